@@ -1,0 +1,60 @@
+/**
+ * spillway: push datasets far larger than memory through your own code.
+ *
+ * Sources read files chunk by chunk into batches of rows, transforms run your functions per row
+ * or per batch, sinks write the results; `pipeline()` runs them with backpressure and returns the
+ * sink's output and the run's stats.
+ *
+ * @packageDocumentation
+ */
+export { pipeline } from './lib/pipeline.ts';
+export type { PipelineOptions, PipelineResult, PipelineStats, PipelineStage, PipelineFunction } from './lib/pipeline.ts';
+export { Batch, isBatch, estimateRowsBytes } from './lib/batch.ts';
+export type { Row, BatchPosition } from './lib/batch.ts';
+export { BatchSource } from './lib/source.ts';
+export type { SourceSpec } from './lib/source.ts';
+export { BatchTransform } from './lib/transform.ts';
+export type { TransformSpec, PushBatch } from './lib/transform.ts';
+export { BatchSink } from './lib/sink.ts';
+export type { SinkSpec } from './lib/sink.ts';
+export { STAGE, isStage } from './lib/stage.ts';
+export type { StageStats, StageKind, StageContext, StageInfo, SpillwayStage, GovernorGate, SourceProgress } from './lib/stage.ts';
+export {
+  SpillwayError,
+  ValidationError,
+  AbortError,
+  CsvParseError,
+  StageError,
+  CollectLimitError,
+  IoError,
+  FormatError,
+  UnsupportedError,
+  ErrorCodes,
+} from './lib/errors.ts';
+export type { ErrorCode, ErrorContext } from './lib/errors.ts';
+export type { ErrorPolicy, DeadLetterRecord } from './lib/dead-letter.ts';
+export { parseBytes, formatBytes } from './lib/validate.ts';
+export type { ByteSize } from './lib/validate.ts';
+export { none, stop, many, Stop } from 'stream-chain/defs.js';
+
+export { fromCsv } from './sources/fromCsv.ts';
+export type { FromCsvOptions } from './sources/fromCsv.ts';
+export type { CsvSchema, CsvColumnType } from './sources/csv-cast.ts';
+export { fromIterable } from './sources/fromIterable.ts';
+export type { FromIterableOptions } from './sources/fromIterable.ts';
+
+export { map } from './transforms/map.ts';
+export { filter } from './transforms/filter.ts';
+export { flatMap } from './transforms/flatMap.ts';
+export type { RowOptions } from './lib/row-stage.ts';
+export { mapBatch } from './transforms/mapBatch.ts';
+export type { MapBatchOptions } from './transforms/mapBatch.ts';
+export { batch } from './transforms/batch.ts';
+export type { BatchOptions } from './transforms/batch.ts';
+
+export { toCsv } from './sinks/toCsv.ts';
+export type { ToCsvOptions, ToCsvResult } from './sinks/toCsv.ts';
+export { collect } from './sinks/collect.ts';
+export type { CollectOptions } from './sinks/collect.ts';
+export { drain } from './sinks/drain.ts';
+export type { DrainResult } from './sinks/drain.ts';

@@ -1,0 +1,76 @@
+/**
+ * A dead-letter file: rows or records a stage could not handle, one JSON object a line, with
+ * where they came from and why. Opened on the first record, so a clean run leaves no file.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { IoError } from './errors.ts';
+
+/** One dead-lettered record. */
+export interface DeadLetterRecord {
+  /** Stage that rejected it. */
+  stage: string;
+  /** Why, in words. */
+  reason: string;
+  /** Stable error code, when the reason is a spillway error. */
+  code?: string;
+  /** Source file. */
+  file?: string;
+  /** 1-based line in the source, for text sources. */
+  line?: number;
+  /** Batch index. */
+  batch?: number;
+  /** The raw text of the record, for text sources. */
+  raw?: string;
+  /** The rows themselves, for stages that fail on parsed rows. */
+  rows?: unknown[];
+}
+
+/** Where a stage's `onError: { deadLetter: path }` policy writes. */
+export class DeadLetterFile {
+  /** Path of the file. */
+  readonly path: string;
+  #stream: WriteStream | undefined;
+  #failure: Error | undefined;
+  #count = 0;
+
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  /** Records written so far. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Appends a record; resolves once it is buffered (awaits drain when the buffer is full). */
+  async write(record: DeadLetterRecord): Promise<void> {
+    if (this.#failure) throw this.#failure;
+    const stream = (this.#stream ??= this.#open());
+    this.#count++;
+    const line = `${JSON.stringify(record, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))}\n`;
+    if (!stream.write(line)) await once(stream, 'drain');
+  }
+
+  /** Flushes and closes; idempotent. Throws if any write failed. */
+  async close(): Promise<void> {
+    const stream = this.#stream;
+    this.#stream = undefined;
+    if (stream && !stream.closed) {
+      stream.end();
+      await once(stream, 'close').catch(() => undefined);
+    }
+    if (this.#failure) throw this.#failure;
+  }
+
+  #open(): WriteStream {
+    const stream = createWriteStream(this.path, { flags: 'w' });
+    stream.on('error', (error) => {
+      this.#failure = new IoError(`Cannot write dead-letter file ${this.path}: ${error.message}`, { file: this.path }, { cause: error });
+    });
+    return stream;
+  }
+}
+
+/** The error policy of a stage: fail the pipeline, skip and count, or skip into a dead-letter file. */
+export type ErrorPolicy = 'fail' | 'skip' | { deadLetter: string };

@@ -1,0 +1,238 @@
+/**
+ * Parquet reader: row group by row group, with column projection, over positional file reads.
+ * hyparquet (+ hyparquet-compressors) decodes; each row group is decoded into columns, then rows
+ * are built one batch at a time, so memory holds one row group's columns plus one batch of rows.
+ * Types follow the table in `types.ts`.
+ */
+import { parquetMetadataAsync, parquetRead, parquetSchema } from 'hyparquet';
+import type { Compressors, DecodedArray, FileMetaData } from 'hyparquet';
+import { compressors as extraCompressors } from 'hyparquet-compressors';
+import { FormatError, SpillwayError, UnsupportedError, ValidationError, describeValue } from '../errors.ts';
+import { expectInteger, expectOneOf, expectOptions } from '../validate.ts';
+import { openFileBuffer } from './fileBuffer.ts';
+import type { FileBuffer } from './fileBuffer.ts';
+import { describeColumns, parsers, prepareSchema } from './types.ts';
+import type { Int64Mode, ParquetColumn } from './types.ts';
+
+/** Options of {@link openParquet}. */
+export interface ParquetReadOptions {
+  /** Top-level columns to read, in this order (default: all). Unknown names are rejected. */
+  columns?: readonly string[];
+  /** INT64 representation (default `'auto'`: number when safe, bigint otherwise). */
+  int64?: Int64Mode;
+  /** Rows per batch yielded by {@link ParquetReader.batches} (default 10000). */
+  batchSize?: number;
+}
+
+/** One batch of rows from a Parquet file. */
+export interface ParquetBatch {
+  /** 0-based row group the rows come from. */
+  readonly rowGroup: number;
+  /** 0-based index, in the whole file, of the first row. */
+  readonly rowStart: number;
+  /** The rows, keyed by column name. */
+  readonly rows: Record<string, unknown>[];
+}
+
+/** An open Parquet file. Call {@link ParquetReader.close} when done (also after errors). */
+export interface ParquetReader {
+  /** The file path. */
+  readonly path: string;
+  /** Row count from the footer (sum of the row groups). */
+  readonly numRows: number;
+  /** Number of row groups. */
+  readonly numRowGroups: number;
+  /** The columns that will be read (after projection). */
+  readonly columns: readonly ParquetColumn[];
+  /** Yields batches of at most `batchSize` rows, decoding one row group at a time. */
+  batches(): AsyncIterable<ParquetBatch>;
+  /** Closes the file. Idempotent. */
+  close(): Promise<void>;
+}
+
+const CODECS = new Set(['UNCOMPRESSED', 'SNAPPY', 'GZIP', 'BROTLI', 'ZSTD', 'LZ4', 'LZ4_RAW']);
+const ENCODINGS = new Set([
+  'PLAIN', 'PLAIN_DICTIONARY', 'RLE_DICTIONARY', 'RLE', 'BIT_PACKED',
+  'DELTA_BINARY_PACKED', 'DELTA_LENGTH_BYTE_ARRAY', 'DELTA_BYTE_ARRAY', 'BYTE_STREAM_SPLIT',
+]);
+
+// hyparquet-compressors' snappy rejects an empty page ("invalid snappy length header"):
+// an empty page decompresses to nothing whatever its payload.
+const compressors: Compressors = {
+  ...extraCompressors,
+  SNAPPY: (input: Uint8Array, outputLength: number) =>
+    outputLength === 0 ? new Uint8Array(0) : extraCompressors.SNAPPY!(input, outputLength),
+};
+
+/** Turns a decoder failure into a FormatError or UnsupportedError naming the file. */
+export function translateError(error: unknown, file: string, extra: { batch?: number } = {}): SpillwayError {
+  if (error instanceof SpillwayError) {
+    if (error.context.file !== undefined) return error;
+    const Ctor = error instanceof UnsupportedError ? UnsupportedError : FormatError;
+    return new Ctor(error.message, { file, ...extra }, { cause: error });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  if (/unsupported|not supported/i.test(message)) {
+    return new UnsupportedError(`Unsupported Parquet feature: ${message}`, { stage: 'parquet', file, ...extra }, { cause: error });
+  }
+  return new FormatError(`Corrupt or invalid Parquet file: ${message}`, { stage: 'parquet', file, ...extra }, { cause: error });
+}
+
+/** Rejects what hyparquet would misread or fail on late: encryption, unknown codecs/encodings. */
+function checkSupported(metadata: FileMetaData, file: string, columns: ReadonlySet<string>): void {
+  for (const [g, group] of metadata.row_groups.entries()) {
+    for (const chunk of group.columns) {
+      const meta = chunk.meta_data;
+      if (!meta) throw new UnsupportedError('Column chunk without metadata (encrypted columns?)', { file, batch: g });
+      const top = meta.path_in_schema[0] ?? '';
+      if (!columns.has(top)) continue;
+      if (!CODECS.has(meta.codec)) {
+        throw new UnsupportedError(`Unsupported Parquet compression codec ${meta.codec} in column \`${meta.path_in_schema.join('.')}\``, { file });
+      }
+      for (const encoding of meta.encodings) {
+        if (!ENCODINGS.has(encoding)) {
+          throw new UnsupportedError(`Unsupported Parquet encoding ${encoding} in column \`${meta.path_in_schema.join('.')}\``, { file });
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Opens a Parquet file and reads its footer. Options are validated synchronously (a bad option
+ * throws a ValidationError before the file is touched).
+ * @throws IoError (cannot open), FormatError (corrupt), UnsupportedError (encrypted, unknown codec...)
+ */
+export function openParquet(path: string, options?: ParquetReadOptions): Promise<ParquetReader> {
+  const opts = expectOptions(options);
+  const int64 = expectOneOf(opts.int64, 'options.int64', ['auto', 'bigint', 'number'] as const, 'auto');
+  const batchSize = expectInteger(opts.batchSize, 'options.batchSize', 10_000);
+  if (opts.columns !== undefined) {
+    if (!Array.isArray(opts.columns) || opts.columns.some((c) => typeof c !== 'string')) {
+      throw new ValidationError(`Expected \`options.columns\` to be an array of column names, got ${describeValue(opts.columns)}`);
+    }
+  }
+  return open(path, opts.columns, int64, batchSize);
+}
+
+async function open(path: string, wanted: readonly string[] | undefined, int64: Int64Mode, batchSize: number): Promise<ParquetReader> {
+  const file = await openFileBuffer(path);
+  try {
+    return await prepare(path, file, wanted, int64, batchSize);
+  } catch (error) {
+    await file.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function prepare(path: string, file: FileBuffer, wanted: readonly string[] | undefined, int64: Int64Mode, batchSize: number): Promise<ParquetReader> {
+  if (file.byteLength >= 8) {
+    const magic = new TextDecoder().decode(await file.slice(file.byteLength - 4));
+    if (magic === 'PARE') throw new UnsupportedError('Encrypted Parquet file (Parquet Modular Encryption footer) is not supported', { file: path });
+  }
+  let raw: FileMetaData;
+  try {
+    raw = await parquetMetadataAsync(file, { parsers, geoparquet: false });
+  } catch (error) {
+    throw translateError(error, path);
+  }
+  let prepared: ReturnType<typeof prepareSchema>;
+  let all: ParquetColumn[];
+  try {
+    prepared = prepareSchema(raw, int64, path);
+    all = describeColumns(parquetSchema(prepared.metadata));
+  } catch (error) {
+    throw translateError(error, path);
+  }
+  const byName = new Map(all.map((c) => [c.name, c]));
+  const names = wanted ?? all.map((c) => c.name);
+  for (const [i, name] of names.entries()) {
+    if (!byName.has(name)) {
+      throw new ValidationError(`Expected \`options.columns[${i}]\` to be a column of ${path} (${all.map((c) => c.name).join(', ')}), got ${describeValue(name)}`);
+    }
+  }
+  checkSupported(prepared.metadata, path, new Set(names));
+  const metadata = prepared.metadata;
+  const groups = metadata.row_groups.map((g) => Number(g.num_rows));
+  const columns = names.map((n) => byName.get(n)!);
+  let closed = false;
+
+  async function readGroup(index: number, groupStart: number): Promise<Map<string, DecodedArray>> {
+    const rowCount = groups[index]!;
+    const pieces = new Map<string, { rowStart: number; data: DecodedArray }[]>(names.map((n) => [n, []]));
+    await parquetRead({
+      file,
+      metadata,
+      columns: [...names],
+      rowStart: groupStart,
+      rowEnd: groupStart + rowCount,
+      compressors,
+      parsers,
+      utf8: false,
+      geoparquet: false,
+      onChunk: (chunk) => pieces.get(chunk.columnName)?.push({ rowStart: chunk.rowStart, data: chunk.columnData }),
+    });
+    const out = new Map<string, DecodedArray>();
+    for (const [name, list] of pieces) {
+      list.sort((a, b) => a.rowStart - b.rowStart);
+      let data: DecodedArray;
+      if (list.length === 1) data = list[0]!.data;
+      else {
+        const merged: unknown[] = [];
+        for (const piece of list) for (const v of piece.data) merged.push(v);
+        data = merged;
+      }
+      // never hand out rows whose columns do not line up
+      if (data.length !== rowCount || (list[0] !== undefined && list[0].rowStart !== groupStart)) {
+        throw new FormatError(`Column \`${name}\` decoded to ${data.length} values where row group ${index} has ${rowCount} rows`, { file: path, batch: index });
+      }
+      out.set(name, data);
+    }
+    return out;
+  }
+
+  async function* batches(): AsyncGenerator<ParquetBatch> {
+    let groupStart = 0;
+    for (let g = 0; g < groups.length; g++) {
+      if (closed) throw new FormatError('Parquet reader was closed', { file: path });
+      const rowCount = groups[g]!;
+      let data: Map<string, DecodedArray>;
+      try {
+        data = await readGroup(g, groupStart);
+      } catch (error) {
+        throw translateError(error, path, { batch: g });
+      }
+      const cols = names.map((n) => ({ name: n, data: data.get(n)!, finish: prepared.finishers.get(n) }));
+      for (let start = 0; start < rowCount; start += batchSize) {
+        const end = Math.min(rowCount, start + batchSize);
+        const rows: Record<string, unknown>[] = new Array(end - start);
+        try {
+          for (let r = start; r < end; r++) {
+            const row: Record<string, unknown> = {};
+            for (const c of cols) {
+              const v: unknown = c.data[r];
+              row[c.name] = c.finish ? c.finish(v, c.name) : v ?? null;
+            }
+            rows[r - start] = row;
+          }
+        } catch (error) {
+          throw translateError(error, path, { batch: g });
+        }
+        yield { rowGroup: g, rowStart: groupStart + start, rows };
+      }
+      groupStart += rowCount;
+    }
+  }
+
+  return {
+    path,
+    numRows: groups.reduce((a, b) => a + b, 0),
+    numRowGroups: groups.length,
+    columns,
+    batches,
+    async close() {
+      closed = true;
+      await file.close();
+    },
+  };
+}

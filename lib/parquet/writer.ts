@@ -1,0 +1,268 @@
+/**
+ * Parquet file writer over hyparquet-writer's encoder (chosen by measurement, see the helper's
+ * report: about 4x parquetjs-lite's rows/s on the same data). Rows are buffered into columns and
+ * one row group is encoded and written (async, through a FileHandle) each time `rowGroupSize`
+ * rows have arrived, so memory holds one row group. The file is written under a temporary name,
+ * fsynced and renamed on {@link ParquetFileWriter.commit}; {@link ParquetFileWriter.abort}
+ * removes it.
+ *
+ * JavaScript -> Parquet types (declared, or inferred from the first row group):
+ *
+ * | type        | Parquet                          | accepts                          |
+ * |-------------|----------------------------------|----------------------------------|
+ * | `boolean`   | BOOLEAN                          | boolean                          |
+ * | `int32`     | INT32                            | integer number in int32 range    |
+ * | `int64`     | INT64                            | bigint, or a safe integer number |
+ * | `double`    | DOUBLE (inferred for numbers: a JS number is a double, so no widening problem later) | number |
+ * | `string`    | BYTE_ARRAY UTF8 (inferred for all-null columns) | string            |
+ * | `binary`    | BYTE_ARRAY                       | Uint8Array                       |
+ * | `timestamp` | INT64 TIMESTAMP_MILLIS (UTC)     | Date                             |
+ * | `date`      | INT32 DATE                       | Date (its UTC day)               |
+ * | `json`      | BYTE_ARRAY JSON                  | any JSON-serialisable value (inferred for other objects) |
+ *
+ * null and undefined write null. A value that does not fit its column's type throws a
+ * FormatError naming the column and row: nothing is coerced silently.
+ */
+import { open, rename, unlink } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
+import type { SchemaElement } from 'hyparquet';
+import { compress as zstdCompress } from 'zstd-napi';
+import { FormatError, IoError, ValidationError, describeValue } from '../errors.ts';
+import { expectInteger, expectOneOf, expectOptions } from '../validate.ts';
+
+/** A column type the writer can declare. See the module's table. */
+export type ParquetWriteType = 'boolean' | 'int32' | 'int64' | 'double' | 'string' | 'binary' | 'timestamp' | 'date' | 'json';
+
+/** A declared column: a type, or a type with nullability (default nullable). */
+export type ParquetFieldSpec = ParquetWriteType | { type: ParquetWriteType; nullable?: boolean };
+
+/** Compression codecs the writer offers. */
+export type ParquetCompression = 'snappy' | 'gzip' | 'zstd' | 'uncompressed';
+
+/** Options of {@link ParquetFileWriter.open}. */
+export interface ParquetWriteOptions {
+  /** Column name -> type, in column order. When omitted, inferred from the first row group. */
+  schema?: Record<string, ParquetFieldSpec>;
+  /** Page compression (default `'snappy'`). */
+  compression?: ParquetCompression;
+  /** Rows per row group (default 100000); also bounds the rows held in memory. */
+  rowGroupSize?: number;
+}
+
+const TYPES: readonly ParquetWriteType[] = ['boolean', 'int32', 'int64', 'double', 'string', 'binary', 'timestamp', 'date', 'json'];
+const CODECS = { snappy: 'SNAPPY', gzip: 'GZIP', zstd: 'ZSTD', uncompressed: 'UNCOMPRESSED' } as const;
+
+interface Field {
+  name: string;
+  type: ParquetWriteType;
+  nullable: boolean;
+}
+
+function element(f: Field): SchemaElement {
+  const repetition_type = f.nullable ? 'OPTIONAL' : 'REQUIRED';
+  switch (f.type) {
+    case 'boolean': return { name: f.name, type: 'BOOLEAN', repetition_type };
+    case 'int32': return { name: f.name, type: 'INT32', repetition_type };
+    case 'int64': return { name: f.name, type: 'INT64', repetition_type };
+    case 'double': return { name: f.name, type: 'DOUBLE', repetition_type };
+    case 'string': return { name: f.name, type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type };
+    case 'binary': return { name: f.name, type: 'BYTE_ARRAY', repetition_type };
+    case 'timestamp': return { name: f.name, type: 'INT64', converted_type: 'TIMESTAMP_MILLIS', repetition_type };
+    case 'date': return { name: f.name, type: 'INT32', converted_type: 'DATE', repetition_type };
+    case 'json': return { name: f.name, type: 'BYTE_ARRAY', converted_type: 'JSON', repetition_type };
+  }
+}
+
+function inferType(value: unknown): ParquetWriteType | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (typeof value === 'boolean') return 'boolean';
+  if (typeof value === 'number') return 'double';
+  if (typeof value === 'bigint') return 'int64';
+  if (typeof value === 'string') return 'string';
+  if (value instanceof Date) return 'timestamp';
+  if (value instanceof Uint8Array) return 'binary';
+  return 'json';
+}
+
+/** Checks and converts one value for its column; returns the value hyparquet-writer expects. */
+function coerce(f: Field, value: unknown, row: number, file: string): unknown {
+  if (value === null || value === undefined) {
+    if (!f.nullable) throw new FormatError(`Column \`${f.name}\` is not nullable but got ${describeValue(value)}`, { file, row });
+    return null;
+  }
+  const bad = (): never => {
+    throw new FormatError(`Column \`${f.name}\` has type ${f.type} but got ${describeValue(value)}`, { file, row });
+  };
+  switch (f.type) {
+    case 'boolean': return typeof value === 'boolean' ? value : bad();
+    case 'int32': return typeof value === 'number' && Number.isInteger(value) && value >= -(2 ** 31) && value < 2 ** 31 ? value : bad();
+    case 'int64':
+      if (typeof value === 'bigint') return value >= -(2n ** 63n) && value < 2n ** 63n ? value : bad();
+      return typeof value === 'number' && Number.isSafeInteger(value) ? BigInt(value) : bad();
+    case 'double': return typeof value === 'number' ? value : bad();
+    case 'string': return typeof value === 'string' ? value : bad();
+    case 'binary': return value instanceof Uint8Array ? value : bad();
+    case 'timestamp':
+    case 'date': return value instanceof Date && !Number.isNaN(value.getTime()) ? value : bad();
+    case 'json': return value;
+  }
+}
+
+function parseSchema(schema: Record<string, ParquetFieldSpec>): Field[] {
+  const fields: Field[] = [];
+  for (const [name, spec] of Object.entries(schema)) {
+    const path = `options.schema.${name}`;
+    const type = typeof spec === 'string' ? spec : spec?.type;
+    const nullable = typeof spec === 'object' && spec !== null ? spec.nullable ?? true : true;
+    expectOneOf(type, typeof spec === 'string' ? path : `${path}.type`, TYPES, 'string');
+    if (type === undefined) throw new ValidationError(`Expected \`${path}\` to be a column type, got ${describeValue(spec)}`);
+    if (typeof nullable !== 'boolean') throw new ValidationError(`Expected \`${path}.nullable\` to be a boolean, got ${describeValue(nullable)}`);
+    fields.push({ name, type, nullable });
+  }
+  if (fields.length === 0) throw new ValidationError('Expected `options.schema` to declare at least one column, got `{}` (object)');
+  return fields;
+}
+
+/** Writes rows to a Parquet file, one row group at a time. */
+export class ParquetFileWriter {
+  /** Final path of the file. */
+  readonly path: string;
+  /** Temporary path written until commit. */
+  readonly tempPath: string;
+  /** Rows written so far. */
+  rowsWritten = 0;
+  #handle: FileHandle;
+  #fields: Field[] | undefined;
+  #codec: (typeof CODECS)[ParquetCompression];
+  #rowGroupSize: number;
+  #pending: Record<string, unknown>[] = [];
+  #bytes: ByteWriter;
+  #writer: ParquetWriter | undefined;
+  #state: 'open' | 'committed' | 'aborted' | 'failed' = 'open';
+
+  private constructor(path: string, tempPath: string, handle: FileHandle, fields: Field[] | undefined, codec: (typeof CODECS)[ParquetCompression], rowGroupSize: number) {
+    this.path = path;
+    this.tempPath = tempPath;
+    this.#handle = handle;
+    this.#fields = fields;
+    this.#codec = codec;
+    this.#rowGroupSize = rowGroupSize;
+    this.#bytes = new ByteWriter(1 << 20);
+  }
+
+  /**
+   * Validates options synchronously (throws ValidationError), then creates the temporary file.
+   * @throws IoError when the temporary file cannot be created
+   */
+  static open(path: string, options?: ParquetWriteOptions): Promise<ParquetFileWriter> {
+    const opts = expectOptions(options);
+    const compression = expectOneOf(opts.compression, 'options.compression', Object.keys(CODECS) as ParquetCompression[], 'snappy');
+    const rowGroupSize = expectInteger(opts.rowGroupSize, 'options.rowGroupSize', 100_000);
+    if (opts.schema !== undefined && (typeof opts.schema !== 'object' || opts.schema === null || Array.isArray(opts.schema))) {
+      throw new ValidationError(`Expected \`options.schema\` to be an object of column types, got ${describeValue(opts.schema)}`);
+    }
+    const fields = opts.schema === undefined ? undefined : parseSchema(opts.schema);
+    const tempPath = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
+    return open(tempPath, 'wx').then(
+      (handle) => new ParquetFileWriter(path, tempPath, handle, fields, CODECS[compression], rowGroupSize),
+      (error: unknown) => {
+        throw new IoError(`Cannot create Parquet file: ${(error as Error).message}`, { file: path }, { cause: error });
+      },
+    );
+  }
+
+  /** Adds rows; writes a row group each time `rowGroupSize` rows are pending. */
+  async write(rows: readonly Record<string, unknown>[]): Promise<void> {
+    this.#expectOpen();
+    for (const row of rows) {
+      this.#pending.push(row);
+      if (this.#pending.length >= this.#rowGroupSize) await this.#flushGroup();
+    }
+  }
+
+  /** Writes the last row group and the footer, fsyncs, and renames the file into place. */
+  async commit(): Promise<void> {
+    this.#expectOpen();
+    try {
+      if (this.#pending.length > 0 || this.#writer === undefined) await this.#flushGroup();
+      await this.#writer!.finish();
+      await this.#handle.sync();
+      await this.#handle.close();
+      await rename(this.tempPath, this.path);
+      this.#state = 'committed';
+    } catch (error) {
+      await this.abort().catch(() => undefined);
+      throw error instanceof FormatError ? error : new IoError(`Cannot write Parquet file: ${(error as Error).message}`, { file: this.path }, { cause: error });
+    }
+  }
+
+  /** Closes and removes the temporary file. Idempotent; a no-op after commit. */
+  async abort(): Promise<void> {
+    if (this.#state === 'committed' || this.#state === 'aborted') return;
+    this.#state = 'aborted';
+    this.#pending = [];
+    await this.#handle.close().catch(() => undefined);
+    await unlink(this.tempPath).catch(() => undefined);
+  }
+
+  #expectOpen(): void {
+    if (this.#state !== 'open') throw new IoError(`Parquet writer is ${this.#state}`, { file: this.path });
+  }
+
+  #start(fields: Field[]): ParquetWriter {
+    const bytes = this.#bytes;
+    const handle = this.#handle;
+    const flush = async (): Promise<void> => {
+      // copy out: the encoder reuses its buffer for the next row group
+      const chunk = new Uint8Array(bytes.buffer, 0, bytes.index);
+      let written = 0;
+      while (written < chunk.length) written += (await handle.write(chunk, written, chunk.length - written)).bytesWritten;
+      bytes.index = 0;
+    };
+    bytes.flush = flush;
+    bytes.finish = flush;
+    return new ParquetWriter({
+      writer: bytes,
+      schema: [{ name: 'root', num_children: fields.length }, ...fields.map(element)],
+      codec: this.#codec,
+      compressors: {
+        GZIP: (input: Uint8Array) => gzipSync(input),
+        ZSTD: (input: Uint8Array) => zstdCompress(input),
+      },
+      createdBy: 'spillway (hyparquet-writer)',
+    });
+  }
+
+  async #flushGroup(): Promise<void> {
+    const rows = this.#pending;
+    this.#pending = [];
+    const fields = (this.#fields ??= this.#infer(rows));
+    this.#writer ??= this.#start(fields);
+    const columnData = fields.map((f) => {
+      const data = new Array<unknown>(rows.length);
+      for (let i = 0; i < rows.length; i++) data[i] = coerce(f, rows[i]![f.name], this.rowsWritten + i, this.path);
+      return { name: f.name, data };
+    });
+    try {
+      await this.#writer.write({ columnData, rowGroupSize: Math.max(rows.length, 1) });
+    } catch (error) {
+      this.#state = 'failed';
+      throw new IoError(`Cannot write Parquet row group: ${(error as Error).message}`, { file: this.path, row: this.rowsWritten }, { cause: error });
+    }
+    this.rowsWritten += rows.length;
+  }
+
+  #infer(rows: readonly Record<string, unknown>[]): Field[] {
+    const types = new Map<string, ParquetWriteType | undefined>();
+    for (const row of rows) {
+      for (const [k, v] of Object.entries(row)) {
+        if (types.get(k) === undefined) types.set(k, inferType(v));
+      }
+    }
+    if (types.size === 0) throw new FormatError('Cannot infer a Parquet schema without rows; declare `schema`', { file: this.path });
+    return [...types].map(([name, type]) => ({ name, type: type ?? 'string', nullable: true }));
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * Messages between the pool and its workers (the same for threads and child processes), and how
+ * errors cross the boundary: as plain objects, since class identity does not survive cloning.
+ */
+
+/** Given to a worker when it starts (workerData or environment): which module and export to load. */
+export interface InitMessage {
+  moduleUrl: string;
+  exportName: string;
+  kind: 'row' | 'batch';
+}
+
+/** Runs one batch. */
+export interface RunMessage {
+  type: 'run';
+  taskId: number;
+  rows: unknown[];
+}
+
+/** Asks a child process to exit cleanly (recycling). */
+export interface ExitMessage {
+  type: 'exit';
+}
+
+/** Parent to worker. */
+export type ToWorker = RunMessage | ExitMessage;
+
+/** An error as plain data. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+  code?: string;
+}
+
+/** Worker to parent. */
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'init-error'; error: SerializedError }
+  | { type: 'result'; taskId: number; rows: unknown[] }
+  | { type: 'error'; taskId: number; error: SerializedError };
+
+/** Error to plain data (keeps name, message, stack and a string `code`). */
+export function serializeError(value: unknown): SerializedError {
+  if (value instanceof Error) {
+    const code = (value as { code?: unknown }).code;
+    return { name: value.name, message: value.message, stack: value.stack, ...(typeof code === 'string' ? { code } : {}) };
+  }
+  return { name: 'Error', message: typeof value === 'string' ? value : `Non-error thrown: ${String(value)}` };
+}
+
+/** Plain data back to an Error whose stack is the worker's. */
+export function deserializeError(data: SerializedError): Error {
+  const error = new Error(data.message);
+  error.name = data.name;
+  if (data.stack !== undefined) error.stack = data.stack;
+  if (data.code !== undefined) (error as Error & { code?: string }).code = data.code;
+  return error;
+}
+
+/**
+ * ArrayBuffers reachable from `rows` (rows, their values, one level of nesting), for a transfer
+ * list. Shared buffers are skipped (they are shared, not moved); duplicates are removed.
+ */
+export function collectTransferables(rows: readonly unknown[]): ArrayBuffer[] {
+  const found = new Set<ArrayBuffer>();
+  const visit = (value: unknown, depth: number): void => {
+    if (value === null || typeof value !== 'object') return;
+    if (ArrayBuffer.isView(value)) {
+      if (value.buffer instanceof ArrayBuffer) found.add(value.buffer);
+      return;
+    }
+    if (value instanceof ArrayBuffer) {
+      found.add(value);
+      return;
+    }
+    if (depth >= 2) return;
+    if (Array.isArray(value)) for (const item of value) visit(item, depth + 1);
+    else if (Object.getPrototypeOf(value) === Object.prototype) for (const key in value) visit((value as Record<string, unknown>)[key], depth + 1);
+  };
+  for (const row of rows) visit(row, 0);
+  // Buffer.from(string) and small Buffers share a pooled slab: moving it would detach unrelated data
+  for (const buffer of found) if (buffer.byteLength === 0 || isNodePoolSlab(buffer)) found.delete(buffer);
+  return [...found];
+}
+
+function isNodePoolSlab(buffer: ArrayBuffer): boolean {
+  return buffer.byteLength === Buffer.poolSize;
+}

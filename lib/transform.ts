@@ -1,0 +1,112 @@
+/**
+ * The stream adapter every transform stage shares: a Transform of {@link Batch}es that counts
+ * rows and time, and hands each batch to the stage's own function.
+ */
+import { Transform, type TransformCallback } from 'node:stream';
+import { Batch, type Row } from './batch.ts';
+import { toError } from './errors.ts';
+import { STAGE, detachedContext, newStageStats, type SpillwayStage, type StageContext, type StageInfo, type StageStats } from './stage.ts';
+
+/** Batches a transform buffers on each side. */
+export const TRANSFORM_HIGH_WATER_MARK = 2;
+
+/** Emits a batch downstream; empty batches are dropped. */
+export type PushBatch = (batch: Batch) => void;
+
+/** What a concrete transform provides to {@link BatchTransform}. */
+export interface TransformSpec {
+  /** Stage name, e.g. `map`. */
+  name: string;
+  /** Handles one batch, pushing zero or more batches. */
+  transform(batch: Batch, push: PushBatch, context: StageContext, stats: StageStats): void | Promise<void>;
+  /** Emits what is left when the input ends. */
+  flush?(push: PushBatch, context: StageContext, stats: StageStats): void | Promise<void>;
+}
+
+/** A Transform of {@link Batch}es; the base of every spillway transform stage. */
+export class BatchTransform extends Transform implements SpillwayStage {
+  readonly [STAGE]: StageInfo;
+  readonly #spec: TransformSpec;
+  #context: StageContext | undefined;
+  readonly #push: PushBatch;
+
+  constructor(spec: TransformSpec) {
+    super({ objectMode: true, highWaterMark: TRANSFORM_HIGH_WATER_MARK });
+    this.#spec = spec;
+    const stats = newStageStats(spec.name, 'transform');
+    this[STAGE] = {
+      kind: 'transform',
+      stats,
+      attach: (context) => {
+        this.#context = context;
+      },
+    };
+    this.#push = (batch) => {
+      if (batch.numRows === 0) return;
+      stats.batchesOut++;
+      stats.rowsOut += batch.numRows;
+      this.push(batch);
+    };
+  }
+
+  override _transform(chunk: unknown, _encoding: BufferEncoding, callback: TransformCallback): void {
+    const stats = this[STAGE].stats;
+    const batch = asBatch(chunk, stats.name);
+    stats.batchesIn++;
+    stats.rowsIn += batch.numRows;
+    this.#run(() => this.#spec.transform(batch, this.#push, this.#ctx(), stats), callback);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    const flush = this.#spec.flush;
+    if (!flush) {
+      callback();
+      return;
+    }
+    this.#run(() => flush(this.#push, this.#ctx(), this[STAGE].stats), callback);
+  }
+
+  #ctx(): StageContext {
+    return (this.#context ??= detachedContext());
+  }
+
+  #run(work: () => void | Promise<void>, callback: TransformCallback): void {
+    const stats = this[STAGE].stats;
+    const started = performance.now();
+    let result: void | Promise<void>;
+    try {
+      result = work();
+    } catch (error) {
+      stats.timeMs += performance.now() - started;
+      callback(toError(error));
+      return;
+    }
+    if (result === undefined) {
+      stats.timeMs += performance.now() - started;
+      callback();
+      return;
+    }
+    result.then(
+      () => {
+        stats.timeMs += performance.now() - started;
+        callback();
+      },
+      (error: unknown) => {
+        stats.timeMs += performance.now() - started;
+        callback(toError(error));
+      },
+    );
+  }
+}
+
+let looseBatches = 0;
+
+/**
+ * Accepts what a foreign stream may emit and makes it a {@link Batch}: a Batch as it is, an
+ * array as a batch of rows, anything else as a one-row batch (slow: emit arrays instead).
+ */
+export function asBatch(chunk: unknown, source: string): Batch {
+  if (chunk instanceof Batch) return chunk;
+  const rows = (Array.isArray(chunk) ? chunk : [chunk]) as Row[];
+  return new Batch(rows, { source, index: looseBatches++, rowStart: 0 });
+}

@@ -1,0 +1,115 @@
+/**
+ * Casting CSV text cells to values: inference for `cast: true`, and declared column types for
+ * `cast: { col: 'number', ... }`. Pure functions, no streams.
+ */
+
+/** A declared CSV column type, or a function that converts the cell text. */
+export type CsvColumnType = 'string' | 'number' | 'integer' | 'bigint' | 'boolean' | 'date' | ((value: string) => unknown);
+
+/** Declared types by column name (rows with a header) or by position (rows without). */
+export type CsvSchema = Readonly<Record<string, CsvColumnType>> | readonly CsvColumnType[];
+
+const NUMERIC = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
+const INTEGER = /^[-+]?\d+$/;
+
+/**
+ * Infers a value from cell text: decimal numbers become numbers (integers beyond 2^53 become
+ * bigint so no digit is lost), `true`/`false` become booleans, the empty string becomes null;
+ * everything else stays a string.
+ */
+export function inferCell(text: string): unknown {
+  const length = text.length;
+  if (length === 0) return null;
+  const c = text.charCodeAt(0);
+  // digits, '-', '+', '.'
+  if ((c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46) {
+    if (!NUMERIC.test(text)) return text;
+    const n = Number(text);
+    if (!Number.isSafeInteger(n) && Number.isInteger(n) && INTEGER.test(text)) return BigInt(text);
+    return n;
+  }
+  if (length === 4 && text === 'true') return true;
+  if (length === 5 && text === 'false') return false;
+  return text;
+}
+
+/** Casts every cell of `rows` in place with {@link inferCell}. */
+export function inferRows(rows: (Record<string, unknown> | unknown[])[]): void {
+  for (const row of rows) {
+    if (Array.isArray(row)) {
+      for (let i = 0; i < row.length; i++) {
+        const v = row[i];
+        if (typeof v === 'string') row[i] = inferCell(v);
+      }
+    } else {
+      for (const key in row) {
+        const v = row[key];
+        if (typeof v === 'string') row[key] = inferCell(v);
+      }
+    }
+  }
+}
+
+/** A cell that does not fit its declared type. */
+export class CastFailure extends Error {
+  readonly column: string;
+  constructor(column: string, text: string, type: string) {
+    super(`column \`${column}\`: cannot cast ${JSON.stringify(text.length > 40 ? `${text.slice(0, 37)}...` : text)} to ${type}`);
+    this.column = column;
+  }
+}
+
+/** Converts one cell to a declared type; throws {@link CastFailure}. Empty cells are null except for strings. */
+export function castCell(text: string, type: CsvColumnType, column: string): unknown {
+  if (typeof type === 'function') return type(text);
+  if (type === 'string') return text;
+  if (text.length === 0) return null;
+  switch (type) {
+    case 'number': {
+      if (!NUMERIC.test(text)) throw new CastFailure(column, text, 'number');
+      return Number(text);
+    }
+    case 'integer': {
+      const n = Number(text);
+      if (!INTEGER.test(text) || !Number.isSafeInteger(n)) throw new CastFailure(column, text, 'integer (safe range)');
+      return n;
+    }
+    case 'bigint': {
+      if (!INTEGER.test(text)) throw new CastFailure(column, text, 'bigint');
+      return BigInt(text);
+    }
+    case 'boolean': {
+      const lower = text.toLowerCase();
+      if (lower === 'true' || lower === '1') return true;
+      if (lower === 'false' || lower === '0') return false;
+      throw new CastFailure(column, text, 'boolean');
+    }
+    case 'date': {
+      const d = new Date(text);
+      if (Number.isNaN(d.getTime())) throw new CastFailure(column, text, 'date');
+      return d;
+    }
+  }
+}
+
+/** Builds a function that casts one row in place by the declared schema. */
+export function schemaCaster(schema: CsvSchema): (row: Record<string, unknown> | unknown[]) => void {
+  if (Array.isArray(schema)) {
+    const types = schema as readonly CsvColumnType[];
+    return (row) => {
+      const cells = row as unknown[];
+      for (let i = 0; i < types.length && i < cells.length; i++) {
+        const v = cells[i];
+        if (typeof v === 'string') cells[i] = castCell(v, types[i] as CsvColumnType, String(i));
+      }
+    };
+  }
+  const entries = Object.entries(schema as Readonly<Record<string, CsvColumnType>>);
+  return (row) => {
+    const record = row as Record<string, unknown>;
+    for (const [column, type] of entries) {
+      const v = record[column];
+      if (typeof v === 'string') record[column] = castCell(v, type, column);
+    }
+  };
+}

@@ -1,0 +1,21 @@
+/** `flatMap`: zero or more output rows per input row. */
+import type { Row } from '../lib/batch.ts';
+import type { BatchTransform } from '../lib/transform.ts';
+import type { RowFunction } from '../lib/row-function.ts';
+import { rowStage, type RowOptions } from '../lib/row-stage.ts';
+
+/**
+ * Maps each row to an iterable of rows (an array, a generator, an async generator, or a promise
+ * of an array) and emits them all, in order.
+ *
+ * @example
+ * ```ts
+ * flatMap((order) => order.fills)          // one row per fill
+ * ```
+ */
+export function flatMap<I extends Row = Record<string, unknown>, O = Row>(
+  fn: (row: I, index: number) => Iterable<O> | AsyncIterable<O> | Promise<Iterable<O>>,
+  options?: RowOptions,
+): BatchTransform {
+  return rowStage('flatMap', fn as RowFunction, options, 'flatMap');
+}
