@@ -169,3 +169,16 @@ export class WorkerError extends SpillwayError {
     this.attempts = attempts;
   }
 }
+
+/**
+ * Memory passed the governor's critical mark (`onCritical: 'abort'`). `memory` is the governor's
+ * summary at that moment (peak RSS, time paused, the last sample, ...).
+ */
+export class MemoryLimitError extends SpillwayError {
+  /** The memory summary when the limit was hit. */
+  readonly memory: import('./governor.ts').MemorySummary;
+  constructor(message: string, memory: import('./governor.ts').MemorySummary, context: ErrorContext = {}, options?: { cause?: unknown }) {
+    super(ErrorCodes.MEMORY_LIMIT, message, context, options);
+    this.memory = memory;
+  }
+}

@@ -3,6 +3,7 @@
  * pipeline of batches, and resolves to the sink's output and the run's stats.
  */
 import { Readable, Writable, Duplex, pipeline as streamPipeline } from 'node:stream';
+import { once } from 'node:events';
 import { fun } from 'stream-chain/fun.js';
 import { none } from 'stream-chain/defs.js';
 import { BatchSink } from './sink.ts';
@@ -135,6 +136,9 @@ export async function pipeline(...args: unknown[]): Promise<PipelineResult<unkno
     });
   } catch (error) {
     controller.abort(error);
+    // stream.pipeline reports before the destroys finish: wait until our stages have released
+    // their files and removed temporary output
+    await Promise.all(streams.filter((s) => isStage(s) && !s.closed).map((s) => once(s, 'close').catch(() => undefined)));
     log('failed: %s', (error as Error).message);
     throw toError(error);
   } finally {

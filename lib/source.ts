@@ -62,10 +62,7 @@ export class BatchSource<R extends Row = Row> extends Readable implements Spillw
   override _read(): void {
     if (this.#reading) return;
     this.#reading = true;
-    this.#pull().then(
-      () => {
-        this.#reading = false;
-      },
+    this.#pull().catch(
       (error: unknown) => {
         this.#reading = false;
         this.destroy(toError(error));
@@ -80,6 +77,7 @@ export class BatchSource<R extends Row = Row> extends Readable implements Spillw
     if (this.destroyed) return;
     if (context.stopRequested) {
       await this.#iterator?.return?.();
+      this.#reading = false;
       this.push(null);
       return;
     }
@@ -88,6 +86,8 @@ export class BatchSource<R extends Row = Row> extends Readable implements Spillw
     const result = await this.#iterator.next();
     const stats = this[STAGE].stats;
     stats.timeMs += performance.now() - started;
+    // clear the flag before push(): push may call _read again at once
+    this.#reading = false;
     if (this.destroyed) return;
     if (result.done) {
       this.push(null);

@@ -222,8 +222,7 @@ export class ParquetFileWriter {
       while (written < chunk.length) written += (await handle.write(chunk, written, chunk.length - written)).bytesWritten;
       bytes.index = 0;
     };
-    bytes.flush = flush;
-    bytes.finish = flush;
+    Object.assign(bytes, { flush, finish: flush });
     return new ParquetWriter({
       writer: bytes,
       schema: [{ name: 'root', num_children: fields.length }, ...fields.map(element)],
@@ -241,15 +240,17 @@ export class ParquetFileWriter {
     this.#pending = [];
     const fields = (this.#fields ??= this.#infer(rows));
     this.#writer ??= this.#start(fields);
-    const columnData = fields.map((f) => {
-      const data = new Array<unknown>(rows.length);
-      for (let i = 0; i < rows.length; i++) data[i] = coerce(f, rows[i]![f.name], this.rowsWritten + i, this.path);
-      return { name: f.name, data };
-    });
     try {
+      const columnData = fields.map((f) => {
+        const data = new Array<unknown>(rows.length);
+        for (let i = 0; i < rows.length; i++) data[i] = coerce(f, rows[i]![f.name], this.rowsWritten + i, this.path);
+        return { name: f.name, data };
+      });
       await this.#writer.write({ columnData, rowGroupSize: Math.max(rows.length, 1) });
     } catch (error) {
+      // a half-written row group cannot be taken back: the writer can only be aborted now
       this.#state = 'failed';
+      if (error instanceof FormatError) throw error;
       throw new IoError(`Cannot write Parquet row group: ${(error as Error).message}`, { file: this.path, row: this.rowsWritten }, { cause: error });
     }
     this.rowsWritten += rows.length;

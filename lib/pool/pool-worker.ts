@@ -92,6 +92,8 @@ export abstract class PoolWorker {
       this.#ready = { resolve, reject };
     });
     this.spawn(init);
+    // keep the event loop alive while someone waits for this worker; idle workers are unref'd
+    this.setRef(true);
     return ready;
   }
 
@@ -110,6 +112,8 @@ export abstract class PoolWorker {
   kill(reason: WorkerFailureReason | 'recycle'): Promise<void> {
     if (!this.exited) {
       this.#killReason ??= reason;
+      // whoever awaits the exit needs the event loop alive until it comes
+      this.setRef(true);
       this.terminate();
     }
     return this.#exited;
@@ -123,6 +127,7 @@ export abstract class PoolWorker {
   /** Subclasses call this for every message. */
   protected handleMessage(message: FromWorker): void {
     if (message.type === 'ready') {
+      this.setRef(false);
       this.#ready?.resolve();
       this.#ready = undefined;
     } else if (message.type === 'init-error') {

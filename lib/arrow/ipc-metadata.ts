@@ -1,0 +1,183 @@
+/**
+ * Just enough of the Arrow IPC metadata (flatbuffers) to check a file before apache-arrow decodes
+ * it: message version, header type, schema endianness, record batch lengths and the file footer's
+ * blocks. apache-arrow 21 accepts big-endian data (and decodes it wrongly) and future metadata
+ * versions without complaint, and reads out-of-range blocks as zeros; these checks refuse them.
+ * Every read is bounds-checked and throws a plain Error that callers wrap with the file name.
+ */
+
+/** Arrow IPC file magic, at both ends of a file-format file. */
+export const ARROW_MAGIC = 'ARROW1';
+/** The newest metadata version apache-arrow 21 understands (V5). */
+export const MAX_METADATA_VERSION = 4;
+/** Message header types. */
+export const MessageHeaderType = { Schema: 1, DictionaryBatch: 2, RecordBatch: 3 } as const;
+
+/** A block of the file footer: where one message sits. */
+export interface FooterBlock {
+  readonly offset: number;
+  readonly metaDataLength: number;
+  readonly bodyLength: number;
+}
+
+/** What the footer of an IPC file says. */
+export interface FooterInfo {
+  readonly version: number;
+  readonly bigEndian: boolean;
+  readonly dictionaries: FooterBlock[];
+  readonly recordBatches: FooterBlock[];
+}
+
+/** The parts of one IPC message header spillway checks. */
+export interface MessageInfo {
+  readonly version: number;
+  readonly headerType: number;
+  readonly bodyLength: number;
+  /** Schema messages only. */
+  readonly bigEndian: boolean;
+  /** RecordBatch messages only: its number of rows. */
+  readonly length: number;
+}
+
+class Table {
+  readonly view: DataView;
+  readonly pos: number;
+  readonly vtable: number;
+  readonly vtableSize: number;
+
+  constructor(view: DataView, pos: number) {
+    this.view = view;
+    this.pos = pos;
+    check(view, pos, 4);
+    this.vtable = pos - view.getInt32(pos, true);
+    check(view, this.vtable, 4);
+    this.vtableSize = view.getUint16(this.vtable, true);
+    check(view, this.vtable, this.vtableSize);
+  }
+
+  /** Absolute position of field `i`, or 0 when absent. */
+  field(i: number): number {
+    const at = 4 + 2 * i;
+    if (at + 2 > this.vtableSize) return 0;
+    const off = this.view.getUint16(this.vtable + at, true);
+    return off === 0 ? 0 : this.pos + off;
+  }
+
+  int16(i: number, fallback: number): number {
+    const at = this.field(i);
+    if (!at) return fallback;
+    check(this.view, at, 2);
+    return this.view.getInt16(at, true);
+  }
+
+  uint8(i: number, fallback: number): number {
+    const at = this.field(i);
+    if (!at) return fallback;
+    check(this.view, at, 1);
+    return this.view.getUint8(at);
+  }
+
+  int64(i: number, fallback: number): number {
+    const at = this.field(i);
+    if (!at) return fallback;
+    check(this.view, at, 8);
+    return safe(this.view.getBigInt64(at, true));
+  }
+
+  /** Target of an offset field (table or vector), or 0. */
+  indirect(i: number): number {
+    const at = this.field(i);
+    if (!at) return 0;
+    check(this.view, at, 4);
+    return at + this.view.getUint32(at, true);
+  }
+}
+
+function check(view: DataView, pos: number, length: number): void {
+  if (pos < 0 || length < 0 || pos + length > view.byteLength) throw new Error(`metadata offset ${pos} (+${length}) outside its ${view.byteLength} bytes`);
+}
+
+function safe(value: bigint): number {
+  if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`metadata holds an invalid length or offset ${value}`);
+  return Number(value);
+}
+
+function root(bytes: Uint8Array): Table {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  check(view, 0, 4);
+  return new Table(view, view.getUint32(0, true));
+}
+
+function blocks(table: Table, i: number): FooterBlock[] {
+  const at = table.indirect(i);
+  if (!at) return [];
+  const view = table.view;
+  check(view, at, 4);
+  const n = view.getUint32(at, true);
+  check(view, at + 4, n * 24);
+  const out: FooterBlock[] = [];
+  for (let k = 0; k < n; k++) {
+    const b = at + 4 + k * 24;
+    const metaDataLength = view.getInt32(b + 8, true);
+    if (metaDataLength <= 0) throw new Error(`footer block ${k} has metadata length ${metaDataLength}`);
+    out.push({ offset: safe(view.getBigInt64(b, true)), metaDataLength, bodyLength: safe(view.getBigInt64(b + 16, true)) });
+  }
+  return out;
+}
+
+/** Parses the flatbuffer of an IPC file footer. */
+export function parseFooter(bytes: Uint8Array): FooterInfo {
+  const footer = root(bytes);
+  const schemaAt = footer.indirect(1);
+  if (!schemaAt) throw new Error('footer has no schema');
+  const schema = new Table(footer.view, schemaAt);
+  return {
+    version: footer.int16(0, 0),
+    bigEndian: schema.int16(0, 0) === 1,
+    dictionaries: blocks(footer, 2),
+    recordBatches: blocks(footer, 3),
+  };
+}
+
+/** Parses the flatbuffer of one message (without its length prefix). */
+export function parseMessage(bytes: Uint8Array): MessageInfo {
+  const message = root(bytes);
+  const version = message.int16(0, 0);
+  const headerType = message.uint8(1, 0);
+  const headerAt = message.indirect(2);
+  const bodyLength = message.int64(3, 0);
+  let bigEndian = false;
+  let length = 0;
+  if (headerAt) {
+    const header = new Table(message.view, headerAt);
+    if (headerType === MessageHeaderType.Schema) bigEndian = header.int16(0, 0) === 1;
+    if (headerType === MessageHeaderType.RecordBatch) length = header.int64(0, 0);
+  } else if (headerType !== 0) throw new Error('message has no header');
+  return { version, headerType, bodyLength, bigEndian, length };
+}
+
+/**
+ * Reads the length prefix of an encapsulated message at `bytes[0..8)`: `0xFFFFFFFF <int32>` since
+ * Arrow 0.15, or a bare `<int32>` before. Returns the metadata length (0 at end of stream) and
+ * the prefix size.
+ */
+export function readPrefix(bytes: Uint8Array): { metadataLength: number; prefix: number } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.byteLength < 4) throw new Error('truncated message prefix');
+  const first = view.getInt32(0, true);
+  if (first !== -1) {
+    if (first < 0) throw new Error(`invalid message length ${first}`);
+    return { metadataLength: first, prefix: 4 };
+  }
+  if (bytes.byteLength < 8) return { metadataLength: 0, prefix: 4 }; // bare continuation at the very end
+  const length = view.getInt32(4, true);
+  if (length < 0) throw new Error(`invalid message length ${length}`);
+  return { metadataLength: length, prefix: 8 };
+}
+
+/** Checks a message header: metadata version and endianness. Returns a reason to refuse, or null. */
+export function refuseReason(info: { version: number; bigEndian: boolean }): { unsupported: boolean; reason: string } | null {
+  if (info.version > MAX_METADATA_VERSION) return { unsupported: true, reason: `metadata version V${info.version + 1} is newer than the supported V5` };
+  if (info.bigEndian) return { unsupported: true, reason: 'the data is big-endian, which apache-arrow decodes incorrectly' };
+  return null;
+}

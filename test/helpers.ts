@@ -1,0 +1,28 @@
+/** Shared test helpers: temporary folders, the shared corpus, fd counting. */
+import { mkdtempSync, rmSync, existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The project root. */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** ../shared/corpus beside the project, when present. */
+export const CORPUS = resolve(ROOT, '../shared/corpus');
+
+/** A reason to skip corpus tests, or false when the corpus is there. */
+export const corpusSkip: string | false = existsSync(join(CORPUS, 'truth.json'))
+  ? false
+  : `the shared corpus is not at ${CORPUS} (it is beside the project in CI; a user's clone has none)`;
+
+/** A fresh temporary folder, removed when the process exits. */
+export function tempDir(prefix = 'spillway-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Open file descriptors of this process (Linux). */
+export function openFds(): number {
+  return readdirSync('/proc/self/fd').length;
+}

@@ -1,0 +1,212 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
+import { join, basename } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { pipeline, fromCsv, collect, drain, CsvParseError, ErrorCodes, ValidationError, IoError } from '../../index.ts';
+import { CORPUS, corpusSkip, tempDir } from '../helpers.ts';
+
+interface CsvTruth {
+  path: string;
+  format: string;
+  expect: 'read' | 'reject';
+  rows?: number;
+  header?: boolean;
+  expected_file?: string;
+}
+
+const truth = corpusSkip ? [] : (JSON.parse(readFileSync(join(CORPUS, 'truth.json'), 'utf8')) as { files: CsvTruth[] }).files.filter((f) => f.format === 'csv');
+
+test('every corpus CSV gives its published rows, or a clear error where the suite says it is invalid', { skip: corpusSkip }, async (t) => {
+  assert.ok(truth.length >= 30, `expected the corpus CSV files, found ${truth.length}`);
+  for (const file of truth) {
+    await t.test(file.path, async () => {
+      const path = join(CORPUS, file.path);
+      // the csv-test-data header-* files expect the header foo,bar,baz
+      const expectColumns = basename(path).includes('header') ? ['foo', 'bar', 'baz'] : undefined;
+      const run = pipeline(fromCsv(path, { columns: file.header !== false, expectColumns }), collect());
+      if (file.expect === 'reject') {
+        await assert.rejects(run, (error: CsvParseError) => {
+          assert.equal(error.code, ErrorCodes.CSV_PARSE);
+          assert.equal(error.context.file, path);
+          assert.ok(error.context.line !== undefined && error.context.line >= 1, `a line number: ${error.message}`);
+          return true;
+        });
+        return;
+      }
+      const { output } = await run;
+      assert.equal(output.length, file.rows);
+      if (file.expected_file) {
+        const expected = JSON.parse(readFileSync(join(CORPUS, file.expected_file), 'utf8')) as unknown[];
+        assert.deepEqual(output, expected);
+      }
+    });
+  }
+});
+
+test('the typed corpus CSV reads with cast: true into numbers', { skip: corpusSkip }, async () => {
+  const { output } = await pipeline(fromCsv(join(CORPUS, 'csv/arrow-testing/aggregate_test_100.csv'), { cast: true }), collect());
+  assert.equal(output.length, 100);
+  const first = output[0] as Record<string, unknown>;
+  assert.equal(typeof first.c2, 'number');
+  assert.equal(typeof first.c1, 'string');
+});
+
+function write(dir: string, name: string, text: string | Buffer): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+test('batches carry their size and position; one chunk is one batch', async () => {
+  const dir = tempDir();
+  const lines = ['id,name'];
+  for (let i = 0; i < 2500; i++) lines.push(`${i},"name ${i}"`);
+  const path = write(dir, 'a.csv', `${lines.join('\n')}\n`);
+  const source = fromCsv(path, { batchSize: 1000 });
+  const batches: { rows: number; index: number; rowStart: number; line?: number; bytes: number }[] = [];
+  for await (const batch of source) batches.push({ rows: batch.numRows, index: batch.position.index, rowStart: batch.position.rowStart, line: batch.position.line, bytes: batch.bytes });
+  assert.deepEqual(batches.map((b) => b.rows), [1000, 1000, 500]);
+  assert.deepEqual(batches.map((b) => b.rowStart), [0, 1000, 2000]);
+  assert.deepEqual(batches.map((b) => b.index), [0, 1, 2]);
+  assert.equal(batches[0]?.line, 1);
+  assert.ok(batches.every((b) => b.bytes > 0));
+});
+
+test('gzip input is decompressed on the fly and progress counts compressed bytes', async () => {
+  const dir = tempDir();
+  const lines = ['a,b'];
+  for (let i = 0; i < 5000; i++) lines.push(`${i},${i * 2}`);
+  const gz = gzipSync(`${lines.join('\n')}\n`);
+  const path = write(dir, 'a.csv.gz', gz);
+  const { output, stats } = await pipeline(fromCsv(path, { cast: true }), collect());
+  assert.equal(output.length, 5000);
+  assert.deepEqual(output[4999], { a: 4999, b: 9998 });
+  assert.equal(stats.bytesRead, gz.byteLength);
+});
+
+test('a corrupt gzip file fails with an IoError naming the file', async () => {
+  const dir = tempDir();
+  const good = gzipSync('a,b\n1,2\n'.repeat(1000));
+  const bad = Buffer.concat([good.subarray(0, 40), Buffer.alloc(60, 7)]);
+  const path = write(dir, 'bad.csv.gz', bad);
+  await assert.rejects(pipeline(fromCsv(path), collect()), (error: IoError) => {
+    assert.equal(error.code, ErrorCodes.IO);
+    assert.equal(error.context.file, path);
+    return true;
+  });
+});
+
+test('a missing file fails with an IoError naming it', async () => {
+  await assert.rejects(pipeline(fromCsv('/nonexistent/x.csv'), drain()), (error: IoError) => error.code === ErrorCodes.IO && error.message.includes('/nonexistent/x.csv'));
+});
+
+const BAD = 'id,qty\n1,10\n2,20,extra\n3,"unclosed\n';
+const BAD_MIDDLE = 'id,qty\n1,10\n2,20,extra\n3,30\n4,4"0\n5,50\n';
+
+test("onError 'fail' names the file and line of a malformed row", async () => {
+  const dir = tempDir();
+  const path = write(dir, 'bad.csv', BAD_MIDDLE);
+  await assert.rejects(pipeline(fromCsv(path), collect()), (error: CsvParseError) => {
+    assert.equal(error.code, ErrorCodes.CSV_PARSE);
+    assert.equal(error.context.file, path);
+    assert.equal(error.context.line, 3);
+    assert.match(error.message, /bad\.csv/);
+    return true;
+  });
+});
+
+test("onError 'skip' drops bad rows and counts them in stats", async () => {
+  const dir = tempDir();
+  const path = write(dir, 'bad.csv', BAD_MIDDLE);
+  const { output, stats } = await pipeline(fromCsv(path, { onError: 'skip' }), collect());
+  assert.deepEqual(output.map((r) => (r as Record<string, string>).id), ['1', '3', '5']);
+  assert.equal(stats.errors.skipped, 2);
+  assert.equal(stats.stages[0]?.rowsSkipped, 2);
+});
+
+test('onError deadLetter writes each raw bad line with its line number and reason', async () => {
+  const dir = tempDir();
+  const path = write(dir, 'bad.csv', BAD_MIDDLE);
+  const deadLetter = join(dir, 'bad.jsonl');
+  const { output, stats } = await pipeline(fromCsv(path, { onError: { deadLetter } }), collect());
+  assert.equal(output.length, 3);
+  assert.equal(stats.errors.deadLettered, 2);
+  const records = readFileSync(deadLetter, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: number; raw: string; reason: string; file: string });
+  assert.equal(records.length, 2);
+  assert.equal(records[0]?.line, 3);
+  assert.equal(records[0]?.raw, '2,20,extra\n');
+  assert.match(records[0]?.reason ?? '', /Invalid Record Length/);
+  assert.equal(records[1]?.line, 5);
+  assert.equal(records[0]?.file, path);
+});
+
+test('a declared schema casts columns; a cell that does not fit follows the error policy with its line', async () => {
+  const dir = tempDir();
+  const path = write(dir, 's.csv', 'id,qty,ok,when\n1,10,true,2024-01-02T03:04:05Z\n2,x,false,2024-01-03\n3,,1,\n');
+  const schema = { id: 'integer', qty: 'number', ok: 'boolean', when: 'date' } as const;
+  await assert.rejects(pipeline(fromCsv(path, { cast: schema }), collect()), (error: CsvParseError) => {
+    assert.equal(error.code, ErrorCodes.CSV_PARSE);
+    assert.equal(error.context.line, 3);
+    assert.match(error.message, /qty/);
+    return true;
+  });
+  const deadLetter = join(dir, 'dl.jsonl');
+  const { output, stats } = await pipeline(fromCsv(path, { cast: schema, onError: { deadLetter } }), collect());
+  assert.deepEqual(output, [
+    { id: 1, qty: 10, ok: true, when: new Date('2024-01-02T03:04:05Z') },
+    { id: 3, qty: null, ok: true, when: null },
+  ]);
+  assert.equal(stats.errors.deadLettered, 1);
+  const record = JSON.parse(readFileSync(deadLetter, 'utf8').trim()) as { line: number; raw: string };
+  assert.equal(record.line, 3);
+  assert.equal(record.raw, '2,x,false,2024-01-03\n');
+});
+
+test('cast: true infers numbers, booleans, null for empty, and keeps big integers exact as bigint', async () => {
+  const dir = tempDir();
+  const path = write(dir, 'c.csv', 'a,b,c,d,e,f\n1.5,true,,9007199254740993,007x,-2e3\n');
+  const { output } = await pipeline(fromCsv(path, { cast: true }), collect());
+  assert.deepEqual(output, [{ a: 1.5, b: true, c: null, d: 9007199254740993n, e: '007x', f: -2000 }]);
+});
+
+test('no header gives array rows; delimiter, quote and BOM options pass through', async () => {
+  const dir = tempDir();
+  const path = write(dir, 'h.csv', '\uFEFF1;\'a;b\';3\n4;5;6\n');
+  const { output } = await pipeline(fromCsv(path, { columns: false, delimiter: ';', quote: "'" }), collect());
+  assert.deepEqual(output, [['1', 'a;b', '3'], ['4', '5', '6']]);
+});
+
+test('reads from a byte stream', async () => {
+  const { output } = await pipeline(fromCsv(Readable.from([Buffer.from('a,b\n1,'), Buffer.from('2\n3,4\n')])), collect());
+  assert.deepEqual(output, [{ a: '1', b: '2' }, { a: '3', b: '4' }]);
+});
+
+test('UTF-8 split across chunk boundaries decodes correctly', async () => {
+  const bytes = Buffer.from('name\nnaïve café 日本語\n');
+  const chunks = [...bytes].map((b) => Buffer.from([b]));
+  const { output } = await pipeline(fromCsv(Readable.from(chunks)), collect());
+  assert.deepEqual(output, [{ name: 'naïve café 日本語' }]);
+});
+
+test('options are validated synchronously, naming the option', () => {
+  assert.throws(() => fromCsv('x.csv', { batchSize: 0 }), (e: ValidationError) => e.code === ErrorCodes.INVALID_OPTION && /options\.batchSize/.test(e.message));
+  assert.throws(() => fromCsv('x.csv', { onError: 'ignore' as 'skip' }), /options\.onError/);
+  assert.throws(() => fromCsv(42 as unknown as string), /input/);
+  assert.equal(existsSync('x.csv'), false);
+});
+
+test('the source stops reading its file when the pipeline stops consuming', async () => {
+  const dir = tempDir();
+  const lines = ['a'];
+  for (let i = 0; i < 400_000; i++) lines.push(String(i));
+  const path = write(dir, 'big.csv', `${lines.join('\n')}\n`);
+  const source = fromCsv(path, { batchSize: 1000 });
+  const iterator = source[Symbol.asyncIterator]();
+  await iterator.next();
+  await new Promise((r) => setImmediate(r));
+  const read = source.progress().bytes;
+  assert.ok(read < 2_000_000, `read ${read} bytes of ${readdirSync(dir).length ? 'a 2.7 MB file' : ''} for one batch`);
+  await iterator.return?.();
+});
