@@ -107,9 +107,8 @@ export async function pipeline(...args: unknown[]): Promise<PipelineResult<unkno
   log('start: %s', streams.map(stageName).join(' -> '));
 
   if (signal?.aborted) {
-    const error = new AbortError(undefined, { cause: signal.reason });
-    for (const stream of streams) stream.destroy(error);
-    throw error;
+    for (const stream of streams) stream.destroy();
+    throw new AbortError(undefined, { cause: signal.reason });
   }
 
   let firstError: Error | undefined;
