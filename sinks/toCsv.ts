@@ -14,7 +14,10 @@ import { expectBoolean, expectOptions } from '../lib/validate.ts';
 export interface ToCsvOptions extends Omit<CsvStringifyOptions, 'header' | 'columns' | 'cast'> {
   /** Write a header line (default true, for object rows). */
   header?: boolean;
-  /** Columns in order; default: the keys of the first batch's rows, in order of first appearance. */
+  /**
+   * Columns in order (other keys are left out on purpose). Default: the keys of the first batch's
+   * rows in order of first appearance; a later row with a key outside them is an error, not dropped.
+   */
   columns?: readonly string[];
   /** Gzip the output; default: true when the path ends in `.gz`. */
   gzip?: boolean;
@@ -77,7 +80,7 @@ export function toCsv(target: string | Writable, options?: ToCsvOptions): BatchS
         columns = keysOf(batchRows);
         first = true;
       } else if (rows === 0) first = true;
-      if (objectRows) {
+      if (objectRows && columnsOption === undefined) {
         known ??= new Set(columns);
         // a key the header lacks would be dropped silently by csv-stringify: refuse instead
         for (const row of batchRows) {

@@ -561,7 +561,12 @@ function dataToValues(data: Data, r: Resolved, column: string): unknown[] {
     case Type.Map: {
       const offsets = data.valueOffsets as ArrayLike<number | bigint>;
       const child = data.children[0]!;
-      const items = dataToValues(child, r, column);
+      let items = dataToValues(child, r, column);
+      if (type.typeId === Type.Map) {
+        // entries are structs of (key, value) whatever their field names
+        const [keys, vals] = child.children.map((c) => dataToValues(c, r, column));
+        items = items.map((_, k) => ({ key: keys?.[k] ?? null, value: vals?.[k] ?? null }));
+      }
       return each((i) => items.slice(Number(offsets[i]), Number(offsets[i + 1])));
     }
     case Type.FixedSizeList: {

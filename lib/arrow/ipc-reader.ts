@@ -274,6 +274,22 @@ export interface ReadArrowStreamOptions {
   expectedRows?: readonly number[];
 }
 
+/** Checks the footer of a whole file-format buffer (endianness, version, bounds). */
+function checkFileFooter(all: Buffer, file: string): void {
+  const size = all.byteLength;
+  if (size < 18 || !MAGIC_BYTES.equals(all.subarray(size - 6))) throw new FormatError('Arrow file has no trailing ARROW1 magic (truncated?)', { file });
+  const footerLength = all.readInt32LE(size - 10);
+  const footerStart = size - 10 - footerLength;
+  if (footerLength <= 0 || footerStart < 8) throw new FormatError(`Arrow file footer length ${footerLength} is invalid`, { file });
+  const footer = parseFooter(all.subarray(footerStart, footerStart + footerLength));
+  refuse(footer, file);
+  for (const [i, block] of [...footer.dictionaries, ...footer.recordBatches].entries()) {
+    if (block.offset < 8 || block.offset + block.metaDataLength + block.bodyLength > footerStart) {
+      throw new FormatError(`Arrow file block ${i} (offset ${block.offset}) lies outside the data`, { file });
+    }
+  }
+}
+
 /**
  * Peeks the first message of a byte stream, refuses big-endian or future-version data, then
  * hands every byte on unchanged.
@@ -292,7 +308,7 @@ async function* checkedBytes(source: AsyncIterable<Uint8Array>, file: string): A
     const all = Buffer.concat(held, heldBytes);
     if (all.byteLength < 8) continue;
     if (detectArrowFormat(all) === 'file') {
-      checked = true; // a file-format stream: the footer carries the schema; apache-arrow buffers it whole
+      continue; // file format: apache-arrow buffers it whole anyway; check its footer at the end
     } else {
       const { metadataLength, prefix } = readPrefix(all);
       if (all.byteLength < prefix + metadataLength) continue;
@@ -304,7 +320,12 @@ async function* checkedBytes(source: AsyncIterable<Uint8Array>, file: string): A
     held.length = 0;
     yield all;
   }
-  if (!checked && heldBytes > 0) throw new FormatError(`Arrow stream ends after ${heldBytes} bytes, inside its first message`, { file });
+  if (!checked && heldBytes > 0) {
+    const all = Buffer.concat(held, heldBytes);
+    if (detectArrowFormat(all) !== 'file') throw new FormatError(`Arrow stream ends after ${heldBytes} bytes, inside its first message`, { file });
+    checkFileFooter(all, file);
+    yield all;
+  }
 }
 
 /**
@@ -329,7 +350,11 @@ export async function* readArrowStream(source: Readable | AsyncIterable<Uint8Arr
   } catch (error) {
     throw wrap(error, file, 'stream', index);
   } finally {
-    await reader?.cancel().catch(() => {});
+    try {
+      await reader?.cancel(); // a file-format reader is synchronous and returns nothing
+    } catch {
+      // already failing or done: the first error wins
+    }
     if ('destroy' in source && typeof source.destroy === 'function') source.destroy();
   }
 }

@@ -159,6 +159,7 @@ export class WorkerPool {
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed !== undefined || this.#fatal !== undefined) {
       const error = this.#fatal ?? this.#startError(failed?.reason);
+      this.#fatal = error;
       await this.destroy();
       throw error;
     }
@@ -175,15 +176,22 @@ export class WorkerPool {
    * (the caller gives them up); otherwise they are copied, since a retry needs them.
    * Rejects with a WorkerError naming the batch and the last cause.
    */
-  async run(taskId: number, rows: unknown[]): Promise<unknown[]> {
-    if (!Array.isArray(rows)) throw new ValidationError(`Expected \`rows\` to be an array, got ${describeValue(rows)}`);
-    this.#assertOpen();
-    await this.start();
-    this.#assertOpen();
-    return new Promise<unknown[]>((resolve, reject) => {
+  run(taskId: number, rows: unknown[]): Promise<unknown[]> {
+    try {
+      if (!Array.isArray(rows)) throw new ValidationError(`Expected \`rows\` to be an array, got ${describeValue(rows)}`);
+      this.#assertOpen();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // queued at once, so a close() right after this call drains it
+    const result = new Promise<unknown[]>((resolve, reject) => {
       this.#queue.push({ taskId, rows, attempts: 0, resolve, reject });
-      this.#pump();
     });
+    this.start().then(
+      () => this.#pump(),
+      () => {}, // the failed start rejected the queue with its error
+    );
+    return result;
   }
 
   /** Counters per worker slot and totals. */
