@@ -1,3 +1,6 @@
+import type { RecordBatch } from 'apache-arrow';
+import { recordBatchBytes, recordBatchToRows, rowsToRecordBatch } from './arrow/convert.ts';
+
 /**
  * The unit that travels between stages: a batch of rows. One stream chunk is one batch, so the
  * stream machinery's cost is paid per batch, never per row. A batch knows its size (rows and an
@@ -74,13 +77,16 @@ export function estimateValueBytes(value: unknown, depth: number): number {
 }
 
 /**
- * A batch of rows with its position in the source and a lazily computed size estimate.
- * Batches are immutable by convention: a transform makes a new batch with {@link Batch.withRows}.
+ * A batch of rows with its position in the source and a lazily computed size estimate. It holds
+ * rows, an Arrow RecordBatch, or both: each form is converted from the other at most once, on
+ * first use, and cached. Batches are immutable by convention: a transform makes a new batch with
+ * {@link Batch.withRows}.
  */
 export class Batch<R extends Row = Row> {
   /** Where this batch came from. */
   readonly position: BatchPosition;
-  readonly #rows: R[];
+  #rows: R[] | undefined;
+  #arrow: RecordBatch | undefined;
   #bytes: number | undefined;
 
   /**
@@ -94,19 +100,52 @@ export class Batch<R extends Row = Row> {
     this.#bytes = bytes;
   }
 
-  /** The rows of this batch. */
+  /** A batch holding an Arrow RecordBatch; its rows are converted on first use of `rows`. */
+  static fromArrow(recordBatch: RecordBatch, position: BatchPosition): Batch {
+    const batch = new Batch<Row>([], position);
+    batch.#rows = undefined;
+    batch.#arrow = recordBatch;
+    return batch;
+  }
+
+  /** The rows of this batch (converted from Arrow once, with `int64: 'auto'`, when it holds Arrow). */
   get rows(): R[] {
+    this.#rows ??= recordBatchToRows(this.#arrow!) as R[];
     return this.#rows;
+  }
+
+  /** The batch as an Arrow RecordBatch (converted from the rows once, schema inferred). */
+  get arrow(): RecordBatch {
+    this.#arrow ??= rowsToRecordBatch(this.#rows!);
+    return this.#arrow;
+  }
+
+  /** Same as {@link Batch.arrow}. */
+  toArrow(): RecordBatch {
+    return this.arrow;
+  }
+
+  /** True when this batch was made from (or has already been converted to) Arrow. */
+  get hasArrow(): boolean {
+    return this.#arrow !== undefined;
+  }
+
+  /** True when this batch holds JS rows (given, or already converted). */
+  get hasRows(): boolean {
+    return this.#rows !== undefined;
   }
 
   /** Number of rows. */
   get numRows(): number {
-    return this.#rows.length;
+    return this.#rows !== undefined ? this.#rows.length : this.#arrow!.numRows;
   }
 
-  /** Estimated bytes held in memory (sampled; about ±30%). */
+  /**
+   * Bytes held in memory: for an Arrow batch, its buffers' byteLength (exact); for rows, an
+   * estimate from a sample (about ±30%).
+   */
   get bytes(): number {
-    this.#bytes ??= estimateRowsBytes(this.#rows);
+    this.#bytes ??= this.#rows === undefined ? recordBatchBytes(this.#arrow!) : estimateRowsBytes(this.#rows);
     return this.#bytes;
   }
 

@@ -39,6 +39,7 @@ export const ErrorCodes = {
   SPILL_CORRUPT: 'ERR_SPILLWAY_SPILL_CORRUPT',
   WORKER: 'ERR_SPILLWAY_WORKER',
   CHECKPOINT: 'ERR_SPILLWAY_CHECKPOINT',
+  SCHEMA_MISMATCH: 'ERR_SPILLWAY_SCHEMA_MISMATCH',
 } as const;
 
 /** One of the values of {@link ErrorCodes}. */
@@ -180,5 +181,15 @@ export class MemoryLimitError extends SpillwayError {
   constructor(message: string, memory: import('./governor.ts').MemorySummary, context: ErrorContext = {}, options?: { cause?: unknown }) {
     super(ErrorCodes.MEMORY_LIMIT, message, context, options);
     this.memory = memory;
+  }
+}
+
+/**
+ * A batch's schema differs from the schema a writer was opened with. Start a new file or
+ * segment, or conform the batch first (see `unifySchemas` / `castRecordBatch`).
+ */
+export class SchemaMismatchError extends SpillwayError {
+  constructor(message: string, context: ErrorContext, options?: { cause?: unknown }) {
+    super(ErrorCodes.SCHEMA_MISMATCH, message, context, options);
   }
 }

@@ -354,14 +354,20 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
     return this.#attached;
   }
 
+  /** True while the sampling timer runs (someone is attached or waiting). */
+  get running(): boolean {
+    return this.#timer !== undefined;
+  }
+
   /** True once {@link close} ran. */
   get closed(): boolean {
     return this.#closed;
   }
 
   /**
-   * A pipeline starts using the governor. Ref-counted: the sampling timer (unref'd, so it never
-   * keeps the process alive) runs while at least one is attached. Returns `detach` (idempotent).
+   * A pipeline starts using the governor. Ref-counted: the sampling timer runs while at least one
+   * is attached. It is unref'd (never keeps the process alive) except while someone waits in
+   * {@link waitForRelief}. Returns `detach` (idempotent).
    */
   attach(): () => void {
     if (this.#closed) return () => {};
@@ -498,12 +504,16 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
 
   #updateTimer(): void {
     const want = !this.#closed && (this.#attached > 0 || this.#waiters.size > 0);
-    if (want && !this.#timer) {
-      this.#timer = setInterval(() => this.#tick(), this.intervalMs);
-      this.#timer.unref();
-    } else if (!want && this.#timer) {
+    if (want && !this.#timer) this.#timer = setInterval(() => this.#tick(), this.intervalMs);
+    else if (!want && this.#timer) {
       clearInterval(this.#timer);
       this.#timer = undefined;
+    }
+    // unref'd so sampling never keeps a process alive, except while a paused source waits: then
+    // the timer is the only thing that can bring relief, and the process must not exit under it
+    if (this.#timer) {
+      if (this.#waiters.size > 0) this.#timer.ref();
+      else this.#timer.unref();
     }
   }
 
@@ -545,16 +555,16 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
   async #measureAndUpdate(fresh: boolean): Promise<MemorySample> {
     let sample = await this.#read(fresh);
     let next = nextLevel(this.#level, sample.fraction, this.#marks);
-    if (RANK[next] >= RANK.pause && this.#shouldGc(sample.time)) {
-      // garbage may be what pushes us over: collect and measure again before deciding
+    if (RANK[next] >= RANK.pause && this.#gcEnabled) {
+      // garbage may be what pushes us over (or keeps us paused): collect, measure again, then decide
       if (this.#runGc(sample.time)) {
-        this.#record(sample, this.#level);
+        this.#record(sample);
         sample = await this.#read(true);
         next = nextLevel(this.#level, sample.fraction, this.#marks);
       }
     }
     if (this.#closed) return sample;
-    this.#record(sample, next);
+    this.#record(sample);
     this.emit('sample', sample);
     if (next !== this.#level) this.#changeLevel(next, sample);
     if (this.#leak && this.#rowsSinceSample > 0) {
@@ -569,7 +579,7 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
   }
 
   /** Books the time since the previous sample to the level that held it, and keeps the sample. */
-  #record(sample: MemorySample, _next: MemoryLevel): void {
+  #record(sample: MemorySample): void {
     const prev = this.#last;
     if (prev && sample.time > prev.time) this.#levelMs[this.#level] += sample.time - prev.time;
     this.#last = sample;
@@ -579,12 +589,6 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
       this.#history[this.#historyStart] = sample;
       this.#historyStart = (this.#historyStart + 1) % this.#historySize;
     }
-  }
-
-  #shouldGc(now: number): boolean {
-    if (!this.#gcEnabled) return false;
-    // entering pause, or still paused and the last collection is old enough
-    return !this.paused || now - this.#lastGcAt >= this.#gcIntervalMs;
   }
 
   #runGc(now: number): boolean {

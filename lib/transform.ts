@@ -29,6 +29,7 @@ export class BatchTransform extends Transform implements SpillwayStage {
   readonly #spec: TransformSpec;
   #context: StageContext | undefined;
   readonly #push: PushBatch;
+  #out: Batch[] = [];
 
   constructor(spec: TransformSpec) {
     super({ objectMode: true, highWaterMark: TRANSFORM_HIGH_WATER_MARK });
@@ -41,11 +42,13 @@ export class BatchTransform extends Transform implements SpillwayStage {
         this.#context = context;
       },
     };
+    // batches are held until the stage's own work is timed, then pushed: push() runs the
+    // downstream stages synchronously, and their time is theirs
     this.#push = (batch) => {
       if (batch.numRows === 0) return;
       stats.batchesOut++;
       stats.rowsOut += batch.numRows;
-      this.push(batch);
+      this.#out.push(batch);
     };
   }
 
@@ -73,29 +76,26 @@ export class BatchTransform extends Transform implements SpillwayStage {
   #run(work: () => void | Promise<void>, callback: TransformCallback): void {
     const stats = this[STAGE].stats;
     const started = performance.now();
+    const done = (error?: unknown): void => {
+      stats.timeMs += performance.now() - started;
+      const out = this.#out;
+      this.#out = [];
+      if (error !== undefined) {
+        callback(toError(error));
+        return;
+      }
+      for (const batch of out) this.push(batch);
+      callback();
+    };
     let result: void | Promise<void>;
     try {
       result = work();
     } catch (error) {
-      stats.timeMs += performance.now() - started;
-      callback(toError(error));
+      done(error);
       return;
     }
-    if (result === undefined) {
-      stats.timeMs += performance.now() - started;
-      callback();
-      return;
-    }
-    result.then(
-      () => {
-        stats.timeMs += performance.now() - started;
-        callback();
-      },
-      (error: unknown) => {
-        stats.timeMs += performance.now() - started;
-        callback(toError(error));
-      },
-    );
+    if (result === undefined) done();
+    else result.then(() => done(), (error: unknown) => done(error ?? new Error('transform failed')));
   }
 }
 

@@ -4,7 +4,6 @@
  */
 import { createReadStream, type ReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { pipeline as streamPipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -195,7 +194,7 @@ export function fromCsv(input: string | Readable, options?: FromCsvOptions): Bat
         }
         if (failure) throw wrapError(failure);
         if (ended || parser.readableEnded) break;
-        await Promise.race([once(parser, 'readable'), once(parser, 'end')]).catch((error: unknown) => {
+        await readableOrEnd(parser).catch((error: unknown) => {
           failure ??= error as Error;
         });
         if (failure) throw wrapError(failure);
@@ -254,4 +253,25 @@ function headerChecker(expected: readonly string[], stage: string, where: string
     },
   };
   return checker;
+}
+
+/** Resolves when `stream` has data to read or has ended; rejects on error. Removes its listeners. */
+function readableOrEnd(stream: Readable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (): void => {
+      stream.off('readable', done);
+      stream.off('end', done);
+      stream.off('error', fail);
+      resolve();
+    };
+    const fail = (error: Error): void => {
+      stream.off('readable', done);
+      stream.off('end', done);
+      stream.off('error', fail);
+      reject(error);
+    };
+    stream.on('readable', done);
+    stream.on('end', done);
+    stream.on('error', fail);
+  });
 }

@@ -12,6 +12,6 @@ import { rowStage, type RowOptions } from '../lib/row-stage.ts';
  * filter((row) => row.qty > 0)
  * ```
  */
-export function filter<I extends Row = Record<string, unknown>>(predicate: (row: I, index: number) => unknown, options?: RowOptions): BatchTransform {
+export function filter<I = Record<string, unknown>>(predicate: (row: I, index: number) => unknown, options?: RowOptions): BatchTransform {
   return rowStage('filter', predicate as RowFunction, options, 'filter');
 }

@@ -13,7 +13,7 @@ import { rowStage, type RowOptions } from '../lib/row-stage.ts';
  * flatMap((order) => order.fills)          // one row per fill
  * ```
  */
-export function flatMap<I extends Row = Record<string, unknown>, O = Row>(
+export function flatMap<I = Record<string, unknown>, O = Row>(
   fn: (row: I, index: number) => Iterable<O> | AsyncIterable<O> | Promise<Iterable<O>>,
   options?: RowOptions,
 ): BatchTransform {

@@ -14,6 +14,6 @@ import { rowStage, type RowOptions } from '../lib/row-stage.ts';
  * map((row) => ({ ...row, notional: row.price * row.qty }))
  * ```
  */
-export function map<I extends Row = Record<string, unknown>, O = Row>(fn: (row: I, index: number) => O | Promise<O>, options?: RowOptions): BatchTransform {
+export function map<I = Record<string, unknown>, O = Row>(fn: (row: I, index: number) => O | Promise<O>, options?: RowOptions): BatchTransform {
   return rowStage('map', fn as RowFunction, options, 'map');
 }

@@ -19,7 +19,7 @@ export interface MapBatchOptions {
  * mapBatch(async (rows) => enrich(rows, await lookup(rows.map((r) => r.id))))
  * ```
  */
-export function mapBatch<I extends Row = Record<string, unknown>, O extends Row = Row>(
+export function mapBatch<I = Record<string, unknown>, O = Row>(
   fn: (rows: I[]) => O[] | Promise<O[]>,
   options?: MapBatchOptions,
 ): BatchTransform {
@@ -37,7 +37,7 @@ export function mapBatch<I extends Row = Record<string, unknown>, O extends Row 
       if (!Array.isArray(out)) {
         throw new StageError(`${name} must return an array of rows, got ${typeof out}`, { stage: name, file: batch.position.source, batch: batch.position.index });
       }
-      push(batch.withRows(out));
+      push(batch.withRows(out as Row[]));
     },
   });
 }

@@ -1,8 +1,12 @@
 /**
  * Parquet file writer over hyparquet-writer's encoder (chosen by measurement, see the helper's
- * report: about 4x parquetjs-lite's rows/s on the same data). Rows are buffered into columns and
- * one row group is encoded and written (async, through a FileHandle) each time `rowGroupSize`
- * rows have arrived, so memory holds one row group. The file is written under a temporary name,
+ * report: about 4x parquetjs-lite's rows/s on the same data). Rows are converted into column
+ * arrays as they arrive (the row objects are not kept) and one row group is encoded and written
+ * (async, through a FileHandle) each time `rowGroupSize` rows or `rowGroupBytes` (estimated
+ * in-memory bytes of those rows) have arrived, whichever comes first. Encoding a row group makes
+ * several transient copies of its columns (hyparquet-writer slices, unconverts strings to one
+ * Uint8Array each, levels, pages), about 5x the rows' own size: the byte bound is what keeps
+ * peak memory flat whatever the row width. The file is written under a temporary name,
  * fsynced and renamed on {@link ParquetFileWriter.commit}; {@link ParquetFileWriter.abort}
  * removes it.
  *
@@ -30,8 +34,10 @@ import { gzipSync } from 'node:zlib';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import type { SchemaElement } from 'hyparquet';
 import { compress as zstdCompress } from 'zstd-napi';
+import { estimateRowsBytes } from '../batch.ts';
 import { FormatError, IoError, ValidationError, describeValue } from '../errors.ts';
-import { expectInteger, expectOneOf, expectOptions } from '../validate.ts';
+import { expectInteger, expectOneOf, expectOptions, parseBytes } from '../validate.ts';
+import type { ByteSize } from '../validate.ts';
 
 /** A column type the writer can declare. See the module's table. */
 export type ParquetWriteType = 'boolean' | 'int32' | 'int64' | 'double' | 'string' | 'binary' | 'timestamp' | 'date' | 'json';
@@ -48,9 +54,20 @@ export interface ParquetWriteOptions {
   schema?: Record<string, ParquetFieldSpec>;
   /** Page compression (default `'snappy'`). */
   compression?: ParquetCompression;
-  /** Rows per row group (default 100000); also bounds the rows held in memory. */
+  /** Most rows per row group (default 100000). */
   rowGroupSize?: number;
+  /**
+   * Most estimated in-memory bytes of the rows of one row group (default `'32MB'`); a row group
+   * ends at `rowGroupSize` rows or at this size, whichever comes first. Peak memory while
+   * encoding is a few times this.
+   */
+  rowGroupBytes?: ByteSize;
 }
+
+/** Default of {@link ParquetWriteOptions.rowGroupSize}. */
+export const DEFAULT_ROW_GROUP_SIZE = 100_000;
+/** Default of {@link ParquetWriteOptions.rowGroupBytes}, in bytes. */
+export const DEFAULT_ROW_GROUP_BYTES = 32e6;
 
 const TYPES: readonly ParquetWriteType[] = ['boolean', 'int32', 'int64', 'double', 'string', 'binary', 'timestamp', 'date', 'json'];
 const CODECS = { snappy: 'SNAPPY', gzip: 'GZIP', zstd: 'ZSTD', uncompressed: 'UNCOMPRESSED' } as const;
@@ -132,25 +149,42 @@ export class ParquetFileWriter {
   readonly path: string;
   /** Temporary path written until commit. */
   readonly tempPath: string;
-  /** Rows written so far. */
+  /** Rows written so far (in finished row groups). */
   rowsWritten = 0;
+  /** Row groups written so far. */
+  rowGroupsWritten = 0;
   #handle: FileHandle;
   #fields: Field[] | undefined;
+  /** True when the schema was inferred: a row with a column outside it is refused, not dropped. */
+  #inferred = false;
+  #known: Set<string> | undefined;
   #codec: (typeof CODECS)[ParquetCompression];
   #rowGroupSize: number;
-  #pending: Record<string, unknown>[] = [];
+  #rowGroupBytes: number;
+  /** Rows waiting for the schema to be inferred (only before the first row group). */
+  #rawRows: Record<string, unknown>[] = [];
+  /** Coerced values of the current row group, one array per field. */
+  #columns: unknown[][] = [];
+  #pendingRows = 0;
+  #pendingBytes = 0;
   #bytes: ByteWriter;
   #writer: ParquetWriter | undefined;
   #state: 'open' | 'committed' | 'aborted' | 'failed' = 'open';
 
-  private constructor(path: string, tempPath: string, handle: FileHandle, fields: Field[] | undefined, codec: (typeof CODECS)[ParquetCompression], rowGroupSize: number) {
+  private constructor(path: string, tempPath: string, handle: FileHandle, fields: Field[] | undefined, codec: (typeof CODECS)[ParquetCompression], rowGroupSize: number, rowGroupBytes: number) {
     this.path = path;
     this.tempPath = tempPath;
     this.#handle = handle;
-    this.#fields = fields;
     this.#codec = codec;
     this.#rowGroupSize = rowGroupSize;
+    this.#rowGroupBytes = rowGroupBytes;
     this.#bytes = new ByteWriter(1 << 20);
+    if (fields) this.#setFields(fields, false);
+  }
+
+  /** Bytes of the file so far (the whole file once committed). */
+  get bytesWritten(): number {
+    return this.#bytes.offset;
   }
 
   /**
@@ -160,26 +194,42 @@ export class ParquetFileWriter {
   static open(path: string, options?: ParquetWriteOptions): Promise<ParquetFileWriter> {
     const opts = expectOptions(options);
     const compression = expectOneOf(opts.compression, 'options.compression', Object.keys(CODECS) as ParquetCompression[], 'snappy');
-    const rowGroupSize = expectInteger(opts.rowGroupSize, 'options.rowGroupSize', 100_000);
+    const rowGroupSize = expectInteger(opts.rowGroupSize, 'options.rowGroupSize', DEFAULT_ROW_GROUP_SIZE);
+    const rowGroupBytes = opts.rowGroupBytes === undefined ? DEFAULT_ROW_GROUP_BYTES : parseBytes(opts.rowGroupBytes, 'options.rowGroupBytes');
+    if (rowGroupBytes < 1) throw new ValidationError(`Expected \`options.rowGroupBytes\` to be at least 1 byte, got ${describeValue(opts.rowGroupBytes)}`);
     if (opts.schema !== undefined && (typeof opts.schema !== 'object' || opts.schema === null || Array.isArray(opts.schema))) {
       throw new ValidationError(`Expected \`options.schema\` to be an object of column types, got ${describeValue(opts.schema)}`);
     }
     const fields = opts.schema === undefined ? undefined : parseSchema(opts.schema);
     const tempPath = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
     return open(tempPath, 'wx').then(
-      (handle) => new ParquetFileWriter(path, tempPath, handle, fields, CODECS[compression], rowGroupSize),
+      (handle) => new ParquetFileWriter(path, tempPath, handle, fields, CODECS[compression], rowGroupSize, rowGroupBytes),
       (error: unknown) => {
         throw new IoError(`Cannot create Parquet file: ${(error as Error).message}`, { file: path }, { cause: error });
       },
     );
   }
 
-  /** Adds rows; writes a row group each time `rowGroupSize` rows are pending. */
+  /**
+   * Adds rows; writes a row group each time `rowGroupSize` rows or `rowGroupBytes` are pending.
+   * The rows are converted at once and not kept (except, before an inferred schema is fixed, the
+   * rows it is inferred from).
+   */
   async write(rows: readonly Record<string, unknown>[]): Promise<void> {
     this.#expectOpen();
+    if (rows.length === 0) return;
+    const perRow = estimateRowsBytes(rows as Record<string, unknown>[]) / rows.length;
     for (const row of rows) {
-      this.#pending.push(row);
-      if (this.#pending.length >= this.#rowGroupSize) await this.#flushGroup();
+      if (this.#fields) this.#append(row);
+      else this.#rawRows.push(row);
+      this.#pendingRows++;
+      this.#pendingBytes += perRow;
+      if (this.#pendingRows >= this.#rowGroupSize || this.#pendingBytes >= this.#rowGroupBytes) await this.#flushGroup();
+    }
+    // fix the inferred schema as soon as every column seen has a type: later rows are then converted as they come
+    if (!this.#fields && this.#rawRows.length > 0) {
+      const types = inferTypes(this.#rawRows);
+      if ([...types.values()].every((t) => t !== undefined)) this.#fixInferred(types);
     }
   }
 
@@ -187,7 +237,7 @@ export class ParquetFileWriter {
   async commit(): Promise<void> {
     this.#expectOpen();
     try {
-      if (this.#pending.length > 0 || this.#writer === undefined) await this.#flushGroup();
+      if (this.#pendingRows > 0 || this.#writer === undefined) await this.#flushGroup();
       await this.#writer!.finish();
       await this.#handle.sync();
       await this.#handle.close();
@@ -203,7 +253,8 @@ export class ParquetFileWriter {
   async abort(): Promise<void> {
     if (this.#state === 'committed' || this.#state === 'aborted') return;
     this.#state = 'aborted';
-    this.#pending = [];
+    this.#rawRows = [];
+    this.#columns = [];
     await this.#handle.close().catch(() => undefined);
     await unlink(this.tempPath).catch(() => undefined);
   }
@@ -235,35 +286,74 @@ export class ParquetFileWriter {
     });
   }
 
+  #setFields(fields: Field[], inferred: boolean): void {
+    this.#fields = fields;
+    this.#inferred = inferred;
+    this.#known = inferred ? new Set(fields.map((f) => f.name)) : undefined;
+    this.#columns = fields.map(() => []);
+  }
+
+  #fixInferred(types: Map<string, ParquetWriteType | undefined>): void {
+    if (types.size === 0) throw new FormatError('Cannot infer a Parquet schema without columns; declare `schema`', { file: this.path });
+    this.#setFields([...types].map(([name, type]) => ({ name, type: type ?? 'string', nullable: true })), true);
+    const raw = this.#rawRows;
+    this.#rawRows = [];
+    for (const row of raw) this.#append(row);
+  }
+
+  /** Converts one row into the pending columns. */
+  #append(row: Record<string, unknown>): void {
+    const fields = this.#fields!;
+    const rowIndex = this.rowsWritten + this.#columns[0]!.length;
+    if (this.#known) {
+      // an inferred schema must not drop a column that shows up later
+      for (const key in row) {
+        if (!this.#known.has(key)) {
+          throw new FormatError(`Row has column \`${key}\`, which the Parquet schema inferred from the first rows lacks; declare \`options.schema\``, { file: this.path, row: rowIndex });
+        }
+      }
+    }
+    for (let c = 0; c < fields.length; c++) {
+      const f = fields[c]!;
+      this.#columns[c]!.push(coerce(f, row[f.name], rowIndex, this.path));
+    }
+  }
+
   async #flushGroup(): Promise<void> {
-    const rows = this.#pending;
-    this.#pending = [];
-    const fields = (this.#fields ??= this.#infer(rows));
+    if (!this.#fields) {
+      const types = inferTypes(this.#rawRows);
+      if (types.size === 0) throw new FormatError('Cannot infer a Parquet schema without rows; declare `schema`', { file: this.path });
+      this.#fixInferred(types);
+    }
+    const fields = this.#fields!;
+    const columns = this.#columns;
+    const count = columns[0]!.length;
+    // release the group's values as soon as the encoder is done with them
+    this.#columns = fields.map(() => []);
+    this.#pendingRows = 0;
+    this.#pendingBytes = 0;
     this.#writer ??= this.#start(fields);
     try {
-      const columnData = fields.map((f) => {
-        const data = new Array<unknown>(rows.length);
-        for (let i = 0; i < rows.length; i++) data[i] = coerce(f, rows[i]![f.name], this.rowsWritten + i, this.path);
-        return { name: f.name, data };
-      });
-      await this.#writer.write({ columnData, rowGroupSize: Math.max(rows.length, 1) });
+      const columnData = fields.map((f, c) => ({ name: f.name, data: columns[c]! }));
+      await this.#writer.write({ columnData, rowGroupSize: Math.max(count, 1) });
     } catch (error) {
       // a half-written row group cannot be taken back: the writer can only be aborted now
       this.#state = 'failed';
       if (error instanceof FormatError) throw error;
       throw new IoError(`Cannot write Parquet row group: ${(error as Error).message}`, { file: this.path, row: this.rowsWritten }, { cause: error });
     }
-    this.rowsWritten += rows.length;
+    this.rowsWritten += count;
+    if (count > 0) this.rowGroupsWritten++;
   }
+}
 
-  #infer(rows: readonly Record<string, unknown>[]): Field[] {
-    const types = new Map<string, ParquetWriteType | undefined>();
-    for (const row of rows) {
-      for (const [k, v] of Object.entries(row)) {
-        if (types.get(k) === undefined) types.set(k, inferType(v));
-      }
+/** Column name -> inferred type (undefined while only nulls were seen), in order of first appearance. */
+function inferTypes(rows: readonly Record<string, unknown>[]): Map<string, ParquetWriteType | undefined> {
+  const types = new Map<string, ParquetWriteType | undefined>();
+  for (const row of rows) {
+    for (const [k, v] of Object.entries(row)) {
+      if (types.get(k) === undefined) types.set(k, inferType(v));
     }
-    if (types.size === 0) throw new FormatError('Cannot infer a Parquet schema without rows; declare `schema`', { file: this.path });
-    return [...types].map(([name, type]) => ({ name, type: type ?? 'string', nullable: true }));
   }
+  return types;
 }

@@ -7,10 +7,11 @@ import { Worker } from 'node:worker_threads';
 import { ENTRY_URL, PoolWorker, tsxFor } from './pool-worker.ts';
 import type { FromWorker, InitMessage, ToWorker } from './protocol.ts';
 
-// Runs as a CommonJS script in the new thread: register tsx when needed, then load the entry.
+// Runs in the new thread as a script or as a module (the parent may run with --input-type=module),
+// so it uses only dynamic import(): register tsx when needed, then load the entry.
 const BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
 (async () => {
+  const { workerData } = await import('node:worker_threads');
   if (workerData.tsx) {
     (await import(workerData.tsx.esm)).register();
     (await import(workerData.tsx.cjs)).register();
