@@ -47,8 +47,14 @@ function help(): string {
   return lines.join('\n');
 }
 
+/** Loads every command module (they register themselves). */
+async function loadCommands(): Promise<void> {
+  await import('./commands/index.ts');
+}
+
 /** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  await loadCommands();
   const [first, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     process.stdout.write(`${help()}\n`);

@@ -313,9 +313,17 @@ export class ParquetFileWriter {
         }
       }
     }
-    for (let c = 0; c < fields.length; c++) {
-      const f = fields[c]!;
-      this.#columns[c]!.push(coerce(f, row[f.name], rowIndex, this.path));
+    const columns = this.#columns;
+    const before = columns[0]!.length;
+    try {
+      for (let c = 0; c < fields.length; c++) {
+        const f = fields[c]!;
+        columns[c]!.push(coerce(f, row[f.name], rowIndex, this.path));
+      }
+    } catch (error) {
+      // keep the columns aligned: drop the part of the refused row already appended
+      for (const column of columns) column.length = before;
+      throw error;
     }
   }
 

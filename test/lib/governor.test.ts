@@ -336,8 +336,12 @@ test('leak: fires once on RSS rising while rows flow; not when flat and noisy; n
   };
   let seed = 7;
   const noise = (): number => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed / 2 ** 31 - 0.5;
+    // mulberry32: seeded, so the series is the same every run
+    seed = (seed + 0x6d2b79f5) >>> 0;
+    let t = seed;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32 - 0.5;
   };
   // 5 MB/min = 5e6 / 600 per 100 ms sample, plus +-0.5 MB noise
   const rising = await run((i) => 200e6 + (i * 5e6) / 600 + noise() * 1e6, true);

@@ -1,0 +1,46 @@
+/**
+ * The package as users get it: `npm pack`, install the tarball into an empty folder, import it
+ * from a plain .mjs file run by plain `node`, and run the `spillway` bin.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, tempDir } from '../helpers.ts';
+
+test('the packed tarball installs into an empty folder and works from plain JavaScript', { timeout: 300_000 }, () => {
+  const packDir = tempDir('spillway-pack-');
+  const out = execFileSync('npm', ['pack', '--silent', '--pack-destination', packDir], { cwd: ROOT, encoding: 'utf8' });
+  const tarball = join(packDir, out.trim().split('\n').pop() ?? '');
+  assert.ok(existsSync(tarball), `npm pack wrote ${tarball}`);
+
+  const app = tempDir('spillway-consumer-');
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tarball], { cwd: app, encoding: 'utf8' });
+
+  writeFileSync(join(app, 'in.csv'), 'sym,price,qty\nA,10,2\nB,20,0\n"C, Inc",5,4\n');
+  writeFileSync(
+    join(app, 'main.mjs'),
+    `import { pipeline, fromCsv, map, filter, toCsv } from 'spillway';
+const { output, stats } = await pipeline(
+  fromCsv('in.csv', { cast: true }),
+  filter((row) => row.qty > 0),
+  map((row) => ({ ...row, notional: row.price * row.qty })),
+  toCsv('out.csv'),
+);
+console.log(JSON.stringify({ rows: output.rows, rowsIn: stats.rowsIn, rowsOut: stats.rowsOut }));
+`,
+  );
+  const printed = execFileSync(process.execPath, ['main.mjs'], { cwd: app, encoding: 'utf8' });
+  assert.deepEqual(JSON.parse(printed), { rows: 2, rowsIn: 3, rowsOut: 2 });
+  assert.equal(readFileSync(join(app, 'out.csv'), 'utf8'), 'sym,price,qty,notional\nA,10,2,20\n"C, Inc",5,4,20\n');
+
+  // types ship with the package
+  assert.ok(existsSync(join(app, 'node_modules/spillway/dist/index.d.ts')));
+  // the bin prints its version and help
+  const bin = join(app, 'node_modules/.bin/spillway');
+  const version = execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim();
+  assert.equal(version, (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
+  assert.match(execFileSync(bin, ['--help'], { encoding: 'utf8' }), /Usage: spillway/);
+});
