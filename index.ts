@@ -29,9 +29,39 @@ export {
   IoError,
   FormatError,
   UnsupportedError,
+  MemoryLimitError,
+  WorkerError,
+  SchemaMismatchError,
   ErrorCodes,
 } from './lib/errors.ts';
-export type { ErrorCode, ErrorContext } from './lib/errors.ts';
+export type { ErrorCode, ErrorContext, WorkerFailureReason } from './lib/errors.ts';
+
+export { MemoryGovernor, defaultGovernor, resolveLimit, ProcessMemoryProbe, systemMemoryLimit } from './lib/governor.ts';
+export type {
+  MemoryLevel,
+  MemorySample,
+  MemoryGovernorOptions,
+  MemorySummary,
+  MemoryGovernorEvents,
+  LevelTimes,
+  MemoryProbe,
+  MemoryReading,
+  LeakInfo,
+} from './lib/governor.ts';
+export { estimateBatchSize, AdaptiveBatchSize } from './lib/batch-size.ts';
+export type { AdaptiveBatchSizeOptions, BatchSizeSummary, HeadroomSource } from './lib/batch-size.ts';
+
+export { registerArrowCodecs } from './lib/arrow/codecs.ts';
+export type { Compression } from './lib/arrow/codecs.ts';
+export { rowsToRecordBatch, recordBatchToRows, inferSchema, unifySchemas, castRecordBatch, schemasEqual, recordBatchBytes } from './lib/arrow/convert.ts';
+export type { ToRowsOptions, FromRowsOptions, Int64Mode } from './lib/arrow/convert.ts';
+
+export { WorkerPool } from './lib/pool/worker-pool.ts';
+export type { WorkerStats, PoolStats, PoolTotals, WorkerExitReason } from './lib/pool/worker-pool.ts';
+export type { ParallelOptions } from './lib/pool/options.ts';
+export { mapBatchesInPool } from './lib/pool/reorder.ts';
+export type { BatchTask, BatchResult, MapBatchesOptions } from './lib/pool/reorder.ts';
+export type { BatchRunner, ParallelBackend } from './lib/pool/backend.ts';
 export type { ErrorPolicy, DeadLetterRecord } from './lib/dead-letter.ts';
 export { parseBytes, formatBytes } from './lib/validate.ts';
 export type { ByteSize } from './lib/validate.ts';

@@ -25,16 +25,16 @@
  * they are given none.
  */
 import { EventEmitter } from 'node:events';
-import { AbortError, MemoryLimitError, ValidationError } from './errors.ts';
-import { LeakDetector, fitLine, type LeakInfo } from './leak-detector.ts';
-import { ProcessMemoryProbe, heapSizeLimit, obtainGc, systemMemoryLimit, type MemoryProbe, type MemoryReading } from './memory-probe.ts';
+import { AbortError, MemoryLimitError, ValidationError, describeValue } from './errors.ts';
+import { LeakDetector, type LeakInfo } from './leak-detector.ts';
+import { ProcessMemoryProbe, obtainGc, systemMemoryLimit, type MemoryProbe, type MemoryReading } from './memory-probe.ts';
 import { logger } from './stage.ts';
-import { describeValue } from './errors.ts';
 import { expectInteger, expectNumber, expectOneOf, expectOptions, formatBytes, parseBytes, type ByteSize } from './validate.ts';
 
 export { MemoryLimitError } from './errors.ts';
 export type { LeakInfo } from './leak-detector.ts';
 export type { MemoryProbe, MemoryReading } from './memory-probe.ts';
+export { ProcessMemoryProbe, heapSizeLimit, obtainGc, systemMemoryLimit } from './memory-probe.ts';
 
 const log = logger('governor');
 
@@ -253,6 +253,31 @@ class Totals {
   }
 }
 
+/** Event counters at a moment, to subtract for per-run summaries. */
+interface Counters {
+  pressureEvents: number;
+  spillsRequested: number;
+  spills: number;
+  spilledBytes: number;
+  leakWarnings: number;
+  criticalEvents: number;
+  gcRuns: number;
+  levels: LevelTimes;
+}
+
+const ZERO_COUNTERS: Counters = {
+  pressureEvents: 0,
+  spillsRequested: 0,
+  spills: 0,
+  spilledBytes: 0,
+  leakWarnings: 0,
+  criticalEvents: 0,
+  gcRuns: 0,
+  levels: { ok: 0, spill: 0, pause: 0, critical: 0 },
+};
+
+function noop(): void {}
+
 type Waiter = { resolve: () => void; reject: (error: Error) => void };
 
 /**
@@ -296,6 +321,8 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
   #lastError: MemoryLimitError | undefined;
 
   readonly #totals = new Totals();
+  /** Per-run accounts open now (see startRun); each gets every sample. */
+  readonly #runs = new Set<Totals>();
   readonly #levelMs: LevelTimes = { ok: 0, spill: 0, pause: 0, critical: 0 };
   #pressureEvents = 0;
   #spillsRequested = 0;
@@ -427,6 +454,20 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
     return [...this.#children.keys()];
   }
 
+  /**
+   * Takes a sample now if the last one is older than the interval, and resolves when the level
+   * is up to date (undefined when no sample was due). Sources call it before each batch: a
+   * pipeline that never yields to the event loop (sync source, sync transforms) starves the
+   * timer, and must not outrun the governor.
+   */
+  poll(): Promise<void> | undefined {
+    if (this.#closed || this.#attached === 0) return undefined;
+    if (this.#inFlight) return this.#inFlight.then(noop, noop);
+    const last = this.#last;
+    if (last !== undefined && Date.now() - last.time < this.intervalMs) return undefined;
+    return this.#sample(false).then(noop, (error: unknown) => log('sampling failed: %s', (error as Error).message));
+  }
+
   /** Rows are flowing now; leak detection judges only samples taken while rows flow. */
   noteRows(n: number): void {
     if (n > 0) this.#rowsSinceSample += n;
@@ -455,10 +496,47 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
     return this.#sample(true);
   }
 
-  /** A JSON-serialisable summary (what `stats.memory` holds). */
+  /** A JSON-serialisable summary of the governor's whole life. */
   summary(): MemorySummary {
-    const t = this.#totals;
-    const levels = { ...this.#levelMs };
+    return this.#summarise(this.#totals, ZERO_COUNTERS);
+  }
+
+  /**
+   * Opens a per-run account, so a pipeline's `stats.memory` speaks of its own run even when the
+   * governor is shared: `stop()` takes a last sample and returns the summary of the samples and
+   * events since `startRun()`.
+   */
+  startRun(): { stop(): Promise<MemorySummary> } {
+    const totals = new Totals();
+    const start = this.#counters();
+    this.#runs.add(totals);
+    if (!this.#closed) this.sampleNow().catch(() => undefined);
+    return {
+      stop: async () => {
+        if (!this.#closed) await this.sampleNow().catch(() => undefined);
+        this.#runs.delete(totals);
+        return this.#summarise(totals, start);
+      },
+    };
+  }
+
+  #counters(): Counters {
+    return {
+      pressureEvents: this.#pressureEvents,
+      spillsRequested: this.#spillsRequested,
+      spills: this.#spills,
+      spilledBytes: this.#spilledBytes,
+      leakWarnings: this.#leak?.warnings ?? 0,
+      criticalEvents: this.#criticalEvents,
+      gcRuns: this.#gcRuns,
+      levels: { ...this.#levelMs },
+    };
+  }
+
+  #summarise(t: Totals, since: Counters): MemorySummary {
+    const now = this.#counters();
+    const levels: LevelTimes = { ok: 0, spill: 0, pause: 0, critical: 0 };
+    for (const key of Object.keys(levels) as MemoryLevel[]) levels[key] = Math.round(now.levels[key] - since.levels[key]);
     return {
       limit: this.limit,
       heapLimit: this.#last?.heapLimit ?? 0,
@@ -470,13 +548,13 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
       peakFraction: Math.round(t.peakFraction * 1e4) / 1e4,
       growthBytesPerMin: Math.round(t.growthPerMin),
       pausedMs: Math.round(levels.pause + levels.critical),
-      pressureEvents: this.#pressureEvents,
-      spillsRequested: this.#spillsRequested,
-      spills: this.#spills,
-      spilledBytes: this.#spilledBytes,
-      leakWarnings: this.#leak?.warnings ?? 0,
-      criticalEvents: this.#criticalEvents,
-      gcRuns: this.#gcRuns,
+      pressureEvents: now.pressureEvents - since.pressureEvents,
+      spillsRequested: now.spillsRequested - since.spillsRequested,
+      spills: now.spills - since.spills,
+      spilledBytes: now.spilledBytes - since.spilledBytes,
+      leakWarnings: now.leakWarnings - since.leakWarnings,
+      criticalEvents: now.criticalEvents - since.criticalEvents,
+      gcRuns: now.gcRuns - since.gcRuns,
       level: this.#level,
       levels,
       last: this.#last ? { ...this.#last } : undefined,
@@ -584,6 +662,7 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
     if (prev && sample.time > prev.time) this.#levelMs[this.#level] += sample.time - prev.time;
     this.#last = sample;
     this.#totals.add(sample);
+    for (const run of this.#runs) run.add(sample);
     if (this.#history.length < this.#historySize) this.#history.push(sample);
     else {
       this.#history[this.#historyStart] = sample;
@@ -645,8 +724,3 @@ export function defaultGovernor(): MemoryGovernor {
   defaultInstance ??= new MemoryGovernor();
   return defaultInstance;
 }
-
-/** The V8 heap limit of this process, bytes (re-exported for callers that size against it). */
-export { heapSizeLimit, systemMemoryLimit };
-/** Fit helper re-exported for tests of growth figures. */
-export { fitLine };

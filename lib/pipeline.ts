@@ -12,10 +12,11 @@ import { BatchTransform } from './transform.ts';
 import { rowStage } from './row-stage.ts';
 import { AbortError, ValidationError, toError } from './errors.ts';
 import { expectOptions, expectSignal } from './validate.ts';
-import { STAGE, isStage, logger, newStageStats, type GovernorGate, type SourceProgress, type StageContext, type StageStats } from './stage.ts';
+import { STAGE, isStage, logger, newStageStats, type SourceProgress, type StageContext, type StageStats } from './stage.ts';
 import { fromIterable } from '../sources/fromIterable.ts';
 import { drain } from '../sinks/drain.ts';
 import type { Row } from './batch.ts';
+import { MemoryGovernor, defaultGovernor, type MemorySummary } from './governor.ts';
 import type { RowFunction } from './row-function.ts';
 
 const log = logger('pipeline');
@@ -30,8 +31,13 @@ export type PipelineStage = Readable | Writable | Duplex | PipelineFunction | It
 export interface PipelineOptions {
   /** Aborts the run: every stream is destroyed, no partial output is left under a final name. */
   signal?: AbortSignal;
-  /** Memory governor whose pause level stops the sources reading; `false` for none. */
-  governor?: GovernorGate | false;
+  /**
+   * The memory governor: its pause level stops the sources reading, its spill level makes spill
+   * sinks flush, its critical level fails the run with a MemoryLimitError. Default: the
+   * process-wide {@link defaultGovernor} (limit: what the machine or cgroup allows); `false`
+   * runs ungoverned.
+   */
+  governor?: MemoryGovernor | false;
 }
 
 /** Counters of a finished run; a plain, JSON-serialisable object. */
@@ -52,6 +58,8 @@ export interface PipelineStats {
   stages: StageStats[];
   /** Rows dropped by error policies, over all stages. */
   errors: { skipped: number; deadLettered: number };
+  /** Memory over this run (peak, mean and min RSS, growth, time paused, pressure events, leak warnings, spills); absent when ungoverned. */
+  memory?: MemorySummary;
 }
 
 /** What {@link pipeline} resolves to. */
@@ -87,7 +95,10 @@ export function pipeline(...args: [...PipelineStage[], PipelineOptions] | Pipeli
 export async function pipeline(...args: unknown[]): Promise<PipelineResult<unknown>> {
   const { stages, options } = splitArguments(args);
   const signal = expectSignal(options.signal, 'options.signal');
-  const governor = options.governor === false ? undefined : options.governor;
+  const governor = options.governor === false ? undefined : (options.governor ?? defaultGovernor());
+  if (governor !== undefined && !(governor instanceof MemoryGovernor)) {
+    throw new ValidationError('Expected `options.governor` to be a MemoryGovernor or false');
+  }
   const streams = buildStreams(stages);
   const started = performance.now();
   const startedAt = new Date().toISOString();
@@ -112,6 +123,13 @@ export async function pipeline(...args: unknown[]): Promise<PipelineResult<unkno
   }
 
   let firstError: Error | undefined;
+  const detach = governor?.attach();
+  const memoryRun = governor?.startRun();
+  const onCritical = (error: Error): void => {
+    firstError ??= error;
+    streams[0]?.destroy(error);
+  };
+  governor?.on('critical', onCritical);
   const noteError = (error: Error): void => {
     // the first real error wins; a premature close is only the echo of another failure
     if ((error as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') return;
@@ -135,6 +153,7 @@ export async function pipeline(...args: unknown[]): Promise<PipelineResult<unkno
     });
   } catch (error) {
     controller.abort(error);
+    await memoryRun?.stop();
     // stream.pipeline reports before the destroys finish: wait until our stages have released
     // their files and removed temporary output
     await Promise.all(streams.filter((s) => isStage(s) && !s.closed).map((s) => once(s, 'close').catch(() => undefined)));
@@ -142,10 +161,13 @@ export async function pipeline(...args: unknown[]): Promise<PipelineResult<unkno
     throw toError(error);
   } finally {
     signal?.removeEventListener('abort', onAbort);
+    governor?.off('critical', onCritical);
+    detach?.();
   }
   const sink = streams[streams.length - 1];
   const output = sink instanceof BatchSink ? (sink.result() as unknown) : undefined;
   const stats = collectStats(streams, performance.now() - started, startedAt);
+  if (memoryRun) stats.memory = await memoryRun.stop();
   log('done: %d rows in, %d rows out, %d ms', stats.rowsIn, stats.rowsOut, Math.round(stats.durationMs));
   return { output, stats };
 }

@@ -73,6 +73,8 @@ export class BatchSource<R extends Row = Row> extends Readable implements Spillw
   async #pull(): Promise<void> {
     const context = (this.#context ??= detachedContext());
     const governor = context.governor;
+    const polled = governor?.poll?.();
+    if (polled) await polled;
     if (governor?.paused) await governor.waitForRelief(context.signal);
     if (this.destroyed) return;
     if (context.stopRequested) {

@@ -38,6 +38,8 @@ export interface GovernorGate {
   waitForRelief(signal?: AbortSignal): Promise<void>;
   /** Rows are flowing now (leak detection judges only while they do). */
   noteRows(rows: number): void;
+  /** Samples now if a sample is due; sources await it before each batch. */
+  poll?(): Promise<void> | undefined;
 }
 
 /** Progress as a source sees it. Totals are undefined when unknown. */

@@ -40,6 +40,7 @@ export async function openFileBuffer(path: string): Promise<FileBuffer> {
   }
   let tail: { start: number; bytes: Uint8Array } | undefined;
   let closed = false;
+  let closing: Promise<void> | undefined;
 
   async function readRange(start: number, end: number): Promise<ArrayBuffer> {
     const length = end - start;
@@ -73,11 +74,13 @@ export async function openFileBuffer(path: string): Promise<FileBuffer> {
       if (end === size && end - start <= TAIL_CACHE_BYTES) tail = { start, bytes: new Uint8Array(buffer) };
       return buffer;
     },
-    async close(): Promise<void> {
-      if (closed) return;
+    close(): Promise<void> {
+      // every caller waits for the same close, so "closed" means the descriptor is released
+      if (closing) return closing;
       closed = true;
       tail = undefined;
-      await handle.close();
+      closing = handle.close();
+      return closing;
     },
   };
 }

@@ -42,6 +42,8 @@ export interface ParquetReader {
   readonly numRows: number;
   /** Number of row groups. */
   readonly numRowGroups: number;
+  /** Size of the file in bytes. */
+  readonly byteLength: number;
   /** The columns that will be read (after projection). */
   readonly columns: readonly ParquetColumn[];
   /** Yields batches of at most `batchSize` rows, decoding one row group at a time. */
@@ -228,6 +230,7 @@ async function prepare(path: string, file: FileBuffer, wanted: readonly string[]
     path,
     numRows: groups.reduce((a, b) => a + b, 0),
     numRowGroups: groups.length,
+    byteLength: file.byteLength,
     columns,
     batches,
     async close() {

@@ -143,6 +143,32 @@ function parseSchema(schema: Record<string, ParquetFieldSpec>): Field[] {
   return fields;
 }
 
+/** Options of {@link ParquetFileWriter} after validation. */
+interface CheckedWriteOptions {
+  fields: Field[] | undefined;
+  compression: ParquetCompression;
+  rowGroupSize: number;
+  rowGroupBytes: number;
+}
+
+/**
+ * Validates writer options synchronously (sinks call it in their factory, before any file is
+ * created).
+ * @throws ValidationError naming the option
+ */
+export function checkWriteOptions(options: ParquetWriteOptions | undefined): CheckedWriteOptions {
+  const opts = expectOptions(options);
+  const compression = expectOneOf(opts.compression, 'options.compression', Object.keys(CODECS) as ParquetCompression[], 'snappy');
+  const rowGroupSize = expectInteger(opts.rowGroupSize, 'options.rowGroupSize', DEFAULT_ROW_GROUP_SIZE);
+  const rowGroupBytes = opts.rowGroupBytes === undefined ? DEFAULT_ROW_GROUP_BYTES : parseBytes(opts.rowGroupBytes, 'options.rowGroupBytes');
+  if (rowGroupBytes < 1) throw new ValidationError(`Expected \`options.rowGroupBytes\` to be at least 1 byte, got ${describeValue(opts.rowGroupBytes)}`);
+  if (opts.schema !== undefined && (typeof opts.schema !== 'object' || opts.schema === null || Array.isArray(opts.schema))) {
+    throw new ValidationError(`Expected \`options.schema\` to be an object of column types, got ${describeValue(opts.schema)}`);
+  }
+  const fields = opts.schema === undefined ? undefined : parseSchema(opts.schema);
+  return { fields, compression, rowGroupSize, rowGroupBytes };
+}
+
 /** Writes rows to a Parquet file, one row group at a time. */
 export class ParquetFileWriter {
   /** Final path of the file. */
@@ -192,15 +218,7 @@ export class ParquetFileWriter {
    * @throws IoError when the temporary file cannot be created
    */
   static open(path: string, options?: ParquetWriteOptions): Promise<ParquetFileWriter> {
-    const opts = expectOptions(options);
-    const compression = expectOneOf(opts.compression, 'options.compression', Object.keys(CODECS) as ParquetCompression[], 'snappy');
-    const rowGroupSize = expectInteger(opts.rowGroupSize, 'options.rowGroupSize', DEFAULT_ROW_GROUP_SIZE);
-    const rowGroupBytes = opts.rowGroupBytes === undefined ? DEFAULT_ROW_GROUP_BYTES : parseBytes(opts.rowGroupBytes, 'options.rowGroupBytes');
-    if (rowGroupBytes < 1) throw new ValidationError(`Expected \`options.rowGroupBytes\` to be at least 1 byte, got ${describeValue(opts.rowGroupBytes)}`);
-    if (opts.schema !== undefined && (typeof opts.schema !== 'object' || opts.schema === null || Array.isArray(opts.schema))) {
-      throw new ValidationError(`Expected \`options.schema\` to be an object of column types, got ${describeValue(opts.schema)}`);
-    }
-    const fields = opts.schema === undefined ? undefined : parseSchema(opts.schema);
+    const { fields, compression, rowGroupSize, rowGroupBytes } = checkWriteOptions(options);
     const tempPath = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
     return open(tempPath, 'wx').then(
       (handle) => new ParquetFileWriter(path, tempPath, handle, fields, CODECS[compression], rowGroupSize, rowGroupBytes),

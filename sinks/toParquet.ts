@@ -1,0 +1,91 @@
+/**
+ * `toParquet`: writes rows to a Parquet file (see `lib/parquet/writer.ts`) that appears under its
+ * name only when the pipeline succeeds. A thin adapter: the format work is in the writer.
+ */
+import { BatchSink } from '../lib/sink.ts';
+import { FormatError, IoError, SpillwayError, UnsupportedError, ValidationError, describeContext, describeValue } from '../lib/errors.ts';
+import { ParquetFileWriter, checkWriteOptions } from '../lib/parquet/writer.ts';
+import type { ParquetWriteOptions } from '../lib/parquet/writer.ts';
+
+/** Options of {@link toParquet}: `schema`, `compression` (default `'snappy'`), `rowGroupSize` (default 100000), `rowGroupBytes` (default `'32MB'`). */
+export type ToParquetOptions = ParquetWriteOptions;
+
+/** Output of {@link toParquet}. */
+export interface ToParquetResult {
+  /** The file written. */
+  path: string;
+  rows: number;
+  /** Size of the file in bytes. */
+  bytes: number;
+  rowGroups: number;
+}
+
+/**
+ * Writes rows (objects) to a Parquet file with hyparquet-writer, one row group at a time. The
+ * schema is declared (`schema`) or inferred from the first rows (numbers as DOUBLE, bigint as
+ * INT64, Date as TIMESTAMP_MILLIS, strings as UTF8, other objects as JSON); a value that does not
+ * fit its column, or a column the inferred schema lacks, fails the pipeline rather than being
+ * coerced or dropped. The file is written under a temporary name and renamed on success; on
+ * failure or abort nothing is left under `path`.
+ *
+ * @param path the file to write
+ * @param options see {@link ToParquetOptions}
+ * @example
+ * ```ts
+ * const { output } = await pipeline(fromCsv('in.csv', { cast: true }), toParquet('out.parquet', { compression: 'zstd' }));
+ * console.log(output.rows, output.bytes, output.rowGroups);
+ * ```
+ */
+export function toParquet(path: string, options?: ToParquetOptions): BatchSink<ToParquetResult> {
+  if (typeof path !== 'string' || path.length === 0) throw new ValidationError(`Expected \`path\` to be a file path, got ${describeValue(path)}`);
+  const name = 'toParquet';
+  // validates every option now, synchronously; the temporary file is created on the first batch
+  checkWriteOptions(options);
+  let opening: Promise<ParquetFileWriter> | undefined;
+  let writer: ParquetFileWriter | undefined;
+
+  function withStage(error: unknown): Error {
+    if (!(error instanceof SpillwayError) || error instanceof ValidationError || error.context.stage !== undefined) return error as Error;
+    const suffix = ` (${describeContext(error.context)})`;
+    const message = error.message.endsWith(suffix) ? error.message.slice(0, -suffix.length) : error.message;
+    const context = { ...error.context, stage: name, file: error.context.file ?? path };
+    if (error instanceof IoError) return new IoError(message, context, { cause: error });
+    if (error instanceof UnsupportedError) return new UnsupportedError(message, context, { cause: error });
+    return new FormatError(message, context, { cause: error });
+  }
+
+  async function ensureOpen(): Promise<ParquetFileWriter> {
+    opening ??= ParquetFileWriter.open(path, options);
+    writer ??= await opening;
+    return writer;
+  }
+
+  return new BatchSink<ToParquetResult>({
+    name,
+    async write(batch) {
+      try {
+        const w = await ensureOpen();
+        const rows = batch.rows;
+        if (rows.length > 0 && Array.isArray(rows[0])) {
+          throw new FormatError('toParquet writes object rows (keyed by column name), got array rows; read CSV with a header or map rows to objects', { batch: batch.position.index });
+        }
+        await w.write(rows as Record<string, unknown>[]);
+      } catch (error) {
+        throw withStage(error);
+      }
+    },
+    async finish() {
+      try {
+        const w = await ensureOpen();
+        await w.commit();
+        return { path, rows: w.rowsWritten, bytes: w.bytesWritten, rowGroups: w.rowGroupsWritten };
+      } catch (error) {
+        throw withStage(error);
+      }
+    },
+    async abort() {
+      const w = writer ?? (await opening?.catch(() => undefined));
+      await w?.abort();
+    },
+  });
+}

@@ -1,0 +1,116 @@
+/**
+ * `fromParquet`: a Parquet file read row group by row group (see `lib/parquet/reader.ts`) and
+ * delivered as batches of rows. A thin adapter: the format work is in the reader.
+ */
+import { Batch } from '../lib/batch.ts';
+import { BatchSource } from '../lib/source.ts';
+import { FormatError, IoError, SpillwayError, UnsupportedError, ValidationError, describeContext, describeValue } from '../lib/errors.ts';
+import { expectInteger, expectOneOf, expectOptions } from '../lib/validate.ts';
+import { openParquet, translateError } from '../lib/parquet/reader.ts';
+import type { ParquetReader } from '../lib/parquet/reader.ts';
+import type { Int64Mode } from '../lib/parquet/types.ts';
+import type { StageContext, StageStats } from '../lib/stage.ts';
+
+/** Options of {@link fromParquet}. */
+export interface FromParquetOptions {
+  /** Top-level columns to read, in this order (default: all); an unknown name is an error. */
+  columns?: readonly string[];
+  /** Rows per batch (default 10000). */
+  batchSize?: number;
+  /** INT64 as `'number'` (throws on an unsafe value), `'bigint'`, or `'auto'` (default: number when safe, else bigint). */
+  int64?: Int64Mode;
+  /** Name used in stats and errors (default `fromParquet`). */
+  name?: string;
+}
+
+const DEFAULT_BATCH_SIZE = 10_000;
+
+/**
+ * Reads a Parquet file as batches of rows, one row group at a time (never the whole file),
+ * with column projection. Types are mapped as in `lib/parquet/types.ts` (timestamps and dates as
+ * Date, decimals as exact strings, nulls as null). ZSTD, LZ4, GZIP, Snappy and Brotli pages are
+ * read. The row count from the footer feeds `progress().totalRows`.
+ *
+ * @param path the Parquet file
+ * @param options see {@link FromParquetOptions}
+ * @throws ValidationError at once for a bad option; the pipeline rejects with IoError,
+ *   FormatError or UnsupportedError naming the file when it cannot be read
+ * @example
+ * ```ts
+ * await pipeline(fromParquet('events.parquet', { columns: ['ts', 'user'] }), toCsv('events.csv'));
+ * ```
+ */
+export function fromParquet(path: string, options?: FromParquetOptions): BatchSource<Record<string, unknown>> {
+  if (typeof path !== 'string' || path.length === 0) throw new ValidationError(`Expected \`path\` to be a file path, got ${describeValue(path)}`);
+  const opts = expectOptions(options);
+  const batchSize = expectInteger(opts.batchSize, 'options.batchSize', DEFAULT_BATCH_SIZE);
+  const int64 = expectOneOf(opts.int64, 'options.int64', ['auto', 'bigint', 'number'] as const, 'auto');
+  if (opts.columns !== undefined && (!Array.isArray(opts.columns) || opts.columns.some((c) => typeof c !== 'string'))) {
+    throw new ValidationError(`Expected \`options.columns\` to be an array of column names, got ${describeValue(opts.columns)}`);
+  }
+  if (opts.name !== undefined && (typeof opts.name !== 'string' || opts.name.length === 0)) {
+    throw new ValidationError(`Expected \`options.name\` to be a non-empty string, got ${describeValue(opts.name)}`);
+  }
+  const stage = opts.name ?? 'fromParquet';
+  const columns = opts.columns === undefined ? undefined : [...opts.columns];
+  let rowsRead = 0;
+  let totalRows: number | undefined;
+  let totalBytes: number | undefined;
+  let groupsRead = 0;
+  let numGroups = 0;
+
+  /** Adds the stage (and the file) to a reader error, keeping its class and code; the original is the cause. */
+  function withStage(error: unknown): Error {
+    const e = error instanceof SpillwayError ? error : translateError(error, path);
+    if (e.context.stage === stage || e instanceof ValidationError) return e;
+    const suffix = ` (${describeContext(e.context)})`;
+    const message = e.message.endsWith(suffix) ? e.message.slice(0, -suffix.length) : e.message;
+    const context = { ...e.context, stage, file: e.context.file ?? path };
+    if (e instanceof IoError) return new IoError(message, context, { cause: e });
+    if (e instanceof UnsupportedError) return new UnsupportedError(message, context, { cause: e });
+    return new FormatError(message, context, { cause: e });
+  }
+
+  async function* open(context: StageContext, stats: StageStats): AsyncGenerator<Batch<Record<string, unknown>>> {
+    stats.details.reader = 'hyparquet';
+    let reader: ParquetReader;
+    try {
+      reader = await openParquet(path, { int64, batchSize, ...(columns ? { columns } : {}) });
+    } catch (error) {
+      throw withStage(error);
+    }
+    totalRows = reader.numRows;
+    numGroups = reader.numRowGroups;
+    stats.details.rowGroups = numGroups;
+    // a pending row group decode cannot be interrupted, but the next one is never started
+    const onAbort = (): void => void reader.close().catch(() => undefined);
+    context.signal.addEventListener('abort', onAbort, { once: true });
+    let index = 0;
+    try {
+      totalBytes = reader.byteLength;
+      for await (const part of reader.batches()) {
+        groupsRead = part.rowGroup + 1;
+        const batch = new Batch(part.rows, { source: path, index: index++, rowStart: part.rowStart });
+        rowsRead = part.rowStart + part.rows.length;
+        yield batch;
+      }
+    } catch (error) {
+      throw withStage(error);
+    } finally {
+      context.signal.removeEventListener('abort', onAbort);
+      await reader.close();
+    }
+  }
+
+  return new BatchSource<Record<string, unknown>>({
+    name: stage,
+    open,
+    progress: () => ({
+      rows: rowsRead,
+      // bytes: the share of the file's row groups decoded so far (cheap; exact at the end)
+      bytes: totalBytes === undefined || numGroups === 0 ? 0 : Math.round((totalBytes * groupsRead) / numGroups),
+      ...(totalBytes === undefined ? {} : { totalBytes }),
+      ...(totalRows === undefined ? {} : { totalRows }),
+    }),
+  });
+}

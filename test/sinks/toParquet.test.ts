@@ -1,0 +1,86 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
+import { pipeline, fromCsv, fromIterable, collect, map, ErrorCodes } from '../../index.ts';
+import type { AbortError, SpillwayError } from '../../index.ts';
+import { fromParquet } from '../../sources/fromParquet.ts';
+import { toParquet } from '../../sinks/toParquet.ts';
+import type { ParquetCompression } from '../../lib/parquet/writer.ts';
+import { tempDir } from '../helpers.ts';
+
+const dir = tempDir('spillway-toparquet-');
+const csv = join(dir, 'in.csv');
+const lines = ['id,price,symbol,ok,note'];
+for (let i = 0; i < 3000; i++) lines.push(`${i},${(i * 1.25).toFixed(2)},${['AAPL', 'ÄÖÜ', '日本', '🚀'][i % 4]},${i % 3 === 0},${i % 5 ? `"say ""hi"", ${i}"` : ''}`);
+writeFileSync(csv, lines.join('\n') + '\n');
+
+for (const compression of ['snappy', 'gzip', 'zstd', 'uncompressed'] as ParquetCompression[]) {
+  test(`CSV -> Parquet (${compression}) -> rows equals the input, read by fromParquet and by plain hyparquet`, async () => {
+    const out = join(dir, `rt-${compression}.parquet`);
+    const { output: expected } = await pipeline(fromCsv(csv, { cast: true, batchSize: 700 }), collect());
+    const { output } = await pipeline(fromCsv(csv, { cast: true, batchSize: 700 }), toParquet(out, { compression, rowGroupSize: 1000 }));
+    assert.deepEqual(output, { path: out, rows: 3000, bytes: statSync(out).size, rowGroups: 3 });
+    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
+    const { output: back } = await pipeline(fromParquet(out), collect());
+    assert.deepEqual(back, expected);
+    const second = await parquetReadObjects({ file: await asyncBufferFromFile(out), compressors });
+    assert.deepEqual(second, expected);
+  });
+}
+
+test('toParquet ends row groups at rowGroupBytes before rowGroupSize', async () => {
+  const out = join(dir, 'bytes.parquet');
+  const rows = Array.from({ length: 5000 }, (_, i) => ({ i, s: 'x'.repeat(200) }));
+  const { output } = await pipeline(fromIterable(rows), toParquet(out, { rowGroupBytes: '250kB' }));
+  assert.equal(output.rows, 5000);
+  assert.ok(output.rowGroups >= 4, `${output.rowGroups} row groups`);
+  const { output: back } = await pipeline(fromParquet(out), collect());
+  assert.deepEqual(back, rows);
+});
+
+test('toParquet leaves nothing under the final name when the pipeline fails', async () => {
+  const sub = tempDir('spillway-toparquet-fail-');
+  const out = join(sub, 'out.parquet');
+  const rows = Array.from({ length: 50_000 }, (_, i) => ({ i }));
+  await assert.rejects(pipeline(fromIterable(rows, { batchSize: 1000 }), map((r: { i: number }) => { if (r.i === 30_000) throw new Error('boom'); return r; }), toParquet(out, { rowGroupSize: 5000 })), /boom/);
+  assert.deepEqual(readdirSync(sub), []);
+  // a value that does not fit its column: a FormatError from the sink, and no file
+  await assert.rejects(pipeline(fromIterable([{ n: 1 }, { n: 'two' }]), toParquet(out, { schema: { n: 'int32' } })), (e: SpillwayError) => {
+    assert.equal(e.code, ErrorCodes.FORMAT);
+    assert.equal(e.context.stage, 'toParquet');
+    assert.equal(e.context.file, out);
+    return true;
+  });
+  // a column the inferred schema lacks is refused, not dropped
+  await assert.rejects(pipeline(fromIterable([{ a: 1 }, { a: 2, b: 3 }], { batchSize: 1 }), toParquet(out)), (e: SpillwayError) => e.code === ErrorCodes.FORMAT && /`b`/.test(e.message));
+  assert.deepEqual(readdirSync(sub), []);
+});
+
+test('toParquet leaves nothing under the final name when the pipeline is aborted, and keeps a previous file', async () => {
+  const sub = tempDir('spillway-toparquet-abort-');
+  const out = join(sub, 'out.parquet');
+  writeFileSync(out, 'previous');
+  const controller = new AbortController();
+  const rows = Array.from({ length: 50_000 }, (_, i) => ({ i, s: `row ${i}` }));
+  const run = pipeline(fromIterable(rows, { batchSize: 1000 }), map((r: { i: number }) => { if (r.i === 25_000) controller.abort(new Error('user cancelled')); return r; }), toParquet(out, { rowGroupSize: 5000 }), { signal: controller.signal });
+  await assert.rejects(run, (e: AbortError) => e.code === ErrorCodes.ABORTED);
+  assert.equal(readFileSync(out, 'utf8'), 'previous');
+  assert.deepEqual(readdirSync(sub), ['out.parquet']);
+});
+
+test('toParquet validates options synchronously and creates no file for them', () => {
+  const out = join(dir, 'never.parquet');
+  assert.throws(() => toParquet(out, { compression: 'lzo' as never }), /options\.compression/);
+  assert.throws(() => toParquet(out, { rowGroupSize: 0 }), /options\.rowGroupSize/);
+  assert.throws(() => toParquet(out, { rowGroupBytes: 'lots' }), /options\.rowGroupBytes/);
+  assert.throws(() => toParquet(out, { schema: { a: 'int128' as never } }), /options\.schema\.a/);
+  assert.throws(() => toParquet(undefined as never), /`path`/);
+  assert.equal(readdirSync(dir).some((f) => f.includes('never')), false);
+});
+
+test('toParquet refuses array rows with a clear error', async () => {
+  await assert.rejects(pipeline(fromIterable([[1, 2]]), toParquet(join(dir, 'arrays.parquet'))), (e: SpillwayError) => e.code === ErrorCodes.FORMAT && /object rows/.test(e.message));
+});
