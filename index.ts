@@ -49,6 +49,7 @@ export type {
   LeakInfo,
 } from './lib/governor.ts';
 export { estimateBatchSize, AdaptiveBatchSize } from './lib/batch-size.ts';
+export type { BatchSizeOption } from './lib/batch-size.ts';
 export type { AdaptiveBatchSizeOptions, BatchSizeSummary, HeadroomSource } from './lib/batch-size.ts';
 
 export { registerArrowCodecs } from './lib/arrow/codecs.ts';
@@ -70,6 +71,10 @@ export { none, stop, many, Stop } from 'stream-chain/defs.js';
 export { fromCsv } from './sources/fromCsv.ts';
 export type { FromCsvOptions } from './sources/fromCsv.ts';
 export type { CsvSchema, CsvColumnType } from './sources/csv-cast.ts';
+export { fromParquet } from './sources/fromParquet.ts';
+export type { FromParquetOptions } from './sources/fromParquet.ts';
+export type { ParquetColumn, ParquetColumnType } from './lib/parquet/types.ts';
+export { PreciseDate } from './lib/parquet/types.ts';
 export { fromIterable } from './sources/fromIterable.ts';
 export type { FromIterableOptions } from './sources/fromIterable.ts';
 
@@ -84,6 +89,9 @@ export type { BatchOptions } from './transforms/batch.ts';
 
 export { toCsv } from './sinks/toCsv.ts';
 export type { ToCsvOptions, ToCsvResult } from './sinks/toCsv.ts';
+export { toParquet } from './sinks/toParquet.ts';
+export type { ToParquetOptions, ToParquetResult } from './sinks/toParquet.ts';
+export type { ParquetCompression, ParquetFieldSpec, ParquetWriteType } from './lib/parquet/writer.ts';
 export { collect } from './sinks/collect.ts';
 export type { CollectOptions } from './sinks/collect.ts';
 export { drain } from './sinks/drain.ts';

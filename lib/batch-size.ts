@@ -170,3 +170,33 @@ export class AdaptiveBatchSize {
     return estimateBatchSize(this.#bytesPerRow, budget, { min: this.min, max: this.max });
   }
 }
+
+/** A batch size option: a fixed number of rows, or `'auto'` to follow memory. */
+export type BatchSizeOption = number | 'auto';
+
+/**
+ * The batch size a source or `batch()` uses: fixed, or adaptive (bytes per row observed, the
+ * governor's headroom followed). `record(stats)` puts the sizes chosen into the stage's stats.
+ */
+export function batchSizer(option: unknown, path: string, defaults: { initial: number; min: number; max: number }, governor: HeadroomSource | undefined): {
+  next(): number;
+  observe(rows: number, bytes: number): void;
+  record(details: Record<string, string | number | boolean>): void;
+} {
+  if (option !== undefined && option !== 'auto') {
+    const size = expectInteger(option, path, defaults.initial);
+    return { next: () => size, observe: () => undefined, record: (details) => void (details.batchSize = size) };
+  }
+  const adaptive = new AdaptiveBatchSize({ ...defaults, governor });
+  return {
+    next: () => adaptive.next(),
+    observe: (rows, bytes) => adaptive.observe(rows, bytes),
+    record: (details) => {
+      const summary = adaptive.summary();
+      details.batchSizeMin = summary.min;
+      details.batchSizeMax = summary.max;
+      details.batchSizeLast = summary.last;
+      details.batchSizeChanges = summary.changes;
+    },
+  };
+}

@@ -4,6 +4,7 @@
  * `stream.pipeline` or stream-chain) that carry this extra face under the {@link STAGE} symbol.
  */
 import createDebug from 'debug';
+import type { MemoryLevel } from './governor.ts';
 
 /** Marks an object as a spillway stage. */
 export const STAGE: unique symbol = Symbol.for('spillway.stage');
@@ -40,6 +41,10 @@ export interface GovernorGate {
   noteRows(rows: number): void;
   /** Samples now if a sample is due; sources await it before each batch. */
   poll?(): Promise<void> | undefined;
+  /** Bytes below the pause mark now, for adaptive batch sizes. */
+  headroom(): number;
+  /** The level now. */
+  readonly level: MemoryLevel;
 }
 
 /** Progress as a source sees it. Totals are undefined when unknown. */

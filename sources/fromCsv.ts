@@ -13,6 +13,7 @@ import { BatchSource } from '../lib/source.ts';
 import { CsvParseError, IoError, ValidationError } from '../lib/errors.ts';
 import { DeadLetterFile, type ErrorPolicy } from '../lib/dead-letter.ts';
 import { expectBoolean, expectInteger, expectOptions } from '../lib/validate.ts';
+import { batchSizer } from '../lib/batch-size.ts';
 import { CastFailure, inferRows, schemaCaster, type CsvSchema } from './csv-cast.ts';
 import type { StageContext, StageStats } from '../lib/stage.ts';
 
@@ -49,8 +50,11 @@ export interface FromCsvOptions extends Omit<CsvParseOptions, ControlledParseOpt
    * columns, and a cell that does not fit is a bad row (see `onError`).
    */
   cast?: boolean | CsvSchema;
-  /** Rows per batch (default 8192). */
-  batchSize?: number;
+  /**
+   * Rows per batch, or `'auto'` (default): starts at 8192 and follows the observed bytes per row
+   * and the memory governor's headroom, between 1024 and 65536 rows. The sizes chosen are in stats.
+   */
+  batchSize?: number | 'auto';
   /** Decompress gzip input; default: true when the path ends in `.gz`. */
   gzip?: boolean;
   /** What to do with a malformed row or a cell that does not fit its declared type (default `'fail'`). */
@@ -87,7 +91,7 @@ export function fromCsv(input: string | Readable, options?: FromCsvOptions): Bat
   if (typeof input !== 'string' && !(input instanceof Readable)) {
     throw new ValidationError(`Expected \`input\` to be a file path or a Readable, got ${typeof input}`);
   }
-  const batchSize = expectInteger(opts.batchSize, 'options.batchSize', DEFAULT_BATCH_SIZE);
+  if (opts.batchSize !== undefined && opts.batchSize !== 'auto') expectInteger(opts.batchSize, 'options.batchSize', DEFAULT_BATCH_SIZE);
   const policy = validatePolicy(opts.onError, 'options.onError');
   const {
     columns: columnsOption = true,
@@ -122,6 +126,8 @@ export function fromCsv(input: string | Readable, options?: FromCsvOptions): Bat
 
   async function* open(context: StageContext, stats: StageStats): AsyncGenerator<Batch<Row>> {
     stats.details.parser = 'csv-parse';
+    const sizer = batchSizer(opts.batchSize, 'options.batchSize', { initial: DEFAULT_BATCH_SIZE, min: 1024, max: 65536 }, context.governor);
+    let batchSize = sizer.next();
     if (file !== undefined) {
       try {
         totalBytes = (await stat(file)).size;
@@ -163,7 +169,7 @@ export function fromCsv(input: string | Readable, options?: FromCsvOptions): Bat
           }
         : undefined,
       // a whole batch may sit in the parser's buffer: fewer wake-ups per row
-      highWaterMark: batchSize,
+      highWaterMark: DEFAULT_BATCH_SIZE,
     } as CsvParseOptions);
     const source = file !== undefined ? (fileStream = createReadStream(file, { highWaterMark: 256 * 1024 })) : (input as Readable);
     let failure: Error | undefined;
@@ -188,7 +194,10 @@ export function fromCsv(input: string | Readable, options?: FromCsvOptions): Bat
         while ((record = parser.read()) !== null) {
           rows.push((deadLetter ? (record as { record: Row }).record : record) as Row);
           if (rows.length >= batchSize) {
-            yield makeBatch(rows);
+            const batch = makeBatch(rows);
+            sizer.observe(batch.numRows, batch.bytes);
+            yield batch;
+            batchSize = sizer.next();
             rows = [];
           }
         }
@@ -201,6 +210,7 @@ export function fromCsv(input: string | Readable, options?: FromCsvOptions): Bat
       }
       if (header && !header.seen) throw new CsvParseError(`the file has no header; expected [${expectColumns?.join(',')}]`, { stage: stageName, file: where, line: 1 });
       if (rows.length > 0) yield makeBatch(rows);
+      sizer.record(stats.details);
       await Promise.all(pendingDeadLetters);
       await deadLetter?.close();
     } finally {

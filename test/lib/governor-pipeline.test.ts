@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { pipeline, fromCsv, fromIterable, map, collect, toCsv, drain, MemoryGovernor, MemoryLimitError, ErrorCodes, type MemoryProbe } from '../../index.ts';
+import { pipeline, fromCsv, fromIterable, map, mapBatch, batch, collect, toCsv, drain, MemoryGovernor, MemoryLimitError, ErrorCodes, type MemoryProbe } from '../../index.ts';
 import { tempDir } from '../helpers.ts';
 
 const ROWS = 300_000;
@@ -164,5 +164,28 @@ test('real memory: a transform that retains Buffers past the pause mark pauses t
   assert.ok((stats.memory?.pressureEvents ?? 0) >= 1, 'memory passed the pause mark');
   assert.ok(released > 0);
   assert.ok((stats.memory?.peakRss ?? Infinity) < limit * 0.95, `peak RSS ${stats.memory?.peakRss} stayed under the critical mark ${limit * 0.95}`);
+  governor.close();
+});
+
+test('adaptive batch sizes: a source follows bytes per row and headroom, within bounds, and stats show the sizes', async () => {
+  const memory = fakeMemory();
+  const governor = governorWith(memory.probe);
+  const sizes: number[] = [];
+  const { stats } = await pipeline(
+    fromCsv(bigCsv()),
+    batch({ adaptive: true, rows: 2000, min: 500, max: 20_000 }),
+    mapBatch((rows) => { sizes.push(rows.length); if (sizes.length === 4) memory.set(780e6); return rows; }),
+    drain(),
+    { governor },
+  );
+  const source = stats.stages[0]!;
+  assert.ok(Number(source.details.batchSizeMin) >= 1024 && Number(source.details.batchSizeMax) <= 65536, JSON.stringify(source.details));
+  const rebatch = stats.stages[1]!;
+  assert.ok(sizes.slice(0, -1).every((n) => n >= 500 && n <= 20_000), `sizes within bounds: ${sizes.join(',')}`);
+  assert.ok(Number(rebatch.details.batchSizeChanges) >= 1, 'the size adapted');
+  // near the pause mark the headroom is small, so batches shrink
+  const before = sizes[3]!;
+  const after = sizes[sizes.length - 2]!;
+  assert.ok(after < before, `batches shrank under pressure: ${before} -> ${after}`);
   governor.close();
 });

@@ -1,0 +1,384 @@
+/**
+ * `toArrow`: writes batches as an Arrow IPC file or stream. Arrow batches are written as they
+ * are (no detour through rows); row batches are converted once, with the schema inferred. A
+ * path is written with {@link ArrowFileWriter} (awaited writes, temporary name, rename on
+ * success); a Writable gets the bytes with its own backpressure.
+ *
+ * One file has one schema. The first batch sets it; a later batch that is narrower (a column
+ * all null, or missing, or int where the file has float) is conformed to it; a later batch that
+ * is wider but losslessly so (int -> float, int32 -> int64, null -> any type, a new column)
+ * widens it: what was written so far is rewritten under the wider schema, batch by batch (each
+ * column can widen only a couple of times, so this happens rarely). A batch that cannot be
+ * unified (string where the file has numbers) fails with SchemaMismatchError naming the batch:
+ * never silently dropped, unlike apache-arrow's own writer (arrow-js#388).
+ */
+import { once } from 'node:events';
+import { rename, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import { RecordBatchFileWriter, RecordBatchStreamWriter, Schema, type RecordBatch } from 'apache-arrow';
+import type { Writable } from 'node:stream';
+import { BatchSink } from '../lib/sink.ts';
+import type { Batch } from '../lib/batch.ts';
+import { FormatError, IoError, SchemaMismatchError, SpillwayError, UnsupportedError, ValidationError, describeContext, describeValue, type ErrorContext } from '../lib/errors.ts';
+import { expectOneOf, expectOptions } from '../lib/validate.ts';
+import { ArrowFileWriter } from '../lib/arrow/ipc-writer.ts';
+import { openArrowFile, type ArrowFormat } from '../lib/arrow/ipc-reader.ts';
+import { registerArrowCodecs, toCompressionType, type Compression } from '../lib/arrow/codecs.ts';
+import { castRecordBatch, schemasEqual, unifySchemas } from '../lib/arrow/convert.ts';
+import { logger, type StageStats } from '../lib/stage.ts';
+
+const log = logger('toArrow');
+
+/** Options of {@link toArrow}. */
+export interface ToArrowOptions {
+  /**
+   * Body compression: `'lz4'` (LZ4 frame, the default), `'zstd'`, or `null` / `'none'`. LZ4 is
+   * the default because it costs little CPU and typically halves the file; choose `null` for
+   * readers that have no codecs (e.g. apache-arrow JS without registered codecs), `'zstd'` for the
+   * smallest files.
+   */
+  compression?: Compression | 'none';
+  /**
+   * `'file'` (footer, random access; the default for paths) or `'stream'` (sequential; the
+   * default for paths ending in `.arrows` and for Writables).
+   */
+  format?: ArrowFormat;
+  /**
+   * The schema to write (an apache-arrow Schema). Every batch is conformed to it: narrower
+   * batches are cast, anything else fails with SchemaMismatchError. Default: inferred from the
+   * first batch and widened as batches come (paths only; a Writable keeps the first schema).
+   */
+  schema?: Schema;
+}
+
+/** Output of {@link toArrow}. */
+export interface ToArrowResult {
+  /** The file written, when the target was a path. */
+  path: string | undefined;
+  rows: number;
+  /** Record batches written. */
+  batches: number;
+  /** Bytes written. */
+  bytes: number;
+  compression: Compression;
+  format: ArrowFormat;
+  /** Times the file was rewritten under a widened schema. */
+  rewrites: number;
+}
+
+/** Where the encoded batches go: a file (through ArrowFileWriter) or a caller's Writable. */
+interface Target {
+  readonly schema: Schema;
+  readonly bytesWritten: number;
+  readonly numRows: number;
+  readonly numBatches: number;
+  write(batch: RecordBatch): Promise<void>;
+  commit(): Promise<void>;
+  abort(error: Error | null): Promise<void>;
+}
+
+/**
+ * Writes batches as Arrow IPC (see the module comment for how schemas are unified). A path is
+ * written under a temporary name and renamed into place on success; on failure or abort nothing
+ * is left under `path`, and a file already there is untouched.
+ *
+ * @param target a file path, or a Writable that receives the bytes (it is ended on success)
+ * @param options see {@link ToArrowOptions}
+ * @throws ValidationError at once for a bad option; the pipeline rejects with SchemaMismatchError
+ *   for a batch that cannot be unified, IoError when the file cannot be written
+ * @example
+ * ```ts
+ * const { output } = await pipeline(fromParquet('in.parquet'), toArrow('out.arrow', { compression: 'zstd' }));
+ * console.log(output.rows, output.bytes);
+ * ```
+ */
+export function toArrow(target: string | Writable, options?: ToArrowOptions): BatchSink<ToArrowResult> {
+  const isPath = typeof target === 'string';
+  if (!(isPath && target.length > 0) && (typeof target !== 'object' || target === null || typeof (target as Writable).write !== 'function')) {
+    throw new ValidationError(`Expected \`target\` to be a file path or a Writable, got ${describeValue(target)}`);
+  }
+  const opts = expectOptions(options);
+  const path = isPath ? target : undefined;
+  const compressionOption = expectOneOf(opts.compression === null ? 'none' : opts.compression, 'options.compression', ['lz4', 'zstd', 'none'], 'lz4');
+  const compression: Compression = compressionOption === 'none' ? null : compressionOption;
+  const format = expectOneOf(opts.format, 'options.format', ['file', 'stream'], path === undefined || path.endsWith('.arrows') ? 'stream' : 'file');
+  if (opts.schema !== undefined && !(opts.schema instanceof Schema)) {
+    throw new ValidationError(`Expected \`options.schema\` to be an apache-arrow Schema, got ${describeValue(opts.schema)}`);
+  }
+  const declared = opts.schema;
+  const name = 'toArrow';
+  let opened: Target | undefined;
+  let opening: Promise<Target> | undefined;
+  let rewrites = 0;
+  const files: FileRegistry = { aborted: false, parts: new Set(), live: new Set() };
+
+  const context = (batch?: number): ErrorContext => ({ stage: name, file: path, batch });
+
+  async function openTarget(schema: Schema): Promise<Target> {
+    if (path === undefined) return streamTarget(target as Writable, schema, compression, format);
+    return fileTarget(path, schema, compression, format, files);
+  }
+
+  async function conform(recordBatch: RecordBatch, index: number, stats: StageStats): Promise<RecordBatch> {
+    const current = opened!;
+    if (schemasEqual(current.schema, recordBatch.schema)) return recordBatch;
+    let unified: Schema;
+    try {
+      unified = unifySchemas(current.schema, recordBatch.schema);
+    } catch (error) {
+      throw mismatch(error, index);
+    }
+    if (unified === current.schema) return castRecordBatch(recordBatch, unified);
+    if (declared !== undefined || path === undefined) {
+      const why = declared !== undefined ? 'the declared options.schema' : 'the schema of the stream already written';
+      throw mismatch(new UnsupportedError(`batch needs a wider schema than ${why}: ${describe(recordBatch.schema)} vs ${describe(current.schema)}; declare options.schema or write to a path`, {}), index);
+    }
+    // lossless but wider: rewrite what is written under the wider schema, then go on
+    opened = await rewrite(current as FileTarget, unified);
+    rewrites++;
+    stats.details.rewrites = rewrites;
+    log('batch %d widened the schema of %s: rewrote %d batches', index, path, opened.numBatches);
+    return castRecordBatch(recordBatch, unified);
+  }
+
+  function mismatch(error: unknown, index: number): SchemaMismatchError {
+    const why = error instanceof SpillwayError ? bareMessage(error) : error instanceof Error ? error.message : String(error);
+    return new SchemaMismatchError(`Batch ${index} cannot be written to the Arrow ${format}: ${why}`, context(index), { cause: error });
+  }
+
+  async function rewrite(old: FileTarget, schema: Schema): Promise<FileTarget> {
+    const from = await old.commitPart();
+    const next = await fileTarget(path!, schema, compression, format, files);
+    try {
+      const handle = await openArrowFile(from);
+      try {
+        for await (const written of handle.batches()) await next.write(castRecordBatch(written, schema));
+      } finally {
+        await handle.close();
+      }
+    } catch (error) {
+      await next.abort(null);
+      throw error;
+    }
+    files.parts.delete(from);
+    await unlink(from).catch(() => undefined);
+    return next;
+  }
+
+  function wrap(error: unknown, batch?: number): Error {
+    if (error instanceof SpillwayError) {
+      if (error.context.stage !== undefined || error instanceof ValidationError) return error;
+      // the writer names its intermediate file: name the stage and the file the user asked for
+      const where: ErrorContext = { ...error.context, ...context(error.context.batch ?? batch) };
+      if (error instanceof SchemaMismatchError) return new SchemaMismatchError(bareMessage(error), where, { cause: error });
+      if (error instanceof UnsupportedError) return new UnsupportedError(bareMessage(error), where, { cause: error });
+      if (error instanceof FormatError) return new FormatError(bareMessage(error), where, { cause: error });
+      return new IoError(bareMessage(error), where, { cause: error });
+    }
+    return new IoError(`Writing Arrow failed: ${error instanceof Error ? error.message : String(error)}`, context(batch), { cause: error });
+  }
+
+  return new BatchSink<ToArrowResult>({
+    name,
+    async write(batch: Batch, _context, stats) {
+      const index = batch.position.index;
+      if (batch.numRows === 0) return;
+      let recordBatch: RecordBatch;
+      try {
+        // an Arrow batch is used as it is; rows are converted (schema inferred) once
+        recordBatch = batch.arrow;
+      } catch (error) {
+        throw mismatch(error, index);
+      }
+      try {
+        if (opened === undefined) {
+          opening ??= openTarget(declared ?? recordBatch.schema);
+          opened = await opening;
+        }
+        await opened.write(await conform(recordBatch, index, stats));
+      } catch (error) {
+        throw wrap(error, index);
+      }
+      stats.details.bytes = opened.bytesWritten;
+    },
+    async finish() {
+      try {
+        if (opened === undefined) {
+          // no rows: still a valid file, with the declared schema or none
+          opening ??= openTarget(declared ?? new Schema([]));
+          opened = await opening;
+        }
+        await opened.commit();
+      } catch (error) {
+        throw wrap(error);
+      }
+      return { path, rows: opened.numRows, batches: opened.numBatches, bytes: opened.bytesWritten, compression, format, rewrites };
+    },
+    async abort(error) {
+      files.aborted = true;
+      if (path === undefined) {
+        const current = opened ?? (await opening?.catch(() => undefined));
+        await current?.abort(error);
+        return;
+      }
+      // every writer opened (a rewrite may be under way), then every finished intermediate file
+      await Promise.all([...files.live].map((writer) => writer.abort()));
+      await Promise.all([...files.parts].map((part) => unlink(part).catch(() => undefined)));
+      files.parts.clear();
+    },
+  });
+}
+
+/** The files a path target has made, so that an abort removes every one, even mid-rewrite. */
+interface FileRegistry {
+  aborted: boolean;
+  /** Committed intermediate files. */
+  parts: Set<string>;
+  /** Writers not yet committed. */
+  live: Set<ArrowFileWriter>;
+}
+
+/** A file target: an ArrowFileWriter writing an intermediate name, renamed to `path` on commit. */
+interface FileTarget extends Target {
+  /** Commits under the intermediate name only (for a rewrite) and returns that name. */
+  commitPart(): Promise<string>;
+}
+
+async function fileTarget(path: string, schema: Schema, compression: Compression, format: ArrowFormat, files: FileRegistry): Promise<FileTarget> {
+  // the writer renames its temporary file to `part` on commit; `part` becomes `path` only when
+  // the whole run succeeded, so a rewrite can read a finished file back
+  const part = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.part`);
+  const writer = await ArrowFileWriter.open(part, { schema, compression, format });
+  files.live.add(writer);
+  const commitPart = async (): Promise<void> => {
+    files.parts.add(part);
+    await writer.commit();
+    files.live.delete(writer);
+    if (files.aborted) {
+      await unlink(part).catch(() => undefined);
+      throw new IoError('Arrow output was aborted', { stage: 'toArrow', file: path });
+    }
+  };
+  if (files.aborted) {
+    await writer.abort();
+    throw new IoError('Arrow output was aborted', { stage: 'toArrow', file: path });
+  }
+  return {
+    schema,
+    get bytesWritten() {
+      return writer.bytesWritten;
+    },
+    get numRows() {
+      return writer.numRows;
+    },
+    get numBatches() {
+      return writer.numBatches;
+    },
+    write: (batch) => writer.write(batch),
+    async commitPart() {
+      await commitPart();
+      return part;
+    },
+    async commit() {
+      await commitPart();
+      try {
+        await rename(part, path);
+      } catch (error) {
+        throw new IoError(`Cannot rename the Arrow file into place: ${(error as Error).message}`, { stage: 'toArrow', file: path }, { cause: error });
+      }
+      files.parts.delete(part);
+    },
+    async abort() {
+      files.live.delete(writer);
+      await writer.abort();
+    },
+  };
+}
+
+/** Collects what apache-arrow's writer encodes synchronously, so we can hand it on with backpressure. */
+interface Collector {
+  closed: boolean;
+  chunks: Uint8Array[];
+  write(chunk: Uint8Array): void;
+  close(): void;
+  abort(): void;
+}
+
+/** A Writable target: batches are encoded with apache-arrow and written with the stream's backpressure. */
+function streamTarget(stream: Writable, schema: Schema, compression: Compression, format: ArrowFormat): Target {
+  registerArrowCodecs();
+  const compressionType = toCompressionType(compression);
+  const writer = format === 'file' ? new RecordBatchFileWriter({ compressionType }) : new RecordBatchStreamWriter({ compressionType });
+  const sink: Collector = {
+    closed: false,
+    chunks: [],
+    write(chunk) {
+      this.chunks.push(chunk);
+    },
+    close() {
+      this.closed = true;
+    },
+    abort() {
+      this.closed = true;
+    },
+  };
+  // apache-arrow's own Node adapter acknowledges writes before the sink takes them (no
+  // backpressure): take its encoded bytes from a collector instead and write them ourselves
+  (writer as unknown as { _sink: Collector })._sink = sink;
+  writer.reset(sink as never, schema);
+  let bytes = 0;
+  let rows = 0;
+  let batches = 0;
+  const fail = (error: unknown): IoError => new IoError(`Cannot write to the output stream: ${(error as Error).message}`, { stage: 'toArrow' }, { cause: error });
+  const flush = async (): Promise<void> => {
+    const chunks = sink.chunks;
+    sink.chunks = [];
+    let full = false;
+    for (const chunk of chunks) {
+      if (stream.destroyed) throw fail(stream.errored ?? new Error('stream destroyed'));
+      bytes += chunk.byteLength;
+      if (!stream.write(chunk)) full = true;
+    }
+    if (full) await once(stream, 'drain').catch((error: unknown) => Promise.reject(fail(error)));
+  };
+  return {
+    schema,
+    get bytesWritten() {
+      return bytes;
+    },
+    get numRows() {
+      return rows;
+    },
+    get numBatches() {
+      return batches;
+    },
+    async write(batch) {
+      writer.write(batch);
+      if (sink.closed) throw new IoError('apache-arrow closed the writer unexpectedly', { stage: 'toArrow' });
+      rows += batch.numRows;
+      batches++;
+      await flush();
+    },
+    async commit() {
+      writer.finish();
+      await flush();
+      stream.end();
+      if (!stream.writableFinished) await once(stream, 'finish').catch((error: unknown) => Promise.reject(fail(error)));
+    },
+    async abort(error) {
+      stream.destroy(error ?? undefined);
+    },
+  };
+}
+
+/** An error's message without the context suffix SpillwayError adds. */
+function bareMessage(error: SpillwayError): string {
+  const suffix = ` (${describeContext(error.context)})`;
+  return error.message.endsWith(suffix) ? error.message.slice(0, -suffix.length) : error.message;
+}
+
+function describe(schema: Schema): string {
+  const text = schema.fields.map((f) => `${f.name}: ${String(f.type)}`).join(', ');
+  return `{${text.length > 120 ? `${text.slice(0, 117)}...` : text}}`;
+}
