@@ -193,3 +193,23 @@ export class SchemaMismatchError extends SpillwayError {
     super(ErrorCodes.SCHEMA_MISMATCH, message, context, options);
   }
 }
+
+/**
+ * Spilling to disk failed (full disk, unwritable or unusable directory, a manifest naming a file
+ * outside its directory or a missing file). `context.dir` names the spill directory.
+ */
+export class SpillError extends SpillwayError {
+  constructor(message: string, context: ErrorContext, options?: { cause?: unknown }) {
+    super(ErrorCodes.SPILL, message, context, options);
+  }
+}
+
+/**
+ * A spill file does not match its manifest (checksum, size, rows): a flipped byte or a truncated
+ * file. `context.file` and `context.batch` say where; no rows are returned from it.
+ */
+export class SpillCorruptError extends SpillwayError {
+  constructor(message: string, context: ErrorContext, options?: { cause?: unknown }) {
+    super(ErrorCodes.SPILL_CORRUPT, message, context, options);
+  }
+}

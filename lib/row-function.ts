@@ -61,6 +61,20 @@ function stageError(stage: string, batch: Batch, index: number, error: unknown):
 }
 
 /**
+ * The rows of a batch; an Arrow batch is converted here (once: the batch caches them), and a
+ * conversion failure names the stage, the source and the batch.
+ */
+export function rowsOf(batch: Batch, stage: string): unknown[] {
+  try {
+    return batch.rows as unknown[];
+  } catch (error) {
+    const position = batch.position;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new StageError(`${stage} cannot convert the Arrow batch to rows: ${message}`, { stage, file: position.source, batch: position.index }, { cause: error });
+  }
+}
+
+/**
  * Runs `fn` over the rows of `batch` and returns the output rows in input order. When the
  * function asks to stop, returns the rows so far and asks the pipeline's sources to end.
  */
@@ -72,7 +86,7 @@ export function applyRowFunction(
   stage: string,
   context: StageContext,
 ): Row[] | Promise<Row[]> {
-  const rows = batch.rows as unknown[];
+  const rows = rowsOf(batch, stage);
   const out: unknown[] = [];
   const call = fn as (row: unknown, index: number) => unknown;
   for (let i = 0; i < rows.length; i++) {
@@ -108,7 +122,7 @@ async function finishAsync(
   start: number,
   first: PromiseLike<unknown>,
 ): Promise<Row[]> {
-  const rows = batch.rows as unknown[];
+  const rows = batch.rows as unknown[]; // converted (and cached) by applyRowFunction
   const results: unknown[] = new Array(rows.length - start);
   let next = start + 1;
   let stopped = false;

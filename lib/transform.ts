@@ -3,6 +3,7 @@
  * rows and time, and hands each batch to the stage's own function.
  */
 import { Transform, type TransformCallback } from 'node:stream';
+import { RecordBatch } from 'apache-arrow';
 import { Batch, type Row } from './batch.ts';
 import { toError } from './errors.ts';
 import { STAGE, detachedContext, newStageStats, type SpillwayStage, type StageContext, type StageInfo, type StageStats } from './stage.ts';
@@ -103,10 +104,12 @@ let looseBatches = 0;
 
 /**
  * Accepts what a foreign stream may emit and makes it a {@link Batch}: a Batch as it is, an
- * array as a batch of rows, anything else as a one-row batch (slow: emit arrays instead).
+ * apache-arrow RecordBatch as an Arrow batch (converted to rows only if a stage asks), an array
+ * as a batch of rows, anything else as a one-row batch (slow: emit arrays instead).
  */
 export function asBatch(chunk: unknown, source: string): Batch {
   if (chunk instanceof Batch) return chunk;
+  if (chunk instanceof RecordBatch) return Batch.fromArrow(chunk, { source, index: looseBatches++, rowStart: 0 });
   const rows = (Array.isArray(chunk) ? chunk : [chunk]) as Row[];
   return new Batch(rows, { source, index: looseBatches++, rowStart: 0 });
 }

@@ -196,7 +196,9 @@ export function toArrow(target: string | Writable, options?: ToArrowOptions): Ba
           opening ??= openTarget(declared ?? recordBatch.schema);
           opened = await opening;
         }
-        await opened.write(await conform(recordBatch, index, stats));
+        // conform first: a widening replaces `opened`
+        const conformed = await conform(recordBatch, index, stats);
+        await opened.write(conformed);
       } catch (error) {
         throw wrap(error, index);
       }

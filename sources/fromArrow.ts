@@ -100,13 +100,14 @@ export function fromArrow(input: string | Readable, options?: FromArrowOptions):
     let fileBatch = 0;
     try {
       if (file !== undefined) {
-        handle = await openArrowFile(file).catch((error: unknown) => Promise.reject(withStage(error)));
+        const opened = await openArrowFile(file).catch((error: unknown) => Promise.reject(withStage(error)));
+        handle = opened;
         totalBytes = (await stat(file)).size;
-        totalRows = handle.numRows;
-        fileBatches = handle.numBatches;
-        stats.details.format = handle.format;
-        stats.details.recordBatches = handle.numBatches;
-        recordBatches = handle.batches();
+        totalRows = opened.numRows;
+        fileBatches = opened.numBatches;
+        stats.details.format = opened.format;
+        stats.details.recordBatches = opened.numBatches;
+        recordBatches = opened.batches();
       } else {
         stats.details.format = 'stream';
         recordBatches = readArrowStream(input as Readable, { file: where });

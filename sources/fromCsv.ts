@@ -183,33 +183,54 @@ export function fromCsv(input: string | Readable, options?: FromCsvOptions): Bat
     context.signal.addEventListener('abort', onAbort, { once: true });
     let index = 0;
     let line = 1;
+    // Records arrive through 'data' in flowing mode: csv-parse hands each one over as it parses
+    // it, without the per-record cost of buffering and read(). A full batch pauses the parser
+    // until the pipeline asks for the next one, so backpressure reaches the file.
+    type Ready = { rows: Row[]; endLine: number; endByte: number };
+    const ready: Ready[] = [];
+    let rows: Row[] = [];
+    let ended = false;
+    let wake: (() => void) | undefined;
+    const unwrap = deadLetter !== undefined;
+    parser.on('data', (record: unknown) => {
+      rows.push((unwrap ? (record as { record: Row }).record : record) as Row);
+      if (rows.length >= batchSize) {
+        const info = parser.info;
+        ready.push({ rows, endLine: info.lines, endByte: info.bytes });
+        rows = [];
+        parser.pause();
+        wake?.();
+      }
+    });
+    parser.on('end', () => {
+      ended = true;
+      wake?.();
+    });
+    parser.on('error', (error: Error) => {
+      failure ??= error;
+      wake?.();
+    });
     try {
-      let rows: Row[] = [];
-      let ended = false;
-      parser.once('end', () => {
-        ended = true;
-      });
       for (;;) {
-        let record: unknown;
-        while ((record = parser.read()) !== null) {
-          rows.push((deadLetter ? (record as { record: Row }).record : record) as Row);
-          if (rows.length >= batchSize) {
-            const batch = makeBatch(rows);
-            sizer.observe(batch.numRows, batch.bytes);
-            yield batch;
-            batchSize = sizer.next();
-            rows = [];
-          }
+        const next = ready.shift();
+        if (next) {
+          const batch = makeBatch(next);
+          sizer.observe(batch.numRows, batch.bytes);
+          yield batch;
+          batchSize = sizer.next();
+          continue;
         }
         if (failure) throw wrapError(failure);
-        if (ended || parser.readableEnded) break;
-        await readableOrEnd(parser).catch((error: unknown) => {
-          failure ??= error as Error;
+        if (ended) break;
+        const woken = new Promise<void>((resolve) => {
+          wake = resolve;
         });
-        if (failure) throw wrapError(failure);
+        parser.resume();
+        await woken;
+        wake = undefined;
       }
       if (header && !header.seen) throw new CsvParseError(`the file has no header; expected [${expectColumns?.join(',')}]`, { stage: stageName, file: where, line: 1 });
-      if (rows.length > 0) yield makeBatch(rows);
+      if (rows.length > 0) yield makeBatch({ rows, endLine: parser.info.lines, endByte: parser.info.bytes });
       sizer.record(stats.details);
       await Promise.all(pendingDeadLetters);
       await deadLetter?.close();
@@ -220,12 +241,11 @@ export function fromCsv(input: string | Readable, options?: FromCsvOptions): Bat
       await deadLetter?.close().catch(() => undefined);
     }
 
-    function makeBatch(rows: Row[]): Batch<Row> {
-      if (infer) inferRows(rows);
-      const info = parser.info;
-      const batch = new Batch(rows, { source: where, index: index++, rowStart: rowsRead, line, endLine: info.lines, endByte: info.bytes });
-      rowsRead += rows.length;
-      line = info.lines + 1;
+    function makeBatch(done: Ready): Batch<Row> {
+      if (infer) inferRows(done.rows);
+      const batch = new Batch(done.rows, { source: where, index: index++, rowStart: rowsRead, line, endLine: done.endLine, endByte: done.endByte });
+      rowsRead += done.rows.length;
+      line = done.endLine + 1;
       return batch;
     }
 
@@ -263,25 +283,4 @@ function headerChecker(expected: readonly string[], stage: string, where: string
     },
   };
   return checker;
-}
-
-/** Resolves when `stream` has data to read or has ended; rejects on error. Removes its listeners. */
-function readableOrEnd(stream: Readable): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = (): void => {
-      stream.off('readable', done);
-      stream.off('end', done);
-      stream.off('error', fail);
-      resolve();
-    };
-    const fail = (error: Error): void => {
-      stream.off('readable', done);
-      stream.off('end', done);
-      stream.off('error', fail);
-      reject(error);
-    };
-    stream.on('readable', done);
-    stream.on('end', done);
-    stream.on('error', fail);
-  });
 }

@@ -2,19 +2,26 @@
  * An Arrow IPC writer that awaits real file writes. apache-arrow's writer encodes (and
  * compresses) synchronously into an in-memory queue and its Node adapter acknowledges writes
  * before they reach the disk; here each encoded batch is written with FileHandle.writev and
- * `write()` resolves once the previous batch is on its way, so the caller encodes batch N+1 while
- * batch N is written (one write in flight: backpressure plus overlap). A batch whose schema
- * differs is refused with SchemaMismatchError, instead of apache-arrow silently closing the file
- * and dropping it (arrow-js#388). The file is written under a temporary name; `commit()` writes
- * the footer, fsyncs and renames; `abort()` unlinks.
+ * `write()` resolves once fewer than `window` batches are in flight (backpressure plus overlap).
+ * With LZ4 the body buffers are compressed by lz4-napi's async `compressFrame` on the libuv
+ * threadpool, several buffers and batches at once, while the main thread goes on producing
+ * batches and earlier batches are written: compression, encoding and disk writes overlap and use
+ * every core. A batch whose schema differs is refused with SchemaMismatchError, instead of
+ * apache-arrow silently closing the file and dropping it (arrow-js#388). The file is written
+ * under a temporary name; `commit()` writes the footer, fsyncs and renames; `abort()` unlinks.
+ * Every byte written is CRC-32'd on the way (whole file and per batch message).
  */
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import createDebug from 'debug';
-import { RecordBatchFileWriter, RecordBatchStreamWriter, util, type RecordBatch, type Schema } from 'apache-arrow';
+import { RecordBatchFileWriter, RecordBatchStreamWriter, util, type RecordBatch, type Schema, type Vector } from 'apache-arrow';
+import { VectorAssembler } from 'apache-arrow/visitor/vectorassembler';
+import { BufferRegion } from 'apache-arrow/ipc/metadata/message';
+import { compressFrame } from 'lz4-napi';
+import { crc32 } from '../spill/checksum.ts';
 import { IoError, SchemaMismatchError, SpillwayError } from '../errors.ts';
-import { expectOneOf } from '../validate.ts';
+import { expectInteger, expectOneOf } from '../validate.ts';
 import { registerArrowCodecs, toCompressionType, type Compression } from './codecs.ts';
 import type { ArrowFormat } from './ipc-reader.ts';
 
@@ -30,7 +37,84 @@ export interface ArrowFileWriterOptions {
   format?: ArrowFormat;
   /** File mode of the written file. Default 0o644 (spill files pass 0o600). */
   mode?: number;
+  /**
+   * Batches accepted but not yet on disk before `write()` waits (default 4 with LZ4, whose
+   * compression runs off the main thread; 2 otherwise: one written while the next is encoded).
+   */
+  window?: number;
 }
+
+/** Where one record batch's message (metadata, body, and any dictionary before it) sits in the file. */
+export interface BatchRange {
+  /** Byte offset of the first byte. */
+  offset: number;
+  /** Length in bytes. */
+  length: number;
+  /** CRC-32 of those bytes. */
+  crc32: number;
+}
+
+/** What {@link ArrowFileWriter.commit} returns. */
+export interface ArrowFileCommit {
+  path: string;
+  bytes: number;
+  numRows: number;
+  numBatches: number;
+  /** CRC-32 of the whole file. */
+  crc32: number;
+  /** Per batch: its byte range and CRC-32. */
+  batchRanges: BatchRange[];
+}
+
+/** What apache-arrow's VectorAssembler produces for a batch, with compressed body buffers. */
+interface Assembled {
+  byteLength: number;
+  nodes: unknown[];
+  bufferRegions: BufferRegion[];
+  buffers: ArrayBufferView[];
+  variadicBufferCounts: number[];
+}
+
+const COMPRESS_LENGTH_PREFIX = 8;
+
+function asBytes(view: ArrayBufferView): Uint8Array {
+  return view instanceof Uint8Array ? view : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+}
+
+/**
+ * Assembles `batch`'s body and LZ4-compresses every buffer concurrently on the threadpool. The
+ * layout matches apache-arrow's own `_compressBodyBuffers` (8-byte length prefix, then the frame;
+ * -1 and the raw bytes when compression does not shrink it; 8-byte aligned regions), except that
+ * the prefix holds the uncompressed length, as the Arrow format specifies.
+ */
+async function assembleCompressed(batch: RecordBatch): Promise<Assembled> {
+  const { nodes, buffers, variadicBufferCounts } = VectorAssembler.assemble(batch) as unknown as Assembled;
+  const raw = buffers.map(asBytes);
+  const compressed = await Promise.all(raw.map((bytes) => (bytes.byteLength === 0 ? null : compressFrame(bytes))));
+  const out: ArrayBufferView[] = [];
+  const bufferRegions: BufferRegion[] = [];
+  let offset = 0;
+  for (let i = 0; i < raw.length; i++) {
+    const bytes = raw[i]!;
+    const packed = compressed[i];
+    if (bytes.byteLength === 0 || !packed) {
+      out.push(new Uint8Array(0), new Uint8Array(0));
+      bufferRegions.push(new BufferRegion(offset, 0));
+      continue;
+    }
+    const effective = packed.byteLength < bytes.byteLength;
+    const body = effective ? packed : bytes;
+    const prefix = new Uint8Array(COMPRESS_LENGTH_PREFIX);
+    new DataView(prefix.buffer).setBigInt64(0, effective ? BigInt(bytes.byteLength) : -1n, true);
+    out.push(prefix, body);
+    offset = (offset + 7) & ~7;
+    bufferRegions.push(new BufferRegion(offset, COMPRESS_LENGTH_PREFIX + body.byteLength));
+    offset += COMPRESS_LENGTH_PREFIX + body.byteLength;
+  }
+  return { byteLength: (offset + 7) & ~7, nodes, bufferRegions, buffers: out, variadicBufferCounts };
+}
+
+type AssembleFn = (batch: RecordBatch | Vector) => Assembled;
 
 interface ByteCollector {
   closed: boolean;
@@ -76,12 +160,22 @@ export class ArrowFileWriter {
   readonly #sink: ByteCollector;
   #position = 0;
   #pending: Promise<void> = Promise.resolve();
+  /** Encoding runs in batch order after each batch's compression. */
+  #encoding: Promise<void> = Promise.resolve();
   #failure: unknown;
   #state: 'open' | 'committed' | 'aborted' = 'open';
   #numRows = 0;
   #numBatches = 0;
+  #queued = 0;
+  #crc = 0;
+  readonly #ranges: BatchRange[] = [];
+  readonly #window: number;
+  #inFlight = 0;
+  #waiters: (() => void)[] = [];
+  /** The precompressed body of the batch being encoded now. */
+  #ready: { batch: RecordBatch; assembled: Assembled } | undefined;
 
-  private constructor(file: string, tempPath: string, handle: FileHandle, schema: Schema, compression: Compression, format: ArrowFormat) {
+  private constructor(file: string, tempPath: string, handle: FileHandle, schema: Schema, compression: Compression, format: ArrowFormat, window: number) {
     this.path = file;
     this.tempPath = tempPath;
     this.#handle = handle;
@@ -94,6 +188,11 @@ export class ArrowFileWriter {
     this.#sink = collector();
     (this.#writer as unknown as { _sink: ByteCollector })._sink = this.#sink;
     this.#writer.reset(this.#sink as never, schema);
+    this.#window = window;
+    // Hand apache-arrow the body we compressed asynchronously; dictionaries take its own path.
+    const internals = this.#writer as unknown as { _assembleRecordBatch: AssembleFn };
+    const original = internals._assembleRecordBatch.bind(this.#writer);
+    internals._assembleRecordBatch = (input) => (this.#ready !== undefined && input === this.#ready.batch ? this.#ready.assembled : original(input));
   }
 
   /**
@@ -103,6 +202,7 @@ export class ArrowFileWriter {
   static async open(file: string, options: ArrowFileWriterOptions): Promise<ArrowFileWriter> {
     const compression = expectOneOf(options.compression ?? 'none', 'options.compression', ['lz4', 'zstd', 'none'], 'none');
     const format = expectOneOf(options.format, 'options.format', ['file', 'stream'], 'file');
+    const window = expectInteger(options.window, 'options.window', compression === 'lz4' ? 4 : 2, 1, 1024);
     registerArrowCodecs();
     const tempPath = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
     let handle: FileHandle;
@@ -111,7 +211,7 @@ export class ArrowFileWriter {
     } catch (error) {
       throw new IoError(`Cannot create Arrow file: ${(error as Error).message}`, { file }, { cause: error });
     }
-    const writer = new ArrowFileWriter(file, tempPath, handle, options.schema, compression === 'none' ? null : compression, format);
+    const writer = new ArrowFileWriter(file, tempPath, handle, options.schema, compression === 'none' ? null : compression, format, window);
     writer.#flush();
     return writer;
   }
@@ -136,13 +236,29 @@ export class ArrowFileWriter {
     return util.compareSchemas(this.schema, batch.schema);
   }
 
-  /** Moves what apache-arrow encoded into a chained disk write. */
-  #flush(): Promise<void> {
+  /** CRC-32 of the bytes written so far (the whole file once committed). */
+  get crc32(): number {
+    return this.#crc;
+  }
+
+  /** Byte range and CRC-32 of each batch encoded so far. */
+  get batchRanges(): readonly BatchRange[] {
+    return this.#ranges;
+  }
+
+  /** Moves what apache-arrow encoded into a chained disk write; `isBatch` records its range. */
+  #flush(isBatch = false): Promise<void> {
     const chunks = this.#sink.chunks;
     const bytes = this.#sink.bytes;
     this.#sink.chunks = [];
     this.#sink.bytes = 0;
     const previous = this.#pending;
+    // checksums are computed here, in file order, while the bytes are still in memory
+    let crc = 0;
+    for (const chunk of chunks) crc = crc32(chunk, crc);
+    for (const chunk of chunks) this.#crc = crc32(chunk, this.#crc);
+    if (isBatch) this.#ranges.push({ offset: this.#queued, length: bytes, crc32: crc });
+    this.#queued += bytes;
     if (bytes === 0) return previous;
     this.#pending = previous.then(() => this.#writeChunks(chunks, bytes));
     // remember the first failure; later writes are skipped
@@ -172,10 +288,10 @@ export class ArrowFileWriter {
   }
 
   /**
-   * Encodes `batch` now and writes it after the previous one; resolves when the previous
-   * batch's write has finished (so at most one write is in flight). Throws
+   * Accepts `batch`: it is compressed (LZ4: off the main thread), encoded and written after the
+   * previous one, in order. Resolves once fewer than `window` batches are in flight. Throws
    * {@link SchemaMismatchError} when the schema differs (nothing is written), {@link IoError}
-   * when an earlier write failed.
+   * when an earlier write failed. The caller must not mutate the batch's buffers afterwards.
    */
   async write(batch: RecordBatch): Promise<void> {
     if (this.#state !== 'open') throw new IoError(`Arrow writer is already ${this.#state}`, { file: this.path });
@@ -183,24 +299,59 @@ export class ArrowFileWriter {
     if (!this.schemaMatches(batch)) {
       throw new SchemaMismatchError(`Batch schema differs from the file's schema (${describe(batch.schema)} vs ${describe(this.schema)}); start a new file or conform the batch`, { file: this.path, batch: this.#numBatches });
     }
-    this.#writer.write(batch);
-    if (this.#sink.closed) throw new IoError('apache-arrow closed the writer unexpectedly', { file: this.path });
     this.#numRows += batch.numRows;
     this.#numBatches++;
-    await this.#flush();
+    this.#inFlight++;
+    const compressing = this.compression === 'lz4' ? assembleCompressed(batch) : undefined;
+    compressing?.catch(() => {}); // observed below, in order
+    const encoded = this.#encoding.then(async () => {
+      const assembled = compressing ? await compressing : undefined;
+      if (this.#failure !== undefined) return;
+      this.#ready = assembled ? { batch, assembled } : undefined;
+      try {
+        this.#writer.write(batch);
+      } finally {
+        this.#ready = undefined;
+      }
+      if (this.#sink.closed) throw new IoError('apache-arrow closed the writer unexpectedly', { file: this.path });
+      this.#flush(true);
+      // wrapped so the next batch encodes while this one is written
+      return { written: this.#pending };
+    });
+    this.#encoding = encoded.then(
+      (result) => {
+        if (result === undefined) this.#release();
+        else void result.written.then(() => this.#release());
+      },
+      (error: unknown) => {
+        this.#failure ??= error;
+        this.#release();
+      },
+    );
+    while (this.#inFlight >= this.#window && this.#failure === undefined) await new Promise<void>((resolve) => this.#waiters.push(resolve));
     this.#throwIfFailed();
+  }
+
+  #release(): void {
+    this.#inFlight--;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
   }
 
   /** Waits until every accepted batch is on disk (not fsynced). */
   async drain(): Promise<void> {
+    await this.#encoding;
     await this.#pending;
     this.#throwIfFailed();
   }
 
   /** Writes the end-of-stream marker (and footer), fsyncs, closes and renames to {@link path}. */
-  async commit(): Promise<{ path: string; bytes: number; numRows: number; numBatches: number }> {
+  async commit(): Promise<ArrowFileCommit> {
     if (this.#state !== 'open') throw new IoError(`Arrow writer is already ${this.#state}`, { file: this.path });
     try {
+      await this.#encoding;
+      this.#throwIfFailed();
       this.#writer.finish();
       this.#flush();
       await this.#pending;
@@ -214,13 +365,15 @@ export class ArrowFileWriter {
       throw error instanceof SpillwayError ? error : new IoError(`Committing Arrow file failed: ${(error as Error).message}`, { file: this.path }, { cause: error });
     }
     debug('committed %s: %d batches, %d rows, %d bytes', this.path, this.#numBatches, this.#numRows, this.#position);
-    return { path: this.path, bytes: this.#position, numRows: this.#numRows, numBatches: this.#numBatches };
+    return { path: this.path, bytes: this.#position, numRows: this.#numRows, numBatches: this.#numBatches, crc32: this.#crc, batchRanges: [...this.#ranges] };
   }
 
   /** Stops writing and deletes the temporary file. Idempotent; no-op after commit. */
   async abort(): Promise<void> {
     if (this.#state !== 'open') return;
     this.#state = 'aborted';
+    this.#failure ??= new IoError('Arrow writer was aborted', { file: this.path });
+    await this.#encoding;
     await this.#pending;
     await this.#handle.close().catch(() => {});
     await unlink(this.tempPath).catch((error: NodeJS.ErrnoException) => {

@@ -2,3 +2,4 @@
  * Registers the CLI's commands. Each command lives in its own file in this folder and adds
  * itself to `commands` (lib/cli.ts) when imported; add one import line per command.
  */
+import './convert.ts';

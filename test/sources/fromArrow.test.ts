@@ -1,0 +1,232 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import type { RecordBatch } from 'apache-arrow';
+import { pipeline, fromIterable, collect, map, filter, flatMap, mapBatch, toCsv, Batch, BatchTransform, ErrorCodes, SpillwayError, ValidationError } from '../../index.ts';
+import { fromArrow } from '../../sources/fromArrow.ts';
+import { toArrow } from '../../sinks/toArrow.ts';
+import { CORPUS, corpusSkip, openFds, tempDir } from '../helpers.ts';
+
+const ROWS = Array.from({ length: 10 }, (_, i) => ({ id: i, name: `row ${i}`, score: i / 4, ok: i % 3 === 0, when: new Date(Date.UTC(2024, 0, 1 + i)), note: i % 2 ? null : 'even' }));
+
+/** Writes ROWS (or `rows`) to an Arrow file through the public API, `batchSize` rows per record batch. */
+async function writeArrow(file: string, options: { batchSize?: number; format?: 'file' | 'stream'; compression?: 'lz4' | 'zstd' | null; rows?: Record<string, unknown>[] } = {}): Promise<void> {
+  await pipeline(fromIterable(options.rows ?? ROWS, { batchSize: options.batchSize ?? 4 }), toArrow(file, { format: options.format ?? 'file', compression: options.compression ?? 'lz4' }), { governor: false });
+}
+
+/** A pass-through stage that keeps every batch it sees. */
+function spy(seen: Batch[]): BatchTransform {
+  return new BatchTransform({ name: 'spy', transform: (batch, push) => {
+    seen.push(batch);
+    push(batch);
+  } });
+}
+
+for (const format of ['file', 'stream'] as const) {
+  test(`fromArrow reads the ${format} format batch by batch as Arrow batches, with totalRows from the headers`, async () => {
+    const file = join(tempDir(), `t.${format === 'file' ? 'arrow' : 'arrows'}`);
+    await writeArrow(file, { format });
+    const source = fromArrow(file);
+    const seen: Batch[] = [];
+    const { output, stats } = await pipeline(source, spy(seen), collect(), { governor: false });
+    assert.deepEqual(output, ROWS);
+    assert.deepEqual(seen.map((b) => b.numRows), [4, 4, 2]);
+    assert.deepEqual(seen.map((b) => b.position.rowStart), [0, 4, 8]);
+    assert.ok(seen.every((b) => b.hasArrow), 'the source emits Arrow batches');
+    assert.equal(source.progress().totalRows, 10);
+    assert.equal(source.progress().rows, 10);
+    assert.equal(stats.stages[0]?.details.format, format);
+  });
+}
+
+test('fromArrow: columns projects in the order asked; an unknown column is a ValidationError naming the file', async () => {
+  const file = join(tempDir(), 't.arrow');
+  await writeArrow(file);
+  const { output } = await pipeline(fromArrow(file, { columns: ['score', 'id'] }), collect(), { governor: false });
+  assert.deepEqual(output, ROWS.map((r) => ({ score: r.score, id: r.id })));
+  assert.deepEqual(Object.keys(output[0] as object), ['score', 'id']);
+  await assert.rejects(pipeline(fromArrow(file, { columns: ['id', 'nope'] }), collect(), { governor: false }), (e: ValidationError) => e.code === ErrorCodes.INVALID_OPTION && e.message.includes(file) && e.message.includes('nope'));
+});
+
+test('fromArrow: batchSize splits large record batches (zero-copy slices) and keeps small ones', async () => {
+  const file = join(tempDir(), 't.arrow');
+  await writeArrow(file, { batchSize: 10 });
+  const seen: Batch[] = [];
+  const { output } = await pipeline(fromArrow(file, { batchSize: 3 }), spy(seen), collect(), { governor: false });
+  assert.deepEqual(seen.map((b) => b.numRows), [3, 3, 3, 1]);
+  assert.deepEqual(seen.map((b) => b.position.rowStart), [0, 3, 6, 9]);
+  assert.deepEqual(output, ROWS);
+});
+
+test('fromArrow reads a Readable of IPC stream bytes', async () => {
+  const file = join(tempDir(), 't.arrows');
+  await writeArrow(file, { format: 'stream', compression: 'zstd' });
+  const { output } = await pipeline(fromArrow(createReadStream(file)), collect(), { governor: false });
+  assert.deepEqual(output, ROWS);
+});
+
+test('fromArrow validates options synchronously', () => {
+  assert.throws(() => fromArrow(''), (e: ValidationError) => e.code === ErrorCodes.INVALID_OPTION && /input/.test(e.message));
+  assert.throws(() => fromArrow(42 as never), (e: ValidationError) => e.code === ErrorCodes.INVALID_OPTION);
+  assert.throws(() => fromArrow('x.arrow', { batchSize: 0 }), /options\.batchSize/);
+  assert.throws(() => fromArrow('x.arrow', { columns: 'a' as never }), /options\.columns/);
+  assert.throws(() => fromArrow('x.arrow', { name: '' }), /options\.name/);
+});
+
+test('fromArrow errors name the file: missing (IoError), not Arrow (FormatError), corrupt batch (names the batch)', async () => {
+  const dir = tempDir();
+  const missing = join(dir, 'missing.arrow');
+  await assert.rejects(pipeline(fromArrow(missing), collect(), { governor: false }), (e: SpillwayError) => e.code === ErrorCodes.IO && e.context.file === missing && e.context.stage === 'fromArrow');
+  const junk = join(dir, 'junk.arrow');
+  writeFileSync(junk, 'id,name\n1,a\n');
+  await assert.rejects(pipeline(fromArrow(junk), collect(), { governor: false }), (e: SpillwayError) => e.code === ErrorCodes.FORMAT && e.message.includes(junk));
+  // truncated: the footer is gone
+  const good = join(dir, 'good.arrow');
+  await writeArrow(good);
+  const truncated = join(dir, 'truncated.arrow');
+  const bytes = readFileSync(good);
+  writeFileSync(truncated, bytes.subarray(0, bytes.byteLength - 40));
+  await assert.rejects(pipeline(fromArrow(truncated), collect(), { governor: false }), (e: SpillwayError) => e.code === ErrorCodes.FORMAT && e.context.file === truncated);
+  // a corrupt LZ4 frame in the second record batch: the error names the batch
+  const frames: number[] = [];
+  const magic = Buffer.from([0x04, 0x22, 0x4d, 0x18]);
+  for (let at = bytes.indexOf(magic); at >= 0; at = bytes.indexOf(magic, at + 1)) frames.push(at);
+  assert.equal(frames.length % 3, 0, `the same number of compressed buffers in each of the 3 batches (${frames.length})`);
+  const corrupt = Buffer.from(bytes);
+  corrupt[frames[frames.length / 3]!] = 0x00; // first buffer of batch 1
+  const bad = join(dir, 'bad.arrow');
+  writeFileSync(bad, corrupt);
+  const rows: unknown[] = [];
+  await assert.rejects(
+    pipeline(fromArrow(bad), map((r: object) => void rows.push(r) ?? r), collect(), { governor: false }),
+    (e: SpillwayError) => e instanceof SpillwayError && e.context.file === bad && e.context.batch === 1 && e.context.stage === 'fromArrow',
+  );
+  assert.equal(rows.length, 4, 'batch 0 went through before batch 1 failed');
+});
+
+test('fromArrow closes the file when the source is destroyed early or the pipeline fails', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'many.arrow');
+  const stream = join(dir, 'many.arrows');
+  await writeArrow(file, { batchSize: 1 });
+  await writeArrow(stream, { batchSize: 1, format: 'stream' });
+  for (const path of [file, stream]) {
+    const before = openFds();
+    const source = fromArrow(path);
+    const iterator = source[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    assert.equal((first.value as Batch).numRows, 1);
+    assert.ok(openFds() > before, 'the file is open while reading');
+    source.destroy();
+    if (!source.closed) await once(source, 'close');
+    assert.equal(openFds(), before, `no descriptor left open for ${path}`);
+    await assert.rejects(
+      pipeline(fromArrow(path), map(() => {
+        throw new Error('boom');
+      }), collect(), { governor: false }),
+      (e: SpillwayError) => e.code === ErrorCodes.STAGE,
+    );
+    assert.equal(openFds(), before, `no descriptor left open after a failed pipeline over ${path}`);
+  }
+});
+
+test('row stages read Arrow batches as rows, converted once; toCsv writes them', async () => {
+  const file = join(tempDir(), 't.arrow');
+  await writeArrow(file);
+  const converted: unknown[][] = [];
+  const peek = new BatchTransform({ name: 'peek', transform: (batch, push) => {
+    converted.push(batch.rows); // converts and caches
+    push(batch);
+  } });
+  const received: unknown[] = [];
+  const { output } = await pipeline(
+    fromArrow(file),
+    peek,
+    map((row: Record<string, unknown>) => {
+      received.push(row);
+      return row;
+    }),
+    filter((row: { ok: boolean }) => row.ok || !row.ok),
+    flatMap((row: Record<string, unknown>) => [row]),
+    mapBatch((rows: Record<string, unknown>[]) => rows),
+    (row: Record<string, unknown>) => ({ ...row, extra: 1 }),
+    collect(),
+    { governor: false },
+  );
+  assert.deepEqual(output, ROWS.map((r) => ({ ...r, extra: 1 })));
+  // map got the very objects peek's conversion made: the batch was not converted twice
+  assert.deepEqual(received, converted.flat());
+  received.forEach((row, i) => assert.equal(row, converted.flat()[i]));
+
+  const sink = new PassThrough();
+  const csv = text(sink);
+  await pipeline(fromArrow(file, { columns: ['id', 'name', 'when', 'note'] }), toCsv(sink), { governor: false });
+  const lines = (await csv).trim().split('\n');
+  assert.equal(lines[0], 'id,name,when,note');
+  assert.equal(lines[1], '0,row 0,2024-01-01T00:00:00.000Z,even');
+  assert.equal(lines[2], '1,row 1,2024-01-02T00:00:00.000Z,');
+  assert.equal(lines.length, 11);
+});
+
+test('a foreign stream of apache-arrow RecordBatches becomes Arrow batches', async () => {
+  const file = join(tempDir(), 't.arrow');
+  await writeArrow(file);
+  const seen: Batch[] = [];
+  const { RecordBatchReader } = await import('apache-arrow');
+  const reader = await RecordBatchReader.from(readFileSync(file));
+  const foreign = new PassThrough({ objectMode: true });
+  for (const rb of reader as Iterable<RecordBatch>) foreign.write(rb);
+  foreign.end();
+  const { output } = await pipeline(fromArrow(file, { columns: ['id'] }), mapBatch(() => []), foreign, spy(seen), collect(), { governor: false });
+  assert.ok(seen.length === 3 && seen.every((b) => b.hasArrow && !b.hasRows), 'RecordBatches stay Arrow until asked');
+  assert.deepEqual(output, ROWS);
+});
+
+test('a conversion failure in a row stage names the stage, the file and the batch', async () => {
+  // a RecordBatch whose conversion throws (stands in for a type with no row form)
+  const broken = { numRows: 1, schema: { fields: [{ name: 'x' }], metadata: new Map() }, getChildAt: () => {
+    throw new Error('no row form');
+  } } as unknown as RecordBatch;
+  const bad = Batch.fromArrow(broken, { source: 'bad.arrow', index: 7, rowStart: 0 });
+  await assert.rejects(
+    pipeline(Readable.from([bad]), map((r: object) => r), collect(), { governor: false }),
+    (e: SpillwayError) => e.code === ErrorCodes.STAGE && e.context.file === 'bad.arrow' && e.context.batch === 7 && e.context.stage === 'map' && /no row form/.test(e.message),
+  );
+});
+
+interface Truth {
+  path: string;
+  expect: 'read' | 'reject';
+  rows?: number;
+}
+
+const truths: Truth[] = corpusSkip ? [] : (JSON.parse(readFileSync(join(CORPUS, 'truth.json'), 'utf8')) as { files: Truth[] }).files.filter((f) => f.path.startsWith('arrow/'));
+
+test('fromArrow over the Arrow corpus: row counts match truth.json, slicing to 1-row batches gives the same rows, bad files fail naming the file', { skip: corpusSkip }, async (t) => {
+  let read = 0;
+  let refused = 0;
+  for (const truth of truths) {
+    const file = join(CORPUS, truth.path);
+    let whole: unknown[];
+    try {
+      whole = (await pipeline(fromArrow(file), collect(), { governor: false })).output;
+    } catch (error) {
+      assert.ok(error instanceof SpillwayError, `${truth.path}: ${String(error)}`);
+      assert.ok(error.message.includes(file), `${truth.path}: the error names the file: ${error.message}`);
+      if (truth.expect === 'read') assert.match(error.message, /Unrecognized type|big-endian/, `${truth.path} should read`);
+      refused++;
+      continue;
+    }
+    assert.equal(truth.expect, 'read', `${truth.path} is malformed but was accepted`);
+    assert.equal(whole.length, truth.rows, truth.path);
+    const sliced = (await pipeline(fromArrow(file, { batchSize: 1 }), collect(), { governor: false })).output;
+    assert.deepEqual(sliced, whole, `${truth.path}: 1-row slices convert like whole batches`);
+    read++;
+  }
+  assert.ok(read >= 60, `read ${read}`);
+  t.diagnostic(`arrow corpus through fromArrow: ${read} read, ${refused} refused with a clear error`);
+});
