@@ -32,6 +32,8 @@ export {
   MemoryLimitError,
   WorkerError,
   SchemaMismatchError,
+  SpillError,
+  SpillCorruptError,
   ErrorCodes,
 } from './lib/errors.ts';
 export type { ErrorCode, ErrorContext, WorkerFailureReason } from './lib/errors.ts';
@@ -75,6 +77,8 @@ export { fromParquet } from './sources/fromParquet.ts';
 export type { FromParquetOptions } from './sources/fromParquet.ts';
 export type { ParquetColumn, ParquetColumnType } from './lib/parquet/types.ts';
 export { PreciseDate } from './lib/parquet/types.ts';
+export { fromArrow } from './sources/fromArrow.ts';
+export type { FromArrowOptions } from './sources/fromArrow.ts';
 export { fromIterable } from './sources/fromIterable.ts';
 export type { FromIterableOptions } from './sources/fromIterable.ts';
 
@@ -92,6 +96,13 @@ export type { ToCsvOptions, ToCsvResult } from './sinks/toCsv.ts';
 export { toParquet } from './sinks/toParquet.ts';
 export type { ToParquetOptions, ToParquetResult } from './sinks/toParquet.ts';
 export type { ParquetCompression, ParquetFieldSpec, ParquetWriteType } from './lib/parquet/writer.ts';
+export { toArrow } from './sinks/toArrow.ts';
+export type { ToArrowOptions, ToArrowResult } from './sinks/toArrow.ts';
+export { toSpill } from './sinks/toSpill.ts';
+export type { ToSpillOptions } from './sinks/toSpill.ts';
+export { openSpill, Spilled } from './lib/spill/spilled.ts';
+export type { OpenSpillOptions } from './lib/spill/spilled.ts';
+export type { SpillManifest } from './lib/spill/manifest.ts';
 export { collect } from './sinks/collect.ts';
 export type { CollectOptions } from './sinks/collect.ts';
 export { drain } from './sinks/drain.ts';

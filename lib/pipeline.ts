@@ -18,6 +18,7 @@ import { drain } from '../sinks/drain.ts';
 import type { Row } from './batch.ts';
 import { MemoryGovernor, defaultGovernor, type MemorySummary } from './governor.ts';
 import type { RowFunction } from './row-function.ts';
+import type { WorkerStats } from './pool/worker-pool.ts';
 
 const log = logger('pipeline');
 
@@ -60,6 +61,8 @@ export interface PipelineStats {
   errors: { skipped: number; deadLettered: number };
   /** Memory over this run (peak, mean and min RSS, growth, time paused, pressure events, leak warnings, spills); absent when ungoverned. */
   memory?: MemorySummary;
+  /** Per worker of every parallel stage (batches, rows, failures, restarts, busy time, rows/s); absent without one. */
+  workers?: WorkerStats[];
 }
 
 /** What {@link pipeline} resolves to. */
@@ -273,11 +276,12 @@ function collectStats(streams: (Readable | Writable)[], durationMs: number, star
   for (const stream of streams) {
     if (!isStage(stream)) continue;
     const stats = stream[STAGE].stats;
-    stages.push({ ...stats, timeMs: Math.round(stats.timeMs * 100) / 100, details: { ...stats.details } });
+    stages.push({ ...stats, timeMs: Math.round(stats.timeMs * 100) / 100, details: { ...stats.details }, ...(stats.workers ? { workers: stats.workers.map((w) => ({ ...w })) } : {}) });
     if (stream instanceof BatchSource) bytesRead += (stream.progress() as SourceProgress).bytes;
   }
   const source = stages[0] ?? newStageStats('source', 'source');
   const sink = stages[stages.length - 1] ?? newStageStats('sink', 'sink');
+  const workers = stages.flatMap((s) => s.workers ?? []);
   return {
     rowsIn: source.rowsOut,
     rowsOut: sink.rowsIn,
@@ -291,5 +295,6 @@ function collectStats(streams: (Readable | Writable)[], durationMs: number, star
       skipped: stages.reduce((n, s) => n + s.rowsSkipped, 0),
       deadLettered: stages.reduce((n, s) => n + s.rowsDeadLettered, 0),
     },
+    ...(workers.length > 0 ? { workers } : {}),
   };
 }

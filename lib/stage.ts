@@ -5,6 +5,7 @@
  */
 import createDebug from 'debug';
 import type { MemoryLevel } from './governor.ts';
+import type { WorkerStats } from './pool/worker-pool.ts';
 
 /** Marks an object as a spillway stage. */
 export const STAGE: unique symbol = Symbol.for('spillway.stage');
@@ -29,6 +30,8 @@ export interface StageStats {
   rowsDeadLettered: number;
   /** Extra facts a stage reports, e.g. the CSV parser path or bytes written. */
   details: Record<string, string | number | boolean>;
+  /** Per-worker counters of a parallel stage; the pipeline gathers them in `stats.workers`. */
+  workers?: WorkerStats[];
 }
 
 /** The part of a memory governor the stages use; {@link MemoryGovernor} implements it. */
@@ -45,6 +48,15 @@ export interface GovernorGate {
   headroom(): number;
   /** The level now. */
   readonly level: MemoryLevel;
+  /** A spill sink reports that it wrote `bytes` to disk. */
+  noteSpill?(bytes: number): void;
+  /**
+   * Calls `listener` on every level change; returns a function that stops it. Optional: spill
+   * sinks fall back to an EventEmitter's `level` event (as MemoryGovernor emits it).
+   */
+  onLevel?(listener: (level: MemoryLevel) => void): () => void;
+  /** Counts a child process's memory until the returned function is called (parallel stages with process isolation). */
+  trackChild?(pid: number): () => void;
 }
 
 /** Progress as a source sees it. Totals are undefined when unknown. */

@@ -16,7 +16,7 @@ import { once } from 'node:events';
 import { rename, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { RecordBatchFileWriter, RecordBatchStreamWriter, Schema, type RecordBatch } from 'apache-arrow';
+import { RecordBatch, RecordBatchFileWriter, RecordBatchStreamWriter, Schema, Struct, makeData, util } from 'apache-arrow';
 import type { Writable } from 'node:stream';
 import { BatchSink } from '../lib/sink.ts';
 import type { Batch } from '../lib/batch.ts';
@@ -122,14 +122,14 @@ export function toArrow(target: string | Writable, options?: ToArrowOptions): Ba
 
   async function conform(recordBatch: RecordBatch, index: number, stats: StageStats): Promise<RecordBatch> {
     const current = opened!;
-    if (schemasEqual(current.schema, recordBatch.schema)) return recordBatch;
+    if (schemasEqual(current.schema, recordBatch.schema)) return withSchema(recordBatch, current.schema);
     let unified: Schema;
     try {
       unified = unifySchemas(current.schema, recordBatch.schema);
     } catch (error) {
       throw mismatch(error, index);
     }
-    if (unified === current.schema) return castRecordBatch(recordBatch, unified);
+    if (schemasEqual(unified, current.schema)) return withSchema(castRecordBatch(recordBatch, current.schema), current.schema);
     if (declared !== undefined || path === undefined) {
       const why = declared !== undefined ? 'the declared options.schema' : 'the schema of the stream already written';
       throw mismatch(new UnsupportedError(`batch needs a wider schema than ${why}: ${describe(recordBatch.schema)} vs ${describe(current.schema)}; declare options.schema or write to a path`, {}), index);
@@ -139,7 +139,7 @@ export function toArrow(target: string | Writable, options?: ToArrowOptions): Ba
     rewrites++;
     stats.details.rewrites = rewrites;
     log('batch %d widened the schema of %s: rewrote %d batches', index, path, opened.numBatches);
-    return castRecordBatch(recordBatch, unified);
+    return withSchema(castRecordBatch(recordBatch, unified), unified);
   }
 
   function mismatch(error: unknown, index: number): SchemaMismatchError {
@@ -153,7 +153,7 @@ export function toArrow(target: string | Writable, options?: ToArrowOptions): Ba
     try {
       const handle = await openArrowFile(from);
       try {
-        for await (const written of handle.batches()) await next.write(castRecordBatch(written, schema));
+        for await (const written of handle.batches()) await next.write(withSchema(castRecordBatch(written, schema), schema));
       } finally {
         await handle.close();
       }
@@ -372,6 +372,18 @@ function streamTarget(stream: Writable, schema: Schema, compression: Compression
       stream.destroy(error ?? undefined);
     },
   };
+}
+
+/**
+ * `batch` under exactly `schema` (same columns and types, as schemasEqual judged): apache-arrow's
+ * writer also compares schema and field metadata, which may differ in form (e.g. read back from
+ * a file), and would refuse the batch.
+ */
+function withSchema(batch: RecordBatch, schema: Schema): RecordBatch {
+  const same: boolean = batch.schema === schema || util.compareSchemas(batch.schema, schema);
+  if (same) return batch;
+  const data = makeData({ type: new Struct(schema.fields), length: batch.numRows, nullCount: 0, children: batch.data.children });
+  return new RecordBatch(schema, data);
 }
 
 /** An error's message without the context suffix SpillwayError adds. */

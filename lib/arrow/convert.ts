@@ -573,7 +573,7 @@ function dataToValues(data: Data, r: Resolved, column: string): unknown[] {
       const size = (type as unknown as { listSize: number }).listSize;
       const child = data.children[0]!;
       const items = dataToValues(child, r, column);
-      return each((i) => items.slice((data.offset + i) * size, (data.offset + i + 1) * size));
+      return each((i) => items.slice(i * size, (i + 1) * size));
     }
     case Type.Struct: {
       const fields = (type as Struct).children;

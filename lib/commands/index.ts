@@ -3,3 +3,5 @@
  * itself to `commands` (lib/cli.ts) when imported; add one import line per command.
  */
 import './convert.ts';
+import './inspect.ts';
+import './replay.ts';

@@ -4,14 +4,40 @@
  */
 import { ValidationError } from '../errors.ts';
 
-/** Runs one batch somewhere and resolves with its output rows. */
-export interface BatchRunner {
+/**
+ * A batch held as Arrow: it travels as IPC stream bytes (encoded once per attempt, so a retry
+ * needs nothing kept but the RecordBatch) and becomes rows only inside the worker. `rows()` is for
+ * the dead-letter file.
+ */
+export interface ArrowInput {
+  readonly numRows: number;
+  /** The batch as Arrow IPC stream bytes; the caller may transfer them. */
+  encode(): Uint8Array;
+  /** The batch as rows. */
+  rows(): unknown[];
+}
+
+/** What one task carries: rows, or an Arrow batch. */
+export type BatchInput = unknown[] | ArrowInput;
+
+/** True for an {@link ArrowInput}. */
+export function isArrowInput(value: unknown): value is ArrowInput {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && typeof (value as ArrowInput).encode === 'function' && typeof (value as ArrowInput).rows === 'function' && typeof (value as ArrowInput).numRows === 'number';
+}
+
+/** Rows in an input: its length, or the Arrow batch's row count. */
+export function inputRows(input: BatchInput): number {
+  return Array.isArray(input) ? input.length : input.numRows;
+}
+
+/** Runs one batch somewhere and resolves with its output rows; `I` is what it accepts. */
+export interface BatchRunner<I extends BatchInput = unknown[]> {
   /** One task is one batch; rejects with a WorkerError after the backend's retries. */
-  run(taskId: number, rows: unknown[]): Promise<unknown[]>;
+  run(taskId: number, input: I): Promise<unknown[]>;
 }
 
 /** A backend with a lifecycle and stats. */
-export interface ParallelBackend extends BatchRunner {
+export interface ParallelBackend extends BatchRunner<BatchInput> {
   /** Connects or starts workers; rejects fast when that is impossible. */
   start(): Promise<void>;
   /** Plain, JSON-serialisable counters (`workers` per worker, `totals`). */

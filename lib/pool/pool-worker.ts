@@ -97,14 +97,17 @@ export abstract class PoolWorker {
     return ready;
   }
 
-  /** Runs one batch. Rejects with a {@link WorkerFailure}; the worker is unusable after any failure. */
-  run(taskId: number, rows: unknown[], transfer: ArrayBuffer[]): Promise<unknown[]> {
+  /**
+   * Runs one batch: rows, or Arrow IPC bytes. Rejects with a {@link WorkerFailure}; the worker is
+   * unusable after any failure.
+   */
+  run(taskId: number, payload: { rows: unknown[] } | { arrow: Uint8Array }, transfer: ArrayBuffer[]): Promise<unknown[]> {
     if (this.#running !== undefined) throw new Error(`worker ${this.id} is busy`);
     if (this.exited) return Promise.reject(new WorkerFailure('crash', `worker ${this.id} has exited`));
     return new Promise<unknown[]>((resolve, reject) => {
       this.#running = { taskId, resolve, reject };
       this.setRef(true);
-      this.post({ type: 'run', taskId, rows }, transfer);
+      this.post({ type: 'run', taskId, ...payload }, transfer);
     });
   }
 

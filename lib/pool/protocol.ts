@@ -10,11 +10,12 @@ export interface InitMessage {
   kind: 'row' | 'batch';
 }
 
-/** Runs one batch. */
+/** Runs one batch: `rows`, or `arrow` (IPC stream bytes the worker decodes to rows). */
 export interface RunMessage {
   type: 'run';
   taskId: number;
-  rows: unknown[];
+  rows?: unknown[];
+  arrow?: Uint8Array;
 }
 
 /** Asks a child process to exit cleanly (recycling). */

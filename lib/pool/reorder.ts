@@ -7,16 +7,17 @@
  */
 import { AbortError, ValidationError, describeValue } from '../errors.ts';
 import { expectBoolean, expectInteger, expectSignal } from '../validate.ts';
-import type { BatchRunner } from './backend.ts';
+import { isArrowInput } from './backend.ts';
+import type { BatchInput, BatchRunner } from './backend.ts';
 
-/** One batch going into the pool: its id (task id, used in errors) and rows. */
-export interface BatchTask {
+/** One batch going into the pool: its id (task id, used in errors) and rows (or an Arrow batch). */
+export interface BatchTask<I extends BatchInput = unknown[]> {
   id: number;
-  rows: unknown[];
+  rows: I;
 }
 
 /** One batch out of the pool: the id, the output rows and the input it came from. */
-export interface BatchResult<T extends BatchTask = BatchTask> {
+export interface BatchResult<T extends BatchTask<BatchInput> = BatchTask> {
   id: number;
   rows: unknown[];
   input: T;
@@ -37,8 +38,8 @@ export interface MapBatchesOptions {
  * results. The first failure (a WorkerError, a source error, an abort) ends the iteration; batches
  * still running are left to the runner, whose owner destroys it.
  */
-export async function* mapBatchesInPool<T extends BatchTask>(
-  runner: BatchRunner,
+export async function* mapBatchesInPool<T extends BatchTask<BatchInput>>(
+  runner: BatchRunner<T['rows']>,
   source: AsyncIterable<T> | Iterable<T>,
   options: MapBatchesOptions = {},
 ): AsyncGenerator<BatchResult<T>, void, undefined> {
@@ -80,8 +81,8 @@ export async function* mapBatchesInPool<T extends BatchTask>(
   signal?.addEventListener('abort', onAbort, { once: true });
 
   const dispatch = (input: T): void => {
-    if (input === null || typeof input !== 'object' || !Array.isArray(input.rows) || typeof input.id !== 'number') {
-      fail(new ValidationError(`Expected each source item to be { id: number, rows: array }, got ${describeValue(input)}`));
+    if (input === null || typeof input !== 'object' || !(Array.isArray(input.rows) || isArrowInput(input.rows)) || typeof input.id !== 'number') {
+      fail(new ValidationError(`Expected each source item to be { id: number, rows: array | ArrowInput }, got ${describeValue(input)}`));
       return;
     }
     const seq = nextSeq++;

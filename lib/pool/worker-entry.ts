@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { collectTransferables, serializeError } from './protocol.ts';
-import type { FromWorker, InitMessage, ToWorker } from './protocol.ts';
+import type { FromWorker, InitMessage, RunMessage, ToWorker } from './protocol.ts';
 
 type UserFunction = (input: unknown, info: { batch: number }) => unknown;
 
@@ -60,10 +60,26 @@ async function init(message: InitMessage): Promise<void> {
   }
 }
 
+type ArrowDecoder = (bytes: Uint8Array) => unknown[];
+let arrowDecoder: Promise<ArrowDecoder> | undefined;
+
+/** Loaded on the first Arrow batch only, so workers that get rows never load apache-arrow. */
+async function loadArrowDecoder(): Promise<ArrowDecoder> {
+  const [{ tableFromIPC }, { recordBatchToRows }] = await Promise.all([import('apache-arrow'), import('../arrow/convert.ts')]);
+  // the same conversion as Batch.rows in the main thread, so results do not depend on the path
+  return (bytes) => tableFromIPC(bytes).batches.flatMap((batch) => recordBatchToRows(batch));
+}
+
+async function inputRows(message: RunMessage): Promise<unknown[]> {
+  if (message.arrow === undefined) return message.rows ?? [];
+  arrowDecoder ??= loadArrowDecoder();
+  return (await arrowDecoder)(message.arrow);
+}
+
 async function onMessage(message: ToWorker): Promise<void> {
   if (message.type === 'run') {
     try {
-      const rows = await runBatch(message.taskId, message.rows);
+      const rows = await runBatch(message.taskId, await inputRows(message));
       send({ type: 'result', taskId: message.taskId, rows }, port ? collectTransferables(rows) : []);
     } catch (error) {
       send({ type: 'error', taskId: message.taskId, error: serializeError(error) });

@@ -15,6 +15,8 @@ import type { ParallelOptions, ResolvedPoolOptions } from './options.ts';
 import { PoolWorker, WorkerFailure } from './pool-worker.ts';
 import { ProcessWorker } from './process-worker.ts';
 import { collectTransferables } from './protocol.ts';
+import { inputRows, isArrowInput } from './backend.ts';
+import type { BatchInput } from './backend.ts';
 import type { InitMessage } from './protocol.ts';
 import { ThreadWorker } from './thread-worker.ts';
 
@@ -27,6 +29,8 @@ export type WorkerExitReason = 'crash' | 'timeout' | 'memory' | 'recycle' | 'err
 export interface WorkerStats {
   /** Slot id: `w0`, `w1`, ... */
   id: string;
+  /** The stage whose pool this worker belongs to (set by the `parallel` stage). */
+  stage?: string;
   /** Current child's process id (process isolation). */
   pid?: number;
   /** Current thread's id (thread isolation). */
@@ -79,7 +83,7 @@ export interface PoolStats {
 
 interface Task {
   taskId: number;
-  rows: unknown[];
+  input: BatchInput;
   attempts: number;
   resolve: (rows: unknown[]) => void;
   reject: (error: unknown) => void;
@@ -122,6 +126,8 @@ export class WorkerPool {
   #retries = 0;
   #deadBatches = 0;
   #deadRows = 0;
+  #trackChild: ((pid: number) => () => void) | undefined;
+  readonly #untrack = new Map<PoolWorker, () => void>();
 
   /** Validates the options synchronously; starts nothing (see {@link WorkerPool.start}). */
   constructor(module: URL | string, options?: ParallelOptions) {
@@ -172,20 +178,22 @@ export class WorkerPool {
   /**
    * Runs one batch; resolves with its output rows (row function: one output per input row, rows
    * for which it returned `undefined` are dropped; batch function: whatever array it returned).
+   * `input` is rows, or an {@link ArrowInput} encoded to IPC bytes for each attempt and
+   * transferred to a thread without a copy (threads) and decoded to rows in the worker.
    * With `retries: 0` and no dead-letter the rows' ArrayBuffers are transferred to the worker
    * (the caller gives them up); otherwise they are copied, since a retry needs them.
    * Rejects with a WorkerError naming the batch and the last cause.
    */
-  run(taskId: number, rows: unknown[]): Promise<unknown[]> {
+  run(taskId: number, input: BatchInput): Promise<unknown[]> {
     try {
-      if (!Array.isArray(rows)) throw new ValidationError(`Expected \`rows\` to be an array, got ${describeValue(rows)}`);
+      if (!Array.isArray(input) && !isArrowInput(input)) throw new ValidationError(`Expected \`input\` to be an array of rows or an ArrowInput, got ${describeValue(input)}`);
       this.#assertOpen();
     } catch (error) {
       return Promise.reject(error);
     }
     // queued at once, so a close() right after this call drains it
     const result = new Promise<unknown[]>((resolve, reject) => {
-      this.#queue.push({ taskId, rows, attempts: 0, resolve, reject });
+      this.#queue.push({ taskId, input, attempts: 0, resolve, reject });
     });
     this.start().then(
       () => this.#pump(),
@@ -224,6 +232,26 @@ export class WorkerPool {
         running: this.#slots.filter((s) => s.task !== undefined).length,
       },
     };
+  }
+
+  /**
+   * Calls `track(pid)` for every child process the pool starts (process isolation), now and
+   * later, and the function it returns when that child exits: how a memory governor counts the
+   * children's memory. Threads share the process's memory and are not reported.
+   */
+  trackChildren(track: (pid: number) => () => void): void {
+    this.#trackChild = track;
+    for (const worker of this.#live) this.#track(worker);
+  }
+
+  #track(worker: PoolWorker): void {
+    const pid = worker.pid;
+    if (this.#trackChild === undefined || pid === undefined || worker.exited || this.#untrack.has(worker)) return;
+    try {
+      this.#untrack.set(worker, this.#trackChild(pid));
+    } catch (error) {
+      debug('could not track child %d: %s', pid, (error as Error).message);
+    }
   }
 
   /** Process ids of the live children (process isolation), for a memory governor to sample. */
@@ -294,6 +322,7 @@ export class WorkerPool {
     this.#live.add(worker);
     worker.onExit = (w) => this.#onExit(slot, w);
     const ready = worker.start(this.#init);
+    this.#track(worker);
     ready.then(
       () => {
         if (slot.worker !== worker || this.#destroyed) return;
@@ -331,7 +360,19 @@ export class WorkerPool {
     task.attempts++;
     const o = this.options;
     // input buffers move to the worker only when nothing will need them again
-    const transfer = o.isolation === 'thread' && o.retries === 0 && this.#deadLetter === undefined ? collectTransferables(task.rows) : [];
+    const input = task.input;
+    let payload: { rows: unknown[] } | { arrow: Uint8Array };
+    let transfer: ArrayBuffer[] = [];
+    if (Array.isArray(input)) {
+      payload = { rows: input };
+      if (o.isolation === 'thread' && o.retries === 0 && this.#deadLetter === undefined) transfer = collectTransferables(input);
+    } else {
+      // fresh bytes for every attempt: moving them to the thread costs nothing, and a retry re-encodes
+      let arrow = input.encode();
+      if (arrow.byteOffset !== 0 || arrow.byteLength !== arrow.buffer.byteLength || !(arrow.buffer instanceof ArrayBuffer)) arrow = arrow.slice();
+      payload = { arrow };
+      if (o.isolation === 'thread') transfer = [arrow.buffer as ArrayBuffer];
+    }
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
     if (o.timeoutMs !== undefined) {
@@ -342,13 +383,13 @@ export class WorkerPool {
       }, o.timeoutMs);
       timer.unref();
     }
-    worker.run(task.taskId, task.rows, transfer).then(
+    worker.run(task.taskId, payload, transfer).then(
       (rows) => {
         clearTimeout(timer);
         slot.task = undefined;
         slot.stats.busyMs += performance.now() - started;
         slot.stats.batches++;
-        slot.stats.rows += task.rows.length;
+        slot.stats.rows += inputRows(task.input);
         task.resolve(rows);
         if (worker.tasks >= o.maxTasksPerWorker && !this.#closing) this.#replace(slot, worker, 'recycle');
         this.#pump();
@@ -388,10 +429,11 @@ export class WorkerPool {
       task.reject(new WorkerError(message, { batch: task.taskId }, failure.reason, task.attempts, { cause }));
     } else {
       try {
-        await this.#deadLetter.write({ batch: task.taskId, reason: failure.reason, attempts: task.attempts, error: failure.message, rows: task.rows });
+        const rows = Array.isArray(task.input) ? task.input : task.input.rows();
+        await this.#deadLetter.write({ batch: task.taskId, reason: failure.reason, attempts: task.attempts, error: failure.message, rows });
         this.#deadBatches++;
-        this.#deadRows += task.rows.length;
-        debug('batch %d: %d row(s) dead-lettered to %s', task.taskId, task.rows.length, this.#deadLetter.path);
+        this.#deadRows += rows.length;
+        debug('batch %d: %d row(s) dead-lettered to %s', task.taskId, rows.length, this.#deadLetter.path);
         task.resolve([]);
       } catch (error) {
         task.reject(error);
@@ -416,6 +458,8 @@ export class WorkerPool {
   /** A worker exited. If it was the slot's current worker and idle, nobody else noticed: replace it. */
   #onExit(slot: Slot, worker: PoolWorker): void {
     this.#live.delete(worker);
+    this.#untrack.get(worker)?.();
+    this.#untrack.delete(worker);
     if (this.#destroyed || slot.worker !== worker || slot.task !== undefined || !slot.ready) return;
     const reason: WorkerExitReason = worker.exitReason === 'memory' || worker.exitReason === 'timeout' ? worker.exitReason : 'crash';
     this.#replace(slot, worker, reason);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, Transform } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import type { RecordBatch } from 'apache-arrow';
 import { pipeline, fromIterable, collect, map, filter, flatMap, mapBatch, toCsv, Batch, BatchTransform, ErrorCodes, SpillwayError, ValidationError } from '../../index.ts';
@@ -88,25 +88,42 @@ test('fromArrow errors name the file: missing (IoError), not Arrow (FormatError)
   const good = join(dir, 'good.arrow');
   await writeArrow(good);
   const truncated = join(dir, 'truncated.arrow');
-  const bytes = readFileSync(good);
-  writeFileSync(truncated, bytes.subarray(0, bytes.byteLength - 40));
+  const whole = readFileSync(good);
+  writeFileSync(truncated, whole.subarray(0, whole.byteLength - 40));
   await assert.rejects(pipeline(fromArrow(truncated), collect(), { governor: false }), (e: SpillwayError) => e.code === ErrorCodes.FORMAT && e.context.file === truncated);
-  // a corrupt LZ4 frame in the second record batch: the error names the batch
+  // a corrupt LZ4 frame in the second record batch: the error names the batch (buffers large
+  // and repetitive enough that the writer compresses them rather than storing them raw)
+  const big = Array.from({ length: 3000 }, (_, i) => ({ id: i % 7, name: `name ${i % 5}` }));
+  await writeArrow(good, { rows: big, batchSize: 1000 });
+  const bytes = readFileSync(good);
   const frames: number[] = [];
   const magic = Buffer.from([0x04, 0x22, 0x4d, 0x18]);
   for (let at = bytes.indexOf(magic); at >= 0; at = bytes.indexOf(magic, at + 1)) frames.push(at);
-  assert.equal(frames.length % 3, 0, `the same number of compressed buffers in each of the 3 batches (${frames.length})`);
+  assert.ok(frames.length > 0 && frames.length % 3 === 0, `the same number of compressed buffers in each of the 3 batches (${frames.length})`);
   const corrupt = Buffer.from(bytes);
-  corrupt[frames[frames.length / 3]!] = 0x00; // first buffer of batch 1
+  // every compressed buffer of batch 1 (some, like an all-valid bitmap, may never be decoded)
+  for (const at of frames.slice(frames.length / 3, (2 * frames.length) / 3)) corrupt[at] = 0x00;
   const bad = join(dir, 'bad.arrow');
   writeFileSync(bad, corrupt);
   const rows: unknown[] = [];
   await assert.rejects(
-    pipeline(fromArrow(bad), map((r: object) => void rows.push(r) ?? r), collect(), { governor: false }),
+    pipeline(fromArrow(bad), map((r: object) => {
+      rows.push(r);
+      return r;
+    }), collect(), { governor: false }),
     (e: SpillwayError) => e instanceof SpillwayError && e.context.file === bad && e.context.batch === 1 && e.context.stage === 'fromArrow',
   );
-  assert.equal(rows.length, 4, 'batch 0 went through before batch 1 failed');
+  assert.equal(rows.length, 1000, 'batch 0 went through before batch 1 failed');
 });
+
+/**
+ * Stream-format files are read through fs ReadStreams inside lib/arrow/ipc-reader.ts, whose
+ * descriptors close a thread-pool round trip after destroy(), with no event reachable from here:
+ * poll (bounded, 2 s) until the count is back. A real leak never gets there and fails.
+ */
+async function settled(expected: number): Promise<void> {
+  for (let i = 0; i < 200 && openFds() !== expected; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+}
 
 test('fromArrow closes the file when the source is destroyed early or the pipeline fails', async () => {
   const dir = tempDir();
@@ -123,6 +140,7 @@ test('fromArrow closes the file when the source is destroyed early or the pipeli
     assert.ok(openFds() > before, 'the file is open while reading');
     source.destroy();
     if (!source.closed) await once(source, 'close');
+    await settled(before);
     assert.equal(openFds(), before, `no descriptor left open for ${path}`);
     await assert.rejects(
       pipeline(fromArrow(path), map(() => {
@@ -130,6 +148,7 @@ test('fromArrow closes the file when the source is destroyed early or the pipeli
       }), collect(), { governor: false }),
       (e: SpillwayError) => e.code === ErrorCodes.STAGE,
     );
+    await settled(before);
     assert.equal(openFds(), before, `no descriptor left open after a failed pipeline over ${path}`);
   }
 });
@@ -175,14 +194,26 @@ test('row stages read Arrow batches as rows, converted once; toCsv writes them',
 test('a foreign stream of apache-arrow RecordBatches becomes Arrow batches', async () => {
   const file = join(tempDir(), 't.arrow');
   await writeArrow(file);
-  const seen: Batch[] = [];
   const { RecordBatchReader } = await import('apache-arrow');
-  const reader = await RecordBatchReader.from(readFileSync(file));
-  const foreign = new PassThrough({ objectMode: true });
-  for (const rb of reader as Iterable<RecordBatch>) foreign.write(rb);
-  foreign.end();
-  const { output } = await pipeline(fromArrow(file, { columns: ['id'] }), mapBatch(() => []), foreign, spy(seen), collect(), { governor: false });
-  assert.ok(seen.length === 3 && seen.every((b) => b.hasArrow && !b.hasRows), 'RecordBatches stay Arrow until asked');
+  const recordBatches = [...((await RecordBatchReader.from(readFileSync(file))) as Iterable<RecordBatch>)];
+  // a plain Node Transform (not a spillway stage) that emits apache-arrow RecordBatches
+  const foreign = new Transform({
+    objectMode: true,
+    transform(_chunk, _encoding, callback) {
+      callback();
+    },
+    flush(callback) {
+      for (const rb of recordBatches) this.push(rb);
+      callback();
+    },
+  });
+  const states: string[] = [];
+  const watch = new BatchTransform({ name: 'watch', transform: (batch, push) => {
+    states.push(`${batch.hasArrow ? 'arrow' : ''}${batch.hasRows ? '+rows' : ''}`);
+    push(batch);
+  } });
+  const { output } = await pipeline(fromIterable([{ x: 1 }]), foreign, watch, collect(), { governor: false });
+  assert.deepEqual(states, ['arrow', 'arrow', 'arrow'], 'RecordBatches arrive as Arrow batches, not yet converted');
   assert.deepEqual(output, ROWS);
 });
 
@@ -206,7 +237,7 @@ interface Truth {
 
 const truths: Truth[] = corpusSkip ? [] : (JSON.parse(readFileSync(join(CORPUS, 'truth.json'), 'utf8')) as { files: Truth[] }).files.filter((f) => f.path.startsWith('arrow/'));
 
-test('fromArrow over the Arrow corpus: row counts match truth.json, slicing to 1-row batches gives the same rows, bad files fail naming the file', { skip: corpusSkip }, async (t) => {
+test('fromArrow over the Arrow corpus: row counts match truth.json, bad files fail naming the file', { skip: corpusSkip }, async (t) => {
   let read = 0;
   let refused = 0;
   for (const truth of truths) {
@@ -223,10 +254,26 @@ test('fromArrow over the Arrow corpus: row counts match truth.json, slicing to 1
     }
     assert.equal(truth.expect, 'read', `${truth.path} is malformed but was accepted`);
     assert.equal(whole.length, truth.rows, truth.path);
-    const sliced = (await pipeline(fromArrow(file, { batchSize: 1 }), collect(), { governor: false })).output;
-    assert.deepEqual(sliced, whole, `${truth.path}: 1-row slices convert like whole batches`);
     read++;
   }
   assert.ok(read >= 60, `read ${read}`);
   t.diagnostic(`arrow corpus through fromArrow: ${read} read, ${refused} refused with a clear error`);
 });
+
+test(
+  'fromArrow over the Arrow corpus: 1-row slices (batchSize: 1) convert to the same rows as whole batches',
+  { skip: corpusSkip },
+  async () => {
+    for (const truth of truths.filter((f) => f.expect === 'read')) {
+      const file = join(CORPUS, truth.path);
+      let whole: unknown[];
+      try {
+        whole = (await pipeline(fromArrow(file), collect(), { governor: false })).output;
+      } catch {
+        continue; // refused: covered above
+      }
+      const sliced = (await pipeline(fromArrow(file, { batchSize: 1 }), collect(), { governor: false })).output;
+      assert.deepEqual(sliced, whole, `${truth.path}: 1-row slices convert like whole batches`);
+    }
+  },
+);

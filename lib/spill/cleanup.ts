@@ -1,0 +1,33 @@
+/**
+ * Removes temporary spill directories when the process exits normally. One `exit` listener for
+ * all of them (removal must be synchronous there); directories leave the set when disposed.
+ */
+import { rmSync } from 'node:fs';
+
+const dirs = new Set<string>();
+let listening = false;
+
+function removeAll(): void {
+  for (const dir of dirs) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // exiting: nothing useful to do with the failure
+    }
+  }
+  dirs.clear();
+}
+
+/** Removes `dir` (recursively) when the process exits, unless {@link forgetOnExit} is called first. */
+export function removeOnExit(dir: string): void {
+  dirs.add(dir);
+  if (!listening) {
+    listening = true;
+    process.on('exit', removeAll);
+  }
+}
+
+/** Stops removing `dir` on exit. */
+export function forgetOnExit(dir: string): void {
+  dirs.delete(dir);
+}

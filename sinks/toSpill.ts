@@ -1,0 +1,201 @@
+/**
+ * `toSpill`: keeps a pipeline's results in memory up to a budget and writes the overflow, oldest
+ * batches first, to compressed Arrow IPC files; the output reads as one dataset in the original
+ * order (see {@link Spilled}). The memory governor's `spill` level (or higher) flushes every
+ * memory-resident batch to disk.
+ */
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Batch } from '../lib/batch.ts';
+import { BatchSink } from '../lib/sink.ts';
+import { SpillError, ValidationError } from '../lib/errors.ts';
+import { logger, type GovernorGate, type StageContext } from '../lib/stage.ts';
+import { expectBoolean, expectInteger, expectOneOf, expectOptions, parseBytes, type ByteSize } from '../lib/validate.ts';
+import { SpillWriter } from '../lib/spill/writer.ts';
+import { DEFAULT_CACHE_BYTES, Spilled } from '../lib/spill/spilled.ts';
+import { forgetOnExit, removeOnExit } from '../lib/spill/cleanup.ts';
+
+const debug = logger('spill');
+
+/** Options of {@link toSpill}. */
+export interface ToSpillOptions {
+  /** Bytes of batches kept in memory before the oldest are written to disk (default 256 MB; 0 spills everything). */
+  budget?: ByteSize;
+  /** Body compression of the spill files: `lz4` (default, LZ4 frame), `zstd` or `none`. */
+  compression?: 'lz4' | 'zstd' | 'none';
+  /** Start a new spill file once one reaches this size (default 64 MB). */
+  fileSize?: ByteSize;
+  /** The spill directory (created with mode 0700; must be empty if it exists). Default: a fresh one under the OS temp dir. */
+  dir?: string;
+  /**
+   * Keep the directory after `dispose()` and process exit, and write every batch to disk at the
+   * end so that `openSpill(dir)` can replay it all from another process. Default false: the
+   * directory is removed on `dispose()`, on normal exit, and when the pipeline fails.
+   */
+  keep?: boolean;
+  /** Bytes of decoded batches the output caches for `get`/`slice` (default 64 MB). */
+  cacheBytes?: ByteSize;
+  /** Batches in flight in the file writer (compression and writes overlap); default 4 with LZ4, else 2. */
+  window?: number;
+}
+
+const HIGH_LEVELS = new Set(['spill', 'pause', 'critical']);
+
+/** Subscribes to a gate's level changes: its `onLevel`, else an EventEmitter's `level` event. */
+function subscribe(gate: GovernorGate | undefined, listener: (level: string) => void): () => void {
+  if (!gate) return () => {};
+  if (typeof gate.onLevel === 'function') return gate.onLevel(listener);
+  const emitter = gate as unknown as { on?: (event: string, l: (level: string) => void) => void; off?: (event: string, l: (level: string) => void) => void };
+  if (typeof emitter.on === 'function' && typeof emitter.off === 'function') {
+    emitter.on.call(gate, 'level', listener);
+    return () => emitter.off!.call(gate, 'level', listener);
+  }
+  return () => {};
+}
+
+/**
+ * A sink whose output is a {@link Spilled} dataset: batches stay in memory up to `budget` bytes,
+ * beyond it (or when the governor reaches `spill`) the oldest are written to Arrow IPC files in
+ * a spill directory, rotated at `fileSize`, listed with checksums in an atomically written
+ * manifest. Fails with a {@link SpillError} naming the directory when the disk is full or the
+ * directory unwritable.
+ *
+ * @example
+ * ```ts
+ * const { output: spilled } = await pipeline(fromCsv('huge.csv'), map(score), toSpill({ budget: '256MB', keep: true }));
+ * for await (const batch of spilled.batches()) { ... }
+ * const again = await openSpill(spilled.dir); // another process, later
+ * ```
+ */
+export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
+  const opts = expectOptions(options);
+  const budget = opts.budget === undefined ? 256e6 : parseBytes(opts.budget, 'options.budget');
+  const compression = expectOneOf(opts.compression, 'options.compression', ['lz4', 'zstd', 'none'], 'lz4');
+  const fileSize = opts.fileSize === undefined ? 64e6 : parseBytes(opts.fileSize, 'options.fileSize');
+  if (fileSize < 1) throw new ValidationError('Expected `options.fileSize` to be at least 1 byte');
+  if (opts.dir !== undefined && (typeof opts.dir !== 'string' || opts.dir.length === 0)) throw new ValidationError('Expected `options.dir` to be a non-empty directory path');
+  const keep = expectBoolean(opts.keep, 'options.keep', false);
+  const cacheBytes = opts.cacheBytes === undefined ? DEFAULT_CACHE_BYTES : parseBytes(opts.cacheBytes, 'options.cacheBytes');
+  const window = opts.window === undefined ? undefined : expectInteger(opts.window, 'options.window', 4, 1, 1024);
+  const name = 'toSpill';
+
+  let dir: string | undefined;
+  let createdDir = false;
+  let writer: SpillWriter | undefined;
+  const memory: { batch: Batch; origin: 'r' | 'a' }[] = [];
+  let memoryBytes = 0;
+  let chain: Promise<void> = Promise.resolve();
+  let failure: unknown;
+  let unsubscribe: (() => void) | undefined;
+  let gate: GovernorGate | undefined;
+
+  async function prepare(context: StageContext): Promise<SpillWriter> {
+    if (writer) return writer;
+    if (opts.dir === undefined) {
+      try {
+        dir = await mkdtemp(path.join(os.tmpdir(), 'spillway-spill-'));
+      } catch (error) {
+        throw new SpillError(`Cannot create a spill directory under ${os.tmpdir()}: ${(error as Error).message}`, { stage: name, dir: os.tmpdir() }, { cause: error });
+      }
+      createdDir = true;
+    } else {
+      dir = path.resolve(opts.dir);
+      try {
+        createdDir = (await mkdir(dir, { recursive: true, mode: 0o700 })) !== undefined;
+        if (!createdDir && (await readdir(dir)).length > 0) throw new Error('it exists and is not empty');
+      } catch (error) {
+        throw new SpillError(`Cannot use spill directory: ${(error as Error).message}`, { stage: name, dir }, { cause: error });
+      }
+    }
+    if (!keep) removeOnExit(dir);
+    writer = new SpillWriter(dir, { compression, fileSize, window });
+    gate = context.governor;
+    unsubscribe = subscribe(gate, (level) => {
+      if (HIGH_LEVELS.has(level)) run(() => spill(0));
+    });
+    debug('spilling to %s (budget %d, %s, files of %d bytes)', dir, budget, compression, fileSize);
+    return writer;
+  }
+
+  /** Serialises spilling (governor events come at any time). */
+  function run(step: () => Promise<void>): Promise<void> {
+    chain = chain.then(async () => {
+      if (failure !== undefined) return;
+      try {
+        await step();
+      } catch (error) {
+        failure ??= error;
+      }
+    });
+    return chain.then(() => {
+      if (failure !== undefined) throw failure;
+    });
+  }
+
+  /** Writes the oldest memory-resident batches to disk until at most `target` bytes stay. */
+  async function spill(target: number): Promise<void> {
+    let bytes = 0;
+    while (memoryBytes > target && memory.length > 0) {
+      const { batch, origin } = memory.shift()!;
+      memoryBytes -= batch.bytes;
+      bytes += batch.bytes;
+      await writer!.write(batch.arrow, origin);
+    }
+    if (bytes > 0) gate?.noteSpill?.(bytes);
+  }
+
+  function high(): boolean {
+    const level = gate?.level;
+    return level !== undefined && HIGH_LEVELS.has(level);
+  }
+
+  async function cleanup(): Promise<void> {
+    unsubscribe?.();
+    unsubscribe = undefined;
+  }
+
+  return new BatchSink<Spilled>({
+    name,
+    async write(batch, context, stats) {
+      await prepare(context);
+      // remembered now: a row batch may later gain a cached Arrow form, and vice versa
+      memory.push({ batch, origin: batch.hasArrow ? 'a' : 'r' });
+      memoryBytes += batch.bytes;
+      if (memoryBytes > budget || high()) await run(() => spill(high() ? 0 : budget));
+      stats.details.bytesOnDisk = writer!.bytesOnDisk;
+      stats.details.batchesSpilled = writer!.numBatches;
+    },
+    async finish(context, stats) {
+      const w = await prepare(context);
+      if (keep) await run(() => spill(0));
+      else await run(async () => {});
+      await cleanup();
+      const rowsInMemory = memory.reduce((n, m) => n + m.batch.numRows, 0);
+      const manifest = await w.finish(rowsInMemory);
+      stats.details.bytesOnDisk = manifest.bytesOnDisk;
+      stats.details.batchesSpilled = manifest.numBatches;
+      stats.details.dir = dir!;
+      const output = new Spilled({ dir: dir!, manifest, memory: memory.map((m) => m.batch), keep, cacheBytes });
+      memory.length = 0;
+      return output;
+    },
+    async abort() {
+      await cleanup();
+      await chain;
+      memory.length = 0;
+      await writer?.abort();
+      if (dir !== undefined && !keep) {
+        forgetOnExit(dir);
+        if (createdDir) await rm(dir, { recursive: true, force: true });
+        else await removeContents(dir);
+      }
+    },
+  });
+}
+
+/** Empties a directory the caller gave (it existed, empty, before the sink used it). */
+async function removeContents(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  await Promise.all(names.map((n) => rm(path.join(dir, n), { recursive: true, force: true })));
+}

@@ -1,0 +1,121 @@
+/**
+ * `spillway convert` run as users run it: the real CLI in a child process, real files.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { gzipSync, gunzipSync } from 'node:zlib';
+import { join } from 'node:path';
+import { ROOT, tempDir } from '../helpers.ts';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `spillway convert ...args` from the project root. */
+function convert(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', 'lib/cli.ts', 'convert', ...args], { cwd: ROOT, encoding: 'utf8' }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** A CSV whose text survives typing (canonical numbers, true/false, empty cells, quoting). */
+function csvText(rows: number): string {
+  const lines = ['id,name,price,active,note'];
+  for (let i = 0; i < rows; i++) {
+    const note = i % 4 === 0 ? '' : i % 9 === 0 ? '"line one\nline ""two"", end"' : `note ${i % 11}`;
+    lines.push(`${i},"Name, ${i % 23}",${i % 3 === 0 ? i : i / 8},${i % 2 === 0},${note}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function assertOk(run: Run, what: string): void {
+  assert.equal(run.code, 0, `${what}: ${run.stderr}`);
+  assert.equal(run.stderr, '');
+  assert.match(run.stdout, /^converted .+: [\d,]+ rows, [\d.]+ (B|kB|MB) written, [\d.]+ s/);
+  assert.equal(run.stdout.trim().split('\n').length, 1, 'one summary line');
+}
+
+test('csv -> parquet -> arrow -> csv round trip equals the input', { timeout: 120_000 }, async () => {
+  const dir = tempDir();
+  const input = join(dir, 'in.csv');
+  const text = csvText(5000);
+  writeFileSync(input, text);
+  const steps: [string, string][] = [
+    ['in.csv', 'a.parquet'],
+    ['a.parquet', 'b.arrow'],
+    ['b.arrow', 'c.arrows'],
+    ['c.arrows', 'd.csv.gz'],
+    ['d.csv.gz', 'e.csv'],
+  ];
+  for (const [from, to] of steps) {
+    const run = await convert(join(dir, from), join(dir, to), '--batch-size', '1200');
+    assertOk(run, `${from} -> ${to}`);
+    assert.match(run.stdout, /5,000 rows/);
+  }
+  assert.equal(gunzipSync(readFileSync(join(dir, 'd.csv.gz'))).toString(), text);
+  assert.equal(readFileSync(join(dir, 'e.csv'), 'utf8'), text);
+  assert.equal(readFileSync(join(dir, 'b.arrow')).subarray(0, 6).toString(), 'ARROW1', '.arrow is the file format');
+  assert.notEqual(readFileSync(join(dir, 'c.arrows')).subarray(0, 6).toString(), 'ARROW1', '.arrows is the stream format');
+});
+
+test('--columns, --compression and --from/--to flags', { timeout: 120_000 }, async () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'in.csv.gz'), gzipSync(csvText(300)));
+  assertOk(await convert(join(dir, 'in.csv.gz'), join(dir, 'p.parquet'), '--compression', 'zstd'), 'zstd parquet');
+  assertOk(await convert(join(dir, 'p.parquet'), join(dir, 'out.data'), '--to', 'arrow', '--columns', 'price,id', '--compression=zstd'), 'projected arrow');
+  assertOk(await convert(join(dir, 'out.data'), join(dir, 'out.csv'), '--from', 'arrow'), 'arrow -> csv');
+  const lines = readFileSync(join(dir, 'out.csv'), 'utf8').trim().split('\n');
+  assert.equal(lines[0], 'price,id');
+  assert.equal(lines[1], '0,0');
+  assert.equal(lines[2], '0.125,1');
+  assert.equal(lines.length, 301);
+  // CSV in, projected
+  assertOk(await convert(join(dir, 'in.csv.gz'), join(dir, 'names.csv'), '--columns', 'name'), 'csv projection');
+  assert.equal(readFileSync(join(dir, 'names.csv'), 'utf8').split('\n')[1], '"Name, 0"');
+  // gzip by flag
+  assertOk(await convert(join(dir, 'out.csv'), join(dir, 'out2.csv'), '--compression', 'gzip'), 'gzip csv');
+  assert.equal(gunzipSync(readFileSync(join(dir, 'out2.csv'))).toString().split('\n')[0], 'price,id');
+});
+
+test('bad input: non-zero exit, one error line, no output file', { timeout: 120_000 }, async () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'in.csv'), 'a,b\n1,2\n');
+  writeFileSync(join(dir, 'corrupt.parquet'), 'PAR1 this is not parquet at all PAR1');
+  writeFileSync(join(dir, 'corrupt.arrow'), Buffer.from('ARROW1\0\0 not really arrow ARROW1'));
+  const cases: [string[], RegExp][] = [
+    [[join(dir, 'missing.csv'), join(dir, 'x.parquet')], /missing\.csv.*ERR_SPILLWAY_IO/],
+    [[join(dir, 'corrupt.parquet'), join(dir, 'x.csv')], /corrupt\.parquet.*ERR_SPILLWAY_(FORMAT|UNSUPPORTED)/],
+    [[join(dir, 'corrupt.arrow'), join(dir, 'x.csv')], /corrupt\.arrow.*ERR_SPILLWAY_FORMAT/],
+    [[join(dir, 'in.csv'), join(dir, 'x.json')], /cannot tell the format of .*x\.json/],
+    [[join(dir, 'in.txt'), join(dir, 'x.csv')], /cannot tell the format of .*in\.txt/],
+    [[join(dir, 'in.csv'), join(dir, 'x.csv'), '--bogus'], /unknown option --bogus/],
+    [[join(dir, 'in.csv'), join(dir, 'x.csv'), '--batch-size', '0'], /--batch-size must be a positive integer/],
+    [[join(dir, 'in.csv'), join(dir, 'x.csv'), '--batch-size'], /--batch-size needs a value/],
+    [[join(dir, 'in.csv'), join(dir, 'x.arrow'), '--compression', 'snappy'], /--compression for arrow output must be one of lz4, zstd, none/],
+    [[join(dir, 'in.csv'), join(dir, 'x.parquet'), '--from', 'xls'], /--from must be one of csv, parquet, arrow/],
+    [[join(dir, 'in.csv'), join(dir, 'x.arrow'), '--columns', 'a,zz'], /no column .*zz/],
+    [[join(dir, 'in.csv')], /expected an input and an output file/],
+  ];
+  for (const [args, pattern] of cases) {
+    const run = await convert(...args);
+    assert.notEqual(run.code, 0, `${args.join(' ')} should fail`);
+    assert.equal(run.stdout, '');
+    const lines = run.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, `one error line for ${args.join(' ')}: ${run.stderr}`);
+    assert.match(lines[0]!, /^spillway convert: /);
+    assert.match(lines[0]!, pattern);
+  }
+  assert.deepEqual(readdirSync(dir).sort(), ['corrupt.arrow', 'corrupt.parquet', 'in.csv'], 'no output or temporary files');
+});
+
+test('convert --help prints the usage', async () => {
+  const run = await convert('--help');
+  assert.equal(run.code, 0);
+  assert.match(run.stdout, /Usage: spillway convert IN OUT/);
+});

@@ -1,0 +1,290 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify, inspect } from 'node:util';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { EventEmitter } from 'node:events';
+import path from 'node:path';
+import fc from 'fast-check';
+import { pipeline } from '../../lib/pipeline.ts';
+import { fromIterable } from '../../sources/fromIterable.ts';
+import { collect } from '../../sinks/collect.ts';
+import { toSpill } from '../../sinks/toSpill.ts';
+import { openSpill } from '../../lib/spill/spilled.ts';
+import { Batch, type Row } from '../../lib/batch.ts';
+import { BatchSource } from '../../lib/source.ts';
+import { rowsToRecordBatch, recordBatchToRows } from '../../lib/arrow/convert.ts';
+import { ErrorCodes } from '../../lib/errors.ts';
+import type { GovernorGate } from '../../lib/stage.ts';
+import { ROOT, tempDir } from '../helpers.ts';
+
+const run = promisify(execFile);
+
+const valueOf: Record<string, fc.Arbitrary<unknown>> = {
+  int: fc.integer(),
+  float: fc.oneof(fc.double(), fc.constant(NaN), fc.constant(-0)),
+  bigint: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+  string: fc.oneof(fc.string({ unit: 'grapheme' }), fc.constant('')),
+  bool: fc.boolean(),
+  date: fc.date({ noInvalidDate: true }),
+};
+const kinds = fc.array(fc.constantFrom(...Object.keys(valueOf)), { minLength: 1, maxLength: 5 });
+/** Batches of object rows: each column keeps its kind; values may be null. */
+const dataset = kinds.chain((ks) =>
+  fc.array(fc.array(fc.tuple(...ks.map((k) => fc.option(valueOf[k]!, { freq: 4 }))), { minLength: 0, maxLength: 30 }), { minLength: 1, maxLength: 8 }).map((groups) =>
+    groups.map((rows) => rows.map((values) => Object.fromEntries(values.map((v, i) => [`c${i}`, v])) as Row)),
+  ),
+);
+
+function source(groups: Row[][]): BatchSource {
+  return new BatchSource({
+    name: 'groups',
+    async *open() {
+      let rowStart = 0;
+      for (const [index, rows] of groups.entries()) {
+        yield new Batch([...rows], { source: 'groups', index, rowStart });
+        rowStart += rows.length;
+      }
+    },
+  });
+}
+
+const compressions = fc.constantFrom('lz4' as const, 'zstd' as const, 'none' as const);
+
+test('property: random batches through a tiny budget replay exactly via rows, batches, get, slice', async () => {
+  await fc.assert(
+    fc.asyncProperty(dataset, compressions, fc.integer({ min: 0, max: 4000 }), async (groups, compression, budget) => {
+      const expected = groups.flat();
+      const { output } = await pipeline(source(groups), toSpill({ budget, compression, fileSize: 3000 }), { governor: false });
+      try {
+        assert.equal(output.numRows, expected.length);
+        const rows: Row[] = [];
+        for await (const row of output.rows()) rows.push(row);
+        assert.deepStrictEqual(rows, expected);
+        const fromBatches: Row[] = [];
+        let i = 0;
+        for await (const batch of output.batches()) {
+          assert.equal(batch.numRows, groups[i++]!.length);
+          fromBatches.push(...recordBatchToRows(batch, { int64: 'bigint' }));
+        }
+        // batches() is Arrow: values compare after the Arrow round trip of each group
+        assert.deepStrictEqual(fromBatches, groups.flatMap((g) => recordBatchToRows(rowsToRecordBatch(g), { int64: 'bigint' })));
+        for (const k of [0, expected.length - 1, expected.length >> 1]) if (k >= 0) assert.deepStrictEqual(await output.get(k), expected[k]);
+        assert.equal(await output.get(expected.length), undefined);
+        const a = Math.floor(expected.length / 3);
+        const b = Math.floor((2 * expected.length) / 3) + 1;
+        assert.deepStrictEqual(await output.slice(a, b), expected.slice(a, b));
+        assert.deepStrictEqual(await output.slice(0), expected);
+      } finally {
+        await output.dispose();
+      }
+      assert.equal(existsSync(output.dir), false, 'dispose removes the directory');
+    }),
+    { numRuns: 60 },
+  );
+});
+
+const childScript = (dir: string): string => {
+  const file = path.join(dir, 'replay-child.mts');
+  writeFileSync(
+    file,
+    `import { inspect } from 'node:util';
+import { openSpill } from ${JSON.stringify(path.join(ROOT, 'lib/spill/spilled.ts'))};
+const spilled = await openSpill(process.argv[2]);
+const rows = [];
+for await (const row of spilled.rows()) rows.push(row);
+const probe = spilled.numRows > 0 ? await spilled.get(spilled.numRows - 1) : null;
+process.stdout.write(JSON.stringify({ numRows: spilled.numRows, rows: inspect(rows, { depth: null, maxArrayLength: null, maxStringLength: null, breakLength: Infinity }), last: inspect(probe, { depth: null, breakLength: Infinity }) }));
+`,
+  );
+  return file;
+};
+
+test('property: after openSpill in a child process, rows replay exactly', async () => {
+  const scratch = tempDir('spillway-spill-child-');
+  const script = childScript(scratch);
+  let n = 0;
+  await fc.assert(
+    fc.asyncProperty(dataset, compressions, async (groups, compression) => {
+      const dir = path.join(scratch, `run-${n++}`);
+      const expected = groups.flat();
+      const { output } = await pipeline(source(groups), toSpill({ budget: 500, compression, fileSize: 2000, keep: true, dir }), { governor: false });
+      assert.equal(output.manifest.complete, true);
+      const { stdout } = await run(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', script, dir], { cwd: ROOT, maxBuffer: 64e6 });
+      const got = JSON.parse(stdout) as { numRows: number; rows: string; last: string };
+      assert.equal(got.numRows, expected.length);
+      assert.equal(got.rows, inspect(expected, { depth: null, maxArrayLength: null, maxStringLength: null, breakLength: Infinity }));
+      assert.equal(got.last, inspect(expected.at(-1) ?? null, { depth: null, breakLength: Infinity }));
+      await output.dispose({ remove: true });
+    }),
+    { numRuns: 4 },
+  );
+});
+
+test('memory-resident and spilled batches interleave in arrival order; oldest spill first', async () => {
+  const rows = Array.from({ length: 1000 }, (_, i) => ({ i, s: `r${i}` }));
+  const { output } = await pipeline(fromIterable(rows, { batchSize: 100 }), toSpill({ budget: 20_000 }), { governor: false });
+  assert.ok(output.manifest.numBatches > 0, 'some batches spilled');
+  assert.ok(output.rowsInMemory > 0, 'some stayed in memory');
+  // the spilled ones are the oldest
+  assert.equal(output.manifest.numRows, 1000 - output.rowsInMemory);
+  assert.deepEqual((await output.slice(0, 1000)).map((r) => (r as { i: number }).i), rows.map((r) => r.i));
+  await output.dispose();
+});
+
+test('spill files are 0600 in a 0700 directory; manifest lists files in order with checksums', async () => {
+  const rows = Array.from({ length: 5000 }, (_, i) => ({ i, t: 'x'.repeat(i % 50) }));
+  const { output } = await pipeline(fromIterable(rows, { batchSize: 250 }), toSpill({ budget: 0, fileSize: 20_000, keep: true }), { governor: false });
+  assert.equal(statSync(output.dir).mode & 0o777, 0o700);
+  const files = readdirSync(output.dir);
+  assert.ok(files.includes('manifest.json'));
+  assert.ok(!files.some((f) => f.endsWith('.tmp')), 'no temporary files remain');
+  for (const f of output.manifest.files) {
+    assert.equal(statSync(path.join(output.dir, f.name)).mode & 0o777, 0o600);
+    assert.equal(statSync(path.join(output.dir, f.name)).size, f.bytes);
+    assert.match(f.crc32, /^[0-9a-f]{8}$/);
+  }
+  assert.ok(output.manifest.files.length > 1, 'rotated');
+  assert.deepEqual(output.manifest.files.map((f) => f.name), [...output.manifest.files.map((f) => f.name)].sort());
+  assert.equal(output.manifest.numRows, 5000);
+  assert.equal(output.bytesOnDisk, output.manifest.files.reduce((n, f) => n + f.bytes, 0));
+  await output.dispose({ remove: true });
+});
+
+test('schema changes: a column appearing later and int -> float replay with the values each row had', async () => {
+  const groups: Row[][] = [[{ a: 1 }, { a: 2 }], [{ a: 2.5, b: 'new' }], [{ a: 3 }], [{ a: 'text now' }], [{ a: 4n }]];
+  const { output } = await pipeline(source(groups), toSpill({ budget: 0, keep: true }), { governor: false });
+  const rows: Row[] = [];
+  for await (const row of output.rows()) rows.push(row);
+  assert.equal(rows.length, 6);
+  // the first file holds only `a`; widening starts a new file, so earlier rows keep their shape
+  assert.deepStrictEqual(rows.slice(0, 2), [{ a: 1 }, { a: 2 }]);
+  assert.deepStrictEqual(rows[2], { a: 2.5, b: 'new' });
+  assert.deepStrictEqual(rows[3], { a: 3, b: null });
+  assert.deepStrictEqual(rows[4], { a: 'text now' });
+  assert.deepStrictEqual(rows[5], { a: 4n });
+  assert.ok(output.schemas.length >= 3, 'incompatible changes start new segments');
+  assert.throws(() => output.schema, { code: ErrorCodes.UNSUPPORTED });
+  await output.dispose({ remove: true });
+});
+
+test('Arrow batches are written as they are and replay as Arrow', async () => {
+  const rb = rowsToRecordBatch([{ x: 1n, y: 'a' }, { x: 2n ** 60n, y: 'b' }]);
+  const src = new BatchSource({
+    name: 'arrow',
+    async *open() {
+      for (let i = 0; i < 5; i++) yield Batch.fromArrow(rb, { source: 'arrow', index: i, rowStart: 2 * i });
+    },
+  });
+  const { output } = await pipeline(src, toSpill({ budget: 0 }), { governor: false });
+  // Arrow-origin rows replay as Batch rows do (int64 'auto')
+  assert.deepStrictEqual(await output.get(0), { x: 1, y: 'a' });
+  assert.deepStrictEqual(await output.get(1), { x: 2n ** 60n, y: 'b' });
+  const replayed = await pipeline(output.toSource(), collect(), { governor: false });
+  assert.equal(replayed.output.length, 10);
+  const table = await output.toTable();
+  assert.equal(table.numRows, 10);
+  await assert.rejects(output.toTable({ maxBytes: 10 }), { code: ErrorCodes.COLLECT_LIMIT });
+  await output.dispose();
+});
+
+test('the governor reaching `spill` flushes every memory-resident batch to disk', async () => {
+  // a fake gate: an EventEmitter with the GovernorGate members (no real memory involved)
+  class FakeGate extends EventEmitter implements GovernorGate {
+    level: 'ok' | 'spill' | 'pause' | 'critical' = 'ok';
+    spilled = 0;
+    paused = false;
+    waitForRelief(): Promise<void> {
+      return Promise.resolve();
+    }
+    noteRows(): void {}
+    headroom(): number {
+      return 1e9;
+    }
+    noteSpill(bytes: number): void {
+      this.spilled += bytes;
+    }
+    set(level: 'ok' | 'spill'): void {
+      this.level = level;
+      this.emit('level', level);
+    }
+  }
+  const gate = new FakeGate();
+  const sink = toSpill({ budget: '1GB' });
+  const context = { signal: new AbortController().signal, governor: gate, requestStop() {}, stopRequested: false };
+  (sink as unknown as { [k: symbol]: { attach(c: unknown): void } })[Symbol.for('spillway.stage')]!.attach(context);
+  const write = (i: number): Promise<void> =>
+    new Promise((resolve, reject) => sink.write(new Batch([{ i }, { i: i + 0.5 }], { source: 't', index: i, rowStart: 2 * i }), (e) => (e ? reject(e) : resolve())));
+  for (let i = 0; i < 5; i++) await write(i);
+  gate.set('spill');
+  // the flush runs on the event; the next write waits for it
+  await write(5);
+  gate.set('ok');
+  await write(6);
+  await new Promise<void>((resolve, reject) => sink.end((e?: Error | null) => (e ? reject(e) : resolve())));
+  const output = sink.result();
+  assert.ok(gate.spilled > 0, 'noteSpill was called');
+  assert.equal(output.manifest.numBatches, 6, 'batches 0-5 went to disk at the spill level');
+  assert.equal(output.rowsInMemory, 2, 'batch 6 stayed in memory under the budget');
+  assert.deepStrictEqual((await output.slice(0)).map((r) => (r as { i: number }).i), [0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5, 5.5, 6, 6.5]);
+  await output.dispose();
+});
+
+test('dispose removes the directory; keep: true keeps it; use after dispose fails clearly', async () => {
+  const rows = Array.from({ length: 100 }, (_, i) => ({ i }));
+  const a = (await pipeline(fromIterable(rows, { batchSize: 10 }), toSpill({ budget: 0 }), { governor: false })).output;
+  assert.ok(existsSync(a.dir));
+  await a.dispose();
+  await a.dispose();
+  assert.equal(existsSync(a.dir), false);
+  await assert.rejects(a.get(0), { code: ErrorCodes.SPILL });
+  const b = (await pipeline(fromIterable(rows, { batchSize: 10 }), toSpill({ budget: 0, keep: true }), { governor: false })).output;
+  await b.dispose();
+  assert.ok(existsSync(b.dir), 'kept');
+  const again = await openSpill(b.dir);
+  assert.equal(again.numRows, 100);
+  await again.dispose({ remove: true });
+  assert.equal(existsSync(b.dir), false);
+});
+
+test('the spill directory is removed on normal process exit unless keep: true', async () => {
+  const scratch = tempDir('spillway-spill-exit-');
+  const script = path.join(scratch, 'exit.mts');
+  writeFileSync(
+    script,
+    `import { pipeline } from ${JSON.stringify(path.join(ROOT, 'lib/pipeline.ts'))};
+import { fromIterable } from ${JSON.stringify(path.join(ROOT, 'sources/fromIterable.ts'))};
+import { toSpill } from ${JSON.stringify(path.join(ROOT, 'sinks/toSpill.ts'))};
+const keep = process.argv[2] === 'keep';
+const { output } = await pipeline(fromIterable(Array.from({ length: 100 }, (_, i) => ({ i })), { batchSize: 10 }), toSpill({ budget: 0, keep }), { governor: false });
+process.stdout.write(output.dir);
+`,
+  );
+  for (const mode of ['temp', 'keep']) {
+    const { stdout: dir } = await run(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', script, mode], { cwd: ROOT });
+    assert.ok(dir.length > 0);
+    assert.equal(existsSync(dir), mode === 'keep', `${mode}: ${dir}`);
+    if (mode === 'keep') await (await openSpill(dir)).dispose({ remove: true });
+  }
+});
+
+test('a failing pipeline removes a temporary spill directory', async () => {
+  const dir = path.join(tempDir('spillway-spill-fail-'), 'spill');
+  let n = 0;
+  const rows = (function* () {
+    for (;;) {
+      if (++n > 500) throw new Error('source broke');
+      yield { n };
+    }
+  })();
+  await assert.rejects(pipeline(fromIterable(rows, { batchSize: 50 }), toSpill({ budget: 0, dir }), { governor: false }), /source broke/);
+  assert.deepEqual(existsSync(dir) ? readdirSync(dir) : [], []);
+});
+
+test('options are validated synchronously, naming the option', () => {
+  assert.throws(() => toSpill({ budget: 'lots' }), { code: ErrorCodes.INVALID_OPTION, message: /options\.budget/ });
+  assert.throws(() => toSpill({ compression: 'gzip' as never }), { code: ErrorCodes.INVALID_OPTION, message: /options\.compression/ });
+  assert.throws(() => toSpill({ fileSize: 0 }), { code: ErrorCodes.INVALID_OPTION, message: /options\.fileSize/ });
+  assert.throws(() => toSpill({ keep: 'yes' as never }), { code: ErrorCodes.INVALID_OPTION, message: /options\.keep/ });
+  assert.throws(() => toSpill({ dir: '' }), { code: ErrorCodes.INVALID_OPTION, message: /options\.dir/ });
+});

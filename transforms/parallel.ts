@@ -1,0 +1,251 @@
+/**
+ * `parallel(module, options)`: runs a user module over every batch in a supervised pool of worker
+ * threads or child processes (see lib/pool/worker-pool.ts). One task is one batch; results keep
+ * their input batch's position and, by default, its order.
+ *
+ * How it sits in a stream: each incoming batch is handed to the reorder window
+ * (`mapBatchesInPool`), and the write callback fires only once the window has taken it, so a full
+ * window holds the upstream back. Results are pushed while a write or the flush is pending (so the
+ * Transform's own readable-side backpressure applies), otherwise held until the next one: never
+ * more than the window.
+ */
+import type { TransformCallback } from 'node:stream';
+import { Table, tableToIPC } from 'apache-arrow';
+import type { Batch, Row } from '../lib/batch.ts';
+import { WorkerError, toError } from '../lib/errors.ts';
+import { BatchTransform, asBatch } from '../lib/transform.ts';
+import { STAGE, detachedContext, logger, type StageContext } from '../lib/stage.ts';
+import { expectOptions, expectString } from '../lib/validate.ts';
+import { WorkerPool } from '../lib/pool/worker-pool.ts';
+import type { PoolStats } from '../lib/pool/worker-pool.ts';
+import { mapBatchesInPool } from '../lib/pool/reorder.ts';
+import type { ArrowInput, BatchInput } from '../lib/pool/backend.ts';
+import type { ParallelOptions } from '../lib/pool/options.ts';
+
+const debug = logger('parallel');
+
+/** Options of {@link parallel}: the pool's options and a stage name. */
+export interface ParallelStageOptions extends ParallelOptions {
+  /** Name used in stats and errors (default `parallel`). */
+  name?: string;
+}
+
+interface ParallelTask {
+  id: number;
+  rows: BatchInput;
+  batch: Batch;
+}
+
+/** Hands batches from the writable side to the reorder loop; `put` resolves once the loop took it. */
+class Handoff {
+  #items: { task: ParallelTask; taken: () => void }[] = [];
+  #wake: (() => void) | undefined;
+  #ended = false;
+
+  put(task: ParallelTask): Promise<void> {
+    return new Promise((taken) => {
+      this.#items.push({ task, taken });
+      this.#signal();
+    });
+  }
+
+  end(): void {
+    this.#ended = true;
+    this.#signal();
+  }
+
+  #signal(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  async *tasks(): AsyncGenerator<ParallelTask> {
+    for (;;) {
+      const item = this.#items.shift();
+      if (item !== undefined) {
+        item.taken();
+        yield item.task;
+        continue;
+      }
+      if (this.#ended) return;
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+    }
+  }
+}
+
+/** What crosses to the worker: an Arrow batch as IPC bytes (never converted to rows here), else rows. */
+function taskInput(batch: Batch): BatchInput {
+  if (!batch.hasArrow || batch.hasRows) return batch.rows;
+  const input: ArrowInput = {
+    numRows: batch.numRows,
+    encode: () => tableToIPC(new Table(batch.arrow), 'stream'),
+    rows: () => batch.rows,
+  };
+  return input;
+}
+
+/** The parallel stage's stream: a {@link BatchTransform} whose work happens in a worker pool. */
+class ParallelTransform extends BatchTransform {
+  readonly #pool: WorkerPool;
+  readonly #handoff = new Handoff();
+  #context: StageContext | undefined;
+  #loop: Promise<void> | undefined;
+  #held: Batch[] = [];
+  #pending = 0;
+  #failure: Error | undefined;
+  #source: string | undefined;
+
+  constructor(name: string, pool: WorkerPool) {
+    super({ name, transform: () => undefined });
+    this.#pool = pool;
+    const info = this[STAGE];
+    const attach = info.attach;
+    info.attach = (context) => {
+      attach(context);
+      this.#context = context;
+    };
+    const o = pool.options;
+    Object.assign(info.stats.details, { workers: o.workers, isolation: o.isolation, ordered: o.ordered, window: o.window });
+  }
+
+  /** The pool's counters now. */
+  poolStats(): PoolStats {
+    return this.#pool.stats();
+  }
+
+  override _transform(chunk: unknown, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (this.#failure !== undefined) {
+      callback(this.#failure);
+      return;
+    }
+    const stats = this[STAGE].stats;
+    const batch = asBatch(chunk, stats.name);
+    stats.batchesIn++;
+    stats.rowsIn += batch.numRows;
+    this.#source = batch.position.source;
+    this.#start();
+    this.#pending++;
+    this.#pushHeld();
+    void this.#handoff.put({ id: batch.position.index, rows: taskInput(batch), batch }).then(() => {
+      this.#pending--;
+      callback();
+    });
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.#pending++;
+    this.#handoff.end();
+    const loop = this.#loop ?? Promise.resolve();
+    void loop
+      .then(async () => {
+        this.#pushHeld();
+        await this.#pool.close();
+        this.#updateStats();
+      })
+      .then(
+        () => callback(this.#failure),
+        (error: unknown) => callback(toError(error)),
+      );
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#handoff.end();
+    debug('%s: destroyed (%s), ending its workers', this[STAGE].stats.name, error?.message ?? 'no error');
+    Promise.resolve().then(
+      () => {
+        this.#updateStats();
+        callback(error);
+      },
+      (destroyError: unknown) => callback(error ?? toError(destroyError)),
+    );
+  }
+
+  #start(): void {
+    if (this.#loop !== undefined) return;
+    const context = (this.#context ??= detachedContext());
+    const governor = context.governor;
+    if (governor?.trackChild !== undefined) this.#pool.trackChildren((pid) => governor.trackChild!(pid));
+    this.#loop = this.#run(context);
+  }
+
+  async #run(context: StageContext): Promise<void> {
+    const { ordered, window } = this.#pool.options;
+    try {
+      for await (const result of mapBatchesInPool(this.#pool, this.#handoff.tasks(), { ordered, window, signal: context.signal })) {
+        // the output batch keeps its input's position: resume and error messages point at the source
+        const out = result.input.batch.withRows(result.rows as Row[]);
+        this.#updateStats();
+        if (out.numRows === 0) continue;
+        const stats = this[STAGE].stats;
+        stats.batchesOut++;
+        stats.rowsOut += out.numRows;
+        if (this.#pending > 0) this.push(out);
+        else this.#held.push(out);
+      }
+    } catch (error) {
+      if (this.destroyed) return;
+      this.#failure ??= this.#withContext(toError(error));
+      this.destroy(this.#failure);
+    }
+  }
+
+  #pushHeld(): void {
+    for (const batch of this.#held.splice(0)) this.push(batch);
+  }
+
+  #withContext(error: Error): Error {
+    if (error instanceof WorkerError) {
+      // the pool knows the batch index; the stage adds where it is and which source
+      error.context.stage ??= this[STAGE].stats.name;
+      if (this.#source !== undefined) error.context.file ??= this.#source;
+    }
+    return error;
+  }
+
+  #updateStats(): void {
+    const stats = this[STAGE].stats;
+    const { workers, totals } = this.#pool.stats();
+    stats.workers = workers.map((w) => ({ ...w, stage: stats.name }));
+    stats.timeMs = totals.busyMs;
+    stats.rowsDeadLettered = totals.deadLetteredRows;
+    stats.rowsSkipped = totals.deadLetteredRows;
+    Object.assign(stats.details, {
+      failures: totals.failures,
+      retries: totals.retries,
+      restarts: totals.restarts,
+      recycles: totals.recycles,
+      deadLetteredBatches: totals.deadLetteredBatches,
+    });
+  }
+}
+
+/**
+ * Runs `module`'s function over every batch in a pool of worker threads (default) or child
+ * processes. The module's `default` export (or `options.export`) is a row function (sync or
+ * async; returning `undefined` drops the row) or, with `kind: 'batch'`, a batch function. TypeScript
+ * modules work in workers as in the main thread. Arrow batches travel as IPC bytes transferred to
+ * the thread, and become rows only there.
+ *
+ * A worker that throws, crashes, passes `timeoutMs` (counted from when it starts the batch) or its
+ * memory limit is replaced and the batch retried up to `retries` times; then the pipeline fails
+ * with a WorkerError naming the batch, or with `onError: { deadLetter }` the batch's rows go to
+ * that file and the run goes on. Failure or abort of the pipeline ends every worker. Per-worker
+ * counters land in the pipeline's `stats.workers`.
+ *
+ * @example
+ * ```ts
+ * const { stats } = await pipeline(
+ *   fromIterable(grid),
+ *   parallel(new URL('./backtest.ts', import.meta.url), { workers: 'auto', timeoutMs: 30_000, retries: 2 }),
+ *   collect(),
+ * );
+ * console.log(stats.workers);
+ * ```
+ */
+export function parallel(module: URL | string, options?: ParallelStageOptions): BatchTransform {
+  const { name, ...poolOptions } = expectOptions(options);
+  const stageName = name === undefined ? 'parallel' : expectString(name, 'options.name');
+  // validates every option now, before any worker starts; workers start with the first batch
+  return new ParallelTransform(stageName, new WorkerPool(module, poolOptions));
+}
