@@ -7,8 +7,11 @@ import { recordBatchBytes, recordBatchToRows, rowsToRecordBatch } from './arrow/
  * estimate of its bytes) and where it came from (for resume and for error messages).
  */
 
-/** A row: an object keyed by column name, or an array of values when there is no header. */
-export type Row = Record<string, unknown> | unknown[];
+/**
+ * A row: an object keyed by column name, or an array of values when there is no header. Typed
+ * as `object` so that rows declared as interfaces (which have no index signature) fit.
+ */
+export type Row = object;
 
 /** Where a batch came from in its source. */
 export interface BatchPosition {

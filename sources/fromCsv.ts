@@ -158,7 +158,7 @@ export function fromCsv(input: string | Readable, options?: FromCsvOptions): Bat
         ? (record: unknown, info) => {
             const row = (deadLetter ? (record as { record: Row }).record : record) as Row;
             try {
-              castRow(row);
+              castRow(row as Record<string, unknown> | unknown[]);
             } catch (error) {
               if (!(error instanceof CastFailure)) throw error;
               if (policy === 'fail') throw new CsvParseError(error.message, { stage: stageName, file: where, line: info.lines }, undefined, { cause: error });
@@ -242,7 +242,7 @@ export function fromCsv(input: string | Readable, options?: FromCsvOptions): Bat
     }
 
     function makeBatch(done: Ready): Batch<Row> {
-      if (infer) inferRows(done.rows);
+      if (infer) inferRows(done.rows as (Record<string, unknown> | unknown[])[]);
       const batch = new Batch(done.rows, { source: where, index: index++, rowStart: rowsRead, line, endLine: done.endLine, endByte: done.endByte });
       rowsRead += done.rows.length;
       line = done.endLine + 1;

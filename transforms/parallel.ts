@@ -152,7 +152,7 @@ class ParallelTransform extends BatchTransform {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.#handoff.end();
     debug('%s: destroyed (%s), ending its workers', this[STAGE].stats.name, error?.message ?? 'no error');
-    Promise.resolve().then(
+    this.#pool.destroy().then(
       () => {
         this.#updateStats();
         callback(error);

@@ -150,6 +150,24 @@ for (const isolation of ['thread', 'process'] as const) {
       }
     });
 
+    test('timeoutMs counts from when a batch starts running, not from when it was queued', async () => {
+      // one worker, four batches queued at once, each running 50% of the timeout: the last one
+      // starts 1.5 timeouts after it was queued, so a clock started at queueing would kill it
+      const timeoutMs = 800;
+      const pool = new WorkerPool(fixture('sleep.ts'), { workers: 1, isolation, timeoutMs, retries: 0 });
+      try {
+        await pool.start();
+        const results = await Promise.all([0, 1, 2, 3].map((i) => pool.run(i, [{ n: i, ms: timeoutMs / 2 }])));
+        assert.deepEqual(results, [[{ n: 0 }], [{ n: 1 }], [{ n: 2 }], [{ n: 3 }]]);
+        const [w] = pool.stats().workers;
+        assert.equal(w?.failures, 0);
+        assert.deepEqual(w?.exits, []);
+        assert.ok((w?.busyMs ?? 0) >= 4 * (timeoutMs / 2) - 50, `busy ${w?.busyMs} ms`);
+      } finally {
+        await pool.close();
+      }
+    });
+
     test('workers are recycled after maxTasksPerWorker batches', async () => {
       const pool = new WorkerPool(fixture('whoami.ts'), { workers: 1, isolation, maxTasksPerWorker: 2 });
       try {
