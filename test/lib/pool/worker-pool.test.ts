@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { WorkerError } from '../../../lib/errors.ts';
 import { WorkerPool } from '../../../lib/pool/worker-pool.ts';
+import { Table, tableToIPC } from 'apache-arrow';
+import { rowsToRecordBatch } from '../../../lib/arrow/convert.ts';
 import { alive, fixture, tempDir } from './helpers.ts';
 
 const rows = (from: number, count: number): { n: number }[] => Array.from({ length: count }, (_, i) => ({ n: from + i }));
@@ -145,6 +147,33 @@ for (const isolation of ['thread', 'process'] as const) {
           return true;
         });
         assert.deepEqual(pool.stats().workers[0]?.exits.map((e) => e.reason), ['timeout', 'timeout']);
+      } finally {
+        await pool.close();
+      }
+    });
+
+    test('an ArrowInput travels as IPC bytes (moved to a thread), is decoded in the worker and retried from a fresh encoding', async () => {
+      const pool = new WorkerPool(fixture('row.ts'), { workers: 1, isolation });
+      const encoded: Uint8Array[] = [];
+      const input = {
+        numRows: 3,
+        encode: () => {
+          const bytes = tableToIPC(new Table(rowsToRecordBatch(rows(5, 3))), 'stream');
+          encoded.push(bytes);
+          return bytes;
+        },
+        rows: () => assert.fail('the rows must be made in the worker'),
+      };
+      try {
+        assert.deepEqual(await pool.run(0, input), [
+          { n: 5, sq: 25 },
+          { n: 6, sq: 36 },
+          { n: 7, sq: 49 },
+        ]);
+        assert.equal(encoded.length, 1);
+        // moved, not copied, to a thread; a child process gets a copy through its channel
+        if (isolation === 'thread') assert.equal(encoded[0]?.byteLength, 0);
+        assert.equal(pool.stats().totals.rows, 3);
       } finally {
         await pool.close();
       }
