@@ -64,7 +64,8 @@ export type { WorkerStats, PoolStats, PoolTotals, WorkerExitReason } from './lib
 export type { ParallelOptions } from './lib/pool/options.ts';
 export { mapBatchesInPool } from './lib/pool/reorder.ts';
 export type { BatchTask, BatchResult, MapBatchesOptions } from './lib/pool/reorder.ts';
-export type { BatchRunner, ParallelBackend } from './lib/pool/backend.ts';
+export type { BatchRunner, ParallelBackend, ArrowInput, BatchInput } from './lib/pool/backend.ts';
+export { isArrowInput } from './lib/pool/backend.ts';
 export type { ErrorPolicy, DeadLetterRecord } from './lib/dead-letter.ts';
 export { parseBytes, formatBytes } from './lib/validate.ts';
 export type { ByteSize } from './lib/validate.ts';
@@ -89,6 +90,8 @@ export type { RowOptions } from './lib/row-stage.ts';
 export { mapBatch } from './transforms/mapBatch.ts';
 export type { MapBatchOptions } from './transforms/mapBatch.ts';
 export { batch } from './transforms/batch.ts';
+export { parallel } from './transforms/parallel.ts';
+export type { ParallelStageOptions } from './transforms/parallel.ts';
 export type { BatchOptions } from './transforms/batch.ts';
 
 export { toCsv } from './sinks/toCsv.ts';

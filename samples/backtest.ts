@@ -6,8 +6,10 @@
  *
  * The series is generated once per worker from a fixed seed (20 years of daily bars, regime-
  * switching volatility, fat-tailed returns and overnight gaps), so every worker and the serial
- * run see the same bars and give bit-identical results.
+ * run see the same bars and give bit-identical results. Each configuration is also run on four
+ * alternative histories (other seeds) as a robustness check: `robustSharpe` is the worst Sharpe.
  */
+import { random } from './trades-data.ts';
 
 /** One point of the sweep grid. */
 export interface SweepConfig {
@@ -27,6 +29,8 @@ export interface SweepConfig {
 /** What one backtest returns. */
 export interface SweepResult extends SweepConfig {
   sharpe: number;
+  /** Worst Sharpe over the alternative histories. */
+  robustSharpe: number;
   calmar: number;
   cagr: number;
   maxDrawdown: number;
@@ -45,17 +49,8 @@ export const MAX_LEVERAGE = 2;
 const COST = 0.0005;
 const DAYS_PER_YEAR = 252;
 
-/** Deterministic PRNG (mulberry32). */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG, shared with the trades generator. */
+export { random };
 
 interface Series {
   open: Float64Array;
@@ -114,6 +109,7 @@ export function generateSeries(bars = BARS, seed = SERIES_SEED): Series {
 }
 
 const series = generateSeries();
+const alternatives = [1, 2, 3, 4].map((k) => generateSeries(BARS, SERIES_SEED + k));
 
 /** Exposure (fraction of equity) a trade entered on bar `t` takes; throws for combinations no broker would accept. */
 function exposure(config: SweepConfig, atrPct: number): number {
@@ -134,13 +130,21 @@ function exposure(config: SweepConfig, atrPct: number): number {
   }
 }
 
-/** Backtests one configuration: long when the trend filter is on, exits at the stop, the target or when the trend ends. */
+/** Backtests one configuration on the series and on the alternative histories. */
 export default function backtest(config: SweepConfig): SweepResult {
   if (!(config.stopLoss > 0 && config.takeProfit > 0 && config.positionSize > 0 && config.riskPerTrade > 0)) {
     throw new RangeError(`config ${config.id}: stop loss, take profit, position size and risk must be positive`);
   }
   exposure(config, 0.01); // reject impossible combinations before simulating
-  const { open, high, low, close, atrPct, signal } = series;
+  const result = simulate(config, series);
+  let robustSharpe = Infinity;
+  for (const history of alternatives) robustSharpe = Math.min(robustSharpe, simulate(config, history).sharpe);
+  return { ...result, robustSharpe };
+}
+
+/** One simulation: long when the trend filter is on, exits at the stop, the target or when the trend ends. */
+function simulate(config: SweepConfig, bars: Series): Omit<SweepResult, 'robustSharpe'> {
+  const { open, high, low, close, atrPct, signal } = bars;
   let cash = 1;
   let units = 0;
   let entry = 0;

@@ -19,13 +19,7 @@ import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { pipeline } from '../lib/pipeline.ts';
-import { fromIterable } from '../sources/fromIterable.ts';
-import { map } from '../transforms/map.ts';
-import { parallel } from '../transforms/parallel.ts';
-import { toSpill } from '../sinks/toSpill.ts';
-import type { Spilled } from '../lib/spill/spilled.ts';
-import type { WorkerStats } from '../lib/pool/worker-pool.ts';
+import { pipeline, fromIterable, map, parallel, toSpill, type Spilled, type WorkerStats } from 'spillway';
 import backtest, { BARS, random } from './backtest.ts';
 import type { SweepConfig, SweepResult } from './backtest.ts';
 
@@ -133,7 +127,7 @@ async function sweep(options: SweepOptions): Promise<SweepSummary> {
       const firstPass = join(dir, 'failed-batches.jsonl');
       const pass1 = await pipeline(
         fromIterable(configs, { batchSize: options.batchSize }),
-        parallel(BACKTEST, { workers: options.workers, isolation: options.isolation, retries: 1, timeoutMs: 60_000, onError: { deadLetter: firstPass } }),
+        parallel(BACKTEST, { workers: options.workers, isolation: options.isolation, retries: 1, replaceOnError: false, timeoutMs: 60_000, onError: { deadLetter: firstPass } }),
         toSpill({ budget: '64MB' }),
       );
       outputs.push(pass1.output);
@@ -144,7 +138,7 @@ async function sweep(options: SweepOptions): Promise<SweepSummary> {
         const secondPass = join(dir, 'failed-configs.jsonl');
         const pass2 = await pipeline(
           fromIterable(suspects, { batchSize: 1 }),
-          parallel(BACKTEST, { workers: options.workers, isolation: options.isolation, retries: 0, timeoutMs: 60_000, onError: { deadLetter: secondPass } }),
+          parallel(BACKTEST, { workers: options.workers, isolation: options.isolation, retries: 0, replaceOnError: false, timeoutMs: 60_000, onError: { deadLetter: secondPass } }),
           toSpill({ budget: '64MB' }),
         );
         outputs.push(pass2.output);
@@ -178,7 +172,7 @@ function describe(result: SweepResult | undefined): string {
   return (
     `#${result.id}: ${result.sizing} sizing, position ${pct(result.positionSize)}, risk ${pct(result.riskPerTrade)}, ` +
     `stop ${pct(result.stopLoss)}, target ${pct(result.takeProfit)} -> Sharpe ${result.sharpe.toFixed(3)}, ` +
-    `Calmar ${result.calmar.toFixed(3)}, CAGR ${pct(result.cagr)}, max drawdown ${pct(result.maxDrawdown)}, ${result.trades} trades`
+    `Calmar ${result.calmar.toFixed(3)}, worst Sharpe on other histories ${result.robustSharpe.toFixed(3)}, CAGR ${pct(result.cagr)}, max drawdown ${pct(result.maxDrawdown)}, ${result.trades} trades`
   );
 }
 

@@ -43,6 +43,12 @@ export interface ParallelOptions {
   onError?: 'fail' | { deadLetter: string };
   /** Milliseconds between RSS samples of child processes when `workerMemoryLimit` is set. Default 200. */
   memoryCheckIntervalMs?: number;
+  /**
+   * Replace a worker whose user function threw (default `true`: its module state may be broken).
+   * `false` keeps it, which is much cheaper when code throws on bad input as a matter of course.
+   * Workers that crash, time out or run out of memory are always replaced.
+   */
+  replaceOnError?: boolean;
 }
 
 /** {@link ParallelOptions} with every default applied. */
@@ -60,6 +66,7 @@ export interface ResolvedPoolOptions {
   window: number;
   deadLetter: string | undefined;
   memoryCheckIntervalMs: number;
+  replaceOnError: boolean;
 }
 
 /** Turns a URL, a `file:` URL string or a path into a URL (paths resolve against the cwd). */
@@ -110,5 +117,6 @@ export function resolvePoolOptions(module: unknown, options: ParallelOptions | u
     window: expectInteger(o.window, 'options.window', workers * 2, 1),
     deadLetter,
     memoryCheckIntervalMs: expectInteger(o.memoryCheckIntervalMs, 'options.memoryCheckIntervalMs', 200, 10),
+    replaceOnError: expectBoolean(o.replaceOnError, 'options.replaceOnError', true),
   };
 }

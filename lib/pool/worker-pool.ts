@@ -412,7 +412,9 @@ export class WorkerPool {
     slot.stats.failures++;
     debug('worker %s: batch %d attempt %d failed (%s): %s', worker.id, task.taskId, task.attempts, failure.reason, failure.message);
     const reason: WorkerExitReason = failure.reason === 'timeout' || failure.reason === 'memory' || failure.reason === 'error' ? failure.reason : 'crash';
-    if (slot.worker === worker) this.#replace(slot, worker, reason);
+    // a function that threw answered: its worker is alive and, if allowed, keeps serving
+    const keep = reason === 'error' && !this.options.replaceOnError && !worker.exited && worker.tasks < this.options.maxTasksPerWorker;
+    if (slot.worker === worker && !keep) this.#replace(slot, worker, reason);
     if (task.attempts <= this.options.retries) {
       this.#retries++;
       this.#queue.unshift(task);

@@ -1,17 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LeakDetector, fitLine } from '../../lib/leak-detector.ts';
+import { random } from '../../samples/trades-data.ts';
 
-/** Seeded uniform noise in [-0.5, 0.5) (mulberry32), so runs are repeatable. */
+/** Seeded uniform noise in [-0.5, 0.5), so runs are repeatable. */
 function noiseSource(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32 - 0.5;
-  };
+  const next = random(seed);
+  return () => next() - 0.5;
 }
 
 test('fitLine recovers slope of an exact line and a huge epoch offset loses no precision', () => {

@@ -79,11 +79,13 @@ for (const isolation of ['thread', 'process'] as const) {
       const stage = stats.stages.find((s) => s.name === 'parallel');
       assert.equal(stage?.rowsIn, 500);
       assert.equal(stage?.details.isolation, isolation);
-      // every worker pid seen in the output is gone once the pipeline resolved
+      // every worker is gone once the pipeline resolved
       const pids = new Set(output.map((r) => r.pid));
       if (isolation === 'process') {
-        assert.equal(pids.size, 2);
-        for (const pid of pids) assert.equal(alive(pid), false, `worker ${pid} outlived the pipeline`);
+        const workerPids = workers.map((w) => w.pid);
+        assert.equal(new Set(workerPids).size, 2);
+        for (const pid of pids) assert.ok(workerPids.includes(pid));
+        for (const pid of workerPids) assert.equal(alive(pid!), false, `worker ${pid} outlived the pipeline`);
       } else assert.deepEqual([...pids], [process.pid]);
     });
 
@@ -171,10 +173,13 @@ describe('parallel', () => {
         push(batch);
       },
     });
-    const { output } = await pipeline(fromIterable(grid(40, () => ({ ms: 2 })), { batchSize: 10 }), parallel(MODULE, { workers: 2, isolation: 'process' }), checker, collect<Out>(), { governor });
-    const pids = new Set(output.map((r) => r.pid));
+    const { output, stats } = await pipeline(fromIterable(grid(40, () => ({ ms: 2 })), { batchSize: 10 }), parallel(MODULE, { workers: 2, isolation: 'process' }), checker, collect<Out>(), { governor });
+    // both children start (and are tracked) before the first batch runs
+    const pids = new Set((stats.workers ?? []).map((w) => w.pid));
     assert.equal(pids.size, 2);
-    for (const seen of tracked) for (const pid of pids) assert.ok(seen.includes(pid), `child ${pid} was not tracked`);
+    for (const r of output) assert.ok(pids.has(r.pid));
+    assert.equal(tracked.length, 4);
+    for (const seen of tracked) for (const pid of pids) assert.ok(seen.includes(pid!), `child ${pid} was not tracked`);
     assert.deepEqual(governor.children, []);
   });
 

@@ -93,6 +93,24 @@ for (const isolation of ['thread', 'process'] as const) {
       }
     });
 
+    test('replaceOnError: false keeps a worker whose function threw, and still retries the batch', async () => {
+      const pool = new WorkerPool(fixture('throws.ts'), { workers: 1, isolation, retries: 1, replaceOnError: false });
+      try {
+        await pool.start();
+        const before = pool.stats().workers[0];
+        await assert.rejects(pool.run(4, [{ n: 5, throwOn: 5 }]), { code: 'ERR_SPILLWAY_WORKER', reason: 'error', attempts: 2 });
+        assert.deepEqual(await pool.run(5, [{ n: 6 }]), [60]);
+        const after = pool.stats().workers[0];
+        assert.equal(after?.failures, 2);
+        assert.equal(after?.restarts, 0);
+        assert.deepEqual(after?.exits, []);
+        assert.equal(after?.threadId, before?.threadId);
+        assert.equal(after?.pid, before?.pid);
+      } finally {
+        await pool.close();
+      }
+    });
+
     test('a worker that exits mid-batch is counted as a crash and the batch fails after retries', async () => {
       const pool = new WorkerPool(fixture('crash.ts'), { workers: 1, isolation, retries: 1 });
       try {
