@@ -22,8 +22,12 @@ export interface DeadLetterRecord {
   batch?: number;
   /** The raw text of the record, for text sources. */
   raw?: string;
-  /** The rows themselves, for stages that fail on parsed rows. */
-  rows?: unknown[];
+  /** Attempts made before giving up (parallel stages). */
+  attempts?: number;
+  /** Index of the row within its batch, for stages that dead-letter parsed rows one a line. */
+  row?: number;
+  /** The parsed row itself. */
+  data?: unknown;
 }
 
 /** Where a stage's `onError: { deadLetter: path }` policy writes. */
@@ -48,7 +52,7 @@ export class DeadLetterFile {
     if (this.#failure) throw this.#failure;
     const stream = (this.#stream ??= this.#open());
     this.#count++;
-    const line = `${JSON.stringify(record, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))}\n`;
+    const line = `${JSON.stringify(record, jsonSafe)}\n`;
     if (!stream.write(line)) await once(stream, 'drain');
   }
 
@@ -70,6 +74,13 @@ export class DeadLetterFile {
     });
     return stream;
   }
+}
+
+/** JSON for values JSON.stringify cannot take: bigints as digits, typed arrays as arrays. */
+function jsonSafe(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return Array.from(value as unknown as ArrayLike<number>);
+  return value;
 }
 
 /** The error policy of a stage: fail the pipeline, skip and count, or skip into a dead-letter file. */

@@ -75,8 +75,8 @@ function readDeadLetter(path: string): { config: SweepConfig; error: string }[] 
     .split('\n')
     .filter((line) => line.length > 0)
     .map((line) => {
-      const entry = JSON.parse(line) as { data: SweepConfig; error: string };
-      return { config: entry.data, error: entry.error };
+      const entry = JSON.parse(line) as { data: SweepConfig; reason: string };
+      return { config: entry.data, error: entry.reason };
     });
 }
 

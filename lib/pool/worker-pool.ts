@@ -9,7 +9,7 @@ import createDebug from 'debug';
 import pidusage from 'pidusage';
 import { WorkerError, describeValue, ValidationError } from '../errors.ts';
 import type { WorkerFailureReason } from '../errors.ts';
-import { DeadLetterWriter } from './dead-letter.ts';
+import { DeadLetterFile } from '../dead-letter.ts';
 import { resolvePoolOptions } from './options.ts';
 import type { ParallelOptions, ResolvedPoolOptions } from './options.ts';
 import { PoolWorker, WorkerFailure } from './pool-worker.ts';
@@ -115,7 +115,7 @@ export class WorkerPool {
   readonly #slots: Slot[] = [];
   readonly #queue: Task[] = [];
   readonly #live = new Set<PoolWorker>();
-  readonly #deadLetter: DeadLetterWriter | undefined;
+  readonly #deadLetter: DeadLetterFile | undefined;
   readonly #init: InitMessage;
   #started: Promise<void> | undefined;
   #closing = false;
@@ -133,7 +133,7 @@ export class WorkerPool {
   constructor(module: URL | string, options?: ParallelOptions) {
     this.options = Object.freeze(resolvePoolOptions(module, options));
     const o = this.options;
-    this.#deadLetter = o.deadLetter === undefined ? undefined : new DeadLetterWriter(o.deadLetter);
+    this.#deadLetter = o.deadLetter === undefined ? undefined : new DeadLetterFile(o.deadLetter);
     this.#init = { moduleUrl: o.moduleUrl.href, exportName: o.exportName, kind: o.kind };
     for (let index = 0; index < o.workers; index++) {
       this.#slots.push({
@@ -432,7 +432,9 @@ export class WorkerPool {
     } else {
       try {
         const rows = Array.isArray(task.input) ? task.input : task.input.rows();
-        await this.#deadLetter.write({ batch: task.taskId, reason: failure.reason, attempts: task.attempts, error: failure.message, rows });
+        for (let row = 0; row < rows.length; row++) {
+          await this.#deadLetter.write({ stage: 'parallel', reason: failure.message, code: failure.reason, batch: task.taskId, attempts: task.attempts, row, data: rows[row] });
+        }
         this.#deadBatches++;
         this.#deadRows += rows.length;
         debug('batch %d: %d row(s) dead-lettered to %s', task.taskId, rows.length, this.#deadLetter.path);

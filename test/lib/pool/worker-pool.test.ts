@@ -143,7 +143,7 @@ for (const isolation of ['thread', 'process'] as const) {
         await pool.close();
         const lines = (await readFile(deadLetter, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
         assert.equal(lines.length, 2);
-        assert.deepEqual(lines.map((l) => [l.batch, l.row, l.reason, l.attempts]), [
+        assert.deepEqual(lines.map((l) => [l.batch, l.row, l.code, l.attempts]), [
           [1, 0, 'error', 2],
           [1, 1, 'error', 2],
         ]);
