@@ -178,7 +178,7 @@ export type BatchSizeOption = number | 'auto';
  * The batch size a source or `batch()` uses: fixed, or adaptive (bytes per row observed, the
  * governor's headroom followed). `record(stats)` puts the sizes chosen into the stage's stats.
  */
-export function batchSizer(option: unknown, path: string, defaults: { initial: number; min: number; max: number }, governor: HeadroomSource | undefined): {
+export function batchSizer(option: unknown, path: string, defaults: { initial: number; min: number; max: number; budget?: ByteSize }, governor: HeadroomSource | undefined): {
   next(): number;
   observe(rows: number, bytes: number): void;
   record(details: Record<string, string | number | boolean>): void;

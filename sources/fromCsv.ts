@@ -51,8 +51,9 @@ export interface FromCsvOptions extends Omit<CsvParseOptions, ControlledParseOpt
    */
   cast?: boolean | CsvSchema;
   /**
-   * Rows per batch, or `'auto'` (default): starts at 8192 and follows the observed bytes per row
-   * and the memory governor's headroom, between 1024 and 65536 rows. The sizes chosen are in stats.
+   * Rows per batch, or `'auto'` (default): starts at 2048 and follows the observed bytes per row
+   * (about 1 MB of rows a batch) and the memory governor's headroom, between 256 and 65536 rows.
+   * The sizes chosen are in stats.
    */
   batchSize?: number | 'auto';
   /** Decompress gzip input; default: true when the path ends in `.gz`. */
@@ -65,7 +66,13 @@ export interface FromCsvOptions extends Omit<CsvParseOptions, ControlledParseOpt
   name?: string;
 }
 
-const DEFAULT_BATCH_SIZE = 8192;
+const DEFAULT_BATCH_SIZE = 2048;
+/**
+ * Bytes of rows one adaptive batch aims at. Small enough that a few batches in flight fit V8's
+ * young generation: rows that die young are cheap, rows promoted to the old generation are not
+ * (measured: 1024-row batches ran at 0.93 of raw csv-parse, 8192-row batches at 0.86).
+ */
+const BATCH_BUDGET = 1e6;
 
 function validatePolicy(value: unknown, path: string): ErrorPolicy {
   if (value === undefined) return 'fail';
@@ -126,7 +133,7 @@ export function fromCsv(input: string | Readable, options?: FromCsvOptions): Bat
 
   async function* open(context: StageContext, stats: StageStats): AsyncGenerator<Batch<Row>> {
     stats.details.parser = 'csv-parse';
-    const sizer = batchSizer(opts.batchSize, 'options.batchSize', { initial: DEFAULT_BATCH_SIZE, min: 1024, max: 65536 }, context.governor);
+    const sizer = batchSizer(opts.batchSize, 'options.batchSize', { initial: DEFAULT_BATCH_SIZE, min: 256, max: 65536, budget: BATCH_BUDGET }, context.governor);
     let batchSize = sizer.next();
     if (file !== undefined) {
       try {

@@ -179,7 +179,7 @@ test('adaptive batch sizes: a source follows bytes per row and headroom, within 
     { governor },
   );
   const source = stats.stages[0]!;
-  assert.ok(Number(source.details.batchSizeMin) >= 1024 && Number(source.details.batchSizeMax) <= 65536, JSON.stringify(source.details));
+  assert.ok(Number(source.details.batchSizeMin) >= 256 && Number(source.details.batchSizeMax) <= 65536, JSON.stringify(source.details));
   const rebatch = stats.stages[1]!;
   assert.ok(sizes.slice(0, -1).every((n) => n >= 500 && n <= 20_000), `sizes within bounds: ${sizes.join(',')}`);
   assert.ok(Number(rebatch.details.batchSizeChanges) >= 1, 'the size adapted');
