@@ -22,8 +22,10 @@
 import type { FileMetaData, SchemaElement, SchemaTree, ParquetParsers } from 'hyparquet';
 import { UnsupportedError } from '../errors.ts';
 
-/** How INT64 values come out: see the type table of this module. */
-export type Int64Mode = 'number' | 'bigint' | 'auto';
+import type { Int64Mode } from '../arrow/convert.ts';
+
+/** How INT64 values come out (the same choice as for Arrow): see the type table of this module. */
+export type { Int64Mode };
 
 /** Simplified type of a top-level column, for schemas shown to users. */
 export type ParquetColumnType =
