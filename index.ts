@@ -34,10 +34,21 @@ export {
   SchemaMismatchError,
   SpillError,
   SpillCorruptError,
+  CheckpointError,
   ErrorCodes,
 } from './lib/errors.ts';
 export type { ErrorCode, ErrorContext, WorkerFailureReason } from './lib/errors.ts';
 
+export { removeCheckpoint, hasCheckpoint, CHECKPOINT_FILE } from './lib/checkpoint.ts';
+export type { CheckpointOption, CheckpointOptions, CheckpointJson, SourceCheckpointHooks, SinkCheckpointHooks, SinkCommit } from './lib/checkpoint.ts';
+export { formatReport } from './lib/report.ts';
+export type { ReportOptions } from './lib/report.ts';
+export { formatProgress, formatCount, formatDuration } from './lib/progress.ts';
+export type { ProgressEvent, ProgressOption, ProgressOptions, ProgressStage, ProgressStream } from './lib/progress.ts';
+export { setPipelineDefaults, pipelineDefaults } from './lib/defaults.ts';
+export type { PipelineDefaults, PipelineEnd } from './lib/defaults.ts';
+export type { DashboardOption, DashboardOptions } from './lib/dashboard/dashboard.ts';
+export type { Timeline, TimelineMemory } from './lib/dashboard/timeline.ts';
 export { MemoryGovernor, defaultGovernor, resolveLimit, ProcessMemoryProbe, systemMemoryLimit } from './lib/governor.ts';
 export type {
   MemoryLevel,

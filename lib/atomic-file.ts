@@ -2,7 +2,7 @@
  * A file written under a temporary name in its final directory and renamed into place only on
  * commit, so a reader never sees a half-written file under the final name.
  */
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, rename, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { IoError } from './errors.ts';
@@ -42,6 +42,45 @@ export class AtomicFile {
     } catch (error) {
       throw new IoError(`Cannot create ${path}: ${(error as Error).message}`, { stage: options.stage, file: path }, { cause: error });
     }
+  }
+
+  /**
+   * Reopens the temporary file of an earlier, interrupted run (checkpoint resume): cuts it back to
+   * `length` (what that run had committed) and appends from there.
+   * @throws IoError when the file is missing or shorter than `length`
+   */
+  static async resume(path: string, tempPath: string, length: number, options: AtomicFileOptions = {}): Promise<AtomicFile> {
+    try {
+      const handle = await open(tempPath, 'r+');
+      try {
+        const { size } = await handle.stat();
+        if (size < length) throw new Error(`it holds ${size} bytes, fewer than the ${length} committed`);
+      } finally {
+        await handle.close();
+      }
+      await truncate(tempPath, length);
+      const file = new AtomicFile(path, tempPath, await open(tempPath, 'a'), options.stage);
+      file.#bytesWritten = length;
+      return file;
+    } catch (error) {
+      throw new IoError(`Cannot resume ${path} from ${tempPath}: ${(error as Error).message}`, { stage: options.stage, file: tempPath }, { cause: error });
+    }
+  }
+
+  /** Flushes what was written to disk (fsync), keeping the file open. */
+  async sync(): Promise<void> {
+    try {
+      await this.#handle.sync();
+    } catch (error) {
+      throw new IoError(`Cannot flush ${this.path}: ${(error as Error).message}`, { stage: this.#stage, file: this.path }, { cause: error });
+    }
+  }
+
+  /** Closes the temporary file and leaves it in place (a checkpoint refers to it); idempotent. */
+  async release(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#handle.close().catch(() => undefined);
   }
 
   /** Bytes written so far. */

@@ -5,6 +5,9 @@
 import { ValidationError, describeValue } from './errors.ts';
 import { expectInteger, expectNumber, expectOptions, parseBytes, type ByteSize } from './validate.ts';
 import type { MemoryLevel } from './governor.ts';
+import createDebug from 'debug';
+
+const debug = createDebug('spillway:batch-size');
 
 /** Rows a batch may hold when rows take `bytesPerRow` and the batch may take `budgetBytes`, within bounds. */
 export function estimateBatchSize(bytesPerRow: number, budgetBytes: number, bounds: { min?: number; max?: number } = {}): number {
@@ -135,6 +138,7 @@ export class AdaptiveBatchSize {
       size = Math.min(this.max, Math.max(this.min, size));
     }
     if (size !== this.#current) {
+      debug('%d -> %d rows (%s bytes/row, level %s)', this.#current, size, this.#bytesPerRow === undefined ? '?' : Math.round(this.#bytesPerRow), this.#governor?.level ?? 'ungoverned');
       this.#changes++;
       this.chosen.push(size);
       if (this.chosen.length > CHOSEN_KEPT) this.chosen.shift();

@@ -17,12 +17,23 @@ export interface ByteOutput {
   commit(): Promise<number>;
   /** Gives up: removes the temporary file (files) or destroys the stream (streams). */
   abort(error: Error | null): Promise<void>;
+  /** Plain files only: fsyncs and says where the bytes are (checkpoints). */
+  sync?(): Promise<{ tempPath: string; length: number }>;
+  /** Plain files only: closes, leaving the temporary file for a resumed run. */
+  release?(): Promise<void>;
+}
+
+/** Where a resumed output continues: an earlier run's temporary file and its committed length. */
+export interface ByteOutputResume {
+  tempPath: string;
+  length: number;
 }
 
 /** Opens a byte target: a path (atomic; gzip when asked) or a Writable. */
-export async function openByteOutput(target: string | Writable, options: { gzip: boolean; stage: string }): Promise<ByteOutput> {
+export async function openByteOutput(target: string | Writable, options: { gzip: boolean; stage: string; resume?: ByteOutputResume }): Promise<ByteOutput> {
   if (typeof target !== 'string') return streamOutput(target, options.stage);
-  const file = await AtomicFile.open(target, { stage: options.stage });
+  const resume = options.resume;
+  const file = resume && !options.gzip ? await AtomicFile.resume(target, resume.tempPath, resume.length, { stage: options.stage }) : await AtomicFile.open(target, { stage: options.stage });
   return options.gzip ? gzipOutput(file) : fileOutput(file);
 }
 
@@ -34,6 +45,13 @@ function fileOutput(file: AtomicFile): ByteOutput {
       return file.bytesWritten;
     },
     abort: () => file.abort(),
+    sync: async () => {
+      // the length before the fsync: bytes appended while it runs are not promised
+      const length = file.bytesWritten;
+      await file.sync();
+      return { tempPath: file.tempPath, length };
+    },
+    release: () => file.release(),
   };
 }
 

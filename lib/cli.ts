@@ -43,6 +43,12 @@ function help(): string {
     ...[...commands].map(([name, command]) => `  ${name.padEnd(10)} ${command.summary}`),
   ];
   if (commands.size === 0) lines.push('  (none yet: this version is a library; see README.md)');
+  lines.push(
+    '',
+    '`spillway COMMAND --help` shows a command\'s options. Commands that run pipelines (run, convert,',
+    'replay) show live progress on stderr (--no-progress turns it off) and write their stats as JSON',
+    'with --report FILE; Ctrl-C stops them cleanly (exit code 130).',
+  );
   lines.push('', 'Library use: import { pipeline, fromCsv, map, toCsv } from "spillway"  (see README.md)');
   return lines.join('\n');
 }
@@ -69,7 +75,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`spillway: unknown command '${first}' (see spillway --help)\n`);
     return 2;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
+  // arguments after `--` belong to the command's payload (e.g. a script run by `spillway run`)
+  const own = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+  if (own.includes('--help') || own.includes('-h')) {
     process.stdout.write(`${command.usage}\n`);
     return 0;
   }

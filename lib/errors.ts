@@ -40,6 +40,7 @@ export const ErrorCodes = {
   WORKER: 'ERR_SPILLWAY_WORKER',
   CHECKPOINT: 'ERR_SPILLWAY_CHECKPOINT',
   SCHEMA_MISMATCH: 'ERR_SPILLWAY_SCHEMA_MISMATCH',
+  QUEUE: 'ERR_SPILLWAY_QUEUE',
 } as const;
 
 /** One of the values of {@link ErrorCodes}. */
@@ -211,5 +212,34 @@ export class SpillError extends SpillwayError {
 export class SpillCorruptError extends SpillwayError {
   constructor(message: string, context: ErrorContext, options?: { cause?: unknown }) {
     super(ErrorCodes.SPILL_CORRUPT, message, context, options);
+  }
+}
+
+/** Why a distributed (Redis/BullMQ) run failed: Redis could not be reached, was lost mid-run, or held bad data. */
+export type QueueFailureReason = 'unreachable' | 'lost' | 'payload';
+
+/**
+ * The queue behind a distributed parallel stage failed: Redis unreachable at start, lost mid-run,
+ * or a payload missing or corrupt. Messages name the server as `redis://host:port`, never its
+ * credentials.
+ */
+export class QueueError extends SpillwayError {
+  /** What went wrong. */
+  readonly reason: QueueFailureReason;
+  constructor(message: string, context: ErrorContext, reason: QueueFailureReason, options?: { cause?: unknown }) {
+    super(ErrorCodes.QUEUE, message, context, options);
+    this.reason = reason;
+  }
+}
+
+/**
+ * A checkpoint cannot be used: it belongs to another pipeline (stages or options differ), the
+ * input file changed since it was written, a stage cannot be checkpointed (it re-batches or
+ * reorders rows, or is a foreign stream), or the checkpoint or the output it names is damaged.
+ * `context.dir` names the checkpoint directory.
+ */
+export class CheckpointError extends SpillwayError {
+  constructor(message: string, context: ErrorContext, options?: { cause?: unknown }) {
+    super(ErrorCodes.CHECKPOINT, message, context, options);
   }
 }

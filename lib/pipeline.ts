@@ -19,6 +19,11 @@ import type { Row } from './batch.ts';
 import { MemoryGovernor, defaultGovernor, type MemorySummary } from './governor.ts';
 import type { RowFunction } from './row-function.ts';
 import type { WorkerStats } from './pool/worker-pool.ts';
+import { Checkpointer, type CheckpointOption } from './checkpoint.ts';
+import { ProgressTracker, resolveProgress, type ProgressOption } from './progress.ts';
+import { pipelineDefaults, withPipelineDefaults } from './defaults.ts';
+import { dashboardDefault, resolveDashboard, startDashboard, type DashboardOption } from './dashboard/dashboard.ts';
+import { TimelineRecorder, streamsReader, type Timeline } from './dashboard/timeline.ts';
 
 const log = logger('pipeline');
 
@@ -39,6 +44,24 @@ export interface PipelineOptions {
    * runs ungoverned.
    */
   governor?: MemoryGovernor | false;
+  /**
+   * Live progress: `true` renders to stderr (one live line on a terminal, a plain line every 5 s
+   * elsewhere); a function receives `ProgressEvent`s every 250 ms and a final one; an
+   * object `{ onProgress, stream, intervalMs }` chooses both. Default: off (on in `spillway run`).
+   */
+  progress?: ProgressOption;
+  /**
+   * A directory where the run records, periodically and atomically, the source's position and
+   * the sink's committed output; rerunning the same pipeline after a crash resumes from there.
+   * Removed when the run finishes. A string, or `{ dir, intervalMs = 5000, everyBatches }`.
+   */
+  checkpoint?: CheckpointOption;
+  /**
+   * A live local dashboard: `true` serves one on 127.0.0.1 at a random free port with a per-run
+   * token and prints `dashboard: URL` to stderr; `{ port, host, keep, title }` chooses. It closes
+   * when the run ends (with `keep`, at Ctrl-C). Default: off.
+   */
+  dashboard?: DashboardOption;
 }
 
 /** Counters of a finished run; a plain, JSON-serialisable object. */
@@ -63,6 +86,8 @@ export interface PipelineStats {
   memory?: MemorySummary;
   /** Per worker of every parallel stage (batches, rows, failures, restarts, busy time, rows/s); absent without one. */
   workers?: WorkerStats[];
+  /** Rows, bytes, batch size, spills and memory over time, at most 600 points (thinned as the run grows). */
+  timeline?: Timeline;
 }
 
 /** What {@link pipeline} resolves to. */
@@ -96,8 +121,13 @@ type Stages<T> = [...PipelineStage[], BatchSink<T>] | [...PipelineStage[], Batch
 export function pipeline<T>(...args: Stages<T>): Promise<PipelineResult<T>>;
 export function pipeline(...args: [...PipelineStage[], PipelineOptions] | PipelineStage[]): Promise<PipelineResult<unknown>>;
 export async function pipeline(...args: unknown[]): Promise<PipelineResult<unknown>> {
-  const { stages, options } = splitArguments(args);
+  const split = splitArguments(args);
+  const { stages } = split;
+  // process-wide defaults (spillway run) fill what the options leave out
+  const options = withPipelineDefaults(split.options);
   const signal = expectSignal(options.signal, 'options.signal');
+  const progressSpec = resolveProgress(options.progress);
+  const dashboardSpec = resolveDashboard(options.dashboard ?? dashboardDefault());
   const governor = options.governor === false ? undefined : (options.governor ?? defaultGovernor());
   if (governor !== undefined && !(governor instanceof MemoryGovernor)) {
     throw new ValidationError('Expected `options.governor` to be a MemoryGovernor or false');
@@ -118,6 +148,7 @@ export async function pipeline(...args: unknown[]): Promise<PipelineResult<unkno
     },
   };
   for (const stream of streams) if (isStage(stream)) stream[STAGE].attach(context);
+  const checkpointer = options.checkpoint === undefined ? undefined : await startCheckpoint(options.checkpoint, streams, context);
   log('start: %s', streams.map(stageName).join(' -> '));
 
   if (signal?.aborted) {
@@ -125,9 +156,16 @@ export async function pipeline(...args: unknown[]): Promise<PipelineResult<unkno
     throw new AbortError(undefined, { cause: signal.reason });
   }
 
+  const timeline = new TimelineRecorder({ read: streamsReader(streams), governor }).start();
+  const dashboard = dashboardSpec ? await startDashboard(dashboardSpec, { streams, governor, started, timeline }) : undefined;
   let firstError: Error | undefined;
   const detach = governor?.attach();
   const memoryRun = governor?.startRun();
+  const progress = progressSpec ? new ProgressTracker(progressSpec, { streams, governor, started }) : undefined;
+  progress?.start();
+  const hooks = pipelineDefaults();
+  hooks.onStart?.();
+  log('governor %s, progress %s', governor ? `limit ${governor.limit}` : 'off', progressSpec ? `every ${progressSpec.sampleMs} ms` : 'off');
   const onCritical = (error: Error): void => {
     firstError ??= error;
     streams[0]?.destroy(error);
@@ -156,23 +194,59 @@ export async function pipeline(...args: unknown[]): Promise<PipelineResult<unkno
     });
   } catch (error) {
     controller.abort(error);
-    await memoryRun?.stop();
+    const memory = await memoryRun?.stop();
     // stream.pipeline reports before the destroys finish: wait until our stages have released
     // their files and removed temporary output
     await Promise.all(streams.filter((s) => isStage(s) && !s.closed).map((s) => once(s, 'close').catch(() => undefined)));
+    // a checkpoint being written finishes first, so a rerun finds it
+    await checkpointer?.settle();
     log('failed: %s', (error as Error).message);
+    const failed = collectStats(streams, performance.now() - started, startedAt);
+    if (memory) failed.memory = memory;
+    progress?.fail(failed);
+    failed.timeline = timeline.stop();
+    await dashboard?.end({ stats: failed, error: toError(error) });
+    hooks.onEnd?.({ stats: failed, error: toError(error) });
     throw toError(error);
   } finally {
     signal?.removeEventListener('abort', onAbort);
     governor?.off('critical', onCritical);
     detach?.();
   }
+  await checkpointer?.finish().catch(async (error: unknown) => {
+    timeline.stop();
+    await dashboard?.close();
+    throw error;
+  });
   const sink = streams[streams.length - 1];
   const output = sink instanceof BatchSink ? (sink.result() as unknown) : undefined;
   const stats = collectStats(streams, performance.now() - started, startedAt);
   if (memoryRun) stats.memory = await memoryRun.stop();
+  stats.timeline = timeline.stop();
   log('done: %d rows in, %d rows out, %d ms', stats.rowsIn, stats.rowsOut, Math.round(stats.durationMs));
+  progress?.finish(stats);
+  await dashboard?.end({ stats });
+  hooks.onEnd?.({ stats });
   return { output, stats };
+}
+
+/** Checks that the stages can be checkpointed and resumes them from an existing checkpoint; destroys the streams when it cannot. */
+async function startCheckpoint(option: CheckpointOption, streams: (Readable | Writable)[], context: StageContext): Promise<Checkpointer> {
+  try {
+    const stages = streams.map((stream) => {
+      if (!isStage(stream)) return { kind: 'foreign' as const, name: stream.constructor.name || 'stream' };
+      const stats = stream[STAGE].stats;
+      return { kind: stats.kind, name: stats.name, ordered: stats.details.ordered === false ? false : undefined };
+    });
+    const first = streams[0];
+    const last = streams[streams.length - 1];
+    const checkpointer = new Checkpointer(option, stages, first instanceof BatchSource ? first : undefined, last instanceof BatchSink ? last : undefined);
+    await checkpointer.start(context);
+    return checkpointer;
+  } catch (error) {
+    for (const stream of streams) stream.destroy();
+    throw error;
+  }
 }
 
 function isStream(value: unknown): value is Readable | Writable {

@@ -4,7 +4,8 @@
  * error (so nothing half-written stays under a final name).
  */
 import { Writable } from 'node:stream';
-import type { Batch } from './batch.ts';
+import { Batch } from './batch.ts';
+import type { CheckpointSink, SinkCheckpointDriver, SinkCheckpointHooks } from './checkpoint.ts';
 import { toError } from './errors.ts';
 import { asBatch } from './transform.ts';
 import { STAGE, detachedContext, newStageStats, type SpillwayStage, type StageContext, type StageInfo, type StageStats } from './stage.ts';
@@ -22,15 +23,18 @@ export interface SinkSpec<T> {
   finish(context: StageContext, stats: StageStats): T | Promise<T>;
   /** The sink is destroyed before finishing: release and remove what is not committed. */
   abort?(error: Error | null, context: StageContext): void | Promise<void>;
+  /** Checkpoint support for `pipeline(..., { checkpoint })`; sinks without it refuse checkpointing. */
+  checkpoint?: SinkCheckpointHooks;
 }
 
 /** A Writable of {@link Batch}es with an output; the base of every spillway sink. */
-export class BatchSink<T> extends Writable implements SpillwayStage {
+export class BatchSink<T> extends Writable implements SpillwayStage, CheckpointSink {
   readonly [STAGE]: StageInfo;
   readonly #spec: SinkSpec<T>;
   #context: StageContext | undefined;
   #finished = false;
   #output: T | undefined;
+  #checkpoint: SinkCheckpointDriver | undefined;
 
   constructor(spec: SinkSpec<T>) {
     super({ objectMode: true, highWaterMark: SINK_HIGH_WATER_MARK });
@@ -50,6 +54,24 @@ export class BatchSink<T> extends Writable implements SpillwayStage {
     return this.#output as T;
   }
 
+  /** The sink's checkpoint hooks, when it supports checkpoints. */
+  get checkpointHooks(): SinkCheckpointHooks | undefined {
+    return this.#spec.checkpoint;
+  }
+
+  /** Routes every batch through a checkpoint driver (rows to drop on resume, commits after writes). */
+  useCheckpoint(driver: SinkCheckpointDriver): void {
+    this.#checkpoint = driver;
+  }
+
+  async #writeCheckpointed(batch: Batch, driver: SinkCheckpointDriver, stats: StageStats): Promise<void> {
+    const skip = driver.receive(batch);
+    const started = performance.now();
+    if (skip < batch.numRows) await this.#spec.write(skip > 0 ? dropRows(batch, skip) : batch, this.#ctx(), stats);
+    stats.timeMs += performance.now() - started;
+    await driver.afterWrite(this.#ctx());
+  }
+
   #ctx(): StageContext {
     return (this.#context ??= detachedContext());
   }
@@ -59,6 +81,11 @@ export class BatchSink<T> extends Writable implements SpillwayStage {
     const batch = asBatch(chunk, stats.name);
     stats.batchesIn++;
     stats.rowsIn += batch.numRows;
+    const driver = this.#checkpoint;
+    if (driver) {
+      this.#writeCheckpointed(batch, driver, stats).then(() => callback(), (error: unknown) => callback(toError(error)));
+      return;
+    }
     const started = performance.now();
     let result: void | Promise<void>;
     try {
@@ -85,6 +112,7 @@ export class BatchSink<T> extends Writable implements SpillwayStage {
     const stats = this[STAGE].stats;
     const started = performance.now();
     Promise.resolve()
+      .then(() => this.#checkpoint?.beforeFinish())
       .then(() => this.#spec.finish(this.#ctx(), stats))
       .then(
         (output) => {
@@ -110,4 +138,10 @@ export class BatchSink<T> extends Writable implements SpillwayStage {
         (abortError: unknown) => callback(error ? new AggregateError([error, toError(abortError)], error.message) : toError(abortError)),
       );
   }
+}
+
+/** The batch without its first `count` rows (rows a resumed sink already holds). */
+function dropRows(batch: Batch, count: number): Batch {
+  if (batch.hasArrow && !batch.hasRows) return Batch.fromArrow(batch.arrow.slice(count), batch.position);
+  return batch.withRows(batch.rows.slice(count));
 }

@@ -5,6 +5,7 @@
  */
 import { Readable } from 'node:stream';
 import type { Batch, Row } from './batch.ts';
+import type { CheckpointSource, SourceCheckpointHooks } from './checkpoint.ts';
 import { toError } from './errors.ts';
 import {
   STAGE,
@@ -28,15 +29,18 @@ export interface SourceSpec<R extends Row> {
   open(context: StageContext, stats: StageStats): AsyncIterable<Batch<R>>;
   /** Progress so far; totals when the source knows them. */
   progress?(): SourceProgress;
+  /** Resume support for `pipeline(..., { checkpoint })`; sources without it refuse checkpointing. */
+  checkpoint?: SourceCheckpointHooks;
 }
 
 /** A Readable of {@link Batch}es driven by an async iterable; the base of every spillway source. */
-export class BatchSource<R extends Row = Row> extends Readable implements SpillwayStage {
+export class BatchSource<R extends Row = Row> extends Readable implements SpillwayStage, CheckpointSource {
   readonly [STAGE]: StageInfo;
   readonly #spec: SourceSpec<R>;
   #context: StageContext | undefined;
   #iterator: AsyncIterator<Batch<R>> | undefined;
   #reading = false;
+  #observer: ((batch: Batch) => void) | undefined;
   /** Aborted when this stream is destroyed, so the source's pending reads end and its files close. */
   readonly #closer = new AbortController();
 
@@ -57,6 +61,16 @@ export class BatchSource<R extends Row = Row> extends Readable implements Spillw
   progress(): SourceProgress {
     const stats = this[STAGE].stats;
     return this.#spec.progress?.() ?? { rows: stats.rowsOut, bytes: 0 };
+  }
+
+  /** The source's checkpoint hooks, when it supports checkpoints. */
+  get checkpointHooks(): SourceCheckpointHooks | undefined {
+    return this.#spec.checkpoint;
+  }
+
+  /** Calls `listener` with each batch this source emits (the checkpointer notes their positions). */
+  observeBatches(listener: (batch: Batch) => void): void {
+    this.#observer = listener;
   }
 
   override _read(): void {
@@ -99,6 +113,7 @@ export class BatchSource<R extends Row = Row> extends Readable implements Spillw
     stats.batchesOut++;
     stats.rowsOut += batch.numRows;
     governor?.noteRows(batch.numRows);
+    this.#observer?.(batch);
     this.push(batch);
   }
 

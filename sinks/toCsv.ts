@@ -6,7 +6,9 @@ import type { Writable } from 'node:stream';
 import { stringify, type Options as CsvStringifyOptions } from 'csv-stringify/sync';
 import type { Row } from '../lib/batch.ts';
 import { BatchSink } from '../lib/sink.ts';
-import { openByteOutput, type ByteOutput } from '../lib/byte-output.ts';
+import { openByteOutput, type ByteOutput, type ByteOutputResume } from '../lib/byte-output.ts';
+import type { CheckpointJson } from '../lib/checkpoint.ts';
+import { resolve as resolvePath } from 'node:path';
 import { FormatError, ValidationError } from '../lib/errors.ts';
 import { expectBoolean, expectOptions } from '../lib/validate.ts';
 
@@ -67,11 +69,15 @@ export function toCsv(target: string | Writable, options?: ToCsvOptions): BatchS
   let known: Set<string> | undefined;
   let rows = 0;
   let objectRows: boolean | undefined;
+  /** Checkpoints: the temporary file to continue, and whether to keep it when the run fails. */
+  let resumeFrom: ByteOutputResume | undefined;
+  let keepForResume = false;
+  const open = (): Promise<ByteOutput> => openByteOutput(target, { gzip, stage: name, resume: resumeFrom });
 
   return new BatchSink<ToCsvResult>({
     name,
     async write(batch) {
-      output ??= await openByteOutput(target, { gzip, stage: name });
+      output ??= await open();
       const batchRows = batch.rows;
       if (batchRows.length === 0) return;
       objectRows ??= !Array.isArray(batchRows[0]);
@@ -101,13 +107,42 @@ export function toCsv(target: string | Writable, options?: ToCsvOptions): BatchS
       await output.write(text);
     },
     async finish() {
-      output ??= await openByteOutput(target, { gzip, stage: name });
+      output ??= await open();
       if (rows === 0 && header && columns) await output.write(stringify([], { header: true, columns } as CsvStringifyOptions));
       const bytes = await output.commit();
       return { path, rows, bytes, columns };
     },
     async abort(error) {
-      await output?.abort(error);
+      if (keepForResume && output?.release) await output.release();
+      else await output?.abort(error);
+    },
+    checkpoint: {
+      identity: { sink: 'toCsv', path: path === undefined ? null : resolvePath(path), options: JSON.parse(JSON.stringify(opts)) as CheckpointJson },
+      refuse:
+        path === undefined
+          ? 'toCsv writes to a stream, which cannot be continued after a crash'
+          : gzip
+            ? 'toCsv cannot continue a gzip stream after a crash; write plain CSV (and compress it afterwards)'
+            : undefined,
+      async commit() {
+        // snapshot first (writes go on during the fsync); nothing written yet: nothing to commit
+        if (output === undefined) return { rows: 0, state: null };
+        const state = { rows, columns: columns ?? null, objectRows: objectRows ?? null };
+        const { tempPath, length } = await output.sync!();
+        return { rows: state.rows, state: { ...state, tempPath, length } };
+      },
+      async resume(state) {
+        if (state === null) return;
+        const s = state as { tempPath: string; length: number; rows: number; columns: string[] | null; objectRows: boolean | null };
+        resumeFrom = { tempPath: s.tempPath, length: s.length };
+        rows = s.rows;
+        if (s.columns) columns = s.columns;
+        if (s.objectRows !== null) objectRows = s.objectRows;
+        output = await open();
+      },
+      keep(on) {
+        keepForResume = on;
+      },
     },
   });
 }

@@ -5,7 +5,10 @@
 import { BatchSink } from '../lib/sink.ts';
 import { FormatError, IoError, SpillwayError, UnsupportedError, ValidationError, describeContext, describeValue } from '../lib/errors.ts';
 import { ParquetFileWriter, checkWriteOptions } from '../lib/parquet/writer.ts';
-import type { ParquetWriteOptions } from '../lib/parquet/writer.ts';
+import type { ParquetWriteOptions, ParquetWriterState } from '../lib/parquet/writer.ts';
+import type { CheckpointJson } from '../lib/checkpoint.ts';
+import { resolve as resolvePath } from 'node:path';
+import { unlink } from 'node:fs/promises';
 
 /** Options of {@link toParquet}: `schema`, `compression` (default `'snappy'`), `rowGroupSize` (default 100000), `rowGroupBytes` (default `'32MB'`). */
 export type ToParquetOptions = ParquetWriteOptions;
@@ -43,6 +46,7 @@ export function toParquet(path: string, options?: ToParquetOptions): BatchSink<T
   checkWriteOptions(options);
   let opening: Promise<ParquetFileWriter> | undefined;
   let writer: ParquetFileWriter | undefined;
+  let keepForResume = false;
 
   function withStage(error: unknown): Error {
     if (!(error instanceof SpillwayError) || error instanceof ValidationError || error.context.stage !== undefined) return error as Error;
@@ -85,7 +89,40 @@ export function toParquet(path: string, options?: ToParquetOptions): BatchSink<T
     },
     async abort() {
       const w = writer ?? (await opening?.catch(() => undefined));
-      await w?.abort();
+      if (keepForResume) await w?.release();
+      else await w?.abort();
+    },
+    checkpoint: {
+      identity: { sink: 'toParquet', path: resolvePath(path), options: JSON.parse(JSON.stringify(options ?? {})) as CheckpointJson },
+      async commit() {
+        try {
+          // the writer snapshots synchronously (writes go on during the fsync)
+          const w = writer;
+          if (w === undefined) return { rows: 0, state: null };
+          const state = await w.checkpoint();
+          // before the first complete row group nothing is committed; the temporary file is named so a resumed run removes it
+          return { rows: state?.rows ?? 0, state: (state ?? { tempPath: w.tempPath, empty: true }) as unknown as CheckpointJson };
+        } catch (error) {
+          throw withStage(error);
+        }
+      },
+      async resume(state) {
+        const s = state as unknown as ParquetWriterState | { tempPath: string; empty: true } | null;
+        if (s === null) return;
+        if ('empty' in s) {
+          await unlink(s.tempPath).catch(() => undefined);
+          return;
+        }
+        try {
+          writer = await ParquetFileWriter.resume(path, options, s);
+          opening = Promise.resolve(writer);
+        } catch (error) {
+          throw withStage(error);
+        }
+      },
+      keep(on) {
+        keepForResume = on;
+      },
     },
   });
 }

@@ -15,6 +15,8 @@ import { expectBoolean, expectInteger, expectOneOf, expectOptions, parseBytes, t
 import { SpillWriter } from '../lib/spill/writer.ts';
 import { DEFAULT_CACHE_BYTES, Spilled } from '../lib/spill/spilled.ts';
 import { forgetOnExit, removeOnExit } from '../lib/spill/cleanup.ts';
+import { MANIFEST_NAME, writeManifest, type SpillManifest } from '../lib/spill/manifest.ts';
+import type { CheckpointJson } from '../lib/checkpoint.ts';
 
 const debug = logger('spill');
 
@@ -39,6 +41,9 @@ export interface ToSpillOptions {
   /** Batches in flight in the file writer (compression and writes overlap); default 4 with LZ4, else 2. */
   window?: number;
 }
+
+/** Names of files a spill writer makes: the manifest, spill files, their temporary files. */
+const OWN_FILE = /^(manifest\.json(\..*\.tmp)?|spill-\d+\.arrow|\.(spill-\d+\.arrow|manifest\.json)\..*\.tmp)$/;
 
 const HIGH_LEVELS = new Set(['spill', 'pause', 'critical']);
 
@@ -89,10 +94,15 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
   let failure: unknown;
   let unsubscribe: (() => void) | undefined;
   let gate: GovernorGate | undefined;
+  /** Checkpoints: the manifest an interrupted run committed, and whether to keep the directory when the run fails. */
+  let resumed: SpillManifest | undefined;
+  let keepForResume = false;
 
   async function prepare(context: StageContext): Promise<SpillWriter> {
     if (writer) return writer;
-    if (opts.dir === undefined) {
+    if (resumed) {
+      // dir and createdDir were restored from the checkpoint
+    } else if (opts.dir === undefined) {
       try {
         dir = await mkdtemp(path.join(os.tmpdir(), 'spillway-spill-'));
       } catch (error) {
@@ -108,8 +118,8 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
         throw new SpillError(`Cannot use spill directory: ${(error as Error).message}`, { stage: name, dir }, { cause: error });
       }
     }
-    if (!keep) removeOnExit(dir);
-    writer = new SpillWriter(dir, { compression, fileSize, window });
+    if (!keep && !keepForResume) removeOnExit(dir!);
+    writer = new SpillWriter(dir!, { compression, fileSize, window }, resumed);
     gate = context.governor;
     unsubscribe = subscribe(gate, (level) => {
       if (HIGH_LEVELS.has(level)) run(() => spill(0));
@@ -133,6 +143,8 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
     });
   }
 
+  let budgetSpillLogged = false;
+
   /** Writes the oldest memory-resident batches to disk until at most `target` bytes stay. */
   async function spill(target: number): Promise<void> {
     let bytes = 0;
@@ -142,7 +154,13 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
       bytes += batch.bytes;
       await writer!.write(batch.arrow, origin);
     }
-    if (bytes > 0) gate?.noteSpill?.(bytes);
+    if (bytes > 0) {
+      // every level-driven spill is logged; routine over-budget spills only the first time
+      if (high()) debug('level %s: spilled %d bytes to disk, %d left in memory', gate?.level, bytes, memoryBytes);
+      else if (!budgetSpillLogged) debug('over budget (%d bytes): spilling the oldest batches to disk (%d bytes so far; further budget spills not logged)', budget, bytes);
+      if (!high()) budgetSpillLogged = true;
+      gate?.noteSpill?.(bytes);
+    }
   }
 
   function high(): boolean {
@@ -185,11 +203,57 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
       await chain;
       memory.length = 0;
       await writer?.abort();
-      if (dir !== undefined && !keep) {
+      if (dir !== undefined && !keep && !keepForResume) {
         forgetOnExit(dir);
         if (createdDir) await rm(dir, { recursive: true, force: true });
         else await removeContents(dir);
       }
+    },
+    checkpoint: {
+      identity: { sink: 'toSpill', dir: opts.dir === undefined ? null : path.resolve(opts.dir), compression, fileSize, keep },
+      // committing writes every batch held in memory to disk: a resumable spill lives on disk
+      async commit(context) {
+        const w = writer ?? (await prepare(context));
+        let rows = 0;
+        let manifest: CheckpointJson = null;
+        // in the spill chain, so no other spill runs between the commit and the snapshot
+        await run(async () => {
+          await spill(0);
+          await w.commitOpenFile();
+          rows = w.manifest.numRows;
+          manifest = JSON.parse(JSON.stringify(w.manifest)) as CheckpointJson;
+        });
+        return { rows, state: { dir: dir!, createdDir, manifest } };
+      },
+      async restart() {
+        // a run killed before its first checkpoint left spill files in the given directory: only ours are removed
+        if (opts.dir === undefined) return;
+        const names = await readdir(opts.dir).catch(() => [] as string[]);
+        if (names.length === 0 || !names.every((n) => OWN_FILE.test(n))) return;
+        await Promise.all(names.map((n) => rm(path.join(opts.dir!, n), { force: true })));
+      },
+      async resume(state) {
+        const s = state as unknown as { dir: string; createdDir: boolean; manifest: SpillManifest };
+        const listed = new Set([MANIFEST_NAME, ...s.manifest.files.map((f) => f.name)]);
+        let names: string[];
+        try {
+          names = await readdir(s.dir);
+        } catch (error) {
+          throw new SpillError(`Cannot resume the spill: ${(error as Error).message}`, { stage: name, dir: s.dir }, { cause: error });
+        }
+        // files the interrupted run wrote after its last checkpoint are not part of the output
+        await Promise.all(names.filter((n) => !listed.has(n)).map((n) => rm(path.join(s.dir, n), { recursive: true, force: true })));
+        await writeManifest(s.dir, s.manifest);
+        dir = s.dir;
+        createdDir = s.createdDir;
+        resumed = s.manifest;
+      },
+      keep(on) {
+        keepForResume = on;
+        if (dir === undefined || keep) return;
+        if (on) forgetOnExit(dir);
+        else removeOnExit(dir);
+      },
     },
   });
 }

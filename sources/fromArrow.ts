@@ -5,6 +5,7 @@
  * stage that wants rows converts each batch once. A thin adapter: the format work is in the reader.
  */
 import { stat } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
 import { Readable } from 'node:stream';
 import type { RecordBatch, Schema } from 'apache-arrow';
 import { Batch, type Row } from '../lib/batch.ts';
@@ -13,6 +14,7 @@ import { FormatError, IoError, SpillwayError, UnsupportedError, ValidationError,
 import { expectInteger, expectOptions } from '../lib/validate.ts';
 import { openArrowFile, readArrowStream, type ArrowFileHandle } from '../lib/arrow/ipc-reader.ts';
 import type { StageContext, StageStats } from '../lib/stage.ts';
+import type { CheckpointJson } from '../lib/checkpoint.ts';
 
 /** Options of {@link fromArrow}. */
 export interface FromArrowOptions {
@@ -63,6 +65,9 @@ export function fromArrow(input: string | Readable, options?: FromArrowOptions):
   const where = file ?? stage;
   const columns = opts.columns === undefined ? undefined : [...opts.columns];
   let rowsRead = 0;
+  /** On resume: rows an earlier run read; their record batches are read again and skipped. */
+  let skipRows = 0;
+  let firstIndex = 0;
   let totalRows: number | undefined;
   let totalBytes: number | undefined;
   let fileBatches = 0;
@@ -96,7 +101,8 @@ export function fromArrow(input: string | Readable, options?: FromArrowOptions):
   async function* open(context: StageContext, stats: StageStats): AsyncGenerator<Batch<Row>> {
     let handle: ArrowFileHandle | undefined;
     let recordBatches: AsyncIterable<RecordBatch>;
-    let index = 0;
+    let index = firstIndex;
+    let skip = skipRows;
     let fileBatch = 0;
     try {
       if (file !== undefined) {
@@ -136,6 +142,10 @@ export function fromArrow(input: string | Readable, options?: FromArrowOptions):
           const size = batchSize ?? recordBatch.numRows;
           for (let start = 0; start < recordBatch.numRows; start += size) {
             const part = start === 0 && size >= recordBatch.numRows ? recordBatch : recordBatch.slice(start, Math.min(start + size, recordBatch.numRows));
+            if (skip >= part.numRows) {
+              skip -= part.numRows;
+              continue;
+            }
             const batch = Batch.fromArrow(part, { source: where, index: index++, rowStart: rowsRead });
             rowsRead += part.numRows;
             yield batch;
@@ -154,6 +164,18 @@ export function fromArrow(input: string | Readable, options?: FromArrowOptions):
   return new BatchSource<Row>({
     name: stage,
     open,
+    checkpoint: {
+      identity: { source: 'fromArrow', file: file === undefined ? null : resolvePath(file), options: JSON.parse(JSON.stringify(opts)) as CheckpointJson },
+      file,
+      refuse: file === undefined ? `${stage} reads a stream, not a file, and cannot go back to a position` : undefined,
+      state: (position, rowsThrough) => ({ rows: rowsThrough, index: position.index + 1 }),
+      resume: (state) => {
+        const { rows, index } = state as { rows: number; index: number };
+        skipRows = rows;
+        rowsRead = rows;
+        firstIndex = index;
+      },
+    },
     progress: () => ({
       rows: rowsRead,
       // bytes: the share of the file's record batches read so far (cheap; exact at the end)

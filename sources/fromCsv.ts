@@ -4,7 +4,8 @@
  */
 import { createReadStream, type ReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable, Transform } from 'node:stream';
+import { resolve as resolvePath } from 'node:path';
 import { pipeline as streamPipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { parse, type Options as CsvParseOptions, type Parser, type CsvError } from 'csv-parse';
@@ -12,10 +13,12 @@ import { Batch, type Row } from '../lib/batch.ts';
 import { BatchSource } from '../lib/source.ts';
 import { CsvParseError, IoError, ValidationError } from '../lib/errors.ts';
 import { DeadLetterFile, type ErrorPolicy } from '../lib/dead-letter.ts';
-import { expectBoolean, expectInteger, expectOptions } from '../lib/validate.ts';
+import { expectBoolean, expectInteger, expectOneOf, expectOptions } from '../lib/validate.ts';
+import { delimiterByte, fastCsvBatches, fastPathBlocker, wrapFastError } from './csv-fast/source.ts';
 import { batchSizer } from '../lib/batch-size.ts';
 import { CastFailure, inferRows, schemaCaster, type CsvSchema } from './csv-cast.ts';
 import type { StageContext, StageStats } from '../lib/stage.ts';
+import type { CheckpointJson } from '../lib/checkpoint.ts';
 
 /** csv-parse options that fromCsv controls itself and so does not pass through. */
 type ControlledParseOptions =
@@ -64,6 +67,17 @@ export interface FromCsvOptions extends Omit<CsvParseOptions, ControlledParseOpt
   encoding?: BufferEncoding;
   /** Name used in stats and errors (default: the file name, or `fromCsv`). */
   name?: string;
+  /**
+   * `'auto'` (default): the fast byte scanner when the options allow it (single-byte delimiter,
+   * `"` quotes, UTF-8, no csv-parse-only option), else csv-parse; `'fast'` requires the scanner;
+   * `'csv-parse'` forces csv-parse. Both give the same rows and errors; `stats` says which ran.
+   */
+  parser?: 'auto' | 'fast' | 'csv-parse';
+  /**
+   * The fast path's batches: `'rows'` (default; what map/filter read) or `'arrow'` (typed Arrow
+   * columns, for Arrow-aware sinks; rows are made once if a row stage asks).
+   */
+  output?: 'rows' | 'arrow';
 }
 
 const DEFAULT_BATCH_SIZE = 2048;
@@ -109,8 +123,17 @@ export function fromCsv(input: string | Readable, options?: FromCsvOptions): Bat
     onError: _onError,
     encoding = 'utf8',
     name,
+    parser: parserOption = 'auto',
+    output: outputOption = 'rows',
     ...parseOptions
   } = opts;
+  expectOneOf(parserOption, 'options.parser', ['auto', 'fast', 'csv-parse'], 'auto');
+  expectOneOf(outputOption, 'options.output', ['rows', 'arrow'], 'rows');
+  const fastBlocker = fastPathBlocker(parseOptions as Record<string, unknown>, encoding);
+  if (parserOption === 'fast' && fastBlocker !== undefined) {
+    throw new ValidationError(`\`options.parser\` is 'fast' but the fast CSV path cannot honour ${fastBlocker}; use 'auto' or 'csv-parse'`);
+  }
+  const useFast = parserOption !== 'csv-parse' && fastBlocker === undefined;
   if (typeof columnsOption !== 'boolean' && !Array.isArray(columnsOption)) {
     throw new ValidationError(`Expected \`options.columns\` to be a boolean or an array of names, got ${typeof columnsOption}`);
   }
@@ -130,6 +153,10 @@ export function fromCsv(input: string | Readable, options?: FromCsvOptions): Bat
   let fileStream: ReadStream | undefined;
   let totalBytes: number | undefined;
   let rowsRead = 0;
+  // checkpoint/resume (lib/checkpoint.ts): exact record ends are tracked only when checkpointing
+  let tracking = false;
+  let resume: CsvResume | undefined;
+  let headerColumns: string[] | undefined;
 
   async function* open(context: StageContext, stats: StageStats): AsyncGenerator<Batch<Row>> {
     stats.details.parser = 'csv-parse';
@@ -143,10 +170,34 @@ export function fromCsv(input: string | Readable, options?: FromCsvOptions): Bat
       }
     }
     const header = expectColumns ? headerChecker(expectColumns, stageName, where) : undefined;
+    if (header && resume) header.seen = true;
+    const lineBase = resume?.line ?? 0;
+    const byteBase = resume?.byte ?? 0;
+    const recordEnds: number[] = [];
+    const recordLines: number[] = [];
+    // called by csv-parse as it parses each record, before it is buffered: the exact end of the record
+    const trackEnds = <F extends ((record: unknown, info: { bytes: number; lines: number }) => unknown) | undefined>(fn: F): F => {
+      if (!tracking) return fn;
+      return ((record: unknown, info: { bytes: number; lines: number }) => {
+        const out = fn ? fn(record, info) : record;
+        if (out !== null && out !== undefined) {
+          recordEnds.push(info.bytes);
+          recordLines.push(info.lines);
+        }
+        return out;
+      }) as F;
+    };
+    const captureHeader = (check: (h: string[]) => string[]) => (h: string[]): string[] => (headerColumns = check(h));
+    const columnsSetting = resume?.columns
+      ? resume.columns
+      : tracking && columnsOption === true
+        ? captureHeader(header ? header.check : (h) => h)
+        : header ? header.check : columnsOption === true ? true : columnsOption === false ? false : [...columnsOption];
     const deadLetter = typeof policy === 'object' ? new DeadLetterFile(policy.deadLetter) : undefined;
     const pendingDeadLetters: Promise<void>[] = [];
     const onBad = (error: Error, line: number | undefined, raw: string | undefined): void => {
       stats.rowsSkipped++;
+      if (line !== undefined) line += lineBase;
       if (deadLetter) {
         stats.rowsDeadLettered++;
         pendingDeadLetters.push(
@@ -154,15 +205,80 @@ export function fromCsv(input: string | Readable, options?: FromCsvOptions): Bat
         );
       }
     };
+    if (useFast) {
+      // the fast byte scanner (sources/csv-fast): same rows, errors and lines as csv-parse
+      stats.details.parser = 'fast';
+      stats.details.output = outputOption;
+      const source = file !== undefined ? (fileStream = createReadStream(file, { highWaterMark: 256 * 1024, start: gzip ? undefined : resume?.byte })) : (input as Readable);
+      const bytes = new PassThrough({ highWaterMark: 0 });
+      const fastStages: NodeJS.ReadableStream[] = gzip ? [source, createGunzip()] : [source];
+      if (gzip && resume && resume.byte > 0) fastStages.push(skipBytes(resume.byte));
+      streamPipeline([...fastStages, bytes] as unknown as [Readable, PassThrough], () => undefined);
+      const onAbortFast = (): void => {
+        bytes.destroy(context.signal.reason instanceof Error ? context.signal.reason : new Error('aborted'));
+      };
+      context.signal.addEventListener('abort', onAbortFast, { once: true });
+      let index = resume?.index ?? 0;
+      let line = lineBase + 1;
+      try {
+        const batches = fastCsvBatches(
+          bytes,
+          {
+            delimiter: delimiterByte(parseOptions as Record<string, unknown>),
+            columns: columnsSetting,
+            infer,
+            castRow,
+            fail: policy === 'fail',
+            raw: deadLetter !== undefined,
+            onBad,
+            onCastFailure: (error, at, raw) => {
+              if (policy === 'fail') throw new CsvParseError(error.message, { stage: stageName, file: where, line: lineBase + at }, undefined, { cause: error });
+              onBad(error, at, raw);
+            },
+            output: outputOption,
+            bom: resume ? false : ((parseOptions.bom as boolean | undefined) ?? true),
+          },
+          () => batchSize,
+        );
+        for (;;) {
+          let next;
+          try {
+            next = await batches.next();
+          } catch (error) {
+            throw wrapFastError(error, { stage: stageName, file: where, lineBase, batch: index, byteOffset: fileStream?.bytesRead });
+          }
+          if (next.done) break;
+          const done = next.value;
+          const position = { source: where, index: index++, rowStart: rowsRead, line, endLine: lineBase + done.endLine, endByte: byteBase + done.endByte };
+          const batch = done.arrow ? (Batch.fromArrow(done.arrow, position) as Batch<Row>) : new Batch(done.rows!, position);
+          rowsRead += done.numRows;
+          line = lineBase + done.endLine + 1;
+          sizer.observe(batch.numRows, batch.bytes);
+          yield batch;
+          batchSize = sizer.next();
+        }
+        if (header && !header.seen) throw new CsvParseError(`the file has no header; expected [${expectColumns?.join(',')}]`, { stage: stageName, file: where, line: 1 });
+        sizer.record(stats.details);
+        await Promise.all(pendingDeadLetters);
+        await deadLetter?.close();
+      } finally {
+        context.signal.removeEventListener('abort', onAbortFast);
+        bytes.destroy();
+        // wait for the file to close, so a stopped pipeline leaves no descriptor behind it
+        if (fileStream && !fileStream.closed) await new Promise<void>((resolve) => fileStream!.destroy().once('close', () => resolve()));
+        await deadLetter?.close().catch(() => undefined);
+      }
+      return;
+    }
     const parser: Parser = parse({
       ...(parseOptions as CsvParseOptions),
-      bom: parseOptions.bom ?? true,
-      columns: header ? header.check : columnsOption === true ? true : columnsOption === false ? false : [...columnsOption],
+      bom: resume ? false : (parseOptions.bom ?? true),
+      columns: columnsSetting,
       skip_records_with_error: policy !== 'fail',
       raw: deadLetter !== undefined,
       on_skip: policy === 'fail' ? undefined : (error, raw) => onBad(error ?? new Error('bad record'), error ? (error as CsvError & { lines?: number }).lines : undefined, raw),
-      on_record: castRow
-        ? (record: unknown, info) => {
+      on_record: trackEnds(castRow
+        ? (record: unknown, info: { lines: number }) => {
             const row = (deadLetter ? (record as { record: Row }).record : record) as Row;
             try {
               castRow(row as Record<string, unknown> | unknown[]);
@@ -174,13 +290,15 @@ export function fromCsv(input: string | Readable, options?: FromCsvOptions): Bat
             }
             return record;
           }
-        : undefined,
+        : undefined),
       // a whole batch may sit in the parser's buffer: fewer wake-ups per row
       highWaterMark: DEFAULT_BATCH_SIZE,
     } as CsvParseOptions);
-    const source = file !== undefined ? (fileStream = createReadStream(file, { highWaterMark: 256 * 1024 })) : (input as Readable);
+    const source = file !== undefined ? (fileStream = createReadStream(file, { highWaterMark: 256 * 1024, start: gzip ? undefined : resume?.byte })) : (input as Readable);
     let failure: Error | undefined;
     const stages: NodeJS.ReadableStream[] = gzip ? [source, createGunzip()] : [source];
+    // gzip cannot seek: a resumed gzip source decompresses from the start and skips to the offset
+    if (gzip && resume && resume.byte > 0) stages.push(skipBytes(resume.byte));
     streamPipeline([...stages, parser] as unknown as [Readable, Parser], (error) => {
       if (error && !failure) failure = error;
     });
@@ -188,8 +306,8 @@ export function fromCsv(input: string | Readable, options?: FromCsvOptions): Bat
       parser.destroy(context.signal.reason instanceof Error ? context.signal.reason : new Error('aborted'));
     };
     context.signal.addEventListener('abort', onAbort, { once: true });
-    let index = 0;
-    let line = 1;
+    let index = resume?.index ?? 0;
+    let line = lineBase + 1;
     // Records arrive through 'data' in flowing mode: csv-parse hands each one over as it parses
     // it, without the per-record cost of buffering and read(). A full batch pauses the parser
     // until the pipeline asks for the next one, so backpressure reaches the file.
@@ -202,8 +320,7 @@ export function fromCsv(input: string | Readable, options?: FromCsvOptions): Bat
     parser.on('data', (record: unknown) => {
       rows.push((unwrap ? (record as { record: Row }).record : record) as Row);
       if (rows.length >= batchSize) {
-        const info = parser.info;
-        ready.push({ rows, endLine: info.lines, endByte: info.bytes });
+        ready.push(batchEnd(rows));
         rows = [];
         parser.pause();
         wake?.();
@@ -237,7 +354,7 @@ export function fromCsv(input: string | Readable, options?: FromCsvOptions): Bat
         wake = undefined;
       }
       if (header && !header.seen) throw new CsvParseError(`the file has no header; expected [${expectColumns?.join(',')}]`, { stage: stageName, file: where, line: 1 });
-      if (rows.length > 0) yield makeBatch({ rows, endLine: parser.info.lines, endByte: parser.info.bytes });
+      if (rows.length > 0) yield makeBatch(batchEnd(rows));
       sizer.record(stats.details);
       await Promise.all(pendingDeadLetters);
       await deadLetter?.close();
@@ -248,11 +365,21 @@ export function fromCsv(input: string | Readable, options?: FromCsvOptions): Bat
       await deadLetter?.close().catch(() => undefined);
     }
 
+    /** Where a batch of `done` rows ends: exact when tracking, else where the parser is now. */
+    function batchEnd(done: Row[]): Ready {
+      if (!tracking) return { rows: done, endLine: parser.info.lines, endByte: parser.info.bytes };
+      const last = done.length - 1;
+      const end = { rows: done, endLine: recordLines[last]!, endByte: recordEnds[last]! };
+      recordEnds.splice(0, done.length);
+      recordLines.splice(0, done.length);
+      return end;
+    }
+
     function makeBatch(done: Ready): Batch<Row> {
       if (infer) inferRows(done.rows as (Record<string, unknown> | unknown[])[]);
-      const batch = new Batch(done.rows, { source: where, index: index++, rowStart: rowsRead, line, endLine: done.endLine, endByte: done.endByte });
+      const batch = new Batch(done.rows, { source: where, index: index++, rowStart: rowsRead, line, endLine: lineBase + done.endLine, endByte: byteBase + done.endByte });
       rowsRead += done.rows.length;
-      line = done.endLine + 1;
+      line = lineBase + done.endLine + 1;
       return batch;
     }
 
@@ -260,7 +387,7 @@ export function fromCsv(input: string | Readable, options?: FromCsvOptions): Bat
       if (error instanceof CsvParseError || error instanceof IoError) return error;
       const csvError = error as CsvError & { lines?: number };
       if (typeof csvError.code === 'string' && csvError.code.startsWith('CSV_') || csvError.code === 'INVALID_OPENING_QUOTE') {
-        return new CsvParseError(`${csvError.code}: ${error.message}`, { stage: stageName, file: where, line: csvError.lines, batch: index }, undefined, { cause: error });
+        return new CsvParseError(`${csvError.code}: ${error.message}`, { stage: stageName, file: where, line: csvError.lines === undefined ? undefined : lineBase + csvError.lines, batch: index }, undefined, { cause: error });
       }
       if (typeof (error as NodeJS.ErrnoException).errno === 'number' || (error as NodeJS.ErrnoException).code === 'Z_DATA_ERROR' || (error as NodeJS.ErrnoException).code === 'Z_BUF_ERROR') {
         return new IoError(`Cannot read ${where}: ${error.message}`, { stage: stageName, file: where, byteOffset: fileStream?.bytesRead }, { cause: error });
@@ -272,7 +399,26 @@ export function fromCsv(input: string | Readable, options?: FromCsvOptions): Bat
   return new BatchSource<Row>({
     name: stageName,
     open,
-    progress: () => ({ rows: rowsRead, bytes: fileStream?.bytesRead ?? 0, totalBytes }),
+    progress: () => ({ rows: rowsRead, bytes: (fileStream?.bytesRead ?? 0) + (gzip ? 0 : (resume?.byte ?? 0)), totalBytes }),
+    checkpoint: {
+      identity: { source: 'fromCsv', file: file === undefined ? null : resolvePath(file), options: jsonOf(opts) },
+      file,
+      refuse:
+        file === undefined
+          ? `${stageName} reads a stream, not a file, and cannot seek back to a position`
+          : ['from', 'from_line', 'fromLine', 'to', 'to_line', 'toLine'].some((k) => (parseOptions as Record<string, unknown>)[k] !== undefined)
+            ? `${stageName}: the csv-parse options from/from_line/to/to_line count from the start of the file and cannot resume`
+            : undefined,
+      enable: () => {
+        tracking = true;
+      },
+      state: (position, rowsThrough) => ({ byte: position.endByte ?? 0, line: position.endLine ?? 0, rows: rowsThrough, index: position.index + 1, columns: headerColumns ?? null }),
+      resume: (state) => {
+        resume = state as unknown as CsvResume;
+        rowsRead = resume.rows;
+        headerColumns = resume.columns ?? undefined;
+      },
+    },
   });
 }
 
@@ -290,4 +436,36 @@ function headerChecker(expected: readonly string[], stage: string, where: string
     },
   };
   return checker;
+}
+
+/** Where a resumed CSV source starts: just after the record ending at `byte` on `line`. */
+interface CsvResume {
+  byte: number;
+  line: number;
+  rows: number;
+  index: number;
+  /** The header read by the first run (the resumed run starts after it). */
+  columns: string[] | null;
+}
+
+/** Options as JSON (functions by their source), for the pipeline fingerprint. */
+function jsonOf(value: object): CheckpointJson {
+  return JSON.parse(JSON.stringify(value, (_key, v: unknown) => (typeof v === 'function' ? String(v) : typeof v === 'bigint' ? v.toString() : v))) as CheckpointJson;
+}
+
+/** Drops the first `count` bytes of a byte stream. */
+function skipBytes(count: number): Transform {
+  let left = count;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      if (left === 0) return callback(null, chunk);
+      if (chunk.byteLength <= left) {
+        left -= chunk.byteLength;
+        return callback();
+      }
+      const rest = chunk.subarray(left);
+      left = 0;
+      callback(null, rest);
+    },
+  });
 }

@@ -34,10 +34,14 @@ export function fromIterable<R extends Row>(rows: Iterable<R> | AsyncIterable<R>
   const name = opts.name ?? 'fromIterable';
   const totalRows = Array.isArray(rows) ? rows.length : undefined;
   let rowsRead = 0;
+  /** On resume: rows of the iterable a previous run consumed (they are read again and dropped). */
+  let skipRows = 0;
+  let firstIndex = 0;
 
   async function* open(): AsyncGenerator<Batch<R>> {
-    let index = 0;
+    let index = firstIndex;
     let buffer: R[] = [];
+    let skip = skipRows;
     const emit = (): Batch<R> => {
       const batch = new Batch(buffer, { source: name, index: index++, rowStart: rowsRead });
       rowsRead += buffer.length;
@@ -47,11 +51,19 @@ export function fromIterable<R extends Row>(rows: Iterable<R> | AsyncIterable<R>
     if (isSync) {
       // sync iterables are drained a batch at a time without an await per row
       for (const row of rows as Iterable<R>) {
+        if (skip > 0) {
+          skip--;
+          continue;
+        }
         buffer.push(row);
         if (buffer.length >= batchSize) yield emit();
       }
     } else {
       for await (const row of rows as AsyncIterable<R>) {
+        if (skip > 0) {
+          skip--;
+          continue;
+        }
         buffer.push(row);
         if (buffer.length >= batchSize) yield emit();
       }
@@ -59,5 +71,21 @@ export function fromIterable<R extends Row>(rows: Iterable<R> | AsyncIterable<R>
     if (buffer.length > 0) yield emit();
   }
 
-  return new BatchSource<R>({ name, open, progress: () => ({ rows: rowsRead, bytes: 0, totalRows }) });
+  return new BatchSource<R>({
+    name,
+    open,
+    progress: () => ({ rows: rowsRead, bytes: 0, totalRows }),
+    // resuming reads the iterable again from its start and skips the rows consumed before: the
+    // rerun must pass an iterable with the same rows (an array, or a fresh generator)
+    checkpoint: {
+      identity: { source: 'fromIterable', name, batchSize },
+      state: (position, rowsThrough) => ({ rows: rowsThrough, index: position.index + 1 }),
+      resume: (state) => {
+        const { rows: consumed, index } = state as { rows: number; index: number };
+        skipRows = consumed;
+        rowsRead = consumed;
+        firstIndex = index;
+      },
+    },
+  });
 }

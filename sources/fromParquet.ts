@@ -10,6 +10,7 @@ import { openParquet, translateError } from '../lib/parquet/reader.ts';
 import type { ParquetReader } from '../lib/parquet/reader.ts';
 import type { Int64Mode } from '../lib/parquet/types.ts';
 import type { StageContext, StageStats } from '../lib/stage.ts';
+import { resolve as resolvePath } from 'node:path';
 
 /** Options of {@link fromParquet}. */
 export interface FromParquetOptions {
@@ -58,6 +59,9 @@ export function fromParquet(path: string, options?: FromParquetOptions): BatchSo
   let totalBytes: number | undefined;
   let groupsRead = 0;
   let numGroups = 0;
+  /** On resume: rows read by an earlier run (their row groups are not decoded again). */
+  let resumeRows = 0;
+  let firstIndex = 0;
 
   /** Adds the stage (and the file) to a reader error, keeping its class and code; the original is the cause. */
   function withStage(error: unknown): Error {
@@ -85,10 +89,10 @@ export function fromParquet(path: string, options?: FromParquetOptions): BatchSo
     // a pending row group decode cannot be interrupted, but the next one is never started
     const onAbort = (): void => void reader.close().catch(() => undefined);
     context.signal.addEventListener('abort', onAbort, { once: true });
-    let index = 0;
+    let index = firstIndex;
     try {
       totalBytes = reader.byteLength;
-      for await (const part of reader.batches()) {
+      for await (const part of reader.batches(resumeRows)) {
         groupsRead = part.rowGroup + 1;
         const batch = new Batch(part.rows, { source: path, index: index++, rowStart: part.rowStart });
         rowsRead = part.rowStart + part.rows.length;
@@ -105,6 +109,17 @@ export function fromParquet(path: string, options?: FromParquetOptions): BatchSo
   return new BatchSource<Record<string, unknown>>({
     name: stage,
     open,
+    checkpoint: {
+      identity: { source: 'fromParquet', file: resolvePath(path), columns: columns ?? null, batchSize: batchSize ?? null, int64: int64 ?? null },
+      file: path,
+      state: (position, rowsThrough) => ({ rows: rowsThrough, index: position.index + 1 }),
+      resume: (state) => {
+        const { rows, index } = state as { rows: number; index: number };
+        resumeRows = rows;
+        rowsRead = rows;
+        firstIndex = index;
+      },
+    },
     progress: () => ({
       rows: rowsRead,
       // bytes: the share of the file's row groups decoded so far (cheap; exact at the end)

@@ -26,3 +26,17 @@ export function tempDir(prefix = 'spillway-test-'): string {
 export function openFds(): number {
   return readdirSync('/proc/self/fd').length;
 }
+
+/**
+ * Waits (up to 2 s) until this process has no more open descriptors than `before`, and returns
+ * the count: descriptors other code in the process opens and closes on its own (the test runner,
+ * loaders) may still be settling; a leak stays.
+ */
+export async function settledFds(before: number): Promise<number> {
+  let now = openFds();
+  for (let i = 0; i < 200 && now > before; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    now = openFds();
+  }
+  return now;
+}

@@ -21,6 +21,9 @@ import type { PoolStats } from '../lib/pool/worker-pool.ts';
 import { mapBatchesInPool } from '../lib/pool/reorder.ts';
 import type { ArrowInput, BatchInput } from '../lib/pool/backend.ts';
 import type { ParallelOptions } from '../lib/pool/options.ts';
+import { BullmqBackend } from '../lib/distributed/bullmq-backend.ts';
+import { isBullmqBackend } from '../lib/distributed/options.ts';
+import type { ParallelBackendOption } from '../lib/distributed/options.ts';
 
 const debug = logger('parallel');
 
@@ -28,6 +31,12 @@ const debug = logger('parallel');
 export interface ParallelStageOptions extends ParallelOptions {
   /** Name used in stats and errors (default `parallel`). */
   name?: string;
+  /**
+   * Where batches run: the local pool (default, `{ type: 'local' }`), or `{ type: 'bullmq',
+   * connection, queue }`: a BullMQ queue on Redis served by `spillway worker` processes on any
+   * machine (see lib/distributed/).
+   */
+  backend?: ParallelBackendOption;
 }
 
 interface ParallelTask {
@@ -87,7 +96,7 @@ function taskInput(batch: Batch): BatchInput {
 
 /** The parallel stage's stream: a {@link BatchTransform} whose work happens in a worker pool. */
 class ParallelTransform extends BatchTransform {
-  readonly #pool: WorkerPool;
+  readonly #pool: WorkerPool | BullmqBackend;
   readonly #handoff = new Handoff();
   #context: StageContext | undefined;
   #loop: Promise<void> | undefined;
@@ -96,7 +105,7 @@ class ParallelTransform extends BatchTransform {
   #failure: Error | undefined;
   #source: string | undefined;
 
-  constructor(name: string, pool: WorkerPool) {
+  constructor(name: string, pool: WorkerPool | BullmqBackend) {
     super({ name, transform: () => undefined });
     this.#pool = pool;
     const info = this[STAGE];
@@ -105,8 +114,10 @@ class ParallelTransform extends BatchTransform {
       attach(context);
       this.#context = context;
     };
-    const o = pool.options;
-    Object.assign(info.stats.details, { workers: o.workers, isolation: o.isolation, ordered: o.ordered, window: o.window });
+    if (pool instanceof WorkerPool) {
+      const o = pool.options;
+      Object.assign(info.stats.details, { workers: o.workers, isolation: o.isolation, ordered: o.ordered, window: o.window });
+    } else Object.assign(info.stats.details, { ...pool.details(), ordered: pool.options.ordered, window: pool.options.window });
   }
 
   /** The pool's counters now. */
@@ -165,7 +176,7 @@ class ParallelTransform extends BatchTransform {
     if (this.#loop !== undefined) return;
     const context = (this.#context ??= detachedContext());
     const governor = context.governor;
-    if (governor?.trackChild !== undefined) this.#pool.trackChildren((pid) => governor.trackChild!(pid));
+    if (governor?.trackChild !== undefined && this.#pool instanceof WorkerPool) this.#pool.trackChildren((pid) => governor.trackChild!(pid));
     this.#loop = this.#run(context);
   }
 
@@ -217,6 +228,7 @@ class ParallelTransform extends BatchTransform {
       recycles: totals.recycles,
       deadLetteredBatches: totals.deadLetteredBatches,
     });
+    if (this.#pool instanceof BullmqBackend) Object.assign(stats.details, this.#pool.details());
   }
 }
 
@@ -244,8 +256,9 @@ class ParallelTransform extends BatchTransform {
  * ```
  */
 export function parallel(module: URL | string, options?: ParallelStageOptions): BatchTransform {
-  const { name, ...poolOptions } = expectOptions(options);
+  const { name, backend, ...poolOptions } = expectOptions(options);
   const stageName = name === undefined ? 'parallel' : expectString(name, 'options.name');
-  // validates every option now, before any worker starts; workers start with the first batch
-  return new ParallelTransform(stageName, new WorkerPool(module, poolOptions));
+  // validates every option now, before any worker starts or connection opens; both wait for the first batch
+  const runner = isBullmqBackend(backend) ? new BullmqBackend(module, poolOptions, backend) : new WorkerPool(module, poolOptions);
+  return new ParallelTransform(stageName, runner);
 }

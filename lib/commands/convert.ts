@@ -16,6 +16,8 @@ import { fromArrow } from '../../sources/fromArrow.ts';
 import { toCsv } from '../../sinks/toCsv.ts';
 import { toParquet } from '../../sinks/toParquet.ts';
 import { toArrow } from '../../sinks/toArrow.ts';
+import type { PipelineStats } from '../pipeline.ts';
+import { EXIT_INTERRUPTED, describeError, onInterrupt, takeCommonFlags, writeReportFile } from './common.ts';
 
 /** The file formats `convert` reads and writes. */
 export type ConvertFormat = 'csv' | 'parquet' | 'arrow';
@@ -66,6 +68,9 @@ Options:
   --compression X      csv: gzip | none (default: gzip for .gz); parquet: snappy (default) |
                        gzip | zstd | none; arrow: lz4 (default) | zstd | none
   --batch-size N       rows per batch read (default: the reader's own)
+  --progress / --no-progress
+                       live progress on stderr (default: on; a plain line every 5 s off a terminal)
+  --report FILE        write the run's stats as JSON to FILE
 
 CSV input is typed (numbers, booleans, empty cells as null) when the output is Parquet or Arrow,
 and kept as text when the output is CSV. Arrow output is the file format, or the stream format
@@ -180,10 +185,13 @@ function sink(args: ConvertArgs): BatchSink<{ rows: number; bytes: number }> {
 }
 
 /** Runs a conversion; resolves to its counts. Errors are SpillwayErrors naming the file. */
-export async function convert(args: ConvertArgs): Promise<{ rows: number; bytes: number; bytesRead: number; durationMs: number }> {
+export async function convert(
+  args: ConvertArgs,
+  options: { progress?: boolean; signal?: AbortSignal } = {},
+): Promise<{ rows: number; bytes: number; bytesRead: number; durationMs: number; stats: PipelineStats }> {
   const stages = [source(args), ...(args.columns !== undefined && args.from === 'csv' ? [project(args.columns, args.input)] : []), sink(args)] as const;
-  const { output, stats } = await pipeline(...stages);
-  return { rows: output.rows, bytes: output.bytes, bytesRead: stats.bytesRead, durationMs: stats.durationMs };
+  const { output, stats } = await pipeline(...stages, options);
+  return { rows: output.rows, bytes: output.bytes, bytesRead: stats.bytesRead, durationMs: stats.durationMs, stats };
 }
 
 /** One line, whatever the error's message holds. */
@@ -196,10 +204,22 @@ commands.set('convert', {
   usage: USAGE,
   async run(argv) {
     let args: ConvertArgs;
+    const startedAt = new Date().toISOString();
+    const interrupt = onInterrupt('convert');
+    let report: string | undefined;
+    const writeReport = (exitCode: number, stats: PipelineStats | undefined, error?: unknown): void => {
+      if (report === undefined) return;
+      const failure = error === undefined ? {} : { error: describeError(error) };
+      const pipelines = stats ? [{ ok: error === undefined, ...failure, stats }] : [];
+      writeReportFile(report, { command: 'convert', target: argv.join(' '), startedAt, durationMs: Date.now() - Date.parse(startedAt), exitCode, interrupted: interrupt.interrupted, ...failure, pipelines });
+    };
     try {
-      args = parseConvertArgs(argv);
+      const { flags, rest } = takeCommonFlags(argv);
+      report = flags.report;
+      args = parseConvertArgs(rest);
       const started = performance.now();
-      const result = await convert(args);
+      const result = await convert(args, { progress: flags.progress, signal: interrupt.signal });
+      writeReport(0, result.stats);
       const seconds = (performance.now() - started) / 1000;
       const rate = seconds > 0 ? `, ${Math.round(result.rows / seconds).toLocaleString('en-US')} rows/s` : '';
       process.stdout.write(
@@ -207,9 +227,17 @@ commands.set('convert', {
       );
       return 0;
     } catch (error) {
+      const exitCode = interrupt.interrupted ? EXIT_INTERRUPTED : 1;
+      try {
+        writeReport(exitCode, undefined, error);
+      } catch {
+        // the error below is what matters
+      }
       const code = error instanceof SpillwayError ? ` [${error.code}]` : '';
       process.stderr.write(`spillway convert: ${oneLine(error instanceof Error ? error.message : String(error))}${code}\n`);
-      return 1;
+      return exitCode;
+    } finally {
+      interrupt.dispose();
     }
   },
 });

@@ -5,3 +5,5 @@
 import './convert.ts';
 import './inspect.ts';
 import './replay.ts';
+import './run.ts';
+import './worker.ts';

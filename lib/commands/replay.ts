@@ -11,6 +11,8 @@ import { openSpill } from '../spill/spilled.ts';
 import { toCsv } from '../../sinks/toCsv.ts';
 import { toParquet } from '../../sinks/toParquet.ts';
 import { toArrow } from '../../sinks/toArrow.ts';
+import type { PipelineStats } from '../pipeline.ts';
+import { EXIT_INTERRUPTED, describeError, onInterrupt, takeCommonFlags, writeReportFile } from './common.ts';
 
 const USAGE = `Usage: spillway replay DIR --to FILE [--format csv|parquet|arrow] [--partial]
 
@@ -22,7 +24,10 @@ as it is read.
 Options:
   --to FILE        the output file (written under a temporary name, renamed when complete)
   --format X       csv, parquet or arrow
-  --partial        replay what is on disk of an incomplete spill`;
+  --partial        replay what is on disk of an incomplete spill
+  --progress / --no-progress
+                   live progress on stderr (default: on; a plain line every 5 s off a terminal)
+  --report FILE    write the run's stats as JSON to FILE`;
 
 type Format = 'csv' | 'parquet' | 'arrow';
 
@@ -73,16 +78,35 @@ commands.set('replay', {
   summary: 'replay a spill directory into a CSV, Parquet or Arrow file',
   usage: USAGE,
   async run(argv) {
-    const args = parseReplayArgs(argv);
+    const { flags, rest } = takeCommonFlags(argv);
+    const args = parseReplayArgs(rest);
+    const startedAt = new Date().toISOString();
+    const writeReport = (exitCode: number, interrupted: boolean, stats: PipelineStats | undefined, error?: unknown): void => {
+      if (flags.report === undefined) return;
+      const failure = error === undefined ? {} : { error: describeError(error) };
+      const pipelines = stats ? [{ ok: error === undefined, ...failure, stats }] : [];
+      writeReportFile(flags.report, { command: 'replay', target: args.dir, startedAt, durationMs: Date.now() - Date.parse(startedAt), exitCode, interrupted, ...failure, pipelines });
+    };
     const spilled = await openSpill(args.dir, { partial: args.partial });
+    const interrupt = onInterrupt('replay');
     try {
       const sink: BatchSink<unknown> = args.format === 'csv' ? toCsv(args.to) : args.format === 'parquet' ? toParquet(args.to) : toArrow(args.to);
       const started = performance.now();
-      const { stats } = await pipeline(spilled.toSource(), sink, { governor: false });
+      let stats: PipelineStats;
+      try {
+        ({ stats } = await pipeline(spilled.toSource(), sink, { governor: false, progress: flags.progress, signal: interrupt.signal }));
+      } catch (error) {
+        if (!interrupt.interrupted) throw error;
+        writeReport(EXIT_INTERRUPTED, true, undefined, error);
+        process.stderr.write('spillway replay: interrupted\n');
+        return EXIT_INTERRUPTED;
+      }
+      writeReport(0, false, stats);
       const seconds = (performance.now() - started) / 1000;
       process.stdout.write(`replayed ${spilled.dir} -> ${args.to} (${args.format}): ${stats.rowsOut.toLocaleString('en-US')} rows from ${formatBytes(spilled.bytesOnDisk)} of spill files, ${seconds.toFixed(2)} s\n`);
       return 0;
     } finally {
+      interrupt.dispose();
       await spilled.dispose();
     }
   },

@@ -46,8 +46,8 @@ export interface ParquetReader {
   readonly byteLength: number;
   /** The columns that will be read (after projection). */
   readonly columns: readonly ParquetColumn[];
-  /** Yields batches of at most `batchSize` rows, decoding one row group at a time. */
-  batches(): AsyncIterable<ParquetBatch>;
+  /** Yields batches of at most `batchSize` rows, decoding one row group at a time; from row `fromRow` on (row groups before it are not read). */
+  batches(fromRow?: number): AsyncIterable<ParquetBatch>;
   /** Closes the file. Idempotent. */
   close(): Promise<void>;
 }
@@ -193,11 +193,15 @@ async function prepare(path: string, file: FileBuffer, wanted: readonly string[]
     return out;
   }
 
-  async function* batches(): AsyncGenerator<ParquetBatch> {
+  async function* batches(fromRow = 0): AsyncGenerator<ParquetBatch> {
     let groupStart = 0;
     for (let g = 0; g < groups.length; g++) {
       if (closed) throw new FormatError('Parquet reader was closed', { file: path });
       const rowCount = groups[g]!;
+      if (groupStart + rowCount <= fromRow) {
+        groupStart += rowCount;
+        continue;
+      }
       let data: Map<string, DecodedArray>;
       try {
         data = await readGroup(g, groupStart);
@@ -205,7 +209,7 @@ async function prepare(path: string, file: FileBuffer, wanted: readonly string[]
         throw translateError(error, path, { batch: g });
       }
       const cols = names.map((n) => ({ name: n, data: data.get(n)!, finish: prepared.finishers.get(n) }));
-      for (let start = 0; start < rowCount; start += batchSize) {
+      for (let start = Math.max(0, fromRow - groupStart); start < rowCount; start += batchSize) {
         const end = Math.min(rowCount, start + batchSize);
         const rows: Record<string, unknown>[] = new Array(end - start);
         try {

@@ -27,7 +27,8 @@
  * null and undefined write null. A value that does not fit its column's type throws a
  * FormatError naming the column and row: nothing is coerced silently.
  */
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, rename, truncate, unlink } from 'node:fs/promises';
+import { deserialize, serialize } from 'node:v8';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -169,6 +170,22 @@ export function checkWriteOptions(options: ParquetWriteOptions | undefined): Che
   return { fields, compression, rowGroupSize, rowGroupBytes };
 }
 
+/**
+ * What a checkpoint keeps of a Parquet file being written: the temporary file, its length after
+ * the last complete row group, and the encoder's metadata of the row groups written (so the
+ * footer of the continued file is the one an uninterrupted run writes).
+ */
+export interface ParquetWriterState {
+  tempPath: string;
+  length: number;
+  rows: number;
+  rowGroups: number;
+  fields: { name: string; type: ParquetWriteType; nullable: boolean }[];
+  inferred: boolean;
+  /** hyparquet-writer's row groups, row count and page indexes, v8-serialised (BigInts, shared objects), base64. */
+  encoder: string;
+}
+
 /** Writes rows to a Parquet file, one row group at a time. */
 export class ParquetFileWriter {
   /** Final path of the file. */
@@ -196,6 +213,7 @@ export class ParquetFileWriter {
   #bytes: ByteWriter;
   #writer: ParquetWriter | undefined;
   #state: 'open' | 'committed' | 'aborted' | 'failed' = 'open';
+  #lastCheckpoint: ParquetWriterState | undefined;
 
   private constructor(path: string, tempPath: string, handle: FileHandle, fields: Field[] | undefined, codec: (typeof CODECS)[ParquetCompression], rowGroupSize: number, rowGroupBytes: number) {
     this.path = path;
@@ -249,6 +267,76 @@ export class ParquetFileWriter {
       const types = inferTypes(this.#rawRows);
       if ([...types.values()].every((t) => t !== undefined)) this.#fixInferred(types);
     }
+  }
+
+  /**
+   * Fsyncs the row groups written so far and describes them (for a checkpoint); undefined while
+   * no row group is complete. Rows pending in the current row group are not part of it.
+   */
+  async checkpoint(): Promise<ParquetWriterState | undefined> {
+    this.#expectOpen();
+    const writer = this.#writer;
+    if (writer === undefined || this.rowGroupsWritten === 0) return undefined;
+    // no new row group since the last checkpoint: nothing more to make durable
+    if (this.#lastCheckpoint?.rowGroups === this.rowGroupsWritten) return this.#lastCheckpoint;
+    // the snapshot is taken now, synchronously (rows keep arriving while the fsync runs); every
+    // row group it counts is already in the file (a write resolves after its row groups' bytes are)
+    const encoder = serialize({ row_groups: writer.row_groups, num_rows: writer.num_rows, pendingIndexes: writer.pendingIndexes }).toString('base64');
+    const state: ParquetWriterState = {
+      tempPath: this.tempPath,
+      length: this.#bytes.offset - this.#bytes.index,
+      rows: this.rowsWritten,
+      rowGroups: this.rowGroupsWritten,
+      fields: this.#fields!.map((f) => ({ ...f })),
+      inferred: this.#inferred,
+      encoder,
+    };
+    await this.#handle.sync();
+    this.#lastCheckpoint = state;
+    return state;
+  }
+
+  /**
+   * Continues the file of an interrupted run from a {@link ParquetFileWriter.checkpoint} state:
+   * the temporary file is cut back to the committed length and appended to.
+   * @throws IoError when the temporary file is missing or shorter than the state says
+   */
+  static async resume(path: string, options: ParquetWriteOptions | undefined, state: ParquetWriterState): Promise<ParquetFileWriter> {
+    const { compression, rowGroupSize, rowGroupBytes } = checkWriteOptions(options);
+    let handle: FileHandle;
+    try {
+      const probe = await open(state.tempPath, 'r');
+      const { size } = await probe.stat().finally(() => probe.close());
+      if (size < state.length) throw new Error(`it holds ${size} bytes, fewer than the ${state.length} committed`);
+      await truncate(state.tempPath, state.length);
+      handle = await open(state.tempPath, 'a');
+    } catch (error) {
+      throw new IoError(`Cannot resume Parquet file from ${state.tempPath}: ${(error as Error).message}`, { file: path }, { cause: error });
+    }
+    const fields = state.fields.map((f) => ({ ...f }));
+    const w = new ParquetFileWriter(path, state.tempPath, handle, undefined, CODECS[compression], rowGroupSize, rowGroupBytes);
+    w.#setFields(fields, state.inferred);
+    const writer = w.#start(fields);
+    // the encoder wrote the PAR1 magic into its buffer: the file already has it
+    w.#bytes.index = 0;
+    w.#bytes.offset = state.length;
+    const saved = deserialize(Buffer.from(state.encoder, 'base64')) as Pick<ParquetWriter, 'row_groups' | 'num_rows' | 'pendingIndexes'>;
+    writer.row_groups = saved.row_groups;
+    writer.num_rows = saved.num_rows;
+    writer.pendingIndexes = saved.pendingIndexes;
+    w.#writer = writer;
+    w.rowsWritten = state.rows;
+    w.rowGroupsWritten = state.rowGroups;
+    return w;
+  }
+
+  /** Closes the file and leaves the temporary file in place (a checkpoint refers to it). */
+  async release(): Promise<void> {
+    if (this.#state === 'committed' || this.#state === 'aborted') return;
+    this.#state = 'aborted';
+    this.#rawRows = [];
+    this.#columns = [];
+    await this.#handle.close().catch(() => undefined);
   }
 
   /** Writes the last row group and the footer, fsyncs, and renames the file into place. */

@@ -13,7 +13,7 @@ import { castRecordBatch, recordBatchBytes, schemasEqual, unifySchemas } from '.
 import { SpillError, SpillwayError, ValidationError } from '../errors.ts';
 import { logger } from '../stage.ts';
 import { crcHex } from './checksum.ts';
-import { emptyManifest, encodeSchema, writeManifest, type SpillFileEntry, type SpillManifest } from './manifest.ts';
+import { decodeSchema, emptyManifest, encodeSchema, writeManifest, type SpillFileEntry, type SpillManifest } from './manifest.ts';
 
 const debug = logger('spill');
 
@@ -50,11 +50,26 @@ export class SpillWriter {
   /** Schemas of the segments, decoded (the manifest holds them encoded). */
   readonly schemas: Schema[] = [];
 
-  constructor(dir: string, options: SpillWriterOptions) {
+  /** @param manifest files committed by an earlier run, to append to (checkpoint resume) */
+  constructor(dir: string, options: SpillWriterOptions, manifest?: SpillManifest) {
     if (!(options.fileSize > 0)) throw new ValidationError('Expected `options.fileSize` to be a positive byte size');
     this.dir = dir;
     this.#options = options;
-    this.manifest = emptyManifest(options.compression);
+    this.manifest = manifest ?? emptyManifest(options.compression);
+    if (manifest) {
+      for (const segment of manifest.segments) this.schemas.push(decodeSchema(segment, dir));
+      this.#fileCount = manifest.files.length;
+    }
+  }
+
+  /** Commits the open file (fsync, rename, manifest), so every batch accepted so far is on disk (checkpoints). */
+  async commitOpenFile(): Promise<void> {
+    if (this.#failure) throw this.#failure;
+    try {
+      await this.#commitFile();
+    } catch (error) {
+      throw this.#fail(error, 'committing a file');
+    }
   }
 
   /** Bytes on disk: committed files plus what the open file has written. */

@@ -1,0 +1,110 @@
+/**
+ * Cells straight from bytes: strings decoded from a byte range, and `cast: true` inference
+ * (the rules of csv-cast.ts's inferCell) without making a string for numbers, booleans and nulls.
+ */
+import { isAscii } from 'node:buffer';
+import { inferCell } from '../csv-cast.ts';
+import { FIELD_ESCAPED, FIELD_OVERRIDE, type CsvScanner } from './scanner.ts';
+
+/** Buffer's native slice decoders (present on every Node Buffer; not in @types/node). */
+interface NativeSlices {
+  latin1Slice(start: number, end: number): string;
+  utf8Slice(start: number, end: number): string;
+}
+
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+/** Returned by {@link parseDecimal} when the text needs the general path (an exponent, more digits than 2^53 holds). */
+export const SLOW = Symbol('slow');
+/** Returned by {@link parseDecimal} when the text is not a number (inferCell keeps it a string). */
+export const NOT_NUMBER = Symbol('not a number');
+
+/**
+ * A decimal number (`[-+]?(\d+\.?\d*|\.\d+)`, no exponent) from bytes, exactly as `Number(text)`:
+ * the digits form an exact integer below 2^53 and dividing it by an exact power of ten rounds
+ * once, correctly (Clinger's fast path). Anything else returns {@link SLOW}.
+ */
+export function parseDecimal(buf: Uint8Array, start: number, end: number): number | typeof SLOW | typeof NOT_NUMBER {
+  let p = start;
+  let c = buf[p]!;
+  let negative = false;
+  if (c === 45 || c === 43) {
+    negative = c === 45;
+    p++;
+  }
+  let m = 0;
+  let digits = 0;
+  let fraction = 0;
+  let dot = false;
+  for (; p < end; p++) {
+    c = buf[p]!;
+    const d = c - 48;
+    if (d >= 0 && d <= 9) {
+      m = m * 10 + d;
+      digits++;
+      if (dot) fraction++;
+      if (m > MAX_SAFE) return SLOW;
+    } else if (c === 46 && !dot) {
+      dot = true;
+    } else return (c === 101 || c === 69) && digits > 0 ? SLOW : NOT_NUMBER;
+  }
+  if (digits === 0) return NOT_NUMBER;
+  if (fraction > 22) return SLOW;
+  const v = fraction === 0 ? m : m / POW10[fraction]!;
+  return negative ? -v : v;
+}
+
+/** Decodes strings from the scanner's current record, with a latin1 fast path for ASCII windows. */
+export class CellDecoder {
+  #window: Buffer | undefined;
+  #ascii = false;
+
+  /** True when the scanner's window is pure ASCII. */
+  ascii(scanner: CsvScanner): boolean {
+    if (scanner.window !== this.#window) {
+      this.#window = scanner.window;
+      this.#ascii = isAsciiBytes(scanner.window);
+    }
+    return this.#ascii;
+  }
+
+  /** Field `i` of the scanner's current record as a string. */
+  text(scanner: CsvScanner, i: number): string {
+    const flag = scanner.fieldFlags[i];
+    if (flag === FIELD_OVERRIDE) return Buffer.from(scanner.overrides!.get(i)!).toString('utf8');
+    const w = scanner.window as unknown as NativeSlices;
+    const s = scanner.fieldStarts[i]!;
+    const e = scanner.fieldEnds[i]!;
+    const text = this.ascii(scanner) ? w.latin1Slice(s, e) : w.utf8Slice(s, e);
+    return flag === FIELD_ESCAPED ? text.replaceAll('""', '"') : text;
+  }
+
+  /** The raw text of the current record up to `end` (exclusive), as csv-parse's `raw`. */
+  raw(scanner: CsvScanner, end: number): string {
+    return scanner.window.toString('utf8', scanner.recordStart, end);
+  }
+
+  /** Field `i` inferred as by inferCell: number, bigint, boolean, null or string. */
+  infer(scanner: CsvScanner, i: number): unknown {
+    const s = scanner.fieldStarts[i]!;
+    const e = scanner.fieldEnds[i]!;
+    const flag = scanner.fieldFlags[i];
+    if (flag === 0) {
+      if (s === e) return null;
+      const w = scanner.window;
+      const c = w[s]!;
+      if ((c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46) {
+        const v = parseDecimal(w, s, e);
+        if (v === NOT_NUMBER) return this.text(scanner, i);
+        if (v !== SLOW) return v;
+      } else if (c === 116 && e - s === 4 && w[s + 1] === 114 && w[s + 2] === 117 && w[s + 3] === 101) return true;
+      else if (c === 102 && e - s === 5 && w[s + 1] === 97 && w[s + 2] === 108 && w[s + 3] === 115 && w[s + 4] === 101) return false;
+      else return this.text(scanner, i);
+    }
+    return inferCell(this.text(scanner, i));
+  }
+}
+
+function isAsciiBytes(buf: Buffer): boolean {
+  return isAscii(buf);
+}

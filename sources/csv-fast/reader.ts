@@ -1,0 +1,198 @@
+/**
+ * The fast CSV path: {@link CsvScanner} records turned into batches (rows, or Arrow columns),
+ * with csv-parse's record rules on top: the header line, the record length check
+ * (CSV_RECORD_INCONSISTENT_COLUMNS / _FIELDS_LENGTH), skip-mode error reporting with the raw
+ * text, and `cast`. Free of streams: push chunks, end, take batches.
+ */
+import { CsvError } from 'csv-parse';
+import type { RecordBatch } from 'apache-arrow';
+import type { Row } from '../../lib/batch.ts';
+import { CastFailure } from '../csv-cast.ts';
+import { CsvScanner, type ScanFault, type ScanSink } from './scanner.ts';
+import { CellDecoder } from './cells.ts';
+import { ColumnBatch } from './columns.ts';
+
+/** Options of {@link FastCsvReader}. */
+export interface FastCsvOptions {
+  /** The delimiter byte (default `,`). */
+  delimiter?: number;
+  /** As csv-parse's `columns`: `true` (header line), `false` (array rows), names, or a function of the header. */
+  columns: boolean | readonly string[] | ((header: string[]) => string[]);
+  /** `cast: true` inference. */
+  infer: boolean;
+  /** A declared-schema caster (throws {@link CastFailure}); rows output only. */
+  castRow?: (row: Record<string, unknown> | unknown[]) => void;
+  /** true: the first error throws; false: bad records are reported to `onBad` and dropped. */
+  fail: boolean;
+  /** Give `onBad` the raw text of bad records. */
+  raw: boolean;
+  /** A dropped record (skip mode): the csv-parse error, its line and raw text. */
+  onBad: (error: Error, line: number, raw: string | undefined) => void;
+  /** A cell that does not fit its declared type: may throw (fail mode) or report. */
+  onCastFailure: (error: CastFailure, line: number, raw: string | undefined) => void;
+  /** Deliver Arrow batches (`arrow`) or rows (`rows`). */
+  output: 'rows' | 'arrow';
+  /** Strip a UTF-8 BOM (default true). */
+  bom?: boolean;
+}
+
+/** A batch ready to go: rows or Arrow, with where its last record ends. */
+export interface FastCsvBatch {
+  rows?: Row[];
+  arrow?: RecordBatch;
+  numRows: number;
+  /** csv-parse's line of the last record's end. */
+  endLine: number;
+  /** Byte offset just after the last record. */
+  endByte: number;
+}
+
+/** Reads CSV bytes into batches with csv-parse's semantics; see the module comment. */
+export class FastCsvReader implements ScanSink {
+  /** Rows per batch; may change between batches. */
+  batchSize = 2048;
+  /** Batches ready to take. */
+  readonly ready: FastCsvBatch[] = [];
+  readonly #options: FastCsvOptions;
+  readonly #scanner: CsvScanner;
+  readonly #decoder = new CellDecoder();
+  readonly #decode: (f: number) => string;
+  #names: string[] | undefined;
+  #arrayRows: boolean;
+  #expected: number | undefined;
+  #headerPending: boolean;
+  #carryError = false;
+  #records = 0;
+  #rows: Row[] = [];
+  #columns: ColumnBatch | undefined;
+  #arrow: boolean;
+  #makeRow: ((values: unknown[]) => Row) | undefined;
+  #values: unknown[] = [];
+  #endLine = 0;
+  #endByte = 0;
+  #bytesPerRow = 64;
+  #batchStartByte = 0;
+
+  constructor(options: FastCsvOptions) {
+    this.#options = options;
+    this.#scanner = new CsvScanner(options.delimiter ?? 44, options.fail, this, options.bom ?? true);
+    this.#decode = (f) => this.#decoder.text(this.#scanner, f);
+    const columns = options.columns;
+    this.#arrayRows = columns === false;
+    this.#headerPending = columns === true || typeof columns === 'function';
+    if (Array.isArray(columns)) this.#setNames([...(columns as string[])]);
+    this.#arrow = options.output === 'arrow' && options.castRow === undefined;
+  }
+
+  /** The header (or given names) once known. */
+  get columns(): readonly string[] | undefined {
+    return this.#names;
+  }
+
+  /** Scans a chunk of bytes. */
+  push(chunk: Uint8Array): void {
+    this.#scanner.push(chunk);
+  }
+
+  /** Ends the input and seals the last partial batch. */
+  end(): void {
+    this.#scanner.end();
+    this.#seal();
+  }
+
+  #setNames(names: string[]): void {
+    this.#names = names;
+    this.#expected = names.length;
+    // Arrow needs distinct names; csv-parse's objects keep the first position and the last value
+    if (new Set(names).size !== names.length || names.includes('__proto__')) this.#arrow = false;
+  }
+
+  faults(scanner: CsvScanner, faults: ScanFault[]): void {
+    for (const f of faults) {
+      const error = new CsvError(f.code as never, f.message, {} as never, { lines: f.line });
+      if (this.#options.fail) throw error;
+      this.#options.onBad(error, f.line, this.#options.raw ? this.#decoder.raw(scanner, f.rawEnd) : undefined);
+    }
+  }
+
+  record(s: CsvScanner): void {
+    const n = s.fieldCount;
+    if (this.#headerPending) {
+      this.#headerPending = false;
+      const header: string[] = [];
+      for (let i = 0; i < n; i++) header.push(this.#decode(i));
+      const columns = this.#options.columns;
+      this.#setNames(typeof columns === 'function' ? columns(header) : header);
+      this.#carryError = s.hasError;
+      return;
+    }
+    let hasError = s.hasError || this.#carryError;
+    this.#carryError = false;
+    if (this.#arrayRows && this.#records === 0) this.#expected = n;
+    if (n !== this.#expected) {
+      const error = this.#arrayRows
+        ? new CsvError('CSV_RECORD_INCONSISTENT_FIELDS_LENGTH', `Invalid Record Length: expect ${this.#expected}, got ${n} on line ${s.line}`, {} as never, { lines: s.line })
+        : new CsvError('CSV_RECORD_INCONSISTENT_COLUMNS', `Invalid Record Length: columns length is ${this.#expected}, got ${n} on line ${s.line}`, {} as never, { lines: s.line });
+      if (this.#options.fail) throw error;
+      this.#options.onBad(error, s.line, this.#options.raw ? this.#decoder.raw(s, s.rawEnd) : undefined);
+      hasError = true;
+    }
+    if (hasError) return;
+    this.#records++;
+    if (this.#arrow) {
+      if (this.#columns === undefined) {
+        if (this.#arrayRows) this.#names ??= Array.from({ length: n }, (_, i) => String(i));
+        this.#columns = new ColumnBatch(this.#names!, this.#arrayRows, this.#options.infer, this.batchSize, this.#bytesPerRow);
+        this.#batchStartByte = this.#endByte;
+      }
+      this.#columns.add(s, this.#decoder.ascii(s), this.#decode);
+    } else {
+      const values = this.#values;
+      values.length = n;
+      if (this.#options.infer) for (let i = 0; i < n; i++) values[i] = this.#decoder.infer(s, i);
+      else for (let i = 0; i < n; i++) values[i] = this.#decode(i);
+      this.#makeRow ??= this.#arrayRows ? (v) => v.slice() : valuesRowMaker(this.#names!);
+      const row = this.#makeRow(values);
+      if (this.#options.castRow) {
+        try {
+          this.#options.castRow(row as Record<string, unknown> | unknown[]);
+        } catch (error) {
+          if (!(error instanceof CastFailure)) throw error;
+          this.#options.onCastFailure(error, s.line, this.#options.raw ? this.#decoder.raw(s, s.rawEnd) : undefined);
+          return;
+        }
+      }
+      this.#rows.push(row);
+    }
+    this.#endLine = s.line;
+    this.#endByte = s.endByte;
+    if ((this.#arrow ? this.#columns!.numRows : this.#rows.length) >= this.batchSize) this.#seal();
+  }
+
+  #seal(): void {
+    if (this.#columns !== undefined) {
+      const columns = this.#columns;
+      this.#columns = undefined;
+      const numRows = columns.numRows;
+      if (numRows > 0) this.#bytesPerRow = Math.max(8, Math.ceil((this.#endByte - this.#batchStartByte) / numRows));
+      const sealed = columns.seal();
+      this.ready.push({ ...sealed, numRows, endLine: this.#endLine, endByte: this.#endByte });
+    } else if (this.#rows.length > 0) {
+      const rows = this.#rows;
+      this.#rows = [];
+      this.ready.push({ rows, numRows: rows.length, endLine: this.#endLine, endByte: this.#endByte });
+    }
+  }
+}
+
+/** Builds an object row from an array of values keyed by `names` (an object literal: one hidden class, no defineProperty). */
+function valuesRowMaker(names: readonly string[]): (values: unknown[]) => Row {
+  if (names.includes('__proto__')) {
+    return (values) => {
+      const row = {};
+      names.forEach((name, c) => Object.defineProperty(row, name, { value: values[c], enumerable: true, writable: true, configurable: true }));
+      return row;
+    };
+  }
+  return new Function('v', `return { ${names.map((name, c) => `${JSON.stringify(name)}: v[${c}]`).join(', ')} };`) as (values: unknown[]) => Row;
+}

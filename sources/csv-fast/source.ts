@@ -1,0 +1,69 @@
+/**
+ * The thin adapter between fromCsv and the fast path: which options it can honour, batches pulled
+ * from a byte stream (one chunk at a time, so backpressure reaches the file), and errors wrapped
+ * as fromCsv wraps csv-parse's.
+ */
+import type { Readable } from 'node:stream';
+import { CsvParseError, IoError } from '../../lib/errors.ts';
+import { FastCsvReader, type FastCsvBatch, type FastCsvOptions } from './reader.ts';
+
+/** csv-parse options the fast path honours (with the values it honours); any other set option means csv-parse. */
+const HONOURED = new Set(['delimiter', 'quote', 'escape', 'bom']);
+
+/**
+ * Why the fast path cannot read with these csv-parse options and encoding, or undefined when it
+ * can: a single-byte delimiter (not a quote or newline), `"` as quote and escape, UTF-8.
+ */
+export function fastPathBlocker(parseOptions: Readonly<Record<string, unknown>>, encoding: string): string | undefined {
+  if (!['utf8', 'utf-8'].includes(encoding.toLowerCase())) return `encoding ${encoding}`;
+  for (const [key, value] of Object.entries(parseOptions)) {
+    if (value === undefined) continue;
+    if (!HONOURED.has(key)) return `option ${key}`;
+  }
+  const { delimiter, quote, escape } = parseOptions;
+  if (delimiter !== undefined) {
+    const d = Buffer.isBuffer(delimiter) ? delimiter.toString('latin1') : delimiter;
+    if (typeof d !== 'string' || d.length !== 1 || d.charCodeAt(0) > 127 || d === '"' || d === '\n' || d === '\r') return `delimiter ${JSON.stringify(delimiter)}`;
+  }
+  if (quote !== undefined && quote !== '"') return `quote ${JSON.stringify(quote)}`;
+  if (escape !== undefined && escape !== '"') return `escape ${JSON.stringify(escape)}`;
+  return undefined;
+}
+
+/** The delimiter byte for the fast path (after {@link fastPathBlocker} said yes). */
+export function delimiterByte(parseOptions: Readonly<Record<string, unknown>>): number {
+  const d = parseOptions.delimiter;
+  if (d === undefined) return 44;
+  return Buffer.isBuffer(d) ? d[0]! : (d as string).charCodeAt(0);
+}
+
+/** Batches from a byte stream; `batchSize()` is asked again after each batch is taken. */
+export async function* fastCsvBatches(bytes: AsyncIterable<Uint8Array>, options: FastCsvOptions, batchSize: () => number): AsyncGenerator<FastCsvBatch> {
+  const reader = new FastCsvReader(options);
+  reader.batchSize = batchSize();
+  for await (const chunk of bytes) {
+    reader.push(chunk);
+    for (let next = reader.ready.shift(); next; next = reader.ready.shift()) {
+      yield next;
+      reader.batchSize = batchSize();
+    }
+  }
+  reader.end();
+  for (let next = reader.ready.shift(); next; next = reader.ready.shift()) yield next;
+}
+
+/** Wraps an error of the fast path as fromCsv wraps csv-parse's: CsvParseError with the line, IoError for I/O. */
+export function wrapFastError(error: unknown, where: { stage: string; file: string; lineBase: number; batch: number; byteOffset?: number }): unknown {
+  if (error instanceof CsvParseError || error instanceof IoError || !(error instanceof Error)) return error;
+  const e = error as Error & { code?: unknown; lines?: number; errno?: unknown };
+  if (typeof e.code === 'string' && (e.code.startsWith('CSV_') || e.code === 'INVALID_OPENING_QUOTE')) {
+    return new CsvParseError(`${e.code}: ${e.message}`, { stage: where.stage, file: where.file, line: e.lines === undefined ? undefined : where.lineBase + e.lines, batch: where.batch }, undefined, { cause: error });
+  }
+  if (typeof e.errno === 'number' || e.code === 'Z_DATA_ERROR' || e.code === 'Z_BUF_ERROR') {
+    return new IoError(`Cannot read ${where.file}: ${error.message}`, { stage: where.stage, file: where.file, byteOffset: where.byteOffset }, { cause: error });
+  }
+  return error;
+}
+
+/** Readable is accepted wherever a byte iterable is. */
+export type ByteSource = Readable | AsyncIterable<Uint8Array>;

@@ -1,0 +1,111 @@
+/**
+ * Checkpoint/resume end to end: a child process runs a checkpointed CSV -> {Parquet, spill, CSV}
+ * pipeline and is SIGKILLed at random points (after a random number of batches, so no sleeps),
+ * then rerun until it completes; its output must be exactly an uninterrupted run's.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, tempDir } from '../helpers.ts';
+import { openSpill } from '../../lib/spill/spilled.ts';
+import { random as mulberry32 } from '../../samples/trades-data.ts';
+
+const SCRIPT = join(ROOT, 'test/fixtures/checkpoint/resume-pipeline.ts');
+const ROWS = 30_000;
+
+/** A CSV with quoted fields, embedded commas and newlines (so byte offsets are not line-shaped). */
+function writeInput(file: string): void {
+  const lines = ['id,symbol,price,qty,note'];
+  for (let i = 0; i < ROWS; i++) {
+    const note = i % 97 === 0 ? `"multi\nline, ""quoted"" ${i}"` : i % 13 === 0 ? `"a,b ${i}"` : `n${i}`;
+    lines.push(`${i},S${i % 50},${(i % 1000) / 7 + 1},${(i * 31) % 500},${note}`);
+  }
+  writeFileSync(file, lines.join('\n') + '\n');
+}
+
+interface Run {
+  done: boolean;
+  batches: number;
+  code: number | null;
+  stderr: string;
+}
+
+/** Runs the pipeline script; kills it with SIGKILL once it has reported `killAfter` batches. */
+function run(args: string[], killAfter = Infinity): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let stderr = '';
+    let batches = 0;
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      for (const c of chunk) if (c === '.') batches++;
+      if (batches >= killAfter && !child.killed) child.kill('SIGKILL');
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ done: out.includes('done'), batches, code, stderr }));
+  });
+}
+
+/** Kills the checkpointed run at random points until one run completes; returns the number of kills. */
+async function runWithCrashes(kind: string, input: string, output: string, checkpoint: string, seed: number, total: number): Promise<number> {
+  const random = mulberry32(seed);
+  let kills = 0;
+  for (let attempt = 0; attempt < 12; attempt++) {
+    // the last attempts run to the end; before, a kill somewhere within the batches left
+    const killAfter = attempt < 3 ? 1 + Math.floor(random() * Math.max(1, total / 2)) : Infinity;
+    const result = await run([kind, input, output, checkpoint, String(1 + Math.floor(random() * 4))], killAfter);
+    if (result.done) {
+      assert.equal(result.code, 0, result.stderr);
+      return kills;
+    }
+    assert.notEqual(result.code, 0, 'a killed run does not exit cleanly');
+    assert.equal(result.stderr.includes('Error'), false, result.stderr);
+    kills++;
+  }
+  throw new Error('the pipeline never completed');
+}
+
+const dir = tempDir('spillway-resume-');
+const input = join(dir, 'in.csv');
+writeInput(input);
+
+for (const [kind, ext] of [['parquet', 'parquet'], ['csv', 'csv']] as const) {
+  test(`CSV -> ${kind}: SIGKILL at random points, rerun, output byte-identical to an uninterrupted run`, async () => {
+    const reference = join(dir, `ref.${ext}`);
+    const ref = await run([kind, input, reference, '-']);
+    assert.ok(ref.done, ref.stderr);
+    for (const seed of kind === 'parquet' ? [1, 2] : [5]) {
+      const output = join(dir, `out-${seed}.${ext}`);
+      const checkpoint = join(dir, `ckpt-${kind}-${seed}`);
+      const kills = await runWithCrashes(kind, input, output, checkpoint, seed * 7919, ref.batches);
+      assert.ok(kills > 0, 'at least one run was killed');
+      assert.ok(readFileSync(output).equals(readFileSync(reference)), `seed ${seed}: the resumed output differs (after ${kills} kills)`);
+      assert.equal(existsSync(join(checkpoint, 'checkpoint.json')), false, 'a finished run removes its checkpoint');
+      // temporary files of runs killed before their first checkpoint may stay (at most one per kill); none of the finished run's
+      assert.ok(readdirSync(dir).filter((n) => n.startsWith(`.out-${seed}.${ext}`) && n.endsWith('.tmp')).length <= kills);
+    }
+  });
+}
+
+test('CSV -> spill: SIGKILL at random points, rerun, replay identical to an uninterrupted run', async () => {
+  const reference = join(dir, 'ref-spill');
+  const ref = await run(['spill', input, reference, '-']);
+  assert.ok(ref.done, ref.stderr);
+  const expected = await (await openSpill(reference)).slice(0, ROWS);
+  for (const seed of [3, 4]) {
+    const output = join(dir, `out-spill-${seed}`);
+    const checkpoint = join(dir, `ckpt-spill-${seed}`);
+    const kills = await runWithCrashes('spill', input, output, checkpoint, seed * 104729, ref.batches);
+    assert.ok(kills > 0);
+    const spilled = await openSpill(output);
+    assert.equal(spilled.numRows, expected.length);
+    const rows: unknown[] = [];
+    for await (const row of spilled.rows()) rows.push(row);
+    assert.deepEqual(rows, expected, `seed ${seed}: the replay differs (after ${kills} kills)`);
+    assert.equal(existsSync(join(checkpoint, 'checkpoint.json')), false);
+  }
+});

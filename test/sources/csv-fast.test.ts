@@ -1,0 +1,216 @@
+/**
+ * Differential tests: the fast CSV path against csv-parse, on the corpus and on generated CSV
+ * split at random byte positions: identical rows, or identical errors (code and line), and in
+ * skip mode the same dropped records with the same raw text.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { parse, type CsvError, type Options } from 'csv-parse';
+import { FastCsvReader } from '../../sources/csv-fast/reader.ts';
+import { inferRows } from '../../sources/csv-cast.ts';
+import { recordBatchToRows } from '../../lib/arrow/convert.ts';
+import { fromCsv } from '../../sources/fromCsv.ts';
+import { pipeline } from '../../lib/pipeline.ts';
+import { collect } from '../../sinks/collect.ts';
+import { CORPUS, corpusSkip, tempDir } from '../helpers.ts';
+
+interface Outcome {
+  rows: unknown[];
+  bad: { code: string | undefined; line: number | undefined; raw: string | undefined }[];
+  error?: { code: string | undefined; line: number | undefined };
+}
+
+type Columns = boolean | string[];
+
+function viaCsvParse(chunks: Uint8Array[], columns: Columns, skip: boolean, infer: boolean, delimiter = ','): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const out: Outcome = { rows: [], bad: [] };
+    const parser = parse({
+      bom: true,
+      delimiter,
+      columns: Array.isArray(columns) ? [...columns] : columns,
+      skip_records_with_error: skip,
+      raw: skip,
+      on_skip: skip
+        ? (error: CsvError | undefined, raw: string | undefined) => {
+            out.bad.push({ code: error?.code, line: (error as unknown as { lines?: number } | undefined)?.lines, raw });
+          }
+        : undefined,
+    } as Options);
+    parser.on('data', (record: { record: unknown }) => out.rows.push(skip ? record.record : record));
+    parser.on('error', (error: CsvError & { lines?: number }) => {
+      out.error = { code: error.code, line: error.lines };
+      resolve(out);
+    });
+    parser.on('end', () => {
+      if (infer) inferRows(out.rows as Record<string, unknown>[]);
+      resolve(out);
+    });
+    for (const chunk of chunks) parser.write(Buffer.from(chunk));
+    parser.end();
+  });
+}
+
+function viaFast(chunks: Uint8Array[], columns: Columns, skip: boolean, infer: boolean, output: 'rows' | 'arrow', batchSize = 3, delimiter = ','): Outcome {
+  const out: Outcome = { rows: [], bad: [] };
+  const reader = new FastCsvReader({
+    delimiter: delimiter.charCodeAt(0),
+    columns,
+    infer,
+    fail: !skip,
+    raw: skip,
+    onBad: (error, line, raw) => out.bad.push({ code: (error as CsvError).code, line, raw }),
+    onCastFailure: () => assert.fail('no schema here'),
+    output,
+  });
+  reader.batchSize = batchSize;
+  const drainReady = (): void => {
+    for (const b of reader.ready.splice(0)) out.rows.push(...(b.rows ?? recordBatchToRows(b.arrow!)));
+  };
+  try {
+    for (const chunk of chunks) {
+      reader.push(chunk);
+      drainReady();
+    }
+    reader.end();
+    drainReady();
+  } catch (error) {
+    const e = error as CsvError & { lines?: number };
+    if (typeof e.code !== 'string') throw error;
+    out.error = { code: e.code, line: e.lines };
+  }
+  return out;
+}
+
+function split(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
+  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+  const chunks: Uint8Array[] = [];
+  let at = 0;
+  for (const p of points) {
+    chunks.push(bytes.subarray(at, p));
+    at = p;
+  }
+  chunks.push(bytes.subarray(at));
+  return chunks;
+}
+
+async function compare(bytes: Uint8Array, cuts: number[], columns: Columns, skip: boolean, infer: boolean, label: string): Promise<void> {
+  const chunks = split(bytes, cuts);
+  const expected = await viaCsvParse(chunks, columns, skip, infer);
+  for (const output of ['rows', 'arrow'] as const) {
+    const got = viaFast(chunks, columns, skip, infer, output);
+    if (expected.error) {
+      // rows before a fatal error depend on batching; the error must be the same
+      assert.deepEqual(got.error, expected.error, `${label} (${output}): error`);
+    } else {
+      assert.equal(got.error, undefined, `${label} (${output}): unexpected error ${JSON.stringify(got.error)}`);
+      assert.deepEqual(got.rows, expected.rows, `${label} (${output}): rows`);
+    }
+    assert.deepEqual(got.bad, expected.bad, `${label} (${output}): skipped records`);
+  }
+}
+
+test('every corpus CSV reads the same through the fast path and csv-parse (all modes)', { skip: corpusSkip }, async () => {
+  const dirs = ['csv-spectrum', 'csv-test-data', 'arrow-testing'].map((d) => join(CORPUS, 'csv', d));
+  let files = 0;
+  for (const dir of dirs) {
+    for (const name of readdirSync(dir).filter((f) => f.endsWith('.csv'))) {
+      const bytes = readFileSync(join(dir, name));
+      files++;
+      for (const columns of [true, false] as const) {
+        for (const skip of [false, true]) {
+          for (const infer of [false, true]) {
+            await compare(bytes, [], columns, skip, infer, `${name} columns=${columns} skip=${skip} infer=${infer}`);
+            await compare(bytes, [1, 2, 3, 5, 8, 13, 21, 34], columns, skip, infer, `${name} (split) columns=${columns} skip=${skip} infer=${infer}`);
+          }
+        }
+      }
+    }
+  }
+  assert.ok(files >= 30, `expected the corpus CSV files, found ${files}`);
+});
+
+const cell = fc.oneof(
+  { weight: 4, arbitrary: fc.stringMatching(/^[a-z0-9 .-]{0,6}$/) },
+  { weight: 2, arbitrary: fc.oneof(fc.integer(), fc.double({ noNaN: true }), fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n })).map(String) },
+  { weight: 1, arbitrary: fc.constantFrom('', 'true', 'false', '-0', '1e5', '.5', '5.', '+3', '-', '.', '007') },
+  { weight: 2, arbitrary: fc.string({ unit: fc.constantFrom('a', '"', ',', '\n', '\r', '\r\n', 'é', '日本', '😀', ' ', '\0') , maxLength: 6 }) },
+);
+/** A field written quoted (escaping quotes), raw (possibly malformed), or broken on purpose. */
+const field = fc.tuple(cell, fc.constantFrom('quoted', 'raw', 'raw', 'bad')).map(([text, how]) => {
+  if (how === 'quoted') return `"${text.replaceAll('"', '""')}"`;
+  if (how === 'bad') return `"${text}`;
+  return text.replace(/[",\r\n]/g, '');
+});
+const csvText = fc
+  .tuple(
+    fc.integer({ min: 1, max: 4 }),
+    fc.array(fc.tuple(fc.array(field, { minLength: 0, maxLength: 5 }), fc.boolean()), { minLength: 0, maxLength: 8 }),
+    fc.constantFrom('\n', '\r\n', '\r'),
+    fc.boolean(),
+    fc.boolean(),
+    fc.double({ min: 0, max: 1, noNaN: true }),
+  )
+  .map(([width, lines, eol, bom, trailing, broken]) => {
+    const rows = lines.map(([fields, ragged]) => {
+      const cells = ragged ? fields : Array.from({ length: width }, (_, i) => fields[i] ?? String(i));
+      // mostly well-formed: keep the malformed fields for a fraction of the runs
+      return cells.map((c) => (broken > 0.3 && c.startsWith('"') && !/^"([^"]|"")*"$/.test(c) ? c.slice(1) : c)).join(',');
+    });
+    return `${bom ? '\uFEFF' : ''}${rows.join(eol)}${trailing ? eol : ''}`;
+  });
+
+test('generated CSV (quotes, commas, newlines, CRLF, unicode, empty and ragged rows, bad quoting) at random chunk boundaries', async () => {
+  await fc.assert(
+    fc.asyncProperty(csvText, fc.array(fc.nat(400), { maxLength: 6 }), fc.constantFrom<Columns>(true, false, ['a', 'b', 'c']), fc.boolean(), fc.boolean(), async (text, cuts, columns, skip, infer) => {
+      await compare(Buffer.from(text, 'utf8'), cuts, columns, skip, infer, JSON.stringify(text));
+    }),
+    { numRuns: 1500 },
+  );
+});
+
+test('chunks that cut multi-byte UTF-8 characters at every position decode the same', async () => {
+  const text = 'name,city\n"Zoë, ""the"" first","Kraków\n日本"\nÅsa,😀😀\n';
+  const bytes = Buffer.from(text);
+  for (let cut = 0; cut <= bytes.length; cut++) {
+    await compare(bytes, [cut, cut + 1, cut + 3], true, false, false, `cut at ${cut}`);
+  }
+});
+
+test('Arrow batches hold typed columns with widening inside a batch; a mixed column falls back to rows', () => {
+  const reader = new FastCsvReader({ columns: true, infer: true, fail: true, raw: false, onBad: () => undefined, onCastFailure: () => undefined, output: 'arrow' });
+  reader.batchSize = 10;
+  reader.push(Buffer.from('i,f,big,b,s,n,mixed\n1,2,9007199254740993,true,x,,1\n2,2.5,3,false,y,,a\n'));
+  reader.end();
+  const [batch] = reader.ready;
+  assert.ok(batch?.rows, 'the mixed column makes the batch rows');
+  const reader2 = new FastCsvReader({ columns: true, infer: true, fail: true, raw: false, onBad: () => undefined, onCastFailure: () => undefined, output: 'arrow' });
+  reader2.batchSize = 10;
+  reader2.push(Buffer.from('i,f,big,b,s,n\n1,2,9007199254740993,true,x,\n2,2.5,3,false,y,\n'));
+  reader2.end();
+  const arrow = reader2.ready[0]?.arrow;
+  assert.ok(arrow);
+  assert.deepEqual(arrow.schema.fields.map((f) => String(f.type)), ['Int32', 'Float64', 'Int64', 'Bool', 'Utf8', 'Null']);
+  assert.deepEqual(recordBatchToRows(arrow), [
+    { i: 1, f: 2, big: 9007199254740993n, b: true, s: 'x', n: null },
+    { i: 2, f: 2.5, big: 3, b: false, s: 'y', n: null },
+  ]);
+});
+
+test('fromCsv picks the fast path when it can, says so in stats, and gives the rows csv-parse gives', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'a.csv');
+  writeFileSync(file, 'a,b\n1,"x,y"\n2,\n3,"q""q"\n');
+  for (const parser of ['auto', 'fast', 'csv-parse'] as const) {
+    for (const cast of [false, true]) {
+      const { output, stats } = await pipeline(fromCsv(file, { cast, parser } as never), collect());
+      assert.equal(stats.stages[0]?.details.parser, parser === 'csv-parse' ? 'csv-parse' : 'fast');
+      assert.deepEqual(output, cast ? [{ a: 1, b: 'x,y' }, { a: 2, b: null }, { a: 3, b: 'q"q' }] : [{ a: '1', b: 'x,y' }, { a: '2', b: '' }, { a: '3', b: 'q"q' }]);
+    }
+  }
+  const { stats } = await pipeline(fromCsv(file, { trim: true }), collect());
+  assert.equal(stats.stages[0]?.details.parser, 'csv-parse', 'an option only csv-parse has falls back');
+});
