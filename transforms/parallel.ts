@@ -245,6 +245,11 @@ class ParallelTransform extends BatchTransform {
  * that file and the run goes on. Failure or abort of the pipeline ends every worker. Per-worker
  * counters land in the pipeline's `stats.workers`.
  *
+ * With `backend: { type: 'bullmq', connection, queue }` the batches go instead through a BullMQ
+ * queue on Redis to `spillway worker` processes on any machine, with the same contract (see
+ * lib/distributed/bullmq-backend.ts); `workers`, `isolation` and the other pool options are then
+ * the workers' own flags.
+ *
  * @example
  * ```ts
  * const { stats } = await pipeline(

@@ -386,7 +386,7 @@ export class BullmqBackend implements ParallelBackend {
   }
 
   /** What the stage shows in its `details`: the queue, the server (no credentials) and the payload counters. */
-  details(): Record<string, unknown> {
+  details(): Record<string, string | number> {
     return {
       backend: 'bullmq',
       queue: this.options.queue.queue,
@@ -394,7 +394,8 @@ export class BullmqBackend implements ParallelBackend {
       runId: this.runId,
       stalled: this.#stalled,
       duplicates: this.#duplicates,
-      encodings: { ...this.#encodings },
+      batchesAsArrow: this.#encodings.arrow,
+      batchesAsV8: this.#encodings.v8,
       bytesSent: this.#bytesSent,
       bytesReceived: this.#bytesReceived,
     };

@@ -10,6 +10,7 @@
  * {@link CsvScanner.emulate}, a byte-for-byte port of csv-parse's state machine, so errors, their
  * lines and what csv-parse does after them in skip mode are the same.
  */
+import { UnsupportedError } from '../../lib/errors.ts';
 
 const LF = 10;
 const CR = 13;
@@ -84,6 +85,7 @@ export class CsvScanner {
   /** Size of the unfinished record the last scan stopped in: rescanning waits for twice as much. */
   #waitFor = 0;
   #bomChecked: boolean;
+  #encodingChecked = false;
   #done = false;
 
   /**
@@ -125,6 +127,13 @@ export class CsvScanner {
     let buf = parts.length === 1 ? parts[0]! : Buffer.concat(parts, this.#pendingBytes);
     this.#pending = [];
     this.#pendingBytes = 0;
+    if (!this.#encodingChecked && (buf.length >= 2 || final)) {
+      this.#encodingChecked = true;
+      // a UTF-16 byte order mark: this scanner reads UTF-8 and would return garbage
+      if (buf.length >= 2 && ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff))) {
+        throw new UnsupportedError("the input is UTF-16 (it starts with a UTF-16 byte order mark); the fast CSV path reads UTF-8: pass parser: 'csv-parse'", {});
+      }
+    }
     if (!this.#bomChecked) {
       if (buf.length < 3 && !final) {
         this.#keep(buf, 0);

@@ -4,7 +4,7 @@
  * as fromCsv wraps csv-parse's.
  */
 import type { Readable } from 'node:stream';
-import { CsvParseError, IoError } from '../../lib/errors.ts';
+import { CsvParseError, IoError, UnsupportedError } from '../../lib/errors.ts';
 import { FastCsvReader, type FastCsvBatch, type FastCsvOptions } from './reader.ts';
 
 /** csv-parse options the fast path honours (with the values it honours); any other set option means csv-parse. */
@@ -61,6 +61,9 @@ export function wrapFastError(error: unknown, where: { stage: string; file: stri
   }
   if (typeof e.errno === 'number' || e.code === 'Z_DATA_ERROR' || e.code === 'Z_BUF_ERROR') {
     return new IoError(`Cannot read ${where.file}: ${error.message}`, { stage: where.stage, file: where.file, byteOffset: where.byteOffset }, { cause: error });
+  }
+  if (error instanceof UnsupportedError && error.context.file === undefined) {
+    return new UnsupportedError(error.message.replace(/ \(\)$/, ''), { stage: where.stage, file: where.file }, { cause: error });
   }
   return error;
 }

@@ -15,6 +15,7 @@ import { recordBatchToRows } from '../../lib/arrow/convert.ts';
 import { fromCsv } from '../../sources/fromCsv.ts';
 import { pipeline } from '../../lib/pipeline.ts';
 import { collect } from '../../sinks/collect.ts';
+import { ErrorCodes, type UnsupportedError } from '../../lib/errors.ts';
 import { CORPUS, corpusSkip, tempDir } from '../helpers.ts';
 
 interface Outcome {
@@ -213,4 +214,20 @@ test('fromCsv picks the fast path when it can, says so in stats, and gives the r
   }
   const { stats } = await pipeline(fromCsv(file, { trim: true }), collect());
   assert.equal(stats.stages[0]?.details.parser, 'csv-parse', 'an option only csv-parse has falls back');
+});
+
+test('UTF-16 input is refused by the fast path with a clear error, never read as garbage; csv-parse reads it', async () => {
+  const dir = tempDir('spillway-u16-');
+  {
+    const path = join(dir, 'u16.csv');
+    writeFileSync(path, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('a,b\n1,2\n', 'utf16le')]));
+    await assert.rejects(pipeline(fromCsv(path), collect()), (error: UnsupportedError) => {
+      assert.equal(error.code, ErrorCodes.UNSUPPORTED);
+      assert.equal(error.context.file, path);
+      assert.match(error.message, /UTF-16/);
+      return true;
+    });
+    const { output } = await pipeline(fromCsv(path, { parser: 'csv-parse' }), collect());
+    assert.deepEqual(output, [{ a: '1', b: '2' }]);
+  }
 });
