@@ -35,9 +35,15 @@ export {
   SpillError,
   SpillCorruptError,
   CheckpointError,
+  QueueError,
   ErrorCodes,
 } from './lib/errors.ts';
-export type { ErrorCode, ErrorContext, WorkerFailureReason } from './lib/errors.ts';
+export type { ErrorCode, ErrorContext, WorkerFailureReason, QueueFailureReason } from './lib/errors.ts';
+export { BullmqBackend } from './lib/distributed/bullmq-backend.ts';
+export type { RemoteWorkerStats } from './lib/distributed/bullmq-backend.ts';
+export { QueueWorker } from './lib/distributed/queue-worker.ts';
+export type { QueueWorkerStats } from './lib/distributed/queue-worker.ts';
+export type { BullmqBackendOptions, RedisConnectionOptions, ParallelBackendOption, QueueWorkerOptions } from './lib/distributed/options.ts';
 
 export { removeCheckpoint, hasCheckpoint, CHECKPOINT_FILE } from './lib/checkpoint.ts';
 export type { CheckpointOption, CheckpointOptions, CheckpointJson, SourceCheckpointHooks, SinkCheckpointHooks, SinkCommit } from './lib/checkpoint.ts';

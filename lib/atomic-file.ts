@@ -3,6 +3,7 @@
  * commit, so a reader never sees a half-written file under the final name.
  */
 import { open, rename, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { IoError } from './errors.ts';
@@ -125,5 +126,43 @@ export class AtomicFile {
     await unlink(this.tempPath).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error;
     });
+  }
+}
+
+/**
+ * Writes a whole small file atomically: a temporary file beside it, fsync, rename, then an fsync
+ * of the directory so the rename itself survives a crash. For manifests and checkpoints.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicFileOptions = {}): Promise<void> {
+  const file = await AtomicFile.open(path, options);
+  try {
+    await file.write(data);
+  } catch (error) {
+    await file.abort();
+    throw error;
+  }
+  await file.commit();
+  const dir = await open(dirname(path), 'r');
+  try {
+    await dir.sync();
+  } catch {
+    // some file systems refuse fsync on a directory; the rename is still atomic
+  } finally {
+    await dir.close();
+  }
+}
+
+/**
+ * {@link writeFileAtomic} without fsync, synchronously: for reports written from exit handlers,
+ * where nothing asynchronous runs any more.
+ */
+export function writeFileAtomicSync(path: string, data: string): void {
+  const tempPath = join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    writeFileSync(tempPath, data);
+    renameSync(tempPath, path);
+  } catch (error) {
+    rmSync(tempPath, { force: true });
+    throw error;
   }
 }

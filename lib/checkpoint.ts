@@ -29,13 +29,14 @@
  * the offset are skipped (gzip has no random access): resuming costs a decompression pass.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Batch, BatchPosition } from './batch.ts';
 import { CheckpointError, ValidationError, describeValue } from './errors.ts';
 import type { StageContext } from './stage.ts';
 import { expectInteger, expectOptions } from './validate.ts';
 import { logger } from './stage.ts';
+import { writeFileAtomic } from './atomic-file.ts';
 
 const log = logger('checkpoint');
 
@@ -253,27 +254,6 @@ export class Watermark {
   }
 }
 
-/** Writes `data` to `file` atomically: temporary file, fsync, rename, fsync of the directory. */
-export async function writeFileAtomic(file: string, data: string): Promise<void> {
-  const temp = `${file}.${process.pid}.tmp`;
-  const handle = await open(temp, 'w', 0o600);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, file);
-  const dir = await open(path.dirname(file), 'r');
-  try {
-    await dir.sync();
-  } catch {
-    // some file systems refuse fsync on a directory; the rename is still atomic
-  } finally {
-    await dir.close();
-  }
-}
-
 /** Reads a checkpoint file; undefined when there is none. */
 export async function readCheckpoint(dir: string): Promise<CheckpointRecord | undefined> {
   let text: string;
@@ -487,7 +467,7 @@ export class Checkpointer implements SinkCheckpointDriver {
       updatedAt: new Date().toISOString(),
     };
     try {
-      await writeFileAtomic(path.join(this.dir, CHECKPOINT_FILE), JSON.stringify(record));
+      await writeFileAtomic(path.join(this.dir, CHECKPOINT_FILE), JSON.stringify(record), { mode: 0o600 });
       this.#written = true;
     } catch (error) {
       if (!written) this.#sinkHooks.keep(false);

@@ -3,7 +3,7 @@
  * flags, the JSON report written atomically (a temporary name beside it, then a rename), and
  * Ctrl-C handling (the first stops the pipelines cleanly, a second exits at once).
  */
-import { renameSync, writeFileSync, rmSync } from 'node:fs';
+import { writeFileAtomicSync } from '../atomic-file.ts';
 import path from 'node:path';
 import { ValidationError } from '../errors.ts';
 import type { PipelineStats } from '../pipeline.ts';
@@ -40,15 +40,7 @@ export function describeError(error: unknown): { message: string; code?: string 
 
 /** Writes `report` as JSON to `file` atomically (synchronous: it also runs from an exit handler). */
 export function writeReportFile(file: string, report: CliReport): void {
-  const target = path.resolve(file);
-  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`);
-  try {
-    writeFileSync(temp, `${JSON.stringify(report, null, 2)}\n`);
-    renameSync(temp, target);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    throw error;
-  }
+  writeFileAtomicSync(path.resolve(file), `${JSON.stringify(report, null, 2)}\n`);
 }
 
 /** The flags every pipeline command takes. */

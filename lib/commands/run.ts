@@ -15,7 +15,8 @@ import { setPipelineDefaults, type PipelineEnd } from '../defaults.ts';
 import { formatReport } from '../report.ts';
 import { logger } from '../stage.ts';
 import { keptDashboards, setDashboardDefault } from '../dashboard/dashboard.ts';
-import { formatHtmlReports, writeFileAtomicSync } from '../dashboard/report-html.ts';
+import { formatHtmlReports } from '../dashboard/report-html.ts';
+import { writeFileAtomicSync } from '../atomic-file.ts';
 import { EXIT_INTERRUPTED, describeError, onInterrupt, takeCommonFlags, writeReportFile, type CliReport } from './common.ts';
 
 const log = logger('cli');

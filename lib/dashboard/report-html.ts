@@ -3,7 +3,6 @@
  * that opens from disk, with the run's figures, its charts from `stats.timeline`, and tables of
  * stages and workers. The live dashboard shows the same sections when the run ends.
  */
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { PipelineStats } from '../pipeline.ts';
 import type { WorkerStats } from '../pool/worker-pool.ts';
@@ -192,15 +191,3 @@ export function formatHtmlReports(entries: readonly HtmlReportEntry[], title = '
   return documentOf(title, body.join('\n'));
 }
 
-/** Writes `text` to `file` under a temporary name beside it, then renames (synchronous: it also runs from exit handlers). */
-export function writeFileAtomicSync(file: string, text: string): void {
-  const target = path.resolve(file);
-  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`);
-  try {
-    writeFileSync(temp, text);
-    renameSync(temp, target);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    throw error;
-  }
-}

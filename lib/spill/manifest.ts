@@ -5,11 +5,11 @@
  * a full disk leaves the previous manifest, whose files are all complete. A manifest may come
  * from elsewhere: reading it checks its shape and refuses file names that leave the directory.
  */
-import { open, rename, unlink, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { Table, tableFromIPC, tableToIPC, type Schema } from 'apache-arrow';
 import { SpillError } from '../errors.ts';
+import { writeFileAtomic } from '../atomic-file.ts';
 
 /** The manifest's file name inside the spill directory. */
 export const MANIFEST_NAME = 'manifest.json';
@@ -107,19 +107,10 @@ export function emptyManifest(compression: SpillManifest['compression']): SpillM
 export async function writeManifest(dir: string, manifest: SpillManifest): Promise<void> {
   manifest.updatedAt = new Date().toISOString();
   const target = path.join(dir, MANIFEST_NAME);
-  const temp = path.join(dir, `.${MANIFEST_NAME}.${randomBytes(6).toString('hex')}.tmp`);
   const text = `${JSON.stringify(manifest, null, 1)}\n`;
   try {
-    const handle = await open(temp, 'wx', 0o600);
-    try {
-      await handle.writeFile(text);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, target);
+    await writeFileAtomic(target, text, { mode: 0o600 });
   } catch (error) {
-    await unlink(temp).catch(() => {});
     throw new SpillError(`Cannot write the spill manifest: ${(error as Error).message}`, { dir, file: MANIFEST_NAME }, { cause: error });
   }
 }

@@ -10,7 +10,8 @@ import { fromIterable } from '../../../sources/fromIterable.ts';
 import { map } from '../../../transforms/map.ts';
 import { toSpill } from '../../../sinks/toSpill.ts';
 import { drain } from '../../../sinks/drain.ts';
-import { formatHtmlReport, formatHtmlReports, writeFileAtomicSync } from '../../../lib/dashboard/report-html.ts';
+import { formatHtmlReport, formatHtmlReports } from '../../../lib/dashboard/report-html.ts';
+import { writeFileAtomicSync } from '../../../lib/atomic-file.ts';
 import { pageHtml } from '../../../lib/dashboard/page.ts';
 
 /** Asserts a document makes no request anywhere: no URL, no script, no external style or image. */
