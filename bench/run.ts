@@ -24,9 +24,15 @@ for (const file of modules) {
   if (typeof mod.run !== 'function') continue;
   process.stderr.write(`bench ${file} ...\n`);
   const started = performance.now();
-  const result = await mod.run();
+  try {
+    const result = await mod.run();
+    rows.push(...result.map((r) => ({ group: r.group ?? file.replace(/\.ts$/, ''), ...r })));
+  } catch (error) {
+    // one failing benchmark must not hide the others' figures: it gets a row saying why
+    rows.push({ group: file.replace(/\.ts$/, ''), case: 'FAILED', note: String((error as Error).message ?? error).split('\n')[0] });
+    process.exitCode = 1;
+  }
   process.stderr.write(`  done in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
-  rows.push(...result.map((r) => ({ group: r.group ?? file.replace(/\.ts$/, ''), ...r })));
 }
 
 const header = ['group', 'case', 'rows/s', 'MB/s', 'ratio', 'peak RSS MB', 'note'];

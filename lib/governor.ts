@@ -278,6 +278,9 @@ const ZERO_COUNTERS: Counters = {
 
 function noop(): void {}
 
+/** Least ms between two samples that sources' polls take once memory is past the spill mark. */
+const POLL_UNDER_PRESSURE_MS = 2;
+
 type Waiter = { resolve: () => void; reject: (error: Error) => void };
 
 /**
@@ -464,7 +467,11 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
     if (this.#closed || this.#attached === 0) return undefined;
     if (this.#inFlight) return this.#inFlight.then(noop, noop);
     const last = this.#last;
-    if (last !== undefined && Date.now() - last.time < this.intervalMs) return undefined;
+    // past the spill mark memory may be climbing fast: sample on every poll (a sample of this
+    // process costs microseconds; children are re-measured at most every 500 ms), so a source
+    // cannot run from the pause mark through the critical one between two timer ticks
+    const due = this.#level === 'ok' ? this.intervalMs : Math.min(this.intervalMs, POLL_UNDER_PRESSURE_MS);
+    if (last !== undefined && Date.now() - last.time < due) return undefined;
     return this.#sample(false).then(noop, (error: unknown) => log('sampling failed: %s', (error as Error).message));
   }
 
