@@ -55,13 +55,17 @@ export function median(values: number[]): number {
 }
 
 /**
- * Measures several cases side by side: runs them interleaved `runs` times (so drift hits all
- * alike) and returns each case's median milliseconds.
+ * Measures several cases side by side: runs them interleaved `runs` times, each run starting at
+ * another case (so drift and order effects hit all alike), and returns each case's median ms.
  */
 export async function interleaved(cases: Record<string, () => Promise<unknown>>, runs = BENCH_RUNS): Promise<Record<string, number>> {
   const times: Record<string, number[]> = {};
+  const entries = Object.entries(cases);
   for (let run = 0; run < runs; run++) {
-    for (const [name, fn] of Object.entries(cases)) {
+    // each run starts at another case, so no case always follows the same one (heap left over,
+    // caches warmed by the previous case)
+    const order = [...entries.slice(run % entries.length), ...entries.slice(0, run % entries.length)];
+    for (const [name, fn] of order) {
       (globalThis as { gc?: () => void }).gc?.();
       const { ms } = await timed(fn);
       (times[name] ??= []).push(ms);

@@ -50,6 +50,7 @@ export async function run(): Promise<BenchRow[]> {
   const ms = await interleaved({
     raw: () => rawCsvParse(data.path, false),
     spillway: () => spillwayCsv(data.path, false, governor),
+    csvParse: () => spillwayCsv(data.path, false, governor, 'csv-parse'),
     rawCast: () => rawCsvParse(data.path, true),
     spillwayCast: () => spillwayCsv(data.path, true, governor),
     csvParseCast: () => spillwayCsv(data.path, true, governor, 'csv-parse'),
@@ -69,12 +70,13 @@ export async function run(): Promise<BenchRow[]> {
   });
   return [
     row('raw csv-parse (columns: true)', 'raw', 'raw', 'baseline'),
-    row('pipeline(fromCsv, map(identity), drain()) [fast rows]', 'spillway', 'raw', 'goal >= 0.9 of raw'),
+    row("pipeline(fromCsv { parser: 'csv-parse' }, map(identity), drain())", 'csvParse', 'raw', 'the pipeline around the same parser; goal >= 0.9 of raw'),
+    row('pipeline(fromCsv, map(identity), drain()) [fast rows]', 'spillway', 'raw', 'the default (fast) path vs raw csv-parse'),
     row('raw csv-parse (columns, cast: true)', 'rawCast', 'rawCast', 'baseline'),
     row('pipeline(fromCsv { cast: true }, map, drain) [fast rows]', 'spillwayCast', 'raw', 'vs raw objects; goal >= 4x'),
     row("same, parser: 'csv-parse'", 'csvParseCast', 'raw', 'vs raw objects'),
     row("pipeline(fromCsv { cast: true, output: 'arrow' }, drain) [fast Arrow]", 'arrow', 'raw', 'vs raw objects; goal >= 1M rows/s'),
     row("pipeline(fromCsv { cast: true, output: 'arrow' }, toParquet)", 'parquet', 'raw', 'CSV -> Parquet (snappy)'),
-    row('same pipeline, governor: false', 'ungoverned', 'spillway', 'governed/ungoverned cost = 1 - 1/ratio'),
+    row('pipeline(fromCsv, map, drain) [fast rows], governor: false', 'ungoverned', 'spillway', 'ratio vs governed: the cost of governing is 1 - 1/ratio; goal < 3%'),
   ];
 }

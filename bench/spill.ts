@@ -19,21 +19,11 @@ import { rowsToRecordBatch, recordBatchBytes } from '../lib/arrow/convert.ts';
 import { toSpill } from '../sinks/toSpill.ts';
 import { openSpill } from '../lib/spill/spilled.ts';
 import { BENCH_RUNS, median, type BenchRow } from './common.ts';
+import { random as rng } from '../samples/trades-data.ts';
 
 const TARGET_MB = Number(process.env.SPILL_BENCH_MB ?? 160);
 const BATCH_ROWS = 32_768;
 const NOTES = ['', 'block trade', 'client "VIP", desk 4', 'iceberg, partial', 'cross', 'odd lot', 'late print, revised', 'auction close', 'dark pool fill'];
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Tick rows with free text: symbol, timestamp, price walk, size, venue, a note of random words. */
 function tickRows(count: number, start: number, random: () => number, words: string[]): Row[] {
