@@ -130,7 +130,7 @@ export abstract class PoolWorker {
   /** Subclasses call this for every message. */
   protected handleMessage(message: FromWorker): void {
     if (message.type === 'ready') {
-      this.setRef(false);
+      this.#idle();
       this.#ready?.resolve();
       this.#ready = undefined;
     } else if (message.type === 'init-error') {
@@ -142,10 +142,19 @@ export abstract class PoolWorker {
       if (running === undefined || running.taskId !== message.taskId) return;
       this.#running = undefined;
       this.tasks++;
-      this.setRef(false);
+      this.#idle();
       if (message.type === 'result') running.resolve(message.rows);
       else running.reject(new WorkerFailure('error', message.error.message, { cause: deserializeError(message.error) }));
     }
+  }
+
+  /**
+   * An idle worker no longer keeps the event loop alive, unless it is being killed: a message
+   * already on its way (a late 'ready') must not unref a worker whose exit someone awaits, or
+   * the process could end before the exit arrives and leave that promise pending.
+   */
+  #idle(): void {
+    if (this.#killReason === undefined && !this.exited) this.setRef(false);
   }
 
   /** Subclasses call this for an error the worker raised (uncaught exception, out of memory). */
