@@ -21,7 +21,7 @@ import { inputRows, isArrowInput } from '../pool/backend.ts';
 import type { BatchInput, ParallelBackend } from '../pool/backend.ts';
 import { toModuleUrl } from '../pool/options.ts';
 import type { ParallelOptions } from '../pool/options.ts';
-import type { PoolStats, WorkerStats } from '../pool/worker-pool.ts';
+import { rowsPerSecond, sumWorkers, type PoolStats, type WorkerStats } from '../pool/worker-pool.ts';
 import { failuresKey, parseFailure, payloadKey, workersKey } from './job.ts';
 import type { BatchJobData, BatchJobResult } from './job.ts';
 import { connectionLabel, redact, redactError, resolveQueueOptions } from './options.ts';
@@ -361,27 +361,17 @@ export class BullmqBackend implements ParallelBackend {
 
   /** Counters per remote worker (by id and host) and totals; no credentials. */
   stats(): PoolStats {
-    const workers = [...this.#workers.values()].map((w) => ({ ...w, exits: [...w.exits], rowsPerSec: w.busyMs > 0 ? Math.round((w.rows / w.busyMs) * 1000) : 0 }));
-    const sum = (key: 'batches' | 'rows' | 'failures' | 'busyMs'): number => workers.reduce((n, w) => n + w[key], 0);
-    const busyMs = sum('busyMs');
-    const failures = sum('failures');
+    const workers = [...this.#workers.values()].map((w) => ({ ...w, exits: [...w.exits], rowsPerSec: rowsPerSecond(w.rows, w.busyMs) }));
+    const failures = workers.reduce((n, w) => n + w.failures, 0);
     return {
       workers,
-      totals: {
-        workers: workers.length,
-        batches: sum('batches'),
-        rows: sum('rows'),
-        failures,
-        restarts: 0,
-        recycles: 0,
+      totals: sumWorkers(workers, {
         retries: Math.max(0, failures - this.#failedBatches) + this.#stalled,
         deadLetteredBatches: this.#deadBatches,
         deadLetteredRows: this.#deadRows,
-        busyMs,
-        rowsPerSec: busyMs > 0 ? Math.round((sum('rows') / busyMs) * 1000) : 0,
         queued: [...this.#pending.values()].filter((p) => !p.settling).length,
         running: 0,
-      },
+      }),
     };
   }
 

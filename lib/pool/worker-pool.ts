@@ -55,6 +55,28 @@ export interface WorkerStats {
   exits: { reason: WorkerExitReason; at: number }[];
 }
 
+/** Rows a second of busy time. */
+export function rowsPerSecond(rows: number, busyMs: number): number {
+  return busyMs > 0 ? Math.round((rows / busyMs) * 1000) : 0;
+}
+
+/** Totals over per-worker counters, with what only the backend knows (retries, queue). */
+export function sumWorkers(workers: readonly WorkerStats[], known: Pick<PoolTotals, 'retries' | 'deadLetteredBatches' | 'deadLetteredRows' | 'queued' | 'running'>): PoolTotals {
+  const sum = (key: 'batches' | 'rows' | 'failures' | 'restarts' | 'recycles' | 'busyMs'): number => workers.reduce((n, w) => n + w[key], 0);
+  const busyMs = sum('busyMs');
+  return {
+    workers: workers.length,
+    batches: sum('batches'),
+    rows: sum('rows'),
+    failures: sum('failures'),
+    restarts: sum('restarts'),
+    recycles: sum('recycles'),
+    ...known,
+    busyMs,
+    rowsPerSec: rowsPerSecond(sum('rows'), busyMs),
+  };
+}
+
 /** The pool's totals. */
 export interface PoolTotals {
   workers: number;
@@ -207,30 +229,20 @@ export class WorkerPool {
     const workers = this.#slots.map((slot) => {
       const s = slot.stats;
       const worker = slot.worker;
-      const copy: WorkerStats = { ...s, exits: [...s.exits], rowsPerSec: s.busyMs > 0 ? Math.round((s.rows / s.busyMs) * 1000) : 0 };
+      const copy: WorkerStats = { ...s, exits: [...s.exits], rowsPerSec: rowsPerSecond(s.rows, s.busyMs) };
       if (worker?.pid !== undefined) copy.pid = worker.pid;
       if (worker?.threadId !== undefined) copy.threadId = worker.threadId;
       return copy;
     });
-    const sum = (key: 'batches' | 'rows' | 'failures' | 'restarts' | 'recycles' | 'busyMs'): number => workers.reduce((n, w) => n + w[key], 0);
-    const busyMs = sum('busyMs');
     return {
       workers,
-      totals: {
-        workers: workers.length,
-        batches: sum('batches'),
-        rows: sum('rows'),
-        failures: sum('failures'),
-        restarts: sum('restarts'),
-        recycles: sum('recycles'),
+      totals: sumWorkers(workers, {
         retries: this.#retries,
         deadLetteredBatches: this.#deadBatches,
         deadLetteredRows: this.#deadRows,
-        busyMs,
-        rowsPerSec: busyMs > 0 ? Math.round((sum('rows') / busyMs) * 1000) : 0,
         queued: this.#queue.length,
         running: this.#slots.filter((s) => s.task !== undefined).length,
-      },
+      }),
     };
   }
 
