@@ -2,6 +2,8 @@
 import { existsSync, mkdirSync, statSync, renameSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { RecordBatch } from 'apache-arrow';
+import { Batch, BatchSource } from 'spillway';
 import { writeTradesCsv } from '../samples/trades-data.ts';
 
 /** One line of the results table. */
@@ -72,4 +74,18 @@ export async function interleaved(cases: Record<string, () => Promise<unknown>>,
     }
   }
   return Object.fromEntries(Object.entries(times).map(([name, ms]) => [name, median(ms)]));
+}
+
+/** A source that replays in-memory Arrow batches, so a benchmark measures the stages after it. */
+export function arrowBatchSource(batches: readonly RecordBatch[], name = 'memory'): BatchSource {
+  return new BatchSource({
+    name,
+    async *open() {
+      let rowStart = 0;
+      for (const [index, recordBatch] of batches.entries()) {
+        yield Batch.fromArrow(recordBatch, { source: name, index, rowStart });
+        rowStart += recordBatch.numRows;
+      }
+    },
+  });
 }

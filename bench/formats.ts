@@ -10,8 +10,8 @@ import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tableToIPC, Table, type RecordBatch } from 'apache-arrow';
-import { pipeline, fromCsv, fromArrow, fromParquet, toArrow, toParquet, drain, Batch, BatchSource } from 'spillway';
-import { benchCsv, interleaved, type BenchRow } from './common.ts';
+import { pipeline, fromCsv, fromArrow, fromParquet, toArrow, toParquet, drain, type Batch } from 'spillway';
+import { arrowBatchSource, benchCsv, interleaved, type BenchRow } from './common.ts';
 
 const FORMAT_ROWS = Number(process.env.FORMAT_ROWS ?? 1_000_000);
 
@@ -28,19 +28,6 @@ async function loadBatches(path: string): Promise<RecordBatch[]> {
   return batches;
 }
 
-/** A source that replays in-memory Arrow batches. */
-function arrowSource(batches: RecordBatch[]): BatchSource {
-  return new BatchSource({
-    name: 'memory',
-    async *open() {
-      let rowStart = 0;
-      for (const [index, recordBatch] of batches.entries()) {
-        yield Batch.fromArrow(recordBatch, { source: 'memory', index, rowStart });
-        rowStart += recordBatch.numRows;
-      }
-    },
-  });
-}
 
 /** Writes `bytes` to a new file and fsyncs it: the physical reference. */
 async function rawWrite(path: string, bytes: Uint8Array): Promise<void> {
@@ -67,9 +54,9 @@ export async function run(): Promise<BenchRow[]> {
     const compressions = ['none', 'lz4', 'zstd'] as const;
     const ms = await interleaved({
       raw: () => rawWrite(file('raw.bin'), uncompressed),
-      ...Object.fromEntries(compressions.map((c) => [`write-${c}`, () => pipeline(arrowSource(batches), toArrow(file(`${c}.arrow`), { compression: c === 'none' ? null : c }), { governor: false })])),
+      ...Object.fromEntries(compressions.map((c) => [`write-${c}`, () => pipeline(arrowBatchSource(batches), toArrow(file(`${c}.arrow`), { compression: c === 'none' ? null : c }), { governor: false })])),
       ...Object.fromEntries(compressions.map((c) => [`read-${c}`, () => pipeline(fromArrow(file(`${c}.arrow`)), drain(), { governor: false })])),
-      'parquet-write': () => pipeline(arrowSource(batches), toParquet(file('out.parquet')), { governor: false }),
+      'parquet-write': () => pipeline(arrowBatchSource(batches), toParquet(file('out.parquet')), { governor: false }),
       'parquet-read': () => pipeline(fromParquet(file('out.parquet')), drain(), { governor: false }),
     });
     const rawMbps = mb / ((ms.raw as number) / 1000);

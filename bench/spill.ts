@@ -18,7 +18,7 @@ import { Batch, type Row } from '../lib/batch.ts';
 import { rowsToRecordBatch, recordBatchBytes } from '../lib/arrow/convert.ts';
 import { toSpill } from '../sinks/toSpill.ts';
 import { openSpill } from '../lib/spill/spilled.ts';
-import { BENCH_RUNS, median, type BenchRow } from './common.ts';
+import { BENCH_RUNS, arrowBatchSource, median, type BenchRow } from './common.ts';
 import { random as rng } from '../samples/trades-data.ts';
 
 const TARGET_MB = Number(process.env.SPILL_BENCH_MB ?? 160);
@@ -70,18 +70,6 @@ function data(): { rowBatches: Row[][]; arrowBatches: RecordBatch[]; bytes: numb
   return { rowBatches, arrowBatches, bytes, rows };
 }
 
-function arrowSource(batches: RecordBatch[]): BatchSource {
-  return new BatchSource({
-    name: 'bench',
-    async *open() {
-      let rowStart = 0;
-      for (const [index, b] of batches.entries()) {
-        yield Batch.fromArrow(b, { source: 'bench', index, rowStart });
-        rowStart += b.numRows;
-      }
-    },
-  });
-}
 
 function rowSource(batches: Row[][]): BatchSource {
   return new BatchSource({
@@ -177,7 +165,7 @@ export async function run(): Promise<BenchRow[]> {
       await rawWrite(dir, arrowBatches);
       times.raw!.push(performance.now() - started);
       for (const c of ['none', 'lz4', 'zstd'] as const) {
-        const res = await spillOnce(dir, arrowSource(arrowBatches), c);
+        const res = await spillOnce(dir, arrowBatchSource(arrowBatches, 'bench'), c);
         times[c]!.push(res.ms);
         ratios[c] = res.rawBytes / res.bytesOnDisk;
         if (c === 'lz4' && !lz4Dir) lz4Dir = res.dir;

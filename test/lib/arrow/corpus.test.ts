@@ -7,20 +7,12 @@ import type { RecordBatch } from 'apache-arrow';
 import { openArrowFile, readArrowStream } from '../../../lib/arrow/ipc-reader.ts';
 import { recordBatchToRows } from '../../../lib/arrow/convert.ts';
 import { SpillwayError, ErrorCodes } from '../../../lib/errors.ts';
+import type { TruthFile as Truth } from '../parquet/corpusNormalize.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const corpus = path.resolve(root, '../shared/corpus');
 const skip = existsSync(path.join(corpus, 'truth.json')) ? false : `corpus not found at ${corpus}`;
 
-interface Truth {
-  path: string;
-  format: string;
-  expect: 'read' | 'reject';
-  rows?: number;
-  columns?: { name: string; type: string }[];
-  head?: unknown[];
-  readers?: Record<string, string>;
-}
 
 /** Normalises a converted value to truth.json's JSON conventions. */
 function normalise(value: unknown): unknown {

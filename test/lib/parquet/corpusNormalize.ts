@@ -4,7 +4,7 @@
  */
 import type { ParquetColumn } from '../../../lib/parquet/types.ts';
 
-/** One Parquet file entry of truth.json. */
+/** One file entry of truth.json (Parquet and Arrow tests share it). */
 export interface TruthFile {
   path: string;
   format: string;
