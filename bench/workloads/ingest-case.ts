@@ -1,0 +1,55 @@
+/**
+ * One ingest case in a fresh process, so its peak RSS is its own: prints one JSON line
+ * `{ rows, ms, maxRss }` (ms excludes process start and module loading).
+ * Usage: ingest-case.ts <case> <input file (CSV; Parquet for parquet-read)> <scratch dir>
+ */
+import { createReadStream } from 'node:fs';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { parse } from 'csv-parse';
+import { pipeline, fromCsv, fromParquet, map, filter, drain, toParquet } from 'spillway';
+
+const [name, input, dir] = process.argv.slice(2) as [string, string, string];
+const csv = input;
+
+async function rawCsvParse(): Promise<number> {
+  const parser = createReadStream(csv, { highWaterMark: 256 * 1024 }).pipe(parse({ columns: true }));
+  let rows = 0;
+  parser.on('data', () => {
+    rows++;
+  });
+  await once(parser, 'end');
+  return rows;
+}
+
+async function duckdb(threads: string, to: string): Promise<number> {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const db = await DuckDBInstance.create(':memory:', { threads });
+  const connection = await db.connect();
+  const started = performance.now();
+  const reader = await connection.runAndReadAll(`COPY (SELECT * FROM read_csv('${csv}')) TO '${to}' (FORMAT parquet, COMPRESSION snappy)`);
+  timedFrom = started;
+  return Number(reader.getRows()[0]?.[0] ?? 0);
+}
+
+let timedFrom: number | undefined;
+const cases: Record<string, () => Promise<number>> = {
+  raw: rawCsvParse,
+  rows: async () => (await pipeline(fromCsv(csv, { cast: true }), map((row) => row), drain())).stats.rowsOut,
+  arrow: async () => (await pipeline(fromCsv(csv, { cast: true, output: 'arrow' }), drain())).stats.rowsOut,
+  parquet: async () => (await pipeline(fromCsv(csv, { cast: true, output: 'arrow' }), toParquet(join(dir, 'spillway.parquet')))).output.rows,
+  'filter-parquet': async () => {
+    const { output } = await pipeline(fromCsv(csv, { cast: true, output: 'arrow' }), filter((r: { qty: number }) => r.qty > 100), toParquet(join(dir, 'filtered.parquet')));
+    return output.rows;
+  },
+  'parquet-read': async () => (await pipeline(fromParquet(input), drain())).stats.rowsOut,
+  duckdb1: () => duckdb('1', join(dir, 'duckdb1.parquet')),
+  duckdb2: () => duckdb('2', join(dir, 'duckdb2.parquet')),
+};
+
+const fn = cases[name];
+if (!fn) throw new Error(`unknown case ${name}; one of ${Object.keys(cases).join(', ')}`);
+const started = performance.now();
+const rows = await fn();
+const ms = performance.now() - (timedFrom ?? started);
+process.stdout.write(`${JSON.stringify({ rows, ms, maxRss: process.resourceUsage().maxRSS * 1024 })}\n`);
