@@ -464,60 +464,95 @@ function decimalOut(words: Uint32Array, at: number, stride: number, scale: numbe
   return negative ? `-${digits}` : digits;
 }
 
-function isValid(data: Data, i: number): boolean {
-  const bitmap = data.nullBitmap;
-  if (data.typeId === Type.Null) return false;
-  if (!bitmap || bitmap.length === 0 || data.nullCount === 0) return true;
-  const at = data.offset + i;
-  return ((bitmap[at >> 3]! >> (at & 7)) & 1) === 1;
+/** Reads value `i` (0-based in its Data) as {@link recordBatchToRows} would give it; null when not valid. */
+export type ValueReader = (i: number) => unknown;
+
+/**
+ * A reader of the values of one Arrow Data, with the same rules as {@link recordBatchToRows}
+ * (options default alike). Row views read columns through it; nested columns (lists, structs,
+ * maps, unions, dictionaries) decode their children once, on first read.
+ */
+export function valueReader(data: Data, options: ToRowsOptions = {}, column = ''): ValueReader {
+  return readerOf(data, { int64: options.int64 ?? 'auto', timestamps: options.timestamps ?? 'date' }, column);
+}
+
+interface NativeSlices {
+  utf8Slice(start: number, end: number): string;
 }
 
 function dataToValues(data: Data, r: Resolved, column: string): unknown[] {
-  const length = data.length;
-  const out = new Array<unknown>(length);
+  const read = readerOf(data, r, column);
+  const out = new Array<unknown>(data.length);
+  for (let i = 0; i < out.length; i++) out[i] = read(i);
+  return out;
+}
+
+/** Computes `make()` once, on first call. */
+function once<T>(make: () => T): () => T {
+  let value: T | undefined;
+  let made = false;
+  return () => {
+    if (!made) {
+      value = make();
+      made = true;
+    }
+    return value as T;
+  };
+}
+
+function readerOf(data: Data, r: Resolved, column: string): ValueReader {
   const type = data.type as DataType;
   const values = data.values as ArrayLike<number | bigint> & { subarray?: unknown };
-  const each = (fn: (i: number) => unknown): unknown[] => {
-    for (let i = 0; i < length; i++) out[i] = isValid(data, i) ? fn(i) : null;
-    return out;
+  // the validity check only where there are nulls
+  const valid = (fn: ValueReader): ValueReader => {
+    const bitmap = data.nullBitmap;
+    if (!bitmap || bitmap.length === 0 || data.nullCount === 0) return fn;
+    const offset = data.offset;
+    return (i) => (((bitmap[(offset + i) >> 3]! >> ((offset + i) & 7)) & 1) === 1 ? fn(i) : null);
   };
   switch (type.typeId) {
     case Type.Null:
-      return out.fill(null);
+      return () => null;
     case Type.Bool: {
       const bits = data.values as Uint8Array;
-      return each((i) => ((bits[(data.offset + i) >> 3]! >> ((data.offset + i) & 7)) & 1) === 1);
+      const offset = data.offset;
+      return valid((i) => ((bits[(offset + i) >> 3]! >> ((offset + i) & 7)) & 1) === 1);
     }
     case Type.Int: {
       const t = type as Int64;
-      if (t.bitWidth === 64) return each((i) => int64Out(BigInt(values[i]!), r.int64, column));
-      return each((i) => Number(values[i]));
+      if (t.bitWidth === 64) return valid((i) => int64Out(BigInt(values[i]!), r.int64, column));
+      return valid((i) => Number(values[i]));
     }
-    case Type.Float:
-      if ((type as Float64).precision === 0) return each((i) => makeVector(data).get(i));
-      return each((i) => values[i]);
+    case Type.Float: {
+      if ((type as Float64).precision === 0) {
+        const vector = once(() => makeVector(data));
+        return valid((i) => vector().get(i));
+      }
+      return valid((i) => values[i]);
+    }
     case Type.Utf8:
     case Type.LargeUtf8: {
       const offsets = data.valueOffsets as ArrayLike<number | bigint>;
       const bytes = data.values as Uint8Array;
-      return each((i) => Buffer.from(bytes.buffer, bytes.byteOffset + Number(offsets[i]), Number(offsets[i + 1]) - Number(offsets[i])).toString('utf8'));
+      const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) as unknown as NativeSlices;
+      return valid((i) => text.utf8Slice(Number(offsets[i]), Number(offsets[i + 1])));
     }
     case Type.Binary:
     case Type.LargeBinary: {
       const offsets = data.valueOffsets as ArrayLike<number | bigint>;
       const bytes = data.values as Uint8Array;
-      return each((i) => bytes.slice(Number(offsets[i]), Number(offsets[i + 1])));
+      return valid((i) => bytes.slice(Number(offsets[i]), Number(offsets[i + 1])));
     }
     case Type.FixedSizeBinary: {
       const width = (type as unknown as { byteWidth: number }).byteWidth;
       const bytes = data.values as Uint8Array;
-      return each((i) => bytes.slice(i * width, (i + 1) * width));
+      return valid((i) => bytes.slice(i * width, (i + 1) * width));
     }
     case Type.Utf8View:
     case Type.BinaryView: {
-      const vector = makeVector(data) as Vector;
-      return each((i) => {
-        const v = vector.get(i) as unknown;
+      const vector = once(() => makeVector(data) as Vector);
+      return valid((i) => {
+        const v = vector().get(i) as unknown;
         return v instanceof Uint8Array ? v.slice() : v;
       });
     }
@@ -525,11 +560,11 @@ function dataToValues(data: Data, r: Resolved, column: string): unknown[] {
       const t = type as unknown as { scale: number; bitWidth: number };
       const stride = t.bitWidth / 32;
       const words = data.values as Uint32Array;
-      return each((i) => decimalOut(words, i * stride, stride, t.scale));
+      return valid((i) => decimalOut(words, i * stride, stride, t.scale));
     }
     case Type.Date: {
       const dayUnit = (type as unknown as { unit: number }).unit === 0;
-      return each((i) => {
+      return valid((i) => {
         const ms = dayUnit ? BigInt(values[i]!) * 86_400_000n : BigInt(values[i]!);
         const date = msToDate(ms, column);
         return r.timestamps === 'date' ? date : date.toISOString().slice(0, 10);
@@ -537,20 +572,20 @@ function dataToValues(data: Data, r: Resolved, column: string): unknown[] {
     }
     case Type.Timestamp: {
       const unit = (type as TimestampMillisecond).unit;
-      return each((i) => timestampOut(BigInt(values[i]!), unit, r, column));
+      return valid((i) => timestampOut(BigInt(values[i]!), unit, r, column));
     }
     case Type.Time: {
       const unit = (type as unknown as { unit: number }).unit;
-      return each((i) => timeOfDay(BigInt(values[i]!), unit));
+      return valid((i) => timeOfDay(BigInt(values[i]!), unit));
     }
     case Type.Duration:
-      return each((i) => int64Out(BigInt(values[i]!), r.int64, column));
+      return valid((i) => int64Out(BigInt(values[i]!), r.int64, column));
     case Type.Interval: {
       const unit = (type as unknown as { unit: number }).unit;
       const ints = data.values as Int32Array;
-      if (unit === 0) return each((i) => ({ months: ints[i] }));
-      if (unit === 1) return each((i) => ({ days: ints[2 * i], milliseconds: ints[2 * i + 1] }));
-      return each((i) => {
+      if (unit === 0) return valid((i) => ({ months: ints[i] }));
+      if (unit === 1) return valid((i) => ({ days: ints[2 * i], milliseconds: ints[2 * i + 1] }));
+      return valid((i) => {
         const lo = BigInt(ints[4 * i + 2]! >>> 0);
         const hi = BigInt(ints[4 * i + 3]!);
         return { months: ints[4 * i], days: ints[4 * i + 1], nanoseconds: int64Out((hi << 32n) | lo, r.int64, column) };
@@ -561,29 +596,31 @@ function dataToValues(data: Data, r: Resolved, column: string): unknown[] {
     case Type.Map: {
       const offsets = data.valueOffsets as ArrayLike<number | bigint>;
       const child = data.children[0]!;
-      let items = dataToValues(child, r, column);
-      if (type.typeId === Type.Map) {
+      const items = once(() => {
+        const all = dataToValues(child, r, column);
+        if (type.typeId !== Type.Map) return all;
         // entries are structs of (key, value) whatever their field names
         const [keys, vals] = child.children.map((c) => dataToValues(c, r, column));
-        items = items.map((_, k) => ({ key: keys?.[k] ?? null, value: vals?.[k] ?? null }));
-      }
-      return each((i) => items.slice(Number(offsets[i]), Number(offsets[i + 1])));
+        return all.map((_, k) => ({ key: keys?.[k] ?? null, value: vals?.[k] ?? null }));
+      });
+      return valid((i) => items().slice(Number(offsets[i]), Number(offsets[i + 1])));
     }
     case Type.FixedSizeList: {
       const size = (type as unknown as { listSize: number }).listSize;
       const child = data.children[0]!;
-      const items = dataToValues(child, r, column);
-      return each((i) => items.slice(i * size, (i + 1) * size));
+      const items = once(() => dataToValues(child, r, column));
+      return valid((i) => items().slice(i * size, (i + 1) * size));
     }
     case Type.Struct: {
       const fields = (type as Struct).children;
-      const columns = data.children.map((c, k) => dataToValues(c, r, `${column}.${fields[k]?.name ?? k}`));
+      const columns = once(() => data.children.map((c, k) => dataToValues(c, r, `${column}.${fields[k]?.name ?? k}`)));
       const duplicate = new Set(fields.map((f) => f.name)).size !== fields.length;
-      return each((i) => {
-        if (duplicate) return columns.map((c) => c[i]);
+      return valid((i) => {
+        const cols = columns();
+        if (duplicate) return cols.map((c) => c[i]);
         const obj: Record<string, unknown> = {};
         fields.forEach((f, k) => {
-          obj[f.name] = columns[k]![i];
+          obj[f.name] = cols[k]![i];
         });
         return obj;
       });
@@ -591,22 +628,19 @@ function dataToValues(data: Data, r: Resolved, column: string): unknown[] {
     case Type.Union: {
       const t = type as unknown as { mode: number; typeIdToChildIndex: Record<number, number> };
       const typeIds = data.typeIds;
-      const columns = data.children.map((c) => dataToValues(c, r, column));
+      const columns = once(() => data.children.map((c) => dataToValues(c, r, column)));
       const offsets = data.valueOffsets as Int32Array;
-      for (let i = 0; i < length; i++) {
-        const child = columns[t.typeIdToChildIndex[typeIds[i]!]!]!;
-        out[i] = child[t.mode === 0 ? i : offsets[i]!];
-      }
-      return out;
+      return (i) => columns()[t.typeIdToChildIndex[typeIds[i]!]!]![t.mode === 0 ? i : offsets[i]!];
     }
     case Type.Dictionary: {
       const dictionary = data.dictionary;
       if (!dictionary) throw new FormatError(`Column "${column}" is dictionary-encoded but its dictionary is missing`, {});
-      const dict = dictionary.data.flatMap((d) => dataToValues(d, r, column));
-      return each((i) => {
+      const dict = once(() => dictionary.data.flatMap((d) => dataToValues(d, r, column)));
+      return valid((i) => {
+        const entries = dict();
         const index = Number(values[i]);
-        if (index < 0 || index >= dict.length) throw new FormatError(`Column "${column}" has dictionary index ${index} beyond its ${dict.length} entries`, {});
-        return dict[index];
+        if (index < 0 || index >= entries.length) throw new FormatError(`Column "${column}" has dictionary index ${index} beyond its ${entries.length} entries`, {});
+        return entries[index];
       });
     }
     default:
