@@ -3,8 +3,8 @@
  * batch transform that applies a per-row function (see lib/row-function.ts).
  */
 import { BatchTransform } from './transform.ts';
-import { applyRowFunction, type RowFunction, type RowMode } from './row-function.ts';
-import { expectFunction, expectInteger, expectOptions } from './validate.ts';
+import { applyRowFunction, type RowFunction, type RowInput, type RowMode, type RowViewState } from './row-function.ts';
+import { expectFunction, expectInteger, expectOneOf, expectOptions } from './validate.ts';
 
 /** Options of the per-row transforms. */
 export interface RowOptions {
@@ -14,18 +14,39 @@ export interface RowOptions {
   name?: string;
 }
 
+/** Options of `map` and `filter`: {@link RowOptions} and what the function receives. */
+export interface ViewRowOptions extends RowOptions {
+  /**
+   * What the function receives for a batch that holds Arrow columns and no rows yet (e.g. from
+   * `fromCsv(..., { output: 'arrow' })` or `fromArrow`):
+   * - `'view'`: a read-only row view read straight from the columns, valid during the call only
+   *   (copy it with `{ ...row }` to keep it); no object is made per row, and the rows kept
+   *   (filter's, or map's when it returns the view itself) leave as Arrow.
+   * - `'object'`: a plain object per row (the batch's rows, converted once), free to mutate.
+   *
+   * Batches that already hold rows always give plain objects. Default: `'view'` for filter,
+   * `'object'` for map.
+   */
+  input?: RowInput;
+}
+
 /** Builds a per-row transform; used by map, filter and flatMap. */
-export function rowStage(mode: RowMode, fn: RowFunction, options: RowOptions | undefined, defaultName: string): BatchTransform {
+export function rowStage(mode: RowMode, fn: RowFunction, options: ViewRowOptions | undefined, defaultName: string): BatchTransform {
   expectFunction(fn, 'fn');
   const opts = expectOptions(options);
   const concurrency = expectInteger(opts.concurrency, 'options.concurrency', 1);
+  const input: RowInput =
+    mode === 'flatMap'
+      ? expectOneOf(opts.input, 'options.input', ['object'], 'object')
+      : expectOneOf(opts.input, 'options.input', ['view', 'object'], mode === 'filter' ? 'view' : 'object');
   const name = opts.name ?? defaultName;
+  const state: RowViewState = {};
   return new BatchTransform({
     name,
     transform(batch, push, context) {
-      const rows = applyRowFunction(batch, fn, mode, concurrency, name, context);
-      if (Array.isArray(rows)) push(batch.withRows(rows));
-      else return rows.then((done) => push(batch.withRows(done)));
+      const out = applyRowFunction(batch, fn, mode, concurrency, name, context, input, state);
+      if (out instanceof Promise) return out.then(push);
+      push(out);
     },
   });
 }

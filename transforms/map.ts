@@ -2,18 +2,23 @@
 import type { Row } from '../lib/batch.ts';
 import type { BatchTransform } from '../lib/transform.ts';
 import type { RowFunction } from '../lib/row-function.ts';
-import { rowStage, type RowOptions } from '../lib/row-stage.ts';
+import { rowStage, type ViewRowOptions } from '../lib/row-stage.ts';
 
 /**
  * Maps each row through `fn` (sync or async). Returning `undefined` (or stream-chain's `none`)
  * drops the row; `many([...])` emits several; `stop` ends the input early. With an async `fn`,
  * `options.concurrency` calls may run at once and the output keeps the input order.
  *
+ * With `{ input: 'view' }`, over Arrow batches `fn` gets a read-only row view instead of an
+ * object; returning the view itself keeps the row as it is (the batch stays Arrow while every
+ * row is kept or dropped), returning anything else makes a row of it.
+ *
  * @example
  * ```ts
  * map((row) => ({ ...row, notional: row.price * row.qty }))
+ * map((row) => (row.qty > 0 ? row : undefined), { input: 'view' })   // stays Arrow
  * ```
  */
-export function map<I = Record<string, unknown>, O = Row>(fn: (row: I, index: number) => O | Promise<O>, options?: RowOptions): BatchTransform {
+export function map<I = Record<string, unknown>, O = Row>(fn: (row: I, index: number) => O | Promise<O>, options?: ViewRowOptions): BatchTransform {
   return rowStage('map', fn as RowFunction, options, 'map');
 }
