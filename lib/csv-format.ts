@@ -52,7 +52,7 @@ export function fastCsvFormat(options: Record<string, unknown>): CsvFormat | und
 }
 
 /** A function that appends rows to CSV text. */
-export type RowFormatter = (rows: readonly unknown[]) => string;
+export type RowFormatter = (rows: Iterable<unknown>) => string;
 
 /**
  * Builds a formatter for object rows (`columns` given: fields in that order, looked up as own
@@ -80,7 +80,7 @@ export function csvFormatter(format: CsvFormat, columns: readonly string[] | und
   if (columns === undefined) {
     return (rows) => {
       let out = '';
-      for (const row of rows as readonly unknown[][]) {
+      for (const row of rows as Iterable<readonly unknown[]>) {
         for (let i = 0; i < row.length; i++) out += (i === 0 ? '' : delimiter) + field(row[i]);
         out += recordDelimiter;
       }
@@ -90,7 +90,7 @@ export function csvFormatter(format: CsvFormat, columns: readonly string[] | und
   const keys = [...columns];
   return (rows) => {
     let out = '';
-    for (const row of rows as readonly Record<string, unknown>[]) {
+    for (const row of rows as Iterable<Record<string, unknown>>) {
       for (let i = 0; i < keys.length; i++) out += (i === 0 ? '' : delimiter) + field(row[keys[i]!]);
       out += recordDelimiter;
     }

@@ -5,7 +5,8 @@
  */
 import type { Writable } from 'node:stream';
 import { stringify, type Options as CsvStringifyOptions } from 'csv-stringify/sync';
-import type { Row } from '../lib/batch.ts';
+import type { Batch, Row } from '../lib/batch.ts';
+import { RowViewer, isViewable } from '../lib/row-view.ts';
 import { BatchSink } from '../lib/sink.ts';
 import { openByteOutput, type ByteOutput, type ByteOutputResume } from '../lib/byte-output.ts';
 import type { CheckpointJson } from '../lib/checkpoint.ts';
@@ -72,7 +73,7 @@ export function toCsv(target: string | Writable, options?: ToCsvOptions): BatchS
   const fast = fastCsvFormat(stringifyOptions as Record<string, unknown>);
   let formatter: RowFormatter | undefined;
   /** Formats a batch: the fast formatter for the common dialects, csv-stringify for the rest. */
-  const format = (batchRows: readonly Row[], withHeader: boolean): string => {
+  const format = (batchRows: Iterable<Row>, withHeader: boolean): string => {
     if (fast === undefined) {
       return stringify(batchRows as unknown[], {
         ...stringifyOptions,
@@ -85,22 +86,42 @@ export function toCsv(target: string | Writable, options?: ToCsvOptions): BatchS
     return (withHeader && columns ? csvHeader(fast, columns) : '') + formatter(batchRows);
   };
 
+  let viewer: RowViewer | undefined;
+  /** The rows of an Arrow batch as one reused read-only view each (no object per row), when the fast formatter writes. */
+  const views = (batch: Batch): Iterable<Row> | undefined => {
+    if (fast === undefined || batch.hasRows || !batch.hasArrow || !isViewable(batch.arrow)) return undefined;
+    const recordBatch = batch.arrow;
+    if (viewer?.fits(recordBatch)) viewer.bind(recordBatch);
+    else viewer = new RowViewer(recordBatch);
+    const v = viewer;
+    const count = recordBatch.numRows;
+    return {
+      *[Symbol.iterator]() {
+        for (let i = 0; i < count; i++) yield v.at(i);
+      },
+    };
+  };
+
   return new BatchSink<ToCsvResult>({
     name,
     async write(batch) {
       output ??= await open();
-      const batchRows = batch.rows;
-      if (batchRows.length === 0) return;
-      objectRows ??= !Array.isArray(batchRows[0]);
+      const count = batch.numRows;
+      if (count === 0) return;
+      const viewed = views(batch);
+      const batchRows: Iterable<Row> = viewed ?? batch.rows;
+      // a view batch's rows all have its columns: its first row stands for all
+      const sample = viewed ? [viewer!.at(0)] : (batchRows as Row[]);
+      objectRows ??= !Array.isArray(sample[0]);
       let first = false;
       if (objectRows && columns === undefined) {
-        columns = keysOf(batchRows);
+        columns = keysOf(sample);
         first = true;
       } else if (rows === 0) first = true;
       if (objectRows && columnsOption === undefined) {
         known ??= new Set(columns);
         // a key the header lacks would be dropped silently by csv-stringify: refuse instead
-        for (const row of batchRows) {
+        for (const row of sample) {
           for (const key in row) {
             if (!known.has(key)) {
               throw new FormatError(`row has column \`${key}\`, which the CSV header [${columns?.join(',')}] lacks; pass options.columns to choose the columns`, { stage: name, file: path, batch: batch.position.index });
@@ -109,7 +130,7 @@ export function toCsv(target: string | Writable, options?: ToCsvOptions): BatchS
         }
       }
       const text = format(batchRows, header && first && objectRows);
-      rows += batchRows.length;
+      rows += count;
       await output.write(text);
     },
     async finish() {

@@ -97,3 +97,20 @@ test('toCsv writes the same bytes through its fast formatter as through csv-stri
     rows.map((r) => r.text),
   );
 });
+
+test('toCsv writes Arrow batches through row views with the same bytes as their rows', async () => {
+  const dir = tempDir();
+  const rows = Array.from({ length: 3000 }, (_, i) => ({
+    id: i,
+    name: i % 3 === 0 ? `quote "${i}"` : i % 3 === 1 ? `comma, ${i}` : null,
+    x: i / 4,
+    ok: i % 2 === 0,
+  }));
+  const input = join(dir, 'in.csv');
+  await pipeline(fromIterable(rows), toCsv(input));
+  await pipeline(fromCsv(input, { cast: true, output: 'arrow' }), toCsv(join(dir, 'from-arrow.csv')));
+  await pipeline(fromCsv(input, { cast: true }), toCsv(join(dir, 'from-rows.csv')));
+  const expected = readFileSync(join(dir, 'from-rows.csv'), 'utf8');
+  assert.equal(readFileSync(join(dir, 'from-arrow.csv'), 'utf8'), expected);
+  assert.equal(expected, readFileSync(input, 'utf8'));
+});
