@@ -1,10 +1,13 @@
 /**
- * Parquet reader: row group by row group, with column projection, over positional file reads.
- * hyparquet (+ hyparquet-compressors) decodes; each row group is decoded into columns, then rows
- * are built one batch at a time, so memory holds one row group's columns plus one batch of rows.
- * Types follow the table in `types.ts`.
+ * Parquet reader: row group by row group, column chunk by column chunk, page by page, with column
+ * projection, over positional file reads. hyparquet's page decoders (+ hyparquet-compressors) do
+ * the decoding (`read/column.ts`); pages are fetched through a 1 MB window and CRC-checked
+ * (`read/pages.ts`). Memory holds, per projected column, one window of raw bytes and one decoded
+ * page beyond the current batch; nested columns (lists, maps, structs) hold their row group's
+ * decoded values. Rows follow the table in `types.ts`, Arrow the table in `read/arrow.ts`.
  */
-import { parquetMetadataAsync, parquetRead, parquetSchema } from 'hyparquet';
+import { parquetMetadataAsync, parquetSchema } from 'hyparquet';
+import type { RecordBatch } from 'apache-arrow';
 import type { Compressors, DecodedArray, FileMetaData } from 'hyparquet';
 import { compressors as extraCompressors } from 'hyparquet-compressors';
 import { FormatError, SpillwayError, UnsupportedError, ValidationError, describeValue } from '../errors.ts';
@@ -13,6 +16,10 @@ import { openFileBuffer } from './fileBuffer.ts';
 import type { FileBuffer } from './fileBuffer.ts';
 import { describeColumns, parsers, prepareSchema } from './types.ts';
 import type { Int64Mode, ParquetColumn } from './types.ts';
+import { openColumn } from './read/column.ts';
+import type { ColumnCursor, DecodeSettings } from './read/column.ts';
+import { makeRecordBatch, planArrowColumn } from './read/arrow.ts';
+import type { ArrowColumnPlan } from './read/arrow.ts';
 
 /** Options of {@link openParquet}. */
 export interface ParquetReadOptions {
@@ -34,6 +41,16 @@ export interface ParquetBatch {
   readonly rows: Record<string, unknown>[];
 }
 
+/** One batch of a Parquet file as an Arrow RecordBatch (types as in `read/arrow.ts`). */
+export interface ParquetArrowBatch {
+  /** 0-based row group the rows come from. */
+  readonly rowGroup: number;
+  /** 0-based index, in the whole file, of the first row. */
+  readonly rowStart: number;
+  /** The rows, as Arrow columns built straight from the decoded pages. */
+  readonly batch: RecordBatch;
+}
+
 /** An open Parquet file. Call {@link ParquetReader.close} when done (also after errors). */
 export interface ParquetReader {
   /** The file path. */
@@ -46,8 +63,14 @@ export interface ParquetReader {
   readonly byteLength: number;
   /** The columns that will be read (after projection). */
   readonly columns: readonly ParquetColumn[];
-  /** Yields batches of at most `batchSize` rows, decoding one row group at a time; from row `fromRow` on (row groups before it are not read). */
+  /**
+   * Yields batches of at most `batchSize` rows (never straddling a row group), from row `fromRow`
+   * on (row groups before it are not read). Flat columns are decoded page by page, so memory
+   * depends on the batch and page sizes, not on the row group's.
+   */
   batches(fromRow?: number): AsyncIterable<ParquetBatch>;
+  /** Same batches as {@link ParquetReader.batches}, as Arrow RecordBatches (no row objects). */
+  recordBatches(fromRow?: number): AsyncIterable<ParquetArrowBatch>;
   /** Closes the file. Idempotent. */
   close(): Promise<void>;
 }
@@ -159,41 +182,20 @@ async function prepare(path: string, file: FileBuffer, wanted: readonly string[]
   const columns = names.map((n) => byName.get(n)!);
   let closed = false;
 
-  async function readGroup(index: number, groupStart: number): Promise<Map<string, DecodedArray>> {
-    const rowCount = groups[index]!;
-    const pieces = new Map<string, { rowStart: number; data: DecodedArray }[]>(names.map((n) => [n, []]));
-    await parquetRead({
-      file,
-      metadata,
-      columns: [...names],
-      rowStart: groupStart,
-      rowEnd: groupStart + rowCount,
-      compressors,
-      parsers,
-      utf8: false,
-      geoparquet: false,
-      onChunk: (chunk) => pieces.get(chunk.columnName)?.push({ rowStart: chunk.rowStart, data: chunk.columnData }),
-    });
-    const out = new Map<string, DecodedArray>();
-    for (const [name, list] of pieces) {
-      list.sort((a, b) => a.rowStart - b.rowStart);
-      let data: DecodedArray;
-      if (list.length === 1) data = list[0]!.data;
-      else {
-        const merged: unknown[] = [];
-        for (const piece of list) for (const v of piece.data) merged.push(v);
-        data = merged;
-      }
-      // never hand out rows whose columns do not line up
-      if (data.length !== rowCount || (list[0] !== undefined && list[0].rowStart !== groupStart)) {
-        throw new FormatError(`Column \`${name}\` decoded to ${data.length} values where row group ${index} has ${rowCount} rows`, { file: path, batch: index });
-      }
-      out.set(name, data);
-    }
-    return out;
-  }
+  const tree = parquetSchema(metadata);
+  const rawTree = parquetSchema(raw);
+  const settings: DecodeSettings = { file, path, compressors, parsers };
+  let arrowPlans: ArrowColumnPlan[] | undefined;
+  const plansFor = (): ArrowColumnPlan[] =>
+    (arrowPlans ??= names.map((n) => {
+      const rawNode = rawTree.children.find((c) => c.element.name === n)!;
+      const node = tree.children.find((c) => c.element.name === n)!;
+      return planArrowColumn(rawNode, node.element, prepared.finishers.get(n));
+    }));
 
-  async function* batches(fromRow = 0): AsyncGenerator<ParquetBatch> {
+  /** Decoded columns, batch by batch: one row group at a time, each column page by page. */
+  async function* columnBatches(fromRow: number, arrow: boolean): AsyncGenerator<{ rowGroup: number; rowStart: number; n: number; values: DecodedArray[] }> {
+    const plans = arrow ? plansFor() : undefined;
     let groupStart = 0;
     for (let g = 0; g < groups.length; g++) {
       if (closed) throw new FormatError('Parquet reader was closed', { file: path });
@@ -202,31 +204,64 @@ async function prepare(path: string, file: FileBuffer, wanted: readonly string[]
         groupStart += rowCount;
         continue;
       }
-      let data: Map<string, DecodedArray>;
+      const skip = Math.max(0, fromRow - groupStart);
+      const chunks = metadata.row_groups[g]!.columns;
+      let cursors: ColumnCursor[];
       try {
-        data = await readGroup(g, groupStart);
+        cursors = names.map((n, c) => {
+          const plan = plans?.[c];
+          return openColumn(tree, chunks, n, g, rowCount, skip, plan?.raw ? { ...settings, raw: plan.raw } : settings);
+        });
       } catch (error) {
         throw translateError(error, path, { batch: g });
       }
-      const cols = names.map((n) => ({ name: n, data: data.get(n)!, finish: prepared.finishers.get(n) }));
-      for (let start = Math.max(0, fromRow - groupStart); start < rowCount; start += batchSize) {
-        const end = Math.min(rowCount, start + batchSize);
-        const rows: Record<string, unknown>[] = new Array(end - start);
+      for (let start = skip; start < rowCount; start += batchSize) {
+        const n = Math.min(rowCount, start + batchSize) - start;
+        let values: DecodedArray[];
         try {
-          for (let r = start; r < end; r++) {
-            const row: Record<string, unknown> = {};
-            for (const c of cols) {
-              const v: unknown = c.data[r];
-              row[c.name] = c.finish ? c.finish(v, c.name) : v ?? null;
-            }
-            rows[r - start] = row;
-          }
+          values = await Promise.all(cursors.map((c) => c.take(n)));
         } catch (error) {
           throw translateError(error, path, { batch: g });
         }
-        yield { rowGroup: g, rowStart: groupStart + start, rows };
+        yield { rowGroup: g, rowStart: groupStart + start, n, values };
       }
       groupStart += rowCount;
+    }
+  }
+
+  async function* batches(fromRow = 0): AsyncGenerator<ParquetBatch> {
+    const finishers = names.map((n) => prepared.finishers.get(n));
+    for await (const part of columnBatches(fromRow, false)) {
+      const { n, values } = part;
+      const rows: Record<string, unknown>[] = new Array(n);
+      try {
+        for (let r = 0; r < n; r++) {
+          const row: Record<string, unknown> = {};
+          for (let c = 0; c < names.length; c++) {
+            const v: unknown = values[c]![r];
+            const finish = finishers[c];
+            row[names[c]!] = finish ? finish(v, names[c]!) : v ?? null;
+          }
+          rows[r] = row;
+        }
+      } catch (error) {
+        throw translateError(error, path, { batch: part.rowGroup });
+      }
+      yield { rowGroup: part.rowGroup, rowStart: part.rowStart, rows };
+    }
+  }
+
+  async function* recordBatches(fromRow = 0): AsyncGenerator<ParquetArrowBatch> {
+    const plans = plansFor();
+    const fields = plans.map((p) => p.field);
+    for await (const part of columnBatches(fromRow, true)) {
+      let batch: RecordBatch;
+      try {
+        batch = makeRecordBatch(fields, plans.map((p, c) => p.build(part.values[c]!, part.n)), part.n);
+      } catch (error) {
+        throw translateError(error, path, { batch: part.rowGroup });
+      }
+      yield { rowGroup: part.rowGroup, rowStart: part.rowStart, batch };
     }
   }
 
@@ -237,6 +272,7 @@ async function prepare(path: string, file: FileBuffer, wanted: readonly string[]
     byteLength: file.byteLength,
     columns,
     batches,
+    recordBatches,
     async close() {
       closed = true;
       await file.close();

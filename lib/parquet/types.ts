@@ -82,17 +82,36 @@ function checkedDate(millis: bigint, nanos: bigint): Date {
   return nanos === -1n ? new Date(Number(millis)) : new PreciseDate(Number(millis), Number(nanos));
 }
 
+const MAX_DATE_MS = 8_640_000_000_000_000;
+
+/** Date at `millis` (a PreciseDate with `nanos` unless nanos is -1), checked for range. */
+function dateAt(millis: number, nanos: number): Date {
+  if (millis > MAX_DATE_MS || millis < -MAX_DATE_MS) {
+    throw new UnsupportedError(`Timestamp ${millis} ms is outside the range of a JavaScript Date`, {});
+  }
+  return nanos === -1 ? new Date(millis) : new PreciseDate(millis, nanos);
+}
+
+/** `value` units as floored milliseconds plus the nanoseconds left; fast when it is a safe number. */
+function splitUnits(value: bigint, perMilli: number): Date {
+  const n = Number(value);
+  if (Number.isSafeInteger(n)) {
+    const millis = Math.floor(n / perMilli);
+    return dateAt(millis, (n - millis * perMilli) * (1_000_000 / perMilli));
+  }
+  const per = BigInt(perMilli);
+  const m = floorDiv(BigInt(value), per);
+  return checkedDate(m, (BigInt(value) - m * per) * (1_000_000n / per));
+}
+
 /** hyparquet parsers: timestamps floored (not truncated toward zero), sub-millisecond part kept. */
 export const parsers: Partial<ParquetParsers> = {
-  timestampFromMilliseconds: (millis: bigint) => checkedDate(BigInt(millis), -1n),
-  timestampFromMicroseconds: (micros: bigint) => {
-    const m = floorDiv(BigInt(micros), 1000n);
-    return checkedDate(m, (BigInt(micros) - m * 1000n) * 1000n);
+  timestampFromMilliseconds: (millis: bigint) => {
+    const n = Number(millis);
+    return Number.isSafeInteger(n) ? dateAt(n, -1) : checkedDate(BigInt(millis), -1n);
   },
-  timestampFromNanoseconds: (nanos: bigint) => {
-    const m = floorDiv(BigInt(nanos), 1_000_000n);
-    return checkedDate(m, BigInt(nanos) - m * 1_000_000n);
-  },
+  timestampFromMicroseconds: (micros: bigint) => splitUnits(micros, 1000),
+  timestampFromNanoseconds: (nanos: bigint) => splitUnits(nanos, 1_000_000),
   dateFromDays: (days: number) => new Date(days * 86_400_000),
 };
 
@@ -191,7 +210,9 @@ export function int64Converter(mode: Int64Mode): Finisher {
   const convert = (value: unknown, column: string): unknown => {
     if (typeof value === 'bigint') {
       if (mode === 'bigint') return value;
-      if (value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)) return Number(value);
+      // a bigint beyond ±(2^53-1) never rounds to a safe number, so this test is exact
+      const n = Number(value);
+      if (Number.isSafeInteger(n)) return n;
       if (mode === 'auto') return value;
       throw new UnsupportedError(
         `INT64 value ${value} of column \`${column}\` is not a safe JavaScript number; open with int64: 'bigint' or 'auto'`,
