@@ -14,9 +14,10 @@ import { getTreePath, isFlatColumn } from 'hyparquet/src/schema.js';
 import { flatten } from 'hyparquet/src/utils.js';
 import type { ColumnChunk, ColumnMetaData, Compressors, DecodedArray, ParquetParsers, SchemaElement, SchemaTree } from 'hyparquet';
 import type { ColumnDecoder } from 'hyparquet/src/types.js';
-import { FormatError } from '../../errors.ts';
+import { FormatError, SpillwayError } from '../../errors.ts';
 import type { FileBuffer } from '../fileBuffer.ts';
 import { openPageStream } from './pages.ts';
+import { readFlatPage } from './flat-page.ts';
 import type { PageStream } from './pages.ts';
 
 /** How a column's leaves are decoded. */
@@ -101,13 +102,16 @@ function flatCursor(pages: PageStream, decoder: ColumnDecoder, where: string, fi
       if (!page) return undefined;
       let result;
       try {
-        result = readPage(readerOf(page.bytes), page.header, decoder, dictionary, undefined, toSkip);
+        if (page.header.type === 'DICTIONARY_PAGE') {
+          const dict = readPage(readerOf(page.bytes), page.header, decoder, dictionary, undefined, toSkip);
+          if (dict.data) dictionary = convert(dict.data, decoder);
+          continue;
+        }
+        result = page.header.type === 'DATA_PAGE' || page.header.type === 'DATA_PAGE_V2' ? readFlatPage(page.bytes, page.header, decoder, dictionary, toSkip) : { data: undefined, skipped: 0 };
       } catch (error) {
+        // a value our parsers refuse (UnsupportedError) keeps its own class and message
+        if (error instanceof SpillwayError) throw error;
         throw new FormatError(`Cannot decode Parquet page in ${where}: ${(error as Error).message}`, { stage: 'parquet', file, byteOffset: page.offset }, { cause: error });
-      }
-      if (page.header.type === 'DICTIONARY_PAGE') {
-        if (result.data) dictionary = convert(result.data, decoder);
-        continue;
       }
       if (result.skipped) {
         toSkip -= result.skipped;
