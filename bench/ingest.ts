@@ -34,12 +34,12 @@ export async function run(): Promise<BenchRow[]> {
       await runCase('duckdb1', data.path, dir);
       renameSync(join(dir, 'duckdb1.parquet'), cached);
     }
-    const names = ['raw', 'rows', 'arrow', 'parquet', 'filter-parquet', 'parquet-read', 'duckdb1', 'duckdb2'] as const;
+    const names = ['raw', 'rows', 'arrow', 'parquet', 'filter-parquet', 'parquet-read', 'parquet-read-arrow', 'duckdb1', 'duckdb2'] as const;
     const results: Record<string, CaseResult[]> = {};
     for (let r = 0; r < BENCH_RUNS; r++) {
       const order = [...names.slice(r % names.length), ...names.slice(0, r % names.length)];
       for (const name of order) {
-        const result = await runCase(name, name === 'parquet-read' ? cached : data.path, dir);
+        const result = await runCase(name, name.startsWith('parquet-read') ? cached : data.path, dir);
         (results[name] ??= []).push(result);
       }
     }
@@ -62,6 +62,7 @@ export async function run(): Promise<BenchRow[]> {
       row("fromCsv { cast: true, output: 'arrow' } -> toParquet (snappy)", 'parquet', `${(pq.rowsPerSec / duck1.rowsPerSec).toFixed(2)}x DuckDB 1 thread; goal >= 0.5x`),
       row("same with filter(qty > 100) between (row views)", 'filter-parquet', `${summary('filter-parquet').rows.toLocaleString('en-US')} rows kept; rows/s counts input rows`),
       row('fromParquet (DuckDB-written file) -> drain [rows]', 'parquet-read', 'goal >= 1M rows/s, bounded memory; MB/s of the CSV equivalent'),
+      row("fromParquet { output: 'arrow' } (same file) -> drain [Arrow]", 'parquet-read-arrow', ''),
       row('DuckDB COPY csv -> parquet (snappy), 1 thread', 'duckdb1', '@duckdb/node-api, devDependency'),
       row('DuckDB COPY csv -> parquet (snappy), 2 threads', 'duckdb2', ''),
     ];

@@ -43,6 +43,7 @@ const cases: Record<string, () => Promise<number>> = {
     return output.rows;
   },
   'parquet-read': async () => (await pipeline(fromParquet(input), drain())).stats.rowsOut,
+  'parquet-read-arrow': async () => (await pipeline(fromParquet(input, { output: 'arrow' }), drain())).stats.rowsOut,
   duckdb1: () => duckdb('1', join(dir, 'duckdb1.parquet')),
   duckdb2: () => duckdb('2', join(dir, 'duckdb2.parquet')),
 };
