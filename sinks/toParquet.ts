@@ -3,7 +3,7 @@
  * name only when the pipeline succeeds. A thin adapter: the format work is in the writer.
  */
 import { BatchSink } from '../lib/sink.ts';
-import { FormatError, IoError, SpillwayError, UnsupportedError, ValidationError, describeContext, describeValue } from '../lib/errors.ts';
+import { FormatError, IoError, SchemaMismatchError, SpillwayError, UnsupportedError, ValidationError, describeContext, describeValue } from '../lib/errors.ts';
 import { ParquetFileWriter, checkWriteOptions } from '../lib/parquet/writer.ts';
 import type { ParquetWriteOptions, ParquetWriterState } from '../lib/parquet/writer.ts';
 import type { CheckpointJson } from '../lib/checkpoint.ts';
@@ -24,9 +24,12 @@ export interface ToParquetResult {
 }
 
 /**
- * Writes rows (objects) to a Parquet file with hyparquet-writer, one row group at a time. The
- * schema is declared (`schema`) or inferred from the first rows (numbers as DOUBLE, bigint as
- * INT64, Date as TIMESTAMP_MILLIS, strings as UTF8, other objects as JSON); a value that does not
+ * Writes batches to a Parquet file with spillway's own column encoder, one row group at a time:
+ * Arrow batches (e.g. `fromCsv(..., { output: 'arrow' })`) column by column, row batches value by
+ * value. The schema is declared (`schema`) or inferred from the first batch (rows: numbers as
+ * DOUBLE, bigint as INT64, Date as TIMESTAMP_MILLIS, strings as UTF8, other objects as JSON;
+ * Arrow: see lib/parquet/writer.ts); a column whose type drifts between Arrow batches is widened
+ * while the first row group is buffered, else refused with a SchemaMismatchError; a value that does not
  * fit its column, or a column the inferred schema lacks, fails the pipeline rather than being
  * coerced or dropped. The file is written under a temporary name and renamed on success; on
  * failure or abort nothing is left under `path`.
@@ -55,6 +58,7 @@ export function toParquet(path: string, options?: ToParquetOptions): BatchSink<T
     const context = { ...error.context, stage: name, file: error.context.file ?? path };
     if (error instanceof IoError) return new IoError(message, context, { cause: error });
     if (error instanceof UnsupportedError) return new UnsupportedError(message, context, { cause: error });
+    if (error instanceof SchemaMismatchError) return new SchemaMismatchError(message, context, { cause: error });
     return new FormatError(message, context, { cause: error });
   }
 
@@ -69,6 +73,11 @@ export function toParquet(path: string, options?: ToParquetOptions): BatchSink<T
     async write(batch) {
       try {
         const w = await ensureOpen();
+        // Arrow batches go in column by column (no row objects); rows otherwise
+        if (batch.hasArrow) {
+          await w.writeArrow(batch.arrow, batch.position.index);
+          return;
+        }
         const rows = batch.rows;
         if (rows.length > 0 && Array.isArray(rows[0])) {
           throw new FormatError('toParquet writes object rows (keyed by column name), got array rows; read CSV with a header or map rows to objects', { batch: batch.position.index });

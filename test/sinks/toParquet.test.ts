@@ -84,3 +84,33 @@ test('toParquet validates options synchronously and creates no file for them', (
 test('toParquet refuses array rows with a clear error', async () => {
   await assert.rejects(pipeline(fromIterable([[1, 2]]), toParquet(join(dir, 'arrays.parquet'))), (e: SpillwayError) => e.code === ErrorCodes.FORMAT && /object rows/.test(e.message));
 });
+
+test('Arrow batches (fromCsv output: arrow) are written column by column and read back as the rows path gives them', async () => {
+  const out = join(dir, 'arrow-path.parquet');
+  const { output: expected } = await pipeline(fromCsv(csv, { cast: true, batchSize: 700 }), collect());
+  const { output } = await pipeline(fromCsv(csv, { cast: true, batchSize: 700, output: 'arrow' }), toParquet(out, { rowGroupSize: 1000 }));
+  assert.deepEqual(output, { path: out, rows: 3000, bytes: statSync(out).size, rowGroups: 3 });
+  const { output: back } = await pipeline(fromParquet(out), collect());
+  assert.deepEqual(back, expected);
+  const second = await parquetReadObjects({ file: await asyncBufferFromFile(out), compressors });
+  assert.deepEqual(second, expected);
+});
+
+test('CSV type drift between Arrow batches: widened within the first row group, a SchemaMismatchError naming the fix after it', async () => {
+  const drift = join(dir, 'drift.csv');
+  const text = ['id,v'];
+  for (let i = 0; i < 100; i++) text.push(`${i},${i < 50 ? i : i + 0.5}`);
+  writeFileSync(drift, text.join('\n') + '\n');
+  const out = join(dir, 'drift.parquet');
+  await pipeline(fromCsv(drift, { cast: true, batchSize: 20, output: 'arrow' }), toParquet(out, { rowGroupSize: 1000 }));
+  const { output: back } = await pipeline(fromParquet(out), collect());
+  assert.deepEqual(back, Array.from({ length: 100 }, (_, i) => ({ id: i, v: i < 50 ? i : i + 0.5 })));
+  const sub = tempDir('spillway-toparquet-drift-');
+  await assert.rejects(pipeline(fromCsv(drift, { cast: true, batchSize: 20, output: 'arrow' }), toParquet(join(sub, 'd.parquet'), { rowGroupSize: 30 })), (e: SpillwayError) => {
+    assert.equal(e.code, ErrorCodes.SCHEMA_MISMATCH);
+    assert.equal(e.context.stage, 'toParquet');
+    assert.match(e.message, /`v` is int32 in the Parquet file but double in batch 2.*declare `schema` in fromCsv or toParquet/);
+    return true;
+  });
+  assert.deepEqual(readdirSync(sub), []);
+});

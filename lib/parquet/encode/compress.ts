@@ -1,0 +1,35 @@
+/**
+ * Page compression. snappy (native, napi-rs) and gzip (node:zlib) run on the libuv thread pool, so
+ * they overlap with the main thread encoding the next pages and parsing the next batches. zstd
+ * goes through zstd-napi, whose API is synchronous: it runs on the main thread.
+ */
+import { gzip } from 'node:zlib';
+import { compress as snappyCompress } from 'snappy';
+import { compress as zstdCompress } from 'zstd-napi';
+
+/** Compression codecs the writer offers. */
+export type ParquetCompression = 'snappy' | 'gzip' | 'zstd' | 'uncompressed';
+
+/** The codec names, in option order. */
+export const CODEC_NAMES: readonly ParquetCompression[] = ['snappy', 'gzip', 'zstd', 'uncompressed'];
+
+/** Thrift CompressionCodec ids. */
+export const CODEC_IDS: Record<ParquetCompression, number> = { uncompressed: 0, snappy: 1, gzip: 2, zstd: 6 };
+
+/** Compresses one page; resolves with the bytes to write. */
+export function compressPage(codec: ParquetCompression, page: Uint8Array): Promise<Uint8Array> {
+  switch (codec) {
+    case 'uncompressed':
+      return Promise.resolve(page);
+    case 'snappy':
+      return snappyCompress(page);
+    case 'gzip':
+      return new Promise((resolve, reject) => gzip(page, (error, out) => (error ? reject(error) : resolve(out))));
+    case 'zstd':
+      try {
+        return Promise.resolve(zstdCompress(page));
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Appends one JS value to a column buffer, checking it fits the column's kind exactly (the rows
+ * path of the writer). Returns false for a value that does not fit; the writer then widens the
+ * column (first row group) or raises a FormatError naming the column and row.
+ */
+import type { ColumnBuffer } from './column-buffer.ts';
+import { intRange } from './column-buffer.ts';
+import type { ColumnKind } from './schema.ts';
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const UINT64_MAX = 2n ** 64n - 1n;
+
+/** Appends a non-null value; false when it does not fit the column. */
+export function pushValue(col: ColumnBuffer, value: unknown): boolean {
+  switch (col.kind) {
+    case 'double':
+      if (typeof value !== 'number') return false;
+      col.pushNumber(value);
+      return true;
+    case 'string':
+      if (typeof value !== 'string') return false;
+      col.pushString(value);
+      return true;
+    case 'int32': case 'int8': case 'int16': case 'uint8': case 'uint16': case 'uint32': {
+      const range = intRange(col.kind)!;
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < range[0] || value > range[1]) return false;
+      col.pushNumber(value | 0);
+      return true;
+    }
+    case 'int64':
+      if (typeof value === 'bigint') {
+        if (value < INT64_MIN || value > INT64_MAX) return false;
+        col.pushBigInt(value);
+        return true;
+      }
+      if (typeof value !== 'number' || !Number.isSafeInteger(value)) return false;
+      col.pushBigInt(BigInt(value));
+      return true;
+    case 'uint64':
+      if (typeof value === 'bigint') {
+        if (value < 0n || value > UINT64_MAX) return false;
+        col.pushBigInt(BigInt.asIntN(64, value));
+        return true;
+      }
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) return false;
+      col.pushBigInt(BigInt(value));
+      return true;
+    case 'float':
+      if (typeof value !== 'number' || (Math.fround(value) !== value && value === value)) return false;
+      col.pushNumber(value);
+      return true;
+    case 'boolean':
+      if (typeof value !== 'boolean') return false;
+      col.pushBool(value);
+      return true;
+    case 'binary':
+      if (!(value instanceof Uint8Array)) return false;
+      col.pushBytes(value);
+      return true;
+    case 'json': {
+      const text = JSON.stringify(value);
+      if (text === undefined) return false;
+      col.pushString(text);
+      return true;
+    }
+    case 'timestamp': case 'timestamp_us': case 'timestamp_ns': case 'date': {
+      if (!(value instanceof Date)) return false;
+      const ms = value.getTime();
+      if (Number.isNaN(ms)) return false;
+      if (col.kind === 'date') col.pushNumber(Math.floor(ms / 86_400_000));
+      else if (col.kind === 'timestamp') col.pushBigInt(BigInt(ms));
+      else {
+        // a PreciseDate (from our reader) carries the nanoseconds below the millisecond
+        const nanos = BigInt((value as Date & { nanos?: number }).nanos ?? 0);
+        const ns = BigInt(ms) * 1_000_000n + nanos;
+        if (col.kind === 'timestamp_ns') col.pushBigInt(ns);
+        else {
+          if (ns % 1000n !== 0n) return false;
+          col.pushBigInt(ns / 1000n);
+        }
+      }
+      return true;
+    }
+    case 'null':
+      return false;
+  }
+}
+
+/** The kind a JS value suggests, for widening a column of the first row group. */
+export function kindOfValue(value: unknown): ColumnKind | undefined {
+  if (typeof value === 'number') return Number.isInteger(value) && value >= -(2 ** 31) && value < 2 ** 31 && !Object.is(value, -0) ? 'int32' : 'double';
+  if (typeof value === 'bigint') return 'int64';
+  return undefined;
+}

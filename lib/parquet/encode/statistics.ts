@@ -1,0 +1,150 @@
+/**
+ * Column chunk statistics: null count, and min/max as PLAIN-encoded bytes in the column's sort
+ * order (signed for ints and floats, unsigned for UINT kinds, unsigned bytewise for byte arrays;
+ * NaN skipped; min/max omitted for a chunk of only nulls or only NaN).
+ */
+import { isUnsigned } from './schema.ts';
+import type { ColumnBuffer } from './column-buffer.ts';
+
+/** Statistics of one column chunk. */
+export interface ChunkStatistics {
+  nullCount: number;
+  min?: Uint8Array;
+  max?: Uint8Array;
+}
+
+/** Byte arrays longer than this are left out of min/max (a footer should stay small). */
+const MAX_STAT_BYTES = 1024;
+
+function le(bytes: number, write: (v: DataView) => void): Uint8Array {
+  const out = new Uint8Array(bytes);
+  write(new DataView(out.buffer));
+  return out;
+}
+
+/** Unsigned bytewise comparison of a[as, ae) and b[bs, be). */
+export function compareBytes(a: Uint8Array, as: number, ae: number, b: Uint8Array, bs: number, be: number): number {
+  const n = Math.min(ae - as, be - bs);
+  let k = 0;
+  // skip the common prefix 4 bytes at a time (timestamps as text share their first ~17 bytes)
+  while (k + 4 <= n && a[as + k] === b[bs + k] && a[as + k + 1] === b[bs + k + 1] && a[as + k + 2] === b[bs + k + 2] && a[as + k + 3] === b[bs + k + 3]) k += 4;
+  for (; k < n; k++) {
+    const d = a[as + k]! - b[bs + k]!;
+    if (d !== 0) return d;
+  }
+  return ae - as - (be - bs);
+}
+
+/**
+ * Min and max over byte-array values given by `offsets` (value i = data[offsets[i], offsets[i+1])),
+ * for the rows whose `defs` is 1 (all when defs is undefined).
+ */
+export function bytesMinMax(data: Uint8Array, offsets: Int32Array, count: number, defs: Uint8Array | undefined): { min?: Uint8Array; max?: Uint8Array } {
+  let lo = -1;
+  let hi = -1;
+  for (let i = 0; i < count; i++) {
+    if (defs !== undefined && defs[i] === 0) continue;
+    const s = offsets[i]!;
+    const e = offsets[i + 1]!;
+    if (lo < 0) {
+      lo = hi = i;
+      continue;
+    }
+    // the first byte settles most comparisons
+    const c = data[s];
+    const cl = data[offsets[lo]!];
+    if (c === undefined || cl === undefined || c <= cl) {
+      if (compareBytes(data, s, e, data, offsets[lo]!, offsets[lo + 1]!) < 0) lo = i;
+    }
+    const ch = data[offsets[hi]!];
+    if (c === undefined || ch === undefined || c >= ch) {
+      if (compareBytes(data, s, e, data, offsets[hi]!, offsets[hi + 1]!) > 0) hi = i;
+    }
+  }
+  if (lo < 0) return {};
+  // copies (Buffer#slice would share memory the column reuses for its next row group)
+  const min = Uint8Array.prototype.slice.call(data, offsets[lo]!, offsets[lo + 1]!);
+  const max = Uint8Array.prototype.slice.call(data, offsets[hi]!, offsets[hi + 1]!);
+  if (min.length > MAX_STAT_BYTES || max.length > MAX_STAT_BYTES) return {};
+  return { min, max };
+}
+
+/** Statistics of the buffered values of a fixed-width or boolean column (byte arrays: {@link bytesMinMax}). */
+export function fixedStatistics(col: ColumnBuffer): ChunkStatistics {
+  const n = col.n;
+  const defs = col.nullable && col.nulls > 0 ? col.defs : undefined;
+  const nullCount = col.nulls;
+  if (nullCount === n) return { nullCount };
+  switch (col.storage) {
+    case 'i32': {
+      const a = col.i32;
+      const unsigned = isUnsigned(col.kind);
+      let min = Infinity;
+      let max = -Infinity;
+      for (let i = 0; i < n; i++) {
+        if (defs !== undefined && defs[i] === 0) continue;
+        const v = unsigned ? a[i]! >>> 0 : a[i]!;
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+      return { nullCount, min: le(4, (d) => d.setUint32(0, min >>> 0, true)), max: le(4, (d) => d.setUint32(0, max >>> 0, true)) };
+    }
+    case 'i64': {
+      // compare as (high word, low word) pairs: reading a BigInt64Array element allocates a bigint
+      const w = new Int32Array(col.i64.buffer, col.i64.byteOffset, n * 2);
+      const unsigned = isUnsigned(col.kind);
+      let lo = -1;
+      let hi = -1;
+      let loH = 0, loL = 0, hiH = 0, hiL = 0;
+      for (let i = 0; i < n; i++) {
+        if (defs !== undefined && defs[i] === 0) continue;
+        const h = unsigned ? w[2 * i + 1]! >>> 0 : w[2 * i + 1]!;
+        const l = w[2 * i]! >>> 0;
+        if (lo < 0) {
+          lo = hi = i;
+          loH = hiH = h;
+          loL = hiL = l;
+          continue;
+        }
+        if (h < loH || (h === loH && l < loL)) { lo = i; loH = h; loL = l; }
+        if (h > hiH || (h === hiH && l > hiL)) { hi = i; hiH = h; hiL = l; }
+      }
+      const bytes = new Uint8Array(col.i64.buffer, col.i64.byteOffset, n * 8);
+      return { nullCount, min: bytes.slice(lo * 8, lo * 8 + 8), max: bytes.slice(hi * 8, hi * 8 + 8) };
+    }
+    case 'f32':
+    case 'f64': {
+      const a = col.storage === 'f64' ? col.f64 : col.f32;
+      let min = Infinity;
+      let max = -Infinity;
+      let seen = false;
+      for (let i = 0; i < n; i++) {
+        if (defs !== undefined && defs[i] === 0) continue;
+        const v = a[i]!;
+        if (v !== v) continue;
+        seen = true;
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+      if (!seen) return { nullCount };
+      // the spec asks for -0 as a zero min and +0 as a zero max
+      if (min === 0) min = -0;
+      if (max === 0) max = 0;
+      if (col.storage === 'f64') return { nullCount, min: le(8, (d) => d.setFloat64(0, min, true)), max: le(8, (d) => d.setFloat64(0, max, true)) };
+      return { nullCount, min: le(4, (d) => d.setFloat32(0, min, true)), max: le(4, (d) => d.setFloat32(0, max, true)) };
+    }
+    case 'bool': {
+      let anyTrue = false;
+      let anyFalse = false;
+      const a = col.bool;
+      for (let i = 0; i < n && !(anyTrue && anyFalse); i++) {
+        if (defs !== undefined && defs[i] === 0) continue;
+        if (a[i] === 1) anyTrue = true;
+        else anyFalse = true;
+      }
+      return { nullCount, min: Uint8Array.of(anyFalse ? 0 : 1), max: Uint8Array.of(anyTrue ? 1 : 0) };
+    }
+    case 'bytes':
+      return { nullCount, ...bytesMinMax(col.data, col.offsets, n, defs) };
+  }
+}
