@@ -49,13 +49,13 @@ import { logger } from '../stage.ts';
 import type { ByteSize } from '../validate.ts';
 import { ColumnBuffer } from './encode/column-buffer.ts';
 import { appendArrow, arrowBytes, kindOfField } from './encode/arrow.ts';
-import { CODEC_IDS, CODEC_NAMES, compressPage } from './encode/compress.ts';
+import { CODEC_IDS, CODEC_NAMES } from './encode/compress.ts';
 import type { ParquetCompression } from './encode/compress.ts';
 import { widenKind } from './encode/drift.ts';
 import { fileMetadata, pageHeader } from './encode/metadata.ts';
 import type { ChunkMeta, RowGroupMeta } from './encode/metadata.ts';
-import { encodeChunk } from './encode/page.ts';
-import type { RawChunk } from './encode/page.ts';
+import { RowGroupEncoder, type EncoderThreadOption } from './encode/row-group-encoder.ts';
+import type { EncodedChunk } from './encode/encoded-chunk.ts';
 import { kindOfValue, pushValue } from './encode/rows.ts';
 import { widthOf, type ColumnKind } from './encode/schema.ts';
 
@@ -85,6 +85,12 @@ export interface ParquetWriteOptions {
    * compressed and written).
    */
   rowGroupBytes?: ByteSize;
+  /**
+   * Encode and compress row groups on a thread of the writer's own, beside the pipeline's work
+   * (default `'auto'`: when the machine has two cores or more and a row group has 16,384 rows or
+   * more). `false` keeps all the work on the main thread (compression still uses the libuv pool).
+   */
+  encoderThread?: EncoderThreadOption;
 }
 
 /** Default of {@link ParquetWriteOptions.rowGroupSize}. */
@@ -138,6 +144,7 @@ interface CheckedWriteOptions {
   compression: ParquetCompression;
   rowGroupSize: number;
   rowGroupBytes: number;
+  encoderThread: EncoderThreadOption;
 }
 
 /**
@@ -155,7 +162,11 @@ export function checkWriteOptions(options: ParquetWriteOptions | undefined): Che
     throw new ValidationError(`Expected \`options.schema\` to be an object of column types, got ${describeValue(opts.schema)}`);
   }
   const fields = opts.schema === undefined ? undefined : parseSchema(opts.schema);
-  return { fields, compression, rowGroupSize, rowGroupBytes };
+  const encoderThread = opts.encoderThread ?? 'auto';
+  if (encoderThread !== true && encoderThread !== false && encoderThread !== 'auto') {
+    throw new ValidationError(`Expected \`options.encoderThread\` to be true, false or 'auto', got ${describeValue(opts.encoderThread)}`);
+  }
+  return { fields, compression, rowGroupSize, rowGroupBytes, encoderThread };
 }
 
 /**
@@ -211,8 +222,11 @@ export class ParquetFileWriter {
   #lastCheckpoint: ParquetWriterState | undefined;
   /** Arrow schema last seen -> index of each file column in it (-1: absent). */
   #arrowMap: { schema: unknown; index: number[]; kinds: (ColumnKind | undefined)[] } | undefined;
+  readonly #encoder: RowGroupEncoder;
 
-  private constructor(path: string, tempPath: string, handle: FileHandle, fields: Field[] | undefined, codec: ParquetCompression, rowGroupSize: number, rowGroupBytes: number) {
+  private constructor(path: string, tempPath: string, handle: FileHandle, fields: Field[] | undefined, options: CheckedWriteOptions) {
+    const { compression: codec, rowGroupSize, rowGroupBytes } = options;
+    this.#encoder = new RowGroupEncoder(codec, options.encoderThread);
     this.path = path;
     this.tempPath = tempPath;
     this.#handle = handle;
@@ -232,7 +246,7 @@ export class ParquetFileWriter {
    * @throws IoError when the temporary file cannot be created
    */
   static open(path: string, options?: ParquetWriteOptions): Promise<ParquetFileWriter> {
-    const { fields, compression, rowGroupSize, rowGroupBytes } = checkWriteOptions(options);
+    const checked = checkWriteOptions(options);
     const tempPath = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
     return (async () => {
       let handle: FileHandle | undefined;
@@ -244,7 +258,7 @@ export class ParquetFileWriter {
         if (handle) await unlink(tempPath).catch(() => undefined);
         throw new IoError(`Cannot create Parquet file: ${(error as Error).message}`, { file: path }, { cause: error });
       }
-      const w = new ParquetFileWriter(path, tempPath, handle, fields, compression, rowGroupSize, rowGroupBytes);
+      const w = new ParquetFileWriter(path, tempPath, handle, checked.fields, checked);
       w.#fileLength = 4;
       return w;
     })();
@@ -321,7 +335,7 @@ export class ParquetFileWriter {
    * @throws IoError when the temporary file is missing or shorter than the state says
    */
   static async resume(path: string, options: ParquetWriteOptions | undefined, state: ParquetWriterState): Promise<ParquetFileWriter> {
-    const { compression, rowGroupSize, rowGroupBytes } = checkWriteOptions(options);
+    const checked = checkWriteOptions(options);
     let handle: FileHandle;
     try {
       if (!Array.isArray(state.groups) || state.groups.length !== state.rowGroups) throw new Error('the checkpoint does not hold the row groups written');
@@ -333,7 +347,7 @@ export class ParquetFileWriter {
     } catch (error) {
       throw new IoError(`Cannot resume Parquet file from ${state.tempPath}: ${(error as Error).message}`, { file: path }, { cause: error });
     }
-    const w = new ParquetFileWriter(path, state.tempPath, handle, undefined, compression, rowGroupSize, rowGroupBytes);
+    const w = new ParquetFileWriter(path, state.tempPath, handle, undefined, checked);
     w.#setFields(state.fields.map((f) => ({ ...f })), state.inferred);
     w.#fileLength = state.length;
     w.#groups = state.groups.slice();
@@ -349,6 +363,7 @@ export class ParquetFileWriter {
     if (this.#state === 'committed' || this.#state === 'aborted') return;
     this.#state = 'aborted';
     this.#columns = [];
+    await this.#encoder.close();
     await this.#flight?.done.catch(() => undefined);
     await this.#handle.close().catch(() => undefined);
   }
@@ -360,6 +375,7 @@ export class ParquetFileWriter {
       if (!this.#fields) throw new FormatError('Cannot infer a Parquet schema without rows; declare `schema`', { file: this.path });
       if (this.#pendingRows > 0) await this.#flushGroup();
       await this.#settle();
+      await this.#encoder.close();
       this.#resolveNullKinds();
       const meta = fileMetadata(this.#schemaColumns(), this.#groups, CREATED_BY);
       const tail = new Uint8Array(meta.length + 8);
@@ -384,6 +400,7 @@ export class ParquetFileWriter {
     if (this.#state === 'committed' || this.#state === 'aborted') return;
     this.#state = 'aborted';
     this.#columns = [];
+    await this.#encoder.close();
     await this.#flight?.done.catch(() => undefined);
     await this.#handle.close().catch(() => undefined);
     await unlink(this.tempPath).catch(() => undefined);
@@ -586,48 +603,47 @@ export class ParquetFileWriter {
     const rows = this.#pendingRows;
     if (rows === 0) return;
     this.#resolveNullKinds();
-    let chunks: RawChunk[];
+    let encoded: Promise<EncodedChunk[]>;
     try {
-      chunks = this.#columns.map((col) => encodeChunk(col));
+      // takes the columns' rows now (encoded, or copied for the encoder thread): they are reset next
+      encoded = this.#encoder.encode(this.#columns, rows);
     } catch (error) {
       this.#fail(error);
     }
+    encoded.catch(() => undefined);
     for (const col of this.#columns) col.reset();
     this.#pendingRows = 0;
     this.#rowsSeen += rows;
     this.#groupsFlushed++;
-    // compression starts now, on the thread pool; the previous group must be written first
-    const compressed = chunks.map((chunk) => Promise.all(chunk.pages.map((page) => compressPage(this.#codec, page.body))));
-    for (const c of compressed) c.catch(() => undefined);
+    // the previous group must be written first
     const previous = this.#flight;
     if (previous !== undefined) await previous.done.catch(() => undefined);
     if (this.#flightError !== undefined) this.#fail(this.#flightError);
-    const flight: Flight = { done: this.#writeGroup(chunks, compressed, rows) };
+    const flight: Flight = { done: this.#writeGroup(encoded, rows) };
     flight.done.catch((error: unknown) => {
       this.#flightError ??= error ?? new Error('row group write failed');
     });
     this.#flight = flight;
   }
 
-  async #writeGroup(chunks: RawChunk[], compressed: Promise<Uint8Array[]>[], rows: number): Promise<void> {
-    const pagesOut = await Promise.all(compressed);
+  async #writeGroup(encoded: Promise<EncodedChunk[]>, rows: number): Promise<void> {
+    const chunks = await encoded;
     const parts: Uint8Array[] = [];
     const groupStart = this.#fileLength;
     let at = groupStart;
     let uncompressedTotal = 0;
-    const metas: ChunkMeta[] = chunks.map((chunk, c) => {
-      const out = pagesOut[c]!;
+    const metas: ChunkMeta[] = chunks.map((chunk) => {
       const chunkStart = at;
       let dataPageOffset = -1;
       let uncompressed = 0;
-      chunk.pages.forEach((page, p) => {
-        const body = out[p]!;
-        const header = pageHeader(page.type, page.body.length, body.length, page.numValues, page.encoding);
+      for (const page of chunk.pages) {
+        const body = page.body;
+        const header = pageHeader(page.type, page.uncompressedBytes, body.length, page.numValues, page.encoding);
         if (page.type === 0 && dataPageOffset < 0) dataPageOffset = at;
         parts.push(header, body);
         at += header.length + body.length;
-        uncompressed += header.length + page.body.length;
-      });
+        uncompressed += header.length + page.uncompressedBytes;
+      }
       uncompressedTotal += uncompressed;
       const s = chunk.statistics;
       return {

@@ -3,7 +3,7 @@
  * thread before the entry loads (`--import tsx` in a Worker's execArgv does not apply hooks to the
  * thread on Node 20), which works the same on Node 20, 22 and 24.
  */
-import { Worker } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { ENTRY_URL, PoolWorker, tsxFor } from './pool-worker.ts';
 import type { FromWorker, InitMessage, ToWorker } from './protocol.ts';
 
@@ -19,6 +19,14 @@ const BOOTSTRAP = `
   await import(workerData.entry);
 })();
 `;
+
+/**
+ * Starts a worker thread that loads the module `entry` (TypeScript through tsx when `tsx` is
+ * given, see `tsxFor`), with `data`'s fields in its workerData beside `entry` and `tsx`.
+ */
+export function startModuleThread(entry: URL, data: Record<string, unknown>, tsx: ReturnType<typeof tsxFor>, options: Omit<WorkerOptions, 'eval' | 'workerData'> = {}): Worker {
+  return new Worker(BOOTSTRAP, { ...options, eval: true, workerData: { ...data, entry: entry.href, tsx } });
+}
 
 /** Options of a thread worker. */
 export interface ThreadWorkerOptions {
@@ -47,11 +55,12 @@ export class ThreadWorker extends PoolWorker {
   protected override spawn(init: InitMessage): void {
     const limit = this.#options.memoryLimit;
     const moduleUrl = new URL(init.moduleUrl);
-    const worker = new Worker(BOOTSTRAP, {
-      eval: true,
-      workerData: { init, entry: ENTRY_URL.href, tsx: tsxFor(moduleUrl) },
-      ...(limit === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: Math.max(8, Math.floor(limit / 1024 / 1024)) } }),
-    });
+    const worker = startModuleThread(
+      ENTRY_URL,
+      { init },
+      tsxFor(moduleUrl),
+      limit === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: Math.max(8, Math.floor(limit / 1024 / 1024)) } },
+    );
     this.#worker = worker;
     worker.unref();
     worker.on('message', (message: FromWorker) => this.handleMessage(message));

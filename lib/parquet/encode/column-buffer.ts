@@ -8,6 +8,20 @@ import { storageOf, widthOf, type ColumnKind, type Storage } from './schema.ts';
 
 const INITIAL_ROWS = 1024;
 
+/** The buffered rows of one column, as plain data (see {@link ColumnBuffer.snapshot}). */
+export interface ColumnSnapshot {
+  kind: ColumnKind;
+  nullable: boolean;
+  n: number;
+  nulls: number;
+  defs: Uint8Array;
+  /** Fixed-width values (all storages but bytes). */
+  values: Int32Array | BigInt64Array | Float32Array | Float64Array | Uint8Array | undefined;
+  /** Byte-array values and their offsets (bytes storage). */
+  data: Uint8Array | undefined;
+  offsets: Int32Array | undefined;
+}
+
 /** One column's buffered values. */
 export class ColumnBuffer {
   kind: ColumnKind;
@@ -180,6 +194,55 @@ export class ColumnBuffer {
     if (this.nullable) for (let i = n; i < this.n; i++) if (this.defs[i] === 0) this.nulls--;
     if (this.storage === 'bytes') this.byteLength = this.offsets[n]!;
     this.n = n;
+  }
+
+  /**
+   * A compact copy of the buffered rows that survives postMessage (for the encoder thread): only
+   * the used part of each buffer, so a structured clone copies no slack.
+   */
+  snapshot(): ColumnSnapshot {
+    const n = this.n;
+    const values =
+      this.storage === 'i32' ? this.i32.slice(0, n)
+      : this.storage === 'i64' ? this.i64.slice(0, n)
+      : this.storage === 'f32' ? this.f32.slice(0, n)
+      : this.storage === 'f64' ? this.f64.slice(0, n)
+      : this.storage === 'bool' ? this.bool.slice(0, n)
+      : undefined;
+    return {
+      kind: this.kind,
+      nullable: this.nullable,
+      n,
+      nulls: this.nulls,
+      defs: this.nullable ? this.defs.slice(0, n) : new Uint8Array(0),
+      values,
+      data: this.storage === 'bytes' ? this.data.subarray(0, this.byteLength).slice() : undefined,
+      offsets: this.storage === 'bytes' ? this.offsets.slice(0, n + 1) : undefined,
+    };
+  }
+
+  /** A column holding a {@link ColumnBuffer.snapshot}'s rows (its buffers are taken, not copied). */
+  static fromSnapshot(s: ColumnSnapshot): ColumnBuffer {
+    const col = new ColumnBuffer(s.kind, s.nullable);
+    col.n = s.n;
+    col.nulls = s.nulls;
+    if (s.nullable) col.defs = s.defs;
+    const v = s.values;
+    switch (col.storage) {
+      case 'i32': col.i32 = v as Int32Array; break;
+      case 'i64': col.i64 = v as BigInt64Array; break;
+      case 'f32': col.f32 = v as Float32Array; break;
+      case 'f64': col.f64 = v as Float64Array; break;
+      case 'bool': col.bool = v as Uint8Array; break;
+      case 'bytes': {
+        const data = s.data!;
+        col.data = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+        col.offsets = s.offsets!;
+        col.byteLength = data.byteLength;
+        break;
+      }
+    }
+    return col;
   }
 
   /** Empties the column for the next row group, keeping its buffers. */

@@ -1,10 +1,10 @@
 /**
- * Page compression. snappy (native, napi-rs) and gzip (node:zlib) run on the libuv thread pool, so
- * they overlap with the main thread encoding the next pages and parsing the next batches. zstd
- * goes through zstd-napi, whose API is synchronous: it runs on the main thread.
+ * Page compression. On the main thread, snappy (native, napi-rs) and gzip (node:zlib) run on the
+ * libuv thread pool, so they overlap with the main thread parsing the next batches; zstd-napi is
+ * synchronous. On the encoder thread (row-group-encoder.ts) every codec runs synchronously there.
  */
-import { gzip } from 'node:zlib';
-import { compress as snappyCompress } from 'snappy';
+import { gzip, gzipSync } from 'node:zlib';
+import { compress as snappyCompress, compressSync as snappyCompressSync } from 'snappy';
 import { compress as zstdCompress } from 'zstd-napi';
 
 /** Compression codecs the writer offers. */
@@ -31,5 +31,15 @@ export function compressPage(codec: ParquetCompression, page: Uint8Array): Promi
       } catch (error) {
         return Promise.reject(error as Error);
       }
+  }
+}
+
+/** Compresses one page on the calling thread (the encoder thread's way). */
+export function compressPageSync(codec: ParquetCompression, page: Uint8Array): Uint8Array {
+  switch (codec) {
+    case 'uncompressed': return page;
+    case 'snappy': return snappyCompressSync(page);
+    case 'gzip': return gzipSync(page);
+    case 'zstd': return zstdCompress(page);
   }
 }

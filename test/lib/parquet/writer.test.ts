@@ -230,6 +230,27 @@ test('rows and Arrow batches with the same declared schema give byte-identical f
   assert.deepEqual(await readOurs(b), input);
 }));
 
+test('the encoder thread writes the same bytes as the main thread, for every codec; a closed writer leaves no thread behind', () => withDir(async (dir) => {
+  const input = tradeRows(6000);
+  for (const compression of ['snappy', 'zstd', 'gzip', 'uncompressed'] as const) {
+    const files: Buffer[] = [];
+    for (const encoderThread of [false, true]) {
+      const file = path.join(dir, `${compression}-${encoderThread}.parquet`);
+      const w = await ParquetFileWriter.open(file, { schema: TRADE_SCHEMA, compression, rowGroupSize: 2000, encoderThread });
+      for (let i = 0; i < input.length; i += 1000) await w.writeArrow(tradeBatch(input.slice(i, i + 1000)));
+      await w.commit();
+      files.push(await readFile(file));
+    }
+    assert.ok(files[0]!.equals(files[1]!), `${compression}: thread and main thread files differ`);
+  }
+  // the thread was terminated on commit: an aborted writer terminates it too
+  const w = await ParquetFileWriter.open(path.join(dir, 'aborted.parquet'), { schema: TRADE_SCHEMA, rowGroupSize: 1000, encoderThread: true });
+  await w.writeArrow(tradeBatch(input.slice(0, 2500)));
+  await w.abort();
+  assert.deepEqual((await readdir(dir)).filter((f) => f.startsWith('aborted') || f.startsWith('.aborted')), []);
+  assert.throws(() => ParquetFileWriter.open(path.join(dir, 'x.parquet'), { encoderThread: 'yes' as never }), /options\.encoderThread/);
+}));
+
 test('several row groups, several pages per chunk, dictionary pages for repetitive strings', () => withDir(async (dir) => {
   const file = path.join(dir, 'big.parquet');
   const n = 300_000;

@@ -1,0 +1,48 @@
+/**
+ * Encoding a row group's columns into compressed pages: the work the main thread or the encoder
+ * thread does, the same code either way.
+ */
+import type { ColumnBuffer } from './column-buffer.ts';
+import { compressPage, compressPageSync, type ParquetCompression } from './compress.ts';
+import { encodeChunk, type RawChunk } from './page.ts';
+
+/** A page ready for its header: `body` is compressed, `uncompressedBytes` is its size before. */
+export interface EncodedPage {
+  type: number;
+  numValues: number;
+  encoding: number;
+  uncompressedBytes: number;
+  body: Uint8Array;
+}
+
+/** A column chunk's compressed pages and metadata. */
+export interface EncodedChunk extends Omit<RawChunk, 'pages'> {
+  pages: EncodedPage[];
+}
+
+/** Encodes `columns` now and compresses their pages on the libuv pool (snappy, gzip). */
+export function encodeColumnsAsync(columns: readonly ColumnBuffer[], codec: ParquetCompression): Promise<EncodedChunk[]> {
+  // encoded synchronously: the caller resets the columns as soon as this returns
+  const chunks = columns.map((col) => encodeChunk(col));
+  return Promise.all(
+    chunks.map(async (chunk) => {
+      const bodies = await Promise.all(chunk.pages.map((page) => compressPage(codec, page.body)));
+      return withBodies(chunk, bodies);
+    }),
+  );
+}
+
+/** Encodes and compresses `columns` on the calling thread. */
+export function encodeColumnsSync(columns: readonly ColumnBuffer[], codec: ParquetCompression): EncodedChunk[] {
+  return columns.map((col) => {
+    const chunk = encodeChunk(col);
+    return withBodies(chunk, chunk.pages.map((page) => compressPageSync(codec, page.body)));
+  });
+}
+
+function withBodies(chunk: RawChunk, bodies: Uint8Array[]): EncodedChunk {
+  return {
+    ...chunk,
+    pages: chunk.pages.map((page, p) => ({ type: page.type, numValues: page.numValues, encoding: page.encoding, uncompressedBytes: page.body.length, body: bodies[p]! })),
+  };
+}
