@@ -36,6 +36,18 @@ console.log(JSON.stringify({ rows: output.rows, rowsIn: stats.rowsIn, rowsOut: s
   assert.deepEqual(JSON.parse(printed), { rows: 2, rowsIn: 3, rowsOut: 2 });
   assert.equal(readFileSync(join(app, 'out.csv'), 'utf8'), 'sym,price,qty,notional\nA,10,2,20\n"C, Inc",5,4,20\n');
 
+  // Parquet through the built encoder thread (dist/.../encoder-thread.js), read back
+  writeFileSync(
+    join(app, 'parquet.mjs'),
+    `import { pipeline, fromCsv, fromParquet, toParquet, collect } from 'spillway';
+await pipeline(fromCsv('in.csv', { cast: true, output: 'arrow' }), toParquet('out.parquet', { encoderThread: true }));
+const { output } = await pipeline(fromParquet('out.parquet'), collect());
+console.log(JSON.stringify(output));
+`,
+  );
+  const parquetRows = execFileSync(process.execPath, ['parquet.mjs'], { cwd: app, encoding: 'utf8' });
+  assert.deepEqual(JSON.parse(parquetRows), [{ sym: 'A', price: 10, qty: 2 }, { sym: 'B', price: 20, qty: 0 }, { sym: 'C, Inc', price: 5, qty: 4 }]);
+
   // types ship with the package
   assert.ok(existsSync(join(app, 'node_modules/spillway/dist/index.d.ts')));
   // the bin prints its version and help
