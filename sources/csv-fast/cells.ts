@@ -54,10 +54,15 @@ export function parseDecimal(buf: Uint8Array, start: number, end: number): numbe
   return negative ? -v : v;
 }
 
+/** Fields up to this many bytes are interned (see CellDecoder.#interned). */
+const INTERN_MAX = 16;
+const INTERN_SLOTS = 4096;
+
 /** Decodes strings from the scanner's current record, with a latin1 fast path for ASCII windows. */
 export class CellDecoder {
   #window: Buffer | undefined;
   #ascii = false;
+  readonly #intern: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS).fill(undefined);
 
   /** True when the scanner's window is pure ASCII. */
   ascii(scanner: CsvScanner): boolean {
@@ -75,8 +80,28 @@ export class CellDecoder {
     const w = scanner.window as unknown as NativeSlices;
     const s = scanner.fieldStarts[i]!;
     const e = scanner.fieldEnds[i]!;
+    if (flag !== FIELD_ESCAPED && e - s <= INTERN_MAX && this.ascii(scanner)) return this.#interned(scanner.window, s, e);
     const text = this.ascii(scanner) ? w.latin1Slice(s, e) : w.utf8Slice(s, e);
     return flag === FIELD_ESCAPED ? text.replaceAll('""', '"') : text;
+  }
+
+  /**
+   * A short ASCII field as a string, the same string object as the last time these bytes hashed
+   * to the same slot: repeated values (symbols, codes, flags) are not allocated again per row.
+   */
+  #interned(buf: Buffer, s: number, e: number): string {
+    let h = e - s;
+    for (let k = s; k < e; k++) h = (Math.imul(h, 31) + buf[k]!) | 0;
+    const slot = (h ^ (h >>> 11)) & (INTERN_SLOTS - 1);
+    const hit = this.#intern[slot];
+    if (hit !== undefined && hit.length === e - s) {
+      let k = 0;
+      while (k < hit.length && hit.charCodeAt(k) === buf[s + k]) k++;
+      if (k === hit.length) return hit;
+    }
+    const text = (buf as unknown as NativeSlices).latin1Slice(s, e);
+    this.#intern[slot] = text;
+    return text;
   }
 
   /** The raw text of the current record up to `end` (exclusive), as csv-parse's `raw`. */

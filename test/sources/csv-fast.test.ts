@@ -231,3 +231,14 @@ test('UTF-16 input is refused by the fast path with a clear error, never read as
     assert.deepEqual(output, [{ a: '1', b: '2' }]);
   }
 });
+
+test('short repeated fields share one string, and 50,000 distinct short values (many per intern slot) all come back right', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'codes.csv');
+  const codes = Array.from({ length: 50_000 }, (_, i) => `c${(i * 7919).toString(36)}`);
+  writeFileSync(file, `code,again\n${codes.map((c, i) => `${c},${codes[(i * 13) % codes.length]}`).join('\n')}\n`);
+  const { output } = await pipeline(fromCsv(file), collect());
+  const rows = output as { code: string; again: string }[];
+  assert.deepEqual(rows.map((r) => r.code), codes);
+  assert.deepEqual(rows.map((r) => r.again), codes.map((_, i) => codes[(i * 13) % codes.length]));
+});
