@@ -2,10 +2,10 @@
  * spillway's own Parquet file writer. Rows (`write`) or Arrow record batches (`writeArrow`) are
  * appended to one growable buffer per column (lib/parquet/encode/column-buffer.ts); when
  * `rowGroupSize` rows or `rowGroupBytes` buffered bytes (real bytes: values, offsets, levels) are
- * reached, the row group is encoded on the main thread into DataPage V1 pages of about 1 MB
- * (PLAIN, or dictionary for string chunks with few distinct values), the pages are compressed on
- * the libuv thread pool (snappy, gzip; zstd is synchronous) and written through an async FileHandle
- * while the next row group fills. At most one row group is in flight besides the one filling, so
+ * reached, the row group is encoded into DataPage V1 pages of about 1 MB (PLAIN, or dictionary
+ * for string chunks with few distinct values) and compressed, on an encoder thread of the
+ * writer's own (see encode/row-group-encoder.ts) or on the main thread, and written through an
+ * async FileHandle while the next row group fills. At most one row group is in flight besides the one filling, so
  * memory stays bounded by about two row groups. The file is written under a temporary name,
  * fsynced and renamed on {@link ParquetFileWriter.commit}; {@link ParquetFileWriter.abort} removes
  * it.
