@@ -30,16 +30,16 @@ export const BENCH_ROWS = Number(process.env.BENCH_ROWS ?? 3_000_000);
 /** Runs per measurement; the median is reported (BENCH_RUNS overrides; default 3). */
 export const BENCH_RUNS = Number(process.env.BENCH_RUNS ?? 3);
 
-/** The bench CSV, generated once and cached. */
-export async function benchCsv(): Promise<{ path: string; rows: number; bytes: number }> {
+/** The bench CSV of `rows` rows (default BENCH_ROWS), generated once and cached. */
+export async function benchCsv(rows = BENCH_ROWS): Promise<{ path: string; rows: number; bytes: number }> {
   mkdirSync(DATA_DIR, { recursive: true });
-  const path = join(DATA_DIR, `trades-${BENCH_ROWS}.csv`);
+  const path = join(DATA_DIR, `trades-${rows}.csv`);
   if (!existsSync(path)) {
-    process.stderr.write(`generating ${BENCH_ROWS} rows of bench data into ${path} ...\n`);
-    await writeTradesCsv(`${path}.partial`, { rows: BENCH_ROWS, gzip: false });
+    process.stderr.write(`generating ${rows} rows of bench data into ${path} ...\n`);
+    await writeTradesCsv(`${path}.partial`, { rows, gzip: false });
     renameSync(`${path}.partial`, path);
   }
-  return { path, rows: BENCH_ROWS, bytes: statSync(path).size };
+  return { path, rows, bytes: statSync(path).size };
 }
 
 /** Times `fn` and returns milliseconds with its result. */
