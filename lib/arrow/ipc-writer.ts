@@ -19,7 +19,7 @@ import { RecordBatchFileWriter, RecordBatchStreamWriter, util, type RecordBatch,
 import { VectorAssembler } from 'apache-arrow/visitor/vectorassembler';
 import { BufferRegion } from 'apache-arrow/ipc/metadata/message';
 import { compressFrame } from 'lz4-napi';
-import { crc32 } from '../spill/checksum.ts';
+import { crc32 } from '../checksum.ts';
 import { IoError, SchemaMismatchError, SpillwayError } from '../errors.ts';
 import { expectInteger, expectOneOf } from '../validate.ts';
 import { registerArrowCodecs, toCompressionType, type Compression } from './codecs.ts';

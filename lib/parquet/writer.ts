@@ -638,7 +638,7 @@ export class ParquetFileWriter {
       let uncompressed = 0;
       for (const page of chunk.pages) {
         const body = page.body;
-        const header = pageHeader(page.type, page.uncompressedBytes, body.length, page.numValues, page.encoding);
+        const header = pageHeader(page.type, page.uncompressedBytes, body.length, page.numValues, page.encoding, page.crc);
         if (page.type === 0 && dataPageOffset < 0) dataPageOffset = at;
         parts.push(header, body);
         at += header.length + body.length;

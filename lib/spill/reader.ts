@@ -12,7 +12,7 @@ import { LRUCache } from 'lru-cache';
 import { openArrowFile, type ArrowFileHandle } from '../arrow/ipc-reader.ts';
 import { SpillCorruptError, SpillError, SpillwayError } from '../errors.ts';
 import { logger } from '../stage.ts';
-import { crc32, crcHex } from './checksum.ts';
+import { crc32, crcHex } from '../checksum.ts';
 import { checkFileName, decodeSchema, type SpillFileEntry, type SpillManifest } from './manifest.ts';
 
 const debug = logger('spill');

@@ -12,7 +12,7 @@ import { ArrowFileWriter } from '../arrow/ipc-writer.ts';
 import { castRecordBatch, recordBatchBytes, schemasEqual, unifySchemas } from '../arrow/convert.ts';
 import { SpillError, SpillwayError, ValidationError } from '../errors.ts';
 import { logger } from '../stage.ts';
-import { crcHex } from './checksum.ts';
+import { crcHex } from '../checksum.ts';
 import { decodeSchema, emptyManifest, encodeSchema, writeManifest, type SpillFileEntry, type SpillManifest } from './manifest.ts';
 
 const debug = logger('spill');

@@ -2,6 +2,7 @@
  * Encoding a row group's columns into compressed pages: the work the main thread or the encoder
  * thread does, the same code either way.
  */
+import { crc32 } from '../../checksum.ts';
 import type { ColumnBuffer } from './column-buffer.ts';
 import { compressPage, compressPageSync, type ParquetCompression } from './compress.ts';
 import { encodeChunk, type RawChunk } from './page.ts';
@@ -13,6 +14,8 @@ export interface EncodedPage {
   encoding: number;
   uncompressedBytes: number;
   body: Uint8Array;
+  /** CRC-32 of `body`. */
+  crc: number;
 }
 
 /** A column chunk's compressed pages and metadata. */
@@ -43,6 +46,6 @@ export function encodeColumnsSync(columns: readonly ColumnBuffer[], codec: Parqu
 function withBodies(chunk: RawChunk, bodies: Uint8Array[]): EncodedChunk {
   return {
     ...chunk,
-    pages: chunk.pages.map((page, p) => ({ type: page.type, numValues: page.numValues, encoding: page.encoding, uncompressedBytes: page.body.length, body: bodies[p]! })),
+    pages: chunk.pages.map((page, p) => ({ type: page.type, numValues: page.numValues, encoding: page.encoding, uncompressedBytes: page.body.length, body: bodies[p]!, crc: crc32(bodies[p]!) })),
   };
 }

@@ -37,12 +37,14 @@ export interface SchemaColumn {
 }
 
 /** Serialises a DataPage V1 or dictionary page header. */
-export function pageHeader(type: number, uncompressed: number, compressed: number, numValues: number, encoding: number): Uint8Array {
+export function pageHeader(type: number, uncompressed: number, compressed: number, numValues: number, encoding: number, crc: number): Uint8Array {
   const w = new ThriftWriter(48);
   w.begin();
   w.i32(1, type);
   w.i32(2, uncompressed);
   w.i32(3, compressed);
+  // CRC-32 of the page's bytes as stored (after compression), which readers may check
+  w.i32(4, crc | 0);
   if (type === 0) {
     w.struct(5);
     w.i32(1, numValues);

@@ -3,9 +3,9 @@
  * never fetched whole, so raw bytes in memory are one window (or one page, when a page is
  * bigger). Each page whose header carries a CRC is checked before it is decoded.
  */
-import * as zlib from 'node:zlib';
 import { parquetHeader } from 'hyparquet/src/column.js';
 import type { PageHeader } from 'hyparquet';
+import { crc32 } from '../../checksum.ts';
 import { FormatError } from '../../errors.ts';
 import type { FileBuffer } from '../fileBuffer.ts';
 
@@ -33,28 +33,6 @@ export interface PageStream {
 /** Bytes fetched per read when pages are smaller (a few pages of a typical 1 MB-page writer). */
 export const WINDOW_BYTES = 1 << 20;
 const FIRST_HEADER_GUESS = 1 << 10;
-
-// zlib.crc32 arrived in Node 20.15 / 22.2; keep a table-driven fallback for older runtimes
-const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
-let table: Int32Array | undefined;
-function jsCrc32(data: Uint8Array): number {
-  if (!table) {
-    table = new Int32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      table[n] = c;
-    }
-  }
-  let crc = -1;
-  for (let i = 0; i < data.length; i++) crc = table[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ -1) >>> 0;
-}
-
-/** CRC-32 (the gzip polynomial, as the Parquet spec asks) of `data`, unsigned. */
-export function crc32(data: Uint8Array): number {
-  return nativeCrc32 ? nativeCrc32(data) >>> 0 : jsCrc32(data);
-}
 
 /**
  * Opens a page stream over bytes `[start, end)` of `file`.

@@ -34,6 +34,6 @@ test('compact protocol: ints, i64 beyond 2^53, negative values, binaries, lists,
 });
 
 test('page headers decode to the DataPage V1 and dictionary page fields', () => {
-  assert.deepEqual(read(pageHeader(0, 1_000_000, 4321, 77, 2)), { field_1: 0, field_2: 1_000_000, field_3: 4321, field_5: { field_1: 77, field_2: 2, field_3: 3, field_4: 3 } });
-  assert.deepEqual(read(pageHeader(2, 100, 90, 5, 2)), { field_1: 2, field_2: 100, field_3: 90, field_7: { field_1: 5, field_2: 2 } });
+  assert.deepEqual(read(pageHeader(0, 1_000_000, 4321, 77, 2, 0xdeadbeef)), { field_1: 0, field_2: 1_000_000, field_3: 4321, field_4: 0xdeadbeef | 0, field_5: { field_1: 77, field_2: 2, field_3: 3, field_4: 3 } });
+  assert.deepEqual(read(pageHeader(2, 100, 90, 5, 2, 7)), { field_1: 2, field_2: 100, field_3: 90, field_4: 7, field_7: { field_1: 5, field_2: 2 } });
 });

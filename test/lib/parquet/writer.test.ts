@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -447,3 +447,24 @@ test('options are validated synchronously', () => {
   assert.throws(() => ParquetFileWriter.open('x.parquet', { rowGroupSize: 0 }), /options\.rowGroupSize/);
   assert.throws(() => ParquetFileWriter.open('x.parquet', { schema: { a: 'int128' as never } }), /options\.schema\.a/);
 });
+
+test('every page carries a CRC-32 of its stored bytes: a flipped byte in a page fails the read, naming the column', () => withDir(async (dir) => {
+  const file = path.join(dir, 'crc.parquet');
+  const w = await ParquetFileWriter.open(file, { schema: TRADE_SCHEMA });
+  await w.write(tradeRows(3000));
+  await w.commit();
+  assert.equal((await readOurs(file)).length, 3000);
+  const meta = await metadataOf(file);
+  const chunk = meta.row_groups[0]!.columns[3]!.meta_data!; // price
+  const bytes = await readFile(file);
+  // the last byte of the chunk is the last byte of its last page's body
+  const at = Number(chunk.data_page_offset) + Number(chunk.total_compressed_size) - 1;
+  bytes[at] = bytes[at]! ^ 0xff;
+  const corrupt = path.join(dir, 'corrupt.parquet');
+  await writeFile(corrupt, bytes);
+  await assert.rejects(readOurs(corrupt), (error: Error & { code?: string }) => {
+    assert.equal(error.code, ErrorCodes.FORMAT);
+    assert.match(error.message, /checksum mismatch.*price/);
+    return true;
+  });
+}));

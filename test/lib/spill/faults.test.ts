@@ -8,7 +8,7 @@ import { fromIterable } from '../../../sources/fromIterable.ts';
 import { toSpill } from '../../../sinks/toSpill.ts';
 import { openSpill, type Spilled } from '../../../lib/spill/spilled.ts';
 import { ErrorCodes, type SpillwayError } from '../../../lib/errors.ts';
-import { crc32, crc32Fallback, nativeCrc32 } from '../../../lib/spill/checksum.ts';
+import { crc32, crc32Fallback, nativeCrc32 } from '../../../lib/checksum.ts';
 import { tempDir } from '../../helpers.ts';
 
 const rows = (n: number, width = 20): { i: number; s: string }[] => Array.from({ length: n }, (_, i) => ({ i, s: `${i}:`.padEnd(width, 'abcdefgh'[i % 8]!) }));

@@ -1,7 +1,7 @@
 /**
- * CRC-32 (IEEE, as zlib and gzip compute it) for spill files. Node 20.15+ and 22 have
- * `zlib.crc32`, which is native and fast; older Node 20 releases lack it, so a table-driven
- * fallback computes the same value.
+ * CRC-32 (IEEE, as zlib and gzip compute it) for spill files, Arrow IPC files and Parquet pages.
+ * Node 20.15+ and 22 have `zlib.crc32`, which is native and fast; older Node 20 releases lack
+ * it, so a table-driven fallback computes the same value.
  */
 import zlib from 'node:zlib';
 
