@@ -8,6 +8,7 @@
  * prints one JSON line: { rows, ms, peakRss, pressureEvents, pausedMs }.
  */
 import { pipeline, fromCsv, map, drain, MemoryGovernor } from 'spillway';
+import { peakRss } from './peak-rss.ts';
 
 const [path, limitText = '400MB', mode = 'on'] = process.argv.slice(2);
 if (!path) throw new Error('usage: held-state.ts CSV LIMIT on|off');
@@ -37,7 +38,7 @@ console.log(
   JSON.stringify({
     rows: stats.rowsOut,
     ms: Math.round(performance.now() - started),
-    peakRss: process.resourceUsage().maxRSS * 1024,
+    peakRss: peakRss(),
     pressureEvents: stats.memory?.pressureEvents ?? 0,
     pausedMs: stats.memory?.pausedMs ?? 0,
   }),

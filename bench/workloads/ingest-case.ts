@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { parse } from 'csv-parse';
 import { pipeline, fromCsv, fromParquet, map, filter, drain, toParquet } from 'spillway';
+import { peakRss } from './peak-rss.ts';
 
 const [name, input, dir] = process.argv.slice(2) as [string, string, string];
 const csv = input;
@@ -53,4 +54,4 @@ if (!fn) throw new Error(`unknown case ${name}; one of ${Object.keys(cases).join
 const started = performance.now();
 const rows = await fn();
 const ms = performance.now() - (timedFrom ?? started);
-process.stdout.write(`${JSON.stringify({ rows, ms, maxRss: process.resourceUsage().maxRSS * 1024 })}\n`);
+process.stdout.write(`${JSON.stringify({ rows, ms, maxRss: peakRss() })}\n`);
