@@ -242,3 +242,15 @@ test('short repeated fields share one string, and 50,000 distinct short values (
   assert.deepEqual(rows.map((r) => r.code), codes);
   assert.deepEqual(rows.map((r) => r.again), codes.map((_, i) => codes[(i * 13) % codes.length]));
 });
+
+test('interning stops for a column of unique short values and stays on for a repetitive one; values are right either way', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'mixed.csv');
+  const n = 20_000;
+  const lines = Array.from({ length: n }, (_, i) => `id${i},${['AAPL', 'MSFT', 'GOOG'][i % 3]}`);
+  writeFileSync(file, `id,sym\n${lines.join('\n')}\n`);
+  const { output } = await pipeline(fromCsv(file), collect());
+  const rows = output as { id: string; sym: string }[];
+  assert.deepEqual(rows.map((r) => r.id), lines.map((l) => l.split(',')[0]));
+  assert.deepEqual(rows.map((r) => r.sym), lines.map((l) => l.split(',')[1]));
+});
