@@ -243,7 +243,7 @@ test('short repeated fields share one string, and 50,000 distinct short values (
   assert.deepEqual(rows.map((r) => r.again), codes.map((_, i) => codes[(i * 13) % codes.length]));
 });
 
-test('interning stops for a column of unique short values and stays on for a repetitive one; values are right either way', async () => {
+test('a column of unique short values (interning turns off) and a repetitive one (interning stays on) both read right', async () => {
   const dir = tempDir();
   const file = join(dir, 'mixed.csv');
   const n = 20_000;
