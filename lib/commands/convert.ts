@@ -164,7 +164,8 @@ function source(args: ConvertArgs): BatchSource<Row> {
   const columns = args.columns === undefined ? {} : { columns: args.columns };
   switch (args.from) {
     case 'csv':
-      return fromCsv(args.input, { ...batchSize, cast: args.to !== 'csv' });
+      // typed output formats take the fast path's Arrow columns as they are: no object per row
+      return args.to === 'csv' || args.columns !== undefined ? fromCsv(args.input, { ...batchSize, cast: args.to !== 'csv' }) : fromCsv(args.input, { ...batchSize, cast: true, output: 'arrow' });
     case 'parquet':
       return fromParquet(args.input, { ...batchSize, ...columns }) as BatchSource<Row>;
     case 'arrow':
