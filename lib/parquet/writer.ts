@@ -360,12 +360,7 @@ export class ParquetFileWriter {
 
   /** Closes the file and leaves the temporary file in place (a checkpoint refers to it). */
   async release(): Promise<void> {
-    if (this.#state === 'committed' || this.#state === 'aborted') return;
-    this.#state = 'aborted';
-    this.#columns = [];
-    await this.#encoder.close();
-    await this.#flight?.done.catch(() => undefined);
-    await this.#handle.close().catch(() => undefined);
+    await this.#stop();
   }
 
   /** Writes the last row group and the footer, fsyncs, and renames the file into place. */
@@ -397,13 +392,18 @@ export class ParquetFileWriter {
 
   /** Closes and removes the temporary file. Idempotent; a no-op after commit. */
   async abort(): Promise<void> {
-    if (this.#state === 'committed' || this.#state === 'aborted') return;
+    if (await this.#stop()) await unlink(this.tempPath).catch(() => undefined);
+  }
+
+  /** Stops the encoder, lets the row group in flight settle and closes the file; false when already committed or stopped. */
+  async #stop(): Promise<boolean> {
+    if (this.#state === 'committed' || this.#state === 'aborted') return false;
     this.#state = 'aborted';
     this.#columns = [];
     await this.#encoder.close();
     await this.#flight?.done.catch(() => undefined);
     await this.#handle.close().catch(() => undefined);
-    await unlink(this.tempPath).catch(() => undefined);
+    return true;
   }
 
   #expectOpen(): void {
