@@ -79,6 +79,9 @@ export class RowGroupEncoder {
     const worker = this.#worker;
     this.#worker = undefined;
     this.#fail(new Error('Parquet encoder closed'));
+    // an unref'd thread does not keep the event loop alive until its exit: the process could end
+    // with this close() (and the commit or abort awaiting it) still pending
+    worker?.ref();
     await worker?.terminate();
   }
 
