@@ -3,8 +3,10 @@
  * where they came from and why. Opened on the first record, so a clean run leaves no file.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { IoError } from './errors.ts';
+import { writeFileAtomic } from './atomic-file.ts';
 
 /** One dead-lettered record. */
 export interface DeadLetterRecord {
@@ -37,6 +39,8 @@ export class DeadLetterFile {
   #stream: WriteStream | undefined;
   #failure: Error | undefined;
   #count = 0;
+  /** 'w' for a new run; 'a' once a resumed run has kept the records of the part already done. */
+  #flags: 'w' | 'a' = 'w';
 
   constructor(path: string) {
     this.path = path;
@@ -56,6 +60,38 @@ export class DeadLetterFile {
     if (!stream.write(line)) await once(stream, 'drain');
   }
 
+  /**
+   * For a run resumed from a checkpoint: keeps the records of the file an interrupted run left
+   * for which `keep` is true (those of the part already committed; the resumed part writes its
+   * own again), drops the rest and a line cut short by the crash, and appends from then on.
+   * Without it a resumed run would start the file afresh and lose the records before the
+   * checkpoint.
+   * @returns the records kept
+   */
+  async keepOnly(keep: (record: DeadLetterRecord) => boolean): Promise<number> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw new IoError(`Cannot read dead-letter file ${this.path}: ${(error as Error).message}`, { file: this.path }, { cause: error });
+    }
+    const kept: string[] = [];
+    for (const line of text.split('\n')) {
+      if (line.length === 0) continue;
+      let record: DeadLetterRecord;
+      try {
+        record = JSON.parse(line) as DeadLetterRecord;
+      } catch {
+        continue; // the last line, cut short when the interrupted run was killed
+      }
+      if (keep(record)) kept.push(`${line}\n`);
+    }
+    await writeFileAtomic(this.path, kept.join(''));
+    this.#flags = 'a';
+    return kept.length;
+  }
+
   /** Flushes and closes; idempotent. Throws if any write failed. */
   async close(): Promise<void> {
     const stream = this.#stream;
@@ -68,7 +104,7 @@ export class DeadLetterFile {
   }
 
   #open(): WriteStream {
-    const stream = createWriteStream(this.path, { flags: 'w' });
+    const stream = createWriteStream(this.path, { flags: this.#flags });
     stream.on('error', (error) => {
       this.#failure = new IoError(`Cannot write dead-letter file ${this.path}: ${error.message}`, { file: this.path }, { cause: error });
     });

@@ -14,7 +14,7 @@ import { BatchSource } from '../lib/source.ts';
 import { CsvParseError, IoError, ValidationError } from '../lib/errors.ts';
 import { DeadLetterFile, type ErrorPolicy } from '../lib/dead-letter.ts';
 import { expectBoolean, expectInteger, expectOneOf, expectOptions } from '../lib/validate.ts';
-import { delimiterByte, fastCsvBatches, fastPathBlocker, wrapFastError } from './csv-fast/source.ts';
+import { absoluteLines, delimiterByte, fastCsvBatches, fastPathBlocker, wrapFastError } from './csv-fast/source.ts';
 import { batchSizer } from '../lib/batch-size.ts';
 import { CastFailure, inferRows, schemaCaster, type CsvSchema } from './csv-cast.ts';
 import type { StageContext, StageStats } from '../lib/stage.ts';
@@ -194,6 +194,8 @@ export function fromCsv(input: string | Readable, options?: FromCsvOptions): Bat
         ? captureHeader(header ? header.check : (h) => h)
         : header ? header.check : columnsOption === true ? true : columnsOption === false ? false : [...columnsOption];
     const deadLetter = typeof policy === 'object' ? new DeadLetterFile(policy.deadLetter) : undefined;
+    // a resumed run keeps the records of the lines before its start, and writes the rest again
+    if (deadLetter && resume) await deadLetter.keepOnly((record) => typeof record.line === 'number' && record.line <= lineBase);
     const pendingDeadLetters: Promise<void>[] = [];
     const onBad = (error: Error, line: number | undefined, raw: string | undefined): void => {
       stats.rowsSkipped++;
@@ -201,7 +203,7 @@ export function fromCsv(input: string | Readable, options?: FromCsvOptions): Bat
       if (deadLetter) {
         stats.rowsDeadLettered++;
         pendingDeadLetters.push(
-          deadLetter.write({ stage: stageName, reason: error.message, code: (error as CsvError).code, file: where, line, raw }),
+          deadLetter.write({ stage: stageName, reason: absoluteLines(error.message, lineBase), code: (error as CsvError).code, file: where, line, raw }),
         );
       }
     };
@@ -387,7 +389,7 @@ export function fromCsv(input: string | Readable, options?: FromCsvOptions): Bat
       if (error instanceof CsvParseError || error instanceof IoError) return error;
       const csvError = error as CsvError & { lines?: number };
       if (typeof csvError.code === 'string' && csvError.code.startsWith('CSV_') || csvError.code === 'INVALID_OPENING_QUOTE') {
-        return new CsvParseError(`${csvError.code}: ${error.message}`, { stage: stageName, file: where, line: csvError.lines === undefined ? undefined : lineBase + csvError.lines, batch: index }, undefined, { cause: error });
+        return new CsvParseError(`${csvError.code}: ${absoluteLines(error.message, lineBase)}`, { stage: stageName, file: where, line: csvError.lines === undefined ? undefined : lineBase + csvError.lines, batch: index }, undefined, { cause: error });
       }
       if (typeof (error as NodeJS.ErrnoException).errno === 'number' || (error as NodeJS.ErrnoException).code === 'Z_DATA_ERROR' || (error as NodeJS.ErrnoException).code === 'Z_BUF_ERROR') {
         return new IoError(`Cannot read ${where}: ${error.message}`, { stage: stageName, file: where, byteOffset: fileStream?.bytesRead }, { cause: error });

@@ -52,12 +52,20 @@ export async function* fastCsvBatches(bytes: AsyncIterable<Uint8Array>, options:
   for (let next = reader.ready.shift(); next; next = reader.ready.shift()) yield next;
 }
 
+/**
+ * csv-parse's messages say `on line N` / `at line N` counted from where it started reading; a run
+ * resumed from a checkpoint starts mid-file, `lineBase` lines in: the message gets the file's lines.
+ */
+export function absoluteLines(message: string, lineBase: number): string {
+  return lineBase === 0 ? message : message.replace(/\b(on|at) line (\d+)/g, (_m, word: string, n: string) => `${word} line ${Number(n) + lineBase}`);
+}
+
 /** Wraps an error of the fast path as fromCsv wraps csv-parse's: CsvParseError with the line, IoError for I/O. */
 export function wrapFastError(error: unknown, where: { stage: string; file: string; lineBase: number; batch: number; byteOffset?: number }): unknown {
   if (error instanceof CsvParseError || error instanceof IoError || !(error instanceof Error)) return error;
   const e = error as Error & { code?: unknown; lines?: number; errno?: unknown };
   if (typeof e.code === 'string' && (e.code.startsWith('CSV_') || e.code === 'INVALID_OPENING_QUOTE')) {
-    return new CsvParseError(`${e.code}: ${e.message}`, { stage: where.stage, file: where.file, line: e.lines === undefined ? undefined : where.lineBase + e.lines, batch: where.batch }, undefined, { cause: error });
+    return new CsvParseError(`${e.code}: ${absoluteLines(e.message, where.lineBase)}`, { stage: where.stage, file: where.file, line: e.lines === undefined ? undefined : where.lineBase + e.lines, batch: where.batch }, undefined, { cause: error });
   }
   if (typeof e.errno === 'number' || e.code === 'Z_DATA_ERROR' || e.code === 'Z_BUF_ERROR') {
     return new IoError(`Cannot read ${where.file}: ${error.message}`, { stage: where.stage, file: where.file, byteOffset: where.byteOffset }, { cause: error });

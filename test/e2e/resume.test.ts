@@ -51,13 +51,13 @@ function run(args: string[], killAfter = Infinity): Promise<Run> {
 }
 
 /** Kills the checkpointed run at random points until one run completes; returns the number of kills. */
-async function runWithCrashes(kind: string, input: string, output: string, checkpoint: string, seed: number, total: number): Promise<number> {
+async function runWithCrashes(kind: string, input: string, output: string, checkpoint: string, seed: number, total: number, extra: string[] = []): Promise<number> {
   const random = mulberry32(seed);
   let kills = 0;
   for (let attempt = 0; attempt < 12; attempt++) {
     // the last attempts run to the end; before, a kill somewhere within the batches left
     const killAfter = attempt < 3 ? 1 + Math.floor(random() * Math.max(1, total / 2)) : Infinity;
-    const result = await run([kind, input, output, checkpoint, String(1 + Math.floor(random() * 4))], killAfter);
+    const result = await run([kind, input, output, checkpoint, String(1 + Math.floor(random() * 4)), ...extra], killAfter);
     if (result.done) {
       assert.equal(result.code, 0, result.stderr);
       return kills;
@@ -108,4 +108,23 @@ test('CSV -> spill: SIGKILL at random points, rerun, replay identical to an unin
     assert.deepEqual(rows, expected, `seed ${seed}: the replay differs (after ${kills} kills)`);
     assert.equal(existsSync(join(checkpoint, 'checkpoint.json')), false);
   }
+});
+
+test('CSV with bad rows -> CSV, dead-lettered: SIGKILL at random points, rerun; the dead-letter file holds every bad row once, as an uninterrupted run writes it', async () => {
+  const bad = join(dir, 'bad-in.csv');
+  const lines = readFileSync(input, 'utf8').split('\n');
+  // every 1,000th record gets an extra field: CSV_RECORD_INCONSISTENT_FIELDS_LENGTH
+  writeFileSync(bad, lines.map((l, i) => (i > 0 && i % 1000 === 0 && l.length > 0 ? `${l},extra` : l)).join('\n'));
+  const reference = join(dir, 'ref-bad.csv');
+  const referenceDead = join(dir, 'ref-bad.jsonl');
+  const ref = await run(['csv', bad, reference, '-', '3', referenceDead]);
+  assert.ok(ref.done, ref.stderr);
+  const expected = readFileSync(referenceDead, 'utf8');
+  assert.ok(expected.split('\n').length > 20, 'the reference run dead-lettered the bad rows');
+  const output = join(dir, 'out-bad.csv');
+  const dead = join(dir, 'out-bad.jsonl');
+  const kills = await runWithCrashes('csv', bad, output, join(dir, 'ckpt-bad'), 6 * 7919, ref.batches, [dead]);
+  assert.ok(kills > 0);
+  assert.ok(readFileSync(output).equals(readFileSync(reference)), 'the resumed output differs');
+  assert.equal(readFileSync(dead, 'utf8'), expected, `the dead-letter file differs after ${kills} kills`);
 });
