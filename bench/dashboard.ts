@@ -8,7 +8,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { pipeline, fromCsv, map, drain, MemoryGovernor } from 'spillway';
 import { BENCH_RUNS, benchCsv, median, type BenchRow } from './common.ts';
-import { dashboardBusyMs } from '../lib/dashboard/dashboard.ts';
+import { dashboardBusyMs } from '../lib/observe/dashboard/dashboard.ts';
 
 const hasCurl = spawnSync('curl', ['--version']).status === 0;
 

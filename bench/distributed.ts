@@ -12,14 +12,14 @@
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { median, timed, type BenchRow } from './common.ts';
-import { pipeline } from '../lib/pipeline.ts';
+import { pipeline } from '../lib/core/pipeline.ts';
 import { fromIterable } from '../sources/fromIterable.ts';
 import { parallel } from '../transforms/parallel.ts';
 import type { ParallelStageOptions } from '../transforms/parallel.ts';
 import { collect } from '../sinks/collect.ts';
 import score, { type CpuRow } from './workloads/parallel-cpu.ts';
-import { skipReason, startRedis, startWorker } from '../test/distributed/helpers.ts';
-import type { WorkerProcess } from '../test/distributed/helpers.ts';
+import { skipReason, startRedis, startWorker } from '../test/lib/workers/distributed/helpers.ts';
+import type { WorkerProcess } from '../test/lib/workers/distributed/helpers.ts';
 
 const MODULE = 'bench/workloads/parallel-cpu.ts';
 const ROWS = Number(process.env.DIST_ROWS ?? 12_000);

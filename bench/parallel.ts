@@ -11,12 +11,12 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { Piscina } from 'piscina';
 import { interleaved, timed, type BenchRow } from './common.ts';
-import { pipeline } from '../lib/pipeline.ts';
+import { pipeline } from '../lib/core/pipeline.ts';
 import { fromIterable } from '../sources/fromIterable.ts';
 import { map } from '../transforms/map.ts';
 import { parallel } from '../transforms/parallel.ts';
 import { collect } from '../sinks/collect.ts';
-import { WorkerPool } from '../lib/pool/worker-pool.ts';
+import { WorkerPool } from '../lib/workers/pool/worker-pool.ts';
 import score, { type CpuRow } from './workloads/parallel-cpu.ts';
 
 const CPU_MODULE = new URL('./workloads/parallel-cpu.ts', import.meta.url);

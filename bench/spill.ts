@@ -12,12 +12,12 @@ import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
-import { pipeline } from '../lib/pipeline.ts';
-import { BatchSource } from '../lib/source.ts';
-import { Batch, type Row } from '../lib/batch.ts';
-import { rowsToRecordBatch, recordBatchBytes } from '../lib/arrow/convert.ts';
+import { pipeline } from '../lib/core/pipeline.ts';
+import { BatchSource } from '../lib/core/source.ts';
+import { Batch, type Row } from '../lib/core/batch.ts';
+import { rowsToRecordBatch, recordBatchBytes } from '../lib/formats/arrow/convert.ts';
 import { toSpill } from '../sinks/toSpill.ts';
-import { openSpill } from '../lib/spill/spilled.ts';
+import { openSpill } from '../lib/formats/spill/spilled.ts';
 import { BENCH_RUNS, arrowBatchSource, median, type BenchRow } from './common.ts';
 import { random as rng } from '../samples/trades-data.ts';
 
@@ -130,7 +130,7 @@ async function childReplayRss(dir: string, cacheBytes: number, bytes: number): P
   const script = path.join(dir, 'rss-child.mts');
   await writeFile(
     script,
-    `import { openSpill } from ${JSON.stringify(path.join(root, 'lib/spill/spilled.ts'))};
+    `import { openSpill } from ${JSON.stringify(path.join(root, 'lib/formats/spill/spilled.ts'))};
 const before = process.memoryUsage().rss;
 let peak = before;
 const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 10);

@@ -6,7 +6,7 @@
  *   node --conditions=spillway-source --import tsx samples/etl.ts                   # 1,000,000 generated rows
  *   node --conditions=spillway-source --import tsx samples/etl.ts --rows 200000
  *   node --conditions=spillway-source --import tsx samples/etl.ts trades.csv.gz --out clean.parquet
- *   node --conditions=spillway-source --import tsx lib/cli.ts run samples/etl.ts -- --rows 200000
+ *   node --conditions=spillway-source --import tsx lib/cli/main.ts run samples/etl.ts -- --rows 200000
  */
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';

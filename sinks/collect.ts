@@ -1,8 +1,8 @@
 /** `collect`: gathers the rows in memory, up to a limit. */
-import type { Row } from '../lib/batch.ts';
-import { BatchSink } from '../lib/sink.ts';
-import { CollectLimitError } from '../lib/errors.ts';
-import { expectInteger, expectOptions, parseBytes, type ByteSize } from '../lib/validate.ts';
+import type { Row } from '../lib/core/batch.ts';
+import { BatchSink } from '../lib/core/sink.ts';
+import { CollectLimitError } from '../lib/core/errors.ts';
+import { expectInteger, expectOptions, parseBytes, type ByteSize } from '../lib/core/validate.ts';
 
 /** Options of {@link collect}. */
 export interface CollectOptions {

@@ -1,5 +1,5 @@
 /** `drain`: discards every batch (for benchmarks and side-effect pipelines). */
-import { BatchSink } from '../lib/sink.ts';
+import { BatchSink } from '../lib/core/sink.ts';
 
 /** Result of {@link drain}: how much it discarded. */
 export interface DrainResult {

@@ -18,15 +18,15 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { RecordBatch, RecordBatchFileWriter, RecordBatchStreamWriter, Schema, Struct, makeData, util } from 'apache-arrow';
 import type { Writable } from 'node:stream';
-import { BatchSink } from '../lib/sink.ts';
-import type { Batch } from '../lib/batch.ts';
-import { FormatError, IoError, SchemaMismatchError, SpillwayError, UnsupportedError, ValidationError, describeContext, describeValue, type ErrorContext } from '../lib/errors.ts';
-import { expectOneOf, expectOptions } from '../lib/validate.ts';
-import { ArrowFileWriter } from '../lib/arrow/ipc-writer.ts';
-import { openArrowFile, type ArrowFormat } from '../lib/arrow/ipc-reader.ts';
-import { registerArrowCodecs, toCompressionType, type Compression } from '../lib/arrow/codecs.ts';
-import { castRecordBatch, schemasEqual, unifySchemas } from '../lib/arrow/convert.ts';
-import { logger, type StageStats } from '../lib/stage.ts';
+import { BatchSink } from '../lib/core/sink.ts';
+import type { Batch } from '../lib/core/batch.ts';
+import { FormatError, IoError, SchemaMismatchError, SpillwayError, UnsupportedError, ValidationError, describeContext, describeValue, type ErrorContext } from '../lib/core/errors.ts';
+import { expectOneOf, expectOptions } from '../lib/core/validate.ts';
+import { ArrowFileWriter } from '../lib/formats/arrow/ipc-writer.ts';
+import { openArrowFile, type ArrowFormat } from '../lib/formats/arrow/ipc-reader.ts';
+import { registerArrowCodecs, toCompressionType, type Compression } from '../lib/formats/arrow/codecs.ts';
+import { castRecordBatch, schemasEqual, unifySchemas } from '../lib/formats/arrow/convert.ts';
+import { logger, type StageStats } from '../lib/core/stage.ts';
 
 const log = logger('toArrow');
 

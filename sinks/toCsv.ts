@@ -5,15 +5,15 @@
  */
 import type { Writable } from 'node:stream';
 import { stringify, type Options as CsvStringifyOptions } from 'csv-stringify/sync';
-import type { Batch, Row } from '../lib/batch.ts';
-import { RowViewer, isViewable } from '../lib/row-view.ts';
-import { BatchSink } from '../lib/sink.ts';
-import { openByteOutput, type ByteOutput, type ByteOutputResume } from '../lib/byte-output.ts';
-import type { CheckpointJson } from '../lib/checkpoint.ts';
+import type { Batch, Row } from '../lib/core/batch.ts';
+import { RowViewer, isViewable } from '../lib/core/row-view.ts';
+import { BatchSink } from '../lib/core/sink.ts';
+import { openByteOutput, type ByteOutput, type ByteOutputResume } from '../lib/io/byte-output.ts';
+import type { CheckpointJson } from '../lib/observe/checkpoint.ts';
 import { resolve as resolvePath } from 'node:path';
-import { FormatError, ValidationError } from '../lib/errors.ts';
-import { expectBoolean, expectOptions } from '../lib/validate.ts';
-import { STRINGIFY_CAST, csvFormatter, csvHeader, fastCsvFormat, type RowFormatter } from '../lib/csv-format.ts';
+import { FormatError, ValidationError } from '../lib/core/errors.ts';
+import { expectBoolean, expectOptions } from '../lib/core/validate.ts';
+import { STRINGIFY_CAST, csvFormatter, csvHeader, fastCsvFormat, type RowFormatter } from '../lib/formats/csv/format.ts';
 
 /** Options of {@link toCsv}; other csv-stringify options (delimiter, quote, quoted, record_delimiter, ...) pass through. */
 export interface ToCsvOptions extends Omit<CsvStringifyOptions, 'header' | 'columns' | 'cast'> {

@@ -2,11 +2,11 @@
  * `toParquet`: writes rows to a Parquet file (see `lib/parquet/writer.ts`) that appears under its
  * name only when the pipeline succeeds. A thin adapter: the format work is in the writer.
  */
-import { BatchSink } from '../lib/sink.ts';
-import { FormatError, IoError, SchemaMismatchError, SpillwayError, UnsupportedError, ValidationError, describeContext, describeValue } from '../lib/errors.ts';
-import { ParquetFileWriter, checkWriteOptions } from '../lib/parquet/writer.ts';
-import type { ParquetWriteOptions, ParquetWriterState } from '../lib/parquet/writer.ts';
-import type { CheckpointJson } from '../lib/checkpoint.ts';
+import { BatchSink } from '../lib/core/sink.ts';
+import { FormatError, IoError, SchemaMismatchError, SpillwayError, UnsupportedError, ValidationError, describeContext, describeValue } from '../lib/core/errors.ts';
+import { ParquetFileWriter, checkWriteOptions } from '../lib/formats/parquet/writer.ts';
+import type { ParquetWriteOptions, ParquetWriterState } from '../lib/formats/parquet/writer.ts';
+import type { CheckpointJson } from '../lib/observe/checkpoint.ts';
 import { resolve as resolvePath } from 'node:path';
 import { unlink } from 'node:fs/promises';
 

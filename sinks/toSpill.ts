@@ -7,16 +7,16 @@
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Batch } from '../lib/batch.ts';
-import { BatchSink } from '../lib/sink.ts';
-import { SpillError, ValidationError } from '../lib/errors.ts';
-import { logger, type GovernorGate, type StageContext } from '../lib/stage.ts';
-import { expectBoolean, expectInteger, expectOneOf, expectOptions, parseBytes, type ByteSize } from '../lib/validate.ts';
-import { SpillWriter } from '../lib/spill/writer.ts';
-import { DEFAULT_CACHE_BYTES, Spilled } from '../lib/spill/spilled.ts';
-import { forgetOnExit, removeOnExit } from '../lib/spill/cleanup.ts';
-import { MANIFEST_NAME, writeManifest, type SpillManifest } from '../lib/spill/manifest.ts';
-import type { CheckpointJson } from '../lib/checkpoint.ts';
+import type { Batch } from '../lib/core/batch.ts';
+import { BatchSink } from '../lib/core/sink.ts';
+import { SpillError, ValidationError } from '../lib/core/errors.ts';
+import { logger, type GovernorGate, type StageContext } from '../lib/core/stage.ts';
+import { expectBoolean, expectInteger, expectOneOf, expectOptions, parseBytes, type ByteSize } from '../lib/core/validate.ts';
+import { SpillWriter } from '../lib/formats/spill/writer.ts';
+import { DEFAULT_CACHE_BYTES, Spilled } from '../lib/formats/spill/spilled.ts';
+import { forgetOnExit, removeOnExit } from '../lib/formats/spill/cleanup.ts';
+import { MANIFEST_NAME, writeManifest, type SpillManifest } from '../lib/formats/spill/manifest.ts';
+import type { CheckpointJson } from '../lib/observe/checkpoint.ts';
 
 const debug = logger('spill');
 

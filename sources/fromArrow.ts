@@ -8,13 +8,13 @@ import { stat } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { Readable } from 'node:stream';
 import type { RecordBatch, Schema } from 'apache-arrow';
-import { Batch, type Row } from '../lib/batch.ts';
-import { BatchSource } from '../lib/source.ts';
-import { FormatError, IoError, SpillwayError, UnsupportedError, ValidationError, describeContext, describeValue, type ErrorContext } from '../lib/errors.ts';
-import { expectInteger, expectOptions } from '../lib/validate.ts';
-import { openArrowFile, readArrowStream, type ArrowFileHandle } from '../lib/arrow/ipc-reader.ts';
-import type { StageContext, StageStats } from '../lib/stage.ts';
-import type { CheckpointJson } from '../lib/checkpoint.ts';
+import { Batch, type Row } from '../lib/core/batch.ts';
+import { BatchSource } from '../lib/core/source.ts';
+import { FormatError, IoError, SpillwayError, UnsupportedError, ValidationError, describeContext, describeValue, type ErrorContext } from '../lib/core/errors.ts';
+import { expectInteger, expectOptions } from '../lib/core/validate.ts';
+import { openArrowFile, readArrowStream, type ArrowFileHandle } from '../lib/formats/arrow/ipc-reader.ts';
+import type { StageContext, StageStats } from '../lib/core/stage.ts';
+import type { CheckpointJson } from '../lib/observe/checkpoint.ts';
 
 /** Options of {@link fromArrow}. */
 export interface FromArrowOptions {

@@ -9,16 +9,16 @@ import { resolve as resolvePath } from 'node:path';
 import { pipeline as streamPipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { parse, type Options as CsvParseOptions, type Parser, type CsvError } from 'csv-parse';
-import { Batch, type Row } from '../lib/batch.ts';
-import { BatchSource } from '../lib/source.ts';
-import { CsvParseError, IoError, ValidationError } from '../lib/errors.ts';
-import { DeadLetterFile, type ErrorPolicy } from '../lib/dead-letter.ts';
-import { expectBoolean, expectInteger, expectOneOf, expectOptions } from '../lib/validate.ts';
+import { Batch, type Row } from '../lib/core/batch.ts';
+import { BatchSource } from '../lib/core/source.ts';
+import { CsvParseError, IoError, ValidationError } from '../lib/core/errors.ts';
+import { DeadLetterFile, type ErrorPolicy } from '../lib/io/dead-letter.ts';
+import { expectBoolean, expectInteger, expectOneOf, expectOptions } from '../lib/core/validate.ts';
 import { absoluteLines, delimiterByte, fastCsvBatches, fastPathBlocker, wrapFastError } from './csv-fast/source.ts';
-import { batchSizer } from '../lib/batch-size.ts';
+import { batchSizer } from '../lib/memory/batch-size.ts';
 import { CastFailure, inferRows, schemaCaster, type CsvSchema } from './csv-cast.ts';
-import type { StageContext, StageStats } from '../lib/stage.ts';
-import type { CheckpointJson } from '../lib/checkpoint.ts';
+import type { StageContext, StageStats } from '../lib/core/stage.ts';
+import type { CheckpointJson } from '../lib/observe/checkpoint.ts';
 
 /** csv-parse options that fromCsv controls itself and so does not pass through. */
 type ControlledParseOptions =

@@ -2,10 +2,10 @@
  * `fromIterable`: rows from memory (an array, a generator, an async iterable) as batches, for
  * generated rows and parameter grids.
  */
-import { Batch, type Row } from '../lib/batch.ts';
-import { BatchSource } from '../lib/source.ts';
-import { ValidationError } from '../lib/errors.ts';
-import { expectInteger, expectOptions } from '../lib/validate.ts';
+import { Batch, type Row } from '../lib/core/batch.ts';
+import { BatchSource } from '../lib/core/source.ts';
+import { ValidationError } from '../lib/core/errors.ts';
+import { expectInteger, expectOptions } from '../lib/core/validate.ts';
 
 /** Options of {@link fromIterable}. */
 export interface FromIterableOptions {

@@ -2,14 +2,14 @@
  * `fromParquet`: a Parquet file read row group by row group (see `lib/parquet/reader.ts`) and
  * delivered as batches of rows. A thin adapter: the format work is in the reader.
  */
-import { Batch } from '../lib/batch.ts';
-import { BatchSource } from '../lib/source.ts';
-import { FormatError, IoError, SpillwayError, UnsupportedError, ValidationError, describeContext, describeValue } from '../lib/errors.ts';
-import { expectInteger, expectOneOf, expectOptions } from '../lib/validate.ts';
-import { openParquet, translateError } from '../lib/parquet/reader.ts';
-import type { ParquetReader } from '../lib/parquet/reader.ts';
-import type { Int64Mode } from '../lib/parquet/types.ts';
-import type { StageContext, StageStats } from '../lib/stage.ts';
+import { Batch } from '../lib/core/batch.ts';
+import { BatchSource } from '../lib/core/source.ts';
+import { FormatError, IoError, SpillwayError, UnsupportedError, ValidationError, describeContext, describeValue } from '../lib/core/errors.ts';
+import { expectInteger, expectOneOf, expectOptions } from '../lib/core/validate.ts';
+import { openParquet, translateError } from '../lib/formats/parquet/reader.ts';
+import type { ParquetReader } from '../lib/formats/parquet/reader.ts';
+import type { Int64Mode } from '../lib/formats/parquet/types.ts';
+import type { StageContext, StageStats } from '../lib/core/stage.ts';
 import { resolve as resolvePath } from 'node:path';
 
 /** Options of {@link fromParquet}. */

@@ -1,9 +1,9 @@
 /** `batch`: re-batches rows to a fixed number of rows per batch. */
-import { Batch, type Row } from '../lib/batch.ts';
-import { BatchTransform } from '../lib/transform.ts';
-import { expectBoolean, expectInteger, expectOptions } from '../lib/validate.ts';
-import { ValidationError } from '../lib/errors.ts';
-import { batchSizer } from '../lib/batch-size.ts';
+import { Batch, type Row } from '../lib/core/batch.ts';
+import { BatchTransform } from '../lib/core/transform.ts';
+import { expectBoolean, expectInteger, expectOptions } from '../lib/core/validate.ts';
+import { ValidationError } from '../lib/core/errors.ts';
+import { batchSizer } from '../lib/memory/batch-size.ts';
 
 /** Options of {@link batch}. */
 export interface BatchOptions {

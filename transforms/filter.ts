@@ -1,7 +1,7 @@
 /** `filter`: keeps the rows for which a sync or async predicate is truthy. */
-import type { BatchTransform } from '../lib/transform.ts';
-import type { RowFunction } from '../lib/row-function.ts';
-import { rowStage, type ViewRowOptions } from '../lib/row-stage.ts';
+import type { BatchTransform } from '../lib/core/transform.ts';
+import type { RowFunction } from '../lib/core/row-function.ts';
+import { rowStage, type ViewRowOptions } from '../lib/core/row-stage.ts';
 
 /**
  * Keeps each row for which `predicate` returns a truthy value (or a promise of one).

@@ -1,8 +1,8 @@
 /** `flatMap`: zero or more output rows per input row. */
-import type { Row } from '../lib/batch.ts';
-import type { BatchTransform } from '../lib/transform.ts';
-import type { RowFunction } from '../lib/row-function.ts';
-import { rowStage, type RowOptions } from '../lib/row-stage.ts';
+import type { Row } from '../lib/core/batch.ts';
+import type { BatchTransform } from '../lib/core/transform.ts';
+import type { RowFunction } from '../lib/core/row-function.ts';
+import { rowStage, type RowOptions } from '../lib/core/row-stage.ts';
 
 /**
  * Maps each row to an iterable of rows (an array, a generator, an async generator, or a promise

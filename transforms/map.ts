@@ -1,8 +1,8 @@
 /** `map`: one output row per input row, from a sync or async function. */
-import type { Row } from '../lib/batch.ts';
-import type { BatchTransform } from '../lib/transform.ts';
-import type { RowFunction } from '../lib/row-function.ts';
-import { rowStage, type ViewRowOptions } from '../lib/row-stage.ts';
+import type { Row } from '../lib/core/batch.ts';
+import type { BatchTransform } from '../lib/core/transform.ts';
+import type { RowFunction } from '../lib/core/row-function.ts';
+import { rowStage, type ViewRowOptions } from '../lib/core/row-stage.ts';
 
 /**
  * Maps each row through `fn` (sync or async). Returning `undefined` (or stream-chain's `none`)

@@ -1,8 +1,8 @@
 /** `mapBatch`: a function over a whole batch of rows at once. */
-import type { Row } from '../lib/batch.ts';
-import { BatchTransform } from '../lib/transform.ts';
-import { StageError } from '../lib/errors.ts';
-import { expectFunction, expectOptions } from '../lib/validate.ts';
+import type { Row } from '../lib/core/batch.ts';
+import { BatchTransform } from '../lib/core/transform.ts';
+import { StageError } from '../lib/core/errors.ts';
+import { expectFunction, expectOptions } from '../lib/core/validate.ts';
 
 /** Options of {@link mapBatch}. */
 export interface MapBatchOptions {

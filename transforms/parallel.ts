@@ -11,19 +11,19 @@
  */
 import type { TransformCallback } from 'node:stream';
 import { Table, tableToIPC } from 'apache-arrow';
-import type { Batch, Row } from '../lib/batch.ts';
-import { WorkerError, toError } from '../lib/errors.ts';
-import { BatchTransform, asBatch } from '../lib/transform.ts';
-import { STAGE, detachedContext, logger, type StageContext } from '../lib/stage.ts';
-import { expectOptions, expectString } from '../lib/validate.ts';
-import { WorkerPool } from '../lib/pool/worker-pool.ts';
-import type { PoolStats } from '../lib/pool/worker-pool.ts';
-import { mapBatchesInPool } from '../lib/pool/reorder.ts';
-import type { ArrowInput, BatchInput } from '../lib/pool/backend.ts';
-import type { ParallelOptions } from '../lib/pool/options.ts';
-import { BullmqBackend } from '../lib/distributed/bullmq-backend.ts';
-import { isBullmqBackend } from '../lib/distributed/options.ts';
-import type { ParallelBackendOption } from '../lib/distributed/options.ts';
+import type { Batch, Row } from '../lib/core/batch.ts';
+import { WorkerError, toError } from '../lib/core/errors.ts';
+import { BatchTransform, asBatch } from '../lib/core/transform.ts';
+import { STAGE, detachedContext, logger, type StageContext } from '../lib/core/stage.ts';
+import { expectOptions, expectString } from '../lib/core/validate.ts';
+import { WorkerPool } from '../lib/workers/pool/worker-pool.ts';
+import type { PoolStats } from '../lib/workers/pool/worker-pool.ts';
+import { mapBatchesInPool } from '../lib/workers/pool/reorder.ts';
+import type { ArrowInput, BatchInput } from '../lib/workers/pool/backend.ts';
+import type { ParallelOptions } from '../lib/workers/pool/options.ts';
+import { BullmqBackend } from '../lib/workers/distributed/bullmq-backend.ts';
+import { isBullmqBackend } from '../lib/workers/distributed/options.ts';
+import type { ParallelBackendOption } from '../lib/workers/distributed/options.ts';
 
 const debug = logger('parallel');
 

@@ -6,8 +6,8 @@
  */
 import { Bool, Field, Float64, Int32, Int64, Null, RecordBatch, Schema, Struct, Utf8, makeData, type Data, type DataType } from 'apache-arrow';
 import { inferCell } from '../csv-cast.ts';
-import { ROWS_METADATA_KEY } from '../../lib/arrow/convert.ts';
-import type { Row } from '../../lib/batch.ts';
+import { ROWS_METADATA_KEY } from '../../lib/formats/arrow/convert.ts';
+import type { Row } from '../../lib/core/batch.ts';
 import { FIELD_ESCAPED, FIELD_OVERRIDE, type CsvScanner } from './scanner.ts';
 import { NOT_NUMBER, parseDecimal, SLOW } from './cells.ts';
 

@@ -6,7 +6,7 @@
  */
 import { CsvError } from 'csv-parse';
 import type { RecordBatch } from 'apache-arrow';
-import type { Row } from '../../lib/batch.ts';
+import type { Row } from '../../lib/core/batch.ts';
 import { CastFailure } from '../csv-cast.ts';
 import { CsvScanner, type ScanFault, type ScanSink } from './scanner.ts';
 import { CellDecoder } from './cells.ts';

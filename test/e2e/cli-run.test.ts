@@ -5,14 +5,14 @@ import { execFile, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { pipeline } from '../../lib/pipeline.ts';
+import { pipeline } from '../../lib/core/pipeline.ts';
 import { fromIterable } from '../../sources/fromIterable.ts';
 import { toSpill } from '../../sinks/toSpill.ts';
-import { parseBytes } from '../../lib/validate.ts';
-import type { CliReport } from '../../lib/commands/common.ts';
+import { parseBytes } from '../../lib/core/validate.ts';
+import type { CliReport } from '../../lib/cli/commands/common.ts';
 import { ROOT, tempDir } from '../helpers.ts';
 
-const CLI = path.join(ROOT, 'lib/cli.ts');
+const CLI = path.join(ROOT, 'lib/cli/main.ts');
 const SCRIPT = path.join(ROOT, 'test/fixtures/run/pipeline.ts');
 const NODE = [process.execPath, '--conditions=spillway-source', '--import', 'tsx', CLI];
 

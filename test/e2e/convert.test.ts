@@ -18,7 +18,7 @@ interface Run {
 /** Runs `spillway convert ...args` from the project root. */
 function convert(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', 'lib/cli.ts', 'convert', ...args], { cwd: ROOT, encoding: 'utf8' }, (error, stdout, stderr) => {
+    execFile(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', 'lib/cli/main.ts', 'convert', ...args], { cwd: ROOT, encoding: 'utf8' }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
     });
   });

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, tempDir } from '../helpers.ts';
-import { openSpill } from '../../lib/spill/spilled.ts';
+import { openSpill } from '../../lib/formats/spill/spilled.ts';
 import { random as mulberry32 } from '../../samples/trades-data.ts';
 
 const SCRIPT = join(ROOT, 'test/fixtures/checkpoint/resume-pipeline.ts');

@@ -5,14 +5,14 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { pipeline } from '../../lib/pipeline.ts';
+import { pipeline } from '../../lib/core/pipeline.ts';
 import { fromIterable } from '../../sources/fromIterable.ts';
 import { toSpill } from '../../sinks/toSpill.ts';
-import { openArrowFile } from '../../lib/arrow/ipc-reader.ts';
+import { openArrowFile } from '../../lib/formats/arrow/ipc-reader.ts';
 import { ROOT, tempDir } from '../helpers.ts';
 
 const run = promisify(execFile);
-const CLI = path.join(ROOT, 'lib/cli.ts');
+const CLI = path.join(ROOT, 'lib/cli/main.ts');
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {

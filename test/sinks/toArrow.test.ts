@@ -7,7 +7,7 @@ import { Field, Float64, Int32, RecordBatchReader, Schema, Utf8, type RecordBatc
 import { pipeline, fromIterable, fromCsv, collect, map, Batch, BatchTransform, ErrorCodes, SpillwayError, ValidationError } from '../../index.ts';
 import { fromArrow } from '../../sources/fromArrow.ts';
 import { toArrow } from '../../sinks/toArrow.ts';
-import { registerArrowCodecs } from '../../lib/arrow/codecs.ts';
+import { registerArrowCodecs } from '../../lib/formats/arrow/codecs.ts';
 import { tempDir } from '../helpers.ts';
 
 /** A CSV with ints, floats, strings with quotes and newlines, booleans, empty cells and a late-typed column. */

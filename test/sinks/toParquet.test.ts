@@ -8,7 +8,7 @@ import { pipeline, fromCsv, fromIterable, collect, map, ErrorCodes } from '../..
 import type { AbortError, SpillwayError } from '../../index.ts';
 import { fromParquet } from '../../sources/fromParquet.ts';
 import { toParquet } from '../../sinks/toParquet.ts';
-import type { ParquetCompression } from '../../lib/parquet/writer.ts';
+import type { ParquetCompression } from '../../lib/formats/parquet/writer.ts';
 import { tempDir } from '../helpers.ts';
 
 const dir = tempDir('spillway-toparquet-');

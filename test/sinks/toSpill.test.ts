@@ -6,16 +6,16 @@ import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import fc from 'fast-check';
-import { pipeline } from '../../lib/pipeline.ts';
+import { pipeline } from '../../lib/core/pipeline.ts';
 import { fromIterable } from '../../sources/fromIterable.ts';
 import { collect } from '../../sinks/collect.ts';
 import { toSpill } from '../../sinks/toSpill.ts';
-import { openSpill } from '../../lib/spill/spilled.ts';
-import { Batch, type Row } from '../../lib/batch.ts';
-import { BatchSource } from '../../lib/source.ts';
-import { rowsToRecordBatch, recordBatchToRows } from '../../lib/arrow/convert.ts';
-import { ErrorCodes } from '../../lib/errors.ts';
-import type { GovernorGate } from '../../lib/stage.ts';
+import { openSpill } from '../../lib/formats/spill/spilled.ts';
+import { Batch, type Row } from '../../lib/core/batch.ts';
+import { BatchSource } from '../../lib/core/source.ts';
+import { rowsToRecordBatch, recordBatchToRows } from '../../lib/formats/arrow/convert.ts';
+import { ErrorCodes } from '../../lib/core/errors.ts';
+import type { GovernorGate } from '../../lib/core/stage.ts';
 import { ROOT, tempDir } from '../helpers.ts';
 
 const run = promisify(execFile);
@@ -89,7 +89,7 @@ const childScript = (dir: string): string => {
   writeFileSync(
     file,
     `import { inspect } from 'node:util';
-import { openSpill } from ${JSON.stringify(path.join(ROOT, 'lib/spill/spilled.ts'))};
+import { openSpill } from ${JSON.stringify(path.join(ROOT, 'lib/formats/spill/spilled.ts'))};
 const spilled = await openSpill(process.argv[2]);
 const rows = [];
 for await (const row of spilled.rows()) rows.push(row);
@@ -252,7 +252,7 @@ test('the spill directory is removed on normal process exit unless keep: true', 
   const script = path.join(scratch, 'exit.mts');
   writeFileSync(
     script,
-    `import { pipeline } from ${JSON.stringify(path.join(ROOT, 'lib/pipeline.ts'))};
+    `import { pipeline } from ${JSON.stringify(path.join(ROOT, 'lib/core/pipeline.ts'))};
 import { fromIterable } from ${JSON.stringify(path.join(ROOT, 'sources/fromIterable.ts'))};
 import { toSpill } from ${JSON.stringify(path.join(ROOT, 'sinks/toSpill.ts'))};
 const keep = process.argv[2] === 'keep';

@@ -7,7 +7,7 @@ import type { AbortError, Batch, Row } from '../../index.ts';
 import { fromParquet } from '../../sources/fromParquet.ts';
 import { parquetWriteFile } from 'hyparquet-writer';
 import { CORPUS, corpusSkip, openFds, tempDir } from '../helpers.ts';
-import type { TruthFile } from '../lib/parquet/corpusNormalize.ts';
+import type { TruthFile } from '../lib/formats/parquet/corpusNormalize.ts';
 
 const dir = tempDir('spillway-fromparquet-');
 

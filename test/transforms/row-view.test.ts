@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import type { RecordBatch } from 'apache-arrow';
 import { many } from 'stream-chain/defs.js';
 import { pipeline, fromCsv, filter, map, flatMap, collect, drain, ErrorCodes, type Batch } from '../../index.ts';
-import { recordBatchToRows, rowsToRecordBatch } from '../../lib/arrow/convert.ts';
+import { recordBatchToRows, rowsToRecordBatch } from '../../lib/formats/arrow/convert.ts';
 import { tempDir } from '../helpers.ts';
 
 type R = { i: number; s: string | null; x: number | null };

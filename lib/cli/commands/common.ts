@@ -1,0 +1,119 @@
+/**
+ * What the CLI's pipeline commands share: the `--progress/--no-progress` and `--report FILE`
+ * flags, the JSON report written atomically (a temporary name beside it, then a rename), and
+ * Ctrl-C handling (the first stops the pipelines cleanly, a second exits at once).
+ */
+import { writeFileAtomicSync } from '../../io/atomic-file.ts';
+import path from 'node:path';
+import { ValidationError } from '../../core/errors.ts';
+import type { PipelineStats } from '../../core/pipeline.ts';
+
+/** One pipeline in a CLI report. */
+export interface ReportedPipeline {
+  /** False when the pipeline failed (or was interrupted). */
+  ok: boolean;
+  /** Why it failed. */
+  error?: { message: string; code?: string };
+  stats: PipelineStats;
+}
+
+/** The JSON a command writes with `--report FILE`. */
+export interface CliReport {
+  command: string;
+  /** The script (`run`) or the input (`convert`, `replay`). */
+  target: string;
+  startedAt: string;
+  durationMs: number;
+  exitCode: number;
+  interrupted: boolean;
+  /** The script's own failure (`run`), if any. */
+  error?: { message: string; code?: string };
+  pipelines: ReportedPipeline[];
+}
+
+/** Describes an error for a report: its message and its spillway code. */
+export function describeError(error: unknown): { message: string; code?: string } {
+  const e = error as { message?: unknown; code?: unknown };
+  const message = typeof e?.message === 'string' ? e.message : String(error);
+  return typeof e?.code === 'string' ? { message, code: e.code } : { message };
+}
+
+/** Writes `report` as JSON to `file` atomically (synchronous: it also runs from an exit handler). */
+export function writeReportFile(file: string, report: CliReport): void {
+  writeFileAtomicSync(path.resolve(file), `${JSON.stringify(report, null, 2)}\n`);
+}
+
+/** The flags every pipeline command takes. */
+export interface CommonFlags {
+  /** `--progress` / `--no-progress` (default on). */
+  progress: boolean;
+  /** `--report FILE`. */
+  report: string | undefined;
+}
+
+/**
+ * Takes `--progress`, `--no-progress` and `--report FILE` (or `--report=FILE`) out of `argv`;
+ * returns them and the remaining arguments.
+ */
+export function takeCommonFlags(argv: readonly string[]): { flags: CommonFlags; rest: string[] } {
+  const flags: CommonFlags = { progress: true, report: undefined };
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    if (arg === '--progress') flags.progress = true;
+    else if (arg === '--no-progress') flags.progress = false;
+    else if (arg === '--report' || arg.startsWith('--report=')) {
+      const value = arg === '--report' ? argv[++i] : arg.slice('--report='.length);
+      if (value === undefined || value === '' || value.startsWith('--')) throw new ValidationError('option --report needs a file');
+      flags.report = value;
+    } else rest.push(arg);
+  }
+  return { flags, rest };
+}
+
+/** Exit code after SIGINT (128 + 2), as shells report it. */
+export const EXIT_INTERRUPTED = 130;
+
+/** Ctrl-C handling while a command runs; see {@link onInterrupt}. */
+export interface Interrupt {
+  /** Aborted by the first SIGINT. */
+  readonly signal: AbortSignal;
+  /** True once SIGINT arrived. */
+  readonly interrupted: boolean;
+  /** Removes the handler (idempotent). */
+  dispose(): void;
+}
+
+/**
+ * Until `dispose()`: the first SIGINT aborts `signal` (pipelines stop cleanly: temporary output
+ * removed, checkpoints kept), a second exits at once with 130. `beforeExit` runs before that
+ * hard exit (e.g. to write the report).
+ */
+export function onInterrupt(command: string, beforeExit?: () => void): Interrupt {
+  const controller = new AbortController();
+  let interrupted = false;
+  const handler = (): void => {
+    if (interrupted) {
+      process.stderr.write(`spillway ${command}: interrupted again, exiting now\n`);
+      beforeExit?.();
+      process.exit(EXIT_INTERRUPTED);
+    }
+    interrupted = true;
+    process.stderr.write(`\nspillway ${command}: interrupted; stopping (Ctrl-C again exits at once)\n`);
+    controller.abort(new Error('interrupted (SIGINT)'));
+  };
+  process.on('SIGINT', handler);
+  return {
+    signal: controller.signal,
+    get interrupted() {
+      return interrupted;
+    },
+    dispose() {
+      process.off('SIGINT', handler);
+    },
+  };
+}

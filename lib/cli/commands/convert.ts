@@ -1,0 +1,244 @@
+/**
+ * `spillway convert IN OUT`: converts between CSV (optionally gzipped), Parquet and Arrow IPC,
+ * streaming batch by batch, with the format told by the file extension or a flag.
+ */
+import { commands } from '../main.ts';
+import { pipeline } from '../../core/pipeline.ts';
+import { ValidationError, SpillwayError, describeValue } from '../../core/errors.ts';
+import { formatBytes } from '../../core/validate.ts';
+import { BatchTransform } from '../../core/transform.ts';
+import type { BatchSource } from '../../core/source.ts';
+import type { BatchSink } from '../../core/sink.ts';
+import type { Row } from '../../core/batch.ts';
+import { fromCsv } from '../../../sources/fromCsv.ts';
+import { fromParquet } from '../../../sources/fromParquet.ts';
+import { fromArrow } from '../../../sources/fromArrow.ts';
+import { toCsv } from '../../../sinks/toCsv.ts';
+import { toParquet } from '../../../sinks/toParquet.ts';
+import { toArrow } from '../../../sinks/toArrow.ts';
+import type { PipelineStats } from '../../core/pipeline.ts';
+import { EXIT_INTERRUPTED, describeError, onInterrupt, takeCommonFlags, writeReportFile } from './common.ts';
+
+/** The file formats `convert` reads and writes. */
+export type ConvertFormat = 'csv' | 'parquet' | 'arrow';
+
+const FORMATS: readonly ConvertFormat[] = ['csv', 'parquet', 'arrow'];
+
+/** Extensions, longest first, and the format each names. */
+const EXTENSIONS: readonly [string, ConvertFormat][] = [
+  ['.csv.gz', 'csv'],
+  ['.csv', 'csv'],
+  ['.parquet', 'parquet'],
+  ['.pq', 'parquet'],
+  ['.arrows', 'arrow'],
+  ['.arrow', 'arrow'],
+  ['.ipc', 'arrow'],
+  ['.feather', 'arrow'],
+];
+
+/** Output compressions by format; the first is the default. */
+const COMPRESSIONS: Record<ConvertFormat, readonly string[]> = {
+  csv: ['none', 'gzip'],
+  parquet: ['snappy', 'gzip', 'zstd', 'none'],
+  arrow: ['lz4', 'zstd', 'none'],
+};
+
+/** Parsed arguments of `convert`. */
+export interface ConvertArgs {
+  input: string;
+  output: string;
+  from: ConvertFormat;
+  to: ConvertFormat;
+  columns: string[] | undefined;
+  compression: string | undefined;
+  batchSize: number | undefined;
+}
+
+const USAGE = `Usage: spillway convert IN OUT [options]
+
+Converts between CSV (.csv, .csv.gz), Parquet (.parquet) and Arrow IPC (.arrow, .arrows,
+.ipc, .feather), streaming: memory holds a few batches, whatever the file size. The format
+comes from the extension unless given. Prints one summary line; exits non-zero with a one-line
+error on bad input.
+
+Options:
+  --from FORMAT        input format: csv, parquet or arrow (default: by extension)
+  --to FORMAT          output format: csv, parquet or arrow (default: by extension)
+  --columns a,b,c      keep these columns, in this order
+  --compression X      csv: gzip | none (default: gzip for .gz); parquet: snappy (default) |
+                       gzip | zstd | none; arrow: lz4 (default) | zstd | none
+  --batch-size N       rows per batch read (default: the reader's own)
+  --progress / --no-progress
+                       live progress on stderr (default: on; a plain line every 5 s off a terminal)
+  --report FILE        write the run's stats as JSON to FILE
+
+CSV input is typed (numbers, booleans, empty cells as null) when the output is Parquet or Arrow,
+and kept as text when the output is CSV. Arrow output is the file format, or the stream format
+for .arrows.
+
+Examples:
+  spillway convert events.csv.gz events.parquet --compression zstd
+  spillway convert events.parquet events.arrow --columns ts,user,amount`;
+
+function formatOf(file: string): ConvertFormat | undefined {
+  const lower = file.toLowerCase();
+  return EXTENSIONS.find(([ext]) => lower.endsWith(ext))?.[1];
+}
+
+/** Parses `convert`'s arguments; throws ValidationError with a one-line message. */
+export function parseConvertArgs(args: readonly string[]): ConvertArgs {
+  const positional: string[] = [];
+  const flags = new Map<string, string>();
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (!arg.startsWith('--') || arg === '--') {
+      positional.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const flag = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+    if (!['from', 'to', 'columns', 'compression', 'batch-size'].includes(flag)) throw new ValidationError(`unknown option --${flag} (see spillway convert --help)`);
+    const value = eq < 0 ? args[++i] : arg.slice(eq + 1);
+    if (value === undefined || value === '') throw new ValidationError(`option --${flag} needs a value`);
+    if (flags.has(flag)) throw new ValidationError(`option --${flag} is given twice`);
+    flags.set(flag, value);
+  }
+  if (positional.length !== 2) throw new ValidationError(`expected an input and an output file, got ${positional.length} argument${positional.length === 1 ? '' : 's'} (see spillway convert --help)`);
+  const [input, output] = positional as [string, string];
+  const pick = (flag: 'from' | 'to', file: string): ConvertFormat => {
+    const given = flags.get(flag);
+    if (given !== undefined) {
+      if (!(FORMATS as readonly string[]).includes(given)) throw new ValidationError(`--${flag} must be one of ${FORMATS.join(', ')}, got ${describeValue(given)}`);
+      return given as ConvertFormat;
+    }
+    const found = formatOf(file);
+    if (found === undefined) throw new ValidationError(`cannot tell the format of ${file} from its extension; pass --${flag} csv|parquet|arrow`);
+    return found;
+  };
+  const from = pick('from', input);
+  const to = pick('to', output);
+  let columns: string[] | undefined;
+  const columnsFlag = flags.get('columns');
+  if (columnsFlag !== undefined) {
+    columns = columnsFlag.split(',').map((c) => c.trim());
+    if (columns.some((c) => c === '')) throw new ValidationError(`--columns must be a comma-separated list of names, got ${describeValue(columnsFlag)}`);
+    if (new Set(columns).size !== columns.length) throw new ValidationError(`--columns names a column twice: ${columnsFlag}`);
+  }
+  const compression = flags.get('compression');
+  if (compression !== undefined && !COMPRESSIONS[to].includes(compression)) {
+    throw new ValidationError(`--compression for ${to} output must be one of ${COMPRESSIONS[to].join(', ')}, got ${describeValue(compression)}`);
+  }
+  let batchSize: number | undefined;
+  const batchFlag = flags.get('batch-size');
+  if (batchFlag !== undefined) {
+    batchSize = Number(batchFlag);
+    if (!/^\d+$/.test(batchFlag) || !Number.isSafeInteger(batchSize) || batchSize < 1) throw new ValidationError(`--batch-size must be a positive integer, got ${describeValue(batchFlag)}`);
+  }
+  if (input === output) throw new ValidationError('the input and the output are the same file');
+  return { input, output, from, to, columns, compression, batchSize };
+}
+
+/** Keeps `columns` of object rows, in that order; a row without one of them is an error. */
+function project(columns: readonly string[], file: string): BatchTransform {
+  return new BatchTransform({
+    name: 'columns',
+    transform(batch, push) {
+      const rows = batch.rows;
+      const out = new Array<Row>(rows.length);
+      for (let i = 0; i < rows.length; i++) {
+        const row = rows[i] as Record<string, unknown>;
+        const kept: Record<string, unknown> = {};
+        for (const column of columns) {
+          if (!(column in row)) throw new ValidationError(`--columns: ${file} has no column ${describeValue(column)} (it has ${Object.keys(row).join(', ')})`);
+          kept[column] = row[column];
+        }
+        out[i] = kept;
+      }
+      push(batch.withRows(out));
+    },
+  });
+}
+
+function source(args: ConvertArgs): BatchSource<Row> {
+  const batchSize = args.batchSize === undefined ? {} : { batchSize: args.batchSize };
+  const columns = args.columns === undefined ? {} : { columns: args.columns };
+  switch (args.from) {
+    case 'csv':
+      // typed output formats take the fast path's Arrow columns as they are: no object per row
+      return args.to === 'csv' || args.columns !== undefined ? fromCsv(args.input, { ...batchSize, cast: args.to !== 'csv' }) : fromCsv(args.input, { ...batchSize, cast: true, output: 'arrow' });
+    case 'parquet':
+      return fromParquet(args.input, { ...batchSize, ...columns }) as BatchSource<Row>;
+    case 'arrow':
+      return fromArrow(args.input, { ...batchSize, ...columns });
+  }
+}
+
+function sink(args: ConvertArgs): BatchSink<{ rows: number; bytes: number }> {
+  const compression = args.compression;
+  switch (args.to) {
+    case 'csv':
+      return toCsv(args.output, compression === undefined ? {} : { gzip: compression === 'gzip' });
+    case 'parquet':
+      return toParquet(args.output, compression === undefined ? {} : { compression: compression === 'none' ? 'uncompressed' : (compression as 'snappy' | 'gzip' | 'zstd') });
+    case 'arrow':
+      return toArrow(args.output, compression === undefined ? {} : { compression: compression as 'lz4' | 'zstd' | 'none' });
+  }
+}
+
+/** Runs a conversion; resolves to its counts. Errors are SpillwayErrors naming the file. */
+export async function convert(
+  args: ConvertArgs,
+  options: { progress?: boolean; signal?: AbortSignal } = {},
+): Promise<{ rows: number; bytes: number; bytesRead: number; durationMs: number; stats: PipelineStats }> {
+  const stages = [source(args), ...(args.columns !== undefined && args.from === 'csv' ? [project(args.columns, args.input)] : []), sink(args)] as const;
+  const { output, stats } = await pipeline(...stages, options);
+  return { rows: output.rows, bytes: output.bytes, bytesRead: stats.bytesRead, durationMs: stats.durationMs, stats };
+}
+
+/** One line, whatever the error's message holds. */
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+commands.set('convert', {
+  summary: 'convert between CSV, Parquet and Arrow IPC files',
+  usage: USAGE,
+  async run(argv) {
+    let args: ConvertArgs;
+    const startedAt = new Date().toISOString();
+    const interrupt = onInterrupt('convert');
+    let report: string | undefined;
+    const writeReport = (exitCode: number, stats: PipelineStats | undefined, error?: unknown): void => {
+      if (report === undefined) return;
+      const failure = error === undefined ? {} : { error: describeError(error) };
+      const pipelines = stats ? [{ ok: error === undefined, ...failure, stats }] : [];
+      writeReportFile(report, { command: 'convert', target: argv.join(' '), startedAt, durationMs: Date.now() - Date.parse(startedAt), exitCode, interrupted: interrupt.interrupted, ...failure, pipelines });
+    };
+    try {
+      const { flags, rest } = takeCommonFlags(argv);
+      report = flags.report;
+      args = parseConvertArgs(rest);
+      const started = performance.now();
+      const result = await convert(args, { progress: flags.progress, signal: interrupt.signal });
+      writeReport(0, result.stats);
+      const seconds = (performance.now() - started) / 1000;
+      const rate = seconds > 0 ? `, ${Math.round(result.rows / seconds).toLocaleString('en-US')} rows/s` : '';
+      process.stdout.write(
+        `converted ${args.input} (${args.from}) -> ${args.output} (${args.to}): ${result.rows.toLocaleString('en-US')} rows, ${formatBytes(result.bytes)} written, ${seconds.toFixed(2)} s${rate}\n`,
+      );
+      return 0;
+    } catch (error) {
+      const exitCode = interrupt.interrupted ? EXIT_INTERRUPTED : 1;
+      try {
+        writeReport(exitCode, undefined, error);
+      } catch {
+        // the error below is what matters
+      }
+      const code = error instanceof SpillwayError ? ` [${error.code}]` : '';
+      process.stderr.write(`spillway convert: ${oneLine(error instanceof Error ? error.message : String(error))}${code}\n`);
+      return exitCode;
+    } finally {
+      interrupt.dispose();
+    }
+  },
+});

@@ -1,0 +1,95 @@
+/**
+ * `spillway inspect DIR`: describes a spill directory from its manifest (rows, batches, files,
+ * bytes, compression, schemas); `--verify` also checks every file's checksums; `--json` prints
+ * the description as JSON.
+ */
+import path from 'node:path';
+import { commands } from '../main.ts';
+import { SpillwayError, ValidationError } from '../../core/errors.ts';
+import { formatBytes } from '../../core/validate.ts';
+import { readManifest, type SpillManifest } from '../../formats/spill/manifest.ts';
+import { verifySpillFile } from '../../formats/spill/reader.ts';
+
+const USAGE = `Usage: spillway inspect DIR [--verify] [--json]
+
+Describes a spill directory written by toSpill(): rows, batches, files, bytes on disk,
+compression ratio, and the schema of each segment.
+
+Options:
+  --verify   read every file and check its size and CRC-32 checksums (exit 1 when one fails)
+  --json     print a JSON object instead of text`;
+
+/** The description `inspect --json` prints. */
+export interface InspectReport {
+  dir: string;
+  complete: boolean;
+  compression: SpillManifest['compression'];
+  numRows: number;
+  numBatches: number;
+  rowsInMemory: number;
+  bytesOnDisk: number;
+  rawBytes: number;
+  files: { name: string; segment: number; rows: number; batches: number; bytes: number; crc32: string; verified?: boolean; error?: string }[];
+  segments: { fields: { name: string; type: string; nullable: boolean }[] }[];
+}
+
+/** Builds the inspect report for `dir` (verifying files when asked). */
+export async function inspectSpill(dir: string, verify: boolean): Promise<InspectReport> {
+  const abs = path.resolve(dir);
+  const m = await readManifest(abs);
+  const files: InspectReport['files'] = [];
+  for (const f of m.files) {
+    const row: InspectReport['files'][number] = { name: f.name, segment: f.segment, rows: f.rows, batches: f.batches, bytes: f.bytes, crc32: f.crc32 };
+    if (verify) {
+      try {
+        await verifySpillFile(abs, f);
+        row.verified = true;
+      } catch (error) {
+        row.verified = false;
+        row.error = error instanceof SpillwayError ? `${error.message} [${error.code}]` : String(error);
+      }
+    }
+    files.push(row);
+  }
+  return {
+    dir: abs,
+    complete: m.complete,
+    compression: m.compression,
+    numRows: m.numRows,
+    numBatches: m.numBatches,
+    rowsInMemory: m.rowsInMemory,
+    bytesOnDisk: m.bytesOnDisk,
+    rawBytes: m.files.reduce((n, f) => n + f.rawBytes, 0),
+    files,
+    segments: m.segments.map((s) => ({ fields: s.fields })),
+  };
+}
+
+function text(r: InspectReport): string {
+  const ratio = r.bytesOnDisk > 0 ? (r.rawBytes / r.bytesOnDisk).toFixed(2) : '-';
+  const lines = [
+    `spill ${r.dir}`,
+    `  ${r.complete ? 'complete' : `INCOMPLETE (${r.rowsInMemory.toLocaleString('en-US')} rows were kept in memory or the writer did not finish)`}`,
+    `  rows ${r.numRows.toLocaleString('en-US')} in ${r.numBatches} batches, ${r.files.length} files, ${formatBytes(r.bytesOnDisk)} on disk (${formatBytes(r.rawBytes)} uncompressed Arrow, ${r.compression}, ratio ${ratio})`,
+  ];
+  for (const [i, s] of r.segments.entries()) lines.push(`  segment ${i}: ${s.fields.map((f) => `${f.name}: ${f.type}${f.nullable ? '' : ' not null'}`).join(', ')}`);
+  for (const f of r.files) {
+    const check = f.verified === undefined ? '' : f.verified ? '  ok' : `  FAILED: ${f.error}`;
+    lines.push(`  ${f.name}  segment ${f.segment}  ${f.rows.toLocaleString('en-US')} rows  ${f.batches} batches  ${formatBytes(f.bytes)}  crc32 ${f.crc32}${check}`);
+  }
+  return lines.join('\n');
+}
+
+commands.set('inspect', {
+  summary: 'describe a spill directory (rows, files, schemas; --verify checksums)',
+  usage: USAGE,
+  async run(argv) {
+    const positional = argv.filter((a) => !a.startsWith('--'));
+    const flags = argv.filter((a) => a.startsWith('--'));
+    for (const f of flags) if (f !== '--verify' && f !== '--json') throw new ValidationError(`unknown option ${f} (see spillway inspect --help)`);
+    if (positional.length !== 1) throw new ValidationError(`expected one spill directory, got ${positional.length} arguments (see spillway inspect --help)`);
+    const report = await inspectSpill(positional[0]!, flags.includes('--verify'));
+    process.stdout.write(flags.includes('--json') ? `${JSON.stringify(report, null, 2)}\n` : `${text(report)}\n`);
+    return report.files.some((f) => f.verified === false) ? 1 : 0;
+  },
+});

@@ -1,0 +1,226 @@
+/**
+ * `spillway run SCRIPT`: runs a user's pipeline script (TypeScript or JavaScript) in this
+ * process with live progress, and prints the report of every pipeline it ran. The script needs
+ * no change: the CLI sets process-wide pipeline defaults (lib/defaults.ts) that every
+ * `pipeline()` without its own options picks up: progress, the memory limit, the checkpoint
+ * directory and an abort signal for Ctrl-C. The same hook hands back each pipeline's stats.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { commands } from '../main.ts';
+import { ValidationError, describeValue } from '../../core/errors.ts';
+import { MemoryGovernor, resolveLimit } from '../../memory/governor.ts';
+import { setPipelineDefaults, type PipelineEnd } from '../../core/defaults.ts';
+import { formatReport } from '../../observe/report.ts';
+import { logger } from '../../core/stage.ts';
+import { keptDashboards, setDashboardDefault } from '../../observe/dashboard/dashboard.ts';
+import { formatHtmlReports } from '../../observe/dashboard/report-html.ts';
+import { writeFileAtomicSync } from '../../io/atomic-file.ts';
+import { EXIT_INTERRUPTED, describeError, onInterrupt, takeCommonFlags, writeReportFile, type CliReport } from './common.ts';
+
+const log = logger('cli');
+
+const USAGE = `Usage: spillway run SCRIPT [options] [-- script arguments]
+
+Runs a pipeline script (.ts, .mts, .js, .mjs) in this process. Every pipeline() it runs gets,
+unless the script's own options say otherwise: live progress on stderr, the memory limit, the
+checkpoint directory, and Ctrl-C handling. At the end the report of each pipeline is printed
+on stderr (the script keeps stdout).
+
+Options:
+  --progress / --no-progress   live progress on stderr (default: on). On a terminal one line
+                               redrawn in place; otherwise a plain line every 5 s
+  --memory SIZE                memory limit of the governor: bytes or 2GB, 512MB, ...; or a
+                               fraction (0.5, 50%) of what the machine or cgroup allows
+  --report FILE                also write the stats of every pipeline as JSON to FILE, or,
+                               when FILE ends in .html, as one self-contained HTML page with
+                               charts of memory and throughput over time
+  --checkpoint DIR             checkpoint directory for the pipelines (resume after a crash)
+  --dashboard                  serve a live dashboard on 127.0.0.1 (random port, per-run
+                               token) and print its address; it closes when the run ends
+  --keep-dashboard             the same, and keep serving after the run until Ctrl-C
+
+Arguments after the script (or after --) are passed to it in process.argv. A .ts script is
+ESM when its package.json says "type": "module" (else name it .mts for top-level await).
+Ctrl-C stops the running pipelines cleanly (no partial output under a final name, checkpoint
+kept) and exits with 130; a second Ctrl-C exits at once.
+
+Examples:
+  spillway run etl.ts --memory 2GB --report etl-report.json
+  spillway run sweep.ts --no-progress -- --workers 4`;
+
+/** Parsed arguments of `run`. */
+export interface RunArgs {
+  script: string;
+  scriptArgs: string[];
+  progress: boolean;
+  report: string | undefined;
+  /** Governor limit in bytes. */
+  memory: number | undefined;
+  checkpoint: string | undefined;
+  /** `--dashboard` (or `--keep-dashboard`). */
+  dashboard?: boolean;
+  /** `--keep-dashboard`: keep serving after the run until Ctrl-C. */
+  keepDashboard?: boolean;
+}
+
+/** Parses a `--memory` value: a byte size, or a fraction (`0.5`, `50%`) of the machine. */
+export function parseMemory(value: string): number {
+  const percent = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(value);
+  const fraction = percent ? Number(percent[1]) / 100 : /^\s*(0?\.\d+|1(\.0*)?)\s*$/.test(value) ? Number(value) : undefined;
+  if (fraction !== undefined && !(fraction > 0 && fraction <= 1)) throw new ValidationError(`--memory must be a size (2GB) or a fraction in (0, 1], got ${describeValue(value)}`);
+  return resolveLimit(fraction ?? value, '--memory');
+}
+
+/** Parses `run`'s arguments; throws ValidationError. */
+export function parseRunArgs(argv: readonly string[]): RunArgs {
+  const { flags, rest } = takeCommonFlags(argv);
+  let script: string | undefined;
+  const scriptArgs: string[] = [];
+  let memory: number | undefined;
+  let checkpoint: string | undefined;
+  let dashboard = false;
+  let keepDashboard = false;
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i]!;
+    if (arg === '--') {
+      scriptArgs.push(...rest.slice(i + 1));
+      break;
+    }
+    const eq = arg.indexOf('=');
+    const flag = arg.startsWith('--') ? (eq < 0 ? arg : arg.slice(0, eq)) : undefined;
+    if (flag === '--memory' || flag === '--checkpoint') {
+      const value = eq < 0 ? rest[++i] : arg.slice(eq + 1);
+      if (value === undefined || value === '') throw new ValidationError(`option ${flag} needs a value`);
+      if (flag === '--memory') memory = parseMemory(value);
+      else checkpoint = value;
+    } else if (arg === '--dashboard' || arg === '--keep-dashboard') {
+      dashboard = true;
+      keepDashboard ||= arg === '--keep-dashboard';
+    } else if (flag !== undefined && script === undefined) throw new ValidationError(`unknown option ${flag} (see spillway run --help)`);
+    else if (script === undefined) script = arg;
+    else scriptArgs.push(arg);
+  }
+  if (script === undefined) throw new ValidationError('expected a script to run (see spillway run --help)');
+  return { script, scriptArgs, progress: flags.progress, report: flags.report, memory, checkpoint, dashboard, keepDashboard };
+}
+
+const TS_EXTENSIONS = /\.(ts|mts|cts|tsx)$/i;
+
+/** Makes `.ts` scripts importable when this CLI itself runs as plain JavaScript (the built package). */
+async function ensureTypeScript(script: string): Promise<void> {
+  if (!TS_EXTENSIONS.test(script) || import.meta.url.endsWith('.ts')) return;
+  const { register } = await import('tsx/esm/api');
+  register();
+}
+
+/** Runs the script with the CLI's pipeline defaults; prints and writes the report; resolves to the exit code. */
+export async function runScript(args: RunArgs): Promise<number> {
+  const script = path.resolve(args.script);
+  if (!existsSync(script)) throw new ValidationError(`script not found: ${args.script}`);
+  const governor = args.memory === undefined ? undefined : new MemoryGovernor({ limit: args.memory });
+  const ended: PipelineEnd[] = [];
+  let active = 0;
+  const idle: (() => void)[] = [];
+  let scriptError: unknown;
+  const started = Date.now();
+  const startedAt = new Date(started).toISOString();
+
+  let finished = false;
+  /** Prints the report and writes the report file; synchronous and once (it also runs on exit). */
+  const finish = (): number => {
+    const interrupted = interrupt.interrupted;
+    const code = interrupted ? EXIT_INTERRUPTED : scriptError !== undefined ? 1 : typeof process.exitCode === 'number' ? process.exitCode : 0;
+    if (finished) return code;
+    finished = true;
+    const title = path.relative(process.cwd(), script) || script;
+    if (ended.length === 0) process.stderr.write(`spillway run: ${title} ran no pipeline\n`);
+    ended.forEach((end, i) => {
+      const name = ended.length > 1 ? `${title} pipeline ${i + 1}/${ended.length}` : title;
+      const status = end.error ? ` (failed: ${describeError(end.error).message})` : '';
+      process.stderr.write(`${formatReport(end.stats, { title: `${name}${status}` })}\n`);
+    });
+    if (args.report !== undefined) {
+      const report: CliReport = {
+        command: 'run',
+        target: script,
+        startedAt,
+        durationMs: Date.now() - started,
+        exitCode: code,
+        interrupted,
+        ...(scriptError !== undefined && !interrupted ? { error: describeError(scriptError) } : {}),
+        pipelines: ended.map((end) => ({ ok: end.error === undefined, ...(end.error ? { error: describeError(end.error) } : {}), stats: end.stats })),
+      };
+      try {
+        if (/\.html?$/i.test(args.report)) {
+          const entries = ended.map((end, i) => ({
+            title: ended.length > 1 ? `${title} pipeline ${i + 1}/${ended.length}` : title,
+            stats: end.stats,
+            ...(end.error ? { error: describeError(end.error).message } : {}),
+          }));
+          writeFileAtomicSync(args.report, formatHtmlReports(entries, `spillway run ${title}`));
+        } else writeReportFile(args.report, report);
+      } catch (error) {
+        process.stderr.write(`spillway run: cannot write the report to ${args.report}: ${(error as Error).message}\n`);
+      }
+    }
+    if (interrupted) process.stderr.write('spillway run: interrupted\n');
+    else if (scriptError !== undefined) {
+      const { message, code: errorCode } = describeError(scriptError);
+      process.stderr.write(`spillway run: ${message.replace(/\s*\n\s*/g, ' ')}${errorCode?.startsWith('ERR_SPILLWAY') ? ` [${errorCode}]` : ''}\n`);
+    }
+    return code;
+  };
+  // a script that calls process.exit() still gets its report
+  const onExit = (): void => void finish();
+  const interrupt = onInterrupt('run', onExit);
+  interrupt.signal.addEventListener('abort', () => log('SIGINT: aborting %d running pipeline(s)', active), { once: true });
+
+  const restoreDashboard = args.dashboard ? setDashboardDefault({ keep: args.keepDashboard === true }) : undefined;
+  const restore = setPipelineDefaults({
+    progress: args.progress,
+    ...(governor ? { governor } : {}),
+    ...(args.checkpoint !== undefined ? { checkpoint: args.checkpoint } : {}),
+    signal: interrupt.signal,
+    onStart() {
+      active++;
+    },
+    onEnd(end) {
+      ended.push(end);
+      active--;
+      if (active === 0) for (const resolve of idle.splice(0)) resolve();
+    },
+  });
+  const argv = process.argv;
+  process.argv = [argv[0] ?? process.execPath, script, ...args.scriptArgs];
+  process.on('exit', onExit);
+  log('running %s (progress %s, memory %s, checkpoint %s)', script, args.progress, args.memory ?? 'default', args.checkpoint ?? 'none');
+  try {
+    await ensureTypeScript(script);
+    await import(pathToFileURL(script).href);
+    // pipelines the script started without awaiting them
+    if (active > 0) await new Promise<void>((resolve) => idle.push(resolve));
+  } catch (error) {
+    scriptError = error;
+  } finally {
+    restore();
+    restoreDashboard?.();
+    process.argv = argv;
+    interrupt.dispose();
+    process.off('exit', onExit);
+    governor?.close();
+  }
+  const code = finish();
+  // --keep-dashboard: the report is out; the dashboards serve until Ctrl-C closes them
+  await keptDashboards();
+  return code;
+}
+
+commands.set('run', {
+  summary: 'run a pipeline script with live progress and a final report',
+  usage: USAGE,
+  async run(argv) {
+    return runScript(parseRunArgs(argv));
+  },
+});

@@ -1,0 +1,164 @@
+import type { RecordBatch } from 'apache-arrow';
+import { recordBatchBytes, recordBatchToRows, rowsToRecordBatch } from '../formats/arrow/convert.ts';
+
+/**
+ * The unit that travels between stages: a batch of rows. One stream chunk is one batch, so the
+ * stream machinery's cost is paid per batch, never per row. A batch knows its size (rows and an
+ * estimate of its bytes) and where it came from (for resume and for error messages).
+ */
+
+/**
+ * A row: an object keyed by column name, or an array of values when there is no header. Typed
+ * as `object` so that rows declared as interfaces (which have no index signature) fit.
+ */
+export type Row = object;
+
+/** Where a batch came from in its source. */
+export interface BatchPosition {
+  /** The source: a file path, or a name such as `fromIterable`. */
+  readonly source: string;
+  /** 0-based index of this batch among the batches its source produced. */
+  readonly index: number;
+  /** 0-based index, in the whole source, of this batch's first row. */
+  readonly rowStart: number;
+  /** 1-based line of the first row, for text sources. */
+  readonly line?: number;
+  /** 1-based last line consumed by this batch, for text sources. */
+  readonly endLine?: number;
+  /** Bytes of the (decompressed) source consumed up to the end of this batch. */
+  readonly endByte?: number;
+}
+
+const SAMPLE_ROWS = 16;
+
+/**
+ * Estimates the bytes V8 holds for `rows`, by walking up to 16 evenly spaced rows and scaling.
+ * Cheap (constant work per batch) and good to about ±30% for rows of scalars.
+ */
+export function estimateRowsBytes(rows: readonly Row[]): number {
+  const n = rows.length;
+  if (n === 0) return 0;
+  const step = n <= SAMPLE_ROWS ? 1 : n / SAMPLE_ROWS;
+  let sampled = 0;
+  let bytes = 0;
+  for (let i = 0; i < n && sampled < SAMPLE_ROWS; i = Math.floor(++sampled * step)) {
+    bytes += estimateValueBytes(rows[i], 0);
+  }
+  // the array holding the rows: one pointer a row
+  return Math.round((bytes / sampled) * n) + 16 + 8 * n;
+}
+
+/** Heap bytes of one value, roughly as V8 lays it out on 64-bit without pointer compression. */
+export function estimateValueBytes(value: unknown, depth: number): number {
+  switch (typeof value) {
+    case 'number':
+      return Number.isInteger(value) && Math.abs(value) < 2 ** 31 ? 0 : 16; // Smi inline, else HeapNumber
+    case 'string':
+      return 16 + ((value.length + 7) & ~7); // header + one-byte characters, 8-aligned
+    case 'bigint':
+      return 24;
+    case 'boolean':
+    case 'undefined':
+      return 0;
+    case 'object': {
+      if (value === null) return 0;
+      if (value instanceof Date) return 48;
+      if (ArrayBuffer.isView(value)) return 64 + value.byteLength;
+      if (depth > 3) return 64;
+      if (Array.isArray(value)) {
+        let bytes = 32 + 8 * value.length;
+        for (const item of value) bytes += estimateValueBytes(item, depth + 1);
+        return bytes;
+      }
+      let bytes = 24;
+      for (const key in value) bytes += 8 + estimateValueBytes((value as Record<string, unknown>)[key], depth + 1);
+      return bytes;
+    }
+    default:
+      return 16;
+  }
+}
+
+/**
+ * A batch of rows with its position in the source and a lazily computed size estimate. It holds
+ * rows, an Arrow RecordBatch, or both: each form is converted from the other at most once, on
+ * first use, and cached. Batches are immutable by convention: a transform makes a new batch with
+ * {@link Batch.withRows}.
+ */
+export class Batch<R extends Row = Row> {
+  /** Where this batch came from. */
+  readonly position: BatchPosition;
+  #rows: R[] | undefined;
+  #arrow: RecordBatch | undefined;
+  #bytes: number | undefined;
+
+  /**
+   * @param rows the rows (the batch takes ownership of the array)
+   * @param position where they came from
+   * @param bytes a known size in bytes; estimated from a sample of the rows when omitted
+   */
+  constructor(rows: R[], position: BatchPosition, bytes?: number) {
+    this.#rows = rows;
+    this.position = position;
+    this.#bytes = bytes;
+  }
+
+  /** A batch holding an Arrow RecordBatch; its rows are converted on first use of `rows`. */
+  static fromArrow(recordBatch: RecordBatch, position: BatchPosition): Batch {
+    const batch = new Batch<Row>([], position);
+    batch.#rows = undefined;
+    batch.#arrow = recordBatch;
+    return batch;
+  }
+
+  /** The rows of this batch (converted from Arrow once, with `int64: 'auto'`, when it holds Arrow). */
+  get rows(): R[] {
+    this.#rows ??= recordBatchToRows(this.#arrow!) as R[];
+    return this.#rows;
+  }
+
+  /** The batch as an Arrow RecordBatch (converted from the rows once, schema inferred). */
+  get arrow(): RecordBatch {
+    this.#arrow ??= rowsToRecordBatch(this.#rows!);
+    return this.#arrow;
+  }
+
+  /** Same as {@link Batch.arrow}. */
+  toArrow(): RecordBatch {
+    return this.arrow;
+  }
+
+  /** True when this batch was made from (or has already been converted to) Arrow. */
+  get hasArrow(): boolean {
+    return this.#arrow !== undefined;
+  }
+
+  /** True when this batch holds JS rows (given, or already converted). */
+  get hasRows(): boolean {
+    return this.#rows !== undefined;
+  }
+
+  /** Number of rows. */
+  get numRows(): number {
+    return this.#rows !== undefined ? this.#rows.length : this.#arrow!.numRows;
+  }
+
+  /**
+   * Bytes held in memory: for an Arrow batch, its buffers' byteLength (exact); for rows, an
+   * estimate from a sample (about ±30%).
+   */
+  get bytes(): number {
+    this.#bytes ??= this.#rows === undefined ? recordBatchBytes(this.#arrow!) : estimateRowsBytes(this.#rows);
+    return this.#bytes;
+  }
+
+  /** A new batch at the same position holding `rows`. */
+  withRows<T extends Row>(rows: T[]): Batch<T> {
+    return new Batch(rows, this.position);
+  }
+}
+
+/** True for a {@link Batch}. */
+export function isBatch(value: unknown): value is Batch {
+  return value instanceof Batch;
+}

@@ -1,0 +1,323 @@
+/**
+ * Applies a user's per-row function to every row of a batch, with stream-chain's sentinels:
+ * `undefined` or `none` drops the row, `many([...])` emits several, `stop` (returned or thrown as
+ * `Stop`) ends the pipeline's input early. Sync functions run in a plain loop; async ones run with
+ * a bounded number in flight and keep the input order.
+ *
+ * The function sees plain row objects, or (`input: 'view'`, over a batch that holds Arrow and no
+ * rows) a read-only row view (lib/row-view.ts): then no object is made per row, and rows the
+ * function keeps (filter's truthy rows, map's returned view) leave as an Arrow selection of the
+ * input batch (lib/arrow/select.ts).
+ */
+import { none, stop, isMany, getManyValues, isStop, many } from 'stream-chain/defs.js';
+import { Batch, type Row } from './batch.ts';
+import { StageError } from './errors.ts';
+import type { StageContext } from './stage.ts';
+import { RowViewer, isViewable } from './row-view.ts';
+import { isBatchSelectable, keepsAll, selectRows } from '../formats/arrow/select.ts';
+
+/** How the function's result becomes output rows. */
+export type RowMode = 'map' | 'filter' | 'flatMap';
+
+/** What the function receives: a read-only view over Arrow batches, or a plain object. */
+export type RowInput = 'view' | 'object';
+
+/** A per-row function as map/filter/flatMap receive it: the row and its index in the batch. */
+export type RowFunction = (row: never, index: number) => unknown;
+
+/** A result standing for "the input row itself" (the function returned the view it was given). */
+const KEEP: unique symbol = Symbol('spillway.keep');
+
+/** Where the outputs for the input rows go. */
+interface Output {
+  /** Input row `index` goes out as it is. */
+  keep(index: number): void;
+  /** A value the function made goes out. */
+  value(value: unknown): void;
+}
+
+/** Where the per-row function's argument comes from: rows, or one view per call in flight. */
+interface Input {
+  readonly numRows: number;
+  /** The argument for row `i`, for calls on `lane` (one call in flight per lane). */
+  arg(i: number, lane: number): unknown;
+  /** The result as {@link collect} takes it (a returned view becomes {@link KEEP}). */
+  own(result: unknown, lane: number): unknown;
+}
+
+/** Adds the outputs for input row `index` to `out`; returns true when the function asked to stop. */
+function collect(mode: RowMode, index: number, result: unknown, out: Output): boolean {
+  if (result === stop) return true;
+  if (mode === 'filter') {
+    if (result) out.keep(index);
+    return false;
+  }
+  if (result === undefined || result === none) return false;
+  if (isMany(result)) {
+    for (const value of getManyValues(result)) emit(index, value, out);
+    return false;
+  }
+  if (mode === 'flatMap' && typeof result === 'object' && result !== null && Symbol.iterator in result && typeof result !== 'string') {
+    for (const value of result as Iterable<unknown>) emit(index, value, out);
+    return false;
+  }
+  if (result === KEEP) out.keep(index);
+  else out.value(result);
+  return false;
+}
+
+function emit(index: number, value: unknown, out: Output): void {
+  if (value === undefined || value === none) return;
+  if (value === KEEP) out.keep(index);
+  else out.value(value);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+async function drainAsyncIterable(iterable: AsyncIterable<unknown>): Promise<unknown[]> {
+  const values: unknown[] = [];
+  for await (const value of iterable) values.push(value);
+  return values;
+}
+
+/** Resolves async iterables (async generators) a flatMap function may return. */
+function settle(mode: RowMode, result: unknown): unknown {
+  if (mode === 'flatMap' && typeof result === 'object' && result !== null && Symbol.asyncIterator in result) {
+    return drainAsyncIterable(result as AsyncIterable<unknown>);
+  }
+  return result;
+}
+
+function stageError(stage: string, batch: Batch, index: number, error: unknown): StageError {
+  if (error instanceof StageError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const position = batch.position;
+  return new StageError(`${stage} threw: ${message}`, { stage, file: position.source, batch: position.index, rowInBatch: index }, { cause: error });
+}
+
+/**
+ * The rows of a batch; an Arrow batch is converted here (once: the batch caches them), and a
+ * conversion failure names the stage, the source and the batch.
+ */
+export function rowsOf(batch: Batch, stage: string): unknown[] {
+  try {
+    return batch.rows as unknown[];
+  } catch (error) {
+    const position = batch.position;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new StageError(`${stage} cannot convert the Arrow batch to rows: ${message}`, { stage, file: position.source, batch: position.index }, { cause: error });
+  }
+}
+
+/** Plain rows in, plain rows out. */
+class RowsIo implements Input, Output {
+  readonly rows: unknown[];
+  readonly out: unknown[] = [];
+  constructor(rows: unknown[]) {
+    this.rows = rows;
+  }
+  get numRows(): number {
+    return this.rows.length;
+  }
+  arg(i: number): unknown {
+    return this.rows[i];
+  }
+  own(result: unknown): unknown {
+    return result;
+  }
+  keep(index: number): void {
+    this.out.push(this.rows[index]);
+  }
+  value(value: unknown): void {
+    this.out.push(value);
+  }
+  finish(batch: Batch): Batch {
+    return batch.withRows(this.out as Row[]);
+  }
+}
+
+/**
+ * Views in; out, the kept input rows as indices (an Arrow selection) for as long as the function
+ * only keeps rows, then plain rows (kept rows materialised) once it makes a value of its own.
+ */
+class ViewIo implements Input, Output {
+  readonly #viewers: RowViewer[];
+  readonly numRows: number;
+  #indices: Int32Array;
+  #count = 0;
+  #rows: unknown[] | undefined;
+
+  constructor(viewer: RowViewer, numRows: number) {
+    this.#viewers = [viewer];
+    this.numRows = numRows;
+    this.#indices = new Int32Array(numRows);
+  }
+  arg(i: number, lane: number): unknown {
+    let viewer = this.#viewers[lane];
+    if (viewer === undefined) this.#viewers[lane] = viewer = this.#viewers[0]!.fork();
+    return viewer.at(i);
+  }
+  own(result: unknown, lane: number): unknown {
+    const view = this.#viewers[lane]!.view;
+    if (result === view) return KEEP;
+    // never let the flyweight out: a many() holding it keeps the row instead
+    if (isMany(result)) {
+      const values = getManyValues(result);
+      if (values.includes(view)) return many(values.map((v) => (v === view ? KEEP : v)));
+    }
+    return result;
+  }
+  keep(index: number): void {
+    if (this.#rows !== undefined) {
+      this.#rows.push(this.#viewers[0]!.materialize(index));
+      return;
+    }
+    if (this.#count === this.#indices.length) {
+      const grown = new Int32Array(Math.max(16, this.#indices.length * 2));
+      grown.set(this.#indices);
+      this.#indices = grown;
+    }
+    this.#indices[this.#count++] = index;
+  }
+  value(value: unknown): void {
+    if (this.#rows === undefined) {
+      const viewer = this.#viewers[0]!;
+      this.#rows = Array.from(this.#indices.subarray(0, this.#count), (i) => viewer.materialize(i));
+    }
+    this.#rows.push(value);
+  }
+  finish(batch: Batch): Batch {
+    if (this.#rows !== undefined) return batch.withRows(this.#rows as Row[]);
+    const selection = this.#indices.subarray(0, this.#count);
+    if (keepsAll(selection, batch.numRows)) return batch;
+    return Batch.fromArrow(selectRows(this.#viewers[0]!.batch!, selection), batch.position);
+  }
+}
+
+/** Per-stage state kept between batches: the viewer, reused while the batches keep their columns. */
+export interface RowViewState {
+  viewer?: RowViewer;
+}
+
+/** The view input/output for `batch`, or undefined when it is to be read as rows. */
+function viewIo(batch: Batch, state: RowViewState): ViewIo | undefined {
+  if (!batch.hasArrow || batch.hasRows) return undefined;
+  const arrow = batch.arrow;
+  if (!isViewable(arrow) || !isBatchSelectable(arrow)) return undefined;
+  let viewer = state.viewer;
+  if (viewer !== undefined && viewer.fits(arrow)) viewer.bind(arrow);
+  else state.viewer = viewer = new RowViewer(arrow);
+  return new ViewIo(viewer, arrow.numRows);
+}
+
+/**
+ * Runs `fn` over the rows of `batch` and returns the output batch (same position), rows in
+ * input order. With `input: 'view'`, a batch holding Arrow and no rows is read through a view and
+ * kept rows leave as Arrow. When the function asks to stop, returns the rows so far and asks the
+ * pipeline's sources to end.
+ */
+export function applyRowFunction(
+  batch: Batch,
+  fn: RowFunction,
+  mode: RowMode,
+  concurrency: number,
+  stage: string,
+  context: StageContext,
+  input: RowInput = 'object',
+  state: RowViewState = {},
+): Batch | Promise<Batch> {
+  const io = (input === 'view' ? viewIo(batch, state) : undefined) ?? new RowsIo(rowsOf(batch, stage));
+  const call = fn as (row: unknown, index: number) => unknown;
+  const n = io.numRows;
+  for (let i = 0; i < n; i++) {
+    let result: unknown;
+    try {
+      result = settle(mode, call(io.arg(i, 0), i));
+    } catch (error) {
+      if (isStop(error)) {
+        context.requestStop();
+        return io.finish(batch);
+      }
+      throw stageError(stage, batch, i, error);
+    }
+    if (isThenable(result)) return finishAsync(batch, io, call, mode, concurrency, stage, context, i, result);
+    if (collect(mode, i, io.own(result, 0), io)) {
+      context.requestStop();
+      return io.finish(batch);
+    }
+  }
+  return io.finish(batch);
+}
+
+/** Continues from row `start`, whose call (on lane 0) returned `first`, with up to `concurrency` calls in flight. */
+async function finishAsync(
+  batch: Batch,
+  io: (RowsIo | ViewIo),
+  call: (row: unknown, index: number) => unknown,
+  mode: RowMode,
+  concurrency: number,
+  stage: string,
+  context: StageContext,
+  start: number,
+  first: PromiseLike<unknown>,
+): Promise<Batch> {
+  const n = io.numRows;
+  const results: unknown[] = new Array(n - start);
+  let next = start + 1;
+  let stopped = false;
+  let failure: unknown;
+  const run = async (index: number, lane: number, pending: unknown): Promise<void> => {
+    try {
+      results[index - start] = io.own(await pending, lane);
+    } catch (error) {
+      if (isStop(error)) stopped = true;
+      else failure ??= stageError(stage, batch, index, error);
+    }
+  };
+  // each lane has one call in flight at a time, so one view per lane is enough
+  const lane = async (id: number, index: number, pending: unknown): Promise<void> => {
+    await run(index, id, pending);
+    while (failure === undefined && !stopped && next < n) {
+      const i = next++;
+      let result: unknown;
+      try {
+        result = settle(mode, call(io.arg(i, id), i));
+      } catch (error) {
+        if (isStop(error)) {
+          stopped = true;
+          break;
+        }
+        failure ??= stageError(stage, batch, i, error);
+        break;
+      }
+      await run(i, id, result);
+    }
+  };
+  const lanes: Promise<void>[] = [lane(0, start, first)];
+  while (lanes.length < concurrency && next < n) {
+    const i = next++;
+    const id = lanes.length;
+    let result: unknown;
+    try {
+      result = settle(mode, call(io.arg(i, id), i));
+    } catch (error) {
+      if (isStop(error)) stopped = true;
+      else failure ??= stageError(stage, batch, i, error);
+      break;
+    }
+    lanes.push(lane(id, i, result));
+  }
+  await Promise.all(lanes);
+  if (failure !== undefined) throw failure;
+  const end = stopped ? next : n;
+  for (let i = start; i < end; i++) {
+    if (collect(mode, i, results[i - start], io)) {
+      stopped = true;
+      break;
+    }
+  }
+  if (stopped) context.requestStop();
+  return io.finish(batch);
+}

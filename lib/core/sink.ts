@@ -1,0 +1,147 @@
+/**
+ * The stream adapter every sink shares: a Writable of {@link Batch}es that opens its target
+ * lazily, commits it only when the input ends cleanly, and cleans up when destroyed with an
+ * error (so nothing half-written stays under a final name).
+ */
+import { Writable } from 'node:stream';
+import { Batch } from './batch.ts';
+import type { CheckpointSink, SinkCheckpointDriver, SinkCheckpointHooks } from '../observe/checkpoint.ts';
+import { toError } from './errors.ts';
+import { asBatch } from './transform.ts';
+import { STAGE, detachedContext, newStageStats, type SpillwayStage, type StageContext, type StageInfo, type StageStats } from './stage.ts';
+
+/** Batches a sink buffers before it pushes back. */
+export const SINK_HIGH_WATER_MARK = 2;
+
+/** What a concrete sink provides to {@link BatchSink}. */
+export interface SinkSpec<T> {
+  /** Stage name, e.g. `toCsv`. */
+  name: string;
+  /** Writes one batch; the returned promise is the backpressure. */
+  write(batch: Batch, context: StageContext, stats: StageStats): void | Promise<void>;
+  /** Input ended cleanly: flush, commit, and return the output. */
+  finish(context: StageContext, stats: StageStats): T | Promise<T>;
+  /** The sink is destroyed before finishing: release and remove what is not committed. */
+  abort?(error: Error | null, context: StageContext): void | Promise<void>;
+  /** Checkpoint support for `pipeline(..., { checkpoint })`; sinks without it refuse checkpointing. */
+  checkpoint?: SinkCheckpointHooks;
+}
+
+/** A Writable of {@link Batch}es with an output; the base of every spillway sink. */
+export class BatchSink<T> extends Writable implements SpillwayStage, CheckpointSink {
+  readonly [STAGE]: StageInfo;
+  readonly #spec: SinkSpec<T>;
+  #context: StageContext | undefined;
+  #finished = false;
+  #output: T | undefined;
+  #checkpoint: SinkCheckpointDriver | undefined;
+
+  constructor(spec: SinkSpec<T>) {
+    super({ objectMode: true, highWaterMark: SINK_HIGH_WATER_MARK });
+    this.#spec = spec;
+    this[STAGE] = {
+      kind: 'sink',
+      stats: newStageStats(spec.name, 'sink'),
+      attach: (context) => {
+        this.#context = context;
+      },
+    };
+  }
+
+  /** The sink's output; available once the stream has finished. */
+  result(): T {
+    if (!this.#finished) throw new Error(`${this.#spec.name}: the output is available only after the sink has finished`);
+    return this.#output as T;
+  }
+
+  /** The sink's checkpoint hooks, when it supports checkpoints. */
+  get checkpointHooks(): SinkCheckpointHooks | undefined {
+    return this.#spec.checkpoint;
+  }
+
+  /** Routes every batch through a checkpoint driver (rows to drop on resume, commits after writes). */
+  useCheckpoint(driver: SinkCheckpointDriver): void {
+    this.#checkpoint = driver;
+  }
+
+  async #writeCheckpointed(batch: Batch, driver: SinkCheckpointDriver, stats: StageStats): Promise<void> {
+    const skip = driver.receive(batch);
+    const started = performance.now();
+    if (skip < batch.numRows) await this.#spec.write(skip > 0 ? dropRows(batch, skip) : batch, this.#ctx(), stats);
+    stats.timeMs += performance.now() - started;
+    await driver.afterWrite(this.#ctx());
+  }
+
+  #ctx(): StageContext {
+    return (this.#context ??= detachedContext());
+  }
+
+  override _write(chunk: unknown, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    const stats = this[STAGE].stats;
+    const batch = asBatch(chunk, stats.name);
+    stats.batchesIn++;
+    stats.rowsIn += batch.numRows;
+    const driver = this.#checkpoint;
+    if (driver) {
+      this.#writeCheckpointed(batch, driver, stats).then(() => callback(), (error: unknown) => callback(toError(error)));
+      return;
+    }
+    const started = performance.now();
+    let result: void | Promise<void>;
+    try {
+      result = this.#spec.write(batch, this.#ctx(), stats);
+    } catch (error) {
+      callback(toError(error));
+      return;
+    }
+    if (result === undefined) {
+      stats.timeMs += performance.now() - started;
+      callback();
+      return;
+    }
+    result.then(
+      () => {
+        stats.timeMs += performance.now() - started;
+        callback();
+      },
+      (error: unknown) => callback(toError(error)),
+    );
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    const stats = this[STAGE].stats;
+    const started = performance.now();
+    Promise.resolve()
+      .then(() => this.#checkpoint?.beforeFinish())
+      .then(() => this.#spec.finish(this.#ctx(), stats))
+      .then(
+        (output) => {
+          stats.timeMs += performance.now() - started;
+          this.#output = output;
+          this.#finished = true;
+          callback();
+        },
+        (error: unknown) => callback(toError(error)),
+      );
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    const abort = this.#spec.abort;
+    if (this.#finished || !abort) {
+      callback(error);
+      return;
+    }
+    Promise.resolve()
+      .then(() => abort(error, this.#ctx()))
+      .then(
+        () => callback(error),
+        (abortError: unknown) => callback(error ? new AggregateError([error, toError(abortError)], error.message) : toError(abortError)),
+      );
+  }
+}
+
+/** The batch without its first `count` rows (rows a resumed sink already holds). */
+function dropRows(batch: Batch, count: number): Batch {
+  if (batch.hasArrow && !batch.hasRows) return Batch.fromArrow(batch.arrow.slice(count), batch.position);
+  return batch.withRows(batch.rows.slice(count));
+}

@@ -1,0 +1,125 @@
+/**
+ * What every spillway stage shares: a name, a kind, its counters, and the pipeline context it is
+ * attached to when a pipeline runs it. Stages are ordinary Node streams (so they also work in
+ * `stream.pipeline` or stream-chain) that carry this extra face under the {@link STAGE} symbol.
+ */
+import createDebug from 'debug';
+import type { MemoryLevel } from '../memory/governor.ts';
+import type { WorkerStats } from '../workers/pool/worker-pool.ts';
+
+/** Marks an object as a spillway stage. */
+export const STAGE: unique symbol = Symbol.for('spillway.stage');
+
+/** The three places a stage can stand in a pipeline. */
+export type StageKind = 'source' | 'transform' | 'sink';
+
+/** Counters a stage keeps; plain and JSON-serialisable. */
+export interface StageStats {
+  /** Stage name, unique within its pipeline (`map#2`). */
+  name: string;
+  kind: StageKind;
+  batchesIn: number;
+  batchesOut: number;
+  rowsIn: number;
+  rowsOut: number;
+  /** Milliseconds spent in this stage's own work (user functions, parsing, writing). */
+  timeMs: number;
+  /** Rows dropped by an error policy (`skip` or dead-letter). */
+  rowsSkipped: number;
+  /** Rows written to a dead-letter file. */
+  rowsDeadLettered: number;
+  /** Extra facts a stage reports, e.g. the CSV parser path or bytes written. */
+  details: Record<string, string | number | boolean>;
+  /** Per-worker counters of a parallel stage; the pipeline gathers them in `stats.workers`. */
+  workers?: WorkerStats[];
+}
+
+/** The part of a memory governor the stages use; {@link MemoryGovernor} implements it. */
+export interface GovernorGate {
+  /** True while sources must not read. */
+  readonly paused: boolean;
+  /** Resolves when reading may go on (at once when not paused). */
+  waitForRelief(signal?: AbortSignal): Promise<void>;
+  /** Rows are flowing now (leak detection judges only while they do). */
+  noteRows(rows: number): void;
+  /** Samples now if a sample is due; sources await it before each batch. */
+  poll?(): Promise<void> | undefined;
+  /** Bytes below the pause mark now, for adaptive batch sizes. */
+  headroom(): number;
+  /** The level now. */
+  readonly level: MemoryLevel;
+  /** A spill sink reports that it wrote `bytes` to disk. */
+  noteSpill?(bytes: number): void;
+  /**
+   * Calls `listener` on every level change; returns a function that stops it. Optional: spill
+   * sinks fall back to an EventEmitter's `level` event (as MemoryGovernor emits it).
+   */
+  onLevel?(listener: (level: MemoryLevel) => void): () => void;
+  /** Counts a child process's memory until the returned function is called (parallel stages with process isolation). */
+  trackChild?(pid: number): () => void;
+}
+
+/** Progress as a source sees it. Totals are undefined when unknown. */
+export interface SourceProgress {
+  rows: number;
+  /** Bytes read from the underlying file (compressed bytes for compressed input). */
+  bytes: number;
+  totalBytes?: number;
+  totalRows?: number;
+}
+
+/** What a pipeline hands its stages when it starts them. */
+export interface StageContext {
+  /** Aborted when the pipeline is aborted or fails. */
+  readonly signal: AbortSignal;
+  /** The governor, when memory is governed. */
+  readonly governor: GovernorGate | undefined;
+  /** Asks the sources to end early (a stage returned `stop`). */
+  requestStop(): void;
+  /** True once {@link StageContext.requestStop} was called. */
+  readonly stopRequested: boolean;
+}
+
+/** The spillway face of a stage stream. */
+export interface StageInfo {
+  readonly kind: StageKind;
+  /** The stage's counters (live). */
+  readonly stats: StageStats;
+  /** Gives the stage its pipeline context; called once before data flows. */
+  attach(context: StageContext): void;
+}
+
+/** A stream that is a spillway stage. */
+export interface SpillwayStage {
+  readonly [STAGE]: StageInfo;
+}
+
+/** True when `value` carries a spillway stage face. */
+export function isStage(value: unknown): value is SpillwayStage {
+  return typeof value === 'object' && value !== null && STAGE in value;
+}
+
+/** Fresh counters for a stage. */
+export function newStageStats(name: string, kind: StageKind): StageStats {
+  return { name, kind, batchesIn: 0, batchesOut: 0, rowsIn: 0, rowsOut: 0, timeMs: 0, rowsSkipped: 0, rowsDeadLettered: 0, details: {} };
+}
+
+/** A context for stages used outside `pipeline()` (e.g. in `stream.pipeline`): ungoverned. */
+export function detachedContext(): StageContext {
+  let stopped = false;
+  return {
+    signal: new AbortController().signal,
+    governor: undefined,
+    requestStop() {
+      stopped = true;
+    },
+    get stopRequested() {
+      return stopped;
+    },
+  };
+}
+
+/** A `debug` logger under the `spillway:` namespace. */
+export function logger(component: string): createDebug.Debugger {
+  return createDebug(`spillway:${component}`);
+}

@@ -1,0 +1,83 @@
+/**
+ * IPC body compression for apache-arrow. apache-arrow ships no codecs: it compresses and
+ * decompresses record-batch bodies only through codecs registered in its `compressionRegistry`.
+ * We register LZ4_FRAME (lz4-napi) and ZSTD (zstd-napi) once, and probe each with a round trip so
+ * that a broken native binding fails here, with a clear message, instead of mid-file.
+ */
+import { compressionRegistry, CompressionType } from 'apache-arrow';
+import { compressFrameSync, decompressFrameSync } from 'lz4-napi';
+import { compress as zstdCompress, decompress as zstdDecompress } from 'zstd-napi';
+import { UnsupportedError } from '../../core/errors.ts';
+
+/** Body compression of an Arrow IPC file or stream: LZ4 frame, Zstandard, or none (`null`). */
+export type Compression = 'lz4' | 'zstd' | null;
+
+/** The compressions spillway writes, for option validation. */
+export const COMPRESSIONS: readonly ('lz4' | 'zstd' | 'none')[] = ['lz4', 'zstd', 'none'];
+
+interface Codec {
+  encode(data: Uint8Array): Uint8Array;
+  decode(data: Uint8Array): Uint8Array;
+}
+
+// Buffer.from(view) would copy; this shares the memory.
+function asBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
+const codecs: Record<'lz4' | 'zstd', { type: CompressionType; codec: Codec }> = {
+  lz4: {
+    type: CompressionType.LZ4_FRAME,
+    codec: {
+      encode: (data) => compressFrameSync(asBuffer(data)),
+      decode: (data) => decompressFrameSync(asBuffer(data)),
+    },
+  },
+  zstd: {
+    type: CompressionType.ZSTD,
+    codec: {
+      encode: (data) => zstdCompress(data),
+      decode: (data) => zstdDecompress(data),
+    },
+  },
+};
+
+let registered = false;
+
+/** Compresses and decompresses a small buffer; throws when the codec is broken. */
+function probe(name: string, codec: Codec): void {
+  const input = new TextEncoder().encode(`spillway ${name} probe `.repeat(8));
+  let output: Uint8Array;
+  try {
+    output = codec.decode(codec.encode(input));
+  } catch (error) {
+    throw new UnsupportedError(`The ${name} codec is broken: its round-trip probe threw`, {}, { cause: error });
+  }
+  if (output.byteLength !== input.byteLength || !output.every((byte, i) => byte === input[i])) {
+    throw new UnsupportedError(`The ${name} codec is broken: its round-trip probe returned different bytes`, {});
+  }
+}
+
+/**
+ * Registers LZ4_FRAME and ZSTD in apache-arrow's `compressionRegistry`. Idempotent: the first
+ * call probes and registers, later calls return at once. Throws {@link UnsupportedError} when a
+ * codec fails its probe.
+ */
+export function registerArrowCodecs(): void {
+  if (registered) return;
+  for (const [name, { type, codec }] of Object.entries(codecs)) {
+    probe(name, codec);
+    compressionRegistry.set(type, codec);
+  }
+  registered = true;
+}
+
+/** apache-arrow's `CompressionType` for a {@link Compression} (`null` for none). */
+export function toCompressionType(compression: Compression): CompressionType | null {
+  return compression === null ? null : codecs[compression].type;
+}
+
+/** Direct access to the registered codec functions (e.g. to compress off the main thread). */
+export function getCodec(compression: 'lz4' | 'zstd'): Codec {
+  return codecs[compression].codec;
+}

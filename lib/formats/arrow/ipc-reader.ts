@@ -1,0 +1,360 @@
+/**
+ * Reading Arrow IPC without loading it whole. File format: the footer is read with positional
+ * reads and each record batch is read on demand (apache-arrow's reader over a FileHandle seeks
+ * and reads only that block; dictionaries are read once at open). Stream format: message by
+ * message. Before apache-arrow sees the data, spillway checks what apache-arrow 21 silently gets
+ * wrong: big-endian data, future metadata versions, blocks outside the file.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import createDebug from 'debug';
+import { RecordBatchReader, type RecordBatch, type Schema, type AsyncRecordBatchFileReader } from 'apache-arrow';
+import { FormatError, IoError, UnsupportedError, SpillwayError } from '../../core/errors.ts';
+import { registerArrowCodecs } from './codecs.ts';
+import { ARROW_MAGIC, MessageHeaderType, parseFooter, parseMessage, readPrefix, refuseReason } from './ipc-metadata.ts';
+
+const debug = createDebug('spillway:arrow');
+
+/** The two Arrow IPC formats. */
+export type ArrowFormat = 'file' | 'stream';
+
+/** An open Arrow IPC file; read batches on demand, then `close()`. */
+export interface ArrowFileHandle {
+  /** The path opened. */
+  readonly path: string;
+  /** IPC file format (random access) or stream format (sequential). */
+  readonly format: ArrowFormat;
+  /** The schema. */
+  readonly schema: Schema;
+  /** Number of record batches. */
+  readonly numBatches: number;
+  /** Total rows, from the record batch message headers (no batch is decoded to count them). */
+  readonly numRows: number;
+  /** Rows of each batch, in order. */
+  readonly batchRows: readonly number[];
+  /**
+   * Reads and decodes batch `index`. File format: reads only that block. Stream format: reads
+   * the stream from its start up to that batch (sequential by nature).
+   */
+  readBatch(index: number): Promise<RecordBatch>;
+  /** Every batch, in order, one at a time. */
+  batches(): AsyncIterableIterator<RecordBatch>;
+  /** Closes the file. Idempotent. */
+  close(): Promise<void>;
+}
+
+const MAGIC_BYTES = Buffer.from(ARROW_MAGIC);
+
+/** Tells the IPC format from the first bytes: `file` (ARROW1 magic), `stream`, or null. */
+export function detectArrowFormat(head: Uint8Array): ArrowFormat | null {
+  if (head.byteLength >= 6 && MAGIC_BYTES.equals(Buffer.from(head.buffer, head.byteOffset, 6))) return 'file';
+  if (head.byteLength < 8) return null;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const first = view.getInt32(0, true);
+  if (first === -1) return view.getInt32(4, true) >= 0 ? 'stream' : null;
+  return first > 0 ? 'stream' : null; // pre-0.15 framing: a bare metadata length
+}
+
+function wrap(error: unknown, path: string, what: string, batch?: number): SpillwayError {
+  if (error instanceof SpillwayError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (/codec not found|Unrecognized type/i.test(message)) return new UnsupportedError(`Cannot read Arrow ${what}: ${message}`, { file: path, batch }, { cause: error });
+  return new FormatError(`Corrupt or invalid Arrow ${what}: ${message}`, { file: path, batch }, { cause: error });
+}
+
+function refuse(info: { version: number; bigEndian: boolean }, path: string): void {
+  const why = refuseReason(info);
+  if (why) throw new UnsupportedError(`Cannot read Arrow IPC: ${why.reason}`, { file: path });
+}
+
+async function readExactly(handle: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.alloc(length);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await handle.read(buffer, done, length - done, position + done);
+    if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${position + done}`);
+    done += bytesRead;
+  }
+  return buffer;
+}
+
+/**
+ * Opens an Arrow IPC file (file or stream format, told by its magic bytes) for reading batch
+ * by batch. Throws {@link IoError} when it cannot be opened, {@link FormatError} when it is not
+ * valid Arrow IPC, {@link UnsupportedError} for big-endian or future-version files.
+ */
+export async function openArrowFile(path: string): Promise<ArrowFileHandle> {
+  registerArrowCodecs();
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    throw new IoError(`Cannot open Arrow file: ${(error as Error).message}`, { file: path }, { cause: error });
+  }
+  try {
+    const { size } = await handle.stat();
+    const head = await readExactly(handle, 0, Math.min(8, size));
+    const format = detectArrowFormat(head);
+    if (format === null) throw new FormatError('Not an Arrow IPC file or stream (no ARROW1 magic, no message prefix)', { file: path });
+    return format === 'file' ? await openFileFormat(path, handle, size) : await openStreamFormat(path, handle, size);
+  } catch (error) {
+    await handle.close().catch(() => {});
+    throw wrap(error, path, 'file');
+  }
+}
+
+async function openFileFormat(path: string, handle: FileHandle, size: number): Promise<ArrowFileHandle> {
+  if (size < 8 + 10) throw new FormatError(`Arrow file too short (${size} bytes)`, { file: path });
+  const tail = await readExactly(handle, size - 10, 10);
+  if (!MAGIC_BYTES.equals(tail.subarray(4))) throw new FormatError('Arrow file has no trailing ARROW1 magic (truncated?)', { file: path });
+  const footerLength = tail.readInt32LE(0);
+  const footerStart = size - 10 - footerLength;
+  if (footerLength <= 0 || footerStart < 8) throw new FormatError(`Arrow file footer length ${footerLength} is invalid`, { file: path });
+  const footer = parseFooter(await readExactly(handle, footerStart, footerLength));
+  refuse(footer, path);
+  const batchRows: number[] = [];
+  for (const [i, block] of [...footer.dictionaries, ...footer.recordBatches].entries()) {
+    if (block.offset < 8 || block.offset + block.metaDataLength + block.bodyLength > footerStart) {
+      throw new FormatError(`Arrow file block ${i} (offset ${block.offset}) lies outside the data`, { file: path });
+    }
+  }
+  for (const [i, block] of footer.recordBatches.entries()) {
+    const meta = await readExactly(handle, block.offset, block.metaDataLength);
+    const { prefix, metadataLength } = readPrefix(meta);
+    if (prefix + metadataLength > block.metaDataLength) throw new FormatError(`Record batch ${i} metadata overruns its block`, { file: path, batch: i });
+    const info = parseMessage(meta.subarray(prefix, prefix + metadataLength));
+    refuse({ version: info.version, bigEndian: false }, path);
+    if (info.headerType !== MessageHeaderType.RecordBatch) throw new FormatError(`Footer block ${i} is not a record batch`, { file: path, batch: i });
+    if (info.bodyLength > block.bodyLength) throw new FormatError(`Record batch ${i} body overruns its block`, { file: path, batch: i });
+    batchRows.push(info.length);
+  }
+  const reader = (await RecordBatchReader.from(handle)) as unknown as AsyncRecordBatchFileReader;
+  if (!reader.isFile()) throw new FormatError('Arrow file was not recognised as file format', { file: path });
+  await reader.open({ autoDestroy: false });
+  const schema = reader.schema;
+  let closed = false;
+  let queue: Promise<unknown> = Promise.resolve();
+  debug('opened %s: %d batches, %d rows', path, batchRows.length, batchRows.reduce((a, b) => a + b, 0));
+
+  const readBatch = (index: number): Promise<RecordBatch> => {
+    if (!Number.isInteger(index) || index < 0 || index >= batchRows.length) {
+      return Promise.reject(new RangeError(`Batch index ${index} is outside 0..${batchRows.length - 1} of ${path}`));
+    }
+    // the reader seeks a shared position: one read at a time
+    const result = queue.then(async () => {
+      if (closed) throw new IoError('Arrow file is closed', { file: path, batch: index });
+      let batch: RecordBatch | null;
+      try {
+        batch = await reader.readRecordBatch(index);
+      } catch (error) {
+        throw wrap(error, path, 'record batch', index);
+      }
+      if (batch === null) throw new FormatError(`Record batch ${index} could not be read`, { file: path, batch: index });
+      if (batch.numRows !== batchRows[index]) throw new FormatError(`Record batch ${index} decoded ${batch.numRows} rows, its header says ${batchRows[index]}`, { file: path, batch: index });
+      return batch;
+    });
+    queue = result.catch(() => {});
+    return result;
+  };
+
+  return {
+    path,
+    format: 'file',
+    schema,
+    numBatches: batchRows.length,
+    numRows: batchRows.reduce((a, b) => a + b, 0),
+    batchRows,
+    readBatch,
+    async *batches() {
+      for (let i = 0; i < batchRows.length; i++) yield await readBatch(i);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await queue;
+      await reader.cancel().catch(() => {});
+      await handle.close().catch(() => {});
+    },
+  };
+}
+
+/** Walks the messages of a stream-format file reading only their headers (bodies are skipped). */
+async function scanStream(path: string, handle: FileHandle, size: number): Promise<number[]> {
+  const batchRows: number[] = [];
+  let position = 0;
+  let first = true;
+  while (position < size) {
+    const prefixBytes = await readExactly(handle, position, Math.min(8, size - position));
+    const { metadataLength, prefix } = readPrefix(prefixBytes);
+    if (metadataLength === 0) break; // end-of-stream marker
+    if (position + prefix + metadataLength > size) throw new FormatError(`Message at byte ${position} overruns the file`, { file: path, byteOffset: position });
+    const info = parseMessage(await readExactly(handle, position + prefix, metadataLength));
+    refuse(info, path);
+    if (first && info.headerType !== MessageHeaderType.Schema) throw new FormatError('Arrow stream does not start with a schema', { file: path });
+    first = false;
+    if (info.headerType === MessageHeaderType.RecordBatch) batchRows.push(info.length);
+    // metadata is padded to 8 bytes by the writer; prefix + metadataLength already includes it
+    position += prefix + metadataLength + info.bodyLength;
+    if (position > size) throw new FormatError(`Message body at byte ${position - info.bodyLength} overruns the file`, { file: path, byteOffset: position });
+  }
+  if (first) throw new FormatError('Arrow stream holds no schema', { file: path });
+  return batchRows;
+}
+
+async function openStreamFormat(path: string, handle: FileHandle, size: number): Promise<ArrowFileHandle> {
+  const batchRows = await scanStream(path, handle, size);
+  await handle.close();
+  let schema: Schema | undefined;
+  const active = new Set<AsyncIterator<RecordBatch>>();
+  const iterate = (): AsyncIterableIterator<RecordBatch> => {
+    const it = readArrowStream(createReadStream(path), { file: path, expectedRows: batchRows });
+    active.add(it);
+    return it;
+  };
+  // the schema comes from the first message; read it through apache-arrow for its exact form
+  {
+    const reader = await RecordBatchReader.from(createReadStream(path));
+    try {
+      await reader.open({ autoDestroy: false });
+      schema = reader.schema;
+    } catch (error) {
+      throw wrap(error, path, 'stream');
+    } finally {
+      await reader.cancel().catch(() => {});
+    }
+  }
+  return {
+    path,
+    format: 'stream',
+    schema,
+    numBatches: batchRows.length,
+    numRows: batchRows.reduce((a, b) => a + b, 0),
+    batchRows,
+    async readBatch(index) {
+      if (!Number.isInteger(index) || index < 0 || index >= batchRows.length) throw new RangeError(`Batch index ${index} is outside 0..${batchRows.length - 1} of ${path}`);
+      const it = iterate();
+      try {
+        let i = 0;
+        for (;;) {
+          const next = await it.next();
+          if (next.done) throw new FormatError(`Record batch ${index} is missing`, { file: path, batch: index });
+          if (i++ === index) return next.value;
+        }
+      } finally {
+        active.delete(it);
+        await it.return?.();
+      }
+    },
+    async *batches() {
+      const it = iterate();
+      try {
+        for (;;) {
+          const next = await it.next();
+          if (next.done) return;
+          yield next.value;
+        }
+      } finally {
+        active.delete(it);
+        await it.return?.();
+      }
+    },
+    async close() {
+      for (const it of active) await it.return?.();
+      active.clear();
+    },
+  };
+}
+
+/** Options of {@link readArrowStream}. */
+export interface ReadArrowStreamOptions {
+  /** Name for error messages (a path, or `stdin`). */
+  file?: string;
+  /** @internal rows each batch must have (from a header scan). */
+  expectedRows?: readonly number[];
+}
+
+/** Checks the footer of a whole file-format buffer (endianness, version, bounds). */
+function checkFileFooter(all: Buffer, file: string): void {
+  const size = all.byteLength;
+  if (size < 18 || !MAGIC_BYTES.equals(all.subarray(size - 6))) throw new FormatError('Arrow file has no trailing ARROW1 magic (truncated?)', { file });
+  const footerLength = all.readInt32LE(size - 10);
+  const footerStart = size - 10 - footerLength;
+  if (footerLength <= 0 || footerStart < 8) throw new FormatError(`Arrow file footer length ${footerLength} is invalid`, { file });
+  const footer = parseFooter(all.subarray(footerStart, footerStart + footerLength));
+  refuse(footer, file);
+  for (const [i, block] of [...footer.dictionaries, ...footer.recordBatches].entries()) {
+    if (block.offset < 8 || block.offset + block.metaDataLength + block.bodyLength > footerStart) {
+      throw new FormatError(`Arrow file block ${i} (offset ${block.offset}) lies outside the data`, { file });
+    }
+  }
+}
+
+/**
+ * Peeks the first message of a byte stream, refuses big-endian or future-version data, then
+ * hands every byte on unchanged.
+ */
+async function* checkedBytes(source: AsyncIterable<Uint8Array>, file: string): AsyncGenerator<Uint8Array> {
+  const held: Uint8Array[] = [];
+  let heldBytes = 0;
+  let checked = false;
+  for await (const chunk of source) {
+    if (checked) {
+      yield chunk;
+      continue;
+    }
+    held.push(chunk);
+    heldBytes += chunk.byteLength;
+    const all = Buffer.concat(held, heldBytes);
+    if (all.byteLength < 8) continue;
+    if (detectArrowFormat(all) === 'file') {
+      continue; // file format: apache-arrow buffers it whole anyway; check its footer at the end
+    } else {
+      const { metadataLength, prefix } = readPrefix(all);
+      if (all.byteLength < prefix + metadataLength) continue;
+      const info = parseMessage(all.subarray(prefix, prefix + metadataLength));
+      refuse(info, file);
+      if (info.headerType !== MessageHeaderType.Schema) throw new FormatError('Arrow stream does not start with a schema', { file });
+      checked = true;
+    }
+    held.length = 0;
+    yield all;
+  }
+  if (!checked && heldBytes > 0) {
+    const all = Buffer.concat(held, heldBytes);
+    if (detectArrowFormat(all) !== 'file') throw new FormatError(`Arrow stream ends after ${heldBytes} bytes, inside its first message`, { file });
+    checkFileFooter(all, file);
+    yield all;
+  }
+}
+
+/**
+ * Reads an Arrow IPC stream (e.g. a Node Readable) message by message, yielding RecordBatches in
+ * order. A file-format input also works but apache-arrow then buffers it whole: open files with
+ * {@link openArrowFile}. Errors are {@link FormatError} or {@link UnsupportedError} naming
+ * `options.file`.
+ */
+export async function* readArrowStream(source: Readable | AsyncIterable<Uint8Array>, options: ReadArrowStreamOptions = {}): AsyncGenerator<RecordBatch> {
+  registerArrowCodecs();
+  const file = options.file ?? 'stream';
+  let index = 0;
+  let reader: Awaited<ReturnType<typeof RecordBatchReader.from>> | undefined;
+  try {
+    reader = await RecordBatchReader.from(checkedBytes(source as AsyncIterable<Uint8Array>, file));
+    for await (const batch of reader as AsyncIterable<RecordBatch>) {
+      const expected = options.expectedRows?.[index];
+      if (expected !== undefined && expected !== batch.numRows) throw new FormatError(`Record batch ${index} decoded ${batch.numRows} rows, its header says ${expected}`, { file, batch: index });
+      index++;
+      yield batch;
+    }
+  } catch (error) {
+    throw wrap(error, file, 'stream', index);
+  } finally {
+    try {
+      await reader?.cancel(); // a file-format reader is synchronous and returns nothing
+    } catch {
+      // already failing or done: the first error wins
+    }
+    if ('destroy' in source && typeof source.destroy === 'function') source.destroy();
+  }
+}

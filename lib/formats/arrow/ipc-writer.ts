@@ -1,0 +1,388 @@
+/**
+ * An Arrow IPC writer that awaits real file writes. apache-arrow's writer encodes (and
+ * compresses) synchronously into an in-memory queue and its Node adapter acknowledges writes
+ * before they reach the disk; here each encoded batch is written with FileHandle.writev and
+ * `write()` resolves once fewer than `window` batches are in flight (backpressure plus overlap).
+ * With LZ4 the body buffers are compressed by lz4-napi's async `compressFrame` on the libuv
+ * threadpool, several buffers and batches at once, while the main thread goes on producing
+ * batches and earlier batches are written: compression, encoding and disk writes overlap and use
+ * every core. A batch whose schema differs is refused with SchemaMismatchError, instead of
+ * apache-arrow silently closing the file and dropping it (arrow-js#388). The file is written
+ * under a temporary name; `commit()` writes the footer, fsyncs and renames; `abort()` unlinks.
+ * Every byte written is CRC-32'd on the way (whole file and per batch message).
+ */
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import createDebug from 'debug';
+import { RecordBatchFileWriter, RecordBatchStreamWriter, util, type RecordBatch, type Schema, type Vector } from 'apache-arrow';
+import { VectorAssembler } from 'apache-arrow/visitor/vectorassembler';
+import { BufferRegion } from 'apache-arrow/ipc/metadata/message';
+import { compressFrame } from 'lz4-napi';
+import { crc32 } from '../checksum.ts';
+import { IoError, SchemaMismatchError, SpillwayError } from '../../core/errors.ts';
+import { expectInteger, expectOneOf } from '../../core/validate.ts';
+import { registerArrowCodecs, toCompressionType, type Compression } from './codecs.ts';
+import type { ArrowFormat } from './ipc-reader.ts';
+
+const debug = createDebug('spillway:arrow');
+
+/** Options of {@link ArrowFileWriter.open}. */
+export interface ArrowFileWriterOptions {
+  /** The schema every batch must have. */
+  schema: Schema;
+  /** Body compression: `lz4` (LZ4 frame), `zstd`, or `null`/`'none'`. Default `null`. */
+  compression?: Compression | 'none';
+  /** `file` (default: footer, random access) or `stream`. */
+  format?: ArrowFormat;
+  /** File mode of the written file. Default 0o644 (spill files pass 0o600). */
+  mode?: number;
+  /**
+   * Batches accepted but not yet on disk before `write()` waits (default 4 with LZ4, whose
+   * compression runs off the main thread; 2 otherwise: one written while the next is encoded).
+   */
+  window?: number;
+}
+
+/** Where one record batch's message (metadata, body, and any dictionary before it) sits in the file. */
+export interface BatchRange {
+  /** Byte offset of the first byte. */
+  offset: number;
+  /** Length in bytes. */
+  length: number;
+  /** CRC-32 of those bytes. */
+  crc32: number;
+}
+
+/** What {@link ArrowFileWriter.commit} returns. */
+export interface ArrowFileCommit {
+  path: string;
+  bytes: number;
+  numRows: number;
+  numBatches: number;
+  /** CRC-32 of the whole file. */
+  crc32: number;
+  /** Per batch: its byte range and CRC-32. */
+  batchRanges: BatchRange[];
+}
+
+/** What apache-arrow's VectorAssembler produces for a batch, with compressed body buffers. */
+interface Assembled {
+  byteLength: number;
+  nodes: unknown[];
+  bufferRegions: BufferRegion[];
+  buffers: ArrayBufferView[];
+  variadicBufferCounts: number[];
+}
+
+const COMPRESS_LENGTH_PREFIX = 8;
+
+function asBytes(view: ArrayBufferView): Uint8Array {
+  return view instanceof Uint8Array ? view : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+}
+
+/**
+ * Assembles `batch`'s body and LZ4-compresses every buffer concurrently on the threadpool. The
+ * layout matches apache-arrow's own `_compressBodyBuffers` (8-byte length prefix, then the frame;
+ * -1 and the raw bytes when compression does not shrink it; 8-byte aligned regions), except that
+ * the prefix holds the uncompressed length, as the Arrow format specifies.
+ */
+async function assembleCompressed(batch: RecordBatch): Promise<Assembled> {
+  const { nodes, buffers, variadicBufferCounts } = VectorAssembler.assemble(batch) as unknown as Assembled;
+  const raw = buffers.map(asBytes);
+  const compressed = await Promise.all(raw.map((bytes) => (bytes.byteLength === 0 ? null : compressFrame(bytes))));
+  const out: ArrayBufferView[] = [];
+  const bufferRegions: BufferRegion[] = [];
+  let offset = 0;
+  for (let i = 0; i < raw.length; i++) {
+    const bytes = raw[i]!;
+    const packed = compressed[i];
+    if (bytes.byteLength === 0 || !packed) {
+      out.push(new Uint8Array(0), new Uint8Array(0));
+      bufferRegions.push(new BufferRegion(offset, 0));
+      continue;
+    }
+    const effective = packed.byteLength < bytes.byteLength;
+    const body = effective ? packed : bytes;
+    const prefix = new Uint8Array(COMPRESS_LENGTH_PREFIX);
+    new DataView(prefix.buffer).setBigInt64(0, effective ? BigInt(bytes.byteLength) : -1n, true);
+    out.push(prefix, body);
+    offset = (offset + 7) & ~7;
+    bufferRegions.push(new BufferRegion(offset, COMPRESS_LENGTH_PREFIX + body.byteLength));
+    offset += COMPRESS_LENGTH_PREFIX + body.byteLength;
+  }
+  return { byteLength: (offset + 7) & ~7, nodes, bufferRegions, buffers: out, variadicBufferCounts };
+}
+
+type AssembleFn = (batch: RecordBatch | Vector) => Assembled;
+
+interface ByteCollector {
+  closed: boolean;
+  chunks: Uint8Array[];
+  bytes: number;
+  write(chunk: Uint8Array): void;
+  close(): void;
+  abort(): void;
+}
+
+function collector(): ByteCollector {
+  return {
+    closed: false,
+    chunks: [],
+    bytes: 0,
+    write(chunk) {
+      this.chunks.push(chunk);
+      this.bytes += chunk.byteLength;
+    },
+    close() {
+      this.closed = true;
+    },
+    abort() {
+      this.closed = true;
+    },
+  };
+}
+
+/** Writes an Arrow IPC file or stream to disk, batch by batch, with awaited writes. */
+export class ArrowFileWriter {
+  /** Final path (the file appears there on {@link ArrowFileWriter.commit}). */
+  readonly path: string;
+  /** Temporary path written until commit. */
+  readonly tempPath: string;
+  /** The schema every batch must match. */
+  readonly schema: Schema;
+  /** Body compression. */
+  readonly compression: Compression;
+  /** IPC format. */
+  readonly format: ArrowFormat;
+  readonly #handle: FileHandle;
+  readonly #writer: RecordBatchFileWriter | RecordBatchStreamWriter;
+  readonly #sink: ByteCollector;
+  #position = 0;
+  #pending: Promise<void> = Promise.resolve();
+  /** Encoding runs in batch order after each batch's compression. */
+  #encoding: Promise<void> = Promise.resolve();
+  #failure: unknown;
+  #state: 'open' | 'committed' | 'aborted' = 'open';
+  #numRows = 0;
+  #numBatches = 0;
+  #queued = 0;
+  #crc = 0;
+  readonly #ranges: BatchRange[] = [];
+  readonly #window: number;
+  #inFlight = 0;
+  #waiters: (() => void)[] = [];
+  /** The precompressed body of the batch being encoded now. */
+  #ready: { batch: RecordBatch; assembled: Assembled } | undefined;
+
+  private constructor(file: string, tempPath: string, handle: FileHandle, schema: Schema, compression: Compression, format: ArrowFormat, window: number) {
+    this.path = file;
+    this.tempPath = tempPath;
+    this.#handle = handle;
+    this.schema = schema;
+    this.compression = compression;
+    this.format = format;
+    const compressionType = toCompressionType(compression);
+    this.#writer = format === 'file' ? new RecordBatchFileWriter({ compressionType }) : new RecordBatchStreamWriter({ compressionType });
+    // Swap apache-arrow's in-memory queue for a collector we drain after each synchronous write.
+    this.#sink = collector();
+    (this.#writer as unknown as { _sink: ByteCollector })._sink = this.#sink;
+    this.#writer.reset(this.#sink as never, schema);
+    this.#window = window;
+    // Hand apache-arrow the body we compressed asynchronously; dictionaries take its own path.
+    const internals = this.#writer as unknown as { _assembleRecordBatch: AssembleFn };
+    const original = internals._assembleRecordBatch.bind(this.#writer);
+    internals._assembleRecordBatch = (input) => (this.#ready !== undefined && input === this.#ready.batch ? this.#ready.assembled : original(input));
+  }
+
+  /**
+   * Opens `<dir>/.<name>.<random>.tmp` for writing. Validates options synchronously (throws
+   * ValidationError), then throws {@link IoError} when the file cannot be created.
+   */
+  static async open(file: string, options: ArrowFileWriterOptions): Promise<ArrowFileWriter> {
+    const compression = expectOneOf(options.compression ?? 'none', 'options.compression', ['lz4', 'zstd', 'none'], 'none');
+    const format = expectOneOf(options.format, 'options.format', ['file', 'stream'], 'file');
+    const window = expectInteger(options.window, 'options.window', compression === 'lz4' ? 4 : 2, 1, 1024);
+    registerArrowCodecs();
+    const tempPath = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+    let handle: FileHandle;
+    try {
+      handle = await open(tempPath, 'wx', options.mode ?? 0o644);
+    } catch (error) {
+      throw new IoError(`Cannot create Arrow file: ${(error as Error).message}`, { file }, { cause: error });
+    }
+    const writer = new ArrowFileWriter(file, tempPath, handle, options.schema, compression === 'none' ? null : compression, format, window);
+    writer.#flush();
+    return writer;
+  }
+
+  /** Bytes written to disk so far (awaited writes only). */
+  get bytesWritten(): number {
+    return this.#position;
+  }
+
+  /** Rows written (accepted) so far. */
+  get numRows(): number {
+    return this.#numRows;
+  }
+
+  /** Batches written (accepted) so far. */
+  get numBatches(): number {
+    return this.#numBatches;
+  }
+
+  /** True when `batch` can be written to this file (same schema as apache-arrow compares it). */
+  schemaMatches(batch: RecordBatch): boolean {
+    return util.compareSchemas(this.schema, batch.schema);
+  }
+
+  /** CRC-32 of the bytes written so far (the whole file once committed). */
+  get crc32(): number {
+    return this.#crc;
+  }
+
+  /** Byte range and CRC-32 of each batch encoded so far. */
+  get batchRanges(): readonly BatchRange[] {
+    return this.#ranges;
+  }
+
+  /** Moves what apache-arrow encoded into a chained disk write; `isBatch` records its range. */
+  #flush(isBatch = false): Promise<void> {
+    const chunks = this.#sink.chunks;
+    const bytes = this.#sink.bytes;
+    this.#sink.chunks = [];
+    this.#sink.bytes = 0;
+    const previous = this.#pending;
+    // checksums are computed here, in file order, while the bytes are still in memory
+    let crc = 0;
+    for (const chunk of chunks) crc = crc32(chunk, crc);
+    for (const chunk of chunks) this.#crc = crc32(chunk, this.#crc);
+    if (isBatch) this.#ranges.push({ offset: this.#queued, length: bytes, crc32: crc });
+    this.#queued += bytes;
+    if (bytes === 0) return previous;
+    this.#pending = previous.then(() => this.#writeChunks(chunks, bytes));
+    // remember the first failure; later writes are skipped
+    this.#pending = this.#pending.catch((error: unknown) => {
+      this.#failure ??= error;
+    });
+    return previous;
+  }
+
+  async #writeChunks(chunks: Uint8Array[], bytes: number): Promise<void> {
+    if (this.#failure !== undefined) return;
+    let buffers: NodeJS.ArrayBufferView[] = chunks;
+    let left = bytes;
+    while (left > 0) {
+      const { bytesWritten } = await this.#handle.writev(buffers, this.#position);
+      this.#position += bytesWritten;
+      left -= bytesWritten;
+      if (left > 0) buffers = [Buffer.concat(buffers.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength))).subarray(bytes - left)];
+    }
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failure !== undefined) {
+      const error = this.#failure;
+      throw error instanceof SpillwayError ? error : new IoError(`Writing Arrow file failed: ${(error as Error).message}`, { file: this.path }, { cause: error });
+    }
+  }
+
+  /**
+   * Accepts `batch`: it is compressed (LZ4: off the main thread), encoded and written after the
+   * previous one, in order. Resolves once fewer than `window` batches are in flight. Throws
+   * {@link SchemaMismatchError} when the schema differs (nothing is written), {@link IoError}
+   * when an earlier write failed. The caller must not mutate the batch's buffers afterwards.
+   */
+  async write(batch: RecordBatch): Promise<void> {
+    if (this.#state !== 'open') throw new IoError(`Arrow writer is already ${this.#state}`, { file: this.path });
+    this.#throwIfFailed();
+    if (!this.schemaMatches(batch)) {
+      throw new SchemaMismatchError(`Batch schema differs from the file's schema (${describe(batch.schema)} vs ${describe(this.schema)}); start a new file or conform the batch`, { file: this.path, batch: this.#numBatches });
+    }
+    this.#numRows += batch.numRows;
+    this.#numBatches++;
+    this.#inFlight++;
+    const compressing = this.compression === 'lz4' ? assembleCompressed(batch) : undefined;
+    compressing?.catch(() => {}); // observed below, in order
+    const encoded = this.#encoding.then(async () => {
+      const assembled = compressing ? await compressing : undefined;
+      if (this.#failure !== undefined) return;
+      this.#ready = assembled ? { batch, assembled } : undefined;
+      try {
+        this.#writer.write(batch);
+      } finally {
+        this.#ready = undefined;
+      }
+      if (this.#sink.closed) throw new IoError('apache-arrow closed the writer unexpectedly', { file: this.path });
+      this.#flush(true);
+      // wrapped so the next batch encodes while this one is written
+      return { written: this.#pending };
+    });
+    this.#encoding = encoded.then(
+      (result) => {
+        if (result === undefined) this.#release();
+        else void result.written.then(() => this.#release());
+      },
+      (error: unknown) => {
+        this.#failure ??= error;
+        this.#release();
+      },
+    );
+    while (this.#inFlight >= this.#window && this.#failure === undefined) await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    this.#throwIfFailed();
+  }
+
+  #release(): void {
+    this.#inFlight--;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** Waits until every accepted batch is on disk (not fsynced). */
+  async drain(): Promise<void> {
+    await this.#encoding;
+    await this.#pending;
+    this.#throwIfFailed();
+  }
+
+  /** Writes the end-of-stream marker (and footer), fsyncs, closes and renames to {@link path}. */
+  async commit(): Promise<ArrowFileCommit> {
+    if (this.#state !== 'open') throw new IoError(`Arrow writer is already ${this.#state}`, { file: this.path });
+    try {
+      await this.#encoding;
+      this.#throwIfFailed();
+      this.#writer.finish();
+      this.#flush();
+      await this.#pending;
+      this.#throwIfFailed();
+      await this.#handle.sync();
+      await this.#handle.close();
+      await rename(this.tempPath, this.path);
+      this.#state = 'committed';
+    } catch (error) {
+      await this.abort().catch(() => {});
+      throw error instanceof SpillwayError ? error : new IoError(`Committing Arrow file failed: ${(error as Error).message}`, { file: this.path }, { cause: error });
+    }
+    debug('committed %s: %d batches, %d rows, %d bytes', this.path, this.#numBatches, this.#numRows, this.#position);
+    return { path: this.path, bytes: this.#position, numRows: this.#numRows, numBatches: this.#numBatches, crc32: this.#crc, batchRanges: [...this.#ranges] };
+  }
+
+  /** Stops writing and deletes the temporary file. Idempotent; no-op after commit. */
+  async abort(): Promise<void> {
+    if (this.#state !== 'open') return;
+    this.#state = 'aborted';
+    this.#failure ??= new IoError('Arrow writer was aborted', { file: this.path });
+    await this.#encoding;
+    await this.#pending;
+    await this.#handle.close().catch(() => {});
+    await unlink(this.tempPath).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw new IoError(`Cannot remove temporary Arrow file: ${error.message}`, { file: this.tempPath }, { cause: error });
+    });
+  }
+}
+
+function describe(schema: Schema): string {
+  const text = schema.fields.map((f) => `${f.name}: ${String(f.type)}`).join(', ');
+  return `{${text.length > 120 ? `${text.slice(0, 117)}...` : text}}`;
+}

@@ -1,0 +1,231 @@
+/**
+ * One top-level column of one row group, handed out `n` rows at a time.
+ *
+ * A flat column (one leaf, not repeated) is decoded page by page: `take(n)` decodes only the pages
+ * it needs, so memory holds one window of raw bytes and at most one decoded page beyond the rows
+ * asked for, whatever the row group's size. A nested column (list, map, struct) is decoded whole
+ * for the row group (its rows can span pages), one leaf chunk after the other, then assembled by
+ * hyparquet.
+ */
+import { readPage } from 'hyparquet/src/column.js';
+import { convert, DEFAULT_PARSERS } from 'hyparquet/src/convert.js';
+import { assembleNested } from 'hyparquet/src/assemble.js';
+import { getTreePath, isFlatColumn } from 'hyparquet/src/schema.js';
+import { flatten } from 'hyparquet/src/utils.js';
+import type { ColumnChunk, ColumnMetaData, Compressors, DecodedArray, ParquetParsers, SchemaElement, SchemaTree } from 'hyparquet';
+import type { ColumnDecoder } from 'hyparquet/src/types.js';
+import { FormatError, SpillwayError } from '../../../core/errors.ts';
+import type { FileBuffer } from '../fileBuffer.ts';
+import { openPageStream } from './pages.ts';
+import { readFlatPage } from './flat-page.ts';
+import type { PageStream } from './pages.ts';
+
+/** How a column's leaves are decoded. */
+export interface DecodeSettings {
+  readonly file: FileBuffer;
+  readonly path: string;
+  readonly compressors: Compressors;
+  readonly parsers: Partial<ParquetParsers>;
+  /** Check page CRCs (default true). */
+  readonly verifyCrc?: boolean;
+  /** Replaces a flat leaf's schema element and parsers (the Arrow path decodes raw values). */
+  readonly raw?: { element: SchemaElement; parsers?: Partial<ParquetParsers> };
+}
+
+/** Rows of one column, `n` at a time, in order. */
+export interface ColumnCursor {
+  /** The next `n` values (n >= 1); throws FormatError when the chunk holds fewer. */
+  take(n: number): Promise<DecodedArray>;
+}
+
+/** Byte range of a column chunk, as hyparquet computes it. */
+function chunkRange(meta: ColumnMetaData): [number, number] {
+  const start = Number(meta.dictionary_page_offset || meta.data_page_offset);
+  return [start, start + Number(meta.total_compressed_size)];
+}
+
+function leafDecoder(tree: SchemaTree, meta: ColumnMetaData, s: DecodeSettings, raw: boolean): ColumnDecoder {
+  const schemaPath = getTreePath(tree, meta.path_in_schema);
+  const element = schemaPath[schemaPath.length - 1]!.element;
+  return {
+    pathInSchema: meta.path_in_schema,
+    element: raw && s.raw ? s.raw.element : element,
+    schemaPath,
+    type: meta.type,
+    codec: meta.codec,
+    parsers: { ...DEFAULT_PARSERS, ...s.parsers, ...(raw ? s.raw?.parsers : undefined) },
+    compressors: s.compressors,
+    utf8: false,
+  };
+}
+
+function readerOf(bytes: Uint8Array): { view: DataView; offset: number } {
+  return { view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset: 0 };
+}
+
+/** Copies `a[from, to)`: a view for typed arrays (no copy), a slice for arrays. */
+export function sliceValues(a: DecodedArray, from: number, to: number): DecodedArray {
+  if (from === 0 && to === a.length) return a;
+  return Array.isArray(a) ? a.slice(from, to) : (a as Exclude<DecodedArray, unknown[]>).subarray(from, to);
+}
+
+function concatValues(parts: DecodedArray[], n: number): DecodedArray {
+  if (parts.length === 1) return parts[0]!;
+  const first = parts[0]!;
+  if (!Array.isArray(first) && parts.every((p) => p.constructor === first.constructor)) {
+    const Ctor = first.constructor as new (n: number) => Exclude<DecodedArray, unknown[]>;
+    const out = new Ctor(n);
+    let at = 0;
+    for (const p of parts) {
+      (out as Float64Array).set(p as Float64Array, at);
+      at += p.length;
+    }
+    return out;
+  }
+  const out = new Array<unknown>(n);
+  let at = 0;
+  for (const p of parts) for (let i = 0; i < p.length; i++) out[at++] = p[i];
+  return out;
+}
+
+/** A flat column decoded page by page. `skip` rows at the start of the chunk are dropped. */
+function flatCursor(pages: PageStream, decoder: ColumnDecoder, where: string, file: string, skip: number, rows: number): ColumnCursor {
+  let delivered = 0;
+  let dictionary: DecodedArray | undefined;
+  let pending: DecodedArray | undefined;
+  let pendingAt = 0;
+  let toSkip = skip;
+
+  async function nextPage(): Promise<DecodedArray | undefined> {
+    for (;;) {
+      const page = await pages.next();
+      if (!page) return undefined;
+      let result;
+      try {
+        if (page.header.type === 'DICTIONARY_PAGE') {
+          const dict = readPage(readerOf(page.bytes), page.header, decoder, dictionary, undefined, toSkip);
+          if (dict.data) dictionary = convert(dict.data, decoder);
+          continue;
+        }
+        result = page.header.type === 'DATA_PAGE' || page.header.type === 'DATA_PAGE_V2' ? readFlatPage(page.bytes, page.header, decoder, dictionary, toSkip) : { data: undefined, skipped: 0 };
+      } catch (error) {
+        // a value our parsers refuse (UnsupportedError) keeps its own class and message
+        if (error instanceof SpillwayError) throw error;
+        throw new FormatError(`Cannot decode Parquet page in ${where}: ${(error as Error).message}`, { stage: 'parquet', file, byteOffset: page.offset }, { cause: error });
+      }
+      if (result.skipped) {
+        toSkip -= result.skipped;
+        continue;
+      }
+      let data = result.data;
+      if (!data || data.length === 0) continue;
+      if (toSkip > 0) {
+        const drop = Math.min(toSkip, data.length);
+        data = sliceValues(data, drop, data.length);
+        toSkip -= drop;
+        if (data.length === 0) continue;
+      }
+      return data;
+    }
+  }
+
+  return {
+    async take(n: number): Promise<DecodedArray> {
+      const parts: DecodedArray[] = [];
+      let need = n;
+      while (need > 0) {
+        if (!pending || pendingAt >= pending.length) {
+          pending = await nextPage();
+          pendingAt = 0;
+          if (!pending) throw new FormatError(`Parquet ${where} holds fewer values than its row group's rows`, { stage: 'parquet', file });
+        }
+        const k = Math.min(need, pending.length - pendingAt);
+        parts.push(sliceValues(pending, pendingAt, pendingAt + k));
+        pendingAt += k;
+        need -= k;
+      }
+      delivered += n;
+      if (pendingAt >= (pending?.length ?? 0)) pending = undefined; // let the page go as soon as it is used up
+      else if (delivered >= rows) {
+        throw new FormatError(`Parquet ${where} holds more values than its row group's ${rows + skip} rows`, { stage: 'parquet', file });
+      }
+      return concatValues(parts, n);
+    },
+  };
+}
+
+/** Decodes every page of a (nested) leaf chunk into its chunks of assembled values. */
+async function decodeWholeLeaf(pages: PageStream, decoder: ColumnDecoder, where: string, file: string): Promise<DecodedArray> {
+  const chunks: DecodedArray[] = [];
+  let dictionary: DecodedArray | undefined;
+  let last: DecodedArray | undefined;
+  for (;;) {
+    const page = await pages.next();
+    if (!page) break;
+    let result;
+    try {
+      result = readPage(readerOf(page.bytes), page.header, decoder, dictionary, last, 0);
+    } catch (error) {
+      throw new FormatError(`Cannot decode Parquet page in ${where}: ${(error as Error).message}`, { stage: 'parquet', file, byteOffset: page.offset }, { cause: error });
+    }
+    if (page.header.type === 'DICTIONARY_PAGE') {
+      if (result.data) dictionary = convert(result.data, decoder);
+    } else if (result.data && result.data !== last && result.data.length) {
+      // a page continuing the previous one appends to it (rows that span pages)
+      chunks.push(result.data);
+      last = result.data;
+    }
+  }
+  return flatten(chunks);
+}
+
+/**
+ * Opens the cursor of top-level column `name` in a row group.
+ * @param chunks the row group's column chunks
+ * @param groupRows the row group's row count
+ * @param skip rows to drop at the start (resume inside a row group)
+ */
+export function openColumn(tree: SchemaTree, chunks: readonly ColumnChunk[], name: string, rowGroup: number, groupRows: number, skip: number, s: DecodeSettings): ColumnCursor {
+  const leaves = chunks.filter((c) => c.meta_data?.path_in_schema[0] === name).map((c) => c.meta_data!);
+  const where = `row group ${rowGroup}, column \`${name}\``;
+  const stream = (meta: ColumnMetaData): PageStream => {
+    const [start, end] = chunkRange(meta);
+    return openPageStream(s.file, start, end, { file: s.path, rowGroup, column: meta.path_in_schema.join('.') }, s.verifyCrc ?? true);
+  };
+  const first = leaves[0];
+  if (!first) throw new FormatError(`Parquet ${where} has no column chunk`, { stage: 'parquet', file: s.path });
+  if (leaves.length === 1 && isFlatColumn(getTreePath(tree, first.path_in_schema))) {
+    return flatCursor(stream(first), leafDecoder(tree, first, s, true), where, s.path, skip, groupRows - skip);
+  }
+  // nested: decode each leaf chunk in turn (one chunk's raw bytes at a time), then assemble
+  let values: DecodedArray | undefined;
+  let at = skip;
+  return {
+    async take(n: number): Promise<DecodedArray> {
+      if (!values) {
+        const node = tree.children.find((c) => c.element.name === name);
+        const parsers = { ...DEFAULT_PARSERS, ...s.parsers };
+        if (!node || node.children.length === 0) {
+          values = await decodeWholeLeaf(stream(first), leafDecoder(tree, first, s, false), where, s.path);
+        } else {
+          const sub = new Map<string, DecodedArray>();
+          for (const leaf of leaves) sub.set(leaf.path_in_schema.join('.'), await decodeWholeLeaf(stream(leaf), leafDecoder(tree, leaf, s, false), where, s.path));
+          try {
+            assembleNested(sub, node, parsers);
+          } catch (error) {
+            throw new FormatError(`Cannot assemble Parquet ${where}: ${(error as Error).message}`, { stage: 'parquet', file: s.path }, { cause: error });
+          }
+          values = sub.get(name);
+        }
+        if (!values || values.length !== groupRows) {
+          throw new FormatError(`Parquet ${where} decoded to ${values?.length ?? 0} values where the row group has ${groupRows} rows`, { stage: 'parquet', file: s.path });
+        }
+      }
+      if (at + n > values.length) throw new FormatError(`Parquet ${where} holds fewer values than its row group's rows`, { stage: 'parquet', file: s.path });
+      const out = sliceValues(values, at, at + n);
+      at += n;
+      if (at >= values.length) values = [];
+      return out;
+    },
+  };
+}

@@ -1,0 +1,170 @@
+/**
+ * Reads the batches of a spill directory by global index, without loading files whole: each file
+ * is checked against its manifest entry (size and CRC-32, per batch and whole) the first time it
+ * is read, streaming, so a flipped byte or a truncated file fails with a SpillCorruptError
+ * naming the file and batch and never yields wrong rows; then batches are read one at a time
+ * through the file's footer. Open files are kept in a small LRU, closed when they fall out.
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { RecordBatch, Schema } from 'apache-arrow';
+import { LRUCache } from 'lru-cache';
+import { openArrowFile, type ArrowFileHandle } from '../arrow/ipc-reader.ts';
+import { SpillCorruptError, SpillError, SpillwayError } from '../../core/errors.ts';
+import { logger } from '../../core/stage.ts';
+import { crc32, crcHex } from '../checksum.ts';
+import { checkFileName, decodeSchema, type SpillFileEntry, type SpillManifest } from './manifest.ts';
+
+const debug = logger('spill');
+
+/** Where a global batch index lives on disk. */
+export interface BatchLocation {
+  file: number;
+  batch: number;
+  entry: SpillFileEntry;
+}
+
+/**
+ * Checks a file against its manifest entry by reading it once, front to back. Throws
+ * {@link SpillCorruptError} naming the file and the first batch that differs (or is cut off).
+ */
+export async function verifySpillFile(dir: string, entry: SpillFileEntry): Promise<void> {
+  const file = checkFileName(dir, entry.name);
+  let size: number;
+  try {
+    size = (await stat(file)).size;
+  } catch (error) {
+    throw new SpillError(`Spill file ${entry.name} listed in the manifest is missing (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`, { dir, file }, { cause: error });
+  }
+  const ranges = entry.batchRanges;
+  const firstBeyond = (limit: number): number | undefined => {
+    const i = ranges.findIndex(([offset, length]) => offset + length > limit);
+    return i < 0 ? undefined : i;
+  };
+  if (size < entry.bytes) {
+    throw new SpillCorruptError(`Spill file ${entry.name} is truncated: ${size} bytes, the manifest says ${entry.bytes}`, { dir, file, batch: firstBeyond(size) });
+  }
+  if (size > entry.bytes) throw new SpillCorruptError(`Spill file ${entry.name} has ${size} bytes, the manifest says ${entry.bytes}`, { dir, file });
+  // one pass: the whole-file CRC and each batch range's CRC
+  let whole = 0;
+  const perBatch = new Array<number>(ranges.length).fill(0);
+  let position = 0;
+  let first = 0; // first range that may still overlap the next chunk
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    whole = crc32(chunk, whole);
+    const end = position + chunk.byteLength;
+    for (let i = first; i < ranges.length; i++) {
+      const [offset, length] = ranges[i]!;
+      if (offset >= end) break;
+      const from = Math.max(offset, position);
+      const to = Math.min(offset + length, end);
+      if (to > from) perBatch[i] = crc32(chunk.subarray(from - position, to - position), perBatch[i]);
+      if (offset + length <= end && i === first) first++;
+    }
+    position = end;
+  }
+  for (const [i, range] of ranges.entries()) {
+    if (crcHex(perBatch[i]!) !== range[2]) {
+      throw new SpillCorruptError(`Spill file ${entry.name} is corrupt: batch ${i} fails its CRC-32 check`, { dir, file, batch: i });
+    }
+  }
+  if (crcHex(whole) !== entry.crc32) {
+    throw new SpillCorruptError(`Spill file ${entry.name} is corrupt: its CRC-32 is ${crcHex(whole)}, the manifest says ${entry.crc32} (outside any batch: schema or footer)`, { dir, file });
+  }
+}
+
+/** Random access to the batches of a spill directory's files. */
+export class SpillFiles {
+  readonly dir: string;
+  readonly manifest: SpillManifest;
+  /** Schema of each segment. */
+  readonly schemas: Schema[];
+  /** Global index of each file's first batch; one more entry at the end (the total). */
+  readonly #firstBatch: number[] = [0];
+  readonly #verified = new Map<number, Promise<void>>();
+  readonly #handles: LRUCache<number, Promise<ArrowFileHandle>>;
+  #closed = false;
+
+  constructor(dir: string, manifest: SpillManifest, maxOpenFiles = 4) {
+    this.dir = dir;
+    this.manifest = manifest;
+    this.schemas = manifest.segments.map((s) => decodeSchema(s, dir));
+    for (const f of manifest.files) this.#firstBatch.push(this.#firstBatch.at(-1)! + f.batches);
+    this.#handles = new LRUCache<number, Promise<ArrowFileHandle>>({
+      max: maxOpenFiles,
+      dispose: (handle) => {
+        void handle.then((h) => h.close()).catch(() => {});
+      },
+    });
+  }
+
+  /** Batches on disk. */
+  get numBatches(): number {
+    return this.#firstBatch.at(-1)!;
+  }
+
+  /** Where global batch `index` is. */
+  locate(index: number): BatchLocation {
+    let lo = 0;
+    let hi = this.manifest.files.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.#firstBatch[mid]! <= index) lo = mid;
+      else hi = mid - 1;
+    }
+    return { file: lo, batch: index - this.#firstBatch[lo]!, entry: this.manifest.files[lo]! };
+  }
+
+  /** Verifies file `k` once (concurrent callers share the check; a failure is remembered). */
+  verify(k: number): Promise<void> {
+    let check = this.#verified.get(k);
+    if (!check) {
+      check = verifySpillFile(this.dir, this.manifest.files[k]!);
+      check.catch(() => {});
+      this.#verified.set(k, check);
+    }
+    return check;
+  }
+
+  async #handle(k: number): Promise<ArrowFileHandle> {
+    let handle = this.#handles.get(k);
+    if (!handle) {
+      const entry = this.manifest.files[k]!;
+      handle = this.verify(k).then(() => openArrowFile(checkFileName(this.dir, entry.name)));
+      handle.catch(() => {});
+      this.#handles.set(k, handle);
+      handle.catch(() => this.#handles.delete(k));
+    }
+    return handle;
+  }
+
+  /** Reads and decodes global batch `index` (verifying its file on first use). */
+  async read(index: number): Promise<RecordBatch> {
+    if (this.#closed) throw new SpillError('The spill is disposed', { dir: this.dir });
+    if (!Number.isInteger(index) || index < 0 || index >= this.numBatches) throw new RangeError(`Spilled batch ${index} is outside 0..${this.numBatches - 1}`);
+    const { file, batch, entry } = this.locate(index);
+    const path = checkFileName(this.dir, entry.name);
+    const handle = await this.#handle(file);
+    if (handle.numBatches !== entry.batches || handle.batchRows[batch] !== entry.batchRows[batch]) {
+      throw new SpillCorruptError(`Spill file ${entry.name} does not match its manifest (${handle.numBatches} batches)`, { dir: this.dir, file: path, batch });
+    }
+    try {
+      const decoded = await handle.readBatch(batch);
+      debug('read %s batch %d (%d rows)', entry.name, batch, decoded.numRows);
+      return decoded;
+    } catch (error) {
+      if (error instanceof SpillwayError && error.code !== 'ERR_SPILLWAY_IO') {
+        throw new SpillCorruptError(`Spill file ${entry.name} batch ${batch} cannot be decoded: ${error.message}`, { dir: this.dir, file: path, batch }, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  /** Closes every open file. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const open = [...this.#handles.values()];
+    this.#handles.clear();
+    await Promise.all(open.map((h) => h.then((x) => x.close()).catch(() => {})));
+  }
+}

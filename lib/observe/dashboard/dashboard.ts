@@ -1,0 +1,327 @@
+/**
+ * The live dashboard of one pipeline run: a {@link DashboardServer} fed by a progress tracker
+ * (the same figures `progress` events carry), the governor's latest sample, the run's timeline
+ * (charts rendered here, at most once a second and only while a page is connected) and the
+ * workers' counters. When the run ends it sends the final report and closes, or with `keep`
+ * stays until Ctrl-C.
+ */
+import type { Readable, Writable } from 'node:stream';
+import type { MemoryGovernor } from '../../memory/governor.ts';
+import type { PipelineStats } from '../../core/pipeline.ts';
+import type { WorkerStats } from '../../workers/pool/worker-pool.ts';
+import { ProgressTracker, resolveProgress, type ProgressEvent } from '../progress.ts';
+import { STAGE, isStage, logger } from '../../core/stage.ts';
+import { ValidationError, describeValue } from '../../core/errors.ts';
+import { expectBoolean, expectInteger, expectString } from '../../core/validate.ts';
+import { DashboardServer } from './server.ts';
+import { pageHtml, type LiveFigure } from './page.ts';
+import { runCharts } from './charts.ts';
+import { compressionRatio, formatHtmlReport, reportSections, workersTable } from './report-html.ts';
+import { formatBytes, formatCount, formatDuration, formatPercent } from './format.ts';
+import type { TimelineRecorder } from './timeline.ts';
+
+const log = logger('dashboard');
+
+/** The object form of the `dashboard` pipeline option. */
+export interface DashboardOptions {
+  /** Port to listen on; 0 (default) picks a free one. */
+  port?: number;
+  /** Interface to listen on. Default `127.0.0.1`; another (e.g. `0.0.0.0`) only when you ask. */
+  host?: string;
+  /** Keep serving after the run ends, until Ctrl-C (SIGINT). Default false. */
+  keep?: boolean;
+  /** The page's title. Default `spillway dashboard`. */
+  title?: string;
+  /** Where the address line goes. Default `process.stderr`. */
+  stream?: { write(chunk: string): unknown };
+}
+
+/** The `dashboard` pipeline option: `true` for the defaults, or {@link DashboardOptions}. */
+export type DashboardOption = boolean | DashboardOptions;
+
+/** A validated dashboard option. */
+export interface DashboardSpec {
+  port: number;
+  host: string;
+  keep: boolean;
+  title: string;
+  stream: { write(chunk: string): unknown };
+}
+
+const DEFAULT_KEY = Symbol.for('spillway.dashboardDefault');
+type Holder = { [DEFAULT_KEY]?: DashboardOption };
+
+/**
+ * Sets the process-wide default for the `dashboard` option (what `spillway run --dashboard`
+ * does); returns a function that restores the previous default.
+ */
+export function setDashboardDefault(option: DashboardOption | undefined): () => void {
+  const holder = globalThis as Holder;
+  const previous = holder[DEFAULT_KEY];
+  if (option === undefined) delete holder[DEFAULT_KEY];
+  else holder[DEFAULT_KEY] = option;
+  return () => {
+    if (previous === undefined) delete holder[DEFAULT_KEY];
+    else holder[DEFAULT_KEY] = previous;
+  };
+}
+
+/** The process-wide default for the `dashboard` option, if one was set. */
+export function dashboardDefault(): DashboardOption | undefined {
+  return (globalThis as Holder)[DEFAULT_KEY];
+}
+
+/** Validates the `dashboard` option; undefined when the dashboard is off. Throws ValidationError. */
+export function resolveDashboard(option: unknown, path = 'options.dashboard'): DashboardSpec | undefined {
+  if (option === undefined || option === false) return undefined;
+  const o = (option === true ? {} : option) as DashboardOptions;
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) {
+    throw new ValidationError(`Expected \`${path}\` to be a boolean or an object, got ${describeValue(option)}`);
+  }
+  for (const key of Object.keys(o)) {
+    if (!['port', 'host', 'keep', 'title', 'stream'].includes(key)) throw new ValidationError(`Unknown option \`${path}.${key}\` (expected port, host, keep, title, stream)`);
+  }
+  if (o.stream !== undefined && (typeof o.stream !== 'object' || o.stream === null || typeof o.stream.write !== 'function')) {
+    throw new ValidationError(`Expected \`${path}.stream\` to be a writable stream, got ${describeValue(o.stream)}`);
+  }
+  return {
+    port: expectInteger(o.port, `${path}.port`, 0, 0, 65_535),
+    host: o.host === undefined ? '127.0.0.1' : expectString(o.host, `${path}.host`),
+    keep: expectBoolean(o.keep, `${path}.keep`, false),
+    title: o.title === undefined ? 'spillway dashboard' : expectString(o.title, `${path}.title`),
+    stream: o.stream ?? process.stderr,
+  };
+}
+
+/** What a dashboard watches. */
+export interface DashboardView {
+  streams: readonly (Readable | Writable)[];
+  governor: MemoryGovernor | undefined;
+  /** `performance.now()` when the pipeline started. */
+  started: number;
+  timeline: TimelineRecorder;
+}
+
+/** How a run ended. */
+export interface DashboardEnd {
+  stats: PipelineStats;
+  error?: Error;
+}
+
+const CHART_INTERVAL_MS = 1000;
+const kept = new Set<Dashboard>();
+let busyMs = 0;
+
+/** Milliseconds this process has spent on dashboard figures and charts (benchmarks read it). */
+export function dashboardBusyMs(): number {
+  return busyMs;
+}
+
+/** The live dashboard of one run. Start it with {@link Dashboard.start}. */
+export class Dashboard {
+  readonly #server: DashboardServer;
+  readonly #spec: DashboardSpec;
+  readonly #view: DashboardView;
+  readonly #tracker: ProgressTracker;
+  readonly #chartTimer: NodeJS.Timeout;
+  #chartsAt = 0;
+  #workersHtml = '';
+  #batch = { min: Infinity, max: 0 };
+  #ended = false;
+  #onInterrupt: (() => void) | undefined;
+  #closing: Promise<void> | undefined;
+  #markClosed: () => void = () => undefined;
+  /** Resolves once the server is closed. */
+  readonly whenClosed: Promise<void> = new Promise((resolve) => {
+    this.#markClosed = resolve;
+  });
+
+  private constructor(server: DashboardServer, spec: DashboardSpec, view: DashboardView) {
+    this.#server = server;
+    this.#spec = spec;
+    this.#view = view;
+    const progress = resolveProgress((event: ProgressEvent) => this.update(event));
+    if (!progress) throw new Error('unreachable: a progress callback is always a spec');
+    this.#tracker = new ProgressTracker(progress, { streams: view.streams, governor: view.governor, started: view.started });
+    this.#chartTimer = setInterval(() => this.#sendCharts(false), CHART_INTERVAL_MS);
+    this.#chartTimer.unref();
+  }
+
+  /** Starts the server, prints `dashboard: URL` and starts following the run. */
+  static async start(spec: DashboardSpec, view: DashboardView): Promise<Dashboard> {
+    const server = await DashboardServer.listen({ host: spec.host, port: spec.port, page: (nonce) => pageHtml(nonce, spec.title) });
+    const dashboard = new Dashboard(server, spec, view);
+    dashboard.#tracker.start();
+    dashboard.update(dashboard.#tracker.sample());
+    try {
+      spec.stream.write(`dashboard: ${server.url}\n`);
+    } catch {
+      // a closed stderr must not fail the pipeline
+    }
+    return dashboard;
+  }
+
+  /** The page's address, with its token. */
+  get url(): string {
+    return this.#server.url;
+  }
+
+  /** The port served on. */
+  get port(): number {
+    return this.#server.port;
+  }
+
+  /** True once the server is closed. */
+  get closed(): boolean {
+    return this.#server.closed;
+  }
+
+  /** Publishes a progress event (the tracker calls this every 250 ms). */
+  update(event: ProgressEvent): void {
+    if (this.#server.closed) return;
+    const started = performance.now();
+    this.#server.send('figures', this.#figures(event));
+    const html = workersTable(this.#workers());
+    if (html !== this.#workersHtml) {
+      this.#workersHtml = html;
+      this.#server.send('workers', html);
+    }
+    busyMs += performance.now() - started;
+  }
+
+  /**
+   * The run ended: sends the final figures, charts and report, then closes the server, or with
+   * `keep` leaves it serving until SIGINT.
+   */
+  async end(end: DashboardEnd): Promise<void> {
+    if (this.#ended) return;
+    this.#ended = true;
+    clearInterval(this.#chartTimer);
+    const { stats, error } = end;
+    const event = error ? this.#tracker.fail(stats) : this.#tracker.finish(stats);
+    this.update(event);
+    if (stats.timeline) this.#server.send('charts', runCharts(stats.timeline, this.#chartContext()));
+    const state = error ? 'failed' : 'done';
+    const status = error ? `failed after ${formatDuration(stats.durationMs)}: ${error.message}` : `done in ${formatDuration(stats.durationMs)}`;
+    this.#server.setReport(formatHtmlReport(stats, `${this.#spec.title}: report`));
+    this.#server.send('done', { state, status, html: reportSections(stats, 'final-') });
+    if (this.#spec.keep) {
+      this.#keep();
+      return;
+    }
+    await this.close();
+  }
+
+  /** Stops serving now: ends the event streams and closes the port. Idempotent. */
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing;
+    this.#ended = true;
+    clearInterval(this.#chartTimer);
+    this.#tracker.stop();
+    kept.delete(this);
+    if (this.#onInterrupt) process.off('SIGINT', this.#onInterrupt);
+    this.#closing = this.#server.close().finally(() => this.#markClosed());
+    return this.#closing;
+  }
+
+  #keep(): void {
+    kept.add(this);
+    try {
+      this.#spec.stream.write(`dashboard: still serving ${this.#server.url} (Ctrl-C to stop)\n`);
+    } catch {
+      // ignore a closed stderr
+    }
+    this.#onInterrupt = () => {
+      this.close().catch((error: unknown) => log('close failed: %s', (error as Error).message));
+    };
+    process.once('SIGINT', this.#onInterrupt);
+  }
+
+  #workers(): WorkerStats[] {
+    const workers: WorkerStats[] = [];
+    for (const stream of this.#view.streams) if (isStage(stream)) workers.push(...(stream[STAGE].stats.workers ?? []));
+    return workers;
+  }
+
+  #chartContext(): { rowsTotal?: number; idPrefix: string } {
+    const total = this.#view.timeline.latest().rowsTotal;
+    return total !== undefined ? { rowsTotal: total, idPrefix: 'live-' } : { idPrefix: 'live-' };
+  }
+
+  #sendCharts(force: boolean): void {
+    // charts cost a little: drawn only while someone watches
+    if (this.#server.closed || (!force && this.#server.clients === 0)) return;
+    const now = performance.now();
+    if (!force && now - this.#chartsAt < CHART_INTERVAL_MS / 2) return;
+    this.#chartsAt = now;
+    this.#server.send('charts', runCharts(this.#view.timeline.snapshot(), this.#chartContext()));
+    busyMs += performance.now() - now;
+  }
+
+  #figures(event: ProgressEvent): { state: string; status: string; fraction?: number; event: ProgressEvent; text: Record<LiveFigure, string> } {
+    const governor = this.#view.governor;
+    const sample = governor?.lastSample;
+    const source = this.#view.streams[0];
+    const details = source && isStage(source) ? source[STAGE].stats.details : {};
+    const latest = this.#view.timeline.latest();
+    const last = latest.batchRows;
+    const reportedMin = details.batchSizeMin;
+    const reportedMax = details.batchSizeMax;
+    if (last > 0) this.#batch = { min: Math.min(this.#batch.min, last), max: Math.max(this.#batch.max, last) };
+    const min = typeof reportedMin === 'number' ? reportedMin : this.#batch.min;
+    const max = typeof reportedMax === 'number' ? reportedMax : this.#batch.max;
+    const spilled = latest.spilledBytes;
+    const ratio = compressionRatio(spilled, event.spilledBytes);
+    const workers = this.#workers();
+    const restarts = workers.reduce((n, w) => n + w.restarts, 0);
+    const level = event.memory.level;
+    const paused = level === 'pause' || level === 'critical';
+    const text: Record<LiveFigure, string> = {
+      rows: event.rowsTotal !== undefined ? `${formatCount(event.rows)} of ${formatCount(event.rowsTotal)}` : formatCount(event.rows),
+      percent: event.fraction !== undefined ? formatPercent(event.fraction) : '–',
+      bytes: event.bytesTotal !== undefined ? `${formatBytes(event.bytes)} of ${formatBytes(event.bytesTotal)}` : event.bytes > 0 ? formatBytes(event.bytes) : '–',
+      rowsPerSec: formatCount(event.rowsPerSec),
+      bytesPerSec: event.bytes > 0 ? `${formatBytes(event.bytesPerSec)}/s` : '–',
+      eta: event.etaMs !== undefined ? formatDuration(event.etaMs) : '–',
+      elapsed: formatDuration(event.elapsedMs),
+      level,
+      memory: event.memory.fraction !== undefined ? formatPercent(event.memory.fraction) : '–',
+      rss: formatBytes(event.memory.rss),
+      heap: sample ? `${formatBytes(sample.heapUsed)} of ${formatBytes(sample.heapLimit)}` : '–',
+      children: sample ? formatBytes(sample.childrenRss) : '–',
+      spilled: formatBytes(spilled),
+      onDisk: formatBytes(event.spilledBytes),
+      compression: ratio === undefined ? '–' : `≈${ratio.toFixed(1)}×`,
+      batch: last > 0 ? `${formatCount(last)} (${formatCount(min)}–${formatCount(max)})` : '–',
+      workers: event.workers ? `${event.workers.busy}/${event.workers.total} busy${restarts > 0 ? `, ${restarts} restarted` : ''}` : '–',
+    };
+    const state = event.state === 'running' ? (paused ? 'paused' : 'running') : event.state;
+    const status =
+      event.state === 'running'
+        ? `${paused ? `paused (memory ${level})` : 'running'}${event.fraction !== undefined ? `, ${formatPercent(event.fraction)}` : ''}${event.etaMs !== undefined ? `, ETA ${formatDuration(event.etaMs)}` : ''}`
+        : event.state;
+    return { state, status, ...(event.fraction !== undefined ? { fraction: event.fraction } : {}), event, text };
+  }
+}
+
+/**
+ * Waits until every dashboard kept open (`keep: true`) is closed by Ctrl-C; resolves at once
+ * when none is. `spillway run --keep-dashboard` awaits this before exiting.
+ */
+export async function keptDashboards(): Promise<void> {
+  while (kept.size > 0) await Promise.all([...kept].map((d) => d.whenClosed));
+}
+
+/**
+ * Starts the dashboard of a run that has not started yet; when the server cannot start (the
+ * port is taken), destroys the run's streams, stops its timeline and rethrows.
+ */
+export async function startDashboard(spec: DashboardSpec, view: DashboardView): Promise<Dashboard> {
+  try {
+    return await Dashboard.start(spec, view);
+  } catch (error) {
+    view.timeline.stop();
+    for (const stream of view.streams) stream.destroy();
+    throw error;
+  }
+}

@@ -1,0 +1,468 @@
+/**
+ * Live progress of a pipeline: a tracker samples the stages' live counters, the source's
+ * position and totals, the governor and the worker pools on an unref'd timer (every 250 ms), and
+ * hands plain event objects to a callback and/or a renderer. The renderer draws one live line on
+ * a terminal (redrawn at most 4 times a second) and plain lines every few seconds elsewhere
+ * (never a carriage return or an escape code, so logs stay line-oriented).
+ *
+ * Nothing here runs per row: a sample reads a handful of counters.
+ */
+import type { Readable, Writable } from 'node:stream';
+import { BatchSource } from '../core/source.ts';
+import { STAGE, isStage, type StageKind } from '../core/stage.ts';
+import { ValidationError, describeValue } from '../core/errors.ts';
+import { formatBytes } from '../core/validate.ts';
+import type { MemoryGovernor, MemoryLevel } from '../memory/governor.ts';
+import type { PipelineStats } from '../core/pipeline.ts';
+
+/** A stage's counters in a {@link ProgressEvent}. */
+export interface ProgressStage {
+  name: string;
+  kind: StageKind;
+  rowsIn: number;
+  rowsOut: number;
+  batchesIn: number;
+  batchesOut: number;
+  /** Milliseconds of the stage's own work so far. */
+  timeMs: number;
+}
+
+/** One progress report; a plain, JSON-serialisable object. */
+export interface ProgressEvent {
+  /** `running` for live samples; the final event is `done` or `failed`. */
+  state: 'running' | 'done' | 'failed';
+  /** Rows the source produced so far (the final event's equals `stats.rowsIn`). */
+  rows: number;
+  /** Rows the source will produce, when it knows (Parquet/Arrow footers, arrays, spills). */
+  rowsTotal?: number;
+  /** Bytes the source read from its file (compressed bytes for gzip input). */
+  bytes: number;
+  /** The file's size, when the source reads a file. */
+  bytesTotal?: number;
+  /** Share done, 0..1, when a total is known (rows when the row total is known, else bytes). */
+  fraction?: number;
+  /** Rows per second, smoothed over the last few seconds (the final event: the whole run's mean). */
+  rowsPerSec: number;
+  /** Source bytes per second, smoothed likewise. */
+  bytesPerSec: number;
+  /** Time left at the current rate, when a total is known. */
+  etaMs?: number;
+  /** Time since the pipeline started. */
+  elapsedMs: number;
+  /** Memory now: the governor's level, this process's RSS, and the pressure fraction (when governed). */
+  memory: { level: MemoryLevel; rss: number; fraction?: number };
+  /** Bytes spill sinks have written to disk in this run. */
+  spilledBytes: number;
+  /** Workers of the parallel stages: running a batch now, and in all. */
+  workers?: { busy: number; total: number };
+  /** Per stage, in pipeline order. */
+  stages: ProgressStage[];
+}
+
+/** A writable that progress lines go to (`process.stderr` by default). */
+export interface ProgressStream {
+  write(chunk: string): unknown;
+  /** True on a terminal: one live line is redrawn; otherwise plain lines are written. */
+  isTTY?: boolean;
+  /** Terminal width; the live line is cut to fit. */
+  columns?: number;
+}
+
+/** The object form of the `progress` pipeline option. */
+export interface ProgressOptions {
+  /** Receives every event (every `intervalMs`, and a final one). */
+  onProgress?: (event: ProgressEvent) => void;
+  /**
+   * Where to render lines. Default: `process.stderr`, unless only `onProgress` is given (then
+   * nothing is rendered).
+   */
+  stream?: ProgressStream;
+  /**
+   * Ms between events and between rendered lines. Default: events every 250 ms, a live terminal
+   * line redrawn every 250 ms, a plain line every 5000 ms off a terminal.
+   */
+  intervalMs?: number;
+}
+
+/**
+ * The `progress` pipeline option: `true` renders to stderr, a function receives the events, an
+ * object chooses both, `false`/absent: no progress.
+ */
+export type ProgressOption = boolean | ((event: ProgressEvent) => void) | ProgressOptions;
+
+/** A validated progress option. */
+export interface ProgressSpec {
+  onProgress: ((event: ProgressEvent) => void) | undefined;
+  stream: ProgressStream | undefined;
+  /** Ms between samples. */
+  sampleMs: number;
+  /** Ms between rendered lines. */
+  renderMs: number;
+}
+
+/** Sampling interval when none is given. */
+export const PROGRESS_SAMPLE_MS = 250;
+/** Plain-line interval off a terminal when none is given. */
+export const PROGRESS_LINE_MS = 5000;
+/** Time constant of the rate smoothing. */
+const SMOOTHING_MS = 3000;
+
+/** Validates the `progress` option; undefined when progress is off. Throws ValidationError. */
+export function resolveProgress(option: unknown, path = 'options.progress'): ProgressSpec | undefined {
+  if (option === undefined || option === false) return undefined;
+  if (option === true) return spec(undefined, process.stderr, undefined);
+  if (typeof option === 'function') return spec(option as (event: ProgressEvent) => void, undefined, undefined);
+  if (typeof option !== 'object' || option === null || Array.isArray(option)) {
+    throw new ValidationError(`Expected \`${path}\` to be a boolean, a function or an object, got ${describeValue(option)}`);
+  }
+  const o = option as ProgressOptions;
+  for (const key of Object.keys(o)) {
+    if (!['onProgress', 'stream', 'intervalMs'].includes(key)) throw new ValidationError(`Unknown option \`${path}.${key}\` (expected onProgress, stream, intervalMs)`);
+  }
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') {
+    throw new ValidationError(`Expected \`${path}.onProgress\` to be a function, got ${describeValue(o.onProgress)}`);
+  }
+  if (o.stream !== undefined && (typeof o.stream !== 'object' || o.stream === null || typeof o.stream.write !== 'function')) {
+    throw new ValidationError(`Expected \`${path}.stream\` to be a writable stream, got ${describeValue(o.stream)}`);
+  }
+  const interval = o.intervalMs;
+  if (interval !== undefined && (typeof interval !== 'number' || !Number.isInteger(interval) || interval < 10)) {
+    throw new ValidationError(`Expected \`${path}.intervalMs\` to be an integer >= 10, got ${describeValue(interval)}`);
+  }
+  const stream = o.stream ?? (o.onProgress === undefined ? process.stderr : undefined);
+  return spec(o.onProgress, stream, interval);
+}
+
+function spec(onProgress: ProgressSpec['onProgress'], stream: ProgressStream | undefined, intervalMs: number | undefined): ProgressSpec {
+  const tty = stream?.isTTY === true;
+  return {
+    onProgress,
+    stream,
+    sampleMs: Math.min(PROGRESS_SAMPLE_MS, intervalMs ?? PROGRESS_SAMPLE_MS),
+    // a terminal line is redrawn at most 4 times a second, whatever the interval asked
+    renderMs: tty ? Math.max(PROGRESS_SAMPLE_MS, intervalMs ?? PROGRESS_SAMPLE_MS) : (intervalMs ?? PROGRESS_LINE_MS),
+  };
+}
+
+/** What a tracker watches: the pipeline's streams, its governor and its start time. */
+export interface ProgressView {
+  streams: readonly (Readable | Writable)[];
+  governor: MemoryGovernor | undefined;
+  /** `performance.now()` when the pipeline started. */
+  started: number;
+}
+
+/** A parallel stage's pool counters, as its `poolStats()` gives them. */
+interface PoolView {
+  poolStats(): { totals: { workers: number; running: number } };
+}
+
+/** The counted part of an event, before rates and totals are derived. */
+type LiveFigures = Omit<ProgressEvent, 'state' | 'fraction' | 'rowsPerSec' | 'bytesPerSec' | 'etaMs' | 'elapsedMs'>;
+
+function isPool(value: unknown): value is PoolView {
+  return typeof (value as Partial<PoolView>).poolStats === 'function';
+}
+
+/**
+ * Samples a running pipeline and reports progress. `start()` begins the timer (unref'd: it
+ * never keeps the process alive); `finish(stats)` or `fail(stats)` send the final event and
+ * finish the rendered output.
+ */
+export class ProgressTracker {
+  readonly #spec: ProgressSpec;
+  readonly #view: ProgressView;
+  readonly #renderer: LineRenderer | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #last: { at: number; rows: number; bytes: number } | undefined;
+  #rowsPerSec = 0;
+  #bytesPerSec = 0;
+  #ended = false;
+  #failedCallback = false;
+
+  constructor(spec: ProgressSpec, view: ProgressView) {
+    this.#spec = spec;
+    this.#view = view;
+    this.#renderer = spec.stream ? new LineRenderer(spec.stream, spec.renderMs) : undefined;
+  }
+
+  /** Starts sampling. */
+  start(): void {
+    if (this.#timer || this.#ended) return;
+    this.#last = { at: this.#view.started, rows: 0, bytes: 0 };
+    this.#timer = setInterval(() => this.#tick(), this.#spec.sampleMs);
+    this.#timer.unref();
+  }
+
+  /** A live event now (also advances the smoothed rates). */
+  sample(now = performance.now()): ProgressEvent {
+    const live = this.#read();
+    const last = this.#last ?? { at: this.#view.started, rows: 0, bytes: 0 };
+    const dt = now - last.at;
+    if (dt > 0) {
+      const rowsRate = ((live.rows - last.rows) / dt) * 1000;
+      const bytesRate = ((live.bytes - last.bytes) / dt) * 1000;
+      // the first rate is taken as is; later ones are blended in by how much time they cover
+      const alpha = this.#last === undefined || (this.#rowsPerSec === 0 && this.#bytesPerSec === 0) ? 1 : 1 - Math.exp(-dt / SMOOTHING_MS);
+      this.#rowsPerSec += alpha * (rowsRate - this.#rowsPerSec);
+      this.#bytesPerSec += alpha * (bytesRate - this.#bytesPerSec);
+      this.#last = { at: now, rows: live.rows, bytes: live.bytes };
+    }
+    return this.#event('running', live, now - this.#view.started, this.#rowsPerSec, this.#bytesPerSec);
+  }
+
+  /** Ends with the run's final stats: the last event, and the finished line. */
+  finish(stats: PipelineStats): ProgressEvent {
+    return this.#end('done', stats);
+  }
+
+  /** Ends a failed run: a final `failed` event; the live line is cleared. */
+  fail(stats?: PipelineStats): ProgressEvent {
+    return this.#end('failed', stats);
+  }
+
+  #end(state: 'done' | 'failed', stats: PipelineStats | undefined): ProgressEvent {
+    this.#stopTimer();
+    const live = this.#read();
+    const elapsed = stats?.durationMs ?? performance.now() - this.#view.started;
+    if (stats) {
+      live.rows = stats.rowsIn;
+      live.bytes = stats.bytesRead;
+      if (stats.memory?.last) live.memory = { level: stats.memory.level, rss: stats.memory.last.rss, fraction: Math.round(stats.memory.last.fraction * 1e4) / 1e4 };
+    }
+    const seconds = elapsed / 1000;
+    const event = this.#event(state, live, elapsed, seconds > 0 ? live.rows / seconds : 0, seconds > 0 ? live.bytes / seconds : 0);
+    if (event.workers) event.workers.busy = 0;
+    if (!this.#ended) {
+      this.#ended = true;
+      this.#emit(event);
+      if (state === 'done') this.#renderer?.finish(event);
+      else this.#renderer?.clear();
+    }
+    return event;
+  }
+
+  /** Stops the timer without a final event (idempotent). */
+  stop(): void {
+    this.#stopTimer();
+    this.#ended = true;
+    this.#renderer?.clear();
+  }
+
+  #stopTimer(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #tick(): void {
+    if (this.#ended) return;
+    const now = performance.now();
+    const event = this.sample(now);
+    this.#emit(event);
+    this.#renderer?.update(event, now);
+  }
+
+  #emit(event: ProgressEvent): void {
+    if (!this.#spec.onProgress || this.#failedCallback) return;
+    try {
+      this.#spec.onProgress(event);
+    } catch {
+      // a broken progress callback must not break the pipeline; it is not called again
+      this.#failedCallback = true;
+    }
+  }
+
+  #read(): LiveFigures {
+    const stages: ProgressStage[] = [];
+    let spilledBytes = 0;
+    let workers: { busy: number; total: number } | undefined;
+    let source: { rows: number; bytes: number; totalRows?: number; totalBytes?: number } | undefined;
+    for (const stream of this.#view.streams) {
+      if (!isStage(stream)) continue;
+      const s = stream[STAGE].stats;
+      stages.push({ name: s.name, kind: s.kind, rowsIn: s.rowsIn, rowsOut: s.rowsOut, batchesIn: s.batchesIn, batchesOut: s.batchesOut, timeMs: Math.round(s.timeMs) });
+      const onDisk = s.details.bytesOnDisk;
+      if (typeof onDisk === 'number') spilledBytes += onDisk;
+      if (source === undefined && stream instanceof BatchSource) source = stream.progress();
+      if (isPool(stream)) {
+        const totals = stream.poolStats().totals;
+        workers = { busy: (workers?.busy ?? 0) + totals.running, total: (workers?.total ?? 0) + totals.workers };
+      }
+    }
+    const governor = this.#view.governor;
+    const sample = governor?.lastSample;
+    const memory = sample && governor ? { level: governor.level, rss: sample.rss, fraction: Math.round(sample.fraction * 1e4) / 1e4 } : { level: 'ok' as MemoryLevel, rss: process.memoryUsage.rss() };
+    return {
+      rows: stages[0]?.rowsOut ?? 0,
+      ...(source?.totalRows !== undefined ? { rowsTotal: source.totalRows } : {}),
+      bytes: source?.bytes ?? 0,
+      ...(source?.totalBytes !== undefined ? { bytesTotal: source.totalBytes } : {}),
+      memory,
+      spilledBytes,
+      ...(workers ? { workers } : {}),
+      stages,
+    };
+  }
+
+  #event(state: ProgressEvent['state'], live: LiveFigures, elapsedMs: number, rowsPerSec: number, bytesPerSec: number): ProgressEvent {
+    let fraction: number | undefined;
+    let remaining: number | undefined;
+    if (live.rowsTotal !== undefined && live.rowsTotal > 0) {
+      fraction = clamp(live.rows / live.rowsTotal);
+      if (rowsPerSec > 0) remaining = (Math.max(0, live.rowsTotal - live.rows) / rowsPerSec) * 1000;
+    } else if (live.bytesTotal !== undefined && live.bytesTotal > 0) {
+      fraction = clamp(live.bytes / live.bytesTotal);
+      if (bytesPerSec > 0) remaining = (Math.max(0, live.bytesTotal - live.bytes) / bytesPerSec) * 1000;
+    } else if (live.rowsTotal === 0 || live.bytesTotal === 0) {
+      fraction = 1;
+      remaining = 0;
+    }
+    if (state === 'done' && fraction !== undefined) remaining = 0;
+    const { stages, ...figures } = live;
+    return {
+      state,
+      ...figures,
+      ...(fraction !== undefined ? { fraction } : {}),
+      rowsPerSec: Math.round(rowsPerSec),
+      bytesPerSec: Math.round(bytesPerSec),
+      ...(remaining !== undefined ? { etaMs: Math.round(remaining) } : {}),
+      elapsedMs: Math.round(elapsedMs),
+      stages,
+    };
+  }
+}
+
+function clamp(fraction: number): number {
+  return Math.round(Math.min(1, Math.max(0, fraction)) * 1e4) / 1e4;
+}
+
+/** `6.1M`, `182k`, `950`. */
+export function formatCount(n: number): string {
+  const abs = Math.abs(n);
+  if (abs < 1e3) return `${Math.round(n)}`;
+  for (const [size, unit] of [
+    [1e12, 'T'],
+    [1e9, 'B'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ] as const) {
+    if (abs >= size * 0.9995) {
+      const value = n / size;
+      return `${Math.abs(value) < 9.995 ? value.toFixed(1) : Math.round(value)}${unit}`;
+    }
+  }
+  return `${Math.round(n)}`;
+}
+
+/** `2m10s`, `45s`, `1h02m`, `4.2s`, `380ms`. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '?';
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 10_000) return `${(ms / 1000).toFixed(1)}s`;
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
+  const h = Math.floor(m / 60);
+  return `${h}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+const BAR_WIDTH = 12;
+const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+
+/** `▕███████▌    ▏`: a bar of eighth blocks. */
+export function progressBar(fraction: number, width = BAR_WIDTH): string {
+  const eighths = Math.round(clamp(fraction) * width * 8);
+  const full = Math.floor(eighths / 8);
+  const part = EIGHTHS[eighths % 8] ?? '';
+  return `▕${'█'.repeat(full)}${part}${' '.repeat(width - full - (part ? 1 : 0))}▏`;
+}
+
+/**
+ * The figures of an event as one line, without the bar:
+ * `61% 6.1M rows 1.9 GB 182k rows/s ETA 2m10s mem 58% spilled 1.2 GB workers 2/2`.
+ */
+export function formatProgress(event: ProgressEvent): string {
+  const parts: string[] = [];
+  if (event.fraction !== undefined) parts.push(`${Math.floor(event.fraction * 100)}%`);
+  parts.push(`${formatCount(event.rows)} rows`);
+  if (event.bytes > 0) parts.push(formatBytes(event.bytes));
+  parts.push(`${formatCount(event.rowsPerSec)} rows/s`);
+  if (event.state === 'running') {
+    if (event.etaMs !== undefined) parts.push(`ETA ${formatDuration(event.etaMs)}`);
+  } else parts.push(`in ${formatDuration(event.elapsedMs)}`);
+  parts.push(event.memory.fraction !== undefined ? `mem ${Math.round(event.memory.fraction * 100)}%` : `rss ${formatBytes(event.memory.rss)}`);
+  if (event.memory.level === 'pause') parts.push('(paused)');
+  else if (event.memory.level === 'critical') parts.push('(critical)');
+  if (event.spilledBytes > 0) parts.push(`spilled ${formatBytes(event.spilledBytes)}`);
+  if (event.workers) parts.push(`workers ${event.workers.busy}/${event.workers.total}`);
+  return parts.join(' ');
+}
+
+const CLEAR_LINE = '\r\x1b[K';
+
+/**
+ * Draws events on a stream: on a terminal one line, rewritten in place (at most every `everyMs`)
+ * and ended with a newline; elsewhere a plain line every `everyMs` (the first after `everyMs`,
+ * so short runs stay quiet) and a last `done` line when any line was written.
+ */
+export class LineRenderer {
+  readonly #stream: ProgressStream;
+  readonly #everyMs: number;
+  readonly #tty: boolean;
+  #lastAt: number;
+  #drawn = false;
+  #writes = 0;
+
+  constructor(stream: ProgressStream, everyMs: number, now = performance.now()) {
+    this.#stream = stream;
+    this.#everyMs = everyMs;
+    this.#tty = stream.isTTY === true;
+    // off a terminal the first line comes one interval in; on one, at the first sample
+    this.#lastAt = this.#tty ? -Infinity : now;
+  }
+
+  /** Writes made so far (tests count them). */
+  get writes(): number {
+    return this.#writes;
+  }
+
+  /** Draws `event` if the last draw is at least the interval old. */
+  update(event: ProgressEvent, now = performance.now()): void {
+    if (now - this.#lastAt < this.#everyMs) return;
+    this.#lastAt = now;
+    if (this.#tty) this.#write(`${CLEAR_LINE}${this.#fit(`${event.fraction !== undefined ? `${progressBar(event.fraction)} ` : ''}${formatProgress(event)}`)}`);
+    else this.#write(`spillway: ${formatProgress(event)}\n`);
+    this.#drawn = true;
+  }
+
+  /** The last line: on a terminal the live line becomes final; elsewhere a `done` line if any was written. */
+  finish(event: ProgressEvent): void {
+    if (!this.#drawn) return;
+    if (this.#tty) this.#write(`${CLEAR_LINE}${this.#fit(`${event.fraction !== undefined ? `${progressBar(event.fraction)} ` : ''}${formatProgress(event)}`)}\n`);
+    else this.#write(`spillway: done ${formatProgress(event)}\n`);
+    this.#drawn = false;
+  }
+
+  /** Removes the live line (a terminal); nothing to do elsewhere. */
+  clear(): void {
+    if (this.#drawn && this.#tty) this.#write(CLEAR_LINE);
+    this.#drawn = false;
+  }
+
+  #fit(line: string): string {
+    const columns = this.#stream.columns;
+    if (!columns || columns < 10) return line;
+    const chars = [...line];
+    return chars.length < columns ? line : `${chars.slice(0, columns - 2).join('')}…`;
+  }
+
+  #write(text: string): void {
+    this.#writes++;
+    try {
+      this.#stream.write(text);
+    } catch {
+      // a closed stderr must not fail the pipeline
+    }
+  }
+}

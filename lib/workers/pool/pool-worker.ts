@@ -1,0 +1,204 @@
+/**
+ * One supervised worker, thread or child process, as the pool sees it: start, run one batch at a
+ * time, kill with a reason. Subclasses only spawn, post and terminate; the bookkeeping of the
+ * running batch and of how the worker ended lives here, once.
+ */
+import { fileURLToPath } from 'node:url';
+import { deserializeError } from './protocol.ts';
+import type { FromWorker, InitMessage, ToWorker } from './protocol.ts';
+import type { WorkerFailureReason } from '../../core/errors.ts';
+
+/** Why a worker stopped running a batch. */
+export class WorkerFailure extends Error {
+  /** The kind of failure. */
+  readonly reason: WorkerFailureReason;
+  constructor(reason: WorkerFailureReason, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'WorkerFailure';
+    this.reason = reason;
+  }
+}
+
+interface Running {
+  taskId: number;
+  resolve: (rows: unknown[]) => void;
+  reject: (failure: WorkerFailure) => void;
+}
+
+const sourceExt = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+
+/** The script workers run (worker-entry.ts from source, worker-entry.js once built). */
+export const ENTRY_URL: URL = new URL(`./worker-entry${sourceExt}`, import.meta.url);
+
+/**
+ * URLs of tsx's loaders when a worker needs them: the entry is TypeScript (running from source)
+ * or the user module is. Undefined when plain Node can load both.
+ */
+export function tsxFor(moduleUrl: URL): { loader: string; esm: string; cjs: string } | undefined {
+  if (sourceExt !== '.ts' && !/\.[cm]?tsx?$/i.test(moduleUrl.pathname)) return undefined;
+  return { loader: import.meta.resolve('tsx'), esm: import.meta.resolve('tsx/esm/api'), cjs: import.meta.resolve('tsx/cjs/api') };
+}
+
+/** The entry as a path, for `fork`. */
+export function entryPath(): string {
+  return fileURLToPath(ENTRY_URL);
+}
+
+/** Base of {@link ThreadWorker} and {@link ProcessWorker}. */
+export abstract class PoolWorker {
+  /** Stable within the pool: `<slot>.<generation>`. */
+  readonly id: string;
+  /** Batches this worker finished (successfully or not). */
+  tasks = 0;
+  /** Why the worker ended, once it did. */
+  exitReason: WorkerFailureReason | 'recycle' | undefined;
+  #running: Running | undefined;
+  #killReason: WorkerFailureReason | 'recycle' | undefined;
+  #ready: { resolve: () => void; reject: (failure: WorkerFailure) => void } | undefined;
+  #exited: Promise<void>;
+  #markExited!: () => void;
+  #lastError: Error | undefined;
+  /** Called once when the worker is gone, for whatever reason. */
+  onExit: ((worker: PoolWorker) => void) | undefined;
+
+  constructor(id: string) {
+    this.id = id;
+    this.#exited = new Promise((resolve) => {
+      this.#markExited = resolve;
+    });
+  }
+
+  /** OS process id (children only). */
+  abstract get pid(): number | undefined;
+  /** Thread id (threads only). */
+  abstract get threadId(): number | undefined;
+  /** True while a batch runs. */
+  get busy(): boolean {
+    return this.#running !== undefined;
+  }
+  /** True once the worker has exited. */
+  exited = false;
+
+  protected abstract spawn(init: InitMessage): void;
+  protected abstract post(message: ToWorker, transfer: ArrayBuffer[]): void;
+  /** Ends the worker now; `exit` must follow. */
+  protected abstract terminate(): void;
+  /** Lets the worker keep (true) or not keep (false) the parent's event loop alive. */
+  abstract setRef(ref: boolean): void;
+
+  /** Spawns the worker and resolves once the user module has loaded. */
+  start(init: InitMessage): Promise<void> {
+    const ready = new Promise<void>((resolve, reject) => {
+      this.#ready = { resolve, reject };
+    });
+    this.spawn(init);
+    // keep the event loop alive while someone waits for this worker; idle workers are unref'd
+    this.setRef(true);
+    return ready;
+  }
+
+  /**
+   * Runs one batch: rows, or Arrow IPC bytes. Rejects with a {@link WorkerFailure}; the worker is
+   * unusable after any failure.
+   */
+  run(taskId: number, payload: { rows: unknown[] } | { arrow: Uint8Array }, transfer: ArrayBuffer[]): Promise<unknown[]> {
+    if (this.#running !== undefined) throw new Error(`worker ${this.id} is busy`);
+    if (this.exited) return Promise.reject(new WorkerFailure('crash', `worker ${this.id} has exited`));
+    return new Promise<unknown[]>((resolve, reject) => {
+      this.#running = { taskId, resolve, reject };
+      this.setRef(true);
+      this.post({ type: 'run', taskId, ...payload }, transfer);
+    });
+  }
+
+  /** Kills the worker; a running batch fails with `reason`. Resolves when it has exited. */
+  kill(reason: WorkerFailureReason | 'recycle'): Promise<void> {
+    if (!this.exited) {
+      this.#killReason ??= reason;
+      // whoever awaits the exit needs the event loop alive until it comes
+      this.setRef(true);
+      this.terminate();
+    }
+    return this.#exited;
+  }
+
+  /** Resolves when the worker has exited. */
+  get exitedPromise(): Promise<void> {
+    return this.#exited;
+  }
+
+  /** Subclasses call this for every message. */
+  protected handleMessage(message: FromWorker): void {
+    if (message.type === 'ready') {
+      this.#idle();
+      this.#ready?.resolve();
+      this.#ready = undefined;
+    } else if (message.type === 'init-error') {
+      this.#ready?.reject(new WorkerFailure('start', `worker ${this.id} could not load the module: ${message.error.message}`, { cause: deserializeError(message.error) }));
+      this.#ready = undefined;
+      this.kill('start').catch(() => {});
+    } else {
+      const running = this.#running;
+      if (running === undefined || running.taskId !== message.taskId) return;
+      this.#running = undefined;
+      this.tasks++;
+      this.#idle();
+      if (message.type === 'result') running.resolve(message.rows);
+      else running.reject(new WorkerFailure('error', message.error.message, { cause: deserializeError(message.error) }));
+    }
+  }
+
+  /**
+   * An idle worker no longer keeps the event loop alive, unless it is being killed: a message
+   * already on its way (a late 'ready') must not unref a worker whose exit someone awaits, or
+   * the process could end before the exit arrives and leave that promise pending.
+   */
+  #idle(): void {
+    if (this.#killReason === undefined && !this.exited) this.setRef(false);
+  }
+
+  /** Subclasses call this for an error the worker raised (uncaught exception, out of memory). */
+  protected handleError(error: Error, reason: WorkerFailureReason = 'crash'): void {
+    this.#lastError = error;
+    this.#killReason ??= reason;
+  }
+
+  /** Subclasses call this exactly once when the worker is gone. */
+  protected handleExit(description: string): void {
+    if (this.exited) return;
+    this.exited = true;
+    const reason = this.#killReason ?? 'crash';
+    this.exitReason = reason;
+    const cause = this.#lastError ?? new Error(`worker ${this.id} ${description}`);
+    if (this.#ready !== undefined) {
+      this.#ready.reject(new WorkerFailure(reason === 'recycle' ? 'closed' : reason, `worker ${this.id} ${description} before it was ready`, { cause }));
+      this.#ready = undefined;
+    }
+    const running = this.#running;
+    this.#running = undefined;
+    if (running !== undefined) {
+      this.tasks++;
+      const failure = reason === 'recycle' ? 'closed' : reason;
+      running.reject(new WorkerFailure(failure, `worker ${this.id} ${describeReason(failure)} while running batch ${running.taskId} (${description})`, { cause }));
+    }
+    this.#markExited();
+    this.onExit?.(this);
+  }
+}
+
+function describeReason(reason: WorkerFailureReason): string {
+  switch (reason) {
+    case 'crash':
+      return 'crashed';
+    case 'memory':
+      return 'ran out of memory';
+    case 'timeout':
+      return 'timed out';
+    case 'error':
+      return 'failed';
+    case 'start':
+      return 'failed to start';
+    case 'closed':
+      return 'was stopped';
+  }
+}

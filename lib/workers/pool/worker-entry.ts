@@ -1,0 +1,103 @@
+/**
+ * Runs inside a worker thread or a forked child: loads the user's module once, then runs one batch
+ * per message, one at a time. A row function is called once per row (sync or async, awaited in
+ * order); `undefined` drops the row. A batch function gets the rows and returns the output rows.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { collectTransferables, serializeError } from './protocol.ts';
+import type { FromWorker, InitMessage, RunMessage, ToWorker } from './protocol.ts';
+
+type UserFunction = (input: unknown, info: { batch: number }) => unknown;
+
+const port = parentPort;
+let fn: UserFunction | undefined;
+let kind: 'row' | 'batch' = 'row';
+
+function send(message: FromWorker, transfer: ArrayBuffer[] = []): void {
+  if (port) port.postMessage(message, transfer);
+  else process.send?.(message);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
+}
+
+async function load(moduleUrl: string, exportName: string): Promise<UserFunction> {
+  const mod = (await import(moduleUrl)) as Record<string, unknown>;
+  let value = mod[exportName];
+  // a CommonJS module seen from ESM: its exports object is `default`
+  if (typeof value !== 'function' && exportName !== 'default') value = (mod.default as Record<string, unknown> | undefined)?.[exportName];
+  if (typeof value === 'object' && value !== null && typeof (value as { default?: unknown }).default === 'function') value = (value as { default: unknown }).default;
+  if (typeof value !== 'function') throw new TypeError(`Expected export \`${exportName}\` of ${moduleUrl} to be a function, got ${typeof value}`);
+  return value as UserFunction;
+}
+
+async function runBatch(taskId: number, rows: unknown[]): Promise<unknown[]> {
+  if (fn === undefined) throw new Error('worker used before its module loaded');
+  const info = { batch: taskId };
+  if (kind === 'batch') {
+    let out = fn(rows, info);
+    if (isThenable(out)) out = await out;
+    if (!Array.isArray(out)) throw new TypeError(`Expected the batch function to return an array, got ${out === null ? 'null' : typeof out}`);
+    return out;
+  }
+  const out: unknown[] = [];
+  for (const row of rows) {
+    let result = fn(row, info);
+    if (isThenable(result)) result = await result;
+    if (result !== undefined) out.push(result);
+  }
+  return out;
+}
+
+async function init(message: InitMessage): Promise<void> {
+  kind = message.kind;
+  try {
+    fn = await load(message.moduleUrl, message.exportName);
+    send({ type: 'ready' });
+  } catch (error) {
+    send({ type: 'init-error', error: serializeError(error) });
+  }
+}
+
+type ArrowDecoder = (bytes: Uint8Array) => unknown[];
+let arrowDecoder: Promise<ArrowDecoder> | undefined;
+
+/** Loaded on the first Arrow batch only, so workers that get rows never load apache-arrow. */
+async function loadArrowDecoder(): Promise<ArrowDecoder> {
+  const [{ tableFromIPC }, { recordBatchToRows }] = await Promise.all([import('apache-arrow'), import('../../formats/arrow/convert.ts')]);
+  // the same conversion as Batch.rows in the main thread, so results do not depend on the path
+  return (bytes) => tableFromIPC(bytes).batches.flatMap((batch) => recordBatchToRows(batch));
+}
+
+async function inputRows(message: RunMessage): Promise<unknown[]> {
+  if (message.arrow === undefined) return message.rows ?? [];
+  arrowDecoder ??= loadArrowDecoder();
+  return (await arrowDecoder)(message.arrow);
+}
+
+async function onMessage(message: ToWorker): Promise<void> {
+  if (message.type === 'run') {
+    try {
+      const rows = await runBatch(message.taskId, await inputRows(message));
+      send({ type: 'result', taskId: message.taskId, rows }, port ? collectTransferables(rows) : []);
+    } catch (error) {
+      send({ type: 'error', taskId: message.taskId, error: serializeError(error) });
+    }
+  } else if (message.type === 'exit') {
+    process.exit(0);
+  }
+}
+
+// the init message travels in workerData (threads) or the environment (children), so no message can race the listener
+const initMessage = (port ? (workerData as { init: InitMessage }).init : JSON.parse(process.env.SPILLWAY_POOL_INIT ?? 'null')) as InitMessage | null;
+if (port) {
+  port.on('message', (message: ToWorker) => void onMessage(message));
+} else {
+  process.on('message', (message: ToWorker) => void onMessage(message));
+  // the parent is gone (even killed with SIGKILL): never outlive it
+  process.on('disconnect', () => process.exit(0));
+}
+
+if (initMessage === null) throw new Error('spillway worker started without SPILLWAY_POOL_INIT');
+void init(initMessage);

@@ -1,0 +1,516 @@
+/**
+ * A supervised pool of workers (threads or child processes) running a user module, one batch per
+ * task. A worker that throws, crashes, runs out of memory or time is replaced and its batch
+ * retried (first in the queue) up to `retries` times; then the batch fails with a WorkerError, or
+ * its rows go to the dead-letter file and the batch yields no rows. Workers are recycled after
+ * `maxTasksPerWorker` batches. Every worker ends with `close()` or `destroy()`: no orphans.
+ */
+import createDebug from 'debug';
+import pidusage from 'pidusage';
+import { WorkerError, describeValue, ValidationError } from '../../core/errors.ts';
+import type { WorkerFailureReason } from '../../core/errors.ts';
+import { DeadLetterFile } from '../../io/dead-letter.ts';
+import { resolvePoolOptions } from './options.ts';
+import type { ParallelOptions, ResolvedPoolOptions } from './options.ts';
+import { PoolWorker, WorkerFailure } from './pool-worker.ts';
+import { ProcessWorker } from './process-worker.ts';
+import { collectTransferables } from './protocol.ts';
+import { inputRows, isArrowInput } from './backend.ts';
+import type { BatchInput } from './backend.ts';
+import type { InitMessage } from './protocol.ts';
+import { ThreadWorker } from './thread-worker.ts';
+
+const debug = createDebug('spillway:pool');
+
+/** Why a worker ended. */
+export type WorkerExitReason = 'crash' | 'timeout' | 'memory' | 'recycle' | 'error';
+
+/** Counters of one worker slot; a slot keeps its counters across restarts and recycles. */
+export interface WorkerStats {
+  /** Slot id: `w0`, `w1`, ... */
+  id: string;
+  /** The stage whose pool this worker belongs to (set by the `parallel` stage). */
+  stage?: string;
+  /** Current child's process id (process isolation). */
+  pid?: number;
+  /** Current thread's id (thread isolation). */
+  threadId?: number;
+  /** Batches completed. */
+  batches: number;
+  /** Input rows of the batches completed. */
+  rows: number;
+  /** Batch attempts that failed here (each is retried or given up). */
+  failures: number;
+  /** Workers replaced after a failure. */
+  restarts: number;
+  /** Workers replaced after `maxTasksPerWorker` batches. */
+  recycles: number;
+  /** Milliseconds spent running batches (completed or not). */
+  busyMs: number;
+  /** `rows` per second of busy time. */
+  rowsPerSec: number;
+  /** Latest resident set size sampled (process isolation with a memory limit), bytes. */
+  rss?: number;
+  /** Each worker end, with its reason (the last 100). */
+  exits: { reason: WorkerExitReason; at: number }[];
+}
+
+/** Rows a second of busy time. */
+export function rowsPerSecond(rows: number, busyMs: number): number {
+  return busyMs > 0 ? Math.round((rows / busyMs) * 1000) : 0;
+}
+
+/** Totals over per-worker counters, with what only the backend knows (retries, queue). */
+export function sumWorkers(workers: readonly WorkerStats[], known: Pick<PoolTotals, 'retries' | 'deadLetteredBatches' | 'deadLetteredRows' | 'queued' | 'running'>): PoolTotals {
+  const sum = (key: 'batches' | 'rows' | 'failures' | 'restarts' | 'recycles' | 'busyMs'): number => workers.reduce((n, w) => n + w[key], 0);
+  const busyMs = sum('busyMs');
+  return {
+    workers: workers.length,
+    batches: sum('batches'),
+    rows: sum('rows'),
+    failures: sum('failures'),
+    restarts: sum('restarts'),
+    recycles: sum('recycles'),
+    ...known,
+    busyMs,
+    rowsPerSec: rowsPerSecond(sum('rows'), busyMs),
+  };
+}
+
+/** The pool's totals. */
+export interface PoolTotals {
+  workers: number;
+  batches: number;
+  rows: number;
+  failures: number;
+  restarts: number;
+  recycles: number;
+  /** Batches queued again after a failure. */
+  retries: number;
+  /** Batches given up to the dead-letter file, and their rows. */
+  deadLetteredBatches: number;
+  deadLetteredRows: number;
+  busyMs: number;
+  rowsPerSec: number;
+  /** Batches waiting for a worker, and running now. */
+  queued: number;
+  running: number;
+}
+
+/** What {@link WorkerPool.stats} returns. */
+export interface PoolStats {
+  workers: WorkerStats[];
+  totals: PoolTotals;
+}
+
+interface Task {
+  taskId: number;
+  input: BatchInput;
+  attempts: number;
+  resolve: (rows: unknown[]) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Slot {
+  index: number;
+  generation: number;
+  worker: PoolWorker | undefined;
+  ready: boolean;
+  task: Task | undefined;
+  stats: WorkerStats;
+}
+
+const MAX_EXITS = 100;
+
+/**
+ * Runs batches of rows through a user module in supervised workers.
+ *
+ * ```ts
+ * const pool = new WorkerPool(new URL('./score.ts', import.meta.url), { workers: 2 });
+ * const out = await pool.run(0, rows);
+ * await pool.close();
+ * ```
+ */
+export class WorkerPool {
+  /** The validated options. */
+  readonly options: Readonly<ResolvedPoolOptions>;
+  readonly #slots: Slot[] = [];
+  readonly #queue: Task[] = [];
+  readonly #live = new Set<PoolWorker>();
+  readonly #deadLetter: DeadLetterFile | undefined;
+  readonly #init: InitMessage;
+  #started: Promise<void> | undefined;
+  #closing = false;
+  #destroyed = false;
+  #fatal: WorkerError | undefined;
+  #idleWaiters: (() => void)[] = [];
+  #memoryTimer: NodeJS.Timeout | undefined;
+  #retries = 0;
+  #deadBatches = 0;
+  #deadRows = 0;
+  #trackChild: ((pid: number) => () => void) | undefined;
+  readonly #untrack = new Map<PoolWorker, () => void>();
+
+  /** Validates the options synchronously; starts nothing (see {@link WorkerPool.start}). */
+  constructor(module: URL | string, options?: ParallelOptions) {
+    this.options = Object.freeze(resolvePoolOptions(module, options));
+    const o = this.options;
+    this.#deadLetter = o.deadLetter === undefined ? undefined : new DeadLetterFile(o.deadLetter);
+    this.#init = { moduleUrl: o.moduleUrl.href, exportName: o.exportName, kind: o.kind };
+    for (let index = 0; index < o.workers; index++) {
+      this.#slots.push({
+        index,
+        generation: 0,
+        worker: undefined,
+        ready: false,
+        task: undefined,
+        stats: { id: `w${index}`, batches: 0, rows: 0, failures: 0, restarts: 0, recycles: 0, busyMs: 0, rowsPerSec: 0, exits: [] },
+      });
+    }
+  }
+
+  /**
+   * Starts every worker and resolves when each has loaded the module. Rejects with a WorkerError
+   * (reason `start`) when the module cannot be loaded; the pool is then destroyed. Idempotent;
+   * {@link WorkerPool.run} calls it.
+   */
+  start(): Promise<void> {
+    this.#started ??= this.#start();
+    return this.#started;
+  }
+
+  async #start(): Promise<void> {
+    this.#assertOpen();
+    debug('starting %d %s worker(s) for %s', this.#slots.length, this.options.isolation, this.options.moduleUrl.href);
+    const starts = this.#slots.map((slot) => this.#spawn(slot));
+    const results = await Promise.allSettled(starts);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined || this.#fatal !== undefined) {
+      const error = this.#fatal ?? this.#startError(failed?.reason);
+      this.#fatal = error;
+      await this.destroy();
+      throw error;
+    }
+    if (this.options.isolation === 'process' && this.options.workerMemoryLimit !== undefined) {
+      this.#memoryTimer = setInterval(() => void this.#checkMemory(), this.options.memoryCheckIntervalMs);
+      this.#memoryTimer.unref();
+    }
+  }
+
+  /**
+   * Runs one batch; resolves with its output rows (row function: one output per input row, rows
+   * for which it returned `undefined` are dropped; batch function: whatever array it returned).
+   * `input` is rows, or an {@link ArrowInput} encoded to IPC bytes for each attempt and
+   * transferred to a thread without a copy (threads) and decoded to rows in the worker.
+   * With `retries: 0` and no dead-letter the rows' ArrayBuffers are transferred to the worker
+   * (the caller gives them up); otherwise they are copied, since a retry needs them.
+   * Rejects with a WorkerError naming the batch and the last cause.
+   */
+  run(taskId: number, input: BatchInput): Promise<unknown[]> {
+    try {
+      if (!Array.isArray(input) && !isArrowInput(input)) throw new ValidationError(`Expected \`input\` to be an array of rows or an ArrowInput, got ${describeValue(input)}`);
+      this.#assertOpen();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // queued at once, so a close() right after this call drains it
+    const result = new Promise<unknown[]>((resolve, reject) => {
+      this.#queue.push({ taskId, input, attempts: 0, resolve, reject });
+    });
+    this.start().then(
+      () => this.#pump(),
+      () => {}, // the failed start rejected the queue with its error
+    );
+    return result;
+  }
+
+  /** Counters per worker slot and totals. */
+  stats(): PoolStats {
+    const workers = this.#slots.map((slot) => {
+      const s = slot.stats;
+      const worker = slot.worker;
+      const copy: WorkerStats = { ...s, exits: [...s.exits], rowsPerSec: rowsPerSecond(s.rows, s.busyMs) };
+      if (worker?.pid !== undefined) copy.pid = worker.pid;
+      if (worker?.threadId !== undefined) copy.threadId = worker.threadId;
+      return copy;
+    });
+    return {
+      workers,
+      totals: sumWorkers(workers, {
+        retries: this.#retries,
+        deadLetteredBatches: this.#deadBatches,
+        deadLetteredRows: this.#deadRows,
+        queued: this.#queue.length,
+        running: this.#slots.filter((s) => s.task !== undefined).length,
+      }),
+    };
+  }
+
+  /**
+   * Calls `track(pid)` for every child process the pool starts (process isolation), now and
+   * later, and the function it returns when that child exits: how a memory governor counts the
+   * children's memory. Threads share the process's memory and are not reported.
+   */
+  trackChildren(track: (pid: number) => () => void): void {
+    this.#trackChild = track;
+    for (const worker of this.#live) this.#track(worker);
+  }
+
+  #track(worker: PoolWorker): void {
+    const pid = worker.pid;
+    if (this.#trackChild === undefined || pid === undefined || worker.exited || this.#untrack.has(worker)) return;
+    try {
+      this.#untrack.set(worker, this.#trackChild(pid));
+    } catch (error) {
+      debug('could not track child %d: %s', pid, (error as Error).message);
+    }
+  }
+
+  /** Process ids of the live children (process isolation), for a memory governor to sample. */
+  pids(): number[] {
+    const pids: number[] = [];
+    for (const worker of this.#live) if (worker.pid !== undefined && !worker.exited) pids.push(worker.pid);
+    return pids;
+  }
+
+  /**
+   * Waits for queued and running batches to finish (at most `timeoutMs`, default 30 s), then
+   * ends every worker. Batches still pending at the deadline fail with a WorkerError (`closed`).
+   */
+  async close(timeoutMs = 30_000): Promise<void> {
+    this.#closing = true;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      if (!this.#destroyed && !this.#isIdle()) {
+        await Promise.race([
+          new Promise<void>((resolve) => this.#idleWaiters.push(resolve)),
+          new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, timeoutMs);
+          }),
+        ]);
+      }
+    } finally {
+      clearTimeout(timer);
+      await this.destroy();
+    }
+  }
+
+  /** Ends every worker now; pending batches fail with a WorkerError (`closed`). Idempotent. */
+  async destroy(): Promise<void> {
+    if (!this.#destroyed) {
+      this.#destroyed = true;
+      this.#closing = true;
+      clearInterval(this.#memoryTimer);
+      debug('destroying: %d live worker(s), %d queued batch(es)', this.#live.size, this.#queue.length);
+      for (const task of this.#queue.splice(0)) task.reject(this.#closedError(task));
+    }
+    await Promise.all([...this.#live].map((worker) => worker.kill('closed')));
+    await this.#deadLetter?.close();
+    this.#notifyIdle();
+  }
+
+  #assertOpen(): void {
+    if (this.#fatal !== undefined) throw this.#fatal;
+    if (this.#closing) throw new WorkerError('The worker pool is closed', {}, 'closed', 0);
+  }
+
+  #closedError(task: Task): WorkerError {
+    return this.#fatal ?? new WorkerError(`Batch ${task.taskId} was abandoned: the worker pool was closed`, { batch: task.taskId }, 'closed', task.attempts);
+  }
+
+  #startError(reason: unknown): WorkerError {
+    const failure = reason instanceof WorkerFailure ? reason : undefined;
+    return new WorkerError(`Workers could not start ${this.options.moduleUrl.href}: ${failure?.message ?? String(reason)}`, {}, 'start', 0, { cause: failure?.cause ?? reason });
+  }
+
+  /** Starts a new worker in `slot`; resolves when it is ready. */
+  #spawn(slot: Slot): Promise<void> {
+    slot.generation++;
+    slot.ready = false;
+    const id = `w${slot.index}.${slot.generation}`;
+    const o = this.options;
+    const worker: PoolWorker = o.isolation === 'process' ? new ProcessWorker(id) : new ThreadWorker(id, o.workerMemoryLimit === undefined ? {} : { memoryLimit: o.workerMemoryLimit });
+    slot.worker = worker;
+    this.#live.add(worker);
+    worker.onExit = (w) => this.#onExit(slot, w);
+    const ready = worker.start(this.#init);
+    this.#track(worker);
+    ready.then(
+      () => {
+        if (slot.worker !== worker || this.#destroyed) return;
+        slot.ready = true;
+        debug('worker %s ready (pid %s, thread %s)', id, worker.pid, worker.threadId);
+        this.#pump();
+      },
+      (error: unknown) => {
+        if (this.#destroyed || slot.worker !== worker) return;
+        // a worker that cannot load the module will never succeed: fail the pool
+        if (this.#fatal === undefined) {
+          this.#fatal = this.#startError(error);
+          debug('worker %s failed to start: %s', id, this.#fatal.message);
+          for (const task of this.#queue.splice(0)) task.reject(this.#fatal);
+          void this.destroy();
+        }
+      },
+    );
+    return ready;
+  }
+
+  #pump(): void {
+    if (this.#destroyed) return;
+    for (const slot of this.#slots) {
+      if (this.#queue.length === 0) break;
+      if (!slot.ready || slot.task !== undefined || slot.worker === undefined) continue;
+      const task = this.#queue.shift();
+      if (task !== undefined) this.#dispatch(slot, slot.worker, task);
+    }
+    this.#notifyIdle();
+  }
+
+  #dispatch(slot: Slot, worker: PoolWorker, task: Task): void {
+    slot.task = task;
+    task.attempts++;
+    const o = this.options;
+    // input buffers move to the worker only when nothing will need them again
+    const input = task.input;
+    let payload: { rows: unknown[] } | { arrow: Uint8Array };
+    let transfer: ArrayBuffer[] = [];
+    if (Array.isArray(input)) {
+      payload = { rows: input };
+      if (o.isolation === 'thread' && o.retries === 0 && this.#deadLetter === undefined) transfer = collectTransferables(input);
+    } else {
+      // fresh bytes for every attempt: moving them to the thread costs nothing, and a retry re-encodes
+      let arrow = input.encode();
+      if (arrow.byteOffset !== 0 || arrow.byteLength !== arrow.buffer.byteLength || !(arrow.buffer instanceof ArrayBuffer)) arrow = arrow.slice();
+      payload = { arrow };
+      if (o.isolation === 'thread') transfer = [arrow.buffer as ArrayBuffer];
+    }
+    const started = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    if (o.timeoutMs !== undefined) {
+      // the clock starts now, when a worker starts the batch, not when it was queued
+      timer = setTimeout(() => {
+        debug('worker %s: batch %d passed %d ms, killing it', worker.id, task.taskId, o.timeoutMs);
+        void worker.kill('timeout');
+      }, o.timeoutMs);
+      timer.unref();
+    }
+    worker.run(task.taskId, payload, transfer).then(
+      (rows) => {
+        clearTimeout(timer);
+        slot.task = undefined;
+        slot.stats.busyMs += performance.now() - started;
+        slot.stats.batches++;
+        slot.stats.rows += inputRows(task.input);
+        task.resolve(rows);
+        if (worker.tasks >= o.maxTasksPerWorker && !this.#closing) this.#replace(slot, worker, 'recycle');
+        this.#pump();
+      },
+      (failure: unknown) => {
+        clearTimeout(timer);
+        slot.task = undefined;
+        slot.stats.busyMs += performance.now() - started;
+        this.#onTaskFailure(slot, worker, task, failure instanceof WorkerFailure ? failure : new WorkerFailure('crash', String(failure), { cause: failure }));
+      },
+    );
+  }
+
+  #onTaskFailure(slot: Slot, worker: PoolWorker, task: Task, failure: WorkerFailure): void {
+    if (this.#destroyed) {
+      task.reject(this.#closedError(task));
+      this.#notifyIdle();
+      return;
+    }
+    slot.stats.failures++;
+    debug('worker %s: batch %d attempt %d failed (%s): %s', worker.id, task.taskId, task.attempts, failure.reason, failure.message);
+    const reason: WorkerExitReason = failure.reason === 'timeout' || failure.reason === 'memory' || failure.reason === 'error' ? failure.reason : 'crash';
+    // a function that threw answered: its worker is alive and, if allowed, keeps serving
+    const keep = reason === 'error' && !this.options.replaceOnError && !worker.exited && worker.tasks < this.options.maxTasksPerWorker;
+    if (slot.worker === worker && !keep) this.#replace(slot, worker, reason);
+    if (task.attempts <= this.options.retries) {
+      this.#retries++;
+      this.#queue.unshift(task);
+      this.#pump();
+    } else {
+      void this.#giveUp(task, failure);
+    }
+  }
+
+  async #giveUp(task: Task, failure: WorkerFailure): Promise<void> {
+    const cause = failure.cause ?? failure;
+    const message = `Batch ${task.taskId} failed after ${task.attempts} attempt(s) (${failure.reason}): ${failure.message}`;
+    if (this.#deadLetter === undefined) {
+      task.reject(new WorkerError(message, { batch: task.taskId }, failure.reason, task.attempts, { cause }));
+    } else {
+      try {
+        const rows = Array.isArray(task.input) ? task.input : task.input.rows();
+        for (let row = 0; row < rows.length; row++) {
+          await this.#deadLetter.write({ stage: 'parallel', reason: failure.message, code: failure.reason, batch: task.taskId, attempts: task.attempts, row, data: rows[row] });
+        }
+        this.#deadBatches++;
+        this.#deadRows += rows.length;
+        debug('batch %d: %d row(s) dead-lettered to %s', task.taskId, rows.length, this.#deadLetter.path);
+        task.resolve([]);
+      } catch (error) {
+        task.reject(error);
+      }
+    }
+    this.#notifyIdle();
+  }
+
+  /** Ends `worker` (recycled or failed) and starts a fresh one in its slot. */
+  #replace(slot: Slot, worker: PoolWorker, reason: WorkerExitReason): void {
+    if (reason === 'recycle') slot.stats.recycles++;
+    else slot.stats.restarts++;
+    slot.stats.exits.push({ reason, at: Date.now() });
+    if (slot.stats.exits.length > MAX_EXITS) slot.stats.exits.shift();
+    debug('worker %s: %s after %d batch(es), replacing it', worker.id, reason, worker.tasks);
+    slot.worker = undefined;
+    slot.ready = false;
+    void worker.kill(reason);
+    if (!this.#destroyed) this.#spawn(slot).catch(() => {});
+  }
+
+  /** A worker exited. If it was the slot's current worker and idle, nobody else noticed: replace it. */
+  #onExit(slot: Slot, worker: PoolWorker): void {
+    this.#live.delete(worker);
+    this.#untrack.get(worker)?.();
+    this.#untrack.delete(worker);
+    if (this.#destroyed || slot.worker !== worker || slot.task !== undefined || !slot.ready) return;
+    const reason: WorkerExitReason = worker.exitReason === 'memory' || worker.exitReason === 'timeout' ? worker.exitReason : 'crash';
+    this.#replace(slot, worker, reason);
+  }
+
+  async #checkMemory(): Promise<void> {
+    const limit = this.options.workerMemoryLimit;
+    if (limit === undefined || this.#destroyed) return;
+    await Promise.all(
+      this.#slots.map(async (slot) => {
+        const worker = slot.worker;
+        const pid = worker?.pid;
+        if (worker === undefined || pid === undefined || worker.exited) return;
+        try {
+          const { memory } = await pidusage(pid);
+          slot.stats.rss = memory;
+          if (memory > limit && !worker.exited && slot.worker === worker) {
+            debug('worker %s (pid %d): rss %d over the limit %d, killing it', worker.id, pid, memory, limit);
+            await worker.kill('memory');
+          }
+        } catch {
+          // the child exited between the check and the sample
+        }
+      }),
+    );
+  }
+
+  #isIdle(): boolean {
+    return this.#queue.length === 0 && this.#slots.every((s) => s.task === undefined);
+  }
+
+  #notifyIdle(): void {
+    if (this.#idleWaiters.length === 0 || !(this.#isIdle() || this.#destroyed)) return;
+    for (const resolve of this.#idleWaiters.splice(0)) resolve();
+  }
+}
+
+export type { WorkerFailureReason };

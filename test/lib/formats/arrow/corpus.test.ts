@@ -1,0 +1,104 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, createReadStream } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RecordBatch } from 'apache-arrow';
+import { openArrowFile, readArrowStream } from '../../../../lib/formats/arrow/ipc-reader.ts';
+import { recordBatchToRows } from '../../../../lib/formats/arrow/convert.ts';
+import { SpillwayError, ErrorCodes } from '../../../../lib/core/errors.ts';
+import type { TruthFile as Truth } from '../parquet/corpusNormalize.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const corpus = path.resolve(root, '../shared/corpus');
+const skip = existsSync(path.join(corpus, 'truth.json')) ? false : `corpus not found at ${corpus}`;
+
+
+/** Normalises a converted value to truth.json's JSON conventions. */
+function normalise(value: unknown): unknown {
+  if (typeof value === 'bigint') return String(value);
+  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : value === Infinity ? 'Infinity' : value === -Infinity ? '-Infinity' : value;
+  if (value instanceof Uint8Array) return `base64:${Buffer.from(value).toString('base64')}`;
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(normalise);
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalise(v)]));
+  return value;
+}
+
+/** Deep equality where numbers also match when they are the same float32 (integration JSON writes short decimals). */
+function same(actual: unknown, expected: unknown): boolean {
+  if (typeof actual === 'number' && typeof expected === 'number') return Object.is(actual, expected) || actual === expected || Math.fround(actual) === Math.fround(expected);
+  if (Array.isArray(actual) && Array.isArray(expected)) return actual.length === expected.length && actual.every((v, i) => same(v, expected[i]));
+  if (actual && expected && typeof actual === 'object' && typeof expected === 'object') {
+    const ka = Object.keys(actual);
+    const kb = Object.keys(expected);
+    return ka.length === kb.length && ka.every((k) => same((actual as Record<string, unknown>)[k], (expected as Record<string, unknown>)[k]));
+  }
+  return actual === expected;
+}
+
+const truths: Truth[] = skip ? [] : (JSON.parse(readFileSync(path.join(corpus, 'truth.json'), 'utf8')) as { files: Truth[] }).files.filter((f) => f.path.startsWith('arrow/'));
+const outcome = { read: 0, rejected: 0, failed: [] as string[] };
+
+async function readAll(batches: AsyncIterable<RecordBatch>) {
+  let rows = 0;
+  const head: unknown[] = [];
+  let names: string[] | undefined;
+  for await (const batch of batches) {
+    names ??= batch.schema.fields.map((f) => f.name);
+    rows += batch.numRows;
+    if (head.length < 2) {
+      const converted = recordBatchToRows(batch, { int64: 'bigint', timestamps: 'string', shape: new Set(names).size !== names.length ? 'array' : undefined });
+      head.push(...converted.slice(0, 2 - head.length).map(normalise));
+    }
+  }
+  return { rows, head, names };
+}
+
+for (const truth of truths) {
+  const file = path.join(corpus, truth.path);
+  for (const via of ['openArrowFile', 'readArrowStream'] as const) {
+    test(`${via} ${truth.path}`, { skip }, async () => {
+      try {
+        let result;
+        if (via === 'openArrowFile') {
+          const handle = await openArrowFile(file);
+          try {
+            result = await readAll(handle.batches());
+            assert.equal(handle.numRows, result.rows, 'numRows from headers');
+            result.names ??= handle.schema.fields.map((f) => f.name);
+          } finally {
+            await handle.close();
+          }
+        } else {
+          result = await readAll(readArrowStream(createReadStream(file), { file }));
+        }
+        if (truth.expect === 'reject') {
+          outcome.failed.push(`${via} ${truth.path}: accepted a malformed file`);
+          assert.fail(`accepted malformed ${truth.path}`);
+        }
+        assert.equal(result.rows, truth.rows);
+        if (result.names) assert.deepEqual(result.names, truth.columns?.map((c) => c.name));
+        assert.ok(same(result.head, truth.head), `head differs:\n${JSON.stringify(result.head).slice(0, 600)}\n${JSON.stringify(truth.head).slice(0, 600)}`);
+        outcome.read++;
+      } catch (error) {
+        if (error instanceof SpillwayError && (error.code === ErrorCodes.FORMAT || error.code === ErrorCodes.UNSUPPORTED)) {
+          assert.ok(error.message.includes(file), `error names the file: ${error.message}`);
+          if (truth.expect === 'read' && !/Unrecognized type|big-endian/.test(error.message)) {
+            outcome.failed.push(`${via} ${truth.path}: ${error.message}`);
+            throw error;
+          }
+          outcome.rejected++;
+          return;
+        }
+        if (!(error instanceof assert.AssertionError)) outcome.failed.push(`${via} ${truth.path}: ${String(error)}`);
+        throw error;
+      }
+    });
+  }
+}
+
+test('corpus summary', { skip }, () => {
+  console.log(`arrow corpus: ${outcome.read} read correctly, ${outcome.rejected} refused with a clear error, ${outcome.failed.length} failed`);
+  for (const f of outcome.failed) console.log(`  ${f}`);
+});

@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { stringify, type Options } from 'csv-stringify/sync';
+import { STRINGIFY_CAST, csvFormatter, csvHeader, fastCsvFormat } from '../../../../lib/formats/csv/format.ts';
+
+const field = fc.oneof(
+  fc.string({ unit: fc.constantFrom('a', 'b', ',', ';', '"', "'", '\n', '\r', ' ', 'é', '😀', '|', '0', '.', '-') }),
+  fc.string(),
+  fc.double(),
+  fc.integer(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.constant(undefined),
+  fc.bigInt(),
+  fc.date({ noInvalidDate: true }),
+  fc.constant(''),
+  fc.dictionary(fc.string(), fc.oneof(fc.integer(), fc.string(), fc.bigInt())),
+);
+const dialect = fc.record(
+  {
+    delimiter: fc.constantFrom(',', ';', '\t', '|', '.', '0', 'a'),
+    quote: fc.constantFrom('"', "'", '|'),
+    record_delimiter: fc.constantFrom('unix', 'windows', '\n', '\r\n'),
+  },
+  { requiredKeys: [] },
+)
+  .filter((d) => (d.quote ?? '"') !== (d.delimiter ?? ','))
+  .map((d) => (d.quote === undefined || d.quote === '"' ? d : { ...d, escape: d.quote }));
+
+test('fast formatter writes what csv-stringify writes, for object and array rows', () => {
+  fc.assert(
+    fc.property(dialect, fc.array(fc.array(field, { minLength: 3, maxLength: 3 }), { maxLength: 20 }), (options, table) => {
+      const format = fastCsvFormat(options);
+      assert.ok(format, `dialect ${JSON.stringify(options)} should be fast`);
+      const columns = ['a', 'b c', 'd,"e"'];
+      const objects = table.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i]])));
+      const expected = stringify(objects, { ...options, quote_record_delimiter: true, cast: STRINGIFY_CAST, header: true, columns } as Options);
+      assert.equal(csvHeader(format, columns) + csvFormatter(format, columns)(objects), expected);
+      const arrays = stringify(table, { ...options, quote_record_delimiter: true, cast: STRINGIFY_CAST } as Options);
+      assert.equal(csvFormatter(format, undefined)(table), arrays);
+    }),
+    { numRuns: 1500 },
+  );
+});
+
+test('line breaks in fields are always quoted (csv-stringify quotes only an explicit record_delimiter)', () => {
+  const format = fastCsvFormat({ record_delimiter: 'windows' })!;
+  assert.equal(csvFormatter(format, undefined)([['a\nb', '\r']]), '"a\nb","\r"\r\n');
+});
+
+test('options only csv-stringify supports are left to it', () => {
+  for (const options of [{ quoted: true }, { bom: true }, { eof: false }, { delimiter: '::' }, { escape: '\\' }, { record_delimiter: 'mac' }, { quoted_string: true }, { escape_formulas: true }, { quote_record_delimiter: false }]) {
+    assert.equal(fastCsvFormat(options), undefined, JSON.stringify(options));
+  }
+  assert.deepEqual(fastCsvFormat({}), { delimiter: ',', quote: '"', recordDelimiter: '\n' });
+});
+
+test('functions and symbols are refused, as csv-stringify refuses them', () => {
+  const format = fastCsvFormat({})!;
+  for (const value of [() => 1, Symbol('x')]) {
+    const rows = [{ a: value }];
+    assert.throws(() => csvFormatter(format, ['a'])(rows), /Cannot write a (function|symbol) as a CSV field/);
+    assert.throws(() => stringify(rows, { cast: STRINGIFY_CAST, columns: ['a'] } as Options));
+  }
+});
+
+test("a quote other than '\"' is fast only with escape set to it, as csv-stringify escapes with '\"' by default", () => {
+  assert.equal(fastCsvFormat({ quote: "'" }), undefined);
+  assert.deepEqual(fastCsvFormat({ quote: "'", escape: "'" }), { delimiter: ',', quote: "'", recordDelimiter: '\n' });
+});
