@@ -106,7 +106,7 @@ class ParallelTransform extends BatchTransform {
   #source: string | undefined;
 
   constructor(name: string, pool: WorkerPool | BullmqBackend) {
-    super({ name, transform: () => undefined });
+    super({ name, transform: () => undefined, capabilities: { ordered: pool.options.ordered } });
     this.#pool = pool;
     const info = this[STAGE];
     const attach = info.attach;

@@ -3,6 +3,8 @@
  * The `spillway` command line. Each command is a small module under lib/cli/commands/ registered
  * below; `spillway --help` lists them.
  */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { packageVersion } from '../core/version.ts';
 import { SpillwayError } from '../core/errors.ts';
 
@@ -79,8 +81,19 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const invokedDirectly = process.argv[1] !== undefined && /[/\\](cli\.(js|ts)|spillway)$/.test(process.argv[1]);
-if (invokedDirectly) {
+/** True when this module is the process's entry (the `spillway` bin, a symlink to it, or `node lib/cli/main.ts`). */
+function invokedDirectly(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+
+if (invokedDirectly()) {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

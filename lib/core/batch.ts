@@ -1,5 +1,6 @@
 import type { RecordBatch } from 'apache-arrow';
 import { recordBatchBytes, recordBatchToRows, rowsToRecordBatch } from '../formats/arrow/convert.ts';
+import { brandClass } from './brand.ts';
 
 /**
  * The unit that travels between stages: a batch of rows. One stream chunk is one batch, so the
@@ -157,6 +158,7 @@ export class Batch<R extends Row = Row> {
     return new Batch(rows, this.position);
   }
 }
+brandClass(Batch, 'Batch');
 
 /** True for a {@link Batch}. */
 export function isBatch(value: unknown): value is Batch {

@@ -236,7 +236,7 @@ async function startCheckpoint(option: CheckpointOption, streams: (Readable | Wr
     const stages = streams.map((stream) => {
       if (!isStage(stream)) return { kind: 'foreign' as const, name: stream.constructor.name || 'stream' };
       const stats = stream[STAGE].stats;
-      return { kind: stats.kind, name: stats.name, ordered: stats.details.ordered === false ? false : undefined };
+      return { kind: stats.kind, name: stats.name, ordered: stream[STAGE].capabilities.ordered };
     });
     const first = streams[0];
     const last = streams[streams.length - 1];

@@ -8,7 +8,8 @@ import { Batch } from './batch.ts';
 import type { CheckpointSink, SinkCheckpointDriver, SinkCheckpointHooks } from '../observe/checkpoint.ts';
 import { toError } from './errors.ts';
 import { asBatch } from './transform.ts';
-import { STAGE, detachedContext, newStageStats, type SpillwayStage, type StageContext, type StageInfo, type StageStats } from './stage.ts';
+import { STAGE, detachedContext, newStageStats, type SpillwayStage, type StageContext, type StageInfo, type StageStats, capabilities, type StageCapabilities } from './stage.ts';
+import { brandClass } from './brand.ts';
 
 /** Batches a sink buffers before it pushes back. */
 export const SINK_HIGH_WATER_MARK = 2;
@@ -17,6 +18,8 @@ export const SINK_HIGH_WATER_MARK = 2;
 export interface SinkSpec<T> {
   /** Stage name, e.g. `toCsv`. */
   name: string;
+  /** What the stage can do; defaults: ordered, rows only, checkpointable when it has checkpoint hooks. */
+  capabilities?: Partial<StageCapabilities>;
   /** Writes one batch; the returned promise is the backpressure. */
   write(batch: Batch, context: StageContext, stats: StageStats): void | Promise<void>;
   /** Input ended cleanly: flush, commit, and return the output. */
@@ -41,6 +44,7 @@ export class BatchSink<T> extends Writable implements SpillwayStage, CheckpointS
     this.#spec = spec;
     this[STAGE] = {
       kind: 'sink',
+      capabilities: capabilities({ checkpointable: spec.checkpoint !== undefined, ...spec.capabilities }),
       stats: newStageStats(spec.name, 'sink'),
       attach: (context) => {
         this.#context = context;
@@ -139,6 +143,7 @@ export class BatchSink<T> extends Writable implements SpillwayStage, CheckpointS
       );
   }
 }
+brandClass(BatchSink, 'BatchSink');
 
 /** The batch without its first `count` rows (rows a resumed sink already holds). */
 function dropRows(batch: Batch, count: number): Batch {

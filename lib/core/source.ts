@@ -15,8 +15,8 @@ import {
   type SpillwayStage,
   type StageContext,
   type StageInfo,
-  type StageStats,
-} from './stage.ts';
+  type StageStats, capabilities, type StageCapabilities } from './stage.ts';
+import { brandClass } from './brand.ts';
 
 /** Batches a source keeps buffered ahead of the next stage. Small: batches are large. */
 export const SOURCE_HIGH_WATER_MARK = 2;
@@ -25,6 +25,8 @@ export const SOURCE_HIGH_WATER_MARK = 2;
 export interface SourceSpec<R extends Row> {
   /** Stage name, e.g. `fromCsv`. */
   name: string;
+  /** What the stage can do; defaults: ordered, rows only, checkpointable when it has checkpoint hooks. */
+  capabilities?: Partial<StageCapabilities>;
   /** Opens the source (files are opened here, not at construction) and yields its batches. */
   open(context: StageContext, stats: StageStats): AsyncIterable<Batch<R>>;
   /** Progress so far; totals when the source knows them. */
@@ -50,6 +52,7 @@ export class BatchSource<R extends Row = Row> extends Readable implements Spillw
     const stats = newStageStats(spec.name, 'source');
     this[STAGE] = {
       kind: 'source',
+      capabilities: capabilities({ checkpointable: spec.checkpoint !== undefined, ...spec.capabilities }),
       stats,
       attach: (context) => {
         this.#context = context;
@@ -144,3 +147,4 @@ export class BatchSource<R extends Row = Row> extends Readable implements Spillw
     );
   }
 }
+brandClass(BatchSource, 'BatchSource');

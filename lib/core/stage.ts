@@ -80,9 +80,36 @@ export interface StageContext {
   readonly stopRequested: boolean;
 }
 
+/** How a batch holds its rows: plain row objects, an Arrow RecordBatch, or read-only row views over one. */
+export type BatchForm = 'rows' | 'arrow' | 'view';
+
+/**
+ * What a stage can do, declared by the stage itself and read by the run (checkpointing refuses
+ * stages that reorder batches; a source may produce Arrow when every stage after it accepts it).
+ * `stats.details` is for display only; modules never read each other's details.
+ */
+export interface StageCapabilities {
+  /** Batches leave in the order they came (false for `parallel({ ordered: false })`). */
+  readonly ordered: boolean;
+  /** The stage can record and resume a position (sources) or a committed output (sinks). */
+  readonly checkpointable: boolean;
+  /** Forms of batch the stage consumes without converting; rows are always accepted. */
+  readonly accepts: readonly BatchForm[];
+}
+
+/** Capabilities of a stage that declares none: ordered, not checkpointable, rows only. */
+export const DEFAULT_CAPABILITIES: StageCapabilities = Object.freeze({ ordered: true, checkpointable: false, accepts: Object.freeze(['rows'] as const) });
+
+/** A stage's capabilities with the defaults filled in. */
+export function capabilities(declared: Partial<StageCapabilities> | undefined): StageCapabilities {
+  return declared === undefined ? DEFAULT_CAPABILITIES : Object.freeze({ ...DEFAULT_CAPABILITIES, ...declared });
+}
+
 /** The spillway face of a stage stream. */
 export interface StageInfo {
   readonly kind: StageKind;
+  /** What the stage can do (order, checkpointing, accepted batch forms). */
+  readonly capabilities: StageCapabilities;
   /** The stage's counters (live). */
   readonly stats: StageStats;
   /** Gives the stage its pipeline context; called once before data flows. */

@@ -6,7 +6,8 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { RecordBatch } from 'apache-arrow';
 import { Batch, type Row } from './batch.ts';
 import { toError } from './errors.ts';
-import { STAGE, detachedContext, newStageStats, type SpillwayStage, type StageContext, type StageInfo, type StageStats } from './stage.ts';
+import { STAGE, detachedContext, newStageStats, type SpillwayStage, type StageContext, type StageInfo, type StageStats, capabilities, type StageCapabilities } from './stage.ts';
+import { brandClass } from './brand.ts';
 
 /** Batches a transform buffers on each side. */
 export const TRANSFORM_HIGH_WATER_MARK = 2;
@@ -18,6 +19,8 @@ export type PushBatch = (batch: Batch) => void;
 export interface TransformSpec {
   /** Stage name, e.g. `map`. */
   name: string;
+  /** What the stage can do; defaults: ordered, rows only, checkpointable when it has checkpoint hooks. */
+  capabilities?: Partial<StageCapabilities>;
   /** Handles one batch, pushing zero or more batches. */
   transform(batch: Batch, push: PushBatch, context: StageContext, stats: StageStats): void | Promise<void>;
   /** Emits what is left when the input ends. */
@@ -38,6 +41,7 @@ export class BatchTransform extends Transform implements SpillwayStage {
     const stats = newStageStats(spec.name, 'transform');
     this[STAGE] = {
       kind: 'transform',
+      capabilities: capabilities(spec.capabilities),
       stats,
       attach: (context) => {
         this.#context = context;
@@ -99,6 +103,7 @@ export class BatchTransform extends Transform implements SpillwayStage {
     else result.then(() => done(), (error: unknown) => done(error ?? new Error('transform failed')));
   }
 }
+brandClass(BatchTransform, 'BatchTransform');
 
 let looseBatches = 0;
 

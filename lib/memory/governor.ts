@@ -30,6 +30,7 @@ import { LeakDetector, type LeakInfo } from './leak-detector.ts';
 import { ProcessMemoryProbe, obtainGc, systemMemoryLimit, type MemoryProbe, type MemoryReading } from './memory-probe.ts';
 import { logger } from '../core/stage.ts';
 import { expectInteger, expectNumber, expectOneOf, expectOptions, formatBytes, parseBytes, type ByteSize } from '../core/validate.ts';
+import { brandClass } from '../core/brand.ts';
 
 export { MemoryLimitError } from '../core/errors.ts';
 export type { LeakInfo } from './leak-detector.ts';
@@ -718,6 +719,7 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
     }
   }
 }
+brandClass(MemoryGovernor, 'MemoryGovernor');
 
 let defaultInstance: MemoryGovernor | undefined;
 

@@ -18,6 +18,7 @@ import { readManifest, type SpillManifest } from './manifest.ts';
 import { SpillFiles } from './reader.ts';
 import { stat } from 'node:fs/promises';
 import { checkFileName } from './manifest.ts';
+import { brandClass } from '../../core/brand.ts';
 
 /** Default of `cacheBytes`. */
 export const DEFAULT_CACHE_BYTES = 64e6;
@@ -255,6 +256,7 @@ export class Spilled {
     await this.dispose();
   }
 }
+brandClass(Spilled, 'Spilled');
 
 /**
  * Opens a spill directory written by `toSpill` (in this or any process) for replay. Checks the

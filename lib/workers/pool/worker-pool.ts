@@ -19,6 +19,7 @@ import { inputRows, isArrowInput } from './backend.ts';
 import type { BatchInput } from './backend.ts';
 import type { InitMessage } from './protocol.ts';
 import { ThreadWorker } from './thread-worker.ts';
+import { brandClass } from '../../core/brand.ts';
 
 const debug = createDebug('spillway:pool');
 
@@ -512,5 +513,6 @@ export class WorkerPool {
     for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 }
+brandClass(WorkerPool, 'WorkerPool');
 
 export type { WorkerFailureReason };
