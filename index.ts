@@ -8,7 +8,8 @@
  * @packageDocumentation
  */
 export { pipeline } from './lib/core/pipeline.ts';
-export type { PipelineOptions, PipelineResult, PipelineStats, PipelineStage, PipelineFunction } from './lib/core/pipeline.ts';
+export type { PipelineOptions, PipelineStage, PipelineFunction } from './lib/core/pipeline.ts';
+export type { PipelineResult, PipelineStats } from './lib/core/stats.ts';
 export { Batch, isBatch, estimateRowsBytes } from './lib/core/batch.ts';
 export type { Row, BatchPosition } from './lib/core/batch.ts';
 export { BatchSource } from './lib/core/source.ts';
@@ -54,7 +55,7 @@ export type { ProgressEvent, ProgressOption, ProgressOptions, ProgressStage, Pro
 export { setPipelineDefaults, pipelineDefaults } from './lib/core/defaults.ts';
 export type { PipelineDefaults, PipelineEnd } from './lib/core/defaults.ts';
 export type { DashboardOption, DashboardOptions } from './lib/observe/dashboard/dashboard.ts';
-export type { Timeline, TimelineMemory } from './lib/observe/dashboard/timeline.ts';
+export type { Timeline, TimelineMemory } from './lib/observe/timeline.ts';
 export { MemoryGovernor, defaultGovernor, resolveLimit, ProcessMemoryProbe, systemMemoryLimit } from './lib/memory/governor.ts';
 export type {
   MemoryLevel,

@@ -1,6 +1,7 @@
 import type { RecordBatch } from 'apache-arrow';
 import { recordBatchBytes, recordBatchToRows, rowsToRecordBatch } from '../formats/arrow/convert.ts';
 import { brandClass } from './brand.ts';
+import type { Row } from './row.ts';
 
 /**
  * The unit that travels between stages: a batch of rows. One stream chunk is one batch, so the
@@ -8,11 +9,7 @@ import { brandClass } from './brand.ts';
  * estimate of its bytes) and where it came from (for resume and for error messages).
  */
 
-/**
- * A row: an object keyed by column name, or an array of values when there is no header. Typed
- * as `object` so that rows declared as interfaces (which have no index signature) fit.
- */
-export type Row = object;
+export type { Row } from './row.ts';
 
 /** Where a batch came from in its source. */
 export interface BatchPosition {

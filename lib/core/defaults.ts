@@ -7,7 +7,8 @@
  * (a local install beside a global CLI) still sees the CLI's defaults.
  */
 import type { MemoryGovernor } from '../memory/governor.ts';
-import type { PipelineOptions, PipelineStats } from './pipeline.ts';
+import type { PipelineOptions } from './pipeline-options.ts';
+import type { PipelineStats } from './stats.ts';
 import type { ProgressOption } from '../observe/progress.ts';
 
 /** How a pipeline ended, as the {@link PipelineDefaults.onEnd} hook sees it. */

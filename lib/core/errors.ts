@@ -178,8 +178,8 @@ export class WorkerError extends SpillwayError {
  */
 export class MemoryLimitError extends SpillwayError {
   /** The memory summary when the limit was hit. */
-  readonly memory: import('../memory/governor.ts').MemorySummary;
-  constructor(message: string, memory: import('../memory/governor.ts').MemorySummary, context: ErrorContext = {}, options?: { cause?: unknown }) {
+  readonly memory: import('../memory/types.ts').MemorySummary;
+  constructor(message: string, memory: import('../memory/types.ts').MemorySummary, context: ErrorContext = {}, options?: { cause?: unknown }) {
     super(ErrorCodes.MEMORY_LIMIT, message, context, options);
     this.memory = memory;
   }

@@ -1,31 +1,35 @@
 /**
  * `pipeline(...stages, options?)`: runs a source, transforms and a sink as one Node stream
- * pipeline of batches, and resolves to the sink's output and the run's stats.
+ * pipeline of batches, and resolves to the sink's output and the run's stats. This module builds
+ * the streams from what the user passed; a {@link Run} owns the run itself.
  */
-import { Readable, Writable, Duplex, pipeline as streamPipeline } from 'node:stream';
-import { once } from 'node:events';
+import { Readable, Writable, Duplex } from 'node:stream';
 import { fun } from 'stream-chain/fun.js';
 import { none } from 'stream-chain/defs.js';
 import { BatchSink } from './sink.ts';
-import { BatchSource } from './source.ts';
 import { BatchTransform } from './transform.ts';
 import { rowStage } from './row-stage.ts';
-import { AbortError, ValidationError, toError } from './errors.ts';
+import { ValidationError } from './errors.ts';
 import { expectOptions, expectSignal } from './validate.ts';
-import { STAGE, isStage, logger, newStageStats, type SourceProgress, type StageContext, type StageStats } from './stage.ts';
+import { isStage, STAGE } from './stage.ts';
+import { Run } from './run.ts';
+import type { RunObserver } from './observer.ts';
+import type { PipelineResult } from './stats.ts';
+import type { PipelineOptions } from './pipeline-options.ts';
 import { fromIterable } from '../../sources/fromIterable.ts';
 import { drain } from '../../sinks/drain.ts';
 import type { Row } from './batch.ts';
-import { MemoryGovernor, defaultGovernor, type MemorySummary } from '../memory/governor.ts';
+import { MemoryGovernor, defaultGovernor } from '../memory/governor.ts';
 import type { RowFunction } from './row-function.ts';
-import type { WorkerStats } from '../workers/pool/worker-pool.ts';
-import { Checkpointer, type CheckpointOption } from '../observe/checkpoint.ts';
-import { ProgressTracker, resolveProgress, type ProgressOption } from '../observe/progress.ts';
+import { resolveProgress } from '../observe/progress.ts';
+import { ProgressObserver } from '../observe/progress-observer.ts';
+import { TimelineObserver } from '../observe/timeline.ts';
+import { hooksObserver } from '../observe/hooks.ts';
 import { pipelineDefaults, withPipelineDefaults } from './defaults.ts';
-import { dashboardDefault, resolveDashboard, startDashboard, type DashboardOption } from '../observe/dashboard/dashboard.ts';
-import { TimelineRecorder, streamsReader, type Timeline } from '../observe/dashboard/timeline.ts';
+import { dashboardDefault, resolveDashboard } from '../observe/dashboard/options.ts';
 
-const log = logger('pipeline');
+export type { PipelineResult, PipelineStats } from './stats.ts';
+export type { PipelineOptions } from './pipeline-options.ts';
 
 /** A per-row function or (async) generator function placed directly in a pipeline. */
 export type PipelineFunction = (row: never, index: number) => unknown;
@@ -33,69 +37,6 @@ export type PipelineFunction = (row: never, index: number) => unknown;
 /** What may stand in a pipeline: spillway stages, Node streams, functions, and (first) iterables of rows. */
 export type PipelineStage = Readable | Writable | Duplex | PipelineFunction | Iterable<Row> | AsyncIterable<Row>;
 
-/** Options of {@link pipeline}. */
-export interface PipelineOptions {
-  /** Aborts the run: every stream is destroyed, no partial output is left under a final name. */
-  signal?: AbortSignal;
-  /**
-   * The memory governor: its pause level stops the sources reading, its spill level makes spill
-   * sinks flush, its critical level fails the run with a MemoryLimitError. Default: the
-   * process-wide {@link defaultGovernor} (limit: what the machine or cgroup allows); `false`
-   * runs ungoverned.
-   */
-  governor?: MemoryGovernor | false;
-  /**
-   * Live progress: `true` renders to stderr (one live line on a terminal, a plain line every 5 s
-   * elsewhere); a function receives `ProgressEvent`s every 250 ms and a final one; an
-   * object `{ onProgress, stream, intervalMs }` chooses both. Default: off (on in `spillway run`).
-   */
-  progress?: ProgressOption;
-  /**
-   * A directory where the run records, periodically and atomically, the source's position and
-   * the sink's committed output; rerunning the same pipeline after a crash resumes from there.
-   * Removed when the run finishes. A string, or `{ dir, intervalMs = 5000, everyBatches }`.
-   */
-  checkpoint?: CheckpointOption;
-  /**
-   * A live local dashboard: `true` serves one on 127.0.0.1 at a random free port with a per-run
-   * token and prints `dashboard: URL` to stderr; `{ port, host, keep, title }` chooses. It closes
-   * when the run ends (with `keep`, at Ctrl-C). Default: off.
-   */
-  dashboard?: DashboardOption;
-}
-
-/** Counters of a finished run; a plain, JSON-serialisable object. */
-export interface PipelineStats {
-  /** Rows the source(s) produced. */
-  rowsIn: number;
-  /** Rows that reached the sink. */
-  rowsOut: number;
-  batchesIn: number;
-  batchesOut: number;
-  /** Bytes the source read from its file (compressed bytes for compressed input). */
-  bytesRead: number;
-  /** Wall time of the run. */
-  durationMs: number;
-  /** ISO-8601 start time. */
-  startedAt: string;
-  /** Per stage, in pipeline order. */
-  stages: StageStats[];
-  /** Rows dropped by error policies, over all stages. */
-  errors: { skipped: number; deadLettered: number };
-  /** Memory over this run (peak, mean and min RSS, growth, time paused, pressure events, leak warnings, spills); absent when ungoverned. */
-  memory?: MemorySummary;
-  /** Per worker of every parallel stage (batches, rows, failures, restarts, busy time, rows/s); absent without one. */
-  workers?: WorkerStats[];
-  /** Rows, bytes, batch size, spills and memory over time, at most 600 points (thinned as the run grows). */
-  timeline?: Timeline;
-}
-
-/** What {@link pipeline} resolves to. */
-export interface PipelineResult<T> {
-  /** What the sink produced: rows for `collect()`, a file summary for `toCsv()`, ... */
-  output: T;
-  stats: PipelineStats;
-}
 
 type Stages<T> = [...PipelineStage[], BatchSink<T>] | [...PipelineStage[], BatchSink<T>, PipelineOptions];
 
@@ -122,131 +63,41 @@ export function pipeline<T>(...args: Stages<T>): Promise<PipelineResult<T>>;
 export function pipeline(...args: [...PipelineStage[], PipelineOptions] | PipelineStage[]): Promise<PipelineResult<unknown>>;
 export async function pipeline(...args: unknown[]): Promise<PipelineResult<unknown>> {
   const split = splitArguments(args);
-  const { stages } = split;
   // process-wide defaults (spillway run) fill what the options leave out
   const options = withPipelineDefaults(split.options);
   const signal = expectSignal(options.signal, 'options.signal');
-  const progressSpec = resolveProgress(options.progress);
-  const dashboardSpec = resolveDashboard(options.dashboard ?? dashboardDefault());
   const governor = options.governor === false ? undefined : (options.governor ?? defaultGovernor());
   if (governor !== undefined && !(governor instanceof MemoryGovernor)) {
     throw new ValidationError('Expected `options.governor` to be a MemoryGovernor or false');
   }
-  const streams = buildStreams(stages);
-  const started = performance.now();
-  const startedAt = new Date().toISOString();
-  const controller = new AbortController();
-  let stopRequested = false;
-  const context: StageContext = {
-    signal: controller.signal,
-    governor,
-    requestStop() {
-      stopRequested = true;
-    },
-    get stopRequested() {
-      return stopRequested;
-    },
-  };
-  for (const stream of streams) if (isStage(stream)) stream[STAGE].attach(context);
-  const checkpointer = options.checkpoint === undefined ? undefined : await startCheckpoint(options.checkpoint, streams, context);
-  log('start: %s', streams.map(stageName).join(' -> '));
-
-  if (signal?.aborted) {
-    for (const stream of streams) stream.destroy();
-    throw new AbortError(undefined, { cause: signal.reason });
-  }
-
-  const timeline = new TimelineRecorder({ read: streamsReader(streams), governor }).start();
-  const dashboard = dashboardSpec ? await startDashboard(dashboardSpec, { streams, governor, started, timeline }) : undefined;
-  let firstError: Error | undefined;
-  const detach = governor?.attach();
-  const memoryRun = governor?.startRun();
-  const progress = progressSpec ? new ProgressTracker(progressSpec, { streams, governor, started }) : undefined;
-  progress?.start();
-  const hooks = pipelineDefaults();
-  hooks.onStart?.();
-  log('governor %s, progress %s', governor ? `limit ${governor.limit}` : 'off', progressSpec ? `every ${progressSpec.sampleMs} ms` : 'off');
-  const onCritical = (error: Error): void => {
-    firstError ??= error;
-    streams[0]?.destroy(error);
-  };
-  governor?.on('critical', onCritical);
-  const noteError = (error: Error): void => {
-    // the first real error wins; a premature close is only the echo of another failure
-    if ((error as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') return;
-    firstError ??= error;
-  };
-  for (const stream of streams) stream.on('error', noteError);
-  const onAbort = (): void => {
-    const error = new AbortError(undefined, { cause: signal?.reason });
-    firstError ??= error;
-    streams[0]?.destroy(error);
-  };
-  signal?.addEventListener('abort', onAbort, { once: true });
-
+  const observers = await runObservers(options);
+  const streams = buildStreams(split.stages);
+  const run = new Run(streams, { governor, signal, checkpoint: options.checkpoint, observers });
   try {
-    await new Promise<void>((resolve, reject) => {
-      streamPipeline(streams as unknown as [Readable, Writable], (error) => {
-        if (error) reject(firstError ?? error);
-        else if (firstError) reject(firstError);
-        else resolve();
-      });
-    });
+    await run.start();
+    await run.flow();
+    return await run.succeed();
   } catch (error) {
-    controller.abort(error);
-    const memory = await memoryRun?.stop();
-    // stream.pipeline reports before the destroys finish: wait until our stages have released
-    // their files and removed temporary output
-    await Promise.all(streams.filter((s) => isStage(s) && !s.closed).map((s) => once(s, 'close').catch(() => undefined)));
-    // a checkpoint being written finishes first, so a rerun finds it
-    await checkpointer?.settle();
-    log('failed: %s', (error as Error).message);
-    const failed = collectStats(streams, performance.now() - started, startedAt);
-    if (memory) failed.memory = memory;
-    progress?.fail(failed);
-    failed.timeline = timeline.stop();
-    await dashboard?.end({ stats: failed, error: toError(error) });
-    hooks.onEnd?.({ stats: failed, error: toError(error) });
-    throw toError(error);
+    throw await run.fail(error);
   } finally {
-    signal?.removeEventListener('abort', onAbort);
-    governor?.off('critical', onCritical);
-    detach?.();
+    await run.dispose();
   }
-  await checkpointer?.finish().catch(async (error: unknown) => {
-    timeline.stop();
-    await dashboard?.close();
-    throw error;
-  });
-  const sink = streams[streams.length - 1];
-  const output = sink instanceof BatchSink ? (sink.result() as unknown) : undefined;
-  const stats = collectStats(streams, performance.now() - started, startedAt);
-  if (memoryRun) stats.memory = await memoryRun.stop();
-  stats.timeline = timeline.stop();
-  log('done: %d rows in, %d rows out, %d ms', stats.rowsIn, stats.rowsOut, Math.round(stats.durationMs));
-  progress?.finish(stats);
-  await dashboard?.end({ stats });
-  hooks.onEnd?.({ stats });
-  return { output, stats };
 }
 
-/** Checks that the stages can be checkpointed and resumes them from an existing checkpoint; destroys the streams when it cannot. */
-async function startCheckpoint(option: CheckpointOption, streams: (Readable | Writable)[], context: StageContext): Promise<Checkpointer> {
-  try {
-    const stages = streams.map((stream) => {
-      if (!isStage(stream)) return { kind: 'foreign' as const, name: stream.constructor.name || 'stream' };
-      const stats = stream[STAGE].stats;
-      return { kind: stats.kind, name: stats.name, ordered: stream[STAGE].capabilities.ordered };
-    });
-    const first = streams[0];
-    const last = streams[streams.length - 1];
-    const checkpointer = new Checkpointer(option, stages, first instanceof BatchSource ? first : undefined, last instanceof BatchSink ? last : undefined);
-    await checkpointer.start(context);
-    return checkpointer;
-  } catch (error) {
-    for (const stream of streams) stream.destroy();
-    throw error;
+/** The observers the options ask for, in the order they see the run end. */
+async function runObservers(options: PipelineOptions): Promise<RunObserver[]> {
+  const progress = resolveProgress(options.progress);
+  const dashboard = resolveDashboard(options.dashboard ?? dashboardDefault());
+  // the timeline comes first: it adds stats.timeline before the others see the stats
+  const timeline = new TimelineObserver();
+  const observers: RunObserver[] = [timeline];
+  if (progress) observers.push(new ProgressObserver(progress));
+  if (dashboard) {
+    const { DashboardObserver } = await import('../observe/dashboard/observer.ts');
+    observers.push(new DashboardObserver(dashboard, timeline));
   }
+  observers.push(hooksObserver(pipelineDefaults()));
+  return observers;
 }
 
 function isStream(value: unknown): value is Readable | Writable {
@@ -340,35 +191,3 @@ function normaliser(after: Readable | Writable): BatchTransform {
   return new BatchTransform({ name, transform: (batch, push) => push(batch) });
 }
 
-function stageName(stream: Readable | Writable): string {
-  return isStage(stream) ? stream[STAGE].stats.name : stream.constructor.name;
-}
-
-function collectStats(streams: (Readable | Writable)[], durationMs: number, startedAt: string): PipelineStats {
-  const stages: StageStats[] = [];
-  let bytesRead = 0;
-  for (const stream of streams) {
-    if (!isStage(stream)) continue;
-    const stats = stream[STAGE].stats;
-    stages.push({ ...stats, timeMs: Math.round(stats.timeMs * 100) / 100, details: { ...stats.details }, ...(stats.workers ? { workers: stats.workers.map((w) => ({ ...w })) } : {}) });
-    if (stream instanceof BatchSource) bytesRead += (stream.progress() as SourceProgress).bytes;
-  }
-  const source = stages[0] ?? newStageStats('source', 'source');
-  const sink = stages[stages.length - 1] ?? newStageStats('sink', 'sink');
-  const workers = stages.flatMap((s) => s.workers ?? []);
-  return {
-    rowsIn: source.rowsOut,
-    rowsOut: sink.rowsIn,
-    batchesIn: source.batchesOut,
-    batchesOut: sink.batchesIn,
-    bytesRead,
-    durationMs: Math.round(durationMs * 100) / 100,
-    startedAt,
-    stages,
-    errors: {
-      skipped: stages.reduce((n, s) => n + s.rowsSkipped, 0),
-      deadLettered: stages.reduce((n, s) => n + s.rowsDeadLettered, 0),
-    },
-    ...(workers.length > 0 ? { workers } : {}),
-  };
-}

@@ -3,9 +3,9 @@
  * attached to when a pipeline runs it. Stages are ordinary Node streams (so they also work in
  * `stream.pipeline` or stream-chain) that carry this extra face under the {@link STAGE} symbol.
  */
-import createDebug from 'debug';
-import type { MemoryLevel } from '../memory/governor.ts';
-import type { WorkerStats } from '../workers/pool/worker-pool.ts';
+export { logger } from './log.ts';
+import type { MemoryLevel } from '../memory/types.ts';
+import type { WorkerStats } from '../workers/pool/worker-stats.ts';
 
 /** Marks an object as a spillway stage. */
 export const STAGE: unique symbol = Symbol.for('spillway.stage');
@@ -144,9 +144,4 @@ export function detachedContext(): StageContext {
       return stopped;
     },
   };
-}
-
-/** A `debug` logger under the `spillway:` namespace. */
-export function logger(component: string): createDebug.Debugger {
-  return createDebug(`spillway:${component}`);
 }

@@ -31,38 +31,16 @@ import { ProcessMemoryProbe, obtainGc, systemMemoryLimit, type MemoryProbe, type
 import { logger } from '../core/stage.ts';
 import { expectInteger, expectNumber, expectOneOf, expectOptions, formatBytes, parseBytes, type ByteSize } from '../core/validate.ts';
 import { brandClass } from '../core/brand.ts';
+import type { LevelTimes, MemoryLevel, MemorySample, MemorySummary } from './types.ts';
 
 export { MemoryLimitError } from '../core/errors.ts';
 export type { LeakInfo } from './leak-detector.ts';
 export type { MemoryProbe, MemoryReading } from './memory-probe.ts';
 export { ProcessMemoryProbe, heapSizeLimit, obtainGc, systemMemoryLimit } from './memory-probe.ts';
 
+export type { LevelTimes, MemoryLevel, MemorySample, MemorySummary } from './types.ts';
+
 const log = logger('governor');
-
-/** How close memory is to the limit. */
-export type MemoryLevel = 'ok' | 'spill' | 'pause' | 'critical';
-
-/** One measurement, with the pressure derived from it. */
-export interface MemorySample {
-  /** When it was taken, ms since the epoch. */
-  time: number;
-  /** Resident set size of this process, bytes. */
-  rss: number;
-  /** V8 heap in use, bytes. */
-  heapUsed: number;
-  /** V8 heap limit, bytes. */
-  heapLimit: number;
-  /** C++ memory bound to JS objects, bytes. */
-  external: number;
-  /** ArrayBuffers and Buffers, bytes. */
-  arrayBuffers: number;
-  /** RSS of tracked child processes, bytes. */
-  childrenRss: number;
-  /** `rss + childrenRss`. */
-  total: number;
-  /** The pressure levels are judged on: `max(total / limit, heapUsed / heapLimit)`. */
-  fraction: number;
-}
 
 /** Options of {@link MemoryGovernor}. */
 export interface MemoryGovernorOptions {
@@ -95,50 +73,6 @@ export interface MemoryGovernorOptions {
   gc?: boolean;
   /** Fewest ms between two GCs the governor runs. Default 2000. */
   gcIntervalMs?: number;
-}
-
-/** Time spent at each level, ms. */
-export type LevelTimes = Record<MemoryLevel, number>;
-
-/** A JSON-serialisable account of a governor's life: goes into `stats.memory`. */
-export interface MemorySummary {
-  /** The limit, bytes. */
-  limit: number;
-  /** V8 heap limit at the last sample, bytes. */
-  heapLimit: number;
-  /** Samples taken. */
-  samples: number;
-  /** RSS of this process: peak, mean and lowest over all samples, bytes. */
-  peakRss: number;
-  meanRss: number;
-  minRss: number;
-  /** Peak of RSS plus children, bytes. */
-  peakTotal: number;
-  /** Peak pressure fraction. */
-  peakFraction: number;
-  /** Least-squares growth of RSS over all samples, bytes per minute. */
-  growthBytesPerMin: number;
-  /** Time spent paused (pause or critical), ms. */
-  pausedMs: number;
-  /** Times sources were paused (entries into pause or critical). */
-  pressureEvents: number;
-  /** Times the spill level was entered from ok. */
-  spillsRequested: number;
-  /** Spills spill sinks reported, and their bytes. */
-  spills: number;
-  spilledBytes: number;
-  /** Leak warnings given. */
-  leakWarnings: number;
-  /** Critical episodes. */
-  criticalEvents: number;
-  /** Collections the governor ran. */
-  gcRuns: number;
-  /** The level now. */
-  level: MemoryLevel;
-  /** Time at each level, ms. */
-  levels: LevelTimes;
-  /** The last sample, if any. */
-  last: MemorySample | undefined;
 }
 
 /** The governor's events and their arguments. */

@@ -7,7 +7,7 @@ import os from 'node:os';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import pidusage from 'pidusage';
-import { logger } from '../core/stage.ts';
+import { logger } from '../core/log.ts';
 
 const log = logger('governor');
 

@@ -8,12 +8,12 @@
  * Nothing here runs per row: a sample reads a handful of counters.
  */
 import type { Readable, Writable } from 'node:stream';
-import { BatchSource } from '../core/source.ts';
-import { STAGE, isStage, type StageKind } from '../core/stage.ts';
+import type { StageKind } from '../core/stage.ts';
+import { readRun, type RunReading } from '../core/reading.ts';
 import { ValidationError, describeValue } from '../core/errors.ts';
 import { formatBytes } from '../core/validate.ts';
 import type { MemoryGovernor, MemoryLevel } from '../memory/governor.ts';
-import type { PipelineStats } from '../core/pipeline.ts';
+import type { PipelineStats } from '../core/stats.ts';
 
 /** A stage's counters in a {@link ProgressEvent}. */
 export interface ProgressStage {
@@ -152,16 +152,13 @@ export interface ProgressView {
   started: number;
 }
 
-/** A parallel stage's pool counters, as its `poolStats()` gives them. */
-interface PoolView {
-  poolStats(): { totals: { workers: number; running: number } };
-}
-
 /** The counted part of an event, before rates and totals are derived. */
 type LiveFigures = Omit<ProgressEvent, 'state' | 'fraction' | 'rowsPerSec' | 'bytesPerSec' | 'etaMs' | 'elapsedMs'>;
 
-function isPool(value: unknown): value is PoolView {
-  return typeof (value as Partial<PoolView>).poolStats === 'function';
+/** The part of a reading a progress event shows. */
+function liveFigures(reading: RunReading): LiveFigures {
+  const { at: _at, batches: _batches, batchSizeLast: _last, ...figures } = reading;
+  return figures;
 }
 
 /**
@@ -195,8 +192,7 @@ export class ProgressTracker {
   }
 
   /** A live event now (also advances the smoothed rates). */
-  sample(now = performance.now()): ProgressEvent {
-    const live = this.#read();
+  sample(now = performance.now(), live: LiveFigures = this.#read()): ProgressEvent {
     const last = this.#last ?? { at: this.#view.started, rows: 0, bytes: 0 };
     const dt = now - last.at;
     if (dt > 0) {
@@ -255,11 +251,15 @@ export class ProgressTracker {
   }
 
   #tick(): void {
+    this.observe(readRun(this.#view.streams, this.#view.governor));
+  }
+
+  /** Reports a reading taken by the run's sampler: advances the rates, emits and renders an event. */
+  observe(reading: RunReading): void {
     if (this.#ended) return;
-    const now = performance.now();
-    const event = this.sample(now);
+    const event = this.sample(reading.at, liveFigures(reading));
     this.#emit(event);
-    this.#renderer?.update(event, now);
+    this.#renderer?.update(event, reading.at);
   }
 
   #emit(event: ProgressEvent): void {
@@ -273,36 +273,9 @@ export class ProgressTracker {
   }
 
   #read(): LiveFigures {
-    const stages: ProgressStage[] = [];
-    let spilledBytes = 0;
-    let workers: { busy: number; total: number } | undefined;
-    let source: { rows: number; bytes: number; totalRows?: number; totalBytes?: number } | undefined;
-    for (const stream of this.#view.streams) {
-      if (!isStage(stream)) continue;
-      const s = stream[STAGE].stats;
-      stages.push({ name: s.name, kind: s.kind, rowsIn: s.rowsIn, rowsOut: s.rowsOut, batchesIn: s.batchesIn, batchesOut: s.batchesOut, timeMs: Math.round(s.timeMs) });
-      const onDisk = s.details.bytesOnDisk;
-      if (typeof onDisk === 'number') spilledBytes += onDisk;
-      if (source === undefined && stream instanceof BatchSource) source = stream.progress();
-      if (isPool(stream)) {
-        const totals = stream.poolStats().totals;
-        workers = { busy: (workers?.busy ?? 0) + totals.running, total: (workers?.total ?? 0) + totals.workers };
-      }
-    }
-    const governor = this.#view.governor;
-    const sample = governor?.lastSample;
-    const memory = sample && governor ? { level: governor.level, rss: sample.rss, fraction: Math.round(sample.fraction * 1e4) / 1e4 } : { level: 'ok' as MemoryLevel, rss: process.memoryUsage.rss() };
-    return {
-      rows: stages[0]?.rowsOut ?? 0,
-      ...(source?.totalRows !== undefined ? { rowsTotal: source.totalRows } : {}),
-      bytes: source?.bytes ?? 0,
-      ...(source?.totalBytes !== undefined ? { bytesTotal: source.totalBytes } : {}),
-      memory,
-      spilledBytes,
-      ...(workers ? { workers } : {}),
-      stages,
-    };
+    return liveFigures(readRun(this.#view.streams, this.#view.governor));
   }
+
 
   #event(state: ProgressEvent['state'], live: LiveFigures, elapsedMs: number, rowsPerSec: number, bytesPerSec: number): ProgressEvent {
     let fraction: number | undefined;

@@ -5,7 +5,7 @@
 import { ValidationError, describeValue } from '../core/errors.ts';
 import { formatBytes, expectOptions } from '../core/validate.ts';
 import { formatCount, formatDuration } from './progress.ts';
-import type { PipelineStats } from '../core/pipeline.ts';
+import type { PipelineStats } from '../core/stats.ts';
 import { formatHtmlReport } from './dashboard/report-html.ts';
 
 /** Options of {@link formatReport}. */

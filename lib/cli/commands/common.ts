@@ -6,7 +6,7 @@
 import { writeFileAtomicSync } from '../../io/atomic-file.ts';
 import path from 'node:path';
 import { ValidationError } from '../../core/errors.ts';
-import type { PipelineStats } from '../../core/pipeline.ts';
+import type { PipelineStats } from '../../core/stats.ts';
 
 /** One pipeline in a CLI report. */
 export interface ReportedPipeline {

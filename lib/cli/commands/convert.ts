@@ -16,7 +16,7 @@ import { fromArrow } from '../../../sources/fromArrow.ts';
 import { toCsv } from '../../../sinks/toCsv.ts';
 import { toParquet } from '../../../sinks/toParquet.ts';
 import { toArrow } from '../../../sinks/toArrow.ts';
-import type { PipelineStats } from '../../core/pipeline.ts';
+import type { PipelineStats } from '../../core/stats.ts';
 import { EXIT_INTERRUPTED, describeError, onInterrupt, takeCommonFlags, writeReportFile } from './common.ts';
 
 /** The file formats `convert` reads and writes. */

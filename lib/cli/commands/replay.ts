@@ -11,7 +11,7 @@ import { openSpill } from '../../formats/spill/spilled.ts';
 import { toCsv } from '../../../sinks/toCsv.ts';
 import { toParquet } from '../../../sinks/toParquet.ts';
 import { toArrow } from '../../../sinks/toArrow.ts';
-import type { PipelineStats } from '../../core/pipeline.ts';
+import type { PipelineStats } from '../../core/stats.ts';
 import { EXIT_INTERRUPTED, describeError, onInterrupt, takeCommonFlags, writeReportFile } from './common.ts';
 
 const USAGE = `Usage: spillway replay DIR --to FILE [--format csv|parquet|arrow] [--partial]

@@ -42,7 +42,7 @@ import {
   type Vector,
 } from 'apache-arrow';
 import { UnsupportedError, FormatError } from '../../core/errors.ts';
-import type { Row } from '../../core/batch.ts';
+import type { Row } from '../../core/row.ts';
 
 /** How 64-bit integers (Int64, UInt64, durations) come out: `auto` = number when safe, else bigint. */
 export type Int64Mode = 'number' | 'bigint' | 'auto';

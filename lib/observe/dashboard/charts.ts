@@ -5,7 +5,7 @@
  * on it from a {@link Timeline}. Every chart is an `<svg role="img">` whose title and description
  * say in words what the picture shows, for screen readers and for copy-paste.
  */
-import { LEVEL_RANK, type Timeline } from './timeline.ts';
+import { LEVEL_RANK, type Timeline } from '../timeline.ts';
 import { escapeHtml, formatBytes, formatCount, formatDuration } from './format.ts';
 
 /** One line of a chart. */

@@ -7,91 +7,23 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import type { MemoryGovernor } from '../../memory/governor.ts';
-import type { PipelineStats } from '../../core/pipeline.ts';
+import type { PipelineStats } from '../../core/stats.ts';
 import type { WorkerStats } from '../../workers/pool/worker-pool.ts';
 import { ProgressTracker, resolveProgress, type ProgressEvent } from '../progress.ts';
 import { STAGE, isStage, logger } from '../../core/stage.ts';
-import { ValidationError, describeValue } from '../../core/errors.ts';
-import { expectBoolean, expectInteger, expectString } from '../../core/validate.ts';
+import type { DashboardSpec } from './options.ts';
+import type { RunReading } from '../../core/reading.ts';
 import { DashboardServer } from './server.ts';
 import { pageHtml, type LiveFigure } from './page.ts';
 import { runCharts } from './charts.ts';
 import { compressionRatio, formatHtmlReport, reportSections, workersTable } from './report-html.ts';
 import { formatBytes, formatCount, formatDuration, formatPercent } from './format.ts';
-import type { TimelineRecorder } from './timeline.ts';
+import type { TimelineRecorder } from '../timeline.ts';
 
 const log = logger('dashboard');
 
-/** The object form of the `dashboard` pipeline option. */
-export interface DashboardOptions {
-  /** Port to listen on; 0 (default) picks a free one. */
-  port?: number;
-  /** Interface to listen on. Default `127.0.0.1`; another (e.g. `0.0.0.0`) only when you ask. */
-  host?: string;
-  /** Keep serving after the run ends, until Ctrl-C (SIGINT). Default false. */
-  keep?: boolean;
-  /** The page's title. Default `spillway dashboard`. */
-  title?: string;
-  /** Where the address line goes. Default `process.stderr`. */
-  stream?: { write(chunk: string): unknown };
-}
-
-/** The `dashboard` pipeline option: `true` for the defaults, or {@link DashboardOptions}. */
-export type DashboardOption = boolean | DashboardOptions;
-
-/** A validated dashboard option. */
-export interface DashboardSpec {
-  port: number;
-  host: string;
-  keep: boolean;
-  title: string;
-  stream: { write(chunk: string): unknown };
-}
-
-const DEFAULT_KEY = Symbol.for('spillway.dashboardDefault');
-type Holder = { [DEFAULT_KEY]?: DashboardOption };
-
-/**
- * Sets the process-wide default for the `dashboard` option (what `spillway run --dashboard`
- * does); returns a function that restores the previous default.
- */
-export function setDashboardDefault(option: DashboardOption | undefined): () => void {
-  const holder = globalThis as Holder;
-  const previous = holder[DEFAULT_KEY];
-  if (option === undefined) delete holder[DEFAULT_KEY];
-  else holder[DEFAULT_KEY] = option;
-  return () => {
-    if (previous === undefined) delete holder[DEFAULT_KEY];
-    else holder[DEFAULT_KEY] = previous;
-  };
-}
-
-/** The process-wide default for the `dashboard` option, if one was set. */
-export function dashboardDefault(): DashboardOption | undefined {
-  return (globalThis as Holder)[DEFAULT_KEY];
-}
-
-/** Validates the `dashboard` option; undefined when the dashboard is off. Throws ValidationError. */
-export function resolveDashboard(option: unknown, path = 'options.dashboard'): DashboardSpec | undefined {
-  if (option === undefined || option === false) return undefined;
-  const o = (option === true ? {} : option) as DashboardOptions;
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) {
-    throw new ValidationError(`Expected \`${path}\` to be a boolean or an object, got ${describeValue(option)}`);
-  }
-  for (const key of Object.keys(o)) {
-    if (!['port', 'host', 'keep', 'title', 'stream'].includes(key)) throw new ValidationError(`Unknown option \`${path}.${key}\` (expected port, host, keep, title, stream)`);
-  }
-  if (o.stream !== undefined && (typeof o.stream !== 'object' || o.stream === null || typeof o.stream.write !== 'function')) {
-    throw new ValidationError(`Expected \`${path}.stream\` to be a writable stream, got ${describeValue(o.stream)}`);
-  }
-  return {
-    port: expectInteger(o.port, `${path}.port`, 0, 0, 65_535),
-    host: o.host === undefined ? '127.0.0.1' : expectString(o.host, `${path}.host`),
-    keep: expectBoolean(o.keep, `${path}.keep`, false),
-    title: o.title === undefined ? 'spillway dashboard' : expectString(o.title, `${path}.title`),
-    stream: o.stream ?? process.stderr,
-  };
-}
+export { setDashboardDefault, dashboardDefault, resolveDashboard } from './options.ts';
+export type { DashboardOptions, DashboardOption, DashboardSpec } from './options.ts';
 
 /** What a dashboard watches. */
 export interface DashboardView {
@@ -123,7 +55,6 @@ export class Dashboard {
   readonly #spec: DashboardSpec;
   readonly #view: DashboardView;
   readonly #tracker: ProgressTracker;
-  readonly #chartTimer: NodeJS.Timeout;
   #chartsAt = 0;
   #workersHtml = '';
   #batch = { min: Infinity, max: 0 };
@@ -143,15 +74,12 @@ export class Dashboard {
     const progress = resolveProgress((event: ProgressEvent) => this.update(event));
     if (!progress) throw new Error('unreachable: a progress callback is always a spec');
     this.#tracker = new ProgressTracker(progress, { streams: view.streams, governor: view.governor, started: view.started });
-    this.#chartTimer = setInterval(() => this.#sendCharts(false), CHART_INTERVAL_MS);
-    this.#chartTimer.unref();
   }
 
   /** Starts the server, prints `dashboard: URL` and starts following the run. */
   static async start(spec: DashboardSpec, view: DashboardView): Promise<Dashboard> {
     const server = await DashboardServer.listen({ host: spec.host, port: spec.port, page: (nonce) => pageHtml(nonce, spec.title) });
     const dashboard = new Dashboard(server, spec, view);
-    dashboard.#tracker.start();
     dashboard.update(dashboard.#tracker.sample());
     try {
       spec.stream.write(`dashboard: ${server.url}\n`);
@@ -176,7 +104,13 @@ export class Dashboard {
     return this.#server.closed;
   }
 
-  /** Publishes a progress event (the tracker calls this every 250 ms). */
+  /** A reading of the run's counters (the run's sampler, every 250 ms): figures now, charts at most once a second. */
+  observe(reading: RunReading): void {
+    this.#tracker.observe(reading);
+    this.#sendCharts(false);
+  }
+
+  /** Publishes a progress event (the tracker calls this on each reading). */
   update(event: ProgressEvent): void {
     if (this.#server.closed) return;
     const started = performance.now();
@@ -196,7 +130,6 @@ export class Dashboard {
   async end(end: DashboardEnd): Promise<void> {
     if (this.#ended) return;
     this.#ended = true;
-    clearInterval(this.#chartTimer);
     const { stats, error } = end;
     const event = error ? this.#tracker.fail(stats) : this.#tracker.finish(stats);
     this.update(event);
@@ -216,7 +149,6 @@ export class Dashboard {
   close(): Promise<void> {
     if (this.#closing) return this.#closing;
     this.#ended = true;
-    clearInterval(this.#chartTimer);
     this.#tracker.stop();
     kept.delete(this);
     if (this.#onInterrupt) process.off('SIGINT', this.#onInterrupt);
@@ -252,7 +184,7 @@ export class Dashboard {
     // charts cost a little: drawn only while someone watches
     if (this.#server.closed || (!force && this.#server.clients === 0)) return;
     const now = performance.now();
-    if (!force && now - this.#chartsAt < CHART_INTERVAL_MS / 2) return;
+    if (!force && now - this.#chartsAt < CHART_INTERVAL_MS) return;
     this.#chartsAt = now;
     this.#server.send('charts', runCharts(this.#view.timeline.snapshot(), this.#chartContext()));
     busyMs += performance.now() - now;
@@ -310,18 +242,4 @@ export class Dashboard {
  */
 export async function keptDashboards(): Promise<void> {
   while (kept.size > 0) await Promise.all([...kept].map((d) => d.whenClosed));
-}
-
-/**
- * Starts the dashboard of a run that has not started yet; when the server cannot start (the
- * port is taken), destroys the run's streams, stops its timeline and rethrows.
- */
-export async function startDashboard(spec: DashboardSpec, view: DashboardView): Promise<Dashboard> {
-  try {
-    return await Dashboard.start(spec, view);
-  } catch (error) {
-    view.timeline.stop();
-    for (const stream of view.streams) stream.destroy();
-    throw error;
-  }
 }

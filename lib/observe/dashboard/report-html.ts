@@ -4,7 +4,7 @@
  * stages and workers. The live dashboard shows the same sections when the run ends.
  */
 import path from 'node:path';
-import type { PipelineStats } from '../../core/pipeline.ts';
+import type { PipelineStats } from '../../core/stats.ts';
 import type { WorkerStats } from '../../workers/pool/worker-pool.ts';
 import { runCharts } from './charts.ts';
 import { escapeHtml, formatBytes, formatCount, formatDuration, formatPercent } from './format.ts';

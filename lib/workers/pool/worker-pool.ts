@@ -20,41 +20,11 @@ import type { BatchInput } from './backend.ts';
 import type { InitMessage } from './protocol.ts';
 import { ThreadWorker } from './thread-worker.ts';
 import { brandClass } from '../../core/brand.ts';
+import type { WorkerExitReason, WorkerStats } from './worker-stats.ts';
+
+export type { WorkerExitReason, WorkerStats } from './worker-stats.ts';
 
 const debug = createDebug('spillway:pool');
-
-/** Why a worker ended. */
-export type WorkerExitReason = 'crash' | 'timeout' | 'memory' | 'recycle' | 'error';
-
-/** Counters of one worker slot; a slot keeps its counters across restarts and recycles. */
-export interface WorkerStats {
-  /** Slot id: `w0`, `w1`, ... */
-  id: string;
-  /** The stage whose pool this worker belongs to (set by the `parallel` stage). */
-  stage?: string;
-  /** Current child's process id (process isolation). */
-  pid?: number;
-  /** Current thread's id (thread isolation). */
-  threadId?: number;
-  /** Batches completed. */
-  batches: number;
-  /** Input rows of the batches completed. */
-  rows: number;
-  /** Batch attempts that failed here (each is retried or given up). */
-  failures: number;
-  /** Workers replaced after a failure. */
-  restarts: number;
-  /** Workers replaced after `maxTasksPerWorker` batches. */
-  recycles: number;
-  /** Milliseconds spent running batches (completed or not). */
-  busyMs: number;
-  /** `rows` per second of busy time. */
-  rowsPerSec: number;
-  /** Latest resident set size sampled (process isolation with a memory limit), bytes. */
-  rss?: number;
-  /** Each worker end, with its reason (the last 100). */
-  exits: { reason: WorkerExitReason; at: number }[];
-}
 
 /** Rows a second of busy time. */
 export function rowsPerSecond(rows: number, busyMs: number): number {

@@ -30,8 +30,8 @@ test('a governor, stages and batches from another copy of spillway work in this 
   assert.equal((output as unknown[]).length, 1000);
   assert.deepEqual((output as { i: number }[])[999], { i: 1998 });
   assert.equal(stats.rowsOut, 1000);
-  assert.ok(new other.Batch([{ a: 1 }]) instanceof here.Batch);
-  assert.ok(here.isBatch(new other.Batch([{ a: 1 }])));
+  assert.ok(new other.Batch([{ a: 1 }], { source: 'x', index: 0, rowStart: 0 }) instanceof here.Batch);
+  assert.ok(here.isBatch(new other.Batch([{ a: 1 }], { source: 'x', index: 0, rowStart: 0 })));
 });
 
 test('subclasses keep the ordinary instanceof check', () => {

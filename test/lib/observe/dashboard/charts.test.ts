@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { batchChart, levelSpans, lineChart, memoryChart, niceTicks, progressChart, rates, runCharts, spillTicks } from '../../../../lib/observe/dashboard/charts.ts';
-import type { Timeline } from '../../../../lib/observe/dashboard/timeline.ts';
+import type { Timeline } from '../../../../lib/observe/timeline.ts';
 
 const MB = 1e6;
 

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TimelineRecorder, thinTimeline, type Timeline } from '../../../../lib/observe/dashboard/timeline.ts';
-import { MemoryGovernor } from '../../../../lib/memory/governor.ts';
-import type { MemoryReading } from '../../../../lib/memory/memory-probe.ts';
+import { TimelineRecorder, thinTimeline, type Timeline } from '../../../lib/observe/timeline.ts';
+import { MemoryGovernor } from '../../../lib/memory/governor.ts';
+import type { MemoryReading } from '../../../lib/memory/memory-probe.ts';
 
 test('the record stays bounded: thinned to half at maxPoints, the interval doubling', () => {
   let now = 0;

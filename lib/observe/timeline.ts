@@ -5,57 +5,15 @@
  * records half as often, so an hour-long run costs as much as a minute-long one. Memory columns
  * keep the peak of each merged interval, so a short spike or pause is never thinned away.
  */
-import type { Readable, Writable } from 'node:stream';
-import type { MemoryGovernor, MemoryLevel, MemorySample } from '../../memory/governor.ts';
-import { BatchSource } from '../../core/source.ts';
-import { STAGE, isStage } from '../../core/stage.ts';
+import type { MemoryGovernor, MemoryLevel, MemorySample } from '../memory/governor.ts';
+import type { RunReading } from '../core/reading.ts';
+import type { Timeline } from './timeline-data.ts';
+import type { RunEnd, RunObserver, RunView } from '../core/observer.ts';
 
 /** The governor's level as a number in {@link Timeline.level}: 0 ok, 1 spill, 2 pause, 3 critical. */
 export const LEVEL_RANK: Readonly<Record<MemoryLevel, number>> = { ok: 0, spill: 1, pause: 2, critical: 3 };
 
-/** Memory limit and the governor's marks, bytes. */
-export interface TimelineMemory {
-  limit: number;
-  heapLimit: number;
-  spill: number;
-  pause: number;
-  critical: number;
-}
-
-/**
- * A run over time, in columns: point `i` is `t[i]`, `rows[i]`, ... Cumulative columns (rows,
- * bytes, spilledBytes) hold the value at the point; memory columns the peak since the previous one.
- */
-export interface Timeline {
-  /** When the run started, ms since the epoch. */
-  start: number;
-  /** Spacing of the points now, ms (doubles each time the record is thinned). */
-  intervalMs: number;
-  /** Per point: ms since `start`. */
-  t: number[];
-  /** Rows the sources produced so far. */
-  rows: number[];
-  /** Bytes the sources read so far. */
-  bytes: number[];
-  /** Rows in the sources' latest batch: the batch size chosen. */
-  batchRows: number[];
-  /** Bytes spill sinks wrote so far. */
-  spilledBytes: number[];
-  /** This process's RSS, bytes (governed runs only). */
-  rss?: number[];
-  /** V8 heap used, bytes (governed runs only). */
-  heapUsed?: number[];
-  /** RSS of child processes, bytes (governed runs only). */
-  children?: number[];
-  /** Highest governor level since the previous point, see {@link LEVEL_RANK} (governed runs only). */
-  level?: number[];
-  /** The limit and marks the memory columns are judged against (governed runs only). */
-  memory?: TimelineMemory;
-  /** Rows the sources will produce, when they know. */
-  rowsTotal?: number;
-  /** Bytes the sources will read, when they know. */
-  bytesTotal?: number;
-}
+export type { Timeline, TimelineMemory } from './timeline-data.ts';
 
 /** What the recorder reads at each point. */
 export interface TimelineReading {
@@ -138,6 +96,11 @@ export class TimelineRecorder {
       governor.on('sample', this.#onSample);
       governor.on('level', this.#onLevel);
     }
+  }
+
+  /** The spacing of points now, ms (doubles each time the record is thinned). */
+  get intervalMs(): number {
+    return this.#timeline.intervalMs;
   }
 
   /** Starts recording on the timer and takes the first point. */
@@ -287,26 +250,56 @@ export function cloneTimeline(tl: Timeline): Timeline {
 }
 
 /**
- * Reads a pipeline's counters for a {@link TimelineRecorder}: the first source's rows, bytes and
+ * Turns the run's readings into a {@link TimelineRecorder}'s: the first source's rows, bytes and
  * totals, its latest batch size (as adaptive sources report it, else rows over batches since
  * the previous reading), and what spill sinks wrote to disk.
  */
-export function streamsReader(streams: readonly (Readable | Writable)[]): () => TimelineReading {
+export function timelineReader(read: () => RunReading): () => TimelineReading {
   let previous = { rows: 0, batches: 0, batchRows: 0 };
   return () => {
-    const first = streams[0];
-    const stats = first && isStage(first) ? first[STAGE].stats : undefined;
-    const progress = first instanceof BatchSource ? first.progress() : undefined;
-    const rows = stats?.rowsOut ?? 0;
-    const batches = stats?.batchesOut ?? 0;
-    const reported = stats?.details.batchSizeLast;
+    const { rows, batches, bytes, batchSizeLast, rowsTotal, bytesTotal } = read();
     let batchRows = previous.batchRows;
-    if (typeof reported === 'number') batchRows = reported;
+    if (batchSizeLast !== undefined) batchRows = batchSizeLast;
     else if (batches > previous.batches) batchRows = Math.round((rows - previous.rows) / (batches - previous.batches));
     previous = { rows, batches, batchRows };
-    const reading: TimelineReading = { rows, bytes: progress?.bytes ?? 0, batchRows };
-    if (progress?.totalRows !== undefined) reading.rowsTotal = progress.totalRows;
-    if (progress?.totalBytes !== undefined) reading.bytesTotal = progress.totalBytes;
+    const reading: TimelineReading = { rows, bytes, batchRows };
+    if (rowsTotal !== undefined) reading.rowsTotal = rowsTotal;
+    if (bytesTotal !== undefined) reading.bytesTotal = bytesTotal;
     return reading;
   };
+}
+
+/** Records the run's timeline from the sampler's readings and adds it to the stats at the end. */
+export class TimelineObserver implements RunObserver {
+  readonly name = 'timeline';
+  #recorder: TimelineRecorder | undefined;
+  #latest: RunReading | undefined;
+
+  /** The recorder (the dashboard draws from it); undefined before the run starts. */
+  get recorder(): TimelineRecorder | undefined {
+    return this.#recorder;
+  }
+
+  get sampleMs(): number | undefined {
+    return this.#recorder?.intervalMs;
+  }
+
+  start(run: RunView): void {
+    const read = (): RunReading => this.#latest ?? run.read();
+    this.#recorder = new TimelineRecorder({ read: timelineReader(read), governor: run.governor, timer: false }).start();
+  }
+
+  sample(reading: RunReading): void {
+    this.#latest = reading;
+    this.#recorder?.record();
+    this.#latest = undefined;
+  }
+
+  end(end: RunEnd): void {
+    if (this.#recorder) end.stats.timeline = this.#recorder.stop();
+  }
+
+  dispose(): void {
+    this.#recorder?.stop();
+  }
 }
