@@ -2,7 +2,7 @@
 import type { Row } from '../lib/core/batch.ts';
 import { BatchSink } from '../lib/core/sink.ts';
 import { CollectLimitError } from '../lib/core/errors.ts';
-import { expectInteger, expectOptions, parseBytes, type ByteSize } from '../lib/core/validate.ts';
+import { expectInteger, expectOptions, optionKeys, parseBytes, type ByteSize } from '../lib/core/validate.ts';
 
 /** Options of {@link collect}. */
 export interface CollectOptions {
@@ -12,13 +12,16 @@ export interface CollectOptions {
   maxBytes?: ByteSize;
 }
 
+
+/** Every option of CollectOptions, for strict validation. */
+const KNOWN_COLLECT_OPTIONS = optionKeys<CollectOptions>({ maxRows: true, maxBytes: true });
 /**
  * Collects every row into an array: the pipeline's `output`. It refuses, with a
  * {@link CollectLimitError}, to hold more than `maxRows` rows or `maxBytes` bytes rather than
  * exhaust memory; use a file sink or `toSpill` for more.
  */
 export function collect<R extends Row = Row>(options?: CollectOptions): BatchSink<R[]> {
-  const opts = expectOptions(options);
+  const opts = expectOptions(options, 'options', KNOWN_COLLECT_OPTIONS);
   const maxRows = expectInteger(opts.maxRows, 'options.maxRows', 10_000_000);
   const maxBytes = opts.maxBytes === undefined ? 1e9 : parseBytes(opts.maxBytes, 'options.maxBytes');
   const rows: R[] = [];

@@ -21,7 +21,7 @@ import type { Writable } from 'node:stream';
 import { BatchSink } from '../lib/core/sink.ts';
 import type { Batch } from '../lib/core/batch.ts';
 import { FormatError, IoError, SchemaMismatchError, SpillwayError, UnsupportedError, ValidationError, describeContext, describeValue, type ErrorContext } from '../lib/core/errors.ts';
-import { expectOneOf, expectOptions } from '../lib/core/validate.ts';
+import { expectOneOf, expectOptions, optionKeys } from '../lib/core/validate.ts';
 import { ArrowFileWriter } from '../lib/formats/arrow/ipc-writer.ts';
 import { openArrowFile, type ArrowFormat } from '../lib/formats/arrow/ipc-reader.ts';
 import { registerArrowCodecs, toCompressionType, type Compression } from '../lib/formats/arrow/codecs.ts';
@@ -78,6 +78,9 @@ interface Target {
   abort(error: Error | null): Promise<void>;
 }
 
+
+/** Every option of ToArrowOptions, for strict validation. */
+const KNOWN_TO_ARROW_OPTIONS = optionKeys<ToArrowOptions>({ compression: true, format: true, schema: true });
 /**
  * Writes batches as Arrow IPC (see the module comment for how schemas are unified). A path is
  * written under a temporary name and renamed into place on success; on failure or abort nothing
@@ -98,7 +101,7 @@ export function toArrow(target: string | Writable, options?: ToArrowOptions): Ba
   if (!(isPath && target.length > 0) && (typeof target !== 'object' || target === null || typeof (target as Writable).write !== 'function')) {
     throw new ValidationError(`Expected \`target\` to be a file path or a Writable, got ${describeValue(target)}`);
   }
-  const opts = expectOptions(options);
+  const opts = expectOptions(options, 'options', KNOWN_TO_ARROW_OPTIONS);
   const path = isPath ? target : undefined;
   const compressionOption = expectOneOf(opts.compression === null ? 'none' : opts.compression, 'options.compression', ['lz4', 'zstd', 'none'], 'lz4');
   const compression: Compression = compressionOption === 'none' ? null : compressionOption;

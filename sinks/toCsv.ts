@@ -12,7 +12,7 @@ import { openByteOutput, type ByteOutput, type ByteOutputResume } from '../lib/i
 import type { CheckpointJson } from '../lib/observe/checkpoint.ts';
 import { resolve as resolvePath } from 'node:path';
 import { FormatError, ValidationError } from '../lib/core/errors.ts';
-import { expectBoolean, expectOptions } from '../lib/core/validate.ts';
+import { expectBoolean, expectOptions, optionKeys } from '../lib/core/validate.ts';
 import { STRINGIFY_CAST, csvFormatter, csvHeader, fastCsvFormat, type RowFormatter } from '../lib/formats/csv/format.ts';
 
 /** Options of {@link toCsv}; other csv-stringify options (delimiter, quote, quoted, record_delimiter, ...) pass through. */
@@ -39,6 +39,9 @@ export interface ToCsvResult {
 }
 
 
+
+/** Every option of ToCsvOptions, for strict validation. */
+const KNOWN_TO_CSV_OPTIONS = optionKeys<ToCsvOptions>({ header: true, columns: true, gzip: true, bom: true, delimiter: true, eof: true, escape: true, header_as_comment: true, quote: true, quoted: true, quoted_empty: true, quoted_match: true, quoted_string: true, record_delimiter: true, quote_record_delimiter: true, escape_formulas: true, transform: true, flush: true, allowHalfOpen: true, readableObjectMode: true, writableObjectMode: true, readableHighWaterMark: true, writableHighWaterMark: true, writableCorked: true, encoding: true, read: true, emitClose: true, highWaterMark: true, objectMode: true, construct: true, destroy: true, autoDestroy: true, signal: true, decodeStrings: true, defaultEncoding: true, write: true, writev: true, final: true });
 /**
  * Writes rows as CSV. A path is written under a temporary name and renamed into place only when
  * every row is written, so an aborted or failed pipeline leaves no partial file under `path`.
@@ -51,7 +54,7 @@ export interface ToCsvResult {
  * ```
  */
 export function toCsv(target: string | Writable, options?: ToCsvOptions): BatchSink<ToCsvResult> {
-  const opts = expectOptions(options);
+  const opts = expectOptions(options, 'options', KNOWN_TO_CSV_OPTIONS);
   if (typeof target !== 'string' && (typeof target !== 'object' || target === null || typeof (target as Writable).write !== 'function')) {
     throw new ValidationError('Expected `target` to be a file path or a Writable');
   }

@@ -11,7 +11,7 @@ import type { Batch } from '../lib/core/batch.ts';
 import { BatchSink } from '../lib/core/sink.ts';
 import { SpillError, ValidationError } from '../lib/core/errors.ts';
 import { logger, type GovernorGate, type StageContext } from '../lib/core/stage.ts';
-import { expectBoolean, expectInteger, expectOneOf, expectOptions, parseBytes, type ByteSize } from '../lib/core/validate.ts';
+import { expectBoolean, expectInteger, expectOneOf, expectOptions, optionKeys, parseBytes, type ByteSize } from '../lib/core/validate.ts';
 import { SpillWriter } from '../lib/formats/spill/writer.ts';
 import { DEFAULT_CACHE_BYTES, Spilled } from '../lib/formats/spill/spilled.ts';
 import { forgetOnExit, removeOnExit } from '../lib/formats/spill/cleanup.ts';
@@ -59,6 +59,9 @@ function subscribe(gate: GovernorGate | undefined, listener: (level: string) => 
   return () => {};
 }
 
+
+/** Every option of ToSpillOptions, for strict validation. */
+const KNOWN_TO_SPILL_OPTIONS = optionKeys<ToSpillOptions>({ budget: true, compression: true, fileSize: true, dir: true, keep: true, cacheBytes: true, window: true });
 /**
  * A sink whose output is a {@link Spilled} dataset: batches stay in memory up to `budget` bytes,
  * beyond it (or when the governor reaches `spill`) the oldest are written to Arrow IPC files in
@@ -74,7 +77,7 @@ function subscribe(gate: GovernorGate | undefined, listener: (level: string) => 
  * ```
  */
 export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
-  const opts = expectOptions(options);
+  const opts = expectOptions(options, 'options', KNOWN_TO_SPILL_OPTIONS);
   const budget = opts.budget === undefined ? 256e6 : parseBytes(opts.budget, 'options.budget');
   const compression = expectOneOf(opts.compression, 'options.compression', ['lz4', 'zstd', 'none'], 'lz4');
   const fileSize = opts.fileSize === undefined ? 64e6 : parseBytes(opts.fileSize, 'options.fileSize');

@@ -11,7 +11,7 @@ import type { RecordBatch, Schema } from 'apache-arrow';
 import { Batch, type Row } from '../lib/core/batch.ts';
 import { BatchSource } from '../lib/core/source.ts';
 import { FormatError, IoError, SpillwayError, UnsupportedError, ValidationError, describeContext, describeValue, type ErrorContext } from '../lib/core/errors.ts';
-import { expectInteger, expectOptions } from '../lib/core/validate.ts';
+import { expectInteger, expectOptions, optionKeys } from '../lib/core/validate.ts';
 import { openArrowFile, readArrowStream, type ArrowFileHandle } from '../lib/formats/arrow/ipc-reader.ts';
 import type { StageContext, StageStats } from '../lib/core/stage.ts';
 import type { CheckpointJson } from '../lib/observe/checkpoint.ts';
@@ -29,6 +29,9 @@ export interface FromArrowOptions {
   name?: string;
 }
 
+
+/** Every option of FromArrowOptions, for strict validation. */
+const KNOWN_FROM_ARROW_OPTIONS = optionKeys<FromArrowOptions>({ batchSize: true, columns: true, name: true });
 /**
  * Reads Arrow IPC as batches. A path is read batch by batch, never whole: the file format
  * through its footer (each record batch is read on demand), the stream format message by
@@ -52,7 +55,7 @@ export function fromArrow(input: string | Readable, options?: FromArrowOptions):
   if (!(typeof input === 'string' && input.length > 0) && !(input instanceof Readable)) {
     throw new ValidationError(`Expected \`input\` to be a file path or a Readable, got ${describeValue(input)}`);
   }
-  const opts = expectOptions(options);
+  const opts = expectOptions(options, 'options', KNOWN_FROM_ARROW_OPTIONS);
   const batchSize = opts.batchSize === undefined ? undefined : expectInteger(opts.batchSize, 'options.batchSize', 1);
   if (opts.columns !== undefined && (!Array.isArray(opts.columns) || opts.columns.some((c) => typeof c !== 'string'))) {
     throw new ValidationError(`Expected \`options.columns\` to be an array of column names, got ${describeValue(opts.columns)}`);

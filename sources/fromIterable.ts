@@ -5,7 +5,7 @@
 import { Batch, type Row } from '../lib/core/batch.ts';
 import { BatchSource } from '../lib/core/source.ts';
 import { ValidationError } from '../lib/core/errors.ts';
-import { expectInteger, expectOptions } from '../lib/core/validate.ts';
+import { expectInteger, expectOptions, optionKeys } from '../lib/core/validate.ts';
 
 /** Options of {@link fromIterable}. */
 export interface FromIterableOptions {
@@ -15,6 +15,9 @@ export interface FromIterableOptions {
   name?: string;
 }
 
+
+/** Every option of FromIterableOptions, for strict validation. */
+const KNOWN_FROM_ITERABLE_OPTIONS = optionKeys<FromIterableOptions>({ batchSize: true, name: true });
 /**
  * Reads rows from an iterable or async iterable, `batchSize` at a time. The iterable is pulled
  * only as fast as the pipeline consumes, so a generator can describe more rows than memory holds.
@@ -26,7 +29,7 @@ export interface FromIterableOptions {
  * ```
  */
 export function fromIterable<R extends Row>(rows: Iterable<R> | AsyncIterable<R>, options?: FromIterableOptions): BatchSource<R> {
-  const opts = expectOptions(options);
+  const opts = expectOptions(options, 'options', KNOWN_FROM_ITERABLE_OPTIONS);
   const batchSize = expectInteger(opts.batchSize, 'options.batchSize', 1024);
   const isSync = rows !== null && typeof rows === 'object' && Symbol.iterator in rows;
   const isAsync = rows !== null && typeof rows === 'object' && Symbol.asyncIterator in rows;

@@ -5,7 +5,7 @@
 import { Batch } from '../lib/core/batch.ts';
 import { BatchSource } from '../lib/core/source.ts';
 import { FormatError, IoError, SpillwayError, UnsupportedError, ValidationError, describeContext, describeValue } from '../lib/core/errors.ts';
-import { expectInteger, expectOneOf, expectOptions } from '../lib/core/validate.ts';
+import { expectInteger, expectOneOf, expectOptions, optionKeys } from '../lib/core/validate.ts';
 import { openParquet, translateError } from '../lib/formats/parquet/reader.ts';
 import type { ParquetReader } from '../lib/formats/parquet/reader.ts';
 import type { Int64Mode } from '../lib/formats/parquet/types.ts';
@@ -32,6 +32,9 @@ export interface FromParquetOptions {
 
 const DEFAULT_BATCH_SIZE = 10_000;
 
+
+/** Every option of FromParquetOptions, for strict validation. */
+const KNOWN_FROM_PARQUET_OPTIONS = optionKeys<FromParquetOptions>({ columns: true, batchSize: true, int64: true, output: true, name: true });
 /**
  * Reads a Parquet file as batches of rows (or Arrow RecordBatches with `output: 'arrow'`), row
  * group by row group and page by page (never a whole file, nor a whole row group of a flat
@@ -50,7 +53,7 @@ const DEFAULT_BATCH_SIZE = 10_000;
  */
 export function fromParquet(path: string, options?: FromParquetOptions): BatchSource<Record<string, unknown>> {
   if (typeof path !== 'string' || path.length === 0) throw new ValidationError(`Expected \`path\` to be a file path, got ${describeValue(path)}`);
-  const opts = expectOptions(options);
+  const opts = expectOptions(options, 'options', KNOWN_FROM_PARQUET_OPTIONS);
   const batchSize = expectInteger(opts.batchSize, 'options.batchSize', DEFAULT_BATCH_SIZE);
   const int64 = expectOneOf(opts.int64, 'options.int64', ['auto', 'bigint', 'number'] as const, 'auto');
   const output = expectOneOf(opts.output, 'options.output', ['rows', 'arrow'] as const, 'rows');

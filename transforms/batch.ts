@@ -1,7 +1,7 @@
 /** `batch`: re-batches rows to a fixed number of rows per batch. */
 import { Batch, type Row } from '../lib/core/batch.ts';
 import { BatchTransform } from '../lib/core/transform.ts';
-import { expectBoolean, expectInteger, expectOptions } from '../lib/core/validate.ts';
+import { expectBoolean, expectInteger, expectOptions, optionKeys } from '../lib/core/validate.ts';
 import { ValidationError } from '../lib/core/errors.ts';
 import { batchSizer } from '../lib/memory/batch-size.ts';
 
@@ -22,6 +22,9 @@ export interface BatchOptions {
   name?: string;
 }
 
+
+/** Every option of BatchOptions, for strict validation. */
+const KNOWN_BATCH_OPTIONS = optionKeys<BatchOptions>({ rows: true, adaptive: true, min: true, max: true, name: true });
 /**
  * Regroups rows into batches of `rows` rows: larger batches amortise per-batch costs (worker
  * round trips, file writes), smaller ones bound memory per step.
@@ -32,7 +35,7 @@ export interface BatchOptions {
  * ```
  */
 export function batch(options?: BatchOptions): BatchTransform {
-  const opts = expectOptions(options);
+  const opts = expectOptions(options, 'options', KNOWN_BATCH_OPTIONS);
   const initial = expectInteger(opts.rows, 'options.rows', 8192);
   const adaptive = expectBoolean(opts.adaptive, 'options.adaptive', false);
   const min = expectInteger(opts.min, 'options.min', Math.min(256, initial));

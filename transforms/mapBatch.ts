@@ -2,7 +2,7 @@
 import type { Row } from '../lib/core/batch.ts';
 import { BatchTransform } from '../lib/core/transform.ts';
 import { StageError } from '../lib/core/errors.ts';
-import { expectFunction, expectOptions } from '../lib/core/validate.ts';
+import { expectFunction, expectOptions, optionKeys } from '../lib/core/validate.ts';
 
 /** Options of {@link mapBatch}. */
 export interface MapBatchOptions {
@@ -10,6 +10,9 @@ export interface MapBatchOptions {
   name?: string;
 }
 
+
+/** Every option of MapBatchOptions, for strict validation. */
+const KNOWN_MAP_BATCH_OPTIONS = optionKeys<MapBatchOptions>({ name: true });
 /**
  * Calls `fn` once per batch with the batch's rows; it returns the output rows (sync or async).
  * Use it for work that is cheaper per batch than per row (vectorised maths, bulk lookups).
@@ -24,7 +27,7 @@ export function mapBatch<I = Record<string, unknown>, O = Row>(
   options?: MapBatchOptions,
 ): BatchTransform {
   expectFunction(fn, 'fn');
-  const name = expectOptions(options).name ?? 'mapBatch';
+  const name = expectOptions(options, 'options', KNOWN_MAP_BATCH_OPTIONS).name ?? 'mapBatch';
   return new BatchTransform({
     name,
     async transform(batch, push) {

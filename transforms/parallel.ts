@@ -15,7 +15,7 @@ import type { Batch, Row } from '../lib/core/batch.ts';
 import { WorkerError, toError } from '../lib/core/errors.ts';
 import { BatchTransform, asBatch } from '../lib/core/transform.ts';
 import { STAGE, detachedContext, logger, type StageContext } from '../lib/core/stage.ts';
-import { expectOptions, expectString } from '../lib/core/validate.ts';
+import { expectOptions, optionKeys, expectString } from '../lib/core/validate.ts';
 import { WorkerPool } from '../lib/workers/pool/worker-pool.ts';
 import type { PoolStats } from '../lib/workers/pool/worker-pool.ts';
 import { mapBatchesInPool } from '../lib/workers/pool/reorder.ts';
@@ -232,6 +232,9 @@ class ParallelTransform extends BatchTransform {
   }
 }
 
+
+/** Every option of ParallelStageOptions, for strict validation. */
+const KNOWN_PARALLEL_STAGE_OPTIONS = optionKeys<ParallelStageOptions>({ name: true, backend: true, workers: true, isolation: true, ordered: true, timeoutMs: true, retries: true, maxTasksPerWorker: true, workerMemoryLimit: true, kind: true, export: true, window: true, onError: true, memoryCheckIntervalMs: true, replaceOnError: true });
 /**
  * Runs `module`'s function over every batch in a pool of worker threads (default) or child
  * processes. The module's `default` export (or `options.export`) is a row function (sync or
@@ -261,7 +264,7 @@ class ParallelTransform extends BatchTransform {
  * ```
  */
 export function parallel(module: URL | string, options?: ParallelStageOptions): BatchTransform {
-  const { name, backend, ...poolOptions } = expectOptions(options);
+  const { name, backend, ...poolOptions } = expectOptions(options, 'options', KNOWN_PARALLEL_STAGE_OPTIONS);
   const stageName = name === undefined ? 'parallel' : expectString(name, 'options.name');
   // validates every option now, before any worker starts or connection opens; both wait for the first batch
   const runner = isBullmqBackend(backend) ? new BullmqBackend(module, poolOptions, backend) : new WorkerPool(module, poolOptions);

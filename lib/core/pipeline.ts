@@ -10,7 +10,7 @@ import { BatchSink } from './sink.ts';
 import { BatchTransform } from './transform.ts';
 import { rowStage } from './row-stage.ts';
 import { ValidationError } from './errors.ts';
-import { expectOptions, expectSignal } from './validate.ts';
+import { expectOptions, expectSignal, optionKeys } from './validate.ts';
 import { isStage, STAGE } from './stage.ts';
 import { Run } from './run.ts';
 import type { RunObserver } from './observer.ts';
@@ -108,11 +108,14 @@ function isIterable(value: unknown): value is Iterable<Row> | AsyncIterable<Row>
   return typeof value === 'object' && value !== null && (Symbol.iterator in value || Symbol.asyncIterator in value);
 }
 
+/** Every option of PipelineOptions, for strict validation. */
+const KNOWN_PIPELINE_OPTIONS = optionKeys<PipelineOptions>({ signal: true, governor: true, progress: true, checkpoint: true, dashboard: true });
+
 function splitArguments(args: unknown[]): { stages: unknown[]; options: PipelineOptions } {
   const last = args[args.length - 1];
   const hasOptions = typeof last === 'object' && last !== null && !isStream(last) && !isIterable(last) && !isStage(last);
   const stages = hasOptions ? args.slice(0, -1) : args;
-  const options = hasOptions ? expectOptions(last as PipelineOptions) : {};
+  const options = hasOptions ? expectOptions(last as PipelineOptions, 'options', KNOWN_PIPELINE_OPTIONS) : {};
   if (stages.length === 0) throw new ValidationError('pipeline() needs at least a source');
   return { stages, options };
 }

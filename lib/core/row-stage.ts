@@ -4,7 +4,7 @@
  */
 import { BatchTransform } from './transform.ts';
 import { applyRowFunction, type RowFunction, type RowInput, type RowMode, type RowViewState } from './row-function.ts';
-import { expectFunction, expectInteger, expectOneOf, expectOptions } from './validate.ts';
+import { expectFunction, expectInteger, expectOneOf, expectOptions, optionKeys } from './validate.ts';
 
 /** Options of the per-row transforms. */
 export interface RowOptions {
@@ -30,10 +30,13 @@ export interface ViewRowOptions extends RowOptions {
   input?: RowInput;
 }
 
+
+/** Every option of ViewRowOptions, for strict validation. */
+const KNOWN_VIEW_ROW_OPTIONS = optionKeys<ViewRowOptions>({ input: true, concurrency: true, name: true });
 /** Builds a per-row transform; used by map, filter and flatMap. */
 export function rowStage(mode: RowMode, fn: RowFunction, options: ViewRowOptions | undefined, defaultName: string): BatchTransform {
   expectFunction(fn, 'fn');
-  const opts = expectOptions(options);
+  const opts = expectOptions(options, 'options', KNOWN_VIEW_ROW_OPTIONS);
   const concurrency = expectInteger(opts.concurrency, 'options.concurrency', 1);
   const input: RowInput =
     mode === 'flatMap'

@@ -9,11 +9,56 @@ function fail(path: string, expected: string, value: unknown): never {
   throw new ValidationError(`Expected \`${path}\` to be ${expected}, got ${describeValue(value)}`);
 }
 
-/** Throws unless `value` is a plain object (or undefined, which yields `{}`). */
-export function expectOptions<T extends object>(value: T | undefined, path = 'options'): T {
+/**
+ * Throws unless `value` is a plain object (or undefined, which yields `{}`). With `known`, a key
+ * outside it is a ValidationError naming the key and the closest known one, so a misspelled
+ * option (`batchsize`) fails instead of running with the default.
+ */
+export function expectOptions<T extends object>(value: T | undefined, path = 'options', known?: readonly string[]): T {
   if (value === undefined) return {} as T;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(path, 'an object', value);
+  if (known !== undefined) {
+    for (const key of Object.keys(value)) {
+      if (known.includes(key)) continue;
+      const near = closestKey(key, known);
+      throw new ValidationError(`Unknown option \`${path}.${key}\`${near === undefined ? '' : ` (did you mean \`${near}\`?)`}; known options: ${known.join(', ')}`);
+    }
+  }
   return value;
+}
+
+/**
+ * The option names of `T`, checked complete by the compiler: the object must list every key of
+ * `T` and nothing else, so the list cannot drift from the options interface.
+ */
+export function optionKeys<T extends object>(keys: { readonly [K in keyof Required<T>]: true }): readonly string[] {
+  return Object.freeze(Object.keys(keys));
+}
+
+/** The known key nearest to `key` (case-insensitive edit distance), when one is near enough to be a typo. */
+function closestKey(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    const d = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 /** Throws unless `value` is an integer >= `min` (default 1). Returns the value or `fallback` when undefined. */

@@ -3,7 +3,7 @@
  * observed bytes per row and the governor's headroom without oscillating.
  */
 import { ValidationError, describeValue } from '../core/errors.ts';
-import { expectInteger, expectNumber, expectOptions, parseBytes, type ByteSize } from '../core/validate.ts';
+import { expectInteger, expectNumber, expectOptions, optionKeys, parseBytes, type ByteSize } from '../core/validate.ts';
 import type { MemoryLevel } from './governor.ts';
 import createDebug from 'debug';
 
@@ -71,6 +71,9 @@ const PAUSED: ReadonlySet<MemoryLevel> = new Set<MemoryLevel>(['pause', 'critica
 /** Recent sizes kept in {@link AdaptiveBatchSize.chosen}. */
 const CHOSEN_KEPT = 256;
 
+
+/** Every option of AdaptiveBatchSizeOptions, for strict validation. */
+const KNOWN_ADAPTIVE_BATCH_SIZE_OPTIONS = optionKeys<AdaptiveBatchSizeOptions>({ min: true, max: true, initial: true, governor: true, budget: true, headroomShare: true, smoothing: true });
 /**
  * Chooses batch sizes: a moving average of bytes per row (from {@link observe}) against a byte
  * budget (a share of the governor's headroom, capped by `budget`). Damped: it moves half way to
@@ -95,7 +98,7 @@ export class AdaptiveBatchSize {
   #maxChosen = 0;
 
   constructor(options?: AdaptiveBatchSizeOptions) {
-    const o = expectOptions(options);
+    const o = expectOptions(options, 'options', KNOWN_ADAPTIVE_BATCH_SIZE_OPTIONS);
     this.min = expectInteger(o.min, 'options.min', 1, 1);
     this.max = expectInteger(o.max, 'options.max', Math.max(this.min, 100_000), 1);
     if (this.max < this.min) throw new ValidationError(`Expected \`options.max\` (${this.max}) to be at least \`options.min\` (${this.min})`);

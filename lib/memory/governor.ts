@@ -29,7 +29,7 @@ import { AbortError, MemoryLimitError, ValidationError, describeValue } from '..
 import { LeakDetector, type LeakInfo } from './leak-detector.ts';
 import { ProcessMemoryProbe, obtainGc, systemMemoryLimit, type MemoryProbe, type MemoryReading } from './memory-probe.ts';
 import { logger } from '../core/stage.ts';
-import { expectInteger, expectNumber, expectOneOf, expectOptions, formatBytes, parseBytes, type ByteSize } from '../core/validate.ts';
+import { expectInteger, expectNumber, expectOneOf, expectOptions, optionKeys, formatBytes, parseBytes, type ByteSize } from '../core/validate.ts';
 import { brandClass } from '../core/brand.ts';
 import type { LevelTimes, MemoryLevel, MemorySample, MemorySummary } from './types.ts';
 
@@ -218,6 +218,9 @@ const POLL_UNDER_PRESSURE_MS = 2;
 
 type Waiter = { resolve: () => void; reject: (error: Error) => void };
 
+
+/** Every option of MemoryGovernorOptions, for strict validation. */
+const KNOWN_MEMORY_GOVERNOR_OPTIONS = optionKeys<MemoryGovernorOptions>({ limit: true, intervalMs: true, spill: true, spillResume: true, pause: true, resume: true, critical: true, onCritical: true, probe: true, historySize: true, leak: true, gc: true, gcIntervalMs: true });
 /**
  * Samples memory, keeps a level with hysteresis, pauses sources through `waitForRelief`, asks
  * spill sinks to spill, and warns of leaks. See the module comment for the levels and marks.
@@ -271,7 +274,7 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
   /** Validates `options` synchronously; no timer runs until a pipeline {@link attach}es. */
   constructor(options?: MemoryGovernorOptions) {
     super();
-    const o = expectOptions(options);
+    const o = expectOptions(options, 'options', KNOWN_MEMORY_GOVERNOR_OPTIONS);
     this.#marks = marksFrom(o);
     this.limit = resolveLimit(o.limit);
     this.intervalMs = expectInteger(o.intervalMs, 'options.intervalMs', 100, 1);

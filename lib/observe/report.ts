@@ -3,7 +3,7 @@
  * JSON. The stats object itself stays plain and JSON-serialisable; this only renders it.
  */
 import { ValidationError, describeValue } from '../core/errors.ts';
-import { formatBytes, expectOptions } from '../core/validate.ts';
+import { formatBytes, expectOptions, optionKeys } from '../core/validate.ts';
 import { formatCount, formatDuration } from './progress.ts';
 import type { PipelineStats } from '../core/stats.ts';
 import { formatHtmlReport } from './dashboard/report-html.ts';
@@ -18,6 +18,9 @@ export interface ReportOptions {
 
 const FORMATS = ['text', 'json', 'html'] as const;
 
+
+/** Every option of ReportOptions, for strict validation. */
+const KNOWN_REPORT_OPTIONS = optionKeys<ReportOptions>({ format: true, title: true });
 /**
  * Renders a pipeline's stats: rows in and out, bytes, duration, throughput, a per-stage table,
  * per-worker lines (parallel stages), the memory summary (peak/mean RSS, time paused, pressure
@@ -30,7 +33,7 @@ const FORMATS = ['text', 'json', 'html'] as const;
  * ```
  */
 export function formatReport(stats: PipelineStats, options?: ReportOptions): string {
-  const o = expectOptions(options);
+  const o = expectOptions(options, 'options', KNOWN_REPORT_OPTIONS);
   const format = o.format ?? 'text';
   if (!(FORMATS as readonly string[]).includes(format)) {
     throw new ValidationError(`Expected \`options.format\` to be one of ${FORMATS.join(', ')}, got ${describeValue(format)}`);

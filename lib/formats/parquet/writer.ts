@@ -43,7 +43,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Data, DataType, RecordBatch } from 'apache-arrow';
 import { ROWS_METADATA_KEY } from '../arrow/convert.ts';
 import { FormatError, IoError, SchemaMismatchError, UnsupportedError, ValidationError, describeValue } from '../../core/errors.ts';
-import { expectInteger, expectOneOf, expectOptions, parseBytes } from '../../core/validate.ts';
+import { expectInteger, expectOneOf, expectOptions, optionKeys, parseBytes } from '../../core/validate.ts';
 import { logger } from '../../core/stage.ts';
 import { packageVersion } from '../../core/version.ts';
 import type { ByteSize } from '../../core/validate.ts';
@@ -135,13 +135,16 @@ interface CheckedWriteOptions {
   encoderThread: EncoderThreadOption;
 }
 
+
+/** Every option of ParquetWriteOptions, for strict validation. */
+const KNOWN_PARQUET_WRITE_OPTIONS = optionKeys<ParquetWriteOptions>({ schema: true, compression: true, rowGroupSize: true, rowGroupBytes: true, encoderThread: true });
 /**
  * Validates writer options synchronously (sinks call it in their factory, before any file is
  * created).
  * @throws ValidationError naming the option
  */
 export function checkWriteOptions(options: ParquetWriteOptions | undefined): CheckedWriteOptions {
-  const opts = expectOptions(options);
+  const opts = expectOptions(options, 'options', KNOWN_PARQUET_WRITE_OPTIONS);
   const compression = expectOneOf(opts.compression, 'options.compression', CODEC_NAMES, 'snappy');
   const rowGroupSize = expectInteger(opts.rowGroupSize, 'options.rowGroupSize', DEFAULT_ROW_GROUP_SIZE);
   const rowGroupBytes = opts.rowGroupBytes === undefined ? DEFAULT_ROW_GROUP_BYTES : parseBytes(opts.rowGroupBytes, 'options.rowGroupBytes');

@@ -12,7 +12,7 @@ import { Batch, type Row } from '../../core/batch.ts';
 import { BatchSource } from '../../core/source.ts';
 import { castRecordBatch, recordBatchBytes, recordBatchToRows, schemasEqual, unifySchemas } from '../arrow/convert.ts';
 import { CollectLimitError, SpillError, UnsupportedError } from '../../core/errors.ts';
-import { expectBoolean, expectOptions, parseBytes, type ByteSize } from '../../core/validate.ts';
+import { expectBoolean, expectOptions, optionKeys, parseBytes, type ByteSize } from '../../core/validate.ts';
 import { forgetOnExit } from './cleanup.ts';
 import { readManifest, type SpillManifest } from './manifest.ts';
 import { SpillFiles } from './reader.ts';
@@ -47,6 +47,9 @@ export interface SpilledInit {
   cacheBytes: number;
 }
 
+
+/** Every option of OpenSpillOptions, for strict validation. */
+const KNOWN_OPEN_SPILL_OPTIONS = optionKeys<OpenSpillOptions>({ cacheBytes: true, partial: true });
 /** A spilled dataset: rows on disk and in memory, readable in order or by index. */
 export class Spilled {
   /** The spill directory. */
@@ -198,7 +201,7 @@ export class Spilled {
    */
   async toTable(options?: { maxBytes?: ByteSize }): Promise<Table> {
     this.#check();
-    const opts = expectOptions(options);
+    const opts = expectOptions(options, 'options', KNOWN_OPEN_SPILL_OPTIONS);
     const maxBytes = opts.maxBytes === undefined ? DEFAULT_TABLE_BYTES : parseBytes(opts.maxBytes, 'options.maxBytes');
     const bytes = this.manifest.files.reduce((n, f) => n + f.rawBytes, 0) + this.#memory.reduce((n, b) => n + b.bytes, 0);
     if (bytes > maxBytes) {
