@@ -15,9 +15,11 @@ import { expectInteger, expectOptions } from '../lib/validate.ts';
 import { openArrowFile, readArrowStream, type ArrowFileHandle } from '../lib/arrow/ipc-reader.ts';
 import type { StageContext, StageStats } from '../lib/stage.ts';
 import type { CheckpointJson } from '../lib/checkpoint.ts';
+import type { DatasetOptions } from '../lib/dataset/multi-file.ts';
+import { arrowDataset, isDatasetRequest } from '../lib/dataset/sources.ts';
 
-/** Options of {@link fromArrow}. */
-export interface FromArrowOptions {
+/** Options of {@link fromArrow} (dataset options: see docs/datasets.md). */
+export interface FromArrowOptions extends DatasetOptions {
   /**
    * Most rows per batch. Larger record batches are split (zero-copy slices); smaller ones are
    * passed on as they are. Default: the record batches as written.
@@ -48,7 +50,8 @@ export interface FromArrowOptions {
  * await pipeline(fromArrow('events.arrow', { columns: ['ts', 'user'] }), toCsv('events.csv'));
  * ```
  */
-export function fromArrow(input: string | Readable, options?: FromArrowOptions): BatchSource<Row> {
+export function fromArrow(input: string | readonly string[] | Readable, options?: FromArrowOptions): BatchSource<Row> {
+  if (!(input instanceof Readable) && isDatasetRequest(input, options)) return arrowDataset(input, options, fromArrow);
   if (!(typeof input === 'string' && input.length > 0) && !(input instanceof Readable)) {
     throw new ValidationError(`Expected \`input\` to be a file path or a Readable, got ${describeValue(input)}`);
   }
