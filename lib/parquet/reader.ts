@@ -167,7 +167,9 @@ async function prepare(path: string, file: FileBuffer, wanted: readonly string[]
   }
   let raw: FileMetaData;
   try {
-    raw = await parquetMetadataAsync(file, { parsers, geoparquet: false });
+    // 64 KB, not hyparquet's 512 KB: a dataset of small files would otherwise be read whole just
+    // for their footers, and pushdown could skip nothing (a larger footer is fetched again)
+    raw = await parquetMetadataAsync(file, { parsers, geoparquet: false, initialFetchSize: 1 << 16 });
   } catch (error) {
     throw translateError(error, path);
   }
