@@ -27,11 +27,13 @@ import { openArrowFile, type ArrowFormat } from '../lib/arrow/ipc-reader.ts';
 import { registerArrowCodecs, toCompressionType, type Compression } from '../lib/arrow/codecs.ts';
 import { castRecordBatch, schemasEqual, unifySchemas } from '../lib/arrow/convert.ts';
 import { logger, type StageStats } from '../lib/stage.ts';
+import { isPartitionedRequest, partitionedWrite } from '../lib/dataset/sinks.ts';
+import type { PartitionOptions, PartitionedResult } from '../lib/dataset/partitioned-writer.ts';
 
 const log = logger('toArrow');
 
 /** Options of {@link toArrow}. */
-export interface ToArrowOptions {
+export interface ToArrowOptions extends PartitionOptions {
   /**
    * Body compression: `'lz4'` (LZ4 frame, the default), `'zstd'`, or `null` / `'none'`. LZ4 is
    * the default because it costs little CPU and typically halves the file; choose `null` for
@@ -93,7 +95,10 @@ interface Target {
  * console.log(output.rows, output.bytes);
  * ```
  */
-export function toArrow(target: string | Writable, options?: ToArrowOptions): BatchSink<ToArrowResult> {
+export function toArrow(target: string, options: ToArrowOptions & { partitionBy: readonly string[] }): BatchSink<PartitionedResult>;
+export function toArrow(target: string | Writable, options?: ToArrowOptions): BatchSink<ToArrowResult>;
+export function toArrow(target: string | Writable, options?: ToArrowOptions): BatchSink<ToArrowResult> | BatchSink<PartitionedResult> {
+  if (isPartitionedRequest(options)) return partitionedWrite(target, options!, toArrow as (p: string, o?: ToArrowOptions) => BatchSink<unknown>, 'toArrow', 'arrow');
   const isPath = typeof target === 'string';
   if (!(isPath && target.length > 0) && (typeof target !== 'object' || target === null || typeof (target as Writable).write !== 'function')) {
     throw new ValidationError(`Expected \`target\` to be a file path or a Writable, got ${describeValue(target)}`);

@@ -14,9 +14,11 @@ import { resolve as resolvePath } from 'node:path';
 import { FormatError, ValidationError } from '../lib/errors.ts';
 import { expectBoolean, expectOptions } from '../lib/validate.ts';
 import { STRINGIFY_CAST, csvFormatter, csvHeader, fastCsvFormat, type RowFormatter } from '../lib/csv-format.ts';
+import { isPartitionedRequest, partitionedWrite } from '../lib/dataset/sinks.ts';
+import type { PartitionOptions, PartitionedResult } from '../lib/dataset/partitioned-writer.ts';
 
 /** Options of {@link toCsv}; other csv-stringify options (delimiter, quote, quoted, record_delimiter, ...) pass through. */
-export interface ToCsvOptions extends Omit<CsvStringifyOptions, 'header' | 'columns' | 'cast'> {
+export interface ToCsvOptions extends PartitionOptions, Omit<CsvStringifyOptions, 'header' | 'columns' | 'cast'> {
   /** Write a header line (default true, for object rows). */
   header?: boolean;
   /**
@@ -50,7 +52,10 @@ export interface ToCsvResult {
  * console.log(output.rows, output.bytes);
  * ```
  */
-export function toCsv(target: string | Writable, options?: ToCsvOptions): BatchSink<ToCsvResult> {
+export function toCsv(target: string, options: ToCsvOptions & { partitionBy: readonly string[] }): BatchSink<PartitionedResult>;
+export function toCsv(target: string | Writable, options?: ToCsvOptions): BatchSink<ToCsvResult>;
+export function toCsv(target: string | Writable, options?: ToCsvOptions): BatchSink<ToCsvResult> | BatchSink<PartitionedResult> {
+  if (isPartitionedRequest(options)) return partitionedWrite(target, options!, toCsv as (p: string, o?: ToCsvOptions) => BatchSink<unknown>, 'toCsv', 'csv');
   const opts = expectOptions(options);
   if (typeof target !== 'string' && (typeof target !== 'object' || target === null || typeof (target as Writable).write !== 'function')) {
     throw new ValidationError('Expected `target` to be a file path or a Writable');
