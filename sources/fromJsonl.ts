@@ -1,0 +1,185 @@
+/**
+ * `fromJsonl`: newline-delimited JSON (JSON Lines, NDJSON) read as batches of row objects, from a
+ * file (`.gz` and `.zst` decompressed by extension), a Readable, or a dataset of files. A malformed
+ * line, or one that is not a JSON object, is handled by the same policies as fromCsv (`'fail'`,
+ * `'skip'`, `{ deadLetter: path }`) with its 1-based line number; integers beyond 2^53 are read as
+ * bigint, never rounded (lib/json-lines.ts).
+ */
+import { createReadStream, type ReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { createGunzip } from 'node:zlib';
+import { DecompressStream } from 'zstd-napi';
+import { Batch, type Row } from '../lib/batch.ts';
+import { BatchSource } from '../lib/source.ts';
+import { IoError, JsonParseError, ValidationError, describeValue } from '../lib/errors.ts';
+import { expectBoolean, expectInteger, expectOptions } from '../lib/validate.ts';
+import { DeadLetterFile, type ErrorPolicy } from '../lib/dead-letter.ts';
+import { parseJsonExact } from '../lib/json-lines.ts';
+import type { StageContext, StageStats } from '../lib/stage.ts';
+import type { DatasetOptions } from '../lib/dataset/multi-file.ts';
+import { isDatasetRequest, textDataset } from '../lib/dataset/sources.ts';
+
+/** Options of {@link fromJsonl} (dataset options: see docs/datasets.md). */
+export interface FromJsonlOptions extends DatasetOptions {
+  /** Rows per batch (default 2048). */
+  batchSize?: number;
+  /** What to do with a line that is not valid JSON or not an object (default `'fail'`). */
+  onError?: ErrorPolicy;
+  /** Decompress gzip input; default: true when the path ends in `.gz`. */
+  gzip?: boolean;
+  /** Decompress zstd input; default: true when the path ends in `.zst` or `.zstd`. */
+  zstd?: boolean;
+  /** Name used in stats and errors (default `fromJsonl`). */
+  name?: string;
+}
+
+const DEFAULT_BATCH_SIZE = 2048;
+const KEYS = new Set(['batchSize', 'onError', 'gzip', 'zstd', 'name', 'fileColumn', 'hive', 'hiveTypes', 'where']);
+
+function validatePolicy(value: unknown): ErrorPolicy {
+  if (value === undefined) return 'fail';
+  if (value === 'fail' || value === 'skip') return value;
+  if (typeof value === 'object' && value !== null && typeof (value as { deadLetter?: unknown }).deadLetter === 'string') return { deadLetter: (value as { deadLetter: string }).deadLetter };
+  throw new ValidationError(`Expected \`options.onError\` to be 'fail', 'skip' or { deadLetter: path }, got ${describeValue(value)}`);
+}
+
+/**
+ * Reads JSON Lines as batches of rows (one JSON object a line; blank lines are ignored; `\r\n`
+ * line ends are accepted). The line count and bytes read feed progress; `totalBytes` is the file
+ * size (compressed size for compressed files).
+ *
+ * @param input a file path, a glob, a directory, an array of them, or a Readable of bytes
+ * @param options see {@link FromJsonlOptions}
+ * @throws ValidationError at once for a bad option; the pipeline rejects with JsonParseError
+ *   (`ERR_SPILLWAY_JSON_PARSE`, with `context.line`) for a bad line under `onError: 'fail'`
+ * @example
+ * ```ts
+ * await pipeline(fromJsonl('events.jsonl.gz', { onError: 'skip' }), toParquet('events.parquet'));
+ * ```
+ */
+export function fromJsonl(input: string | readonly string[] | Readable, options?: FromJsonlOptions): BatchSource<Row> {
+  if (!(input instanceof Readable) && isDatasetRequest(input, options)) return textDataset(input, options, fromJsonl, 'fromJsonl');
+  if (!(typeof input === 'string' && input.length > 0) && !(input instanceof Readable)) {
+    throw new ValidationError(`Expected \`input\` to be a file path or a Readable, got ${describeValue(input)}`);
+  }
+  const opts = expectOptions(options);
+  const unknown = Object.keys(opts).find((k) => !KEYS.has(k));
+  if (unknown !== undefined) throw new ValidationError(`Unknown option \`options.${unknown}\` (expected ${[...KEYS].join(', ')})`);
+  const batchSize = expectInteger(opts.batchSize, 'options.batchSize', DEFAULT_BATCH_SIZE);
+  const policy = validatePolicy(opts.onError);
+  const file = typeof input === 'string' ? input : undefined;
+  const gzip = expectBoolean(opts.gzip, 'options.gzip', file?.endsWith('.gz') ?? false);
+  const zstd = expectBoolean(opts.zstd, 'options.zstd', file !== undefined && /\.zstd?$/.test(file));
+  if (gzip && zstd) throw new ValidationError('`options.gzip` and `options.zstd` cannot both be true');
+  if (opts.name !== undefined && (typeof opts.name !== 'string' || opts.name.length === 0)) {
+    throw new ValidationError(`Expected \`options.name\` to be a non-empty string, got ${describeValue(opts.name)}`);
+  }
+  const stage = opts.name ?? 'fromJsonl';
+  const where = file ?? stage;
+  let rowsRead = 0;
+  let bytesRead = 0;
+  let totalBytes: number | undefined;
+
+  async function* open(context: StageContext, stats: StageStats): AsyncGenerator<Batch<Row>> {
+    stats.details.parser = 'json-lines';
+    let fileStream: ReadStream | undefined;
+    let source: Readable;
+    if (file !== undefined) {
+      try {
+        totalBytes = (await stat(file)).size;
+      } catch (error) {
+        throw new IoError(`Cannot open JSON Lines file: ${(error as Error).message}`, { stage, file }, { cause: error });
+      }
+      fileStream = createReadStream(file, { highWaterMark: 256 * 1024 });
+      source = fileStream;
+    } else {
+      source = input as Readable;
+    }
+    source.on('data', (chunk: Buffer) => {
+      bytesRead += chunk.length;
+    });
+    const decompressor = gzip ? createGunzip() : zstd ? (new DecompressStream() as unknown as NodeJS.ReadWriteStream) : undefined;
+    const text: Readable = decompressor ? (source.pipe(decompressor as NodeJS.WritableStream) as unknown as Readable) : source;
+    if (decompressor) source.on('error', (error) => (decompressor as unknown as Readable).destroy(error));
+    const onAbort = (): void => {
+      text.destroy();
+      source.destroy();
+    };
+    context.signal.addEventListener('abort', onAbort, { once: true });
+    const deadLetter = typeof policy === 'object' ? new DeadLetterFile(policy.deadLetter) : undefined;
+    const decoder = new StringDecoder('utf8');
+    let carry = '';
+    let line = 0;
+    let rows: Row[] = [];
+    let index = 0;
+    let batchStart = 0;
+
+    const bad = async (message: string, raw: string, cause?: unknown): Promise<void> => {
+      const error = new JsonParseError(message, { stage, file: where, line }, raw, cause === undefined ? undefined : { cause });
+      if (policy === 'fail') throw error;
+      stats.rowsSkipped++;
+      if (deadLetter) {
+        stats.rowsDeadLettered++;
+        await deadLetter.write({ stage, reason: message, code: error.code, file: where, line, raw });
+      }
+    };
+    const take = async (raw: string): Promise<void> => {
+      line++;
+      const body = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+      if (body.trim() === '') return;
+      let value: unknown;
+      try {
+        value = parseJsonExact(body);
+      } catch (error) {
+        await bad(`Invalid JSON on line ${line}: ${(error as Error).message}`, body, error);
+        return;
+      }
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+        await bad(`Line ${line} is not a JSON object (got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value})`, body);
+        return;
+      }
+      rows.push(value as Row);
+    };
+    const flush = (): Batch<Row> => {
+      const batch = new Batch(rows, { source: where, index: index++, rowStart: batchStart });
+      batchStart += rows.length;
+      rowsRead += rows.length;
+      rows = [];
+      return batch;
+    };
+    try {
+      try {
+        for await (const chunk of text) {
+          const s = carry + decoder.write(chunk as Buffer);
+          let start = 0;
+          for (let nl = s.indexOf('\n'); nl >= 0; nl = s.indexOf('\n', start)) {
+            await take(s.slice(start, nl));
+            start = nl + 1;
+            if (rows.length >= batchSize) yield flush();
+          }
+          carry = s.slice(start);
+        }
+      } catch (error) {
+        if (error instanceof JsonParseError || context.signal.aborted) throw error;
+        throw new IoError(`Cannot read JSON Lines: ${(error as Error).message}`, { stage, file: where }, { cause: error });
+      }
+      const rest = carry + decoder.end();
+      if (rest.length > 0) await take(rest);
+      if (rows.length > 0) yield flush();
+      await deadLetter?.close();
+    } finally {
+      context.signal.removeEventListener('abort', onAbort);
+      text.destroy();
+      fileStream?.destroy();
+      await deadLetter?.close().catch(() => undefined);
+    }
+  }
+
+  return new BatchSource<Row>({
+    name: stage,
+    open,
+    progress: () => ({ rows: rowsRead, bytes: bytesRead, ...(totalBytes === undefined ? {} : { totalBytes }) }),
+  });
+}
