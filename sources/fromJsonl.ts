@@ -125,22 +125,23 @@ export function fromJsonl(input: string | readonly string[] | Readable, options?
         await deadLetter.write({ stage, reason: message, code: error.code, file: where, line, raw });
       }
     };
-    const take = async (raw: string): Promise<void> => {
+    /** Parses one line into `rows`; returns what is wrong with it, if anything (sync: the hot path). */
+    const take = (raw: string): { message: string; body: string; cause?: unknown } | undefined => {
       line++;
-      const body = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-      if (body.trim() === '') return;
+      const body = raw.charCodeAt(raw.length - 1) === 0x0d ? raw.slice(0, -1) : raw;
+      const first = body.charCodeAt(0);
+      if (body.length === 0 || ((first === 0x20 || first === 0x09) && body.trim() === '')) return undefined;
       let value: unknown;
       try {
         value = parseJsonExact(body);
       } catch (error) {
-        await bad(`Invalid JSON on line ${line}: ${(error as Error).message}`, body, error);
-        return;
+        return { message: `Invalid JSON on line ${line}: ${(error as Error).message}`, body, cause: error };
       }
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-        await bad(`Line ${line} is not a JSON object (got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value})`, body);
-        return;
+        return { message: `Line ${line} is not a JSON object (got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value})`, body };
       }
       rows.push(value as Row);
+      return undefined;
     };
     const flush = (): Batch<Row> => {
       const batch = new Batch(rows, { source: where, index: index++, rowStart: batchStart });
@@ -155,7 +156,8 @@ export function fromJsonl(input: string | readonly string[] | Readable, options?
           const s = carry + decoder.write(chunk as Buffer);
           let start = 0;
           for (let nl = s.indexOf('\n'); nl >= 0; nl = s.indexOf('\n', start)) {
-            await take(s.slice(start, nl));
+            const problem = take(s.slice(start, nl));
+            if (problem) await bad(problem.message, problem.body, problem.cause);
             start = nl + 1;
             if (rows.length >= batchSize) yield flush();
           }
@@ -166,7 +168,10 @@ export function fromJsonl(input: string | readonly string[] | Readable, options?
         throw new IoError(`Cannot read JSON Lines: ${(error as Error).message}`, { stage, file: where }, { cause: error });
       }
       const rest = carry + decoder.end();
-      if (rest.length > 0) await take(rest);
+      if (rest.length > 0) {
+        const problem = take(rest);
+        if (problem) await bad(problem.message, problem.body, problem.cause);
+      }
       if (rows.length > 0) yield flush();
       await deadLetter?.close();
     } finally {
