@@ -97,9 +97,8 @@ export function fromJsonl(input: string | readonly string[] | Readable, options?
     } else {
       source = input as Readable;
     }
-    source.on('data', (chunk: Buffer) => {
-      bytesRead += chunk.length;
-    });
+    // bytes read: the file stream's own count (compressed bytes); a caller's stream: the bytes parsed
+    const counted = fileStream;
     const decompressor = gzip ? createGunzip() : zstd ? (new DecompressStream() as unknown as NodeJS.ReadWriteStream) : undefined;
     const text: Readable = decompressor ? (source.pipe(decompressor as NodeJS.WritableStream) as unknown as Readable) : source;
     if (decompressor) source.on('error', (error) => (decompressor as unknown as Readable).destroy(error));
@@ -153,6 +152,7 @@ export function fromJsonl(input: string | readonly string[] | Readable, options?
     try {
       try {
         for await (const chunk of text) {
+          bytesRead = counted ? counted.bytesRead : bytesRead + (chunk as Buffer).length;
           const s = carry + decoder.write(chunk as Buffer);
           let start = 0;
           for (let nl = s.indexOf('\n'); nl >= 0; nl = s.indexOf('\n', start)) {

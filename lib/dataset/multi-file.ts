@@ -172,7 +172,8 @@ export function datasetSource(input: DatasetInput, settings: DatasetSettings, fo
       fileColumns = wanted.filter((c) => !virtual.has(c));
       for (const c of where ? predicateColumns(where) : []) if (!virtual.has(c) && !fileColumns.includes(c)) fileColumns.push(c);
     }
-    const trim = wanted !== undefined && (wanted.length !== fileColumns!.length + wanted.filter((c) => virtual.has(c)).length || wanted.some((c, i) => c !== fileColumns![i]));
+    // project again when partition/file columns were added or `where` needed columns beyond the projection
+    const trim = wanted !== undefined && (virtual.size > 0 || fileColumns!.length !== wanted.length);
     const unifier = new Unifier(stage);
     let index = 0;
     for (const file of files) {

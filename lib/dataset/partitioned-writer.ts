@@ -50,6 +50,8 @@ export interface PartitionedResult {
   /** The directory written. */
   path: string;
   rows: number;
+  /** Bytes of the files written. */
+  bytes: number;
   /** Files written, relative to `path`, sorted. */
   files: string[];
   /** Distinct partitions written. */
@@ -308,7 +310,9 @@ export function partitionedSink(dir: string, settings: Settings, format: Partiti
         throw error instanceof IoError ? error : new IoError(`Cannot commit the partitioned tree: ${(error as Error).message}`, { stage: name, dir }, { cause: error });
       }
       files.sort();
-      return { path: dir, rows, files, partitions: new Set(files.map((f) => dirname(f))).size, rotations };
+      let bytes = 0;
+      for (const rel of files) bytes += (await stat(join(dir, rel))).size;
+      return { path: dir, rows, bytes, files, partitions: new Set(files.map((f) => dirname(f))).size, rotations };
     },
     async abort(error) {
       await abortAll(error);
