@@ -19,6 +19,7 @@ const expected: RegExp[] = [
   /file: 'daily\/2026-11-30\.csv'/,
   /^2000 [\s\S]*rowGroupsSkipped: 9/m,
   /^334 2$/m,
+  /id: 9007199254740993n[\s\S]*\] 1$/m,
 ];
 
 test('docs/datasets.md: every example runs and prints what the page says', async () => {
