@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { pipeline, collect, map, fromCsv, fromParquet, fromArrow, toArrow, fromIterable, ErrorCodes, SpillwayError } from '../../../index.ts';
 import type { Predicate } from '../../../lib/dataset/predicate.ts';
-import { tempDir } from '../../helpers.ts';
+import { openFds, tempDir } from '../../helpers.ts';
 
 const dir = tempDir('spillway-dataset-');
 let db: DuckDBInstance;
@@ -180,4 +180,22 @@ test('dataset options are validated at once', () => {
   assert.throws(() => fromParquet([join(tree, 'x.parquet')], { batchSize: 0 }), invalid);
   assert.throws(() => fromCsv([], {}), invalid);
   assert.throws(() => fromCsv(dir, { hive: 'yes' as never }), invalid);
+});
+
+test('one file is open at a time: descriptors do not grow with the number of files', async () => {
+  const many = join(dir, 'many');
+  mkdirSync(many, { recursive: true });
+  for (let i = 0; i < 40; i++) writeFileSync(join(many, `f${String(i).padStart(2, '0')}.csv`), `id\n${i}\n`);
+  const before = openFds();
+  let most = 0;
+  const result = await pipeline(
+    fromCsv(many, { cast: true, batchSize: 1 }),
+    map((row) => {
+      most = Math.max(most, openFds());
+      return row;
+    }),
+    collect(),
+  );
+  assert.deepEqual((result.output as Array<{ id: number }>).map((r) => r.id), Array.from({ length: 40 }, (_, i) => i));
+  assert.ok(most - before <= 4, `${most - before} more descriptors while reading 40 files`);
 });
