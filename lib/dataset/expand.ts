@@ -33,7 +33,7 @@ export function isGlob(pattern: string): boolean {
  */
 export function isDatasetInput(input: unknown): boolean {
   if (Array.isArray(input)) return true;
-  if (typeof input !== 'string') return false;
+  if (typeof input !== 'string' || /^https?:\/\//i.test(input)) return false;
   if (isGlob(input)) return true;
   try {
     return statSync(input).isDirectory();
@@ -149,6 +149,8 @@ export function splitGlob(pattern: string): { base: string; rest: string } {
 }
 
 async function expandOne(input: string): Promise<DatasetFile[]> {
+  // a URL is one file (no listing over HTTP; `?` is a query, not a glob)
+  if (/^https?:\/\//i.test(input)) return [{ path: input, root: '' }];
   if (isGlob(input)) {
     const { base, rest } = splitGlob(input);
     const root = base === '' ? '.' : base;

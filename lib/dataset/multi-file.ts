@@ -145,13 +145,18 @@ export function datasetSource(input: DatasetInput, settings: DatasetSettings, fo
     stats.details.filesPruned = all.length - files.length;
     let sizes = 0;
     for (const file of files) {
+      // URLs: sizes are learnt when each is opened (no request before)
+      if (/^https?:\/\//i.test(file.path)) {
+        sizes = Number.NaN;
+        continue;
+      }
       try {
         sizes += (await stat(file.path)).size;
       } catch (error) {
         throw new IoError(`Cannot read dataset file: ${(error as Error).message}`, { stage, file: file.path }, { cause: error });
       }
     }
-    totalBytes = sizes;
+    if (!Number.isNaN(sizes)) totalBytes = sizes;
     if (format.rowCount) {
       let rows = 0;
       for (const file of files) {
