@@ -20,6 +20,7 @@ import { parseJsonExact } from '../lib/json-lines.ts';
 import type { StageContext, StageStats } from '../lib/stage.ts';
 import type { DatasetOptions } from '../lib/dataset/multi-file.ts';
 import { isDatasetRequest, textDataset } from '../lib/dataset/sources.ts';
+import { isHttpUrl, redactUrl } from '../lib/dataset/http-buffer.ts';
 
 /** Options of {@link fromJsonl} (dataset options: see docs/datasets.md). */
 export interface FromJsonlOptions extends DatasetOptions {
@@ -70,14 +71,24 @@ export function fromJsonl(input: string | readonly string[] | Readable, options?
   const batchSize = expectInteger(opts.batchSize, 'options.batchSize', DEFAULT_BATCH_SIZE);
   const policy = validatePolicy(opts.onError);
   const file = typeof input === 'string' ? input : undefined;
-  const gzip = expectBoolean(opts.gzip, 'options.gzip', file?.endsWith('.gz') ?? false);
-  const zstd = expectBoolean(opts.zstd, 'options.zstd', file !== undefined && /\.zstd?$/.test(file));
+  // the extension of a URL is its path's (a signed URL's query would hide it)
+  let named = file;
+  if (file !== undefined && isHttpUrl(file)) {
+    try {
+      named = new URL(file).pathname;
+    } catch {
+      throw new ValidationError(`Expected \`input\` to be a valid URL, got ${describeValue(redactUrl(file))}`);
+    }
+  }
+  const gzip = expectBoolean(opts.gzip, 'options.gzip', named?.endsWith('.gz') ?? false);
+  const zstd = expectBoolean(opts.zstd, 'options.zstd', named !== undefined && /\.zstd?$/.test(named));
   if (gzip && zstd) throw new ValidationError('`options.gzip` and `options.zstd` cannot both be true');
   if (opts.name !== undefined && (typeof opts.name !== 'string' || opts.name.length === 0)) {
     throw new ValidationError(`Expected \`options.name\` to be a non-empty string, got ${describeValue(opts.name)}`);
   }
   const stage = opts.name ?? 'fromJsonl';
-  const where = file ?? stage;
+  const url = file !== undefined && isHttpUrl(file) ? file : undefined;
+  const where = url !== undefined ? redactUrl(url) : (file ?? stage);
   let rowsRead = 0;
   let bytesRead = 0;
   let totalBytes: number | undefined;
@@ -86,7 +97,22 @@ export function fromJsonl(input: string | readonly string[] | Readable, options?
     stats.details.parser = 'json-lines';
     let fileStream: ReadStream | undefined;
     let source: Readable;
-    if (file !== undefined) {
+    if (url !== undefined) {
+      // one streaming GET (no retries: a text stream cannot resume mid-line safely)
+      let response: Response;
+      try {
+        response = await fetch(url, { signal: context.signal });
+      } catch (error) {
+        throw new IoError(`Cannot fetch JSON Lines: ${(error as Error).message}`, { stage, file: where }, { cause: error });
+      }
+      if (!response.ok || response.body === null) {
+        await response.body?.cancel().catch(() => undefined);
+        throw new IoError(`Cannot fetch JSON Lines: HTTP ${response.status} ${response.statusText}`, { stage, file: where });
+      }
+      const length = Number(response.headers.get('content-length'));
+      if (Number.isFinite(length) && length > 0) totalBytes = length;
+      source = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
+    } else if (file !== undefined) {
       try {
         totalBytes = (await stat(file)).size;
       } catch (error) {

@@ -108,6 +108,30 @@ test('a JSON Lines dataset: glob, file column', async () => {
   assert.deepEqual(output, [{ a: 1, f: join(dir, 'p1.jsonl') }, { a: 2, f: join(dir, 'p2.jsonl') }]);
 });
 
+test('a JSON Lines URL is read with one streaming GET (gzip by extension); an HTTP error is an IoError', async () => {
+  const { createServer } = await import('node:http');
+  const body = gzipSync(TEXT);
+  const server = createServer((req, res) => {
+    if (req.url?.startsWith('/events.jsonl.gz')) res.writeHead(200, { 'content-length': body.length }).end(body);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const base = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
+    const { output } = await pipeline(fromJsonl(`${base}/events.jsonl.gz?sig=abc`), collect());
+    assert.equal(output.length, 2);
+    assert.equal((output[0] as { big: bigint }).big, 9007199254740993n);
+    await assert.rejects(pipeline(fromJsonl(`${base}/missing.jsonl?key=secret`), collect()), (e: unknown) => {
+      assert.ok(e instanceof SpillwayError);
+      assert.equal(e.code, ErrorCodes.IO);
+      assert.doesNotMatch(e.message, /secret/);
+      return true;
+    });
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
+
 test('options are validated at once', () => {
   const invalid = (e: unknown): boolean => e instanceof SpillwayError && e.code === ErrorCodes.INVALID_OPTION;
   assert.throws(() => fromJsonl('x.jsonl', { batchSize: 0 }), invalid);
