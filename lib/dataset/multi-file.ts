@@ -51,8 +51,8 @@ export interface DatasetFormat {
   projects: boolean;
   /** The single-file source for `path`, reading `columns` (projection formats only), pruning by `where` when it can. */
   openFile(path: string, columns: readonly string[] | undefined, where: Predicate | undefined): BatchSource<Row>;
-  /** The file's row count when it is cheap to know (a footer), for progress totals. */
-  rowCount?(path: string): Promise<number | undefined>;
+  /** The file's row count and columns when they are cheap to know (a footer), for progress totals and checking `where`. */
+  describe?(path: string): Promise<{ rows: number; columns: readonly string[] }>;
   /** Detail keys of the per-file stats to add up across files (`rowGroupsSkipped`, `bytesRead`). */
   sumDetails?: readonly string[];
 }
@@ -157,18 +157,28 @@ export function datasetSource(input: DatasetInput, settings: DatasetSettings, fo
       }
     }
     if (!Number.isNaN(sizes)) totalBytes = sizes;
-    if (format.rowCount) {
+    if (format.describe) {
       let rows = 0;
+      const known = new Set<string>(virtual);
       for (const file of files) {
         if (context.signal.aborted) return;
-        const n = await format.rowCount(file.path).catch(() => undefined);
-        if (n === undefined) {
+        // a file that cannot be described fails later, when it is read, with the reader's own error
+        const described = await format.describe(file.path).catch(() => undefined);
+        if (described === undefined) {
           rows = Number.NaN;
           break;
         }
-        rows += n;
+        rows += described.rows;
+        for (const c of described.columns) known.add(c);
       }
-      if (!Number.isNaN(rows)) totalRows = rows;
+      if (!Number.isNaN(rows)) {
+        totalRows = rows;
+        // as SQL does: a column no file has is a mistake, not a column of nulls
+        const unknown = where ? [...predicateColumns(where)].filter((c) => !known.has(c)) : [];
+        if (unknown.length > 0) {
+          throw new ValidationError(`Expected \`options.where\` to name columns of the dataset; ${unknown.map((c) => describeValue(c)).join(', ')} is in no file (columns: ${[...known].join(', ')})`);
+        }
+      }
     }
     // what each file must read: the projection without virtual columns, plus what `where` reads
     const wanted = format.projects ? settings.columns : undefined;

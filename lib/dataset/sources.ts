@@ -36,10 +36,10 @@ export function parquetDataset<O extends { columns?: readonly string[]; name?: s
     projects: true,
     openFile: (path, columns, where) =>
       factory(path, { ...base, ...(columns ? { columns } : {}), ...(where ? { [PRUNE_WHERE]: where } : {}) } as O),
-    rowCount: async (path) => {
+    describe: async (path) => {
       const reader = await openParquet(path);
       try {
-        return reader.numRows;
+        return { rows: reader.numRows, columns: reader.columns.map((c) => c.name) };
       } finally {
         await reader.close();
       }
@@ -58,10 +58,10 @@ export function arrowDataset<O extends { columns?: readonly string[]; name?: str
     name: base.name ?? 'fromArrow',
     projects: true,
     openFile: (path, columns) => factory(path, { ...base, ...(columns ? { columns } : {}) } as O),
-    rowCount: async (path) => {
+    describe: async (path) => {
       const handle = await openArrowFile(path);
       try {
-        return handle.numRows;
+        return { rows: handle.numRows, columns: handle.schema.fields.map((f) => f.name) };
       } finally {
         await handle.close();
       }

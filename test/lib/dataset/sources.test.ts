@@ -199,3 +199,12 @@ test('one file is open at a time: descriptors do not grow with the number of fil
   assert.deepEqual((result.output as Array<{ id: number }>).map((r) => r.id), Array.from({ length: 40 }, (_, i) => i));
   assert.ok(most - before <= 4, `${most - before} more descriptors while reading 40 files`);
 });
+
+test('where naming a column no Parquet file has is a ValidationError before any row', async () => {
+  await assert.rejects(pipeline(fromParquet(join(tree, '**/*.parquet'), { where: { col: 'pricee', op: '>', value: 1 } }), collect()), (e: unknown) => {
+    assert.ok(e instanceof SpillwayError);
+    assert.equal(e.code, ErrorCodes.INVALID_OPTION);
+    assert.match(e.message, /pricee/);
+    return true;
+  });
+});
