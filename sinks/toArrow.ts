@@ -12,6 +12,8 @@
  * unified (string where the file has numbers) fails with SchemaMismatchError naming the batch:
  * never silently dropped, unlike apache-arrow's own writer (arrow-js#388).
  */
+import { isPartitionedRequest, partitionedWrite } from '../lib/dataset/sinks.ts';
+import type { PartitionOptions, PartitionedResult } from '../lib/dataset/partitioned-writer.ts';
 import { once } from 'node:events';
 import { rename, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
@@ -27,8 +29,6 @@ import { openArrowFile, type ArrowFormat } from '../lib/arrow/ipc-reader.ts';
 import { registerArrowCodecs, toCompressionType, type Compression } from '../lib/arrow/codecs.ts';
 import { castRecordBatch, schemasEqual, unifySchemas } from '../lib/arrow/convert.ts';
 import { logger, type StageStats } from '../lib/stage.ts';
-import { isPartitionedRequest, partitionedWrite } from '../lib/dataset/sinks.ts';
-import type { PartitionOptions, PartitionedResult } from '../lib/dataset/partitioned-writer.ts';
 
 const log = logger('toArrow');
 

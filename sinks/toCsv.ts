@@ -3,6 +3,8 @@
  * succeeds (or to a Writable). The common dialects are formatted by lib/csv-format.ts; other
  * csv-stringify options go to csv-stringify, which writes the same bytes more slowly.
  */
+import { isPartitionedRequest, partitionedWrite } from '../lib/dataset/sinks.ts';
+import type { PartitionOptions, PartitionedResult } from '../lib/dataset/partitioned-writer.ts';
 import type { Writable } from 'node:stream';
 import { stringify, type Options as CsvStringifyOptions } from 'csv-stringify/sync';
 import type { Batch, Row } from '../lib/batch.ts';
@@ -14,8 +16,6 @@ import { resolve as resolvePath } from 'node:path';
 import { FormatError, ValidationError } from '../lib/errors.ts';
 import { expectBoolean, expectOptions } from '../lib/validate.ts';
 import { STRINGIFY_CAST, csvFormatter, csvHeader, fastCsvFormat, type RowFormatter } from '../lib/csv-format.ts';
-import { isPartitionedRequest, partitionedWrite } from '../lib/dataset/sinks.ts';
-import type { PartitionOptions, PartitionedResult } from '../lib/dataset/partitioned-writer.ts';
 
 /** Options of {@link toCsv}; other csv-stringify options (delimiter, quote, quoted, record_delimiter, ...) pass through. */
 export interface ToCsvOptions extends PartitionOptions, Omit<CsvStringifyOptions, 'header' | 'columns' | 'cast'> {

@@ -4,6 +4,8 @@
  * Arrow batches: a downstream stage that works on Arrow gets them without conversion, and a
  * stage that wants rows converts each batch once. A thin adapter: the format work is in the reader.
  */
+import type { DatasetOptions } from '../lib/dataset/multi-file.ts';
+import { arrowDataset, isDatasetRequest } from '../lib/dataset/sources.ts';
 import { stat } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { Readable } from 'node:stream';
@@ -15,8 +17,6 @@ import { expectInteger, expectOptions } from '../lib/validate.ts';
 import { openArrowFile, readArrowStream, type ArrowFileHandle } from '../lib/arrow/ipc-reader.ts';
 import type { StageContext, StageStats } from '../lib/stage.ts';
 import type { CheckpointJson } from '../lib/checkpoint.ts';
-import type { DatasetOptions } from '../lib/dataset/multi-file.ts';
-import { arrowDataset, isDatasetRequest } from '../lib/dataset/sources.ts';
 
 /** Options of {@link fromArrow} (dataset options: see docs/datasets.md). */
 export interface FromArrowOptions extends DatasetOptions {

@@ -2,6 +2,8 @@
  * `fromCsv`: a CSV file (or `.gz` file, or a byte stream) read chunk by chunk with csv-parse
  * and delivered as batches of rows.
  */
+import type { DatasetOptions } from '../lib/dataset/multi-file.ts';
+import { isDatasetRequest, textDataset } from '../lib/dataset/sources.ts';
 import { createReadStream, type ReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { PassThrough, Readable, Transform } from 'node:stream';
@@ -19,8 +21,6 @@ import { batchSizer } from '../lib/batch-size.ts';
 import { CastFailure, inferRows, schemaCaster, type CsvSchema } from './csv-cast.ts';
 import type { StageContext, StageStats } from '../lib/stage.ts';
 import type { CheckpointJson } from '../lib/checkpoint.ts';
-import type { DatasetOptions } from '../lib/dataset/multi-file.ts';
-import { isDatasetRequest, textDataset } from '../lib/dataset/sources.ts';
 
 /** csv-parse options that fromCsv controls itself and so does not pass through. */
 type ControlledParseOptions =
