@@ -2,8 +2,6 @@
  * `toParquet`: writes rows to a Parquet file (see `lib/parquet/writer.ts`) that appears under its
  * name only when the pipeline succeeds. A thin adapter: the format work is in the writer.
  */
-import { isPartitionedRequest, partitionedWrite } from '../lib/dataset/sinks.ts';
-import type { PartitionOptions, PartitionedResult } from '../lib/dataset/partitioned-writer.ts';
 import { BatchSink } from '../lib/sink.ts';
 import { FormatError, IoError, SchemaMismatchError, SpillwayError, UnsupportedError, ValidationError, describeContext, describeValue } from '../lib/errors.ts';
 import { ParquetFileWriter, checkWriteOptions } from '../lib/parquet/writer.ts';
@@ -11,6 +9,8 @@ import type { ParquetWriteOptions, ParquetWriterState } from '../lib/parquet/wri
 import type { CheckpointJson } from '../lib/checkpoint.ts';
 import { resolve as resolvePath } from 'node:path';
 import { unlink } from 'node:fs/promises';
+import { isPartitionedRequest, partitionedWrite } from '../lib/dataset/sinks.ts';
+import type { PartitionOptions, PartitionedResult } from '../lib/dataset/partitioned-writer.ts';
 
 /** Options of {@link toParquet}: `schema`, `compression` (default `'snappy'`), `rowGroupSize` (default 100000), `rowGroupBytes` (default `'32MB'`). */
 export type ToParquetOptions = ParquetWriteOptions & PartitionOptions;

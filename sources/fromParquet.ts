@@ -2,11 +2,6 @@
  * `fromParquet`: a Parquet file read row group by row group (see `lib/parquet/reader.ts`) and
  * delivered as batches of rows. A thin adapter: the format work is in the reader.
  */
-import type { DatasetInput } from '../lib/dataset/expand.ts';
-import type { DatasetOptions } from '../lib/dataset/multi-file.ts';
-import { isDatasetRequest, parquetDataset } from '../lib/dataset/sources.ts';
-import { PRUNE_WHERE, rowGroupPruner } from '../lib/dataset/pushdown.ts';
-import type { Predicate } from '../lib/dataset/predicate.ts';
 import { Batch } from '../lib/batch.ts';
 import { BatchSource } from '../lib/source.ts';
 import { FormatError, IoError, SpillwayError, UnsupportedError, ValidationError, describeContext, describeValue } from '../lib/errors.ts';
@@ -16,6 +11,11 @@ import type { ParquetReader } from '../lib/parquet/reader.ts';
 import type { Int64Mode } from '../lib/parquet/types.ts';
 import type { StageContext, StageStats } from '../lib/stage.ts';
 import { resolve as resolvePath } from 'node:path';
+import type { DatasetInput } from '../lib/dataset/expand.ts';
+import type { DatasetOptions } from '../lib/dataset/multi-file.ts';
+import { isDatasetRequest, parquetDataset } from '../lib/dataset/sources.ts';
+import { PRUNE_WHERE, rowGroupPruner } from '../lib/dataset/pushdown.ts';
+import type { Predicate } from '../lib/dataset/predicate.ts';
 
 /** Options of {@link fromParquet} (dataset options: see docs/datasets.md). */
 export interface FromParquetOptions extends DatasetOptions {

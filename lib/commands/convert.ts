@@ -17,11 +17,11 @@ import { toCsv } from '../../sinks/toCsv.ts';
 import { toParquet } from '../../sinks/toParquet.ts';
 import { toArrow } from '../../sinks/toArrow.ts';
 import type { PipelineStats } from '../pipeline.ts';
+import { EXIT_INTERRUPTED, describeError, onInterrupt, takeCommonFlags, writeReportFile } from './common.ts';
 import { fromJsonl } from '../../sources/fromJsonl.ts';
 import { toJsonl } from '../../sinks/toJsonl.ts';
 import { expectPredicate, type Predicate } from '../dataset/predicate.ts';
 import { datasetFormatOf } from '../dataset/cli-args.ts';
-import { EXIT_INTERRUPTED, describeError, onInterrupt, takeCommonFlags, writeReportFile } from './common.ts';
 
 /** The file formats `convert` reads and writes. */
 export type ConvertFormat = 'csv' | 'parquet' | 'arrow' | 'jsonl';

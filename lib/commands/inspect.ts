@@ -3,16 +3,16 @@
  * bytes, compression, schemas); `--verify` also checks every file's checksums; `--json` prints
  * the description as JSON.
  */
+import { existsSync } from 'node:fs';
+import { MANIFEST_NAME } from '../spill/manifest.ts';
+import { datasetReportText, inspectDataset } from '../dataset/inspect.ts';
+import { isGlob } from '../dataset/expand.ts';
 import path from 'node:path';
 import { commands } from '../cli.ts';
 import { SpillwayError, ValidationError } from '../errors.ts';
 import { formatBytes } from '../validate.ts';
 import { readManifest, type SpillManifest } from '../spill/manifest.ts';
 import { verifySpillFile } from '../spill/reader.ts';
-import { existsSync } from 'node:fs';
-import { MANIFEST_NAME } from '../spill/manifest.ts';
-import { datasetReportText, inspectDataset } from '../dataset/inspect.ts';
-import { isGlob } from '../dataset/expand.ts';
 
 const USAGE = `Usage: spillway inspect DIR|DATASET [--verify] [--json]
 
