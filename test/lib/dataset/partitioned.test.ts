@@ -125,3 +125,14 @@ test('a DuckDB tree written with PARTITION_BY reads in spillway to the same rows
   const want = Array.from({ length: 100 }, (_, i) => `${i}|${i % 4}|x${i}`).sort();
   assert.deepEqual(got, want);
 });
+
+test('Arrow batches are split on their buffers (no row objects) and read back the same', async () => {
+  const src = join(dir, 'arrow-src.parquet');
+  await pipeline(fromIterable(rows(1000)), toParquet(src));
+  const target = join(dir, 'from-arrow');
+  const { output } = await pipeline(fromParquet(src, { output: 'arrow', batchSize: 128 }), toParquet(target, { partitionBy: ['symbol', 'date'] }));
+  assert.equal(output.rows, 1000);
+  assert.equal(output.partitions, 12);
+  const back = await pipeline(fromParquet(target), collect());
+  assert.deepEqual((back.output as Array<Record<string, unknown>>).map(key).sort(), rows(1000).map(key).sort());
+});
