@@ -13,7 +13,7 @@ import { compressors as extraCompressors } from 'hyparquet-compressors';
 import { FormatError, SpillwayError, UnsupportedError, ValidationError, describeValue } from '../errors.ts';
 import { expectInteger, expectOneOf, expectOptions } from '../validate.ts';
 import { openFileBuffer } from './fileBuffer.ts';
-import { isHttpUrl, openHttpBuffer } from '../dataset/http-buffer.ts';
+import { isHttpUrl, openHttpBuffer, redactUrl } from '../dataset/http-buffer.ts';
 import type { FileBuffer } from './fileBuffer.ts';
 import { describeColumns, parsers, prepareSchema } from './types.ts';
 import type { Int64Mode, ParquetColumn } from './types.ts';
@@ -155,7 +155,8 @@ async function open(path: string, wanted: readonly string[] | undefined, int64: 
   // https:// URLs: ranged requests (lib/dataset/http-buffer.ts); everything else: a local file
   const file = isHttpUrl(path) ? await openHttpBuffer(path) : await openFileBuffer(path);
   try {
-    return await prepare(path, file, wanted, int64, batchSize, filter);
+    // a URL's query (signed URLs) never reaches error messages
+    return await prepare(isHttpUrl(path) ? redactUrl(path) : path, file, wanted, int64, batchSize, filter);
   } catch (error) {
     await file.close().catch(() => undefined);
     throw error;
