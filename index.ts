@@ -25,6 +25,7 @@ export {
   ValidationError,
   AbortError,
   CsvParseError,
+  JsonParseError,
   StageError,
   CollectLimitError,
   IoError,
@@ -99,6 +100,13 @@ export { PreciseDate } from './lib/formats/parquet/types.ts';
 export { fromArrow } from './sources/fromArrow.ts';
 export type { FromArrowOptions } from './sources/fromArrow.ts';
 export { fromIterable } from './sources/fromIterable.ts';
+export { fromJsonl } from './sources/fromJsonl.ts';
+export type { FromJsonlOptions } from './sources/fromJsonl.ts';
+export type { DatasetOptions } from './lib/dataset/multi-file.ts';
+export type { DatasetInput } from './lib/dataset/expand.ts';
+export type { HiveType, HiveValue } from './lib/dataset/hive.ts';
+export { expectPredicate } from './lib/dataset/predicate.ts';
+export type { Predicate, PredicateValue, ComparisonOp } from './lib/dataset/predicate.ts';
 export type { FromIterableOptions } from './sources/fromIterable.ts';
 
 export { map } from './transforms/map.ts';
@@ -119,6 +127,9 @@ export type { BatchOptions } from './transforms/batch.ts';
 export { toCsv } from './sinks/toCsv.ts';
 export type { ToCsvOptions, ToCsvResult } from './sinks/toCsv.ts';
 export { toParquet } from './sinks/toParquet.ts';
+export { toJsonl } from './sinks/toJsonl.ts';
+export type { ToJsonlOptions, ToJsonlResult } from './sinks/toJsonl.ts';
+export type { PartitionOptions, PartitionedResult } from './lib/dataset/partitioned-writer.ts';
 export type { ToParquetOptions, ToParquetResult } from './sinks/toParquet.ts';
 export { ParquetFileWriter } from './lib/formats/parquet/writer.ts';
 export type { ParquetCompression, ParquetFieldSpec, ParquetWriteType, ParquetWriteOptions, ParquetWriterState, ParquetColumnKind, ParquetRowGroupMeta } from './lib/formats/parquet/writer.ts';

@@ -12,6 +12,8 @@
  * unified (string where the file has numbers) fails with SchemaMismatchError naming the batch:
  * never silently dropped, unlike apache-arrow's own writer (arrow-js#388).
  */
+import { isPartitionedRequest, partitionedWrite } from '../lib/dataset/sinks.ts';
+import type { PartitionOptions, PartitionedResult } from '../lib/dataset/partitioned-writer.ts';
 import { once } from 'node:events';
 import { rename, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
@@ -31,7 +33,7 @@ import { logger, type StageStats } from '../lib/core/stage.ts';
 const log = logger('toArrow');
 
 /** Options of {@link toArrow}. */
-export interface ToArrowOptions {
+export interface ToArrowOptions extends PartitionOptions {
   /**
    * Body compression: `'lz4'` (LZ4 frame, the default), `'zstd'`, or `null` / `'none'`. LZ4 is
    * the default because it costs little CPU and typically halves the file; choose `null` for
@@ -80,7 +82,7 @@ interface Target {
 
 
 /** Every option of ToArrowOptions, for strict validation. */
-const KNOWN_TO_ARROW_OPTIONS = optionKeys<ToArrowOptions>({ compression: true, format: true, schema: true });
+const KNOWN_TO_ARROW_OPTIONS = optionKeys<ToArrowOptions>({ compression: true, format: true, schema: true, partitionBy: true, maxOpenFiles: true, maxBufferedBytes: true, fileName: true, existing: true });
 /**
  * Writes batches as Arrow IPC (see the module comment for how schemas are unified). A path is
  * written under a temporary name and renamed into place on success; on failure or abort nothing
@@ -96,7 +98,10 @@ const KNOWN_TO_ARROW_OPTIONS = optionKeys<ToArrowOptions>({ compression: true, f
  * console.log(output.rows, output.bytes);
  * ```
  */
-export function toArrow(target: string | Writable, options?: ToArrowOptions): BatchSink<ToArrowResult> {
+export function toArrow(target: string, options: ToArrowOptions & { partitionBy: readonly string[] }): BatchSink<PartitionedResult>;
+export function toArrow(target: string | Writable, options?: ToArrowOptions): BatchSink<ToArrowResult>;
+export function toArrow(target: string | Writable, options?: ToArrowOptions): BatchSink<ToArrowResult> | BatchSink<PartitionedResult> {
+  if (isPartitionedRequest(options)) return partitionedWrite(target, options!, toArrow as (p: string, o?: ToArrowOptions) => BatchSink<unknown>, 'toArrow', 'arrow');
   const isPath = typeof target === 'string';
   if (!(isPath && target.length > 0) && (typeof target !== 'object' || target === null || typeof (target as Writable).write !== 'function')) {
     throw new ValidationError(`Expected \`target\` to be a file path or a Writable, got ${describeValue(target)}`);

@@ -3,6 +3,8 @@
  * succeeds (or to a Writable). The common dialects are formatted by lib/csv-format.ts; other
  * csv-stringify options go to csv-stringify, which writes the same bytes more slowly.
  */
+import { isPartitionedRequest, partitionedWrite } from '../lib/dataset/sinks.ts';
+import type { PartitionOptions, PartitionedResult } from '../lib/dataset/partitioned-writer.ts';
 import type { Writable } from 'node:stream';
 import { stringify, type Options as CsvStringifyOptions } from 'csv-stringify/sync';
 import type { Batch, Row } from '../lib/core/batch.ts';
@@ -16,7 +18,7 @@ import { expectBoolean, expectOptions, optionKeys } from '../lib/core/validate.t
 import { STRINGIFY_CAST, csvFormatter, csvHeader, fastCsvFormat, type RowFormatter } from '../lib/formats/csv/format.ts';
 
 /** Options of {@link toCsv}; other csv-stringify options (delimiter, quote, quoted, record_delimiter, ...) pass through. */
-export interface ToCsvOptions extends Omit<CsvStringifyOptions, 'header' | 'columns' | 'cast'> {
+export interface ToCsvOptions extends PartitionOptions, Omit<CsvStringifyOptions, 'header' | 'columns' | 'cast'> {
   /** Write a header line (default true, for object rows). */
   header?: boolean;
   /**
@@ -41,7 +43,7 @@ export interface ToCsvResult {
 
 
 /** Every option of ToCsvOptions, for strict validation. */
-const KNOWN_TO_CSV_OPTIONS = optionKeys<ToCsvOptions>({ header: true, columns: true, gzip: true, bom: true, delimiter: true, eof: true, escape: true, header_as_comment: true, quote: true, quoted: true, quoted_empty: true, quoted_match: true, quoted_string: true, record_delimiter: true, quote_record_delimiter: true, escape_formulas: true, transform: true, flush: true, allowHalfOpen: true, readableObjectMode: true, writableObjectMode: true, readableHighWaterMark: true, writableHighWaterMark: true, writableCorked: true, encoding: true, read: true, emitClose: true, highWaterMark: true, objectMode: true, construct: true, destroy: true, autoDestroy: true, signal: true, decodeStrings: true, defaultEncoding: true, write: true, writev: true, final: true });
+const KNOWN_TO_CSV_OPTIONS = optionKeys<ToCsvOptions>({ header: true, columns: true, gzip: true, bom: true, delimiter: true, eof: true, escape: true, header_as_comment: true, quote: true, quoted: true, quoted_empty: true, quoted_match: true, quoted_string: true, record_delimiter: true, quote_record_delimiter: true, escape_formulas: true, transform: true, flush: true, allowHalfOpen: true, readableObjectMode: true, writableObjectMode: true, readableHighWaterMark: true, writableHighWaterMark: true, writableCorked: true, encoding: true, read: true, emitClose: true, highWaterMark: true, objectMode: true, construct: true, destroy: true, autoDestroy: true, signal: true, decodeStrings: true, defaultEncoding: true, write: true, writev: true, final: true, partitionBy: true, maxOpenFiles: true, maxBufferedBytes: true, fileName: true, existing: true });
 /**
  * Writes rows as CSV. A path is written under a temporary name and renamed into place only when
  * every row is written, so an aborted or failed pipeline leaves no partial file under `path`.
@@ -53,7 +55,10 @@ const KNOWN_TO_CSV_OPTIONS = optionKeys<ToCsvOptions>({ header: true, columns: t
  * console.log(output.rows, output.bytes);
  * ```
  */
-export function toCsv(target: string | Writable, options?: ToCsvOptions): BatchSink<ToCsvResult> {
+export function toCsv(target: string, options: ToCsvOptions & { partitionBy: readonly string[] }): BatchSink<PartitionedResult>;
+export function toCsv(target: string | Writable, options?: ToCsvOptions): BatchSink<ToCsvResult>;
+export function toCsv(target: string | Writable, options?: ToCsvOptions): BatchSink<ToCsvResult> | BatchSink<PartitionedResult> {
+  if (isPartitionedRequest(options)) return partitionedWrite(target, options!, toCsv as (p: string, o?: ToCsvOptions) => BatchSink<unknown>, 'toCsv', 'csv');
   const opts = expectOptions(options, 'options', KNOWN_TO_CSV_OPTIONS);
   if (typeof target !== 'string' && (typeof target !== 'object' || target === null || typeof (target as Writable).write !== 'function')) {
     throw new ValidationError('Expected `target` to be a file path or a Writable');

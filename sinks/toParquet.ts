@@ -9,9 +9,11 @@ import type { ParquetWriteOptions, ParquetWriterState } from '../lib/formats/par
 import type { CheckpointJson } from '../lib/observe/checkpoint.ts';
 import { resolve as resolvePath } from 'node:path';
 import { unlink } from 'node:fs/promises';
+import { isPartitionedRequest, partitionedWrite } from '../lib/dataset/sinks.ts';
+import type { PartitionOptions, PartitionedResult } from '../lib/dataset/partitioned-writer.ts';
 
 /** Options of {@link toParquet}: `schema`, `compression` (default `'snappy'`), `rowGroupSize` (default 100000), `rowGroupBytes` (default `'32MB'`). */
-export type ToParquetOptions = ParquetWriteOptions;
+export type ToParquetOptions = ParquetWriteOptions & PartitionOptions;
 
 /** Output of {@link toParquet}. */
 export interface ToParquetResult {
@@ -42,7 +44,10 @@ export interface ToParquetResult {
  * console.log(output.rows, output.bytes, output.rowGroups);
  * ```
  */
-export function toParquet(path: string, options?: ToParquetOptions): BatchSink<ToParquetResult> {
+export function toParquet(path: string, options: ToParquetOptions & { partitionBy: readonly string[] }): BatchSink<PartitionedResult>;
+export function toParquet(path: string, options?: ToParquetOptions): BatchSink<ToParquetResult>;
+export function toParquet(path: string, options?: ToParquetOptions): BatchSink<ToParquetResult> | BatchSink<PartitionedResult> {
+  if (isPartitionedRequest(options)) return partitionedWrite(path, options!, toParquet as (p: string, o?: ToParquetOptions) => BatchSink<unknown>, 'toParquet', 'parquet');
   if (typeof path !== 'string' || path.length === 0) throw new ValidationError(`Expected \`path\` to be a file path, got ${describeValue(path)}`);
   const name = 'toParquet';
   // validates every option now, synchronously; the temporary file is created on the first batch

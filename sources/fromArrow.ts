@@ -4,6 +4,8 @@
  * Arrow batches: a downstream stage that works on Arrow gets them without conversion, and a
  * stage that wants rows converts each batch once. A thin adapter: the format work is in the reader.
  */
+import type { DatasetOptions } from '../lib/dataset/multi-file.ts';
+import { arrowDataset, isDatasetRequest } from '../lib/dataset/sources.ts';
 import { stat } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { Readable } from 'node:stream';
@@ -16,8 +18,8 @@ import { openArrowFile, readArrowStream, type ArrowFileHandle } from '../lib/for
 import type { StageContext, StageStats } from '../lib/core/stage.ts';
 import type { CheckpointJson } from '../lib/observe/checkpoint.ts';
 
-/** Options of {@link fromArrow}. */
-export interface FromArrowOptions {
+/** Options of {@link fromArrow} (dataset options: see docs/datasets.md). */
+export interface FromArrowOptions extends DatasetOptions {
   /**
    * Most rows per batch. Larger record batches are split (zero-copy slices); smaller ones are
    * passed on as they are. Default: the record batches as written.
@@ -31,7 +33,7 @@ export interface FromArrowOptions {
 
 
 /** Every option of FromArrowOptions, for strict validation. */
-const KNOWN_FROM_ARROW_OPTIONS = optionKeys<FromArrowOptions>({ batchSize: true, columns: true, name: true });
+const KNOWN_FROM_ARROW_OPTIONS = optionKeys<FromArrowOptions>({ batchSize: true, columns: true, name: true, fileColumn: true, hive: true, hiveTypes: true, where: true });
 /**
  * Reads Arrow IPC as batches. A path is read batch by batch, never whole: the file format
  * through its footer (each record batch is read on demand), the stream format message by
@@ -51,7 +53,8 @@ const KNOWN_FROM_ARROW_OPTIONS = optionKeys<FromArrowOptions>({ batchSize: true,
  * await pipeline(fromArrow('events.arrow', { columns: ['ts', 'user'] }), toCsv('events.csv'));
  * ```
  */
-export function fromArrow(input: string | Readable, options?: FromArrowOptions): BatchSource<Row> {
+export function fromArrow(input: string | readonly string[] | Readable, options?: FromArrowOptions): BatchSource<Row> {
+  if (!(input instanceof Readable) && isDatasetRequest(input, options)) return arrowDataset(input, options, fromArrow);
   if (!(typeof input === 'string' && input.length > 0) && !(input instanceof Readable)) {
     throw new ValidationError(`Expected \`input\` to be a file path or a Readable, got ${describeValue(input)}`);
   }

@@ -2,6 +2,8 @@
  * `fromCsv`: a CSV file (or `.gz` file, or a byte stream) read chunk by chunk with csv-parse
  * and delivered as batches of rows.
  */
+import type { DatasetOptions } from '../lib/dataset/multi-file.ts';
+import { isDatasetRequest, textDataset } from '../lib/dataset/sources.ts';
 import { createReadStream, type ReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { PassThrough, Readable, Transform } from 'node:stream';
@@ -39,7 +41,7 @@ type ControlledParseOptions =
   | 'encoding';
 
 /** Options of {@link fromCsv}. Any other csv-parse option (delimiter, quote, escape, bom, relax_quotes, relax_column_count, trim, comment, from_line, to_line, ...) is passed through to csv-parse. */
-export interface FromCsvOptions extends Omit<CsvParseOptions, ControlledParseOptions> {
+export interface FromCsvOptions extends Omit<CsvParseOptions, ControlledParseOptions>, DatasetOptions {
   /**
    * `true` (default): the first line is a header and rows are objects keyed by it; `false`: rows
    * are arrays; an array of names: the file has no header and rows are objects with these keys.
@@ -107,7 +109,8 @@ function validatePolicy(value: unknown, path: string): ErrorPolicy {
  * await pipeline(fromCsv('trades.csv.gz', { cast: true }), map((r) => r), toCsv('out.csv'));
  * ```
  */
-export function fromCsv(input: string | Readable, options?: FromCsvOptions): BatchSource<Row> {
+export function fromCsv(input: string | readonly string[] | Readable, options?: FromCsvOptions): BatchSource<Row> {
+  if (!(input instanceof Readable) && isDatasetRequest(input, options)) return textDataset(input, options, fromCsv, 'fromCsv');
   const opts = expectOptions(options);
   if (typeof input !== 'string' && !(input instanceof Readable)) {
     throw new ValidationError(`Expected \`input\` to be a file path or a Readable, got ${typeof input}`);

@@ -11,9 +11,14 @@ import type { ParquetReader } from '../lib/formats/parquet/reader.ts';
 import type { Int64Mode } from '../lib/formats/parquet/types.ts';
 import type { StageContext, StageStats } from '../lib/core/stage.ts';
 import { resolve as resolvePath } from 'node:path';
+import type { DatasetInput } from '../lib/dataset/expand.ts';
+import type { DatasetOptions } from '../lib/dataset/multi-file.ts';
+import { isDatasetRequest, parquetDataset } from '../lib/dataset/sources.ts';
+import { PRUNE_WHERE, rowGroupPruner } from '../lib/dataset/pushdown.ts';
+import type { Predicate } from '../lib/dataset/predicate.ts';
 
-/** Options of {@link fromParquet}. */
-export interface FromParquetOptions {
+/** Options of {@link fromParquet} (dataset options: see docs/datasets.md). */
+export interface FromParquetOptions extends DatasetOptions {
   /** Top-level columns to read, in this order (default: all); an unknown name is an error. */
   columns?: readonly string[];
   /** Rows per batch (default 10000). */
@@ -34,7 +39,7 @@ const DEFAULT_BATCH_SIZE = 10_000;
 
 
 /** Every option of FromParquetOptions, for strict validation. */
-const KNOWN_FROM_PARQUET_OPTIONS = optionKeys<FromParquetOptions>({ columns: true, batchSize: true, int64: true, output: true, name: true });
+const KNOWN_FROM_PARQUET_OPTIONS = optionKeys<FromParquetOptions>({ columns: true, batchSize: true, int64: true, output: true, name: true, fileColumn: true, hive: true, hiveTypes: true, where: true });
 /**
  * Reads a Parquet file as batches of rows (or Arrow RecordBatches with `output: 'arrow'`), row
  * group by row group and page by page (never a whole file, nor a whole row group of a flat
@@ -51,7 +56,9 @@ const KNOWN_FROM_PARQUET_OPTIONS = optionKeys<FromParquetOptions>({ columns: tru
  * await pipeline(fromParquet('events.parquet', { columns: ['ts', 'user'] }), toCsv('events.csv'));
  * ```
  */
-export function fromParquet(path: string, options?: FromParquetOptions): BatchSource<Record<string, unknown>> {
+export function fromParquet(input: DatasetInput, options?: FromParquetOptions): BatchSource<Record<string, unknown>> {
+  if (isDatasetRequest(input, options)) return parquetDataset(input, options, fromParquet) as BatchSource<Record<string, unknown>>;
+  const path = input as string;
   if (typeof path !== 'string' || path.length === 0) throw new ValidationError(`Expected \`path\` to be a file path, got ${describeValue(path)}`);
   const opts = expectOptions(options, 'options', KNOWN_FROM_PARQUET_OPTIONS);
   const batchSize = expectInteger(opts.batchSize, 'options.batchSize', DEFAULT_BATCH_SIZE);
@@ -64,6 +71,7 @@ export function fromParquet(path: string, options?: FromParquetOptions): BatchSo
     throw new ValidationError(`Expected \`options.name\` to be a non-empty string, got ${describeValue(opts.name)}`);
   }
   const stage = opts.name ?? 'fromParquet';
+  const pruneWhere = (opts as { [PRUNE_WHERE]?: Predicate })[PRUNE_WHERE];
   const columns = opts.columns === undefined ? undefined : [...opts.columns];
   let rowsRead = 0;
   let totalRows: number | undefined;
@@ -91,7 +99,8 @@ export function fromParquet(path: string, options?: FromParquetOptions): BatchSo
     stats.details.output = output;
     let reader: ParquetReader;
     try {
-      reader = await openParquet(path, { int64, batchSize, ...(columns ? { columns } : {}) });
+      const rowGroupFilter = pruneWhere === undefined ? undefined : rowGroupPruner(pruneWhere, columns, stats);
+      reader = await openParquet(path, { int64, batchSize, ...(columns ? { columns } : {}), ...(rowGroupFilter ? { rowGroupFilter } : {}) });
     } catch (error) {
       throw withStage(error);
     }
@@ -123,6 +132,7 @@ export function fromParquet(path: string, options?: FromParquetOptions): BatchSo
       throw withStage(error);
     } finally {
       context.signal.removeEventListener('abort', onAbort);
+      stats.details.bytesRead = reader.bytesRead;
       await reader.close();
     }
   }

@@ -29,6 +29,7 @@ export const ErrorCodes = {
   INVALID_OPTION: 'ERR_SPILLWAY_INVALID_OPTION',
   ABORTED: 'ERR_SPILLWAY_ABORTED',
   CSV_PARSE: 'ERR_SPILLWAY_CSV_PARSE',
+  JSON_PARSE: 'ERR_SPILLWAY_JSON_PARSE',
   STAGE: 'ERR_SPILLWAY_STAGE',
   COLLECT_LIMIT: 'ERR_SPILLWAY_COLLECT_LIMIT',
   IO: 'ERR_SPILLWAY_IO',
@@ -96,6 +97,16 @@ export class CsvParseError extends SpillwayError {
   readonly raw: string | undefined;
   constructor(message: string, context: ErrorContext, raw?: string, options?: { cause?: unknown }) {
     super(ErrorCodes.CSV_PARSE, message, context, options);
+    this.raw = raw;
+  }
+}
+
+/** A JSON Lines line is not valid JSON, or not a JSON object. `context.line` is 1-based. */
+export class JsonParseError extends SpillwayError {
+  /** The raw text of the offending line. */
+  readonly raw: string | undefined;
+  constructor(message: string, context: ErrorContext, raw?: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.JSON_PARSE, message, context, options);
     this.raw = raw;
   }
 }

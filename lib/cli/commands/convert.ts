@@ -18,11 +18,15 @@ import { toParquet } from '../../../sinks/toParquet.ts';
 import { toArrow } from '../../../sinks/toArrow.ts';
 import type { PipelineStats } from '../../core/stats.ts';
 import { EXIT_INTERRUPTED, describeError, onInterrupt, takeCommonFlags, writeReportFile } from './common.ts';
+import { fromJsonl } from '../../../sources/fromJsonl.ts';
+import { toJsonl } from '../../../sinks/toJsonl.ts';
+import { expectPredicate, type Predicate } from '../../dataset/predicate.ts';
+import { datasetFormatOf } from '../../dataset/cli-args.ts';
 
 /** The file formats `convert` reads and writes. */
-export type ConvertFormat = 'csv' | 'parquet' | 'arrow';
+export type ConvertFormat = 'csv' | 'parquet' | 'arrow' | 'jsonl';
 
-const FORMATS: readonly ConvertFormat[] = ['csv', 'parquet', 'arrow'];
+const FORMATS: readonly ConvertFormat[] = ['csv', 'parquet', 'arrow', 'jsonl'];
 
 /** Extensions, longest first, and the format each names. */
 const EXTENSIONS: readonly [string, ConvertFormat][] = [
@@ -34,6 +38,10 @@ const EXTENSIONS: readonly [string, ConvertFormat][] = [
   ['.arrow', 'arrow'],
   ['.ipc', 'arrow'],
   ['.feather', 'arrow'],
+  ['.jsonl.gz', 'jsonl'],
+  ['.jsonl.zst', 'jsonl'],
+  ['.jsonl', 'jsonl'],
+  ['.ndjson', 'jsonl'],
 ];
 
 /** Output compressions by format; the first is the default. */
@@ -41,6 +49,7 @@ const COMPRESSIONS: Record<ConvertFormat, readonly string[]> = {
   csv: ['none', 'gzip'],
   parquet: ['snappy', 'gzip', 'zstd', 'none'],
   arrow: ['lz4', 'zstd', 'none'],
+  jsonl: ['none', 'gzip'],
 };
 
 /** Parsed arguments of `convert`. */
@@ -52,12 +61,16 @@ export interface ConvertArgs {
   columns: string[] | undefined;
   compression: string | undefined;
   batchSize: number | undefined;
+  /** Write a hive tree partitioned by these columns (OUT is a directory). */
+  partitionBy?: string[];
+  /** A `where` predicate (JSON) for the source. */
+  where?: Predicate;
 }
 
 const USAGE = `Usage: spillway convert IN OUT [options]
 
-Converts between CSV (.csv, .csv.gz), Parquet (.parquet) and Arrow IPC (.arrow, .arrows,
-.ipc, .feather), streaming: memory holds a few batches, whatever the file size. The format
+Converts between CSV (.csv, .csv.gz), Parquet (.parquet), Arrow IPC (.arrow, .arrows,
+.ipc, .feather) and JSON Lines (.jsonl, .jsonl.gz, .jsonl.zst; output .jsonl[.gz]), streaming: memory holds a few batches, whatever the file size. The format
 comes from the extension unless given. Prints one summary line; exits non-zero with a one-line
 error on bad input.
 
@@ -68,6 +81,10 @@ Options:
   --compression X      csv: gzip | none (default: gzip for .gz); parquet: snappy (default) |
                        gzip | zstd | none; arrow: lz4 (default) | zstd | none
   --batch-size N       rows per batch read (default: the reader's own)
+  --partition-by a,b   write OUT as a hive-partitioned directory (a=.../b=.../part-0.<ext>);
+                       the output format then comes from --to
+  --where JSON         keep rows matching a predicate, e.g. '{"col":"price","op":">","value":10}'
+                       (Parquet input skips files and row groups that cannot match)
   --progress / --no-progress
                        live progress on stderr (default: on; a plain line every 5 s off a terminal)
   --report FILE        write the run's stats as JSON to FILE
@@ -78,7 +95,10 @@ for .arrows.
 
 Examples:
   spillway convert events.csv.gz events.parquet --compression zstd
-  spillway convert events.parquet events.arrow --columns ts,user,amount`;
+  spillway convert events.parquet events.arrow --columns ts,user,amount
+  spillway convert 'raw/**/*.csv' trades --to parquet --partition-by date,symbol
+
+IN may be a file, a glob (quote it) or a directory; the files are read in sorted order.`;
 
 function formatOf(file: string): ConvertFormat | undefined {
   const lower = file.toLowerCase();
@@ -97,7 +117,7 @@ export function parseConvertArgs(args: readonly string[]): ConvertArgs {
     }
     const eq = arg.indexOf('=');
     const flag = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
-    if (!['from', 'to', 'columns', 'compression', 'batch-size'].includes(flag)) throw new ValidationError(`unknown option --${flag} (see spillway convert --help)`);
+    if (!['from', 'to', 'columns', 'compression', 'batch-size', 'partition-by', 'where'].includes(flag)) throw new ValidationError(`unknown option --${flag} (see spillway convert --help)`);
     const value = eq < 0 ? args[++i] : arg.slice(eq + 1);
     if (value === undefined || value === '') throw new ValidationError(`option --${flag} needs a value`);
     if (flags.has(flag)) throw new ValidationError(`option --${flag} is given twice`);
@@ -111,8 +131,8 @@ export function parseConvertArgs(args: readonly string[]): ConvertArgs {
       if (!(FORMATS as readonly string[]).includes(given)) throw new ValidationError(`--${flag} must be one of ${FORMATS.join(', ')}, got ${describeValue(given)}`);
       return given as ConvertFormat;
     }
-    const found = formatOf(file);
-    if (found === undefined) throw new ValidationError(`cannot tell the format of ${file} from its extension; pass --${flag} csv|parquet|arrow`);
+    const found = formatOf(file) ?? (flag === 'from' ? (datasetFormatOf(file) as ConvertFormat | undefined) : undefined);
+    if (found === undefined) throw new ValidationError(`cannot tell the format of ${file} from its extension; pass --${flag} ${FORMATS.join('|')}`);
     return found;
   };
   const from = pick('from', input);
@@ -135,7 +155,24 @@ export function parseConvertArgs(args: readonly string[]): ConvertArgs {
     if (!/^\d+$/.test(batchFlag) || !Number.isSafeInteger(batchSize) || batchSize < 1) throw new ValidationError(`--batch-size must be a positive integer, got ${describeValue(batchFlag)}`);
   }
   if (input === output) throw new ValidationError('the input and the output are the same file');
-  return { input, output, from, to, columns, compression, batchSize };
+  let partitionBy: string[] | undefined;
+  const partitionFlag = flags.get('partition-by');
+  if (partitionFlag !== undefined) {
+    partitionBy = partitionFlag.split(',').map((c) => c.trim());
+    if (partitionBy.some((c) => c === '')) throw new ValidationError(`--partition-by must be a comma-separated list of columns, got ${describeValue(partitionFlag)}`);
+  }
+  let where: Predicate | undefined;
+  const whereFlag = flags.get('where');
+  if (whereFlag !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(whereFlag);
+    } catch {
+      throw new ValidationError(`--where must be a JSON predicate, got ${describeValue(whereFlag)}`);
+    }
+    where = expectPredicate(parsed, '--where');
+  }
+  return { input, output, from, to, columns, compression, batchSize, ...(partitionBy ? { partitionBy } : {}), ...(where ? { where } : {}) };
 }
 
 /** Keeps `columns` of object rows, in that order; a row without one of them is an error. */
@@ -160,7 +197,7 @@ function project(columns: readonly string[], file: string): BatchTransform {
 }
 
 function source(args: ConvertArgs): BatchSource<Row> {
-  const batchSize = args.batchSize === undefined ? {} : { batchSize: args.batchSize };
+  const batchSize = { ...(args.batchSize === undefined ? {} : { batchSize: args.batchSize }), ...(args.where ? { where: args.where } : {}) };
   const columns = args.columns === undefined ? {} : { columns: args.columns };
   switch (args.from) {
     case 'csv':
@@ -170,18 +207,23 @@ function source(args: ConvertArgs): BatchSource<Row> {
       return fromParquet(args.input, { ...batchSize, ...columns }) as BatchSource<Row>;
     case 'arrow':
       return fromArrow(args.input, { ...batchSize, ...columns });
+    case 'jsonl':
+      return fromJsonl(args.input, batchSize);
   }
 }
 
 function sink(args: ConvertArgs): BatchSink<{ rows: number; bytes: number }> {
   const compression = args.compression;
+  const parts = args.partitionBy ? { partitionBy: args.partitionBy } : {};
   switch (args.to) {
     case 'csv':
-      return toCsv(args.output, compression === undefined ? {} : { gzip: compression === 'gzip' });
+      return toCsv(args.output, { ...parts, ...(compression === undefined ? {} : { gzip: compression === 'gzip' }) }) as BatchSink<{ rows: number; bytes: number }>;
     case 'parquet':
-      return toParquet(args.output, compression === undefined ? {} : { compression: compression === 'none' ? 'uncompressed' : (compression as 'snappy' | 'gzip' | 'zstd') });
+      return toParquet(args.output, { ...parts, ...(compression === undefined ? {} : { compression: compression === 'none' ? 'uncompressed' : (compression as 'snappy' | 'gzip' | 'zstd') }) }) as BatchSink<{ rows: number; bytes: number }>;
     case 'arrow':
-      return toArrow(args.output, compression === undefined ? {} : { compression: compression as 'lz4' | 'zstd' | 'none' });
+      return toArrow(args.output, { ...parts, ...(compression === undefined ? {} : { compression: compression as 'lz4' | 'zstd' | 'none' }) }) as BatchSink<{ rows: number; bytes: number }>;
+    case 'jsonl':
+      return toJsonl(args.output, { ...parts, ...(compression === undefined ? {} : { gzip: compression === 'gzip' }) }) as BatchSink<{ rows: number; bytes: number }>;
   }
 }
 

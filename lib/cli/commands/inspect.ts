@@ -3,6 +3,10 @@
  * bytes, compression, schemas); `--verify` also checks every file's checksums; `--json` prints
  * the description as JSON.
  */
+import { existsSync } from 'node:fs';
+import { MANIFEST_NAME } from '../../formats/spill/manifest.ts';
+import { datasetReportText, inspectDataset } from '../../dataset/inspect.ts';
+import { isGlob } from '../../dataset/expand.ts';
 import path from 'node:path';
 import { commands } from '../main.ts';
 import { SpillwayError, ValidationError } from '../../core/errors.ts';
@@ -10,10 +14,14 @@ import { formatBytes } from '../../core/validate.ts';
 import { readManifest, type SpillManifest } from '../../formats/spill/manifest.ts';
 import { verifySpillFile } from '../../formats/spill/reader.ts';
 
-const USAGE = `Usage: spillway inspect DIR [--verify] [--json]
+const USAGE = `Usage: spillway inspect DIR|DATASET [--verify] [--json]
 
 Describes a spill directory written by toSpill(): rows, batches, files, bytes on disk,
 compression ratio, and the schema of each segment.
+
+Any other file, glob (quoted) or directory is described as a dataset: its files in read order
+with sizes, row counts (Parquet, Arrow) and partition values, the hive partition keys, and the
+columns (from the Parquet and Arrow footers).
 
 Options:
   --verify   read every file and check its size and CRC-32 checksums (exit 1 when one fails)
@@ -88,6 +96,14 @@ commands.set('inspect', {
     const flags = argv.filter((a) => a.startsWith('--'));
     for (const f of flags) if (f !== '--verify' && f !== '--json') throw new ValidationError(`unknown option ${f} (see spillway inspect --help)`);
     if (positional.length !== 1) throw new ValidationError(`expected one spill directory, got ${positional.length} arguments (see spillway inspect --help)`);
+    // a path that does not exist (and is no glob) still gets the spill error: "Not a spill directory"
+    const target = positional[0]!;
+    if (!existsSync(path.join(target, MANIFEST_NAME)) && (isGlob(target) || existsSync(target))) {
+      if (flags.includes('--verify')) throw new ValidationError('--verify checks spill directories; this is not one');
+      const dataset = await inspectDataset(target);
+      process.stdout.write(flags.includes('--json') ? `${JSON.stringify(dataset, null, 2)}\n` : `${datasetReportText(dataset, formatBytes)}\n`);
+      return 0;
+    }
     const report = await inspectSpill(positional[0]!, flags.includes('--verify'));
     process.stdout.write(flags.includes('--json') ? `${JSON.stringify(report, null, 2)}\n` : `${text(report)}\n`);
     return report.files.some((f) => f.verified === false) ? 1 : 0;

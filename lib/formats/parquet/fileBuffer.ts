@@ -11,6 +11,8 @@ import { FormatError, IoError } from '../../core/errors.ts';
 export interface FileBuffer {
   /** Size of the file in bytes. */
   readonly byteLength: number;
+  /** Bytes read from the file so far (footer and pages; cache hits are not counted again). */
+  readonly bytesRead: number;
   /** Reads bytes `[start, end)` (end defaults to the end of the file). */
   slice(start: number, end?: number): Promise<ArrayBuffer>;
   /** Closes the file handle. Idempotent. */
@@ -41,6 +43,11 @@ export async function openFileBuffer(path: string): Promise<FileBuffer> {
   let tail: { start: number; bytes: Uint8Array } | undefined;
   let closed = false;
   let closing: Promise<void> | undefined;
+  let bytesRead = 0;
+
+  const readTotal = (n: number): void => {
+    bytesRead += n;
+  };
 
   async function readRange(start: number, end: number): Promise<ArrayBuffer> {
     const length = end - start;
@@ -56,11 +63,15 @@ export async function openFileBuffer(path: string): Promise<FileBuffer> {
       if (bytesRead === 0) throw new FormatError('Parquet file is truncated (read past its end)', { file: path, byteOffset: start + filled });
       filled += bytesRead;
     }
+    readTotal(length);
     return bytes.buffer;
   }
 
   return {
     byteLength: size,
+    get bytesRead() {
+      return bytesRead;
+    },
     async slice(start: number, end: number = size): Promise<ArrayBuffer> {
       if (closed) throw new IoError('Parquet file was closed', { file: path });
       if (start < 0 || end > size || start > end) {

@@ -8,11 +8,12 @@
  */
 import { parquetMetadataAsync, parquetSchema } from 'hyparquet';
 import type { RecordBatch } from 'apache-arrow';
-import type { Compressors, DecodedArray, FileMetaData } from 'hyparquet';
+import type { Compressors, DecodedArray, FileMetaData, RowGroup } from 'hyparquet';
 import { compressors as extraCompressors } from 'hyparquet-compressors';
 import { FormatError, SpillwayError, UnsupportedError, ValidationError, describeValue } from '../../core/errors.ts';
 import { expectInteger, expectOneOf, expectOptions } from '../../core/validate.ts';
 import { openFileBuffer } from './fileBuffer.ts';
+import { isHttpUrl, openHttpBuffer, redactUrl } from '../../dataset/http-buffer.ts';
 import type { FileBuffer } from './fileBuffer.ts';
 import { describeColumns, parsers, prepareSchema } from './types.ts';
 import type { Int64Mode, ParquetColumn } from './types.ts';
@@ -29,6 +30,11 @@ export interface ParquetReadOptions {
   int64?: Int64Mode;
   /** Rows per batch yielded by {@link ParquetReader.batches} (default 10000). */
   batchSize?: number;
+  /**
+   * Called once per row group before it is read, with the footer as parsed (statistics typed as
+   * hyparquet types them); returning false skips the row group (pushdown, lib/dataset/).
+   */
+  rowGroupFilter?: (index: number, group: RowGroup, metadata: FileMetaData) => boolean;
 }
 
 /** One batch of rows from a Parquet file. */
@@ -63,6 +69,8 @@ export interface ParquetReader {
   readonly byteLength: number;
   /** The columns that will be read (after projection). */
   readonly columns: readonly ParquetColumn[];
+  /** Bytes read from the file so far (footer, page headers and pages). */
+  readonly bytesRead: number;
   /**
    * Yields batches of at most `batchSize` rows (never straddling a row group), from row `fromRow`
    * on (row groups before it are not read). Flat columns are decoded page by page, so memory
@@ -137,27 +145,34 @@ export function openParquet(path: string, options?: ParquetReadOptions): Promise
       throw new ValidationError(`Expected \`options.columns\` to be an array of column names, got ${describeValue(opts.columns)}`);
     }
   }
-  return open(path, opts.columns, int64, batchSize);
+  if (opts.rowGroupFilter !== undefined && typeof opts.rowGroupFilter !== 'function') {
+    throw new ValidationError(`Expected \`options.rowGroupFilter\` to be a function, got ${describeValue(opts.rowGroupFilter)}`);
+  }
+  return open(path, opts.columns, int64, batchSize, opts.rowGroupFilter);
 }
 
-async function open(path: string, wanted: readonly string[] | undefined, int64: Int64Mode, batchSize: number): Promise<ParquetReader> {
-  const file = await openFileBuffer(path);
+async function open(path: string, wanted: readonly string[] | undefined, int64: Int64Mode, batchSize: number, filter?: ParquetReadOptions['rowGroupFilter']): Promise<ParquetReader> {
+  // https:// URLs: ranged requests (lib/dataset/http-buffer.ts); everything else: a local file
+  const file = isHttpUrl(path) ? await openHttpBuffer(path) : await openFileBuffer(path);
   try {
-    return await prepare(path, file, wanted, int64, batchSize);
+    // a URL's query (signed URLs) never reaches error messages
+    return await prepare(isHttpUrl(path) ? redactUrl(path) : path, file, wanted, int64, batchSize, filter);
   } catch (error) {
     await file.close().catch(() => undefined);
     throw error;
   }
 }
 
-async function prepare(path: string, file: FileBuffer, wanted: readonly string[] | undefined, int64: Int64Mode, batchSize: number): Promise<ParquetReader> {
+async function prepare(path: string, file: FileBuffer, wanted: readonly string[] | undefined, int64: Int64Mode, batchSize: number, filter?: ParquetReadOptions['rowGroupFilter']): Promise<ParquetReader> {
   if (file.byteLength >= 8) {
     const magic = new TextDecoder().decode(await file.slice(file.byteLength - 4));
     if (magic === 'PARE') throw new UnsupportedError('Encrypted Parquet file (Parquet Modular Encryption footer) is not supported', { file: path });
   }
   let raw: FileMetaData;
   try {
-    raw = await parquetMetadataAsync(file, { parsers, geoparquet: false });
+    // 64 KB, not hyparquet's 512 KB: a dataset of small files would otherwise be read whole just
+    // for their footers, and pushdown could skip nothing (a larger footer is fetched again)
+    raw = await parquetMetadataAsync(file, { parsers, geoparquet: false, initialFetchSize: 1 << 16 });
   } catch (error) {
     throw translateError(error, path);
   }
@@ -200,7 +215,7 @@ async function prepare(path: string, file: FileBuffer, wanted: readonly string[]
     for (let g = 0; g < groups.length; g++) {
       if (closed) throw new FormatError('Parquet reader was closed', { file: path });
       const rowCount = groups[g]!;
-      if (groupStart + rowCount <= fromRow) {
+      if (groupStart + rowCount <= fromRow || (filter !== undefined && !filter(g, raw.row_groups[g]!, raw))) {
         groupStart += rowCount;
         continue;
       }
@@ -271,6 +286,9 @@ async function prepare(path: string, file: FileBuffer, wanted: readonly string[]
     numRowGroups: groups.length,
     byteLength: file.byteLength,
     columns,
+    get bytesRead() {
+      return file.bytesRead;
+    },
     batches,
     recordBatches,
     async close() {

@@ -201,7 +201,7 @@ export class Spilled {
    */
   async toTable(options?: { maxBytes?: ByteSize }): Promise<Table> {
     this.#check();
-    const opts = expectOptions(options, 'options', KNOWN_OPEN_SPILL_OPTIONS);
+    const opts = expectOptions(options, 'options', ['maxBytes']);
     const maxBytes = opts.maxBytes === undefined ? DEFAULT_TABLE_BYTES : parseBytes(opts.maxBytes, 'options.maxBytes');
     const bytes = this.manifest.files.reduce((n, f) => n + f.rawBytes, 0) + this.#memory.reduce((n, b) => n + b.bytes, 0);
     if (bytes > maxBytes) {
@@ -269,7 +269,7 @@ brandClass(Spilled, 'Spilled');
  */
 export async function openSpill(dir: string, options?: OpenSpillOptions): Promise<Spilled> {
   if (typeof dir !== 'string' || dir.length === 0) throw new SpillError('Expected `dir` to be a spill directory path', {});
-  const opts = expectOptions(options);
+  const opts = expectOptions(options, 'options', KNOWN_OPEN_SPILL_OPTIONS);
   const cacheBytes = opts.cacheBytes === undefined ? DEFAULT_CACHE_BYTES : parseBytes(opts.cacheBytes, 'options.cacheBytes');
   const partial = expectBoolean(opts.partial, 'options.partial', false);
   const abs = path.resolve(dir);

@@ -1,0 +1,142 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import fc from 'fast-check';
+import { compress } from 'zstd-napi';
+import { pipeline, collect, fromJsonl, toJsonl, fromIterable, ErrorCodes, SpillwayError } from '../../index.ts';
+import { parseJsonExact } from '../../lib/formats/json/lines.ts';
+import { jsonLineFormatter } from '../../lib/formats/json/format.ts';
+import { tempDir } from '../helpers.ts';
+
+const dir = tempDir('spillway-jsonl-');
+const TEXT = '{"id":1,"big":9007199254740993,"neg":-9223372036854775808,"f":1.5,"s":"a\\"b"}\n\r\n{"id":2,"big":3,"nested":{"n":12345678901234567890},"list":[1,2]}\r\n';
+
+test('integers beyond 2^53 are bigints, never rounded; CRLF and blank lines are accepted', async () => {
+  const file = join(dir, 'big.jsonl');
+  writeFileSync(file, TEXT);
+  const { output } = await pipeline(fromJsonl(file), collect());
+  assert.deepEqual(output, [
+    { id: 1, big: 9007199254740993n, neg: -9223372036854775808n, f: 1.5, s: 'a"b' },
+    { id: 2, big: 3, nested: { n: 12345678901234567890n }, list: [1, 2] },
+  ]);
+});
+
+/** Bigints back to numbers (rounded as JSON.parse rounds), checking each was beyond 2^53. */
+const rounded = (value: unknown): unknown => {
+  if (typeof value === 'bigint') {
+    assert.ok(value > BigInt(Number.MAX_SAFE_INTEGER) || value < -BigInt(Number.MAX_SAFE_INTEGER), `${value} is safe`);
+    return Number(value);
+  }
+  if (Array.isArray(value)) return value.map(rounded);
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rounded(v)]));
+  return value;
+};
+
+test('the exact parser agrees with JSON.parse on every JSON value, unsafe integers as bigint (fast-check)', () => {
+  fc.assert(
+    fc.property(fc.jsonValue(), (value) => {
+      const text = JSON.stringify(value);
+      // force the exact parser by padding with a long digit run inside a string
+      const wrapped = `[${text},"1234567890123456"]`;
+      assert.deepEqual(rounded(parseJsonExact(wrapped)), JSON.parse(wrapped));
+    }),
+    { numRuns: 500 },
+  );
+  for (const bad of ['{"a":1234567890123456789', '{"a":01234567890123456789}', '[1234567890123456789,]', '{"a" 12345678901234567}']) {
+    assert.throws(() => parseJsonExact(bad), SyntaxError);
+  }
+});
+
+test('bigints round-trip through toJsonl and fromJsonl; gzip and zstd by extension', async () => {
+  const rows = [{ id: 1, big: 2n ** 63n - 1n, at: 'x' }, { id: 2, big: -(2n ** 62n), at: 'y\u0000z' }];
+  for (const name of ['out.jsonl', 'out.jsonl.gz']) {
+    const file = join(dir, name);
+    const written = await pipeline(fromIterable(rows), toJsonl(file));
+    assert.equal(written.output.rows, 2);
+    const back = await pipeline(fromJsonl(file), collect());
+    assert.deepEqual(back.output, rows);
+  }
+  const zst = join(dir, 'in.jsonl.zst');
+  writeFileSync(zst, compress(Buffer.from(TEXT)));
+  const z = await pipeline(fromJsonl(zst), collect());
+  assert.equal(z.output.length, 2);
+  const gz = join(dir, 'in.jsonl.gz');
+  writeFileSync(gz, gzipSync(TEXT));
+  assert.equal((await pipeline(fromJsonl(gz), collect())).output.length, 2);
+  assert.equal(readFileSync(join(dir, 'out.jsonl'), 'utf8').split('\n')[0], `{"id":1,"big":${2n ** 63n - 1n},"at":"x"}`);
+});
+
+const BAD = '{"a":1}\n{"a":2,}\n[1,2]\n{"a":4}\n';
+
+test("a malformed line fails with its line number ('fail', the default)", async () => {
+  await assert.rejects(pipeline(fromJsonl(Readable.from([BAD])), collect()), (e: unknown) => {
+    assert.ok(e instanceof SpillwayError);
+    assert.equal(e.code, ErrorCodes.JSON_PARSE);
+    assert.equal(e.context.line, 2);
+    return true;
+  });
+});
+
+test("'skip' drops bad lines and counts them; a dead-letter file keeps them with line numbers", async () => {
+  const skipped = await pipeline(fromJsonl(Readable.from([BAD]), { onError: 'skip' }), collect());
+  assert.deepEqual(skipped.output, [{ a: 1 }, { a: 4 }]);
+  assert.equal(skipped.stats.stages[0]!.rowsSkipped, 2);
+  const dl = join(dir, 'dead.jsonl');
+  const file = join(dir, 'bad.jsonl');
+  writeFileSync(file, BAD);
+  const kept = await pipeline(fromJsonl(file, { onError: { deadLetter: dl } }), collect());
+  assert.equal(kept.output.length, 2);
+  const records = readFileSync(dl, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: number; raw: string; code: string });
+  assert.deepEqual(records.map((r) => [r.line, r.raw, r.code]), [[2, '{"a":2,}', 'ERR_SPILLWAY_JSON_PARSE'], [3, '[1,2]', 'ERR_SPILLWAY_JSON_PARSE']]);
+});
+
+test('lines split across chunks (and multi-byte characters split across chunks) are joined', async () => {
+  const text = '{"s":"\u00e9\u{1F600}"}\n{"s":"x"}\n';
+  const bytes = Buffer.from(text);
+  const chunks = Array.from(bytes, (b) => Buffer.from([b]));
+  const { output } = await pipeline(fromJsonl(Readable.from(chunks), { batchSize: 1 }), collect());
+  assert.deepEqual(output, [{ s: '\u00e9\u{1F600}' }, { s: 'x' }]);
+});
+
+test('a JSON Lines dataset: glob, file column', async () => {
+  writeFileSync(join(dir, 'p1.jsonl'), '{"a":1}\n');
+  writeFileSync(join(dir, 'p2.jsonl'), '{"a":2}\n');
+  const { output } = await pipeline(fromJsonl(join(dir, 'p*.jsonl'), { fileColumn: 'f' }), collect());
+  assert.deepEqual(output, [{ a: 1, f: join(dir, 'p1.jsonl') }, { a: 2, f: join(dir, 'p2.jsonl') }]);
+});
+
+test('a JSON Lines URL is read with one streaming GET (gzip by extension); an HTTP error is an IoError', async () => {
+  const { createServer } = await import('node:http');
+  const body = gzipSync(TEXT);
+  const server = createServer((req, res) => {
+    if (req.url?.startsWith('/events.jsonl.gz')) res.writeHead(200, { 'content-length': body.length }).end(body);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const base = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
+    const { output } = await pipeline(fromJsonl(`${base}/events.jsonl.gz?sig=abc`), collect());
+    assert.equal(output.length, 2);
+    assert.equal((output[0] as { big: bigint }).big, 9007199254740993n);
+    await assert.rejects(pipeline(fromJsonl(`${base}/missing.jsonl?key=secret`), collect()), (e: unknown) => {
+      assert.ok(e instanceof SpillwayError);
+      assert.equal(e.code, ErrorCodes.IO);
+      assert.doesNotMatch(e.message, /secret/);
+      return true;
+    });
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
+
+test('options are validated at once', () => {
+  const invalid = (e: unknown): boolean => e instanceof SpillwayError && e.code === ErrorCodes.INVALID_OPTION;
+  assert.throws(() => fromJsonl('x.jsonl', { batchSize: 0 }), invalid);
+  assert.throws(() => fromJsonl('x.jsonl', { onError: 'ignore' as never }), invalid);
+  assert.throws(() => fromJsonl('x.jsonl', { delimiter: ',' } as never), invalid);
+  assert.throws(() => toJsonl('x.jsonl', { pretty: true } as never), invalid);
+  assert.equal(jsonLineFormatter()({ a: 1n }), '{"a":1}');
+});
