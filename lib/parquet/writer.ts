@@ -270,10 +270,10 @@ export class ParquetFileWriter {
    * (the row objects are not kept).
    * @throws FormatError naming the column and row for a value that does not fit its column
    */
-  async write(rows: readonly Record<string, unknown>[]): Promise<void> {
+  async write(rows: readonly Record<string, unknown>[], columns?: readonly string[]): Promise<void> {
     this.#expectOpen();
     if (rows.length === 0) return;
-    if (!this.#fields) this.#inferFromRows(rows);
+    if (!this.#fields) this.#inferFromRows(rows, columns);
     for (const row of rows) {
       this.#appendRow(row);
       if (this.#full()) await this.#flushGroup();
@@ -437,8 +437,9 @@ export class ParquetFileWriter {
     });
   }
 
-  #inferFromRows(rows: readonly Record<string, unknown>[]): void {
-    const types = new Map<string, ColumnKind>();
+  /** Infers the columns from rows; `columns` (the source's order) comes first when given. */
+  #inferFromRows(rows: readonly Record<string, unknown>[], columns?: readonly string[]): void {
+    const types = new Map<string, ColumnKind>((columns ?? []).map((name) => [name, 'null']));
     for (const row of rows) {
       for (const [k, v] of Object.entries(row)) {
         const t = types.get(k);

@@ -34,6 +34,8 @@ export interface FastCsvOptions {
   output: 'rows' | 'arrow';
   /** Strip a UTF-8 BOM (default true). */
   bom?: boolean;
+  /** Skip empty lines, as csv-parse's `skip_empty_lines` (default false). */
+  skipBlankLines?: boolean;
 }
 
 /** A batch ready to go: rows or Arrow, with where its last record ends. */
@@ -117,6 +119,7 @@ export class FastCsvReader implements ScanSink {
 
   record(s: CsvScanner): void {
     const n = s.fieldCount;
+    if (n === 1 && this.#options.skipBlankLines && !s.hasError && s.fieldStarts[0] === s.recordStart && s.fieldEnds[0] === s.recordStart) return;
     if (this.#headerPending) {
       this.#headerPending = false;
       const header: string[] = [];
