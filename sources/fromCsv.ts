@@ -18,7 +18,7 @@ import { CsvParseReader } from './csv/parse-reader.ts';
 import { CsvResume } from './csv/resume.ts';
 import { headerHook, renamed, uniqueNames } from './csv/names.ts';
 import { sniffFile } from './csv/inspect.ts';
-import { castsOf, chooseReader, columnsSetting, effectiveParseOptions, rowCaster, startOf } from './csv/settle.ts';
+import { castsOf, chooseReader, columnsSetting, effectiveParseOptions, rowCaster, skipBlank, startOf } from './csv/settle.ts';
 import type { CsvDialect } from './csv/sniff.ts';
 
 export type { FromCsvOptions } from './csv/options.ts';
@@ -68,6 +68,7 @@ export function fromCsv(input: string | Readable, options?: FromCsvOptions): Bat
       infer: casts.schema === undefined && casts.infer,
       castRow: rowCaster(casts.schema, casts.infer),
       start,
+      skipBlankLines: skipBlank(plan, dialect, setting),
       bom: start.byte === 0 ? ((parseOptions.bom as boolean | undefined) ?? true) : false,
       tracking: false,
       names: () => names,

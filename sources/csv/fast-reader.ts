@@ -44,7 +44,7 @@ export class FastCsvPathReader implements CsvReader {
           },
           output: plan.output,
           bom: spec.bom,
-          skipBlankLines: plan.skipBlankLines,
+          skipBlankLines: spec.skipBlankLines,
         },
         () => run.batchSize,
       );

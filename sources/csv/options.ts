@@ -46,7 +46,10 @@ export interface FromCsvOptions extends Omit<CsvParseOptions, ControlledParseOpt
   sampleBytes?: number;
   /** Lines before the header to skip (a preamble); default: what the sniffer finds (else 0). */
   skipLines?: number;
-  /** Skip empty lines (default true, as DuckDB does); `false`: an empty line is a bad record. */
+  /**
+   * Skip empty lines. Default, as DuckDB: skipped when the file has more than one column (in a
+   * one-column file an empty line is an empty value). `false`: an empty line is a record.
+   */
   skipBlankLines?: boolean;
   /**
    * Rows per batch, or `'auto'` (default): starts at 2048 and follows the observed bytes per row
@@ -117,7 +120,8 @@ export interface CsvPlan {
   sniff: boolean;
   sampleBytes: number;
   skipLines: number | undefined;
-  skipBlankLines: boolean;
+  /** undefined: skip them when the file has more than one column. */
+  skipBlankLines: boolean | undefined;
   /** csv-parse options given (passed through). */
   parseOptions: Record<string, unknown>;
   /** The options as given, for the checkpoint fingerprint. */
@@ -178,7 +182,7 @@ export function resolveCsvOptions(input: string | Readable, options: FromCsvOpti
     sniff: expectBoolean(sniff, 'options.sniff', file !== undefined) && file !== undefined,
     sampleBytes: expectInteger(sampleBytes, 'options.sampleBytes', 64 * 1024, 1024),
     skipLines: skipLines === undefined ? undefined : expectInteger(skipLines, 'options.skipLines', 0, 0),
-    skipBlankLines: expectBoolean(skipBlankLines, 'options.skipBlankLines', ((parseOptions.skip_empty_lines ?? parseOptions.skipEmptyLines) as boolean | undefined) ?? true),
+    skipBlankLines: skipBlankLines === undefined ? ((parseOptions.skip_empty_lines ?? parseOptions.skipEmptyLines) as boolean | undefined) : expectBoolean(skipBlankLines, 'options.skipBlankLines', true),
     parseOptions: parseOptions as Record<string, unknown>,
     given: opts,
   };

@@ -47,7 +47,7 @@ export class CsvParseReader implements CsvReader {
     };
     return {
       ...(spec.parseOptions as CsvParseOptions),
-      skip_empty_lines: (spec.parseOptions.skip_empty_lines as boolean | undefined) ?? plan.skipBlankLines,
+      skip_empty_lines: spec.skipBlankLines,
       bom: spec.bom,
       columns: spec.columns,
       skip_records_with_error: plan.policy !== 'fail',

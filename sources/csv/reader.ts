@@ -37,6 +37,8 @@ export interface CsvReadSpec {
   infer: boolean;
   castRow: ((row: Record<string, unknown> | unknown[]) => void) | undefined;
   start: CsvStart;
+  /** Skip empty lines. */
+  skipBlankLines: boolean;
   /** Strip a BOM (only when reading from byte 0). */
   bom: boolean;
   /** Track exact record ends (checkpointing). */

@@ -101,3 +101,10 @@ export function chooseReader(plan: CsvPlan, parseOptions: Record<string, unknown
   }
   return plan.parser !== 'csv-parse' && blocker === undefined ? 'fast' : 'csv-parse';
 }
+
+/** Whether to skip empty lines: as asked, else when the file has more than one column (or its width is unknown). */
+export function skipBlank(plan: CsvPlan, dialect: CsvDialect | undefined, setting: boolean | string[]): boolean {
+  if (plan.skipBlankLines !== undefined) return plan.skipBlankLines;
+  const width = Array.isArray(setting) ? setting.length : dialect?.types.length;
+  return width === undefined || width > 1;
+}

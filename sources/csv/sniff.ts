@@ -107,10 +107,12 @@ function dominantRun(records: readonly SampleRecord[]): { from: number; columns:
   if (data.length === 0) return { from: 0, columns: 1, consistency: 0, rows: 0 };
   const counts = new Map<number, number>();
   for (const { r } of data) counts.set(r.fields.length, (counts.get(r.fields.length) ?? 0) + 1);
-  // the count of the last records wins ties: preambles come first
-  let columns = data[data.length - 1]!.r.fields.length;
-  for (const [count, times] of counts) if (times > (counts.get(columns) ?? 0)) columns = count;
-  const first = data.findIndex(({ r }) => r.fields.length === columns);
+  // the most frequent count, the wider one on ties
+  let columns = 0;
+  for (const [count, times] of counts) if (times > (counts.get(columns) ?? 0) || (times === counts.get(columns) && count > columns)) columns = count;
+  // a preamble is lines narrower than the records (titles, notes); a wider line is not skipped
+  let first = data.findIndex(({ r }) => r.fields.length === columns);
+  if (data.slice(0, first).some(({ r }) => r.fields.length > columns)) first = 0;
   const run = data.slice(first);
   const consistent = run.filter(({ r }) => r.fields.length === columns).length;
   return { from: data[first]!.k, columns, consistency: consistent / run.length, rows: run.length };
@@ -118,15 +120,18 @@ function dominantRun(records: readonly SampleRecord[]): { from: number; columns:
 
 /** Picks delimiter, quote and escape for `text`, keeping the hinted ones. */
 function chooseDialect(text: string, truncated: boolean, hints: DialectHints, comment: string | undefined): { delimiter: string; quote: string; escape: string; records: SampleRecord[] } {
-  let best: { delimiter: string; quote: string; escape: string; records: SampleRecord[]; score: [number, number, number] } | undefined;
-  for (const quote of hints.quote !== undefined ? [hints.quote] : QUOTES) {
+  let best: { delimiter: string; quote: string; escape: string; records: SampleRecord[]; score: number[] } | undefined;
+  // `'` only when some field starts with it: a file without it reads alike either way
+  const quotes = hints.quote !== undefined ? [hints.quote] : QUOTES.filter((q) => q === '"' || new RegExp(`(^|[,;|\t])${q}`, 'm').test(text));
+  for (const quote of quotes) {
     const escapes = hints.escape !== undefined ? [hints.escape] : text.includes(`\\${quote}`) ? ['\\', quote] : [quote];
     for (const escape of escapes) {
       for (const delimiter of hints.delimiter !== undefined ? [hints.delimiter] : DELIMITERS) {
         const records = splitSample(text, delimiter, quote, escape, comment, truncated);
         const run = dominantRun(records);
         // several columns, mostly consistent, beat one column: bad records must not make a file one column wide
-        const score: [number, number, number] = [run.columns > 1 && run.consistency >= 0.5 ? 1 : 0, Math.round(run.consistency * 100), run.columns];
+        // then the most consistent, then the one skipping the fewest records, then the widest
+        const score = [run.columns > 1 && run.consistency >= 0.5 ? 1 : 0, Math.round(run.consistency * 100), run.rows, run.columns];
         if (!best || better(score, best.score)) best = { delimiter, quote, escape, records, score };
       }
     }
