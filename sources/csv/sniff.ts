@@ -49,6 +49,8 @@ interface SampleRecord {
   line: number;
   blank: boolean;
   comment: boolean;
+  /** Quote characters inside unquoted fields (a sign of the wrong delimiter or quote). */
+  strays: number;
 }
 
 const DELIMITERS = [',', ';', '|', '\t'];
@@ -68,6 +70,7 @@ export function splitSample(text: string, delimiter: string, quote: string, esca
     let atFieldStart = true;
     let inQuotes = false;
     let ended = false;
+    let strays = 0;
     const rest = text.slice(i, i + 200);
     const isComment = comment !== undefined && rest.trimStart().startsWith(comment);
     for (; i < n; i++) {
@@ -84,6 +87,7 @@ export function splitSample(text: string, delimiter: string, quote: string, esca
         continue;
       }
       if (c === quote && atFieldStart) { inQuotes = true; atFieldStart = false; continue; }
+      if (c === quote) strays++;
       if (c === delimiter && !isComment) { fields.push(field); field = ''; atFieldStart = true; continue; }
       if (c === '\n' || c === '\r') {
         i += c === '\r' && text[i + 1] === '\n' ? 2 : 1;
@@ -96,7 +100,7 @@ export function splitSample(text: string, delimiter: string, quote: string, esca
     }
     if (!ended && truncated) break;
     fields.push(field);
-    records.push({ fields, start, line: startLine, blank: fields.length === 1 && fields[0] === '' && !isComment, comment: isComment });
+    records.push({ fields, start, line: startLine, blank: fields.length === 1 && fields[0] === '' && !isComment, comment: isComment, strays });
   }
   return records;
 }
@@ -130,8 +134,9 @@ function chooseDialect(text: string, truncated: boolean, hints: DialectHints, co
         const records = splitSample(text, delimiter, quote, escape, comment, truncated);
         const run = dominantRun(records);
         // several columns, mostly consistent, beat one column: bad records must not make a file one column wide
-        // then the most consistent, then the one skipping the fewest records, then the widest
-        const score = [run.columns > 1 && run.consistency >= 0.5 ? 1 : 0, Math.round(run.consistency * 100), run.rows, run.columns];
+        // then the most consistent, the one skipping the fewest records, the fewest stray quotes, the widest
+        const strays = records.reduce((n, r) => n + r.strays, 0);
+        const score = [run.columns > 1 && run.consistency >= 0.5 ? 1 : 0, Math.round(run.consistency * 100), run.rows, -strays, run.columns];
         if (!best || better(score, best.score)) best = { delimiter, quote, escape, records, score };
       }
     }
