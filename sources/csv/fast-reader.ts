@@ -45,6 +45,7 @@ export class FastCsvPathReader implements CsvReader {
           output: plan.output,
           bom: spec.bom,
           skipBlankLines: spec.skipBlankLines,
+          recoverQuotes: true,
         },
         () => run.batchSize,
       );

@@ -127,3 +127,17 @@ test('inspectCsv describes dialect, header and typed columns; spillway inspect p
   });
   assert.deepEqual(JSON.parse(stdout), info);
 });
+
+test('a broken quote costs only its own record: the demo data dead-letters one record per bad line and keeps every good row', async () => {
+  const { writeTradesCsv } = await import('../../../samples/trades-data.ts');
+  const path = join(dir, 'trades.csv');
+  const generated = await writeTradesCsv(path, { rows: 4000, badEvery: 100 });
+  const deadLetter = join(dir, 'trades-bad.jsonl');
+  const { output, stats } = await pipeline(fromCsv(path, { cast: true, onError: { deadLetter } }), collect());
+  assert.equal(stats.errors.deadLettered, generated.badLines);
+  assert.equal(output.length, 4000 - generated.badLines);
+  const lines = readFileSync(deadLetter, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { raw: string; line: number });
+  assert.ok(lines.every((l) => l.raw.split('\n').filter(Boolean).length === 1), 'each dead letter is one line of the file');
+  // fail mode still stops at the first broken line
+  await assert.rejects(pipeline(fromCsv(path), collect()), (e: CsvParseError) => e.code === ErrorCodes.CSV_PARSE && e.context.line === lines[0]?.line);
+});
