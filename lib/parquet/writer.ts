@@ -468,7 +468,7 @@ export class ParquetFileWriter {
     const names = batch.schema.fields.map((f) => f.name);
     for (const name of names) {
       if (!this.#known!.has(name)) {
-        throw new SchemaMismatchError(`Batch has column \`${name}\`, which the Parquet schema lacks; declare \`schema\` in fromCsv or toParquet`, { file: this.path, batch: batchIndex });
+        throw new SchemaMismatchError(`Batch has column \`${name}\`, which the Parquet schema lacks; declare the column types (\`cast\` or \`types\` in fromCsv, \`schema\` in toParquet)`, { file: this.path, batch: batchIndex });
       }
     }
     const index = fields.map((f) => names.indexOf(f.name));
@@ -535,7 +535,7 @@ export class ParquetFileWriter {
         }
         const what = `Column \`${field.name}\` is ${field.type} in the Parquet file but ${source} in batch ${batchIndex ?? '?'} (${failure})`;
         if (!this.#inferred) throw new FormatError(`${what}; change the declared \`schema\` or convert the column first`, { file: this.path, batch: batchIndex });
-        throw new SchemaMismatchError(`${what}; declare \`schema\` in fromCsv or toParquet`, { file: this.path, batch: batchIndex });
+        throw new SchemaMismatchError(`${what}; declare the column types (\`cast\` or \`types\` in fromCsv, \`schema\` in toParquet)`, { file: this.path, batch: batchIndex });
       });
     } catch (error) {
       // keep the columns aligned: drop the part of the batch already appended

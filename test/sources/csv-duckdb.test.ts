@@ -83,6 +83,9 @@ const CASES: Record<string, string> = {
   'comments.csv': '# exported by a tool\n# second note\na,b\n1,2\n3,4\n',
   'preamble.csv': 'Sales report\nGenerated 2024-01-01\na,b,c\n1,2,3\n4,5,6\n',
   'nulls.csv': 'a,b\n1,\n,2\n3,4\n',
+  'trailing-delimiter.csv': 'a,b,\n1,2,\n3,4,\n',
+  'crlf.csv': 'a,b\r\n1,x\r\n2,y\r\n',
+  'wide-no-header.csv': `${Array.from({ length: 3 }, (_, r) => Array.from({ length: 11 }, (_, c) => r * 11 + c).join(',')).join('\n')}\n`,
 };
 
 test('fromCsv with no options reads what DuckDB read_csv reads, names, order and values', async (t) => {
