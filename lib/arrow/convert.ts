@@ -192,7 +192,13 @@ function mismatch(field: Field, value: unknown): UnsupportedError {
 }
 
 function toBigInt(field: Field, value: unknown): bigint {
-  if (typeof value === 'bigint') return value;
+  if (typeof value === 'bigint') {
+    // BigInt64Array would wrap it silently (2^64-1 becomes -1)
+    if (value > 9223372036854775807n || value < -9223372036854775808n) {
+      throw new UnsupportedError(`Column "${field.name}" holds ${value}, out of range for int64 (-2^63 .. 2^63-1); keep the column as text (CSV: types: { '${field.name}': 'text' })`, {});
+    }
+    return value;
+  }
   if (typeof value === 'number' && Number.isInteger(value)) return BigInt(value);
   throw mismatch(field, value);
 }

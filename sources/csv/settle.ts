@@ -14,7 +14,12 @@ import type { CsvDialect, DialectHints } from './sniff.ts';
 import type { CsvStart } from './reader.ts';
 
 /** Detected type -> the declared type that casts it. */
-const CAST_OF: Record<DetectedType, CsvColumnType> = { boolean: 'boolean', integer: 'int64', double: 'double', date: 'date', timestamp: 'timestamp', text: 'text' };
+const CAST_OF: Record<DetectedType, CsvColumnType> = { boolean: 'boolean', integer: 'int64', double: 'double', date: 'date', timestamp: 'timestamp', text: emptyAsNull };
+
+/** A detected text column: an empty cell is null, as in every other detected type (and as DuckDB reads an unquoted empty field). */
+function emptyAsNull(text: string): string | null {
+  return text === '' ? null : text;
+}
 
 /** The dialect the caller fixed, as sniffer hints. */
 export function dialectHints(plan: CsvPlan): DialectHints {
