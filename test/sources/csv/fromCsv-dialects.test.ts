@@ -59,7 +59,7 @@ test('the batch carries its column list, and its Arrow form follows it', async (
   const source = fromCsv(write('cols.csv', 'z,10,2\n1,2,3\n'), { cast: true });
   for await (const batch of source) {
     assert.deepEqual(batch.columns, ['z', '10', '2']);
-    assert.deepEqual(batch.arrow.schema.fields.map((f) => f.name), ['z', '10', '2']);
+    assert.deepEqual(batch.arrow.schema.fields.map((f: { name: string }) => f.name), ['z', '10', '2']);
   }
 });
 
@@ -140,4 +140,11 @@ test('a broken quote costs only its own record: the demo data dead-letters one r
   assert.ok(lines.every((l) => l.raw.split('\n').filter(Boolean).length === 1), 'each dead letter is one line of the file');
   // fail mode still stops at the first broken line
   await assert.rejects(pipeline(fromCsv(path), collect()), (e: CsvParseError) => e.code === ErrorCodes.CSV_PARSE && e.context.line === lines[0]?.line);
+});
+
+test('an integer beyond int64 is refused when a batch becomes Arrow, not wrapped around', async () => {
+  const path = write('u64.csv', 'id\n1\n18446744073709551615\n');
+  for await (const batch of fromCsv(path, { cast: true })) {
+    assert.throws(() => batch.arrow, (e: Error & { code?: string }) => e.code === ErrorCodes.UNSUPPORTED && /out of range for int64/.test(e.message));
+  }
 });
