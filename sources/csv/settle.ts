@@ -31,7 +31,7 @@ export function dialectHints(plan: CsvPlan): DialectHints {
     quote: p.quote === false || p.quote === null ? '\0' : str(p.quote),
     escape: str(p.escape),
     comment: str(p.comment),
-    header: typeof plan.columns === 'boolean' ? plan.columns : Array.isArray(plan.columns) ? false : undefined,
+    header: typeof plan.columns === 'boolean' ? plan.columns : Array.isArray(plan.columns) ? false : plan.expectColumns !== undefined ? true : undefined,
     skipLines: plan.skipLines ?? (fromLine !== undefined ? fromLine - 1 : undefined),
   };
 }
@@ -54,6 +54,7 @@ export function effectiveParseOptions(plan: CsvPlan, dialect: CsvDialect | undef
 export function columnsSetting(plan: CsvPlan, dialect: CsvDialect | undefined, resumed: string[] | null | undefined): boolean | string[] {
   if (resumed) return resumed;
   if (plan.columns !== undefined) return typeof plan.columns === 'boolean' ? plan.columns : [...plan.columns];
+  if (plan.expectColumns !== undefined) return true;
   if (dialect === undefined || dialect.header) return true;
   return defaultNames(dialect.types.length);
 }

@@ -148,3 +148,10 @@ test('an integer beyond int64 is refused when a batch becomes Arrow, not wrapped
     assert.throws(() => batch.arrow, (e: Error & { code?: string }) => e.code === ErrorCodes.UNSUPPORTED && /out of range for int64/.test(e.message));
   }
 });
+
+test('expectColumns means a header, whatever the sniffer would say', async () => {
+  const path = write('e.csv', '1,2\n3,4\n');
+  await assert.rejects(pipeline(fromCsv(path, { expectColumns: ['a', 'b'] }), collect()), (e: CsvParseError) => e.code === ErrorCodes.CSV_PARSE && /differs from the expected/.test(e.message));
+  const { output } = await pipeline(fromCsv(path, { expectColumns: ['1', '2'] }), collect());
+  assert.deepEqual(output, [{ 1: '3', 2: '4' }]);
+});
