@@ -19,8 +19,8 @@ export interface CsvDescription {
   dialect: { delimiter: string; quote: string; escape: string; comment: string | null; skipLines: number };
   /** True when the first row (after the preamble) is a header. */
   header: boolean;
-  /** Columns in file order: the unique name, the header's text (null without header), the detected type. */
-  columns: { name: string; header: string | null; type: DetectedType }[];
+  /** Columns in file order: the unique name, the header's text (null without header), the detected type (and a date column's format, e.g. `%d/%m/%Y`). */
+  columns: { name: string; header: string | null; type: DetectedType; format?: string }[];
   /** Data rows in the sample the types were detected from. */
   rowsSampled: number;
   /** Bytes sampled, and whether that was the whole (decompressed) file. */
@@ -63,7 +63,7 @@ export async function inspectCsv(path: string, options?: FromCsvOptions): Promis
     compression: plan.compression ?? null,
     dialect: { delimiter: d.delimiter, quote: d.quote, escape: d.escape, comment: d.comment ?? null, skipLines: d.skipLines },
     header: d.header,
-    columns: names.map((name, c) => ({ name, header: header?.[c] ?? null, type: d.types[c] ?? 'text' })),
+    columns: names.map((name, c) => ({ name, header: header?.[c] ?? null, type: d.types[c] ?? 'text', ...(d.formats[c] ? { format: d.formats[c] } : {}) })),
     rowsSampled: d.rowsSampled,
     sampleBytes: sampled.sample.byteLength,
     complete: sampled.complete,

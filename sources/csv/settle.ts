@@ -7,7 +7,7 @@
 import { ValidationError } from '../../lib/errors.ts';
 import { fastPathBlocker } from '../csv-fast/source.ts';
 import { inferCell, schemaCaster, type CsvColumnType, type CsvSchema } from '../csv-cast.ts';
-import type { DetectedType } from './detect-types.ts';
+import { castDetected, type DetectedType } from './detect-types.ts';
 import { defaultNames } from './names.ts';
 import type { CsvPlan } from './options.ts';
 import type { CsvDialect, DialectHints } from './sniff.ts';
@@ -19,6 +19,14 @@ const CAST_OF: Record<DetectedType, CsvColumnType> = { boolean: 'boolean', integ
 /** A detected text column: an empty cell is null, as in every other detected type (and as DuckDB reads an unquoted empty field). */
 function emptyAsNull(text: string): string | null {
   return text === '' ? null : text;
+}
+
+/** The cast of column `c` as detected: its type, and a date column's format. */
+function casterOf(dialect: CsvDialect, c: number, name: string): CsvColumnType {
+  const type = dialect.types[c] ?? 'text';
+  const format = dialect.formats[c];
+  if (type !== 'date' || format === undefined || format === '%Y-%m-%d') return CAST_OF[type];
+  return (text) => (text === '' ? null : castDetected(text, 'date', name, format));
 }
 
 /** The dialect the caller fixed, as sniffer hints. */
@@ -77,11 +85,11 @@ export function castsOf(plan: CsvPlan, dialect: CsvDialect | undefined, names: r
   const infer = cast === true || (cast === 'auto' && dialect === undefined);
   if (!auto && types === undefined) return { infer, schema: undefined };
   if (names === undefined) {
-    const detected = auto ? dialect.types.map((t) => CAST_OF[t]) : [];
+    const detected = auto ? dialect.types.map((_, c) => casterOf(dialect, c, String(c))) : [];
     return { infer, schema: detected };
   }
   const schema: Record<string, CsvColumnType> = {};
-  if (auto) names.forEach((name, c) => (schema[name] = CAST_OF[dialect.types[c] ?? 'text']));
+  if (auto) names.forEach((name, c) => (schema[name] = casterOf(dialect, c, name)));
   Object.assign(schema, types);
   return { infer, schema };
 }

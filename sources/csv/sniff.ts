@@ -9,7 +9,7 @@
  * run are skipped. Header: as DuckDB, the first row is data when each of its cells fits its
  * column's type detected from the rows below and some column is not text; otherwise a header.
  */
-import { detectType, fitsType, type DetectedType } from './detect-types.ts';
+import { detectColumn, fitsType, type DateFormat, type DetectedType } from './detect-types.ts';
 
 /** What the sniffer found. */
 export interface CsvDialect {
@@ -27,6 +27,8 @@ export interface CsvDialect {
   headerNames: string[] | undefined;
   /** Detected type of each column, in order. */
   types: DetectedType[];
+  /** The date format of each date column (undefined for other columns). */
+  formats: (DateFormat | undefined)[];
   /** Data records looked at for the types. */
   rowsSampled: number;
 }
@@ -177,10 +179,12 @@ export function sniffCsv(sample: Buffer, complete: boolean, hints: DialectHints 
   const rows = records.slice(from).filter((r) => !r.blank && !r.comment).map((r) => r.fields);
   const columns = Math.max(1, rows[0]?.length ?? 1);
   const below = rows.slice(1);
-  const typesBelow = Array.from({ length: columns }, (_, c) => detectType(below.map((r) => r[c] ?? '')));
-  const header = hints.header ?? isHeader(rows[0], typesBelow, below.length);
+  const detect = (data: string[][]) => Array.from({ length: columns }, (_, c) => detectColumn(data.map((r) => r[c] ?? '')));
+  const below_ = detect(below);
+  const header = hints.header ?? isHeader(rows[0], below_.map((d) => d.type), below.length);
   const dataRows = header ? below : rows;
-  const types = header ? typesBelow : Array.from({ length: columns }, (_, c) => detectType(dataRows.map((r) => r[c] ?? '')));
+  const detected = header ? below_ : detect(dataRows);
+  const types = detected.map((d) => d.type);
   const startChar = records[from]?.start ?? text.length;
   return {
     delimiter,
@@ -192,6 +196,7 @@ export function sniffCsv(sample: Buffer, complete: boolean, hints: DialectHints 
     header,
     headerNames: header ? rows[0] : undefined,
     types,
+    formats: detected.map((d) => d.format),
     rowsSampled: dataRows.length,
   };
 }

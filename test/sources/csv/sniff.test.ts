@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { sniffCsv } from '../../../sources/csv/sniff.ts';
 import { defaultNames, uniqueNames } from '../../../sources/csv/names.ts';
-import { castDetected, detectType } from '../../../sources/csv/detect-types.ts';
+import { castDetected, detectColumn, detectType } from '../../../sources/csv/detect-types.ts';
 import { CastFailure } from '../../../sources/csv-cast.ts';
 
 const sniff = (text: string) => sniffCsv(Buffer.from(text), true);
@@ -79,4 +79,13 @@ test('property: any table written with a delimiter and quotes is sniffed back to
       assert.equal(sniff(text).delimiter, delimiter);
     }),
   );
+});
+
+test('date formats: one per column, day first when ambiguous, month first when a day is over 12', () => {
+  assert.deepEqual(detectColumn(['01/02/2024', '03/04/2024']), { type: 'date', format: '%d/%m/%Y' });
+  assert.deepEqual(detectColumn(['12/31/2024', '01/02/2024']), { type: 'date', format: '%m/%d/%Y' });
+  assert.deepEqual(detectColumn(['13.02.2024']), { type: 'date', format: '%d.%m.%Y' });
+  // two formats in one column: text
+  assert.deepEqual(detectColumn(['2024-01-02', '03/04/2024']), { type: 'text' });
+  assert.equal((castDetected('31/12/2024', 'date', 'd', '%d/%m/%Y') as Date).toISOString(), '2024-12-31T00:00:00.000Z');
 });
