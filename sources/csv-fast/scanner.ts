@@ -457,7 +457,7 @@ export class CsvScanner {
 }
 
 /** Recovery after a broken quote (see the constructor): ends the record at the end of its physical line. */
-export interface LineSkip {
+interface LineSkip {
   (buf: Buffer, from: number, len: number, final: boolean, finish: (at: number, rdLength: number) => number, newline: () => void): number;
 }
 

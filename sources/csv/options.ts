@@ -95,8 +95,6 @@ const PARSE_KEYS = [
 ];
 /** Every key fromCsv accepts. */
 export const FROM_CSV_KEYS: ReadonlySet<string> = new Set([...OWN_KEYS, ...PARSE_KEYS]);
-/** Options that fix part of the dialect; the sniffer detects only what none of them fixes. */
-export const DIALECT_KEYS = ['delimiter', 'quote', 'escape', 'columns', 'comment', 'skipLines', 'from_line', 'fromLine', 'from'] as const;
 
 /** fromCsv's options, checked: what the factory and the readers work from. */
 export interface CsvPlan {

@@ -155,3 +155,10 @@ test('expectColumns means a header, whatever the sniffer would say', async () =>
   const { output } = await pipeline(fromCsv(path, { expectColumns: ['1', '2'] }), collect());
   assert.deepEqual(output, [{ 1: '3', 2: '4' }]);
 });
+
+test('a quote inside an unquoted field is a bad record by default, kept as text with relax_quotes', async () => {
+  const path = write('q.csv', 'a,b\n1,4"0\n3,4\n');
+  await assert.rejects(pipeline(fromCsv(path), collect()), (e: CsvParseError) => e.code === ErrorCodes.CSV_PARSE && e.context.line === 2);
+  const { output } = await pipeline(fromCsv(path, { relax_quotes: true }), collect());
+  assert.deepEqual(output, [{ a: '1', b: '4"0' }, { a: '3', b: '4' }]);
+});
