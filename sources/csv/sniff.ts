@@ -203,7 +203,9 @@ export function sniffCsv(sample: Buffer, complete: boolean, hints: DialectHints 
 
 /** DuckDB's rule: a first row that fits the types of the rows below (not all text) is data. */
 function isHeader(first: readonly string[] | undefined, types: readonly DetectedType[], rowsBelow: number): boolean {
-  if (first === undefined || rowsBelow === 0) return true;
+  if (first === undefined) return true;
+  // a single row is a header when it is all text (a header-only file), data when some cell is a number, date, ...
+  if (rowsBelow === 0) return first.every((cell) => detectColumn([cell]).type === 'text');
   if (types.every((t) => t === 'text')) return true;
   return !first.every((cell, c) => cell === '' || fitsType(cell, types[c] ?? 'text'));
 }

@@ -87,6 +87,8 @@ const CASES: Record<string, string> = {
   'dates-month-first.csv': 'd,n\n12/31/2024,1\n01/15/2024,2\n',
   'dates-dots.csv': 'd,n\n13.02.2024,1\n03.04.2024,\n',
   'dates-ymd-slash.csv': 'd,n\n2024/02/13,1\n2024/04/03,2\n',
+  'one-row-numbers.csv': '1,2,3,4\n',
+  'header-only.csv': 'id,name,when\n',
   'trailing-delimiter.csv': 'a,b,\n1,2,\n3,4,\n',
   'crlf.csv': 'a,b\r\n1,x\r\n2,y\r\n',
   'wide-no-header.csv': `${Array.from({ length: 3 }, (_, r) => Array.from({ length: 11 }, (_, c) => r * 11 + c).join(',')).join('\n')}\n`,

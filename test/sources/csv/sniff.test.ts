@@ -26,6 +26,9 @@ test('header: a first row that fits the column types below is data; all-text col
   assert.equal(sniff('id,n\n1,2\n').header, true);
   assert.equal(sniff('a,b\nx,y\n').header, true);
   assert.equal(sniff('x,1\ny,2\n').header, false);
+  // one row: a header when all text (a file with no rows), else data
+  assert.equal(sniff('id,name\n').header, true);
+  assert.equal(sniff('1,2,3\n').header, false);
   assert.deepEqual(sniff('1,2.5,2024-01-01\n3,4.5,2024-01-02\n').types, ['integer', 'double', 'date']);
 });
 
