@@ -14,8 +14,8 @@ import { openByteOutput, type ByteOutput, type ByteOutputResume } from '../lib/i
 import type { CheckpointJson } from '../lib/observe/checkpoint.ts';
 import { resolve as resolvePath } from 'node:path';
 import { FormatError, ValidationError } from '../lib/core/errors.ts';
-import { expectBoolean, expectOptions, optionKeys } from '../lib/core/validate.ts';
-import { STRINGIFY_CAST, csvFormatter, csvHeader, fastCsvFormat, type RowFormatter } from '../lib/formats/csv/format.ts';
+import { expectBoolean, expectOneOf, expectOptions, optionKeys } from '../lib/core/validate.ts';
+import { csvFormatter, csvHeader, fastCsvFormat, stringifyCast, type BinaryEncoding, type RowFormatter } from '../lib/formats/csv/format.ts';
 
 /** Options of {@link toCsv}; other csv-stringify options (delimiter, quote, quoted, record_delimiter, ...) pass through. */
 export interface ToCsvOptions extends PartitionOptions, Omit<CsvStringifyOptions, 'header' | 'columns' | 'cast'> {
@@ -28,6 +28,8 @@ export interface ToCsvOptions extends PartitionOptions, Omit<CsvStringifyOptions
   columns?: readonly string[];
   /** Gzip the output; default: true when the path ends in `.gz`. */
   gzip?: boolean;
+  /** Binary values (Uint8Array, Buffer): `'hex'` digits (default) or `'base64'`. */
+  binary?: BinaryEncoding;
 }
 
 /** Output of {@link toCsv}. */
@@ -43,11 +45,12 @@ export interface ToCsvResult {
 
 
 /** Every option of ToCsvOptions, for strict validation. */
-const KNOWN_TO_CSV_OPTIONS = optionKeys<ToCsvOptions>({ header: true, columns: true, gzip: true, bom: true, delimiter: true, eof: true, escape: true, header_as_comment: true, quote: true, quoted: true, quoted_empty: true, quoted_match: true, quoted_string: true, record_delimiter: true, quote_record_delimiter: true, escape_formulas: true, transform: true, flush: true, allowHalfOpen: true, readableObjectMode: true, writableObjectMode: true, readableHighWaterMark: true, writableHighWaterMark: true, writableCorked: true, encoding: true, read: true, emitClose: true, highWaterMark: true, objectMode: true, construct: true, destroy: true, autoDestroy: true, signal: true, decodeStrings: true, defaultEncoding: true, write: true, writev: true, final: true, partitionBy: true, maxOpenFiles: true, maxBufferedBytes: true, fileName: true, existing: true });
+const KNOWN_TO_CSV_OPTIONS = optionKeys<ToCsvOptions>({ header: true, columns: true, gzip: true, bom: true, delimiter: true, eof: true, escape: true, header_as_comment: true, quote: true, quoted: true, quoted_empty: true, quoted_match: true, quoted_string: true, record_delimiter: true, quote_record_delimiter: true, escape_formulas: true, transform: true, flush: true, allowHalfOpen: true, readableObjectMode: true, writableObjectMode: true, readableHighWaterMark: true, writableHighWaterMark: true, writableCorked: true, encoding: true, read: true, emitClose: true, highWaterMark: true, objectMode: true, construct: true, destroy: true, autoDestroy: true, signal: true, decodeStrings: true, defaultEncoding: true, write: true, writev: true, final: true, partitionBy: true, maxOpenFiles: true, maxBufferedBytes: true, fileName: true, existing: true, binary: true });
 /**
  * Writes rows as CSV. A path is written under a temporary name and renamed into place only when
  * every row is written, so an aborted or failed pipeline leaves no partial file under `path`.
- * Dates are written as ISO-8601, bigints as digits, nested values as JSON.
+ * Dates are written as ISO-8601, bigints as digits, binary values as hex (or base64 with
+ * `binary: 'base64'`), nested values as JSON.
  *
  * @example
  * ```ts
@@ -64,7 +67,8 @@ export function toCsv(target: string | Writable, options?: ToCsvOptions): BatchS
     throw new ValidationError('Expected `target` to be a file path or a Writable');
   }
   const path = typeof target === 'string' ? target : undefined;
-  const { header: headerOption, columns: columnsOption, gzip: gzipOption, ...stringifyOptions } = opts;
+  const { header: headerOption, columns: columnsOption, gzip: gzipOption, binary: binaryOption, ...stringifyOptions } = opts;
+  const binary = expectOneOf(binaryOption, 'options.binary', ['hex', 'base64'], 'hex');
   const header = expectBoolean(headerOption, 'options.header', true);
   const gzip = expectBoolean(gzipOption, 'options.gzip', path?.endsWith('.gz') ?? false);
   if (columnsOption !== undefined && !Array.isArray(columnsOption)) throw new ValidationError('Expected `options.columns` to be an array of column names');
@@ -78,14 +82,15 @@ export function toCsv(target: string | Writable, options?: ToCsvOptions): BatchS
   let resumeFrom: ByteOutputResume | undefined;
   let keepForResume = false;
   const open = (): Promise<ByteOutput> => openByteOutput(target, { gzip, stage: name, resume: resumeFrom });
-  const fast = fastCsvFormat(stringifyOptions as Record<string, unknown>);
+  const dialect = fastCsvFormat(stringifyOptions as Record<string, unknown>);
+  const fast = dialect && { ...dialect, binary };
   let formatter: RowFormatter | undefined;
   /** Formats a batch: the fast formatter for the common dialects, csv-stringify for the rest. */
   const format = (batchRows: Iterable<Row>, withHeader: boolean): string => {
     if (fast === undefined) {
       return stringify(batchRows as unknown[], {
         ...stringifyOptions,
-        cast: STRINGIFY_CAST,
+        cast: stringifyCast(binary),
         header: withHeader,
         columns: objectRows ? columns : undefined,
       } as CsvStringifyOptions);
@@ -123,7 +128,8 @@ export function toCsv(target: string | Writable, options?: ToCsvOptions): BatchS
       objectRows ??= !Array.isArray(sample[0]);
       let first = false;
       if (objectRows && columns === undefined) {
-        columns = keysOf(sample);
+        // the source's column list when it has one (object keys put integer-like names first)
+        columns = batch.columns ? [...batch.columns] : keysOf(sample);
         first = true;
       } else if (rows === 0) first = true;
       if (objectRows && columnsOption === undefined) {

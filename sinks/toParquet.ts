@@ -87,7 +87,7 @@ export function toParquet(path: string, options?: ToParquetOptions): BatchSink<T
         if (rows.length > 0 && Array.isArray(rows[0])) {
           throw new FormatError('toParquet writes object rows (keyed by column name), got array rows; read CSV with a header or map rows to objects', { batch: batch.position.index });
         }
-        await w.write(rows as Record<string, unknown>[]);
+        await w.write(rows as Record<string, unknown>[], batch.columns);
       } catch (error) {
         throw withStage(error);
       }

@@ -3,8 +3,19 @@
  * `cast: { col: 'number', ... }`. Pure functions, no streams.
  */
 
-/** A declared CSV column type, or a function that converts the cell text. */
-export type CsvColumnType = 'string' | 'number' | 'integer' | 'bigint' | 'boolean' | 'date' | ((value: string) => unknown);
+import { CastFailure, castDetected } from './csv/detect-types.ts';
+
+export { CastFailure };
+
+/**
+ * A declared CSV column type, or a function that converts the cell text. The sniffer's names work
+ * too: `'text'` (as `'string'`), `'double'` (as `'number'`), `'int64'` (a number when safe, else a
+ * bigint; beyond int64 an out-of-range error), `'timestamp'` (`YYYY-MM-DD[ T]HH:MM[:SS[.fffffffff]]`
+ * read as UTC, digits below the millisecond kept).
+ */
+export type CsvColumnType =
+  | 'string' | 'text' | 'number' | 'double' | 'integer' | 'int64' | 'bigint' | 'boolean' | 'date' | 'timestamp'
+  | ((value: string) => unknown);
 
 /** Declared types by column name (rows with a header) or by position (rows without). */
 export type CsvSchema = Readonly<Record<string, CsvColumnType>> | readonly CsvColumnType[];
@@ -50,21 +61,19 @@ export function inferRows(rows: (Record<string, unknown> | unknown[])[]): void {
   }
 }
 
-/** A cell that does not fit its declared type. */
-export class CastFailure extends Error {
-  readonly column: string;
-  constructor(column: string, text: string, type: string) {
-    super(`column \`${column}\`: cannot cast ${JSON.stringify(text.length > 40 ? `${text.slice(0, 37)}...` : text)} to ${type}`);
-    this.column = column;
-  }
-}
 
 /** Converts one cell to a declared type; throws {@link CastFailure}. Empty cells are null except for strings. */
 export function castCell(text: string, type: CsvColumnType, column: string): unknown {
   if (typeof type === 'function') return type(text);
-  if (type === 'string') return text;
+  if (type === 'string' || type === 'text') return text;
   if (text.length === 0) return null;
   switch (type) {
+    case 'double':
+      return castCell(text, 'number', column);
+    case 'int64':
+      return castDetected(text, 'integer', column);
+    case 'timestamp':
+      return castDetected(text, 'timestamp', column);
     case 'number': {
       if (!NUMERIC.test(text)) throw new CastFailure(column, text, 'number');
       return Number(text);

@@ -89,16 +89,29 @@ export class Batch<R extends Row = Row> {
   #rows: R[] | undefined;
   #arrow: RecordBatch | undefined;
   #bytes: number | undefined;
+  #columns: readonly string[] | undefined;
 
   /**
    * @param rows the rows (the batch takes ownership of the array)
    * @param position where they came from
    * @param bytes a known size in bytes; estimated from a sample of the rows when omitted
+   * @param columns the column names in the source's order, when the source knows them (object
+   *   rows alone cannot carry it: JavaScript lists integer-like keys such as `"1"` first)
    */
-  constructor(rows: R[], position: BatchPosition, bytes?: number) {
+  constructor(rows: R[], position: BatchPosition, bytes?: number, columns?: readonly string[]) {
     this.#rows = rows;
     this.position = position;
     this.#bytes = bytes;
+    this.#columns = columns;
+  }
+
+  /**
+   * The column names in order: the Arrow schema's for an Arrow batch, else the list the source
+   * gave (fromCsv gives its header); undefined when only the rows' keys are known.
+   */
+  get columns(): readonly string[] | undefined {
+    if (this.#columns === undefined && this.#arrow !== undefined) this.#columns = this.#arrow.schema.fields.map((f) => f.name);
+    return this.#columns;
   }
 
   /** A batch holding an Arrow RecordBatch; its rows are converted on first use of `rows`. */
@@ -117,7 +130,7 @@ export class Batch<R extends Row = Row> {
 
   /** The batch as an Arrow RecordBatch (converted from the rows once, schema inferred). */
   get arrow(): RecordBatch {
-    this.#arrow ??= rowsToRecordBatch(this.#rows!);
+    this.#arrow ??= rowsToRecordBatch(this.#rows!, { columns: this.#columns });
     return this.#arrow;
   }
 

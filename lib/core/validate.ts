@@ -19,7 +19,7 @@ export function expectOptions<T extends object>(value: T | undefined, path = 'op
   if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(path, 'an object', value);
   if (known !== undefined) {
     for (const key of Object.keys(value)) {
-      if (known.includes(key)) continue;
+      if (known.includes(key) || (value as Record<string, unknown>)[key] === undefined) continue;
       const near = closestKey(key, known);
       throw new ValidationError(`Unknown option \`${path}.${key}\`${near === undefined ? '' : ` (did you mean \`${near}\`?)`}; known options: ${known.join(', ')}`);
     }
@@ -40,13 +40,18 @@ function closestKey(key: string, known: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of known) {
-    const d = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    const d = editDistance(fold(key), fold(candidate));
     if (d < bestDistance) {
       best = candidate;
       bestDistance = d;
     }
   }
   return bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+}
+
+/** Case and underscores ignored: `batch_size` is one step from `batchSize`, not four. */
+function fold(key: string): string {
+  return key.toLowerCase().replace(/_/g, '');
 }
 
 function editDistance(a: string, b: string): number {

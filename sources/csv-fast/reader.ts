@@ -34,6 +34,10 @@ export interface FastCsvOptions {
   output: 'rows' | 'arrow';
   /** Strip a UTF-8 BOM (default true). */
   bom?: boolean;
+  /** Skip empty lines, as csv-parse's `skip_empty_lines` (default false). */
+  skipBlankLines?: boolean;
+  /** Skip mode: a broken quote costs only its own line (see CsvScanner); default false (csv-parse's behaviour). */
+  recoverQuotes?: boolean;
 }
 
 /** A batch ready to go: rows or Arrow, with where its last record ends. */
@@ -75,7 +79,7 @@ export class FastCsvReader implements ScanSink {
 
   constructor(options: FastCsvOptions) {
     this.#options = options;
-    this.#scanner = new CsvScanner(options.delimiter ?? 44, options.fail, this, options.bom ?? true);
+    this.#scanner = new CsvScanner(options.delimiter ?? 44, options.fail, this, options.bom ?? true, options.recoverQuotes ?? false);
     this.#decode = (f) => this.#decoder.text(this.#scanner, f);
     const columns = options.columns;
     this.#arrayRows = columns === false;
@@ -117,6 +121,7 @@ export class FastCsvReader implements ScanSink {
 
   record(s: CsvScanner): void {
     const n = s.fieldCount;
+    if (n === 1 && this.#options.skipBlankLines && !s.hasError && s.fieldStarts[0] === s.recordStart && s.fieldEnds[0] === s.recordStart) return;
     if (this.#headerPending) {
       this.#headerPending = false;
       const header: string[] = [];
@@ -129,7 +134,7 @@ export class FastCsvReader implements ScanSink {
     let hasError = s.hasError || this.#carryError;
     this.#carryError = false;
     if (this.#arrayRows && this.#records === 0) this.#expected = n;
-    if (n !== this.#expected) {
+    if (n !== this.#expected && !s.recovered) {
       const error = this.#arrayRows
         ? new CsvError('CSV_RECORD_INCONSISTENT_FIELDS_LENGTH', `Invalid Record Length: expect ${this.#expected}, got ${n} on line ${s.line}`, {} as never, { lines: s.line })
         : new CsvError('CSV_RECORD_INCONSISTENT_COLUMNS', `Invalid Record Length: columns length is ${this.#expected}, got ${n} on line ${s.line}`, {} as never, { lines: s.line });

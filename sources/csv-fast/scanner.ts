@@ -66,6 +66,8 @@ export class CsvScanner {
   overrides: Map<number, Uint8Array> | undefined;
   /** True when csv-parse would mark the current record as erroneous (it is then dropped). */
   hasError = false;
+  /** True when the current record was cut at its line's end after a broken quote (`recover`). */
+  recovered = false;
   /** csv-parse's `info.lines` at the end of the current record. */
   line = 1;
   /** Where the raw text of the current record ends (exclusive) in `window`. */
@@ -75,6 +77,7 @@ export class CsvScanner {
 
   readonly #delimiter: number;
   readonly #fail: boolean;
+  readonly #recover: boolean;
   readonly #sink: ScanSink;
   readonly #stop: Uint8Array;
   #rd = RD_UNKNOWN;
@@ -93,10 +96,13 @@ export class CsvScanner {
    * @param fail true: the first fault throws (csv-parse without skip_records_with_error)
    * @param sink receives records and faults
    * @param bom strip a UTF-8 byte order mark
+   * @param recover after an invalid closing quote (skip mode), drop the rest of that line and go
+   *   on with the next, where csv-parse stays inside the quotes and swallows the records that follow
    */
-  constructor(delimiter: number, fail: boolean, sink: ScanSink, bom: boolean) {
+  constructor(delimiter: number, fail: boolean, sink: ScanSink, bom: boolean, recover = false) {
     this.#delimiter = delimiter;
     this.#fail = fail;
+    this.#recover = recover;
     this.#sink = sink;
     this.#bomChecked = !bom;
     this.#stop = new Uint8Array(256);
@@ -235,6 +241,7 @@ export class CsvScanner {
     let nl = 0;
     this.fieldCount = 0;
     this.overrides = undefined;
+    this.recovered = false;
     for (;;) {
       // at the start of a field
       if (p >= len) {
@@ -308,6 +315,19 @@ export class CsvScanner {
       }
     }
   }
+
+  /** Where the line holding `from` ends: the record is finished there (-1: more bytes needed). */
+  #skipLine: LineSkip = (buf, from, len, final, finish, newline) => {
+    for (let e = from; ; e++) {
+      if (e >= len) return final ? finish(len, 0) : -1;
+      const c = buf[e]!;
+      if (c !== LF && c !== CR) continue;
+      const l = this.#rdAt(buf, e, len, final);
+      if (l < 0) return -1;
+      if (l > 0) return finish(e, l);
+      newline();
+    }
+  };
 
   /**
    * Scans one record from `start` exactly as csv-parse's loop does (for our option subset),
@@ -402,6 +422,16 @@ export class CsvScanner {
               `Invalid Closing Quote: got "${String.fromCharCode(next)}" at line ${lines} instead of delimiter, record delimiter, trimable character (if activated) or comment`,
               pos,
             );
+            if (this.#recover) {
+              onField();
+              const whole = (at: number, l: number): number => {
+                // the dead letter holds the whole line; the record's length is not checked again
+                for (const f of faults) f.rawEnd = l > 0 ? at + 1 : at;
+                this.recovered = true;
+                return finish(at, l);
+              };
+              return this.#skipLine(buf, pos + 1, len, final, whole, () => lines++);
+            }
           } else if (field.length !== 0) {
             fault('INVALID_OPENING_QUOTE', `Invalid Opening Quote: a quote is found on field ${record.length} at line ${lines}, value is ${JSON.stringify(Buffer.from(field).toString('utf8'))}`, pos);
           } else {
@@ -424,6 +454,11 @@ export class CsvScanner {
       field.push(chr);
     }
   }
+}
+
+/** Recovery after a broken quote (see the constructor): ends the record at the end of its physical line. */
+interface LineSkip {
+  (buf: Buffer, from: number, len: number, final: boolean, finish: (at: number, rdLength: number) => number, newline: () => void): number;
 }
 
 function isNewline(c: number | undefined): boolean {

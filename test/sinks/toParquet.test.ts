@@ -109,7 +109,7 @@ test('CSV type drift between Arrow batches: widened within the first row group, 
   await assert.rejects(pipeline(fromCsv(drift, { cast: true, batchSize: 20, output: 'arrow' }), toParquet(join(sub, 'd.parquet'), { rowGroupSize: 30 })), (e: SpillwayError) => {
     assert.equal(e.code, ErrorCodes.SCHEMA_MISMATCH);
     assert.equal(e.context.stage, 'toParquet');
-    assert.match(e.message, /`v` is int32 in the Parquet file but double in batch 2.*declare `schema` in fromCsv or toParquet/);
+    assert.match(e.message, /`v` is int32 in the Parquet file but double in batch 2.*declare the column types \(`cast` or `types` in fromCsv, `schema` in toParquet\)/);
     return true;
   });
   assert.deepEqual(readdirSync(sub), []);

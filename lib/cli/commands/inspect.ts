@@ -1,7 +1,8 @@
 /**
  * `spillway inspect DIR`: describes a spill directory from its manifest (rows, batches, files,
  * bytes, compression, schemas); `--verify` also checks every file's checksums; `--json` prints
- * the description as JSON.
+ * the description as JSON. `spillway inspect FILE.csv` (also .tsv, .gz, .zst) prints what the CSV
+ * sniffer detects (sources/csv/inspect.ts).
  */
 import { existsSync } from 'node:fs';
 import { MANIFEST_NAME } from '../../formats/spill/manifest.ts';
@@ -13,11 +14,14 @@ import { SpillwayError, ValidationError } from '../../core/errors.ts';
 import { formatBytes } from '../../core/validate.ts';
 import { readManifest, type SpillManifest } from '../../formats/spill/manifest.ts';
 import { verifySpillFile } from '../../formats/spill/reader.ts';
+import { inspectCsv, type CsvDescription } from '../../../sources/csv/inspect.ts';
 
 const USAGE = `Usage: spillway inspect DIR|DATASET [--verify] [--json]
+       spillway inspect FILE.csv [--json]
 
 Describes a spill directory written by toSpill(): rows, batches, files, bytes on disk,
-compression ratio, and the schema of each segment.
+compression ratio, and the schema of each segment. For a CSV file (.csv, .tsv, .txt, with .gz
+or .zst): the detected dialect, header and column types.
 
 Any other file, glob (quoted) or directory is described as a dataset: its files in read order
 with sizes, row counts (Parquet, Arrow) and partition values, the hive partition keys, and the
@@ -88,14 +92,31 @@ function text(r: InspectReport): string {
   return lines.join('\n');
 }
 
+const CSV_FILE = /\.(csv|tsv|txt)(\.gz|\.zst)?$/i;
+
+function csvText(d: CsvDescription): string {
+  const { delimiter, quote, escape, comment, skipLines } = d.dialect;
+  return [
+    `csv ${d.file}${d.compression ? ` (${d.compression})` : ''}`,
+    `  delimiter ${JSON.stringify(delimiter)}  quote ${JSON.stringify(quote)}  escape ${JSON.stringify(escape)}  comment ${comment === null ? 'none' : JSON.stringify(comment)}  skip ${skipLines} lines  header ${d.header ? 'yes' : 'no'}`,
+    `  ${d.rowsSampled.toLocaleString('en-US')} rows sampled from ${formatBytes(d.sampleBytes)}${d.complete ? ' (the whole file)' : ''}`,
+    ...d.columns.map((c) => `  ${c.name}: ${c.type}${c.header !== null && c.header !== c.name ? ` (header ${JSON.stringify(c.header)})` : ''}`),
+  ].join('\n');
+}
+
 commands.set('inspect', {
-  summary: 'describe a spill directory (rows, files, schemas; --verify checksums)',
+  summary: 'describe a spill directory (rows, files, schemas; --verify checksums) or a CSV file (dialect, columns)',
   usage: USAGE,
   async run(argv) {
     const positional = argv.filter((a) => !a.startsWith('--'));
     const flags = argv.filter((a) => a.startsWith('--'));
     for (const f of flags) if (f !== '--verify' && f !== '--json') throw new ValidationError(`unknown option ${f} (see spillway inspect --help)`);
     if (positional.length !== 1) throw new ValidationError(`expected one spill directory, got ${positional.length} arguments (see spillway inspect --help)`);
+    if (CSV_FILE.test(positional[0]!) && !isGlob(positional[0]!)) {
+      const csv = await inspectCsv(positional[0]!);
+      process.stdout.write(flags.includes('--json') ? `${JSON.stringify(csv, null, 2)}\n` : `${csvText(csv)}\n`);
+      return 0;
+    }
     // a path that does not exist (and is no glob) still gets the spill error: "Not a spill directory"
     const target = positional[0]!;
     if (!existsSync(path.join(target, MANIFEST_NAME)) && (isGlob(target) || existsSync(target))) {

@@ -68,6 +68,8 @@ export interface ToRowsOptions {
 export interface FromRowsOptions {
   /** Build to this schema instead of inferring one (values must fit; columns are matched by name). */
   schema?: Schema;
+  /** Column order for an inferred schema (the source's order; keys of rows follow JavaScript's order). */
+  columns?: readonly string[];
 }
 
 /** Field metadata key marking a Utf8 column that holds JSON-encoded nested values. */
@@ -145,10 +147,10 @@ function typeForKinds(kinds: Set<Kind>, column: string, hasUnsafeNumber: boolean
 }
 
 /** Infers an Arrow schema from rows (see the module comment for the rules). */
-export function inferSchema(rows: readonly Row[]): Schema {
+export function inferSchema(rows: readonly Row[], columns?: readonly string[]): Schema {
   const arrayRows = rows.length > 0 && Array.isArray(rows[0]);
-  const names: string[] = [];
-  const kinds = new Map<string, Set<Kind>>();
+  const names: string[] = arrayRows || columns === undefined ? [] : [...columns];
+  const kinds = new Map<string, Set<Kind>>(names.map((name) => [name, new Set<Kind>()]));
   const unsafe = new Set<string>(); // columns with a float that is not an integer
   for (const row of rows) {
     if (Array.isArray(row) !== arrayRows) throw new UnsupportedError('Rows mix arrays and objects in one batch', {});
@@ -190,7 +192,13 @@ function mismatch(field: Field, value: unknown): UnsupportedError {
 }
 
 function toBigInt(field: Field, value: unknown): bigint {
-  if (typeof value === 'bigint') return value;
+  if (typeof value === 'bigint') {
+    // BigInt64Array would wrap it silently (2^64-1 becomes -1)
+    if (value > 9223372036854775807n || value < -9223372036854775808n) {
+      throw new UnsupportedError(`Column "${field.name}" holds ${value}, out of range for int64 (-2^63 .. 2^63-1); keep the column as text (CSV: types: { '${field.name}': 'text' })`, {});
+    }
+    return value;
+  }
   if (typeof value === 'number' && Number.isInteger(value)) return BigInt(value);
   throw mismatch(field, value);
 }
@@ -304,7 +312,7 @@ export function buildColumn(field: Field, values: readonly unknown[]): Data {
  * column when a value does not fit.
  */
 export function rowsToRecordBatch(rows: readonly Row[], options: FromRowsOptions = {}): RecordBatch {
-  const schema = options.schema ?? inferSchema(rows);
+  const schema = options.schema ?? inferSchema(rows, options.columns);
   const arrayRows = schema.metadata.get(ROWS_METADATA_KEY) === 'array';
   const children = schema.fields.map((field, c) => {
     const values = new Array<unknown>(rows.length);

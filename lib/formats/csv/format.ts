@@ -1,6 +1,6 @@
 /**
  * Formats rows as CSV text, byte for byte as csv-stringify does with toCsv's casts (numbers as
- * `String(n)`, booleans `true`/`false`, Dates ISO-8601, bigints as digits, other objects as JSON,
+ * `String(n)`, booleans `true`/`false`, Dates ISO-8601, bigints as digits, binary as hex or base64, other objects as JSON,
  * null and undefined as an empty field; a field is quoted when it holds the delimiter, the quote or
  * a line break, and quotes inside are doubled), for the options most files use. One deliberate
  * difference: a field holding \n or \r is always quoted, also when `record_delimiter` is given
@@ -11,19 +11,34 @@
 import type { Options as CsvStringifyOptions } from 'csv-stringify/sync';
 import { FormatError } from '../../core/errors.ts';
 
+/** How binary values (Uint8Array, Buffer) are written: hex digits (default) or base64. */
+export type BinaryEncoding = 'hex' | 'base64';
+
+/** A binary value as text. */
+export function binaryText(value: Uint8Array, encoding: BinaryEncoding): string {
+  return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString(encoding);
+}
+
 /** The casts toCsv gives csv-stringify; the fast formatter writes the same text. */
-export const STRINGIFY_CAST: CsvStringifyOptions['cast'] = {
-  date: (value) => value.toISOString(),
-  bigint: (value) => value.toString(),
-  boolean: (value) => (value ? 'true' : 'false'),
-  object: (value) => JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
-};
+export function stringifyCast(binary: BinaryEncoding = 'hex'): CsvStringifyOptions['cast'] {
+  return {
+    date: (value) => value.toISOString(),
+    bigint: (value) => value.toString(),
+    boolean: (value) => (value ? 'true' : 'false'),
+    object: (value) => (value instanceof Uint8Array ? binaryText(value, binary) : JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))),
+  };
+}
+
+/** The casts toCsv gives csv-stringify by default (binary as hex). */
+export const STRINGIFY_CAST: CsvStringifyOptions['cast'] = stringifyCast('hex');
 
 /** The CSV dialect the fast formatter writes. */
 export interface CsvFormat {
   delimiter: string;
   quote: string;
   recordDelimiter: string;
+  /** Binary values as hex (default) or base64. */
+  binary?: BinaryEncoding;
 }
 
 const RECORD_DELIMITERS: Record<string, string> = { unix: '\n', windows: '\r\n', '\n': '\n', '\r\n': '\r\n' };
@@ -60,6 +75,7 @@ export type RowFormatter = (rows: Iterable<unknown>) => string;
  */
 export function csvFormatter(format: CsvFormat, columns: readonly string[] | undefined): RowFormatter {
   const { delimiter, quote, recordDelimiter } = format;
+  const binary = format.binary ?? 'hex';
   const special = new RegExp(`[${escapeClass(delimiter)}${escapeClass(quote)}\\n\\r]`);
   const quotes = new RegExp(`[${escapeClass(quote)}]`, 'g');
   const doubled = quote + quote;
@@ -73,6 +89,7 @@ export function csvFormatter(format: CsvFormat, columns: readonly string[] | und
     if (typeof value === 'boolean') return numbersNeedCheck ? text(value ? 'true' : 'false') : value ? 'true' : 'false';
     if (typeof value === 'bigint') return numbersNeedCheck ? text(value.toString()) : value.toString();
     if (value instanceof Date) return text(value.toISOString());
+    if (value instanceof Uint8Array) return binaryText(value, binary);
     // csv-stringify refuses these too
     if (typeof value === 'function' || typeof value === 'symbol') throw new FormatError(`Cannot write a ${typeof value} as a CSV field`, { stage: 'toCsv' });
     return text(JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));

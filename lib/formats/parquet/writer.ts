@@ -261,10 +261,10 @@ export class ParquetFileWriter {
    * (the row objects are not kept).
    * @throws FormatError naming the column and row for a value that does not fit its column
    */
-  async write(rows: readonly Record<string, unknown>[]): Promise<void> {
+  async write(rows: readonly Record<string, unknown>[], columns?: readonly string[]): Promise<void> {
     this.#expectOpen();
     if (rows.length === 0) return;
-    if (!this.#fields) this.#inferFromRows(rows);
+    if (!this.#fields) this.#inferFromRows(rows, columns);
     for (const row of rows) {
       this.#appendRow(row);
       if (this.#full()) await this.#flushGroup();
@@ -428,8 +428,9 @@ export class ParquetFileWriter {
     });
   }
 
-  #inferFromRows(rows: readonly Record<string, unknown>[]): void {
-    const types = new Map<string, ColumnKind>();
+  /** Infers the columns from rows; `columns` (the source's order) comes first when given. */
+  #inferFromRows(rows: readonly Record<string, unknown>[], columns?: readonly string[]): void {
+    const types = new Map<string, ColumnKind>((columns ?? []).map((name) => [name, 'null']));
     for (const row of rows) {
       for (const [k, v] of Object.entries(row)) {
         const t = types.get(k);
@@ -458,7 +459,7 @@ export class ParquetFileWriter {
     const names = batch.schema.fields.map((f) => f.name);
     for (const name of names) {
       if (!this.#known!.has(name)) {
-        throw new SchemaMismatchError(`Batch has column \`${name}\`, which the Parquet schema lacks; declare \`schema\` in fromCsv or toParquet`, { file: this.path, batch: batchIndex });
+        throw new SchemaMismatchError(`Batch has column \`${name}\`, which the Parquet schema lacks; declare the column types (\`cast\` or \`types\` in fromCsv, \`schema\` in toParquet)`, { file: this.path, batch: batchIndex });
       }
     }
     const index = fields.map((f) => names.indexOf(f.name));
@@ -525,7 +526,7 @@ export class ParquetFileWriter {
         }
         const what = `Column \`${field.name}\` is ${field.type} in the Parquet file but ${source} in batch ${batchIndex ?? '?'} (${failure})`;
         if (!this.#inferred) throw new FormatError(`${what}; change the declared \`schema\` or convert the column first`, { file: this.path, batch: batchIndex });
-        throw new SchemaMismatchError(`${what}; declare \`schema\` in fromCsv or toParquet`, { file: this.path, batch: batchIndex });
+        throw new SchemaMismatchError(`${what}; declare the column types (\`cast\` or \`types\` in fromCsv, \`schema\` in toParquet)`, { file: this.path, batch: batchIndex });
       });
     } catch (error) {
       // keep the columns aligned: drop the part of the batch already appended

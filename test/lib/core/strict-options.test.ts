@@ -1,10 +1,12 @@
 /** Misspelled options fail with the closest known name instead of running with the defaults. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { collect, fromIterable, fromParquet, map, pipeline, toParquet, toSpill, parallel, MemoryGovernor } from '../../../index.ts';
+import { collect, fromCsv, fromIterable, fromParquet, map, pipeline, toParquet, toSpill, parallel, MemoryGovernor } from '../../../index.ts';
 
 const cases: [string, () => unknown, string][] = [
   ['fromIterable batchsize', () => fromIterable([], { batchsize: 10 } as never), 'batchSize'],
+  ['fromCsv batchsize', () => fromCsv('x.csv', { batchsize: 10 } as never), 'batchSize'],
+  ['fromCsv batch_size', () => fromCsv('x.csv', { batch_size: 10 } as never), 'batchSize'],
   ['fromParquet batchsize', () => fromParquet('x.parquet', { batchsize: 10 } as never), 'batchSize'],
   ['toParquet rowGroupsize', () => toParquet('x.parquet', { rowGroupsize: 10 } as never), 'rowGroupSize'],
   ['map concurency', () => map((r: object) => r, { concurency: 4 } as never), 'concurrency'],

@@ -324,7 +324,7 @@ test('drift: the first row group widens Int32 -> Float64 and Null -> Utf8; later
   await w.writeArrow(batchOf({ x: data([5, null], new Int32()), s: makeData({ type: new Null(), length: 2, nullCount: 2 }) as Data }), 3);
   await assert.rejects(w.writeArrow(batchOf({ x: data(['oops', 'x'], new Utf8()), s: data(['d', 'e'], new Utf8()) }), 4), (e: Error & { code: string; context: { batch?: number } }) => {
     assert.equal(e.code, ErrorCodes.SCHEMA_MISMATCH);
-    assert.match(e.message, /`x` is double in the Parquet file but string in batch 4.*declare `schema` in fromCsv or toParquet/);
+    assert.match(e.message, /`x` is double in the Parquet file but string in batch 4.*declare the column types \(`cast` or `types` in fromCsv, `schema` in toParquet\)/);
     assert.equal(e.context.batch, 4);
     return true;
   });

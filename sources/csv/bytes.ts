@@ -1,0 +1,76 @@
+/**
+ * The bytes of a CSV input: a file (from an offset when it can seek), decompressed when it is
+ * gzip or zstd (which cannot seek: they decompress from the start and skip to the offset), or a
+ * caller's stream; and the sample the sniffer reads from the start of a file.
+ */
+import { createReadStream, type ReadStream } from 'node:fs';
+import { PassThrough, Transform, type Readable } from 'node:stream';
+import { pipeline as streamPipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { DecompressStream } from 'zstd-napi';
+
+/** An open byte stream and the file stream under it (for bytes read and closing). */
+export interface CsvBytes {
+  bytes: PassThrough;
+  file: ReadStream | undefined;
+}
+
+function decompressor(compression: 'gzip' | 'zstd'): Transform {
+  return compression === 'gzip' ? createGunzip() : (new DecompressStream() as unknown as Transform);
+}
+
+/**
+ * Opens the input from `start` (a byte offset in the decompressed text). Errors arrive on
+ * `bytes`; `onError` sees them too (csv-parse reads them from its own pipeline).
+ */
+export function openCsvBytes(input: string | Readable, compression: 'gzip' | 'zstd' | undefined, start: number, onError?: (error: Error) => void): CsvBytes {
+  const file = typeof input === 'string' ? createReadStream(input, { highWaterMark: 256 * 1024, start: compression ? undefined : start || undefined }) : undefined;
+  const source = file ?? (input as Readable);
+  const stages: NodeJS.ReadableStream[] = compression ? [source, decompressor(compression)] : [source];
+  if ((compression || file === undefined) && start > 0) stages.push(skipBytes(start));
+  const bytes = new PassThrough({ highWaterMark: 0 });
+  streamPipeline([...stages, bytes] as unknown as [Readable, PassThrough], (error) => {
+    if (error) onError?.(error);
+  });
+  return { bytes, file };
+}
+
+/** Up to `size` bytes from the start of the (decompressed) input, and whether that is all of it. */
+export async function readSample(path: string, compression: 'gzip' | 'zstd' | undefined, size: number): Promise<{ sample: Buffer; complete: boolean }> {
+  const { bytes, file } = openCsvBytes(path, compression, 0);
+  const chunks: Buffer[] = [];
+  let length = 0;
+  let complete = true;
+  try {
+    for await (const chunk of bytes as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      length += chunk.byteLength;
+      if (length >= size) {
+        complete = false;
+        break;
+      }
+    }
+  } finally {
+    bytes.destroy();
+    if (file && !file.closed) await new Promise<void>((resolve) => file.destroy().once('close', () => resolve()));
+  }
+  const all = Buffer.concat(chunks);
+  return { sample: all.subarray(0, size), complete: complete && all.byteLength <= size };
+}
+
+/** Drops the first `count` bytes of a byte stream. */
+export function skipBytes(count: number): Transform {
+  let left = count;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      if (left === 0) return callback(null, chunk);
+      if (chunk.byteLength <= left) {
+        left -= chunk.byteLength;
+        return callback();
+      }
+      const rest = chunk.subarray(left);
+      left = 0;
+      callback(null, rest);
+    },
+  });
+}

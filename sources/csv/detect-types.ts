@@ -1,0 +1,145 @@
+/**
+ * Column types from sample text, as DuckDB's sniffer picks them: the narrowest of boolean,
+ * integer, double, date and timestamp that every non-empty value of the column fits, else text
+ * (so a column mixing numbers and text is text). Also the casts that turn cell text into those
+ * types exactly (integers beyond 2^53 as bigint, timestamps to the microsecond).
+ */
+import { PreciseDate } from '../../lib/formats/parquet/types.ts';
+
+/** A cell that does not fit its declared type. */
+export class CastFailure extends Error {
+  readonly column: string;
+  constructor(column: string, text: string, type: string) {
+    super(`column \`${column}\`: cannot cast ${JSON.stringify(text.length > 40 ? `${text.slice(0, 37)}...` : text)} to ${type}`);
+    this.column = column;
+  }
+}
+
+/** A type the sniffer can detect for a CSV column. */
+export type DetectedType = 'boolean' | 'integer' | 'double' | 'date' | 'timestamp' | 'text';
+
+/** Candidate types, narrowest first. */
+const CANDIDATES: readonly DetectedType[] = ['boolean', 'integer', 'double', 'date', 'timestamp'];
+
+const BOOLEAN = /^(?:true|false)$/i;
+// no leading zeros: DuckDB keeps `007` as text
+const INTEGER = /^[-+]?(?:0|[1-9]\d*)$/;
+const DOUBLE = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
+/** Date formats the sniffer tries, in DuckDB's order of preference (day before month when both fit). */
+export const DATE_FORMATS = ['%Y-%m-%d', '%d/%m/%Y', '%m/%d/%Y', '%d.%m.%Y', '%Y/%m/%d', '%d-%m-%Y', '%m-%d-%Y'] as const;
+/** One of {@link DATE_FORMATS}. */
+export type DateFormat = (typeof DATE_FORMATS)[number];
+const DATE_PATTERNS: Record<DateFormat, { re: RegExp; y: number; m: number; d: number }> = {
+  '%Y-%m-%d': { re: /^(\d{4})-(\d{2})-(\d{2})$/, y: 1, m: 2, d: 3 },
+  '%d/%m/%Y': { re: /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/, y: 3, m: 2, d: 1 },
+  '%m/%d/%Y': { re: /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/, y: 3, m: 1, d: 2 },
+  '%d.%m.%Y': { re: /^(\d{1,2})\.(\d{1,2})\.(\d{4})$/, y: 3, m: 2, d: 1 },
+  '%Y/%m/%d': { re: /^(\d{4})\/(\d{1,2})\/(\d{1,2})$/, y: 1, m: 2, d: 3 },
+  '%d-%m-%Y': { re: /^(\d{1,2})-(\d{1,2})-(\d{4})$/, y: 3, m: 2, d: 1 },
+  '%m-%d-%Y': { re: /^(\d{1,2})-(\d{1,2})-(\d{4})$/, y: 3, m: 1, d: 2 },
+};
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?$/;
+const INT64_MAX = 9223372036854775807n;
+const INT64_MIN = -9223372036854775808n;
+
+/** True when `text` (not empty) is a value of `type`. */
+export function fitsType(text: string, type: DetectedType): boolean {
+  switch (type) {
+    case 'boolean':
+      return BOOLEAN.test(text);
+    case 'integer': {
+      if (!INTEGER.test(text)) return false;
+      const n = BigInt(text);
+      return n >= INT64_MIN && n <= INT64_MAX;
+    }
+    case 'double':
+      return DOUBLE.test(text) && !/^[-+]?0\d/.test(text);
+    case 'date':
+      return DATE_FORMATS.some((f) => parseDate(text, f) !== undefined);
+    case 'timestamp':
+      return parseTimestamp(text) !== undefined;
+    case 'text':
+      return true;
+  }
+}
+
+/** The narrowest type every non-empty value fits (`text` when there are none). */
+export function detectType(values: Iterable<string>): DetectedType {
+  return detectColumn(values).type;
+}
+
+/** The narrowest type every non-empty value fits, and for a date column the one format they all have. */
+export function detectColumn(values: Iterable<string>): { type: DetectedType; format?: DateFormat } {
+  const possible = new Set(CANDIDATES);
+  const formats = new Set<DateFormat>(DATE_FORMATS);
+  let seen = false;
+  for (const value of values) {
+    if (value === '') continue;
+    seen = true;
+    for (const type of possible) if (type !== 'date' && !fitsType(value, type)) possible.delete(type);
+    for (const format of formats) if (parseDate(value, format) === undefined) formats.delete(format);
+    if (formats.size === 0) possible.delete('date');
+    if (possible.size === 0) return { type: 'text' };
+  }
+  if (!seen) return { type: 'text' };
+  for (const type of CANDIDATES) if (possible.has(type)) return type === 'date' ? { type, format: DATE_FORMATS.find((f) => formats.has(f)) } : { type };
+  return { type: 'text' };
+}
+
+function parseDate(text: string, format: DateFormat = '%Y-%m-%d'): Date | undefined {
+  const { re, y, m: mi, d: di } = DATE_PATTERNS[format];
+  const m = re.exec(text);
+  if (!m) return undefined;
+  const [year, month, day] = [Number(m[y]), Number(m[mi]), Number(m[di])];
+  const d = new Date(Date.UTC(year, month - 1, day));
+  return d.getUTCFullYear() === year && d.getUTCDate() === day && d.getUTCMonth() === month - 1 ? d : undefined;
+}
+
+function parseTimestamp(text: string): Date | undefined {
+  const m = TIMESTAMP.exec(text);
+  if (!m) return undefined;
+  const date = parseDate(`${m[1]}-${m[2]}-${m[3]}`, '%Y-%m-%d');
+  const [hours, minutes, seconds] = [Number(m[4]), Number(m[5]), Number(m[6] ?? 0)];
+  if (!date || hours > 23 || minutes > 59 || seconds > 59) return undefined;
+  const fraction = (m[7] ?? '').padEnd(9, '0');
+  const millis = date.getTime() + ((hours * 60 + minutes) * 60 + seconds) * 1000 + Number(fraction.slice(0, 3));
+  const nanos = Number(fraction.slice(3));
+  return nanos === 0 ? new Date(millis) : new PreciseDate(millis, nanos);
+}
+
+/**
+ * Casts cell text to a detected type: empty is null; integers are numbers when safe, else bigint;
+ * dates are UTC midnight; timestamps (no zone, read as UTC) keep digits below the millisecond.
+ * @throws CastFailure when the text is not a value of the type (an int64 overflow says so)
+ */
+export function castDetected(text: string, type: DetectedType, column: string, format?: DateFormat): unknown {
+  if (type === 'text') return text;
+  if (text === '') return null;
+  switch (type) {
+    case 'boolean':
+      if (BOOLEAN.test(text)) return text.length === 4;
+      break;
+    case 'integer': {
+      if (!INTEGER.test(text)) break;
+      const n = Number(text);
+      if (Number.isSafeInteger(n)) return n;
+      const big = BigInt(text);
+      if (big > INT64_MAX || big < INT64_MIN) throw new CastFailure(column, text, 'integer: out of range for int64 (-2^63 .. 2^63-1); declare the column as text or bigint');
+      return big;
+    }
+    case 'double':
+      if (DOUBLE.test(text)) return Number(text);
+      break;
+    case 'date': {
+      const d = parseDate(text, format);
+      if (d) return d;
+      break;
+    }
+    case 'timestamp': {
+      const d = parseTimestamp(text);
+      if (d) return d;
+      break;
+    }
+  }
+  throw new CastFailure(column, text, type);
+}

@@ -1,0 +1,70 @@
+/**
+ * The fast reader: fromCsv through the byte scanner (sources/csv-fast), which gives csv-parse's
+ * rows, errors and lines for the dialects it handles, as rows or Arrow columns.
+ */
+import type { Batch, Row } from '../../lib/core/batch.ts';
+import type { StageContext } from '../../lib/core/stage.ts';
+import { delimiterByte, fastCsvBatches, wrapFastError } from '../csv-fast/source.ts';
+import type { CastFailure } from '../csv-cast.ts';
+import { openCsvBytes } from './bytes.ts';
+import type { CsvCounters, CsvReader, CsvReadSpec, CsvRun } from './reader.ts';
+
+/** Reads with the fast byte scanner; see the module comment. */
+export class FastCsvPathReader implements CsvReader {
+  readonly kind = 'fast';
+  readonly #counters: CsvCounters;
+
+  constructor(counters: CsvCounters) {
+    this.#counters = counters;
+  }
+
+  async *read(context: StageContext, run: CsvRun, spec: CsvReadSpec): AsyncGenerator<Batch<Row>> {
+    const { plan } = spec;
+    run.stats.details.output = plan.output;
+    const { bytes, file } = openCsvBytes(plan.input, plan.compression, spec.start.byte);
+    this.#counters.bytesRead = () => file?.bytesRead ?? 0;
+    const onAbort = (): void => {
+      bytes.destroy(context.signal.reason instanceof Error ? context.signal.reason : new Error('aborted'));
+    };
+    context.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const batches = fastCsvBatches(
+        bytes,
+        {
+          delimiter: delimiterByte(spec.parseOptions),
+          columns: spec.columns,
+          infer: spec.infer,
+          castRow: spec.castRow,
+          fail: plan.policy === 'fail',
+          raw: run.deadLetter !== undefined,
+          onBad: run.onBad,
+          onCastFailure: (error: CastFailure, at: number, raw: string | undefined) => {
+            if (plan.policy === 'fail') throw run.castError(error, at);
+            run.onBad(error, at, raw);
+          },
+          output: plan.output,
+          bom: spec.bom,
+          skipBlankLines: spec.skipBlankLines,
+          recoverQuotes: true,
+        },
+        () => run.batchSize,
+      );
+      for (;;) {
+        let next;
+        try {
+          next = await batches.next();
+        } catch (error) {
+          throw wrapFastError(error, { stage: plan.stageName, file: plan.where, lineBase: run.lineBase, batch: run.index, byteOffset: file?.bytesRead });
+        }
+        if (next.done) break;
+        yield run.batch(next.value, spec.names());
+        run.nextSize();
+      }
+    } finally {
+      context.signal.removeEventListener('abort', onAbort);
+      bytes.destroy();
+      // wait for the file to close, so a stopped pipeline leaves no descriptor behind it
+      if (file && !file.closed) await new Promise<void>((resolve) => file.destroy().once('close', () => resolve()));
+    }
+  }
+}
