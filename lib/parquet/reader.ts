@@ -6,12 +6,17 @@
  * page beyond the current batch; nested columns (lists, maps, structs) hold their row group's
  * decoded values. Rows follow the table in `types.ts`, Arrow the table in `read/arrow.ts`.
  */
-import { parquetMetadataAsync, parquetSchema } from 'hyparquet';
+import { parquetSchema } from 'hyparquet';
 import type { RecordBatch } from 'apache-arrow';
 import type { Compressors, DecodedArray, FileMetaData } from 'hyparquet';
 import { compressors as extraCompressors } from 'hyparquet-compressors';
 import { FormatError, SpillwayError, UnsupportedError, ValidationError, describeValue } from '../errors.ts';
 import { expectInteger, expectOneOf, expectOptions } from '../validate.ts';
+import { readMetadata } from './read/footer.ts';
+import { withUniqueNames } from './read/names.ts';
+import type { RenamedColumn } from './read/names.ts';
+import { stringParsers } from './read/values.ts';
+import type { InvalidUtf8 } from './read/values.ts';
 import { openFileBuffer } from './fileBuffer.ts';
 import type { FileBuffer } from './fileBuffer.ts';
 import { describeColumns, parsers, prepareSchema } from './types.ts';
@@ -29,6 +34,11 @@ export interface ParquetReadOptions {
   int64?: Int64Mode;
   /** Rows per batch yielded by {@link ParquetReader.batches} (default 10000). */
   batchSize?: number;
+  /**
+   * Invalid UTF-8 in a string column: `'error'` (default) refuses the file with a FormatError
+   * naming the column; `'replace'` reads it with U+FFFD in place of the bad bytes.
+   */
+  invalidUtf8?: InvalidUtf8;
 }
 
 /** One batch of rows from a Parquet file. */
@@ -61,8 +71,12 @@ export interface ParquetReader {
   readonly numRowGroups: number;
   /** Size of the file in bytes. */
   readonly byteLength: number;
-  /** The columns that will be read (after projection). */
+  /** The columns that will be read (after projection), with unique names (see `read/names.ts`). */
   readonly columns: readonly ParquetColumn[];
+  /** Top-level columns renamed because their name was empty or repeated (all columns, before projection). */
+  readonly renamed: readonly RenamedColumn[];
+  /** True when the footer's column statistics could not be decoded and were ignored (data is unaffected). */
+  readonly statisticsIgnored: boolean;
   /**
    * Yields batches of at most `batchSize` rows (never straddling a row group), from row `fromRow`
    * on (row groups before it are not read). Flat columns are decoded page by page, so memory
@@ -132,32 +146,37 @@ export function openParquet(path: string, options?: ParquetReadOptions): Promise
   const opts = expectOptions(options);
   const int64 = expectOneOf(opts.int64, 'options.int64', ['auto', 'bigint', 'number'] as const, 'auto');
   const batchSize = expectInteger(opts.batchSize, 'options.batchSize', 10_000);
+  const invalidUtf8 = expectOneOf(opts.invalidUtf8, 'options.invalidUtf8', ['error', 'replace'] as const, 'error');
   if (opts.columns !== undefined) {
     if (!Array.isArray(opts.columns) || opts.columns.some((c) => typeof c !== 'string')) {
       throw new ValidationError(`Expected \`options.columns\` to be an array of column names, got ${describeValue(opts.columns)}`);
     }
   }
-  return open(path, opts.columns, int64, batchSize);
+  return open(path, opts.columns, int64, batchSize, invalidUtf8);
 }
 
-async function open(path: string, wanted: readonly string[] | undefined, int64: Int64Mode, batchSize: number): Promise<ParquetReader> {
+async function open(path: string, wanted: readonly string[] | undefined, int64: Int64Mode, batchSize: number, invalidUtf8: InvalidUtf8): Promise<ParquetReader> {
   const file = await openFileBuffer(path);
   try {
-    return await prepare(path, file, wanted, int64, batchSize);
+    return await prepare(path, file, wanted, int64, batchSize, invalidUtf8);
   } catch (error) {
     await file.close().catch(() => undefined);
     throw error;
   }
 }
 
-async function prepare(path: string, file: FileBuffer, wanted: readonly string[] | undefined, int64: Int64Mode, batchSize: number): Promise<ParquetReader> {
+async function prepare(path: string, file: FileBuffer, wanted: readonly string[] | undefined, int64: Int64Mode, batchSize: number, invalidUtf8: InvalidUtf8): Promise<ParquetReader> {
   if (file.byteLength >= 8) {
     const magic = new TextDecoder().decode(await file.slice(file.byteLength - 4));
     if (magic === 'PARE') throw new UnsupportedError('Encrypted Parquet file (Parquet Modular Encryption footer) is not supported', { file: path });
   }
   let raw: FileMetaData;
+  let statisticsIgnored: boolean;
+  let renamed: RenamedColumn[];
   try {
-    raw = await parquetMetadataAsync(file, { parsers, geoparquet: false });
+    const read = await readMetadata(file, parsers);
+    statisticsIgnored = read.statisticsDropped;
+    ({ metadata: raw, renamed } = withUniqueNames(read.metadata));
   } catch (error) {
     throw translateError(error, path);
   }
@@ -165,7 +184,7 @@ async function prepare(path: string, file: FileBuffer, wanted: readonly string[]
   let all: ParquetColumn[];
   try {
     prepared = prepareSchema(raw, int64, path);
-    all = describeColumns(parquetSchema(prepared.metadata));
+    all = describeColumns(parquetSchema(raw));
   } catch (error) {
     throw translateError(error, path);
   }
@@ -184,13 +203,13 @@ async function prepare(path: string, file: FileBuffer, wanted: readonly string[]
 
   const tree = parquetSchema(metadata);
   const rawTree = parquetSchema(raw);
-  const settings: DecodeSettings = { file, path, compressors, parsers };
+  const settings: DecodeSettings = { file, path, compressors, parsers: { ...parsers, ...stringParsers(invalidUtf8) } };
   let arrowPlans: ArrowColumnPlan[] | undefined;
   const plansFor = (): ArrowColumnPlan[] =>
     (arrowPlans ??= names.map((n) => {
       const rawNode = rawTree.children.find((c) => c.element.name === n)!;
       const node = tree.children.find((c) => c.element.name === n)!;
-      return planArrowColumn(rawNode, node.element, prepared.finishers.get(n));
+      return planArrowColumn(rawNode, node.element, prepared.finishers.get(n), invalidUtf8, path);
     }));
 
   /** Decoded columns, batch by batch: one row group at a time, each column page by page. */
@@ -271,6 +290,8 @@ async function prepare(path: string, file: FileBuffer, wanted: readonly string[]
     numRowGroups: groups.length,
     byteLength: file.byteLength,
     columns,
+    renamed,
+    statisticsIgnored,
     batches,
     recordBatches,
     async close() {

@@ -19,8 +19,12 @@
  * | LIST / MAP / group                        | array / plain object (hyparquet's assembly) / object |
  * | null                                      | null                                                 |
  */
+import { parquetSchema } from 'hyparquet';
 import type { FileMetaData, SchemaElement, SchemaTree, ParquetParsers } from 'hyparquet';
 import { UnsupportedError } from '../errors.ts';
+import { nodeConverter } from './read/values.ts';
+
+export { formatDecimal } from './read/values.ts';
 
 import type { Int64Mode } from '../arrow/convert.ts';
 
@@ -173,115 +177,25 @@ export function describeColumns(tree: SchemaTree): ParquetColumn[] {
   });
 }
 
-/** Exact decimal string of `unscaled * 10^-scale`. */
-export function formatDecimal(unscaled: bigint, scale: number): string {
-  const negative = unscaled < 0n;
-  let digits = (negative ? -unscaled : unscaled).toString();
-  if (scale > 0) {
-    digits = digits.padStart(scale + 1, '0');
-    digits = `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
-  } else if (scale < 0) {
-    digits += '0'.repeat(-scale);
-  }
-  return negative ? `-${digits}` : digits;
-}
-
-function bytesToSignedBigInt(bytes: Uint8Array): bigint {
-  let value = 0n;
-  for (const byte of bytes) value = (value << 8n) | BigInt(byte);
-  if (bytes.length > 0 && (bytes[0]! & 0x80) !== 0) value -= 1n << BigInt(bytes.length * 8);
-  return value;
-}
-
-function formatTime(value: bigint, perSecond: bigint): string {
-  const seconds = floorDiv(value, perSecond);
-  const fraction = value - seconds * perSecond;
-  const s = Number(seconds);
-  const hh = String(Math.floor(s / 3600)).padStart(2, '0');
-  const mm = String(Math.floor((s % 3600) / 60)).padStart(2, '0');
-  const ss = String(s % 60).padStart(2, '0');
-  if (fraction === 0n) return `${hh}:${mm}:${ss}`;
-  const width = perSecond.toString().length - 1;
-  return `${hh}:${mm}:${ss}.${fraction.toString().padStart(width, '0').replace(/0+$/, '')}`;
-}
-
-/** Converts a bigint by the int64 mode (recursing into lists, maps and structs). */
-export function int64Converter(mode: Int64Mode): Finisher {
-  const convert = (value: unknown, column: string): unknown => {
-    if (typeof value === 'bigint') {
-      if (mode === 'bigint') return value;
-      // a bigint beyond ±(2^53-1) never rounds to a safe number, so this test is exact
-      const n = Number(value);
-      if (Number.isSafeInteger(n)) return n;
-      if (mode === 'auto') return value;
-      throw new UnsupportedError(
-        `INT64 value ${value} of column \`${column}\` is not a safe JavaScript number; open with int64: 'bigint' or 'auto'`,
-        {},
-      );
-    }
-    if (value === undefined) return null;
-    if (value === null || typeof value !== 'object' || value instanceof Date || ArrayBuffer.isView(value)) return value;
-    if (Array.isArray(value)) return value.map((v) => convert(v, column));
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = convert(v, column);
-    return out;
-  };
-  return convert;
-}
-
 /**
- * Returns a copy of `metadata` in which hyparquet will hand us the raw stored value of each
- * top-level DECIMAL column (we format it exactly) and ENUM columns decode as strings, with one
- * finisher per top-level column.
- * @throws UnsupportedError for a DECIMAL nested inside a list, map or struct (it would be lossy)
+ * Returns a copy of `metadata` in which hyparquet hands over the stored value of each leaf that
+ * `read/values.ts` converts itself (decimals, TIME, INTERVAL, VARIANT), at any depth, with one
+ * finisher per top-level column that needs one (keyed by column name).
+ * @throws FormatError for an annotation its physical type cannot carry; UnsupportedError for a
+ *   type that cannot be read exactly (BSON, decimal map keys)
  */
 export function prepareSchema(metadata: FileMetaData, int64: Int64Mode, file: string): {
   metadata: FileMetaData;
   finishers: Map<string, Finisher>;
 } {
   const schema: SchemaElement[] = metadata.schema.map((e) => ({ ...e }));
+  const copy = { ...metadata, schema };
+  const tree = parquetSchema(metadata);
+  const decodedTree = parquetSchema(copy);
   const finishers = new Map<string, Finisher>();
-  const bigints = int64Converter(int64);
-  // walk the flat schema: index 0 is the root, children follow their parent depth-first
-  let i = 1;
-  const walk = (depth: number, top: string | undefined): void => {
-    const e = schema[i]!;
-    i++;
-    const name = top ?? e.name;
-    const children = e.num_children ?? 0;
-    if (e.converted_type === 'ENUM' || e.logical_type?.type === 'ENUM') {
-      e.converted_type = 'UTF8';
-      delete e.logical_type;
-    }
-    if (isDecimal(e)) {
-      if (depth > 0) {
-        throw new UnsupportedError(`DECIMAL nested in column \`${name}\` is not supported (only top-level decimals are read exactly)`, { file });
-      }
-      const scale = e.scale ?? (e.logical_type?.type === 'DECIMAL' ? e.logical_type.scale : 0);
-      delete e.converted_type;
-      delete e.logical_type;
-      finishers.set(name, (v) => {
-        if (v === null || v === undefined) return null;
-        if (typeof v === 'number') return formatDecimal(BigInt(v), scale);
-        if (typeof v === 'bigint') return formatDecimal(v, scale);
-        if (v instanceof Uint8Array) return formatDecimal(bytesToSignedBigInt(v), scale);
-        throw new UnsupportedError(`Unexpected DECIMAL storage in column \`${name}\``, { file });
-      });
-    } else if (depth === 0 && children === 0) {
-      const ann = annotationOf(e);
-      const unit = e.logical_type?.type === 'TIME' ? e.logical_type.unit : ann === 'TIME_MILLIS' ? 'MILLIS' : ann === 'TIME_MICROS' ? 'MICROS' : undefined;
-      if (unit !== undefined) {
-        const perSecond = unit === 'MILLIS' ? 1000n : unit === 'MICROS' ? 1_000_000n : 1_000_000_000n;
-        finishers.set(name, (v) => (v === null || v === undefined ? null : formatTime(BigInt(v as number | bigint), perSecond)));
-      } else if (e.type === 'INT64') {
-        finishers.set(name, bigints);
-      }
-    } else if (depth === 0) {
-      finishers.set(name, bigints);
-    }
-    for (let c = 0; c < children; c++) walk(depth + 1, name);
-  };
-  const rootChildren = schema[0]?.num_children ?? 0;
-  for (let c = 0; c < rootChildren; c++) walk(0, undefined);
-  return { metadata: { ...metadata, schema }, finishers };
+  for (const [k, node] of tree.children.entries()) {
+    const convert = nodeConverter(node, decodedTree.children[k]!, node.element.name, { int64, file });
+    if (convert) finishers.set(node.element.name, (v) => convert(v));
+  }
+  return { metadata: copy, finishers };
 }
