@@ -21,7 +21,7 @@ import { openFileBuffer } from './fileBuffer.ts';
 import type { FileBuffer } from './fileBuffer.ts';
 import { describeColumns, parsers, prepareSchema } from './types.ts';
 import type { Int64Mode, ParquetColumn } from './types.ts';
-import { openColumn } from './read/column.ts';
+import { DEFAULT_MAX_NESTED_PAGE_VALUES, openColumn } from './read/column.ts';
 import type { ColumnCursor, DecodeSettings } from './read/column.ts';
 import { makeRecordBatch, planArrowColumn } from './read/arrow.ts';
 import type { ArrowColumnPlan } from './read/arrow.ts';
@@ -39,6 +39,12 @@ export interface ParquetReadOptions {
    * naming the column; `'replace'` reads it with U+FFFD in place of the bad bytes.
    */
   invalidUtf8?: InvalidUtf8;
+  /**
+   * A nested column's page is decoded whole (hyparquet's list assembly): a page holding more
+   * values than this is refused with an UnsupportedError rather than taking gigabytes (default
+   * 4,000,000, about 320 MB).
+   */
+  maxNestedPageValues?: number;
 }
 
 /** One batch of rows from a Parquet file. */
@@ -147,25 +153,26 @@ export function openParquet(path: string, options?: ParquetReadOptions): Promise
   const int64 = expectOneOf(opts.int64, 'options.int64', ['auto', 'bigint', 'number'] as const, 'auto');
   const batchSize = expectInteger(opts.batchSize, 'options.batchSize', 10_000);
   const invalidUtf8 = expectOneOf(opts.invalidUtf8, 'options.invalidUtf8', ['error', 'replace'] as const, 'error');
+  const maxNestedPageValues = expectInteger(opts.maxNestedPageValues, 'options.maxNestedPageValues', DEFAULT_MAX_NESTED_PAGE_VALUES);
   if (opts.columns !== undefined) {
     if (!Array.isArray(opts.columns) || opts.columns.some((c) => typeof c !== 'string')) {
       throw new ValidationError(`Expected \`options.columns\` to be an array of column names, got ${describeValue(opts.columns)}`);
     }
   }
-  return open(path, opts.columns, int64, batchSize, invalidUtf8);
+  return open(path, opts.columns, int64, batchSize, invalidUtf8, maxNestedPageValues);
 }
 
-async function open(path: string, wanted: readonly string[] | undefined, int64: Int64Mode, batchSize: number, invalidUtf8: InvalidUtf8): Promise<ParquetReader> {
+async function open(path: string, wanted: readonly string[] | undefined, int64: Int64Mode, batchSize: number, invalidUtf8: InvalidUtf8, maxNestedPageValues: number): Promise<ParquetReader> {
   const file = await openFileBuffer(path);
   try {
-    return await prepare(path, file, wanted, int64, batchSize, invalidUtf8);
+    return await prepare(path, file, wanted, int64, batchSize, invalidUtf8, maxNestedPageValues);
   } catch (error) {
     await file.close().catch(() => undefined);
     throw error;
   }
 }
 
-async function prepare(path: string, file: FileBuffer, wanted: readonly string[] | undefined, int64: Int64Mode, batchSize: number, invalidUtf8: InvalidUtf8): Promise<ParquetReader> {
+async function prepare(path: string, file: FileBuffer, wanted: readonly string[] | undefined, int64: Int64Mode, batchSize: number, invalidUtf8: InvalidUtf8, maxNestedPageValues: number): Promise<ParquetReader> {
   if (file.byteLength >= 8) {
     const magic = new TextDecoder().decode(await file.slice(file.byteLength - 4));
     if (magic === 'PARE') throw new UnsupportedError('Encrypted Parquet file (Parquet Modular Encryption footer) is not supported', { file: path });
@@ -203,7 +210,7 @@ async function prepare(path: string, file: FileBuffer, wanted: readonly string[]
 
   const tree = parquetSchema(metadata);
   const rawTree = parquetSchema(raw);
-  const settings: DecodeSettings = { file, path, compressors, parsers: { ...parsers, ...stringParsers(invalidUtf8) } };
+  const settings: DecodeSettings = { file, path, compressors, parsers: { ...parsers, ...stringParsers(invalidUtf8) }, int64, maxNestedPageValues };
   let arrowPlans: ArrowColumnPlan[] | undefined;
   const plansFor = (): ArrowColumnPlan[] =>
     (arrowPlans ??= names.map((n) => {

@@ -230,12 +230,9 @@ function leafConverter(e: SchemaElement, decoded: SchemaElement, column: string,
   const unit = e.logical_type?.type === 'TIME' ? e.logical_type.unit : ann === 'TIME_MILLIS' ? 'MILLIS' : ann === 'TIME_MICROS' ? 'MICROS' : undefined;
   if (unit !== undefined) {
     const perSecond = unit === 'MILLIS' ? 1000n : unit === 'MICROS' ? 1_000_000n : 1_000_000_000n;
-    const utc = e.logical_type?.type === 'TIME' && e.logical_type.isAdjustedToUTC;
+    // UTC-adjusted or not, the text is the stored time of day (DuckDB shows the former as TIMETZ `...+00`)
     strip();
-    return nullable((v) => {
-      const text = formatTime(BigInt(v as number | bigint), perSecond, column, s.file);
-      return utc ? `${text}+00` : text;
-    });
+    return nullable((v) => formatTime(BigInt(v as number | bigint), perSecond, column, s.file));
   }
   if (ann === 'INTERVAL') {
     strip();
