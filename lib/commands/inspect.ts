@@ -9,14 +9,22 @@ import { SpillwayError, ValidationError } from '../errors.ts';
 import { formatBytes } from '../validate.ts';
 import { readManifest, type SpillManifest } from '../spill/manifest.ts';
 import { verifySpillFile } from '../spill/reader.ts';
+import { stat } from 'node:fs/promises';
+import { inspectDataFile } from './inspect-file.ts';
 
-const USAGE = `Usage: spillway inspect DIR [--verify] [--json]
+async function isFile(p: string): Promise<boolean> {
+  return (await stat(p).catch(() => undefined))?.isFile() ?? false;
+}
+
+const USAGE = `Usage: spillway inspect DIR|FILE [--verify] [--json]
 
 Describes a spill directory written by toSpill(): rows, batches, files, bytes on disk,
-compression ratio, and the schema of each segment.
+compression ratio, and the schema of each segment. Given a Parquet file: its schema, row
+groups, column chunks (codec, encodings, sizes, statistics) and key-value metadata; given an
+Arrow IPC file: its schema and batches.
 
 Options:
-  --verify   read every file and check its size and CRC-32 checksums (exit 1 when one fails)
+  --verify   (spill directory) read every file and check its size and CRC-32 checksums (exit 1 when one fails)
   --json     print a JSON object instead of text`;
 
 /** The description `inspect --json` prints. */
@@ -81,13 +89,17 @@ function text(r: InspectReport): string {
 }
 
 commands.set('inspect', {
-  summary: 'describe a spill directory (rows, files, schemas; --verify checksums)',
+  summary: 'describe a spill directory, a Parquet or an Arrow file (rows, schemas; --verify spill checksums)',
   usage: USAGE,
   async run(argv) {
     const positional = argv.filter((a) => !a.startsWith('--'));
     const flags = argv.filter((a) => a.startsWith('--'));
     for (const f of flags) if (f !== '--verify' && f !== '--json') throw new ValidationError(`unknown option ${f} (see spillway inspect --help)`);
     if (positional.length !== 1) throw new ValidationError(`expected one spill directory, got ${positional.length} arguments (see spillway inspect --help)`);
+    if (await isFile(positional[0]!)) {
+      process.stdout.write(`${await inspectDataFile(positional[0]!, flags.includes('--json'))}\n`);
+      return 0;
+    }
     const report = await inspectSpill(positional[0]!, flags.includes('--verify'));
     process.stdout.write(flags.includes('--json') ? `${JSON.stringify(report, null, 2)}\n` : `${text(report)}\n`);
     return report.files.some((f) => f.verified === false) ? 1 : 0;

@@ -11,12 +11,14 @@
  * | TIMESTAMP MILLIS                          | Date                                                 |
  * | TIMESTAMP MICROS/NANOS, INT96             | {@link PreciseDate} (a Date; `nanos` keeps the sub-millisecond part, `toISOString()` shows it) |
  * | DATE                                      | Date at 00:00 UTC of that day                        |
- * | TIME                                      | string `HH:MM:SS[.fraction]`                         |
+ * | TIME                                      | string `HH:MM:SS[.fraction]` (outside 00:00..24:00: FormatError) |
+ * | INTERVAL                                  | `{ months, days, milliseconds }`                     |
+ * | VARIANT                                   | the decoded value (decimals exact, see `read/variant.ts`) |
  * | BYTE_ARRAY with UTF8/STRING/ENUM          | string                                               |
  * | BYTE_ARRAY / FIXED_LEN_BYTE_ARRAY, unannotated or unknown annotation | Uint8Array              |
  * | UUID                                      | string `xxxxxxxx-xxxx-...`                            |
  * | JSON                                      | the parsed value                                     |
- * | LIST / MAP / group                        | array / plain object (hyparquet's assembly) / object |
+ * | LIST / MAP / group                        | array / plain object (hyparquet's assembly) / object; values inside converted as above (`read/values.ts`) |
  * | null                                      | null                                                 |
  */
 import { parquetSchema } from 'hyparquet';
@@ -34,7 +36,7 @@ export type { Int64Mode };
 /** Simplified type of a top-level column, for schemas shown to users. */
 export type ParquetColumnType =
   | 'boolean' | 'int32' | 'int64' | 'float' | 'double' | 'decimal' | 'string' | 'binary'
-  | 'timestamp' | 'date' | 'time' | 'uuid' | 'json' | 'list' | 'map' | 'struct' | 'unknown';
+  | 'timestamp' | 'date' | 'time' | 'uuid' | 'json' | 'interval' | 'list' | 'map' | 'struct' | 'variant' | 'unknown';
 
 /** One top-level column of a Parquet file. */
 export interface ParquetColumn {
@@ -133,6 +135,7 @@ function isDecimal(e: SchemaElement): boolean {
 function columnType(e: SchemaElement, hasChildren: boolean): ParquetColumnType {
   const ann = annotationOf(e);
   if (hasChildren) {
+    if (ann === 'VARIANT') return 'variant';
     if (ann === 'LIST') return 'list';
     if (ann === 'MAP' || ann === 'MAP_KEY_VALUE') return 'map';
     return e.repetition_type === 'REPEATED' ? 'list' : 'struct';
@@ -147,6 +150,7 @@ function columnType(e: SchemaElement, hasChildren: boolean): ParquetColumnType {
     case 'UUID': return 'uuid';
     case 'JSON': return 'json';
     case 'FLOAT16': return 'float';
+    case 'INTERVAL': return 'interval';
     default: break;
   }
   switch (e.type) {
