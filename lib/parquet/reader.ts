@@ -3,8 +3,10 @@
  * projection, over positional file reads. hyparquet's page decoders (+ hyparquet-compressors) do
  * the decoding (`read/column.ts`); pages are fetched through a 1 MB window and CRC-checked
  * (`read/pages.ts`). Memory holds, per projected column, one window of raw bytes and one decoded
- * page beyond the current batch; nested columns (lists, maps, structs) hold their row group's
- * decoded values. Rows follow the table in `types.ts`, Arrow the table in `read/arrow.ts`.
+ * page beyond the current batch, nested columns (lists, maps, structs) too (`read/nested.ts`).
+ * Column names are made unique (`read/names.ts`), values exact or refused (`read/values.ts`),
+ * and footer statistics never stop a read (`read/footer.ts`). Rows follow the table in
+ * `types.ts`, Arrow the table in `read/arrow.ts`.
  */
 import { parquetSchema } from 'hyparquet';
 import type { RecordBatch } from 'apache-arrow';
