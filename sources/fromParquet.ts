@@ -31,6 +31,10 @@ export interface FromParquetOptions extends DatasetOptions {
    * `lib/parquet/read/arrow.ts` for the types); `batch.rows` converts on first use.
    */
   output?: 'rows' | 'arrow';
+  /** Invalid UTF-8 in a string column: `'error'` (default: a FormatError naming file and column) or `'replace'` (U+FFFD). */
+  invalidUtf8?: 'error' | 'replace';
+  /** A nested page holding more values than this is refused rather than decoded (default 4,000,000, about 320 MB). */
+  maxNestedPageValues?: number;
   /** Name used in stats and errors (default `fromParquet`). */
   name?: string;
 }
@@ -39,7 +43,7 @@ const DEFAULT_BATCH_SIZE = 10_000;
 
 
 /** Every option of FromParquetOptions, for strict validation. */
-const KNOWN_FROM_PARQUET_OPTIONS = optionKeys<FromParquetOptions>({ columns: true, batchSize: true, int64: true, output: true, name: true, fileColumn: true, hive: true, hiveTypes: true, where: true });
+const KNOWN_FROM_PARQUET_OPTIONS = optionKeys<FromParquetOptions>({ columns: true, batchSize: true, int64: true, output: true, name: true, fileColumn: true, hive: true, hiveTypes: true, where: true, invalidUtf8: true, maxNestedPageValues: true });
 /**
  * Reads a Parquet file as batches of rows (or Arrow RecordBatches with `output: 'arrow'`), row
  * group by row group and page by page (never a whole file, nor a whole row group of a flat
@@ -64,6 +68,8 @@ export function fromParquet(input: DatasetInput, options?: FromParquetOptions): 
   const batchSize = expectInteger(opts.batchSize, 'options.batchSize', DEFAULT_BATCH_SIZE);
   const int64 = expectOneOf(opts.int64, 'options.int64', ['auto', 'bigint', 'number'] as const, 'auto');
   const output = expectOneOf(opts.output, 'options.output', ['rows', 'arrow'] as const, 'rows');
+  const invalidUtf8 = expectOneOf(opts.invalidUtf8, 'options.invalidUtf8', ['error', 'replace'] as const, 'error');
+  const maxNestedPageValues = opts.maxNestedPageValues === undefined ? undefined : expectInteger(opts.maxNestedPageValues, 'options.maxNestedPageValues', 1);
   if (opts.columns !== undefined && (!Array.isArray(opts.columns) || opts.columns.some((c) => typeof c !== 'string'))) {
     throw new ValidationError(`Expected \`options.columns\` to be an array of column names, got ${describeValue(opts.columns)}`);
   }
@@ -100,13 +106,23 @@ export function fromParquet(input: DatasetInput, options?: FromParquetOptions): 
     let reader: ParquetReader;
     try {
       const rowGroupFilter = pruneWhere === undefined ? undefined : rowGroupPruner(pruneWhere, columns, stats);
-      reader = await openParquet(path, { int64, batchSize, ...(columns ? { columns } : {}), ...(rowGroupFilter ? { rowGroupFilter } : {}) });
+      reader = await openParquet(path, {
+        int64,
+        batchSize,
+        invalidUtf8,
+        ...(maxNestedPageValues === undefined ? {} : { maxNestedPageValues }),
+        ...(columns ? { columns } : {}),
+        ...(rowGroupFilter ? { rowGroupFilter } : {}),
+      });
     } catch (error) {
       throw withStage(error);
     }
     totalRows = reader.numRows;
     numGroups = reader.numRowGroups;
     stats.details.rowGroups = numGroups;
+    // columns whose names were empty or repeated in the file, and the names they were given
+    if (reader.renamed.length > 0) stats.details.renamedColumns = reader.renamed.map((r) => `${r.from === '' ? '(empty)' : r.from} -> ${r.to}`).join(', ');
+    if (reader.statisticsIgnored) stats.details.statisticsIgnored = true;
     // a pending row group decode cannot be interrupted, but the next one is never started
     const onAbort = (): void => void reader.close().catch(() => undefined);
     context.signal.addEventListener('abort', onAbort, { once: true });

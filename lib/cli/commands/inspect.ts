@@ -15,20 +15,27 @@ import { formatBytes } from '../../core/validate.ts';
 import { readManifest, type SpillManifest } from '../../formats/spill/manifest.ts';
 import { verifySpillFile } from '../../formats/spill/reader.ts';
 import { inspectCsv, type CsvDescription } from '../../../sources/csv/inspect.ts';
+import { stat } from 'node:fs/promises';
+import { inspectDataFile } from './inspect-file.ts';
 
-const USAGE = `Usage: spillway inspect DIR|DATASET [--verify] [--json]
-       spillway inspect FILE.csv [--json]
+async function isFile(p: string): Promise<boolean> {
+  return (await stat(p).catch(() => undefined))?.isFile() ?? false;
+}
+
+const USAGE = `Usage: spillway inspect DIR|FILE|DATASET [--verify] [--json]
 
 Describes a spill directory written by toSpill(): rows, batches, files, bytes on disk,
 compression ratio, and the schema of each segment. For a CSV file (.csv, .tsv, .txt, with .gz
-or .zst): the detected dialect, header and column types.
+or .zst): the detected dialect, header and column types. Given a Parquet file: its schema, row
+groups, column chunks (codec, encodings, sizes, statistics) and key-value metadata; given an
+Arrow IPC file: its schema and batches.
 
-Any other file, glob (quoted) or directory is described as a dataset: its files in read order
-with sizes, row counts (Parquet, Arrow) and partition values, the hive partition keys, and the
-columns (from the Parquet and Arrow footers).
+A glob (quoted) or a directory that is not a spill is described as a dataset: its files in read
+order with sizes, row counts (Parquet, Arrow) and partition values, the hive partition keys, and
+the columns (from the Parquet and Arrow footers).
 
 Options:
-  --verify   read every file and check its size and CRC-32 checksums (exit 1 when one fails)
+  --verify   (spill directory) read every file and check its size and CRC-32 checksums (exit 1 when one fails)
   --json     print a JSON object instead of text`;
 
 /** The description `inspect --json` prints. */
@@ -105,7 +112,7 @@ function csvText(d: CsvDescription): string {
 }
 
 commands.set('inspect', {
-  summary: 'describe a spill directory (rows, files, schemas; --verify checksums) or a CSV file (dialect, columns)',
+  summary: 'describe a spill directory, a Parquet or an Arrow file (rows, schemas; --verify spill checksums)',
   usage: USAGE,
   async run(argv) {
     const positional = argv.filter((a) => !a.startsWith('--'));
@@ -115,6 +122,10 @@ commands.set('inspect', {
     if (CSV_FILE.test(positional[0]!) && !isGlob(positional[0]!)) {
       const csv = await inspectCsv(positional[0]!);
       process.stdout.write(flags.includes('--json') ? `${JSON.stringify(csv, null, 2)}\n` : `${csvText(csv)}\n`);
+      return 0;
+    }
+    if (!isGlob(positional[0]!) && (await isFile(positional[0]!))) {
+      process.stdout.write(`${await inspectDataFile(positional[0]!, flags.includes('--json'))}\n`);
       return 0;
     }
     // a path that does not exist (and is no glob) still gets the spill error: "Not a spill directory"

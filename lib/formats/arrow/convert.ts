@@ -42,10 +42,10 @@ import {
   type Vector,
 } from 'apache-arrow';
 import { UnsupportedError, FormatError } from '../../core/errors.ts';
-import type { Row } from '../../core/row.ts';
+import { PreciseDate, type Int64Mode } from '../values.ts';
 
-/** How 64-bit integers (Int64, UInt64, durations) come out: `auto` = number when safe, else bigint. */
-export type Int64Mode = 'number' | 'bigint' | 'auto';
+export type { Int64Mode } from '../values.ts';
+import type { Row } from '../../core/row.ts';
 
 /** Options of {@link recordBatchToRows}. */
 export interface ToRowsOptions {
@@ -55,8 +55,9 @@ export interface ToRowsOptions {
    */
   int64?: Int64Mode;
   /**
-   * Timestamps and dates: `date` (default) gives `Date` (millisecond precision; sub-millisecond
-   * digits are truncated toward negative infinity); `string` gives ISO-8601 strings with every
+   * Timestamps and dates: `date` (default) gives `Date` (a `PreciseDate` for micro- and
+   * nanosecond units: `getTime()` floored to the millisecond, `nanos` and `toISOString()` keep the
+   * digits below it); `string` gives ISO-8601 strings with every
    * digit of the unit (`2024-01-01T20:34:56.123456Z`, dates as `YYYY-MM-DD`).
    */
   timestamps?: 'date' | 'string';
@@ -442,8 +443,9 @@ function timestampOut(v: bigint, unit: number, r: Resolved, column: string): Dat
   const perSecond = UNIT_PER_SECOND[unit]!;
   const ms = unit === 0 ? v * 1000n : floorDiv(v, perSecond / 1000n);
   const date = msToDate(ms, column);
-  if (r.timestamps === 'date') return date;
   const sub = unit <= 1 ? 0n : v - ms * (perSecond / 1000n);
+  // micro- and nanosecond units keep their digits below the millisecond, as fromParquet's rows do
+  if (r.timestamps === 'date') return unit <= 1 ? date : new PreciseDate(Number(ms), Number(sub * (1_000_000_000n / perSecond)));
   const iso = date.toISOString();
   if (sub === 0n) return iso;
   return `${iso.slice(0, -1)}${sub.toString().padStart(UNIT_DIGITS[unit]! - 3, '0')}Z`;

@@ -3,21 +3,28 @@
  * projection, over positional file reads. hyparquet's page decoders (+ hyparquet-compressors) do
  * the decoding (`read/column.ts`); pages are fetched through a 1 MB window and CRC-checked
  * (`read/pages.ts`). Memory holds, per projected column, one window of raw bytes and one decoded
- * page beyond the current batch; nested columns (lists, maps, structs) hold their row group's
- * decoded values. Rows follow the table in `types.ts`, Arrow the table in `read/arrow.ts`.
+ * page beyond the current batch, nested columns (lists, maps, structs) too (`read/nested.ts`).
+ * Column names are made unique (`read/names.ts`), values exact or refused (`read/values.ts`),
+ * and footer statistics never stop a read (`read/footer.ts`). Rows follow the table in
+ * `types.ts`, Arrow the table in `read/arrow.ts`.
  */
-import { parquetMetadataAsync, parquetSchema } from 'hyparquet';
+import { parquetSchema } from 'hyparquet';
 import type { RecordBatch } from 'apache-arrow';
 import type { Compressors, DecodedArray, FileMetaData, RowGroup } from 'hyparquet';
 import { compressors as extraCompressors } from 'hyparquet-compressors';
 import { FormatError, SpillwayError, UnsupportedError, ValidationError, describeValue } from '../../core/errors.ts';
 import { expectInteger, expectOneOf, expectOptions } from '../../core/validate.ts';
+import { readMetadata } from './read/footer.ts';
+import { withUniqueNames } from './read/names.ts';
+import type { RenamedColumn } from './read/names.ts';
+import { stringParsers } from './read/values.ts';
+import type { InvalidUtf8 } from './read/values.ts';
 import { openFileBuffer } from './fileBuffer.ts';
 import { isHttpUrl, openHttpBuffer, redactUrl } from '../../dataset/http-buffer.ts';
 import type { FileBuffer } from './fileBuffer.ts';
 import { describeColumns, parsers, prepareSchema } from './types.ts';
 import type { Int64Mode, ParquetColumn } from './types.ts';
-import { openColumn } from './read/column.ts';
+import { DEFAULT_MAX_NESTED_PAGE_VALUES, openColumn } from './read/column.ts';
 import type { ColumnCursor, DecodeSettings } from './read/column.ts';
 import { makeRecordBatch, planArrowColumn } from './read/arrow.ts';
 import type { ArrowColumnPlan } from './read/arrow.ts';
@@ -35,6 +42,17 @@ export interface ParquetReadOptions {
    * hyparquet types them); returning false skips the row group (pushdown, lib/dataset/).
    */
   rowGroupFilter?: (index: number, group: RowGroup, metadata: FileMetaData) => boolean;
+  /**
+   * Invalid UTF-8 in a string column: `'error'` (default) refuses the file with a FormatError
+   * naming the column; `'replace'` reads it with U+FFFD in place of the bad bytes.
+   */
+  invalidUtf8?: InvalidUtf8;
+  /**
+   * A nested column's page is decoded whole (hyparquet's list assembly): a page holding more
+   * values than this is refused with an UnsupportedError rather than taking gigabytes (default
+   * 4,000,000, about 320 MB).
+   */
+  maxNestedPageValues?: number;
 }
 
 /** One batch of rows from a Parquet file. */
@@ -67,10 +85,14 @@ export interface ParquetReader {
   readonly numRowGroups: number;
   /** Size of the file in bytes. */
   readonly byteLength: number;
-  /** The columns that will be read (after projection). */
+  /** The columns that will be read (after projection), with unique names (see `read/names.ts`). */
   readonly columns: readonly ParquetColumn[];
   /** Bytes read from the file so far (footer, page headers and pages). */
   readonly bytesRead: number;
+  /** Top-level columns renamed because their name was empty or repeated (all columns, before projection). */
+  readonly renamed: readonly RenamedColumn[];
+  /** True when the footer's column statistics could not be decoded and were ignored (data is unaffected). */
+  readonly statisticsIgnored: boolean;
   /**
    * Yields batches of at most `batchSize` rows (never straddling a row group), from row `fromRow`
    * on (row groups before it are not read). Flat columns are decoded page by page, so memory
@@ -140,6 +162,8 @@ export function openParquet(path: string, options?: ParquetReadOptions): Promise
   const opts = expectOptions(options);
   const int64 = expectOneOf(opts.int64, 'options.int64', ['auto', 'bigint', 'number'] as const, 'auto');
   const batchSize = expectInteger(opts.batchSize, 'options.batchSize', 10_000);
+  const invalidUtf8 = expectOneOf(opts.invalidUtf8, 'options.invalidUtf8', ['error', 'replace'] as const, 'error');
+  const maxNestedPageValues = expectInteger(opts.maxNestedPageValues, 'options.maxNestedPageValues', DEFAULT_MAX_NESTED_PAGE_VALUES);
   if (opts.columns !== undefined) {
     if (!Array.isArray(opts.columns) || opts.columns.some((c) => typeof c !== 'string')) {
       throw new ValidationError(`Expected \`options.columns\` to be an array of column names, got ${describeValue(opts.columns)}`);
@@ -148,31 +172,33 @@ export function openParquet(path: string, options?: ParquetReadOptions): Promise
   if (opts.rowGroupFilter !== undefined && typeof opts.rowGroupFilter !== 'function') {
     throw new ValidationError(`Expected \`options.rowGroupFilter\` to be a function, got ${describeValue(opts.rowGroupFilter)}`);
   }
-  return open(path, opts.columns, int64, batchSize, opts.rowGroupFilter);
+  return open(path, opts.columns, int64, batchSize, invalidUtf8, maxNestedPageValues, opts.rowGroupFilter);
 }
 
-async function open(path: string, wanted: readonly string[] | undefined, int64: Int64Mode, batchSize: number, filter?: ParquetReadOptions['rowGroupFilter']): Promise<ParquetReader> {
+async function open(path: string, wanted: readonly string[] | undefined, int64: Int64Mode, batchSize: number, invalidUtf8: InvalidUtf8, maxNestedPageValues: number, filter?: ParquetReadOptions['rowGroupFilter']): Promise<ParquetReader> {
   // https:// URLs: ranged requests (lib/dataset/http-buffer.ts); everything else: a local file
   const file = isHttpUrl(path) ? await openHttpBuffer(path) : await openFileBuffer(path);
   try {
     // a URL's query (signed URLs) never reaches error messages
-    return await prepare(isHttpUrl(path) ? redactUrl(path) : path, file, wanted, int64, batchSize, filter);
+    return await prepare(isHttpUrl(path) ? redactUrl(path) : path, file, wanted, int64, batchSize, invalidUtf8, maxNestedPageValues, filter);
   } catch (error) {
     await file.close().catch(() => undefined);
     throw error;
   }
 }
 
-async function prepare(path: string, file: FileBuffer, wanted: readonly string[] | undefined, int64: Int64Mode, batchSize: number, filter?: ParquetReadOptions['rowGroupFilter']): Promise<ParquetReader> {
+async function prepare(path: string, file: FileBuffer, wanted: readonly string[] | undefined, int64: Int64Mode, batchSize: number, invalidUtf8: InvalidUtf8, maxNestedPageValues: number, filter?: ParquetReadOptions['rowGroupFilter']): Promise<ParquetReader> {
   if (file.byteLength >= 8) {
     const magic = new TextDecoder().decode(await file.slice(file.byteLength - 4));
     if (magic === 'PARE') throw new UnsupportedError('Encrypted Parquet file (Parquet Modular Encryption footer) is not supported', { file: path });
   }
   let raw: FileMetaData;
+  let statisticsIgnored: boolean;
+  let renamed: RenamedColumn[];
   try {
-    // 64 KB, not hyparquet's 512 KB: a dataset of small files would otherwise be read whole just
-    // for their footers, and pushdown could skip nothing (a larger footer is fetched again)
-    raw = await parquetMetadataAsync(file, { parsers, geoparquet: false, initialFetchSize: 1 << 16 });
+    const read = await readMetadata(file, parsers);
+    statisticsIgnored = read.statisticsDropped;
+    ({ metadata: raw, renamed } = withUniqueNames(read.metadata));
   } catch (error) {
     throw translateError(error, path);
   }
@@ -180,7 +206,7 @@ async function prepare(path: string, file: FileBuffer, wanted: readonly string[]
   let all: ParquetColumn[];
   try {
     prepared = prepareSchema(raw, int64, path);
-    all = describeColumns(parquetSchema(prepared.metadata));
+    all = describeColumns(parquetSchema(raw));
   } catch (error) {
     throw translateError(error, path);
   }
@@ -199,13 +225,13 @@ async function prepare(path: string, file: FileBuffer, wanted: readonly string[]
 
   const tree = parquetSchema(metadata);
   const rawTree = parquetSchema(raw);
-  const settings: DecodeSettings = { file, path, compressors, parsers };
+  const settings: DecodeSettings = { file, path, compressors, parsers: { ...parsers, ...stringParsers(invalidUtf8) }, int64, maxNestedPageValues };
   let arrowPlans: ArrowColumnPlan[] | undefined;
   const plansFor = (): ArrowColumnPlan[] =>
     (arrowPlans ??= names.map((n) => {
       const rawNode = rawTree.children.find((c) => c.element.name === n)!;
       const node = tree.children.find((c) => c.element.name === n)!;
-      return planArrowColumn(rawNode, node.element, prepared.finishers.get(n));
+      return planArrowColumn(rawNode, node.element, prepared.finishers.get(n), invalidUtf8, path);
     }));
 
   /** Decoded columns, batch by batch: one row group at a time, each column page by page. */
@@ -286,6 +312,8 @@ async function prepare(path: string, file: FileBuffer, wanted: readonly string[]
     numRowGroups: groups.length,
     byteLength: file.byteLength,
     columns,
+    renamed,
+    statisticsIgnored,
     get bytesRead() {
       return file.bytesRead;
     },

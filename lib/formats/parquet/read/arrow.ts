@@ -26,7 +26,10 @@ import {
 import type { Data, DataType } from 'apache-arrow';
 import type { DecodedArray, ParquetParsers, SchemaElement, SchemaTree } from 'hyparquet';
 import { JSON_METADATA_KEY } from '../../arrow/convert.ts';
-import { UnsupportedError } from '../../../core/errors.ts';
+import { isUtf8 } from 'node:buffer';
+import { FormatError, UnsupportedError } from '../../../core/errors.ts';
+import { formatTime } from './values.ts';
+import type { InvalidUtf8 } from './values.ts';
 
 /** How one top-level column becomes Arrow. */
 export interface ArrowColumnPlan {
@@ -116,6 +119,40 @@ function varBinary(type: Utf8 | Binary, values: DecodedArray, n: number): Data {
   return makeData({ type, length: n, nullCount, nullBitmap: bitmap, valueOffsets: offsets, data } as never);
 }
 
+/** Utf8 from decoded byte arrays, refusing (or replacing) invalid UTF-8 as the rows path does. */
+function utf8(values: DecodedArray, n: number, column: string, mode: InvalidUtf8, file: string): Data {
+  const data = varBinary(new Utf8(), values, n);
+  const bytes = data.values as Uint8Array;
+  if (isUtf8(bytes)) return data;
+  if (mode === 'replace') {
+    const decoder = new TextDecoder('utf-8');
+    const text = new Array<string | null>(n);
+    for (let i = 0; i < n; i++) {
+      const v = values[i] as unknown;
+      text[i] = v === null || v === undefined ? null : typeof v === 'string' ? v : decoder.decode(v as Uint8Array);
+    }
+    return varBinary(new Utf8(), text, n);
+  }
+  throw new FormatError(`Invalid UTF-8 in string column \`${column}\`; open with invalidUtf8: 'replace' to read it with U+FFFD`, { stage: 'parquet', file });
+}
+
+/** Checks every TIME value of a batch for the 00:00:00..24:00:00 range before it becomes Arrow. */
+function timePlan(plan: ArrowColumnPlan, perSecond: bigint, column: string, file: string): ArrowColumnPlan {
+  const max = 86_400n * perSecond;
+  return {
+    ...plan,
+    build: (values, n) => {
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        if (v === null || v === undefined) continue;
+        const b = BigInt(v as number | bigint);
+        if (b < 0n || b > max) formatTime(b, perSecond, column, file); // throws the rows path's error
+      }
+      return plan.build(values, n);
+    },
+  };
+}
+
 function bytesToBigInt(bytes: Uint8Array): bigint {
   let v = 0n;
   for (const b of bytes) v = (v << 8n) | BigInt(b);
@@ -163,7 +200,7 @@ function strip(e: SchemaElement): SchemaElement {
  * @param decodedElement the element the rows path decodes with (raw plans start from it)
  * @param finish the rows path's finisher for this column (nested values go through it)
  */
-export function planArrowColumn(node: SchemaTree, decodedElement: SchemaElement, finish: ((v: unknown, column: string) => unknown) | undefined): ArrowColumnPlan {
+export function planArrowColumn(node: SchemaTree, decodedElement: SchemaElement, finish: ((v: unknown, column: string) => unknown) | undefined, invalidUtf8: InvalidUtf8 = 'error', file = ''): ArrowColumnPlan {
   const e = node.element;
   const name = e.name;
   const nullable = e.repetition_type !== 'REQUIRED';
@@ -214,7 +251,7 @@ export function planArrowColumn(node: SchemaTree, decodedElement: SchemaElement,
     }
     case 'INT32': {
       if (ann === 'DATE') return plain(new DateDay(), Int32Array);
-      if (ann === 'TIME' || ann === 'TIME_MILLIS') return plain(new TimeMillisecond(), Int32Array);
+      if (ann === 'TIME' || ann === 'TIME_MILLIS') return timePlan(plain(new TimeMillisecond(), Int32Array), 1000n, name, file);
       const bits = lt?.type === 'INTEGER' ? lt.bitWidth : ann?.startsWith('INT_') || ann?.startsWith('UINT_') ? Number(ann.split('_')[1]) : 32;
       const signed = lt?.type === 'INTEGER' ? lt.isSigned : !ann?.startsWith('UINT_');
       if (bits === 8) return signed ? plain(new Int8(), Int8Array) : plain(new Uint8(), Uint8Array);
@@ -230,16 +267,16 @@ export function planArrowColumn(node: SchemaTree, decodedElement: SchemaElement,
       }
       if (ann === 'TIME' || ann === 'TIME_MICROS') {
         const unit = lt?.type === 'TIME' ? lt.unit : 'MICROS';
-        if (unit === 'MILLIS') return plain(new TimeMillisecond(), Int32Array);
-        return unit === 'NANOS' ? plain(new TimeNanosecond(), BigInt64Array) : plain(new TimeMicrosecond(), BigInt64Array);
+        if (unit === 'MILLIS') return timePlan(plain(new TimeMillisecond(), Int32Array), 1000n, name, file);
+        return unit === 'NANOS' ? timePlan(plain(new TimeNanosecond(), BigInt64Array), 1_000_000_000n, name, file) : timePlan(plain(new TimeMicrosecond(), BigInt64Array), 1_000_000n, name, file);
       }
       const unsigned = ann === 'UINT_64' || (lt?.type === 'INTEGER' && !lt.isSigned);
       return unsigned ? plain(new Uint64(), BigUint64Array) : plain(new Int64(), BigInt64Array);
     }
     case 'BYTE_ARRAY':
     case 'FIXED_LEN_BYTE_ARRAY': {
-      if (ann === 'UTF8' || ann === 'STRING' || ann === 'ENUM') return { field: field(new Utf8()), raw, build: (v, n) => varBinary(new Utf8(), v, n) };
-      if (ann === 'JSON') return { field: field(new Utf8(), true), raw, build: (v, n) => varBinary(new Utf8(), v, n) };
+      if (ann === 'UTF8' || ann === 'STRING' || ann === 'ENUM') return { field: field(new Utf8()), raw, build: (v, n) => utf8(v, n, name, invalidUtf8, file) };
+      if (ann === 'JSON') return { field: field(new Utf8(), true), raw, build: (v, n) => utf8(v, n, name, invalidUtf8, file) };
       if (ann === 'UUID') return { field: field(new Utf8()), build: (v, n) => varBinary(new Utf8(), v, n) };
       if (ann === 'FLOAT16') return plain(new Float32(), Float32Array, true);
       if (ann === undefined || !CONVERTED.has(ann)) return { field: field(new Binary()), raw, build: (v, n) => varBinary(new Binary(), v, n) };

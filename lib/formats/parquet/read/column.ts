@@ -3,22 +3,23 @@
  *
  * A flat column (one leaf, not repeated) is decoded page by page: `take(n)` decodes only the pages
  * it needs, so memory holds one window of raw bytes and at most one decoded page beyond the rows
- * asked for, whatever the row group's size. A nested column (list, map, struct) is decoded whole
- * for the row group (its rows can span pages), one leaf chunk after the other, then assembled by
- * hyparquet.
+ * asked for, whatever the row group's size. A nested column (list, map, struct) is read page by
+ * page too, every leaf at once, and assembled batch by batch (`nested.ts`).
  */
 import { readPage } from 'hyparquet/src/column.js';
 import { convert, DEFAULT_PARSERS } from 'hyparquet/src/convert.js';
-import { assembleNested } from 'hyparquet/src/assemble.js';
 import { getTreePath, isFlatColumn } from 'hyparquet/src/schema.js';
-import { flatten } from 'hyparquet/src/utils.js';
 import type { ColumnChunk, ColumnMetaData, Compressors, DecodedArray, ParquetParsers, SchemaElement, SchemaTree } from 'hyparquet';
 import type { ColumnDecoder } from 'hyparquet/src/types.js';
 import { FormatError, SpillwayError } from '../../../core/errors.ts';
 import type { FileBuffer } from '../fileBuffer.ts';
 import { openPageStream } from './pages.ts';
 import { readFlatPage } from './flat-page.ts';
+import { nestedCursor } from './nested.ts';
 import type { PageStream } from './pages.ts';
+
+/** Default bound on the values of one nested page (about 320 MB to decode). */
+export const DEFAULT_MAX_NESTED_PAGE_VALUES = 4_000_000;
 
 /** How a column's leaves are decoded. */
 export interface DecodeSettings {
@@ -26,6 +27,10 @@ export interface DecodeSettings {
   readonly path: string;
   readonly compressors: Compressors;
   readonly parsers: Partial<ParquetParsers>;
+  /** The reader's int64 mode (nested pages of safe 64-bit integers become numbers unless it is `bigint`). */
+  readonly int64?: 'auto' | 'bigint' | 'number';
+  /** Largest nested page decoded (values); a bigger one is refused (default {@link DEFAULT_MAX_NESTED_PAGE_VALUES}). */
+  readonly maxNestedPageValues?: number;
   /** Check page CRCs (default true). */
   readonly verifyCrc?: boolean;
   /** Replaces a flat leaf's schema element and parsers (the Arrow path decodes raw values). */
@@ -154,31 +159,6 @@ function flatCursor(pages: PageStream, decoder: ColumnDecoder, where: string, fi
   };
 }
 
-/** Decodes every page of a (nested) leaf chunk into its chunks of assembled values. */
-async function decodeWholeLeaf(pages: PageStream, decoder: ColumnDecoder, where: string, file: string): Promise<DecodedArray> {
-  const chunks: DecodedArray[] = [];
-  let dictionary: DecodedArray | undefined;
-  let last: DecodedArray | undefined;
-  for (;;) {
-    const page = await pages.next();
-    if (!page) break;
-    let result;
-    try {
-      result = readPage(readerOf(page.bytes), page.header, decoder, dictionary, last, 0);
-    } catch (error) {
-      throw new FormatError(`Cannot decode Parquet page in ${where}: ${(error as Error).message}`, { stage: 'parquet', file, byteOffset: page.offset }, { cause: error });
-    }
-    if (page.header.type === 'DICTIONARY_PAGE') {
-      if (result.data) dictionary = convert(result.data, decoder);
-    } else if (result.data && result.data !== last && result.data.length) {
-      // a page continuing the previous one appends to it (rows that span pages)
-      chunks.push(result.data);
-      last = result.data;
-    }
-  }
-  return flatten(chunks);
-}
-
 /**
  * Opens the cursor of top-level column `name` in a row group.
  * @param chunks the row group's column chunks
@@ -197,35 +177,9 @@ export function openColumn(tree: SchemaTree, chunks: readonly ColumnChunk[], nam
   if (leaves.length === 1 && isFlatColumn(getTreePath(tree, first.path_in_schema))) {
     return flatCursor(stream(first), leafDecoder(tree, first, s, true), where, s.path, skip, groupRows - skip);
   }
-  // nested: decode each leaf chunk in turn (one chunk's raw bytes at a time), then assemble
-  let values: DecodedArray | undefined;
-  let at = skip;
-  return {
-    async take(n: number): Promise<DecodedArray> {
-      if (!values) {
-        const node = tree.children.find((c) => c.element.name === name);
-        const parsers = { ...DEFAULT_PARSERS, ...s.parsers };
-        if (!node || node.children.length === 0) {
-          values = await decodeWholeLeaf(stream(first), leafDecoder(tree, first, s, false), where, s.path);
-        } else {
-          const sub = new Map<string, DecodedArray>();
-          for (const leaf of leaves) sub.set(leaf.path_in_schema.join('.'), await decodeWholeLeaf(stream(leaf), leafDecoder(tree, leaf, s, false), where, s.path));
-          try {
-            assembleNested(sub, node, parsers);
-          } catch (error) {
-            throw new FormatError(`Cannot assemble Parquet ${where}: ${(error as Error).message}`, { stage: 'parquet', file: s.path }, { cause: error });
-          }
-          values = sub.get(name);
-        }
-        if (!values || values.length !== groupRows) {
-          throw new FormatError(`Parquet ${where} decoded to ${values?.length ?? 0} values where the row group has ${groupRows} rows`, { stage: 'parquet', file: s.path });
-        }
-      }
-      if (at + n > values.length) throw new FormatError(`Parquet ${where} holds fewer values than its row group's rows`, { stage: 'parquet', file: s.path });
-      const out = sliceValues(values, at, at + n);
-      at += n;
-      if (at >= values.length) values = [];
-      return out;
-    },
-  };
+  // nested: every leaf page by page, rows assembled batch by batch (read/nested.ts)
+  const node = tree.children.find((c) => c.element.name === name);
+  if (!node) throw new FormatError(`Parquet ${where} is not in the schema`, { stage: 'parquet', file: s.path });
+  const nested = leaves.map((leaf) => ({ path: leaf.path_in_schema.join('.'), pages: stream(leaf), decoder: leafDecoder(tree, leaf, s, false) }));
+  return nestedCursor(node, nested, s.parsers, where, s.path, skip, groupRows, s.int64 !== 'bigint', s.maxNestedPageValues ?? DEFAULT_MAX_NESTED_PAGE_VALUES);
 }

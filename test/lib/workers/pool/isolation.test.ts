@@ -68,7 +68,7 @@ describe('process isolation', () => {
     for (const isolation of ['thread', 'process']) {
       // the script starts a pool, runs a batch, prints child pids and never closes the pool
       const script = `
-        import { WorkerPool } from './lib/pool/worker-pool.ts';
+        import { WorkerPool } from './lib/workers/pool/worker-pool.ts';
         const pool = new WorkerPool('./test/fixtures/pool/row.ts', { workers: 2, isolation: '${isolation}' });
         const out = await pool.run(0, [{ n: 2 }]);
         console.log(JSON.stringify({ out, pids: pool.pids() }));

@@ -1,0 +1,45 @@
+/**
+ * One read of a nested Parquet file in a process of its own (bench/parquet-nested.ts), so that
+ * its peak RSS (VmHWM) is its own: `spillway-rows`, `spillway-arrow`, `hyparquet` or `duckdb`.
+ * Prints `{ rows, sum, ms, peakRss }`: sum is the sum of every integer of column `ll`.
+ */
+import { readFileSync } from 'node:fs';
+import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { fromParquet, recordBatchToRows, type Batch } from 'spillway';
+
+const [mode, path] = process.argv.slice(2) as [string, string];
+const started = performance.now();
+let rows = 0;
+let sum = 0;
+const add = (ll: unknown): void => {
+  if (!Array.isArray(ll)) return;
+  for (const inner of ll as (number[] | null)[]) if (inner) for (const v of inner) sum += Number(v ?? 0);
+};
+
+if (mode === 'spillway-rows' || mode === 'spillway-arrow') {
+  const arrow = mode === 'spillway-arrow';
+  for await (const chunk of fromParquet(path, { batchSize: 10_000, ...(arrow ? { output: 'arrow' as const } : {}) })) {
+    const batch = chunk as Batch;
+    const list = arrow ? (recordBatchToRows(batch.toArrow()) as { ll: unknown }[]) : (batch.rows as { ll: unknown }[]);
+    for (const r of list) add(r.ll);
+    rows += batch.numRows;
+  }
+} else if (mode === 'hyparquet') {
+  const file = await asyncBufferFromFile(path);
+  const all = (await parquetReadObjects({ file, compressors })) as { ll: unknown }[];
+  for (const r of all) add(r.ll);
+  rows = all.length;
+} else if (mode === 'duckdb') {
+  const db = await DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  const r = await c.runAndReadAll(`SELECT count(*)::DOUBLE AS n, coalesce(sum(list_sum(list_transform(ll, x -> list_sum(x)))), 0)::DOUBLE AS s FROM read_parquet('${path.replaceAll("'", "''")}')`);
+  const [n, s] = r.getRows()[0] as [number, number];
+  rows = n;
+  sum = s;
+} else {
+  throw new Error(`unknown mode ${mode}`);
+}
+const peakRss = Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) * 1024;
+console.log(JSON.stringify({ rows, sum, ms: performance.now() - started, peakRss }));

@@ -1,0 +1,86 @@
+/**
+ * DuckDB as the reference engine of the Parquet differential tests: one in-memory database per
+ * test process, a query helper returning DuckDB's JSON rows, and normalisers that bring
+ * spillway's values and DuckDB's JSON to one comparable form.
+ */
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+
+let connection: Promise<DuckDBConnection> | undefined;
+
+/** The shared DuckDB connection. */
+export function duck(): Promise<DuckDBConnection> {
+  connection ??= DuckDBInstance.create(':memory:').then((db) => db.connect());
+  return connection;
+}
+
+/** Runs a statement. */
+export async function duckRun(sql: string): Promise<void> {
+  await (await duck()).run(sql);
+}
+
+/** Rows of a query as DuckDB's JSON objects, and the column names. */
+export async function duckRows(sql: string): Promise<{ names: string[]; rows: Record<string, unknown>[] }> {
+  const reader = await (await duck()).runAndReadAll(sql);
+  return { names: reader.columnNames(), rows: reader.getRowObjectsJson() as Record<string, unknown>[] };
+}
+
+/** A SQL string literal. */
+export function sqlString(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
+}
+
+function trimFraction(s: string): string {
+  return s.replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+}
+
+/**
+ * One comparable form of a spillway value: integers as decimal strings, timestamps as DuckDB
+ * prints them (`YYYY-MM-DD HH:MM:SS.ffffff`, trailing zeros dropped), maps as objects,
+ * intervals as `{months, days, micros}`.
+ */
+export function fromSpillway(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : value;
+  if (value instanceof Date) {
+    const iso = value.toISOString();
+    const [date, time] = iso.slice(0, -1).split('T');
+    return `${date} ${trimFraction(time!)}`;
+  }
+  // DuckDB's BLOB text: printable ASCII as is, other bytes as \xHH
+  if (value instanceof Uint8Array) return Array.from(value, (b) => (b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+  if (Array.isArray(value)) return value.map(fromSpillway);
+  if (typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    if (Object.keys(o).join() === 'months,days,milliseconds') {
+      return { months: String(o.months), days: String(o.days), micros: String(BigInt(o.milliseconds as number) * 1000n) };
+    }
+    return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromSpillway(v)]));
+  }
+  if (typeof value === 'string' && /^\d\d:\d\d:\d\d\.\d+$/.test(value)) return trimFraction(value);
+  return value;
+}
+
+/** The same comparable form of one DuckDB JSON value; `mapColumn` says the value is a MAP (a list of {key, value}). */
+export function fromDuck(value: unknown, isMap = false): unknown {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : value;
+  if (typeof value === 'string') {
+    const ts = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d(?:\.\d+)?)(?:\+00)?$/.exec(value);
+    if (ts) return `${ts[1]} ${trimFraction(ts[2]!)}`;
+    if (/^\d{4}-\d\d-\d\d$/.test(value)) return `${value} 00:00:00`;
+    if (/^\d\d:\d\d:\d\d\.\d+$/.test(value)) return trimFraction(value);
+    return value;
+  }
+  if (Array.isArray(value)) {
+    if (isMap) return Object.fromEntries((value as { key: unknown; value: unknown }[]).map((e) => [String(e.key), fromDuck(e.value)]));
+    return value.map((v) => fromDuck(v));
+  }
+  if (typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    if (Object.keys(o).join() === 'months,days,micros') return { months: String(o.months), days: String(o.days), micros: String(o.micros) };
+    return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromDuck(v)]));
+  }
+  return value;
+}
