@@ -6,6 +6,8 @@
  * Every read is bounds-checked and throws a plain Error that callers wrap with the file name.
  */
 
+import { verifyRecordBatch, verifySchema } from './ipc-verify.ts';
+
 /** Arrow IPC file magic, at both ends of a file-format file. */
 export const ARROW_MAGIC = 'ARROW1';
 /** The newest metadata version apache-arrow 21 understands (V5). */
@@ -39,7 +41,8 @@ export interface MessageInfo {
   readonly length: number;
 }
 
-class Table {
+/** A flatbuffer table whose every read is bounds-checked (throws a plain Error outside its bytes). */
+export class Table {
   readonly view: DataView;
   readonly pos: number;
   readonly vtable: number;
@@ -84,6 +87,13 @@ class Table {
     return safe(this.view.getBigInt64(at, true));
   }
 
+  int32(i: number, fallback: number): number {
+    const at = this.field(i);
+    if (!at) return fallback;
+    check(this.view, at, 4);
+    return this.view.getInt32(at, true);
+  }
+
   /** Target of an offset field (table or vector), or 0. */
   indirect(i: number): number {
     const at = this.field(i);
@@ -93,7 +103,8 @@ class Table {
   }
 }
 
-function check(view: DataView, pos: number, length: number): void {
+/** Throws when bytes `[pos, pos + length)` are not inside `view`. */
+export function check(view: DataView, pos: number, length: number): void {
   if (pos < 0 || length < 0 || pos + length > view.byteLength) throw new Error(`metadata offset ${pos} (+${length}) outside its ${view.byteLength} bytes`);
 }
 
@@ -131,6 +142,7 @@ export function parseFooter(bytes: Uint8Array): FooterInfo {
   const schemaAt = footer.indirect(1);
   if (!schemaAt) throw new Error('footer has no schema');
   const schema = new Table(footer.view, schemaAt);
+  verifySchema(schema);
   return {
     version: footer.int16(0, 0),
     bigEndian: schema.int16(0, 0) === 1,
@@ -150,8 +162,18 @@ export function parseMessage(bytes: Uint8Array): MessageInfo {
   let length = 0;
   if (headerAt) {
     const header = new Table(message.view, headerAt);
-    if (headerType === MessageHeaderType.Schema) bigEndian = header.int16(0, 0) === 1;
-    if (headerType === MessageHeaderType.RecordBatch) length = header.int64(0, 0);
+    if (headerType === MessageHeaderType.Schema) {
+      bigEndian = header.int16(0, 0) === 1;
+      verifySchema(header);
+    }
+    if (headerType === MessageHeaderType.RecordBatch) {
+      length = header.int64(0, 0);
+      verifyRecordBatch(header, bodyLength);
+    }
+    if (headerType === MessageHeaderType.DictionaryBatch) {
+      const data = header.indirect(1);
+      if (data) verifyRecordBatch(new Table(message.view, data), bodyLength);
+    }
   } else if (headerType !== 0) throw new Error('message has no header');
   return { version, headerType, bodyLength, bigEndian, length };
 }

@@ -5,7 +5,7 @@
  * that is not a coded SpillwayError naming the file, or gives wrong rows from a checksummed spill.
  *
  *   npm run fuzz -- --seed 42 --cases 5000 [--jobs 2] [--per-child 40] [--timeout-ms 15000]
- *                   [--rss-mb 512] [--heap-mb 256] [--corpus DIR] [--only 12,99] [--no-generated]
+ *                   [--rss-mb 512] [--heap-mb 256] [--corpus DIR] [--only 12,99 --keep DIR] [--no-generated]
  *
  * The corpus is ../shared/corpus beside the project (or `--corpus`, or SPILLWAY_CORPUS).
  */
@@ -28,6 +28,7 @@ const { values } = parseArgs({
     'heap-mb': { type: 'string', default: '256' },
     corpus: { type: 'string', default: process.env.SPILLWAY_CORPUS ?? CORPUS },
     only: { type: 'string' },
+    keep: { type: 'string' },
     'no-generated': { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
   },
@@ -49,7 +50,8 @@ try {
     targets,
     seed,
     cases: number('cases'),
-    scratch: join(work, 'cases'),
+    scratch: values.keep ?? join(work, 'cases'),
+    keep: values.keep !== undefined,
     jobs: number('jobs'),
     perChild: number('per-child'),
     timeoutMs: number('timeout-ms'),

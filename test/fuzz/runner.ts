@@ -38,6 +38,8 @@ export interface FuzzOptions {
   readonly heapMb?: number;
   /** Only these case ids (replaying a failure). */
   readonly only?: readonly number[];
+  /** Keep the mutated files (replaying a failure by hand). */
+  readonly keep?: boolean;
   /** Called with a line per failure and per finished child (progress). */
   readonly log?: (line: string) => void;
 }
@@ -271,7 +273,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     for (const reader of c.target.readers) mutated.push({ id: nextId++, caseId: c.caseId, target: c.target, reader, path, mutation, baseline: false });
   }
   await runAll(mutated);
-  rmSync(scratch, { recursive: true, force: true });
+  if (!options.keep) rmSync(scratch, { recursive: true, force: true });
 
   const counts = { same: 0, undetectable: 0, error: 0, hang: 0, memory: 0, crash: 0, 'foreign-error': 0, 'unnamed-error': 0, 'wrong-data': 0 };
   for (const r of runs) counts[r.verdict]++;

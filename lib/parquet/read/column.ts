@@ -190,7 +190,8 @@ export function openColumn(tree: SchemaTree, chunks: readonly ColumnChunk[], nam
   const where = `row group ${rowGroup}, column \`${name}\``;
   const stream = (meta: ColumnMetaData): PageStream => {
     const [start, end] = chunkRange(meta);
-    return openPageStream(s.file, start, end, { file: s.path, rowGroup, column: meta.path_in_schema.join('.') }, s.verifyCrc ?? true);
+    const chunkValues = Number(meta.num_values);
+    return openPageStream(s.file, start, end, { file: s.path, rowGroup, column: meta.path_in_schema.join('.'), codec: meta.codec, chunkValues: Number.isSafeInteger(chunkValues) && chunkValues >= 0 ? chunkValues : undefined }, s.verifyCrc ?? true);
   };
   const first = leaves[0];
   if (!first) throw new FormatError(`Parquet ${where} has no column chunk`, { stage: 'parquet', file: s.path });

@@ -8,6 +8,7 @@ import type { PageHeader } from 'hyparquet';
 import { crc32 } from '../../checksum.ts';
 import { FormatError } from '../../errors.ts';
 import type { FileBuffer } from '../fileBuffer.ts';
+import { checkPageHeader } from './page-bounds.ts';
 
 /** One page: its parsed header and its bytes as stored (compressed), after the header. */
 export interface RawPage {
@@ -22,6 +23,9 @@ export interface ChunkWhere {
   readonly file: string;
   readonly rowGroup: number;
   readonly column: string;
+  /** The chunk's codec and value count: each page header is checked against them before use. */
+  readonly codec?: string;
+  readonly chunkValues?: number;
 }
 
 /** Sequential page reader over one column chunk. */
@@ -84,6 +88,7 @@ export function openPageStream(file: FileBuffer, start: number, end: number, whe
       if (!Number.isInteger(size) || size < 0 || !(await ensure(length + size))) {
         throw new FormatError(`Parquet page in ${describe} claims ${size} bytes, past the end of its column chunk`, { stage: 'parquet', file: where.file, byteOffset: offset });
       }
+      if (where.codec !== undefined) checkPageHeader(header, { codec: where.codec, chunkValues: where.chunkValues }, describe, { file: where.file, byteOffset: offset });
       const at = pos - windowStart + length;
       const bytes = window.subarray(at, at + size);
       if (verifyCrc && header.crc !== undefined && header.crc !== null) {
