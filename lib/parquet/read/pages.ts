@@ -37,12 +37,17 @@ export interface PageStream {
 /** Bytes fetched per read when pages are smaller (a few pages of a typical 1 MB-page writer). */
 export const WINDOW_BYTES = 1 << 20;
 const FIRST_HEADER_GUESS = 1 << 10;
+/** A page header (statistics included) larger than this is corrupt: writers cap statistics far below. */
+const MAX_HEADER_BYTES = 16 << 20;
 
 /**
  * Opens a page stream over bytes `[start, end)` of `file`.
  * @param verifyCrc check page CRCs when present (default true)
  */
 export function openPageStream(file: FileBuffer, start: number, end: number, where: ChunkWhere, verifyCrc = true): PageStream {
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start || end > file.byteLength) {
+    throw new FormatError(`Parquet column chunk bytes ${start}-${end} lie outside the ${file.byteLength}-byte file`, { stage: 'parquet', file: where.file });
+  }
   let window = new Uint8Array(0);
   let windowStart = start;
   let pos = start;
@@ -73,7 +78,12 @@ export function openPageStream(file: FileBuffer, start: number, end: number, whe
         if (pos + available >= end) {
           throw new FormatError(`Corrupt Parquet page header in ${describe}: ${(error as Error).message}`, { stage: 'parquet', file: where.file, byteOffset: pos }, { cause: error });
         }
-        want = Math.min(end - pos, Math.max(available, want) * 4);
+        const more = Math.min(end - pos, Math.max(available, want) * 4);
+        // every retry reads more bytes, or the loop ends: never spin on the same window
+        if (!(more > want) || more > MAX_HEADER_BYTES) {
+          throw new FormatError(`Corrupt Parquet page header in ${describe}: ${(error as Error).message}`, { stage: 'parquet', file: where.file, byteOffset: pos }, { cause: error });
+        }
+        want = more;
       }
     }
   }
