@@ -15,6 +15,7 @@ import { CsvParseError, IoError, ValidationError } from '../lib/errors.ts';
 import { DeadLetterFile, type ErrorPolicy } from '../lib/dead-letter.ts';
 import { expectBoolean, expectInteger, expectOneOf, expectOptions } from '../lib/validate.ts';
 import { absoluteLines, delimiterByte, fastCsvBatches, fastPathBlocker, wrapFastError } from './csv-fast/source.ts';
+import { startsWithUtf16Bom } from './csv-sniff.ts';
 import { batchSizer } from '../lib/batch-size.ts';
 import { CastFailure, inferRows, schemaCaster, type CsvSchema } from './csv-cast.ts';
 import type { StageContext, StageStats } from '../lib/stage.ts';
@@ -207,7 +208,8 @@ export function fromCsv(input: string | Readable, options?: FromCsvOptions): Bat
         );
       }
     };
-    if (useFast) {
+    // parser 'auto' and a UTF-16 file: csv-parse decodes it, the fast path cannot
+    if (useFast && !(parserOption === 'auto' && file !== undefined && !gzip && !resume && (await startsWithUtf16Bom(file)))) {
       // the fast byte scanner (sources/csv-fast): same rows, errors and lines as csv-parse
       stats.details.parser = 'fast';
       stats.details.output = outputOption;
