@@ -13,6 +13,9 @@ import { Table, check } from './ipc-metadata.ts';
 /** Deepest nesting of fields accepted (Arrow C++ refuses beyond 64 as well). */
 export const MAX_FIELD_DEPTH = 64;
 
+/** Rows a record batch may have beyond a bit of body each (a batch of only Null columns has no body). */
+export const NULL_ROWS_ALLOWANCE = 1 << 20;
+
 /** Type ids of the `Type` union (Schema.fbs) and how many children each needs (-1: any). */
 const CHILDREN: Record<number, number> = {
   1: 0, 2: 0, 3: 0, 4: 0, 5: 0, 6: 0, 7: 0, 8: 0, 9: 0, 10: 0, 11: 0,
@@ -117,11 +120,18 @@ export function verifySchema(schema: Table): void {
  */
 export function verifyRecordBatch(batch: Table, bodyLength: number): void {
   const view = batch.view;
+  // Uncompressed, every row of a column but Null costs at least a bit of the body: more rows than
+  // that (beyond an allowance for Null-only batches) is a corrupt count that would make every
+  // consumer loop over phantom rows. Compressed bodies expand, so only the safe range holds there.
+  const compressed = batch.indirect(3) !== 0;
+  const most = compressed ? BigInt(Number.MAX_SAFE_INTEGER) : BigInt(bodyLength) * 8n + BigInt(NULL_ROWS_ALLOWANCE);
+  const rows = batch.field(0) ? (check(view, batch.field(0), 8), view.getBigInt64(batch.field(0), true)) : 0n;
+  if (rows < 0n || rows > most) throw new Error(`record batch claims ${rows} rows in a ${bodyLength}-byte body`);
   const nodes = vector(batch, 1, 16);
   for (let k = 0; k < nodes.length; k++) {
     const length = view.getBigInt64(nodes.at + 16 * k, true);
     const nulls = view.getBigInt64(nodes.at + 16 * k + 8, true);
-    if (length < 0n || length > BigInt(Number.MAX_SAFE_INTEGER) || nulls < 0n || nulls > length) throw new Error(`field node ${k} has length ${length} and ${nulls} nulls`);
+    if (length < 0n || length > most || nulls < 0n || nulls > length) throw new Error(`field node ${k} has length ${length} and ${nulls} nulls`);
   }
   const buffers = vector(batch, 2, 16);
   for (let k = 0; k < buffers.length; k++) {
