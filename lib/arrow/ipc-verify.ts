@@ -13,6 +13,9 @@ import { Table, check } from './ipc-metadata.ts';
 /** Deepest nesting of fields accepted (Arrow C++ refuses beyond 64 as well). */
 export const MAX_FIELD_DEPTH = 64;
 
+/** Largest decimal scale (either sign) accepted: Decimal256 holds 76 digits. */
+export const MAX_DECIMAL_SCALE = 128;
+
 /** Rows a record batch may have beyond a bit of body each (a batch of only Null columns has no body). */
 export const NULL_ROWS_ALLOWANCE = 1 << 20;
 
@@ -82,6 +85,10 @@ function verifyField(field: Table, depth: number, budget: Budget): void {
     } else if (typeId === 7) {
       const width = type.int32(2, 128);
       if (![32, 64, 128, 256].includes(width)) throw new Error(`Decimal field has bit width ${width}`);
+      // a scale of millions made every value a string of millions of digits (a heap overflow)
+      const precision = type.int32(0, 0);
+      const scale = type.int32(1, 0);
+      if (precision < 1 || precision > 76 || Math.abs(scale) > MAX_DECIMAL_SCALE) throw new Error(`Decimal field has precision ${precision} and scale ${scale}`);
     } else if (typeId === 10) {
       string(type, 1);
     }
