@@ -20,7 +20,7 @@
  * | null                                      | null                                                 |
  */
 import type { FileMetaData, SchemaElement, SchemaTree, ParquetParsers } from 'hyparquet';
-import { UnsupportedError } from '../errors.ts';
+import { FormatError, UnsupportedError } from '../errors.ts';
 
 import type { Int64Mode } from '../arrow/convert.ts';
 
@@ -258,6 +258,8 @@ export function prepareSchema(metadata: FileMetaData, int64: Int64Mode, file: st
         throw new UnsupportedError(`DECIMAL nested in column \`${name}\` is not supported (only top-level decimals are read exactly)`, { file });
       }
       const scale = e.scale ?? (e.logical_type?.type === 'DECIMAL' ? e.logical_type.scale : 0);
+      // a corrupt scale (millions) would make every value a string of millions of digits
+      if (!Number.isSafeInteger(scale) || Math.abs(scale) > 128) throw new FormatError(`DECIMAL column \`${name}\` has an invalid scale ${String(scale)}`, { file });
       delete e.converted_type;
       delete e.logical_type;
       finishers.set(name, (v) => {
