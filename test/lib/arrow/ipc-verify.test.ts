@@ -97,3 +97,23 @@ test('a record batch buffer pointing past its body is refused before apache-arro
   assert.equal(error.code, ErrorCodes.FORMAT);
   assert.equal(error.context.file, path);
 });
+
+test('a record batch claiming more rows than its uncompressed body can hold is refused', async () => {
+  const original = join(dir, 'src3.arrows');
+  await pipeline(fromIterable(rows), toArrow(original, { format: 'stream' }), { governor: false });
+  const bytes = new Uint8Array(readFileSync(original));
+  const view = new DataView(bytes.buffer, bytes.byteOffset);
+  const first = 8 + view.getInt32(4, true);
+  const metadataLength = view.getInt32(first + 4, true);
+  const message = new DataView(bytes.buffer, bytes.byteOffset + first + 8, metadataLength);
+  const batch = deref(message, fieldAt(message, deref(message, 0), 2));
+  const lengthAt = fieldAt(message, batch, 0);
+  assert.equal(message.getBigInt64(lengthAt, true), 100n);
+  message.setBigInt64(lengthAt, 1n << 40n, true);
+  const path = join(dir, 'rows.arrows');
+  writeFileSync(path, bytes);
+  const error = await read(path);
+  assert.ok(error instanceof SpillwayError, `a SpillwayError, got ${String(error)}`);
+  assert.equal(error.code, ErrorCodes.FORMAT);
+  assert.equal(error.context.file, path);
+});
