@@ -66,6 +66,13 @@ function checkData(data: Data, path: string, depth: number): void {
       if (end > 0 && (!data.typeIds || data.typeIds.length < end)) fail(path, `has ${data.typeIds?.length ?? 0} type ids for ${end} rows`);
       for (const [i, child] of data.children.entries()) checkData(child, `${path}.${i}`, depth + 1);
       return;
+    case T.Dictionary: {
+      if (end > 0 && (!values || values.length < end * data.stride)) fail(path, `holds ${values?.length ?? 0} indices for ${end} rows`);
+      // the dictionary itself came from a dictionary batch, whose lengths apache-arrow trusted too
+      const dictionary = (data as unknown as { dictionary?: { data: Data[] } }).dictionary;
+      for (const chunk of dictionary?.data ?? []) checkData(chunk, `${path} (dictionary)`, depth + 1);
+      return;
+    }
     default:
       // fixed width (numbers, dates, times, decimals, fixed-size binary) and dictionary indices
       if (end > 0 && (!values || values.length < end * data.stride)) fail(path, `holds ${values?.length ?? 0} values for ${end} rows of stride ${data.stride}`);
