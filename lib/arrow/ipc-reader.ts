@@ -120,6 +120,15 @@ async function openFileFormat(path: string, handle: FileHandle, size: number): P
       throw new FormatError(`Arrow file block ${i} (offset ${block.offset}) lies outside the data`, { file: path });
     }
   }
+  // dictionary batches are read by apache-arrow at open: their headers are verified first, too
+  for (const [i, block] of footer.dictionaries.entries()) {
+    const meta = await readExactly(handle, block.offset, block.metaDataLength);
+    const { prefix, metadataLength } = readPrefix(meta);
+    if (prefix + metadataLength > block.metaDataLength) throw new FormatError(`Dictionary batch ${i} metadata overruns its block`, { file: path });
+    const info = parseMessage(meta.subarray(prefix, prefix + metadataLength));
+    if (info.headerType !== MessageHeaderType.DictionaryBatch) throw new FormatError(`Footer dictionary block ${i} is not a dictionary batch`, { file: path });
+    if (info.bodyLength > block.bodyLength) throw new FormatError(`Dictionary batch ${i} body overruns its block`, { file: path });
+  }
   for (const [i, block] of footer.recordBatches.entries()) {
     const meta = await readExactly(handle, block.offset, block.metaDataLength);
     const { prefix, metadataLength } = readPrefix(meta);
