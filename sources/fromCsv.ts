@@ -23,6 +23,7 @@ import { castsOf, chooseReader, columnsSetting, effectiveParseOptions, rowCaster
 import type { CsvDialect } from './csv/sniff.ts';
 
 export type { FromCsvOptions } from './csv/options.ts';
+import { startsWithUtf16Bom } from './csv/bom.ts';
 
 /**
  * Reads CSV as batches of rows. Without dialect options, a file's delimiter, quote, escape,
@@ -46,7 +47,9 @@ export function fromCsv(input: string | readonly string[] | Readable, options?: 
 
   async function* open(context: StageContext, stats: StageStats): AsyncGenerator<Batch<Row>> {
     if (plan.file !== undefined) totalBytes = await fileSize(plan);
-    const dialect = plan.sniff || (plan.file !== undefined && plan.skipLines !== undefined) ? await sniffFile(plan) : undefined;
+    // parser 'auto' and a UTF-16 file: csv-parse decodes it; the fast path and the sniffer read UTF-8
+    const utf16 = plan.parser === 'auto' && plan.file !== undefined && plan.compression === undefined && (await startsWithUtf16Bom(plan.file));
+    const dialect = !utf16 && (plan.sniff || (plan.file !== undefined && plan.skipLines !== undefined)) ? await sniffFile(plan) : undefined;
     const parseOptions = effectiveParseOptions(plan, dialect);
     if (dialect === undefined && plan.skipLines !== undefined) parseOptions.from_line = plan.skipLines + 1;
     const start = startOf(dialect, resume.from);
@@ -62,7 +65,7 @@ export function fromCsv(input: string | readonly string[] | Readable, options?: 
     // casts are set up before the header is read: by the sniffed header's names (by position for array rows)
     const castNames = setting === false ? undefined : Array.isArray(setting) ? setting : dialect?.headerNames ? uniqueNames(dialect.headerNames) : [];
     const casts = castsOf(plan, dialect, castNames);
-    const kind = chooseReader(plan, parseOptions);
+    const kind = utf16 ? 'csv-parse' : chooseReader(plan, parseOptions);
     const reader: CsvReader = resume.wrap(kind === 'fast' ? new FastCsvPathReader(counters) : new CsvParseReader(counters));
     const spec: CsvReadSpec = {
       plan,

@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 /** The project root. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** ../shared/corpus beside the project, when present. */
-export const CORPUS = resolve(ROOT, '../shared/corpus');
+/** ../shared/corpus beside the project (or SPILLWAY_CORPUS, for a git worktree elsewhere), when present. */
+export const CORPUS = process.env.SPILLWAY_CORPUS ? resolve(process.env.SPILLWAY_CORPUS) : resolve(ROOT, '../shared/corpus');
 
 /** A reason to skip corpus tests, or false when the corpus is there. */
 export const corpusSkip: string | false = existsSync(join(CORPUS, 'truth.json'))

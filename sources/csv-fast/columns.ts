@@ -7,6 +7,7 @@
 import { Bool, Field, Float64, Int32, Int64, Null, RecordBatch, Schema, Struct, Utf8, makeData, type Data, type DataType } from 'apache-arrow';
 import { inferCell } from '../csv-cast.ts';
 import { ROWS_METADATA_KEY } from '../../lib/formats/arrow/convert.ts';
+import { makeRecordBatchFast } from '../../lib/formats/arrow/record-batch.ts';
 import type { Row } from '../../lib/core/batch.ts';
 import { FIELD_ESCAPED, FIELD_OVERRIDE, type CsvScanner } from './scanner.ts';
 import { NOT_NUMBER, parseDecimal, SLOW } from './cells.ts';
@@ -277,7 +278,7 @@ export class ColumnBatch {
       const schema = new Schema(fields, this.#arrayRows ? new Map([[ROWS_METADATA_KEY, 'array']]) : null);
       const children = this.columns.map((column, c) => column.data(types[c]!));
       const struct = makeData({ type: new Struct(fields), length: this.numRows, nullCount: 0, children });
-      return { arrow: new RecordBatch(schema, struct) };
+      return { arrow: makeRecordBatchFast(schema, struct) };
     }
     return { rows: this.rows() };
   }

@@ -11,6 +11,7 @@ import { CastFailure } from '../csv-cast.ts';
 import { CsvScanner, type ScanFault, type ScanSink } from './scanner.ts';
 import { CellDecoder } from './cells.ts';
 import { ColumnBatch } from './columns.ts';
+import { rowsPerBatch } from './limits.ts';
 
 /** Options of {@link FastCsvReader}. */
 export interface FastCsvOptions {
@@ -147,7 +148,7 @@ export class FastCsvReader implements ScanSink {
     if (this.#arrow) {
       if (this.#columns === undefined) {
         if (this.#arrayRows) this.#names ??= Array.from({ length: n }, (_, i) => String(i));
-        this.#columns = new ColumnBatch(this.#names!, this.#arrayRows, this.#options.infer, this.batchSize, this.#bytesPerRow);
+        this.#columns = new ColumnBatch(this.#names!, this.#arrayRows, this.#options.infer, rowsPerBatch(this.batchSize, n), this.#bytesPerRow);
         this.#batchStartByte = this.#endByte;
       }
       this.#columns.add(s, this.#decoder.ascii(s), this.#decode);
@@ -171,7 +172,7 @@ export class FastCsvReader implements ScanSink {
     }
     this.#endLine = s.line;
     this.#endByte = s.endByte;
-    if ((this.#arrow ? this.#columns!.numRows : this.#rows.length) >= this.batchSize) this.#seal();
+    if ((this.#arrow ? this.#columns!.numRows : this.#rows.length) >= rowsPerBatch(this.batchSize, n)) this.#seal();
   }
 
   #seal(): void {

@@ -11,6 +11,7 @@
  * lines and what csv-parse does after them in skip mode are the same.
  */
 import { UnsupportedError } from '../../lib/core/errors.ts';
+import { MAX_CSV_FIELDS, tooManyFields } from './limits.ts';
 
 const LF = 10;
 const CR = 13;
@@ -205,6 +206,7 @@ export class CsvScanner {
   #addField(start: number, end: number, flag: number): void {
     const n = this.fieldCount;
     if (n === this.fieldStarts.length) {
+      if (n >= MAX_CSV_FIELDS) throw tooManyFields(this.#lineStart);
       const grow = <T extends Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
         const b = make(n * 2);
         b.set(a);

@@ -36,7 +36,24 @@ export function openCsvBytes(input: string | Readable, compression: 'gzip' | 'zs
 }
 
 /** Up to `size` bytes from the start of the (decompressed) input, and whether that is all of it. */
+/**
+ * Reads a sample that holds at least two whole lines (a header and a record) when the file has
+ * them: a very wide header (100,000 columns) does not fit the default 64 KB, and a header cut
+ * short would give the sniffer the wrong column count. Grows fourfold up to 64 MB.
+ */
 export async function readSample(path: string, compression: 'gzip' | 'zstd' | undefined, size: number): Promise<{ sample: Buffer; complete: boolean }> {
+  for (let bytes = size; ; bytes *= 4) {
+    const sampled = await readSampleOnce(path, compression, bytes);
+    if (sampled.complete || bytes >= 64 * 2 ** 20 || newlines(sampled.sample) >= 2) return sampled;
+  }
+}
+
+function newlines(sample: Buffer): number {
+  const first = sample.indexOf(10);
+  return first === -1 ? 0 : sample.indexOf(10, first + 1) === -1 ? 1 : 2;
+}
+
+async function readSampleOnce(path: string, compression: 'gzip' | 'zstd' | undefined, size: number): Promise<{ sample: Buffer; complete: boolean }> {
   const { bytes, file } = openCsvBytes(path, compression, 0);
   const chunks: Buffer[] = [];
   let length = 0;

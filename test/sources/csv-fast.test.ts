@@ -216,12 +216,13 @@ test('fromCsv picks the fast path when it can, says so in stats, and gives the r
   assert.equal(stats.stages[0]?.details.parser, 'csv-parse', 'an option only csv-parse has falls back');
 });
 
-test('UTF-16 input is refused by the fast path with a clear error, never read as garbage; csv-parse reads it', async () => {
+test("UTF-16 input is refused by the fast path with a clear error, never read as garbage; csv-parse (and parser 'auto') reads it", async () => {
   const dir = tempDir('spillway-u16-');
   {
     const path = join(dir, 'u16.csv');
     writeFileSync(path, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('a,b\n1,2\n', 'utf16le')]));
-    await assert.rejects(pipeline(fromCsv(path), collect()), (error: UnsupportedError) => {
+    assert.deepEqual((await pipeline(fromCsv(path), collect())).output, [{ a: '1', b: '2' }]);
+    await assert.rejects(pipeline(fromCsv(path, { parser: 'fast' }), collect()), (error: UnsupportedError) => {
       assert.equal(error.code, ErrorCodes.UNSUPPORTED);
       assert.equal(error.context.file, path);
       assert.match(error.message, /UTF-16/);

@@ -6,6 +6,11 @@
  * Every read is bounds-checked and throws a plain Error that callers wrap with the file name.
  */
 
+import { verifyRecordBatch, verifySchema } from './ipc-verify.ts';
+import { Table, check, safe } from './flatbuffer.ts';
+
+export { Table, check } from './flatbuffer.ts';
+
 /** Arrow IPC file magic, at both ends of a file-format file. */
 export const ARROW_MAGIC = 'ARROW1';
 /** The newest metadata version apache-arrow 21 understands (V5). */
@@ -39,68 +44,6 @@ export interface MessageInfo {
   readonly length: number;
 }
 
-class Table {
-  readonly view: DataView;
-  readonly pos: number;
-  readonly vtable: number;
-  readonly vtableSize: number;
-
-  constructor(view: DataView, pos: number) {
-    this.view = view;
-    this.pos = pos;
-    check(view, pos, 4);
-    this.vtable = pos - view.getInt32(pos, true);
-    check(view, this.vtable, 4);
-    this.vtableSize = view.getUint16(this.vtable, true);
-    check(view, this.vtable, this.vtableSize);
-  }
-
-  /** Absolute position of field `i`, or 0 when absent. */
-  field(i: number): number {
-    const at = 4 + 2 * i;
-    if (at + 2 > this.vtableSize) return 0;
-    const off = this.view.getUint16(this.vtable + at, true);
-    return off === 0 ? 0 : this.pos + off;
-  }
-
-  int16(i: number, fallback: number): number {
-    const at = this.field(i);
-    if (!at) return fallback;
-    check(this.view, at, 2);
-    return this.view.getInt16(at, true);
-  }
-
-  uint8(i: number, fallback: number): number {
-    const at = this.field(i);
-    if (!at) return fallback;
-    check(this.view, at, 1);
-    return this.view.getUint8(at);
-  }
-
-  int64(i: number, fallback: number): number {
-    const at = this.field(i);
-    if (!at) return fallback;
-    check(this.view, at, 8);
-    return safe(this.view.getBigInt64(at, true));
-  }
-
-  /** Target of an offset field (table or vector), or 0. */
-  indirect(i: number): number {
-    const at = this.field(i);
-    if (!at) return 0;
-    check(this.view, at, 4);
-    return at + this.view.getUint32(at, true);
-  }
-}
-
-function check(view: DataView, pos: number, length: number): void {
-  if (pos < 0 || length < 0 || pos + length > view.byteLength) throw new Error(`metadata offset ${pos} (+${length}) outside its ${view.byteLength} bytes`);
-}
-
-function safe(value: bigint): number {
-  if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`metadata holds an invalid length or offset ${value}`);
-  return Number(value);
-}
 
 function root(bytes: Uint8Array): Table {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -131,6 +74,7 @@ export function parseFooter(bytes: Uint8Array): FooterInfo {
   const schemaAt = footer.indirect(1);
   if (!schemaAt) throw new Error('footer has no schema');
   const schema = new Table(footer.view, schemaAt);
+  verifySchema(schema);
   return {
     version: footer.int16(0, 0),
     bigEndian: schema.int16(0, 0) === 1,
@@ -150,8 +94,18 @@ export function parseMessage(bytes: Uint8Array): MessageInfo {
   let length = 0;
   if (headerAt) {
     const header = new Table(message.view, headerAt);
-    if (headerType === MessageHeaderType.Schema) bigEndian = header.int16(0, 0) === 1;
-    if (headerType === MessageHeaderType.RecordBatch) length = header.int64(0, 0);
+    if (headerType === MessageHeaderType.Schema) {
+      bigEndian = header.int16(0, 0) === 1;
+      verifySchema(header);
+    }
+    if (headerType === MessageHeaderType.RecordBatch) {
+      length = header.int64(0, 0);
+      verifyRecordBatch(header, bodyLength);
+    }
+    if (headerType === MessageHeaderType.DictionaryBatch) {
+      const data = header.indirect(1);
+      if (data) verifyRecordBatch(new Table(message.view, data), bodyLength);
+    }
   } else if (headerType !== 0) throw new Error('message has no header');
   return { version, headerType, bodyLength, bigEndian, length };
 }

@@ -12,6 +12,7 @@ import createDebug from 'debug';
 import { RecordBatchReader, type RecordBatch, type Schema, type AsyncRecordBatchFileReader } from 'apache-arrow';
 import { FormatError, IoError, UnsupportedError, SpillwayError } from '../../core/errors.ts';
 import { registerArrowCodecs } from './codecs.ts';
+import { checkRecordBatch } from './batch-check.ts';
 import { ARROW_MAGIC, MessageHeaderType, parseFooter, parseMessage, readPrefix, refuseReason } from './ipc-metadata.ts';
 
 const debug = createDebug('spillway:arrow');
@@ -119,6 +120,15 @@ async function openFileFormat(path: string, handle: FileHandle, size: number): P
       throw new FormatError(`Arrow file block ${i} (offset ${block.offset}) lies outside the data`, { file: path });
     }
   }
+  // dictionary batches are read by apache-arrow at open: their headers are verified first, too
+  for (const [i, block] of footer.dictionaries.entries()) {
+    const meta = await readExactly(handle, block.offset, block.metaDataLength);
+    const { prefix, metadataLength } = readPrefix(meta);
+    if (prefix + metadataLength > block.metaDataLength) throw new FormatError(`Dictionary batch ${i} metadata overruns its block`, { file: path });
+    const info = parseMessage(meta.subarray(prefix, prefix + metadataLength));
+    if (info.headerType !== MessageHeaderType.DictionaryBatch) throw new FormatError(`Footer dictionary block ${i} is not a dictionary batch`, { file: path });
+    if (info.bodyLength > block.bodyLength) throw new FormatError(`Dictionary batch ${i} body overruns its block`, { file: path });
+  }
   for (const [i, block] of footer.recordBatches.entries()) {
     const meta = await readExactly(handle, block.offset, block.metaDataLength);
     const { prefix, metadataLength } = readPrefix(meta);
@@ -151,6 +161,11 @@ async function openFileFormat(path: string, handle: FileHandle, size: number): P
         throw wrap(error, path, 'record batch', index);
       }
       if (batch === null) throw new FormatError(`Record batch ${index} could not be read`, { file: path, batch: index });
+      try {
+        checkRecordBatch(batch);
+      } catch (error) {
+        throw wrap(error, path, 'record batch', index);
+      }
       if (batch.numRows !== batchRows[index]) throw new FormatError(`Record batch ${index} decoded ${batch.numRows} rows, its header says ${batchRows[index]}`, { file: path, batch: index });
       return batch;
     });
@@ -342,6 +357,7 @@ export async function* readArrowStream(source: Readable | AsyncIterable<Uint8Arr
   try {
     reader = await RecordBatchReader.from(checkedBytes(source as AsyncIterable<Uint8Array>, file));
     for await (const batch of reader as AsyncIterable<RecordBatch>) {
+      checkRecordBatch(batch);
       const expected = options.expectedRows?.[index];
       if (expected !== undefined && expected !== batch.numRows) throw new FormatError(`Record batch ${index} decoded ${batch.numRows} rows, its header says ${expected}`, { file, batch: index });
       index++;

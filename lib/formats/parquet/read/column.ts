@@ -43,10 +43,20 @@ export interface ColumnCursor {
   take(n: number): Promise<DecodedArray>;
 }
 
-/** Byte range of a column chunk, as hyparquet computes it. */
-function chunkRange(meta: ColumnMetaData): [number, number] {
+/**
+ * Byte range of a column chunk, as hyparquet computes it, checked against the file: a footer
+ * without the chunk's offset or size (one flipped bit can drop both) made the page loop spin.
+ */
+function chunkRange(meta: ColumnMetaData, fileBytes: number, where: string, file: string): [number, number] {
   const start = Number(meta.dictionary_page_offset || meta.data_page_offset);
-  return [start, start + Number(meta.total_compressed_size)];
+  const size = Number(meta.total_compressed_size);
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(size) || start < 4 || size < 0 || start + size > fileBytes - 8) {
+    throw new FormatError(
+      `Parquet ${where} has an invalid column chunk (offset ${String(meta.dictionary_page_offset ?? meta.data_page_offset)}, ${String(meta.total_compressed_size)} bytes) in a ${fileBytes}-byte file`,
+      { stage: 'parquet', file, byteOffset: Number.isSafeInteger(start) ? start : undefined },
+    );
+  }
+  return [start, start + size];
 }
 
 function leafDecoder(tree: SchemaTree, meta: ColumnMetaData, s: DecodeSettings, raw: boolean): ColumnDecoder {
@@ -169,8 +179,9 @@ export function openColumn(tree: SchemaTree, chunks: readonly ColumnChunk[], nam
   const leaves = chunks.filter((c) => c.meta_data?.path_in_schema[0] === name).map((c) => c.meta_data!);
   const where = `row group ${rowGroup}, column \`${name}\``;
   const stream = (meta: ColumnMetaData): PageStream => {
-    const [start, end] = chunkRange(meta);
-    return openPageStream(s.file, start, end, { file: s.path, rowGroup, column: meta.path_in_schema.join('.') }, s.verifyCrc ?? true);
+    const [start, end] = chunkRange(meta, s.file.byteLength, `row group ${rowGroup}, column \`${meta.path_in_schema.join('.')}\``, s.path);
+    const chunkValues = Number(meta.num_values);
+    return openPageStream(s.file, start, end, { file: s.path, rowGroup, column: meta.path_in_schema.join('.'), codec: meta.codec, chunkValues: Number.isSafeInteger(chunkValues) && chunkValues >= 0 ? chunkValues : undefined }, s.verifyCrc ?? true);
   };
   const first = leaves[0];
   if (!first) throw new FormatError(`Parquet ${where} has no column chunk`, { stage: 'parquet', file: s.path });

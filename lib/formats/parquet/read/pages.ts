@@ -8,6 +8,7 @@ import type { PageHeader } from 'hyparquet';
 import { crc32 } from '../../checksum.ts';
 import { FormatError } from '../../../core/errors.ts';
 import type { FileBuffer } from '../fileBuffer.ts';
+import { checkPageHeader } from './page-bounds.ts';
 
 /** One page: its parsed header and its bytes as stored (compressed), after the header. */
 export interface RawPage {
@@ -22,6 +23,9 @@ export interface ChunkWhere {
   readonly file: string;
   readonly rowGroup: number;
   readonly column: string;
+  /** The chunk's codec and value count: each page header is checked against them before use. */
+  readonly codec?: string;
+  readonly chunkValues?: number;
 }
 
 /** Sequential page reader over one column chunk. */
@@ -33,12 +37,17 @@ export interface PageStream {
 /** Bytes fetched per read when pages are smaller (a few pages of a typical 1 MB-page writer). */
 export const WINDOW_BYTES = 1 << 20;
 const FIRST_HEADER_GUESS = 1 << 10;
+/** A page header (statistics included) larger than this is corrupt: writers cap statistics far below. */
+const MAX_HEADER_BYTES = 16 << 20;
 
 /**
  * Opens a page stream over bytes `[start, end)` of `file`.
  * @param verifyCrc check page CRCs when present (default true)
  */
 export function openPageStream(file: FileBuffer, start: number, end: number, where: ChunkWhere, verifyCrc = true): PageStream {
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start || end > file.byteLength) {
+    throw new FormatError(`Parquet column chunk bytes ${start}-${end} lie outside the ${file.byteLength}-byte file`, { stage: 'parquet', file: where.file });
+  }
   let window = new Uint8Array(0);
   let windowStart = start;
   let pos = start;
@@ -69,7 +78,12 @@ export function openPageStream(file: FileBuffer, start: number, end: number, whe
         if (pos + available >= end) {
           throw new FormatError(`Corrupt Parquet page header in ${describe}: ${(error as Error).message}`, { stage: 'parquet', file: where.file, byteOffset: pos }, { cause: error });
         }
-        want = Math.min(end - pos, Math.max(available, want) * 4);
+        const more = Math.min(end - pos, Math.max(available, want) * 4);
+        // every retry reads more bytes, or the loop ends: never spin on the same window
+        if (!(more > want) || more > MAX_HEADER_BYTES) {
+          throw new FormatError(`Corrupt Parquet page header in ${describe}: ${(error as Error).message}`, { stage: 'parquet', file: where.file, byteOffset: pos }, { cause: error });
+        }
+        want = more;
       }
     }
   }
@@ -84,6 +98,7 @@ export function openPageStream(file: FileBuffer, start: number, end: number, whe
       if (!Number.isInteger(size) || size < 0 || !(await ensure(length + size))) {
         throw new FormatError(`Parquet page in ${describe} claims ${size} bytes, past the end of its column chunk`, { stage: 'parquet', file: where.file, byteOffset: offset });
       }
+      if (where.codec !== undefined) checkPageHeader(header, { codec: where.codec, chunkValues: where.chunkValues }, describe, { file: where.file, byteOffset: offset });
       const at = pos - windowStart + length;
       const bytes = window.subarray(at, at + size);
       if (verifyCrc && header.crc !== undefined && header.crc !== null) {

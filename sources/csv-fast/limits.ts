@@ -1,0 +1,29 @@
+/**
+ * Bounds on what one CSV record may cost. A batch holds rows x columns cells: a 1.8 MB file of
+ * 100,000 columns read in batches of 10,000 rows reserved capacity for a billion cells (2.9 GB,
+ * unfinished after 100 s). Batches are cut by cells as well as rows, so a wide file reads in
+ * small batches at the same speed, and a record wider than any real table is refused with a
+ * clear error (the memory of the columns it would create is the file's size times a large factor).
+ */
+import { CsvError } from 'csv-parse';
+
+/** Most fields in one record: 262,144 (a power of two: the scanner checks it when its field arrays grow). */
+export const MAX_CSV_FIELDS = 1 << 18;
+
+/** Most cells (rows x columns) in one batch: the row count of a batch shrinks as the file widens. */
+export const MAX_BATCH_CELLS = 1 << 21;
+
+/** Rows per batch for `columns` columns: `batchSize`, or fewer so the batch stays under {@link MAX_BATCH_CELLS}. */
+export function rowsPerBatch(batchSize: number, columns: number): number {
+  return Math.max(1, Math.min(batchSize, Math.floor(MAX_BATCH_CELLS / Math.max(1, columns))));
+}
+
+/** The error for a record with more than {@link MAX_CSV_FIELDS} fields (a CsvParseError once wrapped, whatever `onError` says). */
+export function tooManyFields(line: number): CsvError {
+  return new CsvError(
+    'CSV_MAX_FIELDS' as never,
+    `Record on line ${line} has more than ${MAX_CSV_FIELDS} fields: not a table spillway can hold (is the delimiter right?)`,
+    {} as never,
+    { lines: line },
+  );
+}
