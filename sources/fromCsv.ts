@@ -196,15 +196,14 @@ export function fromCsv(input: string | Readable, options?: FromCsvOptions): Bat
     const deadLetter = typeof policy === 'object' ? new DeadLetterFile(policy.deadLetter) : undefined;
     // a resumed run keeps the records of the lines before its start, and writes the rest again
     if (deadLetter && resume) await deadLetter.keepOnly((record) => typeof record.line === 'number' && record.line <= lineBase);
-    const pendingDeadLetters: Promise<void>[] = [];
     const onBad = (error: Error, line: number | undefined, raw: string | undefined): void => {
       stats.rowsSkipped++;
       if (line !== undefined) line += lineBase;
       if (deadLetter) {
         stats.rowsDeadLettered++;
-        pendingDeadLetters.push(
-          deadLetter.write({ stage: stageName, reason: absoluteLines(error.message, lineBase), code: (error as CsvError).code, file: where, line, raw }),
-        );
+        // appended without a promise (a parser callback cannot await); the batch loop awaits
+        // deadLetter.ready() before each yield: backpressure, and a full disk becomes its error
+        deadLetter.append({ stage: stageName, reason: absoluteLines(error.message, lineBase), code: (error as CsvError).code, file: where, line, raw });
       }
     };
     if (useFast) {
@@ -256,12 +255,12 @@ export function fromCsv(input: string | Readable, options?: FromCsvOptions): Bat
           rowsRead += done.numRows;
           line = lineBase + done.endLine + 1;
           sizer.observe(batch.numRows, batch.bytes);
+          await deadLetter?.ready();
           yield batch;
           batchSize = sizer.next();
         }
         if (header && !header.seen) throw new CsvParseError(`the file has no header; expected [${expectColumns?.join(',')}]`, { stage: stageName, file: where, line: 1 });
         sizer.record(stats.details);
-        await Promise.all(pendingDeadLetters);
         await deadLetter?.close();
       } finally {
         context.signal.removeEventListener('abort', onAbortFast);
@@ -342,6 +341,7 @@ export function fromCsv(input: string | Readable, options?: FromCsvOptions): Bat
         if (next) {
           const batch = makeBatch(next);
           sizer.observe(batch.numRows, batch.bytes);
+          await deadLetter?.ready();
           yield batch;
           batchSize = sizer.next();
           continue;
@@ -356,9 +356,9 @@ export function fromCsv(input: string | Readable, options?: FromCsvOptions): Bat
         wake = undefined;
       }
       if (header && !header.seen) throw new CsvParseError(`the file has no header; expected [${expectColumns?.join(',')}]`, { stage: stageName, file: where, line: 1 });
+      await deadLetter?.ready();
       if (rows.length > 0) yield makeBatch(batchEnd(rows));
       sizer.record(stats.details);
-      await Promise.all(pendingDeadLetters);
       await deadLetter?.close();
     } finally {
       context.signal.removeEventListener('abort', onAbort);

@@ -146,6 +146,7 @@ export class WorkerPool {
   #idleWaiters: (() => void)[] = [];
   #memoryTimer: NodeJS.Timeout | undefined;
   #retries = 0;
+  #givingUp = 0;
   #deadBatches = 0;
   #deadRows = 0;
   #trackChild: ((pid: number) => () => void) | undefined;
@@ -433,10 +434,23 @@ export class WorkerPool {
       this.#pump();
     } else {
       void this.#giveUp(task, failure);
+      // a kept worker is free now: nothing else would hand it the batches queued behind this one
+      this.#pump();
     }
   }
 
   async #giveUp(task: Task, failure: WorkerFailure): Promise<void> {
+    // counted as work until its dead letters are written: close() must not close the file under it
+    this.#givingUp++;
+    try {
+      await this.#settleGivenUp(task, failure);
+    } finally {
+      this.#givingUp--;
+      this.#notifyIdle();
+    }
+  }
+
+  async #settleGivenUp(task: Task, failure: WorkerFailure): Promise<void> {
     const cause = failure.cause ?? failure;
     const message = `Batch ${task.taskId} failed after ${task.attempts} attempt(s) (${failure.reason}): ${failure.message}`;
     if (this.#deadLetter === undefined) {
@@ -445,8 +459,9 @@ export class WorkerPool {
       try {
         const rows = Array.isArray(task.input) ? task.input : task.input.rows();
         for (let row = 0; row < rows.length; row++) {
-          await this.#deadLetter.write({ stage: 'parallel', reason: failure.message, code: failure.reason, batch: task.taskId, attempts: task.attempts, row, data: rows[row] });
+          this.#deadLetter.append({ stage: 'parallel', reason: failure.message, code: failure.reason, batch: task.taskId, attempts: task.attempts, row, data: rows[row] });
         }
+        await this.#deadLetter.ready();
         this.#deadBatches++;
         this.#deadRows += rows.length;
         debug('batch %d: %d row(s) dead-lettered to %s', task.taskId, rows.length, this.#deadLetter.path);
@@ -455,7 +470,6 @@ export class WorkerPool {
         task.reject(error);
       }
     }
-    this.#notifyIdle();
   }
 
   /** Ends `worker` (recycled or failed) and starts a fresh one in its slot. */
@@ -504,7 +518,7 @@ export class WorkerPool {
   }
 
   #isIdle(): boolean {
-    return this.#queue.length === 0 && this.#slots.every((s) => s.task === undefined);
+    return this.#queue.length === 0 && this.#givingUp === 0 && this.#slots.every((s) => s.task === undefined);
   }
 
   #notifyIdle(): void {
