@@ -37,6 +37,7 @@ import type { StageContext } from './stage.ts';
 import { expectInteger, expectOptions } from './validate.ts';
 import { logger } from './stage.ts';
 import { writeFileAtomic } from './atomic-file.ts';
+import { releaseDirectory } from './temp-files.ts';
 
 const log = logger('checkpoint');
 
@@ -494,6 +495,7 @@ export class Checkpointer implements SinkCheckpointDriver {
   /** The run finished: the checkpoint is gone (see beforeFinish); removes the directory when it is empty. */
   async finish(): Promise<void> {
     if (!this.#finishing) await this.beforeFinish();
+    await releaseDirectory(this.dir);
     await rmdir(this.dir).catch(() => undefined);
     log('finished: checkpoint removed from %s', this.dir);
   }
