@@ -2,6 +2,7 @@
  * `pipeline(...stages, options?)`: runs a source, transforms and a sink as one Node stream
  * pipeline of batches, and resolves to the sink's output and the run's stats.
  */
+import { guardRun } from './signals.ts';
 import { Readable, Writable, Duplex, pipeline as streamPipeline } from 'node:stream';
 import { once } from 'node:events';
 import { fun } from 'stream-chain/fun.js';
@@ -183,6 +184,15 @@ export async function pipeline(...args: unknown[]): Promise<PipelineResult<unkno
     streams[0]?.destroy(error);
   };
   signal?.addEventListener('abort', onAbort, { once: true });
+  // SIGINT/SIGTERM/SIGHUP that nobody else handles abort the run cleanly, then end the process (lib/signals.ts)
+  let markSettled: () => void = () => undefined;
+  const unguard = guardRun(
+    (reason) => {
+      firstError ??= reason;
+      streams[0]?.destroy(reason);
+    },
+    new Promise<void>((resolve) => (markSettled = resolve)),
+  );
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -212,6 +222,8 @@ export async function pipeline(...args: unknown[]): Promise<PipelineResult<unkno
     signal?.removeEventListener('abort', onAbort);
     governor?.off('critical', onCritical);
     detach?.();
+    markSettled();
+    unguard();
   }
   await checkpointer?.finish().catch(async (error: unknown) => {
     timeline.stop();

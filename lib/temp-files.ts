@@ -71,8 +71,8 @@ export function ownerAlive(owner: ProcessIdentity): boolean {
   return start === undefined || start === owner.start;
 }
 
-/** `.NAME.PID-START-RAND.tmp`; also `.NAME.PID-RAND.tmp`, as earlier versions named them (no start time). */
-const TEMP_NAME = /^\.(.+)\.(\d+)-(?:(\d+|x)-)?[0-9a-f]+\.tmp$/;
+/** `.NAME.PID-START-RAND.tmp` (or `.part`: toArrow's committed parts); also `.NAME.PID-RAND.tmp`, as earlier versions named them (no start time). */
+const TEMP_NAME = /^\.(.+)\.(\d+)-(?:(\d+|x)-)?[0-9a-f]+\.(tmp|part)$/;
 const KEEP_SUFFIX = '.keep';
 
 /** Directories this process has claimed (lock written, swept once). */
@@ -153,10 +153,10 @@ export async function sweepTempFiles(dir: string): Promise<string[]> {
  * A fresh temporary path beside `finalPath` (`.NAME.PID-START-RAND.tmp`), after claiming its directory;
  * tracked until {@link forgetTempFile} so a signal can remove it.
  */
-export async function newTempPath(finalPath: string): Promise<string> {
+export async function newTempPath(finalPath: string, suffix: 'tmp' | 'part' = 'tmp'): Promise<string> {
   const dir = dirname(finalPath);
   await claimDirectory(dir);
-  const tempPath = join(dir, `.${basename(finalPath)}.${SELF.pid}-${SELF.start ?? 'x'}-${randomBytes(4).toString('hex')}.tmp`);
+  const tempPath = join(dir, `.${basename(finalPath)}.${SELF.pid}-${SELF.start ?? 'x'}-${randomBytes(4).toString('hex')}.${suffix}`);
   live.add(tempPath);
   return tempPath;
 }

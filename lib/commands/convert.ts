@@ -17,7 +17,7 @@ import { toCsv } from '../../sinks/toCsv.ts';
 import { toParquet } from '../../sinks/toParquet.ts';
 import { toArrow } from '../../sinks/toArrow.ts';
 import type { PipelineStats } from '../pipeline.ts';
-import { EXIT_INTERRUPTED, describeError, onInterrupt, takeCommonFlags, writeReportFile } from './common.ts';
+import { describeError, onInterrupt, takeCommonFlags, writeReportFile } from './common.ts';
 
 /** The file formats `convert` reads and writes. */
 export type ConvertFormat = 'csv' | 'parquet' | 'arrow';
@@ -228,7 +228,7 @@ commands.set('convert', {
       );
       return 0;
     } catch (error) {
-      const exitCode = interrupt.interrupted ? EXIT_INTERRUPTED : 1;
+      const exitCode = interrupt.interrupted ? interrupt.exitCode : 1;
       try {
         writeReport(exitCode, undefined, error);
       } catch {

@@ -12,7 +12,7 @@ import { toCsv } from '../../sinks/toCsv.ts';
 import { toParquet } from '../../sinks/toParquet.ts';
 import { toArrow } from '../../sinks/toArrow.ts';
 import type { PipelineStats } from '../pipeline.ts';
-import { EXIT_INTERRUPTED, describeError, onInterrupt, takeCommonFlags, writeReportFile } from './common.ts';
+import { describeError, onInterrupt, takeCommonFlags, writeReportFile } from './common.ts';
 
 const USAGE = `Usage: spillway replay DIR --to FILE [--format csv|parquet|arrow] [--partial]
 
@@ -97,9 +97,9 @@ commands.set('replay', {
         ({ stats } = await pipeline(spilled.toSource(), sink, { governor: false, progress: flags.progress, signal: interrupt.signal }));
       } catch (error) {
         if (!interrupt.interrupted) throw error;
-        writeReport(EXIT_INTERRUPTED, true, undefined, error);
+        writeReport(interrupt.exitCode, true, undefined, error);
         process.stderr.write('spillway replay: interrupted\n');
-        return EXIT_INTERRUPTED;
+        return interrupt.exitCode;
       }
       writeReport(0, false, stats);
       const seconds = (performance.now() - started) / 1000;
