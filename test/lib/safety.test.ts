@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { describe, test } from 'node:test';
@@ -111,6 +111,37 @@ describe('kills and signals', () => {
       // re-raised with the default action: a shell reports 128 + signo
       assert.equal(result.signal, signal, `exit ${result.code}: ${result.stderr}`);
       assert.deepEqual(leftovers(out, tmp), []);
+      assert.deepEqual(readdirSync(out), []);
+    });
+  }
+});
+
+describe('the CLI', () => {
+  for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+    test(`spillway convert stopped by ${signal}: exit code 128 + signo, no temporary or partial file`, { timeout: 180_000 }, async () => {
+      const dir = tempDir('spillway-cli-signal-');
+      const input = join(dir, 'in.csv');
+      const lines = ['id,name,price'];
+      for (let i = 0; i < 1_500_000; i++) lines.push(`${i},name ${i % 97},${(i % 1000) / 8}`);
+      writeFileSync(input, `${lines.join('\n')}\n`);
+      const out = join(dir, 'out');
+      mkdirSync(out);
+      const started = new Promise<void>((resolve) => {
+        const watcher = watch(out, () => {
+          if (readdirSync(out).some((n) => n.endsWith('.tmp'))) {
+            watcher.close();
+            resolve();
+          }
+        });
+      });
+      const child = spawn(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', 'lib/cli.ts', 'convert', '--no-progress', input, join(out, 'out.parquet')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+      const exit = once(child, 'exit');
+      await started;
+      child.kill(signal);
+      const [code] = (await exit) as [number | null, NodeJS.Signals | null];
+      assert.equal(code, signal === 'SIGTERM' ? 143 : 129, stderr);
       assert.deepEqual(readdirSync(out), []);
     });
   }
