@@ -310,6 +310,11 @@ export class WorkerPool {
     this.#notifyIdle();
   }
 
+  /** `close()`, for `await using pool = new WorkerPool(...)`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
   #assertOpen(): void {
     if (this.#fatal !== undefined) throw this.#fatal;
     if (this.#closing) throw new WorkerError('The worker pool is closed', {}, 'closed', 0);

@@ -159,12 +159,21 @@ export class Spilled {
 
   /** Every batch as an Arrow RecordBatch, in the original order; one decoded at a time. */
   async *batches(): AsyncGenerator<RecordBatch> {
-    for (let i = 0; i < this.numBatches; i++) yield await this.#arrow(i, false);
+    try {
+      for (let i = 0; i < this.numBatches; i++) yield await this.#arrow(i, false);
+    } finally {
+      // a replay that ends (or stops) closes its files: no descriptor waits for dispose() or GC
+      this.#files.releaseFiles();
+    }
   }
 
   /** Every row, in the original order, with the values it had. */
   async *rows(): AsyncGenerator<Row> {
-    for (let i = 0; i < this.numBatches; i++) yield* await this.#rows(i, false);
+    try {
+      for (let i = 0; i < this.numBatches; i++) yield* await this.#rows(i, false);
+    } finally {
+      this.#files.releaseFiles();
+    }
   }
 
   /** Row `index` (0-based), reading only its batch; undefined when out of range. */
@@ -214,6 +223,13 @@ export class Spilled {
     const name = expectOptions(options).name ?? 'fromSpill';
     let rowsRead = 0;
     const open = async function* (this: Spilled): AsyncGenerator<Batch> {
+      try {
+        yield* replay.call(this);
+      } finally {
+        this.#files.releaseFiles();
+      }
+    }.bind(this);
+    const replay = async function* (this: Spilled): AsyncGenerator<Batch> {
       for (let i = 0; i < this.numBatches; i++) {
         const position = { source: this.dir, index: i, rowStart: this.#rowStarts[i]! };
         let batch: Batch;
