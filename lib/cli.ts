@@ -3,6 +3,7 @@
  * The `spillway` command line. Each command is a small module under lib/commands/ registered
  * below; `spillway --help` lists them.
  */
+import { terminalSafe } from './terminal-text.ts';
 import { readFileSync } from 'node:fs';
 import { SpillwayError } from './errors.ts';
 
@@ -86,7 +87,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     // one line for people; the code for scripts
     const code = error instanceof SpillwayError ? ` [${error.code}]` : '';
-    process.stderr.write(`spillway ${first}: ${(error as Error).message}${code}\n`);
+    process.stderr.write(`spillway ${first}: ${terminalSafe((error as Error).message)}${code}\n`);
     return 1;
   }
 }

@@ -7,6 +7,7 @@
  *
  * Nothing here runs per row: a sample reads a handful of counters.
  */
+import { terminalSafe } from './terminal-text.ts';
 import type { Readable, Writable } from 'node:stream';
 import { BatchSource } from './source.ts';
 import { STAGE, isStage, type StageKind } from './stage.ts';
@@ -396,7 +397,7 @@ export function formatProgress(event: ProgressEvent): string {
   else if (event.memory.level === 'critical') parts.push('(critical)');
   if (event.spilledBytes > 0) parts.push(`spilled ${formatBytes(event.spilledBytes)}`);
   if (event.workers) parts.push(`workers ${event.workers.busy}/${event.workers.total}`);
-  return parts.join(' ');
+  return terminalSafe(parts.join(' '));
 }
 
 const CLEAR_LINE = '\r\x1b[K';

@@ -2,6 +2,7 @@
  * `formatReport(stats)`: a pipeline's final stats for people (a compact multi-line text) or as
  * JSON. The stats object itself stays plain and JSON-serialisable; this only renders it.
  */
+import { terminalSafe } from './terminal-text.ts';
 import { ValidationError, describeValue } from './errors.ts';
 import { formatBytes, expectOptions } from './validate.ts';
 import { formatCount, formatDuration } from './progress.ts';
@@ -38,7 +39,8 @@ export function formatReport(stats: PipelineStats, options?: ReportOptions): str
   if (format === 'json') return JSON.stringify(stats, null, 2);
   // one self-contained file: inline CSS and SVG charts of stats.timeline, no script, no request
   if (format === 'html') return formatHtmlReport(stats, o.title ?? 'spillway run report');
-  return textReport(stats, o.title);
+  // names and messages come from user code and input files: no escape sequence reaches the terminal
+  return terminalSafe(textReport(stats, o.title));
 }
 
 /** Shorter runs say little about RSS growth per minute: it is left out. */
