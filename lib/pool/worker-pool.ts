@@ -6,7 +6,7 @@
  * `maxTasksPerWorker` batches. Every worker ends with `close()` or `destroy()`: no orphans.
  */
 import createDebug from 'debug';
-import pidusage from 'pidusage';
+import { childRss } from './child-rss.ts';
 import { WorkerError, describeValue, ValidationError } from '../errors.ts';
 import type { WorkerFailureReason } from '../errors.ts';
 import { DeadLetterFile } from '../dead-letter.ts';
@@ -145,6 +145,7 @@ export class WorkerPool {
   #fatal: WorkerError | undefined;
   #idleWaiters: (() => void)[] = [];
   #memoryTimer: NodeJS.Timeout | undefined;
+  #memoryCheck: Promise<void> | undefined;
   #retries = 0;
   #givingUp = 0;
   #deadBatches = 0;
@@ -193,7 +194,10 @@ export class WorkerPool {
       throw error;
     }
     if (this.options.isolation === 'process' && this.options.workerMemoryLimit !== undefined) {
-      this.#memoryTimer = setInterval(() => void this.#checkMemory(), this.options.memoryCheckIntervalMs);
+      this.#memoryTimer = setInterval(() => {
+        // one check at a time; destroy() waits for the one in flight, so no /proc file stays open
+        this.#memoryCheck ??= this.#checkMemory().finally(() => (this.#memoryCheck = undefined));
+      }, this.options.memoryCheckIntervalMs);
       this.#memoryTimer.unref();
     }
   }
@@ -306,6 +310,7 @@ export class WorkerPool {
       for (const task of this.#queue.splice(0)) task.reject(this.#closedError(task));
     }
     await Promise.all([...this.#live].map((worker) => worker.kill('closed')));
+    await this.#memoryCheck;
     await this.#deadLetter?.close();
     this.#notifyIdle();
   }
@@ -509,7 +514,7 @@ export class WorkerPool {
         const pid = worker?.pid;
         if (worker === undefined || pid === undefined || worker.exited) return;
         try {
-          const { memory } = await pidusage(pid);
+          const memory = await childRss(pid);
           slot.stats.rss = memory;
           if (memory > limit && !worker.exited && slot.worker === worker) {
             debug('worker %s (pid %d): rss %d over the limit %d, killing it', worker.id, pid, memory, limit);
