@@ -16,7 +16,7 @@ import { SpillWriter } from '../lib/spill/writer.ts';
 import { DEFAULT_CACHE_BYTES, Spilled } from '../lib/spill/spilled.ts';
 import { forgetOnExit, removeOnExit } from '../lib/spill/cleanup.ts';
 import { markSpillOwner, spillOwnerDead, sweepSpillBase, unmarkSpillOwner } from '../lib/temp-files.ts';
-import { MANIFEST_NAME, writeManifest, type SpillManifest } from '../lib/spill/manifest.ts';
+import { MANIFEST_NAME, SEAL_NAME, writeManifest, type SpillManifest } from '../lib/spill/manifest.ts';
 import type { CheckpointJson } from '../lib/checkpoint.ts';
 
 const debug = logger('spill');
@@ -44,7 +44,7 @@ export interface ToSpillOptions {
 }
 
 /** Names of files a spill writer makes: the manifest, spill files, their temporary files. */
-const OWN_FILE = /^(manifest\.json(\..*\.tmp)?|spill-\d+\.arrow|\.(spill-\d+\.arrow|manifest\.json)\..*\.tmp|\.owner)$/;
+const OWN_FILE = /^(manifest\.(json|seal)(\..*\.tmp)?|spill-\d+\.arrow|\.(spill-\d+\.arrow|manifest\.(json|seal))\..*\.tmp|\.owner)$/;
 
 const HIGH_LEVELS = new Set(['spill', 'pause', 'critical']);
 
@@ -259,7 +259,7 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
       },
       async resume(state) {
         const s = state as unknown as { dir: string; createdDir: boolean; manifest: SpillManifest };
-        const listed = new Set([MANIFEST_NAME, ...s.manifest.files.map((f) => f.name)]);
+        const listed = new Set([MANIFEST_NAME, SEAL_NAME, ...s.manifest.files.map((f) => f.name)]);
         let names: string[];
         try {
           names = await readdir(s.dir);

@@ -4,7 +4,7 @@
  * replayed in the order they arrived without loading it whole. Random access (`get`, `slice`)
  * reads only the batches it needs, through an LRU cache of decoded batches bounded in bytes.
  */
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Table, type RecordBatch, type Schema } from 'apache-arrow';
 import { LRUCache } from 'lru-cache';
@@ -14,7 +14,7 @@ import { castRecordBatch, recordBatchBytes, recordBatchToRows, schemasEqual, uni
 import { CollectLimitError, SpillError, UnsupportedError } from '../errors.ts';
 import { expectBoolean, expectOptions, parseBytes, type ByteSize } from '../validate.ts';
 import { forgetOnExit } from './cleanup.ts';
-import { readManifest, type SpillManifest } from './manifest.ts';
+import { checkSeal, readManifest, readManifestText, type SpillManifest } from './manifest.ts';
 import { SpillFiles } from './reader.ts';
 import { stat } from 'node:fs/promises';
 import { checkFileName } from './manifest.ts';
@@ -289,6 +289,8 @@ export async function openSpill(dir: string, options?: OpenSpillOptions): Promis
     const why = manifest.rowsInMemory > 0 ? `its writer kept ${manifest.rowsInMemory} rows in memory (use toSpill({ keep: true }) to write them all)` : 'it was not finished (the writing pipeline failed or is still running)';
     throw new SpillError(`The spill is incomplete: ${why}; pass { partial: true } to read the ${manifest.numRows} rows on disk`, { dir: abs });
   }
+  // a complete spill must be exactly what its writer sealed (a partial one may be mid-write)
+  if (manifest.complete) await checkSeal(abs, manifest, await readManifestText(abs), await readdir(abs));
   for (const f of manifest.files) {
     const file = checkFileName(abs, f.name);
     try {
