@@ -210,6 +210,9 @@ export async function pipeline(...args: unknown[]): Promise<PipelineResult<unkno
     await Promise.all(streams.filter((s) => isStage(s) && !s.closed).map((s) => once(s, 'close').catch(() => undefined)));
     // a checkpoint being written finishes first, so a rerun finds it
     await checkpointer?.settle();
+    // a sink that finished before the failure: its output goes to nobody (a spill directory goes now)
+    const last = streams[streams.length - 1];
+    if (last instanceof BatchSink) await last.discardOutput().catch(() => undefined);
     log('failed: %s', (error as Error).message);
     const failed = collectStats(streams, performance.now() - started, startedAt);
     if (memory) failed.memory = memory;

@@ -226,6 +226,8 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
       memory.length = 0;
       return output;
     },
+    // finished, then the run failed after all: the output goes nowhere, so its directory goes now
+    discard: (spilled) => spilled.dispose(),
     async abort() {
       aborted = true;
       await cleanup();
