@@ -16,8 +16,7 @@ import { isPartitionedRequest, partitionedWrite } from '../lib/dataset/sinks.ts'
 import type { PartitionOptions, PartitionedResult } from '../lib/dataset/partitioned-writer.ts';
 import { once } from 'node:events';
 import { rename, unlink } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { forgetTempFile, newTempPath } from '../lib/io/temp-files.ts';
 import { RecordBatch, RecordBatchFileWriter, RecordBatchStreamWriter, Schema, Struct, makeData, util } from 'apache-arrow';
 import type { Writable } from 'node:stream';
 import { BatchSink } from '../lib/core/sink.ts';
@@ -171,6 +170,7 @@ export function toArrow(target: string | Writable, options?: ToArrowOptions): Ba
     }
     files.parts.delete(from);
     await unlink(from).catch(() => undefined);
+    await forgetTempFile(from);
     return next;
   }
 
@@ -258,7 +258,7 @@ interface FileTarget extends Target {
 async function fileTarget(path: string, schema: Schema, compression: Compression, format: ArrowFormat, files: FileRegistry): Promise<FileTarget> {
   // the writer renames its temporary file to `part` on commit; `part` becomes `path` only when
   // the whole run succeeded, so a rewrite can read a finished file back
-  const part = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.part`);
+  const part = await newTempPath(path, 'part');
   const writer = await ArrowFileWriter.open(part, { schema, compression, format });
   files.live.add(writer);
   const commitPart = async (): Promise<void> => {
@@ -298,6 +298,7 @@ async function fileTarget(path: string, schema: Schema, compression: Compression
         throw new IoError(`Cannot rename the Arrow file into place: ${(error as Error).message}`, { stage: 'toArrow', file: path }, { cause: error });
       }
       files.parts.delete(part);
+      await forgetTempFile(part);
     },
     async abort() {
       files.live.delete(writer);

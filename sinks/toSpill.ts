@@ -15,8 +15,9 @@ import { expectBoolean, expectInteger, expectOneOf, expectOptions, optionKeys, p
 import { SpillWriter } from '../lib/formats/spill/writer.ts';
 import { DEFAULT_CACHE_BYTES, Spilled } from '../lib/formats/spill/spilled.ts';
 import { forgetOnExit, removeOnExit } from '../lib/formats/spill/cleanup.ts';
-import { MANIFEST_NAME, writeManifest, type SpillManifest } from '../lib/formats/spill/manifest.ts';
+import { MANIFEST_NAME, writeManifest, type SpillManifest, SEAL_NAME } from '../lib/formats/spill/manifest.ts';
 import type { CheckpointJson } from '../lib/observe/checkpoint.ts';
+import { markSpillOwner, spillOwnerDead, sweepSpillBase, unmarkSpillOwner } from '../lib/io/temp-files.ts';
 
 const debug = logger('spill');
 
@@ -43,7 +44,7 @@ export interface ToSpillOptions {
 }
 
 /** Names of files a spill writer makes: the manifest, spill files, their temporary files. */
-const OWN_FILE = /^(manifest\.json(\..*\.tmp)?|spill-\d+\.arrow|\.(spill-\d+\.arrow|manifest\.json)\..*\.tmp)$/;
+const OWN_FILE = /^(manifest\.(json|seal)(\..*\.tmp)?|spill-\d+\.arrow|\.(spill-\d+\.arrow|manifest\.(json|seal))\..*\.tmp|\.owner)$/;
 
 const HIGH_LEVELS = new Set(['spill', 'pause', 'critical']);
 
@@ -100,12 +101,16 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
   /** Checkpoints: the manifest an interrupted run committed, and whether to keep the directory when the run fails. */
   let resumed: SpillManifest | undefined;
   let keepForResume = false;
+  /** Set by abort(): a finish still running must not hand out the directory. */
+  let aborted = false;
 
   async function prepare(context: StageContext): Promise<SpillWriter> {
     if (writer) return writer;
     if (resumed) {
       // dir and createdDir were restored from the checkpoint
     } else if (opts.dir === undefined) {
+      // the spill directories of dead runs under the same base go first (lib/temp-files.ts)
+      await sweepSpillBase(os.tmpdir());
       try {
         dir = await mkdtemp(path.join(os.tmpdir(), 'spillway-spill-'));
       } catch (error) {
@@ -116,12 +121,20 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
       dir = path.resolve(opts.dir);
       try {
         createdDir = (await mkdir(dir, { recursive: true, mode: 0o700 })) !== undefined;
+        // what a killed run left in it (its owner file names a dead process) is not in the way
+        if (!createdDir && (await spillOwnerDead(dir))) await removeContents(dir);
         if (!createdDir && (await readdir(dir)).length > 0) throw new Error('it exists and is not empty');
       } catch (error) {
         throw new SpillError(`Cannot use spill directory: ${(error as Error).message}`, { stage: name, dir }, { cause: error });
       }
     }
     if (!keep && !keepForResume) removeOnExit(dir!);
+    try {
+      // kept and resumable directories outlive this process on purpose: no owner, no sweep
+      if (!keep && !keepForResume) markSpillOwner(dir!);
+    } catch (error) {
+      throw new SpillError(`Cannot use spill directory: ${(error as Error).message}`, { stage: name, dir }, { cause: error });
+    }
     writer = new SpillWriter(dir!, { compression, fileSize, window }, resumed);
     gate = context.governor;
     unsubscribe = subscribe(gate, (level) => {
@@ -171,6 +184,14 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
     return level !== undefined && HIGH_LEVELS.has(level);
   }
 
+  /** Removes the spill directory (or, for a given directory, its contents) unless it is to be kept. */
+  async function removeSpill(): Promise<void> {
+    if (dir === undefined || keep || keepForResume) return;
+    forgetOnExit(dir);
+    if (createdDir) await rm(dir, { recursive: true, force: true });
+    else await removeContents(dir);
+  }
+
   async function cleanup(): Promise<void> {
     unsubscribe?.();
     unsubscribe = undefined;
@@ -197,20 +218,26 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
       stats.details.bytesOnDisk = manifest.bytesOnDisk;
       stats.details.batchesSpilled = manifest.numBatches;
       stats.details.dir = dir!;
+      if (aborted) {
+        // destroyed while finishing: abort() ran already, and what finishing wrote goes too
+        await removeSpill();
+        throw new SpillError('The spill was aborted while it was finishing', { stage: name, dir });
+      }
+      // a kept directory outlives this process on purpose: no owner, so no sweep removes it
+      if (keep) unmarkSpillOwner(dir!);
       const output = new Spilled({ dir: dir!, manifest, memory: memory.map((m) => m.batch), keep, cacheBytes });
       memory.length = 0;
       return output;
     },
+    // finished, then the run failed after all: the output goes nowhere, so its directory goes now
+    discard: (spilled) => spilled.dispose(),
     async abort() {
+      aborted = true;
       await cleanup();
       await chain;
       memory.length = 0;
       await writer?.abort();
-      if (dir !== undefined && !keep && !keepForResume) {
-        forgetOnExit(dir);
-        if (createdDir) await rm(dir, { recursive: true, force: true });
-        else await removeContents(dir);
-      }
+      await removeSpill();
     },
     checkpoint: {
       identity: { sink: 'toSpill', dir: opts.dir === undefined ? null : path.resolve(opts.dir), compression, fileSize, keep },
@@ -237,7 +264,7 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
       },
       async resume(state) {
         const s = state as unknown as { dir: string; createdDir: boolean; manifest: SpillManifest };
-        const listed = new Set([MANIFEST_NAME, ...s.manifest.files.map((f) => f.name)]);
+        const listed = new Set([MANIFEST_NAME, SEAL_NAME, ...s.manifest.files.map((f) => f.name)]);
         let names: string[];
         try {
           names = await readdir(s.dir);
@@ -254,6 +281,7 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
       keep(on) {
         keepForResume = on;
         if (dir === undefined || keep) return;
+        if (on) unmarkSpillOwner(dir);
         if (on) forgetOnExit(dir);
         else removeOnExit(dir);
       },

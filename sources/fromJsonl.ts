@@ -10,7 +10,7 @@ import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
-import { DecompressStream } from 'zstd-napi';
+import { createZstdDecompress } from '../lib/formats/zstd-stream.ts';
 import { Batch, type Row } from '../lib/core/batch.ts';
 import { BatchSource } from '../lib/core/source.ts';
 import { IoError, JsonParseError, ValidationError, describeValue } from '../lib/core/errors.ts';
@@ -125,7 +125,7 @@ export function fromJsonl(input: string | readonly string[] | Readable, options?
     }
     // bytes read: the file stream's own count (compressed bytes); a caller's stream: the bytes parsed
     const counted = fileStream;
-    const decompressor = gzip ? createGunzip() : zstd ? (new DecompressStream() as unknown as NodeJS.ReadWriteStream) : undefined;
+    const decompressor = gzip ? createGunzip() : zstd ? createZstdDecompress() : undefined;
     const text: Readable = decompressor ? (source.pipe(decompressor as NodeJS.WritableStream) as unknown as Readable) : source;
     if (decompressor) source.on('error', (error) => (decompressor as unknown as Readable).destroy(error));
     const onAbort = (): void => {

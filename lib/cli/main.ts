@@ -3,10 +3,11 @@
  * The `spillway` command line. Each command is a small module under lib/cli/commands/ registered
  * below; `spillway --help` lists them.
  */
-import { realpathSync } from 'node:fs';
+import { realpathSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { packageVersion } from '../core/version.ts';
 import { SpillwayError } from '../core/errors.ts';
+import { terminalSafe } from '../observe/terminal-text.ts';
 
 /** A command of the `spillway` CLI. */
 export interface CliCommand {
@@ -76,7 +77,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     // one line for people; the code for scripts
     const code = error instanceof SpillwayError ? ` [${error.code}]` : '';
-    process.stderr.write(`spillway ${first}: ${(error as Error).message}${code}\n`);
+    process.stderr.write(`spillway ${first}: ${terminalSafe((error as Error).message)}${code}\n`);
     return 1;
   }
 }

@@ -227,7 +227,7 @@ export class SpillCorruptError extends SpillwayError {
 }
 
 /** Why a distributed (Redis/BullMQ) run failed: Redis could not be reached, was lost mid-run, or held bad data. */
-export type QueueFailureReason = 'unreachable' | 'lost' | 'payload';
+export type QueueFailureReason = 'unreachable' | 'lost' | 'payload' | 'no-workers';
 
 /**
  * The queue behind a distributed parallel stage failed: Redis unreachable at start, lost mid-run,

@@ -17,6 +17,7 @@ import type { RunObserver, RunView } from './observer.ts';
 import type { MemoryGovernor } from '../memory/governor.ts';
 import type { MemorySummary } from '../memory/types.ts';
 import { Checkpointer, type CheckpointOption } from '../observe/checkpoint.ts';
+import { guardRun } from '../io/signals.ts';
 
 const log = logger('run');
 
@@ -76,6 +77,7 @@ export class Run {
     if (checkpoint !== undefined) this.#checkpointer = await this.#startCheckpoint(checkpoint);
     if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
     this.#listen();
+    this.#guardSignals();
     if (governor) {
       this.#cleanups.push(governor.attach());
       this.#memoryRun = governor.startRun();
@@ -124,6 +126,9 @@ export class Run {
     // stream.pipeline reports before the destroys finish
     await Promise.all(this.streams.filter((s) => isStage(s) && !s.closed).map((s) => once(s, 'close').catch(() => undefined)));
     await this.#checkpointer?.settle();
+    // a sink that finished before the failure: its output goes to nobody (a spill directory goes now)
+    const sink = this.streams[this.streams.length - 1];
+    if (sink instanceof BatchSink) await sink.discardOutput().catch(() => undefined);
     log('failed: %s', error.message);
     const stats = await this.#stats();
     await this.#end({ stats, error });
@@ -187,6 +192,25 @@ export class Run {
     this.#cleanups.push(() => {
       signal?.removeEventListener('abort', onAbort);
       governor?.off('critical', fail);
+    });
+  }
+
+  /**
+   * SIGINT, SIGTERM and SIGHUP that nothing else handles abort this run cleanly, then end the
+   * process with the signal (lib/io/signals.ts); released by dispose().
+   */
+  #guardSignals(): void {
+    let settled: () => void = () => undefined;
+    const unguard = guardRun(
+      (reason) => {
+        this.#firstError ??= reason;
+        this.streams[0]?.destroy(reason);
+      },
+      new Promise<void>((resolve) => (settled = resolve)),
+    );
+    this.#cleanups.push(() => {
+      settled();
+      unguard();
     });
   }
 

@@ -26,6 +26,11 @@ export interface SinkSpec<T> {
   finish(context: StageContext, stats: StageStats): T | Promise<T>;
   /** The sink is destroyed before finishing: release and remove what is not committed. */
   abort?(error: Error | null, context: StageContext): void | Promise<void>;
+  /**
+   * The sink finished, then was destroyed with an error (the run failed or was aborted after
+   * it): nobody will receive `output`; release what it holds (e.g. a spill directory).
+   */
+  discard?(output: T): void | Promise<void>;
   /** Checkpoint support for `pipeline(..., { checkpoint })`; sinks without it refuse checkpointing. */
   checkpoint?: SinkCheckpointHooks;
 }
@@ -36,6 +41,7 @@ export class BatchSink<T> extends Writable implements SpillwayStage, CheckpointS
   readonly #spec: SinkSpec<T>;
   #context: StageContext | undefined;
   #finished = false;
+  #discarded = false;
   #output: T | undefined;
   #checkpoint: SinkCheckpointDriver | undefined;
 
@@ -127,6 +133,18 @@ export class BatchSink<T> extends Writable implements SpillwayStage, CheckpointS
         },
         (error: unknown) => callback(toError(error)),
       );
+  }
+
+  /**
+   * For a run that failed after this sink finished (pipeline() calls it): nobody will receive
+   * the output, so the sink releases it (`discard` of its spec: a spill's directory goes now, not
+   * at exit). Idempotent; nothing before the sink finished.
+   */
+  async discardOutput(): Promise<void> {
+    const discard = this.#spec.discard;
+    if (!this.#finished || this.#discarded || discard === undefined) return;
+    this.#discarded = true;
+    await discard(this.#output as T);
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {

@@ -7,6 +7,7 @@ import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { IoError } from '../core/errors.ts';
+import { forgetTempFile, newTempPath, trackTempFile } from './temp-files.ts';
 
 /** Options of {@link AtomicFile.open}. */
 export interface AtomicFileOptions {
@@ -34,13 +35,18 @@ export class AtomicFile {
     this.#stage = stage;
   }
 
-  /** Creates the temporary file next to `path` (same directory, so the rename is atomic). */
+  /**
+   * Creates the temporary file next to `path` (same directory, so the rename is atomic), named
+   * with this process's pid; the first file in a directory also removes what dead processes left
+   * there (lib/temp-files.ts).
+   */
   static async open(path: string, options: AtomicFileOptions = {}): Promise<AtomicFile> {
-    const tempPath = join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+    const tempPath = await newTempPath(path);
     try {
       const handle = await open(tempPath, 'wx', options.mode ?? 0o644);
       return new AtomicFile(path, tempPath, handle, options.stage);
     } catch (error) {
+      await forgetTempFile(tempPath);
       throw new IoError(`Cannot create ${path}: ${(error as Error).message}`, { stage: options.stage, file: path }, { cause: error });
     }
   }
@@ -62,6 +68,7 @@ export class AtomicFile {
       await truncate(tempPath, length);
       const file = new AtomicFile(path, tempPath, await open(tempPath, 'a'), options.stage);
       file.#bytesWritten = length;
+      trackTempFile(tempPath);
       return file;
     } catch (error) {
       throw new IoError(`Cannot resume ${path} from ${tempPath}: ${(error as Error).message}`, { stage: options.stage, file: tempPath }, { cause: error });
@@ -111,6 +118,7 @@ export class AtomicFile {
       this.#closed = true;
       await this.#handle.close();
       await rename(this.tempPath, this.path);
+      await forgetTempFile(this.tempPath);
     } catch (error) {
       await this.abort();
       throw new IoError(`Cannot commit ${this.path}: ${(error as Error).message}`, { stage: this.#stage, file: this.path }, { cause: error });
@@ -126,6 +134,7 @@ export class AtomicFile {
     await unlink(this.tempPath).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error;
     });
+    await forgetTempFile(this.tempPath);
   }
 }
 

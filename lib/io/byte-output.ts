@@ -6,6 +6,7 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { createGzip, type Gzip } from 'node:zlib';
+import { keepForResume } from './temp-files.ts';
 import { AtomicFile } from './atomic-file.ts';
 import { IoError } from '../core/errors.ts';
 
@@ -49,6 +50,8 @@ function fileOutput(file: AtomicFile): ByteOutput {
       // the length before the fsync: bytes appended while it runs are not promised
       const length = file.bytesWritten;
       await file.sync();
+      // a checkpoint will name this file: sweeps by other runs must keep it for the resume
+      await keepForResume(file.tempPath);
       return { tempPath: file.tempPath, length };
     },
     release: () => file.release(),

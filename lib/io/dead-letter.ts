@@ -39,6 +39,8 @@ export class DeadLetterFile {
   #stream: WriteStream | undefined;
   #failure: Error | undefined;
   #count = 0;
+  #closed = false;
+  #drained: Promise<void> | undefined;
   /** 'w' for a new run; 'a' once a resumed run has kept the records of the part already done. */
   #flags: 'w' | 'a' = 'w';
 
@@ -51,13 +53,53 @@ export class DeadLetterFile {
     return this.#count;
   }
 
-  /** Appends a record; resolves once it is buffered (awaits drain when the buffer is full). */
+  /**
+   * Appends a record; resolves once it is buffered and the file's buffer is below its high-water
+   * mark (backpressure). Rejects with an IoError when the file cannot be written (full disk) or
+   * was closed.
+   */
   async write(record: DeadLetterRecord): Promise<void> {
-    if (this.#failure) throw this.#failure;
+    this.append(record);
+    await this.ready();
+  }
+
+  /**
+   * Appends a record without waiting, for callers that cannot await (parser callbacks). Never
+   * throws or rejects: a failure is kept and reported by the next {@link DeadLetterFile.ready},
+   * `write` or `close`, so a full disk can never become an unhandled rejection.
+   */
+  append(record: DeadLetterRecord): void {
+    if (this.#failure) return;
+    if (this.#closed) {
+      this.#failure = new IoError(`Cannot write dead-letter file ${this.path}: it was closed (the stage or pool that owns it has ended)`, { file: this.path });
+      return;
+    }
     const stream = (this.#stream ??= this.#open());
     this.#count++;
-    const line = `${JSON.stringify(record, jsonSafe)}\n`;
-    if (!stream.write(line)) await once(stream, 'drain');
+    stream.write(`${JSON.stringify(record, jsonSafe)}\n`);
+  }
+
+  /**
+   * Resolves when the records appended so far are below the stream's high-water mark: at once
+   * when they are, else on the next `drain`. One wait shared by every caller (no listener pile-up).
+   * Rejects with the file's failure, if any.
+   */
+  async ready(): Promise<void> {
+    if (this.#failure) throw this.#failure;
+    const stream = this.#stream;
+    if (stream === undefined || !stream.writableNeedDrain) return;
+    this.#drained ??= new Promise<void>((resolve) => {
+      const done = (): void => {
+        stream.off('drain', done);
+        stream.off('close', done);
+        this.#drained = undefined;
+        resolve();
+      };
+      stream.on('drain', done);
+      stream.on('close', done);
+    });
+    await this.#drained;
+    if (this.#failure) throw this.#failure;
   }
 
   /**
@@ -94,6 +136,7 @@ export class DeadLetterFile {
 
   /** Flushes and closes; idempotent. Throws if any write failed. */
   async close(): Promise<void> {
+    this.#closed = true;
     const stream = this.#stream;
     this.#stream = undefined;
     if (stream && !stream.closed) {
@@ -106,7 +149,7 @@ export class DeadLetterFile {
   #open(): WriteStream {
     const stream = createWriteStream(this.path, { flags: this.#flags });
     stream.on('error', (error) => {
-      this.#failure = new IoError(`Cannot write dead-letter file ${this.path}: ${error.message}`, { file: this.path }, { cause: error });
+      this.#failure ??= new IoError(`Cannot write dead-letter file ${this.path}: ${error.message}`, { file: this.path }, { cause: error });
     });
     return stream;
   }

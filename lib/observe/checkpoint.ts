@@ -37,6 +37,7 @@ import type { StageContext } from '../core/stage.ts';
 import { expectInteger, expectOptions } from '../core/validate.ts';
 import { logger } from '../core/stage.ts';
 import { writeFileAtomic } from '../io/atomic-file.ts';
+import { releaseDirectory } from '../io/temp-files.ts';
 
 const log = logger('checkpoint');
 
@@ -494,6 +495,7 @@ export class Checkpointer implements SinkCheckpointDriver {
   /** The run finished: the checkpoint is gone (see beforeFinish); removes the directory when it is empty. */
   async finish(): Promise<void> {
     if (!this.#finishing) await this.beforeFinish();
+    await releaseDirectory(this.dir);
     await rmdir(this.dir).catch(() => undefined);
     log('finished: checkpoint removed from %s', this.dir);
   }

@@ -7,6 +7,7 @@
  *
  * Nothing here runs per row: a sample reads a handful of counters.
  */
+import { terminalSafe } from './terminal-text.ts';
 import type { Readable, Writable } from 'node:stream';
 import type { StageKind } from '../core/stage.ts';
 import { readRun, type RunReading } from '../core/reading.ts';
@@ -369,7 +370,7 @@ export function formatProgress(event: ProgressEvent): string {
   else if (event.memory.level === 'critical') parts.push('(critical)');
   if (event.spilledBytes > 0) parts.push(`spilled ${formatBytes(event.spilledBytes)}`);
   if (event.workers) parts.push(`workers ${event.workers.busy}/${event.workers.total}`);
-  return parts.join(' ');
+  return terminalSafe(parts.join(' '));
 }
 
 const CLEAR_LINE = '\r\x1b[K';

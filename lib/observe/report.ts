@@ -4,6 +4,7 @@
  */
 import { ValidationError, describeValue } from '../core/errors.ts';
 import { formatBytes, expectOptions, optionKeys } from '../core/validate.ts';
+import { terminalSafe } from './terminal-text.ts';
 import { formatCount, formatDuration } from './progress.ts';
 import type { PipelineStats } from '../core/stats.ts';
 import { formatHtmlReport } from './dashboard/report-html.ts';
@@ -41,7 +42,8 @@ export function formatReport(stats: PipelineStats, options?: ReportOptions): str
   if (format === 'json') return JSON.stringify(stats, null, 2);
   // one self-contained file: inline CSS and SVG charts of stats.timeline, no script, no request
   if (format === 'html') return formatHtmlReport(stats, o.title ?? 'spillway run report');
-  return textReport(stats, o.title);
+  // names and messages come from user code and input files: no escape sequence reaches the terminal
+  return terminalSafe(textReport(stats, o.title));
 }
 
 /** Shorter runs say little about RSS growth per minute: it is left out. */

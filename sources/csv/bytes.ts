@@ -7,7 +7,7 @@ import { createReadStream, type ReadStream } from 'node:fs';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline as streamPipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { DecompressStream } from 'zstd-napi';
+import { createZstdDecompress } from '../../lib/formats/zstd-stream.ts';
 
 /** An open byte stream and the file stream under it (for bytes read and closing). */
 export interface CsvBytes {
@@ -16,7 +16,7 @@ export interface CsvBytes {
 }
 
 function decompressor(compression: 'gzip' | 'zstd'): Transform {
-  return compression === 'gzip' ? createGunzip() : (new DecompressStream() as unknown as Transform);
+  return compression === 'gzip' ? createGunzip() : createZstdDecompress();
 }
 
 /**

@@ -57,7 +57,9 @@ export class FastCsvPathReader implements CsvReader {
           throw wrapFastError(error, { stage: plan.stageName, file: plan.where, lineBase: run.lineBase, batch: run.index, byteOffset: file?.bytesRead });
         }
         if (next.done) break;
-        yield run.batch(next.value, spec.names());
+        const batch = run.batch(next.value, spec.names());
+        await run.ready();
+        yield batch;
         run.nextSize();
       }
     } finally {

@@ -111,7 +111,9 @@ export class CsvParseReader implements CsvReader {
       for (;;) {
         const next = ready.shift();
         if (next) {
-          yield makeBatch(next);
+          const batch = makeBatch(next);
+          await run.ready();
+          yield batch;
           run.nextSize();
           continue;
         }
@@ -124,6 +126,7 @@ export class CsvParseReader implements CsvReader {
         await woken;
         wake = undefined;
       }
+      await run.ready();
       if (rows.length > 0) yield makeBatch(batchEnd(rows));
     } finally {
       context.signal.removeEventListener('abort', onAbort);

@@ -73,7 +73,6 @@ export class CsvRun {
   readonly lineBase: number;
   readonly byteBase: number;
   readonly deadLetter: DeadLetterFile | undefined;
-  readonly #pending: Promise<void>[] = [];
   readonly #counters: CsvCounters;
 
   constructor(plan: CsvPlan, context: StageContext, stats: StageStats, start: CsvStart, counters: CsvCounters) {
@@ -97,7 +96,9 @@ export class CsvRun {
     if (this.deadLetter) {
       this.stats.rowsDeadLettered++;
       const { stageName, where } = this.plan;
-      this.#pending.push(this.deadLetter.write({ stage: stageName, reason: absoluteLines(error.message, this.lineBase), code: (error as CsvError).code, file: where, line, raw }));
+      // appended without a promise (a parser callback cannot await); readers await ready() before
+      // each batch: backpressure, and a full disk becomes the stage's error
+      this.deadLetter.append({ stage: stageName, reason: absoluteLines(error.message, this.lineBase), code: (error as CsvError).code, file: where, line, raw });
     }
   };
 
@@ -117,10 +118,15 @@ export class CsvRun {
     return this.batchSize;
   }
 
+  /** Resolves when the dead-letter file has room (rejects with its write failure, e.g. a full disk). */
+  async ready(): Promise<void> {
+    await this.deadLetter?.ready();
+  }
+
   /** Waits for dead letters and closes their file; records the sizes chosen. */
   async finish(): Promise<void> {
     this.sizer.record(this.stats.details);
-    await Promise.all(this.#pending);
+    await this.deadLetter?.ready();
     await this.deadLetter?.close();
   }
 

@@ -1,6 +1,8 @@
 /**
  * The package as users get it: `npm pack`, install the tarball into an empty folder, import it
- * from a plain .mjs file run by plain `node`, and run the `spillway` bin.
+ * from a plain .mjs file run by plain `node`, and run the `spillway` bin. A TypeScript consumer
+ * compiles against the published declarations with `skipLibCheck: false` and only @types/node
+ * (no devDependency of ours, e.g. @types/debug, may be needed).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -48,8 +50,37 @@ console.log(JSON.stringify(output));
   const parquetRows = execFileSync(process.execPath, ['parquet.mjs'], { cwd: app, encoding: 'utf8' });
   assert.deepEqual(JSON.parse(parquetRows), [{ sym: 'A', price: 10, qty: 2 }, { sym: 'B', price: 20, qty: 0 }, { sym: 'C, Inc', price: 5, qty: 4 }]);
 
-  // types ship with the package
+  // types ship with the package, and compile for a strict consumer that checks them
   assert.ok(existsSync(join(app, 'node_modules/spillway/dist/index.d.ts')));
+  writeFileSync(
+    join(app, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        // @types/node only, from our own tree (a consumer has it); nothing else of ours is visible
+        typeRoots: [join(ROOT, 'node_modules/@types')],
+        types: ['node'],
+      },
+      files: ['consumer.ts'],
+    }),
+  );
+  writeFileSync(
+    join(app, 'consumer.ts'),
+    `import { pipeline, fromCsv, map, toCsv, type PipelineResult } from 'spillway';
+const result: PipelineResult<unknown> = await pipeline(fromCsv('in.csv', { cast: true }), map((row: Record<string, unknown>) => row), toCsv('typed.csv'));
+console.log(result.stats.rowsIn);
+`,
+  );
+  try {
+    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', app], { cwd: app, encoding: 'utf8', stdio: 'pipe' });
+  } catch (error) {
+    assert.fail(`the published declarations do not compile with skipLibCheck: false:\n${(error as { stdout?: string }).stdout ?? String(error)}`);
+  }
   // the bin prints its version and help
   const bin = join(app, 'node_modules/.bin/spillway');
   const version = execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim();

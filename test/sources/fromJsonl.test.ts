@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
-import { compress } from 'zstd-napi';
+import { zstdCompressSync as compress } from '../../lib/formats/zstd.ts';
 import { pipeline, collect, fromJsonl, toJsonl, fromIterable, ErrorCodes, SpillwayError } from '../../index.ts';
 import { parseJsonExact } from '../../lib/formats/json/lines.ts';
 import { jsonLineFormatter } from '../../lib/formats/json/format.ts';

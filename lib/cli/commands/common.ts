@@ -1,12 +1,15 @@
 /**
  * What the CLI's pipeline commands share: the `--progress/--no-progress` and `--report FILE`
  * flags, the JSON report written atomically (a temporary name beside it, then a rename), and
- * Ctrl-C handling (the first stops the pipelines cleanly, a second exits at once).
+ * Ctrl-C, SIGTERM and SIGHUP handling (the first stops the pipelines cleanly, a second exits at once).
  */
 import { writeFileAtomicSync } from '../../io/atomic-file.ts';
 import path from 'node:path';
 import { ValidationError } from '../../core/errors.ts';
 import type { PipelineStats } from '../../core/stats.ts';
+import { TERMINATION_SIGNALS, signalExitCode, type TerminationSignal } from '../../io/signals.ts';
+import { removeTempFilesSync } from '../../io/temp-files.ts';
+import { removeSpillDirsSync } from '../../formats/spill/cleanup.ts';
 
 /** One pipeline in a CLI report. */
 export interface ReportedPipeline {
@@ -78,42 +81,59 @@ export function takeCommonFlags(argv: readonly string[]): { flags: CommonFlags; 
 /** Exit code after SIGINT (128 + 2), as shells report it. */
 export const EXIT_INTERRUPTED = 130;
 
-/** Ctrl-C handling while a command runs; see {@link onInterrupt}. */
+/** Ctrl-C (and SIGTERM, SIGHUP) handling while a command runs; see {@link onInterrupt}. */
 export interface Interrupt {
-  /** Aborted by the first SIGINT. */
+  /** Aborted by the first signal. */
   readonly signal: AbortSignal;
-  /** True once SIGINT arrived. */
+  /** True once a signal arrived. */
   readonly interrupted: boolean;
-  /** Removes the handler (idempotent). */
+  /** The signal that arrived, if any. */
+  readonly received: TerminationSignal | undefined;
+  /** The exit code for it: 128 + its number (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP). */
+  readonly exitCode: number;
+  /** Removes the handlers (idempotent). */
   dispose(): void;
 }
 
 /**
- * Until `dispose()`: the first SIGINT aborts `signal` (pipelines stop cleanly: temporary output
- * removed, checkpoints kept), a second exits at once with 130. `beforeExit` runs before that
+ * Until `dispose()`: the first SIGINT, SIGTERM or SIGHUP aborts `signal` (pipelines stop cleanly:
+ * temporary output removed, spill directories and queue keys too, checkpoints kept), a second
+ * removes what is left and exits at once with 128 + its number. `beforeExit` runs before that
  * hard exit (e.g. to write the report).
  */
 export function onInterrupt(command: string, beforeExit?: () => void): Interrupt {
   const controller = new AbortController();
-  let interrupted = false;
-  const handler = (): void => {
-    if (interrupted) {
-      process.stderr.write(`spillway ${command}: interrupted again, exiting now\n`);
-      beforeExit?.();
-      process.exit(EXIT_INTERRUPTED);
-    }
-    interrupted = true;
-    process.stderr.write(`\nspillway ${command}: interrupted; stopping (Ctrl-C again exits at once)\n`);
-    controller.abort(new Error('interrupted (SIGINT)'));
-  };
-  process.on('SIGINT', handler);
+  let received: TerminationSignal | undefined;
+  const handlers = TERMINATION_SIGNALS.map((sig) => {
+    const handler = (): void => {
+      if (received !== undefined) {
+        process.stderr.write(`spillway ${command}: ${sig} again, exiting now\n`);
+        beforeExit?.();
+        removeTempFilesSync();
+        removeSpillDirsSync();
+        process.exit(signalExitCode(sig));
+      }
+      received = sig;
+      const how = sig === 'SIGINT' ? 'interrupted' : `${sig} received`;
+      process.stderr.write(`\nspillway ${command}: ${how}; stopping (${sig === 'SIGINT' ? 'Ctrl-C' : sig} again exits at once)\n`);
+      controller.abort(new Error(`interrupted (${sig})`));
+    };
+    process.on(sig, handler);
+    return [sig, handler] as const;
+  });
   return {
     signal: controller.signal,
     get interrupted() {
-      return interrupted;
+      return received !== undefined;
+    },
+    get received() {
+      return received;
+    },
+    get exitCode() {
+      return received === undefined ? EXIT_INTERRUPTED : signalExitCode(received);
     },
     dispose() {
-      process.off('SIGINT', handler);
+      for (const [sig, handler] of handlers) process.off(sig, handler);
     },
   };
 }

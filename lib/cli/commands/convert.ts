@@ -270,7 +270,7 @@ commands.set('convert', {
       );
       return 0;
     } catch (error) {
-      const exitCode = interrupt.interrupted ? EXIT_INTERRUPTED : 1;
+      const exitCode = interrupt.interrupted ? interrupt.exitCode : 1;
       try {
         writeReport(exitCode, undefined, error);
       } catch {

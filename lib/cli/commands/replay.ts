@@ -97,9 +97,9 @@ commands.set('replay', {
         ({ stats } = await pipeline(spilled.toSource(), sink, { governor: false, progress: flags.progress, signal: interrupt.signal }));
       } catch (error) {
         if (!interrupt.interrupted) throw error;
-        writeReport(EXIT_INTERRUPTED, true, undefined, error);
+        writeReport(interrupt.exitCode, true, undefined, error);
         process.stderr.write('spillway replay: interrupted\n');
-        return EXIT_INTERRUPTED;
+        return interrupt.exitCode;
       }
       writeReport(0, false, stats);
       const seconds = (performance.now() - started) / 1000;

@@ -131,7 +131,7 @@ export async function runScript(args: RunArgs): Promise<number> {
   /** Prints the report and writes the report file; synchronous and once (it also runs on exit). */
   const finish = (): number => {
     const interrupted = interrupt.interrupted;
-    const code = interrupted ? EXIT_INTERRUPTED : scriptError !== undefined ? 1 : typeof process.exitCode === 'number' ? process.exitCode : 0;
+    const code = interrupted ? interrupt.exitCode : scriptError !== undefined ? 1 : typeof process.exitCode === 'number' ? process.exitCode : 0;
     if (finished) return code;
     finished = true;
     const title = path.relative(process.cwd(), script) || script;
@@ -175,7 +175,7 @@ export async function runScript(args: RunArgs): Promise<number> {
   // a script that calls process.exit() still gets its report
   const onExit = (): void => void finish();
   const interrupt = onInterrupt('run', onExit);
-  interrupt.signal.addEventListener('abort', () => log('SIGINT: aborting %d running pipeline(s)', active), { once: true });
+  interrupt.signal.addEventListener('abort', () => log('%s: aborting %d running pipeline(s)', interrupt.received, active), { once: true });
 
   const restoreDashboard = args.dashboard ? setDashboardDefault({ keep: args.keepDashboard === true }) : undefined;
   const restore = setPipelineDefaults({

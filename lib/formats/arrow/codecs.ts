@@ -1,13 +1,14 @@
 /**
  * IPC body compression for apache-arrow. apache-arrow ships no codecs: it compresses and
  * decompresses record-batch bodies only through codecs registered in its `compressionRegistry`.
- * We register LZ4_FRAME (lz4-napi) and ZSTD (zstd-napi) once, and probe each with a round trip so
+ * We register LZ4_FRAME (lz4-napi) and ZSTD (@toondepauw/node-zstd: prebuilt
+ * binaries, no compiler at install) once, and probe each with a round trip so
  * that a broken native binding fails here, with a clear message, instead of mid-file.
  */
 import { compressionRegistry, CompressionType } from 'apache-arrow';
 import { compressFrameSync, decompressFrameSync } from 'lz4-napi';
-import { compress as zstdCompress, decompress as zstdDecompress } from 'zstd-napi';
 import { UnsupportedError } from '../../core/errors.ts';
+import { zstdCompressSync, zstdDecompressSync } from '../zstd.ts';
 
 /** Body compression of an Arrow IPC file or stream: LZ4 frame, Zstandard, or none (`null`). */
 export type Compression = 'lz4' | 'zstd' | null;
@@ -36,8 +37,8 @@ const codecs: Record<'lz4' | 'zstd', { type: CompressionType; codec: Codec }> = 
   zstd: {
     type: CompressionType.ZSTD,
     codec: {
-      encode: (data) => zstdCompress(data),
-      decode: (data) => zstdDecompress(data),
+      encode: (data) => zstdCompressSync(data),
+      decode: (data) => zstdDecompressSync(data),
     },
   },
 };

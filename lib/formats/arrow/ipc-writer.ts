@@ -12,8 +12,7 @@
  * Every byte written is CRC-32'd on the way (whole file and per batch message).
  */
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import path from 'node:path';
+import { forgetTempFile, newTempPath } from '../../io/temp-files.ts';
 import createDebug from 'debug';
 import { RecordBatchFileWriter, RecordBatchStreamWriter, util, type RecordBatch, type Schema, type Vector } from 'apache-arrow';
 import { VectorAssembler } from 'apache-arrow/visitor/vectorassembler';
@@ -204,11 +203,13 @@ export class ArrowFileWriter {
     const format = expectOneOf(options.format, 'options.format', ['file', 'stream'], 'file');
     const window = expectInteger(options.window, 'options.window', compression === 'lz4' ? 4 : 2, 1, 1024);
     registerArrowCodecs();
-    const tempPath = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+    // named with this process's pid; the directory's stale temporary files go first (lib/temp-files.ts)
+    const tempPath = await newTempPath(file);
     let handle: FileHandle;
     try {
       handle = await open(tempPath, 'wx', options.mode ?? 0o644);
     } catch (error) {
+      await forgetTempFile(tempPath);
       throw new IoError(`Cannot create Arrow file: ${(error as Error).message}`, { file }, { cause: error });
     }
     const writer = new ArrowFileWriter(file, tempPath, handle, options.schema, compression === 'none' ? null : compression, format, window);
@@ -359,6 +360,7 @@ export class ArrowFileWriter {
       await this.#handle.sync();
       await this.#handle.close();
       await rename(this.tempPath, this.path);
+      await forgetTempFile(this.tempPath);
       this.#state = 'committed';
     } catch (error) {
       await this.abort().catch(() => {});
@@ -379,6 +381,7 @@ export class ArrowFileWriter {
     await unlink(this.tempPath).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw new IoError(`Cannot remove temporary Arrow file: ${error.message}`, { file: this.tempPath }, { cause: error });
     });
+    await forgetTempFile(this.tempPath);
   }
 }
 

@@ -47,6 +47,8 @@ import { expectInteger, expectOneOf, expectOptions, optionKeys, parseBytes } fro
 import { logger } from '../../core/stage.ts';
 import { packageVersion } from '../../core/version.ts';
 import type { ByteSize } from '../../core/validate.ts';
+import { readFileSync } from 'node:fs';
+import { forgetTempFile, keepForResume, newTempPath, trackTempFile } from '../../io/temp-files.ts';
 import { ColumnBuffer } from './encode/column-buffer.ts';
 import { appendArrow, arrowBytes, kindOfField } from './encode/arrow.ts';
 import { CODEC_IDS, CODEC_NAMES } from './encode/compress.ts';
@@ -238,8 +240,9 @@ export class ParquetFileWriter {
    */
   static open(path: string, options?: ParquetWriteOptions): Promise<ParquetFileWriter> {
     const checked = checkWriteOptions(options);
-    const tempPath = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
     return (async () => {
+      // named with this process's pid; the directory's stale temporary files go first (lib/temp-files.ts)
+      const tempPath = await newTempPath(path);
       let handle: FileHandle | undefined;
       try {
         handle = await open(tempPath, 'wx');
@@ -247,6 +250,7 @@ export class ParquetFileWriter {
       } catch (error) {
         await handle?.close().catch(() => undefined);
         if (handle) await unlink(tempPath).catch(() => undefined);
+        await forgetTempFile(tempPath);
         throw new IoError(`Cannot create Parquet file: ${(error as Error).message}`, { file: path }, { cause: error });
       }
       const w = new ParquetFileWriter(path, tempPath, handle, checked.fields, checked);
@@ -316,6 +320,8 @@ export class ParquetFileWriter {
       groups: this.#groups.slice(),
     };
     await this.#handle.sync();
+    // a checkpoint will name this file: sweeps by other runs must keep it for the resume
+    await keepForResume(this.tempPath);
     this.#lastCheckpoint = state;
     return state;
   }
@@ -339,6 +345,7 @@ export class ParquetFileWriter {
       throw new IoError(`Cannot resume Parquet file from ${state.tempPath}: ${(error as Error).message}`, { file: path }, { cause: error });
     }
     const w = new ParquetFileWriter(path, state.tempPath, handle, undefined, checked);
+    trackTempFile(state.tempPath);
     w.#setFields(state.fields.map((f) => ({ ...f })), state.inferred);
     w.#fileLength = state.length;
     w.#groups = state.groups.slice();
@@ -373,6 +380,7 @@ export class ParquetFileWriter {
       await this.#handle.sync();
       await this.#handle.close();
       await rename(this.tempPath, this.path);
+      await forgetTempFile(this.tempPath);
       this.#state = 'committed';
     } catch (error) {
       await this.abort().catch(() => undefined);
@@ -383,7 +391,10 @@ export class ParquetFileWriter {
 
   /** Closes and removes the temporary file. Idempotent; a no-op after commit. */
   async abort(): Promise<void> {
-    if (await this.#stop()) await unlink(this.tempPath).catch(() => undefined);
+    if (await this.#stop()) {
+      await unlink(this.tempPath).catch(() => undefined);
+      await forgetTempFile(this.tempPath);
+    }
   }
 
   /** Stops the encoder, lets the row group in flight settle and closes the file; false when already committed or stopped. */

@@ -8,11 +8,20 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Table, tableFromIPC, tableToIPC, type Schema } from 'apache-arrow';
-import { SpillError } from '../../core/errors.ts';
+import { SpillError, SpillCorruptError } from '../../core/errors.ts';
 import { writeFileAtomic } from '../../io/atomic-file.ts';
+import { crc32, crcHex } from '../checksum.ts';
 
 /** The manifest's file name inside the spill directory. */
 export const MANIFEST_NAME = 'manifest.json';
+
+/**
+ * The manifest's seal, written beside it after every manifest write: `CRC32 FILES ROWS` of the
+ * manifest text. A manifest edited by hand (or by a tool that does not know the seal) no longer
+ * matches it. What it cannot catch: an editor who also rewrites the seal, which is public
+ * arithmetic, not a secret (see docs/safety.md).
+ */
+export const SEAL_NAME = 'manifest.seal';
 /** Value of {@link SpillManifest.format}. */
 export const MANIFEST_FORMAT = 'spillway-spill';
 /** Manifest layout version this code writes and reads. */
@@ -110,6 +119,7 @@ export async function writeManifest(dir: string, manifest: SpillManifest): Promi
   const text = `${JSON.stringify(manifest, null, 1)}\n`;
   try {
     await writeFileAtomic(target, text, { mode: 0o600 });
+    await writeFileAtomic(path.join(dir, SEAL_NAME), sealOf(text, manifest), { mode: 0o600 });
   } catch (error) {
     throw new SpillError(`Cannot write the spill manifest: ${(error as Error).message}`, { dir, file: MANIFEST_NAME }, { cause: error });
   }
@@ -137,6 +147,38 @@ function isCount(value: unknown): value is number {
  * Reads and checks `dir/manifest.json`. Throws {@link SpillError} when it is missing, not JSON,
  * of another format or version, inconsistent, or names a file outside `dir`.
  */
+function sealOf(text: string, manifest: Pick<SpillManifest, 'files' | 'numRows'>): string {
+  return `${crcHex(crc32(Buffer.from(text)))} ${manifest.files.length} ${manifest.numRows}\n`;
+}
+
+/**
+ * Checks a complete manifest against its seal and the directory: the seal must match the text
+ * (spills written before seals existed have none and pass), and no spill file may sit in the
+ * directory unlisted (a last file dropped from the manifest, totals fixed, file left in place).
+ * Throws {@link SpillCorruptError}.
+ */
+export async function checkSeal(dir: string, manifest: SpillManifest, text: string, names: readonly string[]): Promise<void> {
+  const listed = new Set(manifest.files.map((f) => f.name));
+  const stray = names.filter((n) => /^spill-\d+\.arrow$/.test(n) && !listed.has(n));
+  if (stray.length > 0) {
+    throw new SpillCorruptError(`The spill directory holds ${stray.join(', ')}, which the manifest does not list: the manifest was edited or is not this directory's`, { dir, file: MANIFEST_NAME });
+  }
+  let seal: string;
+  try {
+    seal = await readFile(path.join(dir, SEAL_NAME), 'utf8');
+  } catch {
+    return; // written before seals existed
+  }
+  if (seal !== sealOf(text, manifest)) {
+    throw new SpillCorruptError(`The spill manifest does not match its seal (${SEAL_NAME}): it was edited after it was written`, { dir, file: MANIFEST_NAME });
+  }
+}
+
+/** Reads the manifest's text (for {@link checkSeal}). */
+export async function readManifestText(dir: string): Promise<string> {
+  return readFile(path.join(dir, MANIFEST_NAME), 'utf8');
+}
+
 export async function readManifest(dir: string): Promise<SpillManifest> {
   let text: string;
   try {

@@ -83,6 +83,9 @@ export class SpillFiles {
   readonly #firstBatch: number[] = [0];
   readonly #verified = new Map<number, Promise<void>>();
   readonly #handles: LRUCache<number, Promise<ArrowFileHandle>>;
+  /** Reads in flight per handle: a handle leaving the cache closes only once they are done. */
+  readonly #inUse = new Map<Promise<ArrowFileHandle>, number>();
+  readonly #toClose = new Set<Promise<ArrowFileHandle>>();
   #closed = false;
 
   constructor(dir: string, manifest: SpillManifest, maxOpenFiles = 4) {
@@ -92,9 +95,7 @@ export class SpillFiles {
     for (const f of manifest.files) this.#firstBatch.push(this.#firstBatch.at(-1)! + f.batches);
     this.#handles = new LRUCache<number, Promise<ArrowFileHandle>>({
       max: maxOpenFiles,
-      dispose: (handle) => {
-        void handle.then((h) => h.close()).catch(() => {});
-      },
+      dispose: (handle) => this.#closeHandle(handle),
     });
   }
 
@@ -144,7 +145,21 @@ export class SpillFiles {
     if (!Number.isInteger(index) || index < 0 || index >= this.numBatches) throw new RangeError(`Spilled batch ${index} is outside 0..${this.numBatches - 1}`);
     const { file, batch, entry } = this.locate(index);
     const path = checkFileName(this.dir, entry.name);
-    const handle = await this.#handle(file);
+    const pending = this.#handle(file);
+    this.#inUse.set(pending, (this.#inUse.get(pending) ?? 0) + 1);
+    try {
+      return await this.#readFrom(await pending, batch, entry, path);
+    } finally {
+      const users = this.#inUse.get(pending)! - 1;
+      if (users > 0) this.#inUse.set(pending, users);
+      else {
+        this.#inUse.delete(pending);
+        if (this.#toClose.delete(pending)) this.#closeHandle(pending);
+      }
+    }
+  }
+
+  async #readFrom(handle: ArrowFileHandle, batch: number, entry: SpillFileEntry, path: string): Promise<RecordBatch> {
     if (handle.numBatches !== entry.batches || handle.batchRows[batch] !== entry.batchRows[batch]) {
       throw new SpillCorruptError(`Spill file ${entry.name} does not match its manifest (${handle.numBatches} batches)`, { dir: this.dir, file: path, batch });
     }
@@ -158,6 +173,21 @@ export class SpillFiles {
       }
       throw error;
     }
+  }
+
+  /** Closes `handle` now, or once the reads using it are done. */
+  #closeHandle(handle: Promise<ArrowFileHandle>): void {
+    if ((this.#inUse.get(handle) ?? 0) > 0) this.#toClose.add(handle);
+    else void handle.then((h) => h.close()).catch(() => {});
+  }
+
+  /**
+   * Closes every open file (each once its reads in flight are done) and stays usable: the next
+   * read opens its file again (verified already). Replays call it when they end, so an opened
+   * spill holds no descriptor between uses and none is left for the garbage collector to close.
+   */
+  releaseFiles(): void {
+    this.#handles.clear();
   }
 
   /** Closes every open file. */

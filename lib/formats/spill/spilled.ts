@@ -4,7 +4,7 @@
  * replayed in the order they arrived without loading it whole. Random access (`get`, `slice`)
  * reads only the batches it needs, through an LRU cache of decoded batches bounded in bytes.
  */
-import { rm } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Table, type RecordBatch, type Schema } from 'apache-arrow';
 import { LRUCache } from 'lru-cache';
@@ -14,10 +14,8 @@ import { castRecordBatch, recordBatchBytes, recordBatchToRows, schemasEqual, uni
 import { CollectLimitError, SpillError, UnsupportedError } from '../../core/errors.ts';
 import { expectBoolean, expectOptions, optionKeys, parseBytes, type ByteSize } from '../../core/validate.ts';
 import { forgetOnExit } from './cleanup.ts';
-import { readManifest, type SpillManifest } from './manifest.ts';
+import { checkSeal, readManifest, readManifestText, type SpillManifest, checkFileName } from './manifest.ts';
 import { SpillFiles } from './reader.ts';
-import { stat } from 'node:fs/promises';
-import { checkFileName } from './manifest.ts';
 import { brandClass } from '../../core/brand.ts';
 
 /** Default of `cacheBytes`. */
@@ -163,12 +161,21 @@ export class Spilled {
 
   /** Every batch as an Arrow RecordBatch, in the original order; one decoded at a time. */
   async *batches(): AsyncGenerator<RecordBatch> {
-    for (let i = 0; i < this.numBatches; i++) yield await this.#arrow(i, false);
+    try {
+      for (let i = 0; i < this.numBatches; i++) yield await this.#arrow(i, false);
+    } finally {
+      // a replay that ends (or stops) closes its files: no descriptor waits for dispose() or GC
+      this.#files.releaseFiles();
+    }
   }
 
   /** Every row, in the original order, with the values it had. */
   async *rows(): AsyncGenerator<Row> {
-    for (let i = 0; i < this.numBatches; i++) yield* await this.#rows(i, false);
+    try {
+      for (let i = 0; i < this.numBatches; i++) yield* await this.#rows(i, false);
+    } finally {
+      this.#files.releaseFiles();
+    }
   }
 
   /** Row `index` (0-based), reading only its batch; undefined when out of range. */
@@ -218,6 +225,13 @@ export class Spilled {
     const name = expectOptions(options).name ?? 'fromSpill';
     let rowsRead = 0;
     const open = async function* (this: Spilled): AsyncGenerator<Batch> {
+      try {
+        yield* replay.call(this);
+      } finally {
+        this.#files.releaseFiles();
+      }
+    }.bind(this);
+    const replay = async function* (this: Spilled): AsyncGenerator<Batch> {
       for (let i = 0; i < this.numBatches; i++) {
         const position = { source: this.dir, index: i, rowStart: this.#rowStarts[i]! };
         let batch: Batch;
@@ -278,6 +292,8 @@ export async function openSpill(dir: string, options?: OpenSpillOptions): Promis
     const why = manifest.rowsInMemory > 0 ? `its writer kept ${manifest.rowsInMemory} rows in memory (use toSpill({ keep: true }) to write them all)` : 'it was not finished (the writing pipeline failed or is still running)';
     throw new SpillError(`The spill is incomplete: ${why}; pass { partial: true } to read the ${manifest.numRows} rows on disk`, { dir: abs });
   }
+  // a complete spill must be exactly what its writer sealed (a partial one may be mid-write)
+  if (manifest.complete) await checkSeal(abs, manifest, await readManifestText(abs), await readdir(abs));
   for (const f of manifest.files) {
     const file = checkFileName(abs, f.name);
     try {

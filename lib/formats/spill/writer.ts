@@ -9,6 +9,7 @@
  */
 import type { RecordBatch, Schema } from 'apache-arrow';
 import { ArrowFileWriter } from '../arrow/ipc-writer.ts';
+import { exemptDirectory } from '../../io/temp-files.ts';
 import { castRecordBatch, recordBatchBytes, schemasEqual, unifySchemas } from '../arrow/convert.ts';
 import { SpillError, SpillwayError, ValidationError } from '../../core/errors.ts';
 import { logger } from '../../core/stage.ts';
@@ -54,6 +55,8 @@ export class SpillWriter {
   constructor(dir: string, options: SpillWriterOptions, manifest?: SpillManifest) {
     if (!(options.fileSize > 0)) throw new ValidationError('Expected `options.fileSize` to be a positive byte size');
     this.dir = dir;
+    // the directory's own owner file covers its temporary files: no lock or sweep inside it
+    exemptDirectory(dir);
     this.#options = options;
     this.manifest = manifest ?? emptyManifest(options.compression);
     if (manifest) {

@@ -1,7 +1,9 @@
 /**
  * The dashboard's HTTP server: node:http, no framework. It listens on 127.0.0.1 (another host
  * only when asked) on a random free port, and answers only requests that carry the run's random
- * token (403 otherwise, compared in constant time), so other local users cannot read the run.
+ * token (403 otherwise, compared in constant time), so other local users cannot read the run,
+ * and only under its own name in `Host` (421 otherwise), so a web page cannot reach it through
+ * DNS rebinding.
  * Routes: `/` the page, `/events` Server-Sent Events, `/state.json` the latest of each event,
  * `/report.html` the report once the run is done. Each event's latest value is retained and
  * replayed to a client that connects late, so a page opened mid-run shows everything at once.
@@ -153,7 +155,26 @@ export class DashboardServer {
     return timingSafeEqual(digest(given), this.#tokenDigest);
   }
 
+  /**
+   * DNS rebinding: a hostile page whose name resolves to 127.0.0.1 reaches this server from the
+   * browser with its own name in `Host`. Only our own addresses pass: 127.0.0.1:port,
+   * localhost:port, [::1]:port and the interface we listen on.
+   */
+  #hostAllowed(req: IncomingMessage): boolean {
+    const host = req.headers.host?.toLowerCase();
+    if (host === undefined) return false;
+    const port = this.port;
+    const listening = this.#address?.address;
+    const allowed = [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
+    if (listening !== undefined) allowed.push(listening.includes(':') ? `[${listening}]:${port}` : `${listening}:${port}`);
+    return allowed.includes(host);
+  }
+
   #handle(req: IncomingMessage, res: ServerResponse): void {
+    if (!this.#hostAllowed(req)) {
+      res.writeHead(421, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' }).end('421 misdirected request: this dashboard answers only to its own address (127.0.0.1 or localhost)\n');
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (!this.#authorised(url)) {
       res.writeHead(403, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' }).end('403 forbidden: this dashboard needs the token printed with its address\n');

@@ -128,6 +128,10 @@ export class BullmqBackend implements ParallelBackend {
   #deadBatches = 0;
   #deadRows = 0;
   #failedBatches = 0;
+  #workerSeen = false;
+  /** Batches failed by a fatal error whose jobs may still be queued. */
+  #failedPending: Pending[] = [];
+  #noWorkerTimer: NodeJS.Timeout | undefined;
   #encodings = { arrow: 0, v8: 0 };
   #bytesSent = 0;
   #bytesReceived = 0;
@@ -174,7 +178,13 @@ export class BullmqBackend implements ParallelBackend {
     const onError = (error: Error): void => debug('producer: bullmq: %s', redact(error.message, this.#secrets));
     queue.on('error', onError);
     events.on('error', onError);
-    events.on('completed', ({ jobId, returnvalue }) => this.#onCompleted(jobId, returnvalue as unknown));
+    events.on('active', ({ jobId }) => {
+      if (this.#pending.has(jobId)) this.#taken();
+    });
+    events.on('completed', ({ jobId, returnvalue }) => {
+      if (this.#pending.has(jobId)) this.#taken();
+      this.#onCompleted(jobId, returnvalue as unknown);
+    });
     events.on('failed', ({ jobId, failedReason }) => this.#onFailed(jobId, failedReason));
     events.on('stalled', ({ jobId }) => {
       if (!this.#pending.has(jobId)) return;
@@ -235,6 +245,7 @@ export class BullmqBackend implements ParallelBackend {
       module: basename(o.moduleUrl.pathname),
     };
     await this.#redis!.client.set(p.inKey, bytes, 'PX', o.queue.payloadTtlMs);
+    this.#watchForWorkers();
     // failed jobs stay until we read their attempts (then we remove them); completed ones go at once
     await this.#queue!.add('batch', data, { jobId, attempts: o.retries + 1, removeOnComplete: true, removeOnFail: false });
   }
@@ -354,8 +365,31 @@ export class BullmqBackend implements ParallelBackend {
   }
 
   /** Redis is gone: every pending batch fails with `error`, and so does every later call. */
+  /**
+   * From the first batch queued: unless some worker takes a batch of this run within
+   * `noWorkerTimeoutMs`, the run fails with a QueueError (`no-workers`) instead of waiting forever.
+   */
+  #watchForWorkers(): void {
+    const ms = this.options.queue.noWorkerTimeoutMs;
+    if (ms === 0 || this.#workerSeen || this.#noWorkerTimer !== undefined) return;
+    this.#noWorkerTimer = setTimeout(() => {
+      if (this.#workerSeen || this.#destroyed) return;
+      const q = this.options.queue;
+      debug('producer: no worker took a batch of run %s in %d ms', this.runId, ms);
+      this.#fail(new QueueError(`No worker took a batch from queue ${q.queue} at ${this.options.redis} within ${ms} ms: is \`spillway worker --queue ${q.queue}\` running? (backend.noWorkerTimeoutMs)`, {}, 'no-workers'));
+    }, ms);
+  }
+
+  #taken(): void {
+    this.#workerSeen = true;
+    clearTimeout(this.#noWorkerTimer);
+  }
+
   #fail(error: Error): void {
+    clearTimeout(this.#noWorkerTimer);
     this.#fatal ??= error;
+    // their jobs may still wait in the queue: destroy() removes them with the rest of the run
+    for (const p of this.#pending.values()) this.#failedPending.push(p);
     for (const p of [...this.#pending.values()]) this.#settle(p.jobId, undefined, error);
   }
 
@@ -424,12 +458,13 @@ export class BullmqBackend implements ParallelBackend {
 
   async #destroy(): Promise<void> {
     this.#destroyed = true;
+    clearTimeout(this.#noWorkerTimer);
     this.#closing = true;
-    const abandoned = [...this.#pending.values()];
+    const abandoned = [...this.#pending.values(), ...this.#failedPending.splice(0)];
     for (const p of abandoned) this.#settle(p.jobId, undefined, new WorkerError(`Batch ${p.taskId} was abandoned: the queue backend was closed`, { batch: p.taskId }, 'closed', 0));
     // wait for start to finish (or fail) so no connection opens after this
     await this.#starting?.catch(() => {});
-    const lost = this.#fatal instanceof QueueError && this.#fatal.reason !== 'payload';
+    const lost = this.#fatal instanceof QueueError && (this.#fatal.reason === 'unreachable' || this.#fatal.reason === 'lost');
     if (!lost && this.#redis !== undefined) {
       try {
         await withTimeout(this.#cleanup(abandoned), 2000, () => new Error('cleanup timed out'));

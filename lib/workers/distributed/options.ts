@@ -41,6 +41,12 @@ export interface BullmqBackendOptions {
   payloadTtlMs?: number;
   /** Milliseconds Redis may stay unreachable mid-run before the pipeline fails. Default 10,000. */
   reconnectTimeoutMs?: number;
+  /**
+   * Milliseconds after the first batch is queued within which some worker must take a batch of
+   * this run; otherwise the pipeline fails with a QueueError (reason `no-workers`): no
+   * `spillway worker` serves the queue. Default 60,000; 0 waits forever.
+   */
+  noWorkerTimeoutMs?: number;
 }
 
 /** The `backend` option of `parallel()`: the local pool (default) or a BullMQ queue. */
@@ -65,6 +71,7 @@ export interface ResolvedQueueOptions {
   prefix: string;
   payloadTtlMs: number;
   reconnectTimeoutMs: number;
+  noWorkerTimeoutMs: number;
 }
 
 const CONNECTION_KEYS = ['host', 'port', 'username', 'password', 'db', 'tls', 'family', 'connectTimeoutMs'];
@@ -107,7 +114,7 @@ export function expectQueueName(value: unknown, path: string): string {
 /** Validates the `backend` option of type `bullmq`. */
 export function resolveQueueOptions(value: BullmqBackendOptions, path = 'options.backend'): ResolvedQueueOptions {
   const o = expectOptions(value, path);
-  const known = ['type', 'connection', 'queue', 'prefix', 'payloadTtlMs', 'reconnectTimeoutMs'];
+  const known = ['type', 'connection', 'queue', 'prefix', 'payloadTtlMs', 'reconnectTimeoutMs', 'noWorkerTimeoutMs'];
   for (const key of Object.keys(o)) if (!known.includes(key)) throw new ValidationError(`Unknown option \`${path}.${key}\` (expected ${known.join(', ')})`);
   return {
     connection: resolveConnection(o.connection, `${path}.connection`),
@@ -115,6 +122,7 @@ export function resolveQueueOptions(value: BullmqBackendOptions, path = 'options
     prefix: o.prefix === undefined ? 'bull' : expectQueueName(o.prefix, `${path}.prefix`),
     payloadTtlMs: expectInteger(o.payloadTtlMs, `${path}.payloadTtlMs`, 3_600_000, 1000),
     reconnectTimeoutMs: expectInteger(o.reconnectTimeoutMs, `${path}.reconnectTimeoutMs`, 10_000, 1),
+    noWorkerTimeoutMs: expectInteger(o.noWorkerTimeoutMs, `${path}.noWorkerTimeoutMs`, 60_000, 0),
   };
 }
 

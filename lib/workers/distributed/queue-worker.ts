@@ -10,6 +10,9 @@
  */
 import { hostname } from 'node:os';
 import { basename } from 'node:path';
+import { access } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import createDebug from 'debug';
 import type { Job, Worker } from 'bullmq';
 import { WorkerError } from '../../core/errors.ts';
@@ -86,6 +89,7 @@ export class QueueWorker {
 
   /** Connects (failing fast with a QueueError when Redis cannot be reached) and starts taking jobs. */
   async start(): Promise<void> {
+    await this.#checkModule();
     const { Worker: WorkerClass } = await import('bullmq');
     // a worker outlives Redis restarts: it keeps reconnecting (BullMQ does the same)
     this.#redis = await connectRedis(this.#connection, { role: 'worker', reconnectTimeoutMs: 2 ** 31 - 1 });
@@ -104,6 +108,20 @@ export class QueueWorker {
     await withTimeout(worker.waitUntilReady(), this.#connection.connectTimeoutMs + 1000, () => new Error(`BullMQ could not connect to ${this.redis}`));
     void worker.run().catch((error: unknown) => this.#log(`stopped: ${redact((error as Error).message, [this.#connection.password])}`));
     this.#log(`taking batches from queue ${this.#queueName} at ${this.redis} (concurrency ${t.concurrency}, ${this.#isolation}s, module ${basename(this.#moduleUrl.pathname)})`, true);
+  }
+
+  /**
+   * Fails at start, with a WorkerError (`start`), when the module file cannot be read: a worker
+   * that cannot load it would otherwise take jobs from the queue only to fail every one of them.
+   */
+  async #checkModule(): Promise<void> {
+    if (this.#moduleUrl.protocol !== 'file:') return;
+    const file = fileURLToPath(this.#moduleUrl);
+    try {
+      await access(file, fsConstants.R_OK);
+    } catch (error) {
+      throw new WorkerError(`Cannot load module ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, { file }, 'start', 0, { cause: error });
+    }
   }
 
   /** Finishes the batches it is running (at most `timeoutMs`, default 60 s), then stops. */

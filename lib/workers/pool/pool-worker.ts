@@ -160,7 +160,11 @@ export abstract class PoolWorker {
   /** Subclasses call this for an error the worker raised (uncaught exception, out of memory). */
   protected handleError(error: Error, reason: WorkerFailureReason = 'crash'): void {
     this.#lastError = error;
-    this.#killReason ??= reason;
+    // running out of memory is what the worker did, whatever we were killing it for: a thread
+    // thrashing near its heap limit often passes its timeout first, and the out-of-memory error
+    // arriving after that kill is the real cause
+    if (reason === 'memory' && (this.#killReason === 'timeout' || this.#killReason === undefined)) this.#killReason = 'memory';
+    else this.#killReason ??= reason;
   }
 
   /** Subclasses call this exactly once when the worker is gone. */

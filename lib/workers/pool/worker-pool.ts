@@ -10,6 +10,7 @@ import pidusage from 'pidusage';
 import { WorkerError, describeValue, ValidationError } from '../../core/errors.ts';
 import type { WorkerFailureReason } from '../../core/errors.ts';
 import { DeadLetterFile } from '../../io/dead-letter.ts';
+import { childRss } from './child-rss.ts';
 import { resolvePoolOptions } from './options.ts';
 import type { ParallelOptions, ResolvedPoolOptions } from './options.ts';
 import { PoolWorker, WorkerFailure } from './pool-worker.ts';
@@ -116,7 +117,9 @@ export class WorkerPool {
   #fatal: WorkerError | undefined;
   #idleWaiters: (() => void)[] = [];
   #memoryTimer: NodeJS.Timeout | undefined;
+  #memoryCheck: Promise<void> | undefined;
   #retries = 0;
+  #givingUp = 0;
   #deadBatches = 0;
   #deadRows = 0;
   #trackChild: ((pid: number) => () => void) | undefined;
@@ -163,7 +166,10 @@ export class WorkerPool {
       throw error;
     }
     if (this.options.isolation === 'process' && this.options.workerMemoryLimit !== undefined) {
-      this.#memoryTimer = setInterval(() => void this.#checkMemory(), this.options.memoryCheckIntervalMs);
+      this.#memoryTimer = setInterval(() => {
+        // one check at a time; destroy() waits for the one in flight, so no /proc file stays open
+        this.#memoryCheck ??= this.#checkMemory().finally(() => (this.#memoryCheck = undefined));
+      }, this.options.memoryCheckIntervalMs);
       this.#memoryTimer.unref();
     }
   }
@@ -276,8 +282,14 @@ export class WorkerPool {
       for (const task of this.#queue.splice(0)) task.reject(this.#closedError(task));
     }
     await Promise.all([...this.#live].map((worker) => worker.kill('closed')));
+    await this.#memoryCheck;
     await this.#deadLetter?.close();
     this.#notifyIdle();
+  }
+
+  /** `close()`, for `await using pool = new WorkerPool(...)`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   #assertOpen(): void {
@@ -404,10 +416,23 @@ export class WorkerPool {
       this.#pump();
     } else {
       void this.#giveUp(task, failure);
+      // a kept worker is free now: nothing else would hand it the batches queued behind this one
+      this.#pump();
     }
   }
 
   async #giveUp(task: Task, failure: WorkerFailure): Promise<void> {
+    // counted as work until its dead letters are written: close() must not close the file under it
+    this.#givingUp++;
+    try {
+      await this.#settleGivenUp(task, failure);
+    } finally {
+      this.#givingUp--;
+      this.#notifyIdle();
+    }
+  }
+
+  async #settleGivenUp(task: Task, failure: WorkerFailure): Promise<void> {
     const cause = failure.cause ?? failure;
     const message = `Batch ${task.taskId} failed after ${task.attempts} attempt(s) (${failure.reason}): ${failure.message}`;
     if (this.#deadLetter === undefined) {
@@ -416,8 +441,9 @@ export class WorkerPool {
       try {
         const rows = Array.isArray(task.input) ? task.input : task.input.rows();
         for (let row = 0; row < rows.length; row++) {
-          await this.#deadLetter.write({ stage: 'parallel', reason: failure.message, code: failure.reason, batch: task.taskId, attempts: task.attempts, row, data: rows[row] });
+          this.#deadLetter.append({ stage: 'parallel', reason: failure.message, code: failure.reason, batch: task.taskId, attempts: task.attempts, row, data: rows[row] });
         }
+        await this.#deadLetter.ready();
         this.#deadBatches++;
         this.#deadRows += rows.length;
         debug('batch %d: %d row(s) dead-lettered to %s', task.taskId, rows.length, this.#deadLetter.path);
@@ -426,7 +452,6 @@ export class WorkerPool {
         task.reject(error);
       }
     }
-    this.#notifyIdle();
   }
 
   /** Ends `worker` (recycled or failed) and starts a fresh one in its slot. */
@@ -461,7 +486,7 @@ export class WorkerPool {
         const pid = worker?.pid;
         if (worker === undefined || pid === undefined || worker.exited) return;
         try {
-          const { memory } = await pidusage(pid);
+          const memory = await childRss(pid);
           slot.stats.rss = memory;
           if (memory > limit && !worker.exited && slot.worker === worker) {
             debug('worker %s (pid %d): rss %d over the limit %d, killing it', worker.id, pid, memory, limit);
@@ -475,7 +500,7 @@ export class WorkerPool {
   }
 
   #isIdle(): boolean {
-    return this.#queue.length === 0 && this.#slots.every((s) => s.task === undefined);
+    return this.#queue.length === 0 && this.#givingUp === 0 && this.#slots.every((s) => s.task === undefined);
   }
 
   #notifyIdle(): void {

@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
-import { compress as zstdCompress } from 'zstd-napi';
+import { zstdCompressSync as zstdCompress } from '../../../lib/formats/zstd.ts';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { pipeline, fromCsv, fromArrow, fromIterable, collect, toCsv, toArrow, toParquet, inspectCsv, ErrorCodes, type CsvParseError, type ValidationError } from '../../../index.ts';
 import { ROOT, tempDir } from '../../helpers.ts';

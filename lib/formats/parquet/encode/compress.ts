@@ -1,11 +1,11 @@
 /**
  * Page compression. On the main thread, snappy (native, napi-rs) and gzip (node:zlib) run on the
- * libuv thread pool, so they overlap with the main thread parsing the next batches; zstd-napi is
- * synchronous. On the encoder thread (row-group-encoder.ts) every codec runs synchronously there.
+ * libuv thread pool, so they overlap with the main thread parsing the next batches; so does zstd
+ * (lib/zstd.ts). On the encoder thread (row-group-encoder.ts) every codec runs synchronously there.
  */
 import { gzip, gzipSync } from 'node:zlib';
 import { compress as snappyCompress, compressSync as snappyCompressSync } from 'snappy';
-import { compress as zstdCompress } from 'zstd-napi';
+import { zstdCompress, zstdCompressSync } from '../../zstd.ts';
 
 /** Compression codecs the writer offers. */
 export type ParquetCompression = 'snappy' | 'gzip' | 'zstd' | 'uncompressed';
@@ -26,11 +26,7 @@ export function compressPage(codec: ParquetCompression, page: Uint8Array): Promi
     case 'gzip':
       return new Promise((resolve, reject) => gzip(page, (error, out) => (error ? reject(error) : resolve(out))));
     case 'zstd':
-      try {
-        return Promise.resolve(zstdCompress(page));
-      } catch (error) {
-        return Promise.reject(error as Error);
-      }
+      return zstdCompress(page);
   }
 }
 
@@ -40,6 +36,6 @@ export function compressPageSync(codec: ParquetCompression, page: Uint8Array): U
     case 'uncompressed': return page;
     case 'snappy': return snappyCompressSync(page);
     case 'gzip': return gzipSync(page);
-    case 'zstd': return zstdCompress(page);
+    case 'zstd': return zstdCompressSync(page);
   }
 }

@@ -125,3 +125,27 @@ test('each server has its own token', async () => {
     await Promise.all([a.close(), b.close()]);
   }
 });
+
+test('DNS rebinding: a request with a foreign Host header is refused even with the token', async () => {
+  const server = await DashboardServer.listen({ page: (nonce) => `<p nonce="${nonce}">page</p>` });
+  try {
+    const { request } = await import('node:http');
+    const status = (host: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: server.port, path: `/?token=${server.token}`, headers: { host } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    assert.equal(await status(`evil.example:${server.port}`), 421);
+    assert.equal(await status(`127.0.0.1.evil.example:${server.port}`), 421);
+    assert.equal(await status('127.0.0.1'), 421);
+    assert.equal(await status(`127.0.0.1:${server.port + 1}`), 421);
+    assert.equal(await status(`127.0.0.1:${server.port}`), 200);
+    assert.equal(await status(`localhost:${server.port}`), 200);
+  } finally {
+    await server.close();
+  }
+});

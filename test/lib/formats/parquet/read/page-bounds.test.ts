@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parquetMetadata } from 'hyparquet';
-import { ErrorCodes, SpillwayError, fromIterable, fromParquet, mapBatch, pipeline, toParquet } from '../../../../index.ts';
-import { checkPageHeader, MAX_PAGE_BYTES } from '../../../../lib/formats/parquet/read/page-bounds.ts';
-import { tempDir } from '../../../helpers.ts';
+import { ErrorCodes, SpillwayError, fromIterable, fromParquet, mapBatch, pipeline, toParquet } from '../../../../../index.ts';
+import { checkPageHeader, MAX_PAGE_BYTES } from '../../../../../lib/formats/parquet/read/page-bounds.ts';
+import { tempDir } from '../../../../helpers.ts';
 
 const dir = tempDir();
 

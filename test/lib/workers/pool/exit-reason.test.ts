@@ -1,0 +1,54 @@
+/**
+ * Why a worker ended (issue 19, item 7): a thread over its memory limit is a memory failure even
+ * when its timeout fired first (the out-of-memory error arrives after the timeout's kill), and a
+ * real thread over `workerMemoryLimit` with a generous timeout is reported as `memory`.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { PoolWorker, WorkerFailure } from '../../../../lib/workers/pool/pool-worker.ts';
+import type { InitMessage, ToWorker } from '../../../../lib/workers/pool/protocol.ts';
+import { WorkerPool } from '../../../../lib/workers/pool/worker-pool.ts';
+import { WorkerError } from '../../../../lib/core/errors.ts';
+import { fixture } from './helpers.ts';
+
+/** A worker whose termination is interrupted by V8 reporting it out of memory (the race, made certain). */
+class OomOnTerminate extends PoolWorker {
+  override get pid(): number | undefined {
+    return undefined;
+  }
+  override get threadId(): number | undefined {
+    return 1;
+  }
+  protected override spawn(_init: InitMessage): void {
+    queueMicrotask(() => this.handleMessage({ type: 'ready' }));
+  }
+  protected override post(_message: ToWorker): void {
+    // busy forever: only a kill ends the batch
+  }
+  protected override terminate(): void {
+    const error = Object.assign(new Error('Worker terminated due to reaching memory limit: JS heap out of memory'), { code: 'ERR_WORKER_OUT_OF_MEMORY' });
+    queueMicrotask(() => {
+      this.handleError(error, 'memory');
+      this.handleExit('exited with code 1');
+    });
+  }
+  override setRef(): void {}
+}
+
+test('an out-of-memory error after a timeout kill makes the failure a memory failure', async () => {
+  const worker = new OomOnTerminate('w0.1');
+  await worker.start({ moduleUrl: 'file:///x.ts', exportName: 'default', kind: 'row' });
+  const running = worker.run(0, { rows: [{}] }, []);
+  await worker.kill('timeout');
+  await assert.rejects(running, (error: unknown) => error instanceof WorkerFailure && error.reason === 'memory');
+  assert.equal(worker.exitReason, 'memory');
+});
+
+test('a thread filling its heap past workerMemoryLimit under a timeout fails as memory', async () => {
+  const pool = new WorkerPool(fixture('heap-hog.ts'), { workers: 1, workerMemoryLimit: '32MiB', timeoutMs: 120_000, retries: 0 });
+  try {
+    await assert.rejects(pool.run(0, [{}]), (error: unknown) => error instanceof WorkerError && error.reason === 'memory');
+  } finally {
+    await pool.destroy();
+  }
+});
