@@ -8,6 +8,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import pidusage from 'pidusage';
 import { logger } from './stage.ts';
+import { usableHeapLimit } from './memory-limits.ts';
 
 const log = logger('governor');
 
@@ -24,6 +25,13 @@ export interface MemoryReading {
   heapUsed: number;
   /** V8 heap limit (`heap_size_limit`), bytes. */
   heapLimit: number;
+  /** V8 heap reserved (`heapTotal`: used plus free pages), bytes. */
+  heapTotal?: number;
+  /**
+   * Heap the process can fill before V8 aborts it (the old-generation limit; see
+   * `usableHeapLimit`), bytes. The governor judges heap pressure on it, else on `heapLimit`.
+   */
+  heapUsable?: number;
   /** Memory of C++ objects bound to JS objects, bytes (includes `arrayBuffers`). */
   external?: number;
   /** ArrayBuffers and Buffers, bytes. */
@@ -60,6 +68,7 @@ export interface ProcessMemoryProbeOptions {
 export class ProcessMemoryProbe implements MemoryProbe {
   readonly #childIntervalMs: number;
   readonly #heapLimit = v8.getHeapStatistics().heap_size_limit;
+  readonly #heapUsable = usableHeapLimit(this.#heapLimit);
   #childrenRss = 0;
   #childrenAt = -Infinity;
   #childrenKey = '';
@@ -82,6 +91,8 @@ export class ProcessMemoryProbe implements MemoryProbe {
       rss: usage.rss,
       heapUsed: usage.heapUsed,
       heapLimit: this.#heapLimit,
+      heapTotal: usage.heapTotal,
+      heapUsable: this.#heapUsable,
       external: usage.external,
       arrayBuffers: usage.arrayBuffers,
       childrenRss,

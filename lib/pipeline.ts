@@ -10,7 +10,8 @@ import { BatchSink } from './sink.ts';
 import { BatchSource } from './source.ts';
 import { BatchTransform } from './transform.ts';
 import { rowStage } from './row-stage.ts';
-import { AbortError, ValidationError, toError } from './errors.ts';
+import { AbortError, MemoryLimitError, ValidationError, toError } from './errors.ts';
+import { StageActivity } from './stage-activity.ts';
 import { expectOptions, expectSignal } from './validate.ts';
 import { STAGE, isStage, logger, newStageStats, type SourceProgress, type StageContext, type StageStats } from './stage.ts';
 import { fromIterable } from '../sources/fromIterable.ts';
@@ -166,9 +167,16 @@ export async function pipeline(...args: unknown[]): Promise<PipelineResult<unkno
   const hooks = pipelineDefaults();
   hooks.onStart?.();
   log('governor %s, progress %s', governor ? `limit ${governor.limit}` : 'off', progressSpec ? `every ${progressSpec.sampleMs} ms` : 'off');
-  const onCritical = (error: Error): void => {
-    firstError ??= error;
-    streams[0]?.destroy(error);
+  // which stage was working while memory rose, for the memory errors (sampled until the pause)
+  const activity = new StageActivity(streams.filter(isStage).map((s) => s[STAGE].stats));
+  const onSample = (): void => {
+    if (!governor?.paused) activity.note();
+  };
+  governor?.on('sample', onSample);
+  const onCritical = (error: MemoryLimitError): void => {
+    const named = withRunningStage(error, activity);
+    firstError ??= named;
+    streams[0]?.destroy(named);
   };
   governor?.on('critical', onCritical);
   const noteError = (error: Error): void => {
@@ -211,6 +219,7 @@ export async function pipeline(...args: unknown[]): Promise<PipelineResult<unkno
   } finally {
     signal?.removeEventListener('abort', onAbort);
     governor?.off('critical', onCritical);
+    governor?.off('sample', onSample);
     detach?.();
   }
   await checkpointer?.finish().catch(async (error: unknown) => {
@@ -228,6 +237,21 @@ export async function pipeline(...args: unknown[]): Promise<PipelineResult<unkno
   await dashboard?.end({ stats });
   hooks.onEnd?.({ stats });
   return { output, stats };
+}
+
+/** The governor's error with the stage that was running as memory rose (context `stage`). */
+function withRunningStage(error: MemoryLimitError, activity: StageActivity): MemoryLimitError {
+  const running = activity.running();
+  if (!running || error.context.stage !== undefined) return error;
+  const times = activity
+    .window()
+    .map((s) => `${s.stage} ${(s.busyMs / 1000).toFixed(1)} s, ${s.rowsIn} rows in`)
+    .join('; ');
+  const span = running.windowMs > 0 ? `the last ${(running.windowMs / 1000).toFixed(1)} s before the pause` : 'the run';
+  const message = `${error.message}. Stage running as memory rose: ${running.stage} (own time over ${span}: ${times})`;
+  const named = new MemoryLimitError(message, error.memory, { ...error.context, stage: running.stage }, { cause: error.cause });
+  named.stack = `${named.name}: ${named.message}\n${(error.stack ?? '').split('\n').slice(1).join('\n')}`;
+  return named;
 }
 
 /** Checks that the stages can be checkpointed and resumes them from an existing checkpoint; destroys the streams when it cannot. */
