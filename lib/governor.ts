@@ -37,6 +37,7 @@ import { LeakDetector, type LeakInfo } from './leak-detector.ts';
 import { ProcessMemoryProbe, obtainGc, systemMemoryLimit, type MemoryProbe, type MemoryReading } from './memory-probe.ts';
 import { defaultMemoryLimit } from './memory-limits.ts';
 import { describeBreakdown } from './memory-breakdown.ts';
+import { ReusableMemory } from './reusable-memory.ts';
 import { logger } from './stage.ts';
 import { expectInteger, expectNumber, expectOneOf, expectOptions, formatBytes, parseBytes, type ByteSize } from './validate.ts';
 
@@ -349,6 +350,7 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
   #closed = false;
   readonly #children = new Map<number, number>(); // pid -> how many track it
   readonly #waiters = new Set<Waiter>();
+  readonly #reuse = new ReusableMemory();
   #rowsSinceSample = 0;
   #lastError: MemoryLimitError | undefined;
   /** The error of a pause that outlasted maxPauseMs, while that pause goes on. */
@@ -676,14 +678,14 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
 
   async #measureAndUpdate(fresh: boolean): Promise<MemorySample> {
     let sample = await this.#read(fresh);
-    let next = nextLevel(this.#level, sample.fraction, this.#marks);
+    let next = this.#decide(sample, false);
     if (RANK[next] >= RANK.pause && this.#gcEnabled) {
       // garbage may be what pushes us over (or keeps us paused): collect, measure again, then decide
       // about to give up (critical): a collection first, however recent the last one
       if (this.#runGc(sample.time, next === 'critical' && this.#level !== 'critical' ? Math.min(this.#gcIntervalMs, CRITICAL_GC_INTERVAL_MS) : this.#gcIntervalMs)) {
         this.#record(sample);
         sample = await this.#read(true);
-        next = nextLevel(this.#level, sample.fraction, this.#marks);
+        next = this.#decide(sample, true);
       }
     }
     if (this.#closed) return sample;
@@ -700,6 +702,28 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
     }
     this.#rowsSinceSample = 0;
     return sample;
+  }
+
+  /**
+   * The level for `sample`. Critical is judged on the real figures; ok/spill/pause on RSS less
+   * the credit of reusable memory (see reusable-memory.ts), granted only right after a collection
+   * (`collected`) while paused.
+   */
+  #decide(sample: MemorySample, collected: boolean): MemoryLevel {
+    const reuse = this.#reuse;
+    const known = reuse.observe(sample);
+    const limit = this.limit;
+    const marks = this.#marks;
+    if (sample.total < marks.resume * limit) reuse.reset();
+    const heapFraction = sample.heapUsable > 0 ? sample.heapUsed / sample.heapUsable : 0;
+    if (sample.fraction >= marks.critical) return nextLevel(this.#level, sample.fraction, marks);
+    if (known && collected && this.#level === 'pause' && heapFraction < marks.resume) {
+      if (reuse.grant(sample, marks.resume * limit, (marks.critical - marks.pause - 0.05) * limit)) log('reusable memory: RSS %s, in use ~%s: credit %s', formatBytes(sample.total), formatBytes(reuse.inUse(sample) ?? 0), formatBytes(reuse.credit));
+    }
+    const adjusted = reuse.credit > 0 ? Math.max(reuse.adjusted(sample.total) / limit, heapFraction) : sample.fraction;
+    const level = nextLevel(this.#level, adjusted, marks);
+    // in critical, leave it only on the real figures
+    return this.#level === 'critical' && RANK[level] < RANK.critical ? nextLevel(this.#level, sample.fraction, marks) : level;
   }
 
   /** Books the time since the previous sample to the level that held it, and keeps the sample. */

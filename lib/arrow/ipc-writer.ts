@@ -20,6 +20,7 @@ import { VectorAssembler } from 'apache-arrow/visitor/vectorassembler';
 import { BufferRegion } from 'apache-arrow/ipc/metadata/message';
 import { compressFrame } from 'lz4-napi';
 import { crc32 } from '../checksum.ts';
+import { recordBatchBytes } from './convert.ts';
 import { IoError, SchemaMismatchError, SpillwayError } from '../errors.ts';
 import { expectInteger, expectOneOf } from '../validate.ts';
 import { registerArrowCodecs, toCompressionType, type Compression } from './codecs.ts';
@@ -42,6 +43,12 @@ export interface ArrowFileWriterOptions {
    * compression runs off the main thread; 2 otherwise: one written while the next is encoded).
    */
   window?: number;
+  /**
+   * Bytes of batches accepted but not yet on disk (their uncompressed size plus the encoded
+   * copy) before `write()` waits, whatever `window` says; one batch is always let through.
+   * Default unbounded. Spill sinks set it so a budget counts what the writer holds.
+   */
+  maxBytesInFlight?: number;
 }
 
 /** Where one record batch's message (metadata, body, and any dictionary before it) sits in the file. */
@@ -171,11 +178,13 @@ export class ArrowFileWriter {
   readonly #ranges: BatchRange[] = [];
   readonly #window: number;
   #inFlight = 0;
+  #bytesInFlight = 0;
+  readonly #maxBytesInFlight: number;
   #waiters: (() => void)[] = [];
   /** The precompressed body of the batch being encoded now. */
   #ready: { batch: RecordBatch; assembled: Assembled } | undefined;
 
-  private constructor(file: string, tempPath: string, handle: FileHandle, schema: Schema, compression: Compression, format: ArrowFormat, window: number) {
+  private constructor(file: string, tempPath: string, handle: FileHandle, schema: Schema, compression: Compression, format: ArrowFormat, window: number, maxBytesInFlight: number) {
     this.path = file;
     this.tempPath = tempPath;
     this.#handle = handle;
@@ -189,6 +198,7 @@ export class ArrowFileWriter {
     (this.#writer as unknown as { _sink: ByteCollector })._sink = this.#sink;
     this.#writer.reset(this.#sink as never, schema);
     this.#window = window;
+    this.#maxBytesInFlight = maxBytesInFlight;
     // Hand apache-arrow the body we compressed asynchronously; dictionaries take its own path.
     const internals = this.#writer as unknown as { _assembleRecordBatch: AssembleFn };
     const original = internals._assembleRecordBatch.bind(this.#writer);
@@ -211,7 +221,13 @@ export class ArrowFileWriter {
     } catch (error) {
       throw new IoError(`Cannot create Arrow file: ${(error as Error).message}`, { file }, { cause: error });
     }
-    const writer = new ArrowFileWriter(file, tempPath, handle, options.schema, compression === 'none' ? null : compression, format, window);
+    const maxBytes = options.maxBytesInFlight === undefined ? Infinity : options.maxBytesInFlight;
+    if (!(maxBytes > 0)) {
+      await handle.close().catch(() => {});
+      await unlink(tempPath).catch(() => {});
+      throw new IoError(`Expected \`options.maxBytesInFlight\` to be a positive number, got ${String(options.maxBytesInFlight)}`, { file });
+    }
+    const writer = new ArrowFileWriter(file, tempPath, handle, options.schema, compression === 'none' ? null : compression, format, window, maxBytes);
     writer.#flush();
     return writer;
   }
@@ -219,6 +235,14 @@ export class ArrowFileWriter {
   /** Bytes written to disk so far (awaited writes only). */
   get bytesWritten(): number {
     return this.#position;
+  }
+
+  /**
+   * Bytes this writer holds for batches accepted but not yet on disk: their uncompressed size
+   * (the batch is referenced until written) plus the encoded copy once made.
+   */
+  get bytesInFlight(): number {
+    return this.#bytesInFlight;
   }
 
   /** Rows written (accepted) so far. */
@@ -302,6 +326,8 @@ export class ArrowFileWriter {
     this.#numRows += batch.numRows;
     this.#numBatches++;
     this.#inFlight++;
+    let held = recordBatchBytes(batch);
+    this.#bytesInFlight += held;
     const compressing = this.compression === 'lz4' ? assembleCompressed(batch) : undefined;
     compressing?.catch(() => {}); // observed below, in order
     const encoded = this.#encoding.then(async () => {
@@ -314,26 +340,32 @@ export class ArrowFileWriter {
         this.#ready = undefined;
       }
       if (this.#sink.closed) throw new IoError('apache-arrow closed the writer unexpectedly', { file: this.path });
+      const encodedBytes = this.#sink.bytes;
+      held += encodedBytes;
+      this.#bytesInFlight += encodedBytes;
       this.#flush(true);
       // wrapped so the next batch encodes while this one is written
       return { written: this.#pending };
     });
     this.#encoding = encoded.then(
       (result) => {
-        if (result === undefined) this.#release();
-        else void result.written.then(() => this.#release());
+        if (result === undefined) this.#release(held);
+        else void result.written.then(() => this.#release(held));
       },
       (error: unknown) => {
         this.#failure ??= error;
-        this.#release();
+        this.#release(held);
       },
     );
-    while (this.#inFlight >= this.#window && this.#failure === undefined) await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    while ((this.#inFlight >= this.#window || (this.#inFlight > 0 && this.#bytesInFlight >= this.#maxBytesInFlight)) && this.#failure === undefined) {
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
     this.#throwIfFailed();
   }
 
-  #release(): void {
+  #release(bytes: number): void {
     this.#inFlight--;
+    this.#bytesInFlight -= bytes;
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const wake of waiters) wake();
