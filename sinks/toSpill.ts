@@ -89,7 +89,7 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
   if (opts.dir !== undefined && (typeof opts.dir !== 'string' || opts.dir.length === 0)) throw new ValidationError('Expected `options.dir` to be a non-empty directory path');
   const keep = expectBoolean(opts.keep, 'options.keep', false);
   const inFlight = inFlightShare(budget);
-  const cacheBytes = opts.cacheBytes === undefined ? Math.min(DEFAULT_CACHE_BYTES, inFlight) : parseBytes(opts.cacheBytes, 'options.cacheBytes');
+  const cacheBytes = opts.cacheBytes === undefined ? Math.max(1, Math.floor(Math.min(DEFAULT_CACHE_BYTES, inFlight))) : parseBytes(opts.cacheBytes, 'options.cacheBytes');
   /** What memory-resident batches may take: the budget less what is on its way to disk. */
   const residentBudget = Math.max(0, budget - inFlight);
   const window = opts.window === undefined ? undefined : expectInteger(opts.window, 'options.window', 4, 1, 1024);
