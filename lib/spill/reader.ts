@@ -145,6 +145,8 @@ export class SpillFiles {
     const { file, batch, entry } = this.locate(index);
     const path = checkFileName(this.dir, entry.name);
     const handle = await this.#handle(file);
+    // replay reads files in order: verify and open the next one while this one is consumed
+    if (batch === 0 && file + 1 < this.manifest.files.length) void this.#handle(file + 1).catch(() => {});
     if (handle.numBatches !== entry.batches || handle.batchRows[batch] !== entry.batchRows[batch]) {
       throw new SpillCorruptError(`Spill file ${entry.name} does not match its manifest (${handle.numBatches} batches)`, { dir: this.dir, file: path, batch });
     }
