@@ -1,0 +1,51 @@
+/**
+ * Memory does not grow with the data: CSV -> Parquet and Parquet -> CSV at 200k and 1M rows, each
+ * case in a fresh process (bench/workloads/scale-case.ts, the `npm run bench -- scale` cases),
+ * fail if peak RSS grows by more than 64 MB from the smaller to the larger case. Outputs are
+ * read back and checked (row count, sum of id, sum of qty). SPILLWAY_SCALE_ROWS=a,b sets sizes.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { writeTradesCsv } from '../../samples/trades-data.ts';
+import { scaleCase } from '../../bench/scale.ts';
+import { tempDir } from '../helpers.ts';
+
+const [SMALL, LARGE] = (process.env.SPILLWAY_SCALE_ROWS ?? '200000,1000000').split(',').map(Number) as [number, number];
+const GROWTH = 64e6;
+
+interface CaseResult {
+  rows: number;
+  ms: number;
+  maxRss: number;
+}
+interface Checksum {
+  rows: number;
+  sumId: number;
+  sumQty: number;
+}
+
+test(`peak RSS grows by at most 64 MB from ${SMALL} to ${LARGE} rows (CSV -> Parquet, Parquet -> CSV)`, { timeout: 15 * 60_000 }, async () => {
+  const dir = tempDir('spillway-scale-');
+  const peaks: Record<string, Record<number, number>> = { 'csv-parquet': {}, 'parquet-csv': {} };
+  for (const size of [SMALL, LARGE]) {
+    const csv = join(dir, `trades-${size}.csv`);
+    await writeTradesCsv(csv, { rows: size, gzip: false });
+    const expected = await scaleCase<Checksum>(['checksum', csv]);
+    assert.equal(expected.rows, size);
+    const parquet = join(dir, `out-${size}.parquet`);
+    const back = join(dir, `back-${size}.csv`);
+    const toPq = await scaleCase<CaseResult>(['csv-parquet', csv, parquet]);
+    const toCsv = await scaleCase<CaseResult>(['parquet-csv', parquet, back]);
+    assert.equal(toPq.rows, size);
+    assert.equal(toCsv.rows, size);
+    assert.deepEqual(await scaleCase<Checksum>(['checksum', parquet]), expected, 'the Parquet output holds the same rows');
+    assert.deepEqual(await scaleCase<Checksum>(['checksum', back]), expected, 'the CSV written back holds the same rows');
+    peaks['csv-parquet']![size] = toPq.maxRss;
+    peaks['parquet-csv']![size] = toCsv.maxRss;
+  }
+  for (const [name, bySize] of Object.entries(peaks)) {
+    const growth = bySize[LARGE]! - bySize[SMALL]!;
+    assert.ok(growth <= GROWTH, `${name}: peak RSS ${(bySize[SMALL]! / 1e6).toFixed(0)} MB at ${SMALL} rows, ${(bySize[LARGE]! / 1e6).toFixed(0)} MB at ${LARGE} (+${(growth / 1e6).toFixed(0)} MB, at most 64)`);
+  }
+});
