@@ -55,7 +55,7 @@ export { setPipelineDefaults, pipelineDefaults } from './lib/defaults.ts';
 export type { PipelineDefaults, PipelineEnd } from './lib/defaults.ts';
 export type { DashboardOption, DashboardOptions } from './lib/dashboard/dashboard.ts';
 export type { Timeline, TimelineMemory } from './lib/dashboard/timeline.ts';
-export { MemoryGovernor, defaultGovernor, resolveLimit, ProcessMemoryProbe, systemMemoryLimit } from './lib/governor.ts';
+export { MemoryGovernor, defaultGovernor, resolveLimit, ProcessMemoryProbe, systemMemoryLimit, defaultMemoryLimit, usableHeapLimit, memoryBreakdown } from './lib/governor.ts';
 export type {
   MemoryLevel,
   MemorySample,
@@ -66,6 +66,7 @@ export type {
   MemoryProbe,
   MemoryReading,
   LeakInfo,
+  MemoryBreakdown,
 } from './lib/governor.ts';
 export { estimateBatchSize, AdaptiveBatchSize } from './lib/batch-size.ts';
 export type { BatchSizeOption } from './lib/batch-size.ts';

@@ -16,6 +16,7 @@ import { expectBoolean, expectInteger, expectOneOf, expectOptions, parseBytes, t
 import { SpillWriter } from '../lib/spill/writer.ts';
 import { DEFAULT_CACHE_BYTES, Spilled } from '../lib/spill/spilled.ts';
 import { forgetOnExit, removeOnExit } from '../lib/spill/cleanup.ts';
+import { GcPacer } from '../lib/spill/gc-pacer.ts';
 import { MANIFEST_NAME, writeManifest, type SpillManifest } from '../lib/spill/manifest.ts';
 import type { CheckpointJson } from '../lib/checkpoint.ts';
 
@@ -154,6 +155,7 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
   }
 
   let budgetSpillLogged = false;
+  const pacer = new GcPacer(budget);
 
   /** Writes the oldest memory-resident batches to disk until at most `target` bytes stay. */
   async function spill(target: number): Promise<void> {
@@ -163,6 +165,7 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
       const { arrow, origin, estimate } = takeOldest();
       bytes += estimate;
       await writer!.write(arrow, origin);
+      pacer.spilled(estimate);
     }
     if (bytes > 0) {
       // every level-driven spill is logged; routine over-budget spills only the first time
