@@ -12,8 +12,10 @@ export interface MemoryFigures {
   heapUsed: number;
   /** V8 heap reserved (used plus free pages); 0 when unknown. */
   heapTotal?: number;
-  /** Heap the process may fill before V8 aborts it. */
+  /** V8's heap limit (`heap_size_limit`). */
   heapLimit: number;
+  /** Heap the process may fill before V8 aborts it; shown as the heap's limit when given. */
+  heapUsable?: number;
   external: number;
   arrayBuffers: number;
   childrenRss: number;

@@ -168,7 +168,7 @@ export async function pipeline(...args: unknown[]): Promise<PipelineResult<unkno
   hooks.onStart?.();
   log('governor %s, progress %s', governor ? `limit ${governor.limit}` : 'off', progressSpec ? `every ${progressSpec.sampleMs} ms` : 'off');
   // which stage was working while memory rose, for the memory errors (sampled until the pause)
-  const activity = new StageActivity(streams.filter(isStage).map((s) => s[STAGE].stats));
+  const activity = new StageActivity(streams.flatMap((s) => (isStage(s) ? [s[STAGE].stats] : [])));
   const onSample = (): void => {
     if (!governor?.paused) activity.note();
   };

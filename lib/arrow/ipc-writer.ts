@@ -24,6 +24,7 @@ import { recordBatchBytes } from './convert.ts';
 import { IoError, SchemaMismatchError, SpillwayError } from '../errors.ts';
 import { expectInteger, expectOneOf } from '../validate.ts';
 import { registerArrowCodecs, toCompressionType, type Compression } from './codecs.ts';
+import { zstdPool } from './zstd-pool.ts';
 import type { ArrowFormat } from './ipc-reader.ts';
 
 const debug = createDebug('spillway:arrow');
@@ -84,6 +85,16 @@ interface Assembled {
 
 const COMPRESS_LENGTH_PREFIX = 8;
 
+/** LZ4 frame compression on the libuv threadpool. */
+function lz4Frame(bytes: Uint8Array): Promise<Uint8Array> {
+  return compressFrame(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+}
+
+/** zstd compression on the zstd thread pool (see zstd-pool.ts). */
+function zstdOffThread(bytes: Uint8Array): Promise<Uint8Array> {
+  return zstdPool().compress(bytes);
+}
+
 function asBytes(view: ArrayBufferView): Uint8Array {
   return view instanceof Uint8Array ? view : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
@@ -94,10 +105,10 @@ function asBytes(view: ArrayBufferView): Uint8Array {
  * -1 and the raw bytes when compression does not shrink it; 8-byte aligned regions), except that
  * the prefix holds the uncompressed length, as the Arrow format specifies.
  */
-async function assembleCompressed(batch: RecordBatch): Promise<Assembled> {
+async function assembleCompressed(batch: RecordBatch, codec: (bytes: Uint8Array) => Promise<Uint8Array>): Promise<Assembled> {
   const { nodes, buffers, variadicBufferCounts } = VectorAssembler.assemble(batch) as unknown as Assembled;
   const raw = buffers.map(asBytes);
-  const compressed = await Promise.all(raw.map((bytes) => (bytes.byteLength === 0 ? null : compressFrame(bytes))));
+  const compressed = await Promise.all(raw.map((bytes) => (bytes.byteLength === 0 ? null : codec(bytes))));
   const out: ArrayBufferView[] = [];
   const bufferRegions: BufferRegion[] = [];
   let offset = 0;
@@ -212,7 +223,7 @@ export class ArrowFileWriter {
   static async open(file: string, options: ArrowFileWriterOptions): Promise<ArrowFileWriter> {
     const compression = expectOneOf(options.compression ?? 'none', 'options.compression', ['lz4', 'zstd', 'none'], 'none');
     const format = expectOneOf(options.format, 'options.format', ['file', 'stream'], 'file');
-    const window = expectInteger(options.window, 'options.window', compression === 'lz4' ? 4 : 2, 1, 1024);
+    const window = expectInteger(options.window, 'options.window', compression === 'none' ? 2 : 4, 1, 1024);
     registerArrowCodecs();
     const tempPath = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
     let handle: FileHandle;
@@ -328,7 +339,7 @@ export class ArrowFileWriter {
     this.#inFlight++;
     let held = recordBatchBytes(batch);
     this.#bytesInFlight += held;
-    const compressing = this.compression === 'lz4' ? assembleCompressed(batch) : undefined;
+    const compressing = this.compression === 'lz4' ? assembleCompressed(batch, lz4Frame) : this.compression === 'zstd' ? assembleCompressed(batch, zstdOffThread) : undefined;
     compressing?.catch(() => {}); // observed below, in order
     const encoded = this.#encoding.then(async () => {
       const assembled = compressing ? await compressing : undefined;
