@@ -4,8 +4,9 @@
  * and V8 grows the old generation by its own allocation heuristics, not by the budget: with no
  * collection between, a 32 MB budget over 10x its size in rows peaked 300 MB above the idle
  * process. A spill sink calls {@link GcPacer.spilled} with the bytes it has let go; once they add
- * up to the budget (at least 16 MB) and the heap has grown by as much since the last collection
- * this pacer ran, it runs a full collection (of a heap the budget keeps small: tens of ms).
+ * up to the budget (at least 16 MB) and the heap has grown by as much, and by at least the heap
+ * that was live after the previous one (so the cost stays proportional to the bytes spilled,
+ * however large the process's own heap), it runs a full collection.
  */
 import v8 from 'node:v8';
 import { obtainGc } from '../memory-probe.ts';
@@ -36,7 +37,11 @@ export class GcPacer {
     if (this.#released < this.#pace) return;
     this.#released = 0;
     const used = v8.getHeapStatistics().used_heap_size;
-    if (used - this.#heapAfter < this.#pace) return;
+    // a full collection costs in proportion to the live heap: run one only when the heap has
+    // grown by at least as much as was live after the last (amortised: a process holding a large
+    // heap of its own is not collected every few MB)
+    if (this.#heapAfter === 0) this.#heapAfter = used;
+    if (used - this.#heapAfter < Math.max(this.#pace, this.#heapAfter)) return;
     const gc = obtainGc();
     if (!gc) return;
     gc();
