@@ -40,8 +40,8 @@ export class GcPacer {
     // a full collection costs in proportion to the live heap: run one only when the heap has
     // grown by at least as much as was live after the last (amortised: a process holding a large
     // heap of its own is not collected every few MB)
-    if (this.#heapAfter === 0) this.#heapAfter = used;
-    if (used - this.#heapAfter < Math.max(this.#pace, this.#heapAfter)) return;
+    // (the first time, the live heap is not known yet: collect to learn it)
+    if (this.#heapAfter > 0 && used - this.#heapAfter < Math.max(this.#pace, this.#heapAfter)) return;
     const gc = obtainGc();
     if (!gc) return;
     gc();
