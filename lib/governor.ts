@@ -84,7 +84,8 @@ export interface MemoryGovernorOptions {
   /**
    * Memory the governed work may use: bytes, a string such as `'512MB'`, or a fraction in (0, 1]
    * of what the machine allows (the cgroup limit when set, else total memory). Default: the
-   * smaller of 90% of what the machine allows and twice the V8 heap limit (see `defaultMemoryLimit`).
+   * smaller of 90% of what the machine allows and the V8 heap limit plus as much again, at least
+   * 512 MiB more (see `defaultMemoryLimit`).
    */
   limit?: ByteSize;
   /** Sampling interval, ms. Default 100. */

@@ -60,7 +60,9 @@ test('a pause that outlasts maxPauseMs fails the pipeline with a MemoryLimitErro
   await assert.rejects(
     pipeline(fromIterable(rows, { batchSize: 100 }), map((row: { i: number }) => {
       if (++seen === 5000) rss = 850e6; // past the pause mark, never released
-      return row;
+      let x = 0;
+      for (let k = 0; k < 20_000; k++) x += Math.sqrt(k + row.i); // the stage doing the work
+      return { ...row, x };
     }), collect(), { governor }),
     (error: MemoryLimitError) => {
       assert.equal(error.code, ErrorCodes.MEMORY_LIMIT);
@@ -189,4 +191,49 @@ test('stage activity: the busiest downstream stage of the window, else the busie
   const quiet = new StageActivity([newStageStats('fromCsv', 'source'), newStageStats('drain', 'sink')]);
   assert.equal(quiet.running()?.stage, 'fromCsv');
   assert.equal(new StageActivity([]).running(), undefined);
+});
+
+test('reusable memory: a pause held only by memory the allocator keeps is relieved after a collection; real growth still pauses and fails', async () => {
+  // idle: 100 MB RSS of which 50 MB heap reserved and 5 MB external: a 45 MB native baseline
+  let reading = { rss: 100e6, heapUsed: 30e6, heapTotal: 50e6, heapLimit: 4e9, external: 5e6, arrayBuffers: 4e6 };
+  const probe: MemoryProbe = { sample: () => reading };
+  const governor = new MemoryGovernor({ limit: 1e9, intervalMs: 10_000, probe, gc: true, gcIntervalMs: 0, leak: false });
+  const detach = governor.attach();
+  await governor.sampleNow();
+  // a spill wrote out its batches: RSS stays at the pause mark, the data in use is small
+  reading = { rss: 820e6, heapUsed: 40e6, heapTotal: 120e6, heapLimit: 4e9, external: 30e6, arrayBuffers: 25e6 };
+  await governor.sampleNow();
+  assert.equal(governor.level, 'pause');
+  // RSS eases a little but stays above the resume mark (70%): without a credit the pause would last
+  reading = { ...reading, rss: 790e6 };
+  // the next sample while paused collects, finds the data in use small (~115 MB), and grants a
+  // credit (capped at 10% of the limit, so the raised pause mark stays below critical): relief
+  await governor.sampleNow();
+  assert.notEqual(governor.level, 'pause', 'reusable memory does not keep the pipeline paused');
+  assert.notEqual(governor.level, 'critical');
+  // in use really grows (heap 500 MB): a pause again, whatever the credit
+  reading = { rss: 900e6, heapUsed: 500e6, heapTotal: 560e6, heapLimit: 4e9, external: 30e6, arrayBuffers: 25e6 };
+  await governor.sampleNow();
+  assert.equal(governor.level, 'pause');
+  // and the real RSS past the critical mark fails as before
+  reading = { rss: 960e6, heapUsed: 500e6, heapTotal: 560e6, heapLimit: 4e9, external: 30e6, arrayBuffers: 25e6 };
+  const critical = once(governor, 'critical');
+  await governor.sampleNow();
+  assert.equal(governor.level, 'critical');
+  await critical;
+  detach();
+  governor.close();
+});
+
+test('reusable memory: no credit without heap figures (injected probes), and the credit is capped below the critical mark', async () => {
+  const { ReusableMemory } = await import('../../lib/reusable-memory.ts');
+  const reuse = new ReusableMemory();
+  assert.equal(reuse.observe({ rss: 100e6, total: 100e6, heapUsed: 10e6, heapTotal: 0, external: 0, childrenRss: 0 }), false);
+  assert.equal(reuse.grant({ rss: 800e6, total: 800e6, heapUsed: 10e6, heapTotal: 0, external: 0, childrenRss: 0 }, 700e6, 100e6), false);
+  reuse.observe({ rss: 100e6, total: 100e6, heapUsed: 30e6, heapTotal: 50e6, external: 5e6, childrenRss: 0 });
+  // RSS 900 MB, in use ~100 MB: the credit wanted is 207 MB, capped at 100 MB: not enough for relief
+  assert.equal(reuse.grant({ rss: 900e6, total: 900e6, heapUsed: 40e6, heapTotal: 120e6, external: 10e6, childrenRss: 0 }, 700e6, 100e6), false);
+  assert.equal(reuse.credit, 100e6);
+  reuse.reset();
+  assert.equal(reuse.credit, 0);
 });
