@@ -41,8 +41,9 @@ export interface PipelineOptions {
   /**
    * The memory governor: its pause level stops the sources reading, its spill level makes spill
    * sinks flush, its critical level fails the run with a MemoryLimitError. Default: the
-   * process-wide {@link defaultGovernor} (limit: what the machine or cgroup allows); `false`
-   * runs ungoverned.
+   * process-wide {@link defaultGovernor} (limit: the smaller of 90% of what the machine or cgroup
+   * allows and the V8 heap limit plus as much again; see `defaultMemoryLimit`); `false` runs
+   * ungoverned.
    */
   governor?: MemoryGovernor | false;
   /**
