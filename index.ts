@@ -57,7 +57,7 @@ export { setPipelineDefaults, pipelineDefaults } from './lib/core/defaults.ts';
 export type { PipelineDefaults, PipelineEnd } from './lib/core/defaults.ts';
 export type { DashboardOption, DashboardOptions } from './lib/observe/dashboard/dashboard.ts';
 export type { Timeline, TimelineMemory } from './lib/observe/timeline.ts';
-export { MemoryGovernor, defaultGovernor, resolveLimit, ProcessMemoryProbe, systemMemoryLimit } from './lib/memory/governor.ts';
+export { MemoryGovernor, defaultGovernor, resolveLimit, ProcessMemoryProbe, systemMemoryLimit, defaultMemoryLimit, usableHeapLimit, memoryBreakdown } from './lib/memory/governor.ts';
 export type {
   MemoryLevel,
   MemorySample,
@@ -68,6 +68,7 @@ export type {
   MemoryProbe,
   MemoryReading,
   LeakInfo,
+  MemoryBreakdown,
 } from './lib/memory/governor.ts';
 export { estimateBatchSize, AdaptiveBatchSize } from './lib/memory/batch-size.ts';
 export type { BatchSizeOption } from './lib/memory/batch-size.ts';

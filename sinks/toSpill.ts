@@ -18,12 +18,20 @@ import { forgetOnExit, removeOnExit } from '../lib/formats/spill/cleanup.ts';
 import { MANIFEST_NAME, writeManifest, type SpillManifest, SEAL_NAME } from '../lib/formats/spill/manifest.ts';
 import type { CheckpointJson } from '../lib/observe/checkpoint.ts';
 import { markSpillOwner, spillOwnerDead, sweepSpillBase, unmarkSpillOwner } from '../lib/io/temp-files.ts';
+import type { RecordBatch } from 'apache-arrow';
+import { GcPacer } from '../lib/formats/spill/gc-pacer.ts';
 
 const debug = logger('spill');
 
 /** Options of {@link toSpill}. */
 export interface ToSpillOptions {
-  /** Bytes of batches kept in memory before the oldest are written to disk (default 256 MB; 0 spills everything). */
+  /**
+   * Bytes this sink may hold (default 256 MB; 0 spills everything): batches kept in memory, plus
+   * batches on their way to disk (queued for the writer, being compressed, encoded copies not yet
+   * written; a quarter of the budget, at most 64 MB), plus the output's replay cache (whose
+   * default is that quarter too). Beyond it the oldest batches are written out, one bounded
+   * slice at a time.
+   */
   budget?: ByteSize;
   /** Body compression of the spill files: `lz4` (default, LZ4 frame), `zstd` or `none`. */
   compression?: 'lz4' | 'zstd' | 'none';
@@ -37,7 +45,7 @@ export interface ToSpillOptions {
    * directory is removed on `dispose()`, on normal exit, and when the pipeline fails.
    */
   keep?: boolean;
-  /** Bytes of decoded batches the output caches for `get`/`slice` (default 64 MB). */
+  /** Bytes of decoded batches the output caches for `get`/`slice` (default: the in-flight share of the budget, at most 64 MB). */
   cacheBytes?: ByteSize;
   /** Batches in flight in the file writer (compression and writes overlap); default 4 with LZ4, else 2. */
   window?: number;
@@ -85,7 +93,10 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
   if (fileSize < 1) throw new ValidationError('Expected `options.fileSize` to be at least 1 byte');
   if (opts.dir !== undefined && (typeof opts.dir !== 'string' || opts.dir.length === 0)) throw new ValidationError('Expected `options.dir` to be a non-empty directory path');
   const keep = expectBoolean(opts.keep, 'options.keep', false);
-  const cacheBytes = opts.cacheBytes === undefined ? DEFAULT_CACHE_BYTES : parseBytes(opts.cacheBytes, 'options.cacheBytes');
+  const inFlight = inFlightShare(budget);
+  const cacheBytes = opts.cacheBytes === undefined ? Math.max(1, Math.floor(Math.min(DEFAULT_CACHE_BYTES, inFlight))) : parseBytes(opts.cacheBytes, 'options.cacheBytes');
+  /** What memory-resident batches may take: the budget less what is on its way to disk. */
+  const residentBudget = Math.max(0, budget - inFlight);
   const window = opts.window === undefined ? undefined : expectInteger(opts.window, 'options.window', 4, 1, 1024);
   const name = 'toSpill';
 
@@ -135,7 +146,7 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
     } catch (error) {
       throw new SpillError(`Cannot use spill directory: ${(error as Error).message}`, { stage: name, dir }, { cause: error });
     }
-    writer = new SpillWriter(dir!, { compression, fileSize, window }, resumed);
+    writer = new SpillWriter(dir!, { compression, fileSize, window, maxBytesInFlight: inFlight }, resumed);
     gate = context.governor;
     unsubscribe = subscribe(gate, (level) => {
       if (HIGH_LEVELS.has(level)) run(() => spill(0));
@@ -160,15 +171,17 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
   }
 
   let budgetSpillLogged = false;
+  const pacer = new GcPacer(budget);
 
   /** Writes the oldest memory-resident batches to disk until at most `target` bytes stay. */
   async function spill(target: number): Promise<void> {
     let bytes = 0;
     while (memoryBytes > target && memory.length > 0) {
-      const { batch, origin } = memory.shift()!;
-      memoryBytes -= batch.bytes;
-      bytes += batch.bytes;
-      await writer!.write(batch.arrow, origin);
+      // one batch at a time, oldest first; the writer's byte window bounds what is in flight
+      const { arrow, origin, estimate } = takeOldest();
+      bytes += estimate;
+      await writer!.write(arrow, origin);
+      pacer.spilled(estimate);
     }
     if (bytes > 0) {
       // every level-driven spill is logged; routine over-budget spills only the first time
@@ -177,6 +190,17 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
       if (!high()) budgetSpillLogged = true;
       gate?.noteSpill?.(bytes);
     }
+  }
+
+  /**
+   * Removes the oldest memory-resident batch and returns its Arrow form. A row batch is converted
+   * here, and the Batch (with its rows) is dropped before the write is awaited, so the rows can
+   * be collected while the Arrow copy waits for the writer: memory is released before more is needed.
+   */
+  function takeOldest(): { arrow: RecordBatch; origin: 'r' | 'a'; estimate: number } {
+    const { batch, origin } = memory.shift()!;
+    memoryBytes -= batch.bytes;
+    return { arrow: batch.arrow, origin, estimate: batch.bytes };
   }
 
   function high(): boolean {
@@ -204,7 +228,7 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
       // remembered now: a row batch may later gain a cached Arrow form, and vice versa
       memory.push({ batch, origin: batch.hasArrow ? 'a' : 'r' });
       memoryBytes += batch.bytes;
-      if (memoryBytes > budget || high()) await run(() => spill(high() ? 0 : budget));
+      if (memoryBytes > residentBudget || high()) await run(() => spill(high() ? 0 : residentBudget));
       stats.details.bytesOnDisk = writer!.bytesOnDisk;
       stats.details.batchesSpilled = writer!.numBatches;
     },
@@ -287,6 +311,16 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
       },
     },
   });
+}
+
+/**
+ * Bytes a spill sink lets be on their way to disk (queued, compressing, encoded, not yet
+ * written): a quarter of the budget, at most 64 MB (one batch always goes through); 32 MB when
+ * the budget is 0 (spill everything: the budget then bounds nothing in memory).
+ */
+export function inFlightShare(budget: number): number {
+  if (budget <= 0) return 32 * 1024 * 1024;
+  return Math.min(budget / 4, 64 * 1024 * 1024);
 }
 
 /** Empties a directory the caller gave (it existed, empty, before the sink used it). */

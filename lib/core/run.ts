@@ -6,7 +6,8 @@
  */
 import { once } from 'node:events';
 import { pipeline as streamPipeline, type Readable, type Writable } from 'node:stream';
-import { AbortError, toError } from './errors.ts';
+import { AbortError, toError, type MemoryLimitError } from './errors.ts';
+import { StageActivity, withRunningStage } from '../memory/stage-activity.ts';
 import { logger } from './log.ts';
 import { readRun, type RunReading } from './reading.ts';
 import { BatchSink } from './sink.ts';
@@ -188,10 +189,18 @@ export class Run {
     for (const stream of this.streams) stream.on('error', noteError);
     const onAbort = (): void => fail(new AbortError(undefined, { cause: signal?.reason }));
     signal?.addEventListener('abort', onAbort, { once: true });
-    governor?.on('critical', fail);
+    // which stage was working while memory rose, for the memory errors (sampled until the pause)
+    const activity = new StageActivity(this.streams.flatMap((s) => (isStage(s) ? [s[STAGE].stats] : [])));
+    const onSample = (): void => {
+      if (!governor?.paused) activity.note();
+    };
+    const onCritical = (error: MemoryLimitError): void => fail(withRunningStage(error, activity));
+    governor?.on('sample', onSample);
+    governor?.on('critical', onCritical);
     this.#cleanups.push(() => {
       signal?.removeEventListener('abort', onAbort);
-      governor?.off('critical', fail);
+      governor?.off('critical', onCritical);
+      governor?.off('sample', onSample);
     });
   }
 

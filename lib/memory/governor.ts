@@ -11,7 +11,14 @@
  *   only stays paused. Left below `max(pause, critical - 0.05)`, into `pause`.
  *
  * The pressure is the larger of RSS (this process plus tracked children) over the limit and V8
- * heap used over the heap limit, so a heap near its own ceiling pauses too.
+ * heap used over the heap the process can fill before V8 aborts it (the old-generation limit,
+ * see `usableHeapLimit`), so a heap near its own ceiling pauses too and becomes a
+ * {@link MemoryLimitError} at the critical mark instead of a fatal "heap out of memory".
+ *
+ * Never a silent hang: a pause can only end when memory is released, and a leak in user code
+ * never releases it. A pause (or a critical level in `'wait'` mode) that lasts `maxPauseMs`
+ * (default 3 minutes) fails the pipelines with a {@link MemoryLimitError} that says what holds
+ * the memory (V8 heap, external memory, children, allocator-retained; see memory-breakdown.ts).
  *
  * Garbage: memory user code has dropped comes back only after a collection, and a paused
  * pipeline allocates little, so V8 may never run one. When a sample would enter `pause` or
@@ -32,11 +39,17 @@ import { logger } from '../core/stage.ts';
 import { expectInteger, expectNumber, expectOneOf, expectOptions, optionKeys, formatBytes, parseBytes, type ByteSize } from '../core/validate.ts';
 import { brandClass } from '../core/brand.ts';
 import type { LevelTimes, MemoryLevel, MemorySample, MemorySummary } from './types.ts';
+import { defaultMemoryLimit } from './memory-probe.ts';
+import { describeBreakdown } from './breakdown.ts';
+import { ReusableMemory } from './reusable-memory.ts';
 
 export { MemoryLimitError } from '../core/errors.ts';
 export type { LeakInfo } from './leak-detector.ts';
 export type { MemoryProbe, MemoryReading } from './memory-probe.ts';
 export { ProcessMemoryProbe, heapSizeLimit, obtainGc, systemMemoryLimit } from './memory-probe.ts';
+export { usableHeapLimit } from './limits.ts';
+export { defaultMemoryLimit } from './memory-probe.ts';
+export { memoryBreakdown, describeBreakdown, type MemoryBreakdown } from './breakdown.ts';
 
 export type { LevelTimes, MemoryLevel, MemorySample, MemorySummary } from './types.ts';
 
@@ -46,7 +59,9 @@ const log = logger('governor');
 export interface MemoryGovernorOptions {
   /**
    * Memory the governed work may use: bytes, a string such as `'512MB'`, or a fraction in (0, 1]
-   * of what the machine allows (the cgroup limit when set, else total memory). Default 1 (all of it).
+   * of what the machine allows (the cgroup limit when set, else total memory). Default: the
+   * smaller of 90% of what the machine allows and the V8 heap limit plus as much again, at least
+   * 512 MiB more (see `defaultMemoryLimit`).
    */
   limit?: ByteSize;
   /** Sampling interval, ms. Default 100. */
@@ -63,6 +78,12 @@ export interface MemoryGovernorOptions {
   critical?: number;
   /** At the critical mark: `'abort'` the pipelines with a MemoryLimitError (default), or `'wait'` paused. */
   onCritical?: 'abort' | 'wait';
+  /**
+   * Longest a pause may last, ms: past it the pipelines fail with a MemoryLimitError that says
+   * what holds memory, instead of waiting for a relief that a leak never brings. Default 180000
+   * (3 minutes); `Infinity` waits forever.
+   */
+  maxPauseMs?: number;
   /** Measures memory; inject one in tests. Default: this process and its tracked children. */
   probe?: MemoryProbe;
   /** Samples kept for {@link MemoryGovernor.history}. Default 600 (a minute at 100 ms). */
@@ -87,7 +108,7 @@ export interface MemoryGovernorEvents {
   leak: [info: LeakInfo];
   /** Every sample. */
   sample: [sample: MemorySample];
-  /** The critical mark was passed with `onCritical: 'abort'`. */
+  /** The critical mark was passed with `onCritical: 'abort'`, or a pause outlasted `maxPauseMs`. */
   critical: [error: MemoryLimitError];
 }
 
@@ -119,7 +140,7 @@ export function nextLevel(current: MemoryLevel, f: number, marks: Marks): Memory
  * byte size (a number above 1, or a string such as `'512MB'`).
  */
 export function resolveLimit(limit: ByteSize | undefined, path = 'options.limit', system: () => number = systemMemoryLimit): number {
-  if (limit === undefined) return system();
+  if (limit === undefined) return system === systemMemoryLimit ? defaultMemoryLimit() : system();
   if (typeof limit === 'number' && limit > 0 && limit <= 1) return Math.floor(system() * limit);
   const bytes = parseBytes(limit, path);
   if (bytes < 1024 * 1024) {
@@ -213,6 +234,9 @@ const ZERO_COUNTERS: Counters = {
 
 function noop(): void {}
 
+/** Least ms between two collections run before declaring the critical level. */
+const CRITICAL_GC_INTERVAL_MS = 200;
+
 /** Least ms between two samples that sources' polls take once memory is past the spill mark. */
 const POLL_UNDER_PRESSURE_MS = 2;
 
@@ -220,7 +244,7 @@ type Waiter = { resolve: () => void; reject: (error: Error) => void };
 
 
 /** Every option of MemoryGovernorOptions, for strict validation. */
-const KNOWN_MEMORY_GOVERNOR_OPTIONS = optionKeys<MemoryGovernorOptions>({ limit: true, intervalMs: true, spill: true, spillResume: true, pause: true, resume: true, critical: true, onCritical: true, probe: true, historySize: true, leak: true, gc: true, gcIntervalMs: true });
+const KNOWN_MEMORY_GOVERNOR_OPTIONS = optionKeys<MemoryGovernorOptions>({ limit: true, intervalMs: true, spill: true, spillResume: true, pause: true, resume: true, critical: true, onCritical: true, probe: true, historySize: true, leak: true, gc: true, gcIntervalMs: true, maxPauseMs: true });
 /**
  * Samples memory, keeps a level with hysteresis, pauses sources through `waitForRelief`, asks
  * spill sinks to spill, and warns of leaks. See the module comment for the levels and marks.
@@ -239,6 +263,10 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
   readonly intervalMs: number;
   /** What happens at the critical mark. */
   readonly onCritical: 'abort' | 'wait';
+  /** Longest a pause may last before the pipelines fail, ms (Infinity: no bound). */
+  readonly maxPauseMs: number;
+  /** When the current pause began (ms since the epoch), or undefined when not paused. */
+  #pausedSince: number | undefined;
   readonly #marks: Marks;
   readonly #probe: MemoryProbe;
   readonly #historySize: number;
@@ -258,8 +286,11 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
   #closed = false;
   readonly #children = new Map<number, number>(); // pid -> how many track it
   readonly #waiters = new Set<Waiter>();
+  readonly #reuse = new ReusableMemory();
   #rowsSinceSample = 0;
   #lastError: MemoryLimitError | undefined;
+  /** The error of a pause that outlasted maxPauseMs, while that pause goes on. */
+  #stuckError: MemoryLimitError | undefined;
 
   readonly #totals = new Totals();
   /** Per-run accounts open now (see startRun); each gets every sample. */
@@ -279,6 +310,7 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
     this.limit = resolveLimit(o.limit);
     this.intervalMs = expectInteger(o.intervalMs, 'options.intervalMs', 100, 1);
     this.onCritical = expectOneOf(o.onCritical, 'options.onCritical', ['abort', 'wait'], 'abort');
+    this.maxPauseMs = o.maxPauseMs === Infinity ? Infinity : expectInteger(o.maxPauseMs, 'options.maxPauseMs', 180_000, 1);
     this.#historySize = expectInteger(o.historySize, 'options.historySize', 600, 1);
     if (o.probe !== undefined && (o.probe === null || typeof (o.probe as Partial<MemoryProbe>).sample !== 'function')) {
       throw new ValidationError(`Expected \`options.probe\` to be an object with a \`sample(children)\` method, got ${describeValue(o.probe)}`);
@@ -360,6 +392,8 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
     if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
     if (!this.paused || this.#closed) return Promise.resolve();
     if (this.#level === 'critical' && this.onCritical === 'abort' && this.#lastError) return Promise.reject(this.#lastError);
+    // a pause that already outlasted maxPauseMs and goes on: fail at once rather than wait again
+    if (this.#stuckError) return Promise.reject(this.#stuckError);
     return new Promise<void>((resolve, reject) => {
       const onAbort = (): void => settle(new AbortError(undefined, { cause: signal?.reason }));
       const settle = (error?: Error): void => {
@@ -561,12 +595,15 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
     const reading: MemoryReading = await this.#probe.sample(this.children, { fresh });
     const childrenRss = reading.childrenRss ?? 0;
     const total = reading.rss + childrenRss;
-    const heapFraction = reading.heapLimit > 0 ? reading.heapUsed / reading.heapLimit : 0;
+    const heapUsable = reading.heapUsable !== undefined && reading.heapUsable > 0 ? Math.min(reading.heapUsable, reading.heapLimit || Infinity) : reading.heapLimit;
+    const heapFraction = heapUsable > 0 ? reading.heapUsed / heapUsable : 0;
     return {
       time: reading.time ?? Date.now(),
       rss: reading.rss,
       heapUsed: reading.heapUsed,
       heapLimit: reading.heapLimit,
+      heapTotal: reading.heapTotal ?? 0,
+      heapUsable,
       external: reading.external ?? 0,
       arrayBuffers: reading.arrayBuffers ?? 0,
       childrenRss,
@@ -577,19 +614,21 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
 
   async #measureAndUpdate(fresh: boolean): Promise<MemorySample> {
     let sample = await this.#read(fresh);
-    let next = nextLevel(this.#level, sample.fraction, this.#marks);
+    let next = this.#decide(sample, false);
     if (RANK[next] >= RANK.pause && this.#gcEnabled) {
       // garbage may be what pushes us over (or keeps us paused): collect, measure again, then decide
-      if (this.#runGc(sample.time)) {
+      // about to give up (critical): a collection first, however recent the last one
+      if (this.#runGc(sample.time, next === 'critical' && this.#level !== 'critical' ? Math.min(this.#gcIntervalMs, CRITICAL_GC_INTERVAL_MS) : this.#gcIntervalMs)) {
         this.#record(sample);
         sample = await this.#read(true);
-        next = nextLevel(this.#level, sample.fraction, this.#marks);
+        next = this.#decide(sample, true);
       }
     }
     if (this.#closed) return sample;
     this.#record(sample);
     this.emit('sample', sample);
     if (next !== this.#level) this.#changeLevel(next, sample);
+    this.#checkPauseLength(sample);
     if (this.#leak && this.#rowsSinceSample > 0) {
       const info = this.#leak.add(sample.time, sample.rss);
       if (info) {
@@ -599,6 +638,28 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
     }
     this.#rowsSinceSample = 0;
     return sample;
+  }
+
+  /**
+   * The level for `sample`. Critical is judged on the real figures; ok/spill/pause on RSS less
+   * the credit of reusable memory (see reusable-memory.ts), granted only right after a collection
+   * (`collected`) while paused.
+   */
+  #decide(sample: MemorySample, collected: boolean): MemoryLevel {
+    const reuse = this.#reuse;
+    const known = reuse.observe(sample);
+    const limit = this.limit;
+    const marks = this.#marks;
+    if (sample.total < marks.resume * limit) reuse.reset();
+    const heapFraction = sample.heapUsable > 0 ? sample.heapUsed / sample.heapUsable : 0;
+    if (sample.fraction >= marks.critical) return nextLevel(this.#level, sample.fraction, marks);
+    if (known && collected && this.#level === 'pause' && heapFraction < marks.resume) {
+      if (reuse.grant(sample, marks.resume * limit, (marks.critical - marks.pause - 0.05) * limit)) log('reusable memory: RSS %s, in use ~%s: credit %s', formatBytes(sample.total), formatBytes(reuse.inUse(sample) ?? 0), formatBytes(reuse.credit));
+    }
+    const adjusted = reuse.credit > 0 ? Math.max(reuse.adjusted(sample.total) / limit, heapFraction) : sample.fraction;
+    const level = nextLevel(this.#level, adjusted, marks);
+    // in critical, leave it only on the real figures
+    return this.#level === 'critical' && RANK[level] < RANK.critical ? nextLevel(this.#level, sample.fraction, marks) : level;
   }
 
   /** Books the time since the previous sample to the level that held it, and keeps the sample. */
@@ -615,8 +676,8 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
     }
   }
 
-  #runGc(now: number): boolean {
-    if (now - this.#lastGcAt < this.#gcIntervalMs) return false;
+  #runGc(now: number, interval: number): boolean {
+    if (now - this.#lastGcAt < interval) return false;
     const gc = obtainGc();
     if (!gc) return false;
     this.#lastGcAt = now;
@@ -625,10 +686,42 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
     return true;
   }
 
+  /** Fails a pause that has lasted `maxPauseMs` (see the module comment). */
+  #checkPauseLength(sample: MemorySample): void {
+    if (!this.paused || this.#pausedSince === undefined || this.#stuckError) return;
+    const pausedMs = sample.time - this.#pausedSince;
+    if (pausedMs < this.maxPauseMs) return;
+    const resume = this.#level === 'critical' ? this.#marks.criticalResume : this.#marks.resume;
+    const error = new MemoryLimitError(
+      `Memory stayed above the resume mark for ${Math.round(pausedMs / 1000)} s (options.maxPauseMs ${this.maxPauseMs}): ${this.#pressureText(sample)}` +
+        ` (${Math.round(sample.fraction * 100)}%, resume below ${Math.round(resume * 100)}%). Held by: ${describeBreakdown(sample)}. ` +
+        'Nothing was released while the sources were paused: data kept by user code (a leak), or a limit too low for the data in flight',
+      this.summary(),
+    );
+    this.#stuckError = error;
+    this.#criticalEvents++;
+    log('pause outlasted %d ms: failing', this.maxPauseMs);
+    for (const waiter of [...this.#waiters]) waiter.reject(error);
+    this.emit('critical', error);
+  }
+
+  /** What the pressure is: the heap against what it can fill, or memory against the limit. */
+  #pressureText(sample: MemorySample): string {
+    const heapBound = sample.heapUsable > 0 && sample.heapUsed / sample.heapUsable >= sample.total / this.limit;
+    return heapBound
+      ? `V8 heap ${formatBytes(sample.heapUsed)} used of the ${formatBytes(sample.heapUsable)} it can fill before V8 aborts`
+      : `${formatBytes(sample.total)} of a ${formatBytes(this.limit)} limit`;
+  }
+
   #changeLevel(next: MemoryLevel, sample: MemorySample): void {
     const previous = this.#level;
     const wasPaused = this.paused;
     this.#level = next;
+    if (!wasPaused && this.paused) this.#pausedSince = sample.time;
+    else if (wasPaused && !this.paused) {
+      this.#pausedSince = undefined;
+      this.#stuckError = undefined;
+    }
     log('level %s -> %s: %s of %s (%d%%)', previous, next, formatBytes(sample.total), formatBytes(this.limit), Math.round(sample.fraction * 100));
     if (previous === 'ok' && next !== 'ok') this.#spillsRequested++;
     this.emit('level', next, sample, previous);
@@ -640,7 +733,7 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
       this.#criticalEvents++;
       if (this.onCritical === 'abort') {
         const error = new MemoryLimitError(
-          `Memory passed the critical mark: ${formatBytes(sample.total)} of a ${formatBytes(this.limit)} limit (${Math.round(sample.fraction * 100)}%, critical at ${Math.round(this.#marks.critical * 100)}%)`,
+          `Memory passed the critical mark: ${this.#pressureText(sample)} (${Math.round(sample.fraction * 100)}%, critical at ${Math.round(this.#marks.critical * 100)}%). Held by: ${describeBreakdown(sample)}`,
           this.summary(),
         );
         this.#lastError = error;

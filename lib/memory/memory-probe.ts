@@ -8,6 +8,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import pidusage from 'pidusage';
 import { logger } from '../core/log.ts';
+import { usableHeapLimit } from './limits.ts';
 
 const log = logger('governor');
 
@@ -24,6 +25,13 @@ export interface MemoryReading {
   heapUsed: number;
   /** V8 heap limit (`heap_size_limit`), bytes. */
   heapLimit: number;
+  /** V8 heap reserved (`heapTotal`: used plus free pages), bytes. */
+  heapTotal?: number;
+  /**
+   * Heap the process can fill before V8 aborts it (the old-generation limit; see
+   * `usableHeapLimit`), bytes. The governor judges heap pressure on it, else on `heapLimit`.
+   */
+  heapUsable?: number;
   /** Memory of C++ objects bound to JS objects, bytes (includes `arrayBuffers`). */
   external?: number;
   /** ArrayBuffers and Buffers, bytes. */
@@ -60,6 +68,7 @@ export interface ProcessMemoryProbeOptions {
 export class ProcessMemoryProbe implements MemoryProbe {
   readonly #childIntervalMs: number;
   readonly #heapLimit = v8.getHeapStatistics().heap_size_limit;
+  readonly #heapUsable = usableHeapLimit(this.#heapLimit);
   #childrenRss = 0;
   #childrenAt = -Infinity;
   #childrenKey = '';
@@ -82,6 +91,8 @@ export class ProcessMemoryProbe implements MemoryProbe {
       rss: usage.rss,
       heapUsed: usage.heapUsed,
       heapLimit: this.#heapLimit,
+      heapTotal: usage.heapTotal,
+      heapUsable: this.#heapUsable,
       external: usage.external,
       arrayBuffers: usage.arrayBuffers,
       childrenRss,
@@ -177,4 +188,17 @@ export function obtainGc(): (() => void) | undefined {
     }
   }
   return exposedGc ?? undefined;
+}
+
+const MiB = 2 ** 20;
+
+/**
+ * The memory limit of a governor given none: the smaller of 90% of what the machine allows (the
+ * cgroup limit when set, else total memory) and the V8 heap limit plus as much again for memory
+ * outside the heap (Buffers, Arrow data, native allocations; at least 512 MiB of it). A default
+ * run thus stays within a small multiple of what the process was configured for, and never
+ * counts on memory the container does not have.
+ */
+export function defaultMemoryLimit(system: number = systemMemoryLimit(), heapLimit: number = v8.getHeapStatistics().heap_size_limit): number {
+  return Math.floor(Math.min(system * 0.9, heapLimit + Math.max(heapLimit, 512 * MiB)));
 }

@@ -16,6 +16,10 @@ export interface MemorySample {
   heapUsed: number;
   /** V8 heap limit, bytes. */
   heapLimit: number;
+  /** V8 heap reserved (used plus free pages), bytes; 0 when the probe does not say. */
+  heapTotal: number;
+  /** Heap the process can fill before V8 aborts it, bytes (pressure is judged on it). */
+  heapUsable: number;
   /** C++ memory bound to JS objects, bytes. */
   external: number;
   /** ArrayBuffers and Buffers, bytes. */
@@ -24,7 +28,7 @@ export interface MemorySample {
   childrenRss: number;
   /** `rss + childrenRss`. */
   total: number;
-  /** The pressure levels are judged on: `max(total / limit, heapUsed / heapLimit)`. */
+  /** The pressure levels are judged on: `max(total / limit, heapUsed / heapUsable)`. */
   fraction: number;
 }
 

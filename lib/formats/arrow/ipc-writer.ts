@@ -21,7 +21,9 @@ import { compressFrame } from 'lz4-napi';
 import { crc32 } from '../checksum.ts';
 import { IoError, SchemaMismatchError, SpillwayError } from '../../core/errors.ts';
 import { expectInteger, expectOneOf } from '../../core/validate.ts';
+import { recordBatchBytes } from './convert.ts';
 import { registerArrowCodecs, toCompressionType, type Compression } from './codecs.ts';
+import { zstdCompress } from '../zstd.ts';
 import type { ArrowFormat } from './ipc-reader.ts';
 
 const debug = createDebug('spillway:arrow');
@@ -41,6 +43,12 @@ export interface ArrowFileWriterOptions {
    * compression runs off the main thread; 2 otherwise: one written while the next is encoded).
    */
   window?: number;
+  /**
+   * Bytes of batches accepted but not yet on disk (their uncompressed size plus the encoded
+   * copy) before `write()` waits, whatever `window` says; one batch is always let through.
+   * Default unbounded. Spill sinks set it so a budget counts what the writer holds.
+   */
+  maxBytesInFlight?: number;
 }
 
 /** Where one record batch's message (metadata, body, and any dictionary before it) sits in the file. */
@@ -76,6 +84,16 @@ interface Assembled {
 
 const COMPRESS_LENGTH_PREFIX = 8;
 
+/** LZ4 frame compression on the libuv threadpool. */
+function lz4Frame(bytes: Uint8Array): Promise<Uint8Array> {
+  return compressFrame(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+}
+
+/** zstd compression on the libuv threadpool (@toondepauw/node-zstd's async encoder). */
+function zstdOffThread(bytes: Uint8Array): Promise<Uint8Array> {
+  return zstdCompress(bytes);
+}
+
 function asBytes(view: ArrayBufferView): Uint8Array {
   return view instanceof Uint8Array ? view : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
@@ -86,10 +104,10 @@ function asBytes(view: ArrayBufferView): Uint8Array {
  * -1 and the raw bytes when compression does not shrink it; 8-byte aligned regions), except that
  * the prefix holds the uncompressed length, as the Arrow format specifies.
  */
-async function assembleCompressed(batch: RecordBatch): Promise<Assembled> {
+async function assembleCompressed(batch: RecordBatch, codec: (bytes: Uint8Array) => Promise<Uint8Array>): Promise<Assembled> {
   const { nodes, buffers, variadicBufferCounts } = VectorAssembler.assemble(batch) as unknown as Assembled;
   const raw = buffers.map(asBytes);
-  const compressed = await Promise.all(raw.map((bytes) => (bytes.byteLength === 0 ? null : compressFrame(bytes))));
+  const compressed = await Promise.all(raw.map((bytes) => (bytes.byteLength === 0 ? null : codec(bytes))));
   const out: ArrayBufferView[] = [];
   const bufferRegions: BufferRegion[] = [];
   let offset = 0;
@@ -170,11 +188,13 @@ export class ArrowFileWriter {
   readonly #ranges: BatchRange[] = [];
   readonly #window: number;
   #inFlight = 0;
+  #bytesInFlight = 0;
+  readonly #maxBytesInFlight: number;
   #waiters: (() => void)[] = [];
   /** The precompressed body of the batch being encoded now. */
   #ready: { batch: RecordBatch; assembled: Assembled } | undefined;
 
-  private constructor(file: string, tempPath: string, handle: FileHandle, schema: Schema, compression: Compression, format: ArrowFormat, window: number) {
+  private constructor(file: string, tempPath: string, handle: FileHandle, schema: Schema, compression: Compression, format: ArrowFormat, window: number, maxBytesInFlight: number) {
     this.path = file;
     this.tempPath = tempPath;
     this.#handle = handle;
@@ -188,6 +208,7 @@ export class ArrowFileWriter {
     (this.#writer as unknown as { _sink: ByteCollector })._sink = this.#sink;
     this.#writer.reset(this.#sink as never, schema);
     this.#window = window;
+    this.#maxBytesInFlight = maxBytesInFlight;
     // Hand apache-arrow the body we compressed asynchronously; dictionaries take its own path.
     const internals = this.#writer as unknown as { _assembleRecordBatch: AssembleFn };
     const original = internals._assembleRecordBatch.bind(this.#writer);
@@ -201,7 +222,7 @@ export class ArrowFileWriter {
   static async open(file: string, options: ArrowFileWriterOptions): Promise<ArrowFileWriter> {
     const compression = expectOneOf(options.compression ?? 'none', 'options.compression', ['lz4', 'zstd', 'none'], 'none');
     const format = expectOneOf(options.format, 'options.format', ['file', 'stream'], 'file');
-    const window = expectInteger(options.window, 'options.window', compression === 'lz4' ? 4 : 2, 1, 1024);
+    const window = expectInteger(options.window, 'options.window', compression === 'none' ? 2 : 4, 1, 1024);
     registerArrowCodecs();
     // named with this process's pid; the directory's stale temporary files go first (lib/temp-files.ts)
     const tempPath = await newTempPath(file);
@@ -212,7 +233,13 @@ export class ArrowFileWriter {
       await forgetTempFile(tempPath);
       throw new IoError(`Cannot create Arrow file: ${(error as Error).message}`, { file }, { cause: error });
     }
-    const writer = new ArrowFileWriter(file, tempPath, handle, options.schema, compression === 'none' ? null : compression, format, window);
+    const maxBytes = options.maxBytesInFlight === undefined ? Infinity : options.maxBytesInFlight;
+    if (!(maxBytes > 0)) {
+      await handle.close().catch(() => {});
+      await unlink(tempPath).catch(() => {});
+      throw new IoError(`Expected \`options.maxBytesInFlight\` to be a positive number, got ${String(options.maxBytesInFlight)}`, { file });
+    }
+    const writer = new ArrowFileWriter(file, tempPath, handle, options.schema, compression === 'none' ? null : compression, format, window, maxBytes);
     writer.#flush();
     return writer;
   }
@@ -220,6 +247,14 @@ export class ArrowFileWriter {
   /** Bytes written to disk so far (awaited writes only). */
   get bytesWritten(): number {
     return this.#position;
+  }
+
+  /**
+   * Bytes this writer holds for batches accepted but not yet on disk: their uncompressed size
+   * (the batch is referenced until written) plus the encoded copy once made.
+   */
+  get bytesInFlight(): number {
+    return this.#bytesInFlight;
   }
 
   /** Rows written (accepted) so far. */
@@ -303,7 +338,9 @@ export class ArrowFileWriter {
     this.#numRows += batch.numRows;
     this.#numBatches++;
     this.#inFlight++;
-    const compressing = this.compression === 'lz4' ? assembleCompressed(batch) : undefined;
+    let held = recordBatchBytes(batch);
+    this.#bytesInFlight += held;
+    const compressing = this.compression === 'lz4' ? assembleCompressed(batch, lz4Frame) : this.compression === 'zstd' ? assembleCompressed(batch, zstdOffThread) : undefined;
     compressing?.catch(() => {}); // observed below, in order
     const encoded = this.#encoding.then(async () => {
       const assembled = compressing ? await compressing : undefined;
@@ -315,26 +352,32 @@ export class ArrowFileWriter {
         this.#ready = undefined;
       }
       if (this.#sink.closed) throw new IoError('apache-arrow closed the writer unexpectedly', { file: this.path });
+      const encodedBytes = this.#sink.bytes;
+      held += encodedBytes;
+      this.#bytesInFlight += encodedBytes;
       this.#flush(true);
       // wrapped so the next batch encodes while this one is written
       return { written: this.#pending };
     });
     this.#encoding = encoded.then(
       (result) => {
-        if (result === undefined) this.#release();
-        else void result.written.then(() => this.#release());
+        if (result === undefined) this.#release(held);
+        else void result.written.then(() => this.#release(held));
       },
       (error: unknown) => {
         this.#failure ??= error;
-        this.#release();
+        this.#release(held);
       },
     );
-    while (this.#inFlight >= this.#window && this.#failure === undefined) await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    while ((this.#inFlight >= this.#window || (this.#inFlight > 0 && this.#bytesInFlight >= this.#maxBytesInFlight)) && this.#failure === undefined) {
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
     this.#throwIfFailed();
   }
 
-  #release(): void {
+  #release(bytes: number): void {
     this.#inFlight--;
+    this.#bytesInFlight -= bytes;
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const wake of waiters) wake();

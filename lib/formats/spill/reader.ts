@@ -146,6 +146,8 @@ export class SpillFiles {
     const { file, batch, entry } = this.locate(index);
     const path = checkFileName(this.dir, entry.name);
     const pending = this.#handle(file);
+    // replay reads files in order: verify and open the next one while this one is consumed
+    if (batch === 0 && file + 1 < this.manifest.files.length) void this.#handle(file + 1).catch(() => {});
     this.#inUse.set(pending, (this.#inUse.get(pending) ?? 0) + 1);
     try {
       return await this.#readFrom(await pending, batch, entry, path);

@@ -159,10 +159,32 @@ export class Spilled {
     return lo;
   }
 
-  /** Every batch as an Arrow RecordBatch, in the original order; one decoded at a time. */
+  /**
+   * Batches in order with one read ahead: batch i+1 is read and decoded (and the next file
+   * verified, see SpillFiles) while the caller consumes batch i, so disk reads, checksums and
+   * decompression overlap with the caller's work. One decoded batch more is held.
+   */
+  async *#ordered(diskOnly: boolean): AsyncGenerator<RecordBatch | undefined> {
+    // memory-resident batches need no read ahead; with diskOnly they are not converted either
+    const read = (i: number): Promise<RecordBatch | undefined> | undefined =>
+      i >= this.numBatches ? undefined : diskOnly && i >= this.#diskBatches ? Promise.resolve(undefined) : this.#arrow(i, false);
+    let next = read(0);
+    try {
+      for (let i = 0; i < this.numBatches; i++) {
+        const current = next!;
+        next = read(i + 1);
+        next?.catch(() => {}); // observed when its turn comes (or dropped when the caller stops)
+        yield await current;
+      }
+    } finally {
+      next = undefined;
+    }
+  }
+
+  /** Every batch as an Arrow RecordBatch, in the original order; the next is read ahead while one is consumed. */
   async *batches(): AsyncGenerator<RecordBatch> {
     try {
-      for (let i = 0; i < this.numBatches; i++) yield await this.#arrow(i, false);
+      for await (const batch of this.#ordered(false)) yield batch!;
     } finally {
       // a replay that ends (or stops) closes its files: no descriptor waits for dispose() or GC
       this.#files.releaseFiles();
@@ -172,7 +194,14 @@ export class Spilled {
   /** Every row, in the original order, with the values it had. */
   async *rows(): AsyncGenerator<Row> {
     try {
-      for (let i = 0; i < this.numBatches; i++) yield* await this.#rows(i, false);
+      let i = 0;
+      for await (const batch of this.#ordered(true)) {
+        const index = i++;
+        if (index >= this.#diskBatches) {
+          this.#check();
+          yield* this.#memory[index - this.#diskBatches]!.rows;
+        } else yield* recordBatchToRows(batch!, { int64: this.#int64(index) });
+      }
     } finally {
       this.#files.releaseFiles();
     }

@@ -25,6 +25,8 @@ export interface SpillWriterOptions {
   fileSize: number;
   /** Batches in flight inside the Arrow writer (see ArrowFileWriter's `window`). */
   window?: number;
+  /** Bytes in flight inside the Arrow writer (see ArrowFileWriter's `maxBytesInFlight`). */
+  maxBytesInFlight?: number;
 }
 
 interface OpenFile {
@@ -78,6 +80,11 @@ export class SpillWriter {
   /** Bytes on disk: committed files plus what the open file has written. */
   get bytesOnDisk(): number {
     return this.manifest.bytesOnDisk + (this.#file?.writer.bytesWritten ?? 0);
+  }
+
+  /** Bytes the open file's writer holds for batches not yet on disk (a budget counts them). */
+  get bytesInFlight(): number {
+    return this.#file?.writer.bytesInFlight ?? 0;
   }
 
   /** Rows accepted (committed or in the open file). */
@@ -161,6 +168,7 @@ export class SpillWriter {
       compression: this.#options.compression,
       mode: 0o600,
       window: this.#options.window,
+      maxBytesInFlight: this.#options.maxBytesInFlight,
     });
     this.#file = { writer, name, segment, schema, rawBytes: 0, batchRows: [], origins: '' };
   }

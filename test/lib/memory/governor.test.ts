@@ -364,7 +364,8 @@ test('limit: bytes, strings and fractions of what the machine allows', () => {
   const system = systemMemoryLimit();
   assert.ok(system > 0 && system <= totalmem());
   assert.equal(new MemoryGovernor({ limit: 0.25 }).limit, Math.floor(system * 0.25));
-  assert.equal(new MemoryGovernor().limit, system);
+  // the default follows the V8 heap limit and the machine (test/lib/governor-limits.test.ts)
+  assert.ok(new MemoryGovernor().limit <= system);
   for (const bad of [0, -1, 'lots', '10kb', 1.5, Number.NaN]) {
     assert.throws(
       () => new MemoryGovernor({ limit: bad as number }),

@@ -97,7 +97,7 @@ test('a missing file is refused clearly; a missing manifest says it is not a spi
 
 test('an incomplete spill (rows kept in memory) is refused unless partial', async () => {
   const dir = path.join(tempDir('spillway-partial-'), 'spill');
-  const { output } = await pipeline(fromIterable(rows(1000), { batchSize: 100 }), toSpill({ budget: 10_000, dir }), { governor: false });
+  const { output } = await pipeline(fromIterable(rows(1000), { batchSize: 100 }), toSpill({ budget: 40_000, dir }), { governor: false });
   assert.ok(output.rowsInMemory > 0);
   await assert.rejects(openSpill(dir), { code: ErrorCodes.SPILL, message: /incomplete/ });
   const partial = await openSpill(dir, { partial: true });

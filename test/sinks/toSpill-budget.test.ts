@@ -1,0 +1,51 @@
+/**
+ * Memory that follows the options: `toSpill({ budget })` with no explicit governor, on data ten
+ * times the budget, in a fresh process. The goal (issue 17) is peak RSS at most budget + idle RSS
+ * + 64 MB. Measured 2026-12-01 on a loaded 2-core machine for a 32 MB budget: 437 MB peak (idle
+ * 138 MB) before the in-flight accounting and the GC pacer, 305-313 MB after (idle 125-132 MB),
+ * i.e. about +150 MB over idle + budget, mostly V8 heap pages reserved but unused at the peak
+ * (heapTotal 185 MB, heapUsed 72 MB). The strict goal is a `todo` until it holds; the bound
+ * asserted now is what the sink does today, so a regression to the old behaviour fails.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ROOT } from '../helpers.ts';
+
+const FIXTURE = join(ROOT, 'test/fixtures/memory/budget-spill.ts');
+const BUDGET = 32 * 2 ** 20;
+
+interface Result {
+  idle: number;
+  peak: number;
+  budget: number;
+  rows: number;
+  ordered: boolean;
+  rawBytes: number;
+}
+
+let measured: Promise<Result> | undefined;
+function measure(): Promise<Result> {
+  measured ??= promisify(execFile)(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', FIXTURE, String(BUDGET), '10', 'lz4'], {
+    cwd: ROOT,
+    maxBuffer: 1 << 20,
+    env: { ...process.env, NODE_OPTIONS: '' },
+  }).then(({ stdout }) => JSON.parse(stdout.trim().split('\n').pop()!) as Result);
+  return measured;
+}
+
+test('toSpill({ budget: 32 MB }) over ten times the budget replays every row in order, peak RSS within idle + budget + 200 MB', { timeout: 10 * 60_000 }, async () => {
+  const r = await measure();
+  assert.ok(r.ordered, 'rows replayed in order');
+  assert.ok(r.rawBytes > 4 * BUDGET, `spilled ${r.rawBytes} bytes`);
+  const over = r.peak - r.idle - r.budget;
+  assert.ok(over <= 200e6, `peak ${(r.peak / 1e6).toFixed(0)} MB, idle ${(r.idle / 1e6).toFixed(0)} MB: ${(over / 1e6).toFixed(0)} MB over idle + budget`);
+});
+
+test('goal: peak RSS at most budget + idle RSS + 64 MB', { todo: 'measured about +150 MB over idle + budget; see docs/memory.md', timeout: 10 * 60_000 }, async () => {
+  const r = await measure();
+  const over = r.peak - r.idle - r.budget;
+  assert.ok(over <= 64e6, `${(over / 1e6).toFixed(0)} MB over idle + budget`);
+});
