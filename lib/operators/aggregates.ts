@@ -377,3 +377,12 @@ export function expectAggregate(value: unknown, path: string): Aggregate {
   }
   return value as Aggregate;
 }
+
+/** `collect` under a name that does not clash with the `collect()` sink. */
+export const collectValues = collect;
+
+/**
+ * Every built-in aggregate in one object: `agg.collect('note', { limit: 100 })` (the package's
+ * top-level `collect` is the sink; the aggregate is `agg.collect` or `collectValues`).
+ */
+export const agg = { count, sum, mean, min, max, first, last, countDistinct, collect } as const;
