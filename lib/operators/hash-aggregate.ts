@@ -58,6 +58,8 @@ export interface HashAggregatorOptions {
 export const MAX_DEPTH = 6;
 /** Bytes per table entry besides its group and key text: the Map slot and the strings' headers. */
 const ENTRY_BYTES = 80;
+/** A partition is repartitioned only when it holds at least this many groups per partition it would make. */
+export const MIN_REPARTITION = 4;
 /** The governor's spill level flushes a table only once it holds at least this much. */
 const MIN_LEVEL_FLUSH = 1 << 20;
 
@@ -117,7 +119,7 @@ export class HashAggregator<G> {
   }
 
   async #newPartitions(): Promise<HashPartitions> {
-    const parts = await this.#options.scratch.partitions(this.#fanout);
+    const parts = await this.#options.scratch.partitions(this.#fanout, this.#options.budget);
     this.#open.add(parts);
     return parts;
   }
@@ -188,7 +190,7 @@ export class HashAggregator<G> {
           if (merged !== existing) table.set(key, merged);
         }
       }
-      if (depth < MAX_DEPTH && this.#mustFlush(table)) {
+      if (depth < MAX_DEPTH && table.size >= MIN_REPARTITION * this.#fanout && this.#mustFlush(table)) {
         sub ??= await this.#newPartitions();
         await this.#flush(table, sub, depth);
       }

@@ -13,7 +13,7 @@ import type { GovernorGate } from '../stage.ts';
 import { hasNullKey, hashKey, keyEncoder } from './key-encoding.ts';
 import type { HashPartitions, OperatorScratch } from './hash-partitions.ts';
 import type { OperatorCounters } from './hash-aggregate.ts';
-import { MAX_DEPTH } from './hash-aggregate.ts';
+import { MAX_DEPTH, MIN_REPARTITION } from './hash-aggregate.ts';
 import type { JoinOutput } from './join-output.ts';
 
 /** The six join kinds. */
@@ -86,7 +86,7 @@ export class HashJoin {
   }
 
   async #newPartitions(): Promise<HashPartitions> {
-    const parts = await this.#o.scratch.partitions(this.#fanout);
+    const parts = await this.#o.scratch.partitions(this.#fanout, this.#o.budget);
     this.#open.add(parts);
     return parts;
   }
@@ -281,7 +281,7 @@ export class HashJoin {
         }
         this.#bytes += each;
       }
-      if (depth < MAX_DEPTH && table.size > 1 && this.#overBudget()) {
+      if (depth < MAX_DEPTH && table.size >= MIN_REPARTITION * this.#fanout && this.#overBudget()) {
         subRight = await this.#newPartitions();
         for (const [key, entry] of table) {
           const q = hashKey(key, depth) % subRight.fanout;

@@ -23,7 +23,7 @@ import { forgetOnExit, removeOnExit } from '../spill/cleanup.ts';
 
 /** Records per spilled chunk (one Binary cell); also bounded by {@link CHUNK_BYTES}. */
 const CHUNK_RECORDS = 4096;
-/** Estimated bytes per spilled chunk before it is written. */
+/** Most estimated bytes per spilled chunk before it is written. */
 const CHUNK_BYTES = 4 << 20;
 /** Spill files rotate at this size (a partition is normally one file). */
 const FILE_SIZE = 1 << 30;
@@ -88,12 +88,17 @@ export class OperatorScratch {
     return this.#dir;
   }
 
-  /** A new set of `fanout` partitions under this scratch directory. */
-  async partitions(fanout: number): Promise<HashPartitions> {
+  /**
+   * A new set of `fanout` partitions under this scratch directory; `budget` (the operator's
+   * memory budget) bounds what the set buffers before writing: a chunk is at most
+   * budget / (2 * fanout) bytes (between 64 kB and 4 MB).
+   */
+  async partitions(fanout: number, budget: number): Promise<HashPartitions> {
     const root = await this.dir();
     const dir = path.join(root, `set-${++this.#sets}`);
     await mkdir(dir, { mode: 0o700 });
-    return new HashPartitions(this, dir, fanout);
+    const chunkBytes = Math.max(64 << 10, Math.min(CHUNK_BYTES, Math.floor(budget / (2 * fanout))));
+    return new HashPartitions(this, dir, fanout, chunkBytes);
   }
 
   /** True once a scratch directory was created. */
@@ -133,10 +138,12 @@ export class HashPartitions {
   readonly #bufferBytes: number[];
   readonly #writers: (SpillWriter | undefined)[];
   readonly #rows: number[];
+  readonly #chunkBytes: number;
   #finished = false;
 
   /** Use {@link OperatorScratch.partitions}. */
-  constructor(scratch: OperatorScratch, dir: string, fanout: number) {
+  constructor(scratch: OperatorScratch, dir: string, fanout: number, chunkBytes = CHUNK_BYTES) {
+    this.#chunkBytes = chunkBytes;
     this.#scratch = scratch;
     this.dir = dir;
     this.fanout = fanout;
@@ -165,7 +172,7 @@ export class HashPartitions {
     buffer.push(record);
     this.#rows[p]!++;
     this.#bufferBytes[p]! += bytes;
-    if (buffer.length >= CHUNK_RECORDS || this.#bufferBytes[p]! >= CHUNK_BYTES) return this.#writeChunk(p);
+    if (buffer.length >= CHUNK_RECORDS || this.#bufferBytes[p]! >= this.#chunkBytes) return this.#writeChunk(p);
     return undefined;
   }
 
