@@ -50,6 +50,10 @@ function resolveOn(on: unknown): { left: string[]; right: string[] } {
   return { left: keys, right: keys };
 }
 
+function isRecordBatch(value: unknown): value is RecordBatch {
+  return typeof value === 'object' && value !== null && 'schema' in value && 'numRows' in value && typeof (value as { getChildAt?: unknown }).getChildAt === 'function';
+}
+
 /** Chunks of right rows, with the Arrow batch when the input carried one (for the key type check). */
 async function* rightChunks(right: JoinRight, context: StageContext): AsyncGenerator<{ rows: Row[]; arrow?: RecordBatch }> {
   if (right instanceof Spilled) {
@@ -59,7 +63,7 @@ async function* rightChunks(right: JoinRight, context: StageContext): AsyncGener
     }
     return;
   }
-  if (Array.isArray(right)) {
+  if (Array.isArray(right) && !right.some((r) => r instanceof Batch || Array.isArray(r) || isRecordBatch(r))) {
     for (let i = 0; i < right.length; i += 8192) yield { rows: (right as Row[]).slice(i, i + 8192) };
     return;
   }
@@ -67,7 +71,7 @@ async function* rightChunks(right: JoinRight, context: StageContext): AsyncGener
   let pending: Row[] = [];
   const iterable = right as AsyncIterable<unknown> | Iterable<unknown>;
   for await (const chunk of iterable) {
-    if (chunk instanceof Batch || Array.isArray(chunk) || (typeof chunk === 'object' && chunk !== null && 'schema' in chunk && 'numRows' in chunk)) {
+    if (chunk instanceof Batch || Array.isArray(chunk) || isRecordBatch(chunk)) {
       if (pending.length > 0) {
         yield { rows: pending };
         pending = [];

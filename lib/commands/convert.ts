@@ -16,6 +16,7 @@ import { fromArrow } from '../../sources/fromArrow.ts';
 import { toCsv } from '../../sinks/toCsv.ts';
 import { toParquet } from '../../sinks/toParquet.ts';
 import { toArrow } from '../../sinks/toArrow.ts';
+import { distinct } from '../../transforms/distinct.ts';
 import type { PipelineStats } from '../pipeline.ts';
 import { EXIT_INTERRUPTED, describeError, onInterrupt, takeCommonFlags, writeReportFile } from './common.ts';
 
@@ -52,6 +53,8 @@ export interface ConvertArgs {
   columns: string[] | undefined;
   compression: string | undefined;
   batchSize: number | undefined;
+  /** `--distinct`: undefined (not given), true (whole rows) or the key columns. */
+  distinct?: true | string[] | undefined;
 }
 
 const USAGE = `Usage: spillway convert IN OUT [options]
@@ -68,6 +71,8 @@ Options:
   --compression X      csv: gzip | none (default: gzip for .gz); parquet: snappy (default) |
                        gzip | zstd | none; arrow: lz4 (default) | zstd | none
   --batch-size N       rows per batch read (default: the reader's own)
+  --distinct [a,b]     drop duplicate rows (whole rows), or keep the first row of each distinct
+                       a,b; spills to disk past its memory budget (put it after the files)
   --progress / --no-progress
                        live progress on stderr (default: on; a plain line every 5 s off a terminal)
   --report FILE        write the run's stats as JSON to FILE
@@ -78,7 +83,8 @@ for .arrows.
 
 Examples:
   spillway convert events.csv.gz events.parquet --compression zstd
-  spillway convert events.parquet events.arrow --columns ts,user,amount`;
+  spillway convert events.parquet events.arrow --columns ts,user,amount
+  spillway convert trades.csv pairs.parquet --columns symbol,venue --distinct`;
 
 function formatOf(file: string): ConvertFormat | undefined {
   const lower = file.toLowerCase();
@@ -97,6 +103,14 @@ export function parseConvertArgs(args: readonly string[]): ConvertArgs {
     }
     const eq = arg.indexOf('=');
     const flag = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+    if (flag === 'distinct') {
+      if (flags.has(flag)) throw new ValidationError('option --distinct is given twice');
+      // a value only with `=`, or as the next argument once both files are named
+      const next = args[i + 1];
+      const value = eq >= 0 ? arg.slice(eq + 1) : positional.length === 2 && next !== undefined && !next.startsWith('--') ? args[++i]! : '';
+      flags.set(flag, value);
+      continue;
+    }
     if (!['from', 'to', 'columns', 'compression', 'batch-size'].includes(flag)) throw new ValidationError(`unknown option --${flag} (see spillway convert --help)`);
     const value = eq < 0 ? args[++i] : arg.slice(eq + 1);
     if (value === undefined || value === '') throw new ValidationError(`option --${flag} needs a value`);
@@ -135,7 +149,13 @@ export function parseConvertArgs(args: readonly string[]): ConvertArgs {
     if (!/^\d+$/.test(batchFlag) || !Number.isSafeInteger(batchSize) || batchSize < 1) throw new ValidationError(`--batch-size must be a positive integer, got ${describeValue(batchFlag)}`);
   }
   if (input === output) throw new ValidationError('the input and the output are the same file');
-  return { input, output, from, to, columns, compression, batchSize };
+  const distinctFlag = flags.get('distinct');
+  let distinctKeys: true | string[] | undefined;
+  if (distinctFlag !== undefined) {
+    distinctKeys = distinctFlag === '' ? true : distinctFlag.split(',').map((c) => c.trim());
+    if (distinctKeys !== true && distinctKeys.some((c) => c === '')) throw new ValidationError(`--distinct must be a comma-separated list of names, got ${describeValue(distinctFlag)}`);
+  }
+  return { input, output, from, to, columns, compression, batchSize, distinct: distinctKeys };
 }
 
 /** Keeps `columns` of object rows, in that order; a row without one of them is an error. */
@@ -190,7 +210,12 @@ export async function convert(
   args: ConvertArgs,
   options: { progress?: boolean; signal?: AbortSignal } = {},
 ): Promise<{ rows: number; bytes: number; bytesRead: number; durationMs: number; stats: PipelineStats }> {
-  const stages = [source(args), ...(args.columns !== undefined && args.from === 'csv' ? [project(args.columns, args.input)] : []), sink(args)] as const;
+  const stages = [
+    source(args),
+    ...(args.columns !== undefined && args.from === 'csv' ? [project(args.columns, args.input)] : []),
+    ...(args.distinct === undefined ? [] : [distinct(args.distinct === true ? undefined : args.distinct)]),
+    sink(args),
+  ] as const;
   const { output, stats } = await pipeline(...stages, options);
   return { rows: output.rows, bytes: output.bytes, bytesRead: stats.bytesRead, durationMs: stats.durationMs, stats };
 }
