@@ -5,6 +5,7 @@
 import { estimateValueBytes, type Row } from '../lib/batch.ts';
 import { HashAggregator, type GroupPlan, type OperatorCounters } from '../lib/operators/hash-aggregate.ts';
 import { OperatorScratch } from '../lib/operators/hash-partitions.ts';
+import { BatchFeed } from '../lib/operators/batch-feed.ts';
 import { encodeValue, keyEncoder } from '../lib/operators/key-encoding.ts';
 import { expectKeyColumns } from '../lib/operators/key-columns.ts';
 import { OperatorTransform } from '../lib/operators/operator-transform.ts';
@@ -65,6 +66,7 @@ export function distinct(keys?: string | readonly string[], options?: DistinctOp
   const counters: OperatorCounters = { depth: 0, flushes: 0, groups: 0 };
   let aggregator: HashAggregator<Row> | undefined;
   let budget = 0;
+  const feed = new BatchFeed(true);
   const make = (context: { governor: import('../lib/stage.ts').GovernorGate | undefined; signal: AbortSignal }): HashAggregator<Row> => {
     budget = operatorBudget(opts.budget, context.governor);
     return new HashAggregator(plan, { budget, scratch, governor: context.governor, signal: context.signal, counters, outputRows: opts.batchSize });
@@ -73,7 +75,7 @@ export function distinct(keys?: string | readonly string[], options?: DistinctOp
     name: 'distinct',
     async consume(batch, _emit, context, stats) {
       aggregator ??= make(context);
-      await aggregator.add(batch.rows);
+      await feed.feed(aggregator, batch);
       reportOperator(stats, scratch, counters, budget);
     },
     async finish(emit, context, stats) {

@@ -4,9 +4,10 @@
  */
 import { estimateValueBytes, type Row } from '../lib/batch.ts';
 import { ValidationError, describeValue } from '../lib/errors.ts';
-import { expectAggregate, type Aggregate, type Aggregates } from '../lib/operators/aggregates.ts';
+import { expectAggregate, isBuiltinAggregate, type Aggregate, type Aggregates } from '../lib/operators/aggregates.ts';
 import { HashAggregator, type GroupPlan, type OperatorCounters } from '../lib/operators/hash-aggregate.ts';
 import { OperatorScratch } from '../lib/operators/hash-partitions.ts';
+import { BatchFeed } from '../lib/operators/batch-feed.ts';
 import { keyEncoder } from '../lib/operators/key-encoding.ts';
 import { expectKeyColumns } from '../lib/operators/key-columns.ts';
 import { OperatorTransform } from '../lib/operators/operator-transform.ts';
@@ -88,6 +89,8 @@ export function groupBy(keys: string | readonly string[], aggregates: Aggregates
   const counters: OperatorCounters = { depth: 0, flushes: 0, groups: 0 };
   let aggregator: HashAggregator<Group> | undefined;
   let budget = 0;
+  const feed = new BatchFeed(false);
+  const viewable = aggs.every(isBuiltinAggregate);
   return new OperatorTransform({
     name: 'groupBy',
     async consume(batch, _emit, context, stats) {
@@ -95,7 +98,9 @@ export function groupBy(keys: string | readonly string[], aggregates: Aggregates
         budget = operatorBudget(opts.budget, context.governor);
         aggregator = new HashAggregator(plan, { budget, scratch, governor: context.governor, signal: context.signal, counters, outputRows: opts.batchSize });
       }
-      await aggregator.add(batch.rows);
+      // user-defined aggregates get plain rows (they may keep them); built-ins take row views
+      if (viewable) await feed.feed(aggregator, batch);
+      else await aggregator.add(batch.rows);
       reportOperator(stats, scratch, counters, budget);
     },
     async finish(emit, context, stats) {

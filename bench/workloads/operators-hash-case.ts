@@ -4,7 +4,8 @@
  * memory_limit LIMIT). Prints one JSON line `{ ms, maxRss, details }`.
  * Usage: operators-hash-case.ts <engine: spillway|duckdb> <case> <csv> <out.parquet> <limit e.g. 256MB>
  */
-import { pipeline, fromCsv, toParquet, groupBy, distinct, join, count, sum, mean, min, max, MemoryGovernor, map, type Row } from 'spillway';
+import { pipeline, fromCsv, toParquet, groupBy, distinct, join, count, sum, mean, min, max, MemoryGovernor, Batch, BatchTransform, type Row } from 'spillway';
+import { RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
 import { peakRss } from './peak-rss.ts';
 
 const [engine, name, csv, out, limit] = process.argv.slice(2) as [string, string, string, string, string];
@@ -49,7 +50,8 @@ let started = performance.now();
 
 async function spillway(): Promise<Record<string, unknown>> {
   const governor = new MemoryGovernor({ limit, leak: false });
-  const source = fromCsv(csv, { cast: true });
+  // groupBy and distinct read Arrow batches through row views; joins hold rows, so they read rows
+  const source = name.startsWith('join') ? fromCsv(csv, { cast: true }) : fromCsv(csv, { cast: true, output: 'arrow' });
   const sink = toParquet(out);
   let operator;
   switch (name) {
@@ -80,7 +82,18 @@ async function spillway(): Promise<Record<string, unknown>> {
       throw new Error(`unknown case ${name}`);
   }
   // distinct keeps whole rows: project first, as the SQL does
-  const stages = name === 'distinct' ? [source, map((r: { symbol: string; venue: string; qty: number; side: string }) => ({ symbol: r.symbol, venue: r.venue, qty: r.qty, side: r.side })), operator, sink] : [source, operator, sink];
+  const project = new BatchTransform({
+    name: 'project',
+    transform(batch, push) {
+      // (apache-arrow 21's RecordBatch.select pairs the names with the wrong columns: build it here)
+      const arrow = batch.arrow;
+      const fields = ['symbol', 'venue', 'qty', 'side'].map((name) => arrow.schema.fields.find((f) => f.name === name)!);
+      const children = fields.map((f) => arrow.getChild(f.name)!.data[0]!);
+      const data = makeData({ type: new Struct(fields), length: arrow.numRows, nullCount: 0, children });
+      push(Batch.fromArrow(new RecordBatch(new Schema(fields), data), batch.position));
+    },
+  });
+  const stages = name === 'distinct' ? [source, project, operator, sink] : [source, operator, sink];
   const result = await (pipeline as (...args: unknown[]) => Promise<{ stats: { stages: { name: string; details: Record<string, unknown> }[] } }>)(...stages, { governor });
   const op = result.stats.stages.find((s) => ['groupBy', 'distinct', 'join'].includes(s.name));
   return op?.details ?? {};

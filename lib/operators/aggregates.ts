@@ -40,6 +40,19 @@ export interface Aggregate<S = any, R = unknown> {
 /** The aggregates of a groupBy: output column name -> aggregate. */
 export type Aggregates = Record<string, Aggregate>;
 
+const builtins = new WeakSet<object>();
+
+/** Marks a built-in aggregate: it copies what it keeps, so it may be fed reused row views. */
+function builtin<A extends Aggregate>(aggregate: A): A {
+  builtins.add(aggregate);
+  return aggregate;
+}
+
+/** True for the aggregates this module makes (they never keep the row object they are given). */
+export function isBuiltinAggregate(value: Aggregate): boolean {
+  return builtins.has(value);
+}
+
 function get(row: Row, column: string): unknown {
   return (row as Record<string, unknown>)[column];
 }
@@ -52,13 +65,13 @@ function expectColumn(column: unknown, what: string): string {
 /** `count()`: rows in the group; `count(column)`: rows whose `column` is not null. */
 export function count(column?: string): Aggregate<number, number> {
   const col = column === undefined ? undefined : expectColumn(column, 'count');
-  return {
+  return builtin({
     init: () => 0,
     add: col === undefined ? (s) => s + 1 : (s, row) => (get(row, col) == null ? s : s + 1),
     merge: (a, b) => a + b,
     finish: (s) => s,
     stateBytes: 0,
-  };
+  });
 }
 
 /** A sum's partial state: which arithmetic it is in, and its value. */
@@ -213,7 +226,7 @@ function sumResult(s: SumState): number | bigint | string | null {
  */
 export function sum(column: string): Aggregate<SumState, number | bigint | string | null> {
   const col = expectColumn(column, 'sum');
-  return {
+  return builtin({
     init: () => ({ k: 0, v: 0, scale: 0 }),
     add(s, row) {
       addValue(s, get(row, col), col);
@@ -221,13 +234,13 @@ export function sum(column: string): Aggregate<SumState, number | bigint | strin
     },
     merge: (a, b) => mergeSums(a, b, col),
     finish: sumResult,
-  };
+  });
 }
 
 /** `mean(column)`: the average of the non-null values as a double (the sum is exact until the division); null when there are none. */
 export function mean(column: string): Aggregate<{ s: SumState; n: number }, number | null> {
   const col = expectColumn(column, 'mean');
-  return {
+  return builtin({
     init: () => ({ s: { k: 0, v: 0, scale: 0 }, n: 0 }),
     add(state, row) {
       const value = get(row, col);
@@ -246,7 +259,7 @@ export function mean(column: string): Aggregate<{ s: SumState; n: number }, numb
       const total = sumResult(state.s);
       return Number(total) / state.n;
     },
-  };
+  });
 }
 
 function extreme(column: string, name: string, sign: 1 | -1): Aggregate<unknown, unknown> {
@@ -256,12 +269,12 @@ function extreme(column: string, name: string, sign: 1 | -1): Aggregate<unknown,
     if (a === undefined) return b;
     return sign * compareValues(b, a) > 0 ? b : a;
   };
-  return {
+  return builtin({
     init: () => undefined,
     add: (s, row) => pick(s, get(row, col)),
     merge: (a, b) => pick(a, b),
     finish: (s) => (s === undefined ? null : s),
-  };
+  });
 }
 
 /** `min(column)`: the smallest non-null value (numbers numerically, NaN above all; strings by code point, as UTF-8 bytes). */
@@ -277,7 +290,7 @@ export function max(column: string): Aggregate<unknown, unknown> {
 /** `first(column)`: the value of the group's first row in input order (null included). */
 export function first(column: string): Aggregate<{ set: boolean; v: unknown }, unknown> {
   const col = expectColumn(column, 'first');
-  return {
+  return builtin({
     init: () => ({ set: false, v: null }),
     add(s, row) {
       if (!s.set) {
@@ -288,13 +301,13 @@ export function first(column: string): Aggregate<{ set: boolean; v: unknown }, u
     },
     merge: (a, b) => (a.set ? a : b),
     finish: (s) => s.v,
-  };
+  });
 }
 
 /** `last(column)`: the value of the group's last row in input order (null included). */
 export function last(column: string): Aggregate<{ set: boolean; v: unknown }, unknown> {
   const col = expectColumn(column, 'last');
-  return {
+  return builtin({
     init: () => ({ set: false, v: null }),
     add(s, row) {
       s.set = true;
@@ -303,13 +316,13 @@ export function last(column: string): Aggregate<{ set: boolean; v: unknown }, un
     },
     merge: (a, b) => (b.set ? b : a),
     finish: (s) => s.v,
-  };
+  });
 }
 
 /** `countDistinct(column)`: the number of distinct non-null values, exactly (a set of canonical encodings per group). */
 export function countDistinct(column: string): Aggregate<Set<string>, number> {
   const col = expectColumn(column, 'countDistinct');
-  return {
+  return builtin({
     init: () => new Set<string>(),
     add(s, row, meter) {
       const value = get(row, col);
@@ -331,7 +344,7 @@ export function countDistinct(column: string): Aggregate<Set<string>, number> {
       return a;
     },
     finish: (s) => s.size,
-  };
+  });
 }
 
 /** Options of {@link collect}. */
@@ -347,7 +360,7 @@ export function collect(column: string, options: CollectAggregateOptions = {}): 
   for (const key of Object.keys(options)) if (key !== 'limit') throw new ValidationError(`Unknown option \`${key}\` of \`collect()\``);
   const limit = options.limit ?? 1000;
   if (!Number.isSafeInteger(limit) || limit < 1) throw new ValidationError(`Expected \`limit\` of \`collect()\` to be a positive integer, got ${describeValue(limit)}`);
-  return {
+  return builtin({
     init: () => [],
     add(s, row, meter) {
       if (s.length < limit) {
@@ -366,7 +379,7 @@ export function collect(column: string, options: CollectAggregateOptions = {}): 
       return a;
     },
     finish: (s) => s,
-  };
+  });
 }
 
 /** Checks that `value` is an {@link Aggregate}; `path` names it in the message. */

@@ -87,17 +87,26 @@ export class HashAggregator<G> {
   }
 
   /** Folds `rows` in; spills the table when it passes the budget. */
-  async add(rows: readonly Row[]): Promise<void> {
+  add(rows: readonly Row[]): Promise<void> {
+    return this.addEach(rows.length, (i) => rows[i]!);
+  }
+
+  /**
+   * Folds `n` rows in, read through `rowAt` (which may return a reused flyweight view); a new
+   * group is made from `keepAt(i)` when given (a copy that stays valid), else from `rowAt(i)`.
+   */
+  async addEach(n: number, rowAt: (i: number) => Row, keepAt?: (i: number) => Row): Promise<void> {
     const plan = this.#plan;
     const table = this.#table;
     const meter = this.#meter;
-    for (let i = 0; i < rows.length; i++) {
-      const row = rows[i]!;
+    for (let i = 0; i < n; i++) {
+      const row = rowAt(i);
       const key = plan.key(row);
       const group = table.get(key);
       if (group === undefined) {
-        table.set(key, plan.create(row, meter));
-        meter.bytes += ENTRY_BYTES + 2 * key.length + plan.groupBytes(row);
+        const kept = keepAt ? keepAt(i) : row;
+        table.set(key, plan.create(kept, meter));
+        meter.bytes += ENTRY_BYTES + 2 * key.length + plan.groupBytes(kept);
       } else {
         const next = plan.add(group, row, meter);
         if (next !== group) table.set(key, next);
