@@ -67,7 +67,9 @@ async function* rightChunks(right: JoinRight, context: StageContext): AsyncGener
     for (let i = 0; i < right.length; i += 8192) yield { rows: (right as Row[]).slice(i, i + 8192) };
     return;
   }
-  if (isStage(right)) right[STAGE].attach(context);
+  // ungoverned: a paused right source would hold the build (and the memory it has) forever;
+  // the build itself spills by budget and level
+  if (isStage(right)) right[STAGE].attach({ ...context, governor: undefined, signal: context.signal, requestStop: () => {}, stopRequested: false });
   let pending: Row[] = [];
   const iterable = right as AsyncIterable<unknown> | Iterable<unknown>;
   for await (const chunk of iterable) {

@@ -12,6 +12,7 @@ import { AbortError } from '../errors.ts';
 import type { GovernorGate } from '../stage.ts';
 import type { MemoryMeter } from './aggregates.ts';
 import { hashKey } from './key-encoding.ts';
+import { watchLevels } from './level-watch.ts';
 import type { HashPartitions, OperatorScratch } from './hash-partitions.ts';
 
 /** How an operator makes, grows, merges and outputs its groups. Groups must survive structured clone. */
@@ -74,11 +75,30 @@ export class HashAggregator<G> {
   readonly #meter: MemoryMeter = { bytes: 0 };
   #partitions: HashPartitions | undefined;
   readonly #open = new Set<HashPartitions>();
+  /** The add or level-driven flush running now; the next one waits for it. */
+  #busy: Promise<void> = Promise.resolve();
+  #failure: unknown;
+  #input = true;
+  readonly #unwatch: () => void;
 
   constructor(plan: GroupPlan<G>, options: HashAggregatorOptions) {
     this.#plan = plan;
     this.#options = options;
     this.#fanout = options.fanout ?? 16;
+    this.#unwatch = watchLevels(options.governor, (level) => {
+      if (level === 'ok') return;
+      // the sources may be paused: no batch will come to trigger the spill, so do it now
+      this.#busy = this.#busy.then(() => (this.#input ? this.#flushIfNeeded() : undefined)).catch((error: unknown) => {
+        this.#failure ??= error;
+      });
+    });
+  }
+
+  async #flushIfNeeded(): Promise<void> {
+    if (!this.#mustFlush(this.#table)) return;
+    this.#partitions ??= await this.#newPartitions();
+    await this.#flush(this.#table, this.#partitions, 0);
+    this.#table = new Map();
   }
 
   /** Estimated bytes the table holds now. */
@@ -96,6 +116,14 @@ export class HashAggregator<G> {
    * group is made from `keepAt(i)` when given (a copy that stays valid), else from `rowAt(i)`.
    */
   async addEach(n: number, rowAt: (i: number) => Row, keepAt?: (i: number) => Row): Promise<void> {
+    await this.#busy;
+    if (this.#failure !== undefined) throw this.#failure;
+    const work = this.#addEach(n, rowAt, keepAt);
+    this.#busy = work.catch(() => {});
+    return work;
+  }
+
+  async #addEach(n: number, rowAt: (i: number) => Row, keepAt?: (i: number) => Row): Promise<void> {
     const plan = this.#plan;
     const table = this.#table;
     const meter = this.#meter;
@@ -112,19 +140,22 @@ export class HashAggregator<G> {
         if (next !== group) table.set(key, next);
       }
     }
-    if (this.#mustFlush(table)) {
-      this.#partitions ??= await this.#newPartitions();
-      await this.#flush(table, this.#partitions, 0);
-      this.#table = new Map();
-    }
+    await this.#flushIfNeeded();
   }
 
+  /**
+   * Over budget; or the governor at its spill level and the table at a quarter of the budget
+   * (so a process that sits at that level still spills in large pieces); or the governor at
+   * pause or critical and the table worth writing out at all.
+   */
   #mustFlush(table: Map<string, G>): boolean {
     if (table.size <= 1) return false;
     const bytes = this.#meter.bytes;
-    if (bytes > this.#options.budget) return true;
+    const budget = this.#options.budget;
+    if (bytes > budget) return true;
     const level = this.#options.governor?.level;
-    return level !== undefined && level !== 'ok' && bytes >= Math.min(MIN_LEVEL_FLUSH, this.#options.budget / 4);
+    if (level === 'spill') return bytes >= budget / 4;
+    return (level === 'pause' || level === 'critical') && bytes >= Math.min(MIN_LEVEL_FLUSH, budget / 16);
   }
 
   async #newPartitions(): Promise<HashPartitions> {
@@ -158,6 +189,9 @@ export class HashAggregator<G> {
 
   /** Yields the output rows, in batches, once the input has ended. */
   async *finish(): AsyncGenerator<Row[]> {
+    await this.#busy;
+    this.#input = false;
+    if (this.#failure !== undefined) throw this.#failure;
     const parts = this.#partitions;
     if (!parts) {
       yield* this.#output(this.#table);
@@ -237,6 +271,8 @@ export class HashAggregator<G> {
 
   /** Drops the table and deletes open partitions. */
   async dispose(): Promise<void> {
+    this.#unwatch();
+    this.#input = false;
     this.#table = new Map();
     for (const parts of this.#open) await parts.dispose().catch(() => {});
     this.#open.clear();

@@ -79,10 +79,13 @@ export class HashJoin {
     if (signal?.aborted) throw new AbortError('The join was aborted', { cause: signal.reason });
   }
 
+  /** Over budget, or the governor at its spill level and the table at a quarter of it, or at pause/critical. */
   #overBudget(): boolean {
-    if (this.#bytes > this.#o.budget) return true;
+    const budget = this.#o.budget;
+    if (this.#bytes > budget) return true;
     const level = this.#o.governor?.level;
-    return level !== undefined && level !== 'ok' && this.#bytes >= Math.min(1 << 20, this.#o.budget / 4);
+    if (level === 'spill') return this.#bytes >= budget / 4;
+    return (level === 'pause' || level === 'critical') && this.#bytes >= Math.min(1 << 20, budget / 16);
   }
 
   async #newPartitions(): Promise<HashPartitions> {
