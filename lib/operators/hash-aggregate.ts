@@ -145,16 +145,17 @@ export class HashAggregator<G> {
 
   /**
    * Over budget; or the governor at its spill level and the table at a quarter of the budget
-   * (so a process that sits at that level still spills in large pieces); or the governor at
-   * pause or critical and the table worth writing out at all.
+   * (so a process that sits at that level still spills in large pieces; not while `merging` a
+   * partition); or the governor at pause or critical and the table worth writing out at all.
    */
-  #mustFlush(table: Map<string, G>): boolean {
+  #mustFlush(table: Map<string, G>, merging = false): boolean {
     if (table.size <= 1) return false;
     const bytes = this.#meter.bytes;
     const budget = this.#options.budget;
     if (bytes > budget) return true;
     const level = this.#options.governor?.level;
-    if (level === 'spill') return bytes >= budget / 4;
+    // merging a partition: splitting it again frees nothing the spill level asks for
+    if (level === 'spill') return !merging && bytes >= budget / 4;
     return (level === 'pause' || level === 'critical') && bytes >= Math.min(MIN_LEVEL_FLUSH, budget / 16);
   }
 
@@ -233,7 +234,7 @@ export class HashAggregator<G> {
           if (merged !== existing) table.set(key, merged);
         }
       }
-      if (depth < MAX_DEPTH && table.size >= MIN_REPARTITION * this.#fanout && this.#mustFlush(table)) {
+      if (depth < MAX_DEPTH && table.size >= MIN_REPARTITION * this.#fanout && this.#mustFlush(table, true)) {
         sub ??= await this.#newPartitions();
         await this.#flush(table, sub, depth);
       }

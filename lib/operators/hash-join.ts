@@ -80,11 +80,11 @@ export class HashJoin {
   }
 
   /** Over budget, or the governor at its spill level and the table at a quarter of it, or at pause/critical. */
-  #overBudget(): boolean {
+  #overBudget(merging = false): boolean {
     const budget = this.#o.budget;
     if (this.#bytes > budget) return true;
     const level = this.#o.governor?.level;
-    if (level === 'spill') return this.#bytes >= budget / 4;
+    if (level === 'spill') return !merging && this.#bytes >= budget / 4;
     return (level === 'pause' || level === 'critical') && this.#bytes >= Math.min(1 << 20, budget / 16);
   }
 
@@ -284,7 +284,7 @@ export class HashJoin {
         }
         this.#bytes += each;
       }
-      if (depth < MAX_DEPTH && table.size >= MIN_REPARTITION * this.#fanout && this.#overBudget()) {
+      if (depth < MAX_DEPTH && table.size >= MIN_REPARTITION * this.#fanout && this.#overBudget(true)) {
         subRight = await this.#newPartitions();
         for (const [key, entry] of table) {
           const q = hashKey(key, depth) % subRight.fanout;
