@@ -153,9 +153,11 @@ export class HashAggregator<G> {
     const bytes = this.#meter.bytes;
     const budget = this.#options.budget;
     if (bytes > budget) return true;
+    // merging a partition after the input ended: only its budget splits it again (the sources are
+    // done, and the process's level mostly reflects what it held before)
+    if (merging) return false;
     const level = this.#options.governor?.level;
-    // merging a partition: splitting it again frees nothing the spill level asks for
-    if (level === 'spill') return !merging && bytes >= budget / 4;
+    if (level === 'spill') return bytes >= budget / 4;
     return (level === 'pause' || level === 'critical') && bytes >= Math.min(MIN_LEVEL_FLUSH, budget / 16);
   }
 

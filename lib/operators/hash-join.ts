@@ -83,8 +83,9 @@ export class HashJoin {
   #overBudget(merging = false): boolean {
     const budget = this.#o.budget;
     if (this.#bytes > budget) return true;
+    if (merging) return false;
     const level = this.#o.governor?.level;
-    if (level === 'spill') return !merging && this.#bytes >= budget / 4;
+    if (level === 'spill') return this.#bytes >= budget / 4;
     return (level === 'pause' || level === 'critical') && this.#bytes >= Math.min(1 << 20, budget / 16);
   }
 
