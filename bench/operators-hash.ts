@@ -67,12 +67,21 @@ export async function run(): Promise<BenchRow[]> {
   try {
     const results: Record<string, CaseResult[]> = {};
     const sums: Record<string, string> = {};
+    const failed: Record<string, string> = {};
     const runs = names.flatMap((name) => ['spillway', 'duckdb'].map((engine) => ({ name, engine })));
     for (let r = 0; r < BENCH_RUNS; r++) {
       const order = [...runs.slice((r * 2) % runs.length), ...runs.slice(0, (r * 2) % runs.length)];
       for (const { name, engine } of order) {
         const out = join(dir, `${engine}-${name}.parquet`);
-        const result = await runCase(engine, name, data.path, out);
+        let result: CaseResult;
+        try {
+          result = await runCase(engine, name, data.path, out);
+        } catch (error) {
+          // one failed case (e.g. the governor's memory limit) must not hide the others
+          const message = /(ERR_SPILLWAY_\w+|MemoryLimitError[^\n]*)/.exec(String((error as { stderr?: string }).stderr ?? error))?.[1] ?? String(error).split('\n')[0]!;
+          failed[`${engine}:${name}`] = message;
+          continue;
+        }
         (results[`${engine}:${name}`] ??= []).push(result);
         const sum = await checksum(out, name);
         const other = sums[`${engine === 'spillway' ? 'duckdb' : 'spillway'}:${name}`];
@@ -83,8 +92,15 @@ export async function run(): Promise<BenchRow[]> {
     }
     const rows: BenchRow[] = [];
     for (const name of names) {
-      const s = results[`spillway:${name}`]!;
-      const d = results[`duckdb:${name}`]!;
+      const s = results[`spillway:${name}`];
+      const d = results[`duckdb:${name}`];
+      if (!s || !d) {
+        for (const engine of ['spillway', 'duckdb']) {
+          const why = failed[`${engine}:${name}`];
+          if (why) rows.push({ group: 'operators-hash', case: `${engine}: ${LABELS[name]}`, note: `FAILED: ${why}` });
+        }
+        if (!s || !d) continue;
+      }
       const sMs = median(s.map((x) => x.ms));
       const dMs = median(d.map((x) => x.ms));
       const ratio = dMs / sMs;
