@@ -38,6 +38,7 @@ export {
   SpillCorruptError,
   CheckpointError,
   QueueError,
+  JoinKeyMismatchError,
   ErrorCodes,
 } from './lib/core/errors.ts';
 export type { ErrorCode, ErrorContext, WorkerFailureReason, QueueFailureReason } from './lib/core/errors.ts';
@@ -133,6 +134,15 @@ export { batch } from './transforms/batch.ts';
 export { parallel } from './transforms/parallel.ts';
 export type { ParallelStageOptions } from './transforms/parallel.ts';
 export type { BatchOptions } from './transforms/batch.ts';
+export { groupBy } from './transforms/groupBy.ts';
+export type { GroupByOptions } from './transforms/groupBy.ts';
+export { distinct } from './transforms/distinct.ts';
+export type { DistinctOptions } from './transforms/distinct.ts';
+export { join } from './transforms/join.ts';
+export type { JoinOptions, JoinOn, JoinRight, JoinHow } from './transforms/join.ts';
+export { agg, count, sum, mean, min, max, first, last, countDistinct, collectValues } from './lib/operators/aggregates.ts';
+export type { Aggregate, Aggregates, MemoryMeter, SumState, CollectAggregateOptions } from './lib/operators/aggregates.ts';
+export type { HashOperatorOptions } from './lib/operators/operator-options.ts';
 
 export { toCsv } from './sinks/toCsv.ts';
 export type { ToCsvOptions, ToCsvResult } from './sinks/toCsv.ts';

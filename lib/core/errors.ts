@@ -42,6 +42,7 @@ export const ErrorCodes = {
   CHECKPOINT: 'ERR_SPILLWAY_CHECKPOINT',
   SCHEMA_MISMATCH: 'ERR_SPILLWAY_SCHEMA_MISMATCH',
   QUEUE: 'ERR_SPILLWAY_QUEUE',
+  JOIN_KEY_MISMATCH: 'ERR_SPILLWAY_JOIN_KEY_MISMATCH',
 } as const;
 
 /** One of the values of {@link ErrorCodes}. */
@@ -252,5 +253,21 @@ export class QueueError extends SpillwayError {
 export class CheckpointError extends SpillwayError {
   constructor(message: string, context: ErrorContext, options?: { cause?: unknown }) {
     super(ErrorCodes.CHECKPOINT, message, context, options);
+  }
+}
+
+/**
+ * The key columns of a join have types that cannot match (Int32 vs Float64, string vs number):
+ * raised on the first batches that show it, instead of an empty result. Names both columns.
+ */
+export class JoinKeyMismatchError extends SpillwayError {
+  /** The left key column and the type found in it. */
+  readonly left: { column: string; type: string };
+  /** The right key column and the type found in it. */
+  readonly right: { column: string; type: string };
+  constructor(message: string, left: { column: string; type: string }, right: { column: string; type: string }, context: ErrorContext = {}) {
+    super(ErrorCodes.JOIN_KEY_MISMATCH, message, context);
+    this.left = left;
+    this.right = right;
   }
 }

@@ -17,6 +17,7 @@ import { toCsv } from '../../../sinks/toCsv.ts';
 import { toParquet } from '../../../sinks/toParquet.ts';
 import { toArrow } from '../../../sinks/toArrow.ts';
 import type { PipelineStats } from '../../core/stats.ts';
+import { distinct } from '../../../transforms/distinct.ts';
 import { EXIT_INTERRUPTED, describeError, onInterrupt, takeCommonFlags, writeReportFile } from './common.ts';
 import { fromJsonl } from '../../../sources/fromJsonl.ts';
 import { toJsonl } from '../../../sinks/toJsonl.ts';
@@ -65,6 +66,8 @@ export interface ConvertArgs {
   partitionBy?: string[];
   /** A `where` predicate (JSON) for the source. */
   where?: Predicate;
+  /** `--distinct`: undefined (not given), true (whole rows) or the key columns. */
+  distinct?: true | string[] | undefined;
 }
 
 const USAGE = `Usage: spillway convert IN OUT [options]
@@ -85,6 +88,8 @@ Options:
                        the output format then comes from --to
   --where JSON         keep rows matching a predicate, e.g. '{"col":"price","op":">","value":10}'
                        (Parquet input skips files and row groups that cannot match)
+  --distinct [a,b]     drop duplicate rows (whole rows), or keep the first row of each distinct
+                       a,b; spills to disk past its memory budget (put it after the files)
   --progress / --no-progress
                        live progress on stderr (default: on; a plain line every 5 s off a terminal)
   --report FILE        write the run's stats as JSON to FILE
@@ -97,6 +102,7 @@ Examples:
   spillway convert events.csv.gz events.parquet --compression zstd
   spillway convert events.parquet events.arrow --columns ts,user,amount
   spillway convert 'raw/**/*.csv' trades --to parquet --partition-by date,symbol
+  spillway convert trades.csv pairs.parquet --columns symbol,venue --distinct
 
 IN may be a file, a glob (quote it) or a directory; the files are read in sorted order.`;
 
@@ -117,6 +123,14 @@ export function parseConvertArgs(args: readonly string[]): ConvertArgs {
     }
     const eq = arg.indexOf('=');
     const flag = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+    if (flag === 'distinct') {
+      if (flags.has(flag)) throw new ValidationError('option --distinct is given twice');
+      // a value only with `=`, or as the next argument once both files are named
+      const next = args[i + 1];
+      const value = eq >= 0 ? arg.slice(eq + 1) : positional.length === 2 && next !== undefined && !next.startsWith('--') ? args[++i]! : '';
+      flags.set(flag, value);
+      continue;
+    }
     if (!['from', 'to', 'columns', 'compression', 'batch-size', 'partition-by', 'where'].includes(flag)) throw new ValidationError(`unknown option --${flag} (see spillway convert --help)`);
     const value = eq < 0 ? args[++i] : arg.slice(eq + 1);
     if (value === undefined || value === '') throw new ValidationError(`option --${flag} needs a value`);
@@ -172,7 +186,13 @@ export function parseConvertArgs(args: readonly string[]): ConvertArgs {
     }
     where = expectPredicate(parsed, '--where');
   }
-  return { input, output, from, to, columns, compression, batchSize, ...(partitionBy ? { partitionBy } : {}), ...(where ? { where } : {}) };
+  const distinctFlag = flags.get('distinct');
+  let distinctKeys: true | string[] | undefined;
+  if (distinctFlag !== undefined) {
+    distinctKeys = distinctFlag === '' ? true : distinctFlag.split(',').map((c) => c.trim());
+    if (distinctKeys !== true && distinctKeys.some((c) => c === '')) throw new ValidationError(`--distinct must be a comma-separated list of names, got ${describeValue(distinctFlag)}`);
+  }
+  return { input, output, from, to, columns, compression, batchSize, distinct: distinctKeys, ...(partitionBy ? { partitionBy } : {}), ...(where ? { where } : {}) };
 }
 
 /** Keeps `columns` of object rows, in that order; a row without one of them is an error. */
@@ -232,7 +252,12 @@ export async function convert(
   args: ConvertArgs,
   options: { progress?: boolean; signal?: AbortSignal } = {},
 ): Promise<{ rows: number; bytes: number; bytesRead: number; durationMs: number; stats: PipelineStats }> {
-  const stages = [source(args), ...(args.columns !== undefined && args.from === 'csv' ? [project(args.columns, args.input)] : []), sink(args)] as const;
+  const stages = [
+    source(args),
+    ...(args.columns !== undefined && args.from === 'csv' ? [project(args.columns, args.input)] : []),
+    ...(args.distinct === undefined ? [] : [distinct(args.distinct === true ? undefined : args.distinct)]),
+    sink(args),
+  ] as const;
   const { output, stats } = await pipeline(...stages, options);
   return { rows: output.rows, bytes: output.bytes, bytesRead: stats.bytesRead, durationMs: stats.durationMs, stats };
 }

@@ -1,0 +1,103 @@
+/**
+ * One hash-operator bench case in a fresh process, so its peak RSS (VmHWM) is its own: CSV in,
+ * the operator, Parquet out, by spillway (governor limit LIMIT) or DuckDB (one thread,
+ * memory_limit LIMIT). Prints one JSON line `{ ms, maxRss, details }`.
+ * Usage: operators-hash-case.ts <engine: spillway|duckdb> <case> <csv> <out.parquet> <limit e.g. 256MB>
+ */
+import { pipeline, fromCsv, toParquet, groupBy, distinct, join, count, sum, mean, min, max, MemoryGovernor, Batch, BatchTransform, type Row } from 'spillway';
+import { RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
+import { peakRss } from './peak-rss.ts';
+
+const [engine, name, csv, out, limit] = process.argv.slice(2) as [string, string, string, string, string];
+
+/** The 500-row symbol table: the generator's 12 symbols and 488 made-up ones. */
+export const SYMBOLS = ['AAPL', 'MSFT', 'GOOG', 'AMZN', 'NVDA', 'META', 'TSLA', 'BRK.B', 'JPM', 'XOM', 'UNH', 'V'];
+function symbolTable(): { symbol: string; sector: string; lot: number }[] {
+  const rows = SYMBOLS.map((symbol, i) => ({ symbol, sector: `sector ${i % 7}`, lot: 100 }));
+  for (let i = rows.length; i < 500; i++) rows.push({ symbol: `SYM${i}`, sector: `sector ${i % 7}`, lot: 1 + (i % 10) * 10 });
+  return rows;
+}
+
+const SQL: Record<string, string> = {
+  'groupby-low': `SELECT symbol, count(*) AS n, sum(qty) AS total, avg(price) AS avg_price, min(price) AS lo, max(price) AS hi FROM read_csv('${csv}') GROUP BY symbol`,
+  'groupby-high': `SELECT symbol, ts, count(*) AS n, sum(qty) AS total FROM read_csv('${csv}') GROUP BY symbol, ts`,
+  distinct: `SELECT DISTINCT symbol, venue, qty, side FROM read_csv('${csv}')`,
+  'join-small': `SELECT t.*, s.sector, s.lot FROM read_csv('${csv}') t JOIN symbols s ON t.symbol = s.symbol`,
+  'join-large': `SELECT t.*, h.p2 FROM read_csv('${csv}') t JOIN (SELECT id, price AS p2 FROM read_csv('${csv}') WHERE id % 2 = 0) h ON t.id = h.id`,
+};
+
+async function duckdb(): Promise<Record<string, unknown>> {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const db = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: limit, preserve_insertion_order: 'false' });
+  const connection = await db.connect();
+  if (name === 'join-small') {
+    await connection.run('CREATE TABLE symbols (symbol VARCHAR, sector VARCHAR, lot INTEGER)');
+    const appender = await connection.createAppender('symbols');
+    for (const row of symbolTable()) {
+      appender.appendVarchar(row.symbol);
+      appender.appendVarchar(row.sector);
+      appender.appendInteger(row.lot);
+      appender.endRow();
+    }
+    appender.closeSync();
+  }
+  started = performance.now();
+  await connection.run(`COPY (${SQL[name]}) TO '${out}' (FORMAT parquet, COMPRESSION snappy)`);
+  return {};
+}
+
+let started = performance.now();
+
+async function spillway(): Promise<Record<string, unknown>> {
+  const governor = new MemoryGovernor({ limit, leak: false });
+  // CSV rows are cheapest from the fast reader (interned strings); distinct reads Arrow to project 4 columns
+  const source = name === 'distinct' ? fromCsv(csv, { cast: true, output: 'arrow' }) : fromCsv(csv, { cast: true });
+  const sink = toParquet(out);
+  let operator;
+  switch (name) {
+    case 'groupby-low':
+      operator = groupBy('symbol', { n: count(), total: sum('qty'), avg_price: mean('price'), lo: min('price'), hi: max('price') });
+      break;
+    case 'groupby-high':
+      operator = groupBy(['symbol', 'ts'], { n: count(), total: sum('qty') });
+      break;
+    case 'distinct':
+      operator = distinct(['symbol', 'venue', 'qty', 'side']);
+      break;
+    case 'join-small':
+      operator = join(symbolTable(), { on: 'symbol' });
+      break;
+    case 'join-large': {
+      async function* half(): AsyncGenerator<Row[]> {
+        for await (const batch of fromCsv(csv, { cast: true }) as AsyncIterable<{ rows: { id: number; price: number }[] }>) {
+          const rows: Row[] = [];
+          for (const row of batch.rows) if (row.id % 2 === 0) rows.push({ id: row.id, p2: row.price });
+          yield rows;
+        }
+      }
+      operator = join(half(), { on: 'id' });
+      break;
+    }
+    default:
+      throw new Error(`unknown case ${name}`);
+  }
+  // distinct keeps whole rows: project first, as the SQL does
+  const project = new BatchTransform({
+    name: 'project',
+    transform(batch, push) {
+      // (apache-arrow 21's RecordBatch.select pairs the names with the wrong columns: build it here)
+      const arrow = batch.arrow;
+      const fields = ['symbol', 'venue', 'qty', 'side'].map((name) => arrow.schema.fields.find((f) => f.name === name)!);
+      const children = fields.map((f) => arrow.getChild(f.name)!.data[0]!);
+      const data = makeData({ type: new Struct(fields), length: arrow.numRows, nullCount: 0, children });
+      push(Batch.fromArrow(new RecordBatch(new Schema(fields), data), batch.position));
+    },
+  });
+  const stages = name === 'distinct' ? [source, project, operator, sink] : [source, operator, sink];
+  const result = await (pipeline as (...args: unknown[]) => Promise<{ stats: { stages: { name: string; details: Record<string, unknown> }[] } }>)(...stages, { governor });
+  const op = result.stats.stages.find((s) => ['groupBy', 'distinct', 'join'].includes(s.name));
+  return op?.details ?? {};
+}
+
+const details = engine === 'duckdb' ? await duckdb() : await spillway();
+process.stdout.write(`${JSON.stringify({ ms: performance.now() - started, maxRss: peakRss(), details })}\n`);

@@ -1,0 +1,401 @@
+/**
+ * The aggregate functions of groupBy: count, sum, mean, min, max, first, last, countDistinct,
+ * collect, and the shape of a user-defined aggregate. Every aggregate is `{ init, add, merge,
+ * finish }` over a partial state, so that states built from different parts of the input (spilled
+ * partitions, parallel workers) merge into the state the whole input would give. States travel
+ * to spill files in V8's structured-clone format, so they must be plain data (numbers, bigints,
+ * strings, arrays, plain objects, Sets, Maps, Dates), not class instances.
+ *
+ * Precision: integer sums stay numbers while they are safe integers and become bigints beyond
+ * (a bigint input makes the sum a bigint); decimal strings (how spillway reads Parquet and Arrow
+ * decimals) sum exactly, as a decimal string; a fractional number makes the sum a double. Means
+ * are doubles.
+ */
+import { UnsupportedError, ValidationError, describeValue } from '../core/errors.ts';
+import type { Row } from '../core/batch.ts';
+import { estimateValueBytes } from '../core/batch.ts';
+import { compareValues, encodeValue } from './key-encoding.ts';
+
+/** Where aggregates report memory their states grow by (countDistinct's set, collect's list). */
+export interface MemoryMeter {
+  /** Estimated bytes held by states beyond their fixed size. */
+  bytes: number;
+}
+
+/**
+ * An aggregate: `init()` makes an empty state, `add(state, row)` folds one input row in and
+ * returns the state (the same object or a new value), `merge(earlier, later)` combines two states
+ * (`earlier` built from rows that came first), `finish(state)` gives the output value. States
+ * must survive `structuredClone` (they are spilled to disk).
+ */
+export interface Aggregate<S = any, R = unknown> {
+  init(): S;
+  add(state: S, row: Row, meter: MemoryMeter): S;
+  merge(earlier: S, later: S, meter: MemoryMeter): S;
+  finish(state: S): R;
+  /** Estimated bytes of a fresh state (default 48). */
+  readonly stateBytes?: number;
+}
+
+/** The aggregates of a groupBy: output column name -> aggregate. */
+export type Aggregates = Record<string, Aggregate>;
+
+const builtins = new WeakSet<object>();
+
+/** Marks a built-in aggregate: it copies what it keeps, so it may be fed reused row views. */
+function builtin<A extends Aggregate>(aggregate: A): A {
+  builtins.add(aggregate);
+  return aggregate;
+}
+
+/** True for the aggregates this module makes (they never keep the row object they are given). */
+export function isBuiltinAggregate(value: Aggregate): boolean {
+  return builtins.has(value);
+}
+
+function get(row: Row, column: string): unknown {
+  return (row as Record<string, unknown>)[column];
+}
+
+function expectColumn(column: unknown, what: string): string {
+  if (typeof column !== 'string' || column === '') throw new ValidationError(`Expected the column of \`${what}()\` to be a non-empty string, got ${describeValue(column)}`);
+  return column;
+}
+
+/** `count()`: rows in the group; `count(column)`: rows whose `column` is not null. */
+export function count(column?: string): Aggregate<number, number> {
+  const col = column === undefined ? undefined : expectColumn(column, 'count');
+  return builtin({
+    init: () => 0,
+    add: col === undefined ? (s) => s + 1 : (s, row) => (get(row, col) == null ? s : s + 1),
+    merge: (a, b) => a + b,
+    finish: (s) => s,
+    stateBytes: 0,
+  });
+}
+
+/** A sum's partial state: which arithmetic it is in, and its value. */
+export interface SumState {
+  /** 0 no value yet, 1 safe integer (number), 2 bigint, 3 double, 4 exact decimal (`v` = units, `scale` digits). */
+  k: 0 | 1 | 2 | 3 | 4;
+  v: number | bigint;
+  scale: number;
+}
+
+const DECIMAL = /^([+-]?)(\d+)(?:\.(\d+))?$/;
+
+function addDecimal(s: SumState, text: string, column: string): void {
+  const m = DECIMAL.exec(text);
+  if (!m) throw new UnsupportedError(`Cannot sum column "${column}": ${describeValue(text)} is not a decimal number`, {});
+  const frac = m[3] ?? '';
+  let units = BigInt(m[2]! + frac);
+  if (m[1] === '-') units = -units;
+  addUnits(s, units, frac.length, column);
+}
+
+function addUnits(s: SumState, units: bigint, scale: number, column: string): void {
+  if (s.k === 0) {
+    s.k = 4;
+    s.v = units;
+    s.scale = scale;
+    return;
+  }
+  if (s.k === 3) {
+    s.v = (s.v as number) + Number(units) / 10 ** scale;
+    return;
+  }
+  if (s.k !== 4) {
+    // integers so far: they are decimals of scale 0
+    s.v = BigInt(s.v);
+    s.k = 4;
+    s.scale = 0;
+  }
+  if (scale > s.scale) {
+    s.v = (s.v as bigint) * 10n ** BigInt(scale - s.scale);
+    s.scale = scale;
+  } else if (scale < s.scale) {
+    units *= 10n ** BigInt(s.scale - scale);
+  }
+  s.v = (s.v as bigint) + units;
+  void column;
+}
+
+function addNumber(s: SumState, value: number): void {
+  switch (s.k) {
+    case 0:
+      s.k = Number.isInteger(value) ? 1 : 3;
+      s.v = value;
+      return;
+    case 1: {
+      if (!Number.isInteger(value)) {
+        s.k = 3;
+        s.v = (s.v as number) + value;
+        return;
+      }
+      const next = (s.v as number) + value;
+      if (Number.isSafeInteger(next)) s.v = next;
+      else {
+        s.k = 2;
+        s.v = BigInt(s.v as number) + BigInt(value);
+      }
+      return;
+    }
+    case 2:
+      if (Number.isInteger(value)) s.v = (s.v as bigint) + BigInt(value);
+      else {
+        s.k = 3;
+        s.v = Number(s.v) + value;
+      }
+      return;
+    case 3:
+      s.v = (s.v as number) + value;
+      return;
+    case 4:
+      if (Number.isInteger(value)) s.v = (s.v as bigint) + BigInt(value) * 10n ** BigInt(s.scale);
+      else {
+        s.k = 3;
+        s.v = Number(s.v) / 10 ** s.scale + value;
+      }
+  }
+}
+
+function addBigint(s: SumState, value: bigint): void {
+  switch (s.k) {
+    case 0:
+    case 1:
+    case 2:
+      s.v = BigInt(s.v) + value;
+      s.k = 2;
+      return;
+    case 3:
+      s.v = (s.v as number) + Number(value);
+      return;
+    case 4:
+      s.v = (s.v as bigint) + value * 10n ** BigInt(s.scale);
+  }
+}
+
+function addValue(s: SumState, value: unknown, column: string): void {
+  if (value === null || value === undefined) return;
+  if (typeof value === 'number') addNumber(s, value);
+  else if (typeof value === 'bigint') addBigint(s, value);
+  else if (typeof value === 'string') addDecimal(s, value, column);
+  else if (typeof value === 'boolean') addNumber(s, value ? 1 : 0);
+  else throw new UnsupportedError(`Cannot sum column "${column}": ${describeValue(value)} is not a number`, {});
+}
+
+function mergeSums(a: SumState, b: SumState, column: string): SumState {
+  switch (b.k) {
+    case 0:
+      return a;
+    case 1:
+    case 3:
+      addNumber(a, b.v as number);
+      return a;
+    case 2:
+      addBigint(a, b.v as bigint);
+      return a;
+    case 4:
+      addUnits(a, b.v as bigint, b.scale, column);
+      return a;
+  }
+}
+
+function decimalText(units: bigint, scale: number): string {
+  if (scale === 0) return units.toString();
+  const negative = units < 0n;
+  const digits = (negative ? -units : units).toString().padStart(scale + 1, '0');
+  return `${negative ? '-' : ''}${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+}
+
+function sumResult(s: SumState): number | bigint | string | null {
+  switch (s.k) {
+    case 0:
+      return null;
+    case 4:
+      return decimalText(s.v as bigint, s.scale);
+    default:
+      return s.v;
+  }
+}
+
+/**
+ * `sum(column)`: null when every value is null. Safe integers sum as numbers and switch to bigint
+ * past 2^53; bigints sum as bigint; decimal strings sum exactly to a decimal string; any fraction
+ * makes it a double.
+ */
+export function sum(column: string): Aggregate<SumState, number | bigint | string | null> {
+  const col = expectColumn(column, 'sum');
+  return builtin({
+    init: () => ({ k: 0, v: 0, scale: 0 }),
+    add(s, row) {
+      addValue(s, get(row, col), col);
+      return s;
+    },
+    merge: (a, b) => mergeSums(a, b, col),
+    finish: sumResult,
+  });
+}
+
+/** `mean(column)`: the average of the non-null values as a double (the sum is exact until the division); null when there are none. */
+export function mean(column: string): Aggregate<{ s: SumState; n: number }, number | null> {
+  const col = expectColumn(column, 'mean');
+  return builtin({
+    init: () => ({ s: { k: 0, v: 0, scale: 0 }, n: 0 }),
+    add(state, row) {
+      const value = get(row, col);
+      if (value === null || value === undefined) return state;
+      addValue(state.s, value, col);
+      state.n++;
+      return state;
+    },
+    merge(a, b) {
+      mergeSums(a.s, b.s, col);
+      a.n += b.n;
+      return a;
+    },
+    finish(state) {
+      if (state.n === 0) return null;
+      const total = sumResult(state.s);
+      return Number(total) / state.n;
+    },
+  });
+}
+
+function extreme(column: string, name: string, sign: 1 | -1): Aggregate<unknown, unknown> {
+  const col = expectColumn(column, name);
+  const pick = (a: unknown, b: unknown): unknown => {
+    if (b === null || b === undefined) return a;
+    if (a === undefined) return b;
+    return sign * compareValues(b, a) > 0 ? b : a;
+  };
+  return builtin({
+    init: () => undefined,
+    add: (s, row) => pick(s, get(row, col)),
+    merge: (a, b) => pick(a, b),
+    finish: (s) => (s === undefined ? null : s),
+  });
+}
+
+/** `min(column)`: the smallest non-null value (numbers numerically, NaN above all; strings by code point, as UTF-8 bytes). */
+export function min(column: string): Aggregate<unknown, unknown> {
+  return extreme(column, 'min', -1);
+}
+
+/** `max(column)`: the largest non-null value (NaN is the largest number, as in DuckDB). */
+export function max(column: string): Aggregate<unknown, unknown> {
+  return extreme(column, 'max', 1);
+}
+
+/** `first(column)`: the value of the group's first row in input order (null included). */
+export function first(column: string): Aggregate<{ set: boolean; v: unknown }, unknown> {
+  const col = expectColumn(column, 'first');
+  return builtin({
+    init: () => ({ set: false, v: null }),
+    add(s, row) {
+      if (!s.set) {
+        s.set = true;
+        s.v = get(row, col) ?? null;
+      }
+      return s;
+    },
+    merge: (a, b) => (a.set ? a : b),
+    finish: (s) => s.v,
+  });
+}
+
+/** `last(column)`: the value of the group's last row in input order (null included). */
+export function last(column: string): Aggregate<{ set: boolean; v: unknown }, unknown> {
+  const col = expectColumn(column, 'last');
+  return builtin({
+    init: () => ({ set: false, v: null }),
+    add(s, row) {
+      s.set = true;
+      s.v = get(row, col) ?? null;
+      return s;
+    },
+    merge: (a, b) => (b.set ? b : a),
+    finish: (s) => s.v,
+  });
+}
+
+/** `countDistinct(column)`: the number of distinct non-null values, exactly (a set of canonical encodings per group). */
+export function countDistinct(column: string): Aggregate<Set<string>, number> {
+  const col = expectColumn(column, 'countDistinct');
+  return builtin({
+    init: () => new Set<string>(),
+    add(s, row, meter) {
+      const value = get(row, col);
+      if (value === null || value === undefined) return s;
+      const key = encodeValue(value, false);
+      if (!s.has(key)) {
+        s.add(key);
+        meter.bytes += 40 + 2 * key.length;
+      }
+      return s;
+    },
+    merge(a, b, meter) {
+      for (const key of b) {
+        if (!a.has(key)) {
+          a.add(key);
+          meter.bytes += 40 + 2 * key.length;
+        }
+      }
+      return a;
+    },
+    finish: (s) => s.size,
+  });
+}
+
+/** Options of {@link collect}. */
+export interface CollectAggregateOptions {
+  /** Most values kept per group (default 1000); later values are dropped. */
+  limit?: number;
+}
+
+/** `collect(column, { limit })`: the group's values (null included) in input order, at most `limit` of them. */
+export function collect(column: string, options: CollectAggregateOptions = {}): Aggregate<unknown[], unknown[]> {
+  const col = expectColumn(column, 'collect');
+  if (typeof options !== 'object' || options === null) throw new ValidationError(`Expected the options of \`collect()\` to be an object, got ${describeValue(options)}`);
+  for (const key of Object.keys(options)) if (key !== 'limit') throw new ValidationError(`Unknown option \`${key}\` of \`collect()\``);
+  const limit = options.limit ?? 1000;
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new ValidationError(`Expected \`limit\` of \`collect()\` to be a positive integer, got ${describeValue(limit)}`);
+  return builtin({
+    init: () => [],
+    add(s, row, meter) {
+      if (s.length < limit) {
+        const value = get(row, col) ?? null;
+        s.push(value);
+        meter.bytes += 8 + estimateValueBytes(value, 0);
+      }
+      return s;
+    },
+    merge(a, b, meter) {
+      for (const value of b) {
+        if (a.length >= limit) break;
+        a.push(value);
+        meter.bytes += 8 + estimateValueBytes(value, 0);
+      }
+      return a;
+    },
+    finish: (s) => s,
+  });
+}
+
+/** Checks that `value` is an {@link Aggregate}; `path` names it in the message. */
+export function expectAggregate(value: unknown, path: string): Aggregate {
+  if (typeof value !== 'object' || value === null) throw new ValidationError(`Expected \`${path}\` to be an aggregate ({ init, add, merge, finish }), got ${describeValue(value)}`);
+  for (const fn of ['init', 'add', 'merge', 'finish'] as const) {
+    if (typeof (value as Record<string, unknown>)[fn] !== 'function') throw new ValidationError(`Expected \`${path}.${fn}\` to be a function, got ${describeValue((value as Record<string, unknown>)[fn])}`);
+  }
+  return value as Aggregate;
+}
+
+/** `collect` under a name that does not clash with the `collect()` sink. */
+export const collectValues = collect;
+
+/**
+ * Every built-in aggregate in one object: `agg.collect('note', { limit: 100 })` (the package's
+ * top-level `collect` is the sink; the aggregate is `agg.collect` or `collectValues`).
+ */
+export const agg = { count, sum, mean, min, max, first, last, countDistinct, collect } as const;

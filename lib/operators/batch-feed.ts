@@ -1,0 +1,31 @@
+/**
+ * Feeds a batch to a hash aggregation without building an object per row when the batch holds
+ * only Arrow: rows are read through one reusable flyweight view (lib/row-view.ts), and a row is
+ * copied out only when the operator keeps it (a new distinct row). Rows already materialised are
+ * used as they are.
+ */
+import type { Batch } from '../core/batch.ts';
+import { RowViewer, isViewable } from '../core/row-view.ts';
+import type { HashAggregator } from './hash-aggregate.ts';
+
+/** Feeds batches to one aggregator, reusing one viewer while the batches' columns stay the same. */
+export class BatchFeed {
+  #viewer: RowViewer | undefined;
+  readonly #keepsRows: boolean;
+
+  /** @param keepsRows true when groups hold the row itself (distinct): new groups get a copy */
+  constructor(keepsRows: boolean) {
+    this.#keepsRows = keepsRows;
+  }
+
+  /** Adds the rows of `batch` to `aggregator`. */
+  feed<G>(aggregator: HashAggregator<G>, batch: Batch): Promise<void> {
+    if (batch.hasRows || !batch.hasArrow || !isViewable(batch.arrow)) return aggregator.add(batch.rows);
+    const arrow = batch.arrow;
+    let viewer = this.#viewer;
+    if (viewer?.fits(arrow)) viewer.bind(arrow);
+    else viewer = this.#viewer = new RowViewer(arrow);
+    const v = viewer;
+    return aggregator.addEach(arrow.numRows, (i) => v.at(i), this.#keepsRows ? (i) => v.materialize(i) : undefined);
+  }
+}

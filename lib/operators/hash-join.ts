@@ -1,0 +1,337 @@
+/**
+ * The hash join behind `join()`: the right input is built into a hash table of canonical key ->
+ * rows, and left batches probe it as they arrive. When the build passes its budget, both sides
+ * are partitioned by key hash to spill files (grace hash join): the right side during the build,
+ * the left side as it arrives; at the end each partition pair is joined on its own, and a right
+ * partition still too big is repartitioned (both sides) with another hash seed, recursively.
+ * Nulls never match (SQL): a left row with a null key is unmatched at once; a right row with a
+ * null key is only ever output unmatched (right and full joins).
+ */
+import { estimateRowsBytes, type Row } from '../core/batch.ts';
+import { AbortError } from '../core/errors.ts';
+import type { GovernorGate } from '../core/stage.ts';
+import { hasNullKey, hashKey, keyEncoder } from './key-encoding.ts';
+import type { HashPartitions, OperatorScratch } from './hash-partitions.ts';
+import type { OperatorCounters } from './hash-aggregate.ts';
+import { MAX_DEPTH, MIN_REPARTITION } from './hash-aggregate.ts';
+import type { JoinOutput } from './join-output.ts';
+
+/** The six join kinds. */
+export type JoinHow = 'inner' | 'left' | 'right' | 'full' | 'semi' | 'anti';
+
+/** Rows of one key on the build side, and whether any left row matched them. */
+interface Entry {
+  rows: Row[];
+  matched: boolean;
+}
+
+/** A record in a partition: the encoded key (null for a null key) and the row. */
+type JoinRecord = [key: string | null, row: Row];
+
+/** Options of {@link HashJoin}. */
+export interface HashJoinOptions {
+  how: JoinHow;
+  leftKeys: readonly string[];
+  rightKeys: readonly string[];
+  budget: number;
+  fanout?: number;
+  scratch: OperatorScratch;
+  output: JoinOutput;
+  governor?: GovernorGate | undefined;
+  signal?: AbortSignal;
+  counters: OperatorCounters;
+}
+
+/** Receives output rows. */
+export type JoinSink = (rows: Row[]) => Promise<void>;
+
+const ENTRY_BYTES = 120;
+
+/** A hash join: {@link HashJoin.build} the right side, {@link HashJoin.probe} left batches, then {@link HashJoin.finish}. */
+export class HashJoin {
+  readonly #o: HashJoinOptions;
+  readonly #leftKey: (row: Row) => string;
+  readonly #rightKey: (row: Row) => string;
+  readonly #fanout: number;
+  #table = new Map<string, Entry>();
+  #nullRight: Row[] = [];
+  #bytes = 0;
+  #rightParts: HashPartitions | undefined;
+  #leftParts: HashPartitions | undefined;
+  readonly #open = new Set<HashPartitions>();
+  /** Rows read from the right side. */
+  rightRows = 0;
+
+  constructor(options: HashJoinOptions) {
+    this.#o = options;
+    this.#leftKey = keyEncoder(options.leftKeys);
+    this.#rightKey = keyEncoder(options.rightKeys);
+    this.#fanout = options.fanout ?? 16;
+  }
+
+  /** True once the join partitions to disk. */
+  get partitioned(): boolean {
+    return this.#rightParts !== undefined;
+  }
+
+  #checkAbort(): void {
+    const signal = this.#o.signal;
+    if (signal?.aborted) throw new AbortError('The join was aborted', { cause: signal.reason });
+  }
+
+  /** Over budget, or the governor at its spill level and the table at a quarter of it, or at pause/critical. */
+  #overBudget(merging = false): boolean {
+    const budget = this.#o.budget;
+    if (this.#bytes > budget) return true;
+    if (merging) return false;
+    const level = this.#o.governor?.level;
+    if (level === 'spill') return this.#bytes >= budget / 4;
+    return (level === 'pause' || level === 'critical') && this.#bytes >= Math.min(1 << 20, budget / 16);
+  }
+
+  async #newPartitions(): Promise<HashPartitions> {
+    const parts = await this.#o.scratch.partitions(this.#fanout, this.#o.budget);
+    this.#open.add(parts);
+    return parts;
+  }
+
+  /** Adds a chunk of right rows to the build side (in memory, or partitions once over budget). */
+  async build(rows: readonly Row[]): Promise<void> {
+    this.#checkAbort();
+    this.rightRows += rows.length;
+    if (rows.length > 0) this.#o.output.noteRight(rows[0]!);
+    const each = rows.length === 0 ? 0 : estimateRowsBytes(rows) / rows.length + ENTRY_BYTES;
+    const keys = this.#o.rightKeys;
+    if (this.#rightParts) {
+      await this.#partitionRight(rows, this.#rightParts, 0, each);
+      return;
+    }
+    const table = this.#table;
+    for (const row of rows) {
+      if (hasNullKey(row, keys)) {
+        if (this.#o.how === 'right' || this.#o.how === 'full') this.#nullRight.push(row);
+        else continue;
+      } else {
+        const key = this.#rightKey(row);
+        const entry = table.get(key);
+        if (entry) entry.rows.push(row);
+        else table.set(key, { rows: [row], matched: false });
+        this.#bytes += 2 * key.length;
+      }
+      this.#bytes += each;
+    }
+    if (this.#overBudget()) {
+      // grace: everything built so far goes to partitions, and so does the rest
+      const parts = await this.#newPartitions();
+      this.#rightParts = parts;
+      this.#leftParts = await this.#newPartitions();
+      for (const [key, entry] of table) {
+        const p = hashKey(key, 0) % parts.fanout;
+        for (const row of entry.rows) await parts.add(p, [key, row] satisfies JoinRecord, each);
+      }
+      for (const row of this.#nullRight) await parts.add(0, [null, row] satisfies JoinRecord, each);
+      this.#table = new Map();
+      this.#nullRight = [];
+      this.#bytes = 0;
+      this.#o.counters.flushes++;
+    }
+  }
+
+  async #partitionRight(rows: readonly Row[], parts: HashPartitions, seed: number, each: number): Promise<void> {
+    const keys = this.#o.rightKeys;
+    const keepNull = this.#o.how === 'right' || this.#o.how === 'full';
+    for (const row of rows) {
+      let record: JoinRecord;
+      let p: number;
+      if (hasNullKey(row, keys)) {
+        if (!keepNull) continue;
+        record = [null, row];
+        p = 0;
+      } else {
+        const key = this.#rightKey(row);
+        record = [key, row];
+        p = hashKey(key, seed) % parts.fanout;
+      }
+      const pending = parts.add(p, record, each);
+      if (pending) await pending;
+    }
+  }
+
+  /** Probes a batch of left rows: joined rows go to `sink` (partitioned: stored for {@link HashJoin.finish}). */
+  async probe(rows: readonly Row[], sink: JoinSink): Promise<void> {
+    this.#checkAbort();
+    if (rows.length === 0) return;
+    const output = this.#o.output;
+    output.noteLeft(rows[0]!);
+    const how = this.#o.how;
+    const keys = this.#o.leftKeys;
+    const leftParts = this.#leftParts;
+    if (leftParts) {
+      const each = estimateRowsBytes(rows) / rows.length;
+      const unmatched: Row[] = [];
+      for (const row of rows) {
+        if (hasNullKey(row, keys)) {
+          if (how === 'left' || how === 'full') unmatched.push(output.leftOnly(row));
+          else if (how === 'anti') unmatched.push(row);
+          continue;
+        }
+        const key = this.#leftKey(row);
+        const pending = leftParts.add(hashKey(key, 0) % leftParts.fanout, [key, row] satisfies JoinRecord, each);
+        if (pending) await pending;
+      }
+      await sink(unmatched);
+      return;
+    }
+    await sink(this.#probeTable(this.#table, rows, null));
+  }
+
+  /** Joins `rows` (or the records' rows) against `table`. */
+  #probeTable(table: Map<string, Entry>, rows: readonly Row[] | null, records: readonly JoinRecord[] | null): Row[] {
+    const out: Row[] = [];
+    const how = this.#o.how;
+    const output = this.#o.output;
+    const keys = this.#o.leftKeys;
+    const n = rows ? rows.length : records!.length;
+    for (let i = 0; i < n; i++) {
+      let row: Row;
+      let key: string | null;
+      if (rows) {
+        row = rows[i]!;
+        key = hasNullKey(row, keys) ? null : this.#leftKey(row);
+      } else {
+        [key, row] = records![i]!;
+      }
+      const entry = key === null ? undefined : table.get(key);
+      switch (how) {
+        case 'semi':
+          if (entry) out.push(row);
+          break;
+        case 'anti':
+          if (!entry) out.push(row);
+          break;
+        default:
+          if (entry) {
+            entry.matched = true;
+            for (const right of entry.rows) out.push(output.both(row, right));
+          } else if (how === 'left' || how === 'full') out.push(output.leftOnly(row));
+      }
+    }
+    return out;
+  }
+
+  /** Emits what is left: unmatched right rows (right/full joins), and the partitioned join. */
+  async finish(sink: JoinSink): Promise<void> {
+    const rightParts = this.#rightParts;
+    const leftParts = this.#leftParts;
+    if (!rightParts || !leftParts) {
+      await this.#emitUnmatched(this.#table, this.#nullRight, sink);
+      this.#table = new Map();
+      return;
+    }
+    await rightParts.finish();
+    await leftParts.finish();
+    this.#o.counters.depth = Math.max(this.#o.counters.depth, 1);
+    await this.#joinAll(rightParts, leftParts, 1, sink);
+  }
+
+  async #emitUnmatched(table: Map<string, Entry>, nullRight: readonly Row[], sink: JoinSink): Promise<void> {
+    const how = this.#o.how;
+    if (how !== 'right' && how !== 'full') return;
+    const output = this.#o.output;
+    let out: Row[] = [];
+    for (const entry of table.values()) {
+      if (entry.matched) continue;
+      for (const row of entry.rows) out.push(output.rightOnly(row));
+      if (out.length >= 8192) {
+        await sink(out);
+        out = [];
+      }
+    }
+    for (const row of nullRight) out.push(output.rightOnly(row));
+    await sink(out);
+  }
+
+  async #joinAll(rightParts: HashPartitions, leftParts: HashPartitions, depth: number, sink: JoinSink): Promise<void> {
+    for (let p = 0; p < rightParts.fanout; p++) {
+      if (rightParts.records(p) === 0 && leftParts.records(p) === 0) continue;
+      await this.#joinPartition(rightParts, leftParts, p, depth, sink);
+    }
+    for (const parts of [rightParts, leftParts]) {
+      await parts.dispose();
+      this.#open.delete(parts);
+    }
+  }
+
+  /** Joins partition `p`: builds its right rows (repartitioning with seed `depth` when too big), probes its left rows. */
+  async #joinPartition(rightParts: HashPartitions, leftParts: HashPartitions, p: number, depth: number, sink: JoinSink): Promise<void> {
+    const table = new Map<string, Entry>();
+    const nullRight: Row[] = [];
+    this.#bytes = 0;
+    let subRight: HashPartitions | undefined;
+    for await (const chunk of rightParts.read(p)) {
+      this.#checkAbort();
+      const records = chunk as JoinRecord[];
+      if (subRight) {
+        await this.#repartition(records, subRight, depth);
+        continue;
+      }
+      const each = records.length === 0 ? 0 : estimateRowsBytes(records.map((r) => r[1])) / records.length + ENTRY_BYTES;
+      for (const [key, row] of records) {
+        if (key === null) nullRight.push(row);
+        else {
+          const entry = table.get(key);
+          if (entry) entry.rows.push(row);
+          else table.set(key, { rows: [row], matched: false });
+        }
+        this.#bytes += each;
+      }
+      if (depth < MAX_DEPTH && table.size >= MIN_REPARTITION * this.#fanout && this.#overBudget(true)) {
+        subRight = await this.#newPartitions();
+        for (const [key, entry] of table) {
+          const q = hashKey(key, depth) % subRight.fanout;
+          for (const row of entry.rows) await subRight.add(q, [key, row] satisfies JoinRecord, each);
+        }
+        for (const row of nullRight) await subRight.add(0, [null, row] satisfies JoinRecord, each);
+        table.clear();
+        nullRight.length = 0;
+        this.#bytes = 0;
+      }
+    }
+    await rightParts.remove(p);
+    if (subRight) {
+      const subLeft = await this.#newPartitions();
+      for await (const chunk of leftParts.read(p)) {
+        this.#checkAbort();
+        await this.#repartition(chunk as JoinRecord[], subLeft, depth);
+      }
+      await leftParts.remove(p);
+      await subRight.finish();
+      await subLeft.finish();
+      this.#o.counters.depth = Math.max(this.#o.counters.depth, depth + 1);
+      await this.#joinAll(subRight, subLeft, depth + 1, sink);
+      return;
+    }
+    for await (const chunk of leftParts.read(p)) {
+      this.#checkAbort();
+      await sink(this.#probeTable(table, null, chunk as JoinRecord[]));
+    }
+    await leftParts.remove(p);
+    await this.#emitUnmatched(table, nullRight, sink);
+  }
+
+  async #repartition(records: readonly JoinRecord[], parts: HashPartitions, seed: number): Promise<void> {
+    for (const record of records) {
+      const q = record[0] === null ? 0 : hashKey(record[0], seed) % parts.fanout;
+      const pending = parts.add(q, record, 64);
+      if (pending) await pending;
+    }
+  }
+
+  /** Drops the table and deletes open partitions. */
+  async dispose(): Promise<void> {
+    this.#table = new Map();
+    this.#nullRight = [];
+    for (const parts of this.#open) await parts.dispose().catch(() => {});
+    this.#open.clear();
+  }
+}

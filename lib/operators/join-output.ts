@@ -1,0 +1,79 @@
+/**
+ * How a join's output rows are shaped: the left row's columns first, then the right row's. A key
+ * column with the same name on both sides appears once (the left value, or the right value on a
+ * row only the right side has, as SQL's USING). Any other right column whose name is a column of
+ * the left input (as its first row has them) is renamed `<name>_right`, or `<name>_right2`,
+ * `<name>_right3`, ... when that name is taken too: deterministic for given inputs.
+ */
+import type { Row } from '../core/batch.ts';
+
+/** Builds joined rows for one join. */
+export class JoinOutput {
+  readonly #sharedKeys: ReadonlySet<string>;
+  #leftColumns: string[] | undefined;
+  #leftSet: Set<string> | undefined;
+  #rightColumns: string[] | undefined;
+  readonly #renamed = new Map<string, string | null>();
+
+  /** @param sharedKeys key columns named the same on both sides */
+  constructor(sharedKeys: readonly string[]) {
+    this.#sharedKeys = new Set(sharedKeys);
+  }
+
+  /** Notes the left input's columns (from its first row). */
+  noteLeft(row: Row): void {
+    if (this.#leftColumns) return;
+    this.#leftColumns = Object.keys(row);
+    this.#leftSet = new Set(this.#leftColumns);
+  }
+
+  /** Notes the right input's columns (from its first row). */
+  noteRight(row: Row): void {
+    this.#rightColumns ??= Object.keys(row);
+  }
+
+  /** The output name of right column `name`; null for a shared key column. */
+  rightName(name: string): string | null {
+    let out = this.#renamed.get(name);
+    if (out !== undefined) return out;
+    if (this.#sharedKeys.has(name)) out = null;
+    else if (this.#leftSet?.has(name)) {
+      out = `${name}_right`;
+      for (let n = 2; this.#leftSet.has(out) || (this.#rightColumns?.includes(out) ?? false); n++) out = `${name}_right${n}`;
+    } else out = name;
+    this.#renamed.set(name, out);
+    return out;
+  }
+
+  /** A matched pair. */
+  both(left: Row, right: Row): Row {
+    const out: Record<string, unknown> = { ...(left as Record<string, unknown>) };
+    for (const name in right) {
+      const target = this.rightName(name);
+      if (target !== null) out[target] = (right as Record<string, unknown>)[name];
+    }
+    return out;
+  }
+
+  /** A left row without a match: the right columns are null. */
+  leftOnly(left: Row): Row {
+    const out: Record<string, unknown> = { ...(left as Record<string, unknown>) };
+    for (const name of this.#rightColumns ?? []) {
+      const target = this.rightName(name);
+      if (target !== null) out[target] = null;
+    }
+    return out;
+  }
+
+  /** A right row without a match: the left columns are null, shared keys take the right value. */
+  rightOnly(right: Row): Row {
+    const out: Record<string, unknown> = {};
+    for (const name of this.#leftColumns ?? []) out[name] = null;
+    for (const name in right) {
+      const value = (right as Record<string, unknown>)[name];
+      const target = this.rightName(name);
+      out[target ?? name] = value;
+    }
+    return out;
+  }
+}

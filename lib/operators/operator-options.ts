@@ -1,0 +1,62 @@
+/**
+ * Options every hash operator (groupBy, distinct, join) shares, validated synchronously when the
+ * stage is made, and the memory budget an operator takes from the pipeline's governor when no
+ * `budget` is given.
+ */
+import { ValidationError } from '../core/errors.ts';
+import { expectInteger, expectOptions, parseBytes, type ByteSize } from '../core/validate.ts';
+import type { GovernorGate, StageStats } from '../core/stage.ts';
+import type { OperatorScratch } from './hash-partitions.ts';
+import type { OperatorCounters } from './hash-aggregate.ts';
+
+/** Options of the hash operators. */
+export interface HashOperatorOptions {
+  /**
+   * Bytes (estimated) the operator's hash table may hold before it spills to disk, e.g. `'64MB'`.
+   * Default: a quarter of the pipeline governor's limit, or 128 MB when memory is not governed.
+   * The operator also spills when the governor reaches its spill level.
+   */
+  budget?: ByteSize;
+  /** Parent directory of the operator's temporary spill directory (default: the system temp dir). */
+  dir?: string;
+  /** Output rows per batch (default 8192). */
+  batchSize?: number;
+}
+
+/** {@link HashOperatorOptions} after validation. */
+export interface ResolvedOperatorOptions {
+  budget: number | undefined;
+  dir: string | undefined;
+  batchSize: number;
+}
+
+/** Share of the governor's limit an operator takes by default. */
+export const GOVERNOR_SHARE = 0.25;
+/** Budget when memory is not governed (or the governor's limit is unknown). */
+export const UNGOVERNED_BUDGET = 128e6;
+
+/** Validates the shared options; `extra` names the option keys the operator adds itself. */
+export function resolveOperatorOptions(value: unknown, path: string, extra: readonly string[] = []): ResolvedOperatorOptions {
+  const opts = expectOptions(value as HashOperatorOptions | undefined, path) as Record<string, unknown>;
+  const known = new Set(['budget', 'dir', 'batchSize', ...extra]);
+  for (const key of Object.keys(opts)) if (!known.has(key)) throw new ValidationError(`Unknown option \`${path}.${key}\` (expected one of ${[...known].join(', ')})`);
+  const budget = opts.budget === undefined ? undefined : parseBytes(opts.budget, `${path}.budget`);
+  if (opts.dir !== undefined && (typeof opts.dir !== 'string' || opts.dir === '')) throw new ValidationError(`Expected \`${path}.dir\` to be a non-empty string`);
+  return { budget, dir: opts.dir as string | undefined, batchSize: expectInteger(opts.batchSize, `${path}.batchSize`, 8192) };
+}
+
+/** The budget in bytes: the option, else a share of the governor's limit. */
+export function operatorBudget(option: number | undefined, governor: GovernorGate | undefined): number {
+  if (option !== undefined) return option;
+  const limit = (governor as { limit?: unknown } | undefined)?.limit;
+  return typeof limit === 'number' && limit > 0 ? Math.floor(limit * GOVERNOR_SHARE) : UNGOVERNED_BUDGET;
+}
+
+/** Copies an operator's spill counters into its stage's stats (`details`). */
+export function reportOperator(stats: StageStats, scratch: OperatorScratch, counters: OperatorCounters, budget: number): void {
+  stats.details.budget = budget;
+  stats.details.partitionsSpilled = scratch.partitionsSpilled;
+  stats.details.bytesSpilled = scratch.bytesSpilled;
+  stats.details.recursionDepth = counters.depth;
+  stats.details.spills = counters.flushes;
+}

@@ -1,0 +1,136 @@
+/**
+ * The stream adapter of the blocking operators (groupBy, distinct, join). BatchTransform holds
+ * what a stage pushes until its step is done, which is right for row-local stages but would hold
+ * a whole aggregation's output in memory at the end of the input; here the operator's `emit`
+ * pushes at once and waits for the reader when the readable side is full, so output streams with
+ * backpressure. `dispose` runs on success, failure and destroy (abort), exactly once, so spill
+ * files never outlive the stage.
+ */
+import { Transform, type TransformCallback } from 'node:stream';
+import { Batch, type Row } from '../core/batch.ts';
+import { AbortError, toError } from '../core/errors.ts';
+import { asBatch, TRANSFORM_HIGH_WATER_MARK } from '../core/transform.ts';
+import { STAGE, capabilities, detachedContext, newStageStats, type SpillwayStage, type StageContext, type StageInfo, type StageStats } from '../core/stage.ts';
+
+/** Pushes output rows downstream; resolves when there is room for more. */
+export type EmitRows = (rows: Row[]) => Promise<void>;
+
+/** What an operator provides to {@link OperatorTransform}. */
+export interface OperatorSpec {
+  /** Stage name, e.g. `groupBy`. */
+  name: string;
+  /** Takes one input batch (may emit, e.g. a join's probe output). */
+  consume(batch: Batch, emit: EmitRows, context: StageContext, stats: StageStats): Promise<void>;
+  /** The input ended: emit everything that is left. */
+  finish(emit: EmitRows, context: StageContext, stats: StageStats): Promise<void>;
+  /** Releases memory and removes spill files; called once, on end, error or destroy. */
+  dispose(): Promise<void>;
+}
+
+/** A Transform of batches for operators that hold state across batches and emit at the end. */
+export class OperatorTransform extends Transform implements SpillwayStage {
+  readonly [STAGE]: StageInfo;
+  readonly #spec: OperatorSpec;
+  #context: StageContext | undefined;
+  #waiting: { resolve: () => void; reject: (error: Error) => void } | undefined;
+  #disposed: Promise<void> | undefined;
+  #batches = 0;
+  #rowStart = 0;
+  #paused = 0;
+
+  constructor(spec: OperatorSpec) {
+    super({ objectMode: true, highWaterMark: TRANSFORM_HIGH_WATER_MARK });
+    this.#spec = spec;
+    const stats = newStageStats(spec.name, 'transform');
+    this[STAGE] = {
+      kind: 'transform',
+      // an operator emits only at the end (or in key order), never interleaved with its input
+      capabilities: capabilities(undefined),
+      stats,
+      attach: (context) => {
+        this.#context = context;
+      },
+    };
+  }
+
+  #ctx(): StageContext {
+    return (this.#context ??= detachedContext());
+  }
+
+  /** Pushes rows as one batch; waits for the reader when the readable buffer is full. */
+  readonly #emit: EmitRows = async (rows) => {
+    if (rows.length === 0) return;
+    const stats = this[STAGE].stats;
+    const batch = new Batch(rows, { source: stats.name, index: this.#batches++, rowStart: this.#rowStart });
+    this.#rowStart += rows.length;
+    stats.batchesOut++;
+    stats.rowsOut += rows.length;
+    if (this.destroyed) throw new AbortError(`${stats.name} was destroyed`);
+    if (!this.push(batch)) {
+      const started = performance.now();
+      await new Promise<void>((resolve, reject) => {
+        this.#waiting = { resolve, reject };
+      });
+      this.#paused += performance.now() - started;
+    }
+    const signal = this.#ctx().signal;
+    if (signal.aborted) throw new AbortError(`${stats.name} was aborted`, { cause: signal.reason });
+  };
+
+  override _read(size: number): void {
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    waiting?.resolve();
+    super._read(size);
+  }
+
+  override _transform(chunk: unknown, _encoding: BufferEncoding, callback: TransformCallback): void {
+    const stats = this[STAGE].stats;
+    const batch = asBatch(chunk, stats.name);
+    stats.batchesIn++;
+    stats.rowsIn += batch.numRows;
+    this.#run(() => this.#spec.consume(batch, this.#emit, this.#ctx(), stats), callback, false);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.#run(() => this.#spec.finish(this.#emit, this.#ctx(), this[STAGE].stats), callback, true);
+  }
+
+  #run(work: () => Promise<void>, callback: TransformCallback, last: boolean): void {
+    const stats = this[STAGE].stats;
+    const started = performance.now();
+    this.#paused = 0;
+    const done = (error?: unknown): void => {
+      stats.timeMs += performance.now() - started - this.#paused;
+      if (error !== undefined) {
+        void this.#dispose().finally(() => callback(toError(error)));
+        return;
+      }
+      if (last) void this.#dispose().then(() => callback(), (e: unknown) => callback(toError(e)));
+      else callback();
+    };
+    let result: Promise<void>;
+    try {
+      result = work();
+    } catch (error) {
+      done(error);
+      return;
+    }
+    result.then(() => done(), (error: unknown) => done(error ?? new Error(`${stats.name} failed`)));
+  }
+
+  #dispose(): Promise<void> {
+    this.#disposed ??= this.#spec.dispose();
+    return this.#disposed;
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    waiting?.reject(error ?? new AbortError(`${this[STAGE].stats.name} was destroyed`));
+    this.#dispose().then(
+      () => callback(error),
+      (e: unknown) => callback(error ?? toError(e)),
+    );
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * join against DuckDB for the six kinds, spilling (grace) and in memory, on generated awkward
+ * tables; right inputs of every kind; column name collisions; key type mismatches; cleanup.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join as joinPath } from 'node:path';
+import fc from 'fast-check';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { Batch, BatchSource, rowsToRecordBatch, pipeline, fromIterable, collect, join, toSpill, type JoinHow, type StageStats, type Spilled } from 'spillway';
+import { duck, loadTable, query, multiset, tableArbitrary, type TRow } from './operators-helpers.ts';
+
+let db: { conn: DuckDBConnection; close: () => void };
+before(async () => {
+  db = await duck();
+});
+after(() => db.close());
+
+const SQL: Record<JoinHow, string> = {
+  inner: 'SELECT l.id AS lid, r.id AS rid FROM l JOIN r ON l.k = r.k AND l.g = r.g',
+  left: 'SELECT l.id AS lid, r.id AS rid FROM l LEFT JOIN r ON l.k = r.k AND l.g = r.g',
+  right: 'SELECT l.id AS lid, r.id AS rid FROM l RIGHT JOIN r ON l.k = r.k AND l.g = r.g',
+  full: 'SELECT l.id AS lid, r.id AS rid FROM l FULL JOIN r ON l.k = r.k AND l.g = r.g',
+  semi: 'SELECT l.id AS lid FROM l SEMI JOIN r ON l.k = r.k AND l.g = r.g',
+  anti: 'SELECT l.id AS lid FROM l ANTI JOIN r ON l.k = r.k AND l.g = r.g',
+};
+
+const asLeft = (rows: TRow[]) => rows.map((r) => ({ lid: r.id, k: r.k, g: r.g }));
+const asRight = (rows: TRow[]) => rows.map((r) => ({ rid: r.id, k: r.k, g: r.g }));
+
+async function run(left: TRow[], right: TRow[], how: JoinHow, budget: number | undefined) {
+  const result = await pipeline(fromIterable(asLeft(left), { batchSize: 16 }), join(asRight(right), { on: ['k', 'g'], how, ...(budget === undefined ? {} : { budget }) }), collect());
+  return { rows: result.output as Record<string, unknown>[], stats: result.stats.stages.find((s: StageStats) => s.name === 'join')! };
+}
+
+describe('join', () => {
+  for (const how of ['inner', 'left', 'right', 'full', 'semi', 'anti'] as JoinHow[]) {
+    it(`${how} matches DuckDB (grace hash join with a tiny budget, and in memory)`, async () => {
+      await fc.assert(
+        fc.asyncProperty(tableArbitrary(120), tableArbitrary(120), async (left, right) => {
+          await loadTable(db.conn, 'l', left);
+          await loadTable(db.conn, 'r', right);
+          const columns = how === 'semi' || how === 'anti' ? ['lid'] : ['lid', 'rid'];
+          const expected = multiset(await query(db.conn, SQL[how]), columns);
+          assert.deepEqual(multiset((await run(left, right, how, undefined)).rows, columns), expected);
+          const spilled = await run(left, right, how, 300);
+          assert.deepEqual(multiset(spilled.rows, columns), expected);
+          if (right.length >= 20) assert.ok((spilled.stats.details.partitionsSpilled as number) > 0, 'spilled');
+        }),
+        { numRuns: 10 },
+      );
+    });
+  }
+
+  it('takes a source stage, a Spilled, an async iterable and Arrow batches as the right input', async () => {
+    const left = Array.from({ length: 100 }, (_, i) => ({ sym: `s${i % 10}`, i }));
+    const symbols = Array.from({ length: 5 }, (_, i) => ({ symbol: `s${i}`, name: `Name ${i}` }));
+    const spilled = (await pipeline(fromIterable(symbols), toSpill({ budget: 0 }))).output as Spilled;
+    try {
+      async function* gen() {
+        yield* symbols;
+      }
+      const rights = [fromIterable(symbols), spilled, gen(), [rowsToRecordBatch(symbols)]];
+      for (const right of rights) {
+        const result = await pipeline(fromIterable(left), join(right as never, { on: { left: 'sym', right: 'symbol' } }), collect());
+        assert.equal(result.output.length, 50);
+        for (const row of result.output as { sym: string; symbol: string; name: string }[]) assert.equal(row.symbol, row.sym);
+      }
+    } finally {
+      await spilled.dispose();
+    }
+  });
+
+  it('names colliding columns deterministically: shared keys once, others <name>_right', async () => {
+    const left = [{ k: 1, v: 'l', v_right: 'taken' }];
+    const right = [{ k: 1, v: 'r' }, { k: 2, v: 'only right' }];
+    const result = await pipeline(fromIterable(left), join(right, { on: 'k', how: 'full' }), collect());
+    const rows = result.output as Record<string, unknown>[];
+    assert.deepEqual(rows[0], { k: 1, v: 'l', v_right: 'taken', v_right2: 'r' });
+    assert.deepEqual(rows[1], { k: 2, v: null, v_right: null, v_right2: 'only right' });
+  });
+
+  it('key type mismatches are a coded error naming both columns', async () => {
+    const left = [{ id: 1, sym: 'a' }];
+    await assert.rejects(pipeline(fromIterable(left), join([{ code: 1 }], { on: { left: 'sym', right: 'code' } }), collect()), (error: { code: string; left: { column: string }; right: { column: string }; message: string }) => {
+      assert.equal(error.code, 'ERR_SPILLWAY_JOIN_KEY_MISMATCH');
+      assert.equal(error.left.column, 'sym');
+      assert.equal(error.right.column, 'code');
+      assert.match(error.message, /"sym".*"code"/);
+      return true;
+    });
+    // Int32 vs Float64 in Arrow input
+    const ints = rowsToRecordBatch([{ k: 1 }, { k: 2 }]);
+    const floats = rowsToRecordBatch([{ k: 1.5 }, { k: 2 }]);
+    const source = new BatchSource({
+      name: 'ints',
+      async *open() {
+        yield Batch.fromArrow(ints, { source: 'ints', index: 0, rowStart: 0 });
+      },
+    });
+    await assert.rejects(pipeline(source, join([floats], { on: 'k' }), collect()), { code: 'ERR_SPILLWAY_JOIN_KEY_MISMATCH' });
+  });
+
+  it('abort mid-join leaves no temporary files', async () => {
+    const parent = mkdtempSync(joinPath(tmpdir(), 'join-abort-'));
+    try {
+      const controller = new AbortController();
+      const right = Array.from({ length: 20_000 }, (_, i) => ({ k: i }));
+      let n = 0;
+      async function* endless() {
+        for (;;) {
+          yield { k: n++ % 30_000 };
+          if (n === 20_000) controller.abort(new Error('stop'));
+        }
+      }
+      await assert.rejects(pipeline(fromIterable(endless(), { batchSize: 500 }), join(right, { on: 'k', budget: 50_000, dir: parent }), collect(), { signal: controller.signal }));
+      assert.deepEqual(readdirSync(parent), []);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
+  });
+
+  it('validates synchronously', () => {
+    assert.throws(() => join([], {} as never), { code: 'ERR_SPILLWAY_INVALID_OPTION' });
+    assert.throws(() => join([], { on: 'k', how: 'outer' as never }), { code: 'ERR_SPILLWAY_INVALID_OPTION' });
+    assert.throws(() => join([], { on: { left: ['a', 'b'], right: 'a' } }), { code: 'ERR_SPILLWAY_INVALID_OPTION' });
+    assert.throws(() => join(42 as never, { on: 'k' }), { code: 'ERR_SPILLWAY_INVALID_OPTION' });
+    assert.throws(() => join([], { on: 'k', extra: 1 } as never), { code: 'ERR_SPILLWAY_INVALID_OPTION' });
+  });
+});

@@ -1,0 +1,122 @@
+/**
+ * `groupBy`: hash aggregation by key columns, with built-in and user-defined aggregates, that
+ * spills hash partitions to disk past its memory budget (lib/operators/hash-aggregate.ts).
+ */
+import { estimateValueBytes, type Row } from '../lib/core/batch.ts';
+import { ValidationError, describeValue } from '../lib/core/errors.ts';
+import { expectAggregate, isBuiltinAggregate, type Aggregate, type Aggregates } from '../lib/operators/aggregates.ts';
+import { HashAggregator, type GroupPlan, type OperatorCounters } from '../lib/operators/hash-aggregate.ts';
+import { OperatorScratch } from '../lib/operators/hash-partitions.ts';
+import { BatchFeed } from '../lib/operators/batch-feed.ts';
+import { keyEncoder } from '../lib/operators/key-encoding.ts';
+import { expectKeyColumns } from '../lib/operators/key-columns.ts';
+import { OperatorTransform } from '../lib/operators/operator-transform.ts';
+import { operatorBudget, reportOperator, resolveOperatorOptions, type HashOperatorOptions } from '../lib/operators/operator-options.ts';
+
+/** Options of {@link groupBy}. */
+export type GroupByOptions = HashOperatorOptions;
+
+/** A group in the table: its key values and one partial state per aggregate. */
+interface Group {
+  k: unknown[];
+  s: unknown[];
+}
+
+/** The plan that makes groups of `keys` with `aggregates`. */
+export function groupPlan(keys: readonly string[], names: readonly string[], aggs: readonly Aggregate[]): GroupPlan<Group> {
+  const n = aggs.length;
+  const fixed = 64 + 16 * keys.length + aggs.reduce((total, a) => total + (a.stateBytes ?? 48), 0);
+  return {
+    key: keyEncoder(keys),
+    create(row, meter) {
+      const k = new Array<unknown>(keys.length);
+      for (let i = 0; i < keys.length; i++) k[i] = (row as Record<string, unknown>)[keys[i]!] ?? null;
+      const s = new Array<unknown>(n);
+      for (let i = 0; i < n; i++) {
+        const a = aggs[i]!;
+        s[i] = a.add(a.init(), row, meter);
+      }
+      return { k, s };
+    },
+    add(group, row, meter) {
+      const s = group.s;
+      for (let i = 0; i < n; i++) s[i] = aggs[i]!.add(s[i], row, meter);
+      return group;
+    },
+    merge(earlier, later, meter) {
+      for (let i = 0; i < n; i++) earlier.s[i] = aggs[i]!.merge(earlier.s[i], later.s[i], meter);
+      return earlier;
+    },
+    output(group) {
+      const out: Record<string, unknown> = {};
+      for (let i = 0; i < keys.length; i++) out[keys[i]!] = group.k[i];
+      for (let i = 0; i < n; i++) out[names[i]!] = aggs[i]!.finish(group.s[i]);
+      return out;
+    },
+    groupBytes(row) {
+      let bytes = fixed;
+      for (const key of keys) bytes += estimateValueBytes((row as Record<string, unknown>)[key], 1);
+      return bytes;
+    },
+  };
+}
+
+/**
+ * Groups rows by `keys` and computes `aggregates` per group: output rows hold the key columns
+ * first, then one column per aggregate, in the order given. Output order is unspecified. Past
+ * its budget the table spills partial states to hash partitions on disk and merges them
+ * partition by partition (stats `details`: `partitionsSpilled`, `bytesSpilled`,
+ * `recursionDepth`, `spills`, `groups`).
+ *
+ * @example
+ * ```ts
+ * pipeline(fromCsv('trades.csv', { cast: true }),
+ *   groupBy('symbol', { n: count(), volume: sum('qty'), avg: mean('price') }),
+ *   toParquet('totals.parquet'))
+ * ```
+ */
+export function groupBy(keys: string | readonly string[], aggregates: Aggregates, options?: GroupByOptions): OperatorTransform {
+  const keyColumns = expectKeyColumns(keys, 'keys');
+  if (typeof aggregates !== 'object' || aggregates === null || Array.isArray(aggregates)) {
+    throw new ValidationError(`Expected \`aggregates\` to be an object of output column -> aggregate, got ${describeValue(aggregates)}`);
+  }
+  const names = Object.keys(aggregates);
+  const aggs = names.map((name) => expectAggregate(aggregates[name], `aggregates.${name}`));
+  for (const name of names) if (keyColumns.includes(name)) throw new ValidationError(`Aggregate \`${name}\` has the name of a key column`);
+  const opts = resolveOperatorOptions(options, 'options');
+  const plan = groupPlan(keyColumns, names, aggs);
+  const scratch = new OperatorScratch('groupBy', opts.dir);
+  const counters: OperatorCounters = { depth: 0, flushes: 0, groups: 0 };
+  let aggregator: HashAggregator<Group> | undefined;
+  let budget = 0;
+  const feed = new BatchFeed(false);
+  const viewable = aggs.every(isBuiltinAggregate);
+  return new OperatorTransform({
+    name: 'groupBy',
+    async consume(batch, _emit, context, stats) {
+      if (!aggregator) {
+        budget = operatorBudget(opts.budget, context.governor);
+        aggregator = new HashAggregator(plan, { budget, scratch, governor: context.governor, signal: context.signal, counters, outputRows: opts.batchSize });
+      }
+      // user-defined aggregates get plain rows (they may keep them); built-ins take row views
+      if (viewable) await feed.feed(aggregator, batch);
+      else await aggregator.add(batch.rows);
+      reportOperator(stats, scratch, counters, budget);
+    },
+    async finish(emit, context, stats) {
+      aggregator ??= new HashAggregator(plan, { budget: operatorBudget(opts.budget, context.governor), scratch, governor: context.governor, signal: context.signal, counters, outputRows: opts.batchSize });
+      for await (const rows of aggregator.finish()) {
+        await emit(rows);
+        reportOperator(stats, scratch, counters, budget);
+      }
+      reportOperator(stats, scratch, counters, budget);
+      stats.details.groups = counters.groups;
+    },
+    async dispose() {
+      await aggregator?.dispose();
+      await scratch.dispose();
+    },
+  });
+}
+
+export type { Row };

@@ -1,0 +1,184 @@
+/**
+ * `join`: a hash join of the pipeline's rows (left) with another input (right): a source stage,
+ * a Spilled (toSpill's output), an array or an (async) iterable of rows. Grace hash join with
+ * spilling past the budget (lib/operators/hash-join.ts).
+ */
+import { Readable } from 'node:stream';
+import type { RecordBatch } from 'apache-arrow';
+import { Batch, type Row } from '../lib/core/batch.ts';
+import { AbortError, ValidationError, describeValue } from '../lib/core/errors.ts';
+import { Spilled } from '../lib/formats/spill/spilled.ts';
+import { STAGE, isStage, type StageContext } from '../lib/core/stage.ts';
+import { asBatch } from '../lib/core/transform.ts';
+import { HashJoin, type JoinHow } from '../lib/operators/hash-join.ts';
+import type { OperatorCounters } from '../lib/operators/hash-aggregate.ts';
+import { OperatorScratch } from '../lib/operators/hash-partitions.ts';
+import { expectKeyColumns } from '../lib/operators/key-columns.ts';
+import { JoinKeyTypes } from '../lib/operators/join-key-types.ts';
+import { JoinOutput } from '../lib/operators/join-output.ts';
+import { OperatorTransform } from '../lib/operators/operator-transform.ts';
+import { operatorBudget, reportOperator, resolveOperatorOptions, type HashOperatorOptions } from '../lib/operators/operator-options.ts';
+
+export type { JoinHow };
+
+/** What `join` accepts as its right input. */
+export type JoinRight = Readable | Spilled | readonly Row[] | Iterable<Row | Row[] | Batch | RecordBatch> | AsyncIterable<Row | Row[] | Batch | RecordBatch>;
+
+/** Join key columns: one name for both sides, a list, or `{ left, right }` (each a name or a list). */
+export type JoinOn = string | readonly string[] | { left: string | readonly string[]; right: string | readonly string[] };
+
+/** Options of {@link join}. */
+export interface JoinOptions extends HashOperatorOptions {
+  /** The key columns. */
+  on: JoinOn;
+  /** `inner` (default), `left`, `right`, `full`, `semi` (left rows with a match) or `anti` (left rows without one). */
+  how?: JoinHow;
+}
+
+const HOWS: readonly JoinHow[] = ['inner', 'left', 'right', 'full', 'semi', 'anti'];
+
+function resolveOn(on: unknown): { left: string[]; right: string[] } {
+  if (typeof on === 'object' && on !== null && !Array.isArray(on)) {
+    const spec = on as { left?: unknown; right?: unknown };
+    for (const key of Object.keys(spec)) if (key !== 'left' && key !== 'right') throw new ValidationError(`Unknown key \`options.on.${key}\` (expected left, right)`);
+    const left = expectKeyColumns(spec.left, 'options.on.left');
+    const right = expectKeyColumns(spec.right, 'options.on.right');
+    if (left.length !== right.length) throw new ValidationError(`Expected \`options.on.left\` and \`options.on.right\` to name as many columns (${left.length} vs ${right.length})`);
+    return { left, right };
+  }
+  const keys = expectKeyColumns(on, 'options.on');
+  return { left: keys, right: keys };
+}
+
+function isRecordBatch(value: unknown): value is RecordBatch {
+  return typeof value === 'object' && value !== null && 'schema' in value && 'numRows' in value && typeof (value as { getChildAt?: unknown }).getChildAt === 'function';
+}
+
+/** Chunks of right rows, with the Arrow batch when the input carried one (for the key type check). */
+async function* rightChunks(right: JoinRight, context: StageContext): AsyncGenerator<{ rows: Row[]; arrow?: RecordBatch }> {
+  if (right instanceof Spilled) {
+    for await (const recordBatch of right.batches()) {
+      const batch = Batch.fromArrow(recordBatch, { source: 'join.right', index: 0, rowStart: 0 });
+      yield { rows: batch.rows, arrow: recordBatch };
+    }
+    return;
+  }
+  if (Array.isArray(right) && !right.some((r) => r instanceof Batch || Array.isArray(r) || isRecordBatch(r))) {
+    for (let i = 0; i < right.length; i += 8192) yield { rows: (right as Row[]).slice(i, i + 8192) };
+    return;
+  }
+  // ungoverned: a paused right source would hold the build (and the memory it has) forever;
+  // the build itself spills by budget and level
+  if (isStage(right)) right[STAGE].attach({ ...context, governor: undefined, signal: context.signal, requestStop: () => {}, stopRequested: false });
+  let pending: Row[] = [];
+  const iterable = right as AsyncIterable<unknown> | Iterable<unknown>;
+  for await (const chunk of iterable) {
+    if (chunk instanceof Batch || Array.isArray(chunk) || isRecordBatch(chunk)) {
+      if (pending.length > 0) {
+        yield { rows: pending };
+        pending = [];
+      }
+      const batch = asBatch(chunk, 'join.right');
+      yield { rows: batch.rows, arrow: batch.hasArrow ? batch.arrow : undefined };
+    } else {
+      pending.push(chunk as Row);
+      if (pending.length >= 8192) {
+        yield { rows: pending };
+        pending = [];
+      }
+    }
+  }
+  if (pending.length > 0) yield { rows: pending };
+}
+
+/**
+ * Joins the pipeline's rows (the left side) with `right` on key columns. The right side is read
+ * whole into a hash table first (put the smaller input on the right); left batches then stream
+ * through it. Past the budget both sides are partitioned by key hash to spill files and joined
+ * partition by partition. Nulls never match. Output rows: the left columns, then the right ones;
+ * a key column named the same on both sides appears once; another right column whose name the
+ * left side has too is renamed `<name>_right` (`_right2`, ... if taken). Output order is
+ * unspecified (in memory, left rows keep their order). Key columns whose types cannot match
+ * (string vs number, Int32 vs Float64 in Arrow input) fail with `ERR_SPILLWAY_JOIN_KEY_MISMATCH`.
+ *
+ * @example
+ * ```ts
+ * pipeline(fromCsv('trades.csv', { cast: true }),
+ *   join(fromCsv('symbols.csv', { cast: true }), { on: { left: 'symbol', right: 'sym' }, how: 'left' }),
+ *   toParquet('enriched.parquet'))
+ * ```
+ */
+export function join(right: JoinRight, options: JoinOptions): OperatorTransform {
+  if (typeof right !== 'object' || right === null || !(right instanceof Spilled || Array.isArray(right) || Symbol.asyncIterator in right || Symbol.iterator in right)) {
+    throw new ValidationError(`Expected \`right\` to be a source stage, a Spilled, an array or an (async) iterable of rows, got ${describeValue(right)}`);
+  }
+  if (typeof options !== 'object' || options === null) throw new ValidationError(`Expected \`options\` to be an object with \`on\`, got ${describeValue(options)}`);
+  const opts = resolveOperatorOptions(options, 'options', ['on', 'how']);
+  const on = resolveOn(options.on);
+  const how = options.how ?? 'inner';
+  if (!HOWS.includes(how)) throw new ValidationError(`Expected \`options.how\` to be one of ${HOWS.join(', ')}, got ${describeValue(how)}`);
+  const shared = on.left.filter((name, i) => on.right[i] === name);
+  const output = new JoinOutput(shared);
+  const types = new JoinKeyTypes(on.left, on.right);
+  const scratch = new OperatorScratch('join', opts.dir);
+  const counters: OperatorCounters = { depth: 0, flushes: 0, groups: 0 };
+  let engine: HashJoin | undefined;
+  let built: Promise<HashJoin> | undefined;
+  let budget = 0;
+  let pending: Row[] = [];
+  let disposed = false;
+
+  const ensureBuilt = (context: StageContext): Promise<HashJoin> => {
+    built ??= (async () => {
+      budget = operatorBudget(opts.budget, context.governor);
+      engine = new HashJoin({ how, leftKeys: on.left, rightKeys: on.right, budget, scratch, output, governor: context.governor, signal: context.signal, counters });
+      for await (const { rows, arrow } of rightChunks(right, context)) {
+        if (disposed) throw new AbortError('The join was stopped while reading its right input');
+        types.observe('right', rows, arrow);
+        await engine.build(rows);
+      }
+      return engine;
+    })();
+    return built;
+  };
+  const report = (stats: import('../lib/core/stage.ts').StageStats): void => {
+    reportOperator(stats, scratch, counters, budget);
+    stats.details.rightRowsIn = engine?.rightRows ?? 0;
+  };
+
+  return new OperatorTransform({
+    name: 'join',
+    async consume(batch, emit, context, stats) {
+      const join = await ensureBuilt(context);
+      const rows = batch.rows;
+      types.observe('left', rows, batch.hasArrow ? batch.arrow : undefined);
+      await join.probe(rows, async (out) => {
+        pending = pending.length === 0 ? out : pending.concat(out);
+        if (pending.length >= opts.batchSize) {
+          const ready = pending;
+          pending = [];
+          await emit(ready);
+        }
+      });
+      if (pending.length > 0) {
+        const ready = pending;
+        pending = [];
+        await emit(ready);
+      }
+      report(stats);
+    },
+    async finish(emit, context, stats) {
+      const join = await ensureBuilt(context);
+      await join.finish(async (out) => {
+        for (let i = 0; i < out.length; i += opts.batchSize) await emit(out.slice(i, i + opts.batchSize));
+      });
+      report(stats);
+    },
+    async dispose() {
+      disposed = true;
+      await engine?.dispose();
+      await scratch.dispose();
+      if (right instanceof Readable && !right.readableEnded) right.destroy();
+    },
+  });
+}
