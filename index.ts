@@ -114,6 +114,15 @@ export { batch } from './transforms/batch.ts';
 export { parallel } from './transforms/parallel.ts';
 export type { ParallelStageOptions } from './transforms/parallel.ts';
 export type { BatchOptions } from './transforms/batch.ts';
+export { sort } from './transforms/sort.ts';
+export type { SortOptions } from './transforms/sort.ts';
+export { topK } from './transforms/topK.ts';
+export type { TopKOptions } from './transforms/topK.ts';
+export { limit } from './transforms/limit.ts';
+export type { LimitOptions } from './transforms/limit.ts';
+export type { SortKey, SortKeys, SortOrder, NullsOrder, Collation } from './lib/operators/sort-keys.ts';
+export { OperatorSpillStore, SpilledRun, RunWriter } from './lib/operators/operator-spill.ts';
+export type { OperatorSpillOptions } from './lib/operators/operator-spill.ts';
 
 export { toCsv } from './sinks/toCsv.ts';
 export type { ToCsvOptions, ToCsvResult } from './sinks/toCsv.ts';
