@@ -82,6 +82,7 @@ export class ExternalSorter {
   #runs: { run: SpilledRun; schema: Schema }[] = [];
   #store: OperatorSpillStore | undefined;
   #disposed = false;
+  #busy: Promise<void> = Promise.resolve();
 
   constructor(ordering: SortOrdering, options: ExternalSortOptions) {
     this.#ordering = ordering;
@@ -168,7 +169,15 @@ export class ExternalSorter {
     return this.#store;
   }
 
-  async #writeRun(batches: Iterable<RecordBatch> | AsyncIterable<RecordBatch>, schema: Schema): Promise<void> {
+  /** Writes a run; dispose waits for a write in progress before removing the directory. */
+  #writeRun(batches: Iterable<RecordBatch> | AsyncIterable<RecordBatch>, schema: Schema): Promise<void> {
+    const work = this.#writeRunNow(batches, schema);
+    this.#busy = work.catch(() => {});
+    return work;
+  }
+
+  async #writeRunNow(batches: Iterable<RecordBatch> | AsyncIterable<RecordBatch>, schema: Schema): Promise<void> {
+    if (this.#disposed) throw new AbortError('The sort was disposed');
     const store = await this.#openStore();
     const writer = await store.createRun();
     try {
@@ -178,6 +187,10 @@ export class ExternalSorter {
         this.stats.rowsSpilled += batch.numRows;
       }
       const run = await writer.finish();
+      if (this.#disposed) {
+        await run.remove();
+        throw new AbortError('The sort was disposed');
+      }
       this.#runs.push({ run, schema });
       this.stats.runsSpilled++;
       this.stats.bytesSpilled += run.bytes;
@@ -331,6 +344,7 @@ export class ExternalSorter {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#buffered = [];
+    await this.#busy;
     const runs = this.#runs;
     this.#runs = [];
     await Promise.allSettled(runs.map((r) => r.run.remove()));
