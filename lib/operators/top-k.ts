@@ -131,11 +131,11 @@ export class TopK {
       const rootHeld = this.#held[this.#batch[root]!]!;
       // strictly better than the worst kept row (an equal later row loses the tie)
       if (compare(keys, r, rootHeld.keys, this.#row[root]!) >= 0) continue;
+      held.refs++; // before the release: the root may point into this same batch
       this.#release(this.#batch[root]!);
       this.#batch[root] = slot;
       this.#row[root] = r;
       this.#seq[root] = seq;
-      held.refs++;
       this.#siftDown(0);
     }
     if (held.refs === 0) {
