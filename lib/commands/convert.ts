@@ -17,6 +17,8 @@ import { toCsv } from '../../sinks/toCsv.ts';
 import { toParquet } from '../../sinks/toParquet.ts';
 import { toArrow } from '../../sinks/toArrow.ts';
 import type { PipelineStats } from '../pipeline.ts';
+import { sort } from '../../transforms/sort.ts';
+import { parseSortFlag, parseSortKeys, type SortKey } from '../operators/sort-keys.ts';
 import { EXIT_INTERRUPTED, describeError, onInterrupt, takeCommonFlags, writeReportFile } from './common.ts';
 
 /** The file formats `convert` reads and writes. */
@@ -52,6 +54,8 @@ export interface ConvertArgs {
   columns: string[] | undefined;
   compression: string | undefined;
   batchSize: number | undefined;
+  /** Sort keys (`--sort price,ts:desc`), or undefined. */
+  sort?: SortKey[] | undefined;
 }
 
 const USAGE = `Usage: spillway convert IN OUT [options]
@@ -68,6 +72,10 @@ Options:
   --compression X      csv: gzip | none (default: gzip for .gz); parquet: snappy (default) |
                        gzip | zstd | none; arrow: lz4 (default) | zstd | none
   --batch-size N       rows per batch read (default: the reader's own)
+  --sort a,b:desc      sort the rows by these columns (asc by default; :desc, :nulls-first);
+                       NULLs last, strings by UTF-8 bytes, stable; spills sorted runs to a
+                       temporary directory past a quarter of the memory limit. CSV input is
+                       typed (numbers sort as numbers) when sorting
   --progress / --no-progress
                        live progress on stderr (default: on; a plain line every 5 s off a terminal)
   --report FILE        write the run's stats as JSON to FILE
@@ -78,7 +86,8 @@ for .arrows.
 
 Examples:
   spillway convert events.csv.gz events.parquet --compression zstd
-  spillway convert events.parquet events.arrow --columns ts,user,amount`;
+  spillway convert events.parquet events.arrow --columns ts,user,amount
+  spillway convert trades.csv trades.parquet --sort price,ts:desc`;
 
 function formatOf(file: string): ConvertFormat | undefined {
   const lower = file.toLowerCase();
@@ -97,7 +106,7 @@ export function parseConvertArgs(args: readonly string[]): ConvertArgs {
     }
     const eq = arg.indexOf('=');
     const flag = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
-    if (!['from', 'to', 'columns', 'compression', 'batch-size'].includes(flag)) throw new ValidationError(`unknown option --${flag} (see spillway convert --help)`);
+    if (!['from', 'to', 'columns', 'compression', 'batch-size', 'sort'].includes(flag)) throw new ValidationError(`unknown option --${flag} (see spillway convert --help)`);
     const value = eq < 0 ? args[++i] : arg.slice(eq + 1);
     if (value === undefined || value === '') throw new ValidationError(`option --${flag} needs a value`);
     if (flags.has(flag)) throw new ValidationError(`option --${flag} is given twice`);
@@ -134,8 +143,18 @@ export function parseConvertArgs(args: readonly string[]): ConvertArgs {
     batchSize = Number(batchFlag);
     if (!/^\d+$/.test(batchFlag) || !Number.isSafeInteger(batchSize) || batchSize < 1) throw new ValidationError(`--batch-size must be a positive integer, got ${describeValue(batchFlag)}`);
   }
+  let sortKeys: SortKey[] | undefined;
+  const sortFlag = flags.get('sort');
+  if (sortFlag !== undefined) {
+    sortKeys = parseSortFlag(sortFlag);
+    parseSortKeys(sortKeys, '--sort');
+    if (columns !== undefined) {
+      const missing = sortKeys.find((k) => !columns.includes(k.column));
+      if (missing) throw new ValidationError(`--sort column ${describeValue(missing.column)} is not among --columns`);
+    }
+  }
   if (input === output) throw new ValidationError('the input and the output are the same file');
-  return { input, output, from, to, columns, compression, batchSize };
+  return { input, output, from, to, columns, compression, batchSize, ...(sortKeys === undefined ? {} : { sort: sortKeys }) };
 }
 
 /** Keeps `columns` of object rows, in that order; a row without one of them is an error. */
@@ -165,7 +184,10 @@ function source(args: ConvertArgs): BatchSource<Row> {
   switch (args.from) {
     case 'csv':
       // typed output formats take the fast path's Arrow columns as they are: no object per row
-      return args.to === 'csv' || args.columns !== undefined ? fromCsv(args.input, { ...batchSize, cast: args.to !== 'csv' }) : fromCsv(args.input, { ...batchSize, cast: true, output: 'arrow' });
+      // (sorted CSV is typed too, so that numbers sort as numbers)
+      return (args.to === 'csv' && args.sort === undefined) || args.columns !== undefined
+        ? fromCsv(args.input, { ...batchSize, cast: args.to !== 'csv' || args.sort !== undefined })
+        : fromCsv(args.input, { ...batchSize, cast: true, output: 'arrow' });
     case 'parquet':
       return fromParquet(args.input, { ...batchSize, ...columns }) as BatchSource<Row>;
     case 'arrow':
@@ -190,7 +212,12 @@ export async function convert(
   args: ConvertArgs,
   options: { progress?: boolean; signal?: AbortSignal } = {},
 ): Promise<{ rows: number; bytes: number; bytesRead: number; durationMs: number; stats: PipelineStats }> {
-  const stages = [source(args), ...(args.columns !== undefined && args.from === 'csv' ? [project(args.columns, args.input)] : []), sink(args)] as const;
+  const stages = [
+    source(args),
+    ...(args.columns !== undefined && args.from === 'csv' ? [project(args.columns, args.input)] : []),
+    ...(args.sort !== undefined ? [sort(args.sort)] : []),
+    sink(args),
+  ] as const;
   const { output, stats } = await pipeline(...stages, options);
   return { rows: output.rows, bytes: output.bytes, bytesRead: stats.bytesRead, durationMs: stats.durationMs, stats };
 }
