@@ -10,7 +10,10 @@
 import type { RecordBatch, Schema } from 'apache-arrow';
 import { castRecordBatch, recordBatchBytes, schemasEqual, unifySchemas } from '../arrow/convert.ts';
 import { AbortError } from '../errors.ts';
-import type { GovernorGate } from '../stage.ts';
+import { logger, type GovernorGate } from '../stage.ts';
+import { obtainGc } from '../memory-probe.ts';
+
+const debug = logger('sort');
 import { gatherRows } from './gather.ts';
 import { OperatorSpillStore, type OperatorSpillOptions, type SpilledRun } from './operator-spill.ts';
 import type { KeySet, SortOrdering } from './sort-keys.ts';
@@ -83,6 +86,11 @@ export class ExternalSorter {
   #store: OperatorSpillStore | undefined;
   #disposed = false;
   #busy: Promise<void> = Promise.resolve();
+  /** Serialises adds and governor-triggered spills. */
+  #chain: Promise<void> = Promise.resolve();
+  #failure: unknown;
+  #unsubscribe: (() => void) | undefined;
+  #subscribed = false;
 
   constructor(ordering: SortOrdering, options: ExternalSortOptions) {
     this.#ordering = ordering;
@@ -94,8 +102,60 @@ export class ExternalSorter {
     if (signal?.aborted) throw new AbortError('The sort was aborted', { cause: signal.reason });
   }
 
+  #serial(work: () => Promise<void>): Promise<void> {
+    const done = this.#chain.then(work);
+    this.#chain = done.then(
+      () => {},
+      () => {},
+    );
+    return done;
+  }
+
+  /**
+   * Listens to the governor: past `ok` the buffered run is spilled at once, without waiting for
+   * the next batch (a paused source sends none: holding the run would hold the pause forever).
+   */
+  #subscribe(): void {
+    if (this.#subscribed) return;
+    this.#subscribed = true;
+    const governor = this.#options.governor;
+    if (!governor) return;
+    const listener = (level: string): void => {
+      if (level === 'ok' || this.#disposed || this.#bufferedBytes === 0) return;
+      this.#serial(async () => {
+        const now = governor.level;
+        if (this.#disposed || now === 'ok' || this.#bufferedBytes === 0) return;
+        if (now === 'spill' && this.#bufferedBytes < this.#options.budget / 8) return;
+        this.stats.governorSpills++;
+        await this.spill();
+        // the governor measures RSS: the run's buffers leave it only when collected, and a paused
+        // source allocates nothing that would make V8 collect
+        obtainGc()?.();
+      }).catch((error: unknown) => {
+        this.#failure ??= error;
+      });
+    };
+    if (governor.onLevel) this.#unsubscribe = governor.onLevel(listener);
+    else if (typeof (governor as { on?: unknown }).on === 'function') {
+      const emitter = governor as unknown as { on(e: string, l: (level: string) => void): void; off(e: string, l: (level: string) => void): void };
+      emitter.on('level', listener);
+      this.#unsubscribe = () => emitter.off('level', listener);
+    }
+  }
+
+  #stopListening(): void {
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+  }
+
   /** Adds a batch; sorts and spills the buffered run when the budget or the governor says so. */
-  async add(batch: RecordBatch): Promise<void> {
+  add(batch: RecordBatch): Promise<void> {
+    this.#subscribe();
+    return this.#serial(() => this.#add(batch));
+  }
+
+  async #add(batch: RecordBatch): Promise<void> {
+    if (this.#failure !== undefined) throw this.#failure;
     this.#checkAbort();
     if (batch.numRows === 0) return;
     this.#schema = this.#schema === undefined ? batch.schema : unifySchemas(this.#schema, batch.schema);
@@ -205,7 +265,9 @@ export class ExternalSorter {
   async spill(): Promise<void> {
     if (this.#buffered.length === 0) return;
     const rowsPerBatch = this.#spillRowsPerBatch(this.#bufferedBytes, this.#bufferedRows);
+    const bytes = this.#bufferedBytes;
     const run = this.#sortBuffered();
+    debug('spilling a run of %d rows (%d bytes buffered), governor %s', run.from.length, bytes, this.#options.governor?.level ?? 'none');
     await this.#writeRun(this.#memoryBatches(run, rowsPerBatch), run.schema);
   }
 
@@ -219,6 +281,9 @@ export class ExternalSorter {
    * Spilled runs are removed as they are merged; {@link ExternalSorter.dispose} removes the rest.
    */
   async *finish(): AsyncGenerator<RecordBatch> {
+    this.#stopListening();
+    await this.#chain;
+    if (this.#failure !== undefined) throw this.#failure;
     this.#checkAbort();
     const batchSize = this.#options.batchSize;
     if (this.#runs.length === 0) {
@@ -343,7 +408,9 @@ export class ExternalSorter {
   async dispose(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
+    this.#stopListening();
     this.#buffered = [];
+    await this.#chain;
     await this.#busy;
     const runs = this.#runs;
     this.#runs = [];
