@@ -44,6 +44,7 @@ async function runCase(name: string, csv: string, dir: string): Promise<CaseResu
 async function runCaseOnce(name: string, csv: string, dir: string): Promise<CaseResult> {
   const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', script, name, csv, join(dir, `${name}.parquet`)], {
     maxBuffer: 1 << 20,
+    timeout: Number(process.env.SORT_BENCH_TIMEOUT_S ?? 900) * 1000,
     env: { ...process.env, SORT_BENCH_LIMIT: `${LIMIT_MB}MB` },
   });
   return JSON.parse(stdout.trim().split('\n').pop()!) as CaseResult;
