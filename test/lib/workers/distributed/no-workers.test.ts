@@ -61,8 +61,8 @@ describe('no worker on the queue', { skip: skipReason }, () => {
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
     const exit = once(child, 'exit');
-    // until its first payloads are in Redis
-    while ((await client.keys(`bull:${queue}:spillway:*`)).length === 0) {
+    // until its first payloads are in Redis and their jobs are queued (the payload is written first)
+    while ((await client.keys(`bull:${queue}:spillway:*`)).length === 0 || (await client.llen(`bull:${queue}:wait`)) === 0) {
       assert.equal(child.exitCode, null, `the run ended early: ${stderr}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
