@@ -9,7 +9,7 @@ import { recordBatchToRows } from '../../../../lib/formats/arrow/convert.ts';
 import { SpillwayError, ErrorCodes } from '../../../../lib/core/errors.ts';
 import type { TruthFile as Truth } from '../parquet/corpusNormalize.ts';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const corpus = path.resolve(root, '../shared/corpus');
 const skip = existsSync(path.join(corpus, 'truth.json')) ? false : `corpus not found at ${corpus}`;
 

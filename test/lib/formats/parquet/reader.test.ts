@@ -9,7 +9,7 @@ import { SpillwayError } from '../../../../lib/core/errors.ts';
 import { mapsAsObjects, normalize } from './corpusNormalize.ts';
 import type { TruthFile } from './corpusNormalize.ts';
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const corpus = path.resolve(projectRoot, '../shared/corpus');
 const skip = existsSync(path.join(corpus, 'truth.json')) ? false : 'corpus folder ../shared/corpus is absent';
 const truth: TruthFile[] = skip ? [] : (JSON.parse(readFileSync(path.join(corpus, 'truth.json'), 'utf8')) as { files: TruthFile[] }).files.filter((f) => f.format === 'parquet');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 /** URL of a fixture module under test/fixtures/pool. */
 export function fixture(name: string): URL {
-  return new URL(`../../fixtures/pool/${name}`, import.meta.url);
+  return new URL(`../../../fixtures/pool/${name}`, import.meta.url);
 }
 
 /** True while a process with this pid exists. */
