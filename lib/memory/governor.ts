@@ -210,16 +210,7 @@ class Totals {
 }
 
 /** Event counters at a moment, to subtract for per-run summaries. */
-interface Counters {
-  pressureEvents: number;
-  spillsRequested: number;
-  spills: number;
-  spilledBytes: number;
-  leakWarnings: number;
-  criticalEvents: number;
-  gcRuns: number;
-  levels: LevelTimes;
-}
+type Counters = Pick<MemorySummary, 'pressureEvents' | 'spillsRequested' | 'spills' | 'spilledBytes' | 'leakWarnings' | 'criticalEvents' | 'gcRuns'> & { levels: LevelTimes };
 
 const ZERO_COUNTERS: Counters = {
   pressureEvents: 0,

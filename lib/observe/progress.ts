@@ -10,23 +10,14 @@
 import { terminalSafe } from './terminal-text.ts';
 import type { Readable, Writable } from 'node:stream';
 import type { StageKind } from '../core/stage.ts';
-import { readRun, type RunReading } from '../core/reading.ts';
+import { readRun, type RunReading, type StageReading } from '../core/reading.ts';
 import { ValidationError, describeValue } from '../core/errors.ts';
 import { formatBytes } from '../core/validate.ts';
 import type { MemoryGovernor, MemoryLevel } from '../memory/governor.ts';
 import type { PipelineStats } from '../core/stats.ts';
 
-/** A stage's counters in a {@link ProgressEvent}. */
-export interface ProgressStage {
-  name: string;
-  kind: StageKind;
-  rowsIn: number;
-  rowsOut: number;
-  batchesIn: number;
-  batchesOut: number;
-  /** Milliseconds of the stage's own work so far. */
-  timeMs: number;
-}
+/** A stage's counters in a {@link ProgressEvent}: the run's reading of that stage. */
+export type ProgressStage = StageReading;
 
 /** One progress report; a plain, JSON-serialisable object. */
 export interface ProgressEvent {
