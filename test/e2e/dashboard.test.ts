@@ -57,6 +57,7 @@ lines.on('line', (line) => waiting.shift()?.(line));
 const nextLine = () => new Promise((resolve) => waiting.push(resolve));
 
 const N = 6000;
+const HOLD = 500;
 const GATE = 3000;
 const rows = Array.from({ length: N }, (_, n) => (n === 1234 ? { n, marker: ${JSON.stringify(marker)}, mode: 'throw' } : { n }));
 
@@ -75,6 +76,11 @@ let gate;
 const { stats } = await pipeline(
   fromIterable(rows, { batchSize: 100 }),
   map(async (row) => {
+    // held (no pressure) until the page has loaded, so the test sees the figures move on any machine
+    if (row.n === HOLD) {
+      process.stdout.write('hold\\n');
+      await nextLine();
+    }
     if (row.n === GATE) {
       pressure = true;
       process.stdout.write('gate\\n');
@@ -172,9 +178,11 @@ test('the live dashboard in headless Chromium during a real run', { timeout: 120
   });
   await page.goto(url);
 
-  // figures arrive and change while rows flow
+  // figures arrive while the run is held at row 500, and change once it goes on
+  await lineStarting('hold');
   await page.waitForFunction(() => (document.getElementById('f-rows')?.textContent ?? '–') !== '–', undefined, { timeout: 30_000 });
   const first = await page.textContent('#f-rows');
+  child.stdin.write('on\n');
   await page.waitForFunction((seen) => document.getElementById('f-rows')?.textContent !== seen, first, { timeout: 30_000 });
   const later = await page.textContent('#f-rows');
   assert.notEqual(later, first);

@@ -28,7 +28,7 @@ import { skipReason, startRedis, startWorker } from './helpers.ts';
 import type { RedisServer, WorkerProcess } from './helpers.ts';
 
 const MODULE = 'test/fixtures/parallel/worker.ts';
-const ECHO = 'test/distributed/fixture-echo.ts';
+const ECHO = 'test/fixtures/distributed/echo.ts';
 const PASSWORD = 'pa55-w0rd-never-shown';
 // small lock and stalled-check times so a killed worker's batch comes back quickly
 const FAST = ['--lock-duration', '1000', '--stalled-interval', '500'];

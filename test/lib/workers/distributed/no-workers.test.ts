@@ -17,7 +17,7 @@ import { collect } from '../../../../sinks/collect.ts';
 import { QueueError } from '../../../../lib/core/errors.ts';
 import { ROOT, skipReason, startRedis, type RedisServer } from './helpers.ts';
 
-const MODULE = new URL('./fixture-echo.ts', import.meta.url);
+const MODULE = new URL('../../../fixtures/distributed/echo.ts', import.meta.url);
 
 describe('no worker on the queue', { skip: skipReason }, () => {
   let redis: RedisServer;
