@@ -74,7 +74,7 @@ describe('documentation examples', { concurrency: 2 }, () => {
 
   it('README.md and the docs pages have examples to check', () => {
     assert.ok(blocks.some((b) => b.page === 'README.md' && b.mode === 'run'), 'README.md has a runnable example');
-    assert.ok(checked.length >= 30, `expected the pages' examples, found ${checked.length}`);
+    assert.ok(checked.length >= 40, `expected the pages' examples, found ${checked.length}`);
   });
 
   it(`the ${checked.length} examples type-check`, { timeout: 300_000 }, () => {
