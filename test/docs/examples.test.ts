@@ -56,7 +56,7 @@ function runBlock(block: CodeBlock): Promise<void> {
   copyExampleInputs(inputs, cwd);
   const args = ['--conditions=spillway-source', '--import', tsx, fileOf(block)];
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, args, { cwd, timeout: 120_000, env: { ...process.env, NODE_OPTIONS: '' } }, (error, stdout, stderr) => {
+    execFile(process.execPath, args, { cwd, timeout: 120_000, killSignal: 'SIGKILL', env: { ...process.env, NODE_OPTIONS: '' } }, (error, stdout, stderr) => {
       if (error === null) return resolve();
       reject(new Error(`${block.page}:${block.line} failed (${error.signal ?? `exit ${String(error.code)}`})\n${stderr}\n${stdout}`));
     });
