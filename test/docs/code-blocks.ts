@@ -23,7 +23,12 @@ export interface CodeBlock {
 }
 
 /** Fence words and the mode each asks for. */
-const MODES: Readonly<Record<string, BlockMode>> = { '': 'run', 'no-run': 'types-only', 'types-only': 'types-only', 'no-check': 'no-check' };
+const MODES: Readonly<Record<string, BlockMode>> = {
+  '': 'run',
+  'no-run': 'types-only',
+  'types-only': 'types-only',
+  'no-check': 'no-check',
+};
 
 /** The ```ts blocks of one page's text (other languages are left alone). */
 export function codeBlocks(page: string, text: string): CodeBlock[] {
@@ -38,7 +43,9 @@ export function codeBlocks(page: string, text: string): CodeBlock[] {
     }
     const word = (open[2] ?? '').trim();
     const mode = MODES[word];
-    if (mode === undefined) throw new Error(`${page}:${i + 1}: unknown fence word '${word}' (known: no-run, types-only, no-check)`);
+    if (mode === undefined) {
+      throw new Error(`${page}:${i + 1}: unknown fence word '${word}' (known: no-run, types-only, no-check)`);
+    }
     const end = closingFence(lines, i, page);
     blocks.push({ page, line: i + 2, mode, code: lines.slice(i + 1, end).join('\n') });
     i = end;

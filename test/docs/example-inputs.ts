@@ -8,8 +8,17 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { pipeline, fromIterable, toParquet, toArrow, toJsonl } from '../../index.ts';
 
+/** One row of the generated files. */
+export interface ExampleTrade {
+  id: number;
+  ts: string;
+  symbol: string;
+  price: number;
+  qty: number;
+}
+
 /** Rows of every generated file: a few trades, some with a quantity of zero or below. */
-export function exampleTrades(count = 300): { id: number; ts: string; symbol: string; price: number; qty: number }[] {
+export function exampleTrades(count = 300): ExampleTrade[] {
   const symbols = ['ACME', 'INIT', 'XYZ'];
   return Array.from({ length: count }, (_, i) => ({
     id: i + 1,
@@ -21,7 +30,12 @@ export function exampleTrades(count = 300): { id: number; ts: string; symbol: st
 }
 
 /** A worker module for `parallel('./score.mjs')` (plain JavaScript: a thread needs no loader). */
-const SCORE_MODULE = 'export default function score(row) {\n  return { ...row, score: row.price * row.qty };\n}\n';
+const SCORE_MODULE = [
+  'export default function score(row) {',
+  '  return { ...row, score: row.price * row.qty };',
+  '}',
+  '',
+].join('\n');
 
 /**
  * Writes trades.csv, trades.csv.gz (the same, plus one line with too few fields, for the dead-letter
@@ -29,7 +43,8 @@ const SCORE_MODULE = 'export default function score(row) {\n  return { ...row, s
  */
 export async function writeExampleInputs(dir: string): Promise<void> {
   const rows = exampleTrades();
-  const csv = `id,ts,symbol,price,qty\n${rows.map((r) => `${r.id},${r.ts},${r.symbol},${r.price},${r.qty}`).join('\n')}\n`;
+  const lines = rows.map((r) => `${r.id},${r.ts},${r.symbol},${r.price},${r.qty}`);
+  const csv = `id,ts,symbol,price,qty\n${lines.join('\n')}\n`;
   writeFileSync(join(dir, 'trades.csv'), csv);
   writeFileSync(join(dir, 'trades.csv.gz'), gzipSync(`${csv}301,ACME\n`));
   writeFileSync(join(dir, 'score.mjs'), SCORE_MODULE);

@@ -36,13 +36,20 @@ function fileOf(block: CodeBlock): string {
 function typeErrors(list: readonly CodeBlock[]): string[] {
   const config = ts.readConfigFile(join(ROOT, 'tsconfig.json'), (p) => ts.sys.readFile(p));
   const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, ROOT);
-  const options: ts.CompilerOptions = { ...parsed.options, noEmit: true, declaration: false, sourceMap: false, incremental: false };
+  const options: ts.CompilerOptions = {
+    ...parsed.options,
+    noEmit: true,
+    declaration: false,
+    sourceMap: false,
+    incremental: false,
+  };
   const program = ts.createProgram(list.map(fileOf), options);
   const errors: string[] = [];
   for (const block of list) {
     const source = program.getSourceFile(fileOf(block));
     if (source === undefined) throw new Error(`${block.page}:${block.line}: not in the program`);
-    for (const d of [...program.getSyntacticDiagnostics(source), ...program.getSemanticDiagnostics(source)]) {
+    const diagnostics = [...program.getSyntacticDiagnostics(source), ...program.getSemanticDiagnostics(source)];
+    for (const d of diagnostics) {
       const line = d.start === undefined ? 0 : source.getLineAndCharacterOfPosition(d.start).line;
       errors.push(`${block.page}:${block.line + line}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
     }
@@ -55,10 +62,12 @@ function runBlock(block: CodeBlock): Promise<void> {
   const cwd = tempDir('spillway-docs-example-');
   copyExampleInputs(inputs, cwd);
   const args = ['--conditions=spillway-source', '--import', tsx, fileOf(block)];
+  const options = { cwd, timeout: 120_000, killSignal: 'SIGKILL' as const, env: { ...process.env, NODE_OPTIONS: '' } };
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, args, { cwd, timeout: 120_000, killSignal: 'SIGKILL', env: { ...process.env, NODE_OPTIONS: '' } }, (error, stdout, stderr) => {
+    execFile(process.execPath, args, options, (error, stdout, stderr) => {
       if (error === null) return resolve();
-      reject(new Error(`${block.page}:${block.line} failed (${error.signal ?? `exit ${String(error.code)}`})\n${stderr}\n${stdout}`));
+      const how = error.signal ?? `exit ${String(error.code)}`;
+      reject(new Error(`${block.page}:${block.line} failed (${how})\n${stderr}\n${stdout}`));
     });
   });
 }
@@ -73,7 +82,8 @@ describe('documentation examples', { concurrency: 2 }, () => {
   after(() => rmSync(work, { recursive: true, force: true }));
 
   it('README.md and the docs pages have examples to check', () => {
-    assert.ok(blocks.some((b) => b.page === 'README.md' && b.mode === 'run'), 'README.md has a runnable example');
+    const readme = blocks.some((b) => b.page === 'README.md' && b.mode === 'run');
+    assert.ok(readme, 'README.md has a runnable example');
     assert.ok(checked.length >= 40, `expected the pages' examples, found ${checked.length}`);
   });
 

@@ -37,7 +37,9 @@ test('relative links in README.md and docs/ lead to existing files and headings'
       const [path, anchor] = target!.split('#') as [string, string | undefined];
       const linked = path === '' ? file : join(dirname(file), path);
       if (!existsSync(linked)) broken.push(`${page}: ${target} (no ${relative(ROOT, linked)})`);
-      else if (anchor !== undefined && linked.endsWith('.md') && !anchors(linked).has(anchor)) broken.push(`${page}: ${target} (no heading #${anchor})`);
+      else if (anchor !== undefined && linked.endsWith('.md') && !anchors(linked).has(anchor)) {
+        broken.push(`${page}: ${target} (no heading #${anchor})`);
+      }
     }
   }
   assert.deepEqual(broken, []);
