@@ -108,11 +108,16 @@ export async function run(): Promise<BenchRow[]> {
       const s = results[`spillway:${name}`];
       const d = results[`duckdb:${name}`];
       if (!s || !d) {
-        for (const engine of ['spillway', 'duckdb']) {
+        // a failed engine gets a row saying why; the other keeps its figures
+        for (const [engine, label, results] of [['spillway', 'spillway', s], ['duckdb', 'DuckDB 1 thread', d]] as const) {
           const why = failed[`${engine}:${name}`];
-          if (why) rows.push({ group: 'operators', case: `${engine}: ${LABELS[name]}`, note: `FAILED: ${why}` });
+          if (why) rows.push({ group: 'operators', case: `${label}: ${LABELS[name]}`, note: `FAILED: ${why}` });
+          else if (results) {
+            const ms = median(results.map((x) => x.ms));
+            rows.push({ group: 'operators', case: `${label}: ${LABELS[name]}`, rowsPerSec: ROWS / (ms / 1000), mbPerSec: data.bytes / 1e6 / (ms / 1000), peakRss: median(results.map((x) => x.maxRss)), note: `check ${sums[`${engine}:${name}`]}` });
+          }
         }
-        if (!s || !d) continue;
+        continue;
       }
       const sMs = median(s.map((x) => x.ms));
       const dMs = median(d.map((x) => x.ms));

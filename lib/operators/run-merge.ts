@@ -135,7 +135,7 @@ export function spilledSource(run: SpilledRun): RunSource {
   let ahead: Promise<RecordBatch> | undefined;
   return async () => {
     if (index >= run.numBatches) {
-      run.release();
+      await run.release();
       return undefined;
     }
     const current = ahead ?? run.read(index);

@@ -5,8 +5,9 @@
  * merged. A run is a subdirectory of the operator's scratch directory (operator-scratch.ts), as
  * a hash operator's partition set is, so the scratch's dispose removes whatever is left.
  *
- * A run's files are opened for reading only while it is merged: {@link SpilledRun.close} (called
- * by remove, and by the merge when the run is exhausted) releases its descriptors.
+ * A run's file is open only while the run is merged: {@link SpilledRun.release} (called by the
+ * merge when the run is exhausted, and by remove) closes it, so a merge of many runs does not
+ * hold a descriptor per finished run until it ends.
  */
 import { rm } from 'node:fs/promises';
 import type { RecordBatch } from 'apache-arrow';
@@ -44,9 +45,9 @@ export class SpilledRun {
     return this.#files.read(index);
   }
 
-  /** Closes the run's open files; a later read opens them again. */
-  release(): void {
-    this.#files.releaseFiles();
+  /** Closes the run's files once it has been read to its end (no read after this). */
+  release(): Promise<void> {
+    return this.#files.close();
   }
 
   /** Closes the run's files and deletes them; idempotent. */
