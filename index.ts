@@ -149,7 +149,7 @@ export { topK } from './transforms/topK.ts';
 export type { TopKOptions } from './transforms/topK.ts';
 export { limit } from './transforms/limit.ts';
 export type { LimitOptions } from './transforms/limit.ts';
-export type { SortKey, SortKeys, SortOrder, NullsOrder, Collation } from './lib/operators/sort-keys.ts';
+export type { SortKey, SortKeys, SortOrder, NullsOrder, Collation } from './lib/operators/sort-key-spec.ts';
 export type { OperatorOptions } from './lib/operators/operator-options.ts';
 
 export { toCsv } from './sinks/toCsv.ts';

@@ -3,7 +3,8 @@ import { ExternalSorter } from '../lib/operators/external-sort.ts';
 import { OperatorScratch } from '../lib/operators/operator-scratch.ts';
 import { OperatorTransform } from '../lib/operators/operator-transform.ts';
 import { operatorBudget, reportSpill, resolveOperatorOptions, type OperatorOptions } from '../lib/operators/operator-options.ts';
-import { SortOrdering, parseSortKeys, type Collation, type SortKeys } from '../lib/operators/sort-keys.ts';
+import { SortOrdering } from '../lib/operators/sort-keys.ts';
+import { parseSortKeys, type Collation, type SortKeys } from '../lib/operators/sort-key-spec.ts';
 import { expectOneOf } from '../lib/core/validate.ts';
 import type { StageContext, StageStats } from '../lib/core/stage.ts';
 

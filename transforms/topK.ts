@@ -2,7 +2,8 @@
 import { OperatorTransform } from '../lib/operators/operator-transform.ts';
 import { resolveOperatorOptions } from '../lib/operators/operator-options.ts';
 import { TopK } from '../lib/operators/top-k.ts';
-import { SortOrdering, parseSortKeys, type Collation, type SortKeys } from '../lib/operators/sort-keys.ts';
+import { SortOrdering } from '../lib/operators/sort-keys.ts';
+import { parseSortKeys, type Collation, type SortKeys } from '../lib/operators/sort-key-spec.ts';
 import { expectInteger, expectOneOf } from '../lib/core/validate.ts';
 
 /** Options of {@link topK}. */

@@ -19,7 +19,7 @@ import { toArrow } from '../../../sinks/toArrow.ts';
 import type { PipelineStats } from '../../core/stats.ts';
 import { distinct } from '../../../transforms/distinct.ts';
 import { sort } from '../../../transforms/sort.ts';
-import { parseSortFlag, parseSortKeys, type SortKey } from '../../operators/sort-keys.ts';
+import { parseSortFlag, parseSortKeys, type SortKey } from '../../operators/sort-key-spec.ts';
 import { EXIT_INTERRUPTED, describeError, onInterrupt, takeCommonFlags, writeReportFile } from './common.ts';
 import { fromJsonl } from '../../../sources/fromJsonl.ts';
 import { toJsonl } from '../../../sinks/toJsonl.ts';
