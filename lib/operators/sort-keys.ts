@@ -95,86 +95,83 @@ function isBytesType(type: DataType): boolean {
 const textDecoder = new TextDecoder();
 const NESTED = new Set<Type>([Type.Struct, Type.List, Type.LargeList, Type.FixedSizeList, Type.Map, Type.Union, Type.SparseUnion, Type.DenseUnion]);
 
-/**
- * Builds the key column of `chunks` (the same column of consecutive batches, one Arrow type),
- * rows numbered across the chunks in order.
- */
-export function keyColumn(chunks: readonly Data[], collation: Collation, collator: Intl.Collator | undefined, column: string): KeyColumn {
-  let n = 0;
-  for (const d of chunks) n += d.length;
-  const type = (chunks[0]?.type ?? { typeId: Type.Null }) as DataType;
-  const nulls = nullsOf(chunks, n);
-  if (isNumberType(type)) {
-    const v = new Float64Array(n);
-    let at = 0;
-    for (const d of chunks) {
-      if (type.typeId === Type.Bool) {
-        const bits = d.values as Uint8Array;
-        for (let i = 0; i < d.length; i++) {
-          const p = d.offset + i;
-          v[at + i] = (bits[p >> 3]! >> (p & 7)) & 1;
-        }
-      } else if (type.typeId !== Type.Null) {
-        const values = d.values as unknown as ArrayLike<number>;
-        for (let i = 0; i < d.length; i++) v[at + i] = values[i]!;
-      }
-      at += d.length;
-    }
-    return { kind: 'num', nulls, v };
-  }
-  const { words, signed } = wordCount(type);
-  if (words > 0) {
-    const w = Array.from({ length: words }, () => new Float64Array(n));
-    let at = 0;
-    for (const d of chunks) {
-      const values = d.values as unknown as ArrayBufferView;
-      const u = new Uint32Array(values.buffer, values.byteOffset, d.length * words);
-      const top = signed ? new Int32Array(values.buffer, values.byteOffset, d.length * words) : u;
+/** Number, boolean and date key values as doubles. */
+function numberKeys(chunks: readonly Data[], type: DataType, n: number, nulls: Uint8Array | undefined): KeyColumn {
+  const v = new Float64Array(n);
+  let at = 0;
+  for (const d of chunks) {
+    if (type.typeId === Type.Bool) {
+      const bits = d.values as Uint8Array;
       for (let i = 0; i < d.length; i++) {
-        const base = i * words;
-        // little-endian words: the last is the most significant (and carries the sign)
-        w[0]![at + i] = top[base + words - 1]!;
-        for (let k = 1; k < words; k++) w[k]![at + i] = u[base + words - 1 - k]!;
+        const p = d.offset + i;
+        v[at + i] = (bits[p >> 3]! >> (p & 7)) & 1;
       }
-      at += d.length;
+    } else if (type.typeId !== Type.Null) {
+      const values = d.values as unknown as ArrayLike<number>;
+      for (let i = 0; i < d.length; i++) v[at + i] = values[i]!;
     }
-    return { kind: 'words', nulls, w };
+    at += d.length;
   }
-  if (isBytesType(type) && collation === 'binary') {
-    let total = 0;
-    for (const d of chunks) {
-      const o = d.valueOffsets as ArrayLike<number | bigint>;
-      total += Number(o[d.length]) - Number(o[0]);
+  return { kind: 'num', nulls, v };
+}
+
+/** 64/128/256-bit key values as 32-bit words, most significant (signed) first. */
+function wordKeys(chunks: readonly Data[], words: number, signed: boolean, n: number, nulls: Uint8Array | undefined): KeyColumn {
+  const w = Array.from({ length: words }, () => new Float64Array(n));
+  let at = 0;
+  for (const d of chunks) {
+    const values = d.values as unknown as ArrayBufferView;
+    const u = new Uint32Array(values.buffer, values.byteOffset, d.length * words);
+    const top = signed ? new Int32Array(values.buffer, values.byteOffset, d.length * words) : u;
+    for (let i = 0; i < d.length; i++) {
+      const base = i * words;
+      // little-endian words: the last is the most significant (and carries the sign)
+      w[0]![at + i] = top[base + words - 1]!;
+      for (let k = 1; k < words; k++) w[k]![at + i] = u[base + words - 1 - k]!;
     }
-    const bytes = new Uint8Array(total);
-    const off = total > 2 ** 31 - 1 ? new Float64Array(n + 1) : new Int32Array(n + 1);
-    const pre = new Float64Array(n);
-    let at = 0;
-    let pos = 0;
-    for (const d of chunks) {
-      const o = d.valueOffsets as ArrayLike<number | bigint>;
-      const values = d.values as Uint8Array;
-      const big = typeof o[0] === 'bigint';
-      const start = Number(o[0]);
-      const end = Number(o[d.length]);
-      bytes.set(values.subarray(start, end), pos);
-      for (let i = 0; i < d.length; i++) {
-        const s = big ? Number(o[i]) : (o[i] as number);
-        const e = big ? Number(o[i + 1]) : (o[i + 1] as number);
-        off[at + i] = pos + s - start;
-        // the first 6 bytes as a number (zero padded): most comparisons end here
-        const len = e - s;
-        let p = 0;
-        for (let k = 0; k < 6; k++) p = p * 256 + (k < len ? values[s + k]! : 0);
-        pre[at + i] = p;
-      }
-      pos += end - start;
-      at += d.length;
-      off[at] = pos;
-    }
-    return { kind: 'bytes', nulls, pre, off, bytes };
+    at += d.length;
   }
-  // locale strings and every other type: JS values through the generic reader
+  return { kind: 'words', nulls, w };
+}
+
+/** String and binary key values as their UTF-8 bytes, with a 6-byte numeric prefix. */
+function byteKeys(chunks: readonly Data[], n: number, nulls: Uint8Array | undefined): KeyColumn {
+  let total = 0;
+  for (const d of chunks) {
+    const o = d.valueOffsets as ArrayLike<number | bigint>;
+    total += Number(o[d.length]) - Number(o[0]);
+  }
+  const bytes = new Uint8Array(total);
+  const off = total > 2 ** 31 - 1 ? new Float64Array(n + 1) : new Int32Array(n + 1);
+  const pre = new Float64Array(n);
+  let at = 0;
+  let pos = 0;
+  for (const d of chunks) {
+    const o = d.valueOffsets as ArrayLike<number | bigint>;
+    const values = d.values as Uint8Array;
+    const big = typeof o[0] === 'bigint';
+    const start = Number(o[0]);
+    const end = Number(o[d.length]);
+    bytes.set(values.subarray(start, end), pos);
+    for (let i = 0; i < d.length; i++) {
+      const s = big ? Number(o[i]) : (o[i] as number);
+      const e = big ? Number(o[i + 1]) : (o[i + 1] as number);
+      off[at + i] = pos + s - start;
+      // the first 6 bytes as a number (zero padded): most comparisons end here
+      const len = e - s;
+      let p = 0;
+      for (let k = 0; k < 6; k++) p = p * 256 + (k < len ? values[s + k]! : 0);
+      pre[at + i] = p;
+    }
+    pos += end - start;
+    at += d.length;
+    off[at] = pos;
+  }
+  return { kind: 'bytes', nulls, pre, off, bytes };
+}
+
+/** Locale strings and every other type: JS values through the generic reader. */
+function valueKeys(chunks: readonly Data[], type: DataType, collation: Collation, collator: Intl.Collator | undefined, column: string, n: number, nulls: Uint8Array | undefined): KeyColumn {
   const s = new Array<unknown>(n);
   let at = 0;
   for (const d of chunks) {
@@ -191,6 +188,22 @@ export function keyColumn(chunks: readonly Data[], collation: Collation, collato
     throw new UnsupportedError(`Cannot sort by column "${column}" of Arrow type ${String(type)}: nested values have no order here`, {});
   }
   return { kind: 'values', nulls, s };
+}
+
+/**
+ * Builds the key column of `chunks` (the same column of consecutive batches, one Arrow type),
+ * rows numbered across the chunks in order.
+ */
+export function keyColumn(chunks: readonly Data[], collation: Collation, collator: Intl.Collator | undefined, column: string): KeyColumn {
+  let n = 0;
+  for (const d of chunks) n += d.length;
+  const type = (chunks[0]?.type ?? { typeId: Type.Null }) as DataType;
+  const nulls = nullsOf(chunks, n);
+  if (isNumberType(type)) return numberKeys(chunks, type, n, nulls);
+  const { words, signed } = wordCount(type);
+  if (words > 0) return wordKeys(chunks, words, signed, n, nulls);
+  if (isBytesType(type) && collation === 'binary') return byteKeys(chunks, n, nulls);
+  return valueKeys(chunks, type, collation, collator, column, n, nulls);
 }
 
 /** Compares two strings by code point (= UTF-8 byte order), not UTF-16 code unit. */
