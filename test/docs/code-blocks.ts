@@ -61,7 +61,7 @@ function closingFence(lines: readonly string[], start: number, page: string): nu
 
 /**
  * The pages whose examples are checked: README.md and every docs/*.md. docs/operators*.md are
- * left out: test/docs/operators-hash.test.ts (another owner's) runs their examples already.
+ * left out: test/docs/operators.test.ts runs their examples already.
  */
 export function documentationPages(root: string): string[] {
   const docs = readdirSync(join(root, 'docs'))

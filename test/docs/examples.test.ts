@@ -3,7 +3,7 @@
  * TypeScript program over all of them) and, unless its fence says `no-run`/`types-only`, run in a
  * child process on small generated input files (test/docs/example-inputs.ts). A block fenced
  * ```ts no-check is skipped (code that needs a subpath export or a service). docs/operators*.md
- * are left to test/docs/operators-hash.test.ts, so their examples do not run twice.
+ * are left to test/docs/operators.test.ts, so their examples do not run twice.
  *
  * The blocks are written into a folder inside the project (.tmp/, ignored by git) so that
  * `import ... from 'spillway'` resolves through the package's self-reference and the
