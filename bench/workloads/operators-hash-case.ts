@@ -4,7 +4,9 @@
  * memory_limit LIMIT). Prints one JSON line `{ ms, maxRss, details }`.
  * Usage: operators-hash-case.ts <engine: spillway|duckdb> <case> <csv> <out.parquet> <limit e.g. 256MB>
  */
-import { pipeline, fromCsv, toParquet, groupBy, distinct, join, count, sum, mean, min, max, MemoryGovernor, Batch, BatchTransform, type Row } from 'spillway';
+import { pipeline, fromCsv, toParquet, groupBy, distinct, join, MemoryGovernor, type Row } from 'spillway';
+import { count, sum, mean, min, max } from '../../lib/operators/aggregates.ts';
+import { Batch, BatchTransform } from 'spillway/extend';
 import { RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
 import { peakRss } from './peak-rss.ts';
 
