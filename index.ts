@@ -68,7 +68,7 @@ export type { DetectedType as CsvDetectedType } from './sources/csv/detect-types
 export { fromParquet } from './sources/fromParquet.ts';
 export type { FromParquetOptions } from './sources/fromParquet.ts';
 export type { ParquetColumn, ParquetColumnType } from './lib/formats/parquet/types.ts';
-export { inspectParquet } from './lib/formats/parquet/inspect.ts';
+export { inspectParquet } from './lib/formats/parquet/inspect-lazy.ts';
 export type { ParquetInspection, ParquetSchemaNode, ParquetRowGroupInfo, ParquetChunkInfo, ParquetChunkStatistics, InspectParquetOptions } from './lib/formats/parquet/inspect.ts';
 export { inspectArrow } from './lib/formats/arrow/inspect.ts';
 export type { ArrowInspection, ArrowFieldInfo, InspectArrowOptions } from './lib/formats/arrow/inspect.ts';
