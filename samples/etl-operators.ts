@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join as joinPath, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { pipeline, fromCsv, map, join, groupBy, count, sum, mean, sort, toParquet, type Row } from 'spillway';
+import { pipeline, fromCsv, map, join, groupBy, agg, sort, toParquet, type Row } from 'spillway';
 import { writeTradesCsv } from './trades-data.ts';
 
 /** The symbol table: one row per listed symbol (BRK.B and V are missing on purpose: inner join drops them). */
@@ -45,7 +45,7 @@ export async function totalsPerDay(csv: string, out: string, budget?: string) {
       return { day: dayOf(t.ts), symbol: t.symbol, qty: t.qty, price: t.price };
     }),
     join(SYMBOLS, { on: 'symbol', how: 'inner', ...opts }),
-    groupBy(['day', 'symbol', 'name'], { trades: count(), volume: sum('qty'), avgPrice: mean('price') }, opts),
+    groupBy(['day', 'symbol', 'name'], { trades: agg.count(), volume: agg.sum('qty'), avgPrice: agg.mean('price') }, opts),
     sort(['day', { column: 'volume', order: 'desc' }, 'symbol'], opts),
     toParquet(out),
   );

@@ -4,7 +4,8 @@
  * memory_limit LIMIT). Prints one JSON line `{ ms, maxRss, details }`.
  * Usage: operators-case.ts <engine: spillway|duckdb> <case> <csv> <out.parquet> <limit e.g. 256MB>
  */
-import { pipeline, fromCsv, toParquet, sort, topK, groupBy, distinct, join, count, sum, mean, min, max, MemoryGovernor, Batch, BatchTransform, type Row } from 'spillway';
+import { pipeline, fromCsv, toParquet, sort, topK, groupBy, distinct, join, agg, MemoryGovernor, type Row } from 'spillway';
+import { Batch, BatchTransform } from 'spillway/extend';
 import { RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
 import { peakRss } from './peak-rss.ts';
 
@@ -65,10 +66,10 @@ async function spillway(): Promise<Record<string, unknown>> {
       operator = topK(100, ['price', 'ts']);
       break;
     case 'groupby-low':
-      operator = groupBy('symbol', { n: count(), total: sum('qty'), avg_price: mean('price'), lo: min('price'), hi: max('price') });
+      operator = groupBy('symbol', { n: agg.count(), total: agg.sum('qty'), avg_price: agg.mean('price'), lo: agg.min('price'), hi: agg.max('price') });
       break;
     case 'groupby-high':
-      operator = groupBy(['symbol', 'ts'], { n: count(), total: sum('qty') });
+      operator = groupBy(['symbol', 'ts'], { n: agg.count(), total: agg.sum('qty') });
       break;
     case 'distinct':
       operator = distinct(['symbol', 'venue', 'qty', 'side']);

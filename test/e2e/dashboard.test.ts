@@ -50,7 +50,8 @@ async function loadPlaywright(): Promise<typeof import('playwright-core') | stri
 
 const CHILD = (marker: string) => `
 import { createInterface } from 'node:readline';
-import { pipeline, fromIterable, map, parallel, toSpill, MemoryGovernor, ProcessMemoryProbe } from ${JSON.stringify(pathToFileURL(join(root, 'index.ts')).href)};
+import { pipeline, fromIterable, map, parallel, toSpill, MemoryGovernor } from ${JSON.stringify(pathToFileURL(join(root, 'index.ts')).href)};
+import { ProcessMemoryProbe } from ${JSON.stringify(pathToFileURL(join(root, 'lib/entry/extend.ts')).href)};
 
 const lines = createInterface({ input: process.stdin });
 const waiting = [];

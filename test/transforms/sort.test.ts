@@ -17,7 +17,8 @@ import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { pipeline, fromIterable, fromParquet, toParquet, collect, sort, BatchSource, ErrorCodes, type SortKey } from '../../index.ts';
+import { pipeline, fromIterable, fromParquet, toParquet, collect, sort, ErrorCodes, type SortKey } from '../../index.ts';
+import { BatchSource } from '../../lib/core/source.ts';
 import { openFds, tempDir } from '../helpers.ts';
 
 /** A sort test that hangs fails with an error well before CI's limit. */

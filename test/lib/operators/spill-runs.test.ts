@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { rowsToRecordBatch } from '../../../index.ts';
+import { rowsToRecordBatch } from '../../../lib/formats/arrow/convert.ts';
 import { OperatorScratch } from '../../../lib/operators/operator-scratch.ts';
 import { openRun } from '../../../lib/operators/spill-runs.ts';
 import { openPartitions } from '../../../lib/operators/hash-partitions.ts';
