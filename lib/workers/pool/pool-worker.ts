@@ -39,6 +39,12 @@ export function tsxFor(moduleUrl: URL): { loader: string; esm: string; cjs: stri
   return { loader: import.meta.resolve('tsx'), esm: import.meta.resolve('tsx/esm/api'), cjs: import.meta.resolve('tsx/cjs/api') };
 }
 
+/** tsx's loaders when the user module itself is TypeScript (the entry being JavaScript). */
+export function tsxForModule(moduleUrl: URL): ReturnType<typeof tsxFor> {
+  if (!/\.[cm]?tsx?$/i.test(moduleUrl.pathname)) return undefined;
+  return { loader: import.meta.resolve('tsx'), esm: import.meta.resolve('tsx/esm/api'), cjs: import.meta.resolve('tsx/cjs/api') };
+}
+
 /** The entry as a path, for `fork`. */
 export function entryPath(): string {
   return fileURLToPath(ENTRY_URL);

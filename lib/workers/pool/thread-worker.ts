@@ -4,7 +4,8 @@
  * thread on Node 20), which works the same on Node 20, 22 and 24.
  */
 import { Worker, type WorkerOptions } from 'node:worker_threads';
-import { ENTRY_URL, PoolWorker, tsxFor } from './pool-worker.ts';
+import { ENTRY_URL, PoolWorker, tsxFor, tsxForModule } from './pool-worker.ts';
+import { readyBundle } from './entry-bundle.ts';
 import type { FromWorker, InitMessage, ToWorker } from './protocol.ts';
 
 // Runs in the new thread as a script or as a module (the parent may run with --input-type=module),
@@ -16,13 +17,14 @@ const BOOTSTRAP = `
     (await import(workerData.tsx.esm)).register();
     (await import(workerData.tsx.cjs)).register();
   }
-  await import(workerData.entry);
+  await import(workerData.bundle ?? workerData.entry);
 })();
 `;
 
 /**
  * Starts a worker thread that loads the module `entry` (TypeScript through tsx when `tsx` is
- * given, see `tsxFor`), with `data`'s fields in its workerData beside `entry` and `tsx`.
+ * given, see `tsxFor`; or `data.bundle`, a data: URL of the entry bundled to JavaScript, in its
+ * place), with `data`'s fields in its workerData beside `entry` and `tsx`.
  */
 export function startModuleThread(entry: URL, data: Record<string, unknown>, tsx: ReturnType<typeof tsxFor>, options: Omit<WorkerOptions, 'eval' | 'workerData'> = {}): Worker {
   return new Worker(BOOTSTRAP, { ...options, eval: true, workerData: { ...data, entry: entry.href, tsx } });
@@ -55,10 +57,12 @@ export class ThreadWorker extends PoolWorker {
   protected override spawn(init: InitMessage): void {
     const limit = this.#options.memoryLimit;
     const moduleUrl = new URL(init.moduleUrl);
+    // from source the entry is bundled to JavaScript (entry-bundle.ts): tsx only for a TypeScript module
+    const bundle = readyBundle(ENTRY_URL);
     const worker = startModuleThread(
       ENTRY_URL,
-      { init },
-      tsxFor(moduleUrl),
+      bundle === undefined ? { init } : { init, bundle },
+      bundle === undefined ? tsxFor(moduleUrl) : tsxForModule(moduleUrl),
       limit === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: Math.max(8, Math.floor(limit / 1024 / 1024)) } },
     );
     this.#worker = worker;

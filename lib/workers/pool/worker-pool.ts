@@ -13,7 +13,8 @@ import { DeadLetterFile } from '../../io/dead-letter.ts';
 import { childRss } from './child-rss.ts';
 import { resolvePoolOptions } from './options.ts';
 import type { ParallelOptions, ResolvedPoolOptions } from './options.ts';
-import { PoolWorker, WorkerFailure } from './pool-worker.ts';
+import { ENTRY_URL, PoolWorker, WorkerFailure } from './pool-worker.ts';
+import { bundledEntry } from './entry-bundle.ts';
 import { ProcessWorker } from './process-worker.ts';
 import { collectTransferables } from './protocol.ts';
 import { inputRows, isArrowInput } from './backend.ts';
@@ -156,6 +157,7 @@ export class WorkerPool {
   async #start(): Promise<void> {
     this.#assertOpen();
     debug('starting %d %s worker(s) for %s', this.#slots.length, this.options.isolation, this.options.moduleUrl.href);
+    if (this.options.isolation === 'thread') await bundledEntry(ENTRY_URL);
     const starts = this.#slots.map((slot) => this.#spawn(slot));
     const results = await Promise.allSettled(starts);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
