@@ -21,7 +21,10 @@ import { collect } from '../sinks/collect.ts';
 import { WorkerPool } from '../lib/workers/pool/worker-pool.ts';
 import score, { type CpuRow } from './workloads/parallel-cpu.ts';
 
-const CPU_MODULE = new URL('./workloads/parallel-cpu.ts', import.meta.url);
+// plain JavaScript like the bare threads (and like a user of the built package); the TypeScript
+// copy measures what tsx in each worker adds
+const CPU_MODULE = new URL('./workloads/parallel-cpu.mjs', import.meta.url);
+const CPU_MODULE_TS = new URL('./workloads/parallel-cpu.ts', import.meta.url);
 const NOOP_MODULE = new URL('./workloads/noop.mjs', import.meta.url);
 const ROWS = Number(process.env.PARALLEL_ROWS ?? 48_000);
 const TASKS = Number(process.env.PARALLEL_TASKS ?? 5_000);
@@ -84,6 +87,8 @@ export async function run(): Promise<BenchRow[]> {
       check('1 worker', (await pipeline(fromIterable(input(), { batchSize: BATCH_SIZE }), parallel(CPU_MODULE, { workers: 1 }), collect<{ n: number; score: number }>(), { governor: false })).output),
     '2 workers': async () =>
       check('2 workers', (await pipeline(fromIterable(input(), { batchSize: BATCH_SIZE }), parallel(CPU_MODULE, { workers: 2 }), collect<{ n: number; score: number }>(), { governor: false })).output),
+    '2 workers, TS module': async () =>
+      check('2 workers, TS module', (await pipeline(fromIterable(input(), { batchSize: BATCH_SIZE }), parallel(CPU_MODULE_TS, { workers: 2 }), collect<{ n: number; score: number }>(), { governor: false })).output),
     'bare 2 threads': async () => check('bare 2 threads', await bareThreads(input(), 2)),
   });
 
@@ -119,6 +124,7 @@ export async function run(): Promise<BenchRow[]> {
     { group: 'parallel', case: `CPU-bound rows, serial pipeline (${ITERATIONS} iterations/row)`, rowsPerSec: perSec(cpu.serial), ratio: 1, note: 'baseline' },
     { group: 'parallel', case: 'CPU-bound rows, parallel 1 worker', rowsPerSec: perSec(cpu['1 worker']), ratio: serialMs / (cpu['1 worker'] ?? NaN), note: 'ratio vs serial; includes worker start' },
     { group: 'parallel', case: 'CPU-bound rows, parallel 2 workers', rowsPerSec: perSec(cpu['2 workers']), ratio: serialMs / (cpu['2 workers'] ?? NaN), note: `ratio vs serial; goal >= 1.8 on 2 idle cores; ${load}` },
+    { group: 'parallel', case: 'CPU-bound rows, parallel 2 workers, TypeScript module', rowsPerSec: perSec(cpu['2 workers, TS module']), ratio: serialMs / (cpu['2 workers, TS module'] ?? NaN), note: 'ratio vs serial; tsx loaded in each worker' },
     { group: 'parallel', case: 'CPU-bound rows, 2 bare worker_threads (no library)', rowsPerSec: perSec(cpu['bare 2 threads']), ratio: serialMs / (cpu['bare 2 threads'] ?? NaN), note: 'ratio vs serial: the machine\'s ceiling' },
     { group: 'parallel', case: 'parallel 2 workers vs bare threads', ratio: (cpu['bare 2 threads'] ?? NaN) / (cpu['2 workers'] ?? NaN), note: 'bare time / parallel time = parallel speed-up / bare speed-up; goal >= 0.9' },
     { group: 'parallel', case: 'trivial task, WorkerPool (2 threads, 4 in flight)', rowsPerSec: TASKS / (poolMs / 1000), ratio: piscinaMs / poolMs, note: `${us(poolMs)}; ratio = piscina time / ours` },

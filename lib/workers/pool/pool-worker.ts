@@ -92,6 +92,19 @@ export abstract class PoolWorker {
   /** Lets the worker keep (true) or not keep (false) the parent's event loop alive. */
   abstract setRef(ref: boolean): void;
 
+  /**
+   * True when the worker is known to be at its memory limit (threads report their heap): a batch
+   * timing out then fails as `memory`. False when unknown.
+   */
+  atMemoryLimit(): boolean {
+    return false;
+  }
+
+  /** The worker's last known used heap in bytes, where it reports one. */
+  get heapUsed(): number | undefined {
+    return undefined;
+  }
+
   /** Spawns the worker and resolves once the user module has loaded. */
   start(init: InitMessage): Promise<void> {
     const ready = new Promise<void>((resolve, reject) => {

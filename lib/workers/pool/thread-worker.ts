@@ -6,6 +6,7 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { ENTRY_URL, PoolWorker, tsxFor, tsxForModule } from './pool-worker.ts';
 import { readyBundle } from './entry-bundle.ts';
+import { HeapReport } from './heap-report.ts';
 import type { FromWorker, InitMessage, ToWorker } from './protocol.ts';
 
 // Runs in the new thread as a script or as a module (the parent may run with --input-type=module),
@@ -40,10 +41,23 @@ export interface ThreadWorkerOptions {
 export class ThreadWorker extends PoolWorker {
   #worker: Worker | undefined;
   readonly #options: ThreadWorkerOptions;
+  readonly #heap: HeapReport | undefined;
 
   constructor(id: string, options: ThreadWorkerOptions = {}) {
     super(id);
     this.#options = options;
+    this.#heap = options.memoryLimit === undefined ? undefined : new HeapReport();
+  }
+
+  /** True when the thread's last reported heap is at its memory limit (see heap-report.ts). */
+  override atMemoryLimit(): boolean {
+    const limit = this.#options.memoryLimit;
+    return limit !== undefined && this.#heap !== undefined && this.#heap.nearLimit(limit);
+  }
+
+  /** The thread's last reported used heap in bytes, when it has a memory limit. */
+  override get heapUsed(): number | undefined {
+    return this.#heap?.used;
   }
 
   override get pid(): number | undefined {
@@ -61,7 +75,7 @@ export class ThreadWorker extends PoolWorker {
     const bundle = readyBundle(ENTRY_URL);
     const worker = startModuleThread(
       ENTRY_URL,
-      bundle === undefined ? { init } : { init, bundle },
+      { init, ...(bundle === undefined ? {} : { bundle }), ...(this.#heap === undefined ? {} : { heap: this.#heap.buffer }) },
       bundle === undefined ? tsxFor(moduleUrl) : tsxForModule(moduleUrl),
       limit === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: Math.max(8, Math.floor(limit / 1024 / 1024)) } },
     );
