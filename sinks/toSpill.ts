@@ -177,7 +177,8 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
   /** Writes the oldest memory-resident batches to disk until at most `target` bytes stay. */
   async function spill(target: number): Promise<void> {
     let bytes = 0;
-    while (memoryBytes > target && memory.length > 0) {
+    // target 0 empties memory, batches of no bytes (all-null columns) included
+    while (memory.length > 0 && (memoryBytes > target || target === 0)) {
       // one batch at a time, oldest first; the writer's byte window bounds what is in flight
       const { arrow, origin, estimate } = takeOldest();
       bytes += estimate;
