@@ -7,7 +7,7 @@
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Batch } from '../lib/core/batch.ts';
+import { Batch } from '../lib/core/batch.ts';
 import { BatchSink } from '../lib/core/sink.ts';
 import { SpillError, ValidationError } from '../lib/core/errors.ts';
 import { logger, type GovernorGate, type StageContext } from '../lib/core/stage.ts';
@@ -18,7 +18,8 @@ import { forgetOnExit, removeOnExit } from '../lib/formats/spill/cleanup.ts';
 import { MANIFEST_NAME, writeManifest, type SpillManifest, SEAL_NAME } from '../lib/formats/spill/manifest.ts';
 import type { CheckpointJson } from '../lib/observe/checkpoint.ts';
 import { markSpillOwner, spillOwnerDead, sweepSpillBase, unmarkSpillOwner } from '../lib/io/temp-files.ts';
-import type { RecordBatch } from 'apache-arrow';
+import { Type, type Data, type RecordBatch } from 'apache-arrow';
+import { recordBatchBytes, recordBatchToRows } from '../lib/formats/arrow/convert.ts';
 import { GcPacer } from '../lib/formats/spill/gc-pacer.ts';
 
 const debug = logger('spill');
@@ -103,7 +104,7 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
   let dir: string | undefined;
   let createdDir = false;
   let writer: SpillWriter | undefined;
-  const memory: { batch: Batch; origin: 'r' | 'a' }[] = [];
+  const memory: Held[] = [];
   let memoryBytes = 0;
   let chain: Promise<void> = Promise.resolve();
   let failure: unknown;
@@ -176,7 +177,8 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
   /** Writes the oldest memory-resident batches to disk until at most `target` bytes stay. */
   async function spill(target: number): Promise<void> {
     let bytes = 0;
-    while (memoryBytes > target && memory.length > 0) {
+    // target 0 empties memory, batches of no bytes (all-null columns) included
+    while (memory.length > 0 && (memoryBytes > target || target === 0)) {
       // one batch at a time, oldest first; the writer's byte window bounds what is in flight
       const { arrow, origin, estimate } = takeOldest();
       bytes += estimate;
@@ -198,9 +200,9 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
    * be collected while the Arrow copy waits for the writer: memory is released before more is needed.
    */
   function takeOldest(): { arrow: RecordBatch; origin: 'r' | 'a'; estimate: number } {
-    const { batch, origin } = memory.shift()!;
-    memoryBytes -= batch.bytes;
-    return { arrow: batch.arrow, origin, estimate: batch.bytes };
+    const { batch, origin, bytes } = memory.shift()!;
+    memoryBytes -= bytes;
+    return { arrow: batch.arrow, origin, estimate: bytes };
   }
 
   function high(): boolean {
@@ -226,8 +228,9 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
     async write(batch, context, stats) {
       await prepare(context);
       // remembered now: a row batch may later gain a cached Arrow form, and vice versa
-      memory.push({ batch, origin: batch.hasArrow ? 'a' : 'r' });
-      memoryBytes += batch.bytes;
+      const held = hold(batch);
+      memory.push(held);
+      memoryBytes += held.bytes;
       if (memoryBytes > residentBudget || high()) await run(() => spill(high() ? 0 : residentBudget));
       stats.details.bytesOnDisk = writer!.bytesOnDisk;
       stats.details.batchesSpilled = writer!.numBatches;
@@ -249,7 +252,7 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
       }
       // a kept directory outlives this process on purpose: no owner, so no sweep removes it
       if (keep) unmarkSpillOwner(dir!);
-      const output = new Spilled({ dir: dir!, manifest, memory: memory.map((m) => m.batch), keep, cacheBytes });
+      const output = new Spilled({ dir: dir!, manifest, memory: memory.map(residentOutput), keep, cacheBytes });
       memory.length = 0;
       return output;
     },
@@ -321,6 +324,58 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
 export function inFlightShare(budget: number): number {
   if (budget <= 0) return 32 * 1024 * 1024;
   return Math.min(budget / 4, 64 * 1024 * 1024);
+}
+
+/** A batch the sink holds in memory: where it came from, and the bytes it really holds. */
+interface Held {
+  batch: Batch;
+  origin: 'r' | 'a';
+  bytes: number;
+}
+
+/**
+ * A row batch is held in its Arrow form, rows dropped: converted as it arrives, its rows die
+ * young (a scavenge frees them) instead of reaching V8's old generation while they wait under the
+ * budget. It is counted by the ArrayBuffers it holds, not their used length: Arrow's builders
+ * leave up to 4x slack in a string column's buffer. Measured on 32 MB over ten times its size in
+ * rows of ~150 bytes: see docs/memory.md. Rows Arrow cannot hold stay rows (the error, if any,
+ * comes when they are spilled, as before). An Arrow batch is held as it came.
+ */
+function hold(batch: Batch): Held {
+  if (batch.hasArrow || batch.numRows === 0) return { batch, origin: batch.hasArrow ? 'a' : 'r', bytes: batch.bytes };
+  let arrow: RecordBatch;
+  try {
+    arrow = batch.arrow;
+  } catch {
+    return { batch, origin: 'r', bytes: batch.bytes };
+  }
+  return { batch: Batch.fromArrow(arrow, batch.position), origin: 'r', bytes: Math.max(heldBytes(arrow), recordBatchBytes(arrow)) };
+}
+
+/** Bytes of the distinct ArrayBuffers under `batch`'s columns (a builder's slack included). */
+function heldBytes(batch: RecordBatch): number {
+  const seen = new Set<ArrayBufferLike>();
+  let bytes = 0;
+  const visit = (data: Data): void => {
+    for (const view of [data.values, data.valueOffsets, data.nullBitmap, data.typeIds] as (ArrayBufferView | undefined)[]) {
+      if (view === undefined || seen.has(view.buffer)) continue;
+      seen.add(view.buffer);
+      bytes += view.buffer.byteLength;
+    }
+    for (const child of data.children) visit(child);
+  };
+  for (const child of batch.data.children) visit(child);
+  return bytes;
+}
+
+/**
+ * A resident batch as the output hands it out: rows that held 64-bit integers come back as
+ * bigints, as they do from the spill files (`origin` r), not as numbers.
+ */
+function residentOutput({ batch, origin }: Held): Batch {
+  if (origin === 'a' || batch.hasRows || !batch.arrow.schema.fields.some((f) => f.type.typeId === Type.Int)) return batch;
+  const hasInt64 = batch.arrow.schema.fields.some((f) => f.type.typeId === Type.Int && (f.type as { bitWidth?: number }).bitWidth === 64);
+  return hasInt64 ? new Batch(recordBatchToRows(batch.arrow, { int64: 'bigint' }), batch.position) : batch;
 }
 
 /** Empties a directory the caller gave (it existed, empty, before the sink used it). */

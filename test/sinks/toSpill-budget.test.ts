@@ -4,8 +4,10 @@
  * + 64 MB. Measured 2026-12-01 on a loaded 2-core machine for a 32 MB budget: 437 MB peak (idle
  * 138 MB) before the in-flight accounting and the GC pacer, 305-313 MB after (idle 125-132 MB),
  * i.e. about +150 MB over idle + budget, mostly V8 heap pages reserved but unused at the peak
- * (heapTotal 185 MB, heapUsed 72 MB). The strict goal is a `todo` until it holds; the bound
- * asserted now is what the sink does today, so a regression to the old behaviour fails.
+ * (heapTotal 185 MB, heapUsed 72 MB). Since row batches are held as Arrow from arrival (their rows
+ * die young instead of reaching the old generation; counted by the buffers they hold),
+ * 2026-12-02: +71-104 MB over six runs (heap in use at the peak 27-38 MB instead of 158 MB). The
+ * strict goal stays a `todo`; the bound asserted fails the old behaviour.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -36,15 +38,17 @@ function measure(): Promise<Result> {
   return measured;
 }
 
-test('toSpill({ budget: 32 MB }) over ten times the budget replays every row in order, peak RSS within idle + budget + 200 MB', { timeout: 10 * 60_000 }, async () => {
+test('toSpill({ budget: 32 MB }) over ten times the budget replays every row in order, peak RSS (VmHWM) within idle + budget + 128 MB', { timeout: 10 * 60_000 }, async () => {
   const r = await measure();
   assert.ok(r.ordered, 'rows replayed in order');
+  assert.equal(r.rows, Math.ceil((BUDGET * 10) / 150), 'every row replayed');
   assert.ok(r.rawBytes > 4 * BUDGET, `spilled ${r.rawBytes} bytes`);
   const over = r.peak - r.idle - r.budget;
-  assert.ok(over <= 200e6, `peak ${(r.peak / 1e6).toFixed(0)} MB, idle ${(r.idle / 1e6).toFixed(0)} MB: ${(over / 1e6).toFixed(0)} MB over idle + budget`);
+  // keeping row batches as rows measured 131-152 MB over: that fails here
+  assert.ok(over <= 128e6, `peak ${(r.peak / 1e6).toFixed(0)} MB, idle ${(r.idle / 1e6).toFixed(0)} MB: ${(over / 1e6).toFixed(0)} MB over idle + budget`);
 });
 
-test('goal: peak RSS at most budget + idle RSS + 64 MB', { todo: 'measured about +150 MB over idle + budget; see docs/spill.md', timeout: 10 * 60_000 }, async () => {
+test('goal: peak RSS at most budget + idle RSS + 64 MB', { todo: 'measured 71-104 MB over idle + budget (native memory outside the V8 heap and Buffers grows ~60-90 MB); see docs/spill.md', timeout: 10 * 60_000 }, async () => {
   const r = await measure();
   const over = r.peak - r.idle - r.budget;
   assert.ok(over <= 64e6, `${(over / 1e6).toFixed(0)} MB over idle + budget`);

@@ -19,6 +19,7 @@ import { VectorAssembler } from 'apache-arrow/visitor/vectorassembler';
 import { BufferRegion } from 'apache-arrow/ipc/metadata/message';
 import { compressFrame } from '../lz4.ts';
 import { crc32 } from '../checksum.ts';
+import { crc32Combine } from '../spill/crc-combine.ts';
 import { IoError, SchemaMismatchError, SpillwayError } from '../../core/errors.ts';
 import { expectInteger, expectOneOf } from '../../core/validate.ts';
 import { recordBatchBytes } from './convert.ts';
@@ -292,7 +293,8 @@ export class ArrowFileWriter {
     // checksums are computed here, in file order, while the bytes are still in memory
     let crc = 0;
     for (const chunk of chunks) crc = crc32(chunk, crc);
-    for (const chunk of chunks) this.#crc = crc32(chunk, this.#crc);
+    // the file's CRC from the part's, not a second pass over the bytes
+    this.#crc = crc32Combine(this.#crc, crc, bytes);
     if (isBatch) this.#ranges.push({ offset: this.#queued, length: bytes, crc32: crc });
     this.#queued += bytes;
     if (bytes === 0) return previous;

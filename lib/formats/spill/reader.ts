@@ -13,6 +13,7 @@ import { openArrowFile, type ArrowFileHandle } from '../arrow/ipc-reader.ts';
 import { SpillCorruptError, SpillError, SpillwayError } from '../../core/errors.ts';
 import { logger } from '../../core/stage.ts';
 import { crc32, crcHex } from '../checksum.ts';
+import { RangeCrc, rangesInOrder } from './crc-combine.ts';
 import { checkFileName, decodeSchema, type SpillFileEntry, type SpillManifest } from './manifest.ts';
 
 const debug = logger('spill');
@@ -45,24 +46,8 @@ export async function verifySpillFile(dir: string, entry: SpillFileEntry): Promi
     throw new SpillCorruptError(`Spill file ${entry.name} is truncated: ${size} bytes, the manifest says ${entry.bytes}`, { dir, file, batch: firstBeyond(size) });
   }
   if (size > entry.bytes) throw new SpillCorruptError(`Spill file ${entry.name} has ${size} bytes, the manifest says ${entry.bytes}`, { dir, file });
-  // one pass: the whole-file CRC and each batch range's CRC
-  let whole = 0;
-  const perBatch = new Array<number>(ranges.length).fill(0);
-  let position = 0;
-  let first = 0; // first range that may still overlap the next chunk
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-    whole = crc32(chunk, whole);
-    const end = position + chunk.byteLength;
-    for (let i = first; i < ranges.length; i++) {
-      const [offset, length] = ranges[i]!;
-      if (offset >= end) break;
-      const from = Math.max(offset, position);
-      const to = Math.min(offset + length, end);
-      if (to > from) perBatch[i] = crc32(chunk.subarray(from - position, to - position), perBatch[i]);
-      if (offset + length <= end && i === first) first++;
-    }
-    position = end;
-  }
+  // one pass: each batch range's CRC, the whole-file CRC combined from them (each byte hashed once)
+  const { whole, perBatch } = rangesInOrder(ranges) ? await hashInOnePass(file, ranges) : await hashTwice(file, ranges);
   for (const [i, range] of ranges.entries()) {
     if (crcHex(perBatch[i]!) !== range[2]) {
       throw new SpillCorruptError(`Spill file ${entry.name} is corrupt: batch ${i} fails its CRC-32 check`, { dir, file, batch: i });
@@ -71,6 +56,32 @@ export async function verifySpillFile(dir: string, entry: SpillFileEntry): Promi
   if (crcHex(whole) !== entry.crc32) {
     throw new SpillCorruptError(`Spill file ${entry.name} is corrupt: its CRC-32 is ${crcHex(whole)}, the manifest says ${entry.crc32} (outside any batch: schema or footer)`, { dir, file });
   }
+}
+
+type Ranges = SpillFileEntry['batchRanges'];
+
+async function hashInOnePass(file: string, ranges: Ranges): Promise<{ whole: number; perBatch: number[] }> {
+  const hash = new RangeCrc(ranges);
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) hash.update(chunk);
+  return { whole: hash.whole, perBatch: hash.perRange };
+}
+
+/** Ranges out of order (an edited manifest): every byte for the whole and again for its ranges. */
+async function hashTwice(file: string, ranges: Ranges): Promise<{ whole: number; perBatch: number[] }> {
+  let whole = 0;
+  const perBatch = new Array<number>(ranges.length).fill(0);
+  let position = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    whole = crc32(chunk, whole);
+    const end = position + chunk.byteLength;
+    for (const [i, [offset, length]] of ranges.entries()) {
+      const from = Math.max(offset, position);
+      const to = Math.min(offset + length, end);
+      if (to > from) perBatch[i] = crc32(chunk.subarray(from - position, to - position), perBatch[i]);
+    }
+    position = end;
+  }
+  return { whole, perBatch };
 }
 
 /** Random access to the batches of a spill directory's files. */

@@ -39,6 +39,12 @@ export function tsxFor(moduleUrl: URL): { loader: string; esm: string; cjs: stri
   return { loader: import.meta.resolve('tsx'), esm: import.meta.resolve('tsx/esm/api'), cjs: import.meta.resolve('tsx/cjs/api') };
 }
 
+/** tsx's loaders when the user module itself is TypeScript (the entry being JavaScript). */
+export function tsxForModule(moduleUrl: URL): ReturnType<typeof tsxFor> {
+  if (!/\.[cm]?tsx?$/i.test(moduleUrl.pathname)) return undefined;
+  return { loader: import.meta.resolve('tsx'), esm: import.meta.resolve('tsx/esm/api'), cjs: import.meta.resolve('tsx/cjs/api') };
+}
+
 /** The entry as a path, for `fork`. */
 export function entryPath(): string {
   return fileURLToPath(ENTRY_URL);
@@ -85,6 +91,19 @@ export abstract class PoolWorker {
   protected abstract terminate(): void;
   /** Lets the worker keep (true) or not keep (false) the parent's event loop alive. */
   abstract setRef(ref: boolean): void;
+
+  /**
+   * True when the worker is known to be at its memory limit (threads report their heap): a batch
+   * timing out then fails as `memory`. False when unknown.
+   */
+  atMemoryLimit(): boolean {
+    return false;
+  }
+
+  /** The worker's last known used heap in bytes, where it reports one. */
+  get heapUsed(): number | undefined {
+    return undefined;
+  }
 
   /** Spawns the worker and resolves once the user module has loaded. */
   start(init: InitMessage): Promise<void> {

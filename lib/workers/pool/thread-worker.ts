@@ -4,7 +4,9 @@
  * thread on Node 20), which works the same on Node 20, 22 and 24.
  */
 import { Worker, type WorkerOptions } from 'node:worker_threads';
-import { ENTRY_URL, PoolWorker, tsxFor } from './pool-worker.ts';
+import { ENTRY_URL, PoolWorker, tsxFor, tsxForModule } from './pool-worker.ts';
+import { readyBundle } from './entry-bundle.ts';
+import { HeapReport } from './heap-report.ts';
 import type { FromWorker, InitMessage, ToWorker } from './protocol.ts';
 
 // Runs in the new thread as a script or as a module (the parent may run with --input-type=module),
@@ -16,13 +18,14 @@ const BOOTSTRAP = `
     (await import(workerData.tsx.esm)).register();
     (await import(workerData.tsx.cjs)).register();
   }
-  await import(workerData.entry);
+  await import(workerData.bundle ?? workerData.entry);
 })();
 `;
 
 /**
  * Starts a worker thread that loads the module `entry` (TypeScript through tsx when `tsx` is
- * given, see `tsxFor`), with `data`'s fields in its workerData beside `entry` and `tsx`.
+ * given, see `tsxFor`; or `data.bundle`, a data: URL of the entry bundled to JavaScript, in its
+ * place), with `data`'s fields in its workerData beside `entry` and `tsx`.
  */
 export function startModuleThread(entry: URL, data: Record<string, unknown>, tsx: ReturnType<typeof tsxFor>, options: Omit<WorkerOptions, 'eval' | 'workerData'> = {}): Worker {
   return new Worker(BOOTSTRAP, { ...options, eval: true, workerData: { ...data, entry: entry.href, tsx } });
@@ -38,10 +41,23 @@ export interface ThreadWorkerOptions {
 export class ThreadWorker extends PoolWorker {
   #worker: Worker | undefined;
   readonly #options: ThreadWorkerOptions;
+  readonly #heap: HeapReport | undefined;
 
   constructor(id: string, options: ThreadWorkerOptions = {}) {
     super(id);
     this.#options = options;
+    this.#heap = options.memoryLimit === undefined ? undefined : new HeapReport();
+  }
+
+  /** True when the thread's last reported heap is at its memory limit (see heap-report.ts). */
+  override atMemoryLimit(): boolean {
+    const limit = this.#options.memoryLimit;
+    return limit !== undefined && this.#heap !== undefined && this.#heap.nearLimit(limit);
+  }
+
+  /** The thread's last reported used heap in bytes, when it has a memory limit. */
+  override get heapUsed(): number | undefined {
+    return this.#heap?.used;
   }
 
   override get pid(): number | undefined {
@@ -55,10 +71,12 @@ export class ThreadWorker extends PoolWorker {
   protected override spawn(init: InitMessage): void {
     const limit = this.#options.memoryLimit;
     const moduleUrl = new URL(init.moduleUrl);
+    // from source the entry is bundled to JavaScript (entry-bundle.ts): tsx only for a TypeScript module
+    const bundle = readyBundle(ENTRY_URL);
     const worker = startModuleThread(
       ENTRY_URL,
-      { init },
-      tsxFor(moduleUrl),
+      { init, ...(bundle === undefined ? {} : { bundle }), ...(this.#heap === undefined ? {} : { heap: this.#heap.buffer }) },
+      bundle === undefined ? tsxFor(moduleUrl) : tsxForModule(moduleUrl),
       limit === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: Math.max(8, Math.floor(limit / 1024 / 1024)) } },
     );
     this.#worker = worker;

@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { collectTransferables, serializeError } from './protocol.ts';
+import { startHeapWriter } from './heap-report.ts';
 import type { FromWorker, InitMessage, RunMessage, ToWorker } from './protocol.ts';
 
 type UserFunction = (input: unknown, info: { batch: number }) => unknown;
@@ -12,6 +13,8 @@ type UserFunction = (input: unknown, info: { batch: number }) => unknown;
 const port = parentPort;
 let fn: UserFunction | undefined;
 let kind: 'row' | 'batch' = 'row';
+// threads with a memory limit report their heap (heap-report.ts): written after the module loads and after each batch
+let writeHeap: (() => void) | undefined;
 
 function send(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   if (port) port.postMessage(message, transfer);
@@ -54,6 +57,7 @@ async function init(message: InitMessage): Promise<void> {
   kind = message.kind;
   try {
     fn = await load(message.moduleUrl, message.exportName);
+    writeHeap?.();
     send({ type: 'ready' });
   } catch (error) {
     send({ type: 'init-error', error: serializeError(error) });
@@ -80,6 +84,7 @@ async function onMessage(message: ToWorker): Promise<void> {
   if (message.type === 'run') {
     try {
       const rows = await runBatch(message.taskId, await inputRows(message));
+      writeHeap?.();
       send({ type: 'result', taskId: message.taskId, rows }, port ? collectTransferables(rows) : []);
     } catch (error) {
       send({ type: 'error', taskId: message.taskId, error: serializeError(error) });
@@ -92,6 +97,8 @@ async function onMessage(message: ToWorker): Promise<void> {
 // the init message travels in workerData (threads) or the environment (children), so no message can race the listener
 const initMessage = (port ? (workerData as { init: InitMessage }).init : JSON.parse(process.env.SPILLWAY_POOL_INIT ?? 'null')) as InitMessage | null;
 if (port) {
+  const heap = (workerData as { heap?: SharedArrayBuffer }).heap;
+  if (heap !== undefined) writeHeap = startHeapWriter(heap);
   port.on('message', (message: ToWorker) => void onMessage(message));
 } else {
   process.on('message', (message: ToWorker) => void onMessage(message));

@@ -6,91 +6,30 @@
  * `maxTasksPerWorker` batches. Every worker ends with `close()` or `destroy()`: no orphans.
  */
 import createDebug from 'debug';
-import pidusage from '../../memory/pidusage.ts';
 import { WorkerError, describeValue, ValidationError } from '../../core/errors.ts';
 import type { WorkerFailureReason } from '../../core/errors.ts';
 import { DeadLetterFile } from '../../io/dead-letter.ts';
-import { childRss } from './child-rss.ts';
 import { resolvePoolOptions } from './options.ts';
 import type { ParallelOptions, ResolvedPoolOptions } from './options.ts';
-import { PoolWorker, WorkerFailure } from './pool-worker.ts';
+import { ENTRY_URL, PoolWorker, WorkerFailure } from './pool-worker.ts';
+import { bundledEntry } from './entry-bundle.ts';
 import { ProcessWorker } from './process-worker.ts';
-import { collectTransferables } from './protocol.ts';
 import { inputRows, isArrowInput } from './backend.ts';
 import type { BatchInput } from './backend.ts';
 import type { InitMessage } from './protocol.ts';
 import { ThreadWorker } from './thread-worker.ts';
 import { brandClass } from '../../core/brand.ts';
+import { rowsPerSecond, sumWorkers, type PoolStats } from './pool-stats.ts';
+import { givenUpMessage, newSlot, taskPayload, type Slot, type Task } from './pool-task.ts';
+import { ChildMemoryWatch } from './child-memory.ts';
+import { deadLetterTask } from './give-up.ts';
 import type { WorkerExitReason, WorkerStats } from './worker-stats.ts';
 
 export type { WorkerExitReason, WorkerStats } from './worker-stats.ts';
+export { rowsPerSecond, sumWorkers } from './pool-stats.ts';
+export type { PoolStats, PoolTotals } from './pool-stats.ts';
 
 const debug = createDebug('spillway:pool');
-
-/** Rows a second of busy time. */
-export function rowsPerSecond(rows: number, busyMs: number): number {
-  return busyMs > 0 ? Math.round((rows / busyMs) * 1000) : 0;
-}
-
-/** Totals over per-worker counters, with what only the backend knows (retries, queue). */
-export function sumWorkers(workers: readonly WorkerStats[], known: Pick<PoolTotals, 'retries' | 'deadLetteredBatches' | 'deadLetteredRows' | 'queued' | 'running'>): PoolTotals {
-  const sum = (key: 'batches' | 'rows' | 'failures' | 'restarts' | 'recycles' | 'busyMs'): number => workers.reduce((n, w) => n + w[key], 0);
-  const busyMs = sum('busyMs');
-  return {
-    workers: workers.length,
-    batches: sum('batches'),
-    rows: sum('rows'),
-    failures: sum('failures'),
-    restarts: sum('restarts'),
-    recycles: sum('recycles'),
-    ...known,
-    busyMs,
-    rowsPerSec: rowsPerSecond(sum('rows'), busyMs),
-  };
-}
-
-/** The pool's totals. */
-export interface PoolTotals {
-  workers: number;
-  batches: number;
-  rows: number;
-  failures: number;
-  restarts: number;
-  recycles: number;
-  /** Batches queued again after a failure. */
-  retries: number;
-  /** Batches given up to the dead-letter file, and their rows. */
-  deadLetteredBatches: number;
-  deadLetteredRows: number;
-  busyMs: number;
-  rowsPerSec: number;
-  /** Batches waiting for a worker, and running now. */
-  queued: number;
-  running: number;
-}
-
-/** What {@link WorkerPool.stats} returns. */
-export interface PoolStats {
-  workers: WorkerStats[];
-  totals: PoolTotals;
-}
-
-interface Task {
-  taskId: number;
-  input: BatchInput;
-  attempts: number;
-  resolve: (rows: unknown[]) => void;
-  reject: (error: unknown) => void;
-}
-
-interface Slot {
-  index: number;
-  generation: number;
-  worker: PoolWorker | undefined;
-  ready: boolean;
-  task: Task | undefined;
-  stats: WorkerStats;
-}
 
 const MAX_EXITS = 100;
 
@@ -116,8 +55,7 @@ export class WorkerPool {
   #destroyed = false;
   #fatal: WorkerError | undefined;
   #idleWaiters: (() => void)[] = [];
-  #memoryTimer: NodeJS.Timeout | undefined;
-  #memoryCheck: Promise<void> | undefined;
+  #memoryWatch: ChildMemoryWatch | undefined;
   #retries = 0;
   #givingUp = 0;
   #deadBatches = 0;
@@ -131,16 +69,7 @@ export class WorkerPool {
     const o = this.options;
     this.#deadLetter = o.deadLetter === undefined ? undefined : new DeadLetterFile(o.deadLetter);
     this.#init = { moduleUrl: o.moduleUrl.href, exportName: o.exportName, kind: o.kind };
-    for (let index = 0; index < o.workers; index++) {
-      this.#slots.push({
-        index,
-        generation: 0,
-        worker: undefined,
-        ready: false,
-        task: undefined,
-        stats: { id: `w${index}`, batches: 0, rows: 0, failures: 0, restarts: 0, recycles: 0, busyMs: 0, rowsPerSec: 0, exits: [] },
-      });
-    }
+    for (let index = 0; index < o.workers; index++) this.#slots.push(newSlot(index));
   }
 
   /**
@@ -156,6 +85,7 @@ export class WorkerPool {
   async #start(): Promise<void> {
     this.#assertOpen();
     debug('starting %d %s worker(s) for %s', this.#slots.length, this.options.isolation, this.options.moduleUrl.href);
+    if (this.options.isolation === 'thread') await bundledEntry(ENTRY_URL);
     const starts = this.#slots.map((slot) => this.#spawn(slot));
     const results = await Promise.allSettled(starts);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -165,13 +95,8 @@ export class WorkerPool {
       await this.destroy();
       throw error;
     }
-    if (this.options.isolation === 'process' && this.options.workerMemoryLimit !== undefined) {
-      this.#memoryTimer = setInterval(() => {
-        // one check at a time; destroy() waits for the one in flight, so no /proc file stays open
-        this.#memoryCheck ??= this.#checkMemory().finally(() => (this.#memoryCheck = undefined));
-      }, this.options.memoryCheckIntervalMs);
-      this.#memoryTimer.unref();
-    }
+    const o = this.options;
+    if (o.isolation === 'process' && o.workerMemoryLimit !== undefined) this.#memoryWatch = new ChildMemoryWatch(this.#slots, o.workerMemoryLimit, o.memoryCheckIntervalMs);
   }
 
   /**
@@ -277,12 +202,11 @@ export class WorkerPool {
     if (!this.#destroyed) {
       this.#destroyed = true;
       this.#closing = true;
-      clearInterval(this.#memoryTimer);
       debug('destroying: %d live worker(s), %d queued batch(es)', this.#live.size, this.#queue.length);
       for (const task of this.#queue.splice(0)) task.reject(this.#closedError(task));
     }
     await Promise.all([...this.#live].map((worker) => worker.kill('closed')));
-    await this.#memoryCheck;
+    await this.#memoryWatch?.stop();
     await this.#deadLetter?.close();
     this.#notifyIdle();
   }
@@ -355,26 +279,16 @@ export class WorkerPool {
     task.attempts++;
     const o = this.options;
     // input buffers move to the worker only when nothing will need them again
-    const input = task.input;
-    let payload: { rows: unknown[] } | { arrow: Uint8Array };
-    let transfer: ArrayBuffer[] = [];
-    if (Array.isArray(input)) {
-      payload = { rows: input };
-      if (o.isolation === 'thread' && o.retries === 0 && this.#deadLetter === undefined) transfer = collectTransferables(input);
-    } else {
-      // fresh bytes for every attempt: moving them to the thread costs nothing, and a retry re-encodes
-      let arrow = input.encode();
-      if (arrow.byteOffset !== 0 || arrow.byteLength !== arrow.buffer.byteLength || !(arrow.buffer instanceof ArrayBuffer)) arrow = arrow.slice();
-      payload = { arrow };
-      if (o.isolation === 'thread') transfer = [arrow.buffer as ArrayBuffer];
-    }
+    const { payload, transfer } = taskPayload(task.input, o.isolation === 'thread', o.retries === 0 && this.#deadLetter === undefined);
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
     if (o.timeoutMs !== undefined) {
       // the clock starts now, when a worker starts the batch, not when it was queued
       timer = setTimeout(() => {
-        debug('worker %s: batch %d passed %d ms, killing it', worker.id, task.taskId, o.timeoutMs);
-        void worker.kill('timeout');
+        // a thread at its heap limit is slow before it is out of memory: that is the real cause
+        const reason = worker.atMemoryLimit() ? 'memory' : 'timeout';
+        debug('worker %s: batch %d passed %d ms (%s), killing it', worker.id, task.taskId, o.timeoutMs, reason);
+        void worker.kill(reason);
       }, o.timeoutMs);
       timer.unref();
     }
@@ -415,42 +329,37 @@ export class WorkerPool {
       this.#queue.unshift(task);
       this.#pump();
     } else {
-      void this.#giveUp(task, failure);
+      void this.#giveUp(task, failure, worker.heapUsed);
       // a kept worker is free now: nothing else would hand it the batches queued behind this one
       this.#pump();
     }
   }
 
-  async #giveUp(task: Task, failure: WorkerFailure): Promise<void> {
+  async #giveUp(task: Task, failure: WorkerFailure, heapUsed: number | undefined): Promise<void> {
     // counted as work until its dead letters are written: close() must not close the file under it
     this.#givingUp++;
     try {
-      await this.#settleGivenUp(task, failure);
+      await this.#settleGivenUp(task, failure, heapUsed);
     } finally {
       this.#givingUp--;
       this.#notifyIdle();
     }
   }
 
-  async #settleGivenUp(task: Task, failure: WorkerFailure): Promise<void> {
+  async #settleGivenUp(task: Task, failure: WorkerFailure, heapUsed: number | undefined): Promise<void> {
     const cause = failure.cause ?? failure;
-    const message = `Batch ${task.taskId} failed after ${task.attempts} attempt(s) (${failure.reason}): ${failure.message}`;
     if (this.#deadLetter === undefined) {
+      const message = givenUpMessage(task, failure, this.options, heapUsed);
       task.reject(new WorkerError(message, { batch: task.taskId }, failure.reason, task.attempts, { cause }));
-    } else {
-      try {
-        const rows = Array.isArray(task.input) ? task.input : task.input.rows();
-        for (let row = 0; row < rows.length; row++) {
-          this.#deadLetter.append({ stage: 'parallel', reason: failure.message, code: failure.reason, batch: task.taskId, attempts: task.attempts, row, data: rows[row] });
-        }
-        await this.#deadLetter.ready();
-        this.#deadBatches++;
-        this.#deadRows += rows.length;
-        debug('batch %d: %d row(s) dead-lettered to %s', task.taskId, rows.length, this.#deadLetter.path);
-        task.resolve([]);
-      } catch (error) {
-        task.reject(error);
-      }
+      return;
+    }
+    try {
+      const rows = await deadLetterTask(this.#deadLetter, task, failure);
+      this.#deadBatches++;
+      this.#deadRows += rows;
+      task.resolve([]);
+    } catch (error) {
+      task.reject(error);
     }
   }
 
@@ -475,28 +384,6 @@ export class WorkerPool {
     if (this.#destroyed || slot.worker !== worker || slot.task !== undefined || !slot.ready) return;
     const reason: WorkerExitReason = worker.exitReason === 'memory' || worker.exitReason === 'timeout' ? worker.exitReason : 'crash';
     this.#replace(slot, worker, reason);
-  }
-
-  async #checkMemory(): Promise<void> {
-    const limit = this.options.workerMemoryLimit;
-    if (limit === undefined || this.#destroyed) return;
-    await Promise.all(
-      this.#slots.map(async (slot) => {
-        const worker = slot.worker;
-        const pid = worker?.pid;
-        if (worker === undefined || pid === undefined || worker.exited) return;
-        try {
-          const memory = await childRss(pid);
-          slot.stats.rss = memory;
-          if (memory > limit && !worker.exited && slot.worker === worker) {
-            debug('worker %s (pid %d): rss %d over the limit %d, killing it', worker.id, pid, memory, limit);
-            await worker.kill('memory');
-          }
-        } catch {
-          // the child exited between the check and the sample
-        }
-      }),
-    );
   }
 
   #isIdle(): boolean {

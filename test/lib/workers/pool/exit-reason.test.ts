@@ -52,3 +52,29 @@ test('a thread filling its heap past workerMemoryLimit under a timeout fails as 
     await pool.destroy();
   }
 });
+
+test('a thread holding its heap at workerMemoryLimit fails as memory, naming the limit, when its timeout fires first', async () => {
+  // the heap is full before the batch starts (the module fills it while loading) and the batch
+  // spins without allocating, so the timeout always fires first, however busy the machine
+  const pool = new WorkerPool(fixture('heap-held.mjs'), { workers: 1, workerMemoryLimit: '48MiB', timeoutMs: 1, retries: 0 });
+  try {
+    await assert.rejects(pool.run(0, [{}]), (error: unknown) => {
+      assert.ok(error instanceof WorkerError);
+      assert.equal(error.code, 'ERR_SPILLWAY_WORKER');
+      assert.equal(error.reason, 'memory');
+      assert.match(error.message, /options\.workerMemoryLimit 50\.3 MB/); // 48 MiB
+      return true;
+    });
+  } finally {
+    await pool.destroy();
+  }
+});
+
+test('a thread far below workerMemoryLimit that passes its timeout still fails as timeout', async () => {
+  const pool = new WorkerPool(fixture('hang.ts'), { workers: 1, workerMemoryLimit: '256MiB', timeoutMs: 1, retries: 0 });
+  try {
+    await assert.rejects(pool.run(0, [{}]), (error: unknown) => error instanceof WorkerError && error.reason === 'timeout');
+  } finally {
+    await pool.destroy();
+  }
+});

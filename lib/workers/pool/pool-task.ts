@@ -1,0 +1,70 @@
+/**
+ * One batch as the pool handles it (a task, its attempts) and a worker slot; what crosses to the
+ * worker for an attempt; and the message of a batch given up, naming the limit it ran into.
+ */
+import { formatBytes } from '../../core/validate.ts';
+import type { WorkerFailure, PoolWorker } from './pool-worker.ts';
+import { collectTransferables } from './protocol.ts';
+import type { BatchInput } from './backend.ts';
+import type { ResolvedPoolOptions } from './options.ts';
+import type { WorkerStats } from './worker-stats.ts';
+
+/** A batch in the pool: queued, running or retried. */
+export interface Task {
+  taskId: number;
+  input: BatchInput;
+  attempts: number;
+  resolve: (rows: unknown[]) => void;
+  reject: (error: unknown) => void;
+}
+
+/** A place for one worker; its worker is replaced on failure or recycling. */
+export interface Slot {
+  index: number;
+  generation: number;
+  worker: PoolWorker | undefined;
+  ready: boolean;
+  task: Task | undefined;
+  stats: WorkerStats;
+}
+
+/** A slot with no worker yet. */
+export function newSlot(index: number): Slot {
+  return {
+    index,
+    generation: 0,
+    worker: undefined,
+    ready: false,
+    task: undefined,
+    stats: { id: `w${index}`, batches: 0, rows: 0, failures: 0, restarts: 0, recycles: 0, busyMs: 0, rowsPerSec: 0, exits: [] },
+  };
+}
+
+/** What is posted to the worker for one attempt, and the buffers moved with it. */
+export interface TaskPayload {
+  payload: { rows: unknown[] } | { arrow: Uint8Array };
+  transfer: ArrayBuffer[];
+}
+
+/**
+ * The payload of one attempt. Rows' buffers move to a thread only when `moveRows` (nothing will
+ * need them again: no retry, no dead letter); Arrow input is encoded afresh for every attempt, so
+ * its bytes always move to a thread.
+ */
+export function taskPayload(input: BatchInput, thread: boolean, moveRows: boolean): TaskPayload {
+  if (Array.isArray(input)) return { payload: { rows: input }, transfer: thread && moveRows ? collectTransferables(input) : [] };
+  let arrow = input.encode();
+  if (arrow.byteOffset !== 0 || arrow.byteLength !== arrow.buffer.byteLength || !(arrow.buffer instanceof ArrayBuffer)) arrow = arrow.slice();
+  return { payload: { arrow }, transfer: thread ? [arrow.buffer as ArrayBuffer] : [] };
+}
+
+/** The message of a batch that failed for good; a memory failure names the limit and what was seen. */
+export function givenUpMessage(task: Task, failure: WorkerFailure, options: Pick<ResolvedPoolOptions, 'workerMemoryLimit' | 'isolation'>, heapUsed?: number): string {
+  let message = `Batch ${task.taskId} failed after ${task.attempts} attempt(s) (${failure.reason}): ${failure.message}`;
+  if (failure.reason === 'memory' && options.workerMemoryLimit !== undefined) {
+    const what = options.isolation === 'thread' ? 'V8 heap' : 'RSS';
+    const seen = heapUsed === undefined || heapUsed === 0 ? '' : `; last reported heap ${formatBytes(heapUsed)}`;
+    message += ` (options.workerMemoryLimit ${formatBytes(options.workerMemoryLimit)} of ${what}${seen})`;
+  }
+  return message;
+}
