@@ -1,12 +1,19 @@
 /**
- * zstd (lib/zstd.ts, @toondepauw/node-zstd since zstd-napi needed a compiler): compress and
- * decompress MB/s on Arrow IPC bytes of the kind spills and toArrow write (int32, float64,
- * timestamp, string columns), in 1 MB pieces, synchronous (Arrow codec) and on the thread pool
- * (Parquet pages), against gzip level 6 of node:zlib as the baseline. Every case checks its round
- * trip (bytes and CRC-32). ZSTD_BENCH_MB sets the size (default 50).
+ * zstd (lib/formats/zstd.ts): compress and decompress MB/s on Arrow IPC bytes of the kind spills
+ * and toArrow write (int32, float64, timestamp, string columns), in 1 MB pieces, synchronous
+ * (Arrow codec, Parquet pages) and on the thread pool, against gzip level 6 of node:zlib as the
+ * baseline. Decompression is also measured through the decoders spillway does not use now:
+ * @toondepauw/node-zstd's decodeSync (the sync path after zstd-napi), fzstd (what Parquet pages
+ * used through hyparquet-compressors), and, when ZSTD_ALT_DIR names a node_modules folder that
+ * holds them, zstd-napi (the compiled binding used before), @bokuweb/zstd-wasm and
+ * @mongodb-js/zstd (async only). Every case checks its round trip (bytes and CRC-32).
+ * ZSTD_BENCH_MB sets the size (default 50).
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
+import { join } from 'node:path';
+import { Decoder } from '@toondepauw/node-zstd';
+import { decompress as fzstd } from 'fzstd';
 import { zstdCompress, zstdCompressSync, zstdDecompressSync } from '../lib/formats/zstd.ts';
 import { crc32 } from '../lib/formats/checksum.ts';
 import { BENCH_RUNS, median, type BenchRow } from './common.ts';
@@ -28,15 +35,48 @@ function arrowBytes(megabytes: number): Buffer {
   return Buffer.from(tableToIPC(tableFromArrays({ id, px, ts, sym }), 'file'));
 }
 
+type Case = { compress: (b: Buffer) => Buffer; decompress: (b: Buffer, size: number) => Uint8Array | Promise<Uint8Array> };
+
+/** Decoders measured for comparison only (compression through node-zstd, as spillway writes). */
+async function alternatives(): Promise<Record<string, Case>> {
+  const compress = (b: Buffer): Buffer => zstdCompressSync(b);
+  const node = new Decoder();
+  const out: Record<string, Case> = {
+    'node-zstd decodeSync (alternative)': { compress, decompress: (b) => node.decodeSync(b) },
+    'fzstd (alternative)': { compress, decompress: (b) => fzstd(b) },
+  };
+  const dir = process.env.ZSTD_ALT_DIR;
+  if (!dir) return out;
+  const load = async (name: string, file: string): Promise<Record<string, unknown> | undefined> => {
+    try {
+      return (await import(join(dir, name, file))) as Record<string, unknown>;
+    } catch {
+      process.stderr.write(`zstd bench: ${name} not found in ${dir}\n`);
+      return undefined;
+    }
+  };
+  const napi = await load('zstd-napi', 'dist/index.js');
+  if (napi) out['zstd-napi (previous, needs a compiler)'] = { compress, decompress: (b) => (napi.decompress as (b: Buffer) => Buffer)(b) };
+  const boku = await load('@bokuweb/zstd-wasm', 'dist/common/index.node.js');
+  if (boku) {
+    await (boku.init as () => Promise<void>)();
+    out['@bokuweb/zstd-wasm (alternative)'] = { compress, decompress: (b) => (boku.decompress as (b: Buffer) => Uint8Array)(b) };
+  }
+  const mongo = await load('@mongodb-js/zstd', 'index.js');
+  if (mongo) out['@mongodb-js/zstd async only (alternative)'] = { compress, decompress: (b) => (mongo.decompress as (b: Buffer) => Promise<Buffer>)(b) };
+  return out;
+}
+
 export async function run(): Promise<BenchRow[]> {
   const data = arrowBytes(Number(process.env.ZSTD_BENCH_MB ?? 50));
   const pieces: Buffer[] = [];
   for (let o = 0; o < data.length; o += 1 << 20) pieces.push(data.subarray(o, Math.min(data.length, o + (1 << 20))));
   const expected = crc32(data);
-  const cases: Record<string, { compress: (b: Buffer) => Buffer | Promise<Buffer>; decompress: (b: Buffer) => Buffer }> = {
+  const cases: Record<string, { compress: (b: Buffer) => Buffer | Promise<Buffer>; decompress: (b: Buffer, size: number) => Uint8Array | Promise<Uint8Array> }> = {
     'gzip -6 (baseline)': { compress: (b) => gzipSync(b), decompress: (b) => gunzipSync(b) },
-    'zstd sync (Arrow codec)': { compress: (b) => zstdCompressSync(b), decompress: (b) => zstdDecompressSync(b) },
-    'zstd thread pool (Parquet pages)': { compress: (b) => zstdCompress(b), decompress: (b) => zstdDecompressSync(b) },
+    'zstd sync (Arrow codec: size from the frame)': { compress: (b) => zstdCompressSync(b), decompress: (b) => zstdDecompressSync(b) },
+    'zstd thread pool, sync capped decode (Parquet pages)': { compress: (b) => zstdCompress(b), decompress: (b, size) => zstdDecompressSync(b, size) },
+    ...(await alternatives()),
   };
   const times: Record<string, { c: number[]; d: number[]; ratio: number }> = {};
   for (let r = 0; r < BENCH_RUNS; r++) {
@@ -46,7 +86,8 @@ export async function run(): Promise<BenchRow[]> {
       for (const piece of pieces) packed.push(await codec.compress(piece));
       const c = performance.now() - started;
       started = performance.now();
-      const unpacked = packed.map((p) => codec.decompress(p));
+      const unpacked: Uint8Array[] = [];
+      for (const [i, p] of packed.entries()) unpacked.push(await codec.decompress(p, pieces[i]!.length));
       const d = performance.now() - started;
       const back = Buffer.concat(unpacked);
       if (back.length !== data.length || crc32(back) !== expected) throw new Error(`${name}: the round trip changed the bytes`);
