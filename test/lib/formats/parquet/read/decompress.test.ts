@@ -131,13 +131,14 @@ test('every codec stops at the declared size: gzip, brotli, snappy and zstd bomb
   assert.deepEqual(new Uint8Array(cappedCompressors.ZSTD!(zstdCompressSync(page), page.length)), page);
 });
 
-test('frames without a content size (as spillway writes them) decode by the bound of their block headers', () => {
+test('frames without a content size (as spillway writes them): block-header bound, and decoding with and without a known size', () => {
   for (const size of [0, 7, 255, 256, 300, 65_791, 65_792, 1 << 20]) {
     const data = new Uint8Array(size).map((_, i) => (i * 31) % 251);
     const frame = zstdCompressSync(data);
     const bound = zstdDecodedBound(frame);
     assert.ok(bound !== undefined && bound >= size, `size ${size}: bound ${bound}`);
     assert.deepEqual(new Uint8Array(zstdDecompressSync(frame)), data);
+    assert.deepEqual(new Uint8Array(zstdDecompressSync(frame, size)), data);
   }
   assert.equal(zstdFrameContentSize(zeroFrame(2)), undefined);
   assert.equal(zstdFrameContentSize(zeroFrame(2, 1000)), 1000);
