@@ -4,12 +4,19 @@
  * hyparquet-writer, read by spillway (rows and Arrow output), hyparquet's parquetReadObjects
  * (the baseline: spillway must be at least as fast) and DuckDB (the reference), each in a
  * process of its own for its peak RSS. Every case checks the row count and the sum of all values.
+ *
+ * Group `parquet-nested-duckdb`: the file of issue 18's report, rebuilt: about 1.9 MB of lists of
+ * many small ints (160,000 rows of up to 199 values, 16 million values) written by DuckDB, which
+ * puts a row group's 12 million values in one page. spillway refuses that page by default
+ * (`maxNestedPageValues`, 4 million); the spillway cases here raise the bound to read it, and a
+ * `spillway-default` case records the refusal.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parquetWriteFile } from 'hyparquet-writer';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { DATA_DIR, BENCH_RUNS, median, type BenchRow } from './common.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -51,12 +58,70 @@ function nestedFile(): string {
 
 interface Measured { rows: number; sum: number; ms: number; peakRss: number }
 
-function measure(mode: string, path: string): Measured {
-  const out = execFileSync(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', join(here, 'workloads/nested-read.ts'), mode, path], { encoding: 'utf8', maxBuffer: 1 << 20 });
+function measure(mode: string, path: string, ...extra: string[]): Measured {
+  const out = execFileSync(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', join(here, 'workloads/nested-read.ts'), mode, path, ...extra], { encoding: 'utf8', maxBuffer: 1 << 20 });
   return JSON.parse(out.trim().split('\n').pop() ?? '{}') as Measured;
 }
 
+const DUCK_ROWS = 160_000;
+
+/** DuckDB's file: row i holds ((x * 7 + i) % 100) for x below i % 200. */
+async function duckFile(): Promise<{ path: string; sum: number }> {
+  mkdirSync(DATA_DIR, { recursive: true });
+  const path = join(DATA_DIR, `nested-duckdb-${DUCK_ROWS}.parquet`);
+  if (!existsSync(path)) {
+    const db = await DuckDBInstance.create(':memory:');
+    const c = await db.connect();
+    await c.run(`COPY (SELECT list_transform(range((i % 200)::BIGINT), x -> ((x * 7 + i) % 100)::INT) AS l FROM range(${DUCK_ROWS}) t(i)) TO '${path}.partial' (FORMAT parquet)`);
+    c.closeSync();
+    renameSync(`${path}.partial`, path);
+  }
+  let sum = 0;
+  for (let i = 0; i < DUCK_ROWS; i++) for (let x = 0; x < i % 200; x++) sum += (x * 7 + i) % 100;
+  return { path, sum };
+}
+
+/** The DuckDB-written file: each reader's time and peak RSS, and spillway's default refusal. */
+async function duckRows(): Promise<BenchRow[]> {
+  const { path, sum } = await duckFile();
+  const bound = '16000000';
+  const modes: [string, string, string[]][] = [
+    ['hyparquet', 'hyparquet', ['l']],
+    ['spillway-rows (maxNestedPageValues 16M)', 'spillway-rows', ['l', bound]],
+    ['spillway-arrow (maxNestedPageValues 16M)', 'spillway-arrow', ['l', bound]],
+    ['duckdb', 'duckdb', ['l']],
+  ];
+  const runs = new Map<string, Measured[]>(modes.map(([name]) => [name, []]));
+  for (let r = 0; r < BENCH_RUNS; r++) {
+    for (const [name, mode, extra] of modes) {
+      const m = measure(mode, path, ...extra);
+      if (m.rows !== DUCK_ROWS || m.sum !== sum) throw new Error(`${name} read ${m.rows} rows summing to ${m.sum}; expected ${DUCK_ROWS} rows summing to ${sum}`);
+      runs.get(name)!.push(m);
+    }
+  }
+  let refusal = '';
+  try {
+    measure('spillway-rows', path, 'l');
+  } catch (error) {
+    refusal = /has a nested page of [^\n(]*/.exec(String((error as { stderr?: string }).stderr ?? error))?.[0] ?? 'failed';
+  }
+  const base = median(runs.get('hyparquet')!.map((m) => m.ms));
+  const mb = statSync(path).size / 1e6;
+  const rows: BenchRow[] = modes.map(([name]) => {
+    const ms = median(runs.get(name)!.map((m) => m.ms));
+    return { group: 'parquet-nested-duckdb', case: name, rowsPerSec: DUCK_ROWS / (ms / 1000), mbPerSec: mb / (ms / 1000), ratio: base / ms, peakRss: median(runs.get(name)!.map((m) => m.peakRss)), note: `${DUCK_ROWS.toLocaleString('en-US')} rows of list<int32> (16M values), ${mb.toFixed(1)} MB DuckDB file; ratio = speed against hyparquet` };
+  });
+  rows.push({ group: 'parquet-nested-duckdb', case: 'spillway-rows (default bound)', note: refusal ? `refused: ${refusal.slice(0, 160)}` : 'read (no refusal)' });
+  return rows;
+}
+
 export async function run(): Promise<BenchRow[]> {
+  // NESTED_GROUP=duckdb or =writer runs one group only
+  const only = process.env.NESTED_GROUP;
+  return [...(only !== 'writer' ? await duckRows() : []), ...(only !== 'duckdb' ? await writerRows() : [])];
+}
+
+async function writerRows(): Promise<BenchRow[]> {
   const path = nestedFile();
   const sum = expectedSum();
   const modes = ['hyparquet', 'spillway-rows', 'spillway-arrow', 'duckdb'] as const;

@@ -1,10 +1,17 @@
 /**
- * Zstandard for the Arrow IPC ZSTD codec and Parquet zstd pages, from @toondepauw/node-zstd:
- * prebuilt native binaries for the common platforms (napi-rs optional packages, as lz4-napi and
- * snappy), so `npm install` needs no compiler (zstd-napi compiled zstd from C with node-gyp).
- * One encoder (level 3, zstd's default) and one decoder, shared: they hold no state between calls.
+ * Zstandard for the Arrow IPC ZSTD codec and Parquet zstd pages, with no compiler at install.
+ *
+ * - Compression: @toondepauw/node-zstd (prebuilt napi-rs binaries), level 3, on the calling
+ *   thread or the libuv thread pool.
+ * - Decompression: node-zstd (libzstd; in bench/zstd.ts, interleaved piece by piece, the fastest
+ *   decoder that needs no compiler, ahead of zstd-napi, the compiled binding used before, and far
+ *   ahead of fzstd, which Parquet pages went through before). When the decompressed size is
+ *   known (a Parquet page, see {@link zstdDecompressInto}) output never goes far past it: a frame
+ *   that does not cap itself there is decoded by zstddec (libzstd in WebAssembly) into a buffer
+ *   of exactly that size, which stops at its first block beyond.
  */
 import type { Decoder, Encoder } from '@toondepauw/node-zstd';
+import { ZSTDDecoder } from 'zstddec';
 import { lazyRequire } from '../core/lazy-require.ts';
 
 // the native addon loads on first use, not when spillway is imported
@@ -13,8 +20,15 @@ const zstd = lazyRequire<typeof import('@toondepauw/node-zstd')>('@toondepauw/no
 /** zstd's default level: what zstd-napi used and what Arrow and Parquet writers expect. */
 const LEVEL = 3;
 
+/** Largest frame content size decoded through WebAssembly memory (which never shrinks). */
+const MAX_WASM_OUTPUT = 1 << 30;
+
 let encoder: Encoder | undefined;
 let decoder: Decoder | undefined;
+
+// the WebAssembly module is compiled once, when this module loads: decoding is synchronous
+const wasm = new ZSTDDecoder();
+await wasm.init();
 
 // Buffer.from(view) would copy; this shares the memory.
 function asBuffer(data: Uint8Array): Buffer {
@@ -35,7 +49,102 @@ export function zstdCompress(data: Uint8Array): Promise<Buffer> {
   }
 }
 
-/** Decompresses one or more zstd frames on the calling thread. */
-export function zstdDecompressSync(data: Uint8Array): Buffer {
+/**
+ * The content size the first frame of `data` declares, or undefined when it declares none
+ * (or `data` is not a zstd frame). Frame header layout: RFC 8878, section 3.1.1.1.
+ */
+export function zstdFrameContentSize(data: Uint8Array): number | undefined {
+  if (data.length < 6 || data[0] !== 0x28 || data[1] !== 0xb5 || data[2] !== 0x2f || data[3] !== 0xfd) return undefined;
+  const descriptor = data[4]!;
+  const fcsFlag = descriptor >> 6;
+  const singleSegment = (descriptor >> 5) & 1;
+  const dictBytes = [0, 1, 2, 4][descriptor & 3]!;
+  const fcsBytes = [singleSegment ? 1 : 0, 2, 4, 8][fcsFlag]!;
+  if (fcsBytes === 0) return undefined;
+  let at = 5 + (singleSegment ? 0 : 1) + dictBytes;
+  if (at + fcsBytes > data.length) return undefined;
+  let size = 0;
+  for (let i = fcsBytes - 1; i >= 0; i--) size = size * 256 + data[at + i]!;
+  return fcsBytes === 2 ? size + 256 : size;
+}
+
+/**
+ * An upper bound of what the zstd frames in `data` decompress to, from their block headers
+ * (RFC 8878, 3.1.1.2): raw and RLE blocks give their size, a compressed block at most the
+ * 128 KB block maximum. Undefined when a header does not parse (the decoder then says why).
+ */
+export function zstdDecodedBound(data: Uint8Array): number | undefined {
+  let at = 0;
+  let bound = 0;
+  while (at < data.length) {
+    if (data.length - at < 6) return undefined;
+    const magic = data[at]! | (data[at + 1]! << 8) | (data[at + 2]! << 16) | (data[at + 3]! << 24);
+    if ((magic & 0xfffffff0) === 0x184d2a50) {
+      // a skippable frame: 4-byte size after the magic number
+      at += 8 + (data[at + 4]! | (data[at + 5]! << 8) | (data[at + 6]! << 16) | (data[at + 7]! << 24)) >>> 0;
+      continue;
+    }
+    if (magic !== (0xfd2fb528 | 0)) return undefined;
+    const descriptor = data[at + 4]!;
+    const singleSegment = (descriptor >> 5) & 1;
+    at += 5 + (singleSegment ? 0 : 1) + [0, 1, 2, 4][descriptor & 3]! + [singleSegment ? 1 : 0, 2, 4, 8][descriptor >> 6]!;
+    for (let last = 0; last === 0; ) {
+      if (at + 3 > data.length) return undefined;
+      const header = data[at]! | (data[at + 1]! << 8) | (data[at + 2]! << 16);
+      last = header & 1;
+      const type = (header >> 1) & 3;
+      const size = header >>> 3;
+      if (type === 3) return undefined;
+      bound += type === 2 ? 128 * 1024 : size;
+      at += 3 + (type === 1 ? 1 : size);
+    }
+    if ((descriptor >> 2) & 1) at += 4; // content checksum
+  }
+  return bound;
+}
+
+function decodeWasm(data: Uint8Array, capacity: number, exact: boolean): Uint8Array {
+  const out = wasm.decode(data, capacity);
+  // libzstd's error codes come back as sizes that cannot equal a valid one (or are negative)
+  const ok = exact ? out.length === capacity : out.length > 0 && out.length <= capacity;
+  if (!ok) throw new Error(`zstd: frame does not decompress to the ${capacity} bytes declared (it is corrupt or expands past them)`);
+  return out;
+}
+
+/**
+ * Decompresses zstd frames into exactly `size` bytes, never holding more than about `size`:
+ * through node-zstd (libzstd, the fastest here) when the frame caps its own output near `size`
+ * (a declared content size equal to it, which libzstd allocates and stops at, or block headers
+ * whose bound is within 1 MB of it), else through libzstd in WebAssembly into a buffer of
+ * `size` bytes, which stops there.
+ * @throws Error when the frames decode to more or fewer bytes, or are corrupt
+ */
+export function zstdDecompressInto(data: Uint8Array, size: number): Uint8Array {
+  if (!Number.isSafeInteger(size) || size < 0 || size > MAX_WASM_OUTPUT) throw new Error(`zstd: cannot decompress into ${size} bytes`);
+  if (size === 0) {
+    if (data.length === 0 || zstdFrameContentSize(data) === 0) return new Uint8Array(0);
+    throw new Error('zstd: frame is not empty where 0 bytes are declared');
+  }
+  const declared = zstdFrameContentSize(data);
+  const bound = declared === undefined ? zstdDecodedBound(data) : undefined;
+  if (declared === size || (bound !== undefined && bound <= size + (1 << 20))) {
+    let out: Uint8Array;
+    try {
+      out = (decoder ??= new (zstd().Decoder)()).decodeSync(asBuffer(data));
+    } catch (error) {
+      throw new Error(`zstd: frame does not decompress to the ${size} bytes declared: ${(error as Error).message}`, { cause: error });
+    }
+    if (out.length !== size) throw new Error(`zstd: frame decompresses to ${out.length} bytes, not the ${size} bytes declared`);
+    return out;
+  }
+  return decodeWasm(data, size, true);
+}
+
+/**
+ * Decompresses one or more zstd frames on the calling thread.
+ * @param size the decompressed size when known: decompression stops there (see {@link zstdDecompressInto})
+ */
+export function zstdDecompressSync(data: Uint8Array, size?: number): Uint8Array {
+  if (size !== undefined) return zstdDecompressInto(data, size);
   return (decoder ??= new (zstd().Decoder)()).decodeSync(asBuffer(data));
 }

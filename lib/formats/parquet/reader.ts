@@ -11,7 +11,7 @@
 import { parquetSchema } from 'hyparquet';
 import type { RecordBatch } from 'apache-arrow';
 import type { Compressors, DecodedArray, FileMetaData, RowGroup } from 'hyparquet';
-import { compressors as extraCompressors } from 'hyparquet-compressors';
+import { cappedCompressors as compressors } from './read/decompress.ts';
 import { FormatError, SpillwayError, UnsupportedError, ValidationError, describeValue } from '../../core/errors.ts';
 import { expectInteger, expectOneOf, expectOptions } from '../../core/validate.ts';
 import { readMetadata } from './read/footer.ts';
@@ -110,14 +110,6 @@ const ENCODINGS = new Set([
   'PLAIN', 'PLAIN_DICTIONARY', 'RLE_DICTIONARY', 'RLE', 'BIT_PACKED',
   'DELTA_BINARY_PACKED', 'DELTA_LENGTH_BYTE_ARRAY', 'DELTA_BYTE_ARRAY', 'BYTE_STREAM_SPLIT',
 ]);
-
-// hyparquet-compressors' snappy rejects an empty page ("invalid snappy length header"):
-// an empty page decompresses to nothing whatever its payload.
-const compressors: Compressors = {
-  ...extraCompressors,
-  SNAPPY: (input: Uint8Array, outputLength: number) =>
-    outputLength === 0 ? new Uint8Array(0) : extraCompressors.SNAPPY!(input, outputLength),
-};
 
 /** Turns a decoder failure into a FormatError or UnsupportedError naming the file. */
 export function translateError(error: unknown, file: string, extra: { batch?: number } = {}): SpillwayError {

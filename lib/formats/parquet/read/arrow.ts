@@ -10,7 +10,7 @@
  * | DECIMAL                                   | Decimal128 (Decimal256 above 38 digits), exact         |
  * | TIMESTAMP MILLIS/MICROS/NANOS             | Timestamp in that unit (`UTC` when adjusted to UTC)     |
  * | INT96                                     | Timestamp nanoseconds                                  |
- * | DATE / TIME                               | DateDay / Time in its unit                             |
+ * | DATE / TIME                               | DateDay / Time in its unit (Utf8 `...+00` when UTC-adjusted) |
  * | UTF8/STRING/ENUM, UUID                    | Utf8                                                   |
  * | JSON                                      | Utf8 with field metadata `spillway.json` (rows parse it) |
  * | other BYTE_ARRAY / FIXED_LEN_BYTE_ARRAY   | Binary                                                 |
@@ -230,6 +230,10 @@ export function planArrowColumn(node: SchemaTree, decodedElement: SchemaElement,
     const scale = e.scale ?? (lt?.type === 'DECIMAL' ? lt.scale : 0);
     const type = new Decimal(scale, precision, precision > 38 ? 256 : 128);
     return { field: field(type), raw, build: (v, n) => decimal(type, v, n) };
+  }
+  // Arrow has no time with a zone: the rows path's text (`12:34:56.789+00`, as DuckDB prints TIMETZ)
+  if (lt?.type === 'TIME' && lt.isAdjustedToUTC) {
+    return { field: field(new Utf8()), build: (v, n) => varBinary(new Utf8(), finish ? Array.from({ length: n }, (_, i) => finish(v[i], name)) : v, n) };
   }
   switch (e.type) {
     case 'BOOLEAN':

@@ -180,8 +180,9 @@ export function openColumn(tree: SchemaTree, chunks: readonly ColumnChunk[], nam
   const where = `row group ${rowGroup}, column \`${name}\``;
   const stream = (meta: ColumnMetaData): PageStream => {
     const [start, end] = chunkRange(meta, s.file.byteLength, `row group ${rowGroup}, column \`${meta.path_in_schema.join('.')}\``, s.path);
-    const chunkValues = Number(meta.num_values);
-    return openPageStream(s.file, start, end, { file: s.path, rowGroup, column: meta.path_in_schema.join('.'), codec: meta.codec, chunkValues: Number.isSafeInteger(chunkValues) && chunkValues >= 0 ? chunkValues : undefined }, s.verifyCrc ?? true);
+    const known = (n: number): number | undefined => (Number.isSafeInteger(n) && n >= 0 ? n : undefined);
+    const where = { file: s.path, rowGroup, column: meta.path_in_schema.join('.'), codec: meta.codec, chunkValues: known(Number(meta.num_values)), chunkBytes: known(Number(meta.total_uncompressed_size)) };
+    return openPageStream(s.file, start, end, where, s.verifyCrc ?? true);
   };
   const first = leaves[0];
   if (!first) throw new FormatError(`Parquet ${where} has no column chunk`, { stage: 'parquet', file: s.path });

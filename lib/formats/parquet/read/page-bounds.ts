@@ -36,6 +36,8 @@ export interface PageLimits {
   readonly codec: string;
   /** The column chunk's value count (from the footer), when known. */
   readonly chunkValues?: number;
+  /** The column chunk's uncompressed bytes, page headers included (from the footer), when known. */
+  readonly chunkBytes?: number;
 }
 
 function count(value: unknown): number {
@@ -54,6 +56,8 @@ export function checkPageHeader(header: PageHeader, limits: PageLimits, where: s
   const size = header.uncompressed_page_size;
   if (!Number.isSafeInteger(size) || size < 0) fail(`has an invalid uncompressed size ${String(size)}`);
   if (size > MAX_PAGE_BYTES) fail(`claims ${size} uncompressed bytes, more than the ${MAX_PAGE_BYTES}-byte limit`);
+  // a page is part of its chunk: it cannot hold more than the footer says the whole chunk does
+  if (limits.chunkBytes !== undefined && size > limits.chunkBytes) fail(`claims ${size} uncompressed bytes, more than the ${limits.chunkBytes} of its whole column chunk`);
   const v2 = header.data_page_header_v2;
   const codec = v2 && v2.is_compressed === false ? 'UNCOMPRESSED' : limits.codec;
   const expansion = EXPANSION[codec] ?? EXPANSION.ZSTD!;

@@ -26,6 +26,8 @@ export interface ChunkWhere {
   /** The chunk's codec and value count: each page header is checked against them before use. */
   readonly codec?: string;
   readonly chunkValues?: number;
+  /** The chunk's uncompressed size from the footer: no page may declare more. */
+  readonly chunkBytes?: number;
 }
 
 /** Sequential page reader over one column chunk. */
@@ -98,7 +100,7 @@ export function openPageStream(file: FileBuffer, start: number, end: number, whe
       if (!Number.isInteger(size) || size < 0 || !(await ensure(length + size))) {
         throw new FormatError(`Parquet page in ${describe} claims ${size} bytes, past the end of its column chunk`, { stage: 'parquet', file: where.file, byteOffset: offset });
       }
-      if (where.codec !== undefined) checkPageHeader(header, { codec: where.codec, chunkValues: where.chunkValues }, describe, { file: where.file, byteOffset: offset });
+      if (where.codec !== undefined) checkPageHeader(header, { codec: where.codec, chunkValues: where.chunkValues, chunkBytes: where.chunkBytes }, describe, { file: where.file, byteOffset: offset });
       const at = pos - windowStart + length;
       const bytes = window.subarray(at, at + size);
       if (verifyCrc && header.crc !== undefined && header.crc !== null) {

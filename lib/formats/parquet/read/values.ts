@@ -220,9 +220,10 @@ function leafConverter(e: SchemaElement, decoded: SchemaElement, column: string,
   const unit = e.logical_type?.type === 'TIME' ? e.logical_type.unit : ann === 'TIME_MILLIS' ? 'MILLIS' : ann === 'TIME_MICROS' ? 'MICROS' : undefined;
   if (unit !== undefined) {
     const perSecond = unit === 'MILLIS' ? 1000n : unit === 'MICROS' ? 1_000_000n : 1_000_000_000n;
-    // UTC-adjusted or not, the text is the stored time of day (DuckDB shows the former as TIMETZ `...+00`)
+    // a UTC-adjusted TIME is DuckDB's TIME WITH TIME ZONE, whose text carries the `+00` offset
+    const suffix = e.logical_type?.type === 'TIME' && e.logical_type.isAdjustedToUTC ? '+00' : '';
     strip();
-    return nullable((v) => formatTime(BigInt(v as number | bigint), perSecond, column, s.file));
+    return nullable((v) => formatTime(BigInt(v as number | bigint), perSecond, column, s.file) + suffix);
   }
   if (ann === 'INTERVAL') {
     strip();

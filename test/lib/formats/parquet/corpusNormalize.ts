@@ -25,10 +25,8 @@ export function normalize(value: unknown, column?: ParquetColumn, truthType?: st
     if (value === -Infinity) return '-Infinity';
     return value;
   }
-  if (typeof value === 'string') {
-    if (column?.type === 'time' && truthType?.includes('WITH TIME ZONE')) return `${value}+00`;
-    return value;
-  }
+  // (a UTC-adjusted TIME already reads as DuckDB's TIME WITH TIME ZONE text, `...+00`)
+  if (typeof value === 'string') return value;
   if (value instanceof Date) {
     return column?.type === 'date' ? value.toISOString().slice(0, 10) : value.toISOString();
   }

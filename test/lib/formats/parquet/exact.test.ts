@@ -227,6 +227,28 @@ test('TIME outside 00:00:00..24:00:00 is refused with a coded error naming the c
   }
 });
 
+test('TIME adjusted to UTC reads as DuckDB\'s TIME WITH TIME ZONE text (`+00`), the same on both paths', async () => {
+  const file = join(dir, 'timetz.parquet');
+  await duckRun(`COPY (SELECT * FROM (VALUES ('12:34:56.789012+00'::TIMETZ, TIME '01:02:03.5'), ('00:00:00+00'::TIMETZ, NULL), (NULL, TIME '23:59:59')) t(tz, tm)) TO ${sqlString(file)}`);
+  const duck = await duckRows(`SELECT tz::VARCHAR AS tz, tm::VARCHAR AS tm FROM read_parquet(${sqlString(file)})`);
+  const { rows, arrowRows } = await readBoth(file);
+  assert.deepEqual(rows.map((r) => r.tz), duck.rows.map((r) => r.tz));
+  assert.deepEqual(rows.map((r) => r.tz), ['12:34:56.789012+00', '00:00:00+00', null]);
+  assert.deepEqual(rows.map((r) => r.tm), duck.rows.map((r) => r.tm));
+  assert.deepEqual(arrowRows.map((r) => r.tz), rows.map((r) => r.tz));
+  // a TIME written by another writer with the UTC flag (millisecond unit) gets the offset too
+  const other = join(dir, 'timetz-ms.parquet');
+  parquetWriteFile({
+    filename: other,
+    schema: [{ name: 'root', num_children: 1 }, { name: 't', type: 'INT32', repetition_type: 'OPTIONAL', logical_type: { type: 'TIME', isAdjustedToUTC: true, unit: 'MILLIS' } }],
+    columnData: [{ name: 't', data: [45_296_789, null] }],
+  });
+  const duckMs = await duckRows(`SELECT t::VARCHAR AS t FROM read_parquet(${sqlString(other)})`);
+  const both = await readBoth(other);
+  assert.deepEqual(both.rows.map((r) => r.t), duckMs.rows.map((r) => r.t));
+  assert.deepEqual(both.arrowRows, both.rows);
+});
+
 test('a valid one-row file whose column statistics are out of range reads (statistics are ignored)', async () => {
   const file = join(dir, 'bad-stats.parquet');
   await duckRun(`COPY (SELECT TIMESTAMP '2024-01-02 03:04:05.123456' AS ts, 7 AS x) TO ${sqlString(file)} (COMPRESSION uncompressed)`);

@@ -110,3 +110,38 @@ test('a nested page above maxNestedPageValues is refused with an UnsupportedErro
   }
   assert.throws(() => openParquet(file, { maxNestedPageValues: 0 }), { code: 'ERR_SPILLWAY_INVALID_OPTION' });
 });
+
+test('DuckDB\'s one-page list row group: refused by default naming file, column and bound; read exactly when the bound is raised', async () => {
+  // DuckDB writes a row group of lists as one page: 45,000 rows of up to 199 ints are 4.48M entries in one page
+  const duck = join(dir, 'duck-lists.parquet');
+  const { duckRun } = await import('./duckdb.ts');
+  await duckRun(`COPY (SELECT list_transform(range((i % 200)::BIGINT), x -> ((x * 7 + i) % 100)::INT) AS l FROM range(45000) t(i)) TO ${sqlString(duck)}`);
+  const refused = await openParquet(duck);
+  try {
+    await assert.rejects(async () => {
+      for await (const _ of refused.batches()) void _;
+    }, (error: Error & { code?: string; context?: { file?: string } }) => {
+      assert.equal(error.code, 'ERR_SPILLWAY_UNSUPPORTED');
+      assert.equal(error.context?.file, duck);
+      assert.match(error.message, /column `l` has a nested page of 4,477,725 values.*maxNestedPageValues = 4,000,000/);
+      return true;
+    });
+  } finally {
+    await refused.close();
+  }
+  const expected = (await duckRows(`SELECT count(*)::DOUBLE AS n, sum(list_sum(l))::DOUBLE AS s FROM read_parquet(${sqlString(duck)})`)).rows[0]!;
+  const reader = await openParquet(duck, { maxNestedPageValues: 5_000_000 });
+  let rows = 0;
+  let sum = 0;
+  try {
+    for await (const b of reader.batches()) {
+      for (const r of b.rows as { l: number[] }[]) {
+        rows++;
+        for (const v of r.l) sum += v;
+      }
+    }
+  } finally {
+    await reader.close();
+  }
+  assert.deepEqual({ rows, sum }, { rows: Number(expected.n), sum: Number(expected.s) });
+});

@@ -1,0 +1,244 @@
+/**
+ * The columns of a Parquet file being written and the row group filling: the schema (declared,
+ * or inferred from the first rows or Arrow batch), one {@link ColumnBuffer} per column, and the
+ * appending of rows and Arrow batches with their checks and exact widenings (schema drift).
+ */
+import type { Data, DataType, RecordBatch } from 'apache-arrow';
+import { FormatError, SchemaMismatchError, UnsupportedError, describeValue } from '../../../core/errors.ts';
+import { logger } from '../../../core/stage.ts';
+import { ColumnBuffer } from '../encode/column-buffer.ts';
+import { appendArrow, arrowBytes, kindOfField } from '../encode/arrow.ts';
+import { widenKind } from '../encode/drift.ts';
+import { kindOfValue, pushValue } from '../encode/rows.ts';
+import { widthOf, type ColumnKind } from '../encode/schema.ts';
+import type { Field } from './options.ts';
+
+const log = logger('parquet-writer');
+
+/** Where each file column is in an Arrow batch (-1: absent), and its Arrow kind. */
+export interface ArrowMap {
+  index: number[];
+  kinds: (ColumnKind | undefined)[];
+}
+
+/** The writer's columns and the rows buffered for the next row group. */
+export class ColumnSet {
+  fields: Field[] | undefined;
+  /** True when the schema was inferred: drift may widen the first row group's columns. */
+  inferred = false;
+  known: Set<string> | undefined;
+  columns: ColumnBuffer[] = [];
+  pendingRows = 0;
+  /** Rows appended in earlier row groups (flushed or in flight): the index of the next row. */
+  rowsSeen = 0;
+  /** Row groups flushed (encoded) so far: the schema is frozen after the first. */
+  groupsFlushed = 0;
+  /** Arrow schema last seen -> index of each file column in it (-1: absent). */
+  #arrowMap: (ArrowMap & { schema: unknown }) | undefined;
+
+  constructor(
+    private readonly path: string,
+    private readonly limits: { readonly rowGroupSize: number; readonly rowGroupBytes: number },
+  ) {}
+
+  /** Sets the file's columns (declared, inferred or resumed) and empty buffers for them. */
+  setFields(fields: Field[], inferred: boolean): void {
+    this.fields = fields;
+    this.inferred = inferred;
+    this.known = new Set(fields.map((f) => f.name));
+    this.columns = fields.map((f) => new ColumnBuffer(f.type, f.nullable));
+  }
+
+  /** The columns as the footer describes them. */
+  schemaColumns(): { name: string; kind: ColumnKind; nullable: boolean }[] {
+    return this.fields!.map((f) => ({ name: f.name, kind: f.type, nullable: f.nullable }));
+  }
+
+  /** Columns still of kind `null` when their first row group is flushed become strings. */
+  resolveNullKinds(): void {
+    this.fields!.forEach((f, c) => {
+      if (f.type !== 'null') return;
+      f.type = 'string';
+      this.columns[c]?.widen('string');
+    });
+  }
+
+  /** Infers the columns from rows; `columns` (the source's order) comes first when given. */
+  inferFromRows(rows: readonly Record<string, unknown>[], columns?: readonly string[]): void {
+    const types = new Map<string, ColumnKind>((columns ?? []).map((name) => [name, 'null']));
+    for (const row of rows) {
+      for (const [k, v] of Object.entries(row)) {
+        const t = types.get(k);
+        if (t === undefined || t === 'null') types.set(k, inferType(v));
+      }
+    }
+    if (types.size === 0) throw new FormatError('Cannot infer a Parquet schema without columns; declare `schema`', { file: this.path });
+    this.setFields([...types].map(([name, type]) => ({ name, type, nullable: true })), true);
+  }
+
+  /** Infers the columns from an Arrow batch's fields. */
+  inferFromArrow(batch: RecordBatch, batchIndex: number | undefined): void {
+    const fields: Field[] = batch.schema.fields.map((f) => {
+      const kind = kindOfField(f);
+      if (kind === undefined) {
+        throw new UnsupportedError(`Column \`${f.name}\` has Arrow type ${String(f.type)}, which the Parquet writer cannot write; map it to a supported type first`, { file: this.path, batch: batchIndex });
+      }
+      return { name: f.name, type: kind, nullable: true };
+    });
+    if (fields.length === 0) throw new FormatError('Cannot infer a Parquet schema without columns; declare `schema`', { file: this.path, batch: batchIndex });
+    this.setFields(fields, true);
+  }
+
+  /** Where each file column is in `batch` and its Arrow kind (cached per schema). */
+  mapArrow(batch: RecordBatch, batchIndex: number | undefined): { index: number[]; kinds: (ColumnKind | undefined)[] } {
+    if (this.#arrowMap?.schema === batch.schema) return this.#arrowMap;
+    const fields = this.fields!;
+    const names = batch.schema.fields.map((f) => f.name);
+    for (const name of names) {
+      if (!this.known!.has(name)) {
+        throw new SchemaMismatchError(`Batch has column \`${name}\`, which the Parquet schema lacks; declare the column types (\`cast\` or \`types\` in fromCsv, \`schema\` in toParquet)`, { file: this.path, batch: batchIndex });
+      }
+    }
+    const index = fields.map((f) => names.indexOf(f.name));
+    const kinds = index.map((i, c) => {
+      if (i < 0) return undefined;
+      const field = batch.schema.fields[i]!;
+      const kind = kindOfField(field);
+      if (kind === undefined) {
+        throw new UnsupportedError(`Column \`${fields[c]!.name}\` has Arrow type ${String(field.type)}, which the Parquet writer cannot write; map it to a supported type first`, { file: this.path, batch: batchIndex });
+      }
+      return kind;
+    });
+    this.#arrowMap = { schema: batch.schema, index, kinds };
+    return this.#arrowMap;
+  }
+
+  /** How many of the next `available` rows go into the current row group (its bounds are per row, as on the rows path). */
+  rowsThatFit(children: Data<DataType>[], index: number[], offset: number, available: number): number {
+    let take = Math.min(available, this.limits.rowGroupSize - this.pendingRows);
+    const room = this.limits.rowGroupBytes - this.bufferedBytes();
+    const bytes = (k: number): number => {
+      let sum = 0;
+      this.columns.forEach((col, c) => {
+        const i = index[c]!;
+        sum += i < 0 ? k * (widthOf(col.storage) + (col.nullable ? 1 : 0)) : arrowBytes(children[i]!, widthOf(col.storage), col.nullable, offset, k);
+      });
+      return sum;
+    };
+    if (bytes(take) < room) return take;
+    // the smallest k whose rows reach the byte bound (the row at which the rows path would flush)
+    let lo = 1;
+    let hi = take;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (bytes(mid) >= room) hi = mid;
+      else lo = mid + 1;
+    }
+    take = lo;
+    return take;
+  }
+
+  /** Appends `count` rows of an Arrow batch from `offset`, widening or refusing a column that does not fit. */
+  appendArrow(children: Data<DataType>[], map: { index: number[]; kinds: (ColumnKind | undefined)[] }, offset: number, count: number, batchIndex: number | undefined): void {
+    const fields = this.fields!;
+    const before = this.columns.map((col) => col.n);
+    try {
+      this.columns.forEach((col, c) => {
+        const i = map.index[c]!;
+        const field = fields[c]!;
+        if (i < 0) {
+          if (!col.nullable) throw new FormatError(`Column \`${field.name}\` is not nullable but the batch lacks it`, { file: this.path, batch: batchIndex });
+          for (let k = 0; k < count; k++) col.pushNull();
+          return;
+        }
+        const source = map.kinds[c]!;
+        const data = children[i]!;
+        let failure = appendArrow(col, data, source, offset, count);
+        if (failure === undefined) return;
+        const wider = this.canWiden() ? widenKind(col.kind, source) : undefined;
+        if (wider !== undefined && wider !== col.kind && col.widen(wider)) {
+          log('column %s widened from %s to %s in the first row group (batch %d)', field.name, field.type, wider, batchIndex);
+          field.type = wider;
+          failure = appendArrow(col, data, source, offset, count);
+          if (failure === undefined) return;
+        }
+        const what = `Column \`${field.name}\` is ${field.type} in the Parquet file but ${source} in batch ${batchIndex ?? '?'} (${failure})`;
+        if (!this.inferred) throw new FormatError(`${what}; change the declared \`schema\` or convert the column first`, { file: this.path, batch: batchIndex });
+        throw new SchemaMismatchError(`${what}; declare the column types (\`cast\` or \`types\` in fromCsv, \`schema\` in toParquet)`, { file: this.path, batch: batchIndex });
+      });
+    } catch (error) {
+      // keep the columns aligned: drop the part of the batch already appended
+      this.columns.forEach((col, c) => col.truncate(before[c]!));
+      throw error;
+    }
+    this.pendingRows += count;
+  }
+
+  /** Buffered columns may be re-typed only before the first row group is encoded, and only for an inferred schema. */
+  canWiden(): boolean {
+    return this.inferred && this.groupsFlushed === 0;
+  }
+
+  /** Converts one row into the column buffers. */
+  appendRow(row: Record<string, unknown>): void {
+    const fields = this.fields!;
+    const rowIndex = this.rowsSeen + this.pendingRows;
+    if (this.inferred) {
+      // an inferred schema must not drop a column that shows up later
+      for (const key in row) {
+        if (!this.known!.has(key)) {
+          throw new FormatError(`Row has column \`${key}\`, which the Parquet schema inferred from the first rows lacks; declare \`options.schema\``, { file: this.path, row: rowIndex });
+        }
+      }
+    }
+    const columns = this.columns;
+    let c = 0;
+    try {
+      for (; c < fields.length; c++) {
+        const f = fields[c]!;
+        const col = columns[c]!;
+        const value = row[f.name];
+        if (value === null || value === undefined) {
+          if (!f.nullable) throw new FormatError(`Column \`${f.name}\` is not nullable but got ${describeValue(value)}`, { file: this.path, row: rowIndex });
+          col.pushNull();
+        } else if (!pushValue(col, value)) {
+          const wider = this.canWiden() ? widenKind(col.kind, f.type === 'null' ? inferType(value) : (kindOfValue(value) ?? f.type)) : undefined;
+          if (wider === undefined || wider === col.kind || !col.widen(wider) || !pushValue(col, value)) {
+            throw new FormatError(`Column \`${f.name}\` has type ${f.type === 'null' ? 'null' : f.type} but got ${describeValue(value)}`, { file: this.path, row: rowIndex });
+          }
+          f.type = wider;
+        }
+      }
+    } catch (error) {
+      // keep the columns aligned: drop the part of the refused row already appended
+      const n = this.pendingRows;
+      for (let k = 0; k < c; k++) columns[k]!.truncate(n);
+      throw error;
+    }
+    this.pendingRows++;
+  }
+
+  /** Bytes buffered in the row group filling. */
+  bufferedBytes(): number {
+    let sum = 0;
+    for (const col of this.columns) sum += col.bytes;
+    return sum;
+  }
+
+  /** True when the row group filling has reached its row or byte bound. */
+  full(): boolean {
+    return this.pendingRows >= this.limits.rowGroupSize || this.bufferedBytes() >= this.limits.rowGroupBytes;
+  }
+}
+
+/** The kind a column gets from its first non-null value. */
+export function inferType(value: unknown): ColumnKind {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'boolean') return 'boolean';
+  if (typeof value === 'number') return 'double';
+  if (typeof value === 'bigint') return 'int64';
+  if (typeof value === 'string') return 'string';
+  if (value instanceof Date) return 'timestamp';
+  if (value instanceof Uint8Array) return 'binary';
+  return 'json';
+}
