@@ -5,10 +5,10 @@
  * column mixes kinds Arrow cannot hold without changing a value (say strings and numbers).
  */
 import { Bool, Field, Float64, Int32, Int64, Null, RecordBatch, Schema, Struct, Utf8, makeData, type Data, type DataType } from 'apache-arrow';
-import { inferCell } from '../csv-cast.ts';
-import { ROWS_METADATA_KEY } from '../../lib/formats/arrow/convert.ts';
-import { makeRecordBatchFast } from '../../lib/formats/arrow/record-batch.ts';
-import type { Row } from '../../lib/core/batch.ts';
+import { inferCell } from '../cast.ts';
+import { ROWS_METADATA_KEY } from '../../arrow/convert.ts';
+import { makeRecordBatchFast } from '../../arrow/record-batch.ts';
+import type { Row } from '../../../core/batch.ts';
 import { FIELD_ESCAPED, FIELD_OVERRIDE, type CsvScanner } from './scanner.ts';
 import { NOT_NUMBER, parseDecimal, SLOW } from './cells.ts';
 

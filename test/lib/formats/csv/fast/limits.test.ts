@@ -9,9 +9,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ErrorCodes, SpillwayError, collect, fromCsv, mapBatch, pipeline } from '../../../index.ts';
-import { MAX_BATCH_CELLS, MAX_CSV_FIELDS, rowsPerBatch } from '../../../sources/csv-fast/limits.ts';
-import { tempDir } from '../../helpers.ts';
+import { ErrorCodes, SpillwayError, collect, fromCsv, mapBatch, pipeline } from '../../../../../index.ts';
+import { MAX_BATCH_CELLS, MAX_CSV_FIELDS, rowsPerBatch } from '../../../../../lib/formats/csv/fast/limits.ts';
+import { tempDir } from '../../../../helpers.ts';
 
 const dir = tempDir();
 

@@ -6,9 +6,9 @@
  */
 import { parse, type CsvError, type Options as CsvParseOptions, type Parser } from 'csv-parse';
 import { pipeline as streamPipeline } from 'node:stream';
-import type { Batch, Row } from '../../lib/core/batch.ts';
-import type { StageContext } from '../../lib/core/stage.ts';
-import { CastFailure, inferRows } from '../csv-cast.ts';
+import type { Batch, Row } from '../../../core/batch.ts';
+import type { StageContext } from '../../../core/stage.ts';
+import { CastFailure, inferRows } from '../cast.ts';
 import { openCsvBytes } from './bytes.ts';
 import type { CsvCounters, CsvReader, CsvReadSpec, CsvRun } from './reader.ts';
 

@@ -6,8 +6,8 @@
  */
 import { CsvError } from 'csv-parse';
 import type { RecordBatch } from 'apache-arrow';
-import type { Row } from '../../lib/core/batch.ts';
-import { CastFailure } from '../csv-cast.ts';
+import type { Row } from '../../../core/batch.ts';
+import { CastFailure } from '../cast.ts';
 import { CsvScanner, type ScanFault, type ScanSink } from './scanner.ts';
 import { CellDecoder } from './cells.ts';
 import { ColumnBatch } from './columns.ts';

@@ -10,7 +10,7 @@
  * {@link CsvScanner.emulate}, a byte-for-byte port of csv-parse's state machine, so errors, their
  * lines and what csv-parse does after them in skip mode are the same.
  */
-import { UnsupportedError } from '../../lib/core/errors.ts';
+import { UnsupportedError } from '../../../core/errors.ts';
 import { MAX_CSV_FIELDS, tooManyFields } from './limits.ts';
 
 const LF = 10;

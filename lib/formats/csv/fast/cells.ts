@@ -1,9 +1,9 @@
 /**
  * Cells straight from bytes: strings decoded from a byte range, and `cast: true` inference
- * (the rules of csv-cast.ts's inferCell) without making a string for numbers, booleans and nulls.
+ * (the rules of cast.ts's inferCell) without making a string for numbers, booleans and nulls.
  */
 import { isAscii } from 'node:buffer';
-import { inferCell } from '../csv-cast.ts';
+import { inferCell } from '../cast.ts';
 import { FIELD_ESCAPED, FIELD_OVERRIDE, type CsvScanner } from './scanner.ts';
 
 /** Buffer's native slice decoders (present on every Node Buffer; not in @types/node). */

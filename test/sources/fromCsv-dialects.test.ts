@@ -5,10 +5,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
-import { zstdCompressSync as zstdCompress } from '../../../lib/formats/zstd.ts';
+import { zstdCompressSync as zstdCompress } from '../../lib/formats/zstd.ts';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { pipeline, fromCsv, fromArrow, fromIterable, collect, toCsv, toArrow, toParquet, inspectCsv, ErrorCodes, type CsvParseError, type ValidationError } from '../../../index.ts';
-import { ROOT, tempDir } from '../../helpers.ts';
+import { pipeline, fromCsv, fromArrow, fromIterable, collect, toCsv, toArrow, toParquet, inspectCsv, ErrorCodes, type CsvParseError, type ValidationError } from '../../index.ts';
+import { ROOT, tempDir } from '../helpers.ts';
 
 const dir = tempDir();
 function write(name: string, text: string | Buffer): string {
@@ -129,7 +129,7 @@ test('inspectCsv describes dialect, header and typed columns; spillway inspect p
 });
 
 test('a broken quote costs only its own record: the demo data dead-letters one record per bad line and keeps every good row', async () => {
-  const { writeTradesCsv } = await import('../../../samples/trades-data.ts');
+  const { writeTradesCsv } = await import('../../samples/trades-data.ts');
   const path = join(dir, 'trades.csv');
   const generated = await writeTradesCsv(path, { rows: 4000, badEvery: 100 });
   const deadLetter = join(dir, 'trades-bad.jsonl');

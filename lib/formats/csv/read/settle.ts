@@ -4,9 +4,9 @@
  * (`cast: 'auto'` applies the detected types, `types` overrides them), where to start, and which
  * reader can honour it all.
  */
-import { ValidationError } from '../../lib/core/errors.ts';
-import { fastPathBlocker } from '../csv-fast/source.ts';
-import { inferCell, schemaCaster, type CsvColumnType, type CsvSchema } from '../csv-cast.ts';
+import { ValidationError } from '../../../core/errors.ts';
+import { fastPathBlocker } from '../fast/source.ts';
+import { inferCell, schemaCaster, type CsvColumnType, type CsvSchema } from '../cast.ts';
 import { castDetected, type DetectedType } from './detect-types.ts';
 import { defaultNames } from './names.ts';
 import type { CsvPlan } from './options.ts';

@@ -1,15 +1,15 @@
 /**
  * fromCsv's options: their type, the keys it knows (csv-parse's included, so a misspelling is
  * caught), and their validation into a {@link CsvPlan}, synchronously and before any file is
- * opened. The dialect is settled later, at open, by the sniffer (sources/csv/sniff.ts).
+ * opened. The dialect is settled later, at open, by the sniffer (read/sniff.ts).
  */
 import { Readable } from 'node:stream';
 import type { Options as CsvParseOptions } from 'csv-parse';
-import { ValidationError } from '../../lib/core/errors.ts';
-import type { ErrorPolicy } from '../../lib/io/dead-letter.ts';
-import { expectBoolean, expectInteger, expectOneOf, expectOptions } from '../../lib/core/validate.ts';
-import type { DatasetOptions } from '../../lib/dataset/multi-file.ts';
-import type { CsvColumnType, CsvSchema } from '../csv-cast.ts';
+import { ValidationError } from '../../../core/errors.ts';
+import type { ErrorPolicy } from '../../../io/dead-letter.ts';
+import { expectBoolean, expectInteger, expectOneOf, expectOptions } from '../../../core/validate.ts';
+import type { DatasetOptions } from '../../../dataset/multi-file.ts';
+import type { CsvColumnType, CsvSchema } from '../cast.ts';
 
 /** csv-parse options that fromCsv controls itself and so does not pass through. */
 type ControlledParseOptions =

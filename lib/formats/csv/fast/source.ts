@@ -4,7 +4,7 @@
  * as fromCsv wraps csv-parse's.
  */
 import type { Readable } from 'node:stream';
-import { CsvParseError, IoError, UnsupportedError } from '../../lib/core/errors.ts';
+import { CsvParseError, IoError, UnsupportedError } from '../../../core/errors.ts';
 import { FastCsvReader, type FastCsvBatch, type FastCsvOptions } from './reader.ts';
 
 /** csv-parse options the fast path honours (with the values it honours); any other set option means csv-parse. */

@@ -3,7 +3,7 @@
  * `cast: { col: 'number', ... }`. Pure functions, no streams.
  */
 
-import { CastFailure, castDetected } from './csv/detect-types.ts';
+import { CastFailure, castDetected } from './read/detect-types.ts';
 
 export { CastFailure };
 

@@ -9,14 +9,14 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { parse, type CsvError, type Options } from 'csv-parse';
-import { FastCsvReader } from '../../sources/csv-fast/reader.ts';
-import { inferRows } from '../../sources/csv-cast.ts';
-import { recordBatchToRows } from '../../lib/formats/arrow/convert.ts';
-import { fromCsv } from '../../sources/fromCsv.ts';
-import { pipeline } from '../../lib/core/pipeline.ts';
-import { collect } from '../../sinks/collect.ts';
-import { ErrorCodes, type UnsupportedError } from '../../lib/core/errors.ts';
-import { CORPUS, corpusSkip, tempDir } from '../helpers.ts';
+import { FastCsvReader } from '../../../../../lib/formats/csv/fast/reader.ts';
+import { inferRows } from '../../../../../lib/formats/csv/cast.ts';
+import { recordBatchToRows } from '../../../../../lib/formats/arrow/convert.ts';
+import { fromCsv } from '../../../../../sources/fromCsv.ts';
+import { pipeline } from '../../../../../lib/core/pipeline.ts';
+import { collect } from '../../../../../sinks/collect.ts';
+import { ErrorCodes, type UnsupportedError } from '../../../../../lib/core/errors.ts';
+import { CORPUS, corpusSkip, tempDir } from '../../../../helpers.ts';
 
 interface Outcome {
   rows: unknown[];
