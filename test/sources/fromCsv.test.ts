@@ -104,6 +104,8 @@ test('a missing file fails with an IoError naming it', async () => {
 
 const BAD = 'id,qty\n1,10\n2,20,extra\n3,"unclosed\n';
 const BAD_MIDDLE = 'id,qty\n1,10\n2,20,extra\n3,30\n4,4"0\n5,50\n';
+/** Strict quotes: `4"0` is a bad record (by default it is text, as DuckDB reads it). */
+const STRICT = { relax_quotes: false } as const;
 
 test("onError 'fail' names the file and line of a malformed row", async () => {
   const dir = tempDir();
@@ -120,7 +122,7 @@ test("onError 'fail' names the file and line of a malformed row", async () => {
 test("onError 'skip' drops bad rows and counts them in stats", async () => {
   const dir = tempDir();
   const path = write(dir, 'bad.csv', BAD_MIDDLE);
-  const { output, stats } = await pipeline(fromCsv(path, { onError: 'skip' }), collect());
+  const { output, stats } = await pipeline(fromCsv(path, { ...STRICT, onError: 'skip' }), collect());
   assert.deepEqual(output.map((r) => (r as Record<string, string>).id), ['1', '3', '5']);
   assert.equal(stats.errors.skipped, 2);
   assert.equal(stats.stages[0]?.rowsSkipped, 2);
@@ -130,7 +132,7 @@ test('onError deadLetter writes each raw bad line with its line number and reaso
   const dir = tempDir();
   const path = write(dir, 'bad.csv', BAD_MIDDLE);
   const deadLetter = join(dir, 'bad.jsonl');
-  const { output, stats } = await pipeline(fromCsv(path, { onError: { deadLetter } }), collect());
+  const { output, stats } = await pipeline(fromCsv(path, { ...STRICT, onError: { deadLetter } }), collect());
   assert.equal(output.length, 3);
   assert.equal(stats.errors.deadLettered, 2);
   const records = readFileSync(deadLetter, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: number; raw: string; reason: string; file: string });

@@ -9,7 +9,7 @@ import { inferCell } from '../cast.ts';
 import { ROWS_METADATA_KEY } from '../../arrow/convert.ts';
 import { makeRecordBatchFast } from '../../arrow/record-batch.ts';
 import type { Row } from '../../../core/batch.ts';
-import { FIELD_ESCAPED, FIELD_OVERRIDE, type CsvScanner } from './scanner.ts';
+import { FIELD_ESCAPED, FIELD_OVERRIDE, type ScannedRecord } from './scan-types.ts';
 import { NOT_NUMBER, parseDecimal, SLOW } from './cells.ts';
 
 const K_NULL = 1;
@@ -71,7 +71,7 @@ class Column {
   }
 
   /** Appends the field's text (unescaped). */
-  string(scanner: CsvScanner, f: number, windowAscii: boolean): void {
+  string(scanner: ScannedRecord, f: number, windowAscii: boolean): void {
     const i = this.n;
     if (i === this.kinds.length) this.#grow();
     const flag = scanner.fieldFlags[f];
@@ -111,7 +111,7 @@ class Column {
   }
 
   /** Appends the field as inferCell would read it. */
-  infer(scanner: CsvScanner, f: number, windowAscii: boolean, decode: (f: number) => string): void {
+  infer(scanner: ScannedRecord, f: number, windowAscii: boolean, decode: (f: number) => string): void {
     const flag = scanner.fieldFlags[f];
     let value: unknown;
     if (flag === 0) {
@@ -264,7 +264,7 @@ export class ColumnBatch {
   }
 
   /** Appends the scanner's current record (it has exactly as many fields as there are columns). */
-  add(scanner: CsvScanner, windowAscii: boolean, decode: (f: number) => string): void {
+  add(scanner: ScannedRecord, windowAscii: boolean, decode: (f: number) => string): void {
     const columns = this.columns;
     if (this.#infer) for (let c = 0; c < columns.length; c++) columns[c]!.infer(scanner, c, windowAscii, decode);
     else for (let c = 0; c < columns.length; c++) columns[c]!.string(scanner, c, windowAscii);

@@ -4,7 +4,7 @@
  */
 import type { Batch, Row } from '../../../core/batch.ts';
 import type { StageContext } from '../../../core/stage.ts';
-import { delimiterByte, fastCsvBatches, wrapFastError } from '../fast/source.ts';
+import { delimiterByte, fastCsvBatches, quoteAndComment, wrapFastError } from '../fast/source.ts';
 import type { CastFailure } from '../cast.ts';
 import { openCsvBytes } from './bytes.ts';
 import type { CsvCounters, CsvReader, CsvReadSpec, CsvRun } from './reader.ts';
@@ -46,6 +46,7 @@ export class FastCsvPathReader implements CsvReader {
           bom: spec.bom,
           skipBlankLines: spec.skipBlankLines,
           recoverQuotes: true,
+          ...quoteAndComment(spec.parseOptions),
         },
         () => run.batchSize,
       );

@@ -47,6 +47,8 @@ export function dialectHints(plan: CsvPlan): DialectHints {
 /** csv-parse options: the given ones plus the sniffed dialect where none was given. */
 export function effectiveParseOptions(plan: CsvPlan, dialect: CsvDialect | undefined): Record<string, unknown> {
   const options = { ...plan.parseOptions };
+  // stray quotes are text, as DuckDB reads them (`ab"c`, `"ab"c`); `relax_quotes: false` is strict
+  if (options.relax_quotes === undefined && options.relaxQuotes === undefined) options.relax_quotes = true;
   if (dialect === undefined) return options;
   if (options.delimiter === undefined && dialect.delimiter !== ',') options.delimiter = dialect.delimiter;
   if (options.quote === undefined && dialect.quote !== '"') options.quote = dialect.quote;
