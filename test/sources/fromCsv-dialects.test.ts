@@ -128,22 +128,22 @@ test('inspectCsv describes dialect, header and typed columns; spillway inspect p
   assert.deepEqual(JSON.parse(stdout), info);
 });
 
-test('strict quotes: a broken quote costs only its own record: the demo data dead-letters one record per bad line and keeps every good row', async () => {
+test('a broken quote costs only its own record: the demo data dead-letters one record per bad line and keeps every good row', async () => {
   const { writeTradesCsv } = await import('../../samples/trades-data.ts');
   const path = join(dir, 'trades.csv');
   const generated = await writeTradesCsv(path, { rows: 4000, badEvery: 100 });
   const deadLetter = join(dir, 'trades-bad.jsonl');
-  // by default a broken quote is text, as DuckDB reads it: only the lines with extra fields are bad
-  const relaxed = await pipeline(fromCsv(path, { cast: true, onError: 'skip' }), collect());
+  // with relax_quotes: true a broken quote is text (csv-parse's relaxing): only the lines with extra fields are bad
+  const relaxed = await pipeline(fromCsv(path, { cast: true, relax_quotes: true, onError: 'skip' }), collect());
   assert.equal(relaxed.stats.errors.skipped, Math.floor(generated.badLines / 2));
   assert.ok(relaxed.output.some((r) => (r as Record<string, unknown>).note === '"broken "quote" here'));
-  const { output, stats } = await pipeline(fromCsv(path, { cast: true, relax_quotes: false, onError: { deadLetter } }), collect());
+  const { output, stats } = await pipeline(fromCsv(path, { cast: true, onError: { deadLetter } }), collect());
   assert.equal(stats.errors.deadLettered, generated.badLines);
   assert.equal(output.length, 4000 - generated.badLines);
   const lines = readFileSync(deadLetter, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { raw: string; line: number });
   assert.ok(lines.every((l) => l.raw.split('\n').filter(Boolean).length === 1), 'each dead letter is one line of the file');
   // fail mode still stops at the first broken line
-  await assert.rejects(pipeline(fromCsv(path, { relax_quotes: false }), collect()), (e: CsvParseError) => e.code === ErrorCodes.CSV_PARSE && e.context.line === lines[0]?.line);
+  await assert.rejects(pipeline(fromCsv(path), collect()), (e: CsvParseError) => e.code === ErrorCodes.CSV_PARSE && e.context.line === lines[0]?.line);
 });
 
 test('an integer beyond int64 is refused when a batch becomes Arrow, not wrapped around', async () => {

@@ -14,8 +14,8 @@ export interface EmulationHost {
   readonly fail: boolean;
   /** After an invalid closing quote, end the record at the end of its line (skip mode). */
   readonly recover: boolean;
-  /** csv-parse's `relax_quotes`: stray quotes are kept as text. */
-  readonly relaxQuotes: boolean;
+  /** csv-parse's `relax_quotes`: stray quotes are kept as text; `'opening'`: only quotes inside unquoted fields (DuckDB). */
+  readonly relaxQuotes: boolean | 'opening';
   readonly rd: RecordDelimiter;
   /** csv-parse's line at the start of the record. */
   readonly lineStart: number;
@@ -114,7 +114,7 @@ export class CsvParseEmulation {
         this.#wasQuoting = true;
         return CONTINUE;
       }
-      if (host.relaxQuotes) {
+      if (host.relaxQuotes === true) {
         // csv-parse keeps the opening quote and goes on unquoted: `"ab"c` is the text `"ab"c`
         this.#quoting = false;
         this.#wasQuoting = true;

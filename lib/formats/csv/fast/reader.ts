@@ -40,8 +40,8 @@ export interface FastCsvOptions {
   skipBlankLines?: boolean;
   /** Skip mode: a broken quote costs only its own line (see CsvScanner); default false (csv-parse's behaviour). */
   recoverQuotes?: boolean;
-  /** csv-parse's `relax_quotes`: stray quotes are text, as DuckDB reads them (default false, csv-parse's default). */
-  relaxQuotes?: boolean;
+  /** See the scanner's `relaxQuotes` (default false, csv-parse's default). */
+  relaxQuotes?: boolean | 'opening';
   /** A comment byte: lines whose first byte after spaces is this one are skipped (as DuckDB). */
   comment?: number;
 }

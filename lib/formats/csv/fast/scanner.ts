@@ -30,8 +30,12 @@ export interface ScannerOptions {
    * next, where csv-parse stays inside the quotes and swallows the records that follow.
    */
   recover?: boolean;
-  /** csv-parse's `relax_quotes` (DuckDB's reading): stray quotes are text. Default false. */
-  relaxQuotes?: boolean;
+  /**
+   * csv-parse's `relax_quotes`: stray quotes are text (`ab"c`, and `"ab"c` after a closing
+   * quote). `'opening'`: only quotes inside unquoted fields, as DuckDB reads them; text after a
+   * closing quote stays an error. Default false.
+   */
+  relaxQuotes?: boolean | 'opening';
   /** A comment byte: a line whose first byte after spaces is this one is skipped (as DuckDB). */
   comment?: number;
 }
@@ -54,7 +58,7 @@ export class CsvScanner implements ScannedRecord, EmulationHost {
   readonly delimiter: number;
   readonly fail: boolean;
   readonly recover: boolean;
-  readonly relaxQuotes: boolean;
+  readonly relaxQuotes: boolean | 'opening';
   readonly rd = new RecordDelimiter();
   /** csv-parse's line at the start of the next record. */
   lineStart = 1;

@@ -37,10 +37,12 @@ export function fastPathBlocker(parseOptions: Readonly<Record<string, unknown>>,
 }
 
 /** The fast path's quote relaxing and comment byte (after {@link fastPathBlocker} said yes). */
-export function quoteAndComment(parseOptions: Readonly<Record<string, unknown>>): { relaxQuotes: boolean; comment: number | undefined } {
+export function quoteAndComment(parseOptions: Readonly<Record<string, unknown>>): { relaxQuotes: boolean | 'opening'; comment: number | undefined } {
   const comment = parseOptions.comment;
+  const relax = parseOptions.relax_quotes ?? parseOptions.relaxQuotes;
   return {
-    relaxQuotes: (parseOptions.relax_quotes ?? parseOptions.relaxQuotes) === true,
+    // unset: DuckDB's reading, a quote inside an unquoted field is text, text after a closing quote is an error
+    relaxQuotes: relax === undefined ? 'opening' : relax === true,
     comment: typeof comment === 'string' && comment.length === 1 ? comment.charCodeAt(0) : undefined,
   };
 }

@@ -47,6 +47,8 @@ export class CsvParseReader implements CsvReader {
     };
     return {
       ...(spec.parseOptions as CsvParseOptions),
+      // a quote inside an unquoted field is text, as DuckDB reads it (csv-parse relaxes text after a closing quote too)
+      relax_quotes: (spec.parseOptions.relax_quotes ?? spec.parseOptions.relaxQuotes ?? true) as boolean,
       skip_empty_lines: spec.skipBlankLines,
       bom: spec.bom,
       columns: spec.columns,

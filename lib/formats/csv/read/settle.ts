@@ -14,7 +14,7 @@ import type { CsvDialect, DialectHints } from './sniff.ts';
 import type { CsvStart } from './reader.ts';
 
 /** Detected type -> the declared type that casts it. */
-const CAST_OF: Record<DetectedType, CsvColumnType> = { boolean: 'boolean', integer: 'int64', double: 'double', date: 'date', timestamp: 'timestamp', text: emptyAsNull };
+const CAST_OF: Record<DetectedType, CsvColumnType> = { boolean: 'boolean', integer: 'int64', double: 'double', date: 'date', timestamp: 'timestamp', timestamptz: 'timestamptz', text: emptyAsNull };
 
 /** A detected text column: an empty cell is null, as in every other detected type (and as DuckDB reads an unquoted empty field). */
 function emptyAsNull(text: string): string | null {
@@ -47,8 +47,6 @@ export function dialectHints(plan: CsvPlan): DialectHints {
 /** csv-parse options: the given ones plus the sniffed dialect where none was given. */
 export function effectiveParseOptions(plan: CsvPlan, dialect: CsvDialect | undefined): Record<string, unknown> {
   const options = { ...plan.parseOptions };
-  // stray quotes are text, as DuckDB reads them (`ab"c`, `"ab"c`); `relax_quotes: false` is strict
-  if (options.relax_quotes === undefined && options.relaxQuotes === undefined) options.relax_quotes = true;
   if (dialect === undefined) return options;
   if (options.delimiter === undefined && dialect.delimiter !== ',') options.delimiter = dialect.delimiter;
   if (options.quote === undefined && dialect.quote !== '"') options.quote = dialect.quote;
