@@ -78,3 +78,21 @@ test("a UTF-16 file (FF FE or FE FF byte order mark) reads through csv-parse wit
   if (viaParse instanceof Error) assert.equal((viaAuto as SpillwayError).code, (viaParse as SpillwayError).code);
   else assert.deepEqual(viaAuto, viaParse);
 });
+
+test("the csv-parse reader has the same bounds: too many fields per record (array rows or header), with the fast path's code and line", async () => {
+  const wide = join(dir, 'too-wide-arrays.csv');
+  // the first record: later ones are refused by csv-parse's record length check before any bound
+  writeFileSync(wide, `${','.repeat(MAX_CSV_FIELDS + 10)}\n5,6\n`);
+  const header = join(dir, 'too-wide-header.csv');
+  writeFileSync(header, `${'x,'.repeat(MAX_CSV_FIELDS + 10)}y\n1\n`);
+  for (const onError of ['fail', 'skip'] as const) {
+    await assert.rejects(
+      pipeline(fromCsv(wide, { onError, parser: 'csv-parse', columns: false }), collect(), { governor: false }),
+      (error: unknown) => error instanceof SpillwayError && error.code === ErrorCodes.CSV_PARSE && /CSV_MAX_FIELDS/.test(error.message) && error.context.line === 1,
+    );
+    await assert.rejects(
+      pipeline(fromCsv(header, { onError, parser: 'csv-parse', columns: true }), collect(), { governor: false }),
+      (error: unknown) => error instanceof SpillwayError && error.code === ErrorCodes.CSV_PARSE && /CSV_MAX_FIELDS/.test(error.message),
+    );
+  }
+});
