@@ -11,7 +11,7 @@ import { CastFailure } from '../cast.ts';
 import { CsvScanner } from './scanner.ts';
 import type { ScanFault, ScannedRecord, ScanSink } from './scan-types.ts';
 import { CellDecoder } from './cells.ts';
-import { ColumnBatch } from './columns.ts';
+import { ColumnBatch, assignRow, literalRows } from './columns.ts';
 import { rowsPerBatch } from './limits.ts';
 
 /** Options of {@link FastCsvReader}. */
@@ -201,12 +201,6 @@ export class FastCsvReader implements ScanSink {
 
 /** Builds an object row from an array of values keyed by `names` (an object literal: one hidden class, no defineProperty). */
 function valuesRowMaker(names: readonly string[]): (values: unknown[]) => Row {
-  if (names.includes('__proto__')) {
-    return (values) => {
-      const row = {};
-      names.forEach((name, c) => Object.defineProperty(row, name, { value: values[c], enumerable: true, writable: true, configurable: true }));
-      return row;
-    };
-  }
+  if (!literalRows(names)) return (values) => assignRow(names, (c) => values[c]);
   return new Function('v', `return { ${names.map((name, c) => `${JSON.stringify(name)}: v[${c}]`).join(', ')} };`) as (values: unknown[]) => Row;
 }
