@@ -9,6 +9,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { ErrorCodes, SpillwayError, collect, fromCsv, mapBatch, pipeline } from '../../../../../index.ts';
 import { MAX_BATCH_CELLS, MAX_CSV_FIELDS, rowsPerBatch } from '../../../../../lib/formats/csv/fast/limits.ts';
 import { tempDir } from '../../../../helpers.ts';
@@ -94,5 +96,28 @@ test("the csv-parse reader has the same bounds: too many fields per record (arra
       pipeline(fromCsv(header, { onError, parser: 'csv-parse', columns: true }), collect(), { governor: false }),
       (error: unknown) => error instanceof SpillwayError && error.code === ErrorCodes.CSV_PARSE && /CSV_MAX_FIELDS/.test(error.message),
     );
+  }
+});
+
+/** Runs the wide-file reader in a child process; its peak resident memory over its start, in MB. */
+function widePeak(output: 'rows' | 'arrow'): Promise<{ grew: number; fileBytes: number; rows: unknown }> {
+  const child = fileURLToPath(new URL('../../../../fixtures/csv/wide-peak.ts', import.meta.url));
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', child, dir, output], { encoding: 'utf8' }, (error, stdout) => {
+      if (error) return reject(error);
+      const r = JSON.parse(stdout.trim().split('\n').pop()!) as { before: number; after: number; fileBytes: number; rows: unknown };
+      resolve({ grew: r.after - r.before, fileBytes: r.fileBytes, rows: r.rows });
+    });
+  });
+}
+
+test('a 1 MB file of 100,000 columns reads within a bounded peak (child process, VmHWM), rows and Arrow', { timeout: 300_000 }, async () => {
+  // measured on this code: rows ~56 MB, Arrow ~165 MB over the start (before the fix: ~200 and ~245);
+  // the bounds leave room for the machine and still catch a return of per-column code and allocations
+  for (const [output, bound] of [['rows', 120], ['arrow', 220]] as const) {
+    const { grew, fileBytes, rows } = await widePeak(output);
+    assert.equal(rows, 2);
+    assert.ok(fileBytes > 1_000_000);
+    assert.ok(grew <= bound, `${output}: peak grew ${grew} MB reading a ${fileBytes}-byte file (bound ${bound} MB)`);
   }
 });
