@@ -16,7 +16,11 @@ type ControlledParseOptions =
   | 'columns' | 'cast' | 'cast_date' | 'castDate' | 'on_record' | 'onRecord' | 'on_skip' | 'onSkip'
   | 'skip_records_with_error' | 'skipRecordsWithError' | 'raw' | 'info' | 'objname' | 'objName' | 'encoding';
 
-/** Options of {@link fromCsv}. Any other csv-parse option (delimiter, quote, escape, bom, relax_quotes, relax_column_count, trim, comment, from_line, to_line, ...) is passed through to csv-parse. */
+/**
+ * Options of {@link fromCsv}. Any other csv-parse option (delimiter, quote, escape, bom, relax_quotes, relax_column_count, trim, comment, from_line, to_line, ...) is passed through to csv-parse.
+ * `relax_quotes` unset reads as DuckDB: a quote inside an unquoted field is text, text after a closing quote is a bad record
+ * (the csv-parse reader relaxes both); `true` keeps both as text; `false` makes both bad records.
+ */
 export interface FromCsvOptions extends Omit<CsvParseOptions, ControlledParseOptions>, DatasetOptions {
   /**
    * `true`: the first line is a header and rows are objects keyed by it; `false`: rows are arrays;
