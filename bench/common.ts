@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, statSync, renameSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RecordBatch } from 'apache-arrow';
-import { Batch, BatchSource } from 'spillway';
+import { Batch, BatchSource } from 'spillway/extend';
 import { writeTradesCsv } from '../samples/trades-data.ts';
 
 /** One line of the results table. */

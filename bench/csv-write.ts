@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
-import { pipeline, fromCsv, fromIterable, toCsv, collect, type Batch } from 'spillway';
+import { pipeline, fromCsv, fromIterable, toCsv, collect } from 'spillway';
+import type { Batch } from 'spillway/extend';
 import { arrowBatchSource, benchCsv, interleaved, type BenchRow } from './common.ts';
 
 const ROWS = 300_000;

@@ -10,7 +10,8 @@ import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tableToIPC, Table, type RecordBatch } from 'apache-arrow';
-import { pipeline, fromCsv, fromArrow, fromParquet, toArrow, toParquet, drain, type Batch } from 'spillway';
+import { pipeline, fromCsv, fromArrow, fromParquet, toArrow, toParquet, drain } from 'spillway';
+import type { Batch } from 'spillway/extend';
 import { arrowBatchSource, benchCsv, interleaved, type BenchRow } from './common.ts';
 
 const FORMAT_ROWS = Number(process.env.FORMAT_ROWS ?? 1_000_000);

@@ -10,7 +10,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { pipeline, fromCsv, fromIterable, toParquet, collect, type Batch } from 'spillway';
+import { pipeline, fromCsv, fromIterable, toParquet, collect } from 'spillway';
+import type { Batch } from 'spillway/extend';
 import type { RecordBatch } from 'apache-arrow';
 import { arrowBatchSource, benchCsv, interleaved, type BenchRow } from './common.ts';
 

@@ -10,7 +10,8 @@
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pipeline, fromCsv, filter, map, toCsv, formatBytes } from 'spillway';
+import { pipeline, fromCsv, filter, map, toCsv } from 'spillway';
+import { formatBytes } from 'spillway/extend';
 import { writeTradesCsv } from './trades-data.ts';
 
 interface Trade {

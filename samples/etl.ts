@@ -12,7 +12,8 @@ import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { pipeline, fromCsv, filter, map, toParquet, formatReport, formatBytes } from 'spillway';
+import { pipeline, fromCsv, filter, map, toParquet, formatReport } from 'spillway';
+import { formatBytes } from 'spillway/extend';
 import { writeTradesCsv } from './trades-data.ts';
 
 interface Trade {

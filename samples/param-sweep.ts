@@ -19,7 +19,8 @@ import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { pipeline, fromIterable, map, parallel, toSpill, type Spilled, type WorkerStats } from 'spillway';
+import { pipeline, fromIterable, map, parallel, toSpill, type Spilled } from 'spillway';
+import type { WorkerStats } from 'spillway/workers';
 import backtest, { BARS, random } from './backtest.ts';
 import type { SweepConfig, SweepResult } from './backtest.ts';
 

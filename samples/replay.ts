@@ -11,7 +11,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { pipeline, openSpill, toSpill, toParquet, formatReport, formatBytes } from 'spillway';
+import { pipeline, openSpill, toSpill, toParquet, formatReport } from 'spillway';
+import { formatBytes } from 'spillway/extend';
 import { random } from './trades-data.ts';
 
 const { values, positionals } = parseArgs({

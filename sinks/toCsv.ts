@@ -6,7 +6,8 @@
 import { isPartitionedRequest, partitionedWrite } from '../lib/dataset/sinks.ts';
 import type { PartitionOptions, PartitionedResult } from '../lib/dataset/partitioned-writer.ts';
 import type { Writable } from 'node:stream';
-import { stringify, type Options as CsvStringifyOptions } from 'csv-stringify/sync';
+import type { Options as CsvStringifyOptions } from 'csv-stringify/sync';
+import { stringify } from '../lib/formats/csv/stringify.ts';
 import type { Batch, Row } from '../lib/core/batch.ts';
 import { RowViewer, isViewable } from '../lib/core/row-view.ts';
 import { BatchSink } from '../lib/core/sink.ts';

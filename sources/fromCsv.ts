@@ -29,6 +29,7 @@ import { startsWithUtf16Bom } from '../lib/formats/csv/read/bom.ts';
  * Reads CSV as batches of rows. Without dialect options, a file's delimiter, quote, escape,
  * header, comment prefix and preamble are detected from its first 64 KB (see docs/csv.md).
  *
+ * @typeParam R the row type the caller expects (not checked at run time; `cast` sets the values' types)
  * @param input a file path (`.gz` and `.zst` are decompressed on the fly) or a Readable of bytes
  * @param options see {@link FromCsvOptions}
  * @example
@@ -36,8 +37,8 @@ import { startsWithUtf16Bom } from '../lib/formats/csv/read/bom.ts';
  * await pipeline(fromCsv('trades.csv.gz', { cast: true }), map((r) => r), toCsv('out.csv'));
  * ```
  */
-export function fromCsv(input: string | readonly string[] | Readable, options?: FromCsvOptions): BatchSource<Row> {
-  if (!(input instanceof Readable) && isDatasetRequest(input, options)) return textDataset(input, options, fromCsv, 'fromCsv');
+export function fromCsv<R extends Row = Row>(input: string | readonly string[] | Readable, options?: FromCsvOptions): BatchSource<R> {
+  if (!(input instanceof Readable) && isDatasetRequest(input, options)) return textDataset(input, options, fromCsv, 'fromCsv') as BatchSource<R>;
   if (typeof input !== 'string' && !(input instanceof Readable)) throw new ValidationError('Expected `input` to be a file path, an array of paths or a Readable');
   const plan = resolveCsvOptions(input, options);
   if (plan.parser === 'fast') chooseReader(plan, plan.parseOptions);
@@ -94,12 +95,13 @@ export function fromCsv(input: string | readonly string[] | Readable, options?: 
     }
   }
 
+  // the row type is the caller's claim (as collect<T>'s): the reader yields plain rows
   return new BatchSource<Row>({
     name: plan.stageName,
     open,
     progress: () => ({ rows: counters.rows, bytes: counters.bytesRead() + (plan.compression ? 0 : (resume.from?.byte ?? 0)), totalBytes }),
     checkpoint: resume.hooks,
-  });
+  }) as BatchSource<R>;
 }
 
 async function fileSize(plan: CsvPlan): Promise<number> {

@@ -6,8 +6,8 @@ import { Batch } from '../lib/core/batch.ts';
 import { BatchSource } from '../lib/core/source.ts';
 import { FormatError, IoError, SpillwayError, UnsupportedError, ValidationError, describeContext, describeValue } from '../lib/core/errors.ts';
 import { expectInteger, expectOneOf, expectOptions, optionKeys } from '../lib/core/validate.ts';
-import { openParquet, translateError } from '../lib/formats/parquet/reader.ts';
 import type { ParquetReader } from '../lib/formats/parquet/reader.ts';
+import { loadParquetReader, parquetReaderLoaded } from '../lib/formats/parquet/load.ts';
 import type { Int64Mode } from '../lib/formats/parquet/types.ts';
 import type { StageContext, StageStats } from '../lib/core/stage.ts';
 import { resolve as resolvePath } from 'node:path';
@@ -90,7 +90,7 @@ export function fromParquet(input: DatasetInput, options?: FromParquetOptions): 
 
   /** Adds the stage (and the file) to a reader error, keeping its class and code; the original is the cause. */
   function withStage(error: unknown): Error {
-    const e = error instanceof SpillwayError ? error : translateError(error, path);
+    const e = error instanceof SpillwayError ? error : parquetReaderLoaded()!.translateError(error, path);
     if (e.context.stage === stage || e instanceof ValidationError) return e;
     const suffix = ` (${describeContext(e.context)})`;
     const message = e.message.endsWith(suffix) ? e.message.slice(0, -suffix.length) : e.message;
@@ -103,6 +103,8 @@ export function fromParquet(input: DatasetInput, options?: FromParquetOptions): 
   async function* open(context: StageContext, stats: StageStats): AsyncGenerator<Batch<Record<string, unknown>>> {
     stats.details.reader = 'hyparquet-pages';
     stats.details.output = output;
+    // hyparquet loads here, when the stage opens, not when spillway is imported
+    const { openParquet } = await loadParquetReader();
     let reader: ParquetReader;
     try {
       const rowGroupFilter = pruneWhere === undefined ? undefined : rowGroupPruner(pruneWhere, columns, stats);

@@ -7,7 +7,9 @@ import { readFileSync } from 'node:fs';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { fromParquet, recordBatchToRows, type Batch } from 'spillway';
+import { fromParquet } from 'spillway';
+import { recordBatchToRows } from 'spillway/arrow';
+import type { Batch } from 'spillway/extend';
 
 const [mode, path] = process.argv.slice(2) as [string, string];
 const started = performance.now();

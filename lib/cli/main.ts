@@ -51,15 +51,16 @@ async function loadCommands(): Promise<void> {
 
 /** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  await loadCommands();
   const [first, ...rest] = argv;
-  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
-    process.stdout.write(`${help()}\n`);
-    return first === undefined ? 1 : 0;
-  }
+  // before the commands load (they import the library): --version answers at once
   if (first === '--version' || first === '-v') {
     process.stdout.write(`${packageVersion()}\n`);
     return 0;
+  }
+  await loadCommands();
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    process.stdout.write(`${help()}\n`);
+    return first === undefined ? 1 : 0;
   }
   const command = commands.get(first);
   if (!command) {

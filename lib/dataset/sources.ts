@@ -7,7 +7,7 @@
  */
 import type { Row } from '../core/batch.ts';
 import type { BatchSource } from '../core/source.ts';
-import { openParquet } from '../formats/parquet/reader.ts';
+import { loadParquetReader } from '../formats/parquet/load.ts';
 import { openArrowFile } from '../formats/arrow/ipc-reader.ts';
 import { expectDatasetInput, isDatasetInput, type DatasetInput } from './expand.ts';
 import { datasetSource, splitDatasetOptions, usesDatasetOptions } from './multi-file.ts';
@@ -37,7 +37,7 @@ export function parquetDataset<O extends { columns?: readonly string[]; name?: s
     openFile: (path, columns, where) =>
       factory(path, { ...base, ...(columns ? { columns } : {}), ...(where ? { [PRUNE_WHERE]: where } : {}) } as O),
     describe: async (path) => {
-      const reader = await openParquet(path);
+      const reader = await (await loadParquetReader()).openParquet(path);
       try {
         return { rows: reader.numRows, columns: reader.columns.map((c) => c.name) };
       } finally {

@@ -4,7 +4,11 @@
  * snappy), so `npm install` needs no compiler (zstd-napi compiled zstd from C with node-gyp).
  * One encoder (level 3, zstd's default) and one decoder, shared: they hold no state between calls.
  */
-import { Decoder, Encoder } from '@toondepauw/node-zstd';
+import type { Decoder, Encoder } from '@toondepauw/node-zstd';
+import { lazyRequire } from '../core/lazy-require.ts';
+
+// the native addon loads on first use, not when spillway is imported
+const zstd = lazyRequire<typeof import('@toondepauw/node-zstd')>('@toondepauw/node-zstd');
 
 /** zstd's default level: what zstd-napi used and what Arrow and Parquet writers expect. */
 const LEVEL = 3;
@@ -19,13 +23,13 @@ function asBuffer(data: Uint8Array): Buffer {
 
 /** Compresses `data` into one zstd frame on the calling thread. */
 export function zstdCompressSync(data: Uint8Array): Buffer {
-  return (encoder ??= new Encoder(LEVEL)).encodeSync(asBuffer(data));
+  return (encoder ??= new (zstd().Encoder)(LEVEL)).encodeSync(asBuffer(data));
 }
 
 /** Compresses `data` into one zstd frame on the libuv thread pool. */
 export function zstdCompress(data: Uint8Array): Promise<Buffer> {
   try {
-    return (encoder ??= new Encoder(LEVEL)).encode(asBuffer(data));
+    return (encoder ??= new (zstd().Encoder)(LEVEL)).encode(asBuffer(data));
   } catch (error) {
     return Promise.reject(error as Error);
   }
@@ -33,5 +37,5 @@ export function zstdCompress(data: Uint8Array): Promise<Buffer> {
 
 /** Decompresses one or more zstd frames on the calling thread. */
 export function zstdDecompressSync(data: Uint8Array): Buffer {
-  return (decoder ??= new Decoder()).decodeSync(asBuffer(data));
+  return (decoder ??= new (zstd().Decoder)()).decodeSync(asBuffer(data));
 }

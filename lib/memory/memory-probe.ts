@@ -6,7 +6,8 @@
 import os from 'node:os';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import pidusage from 'pidusage';
+import type Pidusage from 'pidusage';
+import pidusage from './pidusage.ts';
 import { logger } from '../core/log.ts';
 import { usableHeapLimit } from './limits.ts';
 
@@ -116,7 +117,7 @@ export class ProcessMemoryProbe implements MemoryProbe {
 
 /** Sums the RSS of `pids`; a pid that no longer exists counts 0 and is added to `gone`. */
 async function readChildrenRss(pids: readonly number[], gone: Set<number>): Promise<number> {
-  let stats: Record<string, pidusage.Status | null | undefined>;
+  let stats: Record<string, Pidusage.Status | null | undefined>;
   try {
     // maxage: pidusage keeps each /proc/<pid>/stat open for reuse; a short age closes the
     // descriptors of children that went away within seconds instead of a minute

@@ -1,6 +1,7 @@
 /**
  * The package as users get it: `npm pack`, install the tarball into an empty folder, import it
- * from a plain .mjs file run by plain `node`, and run the `spillway` bin. A TypeScript consumer
+ * from a plain .mjs file run by plain `node` (the main entry and each subpath), and run the
+ * `spillway` bin. A TypeScript consumer
  * compiles against the published declarations with `skipLibCheck: false` and only @types/node
  * (no devDependency of ours, e.g. @types/debug, may be needed).
  */
@@ -50,6 +51,35 @@ console.log(JSON.stringify(output));
   const parquetRows = execFileSync(process.execPath, ['parquet.mjs'], { cwd: app, encoding: 'utf8' });
   assert.deepEqual(JSON.parse(parquetRows), [{ sym: 'A', price: 10, qty: 2 }, { sym: 'B', price: 20, qty: 0 }, { sym: 'C, Inc', price: 5, qty: 4 }]);
 
+  // each subpath resolves from the tarball; bullmq and ioredis (optional peers) are not installed,
+  // so the distributed entry imports but its first use asks for them with a coded error
+  assert.ok(!existsSync(join(app, 'node_modules/bullmq')), 'an optional peer dependency is not installed');
+  writeFileSync(
+    join(app, 'subpaths.mjs'),
+    `import { rowsToRecordBatch, recordBatchToRows } from 'spillway/arrow';
+import { ParquetFileWriter, PreciseDate } from 'spillway/parquet';
+import { WorkerPool } from 'spillway/workers';
+import { BullmqBackend, QueueWorker } from 'spillway/distributed';
+import { Batch, BatchTransform, formatBytes } from 'spillway/extend';
+import { pipeline, fromIterable, parallel, collect } from 'spillway';
+const rows = recordBatchToRows(rowsToRecordBatch([{ a: 1 }, { a: 2 }]));
+const out = { rows, kinds: [ParquetFileWriter, PreciseDate, WorkerPool, BullmqBackend, QueueWorker, Batch, BatchTransform].map((f) => typeof f), bytes: formatBytes(2048) };
+try {
+  await pipeline(fromIterable([{ n: 1 }]), parallel(new URL('./noop.mjs', import.meta.url), { backend: { type: 'bullmq', connection: { host: '127.0.0.1', port: 1 }, queue: 'q' } }), collect(), { governor: false });
+} catch (error) {
+  out.distributed = { code: error.code, message: error.message };
+}
+console.log(JSON.stringify(out));
+`,
+  );
+  writeFileSync(join(app, 'noop.mjs'), 'export default (row) => row;\n');
+  const subpaths = JSON.parse(execFileSync(process.execPath, ['subpaths.mjs'], { cwd: app, encoding: 'utf8' })) as { rows: unknown; kinds: string[]; bytes: string; distributed?: { code: string; message: string } };
+  assert.deepEqual(subpaths.rows, [{ a: 1 }, { a: 2 }]);
+  assert.deepEqual(subpaths.kinds, Array(7).fill('function'));
+  assert.equal(typeof subpaths.bytes, 'string');
+  assert.equal(subpaths.distributed?.code, 'ERR_SPILLWAY_UNSUPPORTED');
+  assert.match(subpaths.distributed?.message ?? '', /npm install bullmq ioredis/);
+
   // types ship with the package, and compile for a strict consumer that checks them
   assert.ok(existsSync(join(app, 'node_modules/spillway/dist/index.d.ts')));
   writeFileSync(
@@ -71,9 +101,18 @@ console.log(JSON.stringify(output));
   );
   writeFileSync(
     join(app, 'consumer.ts'),
-    `import { pipeline, fromCsv, map, toCsv, type PipelineResult } from 'spillway';
+    `import { pipeline, fromCsv, map, toCsv, collect, type PipelineResult } from 'spillway';
+import { rowsToRecordBatch } from 'spillway/arrow';
+import { ParquetFileWriter } from 'spillway/parquet';
+import { WorkerPool, type PoolStats } from 'spillway/workers';
+import { BullmqBackend, type BullmqBackendOptions } from 'spillway/distributed';
+import { BatchTransform, type StageContext } from 'spillway/extend';
+interface Trade { sym: string; price: number; qty: number }
 const result: PipelineResult<unknown> = await pipeline(fromCsv('in.csv', { cast: true }), map((row: Record<string, unknown>) => row), toCsv('typed.csv'));
-console.log(result.stats.rowsIn);
+const typed: PipelineResult<Trade[]> = await pipeline(fromCsv<Trade>('in.csv', { cast: true }), collect<Trade>());
+const used: unknown[] = [rowsToRecordBatch, ParquetFileWriter, WorkerPool, BullmqBackend, BatchTransform];
+const types: [PoolStats?, BullmqBackendOptions?, StageContext?] = [];
+console.log(result.stats.rowsIn, typed.output[0]?.sym, used.length, types.length);
 `,
   );
   try {

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { fromArrow, fromCsv, fromParquet, mapBatch, openSpill, pipeline } from '../../index.ts';
-import type { BatchSource } from '../../index.ts';
+import type { BatchSource } from '../../lib/entry/extend.ts';
 
 /** A case as the parent sends it. */
 export interface ChildCase {

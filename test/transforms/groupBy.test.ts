@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import fc from 'fast-check';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { pipeline, fromIterable, collect, map, groupBy, count, sum, mean, min, max, first, last, countDistinct, agg, type Aggregate, type StageStats } from 'spillway';
+import { pipeline, fromIterable, collect, map, groupBy, agg, type Aggregate, type StageStats } from 'spillway';
+import { count, sum, mean, min, max, first, last, countDistinct } from '../../lib/operators/aggregates.ts';
 import { duck, loadTable, query, multiset, tableArbitrary, canon, type TRow } from './operators-helpers.ts';
 
 let db: { conn: DuckDBConnection; close: () => void };

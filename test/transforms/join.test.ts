@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import fc from 'fast-check';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { Batch, BatchSource, rowsToRecordBatch, pipeline, fromIterable, collect, join, toSpill, type JoinHow, type StageStats, type Spilled } from 'spillway';
+import { Batch, BatchSource } from 'spillway/extend';
+import { rowsToRecordBatch } from 'spillway/arrow';
+import { pipeline, fromIterable, collect, join, toSpill, type JoinHow, type StageStats, type Spilled } from 'spillway';
 import { duck, loadTable, query, multiset, tableArbitrary, type TRow } from './operators-helpers.ts';
 
 let db: { conn: DuckDBConnection; close: () => void };

@@ -6,7 +6,8 @@ import path from 'node:path';
 import fc from 'fast-check';
 import type { RecordBatch } from 'apache-arrow';
 import { many } from 'stream-chain/defs.js';
-import { pipeline, fromCsv, filter, map, flatMap, collect, drain, ErrorCodes, type Batch } from '../../index.ts';
+import { pipeline, fromCsv, filter, map, flatMap, collect, drain, ErrorCodes } from '../../index.ts';
+import type { Batch } from '../../lib/entry/extend.ts';
 import { recordBatchToRows, rowsToRecordBatch } from '../../lib/formats/arrow/convert.ts';
 import { tempDir } from '../helpers.ts';
 

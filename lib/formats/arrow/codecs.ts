@@ -6,7 +6,7 @@
  * that a broken native binding fails here, with a clear message, instead of mid-file.
  */
 import { compressionRegistry, CompressionType } from 'apache-arrow';
-import { compressFrameSync, decompressFrameSync } from 'lz4-napi';
+import { compressFrameSync, decompressFrameSync } from '../lz4.ts';
 import { UnsupportedError } from '../../core/errors.ts';
 import { zstdCompressSync, zstdDecompressSync } from '../zstd.ts';
 

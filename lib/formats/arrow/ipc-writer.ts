@@ -17,7 +17,7 @@ import createDebug from 'debug';
 import { RecordBatchFileWriter, RecordBatchStreamWriter, util, type RecordBatch, type Schema, type Vector } from 'apache-arrow';
 import { VectorAssembler } from 'apache-arrow/visitor/vectorassembler';
 import { BufferRegion } from 'apache-arrow/ipc/metadata/message';
-import { compressFrame } from 'lz4-napi';
+import { compressFrame } from '../lz4.ts';
 import { crc32 } from '../checksum.ts';
 import { IoError, SchemaMismatchError, SpillwayError } from '../../core/errors.ts';
 import { expectInteger, expectOneOf } from '../../core/validate.ts';

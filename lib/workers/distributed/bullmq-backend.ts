@@ -28,6 +28,7 @@ import { connectionLabel, redact, redactError, resolveQueueOptions } from './opt
 import type { BullmqBackendOptions, ResolvedQueueOptions } from './options.ts';
 import { decodePayload, encodeIpc, encodeRows, payloadRows } from './payload.ts';
 import { bullmqConnection, connectRedis, withTimeout } from './redis.ts';
+import { loadBullmq } from './peer.ts';
 import type { RedisHandle } from './redis.ts';
 
 const debug = createDebug('spillway:distributed');
@@ -159,7 +160,7 @@ export class BullmqBackend implements ParallelBackend {
   async #start(): Promise<void> {
     if (this.#closing) throw new WorkerError('The queue backend is closed', {}, 'closed', 0);
     const q = this.options.queue;
-    const { Queue: QueueClass, QueueEvents: QueueEventsClass } = await import('bullmq');
+    const { Queue: QueueClass, QueueEvents: QueueEventsClass } = await loadBullmq();
     this.#redis = await connectRedis(q.connection, {
       role: 'producer',
       reconnectTimeoutMs: q.reconnectTimeoutMs,

@@ -7,7 +7,7 @@
  */
 import { deserialize, serialize } from 'node:v8';
 import { Table, tableFromIPC, tableToIPC } from 'apache-arrow';
-import { compressFrameSync, decompressFrameSync } from 'lz4-napi';
+import { compressFrameSync, decompressFrameSync } from '../../formats/lz4.ts';
 import { recordBatchToRows, rowsToRecordBatch } from '../../formats/arrow/convert.ts';
 import type { Row } from '../../core/batch.ts';
 import { QueueError } from '../../core/errors.ts';

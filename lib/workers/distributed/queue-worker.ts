@@ -27,6 +27,7 @@ import { connectionLabel, expectQueueName, redact, resolveConnection, resolveWor
 import type { QueueWorkerOptions, ResolvedConnection } from './options.ts';
 import { decodePayload, encodeRows, ipcToRows } from './payload.ts';
 import { bullmqConnection, connectRedis, withTimeout } from './redis.ts';
+import { loadBullmq } from './peer.ts';
 import type { RedisHandle } from './redis.ts';
 
 const debug = createDebug('spillway:distributed');
@@ -90,7 +91,7 @@ export class QueueWorker {
   /** Connects (failing fast with a QueueError when Redis cannot be reached) and starts taking jobs. */
   async start(): Promise<void> {
     await this.#checkModule();
-    const { Worker: WorkerClass } = await import('bullmq');
+    const { Worker: WorkerClass } = await loadBullmq();
     // a worker outlives Redis restarts: it keeps reconnecting (BullMQ does the same)
     this.#redis = await connectRedis(this.#connection, { role: 'worker', reconnectTimeoutMs: 2 ** 31 - 1 });
     const t = this.#timings;

@@ -9,6 +9,7 @@ import type { RedisOptions as BullRedisOptions } from 'bullmq';
 import type { Redis, RedisOptions } from 'ioredis';
 import { QueueError } from '../../core/errors.ts';
 import { connectionLabel, redact, redactError } from './options.ts';
+import { loadIoredis } from './peer.ts';
 import type { ResolvedConnection } from './options.ts';
 
 const debug = createDebug('spillway:distributed');
@@ -73,7 +74,7 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Err
  * not back within `reconnectTimeoutMs`, `onLost` gets a QueueError (`lost`) and retries stop.
  */
 export async function connectRedis(c: ResolvedConnection, options: ConnectOptions): Promise<RedisHandle> {
-  const { Redis: RedisClient } = await import('ioredis');
+  const { Redis: RedisClient } = await loadIoredis();
   const label = connectionLabel(c);
   const secrets = [c.password];
   let ready = false;

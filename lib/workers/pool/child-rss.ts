@@ -5,7 +5,7 @@
  * asks pidusage with no cache.
  */
 import { readFile } from 'node:fs/promises';
-import pidusage from 'pidusage';
+import pidusage from '../../memory/pidusage.ts';
 
 /** Bytes resident for process `pid`; rejects when it is gone. */
 export async function childRss(pid: number): Promise<number> {

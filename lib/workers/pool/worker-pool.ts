@@ -6,7 +6,7 @@
  * `maxTasksPerWorker` batches. Every worker ends with `close()` or `destroy()`: no orphans.
  */
 import createDebug from 'debug';
-import pidusage from 'pidusage';
+import pidusage from '../../memory/pidusage.ts';
 import { WorkerError, describeValue, ValidationError } from '../../core/errors.ts';
 import type { WorkerFailureReason } from '../../core/errors.ts';
 import { DeadLetterFile } from '../../io/dead-letter.ts';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Batch, estimateRowsBytes } from '../../../index.ts';
+import { Batch, estimateRowsBytes } from '../../../lib/entry/extend.ts';
 import { obtainGc } from '../../../lib/memory/memory-probe.ts';
 
 /** Heap bytes `make()`'s result holds, measured with full collections around it. */

@@ -8,15 +8,19 @@ import { cpSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT, tempDir } from '../../helpers.ts';
-import * as here from '../../../index.ts';
+import * as main from '../../../index.ts';
+import * as extend from '../../../lib/entry/extend.ts';
 
+// stages and governors from the main entry, batches from spillway/extend
+const here = { ...main, ...extend };
 type Spillway = typeof here;
 
 async function secondCopy(): Promise<Spillway> {
   const dir = tempDir('spillway-copy-');
   for (const part of ['index.ts', 'package.json', 'lib', 'sources', 'transforms', 'sinks']) cpSync(join(ROOT, part), join(dir, part), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  return (await import(pathToFileURL(join(dir, 'index.ts')).href)) as Spillway;
+  const [copyMain, copyExtend] = await Promise.all([import(pathToFileURL(join(dir, 'index.ts')).href), import(pathToFileURL(join(dir, 'lib/entry/extend.ts')).href)]);
+  return { ...copyMain, ...copyExtend } as Spillway;
 }
 
 test('a governor, stages and batches from another copy of spillway work in this copy', async () => {

@@ -3,10 +3,8 @@ import assert from 'node:assert/strict';
 import { Transform, Readable, Writable } from 'node:stream';
 import { writeFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  pipeline, fromIterable, fromCsv, map, filter, collect, drain, toCsv, none, many, stop, Stop, Batch,
-  StageError, AbortError, ErrorCodes, ValidationError,
-} from '../../../index.ts';
+import { pipeline, fromIterable, fromCsv, map, filter, collect, drain, toCsv, none, many, stop, Stop, StageError, AbortError, ErrorCodes, ValidationError } from '../../../index.ts';
+import { Batch } from '../../../lib/entry/extend.ts';
 import { tempDir, openFds, settledFds } from '../../helpers.ts';
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => ({ i }));

@@ -7,7 +7,8 @@ import { RowViewer, isViewable } from '../../../lib/core/row-view.ts';
 import { recordBatchToRows, rowsToRecordBatch } from '../../../lib/formats/arrow/convert.ts';
 import { openArrowFile } from '../../../lib/formats/arrow/ipc-reader.ts';
 import { SpillwayError } from '../../../lib/core/errors.ts';
-import { pipeline, fromCsv, fromArrow, collect, type Batch } from '../../../index.ts';
+import { pipeline, fromCsv, fromArrow, collect } from '../../../index.ts';
+import type { Batch } from '../../../lib/entry/extend.ts';
 import { Transform } from 'node:stream';
 import { CORPUS, corpusSkip, tempDir } from '../../helpers.ts';
 

@@ -10,16 +10,8 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import {
-  pipeline,
-  fromIterable,
-  map,
-  collect,
-  MemoryGovernor,
-  ErrorCodes,
-  type MemoryLimitError,
-  type MemoryProbe,
-} from '../../../index.ts';
+import { pipeline, fromIterable, map, collect, MemoryGovernor, ErrorCodes, type MemoryLimitError } from '../../../index.ts';
+import type { MemoryProbe } from '../../../lib/entry/extend.ts';
 import { maxOldSpaceFlag, usableHeapLimit } from '../../../lib/memory/limits.ts';
 import { defaultMemoryLimit } from '../../../lib/memory/memory-probe.ts';
 import { describeBreakdown, memoryBreakdown } from '../../../lib/memory/breakdown.ts';

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { pipeline, fromCsv, fromIterable, map, mapBatch, batch, collect, toCsv, drain, MemoryGovernor, MemoryLimitError, ErrorCodes, type MemoryProbe } from '../../../index.ts';
+import { pipeline, fromCsv, fromIterable, map, mapBatch, batch, collect, toCsv, drain, MemoryGovernor, MemoryLimitError, ErrorCodes } from '../../../index.ts';
+import type { MemoryProbe } from '../../../lib/entry/extend.ts';
 import { tempDir } from '../../helpers.ts';
 
 const ROWS = 300_000;

@@ -4,7 +4,7 @@
  * (so a column mixing numbers and text is text). Also the casts that turn cell text into those
  * types exactly (integers beyond 2^53 as bigint, timestamps to the microsecond).
  */
-import { PreciseDate } from '../../parquet/types.ts';
+import { PreciseDate } from '../../values.ts';
 
 /** A cell that does not fit its declared type. */
 export class CastFailure extends Error {

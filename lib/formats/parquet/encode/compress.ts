@@ -4,7 +4,7 @@
  * (lib/zstd.ts). On the encoder thread (row-group-encoder.ts) every codec runs synchronously there.
  */
 import { gzip, gzipSync } from 'node:zlib';
-import { compress as snappyCompress, compressSync as snappyCompressSync } from 'snappy';
+import { compress as snappyCompress, compressSync as snappyCompressSync } from '../../snappy.ts';
 import { zstdCompress, zstdCompressSync } from '../../zstd.ts';
 
 /** Compression codecs the writer offers. */
