@@ -61,10 +61,10 @@ export type { Int64Mode } from './lib/formats/arrow/convert.ts';
 // sources
 export { fromCsv } from './sources/fromCsv.ts';
 export type { FromCsvOptions } from './sources/fromCsv.ts';
-export type { CsvSchema, CsvColumnType } from './sources/csv-cast.ts';
-export { inspectCsv } from './sources/csv/inspect.ts';
-export type { CsvDescription } from './sources/csv/inspect.ts';
-export type { DetectedType as CsvDetectedType } from './sources/csv/detect-types.ts';
+export type { CsvSchema, CsvColumnType } from './lib/formats/csv/cast.ts';
+export { inspectCsv } from './lib/formats/csv/read/inspect.ts';
+export type { CsvDescription } from './lib/formats/csv/read/inspect.ts';
+export type { DetectedType as CsvDetectedType } from './lib/formats/csv/read/detect-types.ts';
 export { fromParquet } from './sources/fromParquet.ts';
 export type { FromParquetOptions } from './sources/fromParquet.ts';
 export type { ParquetColumn, ParquetColumnType } from './lib/formats/parquet/types.ts';

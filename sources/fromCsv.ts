@@ -1,9 +1,9 @@
 /**
  * `fromCsv`: a CSV file (plain, `.gz` or `.zst`, or a byte stream) delivered as batches of rows.
- * The factory validates options (sources/csv/options.ts); at open it sniffs the dialect of a file
- * (sources/csv/sniff.ts), settles it with the options (sources/csv/settle.ts) and reads with the
+ * The factory validates options (lib/formats/csv/read/options.ts); at open it sniffs the dialect of a file
+ * (lib/formats/csv/read/sniff.ts), settles it with the options (read/settle.ts) and reads with the
  * fast scanner or csv-parse (one {@link CsvReader} each), wrapped in the resume adapter when the
- * pipeline checkpoints (sources/csv/resume.ts).
+ * pipeline checkpoints (read/resume.ts).
  */
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
@@ -12,18 +12,18 @@ import type { Batch, Row } from '../lib/core/batch.ts';
 import { BatchSource } from '../lib/core/source.ts';
 import { CsvParseError, IoError, ValidationError } from '../lib/core/errors.ts';
 import type { StageContext, StageStats } from '../lib/core/stage.ts';
-import { resolveCsvOptions, type CsvPlan, type FromCsvOptions } from './csv/options.ts';
-import { CsvRun, type CsvCounters, type CsvReader, type CsvReadSpec } from './csv/reader.ts';
-import { FastCsvPathReader } from './csv/fast-reader.ts';
-import { CsvParseReader } from './csv/parse-reader.ts';
-import { CsvResume } from './csv/resume.ts';
-import { headerHook, renamed, uniqueNames } from './csv/names.ts';
-import { sniffFile } from './csv/inspect.ts';
-import { castsOf, chooseReader, columnsSetting, effectiveParseOptions, rowCaster, skipBlank, startOf } from './csv/settle.ts';
-import type { CsvDialect } from './csv/sniff.ts';
+import { resolveCsvOptions, type CsvPlan, type FromCsvOptions } from '../lib/formats/csv/read/options.ts';
+import { CsvRun, type CsvCounters, type CsvReader, type CsvReadSpec } from '../lib/formats/csv/read/reader.ts';
+import { FastCsvPathReader } from '../lib/formats/csv/read/fast-reader.ts';
+import { CsvParseReader } from '../lib/formats/csv/read/parse-reader.ts';
+import { CsvResume } from '../lib/formats/csv/read/resume.ts';
+import { headerHook, renamed, uniqueNames } from '../lib/formats/csv/read/names.ts';
+import { sniffFile } from '../lib/formats/csv/read/inspect.ts';
+import { castsOf, chooseReader, columnsSetting, effectiveParseOptions, rowCaster, skipBlank, startOf } from '../lib/formats/csv/read/settle.ts';
+import type { CsvDialect } from '../lib/formats/csv/read/sniff.ts';
 
-export type { FromCsvOptions } from './csv/options.ts';
-import { startsWithUtf16Bom } from './csv/bom.ts';
+export type { FromCsvOptions } from '../lib/formats/csv/read/options.ts';
+import { startsWithUtf16Bom } from '../lib/formats/csv/read/bom.ts';
 
 /**
  * Reads CSV as batches of rows. Without dialect options, a file's delimiter, quote, escape,

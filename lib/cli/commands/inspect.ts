@@ -2,7 +2,7 @@
  * `spillway inspect DIR`: describes a spill directory from its manifest (rows, batches, files,
  * bytes, compression, schemas); `--verify` also checks every file's checksums; `--json` prints
  * the description as JSON. `spillway inspect FILE.csv` (also .tsv, .gz, .zst) prints what the CSV
- * sniffer detects (sources/csv/inspect.ts).
+ * sniffer detects (lib/formats/csv/read/inspect.ts).
  */
 import { existsSync } from 'node:fs';
 import { MANIFEST_NAME } from '../../formats/spill/manifest.ts';
@@ -14,7 +14,7 @@ import { SpillwayError, ValidationError } from '../../core/errors.ts';
 import { formatBytes } from '../../core/validate.ts';
 import { readManifest, type SpillManifest } from '../../formats/spill/manifest.ts';
 import { verifySpillFile } from '../../formats/spill/reader.ts';
-import { inspectCsv, type CsvDescription } from '../../../sources/csv/inspect.ts';
+import { inspectCsv, type CsvDescription } from '../../formats/csv/read/inspect.ts';
 import { stat } from 'node:fs/promises';
 import { inspectDataFile } from './inspect-file.ts';
 

@@ -4,11 +4,11 @@
  * as fromCsv wraps csv-parse's.
  */
 import type { Readable } from 'node:stream';
-import { CsvParseError, IoError, UnsupportedError } from '../../lib/core/errors.ts';
+import { CsvParseError, IoError, UnsupportedError } from '../../../core/errors.ts';
 import { FastCsvReader, type FastCsvBatch, type FastCsvOptions } from './reader.ts';
 
 /** csv-parse options the fast path honours (with the values it honours); any other set option means csv-parse. */
-const HONOURED = new Set(['delimiter', 'quote', 'escape', 'bom']);
+const HONOURED = new Set(['delimiter', 'quote', 'escape', 'bom', 'relax_quotes', 'relaxQuotes', 'comment', 'comment_no_infix', 'commentNoInfix']);
 
 /**
  * Why the fast path cannot read with these csv-parse options and encoding, or undefined when it
@@ -27,7 +27,24 @@ export function fastPathBlocker(parseOptions: Readonly<Record<string, unknown>>,
   }
   if (quote !== undefined && quote !== '"') return `quote ${JSON.stringify(quote)}`;
   if (escape !== undefined && escape !== '"') return `escape ${JSON.stringify(escape)}`;
+  const comment = parseOptions.comment;
+  if (comment !== undefined && comment !== '') {
+    // whole-line comments only: a comment after a value (`1,2 # x`) is csv-parse's
+    if (typeof comment !== 'string' || comment.length !== 1 || comment.charCodeAt(0) > 127) return `comment ${JSON.stringify(comment)}`;
+    if ((parseOptions.comment_no_infix ?? parseOptions.commentNoInfix) !== true) return 'option comment without comment_no_infix';
+  }
   return undefined;
+}
+
+/** The fast path's quote relaxing and comment byte (after {@link fastPathBlocker} said yes). */
+export function quoteAndComment(parseOptions: Readonly<Record<string, unknown>>): { relaxQuotes: boolean | 'opening'; comment: number | undefined } {
+  const comment = parseOptions.comment;
+  const relax = parseOptions.relax_quotes ?? parseOptions.relaxQuotes;
+  return {
+    // unset: DuckDB's reading, a quote inside an unquoted field is text, text after a closing quote is an error
+    relaxQuotes: relax === undefined ? 'opening' : relax === true,
+    comment: typeof comment === 'string' && comment.length === 1 ? comment.charCodeAt(0) : undefined,
+  };
 }
 
 /** The delimiter byte for the fast path (after {@link fastPathBlocker} said yes). */

@@ -9,9 +9,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ErrorCodes, SpillwayError, collect, fromCsv, mapBatch, pipeline } from '../../../index.ts';
-import { MAX_BATCH_CELLS, MAX_CSV_FIELDS, rowsPerBatch } from '../../../sources/csv-fast/limits.ts';
-import { tempDir } from '../../helpers.ts';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { ErrorCodes, SpillwayError, collect, fromCsv, mapBatch, pipeline } from '../../../../../index.ts';
+import { MAX_BATCH_CELLS, MAX_CSV_FIELDS, rowsPerBatch } from '../../../../../lib/formats/csv/fast/limits.ts';
+import { tempDir } from '../../../../helpers.ts';
 
 const dir = tempDir();
 
@@ -77,4 +79,45 @@ test("a UTF-16 file (FF FE or FE FF byte order mark) reads through csv-parse wit
   const viaParse = await pipeline(fromCsv(be, { parser: 'csv-parse' }), collect(), { governor: false }).then((r) => r.output, (e: unknown) => e);
   if (viaParse instanceof Error) assert.equal((viaAuto as SpillwayError).code, (viaParse as SpillwayError).code);
   else assert.deepEqual(viaAuto, viaParse);
+});
+
+test("the csv-parse reader has the same bounds: too many fields per record (array rows or header), with the fast path's code and line", async () => {
+  const wide = join(dir, 'too-wide-arrays.csv');
+  // the first record: later ones are refused by csv-parse's record length check before any bound
+  writeFileSync(wide, `${','.repeat(MAX_CSV_FIELDS + 10)}\n5,6\n`);
+  const header = join(dir, 'too-wide-header.csv');
+  writeFileSync(header, `${'x,'.repeat(MAX_CSV_FIELDS + 10)}y\n1\n`);
+  for (const onError of ['fail', 'skip'] as const) {
+    await assert.rejects(
+      pipeline(fromCsv(wide, { onError, parser: 'csv-parse', columns: false }), collect(), { governor: false }),
+      (error: unknown) => error instanceof SpillwayError && error.code === ErrorCodes.CSV_PARSE && /CSV_MAX_FIELDS/.test(error.message) && error.context.line === 1,
+    );
+    await assert.rejects(
+      pipeline(fromCsv(header, { onError, parser: 'csv-parse', columns: true }), collect(), { governor: false }),
+      (error: unknown) => error instanceof SpillwayError && error.code === ErrorCodes.CSV_PARSE && /CSV_MAX_FIELDS/.test(error.message),
+    );
+  }
+});
+
+/** Runs the wide-file reader in a child process; its peak resident memory over its start, in MB. */
+function widePeak(output: 'rows' | 'arrow'): Promise<{ grew: number; fileBytes: number; rows: unknown }> {
+  const child = fileURLToPath(new URL('../../../../fixtures/csv/wide-peak.ts', import.meta.url));
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', child, dir, output], { encoding: 'utf8' }, (error, stdout) => {
+      if (error) return reject(error);
+      const r = JSON.parse(stdout.trim().split('\n').pop()!) as { before: number; after: number; fileBytes: number; rows: unknown };
+      resolve({ grew: r.after - r.before, fileBytes: r.fileBytes, rows: r.rows });
+    });
+  });
+}
+
+test('a 1 MB file of 100,000 columns reads within a bounded peak (child process, VmHWM), rows and Arrow', { timeout: 300_000 }, async () => {
+  // measured on this code: rows ~56 MB, Arrow ~165 MB over the start (before the fix: ~200 and ~245);
+  // the bounds leave room for the machine and still catch a return of per-column code and allocations
+  for (const [output, bound] of [['rows', 120], ['arrow', 220]] as const) {
+    const { grew, fileBytes, rows } = await widePeak(output);
+    assert.equal(rows, 2);
+    assert.ok(fileBytes > 1_000_000);
+    assert.ok(grew <= bound, `${output}: peak grew ${grew} MB reading a ${fileBytes}-byte file (bound ${bound} MB)`);
+  }
 });

@@ -19,7 +19,7 @@ async function duck(): Promise<DuckDBConnection> {
   return connection;
 }
 
-const TYPE_OF: Record<string, string> = { BIGINT: 'integer', DOUBLE: 'double', DATE: 'date', TIMESTAMP: 'timestamp', BOOLEAN: 'boolean', VARCHAR: 'text' };
+const TYPE_OF: Record<string, string> = { BIGINT: 'integer', DOUBLE: 'double', DATE: 'date', TIMESTAMP: 'timestamp', 'TIMESTAMP WITH TIME ZONE': 'timestamptz', BOOLEAN: 'boolean', VARCHAR: 'text' };
 
 /** DuckDB's reading: names, detected types, and every value as DuckDB prints it (null for NULL). */
 async function duckRead(path: string, allVarchar: boolean): Promise<{ names: string[]; types: string[]; rows: (string | null)[][] }> {
@@ -40,7 +40,8 @@ function asDuck(value: unknown, type: string): string | null {
     const iso = value.toISOString();
     if (type === 'date') return iso.slice(0, 10);
     const [day, time] = iso.slice(0, -1).split('T');
-    return `${day} ${time!.replace(/\.?0+$/, '').replace(/:(\d\d)$/, ':$1')}`.replace(/(\d\d:\d\d:\d\d)\.$/, '$1');
+    const printed = `${day} ${time!.replace(/\.?0+$/, '').replace(/:(\d\d)$/, ':$1')}`.replace(/(\d\d:\d\d:\d\d)\.$/, '$1');
+    return type === 'timestamptz' ? `${printed}+00` : printed;
   }
   if (type === 'double') return String(value);
   return String(value);
@@ -91,6 +92,10 @@ const CASES: Record<string, string> = {
   'header-only.csv': 'id,name,when\n',
   'trailing-delimiter.csv': 'a,b,\n1,2,\n3,4,\n',
   'crlf.csv': 'a,b\r\n1,x\r\n2,y\r\n',
+  'timestamptz.csv': 'id,t\n1,2026-11-30T10:00:00+01:00\n2,2026-11-30T10:00:00Z\n3,2026-11-30 10:00:00+0100\n4,2026-11-30T10:00:00.123456-05:30\n5,2026-11-30T10:00:00+01\n6,2026-11-30T10:00:00.123456789+01:00\n7,\n',
+  'timestamptz-mixed.csv': 't,n\n2026-11-30 10:00:00,1\n2026-11-30T10:00:00+01,2\n2026-03-29T01:30:00.5-0130,3\n',
+  'timestamptz-not.csv': 't,u\n2026-11-30T10:00Z,2026-11-30 10:00:00 +01:00\n2026-11-30T10:00+01:00,2026-11-30T10:00:00z\n',
+  'stray-quotes.csv': 'a,b\nab"c,d\ne,f"g\n"h",i\n"j,k",l\n',
   'wide-no-header.csv': `${Array.from({ length: 3 }, (_, r) => Array.from({ length: 11 }, (_, c) => r * 11 + c).join(',')).join('\n')}\n`,
 };
 
@@ -131,4 +136,42 @@ test('property: tables DuckDB writes (any delimiter, header or not) read back ex
     }),
     { numRuns: 25 },
   );
+});
+
+test("indented comment lines: skipped as DuckDB skips them with comment='#' (spaces before the prefix)", async () => {
+  const path = join(dir, 'indented-comments.csv');
+  writeFileSync(path, 'a,b\n1,2\n  # note, with a comma\n3,"4\n  # inside quotes"\n#x\n5,6\n');
+  const c = await duck();
+  const result = await c.runAndReadAll(`SELECT a::VARCHAR, b::VARCHAR FROM read_csv('${path}', comment='#', delim=',', quote='"', header=true, auto_detect=false, columns={'a':'VARCHAR','b':'VARCHAR'})`);
+  const want = result.getRowsJson().map((r) => r.map(String));
+  const { output, stats } = await pipeline(fromCsv(path), collect());
+  assert.deepEqual((output as Record<string, string>[]).map((r) => [r.a, r.b]), want);
+  assert.equal(stats.stages[0]?.details.comment, '#');
+  assert.equal(stats.stages[0]?.details.parser, 'fast');
+  // declared whole-line comments read the same
+  const declared = await pipeline(fromCsv(path, { comment: '#', comment_no_infix: true }), collect());
+  assert.deepEqual(declared.output, output);
+});
+
+test('a 2-column header over rows that mostly have 3 fields: never shifted data (a clear error, or the 3-field rows only)', async () => {
+  const path = join(dir, 'narrow-header.csv');
+  writeFileSync(path, 'a,b\n1,2,3\n4,5,6\n7,8\n9,10,11\n');
+  // DuckDB reads such a file as one text column; spillway stops at the odd line with its number
+  await assert.rejects(pipeline(fromCsv(path), collect()), (e: Error & { code?: string; context?: { line?: number } }) => e.code === 'ERR_SPILLWAY_CSV_PARSE' && e.context?.line === 4);
+  const { output } = await pipeline(fromCsv(path, { onError: 'skip' }), collect());
+  assert.deepEqual(output, [
+    { column0: '1', column1: '2', column2: '3' },
+    { column0: '4', column1: '5', column2: '6' },
+    { column0: '9', column1: '10', column2: '11' },
+  ]);
+});
+
+test('text after a closing quote is an error, as in DuckDB (strict mode); relax_quotes: true keeps it as text', async () => {
+  const path = join(dir, 'after-quote.csv');
+  writeFileSync(path, 'a,b\n"ab"c,x\n"ok",z\n');
+  const c = await duck();
+  await assert.rejects(c.runAndReadAll(`SELECT * FROM read_csv('${path}', delim=',', quote='"', escape='"', header=true)`));
+  await assert.rejects(pipeline(fromCsv(path), collect()), (e: Error & { code?: string; context?: { line?: number } }) => e.code === 'ERR_SPILLWAY_CSV_PARSE' && e.context?.line === 2);
+  const { output } = await pipeline(fromCsv(path, { relax_quotes: true }), collect());
+  assert.deepEqual(output, [{ a: '"ab"c', b: 'x' }, { a: 'ok', b: 'z' }]);
 });

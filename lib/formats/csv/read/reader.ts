@@ -5,12 +5,12 @@
  * and dead-letter file, and the counters progress reads.
  */
 import type { CsvError } from 'csv-parse';
-import { Batch, type Row } from '../../lib/core/batch.ts';
-import { batchSizer } from '../../lib/memory/batch-size.ts';
-import { DeadLetterFile } from '../../lib/io/dead-letter.ts';
-import { CsvParseError, IoError } from '../../lib/core/errors.ts';
-import type { StageContext, StageStats } from '../../lib/core/stage.ts';
-import { absoluteLines } from '../csv-fast/source.ts';
+import { Batch, type Row } from '../../../core/batch.ts';
+import { batchSizer } from '../../../memory/batch-size.ts';
+import { DeadLetterFile } from '../../../io/dead-letter.ts';
+import { CsvParseError, IoError } from '../../../core/errors.ts';
+import type { StageContext, StageStats } from '../../../core/stage.ts';
+import { absoluteLines } from '../fast/source.ts';
 import type { CsvPlan } from './options.ts';
 
 /** Where a read starts: after a preamble, or just after the record a checkpoint ends at. */

@@ -85,7 +85,14 @@ export function splitSample(text: string, delimiter: string, quote: string, esca
           continue;
         }
         if (c === '\n' || (c === '\r' && text[i + 1] !== '\n')) line++;
-        field += c;
+        if (c === '\n' || c === '\r' || c === escape) {
+          field += c;
+          continue;
+        }
+        // a run of plain characters at once: a wide file's sample is megabytes
+        const j = runEnd(text, i + 1, quote, escape, '\n', '\r');
+        field += text.slice(i, j);
+        i = j - 1;
         continue;
       }
       if (c === quote && atFieldStart) { inQuotes = true; atFieldStart = false; continue; }
@@ -97,7 +104,9 @@ export function splitSample(text: string, delimiter: string, quote: string, esca
         ended = true;
         break;
       }
-      field += c;
+      const j = runEnd(text, i + 1, quote, delimiter, '\n', '\r');
+      field += text.slice(i, j);
+      i = j - 1;
       atFieldStart = false;
     }
     if (!ended && truncated) break;
@@ -105,6 +114,16 @@ export function splitSample(text: string, delimiter: string, quote: string, esca
     records.push({ fields, start, line: startLine, blank: fields.length === 1 && fields[0] === '' && !isComment, comment: isComment, strays });
   }
   return records;
+}
+
+/** Where the run of characters from `from` ends: at the first of `a`, `b`, `c`, `d`, or the end. */
+function runEnd(text: string, from: number, a: string, b: string, c: string, d: string): number {
+  let j = from;
+  for (; j < text.length; j++) {
+    const ch = text[j];
+    if (ch === a || ch === b || ch === c || ch === d) break;
+  }
+  return j;
 }
 
 /** The dominant run of data records: where it starts and how consistent it is. */

@@ -1,11 +1,11 @@
 /**
- * The fast reader: fromCsv through the byte scanner (sources/csv-fast), which gives csv-parse's
+ * The fast reader: fromCsv through the byte scanner (lib/formats/csv/fast), which gives csv-parse's
  * rows, errors and lines for the dialects it handles, as rows or Arrow columns.
  */
-import type { Batch, Row } from '../../lib/core/batch.ts';
-import type { StageContext } from '../../lib/core/stage.ts';
-import { delimiterByte, fastCsvBatches, wrapFastError } from '../csv-fast/source.ts';
-import type { CastFailure } from '../csv-cast.ts';
+import type { Batch, Row } from '../../../core/batch.ts';
+import type { StageContext } from '../../../core/stage.ts';
+import { delimiterByte, fastCsvBatches, quoteAndComment, wrapFastError } from '../fast/source.ts';
+import type { CastFailure } from '../cast.ts';
 import { openCsvBytes } from './bytes.ts';
 import type { CsvCounters, CsvReader, CsvReadSpec, CsvRun } from './reader.ts';
 
@@ -46,6 +46,7 @@ export class FastCsvPathReader implements CsvReader {
           bom: spec.bom,
           skipBlankLines: spec.skipBlankLines,
           recoverQuotes: true,
+          ...quoteAndComment(spec.parseOptions),
         },
         () => run.batchSize,
       );

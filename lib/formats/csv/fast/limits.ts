@@ -10,6 +10,12 @@ import { CsvError } from 'csv-parse';
 /** Most fields in one record: 262,144 (a power of two: the scanner checks it when its field arrays grow). */
 export const MAX_CSV_FIELDS = 1 << 18;
 
+/**
+ * Most bytes in one record (its fields and delimiters): 128 MiB. A record is held whole until it
+ * ends, so an unclosed quote or a file without record delimiters would otherwise grow without end.
+ */
+export const MAX_RECORD_BYTES = 128 * 1024 * 1024;
+
 /** Most cells (rows x columns) in one batch: the row count of a batch shrinks as the file widens. */
 export const MAX_BATCH_CELLS = 1 << 21;
 
@@ -23,6 +29,16 @@ export function tooManyFields(line: number): CsvError {
   return new CsvError(
     'CSV_MAX_FIELDS' as never,
     `Record on line ${line} has more than ${MAX_CSV_FIELDS} fields: not a table spillway can hold (is the delimiter right?)`,
+    {} as never,
+    { lines: line },
+  );
+}
+
+/** The error for a record of more than {@link MAX_RECORD_BYTES} bytes (csv-parse's code for its `max_record_size`). */
+export function recordTooLarge(line: number): CsvError {
+  return new CsvError(
+    'CSV_MAX_RECORD_SIZE' as never,
+    `Record starting on line ${line} is longer than ${MAX_RECORD_BYTES} bytes: not a record spillway can hold (an unclosed quote?)`,
     {} as never,
     { lines: line },
   );

@@ -1,22 +1,26 @@
 /**
  * fromCsv's options: their type, the keys it knows (csv-parse's included, so a misspelling is
  * caught), and their validation into a {@link CsvPlan}, synchronously and before any file is
- * opened. The dialect is settled later, at open, by the sniffer (sources/csv/sniff.ts).
+ * opened. The dialect is settled later, at open, by the sniffer (read/sniff.ts).
  */
 import { Readable } from 'node:stream';
 import type { Options as CsvParseOptions } from 'csv-parse';
-import { ValidationError } from '../../lib/core/errors.ts';
-import type { ErrorPolicy } from '../../lib/io/dead-letter.ts';
-import { expectBoolean, expectInteger, expectOneOf, expectOptions } from '../../lib/core/validate.ts';
-import type { DatasetOptions } from '../../lib/dataset/multi-file.ts';
-import type { CsvColumnType, CsvSchema } from '../csv-cast.ts';
+import { ValidationError } from '../../../core/errors.ts';
+import type { ErrorPolicy } from '../../../io/dead-letter.ts';
+import { expectBoolean, expectInteger, expectOneOf, expectOptions } from '../../../core/validate.ts';
+import type { DatasetOptions } from '../../../dataset/multi-file.ts';
+import type { CsvColumnType, CsvSchema } from '../cast.ts';
 
 /** csv-parse options that fromCsv controls itself and so does not pass through. */
 type ControlledParseOptions =
   | 'columns' | 'cast' | 'cast_date' | 'castDate' | 'on_record' | 'onRecord' | 'on_skip' | 'onSkip'
   | 'skip_records_with_error' | 'skipRecordsWithError' | 'raw' | 'info' | 'objname' | 'objName' | 'encoding';
 
-/** Options of {@link fromCsv}. Any other csv-parse option (delimiter, quote, escape, bom, relax_quotes, relax_column_count, trim, comment, from_line, to_line, ...) is passed through to csv-parse. */
+/**
+ * Options of {@link fromCsv}. Any other csv-parse option (delimiter, quote, escape, bom, relax_quotes, relax_column_count, trim, comment, from_line, to_line, ...) is passed through to csv-parse.
+ * `relax_quotes` unset reads as DuckDB: a quote inside an unquoted field is text, text after a closing quote is a bad record
+ * (the csv-parse reader relaxes both); `true` keeps both as text; `false` makes both bad records.
+ */
 export interface FromCsvOptions extends Omit<CsvParseOptions, ControlledParseOptions>, DatasetOptions {
   /**
    * `true`: the first line is a header and rows are objects keyed by it; `false`: rows are arrays;

@@ -4,7 +4,7 @@
  * (so a column mixing numbers and text is text). Also the casts that turn cell text into those
  * types exactly (integers beyond 2^53 as bigint, timestamps to the microsecond).
  */
-import { PreciseDate } from '../../lib/formats/values.ts';
+import { PreciseDate } from '../../values.ts';
 
 /** A cell that does not fit its declared type. */
 export class CastFailure extends Error {
@@ -15,11 +15,15 @@ export class CastFailure extends Error {
   }
 }
 
-/** A type the sniffer can detect for a CSV column. */
-export type DetectedType = 'boolean' | 'integer' | 'double' | 'date' | 'timestamp' | 'text';
+/**
+ * A type the sniffer can detect for a CSV column. `timestamptz` is DuckDB's TIMESTAMP WITH TIME
+ * ZONE: values with an offset (`Z`, `+01`, `+0100`, `+01:00`) are instants; in a column that has
+ * some, values without one are read as UTC (as DuckDB does with its time zone set to UTC).
+ */
+export type DetectedType = 'boolean' | 'integer' | 'double' | 'date' | 'timestamp' | 'timestamptz' | 'text';
 
 /** Candidate types, narrowest first. */
-const CANDIDATES: readonly DetectedType[] = ['boolean', 'integer', 'double', 'date', 'timestamp'];
+const CANDIDATES: readonly DetectedType[] = ['boolean', 'integer', 'double', 'date', 'timestamp', 'timestamptz'];
 
 const BOOLEAN = /^(?:true|false)$/i;
 // no leading zeros: DuckDB keeps `007` as text
@@ -39,6 +43,8 @@ const DATE_PATTERNS: Record<DateFormat, { re: RegExp; y: number; m: number; d: n
   '%m-%d-%Y': { re: /^(\d{1,2})-(\d{1,2})-(\d{4})$/, y: 3, m: 1, d: 2 },
 };
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?$/;
+// with an offset DuckDB's sniffer wants the seconds, and no space before the offset
+const TIMESTAMP_TZ = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}(?::\d{2}(?::\d{2})?|\d{2})?)$/;
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
 
@@ -58,6 +64,8 @@ export function fitsType(text: string, type: DetectedType): boolean {
       return DATE_FORMATS.some((f) => parseDate(text, f) !== undefined);
     case 'timestamp':
       return parseTimestamp(text) !== undefined;
+    case 'timestamptz':
+      return parseTimestampTz(text) !== undefined;
     case 'text':
       return true;
   }
@@ -107,9 +115,31 @@ function parseTimestamp(text: string): Date | undefined {
   return nanos === 0 ? new Date(millis) : new PreciseDate(millis, nanos);
 }
 
+/** Seconds east of UTC of an offset `Z`, `+HH`, `+HHMM`, `+HH:MM` or `+HH:MM:SS`; undefined when out of range. */
+function offsetSeconds(offset: string): number | undefined {
+  if (offset === 'Z') return 0;
+  const digits = offset.slice(1).replaceAll(':', '');
+  const [h, m, s] = [Number(digits.slice(0, 2)), Number(digits.slice(2, 4) || 0), Number(digits.slice(4, 6) || 0)];
+  if (h > 23 || m > 59 || s > 59) return undefined;
+  return (offset[0] === '-' ? -1 : 1) * ((h * 60 + m) * 60 + s);
+}
+
+/** A timestamp with an offset as the instant it names, to the microsecond (DuckDB drops finer digits); without one, as UTC. */
+function parseTimestampTz(text: string): Date | undefined {
+  const m = TIMESTAMP_TZ.exec(text);
+  if (!m) return parseTimestamp(text);
+  const local = parseTimestamp(`${m[1]}-${m[2]}-${m[3]} ${m[4]}:${m[5]}:${m[6]}${m[7] === undefined ? '' : `.${m[7].slice(0, 6)}`}`);
+  const offset = offsetSeconds(m[8]!);
+  if (local === undefined || offset === undefined) return undefined;
+  const millis = local.getTime() - offset * 1000;
+  const nanos = local instanceof PreciseDate ? local.nanos : 0;
+  return nanos === 0 ? new Date(millis) : new PreciseDate(millis, nanos);
+}
+
 /**
  * Casts cell text to a detected type: empty is null; integers are numbers when safe, else bigint;
- * dates are UTC midnight; timestamps (no zone, read as UTC) keep digits below the millisecond.
+ * dates are UTC midnight; timestamps (no zone, read as UTC) keep digits below the millisecond;
+ * timestamps with an offset are the instant they name, to the microsecond.
  * @throws CastFailure when the text is not a value of the type (an int64 overflow says so)
  */
 export function castDetected(text: string, type: DetectedType, column: string, format?: DateFormat): unknown {
@@ -137,6 +167,11 @@ export function castDetected(text: string, type: DetectedType, column: string, f
     }
     case 'timestamp': {
       const d = parseTimestamp(text);
+      if (d) return d;
+      break;
+    }
+    case 'timestamptz': {
+      const d = parseTimestampTz(text);
       if (d) return d;
       break;
     }

@@ -4,9 +4,9 @@
  * (`cast: 'auto'` applies the detected types, `types` overrides them), where to start, and which
  * reader can honour it all.
  */
-import { ValidationError } from '../../lib/core/errors.ts';
-import { fastPathBlocker } from '../csv-fast/source.ts';
-import { inferCell, schemaCaster, type CsvColumnType, type CsvSchema } from '../csv-cast.ts';
+import { ValidationError } from '../../../core/errors.ts';
+import { fastPathBlocker } from '../fast/source.ts';
+import { inferCell, schemaCaster, type CsvColumnType, type CsvSchema } from '../cast.ts';
 import { castDetected, type DetectedType } from './detect-types.ts';
 import { defaultNames } from './names.ts';
 import type { CsvPlan } from './options.ts';
@@ -14,7 +14,7 @@ import type { CsvDialect, DialectHints } from './sniff.ts';
 import type { CsvStart } from './reader.ts';
 
 /** Detected type -> the declared type that casts it. */
-const CAST_OF: Record<DetectedType, CsvColumnType> = { boolean: 'boolean', integer: 'int64', double: 'double', date: 'date', timestamp: 'timestamp', text: emptyAsNull };
+const CAST_OF: Record<DetectedType, CsvColumnType> = { boolean: 'boolean', integer: 'int64', double: 'double', date: 'date', timestamp: 'timestamp', timestamptz: 'timestamptz', text: emptyAsNull };
 
 /** A detected text column: an empty cell is null, as in every other detected type (and as DuckDB reads an unquoted empty field). */
 function emptyAsNull(text: string): string | null {

@@ -7,7 +7,7 @@ import { createReadStream, type ReadStream } from 'node:fs';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline as streamPipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { createZstdDecompress } from '../../lib/formats/zstd-stream.ts';
+import { createZstdDecompress } from '../../zstd-stream.ts';
 
 /** An open byte stream and the file stream under it (for bytes read and closing). */
 export interface CsvBytes {

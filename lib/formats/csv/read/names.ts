@@ -3,7 +3,7 @@
  * empty name) would share a key and lose values. Names are made unique as DuckDB makes them, and
  * the header can be checked against the names a caller expects.
  */
-import { CsvParseError } from '../../lib/core/errors.ts';
+import { CsvParseError } from '../../../core/errors.ts';
 
 /**
  * Unique names, DuckDB's rule: an empty name becomes `column<i>` (`i` its 0-based position); a

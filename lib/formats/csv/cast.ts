@@ -3,7 +3,7 @@
  * `cast: { col: 'number', ... }`. Pure functions, no streams.
  */
 
-import { CastFailure, castDetected } from './csv/detect-types.ts';
+import { CastFailure, castDetected } from './read/detect-types.ts';
 
 export { CastFailure };
 
@@ -11,10 +11,11 @@ export { CastFailure };
  * A declared CSV column type, or a function that converts the cell text. The sniffer's names work
  * too: `'text'` (as `'string'`), `'double'` (as `'number'`), `'int64'` (a number when safe, else a
  * bigint; beyond int64 an out-of-range error), `'timestamp'` (`YYYY-MM-DD[ T]HH:MM[:SS[.fffffffff]]`
- * read as UTC, digits below the millisecond kept).
+ * read as UTC, digits below the millisecond kept), `'timestamptz'` (the same, or with an offset
+ * `Z` / `+01` / `+0100` / `+01:00`: the instant it names, to the microsecond).
  */
 export type CsvColumnType =
-  | 'string' | 'text' | 'number' | 'double' | 'integer' | 'int64' | 'bigint' | 'boolean' | 'date' | 'timestamp'
+  | 'string' | 'text' | 'number' | 'double' | 'integer' | 'int64' | 'bigint' | 'boolean' | 'date' | 'timestamp' | 'timestamptz'
   | ((value: string) => unknown);
 
 /** Declared types by column name (rows with a header) or by position (rows without). */
@@ -73,7 +74,8 @@ export function castCell(text: string, type: CsvColumnType, column: string): unk
     case 'int64':
       return castDetected(text, 'integer', column);
     case 'timestamp':
-      return castDetected(text, 'timestamp', column);
+    case 'timestamptz':
+      return castDetected(text, type, column);
     case 'number': {
       if (!NUMERIC.test(text)) throw new CastFailure(column, text, 'number');
       return Number(text);

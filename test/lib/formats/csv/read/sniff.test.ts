@@ -2,10 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { sniffCsv } from '../../../sources/csv/sniff.ts';
-import { defaultNames, uniqueNames } from '../../../sources/csv/names.ts';
-import { castDetected, detectColumn, detectType } from '../../../sources/csv/detect-types.ts';
-import { CastFailure } from '../../../sources/csv-cast.ts';
+import { sniffCsv } from '../../../../../lib/formats/csv/read/sniff.ts';
+import { defaultNames, uniqueNames } from '../../../../../lib/formats/csv/read/names.ts';
+import { castDetected, detectColumn, detectType } from '../../../../../lib/formats/csv/read/detect-types.ts';
+import { CastFailure } from '../../../../../lib/formats/csv/cast.ts';
 
 const sniff = (text: string) => sniffCsv(Buffer.from(text), true);
 

@@ -6,11 +6,12 @@
  */
 import { CsvError } from 'csv-parse';
 import type { RecordBatch } from 'apache-arrow';
-import type { Row } from '../../lib/core/batch.ts';
-import { CastFailure } from '../csv-cast.ts';
-import { CsvScanner, type ScanFault, type ScanSink } from './scanner.ts';
+import type { Row } from '../../../core/batch.ts';
+import { CastFailure } from '../cast.ts';
+import { CsvScanner } from './scanner.ts';
+import type { ScanFault, ScannedRecord, ScanSink } from './scan-types.ts';
 import { CellDecoder } from './cells.ts';
-import { ColumnBatch } from './columns.ts';
+import { ColumnBatch, assignRow, literalRows } from './columns.ts';
 import { rowsPerBatch } from './limits.ts';
 
 /** Options of {@link FastCsvReader}. */
@@ -39,6 +40,10 @@ export interface FastCsvOptions {
   skipBlankLines?: boolean;
   /** Skip mode: a broken quote costs only its own line (see CsvScanner); default false (csv-parse's behaviour). */
   recoverQuotes?: boolean;
+  /** See the scanner's `relaxQuotes` (default false, csv-parse's default). */
+  relaxQuotes?: boolean | 'opening';
+  /** A comment byte: lines whose first byte after spaces is this one are skipped (as DuckDB). */
+  comment?: number;
 }
 
 /** A batch ready to go: rows or Arrow, with where its last record ends. */
@@ -80,7 +85,10 @@ export class FastCsvReader implements ScanSink {
 
   constructor(options: FastCsvOptions) {
     this.#options = options;
-    this.#scanner = new CsvScanner(options.delimiter ?? 44, options.fail, this, options.bom ?? true, options.recoverQuotes ?? false);
+    this.#scanner = new CsvScanner(
+      { delimiter: options.delimiter ?? 44, fail: options.fail, bom: options.bom ?? true, recover: options.recoverQuotes, relaxQuotes: options.relaxQuotes, comment: options.comment },
+      this,
+    );
     this.#decode = (f) => this.#decoder.text(this.#scanner, f);
     const columns = options.columns;
     this.#arrayRows = columns === false;
@@ -112,7 +120,7 @@ export class FastCsvReader implements ScanSink {
     if (new Set(names).size !== names.length || names.includes('__proto__')) this.#arrow = false;
   }
 
-  faults(scanner: CsvScanner, faults: ScanFault[]): void {
+  faults(scanner: ScannedRecord, faults: ScanFault[]): void {
     for (const f of faults) {
       const error = new CsvError(f.code as never, f.message, {} as never, { lines: f.line });
       if (this.#options.fail) throw error;
@@ -120,7 +128,7 @@ export class FastCsvReader implements ScanSink {
     }
   }
 
-  record(s: CsvScanner): void {
+  record(s: ScannedRecord): void {
     const n = s.fieldCount;
     if (n === 1 && this.#options.skipBlankLines && !s.hasError && s.fieldStarts[0] === s.recordStart && s.fieldEnds[0] === s.recordStart) return;
     if (this.#headerPending) {
@@ -193,12 +201,6 @@ export class FastCsvReader implements ScanSink {
 
 /** Builds an object row from an array of values keyed by `names` (an object literal: one hidden class, no defineProperty). */
 function valuesRowMaker(names: readonly string[]): (values: unknown[]) => Row {
-  if (names.includes('__proto__')) {
-    return (values) => {
-      const row = {};
-      names.forEach((name, c) => Object.defineProperty(row, name, { value: values[c], enumerable: true, writable: true, configurable: true }));
-      return row;
-    };
-  }
+  if (!literalRows(names)) return (values) => assignRow(names, (c) => values[c]);
   return new Function('v', `return { ${names.map((name, c) => `${JSON.stringify(name)}: v[${c}]`).join(', ')} };`) as (values: unknown[]) => Row;
 }

@@ -6,10 +6,11 @@
  */
 import { parse, type CsvError, type Options as CsvParseOptions, type Parser } from 'csv-parse';
 import { pipeline as streamPipeline } from 'node:stream';
-import type { Batch, Row } from '../../lib/core/batch.ts';
-import type { StageContext } from '../../lib/core/stage.ts';
-import { CastFailure, inferRows } from '../csv-cast.ts';
+import type { Batch, Row } from '../../../core/batch.ts';
+import type { StageContext } from '../../../core/stage.ts';
+import { CastFailure, inferRows } from '../cast.ts';
 import { openCsvBytes } from './bytes.ts';
+import { MAX_CSV_FIELDS, MAX_RECORD_BYTES, tooManyFields } from '../fast/limits.ts';
 import type { CsvCounters, CsvReader, CsvReadSpec, CsvRun } from './reader.ts';
 
 type RecordInfo = { bytes: number; lines: number };
@@ -29,6 +30,9 @@ export class CsvParseReader implements CsvReader {
     const { plan, castRow, tracking } = spec;
     const unwrap = run.deadLetter !== undefined;
     const onRecord = (record: unknown, info: RecordInfo): unknown => {
+      // the fast path's bound on cells per record (array rows; object rows are bounded by their header)
+      const fields = unwrap ? (record as { record: unknown }).record : record;
+      if (Array.isArray(fields) && fields.length > MAX_CSV_FIELDS) throw tooManyFields(info.lines);
       if (castRow) {
         try {
           castRow((unwrap ? (record as { record: Row }).record : record) as Record<string, unknown>);
@@ -47,13 +51,17 @@ export class CsvParseReader implements CsvReader {
     };
     return {
       ...(spec.parseOptions as CsvParseOptions),
+      // a quote inside an unquoted field is text, as DuckDB reads it (csv-parse relaxes text after a closing quote too)
+      relax_quotes: (spec.parseOptions.relax_quotes ?? spec.parseOptions.relaxQuotes ?? true) as boolean,
       skip_empty_lines: spec.skipBlankLines,
       bom: spec.bom,
-      columns: spec.columns,
+      columns: boundedColumns(spec.columns),
+      // csv-parse's own bound on a record's bytes, with its code CSV_MAX_RECORD_SIZE (as the fast path)
+      max_record_size: (spec.parseOptions.max_record_size ?? spec.parseOptions.maxRecordSize ?? MAX_RECORD_BYTES) as number,
       skip_records_with_error: plan.policy !== 'fail',
       raw: unwrap,
       on_skip: plan.policy === 'fail' ? undefined : (error, raw) => run.onBad(error ?? new Error('bad record'), error ? (error as CsvError & { lines?: number }).lines : undefined, raw),
-      on_record: castRow || tracking ? onRecord : undefined,
+      on_record: onRecord,
       // a whole batch may sit in the parser's buffer: fewer wake-ups per row
       highWaterMark: 2048,
     } as CsvParseOptions;
@@ -135,4 +143,13 @@ export class CsvParseReader implements CsvReader {
       file?.destroy();
     }
   }
+}
+
+/** The header hook with the fast path's bound on fields per record. */
+function boundedColumns(columns: CsvReadSpec['columns']): CsvReadSpec['columns'] {
+  if (typeof columns !== 'function') return columns;
+  return (header: string[]) => {
+    if (header.length > MAX_CSV_FIELDS) throw tooManyFields(1);
+    return columns(header);
+  };
 }

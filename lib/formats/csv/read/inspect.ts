@@ -3,7 +3,7 @@
  * header, the columns (unique names, in file order) with their detected types, and how many rows
  * the sample held. `spillway inspect file.csv` prints it.
  */
-import { IoError } from '../../lib/core/errors.ts';
+import { IoError } from '../../../core/errors.ts';
 import { readSample } from './bytes.ts';
 import type { DetectedType } from './detect-types.ts';
 import { defaultNames, uniqueNames } from './names.ts';

@@ -1,10 +1,10 @@
 /**
  * Cells straight from bytes: strings decoded from a byte range, and `cast: true` inference
- * (the rules of csv-cast.ts's inferCell) without making a string for numbers, booleans and nulls.
+ * (the rules of cast.ts's inferCell) without making a string for numbers, booleans and nulls.
  */
 import { isAscii } from 'node:buffer';
-import { inferCell } from '../csv-cast.ts';
-import { FIELD_ESCAPED, FIELD_OVERRIDE, type CsvScanner } from './scanner.ts';
+import { inferCell } from '../cast.ts';
+import { FIELD_ESCAPED, FIELD_OVERRIDE, type ScannedRecord } from './scan-types.ts';
 
 /** Buffer's native slice decoders (present on every Node Buffer; not in @types/node). */
 interface NativeSlices {
@@ -78,7 +78,7 @@ export class CellDecoder {
   #hits = new Uint16Array(64);
 
   /** True when the scanner's window is pure ASCII. */
-  ascii(scanner: CsvScanner): boolean {
+  ascii(scanner: ScannedRecord): boolean {
     if (scanner.window !== this.#window) {
       this.#window = scanner.window;
       this.#ascii = isAsciiBytes(scanner.window);
@@ -87,7 +87,7 @@ export class CellDecoder {
   }
 
   /** Field `i` of the scanner's current record as a string. */
-  text(scanner: CsvScanner, i: number): string {
+  text(scanner: ScannedRecord, i: number): string {
     const flag = scanner.fieldFlags[i];
     if (flag === FIELD_OVERRIDE) return Buffer.from(scanner.overrides!.get(i)!).toString('utf8');
     const w = scanner.window as unknown as NativeSlices;
@@ -150,12 +150,12 @@ export class CellDecoder {
   }
 
   /** The raw text of the current record up to `end` (exclusive), as csv-parse's `raw`. */
-  raw(scanner: CsvScanner, end: number): string {
+  raw(scanner: ScannedRecord, end: number): string {
     return scanner.window.toString('utf8', scanner.recordStart, end);
   }
 
   /** Field `i` inferred as by inferCell: number, bigint, boolean, null or string. */
-  infer(scanner: CsvScanner, i: number): unknown {
+  infer(scanner: ScannedRecord, i: number): unknown {
     const s = scanner.fieldStarts[i]!;
     const e = scanner.fieldEnds[i]!;
     const flag = scanner.fieldFlags[i];

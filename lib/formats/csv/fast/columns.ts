@@ -5,11 +5,11 @@
  * column mixes kinds Arrow cannot hold without changing a value (say strings and numbers).
  */
 import { Bool, Field, Float64, Int32, Int64, Null, RecordBatch, Schema, Struct, Utf8, makeData, type Data, type DataType } from 'apache-arrow';
-import { inferCell } from '../csv-cast.ts';
-import { ROWS_METADATA_KEY } from '../../lib/formats/arrow/convert.ts';
-import { makeRecordBatchFast } from '../../lib/formats/arrow/record-batch.ts';
-import type { Row } from '../../lib/core/batch.ts';
-import { FIELD_ESCAPED, FIELD_OVERRIDE, type CsvScanner } from './scanner.ts';
+import { inferCell } from '../cast.ts';
+import { ROWS_METADATA_KEY } from '../../arrow/convert.ts';
+import { makeRecordBatchFast } from '../../arrow/record-batch.ts';
+import type { Row } from '../../../core/batch.ts';
+import { FIELD_ESCAPED, FIELD_OVERRIDE, type ScannedRecord } from './scan-types.ts';
 import { NOT_NUMBER, parseDecimal, SLOW } from './cells.ts';
 
 const K_NULL = 1;
@@ -32,6 +32,29 @@ interface NativeSlices {
 }
 
 /** One column of a batch being filled. */
+/** A column's first arrays, as views into arrays shared by the batch's columns. */
+interface ColumnSlab {
+  kinds: Uint8Array;
+  nums: Float64Array;
+  offsets: Int32Array;
+}
+
+/**
+ * The columns' first arrays in three allocations for the whole batch: a file of 100,000 columns
+ * otherwise made 300,000 small typed arrays, each with its own backing store (about 1.5 KB a
+ * column). A column that outgrows its view gets arrays of its own.
+ */
+function slabs(count: number, rows: number): ColumnSlab[] {
+  const kinds = new Uint8Array(count * rows);
+  const nums = new Float64Array(count * rows);
+  const offsets = new Int32Array(count * (rows + 1));
+  return Array.from({ length: count }, (_, c) => ({
+    kinds: kinds.subarray(c * rows, (c + 1) * rows),
+    nums: nums.subarray(c * rows, (c + 1) * rows),
+    offsets: offsets.subarray(c * (rows + 1), (c + 1) * (rows + 1)),
+  }));
+}
+
 class Column {
   n = 0;
   kinds: Uint8Array;
@@ -43,10 +66,11 @@ class Column {
   ascii = true;
   bigints: Map<number, bigint> | undefined;
 
-  constructor(rows: number, bytes: number) {
-    this.kinds = new Uint8Array(rows);
-    this.nums = new Float64Array(rows);
-    this.offsets = new Int32Array(rows + 1);
+  /** @param slab views into the batch's shared arrays (one allocation for all columns), else its own */
+  constructor(rows: number, bytes: number, slab?: ColumnSlab) {
+    this.kinds = slab?.kinds ?? new Uint8Array(rows);
+    this.nums = slab?.nums ?? new Float64Array(rows);
+    this.offsets = slab?.offsets ?? new Int32Array(rows + 1);
     this.bytes = Buffer.allocUnsafe(Math.max(64, bytes));
   }
 
@@ -71,7 +95,7 @@ class Column {
   }
 
   /** Appends the field's text (unescaped). */
-  string(scanner: CsvScanner, f: number, windowAscii: boolean): void {
+  string(scanner: ScannedRecord, f: number, windowAscii: boolean): void {
     const i = this.n;
     if (i === this.kinds.length) this.#grow();
     const flag = scanner.fieldFlags[f];
@@ -111,7 +135,7 @@ class Column {
   }
 
   /** Appends the field as inferCell would read it. */
-  infer(scanner: CsvScanner, f: number, windowAscii: boolean, decode: (f: number) => string): void {
+  infer(scanner: ScannedRecord, f: number, windowAscii: boolean, decode: (f: number) => string): void {
     const flag = scanner.fieldFlags[f];
     let value: unknown;
     if (flag === 0) {
@@ -255,7 +279,8 @@ export class ColumnBatch {
     this.#arrayRows = arrayRows;
     this.#infer = infer;
     const perColumn = Math.ceil((rows * bytesPerRow) / Math.max(1, names.length));
-    this.columns = names.map(() => new Column(rows, perColumn));
+    const shared = slabs(names.length, rows);
+    this.columns = names.map((_, c) => new Column(rows, perColumn, shared[c]));
   }
 
   /** Number of rows filled. */
@@ -264,7 +289,7 @@ export class ColumnBatch {
   }
 
   /** Appends the scanner's current record (it has exactly as many fields as there are columns). */
-  add(scanner: CsvScanner, windowAscii: boolean, decode: (f: number) => string): void {
+  add(scanner: ScannedRecord, windowAscii: boolean, decode: (f: number) => string): void {
     const columns = this.columns;
     if (this.#infer) for (let c = 0; c < columns.length; c++) columns[c]!.infer(scanner, c, windowAscii, decode);
     else for (let c = 0; c < columns.length; c++) columns[c]!.string(scanner, c, windowAscii);
@@ -293,16 +318,32 @@ export class ColumnBatch {
   }
 }
 
+/**
+ * Most columns for which rows are built by a generated object literal. Wider, V8 keeps the object
+ * in dictionary mode anyway, and compiling a literal of 100,000 keys cost over 100 MB.
+ */
+const LITERAL_MAX_COLUMNS = 1000;
+
+/** True when rows keyed by `names` are built by a generated object literal (see {@link LITERAL_MAX_COLUMNS}). */
+export function literalRows(names: readonly string[]): boolean {
+  return names.length <= LITERAL_MAX_COLUMNS && !names.includes('__proto__');
+}
+
+/** A row built key by key (csv-parse's objects: a repeated name keeps its first position and its last value). */
+export function assignRow(names: readonly string[], value: (c: number) => unknown): Row {
+  const row: Record<string, unknown> = {};
+  for (let c = 0; c < names.length; c++) {
+    const name = names[c]!;
+    if (name === '__proto__') Object.defineProperty(row, name, { value: value(c), enumerable: true, writable: true, configurable: true });
+    else row[name] = value(c);
+  }
+  return row;
+}
+
 /** A function building row `i` from columns: an object literal with the header's keys (one hidden class), or an array. */
 export function rowMaker(names: readonly string[], arrayRows: boolean): (columns: { value(i: number): unknown }[], i: number) => Row {
   if (arrayRows) return (columns, i) => columns.map((c) => c.value(i));
-  if (names.includes('__proto__')) {
-    return (columns, i) => {
-      const row = {};
-      names.forEach((name, c) => Object.defineProperty(row, name, { value: columns[c]!.value(i), enumerable: true, writable: true, configurable: true }));
-      return row;
-    };
-  }
+  if (!literalRows(names)) return (columns, i) => assignRow(names, (c) => columns[c]!.value(i));
   const body = `return { ${names.map((name, c) => `${JSON.stringify(name)}: c[${c}].value(i)`).join(', ')} };`;
   return new Function('c', 'i', body) as (columns: { value(i: number): unknown }[], i: number) => Row;
 }

@@ -5,9 +5,9 @@
  * where to start and whether to track exact record ends.
  */
 import { resolve as resolvePath } from 'node:path';
-import type { Batch, Row } from '../../lib/core/batch.ts';
-import type { CheckpointJson, SourceCheckpointHooks } from '../../lib/observe/checkpoint.ts';
-import type { StageContext } from '../../lib/core/stage.ts';
+import type { Batch, Row } from '../../../core/batch.ts';
+import type { CheckpointJson, SourceCheckpointHooks } from '../../../observe/checkpoint.ts';
+import type { StageContext } from '../../../core/stage.ts';
 import type { CsvPlan } from './options.ts';
 import type { CsvCounters, CsvReader, CsvReadSpec, CsvRun, CsvStart } from './reader.ts';
 
