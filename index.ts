@@ -150,6 +150,8 @@ export { toParquet } from './sinks/toParquet.ts';
 export { toJsonl } from './sinks/toJsonl.ts';
 export type { ToJsonlOptions, ToJsonlResult } from './sinks/toJsonl.ts';
 export type { PartitionOptions, PartitionedResult } from './lib/dataset/partitioned-writer.ts';
+export { configureRemote, closeRemote } from './lib/dataset/remote/index.ts';
+export type { RemoteSettings, S3ClientLike } from './lib/dataset/remote/index.ts';
 export type { ToParquetOptions, ToParquetResult } from './sinks/toParquet.ts';
 export { ParquetFileWriter } from './lib/formats/parquet/writer.ts';
 export type { ParquetCompression, ParquetFieldSpec, ParquetWriteType, ParquetWriteOptions, ParquetWriterState, ParquetColumnKind, ParquetRowGroupMeta } from './lib/formats/parquet/writer.ts';
