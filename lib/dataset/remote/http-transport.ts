@@ -28,7 +28,8 @@ export function httpTransport(url: string): RemoteTransport {
         drop();
         throw new TransientError(`HTTP ${response.status}`);
       }
-      if (response.status === 412) {
+      // 416 within a read pinned to an ETag: the object shrank, so it changed (for servers that ignore If-Match)
+      if (response.status === 412 || (response.status === 416 && etag !== undefined)) {
         drop();
         throw changedError(shown);
       }

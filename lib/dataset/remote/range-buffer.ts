@@ -69,7 +69,7 @@ export async function openRangeBuffer(transport: RemoteTransport, options: Range
     }
   }
 
-  async function get(range: ByteRange): Promise<{ bytes: Uint8Array; total: number }> {
+  async function get(range: ByteRange): Promise<{ bytes: Uint8Array; total: number; start: number }> {
     return withRetries(async () => {
       if (closed) throw new IoError('The remote file was closed', { file: shown });
       const answer = await transport.get(range, etag, controller.signal);
@@ -80,14 +80,15 @@ export async function openRangeBuffer(transport: RemoteTransport, options: Range
       const bytes = await readBody(answer.body, answer.length);
       etag ??= answer.etag;
       bytesRead += bytes.length;
-      return { bytes, total: answer.total };
+      return { bytes, total: answer.total, start: answer.start };
     }, options, shown, controller.signal);
   }
 
   const first = await slot(() => get({ suffix: FIRST_TAIL_BYTES }));
   const size = first.total;
   if (!Number.isFinite(size)) throw new IoError('The server did not say how large the object is (no Content-Range total)', { file: shown });
-  let tail: { start: number; bytes: Uint8Array } | undefined = { start: size - first.bytes.length, bytes: first.bytes };
+  // the answer's own range counts (some S3-compatible servers answer a suffix range from byte 0)
+  let tail: { start: number; bytes: Uint8Array } | undefined = first.start + first.bytes.length === size ? { start: first.start, bytes: first.bytes } : undefined;
 
   return {
     byteLength: size,

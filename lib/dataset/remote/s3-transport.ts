@@ -19,6 +19,13 @@ interface GetObjectOutput {
 
 const TRANSIENT_S3 = new Set(['SlowDown', 'InternalError', 'ServiceUnavailable', 'RequestTimeout', 'TimeoutError', 'ThrottlingException', 'RequestTimeTooSkewed']);
 
+/** Stops a body: a Node stream is destroyed, another async iterable is returned. */
+function release(body: unknown): void {
+  const b = body as { destroy?: () => void; return?: () => unknown };
+  if (typeof b.destroy === 'function') b.destroy();
+  else if (typeof b.return === 'function') void Promise.resolve(b.return()).catch(() => undefined);
+}
+
 /** The transport for an `s3://bucket/key` URL. */
 export function s3Transport(url: string): RemoteTransport {
   const { bucket, key } = parseS3Url(url);
@@ -36,7 +43,8 @@ export function s3Transport(url: string): RemoteTransport {
         if (signal.aborted) throw error;
         const status = s3Status(error);
         const code = s3Code(error);
-        if (status === 412 || code === 'PreconditionFailed') throw changedError(shown);
+        // 416 within a read pinned to an ETag: the object shrank, so it changed (for stores that ignore IfMatch)
+        if (status === 412 || code === 'PreconditionFailed' || ((status === 416 || code === 'InvalidRange') && etag !== undefined)) throw changedError(shown);
         if ((status === 416 || code === 'InvalidRange') && fromStart) {
           return { start: 0, total: 0, length: 0, etag: undefined, body: emptyBody(), cancel: () => undefined };
         }
@@ -50,7 +58,7 @@ export function s3Transport(url: string): RemoteTransport {
       const cr = parseContentRange(out.ContentRange);
       const length = out.ContentLength ?? Number.NaN;
       if (!cr && !fromStart) {
-        body.destroy();
+        release(body);
         throw new IoError('S3 answered a Range request without a Content-Range', { file: shown });
       }
       return {
@@ -59,7 +67,7 @@ export function s3Transport(url: string): RemoteTransport {
         length: cr ? cr.end - cr.start + 1 : length,
         etag: out.ETag,
         body,
-        cancel: () => body.destroy(),
+        cancel: () => release(body),
       };
     },
   };

@@ -1,13 +1,12 @@
 /**
  * A complete local file put under an S3 key, so that no partial object is ever visible there:
- * a file up to `multipartThreshold` goes in one PutObject (S3 makes it visible only once whole);
+ * a file up to `multipartThreshold` goes in one PutObject (read into memory: the threshold bounds it) (S3 makes it visible only once whole);
  * a larger one in a multipart upload, part by part (one part in memory at a time), completed only
  * after every part is in, and aborted on any failure, so its parts never become an object. When
  * the abort itself fails, both errors are reported (an AggregateError): the store may keep the
  * orphan parts until its lifecycle rule removes them, but the key never shows them.
  */
-import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { IoError } from '../../core/errors.ts';
 import { s3, s3Error } from './s3-client.ts';
 import type { ResolvedRemoteSettings } from './settings.ts';
@@ -31,7 +30,8 @@ export async function uploadFile(local: string, url: string, settings: ResolvedR
   const size = (await stat(local)).size;
   if (size <= settings.multipartThreshold) {
     try {
-      await client.send(new sdk.PutObjectCommand({ Bucket: bucket, Key: key, Body: createReadStream(local), ContentLength: size }));
+      // a buffer, not a stream: streamed bodies go out aws-chunked, which some S3-compatible stores store as it is
+      await client.send(new sdk.PutObjectCommand({ Bucket: bucket, Key: key, Body: await readFile(local), ContentLength: size }));
     } catch (error) {
       throw s3Error('PutObject', url, error, stage);
     }

@@ -30,7 +30,7 @@ export interface RemoteSettings {
   retries?: number;
   /** First backoff in milliseconds, doubling on each retry (default 100). */
   backoffMs?: number;
-  /** Outputs up to this size go to S3 in one PutObject; larger ones in a multipart upload (default '64MB'). */
+  /** Outputs up to this size go to S3 in one PutObject; larger ones in a multipart upload (default '16MB'; a single put holds the file in memory). */
   multipartThreshold?: number | string;
   /** Part size of multipart uploads (default '16MB'; S3 needs at least 5 MB for every part but the last). */
   partSize?: number | string;
@@ -93,7 +93,7 @@ function resolve(s: RemoteSettings): ResolvedRemoteSettings {
     concurrency: expectInteger(s.concurrency, 'settings.concurrency', 4),
     retries: expectInteger(s.retries, 'settings.retries', 4, 0),
     backoffMs: expectInteger(s.backoffMs, 'settings.backoffMs', 100, 0),
-    multipartThreshold: s.multipartThreshold === undefined ? 64 * 1024 * 1024 : parseBytes(s.multipartThreshold, 'settings.multipartThreshold'),
+    multipartThreshold: s.multipartThreshold === undefined ? 16 * 1024 * 1024 : parseBytes(s.multipartThreshold, 'settings.multipartThreshold'),
     partSize,
   };
 }
