@@ -42,9 +42,9 @@ export function s3Url(bucket: string, key: string): string {
   return `s3://${bucket}/${key}`;
 }
 
-/** A URL as it may be shown: no user, password or query string. S3 URLs have none of those. */
+/** A URL as it may be shown: no user, password or query string (S3 URLs and local paths are returned as they are). */
 export function redactUrl(url: string): string {
-  if (isS3Url(url)) return url;
+  if (!isHttpUrl(url)) return url;
   try {
     const u = new URL(url);
     u.username = '';
