@@ -9,7 +9,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { IoError, ValidationError, describeValue } from '../core/errors.ts';
-import { isHttpUrl, isRemoteUrl, isS3Url } from './remote/url.ts';
+import { isHttpUrl, isRemoteUrl, isS3Url, parseS3Url } from './remote/url.ts';
 import { expandS3 } from './remote/s3-list.ts';
 
 /** What a file source accepts as its input: one path, a glob, a directory, or an array of those. */
@@ -48,8 +48,14 @@ export function isDatasetInput(input: unknown): boolean {
 
 /** Throws a ValidationError unless `input` is a non-empty path or a non-empty array of them. */
 export function expectDatasetInput(input: unknown, path = 'path'): DatasetInput {
-  if (typeof input === 'string' && input.length > 0) return input;
-  if (Array.isArray(input) && input.length > 0 && input.every((p) => typeof p === 'string' && p.length > 0)) return input as readonly string[];
+  if (typeof input === 'string' && input.length > 0) {
+    if (isS3Url(input)) parseS3Url(input);
+    return input;
+  }
+  if (Array.isArray(input) && input.length > 0 && input.every((p) => typeof p === 'string' && p.length > 0)) {
+    for (const p of input as string[]) if (isS3Url(p)) parseS3Url(p);
+    return input as readonly string[];
+  }
   throw new ValidationError(`Expected \`${path}\` to be a path, a glob, a directory or a non-empty array of them, got ${describeValue(input)}`);
 }
 

@@ -208,3 +208,13 @@ test('credentials never appear in errors', async () => {
     configureRemote({});
   }
 });
+
+test('remote targets and settings are validated at once', () => {
+  const invalid = (e: unknown): boolean => e instanceof SpillwayError && e.code === ErrorCodes.INVALID_OPTION;
+  assert.throws(() => toCsv(`s3://${bucket}/x.csv`, { bogus: 1 } as never), invalid);
+  assert.throws(() => toParquet('https://example.org/x.parquet'), invalid);
+  assert.throws(() => configureRemote({ bogus: 1 } as never), invalid);
+  assert.throws(() => configureRemote({ partSize: '1MB' }), invalid);
+  assert.throws(() => configureRemote({ s3Endpoint: 'ftp://x' }), invalid);
+  assert.throws(() => fromParquet('s3://'), invalid);
+});
