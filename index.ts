@@ -143,6 +143,14 @@ export type { JoinOptions, JoinOn, JoinRight, JoinHow } from './transforms/join.
 export { agg, count, sum, mean, min, max, first, last, countDistinct, collectValues } from './lib/operators/aggregates.ts';
 export type { Aggregate, Aggregates, MemoryMeter, SumState, CollectAggregateOptions } from './lib/operators/aggregates.ts';
 export type { HashOperatorOptions } from './lib/operators/operator-options.ts';
+export { sort } from './transforms/sort.ts';
+export type { SortOptions } from './transforms/sort.ts';
+export { topK } from './transforms/topK.ts';
+export type { TopKOptions } from './transforms/topK.ts';
+export { limit } from './transforms/limit.ts';
+export type { LimitOptions } from './transforms/limit.ts';
+export type { SortKey, SortKeys, SortOrder, NullsOrder, Collation } from './lib/operators/sort-key-spec.ts';
+export type { OperatorOptions } from './lib/operators/operator-options.ts';
 
 export { toCsv } from './sinks/toCsv.ts';
 export type { ToCsvOptions, ToCsvResult } from './sinks/toCsv.ts';

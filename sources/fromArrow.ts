@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import type { RecordBatch, Schema } from 'apache-arrow';
 import { Batch, type Row } from '../lib/core/batch.ts';
 import { BatchSource } from '../lib/core/source.ts';
-import { FormatError, IoError, SpillwayError, UnsupportedError, ValidationError, describeContext, describeValue, type ErrorContext } from '../lib/core/errors.ts';
+import { FormatError, SpillwayError, ValidationError, describeValue, withContext } from '../lib/core/errors.ts';
 import { expectInteger, expectOptions, optionKeys } from '../lib/core/validate.ts';
 import { openArrowFile, readArrowStream, type ArrowFileHandle } from '../lib/formats/arrow/ipc-reader.ts';
 import type { StageContext, StageStats } from '../lib/core/stage.ts';
@@ -80,18 +80,12 @@ export function fromArrow(input: string | readonly string[] | Readable, options?
   let fileBatches = 0;
   let fileBatchesRead = 0;
 
-  /** Adds the stage (and the file) to a reader error, keeping its class and code; the original is the cause. */
+  /** Adds the stage, file and batch to a reader error (a foreign error becomes a FormatError first). */
   function withStage(error: unknown, batch?: number): Error {
     if (!(error instanceof SpillwayError)) {
       return new FormatError(`Cannot read Arrow IPC: ${error instanceof Error ? error.message : String(error)}`, { stage, file: where, batch }, { cause: error });
     }
-    if (error.context.stage !== undefined || error instanceof ValidationError) return error;
-    const suffix = ` (${describeContext(error.context)})`;
-    const message = error.message.endsWith(suffix) ? error.message.slice(0, -suffix.length) : error.message;
-    const context: ErrorContext = { ...error.context, stage, file: error.context.file ?? where, batch: error.context.batch ?? batch };
-    if (error instanceof IoError) return new IoError(message, context, { cause: error });
-    if (error instanceof UnsupportedError) return new UnsupportedError(message, context, { cause: error });
-    return new FormatError(message, context, { cause: error });
+    return withContext(error, { stage, file: where, batch });
   }
 
   /** Column indices to keep, in the order asked; throws for a name the schema lacks. */

@@ -4,7 +4,7 @@
  */
 import { estimateValueBytes, type Row } from '../lib/core/batch.ts';
 import { HashAggregator, type GroupPlan, type OperatorCounters } from '../lib/operators/hash-aggregate.ts';
-import { OperatorScratch } from '../lib/operators/hash-partitions.ts';
+import { OperatorScratch } from '../lib/operators/operator-scratch.ts';
 import { BatchFeed } from '../lib/operators/batch-feed.ts';
 import { encodeValue, keyEncoder } from '../lib/operators/key-encoding.ts';
 import { expectKeyColumns } from '../lib/operators/key-columns.ts';

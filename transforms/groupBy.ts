@@ -6,7 +6,7 @@ import { estimateValueBytes, type Row } from '../lib/core/batch.ts';
 import { ValidationError, describeValue } from '../lib/core/errors.ts';
 import { expectAggregate, isBuiltinAggregate, type Aggregate, type Aggregates } from '../lib/operators/aggregates.ts';
 import { HashAggregator, type GroupPlan, type OperatorCounters } from '../lib/operators/hash-aggregate.ts';
-import { OperatorScratch } from '../lib/operators/hash-partitions.ts';
+import { OperatorScratch } from '../lib/operators/operator-scratch.ts';
 import { BatchFeed } from '../lib/operators/batch-feed.ts';
 import { keyEncoder } from '../lib/operators/key-encoding.ts';
 import { expectKeyColumns } from '../lib/operators/key-columns.ts';

@@ -12,7 +12,7 @@ import { STAGE, isStage, type StageContext } from '../lib/core/stage.ts';
 import { asBatch } from '../lib/core/transform.ts';
 import { HashJoin, type JoinHow } from '../lib/operators/hash-join.ts';
 import type { OperatorCounters } from '../lib/operators/hash-aggregate.ts';
-import { OperatorScratch } from '../lib/operators/hash-partitions.ts';
+import { OperatorScratch } from '../lib/operators/operator-scratch.ts';
 import { expectKeyColumns } from '../lib/operators/key-columns.ts';
 import { JoinKeyTypes } from '../lib/operators/join-key-types.ts';
 import { JoinOutput } from '../lib/operators/join-output.ts';

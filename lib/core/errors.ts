@@ -69,13 +69,42 @@ export class SpillwayError extends Error {
   /** Where it happened. */
   readonly context: ErrorContext;
 
+  /** The message without its context suffix: what went wrong, not where. */
+  readonly detail: string;
+
   constructor(code: ErrorCode, message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
     const where = describeContext(context);
     super(where ? `${message} (${where})` : message, options);
     this.name = new.target.name;
     this.code = code;
-    this.context = context;
+    this.detail = message;
+    this.context = { ...context };
   }
+}
+
+/**
+ * Adds where an error happened, keeping the error itself (its class, code, cause and stack): fields
+ * already known stay, missing ones are filled from `context`, and the message is rendered again
+ * from its detail and the whole context. A value that is not a SpillwayError comes back as it was
+ * (wrap it first where a coded error is owed); a ValidationError is about the call, not the data,
+ * and gets no data context.
+ */
+export function withContext<E>(error: E, context: ErrorContext): E {
+  if (!(error instanceof SpillwayError) || error instanceof ValidationError) return error;
+  const target = error.context as Record<string, unknown>;
+  let added = false;
+  for (const [key, value] of Object.entries(context)) {
+    if (value !== undefined && target[key] === undefined) {
+      target[key] = value;
+      added = true;
+    }
+  }
+  if (!added) return error;
+  const before = error.message;
+  const where = describeContext(error.context);
+  error.message = where ? `${error.detail} (${where})` : error.detail;
+  if (error.stack?.includes(before)) error.stack = error.stack.replace(before, error.message);
+  return error;
 }
 
 /** An option had the wrong type or value, or two options conflict. Thrown synchronously. */

@@ -13,7 +13,8 @@ import type { GovernorGate } from '../core/stage.ts';
 import type { MemoryMeter } from './aggregates.ts';
 import { hashKey } from './key-encoding.ts';
 import { watchLevels } from './level-watch.ts';
-import type { HashPartitions, OperatorScratch } from './hash-partitions.ts';
+import { openPartitions, type HashPartitions } from './hash-partitions.ts';
+import type { OperatorScratch } from './operator-scratch.ts';
 
 /** How an operator makes, grows, merges and outputs its groups. Groups must survive structured clone. */
 export interface GroupPlan<G> {
@@ -162,7 +163,7 @@ export class HashAggregator<G> {
   }
 
   async #newPartitions(): Promise<HashPartitions> {
-    const parts = await this.#options.scratch.partitions(this.#fanout, this.#options.budget);
+    const parts = await openPartitions(this.#options.scratch, this.#fanout, this.#options.budget);
     this.#open.add(parts);
     return parts;
   }

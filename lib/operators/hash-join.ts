@@ -11,7 +11,8 @@ import { estimateRowsBytes, type Row } from '../core/batch.ts';
 import { AbortError } from '../core/errors.ts';
 import type { GovernorGate } from '../core/stage.ts';
 import { hasNullKey, hashKey, keyEncoder } from './key-encoding.ts';
-import type { HashPartitions, OperatorScratch } from './hash-partitions.ts';
+import { openPartitions, type HashPartitions } from './hash-partitions.ts';
+import type { OperatorScratch } from './operator-scratch.ts';
 import type { OperatorCounters } from './hash-aggregate.ts';
 import { MAX_DEPTH, MIN_REPARTITION } from './hash-aggregate.ts';
 import type { JoinOutput } from './join-output.ts';
@@ -90,7 +91,7 @@ export class HashJoin {
   }
 
   async #newPartitions(): Promise<HashPartitions> {
-    const parts = await this.#o.scratch.partitions(this.#fanout, this.#o.budget);
+    const parts = await openPartitions(this.#o.scratch, this.#fanout, this.#o.budget);
     this.#open.add(parts);
     return parts;
   }

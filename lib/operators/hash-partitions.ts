@@ -7,19 +7,17 @@
  * records in V8's structured-clone format, which keeps bigint, NaN, -0, Dates, typed arrays, Sets
  * and Maps exact, where an Arrow schema per record shape could not hold user-defined states.
  *
- * All partitions of an operator live under one scratch directory ({@link OperatorScratch}):
- * created 0700 under the system temp dir (or a given parent), files 0600 (the spill writer's
- * mode), removed on dispose (success, failure, abort) and on process exit via lib/spill/cleanup.
+ * All partitions of an operator live under its scratch directory (operator-scratch.ts), as a
+ * sort's runs do.
  */
-import { mkdtemp, mkdir, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import v8 from 'node:v8';
 import { Binary, Field, RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
 import { SpillError } from '../core/errors.ts';
 import { SpillWriter } from '../formats/spill/writer.ts';
 import { SpillFiles } from '../formats/spill/reader.ts';
-import { forgetOnExit, removeOnExit } from '../formats/spill/cleanup.ts';
+import type { OperatorScratch } from './operator-scratch.ts';
 
 /** Records per spilled chunk (one Binary cell); also bounded by {@link CHUNK_BYTES}. */
 const CHUNK_RECORDS = 4096;
@@ -48,79 +46,14 @@ function cellRecords(batch: RecordBatch): unknown[] {
 }
 
 /**
- * One operator's scratch directory: created on first use, removed by {@link OperatorScratch.dispose}
- * or at process exit. Partition sets are subdirectories.
+ * A new set of `fanout` partitions under `scratch`; `budget` (the operator's memory budget)
+ * bounds what the set buffers before writing: a chunk is at most budget / (2 * fanout) bytes
+ * (between 64 kB and 4 MB).
  */
-export class OperatorScratch {
-  readonly #parent: string | undefined;
-  readonly #stage: string;
-  #dir: Promise<string> | undefined;
-  #sets = 0;
-  #disposed = false;
-  /** Bytes written to disk by every partition set of this scratch. */
-  bytesSpilled = 0;
-  /** Partitions that received at least one record. */
-  partitionsSpilled = 0;
-
-  /**
-   * @param stage the operator's stage name (for error messages)
-   * @param parent where to create the scratch directory (default: the system temp dir)
-   */
-  constructor(stage: string, parent?: string) {
-    this.#stage = stage;
-    this.#parent = parent;
-  }
-
-  /** The scratch directory, created 0700 on first call. */
-  dir(): Promise<string> {
-    if (this.#disposed) return Promise.reject(new SpillError('The operator\'s scratch directory is disposed', { stage: this.#stage }));
-    this.#dir ??= (async () => {
-      const parent = this.#parent ?? os.tmpdir();
-      try {
-        await mkdir(parent, { recursive: true, mode: 0o700 });
-        const dir = await mkdtemp(path.join(parent, 'spillway-op-'));
-        removeOnExit(dir);
-        return dir;
-      } catch (error) {
-        throw new SpillError(`Cannot create an operator spill directory under ${parent}: ${(error as Error).message}`, { stage: this.#stage, dir: parent }, { cause: error });
-      }
-    })();
-    return this.#dir;
-  }
-
-  /**
-   * A new set of `fanout` partitions under this scratch directory; `budget` (the operator's
-   * memory budget) bounds what the set buffers before writing: a chunk is at most
-   * budget / (2 * fanout) bytes (between 64 kB and 4 MB).
-   */
-  async partitions(fanout: number, budget: number): Promise<HashPartitions> {
-    const root = await this.dir();
-    const dir = path.join(root, `set-${++this.#sets}`);
-    await mkdir(dir, { mode: 0o700 });
-    const chunkBytes = Math.max(64 << 10, Math.min(CHUNK_BYTES, Math.floor(budget / (2 * fanout))));
-    return new HashPartitions(this, dir, fanout, chunkBytes);
-  }
-
-  /** True once a scratch directory was created. */
-  get used(): boolean {
-    return this.#dir !== undefined;
-  }
-
-  /** Removes the scratch directory and everything in it; idempotent. */
-  async dispose(): Promise<void> {
-    this.#disposed = true;
-    const pending = this.#dir;
-    this.#dir = undefined;
-    if (!pending) return;
-    let dir: string;
-    try {
-      dir = await pending;
-    } catch {
-      return;
-    }
-    await rm(dir, { recursive: true, force: true });
-    forgetOnExit(dir);
-  }
+export async function openPartitions(scratch: OperatorScratch, fanout: number, budget: number): Promise<HashPartitions> {
+  const dir = await scratch.subdir('set');
+  const chunkBytes = Math.max(64 << 10, Math.min(CHUNK_BYTES, Math.floor(budget / (2 * fanout))));
+  return new HashPartitions(scratch, dir, fanout, chunkBytes);
 }
 
 /**
@@ -141,7 +74,7 @@ export class HashPartitions {
   readonly #chunkBytes: number;
   #finished = false;
 
-  /** Use {@link OperatorScratch.partitions}. */
+  /** Use {@link openPartitions}. */
   constructor(scratch: OperatorScratch, dir: string, fanout: number, chunkBytes = CHUNK_BYTES) {
     this.#chunkBytes = chunkBytes;
     this.#scratch = scratch;

@@ -1,20 +1,21 @@
 /**
- * Options every hash operator (groupBy, distinct, join) shares, validated synchronously when the
- * stage is made, and the memory budget an operator takes from the pipeline's governor when no
- * `budget` is given.
+ * Options every operator (sort, topK, groupBy, distinct, join) shares, validated synchronously
+ * when the stage is made, and the memory budget an operator takes from the pipeline's governor
+ * when no `budget` is given.
  */
 import { ValidationError } from '../core/errors.ts';
 import { expectInteger, expectOptions, parseBytes, type ByteSize } from '../core/validate.ts';
 import type { GovernorGate, StageStats } from '../core/stage.ts';
-import type { OperatorScratch } from './hash-partitions.ts';
+import type { OperatorScratch } from './operator-scratch.ts';
 import type { OperatorCounters } from './hash-aggregate.ts';
 
-/** Options of the hash operators. */
-export interface HashOperatorOptions {
+/** Options of the spilling operators (sort, groupBy, distinct, join). */
+export interface OperatorOptions {
   /**
-   * Bytes (estimated) the operator's hash table may hold before it spills to disk, e.g. `'64MB'`.
-   * Default: a quarter of the pipeline governor's limit, or 128 MB when memory is not governed.
-   * The operator also spills when the governor reaches its spill level.
+   * Bytes (estimated) the operator may hold (a hash table, or input buffered for a sorted run)
+   * before it spills to disk, e.g. `'64MB'`. Default: a quarter of the pipeline governor's
+   * limit, or 128 MB when memory is not governed. The operator also spills when the governor
+   * reaches its spill level.
    */
   budget?: ByteSize;
   /** Parent directory of the operator's temporary spill directory (default: the system temp dir). */
@@ -23,7 +24,10 @@ export interface HashOperatorOptions {
   batchSize?: number;
 }
 
-/** {@link HashOperatorOptions} after validation. */
+/** The options of the hash operators (groupBy, distinct, join): {@link OperatorOptions}. */
+export type HashOperatorOptions = OperatorOptions;
+
+/** {@link OperatorOptions} after validation. */
 export interface ResolvedOperatorOptions {
   budget: number | undefined;
   dir: string | undefined;
@@ -35,11 +39,12 @@ export const GOVERNOR_SHARE = 0.25;
 /** Budget when memory is not governed (or the governor's limit is unknown). */
 export const UNGOVERNED_BUDGET = 128e6;
 
-/** Validates the shared options; `extra` names the option keys the operator adds itself. */
-export function resolveOperatorOptions(value: unknown, path: string, extra: readonly string[] = []): ResolvedOperatorOptions {
-  const opts = expectOptions(value as HashOperatorOptions | undefined, path) as Record<string, unknown>;
-  const known = new Set(['budget', 'dir', 'batchSize', ...extra]);
-  for (const key of Object.keys(opts)) if (!known.has(key)) throw new ValidationError(`Unknown option \`${path}.${key}\` (expected one of ${[...known].join(', ')})`);
+/**
+ * Validates the shared options; `extra` names the option keys the operator adds itself, `shared`
+ * the shared ones it takes (all by default; topK, which never spills, takes only `batchSize`).
+ */
+export function resolveOperatorOptions(value: unknown, path: string, extra: readonly string[] = [], shared: readonly (keyof OperatorOptions)[] = ['budget', 'dir', 'batchSize']): ResolvedOperatorOptions {
+  const opts = expectOptions(value as OperatorOptions | undefined, path, [...shared, ...extra]) as Record<string, unknown>;
   const budget = opts.budget === undefined ? undefined : parseBytes(opts.budget, `${path}.budget`);
   if (opts.dir !== undefined && (typeof opts.dir !== 'string' || opts.dir === '')) throw new ValidationError(`Expected \`${path}.dir\` to be a non-empty string`);
   return { budget, dir: opts.dir as string | undefined, batchSize: expectInteger(opts.batchSize, `${path}.batchSize`, 8192) };
@@ -52,11 +57,16 @@ export function operatorBudget(option: number | undefined, governor: GovernorGat
   return typeof limit === 'number' && limit > 0 ? Math.floor(limit * GOVERNOR_SHARE) : UNGOVERNED_BUDGET;
 }
 
-/** Copies an operator's spill counters into its stage's stats (`details`). */
-export function reportOperator(stats: StageStats, scratch: OperatorScratch, counters: OperatorCounters, budget: number): void {
+/** Copies what every operator reports into its stage's stats (`details`): budget and bytes spilled. */
+export function reportSpill(stats: StageStats, scratch: OperatorScratch, budget: number): void {
   stats.details.budget = budget;
-  stats.details.partitionsSpilled = scratch.partitionsSpilled;
   stats.details.bytesSpilled = scratch.bytesSpilled;
+}
+
+/** Copies a hash operator's spill counters into its stage's stats (`details`). */
+export function reportOperator(stats: StageStats, scratch: OperatorScratch, counters: OperatorCounters, budget: number): void {
+  reportSpill(stats, scratch, budget);
+  stats.details.partitionsSpilled = scratch.partitionsSpilled;
   stats.details.recursionDepth = counters.depth;
   stats.details.spills = counters.flushes;
 }

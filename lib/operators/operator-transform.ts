@@ -1,5 +1,6 @@
 /**
- * The stream adapter of the blocking operators (groupBy, distinct, join). BatchTransform holds
+ * The one stream adapter of the operators that hold state across batches (sort, topK, groupBy,
+ * distinct, join). BatchTransform holds
  * what a stage pushes until its step is done, which is right for row-local stages but would hold
  * a whole aggregation's output in memory at the end of the input; here the operator's `emit`
  * pushes at once and waits for the reader when the readable side is full, so output streams with
@@ -7,17 +8,18 @@
  * files never outlive the stage.
  */
 import { Transform, type TransformCallback } from 'node:stream';
+import type { RecordBatch } from 'apache-arrow';
 import { Batch, type Row } from '../core/batch.ts';
 import { AbortError, toError } from '../core/errors.ts';
 import { asBatch, TRANSFORM_HIGH_WATER_MARK } from '../core/transform.ts';
 import { STAGE, capabilities, detachedContext, newStageStats, type SpillwayStage, type StageContext, type StageInfo, type StageStats } from '../core/stage.ts';
 
-/** Pushes output rows downstream; resolves when there is room for more. */
-export type EmitRows = (rows: Row[]) => Promise<void>;
+/** Pushes output rows (objects, or an Arrow batch) downstream; resolves when there is room for more. */
+export type EmitRows = (rows: Row[] | RecordBatch) => Promise<void>;
 
 /** What an operator provides to {@link OperatorTransform}. */
 export interface OperatorSpec {
-  /** Stage name, e.g. `groupBy`. */
+  /** Stage name, e.g. `groupBy` or `sort`. */
   name: string;
   /** Takes one input batch (may emit, e.g. a join's probe output). */
   consume(batch: Batch, emit: EmitRows, context: StageContext, stats: StageStats): Promise<void>;
@@ -59,12 +61,14 @@ export class OperatorTransform extends Transform implements SpillwayStage {
 
   /** Pushes rows as one batch; waits for the reader when the readable buffer is full. */
   readonly #emit: EmitRows = async (rows) => {
-    if (rows.length === 0) return;
+    const n = Array.isArray(rows) ? rows.length : rows.numRows;
+    if (n === 0) return;
     const stats = this[STAGE].stats;
-    const batch = new Batch(rows, { source: stats.name, index: this.#batches++, rowStart: this.#rowStart });
-    this.#rowStart += rows.length;
+    const position = { source: stats.name, index: this.#batches++, rowStart: this.#rowStart };
+    const batch = Array.isArray(rows) ? new Batch(rows, position) : Batch.fromArrow(rows, position);
+    this.#rowStart += n;
     stats.batchesOut++;
-    stats.rowsOut += rows.length;
+    stats.rowsOut += n;
     if (this.destroyed) throw new AbortError(`${stats.name} was destroyed`);
     if (!this.push(batch)) {
       const started = performance.now();

@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { skipUnlessCI } from '../helpers.ts';
 
 // the functions passed to page.waitForFunction run in the browser; the project has no DOM types
 interface PageElement {
@@ -103,7 +104,7 @@ await nextLine();
 test('the live dashboard in headless Chromium during a real run', { timeout: 120_000 }, async (t) => {
   const playwright = await loadPlaywright();
   if (typeof playwright === 'string') {
-    t.skip(playwright);
+    t.skip(skipUnlessCI(playwright) || undefined);
     return;
   }
   const dir = mkdtempSync(join(tmpdir(), 'spillway-dashboard-e2e-'));

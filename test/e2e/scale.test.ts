@@ -74,7 +74,7 @@ test(`Parquet -> CSV: peak RSS grows by at most 64 MB from ${SMALL} to ${LARGE} 
 // memory, not V8 heap or Buffers; at 1M vs 5M rows both are flat (CSV -> Parquet 312 -> 333 MB,
 // Parquet -> CSV 276 -> 279 MB, lower of two runs each): 200k rows is still warming up. A todo at the default sizes until the plateau comes sooner; with
 // SPILLWAY_SCALE_ROWS=1000000,5000000 (the issue's sizes, minutes) it is a plain assertion.
-const WARMING = SMALL < 1e6 ? 'grows ~70 MB from 200k to 1M rows before its plateau; see docs/memory.md' : undefined;
+const WARMING = SMALL < 1e6 ? 'grows ~70 MB from 200k to 1M rows before its plateau; see docs/governor.md' : undefined;
 
 test(`CSV -> Parquet: peak RSS grows by at most 64 MB from ${SMALL} to ${LARGE} rows, output checked`, { todo: WARMING, timeout: 30 * 60_000 }, async (t) => {
   await check('csv-parquet', t);

@@ -44,7 +44,7 @@ test('toSpill({ budget: 32 MB }) over ten times the budget replays every row in 
   assert.ok(over <= 200e6, `peak ${(r.peak / 1e6).toFixed(0)} MB, idle ${(r.idle / 1e6).toFixed(0)} MB: ${(over / 1e6).toFixed(0)} MB over idle + budget`);
 });
 
-test('goal: peak RSS at most budget + idle RSS + 64 MB', { todo: 'measured about +150 MB over idle + budget; see docs/memory.md', timeout: 10 * 60_000 }, async () => {
+test('goal: peak RSS at most budget + idle RSS + 64 MB', { todo: 'measured about +150 MB over idle + budget; see docs/spill.md', timeout: 10 * 60_000 }, async () => {
   const r = await measure();
   const over = r.peak - r.idle - r.budget;
   assert.ok(over <= 64e6, `${(over / 1e6).toFixed(0)} MB over idle + budget`);

@@ -18,6 +18,8 @@ import { toParquet } from '../../../sinks/toParquet.ts';
 import { toArrow } from '../../../sinks/toArrow.ts';
 import type { PipelineStats } from '../../core/stats.ts';
 import { distinct } from '../../../transforms/distinct.ts';
+import { sort } from '../../../transforms/sort.ts';
+import { parseSortFlag, parseSortKeys, type SortKey } from '../../operators/sort-key-spec.ts';
 import { EXIT_INTERRUPTED, describeError, onInterrupt, takeCommonFlags, writeReportFile } from './common.ts';
 import { fromJsonl } from '../../../sources/fromJsonl.ts';
 import { toJsonl } from '../../../sinks/toJsonl.ts';
@@ -69,6 +71,8 @@ export interface ConvertArgs {
   where?: Predicate;
   /** `--distinct`: undefined (not given), true (whole rows) or the key columns. */
   distinct?: true | string[] | undefined;
+  /** Sort keys (`--sort price,ts:desc`), or undefined. */
+  sort?: SortKey[] | undefined;
 }
 
 const USAGE = `Usage: spillway convert IN OUT [options]
@@ -91,6 +95,10 @@ Options:
                        (Parquet input skips files and row groups that cannot match)
   --distinct [a,b]     drop duplicate rows (whole rows), or keep the first row of each distinct
                        a,b; spills to disk past its memory budget (put it after the files)
+  --sort a,b:desc      sort the rows by these columns (asc by default; :desc, :nulls-first);
+                       NULLs last, strings by UTF-8 bytes, stable; spills sorted runs to a
+                       temporary directory past a quarter of the memory limit. CSV input is
+                       typed (numbers sort as numbers) when sorting
   --progress / --no-progress
                        live progress on stderr (default: on; a plain line every 5 s off a terminal)
   --report FILE        write the run's stats as JSON to FILE
@@ -104,6 +112,7 @@ Examples:
   spillway convert events.parquet events.arrow --columns ts,user,amount
   spillway convert 'raw/**/*.csv' trades --to parquet --partition-by date,symbol
   spillway convert trades.csv pairs.parquet --columns symbol,venue --distinct
+  spillway convert trades.csv trades.parquet --sort price,ts:desc
 
 IN may be a file, a glob (quote it) or a directory; the files are read in sorted order.
 IN may also be an https:// URL, or an s3:// object, prefix or glob (s3://bucket/trades/*/*.parquet);
@@ -135,7 +144,7 @@ export function parseConvertArgs(args: readonly string[]): ConvertArgs {
       flags.set(flag, value);
       continue;
     }
-    if (!['from', 'to', 'columns', 'compression', 'batch-size', 'partition-by', 'where'].includes(flag)) throw new ValidationError(`unknown option --${flag} (see spillway convert --help)`);
+    if (!['from', 'to', 'columns', 'compression', 'batch-size', 'partition-by', 'where', 'sort'].includes(flag)) throw new ValidationError(`unknown option --${flag} (see spillway convert --help)`);
     const value = eq < 0 ? args[++i] : arg.slice(eq + 1);
     if (value === undefined || value === '') throw new ValidationError(`option --${flag} needs a value`);
     if (flags.has(flag)) throw new ValidationError(`option --${flag} is given twice`);
@@ -174,6 +183,16 @@ export function parseConvertArgs(args: readonly string[]): ConvertArgs {
     batchSize = Number(batchFlag);
     if (!/^\d+$/.test(batchFlag) || !Number.isSafeInteger(batchSize) || batchSize < 1) throw new ValidationError(`--batch-size must be a positive integer, got ${describeValue(batchFlag)}`);
   }
+  let sortKeys: SortKey[] | undefined;
+  const sortFlag = flags.get('sort');
+  if (sortFlag !== undefined) {
+    sortKeys = parseSortFlag(sortFlag);
+    parseSortKeys(sortKeys, '--sort');
+    if (columns !== undefined) {
+      const missing = sortKeys.find((k) => !columns.includes(k.column));
+      if (missing) throw new ValidationError(`--sort column ${describeValue(missing.column)} is not among --columns`);
+    }
+  }
   if (input === output) throw new ValidationError('the input and the output are the same file');
   let partitionBy: string[] | undefined;
   const partitionFlag = flags.get('partition-by');
@@ -198,7 +217,7 @@ export function parseConvertArgs(args: readonly string[]): ConvertArgs {
     distinctKeys = distinctFlag === '' ? true : distinctFlag.split(',').map((c) => c.trim());
     if (distinctKeys !== true && distinctKeys.some((c) => c === '')) throw new ValidationError(`--distinct must be a comma-separated list of names, got ${describeValue(distinctFlag)}`);
   }
-  return { input, output, from, to, columns, compression, batchSize, distinct: distinctKeys, ...(partitionBy ? { partitionBy } : {}), ...(where ? { where } : {}) };
+  return { input, output, from, to, columns, compression, batchSize, distinct: distinctKeys, ...(sortKeys === undefined ? {} : { sort: sortKeys }), ...(partitionBy ? { partitionBy } : {}), ...(where ? { where } : {}) };
 }
 
 /** Keeps `columns` of object rows, in that order; a row without one of them is an error. */
@@ -228,7 +247,10 @@ function source(args: ConvertArgs): BatchSource<Row> {
   switch (args.from) {
     case 'csv':
       // typed output formats take the fast path's Arrow columns as they are: no object per row
-      return args.to === 'csv' || args.columns !== undefined ? fromCsv(args.input, { ...batchSize, cast: args.to !== 'csv' }) : fromCsv(args.input, { ...batchSize, cast: true, output: 'arrow' });
+      // (sorted CSV is typed too, so that numbers sort as numbers)
+      return (args.to === 'csv' && args.sort === undefined) || args.columns !== undefined
+        ? fromCsv(args.input, { ...batchSize, cast: args.to !== 'csv' || args.sort !== undefined })
+        : fromCsv(args.input, { ...batchSize, cast: true, output: 'arrow' });
     case 'parquet':
       return fromParquet(args.input, { ...batchSize, ...columns }) as BatchSource<Row>;
     case 'arrow':
@@ -262,6 +284,7 @@ export async function convert(
     source(args),
     ...(args.columns !== undefined && args.from === 'csv' ? [project(args.columns, redactUrl(args.input))] : []),
     ...(args.distinct === undefined ? [] : [distinct(args.distinct === true ? undefined : args.distinct)]),
+    ...(args.sort !== undefined ? [sort(args.sort)] : []),
     sink(args),
   ] as const;
   const { output, stats } = await pipeline(...stages, options);

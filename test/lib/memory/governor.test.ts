@@ -167,8 +167,11 @@ test('waitForRelief is released by the sampling timer while paused, without manu
   assert.equal(g.running, false); // nobody attached or waiting
   const relief = g.waitForRelief();
   assert.equal(g.running, true); // a waiter keeps the timer going
+  assert.equal(await isPending(relief), true, 'still over the marks: the waiter waits');
+  const reliefEvent = once(g, 'relief'); // emitted by a timer sample, as no one calls sample() here
   probe.fraction = 0.2;
-  await relief;
+  await reliefEvent;
+  assert.equal(await isPending(relief), false, 'the relief sample released the waiter');
   assert.equal(g.level, 'ok');
   assert.equal(g.running, false);
   g.close();
@@ -265,8 +268,10 @@ test('close releases waiters', async () => {
   const g = governor(probe);
   await at(g, probe, 0.9);
   const waiting = g.waitForRelief();
+  assert.equal(await isPending(waiting), true, 'paused: the waiter waits');
   g.close();
-  await waiting;
+  assert.equal(await isPending(waiting), false, 'close settles the waiter at once');
+  await waiting; // and it resolves rather than rejects
 });
 
 test('tracked children are passed to the probe and counted in total', async () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import type { RecordBatch } from 'apache-arrow';
@@ -137,8 +137,4 @@ test('selectRows copies adjacent strings as runs and keeps each string whole', (
   const batch = rowsToRecordBatch(rows);
   const selection = Int32Array.from({ length: 1000 }, (_, i) => i).filter((i) => i % 100 < 60);
   assert.deepEqual(recordBatchToRows(selectRows(batch, selection)), Array.from(selection, (i) => rows[i]));
-});
-
-test('selectRows works on Arrow files when the corpus folder is present', { skip: corpusSkip || (existsSync(path.join(CORPUS, 'arrow')) ? false : 'no arrow folder') }, () => {
-  assert.ok(arrowFiles.length > 10);
 });

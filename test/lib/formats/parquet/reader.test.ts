@@ -1,17 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { openParquet } from '../../../../lib/formats/parquet/reader.ts';
 import { SpillwayError } from '../../../../lib/core/errors.ts';
-import { mapsAsObjects, normalize } from './corpusNormalize.ts';
+import { expectedMapsAsObjects, mapsAsObjects, normalize } from './corpusNormalize.ts';
 import type { TruthFile } from './corpusNormalize.ts';
+import { CORPUS, corpusSkip } from '../../../helpers.ts';
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-const corpus = path.resolve(projectRoot, '../shared/corpus');
-const skip = existsSync(path.join(corpus, 'truth.json')) ? false : 'corpus folder ../shared/corpus is absent';
+const corpus = CORPUS;
+const skip = corpusSkip;
 const truth: TruthFile[] = skip ? [] : (JSON.parse(readFileSync(path.join(corpus, 'truth.json'), 'utf8')) as { files: TruthFile[] }).files.filter((f) => f.format === 'parquet');
 
 // Known representation differences, kept explicit so any other difference fails.
@@ -60,9 +59,8 @@ for (const f of truth) {
       for (const key of Object.keys(expected as object)) {
         if (KNOWN_DIFFS[f.path] === key) continue;
         const a = mapsAsObjects(got[key]);
-        const b = mapsAsObjects((expected as Record<string, unknown>)[key]);
-        const emptyMapVsList = JSON.stringify(a)?.replaceAll('{}', '[]') === JSON.stringify(b)?.replaceAll('{}', '[]');
-        assert.ok(isDeepStrictEqual(a, b) || emptyMapVsList, `${key} row ${i}: ${JSON.stringify(a)} != ${JSON.stringify(b)}`);
+        const b = expectedMapsAsObjects((expected as Record<string, unknown>)[key], f.columns!.find((c) => c.name === key)?.type);
+        assert.ok(isDeepStrictEqual(a, b), `${key} row ${i}: ${JSON.stringify(a)} != ${JSON.stringify(b)}`);
       }
     }
   });

@@ -10,12 +10,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { skipUnlessCI } from '../../../helpers.ts';
 
 /** The project root. */
 export const ROOT = resolve(fileURLToPath(new URL('../../../..', import.meta.url)));
 
 /** Why the distributed tests skip, or false when redis-server is on PATH. */
-export const skipReason: string | false = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0 ? false : 'redis-server is not on PATH (apt-get install -y redis-server): distributed tests skipped';
+export const skipReason: string | false = skipUnlessCI(spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0 ? false : 'redis-server is not on PATH (apt-get install -y redis-server): distributed tests skipped');
 
 /** A free TCP port on 127.0.0.1 (closed again at once). */
 export async function freePort(): Promise<number> {

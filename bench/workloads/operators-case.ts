@@ -1,10 +1,10 @@
 /**
- * One hash-operator bench case in a fresh process, so its peak RSS (VmHWM) is its own: CSV in,
+ * One operator bench case in a fresh process, so its peak RSS (VmHWM) is its own: CSV in,
  * the operator, Parquet out, by spillway (governor limit LIMIT) or DuckDB (one thread,
  * memory_limit LIMIT). Prints one JSON line `{ ms, maxRss, details }`.
- * Usage: operators-hash-case.ts <engine: spillway|duckdb> <case> <csv> <out.parquet> <limit e.g. 256MB>
+ * Usage: operators-case.ts <engine: spillway|duckdb> <case> <csv> <out.parquet> <limit e.g. 256MB>
  */
-import { pipeline, fromCsv, toParquet, groupBy, distinct, join, count, sum, mean, min, max, MemoryGovernor, Batch, BatchTransform, type Row } from 'spillway';
+import { pipeline, fromCsv, toParquet, sort, topK, groupBy, distinct, join, count, sum, mean, min, max, MemoryGovernor, Batch, BatchTransform, type Row } from 'spillway';
 import { RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
 import { peakRss } from './peak-rss.ts';
 
@@ -19,6 +19,8 @@ function symbolTable(): { symbol: string; sector: string; lot: number }[] {
 }
 
 const SQL: Record<string, string> = {
+  sort: `SELECT * FROM read_csv('${csv}') ORDER BY price, ts`,
+  topk: `SELECT * FROM read_csv('${csv}') ORDER BY price, ts LIMIT 100`,
   'groupby-low': `SELECT symbol, count(*) AS n, sum(qty) AS total, avg(price) AS avg_price, min(price) AS lo, max(price) AS hi FROM read_csv('${csv}') GROUP BY symbol`,
   'groupby-high': `SELECT symbol, ts, count(*) AS n, sum(qty) AS total FROM read_csv('${csv}') GROUP BY symbol, ts`,
   distinct: `SELECT DISTINCT symbol, venue, qty, side FROM read_csv('${csv}')`,
@@ -51,10 +53,17 @@ let started = performance.now();
 async function spillway(): Promise<Record<string, unknown>> {
   const governor = new MemoryGovernor({ limit, leak: false });
   // CSV rows are cheapest from the fast reader (interned strings); distinct reads Arrow to project 4 columns
-  const source = name === 'distinct' ? fromCsv(csv, { cast: true, output: 'arrow' }) : fromCsv(csv, { cast: true });
+  // sort and topK work on Arrow columns: read Arrow
+  const source = ['distinct', 'sort', 'topk'].includes(name) ? fromCsv(csv, { cast: true, output: 'arrow' }) : fromCsv(csv, { cast: true });
   const sink = toParquet(out);
   let operator;
   switch (name) {
+    case 'sort':
+      operator = sort(['price', 'ts']);
+      break;
+    case 'topk':
+      operator = topK(100, ['price', 'ts']);
+      break;
     case 'groupby-low':
       operator = groupBy('symbol', { n: count(), total: sum('qty'), avg_price: mean('price'), lo: min('price'), hi: max('price') });
       break;
@@ -95,7 +104,7 @@ async function spillway(): Promise<Record<string, unknown>> {
   });
   const stages = name === 'distinct' ? [source, project, operator, sink] : [source, operator, sink];
   const result = await (pipeline as (...args: unknown[]) => Promise<{ stats: { stages: { name: string; details: Record<string, unknown> }[] } }>)(...stages, { governor });
-  const op = result.stats.stages.find((s) => ['groupBy', 'distinct', 'join'].includes(s.name));
+  const op = result.stats.stages.find((s) => ['sort', 'topK', 'groupBy', 'distinct', 'join'].includes(s.name));
   return op?.details ?? {};
 }
 

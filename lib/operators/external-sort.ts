@@ -1,0 +1,308 @@
+/**
+ * External merge sort over Arrow batches: batches are buffered up to a byte budget (or until the
+ * governor says spill), then sorted as one run (a permutation sorted over key arrays, rows
+ * gathered on the buffers) and spilled as compressed Arrow IPC runs under the operator's scratch
+ * directory (spill-runs.ts, the same scratch the hash operators partition into);
+ * at the end the runs (the last one may stay in memory) are merged k-way with a heap, one batch
+ * per run in memory, output streamed in batches. Too many runs for the budget are merged in
+ * passes. Stable: rows that compare equal keep their input order (runs hold consecutive input,
+ * ties between runs go to the earlier run).
+ */
+import type { RecordBatch, Schema } from 'apache-arrow';
+import { castRecordBatch, recordBatchBytes, schemasEqual, unifySchemas } from '../formats/arrow/convert.ts';
+import { AbortError } from '../core/errors.ts';
+import { logger, type GovernorGate } from '../core/stage.ts';
+import { obtainGc } from '../memory/memory-probe.ts';
+import { gatherRows } from './gather.ts';
+import { mergeRuns, spilledSource, type RunSource } from './run-merge.ts';
+import { watchLevels } from './level-watch.ts';
+import type { OperatorScratch } from './operator-scratch.ts';
+import { openRun, type SpilledRun } from './spill-runs.ts';
+import type { SortOrdering } from './sort-keys.ts';
+
+const debug = logger('sort');
+
+/** Options of {@link ExternalSorter}. */
+export interface ExternalSortOptions {
+  /** Bytes of buffered input (Arrow buffers) before a run is sorted and spilled. */
+  budget: number;
+  /** Rows per output batch. */
+  batchSize: number;
+  /** Where runs are spilled (the operator's scratch directory; the caller disposes it). */
+  scratch: OperatorScratch;
+  /** Aborts the sort (checked between batches). */
+  signal?: AbortSignal;
+  /** Spills early when its level is past `ok`. */
+  governor?: GovernorGate;
+}
+
+/** What a sort did. */
+export interface ExternalSortStats {
+  /** Rows sorted. */
+  rows: number;
+  /** Rows written to disk (a row merged in two passes counts twice). */
+  rowsSpilled: number;
+  /** Runs spilled because the governor asked (not the budget). */
+  governorSpills: number;
+  /** Intermediate merge passes (when runs exceeded the fan-in). */
+  mergePasses: number;
+  /** Most bytes of input held at once. */
+  peakBufferedBytes: number;
+}
+
+/** A sorted run in memory: its rows in sorted order, as (source batch, row) pairs. */
+interface MemoryRun {
+  schema: Schema;
+  sources: RecordBatch[];
+  from: Uint32Array;
+  rows: Uint32Array;
+}
+
+/** Bytes a spilled run's batch should have at most, so that a merge holds one batch per run within budget. */
+const RUN_BATCH_BYTES = 1 << 20;
+
+/** Sorts batches of any size within a memory budget. */
+export class ExternalSorter {
+  readonly stats: ExternalSortStats = { rows: 0, rowsSpilled: 0, governorSpills: 0, mergePasses: 0, peakBufferedBytes: 0 };
+  readonly #ordering: SortOrdering;
+  readonly #options: ExternalSortOptions;
+  #buffered: RecordBatch[] = [];
+  #bufferedBytes = 0;
+  #bufferedRows = 0;
+  #schema: Schema | undefined;
+  #runs: { run: SpilledRun; schema: Schema }[] = [];
+  #disposed = false;
+  #busy: Promise<void> = Promise.resolve();
+  /** Serialises adds and governor-triggered spills. */
+  #chain: Promise<void> = Promise.resolve();
+  #failure: unknown;
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(ordering: SortOrdering, options: ExternalSortOptions) {
+    this.#ordering = ordering;
+    this.#options = options;
+  }
+
+  #checkAbort(): void {
+    const signal = this.#options.signal;
+    if (signal?.aborted) throw new AbortError('The sort was aborted', { cause: signal.reason });
+  }
+
+  #serial(work: () => Promise<void>): Promise<void> {
+    const done = this.#chain.then(work);
+    this.#chain = done.then(
+      () => {},
+      () => {},
+    );
+    return done;
+  }
+
+  /**
+   * Listens to the governor: past `ok` the buffered run is spilled at once, without waiting for
+   * the next batch (a paused source sends none: holding the run would hold the pause forever).
+   */
+  #subscribe(): void {
+    if (this.#unsubscribe) return;
+    const governor = this.#options.governor;
+    this.#unsubscribe = watchLevels(governor, (level) => {
+      if (level === 'ok' || this.#disposed || this.#bufferedBytes === 0) return;
+      this.#serial(async () => {
+        const now = governor!.level;
+        if (this.#disposed || now === 'ok' || this.#bufferedBytes === 0) return;
+        if (now === 'spill' && this.#bufferedBytes < this.#options.budget / 8) return;
+        this.stats.governorSpills++;
+        await this.spill();
+        // the governor measures RSS: the run's buffers leave it only when collected, and a paused
+        // source allocates nothing that would make V8 collect
+        obtainGc()?.();
+      }).catch((error: unknown) => {
+        this.#failure ??= error;
+      });
+    });
+  }
+
+  #stopListening(): void {
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+  }
+
+  /** Adds a batch; sorts and spills the buffered run when the budget or the governor says so. */
+  add(batch: RecordBatch): Promise<void> {
+    this.#subscribe();
+    return this.#serial(() => this.#add(batch));
+  }
+
+  async #add(batch: RecordBatch): Promise<void> {
+    if (this.#failure !== undefined) throw this.#failure;
+    this.#checkAbort();
+    if (batch.numRows === 0) return;
+    this.#schema = this.#schema === undefined ? batch.schema : unifySchemas(this.#schema, batch.schema);
+    this.#ordering.bind(this.#schema); // fails early on a missing or unsortable key column
+    this.#buffered.push(batch);
+    this.#bufferedBytes += recordBatchBytes(batch);
+    this.#bufferedRows += batch.numRows;
+    this.stats.rows += batch.numRows;
+    if (this.#bufferedBytes > this.stats.peakBufferedBytes) this.stats.peakBufferedBytes = this.#bufferedBytes;
+    if (this.#bufferedBytes >= this.#options.budget) await this.spill();
+    else if (this.#governorSaysSpill()) {
+      this.stats.governorSpills++;
+      await this.spill();
+    }
+  }
+
+  #governorSaysSpill(): boolean {
+    const governor = this.#options.governor;
+    // a run far below the budget is not worth a file: the governor's level lags behind frees
+    return governor !== undefined && governor.level !== 'ok' && this.#bufferedBytes >= this.#options.budget / 8;
+  }
+
+  /** Sorts the buffered batches into a run in memory and drops them from the buffer. */
+  #sortBuffered(): MemoryRun {
+    const schema = this.#schema!;
+    const sources = this.#buffered.map((b) => (schemasEqual(b.schema, schema) ? b : castRecordBatch(b, schema)));
+    this.#buffered = [];
+    this.#bufferedBytes = 0;
+    const n = this.#bufferedRows;
+    this.#bufferedRows = 0;
+    const ordering = this.#ordering;
+    ordering.bind(schema);
+    const keys = ordering.keySet(sources);
+    const compare = ordering.compare;
+    const index = new Array<number>(n);
+    for (let i = 0; i < n; i++) index[i] = i;
+    // Array.prototype.sort is stable (TimSort): equal keys keep input order
+    index.sort((x, y) => compare(keys, x, keys, y));
+    const starts = new Uint32Array(sources.length + 1);
+    sources.forEach((b, s) => (starts[s + 1] = starts[s]! + b.numRows));
+    const sourceOf = new Uint32Array(n);
+    for (let s = 0; s < sources.length; s++) sourceOf.fill(s, starts[s]!, starts[s + 1]!);
+    const from = new Uint32Array(n);
+    const rows = new Uint32Array(n);
+    for (let k = 0; k < n; k++) {
+      const g = index[k]!;
+      const s = sourceOf[g]!;
+      from[k] = s;
+      rows[k] = g - starts[s]!;
+    }
+    return { schema, sources, from, rows };
+  }
+
+  /** The sorted batches of a memory run, `rowsPerBatch` rows each. */
+  *#memoryBatches(run: MemoryRun, rowsPerBatch: number): Generator<RecordBatch> {
+    const n = run.from.length;
+    for (let at = 0; at < n; at += rowsPerBatch) {
+      const end = Math.min(n, at + rowsPerBatch);
+      yield gatherRows(run.schema, run.sources, { from: run.from.subarray(at, end), rows: run.rows.subarray(at, end), length: end - at });
+    }
+  }
+
+  #spillRowsPerBatch(bytes: number, rows: number): number {
+    const perRow = Math.max(1, bytes / Math.max(1, rows));
+    const target = Math.min(RUN_BATCH_BYTES, Math.max(64 << 10, this.#options.budget / 64));
+    return Math.max(256, Math.min(this.#options.batchSize, Math.floor(target / perRow)));
+  }
+
+  /** Writes a run; dispose waits for a write in progress before removing the directory. */
+  #writeRun(batches: Iterable<RecordBatch> | AsyncIterable<RecordBatch>, schema: Schema): Promise<void> {
+    const work = this.#writeRunNow(batches, schema);
+    this.#busy = work.catch(() => {});
+    return work;
+  }
+
+  async #writeRunNow(batches: Iterable<RecordBatch> | AsyncIterable<RecordBatch>, schema: Schema): Promise<void> {
+    if (this.#disposed) throw new AbortError('The sort was disposed');
+    const writer = await openRun(this.#options.scratch);
+    try {
+      for await (const batch of batches) {
+        this.#checkAbort();
+        await writer.write(batch);
+        this.stats.rowsSpilled += batch.numRows;
+      }
+      const run = await writer.finish();
+      if (this.#disposed) {
+        await run.remove();
+        throw new AbortError('The sort was disposed');
+      }
+      this.#runs.push({ run, schema });
+      this.#options.governor?.noteSpill?.(run.bytes);
+    } catch (error) {
+      await writer.abort().catch(() => {});
+      throw error;
+    }
+  }
+
+  /** Sorts what is buffered and writes it to disk as a run (nothing when empty). */
+  async spill(): Promise<void> {
+    if (this.#buffered.length === 0) return;
+    const rowsPerBatch = this.#spillRowsPerBatch(this.#bufferedBytes, this.#bufferedRows);
+    const bytes = this.#bufferedBytes;
+    const run = this.#sortBuffered();
+    debug('spilling a run of %d rows (%d bytes buffered), governor %s', run.from.length, bytes, this.#options.governor?.level ?? 'none');
+    await this.#writeRun(this.#memoryBatches(run, rowsPerBatch), run.schema);
+  }
+
+  /** Runs merged at once: one batch each (and one read ahead) must fit the budget. */
+  #fanIn(): number {
+    return Math.max(4, Math.floor(this.#options.budget / (3 * RUN_BATCH_BYTES)));
+  }
+
+  /**
+   * The sorted rows, in batches of `batchSize`. Call once, after the last {@link ExternalSorter.add}.
+   * Spilled runs are removed as they are merged; {@link ExternalSorter.dispose} removes the rest.
+   */
+  async *finish(): AsyncGenerator<RecordBatch> {
+    this.#stopListening();
+    await this.#chain;
+    if (this.#failure !== undefined) throw this.#failure;
+    this.#checkAbort();
+    const batchSize = this.#options.batchSize;
+    if (this.#runs.length === 0) {
+      if (this.#buffered.length === 0) return;
+      const run = this.#sortBuffered();
+      for (const batch of this.#memoryBatches(run, batchSize)) {
+        this.#checkAbort();
+        yield batch;
+      }
+      return;
+    }
+    // too many runs for one merge: merge the oldest into bigger runs first (order kept: stable)
+    const fanIn = this.#fanIn();
+    while (this.#runs.length + (this.#buffered.length > 0 ? 1 : 0) > fanIn) {
+      const group = this.#runs.splice(0, fanIn);
+      const schema = group.map((r) => r.schema).reduce((a, b) => unifySchemas(a, b));
+      const merged = this.#merge(group.map((r) => spilledSource(r.run)), schema, RUN_BATCH_BYTES);
+      await this.#writeRun(merged, schema);
+      this.#runs.unshift(this.#runs.pop()!); // the merged run holds the oldest rows: first
+      this.stats.mergePasses++;
+      await Promise.all(group.map((r) => r.run.remove()));
+    }
+    const sources: RunSource[] = this.#runs.map((r) => spilledSource(r.run));
+    let schema = this.#runs.map((r) => r.schema).reduce((a, b) => unifySchemas(a, b));
+    if (this.#buffered.length > 0) {
+      schema = unifySchemas(schema, this.#schema!);
+      const run = this.#sortBuffered();
+      const it = this.#memoryBatches(run, batchSize);
+      sources.push(async () => it.next().value ?? undefined);
+    }
+    yield* this.#merge(sources, schema, 0);
+  }
+
+  /** K-way merge of sorted sources; `targetBytes` > 0 sizes output batches by bytes (capped by batchSize). */
+  #merge(sources: RunSource[], schema: Schema, targetBytes: number): AsyncGenerator<RecordBatch> {
+    const outSize = (first: RecordBatch): number => (targetBytes > 0 ? this.#spillRowsPerBatch(recordBatchBytes(first), first.numRows) : this.#options.batchSize);
+    return mergeRuns(sources, schema, this.#ordering, outSize, () => this.#checkAbort());
+  }
+
+  /** Removes every spilled run (the scratch directory is its owner's to remove). Idempotent. */
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#stopListening();
+    this.#buffered = [];
+    await this.#chain;
+    await this.#busy;
+    const runs = this.#runs;
+    this.#runs = [];
+    await Promise.allSettled(runs.map((r) => r.run.remove()));
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * Gathers rows from several RecordBatches of one schema into a new batch, in a given order:
+ * row `k` of the output is row `rows[k]` of batch `sources[from[k]]`. Sorting and merging need
+ * this (a sorted run interleaves rows of many input batches; a merged output batch interleaves
+ * rows of many runs); `selectRows` only picks from one batch.
+ *
+ * Flat types are copied on their buffers (fixed-width slots, string bytes, validity and boolean
+ * bits); dictionaries sharing one dictionary keep it and copy indices; anything else (nested
+ * types, dictionaries that differ) goes through JS values and `buildColumn`: correct, slower.
+ */
+import { Data, RecordBatch, Struct, Type, makeData, type DataType, type Field, type Schema } from 'apache-arrow';
+import { buildColumn, valueReader } from '../formats/arrow/convert.ts';
+
+type Slots = ArrayLike<number | bigint> & { [i: number]: number | bigint; length: number };
+type SlotsConstructor = new (length: number) => Slots;
+
+/** Where each output row comes from: a source index and a row in it, `length` rows. */
+export interface GatherPlan {
+  /** Source batch of each output row. */
+  readonly from: ArrayLike<number>;
+  /** Row within its source of each output row. */
+  readonly rows: ArrayLike<number>;
+  readonly length: number;
+}
+
+function gatherValidity(chunks: readonly Data[], plan: GatherPlan): { bitmap: Uint8Array | undefined; nullCount: number } {
+  if (!chunks.some((d) => d.nullCount > 0)) return { bitmap: undefined, nullCount: 0 };
+  const n = plan.length;
+  const bitmap = new Uint8Array(((n + 63) >> 6) << 3);
+  let nullCount = 0;
+  for (let k = 0; k < n; k++) {
+    const d = chunks[plan.from[k]!]!;
+    let valid: boolean;
+    if (d.nullCount === 0) valid = true;
+    else {
+      const bits = d.nullBitmap;
+      if (!bits || bits.length === 0) valid = d.nullCount !== d.length;
+      else {
+        const at = d.offset + plan.rows[k]!;
+        valid = ((bits[at >> 3]! >> (at & 7)) & 1) === 1;
+      }
+    }
+    if (valid) bitmap[k >> 3]! |= 1 << (k & 7);
+    else nullCount++;
+  }
+  return { bitmap, nullCount };
+}
+
+/** Fixed-width slots (and dictionary indices), `stride` slots per row. */
+function gatherSlots(type: DataType, chunks: readonly Data[], plan: GatherPlan): Data {
+  const { from, rows } = plan;
+  const n = plan.length;
+  const first = chunks[0]!;
+  const { bitmap, nullCount } = gatherValidity(chunks, plan);
+  const stride = first.stride;
+  const values = chunks.map((d) => d.values as unknown as Slots);
+  const out = new ((first.values as object).constructor as SlotsConstructor)(n * stride);
+  if (stride === 1) {
+    for (let k = 0; k < n; k++) out[k] = values[from[k]!]![rows[k]!]!;
+  } else {
+    for (let k = 0; k < n; k++) {
+      const src = values[from[k]!]!;
+      const at = rows[k]! * stride;
+      for (let s = 0; s < stride; s++) out[k * stride + s] = src[at + s]!;
+    }
+  }
+  return new Data(type, 0, n, nullCount, [undefined, out, bitmap] as never, [], first.dictionary);
+}
+
+function gatherColumn(field: Field, chunks: readonly Data[], plan: GatherPlan): Data {
+  const type = field.type as DataType;
+  const n = plan.length;
+  const { from, rows } = plan;
+  const first = chunks[0]!;
+  switch (type.typeId) {
+    case Type.Null:
+      return makeData({ type: type as never, length: n, nullCount: n }) as Data;
+    case Type.Bool: {
+      const { bitmap, nullCount } = gatherValidity(chunks, plan);
+      const bits = new Uint8Array(((n + 63) >> 6) << 3);
+      for (let k = 0; k < n; k++) {
+        const d = chunks[from[k]!]!;
+        const at = d.offset + rows[k]!;
+        if (((d.values as Uint8Array)[at >> 3]! >> (at & 7)) & 1) bits[k >> 3]! |= 1 << (k & 7);
+      }
+      return new Data(type, 0, n, nullCount, [undefined, bits, bitmap] as never);
+    }
+    case Type.Dictionary:
+      if (!chunks.every((d) => d.dictionary === first.dictionary)) break;
+      return gatherSlots(type, chunks, plan); // one shared dictionary: copy the indices
+    case Type.Int:
+    case Type.Float:
+    case Type.Decimal:
+    case Type.Date:
+    case Type.Time:
+    case Type.Timestamp:
+    case Type.Interval:
+    case Type.Duration:
+    case Type.FixedSizeBinary:
+      return gatherSlots(type, chunks, plan);
+    case Type.Utf8:
+    case Type.Binary:
+    case Type.LargeUtf8:
+    case Type.LargeBinary: {
+      const { bitmap, nullCount } = gatherValidity(chunks, plan);
+      const offsets = chunks.map((d) => d.valueOffsets as ArrayLike<number | bigint>);
+      const large = typeof offsets[0]![0] === 'bigint';
+      let total = 0;
+      for (let k = 0; k < n; k++) {
+        const o = offsets[from[k]!]!;
+        const i = rows[k]!;
+        total += Number(o[i + 1]) - Number(o[i]);
+      }
+      if (!large && total > 2 ** 31 - 1) break; // too big for 32-bit offsets: the generic path fails clearly
+      const bytes = new Uint8Array(total);
+      const out = large ? new BigInt64Array(n + 1) : new Int32Array(n + 1);
+      const values = chunks.map((d) => d.values as Uint8Array);
+      let at = 0;
+      for (let k = 0; k < n; k++) {
+        const src = from[k]!;
+        const o = offsets[src]!;
+        const i = rows[k]!;
+        const s = Number(o[i]);
+        const e = Number(o[i + 1]);
+        const v = values[src]!;
+        if (e - s < 32) for (let p = s; p < e; p++) bytes[at++] = v[p]!;
+        else {
+          bytes.set(v.subarray(s, e), at);
+          at += e - s;
+        }
+        if (large) (out as BigInt64Array)[k + 1] = BigInt(at);
+        else (out as Int32Array)[k + 1] = at;
+      }
+      return new Data(type, 0, n, nullCount, [out, bytes, bitmap] as never);
+    }
+    default:
+      break;
+  }
+  const readers = chunks.map((d) => valueReader(d, { int64: 'bigint', timestamps: 'date' }, field.name));
+  const values = new Array<unknown>(n);
+  for (let k = 0; k < n; k++) values[k] = readers[from[k]!]!(rows[k]!);
+  return buildColumn(field, values);
+}
+
+/**
+ * The rows `plan` names, gathered from `sources` (every one of `schema`) into one RecordBatch.
+ */
+export function gatherRows(schema: Schema, sources: readonly RecordBatch[], plan: GatherPlan): RecordBatch {
+  const children = schema.fields.map((field, c) =>
+    gatherColumn(
+      field,
+      sources.map((b) => b.data.children[c]!),
+      plan,
+    ),
+  );
+  const struct = makeData({ type: new Struct(schema.fields), length: plan.length, nullCount: 0, children });
+  return new RecordBatch(schema, struct);
+}

@@ -1,0 +1,54 @@
+/**
+ * `spillway convert --sort` as users run it (the CLI in a child process), checked against DuckDB
+ * running the same ORDER BY on the same CSV.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { ROOT, tempDir } from '../helpers.ts';
+import { writeTradesCsv } from '../../samples/trades-data.ts';
+
+function convert(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', 'lib/cli/main.ts', 'convert', ...args, '--no-progress'], { cwd: ROOT, encoding: 'utf8' }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+test('convert --sort price,ts and --sort price:desc write the order DuckDB gives', { timeout: 180_000 }, async () => {
+  const dir = tempDir();
+  try {
+    const csv = join(dir, 'trades.csv');
+    await writeTradesCsv(csv, { rows: 20000 });
+    const db = await DuckDBInstance.create(':memory:', { threads: '1' });
+    const c = await db.connect();
+    const ids = async (sql: string): Promise<number[]> => (await c.runAndReadAll(sql)).getRows().map((r) => Number(r[0]));
+    for (const [flag, orderBy] of [
+      ['price,ts', 'price, ts, id'],
+      ['price:desc', 'price DESC, id'],
+    ] as const) {
+      const out = join(dir, `sorted-${flag.replace(/[^a-z]/g, '')}.parquet`);
+      const run = await convert(csv, out, '--sort', flag);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /20,000 rows/);
+      const got = await ids(`SELECT id FROM read_parquet('${out}')`);
+      const expected = await ids(`SELECT id FROM read_csv('${csv}') ORDER BY ${orderBy}`);
+      assert.equal(got.length, 20000);
+      assert.deepEqual(got, expected, `--sort ${flag}`);
+    }
+    c.closeSync();
+    db.closeSync();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('convert --sort refuses a malformed key list with a one-line error', async () => {
+  const run = await convert('a.csv', 'b.parquet', '--sort', 'price:up');
+  assert.notEqual(run.code, 0);
+  assert.match(run.stderr, /^spillway convert: .*--sort.*up/);
+});
