@@ -124,6 +124,8 @@ export type { ParquetCompression, ParquetFieldSpec, ParquetWriteType } from './l
 export { toJsonl } from './sinks/toJsonl.ts';
 export type { ToJsonlOptions, ToJsonlResult } from './sinks/toJsonl.ts';
 export type { PartitionOptions, PartitionedResult } from './lib/dataset/partitioned-writer.ts';
+export { configureRemote, closeRemote } from './lib/dataset/remote/index.ts';
+export type { RemoteSettings, S3ClientLike } from './lib/dataset/remote/index.ts';
 export { toArrow } from './sinks/toArrow.ts';
 export type { ToArrowOptions, ToArrowResult } from './sinks/toArrow.ts';
 export { toSpill } from './sinks/toSpill.ts';

@@ -100,7 +100,7 @@ const KNOWN_TO_ARROW_OPTIONS = optionKeys<ToArrowOptions>({ compression: true, f
 export function toArrow(target: string, options: ToArrowOptions & { partitionBy: readonly string[] }): BatchSink<PartitionedResult>;
 export function toArrow(target: string | Writable, options?: ToArrowOptions): BatchSink<ToArrowResult>;
 export function toArrow(target: string | Writable, options?: ToArrowOptions): BatchSink<ToArrowResult> | BatchSink<PartitionedResult> {
-  if (isPartitionedRequest(options)) return partitionedWrite(target, options!, toArrow as (p: string, o?: ToArrowOptions) => BatchSink<unknown>, 'toArrow', 'arrow');
+  if (isPartitionedRequest(options, target)) return partitionedWrite(target, options!, toArrow as (p: string, o?: ToArrowOptions) => BatchSink<unknown>, 'toArrow', 'arrow');
   const isPath = typeof target === 'string';
   if (!(isPath && target.length > 0) && (typeof target !== 'object' || target === null || typeof (target as Writable).write !== 'function')) {
     throw new ValidationError(`Expected \`target\` to be a file path or a Writable, got ${describeValue(target)}`);

@@ -62,7 +62,7 @@ const KNOWN_TO_CSV_OPTIONS = optionKeys<ToCsvOptions>({ header: true, columns: t
 export function toCsv(target: string, options: ToCsvOptions & { partitionBy: readonly string[] }): BatchSink<PartitionedResult>;
 export function toCsv(target: string | Writable, options?: ToCsvOptions): BatchSink<ToCsvResult>;
 export function toCsv(target: string | Writable, options?: ToCsvOptions): BatchSink<ToCsvResult> | BatchSink<PartitionedResult> {
-  if (isPartitionedRequest(options)) return partitionedWrite(target, options!, toCsv as (p: string, o?: ToCsvOptions) => BatchSink<unknown>, 'toCsv', 'csv');
+  if (isPartitionedRequest(options, target)) return partitionedWrite(target, options!, toCsv as (p: string, o?: ToCsvOptions) => BatchSink<unknown>, 'toCsv', 'csv');
   const opts = expectOptions(options, 'options', KNOWN_TO_CSV_OPTIONS);
   if (typeof target !== 'string' && (typeof target !== 'object' || target === null || typeof (target as Writable).write !== 'function')) {
     throw new ValidationError('Expected `target` to be a file path or a Writable');

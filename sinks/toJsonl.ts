@@ -43,7 +43,7 @@ const KEYS = new Set(['gzip', 'partitionBy', 'maxOpenFiles', 'maxBufferedBytes',
 export function toJsonl(target: string, options: ToJsonlOptions & { partitionBy: readonly string[] }): BatchSink<PartitionedResult>;
 export function toJsonl(target: string | Writable, options?: ToJsonlOptions): BatchSink<ToJsonlResult>;
 export function toJsonl(target: string | Writable, options?: ToJsonlOptions): BatchSink<ToJsonlResult> | BatchSink<PartitionedResult> {
-  if (isPartitionedRequest(options)) return partitionedWrite(target, options!, toJsonl as (p: string, o?: ToJsonlOptions) => BatchSink<unknown>, 'toJsonl', 'jsonl');
+  if (isPartitionedRequest(options, target)) return partitionedWrite(target, options!, toJsonl as (p: string, o?: ToJsonlOptions) => BatchSink<unknown>, 'toJsonl', 'jsonl');
   const opts = expectOptions(options);
   const unknown = Object.keys(opts).find((k) => !KEYS.has(k));
   if (unknown !== undefined) throw new ValidationError(`Unknown option \`options.${unknown}\` (expected gzip)`);

@@ -47,7 +47,7 @@ export interface ToParquetResult {
 export function toParquet(path: string, options: ToParquetOptions & { partitionBy: readonly string[] }): BatchSink<PartitionedResult>;
 export function toParquet(path: string, options?: ToParquetOptions): BatchSink<ToParquetResult>;
 export function toParquet(path: string, options?: ToParquetOptions): BatchSink<ToParquetResult> | BatchSink<PartitionedResult> {
-  if (isPartitionedRequest(options)) return partitionedWrite(path, options!, toParquet as (p: string, o?: ToParquetOptions) => BatchSink<unknown>, 'toParquet', 'parquet');
+  if (isPartitionedRequest(options, path)) return partitionedWrite(path, options!, toParquet as (p: string, o?: ToParquetOptions) => BatchSink<unknown>, 'toParquet', 'parquet');
   if (typeof path !== 'string' || path.length === 0) throw new ValidationError(`Expected \`path\` to be a file path, got ${describeValue(path)}`);
   const name = 'toParquet';
   // validates every option now, synchronously; the temporary file is created on the first batch

@@ -6,6 +6,7 @@
  */
 import type { DatasetOptions } from '../lib/dataset/multi-file.ts';
 import { arrowDataset, isDatasetRequest } from '../lib/dataset/sources.ts';
+import { isRemoteUrl } from '../lib/dataset/remote/url.ts';
 import { stat } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { Readable } from 'node:stream';
@@ -108,7 +109,7 @@ export function fromArrow(input: string | readonly string[] | Readable, options?
       if (file !== undefined) {
         const opened = await openArrowFile(file).catch((error: unknown) => Promise.reject(withStage(error)));
         handle = opened;
-        totalBytes = (await stat(file)).size;
+        totalBytes = isRemoteUrl(file) ? undefined : (await stat(file)).size;
         totalRows = opened.numRows;
         fileBatches = opened.numBatches;
         stats.details.format = opened.format;

@@ -9,6 +9,8 @@ import { readdir, stat } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { IoError, ValidationError, describeValue } from '../core/errors.ts';
+import { isHttpUrl, isRemoteUrl, isS3Url, parseS3Url } from './remote/url.ts';
+import { expandS3 } from './remote/s3-list.ts';
 
 /** What a file source accepts as its input: one path, a glob, a directory, or an array of those. */
 export type DatasetInput = string | readonly string[];
@@ -19,6 +21,8 @@ export interface DatasetFile {
   readonly path: string;
   /** The directory the file was found under (the glob's fixed prefix or the directory); '' for a plain path. */
   readonly root: string;
+  /** Its size, when the listing told it (S3). */
+  readonly size?: number;
 }
 
 /** True when `pattern` uses glob syntax (`*`, `?`, `[`, `{`). */
@@ -27,13 +31,13 @@ export function isGlob(pattern: string): boolean {
 }
 
 /**
- * True when `input` names more than one file or needs expanding (an array, a glob or an existing
- * directory). A plain path to a file (or to nothing yet) is not a dataset: the single-file
- * source reads it and reports its own errors.
+ * True when `input` names more than one file or needs expanding (an array, a glob, an existing
+ * directory, or a remote URL, which the dataset layer opens). A plain local path to a file (or
+ * to nothing yet) is not a dataset: the single-file source reads it and reports its own errors.
  */
 export function isDatasetInput(input: unknown): boolean {
-  if (Array.isArray(input)) return true;
-  if (typeof input !== 'string' || /^https?:\/\//i.test(input)) return false;
+  if (Array.isArray(input) || isRemoteUrl(input)) return true;
+  if (typeof input !== 'string') return false;
   if (isGlob(input)) return true;
   try {
     return statSync(input).isDirectory();
@@ -44,8 +48,14 @@ export function isDatasetInput(input: unknown): boolean {
 
 /** Throws a ValidationError unless `input` is a non-empty path or a non-empty array of them. */
 export function expectDatasetInput(input: unknown, path = 'path'): DatasetInput {
-  if (typeof input === 'string' && input.length > 0) return input;
-  if (Array.isArray(input) && input.length > 0 && input.every((p) => typeof p === 'string' && p.length > 0)) return input as readonly string[];
+  if (typeof input === 'string' && input.length > 0) {
+    if (isS3Url(input)) parseS3Url(input);
+    return input;
+  }
+  if (Array.isArray(input) && input.length > 0 && input.every((p) => typeof p === 'string' && p.length > 0)) {
+    for (const p of input as string[]) if (isS3Url(p)) parseS3Url(p);
+    return input as readonly string[];
+  }
   throw new ValidationError(`Expected \`${path}\` to be a path, a glob, a directory or a non-empty array of them, got ${describeValue(input)}`);
 }
 
@@ -149,8 +159,9 @@ export function splitGlob(pattern: string): { base: string; rest: string } {
 }
 
 async function expandOne(input: string): Promise<DatasetFile[]> {
-  // a URL is one file (no listing over HTTP; `?` is a query, not a glob)
-  if (/^https?:\/\//i.test(input)) return [{ path: input, root: '' }];
+  // an HTTP URL is one file (no listing over HTTP; `?` is a query, not a glob)
+  if (isHttpUrl(input)) return [{ path: input, root: '' }];
+  if (isS3Url(input)) return expandS3(input, { isGlob, split: splitGlob, compile: globToRegExp });
   if (isGlob(input)) {
     const { base, rest } = splitGlob(input);
     const root = base === '' ? '.' : base;

@@ -7,7 +7,9 @@
 import { stat } from 'node:fs/promises';
 import { openParquet } from '../formats/parquet/reader.ts';
 import { openArrowFile } from '../formats/arrow/ipc-reader.ts';
-import { expandDataset, type DatasetInput } from './expand.ts';
+import { expandDataset, type DatasetFile, type DatasetInput } from './expand.ts';
+import { isRemoteUrl, redactUrl, remotePathname } from './remote/url.ts';
+import { openRemoteBuffer } from './remote/open.ts';
 import { readHivePartitions, type HiveType, type HiveValue } from './hive.ts';
 import { formatOfName } from './cli-args.ts';
 
@@ -27,16 +29,27 @@ function show(value: HiveValue): string | null {
   return String(value);
 }
 
-/** Describes the dataset `input` (see the module comment). */
+/** A file's size: from the listing (S3), one ranged request (HTTP), or `stat`. */
+async function sizeOf(file: DatasetFile): Promise<number> {
+  if (file.size !== undefined) return file.size;
+  if (!isRemoteUrl(file.path)) return (await stat(file.path)).size;
+  const buffer = await openRemoteBuffer(file.path);
+  await buffer.close();
+  return buffer.byteLength;
+}
+
+/** Describes the dataset `input` (see the module comment); URLs are shown without their query. */
 export async function inspectDataset(input: DatasetInput): Promise<DatasetReport> {
   const files = await expandDataset(input);
   const hive = readHivePartitions(files, 'auto');
-  const report: DatasetReport = { input, files: [], partitions: [], columns: [], totalBytes: 0 };
+  const shown = typeof input === 'string' ? redactUrl(input) : input.map((i) => redactUrl(i));
+  const report: DatasetReport = { input: shown, files: [], partitions: [], columns: [], totalBytes: 0 };
   const columns = new Map<string, { type: string; files: number }>();
   let totalRows: number | undefined = 0;
   for (const file of files) {
-    const format = formatOfName(file.path);
-    const entry: DatasetReport['files'][number] = { path: file.path, format, bytes: (await stat(file.path)).size };
+    const remote = isRemoteUrl(file.path);
+    const format = formatOfName(remote ? remotePathname(file.path) : file.path);
+    const entry: DatasetReport['files'][number] = { path: remote ? redactUrl(file.path) : file.path, format, bytes: await sizeOf(file) };
     const values = hive?.values.get(file.path);
     if (values) entry.partition = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, show(v)]));
     const note = (name: string, type: string): void => {

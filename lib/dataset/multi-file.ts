@@ -18,6 +18,7 @@ import { buildColumn, castRecordBatch, unifySchemas } from '../formats/arrow/con
 import { isBatchSelectable, selectRows } from '../formats/arrow/select.ts';
 import { RowViewer, isViewable } from '../core/row-view.ts';
 import { expandDataset, type DatasetFile, type DatasetInput } from './expand.ts';
+import { isRemoteUrl } from './remote/url.ts';
 import { readHivePartitions, expectHiveTypes, type HivePartitions, type HiveType, type HiveValue } from './hive.ts';
 import { TRUE, compilePredicate, expectPredicate, knownValuesLeaf, possibleOutcomes, predicateColumns, type Predicate, type RowTest } from './predicate.ts';
 
@@ -145,8 +146,12 @@ export function datasetSource(input: DatasetInput, settings: DatasetSettings, fo
     stats.details.filesPruned = all.length - files.length;
     let sizes = 0;
     for (const file of files) {
-      // URLs: sizes are learnt when each is opened (no request before)
-      if (/^https?:\/\//i.test(file.path)) {
+      if (file.size !== undefined) {
+        sizes += file.size;
+        continue;
+      }
+      // HTTP URLs: sizes are learnt when each is opened (no request before)
+      if (isRemoteUrl(file.path)) {
         sizes = Number.NaN;
         continue;
       }

@@ -12,9 +12,19 @@ import { openArrowFile } from '../formats/arrow/ipc-reader.ts';
 import { expectDatasetInput, isDatasetInput, type DatasetInput } from './expand.ts';
 import { datasetSource, splitDatasetOptions, usesDatasetOptions } from './multi-file.ts';
 import { PRUNE_WHERE } from './pushdown.ts';
+import type { Readable } from 'node:stream';
+import { isRemoteUrl, remotePathname } from './remote/url.ts';
+import { openRemoteStream } from './remote/open.ts';
 
-/** True when a file source must read `input` with `options` as a dataset (many files, or dataset options). */
+/**
+ * Marks the options of the single-file source the dataset layer opens for one file, so that a
+ * remote URL (itself a dataset input) is read by the format's reader and not wrapped again.
+ */
+const DATASET_FILE = Symbol('spillway.datasetFile');
+
+/** True when a file source must read `input` with `options` as a dataset (many files, a URL, or dataset options). */
 export function isDatasetRequest(input: unknown, options: unknown): boolean {
+  if (options !== null && typeof options === 'object' && (options as Record<symbol, unknown>)[DATASET_FILE] === true) return false;
   return isDatasetInput(input) || usesDatasetOptions(options);
 }
 
@@ -35,7 +45,7 @@ export function parquetDataset<O extends { columns?: readonly string[]; name?: s
     name: base.name ?? 'fromParquet',
     projects: true,
     openFile: (path, columns, where) =>
-      factory(path, { ...base, ...(columns ? { columns } : {}), ...(where ? { [PRUNE_WHERE]: where } : {}) } as O),
+      factory(path, { ...base, ...(columns ? { columns } : {}), ...(where ? { [PRUNE_WHERE]: where } : {}), [DATASET_FILE]: true } as O),
     describe: async (path) => {
       const reader = await (await loadParquetReader()).openParquet(path);
       try {
@@ -57,7 +67,7 @@ export function arrowDataset<O extends { columns?: readonly string[]; name?: str
   return datasetSource(input, { ...settings, ...(base.columns ? { columns: base.columns } : {}) }, {
     name: base.name ?? 'fromArrow',
     projects: true,
-    openFile: (path, columns) => factory(path, { ...base, ...(columns ? { columns } : {}) } as O),
+    openFile: (path, columns) => factory(path, { ...base, ...(columns ? { columns } : {}), [DATASET_FILE]: true } as O),
     describe: async (path) => {
       const handle = await openArrowFile(path);
       try {
@@ -69,8 +79,15 @@ export function arrowDataset<O extends { columns?: readonly string[]; name?: str
   });
 }
 
-/** A text format (`fromCsv`, `fromJsonl`) over a dataset: its options go to every file as they are. */
-export function textDataset<O extends { name?: string }>(input: DatasetInput, options: O | undefined, factory: Factory<O>, name: string): BatchSource<Row> {
+/** A factory of a text format, which also reads a Readable of bytes. */
+type TextFactory<O> = (input: string | Readable, options?: O) => BatchSource<Row>;
+
+/**
+ * A text format (`fromCsv`, `fromJsonl`) over a dataset: its options go to every file as they
+ * are. A remote file is handed over as a resuming byte stream (remote/remote-stream.ts), with
+ * gzip/zstd chosen by the URL's extension as for a path, and released with the file's source.
+ */
+export function textDataset<O extends { name?: string; gzip?: boolean; zstd?: boolean }>(input: DatasetInput, options: O | undefined, factory: TextFactory<O>, name: string): BatchSource<Row> {
   expectDatasetInput(input);
   const { settings, rest } = splitDatasetOptions(options);
   validate(factory, rest as O);
@@ -78,6 +95,17 @@ export function textDataset<O extends { name?: string }>(input: DatasetInput, op
   return datasetSource(input, settings, {
     name: base.name ?? name,
     projects: false,
-    openFile: (path) => factory(path, base),
+    openFile: (path) => {
+      if (!isRemoteUrl(path)) return factory(path, { ...base, [DATASET_FILE]: true });
+      const pathname = remotePathname(path);
+      const stream = openRemoteStream(path);
+      const source = factory(stream, {
+        ...base,
+        ...(base.gzip === undefined && base.zstd !== true && pathname.endsWith('.gz') ? { gzip: true } : {}),
+        ...(base.zstd === undefined && base.gzip !== true && /\.zstd?$/.test(pathname) ? { zstd: true } : {}),
+      });
+      source.once('close', () => stream.destroy());
+      return source;
+    },
   });
 }

@@ -15,6 +15,8 @@ import * as extend from 'spillway/extend';
 /** Every value `import ... from 'spillway'` offers, by group. */
 const DOCUMENTED: Record<string, readonly string[]> = {
   run: ['pipeline', 'formatReport', 'MemoryGovernor'],
+  // S3 endpoint, region, client and limits for https:// and s3:// paths
+  remote: ['configureRemote', 'closeRemote'],
   sources: ['fromCsv', 'fromParquet', 'fromArrow', 'fromJsonl', 'fromIterable', 'inspectCsv', 'inspectParquet', 'inspectArrow'],
   transforms: ['map', 'filter', 'flatMap', 'mapBatch', 'batch', 'parallel', 'groupBy', 'agg', 'distinct', 'join', 'sort', 'topK', 'limit'],
   // stream-chain's sentinels, for row functions

@@ -25,6 +25,7 @@ import { fromJsonl } from '../../../sources/fromJsonl.ts';
 import { toJsonl } from '../../../sinks/toJsonl.ts';
 import { expectPredicate, type Predicate } from '../../dataset/predicate.ts';
 import { datasetFormatOf } from '../../dataset/cli-args.ts';
+import { isRemoteUrl, redactUrl, remotePathname } from '../../dataset/remote/url.ts';
 
 /** The file formats `convert` reads and writes. */
 export type ConvertFormat = 'csv' | 'parquet' | 'arrow' | 'jsonl';
@@ -113,7 +114,10 @@ Examples:
   spillway convert trades.csv pairs.parquet --columns symbol,venue --distinct
   spillway convert trades.csv trades.parquet --sort price,ts:desc
 
-IN may be a file, a glob (quote it) or a directory; the files are read in sorted order.`;
+IN may be a file, a glob (quote it) or a directory; the files are read in sorted order.
+IN may also be an https:// URL, or an s3:// object, prefix or glob (s3://bucket/trades/*/*.parquet);
+OUT may be an s3:// key (or prefix, with --partition-by). S3 needs npm install @aws-sdk/client-s3;
+credentials come from the standard AWS chain, AWS_ENDPOINT_URL names an S3-compatible store.`;
 
 function formatOf(file: string): ConvertFormat | undefined {
   const lower = file.toLowerCase();
@@ -154,7 +158,9 @@ export function parseConvertArgs(args: readonly string[]): ConvertArgs {
       if (!(FORMATS as readonly string[]).includes(given)) throw new ValidationError(`--${flag} must be one of ${FORMATS.join(', ')}, got ${describeValue(given)}`);
       return given as ConvertFormat;
     }
-    const found = formatOf(file) ?? (flag === 'from' ? (datasetFormatOf(file) as ConvertFormat | undefined) : undefined);
+    // a URL's format is its path's (a signed URL's query would hide the extension)
+    const named = isRemoteUrl(file) ? remotePathname(file) : file;
+    const found = formatOf(named) ?? (flag === 'from' ? (datasetFormatOf(named) as ConvertFormat | undefined) : undefined);
     if (found === undefined) throw new ValidationError(`cannot tell the format of ${file} from its extension; pass --${flag} ${FORMATS.join('|')}`);
     return found;
   };
@@ -276,7 +282,7 @@ export async function convert(
 ): Promise<{ rows: number; bytes: number; bytesRead: number; durationMs: number; stats: PipelineStats }> {
   const stages = [
     source(args),
-    ...(args.columns !== undefined && args.from === 'csv' ? [project(args.columns, args.input)] : []),
+    ...(args.columns !== undefined && args.from === 'csv' ? [project(args.columns, redactUrl(args.input))] : []),
     ...(args.distinct === undefined ? [] : [distinct(args.distinct === true ? undefined : args.distinct)]),
     ...(args.sort !== undefined ? [sort(args.sort)] : []),
     sink(args),
@@ -314,7 +320,7 @@ commands.set('convert', {
       const seconds = (performance.now() - started) / 1000;
       const rate = seconds > 0 ? `, ${Math.round(result.rows / seconds).toLocaleString('en-US')} rows/s` : '';
       process.stdout.write(
-        `converted ${args.input} (${args.from}) -> ${args.output} (${args.to}): ${result.rows.toLocaleString('en-US')} rows, ${formatBytes(result.bytes)} written, ${seconds.toFixed(2)} s${rate}\n`,
+        `converted ${redactUrl(args.input)} (${args.from}) -> ${args.output} (${args.to}): ${result.rows.toLocaleString('en-US')} rows, ${formatBytes(result.bytes)} written, ${seconds.toFixed(2)} s${rate}\n`,
       );
       return 0;
     } catch (error) {

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { MANIFEST_NAME } from '../../formats/spill/manifest.ts';
 import { datasetReportText, inspectDataset } from '../../dataset/inspect.ts';
 import { isGlob } from '../../dataset/expand.ts';
+import { isRemoteUrl } from '../../dataset/remote/url.ts';
 import path from 'node:path';
 import { commands } from '../main.ts';
 import { SpillwayError, ValidationError } from '../../core/errors.ts';
@@ -32,7 +33,8 @@ Arrow IPC file: its schema and batches.
 
 A glob (quoted) or a directory that is not a spill is described as a dataset: its files in read
 order with sizes, row counts (Parquet, Arrow) and partition values, the hive partition keys, and
-the columns (from the Parquet and Arrow footers).
+the columns (from the Parquet and Arrow footers). An https:// URL or an s3:// object, prefix or
+glob is described the same way (Parquet and Arrow footers are read with range requests).
 
 Options:
   --verify   (spill directory) read every file and check its size and CRC-32 checksums (exit 1 when one fails)
@@ -119,6 +121,13 @@ commands.set('inspect', {
     const flags = argv.filter((a) => a.startsWith('--'));
     for (const f of flags) if (f !== '--verify' && f !== '--json') throw new ValidationError(`unknown option ${f} (see spillway inspect --help)`);
     if (positional.length !== 1) throw new ValidationError(`expected one spill directory, got ${positional.length} arguments (see spillway inspect --help)`);
+    // https:// and s3:// inputs are datasets: their files, sizes, row counts, partitions and columns
+    if (isRemoteUrl(positional[0]!)) {
+      if (flags.includes('--verify')) throw new ValidationError('--verify checks spill directories; this is not one');
+      const dataset = await inspectDataset(positional[0]!);
+      process.stdout.write(flags.includes('--json') ? `${JSON.stringify(dataset, null, 2)}\n` : `${datasetReportText(dataset, formatBytes)}\n`);
+      return 0;
+    }
     if (CSV_FILE.test(positional[0]!) && !isGlob(positional[0]!)) {
       const csv = await inspectCsv(positional[0]!);
       process.stdout.write(flags.includes('--json') ? `${JSON.stringify(csv, null, 2)}\n` : `${csvText(csv)}\n`);

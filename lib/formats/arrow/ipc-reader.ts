@@ -12,6 +12,8 @@ import createDebug from 'debug';
 import { RecordBatchReader, type RecordBatch, type Schema, type AsyncRecordBatchFileReader } from 'apache-arrow';
 import { FormatError, IoError, UnsupportedError, SpillwayError } from '../../core/errors.ts';
 import { registerArrowCodecs } from './codecs.ts';
+import { isRemoteUrl, redactUrl } from '../../dataset/remote/url.ts';
+import { openRemoteHandle } from '../../dataset/remote/open.ts';
 import { checkRecordBatch } from './batch-check.ts';
 import { ARROW_MAGIC, MessageHeaderType, parseFooter, parseMessage, readPrefix, refuseReason } from './ipc-metadata.ts';
 
@@ -88,8 +90,12 @@ async function readExactly(handle: FileHandle, position: number, length: number)
 export async function openArrowFile(path: string): Promise<ArrowFileHandle> {
   registerArrowCodecs();
   let handle: FileHandle;
+  // https:// and s3:// URLs: ranged requests (lib/dataset/remote/), shown without their query
+  const url = path;
+  const remote = isRemoteUrl(url);
+  if (remote) path = redactUrl(url);
   try {
-    handle = await open(path, 'r');
+    handle = remote ? await openRemoteHandle(url) : await open(path, 'r');
   } catch (error) {
     throw new IoError(`Cannot open Arrow file: ${(error as Error).message}`, { file: path }, { cause: error });
   }
@@ -98,6 +104,7 @@ export async function openArrowFile(path: string): Promise<ArrowFileHandle> {
     const head = await readExactly(handle, 0, Math.min(8, size));
     const format = detectArrowFormat(head);
     if (format === null) throw new FormatError('Not an Arrow IPC file or stream (no ARROW1 magic, no message prefix)', { file: path });
+    if (remote && format !== 'file') throw new UnsupportedError('An Arrow IPC stream cannot be read from remote storage (only the file format, whose footer allows ranged reads)', { file: path });
     return format === 'file' ? await openFileFormat(path, handle, size) : await openStreamFormat(path, handle, size);
   } catch (error) {
     await handle.close().catch(() => {});

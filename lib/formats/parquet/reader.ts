@@ -20,7 +20,7 @@ import type { RenamedColumn } from './read/names.ts';
 import { stringParsers } from './read/values.ts';
 import type { InvalidUtf8 } from './read/values.ts';
 import { openFileBuffer } from './fileBuffer.ts';
-import { isHttpUrl, openHttpBuffer, redactUrl } from '../../dataset/http-buffer.ts';
+import { isRemoteUrl, openRemoteBuffer, redactUrl } from '../../dataset/http-buffer.ts';
 import type { FileBuffer } from './fileBuffer.ts';
 import { describeColumns, parsers, prepareSchema } from './types.ts';
 import type { Int64Mode, ParquetColumn } from './types.ts';
@@ -168,11 +168,11 @@ export function openParquet(path: string, options?: ParquetReadOptions): Promise
 }
 
 async function open(path: string, wanted: readonly string[] | undefined, int64: Int64Mode, batchSize: number, invalidUtf8: InvalidUtf8, maxNestedPageValues: number, filter?: ParquetReadOptions['rowGroupFilter']): Promise<ParquetReader> {
-  // https:// URLs: ranged requests (lib/dataset/http-buffer.ts); everything else: a local file
-  const file = isHttpUrl(path) ? await openHttpBuffer(path) : await openFileBuffer(path);
+  // https:// and s3:// URLs: ranged requests (lib/dataset/remote/); everything else: a local file
+  const file = isRemoteUrl(path) ? await openRemoteBuffer(path) : await openFileBuffer(path);
   try {
     // a URL's query (signed URLs) never reaches error messages
-    return await prepare(isHttpUrl(path) ? redactUrl(path) : path, file, wanted, int64, batchSize, invalidUtf8, maxNestedPageValues, filter);
+    return await prepare(isRemoteUrl(path) ? redactUrl(path) : path, file, wanted, int64, batchSize, invalidUtf8, maxNestedPageValues, filter);
   } catch (error) {
     await file.close().catch(() => undefined);
     throw error;
