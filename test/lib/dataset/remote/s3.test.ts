@@ -12,7 +12,9 @@ import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S3Client, CreateBucketCommand, HeadObjectCommand, PutObjectCommand, GetObjectCommand, UploadPartCommand, AbortMultipartUploadCommand } from '@aws-sdk/client-s3';
-import { pipeline, collect, fromIterable, fromCsv, fromJsonl, fromParquet, fromArrow, toCsv, toJsonl, toParquet, toArrow, configureRemote, closeRemote, ErrorCodes, SpillwayError, type BatchSource, type BatchSink } from '../../../../index.ts';
+import { pipeline, collect, fromIterable, fromCsv, fromJsonl, fromParquet, fromArrow, toCsv, toJsonl, toParquet, toArrow, configureRemote, closeRemote, ErrorCodes, SpillwayError } from '../../../../index.ts';
+import type { BatchSource } from '../../../../lib/core/source.ts';
+import type { BatchSink } from '../../../../lib/core/sink.ts';
 import { importS3Module } from '../../../../lib/dataset/remote/s3-client.ts';
 import { tempDir } from '../../../helpers.ts';
 
