@@ -3,7 +3,7 @@
  * name only when the pipeline succeeds. A thin adapter: the format work is in the writer.
  */
 import { BatchSink } from '../lib/core/sink.ts';
-import { FormatError, IoError, SchemaMismatchError, SpillwayError, UnsupportedError, ValidationError, describeContext, describeValue } from '../lib/core/errors.ts';
+import { FormatError, SpillwayError, ValidationError, describeValue, withContext } from '../lib/core/errors.ts';
 import { ParquetFileWriter, checkWriteOptions } from '../lib/formats/parquet/writer.ts';
 import type { ParquetWriteOptions, ParquetWriterState } from '../lib/formats/parquet/writer.ts';
 import type { CheckpointJson } from '../lib/observe/checkpoint.ts';
@@ -57,15 +57,9 @@ export function toParquet(path: string, options?: ToParquetOptions): BatchSink<T
   let keepForResume = false;
 
   function withStage(error: unknown): Error {
-    if (!(error instanceof SpillwayError) || error instanceof ValidationError || error.context.stage !== undefined) return error as Error;
-    const suffix = ` (${describeContext(error.context)})`;
-    const message = error.message.endsWith(suffix) ? error.message.slice(0, -suffix.length) : error.message;
-    const context = { ...error.context, stage: name, file: error.context.file ?? path };
-    if (error instanceof IoError) return new IoError(message, context, { cause: error });
-    if (error instanceof UnsupportedError) return new UnsupportedError(message, context, { cause: error });
-    if (error instanceof SchemaMismatchError) return new SchemaMismatchError(message, context, { cause: error });
-    return new FormatError(message, context, { cause: error });
+    return withContext(error as Error, { stage: name, file: path });
   }
+
 
   async function ensureOpen(): Promise<ParquetFileWriter> {
     opening ??= ParquetFileWriter.open(path, options);

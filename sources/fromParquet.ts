@@ -4,7 +4,7 @@
  */
 import { Batch } from '../lib/core/batch.ts';
 import { BatchSource } from '../lib/core/source.ts';
-import { FormatError, IoError, SpillwayError, UnsupportedError, ValidationError, describeContext, describeValue } from '../lib/core/errors.ts';
+import { SpillwayError, ValidationError, describeValue, withContext } from '../lib/core/errors.ts';
 import { expectInteger, expectOneOf, expectOptions, optionKeys } from '../lib/core/validate.ts';
 import type { ParquetReader } from '../lib/formats/parquet/reader.ts';
 import { loadParquetReader, parquetReaderLoaded } from '../lib/formats/parquet/load.ts';
@@ -88,17 +88,12 @@ export function fromParquet(input: DatasetInput, options?: FromParquetOptions): 
   let resumeRows = 0;
   let firstIndex = 0;
 
-  /** Adds the stage (and the file) to a reader error, keeping its class and code; the original is the cause. */
+  /** Adds the stage and file to a reader error (a foreign error is translated first), keeping the error itself. */
   function withStage(error: unknown): Error {
     const e = error instanceof SpillwayError ? error : parquetReaderLoaded()!.translateError(error, path);
-    if (e.context.stage === stage || e instanceof ValidationError) return e;
-    const suffix = ` (${describeContext(e.context)})`;
-    const message = e.message.endsWith(suffix) ? e.message.slice(0, -suffix.length) : e.message;
-    const context = { ...e.context, stage, file: e.context.file ?? path };
-    if (e instanceof IoError) return new IoError(message, context, { cause: e });
-    if (e instanceof UnsupportedError) return new UnsupportedError(message, context, { cause: e });
-    return new FormatError(message, context, { cause: e });
+    return withContext(e, { stage, file: path });
   }
+
 
   async function* open(context: StageContext, stats: StageStats): AsyncGenerator<Batch<Record<string, unknown>>> {
     stats.details.reader = 'hyparquet-pages';

@@ -120,9 +120,9 @@ export function translateError(error: unknown, file: string, extra: { batch?: nu
   }
   const message = error instanceof Error ? error.message : String(error);
   if (/unsupported|not supported/i.test(message)) {
-    return new UnsupportedError(`Unsupported Parquet feature: ${message}`, { stage: 'parquet', file, ...extra }, { cause: error });
+    return new UnsupportedError(`Unsupported Parquet feature: ${message}`, { file, ...extra }, { cause: error });
   }
-  return new FormatError(`Corrupt or invalid Parquet file: ${message}`, { stage: 'parquet', file, ...extra }, { cause: error });
+  return new FormatError(`Corrupt or invalid Parquet file: ${message}`, { file, ...extra }, { cause: error });
 }
 
 /** Rejects what hyparquet would misread or fail on late: encryption, unknown codecs/encodings. */

@@ -133,7 +133,7 @@ function utf8(values: DecodedArray, n: number, column: string, mode: InvalidUtf8
     }
     return varBinary(new Utf8(), text, n);
   }
-  throw new FormatError(`Invalid UTF-8 in string column \`${column}\`; open with invalidUtf8: 'replace' to read it with U+FFFD`, { stage: 'parquet', file });
+  throw new FormatError(`Invalid UTF-8 in string column \`${column}\`; open with invalidUtf8: 'replace' to read it with U+FFFD`, { file });
 }
 
 /** Checks every TIME value of a batch for the 00:00:00..24:00:00 range before it becomes Arrow. */

@@ -53,7 +53,7 @@ function chunkRange(meta: ColumnMetaData, fileBytes: number, where: string, file
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(size) || start < 4 || size < 0 || start + size > fileBytes - 8) {
     throw new FormatError(
       `Parquet ${where} has an invalid column chunk (offset ${String(meta.dictionary_page_offset ?? meta.data_page_offset)}, ${String(meta.total_compressed_size)} bytes) in a ${fileBytes}-byte file`,
-      { stage: 'parquet', file, byteOffset: Number.isSafeInteger(start) ? start : undefined },
+      { file, byteOffset: Number.isSafeInteger(start) ? start : undefined },
     );
   }
   return [start, start + size];
@@ -126,7 +126,7 @@ function flatCursor(pages: PageStream, decoder: ColumnDecoder, where: string, fi
       } catch (error) {
         // a value our parsers refuse (UnsupportedError) keeps its own class and message
         if (error instanceof SpillwayError) throw error;
-        throw new FormatError(`Cannot decode Parquet page in ${where}: ${(error as Error).message}`, { stage: 'parquet', file, byteOffset: page.offset }, { cause: error });
+        throw new FormatError(`Cannot decode Parquet page in ${where}: ${(error as Error).message}`, { file, byteOffset: page.offset }, { cause: error });
       }
       if (result.skipped) {
         toSkip -= result.skipped;
@@ -152,7 +152,7 @@ function flatCursor(pages: PageStream, decoder: ColumnDecoder, where: string, fi
         if (!pending || pendingAt >= pending.length) {
           pending = await nextPage();
           pendingAt = 0;
-          if (!pending) throw new FormatError(`Parquet ${where} holds fewer values than its row group's rows`, { stage: 'parquet', file });
+          if (!pending) throw new FormatError(`Parquet ${where} holds fewer values than its row group's rows`, { file });
         }
         const k = Math.min(need, pending.length - pendingAt);
         parts.push(sliceValues(pending, pendingAt, pendingAt + k));
@@ -162,7 +162,7 @@ function flatCursor(pages: PageStream, decoder: ColumnDecoder, where: string, fi
       delivered += n;
       if (pendingAt >= (pending?.length ?? 0)) pending = undefined; // let the page go as soon as it is used up
       else if (delivered >= rows) {
-        throw new FormatError(`Parquet ${where} holds more values than its row group's ${rows + skip} rows`, { stage: 'parquet', file });
+        throw new FormatError(`Parquet ${where} holds more values than its row group's ${rows + skip} rows`, { file });
       }
       return concatValues(parts, n);
     },
@@ -185,13 +185,13 @@ export function openColumn(tree: SchemaTree, chunks: readonly ColumnChunk[], nam
     return openPageStream(s.file, start, end, where, s.verifyCrc ?? true);
   };
   const first = leaves[0];
-  if (!first) throw new FormatError(`Parquet ${where} has no column chunk`, { stage: 'parquet', file: s.path });
+  if (!first) throw new FormatError(`Parquet ${where} has no column chunk`, { file: s.path });
   if (leaves.length === 1 && isFlatColumn(getTreePath(tree, first.path_in_schema))) {
     return flatCursor(stream(first), leafDecoder(tree, first, s, true), where, s.path, skip, groupRows - skip);
   }
   // nested: every leaf page by page, rows assembled batch by batch (read/nested.ts)
   const node = tree.children.find((c) => c.element.name === name);
-  if (!node) throw new FormatError(`Parquet ${where} is not in the schema`, { stage: 'parquet', file: s.path });
+  if (!node) throw new FormatError(`Parquet ${where} is not in the schema`, { file: s.path });
   const nested = leaves.map((leaf) => ({ path: leaf.path_in_schema.join('.'), pages: stream(leaf), decoder: leafDecoder(tree, leaf, s, false) }));
   return nestedCursor(node, nested, s.parsers, where, s.path, skip, groupRows, s.int64 !== 'bigint', s.maxNestedPageValues ?? DEFAULT_MAX_NESTED_PAGE_VALUES);
 }

@@ -87,7 +87,7 @@ class LeafRows {
         // a page is decoded whole (levels, values, assembled lists): about 80 bytes a value
         throw new UnsupportedError(
           `Parquet ${this.where} has a nested page of ${count.toLocaleString('en-US')} values; decoding it would take about ${Math.round((count * 80) / 2 ** 20)} MB, above the bound of maxNestedPageValues = ${this.maxPageValues.toLocaleString('en-US')} (raise that option to read it)`,
-          { stage: 'parquet', file: this.file, byteOffset: page.offset },
+          { file: this.file, byteOffset: page.offset },
         );
       }
       let result;
@@ -101,7 +101,7 @@ class LeafRows {
         result = { data: readNestedPage(page.bytes, header, this.decoder, this.dictionary, this.rows, this.narrowInt64) };
       } catch (error) {
         if (error instanceof SpillwayError) throw error;
-        throw new FormatError(`Cannot decode Parquet page in ${this.where}: ${(error as Error).message}`, { stage: 'parquet', file: this.file, byteOffset: page.offset }, { cause: error });
+        throw new FormatError(`Cannot decode Parquet page in ${this.where}: ${(error as Error).message}`, { file: this.file, byteOffset: page.offset }, { cause: error });
       }
       const data = result.data;
       // a leaf without levels returns its values as they are: rows, one a value
@@ -113,7 +113,7 @@ class LeafRows {
   async take(n: number): Promise<unknown[]> {
     await this.fill(n);
     if (this.rows.length - this.at < n) {
-      throw new FormatError(`Parquet ${this.where} holds fewer values than its row group's rows`, { stage: 'parquet', file: this.file });
+      throw new FormatError(`Parquet ${this.where} holds fewer values than its row group's rows`, { file: this.file });
     }
     const out = this.rows.slice(this.at, this.at + n);
     this.at += n;
@@ -129,7 +129,7 @@ class LeafRows {
   async finish(): Promise<void> {
     await this.fill(0);
     if (this.rows.length > this.at) {
-      throw new FormatError(`Parquet ${this.where} holds more values than its row group's rows`, { stage: 'parquet', file: this.file });
+      throw new FormatError(`Parquet ${this.where} holds more values than its row group's rows`, { file: this.file });
     }
   }
 }
@@ -161,11 +161,11 @@ export function nestedCursor(node: SchemaTree, leaves: readonly NestedLeaf[], pa
     try {
       assembleNested(sub, node, all);
     } catch (error) {
-      throw new FormatError(`Cannot assemble Parquet ${where}: ${(error as Error).message}`, { stage: 'parquet', file }, { cause: error });
+      throw new FormatError(`Cannot assemble Parquet ${where}: ${(error as Error).message}`, { file }, { cause: error });
     }
     const values = sub.get(node.path.join('.'));
     if (!values || values.length !== n) {
-      throw new FormatError(`Parquet ${where} assembled ${values?.length ?? 0} values for ${n} rows`, { stage: 'parquet', file });
+      throw new FormatError(`Parquet ${where} assembled ${values?.length ?? 0} values for ${n} rows`, { file });
     }
     return values;
   }

@@ -50,7 +50,7 @@ function count(value: unknown): number {
  */
 export function checkPageHeader(header: PageHeader, limits: PageLimits, where: string, context: { file: string; byteOffset: number }): void {
   const fail = (what: string): never => {
-    throw new FormatError(`Parquet page header in ${where} ${what}`, { stage: 'parquet', ...context });
+    throw new FormatError(`Parquet page header in ${where} ${what}`, { ...context });
   };
   const stored = header.compressed_page_size;
   const size = header.uncompressed_page_size;

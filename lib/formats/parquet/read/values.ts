@@ -74,13 +74,13 @@ export function checkLeafType(e: SchemaElement, column: string, file: string): v
   }
   for (const [name, allowed] of checks) {
     if (allowed && !allowed.includes(physical)) {
-      throw new FormatError(`Parquet column \`${column}\` has a ${name} annotation on physical type ${physical}, which cannot hold it (allowed: ${allowed.join(', ')})`, { stage: 'parquet', file });
+      throw new FormatError(`Parquet column \`${column}\` has a ${name} annotation on physical type ${physical}, which cannot hold it (allowed: ${allowed.join(', ')})`, { file });
     }
   }
   if (physical === 'FIXED_LEN_BYTE_ARRAY') {
     const want = annotationOf(e) === 'UUID' ? 16 : annotationOf(e) === 'FLOAT16' ? 2 : annotationOf(e) === 'INTERVAL' ? 12 : undefined;
     if (want !== undefined && e.type_length !== want) {
-      throw new FormatError(`Parquet column \`${column}\` is ${annotationOf(e)} with a fixed length of ${e.type_length} bytes (must be ${want})`, { stage: 'parquet', file });
+      throw new FormatError(`Parquet column \`${column}\` is ${annotationOf(e)} with a fixed length of ${e.type_length} bytes (must be ${want})`, { file });
     }
   }
 }
@@ -106,7 +106,7 @@ export function bytesToSignedBigInt(bytes: Uint8Array): bigint {
 export function formatTime(value: bigint, perSecond: bigint, column: string, file: string): string {
   if (value < 0n || value > 86_400n * perSecond) {
     const unit = perSecond === 1000n ? 'ms' : perSecond === 1_000_000n ? 'µs' : 'ns';
-    throw new FormatError(`TIME value ${value} ${unit} of column \`${column}\` is outside 00:00:00..24:00:00`, { stage: 'parquet', file });
+    throw new FormatError(`TIME value ${value} ${unit} of column \`${column}\` is outside 00:00:00..24:00:00`, { file });
   }
   const seconds = floorDiv(value, perSecond);
   const fraction = value - seconds * perSecond;

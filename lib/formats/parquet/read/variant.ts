@@ -24,7 +24,7 @@ class Reader {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
   fail(what: string): never {
-    throw new FormatError(`Corrupt VARIANT value in column \`${this.column}\`: ${what}`, { stage: 'parquet', file: this.file });
+    throw new FormatError(`Corrupt VARIANT value in column \`${this.column}\`: ${what}`, { file: this.file });
   }
   need(at: number, n: number): void {
     if (at < 0 || at + n > this.bytes.length) this.fail(`reads past its ${this.bytes.length} bytes`);
@@ -170,7 +170,7 @@ function merge(group: VariantGroup | null | undefined, dict: readonly string[], 
  */
 export function decodeVariant(group: VariantGroup, column: string, file: string): unknown {
   if (!(group.metadata instanceof Uint8Array)) {
-    throw new FormatError(`VARIANT column \`${column}\` has no metadata bytes`, { stage: 'parquet', file });
+    throw new FormatError(`VARIANT column \`${column}\` has no metadata bytes`, { file });
   }
   return merge(group, dictionary(group.metadata, column, file), column, file);
 }
