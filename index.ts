@@ -52,7 +52,8 @@ export { removeCheckpoint, hasCheckpoint, CHECKPOINT_FILE } from './lib/observe/
 export type { CheckpointOption, CheckpointOptions, CheckpointJson, SourceCheckpointHooks, SinkCheckpointHooks, SinkCommit } from './lib/observe/checkpoint.ts';
 export { formatReport } from './lib/observe/report.ts';
 export type { ReportOptions } from './lib/observe/report.ts';
-export { formatProgress, formatCount, formatDuration } from './lib/observe/progress.ts';
+export { formatProgress } from './lib/observe/progress-line.ts';
+export { formatCount, formatDuration } from './lib/core/format.ts';
 export type { ProgressEvent, ProgressOption, ProgressOptions, ProgressStage, ProgressStream } from './lib/observe/progress.ts';
 export { setPipelineDefaults, pipelineDefaults } from './lib/core/defaults.ts';
 export type { PipelineDefaults, PipelineEnd } from './lib/core/defaults.ts';
@@ -88,7 +89,8 @@ export type { BatchTask, BatchResult, MapBatchesOptions } from './lib/workers/po
 export type { BatchRunner, ParallelBackend, ArrowInput, BatchInput } from './lib/workers/pool/backend.ts';
 export { isArrowInput } from './lib/workers/pool/backend.ts';
 export type { ErrorPolicy, DeadLetterRecord } from './lib/io/dead-letter.ts';
-export { parseBytes, formatBytes } from './lib/core/validate.ts';
+export { parseBytes } from './lib/core/validate.ts';
+export { formatBytes } from './lib/core/format.ts';
 export type { ByteSize } from './lib/core/validate.ts';
 export { none, stop, many, Stop } from 'stream-chain/defs.js';
 

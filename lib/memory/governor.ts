@@ -36,7 +36,8 @@ import { AbortError, MemoryLimitError, ValidationError, describeValue } from '..
 import { LeakDetector, type LeakInfo } from './leak-detector.ts';
 import { ProcessMemoryProbe, obtainGc, systemMemoryLimit, type MemoryProbe, type MemoryReading } from './memory-probe.ts';
 import { logger } from '../core/stage.ts';
-import { expectInteger, expectNumber, expectOneOf, expectOptions, optionKeys, formatBytes, parseBytes, type ByteSize } from '../core/validate.ts';
+import { expectInteger, expectNumber, expectOneOf, expectOptions, optionKeys, parseBytes, type ByteSize } from '../core/validate.ts';
+import { formatBytes } from '../core/format.ts';
 import { brandClass } from '../core/brand.ts';
 import type { LevelTimes, MemoryLevel, MemorySample, MemorySummary } from './types.ts';
 import { defaultMemoryLimit } from './memory-probe.ts';

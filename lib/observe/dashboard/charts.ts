@@ -6,7 +6,8 @@
  * say in words what the picture shows, for screen readers and for copy-paste.
  */
 import { LEVEL_RANK, type Timeline } from '../timeline.ts';
-import { escapeHtml, formatBytes, formatCount, formatDuration } from './format.ts';
+import { escapeHtml } from './format.ts';
+import { formatBytes, formatCount, formatDuration } from '../../core/format.ts';
 
 /** One line of a chart. */
 export interface ChartSeries {
