@@ -99,8 +99,7 @@ const ALLOWED: Record<string, string> = {
   'sinks/toParquet.ts#toParquet': 'issue 15 item 3: a writer class and a resume adapter',
   'lib/formats/arrow/ipc-reader.ts#openFileFormat': 'not split yet: the file-format reader steps',
   'lib/workers/distributed/redis.ts#connectRedis': 'not split yet: connection options and the retry loop',
-  // issue 15 item 4, being split on branch shape now
-  'lib/workers/distributed/bullmq-backend.ts': 'shape: splitting now',
+  'lib/workers/distributed/bullmq-backend.ts': 'not split yet: options, remote-worker counters and job plumbing',
   'sinks/toArrow.ts#toArrow': 'issue 15 item 3: a writer class (conform, widen-and-rewrite) behind the factory',
 };
 
