@@ -6,7 +6,8 @@
  */
 import { Writable } from 'node:stream';
 import { pipeline, fromCsv, map, drain } from 'spillway';
-import { ProgressTracker, LineRenderer, resolveProgress, PROGRESS_SAMPLE_MS } from '../lib/observe/progress.ts';
+import { ProgressTracker, resolveProgress, PROGRESS_SAMPLE_MS } from '../lib/observe/progress.ts';
+import { LineRenderer } from '../lib/observe/progress-line.ts';
 import { benchCsv, interleaved, type BenchRow } from './common.ts';
 
 /** A non-terminal stream that discards what progress writes (and counts it). */

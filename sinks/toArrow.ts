@@ -16,8 +16,8 @@ import { isPartitionedRequest, partitionedWrite } from '../lib/dataset/sinks.ts'
 import type { PartitionOptions, PartitionedResult } from '../lib/dataset/partitioned-writer.ts';
 import { once } from 'node:events';
 import { rename, unlink } from 'node:fs/promises';
-import { forgetTempFile, newTempPath } from '../lib/io/temp-files.ts';
-import { RecordBatch, RecordBatchFileWriter, RecordBatchStreamWriter, Schema, Struct, makeData, util } from 'apache-arrow';
+import { forgetTempFile } from '../lib/io/temp-files.ts';
+import { RecordBatch, Schema, Struct, makeData, util } from 'apache-arrow';
 import type { Writable } from 'node:stream';
 import { BatchSink } from '../lib/core/sink.ts';
 import type { Batch } from '../lib/core/batch.ts';
@@ -25,9 +25,10 @@ import { FormatError, IoError, SchemaMismatchError, SpillwayError, UnsupportedEr
 import { expectOneOf, expectOptions, optionKeys } from '../lib/core/validate.ts';
 import { ArrowFileWriter } from '../lib/formats/arrow/ipc-writer.ts';
 import { openArrowFile, type ArrowFormat } from '../lib/formats/arrow/ipc-reader.ts';
-import { registerArrowCodecs, toCompressionType, type Compression } from '../lib/formats/arrow/codecs.ts';
+import type { Compression } from '../lib/formats/arrow/codecs.ts';
 import { castRecordBatch, schemasEqual, unifySchemas } from '../lib/formats/arrow/convert.ts';
 import { logger, type StageStats } from '../lib/core/stage.ts';
+import { fileTarget, streamTarget, type FileRegistry, type FileTarget, type Target } from './arrow/targets.ts';
 
 const log = logger('toArrow');
 
@@ -66,17 +67,6 @@ export interface ToArrowResult {
   format: ArrowFormat;
   /** Times the file was rewritten under a widened schema. */
   rewrites: number;
-}
-
-/** Where the encoded batches go: a file (through ArrowFileWriter) or a caller's Writable. */
-interface Target {
-  readonly schema: Schema;
-  readonly bytesWritten: number;
-  readonly numRows: number;
-  readonly numBatches: number;
-  write(batch: RecordBatch): Promise<void>;
-  commit(): Promise<void>;
-  abort(error: Error | null): Promise<void>;
 }
 
 
@@ -238,149 +228,6 @@ export function toArrow(target: string | Writable, options?: ToArrowOptions): Ba
       files.parts.clear();
     },
   });
-}
-
-/** The files a path target has made, so that an abort removes every one, even mid-rewrite. */
-interface FileRegistry {
-  aborted: boolean;
-  /** Committed intermediate files. */
-  parts: Set<string>;
-  /** Writers not yet committed. */
-  live: Set<ArrowFileWriter>;
-}
-
-/** A file target: an ArrowFileWriter writing an intermediate name, renamed to `path` on commit. */
-interface FileTarget extends Target {
-  /** Commits under the intermediate name only (for a rewrite) and returns that name. */
-  commitPart(): Promise<string>;
-}
-
-async function fileTarget(path: string, schema: Schema, compression: Compression, format: ArrowFormat, files: FileRegistry): Promise<FileTarget> {
-  // the writer renames its temporary file to `part` on commit; `part` becomes `path` only when
-  // the whole run succeeded, so a rewrite can read a finished file back
-  const part = await newTempPath(path, 'part');
-  const writer = await ArrowFileWriter.open(part, { schema, compression, format });
-  files.live.add(writer);
-  const commitPart = async (): Promise<void> => {
-    files.parts.add(part);
-    await writer.commit();
-    files.live.delete(writer);
-    if (files.aborted) {
-      await unlink(part).catch(() => undefined);
-      throw new IoError('Arrow output was aborted', { stage: 'toArrow', file: path });
-    }
-  };
-  if (files.aborted) {
-    await writer.abort();
-    throw new IoError('Arrow output was aborted', { stage: 'toArrow', file: path });
-  }
-  return {
-    schema,
-    get bytesWritten() {
-      return writer.bytesWritten;
-    },
-    get numRows() {
-      return writer.numRows;
-    },
-    get numBatches() {
-      return writer.numBatches;
-    },
-    write: (batch) => writer.write(batch),
-    async commitPart() {
-      await commitPart();
-      return part;
-    },
-    async commit() {
-      await commitPart();
-      try {
-        await rename(part, path);
-      } catch (error) {
-        throw new IoError(`Cannot rename the Arrow file into place: ${(error as Error).message}`, { stage: 'toArrow', file: path }, { cause: error });
-      }
-      files.parts.delete(part);
-      await forgetTempFile(part);
-    },
-    async abort() {
-      files.live.delete(writer);
-      await writer.abort();
-    },
-  };
-}
-
-/** Collects what apache-arrow's writer encodes synchronously, so we can hand it on with backpressure. */
-interface Collector {
-  closed: boolean;
-  chunks: Uint8Array[];
-  write(chunk: Uint8Array): void;
-  close(): void;
-  abort(): void;
-}
-
-/** A Writable target: batches are encoded with apache-arrow and written with the stream's backpressure. */
-function streamTarget(stream: Writable, schema: Schema, compression: Compression, format: ArrowFormat): Target {
-  registerArrowCodecs();
-  const compressionType = toCompressionType(compression);
-  const writer = format === 'file' ? new RecordBatchFileWriter({ compressionType }) : new RecordBatchStreamWriter({ compressionType });
-  const sink: Collector = {
-    closed: false,
-    chunks: [],
-    write(chunk) {
-      this.chunks.push(chunk);
-    },
-    close() {
-      this.closed = true;
-    },
-    abort() {
-      this.closed = true;
-    },
-  };
-  // apache-arrow's own Node adapter acknowledges writes before the sink takes them (no
-  // backpressure): take its encoded bytes from a collector instead and write them ourselves
-  (writer as unknown as { _sink: Collector })._sink = sink;
-  writer.reset(sink as never, schema);
-  let bytes = 0;
-  let rows = 0;
-  let batches = 0;
-  const fail = (error: unknown): IoError => new IoError(`Cannot write to the output stream: ${(error as Error).message}`, { stage: 'toArrow' }, { cause: error });
-  const flush = async (): Promise<void> => {
-    const chunks = sink.chunks;
-    sink.chunks = [];
-    let full = false;
-    for (const chunk of chunks) {
-      if (stream.destroyed) throw fail(stream.errored ?? new Error('stream destroyed'));
-      bytes += chunk.byteLength;
-      if (!stream.write(chunk)) full = true;
-    }
-    if (full) await once(stream, 'drain').catch((error: unknown) => Promise.reject(fail(error)));
-  };
-  return {
-    schema,
-    get bytesWritten() {
-      return bytes;
-    },
-    get numRows() {
-      return rows;
-    },
-    get numBatches() {
-      return batches;
-    },
-    async write(batch) {
-      writer.write(batch);
-      if (sink.closed) throw new IoError('apache-arrow closed the writer unexpectedly', { stage: 'toArrow' });
-      rows += batch.numRows;
-      batches++;
-      await flush();
-    },
-    async commit() {
-      writer.finish();
-      await flush();
-      stream.end();
-      if (!stream.writableFinished) await once(stream, 'finish').catch((error: unknown) => Promise.reject(fail(error)));
-    },
-    async abort(error) {
-      stream.destroy(error ?? undefined);
-    },
-  };
 }
 
 /**

@@ -152,17 +152,3 @@ export function parseBytes(value: unknown, path: string): number {
   }
   return fail(path, 'a byte size (bytes >= 0, or a string like "512MB")', value);
 }
-
-/** Formats bytes for people: `1.9 GB`, `512 kB`, `12 B` (decimal units, as parseBytes reads them). */
-export function formatBytes(bytes: number): string {
-  const abs = Math.abs(bytes);
-  if (abs < 1e3) return `${bytes} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let value = bytes / 1e3;
-  let i = 0;
-  while (Math.abs(value) >= 1e3 && i < units.length - 1) {
-    value /= 1e3;
-    i++;
-  }
-  return `${value.toFixed(value >= 100 ? 0 : 1)} ${units[i]}`;
-}

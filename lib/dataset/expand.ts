@@ -11,19 +11,12 @@ import { join, sep } from 'node:path';
 import { IoError, ValidationError, describeValue } from '../core/errors.ts';
 import { isHttpUrl, isRemoteUrl, isS3Url, parseS3Url } from './remote/url.ts';
 import { expandS3 } from './remote/s3-list.ts';
+import type { DatasetFile } from './dataset-file.ts';
+
+export type { DatasetFile } from './dataset-file.ts';
 
 /** What a file source accepts as its input: one path, a glob, a directory, or an array of those. */
 export type DatasetInput = string | readonly string[];
-
-/** One file of a dataset, with the directory its partition segments are read relative to. */
-export interface DatasetFile {
-  /** The file's path, as given or as found under its directory/glob. */
-  readonly path: string;
-  /** The directory the file was found under (the glob's fixed prefix or the directory); '' for a plain path. */
-  readonly root: string;
-  /** Its size, when the listing told it (S3). */
-  readonly size?: number;
-}
 
 /** True when `pattern` uses glob syntax (`*`, `?`, `[`, `{`). */
 export function isGlob(pattern: string): boolean {

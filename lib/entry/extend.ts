@@ -33,6 +33,8 @@ export type { PipelineDefaults, PipelineEnd } from '../core/defaults.ts';
 export { expectPredicate } from '../dataset/predicate.ts';
 export { Spilled } from '../formats/spill/spilled.ts';
 
-export { formatProgress, formatCount, formatDuration } from '../observe/progress.ts';
+export { formatProgress } from '../observe/progress-line.ts';
 export type { ProgressStream } from '../observe/progress.ts';
-export { parseBytes, formatBytes } from '../core/validate.ts';
+export { parseBytes } from '../core/validate.ts';
+export { formatBytes, formatCount, formatDuration, formatRate, formatPercent, formatExact } from '../core/format.ts';
+export { withContext } from '../core/errors.ts';

@@ -4,7 +4,7 @@
  * child processes and what the C allocator keeps after it was freed tells a leak in user code
  * from data held by stages or from fragmentation.
  */
-import { formatBytes } from '../core/validate.ts';
+import { formatBytes } from '../core/format.ts';
 
 /** The figures a breakdown is made of (a governor sample has them all). */
 export interface MemoryFigures {

@@ -6,6 +6,7 @@
  */
 import type { StageStats } from '../core/stage.ts';
 import { MemoryLimitError } from '../core/errors.ts';
+import { formatDuration } from '../core/format.ts';
 
 /** Snapshots kept: with the default 100 ms interval, about the last two seconds. */
 const RING = 20;
@@ -82,9 +83,9 @@ export function withRunningStage(error: MemoryLimitError, activity: StageActivit
   if (!running || error.context.stage !== undefined) return error;
   const times = activity
     .window()
-    .map((s) => `${s.stage} ${(s.busyMs / 1000).toFixed(1)} s, ${s.rowsIn} rows in`)
+    .map((s) => `${s.stage} ${formatDuration(s.busyMs)}, ${s.rowsIn} rows in`)
     .join('; ');
-  const span = running.windowMs > 0 ? `the last ${(running.windowMs / 1000).toFixed(1)} s before the pause` : 'the run';
+  const span = running.windowMs > 0 ? `the last ${formatDuration(running.windowMs)} before the pause` : 'the run';
   const message = `${error.message}. Stage running as memory rose: ${running.stage} (own time over ${span}: ${times})`;
   const named = new MemoryLimitError(message, error.memory, { ...error.context, stage: running.stage }, { cause: error.cause });
   named.stack = `${named.name}: ${named.message}\n${(error.stack ?? '').split('\n').slice(1).join('\n')}`;

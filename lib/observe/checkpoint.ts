@@ -29,7 +29,7 @@
  * the offset are skipped (gzip has no random access): resuming costs a decompression pass.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { mkdir, rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Batch, BatchPosition } from '../core/batch.ts';
 import { CheckpointError, ValidationError, describeValue } from '../core/errors.ts';
@@ -38,11 +38,15 @@ import { expectInteger, expectOptions } from '../core/validate.ts';
 import { logger } from '../core/stage.ts';
 import { writeFileAtomic } from '../io/atomic-file.ts';
 import { releaseDirectory } from '../io/temp-files.ts';
+import { CHECKPOINT_FILE, FORMAT, VERSION, inputIdentity, readCheckpoint, type CheckpointJson, type CheckpointRecord, type InputIdentity } from './checkpoint-file.ts';
+import { Watermark } from './watermark.ts';
 
 const log = logger('checkpoint');
+const DEFAULT_INTERVAL_MS = 5000;
 
-/** A JSON value, as checkpoint states are written. */
-export type CheckpointJson = string | number | boolean | null | CheckpointJson[] | { [key: string]: CheckpointJson };
+export { CHECKPOINT_FILE, hasCheckpoint, inputIdentity, readCheckpoint, removeCheckpoint, type CheckpointJson, type CheckpointRecord, type InputIdentity } from './checkpoint-file.ts';
+export { Watermark } from './watermark.ts';
+
 
 /** The `checkpoint` option of `pipeline()`: a directory, or a directory with its cadence. */
 export type CheckpointOption = string | CheckpointOptions;
@@ -129,41 +133,6 @@ export interface SinkCheckpointDriver {
   beforeFinish(): Promise<void>;
 }
 
-/** Name of the checkpoint file inside its directory. */
-export const CHECKPOINT_FILE = 'checkpoint.json';
-const FORMAT = 'spillway-checkpoint';
-const VERSION = 1;
-const DEFAULT_INTERVAL_MS = 5000;
-const EDGE_BYTES = 1024;
-
-/** Identity of an input file: a changed file is refused. */
-export interface InputIdentity {
-  file: string;
-  size: number;
-  mtimeMs: number;
-  /** SHA-256 of the first and last KB. */
-  edges: string;
-}
-
-/** The contents of `checkpoint.json`. */
-export interface CheckpointRecord {
-  format: typeof FORMAT;
-  version: number;
-  /** SHA-256 of the stages' kinds, names and identities. */
-  pipeline: string;
-  /** The stages, for people reading the file. */
-  stages: string[];
-  input: InputIdentity | null;
-  /** Logical sink rows of every source batch up to the resume point. */
-  through: number;
-  /** Logical sink rows durably written (through + rows to skip on resume). */
-  committed: number;
-  source: CheckpointJson;
-  sink: CheckpointJson;
-  commits: number;
-  updatedAt: string;
-}
-
 /** Validates the `checkpoint` option synchronously. */
 export function checkCheckpointOption(value: unknown, name = 'options.checkpoint'): Required<Omit<CheckpointOptions, 'everyBatches'>> & { everyBatches: number | undefined } {
   if (typeof value === 'string') {
@@ -175,105 +144,6 @@ export function checkCheckpointOption(value: unknown, name = 'options.checkpoint
   const intervalMs = expectInteger(opts.intervalMs, `${name}.intervalMs`, DEFAULT_INTERVAL_MS, 0);
   const everyBatches = opts.everyBatches === undefined ? undefined : expectInteger(opts.everyBatches, `${name}.everyBatches`, 1);
   return { dir: path.resolve(opts.dir), intervalMs, everyBatches };
-}
-
-/** Size, mtime and a hash of the first and last KB of `file`. */
-export async function inputIdentity(file: string): Promise<InputIdentity> {
-  const resolved = path.resolve(file);
-  const handle = await open(resolved, 'r');
-  try {
-    const info = await handle.stat();
-    const hash = createHash('sha256');
-    const head = Buffer.alloc(Math.min(EDGE_BYTES, info.size));
-    await handle.read(head, 0, head.length, 0);
-    hash.update(head);
-    const tailLength = Math.min(EDGE_BYTES, info.size);
-    const tail = Buffer.alloc(tailLength);
-    await handle.read(tail, 0, tailLength, info.size - tailLength);
-    hash.update(tail);
-    return { file: resolved, size: info.size, mtimeMs: info.mtimeMs, edges: hash.digest('hex') };
-  } finally {
-    await handle.close();
-  }
-}
-
-interface Mark {
-  position: BatchPosition;
-  /** Logical rows received through the end of this batch. */
-  end: number;
-}
-
-/**
- * The sink side's record of which source batches its rows came from (see the module comment).
- * Positions must arrive in order of their source index.
- */
-export class Watermark {
-  #marks: Mark[] = [];
-  #rows: number;
-
-  /** @param rows logical rows already accounted for (the resume point's `through`) */
-  constructor(rows = 0) {
-    this.#rows = rows;
-  }
-
-  /** Logical rows received so far. */
-  get rows(): number {
-    return this.#rows;
-  }
-
-  /** Notes a batch of `numRows` rows from the source batch at `position`. */
-  note(position: BatchPosition, numRows: number): void {
-    const last = this.#marks[this.#marks.length - 1];
-    if (last !== undefined && position.index < last.position.index) {
-      throw new CheckpointError(
-        `batches reached the sink out of order (source batch ${position.index} after ${last.position.index}); checkpointing needs stages that keep the order (parallel({ ordered: true }))`,
-        { batch: position.index },
-      );
-    }
-    this.#rows += numRows;
-    if (last !== undefined && last.position === position) last.end = this.#rows;
-    else this.#marks.push({ position, end: this.#rows });
-  }
-
-  /**
-   * The resume point for `committed` durable rows: the last closed source batch all of whose
-   * rows are committed, with the logical rows through it; undefined when there is none yet.
-   */
-  resolve(committed: number): { position: BatchPosition; through: number } | undefined {
-    const marks = this.#marks;
-    let found = -1;
-    for (let i = 0; i + 1 < marks.length; i++) {
-      const mark = marks[i]!;
-      if (mark.end > committed) break;
-      if (marks[i + 1]!.position.index > mark.position.index) found = i;
-    }
-    if (found < 0) return undefined;
-    const mark = marks[found]!;
-    // earlier marks can no longer be a resume point
-    if (found > 0) this.#marks = marks.slice(found);
-    return { position: mark.position, through: mark.end };
-  }
-}
-
-/** Reads a checkpoint file; undefined when there is none. */
-export async function readCheckpoint(dir: string): Promise<CheckpointRecord | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path.join(dir, CHECKPOINT_FILE), 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new CheckpointError(`Cannot read the checkpoint: ${(error as Error).message}`, { dir }, { cause: error });
-  }
-  let record: CheckpointRecord;
-  try {
-    record = JSON.parse(text) as CheckpointRecord;
-  } catch (error) {
-    throw new CheckpointError(`The checkpoint file is not valid JSON: ${(error as Error).message}`, { dir, file: CHECKPOINT_FILE }, { cause: error });
-  }
-  if (record?.format !== FORMAT || record.version !== VERSION || typeof record.committed !== 'number' || typeof record.through !== 'number') {
-    throw new CheckpointError(`${CHECKPOINT_FILE} is not a spillway checkpoint of version ${VERSION}`, { dir, file: CHECKPOINT_FILE });
-  }
-  return record;
 }
 
 /** What the pipeline hands the checkpointer: its stages, in order. */
@@ -501,15 +371,3 @@ export class Checkpointer implements SinkCheckpointDriver {
   }
 }
 
-/** Removes a checkpoint directory and everything in it (to start a pipeline over). */
-export async function removeCheckpoint(dir: string): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
-}
-
-/** True when `dir` holds a checkpoint. */
-export async function hasCheckpoint(dir: string): Promise<boolean> {
-  return stat(path.join(dir, CHECKPOINT_FILE)).then(
-    () => true,
-    () => false,
-  );
-}

@@ -7,58 +7,16 @@
  *
  * Nothing here runs per row: a sample reads a handful of counters.
  */
-import { terminalSafe } from './terminal-text.ts';
+import { LineRenderer, clamp } from './progress-line.ts';
 import type { Readable, Writable } from 'node:stream';
+import type { ProgressEvent, ProgressStream } from './progress-event.ts';
 import type { StageKind } from '../core/stage.ts';
 import { readRun, type RunReading, type StageReading } from '../core/reading.ts';
 import { ValidationError, describeValue } from '../core/errors.ts';
-import { formatBytes } from '../core/validate.ts';
 import type { MemoryGovernor, MemoryLevel } from '../memory/governor.ts';
 import type { PipelineStats } from '../core/stats.ts';
 
-/** A stage's counters in a {@link ProgressEvent}: the run's reading of that stage. */
-export type ProgressStage = StageReading;
-
-/** One progress report; a plain, JSON-serialisable object. */
-export interface ProgressEvent {
-  /** `running` for live samples; the final event is `done` or `failed`. */
-  state: 'running' | 'done' | 'failed';
-  /** Rows the source produced so far (the final event's equals `stats.rowsIn`). */
-  rows: number;
-  /** Rows the source will produce, when it knows (Parquet/Arrow footers, arrays, spills). */
-  rowsTotal?: number;
-  /** Bytes the source read from its file (compressed bytes for gzip input). */
-  bytes: number;
-  /** The file's size, when the source reads a file. */
-  bytesTotal?: number;
-  /** Share done, 0..1, when a total is known (rows when the row total is known, else bytes). */
-  fraction?: number;
-  /** Rows per second, smoothed over the last few seconds (the final event: the whole run's mean). */
-  rowsPerSec: number;
-  /** Source bytes per second, smoothed likewise. */
-  bytesPerSec: number;
-  /** Time left at the current rate, when a total is known. */
-  etaMs?: number;
-  /** Time since the pipeline started. */
-  elapsedMs: number;
-  /** Memory now: the governor's level, this process's RSS, and the pressure fraction (when governed). */
-  memory: { level: MemoryLevel; rss: number; fraction?: number };
-  /** Bytes spill sinks have written to disk in this run. */
-  spilledBytes: number;
-  /** Workers of the parallel stages: running a batch now, and in all. */
-  workers?: { busy: number; total: number };
-  /** Per stage, in pipeline order. */
-  stages: ProgressStage[];
-}
-
-/** A writable that progress lines go to (`process.stderr` by default). */
-export interface ProgressStream {
-  write(chunk: string): unknown;
-  /** True on a terminal: one live line is redrawn; otherwise plain lines are written. */
-  isTTY?: boolean;
-  /** Terminal width; the live line is cut to fit. */
-  columns?: number;
-}
+export type { ProgressEvent, ProgressStage, ProgressStream } from './progress-event.ts';
 
 /** The object form of the `progress` pipeline option. */
 export interface ProgressOptions {
@@ -294,140 +252,5 @@ export class ProgressTracker {
       elapsedMs: Math.round(elapsedMs),
       stages,
     };
-  }
-}
-
-function clamp(fraction: number): number {
-  return Math.round(Math.min(1, Math.max(0, fraction)) * 1e4) / 1e4;
-}
-
-/** `6.1M`, `182k`, `950`. */
-export function formatCount(n: number): string {
-  const abs = Math.abs(n);
-  if (abs < 1e3) return `${Math.round(n)}`;
-  for (const [size, unit] of [
-    [1e12, 'T'],
-    [1e9, 'B'],
-    [1e6, 'M'],
-    [1e3, 'k'],
-  ] as const) {
-    if (abs >= size * 0.9995) {
-      const value = n / size;
-      return `${Math.abs(value) < 9.995 ? value.toFixed(1) : Math.round(value)}${unit}`;
-    }
-  }
-  return `${Math.round(n)}`;
-}
-
-/** `2m10s`, `45s`, `1h02m`, `4.2s`, `380ms`. */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '?';
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 10_000) return `${(ms / 1000).toFixed(1)}s`;
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
-  const h = Math.floor(m / 60);
-  return `${h}h${String(m % 60).padStart(2, '0')}m`;
-}
-
-const BAR_WIDTH = 12;
-const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
-
-/** `▕███████▌    ▏`: a bar of eighth blocks. */
-export function progressBar(fraction: number, width = BAR_WIDTH): string {
-  const eighths = Math.round(clamp(fraction) * width * 8);
-  const full = Math.floor(eighths / 8);
-  const part = EIGHTHS[eighths % 8] ?? '';
-  return `▕${'█'.repeat(full)}${part}${' '.repeat(width - full - (part ? 1 : 0))}▏`;
-}
-
-/**
- * The figures of an event as one line, without the bar:
- * `61% 6.1M rows 1.9 GB 182k rows/s ETA 2m10s mem 58% spilled 1.2 GB workers 2/2`.
- */
-export function formatProgress(event: ProgressEvent): string {
-  const parts: string[] = [];
-  if (event.fraction !== undefined) parts.push(`${Math.floor(event.fraction * 100)}%`);
-  parts.push(`${formatCount(event.rows)} rows`);
-  if (event.bytes > 0) parts.push(formatBytes(event.bytes));
-  parts.push(`${formatCount(event.rowsPerSec)} rows/s`);
-  if (event.state === 'running') {
-    if (event.etaMs !== undefined) parts.push(`ETA ${formatDuration(event.etaMs)}`);
-  } else parts.push(`in ${formatDuration(event.elapsedMs)}`);
-  parts.push(event.memory.fraction !== undefined ? `mem ${Math.round(event.memory.fraction * 100)}%` : `rss ${formatBytes(event.memory.rss)}`);
-  if (event.memory.level === 'pause') parts.push('(paused)');
-  else if (event.memory.level === 'critical') parts.push('(critical)');
-  if (event.spilledBytes > 0) parts.push(`spilled ${formatBytes(event.spilledBytes)}`);
-  if (event.workers) parts.push(`workers ${event.workers.busy}/${event.workers.total}`);
-  return terminalSafe(parts.join(' '));
-}
-
-const CLEAR_LINE = '\r\x1b[K';
-
-/**
- * Draws events on a stream: on a terminal one line, rewritten in place (at most every `everyMs`)
- * and ended with a newline; elsewhere a plain line every `everyMs` (the first after `everyMs`,
- * so short runs stay quiet) and a last `done` line when any line was written.
- */
-export class LineRenderer {
-  readonly #stream: ProgressStream;
-  readonly #everyMs: number;
-  readonly #tty: boolean;
-  #lastAt: number;
-  #drawn = false;
-  #writes = 0;
-
-  constructor(stream: ProgressStream, everyMs: number, now = performance.now()) {
-    this.#stream = stream;
-    this.#everyMs = everyMs;
-    this.#tty = stream.isTTY === true;
-    // off a terminal the first line comes one interval in; on one, at the first sample
-    this.#lastAt = this.#tty ? -Infinity : now;
-  }
-
-  /** Writes made so far (tests count them). */
-  get writes(): number {
-    return this.#writes;
-  }
-
-  /** Draws `event` if the last draw is at least the interval old. */
-  update(event: ProgressEvent, now = performance.now()): void {
-    if (now - this.#lastAt < this.#everyMs) return;
-    this.#lastAt = now;
-    if (this.#tty) this.#write(`${CLEAR_LINE}${this.#fit(`${event.fraction !== undefined ? `${progressBar(event.fraction)} ` : ''}${formatProgress(event)}`)}`);
-    else this.#write(`spillway: ${formatProgress(event)}\n`);
-    this.#drawn = true;
-  }
-
-  /** The last line: on a terminal the live line becomes final; elsewhere a `done` line if any was written. */
-  finish(event: ProgressEvent): void {
-    if (!this.#drawn) return;
-    if (this.#tty) this.#write(`${CLEAR_LINE}${this.#fit(`${event.fraction !== undefined ? `${progressBar(event.fraction)} ` : ''}${formatProgress(event)}`)}\n`);
-    else this.#write(`spillway: done ${formatProgress(event)}\n`);
-    this.#drawn = false;
-  }
-
-  /** Removes the live line (a terminal); nothing to do elsewhere. */
-  clear(): void {
-    if (this.#drawn && this.#tty) this.#write(CLEAR_LINE);
-    this.#drawn = false;
-  }
-
-  #fit(line: string): string {
-    const columns = this.#stream.columns;
-    if (!columns || columns < 10) return line;
-    const chars = [...line];
-    return chars.length < columns ? line : `${chars.slice(0, columns - 2).join('')}…`;
-  }
-
-  #write(text: string): void {
-    this.#writes++;
-    try {
-      this.#stream.write(text);
-    } catch {
-      // a closed stderr must not fail the pipeline
-    }
   }
 }

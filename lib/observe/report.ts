@@ -3,9 +3,9 @@
  * JSON. The stats object itself stays plain and JSON-serialisable; this only renders it.
  */
 import { ValidationError, describeValue } from '../core/errors.ts';
-import { formatBytes, expectOptions, optionKeys } from '../core/validate.ts';
+import { expectOptions, optionKeys } from '../core/validate.ts';
 import { terminalSafe } from './terminal-text.ts';
-import { formatCount, formatDuration } from './progress.ts';
+import { formatBytes, formatCount, formatDuration, formatExact, formatRate } from '../core/format.ts';
 import type { PipelineStats } from '../core/stats.ts';
 import { formatHtmlReport } from './dashboard/report-html.ts';
 
@@ -51,7 +51,7 @@ const GROWTH_MIN_MS = 10_000;
 
 const plural = (count: number, word: string, many = `${word}s`): string => `${n(count)} ${count === 1 ? word : many}`;
 
-const n = (value: number): string => Math.round(value).toLocaleString('en-US');
+const n = formatExact;
 
 function rate(count: number, ms: number): number {
   return ms > 0 ? (count / ms) * 1000 : 0;
@@ -60,8 +60,8 @@ function rate(count: number, ms: number): number {
 function textReport(s: PipelineStats, title: string | undefined): string {
   const lines: string[] = [];
   const head = title ? `${title}: ` : '';
-  lines.push(`${head}${n(s.rowsIn)} rows in, ${n(s.rowsOut)} rows out in ${formatDuration(s.durationMs)} (${formatCount(rate(s.rowsIn, s.durationMs))} rows/s)`);
-  const read = s.bytesRead > 0 ? `read ${formatBytes(s.bytesRead)} (${formatBytes(rate(s.bytesRead, s.durationMs))}/s), ` : '';
+  lines.push(`${head}${n(s.rowsIn)} rows in, ${n(s.rowsOut)} rows out in ${formatDuration(s.durationMs)} (${formatRate(rate(s.rowsIn, s.durationMs), 'rows')})`);
+  const read = s.bytesRead > 0 ? `read ${formatBytes(s.bytesRead)} (${formatRate(rate(s.bytesRead, s.durationMs), 'bytes')}), ` : '';
   lines.push(`  ${read}${plural(s.batchesIn, 'batch', 'batches')} in, ${n(s.batchesOut)} out; started ${s.startedAt}`);
 
   // per stage

@@ -37,7 +37,7 @@ function csvText(rows: number): string {
 function assertOk(run: Run, what: string): void {
   assert.equal(run.code, 0, `${what}: ${run.stderr}`);
   assert.equal(run.stderr, '');
-  assert.match(run.stdout, /^converted .+: [\d,]+ rows, [\d.]+ (B|kB|MB) written, [\d.]+ s/);
+  assert.match(run.stdout, /^converted .+: [\d,]+ rows, [\d.]+ (B|kB|MB) written, [\d.]+ (ms|s|min)/);
   assert.equal(run.stdout.trim().split('\n').length, 1, 'one summary line');
 }
 

@@ -5,7 +5,7 @@
 import { commands } from '../main.ts';
 import { pipeline } from '../../core/pipeline.ts';
 import { ValidationError, SpillwayError, describeValue } from '../../core/errors.ts';
-import { formatBytes } from '../../core/validate.ts';
+import { formatBytes, formatDuration, formatExact, formatRate } from '../../core/format.ts';
 import { BatchTransform } from '../../core/transform.ts';
 import type { BatchSource } from '../../core/source.ts';
 import type { BatchSink } from '../../core/sink.ts';
@@ -317,10 +317,10 @@ commands.set('convert', {
       const started = performance.now();
       const result = await convert(args, { progress: flags.progress, signal: interrupt.signal });
       writeReport(0, result.stats);
-      const seconds = (performance.now() - started) / 1000;
-      const rate = seconds > 0 ? `, ${Math.round(result.rows / seconds).toLocaleString('en-US')} rows/s` : '';
+      const ms = performance.now() - started;
+      const rate = ms > 0 ? `, ${formatRate((result.rows / ms) * 1000, 'rows')}` : '';
       process.stdout.write(
-        `converted ${redactUrl(args.input)} (${args.from}) -> ${args.output} (${args.to}): ${result.rows.toLocaleString('en-US')} rows, ${formatBytes(result.bytes)} written, ${seconds.toFixed(2)} s${rate}\n`,
+        `converted ${redactUrl(args.input)} (${args.from}) -> ${args.output} (${args.to}): ${formatExact(result.rows)} rows, ${formatBytes(result.bytes)} written, ${formatDuration(ms)}${rate}\n`,
       );
       return 0;
     } catch (error) {

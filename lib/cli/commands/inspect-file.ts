@@ -5,7 +5,7 @@
  */
 import { open } from 'node:fs/promises';
 import { ValidationError } from '../../core/errors.ts';
-import { formatBytes } from '../../core/validate.ts';
+import { formatBytes, formatExact } from '../../core/format.ts';
 import { inspectParquet } from '../../formats/parquet/inspect.ts';
 import type { ParquetInspection, ParquetSchemaNode } from '../../formats/parquet/inspect.ts';
 import { inspectArrow } from '../../formats/arrow/inspect.ts';
@@ -40,13 +40,13 @@ function schemaLines(nodes: readonly ParquetSchemaNode[], indent: string): strin
 function parquetText(r: ParquetInspection): string {
   const lines = [
     `parquet ${r.path}`,
-    `  ${r.numRows.toLocaleString('en-US')} rows in ${r.rowGroups.length} row groups, ${formatBytes(r.byteLength)}, codecs ${r.codecs.join(', ') || '-'}${r.createdBy ? `, written by ${r.createdBy}` : ''}`,
+    `  ${formatExact(r.numRows)} rows in ${r.rowGroups.length} row groups, ${formatBytes(r.byteLength)}, codecs ${r.codecs.join(', ') || '-'}${r.createdBy ? `, written by ${r.createdBy}` : ''}`,
     '  schema:',
     ...schemaLines(r.schema, '    '),
   ];
   for (const c of r.renamed) lines.push(`  renamed column ${c.index}: ${JSON.stringify(c.from)} -> ${c.to}`);
   for (const g of r.rowGroups) {
-    lines.push(`  row group ${g.index}: ${g.numRows.toLocaleString('en-US')} rows, ${formatBytes(g.compressedBytes)} (${formatBytes(g.uncompressedBytes)} uncompressed)`);
+    lines.push(`  row group ${g.index}: ${formatExact(g.numRows)} rows, ${formatBytes(g.compressedBytes)} (${formatBytes(g.uncompressedBytes)} uncompressed)`);
     for (const c of g.columns) {
       const s = c.statistics;
       const stats = s ? `  min ${s.min ?? '-'} max ${s.max ?? '-'}${s.nullCount === undefined ? '' : ` nulls ${s.nullCount}`}${s.invalid ? ' (invalid statistics ignored)' : ''}` : '';
@@ -64,10 +64,10 @@ function fieldLines(fields: readonly ArrowFieldInfo[], indent: string): string[]
 function arrowText(r: ArrowInspection): string {
   return [
     `arrow ${r.path} (IPC ${r.ipcFormat} format)`,
-    `  ${r.numRows.toLocaleString('en-US')} rows in ${r.batches.length} batches, ${formatBytes(r.byteLength)}`,
+    `  ${formatExact(r.numRows)} rows in ${r.batches.length} batches, ${formatBytes(r.byteLength)}`,
     '  schema:',
     ...fieldLines(r.fields, '    '),
-    ...r.batches.slice(0, 20).map((b) => `  batch ${b.index}: ${b.rows.toLocaleString('en-US')} rows`),
+    ...r.batches.slice(0, 20).map((b) => `  batch ${b.index}: ${formatExact(b.rows)} rows`),
     ...(r.batches.length > 20 ? [`  ... ${r.batches.length - 20} more batches`] : []),
   ].join('\n');
 }

@@ -12,7 +12,7 @@ import { isRemoteUrl } from '../../dataset/remote/url.ts';
 import path from 'node:path';
 import { commands } from '../main.ts';
 import { SpillwayError, ValidationError } from '../../core/errors.ts';
-import { formatBytes } from '../../core/validate.ts';
+import { formatBytes, formatExact } from '../../core/format.ts';
 import { readManifest, type SpillManifest } from '../../formats/spill/manifest.ts';
 import { verifySpillFile } from '../../formats/spill/reader.ts';
 import { inspectCsv, type CsvDescription } from '../../formats/csv/read/inspect.ts';
@@ -90,13 +90,13 @@ function text(r: InspectReport): string {
   const ratio = r.bytesOnDisk > 0 ? (r.rawBytes / r.bytesOnDisk).toFixed(2) : '-';
   const lines = [
     `spill ${r.dir}`,
-    `  ${r.complete ? 'complete' : `INCOMPLETE (${r.rowsInMemory.toLocaleString('en-US')} rows were kept in memory or the writer did not finish)`}`,
-    `  rows ${r.numRows.toLocaleString('en-US')} in ${r.numBatches} batches, ${r.files.length} files, ${formatBytes(r.bytesOnDisk)} on disk (${formatBytes(r.rawBytes)} uncompressed Arrow, ${r.compression}, ratio ${ratio})`,
+    `  ${r.complete ? 'complete' : `INCOMPLETE (${formatExact(r.rowsInMemory)} rows were kept in memory or the writer did not finish)`}`,
+    `  rows ${formatExact(r.numRows)} in ${r.numBatches} batches, ${r.files.length} files, ${formatBytes(r.bytesOnDisk)} on disk (${formatBytes(r.rawBytes)} uncompressed Arrow, ${r.compression}, ratio ${ratio})`,
   ];
   for (const [i, s] of r.segments.entries()) lines.push(`  segment ${i}: ${s.fields.map((f) => `${f.name}: ${f.type}${f.nullable ? '' : ' not null'}`).join(', ')}`);
   for (const f of r.files) {
     const check = f.verified === undefined ? '' : f.verified ? '  ok' : `  FAILED: ${f.error}`;
-    lines.push(`  ${f.name}  segment ${f.segment}  ${f.rows.toLocaleString('en-US')} rows  ${f.batches} batches  ${formatBytes(f.bytes)}  crc32 ${f.crc32}${check}`);
+    lines.push(`  ${f.name}  segment ${f.segment}  ${formatExact(f.rows)} rows  ${f.batches} batches  ${formatBytes(f.bytes)}  crc32 ${f.crc32}${check}`);
   }
   return lines.join('\n');
 }
@@ -108,7 +108,7 @@ function csvText(d: CsvDescription): string {
   return [
     `csv ${d.file}${d.compression ? ` (${d.compression})` : ''}`,
     `  delimiter ${JSON.stringify(delimiter)}  quote ${JSON.stringify(quote)}  escape ${JSON.stringify(escape)}  comment ${comment === null ? 'none' : JSON.stringify(comment)}  skip ${skipLines} lines  header ${d.header ? 'yes' : 'no'}`,
-    `  ${d.rowsSampled.toLocaleString('en-US')} rows sampled from ${formatBytes(d.sampleBytes)}${d.complete ? ' (the whole file)' : ''}`,
+    `  ${formatExact(d.rowsSampled)} rows sampled from ${formatBytes(d.sampleBytes)}${d.complete ? ' (the whole file)' : ''}`,
     ...d.columns.map((c) => `  ${c.name}: ${c.type}${c.header !== null && c.header !== c.name ? ` (header ${JSON.stringify(c.header)})` : ''}`),
   ].join('\n');
 }

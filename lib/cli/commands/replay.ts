@@ -5,7 +5,7 @@
 import { commands } from '../main.ts';
 import { pipeline } from '../../core/pipeline.ts';
 import { ValidationError } from '../../core/errors.ts';
-import { formatBytes } from '../../core/validate.ts';
+import { formatBytes, formatDuration, formatExact } from '../../core/format.ts';
 import type { BatchSink } from '../../core/sink.ts';
 import { openSpill } from '../../formats/spill/spilled.ts';
 import { toCsv } from '../../../sinks/toCsv.ts';
@@ -102,8 +102,8 @@ commands.set('replay', {
         return interrupt.exitCode;
       }
       writeReport(0, false, stats);
-      const seconds = (performance.now() - started) / 1000;
-      process.stdout.write(`replayed ${spilled.dir} -> ${args.to} (${args.format}): ${stats.rowsOut.toLocaleString('en-US')} rows from ${formatBytes(spilled.bytesOnDisk)} of spill files, ${seconds.toFixed(2)} s\n`);
+      const ms = performance.now() - started;
+      process.stdout.write(`replayed ${spilled.dir} -> ${args.to} (${args.format}): ${formatExact(stats.rowsOut)} rows from ${formatBytes(spilled.bytesOnDisk)} of spill files, ${formatDuration(ms)}\n`);
       return 0;
     } finally {
       interrupt.dispose();

@@ -115,6 +115,55 @@ async function ensureTypeScript(script: string): Promise<void> {
   register();
 }
 
+/** Prints each pipeline's report to stderr (or that the script ran none). */
+function printReports(title: string, ended: readonly PipelineEnd[]): void {
+  if (ended.length === 0) process.stderr.write(`spillway run: ${title} ran no pipeline\n`);
+  ended.forEach((end, i) => {
+    const name = ended.length > 1 ? `${title} pipeline ${i + 1}/${ended.length}` : title;
+    const status = end.error ? ` (failed: ${describeError(end.error).message})` : '';
+    process.stderr.write(`${formatReport(end.stats, { title: `${name}${status}` })}\n`);
+  });
+}
+
+/** What the run's report file says. */
+interface RunOutcome {
+  script: string;
+  title: string;
+  started: number;
+  startedAt: string;
+  code: number;
+  interrupted: boolean;
+  scriptError: unknown;
+  ended: readonly PipelineEnd[];
+}
+
+/** Writes the report file: HTML for `.html`, JSON otherwise; a failure to write is reported, not thrown. */
+function writeRunReport(file: string, run: RunOutcome): void {
+  const { script, title, started, startedAt, code, interrupted, scriptError, ended } = run;
+  const report: CliReport = {
+    command: 'run',
+    target: script,
+    startedAt,
+    durationMs: Date.now() - started,
+    exitCode: code,
+    interrupted,
+    ...(scriptError !== undefined && !interrupted ? { error: describeError(scriptError) } : {}),
+    pipelines: ended.map((end) => ({ ok: end.error === undefined, ...(end.error ? { error: describeError(end.error) } : {}), stats: end.stats })),
+  };
+  try {
+    if (/\.html?$/i.test(file)) {
+      const entries = ended.map((end, i) => ({
+        title: ended.length > 1 ? `${title} pipeline ${i + 1}/${ended.length}` : title,
+        stats: end.stats,
+        ...(end.error ? { error: describeError(end.error).message } : {}),
+      }));
+      writeFileAtomicSync(file, formatHtmlReports(entries, `spillway run ${title}`));
+    } else writeReportFile(file, report);
+  } catch (error) {
+    process.stderr.write(`spillway run: cannot write the report to ${file}: ${(error as Error).message}\n`);
+  }
+}
+
 /** Runs the script with the CLI's pipeline defaults; prints and writes the report; resolves to the exit code. */
 export async function runScript(args: RunArgs): Promise<number> {
   const script = path.resolve(args.script);
@@ -135,36 +184,8 @@ export async function runScript(args: RunArgs): Promise<number> {
     if (finished) return code;
     finished = true;
     const title = path.relative(process.cwd(), script) || script;
-    if (ended.length === 0) process.stderr.write(`spillway run: ${title} ran no pipeline\n`);
-    ended.forEach((end, i) => {
-      const name = ended.length > 1 ? `${title} pipeline ${i + 1}/${ended.length}` : title;
-      const status = end.error ? ` (failed: ${describeError(end.error).message})` : '';
-      process.stderr.write(`${formatReport(end.stats, { title: `${name}${status}` })}\n`);
-    });
-    if (args.report !== undefined) {
-      const report: CliReport = {
-        command: 'run',
-        target: script,
-        startedAt,
-        durationMs: Date.now() - started,
-        exitCode: code,
-        interrupted,
-        ...(scriptError !== undefined && !interrupted ? { error: describeError(scriptError) } : {}),
-        pipelines: ended.map((end) => ({ ok: end.error === undefined, ...(end.error ? { error: describeError(end.error) } : {}), stats: end.stats })),
-      };
-      try {
-        if (/\.html?$/i.test(args.report)) {
-          const entries = ended.map((end, i) => ({
-            title: ended.length > 1 ? `${title} pipeline ${i + 1}/${ended.length}` : title,
-            stats: end.stats,
-            ...(end.error ? { error: describeError(end.error).message } : {}),
-          }));
-          writeFileAtomicSync(args.report, formatHtmlReports(entries, `spillway run ${title}`));
-        } else writeReportFile(args.report, report);
-      } catch (error) {
-        process.stderr.write(`spillway run: cannot write the report to ${args.report}: ${(error as Error).message}\n`);
-      }
-    }
+    printReports(title, ended);
+    if (args.report !== undefined) writeRunReport(args.report, { script, title, started, startedAt, code, interrupted, scriptError, ended });
     if (interrupted) process.stderr.write('spillway run: interrupted\n');
     else if (scriptError !== undefined) {
       const { message, code: errorCode } = describeError(scriptError);

@@ -7,7 +7,7 @@
  */
 import { s3, s3Error, s3Status, s3Code } from './s3-client.ts';
 import { parseS3Url, s3Url } from './url.ts';
-import type { DatasetFile } from '../expand.ts';
+import type { DatasetFile } from '../dataset-file.ts';
 
 interface ListOutput {
   Contents?: Array<{ Key?: string; Size?: number }>;

@@ -15,16 +15,13 @@ import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { forgetTempFile, newTempPath } from '../../io/temp-files.ts';
 import createDebug from 'debug';
 import { RecordBatchFileWriter, RecordBatchStreamWriter, util, type RecordBatch, type Schema, type Vector } from 'apache-arrow';
-import { VectorAssembler } from 'apache-arrow/visitor/vectorassembler';
-import { BufferRegion } from 'apache-arrow/ipc/metadata/message';
-import { compressFrame } from '../lz4.ts';
 import { crc32 } from '../checksum.ts';
 import { crc32Combine } from '../spill/crc-combine.ts';
 import { IoError, SchemaMismatchError, SpillwayError } from '../../core/errors.ts';
 import { expectInteger, expectOneOf } from '../../core/validate.ts';
 import { recordBatchBytes } from './convert.ts';
 import { registerArrowCodecs, toCompressionType, type Compression } from './codecs.ts';
-import { zstdCompress } from '../zstd.ts';
+import { assembleCompressed, collector, lz4Frame, zstdOffThread, type AssembleFn, type Assembled, type ByteCollector } from './ipc-assemble.ts';
 import type { ArrowFormat } from './ipc-reader.ts';
 
 const debug = createDebug('spillway:arrow');
@@ -72,93 +69,6 @@ export interface ArrowFileCommit {
   crc32: number;
   /** Per batch: its byte range and CRC-32. */
   batchRanges: BatchRange[];
-}
-
-/** What apache-arrow's VectorAssembler produces for a batch, with compressed body buffers. */
-interface Assembled {
-  byteLength: number;
-  nodes: unknown[];
-  bufferRegions: BufferRegion[];
-  buffers: ArrayBufferView[];
-  variadicBufferCounts: number[];
-}
-
-const COMPRESS_LENGTH_PREFIX = 8;
-
-/** LZ4 frame compression on the libuv threadpool. */
-function lz4Frame(bytes: Uint8Array): Promise<Uint8Array> {
-  return compressFrame(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-}
-
-/** zstd compression on the libuv threadpool (@toondepauw/node-zstd's async encoder). */
-function zstdOffThread(bytes: Uint8Array): Promise<Uint8Array> {
-  return zstdCompress(bytes);
-}
-
-function asBytes(view: ArrayBufferView): Uint8Array {
-  return view instanceof Uint8Array ? view : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-}
-
-/**
- * Assembles `batch`'s body and LZ4-compresses every buffer concurrently on the threadpool. The
- * layout matches apache-arrow's own `_compressBodyBuffers` (8-byte length prefix, then the frame;
- * -1 and the raw bytes when compression does not shrink it; 8-byte aligned regions), except that
- * the prefix holds the uncompressed length, as the Arrow format specifies.
- */
-async function assembleCompressed(batch: RecordBatch, codec: (bytes: Uint8Array) => Promise<Uint8Array>): Promise<Assembled> {
-  const { nodes, buffers, variadicBufferCounts } = VectorAssembler.assemble(batch) as unknown as Assembled;
-  const raw = buffers.map(asBytes);
-  const compressed = await Promise.all(raw.map((bytes) => (bytes.byteLength === 0 ? null : codec(bytes))));
-  const out: ArrayBufferView[] = [];
-  const bufferRegions: BufferRegion[] = [];
-  let offset = 0;
-  for (let i = 0; i < raw.length; i++) {
-    const bytes = raw[i]!;
-    const packed = compressed[i];
-    if (bytes.byteLength === 0 || !packed) {
-      out.push(new Uint8Array(0), new Uint8Array(0));
-      bufferRegions.push(new BufferRegion(offset, 0));
-      continue;
-    }
-    const effective = packed.byteLength < bytes.byteLength;
-    const body = effective ? packed : bytes;
-    const prefix = new Uint8Array(COMPRESS_LENGTH_PREFIX);
-    new DataView(prefix.buffer).setBigInt64(0, effective ? BigInt(bytes.byteLength) : -1n, true);
-    out.push(prefix, body);
-    offset = (offset + 7) & ~7;
-    bufferRegions.push(new BufferRegion(offset, COMPRESS_LENGTH_PREFIX + body.byteLength));
-    offset += COMPRESS_LENGTH_PREFIX + body.byteLength;
-  }
-  return { byteLength: (offset + 7) & ~7, nodes, bufferRegions, buffers: out, variadicBufferCounts };
-}
-
-type AssembleFn = (batch: RecordBatch | Vector) => Assembled;
-
-interface ByteCollector {
-  closed: boolean;
-  chunks: Uint8Array[];
-  bytes: number;
-  write(chunk: Uint8Array): void;
-  close(): void;
-  abort(): void;
-}
-
-function collector(): ByteCollector {
-  return {
-    closed: false,
-    chunks: [],
-    bytes: 0,
-    write(chunk) {
-      this.chunks.push(chunk);
-      this.bytes += chunk.byteLength;
-    },
-    close() {
-      this.closed = true;
-    },
-    abort() {
-      this.closed = true;
-    },
-  };
 }
 
 /** Writes an Arrow IPC file or stream to disk, batch by batch, with awaited writes. */

@@ -14,10 +14,11 @@ import { STAGE, isStage, logger } from '../../core/stage.ts';
 import type { DashboardSpec } from './options.ts';
 import type { RunReading } from '../../core/reading.ts';
 import { DashboardServer } from './server.ts';
-import { pageHtml, type LiveFigure } from './page.ts';
+import { pageHtml } from './page.ts';
+import { dashboardFigures, type DashboardFigures } from './figures.ts';
 import { runCharts } from './charts.ts';
-import { compressionRatio, formatHtmlReport, reportSections, workersTable } from './report-html.ts';
-import { formatBytes, formatCount, formatDuration, formatPercent } from './format.ts';
+import { formatHtmlReport, reportSections, workersTable } from './report-html.ts';
+import { formatDuration } from '../../core/format.ts';
 import type { TimelineRecorder } from '../timeline.ts';
 
 const log = logger('dashboard');
@@ -190,50 +191,19 @@ export class Dashboard {
     busyMs += performance.now() - now;
   }
 
-  #figures(event: ProgressEvent): { state: string; status: string; fraction?: number; event: ProgressEvent; text: Record<LiveFigure, string> } {
-    const governor = this.#view.governor;
-    const sample = governor?.lastSample;
+  #figures(event: ProgressEvent): DashboardFigures {
     const source = this.#view.streams[0];
     const details = source && isStage(source) ? source[STAGE].stats.details : {};
     const latest = this.#view.timeline.latest();
     const last = latest.batchRows;
-    const reportedMin = details.batchSizeMin;
-    const reportedMax = details.batchSizeMax;
     if (last > 0) this.#batch = { min: Math.min(this.#batch.min, last), max: Math.max(this.#batch.max, last) };
-    const min = typeof reportedMin === 'number' ? reportedMin : this.#batch.min;
-    const max = typeof reportedMax === 'number' ? reportedMax : this.#batch.max;
-    const spilled = latest.spilledBytes;
-    const ratio = compressionRatio(spilled, event.spilledBytes);
-    const workers = this.#workers();
-    const restarts = workers.reduce((n, w) => n + w.restarts, 0);
-    const level = event.memory.level;
-    const paused = level === 'pause' || level === 'critical';
-    const text: Record<LiveFigure, string> = {
-      rows: event.rowsTotal !== undefined ? `${formatCount(event.rows)} of ${formatCount(event.rowsTotal)}` : formatCount(event.rows),
-      percent: event.fraction !== undefined ? formatPercent(event.fraction) : '–',
-      bytes: event.bytesTotal !== undefined ? `${formatBytes(event.bytes)} of ${formatBytes(event.bytesTotal)}` : event.bytes > 0 ? formatBytes(event.bytes) : '–',
-      rowsPerSec: formatCount(event.rowsPerSec),
-      bytesPerSec: event.bytes > 0 ? `${formatBytes(event.bytesPerSec)}/s` : '–',
-      eta: event.etaMs !== undefined ? formatDuration(event.etaMs) : '–',
-      elapsed: formatDuration(event.elapsedMs),
-      level,
-      memory: event.memory.fraction !== undefined ? formatPercent(event.memory.fraction) : '–',
-      rss: formatBytes(event.memory.rss),
-      heap: sample ? `${formatBytes(sample.heapUsed)} of ${formatBytes(sample.heapLimit)}` : '–',
-      children: sample ? formatBytes(sample.childrenRss) : '–',
-      spilled: formatBytes(spilled),
-      onDisk: formatBytes(event.spilledBytes),
-      compression: ratio === undefined ? '–' : `≈${ratio.toFixed(1)}×`,
-      batch: last > 0 ? `${formatCount(last)} (${formatCount(min)}–${formatCount(max)})` : '–',
-      workers: event.workers ? `${event.workers.busy}/${event.workers.total} busy${restarts > 0 ? `, ${restarts} restarted` : ''}` : '–',
-    };
-    const state = event.state === 'running' ? (paused ? 'paused' : 'running') : event.state;
-    const status =
-      event.state === 'running'
-        ? `${paused ? `paused (memory ${level})` : 'running'}${event.fraction !== undefined ? `, ${formatPercent(event.fraction)}` : ''}${event.etaMs !== undefined ? `, ETA ${formatDuration(event.etaMs)}` : ''}`
-        : event.state;
-    return { state, status, ...(event.fraction !== undefined ? { fraction: event.fraction } : {}), event, text };
+    const min = typeof details.batchSizeMin === 'number' ? details.batchSizeMin : this.#batch.min;
+    const max = typeof details.batchSizeMax === 'number' ? details.batchSizeMax : this.#batch.max;
+    const restarts = this.#workers().reduce((n, w) => n + w.restarts, 0);
+    const sample = this.#view.governor?.lastSample;
+    return dashboardFigures(event, { ...(sample ? { sample } : {}), spilledBytes: latest.spilledBytes, batch: { last, min, max }, restarts });
   }
+
 }
 
 /**

@@ -7,7 +7,8 @@ import path from 'node:path';
 import type { PipelineStats } from '../../core/stats.ts';
 import type { WorkerStats } from '../../workers/pool/worker-pool.ts';
 import { runCharts } from './charts.ts';
-import { escapeHtml, formatBytes, formatCount, formatDuration, formatPercent } from './format.ts';
+import { escapeHtml } from './format.ts';
+import { formatBytes, formatCount, formatDuration, formatPercent, formatRate } from '../../core/format.ts';
 
 /** The style sheet shared by the report and the live page. */
 export const REPORT_CSS = `
@@ -68,7 +69,7 @@ export function summaryFigures(stats: PipelineStats): Figure[] {
     { label: 'rows out', value: formatCount(stats.rowsOut) },
     { label: 'bytes read', value: formatBytes(stats.bytesRead) },
     { label: 'duration', value: formatDuration(stats.durationMs) },
-    { label: 'throughput', value: seconds > 0 ? `${formatCount(stats.rowsIn / seconds)} rows/s` : '–' },
+    { label: 'throughput', value: seconds > 0 ? formatRate(stats.rowsIn / seconds, 'rows') : '–' },
     { label: 'rows skipped', value: formatCount(stats.errors.skipped) },
     { label: 'rows dead-lettered', value: formatCount(stats.errors.deadLettered) },
   ];

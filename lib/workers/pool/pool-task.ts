@@ -2,7 +2,7 @@
  * One batch as the pool handles it (a task, its attempts) and a worker slot; what crosses to the
  * worker for an attempt; and the message of a batch given up, naming the limit it ran into.
  */
-import { formatBytes } from '../../core/validate.ts';
+import { formatBytes } from '../../core/format.ts';
 import type { WorkerFailure, PoolWorker } from './pool-worker.ts';
 import { collectTransferables } from './protocol.ts';
 import type { BatchInput } from './backend.ts';

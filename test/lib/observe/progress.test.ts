@@ -17,7 +17,9 @@ import { toArrow } from '../../../sinks/toArrow.ts';
 import { toSpill } from '../../../sinks/toSpill.ts';
 import { MemoryGovernor } from '../../../lib/memory/governor.ts';
 import { ErrorCodes } from '../../../lib/core/errors.ts';
-import { LineRenderer, formatCount, formatDuration, formatProgress, progressBar, resolveProgress, type ProgressEvent, type ProgressStream } from '../../../lib/observe/progress.ts';
+import { resolveProgress, type ProgressEvent, type ProgressStream } from '../../../lib/observe/progress.ts';
+import { LineRenderer, formatProgress, progressBar } from '../../../lib/observe/progress-line.ts';
+import { formatCount } from '../../../lib/core/format.ts';
 import { writeTradesCsv } from '../../../samples/trades-data.ts';
 import { tempDir } from '../../helpers.ts';
 
@@ -191,7 +193,7 @@ test('off a terminal the output is line-oriented: no carriage return, no escape 
   assert.ok(!text.includes('\x1b'), 'no escape code');
   for (const chunk of stream.chunks) assert.match(chunk, /^spillway: [^\n]*\n$/, 'one whole line per write');
   assert.match(stream.chunks.at(-1)!, new RegExp(`^spillway: done 100% ${formatCount(stats.rowsIn)} rows .* rows/s in `));
-  assert.match(stream.chunks[0]!, /^spillway: \d+% [\d.]+k? rows [\d.]+k? rows\/s( ETA \S+)? rss /);
+  assert.match(stream.chunks[0]!, /^spillway: \d+% [\d.]+k? rows [\d.]+k? rows\/s( ETA \S+ (ms|s|min|h)( \S+ (s|min))?)? rss /);
 });
 
 test('a short run off a terminal writes nothing (the first line comes after the interval)', async () => {
@@ -265,14 +267,7 @@ test('the progress option is validated; a throwing callback does not fail the ru
   assert.equal(calls, 1);
 });
 
-test('formatting: counts, durations, the bar and the line', () => {
-  assert.equal(formatCount(950), '950');
-  assert.equal(formatCount(6_100_000), '6.1M');
-  assert.equal(formatCount(182_000), '182k');
-  assert.equal(formatCount(9_999), '10k');
-  assert.equal(formatDuration(130_000), '2m10s');
-  assert.equal(formatDuration(380), '380ms');
-  assert.equal(formatDuration(3_725_000), '1h02m');
+test('the bar and the line (figures formatted by lib/core/format.ts)', () => {
   assert.equal(progressBar(0.625), '▕███████▌    ▏');
   assert.equal([...progressBar(1)].length, 14);
   assert.equal([...progressBar(0)].length, 14);
@@ -291,5 +286,5 @@ test('formatting: counts, durations, the bar and the line', () => {
     workers: { busy: 2, total: 2 },
     stages: [],
   });
-  assert.equal(line, '61% 6.1M rows 1.9 GB 182k rows/s ETA 2m10s mem 58% spilled 1.2 GB workers 2/2');
+  assert.equal(line, '61% 6.1M rows 1.9 GB 182k rows/s ETA 2 min 10 s mem 58% spilled 1.2 GB workers 2/2');
 });

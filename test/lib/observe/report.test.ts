@@ -49,14 +49,14 @@ test('formatReport: rows, bytes, duration, stages, memory, spills, errors by pol
   const stats = await governedSpillRun();
   const text = formatReport(stats, { title: 'job' });
   const lines = text.split('\n');
-  assert.match(lines[0]!, /^job: 2,994 rows in, 2,994 rows out in \S+ \(\S+ rows\/s\)$/);
+  assert.match(lines[0]!, /^job: 2,994 rows in, 2,994 rows out in \S+ (ms|s) \(\S+ rows\/s\)$/);
   assert.match(text, /read \d+(\.\d)? kB/);
   assert.match(text, /^ {2}stage +kind +rows in +rows out +batches +time +dropped$/m);
-  assert.match(text, /^ {2}fromCsv +source +- +2,994 +12 +\S+ +6$/m);
+  assert.match(text, /^ {2}fromCsv +source +- +2,994 +12 +\S+ (ms|s) +6$/m);
   assert.match(text, /^ {2}map +transform +2,994 +2,994 +12 /m);
   assert.match(text, /^ {2}toSpill +sink +2,994 +- +12 /m);
   assert.match(text, /memory: peak RSS \d+ MB, mean \d+ MB, min \d+ MB of limit 4\.0 GB/);
-  assert.match(text, /governor: paused \S+ over 0 pressure events, .* 0 leak warnings/);
+  assert.match(text, /governor: paused \S+ (ms|s|min) over 0 pressure events, .* 0 leak warnings/);
   assert.match(text, /spills: \d+ spills moved .* out of memory; .* on disk in 12 batches/);
   assert.match(text, /errors: 0 skipped, 6 dead-lettered \(fromCsv 6\)/);
   assert.ok(lines.length < 20, 'compact');
@@ -66,7 +66,7 @@ test('formatReport: rows, bytes, duration, stages, memory, spills, errors by pol
 test('formatReport: ungoverned runs, per-worker lines, skipped rows; the format is validated', async () => {
   const { stats } = await pipeline(fromIterable([{ a: 1 }, { a: 2 }]), collect(), { governor: false });
   const text = formatReport(stats);
-  assert.match(text, /^2 rows in, 2 rows out in \d+ms/);
+  assert.match(text, /^2 rows in, 2 rows out in \d+ ms/);
   assert.match(text, /memory: ungoverned/);
   assert.match(text, /errors: none/);
   assert.doesNotMatch(text, /spills:/);
@@ -82,8 +82,8 @@ test('formatReport: ungoverned runs, per-worker lines, skipped rows; the format 
   };
   const w = formatReport(withWorkers);
   assert.match(w, /^ {2}worker +stage +batches +rows +busy +rows\/s +failures +restarts +recycles$/m);
-  assert.match(w, /^ {2}w0 +parallel +3 +300 +1\.5s +200 +1 +1 +0$/m);
-  assert.match(w, /^ {2}w1 +parallel +4 +400 +2\.0s +200 +0 +0 +2$/m);
+  assert.match(w, /^ {2}w0 +parallel +3 +300 +1\.5 s +200 +1 +1 +0$/m);
+  assert.match(w, /^ {2}w1 +parallel +4 +400 +2\.0 s +200 +0 +0 +2$/m);
   assert.match(w, /errors: 3 skipped, 2 dead-lettered \(fromIterable 5\)/);
   assert.throws(() => formatReport(stats, { format: 'xml' as 'text' }), { code: ErrorCodes.INVALID_OPTION });
 });

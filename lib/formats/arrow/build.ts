@@ -1,0 +1,181 @@
+/**
+ * Rows -> Arrow, step two: Arrow columns (Data) and RecordBatches built from row values to a
+ * schema (inferred by infer.ts or given), and the bytes a RecordBatch holds.
+ */
+import { Binary, Bool, type Data, DataType, Field, Float64, Int32, Int64, makeData, Null, RecordBatch, Schema, Struct, TimestampMillisecond, Type, Utf8 } from 'apache-arrow';
+import { UnsupportedError } from '../../core/errors.ts';
+import type { Row } from '../../core/row.ts';
+import { INT32_MAX, INT32_MIN, JSON_METADATA_KEY, ROWS_METADATA_KEY, describeType, inferSchema } from './infer.ts';
+
+/** Options of {@link rowsToRecordBatch}. */
+export interface FromRowsOptions {
+  /** Build to this schema instead of inferring one (values must fit; columns are matched by name). */
+  schema?: Schema;
+  /** Column order for an inferred schema (the source's order; keys of rows follow JavaScript's order). */
+  columns?: readonly string[];
+}
+
+function validityOf(values: readonly unknown[]): { bitmap: Uint8Array; nullCount: number } {
+  const bitmap = new Uint8Array(((values.length + 63) >> 6) << 3);
+  let nullCount = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v === null || v === undefined) nullCount++;
+    else bitmap[i >> 3]! |= 1 << (i & 7);
+  }
+  return { bitmap, nullCount };
+}
+
+function mismatch(field: Field, value: unknown): UnsupportedError {
+  return new UnsupportedError(`Column "${field.name}" is ${String(field.type)} in the schema but holds a ${describeType(value)}`, {});
+}
+
+function toBigInt(field: Field, value: unknown): bigint {
+  if (typeof value === 'bigint') {
+    // BigInt64Array would wrap it silently (2^64-1 becomes -1)
+    if (value > 9223372036854775807n || value < -9223372036854775808n) {
+      throw new UnsupportedError(`Column "${field.name}" holds ${value}, out of range for int64 (-2^63 .. 2^63-1); keep the column as text (CSV: types: { '${field.name}': 'text' })`, {});
+    }
+    return value;
+  }
+  if (typeof value === 'number' && Number.isInteger(value)) return BigInt(value);
+  throw mismatch(field, value);
+}
+
+function buildVarBinary(field: Field, type: DataType, values: readonly unknown[], encode: (v: unknown) => Uint8Array | string): Data {
+  const { bitmap, nullCount } = validityOf(values);
+  const offsets = new Int32Array(values.length + 1);
+  const parts: (Uint8Array | string)[] = [];
+  let total = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v !== null && v !== undefined) {
+      const part = encode(v);
+      total += typeof part === 'string' ? Buffer.byteLength(part) : part.byteLength;
+      parts.push(part);
+    }
+    if (total > INT32_MAX) throw new UnsupportedError(`Column "${field.name}" holds more than 2 GiB of bytes in one batch`, {});
+    offsets[i + 1] = total;
+  }
+  const data = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (const part of parts) {
+    if (typeof part === 'string') at += data.write(part, at);
+    else {
+      data.set(part, at);
+      at += part.byteLength;
+    }
+  }
+  return makeData({ type: type as Utf8, length: values.length, nullCount, nullBitmap: bitmap, valueOffsets: offsets, data });
+}
+
+/** Builds one column of `type` from JS values. */
+export function buildColumn(field: Field, values: readonly unknown[]): Data {
+  const type = field.type as DataType;
+  const length = values.length;
+  const json = field.metadata.get(JSON_METADATA_KEY) === 'true';
+  switch (type.typeId) {
+    case Type.Null:
+      for (const v of values) if (v !== null && v !== undefined) throw mismatch(field, v);
+      return makeData({ type: type as Null, length, nullCount: length });
+    case Type.Bool: {
+      const { bitmap, nullCount } = validityOf(values);
+      const bits = new Uint8Array(bitmap.length);
+      values.forEach((v, i) => {
+        if (v === null || v === undefined) return;
+        if (typeof v !== 'boolean') throw mismatch(field, v);
+        if (v) bits[i >> 3]! |= 1 << (i & 7);
+      });
+      return makeData({ type: type as Bool, length, nullCount, nullBitmap: bitmap, data: bits });
+    }
+    case Type.Int:
+    case Type.Float: {
+      const { bitmap, nullCount } = validityOf(values);
+      const is64 = type.typeId === Type.Int && (type as Int64).bitWidth === 64;
+      if (is64) {
+        const out = new BigInt64Array(length);
+        values.forEach((v, i) => {
+          if (v !== null && v !== undefined) out[i] = toBigInt(field, v);
+        });
+        return makeData({ type: type as Int64, length, nullCount, nullBitmap: bitmap, data: out });
+      }
+      const isInt32 = type.typeId === Type.Int && (type as Int32).bitWidth === 32 && (type as Int32).isSigned;
+      const isF64 = type.typeId === Type.Float && (type as Float64).precision === 2;
+      if (!isInt32 && !isF64) throw new UnsupportedError(`Column "${field.name}": building ${String(type)} from rows is not supported (use Int32, Int64 or Float64)`, {});
+      const out = isInt32 ? new Int32Array(length) : new Float64Array(length);
+      values.forEach((v, i) => {
+        if (v === null || v === undefined) return;
+        if (typeof v === 'number') {
+          if (isInt32 && (!Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX || Object.is(v, -0))) throw mismatch(field, v);
+          out[i] = v;
+        } else if (typeof v === 'bigint' && isF64 && Number.isSafeInteger(Number(v)) && BigInt(Number(v)) === v) {
+          out[i] = Number(v);
+        } else throw mismatch(field, v);
+      });
+      return makeData({ type: type as Int32, length, nullCount, nullBitmap: bitmap, data: out as Int32Array });
+    }
+    case Type.Utf8:
+      return buildVarBinary(field, type, values, (v) => {
+        if (json) return JSON.stringify(v);
+        if (typeof v !== 'string') throw mismatch(field, v);
+        return v;
+      });
+    case Type.Binary:
+      return buildVarBinary(field, type, values, (v) => {
+        if (!(v instanceof Uint8Array)) throw mismatch(field, v);
+        return v;
+      });
+    case Type.Timestamp: {
+      const unit = (type as TimestampMillisecond).unit;
+      const scale = [1n, 1n, 1000n, 1000000n][unit] ?? 1n;
+      if (unit === 0) throw new UnsupportedError(`Column "${field.name}": building second-unit timestamps from rows is not supported`, {});
+      const { bitmap, nullCount } = validityOf(values);
+      const out = new BigInt64Array(length);
+      values.forEach((v, i) => {
+        if (v === null || v === undefined) return;
+        if (!(v instanceof Date)) throw mismatch(field, v);
+        const ms = v.getTime();
+        if (Number.isNaN(ms)) throw new UnsupportedError(`Column "${field.name}" holds an invalid Date`, {});
+        out[i] = BigInt(ms) * scale;
+      });
+      return makeData({ type: type as TimestampMillisecond, length, nullCount, nullBitmap: bitmap, data: out });
+    }
+    default:
+      throw new UnsupportedError(`Column "${field.name}": building ${String(type)} from rows is not supported`, {});
+  }
+}
+
+/**
+ * Converts a batch of rows (objects keyed by column, or arrays) to one RecordBatch, inferring
+ * the schema unless `options.schema` is given. Throws {@link UnsupportedError} naming the
+ * column when a value does not fit.
+ */
+export function rowsToRecordBatch(rows: readonly Row[], options: FromRowsOptions = {}): RecordBatch {
+  const schema = options.schema ?? inferSchema(rows, options.columns);
+  const arrayRows = schema.metadata.get(ROWS_METADATA_KEY) === 'array';
+  const children = schema.fields.map((field, c) => {
+    const values = new Array<unknown>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      values[i] = arrayRows || Array.isArray(row) ? (row as unknown[])[c] : (row as Record<string, unknown>)[field.name];
+    }
+    return buildColumn(field, values);
+  });
+  const struct = makeData({ type: new Struct(schema.fields), length: rows.length, nullCount: 0, children });
+  return new RecordBatch(schema, struct);
+}
+
+
+/** Bytes held by a RecordBatch's buffers (what it costs in memory, excluding JS object overhead). */
+export function recordBatchBytes(batch: RecordBatch): number {
+  let bytes = 0;
+  const visit = (data: Data): void => {
+    for (const buffer of [data.values, data.valueOffsets, data.nullBitmap, data.typeIds] as (ArrayBufferView | undefined)[]) {
+      if (buffer && buffer.byteLength) bytes += buffer.byteLength;
+    }
+    for (const child of data.children) visit(child);
+    if (data.dictionary) for (const d of data.dictionary.data) visit(d);
+  };
+  for (const d of batch.data.children) visit(d);
+  return bytes;
+}

@@ -1,0 +1,90 @@
+/**
+ * Schemas that change between batches: unification (Int32 widens to Float64, Null to anything),
+ * equality, and casting a batch to a wider schema.
+ */
+import { JSON_METADATA_KEY, ROWS_METADATA_KEY } from './infer.ts';
+import { dataToValues } from './to-rows.ts';
+import { DataType, Field, Float64, Int32, Int64, makeData, Null, RecordBatch, Schema, Struct, Utf8, util } from 'apache-arrow';
+import { UnsupportedError } from '../../core/errors.ts';
+import { buildColumn } from './build.ts';
+
+function sameType(a: DataType, b: DataType): boolean {
+  return util.compareTypes(a, b);
+}
+
+function widen(a: Field, b: Field): Field {
+  const ta = a.type as DataType;
+  const tb = b.type as DataType;
+  if (DataType.isNull(ta)) return b.nullable ? b : new Field(b.name, tb, true, b.metadata);
+  if (DataType.isNull(tb)) return a.nullable ? a : new Field(a.name, ta, true, a.metadata);
+  const ja = a.metadata.get(JSON_METADATA_KEY) === 'true';
+  const jb = b.metadata.get(JSON_METADATA_KEY) === 'true';
+  if (ja === jb && sameType(ta, tb)) return a.nullable || !b.nullable ? a : b;
+  const isInt32 = (t: DataType): boolean => DataType.isInt(t) && t.bitWidth === 32 && t.isSigned;
+  const isInt64 = (t: DataType): boolean => DataType.isInt(t) && t.bitWidth === 64 && t.isSigned;
+  const isF64 = (t: DataType): boolean => DataType.isFloat(t) && t.precision === 2;
+  const nullable = a.nullable || b.nullable;
+  if ((isInt32(ta) && isF64(tb)) || (isF64(ta) && isInt32(tb))) return new Field(a.name, new Float64(), nullable);
+  if ((isInt32(ta) && isInt64(tb)) || (isInt64(ta) && isInt32(tb))) return new Field(a.name, new Int64(), nullable);
+  throw new UnsupportedError(`Column "${a.name}" changed type from ${String(ta)}${ja ? ' (JSON)' : ''} to ${String(tb)}${jb ? ' (JSON)' : ''}, which cannot widen without loss`, {});
+}
+
+/**
+ * The narrowest schema holding both `a` and `b`: same columns keep their type; Int32 + Float64 ->
+ * Float64; Int32 + Int64 -> Int64; Null + T -> T; columns only in `b` are appended (nullable);
+ * columns only in `a` become nullable. Other changes (e.g. Int64 + Float64, Utf8 + Int32) throw
+ * {@link UnsupportedError}: start a new segment instead. Returns `a` itself when nothing changes.
+ */
+export function unifySchemas(a: Schema, b: Schema): Schema {
+  const byName = new Map(b.fields.map((f) => [f.name, f]));
+  let changed = false;
+  const fields: Field[] = a.fields.map((fa) => {
+    const fb = byName.get(fa.name);
+    byName.delete(fa.name);
+    const out = fb === undefined ? (fa.nullable ? fa : new Field(fa.name, fa.type, true, fa.metadata)) : widen(fa, fb);
+    if (out !== fa) changed = true;
+    return out;
+  });
+  for (const fb of byName.values()) {
+    changed = true;
+    fields.push(fb.nullable ? fb : new Field(fb.name, fb.type, true, fb.metadata));
+  }
+  if (a.metadata.get(ROWS_METADATA_KEY) !== b.metadata.get(ROWS_METADATA_KEY)) {
+    throw new UnsupportedError('Rows changed from objects to arrays (or back) between batches', {});
+  }
+  return changed ? new Schema(fields, a.metadata) : a;
+}
+
+/** True when two schemas have the same fields (names, types, nullability, field metadata) in order. */
+export function schemasEqual(a: Schema, b: Schema): boolean {
+  if (a === b) return true;
+  if (a.fields.length !== b.fields.length) return false;
+  return a.fields.every((fa, i) => {
+    const fb = b.fields[i]!;
+    return (
+      fa.name === fb.name &&
+      fa.nullable === fb.nullable &&
+      sameType(fa.type as DataType, fb.type as DataType) &&
+      fa.metadata.get(JSON_METADATA_KEY) === fb.metadata.get(JSON_METADATA_KEY)
+    );
+  });
+}
+
+/**
+ * Conforms `batch` to `schema` (a widening of its own, e.g. from {@link unifySchemas}): columns
+ * with the same type are shared, widened columns are rebuilt, missing columns are all null.
+ */
+export function castRecordBatch(batch: RecordBatch, schema: Schema): RecordBatch {
+  if (schemasEqual(batch.schema, schema)) return batch;
+  const index = new Map(batch.schema.fields.map((f, i) => [f.name, i]));
+  const children = schema.fields.map((field) => {
+    const i = index.get(field.name);
+    if (i === undefined) return buildColumn(field, new Array<unknown>(batch.numRows).fill(null));
+    const own = batch.schema.fields[i]!;
+    const data = batch.getChildAt(i)!.data[0]!;
+    if (sameType(own.type as DataType, field.type as DataType)) return data;
+    return buildColumn(field, dataToValues(data, { int64: 'bigint', timestamps: 'date' }, field.name));
+  });
+  const struct = makeData({ type: new Struct(schema.fields), length: batch.numRows, nullCount: 0, children });
+  return new RecordBatch(schema, struct);
+}
