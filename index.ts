@@ -51,7 +51,13 @@ export type { ProgressEvent, ProgressOption, ProgressOptions, ProgressStage } fr
 export type { DashboardOption, DashboardOptions } from './lib/observe/dashboard/dashboard.ts';
 export type { Timeline, TimelineMemory } from './lib/observe/timeline.ts';
 export { MemoryGovernor } from './lib/memory/governor.ts';
-export type { MemoryLevel, MemoryGovernorOptions, MemorySummary, MemorySample, LevelTimes } from './lib/memory/governor.ts';
+export type {
+  MemoryLevel,
+  MemoryGovernorOptions,
+  MemorySummary,
+  MemorySample,
+  LevelTimes,
+} from './lib/memory/governor.ts';
 export type { BatchSizeOption } from './lib/memory/batch-size.ts';
 export type { ErrorPolicy, DeadLetterRecord } from './lib/io/dead-letter.ts';
 export type { ByteSize } from './lib/core/validate.ts';
@@ -69,7 +75,14 @@ export { fromParquet } from './sources/fromParquet.ts';
 export type { FromParquetOptions } from './sources/fromParquet.ts';
 export type { ParquetColumn, ParquetColumnType } from './lib/formats/parquet/types.ts';
 export { inspectParquet } from './lib/formats/parquet/inspect-lazy.ts';
-export type { ParquetInspection, ParquetSchemaNode, ParquetRowGroupInfo, ParquetChunkInfo, ParquetChunkStatistics, InspectParquetOptions } from './lib/formats/parquet/inspect.ts';
+export type {
+  ParquetInspection,
+  ParquetSchemaNode,
+  ParquetRowGroupInfo,
+  ParquetChunkInfo,
+  ParquetChunkStatistics,
+  InspectParquetOptions,
+} from './lib/formats/parquet/inspect.ts';
 export { inspectArrow } from './lib/formats/arrow/inspect.ts';
 export type { ArrowInspection, ArrowFieldInfo, InspectArrowOptions } from './lib/formats/arrow/inspect.ts';
 export { fromArrow } from './sources/fromArrow.ts';
@@ -96,7 +109,11 @@ export type { BatchOptions } from './transforms/batch.ts';
 export { parallel } from './transforms/parallel.ts';
 export type { ParallelStageOptions } from './transforms/parallel.ts';
 export type { ParallelOptions } from './lib/workers/pool/options.ts';
-export type { ParallelBackendOption, BullmqBackendOptions, RedisConnectionOptions } from './lib/workers/distributed/options.ts';
+export type {
+  ParallelBackendOption,
+  BullmqBackendOptions,
+  RedisConnectionOptions,
+} from './lib/workers/distributed/options.ts';
 export { groupBy } from './transforms/groupBy.ts';
 export type { GroupByOptions } from './transforms/groupBy.ts';
 export { agg } from './lib/operators/aggregates.ts';

@@ -11,12 +11,22 @@ import { benchCsv, interleaved, type BenchRow } from './common.ts';
 
 type Trade = Record<string, unknown> & { price: number; qty: number };
 
-async function convert(input: string, output: string, kind: 'csv' | 'parquet', checkpoint: string | undefined): Promise<number> {
+async function convert(
+  input: string,
+  output: string,
+  kind: 'csv' | 'parquet',
+  checkpoint: string | undefined,
+): Promise<number> {
   const sink = kind === 'csv' ? toCsv(output) : toParquet(output);
-  const { stats } = await pipeline(fromCsv(input, { cast: true }), map((row: Trade) => ({ ...row, notional: row.price * row.qty })), sink, {
-    governor: false,
-    ...(checkpoint ? { checkpoint: { dir: checkpoint, intervalMs: 1000 } } : {}),
-  });
+  const { stats } = await pipeline(
+    fromCsv(input, { cast: true }),
+    map((row: Trade) => ({ ...row, notional: row.price * row.qty })),
+    sink,
+    {
+      governor: false,
+      ...(checkpoint ? { checkpoint: { dir: checkpoint, intervalMs: 1000 } } : {}),
+    },
+  );
   return stats.rowsOut;
 }
 
@@ -32,10 +42,17 @@ export async function run(): Promise<BenchRow[]> {
       parquetOn: () => convert(data.path, out('on.parquet'), 'parquet', out('ckpt-parquet')),
     });
     for (const ext of ['csv', 'parquet']) {
-      if (!readFileSync(out(`off.${ext}`)).equals(readFileSync(out(`on.${ext}`)))) throw new Error(`checkpointed ${ext} output differs from the plain one`);
+      if (!readFileSync(out(`off.${ext}`)).equals(readFileSync(out(`on.${ext}`))))
+        throw new Error(`checkpointed ${ext} output differs from the plain one`);
     }
     const rate = (name: string): number => data.rows / ((ms[name] as number) / 1000);
-    const row = (label: string, name: string, base: string, note: string): BenchRow => ({ group: 'checkpoint', case: label, rowsPerSec: rate(name), ratio: rate(name) / rate(base), note });
+    const row = (label: string, name: string, base: string, note: string): BenchRow => ({
+      group: 'checkpoint',
+      case: label,
+      rowsPerSec: rate(name),
+      ratio: rate(name) / rate(base),
+      note,
+    });
     return [
       row('fromCsv -> map -> toCsv', 'csvOff', 'csvOff', 'baseline'),
       row('same, checkpoint every 1 s', 'csvOn', 'csvOff', 'overhead = 1 - ratio; goal < 3%'),

@@ -60,7 +60,10 @@ export function median(values: number[]): number {
  * Measures several cases side by side: runs them interleaved `runs` times, each run starting at
  * another case (so drift and order effects hit all alike), and returns each case's median ms.
  */
-export async function interleaved(cases: Record<string, () => Promise<unknown>>, runs = BENCH_RUNS): Promise<Record<string, number>> {
+export async function interleaved(
+  cases: Record<string, () => Promise<unknown>>,
+  runs = BENCH_RUNS,
+): Promise<Record<string, number>> {
   const times: Record<string, number[]> = {};
   const entries = Object.entries(cases);
   for (let run = 0; run < runs; run++) {

@@ -20,20 +20,31 @@ export async function run(): Promise<BenchRow[]> {
   try {
     const rows = (await pipeline(fromCsv(data.path, { cast: true }), collect())).output as Record<string, unknown>[];
     const batches: RecordBatch[] = [];
-    for await (const batch of fromCsv(data.path, { cast: true, output: 'arrow' }) as AsyncIterable<Batch>) batches.push(batch.arrow);
+    for await (const batch of fromCsv(data.path, { cast: true, output: 'arrow' }) as AsyncIterable<Batch>)
+      batches.push(batch.arrow);
     const file = (name: string): string => join(dir, name);
     const ms = await interleaved({
       fast: () => pipeline(fromIterable(rows, { batchSize: 8192 }), toCsv(file('fast.csv')), { governor: false }),
       views: () => pipeline(arrowBatchSource(batches), toCsv(file('views.csv')), { governor: false }),
-      stringify: () => pipeline(fromIterable(rows, { batchSize: 8192 }), toCsv(file('stringify.csv'), { bom: false }), { governor: false }),
+      stringify: () =>
+        pipeline(fromIterable(rows, { batchSize: 8192 }), toCsv(file('stringify.csv'), { bom: false }), {
+          governor: false,
+        }),
     });
     const mb = statSync(file('fast.csv')).size / 1e6;
     const rate = (name: string): number => ROWS / ((ms[name] as number) / 1000);
-    const row = (label: string, name: string, note: string): BenchRow => ({ group: 'csv-write', case: label, rowsPerSec: rate(name), mbPerSec: mb / ((ms[name] as number) / 1000), ratio: rate(name) / rate('stringify'), note });
+    const row = (label: string, name: string, note: string): BenchRow => ({
+      group: 'csv-write',
+      case: label,
+      rowsPerSec: rate(name),
+      mbPerSec: mb / ((ms[name] as number) / 1000),
+      ratio: rate(name) / rate('stringify'),
+      note,
+    });
     return [
       row('toCsv, row objects in (spillway formatter)', 'fast', 'ratio vs csv-stringify'),
       row('toCsv, Arrow batches in (row views)', 'views', ''),
-      row("toCsv { bom: false }, row objects in (csv-stringify)", 'stringify', 'baseline'),
+      row('toCsv { bom: false }, row objects in (csv-stringify)', 'stringify', 'baseline'),
     ];
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -22,8 +22,18 @@ async function rawCsvParse(path: string, cast: boolean): Promise<number> {
   return rows;
 }
 
-async function spillwayCsv(path: string, cast: boolean, governor?: MemoryGovernor | false, parser: 'auto' | 'csv-parse' = 'auto'): Promise<number> {
-  const { stats } = await pipeline(fromCsv(path, { cast, parser }), map((row) => row), drain(), { governor });
+async function spillwayCsv(
+  path: string,
+  cast: boolean,
+  governor?: MemoryGovernor | false,
+  parser: 'auto' | 'csv-parse' = 'auto',
+): Promise<number> {
+  const { stats } = await pipeline(
+    fromCsv(path, { cast, parser }),
+    map((row) => row),
+    drain(),
+    { governor },
+  );
   return stats.rowsOut;
 }
 
@@ -36,7 +46,11 @@ async function spillwayArrow(path: string, governor: MemoryGovernor): Promise<nu
 async function spillwayParquet(path: string, governor: MemoryGovernor): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'spillway-bench-'));
   try {
-    const { stats } = await pipeline(fromCsv(path, { cast: true, output: 'arrow' }), toParquet(join(dir, 'out.parquet')), { governor });
+    const { stats } = await pipeline(
+      fromCsv(path, { cast: true, output: 'arrow' }),
+      toParquet(join(dir, 'out.parquet')),
+      { governor },
+    );
     return stats.rowsOut;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -70,13 +84,38 @@ export async function run(): Promise<BenchRow[]> {
   });
   return [
     row('raw csv-parse (columns: true)', 'raw', 'raw', 'baseline'),
-    row("pipeline(fromCsv { parser: 'csv-parse' }, map(identity), drain())", 'csvParse', 'raw', 'the pipeline around the same parser; goal >= 0.9 of raw'),
-    row('pipeline(fromCsv, map(identity), drain()) [fast rows]', 'spillway', 'raw', 'the default (fast) path vs raw csv-parse'),
+    row(
+      "pipeline(fromCsv { parser: 'csv-parse' }, map(identity), drain())",
+      'csvParse',
+      'raw',
+      'the pipeline around the same parser; goal >= 0.9 of raw',
+    ),
+    row(
+      'pipeline(fromCsv, map(identity), drain()) [fast rows]',
+      'spillway',
+      'raw',
+      'the default (fast) path vs raw csv-parse',
+    ),
     row('raw csv-parse (columns, cast: true)', 'rawCast', 'rawCast', 'baseline'),
-    row('pipeline(fromCsv { cast: true }, map, drain) [fast rows]', 'spillwayCast', 'raw', 'vs raw objects; goal >= 4x'),
+    row(
+      'pipeline(fromCsv { cast: true }, map, drain) [fast rows]',
+      'spillwayCast',
+      'raw',
+      'vs raw objects; goal >= 4x',
+    ),
     row("same, parser: 'csv-parse'", 'csvParseCast', 'raw', 'vs raw objects'),
-    row("pipeline(fromCsv { cast: true, output: 'arrow' }, drain) [fast Arrow]", 'arrow', 'raw', 'vs raw objects; goal >= 1M rows/s'),
+    row(
+      "pipeline(fromCsv { cast: true, output: 'arrow' }, drain) [fast Arrow]",
+      'arrow',
+      'raw',
+      'vs raw objects; goal >= 1M rows/s',
+    ),
     row("pipeline(fromCsv { cast: true, output: 'arrow' }, toParquet)", 'parquet', 'raw', 'CSV -> Parquet (snappy)'),
-    row('pipeline(fromCsv, map, drain) [fast rows], governor: false', 'ungoverned', 'spillway', 'ratio vs governed: the cost of governing is 1 - 1/ratio; goal < 3%'),
+    row(
+      'pipeline(fromCsv, map, drain) [fast rows], governor: false',
+      'ungoverned',
+      'spillway',
+      'ratio vs governed: the cost of governing is 1 - 1/ratio; goal < 3%',
+    ),
   ];
 }

@@ -18,12 +18,18 @@ async function runOnce(path: string, governor: MemoryGovernor, dashboard: 'off' 
     write(line: string): boolean {
       const url = /dashboard: (http\S+)/.exec(line)?.[1];
       // a page watching: the event stream read by another process, figures and charts drawn
-      if (url && dashboard === 'watched') watcher = spawn('curl', ['-sN', url.replace('/?token=', '/events?token=')], { stdio: 'ignore' });
+      if (url && dashboard === 'watched')
+        watcher = spawn('curl', ['-sN', url.replace('/?token=', '/events?token=')], { stdio: 'ignore' });
       return true;
     },
   };
   try {
-    const { stats } = await pipeline(fromCsv(path), map((row) => row), drain(), dashboard === 'off' ? { governor } : { governor, dashboard: { stream } });
+    const { stats } = await pipeline(
+      fromCsv(path),
+      map((row) => row),
+      drain(),
+      dashboard === 'off' ? { governor } : { governor, dashboard: { stream } },
+    );
     return stats.rowsOut;
   } finally {
     watcher?.kill();
@@ -72,6 +78,7 @@ export async function run(): Promise<BenchRow[]> {
     row('pipeline(fromCsv, map, drain), dashboard off', 'off', 'baseline'),
     row('same, dashboard on, no page open', 'on', 'goal: ratio >= 0.98'),
   ];
-  if (hasCurl) rows.push(row('same, dashboard on, a page connected', 'watched', 'event stream read by curl; goal >= 0.98'));
+  if (hasCurl)
+    rows.push(row('same, dashboard on, a page connected', 'watched', 'event stream read by curl; goal >= 0.98'));
   return rows;
 }

@@ -35,7 +35,13 @@ async function dataset(): Promise<string> {
 }
 
 const SQL_WHERE = `date >= DATE '2026-11-28' AND symbol = 'DEF' AND price > 990`;
-const WHERE = { and: [{ col: 'date', op: '>=', value: '2026-11-28' }, { col: 'symbol', op: '=', value: 'DEF' }, { col: 'price', op: '>', value: 990 }] } as const;
+const WHERE = {
+  and: [
+    { col: 'date', op: '>=', value: '2026-11-28' },
+    { col: 'symbol', op: '=', value: 'DEF' },
+    { col: 'price', op: '>', value: 990 },
+  ],
+} as const;
 
 interface Answer {
   rows: number;
@@ -46,7 +52,9 @@ async function duckdb(dir: string): Promise<Answer> {
   const { DuckDBInstance } = await import('@duckdb/node-api');
   const db = await DuckDBInstance.create(':memory:', { threads: '1' });
   const con = await db.connect();
-  const reader = await con.runAndReadAll(`SELECT count(*)::BIGINT AS n, coalesce(sum(id), 0)::BIGINT AS s FROM read_parquet('${dir}/**/*.parquet', hive_partitioning = true) WHERE ${SQL_WHERE}`);
+  const reader = await con.runAndReadAll(
+    `SELECT count(*)::BIGINT AS n, coalesce(sum(id), 0)::BIGINT AS s FROM read_parquet('${dir}/**/*.parquet', hive_partitioning = true) WHERE ${SQL_WHERE}`,
+  );
   const [row] = reader.getRowObjectsJS() as Array<{ n: bigint; s: bigint }>;
   con.closeSync();
   db.closeSync();
@@ -66,7 +74,8 @@ function tally(): { stage: ReturnType<typeof map>; answer: Answer } {
 }
 
 function check(label: string, got: Answer, want: Answer): void {
-  if (got.rows !== want.rows || got.checksum !== want.checksum) throw new Error(`${label}: ${got.rows} rows, checksum ${got.checksum}; DuckDB: ${want.rows}, ${want.checksum}`);
+  if (got.rows !== want.rows || got.checksum !== want.checksum)
+    throw new Error(`${label}: ${got.rows} rows, checksum ${got.checksum}; DuckDB: ${want.rows}, ${want.checksum}`);
 }
 
 async function parquetCases(): Promise<BenchRow[]> {
@@ -102,7 +111,13 @@ async function parquetCases(): Promise<BenchRow[]> {
   const bytes = (name: string): number => Number(details[name]!.bytesRead ?? 0);
   const total = bytes('no-pushdown');
   return [
-    { group: 'datasets', case: `fromParquet(dir) + filter(fn), ${ROWS} rows [no pushdown]`, rowsPerSec: ROWS / (ms['no-pushdown']! / 1000), ratio: 1, note: `baseline; read ${(total / 1e6).toFixed(1)} MB; ${want.rows} rows match` },
+    {
+      group: 'datasets',
+      case: `fromParquet(dir) + filter(fn), ${ROWS} rows [no pushdown]`,
+      rowsPerSec: ROWS / (ms['no-pushdown']! / 1000),
+      ratio: 1,
+      note: `baseline; read ${(total / 1e6).toFixed(1)} MB; ${want.rows} rows match`,
+    },
     {
       group: 'datasets',
       case: 'fromParquet(dir, { where }) [pruning + row-group pushdown]',
@@ -110,7 +125,13 @@ async function parquetCases(): Promise<BenchRow[]> {
       ratio: ms['no-pushdown']! / ms.pushdown!,
       note: `read ${(bytes('pushdown') / 1e6).toFixed(2)} MB; files pruned ${String(details.pushdown!.filesPruned)}/${String(details.pushdown!.files)}, row groups skipped ${String(details.pushdown!.rowGroupsSkipped)}, read ${String(details.pushdown!.rowGroupsRead)}`,
     },
-    { group: 'datasets', case: 'DuckDB read_parquet(hive_partitioning) WHERE ... (1 thread)', rowsPerSec: ROWS / (ms.duckdb! / 1000), ratio: ms['no-pushdown']! / ms.duckdb!, note: `${ms.duckdb!.toFixed(0)} ms vs spillway pushdown ${ms.pushdown!.toFixed(0)} ms` },
+    {
+      group: 'datasets',
+      case: 'DuckDB read_parquet(hive_partitioning) WHERE ... (1 thread)',
+      rowsPerSec: ROWS / (ms.duckdb! / 1000),
+      ratio: ms['no-pushdown']! / ms.duckdb!,
+      note: `${ms.duckdb!.toFixed(0)} ms vs spillway pushdown ${ms.pushdown!.toFixed(0)} ms`,
+    },
   ];
 }
 
@@ -119,34 +140,61 @@ async function jsonlCases(): Promise<BenchRow[]> {
   const file = join(DATA_DIR, `events-${JSONL_ROWS}.jsonl`);
   if (!existsSync(file)) {
     const lines: string[] = [];
-    for (let i = 0; i < JSONL_ROWS; i++) lines.push(JSON.stringify({ id: i, user: `u${i % 5000}`, kind: ['view', 'click', 'buy'][i % 3], amount: (i % 1000) / 10, tags: ['a', 'b'], at: new Date(1_700_000_000_000 + i * 1000).toISOString() }));
+    for (let i = 0; i < JSONL_ROWS; i++)
+      lines.push(
+        JSON.stringify({
+          id: i,
+          user: `u${i % 5000}`,
+          kind: ['view', 'click', 'buy'][i % 3],
+          amount: (i % 1000) / 10,
+          tags: ['a', 'b'],
+          at: new Date(1_700_000_000_000 + i * 1000).toISOString(),
+        }),
+      );
     writeFileSync(`${file}.partial`, `${lines.join('\n')}\n`);
     renameSync(`${file}.partial`, file);
   }
   const bytes = statSync(file).size;
   const expected = { rows: JSONL_ROWS, checksum: (BigInt(JSONL_ROWS) * BigInt(JSONL_ROWS - 1)) / 2n };
-  const ms = await interleaved({
-    'json-parse': async () => {
-      const answer: Answer = { rows: 0, checksum: 0n };
-      const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
-      for await (const line of lines) {
-        if (line === '') continue;
-        const row = JSON.parse(line) as { id: number };
-        answer.rows++;
-        answer.checksum += BigInt(row.id);
-      }
-      check('JSON.parse per line', answer, expected);
+  const ms = await interleaved(
+    {
+      'json-parse': async () => {
+        const answer: Answer = { rows: 0, checksum: 0n };
+        const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+        for await (const line of lines) {
+          if (line === '') continue;
+          const row = JSON.parse(line) as { id: number };
+          answer.rows++;
+          answer.checksum += BigInt(row.id);
+        }
+        check('JSON.parse per line', answer, expected);
+      },
+      fromJsonl: async () => {
+        const t = tally();
+        await pipeline(fromJsonl(file), t.stage, drain());
+        check('fromJsonl', t.answer, expected);
+      },
     },
-    fromJsonl: async () => {
-      const t = tally();
-      await pipeline(fromJsonl(file), t.stage, drain());
-      check('fromJsonl', t.answer, expected);
-    },
-  }, BENCH_RUNS);
+    BENCH_RUNS,
+  );
   const base = JSONL_ROWS / (ms['json-parse']! / 1000);
   return [
-    { group: 'datasets', case: `readline + JSON.parse per line, ${JSONL_ROWS} rows`, rowsPerSec: base, mbPerSec: bytes / 1e6 / (ms['json-parse']! / 1000), ratio: 1, note: 'baseline (rounds integers beyond 2^53)' },
-    { group: 'datasets', case: 'fromJsonl -> map -> drain', rowsPerSec: JSONL_ROWS / (ms.fromJsonl! / 1000), mbPerSec: bytes / 1e6 / (ms.fromJsonl! / 1000), ratio: JSONL_ROWS / (ms.fromJsonl! / 1000) / base, note: 'bigint-exact; includes the pipeline and a map stage' },
+    {
+      group: 'datasets',
+      case: `readline + JSON.parse per line, ${JSONL_ROWS} rows`,
+      rowsPerSec: base,
+      mbPerSec: bytes / 1e6 / (ms['json-parse']! / 1000),
+      ratio: 1,
+      note: 'baseline (rounds integers beyond 2^53)',
+    },
+    {
+      group: 'datasets',
+      case: 'fromJsonl -> map -> drain',
+      rowsPerSec: JSONL_ROWS / (ms.fromJsonl! / 1000),
+      mbPerSec: bytes / 1e6 / (ms.fromJsonl! / 1000),
+      ratio: JSONL_ROWS / (ms.fromJsonl! / 1000) / base,
+      note: 'bigint-exact; includes the pipeline and a map stage',
+    },
   ];
 }
 

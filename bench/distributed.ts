@@ -39,14 +39,30 @@ export async function run(): Promise<BenchRow[]> {
   const trivialInput = (): { n: number }[] => Array.from({ length: BATCHES * 10 }, (_, n) => ({ n }));
   const expected = checksum(cpuInput().map(score));
   const cpu = async (name: string, options: ParallelStageOptions): Promise<number> => {
-    const { ms, result } = await timed(() => pipeline(fromIterable(cpuInput(), { batchSize: 250 }), parallel(MODULE, options), collect<{ n: number; score: number }>(), { governor: false }));
-    if (result.output.length !== ROWS || checksum(result.output) !== expected) throw new Error(`bench distributed: ${name} gave a different result`);
+    const { ms, result } = await timed(() =>
+      pipeline(
+        fromIterable(cpuInput(), { batchSize: 250 }),
+        parallel(MODULE, options),
+        collect<{ n: number; score: number }>(),
+        { governor: false },
+      ),
+    );
+    if (result.output.length !== ROWS || checksum(result.output) !== expected)
+      throw new Error(`bench distributed: ${name} gave a different result`);
     return ms;
   };
   const trivial = async (name: string, options: ParallelStageOptions): Promise<number> => {
     const input = trivialInput();
-    const { ms, result } = await timed(() => pipeline(fromIterable(input, { batchSize: 10 }), parallel(MODULE, { ...options, export: 'noop' }), collect<{ n: number }>(), { governor: false }));
-    if (result.output.length !== input.length || result.output.some((r, i) => r.n !== i)) throw new Error(`bench distributed: ${name} gave a different result`);
+    const { ms, result } = await timed(() =>
+      pipeline(
+        fromIterable(input, { batchSize: 10 }),
+        parallel(MODULE, { ...options, export: 'noop' }),
+        collect<{ n: number }>(),
+        { governor: false },
+      ),
+    );
+    if (result.output.length !== input.length || result.output.some((r, i) => r.n !== i))
+      throw new Error(`bench distributed: ${name} gave a different result`);
     return ms;
   };
   const times: Record<string, number[]> = {};
@@ -57,7 +73,10 @@ export async function run(): Promise<BenchRow[]> {
   const redis = await startRedis();
   const workers: WorkerProcess[] = [];
   try {
-    const bullmq: ParallelStageOptions = { backend: { type: 'bullmq', connection: { host: '127.0.0.1', port: redis.port }, queue: 'bench' }, window: 8 };
+    const bullmq: ParallelStageOptions = {
+      backend: { type: 'bullmq', connection: { host: '127.0.0.1', port: redis.port }, queue: 'bench' },
+      window: 8,
+    };
     for (const count of [1, 2]) {
       const worker = startWorker(['--redis', redis.url, '--queue', 'bench', '--module', MODULE, '--concurrency', '1']);
       workers.push(worker);
@@ -82,9 +101,27 @@ export async function run(): Promise<BenchRow[]> {
     const threadsCpu = m(`cpu threads ${count}`);
     const threadsTrivial = m(`trivial threads ${count}`);
     rows.push(
-      { group: 'distributed', case: `CPU-bound rows, ${count} worker thread(s)`, rowsPerSec: ROWS / (threadsCpu / 1000), ratio: 1, note: 'baseline; includes thread start' },
-      { group: 'distributed', case: `CPU-bound rows, ${count} spillway worker process(es) on Redis`, rowsPerSec: ROWS / (m(`cpu redis ${count}`) / 1000), ratio: threadsCpu / m(`cpu redis ${count}`), note: `ratio vs threads; ${ROWS / 250} batches of 250; ${load}` },
-      { group: 'distributed', case: `trivial rows, ${count} worker thread(s)`, rowsPerSec: (BATCHES * 10) / (threadsTrivial / 1000), ratio: 1, note: `${((threadsTrivial * 1000) / BATCHES).toFixed(0)} µs/batch` },
+      {
+        group: 'distributed',
+        case: `CPU-bound rows, ${count} worker thread(s)`,
+        rowsPerSec: ROWS / (threadsCpu / 1000),
+        ratio: 1,
+        note: 'baseline; includes thread start',
+      },
+      {
+        group: 'distributed',
+        case: `CPU-bound rows, ${count} spillway worker process(es) on Redis`,
+        rowsPerSec: ROWS / (m(`cpu redis ${count}`) / 1000),
+        ratio: threadsCpu / m(`cpu redis ${count}`),
+        note: `ratio vs threads; ${ROWS / 250} batches of 250; ${load}`,
+      },
+      {
+        group: 'distributed',
+        case: `trivial rows, ${count} worker thread(s)`,
+        rowsPerSec: (BATCHES * 10) / (threadsTrivial / 1000),
+        ratio: 1,
+        note: `${((threadsTrivial * 1000) / BATCHES).toFixed(0)} µs/batch`,
+      },
       {
         group: 'distributed',
         case: `trivial rows, ${count} spillway worker process(es) on Redis`,

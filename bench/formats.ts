@@ -29,7 +29,6 @@ async function loadBatches(path: string): Promise<RecordBatch[]> {
   return batches;
 }
 
-
 /** Writes `bytes` to a new file and fsyncs it: the physical reference. */
 async function rawWrite(path: string, bytes: Uint8Array): Promise<void> {
   const handle = await open(path, 'w');
@@ -55,23 +54,68 @@ export async function run(): Promise<BenchRow[]> {
     const compressions = ['none', 'lz4', 'zstd'] as const;
     const ms = await interleaved({
       raw: () => rawWrite(file('raw.bin'), uncompressed),
-      ...Object.fromEntries(compressions.map((c) => [`write-${c}`, () => pipeline(arrowBatchSource(batches), toArrow(file(`${c}.arrow`), { compression: c === 'none' ? null : c }), { governor: false })])),
-      ...Object.fromEntries(compressions.map((c) => [`read-${c}`, () => pipeline(fromArrow(file(`${c}.arrow`)), drain(), { governor: false })])),
+      ...Object.fromEntries(
+        compressions.map((c) => [
+          `write-${c}`,
+          () =>
+            pipeline(arrowBatchSource(batches), toArrow(file(`${c}.arrow`), { compression: c === 'none' ? null : c }), {
+              governor: false,
+            }),
+        ]),
+      ),
+      ...Object.fromEntries(
+        compressions.map((c) => [
+          `read-${c}`,
+          () => pipeline(fromArrow(file(`${c}.arrow`)), drain(), { governor: false }),
+        ]),
+      ),
       'parquet-write': () => pipeline(arrowBatchSource(batches), toParquet(file('out.parquet')), { governor: false }),
       'parquet-read': () => pipeline(fromParquet(file('out.parquet')), drain(), { governor: false }),
     });
     const rawMbps = mb / ((ms.raw as number) / 1000);
-    const out: BenchRow[] = [{ group: 'formats', case: `raw write + fsync of the uncompressed Arrow bytes (${mb.toFixed(0)} MB)`, mbPerSec: rawMbps, ratio: 1, note: 'physical reference' }];
+    const out: BenchRow[] = [
+      {
+        group: 'formats',
+        case: `raw write + fsync of the uncompressed Arrow bytes (${mb.toFixed(0)} MB)`,
+        mbPerSec: rawMbps,
+        ratio: 1,
+        note: 'physical reference',
+      },
+    ];
     for (const c of compressions) {
       const size = statSync(file(`${c}.arrow`)).size;
       const w = mb / ((ms[`write-${c}`] as number) / 1000);
       const r = mb / ((ms[`read-${c}`] as number) / 1000);
-      out.push({ group: 'formats', case: `toArrow ${c}`, mbPerSec: w, rowsPerSec: rows / ((ms[`write-${c}`] as number) / 1000), ratio: w / rawMbps, note: `vs raw write; compression ratio ${(uncompressed.byteLength / size).toFixed(2)}` });
-      out.push({ group: 'formats', case: `fromArrow ${c}`, mbPerSec: r, rowsPerSec: rows / ((ms[`read-${c}`] as number) / 1000), note: 'uncompressed MB/s' });
+      out.push({
+        group: 'formats',
+        case: `toArrow ${c}`,
+        mbPerSec: w,
+        rowsPerSec: rows / ((ms[`write-${c}`] as number) / 1000),
+        ratio: w / rawMbps,
+        note: `vs raw write; compression ratio ${(uncompressed.byteLength / size).toFixed(2)}`,
+      });
+      out.push({
+        group: 'formats',
+        case: `fromArrow ${c}`,
+        mbPerSec: r,
+        rowsPerSec: rows / ((ms[`read-${c}`] as number) / 1000),
+        note: 'uncompressed MB/s',
+      });
     }
     const parquetSize = statSync(file('out.parquet')).size;
-    out.push({ group: 'formats', case: 'toParquet (snappy)', rowsPerSec: rows / ((ms['parquet-write'] as number) / 1000), mbPerSec: mb / ((ms['parquet-write'] as number) / 1000), note: `file ${(parquetSize / 1e6).toFixed(1)} MB` });
-    out.push({ group: 'formats', case: 'fromParquet', rowsPerSec: rows / ((ms['parquet-read'] as number) / 1000), mbPerSec: mb / ((ms['parquet-read'] as number) / 1000) });
+    out.push({
+      group: 'formats',
+      case: 'toParquet (snappy)',
+      rowsPerSec: rows / ((ms['parquet-write'] as number) / 1000),
+      mbPerSec: mb / ((ms['parquet-write'] as number) / 1000),
+      note: `file ${(parquetSize / 1e6).toFixed(1)} MB`,
+    });
+    out.push({
+      group: 'formats',
+      case: 'fromParquet',
+      rowsPerSec: rows / ((ms['parquet-read'] as number) / 1000),
+      mbPerSec: mb / ((ms['parquet-read'] as number) / 1000),
+    });
     return out;
   } finally {
     rmSync(dir, { recursive: true, force: true });

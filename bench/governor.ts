@@ -11,8 +11,23 @@ import { benchCsv, type BenchRow } from './common.ts';
 const here = dirname(fileURLToPath(import.meta.url));
 const LIMIT = 400e6;
 
-function runWorkload(path: string, mode: 'on' | 'off'): { rows: number; ms: number; peakRss: number; pressureEvents: number; pausedMs: number } {
-  const out = execFileSync(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', join(here, 'workloads/held-state.ts'), path, String(LIMIT), mode], { encoding: 'utf8', maxBuffer: 1 << 20 });
+function runWorkload(
+  path: string,
+  mode: 'on' | 'off',
+): { rows: number; ms: number; peakRss: number; pressureEvents: number; pausedMs: number } {
+  const out = execFileSync(
+    process.execPath,
+    [
+      '--conditions=spillway-source',
+      '--import',
+      'tsx',
+      join(here, 'workloads/held-state.ts'),
+      path,
+      String(LIMIT),
+      mode,
+    ],
+    { encoding: 'utf8', maxBuffer: 1 << 20 },
+  );
   return JSON.parse(out.trim().split('\n').pop() ?? '{}') as ReturnType<typeof runWorkload>;
 }
 
@@ -30,6 +45,10 @@ export async function run(): Promise<BenchRow[]> {
   });
   return [
     row('held state, no governor', off, 'ratio = peak RSS / 400 MB limit'),
-    row(`held state, governor limit 400 MB`, on, `goal: peak < limit + 64 MB; ${on.pressureEvents} pauses, ${(on.pausedMs / 1000).toFixed(1)} s paused`),
+    row(
+      `held state, governor limit 400 MB`,
+      on,
+      `goal: peak < limit + 64 MB; ${on.pressureEvents} pauses, ${(on.pausedMs / 1000).toFixed(1)} s paused`,
+    ),
   ];
 }

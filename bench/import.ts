@@ -50,7 +50,10 @@ function probeCase(name: string, probe: string, nodeArgs: string[], target?: str
   return {
     name,
     once: async () => {
-      const { stdout } = await exec(process.execPath, [...nodeArgs, probe, ...(target ? [target] : [])], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '' } });
+      const { stdout } = await exec(process.execPath, [...nodeArgs, probe, ...(target ? [target] : [])], {
+        cwd: ROOT,
+        env: { ...process.env, NODE_OPTIONS: '' },
+      });
       return JSON.parse(stdout.trim().split('\n').at(-1)!) as Probe;
     },
   };
@@ -62,9 +65,14 @@ function versionCase(name: string, nodeArgs: string[], bin?: string): Case {
     name,
     once: async () => {
       const started = performance.now();
-      const { stdout } = await exec(process.execPath, bin ? [...nodeArgs, bin, '--version'] : [...nodeArgs, '-e', 'console.log("0.0.0")'], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '' } });
+      const { stdout } = await exec(
+        process.execPath,
+        bin ? [...nodeArgs, bin, '--version'] : [...nodeArgs, '-e', 'console.log("0.0.0")'],
+        { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '' } },
+      );
       const ms = performance.now() - started;
-      if (!/^\d+\.\d+\.\d+/.test(stdout.trim())) throw new Error(`bench/import: --version printed ${JSON.stringify(stdout)}`);
+      if (!/^\d+\.\d+\.\d+/.test(stdout.trim()))
+        throw new Error(`bench/import: --version printed ${JSON.stringify(stdout)}`);
       return { ms, cpuMs: 0, maxRss: 0 };
     },
   };
@@ -80,7 +88,16 @@ async function measure(cases: Case[]): Promise<Map<string, Probe>> {
       seen.set(c.name, list);
     }
   }
-  return new Map([...seen].map(([name, list]) => [name, { ms: median(list.map((p) => p.ms)), cpuMs: median(list.map((p) => p.cpuMs)), maxRss: median(list.map((p) => p.maxRss)) }]));
+  return new Map(
+    [...seen].map(([name, list]) => [
+      name,
+      {
+        ms: median(list.map((p) => p.ms)),
+        cpuMs: median(list.map((p) => p.cpuMs)),
+        maxRss: median(list.map((p) => p.maxRss)),
+      },
+    ]),
+  );
 }
 
 /** Runs the import benchmark. */
@@ -114,13 +131,27 @@ export async function run(): Promise<BenchRow[]> {
   const spawn = `bare node ${get('bare node, spawn to exit').ms.toFixed(0)} ms spawn to exit`;
   const rows: BenchRow[] = [
     { case: 'bare node', peakRss: get('bare node').maxRss, note: `peak RSS of a process that imports nothing` },
-    { case: 'import spillway (tsx)', peakRss: get('import spillway (tsx)').maxRss, note: `${over('import spillway (tsx)', 'node + tsx, nothing imported')}; through tsx, so compile time included` },
-    { case: 'spillway --version (tsx)', note: `${get('spillway --version (tsx)').ms.toFixed(0)} ms spawn to exit, through tsx (${spawn})` },
+    {
+      case: 'import spillway (tsx)',
+      peakRss: get('import spillway (tsx)').maxRss,
+      note: `${over('import spillway (tsx)', 'node + tsx, nothing imported')}; through tsx, so compile time included`,
+    },
+    {
+      case: 'spillway --version (tsx)',
+      note: `${get('spillway --version (tsx)').ms.toFixed(0)} ms spawn to exit, through tsx (${spawn})`,
+    },
   ];
   if (hasDist) {
     const age = new Date(statSync(built).mtimeMs).toISOString().slice(0, 16);
-    rows.push({ case: 'import spillway (dist)', peakRss: get('import spillway (dist)').maxRss, note: `${over('import spillway (dist)', 'bare node')}; goal <= 100 ms and 15 MB over bare node (dist built ${age})` });
-    rows.push({ case: 'spillway --version (dist)', note: `${get('spillway --version (dist)').ms.toFixed(0)} ms spawn to exit (${spawn}); goal < 150 ms` });
+    rows.push({
+      case: 'import spillway (dist)',
+      peakRss: get('import spillway (dist)').maxRss,
+      note: `${over('import spillway (dist)', 'bare node')}; goal <= 100 ms and 15 MB over bare node (dist built ${age})`,
+    });
+    rows.push({
+      case: 'spillway --version (dist)',
+      note: `${get('spillway --version (dist)').ms.toFixed(0)} ms spawn to exit (${spawn}); goal < 150 ms`,
+    });
   } else {
     rows.push({ case: 'import spillway (dist)', note: 'not measured: run `npm run build` first' });
   }

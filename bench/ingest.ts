@@ -20,7 +20,11 @@ interface CaseResult {
 }
 
 async function runCase(name: string, csv: string, dir: string): Promise<CaseResult> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', script, name, csv, dir], { maxBuffer: 1 << 20 });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--conditions=spillway-source', '--import', 'tsx', script, name, csv, dir],
+    { maxBuffer: 1 << 20 },
+  );
   return JSON.parse(stdout.trim().split('\n').pop()!) as CaseResult;
 }
 
@@ -34,7 +38,17 @@ export async function run(): Promise<BenchRow[]> {
       await runCase('duckdb1', data.path, dir);
       renameSync(join(dir, 'duckdb1.parquet'), cached);
     }
-    const names = ['raw', 'rows', 'arrow', 'parquet', 'filter-parquet', 'parquet-read', 'parquet-read-arrow', 'duckdb1', 'duckdb2'] as const;
+    const names = [
+      'raw',
+      'rows',
+      'arrow',
+      'parquet',
+      'filter-parquet',
+      'parquet-read',
+      'parquet-read-arrow',
+      'duckdb1',
+      'duckdb2',
+    ] as const;
     const results: Record<string, CaseResult[]> = {};
     for (let r = 0; r < BENCH_RUNS; r++) {
       const order = [...names.slice(r % names.length), ...names.slice(0, r % names.length)];
@@ -46,22 +60,47 @@ export async function run(): Promise<BenchRow[]> {
     const summary = (name: string): { rowsPerSec: number; mbPerSec: number; peakRss: number; rows: number } => {
       const list = results[name]!;
       const ms = median(list.map((x) => x.ms));
-      return { rows: list[0]!.rows, rowsPerSec: data.rows / (ms / 1000), mbPerSec: data.bytes / 1e6 / (ms / 1000), peakRss: median(list.map((x) => x.maxRss)) };
+      return {
+        rows: list[0]!.rows,
+        rowsPerSec: data.rows / (ms / 1000),
+        mbPerSec: data.bytes / 1e6 / (ms / 1000),
+        peakRss: median(list.map((x) => x.maxRss)),
+      };
     };
     const raw = summary('raw');
     const duck1 = summary('duckdb1');
     const row = (label: string, name: string, note: string): BenchRow => {
       const s = summary(name);
-      return { group: 'ingest', case: label, rowsPerSec: s.rowsPerSec, mbPerSec: s.mbPerSec, ratio: s.rowsPerSec / raw.rowsPerSec, peakRss: s.peakRss, note };
+      return {
+        group: 'ingest',
+        case: label,
+        rowsPerSec: s.rowsPerSec,
+        mbPerSec: s.mbPerSec,
+        ratio: s.rowsPerSec / raw.rowsPerSec,
+        peakRss: s.peakRss,
+        note,
+      };
     };
     const pq = summary('parquet');
     return [
       row('raw csv-parse (columns: true), objects', 'raw', 'baseline; ratio column is vs this'),
       row('fromCsv { cast: true } -> map -> drain [rows]', 'rows', 'goal >= 4x raw'),
       row("fromCsv { cast: true, output: 'arrow' } -> drain [Arrow]", 'arrow', 'goal >= 1M rows/s'),
-      row("fromCsv { cast: true, output: 'arrow' } -> toParquet (snappy)", 'parquet', `${(pq.rowsPerSec / duck1.rowsPerSec).toFixed(2)}x DuckDB 1 thread; goal >= 0.5x`),
-      row("same with filter(qty > 100) between (row views)", 'filter-parquet', `${summary('filter-parquet').rows.toLocaleString('en-US')} rows kept; rows/s counts input rows`),
-      row('fromParquet (DuckDB-written file) -> drain [rows]', 'parquet-read', 'goal >= 1M rows/s, bounded memory; MB/s of the CSV equivalent'),
+      row(
+        "fromCsv { cast: true, output: 'arrow' } -> toParquet (snappy)",
+        'parquet',
+        `${(pq.rowsPerSec / duck1.rowsPerSec).toFixed(2)}x DuckDB 1 thread; goal >= 0.5x`,
+      ),
+      row(
+        'same with filter(qty > 100) between (row views)',
+        'filter-parquet',
+        `${summary('filter-parquet').rows.toLocaleString('en-US')} rows kept; rows/s counts input rows`,
+      ),
+      row(
+        'fromParquet (DuckDB-written file) -> drain [rows]',
+        'parquet-read',
+        'goal >= 1M rows/s, bounded memory; MB/s of the CSV equivalent',
+      ),
       row("fromParquet { output: 'arrow' } (same file) -> drain [Arrow]", 'parquet-read-arrow', ''),
       row('DuckDB COPY csv -> parquet (snappy), 1 thread', 'duckdb1', '@duckdb/node-api, devDependency'),
       row('DuckDB COPY csv -> parquet (snappy), 2 threads', 'duckdb2', ''),

@@ -50,10 +50,22 @@ const LABELS: Record<string, string> = {
   'join-small': 'JOIN a 500-row symbol table',
   'join-large': 'JOIN N x N/2 rows on id',
 };
-const GOALS: Record<string, number> = { sort: 0.5, topk: 0.5, 'groupby-low': 0.5, 'groupby-high': 1 / 3, distinct: 1 / 3, 'join-small': 1 / 3, 'join-large': 1 / 3 };
+const GOALS: Record<string, number> = {
+  sort: 0.5,
+  topk: 0.5,
+  'groupby-low': 0.5,
+  'groupby-high': 1 / 3,
+  distinct: 1 / 3,
+  'join-small': 1 / 3,
+  'join-large': 1 / 3,
+};
 
 async function runCase(engine: string, name: string, csv: string, out: string): Promise<CaseResult> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', script, engine, name, csv, out, LIMIT], { maxBuffer: 1 << 20 });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--conditions=spillway-source', '--import', 'tsx', script, engine, name, csv, out, LIMIT],
+    { maxBuffer: 1 << 20 },
+  );
   return JSON.parse(stdout.trim().split('\n').pop()!) as CaseResult;
 }
 
@@ -63,7 +75,9 @@ async function checksum(file: string, name: string): Promise<string> {
   const connection = await db.connect();
   try {
     const check = CHECKS[name]!;
-    const sql = check.includes('FILE') ? `SELECT ${check.replaceAll('FILE', file)}` : `SELECT ${check} FROM read_parquet('${file}')`;
+    const sql = check.includes('FILE')
+      ? `SELECT ${check.replaceAll('FILE', file)}`
+      : `SELECT ${check} FROM read_parquet('${file}')`;
     const reader = await connection.runAndReadAll(sql);
     return reader.getRows()[0]!.map(String).join(' ');
   } finally {
@@ -91,14 +105,18 @@ export async function run(): Promise<BenchRow[]> {
           result = await runCase(engine, name, data.path, out);
         } catch (error) {
           // one failed case (e.g. the governor's memory limit) must not hide the others
-          const message = /(ERR_SPILLWAY_\w+|MemoryLimitError[^\n]*)/.exec(String((error as { stderr?: string }).stderr ?? error))?.[1] ?? String(error).split('\n')[0]!;
+          const message =
+            /(ERR_SPILLWAY_\w+|MemoryLimitError[^\n]*)/.exec(
+              String((error as { stderr?: string }).stderr ?? error),
+            )?.[1] ?? String(error).split('\n')[0]!;
           failed[`${engine}:${name}`] = message;
           continue;
         }
         (results[`${engine}:${name}`] ??= []).push(result);
         const sum = await checksum(out, name);
         const other = sums[`${engine === 'spillway' ? 'duckdb' : 'spillway'}:${name}`];
-        if (other !== undefined && other !== sum) throw new Error(`${name}: spillway and DuckDB outputs differ: ${engine} ${sum} vs ${other}`);
+        if (other !== undefined && other !== sum)
+          throw new Error(`${name}: spillway and DuckDB outputs differ: ${engine} ${sum} vs ${other}`);
         sums[`${engine}:${name}`] = sum;
         rmSync(out, { force: true });
       }
@@ -109,12 +127,22 @@ export async function run(): Promise<BenchRow[]> {
       const d = results[`duckdb:${name}`];
       if (!s || !d) {
         // a failed engine gets a row saying why; the other keeps its figures
-        for (const [engine, label, results] of [['spillway', 'spillway', s], ['duckdb', 'DuckDB 1 thread', d]] as const) {
+        for (const [engine, label, results] of [
+          ['spillway', 'spillway', s],
+          ['duckdb', 'DuckDB 1 thread', d],
+        ] as const) {
           const why = failed[`${engine}:${name}`];
           if (why) rows.push({ group: 'operators', case: `${label}: ${LABELS[name]}`, note: `FAILED: ${why}` });
           else if (results) {
             const ms = median(results.map((x) => x.ms));
-            rows.push({ group: 'operators', case: `${label}: ${LABELS[name]}`, rowsPerSec: ROWS / (ms / 1000), mbPerSec: data.bytes / 1e6 / (ms / 1000), peakRss: median(results.map((x) => x.maxRss)), note: `check ${sums[`${engine}:${name}`]}` });
+            rows.push({
+              group: 'operators',
+              case: `${label}: ${LABELS[name]}`,
+              rowsPerSec: ROWS / (ms / 1000),
+              mbPerSec: data.bytes / 1e6 / (ms / 1000),
+              peakRss: median(results.map((x) => x.maxRss)),
+              note: `check ${sums[`${engine}:${name}`]}`,
+            });
           }
         }
         continue;
@@ -124,8 +152,23 @@ export async function run(): Promise<BenchRow[]> {
       const ratio = dMs / sMs;
       const details = s.at(-1)!.details;
       const spilled = `spilled ${details.runsSpilled ?? details.partitionsSpilled ?? 0} ${details.runsSpilled === undefined ? 'partitions' : 'runs'}, ${Math.round(Number(details.bytesSpilled ?? 0) / 1e6)} MB`;
-      rows.push({ group: 'operators', case: `spillway: ${LABELS[name]}`, rowsPerSec: ROWS / (sMs / 1000), mbPerSec: data.bytes / 1e6 / (sMs / 1000), ratio, peakRss: median(s.map((x) => x.maxRss)), note: `${ratio.toFixed(2)}x DuckDB (goal >= ${GOALS[name]!.toFixed(2)}); ${spilled}; check ${sums[`spillway:${name}`]}` });
-      rows.push({ group: 'operators', case: `DuckDB 1 thread: ${LABELS[name]}`, rowsPerSec: ROWS / (dMs / 1000), mbPerSec: data.bytes / 1e6 / (dMs / 1000), peakRss: median(d.map((x) => x.maxRss)), note: `memory_limit ${LIMIT}` });
+      rows.push({
+        group: 'operators',
+        case: `spillway: ${LABELS[name]}`,
+        rowsPerSec: ROWS / (sMs / 1000),
+        mbPerSec: data.bytes / 1e6 / (sMs / 1000),
+        ratio,
+        peakRss: median(s.map((x) => x.maxRss)),
+        note: `${ratio.toFixed(2)}x DuckDB (goal >= ${GOALS[name]!.toFixed(2)}); ${spilled}; check ${sums[`spillway:${name}`]}`,
+      });
+      rows.push({
+        group: 'operators',
+        case: `DuckDB 1 thread: ${LABELS[name]}`,
+        rowsPerSec: ROWS / (dMs / 1000),
+        mbPerSec: data.bytes / 1e6 / (dMs / 1000),
+        peakRss: median(d.map((x) => x.maxRss)),
+        note: `memory_limit ${LIMIT}`,
+      });
     }
     return rows;
   } finally {

@@ -57,16 +57,18 @@ parentPort.once('message', (rows) => parentPort.postMessage(rows.map(score)));
 async function bareThreads(rows: CpuRow[], threads: number): Promise<{ n: number; score: number }[]> {
   const share = Math.ceil(rows.length / threads);
   const parts = await Promise.all(
-    Array.from({ length: threads }, (_, t) =>
-      new Promise<{ n: number; score: number }[]>((resolve, reject) => {
-        const worker = new Worker(BARE_THREAD, { eval: true });
-        worker.once('message', (out: { n: number; score: number }[]) => {
-          resolve(out);
-          void worker.terminate();
-        });
-        worker.once('error', reject);
-        worker.postMessage(rows.slice(t * share, (t + 1) * share));
-      }),
+    Array.from(
+      { length: threads },
+      (_, t) =>
+        new Promise<{ n: number; score: number }[]>((resolve, reject) => {
+          const worker = new Worker(BARE_THREAD, { eval: true });
+          worker.once('message', (out: { n: number; score: number }[]) => {
+            resolve(out);
+            void worker.terminate();
+          });
+          worker.once('error', reject);
+          worker.postMessage(rows.slice(t * share, (t + 1) * share));
+        }),
     ),
   );
   return parts.flat();
@@ -78,17 +80,61 @@ export async function run(): Promise<BenchRow[]> {
   const results: Record<string, number> = {};
   const check = (name: string, rows: { n: number; score: number }[]): void => {
     const sum = checksum(rows);
-    if (rows.length !== ROWS || sum !== expected) throw new Error(`bench parallel: ${name} gave a different result (${rows.length} rows, checksum ${sum} != ${expected})`);
+    if (rows.length !== ROWS || sum !== expected)
+      throw new Error(
+        `bench parallel: ${name} gave a different result (${rows.length} rows, checksum ${sum} != ${expected})`,
+      );
     results[name] = sum;
   };
   const cpu = await interleaved({
-    serial: async () => check('serial', (await pipeline(fromIterable(input(), { batchSize: BATCH_SIZE }), map(score), collect<{ n: number; score: number }>(), { governor: false })).output),
+    serial: async () =>
+      check(
+        'serial',
+        (
+          await pipeline(
+            fromIterable(input(), { batchSize: BATCH_SIZE }),
+            map(score),
+            collect<{ n: number; score: number }>(),
+            { governor: false },
+          )
+        ).output,
+      ),
     '1 worker': async () =>
-      check('1 worker', (await pipeline(fromIterable(input(), { batchSize: BATCH_SIZE }), parallel(CPU_MODULE, { workers: 1 }), collect<{ n: number; score: number }>(), { governor: false })).output),
+      check(
+        '1 worker',
+        (
+          await pipeline(
+            fromIterable(input(), { batchSize: BATCH_SIZE }),
+            parallel(CPU_MODULE, { workers: 1 }),
+            collect<{ n: number; score: number }>(),
+            { governor: false },
+          )
+        ).output,
+      ),
     '2 workers': async () =>
-      check('2 workers', (await pipeline(fromIterable(input(), { batchSize: BATCH_SIZE }), parallel(CPU_MODULE, { workers: 2 }), collect<{ n: number; score: number }>(), { governor: false })).output),
+      check(
+        '2 workers',
+        (
+          await pipeline(
+            fromIterable(input(), { batchSize: BATCH_SIZE }),
+            parallel(CPU_MODULE, { workers: 2 }),
+            collect<{ n: number; score: number }>(),
+            { governor: false },
+          )
+        ).output,
+      ),
     '2 workers, TS module': async () =>
-      check('2 workers, TS module', (await pipeline(fromIterable(input(), { batchSize: BATCH_SIZE }), parallel(CPU_MODULE_TS, { workers: 2 }), collect<{ n: number; score: number }>(), { governor: false })).output),
+      check(
+        '2 workers, TS module',
+        (
+          await pipeline(
+            fromIterable(input(), { batchSize: BATCH_SIZE }),
+            parallel(CPU_MODULE_TS, { workers: 2 }),
+            collect<{ n: number; score: number }>(),
+            { governor: false },
+          )
+        ).output,
+      ),
     'bare 2 threads': async () => check('bare 2 threads', await bareThreads(input(), 2)),
   });
 
@@ -112,7 +158,17 @@ export async function run(): Promise<BenchRow[]> {
     await piscina.destroy();
   }
   // the stage end to end with one row per batch: what a pipeline adds to the pool's cost
-  const stage = await timed(() => pipeline(fromIterable(Array.from({ length: TASKS }, (_, i) => ({ i })), { batchSize: 1 }), parallel(NOOP_MODULE, { workers: 2 }), collect(), { governor: false }));
+  const stage = await timed(() =>
+    pipeline(
+      fromIterable(
+        Array.from({ length: TASKS }, (_, i) => ({ i })),
+        { batchSize: 1 },
+      ),
+      parallel(NOOP_MODULE, { workers: 2 }),
+      collect(),
+      { governor: false },
+    ),
+  );
   if (stage.result.output.length !== TASKS) throw new Error('bench parallel: the stage lost tasks');
 
   const serialMs = cpu.serial ?? NaN;
@@ -121,14 +177,66 @@ export async function run(): Promise<BenchRow[]> {
   const perSec = (ms: number | undefined): number => (ms === undefined ? NaN : ROWS / (ms / 1000));
   const us = (ms: number): string => `${((ms * 1000) / TASKS).toFixed(1)} µs/task`;
   return [
-    { group: 'parallel', case: `CPU-bound rows, serial pipeline (${ITERATIONS} iterations/row)`, rowsPerSec: perSec(cpu.serial), ratio: 1, note: 'baseline' },
-    { group: 'parallel', case: 'CPU-bound rows, parallel 1 worker', rowsPerSec: perSec(cpu['1 worker']), ratio: serialMs / (cpu['1 worker'] ?? NaN), note: 'ratio vs serial; includes worker start' },
-    { group: 'parallel', case: 'CPU-bound rows, parallel 2 workers', rowsPerSec: perSec(cpu['2 workers']), ratio: serialMs / (cpu['2 workers'] ?? NaN), note: `ratio vs serial; goal >= 1.8 on 2 idle cores; ${load}` },
-    { group: 'parallel', case: 'CPU-bound rows, parallel 2 workers, TypeScript module', rowsPerSec: perSec(cpu['2 workers, TS module']), ratio: serialMs / (cpu['2 workers, TS module'] ?? NaN), note: 'ratio vs serial; tsx loaded in each worker' },
-    { group: 'parallel', case: 'CPU-bound rows, 2 bare worker_threads (no library)', rowsPerSec: perSec(cpu['bare 2 threads']), ratio: serialMs / (cpu['bare 2 threads'] ?? NaN), note: 'ratio vs serial: the machine\'s ceiling' },
-    { group: 'parallel', case: 'parallel 2 workers vs bare threads', ratio: (cpu['bare 2 threads'] ?? NaN) / (cpu['2 workers'] ?? NaN), note: 'bare time / parallel time = parallel speed-up / bare speed-up; goal >= 0.9' },
-    { group: 'parallel', case: 'trivial task, WorkerPool (2 threads, 4 in flight)', rowsPerSec: TASKS / (poolMs / 1000), ratio: piscinaMs / poolMs, note: `${us(poolMs)}; ratio = piscina time / ours` },
-    { group: 'parallel', case: 'trivial task, piscina (2 threads, 4 in flight)', rowsPerSec: TASKS / (piscinaMs / 1000), ratio: 1, note: us(piscinaMs) },
-    { group: 'parallel', case: 'trivial task, parallel stage, 1 row per batch', rowsPerSec: TASKS / (stage.ms / 1000), note: `${us(stage.ms)} incl. worker start and pipeline` },
+    {
+      group: 'parallel',
+      case: `CPU-bound rows, serial pipeline (${ITERATIONS} iterations/row)`,
+      rowsPerSec: perSec(cpu.serial),
+      ratio: 1,
+      note: 'baseline',
+    },
+    {
+      group: 'parallel',
+      case: 'CPU-bound rows, parallel 1 worker',
+      rowsPerSec: perSec(cpu['1 worker']),
+      ratio: serialMs / (cpu['1 worker'] ?? NaN),
+      note: 'ratio vs serial; includes worker start',
+    },
+    {
+      group: 'parallel',
+      case: 'CPU-bound rows, parallel 2 workers',
+      rowsPerSec: perSec(cpu['2 workers']),
+      ratio: serialMs / (cpu['2 workers'] ?? NaN),
+      note: `ratio vs serial; goal >= 1.8 on 2 idle cores; ${load}`,
+    },
+    {
+      group: 'parallel',
+      case: 'CPU-bound rows, parallel 2 workers, TypeScript module',
+      rowsPerSec: perSec(cpu['2 workers, TS module']),
+      ratio: serialMs / (cpu['2 workers, TS module'] ?? NaN),
+      note: 'ratio vs serial; tsx loaded in each worker',
+    },
+    {
+      group: 'parallel',
+      case: 'CPU-bound rows, 2 bare worker_threads (no library)',
+      rowsPerSec: perSec(cpu['bare 2 threads']),
+      ratio: serialMs / (cpu['bare 2 threads'] ?? NaN),
+      note: "ratio vs serial: the machine's ceiling",
+    },
+    {
+      group: 'parallel',
+      case: 'parallel 2 workers vs bare threads',
+      ratio: (cpu['bare 2 threads'] ?? NaN) / (cpu['2 workers'] ?? NaN),
+      note: 'bare time / parallel time = parallel speed-up / bare speed-up; goal >= 0.9',
+    },
+    {
+      group: 'parallel',
+      case: 'trivial task, WorkerPool (2 threads, 4 in flight)',
+      rowsPerSec: TASKS / (poolMs / 1000),
+      ratio: piscinaMs / poolMs,
+      note: `${us(poolMs)}; ratio = piscina time / ours`,
+    },
+    {
+      group: 'parallel',
+      case: 'trivial task, piscina (2 threads, 4 in flight)',
+      rowsPerSec: TASKS / (piscinaMs / 1000),
+      ratio: 1,
+      note: us(piscinaMs),
+    },
+    {
+      group: 'parallel',
+      case: 'trivial task, parallel stage, 1 row per batch',
+      rowsPerSec: TASKS / (stage.ms / 1000),
+      note: `${us(stage.ms)} incl. worker start and pipeline`,
+    },
   ];
 }

@@ -56,10 +56,19 @@ function nestedFile(): string {
   return path;
 }
 
-interface Measured { rows: number; sum: number; ms: number; peakRss: number }
+interface Measured {
+  rows: number;
+  sum: number;
+  ms: number;
+  peakRss: number;
+}
 
 function measure(mode: string, path: string, ...extra: string[]): Measured {
-  const out = execFileSync(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', join(here, 'workloads/nested-read.ts'), mode, path, ...extra], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const out = execFileSync(
+    process.execPath,
+    ['--conditions=spillway-source', '--import', 'tsx', join(here, 'workloads/nested-read.ts'), mode, path, ...extra],
+    { encoding: 'utf8', maxBuffer: 1 << 20 },
+  );
   return JSON.parse(out.trim().split('\n').pop() ?? '{}') as Measured;
 }
 
@@ -72,7 +81,9 @@ async function duckFile(): Promise<{ path: string; sum: number }> {
   if (!existsSync(path)) {
     const db = await DuckDBInstance.create(':memory:');
     const c = await db.connect();
-    await c.run(`COPY (SELECT list_transform(range((i % 200)::BIGINT), x -> ((x * 7 + i) % 100)::INT) AS l FROM range(${DUCK_ROWS}) t(i)) TO '${path}.partial' (FORMAT parquet)`);
+    await c.run(
+      `COPY (SELECT list_transform(range((i % 200)::BIGINT), x -> ((x * 7 + i) % 100)::INT) AS l FROM range(${DUCK_ROWS}) t(i)) TO '${path}.partial' (FORMAT parquet)`,
+    );
     c.closeSync();
     renameSync(`${path}.partial`, path);
   }
@@ -95,7 +106,10 @@ async function duckRows(): Promise<BenchRow[]> {
   for (let r = 0; r < BENCH_RUNS; r++) {
     for (const [name, mode, extra] of modes) {
       const m = measure(mode, path, ...extra);
-      if (m.rows !== DUCK_ROWS || m.sum !== sum) throw new Error(`${name} read ${m.rows} rows summing to ${m.sum}; expected ${DUCK_ROWS} rows summing to ${sum}`);
+      if (m.rows !== DUCK_ROWS || m.sum !== sum)
+        throw new Error(
+          `${name} read ${m.rows} rows summing to ${m.sum}; expected ${DUCK_ROWS} rows summing to ${sum}`,
+        );
       runs.get(name)!.push(m);
     }
   }
@@ -103,15 +117,28 @@ async function duckRows(): Promise<BenchRow[]> {
   try {
     measure('spillway-rows', path, 'l');
   } catch (error) {
-    refusal = /has a nested page of [^\n(]*/.exec(String((error as { stderr?: string }).stderr ?? error))?.[0] ?? 'failed';
+    refusal =
+      /has a nested page of [^\n(]*/.exec(String((error as { stderr?: string }).stderr ?? error))?.[0] ?? 'failed';
   }
   const base = median(runs.get('hyparquet')!.map((m) => m.ms));
   const mb = statSync(path).size / 1e6;
   const rows: BenchRow[] = modes.map(([name]) => {
     const ms = median(runs.get(name)!.map((m) => m.ms));
-    return { group: 'parquet-nested-duckdb', case: name, rowsPerSec: DUCK_ROWS / (ms / 1000), mbPerSec: mb / (ms / 1000), ratio: base / ms, peakRss: median(runs.get(name)!.map((m) => m.peakRss)), note: `${DUCK_ROWS.toLocaleString('en-US')} rows of list<int32> (16M values), ${mb.toFixed(1)} MB DuckDB file; ratio = speed against hyparquet` };
+    return {
+      group: 'parquet-nested-duckdb',
+      case: name,
+      rowsPerSec: DUCK_ROWS / (ms / 1000),
+      mbPerSec: mb / (ms / 1000),
+      ratio: base / ms,
+      peakRss: median(runs.get(name)!.map((m) => m.peakRss)),
+      note: `${DUCK_ROWS.toLocaleString('en-US')} rows of list<int32> (16M values), ${mb.toFixed(1)} MB DuckDB file; ratio = speed against hyparquet`,
+    };
   });
-  rows.push({ group: 'parquet-nested-duckdb', case: 'spillway-rows (default bound)', note: refusal ? `refused: ${refusal.slice(0, 160)}` : 'read (no refusal)' });
+  rows.push({
+    group: 'parquet-nested-duckdb',
+    case: 'spillway-rows (default bound)',
+    note: refusal ? `refused: ${refusal.slice(0, 160)}` : 'read (no refusal)',
+  });
   return rows;
 }
 
@@ -129,7 +156,8 @@ async function writerRows(): Promise<BenchRow[]> {
   for (let r = 0; r < BENCH_RUNS; r++) {
     for (const mode of modes) {
       const m = measure(mode, path);
-      if (m.rows !== ROWS || m.sum !== sum) throw new Error(`${mode} read ${m.rows} rows summing to ${m.sum}; expected ${ROWS} rows summing to ${sum}`);
+      if (m.rows !== ROWS || m.sum !== sum)
+        throw new Error(`${mode} read ${m.rows} rows summing to ${m.sum}; expected ${ROWS} rows summing to ${sum}`);
       runs.get(mode)!.push(m);
     }
   }

@@ -20,7 +20,9 @@ const require = createRequire(import.meta.url);
 
 interface ParquetJs {
   ParquetSchema: new (fields: Record<string, { type: string; optional?: boolean; compression?: string }>) => unknown;
-  ParquetWriter: { openFile(schema: unknown, path: string): Promise<{ appendRow(row: object): Promise<void>; close(): Promise<void> }> };
+  ParquetWriter: {
+    openFile(schema: unknown, path: string): Promise<{ appendRow(row: object): Promise<void>; close(): Promise<void> }>;
+  };
 }
 
 export async function run(): Promise<BenchRow[]> {
@@ -29,17 +31,24 @@ export async function run(): Promise<BenchRow[]> {
   try {
     // the same rows as Arrow batches and as objects, in memory: only the writing is timed
     const batches: RecordBatch[] = [];
-    for await (const batch of fromCsv(data.path, { cast: true, output: 'arrow' }) as AsyncIterable<Batch>) batches.push(batch.arrow);
+    for await (const batch of fromCsv(data.path, { cast: true, output: 'arrow' }) as AsyncIterable<Batch>)
+      batches.push(batch.arrow);
     const rows = (await pipeline(fromCsv(data.path, { cast: true }), collect())).output as Record<string, unknown>[];
     const names = Object.keys(rows[0]!);
     const file = (name: string): string => join(dir, name);
     const parquetjs = require('parquetjs-lite') as ParquetJs;
     const pjSchema = new parquetjs.ParquetSchema(
-      Object.fromEntries(names.map((n) => [n, { type: typeof rows[0]![n] === 'number' ? 'DOUBLE' : 'UTF8', optional: true, compression: 'SNAPPY' }])),
+      Object.fromEntries(
+        names.map((n) => [
+          n,
+          { type: typeof rows[0]![n] === 'number' ? 'DOUBLE' : 'UTF8', optional: true, compression: 'SNAPPY' },
+        ]),
+      ),
     );
     const ms = await interleaved({
       arrow: () => pipeline(arrowBatchSource(batches), toParquet(file('arrow.parquet')), { governor: false }),
-      rows: () => pipeline(fromIterable(rows, { batchSize: 8192 }), toParquet(file('rows.parquet')), { governor: false }),
+      rows: () =>
+        pipeline(fromIterable(rows, { batchSize: 8192 }), toParquet(file('rows.parquet')), { governor: false }),
       hyparquet: async () => {
         const columnData = names.map((name) => ({ name, data: rows.map((r) => r[name] ?? null) }));
         writeFileSync(file('hyparquet.parquet'), new Uint8Array(parquetWriteBuffer({ columnData, codec: 'SNAPPY' })));
@@ -52,7 +61,13 @@ export async function run(): Promise<BenchRow[]> {
     });
     const size = (name: string): string => `${(statSync(file(name)).size / 1e6).toFixed(1)} MB`;
     const rate = (name: string): number => ROWS / ((ms[name] as number) / 1000);
-    const row = (label: string, name: string, fileName: string): BenchRow => ({ group: 'parquet-writers', case: label, rowsPerSec: rate(name), ratio: rate(name) / rate('hyparquet'), note: `file ${size(fileName)}; ratio vs hyparquet-writer` });
+    const row = (label: string, name: string, fileName: string): BenchRow => ({
+      group: 'parquet-writers',
+      case: label,
+      rowsPerSec: rate(name),
+      ratio: rate(name) / rate('hyparquet'),
+      note: `file ${size(fileName)}; ratio vs hyparquet-writer`,
+    });
     return [
       row('spillway toParquet, Arrow batches in', 'arrow', 'arrow.parquet'),
       row('spillway toParquet, row objects in', 'rows', 'rows.parquet'),

@@ -20,11 +20,22 @@ class NullLog extends Writable {
   }
 }
 
-async function run1(path: string, expected: number, progress: boolean, sink: NullLog, events: { n: number }): Promise<void> {
-  const { stats } = await pipeline(fromCsv(path, { cast: true }), map((row) => row), drain(), {
-    governor: false,
-    ...(progress ? { progress: { stream: sink, intervalMs: 1000, onProgress: () => void events.n++ } } : {}),
-  });
+async function run1(
+  path: string,
+  expected: number,
+  progress: boolean,
+  sink: NullLog,
+  events: { n: number },
+): Promise<void> {
+  const { stats } = await pipeline(
+    fromCsv(path, { cast: true }),
+    map((row) => row),
+    drain(),
+    {
+      governor: false,
+      ...(progress ? { progress: { stream: sink, intervalMs: 1000, onProgress: () => void events.n++ } } : {}),
+    },
+  );
   if (stats.rowsIn !== expected) throw new Error(`bench/progress: read ${stats.rowsIn} rows, expected ${expected}`);
 }
 
@@ -34,7 +45,11 @@ async function run1(path: string, expected: number, progress: boolean, sink: Nul
  */
 function tickMicros(path: string): number {
   const streams = [fromCsv(path), map((row) => row), drain()];
-  const tracker = new ProgressTracker(resolveProgress(() => {})!, { streams, governor: undefined, started: performance.now() });
+  const tracker = new ProgressTracker(resolveProgress(() => {})!, {
+    streams,
+    governor: undefined,
+    started: performance.now(),
+  });
   const renderer = new LineRenderer({ isTTY: true, columns: 120, write: () => true }, 0);
   const n = 20_000;
   const started = performance.now();
@@ -56,7 +71,10 @@ export async function run(): Promise<BenchRow[]> {
     on2: () => run1(data.path, data.rows, true, sink, events),
     off2: () => run1(data.path, data.rows, false, sink, events),
   });
-  const ms: Record<string, number> = { off: ((runs.off as number) + (runs.off2 as number)) / 2, on: ((runs.on as number) + (runs.on2 as number)) / 2 };
+  const ms: Record<string, number> = {
+    off: ((runs.off as number) + (runs.off2 as number)) / 2,
+    on: ((runs.on as number) + (runs.on2 as number)) / 2,
+  };
   const rate = (name: string): number => data.rows / ((ms[name] as number) / 1000);
   const row = (label: string, name: string, note?: string): BenchRow => ({
     group: 'progress',
@@ -70,7 +88,15 @@ export async function run(): Promise<BenchRow[]> {
   const share = (micros * (1000 / PROGRESS_SAMPLE_MS)) / 1e6;
   return [
     row('pipeline(fromCsv { cast }, map, drain), progress off', 'off', 'baseline'),
-    row('same pipeline, progress on (events + plain lines)', 'on', `goal >= 0.97 of off; ${events.n} events, ${sink.lines} lines written`),
-    { group: 'progress', case: 'one progress tick (sample + event + line)', note: `${micros.toFixed(1)} µs; at ${1000 / PROGRESS_SAMPLE_MS}/s: ${(share * 100).toFixed(4)}% of a core` },
+    row(
+      'same pipeline, progress on (events + plain lines)',
+      'on',
+      `goal >= 0.97 of off; ${events.n} events, ${sink.lines} lines written`,
+    ),
+    {
+      group: 'progress',
+      case: 'one progress tick (sample + event + line)',
+      note: `${micros.toFixed(1)} µs; at ${1000 / PROGRESS_SAMPLE_MS}/s: ${(share * 100).toFixed(4)}% of a core`,
+    },
   ];
 }

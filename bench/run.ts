@@ -15,7 +15,8 @@ const modules = readdirSync(here)
   .filter((f) => !filter || f.includes(filter))
   .sort();
 
-const fmt = (n: number | undefined, digits = 0): string => (n === undefined ? '' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const fmt = (n: number | undefined, digits = 0): string =>
+  n === undefined ? '' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const machine = `${cpus().length} x ${cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${platform()} ${release()}, Node ${process.version}`;
 
 const rows: BenchRow[] = [];
@@ -29,7 +30,11 @@ for (const file of modules) {
     rows.push(...result.map((r) => ({ group: r.group ?? file.replace(/\.ts$/, ''), ...r })));
   } catch (error) {
     // one failing benchmark must not hide the others' figures: it gets a row saying why
-    rows.push({ group: file.replace(/\.ts$/, ''), case: 'FAILED', note: String((error as Error).message ?? error).split('\n')[0] });
+    rows.push({
+      group: file.replace(/\.ts$/, ''),
+      case: 'FAILED',
+      note: String((error as Error).message ?? error).split('\n')[0],
+    });
     process.exitCode = 1;
   }
   process.stderr.write(`  done in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
@@ -39,7 +44,10 @@ const header = ['group', 'case', 'rows/s', 'MB/s', 'ratio', 'peak RSS MB', 'note
 const table = [
   `| ${header.join(' | ')} |`,
   `|${header.map(() => '---').join('|')}|`,
-  ...rows.map((r) => `| ${[r.group, r.case, fmt(r.rowsPerSec), fmt(r.mbPerSec, 1), fmt(r.ratio, 2), r.peakRss === undefined ? '' : fmt(r.peakRss / 1e6), r.note ?? ''].join(' | ')} |`),
+  ...rows.map(
+    (r) =>
+      `| ${[r.group, r.case, fmt(r.rowsPerSec), fmt(r.mbPerSec, 1), fmt(r.ratio, 2), r.peakRss === undefined ? '' : fmt(r.peakRss / 1e6), r.note ?? ''].join(' | ')} |`,
+  ),
 ].join('\n');
 
 console.log(`\nMachine: ${machine}; bench rows: ${BENCH_ROWS}; medians of ${BENCH_RUNS} interleaved runs\n`);

@@ -36,7 +36,11 @@ interface Checksum {
 
 /** Runs one scale-case child and parses its JSON line. */
 export async function scaleCase<T>(args: string[]): Promise<T> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', script, ...args], { maxBuffer: 1 << 20 });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--conditions=spillway-source', '--import', 'tsx', script, ...args],
+    { maxBuffer: 1 << 20 },
+  );
   return JSON.parse(stdout.trim().split('\n').pop()!) as T;
 }
 
@@ -64,7 +68,11 @@ export async function run(): Promise<BenchRow[]> {
       }
       same(expected, await scaleCase<Checksum>(['checksum', parquet]), `CSV -> Parquet at ${size} rows`);
       same(expected, await scaleCase<Checksum>(['checksum', back]), `Parquet -> CSV at ${size} rows`);
-      const pick = (list: CaseResult[]): CaseResult => ({ rows: list[0]!.rows, ms: median(list.map((x) => x.ms)), maxRss: median(list.map((x) => x.maxRss)) });
+      const pick = (list: CaseResult[]): CaseResult => ({
+        rows: list[0]!.rows,
+        ms: median(list.map((x) => x.ms)),
+        maxRss: median(list.map((x) => x.maxRss)),
+      });
       results.push({ size, csvPq: pick(csvPq), pqCsv: pick(pqCsv) });
       for (const f of [parquet, back]) if (existsSync(f)) rmSync(f);
     }

@@ -23,7 +23,17 @@ import { random as rng } from '../samples/trades-data.ts';
 
 const TARGET_MB = Number(process.env.SPILL_BENCH_MB ?? 160);
 const BATCH_ROWS = 32_768;
-const NOTES = ['', 'block trade', 'client "VIP", desk 4', 'iceberg, partial', 'cross', 'odd lot', 'late print, revised', 'auction close', 'dark pool fill'];
+const NOTES = [
+  '',
+  'block trade',
+  'client "VIP", desk 4',
+  'iceberg, partial',
+  'cross',
+  'odd lot',
+  'late print, revised',
+  'auction close',
+  'dark pool fill',
+];
 
 /** Tick rows with free text: symbol, timestamp, price walk, size, venue, a note of random words. */
 function tickRows(count: number, start: number, random: () => number, words: string[]): Row[] {
@@ -54,7 +64,9 @@ function tickRows(count: number, start: number, random: () => number, words: str
 function data(): { rowBatches: Row[][]; arrowBatches: RecordBatch[]; bytes: number; rows: number } {
   const random = rng(42);
   const letters = 'abcdefghijklmnopqrstuvwxyz';
-  const words = Array.from({ length: 4000 }, () => Array.from({ length: 2 + Math.floor(random() * 9) }, () => letters[Math.floor(random() * 26)]!).join(''));
+  const words = Array.from({ length: 4000 }, () =>
+    Array.from({ length: 2 + Math.floor(random() * 9) }, () => letters[Math.floor(random() * 26)]!).join(''),
+  );
   const rowBatches: Row[][] = [];
   const arrowBatches: RecordBatch[] = [];
   let bytes = 0;
@@ -69,7 +81,6 @@ function data(): { rowBatches: Row[][]; arrowBatches: RecordBatch[]; bytes: numb
   }
   return { rowBatches, arrowBatches, bytes, rows };
 }
-
 
 function rowSource(batches: Row[][]): BatchSource {
   return new BatchSource({
@@ -93,7 +104,8 @@ async function rawWrite(dir: string, batches: RecordBatch[]): Promise<number> {
     for (const batch of batches) {
       const views: NodeJS.ArrayBufferView[] = [];
       const visit = (d: RecordBatch['data']): void => {
-        for (const buf of [d.values, d.valueOffsets, d.nullBitmap, d.typeIds] as (NodeJS.ArrayBufferView | undefined)[]) if (buf && buf.byteLength) views.push(buf);
+        for (const buf of [d.values, d.valueOffsets, d.nullBitmap, d.typeIds] as (NodeJS.ArrayBufferView | undefined)[])
+          if (buf && buf.byteLength) views.push(buf);
         for (const c of d.children) visit(c as RecordBatch['data']);
       };
       for (const child of batch.data.children) visit(child as RecordBatch['data']);
@@ -104,7 +116,10 @@ async function rawWrite(dir: string, batches: RecordBatch[]): Promise<number> {
       while (left > 0) {
         const { bytesWritten } = await handle.writev(pending);
         left -= bytesWritten;
-        if (left > 0) pending = [Buffer.concat(pending.map((v) => Buffer.from(v.buffer, v.byteOffset, v.byteLength))).subarray(-left)];
+        if (left > 0)
+          pending = [
+            Buffer.concat(pending.map((v) => Buffer.from(v.buffer, v.byteOffset, v.byteLength))).subarray(-left),
+          ];
       }
     }
     await handle.datasync();
@@ -135,15 +150,29 @@ async function rawRead(dir: string): Promise<number> {
   return bytes;
 }
 
-async function spillOnce(dir: string, source: BatchSource, compression: 'none' | 'lz4' | 'zstd'): Promise<{ ms: number; dir: string; bytesOnDisk: number; rawBytes: number }> {
+async function spillOnce(
+  dir: string,
+  source: BatchSource,
+  compression: 'none' | 'lz4' | 'zstd',
+): Promise<{ ms: number; dir: string; bytesOnDisk: number; rawBytes: number }> {
   const target = path.join(dir, `spill-${compression}-${Math.random().toString(36).slice(2)}`);
   const started = performance.now();
-  const { output } = await pipeline(source, toSpill({ budget: 0, compression, keep: true, dir: target }), { governor: false });
+  const { output } = await pipeline(source, toSpill({ budget: 0, compression, keep: true, dir: target }), {
+    governor: false,
+  });
   const ms = performance.now() - started;
   const expected = source.progress().rows;
-  if (output.numRows !== expected || output.manifest.numRows !== expected) throw new Error(`toSpill ${compression} kept ${output.numRows} rows (${output.manifest.numRows} on disk), expected ${expected}`);
+  if (output.numRows !== expected || output.manifest.numRows !== expected)
+    throw new Error(
+      `toSpill ${compression} kept ${output.numRows} rows (${output.manifest.numRows} on disk), expected ${expected}`,
+    );
   await output.dispose();
-  return { ms, dir: target, bytesOnDisk: output.bytesOnDisk, rawBytes: output.manifest.files.reduce((n, f) => n + f.rawBytes, 0) };
+  return {
+    ms,
+    dir: target,
+    bytesOnDisk: output.bytesOnDisk,
+    rawBytes: output.manifest.files.reduce((n, f) => n + f.rawBytes, 0),
+  };
 }
 
 /** Peak RSS of a fresh process replaying the spill (rows() then batches()), sampled every 10 ms. */
@@ -167,9 +196,17 @@ await s.dispose();
 process.stdout.write(JSON.stringify({ before, peak, n }));
 `,
   );
-  const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', script, dir], { cwd: root });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--conditions=spillway-source', '--import', 'tsx', script, dir],
+    { cwd: root },
+  );
   const r = JSON.parse(stdout) as { before: number; peak: number };
-  return { case: 'peak RSS of a fresh process replaying the lz4 spill (rows, batches, 500 get)', peakRss: r.peak, note: `${(bytes / 1e6).toFixed(0)} MB uncompressed spill, cacheBytes ${cacheBytes / 1e6} MB; RSS at start ${(r.before / 1e6).toFixed(0)} MB` };
+  return {
+    case: 'peak RSS of a fresh process replaying the lz4 spill (rows, batches, 500 get)',
+    peakRss: r.peak,
+    note: `${(bytes / 1e6).toFixed(0)} MB uncompressed spill, cacheBytes ${cacheBytes / 1e6} MB; RSS at start ${(r.before / 1e6).toFixed(0)} MB`,
+  };
 }
 
 /** Runs the spill benchmark; returns its rows. */
@@ -199,12 +236,27 @@ export async function run(): Promise<BenchRow[]> {
     }
     const mbps = (ms: number): number => bytes / 1e6 / (ms / 1000);
     const raw = mbps(median(times.raw!));
-    out.push({ case: 'raw disk write of the same uncompressed bytes (writev + fdatasync)', mbPerSec: raw, ratio: 1, note: `${(bytes / 1e6).toFixed(0)} MB, ${rows.toLocaleString('en-US')} rows` });
+    out.push({
+      case: 'raw disk write of the same uncompressed bytes (writev + fdatasync)',
+      mbPerSec: raw,
+      ratio: 1,
+      note: `${(bytes / 1e6).toFixed(0)} MB, ${rows.toLocaleString('en-US')} rows`,
+    });
     for (const c of ['none', 'lz4', 'zstd'] as const) {
       const m = mbps(median(times[c]!));
-      out.push({ case: `toSpill Arrow batches, ${c} (uncompressed MB/s incl. fsync)`, mbPerSec: m, rowsPerSec: rows / (median(times[c]!) / 1000), ratio: m / raw, note: `ratio vs raw write; compression ratio ${ratios[c]!.toFixed(2)}` });
+      out.push({
+        case: `toSpill Arrow batches, ${c} (uncompressed MB/s incl. fsync)`,
+        mbPerSec: m,
+        rowsPerSec: rows / (median(times[c]!) / 1000),
+        ratio: m / raw,
+        note: `ratio vs raw write; compression ratio ${ratios[c]!.toFixed(2)}`,
+      });
     }
-    out.push({ case: 'toSpill row batches, lz4 (rows -> Arrow included)', rowsPerSec: rows / (median(times.rowsLz4!) / 1000), mbPerSec: mbps(median(times.rowsLz4!)) });
+    out.push({
+      case: 'toSpill row batches, lz4 (rows -> Arrow included)',
+      rowsPerSec: rows / (median(times.rowsLz4!) / 1000),
+      mbPerSec: mbps(median(times.rowsLz4!)),
+    });
 
     // replay of the lz4 spill: batches (decode) and rows (decode + to JS objects), cache far smaller than the spill
     const cacheBytes = 16e6;
@@ -217,7 +269,11 @@ export async function run(): Promise<BenchRow[]> {
       let t = performance.now();
       const rawBytes = await rawRead(lz4Dir);
       const rawReadMs = performance.now() - t;
-      out.push({ case: 'raw read of the lz4 spill files (1 MB reads, page cache warm)', mbPerSec: rawBytes / 1e6 / (rawReadMs / 1000), note: `${(rawBytes / 1e6).toFixed(0)} MB on disk; baseline of the replay rows below` });
+      out.push({
+        case: 'raw read of the lz4 spill files (1 MB reads, page cache warm)',
+        mbPerSec: rawBytes / 1e6 / (rawReadMs / 1000),
+        note: `${(rawBytes / 1e6).toFixed(0)} MB on disk; baseline of the replay rows below`,
+      });
       const spilled = await openSpill(lz4Dir, { cacheBytes });
       t = performance.now();
       let n = 0;
@@ -229,8 +285,14 @@ export async function run(): Promise<BenchRow[]> {
         for (let i = 0; i < seq.length; i++) seqSum += Number(seq[i]);
       }
       const batchMs = performance.now() - t;
-      if (n !== rows || seqSum !== (rows * (rows - 1)) / 2) throw new Error(`replayed ${n} rows (seq sum ${seqSum}), expected ${rows}`);
-      out.push({ case: 'replay batches() lz4 (uncompressed MB/s of Arrow data)', mbPerSec: mbps(batchMs), rowsPerSec: rows / (batchMs / 1000), note: 'goal >= 500 MB/s; verifies each file (CRC-32) then decodes, next batch and file read ahead' });
+      if (n !== rows || seqSum !== (rows * (rows - 1)) / 2)
+        throw new Error(`replayed ${n} rows (seq sum ${seqSum}), expected ${rows}`);
+      out.push({
+        case: 'replay batches() lz4 (uncompressed MB/s of Arrow data)',
+        mbPerSec: mbps(batchMs),
+        rowsPerSec: rows / (batchMs / 1000),
+        note: 'goal >= 500 MB/s; verifies each file (CRC-32) then decodes, next batch and file read ahead',
+      });
       t = performance.now();
       n = 0;
       for await (const row of spilled.rows()) if ((row as { seq: number }).seq === n) n++;
@@ -244,12 +306,20 @@ export async function run(): Promise<BenchRow[]> {
         const row = (await spilled.get(k)) as { seq: number };
         if (row.seq !== k) throw new Error(`get(${k}) returned seq ${row.seq}`);
       }
-      out.push({ case: 'get(i) random access, 2000 rows', rowsPerSec: 2000 / ((performance.now() - t) / 1000), note: `cacheBytes ${cacheBytes / 1e6} MB, spill ${(bytes / 1e6).toFixed(0)} MB uncompressed` });
+      out.push({
+        case: 'get(i) random access, 2000 rows',
+        rowsPerSec: 2000 / ((performance.now() - t) / 1000),
+        note: `cacheBytes ${cacheBytes / 1e6} MB, spill ${(bytes / 1e6).toFixed(0)} MB uncompressed`,
+      });
       await spilled.dispose();
     } finally {
       clearInterval(sampler);
     }
-    out.push({ case: 'RSS growth while replaying in this process', peakRss: peak - baseline, note: `above ${(baseline / 1e6).toFixed(0)} MB held by the bench data; includes garbage not yet collected` });
+    out.push({
+      case: 'RSS growth while replaying in this process',
+      peakRss: peak - baseline,
+      note: `above ${(baseline / 1e6).toFixed(0)} MB held by the bench data; includes garbage not yet collected`,
+    });
     out.push(await childReplayRss(lz4Dir, cacheBytes, bytes));
   } finally {
     await rm(dir, { recursive: true, force: true });

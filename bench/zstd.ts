@@ -40,7 +40,10 @@ function arrowBytes(megabytes: number): Buffer {
   return Buffer.from(tableToIPC(tableFromArrays({ id, px, ts, sym }), 'file'));
 }
 
-type Case = { compress: (b: Buffer) => Buffer; decompress: (b: Buffer, size: number) => Uint8Array | Promise<Uint8Array> };
+type Case = {
+  compress: (b: Buffer) => Buffer;
+  decompress: (b: Buffer, size: number) => Uint8Array | Promise<Uint8Array>;
+};
 
 /** Decoders measured for comparison only (compression through node-zstd, as spillway writes). */
 async function alternatives(): Promise<Record<string, Case>> {
@@ -63,14 +66,25 @@ async function alternatives(): Promise<Record<string, Case>> {
     }
   };
   const napi = await load('zstd-napi', 'dist/index.js');
-  if (napi) out['zstd-napi (previous, needs a compiler)'] = { compress, decompress: (b) => (napi.decompress as (b: Buffer) => Buffer)(b) };
+  if (napi)
+    out['zstd-napi (previous, needs a compiler)'] = {
+      compress,
+      decompress: (b) => (napi.decompress as (b: Buffer) => Buffer)(b),
+    };
   const boku = await load('@bokuweb/zstd-wasm', 'dist/common/index.node.js');
   if (boku) {
     await (boku.init as () => Promise<void>)();
-    out['@bokuweb/zstd-wasm (alternative)'] = { compress, decompress: (b) => (boku.decompress as (b: Buffer) => Uint8Array)(b) };
+    out['@bokuweb/zstd-wasm (alternative)'] = {
+      compress,
+      decompress: (b) => (boku.decompress as (b: Buffer) => Uint8Array)(b),
+    };
   }
   const mongo = await load('@mongodb-js/zstd', 'index.js');
-  if (mongo) out['@mongodb-js/zstd async only (alternative)'] = { compress, decompress: (b) => (mongo.decompress as (b: Buffer) => Promise<Buffer>)(b) };
+  if (mongo)
+    out['@mongodb-js/zstd async only (alternative)'] = {
+      compress,
+      decompress: (b) => (mongo.decompress as (b: Buffer) => Promise<Buffer>)(b),
+    };
   return out;
 }
 
@@ -79,10 +93,22 @@ export async function run(): Promise<BenchRow[]> {
   const pieces: Buffer[] = [];
   for (let o = 0; o < data.length; o += 1 << 20) pieces.push(data.subarray(o, Math.min(data.length, o + (1 << 20))));
   const expected = crc32(data);
-  const cases: Record<string, { compress: (b: Buffer) => Buffer | Promise<Buffer>; decompress: (b: Buffer, size: number) => Uint8Array | Promise<Uint8Array> }> = {
+  const cases: Record<
+    string,
+    {
+      compress: (b: Buffer) => Buffer | Promise<Buffer>;
+      decompress: (b: Buffer, size: number) => Uint8Array | Promise<Uint8Array>;
+    }
+  > = {
     'gzip -6 (baseline)': { compress: (b) => gzipSync(b), decompress: (b) => gunzipSync(b) },
-    'zstd sync, size unknown (Arrow codec)': { compress: (b) => zstdCompressSync(b), decompress: (b) => zstdDecompressSync(b) },
-    'zstd thread pool, sync decode capped at the known size (Parquet pages)': { compress: (b) => zstdCompress(b), decompress: (b, size) => zstdDecompressSync(b, size) },
+    'zstd sync, size unknown (Arrow codec)': {
+      compress: (b) => zstdCompressSync(b),
+      decompress: (b) => zstdDecompressSync(b),
+    },
+    'zstd thread pool, sync decode capped at the known size (Parquet pages)': {
+      compress: (b) => zstdCompress(b),
+      decompress: (b, size) => zstdDecompressSync(b, size),
+    },
     ...(await alternatives()),
   };
   const times: Record<string, { c: number[]; d: number[]; ratio: number }> = {};
@@ -111,7 +137,8 @@ export async function run(): Promise<BenchRow[]> {
     }
     for (const name of names) {
       const back = Buffer.concat(unpacked.get(name)!);
-      if (back.length !== data.length || crc32(back) !== expected) throw new Error(`${name}: the round trip changed the bytes`);
+      if (back.length !== data.length || crc32(back) !== expected)
+        throw new Error(`${name}: the round trip changed the bytes`);
       times[name]!.d.push(spent.get(name)!);
     }
   }
@@ -119,8 +146,18 @@ export async function run(): Promise<BenchRow[]> {
   const base = times['gzip -6 (baseline)']!;
   const rows: BenchRow[] = [];
   for (const [name, t] of Object.entries(times)) {
-    rows.push({ case: `${name} compress`, mbPerSec: mb / (median(t.c) / 1000), ratio: median(base.c) / median(t.c), note: `size ratio ${t.ratio.toFixed(2)}; ${mb.toFixed(0)} MB Arrow IPC in 1 MB pieces` });
-    rows.push({ case: `${name} decompress`, mbPerSec: mb / (median(t.d) / 1000), ratio: median(base.d) / median(t.d), note: 'ratio: speed against gzip' });
+    rows.push({
+      case: `${name} compress`,
+      mbPerSec: mb / (median(t.c) / 1000),
+      ratio: median(base.c) / median(t.c),
+      note: `size ratio ${t.ratio.toFixed(2)}; ${mb.toFixed(0)} MB Arrow IPC in 1 MB pieces`,
+    });
+    rows.push({
+      case: `${name} decompress`,
+      mbPerSec: mb / (median(t.d) / 1000),
+      ratio: median(base.d) / median(t.d),
+      note: 'ratio: speed against gzip',
+    });
   }
   return rows;
 }

@@ -119,14 +119,18 @@ function exposure(config: SweepConfig, atrPct: number): number {
     case 'risk': {
       const wanted = config.riskPerTrade / config.stopLoss;
       if (wanted > MAX_LEVERAGE) {
-        throw new RangeError(`config ${config.id}: risking ${config.riskPerTrade * 100}% with a ${config.stopLoss * 100}% stop needs ${wanted.toFixed(1)}x leverage, above the ${MAX_LEVERAGE}x margin limit`);
+        throw new RangeError(
+          `config ${config.id}: risking ${config.riskPerTrade * 100}% with a ${config.stopLoss * 100}% stop needs ${wanted.toFixed(1)}x leverage, above the ${MAX_LEVERAGE}x margin limit`,
+        );
       }
       return Math.min(wanted, config.positionSize * MAX_LEVERAGE);
     }
     case 'volatility':
       return Math.min(config.riskPerTrade / Math.max(atrPct, 1e-4), config.positionSize);
     default:
-      throw new TypeError(`config ${String((config as { id?: unknown }).id)}: unknown sizing method ${String((config as { sizing?: unknown }).sizing)}`);
+      throw new TypeError(
+        `config ${String((config as { id?: unknown }).id)}: unknown sizing method ${String((config as { sizing?: unknown }).sizing)}`,
+      );
   }
 }
 
@@ -166,7 +170,8 @@ function simulate(config: SweepConfig, bars: Series): Omit<SweepResult, 'robustS
   for (let t = 1; t < open.length; t++) {
     const o = open[t]!;
     if (units > 0) {
-      if (o <= stop || low[t]! <= stop) exit(Math.min(o, stop)); // gaps through the stop fill at the open
+      if (o <= stop || low[t]! <= stop)
+        exit(Math.min(o, stop)); // gaps through the stop fill at the open
       else if (o >= target || high[t]! >= target) exit(Math.max(o, target));
       else if (signal[t - 1] === 0) exit(o);
     } else if (signal[t - 1] === 1) {

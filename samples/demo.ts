@@ -44,13 +44,17 @@ const { output: written, stats } = await pipeline(
 );
 
 const seconds = stats.durationMs / 1000;
-console.log(`  read      ${stats.rowsIn.toLocaleString()} rows (${formatBytes(stats.bytesRead)} compressed) in ${stats.batchesIn} batches`);
+console.log(
+  `  read      ${stats.rowsIn.toLocaleString()} rows (${formatBytes(stats.bytesRead)} compressed) in ${stats.batchesIn} batches`,
+);
 console.log(`  bad rows  ${stats.errors.deadLettered} dead-lettered to ${deadLetter}`);
 console.log(`  wrote     ${written.rows.toLocaleString()} rows, ${formatBytes(written.bytes)} to ${output}`);
 console.log(`  took      ${seconds.toFixed(2)} s, ${Math.round(stats.rowsIn / seconds).toLocaleString()} rows/s`);
 console.log('  per stage:');
 for (const stage of stats.stages) {
-  console.log(`    ${stage.name.padEnd(8)} ${String(stage.rowsIn).padStart(9)} in ${String(stage.rowsOut).padStart(9)} out ${stage.timeMs.toFixed(0).padStart(6)} ms`);
+  console.log(
+    `    ${stage.name.padEnd(8)} ${String(stage.rowsIn).padStart(9)} in ${String(stage.rowsOut).padStart(9)} out ${stage.timeMs.toFixed(0).padStart(6)} ms`,
+  );
 }
 const firstBad = readFileSync(deadLetter, 'utf8').split('\n')[0];
 console.log(`\nFirst dead-lettered row: ${firstBad}`);

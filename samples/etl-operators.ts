@@ -45,7 +45,11 @@ export async function totalsPerDay(csv: string, out: string, budget?: string) {
       return { day: dayOf(t.ts), symbol: t.symbol, qty: t.qty, price: t.price };
     }),
     join(SYMBOLS, { on: 'symbol', how: 'inner', ...opts }),
-    groupBy(['day', 'symbol', 'name'], { trades: agg.count(), volume: agg.sum('qty'), avgPrice: agg.mean('price') }, opts),
+    groupBy(
+      ['day', 'symbol', 'name'],
+      { trades: agg.count(), volume: agg.sum('qty'), avgPrice: agg.mean('price') },
+      opts,
+    ),
     sort(['day', { column: 'volume', order: 'desc' }, 'symbol'], opts),
     toParquet(out),
   );
@@ -65,10 +69,14 @@ async function main(): Promise<void> {
     }
     const out = values.out ?? joinPath(scratch, 'totals.parquet');
     const { stats } = await totalsPerDay(csv, out, values.budget);
-    console.log(`${stats.rowsIn.toLocaleString('en-US')} trades -> ${stats.rowsOut.toLocaleString('en-US')} rows (day, symbol) in ${out}`);
+    console.log(
+      `${stats.rowsIn.toLocaleString('en-US')} trades -> ${stats.rowsOut.toLocaleString('en-US')} rows (day, symbol) in ${out}`,
+    );
     for (const stage of stats.stages.filter((s) => ['join', 'groupBy', 'sort'].includes(s.name))) {
       const d = stage.details;
-      console.log(`${stage.name}: ${stage.rowsIn} rows in, ${stage.rowsOut} out, ${d.bytesSpilled ?? 0} bytes spilled (${d.partitionsSpilled ?? d.runsSpilled ?? 0} ${stage.name === 'sort' ? 'runs' : 'partitions'})`);
+      console.log(
+        `${stage.name}: ${stage.rowsIn} rows in, ${stage.rowsOut} out, ${d.bytesSpilled ?? 0} bytes spilled (${d.partitionsSpilled ?? d.runsSpilled ?? 0} ${stage.name === 'sort' ? 'runs' : 'partitions'})`,
+      );
     }
   } finally {
     if (values.out === undefined) rmSync(scratch, { recursive: true, force: true });

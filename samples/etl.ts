@@ -58,7 +58,20 @@ const { output: written, stats } = await pipeline(
     venue: trade.venue,
     note: trade.note === null || trade.note === '' ? null : trade.note.replace(/\s+/g, ' '),
   })),
-  toParquet(output, { compression: 'zstd', schema: { id: 'int64', ts: 'timestamp', symbol: 'string', buy: 'boolean', price: 'double', qty: 'int32', notional: 'double', venue: 'string', note: { type: 'string', nullable: true } } }),
+  toParquet(output, {
+    compression: 'zstd',
+    schema: {
+      id: 'int64',
+      ts: 'timestamp',
+      symbol: 'string',
+      buy: 'boolean',
+      price: 'double',
+      qty: 'int32',
+      notional: 'double',
+      venue: 'string',
+      note: { type: 'string', nullable: true },
+    },
+  }),
   { progress: true },
 );
 

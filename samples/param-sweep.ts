@@ -41,7 +41,8 @@ export function fullGrid(): SweepConfig[] {
     for (const stopLoss of AXES.stopLoss)
       for (const riskPerTrade of AXES.riskPerTrade)
         for (const positionSize of AXES.positionSize)
-          for (const takeProfit of AXES.takeProfit) grid.push({ id: grid.length, positionSize, riskPerTrade, stopLoss, takeProfit, sizing });
+          for (const takeProfit of AXES.takeProfit)
+            grid.push({ id: grid.length, positionSize, riskPerTrade, stopLoss, takeProfit, sizing });
   return grid;
 }
 
@@ -128,7 +129,14 @@ async function sweep(options: SweepOptions): Promise<SweepSummary> {
       const firstPass = join(dir, 'failed-batches.jsonl');
       const pass1 = await pipeline(
         fromIterable(configs, { batchSize: options.batchSize }),
-        parallel(BACKTEST, { workers: options.workers, isolation: options.isolation, retries: 1, replaceOnError: false, timeoutMs: 60_000, onError: { deadLetter: firstPass } }),
+        parallel(BACKTEST, {
+          workers: options.workers,
+          isolation: options.isolation,
+          retries: 1,
+          replaceOnError: false,
+          timeoutMs: 60_000,
+          onError: { deadLetter: firstPass },
+        }),
         toSpill({ budget: '64MB' }),
       );
       outputs.push(pass1.output);
@@ -139,7 +147,14 @@ async function sweep(options: SweepOptions): Promise<SweepSummary> {
         const secondPass = join(dir, 'failed-configs.jsonl');
         const pass2 = await pipeline(
           fromIterable(suspects, { batchSize: 1 }),
-          parallel(BACKTEST, { workers: options.workers, isolation: options.isolation, retries: 0, replaceOnError: false, timeoutMs: 60_000, onError: { deadLetter: secondPass } }),
+          parallel(BACKTEST, {
+            workers: options.workers,
+            isolation: options.isolation,
+            retries: 0,
+            replaceOnError: false,
+            timeoutMs: 60_000,
+            onError: { deadLetter: secondPass },
+          }),
           toSpill({ budget: '64MB' }),
         );
         outputs.push(pass2.output);
@@ -195,26 +210,45 @@ const options: SweepOptions = {
   isolation: values.isolation === 'process' ? 'process' : 'thread',
   batchSize: Number(values['batch-size']),
 };
-if (!Number.isInteger(options.configs) || options.configs < 1) throw new Error(`--configs must be a positive integer, got ${values.configs}`);
+if (!Number.isInteger(options.configs) || options.configs < 1)
+  throw new Error(`--configs must be a positive integer, got ${values.configs}`);
 
 if (!values.json) {
   const how = options.serial ? 'serially in the main thread' : `in ${options.workers} ${options.isolation} worker(s)`;
-  console.log(`Backtesting ${Math.min(options.configs, 12_000).toLocaleString()} configurations on ${BARS.toLocaleString()} daily bars ${how} ...`);
+  console.log(
+    `Backtesting ${Math.min(options.configs, 12_000).toLocaleString()} configurations on ${BARS.toLocaleString()} daily bars ${how} ...`,
+  );
 }
 const summary = await sweep(options);
 
 if (values.json) {
-  const pick = (r: SweepResult | undefined): unknown => (r === undefined ? null : { id: r.id, sharpe: r.sharpe, calmar: r.calmar });
-  console.log(JSON.stringify({ configs: summary.configs, succeeded: summary.succeeded, failed: summary.failed.map((f) => f.id), bestSharpe: pick(summary.bestSharpe), bestCalmar: pick(summary.bestCalmar), workers: summary.workers.length }));
+  const pick = (r: SweepResult | undefined): unknown =>
+    r === undefined ? null : { id: r.id, sharpe: r.sharpe, calmar: r.calmar };
+  console.log(
+    JSON.stringify({
+      configs: summary.configs,
+      succeeded: summary.succeeded,
+      failed: summary.failed.map((f) => f.id),
+      bestSharpe: pick(summary.bestSharpe),
+      bestCalmar: pick(summary.bestCalmar),
+      workers: summary.workers.length,
+    }),
+  );
 } else {
   console.log(`  done in ${summary.seconds.toFixed(1)} s\n`);
   console.log(`Best by Sharpe: ${describe(summary.bestSharpe)}`);
   console.log(`Best by Calmar: ${describe(summary.bestCalmar)}`);
-  console.log(`Success rate:   ${((summary.succeeded / summary.configs) * 100).toFixed(2)}% (${summary.succeeded} of ${summary.configs})`);
-  console.log(`Failed:         ${summary.failed.length} configuration(s)${summary.recovered > 0 ? `; ${summary.recovered} good ones from failed batches recovered by the second pass` : ''}`);
+  console.log(
+    `Success rate:   ${((summary.succeeded / summary.configs) * 100).toFixed(2)}% (${summary.succeeded} of ${summary.configs})`,
+  );
+  console.log(
+    `Failed:         ${summary.failed.length} configuration(s)${summary.recovered > 0 ? `; ${summary.recovered} good ones from failed batches recovered by the second pass` : ''}`,
+  );
   for (const f of summary.failed.slice(0, 5)) console.log(`  ${f.error}`);
   if (summary.failed.length > 5) console.log(`  ... and ${summary.failed.length - 5} more`);
   for (const w of summary.workers) {
-    console.log(`  worker ${w.id}: ${w.batches} batches, ${w.rows} configs, ${w.failures} failures, ${w.restarts} restarts, busy ${(w.busyMs / 1000).toFixed(1)} s, ${w.rowsPerSec} configs/s`);
+    console.log(
+      `  worker ${w.id}: ${w.batches} batches, ${w.rows} configs, ${w.failures} failures, ${w.restarts} restarts, busy ${(w.busyMs / 1000).toFixed(1)} s, ${w.rowsPerSec} configs/s`,
+    );
   }
 }

@@ -41,7 +41,9 @@ const spilled = await openSpill(dir);
 const output = values.out ?? join(work, 'replayed.parquet');
 try {
   const { output: written, stats } = await pipeline(spilled.toSource(), toParquet(output), { progress: true });
-  console.log(`\nreplayed ${written.rows.toLocaleString('en-US')} rows from ${dir} into ${output} (${formatBytes(written.bytes)})`);
+  console.log(
+    `\nreplayed ${written.rows.toLocaleString('en-US')} rows from ${dir} into ${output} (${formatBytes(written.bytes)})`,
+  );
   console.log(`\n${formatReport(stats)}`);
 } finally {
   await spilled.dispose();

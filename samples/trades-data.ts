@@ -19,7 +19,15 @@ export interface TradesCsvOptions {
 
 const SYMBOLS = ['AAPL', 'MSFT', 'GOOG', 'AMZN', 'NVDA', 'META', 'TSLA', 'BRK.B', 'JPM', 'XOM', 'UNH', 'V'];
 const VENUES = ['XNAS', 'XNYS', 'ARCX', 'BATS', 'IEXG'];
-const NOTES = ['', 'block trade', 'client "VIP", desk 4', 'iceberg, partial', 'cross', 'odd lot', 'late print\nrevised'];
+const NOTES = [
+  '',
+  'block trade',
+  'client "VIP", desk 4',
+  'iceberg, partial',
+  'cross',
+  'odd lot',
+  'late print\nrevised',
+];
 
 /** A small fast PRNG (mulberry32), so data is the same on every run. */
 export function random(seed: number): () => number {
@@ -38,7 +46,10 @@ function quote(text: string): string {
 }
 
 /** Writes `rows` trades to `path`; returns the number of bad lines written. */
-export async function writeTradesCsv(path: string, options: TradesCsvOptions): Promise<{ rows: number; badLines: number }> {
+export async function writeTradesCsv(
+  path: string,
+  options: TradesCsvOptions,
+): Promise<{ rows: number; badLines: number }> {
   const next = random(options.seed ?? 42);
   const file = createWriteStream(path);
   const gzip = options.gzip ?? path.endsWith('.gz');
@@ -56,7 +67,10 @@ export async function writeTradesCsv(path: string, options: TradesCsvOptions): P
     const note = NOTES[Math.floor(next() * NOTES.length)] ?? '';
     if (options.badEvery && i > 0 && i % options.badEvery === 0) {
       badLines++;
-      chunk += i % (options.badEvery * 2) === 0 ? `${i},${new Date(ts).toISOString()},${SYMBOLS[s]},extra,field,count,${price.toFixed(4)},${qty},X,\n` : `${i},${new Date(ts).toISOString()},${SYMBOLS[s]},B,${price.toFixed(4)},${qty},XNAS,"broken "quote" here\n`;
+      chunk +=
+        i % (options.badEvery * 2) === 0
+          ? `${i},${new Date(ts).toISOString()},${SYMBOLS[s]},extra,field,count,${price.toFixed(4)},${qty},X,\n`
+          : `${i},${new Date(ts).toISOString()},${SYMBOLS[s]},B,${price.toFixed(4)},${qty},XNAS,"broken "quote" here\n`;
     } else {
       chunk += `${i},${new Date(ts).toISOString()},${SYMBOLS[s]},${next() < 0.5 ? 'B' : 'S'},${price.toFixed(4)},${qty},${VENUES[i % VENUES.length]},${quote(note)}\n`;
     }

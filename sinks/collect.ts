@@ -12,7 +12,6 @@ export interface CollectOptions {
   maxBytes?: ByteSize;
 }
 
-
 /** Every option of CollectOptions, for strict validation. */
 const KNOWN_COLLECT_OPTIONS = optionKeys<CollectOptions>({ maxRows: true, maxBytes: true });
 /**
@@ -31,10 +30,16 @@ export function collect<R extends Row = Row>(options?: CollectOptions): BatchSin
     write(batch) {
       bytes += batch.bytes;
       if (rows.length + batch.numRows > maxRows) {
-        throw new CollectLimitError(`collect() holds at most ${maxRows} rows (options.maxRows); use a file sink or toSpill() for more`, { stage: 'collect', batch: batch.position.index });
+        throw new CollectLimitError(
+          `collect() holds at most ${maxRows} rows (options.maxRows); use a file sink or toSpill() for more`,
+          { stage: 'collect', batch: batch.position.index },
+        );
       }
       if (bytes > maxBytes) {
-        throw new CollectLimitError(`collect() holds at most ${maxBytes} bytes (options.maxBytes); use a file sink or toSpill() for more`, { stage: 'collect', batch: batch.position.index });
+        throw new CollectLimitError(
+          `collect() holds at most ${maxBytes} bytes (options.maxBytes); use a file sink or toSpill() for more`,
+          { stage: 'collect', batch: batch.position.index },
+        );
       }
       for (const row of batch.rows) rows.push(row as R);
     },

@@ -14,16 +14,24 @@
  */
 import { isPartitionedRequest, partitionedWrite } from '../lib/dataset/sinks.ts';
 import type { PartitionOptions, PartitionedResult } from '../lib/dataset/partitioned-writer.ts';
-import { once } from 'node:events';
-import { rename, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { forgetTempFile } from '../lib/io/temp-files.ts';
 import { RecordBatch, Schema, Struct, makeData, util } from 'apache-arrow';
 import type { Writable } from 'node:stream';
 import { BatchSink } from '../lib/core/sink.ts';
 import type { Batch } from '../lib/core/batch.ts';
-import { FormatError, IoError, SchemaMismatchError, SpillwayError, UnsupportedError, ValidationError, describeContext, describeValue, type ErrorContext } from '../lib/core/errors.ts';
+import {
+  FormatError,
+  IoError,
+  SchemaMismatchError,
+  SpillwayError,
+  UnsupportedError,
+  ValidationError,
+  describeContext,
+  describeValue,
+  type ErrorContext,
+} from '../lib/core/errors.ts';
 import { expectOneOf, expectOptions, optionKeys } from '../lib/core/validate.ts';
-import { ArrowFileWriter } from '../lib/formats/arrow/ipc-writer.ts';
 import { openArrowFile, type ArrowFormat } from '../lib/formats/arrow/ipc-reader.ts';
 import type { Compression } from '../lib/formats/arrow/codecs.ts';
 import { castRecordBatch, schemasEqual, unifySchemas } from '../lib/formats/arrow/convert.ts';
@@ -69,9 +77,17 @@ export interface ToArrowResult {
   rewrites: number;
 }
 
-
 /** Every option of ToArrowOptions, for strict validation. */
-const KNOWN_TO_ARROW_OPTIONS = optionKeys<ToArrowOptions>({ compression: true, format: true, schema: true, partitionBy: true, maxOpenFiles: true, maxBufferedBytes: true, fileName: true, existing: true });
+const KNOWN_TO_ARROW_OPTIONS = optionKeys<ToArrowOptions>({
+  compression: true,
+  format: true,
+  schema: true,
+  partitionBy: true,
+  maxOpenFiles: true,
+  maxBufferedBytes: true,
+  fileName: true,
+  existing: true,
+});
 /**
  * Writes batches as Arrow IPC (see the module comment for how schemas are unified). A path is
  * written under a temporary name and renamed into place on success; on failure or abort nothing
@@ -87,21 +103,49 @@ const KNOWN_TO_ARROW_OPTIONS = optionKeys<ToArrowOptions>({ compression: true, f
  * console.log(output.rows, output.bytes);
  * ```
  */
-export function toArrow(target: string, options: ToArrowOptions & { partitionBy: readonly string[] }): BatchSink<PartitionedResult>;
+export function toArrow(
+  target: string,
+  options: ToArrowOptions & { partitionBy: readonly string[] },
+): BatchSink<PartitionedResult>;
 export function toArrow(target: string | Writable, options?: ToArrowOptions): BatchSink<ToArrowResult>;
-export function toArrow(target: string | Writable, options?: ToArrowOptions): BatchSink<ToArrowResult> | BatchSink<PartitionedResult> {
-  if (isPartitionedRequest(options, target)) return partitionedWrite(target, options!, toArrow as (p: string, o?: ToArrowOptions) => BatchSink<unknown>, 'toArrow', 'arrow');
+export function toArrow(
+  target: string | Writable,
+  options?: ToArrowOptions,
+): BatchSink<ToArrowResult> | BatchSink<PartitionedResult> {
+  if (isPartitionedRequest(options, target))
+    return partitionedWrite(
+      target,
+      options!,
+      toArrow as (p: string, o?: ToArrowOptions) => BatchSink<unknown>,
+      'toArrow',
+      'arrow',
+    );
   const isPath = typeof target === 'string';
-  if (!(isPath && target.length > 0) && (typeof target !== 'object' || target === null || typeof (target as Writable).write !== 'function')) {
+  if (
+    !(isPath && target.length > 0) &&
+    (typeof target !== 'object' || target === null || typeof (target as Writable).write !== 'function')
+  ) {
     throw new ValidationError(`Expected \`target\` to be a file path or a Writable, got ${describeValue(target)}`);
   }
   const opts = expectOptions(options, 'options', KNOWN_TO_ARROW_OPTIONS);
   const path = isPath ? target : undefined;
-  const compressionOption = expectOneOf(opts.compression === null ? 'none' : opts.compression, 'options.compression', ['lz4', 'zstd', 'none'], 'lz4');
+  const compressionOption = expectOneOf(
+    opts.compression === null ? 'none' : opts.compression,
+    'options.compression',
+    ['lz4', 'zstd', 'none'],
+    'lz4',
+  );
   const compression: Compression = compressionOption === 'none' ? null : compressionOption;
-  const format = expectOneOf(opts.format, 'options.format', ['file', 'stream'], path === undefined || path.endsWith('.arrows') ? 'stream' : 'file');
+  const format = expectOneOf(
+    opts.format,
+    'options.format',
+    ['file', 'stream'],
+    path === undefined || path.endsWith('.arrows') ? 'stream' : 'file',
+  );
   if (opts.schema !== undefined && !(opts.schema instanceof Schema)) {
-    throw new ValidationError(`Expected \`options.schema\` to be an apache-arrow Schema, got ${describeValue(opts.schema)}`);
+    throw new ValidationError(
+      `Expected \`options.schema\` to be an apache-arrow Schema, got ${describeValue(opts.schema)}`,
+    );
   }
   const declared = opts.schema;
   const name = 'toArrow';
@@ -126,10 +170,17 @@ export function toArrow(target: string | Writable, options?: ToArrowOptions): Ba
     } catch (error) {
       throw mismatch(error, index);
     }
-    if (schemasEqual(unified, current.schema)) return withSchema(castRecordBatch(recordBatch, current.schema), current.schema);
+    if (schemasEqual(unified, current.schema))
+      return withSchema(castRecordBatch(recordBatch, current.schema), current.schema);
     if (declared !== undefined || path === undefined) {
       const why = declared !== undefined ? 'the declared options.schema' : 'the schema of the stream already written';
-      throw mismatch(new UnsupportedError(`batch needs a wider schema than ${why}: ${describe(recordBatch.schema)} vs ${describe(current.schema)}; declare options.schema or write to a path`, {}), index);
+      throw mismatch(
+        new UnsupportedError(
+          `batch needs a wider schema than ${why}: ${describe(recordBatch.schema)} vs ${describe(current.schema)}; declare options.schema or write to a path`,
+          {},
+        ),
+        index,
+      );
     }
     // lossless but wider: rewrite what is written under the wider schema, then go on
     opened = await rewrite(current as FileTarget, unified);
@@ -140,8 +191,11 @@ export function toArrow(target: string | Writable, options?: ToArrowOptions): Ba
   }
 
   function mismatch(error: unknown, index: number): SchemaMismatchError {
-    const why = error instanceof SpillwayError ? bareMessage(error) : error instanceof Error ? error.message : String(error);
-    return new SchemaMismatchError(`Batch ${index} cannot be written to the Arrow ${format}: ${why}`, context(index), { cause: error });
+    const why =
+      error instanceof SpillwayError ? bareMessage(error) : error instanceof Error ? error.message : String(error);
+    return new SchemaMismatchError(`Batch ${index} cannot be written to the Arrow ${format}: ${why}`, context(index), {
+      cause: error,
+    });
   }
 
   async function rewrite(old: FileTarget, schema: Schema): Promise<FileTarget> {
@@ -150,7 +204,8 @@ export function toArrow(target: string | Writable, options?: ToArrowOptions): Ba
     try {
       const handle = await openArrowFile(from);
       try {
-        for await (const written of handle.batches()) await next.write(withSchema(castRecordBatch(written, schema), schema));
+        for await (const written of handle.batches())
+          await next.write(withSchema(castRecordBatch(written, schema), schema));
       } finally {
         await handle.close();
       }
@@ -169,12 +224,17 @@ export function toArrow(target: string | Writable, options?: ToArrowOptions): Ba
       if (error.context.stage !== undefined || error instanceof ValidationError) return error;
       // the writer names its intermediate file: name the stage and the file the user asked for
       const where: ErrorContext = { ...error.context, ...context(error.context.batch ?? batch) };
-      if (error instanceof SchemaMismatchError) return new SchemaMismatchError(bareMessage(error), where, { cause: error });
+      if (error instanceof SchemaMismatchError)
+        return new SchemaMismatchError(bareMessage(error), where, { cause: error });
       if (error instanceof UnsupportedError) return new UnsupportedError(bareMessage(error), where, { cause: error });
       if (error instanceof FormatError) return new FormatError(bareMessage(error), where, { cause: error });
       return new IoError(bareMessage(error), where, { cause: error });
     }
-    return new IoError(`Writing Arrow failed: ${error instanceof Error ? error.message : String(error)}`, context(batch), { cause: error });
+    return new IoError(
+      `Writing Arrow failed: ${error instanceof Error ? error.message : String(error)}`,
+      context(batch),
+      { cause: error },
+    );
   }
 
   return new BatchSink<ToArrowResult>({
@@ -213,7 +273,15 @@ export function toArrow(target: string | Writable, options?: ToArrowOptions): Ba
       } catch (error) {
         throw wrap(error);
       }
-      return { path, rows: opened.numRows, batches: opened.numBatches, bytes: opened.bytesWritten, compression, format, rewrites };
+      return {
+        path,
+        rows: opened.numRows,
+        batches: opened.numBatches,
+        bytes: opened.bytesWritten,
+        compression,
+        format,
+        rewrites,
+      };
     },
     async abort(error) {
       files.aborted = true;
@@ -238,7 +306,12 @@ export function toArrow(target: string | Writable, options?: ToArrowOptions): Ba
 function withSchema(batch: RecordBatch, schema: Schema): RecordBatch {
   const same: boolean = batch.schema === schema || util.compareSchemas(batch.schema, schema);
   if (same) return batch;
-  const data = makeData({ type: new Struct(schema.fields), length: batch.numRows, nullCount: 0, children: batch.data.children });
+  const data = makeData({
+    type: new Struct(schema.fields),
+    length: batch.numRows,
+    nullCount: 0,
+    children: batch.data.children,
+  });
   return new RecordBatch(schema, data);
 }
 

@@ -16,7 +16,14 @@ import type { CheckpointJson } from '../lib/observe/checkpoint.ts';
 import { resolve as resolvePath } from 'node:path';
 import { FormatError, ValidationError } from '../lib/core/errors.ts';
 import { expectBoolean, expectOneOf, expectOptions, optionKeys } from '../lib/core/validate.ts';
-import { csvFormatter, csvHeader, fastCsvFormat, stringifyCast, type BinaryEncoding, type RowFormatter } from '../lib/formats/csv/format.ts';
+import {
+  csvFormatter,
+  csvHeader,
+  fastCsvFormat,
+  stringifyCast,
+  type BinaryEncoding,
+  type RowFormatter,
+} from '../lib/formats/csv/format.ts';
 
 /** Options of {@link toCsv}; other csv-stringify options (delimiter, quote, quoted, record_delimiter, ...) pass through. */
 export interface ToCsvOptions extends PartitionOptions, Omit<CsvStringifyOptions, 'header' | 'columns' | 'cast'> {
@@ -43,10 +50,53 @@ export interface ToCsvResult {
   columns: string[] | undefined;
 }
 
-
-
 /** Every option of ToCsvOptions, for strict validation. */
-const KNOWN_TO_CSV_OPTIONS = optionKeys<ToCsvOptions>({ header: true, columns: true, gzip: true, bom: true, delimiter: true, eof: true, escape: true, header_as_comment: true, quote: true, quoted: true, quoted_empty: true, quoted_match: true, quoted_string: true, record_delimiter: true, quote_record_delimiter: true, escape_formulas: true, transform: true, flush: true, allowHalfOpen: true, readableObjectMode: true, writableObjectMode: true, readableHighWaterMark: true, writableHighWaterMark: true, writableCorked: true, encoding: true, read: true, emitClose: true, highWaterMark: true, objectMode: true, construct: true, destroy: true, autoDestroy: true, signal: true, decodeStrings: true, defaultEncoding: true, write: true, writev: true, final: true, partitionBy: true, maxOpenFiles: true, maxBufferedBytes: true, fileName: true, existing: true, binary: true });
+const KNOWN_TO_CSV_OPTIONS = optionKeys<ToCsvOptions>({
+  header: true,
+  columns: true,
+  gzip: true,
+  bom: true,
+  delimiter: true,
+  eof: true,
+  escape: true,
+  header_as_comment: true,
+  quote: true,
+  quoted: true,
+  quoted_empty: true,
+  quoted_match: true,
+  quoted_string: true,
+  record_delimiter: true,
+  quote_record_delimiter: true,
+  escape_formulas: true,
+  transform: true,
+  flush: true,
+  allowHalfOpen: true,
+  readableObjectMode: true,
+  writableObjectMode: true,
+  readableHighWaterMark: true,
+  writableHighWaterMark: true,
+  writableCorked: true,
+  encoding: true,
+  read: true,
+  emitClose: true,
+  highWaterMark: true,
+  objectMode: true,
+  construct: true,
+  destroy: true,
+  autoDestroy: true,
+  signal: true,
+  decodeStrings: true,
+  defaultEncoding: true,
+  write: true,
+  writev: true,
+  final: true,
+  partitionBy: true,
+  maxOpenFiles: true,
+  maxBufferedBytes: true,
+  fileName: true,
+  existing: true,
+  binary: true,
+});
 /**
  * Writes rows as CSV. A path is written under a temporary name and renamed into place only when
  * every row is written, so an aborted or failed pipeline leaves no partial file under `path`.
@@ -59,20 +109,43 @@ const KNOWN_TO_CSV_OPTIONS = optionKeys<ToCsvOptions>({ header: true, columns: t
  * console.log(output.rows, output.bytes);
  * ```
  */
-export function toCsv(target: string, options: ToCsvOptions & { partitionBy: readonly string[] }): BatchSink<PartitionedResult>;
+export function toCsv(
+  target: string,
+  options: ToCsvOptions & { partitionBy: readonly string[] },
+): BatchSink<PartitionedResult>;
 export function toCsv(target: string | Writable, options?: ToCsvOptions): BatchSink<ToCsvResult>;
-export function toCsv(target: string | Writable, options?: ToCsvOptions): BatchSink<ToCsvResult> | BatchSink<PartitionedResult> {
-  if (isPartitionedRequest(options, target)) return partitionedWrite(target, options!, toCsv as (p: string, o?: ToCsvOptions) => BatchSink<unknown>, 'toCsv', 'csv');
+export function toCsv(
+  target: string | Writable,
+  options?: ToCsvOptions,
+): BatchSink<ToCsvResult> | BatchSink<PartitionedResult> {
+  if (isPartitionedRequest(options, target))
+    return partitionedWrite(
+      target,
+      options!,
+      toCsv as (p: string, o?: ToCsvOptions) => BatchSink<unknown>,
+      'toCsv',
+      'csv',
+    );
   const opts = expectOptions(options, 'options', KNOWN_TO_CSV_OPTIONS);
-  if (typeof target !== 'string' && (typeof target !== 'object' || target === null || typeof (target as Writable).write !== 'function')) {
+  if (
+    typeof target !== 'string' &&
+    (typeof target !== 'object' || target === null || typeof (target as Writable).write !== 'function')
+  ) {
     throw new ValidationError('Expected `target` to be a file path or a Writable');
   }
   const path = typeof target === 'string' ? target : undefined;
-  const { header: headerOption, columns: columnsOption, gzip: gzipOption, binary: binaryOption, ...stringifyOptions } = opts;
+  const {
+    header: headerOption,
+    columns: columnsOption,
+    gzip: gzipOption,
+    binary: binaryOption,
+    ...stringifyOptions
+  } = opts;
   const binary = expectOneOf(binaryOption, 'options.binary', ['hex', 'base64'], 'hex');
   const header = expectBoolean(headerOption, 'options.header', true);
   const gzip = expectBoolean(gzipOption, 'options.gzip', path?.endsWith('.gz') ?? false);
-  if (columnsOption !== undefined && !Array.isArray(columnsOption)) throw new ValidationError('Expected `options.columns` to be an array of column names');
+  if (columnsOption !== undefined && !Array.isArray(columnsOption))
+    throw new ValidationError('Expected `options.columns` to be an array of column names');
   const name = 'toCsv';
   let output: ByteOutput | undefined;
   let columns: string[] | undefined = columnsOption ? [...columnsOption] : undefined;
@@ -89,12 +162,15 @@ export function toCsv(target: string | Writable, options?: ToCsvOptions): BatchS
   /** Formats a batch: the fast formatter for the common dialects, csv-stringify for the rest. */
   const format = (batchRows: Iterable<Row>, withHeader: boolean): string => {
     if (fast === undefined) {
-      return stringify(batchRows as unknown[], {
-        ...stringifyOptions,
-        cast: stringifyCast(binary),
-        header: withHeader,
-        columns: objectRows ? columns : undefined,
-      } as CsvStringifyOptions);
+      return stringify(
+        batchRows as unknown[],
+        {
+          ...stringifyOptions,
+          cast: stringifyCast(binary),
+          header: withHeader,
+          columns: objectRows ? columns : undefined,
+        } as CsvStringifyOptions,
+      );
     }
     formatter ??= csvFormatter(fast, objectRows ? columns : undefined);
     return (withHeader && columns ? csvHeader(fast, columns) : '') + formatter(batchRows);
@@ -139,7 +215,10 @@ export function toCsv(target: string | Writable, options?: ToCsvOptions): BatchS
         for (const row of sample) {
           for (const key in row) {
             if (!known.has(key)) {
-              throw new FormatError(`row has column \`${key}\`, which the CSV header [${columns?.join(',')}] lacks; pass options.columns to choose the columns`, { stage: name, file: path, batch: batch.position.index });
+              throw new FormatError(
+                `row has column \`${key}\`, which the CSV header [${columns?.join(',')}] lacks; pass options.columns to choose the columns`,
+                { stage: name, file: path, batch: batch.position.index },
+              );
             }
           }
         }
@@ -150,7 +229,10 @@ export function toCsv(target: string | Writable, options?: ToCsvOptions): BatchS
     },
     async finish() {
       output ??= await open();
-      if (rows === 0 && header && columns) await output.write(fast ? csvHeader(fast, columns) : stringify([], { header: true, columns } as CsvStringifyOptions));
+      if (rows === 0 && header && columns)
+        await output.write(
+          fast ? csvHeader(fast, columns) : stringify([], { header: true, columns } as CsvStringifyOptions),
+        );
       const bytes = await output.commit();
       return { path, rows, bytes, columns };
     },
@@ -159,7 +241,11 @@ export function toCsv(target: string | Writable, options?: ToCsvOptions): BatchS
       else await output?.abort(error);
     },
     checkpoint: {
-      identity: { sink: 'toCsv', path: path === undefined ? null : resolvePath(path), options: JSON.parse(JSON.stringify(opts)) as CheckpointJson },
+      identity: {
+        sink: 'toCsv',
+        path: path === undefined ? null : resolvePath(path),
+        options: JSON.parse(JSON.stringify(opts)) as CheckpointJson,
+      },
       refuse:
         path === undefined
           ? 'toCsv writes to a stream, which cannot be continued after a crash'
@@ -175,7 +261,13 @@ export function toCsv(target: string | Writable, options?: ToCsvOptions): BatchS
       },
       async resume(state) {
         if (state === null) return;
-        const s = state as { tempPath: string; length: number; rows: number; columns: string[] | null; objectRows: boolean | null };
+        const s = state as {
+          tempPath: string;
+          length: number;
+          rows: number;
+          columns: string[] | null;
+          objectRows: boolean | null;
+        };
         resumeFrom = { tempPath: s.tempPath, length: s.length };
         rows = s.rows;
         if (s.columns) columns = s.columns;

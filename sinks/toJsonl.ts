@@ -40,14 +40,30 @@ const KEYS = new Set(['gzip', 'partitionBy', 'maxOpenFiles', 'maxBufferedBytes',
  * await pipeline(fromParquet('events.parquet'), toJsonl('events.jsonl.gz'));
  * ```
  */
-export function toJsonl(target: string, options: ToJsonlOptions & { partitionBy: readonly string[] }): BatchSink<PartitionedResult>;
+export function toJsonl(
+  target: string,
+  options: ToJsonlOptions & { partitionBy: readonly string[] },
+): BatchSink<PartitionedResult>;
 export function toJsonl(target: string | Writable, options?: ToJsonlOptions): BatchSink<ToJsonlResult>;
-export function toJsonl(target: string | Writable, options?: ToJsonlOptions): BatchSink<ToJsonlResult> | BatchSink<PartitionedResult> {
-  if (isPartitionedRequest(options, target)) return partitionedWrite(target, options!, toJsonl as (p: string, o?: ToJsonlOptions) => BatchSink<unknown>, 'toJsonl', 'jsonl');
+export function toJsonl(
+  target: string | Writable,
+  options?: ToJsonlOptions,
+): BatchSink<ToJsonlResult> | BatchSink<PartitionedResult> {
+  if (isPartitionedRequest(options, target))
+    return partitionedWrite(
+      target,
+      options!,
+      toJsonl as (p: string, o?: ToJsonlOptions) => BatchSink<unknown>,
+      'toJsonl',
+      'jsonl',
+    );
   const opts = expectOptions(options);
   const unknown = Object.keys(opts).find((k) => !KEYS.has(k));
   if (unknown !== undefined) throw new ValidationError(`Unknown option \`options.${unknown}\` (expected gzip)`);
-  if (typeof target !== 'string' && (typeof target !== 'object' || target === null || typeof (target as Writable).write !== 'function')) {
+  if (
+    typeof target !== 'string' &&
+    (typeof target !== 'object' || target === null || typeof (target as Writable).write !== 'function')
+  ) {
     throw new ValidationError(`Expected \`target\` to be a file path or a Writable, got ${describeValue(target)}`);
   }
   const path = typeof target === 'string' ? target : undefined;
@@ -72,7 +88,12 @@ export function toJsonl(target: string | Writable, options?: ToJsonlOptions): Ba
         for (let i = 0; i < n; i++) text += `${format(viewer.at(i))}\n`;
       } else {
         for (const row of batch.rows) {
-          if (Array.isArray(row)) throw new FormatError('toJsonl writes object rows, got array rows', { stage: name, file: path, batch: batch.position.index });
+          if (Array.isArray(row))
+            throw new FormatError('toJsonl writes object rows, got array rows', {
+              stage: name,
+              file: path,
+              batch: batch.position.index,
+            });
           text += `${format(row)}\n`;
         }
       }

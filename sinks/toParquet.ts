@@ -3,7 +3,7 @@
  * name only when the pipeline succeeds. A thin adapter: the format work is in the writer.
  */
 import { BatchSink } from '../lib/core/sink.ts';
-import { FormatError, SpillwayError, ValidationError, describeValue, withContext } from '../lib/core/errors.ts';
+import { FormatError, ValidationError, describeValue, withContext } from '../lib/core/errors.ts';
 import { ParquetFileWriter, checkWriteOptions } from '../lib/formats/parquet/writer.ts';
 import type { ParquetWriteOptions, ParquetWriterState } from '../lib/formats/parquet/writer.ts';
 import type { CheckpointJson } from '../lib/observe/checkpoint.ts';
@@ -44,11 +44,25 @@ export interface ToParquetResult {
  * console.log(output.rows, output.bytes, output.rowGroups);
  * ```
  */
-export function toParquet(path: string, options: ToParquetOptions & { partitionBy: readonly string[] }): BatchSink<PartitionedResult>;
+export function toParquet(
+  path: string,
+  options: ToParquetOptions & { partitionBy: readonly string[] },
+): BatchSink<PartitionedResult>;
 export function toParquet(path: string, options?: ToParquetOptions): BatchSink<ToParquetResult>;
-export function toParquet(path: string, options?: ToParquetOptions): BatchSink<ToParquetResult> | BatchSink<PartitionedResult> {
-  if (isPartitionedRequest(options, path)) return partitionedWrite(path, options!, toParquet as (p: string, o?: ToParquetOptions) => BatchSink<unknown>, 'toParquet', 'parquet');
-  if (typeof path !== 'string' || path.length === 0) throw new ValidationError(`Expected \`path\` to be a file path, got ${describeValue(path)}`);
+export function toParquet(
+  path: string,
+  options?: ToParquetOptions,
+): BatchSink<ToParquetResult> | BatchSink<PartitionedResult> {
+  if (isPartitionedRequest(options, path))
+    return partitionedWrite(
+      path,
+      options!,
+      toParquet as (p: string, o?: ToParquetOptions) => BatchSink<unknown>,
+      'toParquet',
+      'parquet',
+    );
+  if (typeof path !== 'string' || path.length === 0)
+    throw new ValidationError(`Expected \`path\` to be a file path, got ${describeValue(path)}`);
   const name = 'toParquet';
   // validates every option now, synchronously; the temporary file is created on the first batch
   checkWriteOptions(options);
@@ -59,7 +73,6 @@ export function toParquet(path: string, options?: ToParquetOptions): BatchSink<T
   function withStage(error: unknown): Error {
     return withContext(error as Error, { stage: name, file: path });
   }
-
 
   async function ensureOpen(): Promise<ParquetFileWriter> {
     opening ??= ParquetFileWriter.open(path, options);
@@ -79,7 +92,10 @@ export function toParquet(path: string, options?: ToParquetOptions): BatchSink<T
         }
         const rows = batch.rows;
         if (rows.length > 0 && Array.isArray(rows[0])) {
-          throw new FormatError('toParquet writes object rows (keyed by column name), got array rows; read CSV with a header or map rows to objects', { batch: batch.position.index });
+          throw new FormatError(
+            'toParquet writes object rows (keyed by column name), got array rows; read CSV with a header or map rows to objects',
+            { batch: batch.position.index },
+          );
         }
         await w.write(rows as Record<string, unknown>[], batch.columns);
       } catch (error) {
@@ -101,7 +117,11 @@ export function toParquet(path: string, options?: ToParquetOptions): BatchSink<T
       else await w?.abort();
     },
     checkpoint: {
-      identity: { sink: 'toParquet', path: resolvePath(path), options: JSON.parse(JSON.stringify(options ?? {})) as CheckpointJson },
+      identity: {
+        sink: 'toParquet',
+        path: resolvePath(path),
+        options: JSON.parse(JSON.stringify(options ?? {})) as CheckpointJson,
+      },
       async commit() {
         try {
           // the writer snapshots synchronously (writes go on during the fsync)
@@ -109,7 +129,10 @@ export function toParquet(path: string, options?: ToParquetOptions): BatchSink<T
           if (w === undefined) return { rows: 0, state: null };
           const state = await w.checkpoint();
           // before the first complete row group nothing is committed; the temporary file is named so a resumed run removes it
-          return { rows: state?.rows ?? 0, state: (state ?? { tempPath: w.tempPath, empty: true }) as unknown as CheckpointJson };
+          return {
+            rows: state?.rows ?? 0,
+            state: (state ?? { tempPath: w.tempPath, empty: true }) as unknown as CheckpointJson,
+          };
         } catch (error) {
           throw withStage(error);
         }

@@ -11,7 +11,15 @@ import { Batch } from '../lib/core/batch.ts';
 import { BatchSink } from '../lib/core/sink.ts';
 import { SpillError, ValidationError } from '../lib/core/errors.ts';
 import { logger, type GovernorGate, type StageContext } from '../lib/core/stage.ts';
-import { expectBoolean, expectInteger, expectOneOf, expectOptions, optionKeys, parseBytes, type ByteSize } from '../lib/core/validate.ts';
+import {
+  expectBoolean,
+  expectInteger,
+  expectOneOf,
+  expectOptions,
+  optionKeys,
+  parseBytes,
+  type ByteSize,
+} from '../lib/core/validate.ts';
 import { SpillWriter } from '../lib/formats/spill/writer.ts';
 import { DEFAULT_CACHE_BYTES, Spilled } from '../lib/formats/spill/spilled.ts';
 import { forgetOnExit, removeOnExit } from '../lib/formats/spill/cleanup.ts';
@@ -53,7 +61,8 @@ export interface ToSpillOptions {
 }
 
 /** Names of files a spill writer makes: the manifest, spill files, their temporary files. */
-const OWN_FILE = /^(manifest\.(json|seal)(\..*\.tmp)?|spill-\d+\.arrow|\.(spill-\d+\.arrow|manifest\.(json|seal))\..*\.tmp|\.owner)$/;
+const OWN_FILE =
+  /^(manifest\.(json|seal)(\..*\.tmp)?|spill-\d+\.arrow|\.(spill-\d+\.arrow|manifest\.(json|seal))\..*\.tmp|\.owner)$/;
 
 const HIGH_LEVELS = new Set(['spill', 'pause', 'critical']);
 
@@ -61,7 +70,10 @@ const HIGH_LEVELS = new Set(['spill', 'pause', 'critical']);
 function subscribe(gate: GovernorGate | undefined, listener: (level: string) => void): () => void {
   if (!gate) return () => {};
   if (typeof gate.onLevel === 'function') return gate.onLevel(listener);
-  const emitter = gate as unknown as { on?: (event: string, l: (level: string) => void) => void; off?: (event: string, l: (level: string) => void) => void };
+  const emitter = gate as unknown as {
+    on?: (event: string, l: (level: string) => void) => void;
+    off?: (event: string, l: (level: string) => void) => void;
+  };
   if (typeof emitter.on === 'function' && typeof emitter.off === 'function') {
     emitter.on.call(gate, 'level', listener);
     return () => emitter.off!.call(gate, 'level', listener);
@@ -69,9 +81,16 @@ function subscribe(gate: GovernorGate | undefined, listener: (level: string) => 
   return () => {};
 }
 
-
 /** Every option of ToSpillOptions, for strict validation. */
-const KNOWN_TO_SPILL_OPTIONS = optionKeys<ToSpillOptions>({ budget: true, compression: true, fileSize: true, dir: true, keep: true, cacheBytes: true, window: true });
+const KNOWN_TO_SPILL_OPTIONS = optionKeys<ToSpillOptions>({
+  budget: true,
+  compression: true,
+  fileSize: true,
+  dir: true,
+  keep: true,
+  cacheBytes: true,
+  window: true,
+});
 /**
  * A sink whose output is a {@link Spilled} dataset: batches stay in memory up to `budget` bytes,
  * beyond it (or when the governor reaches `spill`) the oldest are written to Arrow IPC files in
@@ -92,10 +111,14 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
   const compression = expectOneOf(opts.compression, 'options.compression', ['lz4', 'zstd', 'none'], 'lz4');
   const fileSize = opts.fileSize === undefined ? 64e6 : parseBytes(opts.fileSize, 'options.fileSize');
   if (fileSize < 1) throw new ValidationError('Expected `options.fileSize` to be at least 1 byte');
-  if (opts.dir !== undefined && (typeof opts.dir !== 'string' || opts.dir.length === 0)) throw new ValidationError('Expected `options.dir` to be a non-empty directory path');
+  if (opts.dir !== undefined && (typeof opts.dir !== 'string' || opts.dir.length === 0))
+    throw new ValidationError('Expected `options.dir` to be a non-empty directory path');
   const keep = expectBoolean(opts.keep, 'options.keep', false);
   const inFlight = inFlightShare(budget);
-  const cacheBytes = opts.cacheBytes === undefined ? Math.max(1, Math.floor(Math.min(DEFAULT_CACHE_BYTES, inFlight))) : parseBytes(opts.cacheBytes, 'options.cacheBytes');
+  const cacheBytes =
+    opts.cacheBytes === undefined
+      ? Math.max(1, Math.floor(Math.min(DEFAULT_CACHE_BYTES, inFlight)))
+      : parseBytes(opts.cacheBytes, 'options.cacheBytes');
   /** What memory-resident batches may take: the budget less what is on its way to disk. */
   const residentBudget = Math.max(0, budget - inFlight);
   const window = opts.window === undefined ? undefined : expectInteger(opts.window, 'options.window', 4, 1, 1024);
@@ -126,7 +149,11 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
       try {
         dir = await mkdtemp(path.join(os.tmpdir(), 'spillway-spill-'));
       } catch (error) {
-        throw new SpillError(`Cannot create a spill directory under ${os.tmpdir()}: ${(error as Error).message}`, { stage: name, dir: os.tmpdir() }, { cause: error });
+        throw new SpillError(
+          `Cannot create a spill directory under ${os.tmpdir()}: ${(error as Error).message}`,
+          { stage: name, dir: os.tmpdir() },
+          { cause: error },
+        );
       }
       createdDir = true;
     } else {
@@ -137,7 +164,11 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
         if (!createdDir && (await spillOwnerDead(dir))) await removeContents(dir);
         if (!createdDir && (await readdir(dir)).length > 0) throw new Error('it exists and is not empty');
       } catch (error) {
-        throw new SpillError(`Cannot use spill directory: ${(error as Error).message}`, { stage: name, dir }, { cause: error });
+        throw new SpillError(
+          `Cannot use spill directory: ${(error as Error).message}`,
+          { stage: name, dir },
+          { cause: error },
+        );
       }
     }
     if (!keep && !keepForResume) removeOnExit(dir!);
@@ -145,7 +176,11 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
       // kept and resumable directories outlive this process on purpose: no owner, no sweep
       if (!keep && !keepForResume) markSpillOwner(dir!);
     } catch (error) {
-      throw new SpillError(`Cannot use spill directory: ${(error as Error).message}`, { stage: name, dir }, { cause: error });
+      throw new SpillError(
+        `Cannot use spill directory: ${(error as Error).message}`,
+        { stage: name, dir },
+        { cause: error },
+      );
     }
     writer = new SpillWriter(dir!, { compression, fileSize, window, maxBytesInFlight: inFlight }, resumed);
     gate = context.governor;
@@ -188,7 +223,12 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
     if (bytes > 0) {
       // every level-driven spill is logged; routine over-budget spills only the first time
       if (high()) debug('level %s: spilled %d bytes to disk, %d left in memory', gate?.level, bytes, memoryBytes);
-      else if (!budgetSpillLogged) debug('over budget (%d bytes): spilling the oldest batches to disk (%d bytes so far; further budget spills not logged)', budget, bytes);
+      else if (!budgetSpillLogged)
+        debug(
+          'over budget (%d bytes): spilling the oldest batches to disk (%d bytes so far; further budget spills not logged)',
+          budget,
+          bytes,
+        );
       if (!high()) budgetSpillLogged = true;
       gate?.noteSpill?.(bytes);
     }
@@ -267,7 +307,13 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
       await removeSpill();
     },
     checkpoint: {
-      identity: { sink: 'toSpill', dir: opts.dir === undefined ? null : path.resolve(opts.dir), compression, fileSize, keep },
+      identity: {
+        sink: 'toSpill',
+        dir: opts.dir === undefined ? null : path.resolve(opts.dir),
+        compression,
+        fileSize,
+        keep,
+      },
       // committing writes every batch held in memory to disk: a resumable spill lives on disk
       async commit(context) {
         const w = writer ?? (await prepare(context));
@@ -296,10 +342,16 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
         try {
           names = await readdir(s.dir);
         } catch (error) {
-          throw new SpillError(`Cannot resume the spill: ${(error as Error).message}`, { stage: name, dir: s.dir }, { cause: error });
+          throw new SpillError(
+            `Cannot resume the spill: ${(error as Error).message}`,
+            { stage: name, dir: s.dir },
+            { cause: error },
+          );
         }
         // files the interrupted run wrote after its last checkpoint are not part of the output
-        await Promise.all(names.filter((n) => !listed.has(n)).map((n) => rm(path.join(s.dir, n), { recursive: true, force: true })));
+        await Promise.all(
+          names.filter((n) => !listed.has(n)).map((n) => rm(path.join(s.dir, n), { recursive: true, force: true })),
+        );
         await writeManifest(s.dir, s.manifest);
         dir = s.dir;
         createdDir = s.createdDir;
@@ -349,7 +401,11 @@ function hold(batch: Batch): Held {
   } catch {
     return { batch, origin: 'r', bytes: batch.bytes };
   }
-  return { batch: Batch.fromArrow(arrow, batch.position), origin: 'r', bytes: Math.max(heldBytes(arrow), recordBatchBytes(arrow)) };
+  return {
+    batch: Batch.fromArrow(arrow, batch.position),
+    origin: 'r',
+    bytes: Math.max(heldBytes(arrow), recordBatchBytes(arrow)),
+  };
 }
 
 /** Bytes of the distinct ArrayBuffers under `batch`'s columns (a builder's slack included). */
@@ -357,7 +413,10 @@ function heldBytes(batch: RecordBatch): number {
   const seen = new Set<ArrayBufferLike>();
   let bytes = 0;
   const visit = (data: Data): void => {
-    for (const view of [data.values, data.valueOffsets, data.nullBitmap, data.typeIds] as (ArrayBufferView | undefined)[]) {
+    for (const view of [data.values, data.valueOffsets, data.nullBitmap, data.typeIds] as (
+      | ArrayBufferView
+      | undefined
+    )[]) {
       if (view === undefined || seen.has(view.buffer)) continue;
       seen.add(view.buffer);
       bytes += view.buffer.byteLength;
@@ -373,8 +432,11 @@ function heldBytes(batch: RecordBatch): number {
  * bigints, as they do from the spill files (`origin` r), not as numbers.
  */
 function residentOutput({ batch, origin }: Held): Batch {
-  if (origin === 'a' || batch.hasRows || !batch.arrow.schema.fields.some((f) => f.type.typeId === Type.Int)) return batch;
-  const hasInt64 = batch.arrow.schema.fields.some((f) => f.type.typeId === Type.Int && (f.type as { bitWidth?: number }).bitWidth === 64);
+  if (origin === 'a' || batch.hasRows || !batch.arrow.schema.fields.some((f) => f.type.typeId === Type.Int))
+    return batch;
+  const hasInt64 = batch.arrow.schema.fields.some(
+    (f) => f.type.typeId === Type.Int && (f.type as { bitWidth?: number }).bitWidth === 64,
+  );
   return hasInt64 ? new Batch(recordBatchToRows(batch.arrow, { int64: 'bigint' }), batch.position) : batch;
 }
 

@@ -32,9 +32,16 @@ export interface FromArrowOptions extends DatasetOptions {
   name?: string;
 }
 
-
 /** Every option of FromArrowOptions, for strict validation. */
-const KNOWN_FROM_ARROW_OPTIONS = optionKeys<FromArrowOptions>({ batchSize: true, columns: true, name: true, fileColumn: true, hive: true, hiveTypes: true, where: true });
+const KNOWN_FROM_ARROW_OPTIONS = optionKeys<FromArrowOptions>({
+  batchSize: true,
+  columns: true,
+  name: true,
+  fileColumn: true,
+  hive: true,
+  hiveTypes: true,
+  where: true,
+});
 /**
  * Reads Arrow IPC as batches. A path is read batch by batch, never whole: the file format
  * through its footer (each record batch is read on demand), the stream format message by
@@ -62,7 +69,9 @@ export function fromArrow(input: string | readonly string[] | Readable, options?
   const opts = expectOptions(options, 'options', KNOWN_FROM_ARROW_OPTIONS);
   const batchSize = opts.batchSize === undefined ? undefined : expectInteger(opts.batchSize, 'options.batchSize', 1);
   if (opts.columns !== undefined && (!Array.isArray(opts.columns) || opts.columns.some((c) => typeof c !== 'string'))) {
-    throw new ValidationError(`Expected \`options.columns\` to be an array of column names, got ${describeValue(opts.columns)}`);
+    throw new ValidationError(
+      `Expected \`options.columns\` to be an array of column names, got ${describeValue(opts.columns)}`,
+    );
   }
   if (opts.name !== undefined && (typeof opts.name !== 'string' || opts.name.length === 0)) {
     throw new ValidationError(`Expected \`options.name\` to be a non-empty string, got ${describeValue(opts.name)}`);
@@ -83,7 +92,11 @@ export function fromArrow(input: string | readonly string[] | Readable, options?
   /** Adds the stage, file and batch to a reader error (a foreign error becomes a FormatError first). */
   function withStage(error: unknown, batch?: number): Error {
     if (!(error instanceof SpillwayError)) {
-      return new FormatError(`Cannot read Arrow IPC: ${error instanceof Error ? error.message : String(error)}`, { stage, file: where, batch }, { cause: error });
+      return new FormatError(
+        `Cannot read Arrow IPC: ${error instanceof Error ? error.message : String(error)}`,
+        { stage, file: where, batch },
+        { cause: error },
+      );
     }
     return withContext(error, { stage, file: where, batch });
   }
@@ -94,7 +107,10 @@ export function fromArrow(input: string | readonly string[] | Readable, options?
     const names = schema.fields.map((f) => f.name);
     return columns.map((name, i) => {
       const at = names.indexOf(name);
-      if (at < 0) throw new ValidationError(`Expected \`options.columns[${i}]\` to be a column of ${where} (${names.join(', ')}), got ${describeValue(name)}`);
+      if (at < 0)
+        throw new ValidationError(
+          `Expected \`options.columns[${i}]\` to be a column of ${where} (${names.join(', ')}), got ${describeValue(name)}`,
+        );
       return at;
     });
   }
@@ -142,7 +158,10 @@ export function fromArrow(input: string | readonly string[] | Readable, options?
           fileBatchesRead = fileBatch;
           const size = batchSize ?? recordBatch.numRows;
           for (let start = 0; start < recordBatch.numRows; start += size) {
-            const part = start === 0 && size >= recordBatch.numRows ? recordBatch : recordBatch.slice(start, Math.min(start + size, recordBatch.numRows));
+            const part =
+              start === 0 && size >= recordBatch.numRows
+                ? recordBatch
+                : recordBatch.slice(start, Math.min(start + size, recordBatch.numRows));
             if (skip >= part.numRows) {
               skip -= part.numRows;
               continue;
@@ -166,7 +185,11 @@ export function fromArrow(input: string | readonly string[] | Readable, options?
     name: stage,
     open,
     checkpoint: {
-      identity: { source: 'fromArrow', file: file === undefined ? null : resolvePath(file), options: JSON.parse(JSON.stringify(opts)) as CheckpointJson },
+      identity: {
+        source: 'fromArrow',
+        file: file === undefined ? null : resolvePath(file),
+        options: JSON.parse(JSON.stringify(opts)) as CheckpointJson,
+      },
       file,
       refuse: file === undefined ? `${stage} reads a stream, not a file, and cannot go back to a position` : undefined,
       state: (position, rowsThrough) => ({ rows: rowsThrough, index: position.index + 1 }),
@@ -180,7 +203,8 @@ export function fromArrow(input: string | readonly string[] | Readable, options?
     progress: () => ({
       rows: rowsRead,
       // bytes: the share of the file's record batches read so far (cheap; exact at the end)
-      bytes: totalBytes === undefined || fileBatches === 0 ? 0 : Math.round((totalBytes * fileBatchesRead) / fileBatches),
+      bytes:
+        totalBytes === undefined || fileBatches === 0 ? 0 : Math.round((totalBytes * fileBatchesRead) / fileBatches),
       ...(totalBytes === undefined ? {} : { totalBytes }),
       ...(totalRows === undefined ? {} : { totalRows }),
     }),

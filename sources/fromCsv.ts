@@ -19,7 +19,15 @@ import { CsvParseReader } from '../lib/formats/csv/read/parse-reader.ts';
 import { CsvResume } from '../lib/formats/csv/read/resume.ts';
 import { headerHook, renamed, uniqueNames } from '../lib/formats/csv/read/names.ts';
 import { sniffFile } from '../lib/formats/csv/read/inspect.ts';
-import { castsOf, chooseReader, columnsSetting, effectiveParseOptions, rowCaster, skipBlank, startOf } from '../lib/formats/csv/read/settle.ts';
+import {
+  castsOf,
+  chooseReader,
+  columnsSetting,
+  effectiveParseOptions,
+  rowCaster,
+  skipBlank,
+  startOf,
+} from '../lib/formats/csv/read/settle.ts';
 import type { CsvDialect } from '../lib/formats/csv/read/sniff.ts';
 
 export type { FromCsvOptions } from '../lib/formats/csv/read/options.ts';
@@ -37,9 +45,14 @@ import { startsWithUtf16Bom } from '../lib/formats/csv/read/bom.ts';
  * await pipeline(fromCsv('trades.csv.gz', { cast: true }), map((r) => r), toCsv('out.csv'));
  * ```
  */
-export function fromCsv<R extends Row = Row>(input: string | readonly string[] | Readable, options?: FromCsvOptions): BatchSource<R> {
-  if (!(input instanceof Readable) && isDatasetRequest(input, options)) return textDataset(input, options, fromCsv, 'fromCsv') as BatchSource<R>;
-  if (typeof input !== 'string' && !(input instanceof Readable)) throw new ValidationError('Expected `input` to be a file path, an array of paths or a Readable');
+export function fromCsv<R extends Row = Row>(
+  input: string | readonly string[] | Readable,
+  options?: FromCsvOptions,
+): BatchSource<R> {
+  if (!(input instanceof Readable) && isDatasetRequest(input, options))
+    return textDataset(input, options, fromCsv, 'fromCsv') as BatchSource<R>;
+  if (typeof input !== 'string' && !(input instanceof Readable))
+    throw new ValidationError('Expected `input` to be a file path, an array of paths or a Readable');
   const plan = resolveCsvOptions(input, options);
   if (plan.parser === 'fast') chooseReader(plan, plan.parseOptions);
   const counters: CsvCounters = { rows: 0, bytesRead: () => 0 };
@@ -49,8 +62,15 @@ export function fromCsv<R extends Row = Row>(input: string | readonly string[] |
   async function* open(context: StageContext, stats: StageStats): AsyncGenerator<Batch<Row>> {
     if (plan.file !== undefined) totalBytes = await fileSize(plan);
     // parser 'auto' and a UTF-16 file: csv-parse decodes it; the fast path and the sniffer read UTF-8
-    const utf16 = plan.parser === 'auto' && plan.file !== undefined && plan.compression === undefined && (await startsWithUtf16Bom(plan.file));
-    const dialect = !utf16 && (plan.sniff || (plan.file !== undefined && plan.skipLines !== undefined)) ? await sniffFile(plan) : undefined;
+    const utf16 =
+      plan.parser === 'auto' &&
+      plan.file !== undefined &&
+      plan.compression === undefined &&
+      (await startsWithUtf16Bom(plan.file));
+    const dialect =
+      !utf16 && (plan.sniff || (plan.file !== undefined && plan.skipLines !== undefined))
+        ? await sniffFile(plan)
+        : undefined;
     const parseOptions = effectiveParseOptions(plan, dialect);
     if (dialect === undefined && plan.skipLines !== undefined) parseOptions.from_line = plan.skipLines + 1;
     const start = startOf(dialect, resume.from);
@@ -64,10 +84,19 @@ export function fromCsv<R extends Row = Row>(input: string | readonly string[] |
       if (changes.length > 0) stats.details.renamed = changes.join(', ');
     });
     // casts are set up before the header is read: by the sniffed header's names (by position for array rows)
-    const castNames = setting === false ? undefined : Array.isArray(setting) ? setting : dialect?.headerNames ? uniqueNames(dialect.headerNames) : [];
+    const castNames =
+      setting === false
+        ? undefined
+        : Array.isArray(setting)
+          ? setting
+          : dialect?.headerNames
+            ? uniqueNames(dialect.headerNames)
+            : [];
     const casts = castsOf(plan, dialect, castNames);
     const kind = utf16 ? 'csv-parse' : chooseReader(plan, parseOptions);
-    const reader: CsvReader = resume.wrap(kind === 'fast' ? new FastCsvPathReader(counters) : new CsvParseReader(counters));
+    const reader: CsvReader = resume.wrap(
+      kind === 'fast' ? new FastCsvPathReader(counters) : new CsvParseReader(counters),
+    );
     const spec: CsvReadSpec = {
       plan,
       parseOptions,
@@ -83,10 +112,15 @@ export function fromCsv<R extends Row = Row>(input: string | readonly string[] |
     describe(stats, kind, dialect, plan);
     const run = new CsvRun(plan, context, stats, start, counters);
     try {
-      if (run.deadLetter && resume.from) await run.deadLetter.keepOnly((record) => typeof record.line === 'number' && record.line <= start.line);
+      if (run.deadLetter && resume.from)
+        await run.deadLetter.keepOnly((record) => typeof record.line === 'number' && record.line <= start.line);
       yield* reader.read(context, run, spec);
       if (plan.expectColumns && !headerSeen && !resume.from) {
-        throw new CsvParseError(`the file has no header; expected [${plan.expectColumns.join(',')}]`, { stage: plan.stageName, file: plan.where, line: 1 });
+        throw new CsvParseError(`the file has no header; expected [${plan.expectColumns.join(',')}]`, {
+          stage: plan.stageName,
+          file: plan.where,
+          line: 1,
+        });
       }
       if (names) stats.details.columns = names.join(',');
       await run.finish();
@@ -99,7 +133,11 @@ export function fromCsv<R extends Row = Row>(input: string | readonly string[] |
   return new BatchSource<Row>({
     name: plan.stageName,
     open,
-    progress: () => ({ rows: counters.rows, bytes: counters.bytesRead() + (plan.compression ? 0 : (resume.from?.byte ?? 0)), totalBytes }),
+    progress: () => ({
+      rows: counters.rows,
+      bytes: counters.bytesRead() + (plan.compression ? 0 : (resume.from?.byte ?? 0)),
+      totalBytes,
+    }),
     checkpoint: resume.hooks,
   }) as BatchSource<R>;
 }
@@ -108,7 +146,11 @@ async function fileSize(plan: CsvPlan): Promise<number> {
   try {
     return (await stat(plan.file!)).size;
   } catch (error) {
-    throw new IoError(`Cannot read ${plan.file}: ${(error as Error).message}`, { stage: plan.stageName, file: plan.file }, { cause: error });
+    throw new IoError(
+      `Cannot read ${plan.file}: ${(error as Error).message}`,
+      { stage: plan.stageName, file: plan.file },
+      { cause: error },
+    );
   }
 }
 

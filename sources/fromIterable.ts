@@ -15,7 +15,6 @@ export interface FromIterableOptions {
   name?: string;
 }
 
-
 /** Every option of FromIterableOptions, for strict validation. */
 const KNOWN_FROM_ITERABLE_OPTIONS = optionKeys<FromIterableOptions>({ batchSize: true, name: true });
 /**
@@ -28,7 +27,10 @@ const KNOWN_FROM_ITERABLE_OPTIONS = optionKeys<FromIterableOptions>({ batchSize:
  * await pipeline(fromIterable(grid()), map(score), collect());
  * ```
  */
-export function fromIterable<R extends Row>(rows: Iterable<R> | AsyncIterable<R>, options?: FromIterableOptions): BatchSource<R> {
+export function fromIterable<R extends Row>(
+  rows: Iterable<R> | AsyncIterable<R>,
+  options?: FromIterableOptions,
+): BatchSource<R> {
   const opts = expectOptions(options, 'options', KNOWN_FROM_ITERABLE_OPTIONS);
   const batchSize = expectInteger(opts.batchSize, 'options.batchSize', 1024);
   const isSync = rows !== null && typeof rows === 'object' && Symbol.iterator in rows;

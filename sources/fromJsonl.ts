@@ -42,8 +42,11 @@ const KEYS = new Set(['batchSize', 'onError', 'gzip', 'zstd', 'name', 'fileColum
 function validatePolicy(value: unknown): ErrorPolicy {
   if (value === undefined) return 'fail';
   if (value === 'fail' || value === 'skip') return value;
-  if (typeof value === 'object' && value !== null && typeof (value as { deadLetter?: unknown }).deadLetter === 'string') return { deadLetter: (value as { deadLetter: string }).deadLetter };
-  throw new ValidationError(`Expected \`options.onError\` to be 'fail', 'skip' or { deadLetter: path }, got ${describeValue(value)}`);
+  if (typeof value === 'object' && value !== null && typeof (value as { deadLetter?: unknown }).deadLetter === 'string')
+    return { deadLetter: (value as { deadLetter: string }).deadLetter };
+  throw new ValidationError(
+    `Expected \`options.onError\` to be 'fail', 'skip' or { deadLetter: path }, got ${describeValue(value)}`,
+  );
 }
 
 /**
@@ -61,13 +64,15 @@ function validatePolicy(value: unknown): ErrorPolicy {
  * ```
  */
 export function fromJsonl(input: string | readonly string[] | Readable, options?: FromJsonlOptions): BatchSource<Row> {
-  if (!(input instanceof Readable) && isDatasetRequest(input, options)) return textDataset(input, options, fromJsonl, 'fromJsonl');
+  if (!(input instanceof Readable) && isDatasetRequest(input, options))
+    return textDataset(input, options, fromJsonl, 'fromJsonl');
   if (!(typeof input === 'string' && input.length > 0) && !(input instanceof Readable)) {
     throw new ValidationError(`Expected \`input\` to be a file path or a Readable, got ${describeValue(input)}`);
   }
   const opts = expectOptions(options);
   const unknown = Object.keys(opts).find((k) => !KEYS.has(k));
-  if (unknown !== undefined) throw new ValidationError(`Unknown option \`options.${unknown}\` (expected ${[...KEYS].join(', ')})`);
+  if (unknown !== undefined)
+    throw new ValidationError(`Unknown option \`options.${unknown}\` (expected ${[...KEYS].join(', ')})`);
   const batchSize = expectInteger(opts.batchSize, 'options.batchSize', DEFAULT_BATCH_SIZE);
   const policy = validatePolicy(opts.onError);
   const file = typeof input === 'string' ? input : undefined;
@@ -103,11 +108,18 @@ export function fromJsonl(input: string | readonly string[] | Readable, options?
       try {
         response = await fetch(url, { signal: context.signal });
       } catch (error) {
-        throw new IoError(`Cannot fetch JSON Lines: ${(error as Error).message}`, { stage, file: where }, { cause: error });
+        throw new IoError(
+          `Cannot fetch JSON Lines: ${(error as Error).message}`,
+          { stage, file: where },
+          { cause: error },
+        );
       }
       if (!response.ok || response.body === null) {
         await response.body?.cancel().catch(() => undefined);
-        throw new IoError(`Cannot fetch JSON Lines: HTTP ${response.status} ${response.statusText}`, { stage, file: where });
+        throw new IoError(`Cannot fetch JSON Lines: HTTP ${response.status} ${response.statusText}`, {
+          stage,
+          file: where,
+        });
       }
       const length = Number(response.headers.get('content-length'));
       if (Number.isFinite(length) && length > 0) totalBytes = length;
@@ -116,7 +128,11 @@ export function fromJsonl(input: string | readonly string[] | Readable, options?
       try {
         totalBytes = (await stat(file)).size;
       } catch (error) {
-        throw new IoError(`Cannot open JSON Lines file: ${(error as Error).message}`, { stage, file }, { cause: error });
+        throw new IoError(
+          `Cannot open JSON Lines file: ${(error as Error).message}`,
+          { stage, file },
+          { cause: error },
+        );
       }
       fileStream = createReadStream(file, { highWaterMark: 256 * 1024 });
       source = fileStream;
@@ -126,7 +142,9 @@ export function fromJsonl(input: string | readonly string[] | Readable, options?
     // bytes read: the file stream's own count (compressed bytes); a caller's stream: the bytes parsed
     const counted = fileStream;
     const decompressor = gzip ? createGunzip() : zstd ? createZstdDecompress() : undefined;
-    const text: Readable = decompressor ? (source.pipe(decompressor as NodeJS.WritableStream) as unknown as Readable) : source;
+    const text: Readable = decompressor
+      ? (source.pipe(decompressor as NodeJS.WritableStream) as unknown as Readable)
+      : source;
     if (decompressor) source.on('error', (error) => (decompressor as unknown as Readable).destroy(error));
     const onAbort = (): void => {
       text.destroy();
@@ -142,7 +160,12 @@ export function fromJsonl(input: string | readonly string[] | Readable, options?
     let batchStart = 0;
 
     const bad = async (message: string, raw: string, cause?: unknown): Promise<void> => {
-      const error = new JsonParseError(message, { stage, file: where, line }, raw, cause === undefined ? undefined : { cause });
+      const error = new JsonParseError(
+        message,
+        { stage, file: where, line },
+        raw,
+        cause === undefined ? undefined : { cause },
+      );
       if (policy === 'fail') throw error;
       stats.rowsSkipped++;
       if (deadLetter) {
@@ -163,7 +186,10 @@ export function fromJsonl(input: string | readonly string[] | Readable, options?
         return { message: `Invalid JSON on line ${line}: ${(error as Error).message}`, body, cause: error };
       }
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-        return { message: `Line ${line} is not a JSON object (got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value})`, body };
+        return {
+          message: `Line ${line} is not a JSON object (got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value})`,
+          body,
+        };
       }
       rows.push(value as Row);
       return undefined;
@@ -191,7 +217,11 @@ export function fromJsonl(input: string | readonly string[] | Readable, options?
         }
       } catch (error) {
         if (error instanceof JsonParseError || context.signal.aborted) throw error;
-        throw new IoError(`Cannot read JSON Lines: ${(error as Error).message}`, { stage, file: where }, { cause: error });
+        throw new IoError(
+          `Cannot read JSON Lines: ${(error as Error).message}`,
+          { stage, file: where },
+          { cause: error },
+        );
       }
       const rest = carry + decoder.end();
       if (rest.length > 0) {

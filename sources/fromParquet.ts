@@ -41,9 +41,20 @@ export interface FromParquetOptions extends DatasetOptions {
 
 const DEFAULT_BATCH_SIZE = 10_000;
 
-
 /** Every option of FromParquetOptions, for strict validation. */
-const KNOWN_FROM_PARQUET_OPTIONS = optionKeys<FromParquetOptions>({ columns: true, batchSize: true, int64: true, output: true, name: true, fileColumn: true, hive: true, hiveTypes: true, where: true, invalidUtf8: true, maxNestedPageValues: true });
+const KNOWN_FROM_PARQUET_OPTIONS = optionKeys<FromParquetOptions>({
+  columns: true,
+  batchSize: true,
+  int64: true,
+  output: true,
+  name: true,
+  fileColumn: true,
+  hive: true,
+  hiveTypes: true,
+  where: true,
+  invalidUtf8: true,
+  maxNestedPageValues: true,
+});
 /**
  * Reads a Parquet file as batches of rows (or Arrow RecordBatches with `output: 'arrow'`), row
  * group by row group and page by page (never a whole file, nor a whole row group of a flat
@@ -61,17 +72,24 @@ const KNOWN_FROM_PARQUET_OPTIONS = optionKeys<FromParquetOptions>({ columns: tru
  * ```
  */
 export function fromParquet(input: DatasetInput, options?: FromParquetOptions): BatchSource<Record<string, unknown>> {
-  if (isDatasetRequest(input, options)) return parquetDataset(input, options, fromParquet) as BatchSource<Record<string, unknown>>;
+  if (isDatasetRequest(input, options))
+    return parquetDataset(input, options, fromParquet) as BatchSource<Record<string, unknown>>;
   const path = input as string;
-  if (typeof path !== 'string' || path.length === 0) throw new ValidationError(`Expected \`path\` to be a file path, got ${describeValue(path)}`);
+  if (typeof path !== 'string' || path.length === 0)
+    throw new ValidationError(`Expected \`path\` to be a file path, got ${describeValue(path)}`);
   const opts = expectOptions(options, 'options', KNOWN_FROM_PARQUET_OPTIONS);
   const batchSize = expectInteger(opts.batchSize, 'options.batchSize', DEFAULT_BATCH_SIZE);
   const int64 = expectOneOf(opts.int64, 'options.int64', ['auto', 'bigint', 'number'] as const, 'auto');
   const output = expectOneOf(opts.output, 'options.output', ['rows', 'arrow'] as const, 'rows');
   const invalidUtf8 = expectOneOf(opts.invalidUtf8, 'options.invalidUtf8', ['error', 'replace'] as const, 'error');
-  const maxNestedPageValues = opts.maxNestedPageValues === undefined ? undefined : expectInteger(opts.maxNestedPageValues, 'options.maxNestedPageValues', 1);
+  const maxNestedPageValues =
+    opts.maxNestedPageValues === undefined
+      ? undefined
+      : expectInteger(opts.maxNestedPageValues, 'options.maxNestedPageValues', 1);
   if (opts.columns !== undefined && (!Array.isArray(opts.columns) || opts.columns.some((c) => typeof c !== 'string'))) {
-    throw new ValidationError(`Expected \`options.columns\` to be an array of column names, got ${describeValue(opts.columns)}`);
+    throw new ValidationError(
+      `Expected \`options.columns\` to be an array of column names, got ${describeValue(opts.columns)}`,
+    );
   }
   if (opts.name !== undefined && (typeof opts.name !== 'string' || opts.name.length === 0)) {
     throw new ValidationError(`Expected \`options.name\` to be a non-empty string, got ${describeValue(opts.name)}`);
@@ -93,7 +111,6 @@ export function fromParquet(input: DatasetInput, options?: FromParquetOptions): 
     const e = error instanceof SpillwayError ? error : parquetReaderLoaded()!.translateError(error, path);
     return withContext(e, { stage, file: path });
   }
-
 
   async function* open(context: StageContext, stats: StageStats): AsyncGenerator<Batch<Record<string, unknown>>> {
     stats.details.reader = 'hyparquet-pages';
@@ -118,7 +135,10 @@ export function fromParquet(input: DatasetInput, options?: FromParquetOptions): 
     numGroups = reader.numRowGroups;
     stats.details.rowGroups = numGroups;
     // columns whose names were empty or repeated in the file, and the names they were given
-    if (reader.renamed.length > 0) stats.details.renamedColumns = reader.renamed.map((r) => `${r.from === '' ? '(empty)' : r.from} -> ${r.to}`).join(', ');
+    if (reader.renamed.length > 0)
+      stats.details.renamedColumns = reader.renamed
+        .map((r) => `${r.from === '' ? '(empty)' : r.from} -> ${r.to}`)
+        .join(', ');
     if (reader.statisticsIgnored) stats.details.statisticsIgnored = true;
     // a pending row group decode cannot be interrupted, but the next one is never started
     const onAbort = (): void => void reader.close().catch(() => undefined);
@@ -129,7 +149,9 @@ export function fromParquet(input: DatasetInput, options?: FromParquetOptions): 
       if (output === 'arrow') {
         for await (const part of reader.recordBatches(resumeRows)) {
           groupsRead = part.rowGroup + 1;
-          const batch = Batch.fromArrow(part.batch, { source: path, index: index++, rowStart: part.rowStart }) as Batch<Record<string, unknown>>;
+          const batch = Batch.fromArrow(part.batch, { source: path, index: index++, rowStart: part.rowStart }) as Batch<
+            Record<string, unknown>
+          >;
           rowsRead = part.rowStart + part.batch.numRows;
           yield batch;
         }
@@ -154,7 +176,14 @@ export function fromParquet(input: DatasetInput, options?: FromParquetOptions): 
     name: stage,
     open,
     checkpoint: {
-      identity: { source: 'fromParquet', file: resolvePath(path), columns: columns ?? null, batchSize: batchSize ?? null, int64: int64 ?? null, ...(output === 'arrow' ? { output } : {}) },
+      identity: {
+        source: 'fromParquet',
+        file: resolvePath(path),
+        columns: columns ?? null,
+        batchSize: batchSize ?? null,
+        int64: int64 ?? null,
+        ...(output === 'arrow' ? { output } : {}),
+      },
       file: path,
       state: (position, rowsThrough) => ({ rows: rowsThrough, index: position.index + 1 }),
       resume: (state) => {

@@ -22,7 +22,8 @@ function files(path: string): string[] {
 /** Relative imports of each module (static, dynamic and type-only). */
 function importGraph(): Map<string, string[]> {
   const graph = new Map<string, string[]>();
-  const spec = /(?:^|\s)(?:import|export)\s[^'";]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/gm;
+  const spec =
+    /(?:^|\s)(?:import|export)\s[^'";]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/gm;
   for (const file of LIBRARY.flatMap(files)) {
     const text = readFileSync(file, 'utf8');
     const targets: string[] = [];
@@ -104,7 +105,11 @@ function lineCount(text: string): number {
 function functionName(node: ts.FunctionLikeDeclaration, file: ts.SourceFile): string {
   if (node.name) return node.name.getText(file);
   const parent = node.parent;
-  if ((ts.isVariableDeclaration(parent) || ts.isPropertyAssignment(parent) || ts.isPropertyDeclaration(parent)) && parent.name) return parent.name.getText(file);
+  if (
+    (ts.isVariableDeclaration(parent) || ts.isPropertyAssignment(parent) || ts.isPropertyDeclaration(parent)) &&
+    parent.name
+  )
+    return parent.name.getText(file);
   if (ts.isConstructorDeclaration(node)) return 'constructor';
   return `<anonymous:${file.getLineAndCharacterOfPosition(node.getStart(file)).line + 1}>`;
 }
@@ -121,7 +126,8 @@ function oversized(): Map<string, number> {
       if (ts.isFunctionLike(node) && 'body' in node && node.body) {
         const first = file.getLineAndCharacterOfPosition(node.getStart(file)).line;
         const last = file.getLineAndCharacterOfPosition(node.getEnd()).line;
-        if (last - first + 1 > MAX_FUNCTION_LINES) found.set(`${path}#${functionName(node as ts.FunctionLikeDeclaration, file)}`, last - first + 1);
+        if (last - first + 1 > MAX_FUNCTION_LINES)
+          found.set(`${path}#${functionName(node as ts.FunctionLikeDeclaration, file)}`, last - first + 1);
       }
       ts.forEachChild(node, visit);
     };
@@ -143,7 +149,11 @@ test('the size check sees a long function and a long file', () => {
   const file = ts.createSourceFile('x.ts', `const f = () => {\n${body}\n};\n`, ts.ScriptTarget.Latest, true);
   let longest = 0;
   const visit = (node: ts.Node): void => {
-    if (ts.isArrowFunction(node)) longest = file.getLineAndCharacterOfPosition(node.getEnd()).line - file.getLineAndCharacterOfPosition(node.getStart(file)).line + 1;
+    if (ts.isArrowFunction(node))
+      longest =
+        file.getLineAndCharacterOfPosition(node.getEnd()).line -
+        file.getLineAndCharacterOfPosition(node.getStart(file)).line +
+        1;
     ts.forEachChild(node, visit);
   };
   visit(file);

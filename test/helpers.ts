@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** ../shared/corpus beside the project (or SPILLWAY_CORPUS, for a git worktree elsewhere), when present. */
-export const CORPUS = process.env.SPILLWAY_CORPUS ? resolve(process.env.SPILLWAY_CORPUS) : resolve(ROOT, '../shared/corpus');
+export const CORPUS = process.env.SPILLWAY_CORPUS
+  ? resolve(process.env.SPILLWAY_CORPUS)
+  : resolve(ROOT, '../shared/corpus');
 
 /**
  * A test's reason to skip, passed through; under CI (`CI=true`) a missing requirement is a failure,
@@ -21,7 +23,9 @@ export function skipUnlessCI(reason: string | false): string | false {
 
 /** A reason to skip corpus tests, or false when the corpus is there (under CI its absence fails). */
 export const corpusSkip: string | false = skipUnlessCI(
-  existsSync(join(CORPUS, 'truth.json')) ? false : `the shared corpus is not at ${CORPUS} (it is beside the project in CI; a user's clone has none)`,
+  existsSync(join(CORPUS, 'truth.json'))
+    ? false
+    : `the shared corpus is not at ${CORPUS} (it is beside the project in CI; a user's clone has none)`,
 );
 
 /** A fresh temporary folder, removed when the process exits. */

@@ -22,7 +22,6 @@ export interface BatchOptions {
   name?: string;
 }
 
-
 /** Every option of BatchOptions, for strict validation. */
 const KNOWN_BATCH_OPTIONS = optionKeys<BatchOptions>({ rows: true, adaptive: true, min: true, max: true, name: true });
 /**
@@ -40,7 +39,10 @@ export function batch(options?: BatchOptions): BatchTransform {
   const adaptive = expectBoolean(opts.adaptive, 'options.adaptive', false);
   const min = expectInteger(opts.min, 'options.min', Math.min(256, initial));
   const max = expectInteger(opts.max, 'options.max', Math.max(65536, initial), min);
-  if (adaptive && (initial < min || initial > max)) throw new ValidationError(`Expected \`options.rows\` (${initial}) to lie within options.min (${min}) and options.max (${max})`);
+  if (adaptive && (initial < min || initial > max))
+    throw new ValidationError(
+      `Expected \`options.rows\` (${initial}) to lie within options.min (${min}) and options.max (${max})`,
+    );
   const name = opts.name ?? 'batch';
   let sizer: ReturnType<typeof batchSizer> | undefined;
   let size = initial;

@@ -9,7 +9,12 @@ import { BatchFeed } from '../lib/operators/batch-feed.ts';
 import { encodeValue, keyEncoder } from '../lib/operators/key-encoding.ts';
 import { expectKeyColumns } from '../lib/operators/key-columns.ts';
 import { OperatorTransform } from '../lib/operators/operator-transform.ts';
-import { operatorBudget, reportOperator, resolveOperatorOptions, type HashOperatorOptions } from '../lib/operators/operator-options.ts';
+import {
+  operatorBudget,
+  reportOperator,
+  resolveOperatorOptions,
+  type HashOperatorOptions,
+} from '../lib/operators/operator-options.ts';
 
 /** Options of {@link distinct}. */
 export type DistinctOptions = HashOperatorOptions;
@@ -31,7 +36,8 @@ function wholeRowKey(): (row: Row) => string {
     for (let i = 0; same && i < names.length; i++) same = names[i] === columns[i];
     if (same) return encode!(row);
     let key = '\u0000';
-    for (const name of names.sort()) key += `${name.length}:${name}${encodeValue((row as Record<string, unknown>)[name], true)}`;
+    for (const name of names.sort())
+      key += `${name.length}:${name}${encodeValue((row as Record<string, unknown>)[name], true)}`;
     return key;
   };
 }
@@ -67,9 +73,19 @@ export function distinct(keys?: string | readonly string[], options?: DistinctOp
   let aggregator: HashAggregator<Row> | undefined;
   let budget = 0;
   const feed = new BatchFeed(true);
-  const make = (context: { governor: import('../lib/core/stage.ts').GovernorGate | undefined; signal: AbortSignal }): HashAggregator<Row> => {
+  const make = (context: {
+    governor: import('../lib/core/stage.ts').GovernorGate | undefined;
+    signal: AbortSignal;
+  }): HashAggregator<Row> => {
     budget = operatorBudget(opts.budget, context.governor);
-    return new HashAggregator(plan, { budget, scratch, governor: context.governor, signal: context.signal, counters, outputRows: opts.batchSize });
+    return new HashAggregator(plan, {
+      budget,
+      scratch,
+      governor: context.governor,
+      signal: context.signal,
+      counters,
+      outputRows: opts.batchSize,
+    });
   };
   return new OperatorTransform({
     name: 'distinct',

@@ -15,6 +15,9 @@ import { rowStage, type ViewRowOptions } from '../lib/core/row-stage.ts';
  * filter((row) => row.qty > 0)
  * ```
  */
-export function filter<I = Record<string, unknown>>(predicate: (row: I, index: number) => unknown, options?: ViewRowOptions): BatchTransform {
+export function filter<I = Record<string, unknown>>(
+  predicate: (row: I, index: number) => unknown,
+  options?: ViewRowOptions,
+): BatchTransform {
   return rowStage('filter', predicate as RowFunction, options, 'filter');
 }

@@ -11,7 +11,12 @@ import { BatchFeed } from '../lib/operators/batch-feed.ts';
 import { keyEncoder } from '../lib/operators/key-encoding.ts';
 import { expectKeyColumns } from '../lib/operators/key-columns.ts';
 import { OperatorTransform } from '../lib/operators/operator-transform.ts';
-import { operatorBudget, reportOperator, resolveOperatorOptions, type HashOperatorOptions } from '../lib/operators/operator-options.ts';
+import {
+  operatorBudget,
+  reportOperator,
+  resolveOperatorOptions,
+  type HashOperatorOptions,
+} from '../lib/operators/operator-options.ts';
 
 /** Options of {@link groupBy}. */
 export type GroupByOptions = HashOperatorOptions;
@@ -23,7 +28,11 @@ interface Group {
 }
 
 /** The plan that makes groups of `keys` with `aggregates`. */
-export function groupPlan(keys: readonly string[], names: readonly string[], aggs: readonly Aggregate[]): GroupPlan<Group> {
+export function groupPlan(
+  keys: readonly string[],
+  names: readonly string[],
+  aggs: readonly Aggregate[],
+): GroupPlan<Group> {
   const n = aggs.length;
   const fixed = 64 + 16 * keys.length + aggs.reduce((total, a) => total + (a.stateBytes ?? 48), 0);
   return {
@@ -75,14 +84,21 @@ export function groupPlan(keys: readonly string[], names: readonly string[], agg
  *   toParquet('totals.parquet'))
  * ```
  */
-export function groupBy(keys: string | readonly string[], aggregates: Aggregates, options?: GroupByOptions): OperatorTransform {
+export function groupBy(
+  keys: string | readonly string[],
+  aggregates: Aggregates,
+  options?: GroupByOptions,
+): OperatorTransform {
   const keyColumns = expectKeyColumns(keys, 'keys');
   if (typeof aggregates !== 'object' || aggregates === null || Array.isArray(aggregates)) {
-    throw new ValidationError(`Expected \`aggregates\` to be an object of output column -> aggregate, got ${describeValue(aggregates)}`);
+    throw new ValidationError(
+      `Expected \`aggregates\` to be an object of output column -> aggregate, got ${describeValue(aggregates)}`,
+    );
   }
   const names = Object.keys(aggregates);
   const aggs = names.map((name) => expectAggregate(aggregates[name], `aggregates.${name}`));
-  for (const name of names) if (keyColumns.includes(name)) throw new ValidationError(`Aggregate \`${name}\` has the name of a key column`);
+  for (const name of names)
+    if (keyColumns.includes(name)) throw new ValidationError(`Aggregate \`${name}\` has the name of a key column`);
   const opts = resolveOperatorOptions(options, 'options');
   const plan = groupPlan(keyColumns, names, aggs);
   const scratch = new OperatorScratch('groupBy', opts.dir);
@@ -96,7 +112,14 @@ export function groupBy(keys: string | readonly string[], aggregates: Aggregates
     async consume(batch, _emit, context, stats) {
       if (!aggregator) {
         budget = operatorBudget(opts.budget, context.governor);
-        aggregator = new HashAggregator(plan, { budget, scratch, governor: context.governor, signal: context.signal, counters, outputRows: opts.batchSize });
+        aggregator = new HashAggregator(plan, {
+          budget,
+          scratch,
+          governor: context.governor,
+          signal: context.signal,
+          counters,
+          outputRows: opts.batchSize,
+        });
       }
       // user-defined aggregates get plain rows (they may keep them); built-ins take row views
       if (viewable) await feed.feed(aggregator, batch);
@@ -104,7 +127,14 @@ export function groupBy(keys: string | readonly string[], aggregates: Aggregates
       reportOperator(stats, scratch, counters, budget);
     },
     async finish(emit, context, stats) {
-      aggregator ??= new HashAggregator(plan, { budget: operatorBudget(opts.budget, context.governor), scratch, governor: context.governor, signal: context.signal, counters, outputRows: opts.batchSize });
+      aggregator ??= new HashAggregator(plan, {
+        budget: operatorBudget(opts.budget, context.governor),
+        scratch,
+        governor: context.governor,
+        signal: context.signal,
+        counters,
+        outputRows: opts.batchSize,
+      });
       for await (const rows of aggregator.finish()) {
         await emit(rows);
         reportOperator(stats, scratch, counters, budget);

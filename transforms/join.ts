@@ -17,15 +17,28 @@ import { expectKeyColumns } from '../lib/operators/key-columns.ts';
 import { JoinKeyTypes } from '../lib/operators/join-key-types.ts';
 import { JoinOutput } from '../lib/operators/join-output.ts';
 import { OperatorTransform } from '../lib/operators/operator-transform.ts';
-import { operatorBudget, reportOperator, resolveOperatorOptions, type HashOperatorOptions } from '../lib/operators/operator-options.ts';
+import {
+  operatorBudget,
+  reportOperator,
+  resolveOperatorOptions,
+  type HashOperatorOptions,
+} from '../lib/operators/operator-options.ts';
 
 export type { JoinHow };
 
 /** What `join` accepts as its right input. */
-export type JoinRight = Readable | Spilled | readonly Row[] | Iterable<Row | Row[] | Batch | RecordBatch> | AsyncIterable<Row | Row[] | Batch | RecordBatch>;
+export type JoinRight =
+  | Readable
+  | Spilled
+  | readonly Row[]
+  | Iterable<Row | Row[] | Batch | RecordBatch>
+  | AsyncIterable<Row | Row[] | Batch | RecordBatch>;
 
 /** Join key columns: one name for both sides, a list, or `{ left, right }` (each a name or a list). */
-export type JoinOn = string | readonly string[] | { left: string | readonly string[]; right: string | readonly string[] };
+export type JoinOn =
+  | string
+  | readonly string[]
+  | { left: string | readonly string[]; right: string | readonly string[] };
 
 /** Options of {@link join}. */
 export interface JoinOptions extends HashOperatorOptions {
@@ -40,10 +53,15 @@ const HOWS: readonly JoinHow[] = ['inner', 'left', 'right', 'full', 'semi', 'ant
 function resolveOn(on: unknown): { left: string[]; right: string[] } {
   if (typeof on === 'object' && on !== null && !Array.isArray(on)) {
     const spec = on as { left?: unknown; right?: unknown };
-    for (const key of Object.keys(spec)) if (key !== 'left' && key !== 'right') throw new ValidationError(`Unknown key \`options.on.${key}\` (expected left, right)`);
+    for (const key of Object.keys(spec))
+      if (key !== 'left' && key !== 'right')
+        throw new ValidationError(`Unknown key \`options.on.${key}\` (expected left, right)`);
     const left = expectKeyColumns(spec.left, 'options.on.left');
     const right = expectKeyColumns(spec.right, 'options.on.right');
-    if (left.length !== right.length) throw new ValidationError(`Expected \`options.on.left\` and \`options.on.right\` to name as many columns (${left.length} vs ${right.length})`);
+    if (left.length !== right.length)
+      throw new ValidationError(
+        `Expected \`options.on.left\` and \`options.on.right\` to name as many columns (${left.length} vs ${right.length})`,
+      );
     return { left, right };
   }
   const keys = expectKeyColumns(on, 'options.on');
@@ -51,11 +69,20 @@ function resolveOn(on: unknown): { left: string[]; right: string[] } {
 }
 
 function isRecordBatch(value: unknown): value is RecordBatch {
-  return typeof value === 'object' && value !== null && 'schema' in value && 'numRows' in value && typeof (value as { getChildAt?: unknown }).getChildAt === 'function';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'schema' in value &&
+    'numRows' in value &&
+    typeof (value as { getChildAt?: unknown }).getChildAt === 'function'
+  );
 }
 
 /** Chunks of right rows, with the Arrow batch when the input carried one (for the key type check). */
-async function* rightChunks(right: JoinRight, context: StageContext): AsyncGenerator<{ rows: Row[]; arrow?: RecordBatch }> {
+async function* rightChunks(
+  right: JoinRight,
+  context: StageContext,
+): AsyncGenerator<{ rows: Row[]; arrow?: RecordBatch }> {
   if (right instanceof Spilled) {
     for await (const recordBatch of right.batches()) {
       const batch = Batch.fromArrow(recordBatch, { source: 'join.right', index: 0, rowStart: 0 });
@@ -69,7 +96,14 @@ async function* rightChunks(right: JoinRight, context: StageContext): AsyncGener
   }
   // ungoverned: a paused right source would hold the build (and the memory it has) forever;
   // the build itself spills by budget and level
-  if (isStage(right)) right[STAGE].attach({ ...context, governor: undefined, signal: context.signal, requestStop: () => {}, stopRequested: false });
+  if (isStage(right))
+    right[STAGE].attach({
+      ...context,
+      governor: undefined,
+      signal: context.signal,
+      requestStop: () => {},
+      stopRequested: false,
+    });
   let pending: Row[] = [];
   const iterable = right as AsyncIterable<unknown> | Iterable<unknown>;
   for await (const chunk of iterable) {
@@ -109,14 +143,22 @@ async function* rightChunks(right: JoinRight, context: StageContext): AsyncGener
  * ```
  */
 export function join(right: JoinRight, options: JoinOptions): OperatorTransform {
-  if (typeof right !== 'object' || right === null || !(right instanceof Spilled || Array.isArray(right) || Symbol.asyncIterator in right || Symbol.iterator in right)) {
-    throw new ValidationError(`Expected \`right\` to be a source stage, a Spilled, an array or an (async) iterable of rows, got ${describeValue(right)}`);
+  if (
+    typeof right !== 'object' ||
+    right === null ||
+    !(right instanceof Spilled || Array.isArray(right) || Symbol.asyncIterator in right || Symbol.iterator in right)
+  ) {
+    throw new ValidationError(
+      `Expected \`right\` to be a source stage, a Spilled, an array or an (async) iterable of rows, got ${describeValue(right)}`,
+    );
   }
-  if (typeof options !== 'object' || options === null) throw new ValidationError(`Expected \`options\` to be an object with \`on\`, got ${describeValue(options)}`);
+  if (typeof options !== 'object' || options === null)
+    throw new ValidationError(`Expected \`options\` to be an object with \`on\`, got ${describeValue(options)}`);
   const opts = resolveOperatorOptions(options, 'options', ['on', 'how']);
   const on = resolveOn(options.on);
   const how = options.how ?? 'inner';
-  if (!HOWS.includes(how)) throw new ValidationError(`Expected \`options.how\` to be one of ${HOWS.join(', ')}, got ${describeValue(how)}`);
+  if (!HOWS.includes(how))
+    throw new ValidationError(`Expected \`options.how\` to be one of ${HOWS.join(', ')}, got ${describeValue(how)}`);
   const shared = on.left.filter((name, i) => on.right[i] === name);
   const output = new JoinOutput(shared);
   const types = new JoinKeyTypes(on.left, on.right);
@@ -131,7 +173,17 @@ export function join(right: JoinRight, options: JoinOptions): OperatorTransform 
   const ensureBuilt = (context: StageContext): Promise<HashJoin> => {
     built ??= (async () => {
       budget = operatorBudget(opts.budget, context.governor);
-      engine = new HashJoin({ how, leftKeys: on.left, rightKeys: on.right, budget, scratch, output, governor: context.governor, signal: context.signal, counters });
+      engine = new HashJoin({
+        how,
+        leftKeys: on.left,
+        rightKeys: on.right,
+        budget,
+        scratch,
+        output,
+        governor: context.governor,
+        signal: context.signal,
+        counters,
+      });
       for await (const { rows, arrow } of rightChunks(right, context)) {
         if (disposed) throw new AbortError('The join was stopped while reading its right input');
         types.observe('right', rows, arrow);

@@ -19,6 +19,9 @@ import { rowStage, type ViewRowOptions } from '../lib/core/row-stage.ts';
  * map((row) => (row.qty > 0 ? row : undefined), { input: 'view' })   // stays Arrow
  * ```
  */
-export function map<I = Record<string, unknown>, O = Row>(fn: (row: I, index: number) => O | Promise<O>, options?: ViewRowOptions): BatchTransform {
+export function map<I = Record<string, unknown>, O = Row>(
+  fn: (row: I, index: number) => O | Promise<O>,
+  options?: ViewRowOptions,
+): BatchTransform {
   return rowStage('map', fn as RowFunction, options, 'map');
 }

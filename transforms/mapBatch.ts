@@ -10,7 +10,6 @@ export interface MapBatchOptions {
   name?: string;
 }
 
-
 /** Every option of MapBatchOptions, for strict validation. */
 const KNOWN_MAP_BATCH_OPTIONS = optionKeys<MapBatchOptions>({ name: true });
 /**
@@ -35,10 +34,18 @@ export function mapBatch<I = Record<string, unknown>, O = Row>(
       try {
         out = await fn(batch.rows as I[]);
       } catch (error) {
-        throw new StageError(`${name} threw: ${error instanceof Error ? error.message : String(error)}`, { stage: name, file: batch.position.source, batch: batch.position.index }, { cause: error });
+        throw new StageError(
+          `${name} threw: ${error instanceof Error ? error.message : String(error)}`,
+          { stage: name, file: batch.position.source, batch: batch.position.index },
+          { cause: error },
+        );
       }
       if (!Array.isArray(out)) {
-        throw new StageError(`${name} must return an array of rows, got ${typeof out}`, { stage: name, file: batch.position.source, batch: batch.position.index });
+        throw new StageError(`${name} must return an array of rows, got ${typeof out}`, {
+          stage: name,
+          file: batch.position.source,
+          batch: batch.position.index,
+        });
       }
       push(batch.withRows(out as Row[]));
     },

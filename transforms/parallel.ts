@@ -116,8 +116,18 @@ class ParallelTransform extends BatchTransform {
     };
     if (pool instanceof WorkerPool) {
       const o = pool.options;
-      Object.assign(info.stats.details, { workers: o.workers, isolation: o.isolation, ordered: o.ordered, window: o.window });
-    } else Object.assign(info.stats.details, { ...pool.details(), ordered: pool.options.ordered, window: pool.options.window });
+      Object.assign(info.stats.details, {
+        workers: o.workers,
+        isolation: o.isolation,
+        ordered: o.ordered,
+        window: o.window,
+      });
+    } else
+      Object.assign(info.stats.details, {
+        ...pool.details(),
+        ordered: pool.options.ordered,
+        window: pool.options.window,
+      });
   }
 
   /** The pool's counters now. */
@@ -176,14 +186,19 @@ class ParallelTransform extends BatchTransform {
     if (this.#loop !== undefined) return;
     const context = (this.#context ??= detachedContext());
     const governor = context.governor;
-    if (governor?.trackChild !== undefined && this.#pool instanceof WorkerPool) this.#pool.trackChildren((pid) => governor.trackChild!(pid));
+    if (governor?.trackChild !== undefined && this.#pool instanceof WorkerPool)
+      this.#pool.trackChildren((pid) => governor.trackChild!(pid));
     this.#loop = this.#run(context);
   }
 
   async #run(context: StageContext): Promise<void> {
     const { ordered, window } = this.#pool.options;
     try {
-      for await (const result of mapBatchesInPool(this.#pool, this.#handoff.tasks(), { ordered, window, signal: context.signal })) {
+      for await (const result of mapBatchesInPool(this.#pool, this.#handoff.tasks(), {
+        ordered,
+        window,
+        signal: context.signal,
+      })) {
         // the output batch keeps its input's position: resume and error messages point at the source
         const out = result.input.batch.withRows(result.rows as Row[]);
         this.#updateStats();
@@ -232,9 +247,24 @@ class ParallelTransform extends BatchTransform {
   }
 }
 
-
 /** Every option of ParallelStageOptions, for strict validation. */
-const KNOWN_PARALLEL_STAGE_OPTIONS = optionKeys<ParallelStageOptions>({ name: true, backend: true, workers: true, isolation: true, ordered: true, timeoutMs: true, retries: true, maxTasksPerWorker: true, workerMemoryLimit: true, kind: true, export: true, window: true, onError: true, memoryCheckIntervalMs: true, replaceOnError: true });
+const KNOWN_PARALLEL_STAGE_OPTIONS = optionKeys<ParallelStageOptions>({
+  name: true,
+  backend: true,
+  workers: true,
+  isolation: true,
+  ordered: true,
+  timeoutMs: true,
+  retries: true,
+  maxTasksPerWorker: true,
+  workerMemoryLimit: true,
+  kind: true,
+  export: true,
+  window: true,
+  onError: true,
+  memoryCheckIntervalMs: true,
+  replaceOnError: true,
+});
 /**
  * Runs `module`'s function over every batch in a pool of worker threads (default) or child
  * processes. The module's `default` export (or `options.export`) is a row function (sync or
@@ -267,6 +297,8 @@ export function parallel(module: URL | string, options?: ParallelStageOptions): 
   const { name, backend, ...poolOptions } = expectOptions(options, 'options', KNOWN_PARALLEL_STAGE_OPTIONS);
   const stageName = name === undefined ? 'parallel' : expectString(name, 'options.name');
   // validates every option now, before any worker starts or connection opens; both wait for the first batch
-  const runner = isBullmqBackend(backend) ? new BullmqBackend(module, poolOptions, backend) : new WorkerPool(module, poolOptions);
+  const runner = isBullmqBackend(backend)
+    ? new BullmqBackend(module, poolOptions, backend)
+    : new WorkerPool(module, poolOptions);
   return new ParallelTransform(stageName, runner);
 }

@@ -2,7 +2,12 @@
 import { ExternalSorter } from '../lib/operators/external-sort.ts';
 import { OperatorScratch } from '../lib/operators/operator-scratch.ts';
 import { OperatorTransform } from '../lib/operators/operator-transform.ts';
-import { operatorBudget, reportSpill, resolveOperatorOptions, type OperatorOptions } from '../lib/operators/operator-options.ts';
+import {
+  operatorBudget,
+  reportSpill,
+  resolveOperatorOptions,
+  type OperatorOptions,
+} from '../lib/operators/operator-options.ts';
 import { SortOrdering } from '../lib/operators/sort-keys.ts';
 import { parseSortKeys, type Collation, type SortKeys } from '../lib/operators/sort-key-spec.ts';
 import { expectOneOf } from '../lib/core/validate.ts';
@@ -33,7 +38,12 @@ export interface SortOptions extends OperatorOptions {
 export function sort(keys: SortKeys, options?: SortOptions): OperatorTransform {
   const resolved = parseSortKeys(keys);
   const opts = resolveOperatorOptions(options, 'options', ['collation']);
-  const collation = expectOneOf((options as SortOptions | undefined)?.collation, 'options.collation', ['binary', 'locale'], 'binary');
+  const collation = expectOneOf(
+    (options as SortOptions | undefined)?.collation,
+    'options.collation',
+    ['binary', 'locale'],
+    'binary',
+  );
   const ordering = new SortOrdering(resolved, collation);
   const scratch = new OperatorScratch('sort', opts.dir);
   let sorter: ExternalSorter | undefined;
@@ -41,7 +51,13 @@ export function sort(keys: SortKeys, options?: SortOptions): OperatorTransform {
   const open = (context: StageContext): ExternalSorter => {
     if (sorter) return sorter;
     budget = operatorBudget(opts.budget, context.governor);
-    return (sorter = new ExternalSorter(ordering, { budget, batchSize: opts.batchSize, signal: context.signal, governor: context.governor, scratch }));
+    return (sorter = new ExternalSorter(ordering, {
+      budget,
+      batchSize: opts.batchSize,
+      signal: context.signal,
+      governor: context.governor,
+      scratch,
+    }));
   };
   const report = (s: ExternalSorter, stats: StageStats): void => {
     reportSpill(stats, scratch, budget);

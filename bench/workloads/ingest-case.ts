@@ -28,7 +28,9 @@ async function duckdb(threads: string, to: string): Promise<number> {
   const db = await DuckDBInstance.create(':memory:', { threads });
   const connection = await db.connect();
   const started = performance.now();
-  const reader = await connection.runAndReadAll(`COPY (SELECT * FROM read_csv('${csv}')) TO '${to}' (FORMAT parquet, COMPRESSION snappy)`);
+  const reader = await connection.runAndReadAll(
+    `COPY (SELECT * FROM read_csv('${csv}')) TO '${to}' (FORMAT parquet, COMPRESSION snappy)`,
+  );
   timedFrom = started;
   return Number(reader.getRows()[0]?.[0] ?? 0);
 }
@@ -36,11 +38,24 @@ async function duckdb(threads: string, to: string): Promise<number> {
 let timedFrom: number | undefined;
 const cases: Record<string, () => Promise<number>> = {
   raw: rawCsvParse,
-  rows: async () => (await pipeline(fromCsv(csv, { cast: true }), map((row) => row), drain())).stats.rowsOut,
+  rows: async () =>
+    (
+      await pipeline(
+        fromCsv(csv, { cast: true }),
+        map((row) => row),
+        drain(),
+      )
+    ).stats.rowsOut,
   arrow: async () => (await pipeline(fromCsv(csv, { cast: true, output: 'arrow' }), drain())).stats.rowsOut,
-  parquet: async () => (await pipeline(fromCsv(csv, { cast: true, output: 'arrow' }), toParquet(join(dir, 'spillway.parquet')))).output.rows,
+  parquet: async () =>
+    (await pipeline(fromCsv(csv, { cast: true, output: 'arrow' }), toParquet(join(dir, 'spillway.parquet')))).output
+      .rows,
   'filter-parquet': async () => {
-    const { output } = await pipeline(fromCsv(csv, { cast: true, output: 'arrow' }), filter((r: { qty: number }) => r.qty > 100), toParquet(join(dir, 'filtered.parquet')));
+    const { output } = await pipeline(
+      fromCsv(csv, { cast: true, output: 'arrow' }),
+      filter((r: { qty: number }) => r.qty > 100),
+      toParquet(join(dir, 'filtered.parquet')),
+    );
     return output.rows;
   },
   'parquet-read': async () => (await pipeline(fromParquet(input), drain())).stats.rowsOut,

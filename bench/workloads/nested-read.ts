@@ -24,9 +24,15 @@ const add = (value: unknown): void => {
 
 if (mode === 'spillway-rows' || mode === 'spillway-arrow') {
   const arrow = mode === 'spillway-arrow';
-  for await (const chunk of fromParquet(path, { batchSize: 10_000, ...(maxNested ? { maxNestedPageValues: Number(maxNested) } : {}), ...(arrow ? { output: 'arrow' as const } : {}) })) {
+  for await (const chunk of fromParquet(path, {
+    batchSize: 10_000,
+    ...(maxNested ? { maxNestedPageValues: Number(maxNested) } : {}),
+    ...(arrow ? { output: 'arrow' as const } : {}),
+  })) {
     const batch = chunk as Batch;
-    const list = arrow ? (recordBatchToRows(batch.toArrow()) as Record<string, unknown>[]) : (batch.rows as Record<string, unknown>[]);
+    const list = arrow
+      ? (recordBatchToRows(batch.toArrow()) as Record<string, unknown>[])
+      : (batch.rows as Record<string, unknown>[]);
     for (const r of list) add(r[column]);
     rows += batch.numRows;
   }
@@ -38,7 +44,9 @@ if (mode === 'spillway-rows' || mode === 'spillway-arrow') {
 } else if (mode === 'duckdb') {
   const db = await DuckDBInstance.create(':memory:');
   const c = await db.connect();
-  const r = await c.runAndReadAll(`SELECT count(*)::DOUBLE AS n, coalesce(sum(${column === 'll' ? 'list_sum(list_transform(ll, x -> list_sum(x)))' : `list_sum(${column})`}), 0)::DOUBLE AS s FROM read_parquet('${path.replaceAll("'", "''")}')`);
+  const r = await c.runAndReadAll(
+    `SELECT count(*)::DOUBLE AS n, coalesce(sum(${column === 'll' ? 'list_sum(list_transform(ll, x -> list_sum(x)))' : `list_sum(${column})`}), 0)::DOUBLE AS s FROM read_parquet('${path.replaceAll("'", "''")}')`,
+  );
   const [n, s] = r.getRows()[0] as [number, number];
   rows = n;
   sum = s;

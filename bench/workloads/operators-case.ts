@@ -4,7 +4,19 @@
  * memory_limit LIMIT). Prints one JSON line `{ ms, maxRss, details }`.
  * Usage: operators-case.ts <engine: spillway|duckdb> <case> <csv> <out.parquet> <limit e.g. 256MB>
  */
-import { pipeline, fromCsv, toParquet, sort, topK, groupBy, distinct, join, agg, MemoryGovernor, type Row } from 'spillway';
+import {
+  pipeline,
+  fromCsv,
+  toParquet,
+  sort,
+  topK,
+  groupBy,
+  distinct,
+  join,
+  agg,
+  MemoryGovernor,
+  type Row,
+} from 'spillway';
 import { Batch, BatchTransform } from 'spillway/extend';
 import { RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
 import { peakRss } from './peak-rss.ts';
@@ -15,7 +27,8 @@ const [engine, name, csv, out, limit] = process.argv.slice(2) as [string, string
 export const SYMBOLS = ['AAPL', 'MSFT', 'GOOG', 'AMZN', 'NVDA', 'META', 'TSLA', 'BRK.B', 'JPM', 'XOM', 'UNH', 'V'];
 function symbolTable(): { symbol: string; sector: string; lot: number }[] {
   const rows = SYMBOLS.map((symbol, i) => ({ symbol, sector: `sector ${i % 7}`, lot: 100 }));
-  for (let i = rows.length; i < 500; i++) rows.push({ symbol: `SYM${i}`, sector: `sector ${i % 7}`, lot: 1 + (i % 10) * 10 });
+  for (let i = rows.length; i < 500; i++)
+    rows.push({ symbol: `SYM${i}`, sector: `sector ${i % 7}`, lot: 1 + (i % 10) * 10 });
   return rows;
 }
 
@@ -31,7 +44,11 @@ const SQL: Record<string, string> = {
 
 async function duckdb(): Promise<Record<string, unknown>> {
   const { DuckDBInstance } = await import('@duckdb/node-api');
-  const db = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: limit, preserve_insertion_order: 'false' });
+  const db = await DuckDBInstance.create(':memory:', {
+    threads: '1',
+    memory_limit: limit,
+    preserve_insertion_order: 'false',
+  });
   const connection = await db.connect();
   if (name === 'join-small') {
     await connection.run('CREATE TABLE symbols (symbol VARCHAR, sector VARCHAR, lot INTEGER)');
@@ -55,7 +72,9 @@ async function spillway(): Promise<Record<string, unknown>> {
   const governor = new MemoryGovernor({ limit, leak: false });
   // CSV rows are cheapest from the fast reader (interned strings); distinct reads Arrow to project 4 columns
   // sort and topK work on Arrow columns: read Arrow
-  const source = ['distinct', 'sort', 'topk'].includes(name) ? fromCsv(csv, { cast: true, output: 'arrow' }) : fromCsv(csv, { cast: true });
+  const source = ['distinct', 'sort', 'topk'].includes(name)
+    ? fromCsv(csv, { cast: true, output: 'arrow' })
+    : fromCsv(csv, { cast: true });
   const sink = toParquet(out);
   let operator;
   switch (name) {
@@ -66,7 +85,13 @@ async function spillway(): Promise<Record<string, unknown>> {
       operator = topK(100, ['price', 'ts']);
       break;
     case 'groupby-low':
-      operator = groupBy('symbol', { n: agg.count(), total: agg.sum('qty'), avg_price: agg.mean('price'), lo: agg.min('price'), hi: agg.max('price') });
+      operator = groupBy('symbol', {
+        n: agg.count(),
+        total: agg.sum('qty'),
+        avg_price: agg.mean('price'),
+        lo: agg.min('price'),
+        hi: agg.max('price'),
+      });
       break;
     case 'groupby-high':
       operator = groupBy(['symbol', 'ts'], { n: agg.count(), total: agg.sum('qty') });
@@ -79,7 +104,9 @@ async function spillway(): Promise<Record<string, unknown>> {
       break;
     case 'join-large': {
       async function* half(): AsyncGenerator<Row[]> {
-        for await (const batch of fromCsv(csv, { cast: true }) as AsyncIterable<{ rows: { id: number; price: number }[] }>) {
+        for await (const batch of fromCsv(csv, { cast: true }) as AsyncIterable<{
+          rows: { id: number; price: number }[];
+        }>) {
           const rows: Row[] = [];
           for (const row of batch.rows) if (row.id % 2 === 0) rows.push({ id: row.id, p2: row.price });
           yield rows;
@@ -97,14 +124,20 @@ async function spillway(): Promise<Record<string, unknown>> {
     transform(batch, push) {
       // (apache-arrow 21's RecordBatch.select pairs the names with the wrong columns: build it here)
       const arrow = batch.arrow;
-      const fields = ['symbol', 'venue', 'qty', 'side'].map((name) => arrow.schema.fields.find((f) => f.name === name)!);
+      const fields = ['symbol', 'venue', 'qty', 'side'].map(
+        (name) => arrow.schema.fields.find((f) => f.name === name)!,
+      );
       const children = fields.map((f) => arrow.getChild(f.name)!.data[0]!);
       const data = makeData({ type: new Struct(fields), length: arrow.numRows, nullCount: 0, children });
       push(Batch.fromArrow(new RecordBatch(new Schema(fields), data), batch.position));
     },
   });
   const stages = name === 'distinct' ? [source, project, operator, sink] : [source, operator, sink];
-  const result = await (pipeline as (...args: unknown[]) => Promise<{ stats: { stages: { name: string; details: Record<string, unknown> }[] } }>)(...stages, { governor });
+  const result = await (
+    pipeline as (
+      ...args: unknown[]
+    ) => Promise<{ stats: { stages: { name: string; details: Record<string, unknown> }[] } }>
+  )(...stages, { governor });
   const op = result.stats.stages.find((s) => ['sort', 'topK', 'groupBy', 'distinct', 'join'].includes(s.name));
   return op?.details ?? {};
 }

@@ -3,7 +3,7 @@
  * The `spillway` command line. Each command is a small module under lib/cli/commands/ registered
  * below; `spillway --help` lists them.
  */
-import { realpathSync, readFileSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { packageVersion } from '../core/version.ts';
 import { SpillwayError } from '../core/errors.ts';
@@ -22,7 +22,6 @@ export interface CliCommand {
 /** Commands by name; later issues add convert, inspect, replay, worker and run. */
 export const commands = new Map<string, CliCommand>();
 
-
 function help(): string {
   const lines = [
     'spillway: push datasets far larger than memory through your own code',
@@ -36,7 +35,7 @@ function help(): string {
   if (commands.size === 0) lines.push('  (none yet: this version is a library; see README.md)');
   lines.push(
     '',
-    '`spillway COMMAND --help` shows a command\'s options. Commands that run pipelines (run, convert,',
+    "`spillway COMMAND --help` shows a command's options. Commands that run pipelines (run, convert,",
     'replay) show live progress on stderr (--no-progress turns it off) and write their stats as JSON',
     'with --report FILE; Ctrl-C stops them cleanly (exit code 130).',
   );
@@ -93,7 +92,6 @@ function invokedDirectly(): boolean {
     return false;
   }
 }
-
 
 if (invokedDirectly()) {
   main(process.argv.slice(2)).then(

@@ -110,7 +110,8 @@ export class Batch<R extends Row = Row> {
    * gave (fromCsv gives its header); undefined when only the rows' keys are known.
    */
   get columns(): readonly string[] | undefined {
-    if (this.#columns === undefined && this.#arrow !== undefined) this.#columns = this.#arrow.schema.fields.map((f) => f.name);
+    if (this.#columns === undefined && this.#arrow !== undefined)
+      this.#columns = this.#arrow.schema.fields.map((f) => f.name);
     return this.#columns;
   }
 

@@ -7,7 +7,14 @@
  */
 
 /** The names of spillway's branded classes. */
-export type BrandName = 'Batch' | 'MemoryGovernor' | 'BatchSource' | 'BatchTransform' | 'BatchSink' | 'Spilled' | 'WorkerPool';
+export type BrandName =
+  | 'Batch'
+  | 'MemoryGovernor'
+  | 'BatchSource'
+  | 'BatchTransform'
+  | 'BatchSink'
+  | 'Spilled'
+  | 'WorkerPool';
 
 const keys = new Map<BrandName, symbol>();
 
@@ -22,7 +29,11 @@ function key(name: BrandName): symbol {
 
 /** True when `value` is an instance of the branded class `name` from any copy of spillway. */
 export function hasBrand(value: unknown, name: BrandName): boolean {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null && (value as Record<symbol, unknown>)[key(name)] === true;
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[key(name)] === true
+  );
 }
 
 /**

@@ -61,7 +61,8 @@ export function setPipelineDefaults(defaults: PipelineDefaults): () => void {
 /** `options` with the defaults filled in where it leaves them out; signals are combined. */
 export function withPipelineDefaults<O extends PipelineOptions>(options: O): O {
   const d = pipelineDefaults();
-  if (d.progress === undefined && d.governor === undefined && d.checkpoint === undefined && d.signal === undefined) return options;
+  if (d.progress === undefined && d.governor === undefined && d.checkpoint === undefined && d.signal === undefined)
+    return options;
   const merged = { ...options };
   if (merged.progress === undefined && d.progress !== undefined) merged.progress = d.progress;
   if (merged.governor === undefined && d.governor !== undefined) merged.governor = d.governor;

@@ -186,7 +186,12 @@ export function toError(value: unknown): Error {
 export function describeValue(value: unknown): string {
   let shown: string;
   try {
-    shown = typeof value === 'bigint' ? `${value}n` : typeof value === 'function' ? '[function]' : JSON.stringify(value) ?? String(value);
+    shown =
+      typeof value === 'bigint'
+        ? `${value}n`
+        : typeof value === 'function'
+          ? '[function]'
+          : (JSON.stringify(value) ?? String(value));
   } catch {
     shown = String(value);
   }
@@ -206,7 +211,13 @@ export class WorkerError extends SpillwayError {
   readonly reason: WorkerFailureReason;
   /** How many times the batch was tried. */
   readonly attempts: number;
-  constructor(message: string, context: ErrorContext, reason: WorkerFailureReason, attempts: number, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    context: ErrorContext,
+    reason: WorkerFailureReason,
+    attempts: number,
+    options?: { cause?: unknown },
+  ) {
     super(ErrorCodes.WORKER, message, context, options);
     this.reason = reason;
     this.attempts = attempts;
@@ -220,7 +231,12 @@ export class WorkerError extends SpillwayError {
 export class MemoryLimitError extends SpillwayError {
   /** The memory summary when the limit was hit. */
   readonly memory: import('../memory/types.ts').MemorySummary;
-  constructor(message: string, memory: import('../memory/types.ts').MemorySummary, context: ErrorContext = {}, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    memory: import('../memory/types.ts').MemorySummary,
+    context: ErrorContext = {},
+    options?: { cause?: unknown },
+  ) {
     super(ErrorCodes.MEMORY_LIMIT, message, context, options);
     this.memory = memory;
   }
@@ -294,7 +310,12 @@ export class JoinKeyMismatchError extends SpillwayError {
   readonly left: { column: string; type: string };
   /** The right key column and the type found in it. */
   readonly right: { column: string; type: string };
-  constructor(message: string, left: { column: string; type: string }, right: { column: string; type: string }, context: ErrorContext = {}) {
+  constructor(
+    message: string,
+    left: { column: string; type: string },
+    right: { column: string; type: string },
+    context: ErrorContext = {},
+  ) {
     super(ErrorCodes.JOIN_KEY_MISMATCH, message, context);
     this.left = left;
     this.right = right;

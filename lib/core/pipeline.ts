@@ -6,7 +6,7 @@
 import { Readable, Writable, Duplex } from 'node:stream';
 import { fun } from 'stream-chain/fun.js';
 import { none } from 'stream-chain/defs.js';
-import { BatchSink } from './sink.ts';
+import type { BatchSink } from './sink.ts';
 import { BatchTransform } from './transform.ts';
 import { rowStage } from './row-stage.ts';
 import { ValidationError } from './errors.ts';
@@ -37,7 +37,6 @@ export type PipelineFunction = (row: never, index: number) => unknown;
 /** What may stand in a pipeline: spillway stages, Node streams, functions, and (first) iterables of rows. */
 export type PipelineStage = Readable | Writable | Duplex | PipelineFunction | Iterable<Row> | AsyncIterable<Row>;
 
-
 type Stages<T> = [...PipelineStage[], BatchSink<T>] | [...PipelineStage[], BatchSink<T>, PipelineOptions];
 
 /**
@@ -60,7 +59,9 @@ type Stages<T> = [...PipelineStage[], BatchSink<T>] | [...PipelineStage[], Batch
  * ```
  */
 export function pipeline<T>(...args: Stages<T>): Promise<PipelineResult<T>>;
-export function pipeline(...args: [...PipelineStage[], PipelineOptions] | PipelineStage[]): Promise<PipelineResult<unknown>>;
+export function pipeline(
+  ...args: [...PipelineStage[], PipelineOptions] | PipelineStage[]
+): Promise<PipelineResult<unknown>>;
 export async function pipeline(...args: unknown[]): Promise<PipelineResult<unknown>> {
   const split = splitArguments(args);
   // process-wide defaults (spillway run) fill what the options leave out
@@ -109,11 +110,18 @@ function isIterable(value: unknown): value is Iterable<Row> | AsyncIterable<Row>
 }
 
 /** Every option of PipelineOptions, for strict validation. */
-const KNOWN_PIPELINE_OPTIONS = optionKeys<PipelineOptions>({ signal: true, governor: true, progress: true, checkpoint: true, dashboard: true });
+const KNOWN_PIPELINE_OPTIONS = optionKeys<PipelineOptions>({
+  signal: true,
+  governor: true,
+  progress: true,
+  checkpoint: true,
+  dashboard: true,
+});
 
 function splitArguments(args: unknown[]): { stages: unknown[]; options: PipelineOptions } {
   const last = args[args.length - 1];
-  const hasOptions = typeof last === 'object' && last !== null && !isStream(last) && !isIterable(last) && !isStage(last);
+  const hasOptions =
+    typeof last === 'object' && last !== null && !isStream(last) && !isIterable(last) && !isStage(last);
   const stages = hasOptions ? args.slice(0, -1) : args;
   const options = hasOptions ? expectOptions(last as PipelineOptions, 'options', KNOWN_PIPELINE_OPTIONS) : {};
   if (stages.length === 0) throw new ValidationError('pipeline() needs at least a source');
@@ -151,15 +159,24 @@ function buildStreams(stages: unknown[]): (Readable | Writable)[] {
     if (functions.length === 0) return;
     const only = functions[0];
     // one plain function runs directly; several, or a generator, compose through stream-chain
-    const fn = functions.length === 1 && only && !isGeneratorFunction(only) ? only : (fun(...functions.map(dropUndefined)) as unknown as RowFunction);
-    streams.push(rowStage('map', fn as RowFunction, undefined, functions.length === 1 ? only?.name || 'function' : 'functions'));
+    const fn =
+      functions.length === 1 && only && !isGeneratorFunction(only)
+        ? only
+        : (fun(...functions.map(dropUndefined)) as unknown as RowFunction);
+    streams.push(
+      rowStage('map', fn as RowFunction, undefined, functions.length === 1 ? only?.name || 'function' : 'functions'),
+    );
     functions = [];
   };
   stages.forEach((stage, i) => {
     if (i === 0 && !isStream(stage)) {
       if (isIterable(stage)) streams.push(fromIterable(stage));
-      else if (typeof stage === 'function' && isGeneratorFunction(stage)) streams.push(fromIterable((stage as () => Iterable<Row>)()));
-      else throw new ValidationError(`pipeline(): the first stage must be a source (a Readable, fromCsv(...), an iterable of rows), got ${typeof stage}`);
+      else if (typeof stage === 'function' && isGeneratorFunction(stage))
+        streams.push(fromIterable((stage as () => Iterable<Row>)()));
+      else
+        throw new ValidationError(
+          `pipeline(): the first stage must be a source (a Readable, fromCsv(...), an iterable of rows), got ${typeof stage}`,
+        );
       return;
     }
     if (typeof stage === 'function') {
@@ -167,15 +184,24 @@ function buildStreams(stages: unknown[]): (Readable | Writable)[] {
       return;
     }
     flushFunctions();
-    if (!isStream(stage)) throw new ValidationError(`pipeline(): stage ${i} must be a stream, a spillway stage or a function, got ${stage === null ? 'null' : typeof stage}`);
-    if (i > 0 && !(stage instanceof Writable)) throw new ValidationError(`pipeline(): stage ${i} is a Readable only; only the first stage may be a source`);
+    if (!isStream(stage))
+      throw new ValidationError(
+        `pipeline(): stage ${i} must be a stream, a spillway stage or a function, got ${stage === null ? 'null' : typeof stage}`,
+      );
+    if (i > 0 && !(stage instanceof Writable))
+      throw new ValidationError(`pipeline(): stage ${i} is a Readable only; only the first stage may be a source`);
     streams.push(stage);
     // a foreign transform's output is normalised to batches and counted
     if (!isStage(stage) && stage instanceof Readable) streams.push(normaliser(stage));
   });
   flushFunctions();
   const last = streams[streams.length - 1];
-  if (streams.length === 1 || !(last instanceof Writable) || last instanceof BatchTransform || (last instanceof Duplex && !isStage(last))) {
+  if (
+    streams.length === 1 ||
+    !(last instanceof Writable) ||
+    last instanceof BatchTransform ||
+    (last instanceof Duplex && !isStage(last))
+  ) {
     streams.push(drain());
   }
   for (const stream of streams) {
@@ -193,4 +219,3 @@ function normaliser(after: Readable | Writable): BatchTransform {
   const name = `${after.constructor.name || 'stream'}`;
   return new BatchTransform({ name, transform: (batch, push) => push(batch) });
 }
-

@@ -67,7 +67,15 @@ export function readRun(streams: readonly (Readable | Writable)[], governor: Gov
   for (const stream of streams) {
     if (!isStage(stream)) continue;
     const s = stream[STAGE].stats;
-    stages.push({ name: s.name, kind: s.kind, rowsIn: s.rowsIn, rowsOut: s.rowsOut, batchesIn: s.batchesIn, batchesOut: s.batchesOut, timeMs: Math.round(s.timeMs) });
+    stages.push({
+      name: s.name,
+      kind: s.kind,
+      rowsIn: s.rowsIn,
+      rowsOut: s.rowsOut,
+      batchesIn: s.batchesIn,
+      batchesOut: s.batchesOut,
+      timeMs: Math.round(s.timeMs),
+    });
     const onDisk = s.details.bytesOnDisk;
     if (typeof onDisk === 'number') spilledBytes += onDisk;
     if (source === undefined && stream instanceof BatchSource) {
@@ -81,7 +89,10 @@ export function readRun(streams: readonly (Readable | Writable)[], governor: Gov
     }
   }
   const sample = governor?.lastSample;
-  const memory = sample && governor ? { level: governor.level, rss: sample.rss, fraction: Math.round(sample.fraction * 1e4) / 1e4 } : { level: 'ok' as MemoryLevel, rss: process.memoryUsage.rss() };
+  const memory =
+    sample && governor
+      ? { level: governor.level, rss: sample.rss, fraction: Math.round(sample.fraction * 1e4) / 1e4 }
+      : { level: 'ok' as MemoryLevel, rss: process.memoryUsage.rss() };
   return {
     at: performance.now(),
     rows: stages[0]?.rowsOut ?? 0,

@@ -57,7 +57,13 @@ function collect(mode: RowMode, index: number, result: unknown, out: Output): bo
     for (const value of getManyValues(result)) emit(index, value, out);
     return false;
   }
-  if (mode === 'flatMap' && typeof result === 'object' && result !== null && Symbol.iterator in result && typeof result !== 'string') {
+  if (
+    mode === 'flatMap' &&
+    typeof result === 'object' &&
+    result !== null &&
+    Symbol.iterator in result &&
+    typeof result !== 'string'
+  ) {
     for (const value of result as Iterable<unknown>) emit(index, value, out);
     return false;
   }
@@ -94,7 +100,11 @@ function stageError(stage: string, batch: Batch, index: number, error: unknown):
   if (error instanceof StageError) return error;
   const message = error instanceof Error ? error.message : String(error);
   const position = batch.position;
-  return new StageError(`${stage} threw: ${message}`, { stage, file: position.source, batch: position.index, rowInBatch: index }, { cause: error });
+  return new StageError(
+    `${stage} threw: ${message}`,
+    { stage, file: position.source, batch: position.index, rowInBatch: index },
+    { cause: error },
+  );
 }
 
 /**
@@ -107,7 +117,11 @@ export function rowsOf(batch: Batch, stage: string): unknown[] {
   } catch (error) {
     const position = batch.position;
     const message = error instanceof Error ? error.message : String(error);
-    throw new StageError(`${stage} cannot convert the Arrow batch to rows: ${message}`, { stage, file: position.source, batch: position.index }, { cause: error });
+    throw new StageError(
+      `${stage} cannot convert the Arrow batch to rows: ${message}`,
+      { stage, file: position.source, batch: position.index },
+      { cause: error },
+    );
   }
 }
 
@@ -254,7 +268,7 @@ export function applyRowFunction(
 /** Continues from row `start`, whose call (on lane 0) returned `first`, with up to `concurrency` calls in flight. */
 async function finishAsync(
   batch: Batch,
-  io: (RowsIo | ViewIo),
+  io: RowsIo | ViewIo,
   call: (row: unknown, index: number) => unknown,
   mode: RowMode,
   concurrency: number,

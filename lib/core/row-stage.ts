@@ -30,11 +30,15 @@ export interface ViewRowOptions extends RowOptions {
   input?: RowInput;
 }
 
-
 /** Every option of ViewRowOptions, for strict validation. */
 const KNOWN_VIEW_ROW_OPTIONS = optionKeys<ViewRowOptions>({ input: true, concurrency: true, name: true });
 /** Builds a per-row transform; used by map, filter and flatMap. */
-export function rowStage(mode: RowMode, fn: RowFunction, options: ViewRowOptions | undefined, defaultName: string): BatchTransform {
+export function rowStage(
+  mode: RowMode,
+  fn: RowFunction,
+  options: ViewRowOptions | undefined,
+  defaultName: string,
+): BatchTransform {
   expectFunction(fn, 'fn');
   const opts = expectOptions(options, 'options', KNOWN_VIEW_ROW_OPTIONS);
   const concurrency = expectInteger(opts.concurrency, 'options.concurrency', 1);

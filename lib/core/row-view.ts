@@ -84,7 +84,11 @@ export class RowViewer<R extends Row = Row> {
   fits(batch: RecordBatch): boolean {
     const fields = batch.schema.fields;
     const names = this.#layout.names;
-    if (fields.length !== names.length || (batch.schema.metadata.get(ROWS_METADATA_KEY) === 'array') !== this.#layout.arrayRows) return false;
+    if (
+      fields.length !== names.length ||
+      (batch.schema.metadata.get(ROWS_METADATA_KEY) === 'array') !== this.#layout.arrayRows
+    )
+      return false;
     for (let c = 0; c < names.length; c++) if (fields[c]!.name !== names[c]) return false;
     return true;
   }
@@ -92,7 +96,8 @@ export class RowViewer<R extends Row = Row> {
   /** Points the viewer at `batch` (which must {@link RowViewer.fits}), row 0. */
   bind(batch: RecordBatch): void {
     if (batch !== this.#batch) {
-      if (this.#batch !== undefined && !this.fits(batch)) throw new TypeError('RowViewer.bind: the batch has other columns than the viewer was made for');
+      if (this.#batch !== undefined && !this.fits(batch))
+        throw new TypeError('RowViewer.bind: the batch has other columns than the viewer was made for');
       this.#readers = readersOf(batch);
       this.#batch = batch;
     }
@@ -127,7 +132,9 @@ export class RowViewer<R extends Row = Row> {
         configurable: false,
         get: () => this.#readers[c]!(this.index),
         set: () => {
-          throw new TypeError(`Cannot set "${name}": a row view is read-only. Copy the row first ({ ...row }), or pass { input: 'object' } to get plain objects.`);
+          throw new TypeError(
+            `Cannot set "${name}": a row view is read-only. Copy the row first ({ ...row }), or pass { input: 'object' } to get plain objects.`,
+          );
         },
       });
     }

@@ -83,7 +83,12 @@ export class Run {
       this.#cleanups.push(governor.attach());
       this.#memoryRun = governor.startRun();
     }
-    const view: RunView = { streams: this.streams, governor, started: this.started, read: () => readRun(this.streams, governor) };
+    const view: RunView = {
+      streams: this.streams,
+      governor,
+      started: this.started,
+      read: () => readRun(this.streams, governor),
+    };
     for (const observer of this.#options.observers) {
       this.#observers.push(observer);
       await observer.start?.(view);
@@ -125,7 +130,9 @@ export class Run {
     // streams that never flowed (a refused checkpoint, a busy dashboard port) close here
     for (const stream of this.streams) if (!stream.destroyed) stream.destroy();
     // stream.pipeline reports before the destroys finish
-    await Promise.all(this.streams.filter((s) => isStage(s) && !s.closed).map((s) => once(s, 'close').catch(() => undefined)));
+    await Promise.all(
+      this.streams.filter((s) => isStage(s) && !s.closed).map((s) => once(s, 'close').catch(() => undefined)),
+    );
     await this.#checkpointer?.settle();
     // a sink that finished before the failure: its output goes to nobody (a spill directory goes now)
     const sink = this.streams[this.streams.length - 1];
@@ -263,7 +270,12 @@ export class Run {
     });
     const first = this.streams[0];
     const last = this.streams[this.streams.length - 1];
-    const checkpointer = new Checkpointer(option, stages, first instanceof BatchSource ? first : undefined, last instanceof BatchSink ? last : undefined);
+    const checkpointer = new Checkpointer(
+      option,
+      stages,
+      first instanceof BatchSource ? first : undefined,
+      last instanceof BatchSink ? last : undefined,
+    );
     await checkpointer.start(this.context);
     return checkpointer;
   }

@@ -8,7 +8,17 @@ import { Batch } from './batch.ts';
 import type { CheckpointSink, SinkCheckpointDriver, SinkCheckpointHooks } from '../observe/checkpoint.ts';
 import { toError } from './errors.ts';
 import { asBatch } from './transform.ts';
-import { STAGE, detachedContext, newStageStats, type SpillwayStage, type StageContext, type StageInfo, type StageStats, capabilities, type StageCapabilities } from './stage.ts';
+import {
+  STAGE,
+  detachedContext,
+  newStageStats,
+  type SpillwayStage,
+  type StageContext,
+  type StageInfo,
+  type StageStats,
+  capabilities,
+  type StageCapabilities,
+} from './stage.ts';
 import { brandClass } from './brand.ts';
 
 /** Batches a sink buffers before it pushes back. */
@@ -60,7 +70,8 @@ export class BatchSink<T> extends Writable implements SpillwayStage, CheckpointS
 
   /** The sink's output; available once the stream has finished. */
   result(): T {
-    if (!this.#finished) throw new Error(`${this.#spec.name}: the output is available only after the sink has finished`);
+    if (!this.#finished)
+      throw new Error(`${this.#spec.name}: the output is available only after the sink has finished`);
     return this.#output as T;
   }
 
@@ -93,7 +104,10 @@ export class BatchSink<T> extends Writable implements SpillwayStage, CheckpointS
     stats.rowsIn += batch.numRows;
     const driver = this.#checkpoint;
     if (driver) {
-      this.#writeCheckpointed(batch, driver, stats).then(() => callback(), (error: unknown) => callback(toError(error)));
+      this.#writeCheckpointed(batch, driver, stats).then(
+        () => callback(),
+        (error: unknown) => callback(toError(error)),
+      );
       return;
     }
     const started = performance.now();
@@ -157,7 +171,8 @@ export class BatchSink<T> extends Writable implements SpillwayStage, CheckpointS
       .then(() => abort(error, this.#ctx()))
       .then(
         () => callback(error),
-        (abortError: unknown) => callback(error ? new AggregateError([error, toError(abortError)], error.message) : toError(abortError)),
+        (abortError: unknown) =>
+          callback(error ? new AggregateError([error, toError(abortError)], error.message) : toError(abortError)),
       );
   }
 }

@@ -15,7 +15,10 @@ import {
   type SpillwayStage,
   type StageContext,
   type StageInfo,
-  type StageStats, capabilities, type StageCapabilities } from './stage.ts';
+  type StageStats,
+  capabilities,
+  type StageCapabilities,
+} from './stage.ts';
 import { brandClass } from './brand.ts';
 
 /** Batches a source keeps buffered ahead of the next stage. Small: batches are large. */
@@ -79,12 +82,10 @@ export class BatchSource<R extends Row = Row> extends Readable implements Spillw
   override _read(): void {
     if (this.#reading) return;
     this.#reading = true;
-    this.#pull().catch(
-      (error: unknown) => {
-        this.#reading = false;
-        this.destroy(toError(error));
-      },
-    );
+    this.#pull().catch((error: unknown) => {
+      this.#reading = false;
+      this.destroy(toError(error));
+    });
   }
 
   async #pull(): Promise<void> {

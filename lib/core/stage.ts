@@ -98,7 +98,11 @@ export interface StageCapabilities {
 }
 
 /** Capabilities of a stage that declares none: ordered, not checkpointable, rows only. */
-export const DEFAULT_CAPABILITIES: StageCapabilities = Object.freeze({ ordered: true, checkpointable: false, accepts: Object.freeze(['rows'] as const) });
+export const DEFAULT_CAPABILITIES: StageCapabilities = Object.freeze({
+  ordered: true,
+  checkpointable: false,
+  accepts: Object.freeze(['rows'] as const),
+});
 
 /** A stage's capabilities with the defaults filled in. */
 export function capabilities(declared: Partial<StageCapabilities> | undefined): StageCapabilities {
@@ -128,7 +132,18 @@ export function isStage(value: unknown): value is SpillwayStage {
 
 /** Fresh counters for a stage. */
 export function newStageStats(name: string, kind: StageKind): StageStats {
-  return { name, kind, batchesIn: 0, batchesOut: 0, rowsIn: 0, rowsOut: 0, timeMs: 0, rowsSkipped: 0, rowsDeadLettered: 0, details: {} };
+  return {
+    name,
+    kind,
+    batchesIn: 0,
+    batchesOut: 0,
+    rowsIn: 0,
+    rowsOut: 0,
+    timeMs: 0,
+    rowsSkipped: 0,
+    rowsDeadLettered: 0,
+    details: {},
+  };
 }
 
 /** A context for stages used outside `pipeline()` (e.g. in `stream.pipeline`): ungoverned. */

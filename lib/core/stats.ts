@@ -43,13 +43,22 @@ export interface PipelineResult<T> {
 }
 
 /** The stats of a run so far, read from its stages' live counters. */
-export function collectStats(streams: readonly (Readable | Writable)[], durationMs: number, startedAt: string): PipelineStats {
+export function collectStats(
+  streams: readonly (Readable | Writable)[],
+  durationMs: number,
+  startedAt: string,
+): PipelineStats {
   const stages: StageStats[] = [];
   let bytesRead = 0;
   for (const stream of streams) {
     if (!isStage(stream)) continue;
     const stats = stream[STAGE].stats;
-    stages.push({ ...stats, timeMs: Math.round(stats.timeMs * 100) / 100, details: { ...stats.details }, ...(stats.workers ? { workers: stats.workers.map((w) => ({ ...w })) } : {}) });
+    stages.push({
+      ...stats,
+      timeMs: Math.round(stats.timeMs * 100) / 100,
+      details: { ...stats.details },
+      ...(stats.workers ? { workers: stats.workers.map((w) => ({ ...w })) } : {}),
+    });
     if (stream instanceof BatchSource) bytesRead += (stream.progress() as SourceProgress).bytes;
   }
   const source = stages[0] ?? newStageStats('source', 'source');

@@ -6,7 +6,17 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { RecordBatch } from 'apache-arrow';
 import { Batch, type Row } from './batch.ts';
 import { toError } from './errors.ts';
-import { STAGE, detachedContext, newStageStats, type SpillwayStage, type StageContext, type StageInfo, type StageStats, capabilities, type StageCapabilities } from './stage.ts';
+import {
+  STAGE,
+  detachedContext,
+  newStageStats,
+  type SpillwayStage,
+  type StageContext,
+  type StageInfo,
+  type StageStats,
+  capabilities,
+  type StageCapabilities,
+} from './stage.ts';
 import { brandClass } from './brand.ts';
 
 /** Batches a transform buffers on each side. */
@@ -100,7 +110,11 @@ export class BatchTransform extends Transform implements SpillwayStage {
       return;
     }
     if (result === undefined) done();
-    else result.then(() => done(), (error: unknown) => done(error ?? new Error('transform failed')));
+    else
+      result.then(
+        () => done(),
+        (error: unknown) => done(error ?? new Error('transform failed')),
+      );
   }
 }
 brandClass(BatchTransform, 'BatchTransform');

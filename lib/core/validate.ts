@@ -21,7 +21,9 @@ export function expectOptions<T extends object>(value: T | undefined, path = 'op
     for (const key of Object.keys(value)) {
       if (known.includes(key) || (value as Record<string, unknown>)[key] === undefined) continue;
       const near = closestKey(key, known);
-      throw new ValidationError(`Unknown option \`${path}.${key}\`${near === undefined ? '' : ` (did you mean \`${near}\`?)`}; known options: ${known.join(', ')}`);
+      throw new ValidationError(
+        `Unknown option \`${path}.${key}\`${near === undefined ? '' : ` (did you mean \`${near}\`?)`}; known options: ${known.join(', ')}`,
+      );
     }
   }
   return value;
@@ -67,7 +69,13 @@ function editDistance(a: string, b: string): number {
 }
 
 /** Throws unless `value` is an integer >= `min` (default 1). Returns the value or `fallback` when undefined. */
-export function expectInteger(value: unknown, path: string, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
+export function expectInteger(
+  value: unknown,
+  path: string,
+  fallback: number,
+  min = 1,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;

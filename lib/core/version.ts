@@ -13,7 +13,10 @@ export function packageVersion(): string {
   cached = 'unknown';
   for (let up = '../'; up.length <= 3 * 5; up += '../') {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(`${up}package.json`, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(new URL(`${up}package.json`, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (pkg.name === 'spillway' && typeof pkg.version === 'string') {
         cached = pkg.version;
         break;

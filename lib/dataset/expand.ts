@@ -49,7 +49,9 @@ export function expectDatasetInput(input: unknown, path = 'path'): DatasetInput 
     for (const p of input as string[]) if (isS3Url(p)) parseS3Url(p);
     return input as readonly string[];
   }
-  throw new ValidationError(`Expected \`${path}\` to be a path, a glob, a directory or a non-empty array of them, got ${describeValue(input)}`);
+  throw new ValidationError(
+    `Expected \`${path}\` to be a path, a glob, a directory or a non-empty array of them, got ${describeValue(input)}`,
+  );
 }
 
 /** Compares by UTF-16 code units, which for paths is the stable order we document. */
@@ -218,6 +220,9 @@ export async function expandDataset(input: DatasetInput): Promise<DatasetFile[]>
     }
   }
   files.sort(byPath);
-  if (files.length === 0) throw new IoError(`No files match ${describeValue(input)}`, { file: typeof input === 'string' ? input : input.join(', ') });
+  if (files.length === 0)
+    throw new IoError(`No files match ${describeValue(input)}`, {
+      file: typeof input === 'string' ? input : input.join(', '),
+    });
   return files;
 }

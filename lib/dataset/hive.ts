@@ -100,7 +100,11 @@ export function castHiveValue(text: string, type: HiveType, key: string, file: s
  * keys must be the same for every file.
  * @throws ValidationError (`hive: true` and the keys differ between files, or a bad `hiveTypes`)
  */
-export function readHivePartitions(files: readonly DatasetFile[], mode: boolean | 'auto', hiveTypes: Readonly<Record<string, HiveType>> = {}): HivePartitions | undefined {
+export function readHivePartitions(
+  files: readonly DatasetFile[],
+  mode: boolean | 'auto',
+  hiveTypes: Readonly<Record<string, HiveType>> = {},
+): HivePartitions | undefined {
   if (mode === false) return undefined;
   const raw = files.map((f) => hiveSegments(f));
   const first = raw[0]?.map(([k]) => k) ?? [];
@@ -128,7 +132,8 @@ export function readHivePartitions(files: readonly DatasetFile[], mode: boolean 
   const values = new Map<string, Record<string, HiveValue>>();
   for (const [f, file] of files.entries()) {
     const record: Record<string, HiveValue> = {};
-    for (const [i, key] of first.entries()) record[key] = castHiveValue(decode(raw[f]![i]![1]), types[key]!, key, file.path);
+    for (const [i, key] of first.entries())
+      record[key] = castHiveValue(decode(raw[f]![i]![1]), types[key]!, key, file.path);
     values.set(file.path, record);
   }
   return { keys: first, types, values };
@@ -137,10 +142,15 @@ export function readHivePartitions(files: readonly DatasetFile[], mode: boolean 
 /** Validates `options.hiveTypes`: an object of key -> 'int' | 'double' | 'date' | 'string'. */
 export function expectHiveTypes(value: unknown, path: string): Record<string, HiveType> | undefined {
   if (value === undefined) return undefined;
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ValidationError(`Expected \`${path}\` to be an object of partition key -> type, got ${describeValue(value)}`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new ValidationError(
+      `Expected \`${path}\` to be an object of partition key -> type, got ${describeValue(value)}`,
+    );
   for (const [key, type] of Object.entries(value)) {
     if (!['int', 'double', 'date', 'string'].includes(type as string)) {
-      throw new ValidationError(`Expected \`${path}.${key}\` to be 'int', 'double', 'date' or 'string', got ${describeValue(type)}`);
+      throw new ValidationError(
+        `Expected \`${path}.${key}\` to be 'int', 'double', 'date' or 'string', got ${describeValue(type)}`,
+      );
     }
   }
   return value as Record<string, HiveType>;

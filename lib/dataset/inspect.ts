@@ -16,7 +16,14 @@ import { formatOfName } from './cli-args.ts';
 /** What `inspect` reports about a dataset. */
 export interface DatasetReport {
   input: DatasetInput;
-  files: { path: string; format: string | undefined; bytes: number; rows?: number; rowGroups?: number; partition?: Record<string, string | null> }[];
+  files: {
+    path: string;
+    format: string | undefined;
+    bytes: number;
+    rows?: number;
+    rowGroups?: number;
+    partition?: Record<string, string | null>;
+  }[];
   partitions: { key: string; type: HiveType; values: number }[];
   columns: { name: string; type: string; files: number }[];
   totalRows?: number;
@@ -49,7 +56,11 @@ export async function inspectDataset(input: DatasetInput): Promise<DatasetReport
   for (const file of files) {
     const remote = isRemoteUrl(file.path);
     const format = formatOfName(remote ? remotePathname(file.path) : file.path);
-    const entry: DatasetReport['files'][number] = { path: remote ? redactUrl(file.path) : file.path, format, bytes: await sizeOf(file) };
+    const entry: DatasetReport['files'][number] = {
+      path: remote ? redactUrl(file.path) : file.path,
+      format,
+      bytes: await sizeOf(file),
+    };
     const values = hive?.values.get(file.path);
     if (values) entry.partition = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, show(v)]));
     const note = (name: string, type: string): void => {
@@ -65,7 +76,11 @@ export async function inspectDataset(input: DatasetInput): Promise<DatasetReport
       try {
         entry.rows = reader.numRows;
         entry.rowGroups = reader.numRowGroups;
-        for (const c of reader.columns) note(c.name, c.annotation ? `${c.type} (${c.physicalType} ${c.annotation})` : `${c.type} (${c.physicalType})`);
+        for (const c of reader.columns)
+          note(
+            c.name,
+            c.annotation ? `${c.type} (${c.physicalType} ${c.annotation})` : `${c.type} (${c.physicalType})`,
+          );
       } finally {
         await reader.close();
       }
@@ -98,11 +113,22 @@ export function datasetReportText(r: DatasetReport, formatBytes: (n: number) => 
     `dataset ${typeof r.input === 'string' ? r.input : r.input.join(' ')}`,
     `  ${r.files.length} files, ${formatBytes(r.totalBytes)}${r.totalRows === undefined ? '' : `, ${r.totalRows.toLocaleString('en-US')} rows`}`,
   ];
-  if (r.partitions.length > 0) lines.push(`  partitions: ${r.partitions.map((p) => `${p.key} (${p.type}, ${p.values} values)`).join(', ')}`);
-  if (r.columns.length > 0) lines.push(`  columns: ${r.columns.map((c) => `${c.name}: ${c.type}${c.files < r.files.length ? ` (in ${c.files} of ${r.files.length} files)` : ''}`).join(', ')}`);
+  if (r.partitions.length > 0)
+    lines.push(`  partitions: ${r.partitions.map((p) => `${p.key} (${p.type}, ${p.values} values)`).join(', ')}`);
+  if (r.columns.length > 0)
+    lines.push(
+      `  columns: ${r.columns.map((c) => `${c.name}: ${c.type}${c.files < r.files.length ? ` (in ${c.files} of ${r.files.length} files)` : ''}`).join(', ')}`,
+    );
   for (const f of r.files) {
-    const rows = f.rows === undefined ? '' : `  ${f.rows.toLocaleString('en-US')} rows${f.rowGroups === undefined ? '' : ` in ${f.rowGroups} row groups`}`;
-    const part = f.partition ? `  ${Object.entries(f.partition).map(([k, v]) => `${k}=${v ?? 'null'}`).join(' ')}` : '';
+    const rows =
+      f.rows === undefined
+        ? ''
+        : `  ${f.rows.toLocaleString('en-US')} rows${f.rowGroups === undefined ? '' : ` in ${f.rowGroups} row groups`}`;
+    const part = f.partition
+      ? `  ${Object.entries(f.partition)
+          .map(([k, v]) => `${k}=${v ?? 'null'}`)
+          .join(' ')}`
+      : '';
     lines.push(`  ${f.path}  ${formatBytes(f.bytes)}${rows}${part}`);
   }
   return lines.join('\n');

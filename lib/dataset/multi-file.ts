@@ -9,18 +9,45 @@
  * single-file and simple, and every format gets the same dataset semantics.
  */
 import { stat } from 'node:fs/promises';
-import { Field, RecordBatch, Schema, Struct, makeData, Float64, Int64, TimestampMillisecond, Utf8, type DataType } from 'apache-arrow';
+import {
+  Field,
+  RecordBatch,
+  Schema,
+  Struct,
+  makeData,
+  Float64,
+  Int64,
+  TimestampMillisecond,
+  Utf8,
+  type DataType,
+} from 'apache-arrow';
 import { Batch, type Row } from '../core/batch.ts';
 import { BatchSource } from '../core/source.ts';
 import { STAGE, type StageContext, type StageStats } from '../core/stage.ts';
-import { IoError, SchemaMismatchError, SpillwayError, UnsupportedError, ValidationError, describeValue } from '../core/errors.ts';
+import {
+  IoError,
+  SchemaMismatchError,
+  SpillwayError,
+  UnsupportedError,
+  ValidationError,
+  describeValue,
+} from '../core/errors.ts';
 import { buildColumn, castRecordBatch, unifySchemas } from '../formats/arrow/convert.ts';
 import { isBatchSelectable, selectRows } from '../formats/arrow/select.ts';
 import { RowViewer, isViewable } from '../core/row-view.ts';
 import { expandDataset, type DatasetFile, type DatasetInput } from './expand.ts';
 import { isRemoteUrl } from './remote/url.ts';
 import { readHivePartitions, expectHiveTypes, type HivePartitions, type HiveType, type HiveValue } from './hive.ts';
-import { TRUE, compilePredicate, expectPredicate, knownValuesLeaf, possibleOutcomes, predicateColumns, type Predicate, type RowTest } from './predicate.ts';
+import {
+  TRUE,
+  compilePredicate,
+  expectPredicate,
+  knownValuesLeaf,
+  possibleOutcomes,
+  predicateColumns,
+  type Predicate,
+  type RowTest,
+} from './predicate.ts';
 
 /** The options every file source accepts for datasets (on top of its own). */
 export interface DatasetOptions {
@@ -69,10 +96,14 @@ export interface DatasetSettings {
 }
 
 /** Validates the dataset options of `options` (synchronously) and returns them with the rest. */
-export function splitDatasetOptions<O extends object>(options: O | undefined): { settings: DatasetSettings; rest: Omit<O, (typeof DATASET_OPTION_KEYS)[number]> } {
+export function splitDatasetOptions<O extends object>(
+  options: O | undefined,
+): { settings: DatasetSettings; rest: Omit<O, (typeof DATASET_OPTION_KEYS)[number]> } {
   const { fileColumn, hive, hiveTypes, where, ...rest } = (options ?? {}) as O & DatasetOptions;
   if (fileColumn !== undefined && (typeof fileColumn !== 'string' || fileColumn.length === 0)) {
-    throw new ValidationError(`Expected \`options.fileColumn\` to be a non-empty column name, got ${describeValue(fileColumn)}`);
+    throw new ValidationError(
+      `Expected \`options.fileColumn\` to be a non-empty column name, got ${describeValue(fileColumn)}`,
+    );
   }
   if (hive !== undefined && hive !== true && hive !== false && hive !== 'auto') {
     throw new ValidationError(`Expected \`options.hive\` to be true, false or 'auto', got ${describeValue(hive)}`);
@@ -80,23 +111,36 @@ export function splitDatasetOptions<O extends object>(options: O | undefined): {
   const types = expectHiveTypes(hiveTypes, 'options.hiveTypes');
   const predicate = where === undefined ? undefined : expectPredicate(where);
   return {
-    settings: { ...(fileColumn ? { fileColumn } : {}), hive: hive ?? 'auto', ...(types ? { hiveTypes: types } : {}), ...(predicate ? { where: predicate } : {}) },
+    settings: {
+      ...(fileColumn ? { fileColumn } : {}),
+      hive: hive ?? 'auto',
+      ...(types ? { hiveTypes: types } : {}),
+      ...(predicate ? { where: predicate } : {}),
+    },
     rest: rest as Omit<O, (typeof DATASET_OPTION_KEYS)[number]>,
   };
 }
 
 /** True when `options` uses a dataset-only option (so even one file goes through the dataset source). */
 export function usesDatasetOptions(options: unknown): boolean {
-  return options !== null && typeof options === 'object' && DATASET_OPTION_KEYS.some((k) => (options as Record<string, unknown>)[k] !== undefined);
+  return (
+    options !== null &&
+    typeof options === 'object' &&
+    DATASET_OPTION_KEYS.some((k) => (options as Record<string, unknown>)[k] !== undefined)
+  );
 }
 
 /** The Arrow type of a partition column. */
 function hiveArrowType(type: HiveType): DataType {
   switch (type) {
-    case 'int': return new Int64();
-    case 'double': return new Float64();
-    case 'date': return new TimestampMillisecond();
-    case 'string': return new Utf8();
+    case 'int':
+      return new Int64();
+    case 'double':
+      return new Float64();
+    case 'date':
+      return new TimestampMillisecond();
+    case 'string':
+      return new Utf8();
   }
 }
 
@@ -104,9 +148,13 @@ function hiveArrowType(type: HiveType): DataType {
 function kindOf(v: unknown): string | undefined {
   if (v === null || v === undefined) return undefined;
   switch (typeof v) {
-    case 'number': case 'bigint': return 'number';
-    case 'string': return 'string';
-    case 'boolean': return 'boolean';
+    case 'number':
+    case 'bigint':
+      return 'number';
+    case 'string':
+      return 'string';
+    case 'boolean':
+      return 'boolean';
     default:
       if (v instanceof Date) return 'date';
       if (v instanceof Uint8Array) return 'binary';
@@ -131,7 +179,10 @@ export function datasetSource(input: DatasetInput, settings: DatasetSettings, fo
   async function* open(context: StageContext, stats: StageStats): AsyncGenerator<Batch<Row>> {
     const all = await expandDataset(input);
     const partitions = readHivePartitions(all, settings.hive, settings.hiveTypes);
-    const virtual = new Set<string>([...(partitions?.keys ?? []), ...(settings.fileColumn ? [settings.fileColumn] : [])]);
+    const virtual = new Set<string>([
+      ...(partitions?.keys ?? []),
+      ...(settings.fileColumn ? [settings.fileColumn] : []),
+    ]);
     // prune files from what is known without opening them: partition values and the file name
     const files: DatasetFile[] = [];
     for (const file of all) {
@@ -158,7 +209,11 @@ export function datasetSource(input: DatasetInput, settings: DatasetSettings, fo
       try {
         sizes += (await stat(file.path)).size;
       } catch (error) {
-        throw new IoError(`Cannot read dataset file: ${(error as Error).message}`, { stage, file: file.path }, { cause: error });
+        throw new IoError(
+          `Cannot read dataset file: ${(error as Error).message}`,
+          { stage, file: file.path },
+          { cause: error },
+        );
       }
     }
     if (!Number.isNaN(sizes)) totalBytes = sizes;
@@ -181,7 +236,9 @@ export function datasetSource(input: DatasetInput, settings: DatasetSettings, fo
         // as SQL does: a column no file has is a mistake, not a column of nulls
         const unknown = where ? [...predicateColumns(where)].filter((c) => !known.has(c)) : [];
         if (unknown.length > 0) {
-          throw new ValidationError(`Expected \`options.where\` to name columns of the dataset; ${unknown.map((c) => describeValue(c)).join(', ')} is in no file (columns: ${[...known].join(', ')})`);
+          throw new ValidationError(
+            `Expected \`options.where\` to name columns of the dataset; ${unknown.map((c) => describeValue(c)).join(', ')} is in no file (columns: ${[...known].join(', ')})`,
+          );
         }
       }
     }
@@ -190,7 +247,8 @@ export function datasetSource(input: DatasetInput, settings: DatasetSettings, fo
     let fileColumns: string[] | undefined;
     if (wanted !== undefined) {
       fileColumns = wanted.filter((c) => !virtual.has(c));
-      for (const c of where ? predicateColumns(where) : []) if (!virtual.has(c) && !fileColumns.includes(c)) fileColumns.push(c);
+      for (const c of where ? predicateColumns(where) : [])
+        if (!virtual.has(c) && !fileColumns.includes(c)) fileColumns.push(c);
     }
     // project again when partition/file columns were added or `where` needed columns beyond the projection
     const trim = wanted !== undefined && (virtual.size > 0 || fileColumns!.length !== wanted.length);
@@ -209,14 +267,21 @@ export function datasetSource(input: DatasetInput, settings: DatasetSettings, fo
           if (test) out = filterBatch(out, test);
           if (trim) out = project(out, wanted!);
           if (out.numRows === 0) continue;
-          const result = out.hasArrow && !out.hasRows
-            ? (Batch.fromArrow(out.arrow, { source: file.path, index: index++, rowStart: rowsDone }) as Batch<Row>)
-            : new Batch(out.rows, { source: file.path, index: index++, rowStart: rowsDone });
+          const result =
+            out.hasArrow && !out.hasRows
+              ? (Batch.fromArrow(out.arrow, { source: file.path, index: index++, rowStart: rowsDone }) as Batch<Row>)
+              : new Batch(out.rows, { source: file.path, index: index++, rowStart: rowsDone });
           rowsDone += out.numRows;
           yield result;
         }
       } catch (error) {
-        throw error instanceof SpillwayError ? error : new IoError(`Cannot read dataset file: ${(error as Error).message}`, { stage, file: file.path }, { cause: error });
+        throw error instanceof SpillwayError
+          ? error
+          : new IoError(
+              `Cannot read dataset file: ${(error as Error).message}`,
+              { stage, file: file.path },
+              { cause: error },
+            );
       } finally {
         if (!source.destroyed) source.destroy();
       }
@@ -259,10 +324,15 @@ interface ExtraColumn {
   readonly type: DataType;
 }
 
-function extraColumns(file: DatasetFile, partitions: HivePartitions | undefined, fileColumn: string | undefined): ExtraColumn[] {
+function extraColumns(
+  file: DatasetFile,
+  partitions: HivePartitions | undefined,
+  fileColumn: string | undefined,
+): ExtraColumn[] {
   const out: ExtraColumn[] = [];
   const values = partitions?.values.get(file.path);
-  for (const key of partitions?.keys ?? []) out.push({ name: key, value: values?.[key] ?? null, type: hiveArrowType(partitions!.types[key]!) });
+  for (const key of partitions?.keys ?? [])
+    out.push({ name: key, value: values?.[key] ?? null, type: hiveArrowType(partitions!.types[key]!) });
   if (fileColumn) out.push({ name: fileColumn, value: file.path, type: new Utf8() });
   return out;
 }
@@ -277,7 +347,14 @@ function addColumns(batch: Batch<Row>, extra: readonly ExtraColumn[]): Batch<Row
     const fields = [...keep.map(([f]) => f), ...extra.map((e) => new Field(e.name, e.type, true))];
     const children = [
       ...keep.map(([, i]) => rb.data.children[i]!),
-      ...extra.map((e, k) => buildColumn(fields[keep.length + k]!, new Array<unknown>(rb.numRows).fill(e.type instanceof Int64 && typeof e.value === 'number' ? BigInt(e.value) : e.value))),
+      ...extra.map((e, k) =>
+        buildColumn(
+          fields[keep.length + k]!,
+          new Array<unknown>(rb.numRows).fill(
+            e.type instanceof Int64 && typeof e.value === 'number' ? BigInt(e.value) : e.value,
+          ),
+        ),
+      ),
     ];
     const schema = new Schema(fields, rb.schema.metadata);
     const data = makeData({ type: new Struct(fields), length: rb.numRows, nullCount: 0, children });
@@ -311,7 +388,8 @@ function filterBatch(batch: Batch<Row>, test: RowTest): Batch<Row> {
 
 /** Keeps `columns`, in that order. */
 function project(batch: Batch<Row>, columns: readonly string[]): Batch<Row> {
-  if (batch.hasArrow && !batch.hasRows) return Batch.fromArrow(batch.arrow.select(columns as string[]), batch.position) as Batch<Row>;
+  if (batch.hasArrow && !batch.hasRows)
+    return Batch.fromArrow(batch.arrow.select(columns as string[]), batch.position) as Batch<Row>;
   const rows = (batch.rows as Record<string, unknown>[]).map((row) => {
     const out: Record<string, unknown> = {};
     for (const c of columns) out[c] = row[c] ?? null;
@@ -357,7 +435,11 @@ class Unifier {
       if (!(error instanceof UnsupportedError)) throw error;
       const column = /Column "([^"]*)"/.exec(error.message)?.[1];
       const first = (column && this.#fieldFile.get(column)) ?? 'an earlier file';
-      throw new SchemaMismatchError(`${error.message}: ${first} and ${file} do not agree`, { stage: this.#stage, file }, { cause: error });
+      throw new SchemaMismatchError(
+        `${error.message}: ${first} and ${file} do not agree`,
+        { stage: this.#stage, file },
+        { cause: error },
+      );
     }
     for (const f of unified.fields) if (!this.#fieldFile.has(f.name)) this.#fieldFile.set(f.name, file);
     this.#schema = unified;
@@ -381,7 +463,10 @@ class Unifier {
       const seen = this.#kinds.get(name);
       if (seen === undefined) this.#kinds.set(name, { kind, file });
       else if (seen.kind !== kind) {
-        throw new SchemaMismatchError(`Column "${name}" holds ${seen.kind} values in ${seen.file} and ${kind} values in ${file}`, { stage: this.#stage, file });
+        throw new SchemaMismatchError(
+          `Column "${name}" holds ${seen.kind} values in ${seen.file} and ${kind} values in ${file}`,
+          { stage: this.#stage, file },
+        );
       }
     }
     const missing = this.#columns.filter((c) => !present.has(c));

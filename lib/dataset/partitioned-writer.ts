@@ -43,7 +43,13 @@ export interface PartitionOptions {
 }
 
 /** The partition-only option names, stripped before the single-file sink sees its options. */
-export const PARTITION_OPTION_KEYS = ['partitionBy', 'maxOpenFiles', 'maxBufferedBytes', 'fileName', 'existing'] as const;
+export const PARTITION_OPTION_KEYS = [
+  'partitionBy',
+  'maxOpenFiles',
+  'maxBufferedBytes',
+  'fileName',
+  'existing',
+] as const;
 
 /** Output of a partitioned write. */
 export interface PartitionedResult {
@@ -77,28 +83,52 @@ interface Settings {
 
 /** True when `options` asks for a partitioned write. */
 export function isPartitionedRequest(options: unknown): boolean {
-  return options !== null && typeof options === 'object' && (options as Record<string, unknown>).partitionBy !== undefined;
+  return (
+    options !== null && typeof options === 'object' && (options as Record<string, unknown>).partitionBy !== undefined
+  );
 }
 
 /** Validates the partition options (synchronously) and splits them from the format's own. */
-export function splitPartitionOptions<O extends object>(options: O | undefined, extension: string): { settings: Settings; rest: Omit<O, (typeof PARTITION_OPTION_KEYS)[number]> } {
-  const { partitionBy, maxOpenFiles, maxBufferedBytes, fileName, existing, ...rest } = (options ?? {}) as O & PartitionOptions;
-  if (!Array.isArray(partitionBy) || partitionBy.length === 0 || partitionBy.some((c) => typeof c !== 'string' || c.length === 0) || new Set(partitionBy).size !== partitionBy.length) {
-    throw new ValidationError(`Expected \`options.partitionBy\` to be a non-empty array of distinct column names, got ${describeValue(partitionBy)}`);
+export function splitPartitionOptions<O extends object>(
+  options: O | undefined,
+  extension: string,
+): { settings: Settings; rest: Omit<O, (typeof PARTITION_OPTION_KEYS)[number]> } {
+  const { partitionBy, maxOpenFiles, maxBufferedBytes, fileName, existing, ...rest } = (options ?? {}) as O &
+    PartitionOptions;
+  if (
+    !Array.isArray(partitionBy) ||
+    partitionBy.length === 0 ||
+    partitionBy.some((c) => typeof c !== 'string' || c.length === 0) ||
+    new Set(partitionBy).size !== partitionBy.length
+  ) {
+    throw new ValidationError(
+      `Expected \`options.partitionBy\` to be a non-empty array of distinct column names, got ${describeValue(partitionBy)}`,
+    );
   }
   const mode = expectOneOf(existing, 'options.existing', ['error', 'overwrite', 'append'] as const, 'error');
   const pattern = fileName ?? (mode === 'append' ? `part-{uuid}-{i}.${extension}` : `part-{i}.${extension}`);
-  if (typeof pattern !== 'string' || !pattern.includes('{i}') || /[/\\]/.test(pattern) || pattern.startsWith('.') || pattern.startsWith('_')) {
-    throw new ValidationError(`Expected \`options.fileName\` to be a file name with \`{i}\` (no directories, not hidden), got ${describeValue(fileName)}`);
+  if (
+    typeof pattern !== 'string' ||
+    !pattern.includes('{i}') ||
+    /[/\\]/.test(pattern) ||
+    pattern.startsWith('.') ||
+    pattern.startsWith('_')
+  ) {
+    throw new ValidationError(
+      `Expected \`options.fileName\` to be a file name with \`{i}\` (no directories, not hidden), got ${describeValue(fileName)}`,
+    );
   }
   if (mode === 'append' && fileName !== undefined && !fileName.includes('{uuid}')) {
-    throw new ValidationError("`options.fileName` must contain `{uuid}` with existing: 'append' (else a second run would overwrite the first run's files)");
+    throw new ValidationError(
+      "`options.fileName` must contain `{uuid}` with existing: 'append' (else a second run would overwrite the first run's files)",
+    );
   }
   return {
     settings: {
       partitionBy: [...partitionBy],
       maxOpenFiles: expectInteger(maxOpenFiles, 'options.maxOpenFiles', 64),
-      maxBufferedBytes: maxBufferedBytes === undefined ? 256 * 1024 * 1024 : parseBytes(maxBufferedBytes, 'options.maxBufferedBytes'),
+      maxBufferedBytes:
+        maxBufferedBytes === undefined ? 256 * 1024 * 1024 : parseBytes(maxBufferedBytes, 'options.maxBufferedBytes'),
       fileName: pattern,
       existing: mode,
     },
@@ -115,7 +145,8 @@ export function partitionSegment(key: string, value: unknown): string {
     text = iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso;
   } else text = String(value);
   if (text === '') text = HIVE_NULL;
-  const encode = (s: string): string => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const encode = (s: string): string =>
+    encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return `${encode(key)}=${text === HIVE_NULL ? text : encode(text)}`;
 }
 
@@ -148,8 +179,13 @@ async function exists(path: string): Promise<boolean> {
  * A sink that writes a hive tree under `dir` (see the module comment).
  * @param dir the target directory
  */
-export function partitionedSink(dir: string, settings: Settings, format: PartitionFormat): BatchSink<PartitionedResult> {
-  if (typeof dir !== 'string' || dir.length === 0) throw new ValidationError(`Expected \`path\` to be a directory path, got ${describeValue(dir)}`);
+export function partitionedSink(
+  dir: string,
+  settings: Settings,
+  format: PartitionFormat,
+): BatchSink<PartitionedResult> {
+  if (typeof dir !== 'string' || dir.length === 0)
+    throw new ValidationError(`Expected \`path\` to be a directory path, got ${describeValue(dir)}`);
   const name = format.name;
   const runId = randomUUID().slice(0, 8);
   const temp = join(dirname(dir), `.${basename(dir)}.tmp-${runId}`);
@@ -164,7 +200,8 @@ export function partitionedSink(dir: string, settings: Settings, format: Partiti
   let context: StageContext | undefined;
 
   async function start(): Promise<void> {
-    if (settings.existing === 'error' && (await exists(dir))) throw new IoError('The target directory exists (options.existing is \'error\')', { stage: name, dir });
+    if (settings.existing === 'error' && (await exists(dir)))
+      throw new IoError("The target directory exists (options.existing is 'error')", { stage: name, dir });
     await mkdir(temp, { recursive: true });
   }
 
@@ -209,7 +246,10 @@ export function partitionedSink(dir: string, settings: Settings, format: Partiti
   /** Closes the writers holding the most bytes until the budget (or half of it, under memory pressure) holds. */
   async function relieve(): Promise<void> {
     const level = context?.governor?.level;
-    const budget = level === 'spill' || level === 'pause' || level === 'critical' ? settings.maxBufferedBytes / 2 : settings.maxBufferedBytes;
+    const budget =
+      level === 'spill' || level === 'pause' || level === 'critical'
+        ? settings.maxBufferedBytes / 2
+        : settings.maxBufferedBytes;
     while (buffered > budget && writers.size > 0) {
       let largest: string | undefined;
       let most = -1;
@@ -225,7 +265,11 @@ export function partitionedSink(dir: string, settings: Settings, format: Partiti
     const out = new Map<string, Batch>();
     if (batch.hasArrow && !batch.hasRows && isViewable(batch.arrow) && isBatchSelectable(batch.arrow)) {
       const rb = batch.arrow;
-      for (const col of by) if (rb.schema.fields.every((f) => f.name !== col)) throw new ValidationError(`Expected \`options.partitionBy\` to name columns of the data; ${describeValue(col)} is not one (${rb.schema.fields.map((f) => f.name).join(', ')})`);
+      for (const col of by)
+        if (rb.schema.fields.every((f) => f.name !== col))
+          throw new ValidationError(
+            `Expected \`options.partitionBy\` to name columns of the data; ${describeValue(col)} is not one (${rb.schema.fields.map((f) => f.name).join(', ')})`,
+          );
       const viewer = new RowViewer<Record<string, unknown>>(rb);
       const groups = new Map<string, number[]>();
       for (let i = 0; i < rb.numRows; i++) {
@@ -235,13 +279,21 @@ export function partitionedSink(dir: string, settings: Settings, format: Partiti
         if (!list) groups.set(key, (list = []));
         list.push(i);
       }
-      const keep = rb.schema.fields.map((f, i) => [f.name, i] as const).filter(([n]) => !by.includes(n)).map(([, i]) => i);
-      for (const [key, indices] of groups) out.set(key, Batch.fromArrow(selectRows(rb, indices).selectAt(keep), batch.position));
+      const keep = rb.schema.fields
+        .map((f, i) => [f.name, i] as const)
+        .filter(([n]) => !by.includes(n))
+        .map(([, i]) => i);
+      for (const [key, indices] of groups)
+        out.set(key, Batch.fromArrow(selectRows(rb, indices).selectAt(keep), batch.position));
       return out;
     }
     const groups = new Map<string, Row[]>();
     for (const row of batch.rows as Record<string, unknown>[]) {
-      for (const col of by) if (!(col in row)) throw new ValidationError(`Expected \`options.partitionBy\` to name columns of the data; ${describeValue(col)} is not in row ${JSON.stringify(Object.keys(row))}`);
+      for (const col of by)
+        if (!(col in row))
+          throw new ValidationError(
+            `Expected \`options.partitionBy\` to name columns of the data; ${describeValue(col)} is not in row ${JSON.stringify(Object.keys(row))}`,
+          );
       const key = by.map((c) => partitionSegment(c, row[c])).join('/');
       const copy: Record<string, unknown> = {};
       for (const k in row) if (!by.includes(k)) copy[k] = row[k];
@@ -263,7 +315,11 @@ export function partitionedSink(dir: string, settings: Settings, format: Partiti
       return;
     }
     if (await exists(dir)) {
-      if (settings.existing === 'error') throw new IoError('The target directory appeared while writing (options.existing is \'error\')', { stage: name, dir });
+      if (settings.existing === 'error')
+        throw new IoError("The target directory appeared while writing (options.existing is 'error')", {
+          stage: name,
+          dir,
+        });
       const old = join(dirname(dir), `.${basename(dir)}.old-${runId}`);
       await rename(dir, old);
       await rename(temp, dir);
@@ -307,7 +363,13 @@ export function partitionedSink(dir: string, settings: Settings, format: Partiti
         await commit();
       } catch (error) {
         await rm(temp, { recursive: true, force: true });
-        throw error instanceof IoError ? error : new IoError(`Cannot commit the partitioned tree: ${(error as Error).message}`, { stage: name, dir }, { cause: error });
+        throw error instanceof IoError
+          ? error
+          : new IoError(
+              `Cannot commit the partitioned tree: ${(error as Error).message}`,
+              { stage: name, dir },
+              { cause: error },
+            );
       }
       files.sort();
       let bytes = 0;

@@ -54,12 +54,14 @@ export function expectPredicate(value: unknown, path = 'options.where'): Predica
   const fail = (what: string, got: unknown): never => {
     throw new ValidationError(`Expected \`${path}\` to be ${what}, got ${describeValue(got)}`);
   };
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail('a predicate object ({ col, op, value }, { and }, { or } or { not })', value);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    fail('a predicate object ({ col, op, value }, { and }, { or } or { not })', value);
   const p = value as Record<string, unknown>;
   const keys = Object.keys(p);
   const only = (allowed: string[]): void => {
     const extra = keys.find((k) => !allowed.includes(k));
-    if (extra !== undefined) throw new ValidationError(`Unknown key \`${path}.${extra}\` (expected ${allowed.join(', ')})`);
+    if (extra !== undefined)
+      throw new ValidationError(`Unknown key \`${path}.${extra}\` (expected ${allowed.join(', ')})`);
   };
   if ('and' in p || 'or' in p) {
     const key = 'and' in p ? 'and' : 'or';
@@ -78,7 +80,8 @@ export function expectPredicate(value: unknown, path = 'options.where'): Predica
   const op = p.op;
   if (op === 'in') {
     only(['col', 'op', 'values']);
-    if (!Array.isArray(p.values) || !p.values.every(isValue)) fail('`values`: an array of strings, numbers, bigints, booleans, Dates or null', p.values);
+    if (!Array.isArray(p.values) || !p.values.every(isValue))
+      fail('`values`: an array of strings, numbers, bigints, booleans, Dates or null', p.values);
   } else if (op === 'isNull' || op === 'isNotNull') {
     only(['col', 'op']);
   } else if (typeof op === 'string' && COMPARISONS.has(op)) {
@@ -132,7 +135,14 @@ export function compareValues(a: unknown, b: unknown): number {
   const ta = typeof a;
   const tb = typeof b;
   if ((ta === 'number' || ta === 'bigint') && (tb === 'number' || tb === 'bigint')) {
-    return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : (a as number) == (b as number) ? 0 : Number.NaN;
+    return (a as number) < (b as number)
+      ? -1
+      : (a as number) > (b as number)
+        ? 1
+        : // biome-ignore lint/suspicious/noDoubleEquals: a number and a bigint are equal by value only under ==
+          (a as number) == (b as number)
+          ? 0
+          : Number.NaN;
   }
   if (ta === 'string' && tb === 'string') return compareStrings(a as string, b as string);
   if (a instanceof Date || b instanceof Date) {
@@ -142,7 +152,8 @@ export function compareValues(a: unknown, b: unknown): number {
   }
   if (ta === 'boolean' && tb === 'boolean') return a === b ? 0 : a ? 1 : -1;
   if (ta === 'string' && (tb === 'number' || tb === 'bigint')) return compareNumeric(a as string, b as number | bigint);
-  if (tb === 'string' && (ta === 'number' || ta === 'bigint')) return -compareNumeric(b as string, a as number | bigint);
+  if (tb === 'string' && (ta === 'number' || ta === 'bigint'))
+    return -compareNumeric(b as string, a as number | bigint);
   return Number.NaN;
 }
 
@@ -158,12 +169,18 @@ export type RowTest = (get: (col: string) => unknown) => number;
 
 function applyOp(op: ComparisonOp, c: number): boolean {
   switch (op) {
-    case '=': return c === 0;
-    case '!=': return c !== 0;
-    case '<': return c < 0;
-    case '<=': return c <= 0;
-    case '>': return c > 0;
-    case '>=': return c >= 0;
+    case '=':
+      return c === 0;
+    case '!=':
+      return c !== 0;
+    case '<':
+      return c < 0;
+    case '<=':
+      return c <= 0;
+    case '>':
+      return c > 0;
+    case '>=':
+      return c >= 0;
   }
 }
 
@@ -254,8 +271,10 @@ export type LeafOutcomes = (leaf: Exclude<Predicate, { and: unknown } | { or: un
  * cannot keep a row and can be skipped.
  */
 export function possibleOutcomes(predicate: Predicate, leaf: LeafOutcomes): number {
-  if ('and' in predicate) return predicate.and.map((p) => possibleOutcomes(p, leaf)).reduce((a, b) => combine(a, b, true));
-  if ('or' in predicate) return predicate.or.map((p) => possibleOutcomes(p, leaf)).reduce((a, b) => combine(a, b, false));
+  if ('and' in predicate)
+    return predicate.and.map((p) => possibleOutcomes(p, leaf)).reduce((a, b) => combine(a, b, true));
+  if ('or' in predicate)
+    return predicate.or.map((p) => possibleOutcomes(p, leaf)).reduce((a, b) => combine(a, b, false));
   if ('not' in predicate) return negate(possibleOutcomes(predicate.not, leaf));
   return leaf(predicate);
 }
@@ -325,12 +344,30 @@ export function rangeLeaf(range: (col: string) => ColumnRange | undefined): Leaf
     let canTrue: boolean;
     let canFalse: boolean;
     switch (leaf.op) {
-      case '=': canTrue = p.canEqual; canFalse = !p.allEqual; break;
-      case '!=': canTrue = !p.allEqual; canFalse = p.canEqual; break;
-      case '<': canTrue = lo < 0; canFalse = hi >= 0 || nan; break;
-      case '<=': canTrue = lo <= 0; canFalse = hi > 0 || nan; break;
-      case '>': canTrue = hi > 0; canFalse = lo <= 0 || nan; break;
-      case '>=': canTrue = hi >= 0; canFalse = lo < 0 || nan; break;
+      case '=':
+        canTrue = p.canEqual;
+        canFalse = !p.allEqual;
+        break;
+      case '!=':
+        canTrue = !p.allEqual;
+        canFalse = p.canEqual;
+        break;
+      case '<':
+        canTrue = lo < 0;
+        canFalse = hi >= 0 || nan;
+        break;
+      case '<=':
+        canTrue = lo <= 0;
+        canFalse = hi > 0 || nan;
+        break;
+      case '>':
+        canTrue = hi > 0;
+        canFalse = lo <= 0 || nan;
+        break;
+      case '>=':
+        canTrue = hi >= 0;
+        canFalse = lo < 0 || nan;
+        break;
     }
     if (leaf.op === '!=' && nan) canTrue = true;
     return (canTrue ? TRUE : 0) | (canFalse ? FALSE : 0) | nullBit;

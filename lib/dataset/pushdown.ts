@@ -19,7 +19,11 @@ export const PRUNE_WHERE: unique symbol = Symbol.for('spillway.dataset.pruneWher
  * A row-group filter for `where` that counts `rowGroupsSkipped`, `rowGroupsRead` and
  * `bytesSkipped` (compressed bytes of the projected column chunks not read) in `stats.details`.
  */
-export function rowGroupPruner(where: Predicate, columns: readonly string[] | undefined, stats: StageStats): (index: number, group: RowGroup, metadata: FileMetaData) => boolean {
+export function rowGroupPruner(
+  where: Predicate,
+  columns: readonly string[] | undefined,
+  stats: StageStats,
+): (index: number, group: RowGroup, metadata: FileMetaData) => boolean {
   const projected = columns === undefined ? undefined : new Set(columns);
   let elements: { metadata: FileMetaData; map: Map<string, SchemaElement> } | undefined;
   stats.details.rowGroupsSkipped ??= 0;

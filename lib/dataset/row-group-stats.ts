@@ -18,12 +18,24 @@ function kindOf(e: SchemaElement): StatKind | undefined {
   const logical = e.logical_type?.type;
   const converted = e.converted_type;
   if (converted === 'DECIMAL' || logical === 'DECIMAL') return undefined;
-  if (converted?.startsWith('UINT_') || (logical === 'INTEGER' && e.logical_type?.type === 'INTEGER' && !e.logical_type.isSigned)) return undefined;
-  if (logical === 'TIME' || converted === 'TIME_MILLIS' || converted === 'TIME_MICROS' || converted === 'INTERVAL') return undefined;
+  if (
+    converted?.startsWith('UINT_') ||
+    (logical === 'INTEGER' && e.logical_type?.type === 'INTEGER' && !e.logical_type.isSigned)
+  )
+    return undefined;
+  if (logical === 'TIME' || converted === 'TIME_MILLIS' || converted === 'TIME_MICROS' || converted === 'INTERVAL')
+    return undefined;
   switch (e.type) {
     case 'INT32':
     case 'INT64':
-      if (logical === 'DATE' || converted === 'DATE' || logical === 'TIMESTAMP' || converted === 'TIMESTAMP_MILLIS' || converted === 'TIMESTAMP_MICROS') return 'date';
+      if (
+        logical === 'DATE' ||
+        converted === 'DATE' ||
+        logical === 'TIMESTAMP' ||
+        converted === 'TIMESTAMP_MILLIS' ||
+        converted === 'TIMESTAMP_MICROS'
+      )
+        return 'date';
       return 'number';
     case 'FLOAT':
     case 'DOUBLE':
@@ -31,7 +43,9 @@ function kindOf(e: SchemaElement): StatKind | undefined {
     case 'BOOLEAN':
       return 'boolean';
     case 'BYTE_ARRAY':
-      return converted === 'UTF8' || logical === 'STRING' || converted === 'ENUM' || logical === 'ENUM' ? 'string' : undefined;
+      return converted === 'UTF8' || logical === 'STRING' || converted === 'ENUM' || logical === 'ENUM'
+        ? 'string'
+        : undefined;
     default:
       return undefined;
   }
@@ -57,16 +71,25 @@ export function topLevelElements(metadata: FileMetaData): Map<string, SchemaElem
 
 function fits(kind: StatKind, v: unknown): boolean {
   switch (kind) {
-    case 'number': return typeof v === 'number' || typeof v === 'bigint';
-    case 'float': return typeof v === 'number' && !Number.isNaN(v);
-    case 'string': return typeof v === 'string' && !v.includes('\uFFFD');
-    case 'date': return v instanceof Date && !Number.isNaN(v.getTime());
-    case 'boolean': return typeof v === 'boolean';
+    case 'number':
+      return typeof v === 'number' || typeof v === 'bigint';
+    case 'float':
+      return typeof v === 'number' && !Number.isNaN(v);
+    case 'string':
+      return typeof v === 'string' && !v.includes('\uFFFD');
+    case 'date':
+      return v instanceof Date && !Number.isNaN(v.getTime());
+    case 'boolean':
+      return typeof v === 'boolean';
   }
 }
 
 /** The statistics of column `col` in `group` as a range, or undefined when they cannot be trusted. */
-export function chunkRange(chunk: ColumnChunk | undefined, element: SchemaElement | undefined, rows: number): ColumnRange | undefined {
+export function chunkRange(
+  chunk: ColumnChunk | undefined,
+  element: SchemaElement | undefined,
+  rows: number,
+): ColumnRange | undefined {
   const meta = chunk?.meta_data;
   if (!meta || !element || meta.path_in_schema.length !== 1) return undefined;
   const kind = kindOf(element);
@@ -84,10 +107,16 @@ export function chunkRange(chunk: ColumnChunk | undefined, element: SchemaElemen
 }
 
 /** A function from column name to its range in `group` (for `rangeLeaf`). */
-export function rowGroupRanges(metadata: FileMetaData, group: RowGroup, elements = topLevelElements(metadata)): (col: string) => ColumnRange | undefined {
+export function rowGroupRanges(
+  metadata: FileMetaData,
+  group: RowGroup,
+  elements = topLevelElements(metadata),
+): (col: string) => ColumnRange | undefined {
   const rows = Number(group.num_rows);
   return (col) => {
-    const chunk = group.columns.find((c) => c.meta_data?.path_in_schema.length === 1 && c.meta_data.path_in_schema[0] === col);
+    const chunk = group.columns.find(
+      (c) => c.meta_data?.path_in_schema.length === 1 && c.meta_data.path_in_schema[0] === col,
+    );
     return chunkRange(chunk, elements.get(col), rows);
   };
 }

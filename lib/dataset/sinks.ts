@@ -6,7 +6,12 @@
  */
 import type { BatchSink } from '../core/sink.ts';
 import { ValidationError, describeValue } from '../core/errors.ts';
-import { isPartitionedRequest as isPartitionedOptions, partitionedSink, splitPartitionOptions, type PartitionedResult } from './partitioned-writer.ts';
+import {
+  isPartitionedRequest as isPartitionedOptions,
+  partitionedSink,
+  splitPartitionOptions,
+  type PartitionedResult,
+} from './partitioned-writer.ts';
 import { isHttpUrl, isS3Url, redactUrl } from './remote/url.ts';
 import { uploadSink } from './remote/upload-sink.ts';
 
@@ -22,8 +27,17 @@ export function isPartitionedRequest(options: unknown, target?: unknown): boolea
  * A partitioned write with `factory` as the per-file sink (`toParquet`, `toCsv`, `toArrow`,
  * `toJsonl`), or a write to `s3://` (one file, or a partitioned tree under a prefix).
  */
-export function partitionedWrite<O extends object>(dir: unknown, options: O, factory: (path: string, options?: O) => BatchSink<unknown>, name: string, extension: string): BatchSink<PartitionedResult> {
-  if (isHttpUrl(dir)) throw new ValidationError(`Expected \`path\` to be a local path or an s3:// URL (HTTP targets are not written), got ${describeValue(redactUrl(dir))}`);
+export function partitionedWrite<O extends object>(
+  dir: unknown,
+  options: O,
+  factory: (path: string, options?: O) => BatchSink<unknown>,
+  name: string,
+  extension: string,
+): BatchSink<PartitionedResult> {
+  if (isHttpUrl(dir))
+    throw new ValidationError(
+      `Expected \`path\` to be a local path or an s3:// URL (HTTP targets are not written), got ${describeValue(redactUrl(dir))}`,
+    );
   if (isS3Url(dir)) return remoteWrite(dir, options ?? ({} as O), factory, name, extension);
   const { settings, rest } = splitPartitionOptions(options, extension);
   factory('partition-option-check', rest as O).destroy();
@@ -31,14 +45,30 @@ export function partitionedWrite<O extends object>(dir: unknown, options: O, fac
 }
 
 /** An `s3://` target: the format's sink (or the partitioned writer) writes locally, then the result is uploaded. */
-function remoteWrite<O extends object>(url: string, options: O, factory: (path: string, options?: O) => BatchSink<unknown>, name: string, extension: string): BatchSink<PartitionedResult> {
+function remoteWrite<O extends object>(
+  url: string,
+  options: O,
+  factory: (path: string, options?: O) => BatchSink<unknown>,
+  name: string,
+  extension: string,
+): BatchSink<PartitionedResult> {
   if (!isPartitionedOptions(options)) {
     factory('remote-option-check', options).destroy();
-    return uploadSink(url, name, { kind: 'file' }, (path) => factory(path, options)) as unknown as BatchSink<PartitionedResult>;
+    return uploadSink(url, name, { kind: 'file' }, (path) =>
+      factory(path, options),
+    ) as unknown as BatchSink<PartitionedResult>;
   }
   const { settings, rest } = splitPartitionOptions(options, extension);
   factory('partition-option-check', rest as O).destroy();
-  return uploadSink<PartitionedResult>(url, name, { kind: 'tree', existing: settings.existing }, (path) =>
-    partitionedSink(path, settings, { name, extension, openFile: (file) => factory(file, rest as O) }) as BatchSink<unknown>,
+  return uploadSink<PartitionedResult>(
+    url,
+    name,
+    { kind: 'tree', existing: settings.existing },
+    (path) =>
+      partitionedSink(path, settings, {
+        name,
+        extension,
+        openFile: (file) => factory(file, rest as O),
+      }) as BatchSink<unknown>,
   );
 }

@@ -24,7 +24,8 @@ const DATASET_FILE = Symbol('spillway.datasetFile');
 
 /** True when a file source must read `input` with `options` as a dataset (many files, a URL, or dataset options). */
 export function isDatasetRequest(input: unknown, options: unknown): boolean {
-  if (options !== null && typeof options === 'object' && (options as Record<symbol, unknown>)[DATASET_FILE] === true) return false;
+  if (options !== null && typeof options === 'object' && (options as Record<symbol, unknown>)[DATASET_FILE] === true)
+    return false;
   return isDatasetInput(input) || usesDatasetOptions(options);
 }
 
@@ -36,47 +37,69 @@ function validate<O>(factory: Factory<O>, options: O): void {
 }
 
 /** `fromParquet` over a dataset: projection and row-group pruning per file, footers for totals. */
-export function parquetDataset<O extends { columns?: readonly string[]; name?: string }>(input: DatasetInput, options: O | undefined, factory: Factory<O>): BatchSource<Row> {
+export function parquetDataset<O extends { columns?: readonly string[]; name?: string }>(
+  input: DatasetInput,
+  options: O | undefined,
+  factory: Factory<O>,
+): BatchSource<Row> {
   expectDatasetInput(input);
   const { settings, rest } = splitDatasetOptions(options);
   validate(factory, rest as O);
   const base = rest as O;
-  return datasetSource(input, { ...settings, ...(base.columns ? { columns: base.columns } : {}) }, {
-    name: base.name ?? 'fromParquet',
-    projects: true,
-    openFile: (path, columns, where) =>
-      factory(path, { ...base, ...(columns ? { columns } : {}), ...(where ? { [PRUNE_WHERE]: where } : {}), [DATASET_FILE]: true } as O),
-    describe: async (path) => {
-      const reader = await (await loadParquetReader()).openParquet(path);
-      try {
-        return { rows: reader.numRows, columns: reader.columns.map((c) => c.name) };
-      } finally {
-        await reader.close();
-      }
+  return datasetSource(
+    input,
+    { ...settings, ...(base.columns ? { columns: base.columns } : {}) },
+    {
+      name: base.name ?? 'fromParquet',
+      projects: true,
+      openFile: (path, columns, where) =>
+        factory(path, {
+          ...base,
+          ...(columns ? { columns } : {}),
+          ...(where ? { [PRUNE_WHERE]: where } : {}),
+          [DATASET_FILE]: true,
+        } as O),
+      describe: async (path) => {
+        const reader = await (await loadParquetReader()).openParquet(path);
+        try {
+          return { rows: reader.numRows, columns: reader.columns.map((c) => c.name) };
+        } finally {
+          await reader.close();
+        }
+      },
+      sumDetails: ['rowGroupsSkipped', 'rowGroupsRead', 'bytesSkipped', 'bytesRead'],
     },
-    sumDetails: ['rowGroupsSkipped', 'rowGroupsRead', 'bytesSkipped', 'bytesRead'],
-  });
+  );
 }
 
 /** `fromArrow` over a dataset: projection per file, footers (or message headers) for totals. */
-export function arrowDataset<O extends { columns?: readonly string[]; name?: string }>(input: DatasetInput, options: O | undefined, factory: Factory<O>): BatchSource<Row> {
+export function arrowDataset<O extends { columns?: readonly string[]; name?: string }>(
+  input: DatasetInput,
+  options: O | undefined,
+  factory: Factory<O>,
+): BatchSource<Row> {
   expectDatasetInput(input);
   const { settings, rest } = splitDatasetOptions(options);
   validate(factory, rest as O);
   const base = rest as O;
-  return datasetSource(input, { ...settings, ...(base.columns ? { columns: base.columns } : {}) }, {
-    name: base.name ?? 'fromArrow',
-    projects: true,
-    openFile: (path, columns) => factory(path, { ...base, ...(columns ? { columns } : {}), [DATASET_FILE]: true } as O),
-    describe: async (path) => {
-      const handle = await openArrowFile(path);
-      try {
-        return { rows: handle.numRows, columns: handle.schema.fields.map((f) => f.name) };
-      } finally {
-        await handle.close();
-      }
+  return datasetSource(
+    input,
+    { ...settings, ...(base.columns ? { columns: base.columns } : {}) },
+    {
+      name: base.name ?? 'fromArrow',
+      projects: true,
+      openFile: (path, columns) =>
+        factory(path, { ...base, ...(columns ? { columns } : {}), [DATASET_FILE]: true } as O),
+      describe: async (path) => {
+        const handle = await openArrowFile(path);
+        try {
+          return { rows: handle.numRows, columns: handle.schema.fields.map((f) => f.name) };
+        } finally {
+          await handle.close();
+        }
+      },
     },
-  });
+  );
 }
 
 /** A factory of a text format, which also reads a Readable of bytes. */
@@ -87,7 +110,12 @@ type TextFactory<O> = (input: string | Readable, options?: O) => BatchSource<Row
  * are. A remote file is handed over as a resuming byte stream (remote/remote-stream.ts), with
  * gzip/zstd chosen by the URL's extension as for a path, and released with the file's source.
  */
-export function textDataset<O extends { name?: string; gzip?: boolean; zstd?: boolean }>(input: DatasetInput, options: O | undefined, factory: TextFactory<O>, name: string): BatchSource<Row> {
+export function textDataset<O extends { name?: string; gzip?: boolean; zstd?: boolean }>(
+  input: DatasetInput,
+  options: O | undefined,
+  factory: TextFactory<O>,
+  name: string,
+): BatchSource<Row> {
   expectDatasetInput(input);
   const { settings, rest } = splitDatasetOptions(options);
   validate(factory, rest as O);

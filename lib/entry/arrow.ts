@@ -7,7 +7,15 @@
  */
 export { registerArrowCodecs } from '../formats/arrow/codecs.ts';
 export type { Compression } from '../formats/arrow/codecs.ts';
-export { rowsToRecordBatch, recordBatchToRows, inferSchema, unifySchemas, castRecordBatch, schemasEqual, recordBatchBytes } from '../formats/arrow/convert.ts';
+export {
+  rowsToRecordBatch,
+  recordBatchToRows,
+  inferSchema,
+  unifySchemas,
+  castRecordBatch,
+  schemasEqual,
+  recordBatchBytes,
+} from '../formats/arrow/convert.ts';
 export type { ToRowsOptions, FromRowsOptions, Int64Mode } from '../formats/arrow/convert.ts';
 export { selectRows, isBatchSelectable } from '../formats/arrow/select.ts';
 export type { RowSelection } from '../formats/arrow/select.ts';

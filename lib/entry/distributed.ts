@@ -10,4 +10,9 @@ export { BullmqBackend } from '../workers/distributed/bullmq-backend.ts';
 export type { RemoteWorkerStats } from '../workers/distributed/bullmq-backend.ts';
 export { QueueWorker } from '../workers/distributed/queue-worker.ts';
 export type { QueueWorkerStats } from '../workers/distributed/queue-worker.ts';
-export type { BullmqBackendOptions, RedisConnectionOptions, ParallelBackendOption, QueueWorkerOptions } from '../workers/distributed/options.ts';
+export type {
+  BullmqBackendOptions,
+  RedisConnectionOptions,
+  ParallelBackendOption,
+  QueueWorkerOptions,
+} from '../workers/distributed/options.ts';

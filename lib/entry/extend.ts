@@ -15,19 +15,61 @@ export type { TransformSpec, PushBatch } from '../core/transform.ts';
 export { BatchSink } from '../core/sink.ts';
 export type { SinkSpec } from '../core/sink.ts';
 export { STAGE, isStage, capabilities } from '../core/stage.ts';
-export type { StageStats, StageKind, StageContext, StageInfo, SpillwayStage, GovernorGate, SourceProgress, StageCapabilities, BatchForm } from '../core/stage.ts';
+export type {
+  StageStats,
+  StageKind,
+  StageContext,
+  StageInfo,
+  SpillwayStage,
+  GovernorGate,
+  SourceProgress,
+  StageCapabilities,
+  BatchForm,
+} from '../core/stage.ts';
 export { hasBrand } from '../core/brand.ts';
 export type { BrandName } from '../core/brand.ts';
 export { describeContext } from '../core/errors.ts';
 export type { ErrorContext } from '../core/errors.ts';
 
-export { MemoryGovernor, defaultGovernor, resolveLimit, ProcessMemoryProbe, systemMemoryLimit, defaultMemoryLimit, usableHeapLimit, memoryBreakdown } from '../memory/governor.ts';
-export type { MemoryLevel, MemorySample, MemoryGovernorOptions, MemorySummary, MemoryGovernorEvents, LevelTimes, MemoryProbe, MemoryReading, LeakInfo, MemoryBreakdown } from '../memory/governor.ts';
+export {
+  MemoryGovernor,
+  defaultGovernor,
+  resolveLimit,
+  ProcessMemoryProbe,
+  systemMemoryLimit,
+  defaultMemoryLimit,
+  usableHeapLimit,
+  memoryBreakdown,
+} from '../memory/governor.ts';
+export type {
+  MemoryLevel,
+  MemorySample,
+  MemoryGovernorOptions,
+  MemorySummary,
+  MemoryGovernorEvents,
+  LevelTimes,
+  MemoryProbe,
+  MemoryReading,
+  LeakInfo,
+  MemoryBreakdown,
+} from '../memory/governor.ts';
 export { estimateBatchSize, AdaptiveBatchSize } from '../memory/batch-size.ts';
-export type { BatchSizeOption, AdaptiveBatchSizeOptions, BatchSizeSummary, HeadroomSource } from '../memory/batch-size.ts';
+export type {
+  BatchSizeOption,
+  AdaptiveBatchSizeOptions,
+  BatchSizeSummary,
+  HeadroomSource,
+} from '../memory/batch-size.ts';
 
 export { removeCheckpoint, hasCheckpoint, CHECKPOINT_FILE } from '../observe/checkpoint.ts';
-export type { CheckpointOption, CheckpointOptions, CheckpointJson, SourceCheckpointHooks, SinkCheckpointHooks, SinkCommit } from '../observe/checkpoint.ts';
+export type {
+  CheckpointOption,
+  CheckpointOptions,
+  CheckpointJson,
+  SourceCheckpointHooks,
+  SinkCheckpointHooks,
+  SinkCommit,
+} from '../observe/checkpoint.ts';
 export { setPipelineDefaults, pipelineDefaults } from '../core/defaults.ts';
 export type { PipelineDefaults, PipelineEnd } from '../core/defaults.ts';
 export { expectPredicate } from '../dataset/predicate.ts';

@@ -20,4 +20,11 @@ export type { ParquetColumn, ParquetColumnType } from '../formats/parquet/types.
 export type { RenamedColumn } from '../formats/parquet/read/names.ts';
 export type { ParquetInterval, InvalidUtf8 } from '../formats/parquet/read/values.ts';
 export { inspectParquet } from '../formats/parquet/inspect.ts';
-export type { ParquetInspection, ParquetSchemaNode, ParquetRowGroupInfo, ParquetChunkInfo, ParquetChunkStatistics, InspectParquetOptions } from '../formats/parquet/inspect.ts';
+export type {
+  ParquetInspection,
+  ParquetSchemaNode,
+  ParquetRowGroupInfo,
+  ParquetChunkInfo,
+  ParquetChunkStatistics,
+  InspectParquetOptions,
+} from '../formats/parquet/inspect.ts';

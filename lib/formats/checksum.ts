@@ -30,7 +30,8 @@ export function crc32Fallback(data: Uint8Array, value = 0): number {
 const native = (zlib as unknown as { crc32?: Crc32 }).crc32;
 
 /** CRC-32 of `data`, continuing from `value` (the CRC of the bytes before it; 0 to start). */
-export const crc32: Crc32 = typeof native === 'function' ? (data, value = 0) => native(data, value) >>> 0 : crc32Fallback;
+export const crc32: Crc32 =
+  typeof native === 'function' ? (data, value = 0) => native(data, value) >>> 0 : crc32Fallback;
 
 /** True when the native `zlib.crc32` is used. */
 export const nativeCrc32: boolean = typeof native === 'function';

@@ -61,7 +61,7 @@ export function zstdFrameContentSize(data: Uint8Array): number | undefined {
   const dictBytes = [0, 1, 2, 4][descriptor & 3]!;
   const fcsBytes = [singleSegment ? 1 : 0, 2, 4, 8][fcsFlag]!;
   if (fcsBytes === 0) return undefined;
-  let at = 5 + (singleSegment ? 0 : 1) + dictBytes;
+  const at = 5 + (singleSegment ? 0 : 1) + dictBytes;
   if (at + fcsBytes > data.length) return undefined;
   let size = 0;
   for (let i = fcsBytes - 1; i >= 0; i--) size = size * 256 + data[at + i]!;
@@ -81,13 +81,14 @@ export function zstdDecodedBound(data: Uint8Array): number | undefined {
     const magic = data[at]! | (data[at + 1]! << 8) | (data[at + 2]! << 16) | (data[at + 3]! << 24);
     if ((magic & 0xfffffff0) === 0x184d2a50) {
       // a skippable frame: 4-byte size after the magic number
-      at += 8 + (data[at + 4]! | (data[at + 5]! << 8) | (data[at + 6]! << 16) | (data[at + 7]! << 24)) >>> 0;
+      at += (8 + (data[at + 4]! | (data[at + 5]! << 8) | (data[at + 6]! << 16) | (data[at + 7]! << 24))) >>> 0;
       continue;
     }
     if (magic !== (0xfd2fb528 | 0)) return undefined;
     const descriptor = data[at + 4]!;
     const singleSegment = (descriptor >> 5) & 1;
-    at += 5 + (singleSegment ? 0 : 1) + [0, 1, 2, 4][descriptor & 3]! + [singleSegment ? 1 : 0, 2, 4, 8][descriptor >> 6]!;
+    at +=
+      5 + (singleSegment ? 0 : 1) + [0, 1, 2, 4][descriptor & 3]! + [singleSegment ? 1 : 0, 2, 4, 8][descriptor >> 6]!;
     for (let last = 0; last === 0; ) {
       if (at + 3 > data.length) return undefined;
       const header = data[at]! | (data[at + 1]! << 8) | (data[at + 2]! << 16);
@@ -107,7 +108,10 @@ function decodeWasm(data: Uint8Array, capacity: number, exact: boolean): Uint8Ar
   const out = wasm.decode(data, capacity);
   // libzstd's error codes come back as sizes that cannot equal a valid one (or are negative)
   const ok = exact ? out.length === capacity : out.length > 0 && out.length <= capacity;
-  if (!ok) throw new Error(`zstd: frame does not decompress to the ${capacity} bytes declared (it is corrupt or expands past them)`);
+  if (!ok)
+    throw new Error(
+      `zstd: frame does not decompress to the ${capacity} bytes declared (it is corrupt or expands past them)`,
+    );
   return out;
 }
 
@@ -120,7 +124,8 @@ function decodeWasm(data: Uint8Array, capacity: number, exact: boolean): Uint8Ar
  * @throws Error when the frames decode to more or fewer bytes, or are corrupt
  */
 export function zstdDecompressInto(data: Uint8Array, size: number): Uint8Array {
-  if (!Number.isSafeInteger(size) || size < 0 || size > MAX_WASM_OUTPUT) throw new Error(`zstd: cannot decompress into ${size} bytes`);
+  if (!Number.isSafeInteger(size) || size < 0 || size > MAX_WASM_OUTPUT)
+    throw new Error(`zstd: cannot decompress into ${size} bytes`);
   if (size === 0) {
     if (data.length === 0 || zstdFrameContentSize(data) === 0) return new Uint8Array(0);
     throw new Error('zstd: frame is not empty where 0 bytes are declared');
@@ -132,9 +137,12 @@ export function zstdDecompressInto(data: Uint8Array, size: number): Uint8Array {
     try {
       out = (decoder ??= new (zstd().Decoder)()).decodeSync(asBuffer(data));
     } catch (error) {
-      throw new Error(`zstd: frame does not decompress to the ${size} bytes declared: ${(error as Error).message}`, { cause: error });
+      throw new Error(`zstd: frame does not decompress to the ${size} bytes declared: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
-    if (out.length !== size) throw new Error(`zstd: frame decompresses to ${out.length} bytes, not the ${size} bytes declared`);
+    if (out.length !== size)
+      throw new Error(`zstd: frame decompresses to ${out.length} bytes, not the ${size} bytes declared`);
     return out;
   }
   return decodeWasm(data, size, true);

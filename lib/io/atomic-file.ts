@@ -47,7 +47,11 @@ export class AtomicFile {
       return new AtomicFile(path, tempPath, handle, options.stage);
     } catch (error) {
       await forgetTempFile(tempPath);
-      throw new IoError(`Cannot create ${path}: ${(error as Error).message}`, { stage: options.stage, file: path }, { cause: error });
+      throw new IoError(
+        `Cannot create ${path}: ${(error as Error).message}`,
+        { stage: options.stage, file: path },
+        { cause: error },
+      );
     }
   }
 
@@ -56,7 +60,12 @@ export class AtomicFile {
    * `length` (what that run had committed) and appends from there.
    * @throws IoError when the file is missing or shorter than `length`
    */
-  static async resume(path: string, tempPath: string, length: number, options: AtomicFileOptions = {}): Promise<AtomicFile> {
+  static async resume(
+    path: string,
+    tempPath: string,
+    length: number,
+    options: AtomicFileOptions = {},
+  ): Promise<AtomicFile> {
     try {
       const handle = await open(tempPath, 'r+');
       try {
@@ -71,7 +80,11 @@ export class AtomicFile {
       trackTempFile(tempPath);
       return file;
     } catch (error) {
-      throw new IoError(`Cannot resume ${path} from ${tempPath}: ${(error as Error).message}`, { stage: options.stage, file: tempPath }, { cause: error });
+      throw new IoError(
+        `Cannot resume ${path} from ${tempPath}: ${(error as Error).message}`,
+        { stage: options.stage, file: tempPath },
+        { cause: error },
+      );
     }
   }
 
@@ -80,7 +93,11 @@ export class AtomicFile {
     try {
       await this.#handle.sync();
     } catch (error) {
-      throw new IoError(`Cannot flush ${this.path}: ${(error as Error).message}`, { stage: this.#stage, file: this.path }, { cause: error });
+      throw new IoError(
+        `Cannot flush ${this.path}: ${(error as Error).message}`,
+        { stage: this.#stage, file: this.path },
+        { cause: error },
+      );
     }
   }
 
@@ -107,7 +124,11 @@ export class AtomicFile {
       }
       this.#bytesWritten += buffer.byteLength;
     } catch (error) {
-      throw new IoError(`Cannot write ${this.path}: ${(error as Error).message}`, { stage: this.#stage, file: this.path, byteOffset: this.#bytesWritten }, { cause: error });
+      throw new IoError(
+        `Cannot write ${this.path}: ${(error as Error).message}`,
+        { stage: this.#stage, file: this.path, byteOffset: this.#bytesWritten },
+        { cause: error },
+      );
     }
   }
 
@@ -121,7 +142,11 @@ export class AtomicFile {
       await forgetTempFile(this.tempPath);
     } catch (error) {
       await this.abort();
-      throw new IoError(`Cannot commit ${this.path}: ${(error as Error).message}`, { stage: this.#stage, file: this.path }, { cause: error });
+      throw new IoError(
+        `Cannot commit ${this.path}: ${(error as Error).message}`,
+        { stage: this.#stage, file: this.path },
+        { cause: error },
+      );
     }
   }
 
@@ -142,7 +167,11 @@ export class AtomicFile {
  * Writes a whole small file atomically: a temporary file beside it, fsync, rename, then an fsync
  * of the directory so the rename itself survives a crash. For manifests and checkpoints.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicFileOptions = {}): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  options: AtomicFileOptions = {},
+): Promise<void> {
   const file = await AtomicFile.open(path, options);
   try {
     await file.write(data);

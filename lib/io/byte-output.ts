@@ -31,10 +31,16 @@ export interface ByteOutputResume {
 }
 
 /** Opens a byte target: a path (atomic; gzip when asked) or a Writable. */
-export async function openByteOutput(target: string | Writable, options: { gzip: boolean; stage: string; resume?: ByteOutputResume }): Promise<ByteOutput> {
+export async function openByteOutput(
+  target: string | Writable,
+  options: { gzip: boolean; stage: string; resume?: ByteOutputResume },
+): Promise<ByteOutput> {
   if (typeof target !== 'string') return streamOutput(target, options.stage);
   const resume = options.resume;
-  const file = resume && !options.gzip ? await AtomicFile.resume(target, resume.tempPath, resume.length, { stage: options.stage }) : await AtomicFile.open(target, { stage: options.stage });
+  const file =
+    resume && !options.gzip
+      ? await AtomicFile.resume(target, resume.tempPath, resume.length, { stage: options.stage })
+      : await AtomicFile.open(target, { stage: options.stage });
   return options.gzip ? gzipOutput(file) : fileOutput(file);
 }
 
@@ -66,14 +72,16 @@ function gzipOutput(file: AtomicFile): ByteOutput {
   let failure: Error | undefined;
   gzip.on('data', (chunk: Buffer) => {
     queued += chunk.byteLength;
-    tail = tail.then(() => file.write(chunk)).then(
-      () => {
-        queued -= chunk.byteLength;
-      },
-      (error: unknown) => {
-        failure ??= error as Error;
-      },
-    );
+    tail = tail
+      .then(() => file.write(chunk))
+      .then(
+        () => {
+          queued -= chunk.byteLength;
+        },
+        (error: unknown) => {
+          failure ??= error as Error;
+        },
+      );
   });
   gzip.on('error', (error) => {
     failure ??= error;
@@ -103,7 +111,8 @@ function gzipOutput(file: AtomicFile): ByteOutput {
 
 function streamOutput(stream: Writable, stage: string): ByteOutput {
   let bytes = 0;
-  const wrap = (error: unknown): IoError => new IoError(`Cannot write to the output stream: ${(error as Error).message}`, { stage }, { cause: error });
+  const wrap = (error: unknown): IoError =>
+    new IoError(`Cannot write to the output stream: ${(error as Error).message}`, { stage }, { cause: error });
   return {
     async write(data) {
       bytes += typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;

@@ -71,7 +71,10 @@ export class DeadLetterFile {
   append(record: DeadLetterRecord): void {
     if (this.#failure) return;
     if (this.#closed) {
-      this.#failure = new IoError(`Cannot write dead-letter file ${this.path}: it was closed (the stage or pool that owns it has ended)`, { file: this.path });
+      this.#failure = new IoError(
+        `Cannot write dead-letter file ${this.path}: it was closed (the stage or pool that owns it has ended)`,
+        { file: this.path },
+      );
       return;
     }
     const stream = (this.#stream ??= this.#open());
@@ -116,7 +119,11 @@ export class DeadLetterFile {
       text = await readFile(this.path, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-      throw new IoError(`Cannot read dead-letter file ${this.path}: ${(error as Error).message}`, { file: this.path }, { cause: error });
+      throw new IoError(
+        `Cannot read dead-letter file ${this.path}: ${(error as Error).message}`,
+        { file: this.path },
+        { cause: error },
+      );
     }
     const kept: string[] = [];
     for (const line of text.split('\n')) {
@@ -149,7 +156,11 @@ export class DeadLetterFile {
   #open(): WriteStream {
     const stream = createWriteStream(this.path, { flags: this.#flags });
     stream.on('error', (error) => {
-      this.#failure ??= new IoError(`Cannot write dead-letter file ${this.path}: ${error.message}`, { file: this.path }, { cause: error });
+      this.#failure ??= new IoError(
+        `Cannot write dead-letter file ${this.path}: ${error.message}`,
+        { file: this.path },
+        { cause: error },
+      );
     });
     return stream;
   }
@@ -158,7 +169,8 @@ export class DeadLetterFile {
 /** JSON for values JSON.stringify cannot take: bigints as digits, typed arrays as arrays. */
 function jsonSafe(_key: string, value: unknown): unknown {
   if (typeof value === 'bigint') return value.toString();
-  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return Array.from(value as unknown as ArrayLike<number>);
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView))
+    return Array.from(value as unknown as ArrayLike<number>);
   return value;
 }
 

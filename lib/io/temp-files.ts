@@ -40,7 +40,10 @@ export function processStartTime(pid: number): string | undefined {
 }
 
 /** This process. */
-export const SELF: Readonly<ProcessIdentity> = Object.freeze({ pid: process.pid, start: processStartTime(process.pid) });
+export const SELF: Readonly<ProcessIdentity> = Object.freeze({
+  pid: process.pid,
+  start: processStartTime(process.pid),
+});
 
 /** The line a lock or `.owner` file holds: `PID START`. */
 export function ownerLine(identity: ProcessIdentity = SELF): string {
@@ -59,7 +62,8 @@ export function parseOwner(text: string): ProcessIdentity | undefined {
  * known, it started at the recorded time (else the pid was reused by another process).
  */
 export function ownerAlive(owner: ProcessIdentity): boolean {
-  if (owner.pid === SELF.pid) return owner.start === undefined || SELF.start === undefined || owner.start === SELF.start;
+  if (owner.pid === SELF.pid)
+    return owner.start === undefined || SELF.start === undefined || owner.start === SELF.start;
   try {
     process.kill(owner.pid, 0);
   } catch (error) {
@@ -93,7 +97,6 @@ const live = new Set<string>();
 /** Temporary files marked for a checkpoint's resume. */
 const kept = new Set<string>();
 
-
 /**
  * Claims `dir` for this process, once: removes what dead processes left there
  * ({@link sweepTempFiles}). Never throws: hygiene must not fail a run (a read-only directory
@@ -107,7 +110,8 @@ export function claimDirectory(dir: string): Promise<void> {
     done = (async () => {
       try {
         const removed = await sweepTempFiles(key);
-        if (removed.length > 0) debug('removed %d stale temporary file(s) in %s: %s', removed.length, key, removed.join(', '));
+        if (removed.length > 0)
+          debug('removed %d stale temporary file(s) in %s: %s', removed.length, key, removed.join(', '));
       } catch (error) {
         debug('cannot sweep %s: %s', key, (error as Error).message);
       }
@@ -140,7 +144,8 @@ export async function sweepTempFiles(dir: string): Promise<string[]> {
     const match = TEMP_NAME.exec(name);
     if (match === null || present.has(`${name}${KEEP_SUFFIX}`)) continue;
     const start = match[3];
-    if (ownerAlive({ pid: Number(match[2]), start: start === undefined || start === 'x' ? undefined : start })) continue;
+    if (ownerAlive({ pid: Number(match[2]), start: start === undefined || start === 'x' ? undefined : start }))
+      continue;
     await unlink(join(dir, name)).then(
       () => removed.push(name),
       () => undefined,
@@ -156,7 +161,10 @@ export async function sweepTempFiles(dir: string): Promise<string[]> {
 export async function newTempPath(finalPath: string, suffix: 'tmp' | 'part' = 'tmp'): Promise<string> {
   const dir = dirname(finalPath);
   await claimDirectory(dir);
-  const tempPath = join(dir, `.${basename(finalPath)}.${SELF.pid}-${SELF.start ?? 'x'}-${randomBytes(4).toString('hex')}.${suffix}`);
+  const tempPath = join(
+    dir,
+    `.${basename(finalPath)}.${SELF.pid}-${SELF.start ?? 'x'}-${randomBytes(4).toString('hex')}.${suffix}`,
+  );
   live.add(tempPath);
   return tempPath;
 }

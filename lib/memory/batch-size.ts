@@ -10,7 +10,11 @@ import createDebug from 'debug';
 const debug = createDebug('spillway:batch-size');
 
 /** Rows a batch may hold when rows take `bytesPerRow` and the batch may take `budgetBytes`, within bounds. */
-export function estimateBatchSize(bytesPerRow: number, budgetBytes: number, bounds: { min?: number; max?: number } = {}): number {
+export function estimateBatchSize(
+  bytesPerRow: number,
+  budgetBytes: number,
+  bounds: { min?: number; max?: number } = {},
+): number {
   if (typeof bytesPerRow !== 'number' || Number.isNaN(bytesPerRow) || bytesPerRow < 0) {
     throw new ValidationError(`Expected \`bytesPerRow\` to be a number >= 0, got ${describeValue(bytesPerRow)}`);
   }
@@ -71,9 +75,16 @@ const PAUSED: ReadonlySet<MemoryLevel> = new Set<MemoryLevel>(['pause', 'critica
 /** Recent sizes kept in {@link AdaptiveBatchSize.chosen}. */
 const CHOSEN_KEPT = 256;
 
-
 /** Every option of AdaptiveBatchSizeOptions, for strict validation. */
-const KNOWN_ADAPTIVE_BATCH_SIZE_OPTIONS = optionKeys<AdaptiveBatchSizeOptions>({ min: true, max: true, initial: true, governor: true, budget: true, headroomShare: true, smoothing: true });
+const KNOWN_ADAPTIVE_BATCH_SIZE_OPTIONS = optionKeys<AdaptiveBatchSizeOptions>({
+  min: true,
+  max: true,
+  initial: true,
+  governor: true,
+  budget: true,
+  headroomShare: true,
+  smoothing: true,
+});
 /**
  * Chooses batch sizes: a moving average of bytes per row (from {@link observe}) against a byte
  * budget (a share of the governor's headroom, capped by `budget`). Damped: it moves half way to
@@ -101,10 +112,19 @@ export class AdaptiveBatchSize {
     const o = expectOptions(options, 'options', KNOWN_ADAPTIVE_BATCH_SIZE_OPTIONS);
     this.min = expectInteger(o.min, 'options.min', 1, 1);
     this.max = expectInteger(o.max, 'options.max', Math.max(this.min, 100_000), 1);
-    if (this.max < this.min) throw new ValidationError(`Expected \`options.max\` (${this.max}) to be at least \`options.min\` (${this.min})`);
-    this.#current = expectInteger(o.initial, 'options.initial', Math.min(this.max, Math.max(this.min, 1024)), this.min, this.max);
+    if (this.max < this.min)
+      throw new ValidationError(`Expected \`options.max\` (${this.max}) to be at least \`options.min\` (${this.min})`);
+    this.#current = expectInteger(
+      o.initial,
+      'options.initial',
+      Math.min(this.max, Math.max(this.min, 1024)),
+      this.min,
+      this.max,
+    );
     if (o.governor !== undefined && (o.governor === null || typeof o.governor.headroom !== 'function')) {
-      throw new ValidationError(`Expected \`options.governor\` to be a MemoryGovernor, got ${describeValue(o.governor)}`);
+      throw new ValidationError(
+        `Expected \`options.governor\` to be a MemoryGovernor, got ${describeValue(o.governor)}`,
+      );
     }
     this.#governor = o.governor;
     this.#budget = o.budget === undefined ? 16e6 : parseBytes(o.budget, 'options.budget');
@@ -127,7 +147,8 @@ export class AdaptiveBatchSize {
   observe(rows: number, bytes: number): void {
     if (!(rows > 0) || !(bytes >= 0) || !Number.isFinite(bytes)) return;
     const perRow = bytes / rows;
-    this.#bytesPerRow = this.#bytesPerRow === undefined ? perRow : this.#bytesPerRow + this.#alpha * (perRow - this.#bytesPerRow);
+    this.#bytesPerRow =
+      this.#bytesPerRow === undefined ? perRow : this.#bytesPerRow + this.#alpha * (perRow - this.#bytesPerRow);
   }
 
   /** The size of the next batch. */
@@ -141,7 +162,13 @@ export class AdaptiveBatchSize {
       size = Math.min(this.max, Math.max(this.min, size));
     }
     if (size !== this.#current) {
-      debug('%d -> %d rows (%s bytes/row, level %s)', this.#current, size, this.#bytesPerRow === undefined ? '?' : Math.round(this.#bytesPerRow), this.#governor?.level ?? 'ungoverned');
+      debug(
+        '%d -> %d rows (%s bytes/row, level %s)',
+        this.#current,
+        size,
+        this.#bytesPerRow === undefined ? '?' : Math.round(this.#bytesPerRow),
+        this.#governor?.level ?? 'ungoverned',
+      );
       this.#changes++;
       this.chosen.push(size);
       if (this.chosen.length > CHOSEN_KEPT) this.chosen.shift();
@@ -185,7 +212,12 @@ export type BatchSizeOption = number | 'auto';
  * The batch size a source or `batch()` uses: fixed, or adaptive (bytes per row observed, the
  * governor's headroom followed). `record(stats)` puts the sizes chosen into the stage's stats.
  */
-export function batchSizer(option: unknown, path: string, defaults: { initial: number; min: number; max: number; budget?: ByteSize }, governor: HeadroomSource | undefined): {
+export function batchSizer(
+  option: unknown,
+  path: string,
+  defaults: { initial: number; min: number; max: number; budget?: ByteSize },
+  governor: HeadroomSource | undefined,
+): {
   next(): number;
   observe(rows: number, bytes: number): void;
   record(details: Record<string, string | number | boolean>): void;

@@ -40,11 +40,23 @@ export class Totals {
 }
 
 /** Event counters at a moment, to subtract for per-run summaries. */
-export type Counters = Pick<MemorySummary, 'pressureEvents' | 'spillsRequested' | 'spills' | 'spilledBytes' | 'leakWarnings' | 'criticalEvents' | 'gcRuns'> & { levels: LevelTimes };
+export type Counters = Pick<
+  MemorySummary,
+  'pressureEvents' | 'spillsRequested' | 'spills' | 'spilledBytes' | 'leakWarnings' | 'criticalEvents' | 'gcRuns'
+> & { levels: LevelTimes };
 
 /** Counters at zero (a fresh object each call: the governor counts into it). */
 export function zeroCounters(): Counters {
-  return { pressureEvents: 0, spillsRequested: 0, spills: 0, spilledBytes: 0, leakWarnings: 0, criticalEvents: 0, gcRuns: 0, levels: { ok: 0, spill: 0, pause: 0, critical: 0 } };
+  return {
+    pressureEvents: 0,
+    spillsRequested: 0,
+    spills: 0,
+    spilledBytes: 0,
+    leakWarnings: 0,
+    criticalEvents: 0,
+    gcRuns: 0,
+    levels: { ok: 0, spill: 0, pause: 0, critical: 0 },
+  };
 }
 
 /** A copy of `c`, so later counting does not change it. */

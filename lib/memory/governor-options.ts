@@ -54,7 +54,6 @@ export interface MemoryGovernorOptions {
   gcIntervalMs?: number;
 }
 
-
 /** The governor's events and their arguments. */
 export interface MemoryGovernorEvents {
   /** The level changed. */
@@ -72,18 +71,39 @@ export interface MemoryGovernorEvents {
 }
 
 /** Every option of MemoryGovernorOptions, for strict validation. */
-export const KNOWN_MEMORY_GOVERNOR_OPTIONS = optionKeys<MemoryGovernorOptions>({ limit: true, intervalMs: true, spill: true, spillResume: true, pause: true, resume: true, critical: true, onCritical: true, probe: true, historySize: true, leak: true, gc: true, gcIntervalMs: true, maxPauseMs: true });
+export const KNOWN_MEMORY_GOVERNOR_OPTIONS = optionKeys<MemoryGovernorOptions>({
+  limit: true,
+  intervalMs: true,
+  spill: true,
+  spillResume: true,
+  pause: true,
+  resume: true,
+  critical: true,
+  onCritical: true,
+  probe: true,
+  historySize: true,
+  leak: true,
+  gc: true,
+  gcIntervalMs: true,
+  maxPauseMs: true,
+});
 
 /**
  * Resolves a `limit` option to bytes: a fraction in (0, 1] of {@link systemMemoryLimit}, or a
  * byte size (a number above 1, or a string such as `'512MB'`).
  */
-export function resolveLimit(limit: ByteSize | undefined, path = 'options.limit', system: () => number = systemMemoryLimit): number {
+export function resolveLimit(
+  limit: ByteSize | undefined,
+  path = 'options.limit',
+  system: () => number = systemMemoryLimit,
+): number {
   if (limit === undefined) return system === systemMemoryLimit ? defaultMemoryLimit() : system();
   if (typeof limit === 'number' && limit > 0 && limit <= 1) return Math.floor(system() * limit);
   const bytes = parseBytes(limit, path);
   if (bytes < 1024 * 1024) {
-    throw new ValidationError(`Expected \`${path}\` to be a fraction in (0, 1] or at least 1 MiB, got ${describeValue(limit)}`);
+    throw new ValidationError(
+      `Expected \`${path}\` to be a fraction in (0, 1] or at least 1 MiB, got ${describeValue(limit)}`,
+    );
   }
   return bytes;
 }
@@ -97,7 +117,9 @@ export function marksFrom(options: MemoryGovernorOptions): Marks {
   const spillResume = expectNumber(options.spillResume, 'options.spillResume', Math.max(0, spill - 0.1), 0, 1);
   const order = (a: string, av: number, b: string, bv: number, strict: boolean): void => {
     if (strict ? av >= bv : av > bv) {
-      throw new ValidationError(`Expected \`options.${a}\` (${av}) to be ${strict ? 'below' : 'at most'} \`options.${b}\` (${bv})`);
+      throw new ValidationError(
+        `Expected \`options.${a}\` (${av}) to be ${strict ? 'below' : 'at most'} \`options.${b}\` (${bv})`,
+      );
     }
   };
   if (spill <= 0) throw new ValidationError(`Expected \`options.spill\` to be above 0, got ${describeValue(spill)}`);
@@ -113,9 +135,17 @@ export function leakFrom(leak: MemoryGovernorOptions['leak'], intervalMs: number
   if (leak === false) return undefined;
   const options = expectOptions(leak, 'options.leak');
   const windowMs = expectInteger(options.windowMs, 'options.leak.windowMs', 60_000, 1);
-  const threshold = options.thresholdBytesPerMin === undefined ? 1e6 : parseBytes(options.thresholdBytesPerMin, 'options.leak.thresholdBytesPerMin');
+  const threshold =
+    options.thresholdBytesPerMin === undefined
+      ? 1e6
+      : parseBytes(options.thresholdBytesPerMin, 'options.leak.thresholdBytesPerMin');
   const warmupMs = expectInteger(options.warmupMs, 'options.leak.warmupMs', windowMs, 0);
-  return new LeakDetector({ windowMs, thresholdBytesPerMin: threshold, warmupMs, minSamples: Math.min(10, Math.max(3, Math.floor(windowMs / intervalMs))) });
+  return new LeakDetector({
+    windowMs,
+    thresholdBytesPerMin: threshold,
+    warmupMs,
+    minSamples: Math.min(10, Math.max(3, Math.floor(windowMs / intervalMs))),
+  });
 }
 
 /** The options of a governor, validated and with their defaults. */
@@ -139,10 +169,13 @@ export function resolveGovernorOptions(options: MemoryGovernorOptions | undefine
   const limit = resolveLimit(o.limit);
   const intervalMs = expectInteger(o.intervalMs, 'options.intervalMs', 100, 1);
   const onCritical = expectOneOf(o.onCritical, 'options.onCritical', ['abort', 'wait'], 'abort');
-  const maxPauseMs = o.maxPauseMs === Infinity ? Infinity : expectInteger(o.maxPauseMs, 'options.maxPauseMs', 180_000, 1);
+  const maxPauseMs =
+    o.maxPauseMs === Infinity ? Infinity : expectInteger(o.maxPauseMs, 'options.maxPauseMs', 180_000, 1);
   const historySize = expectInteger(o.historySize, 'options.historySize', 600, 1);
   if (o.probe !== undefined && (o.probe === null || typeof (o.probe as Partial<MemoryProbe>).sample !== 'function')) {
-    throw new ValidationError(`Expected \`options.probe\` to be an object with a \`sample(children)\` method, got ${describeValue(o.probe)}`);
+    throw new ValidationError(
+      `Expected \`options.probe\` to be an object with a \`sample(children)\` method, got ${describeValue(o.probe)}`,
+    );
   }
   const probe = o.probe ?? new ProcessMemoryProbe();
   const leak = leakFrom(o.leak, intervalMs);

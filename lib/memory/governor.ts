@@ -17,7 +17,6 @@
 import { EventEmitter } from 'node:events';
 import { AbortError, type MemoryLimitError } from '../core/errors.ts';
 import type { LeakDetector } from './leak-detector.ts';
-import type { LeakInfo } from './leak-detector.ts';
 import type { MemoryProbe } from './memory-probe.ts';
 import { SamplingLoop } from './sampling-loop.ts';
 import { logger } from '../core/stage.ts';
@@ -181,7 +180,8 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
   waitForRelief(signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
     if (!this.paused || this.#closed) return Promise.resolve();
-    if (this.#level === 'critical' && this.onCritical === 'abort' && this.#lastError) return Promise.reject(this.#lastError);
+    if (this.#level === 'critical' && this.onCritical === 'abort' && this.#lastError)
+      return Promise.reject(this.#lastError);
     // a pause that already outlasted maxPauseMs and goes on: fail at once rather than wait again
     if (this.#stuckError) return Promise.reject(this.#stuckError);
     return this.#waiters.wait(signal);
@@ -213,7 +213,9 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
     // cannot run from the pause mark through the critical one between two timer ticks
     const due = this.#level === 'ok' ? this.intervalMs : Math.min(this.intervalMs, POLL_UNDER_PRESSURE_MS);
     if (last !== undefined && Date.now() - last.time < due) return undefined;
-    return this.#loop.sample(false).then(noop, (error: unknown) => log('sampling failed: %s', (error as Error).message));
+    return this.#loop
+      .sample(false)
+      .then(noop, (error: unknown) => log('sampling failed: %s', (error as Error).message));
   }
 
   /** Rows are flowing now; leak detection judges only samples taken while rows flow. */
@@ -303,7 +305,12 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
     if (RANK[next] >= RANK.pause && this.#gc.enabled) {
       // garbage may be what pushes us over (or keeps us paused): collect, measure again, then decide
       // about to give up (critical): a collection first, however recent the last one
-      if (this.#gc.run(sample.time, next === 'critical' && this.#level !== 'critical' ? CRITICAL_GC_INTERVAL_MS : Infinity)) {
+      if (
+        this.#gc.run(
+          sample.time,
+          next === 'critical' && this.#level !== 'critical' ? CRITICAL_GC_INTERVAL_MS : Infinity,
+        )
+      ) {
         this.#counts.gcRuns++;
         this.#record(sample);
         sample = await this.#read(true);
@@ -318,7 +325,12 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
     if (this.#leak && this.#rowsSinceSample > 0) {
       const info = this.#leak.add(sample.time, sample.rss);
       if (info) {
-        log('leak: RSS grows %s/min over %ds (t=%s)', formatBytes(info.slopeBytesPerMin), Math.round(info.windowMs / 1000), info.tStat);
+        log(
+          'leak: RSS grows %s/min over %ds (t=%s)',
+          formatBytes(info.slopeBytesPerMin),
+          Math.round(info.windowMs / 1000),
+          info.tStat,
+        );
         this.emit('leak', info);
       }
     }
@@ -359,7 +371,14 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
       this.#pausedSince = undefined;
       this.#stuckError = undefined;
     }
-    log('level %s -> %s: %s of %s (%d%%)', previous, next, formatBytes(sample.total), formatBytes(this.limit), Math.round(sample.fraction * 100));
+    log(
+      'level %s -> %s: %s of %s (%d%%)',
+      previous,
+      next,
+      formatBytes(sample.total),
+      formatBytes(this.limit),
+      Math.round(sample.fraction * 100),
+    );
     if (previous === 'ok' && next !== 'ok') this.#counts.spillsRequested++;
     this.emit('level', next, sample, previous);
     if (!wasPaused && this.paused) {
@@ -397,4 +416,3 @@ export function defaultGovernor(): MemoryGovernor {
   defaultInstance ??= new MemoryGovernor();
   return defaultInstance;
 }
-

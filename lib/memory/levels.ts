@@ -46,13 +46,26 @@ export function nextLevel(current: MemoryLevel, f: number, marks: Marks): Memory
  * ok/spill/pause on RSS less the credit of reusable memory (see reusable-memory.ts), granted
  * only right after a collection (`collected`) while paused.
  */
-export function decideLevel(current: MemoryLevel, sample: MemorySample, collected: boolean, reuse: ReusableMemory, limit: number, marks: Marks): MemoryLevel {
+export function decideLevel(
+  current: MemoryLevel,
+  sample: MemorySample,
+  collected: boolean,
+  reuse: ReusableMemory,
+  limit: number,
+  marks: Marks,
+): MemoryLevel {
   const known = reuse.observe(sample);
   if (sample.total < marks.resume * limit) reuse.reset();
   const heapFraction = sample.heapUsable > 0 ? sample.heapUsed / sample.heapUsable : 0;
   if (sample.fraction >= marks.critical) return nextLevel(current, sample.fraction, marks);
   if (known && collected && current === 'pause' && heapFraction < marks.resume) {
-    if (reuse.grant(sample, marks.resume * limit, (marks.critical - marks.pause - 0.05) * limit)) log('reusable memory: RSS %s, in use ~%s: credit %s', formatBytes(sample.total), formatBytes(reuse.inUse(sample) ?? 0), formatBytes(reuse.credit));
+    if (reuse.grant(sample, marks.resume * limit, (marks.critical - marks.pause - 0.05) * limit))
+      log(
+        'reusable memory: RSS %s, in use ~%s: credit %s',
+        formatBytes(sample.total),
+        formatBytes(reuse.inUse(sample) ?? 0),
+        formatBytes(reuse.credit),
+      );
   }
   const adjusted = reuse.credit > 0 ? Math.max(reuse.adjusted(sample.total) / limit, heapFraction) : sample.fraction;
   const level = nextLevel(current, adjusted, marks);

@@ -35,4 +35,3 @@ export function usableHeapLimit(heapSizeLimit: number = v8.getHeapStatistics().h
   if (flag !== undefined) return Math.min(heapSizeLimit, flag * MiB);
   return Math.max(Math.floor(heapSizeLimit / 2), heapSizeLimit - Math.max(48 * MiB, Math.floor(heapSizeLimit * 0.06)));
 }
-

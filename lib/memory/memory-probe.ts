@@ -200,6 +200,9 @@ const MiB = 2 ** 20;
  * run thus stays within a small multiple of what the process was configured for, and never
  * counts on memory the container does not have.
  */
-export function defaultMemoryLimit(system: number = systemMemoryLimit(), heapLimit: number = v8.getHeapStatistics().heap_size_limit): number {
+export function defaultMemoryLimit(
+  system: number = systemMemoryLimit(),
+  heapLimit: number = v8.getHeapStatistics().heap_size_limit,
+): number {
   return Math.floor(Math.min(system * 0.9, heapLimit + Math.max(heapLimit, 512 * MiB)));
 }

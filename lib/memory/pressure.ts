@@ -16,7 +16,12 @@ export function pressureText(sample: MemorySample, limit: number): string {
 }
 
 /** The error of passing the critical mark (with `onCritical: 'abort'`). */
-export function criticalError(sample: MemorySample, limit: number, critical: number, summary: MemorySummary): MemoryLimitError {
+export function criticalError(
+  sample: MemorySample,
+  limit: number,
+  critical: number,
+  summary: MemorySummary,
+): MemoryLimitError {
   return new MemoryLimitError(
     `Memory passed the critical mark: ${pressureText(sample, limit)} (${Math.round(sample.fraction * 100)}%, critical at ${Math.round(critical * 100)}%). Held by: ${describeBreakdown(sample)}`,
     summary,
@@ -24,7 +29,12 @@ export function criticalError(sample: MemorySample, limit: number, critical: num
 }
 
 /** The error of a pause that lasted `maxPauseMs` without memory going below `resume`. */
-export function stuckError(sample: MemorySample, limit: number, pause: { pausedMs: number; maxPauseMs: number; resume: number }, summary: MemorySummary): MemoryLimitError {
+export function stuckError(
+  sample: MemorySample,
+  limit: number,
+  pause: { pausedMs: number; maxPauseMs: number; resume: number },
+  summary: MemorySummary,
+): MemoryLimitError {
   return new MemoryLimitError(
     `Memory stayed above the resume mark for ${Math.round(pause.pausedMs / 1000)} s (options.maxPauseMs ${pause.maxPauseMs}): ${pressureText(sample, limit)}` +
       ` (${Math.round(sample.fraction * 100)}%, resume below ${Math.round(pause.resume * 100)}%). Held by: ${describeBreakdown(sample)}. ` +

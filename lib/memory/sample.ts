@@ -13,11 +13,19 @@ import type { MemoryProbe, MemoryReading } from './memory-probe.ts';
 import type { MemorySample } from './types.ts';
 
 /** Reads `probe` and returns the sample; the pressure is the larger of RSS and heap fractions. */
-export async function readSample(probe: MemoryProbe, children: readonly number[], fresh: boolean, limit: number): Promise<MemorySample> {
+export async function readSample(
+  probe: MemoryProbe,
+  children: readonly number[],
+  fresh: boolean,
+  limit: number,
+): Promise<MemorySample> {
   const reading: MemoryReading = await probe.sample(children, { fresh });
   const childrenRss = reading.childrenRss ?? 0;
   const total = reading.rss + childrenRss;
-  const heapUsable = reading.heapUsable !== undefined && reading.heapUsable > 0 ? Math.min(reading.heapUsable, reading.heapLimit || Infinity) : reading.heapLimit;
+  const heapUsable =
+    reading.heapUsable !== undefined && reading.heapUsable > 0
+      ? Math.min(reading.heapUsable, reading.heapLimit || Infinity)
+      : reading.heapLimit;
   const heapFraction = heapUsable > 0 ? reading.heapUsed / heapUsable : 0;
   return {
     time: reading.time ?? Date.now(),
@@ -65,7 +73,8 @@ export class TrackedChildren {
 
   /** Counts `pid` until the returned function is called (idempotent). */
   track(pid: number): () => void {
-    if (!Number.isInteger(pid) || pid <= 0) throw new ValidationError(`Expected \`pid\` to be a positive integer, got ${describeValue(pid)}`);
+    if (!Number.isInteger(pid) || pid <= 0)
+      throw new ValidationError(`Expected \`pid\` to be a positive integer, got ${describeValue(pid)}`);
     this.#count.set(pid, (this.#count.get(pid) ?? 0) + 1);
     let done = false;
     return () => {

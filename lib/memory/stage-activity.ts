@@ -71,7 +71,11 @@ export class StageActivity {
    */
   running(): RunningStage | undefined {
     const all = this.window();
-    const busiest = (list: RunningStage[]): RunningStage | undefined => list.reduce<RunningStage | undefined>((best, s) => (best === undefined || s.busyMs > best.busyMs ? s : best), undefined);
+    const busiest = (list: RunningStage[]): RunningStage | undefined =>
+      list.reduce<RunningStage | undefined>(
+        (best, s) => (best === undefined || s.busyMs > best.busyMs ? s : best),
+        undefined,
+      );
     const downstream = busiest(all.filter((s) => s.kind !== 'source'));
     return downstream !== undefined && downstream.busyMs > 0 ? downstream : busiest(all);
   }
@@ -87,7 +91,12 @@ export function withRunningStage(error: MemoryLimitError, activity: StageActivit
     .join('; ');
   const span = running.windowMs > 0 ? `the last ${formatDuration(running.windowMs)} before the pause` : 'the run';
   const message = `${error.message}. Stage running as memory rose: ${running.stage} (own time over ${span}: ${times})`;
-  const named = new MemoryLimitError(message, error.memory, { ...error.context, stage: running.stage }, { cause: error.cause });
+  const named = new MemoryLimitError(
+    message,
+    error.memory,
+    { ...error.context, stage: running.stage },
+    { cause: error.cause },
+  );
   named.stack = `${named.name}: ${named.message}\n${(error.stack ?? '').split('\n').slice(1).join('\n')}`;
   return named;
 }

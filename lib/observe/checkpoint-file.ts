@@ -79,10 +79,22 @@ export async function readCheckpoint(dir: string): Promise<CheckpointRecord | un
   try {
     record = JSON.parse(text) as CheckpointRecord;
   } catch (error) {
-    throw new CheckpointError(`The checkpoint file is not valid JSON: ${(error as Error).message}`, { dir, file: CHECKPOINT_FILE }, { cause: error });
+    throw new CheckpointError(
+      `The checkpoint file is not valid JSON: ${(error as Error).message}`,
+      { dir, file: CHECKPOINT_FILE },
+      { cause: error },
+    );
   }
-  if (record?.format !== FORMAT || record.version !== VERSION || typeof record.committed !== 'number' || typeof record.through !== 'number') {
-    throw new CheckpointError(`${CHECKPOINT_FILE} is not a spillway checkpoint of version ${VERSION}`, { dir, file: CHECKPOINT_FILE });
+  if (
+    record?.format !== FORMAT ||
+    record.version !== VERSION ||
+    typeof record.committed !== 'number' ||
+    typeof record.through !== 'number'
+  ) {
+    throw new CheckpointError(`${CHECKPOINT_FILE} is not a spillway checkpoint of version ${VERSION}`, {
+      dir,
+      file: CHECKPOINT_FILE,
+    });
   }
   return record;
 }

@@ -38,15 +38,32 @@ import { expectInteger, expectOptions } from '../core/validate.ts';
 import { logger } from '../core/stage.ts';
 import { writeFileAtomic } from '../io/atomic-file.ts';
 import { releaseDirectory } from '../io/temp-files.ts';
-import { CHECKPOINT_FILE, FORMAT, VERSION, inputIdentity, readCheckpoint, type CheckpointJson, type CheckpointRecord, type InputIdentity } from './checkpoint-file.ts';
+import {
+  CHECKPOINT_FILE,
+  FORMAT,
+  VERSION,
+  inputIdentity,
+  readCheckpoint,
+  type CheckpointJson,
+  type CheckpointRecord,
+  type InputIdentity,
+} from './checkpoint-file.ts';
 import { Watermark } from './watermark.ts';
 
 const log = logger('checkpoint');
 const DEFAULT_INTERVAL_MS = 5000;
 
-export { CHECKPOINT_FILE, hasCheckpoint, inputIdentity, readCheckpoint, removeCheckpoint, type CheckpointJson, type CheckpointRecord, type InputIdentity } from './checkpoint-file.ts';
+export {
+  CHECKPOINT_FILE,
+  hasCheckpoint,
+  inputIdentity,
+  readCheckpoint,
+  removeCheckpoint,
+  type CheckpointJson,
+  type CheckpointRecord,
+  type InputIdentity,
+} from './checkpoint-file.ts';
 export { Watermark } from './watermark.ts';
-
 
 /** The `checkpoint` option of `pipeline()`: a directory, or a directory with its cadence. */
 export type CheckpointOption = string | CheckpointOptions;
@@ -134,15 +151,20 @@ export interface SinkCheckpointDriver {
 }
 
 /** Validates the `checkpoint` option synchronously. */
-export function checkCheckpointOption(value: unknown, name = 'options.checkpoint'): Required<Omit<CheckpointOptions, 'everyBatches'>> & { everyBatches: number | undefined } {
+export function checkCheckpointOption(
+  value: unknown,
+  name = 'options.checkpoint',
+): Required<Omit<CheckpointOptions, 'everyBatches'>> & { everyBatches: number | undefined } {
   if (typeof value === 'string') {
     if (value.length === 0) throw new ValidationError(`Expected \`${name}\` to be a directory path, got ''`);
     return { dir: path.resolve(value), intervalMs: DEFAULT_INTERVAL_MS, everyBatches: undefined };
   }
   const opts = expectOptions(value as CheckpointOptions, name);
-  if (typeof opts.dir !== 'string' || opts.dir.length === 0) throw new ValidationError(`Expected \`${name}.dir\` to be a directory path, got ${describeValue(opts.dir)}`);
+  if (typeof opts.dir !== 'string' || opts.dir.length === 0)
+    throw new ValidationError(`Expected \`${name}.dir\` to be a directory path, got ${describeValue(opts.dir)}`);
   const intervalMs = expectInteger(opts.intervalMs, `${name}.intervalMs`, DEFAULT_INTERVAL_MS, 0);
-  const everyBatches = opts.everyBatches === undefined ? undefined : expectInteger(opts.everyBatches, `${name}.everyBatches`, 1);
+  const everyBatches =
+    opts.everyBatches === undefined ? undefined : expectInteger(opts.everyBatches, `${name}.everyBatches`, 1);
   return { dir: path.resolve(opts.dir), intervalMs, everyBatches };
 }
 
@@ -188,7 +210,12 @@ export class Checkpointer implements SinkCheckpointDriver {
   resumed: CheckpointRecord | undefined;
 
   /** Checks that every stage can be checkpointed; throws CheckpointError naming the one that cannot. */
-  constructor(option: unknown, stages: CheckpointStage[], source: CheckpointSource | undefined, sink: CheckpointSink | undefined) {
+  constructor(
+    option: unknown,
+    stages: CheckpointStage[],
+    source: CheckpointSource | undefined,
+    sink: CheckpointSink | undefined,
+  ) {
     const { dir, intervalMs, everyBatches } = checkCheckpointOption(option);
     this.dir = dir;
     this.#intervalMs = intervalMs;
@@ -197,13 +224,22 @@ export class Checkpointer implements SinkCheckpointDriver {
       throw new CheckpointError(`Cannot checkpoint this pipeline: ${message}`, { dir });
     };
     for (const stage of stages) {
-      if (stage.kind === 'foreign') refuse(`stage \`${stage.name}\` is a foreign stream; its batches' positions cannot be followed`);
+      if (stage.kind === 'foreign')
+        refuse(`stage \`${stage.name}\` is a foreign stream; its batches' positions cannot be followed`);
       if (stage.ordered === false) refuse(`stage \`${stage.name}\` reorders batches (ordered: false)`);
     }
     const sourceHooks = source?.checkpointHooks;
     const sinkHooks = sink?.checkpointHooks;
-    if (!source || !sourceHooks) throw new CheckpointError(`Cannot checkpoint this pipeline: the source \`${stages[0]?.name}\` does not support checkpoints`, { dir });
-    if (!sink || !sinkHooks) throw new CheckpointError(`Cannot checkpoint this pipeline: the sink \`${stages[stages.length - 1]?.name}\` does not support checkpoints`, { dir });
+    if (!source || !sourceHooks)
+      throw new CheckpointError(
+        `Cannot checkpoint this pipeline: the source \`${stages[0]?.name}\` does not support checkpoints`,
+        { dir },
+      );
+    if (!sink || !sinkHooks)
+      throw new CheckpointError(
+        `Cannot checkpoint this pipeline: the sink \`${stages[stages.length - 1]?.name}\` does not support checkpoints`,
+        { dir },
+      );
     if (sourceHooks.refuse) refuse(sourceHooks.refuse);
     if (sinkHooks.refuse) refuse(sinkHooks.refuse);
     this.#source = source;
@@ -225,14 +261,22 @@ export class Checkpointer implements SinkCheckpointDriver {
     try {
       await mkdir(dir, { recursive: true, mode: 0o700 });
     } catch (error) {
-      throw new CheckpointError(`Cannot create the checkpoint directory: ${(error as Error).message}`, { dir }, { cause: error });
+      throw new CheckpointError(
+        `Cannot create the checkpoint directory: ${(error as Error).message}`,
+        { dir },
+        { cause: error },
+      );
     }
     const file = this.#sourceHooks.file;
     if (file !== undefined) {
       try {
         this.#input = await inputIdentity(file);
       } catch (error) {
-        throw new CheckpointError(`Cannot read the input ${file}: ${(error as Error).message}`, { dir, file }, { cause: error });
+        throw new CheckpointError(
+          `Cannot read the input ${file}: ${(error as Error).message}`,
+          { dir, file },
+          { cause: error },
+        );
       }
     }
     const record = await readCheckpoint(dir);
@@ -252,7 +296,12 @@ export class Checkpointer implements SinkCheckpointDriver {
     }
     const was = record.input;
     const now = this.#input;
-    if ((was === null) !== (now === null) || (was && now && (was.file !== now.file || was.size !== now.size || was.mtimeMs !== now.mtimeMs || was.edges !== now.edges))) {
+    if (
+      (was === null) !== (now === null) ||
+      (was &&
+        now &&
+        (was.file !== now.file || was.size !== now.size || was.mtimeMs !== now.mtimeMs || was.edges !== now.edges))
+    ) {
       throw new CheckpointError(
         `The input ${now?.file ?? was?.file} changed since the checkpoint was written (size, mtime or content); remove the checkpoint in ${dir} to start over`,
         { dir, file: now?.file ?? was?.file },
@@ -266,14 +315,20 @@ export class Checkpointer implements SinkCheckpointDriver {
     this.#commits = record.commits;
     this.resumed = record;
     this.#written = true;
-    log('resuming from %s: %d rows committed (%d to skip), commit #%d', dir, record.committed, this.#skip, record.commits);
+    log(
+      'resuming from %s: %d rows committed (%d to skip), commit #%d',
+      dir,
+      record.committed,
+      this.#skip,
+      record.commits,
+    );
   }
 
   receive(batch: Batch): number {
     const position = batch.position;
     if (!this.#sourceRows.has(position)) {
       throw new CheckpointError(
-        'Cannot checkpoint this pipeline: a batch reached the sink with a position no source batch had (a stage re-batches rows, like batch(), or makes its own batches); checkpointing needs stages that keep their input batches\' positions',
+        "Cannot checkpoint this pipeline: a batch reached the sink with a position no source batch had (a stage re-batches rows, like batch(), or makes its own batches); checkpointing needs stages that keep their input batches' positions",
         { dir: this.dir, batch: position.index },
       );
     }
@@ -288,7 +343,9 @@ export class Checkpointer implements SinkCheckpointDriver {
 
   afterWrite(context: StageContext): Promise<void> | undefined {
     if (this.#failure) return Promise.reject(this.#failure);
-    const due = (this.#everyBatches !== undefined && this.#batchesSinceCommit >= this.#everyBatches) || performance.now() - this.#lastCommit >= this.#intervalMs;
+    const due =
+      (this.#everyBatches !== undefined && this.#batchesSinceCommit >= this.#everyBatches) ||
+      performance.now() - this.#lastCommit >= this.#intervalMs;
     if (!due || this.#skip > 0 || this.#inflight) return undefined;
     // the sink snapshots its state now; its fsync and the checkpoint write run while writing goes on
     this.#inflight = this.commit(context)
@@ -342,9 +399,19 @@ export class Checkpointer implements SinkCheckpointDriver {
       this.#written = true;
     } catch (error) {
       if (!written) this.#sinkHooks.keep(false);
-      throw new CheckpointError(`Cannot write the checkpoint: ${(error as Error).message}`, { dir: this.dir }, { cause: error });
+      throw new CheckpointError(
+        `Cannot write the checkpoint: ${(error as Error).message}`,
+        { dir: this.dir },
+        { cause: error },
+      );
     }
-    log('commit #%d: %d rows committed, source batch %d, %d ms', record.commits, done.rows, mark.position.index, Math.round(performance.now() - started));
+    log(
+      'commit #%d: %d rows committed, source batch %d, %d ms',
+      record.commits,
+      done.rows,
+      mark.position.index,
+      Math.round(performance.now() - started),
+    );
   }
 
   async beforeFinish(): Promise<void> {
@@ -352,7 +419,12 @@ export class Checkpointer implements SinkCheckpointDriver {
     await this.#inflight;
     if (this.#failure) throw this.#failure;
     await unlink(path.join(this.dir, CHECKPOINT_FILE)).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw new CheckpointError(`Cannot remove the checkpoint: ${error.message}`, { dir: this.dir }, { cause: error });
+      if (error.code !== 'ENOENT')
+        throw new CheckpointError(
+          `Cannot remove the checkpoint: ${error.message}`,
+          { dir: this.dir },
+          { cause: error },
+        );
     });
     this.#sinkHooks.keep(false);
   }
@@ -370,4 +442,3 @@ export class Checkpointer implements SinkCheckpointDriver {
     log('finished: checkpoint removed from %s', this.dir);
   }
 }
-

@@ -36,7 +36,11 @@ export function formatProgress(event: ProgressEvent): string {
   if (event.state === 'running') {
     if (event.etaMs !== undefined) parts.push(`ETA ${formatDuration(event.etaMs)}`);
   } else parts.push(`in ${formatDuration(event.elapsedMs)}`);
-  parts.push(event.memory.fraction !== undefined ? `mem ${formatPercent(event.memory.fraction)}` : `rss ${formatBytes(event.memory.rss)}`);
+  parts.push(
+    event.memory.fraction !== undefined
+      ? `mem ${formatPercent(event.memory.fraction)}`
+      : `rss ${formatBytes(event.memory.rss)}`,
+  );
   if (event.memory.level === 'pause') parts.push('(paused)');
   else if (event.memory.level === 'critical') parts.push('(critical)');
   if (event.spilledBytes > 0) parts.push(`spilled ${formatBytes(event.spilledBytes)}`);
@@ -76,7 +80,10 @@ export class LineRenderer {
   update(event: ProgressEvent, now = performance.now()): void {
     if (now - this.#lastAt < this.#everyMs) return;
     this.#lastAt = now;
-    if (this.#tty) this.#write(`${CLEAR_LINE}${this.#fit(`${event.fraction !== undefined ? `${progressBar(event.fraction)} ` : ''}${formatProgress(event)}`)}`);
+    if (this.#tty)
+      this.#write(
+        `${CLEAR_LINE}${this.#fit(`${event.fraction !== undefined ? `${progressBar(event.fraction)} ` : ''}${formatProgress(event)}`)}`,
+      );
     else this.#write(`spillway: ${formatProgress(event)}\n`);
     this.#drawn = true;
   }
@@ -84,7 +91,10 @@ export class LineRenderer {
   /** The last line: on a terminal the live line becomes final; elsewhere a `done` line if any was written. */
   finish(event: ProgressEvent): void {
     if (!this.#drawn) return;
-    if (this.#tty) this.#write(`${CLEAR_LINE}${this.#fit(`${event.fraction !== undefined ? `${progressBar(event.fraction)} ` : ''}${formatProgress(event)}`)}\n`);
+    if (this.#tty)
+      this.#write(
+        `${CLEAR_LINE}${this.#fit(`${event.fraction !== undefined ? `${progressBar(event.fraction)} ` : ''}${formatProgress(event)}`)}\n`,
+      );
     else this.#write(`spillway: done ${formatProgress(event)}\n`);
     this.#drawn = false;
   }

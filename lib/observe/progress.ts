@@ -10,10 +10,9 @@
 import { LineRenderer, clamp } from './progress-line.ts';
 import type { Readable, Writable } from 'node:stream';
 import type { ProgressEvent, ProgressStream } from './progress-event.ts';
-import type { StageKind } from '../core/stage.ts';
-import { readRun, type RunReading, type StageReading } from '../core/reading.ts';
+import { readRun, type RunReading } from '../core/reading.ts';
 import { ValidationError, describeValue } from '../core/errors.ts';
-import type { MemoryGovernor, MemoryLevel } from '../memory/governor.ts';
+import type { MemoryGovernor } from '../memory/governor.ts';
 import type { PipelineStats } from '../core/stats.ts';
 
 export type { ProgressEvent, ProgressStage, ProgressStream } from './progress-event.ts';
@@ -63,16 +62,22 @@ export function resolveProgress(option: unknown, path = 'options.progress'): Pro
   if (option === true) return spec(undefined, process.stderr, undefined);
   if (typeof option === 'function') return spec(option as (event: ProgressEvent) => void, undefined, undefined);
   if (typeof option !== 'object' || option === null || Array.isArray(option)) {
-    throw new ValidationError(`Expected \`${path}\` to be a boolean, a function or an object, got ${describeValue(option)}`);
+    throw new ValidationError(
+      `Expected \`${path}\` to be a boolean, a function or an object, got ${describeValue(option)}`,
+    );
   }
   const o = option as ProgressOptions;
   for (const key of Object.keys(o)) {
-    if (!['onProgress', 'stream', 'intervalMs'].includes(key)) throw new ValidationError(`Unknown option \`${path}.${key}\` (expected onProgress, stream, intervalMs)`);
+    if (!['onProgress', 'stream', 'intervalMs'].includes(key))
+      throw new ValidationError(`Unknown option \`${path}.${key}\` (expected onProgress, stream, intervalMs)`);
   }
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') {
     throw new ValidationError(`Expected \`${path}.onProgress\` to be a function, got ${describeValue(o.onProgress)}`);
   }
-  if (o.stream !== undefined && (typeof o.stream !== 'object' || o.stream === null || typeof o.stream.write !== 'function')) {
+  if (
+    o.stream !== undefined &&
+    (typeof o.stream !== 'object' || o.stream === null || typeof o.stream.write !== 'function')
+  ) {
     throw new ValidationError(`Expected \`${path}.stream\` to be a writable stream, got ${describeValue(o.stream)}`);
   }
   const interval = o.intervalMs;
@@ -83,7 +88,11 @@ export function resolveProgress(option: unknown, path = 'options.progress'): Pro
   return spec(o.onProgress, stream, interval);
 }
 
-function spec(onProgress: ProgressSpec['onProgress'], stream: ProgressStream | undefined, intervalMs: number | undefined): ProgressSpec {
+function spec(
+  onProgress: ProgressSpec['onProgress'],
+  stream: ProgressStream | undefined,
+  intervalMs: number | undefined,
+): ProgressSpec {
   const tty = stream?.isTTY === true;
   return {
     onProgress,
@@ -149,7 +158,10 @@ export class ProgressTracker {
       const rowsRate = ((live.rows - last.rows) / dt) * 1000;
       const bytesRate = ((live.bytes - last.bytes) / dt) * 1000;
       // the first rate is taken as is; later ones are blended in by how much time they cover
-      const alpha = this.#last === undefined || (this.#rowsPerSec === 0 && this.#bytesPerSec === 0) ? 1 : 1 - Math.exp(-dt / SMOOTHING_MS);
+      const alpha =
+        this.#last === undefined || (this.#rowsPerSec === 0 && this.#bytesPerSec === 0)
+          ? 1
+          : 1 - Math.exp(-dt / SMOOTHING_MS);
       this.#rowsPerSec += alpha * (rowsRate - this.#rowsPerSec);
       this.#bytesPerSec += alpha * (bytesRate - this.#bytesPerSec);
       this.#last = { at: now, rows: live.rows, bytes: live.bytes };
@@ -174,10 +186,21 @@ export class ProgressTracker {
     if (stats) {
       live.rows = stats.rowsIn;
       live.bytes = stats.bytesRead;
-      if (stats.memory?.last) live.memory = { level: stats.memory.level, rss: stats.memory.last.rss, fraction: Math.round(stats.memory.last.fraction * 1e4) / 1e4 };
+      if (stats.memory?.last)
+        live.memory = {
+          level: stats.memory.level,
+          rss: stats.memory.last.rss,
+          fraction: Math.round(stats.memory.last.fraction * 1e4) / 1e4,
+        };
     }
     const seconds = elapsed / 1000;
-    const event = this.#event(state, live, elapsed, seconds > 0 ? live.rows / seconds : 0, seconds > 0 ? live.bytes / seconds : 0);
+    const event = this.#event(
+      state,
+      live,
+      elapsed,
+      seconds > 0 ? live.rows / seconds : 0,
+      seconds > 0 ? live.bytes / seconds : 0,
+    );
     if (event.workers) event.workers.busy = 0;
     if (!this.#ended) {
       this.#ended = true;
@@ -226,8 +249,13 @@ export class ProgressTracker {
     return liveFigures(readRun(this.#view.streams, this.#view.governor));
   }
 
-
-  #event(state: ProgressEvent['state'], live: LiveFigures, elapsedMs: number, rowsPerSec: number, bytesPerSec: number): ProgressEvent {
+  #event(
+    state: ProgressEvent['state'],
+    live: LiveFigures,
+    elapsedMs: number,
+    rowsPerSec: number,
+    bytesPerSec: number,
+  ): ProgressEvent {
     let fraction: number | undefined;
     let remaining: number | undefined;
     if (live.rowsTotal !== undefined && live.rowsTotal > 0) {

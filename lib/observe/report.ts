@@ -19,7 +19,6 @@ export interface ReportOptions {
 
 const FORMATS = ['text', 'json', 'html'] as const;
 
-
 /** Every option of ReportOptions, for strict validation. */
 const KNOWN_REPORT_OPTIONS = optionKeys<ReportOptions>({ format: true, title: true });
 /**
@@ -37,7 +36,9 @@ export function formatReport(stats: PipelineStats, options?: ReportOptions): str
   const o = expectOptions(options, 'options', KNOWN_REPORT_OPTIONS);
   const format = o.format ?? 'text';
   if (!(FORMATS as readonly string[]).includes(format)) {
-    throw new ValidationError(`Expected \`options.format\` to be one of ${FORMATS.join(', ')}, got ${describeValue(format)}`);
+    throw new ValidationError(
+      `Expected \`options.format\` to be one of ${FORMATS.join(', ')}, got ${describeValue(format)}`,
+    );
   }
   if (format === 'json') return JSON.stringify(stats, null, 2);
   // one self-contained file: inline CSS and SVG charts of stats.timeline, no script, no request
@@ -60,8 +61,13 @@ function rate(count: number, ms: number): number {
 function textReport(s: PipelineStats, title: string | undefined): string {
   const lines: string[] = [];
   const head = title ? `${title}: ` : '';
-  lines.push(`${head}${n(s.rowsIn)} rows in, ${n(s.rowsOut)} rows out in ${formatDuration(s.durationMs)} (${formatRate(rate(s.rowsIn, s.durationMs), 'rows')})`);
-  const read = s.bytesRead > 0 ? `read ${formatBytes(s.bytesRead)} (${formatRate(rate(s.bytesRead, s.durationMs), 'bytes')}), ` : '';
+  lines.push(
+    `${head}${n(s.rowsIn)} rows in, ${n(s.rowsOut)} rows out in ${formatDuration(s.durationMs)} (${formatRate(rate(s.rowsIn, s.durationMs), 'rows')})`,
+  );
+  const read =
+    s.bytesRead > 0
+      ? `read ${formatBytes(s.bytesRead)} (${formatRate(rate(s.bytesRead, s.durationMs), 'bytes')}), `
+      : '';
   lines.push(`  ${read}${plural(s.batchesIn, 'batch', 'batches')} in, ${n(s.batchesOut)} out; started ${s.startedAt}`);
 
   // per stage
@@ -78,14 +84,29 @@ function textReport(s: PipelineStats, title: string | undefined): string {
   lines.push(...table(header, rows, [false, false, true, true, true, true, true]).map((line) => `  ${line}`));
   for (const stage of s.stages) {
     const details = Object.entries(stage.details);
-    if (details.length > 0) lines.push(`    ${stage.name}: ${details.map(([k, v]) => `${k}=${typeof v === 'number' && /bytes/i.test(k) ? formatBytes(v) : String(v)}`).join(', ')}`);
+    if (details.length > 0)
+      lines.push(
+        `    ${stage.name}: ${details.map(([k, v]) => `${k}=${typeof v === 'number' && /bytes/i.test(k) ? formatBytes(v) : String(v)}`).join(', ')}`,
+      );
   }
 
   // per worker
   if (s.workers && s.workers.length > 0) {
     const wHeader = ['worker', 'stage', 'batches', 'rows', 'busy', 'rows/s', 'failures', 'restarts', 'recycles'];
-    const wRows = s.workers.map((w) => [w.id, w.stage ?? '', n(w.batches), n(w.rows), formatDuration(w.busyMs), formatCount(w.rowsPerSec), n(w.failures), n(w.restarts), n(w.recycles)]);
-    lines.push(...table(wHeader, wRows, [false, false, true, true, true, true, true, true, true]).map((line) => `  ${line}`));
+    const wRows = s.workers.map((w) => [
+      w.id,
+      w.stage ?? '',
+      n(w.batches),
+      n(w.rows),
+      formatDuration(w.busyMs),
+      formatCount(w.rowsPerSec),
+      n(w.failures),
+      n(w.restarts),
+      n(w.recycles),
+    ]);
+    lines.push(
+      ...table(wHeader, wRows, [false, false, true, true, true, true, true, true, true]).map((line) => `  ${line}`),
+    );
   }
 
   // memory
@@ -103,8 +124,13 @@ function textReport(s: PipelineStats, title: string | undefined): string {
   const spillStages = s.stages.filter((stage) => typeof stage.details.bytesOnDisk === 'number');
   if (spillStages.length > 0 || (m && m.spills > 0)) {
     const onDisk = spillStages.reduce((total, stage) => total + (stage.details.bytesOnDisk as number), 0);
-    const batches = spillStages.reduce((total, stage) => total + (typeof stage.details.batchesSpilled === 'number' ? stage.details.batchesSpilled : 0), 0);
-    const moved = m ? `${m.spills} spill${m.spills === 1 ? '' : 's'} moved ${formatBytes(m.spilledBytes)} out of memory; ` : '';
+    const batches = spillStages.reduce(
+      (total, stage) => total + (typeof stage.details.batchesSpilled === 'number' ? stage.details.batchesSpilled : 0),
+      0,
+    );
+    const moved = m
+      ? `${m.spills} spill${m.spills === 1 ? '' : 's'} moved ${formatBytes(m.spilledBytes)} out of memory; `
+      : '';
     lines.push(`  spills: ${moved}${formatBytes(onDisk)} on disk in ${n(batches)} batch${batches === 1 ? '' : 'es'}`);
   }
 

@@ -240,7 +240,14 @@ export function thinTimeline(tl: Timeline): void {
 
 /** A deep copy of a timeline. */
 export function cloneTimeline(tl: Timeline): Timeline {
-  const copy: Timeline = { ...tl, t: [...tl.t], rows: [...tl.rows], bytes: [...tl.bytes], batchRows: [...tl.batchRows], spilledBytes: [...tl.spilledBytes] };
+  const copy: Timeline = {
+    ...tl,
+    t: [...tl.t],
+    rows: [...tl.rows],
+    bytes: [...tl.bytes],
+    batchRows: [...tl.batchRows],
+    spilledBytes: [...tl.spilledBytes],
+  };
   for (const key of PEAK) {
     const column = tl[key];
     if (column) copy[key] = [...column];

@@ -58,7 +58,10 @@ function get(row: Row, column: string): unknown {
 }
 
 function expectColumn(column: unknown, what: string): string {
-  if (typeof column !== 'string' || column === '') throw new ValidationError(`Expected the column of \`${what}()\` to be a non-empty string, got ${describeValue(column)}`);
+  if (typeof column !== 'string' || column === '')
+    throw new ValidationError(
+      `Expected the column of \`${what}()\` to be a non-empty string, got ${describeValue(column)}`,
+    );
   return column;
 }
 
@@ -86,7 +89,8 @@ const DECIMAL = /^([+-]?)(\d+)(?:\.(\d+))?$/;
 
 function addDecimal(s: SumState, text: string, column: string): void {
   const m = DECIMAL.exec(text);
-  if (!m) throw new UnsupportedError(`Cannot sum column "${column}": ${describeValue(text)} is not a decimal number`, {});
+  if (!m)
+    throw new UnsupportedError(`Cannot sum column "${column}": ${describeValue(text)} is not a decimal number`, {});
   const frac = m[3] ?? '';
   let units = BigInt(m[2]! + frac);
   if (m[1] === '-') units = -units;
@@ -356,10 +360,15 @@ export interface CollectAggregateOptions {
 /** `collect(column, { limit })`: the group's values (null included) in input order, at most `limit` of them. */
 export function collect(column: string, options: CollectAggregateOptions = {}): Aggregate<unknown[], unknown[]> {
   const col = expectColumn(column, 'collect');
-  if (typeof options !== 'object' || options === null) throw new ValidationError(`Expected the options of \`collect()\` to be an object, got ${describeValue(options)}`);
-  for (const key of Object.keys(options)) if (key !== 'limit') throw new ValidationError(`Unknown option \`${key}\` of \`collect()\``);
+  if (typeof options !== 'object' || options === null)
+    throw new ValidationError(`Expected the options of \`collect()\` to be an object, got ${describeValue(options)}`);
+  for (const key of Object.keys(options))
+    if (key !== 'limit') throw new ValidationError(`Unknown option \`${key}\` of \`collect()\``);
   const limit = options.limit ?? 1000;
-  if (!Number.isSafeInteger(limit) || limit < 1) throw new ValidationError(`Expected \`limit\` of \`collect()\` to be a positive integer, got ${describeValue(limit)}`);
+  if (!Number.isSafeInteger(limit) || limit < 1)
+    throw new ValidationError(
+      `Expected \`limit\` of \`collect()\` to be a positive integer, got ${describeValue(limit)}`,
+    );
   return builtin({
     init: () => [],
     add(s, row, meter) {
@@ -384,9 +393,15 @@ export function collect(column: string, options: CollectAggregateOptions = {}): 
 
 /** Checks that `value` is an {@link Aggregate}; `path` names it in the message. */
 export function expectAggregate(value: unknown, path: string): Aggregate {
-  if (typeof value !== 'object' || value === null) throw new ValidationError(`Expected \`${path}\` to be an aggregate ({ init, add, merge, finish }), got ${describeValue(value)}`);
+  if (typeof value !== 'object' || value === null)
+    throw new ValidationError(
+      `Expected \`${path}\` to be an aggregate ({ init, add, merge, finish }), got ${describeValue(value)}`,
+    );
   for (const fn of ['init', 'add', 'merge', 'finish'] as const) {
-    if (typeof (value as Record<string, unknown>)[fn] !== 'function') throw new ValidationError(`Expected \`${path}.${fn}\` to be a function, got ${describeValue((value as Record<string, unknown>)[fn])}`);
+    if (typeof (value as Record<string, unknown>)[fn] !== 'function')
+      throw new ValidationError(
+        `Expected \`${path}.${fn}\` to be a function, got ${describeValue((value as Record<string, unknown>)[fn])}`,
+      );
   }
   return value as Aggregate;
 }

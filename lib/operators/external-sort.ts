@@ -63,7 +63,13 @@ const RUN_BATCH_BYTES = 1 << 20;
 
 /** Sorts batches of any size within a memory budget. */
 export class ExternalSorter {
-  readonly stats: ExternalSortStats = { rows: 0, rowsSpilled: 0, governorSpills: 0, mergePasses: 0, peakBufferedBytes: 0 };
+  readonly stats: ExternalSortStats = {
+    rows: 0,
+    rowsSpilled: 0,
+    governorSpills: 0,
+    mergePasses: 0,
+    peakBufferedBytes: 0,
+  };
   readonly #ordering: SortOrdering;
   readonly #options: ExternalSortOptions;
   #buffered: RecordBatch[] = [];
@@ -192,7 +198,11 @@ export class ExternalSorter {
     const n = run.from.length;
     for (let at = 0; at < n; at += rowsPerBatch) {
       const end = Math.min(n, at + rowsPerBatch);
-      yield gatherRows(run.schema, run.sources, { from: run.from.subarray(at, end), rows: run.rows.subarray(at, end), length: end - at });
+      yield gatherRows(run.schema, run.sources, {
+        from: run.from.subarray(at, end),
+        rows: run.rows.subarray(at, end),
+        length: end - at,
+      });
     }
   }
 
@@ -237,7 +247,12 @@ export class ExternalSorter {
     const rowsPerBatch = this.#spillRowsPerBatch(this.#bufferedBytes, this.#bufferedRows);
     const bytes = this.#bufferedBytes;
     const run = this.#sortBuffered();
-    debug('spilling a run of %d rows (%d bytes buffered), governor %s', run.from.length, bytes, this.#options.governor?.level ?? 'none');
+    debug(
+      'spilling a run of %d rows (%d bytes buffered), governor %s',
+      run.from.length,
+      bytes,
+      this.#options.governor?.level ?? 'none',
+    );
     await this.#writeRun(this.#memoryBatches(run, rowsPerBatch), run.schema);
   }
 
@@ -270,7 +285,11 @@ export class ExternalSorter {
     while (this.#runs.length + (this.#buffered.length > 0 ? 1 : 0) > fanIn) {
       const group = this.#runs.splice(0, fanIn);
       const schema = group.map((r) => r.schema).reduce((a, b) => unifySchemas(a, b));
-      const merged = this.#merge(group.map((r) => spilledSource(r.run)), schema, RUN_BATCH_BYTES);
+      const merged = this.#merge(
+        group.map((r) => spilledSource(r.run)),
+        schema,
+        RUN_BATCH_BYTES,
+      );
       await this.#writeRun(merged, schema);
       this.#runs.unshift(this.#runs.pop()!); // the merged run holds the oldest rows: first
       this.stats.mergePasses++;
@@ -289,7 +308,8 @@ export class ExternalSorter {
 
   /** K-way merge of sorted sources; `targetBytes` > 0 sizes output batches by bytes (capped by batchSize). */
   #merge(sources: RunSource[], schema: Schema, targetBytes: number): AsyncGenerator<RecordBatch> {
-    const outSize = (first: RecordBatch): number => (targetBytes > 0 ? this.#spillRowsPerBatch(recordBatchBytes(first), first.numRows) : this.#options.batchSize);
+    const outSize = (first: RecordBatch): number =>
+      targetBytes > 0 ? this.#spillRowsPerBatch(recordBatchBytes(first), first.numRows) : this.#options.batchSize;
     return mergeRuns(sources, schema, this.#ordering, outSize, () => this.#checkAbort());
   }
 

@@ -23,7 +23,10 @@ export interface GatherPlan {
   readonly length: number;
 }
 
-function gatherValidity(chunks: readonly Data[], plan: GatherPlan): { bitmap: Uint8Array | undefined; nullCount: number } {
+function gatherValidity(
+  chunks: readonly Data[],
+  plan: GatherPlan,
+): { bitmap: Uint8Array | undefined; nullCount: number } {
   if (!chunks.some((d) => d.nullCount > 0)) return { bitmap: undefined, nullCount: 0 };
   const n = plan.length;
   const bitmap = new Uint8Array(((n + 63) >> 6) << 3);

@@ -89,9 +89,11 @@ export class HashAggregator<G> {
     this.#unwatch = watchLevels(options.governor, (level) => {
       if (level === 'ok') return;
       // the sources may be paused: no batch will come to trigger the spill, so do it now
-      this.#busy = this.#busy.then(() => (this.#input ? this.#flushIfNeeded() : undefined)).catch((error: unknown) => {
-        this.#failure ??= error;
-      });
+      this.#busy = this.#busy
+        .then(() => (this.#input ? this.#flushIfNeeded() : undefined))
+        .catch((error: unknown) => {
+          this.#failure ??= error;
+        });
     });
   }
 

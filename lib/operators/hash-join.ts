@@ -264,7 +264,13 @@ export class HashJoin {
   }
 
   /** Joins partition `p`: builds its right rows (repartitioning with seed `depth` when too big), probes its left rows. */
-  async #joinPartition(rightParts: HashPartitions, leftParts: HashPartitions, p: number, depth: number, sink: JoinSink): Promise<void> {
+  async #joinPartition(
+    rightParts: HashPartitions,
+    leftParts: HashPartitions,
+    p: number,
+    depth: number,
+    sink: JoinSink,
+  ): Promise<void> {
     const table = new Map<string, Entry>();
     const nullRight: Row[] = [];
     this.#bytes = 0;
@@ -276,7 +282,8 @@ export class HashJoin {
         await this.#repartition(records, subRight, depth);
         continue;
       }
-      const each = records.length === 0 ? 0 : estimateRowsBytes(records.map((r) => r[1])) / records.length + ENTRY_BYTES;
+      const each =
+        records.length === 0 ? 0 : estimateRowsBytes(records.map((r) => r[1])) / records.length + ENTRY_BYTES;
       for (const [key, row] of records) {
         if (key === null) nullRight.push(row);
         else {

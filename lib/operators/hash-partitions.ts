@@ -30,7 +30,13 @@ const CELL_SCHEMA = new Schema([new Field('records', new Binary(), false)]);
 
 /** Wraps serialized bytes as a one-row RecordBatch with one Binary column. */
 function cellBatch(bytes: Uint8Array): RecordBatch {
-  const child = makeData({ type: new Binary(), length: 1, nullCount: 0, valueOffsets: Int32Array.of(0, bytes.byteLength), data: bytes });
+  const child = makeData({
+    type: new Binary(),
+    length: 1,
+    nullCount: 0,
+    valueOffsets: Int32Array.of(0, bytes.byteLength),
+    data: bytes,
+  });
   const struct = makeData({ type: new Struct(CELL_SCHEMA.fields), length: 1, nullCount: 0, children: [child] });
   return new RecordBatch(CELL_SCHEMA, struct);
 }
@@ -50,7 +56,11 @@ function cellRecords(batch: RecordBatch): unknown[] {
  * bounds what the set buffers before writing: a chunk is at most budget / (2 * fanout) bytes
  * (between 64 kB and 4 MB).
  */
-export async function openPartitions(scratch: OperatorScratch, fanout: number, budget: number): Promise<HashPartitions> {
+export async function openPartitions(
+  scratch: OperatorScratch,
+  fanout: number,
+  budget: number,
+): Promise<HashPartitions> {
   const dir = await scratch.subdir('set');
   const chunkBytes = Math.max(64 << 10, Math.min(CHUNK_BYTES, Math.floor(budget / (2 * fanout))));
   return new HashPartitions(scratch, dir, fanout, chunkBytes);

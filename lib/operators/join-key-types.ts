@@ -24,7 +24,8 @@ function arrowFamily(type: DataType): { family: string; arrow: string } {
   if (DataType.isUtf8(type) || DataType.isLargeUtf8(type)) return { family: 'string', arrow: 'string' };
   if (DataType.isBool(type)) return { family: 'boolean', arrow: 'bool' };
   if (DataType.isTimestamp(type) || DataType.isDate(type)) return { family: 'date', arrow: 'timestamp' };
-  if (DataType.isBinary(type) || DataType.isLargeBinary(type) || DataType.isFixedSizeBinary(type)) return { family: 'binary', arrow: 'binary' };
+  if (DataType.isBinary(type) || DataType.isLargeBinary(type) || DataType.isFixedSizeBinary(type))
+    return { family: 'binary', arrow: 'binary' };
   return { family: 'other', arrow: String(type) };
 }
 

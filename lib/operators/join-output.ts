@@ -39,7 +39,8 @@ export class JoinOutput {
     if (this.#sharedKeys.has(name)) out = null;
     else if (this.#leftSet?.has(name)) {
       out = `${name}_right`;
-      for (let n = 2; this.#leftSet.has(out) || (this.#rightColumns?.includes(out) ?? false); n++) out = `${name}_right${n}`;
+      for (let n = 2; this.#leftSet.has(out) || (this.#rightColumns?.includes(out) ?? false); n++)
+        out = `${name}_right${n}`;
     } else out = name;
     this.#renamed.set(name, out);
     return out;

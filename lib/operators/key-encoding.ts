@@ -13,7 +13,8 @@ export function encodeValue(value: unknown, multi: boolean): string {
     case 'string':
       return multi ? `s${value.length}:${value}` : `s${value}`;
     case 'number':
-      if (Number.isInteger(value)) return `i${Number.isSafeInteger(value) ? String(value === 0 ? 0 : value) : BigInt(value).toString()};`;
+      if (Number.isInteger(value))
+        return `i${Number.isSafeInteger(value) ? String(value === 0 ? 0 : value) : BigInt(value).toString()};`;
       return `f${Number.isNaN(value) ? 'NaN' : String(value)};`;
     case 'bigint':
       return `i${value.toString()};`;

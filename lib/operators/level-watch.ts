@@ -9,7 +9,10 @@ import type { GovernorGate } from '../core/stage.ts';
 export function watchLevels(gate: GovernorGate | undefined, listener: (level: string) => void): () => void {
   if (!gate) return () => {};
   if (typeof gate.onLevel === 'function') return gate.onLevel(listener);
-  const emitter = gate as unknown as { on?: (event: string, l: (level: string) => void) => void; off?: (event: string, l: (level: string) => void) => void };
+  const emitter = gate as unknown as {
+    on?: (event: string, l: (level: string) => void) => void;
+    off?: (event: string, l: (level: string) => void) => void;
+  };
   if (typeof emitter.on === 'function' && typeof emitter.off === 'function') {
     emitter.on.call(gate, 'level', listener);
     return () => emitter.off!.call(gate, 'level', listener);

@@ -43,11 +43,24 @@ export const UNGOVERNED_BUDGET = 128e6;
  * Validates the shared options; `extra` names the option keys the operator adds itself, `shared`
  * the shared ones it takes (all by default; topK, which never spills, takes only `batchSize`).
  */
-export function resolveOperatorOptions(value: unknown, path: string, extra: readonly string[] = [], shared: readonly (keyof OperatorOptions)[] = ['budget', 'dir', 'batchSize']): ResolvedOperatorOptions {
-  const opts = expectOptions(value as OperatorOptions | undefined, path, [...shared, ...extra]) as Record<string, unknown>;
+export function resolveOperatorOptions(
+  value: unknown,
+  path: string,
+  extra: readonly string[] = [],
+  shared: readonly (keyof OperatorOptions)[] = ['budget', 'dir', 'batchSize'],
+): ResolvedOperatorOptions {
+  const opts = expectOptions(value as OperatorOptions | undefined, path, [...shared, ...extra]) as Record<
+    string,
+    unknown
+  >;
   const budget = opts.budget === undefined ? undefined : parseBytes(opts.budget, `${path}.budget`);
-  if (opts.dir !== undefined && (typeof opts.dir !== 'string' || opts.dir === '')) throw new ValidationError(`Expected \`${path}.dir\` to be a non-empty string`);
-  return { budget, dir: opts.dir as string | undefined, batchSize: expectInteger(opts.batchSize, `${path}.batchSize`, 8192) };
+  if (opts.dir !== undefined && (typeof opts.dir !== 'string' || opts.dir === ''))
+    throw new ValidationError(`Expected \`${path}.dir\` to be a non-empty string`);
+  return {
+    budget,
+    dir: opts.dir as string | undefined,
+    batchSize: expectInteger(opts.batchSize, `${path}.batchSize`, 8192),
+  };
 }
 
 /** The budget in bytes: the option, else a share of the governor's limit. */
@@ -64,7 +77,12 @@ export function reportSpill(stats: StageStats, scratch: OperatorScratch, budget:
 }
 
 /** Copies a hash operator's spill counters into its stage's stats (`details`). */
-export function reportOperator(stats: StageStats, scratch: OperatorScratch, counters: OperatorCounters, budget: number): void {
+export function reportOperator(
+  stats: StageStats,
+  scratch: OperatorScratch,
+  counters: OperatorCounters,
+  budget: number,
+): void {
   reportSpill(stats, scratch, budget);
   stats.details.partitionsSpilled = scratch.partitionsSpilled;
   stats.details.recursionDepth = counters.depth;

@@ -42,7 +42,8 @@ export class OperatorScratch {
 
   /** The scratch directory, created 0700 on first call. Throws {@link SpillError}. */
   dir(): Promise<string> {
-    if (this.#disposed) return Promise.reject(new SpillError("The operator's scratch directory is disposed", { stage: this.#stage }));
+    if (this.#disposed)
+      return Promise.reject(new SpillError("The operator's scratch directory is disposed", { stage: this.#stage }));
     this.#dir ??= (async () => {
       const parent = this.#parent ?? os.tmpdir();
       try {
@@ -51,7 +52,11 @@ export class OperatorScratch {
         removeOnExit(dir);
         return dir;
       } catch (error) {
-        throw new SpillError(`Cannot create an operator spill directory under ${parent}: ${(error as Error).message}`, { stage: this.#stage, dir: parent }, { cause: error });
+        throw new SpillError(
+          `Cannot create an operator spill directory under ${parent}: ${(error as Error).message}`,
+          { stage: this.#stage, dir: parent },
+          { cause: error },
+        );
       }
     })();
     return this.#dir;
@@ -64,7 +69,11 @@ export class OperatorScratch {
     try {
       await mkdir(dir, { mode: 0o700 });
     } catch (error) {
-      throw new SpillError(`Cannot create a spill directory: ${(error as Error).message}`, { stage: this.#stage, dir }, { cause: error });
+      throw new SpillError(
+        `Cannot create a spill directory: ${(error as Error).message}`,
+        { stage: this.#stage, dir },
+        { cause: error },
+      );
     }
     return dir;
   }

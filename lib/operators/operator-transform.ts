@@ -12,7 +12,16 @@ import type { RecordBatch } from 'apache-arrow';
 import { Batch, type Row } from '../core/batch.ts';
 import { AbortError, toError } from '../core/errors.ts';
 import { asBatch, TRANSFORM_HIGH_WATER_MARK } from '../core/transform.ts';
-import { STAGE, capabilities, detachedContext, newStageStats, type SpillwayStage, type StageContext, type StageInfo, type StageStats } from '../core/stage.ts';
+import {
+  STAGE,
+  capabilities,
+  detachedContext,
+  newStageStats,
+  type SpillwayStage,
+  type StageContext,
+  type StageInfo,
+  type StageStats,
+} from '../core/stage.ts';
 
 /** Pushes output rows (objects, or an Arrow batch) downstream; resolves when there is room for more. */
 export type EmitRows = (rows: Row[] | RecordBatch) => Promise<void>;
@@ -110,7 +119,11 @@ export class OperatorTransform extends Transform implements SpillwayStage {
         void this.#dispose().finally(() => callback(toError(error)));
         return;
       }
-      if (last) void this.#dispose().then(() => callback(), (e: unknown) => callback(toError(e)));
+      if (last)
+        void this.#dispose().then(
+          () => callback(),
+          (e: unknown) => callback(toError(e)),
+        );
       else callback();
     };
     let result: Promise<void>;
@@ -120,7 +133,10 @@ export class OperatorTransform extends Transform implements SpillwayStage {
       done(error);
       return;
     }
-    result.then(() => done(), (error: unknown) => done(error ?? new Error(`${stats.name} failed`)));
+    result.then(
+      () => done(),
+      (error: unknown) => done(error ?? new Error(`${stats.name} failed`)),
+    );
   }
 
   #dispose(): Promise<void> {

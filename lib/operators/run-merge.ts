@@ -80,7 +80,13 @@ async function nextBatch(next: RunSource, schema: Schema): Promise<RecordBatch |
  * Merges sorted `sources` (earlier sources win ties) into batches of `outSize(first batch)` rows;
  * `checkAbort` runs before each output batch.
  */
-export async function* mergeRuns(sources: readonly RunSource[], schema: Schema, ordering: SortOrdering, outSize: (first: RecordBatch) => number, checkAbort: () => void): AsyncGenerator<RecordBatch> {
+export async function* mergeRuns(
+  sources: readonly RunSource[],
+  schema: Schema,
+  ordering: SortOrdering,
+  outSize: (first: RecordBatch) => number,
+  checkAbort: () => void,
+): AsyncGenerator<RecordBatch> {
   ordering.bind(schema);
   const heap = new CursorHeap(ordering);
   for (const [run, next] of sources.entries()) {
@@ -95,7 +101,11 @@ export async function* mergeRuns(sources: readonly RunSource[], schema: Schema, 
   let batches: RecordBatch[] = [];
   let count = 0;
   const emit = (): RecordBatch => {
-    const out = gatherRows(schema, batches, { from: from.subarray(0, count), rows: rows.subarray(0, count), length: count });
+    const out = gatherRows(schema, batches, {
+      from: from.subarray(0, count),
+      rows: rows.subarray(0, count),
+      length: count,
+    });
     for (const c of heap.items) c.src = -1;
     batches = [];
     count = 0;

@@ -43,7 +43,8 @@ const KEY_FIELDS = new Set(['column', 'order', 'nulls']);
  */
 export function parseSortKeys(keys: SortKeys, path = 'keys'): ResolvedSortKey[] {
   const list: readonly unknown[] = Array.isArray(keys) ? keys : [keys];
-  if (list.length === 0) throw new ValidationError(`Expected \`${path}\` to name at least one column, got an empty list`);
+  if (list.length === 0)
+    throw new ValidationError(`Expected \`${path}\` to name at least one column, got an empty list`);
   const seen = new Set<string>();
   return list.map((item, k) => {
     const at = Array.isArray(keys) ? `${path}[${k}]` : path;
@@ -52,15 +53,25 @@ export function parseSortKeys(keys: SortKeys, path = 'keys'): ResolvedSortKey[] 
     let nulls: unknown = 'last';
     if (typeof item === 'string') column = item;
     else if (typeof item === 'object' && item !== null && !Array.isArray(item)) {
-      for (const key of Object.keys(item)) if (!KEY_FIELDS.has(key)) throw new ValidationError(`Unknown option \`${at}.${key}\` (expected column, order, nulls)`);
+      for (const key of Object.keys(item))
+        if (!KEY_FIELDS.has(key))
+          throw new ValidationError(`Unknown option \`${at}.${key}\` (expected column, order, nulls)`);
       const spec = item as SortKey;
       column = spec.column;
       order = spec.order ?? 'asc';
       nulls = spec.nulls ?? 'last';
-    } else throw new ValidationError(`Expected \`${at}\` to be a column name or { column, order?, nulls? }, got ${describeValue(item)}`);
-    if (typeof column !== 'string' || column === '') throw new ValidationError(`Expected \`${at}${typeof item === 'string' ? '' : '.column'}\` to be a non-empty column name, got ${describeValue(column)}`);
-    if (order !== 'asc' && order !== 'desc') throw new ValidationError(`Expected \`${at}.order\` to be 'asc' or 'desc', got ${describeValue(order)}`);
-    if (nulls !== 'first' && nulls !== 'last') throw new ValidationError(`Expected \`${at}.nulls\` to be 'first' or 'last', got ${describeValue(nulls)}`);
+    } else
+      throw new ValidationError(
+        `Expected \`${at}\` to be a column name or { column, order?, nulls? }, got ${describeValue(item)}`,
+      );
+    if (typeof column !== 'string' || column === '')
+      throw new ValidationError(
+        `Expected \`${at}${typeof item === 'string' ? '' : '.column'}\` to be a non-empty column name, got ${describeValue(column)}`,
+      );
+    if (order !== 'asc' && order !== 'desc')
+      throw new ValidationError(`Expected \`${at}.order\` to be 'asc' or 'desc', got ${describeValue(order)}`);
+    if (nulls !== 'first' && nulls !== 'last')
+      throw new ValidationError(`Expected \`${at}.nulls\` to be 'first' or 'last', got ${describeValue(nulls)}`);
     if (seen.has(column)) throw new ValidationError(`\`${path}\` names column ${describeValue(column)} twice`);
     seen.add(column);
     return { column, dir: order === 'asc' ? 1 : -1, nulls: nulls === 'first' ? -1 : 1 } as ResolvedSortKey;
@@ -74,12 +85,18 @@ export function parseSortKeys(keys: SortKeys, path = 'keys'): ResolvedSortKey[] 
 export function parseSortFlag(text: string, flag = '--sort'): SortKey[] {
   return text.split(',').map((part) => {
     const [column = '', ...mods] = part.trim().split(':');
-    if (column === '') throw new ValidationError(`${flag} must be a comma-separated list of columns (price,ts:desc), got ${describeValue(text)}`);
+    if (column === '')
+      throw new ValidationError(
+        `${flag} must be a comma-separated list of columns (price,ts:desc), got ${describeValue(text)}`,
+      );
     const key: SortKey = { column };
     for (const mod of mods) {
       if (mod === 'asc' || mod === 'desc') key.order = mod;
       else if (mod === 'nulls-first' || mod === 'nulls-last') key.nulls = mod === 'nulls-first' ? 'first' : 'last';
-      else throw new ValidationError(`${flag}: unknown modifier ${describeValue(mod)} in ${describeValue(part)} (asc, desc, nulls-first, nulls-last)`);
+      else
+        throw new ValidationError(
+          `${flag}: unknown modifier ${describeValue(mod)} in ${describeValue(part)} (asc, desc, nulls-first, nulls-last)`,
+        );
     }
     return key;
   });

@@ -23,7 +23,13 @@ import { valueReader } from '../formats/arrow/convert.ts';
 export type KeyColumn =
   | { kind: 'num'; nulls: Uint8Array | undefined; v: Float64Array }
   | { kind: 'words'; nulls: Uint8Array | undefined; w: Float64Array[] }
-  | { kind: 'bytes'; nulls: Uint8Array | undefined; pre: Float64Array; off: Int32Array | Float64Array; bytes: Uint8Array }
+  | {
+      kind: 'bytes';
+      nulls: Uint8Array | undefined;
+      pre: Float64Array;
+      off: Int32Array | Float64Array;
+      bytes: Uint8Array;
+    }
   | { kind: 'locale'; nulls: Uint8Array | undefined; s: (string | null)[]; collator: Intl.Collator }
   | { kind: 'values'; nulls: Uint8Array | undefined; s: unknown[] };
 
@@ -55,7 +61,9 @@ function nullsOf(chunks: readonly Data[], n: number): Uint8Array | undefined {
 function wordCount(type: DataType): { words: number; signed: boolean } {
   switch (type.typeId) {
     case Type.Int:
-      return (type as unknown as { bitWidth: number }).bitWidth === 64 ? { words: 2, signed: (type as unknown as { isSigned: boolean }).isSigned } : { words: 0, signed: true };
+      return (type as unknown as { bitWidth: number }).bitWidth === 64
+        ? { words: 2, signed: (type as unknown as { isSigned: boolean }).isSigned }
+        : { words: 0, signed: true };
     case Type.Date:
       return { words: (type as unknown as { unit: number }).unit === 1 ? 2 : 0, signed: true }; // DateUnit.MILLISECOND = 1
     case Type.Timestamp:
@@ -89,11 +97,25 @@ function isNumberType(type: DataType): boolean {
 }
 
 function isBytesType(type: DataType): boolean {
-  return type.typeId === Type.Utf8 || type.typeId === Type.LargeUtf8 || type.typeId === Type.Binary || type.typeId === Type.LargeBinary;
+  return (
+    type.typeId === Type.Utf8 ||
+    type.typeId === Type.LargeUtf8 ||
+    type.typeId === Type.Binary ||
+    type.typeId === Type.LargeBinary
+  );
 }
 
 const textDecoder = new TextDecoder();
-const NESTED = new Set<Type>([Type.Struct, Type.List, Type.LargeList, Type.FixedSizeList, Type.Map, Type.Union, Type.SparseUnion, Type.DenseUnion]);
+const NESTED = new Set<Type>([
+  Type.Struct,
+  Type.List,
+  Type.LargeList,
+  Type.FixedSizeList,
+  Type.Map,
+  Type.Union,
+  Type.SparseUnion,
+  Type.DenseUnion,
+]);
 
 /** Number, boolean and date key values as doubles. */
 function numberKeys(chunks: readonly Data[], type: DataType, n: number, nulls: Uint8Array | undefined): KeyColumn {
@@ -116,7 +138,13 @@ function numberKeys(chunks: readonly Data[], type: DataType, n: number, nulls: U
 }
 
 /** 64/128/256-bit key values as 32-bit words, most significant (signed) first. */
-function wordKeys(chunks: readonly Data[], words: number, signed: boolean, n: number, nulls: Uint8Array | undefined): KeyColumn {
+function wordKeys(
+  chunks: readonly Data[],
+  words: number,
+  signed: boolean,
+  n: number,
+  nulls: Uint8Array | undefined,
+): KeyColumn {
   const w = Array.from({ length: words }, () => new Float64Array(n));
   let at = 0;
   for (const d of chunks) {
@@ -171,7 +199,15 @@ function byteKeys(chunks: readonly Data[], n: number, nulls: Uint8Array | undefi
 }
 
 /** Locale strings and every other type: JS values through the generic reader. */
-function valueKeys(chunks: readonly Data[], type: DataType, collation: Collation, collator: Intl.Collator | undefined, column: string, n: number, nulls: Uint8Array | undefined): KeyColumn {
+function valueKeys(
+  chunks: readonly Data[],
+  type: DataType,
+  collation: Collation,
+  collator: Intl.Collator | undefined,
+  column: string,
+  n: number,
+  nulls: Uint8Array | undefined,
+): KeyColumn {
   const s = new Array<unknown>(n);
   let at = 0;
   for (const d of chunks) {
@@ -183,9 +219,13 @@ function valueKeys(chunks: readonly Data[], type: DataType, collation: Collation
     }
     at += d.length;
   }
-  if (isBytesType(type) && collation === 'locale') return { kind: 'locale', nulls, s: s as (string | null)[], collator: collator ?? new Intl.Collator() };
+  if (isBytesType(type) && collation === 'locale')
+    return { kind: 'locale', nulls, s: s as (string | null)[], collator: collator ?? new Intl.Collator() };
   if (NESTED.has(type.typeId)) {
-    throw new UnsupportedError(`Cannot sort by column "${column}" of Arrow type ${String(type)}: nested values have no order here`, {});
+    throw new UnsupportedError(
+      `Cannot sort by column "${column}" of Arrow type ${String(type)}: nested values have no order here`,
+      {},
+    );
   }
   return { kind: 'values', nulls, s };
 }
@@ -194,7 +234,12 @@ function valueKeys(chunks: readonly Data[], type: DataType, collation: Collation
  * Builds the key column of `chunks` (the same column of consecutive batches, one Arrow type),
  * rows numbered across the chunks in order.
  */
-export function keyColumn(chunks: readonly Data[], collation: Collation, collator: Intl.Collator | undefined, column: string): KeyColumn {
+export function keyColumn(
+  chunks: readonly Data[],
+  collation: Collation,
+  collator: Intl.Collator | undefined,
+  column: string,
+): KeyColumn {
   let n = 0;
   for (const d of chunks) n += d.length;
   const type = (chunks[0]?.type ?? { typeId: Type.Null }) as DataType;
@@ -261,17 +306,21 @@ function compareValues(x: unknown, y: unknown): number {
 /** The comparator of one key over its key columns, direction and NULL placement applied. */
 function keyComparator(key: ResolvedSortKey, kind: KeyColumn['kind'], k: number): RowComparator {
   const { dir, nulls } = key;
-  const withNulls = (inner: (a: KeyColumn, i: number, b: KeyColumn, j: number) => number): RowComparator => (A, i, B, j) => {
-    const a = A[k]!;
-    const b = B[k]!;
-    const an = a.nulls !== undefined && a.nulls[i] === 1;
-    const bn = b.nulls !== undefined && b.nulls[j] === 1;
-    if (an || bn) return an && bn ? 0 : an ? nulls : -nulls;
-    return dir * inner(a, i, b, j);
-  };
+  const withNulls =
+    (inner: (a: KeyColumn, i: number, b: KeyColumn, j: number) => number): RowComparator =>
+    (A, i, B, j) => {
+      const a = A[k]!;
+      const b = B[k]!;
+      const an = a.nulls !== undefined && a.nulls[i] === 1;
+      const bn = b.nulls !== undefined && b.nulls[j] === 1;
+      if (an || bn) return an && bn ? 0 : an ? nulls : -nulls;
+      return dir * inner(a, i, b, j);
+    };
   switch (kind) {
     case 'num':
-      return withNulls((a, i, b, j) => compareNumbers((a as { v: Float64Array }).v[i]!, (b as { v: Float64Array }).v[j]!));
+      return withNulls((a, i, b, j) =>
+        compareNumbers((a as { v: Float64Array }).v[i]!, (b as { v: Float64Array }).v[j]!),
+      );
     case 'words':
       return withNulls((a, i, b, j) => {
         const wa = (a as { w: Float64Array[] }).w;
@@ -326,7 +375,11 @@ export class SortOrdering {
     const names = schema.fields.map((f) => f.name);
     this.#indices = this.keys.map((key) => {
       const at = names.indexOf(key.column);
-      if (at < 0) throw new SchemaMismatchError(`Cannot sort by column ${describeValue(key.column)}: the data has no such column (it has ${names.join(', ')})`, {});
+      if (at < 0)
+        throw new SchemaMismatchError(
+          `Cannot sort by column ${describeValue(key.column)}: the data has no such column (it has ${names.join(', ')})`,
+          {},
+        );
       return at;
     });
     const kinds = this.keys.map((key, k): KeyColumn['kind'] => {
@@ -334,7 +387,11 @@ export class SortOrdering {
       if (isNumberType(type)) return 'num';
       if (wordCount(type).words > 0) return 'words';
       if (isBytesType(type)) return this.collation === 'binary' ? 'bytes' : 'locale';
-      if (NESTED.has(type.typeId)) throw new UnsupportedError(`Cannot sort by column ${describeValue(key.column)} of Arrow type ${String(type)}: nested values have no order here`, {});
+      if (NESTED.has(type.typeId))
+        throw new UnsupportedError(
+          `Cannot sort by column ${describeValue(key.column)} of Arrow type ${String(type)}: nested values have no order here`,
+          {},
+        );
       return 'values';
     });
     const comparators = this.keys.map((key, k) => keyComparator(key, kinds[k]!, k));

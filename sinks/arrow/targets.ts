@@ -6,11 +6,11 @@
 import { once } from 'node:events';
 import { rename, unlink } from 'node:fs/promises';
 import { forgetTempFile, newTempPath } from '../../lib/io/temp-files.ts';
-import { RecordBatch, RecordBatchFileWriter, RecordBatchStreamWriter, Schema } from 'apache-arrow';
+import { type RecordBatch, RecordBatchFileWriter, RecordBatchStreamWriter, type Schema } from 'apache-arrow';
 import type { Writable } from 'node:stream';
 import { IoError } from '../../lib/core/errors.ts';
 import { ArrowFileWriter } from '../../lib/formats/arrow/ipc-writer.ts';
-import { type ArrowFormat } from '../../lib/formats/arrow/ipc-reader.ts';
+import type { ArrowFormat } from '../../lib/formats/arrow/ipc-reader.ts';
 import { registerArrowCodecs, toCompressionType, type Compression } from '../../lib/formats/arrow/codecs.ts';
 
 /** Where the encoded batches go: a file (through ArrowFileWriter) or a caller's Writable. */
@@ -40,7 +40,13 @@ export interface FileTarget extends Target {
 }
 
 /** A target writing `path` through ArrowFileWriter (an intermediate name, renamed on commit). */
-export async function fileTarget(path: string, schema: Schema, compression: Compression, format: ArrowFormat, files: FileRegistry): Promise<FileTarget> {
+export async function fileTarget(
+  path: string,
+  schema: Schema,
+  compression: Compression,
+  format: ArrowFormat,
+  files: FileRegistry,
+): Promise<FileTarget> {
   // the writer renames its temporary file to `part` on commit; `part` becomes `path` only when
   // the whole run succeeded, so a rewrite can read a finished file back
   const part = await newTempPath(path, 'part');
@@ -80,7 +86,11 @@ export async function fileTarget(path: string, schema: Schema, compression: Comp
       try {
         await rename(part, path);
       } catch (error) {
-        throw new IoError(`Cannot rename the Arrow file into place: ${(error as Error).message}`, { stage: 'toArrow', file: path }, { cause: error });
+        throw new IoError(
+          `Cannot rename the Arrow file into place: ${(error as Error).message}`,
+          { stage: 'toArrow', file: path },
+          { cause: error },
+        );
       }
       files.parts.delete(part);
       await forgetTempFile(part);
@@ -106,7 +116,10 @@ interface Collector {
 export function streamTarget(stream: Writable, schema: Schema, compression: Compression, format: ArrowFormat): Target {
   registerArrowCodecs();
   const compressionType = toCompressionType(compression);
-  const writer = format === 'file' ? new RecordBatchFileWriter({ compressionType }) : new RecordBatchStreamWriter({ compressionType });
+  const writer =
+    format === 'file'
+      ? new RecordBatchFileWriter({ compressionType })
+      : new RecordBatchStreamWriter({ compressionType });
   const sink: Collector = {
     closed: false,
     chunks: [],
@@ -127,7 +140,12 @@ export function streamTarget(stream: Writable, schema: Schema, compression: Comp
   let bytes = 0;
   let rows = 0;
   let batches = 0;
-  const fail = (error: unknown): IoError => new IoError(`Cannot write to the output stream: ${(error as Error).message}`, { stage: 'toArrow' }, { cause: error });
+  const fail = (error: unknown): IoError =>
+    new IoError(
+      `Cannot write to the output stream: ${(error as Error).message}`,
+      { stage: 'toArrow' },
+      { cause: error },
+    );
   const flush = async (): Promise<void> => {
     const chunks = sink.chunks;
     sink.chunks = [];

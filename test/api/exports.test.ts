@@ -17,8 +17,31 @@ const DOCUMENTED: Record<string, readonly string[]> = {
   run: ['pipeline', 'formatReport', 'MemoryGovernor'],
   // S3 endpoint, region, client and limits for https:// and s3:// paths
   remote: ['configureRemote', 'closeRemote'],
-  sources: ['fromCsv', 'fromParquet', 'fromArrow', 'fromJsonl', 'fromIterable', 'inspectCsv', 'inspectParquet', 'inspectArrow'],
-  transforms: ['map', 'filter', 'flatMap', 'mapBatch', 'batch', 'parallel', 'groupBy', 'agg', 'distinct', 'join', 'sort', 'topK', 'limit'],
+  sources: [
+    'fromCsv',
+    'fromParquet',
+    'fromArrow',
+    'fromJsonl',
+    'fromIterable',
+    'inspectCsv',
+    'inspectParquet',
+    'inspectArrow',
+  ],
+  transforms: [
+    'map',
+    'filter',
+    'flatMap',
+    'mapBatch',
+    'batch',
+    'parallel',
+    'groupBy',
+    'agg',
+    'distinct',
+    'join',
+    'sort',
+    'topK',
+    'limit',
+  ],
   // stream-chain's sentinels, for row functions
   sentinels: ['none', 'many', 'stop', 'Stop'],
   sinks: ['collect', 'drain', 'toCsv', 'toParquet', 'toArrow', 'toJsonl', 'toSpill', 'openSpill'],
@@ -55,11 +78,31 @@ test('every subpath loads and offers what moved out of the main entry', () => {
   const offers = (entry: object, names: string[]): void => {
     for (const name of names) assert.equal(typeof (entry as Record<string, unknown>)[name], 'function', name);
   };
-  offers(arrow, ['rowsToRecordBatch', 'recordBatchToRows', 'inferSchema', 'registerArrowCodecs', 'selectRows', 'RowViewer']);
+  offers(arrow, [
+    'rowsToRecordBatch',
+    'recordBatchToRows',
+    'inferSchema',
+    'registerArrowCodecs',
+    'selectRows',
+    'RowViewer',
+  ]);
   offers(parquet, ['ParquetFileWriter', 'PreciseDate', 'inspectParquet']);
   offers(workers, ['WorkerPool', 'mapBatchesInPool', 'isArrowInput']);
   offers(distributed, ['BullmqBackend', 'QueueWorker']);
-  offers(extend, ['Batch', 'BatchSource', 'BatchTransform', 'BatchSink', 'isStage', 'hasBrand', 'describeContext', 'defaultGovernor', 'setPipelineDefaults', 'formatBytes', 'parseBytes', 'removeCheckpoint']);
+  offers(extend, [
+    'Batch',
+    'BatchSource',
+    'BatchTransform',
+    'BatchSink',
+    'isStage',
+    'hasBrand',
+    'describeContext',
+    'defaultGovernor',
+    'setPipelineDefaults',
+    'formatBytes',
+    'parseBytes',
+    'removeCheckpoint',
+  ]);
   // one class, whichever entry it comes from
   assert.equal(extend.MemoryGovernor, main.MemoryGovernor);
   // no subpath re-exports the whole main entry

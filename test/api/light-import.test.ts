@@ -17,22 +17,49 @@ import { ROOT, tempDir } from '../helpers.ts';
 const run = promisify(execFile);
 
 /** Packages that must not load at import. */
-const LAZY = ['lz4-napi', 'snappy', '@toondepauw/node-zstd', 'hyparquet', 'hyparquet-compressors', 'csv-stringify', 'pidusage', 'bullmq', 'ioredis', 'playwright-core'];
+const LAZY = [
+  'lz4-napi',
+  'snappy',
+  '@toondepauw/node-zstd',
+  'hyparquet',
+  'hyparquet-compressors',
+  'csv-stringify',
+  'pidusage',
+  'bullmq',
+  'ioredis',
+  'playwright-core',
+];
 
 /** The packages (under node_modules) a fresh process has loaded after importing `entry` and running `after`. */
 async function loadedBy(entry: string, after = ''): Promise<Set<string>> {
   const dir = tempDir('spillway-light-');
   const hooks = join(dir, 'hooks.mjs');
-  writeFileSync(hooks, `export async function load(url, context, next) {\n  process.stderr.write('LOADED ' + url + '\\n');\n  return next(url, context);\n}\n`);
+  writeFileSync(
+    hooks,
+    `export async function load(url, context, next) {\n  process.stderr.write('LOADED ' + url + '\\n');\n  return next(url, context);\n}\n`,
+  );
   const register = join(dir, 'register.mjs');
-  writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+  writeFileSync(
+    register,
+    `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`,
+  );
   const main = join(dir, 'main.mjs');
   writeFileSync(
     main,
     `import { createRequire } from 'node:module';\nconst spillway = await import(${JSON.stringify(entry)});\n${after}\nconsole.log(JSON.stringify(Object.keys(createRequire(import.meta.url).cache)));\n`,
   );
-  const { stdout, stderr } = await run(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', '--import', register, main], { cwd: ROOT, timeout: 120_000 });
-  const files = [...(JSON.parse(stdout.trim().split('\n').at(-1)!) as string[]), ...stderr.split('\n').filter((l) => l.startsWith('LOADED ')).map((l) => l.slice(7))];
+  const { stdout, stderr } = await run(
+    process.execPath,
+    ['--conditions=spillway-source', '--import', 'tsx', '--import', register, main],
+    { cwd: ROOT, timeout: 120_000 },
+  );
+  const files = [
+    ...(JSON.parse(stdout.trim().split('\n').at(-1)!) as string[]),
+    ...stderr
+      .split('\n')
+      .filter((l) => l.startsWith('LOADED '))
+      .map((l) => l.slice(7)),
+  ];
   const packages = new Set<string>();
   for (const file of files) {
     const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(decodeURIComponent(file));
@@ -44,10 +71,16 @@ async function loadedBy(entry: string, after = ''): Promise<Set<string>> {
 test('importing the main entry loads no codec, Parquet reader or optional peer', async () => {
   const loaded = await loadedBy(pathToFileURL(join(ROOT, 'index.ts')).href);
   assert.ok(loaded.has('apache-arrow'), 'the check sees packages that do load');
-  assert.deepEqual(LAZY.filter((name) => loaded.has(name)), []);
+  assert.deepEqual(
+    LAZY.filter((name) => loaded.has(name)),
+    [],
+  );
 });
 
 test('a codec loads once used (the check can tell)', async () => {
-  const loaded = await loadedBy(pathToFileURL(join(ROOT, 'lib/formats/lz4.ts')).href, 'spillway.decompressFrameSync(spillway.compressFrameSync(Buffer.from("x")));');
+  const loaded = await loadedBy(
+    pathToFileURL(join(ROOT, 'lib/formats/lz4.ts')).href,
+    'spillway.decompressFrameSync(spillway.compressFrameSync(Buffer.from("x")));',
+  );
   assert.ok(loaded.has('lz4-napi'));
 });

@@ -71,7 +71,11 @@ test('a typed pipeline: fromCsv<Trade> -> filter -> map -> collect<Notional>', a
 });
 
 test('an untyped pipeline: collect() yields Row[]', async () => {
-  const { output } = await pipeline(fromIterable([{ a: 1 }, { a: 2 }]), map((row) => ({ b: (row.a as number) * 2 })), collect());
+  const { output } = await pipeline(
+    fromIterable([{ a: 1 }, { a: 2 }]),
+    map((row) => ({ b: (row.a as number) * 2 })),
+    collect(),
+  );
   expectType<Equal<typeof output, Row[]>>();
   assert.deepEqual(output, [{ b: 2 }, { b: 4 }]);
 });

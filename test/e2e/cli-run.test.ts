@@ -28,7 +28,20 @@ test('spillway run: runs the script with the CLI settings, prints the report, wr
   const dir = tempDir();
   const report = path.join(dir, 'report.json');
   const out = path.join(dir, 'out.csv');
-  const run = await cli(['run', SCRIPT, '--memory', '4GB', '--report', report, '--', '--rows', '2500', '--out', out, '--twice']);
+  const run = await cli([
+    'run',
+    SCRIPT,
+    '--memory',
+    '4GB',
+    '--report',
+    report,
+    '--',
+    '--rows',
+    '2500',
+    '--out',
+    out,
+    '--twice',
+  ]);
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stdout, /started\ndone 2500\n/);
   // the report on stderr, one per pipeline
@@ -66,7 +79,11 @@ test('spillway run: bad input and failing scripts exit 1 with one line', async (
   // a script outside the package imports spillway by its path
   const failing = path.join(dir, 'failing.mts');
   const spillway = pathToFileURL(path.join(ROOT, 'index.ts')).href;
-  writeFileSync(failing, `import { pipeline, fromIterable, map, collect } from '${spillway}';\n` + "await pipeline(fromIterable([{ a: 1 }, { a: 2 }]), map((row: { a: number }) => { if (row.a === 2) throw new Error('no twos'); return row; }), collect());\n");
+  writeFileSync(
+    failing,
+    `import { pipeline, fromIterable, map, collect } from '${spillway}';\n` +
+      "await pipeline(fromIterable([{ a: 1 }, { a: 2 }]), map((row: { a: number }) => { if (row.a === 2) throw new Error('no twos'); return row; }), collect());\n",
+  );
   const report = path.join(dir, 'failed.json');
   const run = await cli(['run', failing, '--report', report]);
   assert.equal(run.code, 1);
@@ -83,7 +100,11 @@ test('spillway run: Ctrl-C stops the pipeline cleanly and exits 130, no file und
   const dir = tempDir();
   const out = path.join(dir, 'out.csv');
   const report = path.join(dir, 'report.json');
-  const child = spawn(NODE[0]!, [...NODE.slice(1), 'run', SCRIPT, '--report', report, '--', '--endless', '--pause', '2', '--out', out], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    NODE[0]!,
+    [...NODE.slice(1), 'run', SCRIPT, '--report', report, '--', '--endless', '--pause', '2', '--out', out],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -111,17 +132,27 @@ test('spillway run: Ctrl-C stops the pipeline cleanly and exits 130, no file und
 });
 
 const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' });
-const scriptSkip = hasScript.status === 0 && /util-linux/.test(hasScript.stdout) ? false : 'util-linux `script` is not installed: no pseudo-terminal to test the live line';
+const scriptSkip =
+  hasScript.status === 0 && /util-linux/.test(hasScript.stdout)
+    ? false
+    : 'util-linux `script` is not installed: no pseudo-terminal to test the live line';
 
 test('spillway run on a terminal: one live line redrawn with carriage returns', { skip: scriptSkip }, () => {
   const quote = (arg: string): string => `'${arg.replaceAll("'", "'\\''")}'`;
   // about 2 s: 30 pauses of 60 ms, so the 250 ms line is redrawn several times
   const command = [...NODE, 'run', SCRIPT, '--', '--rows', '3000', '--pause', '60'].map(quote).join(' ');
-  const result = spawnSync('script', ['-qefc', command, '/dev/null'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, COLUMNS: '120' } });
+  const result = spawnSync('script', ['-qefc', command, '/dev/null'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, COLUMNS: '120' },
+  });
   assert.equal(result.status, 0, result.stdout + result.stderr);
   const output = result.stdout;
   const redraws = output.split('\r\x1b[K').length - 1;
-  assert.ok(redraws >= 3, `the live line is redrawn in place (${redraws} redraws): ${JSON.stringify(output.slice(0, 400))}`);
+  assert.ok(
+    redraws >= 3,
+    `the live line is redrawn in place (${redraws} redraws): ${JSON.stringify(output.slice(0, 400))}`,
+  );
   assert.match(output, /▕[█▏▎▍▌▋▊▉ ]+▏ \d+% [\d.]+k? rows [\d.]+k? rows\/s ETA \S+/);
   assert.match(output, /▕████████████▏ 100% 3\.0k rows .* in \S+/, 'the final line');
   assert.match(output, /3,000 rows in, 3,000 rows out/, 'then the report');
@@ -139,9 +170,24 @@ test('spillway convert and replay take --progress/--no-progress and --report', a
   assert.equal(json.command, 'convert');
   assert.equal(json.pipelines[0]!.stats.rowsOut, 500);
   const spillDir = path.join(dir, 'spill');
-  await pipeline(fromIterable(Array.from({ length: 300 }, (_, i) => ({ i })), { batchSize: 50 }), toSpill({ budget: 0, keep: true, dir: spillDir }), { governor: false });
+  await pipeline(
+    fromIterable(
+      Array.from({ length: 300 }, (_, i) => ({ i })),
+      { batchSize: 50 },
+    ),
+    toSpill({ budget: 0, keep: true, dir: spillDir }),
+    { governor: false },
+  );
   const replayReport = path.join(dir, 'replay.json');
-  const replay = await cli(['replay', spillDir, '--to', path.join(dir, 'replayed.csv'), '--progress', '--report', replayReport]);
+  const replay = await cli([
+    'replay',
+    spillDir,
+    '--to',
+    path.join(dir, 'replayed.csv'),
+    '--progress',
+    '--report',
+    replayReport,
+  ]);
   assert.equal(replay.code, 0, replay.stderr);
   assert.equal(replay.stderr, '', 'a short run off a terminal prints no progress line');
   const replayJson = JSON.parse(readFileSync(replayReport, 'utf8')) as CliReport;

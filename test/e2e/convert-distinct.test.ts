@@ -10,9 +10,14 @@ import { pipeline, fromParquet, collect } from 'spillway';
 
 function convert(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', 'lib/cli/main.ts', 'convert', ...args], { cwd: ROOT, encoding: 'utf8' }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--conditions=spillway-source', '--import', 'tsx', 'lib/cli/main.ts', 'convert', ...args],
+      { cwd: ROOT, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -39,7 +44,11 @@ test('convert --distinct drops duplicate rows; --distinct a keeps the first row 
   assert.equal(new Set(out).size, out.length);
   const byKey = await convert(input, join(dir, 'out.parquet'), '--distinct', 'sym');
   assert.equal(byKey.code, 0, byKey.stderr);
-  const rows = (await pipeline(fromParquet(join(dir, 'out.parquet')), collect())).output as { sym: string; venue: string; qty: number }[];
+  const rows = (await pipeline(fromParquet(join(dir, 'out.parquet')), collect())).output as {
+    sym: string;
+    venue: string;
+    qty: number;
+  }[];
   assert.deepEqual(rows.map((r) => r.sym).sort(), ['S0', 'S1', 'S2', 'S3', 'S4', 'S5', 'S6']);
   // the first row of each sym: rows 0..6 of the input
   for (const r of rows) {

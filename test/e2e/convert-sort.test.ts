@@ -13,9 +13,14 @@ import { writeTradesCsv } from '../../samples/trades-data.ts';
 
 function convert(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', 'lib/cli/main.ts', 'convert', ...args, '--no-progress'], { cwd: ROOT, encoding: 'utf8' }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--conditions=spillway-source', '--import', 'tsx', 'lib/cli/main.ts', 'convert', ...args, '--no-progress'],
+      { cwd: ROOT, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -26,7 +31,8 @@ test('convert --sort price,ts and --sort price:desc write the order DuckDB gives
     await writeTradesCsv(csv, { rows: 20000 });
     const db = await DuckDBInstance.create(':memory:', { threads: '1' });
     const c = await db.connect();
-    const ids = async (sql: string): Promise<number[]> => (await c.runAndReadAll(sql)).getRows().map((r) => Number(r[0]));
+    const ids = async (sql: string): Promise<number[]> =>
+      (await c.runAndReadAll(sql)).getRows().map((r) => Number(r[0]));
     for (const [flag, orderBy] of [
       ['price,ts', 'price, ts, id'],
       ['price:desc', 'price DESC, id'],

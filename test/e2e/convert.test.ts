@@ -18,9 +18,14 @@ interface Run {
 /** Runs `spillway convert ...args` from the project root. */
 function convert(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', 'lib/cli/main.ts', 'convert', ...args], { cwd: ROOT, encoding: 'utf8' }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--conditions=spillway-source', '--import', 'tsx', 'lib/cli/main.ts', 'convert', ...args],
+      { cwd: ROOT, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -61,14 +66,29 @@ test('csv -> parquet -> arrow -> csv round trip equals the input', { timeout: 12
   assert.equal(gunzipSync(readFileSync(join(dir, 'd.csv.gz'))).toString(), text);
   assert.equal(readFileSync(join(dir, 'e.csv'), 'utf8'), text);
   assert.equal(readFileSync(join(dir, 'b.arrow')).subarray(0, 6).toString(), 'ARROW1', '.arrow is the file format');
-  assert.notEqual(readFileSync(join(dir, 'c.arrows')).subarray(0, 6).toString(), 'ARROW1', '.arrows is the stream format');
+  assert.notEqual(
+    readFileSync(join(dir, 'c.arrows')).subarray(0, 6).toString(),
+    'ARROW1',
+    '.arrows is the stream format',
+  );
 });
 
 test('--columns, --compression and --from/--to flags', { timeout: 120_000 }, async () => {
   const dir = tempDir();
   writeFileSync(join(dir, 'in.csv.gz'), gzipSync(csvText(300)));
   assertOk(await convert(join(dir, 'in.csv.gz'), join(dir, 'p.parquet'), '--compression', 'zstd'), 'zstd parquet');
-  assertOk(await convert(join(dir, 'p.parquet'), join(dir, 'out.data'), '--to', 'arrow', '--columns', 'price,id', '--compression=zstd'), 'projected arrow');
+  assertOk(
+    await convert(
+      join(dir, 'p.parquet'),
+      join(dir, 'out.data'),
+      '--to',
+      'arrow',
+      '--columns',
+      'price,id',
+      '--compression=zstd',
+    ),
+    'projected arrow',
+  );
   assertOk(await convert(join(dir, 'out.data'), join(dir, 'out.csv'), '--from', 'arrow'), 'arrow -> csv');
   const lines = readFileSync(join(dir, 'out.csv'), 'utf8').trim().split('\n');
   assert.equal(lines[0], 'price,id');
@@ -80,7 +100,12 @@ test('--columns, --compression and --from/--to flags', { timeout: 120_000 }, asy
   assert.equal(readFileSync(join(dir, 'names.csv'), 'utf8').split('\n')[1], '"Name, 0"');
   // gzip by flag
   assertOk(await convert(join(dir, 'out.csv'), join(dir, 'out2.csv'), '--compression', 'gzip'), 'gzip csv');
-  assert.equal(gunzipSync(readFileSync(join(dir, 'out2.csv'))).toString().split('\n')[0], 'price,id');
+  assert.equal(
+    gunzipSync(readFileSync(join(dir, 'out2.csv')))
+      .toString()
+      .split('\n')[0],
+    'price,id',
+  );
 });
 
 test('bad input: non-zero exit, one error line, no output file', { timeout: 120_000 }, async () => {
@@ -97,7 +122,10 @@ test('bad input: non-zero exit, one error line, no output file', { timeout: 120_
     [[join(dir, 'in.csv'), join(dir, 'x.csv'), '--bogus'], /unknown option --bogus/],
     [[join(dir, 'in.csv'), join(dir, 'x.csv'), '--batch-size', '0'], /--batch-size must be a positive integer/],
     [[join(dir, 'in.csv'), join(dir, 'x.csv'), '--batch-size'], /--batch-size needs a value/],
-    [[join(dir, 'in.csv'), join(dir, 'x.arrow'), '--compression', 'snappy'], /--compression for arrow output must be one of lz4, zstd, none/],
+    [
+      [join(dir, 'in.csv'), join(dir, 'x.arrow'), '--compression', 'snappy'],
+      /--compression for arrow output must be one of lz4, zstd, none/,
+    ],
     [[join(dir, 'in.csv'), join(dir, 'x.parquet'), '--from', 'xls'], /--from must be one of csv, parquet, arrow/],
     [[join(dir, 'in.csv'), join(dir, 'x.arrow'), '--columns', 'a,zz'], /no column .*zz/],
     [[join(dir, 'in.csv')], /expected an input and an output file/],
@@ -111,7 +139,11 @@ test('bad input: non-zero exit, one error line, no output file', { timeout: 120_
     assert.match(lines[0]!, /^spillway convert: /);
     assert.match(lines[0]!, pattern);
   }
-  assert.deepEqual(readdirSync(dir).sort(), ['corrupt.arrow', 'corrupt.parquet', 'in.csv'], 'no output or temporary files');
+  assert.deepEqual(
+    readdirSync(dir).sort(),
+    ['corrupt.arrow', 'corrupt.parquet', 'in.csv'],
+    'no output or temporary files',
+  );
 });
 
 test('convert --help prints the usage', async () => {

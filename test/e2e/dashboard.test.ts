@@ -112,7 +112,10 @@ test('the live dashboard in headless Chromium during a real run', { timeout: 120
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const script = join(dir, 'run.mjs');
   writeFileSync(script, CHILD(join(dir, 'flaky-marker')));
-  const child = spawn(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', script], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', script], {
+    cwd: root,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   t.after(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });
@@ -166,7 +169,15 @@ test('the live dashboard in headless Chromium during a real run', { timeout: 120
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1100, height: 900 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   t.after(() => browser.close());
   const page = browser.pages()[0] ?? (await browser.newPage());
@@ -182,21 +193,31 @@ test('the live dashboard in headless Chromium during a real run', { timeout: 120
 
   // figures arrive while the run is held at row 500, and change once it goes on
   await lineStarting('hold');
-  await page.waitForFunction(() => (document.getElementById('f-rows')?.textContent ?? '–') !== '–', undefined, { timeout: 30_000 });
+  await page.waitForFunction(() => (document.getElementById('f-rows')?.textContent ?? '–') !== '–', undefined, {
+    timeout: 30_000,
+  });
   const first = await page.textContent('#f-rows');
   child.stdin.write('on\n');
-  await page.waitForFunction((seen) => document.getElementById('f-rows')?.textContent !== seen, first, { timeout: 30_000 });
+  await page.waitForFunction((seen) => document.getElementById('f-rows')?.textContent !== seen, first, {
+    timeout: 30_000,
+  });
   const later = await page.textContent('#f-rows');
   assert.notEqual(later, first);
 
   // held at the gate under (simulated) pressure: paused, charts drawn with the marks
   await lineStarting('gate');
-  await page.waitForFunction(() => document.getElementById('status')?.dataset.state === 'paused', undefined, { timeout: 30_000 });
-  await page.waitForFunction(() => (document.querySelector('#chart-memory svg path')?.getAttribute('d')?.split('L').length ?? 0) > 5, undefined, { timeout: 30_000 });
+  await page.waitForFunction(() => document.getElementById('status')?.dataset.state === 'paused', undefined, {
+    timeout: 30_000,
+  });
+  await page.waitForFunction(
+    () => (document.querySelector('#chart-memory svg path')?.getAttribute('d')?.split('L').length ?? 0) > 5,
+    undefined,
+    { timeout: 30_000 },
+  );
   const memoryChart = (await page.innerHTML('#chart-memory')) ?? '';
   assert.match(memoryChart, /pause \d/);
   assert.match(memoryChart, /critical \d/);
-  assert.match(await page.getAttribute('#status', 'role') ?? '', /status/);
+  assert.match((await page.getAttribute('#status', 'role')) ?? '', /status/);
   const screenshot = join(dir, 'dashboard.png');
   await page.screenshot({ path: screenshot, fullPage: false });
   assert.ok(statSync(screenshot).size > 10_000, 'a real screenshot');
@@ -210,10 +231,12 @@ test('the live dashboard in headless Chromium during a real run', { timeout: 120
 
   // let the run go on to its end: the final report replaces nothing and appears
   child.stdin.write('go\n');
-  await page.waitForFunction(() => document.getElementById('status')?.dataset.state === 'done', undefined, { timeout: 60_000 });
+  await page.waitForFunction(() => document.getElementById('status')?.dataset.state === 'done', undefined, {
+    timeout: 60_000,
+  });
   assert.equal(await page.isVisible('#report'), true);
-  assert.match(await page.textContent('#report-body') ?? '', /rows in/);
-  assert.match(await page.textContent('#workers') ?? '', /w0/);
+  assert.match((await page.textContent('#report-body')) ?? '', /rows in/);
+  assert.match((await page.textContent('#workers')) ?? '', /w0/);
   assert.equal(await page.textContent('#f-rows'), '6.0k of 6.0k');
   assert.notEqual(await page.textContent('#f-spilled'), '0 B');
 

@@ -19,8 +19,14 @@ test('the packed tarball installs into an empty folder and works from plain Java
   assert.ok(existsSync(tarball), `npm pack wrote ${tarball}`);
 
   const app = tempDir('spillway-consumer-');
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tarball], { cwd: app, encoding: 'utf8' });
+  writeFileSync(
+    join(app, 'package.json'),
+    JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }),
+  );
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tarball], {
+    cwd: app,
+    encoding: 'utf8',
+  });
 
   writeFileSync(join(app, 'in.csv'), 'sym,price,qty\nA,10,2\nB,20,0\n"C, Inc",5,4\n');
   writeFileSync(
@@ -49,7 +55,11 @@ console.log(JSON.stringify(output));
 `,
   );
   const parquetRows = execFileSync(process.execPath, ['parquet.mjs'], { cwd: app, encoding: 'utf8' });
-  assert.deepEqual(JSON.parse(parquetRows), [{ sym: 'A', price: 10, qty: 2 }, { sym: 'B', price: 20, qty: 0 }, { sym: 'C, Inc', price: 5, qty: 4 }]);
+  assert.deepEqual(JSON.parse(parquetRows), [
+    { sym: 'A', price: 10, qty: 2 },
+    { sym: 'B', price: 20, qty: 0 },
+    { sym: 'C, Inc', price: 5, qty: 4 },
+  ]);
 
   // each subpath resolves from the tarball; bullmq and ioredis (optional peers) are not installed,
   // so the distributed entry imports but its first use asks for them with a coded error
@@ -73,7 +83,12 @@ console.log(JSON.stringify(out));
 `,
   );
   writeFileSync(join(app, 'noop.mjs'), 'export default (row) => row;\n');
-  const subpaths = JSON.parse(execFileSync(process.execPath, ['subpaths.mjs'], { cwd: app, encoding: 'utf8' })) as { rows: unknown; kinds: string[]; bytes: string; distributed?: { code: string; message: string } };
+  const subpaths = JSON.parse(execFileSync(process.execPath, ['subpaths.mjs'], { cwd: app, encoding: 'utf8' })) as {
+    rows: unknown;
+    kinds: string[];
+    bytes: string;
+    distributed?: { code: string; message: string };
+  };
   assert.deepEqual(subpaths.rows, [{ a: 1 }, { a: 2 }]);
   assert.deepEqual(subpaths.kinds, Array(7).fill('function'));
   assert.equal(typeof subpaths.bytes, 'string');
@@ -116,9 +131,15 @@ console.log(result.stats.rowsIn, typed.output[0]?.sym, used.length, types.length
 `,
   );
   try {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', app], { cwd: app, encoding: 'utf8', stdio: 'pipe' });
+    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', app], {
+      cwd: app,
+      encoding: 'utf8',
+      stdio: 'pipe',
+    });
   } catch (error) {
-    assert.fail(`the published declarations do not compile with skipLibCheck: false:\n${(error as { stdout?: string }).stdout ?? String(error)}`);
+    assert.fail(
+      `the published declarations do not compile with skipLibCheck: false:\n${(error as { stdout?: string }).stdout ?? String(error)}`,
+    );
   }
   // the bin prints its version and help
   const bin = join(app, 'node_modules/.bin/spillway');

@@ -25,7 +25,19 @@ interface Summary {
 
 async function sweep(...args: string[]): Promise<Summary> {
   const configs = args.includes('--configs') ? [] : ['--configs', '600'];
-  const { stdout } = await run(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', join(ROOT, 'samples/param-sweep.ts'), ...configs, '--json', ...args], { cwd: ROOT, timeout: 240_000 });
+  const { stdout } = await run(
+    process.execPath,
+    [
+      '--conditions=spillway-source',
+      '--import',
+      'tsx',
+      join(ROOT, 'samples/param-sweep.ts'),
+      ...configs,
+      '--json',
+      ...args,
+    ],
+    { cwd: ROOT, timeout: 240_000 },
+  );
   const last = stdout.trim().split('\n').pop() ?? '';
   return JSON.parse(last) as Summary;
 }

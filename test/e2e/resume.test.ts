@@ -35,7 +35,10 @@ interface Run {
 /** Runs the pipeline script; kills it with SIGKILL once it has reported `killAfter` batches. */
 function run(args: string[], killAfter = Infinity): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let stderr = '';
     let batches = 0;
@@ -51,13 +54,24 @@ function run(args: string[], killAfter = Infinity): Promise<Run> {
 }
 
 /** Kills the checkpointed run at random points until one run completes; returns the number of kills. */
-async function runWithCrashes(kind: string, input: string, output: string, checkpoint: string, seed: number, total: number, extra: string[] = []): Promise<number> {
+async function runWithCrashes(
+  kind: string,
+  input: string,
+  output: string,
+  checkpoint: string,
+  seed: number,
+  total: number,
+  extra: string[] = [],
+): Promise<number> {
   const random = mulberry32(seed);
   let kills = 0;
   for (let attempt = 0; attempt < 12; attempt++) {
     // the last attempts run to the end; before, a kill somewhere within the batches left
     const killAfter = attempt < 3 ? 1 + Math.floor(random() * Math.max(1, total / 2)) : Infinity;
-    const result = await run([kind, input, output, checkpoint, String(1 + Math.floor(random() * 4)), ...extra], killAfter);
+    const result = await run(
+      [kind, input, output, checkpoint, String(1 + Math.floor(random() * 4)), ...extra],
+      killAfter,
+    );
     if (result.done) {
       assert.equal(result.code, 0, result.stderr);
       return kills;
@@ -73,7 +87,10 @@ const dir = tempDir('spillway-resume-');
 const input = join(dir, 'in.csv');
 writeInput(input);
 
-for (const [kind, ext] of [['parquet', 'parquet'], ['csv', 'csv']] as const) {
+for (const [kind, ext] of [
+  ['parquet', 'parquet'],
+  ['csv', 'csv'],
+] as const) {
   test(`CSV -> ${kind}: SIGKILL at random points, rerun, output byte-identical to an uninterrupted run`, async () => {
     const reference = join(dir, `ref.${ext}`);
     const ref = await run([kind, input, reference, '-']);
@@ -83,10 +100,15 @@ for (const [kind, ext] of [['parquet', 'parquet'], ['csv', 'csv']] as const) {
       const checkpoint = join(dir, `ckpt-${kind}-${seed}`);
       const kills = await runWithCrashes(kind, input, output, checkpoint, seed * 7919, ref.batches);
       assert.ok(kills > 0, 'at least one run was killed');
-      assert.ok(readFileSync(output).equals(readFileSync(reference)), `seed ${seed}: the resumed output differs (after ${kills} kills)`);
+      assert.ok(
+        readFileSync(output).equals(readFileSync(reference)),
+        `seed ${seed}: the resumed output differs (after ${kills} kills)`,
+      );
       assert.equal(existsSync(join(checkpoint, 'checkpoint.json')), false, 'a finished run removes its checkpoint');
       // temporary files of runs killed before their first checkpoint may stay (at most one per kill); none of the finished run's
-      assert.ok(readdirSync(dir).filter((n) => n.startsWith(`.out-${seed}.${ext}`) && n.endsWith('.tmp')).length <= kills);
+      assert.ok(
+        readdirSync(dir).filter((n) => n.startsWith(`.out-${seed}.${ext}`) && n.endsWith('.tmp')).length <= kills,
+      );
     }
   });
 }

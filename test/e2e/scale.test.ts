@@ -43,12 +43,26 @@ function measure(): Promise<Record<string, Record<number, number>>> {
       // scheduling (row groups waiting for a starved encoder thread); the lower one is what the
       // pipeline needs
       const lower = (a: CaseResult, b: CaseResult): CaseResult => (a.maxRss <= b.maxRss ? a : b);
-      const toPq = lower(await scaleCase<CaseResult>(['csv-parquet', csv, parquet]), await scaleCase<CaseResult>(['csv-parquet', csv, parquet]));
-      const toCsv = lower(await scaleCase<CaseResult>(['parquet-csv', parquet, back]), await scaleCase<CaseResult>(['parquet-csv', parquet, back]));
+      const toPq = lower(
+        await scaleCase<CaseResult>(['csv-parquet', csv, parquet]),
+        await scaleCase<CaseResult>(['csv-parquet', csv, parquet]),
+      );
+      const toCsv = lower(
+        await scaleCase<CaseResult>(['parquet-csv', parquet, back]),
+        await scaleCase<CaseResult>(['parquet-csv', parquet, back]),
+      );
       assert.equal(toPq.rows, size);
       assert.equal(toCsv.rows, size);
-      assert.deepEqual(await scaleCase<Checksum>(['checksum', parquet]), expected, 'the Parquet output holds the same rows');
-      assert.deepEqual(await scaleCase<Checksum>(['checksum', back]), expected, 'the CSV written back holds the same rows');
+      assert.deepEqual(
+        await scaleCase<Checksum>(['checksum', parquet]),
+        expected,
+        'the Parquet output holds the same rows',
+      );
+      assert.deepEqual(
+        await scaleCase<Checksum>(['checksum', back]),
+        expected,
+        'the CSV written back holds the same rows',
+      );
       peaks['csv-parquet']![size] = toPq.maxRss;
       peaks['parquet-csv']![size] = toCsv.maxRss;
     }
@@ -65,7 +79,9 @@ async function check(name: string, t: { diagnostic(message: string): void }): Pr
   assert.ok(growth <= GROWTH, text);
 }
 
-test(`Parquet -> CSV: peak RSS grows by at most 64 MB from ${SMALL} to ${LARGE} rows, output checked`, { timeout: 30 * 60_000 }, async (t) => {
+test(`Parquet -> CSV: peak RSS grows by at most 64 MB from ${SMALL} to ${LARGE} rows, output checked`, {
+  timeout: 30 * 60_000,
+}, async (t) => {
   await check('parquet-csv', t);
 });
 
@@ -76,6 +92,9 @@ test(`Parquet -> CSV: peak RSS grows by at most 64 MB from ${SMALL} to ${LARGE} 
 // SPILLWAY_SCALE_ROWS=1000000,5000000 (the issue's sizes, minutes) it is a plain assertion.
 const WARMING = SMALL < 1e6 ? 'grows ~70 MB from 200k to 1M rows before its plateau; see docs/governor.md' : undefined;
 
-test(`CSV -> Parquet: peak RSS grows by at most 64 MB from ${SMALL} to ${LARGE} rows, output checked`, { todo: WARMING, timeout: 30 * 60_000 }, async (t) => {
+test(`CSV -> Parquet: peak RSS grows by at most 64 MB from ${SMALL} to ${LARGE} rows, output checked`, {
+  todo: WARMING,
+  timeout: 30 * 60_000,
+}, async (t) => {
   await check('csv-parquet', t);
 });

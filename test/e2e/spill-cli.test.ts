@@ -16,7 +16,11 @@ const CLI = path.join(ROOT, 'lib/cli/main.ts');
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', CLI, ...args], { cwd: ROOT });
+    const { stdout, stderr } = await run(
+      process.execPath,
+      ['--conditions=spillway-source', '--import', 'tsx', CLI, ...args],
+      { cwd: ROOT },
+    );
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -28,7 +32,9 @@ const data = Array.from({ length: 3000 }, (_, i) => ({ id: i, name: `n${i}`, sco
 
 async function makeSpill(): Promise<string> {
   const dir = path.join(tempDir('spillway-cli-'), 'spill');
-  await pipeline(fromIterable(data, { batchSize: 250 }), toSpill({ budget: 0, fileSize: 10_000, keep: true, dir }), { governor: false });
+  await pipeline(fromIterable(data, { batchSize: 250 }), toSpill({ budget: 0, fileSize: 10_000, keep: true, dir }), {
+    governor: false,
+  });
   return dir;
 }
 
@@ -43,7 +49,9 @@ test('spillway inspect describes a spill; --verify checks it; --json prints JSON
   assert.equal(json.numRows, 3000);
   assert.ok(json.files.length > 1);
   // corrupt a byte: --verify fails
-  const m = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { files: { name: string; bytes: number }[] };
+  const m = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as {
+    files: { name: string; bytes: number }[];
+  };
   const file = path.join(dir, m.files[0]!.name);
   const bytes = readFileSync(file);
   bytes[Math.floor(bytes.length / 2)]! ^= 1;
@@ -65,7 +73,10 @@ test('spillway replay DIR --to out.csv / out.arrow / out.parquet writes the rows
   assert.match(r.stdout, /3,000 rows/);
   const lines = readFileSync(csv, 'utf8').trim().split('\n');
   assert.equal(lines[0], 'id,name,score');
-  assert.deepEqual(lines.slice(1), data.map((d) => `${d.id},${d.name},${d.score}`));
+  assert.deepEqual(
+    lines.slice(1),
+    data.map((d) => `${d.id},${d.name},${d.score}`),
+  );
 
   const arrow = path.join(out, 'out.arrow');
   const a = await cli(['replay', dir, '--to', arrow]);

@@ -23,19 +23,34 @@ export type ReaderName = 'parquet-rows' | 'parquet-arrow' | 'arrow' | 'csv-fast'
 /** What a child reports for one case. */
 export type ChildOutcome =
   | { readonly kind: 'rows'; readonly rows: number; readonly digest: string }
-  | { readonly kind: 'error'; readonly name: string; readonly code: string | undefined; readonly message: string; readonly spillway: boolean; readonly file: string | undefined };
+  | {
+      readonly kind: 'error';
+      readonly name: string;
+      readonly code: string | undefined;
+      readonly message: string;
+      readonly spillway: boolean;
+      readonly file: string | undefined;
+    };
 
 /** Messages from the child. */
 export type ChildMessage =
   | { readonly type: 'ready' }
   | { readonly type: 'start'; readonly id: number }
-  | { readonly type: 'done'; readonly id: number; readonly outcome: ChildOutcome; readonly peakRss: number; readonly peakBuffers: number; readonly ms: number }
+  | {
+      readonly type: 'done';
+      readonly id: number;
+      readonly outcome: ChildOutcome;
+      readonly peakRss: number;
+      readonly peakBuffers: number;
+      readonly ms: number;
+    }
   | { readonly type: 'crash'; readonly id: number | undefined; readonly message: string };
 
 function stable(_key: string, value: unknown): unknown {
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-  if (value instanceof Uint8Array) return `bytes:${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')}`;
+  if (value instanceof Uint8Array)
+    return `bytes:${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')}`;
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
   if (value instanceof Map) return [...value.entries()];
   return value;
@@ -93,7 +108,12 @@ function run(c: ChildCase): Promise<ChildOutcome> {
 function describeError(error: unknown): ChildOutcome {
   const e = error as { name?: unknown; code?: unknown; message?: unknown; context?: { file?: unknown; dir?: unknown } };
   const code = typeof e?.code === 'string' ? e.code : undefined;
-  const file = typeof e?.context?.file === 'string' ? e.context.file : typeof e?.context?.dir === 'string' ? e.context.dir : undefined;
+  const file =
+    typeof e?.context?.file === 'string'
+      ? e.context.file
+      : typeof e?.context?.dir === 'string'
+        ? e.context.dir
+        : undefined;
   return {
     kind: 'error',
     name: typeof e?.name === 'string' ? e.name : typeof error,
@@ -109,7 +129,11 @@ const send = (message: ChildMessage): void => {
   process.send!(message);
 };
 const crash = (error: unknown): void => {
-  send({ type: 'crash', id: current, message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+  send({
+    type: 'crash',
+    id: current,
+    message: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+  });
   process.exit(70);
 };
 process.on('uncaughtException', crash);

@@ -12,7 +12,9 @@ import { CORPUS, corpusSkip, tempDir } from '../helpers.ts';
 import { runFuzz } from './runner.ts';
 import { corpusTargets, generatedTargets } from './targets.ts';
 
-test('fuzz: 150 mutated files (seed 19) end in coded errors or rows, never a hang, crash, memory blow-up or foreign error', { timeout: 600_000 }, async (t) => {
+test('fuzz: 150 mutated files (seed 19) end in coded errors or rows, never a hang, crash, memory blow-up or foreign error', {
+  timeout: 600_000,
+}, async (t) => {
   if (corpusSkip) {
     if (process.env.CI === 'true') assert.fail(corpusSkip);
     t.diagnostic(`${corpusSkip}: generated files only`);
@@ -35,7 +37,11 @@ test('fuzz: 150 mutated files (seed 19) end in coded errors or rows, never a han
       if (line.startsWith('FAIL')) failures.push(line);
     },
   });
-  t.diagnostic(Object.entries(report.counts).map(([k, v]) => `${k} ${v}`).join(', '));
+  t.diagnostic(
+    Object.entries(report.counts)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', '),
+  );
   assert.deepEqual(failures, []);
   assert.equal(report.failures.length, 0);
   // a run that never saw an error, or never saw the original rows, mutated nothing that matters

@@ -36,7 +36,8 @@ const { values } = parseArgs({
 
 const number = (name: keyof typeof values): number => {
   const n = Number(values[name]);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} expects a non-negative integer, got ${String(values[name])}`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`--${name} expects a non-negative integer, got ${String(values[name])}`);
   return n;
 };
 
@@ -44,7 +45,9 @@ const work = mkdtempSync(join(tmpdir(), 'spillway-fuzz-'));
 try {
   const targets = [...corpusTargets(values.corpus!), ...(values['no-generated'] ? [] : await generatedTargets(work))];
   const seed = number('seed');
-  console.log(`spillway fuzz: seed ${seed}, ${number('cases')} cases over ${targets.length} targets (corpus: ${values.corpus})`);
+  console.log(
+    `spillway fuzz: seed ${seed}, ${number('cases')} cases over ${targets.length} targets (corpus: ${values.corpus})`,
+  );
   const started = performance.now();
   const report = await runFuzz({
     targets,
@@ -63,9 +66,15 @@ try {
     },
   });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  console.log(`${report.runs.length} reads in ${seconds} s: ${Object.entries(report.counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log(
+    `${report.runs.length} reads in ${seconds} s: ${Object.entries(report.counts)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
   if (report.failures.length > 0) {
-    console.log(`${report.failures.length} failures; replay one with --seed ${seed} --cases ${number('cases')} --only <case>`);
+    console.log(
+      `${report.failures.length} failures; replay one with --seed ${seed} --cases ${number('cases')} --only <case>`,
+    );
     process.exitCode = 1;
   }
 } finally {

@@ -52,7 +52,7 @@ const ABSURD_INT32 = [0x7fffffff, -1, -2147483648, 0x40000000, 0x10000000];
 /** Writes a Thrift compact (zigzag) varint of `value` (an i32 field) over `bytes` at `at`, in place. */
 function writeVarint(bytes: Uint8Array, at: number, value: number): number {
   let v = BigInt(value);
-  v = v >= 0n ? v << 1n : ((-v) << 1n) - 1n; // zigzag
+  v = v >= 0n ? v << 1n : (-v << 1n) - 1n; // zigzag
   let i = at;
   do {
     let byte = Number(v & 0x7fn);
@@ -68,7 +68,11 @@ function writeVarint(bytes: Uint8Array, at: number, value: number): number {
  * One mutated copy of `original`. The kind is chosen by the PRNG; `structure` steers cuts and
  * absurd sizes to the places a format reads sizes from.
  */
-export function mutate(original: Uint8Array, structure: Structure, rng: Rng): { bytes: Uint8Array; mutation: Mutation } {
+export function mutate(
+  original: Uint8Array,
+  structure: Structure,
+  rng: Rng,
+): { bytes: Uint8Array; mutation: Mutation } {
   const bytes = Uint8Array.from(original);
   const n = bytes.length;
   const roll = rng.int(100);
@@ -94,7 +98,8 @@ export function mutate(original: Uint8Array, structure: Structure, rng: Rng): { 
     const length = 1 + rng.int(16);
     const pos = rng.int(n);
     const fill = rng.pick(['zero', 'ff', 'random'] as const);
-    for (let i = pos; i < Math.min(n, pos + length); i++) bytes[i] = fill === 'zero' ? 0 : fill === 'ff' ? 0xff : rng.int(256);
+    for (let i = pos; i < Math.min(n, pos + length); i++)
+      bytes[i] = fill === 'zero' ? 0 : fill === 'ff' ? 0xff : rng.int(256);
     return { bytes, mutation: { kind: 'byterun', detail: `${length} ${fill} bytes at ${pos}` } };
   }
   if (roll < 80) {
@@ -105,7 +110,8 @@ export function mutate(original: Uint8Array, structure: Structure, rng: Rng): { 
   }
   const fields = structure.sizeFields.filter((f) => f.offset < n);
   if (fields.length === 0) {
-    if (n < 4) return { bytes: bytes.subarray(0, n - 1), mutation: { kind: 'truncate', detail: `cut at ${n - 1} of ${n}` } };
+    if (n < 4)
+      return { bytes: bytes.subarray(0, n - 1), mutation: { kind: 'truncate', detail: `cut at ${n - 1} of ${n}` } };
     const pos = rng.int(Math.max(1, n - 4));
     new DataView(bytes.buffer).setInt32(pos, rng.pick(ABSURD_INT32), true);
     return { bytes, mutation: { kind: 'absurd', detail: `int32 at ${pos}` } };
@@ -128,7 +134,13 @@ export function mutate(original: Uint8Array, structure: Structure, rng: Rng): { 
       out.set(bytes.subarray(0, field.offset));
       out.set(scratch.subarray(0, newLength), field.offset);
       out.set(bytes.subarray(field.offset + oldLength), field.offset + newLength);
-      return { bytes: out, mutation: { kind: 'absurd', detail: `varint at ${field.offset} := ${value} (length ${oldLength} -> ${newLength})` } };
+      return {
+        bytes: out,
+        mutation: {
+          kind: 'absurd',
+          detail: `varint at ${field.offset} := ${value} (length ${oldLength} -> ${newLength})`,
+        },
+      };
     }
     // same length: the largest value that fits
     for (let i = field.offset; i < end; i++) bytes[i] = 0xff;

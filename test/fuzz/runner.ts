@@ -50,7 +50,16 @@ export interface FuzzRun {
   readonly target: string;
   readonly reader: ReaderName;
   readonly mutation: Mutation;
-  readonly verdict: 'same' | 'undetectable' | 'error' | 'hang' | 'memory' | 'crash' | 'foreign-error' | 'unnamed-error' | 'wrong-data';
+  readonly verdict:
+    | 'same'
+    | 'undetectable'
+    | 'error'
+    | 'hang'
+    | 'memory'
+    | 'crash'
+    | 'foreign-error'
+    | 'unnamed-error'
+    | 'wrong-data';
   readonly detail: string;
   readonly ms: number;
 }
@@ -73,7 +82,14 @@ interface Job {
   readonly baseline: boolean;
 }
 
-const FAILURES = new Set<FuzzRun['verdict']>(['hang', 'memory', 'crash', 'foreign-error', 'unnamed-error', 'wrong-data']);
+const FAILURES = new Set<FuzzRun['verdict']>([
+  'hang',
+  'memory',
+  'crash',
+  'foreign-error',
+  'unnamed-error',
+  'wrong-data',
+]);
 
 function structureOf(target: Target, bytes: Uint8Array): Structure {
   switch (target.format) {
@@ -89,7 +105,13 @@ function structureOf(target: Target, bytes: Uint8Array): Structure {
 }
 
 /** Writes the mutated copy of case `caseId` under `scratch`; returns its path (a file, or a spill directory). */
-function writeCase(target: Target, caseId: number, rng: Rng, scratch: string, cache: Map<string, { bytes: Uint8Array; structure: Structure }>): { path: string; mutation: Mutation } {
+function writeCase(
+  target: Target,
+  caseId: number,
+  rng: Rng,
+  scratch: string,
+  cache: Map<string, { bytes: Uint8Array; structure: Structure }>,
+): { path: string; mutation: Mutation } {
   const load = (path: string, kind: Target): { bytes: Uint8Array; structure: Structure } => {
     let entry = cache.get(path);
     if (!entry) {
@@ -102,10 +124,15 @@ function writeCase(target: Target, caseId: number, rng: Rng, scratch: string, ca
   if (target.format === 'spill') {
     const dir = join(scratch, `c${caseId}-spill`);
     cpSync(target.path, dir, { recursive: true });
-    const files = readdirSync(target.path).filter((f) => f.endsWith('.arrow')).sort();
+    const files = readdirSync(target.path)
+      .filter((f) => f.endsWith('.arrow'))
+      .sort();
     const useManifest = files.length === 0 || rng.int(5) === 0;
     const name = useManifest ? readdirSync(target.path).find((f) => f.endsWith('.json'))! : rng.pick(files);
-    const entry = load(join(target.path, name), useManifest ? { ...target, format: 'csv' } : { ...target, format: 'arrow-file' });
+    const entry = load(
+      join(target.path, name),
+      useManifest ? { ...target, format: 'csv' } : { ...target, format: 'arrow-file' },
+    );
     const { bytes, mutation } = mutate(entry.bytes, entry.structure, rng);
     writeFileSync(join(dir, name), bytes);
     return { path: dir, mutation: { kind: mutation.kind, detail: `${name}: ${mutation.detail}` } };
@@ -117,15 +144,22 @@ function writeCase(target: Target, caseId: number, rng: Rng, scratch: string, ca
   return { path, mutation };
 }
 
-function judge(job: Job, outcome: ChildOutcome, baseline: ChildOutcome | undefined): Pick<FuzzRun, 'verdict' | 'detail'> {
+function judge(
+  job: Job,
+  outcome: ChildOutcome,
+  baseline: ChildOutcome | undefined,
+): Pick<FuzzRun, 'verdict' | 'detail'> {
   if (outcome.kind === 'error') {
     const what = `${outcome.name} ${outcome.code ?? '(no code)'}: ${outcome.message.slice(0, 300)}`;
     if (!outcome.spillway) return { verdict: 'foreign-error', detail: what };
-    const named = (outcome.file !== undefined && (outcome.file.includes(job.path) || job.path.includes(outcome.file))) || outcome.message.includes(job.path);
+    const named =
+      (outcome.file !== undefined && (outcome.file.includes(job.path) || job.path.includes(outcome.file))) ||
+      outcome.message.includes(job.path);
     if (!named) return { verdict: 'unnamed-error', detail: what };
     return { verdict: 'error', detail: what };
   }
-  if (baseline?.kind === 'rows' && baseline.digest === outcome.digest && baseline.rows === outcome.rows) return { verdict: 'same', detail: `${outcome.rows} rows` };
+  if (baseline?.kind === 'rows' && baseline.digest === outcome.digest && baseline.rows === outcome.rows)
+    return { verdict: 'same', detail: `${outcome.rows} rows` };
   const detail = `${outcome.rows} rows, not the original's ${baseline?.kind === 'rows' ? `${baseline.rows} rows` : 'error'}`;
   return { verdict: job.target.checksummed ? 'wrong-data' : 'undetectable', detail };
 }
@@ -146,7 +180,16 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const queue: Job[] = [];
   let nextId = 0;
   for (const target of targets) {
-    for (const reader of target.readers) queue.push({ id: nextId++, caseId: -1, target, reader, path: target.path, mutation: { kind: 'none', detail: 'original' }, baseline: true });
+    for (const reader of target.readers)
+      queue.push({
+        id: nextId++,
+        caseId: -1,
+        target,
+        reader,
+        path: target.path,
+        mutation: { kind: 'none', detail: 'original' },
+        baseline: true,
+      });
   }
   const baselineCount = queue.length;
   const cache = new Map<string, { bytes: Uint8Array; structure: Structure }>();
@@ -162,25 +205,55 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const baselines = new Map<string, ChildOutcome>();
   const runs: FuzzRun[] = [];
   const key = (job: Job): string => `${job.target.name}\u0000${job.reader}`;
-  const record = (job: Job, result: { outcome?: ChildOutcome; verdict?: FuzzRun['verdict']; detail?: string; ms: number }): void => {
+  const record = (
+    job: Job,
+    result: { outcome?: ChildOutcome; verdict?: FuzzRun['verdict']; detail?: string; ms: number },
+  ): void => {
     if (job.baseline) {
       if (result.outcome) baselines.set(key(job), result.outcome);
       else {
         // an original that hangs or crashes is a failure in its own right
-        runs.push({ caseId: job.caseId, target: job.target.name, reader: job.reader, mutation: job.mutation, verdict: result.verdict!, detail: result.detail ?? '', ms: result.ms });
+        runs.push({
+          caseId: job.caseId,
+          target: job.target.name,
+          reader: job.reader,
+          mutation: job.mutation,
+          verdict: result.verdict!,
+          detail: result.detail ?? '',
+          ms: result.ms,
+        });
         log(`FAIL original ${job.target.name} ${job.reader}: ${result.verdict} ${result.detail ?? ''}`);
       }
       if (result.outcome?.kind === 'error' && !result.outcome.spillway) {
         const judged = judge(job, result.outcome, undefined);
-        runs.push({ caseId: job.caseId, target: job.target.name, reader: job.reader, mutation: job.mutation, ...judged, ms: result.ms });
+        runs.push({
+          caseId: job.caseId,
+          target: job.target.name,
+          reader: job.reader,
+          mutation: job.mutation,
+          ...judged,
+          ms: result.ms,
+        });
         log(`FAIL original ${job.target.name} ${job.reader}: ${judged.verdict} ${judged.detail}`);
       }
       return;
     }
-    const judged = result.outcome ? judge(job, result.outcome, baselines.get(key(job))) : { verdict: result.verdict!, detail: result.detail ?? '' };
-    const run: FuzzRun = { caseId: job.caseId, target: job.target.name, reader: job.reader, mutation: job.mutation, ...judged, ms: result.ms };
+    const judged = result.outcome
+      ? judge(job, result.outcome, baselines.get(key(job)))
+      : { verdict: result.verdict!, detail: result.detail ?? '' };
+    const run: FuzzRun = {
+      caseId: job.caseId,
+      target: job.target.name,
+      reader: job.reader,
+      mutation: job.mutation,
+      ...judged,
+      ms: result.ms,
+    };
     runs.push(run);
-    if (FAILURES.has(run.verdict)) log(`FAIL case ${run.caseId} ${run.target} [${run.mutation.kind}: ${run.mutation.detail}] ${run.reader}: ${run.verdict} ${run.detail}`);
+    if (FAILURES.has(run.verdict))
+      log(
+        `FAIL case ${run.caseId} ${run.target} [${run.mutation.kind}: ${run.mutation.detail}] ${run.reader}: ${run.verdict} ${run.detail}`,
+      );
   };
 
   /** Runs `jobs` in one child (and in fresh children for what is left after a kill). */
@@ -209,13 +282,15 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         try {
           const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
           const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
-          if (rss > rssLimit) kill('memory', `RSS ${Math.round(rss / 1048576)} MB passed the ${Math.round(rssLimit / 1048576)} MB limit`);
+          if (rss > rssLimit)
+            kill('memory', `RSS ${Math.round(rss / 1048576)} MB passed the ${Math.round(rssLimit / 1048576)} MB limit`);
         } catch {
           // the child is gone
         }
       }, 100);
       child.on('message', (message: ChildMessage) => {
-        if (message.type === 'ready') child.send({ cases: jobs.map((j): ChildCase => ({ id: j.id, reader: j.reader, path: j.path })) });
+        if (message.type === 'ready')
+          child.send({ cases: jobs.map((j): ChildCase => ({ id: j.id, reader: j.reader, path: j.path })) });
         else if (message.type === 'start') {
           current = { job: byId.get(message.id)!, started: performance.now() };
           clearTimeout(timer);
@@ -227,7 +302,11 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
           current = undefined;
           const outcome = message.outcome;
           if (message.peakBuffers > rssLimit) {
-            record(job, { verdict: 'memory', detail: `ArrayBuffers peaked at ${Math.round(message.peakBuffers / 1048576)} MB`, ms: message.ms });
+            record(job, {
+              verdict: 'memory',
+              detail: `ArrayBuffers peaked at ${Math.round(message.peakBuffers / 1048576)} MB`,
+              ms: message.ms,
+            });
             return;
           }
           record(job, { outcome, ms: message.ms });
@@ -242,8 +321,15 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         if (rest.length === 0) return resolve();
         // the case that was running is judged; the others go to a fresh child
         const failed = current?.job ?? rest[0]!;
-        const why = killedFor ?? { verdict: 'crash' as const, detail: `child exited (code ${code}, signal ${signal}): ${stderr.trim().split('\n').slice(-3).join(' | ')}` };
-        record(failed, { verdict: why.verdict, detail: why.detail, ms: current ? performance.now() - current.started : 0 });
+        const why = killedFor ?? {
+          verdict: 'crash' as const,
+          detail: `child exited (code ${code}, signal ${signal}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`,
+        };
+        record(failed, {
+          verdict: why.verdict,
+          detail: why.detail,
+          ms: current ? performance.now() - current.started : 0,
+        });
         const left = rest.filter((j) => j !== failed);
         if (left.length === 0) return resolve();
         void runChild(left).then(resolve);
@@ -270,12 +356,23 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const mutated: Job[] = [];
   for (const c of pendingCases) {
     const { path, mutation } = writeCase(c.target, c.caseId, c.rng, scratch, cache);
-    for (const reader of c.target.readers) mutated.push({ id: nextId++, caseId: c.caseId, target: c.target, reader, path, mutation, baseline: false });
+    for (const reader of c.target.readers)
+      mutated.push({ id: nextId++, caseId: c.caseId, target: c.target, reader, path, mutation, baseline: false });
   }
   await runAll(mutated);
   if (!options.keep) rmSync(scratch, { recursive: true, force: true });
 
-  const counts = { same: 0, undetectable: 0, error: 0, hang: 0, memory: 0, crash: 0, 'foreign-error': 0, 'unnamed-error': 0, 'wrong-data': 0 };
+  const counts = {
+    same: 0,
+    undetectable: 0,
+    error: 0,
+    hang: 0,
+    memory: 0,
+    crash: 0,
+    'foreign-error': 0,
+    'unnamed-error': 0,
+    'wrong-data': 0,
+  };
   for (const r of runs) counts[r.verdict]++;
   return { runs, failures: runs.filter((r) => FAILURES.has(r.verdict)), counts };
 }

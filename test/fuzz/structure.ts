@@ -12,7 +12,14 @@ import type { Structure } from './mutate.ts';
 type Field = Structure['sizeFields'][number];
 
 function generic(n: number): Structure {
-  return { boundaries: [0, 4, 8, n - 8, n - 4], sizeFields: [], metadata: [[0, Math.min(n, 16)], [Math.max(0, n - 16), n]] };
+  return {
+    boundaries: [0, 4, 8, n - 8, n - 4],
+    sizeFields: [],
+    metadata: [
+      [0, Math.min(n, 16)],
+      [Math.max(0, n - 16), n],
+    ],
+  };
 }
 
 /** Thrift compact: skips a varint at `at`, returns the offset after it. */
@@ -136,7 +143,8 @@ export function arrowStructure(bytes: Uint8Array, format: 'file' | 'stream'): St
 /** Structure of a CSV file: line ends (cuts inside records and quoted fields) and the header line. */
 export function csvStructure(bytes: Uint8Array): Structure {
   const boundaries: number[] = [0];
-  for (let i = 0; i < bytes.length && boundaries.length < 512; i++) if (bytes[i] === 10 || bytes[i] === 34) boundaries.push(i, i + 1);
+  for (let i = 0; i < bytes.length && boundaries.length < 512; i++)
+    if (bytes[i] === 10 || bytes[i] === 34) boundaries.push(i, i + 1);
   const firstLine = bytes.indexOf(10);
   return { boundaries, sizeFields: [], metadata: [[0, firstLine < 0 ? Math.min(bytes.length, 64) : firstLine]] };
 }

@@ -80,25 +80,43 @@ export async function generatedTargets(dir: string): Promise<Target[]> {
   for (const compression of ['none', 'snappy', 'gzip', 'zstd', 'brotli', 'lz4_raw'] as const) {
     const path = join(dir, `gen-${compression}.parquet`);
     try {
-      await pipeline(source(), toParquet(path, { compression: compression as never, rowGroupSize: 128 }), { governor: false });
+      await pipeline(source(), toParquet(path, { compression: compression as never, rowGroupSize: 128 }), {
+        governor: false,
+      });
     } catch {
       continue; // a codec this writer does not offer
     }
-    targets.push({ name: `gen/${compression}.parquet`, format: 'parquet', path, readers: READERS.parquet, checksummed: false });
+    targets.push({
+      name: `gen/${compression}.parquet`,
+      format: 'parquet',
+      path,
+      readers: READERS.parquet,
+      checksummed: false,
+    });
   }
   for (const format of ['file', 'stream'] as const) {
     for (const compression of ['none', 'lz4', 'zstd'] as const) {
       const path = join(dir, `gen-${compression}.${format === 'file' ? 'arrow' : 'arrows'}`);
       await pipeline(source(), toArrow(path, { format, compression }), { governor: false });
       const kind = format === 'file' ? 'arrow-file' : 'arrow-stream';
-      targets.push({ name: `gen/${compression}.${format}`, format: kind, path, readers: READERS[kind], checksummed: false });
+      targets.push({
+        name: `gen/${compression}.${format}`,
+        format: kind,
+        path,
+        readers: READERS[kind],
+        checksummed: false,
+      });
     }
   }
   const csv = join(dir, 'gen.csv');
   await pipeline(source(), toCsv(csv), { governor: false });
   targets.push({ name: 'gen/gen.csv', format: 'csv', path: csv, readers: READERS.csv, checksummed: false });
   const spillDir = join(dir, 'gen-spill');
-  const { output } = (await pipeline(source(), toSpill({ budget: 1, compression: 'lz4', fileSize: 8000, keep: true, dir: spillDir }), { governor: false })) as { output: Spilled };
+  const { output } = (await pipeline(
+    source(),
+    toSpill({ budget: 1, compression: 'lz4', fileSize: 8000, keep: true, dir: spillDir }),
+    { governor: false },
+  )) as { output: Spilled };
   await output.dispose({ remove: false });
   targets.push({ name: 'gen/spill', format: 'spill', path: output.dir, readers: READERS.spill, checksummed: true });
   return targets;

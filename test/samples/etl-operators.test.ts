@@ -14,7 +14,9 @@ import { ROOT, tempDir } from '../helpers.ts';
 import { writeTradesCsv } from '../../samples/trades-data.ts';
 import { SYMBOLS, totalsPerDay } from '../../samples/etl-operators.ts';
 
-test('the ETL sample totals per day and symbol as DuckDB does, sorted, spilling or not', { timeout: 180_000 }, async () => {
+test('the ETL sample totals per day and symbol as DuckDB does, sorted, spilling or not', {
+  timeout: 180_000,
+}, async () => {
   const dir = tempDir();
   const db = await DuckDBInstance.create(':memory:', { threads: '1' });
   const c = await db.connect();
@@ -26,18 +28,35 @@ test('the ETL sample totals per day and symbol as DuckDB does, sorted, spilling 
     const expected = (
       await c.runAndReadAll(`SELECT strftime(t.ts, '%Y-%m-%d') AS day, t.symbol, s.name, count(*) AS trades, sum(t.qty) AS volume, avg(t.price) AS avg_price
         FROM read_csv('${csv}') t JOIN symbols s USING (symbol) GROUP BY ALL ORDER BY day, volume DESC, symbol`)
-    ).getRowObjectsJS() as { day: string; symbol: string; name: string; trades: bigint; volume: bigint; avg_price: number }[];
+    ).getRowObjectsJS() as {
+      day: string;
+      symbol: string;
+      name: string;
+      trades: bigint;
+      volume: bigint;
+      avg_price: number;
+    }[];
     assert.ok(expected.length > 1);
     for (const budget of [undefined, '2kB']) {
       const out = join(dir, `totals-${budget ?? 'mem'}.parquet`);
       const { stats } = await totalsPerDay(csv, out, budget);
-      const got = (await c.runAndReadAll(`SELECT day, symbol, name, trades, volume, "avgPrice" FROM read_parquet('${out}')`)).getRowObjectsJS() as { day: string; symbol: string; name: string; trades: bigint | number; volume: bigint | number; avgPrice: number }[];
+      const got = (
+        await c.runAndReadAll(`SELECT day, symbol, name, trades, volume, "avgPrice" FROM read_parquet('${out}')`)
+      ).getRowObjectsJS() as {
+        day: string;
+        symbol: string;
+        name: string;
+        trades: bigint | number;
+        volume: bigint | number;
+        avgPrice: number;
+      }[];
       assert.deepEqual(
         got.map((r) => [r.day, r.symbol, r.name, Number(r.trades), Number(r.volume)]),
         expected.map((r) => [r.day, r.symbol, r.name, Number(r.trades), Number(r.volume)]),
         `budget ${budget ?? 'default'}`,
       );
-      for (const [i, r] of got.entries()) assert.ok(Math.abs(r.avgPrice - expected[i]!.avg_price) < 1e-9 * Math.abs(r.avgPrice));
+      for (const [i, r] of got.entries())
+        assert.ok(Math.abs(r.avgPrice - expected[i]!.avg_price) < 1e-9 * Math.abs(r.avgPrice));
       if (budget !== undefined) {
         // the symbol table (the join's build side) and the totals are small: the aggregation is what spills
         for (const name of ['groupBy']) {
@@ -54,7 +73,20 @@ test('the ETL sample totals per day and symbol as DuckDB does, sorted, spilling 
 });
 
 test('the ETL sample runs as a script', { timeout: 180_000 }, async () => {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', join(ROOT, 'samples/etl-operators.ts'), '--rows', '3000', '--budget', '4kB'], { cwd: ROOT });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [
+      '--conditions=spillway-source',
+      '--import',
+      'tsx',
+      join(ROOT, 'samples/etl-operators.ts'),
+      '--rows',
+      '3000',
+      '--budget',
+      '4kB',
+    ],
+    { cwd: ROOT },
+  );
   assert.match(stdout, /^3,000 trades -> \d+ rows \(day, symbol\)/);
   assert.match(stdout, /groupBy: \d+ rows in, \d+ out, [1-9]\d* bytes spilled/);
 });

@@ -5,14 +5,32 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { PassThrough } from 'node:stream';
 import { text } from 'node:stream/consumers';
-import { pipeline, fromIterable, fromCsv, map, toCsv, collect, drain, CollectLimitError, ErrorCodes, FormatError } from '../../index.ts';
+import {
+  pipeline,
+  fromIterable,
+  fromCsv,
+  map,
+  toCsv,
+  collect,
+  drain,
+  type CollectLimitError,
+  ErrorCodes,
+  type FormatError,
+} from '../../index.ts';
 import { tempDir } from '../helpers.ts';
 
 test('toCsv writes a header and rows, dates as ISO and bigints as digits, then renames into place', async () => {
   const dir = tempDir();
   const out = join(dir, 'out.csv');
   const rows = [
-    { id: 1, name: 'a "quoted", name', when: new Date('2024-05-06T07:08:09.010Z'), big: 12345678901234567890n, ok: true, none: null },
+    {
+      id: 1,
+      name: 'a "quoted", name',
+      when: new Date('2024-05-06T07:08:09.010Z'),
+      big: 12345678901234567890n,
+      ok: true,
+      none: null,
+    },
     { id: 2, name: 'multi\nline', when: new Date(0), big: 1n, ok: false, none: null },
   ];
   const { output } = await pipeline(fromIterable(rows), toCsv(out), {});
@@ -20,7 +38,10 @@ test('toCsv writes a header and rows, dates as ISO and bigints as digits, then r
   assert.equal(output.rows, 2);
   const written = readFileSync(out, 'utf8');
   assert.equal(output.bytes, Buffer.byteLength(written));
-  assert.equal(written, 'id,name,when,big,ok,none\n1,"a ""quoted"", name",2024-05-06T07:08:09.010Z,12345678901234567890,true,\n2,"multi\nline",1970-01-01T00:00:00.000Z,1,false,\n');
+  assert.equal(
+    written,
+    'id,name,when,big,ok,none\n1,"a ""quoted"", name",2024-05-06T07:08:09.010Z,12345678901234567890,true,\n2,"multi\nline",1970-01-01T00:00:00.000Z,1,false,\n',
+  );
   assert.deepEqual(readdirSync(dir), ['out.csv']);
   // and it reads back
   const back = await pipeline(fromCsv(out), collect());
@@ -37,7 +58,10 @@ test('toCsv gzips .gz output', async () => {
 test('toCsv refuses a column the header lacks instead of dropping it, and leaves no file', async () => {
   const dir = tempDir();
   const out = join(dir, 'out.csv');
-  await assert.rejects(pipeline(fromIterable([{ a: 1 }, { a: 2, b: 3 }], { batchSize: 1 }), toCsv(out)), (e: FormatError) => e.code === ErrorCodes.FORMAT && /`b`/.test(e.message));
+  await assert.rejects(
+    pipeline(fromIterable([{ a: 1 }, { a: 2, b: 3 }], { batchSize: 1 }), toCsv(out)),
+    (e: FormatError) => e.code === ErrorCodes.FORMAT && /`b`/.test(e.message),
+  );
   assert.deepEqual(readdirSync(dir), []);
   const ok = await pipeline(fromIterable([{ a: 1 }, { a: 2, b: 3 }], { batchSize: 1 }), toCsv(out, { columns: ['a'] }));
   assert.equal(ok.output.rows, 2);
@@ -46,32 +70,65 @@ test('toCsv refuses a column the header lacks instead of dropping it, and leaves
 test('toCsv writes array rows without a header, and to a Writable', async () => {
   const sink = new PassThrough();
   const done = text(sink);
-  await pipeline(fromIterable([[1, 'x'], [2, 'y']]), toCsv(sink));
+  await pipeline(
+    fromIterable([
+      [1, 'x'],
+      [2, 'y'],
+    ]),
+    toCsv(sink),
+  );
   assert.equal(await done, '1,x\n2,y\n');
 });
 
 test('toCsv fails with an IoError naming the path when the directory does not exist', async () => {
-  await assert.rejects(pipeline(fromIterable([{ a: 1 }]), toCsv('/nonexistent-dir/out.csv')), (e: Error & { code: string }) => e.code === ErrorCodes.IO && /nonexistent-dir/.test(e.message));
+  await assert.rejects(
+    pipeline(fromIterable([{ a: 1 }]), toCsv('/nonexistent-dir/out.csv')),
+    (e: Error & { code: string }) => e.code === ErrorCodes.IO && /nonexistent-dir/.test(e.message),
+  );
 });
 
 test('toCsv: a failure mid-run leaves the previous file untouched', async () => {
   const dir = tempDir();
   const out = join(dir, 'out.csv');
   writeFileSync(out, 'previous\n');
-  await assert.rejects(pipeline(fromIterable(Array.from({ length: 100 }, (_, i) => ({ i })), { batchSize: 10 }), map((r: { i: number }) => { if (r.i === 55) throw new Error('x'); return r; }), toCsv(out)));
+  await assert.rejects(
+    pipeline(
+      fromIterable(
+        Array.from({ length: 100 }, (_, i) => ({ i })),
+        { batchSize: 10 },
+      ),
+      map((r: { i: number }) => {
+        if (r.i === 55) throw new Error('x');
+        return r;
+      }),
+      toCsv(out),
+    ),
+  );
   assert.equal(readFileSync(out, 'utf8'), 'previous\n');
   assert.deepEqual(readdirSync(dir), ['out.csv']);
 });
 
 test('collect refuses past its row or byte limit with a clear error', async () => {
   const rows = Array.from({ length: 100 }, (_, i) => ({ i, s: 'x'.repeat(100) }));
-  await assert.rejects(pipeline(fromIterable(rows), collect({ maxRows: 50 })), (e: CollectLimitError) => e.code === ErrorCodes.COLLECT_LIMIT && /50 rows/.test(e.message));
-  await assert.rejects(pipeline(fromIterable(rows), collect({ maxBytes: '5kB' })), (e: CollectLimitError) => e.code === ErrorCodes.COLLECT_LIMIT && /bytes/.test(e.message));
+  await assert.rejects(
+    pipeline(fromIterable(rows), collect({ maxRows: 50 })),
+    (e: CollectLimitError) => e.code === ErrorCodes.COLLECT_LIMIT && /50 rows/.test(e.message),
+  );
+  await assert.rejects(
+    pipeline(fromIterable(rows), collect({ maxBytes: '5kB' })),
+    (e: CollectLimitError) => e.code === ErrorCodes.COLLECT_LIMIT && /bytes/.test(e.message),
+  );
   assert.throws(() => collect({ maxBytes: 'lots' }), /options\.maxBytes/);
 });
 
 test('drain counts what it discards', async () => {
-  const { output } = await pipeline(fromIterable(Array.from({ length: 10 }, (_, i) => ({ i })), { batchSize: 3 }), drain());
+  const { output } = await pipeline(
+    fromIterable(
+      Array.from({ length: 10 }, (_, i) => ({ i })),
+      { batchSize: 3 },
+    ),
+    drain(),
+  );
   assert.deepEqual(output, { rows: 10, batches: 4 });
   assert.equal(existsSync('undefined'), false);
 });

@@ -4,8 +4,17 @@ import { readFileSync, readdirSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Field, Float64, Int32, RecordBatchReader, Schema, Utf8, type RecordBatch } from 'apache-arrow';
-import { pipeline, fromIterable, fromCsv, collect, map, ErrorCodes, SpillwayError, ValidationError } from '../../index.ts';
-import { Batch, BatchTransform } from '../../lib/entry/extend.ts';
+import {
+  pipeline,
+  fromIterable,
+  fromCsv,
+  collect,
+  map,
+  ErrorCodes,
+  type SpillwayError,
+  type ValidationError,
+} from '../../index.ts';
+import { type Batch, BatchTransform } from '../../lib/entry/extend.ts';
 import { fromArrow } from '../../sources/fromArrow.ts';
 import { toArrow } from '../../sinks/toArrow.ts';
 import { registerArrowCodecs } from '../../lib/formats/arrow/codecs.ts';
@@ -39,7 +48,11 @@ for (const format of ['file', 'stream'] as const) {
       writeFileSync(csv, csvText(3000));
       const out = join(dir, `out.${format === 'file' ? 'arrow' : 'arrows'}`);
       const expected = (await pipeline(fromCsv(csv, { cast: true }), collect(), { governor: false })).output;
-      const { output } = await pipeline(fromCsv(csv, { cast: true, batchSize: 1000 }), toArrow(out, { format, compression }), { governor: false });
+      const { output } = await pipeline(
+        fromCsv(csv, { cast: true, batchSize: 1000 }),
+        toArrow(out, { format, compression }),
+        { governor: false },
+      );
       assert.equal(output.path, out);
       assert.equal(output.rows, 3000);
       assert.equal(output.batches, 3);
@@ -48,25 +61,40 @@ for (const format of ['file', 'stream'] as const) {
       assert.equal(output.compression, compression);
       // `late` widened from null to int32 to float64: the file was rewritten, not broken
       assert.equal(output.rewrites, 2);
-      assert.deepEqual(readdirSync(dir).sort(), ['in.csv', `out.${format === 'file' ? 'arrow' : 'arrows'}`], 'no temporary files left');
+      assert.deepEqual(
+        readdirSync(dir).sort(),
+        ['in.csv', `out.${format === 'file' ? 'arrow' : 'arrows'}`],
+        'no temporary files left',
+      );
       const back = (await pipeline(fromArrow(out), collect(), { governor: false })).output;
       assert.deepEqual(back, expected);
       const independent = readWithApacheArrow(out);
       assert.equal(String(independent.schema.fields.find((f) => f.name === 'late')?.type), 'Float64');
-      assert.equal(independent.batches.reduce((n, b) => n + b.numRows, 0), 3000);
+      assert.equal(
+        independent.batches.reduce((n, b) => n + b.numRows, 0),
+        3000,
+      );
     });
   }
 }
 
 test('toArrow compresses: zstd < lz4 < none on repetitive data; the default is lz4 in the file format', async () => {
   const dir = tempDir();
-  const rows = Array.from({ length: 20_000 }, (_, i) => ({ id: i, city: ['Paris', 'Lyon', 'Nice'][i % 3], amount: (i % 100) * 1.5 }));
+  const rows = Array.from({ length: 20_000 }, (_, i) => ({
+    id: i,
+    city: ['Paris', 'Lyon', 'Nice'][i % 3],
+    amount: (i % 100) * 1.5,
+  }));
   const sizes: Record<string, number> = {};
   for (const compression of ['lz4', 'zstd', null] as const) {
     const out = join(dir, `${compression}.arrow`);
-    sizes[String(compression)] = (await pipeline(fromIterable(rows, { batchSize: 5000 }), toArrow(out, { compression }), { governor: false })).output.bytes;
+    sizes[String(compression)] = (
+      await pipeline(fromIterable(rows, { batchSize: 5000 }), toArrow(out, { compression }), { governor: false })
+    ).output.bytes;
   }
-  const dflt = (await pipeline(fromIterable(rows, { batchSize: 5000 }), toArrow(join(dir, 'default.arrow')), { governor: false })).output;
+  const dflt = (
+    await pipeline(fromIterable(rows, { batchSize: 5000 }), toArrow(join(dir, 'default.arrow')), { governor: false })
+  ).output;
   assert.equal(dflt.compression, 'lz4');
   assert.equal(dflt.format, 'file');
   assert.equal(readFileSync(join(dir, 'default.arrow')).subarray(0, 6).toString(), 'ARROW1');
@@ -81,20 +109,34 @@ test('Arrow -> map -> Arrow; Arrow batches pass through toArrow without becoming
   const rows = Array.from({ length: 100 }, (_, i) => ({ id: i, amount: i / 2 }));
   await pipeline(fromIterable(rows, { batchSize: 30 }), toArrow(src), { governor: false });
   const mapped = join(dir, 'mapped.arrow');
-  await pipeline(fromArrow(src), map((r: { id: number; amount: number }) => ({ ...r, amount: r.amount * 100 })), toArrow(mapped), { governor: false });
+  await pipeline(
+    fromArrow(src),
+    map((r: { id: number; amount: number }) => ({ ...r, amount: r.amount * 100 })),
+    toArrow(mapped),
+    { governor: false },
+  );
   const back = (await pipeline(fromArrow(mapped), collect(), { governor: false })).output;
-  assert.deepEqual(back, rows.map((r) => ({ ...r, amount: r.amount * 100 })));
+  assert.deepEqual(
+    back,
+    rows.map((r) => ({ ...r, amount: r.amount * 100 })),
+  );
 
   const seen: Batch[] = [];
-  const spy = new BatchTransform({ name: 'spy', transform: (batch, push) => {
-    seen.push(batch);
-    push(batch);
-  } });
+  const spy = new BatchTransform({
+    name: 'spy',
+    transform: (batch, push) => {
+      seen.push(batch);
+      push(batch);
+    },
+  });
   const copy = join(dir, 'copy.arrow');
   const { output } = await pipeline(fromArrow(src), spy, toArrow(copy), { governor: false });
   assert.equal(output.rows, 100);
   assert.equal(seen.length, 4);
-  assert.ok(seen.every((b) => b.hasArrow && !b.hasRows), 'no batch was converted to rows');
+  assert.ok(
+    seen.every((b) => b.hasArrow && !b.hasRows),
+    'no batch was converted to rows',
+  );
   assert.deepEqual((await pipeline(fromArrow(copy), collect(), { governor: false })).output, rows);
 });
 
@@ -103,18 +145,26 @@ test('toArrow refuses a batch whose schema cannot be unified with SchemaMismatch
   const out = join(dir, 'out.arrow');
   writeFileSync(out, 'previous');
   const rows = [{ a: 1 }, { a: 2 }, { a: 'three' }];
-  await assert.rejects(pipeline(fromIterable(rows, { batchSize: 1 }), toArrow(out), { governor: false }), (e: SpillwayError) => {
-    assert.equal(e.code, ErrorCodes.SCHEMA_MISMATCH);
-    assert.equal(e.context.batch, 2);
-    assert.equal(e.context.file, out);
-    assert.equal(e.context.stage, 'toArrow');
-    assert.match(e.message, /"a"/);
-    return true;
-  });
+  await assert.rejects(
+    pipeline(fromIterable(rows, { batchSize: 1 }), toArrow(out), { governor: false }),
+    (e: SpillwayError) => {
+      assert.equal(e.code, ErrorCodes.SCHEMA_MISMATCH);
+      assert.equal(e.context.batch, 2);
+      assert.equal(e.context.file, out);
+      assert.equal(e.context.stage, 'toArrow');
+      assert.match(e.message, /"a"/);
+      return true;
+    },
+  );
   assert.deepEqual(readdirSync(dir), ['out.arrow']);
   assert.equal(readFileSync(out, 'utf8'), 'previous', 'the previous file is untouched');
   // int64 then float64 would lose precision: refused, not silently converted
-  await assert.rejects(pipeline(fromIterable([{ a: 2n ** 60n }, { a: 0.5 }], { batchSize: 1 }), toArrow(join(dir, 'x.arrow')), { governor: false }), (e: SpillwayError) => e.code === ErrorCodes.SCHEMA_MISMATCH && e.context.batch === 1);
+  await assert.rejects(
+    pipeline(fromIterable([{ a: 2n ** 60n }, { a: 0.5 }], { batchSize: 1 }), toArrow(join(dir, 'x.arrow')), {
+      governor: false,
+    }),
+    (e: SpillwayError) => e.code === ErrorCodes.SCHEMA_MISMATCH && e.context.batch === 1,
+  );
   assert.deepEqual(readdirSync(dir), ['out.arrow']);
 });
 
@@ -138,7 +188,9 @@ test('toArrow writes to a Writable (stream format by default) with a fixed schem
   const chunks: Buffer[] = [];
   sink.on('data', (c: Buffer) => chunks.push(c));
   const rows = [{ a: 1.5 }, { a: 2 }, { a: null }];
-  const { output } = await pipeline(fromIterable(rows, { batchSize: 1 }), toArrow(sink, { compression: 'zstd' }), { governor: false });
+  const { output } = await pipeline(fromIterable(rows, { batchSize: 1 }), toArrow(sink, { compression: 'zstd' }), {
+    governor: false,
+  });
   assert.equal(output.path, undefined);
   assert.equal(output.format, 'stream');
   const bytes = Buffer.concat(chunks);
@@ -151,7 +203,8 @@ test('toArrow writes to a Writable (stream format by default) with a fixed schem
   const destroyedWith = new Promise((resolve) => target.once('error', resolve));
   await assert.rejects(
     pipeline(fromIterable([{ a: 1 }, { a: 1.5 }], { batchSize: 1 }), toArrow(target), { governor: false }),
-    (e: SpillwayError) => e.code === ErrorCodes.SCHEMA_MISMATCH && e.context.batch === 1 && /options\.schema/.test(e.message),
+    (e: SpillwayError) =>
+      e.code === ErrorCodes.SCHEMA_MISMATCH && e.context.batch === 1 && /options\.schema/.test(e.message),
   );
   assert.equal(((await destroyedWith) as SpillwayError).code, ErrorCodes.SCHEMA_MISMATCH);
 });
@@ -160,11 +213,20 @@ test('toArrow with a declared schema casts every batch to it and refuses what do
   const dir = tempDir();
   const schema = new Schema([new Field('a', new Float64(), true), new Field('b', new Utf8(), true)]);
   const out = join(dir, 'declared.arrow');
-  await pipeline(fromIterable([{ a: 1 }, { a: 2, b: 'x' }], { batchSize: 1 }), toArrow(out, { schema }), { governor: false });
+  await pipeline(fromIterable([{ a: 1 }, { a: 2, b: 'x' }], { batchSize: 1 }), toArrow(out, { schema }), {
+    governor: false,
+  });
   const { schema: written } = readWithApacheArrow(out);
-  assert.deepEqual(written.fields.map((f) => `${f.name}:${String(f.type)}`), ['a:Float64', 'b:Utf8']);
+  assert.deepEqual(
+    written.fields.map((f) => `${f.name}:${String(f.type)}`),
+    ['a:Float64', 'b:Utf8'],
+  );
   await assert.rejects(
-    pipeline(fromIterable([{ a: 1, c: 3 }]), toArrow(join(dir, 'bad.arrow'), { schema: new Schema([new Field('a', new Int32(), true)]) }), { governor: false }),
+    pipeline(
+      fromIterable([{ a: 1, c: 3 }]),
+      toArrow(join(dir, 'bad.arrow'), { schema: new Schema([new Field('a', new Int32(), true)]) }),
+      { governor: false },
+    ),
     (e: SpillwayError) => e.code === ErrorCodes.SCHEMA_MISMATCH && e.context.batch === 0,
   );
   assert.deepEqual(readdirSync(dir), ['declared.arrow']);
@@ -181,7 +243,10 @@ test('toArrow leaves nothing when the pipeline is aborted mid-run, also after a 
       yield { i: i === 50 ? 0.5 : i };
     }
   }
-  await assert.rejects(pipeline(fromIterable(rows(), { batchSize: 10 }), toArrow(out), { signal: controller.signal, governor: false }), (e: SpillwayError) => e.code === ErrorCodes.ABORTED);
+  await assert.rejects(
+    pipeline(fromIterable(rows(), { batchSize: 10 }), toArrow(out), { signal: controller.signal, governor: false }),
+    (e: SpillwayError) => e.code === ErrorCodes.ABORTED,
+  );
   assert.deepEqual(readdirSync(dir), []);
 });
 
@@ -194,7 +259,10 @@ test('toArrow with no rows writes a valid empty file', async () => {
 });
 
 test('toArrow validates options synchronously', () => {
-  assert.throws(() => toArrow(''), (e: ValidationError) => e.code === ErrorCodes.INVALID_OPTION && /target/.test(e.message));
+  assert.throws(
+    () => toArrow(''),
+    (e: ValidationError) => e.code === ErrorCodes.INVALID_OPTION && /target/.test(e.message),
+  );
   assert.throws(() => toArrow('x.arrow', { compression: 'gzip' as never }), /options\.compression/);
   assert.throws(() => toArrow('x.arrow', { format: 'parquet' as never }), /options\.format/);
   assert.throws(() => toArrow('x.arrow', { schema: {} as never }), /options\.schema/);

@@ -14,16 +14,25 @@ import { tempDir } from '../helpers.ts';
 const dir = tempDir('spillway-toparquet-');
 const csv = join(dir, 'in.csv');
 const lines = ['id,price,symbol,ok,note'];
-for (let i = 0; i < 3000; i++) lines.push(`${i},${(i * 1.25).toFixed(2)},${['AAPL', 'ÄÖÜ', '日本', '🚀'][i % 4]},${i % 3 === 0},${i % 5 ? `"say ""hi"", ${i}"` : ''}`);
+for (let i = 0; i < 3000; i++)
+  lines.push(
+    `${i},${(i * 1.25).toFixed(2)},${['AAPL', 'ÄÖÜ', '日本', '🚀'][i % 4]},${i % 3 === 0},${i % 5 ? `"say ""hi"", ${i}"` : ''}`,
+  );
 writeFileSync(csv, lines.join('\n') + '\n');
 
 for (const compression of ['snappy', 'gzip', 'zstd', 'uncompressed'] as ParquetCompression[]) {
   test(`CSV -> Parquet (${compression}) -> rows equals the input, read by fromParquet and by plain hyparquet`, async () => {
     const out = join(dir, `rt-${compression}.parquet`);
     const { output: expected } = await pipeline(fromCsv(csv, { cast: true, batchSize: 700 }), collect());
-    const { output } = await pipeline(fromCsv(csv, { cast: true, batchSize: 700 }), toParquet(out, { compression, rowGroupSize: 1000 }));
+    const { output } = await pipeline(
+      fromCsv(csv, { cast: true, batchSize: 700 }),
+      toParquet(out, { compression, rowGroupSize: 1000 }),
+    );
     assert.deepEqual(output, { path: out, rows: 3000, bytes: statSync(out).size, rowGroups: 3 });
-    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+      [],
+    );
     const { output: back } = await pipeline(fromParquet(out), collect());
     assert.deepEqual(back, expected);
     const second = await parquetReadObjects({ file: await asyncBufferFromFile(out), compressors });
@@ -45,17 +54,33 @@ test('toParquet leaves nothing under the final name when the pipeline fails', as
   const sub = tempDir('spillway-toparquet-fail-');
   const out = join(sub, 'out.parquet');
   const rows = Array.from({ length: 50_000 }, (_, i) => ({ i }));
-  await assert.rejects(pipeline(fromIterable(rows, { batchSize: 1000 }), map((r: { i: number }) => { if (r.i === 30_000) throw new Error('boom'); return r; }), toParquet(out, { rowGroupSize: 5000 })), /boom/);
+  await assert.rejects(
+    pipeline(
+      fromIterable(rows, { batchSize: 1000 }),
+      map((r: { i: number }) => {
+        if (r.i === 30_000) throw new Error('boom');
+        return r;
+      }),
+      toParquet(out, { rowGroupSize: 5000 }),
+    ),
+    /boom/,
+  );
   assert.deepEqual(readdirSync(sub), []);
   // a value that does not fit its column: a FormatError from the sink, and no file
-  await assert.rejects(pipeline(fromIterable([{ n: 1 }, { n: 'two' }]), toParquet(out, { schema: { n: 'int32' } })), (e: SpillwayError) => {
-    assert.equal(e.code, ErrorCodes.FORMAT);
-    assert.equal(e.context.stage, 'toParquet');
-    assert.equal(e.context.file, out);
-    return true;
-  });
+  await assert.rejects(
+    pipeline(fromIterable([{ n: 1 }, { n: 'two' }]), toParquet(out, { schema: { n: 'int32' } })),
+    (e: SpillwayError) => {
+      assert.equal(e.code, ErrorCodes.FORMAT);
+      assert.equal(e.context.stage, 'toParquet');
+      assert.equal(e.context.file, out);
+      return true;
+    },
+  );
   // a column the inferred schema lacks is refused, not dropped
-  await assert.rejects(pipeline(fromIterable([{ a: 1 }, { a: 2, b: 3 }], { batchSize: 1 }), toParquet(out)), (e: SpillwayError) => e.code === ErrorCodes.FORMAT && /`b`/.test(e.message));
+  await assert.rejects(
+    pipeline(fromIterable([{ a: 1 }, { a: 2, b: 3 }], { batchSize: 1 }), toParquet(out)),
+    (e: SpillwayError) => e.code === ErrorCodes.FORMAT && /`b`/.test(e.message),
+  );
   assert.deepEqual(readdirSync(sub), []);
 });
 
@@ -65,7 +90,15 @@ test('toParquet leaves nothing under the final name when the pipeline is aborted
   writeFileSync(out, 'previous');
   const controller = new AbortController();
   const rows = Array.from({ length: 50_000 }, (_, i) => ({ i, s: `row ${i}` }));
-  const run = pipeline(fromIterable(rows, { batchSize: 1000 }), map((r: { i: number }) => { if (r.i === 25_000) controller.abort(new Error('user cancelled')); return r; }), toParquet(out, { rowGroupSize: 5000 }), { signal: controller.signal });
+  const run = pipeline(
+    fromIterable(rows, { batchSize: 1000 }),
+    map((r: { i: number }) => {
+      if (r.i === 25_000) controller.abort(new Error('user cancelled'));
+      return r;
+    }),
+    toParquet(out, { rowGroupSize: 5000 }),
+    { signal: controller.signal },
+  );
   await assert.rejects(run, (e: AbortError) => e.code === ErrorCodes.ABORTED);
   assert.equal(readFileSync(out, 'utf8'), 'previous');
   assert.deepEqual(readdirSync(sub), ['out.parquet']);
@@ -78,17 +111,26 @@ test('toParquet validates options synchronously and creates no file for them', (
   assert.throws(() => toParquet(out, { rowGroupBytes: 'lots' }), /options\.rowGroupBytes/);
   assert.throws(() => toParquet(out, { schema: { a: 'int128' as never } }), /options\.schema\.a/);
   assert.throws(() => toParquet(undefined as never), /`path`/);
-  assert.equal(readdirSync(dir).some((f) => f.includes('never')), false);
+  assert.equal(
+    readdirSync(dir).some((f) => f.includes('never')),
+    false,
+  );
 });
 
 test('toParquet refuses array rows with a clear error', async () => {
-  await assert.rejects(pipeline(fromIterable([[1, 2]]), toParquet(join(dir, 'arrays.parquet'))), (e: SpillwayError) => e.code === ErrorCodes.FORMAT && /object rows/.test(e.message));
+  await assert.rejects(
+    pipeline(fromIterable([[1, 2]]), toParquet(join(dir, 'arrays.parquet'))),
+    (e: SpillwayError) => e.code === ErrorCodes.FORMAT && /object rows/.test(e.message),
+  );
 });
 
 test('Arrow batches (fromCsv output: arrow) are written column by column and read back as the rows path gives them', async () => {
   const out = join(dir, 'arrow-path.parquet');
   const { output: expected } = await pipeline(fromCsv(csv, { cast: true, batchSize: 700 }), collect());
-  const { output } = await pipeline(fromCsv(csv, { cast: true, batchSize: 700, output: 'arrow' }), toParquet(out, { rowGroupSize: 1000 }));
+  const { output } = await pipeline(
+    fromCsv(csv, { cast: true, batchSize: 700, output: 'arrow' }),
+    toParquet(out, { rowGroupSize: 1000 }),
+  );
   assert.deepEqual(output, { path: out, rows: 3000, bytes: statSync(out).size, rowGroups: 3 });
   const { output: back } = await pipeline(fromParquet(out), collect());
   assert.deepEqual(back, expected);
@@ -102,15 +144,30 @@ test('CSV type drift between Arrow batches: widened within the first row group, 
   for (let i = 0; i < 100; i++) text.push(`${i},${i < 50 ? i : i + 0.5}`);
   writeFileSync(drift, text.join('\n') + '\n');
   const out = join(dir, 'drift.parquet');
-  await pipeline(fromCsv(drift, { cast: true, batchSize: 20, output: 'arrow' }), toParquet(out, { rowGroupSize: 1000 }));
+  await pipeline(
+    fromCsv(drift, { cast: true, batchSize: 20, output: 'arrow' }),
+    toParquet(out, { rowGroupSize: 1000 }),
+  );
   const { output: back } = await pipeline(fromParquet(out), collect());
-  assert.deepEqual(back, Array.from({ length: 100 }, (_, i) => ({ id: i, v: i < 50 ? i : i + 0.5 })));
+  assert.deepEqual(
+    back,
+    Array.from({ length: 100 }, (_, i) => ({ id: i, v: i < 50 ? i : i + 0.5 })),
+  );
   const sub = tempDir('spillway-toparquet-drift-');
-  await assert.rejects(pipeline(fromCsv(drift, { cast: true, batchSize: 20, output: 'arrow' }), toParquet(join(sub, 'd.parquet'), { rowGroupSize: 30 })), (e: SpillwayError) => {
-    assert.equal(e.code, ErrorCodes.SCHEMA_MISMATCH);
-    assert.equal(e.context.stage, 'toParquet');
-    assert.match(e.message, /`v` is int32 in the Parquet file but double in batch 2.*declare the column types \(`cast` or `types` in fromCsv, `schema` in toParquet\)/);
-    return true;
-  });
+  await assert.rejects(
+    pipeline(
+      fromCsv(drift, { cast: true, batchSize: 20, output: 'arrow' }),
+      toParquet(join(sub, 'd.parquet'), { rowGroupSize: 30 }),
+    ),
+    (e: SpillwayError) => {
+      assert.equal(e.code, ErrorCodes.SCHEMA_MISMATCH);
+      assert.equal(e.context.stage, 'toParquet');
+      assert.match(
+        e.message,
+        /`v` is int32 in the Parquet file but double in batch 2.*declare the column types \(`cast` or `types` in fromCsv, `schema` in toParquet\)/,
+      );
+      return true;
+    },
+  );
   assert.deepEqual(readdirSync(sub), []);
 });

@@ -28,19 +28,27 @@ interface RunResult {
 }
 
 async function once(compression: string): Promise<RunResult> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', FIXTURE, String(ROWS), String(180e6), compression], {
-    cwd: ROOT,
-    maxBuffer: 1 << 22,
-    env: { ...process.env, NODE_OPTIONS: '' },
-  });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--conditions=spillway-source', '--import', 'tsx', FIXTURE, String(ROWS), String(180e6), compression],
+    {
+      cwd: ROOT,
+      maxBuffer: 1 << 22,
+      env: { ...process.env, NODE_OPTIONS: '' },
+    },
+  );
   return JSON.parse(stdout.trim().split('\n').pop()!) as RunResult;
 }
 
-test(`a governed spill at a limit ~180 MB above the idle process holds in ${RUNS} of ${RUNS} runs, every row replayed in order`, { timeout: 30 * 60_000 }, async () => {
+test(`a governed spill at a limit ~180 MB above the idle process holds in ${RUNS} of ${RUNS} runs, every row replayed in order`, {
+  timeout: 30 * 60_000,
+}, async () => {
   const results: RunResult[] = [];
   // two at a time: each child has its own limit; the machine is shared anyway
   for (let i = 0; i < RUNS; i += 2) {
-    const batch = await Promise.all(Array.from({ length: Math.min(2, RUNS - i) }, (_, k) => once((i + k) % 4 === 3 ? 'zstd' : 'lz4')));
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(2, RUNS - i) }, (_, k) => once((i + k) % 4 === 3 ? 'zstd' : 'lz4')),
+    );
     results.push(...batch);
   }
   const failed = results.filter((r) => !r.ok);

@@ -31,9 +31,14 @@ const valueOf: Record<string, fc.Arbitrary<unknown>> = {
 const kinds = fc.array(fc.constantFrom(...Object.keys(valueOf)), { minLength: 1, maxLength: 5 });
 /** Batches of object rows: each column keeps its kind; values may be null. */
 const dataset = kinds.chain((ks) =>
-  fc.array(fc.array(fc.tuple(...ks.map((k) => fc.option(valueOf[k]!, { freq: 4 }))), { minLength: 0, maxLength: 30 }), { minLength: 1, maxLength: 8 }).map((groups) =>
-    groups.map((rows) => rows.map((values) => Object.fromEntries(values.map((v, i) => [`c${i}`, v])) as Row)),
-  ),
+  fc
+    .array(fc.array(fc.tuple(...ks.map((k) => fc.option(valueOf[k]!, { freq: 4 }))), { minLength: 0, maxLength: 30 }), {
+      minLength: 1,
+      maxLength: 8,
+    })
+    .map((groups) =>
+      groups.map((rows) => rows.map((values) => Object.fromEntries(values.map((v, i) => [`c${i}`, v])) as Row)),
+    ),
 );
 
 function source(groups: Row[][]): BatchSource {
@@ -55,7 +60,9 @@ test('property: random batches through a tiny budget replay exactly via rows, ba
   await fc.assert(
     fc.asyncProperty(dataset, compressions, fc.integer({ min: 0, max: 4000 }), async (groups, compression, budget) => {
       const expected = groups.flat();
-      const { output } = await pipeline(source(groups), toSpill({ budget, compression, fileSize: 3000 }), { governor: false });
+      const { output } = await pipeline(source(groups), toSpill({ budget, compression, fileSize: 3000 }), {
+        governor: false,
+      });
       try {
         assert.equal(output.numRows, expected.length);
         const rows: Row[] = [];
@@ -68,8 +75,12 @@ test('property: random batches through a tiny budget replay exactly via rows, ba
           fromBatches.push(...recordBatchToRows(batch, { int64: 'bigint' }));
         }
         // batches() is Arrow: values compare after the Arrow round trip of each group
-        assert.deepStrictEqual(fromBatches, groups.flatMap((g) => recordBatchToRows(rowsToRecordBatch(g), { int64: 'bigint' })));
-        for (const k of [0, expected.length - 1, expected.length >> 1]) if (k >= 0) assert.deepStrictEqual(await output.get(k), expected[k]);
+        assert.deepStrictEqual(
+          fromBatches,
+          groups.flatMap((g) => recordBatchToRows(rowsToRecordBatch(g), { int64: 'bigint' })),
+        );
+        for (const k of [0, expected.length - 1, expected.length >> 1])
+          if (k >= 0) assert.deepStrictEqual(await output.get(k), expected[k]);
         assert.equal(await output.get(expected.length), undefined);
         const a = Math.floor(expected.length / 3);
         const b = Math.floor((2 * expected.length) / 3) + 1;
@@ -108,12 +119,22 @@ test('property: after openSpill in a child process, rows replay exactly', async 
     fc.asyncProperty(dataset, compressions, async (groups, compression) => {
       const dir = path.join(scratch, `run-${n++}`);
       const expected = groups.flat();
-      const { output } = await pipeline(source(groups), toSpill({ budget: 500, compression, fileSize: 2000, keep: true, dir }), { governor: false });
+      const { output } = await pipeline(
+        source(groups),
+        toSpill({ budget: 500, compression, fileSize: 2000, keep: true, dir }),
+        { governor: false },
+      );
       assert.equal(output.manifest.complete, true);
-      const { stdout } = await run(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', script, dir], { cwd: ROOT, maxBuffer: 64e6 });
+      const { stdout } = await run(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', script, dir], {
+        cwd: ROOT,
+        maxBuffer: 64e6,
+      });
       const got = JSON.parse(stdout) as { numRows: number; rows: string; last: string };
       assert.equal(got.numRows, expected.length);
-      assert.equal(got.rows, inspect(expected, { depth: null, maxArrayLength: null, maxStringLength: null, breakLength: Infinity }));
+      assert.equal(
+        got.rows,
+        inspect(expected, { depth: null, maxArrayLength: null, maxStringLength: null, breakLength: Infinity }),
+      );
       assert.equal(got.last, inspect(expected.at(-1) ?? null, { depth: null, breakLength: Infinity }));
       await output.dispose({ remove: true });
     }),
@@ -123,18 +144,27 @@ test('property: after openSpill in a child process, rows replay exactly', async 
 
 test('memory-resident and spilled batches interleave in arrival order; oldest spill first', async () => {
   const rows = Array.from({ length: 1000 }, (_, i) => ({ i, s: `r${i}` }));
-  const { output } = await pipeline(fromIterable(rows, { batchSize: 100 }), toSpill({ budget: 20_000 }), { governor: false });
+  const { output } = await pipeline(fromIterable(rows, { batchSize: 100 }), toSpill({ budget: 20_000 }), {
+    governor: false,
+  });
   assert.ok(output.manifest.numBatches > 0, 'some batches spilled');
   assert.ok(output.rowsInMemory > 0, 'some stayed in memory');
   // the spilled ones are the oldest
   assert.equal(output.manifest.numRows, 1000 - output.rowsInMemory);
-  assert.deepEqual((await output.slice(0, 1000)).map((r) => (r as { i: number }).i), rows.map((r) => r.i));
+  assert.deepEqual(
+    (await output.slice(0, 1000)).map((r) => (r as { i: number }).i),
+    rows.map((r) => r.i),
+  );
   await output.dispose();
 });
 
 test('spill files are 0600 in a 0700 directory; manifest lists files in order with checksums', async () => {
   const rows = Array.from({ length: 5000 }, (_, i) => ({ i, t: 'x'.repeat(i % 50) }));
-  const { output } = await pipeline(fromIterable(rows, { batchSize: 250 }), toSpill({ budget: 0, fileSize: 20_000, keep: true }), { governor: false });
+  const { output } = await pipeline(
+    fromIterable(rows, { batchSize: 250 }),
+    toSpill({ budget: 0, fileSize: 20_000, keep: true }),
+    { governor: false },
+  );
   assert.equal(statSync(output.dir).mode & 0o777, 0o700);
   const files = readdirSync(output.dir);
   assert.ok(files.includes('manifest.json'));
@@ -145,9 +175,15 @@ test('spill files are 0600 in a 0700 directory; manifest lists files in order wi
     assert.match(f.crc32, /^[0-9a-f]{8}$/);
   }
   assert.ok(output.manifest.files.length > 1, 'rotated');
-  assert.deepEqual(output.manifest.files.map((f) => f.name), [...output.manifest.files.map((f) => f.name)].sort());
+  assert.deepEqual(
+    output.manifest.files.map((f) => f.name),
+    [...output.manifest.files.map((f) => f.name)].sort(),
+  );
   assert.equal(output.manifest.numRows, 5000);
-  assert.equal(output.bytesOnDisk, output.manifest.files.reduce((n, f) => n + f.bytes, 0));
+  assert.equal(
+    output.bytesOnDisk,
+    output.manifest.files.reduce((n, f) => n + f.bytes, 0),
+  );
   await output.dispose({ remove: true });
 });
 
@@ -169,7 +205,10 @@ test('schema changes: a column appearing later and int -> float replay with the 
 });
 
 test('Arrow batches are written as they are and replay as Arrow', async () => {
-  const rb = rowsToRecordBatch([{ x: 1n, y: 'a' }, { x: 2n ** 60n, y: 'b' }]);
+  const rb = rowsToRecordBatch([
+    { x: 1n, y: 'a' },
+    { x: 2n ** 60n, y: 'b' },
+  ]);
   const src = new BatchSource({
     name: 'arrow',
     async *open() {
@@ -214,7 +253,11 @@ test('the governor reaching `spill` flushes every memory-resident batch to disk'
   const context = { signal: new AbortController().signal, governor: gate, requestStop() {}, stopRequested: false };
   (sink as unknown as { [k: symbol]: { attach(c: unknown): void } })[Symbol.for('spillway.stage')]!.attach(context);
   const write = (i: number): Promise<void> =>
-    new Promise((resolve, reject) => sink.write(new Batch([{ i }, { i: i + 0.5 }], { source: 't', index: i, rowStart: 2 * i }), (e) => (e ? reject(e) : resolve())));
+    new Promise((resolve, reject) =>
+      sink.write(new Batch([{ i }, { i: i + 0.5 }], { source: 't', index: i, rowStart: 2 * i }), (e) =>
+        e ? reject(e) : resolve(),
+      ),
+    );
   for (let i = 0; i < 5; i++) await write(i);
   gate.set('spill');
   // the flush runs on the event; the next write waits for it
@@ -226,7 +269,10 @@ test('the governor reaching `spill` flushes every memory-resident batch to disk'
   assert.ok(gate.spilled > 0, 'noteSpill was called');
   assert.equal(output.manifest.numBatches, 6, 'batches 0-5 went to disk at the spill level');
   assert.equal(output.rowsInMemory, 2, 'batch 6 stayed in memory under the budget');
-  assert.deepStrictEqual((await output.slice(0)).map((r) => (r as { i: number }).i), [0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5, 5.5, 6, 6.5]);
+  assert.deepStrictEqual(
+    (await output.slice(0)).map((r) => (r as { i: number }).i),
+    [0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5, 5.5, 6, 6.5],
+  );
   await output.dispose();
 });
 
@@ -238,7 +284,9 @@ test('dispose removes the directory; keep: true keeps it; use after dispose fail
   await a.dispose();
   assert.equal(existsSync(a.dir), false);
   await assert.rejects(a.get(0), { code: ErrorCodes.SPILL });
-  const b = (await pipeline(fromIterable(rows, { batchSize: 10 }), toSpill({ budget: 0, keep: true }), { governor: false })).output;
+  const b = (
+    await pipeline(fromIterable(rows, { batchSize: 10 }), toSpill({ budget: 0, keep: true }), { governor: false })
+  ).output;
   await b.dispose();
   assert.ok(existsSync(b.dir), 'kept');
   const again = await openSpill(b.dir);
@@ -261,7 +309,11 @@ process.stdout.write(output.dir);
 `,
   );
   for (const mode of ['temp', 'keep']) {
-    const { stdout: dir } = await run(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', script, mode], { cwd: ROOT });
+    const { stdout: dir } = await run(
+      process.execPath,
+      ['--conditions=spillway-source', '--import', 'tsx', script, mode],
+      { cwd: ROOT },
+    );
     assert.ok(dir.length > 0);
     assert.equal(existsSync(dir), mode === 'keep', `${mode}: ${dir}`);
     if (mode === 'keep') await (await openSpill(dir)).dispose({ remove: true });
@@ -277,13 +329,19 @@ test('a failing pipeline removes a temporary spill directory', async () => {
       yield { n };
     }
   })();
-  await assert.rejects(pipeline(fromIterable(rows, { batchSize: 50 }), toSpill({ budget: 0, dir }), { governor: false }), /source broke/);
+  await assert.rejects(
+    pipeline(fromIterable(rows, { batchSize: 50 }), toSpill({ budget: 0, dir }), { governor: false }),
+    /source broke/,
+  );
   assert.deepEqual(existsSync(dir) ? readdirSync(dir) : [], []);
 });
 
 test('options are validated synchronously, naming the option', () => {
   assert.throws(() => toSpill({ budget: 'lots' }), { code: ErrorCodes.INVALID_OPTION, message: /options\.budget/ });
-  assert.throws(() => toSpill({ compression: 'gzip' as never }), { code: ErrorCodes.INVALID_OPTION, message: /options\.compression/ });
+  assert.throws(() => toSpill({ compression: 'gzip' as never }), {
+    code: ErrorCodes.INVALID_OPTION,
+    message: /options\.compression/,
+  });
   assert.throws(() => toSpill({ fileSize: 0 }), { code: ErrorCodes.INVALID_OPTION, message: /options\.fileSize/ });
   assert.throws(() => toSpill({ keep: 'yes' as never }), { code: ErrorCodes.INVALID_OPTION, message: /options\.keep/ });
   assert.throws(() => toSpill({ dir: '' }), { code: ErrorCodes.INVALID_OPTION, message: /options\.dir/ });

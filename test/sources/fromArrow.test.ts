@@ -6,26 +6,60 @@ import { join } from 'node:path';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import type { RecordBatch } from 'apache-arrow';
-import { pipeline, fromIterable, collect, map, filter, flatMap, mapBatch, toCsv, ErrorCodes, SpillwayError, ValidationError } from '../../index.ts';
+import {
+  pipeline,
+  fromIterable,
+  collect,
+  map,
+  filter,
+  flatMap,
+  mapBatch,
+  toCsv,
+  ErrorCodes,
+  SpillwayError,
+  type ValidationError,
+} from '../../index.ts';
 import { Batch, BatchTransform } from '../../lib/entry/extend.ts';
 import { fromArrow } from '../../sources/fromArrow.ts';
 import { toArrow } from '../../sinks/toArrow.ts';
 import { CORPUS, corpusSkip, openFds, tempDir } from '../helpers.ts';
 import { KNOWN_REFUSALS } from '../lib/formats/arrow/known-refusals.ts';
 
-const ROWS = Array.from({ length: 10 }, (_, i) => ({ id: i, name: `row ${i}`, score: i / 4, ok: i % 3 === 0, when: new Date(Date.UTC(2024, 0, 1 + i)), note: i % 2 ? null : 'even' }));
+const ROWS = Array.from({ length: 10 }, (_, i) => ({
+  id: i,
+  name: `row ${i}`,
+  score: i / 4,
+  ok: i % 3 === 0,
+  when: new Date(Date.UTC(2024, 0, 1 + i)),
+  note: i % 2 ? null : 'even',
+}));
 
 /** Writes ROWS (or `rows`) to an Arrow file through the public API, `batchSize` rows per record batch. */
-async function writeArrow(file: string, options: { batchSize?: number; format?: 'file' | 'stream'; compression?: 'lz4' | 'zstd' | null; rows?: Record<string, unknown>[] } = {}): Promise<void> {
-  await pipeline(fromIterable(options.rows ?? ROWS, { batchSize: options.batchSize ?? 4 }), toArrow(file, { format: options.format ?? 'file', compression: options.compression ?? 'lz4' }), { governor: false });
+async function writeArrow(
+  file: string,
+  options: {
+    batchSize?: number;
+    format?: 'file' | 'stream';
+    compression?: 'lz4' | 'zstd' | null;
+    rows?: Record<string, unknown>[];
+  } = {},
+): Promise<void> {
+  await pipeline(
+    fromIterable(options.rows ?? ROWS, { batchSize: options.batchSize ?? 4 }),
+    toArrow(file, { format: options.format ?? 'file', compression: options.compression ?? 'lz4' }),
+    { governor: false },
+  );
 }
 
 /** A pass-through stage that keeps every batch it sees. */
 function spy(seen: Batch[]): BatchTransform {
-  return new BatchTransform({ name: 'spy', transform: (batch, push) => {
-    seen.push(batch);
-    push(batch);
-  } });
+  return new BatchTransform({
+    name: 'spy',
+    transform: (batch, push) => {
+      seen.push(batch);
+      push(batch);
+    },
+  });
 }
 
 for (const format of ['file', 'stream'] as const) {
@@ -36,9 +70,18 @@ for (const format of ['file', 'stream'] as const) {
     const seen: Batch[] = [];
     const { output, stats } = await pipeline(source, spy(seen), collect(), { governor: false });
     assert.deepEqual(output, ROWS);
-    assert.deepEqual(seen.map((b) => b.numRows), [4, 4, 2]);
-    assert.deepEqual(seen.map((b) => b.position.rowStart), [0, 4, 8]);
-    assert.ok(seen.every((b) => b.hasArrow), 'the source emits Arrow batches');
+    assert.deepEqual(
+      seen.map((b) => b.numRows),
+      [4, 4, 2],
+    );
+    assert.deepEqual(
+      seen.map((b) => b.position.rowStart),
+      [0, 4, 8],
+    );
+    assert.ok(
+      seen.every((b) => b.hasArrow),
+      'the source emits Arrow batches',
+    );
     assert.equal(source.progress().totalRows, 10);
     assert.equal(source.progress().rows, 10);
     assert.equal(stats.stages[0]?.details.format, format);
@@ -49,9 +92,16 @@ test('fromArrow: columns projects in the order asked; an unknown column is a Val
   const file = join(tempDir(), 't.arrow');
   await writeArrow(file);
   const { output } = await pipeline(fromArrow(file, { columns: ['score', 'id'] }), collect(), { governor: false });
-  assert.deepEqual(output, ROWS.map((r) => ({ score: r.score, id: r.id })));
+  assert.deepEqual(
+    output,
+    ROWS.map((r) => ({ score: r.score, id: r.id })),
+  );
   assert.deepEqual(Object.keys(output[0] as object), ['score', 'id']);
-  await assert.rejects(pipeline(fromArrow(file, { columns: ['id', 'nope'] }), collect(), { governor: false }), (e: ValidationError) => e.code === ErrorCodes.INVALID_OPTION && e.message.includes(file) && e.message.includes('nope'));
+  await assert.rejects(
+    pipeline(fromArrow(file, { columns: ['id', 'nope'] }), collect(), { governor: false }),
+    (e: ValidationError) =>
+      e.code === ErrorCodes.INVALID_OPTION && e.message.includes(file) && e.message.includes('nope'),
+  );
 });
 
 test('fromArrow: batchSize splits large record batches (zero-copy slices) and keeps small ones', async () => {
@@ -59,8 +109,14 @@ test('fromArrow: batchSize splits large record batches (zero-copy slices) and ke
   await writeArrow(file, { batchSize: 10 });
   const seen: Batch[] = [];
   const { output } = await pipeline(fromArrow(file, { batchSize: 3 }), spy(seen), collect(), { governor: false });
-  assert.deepEqual(seen.map((b) => b.numRows), [3, 3, 3, 1]);
-  assert.deepEqual(seen.map((b) => b.position.rowStart), [0, 3, 6, 9]);
+  assert.deepEqual(
+    seen.map((b) => b.numRows),
+    [3, 3, 3, 1],
+  );
+  assert.deepEqual(
+    seen.map((b) => b.position.rowStart),
+    [0, 3, 6, 9],
+  );
   assert.deepEqual(output, ROWS);
 });
 
@@ -72,8 +128,14 @@ test('fromArrow reads a Readable of IPC stream bytes', async () => {
 });
 
 test('fromArrow validates options synchronously', () => {
-  assert.throws(() => fromArrow(''), (e: ValidationError) => e.code === ErrorCodes.INVALID_OPTION && /input/.test(e.message));
-  assert.throws(() => fromArrow(42 as never), (e: ValidationError) => e.code === ErrorCodes.INVALID_OPTION);
+  assert.throws(
+    () => fromArrow(''),
+    (e: ValidationError) => e.code === ErrorCodes.INVALID_OPTION && /input/.test(e.message),
+  );
+  assert.throws(
+    () => fromArrow(42 as never),
+    (e: ValidationError) => e.code === ErrorCodes.INVALID_OPTION,
+  );
   assert.throws(() => fromArrow('x.arrow', { batchSize: 0 }), /options\.batchSize/);
   assert.throws(() => fromArrow('x.arrow', { columns: 'a' as never }), /options\.columns/);
   assert.throws(() => fromArrow('x.arrow', { name: '' }), /options\.name/);
@@ -82,17 +144,26 @@ test('fromArrow validates options synchronously', () => {
 test('fromArrow errors name the file: missing (IoError), not Arrow (FormatError), corrupt batch (names the batch)', async () => {
   const dir = tempDir();
   const missing = join(dir, 'missing.arrow');
-  await assert.rejects(pipeline(fromArrow(missing), collect(), { governor: false }), (e: SpillwayError) => e.code === ErrorCodes.IO && e.context.file === missing && e.context.stage === 'fromArrow');
+  await assert.rejects(
+    pipeline(fromArrow(missing), collect(), { governor: false }),
+    (e: SpillwayError) => e.code === ErrorCodes.IO && e.context.file === missing && e.context.stage === 'fromArrow',
+  );
   const junk = join(dir, 'junk.arrow');
   writeFileSync(junk, 'id,name\n1,a\n');
-  await assert.rejects(pipeline(fromArrow(junk), collect(), { governor: false }), (e: SpillwayError) => e.code === ErrorCodes.FORMAT && e.message.includes(junk));
+  await assert.rejects(
+    pipeline(fromArrow(junk), collect(), { governor: false }),
+    (e: SpillwayError) => e.code === ErrorCodes.FORMAT && e.message.includes(junk),
+  );
   // truncated: the footer is gone
   const good = join(dir, 'good.arrow');
   await writeArrow(good);
   const truncated = join(dir, 'truncated.arrow');
   const whole = readFileSync(good);
   writeFileSync(truncated, whole.subarray(0, whole.byteLength - 40));
-  await assert.rejects(pipeline(fromArrow(truncated), collect(), { governor: false }), (e: SpillwayError) => e.code === ErrorCodes.FORMAT && e.context.file === truncated);
+  await assert.rejects(
+    pipeline(fromArrow(truncated), collect(), { governor: false }),
+    (e: SpillwayError) => e.code === ErrorCodes.FORMAT && e.context.file === truncated,
+  );
   // a corrupt LZ4 frame in the second record batch: the error names the batch (buffers large
   // and repetitive enough that the writer compresses them rather than storing them raw)
   const big = Array.from({ length: 3000 }, (_, i) => ({ id: i % 7, name: `name ${i % 5}` }));
@@ -101,7 +172,10 @@ test('fromArrow errors name the file: missing (IoError), not Arrow (FormatError)
   const frames: number[] = [];
   const magic = Buffer.from([0x04, 0x22, 0x4d, 0x18]);
   for (let at = bytes.indexOf(magic); at >= 0; at = bytes.indexOf(magic, at + 1)) frames.push(at);
-  assert.ok(frames.length > 0 && frames.length % 3 === 0, `the same number of compressed buffers in each of the 3 batches (${frames.length})`);
+  assert.ok(
+    frames.length > 0 && frames.length % 3 === 0,
+    `the same number of compressed buffers in each of the 3 batches (${frames.length})`,
+  );
   const corrupt = Buffer.from(bytes);
   // every compressed buffer of batch 1 (some, like an all-valid bitmap, may never be decoded)
   for (const at of frames.slice(frames.length / 3, (2 * frames.length) / 3)) corrupt[at] = 0x00;
@@ -109,11 +183,17 @@ test('fromArrow errors name the file: missing (IoError), not Arrow (FormatError)
   writeFileSync(bad, corrupt);
   const rows: unknown[] = [];
   await assert.rejects(
-    pipeline(fromArrow(bad), map((r: object) => {
-      rows.push(r);
-      return r;
-    }), collect(), { governor: false }),
-    (e: SpillwayError) => e instanceof SpillwayError && e.context.file === bad && e.context.batch === 1 && e.context.stage === 'fromArrow',
+    pipeline(
+      fromArrow(bad),
+      map((r: object) => {
+        rows.push(r);
+        return r;
+      }),
+      collect(),
+      { governor: false },
+    ),
+    (e: SpillwayError) =>
+      e instanceof SpillwayError && e.context.file === bad && e.context.batch === 1 && e.context.stage === 'fromArrow',
   );
   assert.equal(rows.length, 1000, 'batch 0 went through before batch 1 failed');
 });
@@ -145,9 +225,14 @@ test('fromArrow closes the file when the source is destroyed early or the pipeli
     await settled(before);
     assert.equal(openFds(), before, `no descriptor left open for ${path}`);
     await assert.rejects(
-      pipeline(fromArrow(path), map(() => {
-        throw new Error('boom');
-      }), collect(), { governor: false }),
+      pipeline(
+        fromArrow(path),
+        map(() => {
+          throw new Error('boom');
+        }),
+        collect(),
+        { governor: false },
+      ),
       (e: SpillwayError) => e.code === ErrorCodes.STAGE,
     );
     await settled(before);
@@ -159,10 +244,13 @@ test('row stages read Arrow batches as rows, converted once; toCsv writes them',
   const file = join(tempDir(), 't.arrow');
   await writeArrow(file);
   const converted: unknown[][] = [];
-  const peek = new BatchTransform({ name: 'peek', transform: (batch, push) => {
-    converted.push(batch.rows); // converts and caches
-    push(batch);
-  } });
+  const peek = new BatchTransform({
+    name: 'peek',
+    transform: (batch, push) => {
+      converted.push(batch.rows); // converts and caches
+      push(batch);
+    },
+  });
   const received: unknown[] = [];
   const { output } = await pipeline(
     fromArrow(file),
@@ -178,7 +266,10 @@ test('row stages read Arrow batches as rows, converted once; toCsv writes them',
     collect(),
     { governor: false },
   );
-  assert.deepEqual(output, ROWS.map((r) => ({ ...r, extra: 1 })));
+  assert.deepEqual(
+    output,
+    ROWS.map((r) => ({ ...r, extra: 1 })),
+  );
   // map got the very objects peek's conversion made: the batch was not converted twice
   assert.deepEqual(received, converted.flat());
   received.forEach((row, i) => assert.equal(row, converted.flat()[i]));
@@ -210,10 +301,13 @@ test('a foreign stream of apache-arrow RecordBatches becomes Arrow batches', asy
     },
   });
   const states: string[] = [];
-  const watch = new BatchTransform({ name: 'watch', transform: (batch, push) => {
-    states.push(`${batch.hasArrow ? 'arrow' : ''}${batch.hasRows ? '+rows' : ''}`);
-    push(batch);
-  } });
+  const watch = new BatchTransform({
+    name: 'watch',
+    transform: (batch, push) => {
+      states.push(`${batch.hasArrow ? 'arrow' : ''}${batch.hasRows ? '+rows' : ''}`);
+      push(batch);
+    },
+  });
   const { output } = await pipeline(fromIterable([{ x: 1 }]), foreign, watch, collect(), { governor: false });
   assert.deepEqual(states, ['arrow', 'arrow', 'arrow'], 'RecordBatches arrive as Arrow batches, not yet converted');
   assert.deepEqual(output, ROWS);
@@ -221,13 +315,27 @@ test('a foreign stream of apache-arrow RecordBatches becomes Arrow batches', asy
 
 test('a conversion failure in a row stage names the stage, the file and the batch', async () => {
   // a RecordBatch whose conversion throws (stands in for a type with no row form)
-  const broken = { numRows: 1, schema: { fields: [{ name: 'x' }], metadata: new Map() }, getChildAt: () => {
-    throw new Error('no row form');
-  } } as unknown as RecordBatch;
+  const broken = {
+    numRows: 1,
+    schema: { fields: [{ name: 'x' }], metadata: new Map() },
+    getChildAt: () => {
+      throw new Error('no row form');
+    },
+  } as unknown as RecordBatch;
   const bad = Batch.fromArrow(broken, { source: 'bad.arrow', index: 7, rowStart: 0 });
   await assert.rejects(
-    pipeline(Readable.from([bad]), map((r: object) => r), collect(), { governor: false }),
-    (e: SpillwayError) => e.code === ErrorCodes.STAGE && e.context.file === 'bad.arrow' && e.context.batch === 7 && e.context.stage === 'map' && /no row form/.test(e.message),
+    pipeline(
+      Readable.from([bad]),
+      map((r: object) => r),
+      collect(),
+      { governor: false },
+    ),
+    (e: SpillwayError) =>
+      e.code === ErrorCodes.STAGE &&
+      e.context.file === 'bad.arrow' &&
+      e.context.batch === 7 &&
+      e.context.stage === 'map' &&
+      /no row form/.test(e.message),
   );
 });
 
@@ -237,9 +345,15 @@ interface Truth {
   rows?: number;
 }
 
-const truths: Truth[] = corpusSkip ? [] : (JSON.parse(readFileSync(join(CORPUS, 'truth.json'), 'utf8')) as { files: Truth[] }).files.filter((f) => f.path.startsWith('arrow/'));
+const truths: Truth[] = corpusSkip
+  ? []
+  : (JSON.parse(readFileSync(join(CORPUS, 'truth.json'), 'utf8')) as { files: Truth[] }).files.filter((f) =>
+      f.path.startsWith('arrow/'),
+    );
 
-test('fromArrow over the Arrow corpus: row counts match truth.json, bad files fail naming the file', { skip: corpusSkip }, async (t) => {
+test('fromArrow over the Arrow corpus: row counts match truth.json, bad files fail naming the file', {
+  skip: corpusSkip,
+}, async (t) => {
   let read = 0;
   let refused = 0;
   for (const truth of truths) {
@@ -267,20 +381,18 @@ test('fromArrow over the Arrow corpus: row counts match truth.json, bad files fa
   t.diagnostic(`arrow corpus through fromArrow: ${read} read, ${refused} refused with a clear error`);
 });
 
-test(
-  'fromArrow over the Arrow corpus: 1-row slices (batchSize: 1) convert to the same rows as whole batches',
-  { skip: corpusSkip },
-  async () => {
-    for (const truth of truths.filter((f) => f.expect === 'read')) {
-      const file = join(CORPUS, truth.path);
-      let whole: unknown[];
-      try {
-        whole = (await pipeline(fromArrow(file), collect(), { governor: false })).output;
-      } catch {
-        continue; // refused: covered above
-      }
-      const sliced = (await pipeline(fromArrow(file, { batchSize: 1 }), collect(), { governor: false })).output;
-      assert.deepEqual(sliced, whole, `${truth.path}: 1-row slices convert like whole batches`);
+test('fromArrow over the Arrow corpus: 1-row slices (batchSize: 1) convert to the same rows as whole batches', {
+  skip: corpusSkip,
+}, async () => {
+  for (const truth of truths.filter((f) => f.expect === 'read')) {
+    const file = join(CORPUS, truth.path);
+    let whole: unknown[];
+    try {
+      whole = (await pipeline(fromArrow(file), collect(), { governor: false })).output;
+    } catch {
+      continue; // refused: covered above
     }
-  },
-);
+    const sliced = (await pipeline(fromArrow(file, { batchSize: 1 }), collect(), { governor: false })).output;
+    assert.deepEqual(sliced, whole, `${truth.path}: 1-row slices convert like whole batches`);
+  }
+});

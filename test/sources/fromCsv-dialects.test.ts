@@ -7,7 +7,20 @@ import { execFile } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { zstdCompressSync as zstdCompress } from '../../lib/formats/zstd.ts';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { pipeline, fromCsv, fromArrow, fromIterable, collect, toCsv, toArrow, toParquet, inspectCsv, ErrorCodes, type CsvParseError, type ValidationError } from '../../index.ts';
+import {
+  pipeline,
+  fromCsv,
+  fromArrow,
+  fromIterable,
+  collect,
+  toCsv,
+  toArrow,
+  toParquet,
+  inspectCsv,
+  ErrorCodes,
+  type CsvParseError,
+  type ValidationError,
+} from '../../index.ts';
 import { ROOT, tempDir } from '../helpers.ts';
 
 const dir = tempDir();
@@ -18,19 +31,32 @@ function write(name: string, text: string | Buffer): string {
 }
 
 test('an unknown option is a ValidationError naming the closest known one', () => {
-  assert.throws(() => fromCsv('x.csv', { batchsize: 10 } as never), (e: ValidationError) => e.code === ErrorCodes.INVALID_OPTION && /`options.batchsize`.*did you mean `batchSize`\?/.test(e.message));
+  assert.throws(
+    () => fromCsv('x.csv', { batchsize: 10 } as never),
+    (e: ValidationError) =>
+      e.code === ErrorCodes.INVALID_OPTION && /`options.batchsize`.*did you mean `batchSize`\?/.test(e.message),
+  );
   assert.throws(() => fromCsv('x.csv', { delimeter: ';' } as never), /did you mean `delimiter`/);
-  assert.throws(() => fromCsv('x.csv', { zzz: 1 } as never), (e: Error) => /Unknown option `options.zzz`/.test(e.message) && !/did you mean/.test(e.message));
+  assert.throws(
+    () => fromCsv('x.csv', { zzz: 1 } as never),
+    (e: Error) => /Unknown option `options.zzz`/.test(e.message) && !/did you mean/.test(e.message),
+  );
   // csv-parse's own options still pass
   assert.doesNotThrow(() => fromCsv('x.csv', { relax_column_count: true, trim: true }));
 });
 
 test('semicolon, pipe and header-less files read without options', async () => {
   const semi = await pipeline(fromCsv(write('s.csv', 'x;y\n1;2\n3;4\n')), collect());
-  assert.deepEqual(semi.output, [{ x: '1', y: '2' }, { x: '3', y: '4' }]);
+  assert.deepEqual(semi.output, [
+    { x: '1', y: '2' },
+    { x: '3', y: '4' },
+  ]);
   assert.equal(semi.stats.stages[0]?.details.delimiter, ';');
   const bare = await pipeline(fromCsv(write('n.csv', '1|2\n3|4\n')), collect());
-  assert.deepEqual(bare.output, [{ column0: '1', column1: '2' }, { column0: '3', column1: '4' }]);
+  assert.deepEqual(bare.output, [
+    { column0: '1', column1: '2' },
+    { column0: '3', column1: '4' },
+  ]);
   assert.equal(bare.stats.stages[0]?.details.header, false);
 });
 
@@ -59,7 +85,10 @@ test('the batch carries its column list, and its Arrow form follows it', async (
   const source = fromCsv(write('cols.csv', 'z,10,2\n1,2,3\n'), { cast: true });
   for await (const batch of source) {
     assert.deepEqual(batch.columns, ['z', '10', '2']);
-    assert.deepEqual(batch.arrow.schema.fields.map((f: { name: string }) => f.name), ['z', '10', '2']);
+    assert.deepEqual(
+      batch.arrow.schema.fields.map((f: { name: string }) => f.name),
+      ['z', '10', '2'],
+    );
   }
 });
 
@@ -71,14 +100,21 @@ test("cast: 'auto' applies the detected types; types override them; an int64 ove
     { id: '2', price: 2, day: new Date('2024-01-03T00:00:00Z'), note: '007' },
   ]);
   const big = write('u.csv', 'id\n1\n18446744073709551615\n');
-  await assert.rejects(pipeline(fromCsv(big, { types: { id: 'int64' } }), collect()), (e: CsvParseError) => e.code === ErrorCodes.CSV_PARSE && /out of range for int64/.test(e.message) && e.context.line === 3);
+  await assert.rejects(
+    pipeline(fromCsv(big, { types: { id: 'int64' } }), collect()),
+    (e: CsvParseError) =>
+      e.code === ErrorCodes.CSV_PARSE && /out of range for int64/.test(e.message) && e.context.line === 3,
+  );
 });
 
 test('blank lines are skipped (multi-column), kept as empty values in a one-column file; skipBlankLines: false refuses them', async () => {
   const path = write('b.csv', 'a,b\n1,2\n\n3,4\n\n');
   assert.equal((await pipeline(fromCsv(path), collect())).output.length, 2);
   assert.equal((await pipeline(fromCsv(path, { parser: 'csv-parse' }), collect())).output.length, 2);
-  await assert.rejects(pipeline(fromCsv(path, { skipBlankLines: false }), collect()), (e: CsvParseError) => e.code === ErrorCodes.CSV_PARSE && e.context.line === 3);
+  await assert.rejects(
+    pipeline(fromCsv(path, { skipBlankLines: false }), collect()),
+    (e: CsvParseError) => e.code === ErrorCodes.CSV_PARSE && e.context.line === 3,
+  );
   const one = await pipeline(fromCsv(write('one.csv', 'a\n1\n\n2\n')), collect());
   assert.deepEqual(one.output, [{ a: '1' }, { a: '' }, { a: '2' }]);
 });
@@ -88,19 +124,31 @@ test('a preamble and comment lines are skipped; line numbers still count from th
   const run = pipeline(fromCsv(path), collect());
   await assert.rejects(run, (e: CsvParseError) => e.code === ErrorCodes.CSV_PARSE && e.context.line === 5);
   const { output } = await pipeline(fromCsv(write('p2.csv', 'My export\n\nid,qty\n1,10\n2,20\n')), collect());
-  assert.deepEqual(output, [{ id: '1', qty: '10' }, { id: '2', qty: '20' }]);
+  assert.deepEqual(output, [
+    { id: '1', qty: '10' },
+    { id: '2', qty: '20' },
+  ]);
 });
 
 test('.zst and .gz files are decompressed and sniffed', async () => {
   const text = 'a;b\n1;2\n3;4\n';
   const zst = write('z.csv.zst', Buffer.from(await zstdCompress(Buffer.from(text))));
-  assert.deepEqual((await pipeline(fromCsv(zst), collect())).output, [{ a: '1', b: '2' }, { a: '3', b: '4' }]);
+  assert.deepEqual((await pipeline(fromCsv(zst), collect())).output, [
+    { a: '1', b: '2' },
+    { a: '3', b: '4' },
+  ]);
   const gz = write('z.csv.gz', gzipSync(text));
-  assert.deepEqual((await pipeline(fromCsv(gz, { parser: 'csv-parse' }), collect())).output, [{ a: '1', b: '2' }, { a: '3', b: '4' }]);
+  assert.deepEqual((await pipeline(fromCsv(gz, { parser: 'csv-parse' }), collect())).output, [
+    { a: '1', b: '2' },
+    { a: '3', b: '4' },
+  ]);
 });
 
 test("toCsv writes binary values as hex, or base64 with binary: 'base64' (both formatters)", async () => {
-  const rows = [{ id: 1, data: Buffer.from('hi') }, { id: 2, data: new Uint8Array([0, 255]) }];
+  const rows = [
+    { id: 1, data: Buffer.from('hi') },
+    { id: 2, data: new Uint8Array([0, 255]) },
+  ];
   const hex = join(dir, 'hex.csv');
   await pipeline(fromIterable(rows), toCsv(hex));
   assert.equal(readFileSync(hex, 'utf8'), 'id,data\n1,6869\n2,00ff\n');
@@ -123,7 +171,12 @@ test('inspectCsv describes dialect, header and typed columns; spillway inspect p
   ]);
   assert.equal(info.rowsSampled, 2);
   const stdout = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', 'lib/cli/main.ts', 'inspect', path, '--json'], { cwd: ROOT, encoding: 'utf8' }, (error, out) => (error ? reject(error) : resolve(out)));
+    execFile(
+      process.execPath,
+      ['--conditions=spillway-source', '--import', 'tsx', 'lib/cli/main.ts', 'inspect', path, '--json'],
+      { cwd: ROOT, encoding: 'utf8' },
+      (error, out) => (error ? reject(error) : resolve(out)),
+    );
   });
   assert.deepEqual(JSON.parse(stdout), info);
 });
@@ -140,29 +193,50 @@ test('a broken quote costs only its own record: the demo data dead-letters one r
   const { output, stats } = await pipeline(fromCsv(path, { cast: true, onError: { deadLetter } }), collect());
   assert.equal(stats.errors.deadLettered, generated.badLines);
   assert.equal(output.length, 4000 - generated.badLines);
-  const lines = readFileSync(deadLetter, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { raw: string; line: number });
-  assert.ok(lines.every((l) => l.raw.split('\n').filter(Boolean).length === 1), 'each dead letter is one line of the file');
+  const lines = readFileSync(deadLetter, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { raw: string; line: number });
+  assert.ok(
+    lines.every((l) => l.raw.split('\n').filter(Boolean).length === 1),
+    'each dead letter is one line of the file',
+  );
   // fail mode still stops at the first broken line
-  await assert.rejects(pipeline(fromCsv(path), collect()), (e: CsvParseError) => e.code === ErrorCodes.CSV_PARSE && e.context.line === lines[0]?.line);
+  await assert.rejects(
+    pipeline(fromCsv(path), collect()),
+    (e: CsvParseError) => e.code === ErrorCodes.CSV_PARSE && e.context.line === lines[0]?.line,
+  );
 });
 
 test('an integer beyond int64 is refused when a batch becomes Arrow, not wrapped around', async () => {
   const path = write('u64.csv', 'id\n1\n18446744073709551615\n');
   for await (const batch of fromCsv(path, { cast: true })) {
-    assert.throws(() => batch.arrow, (e: Error & { code?: string }) => e.code === ErrorCodes.UNSUPPORTED && /out of range for int64/.test(e.message));
+    assert.throws(
+      () => batch.arrow,
+      (e: Error & { code?: string }) => e.code === ErrorCodes.UNSUPPORTED && /out of range for int64/.test(e.message),
+    );
   }
 });
 
 test('expectColumns means a header, whatever the sniffer would say', async () => {
   const path = write('e.csv', '1,2\n3,4\n');
-  await assert.rejects(pipeline(fromCsv(path, { expectColumns: ['a', 'b'] }), collect()), (e: CsvParseError) => e.code === ErrorCodes.CSV_PARSE && /differs from the expected/.test(e.message));
+  await assert.rejects(
+    pipeline(fromCsv(path, { expectColumns: ['a', 'b'] }), collect()),
+    (e: CsvParseError) => e.code === ErrorCodes.CSV_PARSE && /differs from the expected/.test(e.message),
+  );
   const { output } = await pipeline(fromCsv(path, { expectColumns: ['1', '2'] }), collect());
   assert.deepEqual(output, [{ 1: '3', 2: '4' }]);
 });
 
 test('a quote inside an unquoted field is text by default (as DuckDB), a bad record with relax_quotes: false', async () => {
   const path = write('q.csv', 'a,b\n1,4"0\n3,4\n');
-  await assert.rejects(pipeline(fromCsv(path, { relax_quotes: false }), collect()), (e: CsvParseError) => e.code === ErrorCodes.CSV_PARSE && e.context.line === 2);
+  await assert.rejects(
+    pipeline(fromCsv(path, { relax_quotes: false }), collect()),
+    (e: CsvParseError) => e.code === ErrorCodes.CSV_PARSE && e.context.line === 2,
+  );
   const { output } = await pipeline(fromCsv(path), collect());
-  assert.deepEqual(output, [{ a: '1', b: '4"0' }, { a: '3', b: '4' }]);
+  assert.deepEqual(output, [
+    { a: '1', b: '4"0' },
+    { a: '3', b: '4' },
+  ]);
 });

@@ -19,10 +19,21 @@ async function duck(): Promise<DuckDBConnection> {
   return connection;
 }
 
-const TYPE_OF: Record<string, string> = { BIGINT: 'integer', DOUBLE: 'double', DATE: 'date', TIMESTAMP: 'timestamp', 'TIMESTAMP WITH TIME ZONE': 'timestamptz', BOOLEAN: 'boolean', VARCHAR: 'text' };
+const TYPE_OF: Record<string, string> = {
+  BIGINT: 'integer',
+  DOUBLE: 'double',
+  DATE: 'date',
+  TIMESTAMP: 'timestamp',
+  'TIMESTAMP WITH TIME ZONE': 'timestamptz',
+  BOOLEAN: 'boolean',
+  VARCHAR: 'text',
+};
 
 /** DuckDB's reading: names, detected types, and every value as DuckDB prints it (null for NULL). */
-async function duckRead(path: string, allVarchar: boolean): Promise<{ names: string[]; types: string[]; rows: (string | null)[][] }> {
+async function duckRead(
+  path: string,
+  allVarchar: boolean,
+): Promise<{ names: string[]; types: string[]; rows: (string | null)[][] }> {
   const c = await duck();
   const from = `read_csv('${path}'${allVarchar ? ', all_varchar = true' : ''})`;
   const described = await c.runAndReadAll(`DESCRIBE SELECT * FROM ${from}`);
@@ -40,7 +51,10 @@ function asDuck(value: unknown, type: string): string | null {
     const iso = value.toISOString();
     if (type === 'date') return iso.slice(0, 10);
     const [day, time] = iso.slice(0, -1).split('T');
-    const printed = `${day} ${time!.replace(/\.?0+$/, '').replace(/:(\d\d)$/, ':$1')}`.replace(/(\d\d:\d\d:\d\d)\.$/, '$1');
+    const printed = `${day} ${time!.replace(/\.?0+$/, '').replace(/:(\d\d)$/, ':$1')}`.replace(
+      /(\d\d:\d\d:\d\d)\.$/,
+      '$1',
+    );
     return type === 'timestamptz' ? `${printed}+00` : printed;
   }
   if (type === 'double') return String(value);
@@ -56,13 +70,21 @@ async function compare(name: string, text: string): Promise<void> {
   const { output, stats } = await pipeline(fromCsv(path), collect());
   const rows = output as Record<string, string>[];
   assert.equal(String(stats.stages[0]?.details.columns ?? ''), plain.names.join(','), `${name}: column names`);
-  assert.deepEqual(rows.map((r) => plain.names.map((n) => (r[n] === '' ? null : r[n]))), plain.rows, `${name}: text values`);
+  assert.deepEqual(
+    rows.map((r) => plain.names.map((n) => (r[n] === '' ? null : r[n]))),
+    plain.rows,
+    `${name}: text values`,
+  );
   // typed: the same types detected, and the values DuckDB gives
   const typed = await duckRead(path, false);
   const auto = await pipeline(fromCsv(path, { cast: 'auto' }), collect());
   assert.equal(String(auto.stats.stages[0]?.details.types), typed.types.join(','), `${name}: detected types`);
-  const got = (auto.output as Record<string, unknown>[]).map((r) => typed.names.map((n, c) => asDuck(r[n], typed.types[c]!)));
-  const want = typed.rows.map((r) => r.map((v, c) => (v !== null && typed.types[c] === 'double' ? String(Number(v)) : v)));
+  const got = (auto.output as Record<string, unknown>[]).map((r) =>
+    typed.names.map((n, c) => asDuck(r[n], typed.types[c]!)),
+  );
+  const want = typed.rows.map((r) =>
+    r.map((v, c) => (v !== null && typed.types[c] === 'double' ? String(Number(v)) : v)),
+  );
   assert.deepEqual(got, want, `${name}: typed values`);
 }
 
@@ -77,7 +99,8 @@ const CASES: Record<string, string> = {
   'duplicates.csv': 'a,a,,1,a_1,a\n1,2,3,4,5,6\n7,8,9,10,11,12\n',
   'integer-names.csv': '2,1,b,10\nx,y,z,w\np,q,r,s\n',
   'mixed.csv': 'n,v\n1,x\n2,3\n007,1.5\n',
-  'dates.csv': 'd,t,u\n2024-01-02,2024-01-02 03:04:05,2024-02-29T23:59:59.123456\n1999-12-31,2000-01-01 00:00:00,2000-01-01 00:00:00.5\n',
+  'dates.csv':
+    'd,t,u\n2024-01-02,2024-01-02 03:04:05,2024-02-29T23:59:59.123456\n1999-12-31,2000-01-01 00:00:00,2000-01-01 00:00:00.5\n',
   'bools.csv': 'flag,n\ntrue,1\nFALSE,2\n,3\n',
   'bigints.csv': 'id,x\n9007199254740993,1\n-9223372036854775808,2\n',
   'blank-lines.csv': 'a,b\n1,2\n\n3,4\n\n5,6\n',
@@ -92,9 +115,11 @@ const CASES: Record<string, string> = {
   'header-only.csv': 'id,name,when\n',
   'trailing-delimiter.csv': 'a,b,\n1,2,\n3,4,\n',
   'crlf.csv': 'a,b\r\n1,x\r\n2,y\r\n',
-  'timestamptz.csv': 'id,t\n1,2026-11-30T10:00:00+01:00\n2,2026-11-30T10:00:00Z\n3,2026-11-30 10:00:00+0100\n4,2026-11-30T10:00:00.123456-05:30\n5,2026-11-30T10:00:00+01\n6,2026-11-30T10:00:00.123456789+01:00\n7,\n',
+  'timestamptz.csv':
+    'id,t\n1,2026-11-30T10:00:00+01:00\n2,2026-11-30T10:00:00Z\n3,2026-11-30 10:00:00+0100\n4,2026-11-30T10:00:00.123456-05:30\n5,2026-11-30T10:00:00+01\n6,2026-11-30T10:00:00.123456789+01:00\n7,\n',
   'timestamptz-mixed.csv': 't,n\n2026-11-30 10:00:00,1\n2026-11-30T10:00:00+01,2\n2026-03-29T01:30:00.5-0130,3\n',
-  'timestamptz-not.csv': 't,u\n2026-11-30T10:00Z,2026-11-30 10:00:00 +01:00\n2026-11-30T10:00+01:00,2026-11-30T10:00:00z\n',
+  'timestamptz-not.csv':
+    't,u\n2026-11-30T10:00Z,2026-11-30 10:00:00 +01:00\n2026-11-30T10:00+01:00,2026-11-30T10:00:00z\n',
   'stray-quotes.csv': 'a,b\nab"c,d\ne,f"g\n"h",i\n"j,k",l\n',
   'wide-no-header.csv': `${Array.from({ length: 3 }, (_, r) => Array.from({ length: 11 }, (_, c) => r * 11 + c).join(',')).join('\n')}\n`,
 };
@@ -110,30 +135,48 @@ test('property: tables DuckDB writes (any delimiter, header or not) read back ex
   const column = fc.constantFrom('BIGINT', 'DOUBLE', 'VARCHAR', 'BOOLEAN', 'DATE', 'TIMESTAMP');
   let n = 0;
   await fc.assert(
-    fc.asyncProperty(fc.array(fc.tuple(column, fc.constantFrom('a', 'b', '1', '10', '2', 'x y', 'a_1')), { minLength: 2, maxLength: 5 }), fc.integer({ min: 3, max: 40 }), fc.constantFrom(',', ';', '|', '\t'), fc.integer({ min: 0, max: 1000 }), fc.boolean(), async (columns, rows, delimiter, seed, header) => {
-      const types = columns.map(([type]) => type);
-      const path = join(dir, `prop-${n++}.csv`);
-      const exprs = types.map((type, c) => `${expr(type, c)} AS "${columns[c]![1]}"`);
-      function expr(type: string, c: number): string {
-        const r = `(hash(i * ${c + 7} + ${seed}) % 1000000007)::BIGINT`;
-        switch (type) {
-          case 'BIGINT': return `(${r} % 2000000 - 1000000)::BIGINT`;
-          case 'DOUBLE': return `((${r} % 100000) / 64.0 - 700)::DOUBLE`;
-          case 'VARCHAR': return `'v' || (${r} % 1000)::VARCHAR`;
-          case 'BOOLEAN': return `(${r} % 2 = 0)`;
-          case 'DATE': return `(DATE '2000-01-01' + (${r} % 9000)::INTEGER)`;
-          default: return `(TIMESTAMP '2000-01-01' + to_microseconds((${r} % 900000000000000)::BIGINT))`;
+    fc.asyncProperty(
+      fc.array(fc.tuple(column, fc.constantFrom('a', 'b', '1', '10', '2', 'x y', 'a_1')), {
+        minLength: 2,
+        maxLength: 5,
+      }),
+      fc.integer({ min: 3, max: 40 }),
+      fc.constantFrom(',', ';', '|', '\t'),
+      fc.integer({ min: 0, max: 1000 }),
+      fc.boolean(),
+      async (columns, rows, delimiter, seed, header) => {
+        const types = columns.map(([type]) => type);
+        const path = join(dir, `prop-${n++}.csv`);
+        const exprs = types.map((type, c) => `${expr(type, c)} AS "${columns[c]![1]}"`);
+        function expr(type: string, c: number): string {
+          const r = `(hash(i * ${c + 7} + ${seed}) % 1000000007)::BIGINT`;
+          switch (type) {
+            case 'BIGINT':
+              return `(${r} % 2000000 - 1000000)::BIGINT`;
+            case 'DOUBLE':
+              return `((${r} % 100000) / 64.0 - 700)::DOUBLE`;
+            case 'VARCHAR':
+              return `'v' || (${r} % 1000)::VARCHAR`;
+            case 'BOOLEAN':
+              return `(${r} % 2 = 0)`;
+            case 'DATE':
+              return `(DATE '2000-01-01' + (${r} % 9000)::INTEGER)`;
+            default:
+              return `(TIMESTAMP '2000-01-01' + to_microseconds((${r} % 900000000000000)::BIGINT))`;
+          }
         }
-      }
-      await c.run(`COPY (SELECT ${exprs.join(', ')} FROM range(${rows}) t(i)) TO '${path}' (HEADER ${header}, DELIMITER '${delimiter === '\t' ? '\\t' : delimiter}')`);
-      const { readFileSync } = await import('node:fs');
-      try {
-        await compare(`prop-${n}.csv`, readFileSync(path, 'utf8'));
-      } catch (error) {
-        console.log(readFileSync(path, 'utf8').slice(0, 300), error);
-        throw error;
-      }
-    }),
+        await c.run(
+          `COPY (SELECT ${exprs.join(', ')} FROM range(${rows}) t(i)) TO '${path}' (HEADER ${header}, DELIMITER '${delimiter === '\t' ? '\\t' : delimiter}')`,
+        );
+        const { readFileSync } = await import('node:fs');
+        try {
+          await compare(`prop-${n}.csv`, readFileSync(path, 'utf8'));
+        } catch (error) {
+          console.log(readFileSync(path, 'utf8').slice(0, 300), error);
+          throw error;
+        }
+      },
+    ),
     { numRuns: 25 },
   );
 });
@@ -142,10 +185,15 @@ test("indented comment lines: skipped as DuckDB skips them with comment='#' (spa
   const path = join(dir, 'indented-comments.csv');
   writeFileSync(path, 'a,b\n1,2\n  # note, with a comma\n3,"4\n  # inside quotes"\n#x\n5,6\n');
   const c = await duck();
-  const result = await c.runAndReadAll(`SELECT a::VARCHAR, b::VARCHAR FROM read_csv('${path}', comment='#', delim=',', quote='"', header=true, auto_detect=false, columns={'a':'VARCHAR','b':'VARCHAR'})`);
+  const result = await c.runAndReadAll(
+    `SELECT a::VARCHAR, b::VARCHAR FROM read_csv('${path}', comment='#', delim=',', quote='"', header=true, auto_detect=false, columns={'a':'VARCHAR','b':'VARCHAR'})`,
+  );
   const want = result.getRowsJson().map((r) => r.map(String));
   const { output, stats } = await pipeline(fromCsv(path), collect());
-  assert.deepEqual((output as Record<string, string>[]).map((r) => [r.a, r.b]), want);
+  assert.deepEqual(
+    (output as Record<string, string>[]).map((r) => [r.a, r.b]),
+    want,
+  );
   assert.equal(stats.stages[0]?.details.comment, '#');
   assert.equal(stats.stages[0]?.details.parser, 'fast');
   // declared whole-line comments read the same
@@ -157,7 +205,11 @@ test('a 2-column header over rows that mostly have 3 fields: never shifted data 
   const path = join(dir, 'narrow-header.csv');
   writeFileSync(path, 'a,b\n1,2,3\n4,5,6\n7,8\n9,10,11\n');
   // DuckDB reads such a file as one text column; spillway stops at the odd line with its number
-  await assert.rejects(pipeline(fromCsv(path), collect()), (e: Error & { code?: string; context?: { line?: number } }) => e.code === 'ERR_SPILLWAY_CSV_PARSE' && e.context?.line === 4);
+  await assert.rejects(
+    pipeline(fromCsv(path), collect()),
+    (e: Error & { code?: string; context?: { line?: number } }) =>
+      e.code === 'ERR_SPILLWAY_CSV_PARSE' && e.context?.line === 4,
+  );
   const { output } = await pipeline(fromCsv(path, { onError: 'skip' }), collect());
   assert.deepEqual(output, [
     { column0: '1', column1: '2', column2: '3' },
@@ -170,8 +222,17 @@ test('text after a closing quote is an error, as in DuckDB (strict mode); relax_
   const path = join(dir, 'after-quote.csv');
   writeFileSync(path, 'a,b\n"ab"c,x\n"ok",z\n');
   const c = await duck();
-  await assert.rejects(c.runAndReadAll(`SELECT * FROM read_csv('${path}', delim=',', quote='"', escape='"', header=true)`));
-  await assert.rejects(pipeline(fromCsv(path), collect()), (e: Error & { code?: string; context?: { line?: number } }) => e.code === 'ERR_SPILLWAY_CSV_PARSE' && e.context?.line === 2);
+  await assert.rejects(
+    c.runAndReadAll(`SELECT * FROM read_csv('${path}', delim=',', quote='"', escape='"', header=true)`),
+  );
+  await assert.rejects(
+    pipeline(fromCsv(path), collect()),
+    (e: Error & { code?: string; context?: { line?: number } }) =>
+      e.code === 'ERR_SPILLWAY_CSV_PARSE' && e.context?.line === 2,
+  );
   const { output } = await pipeline(fromCsv(path, { relax_quotes: true }), collect());
-  assert.deepEqual(output, [{ a: '"ab"c', b: 'x' }, { a: 'ok', b: 'z' }]);
+  assert.deepEqual(output, [
+    { a: '"ab"c', b: 'x' },
+    { a: 'ok', b: 'z' },
+  ]);
 });

@@ -4,7 +4,16 @@ import { readFileSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
 import { join, basename } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Readable } from 'node:stream';
-import { pipeline, fromCsv, collect, drain, CsvParseError, ErrorCodes, ValidationError, IoError } from '../../index.ts';
+import {
+  pipeline,
+  fromCsv,
+  collect,
+  drain,
+  type CsvParseError,
+  ErrorCodes,
+  type ValidationError,
+  type IoError,
+} from '../../index.ts';
 import { CORPUS, corpusSkip, tempDir } from '../helpers.ts';
 
 interface CsvTruth {
@@ -16,15 +25,24 @@ interface CsvTruth {
   expected_file?: string;
 }
 
-const truth = corpusSkip ? [] : (JSON.parse(readFileSync(join(CORPUS, 'truth.json'), 'utf8')) as { files: CsvTruth[] }).files.filter((f) => f.format === 'csv');
+const truth = corpusSkip
+  ? []
+  : (JSON.parse(readFileSync(join(CORPUS, 'truth.json'), 'utf8')) as { files: CsvTruth[] }).files.filter(
+      (f) => f.format === 'csv',
+    );
 
 /** Corpus files the suites call invalid that DuckDB reads (a quote inside an unquoted field is text), with DuckDB's rows. */
 const READ_AS_DUCKDB: Record<string, unknown[]> = {
   // the truth file reads it without header: rows are arrays
-  'csv/csv-test-data/bad-unescaped-quote.csv': [['foo', 'bar', 'baz'], ['1', 'This "quotes" must be escaped', '3']],
+  'csv/csv-test-data/bad-unescaped-quote.csv': [
+    ['foo', 'bar', 'baz'],
+    ['1', 'This "quotes" must be escaped', '3'],
+  ],
 };
 
-test('every corpus CSV gives its published rows, or a clear error where the suite says it is invalid', { skip: corpusSkip }, async (t) => {
+test('every corpus CSV gives its published rows, or a clear error where the suite says it is invalid', {
+  skip: corpusSkip,
+}, async (t) => {
   assert.ok(truth.length >= 30, `expected the corpus CSV files, found ${truth.length}`);
   for (const file of truth) {
     await t.test(file.path, async () => {
@@ -35,7 +53,10 @@ test('every corpus CSV gives its published rows, or a clear error where the suit
       if (file.expect === 'reject' && file.path in READ_AS_DUCKDB) {
         // invalid for the suite, read by DuckDB: by default as DuckDB reads it, refused with strict quotes
         assert.deepEqual((await run).output, READ_AS_DUCKDB[file.path]);
-        await assert.rejects(pipeline(fromCsv(path, { columns: file.header !== false, expectColumns, relax_quotes: false }), collect()), (error: CsvParseError) => error.code === ErrorCodes.CSV_PARSE && error.context.line === 2);
+        await assert.rejects(
+          pipeline(fromCsv(path, { columns: file.header !== false, expectColumns, relax_quotes: false }), collect()),
+          (error: CsvParseError) => error.code === ErrorCodes.CSV_PARSE && error.context.line === 2,
+        );
         return;
       }
       if (file.expect === 'reject') {
@@ -58,7 +79,10 @@ test('every corpus CSV gives its published rows, or a clear error where the suit
 });
 
 test('the typed corpus CSV reads with cast: true into numbers', { skip: corpusSkip }, async () => {
-  const { output } = await pipeline(fromCsv(join(CORPUS, 'csv/arrow-testing/aggregate_test_100.csv'), { cast: true }), collect());
+  const { output } = await pipeline(
+    fromCsv(join(CORPUS, 'csv/arrow-testing/aggregate_test_100.csv'), { cast: true }),
+    collect(),
+  );
   assert.equal(output.length, 100);
   const first = output[0] as Record<string, unknown>;
   assert.equal(typeof first.c2, 'number');
@@ -78,10 +102,26 @@ test('batches carry their size and position; one chunk is one batch', async () =
   const path = write(dir, 'a.csv', `${lines.join('\n')}\n`);
   const source = fromCsv(path, { batchSize: 1000 });
   const batches: { rows: number; index: number; rowStart: number; line?: number; bytes: number }[] = [];
-  for await (const batch of source) batches.push({ rows: batch.numRows, index: batch.position.index, rowStart: batch.position.rowStart, line: batch.position.line, bytes: batch.bytes });
-  assert.deepEqual(batches.map((b) => b.rows), [1000, 1000, 500]);
-  assert.deepEqual(batches.map((b) => b.rowStart), [0, 1000, 2000]);
-  assert.deepEqual(batches.map((b) => b.index), [0, 1, 2]);
+  for await (const batch of source)
+    batches.push({
+      rows: batch.numRows,
+      index: batch.position.index,
+      rowStart: batch.position.rowStart,
+      line: batch.position.line,
+      bytes: batch.bytes,
+    });
+  assert.deepEqual(
+    batches.map((b) => b.rows),
+    [1000, 1000, 500],
+  );
+  assert.deepEqual(
+    batches.map((b) => b.rowStart),
+    [0, 1000, 2000],
+  );
+  assert.deepEqual(
+    batches.map((b) => b.index),
+    [0, 1, 2],
+  );
   assert.equal(batches[0]?.line, 1);
   assert.ok(batches.every((b) => b.bytes > 0));
 });
@@ -111,7 +151,10 @@ test('a corrupt gzip file fails with an IoError naming the file', async () => {
 });
 
 test('a missing file fails with an IoError naming it', async () => {
-  await assert.rejects(pipeline(fromCsv('/nonexistent/x.csv'), drain()), (error: IoError) => error.code === ErrorCodes.IO && error.message.includes('/nonexistent/x.csv'));
+  await assert.rejects(
+    pipeline(fromCsv('/nonexistent/x.csv'), drain()),
+    (error: IoError) => error.code === ErrorCodes.IO && error.message.includes('/nonexistent/x.csv'),
+  );
 });
 
 const BAD = 'id,qty\n1,10\n2,20,extra\n3,"unclosed\n';
@@ -135,7 +178,10 @@ test("onError 'skip' drops bad rows and counts them in stats", async () => {
   const dir = tempDir();
   const path = write(dir, 'bad.csv', BAD_MIDDLE);
   const { output, stats } = await pipeline(fromCsv(path, { ...STRICT, onError: 'skip' }), collect());
-  assert.deepEqual(output.map((r) => (r as Record<string, string>).id), ['1', '3', '5']);
+  assert.deepEqual(
+    output.map((r) => (r as Record<string, string>).id),
+    ['1', '3', '5'],
+  );
   assert.equal(stats.errors.skipped, 2);
   assert.equal(stats.stages[0]?.rowsSkipped, 2);
 });
@@ -147,7 +193,10 @@ test('onError deadLetter writes each raw bad line with its line number and reaso
   const { output, stats } = await pipeline(fromCsv(path, { ...STRICT, onError: { deadLetter } }), collect());
   assert.equal(output.length, 3);
   assert.equal(stats.errors.deadLettered, 2);
-  const records = readFileSync(deadLetter, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: number; raw: string; reason: string; file: string });
+  const records = readFileSync(deadLetter, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { line: number; raw: string; reason: string; file: string });
   assert.equal(records.length, 2);
   assert.equal(records[0]?.line, 3);
   assert.equal(records[0]?.raw, '2,20,extra\n');
@@ -187,14 +236,23 @@ test('cast: true infers numbers, booleans, null for empty, and keeps big integer
 
 test('no header gives array rows; delimiter, quote and BOM options pass through', async () => {
   const dir = tempDir();
-  const path = write(dir, 'h.csv', '\uFEFF1;\'a;b\';3\n4;5;6\n');
+  const path = write(dir, 'h.csv', "\uFEFF1;'a;b';3\n4;5;6\n");
   const { output } = await pipeline(fromCsv(path, { columns: false, delimiter: ';', quote: "'" }), collect());
-  assert.deepEqual(output, [['1', 'a;b', '3'], ['4', '5', '6']]);
+  assert.deepEqual(output, [
+    ['1', 'a;b', '3'],
+    ['4', '5', '6'],
+  ]);
 });
 
 test('reads from a byte stream', async () => {
-  const { output } = await pipeline(fromCsv(Readable.from([Buffer.from('a,b\n1,'), Buffer.from('2\n3,4\n')])), collect());
-  assert.deepEqual(output, [{ a: '1', b: '2' }, { a: '3', b: '4' }]);
+  const { output } = await pipeline(
+    fromCsv(Readable.from([Buffer.from('a,b\n1,'), Buffer.from('2\n3,4\n')])),
+    collect(),
+  );
+  assert.deepEqual(output, [
+    { a: '1', b: '2' },
+    { a: '3', b: '4' },
+  ]);
 });
 
 test('UTF-8 split across chunk boundaries decodes correctly', async () => {
@@ -205,7 +263,10 @@ test('UTF-8 split across chunk boundaries decodes correctly', async () => {
 });
 
 test('options are validated synchronously, naming the option', () => {
-  assert.throws(() => fromCsv('x.csv', { batchSize: 0 }), (e: ValidationError) => e.code === ErrorCodes.INVALID_OPTION && /options\.batchSize/.test(e.message));
+  assert.throws(
+    () => fromCsv('x.csv', { batchSize: 0 }),
+    (e: ValidationError) => e.code === ErrorCodes.INVALID_OPTION && /options\.batchSize/.test(e.message),
+  );
   assert.throws(() => fromCsv('x.csv', { onError: 'ignore' as 'skip' }), /options\.onError/);
   assert.throws(() => fromCsv(42 as unknown as string), /input/);
   assert.equal(existsSync('x.csv'), false);

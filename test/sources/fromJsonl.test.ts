@@ -12,7 +12,8 @@ import { jsonLineFormatter } from '../../lib/formats/json/format.ts';
 import { tempDir } from '../helpers.ts';
 
 const dir = tempDir('spillway-jsonl-');
-const TEXT = '{"id":1,"big":9007199254740993,"neg":-9223372036854775808,"f":1.5,"s":"a\\"b"}\n\r\n{"id":2,"big":3,"nested":{"n":12345678901234567890},"list":[1,2]}\r\n';
+const TEXT =
+  '{"id":1,"big":9007199254740993,"neg":-9223372036854775808,"f":1.5,"s":"a\\"b"}\n\r\n{"id":2,"big":3,"nested":{"n":12345678901234567890},"list":[1,2]}\r\n';
 
 test('integers beyond 2^53 are bigints, never rounded; CRLF and blank lines are accepted', async () => {
   const file = join(dir, 'big.jsonl');
@@ -31,7 +32,8 @@ const rounded = (value: unknown): unknown => {
     return Number(value);
   }
   if (Array.isArray(value)) return value.map(rounded);
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rounded(v)]));
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rounded(v)]));
   return value;
 };
 
@@ -45,13 +47,21 @@ test('the exact parser agrees with JSON.parse on every JSON value, unsafe intege
     }),
     { numRuns: 500 },
   );
-  for (const bad of ['{"a":1234567890123456789', '{"a":01234567890123456789}', '[1234567890123456789,]', '{"a" 12345678901234567}']) {
+  for (const bad of [
+    '{"a":1234567890123456789',
+    '{"a":01234567890123456789}',
+    '[1234567890123456789,]',
+    '{"a" 12345678901234567}',
+  ]) {
     assert.throws(() => parseJsonExact(bad), SyntaxError);
   }
 });
 
 test('bigints round-trip through toJsonl and fromJsonl; gzip and zstd by extension', async () => {
-  const rows = [{ id: 1, big: 2n ** 63n - 1n, at: 'x' }, { id: 2, big: -(2n ** 62n), at: 'y\u0000z' }];
+  const rows = [
+    { id: 1, big: 2n ** 63n - 1n, at: 'x' },
+    { id: 2, big: -(2n ** 62n), at: 'y\u0000z' },
+  ];
   for (const name of ['out.jsonl', 'out.jsonl.gz']) {
     const file = join(dir, name);
     const written = await pipeline(fromIterable(rows), toJsonl(file));
@@ -66,7 +76,10 @@ test('bigints round-trip through toJsonl and fromJsonl; gzip and zstd by extensi
   const gz = join(dir, 'in.jsonl.gz');
   writeFileSync(gz, gzipSync(TEXT));
   assert.equal((await pipeline(fromJsonl(gz), collect())).output.length, 2);
-  assert.equal(readFileSync(join(dir, 'out.jsonl'), 'utf8').split('\n')[0], `{"id":1,"big":${2n ** 63n - 1n},"at":"x"}`);
+  assert.equal(
+    readFileSync(join(dir, 'out.jsonl'), 'utf8').split('\n')[0],
+    `{"id":1,"big":${2n ** 63n - 1n},"at":"x"}`,
+  );
 });
 
 const BAD = '{"a":1}\n{"a":2,}\n[1,2]\n{"a":4}\n';
@@ -89,8 +102,17 @@ test("'skip' drops bad lines and counts them; a dead-letter file keeps them with
   writeFileSync(file, BAD);
   const kept = await pipeline(fromJsonl(file, { onError: { deadLetter: dl } }), collect());
   assert.equal(kept.output.length, 2);
-  const records = readFileSync(dl, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: number; raw: string; code: string });
-  assert.deepEqual(records.map((r) => [r.line, r.raw, r.code]), [[2, '{"a":2,}', 'ERR_SPILLWAY_JSON_PARSE'], [3, '[1,2]', 'ERR_SPILLWAY_JSON_PARSE']]);
+  const records = readFileSync(dl, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { line: number; raw: string; code: string });
+  assert.deepEqual(
+    records.map((r) => [r.line, r.raw, r.code]),
+    [
+      [2, '{"a":2,}', 'ERR_SPILLWAY_JSON_PARSE'],
+      [3, '[1,2]', 'ERR_SPILLWAY_JSON_PARSE'],
+    ],
+  );
 });
 
 test('lines split across chunks (and multi-byte characters split across chunks) are joined', async () => {
@@ -105,7 +127,10 @@ test('a JSON Lines dataset: glob, file column', async () => {
   writeFileSync(join(dir, 'p1.jsonl'), '{"a":1}\n');
   writeFileSync(join(dir, 'p2.jsonl'), '{"a":2}\n');
   const { output } = await pipeline(fromJsonl(join(dir, 'p*.jsonl'), { fileColumn: 'f' }), collect());
-  assert.deepEqual(output, [{ a: 1, f: join(dir, 'p1.jsonl') }, { a: 2, f: join(dir, 'p2.jsonl') }]);
+  assert.deepEqual(output, [
+    { a: 1, f: join(dir, 'p1.jsonl') },
+    { a: 2, f: join(dir, 'p2.jsonl') },
+  ]);
 });
 
 test('a JSON Lines URL is read with one streaming GET (gzip by extension); an HTTP error is an IoError', async () => {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pipeline, collect, map, ErrorCodes, SpillwayError, ValidationError } from '../../index.ts';
+import { pipeline, collect, map, ErrorCodes, SpillwayError, type ValidationError } from '../../index.ts';
 import type { AbortError, Row } from '../../index.ts';
 import type { Batch } from '../../lib/entry/extend.ts';
 import { fromParquet } from '../../sources/fromParquet.ts';
@@ -28,7 +28,12 @@ async function makeFile(name: string, n: number, group: number): Promise<string>
       { name: 'id', type: 'INT32', repetition_type: 'OPTIONAL' },
       { name: 'big', type: 'INT64', repetition_type: 'OPTIONAL' },
       { name: 'name', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' },
-      { name: 'at', type: 'INT64', repetition_type: 'OPTIONAL', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' } },
+      {
+        name: 'at',
+        type: 'INT64',
+        repetition_type: 'OPTIONAL',
+        logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' },
+      },
     ],
     columnData: [
       { name: 'id', data: Int32Array.from({ length: n }, (_, i) => i) },
@@ -44,13 +49,34 @@ test('fromParquet yields batches with their position, and progress with totals f
   const file = await makeFile('pos.parquet', 2500, 1000);
   const source = fromParquet(file, { batchSize: 400 });
   const positions: Batch['position'][] = [];
-  const { output } = await pipeline(source, map((r) => r), collect());
+  const { output } = await pipeline(
+    source,
+    map((r) => r),
+    collect(),
+  );
   assert.equal(output.length, 2500);
-  assert.deepEqual(output[1234], { id: 1234, big: 1234n * 10n ** 14n, name: 'n1234', at: new Date(Date.UTC(2024, 0, 1) + 1234_000) });
+  assert.deepEqual(output[1234], {
+    id: 1234,
+    big: 1234n * 10n ** 14n,
+    name: 'n1234',
+    at: new Date(Date.UTC(2024, 0, 1) + 1234_000),
+  });
   // batches never straddle a row group: 400, 400, 200 per group of 1000
   const again = fromParquet(file, { batchSize: 400 });
   for await (const batch of again as AsyncIterable<Batch>) positions.push(batch.position);
-  assert.deepEqual(positions.map((p) => [p.index, p.rowStart]), [[0, 0], [1, 400], [2, 800], [3, 1000], [4, 1400], [5, 1800], [6, 2000], [7, 2400]]);
+  assert.deepEqual(
+    positions.map((p) => [p.index, p.rowStart]),
+    [
+      [0, 0],
+      [1, 400],
+      [2, 800],
+      [3, 1000],
+      [4, 1400],
+      [5, 1800],
+      [6, 2000],
+      [7, 2400],
+    ],
+  );
   assert.ok(positions.every((p) => p.source === file));
   const progress = source.progress();
   assert.equal(progress.rows, 2500);
@@ -65,7 +91,10 @@ test('fromParquet projects columns and maps int64 as asked', async () => {
   assert.deepEqual(output[2], { name: 'n2', big: 2n * 10n ** 14n });
   const { output: numbers } = await pipeline(fromParquet(file, { columns: ['big'], int64: 'number' }), collect());
   assert.deepEqual(numbers[3], { big: 3e14 });
-  await assert.rejects(pipeline(fromParquet(file, { columns: ['nope'] }), collect()), (e: ValidationError) => e.code === ErrorCodes.INVALID_OPTION && /options\.columns\[0\]/.test(e.message));
+  await assert.rejects(
+    pipeline(fromParquet(file, { columns: ['nope'] }), collect()),
+    (e: ValidationError) => e.code === ErrorCodes.INVALID_OPTION && /options\.columns\[0\]/.test(e.message),
+  );
 });
 
 test("fromParquet output: 'arrow' yields Arrow-only batches equal to the rows", async () => {
@@ -75,11 +104,19 @@ test("fromParquet output: 'arrow' yields Arrow-only batches equal to the rows", 
   const rows: Row[] = [];
   for await (const batch of source as AsyncIterable<Batch>) {
     assert.ok(batch.hasArrow && !batch.hasRows, 'holds only Arrow');
-    assert.deepEqual(batch.arrow.schema.fields.map((f) => String(f.type)), ['Timestamp<MILLISECOND, UTC>', 'Utf8', 'Int64']);
+    assert.deepEqual(
+      batch.arrow.schema.fields.map((f) => String(f.type)),
+      ['Timestamp<MILLISECOND, UTC>', 'Utf8', 'Int64'],
+    );
     positions.push([batch.position.index, batch.position.rowStart]);
     rows.push(...batch.rows);
   }
-  assert.deepEqual(positions.slice(0, 4), [[0, 0], [1, 400], [2, 800], [3, 1000]]);
+  assert.deepEqual(positions.slice(0, 4), [
+    [0, 0],
+    [1, 400],
+    [2, 800],
+    [3, 1000],
+  ]);
   const { output } = await pipeline(fromParquet(file, { columns: ['at', 'name', 'big'] }), collect());
   assert.deepEqual(rows, output);
   assert.equal(source.progress().rows, 2500);
@@ -104,7 +141,10 @@ test('fromParquet errors carry the stage and the file', async () => {
     return true;
   });
   const garbage = join(dir, 'garbage.parquet');
-  writeFileSync(garbage, Buffer.concat([Buffer.from('PAR1'), Buffer.alloc(100, 7), Buffer.from([50, 0, 0, 0]), Buffer.from('PAR1')]));
+  writeFileSync(
+    garbage,
+    Buffer.concat([Buffer.from('PAR1'), Buffer.alloc(100, 7), Buffer.from([50, 0, 0, 0]), Buffer.from('PAR1')]),
+  );
   await assert.rejects(pipeline(fromParquet(garbage), collect()), (e: SpillwayError) => {
     assert.equal(e.code, ErrorCodes.FORMAT);
     assert.equal(e.context.stage, 'fromParquet');
@@ -120,7 +160,15 @@ test('fromParquet closes its file when the pipeline is aborted mid-file or the s
   const controller = new AbortController();
   let rows = 0;
   const aborted = fromParquet(file, { batchSize: 500 });
-  const run = pipeline(aborted, map((r) => { if (++rows === 3000) controller.abort(new Error('user cancelled')); return r; }), collect(), { signal: controller.signal });
+  const run = pipeline(
+    aborted,
+    map((r) => {
+      if (++rows === 3000) controller.abort(new Error('user cancelled'));
+      return r;
+    }),
+    collect(),
+    { signal: controller.signal },
+  );
   await assert.rejects(run, (e: AbortError) => e.code === ErrorCodes.ABORTED);
   await closed(aborted);
   assert.ok(rows < 20_000, 'stopped before the end of the file');
@@ -135,17 +183,23 @@ test('fromParquet closes its file when the pipeline is aborted mid-file or the s
   assert.equal(openFds(), before, 'no file descriptor left open after an early stop');
 });
 
-const truth: TruthFile[] = corpusSkip ? [] : (JSON.parse(readFileSync(join(CORPUS, 'truth.json'), 'utf8')) as { files: TruthFile[] }).files.filter((f) => f.format === 'parquet');
+const truth: TruthFile[] = corpusSkip
+  ? []
+  : (JSON.parse(readFileSync(join(CORPUS, 'truth.json'), 'utf8')) as { files: TruthFile[] }).files.filter(
+      (f) => f.format === 'parquet',
+    );
 // Readable per truth.json, but no JS reader decodes it: must fail with a clear error (as in test/lib/parquet/reader.test.ts).
 const MUST_ERROR = new Set(['parquet/ARROW-17100.parquet']);
 
-test('every corpus Parquet file gives its row count through the public API, or a clear error naming it', { skip: corpusSkip }, async (t) => {
+test('every corpus Parquet file gives its row count through the public API, or a clear error naming it', {
+  skip: corpusSkip,
+}, async (t) => {
   assert.ok(truth.length >= 20, `expected the corpus Parquet files, found ${truth.length}`);
   for (const f of truth) {
     await t.test(f.path, async () => {
       const file = join(CORPUS, f.path);
       const run = pipeline(fromParquet(file, { batchSize: 1000 }), collect());
-      if ((f.expect === 'reject' || MUST_ERROR.has(f.path))) {
+      if (f.expect === 'reject' || MUST_ERROR.has(f.path)) {
         await assert.rejects(run, (e: unknown) => {
           assert.ok(e instanceof SpillwayError, String(e));
           assert.ok([ErrorCodes.FORMAT, ErrorCodes.UNSUPPORTED, ErrorCodes.IO].includes(e.code as never), e.code);

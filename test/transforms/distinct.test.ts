@@ -18,8 +18,15 @@ after(() => db.close());
 const COLUMNS = ['k', 'g', 'x', 'q'];
 
 async function run(rows: object[], keys: string[] | undefined, budget: number | undefined) {
-  const result = await pipeline(fromIterable(rows, { batchSize: 16 }), distinct(keys, budget === undefined ? {} : { budget }), collect());
-  return { rows: result.output as Record<string, unknown>[], stats: result.stats.stages.find((s: StageStats) => s.name === 'distinct')! };
+  const result = await pipeline(
+    fromIterable(rows, { batchSize: 16 }),
+    distinct(keys, budget === undefined ? {} : { budget }),
+    collect(),
+  );
+  return {
+    rows: result.output as Record<string, unknown>[],
+    stats: result.stats.stages.find((s: StageStats) => s.name === 'distinct')!,
+  };
 }
 
 describe('distinct', () => {
@@ -58,7 +65,11 @@ describe('distinct', () => {
     const parent = mkdtempSync(joinPath(tmpdir(), 'distinct-'));
     try {
       const rows = Array.from({ length: 4000 }, (_, i) => ({ v: i % 3000 }));
-      const ok = await pipeline(fromIterable(rows, { batchSize: 200 }), distinct(undefined, { budget: 20_000, dir: parent }), collect());
+      const ok = await pipeline(
+        fromIterable(rows, { batchSize: 200 }),
+        distinct(undefined, { budget: 20_000, dir: parent }),
+        collect(),
+      );
       assert.equal(ok.output.length, 3000);
       assert.ok((ok.stats.stages[1]!.details.partitionsSpilled as number) > 0);
       assert.deepEqual(readdirSync(parent), []);
@@ -68,7 +79,14 @@ describe('distinct', () => {
         return row;
       };
       const { map } = await import('spillway');
-      await assert.rejects(pipeline(fromIterable(rows, { batchSize: 200 }), distinct(undefined, { budget: 20_000, dir: parent }), map(failing), collect()));
+      await assert.rejects(
+        pipeline(
+          fromIterable(rows, { batchSize: 200 }),
+          distinct(undefined, { budget: 20_000, dir: parent }),
+          map(failing),
+          collect(),
+        ),
+      );
       assert.deepEqual(readdirSync(parent), []);
     } finally {
       rmSync(parent, { recursive: true, force: true });

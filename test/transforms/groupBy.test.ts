@@ -24,12 +24,28 @@ function stageStats(stats: { stages: StageStats[] }, name: string): StageStats {
   return stats.stages.find((s) => s.name === name)!;
 }
 
-const aggregates = () => ({ n: count(), nx: count('x'), s: sum('q'), sg: sum('g'), lo: min('x'), hi: max('x'), lk: min('k'), hk: max('k'), dx: countDistinct('x'), dk: countDistinct('k') });
-const SQL_AGGS = 'count(*) AS n, count(x) AS nx, sum(q) AS s, sum(g) AS sg, min(x) AS lo, max(x) AS hi, min(k) AS lk, max(k) AS hk, count(DISTINCT x) AS dx, count(DISTINCT k) AS dk';
+const aggregates = () => ({
+  n: count(),
+  nx: count('x'),
+  s: sum('q'),
+  sg: sum('g'),
+  lo: min('x'),
+  hi: max('x'),
+  lk: min('k'),
+  hk: max('k'),
+  dx: countDistinct('x'),
+  dk: countDistinct('k'),
+});
+const SQL_AGGS =
+  'count(*) AS n, count(x) AS nx, sum(q) AS s, sum(g) AS sg, min(x) AS lo, max(x) AS hi, min(k) AS lk, max(k) AS hk, count(DISTINCT x) AS dx, count(DISTINCT k) AS dk';
 const OUT = ['n', 'nx', 's', 'sg', 'lo', 'hi', 'lk', 'hk', 'dx', 'dk'];
 
 async function run(rows: TRow[], keys: string[], budget: number | undefined) {
-  const result = await pipeline(fromIterable(rows, { batchSize: 16 }), groupBy(keys, aggregates(), budget === undefined ? {} : { budget }), collect());
+  const result = await pipeline(
+    fromIterable(rows, { batchSize: 16 }),
+    groupBy(keys, aggregates(), budget === undefined ? {} : { budget }),
+    collect(),
+  );
   return { rows: result.output as Record<string, unknown>[], stats: stageStats(result.stats, 'groupBy') };
 }
 
@@ -39,13 +55,17 @@ describe('groupBy', () => {
       await fc.assert(
         fc.asyncProperty(tableArbitrary(), async (rows) => {
           await loadTable(db.conn, 't', rows);
-          const expected = multiset(await query(db.conn, `SELECT ${keys.join(', ')}, ${SQL_AGGS} FROM t GROUP BY ${keys.join(', ')}`), [...keys, ...OUT]);
+          const expected = multiset(
+            await query(db.conn, `SELECT ${keys.join(', ')}, ${SQL_AGGS} FROM t GROUP BY ${keys.join(', ')}`),
+            [...keys, ...OUT],
+          );
           const memory = await run(rows, keys, undefined);
           assert.deepEqual(multiset(memory.rows, [...keys, ...OUT]), expected);
           assert.equal(memory.stats.details.partitionsSpilled, 0);
           const spilled = await run(rows, keys, 600);
           assert.deepEqual(multiset(spilled.rows, [...keys, ...OUT]), expected);
-          if (expected.length >= 8) assert.ok((spilled.stats.details.partitionsSpilled as number) > 0, 'the tiny budget spilled');
+          if (expected.length >= 8)
+            assert.ok((spilled.stats.details.partitionsSpilled as number) > 0, 'the tiny budget spilled');
         }),
         { numRuns: 12 },
       );
@@ -56,7 +76,11 @@ describe('groupBy', () => {
     const rows = Array.from({ length: 20_000 }, (_, i) => ({ i, key: `k${(i * 7919) % 3000}`, v: i % 13 }));
     const result = await pipeline(
       fromIterable(rows, { batchSize: 500 }),
-      groupBy('key', { n: count(), f: first('i'), l: last('i'), c: agg.collect('i', { limit: 3 }), m: mean('v') }, { budget: '20kB' }),
+      groupBy(
+        'key',
+        { n: count(), f: first('i'), l: last('i'), c: agg.collect('i', { limit: 3 }), m: mean('v') },
+        { budget: '20kB' },
+      ),
       collect(),
     );
     const stats = stageStats(result.stats, 'groupBy');
@@ -92,7 +116,11 @@ describe('groupBy', () => {
       { k: 'c', v: 1.5, d: '12345678901234567890.12345678901234567890' },
       { k: 'c', v: 2, d: '1' },
     ];
-    const result = await pipeline(fromIterable(rows), groupBy('k', { s: sum('v'), d: sum('d'), m: mean('d') }), collect());
+    const result = await pipeline(
+      fromIterable(rows),
+      groupBy('k', { s: sum('v'), d: sum('d'), m: mean('d') }),
+      collect(),
+    );
     const out = new Map((result.output as { k: string; s: unknown; d: unknown; m: unknown }[]).map((r) => [r.k, r]));
     assert.equal(out.get('a')!.s, 9007199254741001n);
     assert.equal(out.get('a')!.d, '0.30');
@@ -105,7 +133,12 @@ describe('groupBy', () => {
 
   it('merges user-defined aggregate states across spilled partitions', async () => {
     // a product of small integers modulo a prime, and a histogram in a Map: both must merge
-    const product: Aggregate<bigint, bigint> = { init: () => 1n, add: (s, row) => (s * BigInt((row as { v: number }).v + 1)) % 1_000_003n, merge: (a, b) => (a * b) % 1_000_003n, finish: (s) => s };
+    const product: Aggregate<bigint, bigint> = {
+      init: () => 1n,
+      add: (s, row) => (s * BigInt((row as { v: number }).v + 1)) % 1_000_003n,
+      merge: (a, b) => (a * b) % 1_000_003n,
+      finish: (s) => s,
+    };
     const histogram: Aggregate<Map<number, number>, string> = {
       init: () => new Map(),
       add: (s, row) => s.set((row as { v: number }).v, (s.get((row as { v: number }).v) ?? 0) + 1),
@@ -113,7 +146,11 @@ describe('groupBy', () => {
         for (const [k, n] of b) a.set(k, (a.get(k) ?? 0) + n);
         return a;
       },
-      finish: (s) => [...s].sort((x, y) => x[0] - y[0]).map(([k, n]) => `${k}:${n}`).join(','),
+      finish: (s) =>
+        [...s]
+          .sort((x, y) => x[0] - y[0])
+          .map(([k, n]) => `${k}:${n}`)
+          .join(','),
     };
     const rows = Array.from({ length: 6000 }, (_, i) => ({ key: i % 700, v: (i * 31) % 5 }));
     const expected = new Map<number, { p: bigint; h: Map<number, number> }>();
@@ -123,7 +160,11 @@ describe('groupBy', () => {
       e.h.set(r.v, (e.h.get(r.v) ?? 0) + 1);
       expected.set(r.key, e);
     }
-    const result = await pipeline(fromIterable(rows, { batchSize: 100 }), groupBy('key', { p: product, h: histogram }, { budget: 5000 }), collect());
+    const result = await pipeline(
+      fromIterable(rows, { batchSize: 100 }),
+      groupBy('key', { p: product, h: histogram }, { budget: 5000 }),
+      collect(),
+    );
     assert.ok((stageStats(result.stats, 'groupBy').details.partitionsSpilled as number) > 0);
     for (const row of result.output as { key: number; p: bigint; h: string }[]) {
       const e = expected.get(row.key)!;
@@ -157,7 +198,12 @@ describe('groupBy', () => {
         }
         return row;
       };
-      const result = await pipeline(fromIterable(rows, { batchSize: 250 }), groupBy('key', { n: count() }, { budget: 60_000, dir: parent }), map(peek), collect());
+      const result = await pipeline(
+        fromIterable(rows, { batchSize: 250 }),
+        groupBy('key', { n: count() }, { budget: 60_000, dir: parent }),
+        map(peek),
+        collect(),
+      );
       assert.equal(result.output.length, 5000);
       assert.ok(modes.length > 0 && modes.every((m) => m === 0o700), `modes ${modes.map((m) => m.toString(8))}`);
       assert.deepEqual(readdirSync(parent), []);
@@ -182,7 +228,14 @@ describe('groupBy', () => {
           }
         }
       }
-      await assert.rejects(pipeline(fromIterable(endless(), { batchSize: 500 }), groupBy('key', { s: sum('v') }, { budget: 20_000, dir: parent }), collect(), { signal: controller.signal }));
+      await assert.rejects(
+        pipeline(
+          fromIterable(endless(), { batchSize: 500 }),
+          groupBy('key', { s: sum('v') }, { budget: 20_000, dir: parent }),
+          collect(),
+          { signal: controller.signal },
+        ),
+      );
       assert.deepEqual(readdirSync(parent), []);
     } finally {
       rmSync(parent, { recursive: true, force: true });

@@ -33,8 +33,15 @@ const asLeft = (rows: TRow[]) => rows.map((r) => ({ lid: r.id, k: r.k, g: r.g })
 const asRight = (rows: TRow[]) => rows.map((r) => ({ rid: r.id, k: r.k, g: r.g }));
 
 async function run(left: TRow[], right: TRow[], how: JoinHow, budget: number | undefined) {
-  const result = await pipeline(fromIterable(asLeft(left), { batchSize: 16 }), join(asRight(right), { on: ['k', 'g'], how, ...(budget === undefined ? {} : { budget }) }), collect());
-  return { rows: result.output as Record<string, unknown>[], stats: result.stats.stages.find((s: StageStats) => s.name === 'join')! };
+  const result = await pipeline(
+    fromIterable(asLeft(left), { batchSize: 16 }),
+    join(asRight(right), { on: ['k', 'g'], how, ...(budget === undefined ? {} : { budget }) }),
+    collect(),
+  );
+  return {
+    rows: result.output as Record<string, unknown>[],
+    stats: result.stats.stages.find((s: StageStats) => s.name === 'join')!,
+  };
 }
 
 describe('join', () => {
@@ -66,9 +73,14 @@ describe('join', () => {
       }
       const rights = [fromIterable(symbols), spilled, gen(), [rowsToRecordBatch(symbols)]];
       for (const right of rights) {
-        const result = await pipeline(fromIterable(left), join(right as never, { on: { left: 'sym', right: 'symbol' } }), collect());
+        const result = await pipeline(
+          fromIterable(left),
+          join(right as never, { on: { left: 'sym', right: 'symbol' } }),
+          collect(),
+        );
         assert.equal(result.output.length, 50);
-        for (const row of result.output as { sym: string; symbol: string; name: string }[]) assert.equal(row.symbol, row.sym);
+        for (const row of result.output as { sym: string; symbol: string; name: string }[])
+          assert.equal(row.symbol, row.sym);
       }
     } finally {
       await spilled.dispose();
@@ -77,7 +89,10 @@ describe('join', () => {
 
   it('names colliding columns deterministically: shared keys once, others <name>_right', async () => {
     const left = [{ k: 1, v: 'l', v_right: 'taken' }];
-    const right = [{ k: 1, v: 'r' }, { k: 2, v: 'only right' }];
+    const right = [
+      { k: 1, v: 'r' },
+      { k: 2, v: 'only right' },
+    ];
     const result = await pipeline(fromIterable(left), join(right, { on: 'k', how: 'full' }), collect());
     const rows = result.output as Record<string, unknown>[];
     assert.deepEqual(rows[0], { k: 1, v: 'l', v_right: 'taken', v_right2: 'r' });
@@ -86,13 +101,16 @@ describe('join', () => {
 
   it('key type mismatches are a coded error naming both columns', async () => {
     const left = [{ id: 1, sym: 'a' }];
-    await assert.rejects(pipeline(fromIterable(left), join([{ code: 1 }], { on: { left: 'sym', right: 'code' } }), collect()), (error: { code: string; left: { column: string }; right: { column: string }; message: string }) => {
-      assert.equal(error.code, 'ERR_SPILLWAY_JOIN_KEY_MISMATCH');
-      assert.equal(error.left.column, 'sym');
-      assert.equal(error.right.column, 'code');
-      assert.match(error.message, /"sym".*"code"/);
-      return true;
-    });
+    await assert.rejects(
+      pipeline(fromIterable(left), join([{ code: 1 }], { on: { left: 'sym', right: 'code' } }), collect()),
+      (error: { code: string; left: { column: string }; right: { column: string }; message: string }) => {
+        assert.equal(error.code, 'ERR_SPILLWAY_JOIN_KEY_MISMATCH');
+        assert.equal(error.left.column, 'sym');
+        assert.equal(error.right.column, 'code');
+        assert.match(error.message, /"sym".*"code"/);
+        return true;
+      },
+    );
     // Int32 vs Float64 in Arrow input
     const ints = rowsToRecordBatch([{ k: 1 }, { k: 2 }]);
     const floats = rowsToRecordBatch([{ k: 1.5 }, { k: 2 }]);
@@ -102,7 +120,9 @@ describe('join', () => {
         yield Batch.fromArrow(ints, { source: 'ints', index: 0, rowStart: 0 });
       },
     });
-    await assert.rejects(pipeline(source, join([floats], { on: 'k' }), collect()), { code: 'ERR_SPILLWAY_JOIN_KEY_MISMATCH' });
+    await assert.rejects(pipeline(source, join([floats], { on: 'k' }), collect()), {
+      code: 'ERR_SPILLWAY_JOIN_KEY_MISMATCH',
+    });
   });
 
   it('abort mid-join leaves no temporary files', async () => {
@@ -117,7 +137,14 @@ describe('join', () => {
           if (n === 20_000) controller.abort(new Error('stop'));
         }
       }
-      await assert.rejects(pipeline(fromIterable(endless(), { batchSize: 500 }), join(right, { on: 'k', budget: 50_000, dir: parent }), collect(), { signal: controller.signal }));
+      await assert.rejects(
+        pipeline(
+          fromIterable(endless(), { batchSize: 500 }),
+          join(right, { on: 'k', budget: 50_000, dir: parent }),
+          collect(),
+          { signal: controller.signal },
+        ),
+      );
       assert.deepEqual(readdirSync(parent), []);
     } finally {
       rmSync(parent, { recursive: true, force: true });

@@ -20,7 +20,11 @@ const KEYS = ['a', 'b', '', 'é', 'ß', 'Ω', '日本', '😀', 'A', 'a ', 'z'];
 
 /** Rows with nulls, duplicates, NaN, -0, bigints, unicode and empty strings; sometimes one key takes most rows. */
 export function tableArbitrary(maxRows = 300): fc.Arbitrary<TRow[]> {
-  const k = fc.oneof({ weight: 1, arbitrary: fc.constant(null) }, { weight: 6, arbitrary: fc.constantFrom(...KEYS) }, { weight: 2, arbitrary: fc.string({ maxLength: 4, unit: 'grapheme' }) });
+  const k = fc.oneof(
+    { weight: 1, arbitrary: fc.constant(null) },
+    { weight: 6, arbitrary: fc.constantFrom(...KEYS) },
+    { weight: 2, arbitrary: fc.string({ maxLength: 4, unit: 'grapheme' }) },
+  );
   const g = fc.oneof(
     { weight: 1, arbitrary: fc.constant(null) },
     { weight: 5, arbitrary: fc.integer({ min: -3, max: 3 }) },
@@ -31,7 +35,10 @@ export function tableArbitrary(maxRows = 300): fc.Arbitrary<TRow[]> {
     { weight: 1, arbitrary: fc.constantFrom(Number.NaN, -0, 0, 1.5, -2.25, 1e300) },
     { weight: 4, arbitrary: fc.integer({ min: -5, max: 5 }) },
   );
-  const q = fc.oneof({ weight: 1, arbitrary: fc.constant(null) }, { weight: 5, arbitrary: fc.integer({ min: -1000, max: 1000 }) });
+  const q = fc.oneof(
+    { weight: 1, arbitrary: fc.constant(null) },
+    { weight: 5, arbitrary: fc.integer({ min: -1000, max: 1000 }) },
+  );
   const row = fc.record({ k, g, x, q });
   return fc
     .tuple(fc.array(row, { minLength: 0, maxLength: maxRows }), fc.boolean(), fc.constantFrom(...KEYS))
@@ -82,7 +89,8 @@ export function canon(value: unknown): string {
   if (typeof value === 'bigint') return `i${value}`;
   if (typeof value === 'number') {
     if (Number.isNaN(value)) return 'NaN';
-    if (Number.isInteger(value)) return Number.isSafeInteger(value) ? `i${value === 0 ? 0 : value}` : `f${value.toPrecision(12)}`;
+    if (Number.isInteger(value))
+      return Number.isSafeInteger(value) ? `i${value === 0 ? 0 : value}` : `f${value.toPrecision(12)}`;
     return `f${value.toPrecision(12)}`;
   }
   if (typeof value === 'string') return JSON.stringify(value);

@@ -30,7 +30,8 @@ interface Out {
   threadId: number;
 }
 
-const grid = (count: number, extra: (n: number) => Partial<TestRow> = () => ({})): TestRow[] => Array.from({ length: count }, (_, n) => ({ n, ...extra(n) }));
+const grid = (count: number, extra: (n: number) => Partial<TestRow> = () => ({})): TestRow[] =>
+  Array.from({ length: count }, (_, n) => ({ n, ...extra(n) }));
 
 function alive(pid: number): boolean {
   try {
@@ -52,7 +53,11 @@ function spy(seen: { index: number; pids: Set<number>; rows: number }[]): BatchT
   return new BatchTransform({
     name: 'spy',
     transform(batch, push) {
-      seen.push({ index: batch.position.index, pids: new Set((batch.rows as unknown as Out[]).map((r) => r.pid)), rows: batch.numRows });
+      seen.push({
+        index: batch.position.index,
+        pids: new Set((batch.rows as unknown as Out[]).map((r) => r.pid)),
+        rows: batch.numRows,
+      });
       push(batch);
     },
   });
@@ -64,17 +69,32 @@ for (const isolation of ['thread', 'process'] as const) {
       // a millisecond a row keeps a worker busy long enough for the other to take batches too
       const rows = grid(500, () => ({ ms: 1 }));
       const seen: { index: number; pids: Set<number>; rows: number }[] = [];
-      const { output, stats } = await pipeline(fromIterable(rows, { batchSize: 25 }), parallel(MODULE, { workers: 2, isolation }), spy(seen), collect<Out>(), { governor: false });
+      const { output, stats } = await pipeline(
+        fromIterable(rows, { batchSize: 25 }),
+        parallel(MODULE, { workers: 2, isolation }),
+        spy(seen),
+        collect<Out>(),
+        { governor: false },
+      );
       assert.deepEqual(
         output.map((r) => ({ n: r.n, sq: r.sq })),
         rows.map((r) => ({ n: r.n, sq: square(r).sq })),
       );
-      assert.deepEqual(seen.map((s) => s.index), Array.from({ length: 20 }, (_, i) => i));
+      assert.deepEqual(
+        seen.map((s) => s.index),
+        Array.from({ length: 20 }, (_, i) => i),
+      );
       assert.equal(stats.rowsOut, 500);
       const workers = stats.workers ?? [];
       assert.equal(workers.length, 2);
-      assert.equal(workers.reduce((n, w) => n + w.batches, 0), 20);
-      assert.equal(workers.reduce((n, w) => n + w.rows, 0), 500);
+      assert.equal(
+        workers.reduce((n, w) => n + w.batches, 0),
+        20,
+      );
+      assert.equal(
+        workers.reduce((n, w) => n + w.rows, 0),
+        500,
+      );
       assert.ok(workers.every((w) => w.stage === 'parallel' && w.failures === 0 && w.restarts === 0));
       const stage = stats.stages.find((s) => s.name === 'parallel');
       assert.equal(stage?.rowsIn, 500);
@@ -90,25 +110,50 @@ for (const isolation of ['thread', 'process'] as const) {
     });
 
     test('ordered: false emits every row once; a batch function sees whole batches', async () => {
-      const { output } = await pipeline(fromIterable(grid(300), { batchSize: 10 }), parallel(MODULE, { workers: 2, isolation, ordered: false }), collect<Out>(), { governor: false });
-      assert.deepEqual(output.map((r) => r.n).sort((a, b) => a - b), grid(300).map((r) => r.n));
-      const summaries = await pipeline(fromIterable(grid(95), { batchSize: 10 }), parallel(MODULE, { workers: 2, isolation, kind: 'batch', export: 'summary' }), collect(), { governor: false });
-      assert.deepEqual(summaries.output, Array.from({ length: 10 }, (_, i) => ({ first: i * 10, count: i === 9 ? 5 : 10 })));
+      const { output } = await pipeline(
+        fromIterable(grid(300), { batchSize: 10 }),
+        parallel(MODULE, { workers: 2, isolation, ordered: false }),
+        collect<Out>(),
+        { governor: false },
+      );
+      assert.deepEqual(
+        output.map((r) => r.n).sort((a, b) => a - b),
+        grid(300).map((r) => r.n),
+      );
+      const summaries = await pipeline(
+        fromIterable(grid(95), { batchSize: 10 }),
+        parallel(MODULE, { workers: 2, isolation, kind: 'batch', export: 'summary' }),
+        collect(),
+        { governor: false },
+      );
+      assert.deepEqual(
+        summaries.output,
+        Array.from({ length: 10 }, (_, i) => ({ first: i * 10, count: i === 9 ? 5 : 10 })),
+      );
     });
 
     test('a failing batch fails the pipeline with a WorkerError naming the batch; no worker survives', async () => {
       const seen: { index: number; pids: Set<number>; rows: number }[] = [];
       const threadsBefore = threadCount();
       const rows = grid(200, (n) => (n === 130 ? { throw: true } : {}));
-      await assert.rejects(pipeline(fromIterable(rows, { batchSize: 10 }), parallel(MODULE, { workers: 2, isolation, retries: 1 }), spy(seen), collect(), { governor: false }), (error: unknown) => {
-        assert.ok(error instanceof WorkerError, String(error));
-        assert.equal(error.code, 'ERR_SPILLWAY_WORKER');
-        assert.equal(error.context.batch, 13);
-        assert.equal(error.context.stage, 'parallel');
-        assert.equal(error.attempts, 2);
-        assert.match((error.cause as Error).message, /cannot handle 130/);
-        return true;
-      });
+      await assert.rejects(
+        pipeline(
+          fromIterable(rows, { batchSize: 10 }),
+          parallel(MODULE, { workers: 2, isolation, retries: 1 }),
+          spy(seen),
+          collect(),
+          { governor: false },
+        ),
+        (error: unknown) => {
+          assert.ok(error instanceof WorkerError, String(error));
+          assert.equal(error.code, 'ERR_SPILLWAY_WORKER');
+          assert.equal(error.context.batch, 13);
+          assert.equal(error.context.stage, 'parallel');
+          assert.equal(error.attempts, 2);
+          assert.match((error.cause as Error).message, /cannot handle 130/);
+          return true;
+        },
+      );
       const pids = new Set(seen.flatMap((s) => [...s.pids]));
       if (isolation === 'process') {
         assert.ok(pids.size >= 1);
@@ -125,14 +170,27 @@ for (const isolation of ['thread', 'process'] as const) {
       const watcher = new BatchTransform({
         name: 'watcher',
         transform(batch, push) {
-          seen.push({ index: batch.position.index, pids: new Set((batch.rows as unknown as Out[]).map((r) => r.pid)), rows: batch.numRows });
+          seen.push({
+            index: batch.position.index,
+            pids: new Set((batch.rows as unknown as Out[]).map((r) => r.pid)),
+            rows: batch.numRows,
+          });
           push(batch);
           if (seen.length === 2) setImmediate(() => controller.abort(new Error('user cancelled')));
         },
       });
-      await assert.rejects(pipeline(fromIterable(rows, { batchSize: 10 }), parallel(MODULE, { workers: 2, isolation }), watcher, collect(), { signal: controller.signal, governor: false }), {
-        code: 'ERR_SPILLWAY_ABORTED',
-      });
+      await assert.rejects(
+        pipeline(
+          fromIterable(rows, { batchSize: 10 }),
+          parallel(MODULE, { workers: 2, isolation }),
+          watcher,
+          collect(),
+          { signal: controller.signal, governor: false },
+        ),
+        {
+          code: 'ERR_SPILLWAY_ABORTED',
+        },
+      );
       if (isolation === 'process') {
         const pids = new Set(seen.flatMap((s) => [...s.pids]));
         assert.ok(pids.size >= 1);
@@ -144,9 +202,22 @@ for (const isolation of ['thread', 'process'] as const) {
       const dir = tempDir('spillway-parallel-');
       const deadLetter = join(dir, 'dead.jsonl');
       const rows = grid(60, (n) => (n === 25 ? { throw: true } : {}));
-      const { output, stats } = await pipeline(fromIterable(rows, { batchSize: 10 }), parallel(MODULE, { workers: 2, isolation, retries: 1, onError: { deadLetter } }), collect<Out>(), { governor: false });
-      assert.deepEqual(output.map((r) => r.n), grid(60).filter((r) => r.n < 20 || r.n >= 30).map((r) => r.n));
-      const lines = readFileSync(deadLetter, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { batch: number; row: number; data: TestRow });
+      const { output, stats } = await pipeline(
+        fromIterable(rows, { batchSize: 10 }),
+        parallel(MODULE, { workers: 2, isolation, retries: 1, onError: { deadLetter } }),
+        collect<Out>(),
+        { governor: false },
+      );
+      assert.deepEqual(
+        output.map((r) => r.n),
+        grid(60)
+          .filter((r) => r.n < 20 || r.n >= 30)
+          .map((r) => r.n),
+      );
+      const lines = readFileSync(deadLetter, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { batch: number; row: number; data: TestRow });
       assert.equal(lines.length, 10);
       assert.ok(lines.every((l) => l.batch === 2));
       assert.equal(lines[5]?.data.throw, true);
@@ -155,9 +226,19 @@ for (const isolation of ['thread', 'process'] as const) {
     });
 
     test('Arrow batches cross as IPC bytes and come out as rows equal to the serial run', async () => {
-      const recordBatches = [0, 1, 2].map((b) => rowsToRecordBatch(grid(40).map((r) => ({ n: r.n + b * 40, label: `row ${r.n + b * 40}` }))));
-      const { output } = await pipeline(Readable.from(recordBatches), parallel(MODULE, { workers: 2, isolation }), collect<Out>(), { governor: false });
-      assert.deepEqual(output.map((r) => r.sq), grid(120).map((r) => r.n * r.n));
+      const recordBatches = [0, 1, 2].map((b) =>
+        rowsToRecordBatch(grid(40).map((r) => ({ n: r.n + b * 40, label: `row ${r.n + b * 40}` }))),
+      );
+      const { output } = await pipeline(
+        Readable.from(recordBatches),
+        parallel(MODULE, { workers: 2, isolation }),
+        collect<Out>(),
+        { governor: false },
+      );
+      assert.deepEqual(
+        output.map((r) => r.sq),
+        grid(120).map((r) => r.n * r.n),
+      );
     });
   });
 }
@@ -173,7 +254,16 @@ describe('parallel', () => {
         push(batch);
       },
     });
-    const { output, stats } = await pipeline(fromIterable(grid(40, () => ({ ms: 2 })), { batchSize: 10 }), parallel(MODULE, { workers: 2, isolation: 'process' }), checker, collect<Out>(), { governor });
+    const { output, stats } = await pipeline(
+      fromIterable(
+        grid(40, () => ({ ms: 2 })),
+        { batchSize: 10 },
+      ),
+      parallel(MODULE, { workers: 2, isolation: 'process' }),
+      checker,
+      collect<Out>(),
+      { governor },
+    );
     // both children start (and are tracked) before the first batch runs
     const pids = new Set((stats.workers ?? []).map((w) => w.pid));
     assert.equal(pids.size, 2);
@@ -184,14 +274,31 @@ describe('parallel', () => {
   });
 
   test('options are validated synchronously, before any worker starts', () => {
-    assert.throws(() => parallel(MODULE, { workers: 0 }), { code: 'ERR_SPILLWAY_INVALID_OPTION', message: /options\.workers/ });
-    assert.throws(() => parallel(MODULE, { isolation: 'fiber' as 'thread' }), { code: 'ERR_SPILLWAY_INVALID_OPTION', message: /options\.isolation/ });
-    assert.throws(() => parallel(MODULE, { timeoutMs: -1 }), { code: 'ERR_SPILLWAY_INVALID_OPTION', message: /options\.timeoutMs/ });
-    assert.throws(() => parallel(MODULE, { name: 42 as unknown as string }), { code: 'ERR_SPILLWAY_INVALID_OPTION', message: /options\.name/ });
+    assert.throws(() => parallel(MODULE, { workers: 0 }), {
+      code: 'ERR_SPILLWAY_INVALID_OPTION',
+      message: /options\.workers/,
+    });
+    assert.throws(() => parallel(MODULE, { isolation: 'fiber' as 'thread' }), {
+      code: 'ERR_SPILLWAY_INVALID_OPTION',
+      message: /options\.isolation/,
+    });
+    assert.throws(() => parallel(MODULE, { timeoutMs: -1 }), {
+      code: 'ERR_SPILLWAY_INVALID_OPTION',
+      message: /options\.timeoutMs/,
+    });
+    assert.throws(() => parallel(MODULE, { name: 42 as unknown as string }), {
+      code: 'ERR_SPILLWAY_INVALID_OPTION',
+      message: /options\.name/,
+    });
   });
 
   test('a pipeline with no rows starts no worker', async () => {
-    const { output, stats } = await pipeline(fromIterable([] as TestRow[]), parallel(MODULE, { workers: 2, isolation: 'process' }), collect(), { governor: false });
+    const { output, stats } = await pipeline(
+      fromIterable([] as TestRow[]),
+      parallel(MODULE, { workers: 2, isolation: 'process' }),
+      collect(),
+      { governor: false },
+    );
     assert.deepEqual(output, []);
     assert.ok((stats.workers ?? []).every((w) => w.pid === undefined && w.batches === 0));
   });

@@ -17,8 +17,17 @@ import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { pipeline, fromIterable, fromParquet, toParquet, collect, sort, ErrorCodes, type SortKey } from '../../index.ts';
-import { BatchSource } from '../../lib/core/source.ts';
+import {
+  pipeline,
+  fromIterable,
+  fromParquet,
+  toParquet,
+  collect,
+  sort,
+  ErrorCodes,
+  type SortKey,
+} from '../../index.ts';
+import type { BatchSource } from '../../lib/core/source.ts';
 import { openFds, tempDir } from '../helpers.ts';
 
 /** A sort test that hangs fails with an error well before CI's limit. */
@@ -52,13 +61,32 @@ const floatArb = fc.oneof(
   fc.double().map((x) => (Object.is(x, -0) ? 0 : x)),
 );
 // skewed: most rows hold 0
-const intArb = fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 4, arbitrary: fc.integer({ min: -5, max: 5 }) }, { weight: 1, arbitrary: fc.integer() });
-const bigArb = fc.oneof(fc.constantFrom(0n, 2n ** 53n + 1n, 2n ** 53n, -(2n ** 62n), 2n ** 63n - 1n, -(2n ** 63n)), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }));
-const strArb = fc.oneof(fc.constantFrom('', 'a', 'B', 'b', 'é', 'e\u0301', '\uFFFD', '\u{1F600}', '\uE000', 'ab', 'abcdefgh', 'abcdefgi'), fc.string({ unit: 'binary', maxLength: 8 }).filter((s) => !s.includes('\u0000')));
+const intArb = fc.oneof(
+  { weight: 6, arbitrary: fc.constant(0) },
+  { weight: 4, arbitrary: fc.integer({ min: -5, max: 5 }) },
+  { weight: 1, arbitrary: fc.integer() },
+);
+const bigArb = fc.oneof(
+  fc.constantFrom(0n, 2n ** 53n + 1n, 2n ** 53n, -(2n ** 62n), 2n ** 63n - 1n, -(2n ** 63n)),
+  fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+);
+const strArb = fc.oneof(
+  fc.constantFrom('', 'a', 'B', 'b', 'é', 'e\u0301', '\uFFFD', '\u{1F600}', '\uE000', 'ab', 'abcdefgh', 'abcdefgi'),
+  fc.string({ unit: 'binary', maxLength: 8 }).filter((s) => !s.includes('\u0000')),
+);
 const nullable = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | null> => fc.option(arb, { freq: 5, nil: null });
 
 const rowsArb = fc
-  .array(fc.record({ f: nullable(floatArb), i: nullable(intArb), b: nullable(bigArb), s: nullable(strArb), t: nullable(fc.boolean()) }), { minLength: 0, maxLength: 300, size: 'max' })
+  .array(
+    fc.record({
+      f: nullable(floatArb),
+      i: nullable(intArb),
+      b: nullable(bigArb),
+      s: nullable(strArb),
+      t: nullable(fc.boolean()),
+    }),
+    { minLength: 0, maxLength: 300, size: 'max' },
+  )
   .map((rows) => {
     // a first row without nulls, so every column has a type
     const all: Omit<GenRow, 'rid'>[] = [{ f: 1, i: 1, b: 1n, s: 'x', t: true }, ...rows];
@@ -67,17 +95,37 @@ const rowsArb = fc
 
 const keyArb: fc.Arbitrary<SortKey[]> = fc
   .shuffledSubarray(['f', 'i', 'b', 's', 't'], { minLength: 1, maxLength: 3 })
-  .chain((cols) => fc.tuple(...cols.map((column) => fc.record({ column: fc.constant(column), order: fc.constantFrom('asc', 'desc'), nulls: fc.constantFrom('first', 'last') }, { requiredKeys: ['column'] }))));
+  .chain((cols) =>
+    fc.tuple(
+      ...cols.map((column) =>
+        fc.record(
+          {
+            column: fc.constant(column),
+            order: fc.constantFrom('asc', 'desc'),
+            nulls: fc.constantFrom('first', 'last'),
+          },
+          { requiredKeys: ['column'] },
+        ),
+      ),
+    ),
+  );
 
 function orderBy(keys: readonly SortKey[]): string {
-  return keys.map((k) => `"${k.column}" ${(k.order ?? 'asc').toUpperCase()} NULLS ${(k.nulls ?? 'last').toUpperCase()}`).join(', ');
+  return keys
+    .map((k) => `"${k.column}" ${(k.order ?? 'asc').toUpperCase()} NULLS ${(k.nulls ?? 'last').toUpperCase()}`)
+    .join(', ');
 }
 
 async function writeParquet(file: string, rows: GenRow[]): Promise<void> {
   await pipeline(fromIterable(rows, { batchSize: 64 }), toParquet(file), { governor: false });
 }
 
-async function spillwaySorted(file: string, keys: SortKey[], budget: number | undefined, dir: string): Promise<{ rids: number[]; details: Record<string, unknown> }> {
+async function spillwaySorted(
+  file: string,
+  keys: SortKey[],
+  budget: number | undefined,
+  dir: string,
+): Promise<{ rids: number[]; details: Record<string, unknown> }> {
   const { output, stats } = await pipeline(
     fromParquet(file, { batchSize: 37, output: 'arrow' }),
     sort(keys, { ...(budget === undefined ? {} : { budget }), dir, batchSize: 50 }),
@@ -114,12 +162,18 @@ test('sort equals DuckDB ORDER BY (ties in input order), in memory and spilling'
         // also means merge passes
         const everyBatch = await spillwaySorted(file, keys, 1, tmp);
         assert.deepEqual(everyBatch.rids, expected, `spilling every batch, ORDER BY ${orderBy(keys)}`);
-        assert.ok((everyBatch.details.runsSpilled as number) >= Math.ceil(rows.length / 37), `every batch spilled (${JSON.stringify(everyBatch.details)})`);
+        assert.ok(
+          (everyBatch.details.runsSpilled as number) >= Math.ceil(rows.length / 37),
+          `every batch spilled (${JSON.stringify(everyBatch.details)})`,
+        );
         // 2000 bytes: some runs on disk and the last one merged from memory
         const some = await spillwaySorted(file, keys, 2000, tmp);
         assert.deepEqual(some.rids, expected, `spilling past 2000 bytes, ORDER BY ${orderBy(keys)}`);
         if (rows.length > 100) {
-          assert.ok((some.details.runsSpilled as number) >= 1, `over 100 rows are more than 2000 bytes (${JSON.stringify(some.details)})`);
+          assert.ok(
+            (some.details.runsSpilled as number) >= 1,
+            `over 100 rows are more than 2000 bytes (${JSON.stringify(some.details)})`,
+          );
           spilledCases++;
         }
         rmSync(file);
@@ -135,26 +189,40 @@ test('sort equals DuckDB ORDER BY (ties in input order), in memory and spilling'
   }
 });
 
-test('regression: a table that fits one run plus memory sorts right and reports its run (the old property failure)', TIMEOUT, async () => {
-  // 107 rows read in batches of 37 with a 2000-byte budget: one run on disk, 33 rows in memory;
-  // the old test required two runs here and then shrank for minutes
-  const dir = tempDir();
-  try {
-    const rows: GenRow[] = Array.from({ length: 107 }, (_, rid) => ({ rid, f: rid % 7 === 0 ? null : ((rid * 7919) % 97) / 3, i: rid % 5, b: BigInt(rid) * 2n ** 40n, s: `\u{1F600}${'é'.repeat(rid % 9)}`, t: rid % 3 === 0 ? null : rid % 2 === 0 }));
-    const file = join(dir, 'one-run.parquet');
-    await writeParquet(file, rows);
-    const keys: SortKey[] = [{ column: 't', nulls: 'first' }, { column: 'f', order: 'desc' }];
-    const expected = await duckSorted(file, keys);
-    const fds = openFds();
-    const { rids, details } = await spillwaySorted(file, keys, 2000, dir);
-    assert.deepEqual(rids, expected);
-    assert.equal(details.runsSpilled, 1);
-    assert.ok((details.bytesSpilled as number) > 0);
-    assert.equal(openFds(), fds, 'the run file is closed');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+test(
+  'regression: a table that fits one run plus memory sorts right and reports its run (the old property failure)',
+  TIMEOUT,
+  async () => {
+    // 107 rows read in batches of 37 with a 2000-byte budget: one run on disk, 33 rows in memory;
+    // the old test required two runs here and then shrank for minutes
+    const dir = tempDir();
+    try {
+      const rows: GenRow[] = Array.from({ length: 107 }, (_, rid) => ({
+        rid,
+        f: rid % 7 === 0 ? null : ((rid * 7919) % 97) / 3,
+        i: rid % 5,
+        b: BigInt(rid) * 2n ** 40n,
+        s: `\u{1F600}${'é'.repeat(rid % 9)}`,
+        t: rid % 3 === 0 ? null : rid % 2 === 0,
+      }));
+      const file = join(dir, 'one-run.parquet');
+      await writeParquet(file, rows);
+      const keys: SortKey[] = [
+        { column: 't', nulls: 'first' },
+        { column: 'f', order: 'desc' },
+      ];
+      const expected = await duckSorted(file, keys);
+      const fds = openFds();
+      const { rids, details } = await spillwaySorted(file, keys, 2000, dir);
+      assert.deepEqual(rids, expected);
+      assert.equal(details.runsSpilled, 1);
+      assert.ok((details.bytesSpilled as number) > 0);
+      assert.equal(openFds(), fds, 'the run file is closed');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
 
 test('sort orders strings by UTF-8 bytes, NaN after numbers and before NULLs, bigints exactly', TIMEOUT, async () => {
   const rows = [
@@ -164,21 +232,42 @@ test('sort orders strings by UTF-8 bytes, NaN after numbers and before NULLs, bi
     { k: 'B', n: -1, b: null },
     { k: '', n: 2, b: 2n ** 63n - 1n },
   ];
-  const run = async (key: SortKey | string, options = {}) => (await pipeline(fromIterable(rows), sort(key, options), collect(), { governor: false })).output as typeof rows;
-  assert.deepEqual((await run('k')).map((r) => r.k), ['', 'B', 'a', '\uFFFD', '\u{1F600}']);
+  const run = async (key: SortKey | string, options = {}) =>
+    (await pipeline(fromIterable(rows), sort(key, options), collect(), { governor: false })).output as typeof rows;
+  assert.deepEqual(
+    (await run('k')).map((r) => r.k),
+    ['', 'B', 'a', '\uFFFD', '\u{1F600}'],
+  );
   const locale = (await run('k', { collation: 'locale' })).map((r) => r.k);
   assert.ok(locale.indexOf('a') < locale.indexOf('B'), 'locale: a before B');
-  assert.deepEqual((await run('n')).map((r) => r.n), [-1, 2, Number.POSITIVE_INFINITY, Number.NaN, null]);
-  assert.deepEqual((await run({ column: 'n', order: 'desc' })).map((r) => r.n), [Number.NaN, Number.POSITIVE_INFINITY, 2, -1, null]);
-  assert.deepEqual((await run({ column: 'n', nulls: 'first' })).map((r) => r.n), [null, -1, 2, Number.POSITIVE_INFINITY, Number.NaN]);
-  assert.deepEqual((await run('b')).map((r) => r.b), [-(2n ** 63n), 2n ** 53n, 2n ** 53n + 1n, 2n ** 63n - 1n, null]);
+  assert.deepEqual(
+    (await run('n')).map((r) => r.n),
+    [-1, 2, Number.POSITIVE_INFINITY, Number.NaN, null],
+  );
+  assert.deepEqual(
+    (await run({ column: 'n', order: 'desc' })).map((r) => r.n),
+    [Number.NaN, Number.POSITIVE_INFINITY, 2, -1, null],
+  );
+  assert.deepEqual(
+    (await run({ column: 'n', nulls: 'first' })).map((r) => r.n),
+    [null, -1, 2, Number.POSITIVE_INFINITY, Number.NaN],
+  );
+  assert.deepEqual(
+    (await run('b')).map((r) => r.b),
+    [-(2n ** 63n), 2n ** 53n, 2n ** 53n + 1n, 2n ** 63n - 1n, null],
+  );
 });
 
 test('sort is stable across spilled runs: equal keys keep input order', TIMEOUT, async () => {
   const rows = Array.from({ length: 5000 }, (_, i) => ({ i, k: (i * 7919) % 5 }));
   const tmp = tempDir();
   try {
-    const { output, stats } = await pipeline(fromIterable(rows, { batchSize: 100 }), sort('k', { budget: 4000, dir: tmp }), collect(), { governor: false });
+    const { output, stats } = await pipeline(
+      fromIterable(rows, { batchSize: 100 }),
+      sort('k', { budget: 4000, dir: tmp }),
+      collect(),
+      { governor: false },
+    );
     const details = stats.stages.find((s) => s.name === 'sort')!.details;
     assert.ok((details.runsSpilled as number) > 10);
     assert.ok((details.bytesSpilled as number) > 0);
@@ -199,19 +288,48 @@ test('sort validates keys and options synchronously', () => {
     }
     return undefined;
   };
-  assert.equal(code(() => sort([])), ErrorCodes.INVALID_OPTION);
-  assert.equal(code(() => sort({ column: 'a', order: 'up' as 'asc' })), ErrorCodes.INVALID_OPTION);
-  assert.equal(code(() => sort({ column: 'a', direction: 'asc' } as SortKey)), ErrorCodes.INVALID_OPTION);
-  assert.equal(code(() => sort('a', { budjet: 1 } as never)), ErrorCodes.INVALID_OPTION);
-  assert.equal(code(() => sort('a', { budget: 'lots' })), ErrorCodes.INVALID_OPTION);
-  assert.equal(code(() => sort('a', { collation: 'fr' as 'locale' })), ErrorCodes.INVALID_OPTION);
-  assert.equal(code(() => sort('a', { tmpDir: '/tmp' } as never)), ErrorCodes.INVALID_OPTION);
-  assert.equal(code(() => sort(['a', 'a'])), ErrorCodes.INVALID_OPTION);
-  assert.equal(code(() => sort(['a', { column: 'b', order: 'desc', nulls: 'first' }], { budget: '64MB', batchSize: 10 })), undefined);
+  assert.equal(
+    code(() => sort([])),
+    ErrorCodes.INVALID_OPTION,
+  );
+  assert.equal(
+    code(() => sort({ column: 'a', order: 'up' as 'asc' })),
+    ErrorCodes.INVALID_OPTION,
+  );
+  assert.equal(
+    code(() => sort({ column: 'a', direction: 'asc' } as SortKey)),
+    ErrorCodes.INVALID_OPTION,
+  );
+  assert.equal(
+    code(() => sort('a', { budjet: 1 } as never)),
+    ErrorCodes.INVALID_OPTION,
+  );
+  assert.equal(
+    code(() => sort('a', { budget: 'lots' })),
+    ErrorCodes.INVALID_OPTION,
+  );
+  assert.equal(
+    code(() => sort('a', { collation: 'fr' as 'locale' })),
+    ErrorCodes.INVALID_OPTION,
+  );
+  assert.equal(
+    code(() => sort('a', { tmpDir: '/tmp' } as never)),
+    ErrorCodes.INVALID_OPTION,
+  );
+  assert.equal(
+    code(() => sort(['a', 'a'])),
+    ErrorCodes.INVALID_OPTION,
+  );
+  assert.equal(
+    code(() => sort(['a', { column: 'b', order: 'desc', nulls: 'first' }], { budget: '64MB', batchSize: 10 })),
+    undefined,
+  );
 });
 
 test('sort by a missing column fails with a code', TIMEOUT, async () => {
-  await assert.rejects(pipeline(fromIterable([{ a: 1 }]), sort('nope'), collect(), { governor: false }), { code: ErrorCodes.SCHEMA_MISMATCH });
+  await assert.rejects(pipeline(fromIterable([{ a: 1 }]), sort('nope'), collect(), { governor: false }), {
+    code: ErrorCodes.SCHEMA_MISMATCH,
+  });
 });
 
 /** A source of `batches` batches of 200 rows that can fail or be watched. */
@@ -220,7 +338,7 @@ function numbers(batches: number, onBatch: (index: number) => void): BatchSource
     (function* () {
       for (let b = 0; b < batches; b++) {
         onBatch(b);
-        for (let i = 0; i < 200; i++) yield { v: (b * 200 + i) * 7919 % 10007, s: `row ${b}:${i}` };
+        for (let i = 0; i < 200; i++) yield { v: ((b * 200 + i) * 7919) % 10007, s: `row ${b}:${i}` };
       }
     })(),
     { batchSize: 200 },
@@ -237,7 +355,10 @@ test('an upstream error after spilling propagates with its code and removes the 
         throw new Error('upstream broke');
       }
     });
-    await assert.rejects(pipeline(failing, sort('v', { budget: 3000, dir: tmp }), collect(), { governor: false }), (error: Error) => /upstream broke/.test(error.message));
+    await assert.rejects(
+      pipeline(failing, sort('v', { budget: 3000, dir: tmp }), collect(), { governor: false }),
+      (error: Error) => /upstream broke/.test(error.message),
+    );
     assert.ok(sawFiles, 'runs were on disk before the failure');
     assert.deepEqual(readdirSync(tmp), []);
   } finally {
@@ -257,7 +378,13 @@ test('abort mid-sort rejects with ERR_SPILLWAY_ABORTED and leaves no temporary f
         controller.abort(new Error('user abort'));
       }
     });
-    await assert.rejects(pipeline(source, sort('v', { budget: 3000, dir: tmp }), collect(), { governor: false, signal: controller.signal }), { code: ErrorCodes.ABORTED });
+    await assert.rejects(
+      pipeline(source, sort('v', { budget: 3000, dir: tmp }), collect(), {
+        governor: false,
+        signal: controller.signal,
+      }),
+      { code: ErrorCodes.ABORTED },
+    );
     assert.equal(mode, 0o700, 'the temporary directory is private');
     assert.deepEqual(readdirSync(tmp), []);
   } finally {

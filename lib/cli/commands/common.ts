@@ -71,7 +71,8 @@ export function takeCommonFlags(argv: readonly string[]): { flags: CommonFlags; 
     else if (arg === '--no-progress') flags.progress = false;
     else if (arg === '--report' || arg.startsWith('--report=')) {
       const value = arg === '--report' ? argv[++i] : arg.slice('--report='.length);
-      if (value === undefined || value === '' || value.startsWith('--')) throw new ValidationError('option --report needs a file');
+      if (value === undefined || value === '' || value.startsWith('--'))
+        throw new ValidationError('option --report needs a file');
       flags.report = value;
     } else rest.push(arg);
   }
@@ -115,7 +116,9 @@ export function onInterrupt(command: string, beforeExit?: () => void): Interrupt
       }
       received = sig;
       const how = sig === 'SIGINT' ? 'interrupted' : `${sig} received`;
-      process.stderr.write(`\nspillway ${command}: ${how}; stopping (${sig === 'SIGINT' ? 'Ctrl-C' : sig} again exits at once)\n`);
+      process.stderr.write(
+        `\nspillway ${command}: ${how}; stopping (${sig === 'SIGINT' ? 'Ctrl-C' : sig} again exits at once)\n`,
+      );
       controller.abort(new Error(`interrupted (${sig})`));
     };
     process.on(sig, handler);

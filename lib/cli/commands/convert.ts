@@ -20,7 +20,7 @@ import type { PipelineStats } from '../../core/stats.ts';
 import { distinct } from '../../../transforms/distinct.ts';
 import { sort } from '../../../transforms/sort.ts';
 import { parseSortFlag, parseSortKeys, type SortKey } from '../../operators/sort-key-spec.ts';
-import { EXIT_INTERRUPTED, describeError, onInterrupt, takeCommonFlags, writeReportFile } from './common.ts';
+import { describeError, onInterrupt, takeCommonFlags, writeReportFile } from './common.ts';
 import { fromJsonl } from '../../../sources/fromJsonl.ts';
 import { toJsonl } from '../../../sinks/toJsonl.ts';
 import { expectPredicate, type Predicate } from '../../dataset/predicate.ts';
@@ -140,28 +140,42 @@ export function parseConvertArgs(args: readonly string[]): ConvertArgs {
       if (flags.has(flag)) throw new ValidationError('option --distinct is given twice');
       // a value only with `=`, or as the next argument once both files are named
       const next = args[i + 1];
-      const value = eq >= 0 ? arg.slice(eq + 1) : positional.length === 2 && next !== undefined && !next.startsWith('--') ? args[++i]! : '';
+      const value =
+        eq >= 0
+          ? arg.slice(eq + 1)
+          : positional.length === 2 && next !== undefined && !next.startsWith('--')
+            ? args[++i]!
+            : '';
       flags.set(flag, value);
       continue;
     }
-    if (!['from', 'to', 'columns', 'compression', 'batch-size', 'partition-by', 'where', 'sort'].includes(flag)) throw new ValidationError(`unknown option --${flag} (see spillway convert --help)`);
+    if (!['from', 'to', 'columns', 'compression', 'batch-size', 'partition-by', 'where', 'sort'].includes(flag))
+      throw new ValidationError(`unknown option --${flag} (see spillway convert --help)`);
     const value = eq < 0 ? args[++i] : arg.slice(eq + 1);
     if (value === undefined || value === '') throw new ValidationError(`option --${flag} needs a value`);
     if (flags.has(flag)) throw new ValidationError(`option --${flag} is given twice`);
     flags.set(flag, value);
   }
-  if (positional.length !== 2) throw new ValidationError(`expected an input and an output file, got ${positional.length} argument${positional.length === 1 ? '' : 's'} (see spillway convert --help)`);
+  if (positional.length !== 2)
+    throw new ValidationError(
+      `expected an input and an output file, got ${positional.length} argument${positional.length === 1 ? '' : 's'} (see spillway convert --help)`,
+    );
   const [input, output] = positional as [string, string];
   const pick = (flag: 'from' | 'to', file: string): ConvertFormat => {
     const given = flags.get(flag);
     if (given !== undefined) {
-      if (!(FORMATS as readonly string[]).includes(given)) throw new ValidationError(`--${flag} must be one of ${FORMATS.join(', ')}, got ${describeValue(given)}`);
+      if (!(FORMATS as readonly string[]).includes(given))
+        throw new ValidationError(`--${flag} must be one of ${FORMATS.join(', ')}, got ${describeValue(given)}`);
       return given as ConvertFormat;
     }
     // a URL's format is its path's (a signed URL's query would hide the extension)
     const named = isRemoteUrl(file) ? remotePathname(file) : file;
-    const found = formatOf(named) ?? (flag === 'from' ? (datasetFormatOf(named) as ConvertFormat | undefined) : undefined);
-    if (found === undefined) throw new ValidationError(`cannot tell the format of ${file} from its extension; pass --${flag} ${FORMATS.join('|')}`);
+    const found =
+      formatOf(named) ?? (flag === 'from' ? (datasetFormatOf(named) as ConvertFormat | undefined) : undefined);
+    if (found === undefined)
+      throw new ValidationError(
+        `cannot tell the format of ${file} from its extension; pass --${flag} ${FORMATS.join('|')}`,
+      );
     return found;
   };
   const from = pick('from', input);
@@ -170,18 +184,23 @@ export function parseConvertArgs(args: readonly string[]): ConvertArgs {
   const columnsFlag = flags.get('columns');
   if (columnsFlag !== undefined) {
     columns = columnsFlag.split(',').map((c) => c.trim());
-    if (columns.some((c) => c === '')) throw new ValidationError(`--columns must be a comma-separated list of names, got ${describeValue(columnsFlag)}`);
-    if (new Set(columns).size !== columns.length) throw new ValidationError(`--columns names a column twice: ${columnsFlag}`);
+    if (columns.some((c) => c === ''))
+      throw new ValidationError(`--columns must be a comma-separated list of names, got ${describeValue(columnsFlag)}`);
+    if (new Set(columns).size !== columns.length)
+      throw new ValidationError(`--columns names a column twice: ${columnsFlag}`);
   }
   const compression = flags.get('compression');
   if (compression !== undefined && !COMPRESSIONS[to].includes(compression)) {
-    throw new ValidationError(`--compression for ${to} output must be one of ${COMPRESSIONS[to].join(', ')}, got ${describeValue(compression)}`);
+    throw new ValidationError(
+      `--compression for ${to} output must be one of ${COMPRESSIONS[to].join(', ')}, got ${describeValue(compression)}`,
+    );
   }
   let batchSize: number | undefined;
   const batchFlag = flags.get('batch-size');
   if (batchFlag !== undefined) {
     batchSize = Number(batchFlag);
-    if (!/^\d+$/.test(batchFlag) || !Number.isSafeInteger(batchSize) || batchSize < 1) throw new ValidationError(`--batch-size must be a positive integer, got ${describeValue(batchFlag)}`);
+    if (!/^\d+$/.test(batchFlag) || !Number.isSafeInteger(batchSize) || batchSize < 1)
+      throw new ValidationError(`--batch-size must be a positive integer, got ${describeValue(batchFlag)}`);
   }
   let sortKeys: SortKey[] | undefined;
   const sortFlag = flags.get('sort');
@@ -198,7 +217,10 @@ export function parseConvertArgs(args: readonly string[]): ConvertArgs {
   const partitionFlag = flags.get('partition-by');
   if (partitionFlag !== undefined) {
     partitionBy = partitionFlag.split(',').map((c) => c.trim());
-    if (partitionBy.some((c) => c === '')) throw new ValidationError(`--partition-by must be a comma-separated list of columns, got ${describeValue(partitionFlag)}`);
+    if (partitionBy.some((c) => c === ''))
+      throw new ValidationError(
+        `--partition-by must be a comma-separated list of columns, got ${describeValue(partitionFlag)}`,
+      );
   }
   let where: Predicate | undefined;
   const whereFlag = flags.get('where');
@@ -215,9 +237,24 @@ export function parseConvertArgs(args: readonly string[]): ConvertArgs {
   let distinctKeys: true | string[] | undefined;
   if (distinctFlag !== undefined) {
     distinctKeys = distinctFlag === '' ? true : distinctFlag.split(',').map((c) => c.trim());
-    if (distinctKeys !== true && distinctKeys.some((c) => c === '')) throw new ValidationError(`--distinct must be a comma-separated list of names, got ${describeValue(distinctFlag)}`);
+    if (distinctKeys !== true && distinctKeys.some((c) => c === ''))
+      throw new ValidationError(
+        `--distinct must be a comma-separated list of names, got ${describeValue(distinctFlag)}`,
+      );
   }
-  return { input, output, from, to, columns, compression, batchSize, distinct: distinctKeys, ...(sortKeys === undefined ? {} : { sort: sortKeys }), ...(partitionBy ? { partitionBy } : {}), ...(where ? { where } : {}) };
+  return {
+    input,
+    output,
+    from,
+    to,
+    columns,
+    compression,
+    batchSize,
+    distinct: distinctKeys,
+    ...(sortKeys === undefined ? {} : { sort: sortKeys }),
+    ...(partitionBy ? { partitionBy } : {}),
+    ...(where ? { where } : {}),
+  };
 }
 
 /** Keeps `columns` of object rows, in that order; a row without one of them is an error. */
@@ -231,7 +268,10 @@ function project(columns: readonly string[], file: string): BatchTransform {
         const row = rows[i] as Record<string, unknown>;
         const kept: Record<string, unknown> = {};
         for (const column of columns) {
-          if (!(column in row)) throw new ValidationError(`--columns: ${file} has no column ${describeValue(column)} (it has ${Object.keys(row).join(', ')})`);
+          if (!(column in row))
+            throw new ValidationError(
+              `--columns: ${file} has no column ${describeValue(column)} (it has ${Object.keys(row).join(', ')})`,
+            );
           kept[column] = row[column];
         }
         out[i] = kept;
@@ -242,7 +282,10 @@ function project(columns: readonly string[], file: string): BatchTransform {
 }
 
 function source(args: ConvertArgs): BatchSource<Row> {
-  const batchSize = { ...(args.batchSize === undefined ? {} : { batchSize: args.batchSize }), ...(args.where ? { where: args.where } : {}) };
+  const batchSize = {
+    ...(args.batchSize === undefined ? {} : { batchSize: args.batchSize }),
+    ...(args.where ? { where: args.where } : {}),
+  };
   const columns = args.columns === undefined ? {} : { columns: args.columns };
   switch (args.from) {
     case 'csv':
@@ -265,13 +308,27 @@ function sink(args: ConvertArgs): BatchSink<{ rows: number; bytes: number }> {
   const parts = args.partitionBy ? { partitionBy: args.partitionBy } : {};
   switch (args.to) {
     case 'csv':
-      return toCsv(args.output, { ...parts, ...(compression === undefined ? {} : { gzip: compression === 'gzip' }) }) as BatchSink<{ rows: number; bytes: number }>;
+      return toCsv(args.output, {
+        ...parts,
+        ...(compression === undefined ? {} : { gzip: compression === 'gzip' }),
+      }) as BatchSink<{ rows: number; bytes: number }>;
     case 'parquet':
-      return toParquet(args.output, { ...parts, ...(compression === undefined ? {} : { compression: compression === 'none' ? 'uncompressed' : (compression as 'snappy' | 'gzip' | 'zstd') }) }) as BatchSink<{ rows: number; bytes: number }>;
+      return toParquet(args.output, {
+        ...parts,
+        ...(compression === undefined
+          ? {}
+          : { compression: compression === 'none' ? 'uncompressed' : (compression as 'snappy' | 'gzip' | 'zstd') }),
+      }) as BatchSink<{ rows: number; bytes: number }>;
     case 'arrow':
-      return toArrow(args.output, { ...parts, ...(compression === undefined ? {} : { compression: compression as 'lz4' | 'zstd' | 'none' }) }) as BatchSink<{ rows: number; bytes: number }>;
+      return toArrow(args.output, {
+        ...parts,
+        ...(compression === undefined ? {} : { compression: compression as 'lz4' | 'zstd' | 'none' }),
+      }) as BatchSink<{ rows: number; bytes: number }>;
     case 'jsonl':
-      return toJsonl(args.output, { ...parts, ...(compression === undefined ? {} : { gzip: compression === 'gzip' }) }) as BatchSink<{ rows: number; bytes: number }>;
+      return toJsonl(args.output, {
+        ...parts,
+        ...(compression === undefined ? {} : { gzip: compression === 'gzip' }),
+      }) as BatchSink<{ rows: number; bytes: number }>;
   }
 }
 
@@ -308,7 +365,16 @@ commands.set('convert', {
       if (report === undefined) return;
       const failure = error === undefined ? {} : { error: describeError(error) };
       const pipelines = stats ? [{ ok: error === undefined, ...failure, stats }] : [];
-      writeReportFile(report, { command: 'convert', target: argv.join(' '), startedAt, durationMs: Date.now() - Date.parse(startedAt), exitCode, interrupted: interrupt.interrupted, ...failure, pipelines });
+      writeReportFile(report, {
+        command: 'convert',
+        target: argv.join(' '),
+        startedAt,
+        durationMs: Date.now() - Date.parse(startedAt),
+        exitCode,
+        interrupted: interrupt.interrupted,
+        ...failure,
+        pipelines,
+      });
     };
     try {
       const { flags, rest } = takeCommonFlags(argv);
@@ -331,7 +397,9 @@ commands.set('convert', {
         // the error below is what matters
       }
       const code = error instanceof SpillwayError ? ` [${error.code}]` : '';
-      process.stderr.write(`spillway convert: ${oneLine(error instanceof Error ? error.message : String(error))}${code}\n`);
+      process.stderr.write(
+        `spillway convert: ${oneLine(error instanceof Error ? error.message : String(error))}${code}\n`,
+      );
       return exitCode;
     } finally {
       interrupt.dispose();

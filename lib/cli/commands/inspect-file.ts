@@ -31,7 +31,11 @@ export async function sniffDataFile(path: string): Promise<'parquet' | 'arrow' |
 
 function schemaLines(nodes: readonly ParquetSchemaNode[], indent: string): string[] {
   return nodes.flatMap((n) => {
-    const detail = n.details ? ` (${Object.entries(n.details).map(([k, v]) => `${k}=${v}`).join(', ')})` : '';
+    const detail = n.details
+      ? ` (${Object.entries(n.details)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(', ')})`
+      : '';
     const line = `${indent}${n.name}: ${n.physicalType}${n.annotation ? ` ${n.annotation}` : ''}${detail} ${n.repetition.toLowerCase()}`;
     return [line, ...schemaLines(n.children ?? [], `${indent}  `)];
   });
@@ -46,19 +50,31 @@ function parquetText(r: ParquetInspection): string {
   ];
   for (const c of r.renamed) lines.push(`  renamed column ${c.index}: ${JSON.stringify(c.from)} -> ${c.to}`);
   for (const g of r.rowGroups) {
-    lines.push(`  row group ${g.index}: ${formatExact(g.numRows)} rows, ${formatBytes(g.compressedBytes)} (${formatBytes(g.uncompressedBytes)} uncompressed)`);
+    lines.push(
+      `  row group ${g.index}: ${formatExact(g.numRows)} rows, ${formatBytes(g.compressedBytes)} (${formatBytes(g.uncompressedBytes)} uncompressed)`,
+    );
     for (const c of g.columns) {
       const s = c.statistics;
-      const stats = s ? `  min ${s.min ?? '-'} max ${s.max ?? '-'}${s.nullCount === undefined ? '' : ` nulls ${s.nullCount}`}${s.invalid ? ' (invalid statistics ignored)' : ''}` : '';
-      lines.push(`    ${c.path}: ${c.physicalType} ${c.codec} ${c.encodings.join('/')} ${formatBytes(c.compressedBytes)}${stats}`);
+      const stats = s
+        ? `  min ${s.min ?? '-'} max ${s.max ?? '-'}${s.nullCount === undefined ? '' : ` nulls ${s.nullCount}`}${s.invalid ? ' (invalid statistics ignored)' : ''}`
+        : '';
+      lines.push(
+        `    ${c.path}: ${c.physicalType} ${c.codec} ${c.encodings.join('/')} ${formatBytes(c.compressedBytes)}${stats}`,
+      );
     }
   }
-  for (const kv of r.keyValueMetadata) lines.push(`  metadata ${kv.key} = ${(kv.value ?? '').length > 120 ? `${kv.value!.slice(0, 117)}...` : kv.value ?? ''}`);
+  for (const kv of r.keyValueMetadata)
+    lines.push(
+      `  metadata ${kv.key} = ${(kv.value ?? '').length > 120 ? `${kv.value!.slice(0, 117)}...` : (kv.value ?? '')}`,
+    );
   return lines.join('\n');
 }
 
 function fieldLines(fields: readonly ArrowFieldInfo[], indent: string): string[] {
-  return fields.flatMap((f) => [`${indent}${f.name}: ${f.type}${f.nullable ? '' : ' not null'}`, ...fieldLines(f.children ?? [], `${indent}  `)]);
+  return fields.flatMap((f) => [
+    `${indent}${f.name}: ${f.type}${f.nullable ? '' : ' not null'}`,
+    ...fieldLines(f.children ?? [], `${indent}  `),
+  ]);
 }
 
 function arrowText(r: ArrowInspection): string {
@@ -75,7 +91,8 @@ function arrowText(r: ArrowInspection): string {
 /** Describes a Parquet or Arrow file as text or JSON. */
 export async function inspectDataFile(path: string, json: boolean): Promise<string> {
   const format = await sniffDataFile(path);
-  if (format === undefined) throw new ValidationError(`${path} is neither a Parquet nor an Arrow file (nor a spill directory)`);
+  if (format === undefined)
+    throw new ValidationError(`${path} is neither a Parquet nor an Arrow file (nor a spill directory)`);
   const report = format === 'parquet' ? await inspectParquet(path) : await inspectArrow(path);
   if (json) return JSON.stringify(report, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2);
   return report.format === 'parquet' ? parquetText(report) : arrowText(report);

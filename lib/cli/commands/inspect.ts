@@ -50,7 +50,16 @@ export interface InspectReport {
   rowsInMemory: number;
   bytesOnDisk: number;
   rawBytes: number;
-  files: { name: string; segment: number; rows: number; batches: number; bytes: number; crc32: string; verified?: boolean; error?: string }[];
+  files: {
+    name: string;
+    segment: number;
+    rows: number;
+    batches: number;
+    bytes: number;
+    crc32: string;
+    verified?: boolean;
+    error?: string;
+  }[];
   segments: { fields: { name: string; type: string; nullable: boolean }[] }[];
 }
 
@@ -60,7 +69,14 @@ export async function inspectSpill(dir: string, verify: boolean): Promise<Inspec
   const m = await readManifest(abs);
   const files: InspectReport['files'] = [];
   for (const f of m.files) {
-    const row: InspectReport['files'][number] = { name: f.name, segment: f.segment, rows: f.rows, batches: f.batches, bytes: f.bytes, crc32: f.crc32 };
+    const row: InspectReport['files'][number] = {
+      name: f.name,
+      segment: f.segment,
+      rows: f.rows,
+      batches: f.batches,
+      bytes: f.bytes,
+      crc32: f.crc32,
+    };
     if (verify) {
       try {
         await verifySpillFile(abs, f);
@@ -93,10 +109,15 @@ function text(r: InspectReport): string {
     `  ${r.complete ? 'complete' : `INCOMPLETE (${formatExact(r.rowsInMemory)} rows were kept in memory or the writer did not finish)`}`,
     `  rows ${formatExact(r.numRows)} in ${r.numBatches} batches, ${r.files.length} files, ${formatBytes(r.bytesOnDisk)} on disk (${formatBytes(r.rawBytes)} uncompressed Arrow, ${r.compression}, ratio ${ratio})`,
   ];
-  for (const [i, s] of r.segments.entries()) lines.push(`  segment ${i}: ${s.fields.map((f) => `${f.name}: ${f.type}${f.nullable ? '' : ' not null'}`).join(', ')}`);
+  for (const [i, s] of r.segments.entries())
+    lines.push(
+      `  segment ${i}: ${s.fields.map((f) => `${f.name}: ${f.type}${f.nullable ? '' : ' not null'}`).join(', ')}`,
+    );
   for (const f of r.files) {
     const check = f.verified === undefined ? '' : f.verified ? '  ok' : `  FAILED: ${f.error}`;
-    lines.push(`  ${f.name}  segment ${f.segment}  ${formatExact(f.rows)} rows  ${f.batches} batches  ${formatBytes(f.bytes)}  crc32 ${f.crc32}${check}`);
+    lines.push(
+      `  ${f.name}  segment ${f.segment}  ${formatExact(f.rows)} rows  ${f.batches} batches  ${formatBytes(f.bytes)}  crc32 ${f.crc32}${check}`,
+    );
   }
   return lines.join('\n');
 }
@@ -109,7 +130,10 @@ function csvText(d: CsvDescription): string {
     `csv ${d.file}${d.compression ? ` (${d.compression})` : ''}`,
     `  delimiter ${JSON.stringify(delimiter)}  quote ${JSON.stringify(quote)}  escape ${JSON.stringify(escape)}  comment ${comment === null ? 'none' : JSON.stringify(comment)}  skip ${skipLines} lines  header ${d.header ? 'yes' : 'no'}`,
     `  ${formatExact(d.rowsSampled)} rows sampled from ${formatBytes(d.sampleBytes)}${d.complete ? ' (the whole file)' : ''}`,
-    ...d.columns.map((c) => `  ${c.name}: ${c.type}${c.header !== null && c.header !== c.name ? ` (header ${JSON.stringify(c.header)})` : ''}`),
+    ...d.columns.map(
+      (c) =>
+        `  ${c.name}: ${c.type}${c.header !== null && c.header !== c.name ? ` (header ${JSON.stringify(c.header)})` : ''}`,
+    ),
   ].join('\n');
 }
 
@@ -119,13 +143,22 @@ commands.set('inspect', {
   async run(argv) {
     const positional = argv.filter((a) => !a.startsWith('--'));
     const flags = argv.filter((a) => a.startsWith('--'));
-    for (const f of flags) if (f !== '--verify' && f !== '--json') throw new ValidationError(`unknown option ${f} (see spillway inspect --help)`);
-    if (positional.length !== 1) throw new ValidationError(`expected one spill directory, got ${positional.length} arguments (see spillway inspect --help)`);
+    for (const f of flags)
+      if (f !== '--verify' && f !== '--json')
+        throw new ValidationError(`unknown option ${f} (see spillway inspect --help)`);
+    if (positional.length !== 1)
+      throw new ValidationError(
+        `expected one spill directory, got ${positional.length} arguments (see spillway inspect --help)`,
+      );
     // https:// and s3:// inputs are datasets: their files, sizes, row counts, partitions and columns
     if (isRemoteUrl(positional[0]!)) {
       if (flags.includes('--verify')) throw new ValidationError('--verify checks spill directories; this is not one');
       const dataset = await inspectDataset(positional[0]!);
-      process.stdout.write(flags.includes('--json') ? `${JSON.stringify(dataset, null, 2)}\n` : `${datasetReportText(dataset, formatBytes)}\n`);
+      process.stdout.write(
+        flags.includes('--json')
+          ? `${JSON.stringify(dataset, null, 2)}\n`
+          : `${datasetReportText(dataset, formatBytes)}\n`,
+      );
       return 0;
     }
     if (CSV_FILE.test(positional[0]!) && !isGlob(positional[0]!)) {
@@ -142,7 +175,11 @@ commands.set('inspect', {
     if (!existsSync(path.join(target, MANIFEST_NAME)) && (isGlob(target) || existsSync(target))) {
       if (flags.includes('--verify')) throw new ValidationError('--verify checks spill directories; this is not one');
       const dataset = await inspectDataset(target);
-      process.stdout.write(flags.includes('--json') ? `${JSON.stringify(dataset, null, 2)}\n` : `${datasetReportText(dataset, formatBytes)}\n`);
+      process.stdout.write(
+        flags.includes('--json')
+          ? `${JSON.stringify(dataset, null, 2)}\n`
+          : `${datasetReportText(dataset, formatBytes)}\n`,
+      );
       return 0;
     }
     const report = await inspectSpill(positional[0]!, flags.includes('--verify'));

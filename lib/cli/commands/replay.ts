@@ -12,7 +12,7 @@ import { toCsv } from '../../../sinks/toCsv.ts';
 import { toParquet } from '../../../sinks/toParquet.ts';
 import { toArrow } from '../../../sinks/toArrow.ts';
 import type { PipelineStats } from '../../core/stats.ts';
-import { EXIT_INTERRUPTED, describeError, onInterrupt, takeCommonFlags, writeReportFile } from './common.ts';
+import { describeError, onInterrupt, takeCommonFlags, writeReportFile } from './common.ts';
 
 const USAGE = `Usage: spillway replay DIR --to FILE [--format csv|parquet|arrow] [--partial]
 
@@ -35,7 +35,8 @@ function formatOf(file: string): Format | undefined {
   const lower = file.toLowerCase();
   if (lower.endsWith('.csv') || lower.endsWith('.csv.gz')) return 'csv';
   if (lower.endsWith('.parquet') || lower.endsWith('.pq')) return 'parquet';
-  if (lower.endsWith('.arrow') || lower.endsWith('.arrows') || lower.endsWith('.ipc') || lower.endsWith('.feather')) return 'arrow';
+  if (lower.endsWith('.arrow') || lower.endsWith('.arrows') || lower.endsWith('.ipc') || lower.endsWith('.feather'))
+    return 'arrow';
   return undefined;
 }
 
@@ -55,7 +56,11 @@ export function parseReplayArgs(argv: readonly string[]): ReplayArgs {
   let partial = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const [flag, inline] = arg.startsWith('--') ? (arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined]) : [undefined, undefined];
+    const [flag, inline] = arg.startsWith('--')
+      ? arg.includes('=')
+        ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+        : [arg, undefined]
+      : [undefined, undefined];
     if (flag === undefined) positional.push(arg);
     else if (flag === '--partial') partial = true;
     else if (flag === '--to' || flag === '--format') {
@@ -65,11 +70,18 @@ export function parseReplayArgs(argv: readonly string[]): ReplayArgs {
       else format = value;
     } else throw new ValidationError(`unknown option ${flag} (see spillway replay --help)`);
   }
-  if (positional.length !== 1) throw new ValidationError(`expected one spill directory, got ${positional.length} arguments (see spillway replay --help)`);
+  if (positional.length !== 1)
+    throw new ValidationError(
+      `expected one spill directory, got ${positional.length} arguments (see spillway replay --help)`,
+    );
   if (to === undefined) throw new ValidationError('--to FILE is required (see spillway replay --help)');
   const chosen = format ?? formatOf(to);
   if (chosen !== 'csv' && chosen !== 'parquet' && chosen !== 'arrow') {
-    throw new ValidationError(format ? `--format must be csv, parquet or arrow, got ${format}` : `cannot tell the format of ${to} from its extension; pass --format csv|parquet|arrow`);
+    throw new ValidationError(
+      format
+        ? `--format must be csv, parquet or arrow, got ${format}`
+        : `cannot tell the format of ${to} from its extension; pass --format csv|parquet|arrow`,
+    );
   }
   return { dir: positional[0]!, to, format: chosen, partial };
 }
@@ -81,20 +93,39 @@ commands.set('replay', {
     const { flags, rest } = takeCommonFlags(argv);
     const args = parseReplayArgs(rest);
     const startedAt = new Date().toISOString();
-    const writeReport = (exitCode: number, interrupted: boolean, stats: PipelineStats | undefined, error?: unknown): void => {
+    const writeReport = (
+      exitCode: number,
+      interrupted: boolean,
+      stats: PipelineStats | undefined,
+      error?: unknown,
+    ): void => {
       if (flags.report === undefined) return;
       const failure = error === undefined ? {} : { error: describeError(error) };
       const pipelines = stats ? [{ ok: error === undefined, ...failure, stats }] : [];
-      writeReportFile(flags.report, { command: 'replay', target: args.dir, startedAt, durationMs: Date.now() - Date.parse(startedAt), exitCode, interrupted, ...failure, pipelines });
+      writeReportFile(flags.report, {
+        command: 'replay',
+        target: args.dir,
+        startedAt,
+        durationMs: Date.now() - Date.parse(startedAt),
+        exitCode,
+        interrupted,
+        ...failure,
+        pipelines,
+      });
     };
     const spilled = await openSpill(args.dir, { partial: args.partial });
     const interrupt = onInterrupt('replay');
     try {
-      const sink: BatchSink<unknown> = args.format === 'csv' ? toCsv(args.to) : args.format === 'parquet' ? toParquet(args.to) : toArrow(args.to);
+      const sink: BatchSink<unknown> =
+        args.format === 'csv' ? toCsv(args.to) : args.format === 'parquet' ? toParquet(args.to) : toArrow(args.to);
       const started = performance.now();
       let stats: PipelineStats;
       try {
-        ({ stats } = await pipeline(spilled.toSource(), sink, { governor: false, progress: flags.progress, signal: interrupt.signal }));
+        ({ stats } = await pipeline(spilled.toSource(), sink, {
+          governor: false,
+          progress: flags.progress,
+          signal: interrupt.signal,
+        }));
       } catch (error) {
         if (!interrupt.interrupted) throw error;
         writeReport(interrupt.exitCode, true, undefined, error);
@@ -103,7 +134,9 @@ commands.set('replay', {
       }
       writeReport(0, false, stats);
       const ms = performance.now() - started;
-      process.stdout.write(`replayed ${spilled.dir} -> ${args.to} (${args.format}): ${formatExact(stats.rowsOut)} rows from ${formatBytes(spilled.bytesOnDisk)} of spill files, ${formatDuration(ms)}\n`);
+      process.stdout.write(
+        `replayed ${spilled.dir} -> ${args.to} (${args.format}): ${formatExact(stats.rowsOut)} rows from ${formatBytes(spilled.bytesOnDisk)} of spill files, ${formatDuration(ms)}\n`,
+      );
       return 0;
     } finally {
       interrupt.dispose();

@@ -17,7 +17,7 @@ import { logger } from '../../core/stage.ts';
 import { keptDashboards, setDashboardDefault } from '../../observe/dashboard/dashboard.ts';
 import { formatHtmlReports } from '../../observe/dashboard/report-html.ts';
 import { writeFileAtomicSync } from '../../io/atomic-file.ts';
-import { EXIT_INTERRUPTED, describeError, onInterrupt, takeCommonFlags, writeReportFile, type CliReport } from './common.ts';
+import { describeError, onInterrupt, takeCommonFlags, writeReportFile, type CliReport } from './common.ts';
 
 const log = logger('cli');
 
@@ -68,8 +68,13 @@ export interface RunArgs {
 /** Parses a `--memory` value: a byte size, or a fraction (`0.5`, `50%`) of the machine. */
 export function parseMemory(value: string): number {
   const percent = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(value);
-  const fraction = percent ? Number(percent[1]) / 100 : /^\s*(0?\.\d+|1(\.0*)?)\s*$/.test(value) ? Number(value) : undefined;
-  if (fraction !== undefined && !(fraction > 0 && fraction <= 1)) throw new ValidationError(`--memory must be a size (2GB) or a fraction in (0, 1], got ${describeValue(value)}`);
+  const fraction = percent
+    ? Number(percent[1]) / 100
+    : /^\s*(0?\.\d+|1(\.0*)?)\s*$/.test(value)
+      ? Number(value)
+      : undefined;
+  if (fraction !== undefined && !(fraction > 0 && fraction <= 1))
+    throw new ValidationError(`--memory must be a size (2GB) or a fraction in (0, 1], got ${describeValue(value)}`);
   return resolveLimit(fraction ?? value, '--memory');
 }
 
@@ -98,12 +103,22 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
     } else if (arg === '--dashboard' || arg === '--keep-dashboard') {
       dashboard = true;
       keepDashboard ||= arg === '--keep-dashboard';
-    } else if (flag !== undefined && script === undefined) throw new ValidationError(`unknown option ${flag} (see spillway run --help)`);
+    } else if (flag !== undefined && script === undefined)
+      throw new ValidationError(`unknown option ${flag} (see spillway run --help)`);
     else if (script === undefined) script = arg;
     else scriptArgs.push(arg);
   }
   if (script === undefined) throw new ValidationError('expected a script to run (see spillway run --help)');
-  return { script, scriptArgs, progress: flags.progress, report: flags.report, memory, checkpoint, dashboard, keepDashboard };
+  return {
+    script,
+    scriptArgs,
+    progress: flags.progress,
+    report: flags.report,
+    memory,
+    checkpoint,
+    dashboard,
+    keepDashboard,
+  };
 }
 
 const TS_EXTENSIONS = /\.(ts|mts|cts|tsx)$/i;
@@ -148,7 +163,11 @@ function writeRunReport(file: string, run: RunOutcome): void {
     exitCode: code,
     interrupted,
     ...(scriptError !== undefined && !interrupted ? { error: describeError(scriptError) } : {}),
-    pipelines: ended.map((end) => ({ ok: end.error === undefined, ...(end.error ? { error: describeError(end.error) } : {}), stats: end.stats })),
+    pipelines: ended.map((end) => ({
+      ok: end.error === undefined,
+      ...(end.error ? { error: describeError(end.error) } : {}),
+      stats: end.stats,
+    })),
   };
   try {
     if (/\.html?$/i.test(file)) {
@@ -180,23 +199,36 @@ export async function runScript(args: RunArgs): Promise<number> {
   /** Prints the report and writes the report file; synchronous and once (it also runs on exit). */
   const finish = (): number => {
     const interrupted = interrupt.interrupted;
-    const code = interrupted ? interrupt.exitCode : scriptError !== undefined ? 1 : typeof process.exitCode === 'number' ? process.exitCode : 0;
+    const code = interrupted
+      ? interrupt.exitCode
+      : scriptError !== undefined
+        ? 1
+        : typeof process.exitCode === 'number'
+          ? process.exitCode
+          : 0;
     if (finished) return code;
     finished = true;
     const title = path.relative(process.cwd(), script) || script;
     printReports(title, ended);
-    if (args.report !== undefined) writeRunReport(args.report, { script, title, started, startedAt, code, interrupted, scriptError, ended });
+    if (args.report !== undefined)
+      writeRunReport(args.report, { script, title, started, startedAt, code, interrupted, scriptError, ended });
     if (interrupted) process.stderr.write('spillway run: interrupted\n');
     else if (scriptError !== undefined) {
       const { message, code: errorCode } = describeError(scriptError);
-      process.stderr.write(`spillway run: ${message.replace(/\s*\n\s*/g, ' ')}${errorCode?.startsWith('ERR_SPILLWAY') ? ` [${errorCode}]` : ''}\n`);
+      process.stderr.write(
+        `spillway run: ${message.replace(/\s*\n\s*/g, ' ')}${errorCode?.startsWith('ERR_SPILLWAY') ? ` [${errorCode}]` : ''}\n`,
+      );
     }
     return code;
   };
   // a script that calls process.exit() still gets its report
   const onExit = (): void => void finish();
   const interrupt = onInterrupt('run', onExit);
-  interrupt.signal.addEventListener('abort', () => log('%s: aborting %d running pipeline(s)', interrupt.received, active), { once: true });
+  interrupt.signal.addEventListener(
+    'abort',
+    () => log('%s: aborting %d running pipeline(s)', interrupt.received, active),
+    { once: true },
+  );
 
   const restoreDashboard = args.dashboard ? setDashboardDefault({ keep: args.keepDashboard === true }) : undefined;
   const restore = setPipelineDefaults({
@@ -216,7 +248,13 @@ export async function runScript(args: RunArgs): Promise<number> {
   const argv = process.argv;
   process.argv = [argv[0] ?? process.execPath, script, ...args.scriptArgs];
   process.on('exit', onExit);
-  log('running %s (progress %s, memory %s, checkpoint %s)', script, args.progress, args.memory ?? 'default', args.checkpoint ?? 'none');
+  log(
+    'running %s (progress %s, memory %s, checkpoint %s)',
+    script,
+    args.progress,
+    args.memory ?? 'default',
+    args.checkpoint ?? 'none',
+  );
   try {
     await ensureTypeScript(script);
     await import(pathToFileURL(script).href);

@@ -31,7 +31,19 @@ Options:
   --id ID                  this worker's id in the pipeline's stats (default host:pid)
   --verbose                a line per failed batch on stderr`;
 
-const VALUE_FLAGS = new Set(['--redis', '--queue', '--module', '--concurrency', '--isolation', '--prefix', '--memory-limit', '--lock-duration', '--stalled-interval', '--max-stalled', '--id']);
+const VALUE_FLAGS = new Set([
+  '--redis',
+  '--queue',
+  '--module',
+  '--concurrency',
+  '--isolation',
+  '--prefix',
+  '--memory-limit',
+  '--lock-duration',
+  '--stalled-interval',
+  '--max-stalled',
+  '--id',
+]);
 
 function integer(flag: string, value: string): number {
   if (!/^\d+$/.test(value)) throw new ValidationError(`${flag} must be a whole number, got ${value}`);
@@ -50,7 +62,10 @@ export function parseWorkerArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
       verbose = true;
       continue;
     }
-    if (!VALUE_FLAGS.has(flag)) throw new ValidationError(`unknown argument ${flag.startsWith('--') ? flag : JSON.stringify(flag)} (see spillway worker --help)`);
+    if (!VALUE_FLAGS.has(flag))
+      throw new ValidationError(
+        `unknown argument ${flag.startsWith('--') ? flag : JSON.stringify(flag)} (see spillway worker --help)`,
+      );
     const value = eq > 0 && arg.startsWith('--') ? arg.slice(eq + 1) : argv[++i];
     if (value === undefined || value === '') throw new ValidationError(`option ${flag} needs a value`);
     values.set(flag, value);
@@ -59,9 +74,13 @@ export function parseWorkerArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
     if (!values.has(required)) throw new ValidationError(`${required} is required (see spillway worker --help)`);
   }
   const isolation = values.get('--isolation');
-  if (isolation !== undefined && isolation !== 'thread' && isolation !== 'process') throw new ValidationError(`--isolation must be thread or process, got ${isolation}`);
+  if (isolation !== undefined && isolation !== 'thread' && isolation !== 'process')
+    throw new ValidationError(`--isolation must be thread or process, got ${isolation}`);
   const get = (flag: string): number | undefined => (values.has(flag) ? integer(flag, values.get(flag)!) : undefined);
-  const password = env.SPILLWAY_REDIS_PASSWORD === undefined || env.SPILLWAY_REDIS_PASSWORD === '' ? undefined : env.SPILLWAY_REDIS_PASSWORD;
+  const password =
+    env.SPILLWAY_REDIS_PASSWORD === undefined || env.SPILLWAY_REDIS_PASSWORD === ''
+      ? undefined
+      : env.SPILLWAY_REDIS_PASSWORD;
   const options: QueueWorkerOptions = {
     connection: parseRedisUrl(values.get('--redis')!, password),
     queue: values.get('--queue')!,
@@ -95,7 +114,9 @@ commands.set('worker', {
     });
     await worker.start();
     const signal = await stopped;
-    process.stderr.write(`spillway worker ${worker.id}: ${signal}, finishing the batches running (again to stop now)\n`);
+    process.stderr.write(
+      `spillway worker ${worker.id}: ${signal}, finishing the batches running (again to stop now)\n`,
+    );
     let forced = false;
     const force = (): void => {
       forced = true;
@@ -105,7 +126,9 @@ commands.set('worker', {
     process.once('SIGINT', force);
     await worker.close();
     const s = worker.stats();
-    process.stderr.write(`spillway worker ${worker.id}: stopped after ${s.batches} batch(es), ${s.rows} row(s), ${s.failures} failure(s)\n`);
+    process.stderr.write(
+      `spillway worker ${worker.id}: stopped after ${s.batches} batch(es), ${s.rows} row(s), ${s.failures} failure(s)\n`,
+    );
     return forced ? 130 : 0;
   },
 });

@@ -8,7 +8,16 @@ import type { ReadableStream } from 'node:stream/web';
 import { Readable } from 'node:stream';
 import { IoError } from '../../core/errors.ts';
 import { redactUrl } from './url.ts';
-import { TransientError, changedError, emptyBody, parseContentRange, rangeHeader, type ByteRange, type RangeAnswer, type RemoteTransport } from './transport.ts';
+import {
+  TransientError,
+  changedError,
+  emptyBody,
+  parseContentRange,
+  rangeHeader,
+  type ByteRange,
+  type RangeAnswer,
+  type RemoteTransport,
+} from './transport.ts';
 
 /** The transport for an `http(s)://` URL. */
 export function httpTransport(url: string): RemoteTransport {
@@ -18,7 +27,10 @@ export function httpTransport(url: string): RemoteTransport {
     async get(range: ByteRange, etag: string | undefined, signal: AbortSignal): Promise<RangeAnswer> {
       let response: Response;
       try {
-        response = await fetch(url, { headers: { range: rangeHeader(range), ...(etag ? { 'if-match': etag } : {}) }, signal });
+        response = await fetch(url, {
+          headers: { range: rangeHeader(range), ...(etag ? { 'if-match': etag } : {}) },
+          signal,
+        });
       } catch (error) {
         if (signal.aborted) throw error;
         throw new TransientError(`connection failed: ${(error as Error).message}`, { cause: error });
@@ -58,7 +70,10 @@ export function httpTransport(url: string): RemoteTransport {
         length = total;
       } else {
         drop();
-        if (response.status === 200) throw new IoError('The server does not support range requests (answered 200 to a Range request)', { file: shown });
+        if (response.status === 200)
+          throw new IoError('The server does not support range requests (answered 200 to a Range request)', {
+            file: shown,
+          });
         throw new IoError(`HTTP ${response.status} ${response.statusText}`, { file: shown });
       }
       const body = response.body === null ? emptyBody() : Readable.fromWeb(response.body as ReadableStream<Uint8Array>);

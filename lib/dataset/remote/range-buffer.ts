@@ -33,7 +33,8 @@ async function readBody(body: AsyncIterable<Uint8Array>, expected: number): Prom
   } catch (error) {
     throw new TransientError(`connection dropped after ${length} bytes of ${expected}`, { cause: error });
   }
-  if (Number.isFinite(expected) && length !== expected) throw new TransientError(`short body: ${length} bytes of ${expected}`);
+  if (Number.isFinite(expected) && length !== expected)
+    throw new TransientError(`short body: ${length} bytes of ${expected}`);
   // one chunk is copied too: a Buffer may be a view of a larger pooled ArrayBuffer
   const out = new Uint8Array(length);
   let at = 0;
@@ -70,25 +71,32 @@ export async function openRangeBuffer(transport: RemoteTransport, options: Range
   }
 
   async function get(range: ByteRange): Promise<{ bytes: Uint8Array; total: number; start: number }> {
-    return withRetries(async () => {
-      if (closed) throw new IoError('The remote file was closed', { file: shown });
-      const answer = await transport.get(range, etag, controller.signal);
-      if (etag !== undefined && answer.etag !== undefined && answer.etag !== etag) {
-        answer.cancel();
-        throw changedError(shown);
-      }
-      const bytes = await readBody(answer.body, answer.length);
-      etag ??= answer.etag;
-      bytesRead += bytes.length;
-      return { bytes, total: answer.total, start: answer.start };
-    }, options, shown, controller.signal);
+    return withRetries(
+      async () => {
+        if (closed) throw new IoError('The remote file was closed', { file: shown });
+        const answer = await transport.get(range, etag, controller.signal);
+        if (etag !== undefined && answer.etag !== undefined && answer.etag !== etag) {
+          answer.cancel();
+          throw changedError(shown);
+        }
+        const bytes = await readBody(answer.body, answer.length);
+        etag ??= answer.etag;
+        bytesRead += bytes.length;
+        return { bytes, total: answer.total, start: answer.start };
+      },
+      options,
+      shown,
+      controller.signal,
+    );
   }
 
   const first = await slot(() => get({ suffix: FIRST_TAIL_BYTES }));
   const size = first.total;
-  if (!Number.isFinite(size)) throw new IoError('The server did not say how large the object is (no Content-Range total)', { file: shown });
+  if (!Number.isFinite(size))
+    throw new IoError('The server did not say how large the object is (no Content-Range total)', { file: shown });
   // the answer's own range counts (some S3-compatible servers answer a suffix range from byte 0)
-  let tail: { start: number; bytes: Uint8Array } | undefined = first.start + first.bytes.length === size ? { start: first.start, bytes: first.bytes } : undefined;
+  let tail: { start: number; bytes: Uint8Array } | undefined =
+    first.start + first.bytes.length === size ? { start: first.start, bytes: first.bytes } : undefined;
 
   return {
     byteLength: size,
@@ -97,7 +105,11 @@ export async function openRangeBuffer(transport: RemoteTransport, options: Range
     },
     async slice(start: number, end: number = size): Promise<ArrayBuffer> {
       if (closed) throw new IoError('The remote file was closed', { file: shown });
-      if (start < 0 || end > size || start > end) throw new FormatError(`Metadata points outside the file (bytes ${start}-${end} of ${size})`, { file: shown, byteOffset: start });
+      if (start < 0 || end > size || start > end)
+        throw new FormatError(`Metadata points outside the file (bytes ${start}-${end} of ${size})`, {
+          file: shown,
+          byteOffset: start,
+        });
       if (start === end) return new ArrayBuffer(0);
       if (tail && start >= tail.start) return tail.bytes.slice(start - tail.start, end - tail.start).buffer;
       const { bytes } = await slot(() => get({ start, end: end - 1 }));

@@ -31,7 +31,11 @@ export function remoteStream(transport: RemoteTransport, policy: RetryPolicy): R
         try {
           answer = await transport.get({ start: reached }, etag, controller.signal);
           if (etag !== undefined && answer.etag !== undefined && answer.etag !== etag) throw changedError(shown);
-          if (answer.start !== reached) throw new IoError(`The server answered from byte ${answer.start} when asked from byte ${reached} (it cannot resume)`, { file: shown });
+          if (answer.start !== reached)
+            throw new IoError(
+              `The server answered from byte ${answer.start} when asked from byte ${reached} (it cannot resume)`,
+              { file: shown },
+            );
           etag ??= answer.etag;
           if (Number.isNaN(total)) total = answer.total;
           for await (const chunk of answer.body) {
@@ -39,7 +43,8 @@ export function remoteStream(transport: RemoteTransport, policy: RetryPolicy): R
             failures = 0;
             yield chunk;
           }
-          if (Number.isFinite(total) && reached < total) throw Object.assign(new Error(`body ended at byte ${reached} of ${total}`), { code: 'ECONNRESET' });
+          if (Number.isFinite(total) && reached < total)
+            throw Object.assign(new Error(`body ended at byte ${reached} of ${total}`), { code: 'ECONNRESET' });
           return;
         } catch (error) {
           answer?.cancel();

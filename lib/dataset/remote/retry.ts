@@ -41,7 +41,12 @@ export function isRetryable(error: unknown): boolean {
  * Runs `fn` until it succeeds, fails with an error no retry can fix, or has failed `retries + 1`
  * times; the last failure is an IoError naming `shown` with the attempts made.
  */
-export async function withRetries<T>(fn: (attempt: number) => Promise<T>, policy: RetryPolicy, shown: string, signal: AbortSignal): Promise<T> {
+export async function withRetries<T>(
+  fn: (attempt: number) => Promise<T>,
+  policy: RetryPolicy,
+  shown: string,
+  signal: AbortSignal,
+): Promise<T> {
   let last: unknown;
   for (let attempt = 0; attempt <= policy.retries; attempt++) {
     if (attempt > 0) await backoff(policy.backoffMs * 2 ** (attempt - 1), signal);

@@ -23,11 +23,18 @@ export async function listS3Prefix(bucket: string, prefix: string): Promise<Arra
   do {
     let page: ListOutput;
     try {
-      page = (await client.send(new sdk.ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }))) as ListOutput;
+      page = (await client.send(
+        new sdk.ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: prefix,
+          ...(token ? { ContinuationToken: token } : {}),
+        }),
+      )) as ListOutput;
     } catch (error) {
       throw s3Error('ListObjectsV2', s3Url(bucket, prefix), error);
     }
-    for (const item of page.Contents ?? []) if (item.Key !== undefined && !item.Key.endsWith('/')) out.push({ key: item.Key, size: item.Size ?? 0 });
+    for (const item of page.Contents ?? [])
+      if (item.Key !== undefined && !item.Key.endsWith('/')) out.push({ key: item.Key, size: item.Size ?? 0 });
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token !== undefined);
   return out;
@@ -47,7 +54,9 @@ function hiddenName(rel: string): boolean {
 async function headSize(bucket: string, key: string): Promise<number | undefined> {
   const { sdk, client } = await s3();
   try {
-    const head = (await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: key }))) as { ContentLength?: number };
+    const head = (await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: key }))) as {
+      ContentLength?: number;
+    };
     return head.ContentLength ?? 0;
   } catch (error) {
     if (s3Status(error) === 404 || s3Code(error) === 'NotFound' || s3Code(error) === 'NoSuchKey') return undefined;
@@ -59,7 +68,10 @@ async function headSize(bucket: string, key: string): Promise<number | undefined
  * The files of one S3 input (see the module comment); `glob` tells a glob key from a plain one,
  * `matcher` and `split` are expand.ts's glob helpers (passed in to keep one glob dialect).
  */
-export async function expandS3(url: string, glob: { isGlob(p: string): boolean; split(p: string): { base: string; rest: string }; compile(p: string): RegExp }): Promise<DatasetFile[]> {
+export async function expandS3(
+  url: string,
+  glob: { isGlob(p: string): boolean; split(p: string): { base: string; rest: string }; compile(p: string): RegExp },
+): Promise<DatasetFile[]> {
   const { bucket, key } = parseS3Url(url);
   if (glob.isGlob(key)) {
     const { base, rest } = glob.split(key);

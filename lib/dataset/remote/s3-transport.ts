@@ -8,7 +8,17 @@ import type { Readable } from 'node:stream';
 import { IoError } from '../../core/errors.ts';
 import { s3, s3Code, s3Error, s3Status } from './s3-client.ts';
 import { parseS3Url } from './url.ts';
-import { TransientError, changedError, emptyBody, isNetworkError, parseContentRange, rangeHeader, type ByteRange, type RangeAnswer, type RemoteTransport } from './transport.ts';
+import {
+  TransientError,
+  changedError,
+  emptyBody,
+  isNetworkError,
+  parseContentRange,
+  rangeHeader,
+  type ByteRange,
+  type RangeAnswer,
+  type RemoteTransport,
+} from './transport.ts';
 
 interface GetObjectOutput {
   Body?: Readable & AsyncIterable<Uint8Array>;
@@ -17,7 +27,15 @@ interface GetObjectOutput {
   ETag?: string;
 }
 
-const TRANSIENT_S3 = new Set(['SlowDown', 'InternalError', 'ServiceUnavailable', 'RequestTimeout', 'TimeoutError', 'ThrottlingException', 'RequestTimeTooSkewed']);
+const TRANSIENT_S3 = new Set([
+  'SlowDown',
+  'InternalError',
+  'ServiceUnavailable',
+  'RequestTimeout',
+  'TimeoutError',
+  'ThrottlingException',
+  'RequestTimeTooSkewed',
+]);
 
 /** Stops a body: a Node stream is destroyed, another async iterable is returned. */
 function release(body: unknown): void {
@@ -44,11 +62,20 @@ export function s3Transport(url: string): RemoteTransport {
         const status = s3Status(error);
         const code = s3Code(error);
         // 416 within a read pinned to an ETag: the object shrank, so it changed (for stores that ignore IfMatch)
-        if (status === 412 || code === 'PreconditionFailed' || ((status === 416 || code === 'InvalidRange') && etag !== undefined)) throw changedError(shown);
+        if (
+          status === 412 ||
+          code === 'PreconditionFailed' ||
+          ((status === 416 || code === 'InvalidRange') && etag !== undefined)
+        )
+          throw changedError(shown);
         if ((status === 416 || code === 'InvalidRange') && fromStart) {
           return { start: 0, total: 0, length: 0, etag: undefined, body: emptyBody(), cancel: () => undefined };
         }
-        if ((status !== undefined && status >= 500) || TRANSIENT_S3.has(code) || (status === undefined && isNetworkError(error))) {
+        if (
+          (status !== undefined && status >= 500) ||
+          TRANSIENT_S3.has(code) ||
+          (status === undefined && isNetworkError(error))
+        ) {
           throw new TransientError(`S3 GetObject: ${code}${status === undefined ? '' : ` (HTTP ${status})`}`);
         }
         throw s3Error('GetObject', shown, error);

@@ -24,14 +24,21 @@ export interface UploadReport {
  * Uploads the file at `local` to `url` (`s3://bucket/key`).
  * @throws IoError when S3 refuses; AggregateError when a multipart upload failed and its abort failed too
  */
-export async function uploadFile(local: string, url: string, settings: ResolvedRemoteSettings, stage?: string): Promise<UploadReport> {
+export async function uploadFile(
+  local: string,
+  url: string,
+  settings: ResolvedRemoteSettings,
+  stage?: string,
+): Promise<UploadReport> {
   const { bucket, key } = parseS3Url(url);
   const { sdk, client } = await s3();
   const size = (await stat(local)).size;
   if (size <= settings.multipartThreshold) {
     try {
       // a buffer, not a stream: streamed bodies go out aws-chunked, which some S3-compatible stores store as it is
-      await client.send(new sdk.PutObjectCommand({ Bucket: bucket, Key: key, Body: await readFile(local), ContentLength: size }));
+      await client.send(
+        new sdk.PutObjectCommand({ Bucket: bucket, Key: key, Body: await readFile(local), ContentLength: size }),
+      );
     } catch (error) {
       throw s3Error('PutObject', url, error, stage);
     }
@@ -39,9 +46,12 @@ export async function uploadFile(local: string, url: string, settings: ResolvedR
   }
   let uploadId: string | undefined;
   try {
-    const created = (await client.send(new sdk.CreateMultipartUploadCommand({ Bucket: bucket, Key: key }))) as { UploadId?: string };
+    const created = (await client.send(new sdk.CreateMultipartUploadCommand({ Bucket: bucket, Key: key }))) as {
+      UploadId?: string;
+    };
     uploadId = created.UploadId;
-    if (uploadId === undefined) throw new IoError('S3 CreateMultipartUpload answered without an UploadId', { file: url });
+    if (uploadId === undefined)
+      throw new IoError('S3 CreateMultipartUpload answered without an UploadId', { file: url });
   } catch (error) {
     throw error instanceof IoError ? error : s3Error('CreateMultipartUpload', url, error, stage);
   }
@@ -52,17 +62,36 @@ export async function uploadFile(local: string, url: string, settings: ResolvedR
     for (let offset = 0, number = 1; offset < size; offset += settings.partSize, number++) {
       const length = Math.min(settings.partSize, size - offset);
       const { bytesRead } = await handle.read(buffer, 0, length, offset);
-      if (bytesRead !== length) throw new IoError(`The local file shrank while uploading (${bytesRead} of ${length} bytes at ${offset})`, { file: local });
+      if (bytesRead !== length)
+        throw new IoError(`The local file shrank while uploading (${bytesRead} of ${length} bytes at ${offset})`, {
+          file: local,
+        });
       let answer: { ETag?: string };
       try {
-        answer = (await client.send(new sdk.UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: number, Body: buffer.subarray(0, length), ContentLength: length }))) as { ETag?: string };
+        answer = (await client.send(
+          new sdk.UploadPartCommand({
+            Bucket: bucket,
+            Key: key,
+            UploadId: uploadId,
+            PartNumber: number,
+            Body: buffer.subarray(0, length),
+            ContentLength: length,
+          }),
+        )) as { ETag?: string };
       } catch (error) {
         throw s3Error(`UploadPart ${number}`, url, error, stage);
       }
       parts.push({ PartNumber: number, ETag: answer.ETag });
     }
     try {
-      await client.send(new sdk.CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+      await client.send(
+        new sdk.CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: parts },
+        }),
+      );
     } catch (error) {
       throw s3Error('CompleteMultipartUpload', url, error, stage);
     }
@@ -70,7 +99,10 @@ export async function uploadFile(local: string, url: string, settings: ResolvedR
     try {
       await client.send(new sdk.AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
     } catch (abortError) {
-      throw new AggregateError([error, s3Error('AbortMultipartUpload', url, abortError, stage)], `${(error as Error).message}; aborting the multipart upload failed too`);
+      throw new AggregateError(
+        [error, s3Error('AbortMultipartUpload', url, abortError, stage)],
+        `${(error as Error).message}; aborting the multipart upload failed too`,
+      );
     }
     throw error;
   } finally {
@@ -85,7 +117,12 @@ export async function deleteKeys(bucket: string, keys: readonly string[], stage?
   for (let i = 0; i < keys.length; i += 1000) {
     const chunk = keys.slice(i, i + 1000);
     try {
-      await client.send(new sdk.DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: chunk.map((Key) => ({ Key })), Quiet: true } }));
+      await client.send(
+        new sdk.DeleteObjectsCommand({
+          Bucket: bucket,
+          Delete: { Objects: chunk.map((Key) => ({ Key })), Quiet: true },
+        }),
+      );
     } catch (error) {
       throw s3Error('DeleteObjects', `s3://${bucket}/${chunk[0]}`, error, stage);
     }

@@ -49,7 +49,17 @@ export interface ResolvedRemoteSettings {
   readonly partSize: number;
 }
 
-const KEYS = new Set(['s3Endpoint', 's3Region', 's3ForcePathStyle', 's3Client', 'concurrency', 'retries', 'backoffMs', 'multipartThreshold', 'partSize']);
+const KEYS = new Set([
+  's3Endpoint',
+  's3Region',
+  's3ForcePathStyle',
+  's3Client',
+  'concurrency',
+  'retries',
+  'backoffMs',
+  'multipartThreshold',
+  'partSize',
+]);
 
 let current: RemoteSettings = {};
 const listeners = new Set<() => void>();
@@ -60,16 +70,27 @@ const listeners = new Set<() => void>();
  * @throws ValidationError for an unknown or malformed setting
  */
 export function configureRemote(settings: RemoteSettings): void {
-  if (settings === null || typeof settings !== 'object') throw new ValidationError(`Expected \`settings\` to be an object, got ${describeValue(settings)}`);
-  for (const key of Object.keys(settings)) if (!KEYS.has(key)) throw new ValidationError(`Unknown setting \`settings.${key}\` (expected ${[...KEYS].join(', ')})`);
+  if (settings === null || typeof settings !== 'object')
+    throw new ValidationError(`Expected \`settings\` to be an object, got ${describeValue(settings)}`);
+  for (const key of Object.keys(settings))
+    if (!KEYS.has(key))
+      throw new ValidationError(`Unknown setting \`settings.${key}\` (expected ${[...KEYS].join(', ')})`);
   const s = settings;
   if (s.s3Endpoint !== undefined && (typeof s.s3Endpoint !== 'string' || !/^https?:\/\//i.test(s.s3Endpoint))) {
-    throw new ValidationError(`Expected \`settings.s3Endpoint\` to be an http(s) URL, got ${describeValue(s.s3Endpoint)}`);
+    throw new ValidationError(
+      `Expected \`settings.s3Endpoint\` to be an http(s) URL, got ${describeValue(s.s3Endpoint)}`,
+    );
   }
-  if (s.s3Region !== undefined && (typeof s.s3Region !== 'string' || s.s3Region === '')) throw new ValidationError(`Expected \`settings.s3Region\` to be a region name, got ${describeValue(s.s3Region)}`);
-  if (s.s3ForcePathStyle !== undefined && typeof s.s3ForcePathStyle !== 'boolean') throw new ValidationError(`Expected \`settings.s3ForcePathStyle\` to be a boolean, got ${describeValue(s.s3ForcePathStyle)}`);
+  if (s.s3Region !== undefined && (typeof s.s3Region !== 'string' || s.s3Region === ''))
+    throw new ValidationError(`Expected \`settings.s3Region\` to be a region name, got ${describeValue(s.s3Region)}`);
+  if (s.s3ForcePathStyle !== undefined && typeof s.s3ForcePathStyle !== 'boolean')
+    throw new ValidationError(
+      `Expected \`settings.s3ForcePathStyle\` to be a boolean, got ${describeValue(s.s3ForcePathStyle)}`,
+    );
   if (s.s3Client !== undefined && (s.s3Client === null || typeof (s.s3Client as S3ClientLike).send !== 'function')) {
-    throw new ValidationError(`Expected \`settings.s3Client\` to be an S3 client (with a send method), got ${describeValue(s.s3Client)}`);
+    throw new ValidationError(
+      `Expected \`settings.s3Client\` to be an S3 client (with a send method), got ${describeValue(s.s3Client)}`,
+    );
   }
   resolve(s);
   current = { ...s };
@@ -84,7 +105,10 @@ function env(name: string): string | undefined {
 function resolve(s: RemoteSettings): ResolvedRemoteSettings {
   const endpoint = s.s3Endpoint ?? env('AWS_ENDPOINT_URL_S3') ?? env('AWS_ENDPOINT_URL');
   const partSize = s.partSize === undefined ? 16 * 1024 * 1024 : parseBytes(s.partSize, 'settings.partSize');
-  if (partSize < 5 * 1024 * 1024) throw new ValidationError(`Expected \`settings.partSize\` to be at least 5MB (S3's smallest part), got ${describeValue(s.partSize)}`);
+  if (partSize < 5 * 1024 * 1024)
+    throw new ValidationError(
+      `Expected \`settings.partSize\` to be at least 5MB (S3's smallest part), got ${describeValue(s.partSize)}`,
+    );
   return {
     s3Endpoint: endpoint,
     s3Region: s.s3Region ?? env('AWS_REGION') ?? env('AWS_DEFAULT_REGION') ?? 'us-east-1',
@@ -93,7 +117,10 @@ function resolve(s: RemoteSettings): ResolvedRemoteSettings {
     concurrency: expectInteger(s.concurrency, 'settings.concurrency', 4),
     retries: expectInteger(s.retries, 'settings.retries', 4, 0),
     backoffMs: expectInteger(s.backoffMs, 'settings.backoffMs', 100, 0),
-    multipartThreshold: s.multipartThreshold === undefined ? 16 * 1024 * 1024 : parseBytes(s.multipartThreshold, 'settings.multipartThreshold'),
+    multipartThreshold:
+      s.multipartThreshold === undefined
+        ? 16 * 1024 * 1024
+        : parseBytes(s.multipartThreshold, 'settings.multipartThreshold'),
     partSize,
   };
 }

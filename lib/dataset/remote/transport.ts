@@ -52,7 +52,9 @@ export function rangeHeader(range: ByteRange): string {
 }
 
 /** Parses `bytes a-b/total` (total may be `*`). */
-export function parseContentRange(value: string | null | undefined): { start: number; end: number; total: number } | undefined {
+export function parseContentRange(
+  value: string | null | undefined,
+): { start: number; end: number; total: number } | undefined {
   const match = /bytes (\d+)-(\d+)\/(\d+|\*)/.exec(value ?? '');
   if (!match) return undefined;
   return { start: Number(match[1]), end: Number(match[2]), total: match[3] === '*' ? Number.NaN : Number(match[3]) };
@@ -60,15 +62,34 @@ export function parseContentRange(value: string | null | undefined): { start: nu
 
 /** The IoError for an object that changed between two requests of one read. */
 export function changedError(shown: string, stage?: string): IoError {
-  return new IoError('The remote object changed during the read (its ETag no longer matches)', { ...(stage ? { stage } : {}), file: shown });
+  return new IoError('The remote object changed during the read (its ETag no longer matches)', {
+    ...(stage ? { stage } : {}),
+    file: shown,
+  });
 }
 
 /** Node and undici error codes of connections that failed or dropped: worth a retry. */
-const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ERR_STREAM_PREMATURE_CLOSE']);
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
 
 /** True when `error` (or its cause) is a network failure a retry may fix. */
 export function isNetworkError(error: unknown): boolean {
-  for (let e = error as { code?: unknown; cause?: unknown; message?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+  for (
+    let e = error as { code?: unknown; cause?: unknown; message?: unknown } | undefined, depth = 0;
+    e && depth < 4;
+    e = e.cause as typeof e, depth++
+  ) {
     if (typeof e.code === 'string' && TRANSIENT_CODES.has(e.code)) return true;
     if (e instanceof TypeError && e.message === 'fetch failed') return true;
     if (e instanceof Error && /terminated|other side closed|socket hang up/i.test(e.message)) return true;

@@ -36,7 +36,12 @@ async function treeKeys(url: string): Promise<string[]> {
  * A sink writing to `url` through a local sink made by `local(path)`; `fileName` is the local
  * name (the key's base name, so extensions keep their meaning, e.g. `.gz`).
  */
-export function uploadSink<R extends { path: string }>(url: string, name: string, shape: UploadShape, local: (path: string) => BatchSink<unknown>): BatchSink<R> {
+export function uploadSink<R extends { path: string }>(
+  url: string,
+  name: string,
+  shape: UploadShape,
+  local: (path: string) => BatchSink<unknown>,
+): BatchSink<R> {
   const { bucket, key } = parseS3Url(url);
   const fileName = key.slice(key.lastIndexOf('/') + 1) || 'output';
   let dir: string | undefined;
@@ -45,7 +50,7 @@ export function uploadSink<R extends { path: string }>(url: string, name: string
 
   async function start(context: StageContext): Promise<BatchSink<unknown>> {
     if (shape.kind === 'tree' && shape.existing === 'error' && (await treeKeys(url)).length > 0) {
-      throw new IoError('The target prefix holds objects (options.existing is \'error\')', { stage: name, file: url });
+      throw new IoError("The target prefix holds objects (options.existing is 'error')", { stage: name, file: url });
     }
     dir = await mkdtemp(join(tmpdir(), 'spillway-upload-'));
     const sink = local(join(dir, shape.kind === 'tree' ? 'tree' : fileName));
@@ -68,13 +73,22 @@ export function uploadSink<R extends { path: string }>(url: string, name: string
       const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
       const before = shape.existing === 'overwrite' ? await treeKeys(url) : [];
       for (const rel of files) {
-        const report = await uploadFile(join(dir!, 'tree', rel), s3Url(bucket, prefix + rel.split('\\').join('/')), settings, name);
+        const report = await uploadFile(
+          join(dir!, 'tree', rel),
+          s3Url(bucket, prefix + rel.split('\\').join('/')),
+          settings,
+          name,
+        );
         bytes += report.bytes;
         parts += report.parts;
       }
       // overwrite: the old objects the new tree did not replace go last, after every new one is in
       const written = new Set(files.map((rel) => prefix + rel.split('\\').join('/')));
-      await deleteKeys(bucket, before.filter((k) => !written.has(k)), name);
+      await deleteKeys(
+        bucket,
+        before.filter((k) => !written.has(k)),
+        name,
+      );
     }
     stats.details.uploadedBytes = bytes;
     stats.details.uploadParts = parts;

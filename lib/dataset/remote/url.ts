@@ -33,7 +33,8 @@ export interface S3Location {
  */
 export function parseS3Url(url: string): S3Location {
   const match = /^s3:\/\/([^/]+)\/?(.*)$/i.exec(url);
-  if (!match || match[1]!.length === 0) throw new ValidationError(`Expected an S3 URL of the form s3://bucket/key, got ${describeValue(url)}`);
+  if (!match || match[1]!.length === 0)
+    throw new ValidationError(`Expected an S3 URL of the form s3://bucket/key, got ${describeValue(url)}`);
   return { bucket: match[1]!, key: match[2]! };
 }
 

@@ -8,7 +8,21 @@
 import type { Data, RecordBatch } from 'apache-arrow';
 
 /** apache-arrow's Type ids used here (enum.ts). */
-const T = { Null: 1, Utf8: 5, Binary: 4, Bool: 6, List: 12, Struct: 13, Union: 14, FixedSizeList: 16, Map: 17, LargeBinary: 19, LargeUtf8: 20, LargeList: 21, Dictionary: -1 } as const;
+const T = {
+  Null: 1,
+  Utf8: 5,
+  Binary: 4,
+  Bool: 6,
+  List: 12,
+  Struct: 13,
+  Union: 14,
+  FixedSizeList: 16,
+  Map: 17,
+  LargeBinary: 19,
+  LargeUtf8: 20,
+  LargeList: 21,
+  Dictionary: -1,
+} as const;
 
 function fail(path: string, what: string): never {
   throw new Error(`column ${path} ${what}`);
@@ -22,7 +36,8 @@ function checkData(data: Data, path: string, depth: number): void {
   if (depth > 64) fail(path, 'nests too deep');
   const end = data.offset + data.length;
   const bitmap = data.nullBitmap;
-  if (bitmap && bitmap.length > 0 && bitmap.length * 8 < end) fail(path, `has a validity bitmap of ${bitmap.length} bytes for ${end} rows`);
+  if (bitmap && bitmap.length > 0 && bitmap.length * 8 < end)
+    fail(path, `has a validity bitmap of ${bitmap.length} bytes for ${end} rows`);
   const typeId = data.type.typeId as number;
   const values = data.values as ArrayLike<unknown> | undefined;
   const offsets = data.valueOffsets as ArrayLike<number | bigint> | undefined;
@@ -36,7 +51,8 @@ function checkData(data: Data, path: string, depth: number): void {
       }
       return;
     case T.Bool:
-      if (end > 0 && (!values || values.length * 8 < end)) fail(path, `holds ${values?.length ?? 0} bytes of booleans for ${end} rows`);
+      if (end > 0 && (!values || values.length * 8 < end))
+        fail(path, `holds ${values?.length ?? 0} bytes of booleans for ${end} rows`);
       return;
     case T.Utf8:
     case T.Binary:
@@ -50,7 +66,8 @@ function checkData(data: Data, path: string, depth: number): void {
       const last = lastOffset(offsets, end);
       if (typeId === T.List || typeId === T.Map || typeId === T.LargeList) {
         const child = data.children[0];
-        if (!child || child.length < last) fail(path, `points at ${last} list values, its child has ${child?.length ?? 0}`);
+        if (!child || child.length < last)
+          fail(path, `points at ${last} list values, its child has ${child?.length ?? 0}`);
         checkData(child, `${path}[]`, depth + 1);
       } else if (!values || values.length < last) fail(path, `points at ${last} bytes, it has ${values?.length ?? 0}`);
       return;
@@ -58,16 +75,19 @@ function checkData(data: Data, path: string, depth: number): void {
     case T.FixedSizeList: {
       const size = (data.type as unknown as { listSize: number }).listSize;
       const child = data.children[0];
-      if (!child || child.length < end * size) fail(path, `needs ${end * size} list values, its child has ${child?.length ?? 0}`);
+      if (!child || child.length < end * size)
+        fail(path, `needs ${end * size} list values, its child has ${child?.length ?? 0}`);
       checkData(child, `${path}[]`, depth + 1);
       return;
     }
     case T.Union:
-      if (end > 0 && (!data.typeIds || data.typeIds.length < end)) fail(path, `has ${data.typeIds?.length ?? 0} type ids for ${end} rows`);
+      if (end > 0 && (!data.typeIds || data.typeIds.length < end))
+        fail(path, `has ${data.typeIds?.length ?? 0} type ids for ${end} rows`);
       for (const [i, child] of data.children.entries()) checkData(child, `${path}.${i}`, depth + 1);
       return;
     case T.Dictionary: {
-      if (end > 0 && (!values || values.length < end * data.stride)) fail(path, `holds ${values?.length ?? 0} indices for ${end} rows`);
+      if (end > 0 && (!values || values.length < end * data.stride))
+        fail(path, `holds ${values?.length ?? 0} indices for ${end} rows`);
       // the dictionary itself came from a dictionary batch, whose lengths apache-arrow trusted too
       const dictionary = (data as unknown as { dictionary?: { data: Data[] } }).dictionary;
       for (const chunk of dictionary?.data ?? []) checkData(chunk, `${path} (dictionary)`, depth + 1);
@@ -75,14 +95,16 @@ function checkData(data: Data, path: string, depth: number): void {
     }
     default:
       // fixed width (numbers, dates, times, decimals, fixed-size binary) and dictionary indices
-      if (end > 0 && (!values || values.length < end * data.stride)) fail(path, `holds ${values?.length ?? 0} values for ${end} rows of stride ${data.stride}`);
+      if (end > 0 && (!values || values.length < end * data.stride))
+        fail(path, `holds ${values?.length ?? 0} values for ${end} rows of stride ${data.stride}`);
   }
 }
 
 /** Throws a plain Error (callers add the file) when a buffer of `batch` is shorter than its lengths need. */
 export function checkRecordBatch(batch: RecordBatch): void {
   for (const [i, child] of batch.data.children.entries()) {
-    if (child.length !== batch.numRows) fail(`\`${batch.schema.fields[i]?.name ?? i}\``, `has ${child.length} rows, the batch ${batch.numRows}`);
+    if (child.length !== batch.numRows)
+      fail(`\`${batch.schema.fields[i]?.name ?? i}\``, `has ${child.length} rows, the batch ${batch.numRows}`);
     checkData(child, `\`${batch.schema.fields[i]?.name ?? i}\``, 1);
   }
 }

@@ -2,7 +2,23 @@
  * Rows -> Arrow, step two: Arrow columns (Data) and RecordBatches built from row values to a
  * schema (inferred by infer.ts or given), and the bytes a RecordBatch holds.
  */
-import { Binary, Bool, type Data, DataType, Field, Float64, Int32, Int64, makeData, Null, RecordBatch, Schema, Struct, TimestampMillisecond, Type, Utf8 } from 'apache-arrow';
+import {
+  type Bool,
+  type Data,
+  type DataType,
+  type Field,
+  type Float64,
+  type Int32,
+  type Int64,
+  makeData,
+  type Null,
+  RecordBatch,
+  type Schema,
+  Struct,
+  type TimestampMillisecond,
+  Type,
+  type Utf8,
+} from 'apache-arrow';
 import { UnsupportedError } from '../../core/errors.ts';
 import type { Row } from '../../core/row.ts';
 import { INT32_MAX, INT32_MIN, JSON_METADATA_KEY, ROWS_METADATA_KEY, describeType, inferSchema } from './infer.ts';
@@ -27,14 +43,20 @@ function validityOf(values: readonly unknown[]): { bitmap: Uint8Array; nullCount
 }
 
 function mismatch(field: Field, value: unknown): UnsupportedError {
-  return new UnsupportedError(`Column "${field.name}" is ${String(field.type)} in the schema but holds a ${describeType(value)}`, {});
+  return new UnsupportedError(
+    `Column "${field.name}" is ${String(field.type)} in the schema but holds a ${describeType(value)}`,
+    {},
+  );
 }
 
 function toBigInt(field: Field, value: unknown): bigint {
   if (typeof value === 'bigint') {
     // BigInt64Array would wrap it silently (2^64-1 becomes -1)
     if (value > 9223372036854775807n || value < -9223372036854775808n) {
-      throw new UnsupportedError(`Column "${field.name}" holds ${value}, out of range for int64 (-2^63 .. 2^63-1); keep the column as text (CSV: types: { '${field.name}': 'text' })`, {});
+      throw new UnsupportedError(
+        `Column "${field.name}" holds ${value}, out of range for int64 (-2^63 .. 2^63-1); keep the column as text (CSV: types: { '${field.name}': 'text' })`,
+        {},
+      );
     }
     return value;
   }
@@ -42,7 +64,12 @@ function toBigInt(field: Field, value: unknown): bigint {
   throw mismatch(field, value);
 }
 
-function buildVarBinary(field: Field, type: DataType, values: readonly unknown[], encode: (v: unknown) => Uint8Array | string): Data {
+function buildVarBinary(
+  field: Field,
+  type: DataType,
+  values: readonly unknown[],
+  encode: (v: unknown) => Uint8Array | string,
+): Data {
   const { bitmap, nullCount } = validityOf(values);
   const offsets = new Int32Array(values.length + 1);
   const parts: (Uint8Array | string)[] = [];
@@ -54,7 +81,8 @@ function buildVarBinary(field: Field, type: DataType, values: readonly unknown[]
       total += typeof part === 'string' ? Buffer.byteLength(part) : part.byteLength;
       parts.push(part);
     }
-    if (total > INT32_MAX) throw new UnsupportedError(`Column "${field.name}" holds more than 2 GiB of bytes in one batch`, {});
+    if (total > INT32_MAX)
+      throw new UnsupportedError(`Column "${field.name}" holds more than 2 GiB of bytes in one batch`, {});
     offsets[i + 1] = total;
   }
   const data = Buffer.allocUnsafe(total);
@@ -66,7 +94,14 @@ function buildVarBinary(field: Field, type: DataType, values: readonly unknown[]
       at += part.byteLength;
     }
   }
-  return makeData({ type: type as Utf8, length: values.length, nullCount, nullBitmap: bitmap, valueOffsets: offsets, data });
+  return makeData({
+    type: type as Utf8,
+    length: values.length,
+    nullCount,
+    nullBitmap: bitmap,
+    valueOffsets: offsets,
+    data,
+  });
 }
 
 /** Builds one column of `type` from JS values. */
@@ -101,12 +136,17 @@ export function buildColumn(field: Field, values: readonly unknown[]): Data {
       }
       const isInt32 = type.typeId === Type.Int && (type as Int32).bitWidth === 32 && (type as Int32).isSigned;
       const isF64 = type.typeId === Type.Float && (type as Float64).precision === 2;
-      if (!isInt32 && !isF64) throw new UnsupportedError(`Column "${field.name}": building ${String(type)} from rows is not supported (use Int32, Int64 or Float64)`, {});
+      if (!isInt32 && !isF64)
+        throw new UnsupportedError(
+          `Column "${field.name}": building ${String(type)} from rows is not supported (use Int32, Int64 or Float64)`,
+          {},
+        );
       const out = isInt32 ? new Int32Array(length) : new Float64Array(length);
       values.forEach((v, i) => {
         if (v === null || v === undefined) return;
         if (typeof v === 'number') {
-          if (isInt32 && (!Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX || Object.is(v, -0))) throw mismatch(field, v);
+          if (isInt32 && (!Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX || Object.is(v, -0)))
+            throw mismatch(field, v);
           out[i] = v;
         } else if (typeof v === 'bigint' && isF64 && Number.isSafeInteger(Number(v)) && BigInt(Number(v)) === v) {
           out[i] = Number(v);
@@ -128,7 +168,11 @@ export function buildColumn(field: Field, values: readonly unknown[]): Data {
     case Type.Timestamp: {
       const unit = (type as TimestampMillisecond).unit;
       const scale = [1n, 1n, 1000n, 1000000n][unit] ?? 1n;
-      if (unit === 0) throw new UnsupportedError(`Column "${field.name}": building second-unit timestamps from rows is not supported`, {});
+      if (unit === 0)
+        throw new UnsupportedError(
+          `Column "${field.name}": building second-unit timestamps from rows is not supported`,
+          {},
+        );
       const { bitmap, nullCount } = validityOf(values);
       const out = new BigInt64Array(length);
       values.forEach((v, i) => {
@@ -157,7 +201,8 @@ export function rowsToRecordBatch(rows: readonly Row[], options: FromRowsOptions
     const values = new Array<unknown>(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
-      values[i] = arrayRows || Array.isArray(row) ? (row as unknown[])[c] : (row as Record<string, unknown>)[field.name];
+      values[i] =
+        arrayRows || Array.isArray(row) ? (row as unknown[])[c] : (row as Record<string, unknown>)[field.name];
     }
     return buildColumn(field, values);
   });
@@ -165,12 +210,14 @@ export function rowsToRecordBatch(rows: readonly Row[], options: FromRowsOptions
   return new RecordBatch(schema, struct);
 }
 
-
 /** Bytes held by a RecordBatch's buffers (what it costs in memory, excluding JS object overhead). */
 export function recordBatchBytes(batch: RecordBatch): number {
   let bytes = 0;
   const visit = (data: Data): void => {
-    for (const buffer of [data.values, data.valueOffsets, data.nullBitmap, data.typeIds] as (ArrayBufferView | undefined)[]) {
+    for (const buffer of [data.values, data.valueOffsets, data.nullBitmap, data.typeIds] as (
+      | ArrayBufferView
+      | undefined
+    )[]) {
       if (buffer && buffer.byteLength) bytes += buffer.byteLength;
     }
     for (const child of data.children) visit(child);

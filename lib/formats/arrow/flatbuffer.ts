@@ -64,10 +64,12 @@ export class Table {
 
 /** Throws when bytes `[pos, pos + length)` are not inside `view`. */
 export function check(view: DataView, pos: number, length: number): void {
-  if (pos < 0 || length < 0 || pos + length > view.byteLength) throw new Error(`metadata offset ${pos} (+${length}) outside its ${view.byteLength} bytes`);
+  if (pos < 0 || length < 0 || pos + length > view.byteLength)
+    throw new Error(`metadata offset ${pos} (+${length}) outside its ${view.byteLength} bytes`);
 }
 
 export function safe(value: bigint): number {
-  if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`metadata holds an invalid length or offset ${value}`);
+  if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new Error(`metadata holds an invalid length or offset ${value}`);
   return Number(value);
 }

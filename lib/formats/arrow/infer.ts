@@ -19,7 +19,19 @@
  *
  * See build.ts for the columns, widen.ts for schemas that change between batches.
  */
-import { Binary, Bool, DataType, Field, Float64, Int32, Int64, Null, Schema, TimestampMillisecond, Utf8 } from 'apache-arrow';
+import {
+  Binary,
+  Bool,
+  type DataType,
+  Field,
+  Float64,
+  Int32,
+  Int64,
+  Null,
+  Schema,
+  TimestampMillisecond,
+  Utf8,
+} from 'apache-arrow';
 import { UnsupportedError } from '../../core/errors.ts';
 import type { Row } from '../../core/row.ts';
 
@@ -39,7 +51,9 @@ type Kind = 'int32' | 'float' | 'bigint' | 'bool' | 'string' | 'date' | 'binary'
 function kindOf(value: unknown, column: string): Kind {
   switch (typeof value) {
     case 'number':
-      return Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX && !Object.is(value, -0) ? 'int32' : 'float';
+      return Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX && !Object.is(value, -0)
+        ? 'int32'
+        : 'float';
     case 'bigint':
       return 'bigint';
     case 'boolean':
@@ -52,7 +66,12 @@ function kindOf(value: unknown, column: string): Kind {
       if (value === null) return 'null';
       if (value instanceof Date) return 'date';
       if (value instanceof Uint8Array) return 'binary';
-      if (Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null) return 'json';
+      if (
+        Array.isArray(value) ||
+        Object.getPrototypeOf(value) === Object.prototype ||
+        Object.getPrototypeOf(value) === null
+      )
+        return 'json';
       break;
     default:
       break;
@@ -92,11 +111,19 @@ function typeForKinds(kinds: Set<Kind>, column: string, hasUnsafeNumber: boolean
   }
   if (kinds.size === 2 && kinds.has('int32') && kinds.has('float')) return { type: new Float64(), json: false };
   if (kinds.size === 2 && kinds.has('bigint') && kinds.has('int32')) return { type: new Int64(), json: false };
-  if (kinds.has('bigint') && kinds.has('float') && !hasUnsafeNumber && [...kinds].every((k) => k === 'bigint' || k === 'float' || k === 'int32')) {
+  if (
+    kinds.has('bigint') &&
+    kinds.has('float') &&
+    !hasUnsafeNumber &&
+    [...kinds].every((k) => k === 'bigint' || k === 'float' || k === 'int32')
+  ) {
     // integral floats (beyond int32) mixed with bigints still fit Int64 exactly
     return { type: new Int64(), json: false };
   }
-  throw new UnsupportedError(`Column "${column}" mixes ${[...kinds].join(' and ')} values; convert them to one type first`, {});
+  throw new UnsupportedError(
+    `Column "${column}" mixes ${[...kinds].join(' and ')} values; convert them to one type first`,
+    {},
+  );
 }
 
 /** Infers an Arrow schema from rows (see the module comment for the rules). */

@@ -64,7 +64,8 @@ function field(f: Field): ArrowFieldInfo {
  * ```
  */
 export async function inspectArrow(path: string, options?: InspectArrowOptions): Promise<ArrowInspection> {
-  if (typeof path !== 'string' || path.length === 0) throw new ValidationError(`Expected \`path\` to be a file path, got ${describeValue(path)}`);
+  if (typeof path !== 'string' || path.length === 0)
+    throw new ValidationError(`Expected \`path\` to be a file path, got ${describeValue(path)}`);
   const opts = expectOptions(options);
   for (const key of Object.keys(opts)) throw new ValidationError(`Unknown option \`options.${key}\` of inspectArrow`);
   let byteLength: number;

@@ -42,7 +42,10 @@ function asBytes(view: ArrayBufferView): Uint8Array {
  * -1 and the raw bytes when compression does not shrink it; 8-byte aligned regions), except that
  * the prefix holds the uncompressed length, as the Arrow format specifies.
  */
-export async function assembleCompressed(batch: RecordBatch, codec: (bytes: Uint8Array) => Promise<Uint8Array>): Promise<Assembled> {
+export async function assembleCompressed(
+  batch: RecordBatch,
+  codec: (bytes: Uint8Array) => Promise<Uint8Array>,
+): Promise<Assembled> {
   const { nodes, buffers, variadicBufferCounts } = VectorAssembler.assemble(batch) as unknown as Assembled;
   const raw = buffers.map(asBytes);
   const compressed = await Promise.all(raw.map((bytes) => (bytes.byteLength === 0 ? null : codec(bytes))));

@@ -44,7 +44,6 @@ export interface MessageInfo {
   readonly length: number;
 }
 
-
 function root(bytes: Uint8Array): Table {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   check(view, 0, 4);
@@ -63,7 +62,11 @@ function blocks(table: Table, i: number): FooterBlock[] {
     const b = at + 4 + k * 24;
     const metaDataLength = view.getInt32(b + 8, true);
     if (metaDataLength <= 0) throw new Error(`footer block ${k} has metadata length ${metaDataLength}`);
-    out.push({ offset: safe(view.getBigInt64(b, true)), metaDataLength, bodyLength: safe(view.getBigInt64(b + 16, true)) });
+    out.push({
+      offset: safe(view.getBigInt64(b, true)),
+      metaDataLength,
+      bodyLength: safe(view.getBigInt64(b + 16, true)),
+    });
   }
   return out;
 }
@@ -130,8 +133,13 @@ export function readPrefix(bytes: Uint8Array): { metadataLength: number; prefix:
 }
 
 /** Checks a message header: metadata version and endianness. Returns a reason to refuse, or null. */
-export function refuseReason(info: { version: number; bigEndian: boolean }): { unsupported: boolean; reason: string } | null {
-  if (info.version > MAX_METADATA_VERSION) return { unsupported: true, reason: `metadata version V${info.version + 1} is newer than the supported V5` };
-  if (info.bigEndian) return { unsupported: true, reason: 'the data is big-endian, which apache-arrow decodes incorrectly' };
+export function refuseReason(info: {
+  version: number;
+  bigEndian: boolean;
+}): { unsupported: boolean; reason: string } | null {
+  if (info.version > MAX_METADATA_VERSION)
+    return { unsupported: true, reason: `metadata version V${info.version + 1} is newer than the supported V5` };
+  if (info.bigEndian)
+    return { unsupported: true, reason: 'the data is big-endian, which apache-arrow decodes incorrectly' };
   return null;
 }

@@ -62,7 +62,8 @@ export function detectArrowFormat(head: Uint8Array): ArrowFormat | null {
 function wrap(error: unknown, path: string, what: string, batch?: number): SpillwayError {
   if (error instanceof SpillwayError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  if (/codec not found|Unrecognized type/i.test(message)) return new UnsupportedError(`Cannot read Arrow ${what}: ${message}`, { file: path, batch }, { cause: error });
+  if (/codec not found|Unrecognized type/i.test(message))
+    return new UnsupportedError(`Cannot read Arrow ${what}: ${message}`, { file: path, batch }, { cause: error });
   return new FormatError(`Corrupt or invalid Arrow ${what}: ${message}`, { file: path, batch }, { cause: error });
 }
 
@@ -103,8 +104,13 @@ export async function openArrowFile(path: string): Promise<ArrowFileHandle> {
     const { size } = await handle.stat();
     const head = await readExactly(handle, 0, Math.min(8, size));
     const format = detectArrowFormat(head);
-    if (format === null) throw new FormatError('Not an Arrow IPC file or stream (no ARROW1 magic, no message prefix)', { file: path });
-    if (remote && format !== 'file') throw new UnsupportedError('An Arrow IPC stream cannot be read from remote storage (only the file format, whose footer allows ranged reads)', { file: path });
+    if (format === null)
+      throw new FormatError('Not an Arrow IPC file or stream (no ARROW1 magic, no message prefix)', { file: path });
+    if (remote && format !== 'file')
+      throw new UnsupportedError(
+        'An Arrow IPC stream cannot be read from remote storage (only the file format, whose footer allows ranged reads)',
+        { file: path },
+      );
     return format === 'file' ? await openFileFormat(path, handle, size) : await openStreamFormat(path, handle, size);
   } catch (error) {
     await handle.close().catch(() => {});
@@ -115,10 +121,12 @@ export async function openArrowFile(path: string): Promise<ArrowFileHandle> {
 async function openFileFormat(path: string, handle: FileHandle, size: number): Promise<ArrowFileHandle> {
   if (size < 8 + 10) throw new FormatError(`Arrow file too short (${size} bytes)`, { file: path });
   const tail = await readExactly(handle, size - 10, 10);
-  if (!MAGIC_BYTES.equals(tail.subarray(4))) throw new FormatError('Arrow file has no trailing ARROW1 magic (truncated?)', { file: path });
+  if (!MAGIC_BYTES.equals(tail.subarray(4)))
+    throw new FormatError('Arrow file has no trailing ARROW1 magic (truncated?)', { file: path });
   const footerLength = tail.readInt32LE(0);
   const footerStart = size - 10 - footerLength;
-  if (footerLength <= 0 || footerStart < 8) throw new FormatError(`Arrow file footer length ${footerLength} is invalid`, { file: path });
+  if (footerLength <= 0 || footerStart < 8)
+    throw new FormatError(`Arrow file footer length ${footerLength} is invalid`, { file: path });
   const footer = parseFooter(await readExactly(handle, footerStart, footerLength));
   refuse(footer, path);
   const batchRows: number[] = [];
@@ -131,19 +139,25 @@ async function openFileFormat(path: string, handle: FileHandle, size: number): P
   for (const [i, block] of footer.dictionaries.entries()) {
     const meta = await readExactly(handle, block.offset, block.metaDataLength);
     const { prefix, metadataLength } = readPrefix(meta);
-    if (prefix + metadataLength > block.metaDataLength) throw new FormatError(`Dictionary batch ${i} metadata overruns its block`, { file: path });
+    if (prefix + metadataLength > block.metaDataLength)
+      throw new FormatError(`Dictionary batch ${i} metadata overruns its block`, { file: path });
     const info = parseMessage(meta.subarray(prefix, prefix + metadataLength));
-    if (info.headerType !== MessageHeaderType.DictionaryBatch) throw new FormatError(`Footer dictionary block ${i} is not a dictionary batch`, { file: path });
-    if (info.bodyLength > block.bodyLength) throw new FormatError(`Dictionary batch ${i} body overruns its block`, { file: path });
+    if (info.headerType !== MessageHeaderType.DictionaryBatch)
+      throw new FormatError(`Footer dictionary block ${i} is not a dictionary batch`, { file: path });
+    if (info.bodyLength > block.bodyLength)
+      throw new FormatError(`Dictionary batch ${i} body overruns its block`, { file: path });
   }
   for (const [i, block] of footer.recordBatches.entries()) {
     const meta = await readExactly(handle, block.offset, block.metaDataLength);
     const { prefix, metadataLength } = readPrefix(meta);
-    if (prefix + metadataLength > block.metaDataLength) throw new FormatError(`Record batch ${i} metadata overruns its block`, { file: path, batch: i });
+    if (prefix + metadataLength > block.metaDataLength)
+      throw new FormatError(`Record batch ${i} metadata overruns its block`, { file: path, batch: i });
     const info = parseMessage(meta.subarray(prefix, prefix + metadataLength));
     refuse({ version: info.version, bigEndian: false }, path);
-    if (info.headerType !== MessageHeaderType.RecordBatch) throw new FormatError(`Footer block ${i} is not a record batch`, { file: path, batch: i });
-    if (info.bodyLength > block.bodyLength) throw new FormatError(`Record batch ${i} body overruns its block`, { file: path, batch: i });
+    if (info.headerType !== MessageHeaderType.RecordBatch)
+      throw new FormatError(`Footer block ${i} is not a record batch`, { file: path, batch: i });
+    if (info.bodyLength > block.bodyLength)
+      throw new FormatError(`Record batch ${i} body overruns its block`, { file: path, batch: i });
     batchRows.push(info.length);
   }
   const reader = (await RecordBatchReader.from(handle)) as unknown as AsyncRecordBatchFileReader;
@@ -152,7 +166,12 @@ async function openFileFormat(path: string, handle: FileHandle, size: number): P
   const schema = reader.schema;
   let closed = false;
   let queue: Promise<unknown> = Promise.resolve();
-  debug('opened %s: %d batches, %d rows', path, batchRows.length, batchRows.reduce((a, b) => a + b, 0));
+  debug(
+    'opened %s: %d batches, %d rows',
+    path,
+    batchRows.length,
+    batchRows.reduce((a, b) => a + b, 0),
+  );
 
   const readBatch = (index: number): Promise<RecordBatch> => {
     if (!Number.isInteger(index) || index < 0 || index >= batchRows.length) {
@@ -167,13 +186,18 @@ async function openFileFormat(path: string, handle: FileHandle, size: number): P
       } catch (error) {
         throw wrap(error, path, 'record batch', index);
       }
-      if (batch === null) throw new FormatError(`Record batch ${index} could not be read`, { file: path, batch: index });
+      if (batch === null)
+        throw new FormatError(`Record batch ${index} could not be read`, { file: path, batch: index });
       try {
         checkRecordBatch(batch);
       } catch (error) {
         throw wrap(error, path, 'record batch', index);
       }
-      if (batch.numRows !== batchRows[index]) throw new FormatError(`Record batch ${index} decoded ${batch.numRows} rows, its header says ${batchRows[index]}`, { file: path, batch: index });
+      if (batch.numRows !== batchRows[index])
+        throw new FormatError(
+          `Record batch ${index} decoded ${batch.numRows} rows, its header says ${batchRows[index]}`,
+          { file: path, batch: index },
+        );
       return batch;
     });
     queue = result.catch(() => {});
@@ -210,15 +234,21 @@ async function scanStream(path: string, handle: FileHandle, size: number): Promi
     const prefixBytes = await readExactly(handle, position, Math.min(8, size - position));
     const { metadataLength, prefix } = readPrefix(prefixBytes);
     if (metadataLength === 0) break; // end-of-stream marker
-    if (position + prefix + metadataLength > size) throw new FormatError(`Message at byte ${position} overruns the file`, { file: path, byteOffset: position });
+    if (position + prefix + metadataLength > size)
+      throw new FormatError(`Message at byte ${position} overruns the file`, { file: path, byteOffset: position });
     const info = parseMessage(await readExactly(handle, position + prefix, metadataLength));
     refuse(info, path);
-    if (first && info.headerType !== MessageHeaderType.Schema) throw new FormatError('Arrow stream does not start with a schema', { file: path });
+    if (first && info.headerType !== MessageHeaderType.Schema)
+      throw new FormatError('Arrow stream does not start with a schema', { file: path });
     first = false;
     if (info.headerType === MessageHeaderType.RecordBatch) batchRows.push(info.length);
     // metadata is padded to 8 bytes by the writer; prefix + metadataLength already includes it
     position += prefix + metadataLength + info.bodyLength;
-    if (position > size) throw new FormatError(`Message body at byte ${position - info.bodyLength} overruns the file`, { file: path, byteOffset: position });
+    if (position > size)
+      throw new FormatError(`Message body at byte ${position - info.bodyLength} overruns the file`, {
+        file: path,
+        byteOffset: position,
+      });
   }
   if (first) throw new FormatError('Arrow stream holds no schema', { file: path });
   return batchRows;
@@ -254,7 +284,8 @@ async function openStreamFormat(path: string, handle: FileHandle, size: number):
     numRows: batchRows.reduce((a, b) => a + b, 0),
     batchRows,
     async readBatch(index) {
-      if (!Number.isInteger(index) || index < 0 || index >= batchRows.length) throw new RangeError(`Batch index ${index} is outside 0..${batchRows.length - 1} of ${path}`);
+      if (!Number.isInteger(index) || index < 0 || index >= batchRows.length)
+        throw new RangeError(`Batch index ${index} is outside 0..${batchRows.length - 1} of ${path}`);
       const it = iterate();
       try {
         let i = 0;
@@ -299,10 +330,12 @@ export interface ReadArrowStreamOptions {
 /** Checks the footer of a whole file-format buffer (endianness, version, bounds). */
 function checkFileFooter(all: Buffer, file: string): void {
   const size = all.byteLength;
-  if (size < 18 || !MAGIC_BYTES.equals(all.subarray(size - 6))) throw new FormatError('Arrow file has no trailing ARROW1 magic (truncated?)', { file });
+  if (size < 18 || !MAGIC_BYTES.equals(all.subarray(size - 6)))
+    throw new FormatError('Arrow file has no trailing ARROW1 magic (truncated?)', { file });
   const footerLength = all.readInt32LE(size - 10);
   const footerStart = size - 10 - footerLength;
-  if (footerLength <= 0 || footerStart < 8) throw new FormatError(`Arrow file footer length ${footerLength} is invalid`, { file });
+  if (footerLength <= 0 || footerStart < 8)
+    throw new FormatError(`Arrow file footer length ${footerLength} is invalid`, { file });
   const footer = parseFooter(all.subarray(footerStart, footerStart + footerLength));
   refuse(footer, file);
   for (const [i, block] of [...footer.dictionaries, ...footer.recordBatches].entries()) {
@@ -336,7 +369,8 @@ async function* checkedBytes(source: AsyncIterable<Uint8Array>, file: string): A
       if (all.byteLength < prefix + metadataLength) continue;
       const info = parseMessage(all.subarray(prefix, prefix + metadataLength));
       refuse(info, file);
-      if (info.headerType !== MessageHeaderType.Schema) throw new FormatError('Arrow stream does not start with a schema', { file });
+      if (info.headerType !== MessageHeaderType.Schema)
+        throw new FormatError('Arrow stream does not start with a schema', { file });
       checked = true;
     }
     held.length = 0;
@@ -344,7 +378,8 @@ async function* checkedBytes(source: AsyncIterable<Uint8Array>, file: string): A
   }
   if (!checked && heldBytes > 0) {
     const all = Buffer.concat(held, heldBytes);
-    if (detectArrowFormat(all) !== 'file') throw new FormatError(`Arrow stream ends after ${heldBytes} bytes, inside its first message`, { file });
+    if (detectArrowFormat(all) !== 'file')
+      throw new FormatError(`Arrow stream ends after ${heldBytes} bytes, inside its first message`, { file });
     checkFileFooter(all, file);
     yield all;
   }
@@ -356,7 +391,10 @@ async function* checkedBytes(source: AsyncIterable<Uint8Array>, file: string): A
  * {@link openArrowFile}. Errors are {@link FormatError} or {@link UnsupportedError} naming
  * `options.file`.
  */
-export async function* readArrowStream(source: Readable | AsyncIterable<Uint8Array>, options: ReadArrowStreamOptions = {}): AsyncGenerator<RecordBatch> {
+export async function* readArrowStream(
+  source: Readable | AsyncIterable<Uint8Array>,
+  options: ReadArrowStreamOptions = {},
+): AsyncGenerator<RecordBatch> {
   registerArrowCodecs();
   const file = options.file ?? 'stream';
   let index = 0;
@@ -366,7 +404,11 @@ export async function* readArrowStream(source: Readable | AsyncIterable<Uint8Arr
     for await (const batch of reader as AsyncIterable<RecordBatch>) {
       checkRecordBatch(batch);
       const expected = options.expectedRows?.[index];
-      if (expected !== undefined && expected !== batch.numRows) throw new FormatError(`Record batch ${index} decoded ${batch.numRows} rows, its header says ${expected}`, { file, batch: index });
+      if (expected !== undefined && expected !== batch.numRows)
+        throw new FormatError(`Record batch ${index} decoded ${batch.numRows} rows, its header says ${expected}`, {
+          file,
+          batch: index,
+        });
       index++;
       yield batch;
     }

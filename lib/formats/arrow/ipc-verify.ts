@@ -21,14 +21,32 @@ export const NULL_ROWS_ALLOWANCE = 1 << 20;
 
 /** Type ids of the `Type` union (Schema.fbs) and how many children each needs (-1: any). */
 const CHILDREN: Record<number, number> = {
-  1: 0, 2: 0, 3: 0, 4: 0, 5: 0, 6: 0, 7: 0, 8: 0, 9: 0, 10: 0, 11: 0,
+  1: 0,
+  2: 0,
+  3: 0,
+  4: 0,
+  5: 0,
+  6: 0,
+  7: 0,
+  8: 0,
+  9: 0,
+  10: 0,
+  11: 0,
   12: 1, // List
   13: -1, // Struct
   14: -1, // Union (as many as its type ids, checked below)
-  15: 0, 16: 1, 17: 1, 18: 0, 19: 0, 20: 0,
+  15: 0,
+  16: 1,
+  17: 1,
+  18: 0,
+  19: 0,
+  20: 0,
   21: 1, // LargeList
   22: 2, // RunEndEncoded
-  23: 0, 24: 0, 25: 1, 26: 1,
+  23: 0,
+  24: 0,
+  25: 1,
+  26: 1,
 };
 
 /** A vector at field `i` of `table`: its first element's position and length, bounds-checked. */
@@ -37,7 +55,8 @@ function vector(table: Table, i: number, elementSize: number): { at: number; len
   if (!target) return { at: 0, length: 0 };
   check(table.view, target, 4);
   const length = table.view.getUint32(target, true);
-  if (length * elementSize > table.view.byteLength - target - 4) throw new Error(`metadata vector of ${length} elements at ${target} is longer than its message`);
+  if (length * elementSize > table.view.byteLength - target - 4)
+    throw new Error(`metadata vector of ${length} elements at ${target} is longer than its message`);
   return { at: target + 4, length };
 }
 
@@ -68,7 +87,8 @@ interface Budget {
 function verifyField(field: Table, depth: number, budget: Budget): void {
   if (depth > MAX_FIELD_DEPTH) throw new Error(`schema nests fields deeper than ${MAX_FIELD_DEPTH} levels`);
   // every field takes at least its vtable and table: a few bytes each
-  if (++budget.fields > field.view.byteLength / 4) throw new Error('schema declares more fields than its bytes can hold');
+  if (++budget.fields > field.view.byteLength / 4)
+    throw new Error('schema declares more fields than its bytes can hold');
   string(field, 0);
   const typeId = field.uint8(2, 0);
   const expected = CHILDREN[typeId];
@@ -81,14 +101,16 @@ function verifyField(field: Table, depth: number, budget: Budget): void {
       if (![8, 16, 32, 64].includes(width)) throw new Error(`Int field has bit width ${width}`);
     } else if (typeId === 15 || typeId === 16) {
       const size = type.int32(0, 0);
-      if (size < 0 || (typeId === 15 && size === 0)) throw new Error(`${typeId === 15 ? 'FixedSizeBinary byte width' : 'FixedSizeList size'} ${size} is invalid`);
+      if (size < 0 || (typeId === 15 && size === 0))
+        throw new Error(`${typeId === 15 ? 'FixedSizeBinary byte width' : 'FixedSizeList size'} ${size} is invalid`);
     } else if (typeId === 7) {
       const width = type.int32(2, 128);
       if (![32, 64, 128, 256].includes(width)) throw new Error(`Decimal field has bit width ${width}`);
       // a scale of millions made every value a string of millions of digits (a heap overflow)
       const precision = type.int32(0, 0);
       const scale = type.int32(1, 0);
-      if (precision < 1 || precision > 76 || Math.abs(scale) > MAX_DECIMAL_SCALE) throw new Error(`Decimal field has precision ${precision} and scale ${scale}`);
+      if (precision < 1 || precision > 76 || Math.abs(scale) > MAX_DECIMAL_SCALE)
+        throw new Error(`Decimal field has precision ${precision} and scale ${scale}`);
     } else if (typeId === 10) {
       string(type, 1);
     }
@@ -103,10 +125,12 @@ function verifyField(field: Table, depth: number, budget: Budget): void {
     }
   }
   const children = vector(field, 5, 4);
-  if (expected >= 0 && children.length !== expected) throw new Error(`field of type id ${typeId} has ${children.length} children, it needs ${expected}`);
+  if (expected >= 0 && children.length !== expected)
+    throw new Error(`field of type id ${typeId} has ${children.length} children, it needs ${expected}`);
   if (typeId === 14 && type) {
     const ids = vector(type, 1, 4);
-    if (ids.at && ids.length !== children.length) throw new Error(`Union field has ${ids.length} type ids for ${children.length} children`);
+    if (ids.at && ids.length !== children.length)
+      throw new Error(`Union field has ${ids.length} type ids for ${children.length} children`);
   }
   for (let k = 0; k < children.length; k++) verifyField(tableAt(field.view, children.at + 4 * k), depth + 1, budget);
   keyValues(field, 6);
@@ -138,13 +162,15 @@ export function verifyRecordBatch(batch: Table, bodyLength: number): void {
   for (let k = 0; k < nodes.length; k++) {
     const length = view.getBigInt64(nodes.at + 16 * k, true);
     const nulls = view.getBigInt64(nodes.at + 16 * k + 8, true);
-    if (length < 0n || length > most || nulls < 0n || nulls > length) throw new Error(`field node ${k} has length ${length} and ${nulls} nulls`);
+    if (length < 0n || length > most || nulls < 0n || nulls > length)
+      throw new Error(`field node ${k} has length ${length} and ${nulls} nulls`);
   }
   const buffers = vector(batch, 2, 16);
   for (let k = 0; k < buffers.length; k++) {
     const offset = view.getBigInt64(buffers.at + 16 * k, true);
     const length = view.getBigInt64(buffers.at + 16 * k + 8, true);
-    if (offset < 0n || length < 0n || offset + length > BigInt(bodyLength)) throw new Error(`buffer ${k} (offset ${offset}, ${length} bytes) lies outside the ${bodyLength}-byte body`);
+    if (offset < 0n || length < 0n || offset + length > BigInt(bodyLength))
+      throw new Error(`buffer ${k} (offset ${offset}, ${length} bytes) lies outside the ${bodyLength}-byte body`);
   }
   vector(batch, 4, 8);
 }

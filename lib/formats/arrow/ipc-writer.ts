@@ -14,14 +14,22 @@
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { forgetTempFile, newTempPath } from '../../io/temp-files.ts';
 import createDebug from 'debug';
-import { RecordBatchFileWriter, RecordBatchStreamWriter, util, type RecordBatch, type Schema, type Vector } from 'apache-arrow';
+import { RecordBatchFileWriter, RecordBatchStreamWriter, util, type RecordBatch, type Schema } from 'apache-arrow';
 import { crc32 } from '../checksum.ts';
 import { crc32Combine } from '../spill/crc-combine.ts';
 import { IoError, SchemaMismatchError, SpillwayError } from '../../core/errors.ts';
 import { expectInteger, expectOneOf } from '../../core/validate.ts';
 import { recordBatchBytes } from './convert.ts';
 import { registerArrowCodecs, toCompressionType, type Compression } from './codecs.ts';
-import { assembleCompressed, collector, lz4Frame, zstdOffThread, type AssembleFn, type Assembled, type ByteCollector } from './ipc-assemble.ts';
+import {
+  assembleCompressed,
+  collector,
+  lz4Frame,
+  zstdOffThread,
+  type AssembleFn,
+  type Assembled,
+  type ByteCollector,
+} from './ipc-assemble.ts';
 import type { ArrowFormat } from './ipc-reader.ts';
 
 const debug = createDebug('spillway:arrow');
@@ -105,7 +113,16 @@ export class ArrowFileWriter {
   /** The precompressed body of the batch being encoded now. */
   #ready: { batch: RecordBatch; assembled: Assembled } | undefined;
 
-  private constructor(file: string, tempPath: string, handle: FileHandle, schema: Schema, compression: Compression, format: ArrowFormat, window: number, maxBytesInFlight: number) {
+  private constructor(
+    file: string,
+    tempPath: string,
+    handle: FileHandle,
+    schema: Schema,
+    compression: Compression,
+    format: ArrowFormat,
+    window: number,
+    maxBytesInFlight: number,
+  ) {
     this.path = file;
     this.tempPath = tempPath;
     this.#handle = handle;
@@ -113,7 +130,10 @@ export class ArrowFileWriter {
     this.compression = compression;
     this.format = format;
     const compressionType = toCompressionType(compression);
-    this.#writer = format === 'file' ? new RecordBatchFileWriter({ compressionType }) : new RecordBatchStreamWriter({ compressionType });
+    this.#writer =
+      format === 'file'
+        ? new RecordBatchFileWriter({ compressionType })
+        : new RecordBatchStreamWriter({ compressionType });
     // Swap apache-arrow's in-memory queue for a collector we drain after each synchronous write.
     this.#sink = collector();
     (this.#writer as unknown as { _sink: ByteCollector })._sink = this.#sink;
@@ -123,7 +143,8 @@ export class ArrowFileWriter {
     // Hand apache-arrow the body we compressed asynchronously; dictionaries take its own path.
     const internals = this.#writer as unknown as { _assembleRecordBatch: AssembleFn };
     const original = internals._assembleRecordBatch.bind(this.#writer);
-    internals._assembleRecordBatch = (input) => (this.#ready !== undefined && input === this.#ready.batch ? this.#ready.assembled : original(input));
+    internals._assembleRecordBatch = (input) =>
+      this.#ready !== undefined && input === this.#ready.batch ? this.#ready.assembled : original(input);
   }
 
   /**
@@ -131,7 +152,12 @@ export class ArrowFileWriter {
    * ValidationError), then throws {@link IoError} when the file cannot be created.
    */
   static async open(file: string, options: ArrowFileWriterOptions): Promise<ArrowFileWriter> {
-    const compression = expectOneOf(options.compression ?? 'none', 'options.compression', ['lz4', 'zstd', 'none'], 'none');
+    const compression = expectOneOf(
+      options.compression ?? 'none',
+      'options.compression',
+      ['lz4', 'zstd', 'none'],
+      'none',
+    );
     const format = expectOneOf(options.format, 'options.format', ['file', 'stream'], 'file');
     const window = expectInteger(options.window, 'options.window', compression === 'none' ? 2 : 4, 1, 1024);
     registerArrowCodecs();
@@ -148,9 +174,21 @@ export class ArrowFileWriter {
     if (!(maxBytes > 0)) {
       await handle.close().catch(() => {});
       await unlink(tempPath).catch(() => {});
-      throw new IoError(`Expected \`options.maxBytesInFlight\` to be a positive number, got ${String(options.maxBytesInFlight)}`, { file });
+      throw new IoError(
+        `Expected \`options.maxBytesInFlight\` to be a positive number, got ${String(options.maxBytesInFlight)}`,
+        { file },
+      );
     }
-    const writer = new ArrowFileWriter(file, tempPath, handle, options.schema, compression === 'none' ? null : compression, format, window, maxBytes);
+    const writer = new ArrowFileWriter(
+      file,
+      tempPath,
+      handle,
+      options.schema,
+      compression === 'none' ? null : compression,
+      format,
+      window,
+      maxBytes,
+    );
     writer.#flush();
     return writer;
   }
@@ -224,14 +262,19 @@ export class ArrowFileWriter {
       const { bytesWritten } = await this.#handle.writev(buffers, this.#position);
       this.#position += bytesWritten;
       left -= bytesWritten;
-      if (left > 0) buffers = [Buffer.concat(buffers.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength))).subarray(bytes - left)];
+      if (left > 0)
+        buffers = [
+          Buffer.concat(buffers.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength))).subarray(bytes - left),
+        ];
     }
   }
 
   #throwIfFailed(): void {
     if (this.#failure !== undefined) {
       const error = this.#failure;
-      throw error instanceof SpillwayError ? error : new IoError(`Writing Arrow file failed: ${(error as Error).message}`, { file: this.path }, { cause: error });
+      throw error instanceof SpillwayError
+        ? error
+        : new IoError(`Writing Arrow file failed: ${(error as Error).message}`, { file: this.path }, { cause: error });
     }
   }
 
@@ -245,14 +288,22 @@ export class ArrowFileWriter {
     if (this.#state !== 'open') throw new IoError(`Arrow writer is already ${this.#state}`, { file: this.path });
     this.#throwIfFailed();
     if (!this.schemaMatches(batch)) {
-      throw new SchemaMismatchError(`Batch schema differs from the file's schema (${describe(batch.schema)} vs ${describe(this.schema)}); start a new file or conform the batch`, { file: this.path, batch: this.#numBatches });
+      throw new SchemaMismatchError(
+        `Batch schema differs from the file's schema (${describe(batch.schema)} vs ${describe(this.schema)}); start a new file or conform the batch`,
+        { file: this.path, batch: this.#numBatches },
+      );
     }
     this.#numRows += batch.numRows;
     this.#numBatches++;
     this.#inFlight++;
     let held = recordBatchBytes(batch);
     this.#bytesInFlight += held;
-    const compressing = this.compression === 'lz4' ? assembleCompressed(batch, lz4Frame) : this.compression === 'zstd' ? assembleCompressed(batch, zstdOffThread) : undefined;
+    const compressing =
+      this.compression === 'lz4'
+        ? assembleCompressed(batch, lz4Frame)
+        : this.compression === 'zstd'
+          ? assembleCompressed(batch, zstdOffThread)
+          : undefined;
     compressing?.catch(() => {}); // observed below, in order
     const encoded = this.#encoding.then(async () => {
       const assembled = compressing ? await compressing : undefined;
@@ -281,7 +332,10 @@ export class ArrowFileWriter {
         this.#release(held);
       },
     );
-    while ((this.#inFlight >= this.#window || (this.#inFlight > 0 && this.#bytesInFlight >= this.#maxBytesInFlight)) && this.#failure === undefined) {
+    while (
+      (this.#inFlight >= this.#window || (this.#inFlight > 0 && this.#bytesInFlight >= this.#maxBytesInFlight)) &&
+      this.#failure === undefined
+    ) {
       await new Promise<void>((resolve) => this.#waiters.push(resolve));
     }
     this.#throwIfFailed();
@@ -319,10 +373,23 @@ export class ArrowFileWriter {
       this.#state = 'committed';
     } catch (error) {
       await this.abort().catch(() => {});
-      throw error instanceof SpillwayError ? error : new IoError(`Committing Arrow file failed: ${(error as Error).message}`, { file: this.path }, { cause: error });
+      throw error instanceof SpillwayError
+        ? error
+        : new IoError(
+            `Committing Arrow file failed: ${(error as Error).message}`,
+            { file: this.path },
+            { cause: error },
+          );
     }
     debug('committed %s: %d batches, %d rows, %d bytes', this.path, this.#numBatches, this.#numRows, this.#position);
-    return { path: this.path, bytes: this.#position, numRows: this.#numRows, numBatches: this.#numBatches, crc32: this.#crc, batchRanges: [...this.#ranges] };
+    return {
+      path: this.path,
+      bytes: this.#position,
+      numRows: this.#numRows,
+      numBatches: this.#numBatches,
+      crc32: this.#crc,
+      batchRanges: [...this.#ranges],
+    };
   }
 
   /** Stops writing and deletes the temporary file. Idempotent; no-op after commit. */
@@ -334,7 +401,12 @@ export class ArrowFileWriter {
     await this.#pending;
     await this.#handle.close().catch(() => {});
     await unlink(this.tempPath).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw new IoError(`Cannot remove temporary Arrow file: ${error.message}`, { file: this.tempPath }, { cause: error });
+      if (error.code !== 'ENOENT')
+        throw new IoError(
+          `Cannot remove temporary Arrow file: ${error.message}`,
+          { file: this.tempPath },
+          { cause: error },
+        );
     });
     await forgetTempFile(this.tempPath);
   }

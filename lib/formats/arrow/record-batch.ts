@@ -13,7 +13,11 @@ const DIRECT_FROM_COLUMNS = 256;
 /** `new RecordBatch(schema, data)`, without the quadratic schema merge for wide batches. */
 export function makeRecordBatchFast(schema: Schema, data: Data<Struct>): RecordBatch {
   const children = data.children;
-  if (schema.fields.length < DIRECT_FROM_COLUMNS || children.length !== schema.fields.length || children.some((c) => c.length !== data.length)) {
+  if (
+    schema.fields.length < DIRECT_FROM_COLUMNS ||
+    children.length !== schema.fields.length ||
+    children.some((c) => c.length !== data.length)
+  ) {
     return new RecordBatch(schema, data);
   }
   const batch = Object.create(RecordBatch.prototype) as RecordBatch & { _metadata: Map<string, string> };

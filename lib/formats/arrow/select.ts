@@ -68,7 +68,8 @@ export function selectRows(batch: RecordBatch, selection: RowSelection): RecordB
   if (keepsAll(selection, batch.numRows)) return batch;
   for (let k = 0; k < selection.length; k++) {
     const i = selection[k]!;
-    if (!(i >= 0 && i < batch.numRows && Number.isInteger(i))) throw new RangeError(`selection[${k}] is ${i}, not a row of a ${batch.numRows}-row batch`);
+    if (!(i >= 0 && i < batch.numRows && Number.isInteger(i)))
+      throw new RangeError(`selection[${k}] is ${i}, not a row of a ${batch.numRows}-row batch`);
   }
   const fields = batch.schema.fields;
   const children = fields.map((field, c) => {
@@ -112,7 +113,10 @@ function selectSlots(values: TypedArray, stride: number, selection: RowSelection
 }
 
 /** Selected variable-width values: new offsets and the bytes of each kept value, adjacent rows copied as one run. */
-function selectVarBinary(data: Data, selection: RowSelection): { offsets: Int32Array | BigInt64Array; bytes: Uint8Array } {
+function selectVarBinary(
+  data: Data,
+  selection: RowSelection,
+): { offsets: Int32Array | BigInt64Array; bytes: Uint8Array } {
   const n = selection.length;
   const large = data.valueOffsets instanceof BigInt64Array;
   const src = data.valueOffsets as ArrayLike<number | bigint>;
@@ -122,7 +126,8 @@ function selectVarBinary(data: Data, selection: RowSelection): { offsets: Int32A
     const i = selection[k]!;
     total += start(i + 1) - start(i);
   }
-  if (!large && total > 2 ** 31 - 1) throw new UnsupportedError('The selected rows hold more than 2 GiB of bytes in one column', {});
+  if (!large && total > 2 ** 31 - 1)
+    throw new UnsupportedError('The selected rows hold more than 2 GiB of bytes in one column', {});
   const bytes = new Uint8Array(total);
   const values = data.values as Uint8Array;
   const offsets = large ? new BigInt64Array(n + 1) : new Int32Array(n + 1);
@@ -154,7 +159,10 @@ function selectVarBinary(data: Data, selection: RowSelection): { offsets: Int32A
 }
 
 /** Child rows of the selected list slots, and the new offsets. */
-function selectListChildren(data: Data, selection: RowSelection): { offsets: Int32Array | BigInt64Array; childSelection: Int32Array } {
+function selectListChildren(
+  data: Data,
+  selection: RowSelection,
+): { offsets: Int32Array | BigInt64Array; childSelection: Int32Array } {
   const n = selection.length;
   const large = data.valueOffsets instanceof BigInt64Array;
   const src = data.valueOffsets as ArrayLike<number | bigint>;
@@ -210,7 +218,10 @@ export function selectData(data: Data, selection: RowSelection, column = ''): Da
     case Type.FixedSizeBinary:
     case Type.Dictionary: {
       const { bitmap, nullCount } = selectValidity(data, selection);
-      return make([undefined, selectSlots(data.values as unknown as TypedArray, data.stride, selection), bitmap], nullCount);
+      return make(
+        [undefined, selectSlots(data.values as unknown as TypedArray, data.stride, selection), bitmap],
+        nullCount,
+      );
     }
     case Type.Utf8:
     case Type.LargeUtf8:
@@ -231,14 +242,22 @@ export function selectData(data: Data, selection: RowSelection, column = ''): Da
       const { bitmap, nullCount } = selectValidity(data, selection);
       const size = data.stride;
       const childSelection = new Int32Array(n * size);
-      for (let k = 0; k < n; k++) for (let s = 0; s < size; s++) childSelection[k * size + s] = selection[k]! * size + s;
+      for (let k = 0; k < n; k++)
+        for (let s = 0; s < size; s++) childSelection[k * size + s] = selection[k]! * size + s;
       return make([undefined, undefined, bitmap], nullCount, [selectData(data.children[0]!, childSelection, column)]);
     }
     case Type.Struct: {
       const { bitmap, nullCount } = selectValidity(data, selection);
-      return make([undefined, undefined, bitmap], nullCount, data.children.map((child) => selectData(child, selection, column)));
+      return make(
+        [undefined, undefined, bitmap],
+        nullCount,
+        data.children.map((child) => selectData(child, selection, column)),
+      );
     }
     default:
-      throw new UnsupportedError(`Column "${column}" has Arrow type ${String(type)}, whose rows cannot be selected on buffers`, {});
+      throw new UnsupportedError(
+        `Column "${column}" has Arrow type ${String(type)}, whose rows cannot be selected on buffers`,
+        {},
+      );
   }
 }

@@ -2,7 +2,18 @@
  * Arrow -> rows: every type apache-arrow 21 decodes, read from the buffers directly (its `get()`
  * loses precision on decimals and nanosecond timestamps); also per-column value readers for row views.
  */
-import { Binary, Bool, type Data, DataType, Float64, Int64, Null, RecordBatch, Struct, TimestampMillisecond, Type, Utf8, makeVector, type Vector } from 'apache-arrow';
+import {
+  type Data,
+  type DataType,
+  type Float64,
+  type Int64,
+  type RecordBatch,
+  type Struct,
+  type TimestampMillisecond,
+  Type,
+  makeVector,
+  type Vector,
+} from 'apache-arrow';
 import { UnsupportedError, FormatError } from '../../core/errors.ts';
 import { PreciseDate } from '../values.ts';
 import type { Int64Mode } from '../values.ts';
@@ -37,7 +48,11 @@ function int64Out(v: bigint, mode: Int64Mode, column: string): number | bigint {
   if (mode === 'bigint') return v;
   const safe = v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER);
   if (safe) return Number(v);
-  if (mode === 'number') throw new UnsupportedError(`Column "${column}" holds ${v}, beyond Number.MAX_SAFE_INTEGER; read it with int64: 'bigint' or 'auto'`, {});
+  if (mode === 'number')
+    throw new UnsupportedError(
+      `Column "${column}" holds ${v}, beyond Number.MAX_SAFE_INTEGER; read it with int64: 'bigint' or 'auto'`,
+      {},
+    );
   return v;
 }
 
@@ -51,7 +66,8 @@ const UNIT_DIGITS = [0, 3, 6, 9];
 const MAX_DATE_MS = 8_640_000_000_000_000n;
 
 function msToDate(ms: bigint, column: string): Date {
-  if (ms > MAX_DATE_MS || ms < -MAX_DATE_MS) throw new UnsupportedError(`Column "${column}" holds a time outside the range of a JS Date`, {});
+  if (ms > MAX_DATE_MS || ms < -MAX_DATE_MS)
+    throw new UnsupportedError(`Column "${column}" holds a time outside the range of a JS Date`, {});
   return new Date(Number(ms));
 }
 
@@ -61,7 +77,8 @@ function timestampOut(v: bigint, unit: number, r: Resolved, column: string): Dat
   const date = msToDate(ms, column);
   const sub = unit <= 1 ? 0n : v - ms * (perSecond / 1000n);
   // micro- and nanosecond units keep their digits below the millisecond, as fromParquet's rows do
-  if (r.timestamps === 'date') return unit <= 1 ? date : new PreciseDate(Number(ms), Number(sub * (1_000_000_000n / perSecond)));
+  if (r.timestamps === 'date')
+    return unit <= 1 ? date : new PreciseDate(Number(ms), Number(sub * (1_000_000_000n / perSecond)));
   const iso = date.toISOString();
   if (sub === 0n) return iso;
   return `${iso.slice(0, -1)}${sub.toString().padStart(UNIT_DIGITS[unit]! - 3, '0')}Z`;
@@ -72,7 +89,9 @@ function timeOfDay(v: bigint, unit: number): string {
   const seconds = floorDiv(v, perSecond);
   const frac = v - seconds * perSecond;
   const s = Number(seconds);
-  const hms = [Math.floor(s / 3600), Math.floor((s % 3600) / 60), s % 60].map((n) => String(n).padStart(2, '0')).join(':');
+  const hms = [Math.floor(s / 3600), Math.floor((s % 3600) / 60), s % 60]
+    .map((n) => String(n).padStart(2, '0'))
+    .join(':');
   return frac === 0n ? hms : `${hms}.${frac.toString().padStart(UNIT_DIGITS[unit]!, '0')}`;
 }
 
@@ -128,7 +147,12 @@ function once<T>(make: () => T): () => T {
 }
 
 /** Readers of flat types: null, bool, numbers, strings, binary, decimals. */
-function flatReader(data: Data, r: Resolved, column: string, valid: (fn: ValueReader) => ValueReader): ValueReader | undefined {
+function flatReader(
+  data: Data,
+  r: Resolved,
+  column: string,
+  valid: (fn: ValueReader) => ValueReader,
+): ValueReader | undefined {
   const type = data.type as DataType;
   const values = data.values as ArrayLike<number | bigint> & { subarray?: unknown };
   switch (type.typeId) {
@@ -189,7 +213,12 @@ function flatReader(data: Data, r: Resolved, column: string, valid: (fn: ValueRe
 }
 
 /** Readers of dates, times, timestamps, durations and intervals. */
-function temporalReader(data: Data, r: Resolved, column: string, valid: (fn: ValueReader) => ValueReader): ValueReader | undefined {
+function temporalReader(
+  data: Data,
+  r: Resolved,
+  column: string,
+  valid: (fn: ValueReader) => ValueReader,
+): ValueReader | undefined {
   const type = data.type as DataType;
   const values = data.values as ArrayLike<number | bigint> & { subarray?: unknown };
   switch (type.typeId) {
@@ -228,7 +257,12 @@ function temporalReader(data: Data, r: Resolved, column: string, valid: (fn: Val
 }
 
 /** Readers of nested types: lists, maps, structs, unions, dictionaries (children decoded once, on first read). */
-function nestedReader(data: Data, r: Resolved, column: string, valid: (fn: ValueReader) => ValueReader): ValueReader | undefined {
+function nestedReader(
+  data: Data,
+  r: Resolved,
+  column: string,
+  valid: (fn: ValueReader) => ValueReader,
+): ValueReader | undefined {
   const type = data.type as DataType;
   const values = data.values as ArrayLike<number | bigint> & { subarray?: unknown };
   switch (type.typeId) {
@@ -275,12 +309,17 @@ function nestedReader(data: Data, r: Resolved, column: string, valid: (fn: Value
     }
     case Type.Dictionary: {
       const dictionary = data.dictionary;
-      if (!dictionary) throw new FormatError(`Column "${column}" is dictionary-encoded but its dictionary is missing`, {});
+      if (!dictionary)
+        throw new FormatError(`Column "${column}" is dictionary-encoded but its dictionary is missing`, {});
       const dict = once(() => dictionary.data.flatMap((d) => dataToValues(d, r, column)));
       return valid((i) => {
         const entries = dict();
         const index = Number(values[i]);
-        if (index < 0 || index >= entries.length) throw new FormatError(`Column "${column}" has dictionary index ${index} beyond its ${entries.length} entries`, {});
+        if (index < 0 || index >= entries.length)
+          throw new FormatError(
+            `Column "${column}" has dictionary index ${index} beyond its ${entries.length} entries`,
+            {},
+          );
         return entries[index];
       });
     }
@@ -298,9 +337,15 @@ function readerOf(data: Data, r: Resolved, column: string): ValueReader {
     const offset = data.offset;
     return (i) => (((bitmap[(offset + i) >> 3]! >> ((offset + i) & 7)) & 1) === 1 ? fn(i) : null);
   };
-  const reader = flatReader(data, r, column, valid) ?? temporalReader(data, r, column, valid) ?? nestedReader(data, r, column, valid);
+  const reader =
+    flatReader(data, r, column, valid) ??
+    temporalReader(data, r, column, valid) ??
+    nestedReader(data, r, column, valid);
   if (reader) return reader;
-  throw new UnsupportedError(`Column "${column}" has Arrow type ${String(type)}, which spillway cannot convert to rows`, {});
+  throw new UnsupportedError(
+    `Column "${column}" has Arrow type ${String(type)}, which spillway cannot convert to rows`,
+    {},
+  );
 }
 
 /**
@@ -316,13 +361,19 @@ export function recordBatchToRows(batch: RecordBatch, options: ToRowsOptions = {
   const fields = batch.schema.fields;
   const columns = fields.map((field, c) => {
     const vector = batch.getChildAt(c);
-    const values = vector === null ? new Array<unknown>(batch.numRows).fill(null) : vector.data.flatMap((d) => dataToValues(d, r, field.name));
+    const values =
+      vector === null
+        ? new Array<unknown>(batch.numRows).fill(null)
+        : vector.data.flatMap((d) => dataToValues(d, r, field.name));
     if (field.metadata.get(JSON_METADATA_KEY) === 'true') {
-      for (let i = 0; i < values.length; i++) if (typeof values[i] === 'string') values[i] = JSON.parse(values[i] as string);
+      for (let i = 0; i < values.length; i++)
+        if (typeof values[i] === 'string') values[i] = JSON.parse(values[i] as string);
     }
     return values;
   });
-  const asArrays = options.shape === 'array' || (options.shape === undefined && batch.schema.metadata.get(ROWS_METADATA_KEY) === 'array');
+  const asArrays =
+    options.shape === 'array' ||
+    (options.shape === undefined && batch.schema.metadata.get(ROWS_METADATA_KEY) === 'array');
   const rows = new Array<Row>(batch.numRows);
   for (let i = 0; i < batch.numRows; i++) {
     if (asArrays) rows[i] = columns.map((c) => c[i]);

@@ -4,7 +4,7 @@
  */
 import { JSON_METADATA_KEY, ROWS_METADATA_KEY } from './infer.ts';
 import { dataToValues } from './to-rows.ts';
-import { DataType, Field, Float64, Int32, Int64, makeData, Null, RecordBatch, Schema, Struct, Utf8, util } from 'apache-arrow';
+import { DataType, Field, Float64, Int64, makeData, RecordBatch, Schema, Struct, util } from 'apache-arrow';
 import { UnsupportedError } from '../../core/errors.ts';
 import { buildColumn } from './build.ts';
 
@@ -26,7 +26,10 @@ function widen(a: Field, b: Field): Field {
   const nullable = a.nullable || b.nullable;
   if ((isInt32(ta) && isF64(tb)) || (isF64(ta) && isInt32(tb))) return new Field(a.name, new Float64(), nullable);
   if ((isInt32(ta) && isInt64(tb)) || (isInt64(ta) && isInt32(tb))) return new Field(a.name, new Int64(), nullable);
-  throw new UnsupportedError(`Column "${a.name}" changed type from ${String(ta)}${ja ? ' (JSON)' : ''} to ${String(tb)}${jb ? ' (JSON)' : ''}, which cannot widen without loss`, {});
+  throw new UnsupportedError(
+    `Column "${a.name}" changed type from ${String(ta)}${ja ? ' (JSON)' : ''} to ${String(tb)}${jb ? ' (JSON)' : ''}, which cannot widen without loss`,
+    {},
+  );
 }
 
 /**

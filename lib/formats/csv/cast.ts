@@ -15,7 +15,17 @@ export { CastFailure };
  * `Z` / `+01` / `+0100` / `+01:00`: the instant it names, to the microsecond).
  */
 export type CsvColumnType =
-  | 'string' | 'text' | 'number' | 'double' | 'integer' | 'int64' | 'bigint' | 'boolean' | 'date' | 'timestamp' | 'timestamptz'
+  | 'string'
+  | 'text'
+  | 'number'
+  | 'double'
+  | 'integer'
+  | 'int64'
+  | 'bigint'
+  | 'boolean'
+  | 'date'
+  | 'timestamp'
+  | 'timestamptz'
   | ((value: string) => unknown);
 
 /** Declared types by column name (rows with a header) or by position (rows without). */
@@ -61,7 +71,6 @@ export function inferRows(rows: (Record<string, unknown> | unknown[])[]): void {
     }
   }
 }
-
 
 /** Converts one cell to a declared type; throws {@link CastFailure}. Empty cells are null except for strings. */
 export function castCell(text: string, type: CsvColumnType, column: string): unknown {

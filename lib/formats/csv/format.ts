@@ -25,7 +25,10 @@ export function stringifyCast(binary: BinaryEncoding = 'hex'): CsvStringifyOptio
     date: (value) => value.toISOString(),
     bigint: (value) => value.toString(),
     boolean: (value) => (value ? 'true' : 'false'),
-    object: (value) => (value instanceof Uint8Array ? binaryText(value, binary) : JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))),
+    object: (value) =>
+      value instanceof Uint8Array
+        ? binaryText(value, binary)
+        : JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
   };
 }
 
@@ -57,7 +60,8 @@ export function fastCsvFormat(options: Record<string, unknown>): CsvFormat | und
   // csv-stringify's escape is `"` whatever the quote: a quote other than `"` needs `escape` set to it
   const escape = options.escape ?? '"';
   const recordDelimiter = RECORD_DELIMITERS[String(options.record_delimiter ?? 'unix')];
-  if (typeof delimiter !== 'string' || delimiter.length !== 1 || delimiter === '\n' || delimiter === '\r') return undefined;
+  if (typeof delimiter !== 'string' || delimiter.length !== 1 || delimiter === '\n' || delimiter === '\r')
+    return undefined;
   if (typeof quote !== 'string' || quote.length !== 1 || quote === delimiter || escape !== quote) return undefined;
   if (recordDelimiter === undefined || (options.eof !== undefined && options.eof !== true)) return undefined;
   // csv-stringify leaves a line break of another kind than an explicit record_delimiter unquoted,
@@ -81,7 +85,8 @@ export function csvFormatter(format: CsvFormat, columns: readonly string[] | und
   const doubled = quote + quote;
   // a number's or boolean's text can only need quotes when the delimiter or quote is a letter, digit or sign
   const numbersNeedCheck = /[0-9.eE+\-a-zA-Z]/.test(delimiter + quote);
-  const text = (value: string): string => (special.test(value) ? quote + value.replace(quotes, doubled) + quote : value);
+  const text = (value: string): string =>
+    special.test(value) ? quote + value.replace(quotes, doubled) + quote : value;
   const field = (value: unknown): string => {
     if (typeof value === 'string') return text(value);
     if (typeof value === 'number') return numbersNeedCheck ? text(String(value)) : String(value);
@@ -91,7 +96,8 @@ export function csvFormatter(format: CsvFormat, columns: readonly string[] | und
     if (value instanceof Date) return text(value.toISOString());
     if (value instanceof Uint8Array) return binaryText(value, binary);
     // csv-stringify refuses these too
-    if (typeof value === 'function' || typeof value === 'symbol') throw new FormatError(`Cannot write a ${typeof value} as a CSV field`, { stage: 'toCsv' });
+    if (typeof value === 'function' || typeof value === 'symbol')
+      throw new FormatError(`Cannot write a ${typeof value} as a CSV field`, { stage: 'toCsv' });
     return text(JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
   };
   if (columns === undefined) {

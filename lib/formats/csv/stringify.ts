@@ -8,4 +8,5 @@ type CsvStringify = typeof import('csv-stringify/sync');
 const load = lazyRequire<CsvStringify>('csv-stringify/sync');
 
 /** csv-stringify/sync's `stringify`. */
-export const stringify = ((...args: Parameters<CsvStringify['stringify']>) => load().stringify(...args)) as CsvStringify['stringify'];
+export const stringify = ((...args: Parameters<CsvStringify['stringify']>) =>
+  load().stringify(...args)) as CsvStringify['stringify'];

@@ -57,12 +57,18 @@ class ExactParser {
     const t = this.#text;
     const c = t[this.#i];
     switch (c) {
-      case '{': return this.#object();
-      case '[': return this.#array();
-      case '"': return this.#string();
-      case 't': return this.#literal('true', true);
-      case 'f': return this.#literal('false', false);
-      case 'n': return this.#literal('null', null);
+      case '{':
+        return this.#object();
+      case '[':
+        return this.#array();
+      case '"':
+        return this.#string();
+      case 't':
+        return this.#literal('true', true);
+      case 'f':
+        return this.#literal('false', false);
+      case 'n':
+        return this.#literal('null', null);
       default:
         if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.#number();
         return this.#fail(c === undefined ? 'Unexpected end of JSON' : `Unexpected character ${JSON.stringify(c)}`);

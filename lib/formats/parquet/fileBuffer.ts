@@ -58,9 +58,17 @@ export async function openFileBuffer(path: string): Promise<FileBuffer> {
       try {
         ({ bytesRead } = await handle.read(bytes, filled, length - filled, start + filled));
       } catch (error) {
-        throw new IoError(`Cannot read Parquet file: ${(error as Error).message}`, { file: path, byteOffset: start + filled }, { cause: error });
+        throw new IoError(
+          `Cannot read Parquet file: ${(error as Error).message}`,
+          { file: path, byteOffset: start + filled },
+          { cause: error },
+        );
       }
-      if (bytesRead === 0) throw new FormatError('Parquet file is truncated (read past its end)', { file: path, byteOffset: start + filled });
+      if (bytesRead === 0)
+        throw new FormatError('Parquet file is truncated (read past its end)', {
+          file: path,
+          byteOffset: start + filled,
+        });
       filled += bytesRead;
     }
     readTotal(length);
@@ -75,7 +83,10 @@ export async function openFileBuffer(path: string): Promise<FileBuffer> {
     async slice(start: number, end: number = size): Promise<ArrayBuffer> {
       if (closed) throw new IoError('Parquet file was closed', { file: path });
       if (start < 0 || end > size || start > end) {
-        throw new FormatError(`Parquet metadata points outside the file (bytes ${start}-${end} of ${size})`, { file: path, byteOffset: start });
+        throw new FormatError(`Parquet metadata points outside the file (bytes ${start}-${end} of ${size})`, {
+          file: path,
+          byteOffset: start,
+        });
       }
       if (start === end) return new ArrayBuffer(0);
       if (tail && start >= tail.start) {

@@ -97,7 +97,10 @@ export type InspectParquetOptions = Record<string, never>;
 function details(e: SchemaElement): Record<string, string | number | boolean> | undefined {
   const lt = e.logical_type;
   if (lt?.type === 'DECIMAL' || e.converted_type === 'DECIMAL') {
-    return { precision: e.precision ?? (lt?.type === 'DECIMAL' ? lt.precision : 0), scale: e.scale ?? (lt?.type === 'DECIMAL' ? lt.scale : 0) };
+    return {
+      precision: e.precision ?? (lt?.type === 'DECIMAL' ? lt.precision : 0),
+      scale: e.scale ?? (lt?.type === 'DECIMAL' ? lt.scale : 0),
+    };
   }
   if (lt?.type === 'TIMESTAMP' || lt?.type === 'TIME') return { unit: lt.unit, isAdjustedToUTC: lt.isAdjustedToUTC };
   if (lt?.type === 'INTEGER') return { bitWidth: lt.bitWidth, signed: lt.isSigned };
@@ -142,9 +145,15 @@ export function statisticText(bytes: Uint8Array, e: SchemaElement): string | und
       const v = unsigned ? view.getBigUint64(0, true) : view.getBigInt64(0, true);
       if (ann === 'DECIMAL') return formatDecimal(v, scale);
       if (ann === 'TIMESTAMP' || ann === 'TIMESTAMP_MILLIS' || ann === 'TIMESTAMP_MICROS') {
-        const unit = e.logical_type?.type === 'TIMESTAMP' ? e.logical_type.unit : ann === 'TIMESTAMP_MILLIS' ? 'MILLIS' : 'MICROS';
+        const unit =
+          e.logical_type?.type === 'TIMESTAMP' ? e.logical_type.unit : ann === 'TIMESTAMP_MILLIS' ? 'MILLIS' : 'MICROS';
         try {
-          const date = unit === 'MILLIS' ? parsers.timestampFromMilliseconds!(v) : unit === 'MICROS' ? parsers.timestampFromMicroseconds!(v) : parsers.timestampFromNanoseconds!(v);
+          const date =
+            unit === 'MILLIS'
+              ? parsers.timestampFromMilliseconds!(v)
+              : unit === 'MICROS'
+                ? parsers.timestampFromMicroseconds!(v)
+                : parsers.timestampFromNanoseconds!(v);
           return (date as Date).toISOString();
         } catch {
           return undefined;
@@ -167,7 +176,12 @@ export function statisticText(bytes: Uint8Array, e: SchemaElement): string | und
 }
 
 interface RawStats {
-  field_1?: Uint8Array; field_2?: Uint8Array; field_3?: bigint | number; field_4?: bigint | number; field_5?: Uint8Array; field_6?: Uint8Array;
+  field_1?: Uint8Array;
+  field_2?: Uint8Array;
+  field_3?: bigint | number;
+  field_4?: bigint | number;
+  field_5?: Uint8Array;
+  field_6?: Uint8Array;
 }
 
 function statistics(raw: RawStats | undefined, e: SchemaElement | undefined): ParquetChunkStatistics | undefined {
@@ -200,13 +214,16 @@ function statistics(raw: RawStats | undefined, e: SchemaElement | undefined): Pa
  * ```
  */
 export async function inspectParquet(path: string, options?: InspectParquetOptions): Promise<ParquetInspection> {
-  if (typeof path !== 'string' || path.length === 0) throw new ValidationError(`Expected \`path\` to be a file path, got ${describeValue(path)}`);
+  if (typeof path !== 'string' || path.length === 0)
+    throw new ValidationError(`Expected \`path\` to be a file path, got ${describeValue(path)}`);
   const opts = expectOptions(options);
   for (const key of Object.keys(opts)) throw new ValidationError(`Unknown option \`options.${key}\` of inspectParquet`);
   const file = await openFileBuffer(path);
   try {
     if (file.byteLength >= 8 && new TextDecoder().decode(await file.slice(file.byteLength - 4)) === 'PARE') {
-      throw new UnsupportedError('Encrypted Parquet file (Parquet Modular Encryption footer) is not supported', { file: path });
+      throw new UnsupportedError('Encrypted Parquet file (Parquet Modular Encryption footer) is not supported', {
+        file: path,
+      });
     }
     let metadata: FileMetaData;
     let renamed: RenamedColumn[];
@@ -214,7 +231,10 @@ export async function inspectParquet(path: string, options?: InspectParquetOptio
     try {
       ({ metadata, renamed } = withUniqueNames((await readMetadata(file, parsers)).metadata));
       const footer = await readFooterBytes(file);
-      const thrift = deserializeTCompactProtocol({ view: new DataView(footer.buffer, footer.byteOffset, footer.byteLength - 8), offset: 0 }) as {
+      const thrift = deserializeTCompactProtocol({
+        view: new DataView(footer.buffer, footer.byteOffset, footer.byteLength - 8),
+        offset: 0,
+      }) as {
         field_4?: { field_1?: { field_3?: { field_12?: RawStats } }[] }[];
       };
       rawStats = (thrift.field_4 ?? []).map((g) => (g.field_1 ?? []).map((c) => c.field_3?.field_12));
@@ -260,7 +280,10 @@ export async function inspectParquet(path: string, options?: InspectParquetOptio
       schema: tree.children.map(node),
       rowGroups,
       codecs: [...codecs].sort(),
-      keyValueMetadata: (metadata.key_value_metadata ?? []).map((kv) => ({ key: kv.key, ...(kv.value === undefined ? {} : { value: kv.value }) })),
+      keyValueMetadata: (metadata.key_value_metadata ?? []).map((kv) => ({
+        key: kv.key,
+        ...(kv.value === undefined ? {} : { value: kv.value }),
+      })),
     };
   } finally {
     await file.close();

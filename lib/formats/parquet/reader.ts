@@ -10,7 +10,7 @@
  */
 import { parquetSchema } from 'hyparquet';
 import type { RecordBatch } from 'apache-arrow';
-import type { Compressors, DecodedArray, FileMetaData, RowGroup } from 'hyparquet';
+import type { DecodedArray, FileMetaData, RowGroup } from 'hyparquet';
 import { cappedCompressors as compressors } from './read/decompress.ts';
 import { FormatError, SpillwayError, UnsupportedError, ValidationError, describeValue } from '../../core/errors.ts';
 import { expectInteger, expectOneOf, expectOptions } from '../../core/validate.ts';
@@ -107,8 +107,15 @@ export interface ParquetReader {
 
 const CODECS = new Set(['UNCOMPRESSED', 'SNAPPY', 'GZIP', 'BROTLI', 'ZSTD', 'LZ4', 'LZ4_RAW']);
 const ENCODINGS = new Set([
-  'PLAIN', 'PLAIN_DICTIONARY', 'RLE_DICTIONARY', 'RLE', 'BIT_PACKED',
-  'DELTA_BINARY_PACKED', 'DELTA_LENGTH_BYTE_ARRAY', 'DELTA_BYTE_ARRAY', 'BYTE_STREAM_SPLIT',
+  'PLAIN',
+  'PLAIN_DICTIONARY',
+  'RLE_DICTIONARY',
+  'RLE',
+  'BIT_PACKED',
+  'DELTA_BINARY_PACKED',
+  'DELTA_LENGTH_BYTE_ARRAY',
+  'DELTA_BYTE_ARRAY',
+  'BYTE_STREAM_SPLIT',
 ]);
 
 /** Turns a decoder failure into a FormatError or UnsupportedError naming the file. */
@@ -134,11 +141,17 @@ function checkSupported(metadata: FileMetaData, file: string, columns: ReadonlyS
       const top = meta.path_in_schema[0] ?? '';
       if (!columns.has(top)) continue;
       if (!CODECS.has(meta.codec)) {
-        throw new UnsupportedError(`Unsupported Parquet compression codec ${meta.codec} in column \`${meta.path_in_schema.join('.')}\``, { file });
+        throw new UnsupportedError(
+          `Unsupported Parquet compression codec ${meta.codec} in column \`${meta.path_in_schema.join('.')}\``,
+          { file },
+        );
       }
       for (const encoding of meta.encodings) {
         if (!ENCODINGS.has(encoding)) {
-          throw new UnsupportedError(`Unsupported Parquet encoding ${encoding} in column \`${meta.path_in_schema.join('.')}\``, { file });
+          throw new UnsupportedError(
+            `Unsupported Parquet encoding ${encoding} in column \`${meta.path_in_schema.join('.')}\``,
+            { file },
+          );
         }
       }
     }
@@ -155,34 +168,71 @@ export function openParquet(path: string, options?: ParquetReadOptions): Promise
   const int64 = expectOneOf(opts.int64, 'options.int64', ['auto', 'bigint', 'number'] as const, 'auto');
   const batchSize = expectInteger(opts.batchSize, 'options.batchSize', 10_000);
   const invalidUtf8 = expectOneOf(opts.invalidUtf8, 'options.invalidUtf8', ['error', 'replace'] as const, 'error');
-  const maxNestedPageValues = expectInteger(opts.maxNestedPageValues, 'options.maxNestedPageValues', DEFAULT_MAX_NESTED_PAGE_VALUES);
+  const maxNestedPageValues = expectInteger(
+    opts.maxNestedPageValues,
+    'options.maxNestedPageValues',
+    DEFAULT_MAX_NESTED_PAGE_VALUES,
+  );
   if (opts.columns !== undefined) {
     if (!Array.isArray(opts.columns) || opts.columns.some((c) => typeof c !== 'string')) {
-      throw new ValidationError(`Expected \`options.columns\` to be an array of column names, got ${describeValue(opts.columns)}`);
+      throw new ValidationError(
+        `Expected \`options.columns\` to be an array of column names, got ${describeValue(opts.columns)}`,
+      );
     }
   }
   if (opts.rowGroupFilter !== undefined && typeof opts.rowGroupFilter !== 'function') {
-    throw new ValidationError(`Expected \`options.rowGroupFilter\` to be a function, got ${describeValue(opts.rowGroupFilter)}`);
+    throw new ValidationError(
+      `Expected \`options.rowGroupFilter\` to be a function, got ${describeValue(opts.rowGroupFilter)}`,
+    );
   }
   return open(path, opts.columns, int64, batchSize, invalidUtf8, maxNestedPageValues, opts.rowGroupFilter);
 }
 
-async function open(path: string, wanted: readonly string[] | undefined, int64: Int64Mode, batchSize: number, invalidUtf8: InvalidUtf8, maxNestedPageValues: number, filter?: ParquetReadOptions['rowGroupFilter']): Promise<ParquetReader> {
+async function open(
+  path: string,
+  wanted: readonly string[] | undefined,
+  int64: Int64Mode,
+  batchSize: number,
+  invalidUtf8: InvalidUtf8,
+  maxNestedPageValues: number,
+  filter?: ParquetReadOptions['rowGroupFilter'],
+): Promise<ParquetReader> {
   // https:// and s3:// URLs: ranged requests (lib/dataset/remote/); everything else: a local file
   const file = isRemoteUrl(path) ? await openRemoteBuffer(path) : await openFileBuffer(path);
   try {
     // a URL's query (signed URLs) never reaches error messages
-    return await prepare(isRemoteUrl(path) ? redactUrl(path) : path, file, wanted, int64, batchSize, invalidUtf8, maxNestedPageValues, filter);
+    return await prepare(
+      isRemoteUrl(path) ? redactUrl(path) : path,
+      file,
+      wanted,
+      int64,
+      batchSize,
+      invalidUtf8,
+      maxNestedPageValues,
+      filter,
+    );
   } catch (error) {
     await file.close().catch(() => undefined);
     throw error;
   }
 }
 
-async function prepare(path: string, file: FileBuffer, wanted: readonly string[] | undefined, int64: Int64Mode, batchSize: number, invalidUtf8: InvalidUtf8, maxNestedPageValues: number, filter?: ParquetReadOptions['rowGroupFilter']): Promise<ParquetReader> {
+async function prepare(
+  path: string,
+  file: FileBuffer,
+  wanted: readonly string[] | undefined,
+  int64: Int64Mode,
+  batchSize: number,
+  invalidUtf8: InvalidUtf8,
+  maxNestedPageValues: number,
+  filter?: ParquetReadOptions['rowGroupFilter'],
+): Promise<ParquetReader> {
   if (file.byteLength >= 8) {
     const magic = new TextDecoder().decode(await file.slice(file.byteLength - 4));
-    if (magic === 'PARE') throw new UnsupportedError('Encrypted Parquet file (Parquet Modular Encryption footer) is not supported', { file: path });
+    if (magic === 'PARE')
+      throw new UnsupportedError('Encrypted Parquet file (Parquet Modular Encryption footer) is not supported', {
+        file: path,
+      });
   }
   let raw: FileMetaData;
   let statisticsIgnored: boolean;
@@ -206,7 +256,9 @@ async function prepare(path: string, file: FileBuffer, wanted: readonly string[]
   const names = wanted ?? all.map((c) => c.name);
   for (const [i, name] of names.entries()) {
     if (!byName.has(name)) {
-      throw new ValidationError(`Expected \`options.columns[${i}]\` to be a column of ${path} (${all.map((c) => c.name).join(', ')}), got ${describeValue(name)}`);
+      throw new ValidationError(
+        `Expected \`options.columns[${i}]\` to be a column of ${path} (${all.map((c) => c.name).join(', ')}), got ${describeValue(name)}`,
+      );
     }
   }
   checkSupported(prepared.metadata, path, new Set(names));
@@ -217,7 +269,14 @@ async function prepare(path: string, file: FileBuffer, wanted: readonly string[]
 
   const tree = parquetSchema(metadata);
   const rawTree = parquetSchema(raw);
-  const settings: DecodeSettings = { file, path, compressors, parsers: { ...parsers, ...stringParsers(invalidUtf8) }, int64, maxNestedPageValues };
+  const settings: DecodeSettings = {
+    file,
+    path,
+    compressors,
+    parsers: { ...parsers, ...stringParsers(invalidUtf8) },
+    int64,
+    maxNestedPageValues,
+  };
   let arrowPlans: ArrowColumnPlan[] | undefined;
   const plansFor = (): ArrowColumnPlan[] =>
     (arrowPlans ??= names.map((n) => {
@@ -227,7 +286,10 @@ async function prepare(path: string, file: FileBuffer, wanted: readonly string[]
     }));
 
   /** Decoded columns, batch by batch: one row group at a time, each column page by page. */
-  async function* columnBatches(fromRow: number, arrow: boolean): AsyncGenerator<{ rowGroup: number; rowStart: number; n: number; values: DecodedArray[] }> {
+  async function* columnBatches(
+    fromRow: number,
+    arrow: boolean,
+  ): AsyncGenerator<{ rowGroup: number; rowStart: number; n: number; values: DecodedArray[] }> {
     const plans = arrow ? plansFor() : undefined;
     let groupStart = 0;
     for (let g = 0; g < groups.length; g++) {
@@ -273,7 +335,7 @@ async function prepare(path: string, file: FileBuffer, wanted: readonly string[]
           for (let c = 0; c < names.length; c++) {
             const v: unknown = values[c]![r];
             const finish = finishers[c];
-            row[names[c]!] = finish ? finish(v, names[c]!) : v ?? null;
+            row[names[c]!] = finish ? finish(v, names[c]!) : (v ?? null);
           }
           rows[r] = row;
         }
@@ -290,7 +352,11 @@ async function prepare(path: string, file: FileBuffer, wanted: readonly string[]
     for await (const part of columnBatches(fromRow, true)) {
       let batch: RecordBatch;
       try {
-        batch = makeRecordBatch(fields, plans.map((p, c) => p.build(part.values[c]!, part.n)), part.n);
+        batch = makeRecordBatch(
+          fields,
+          plans.map((p, c) => p.build(part.values[c]!, part.n)),
+          part.n,
+        );
       } catch (error) {
         throw translateError(error, path, { batch: part.rowGroup });
       }

@@ -38,8 +38,25 @@ export type { Int64Mode };
 
 /** Simplified type of a top-level column, for schemas shown to users. */
 export type ParquetColumnType =
-  | 'boolean' | 'int32' | 'int64' | 'float' | 'double' | 'decimal' | 'string' | 'binary'
-  | 'timestamp' | 'date' | 'time' | 'uuid' | 'json' | 'interval' | 'list' | 'map' | 'struct' | 'variant' | 'unknown';
+  | 'boolean'
+  | 'int32'
+  | 'int64'
+  | 'float'
+  | 'double'
+  | 'decimal'
+  | 'string'
+  | 'binary'
+  | 'timestamp'
+  | 'date'
+  | 'time'
+  | 'uuid'
+  | 'json'
+  | 'interval'
+  | 'list'
+  | 'map'
+  | 'struct'
+  | 'variant'
+  | 'unknown';
 
 /** One top-level column of a Parquet file. */
 export interface ParquetColumn {
@@ -125,25 +142,49 @@ function columnType(e: SchemaElement, hasChildren: boolean): ParquetColumnType {
   if (e.repetition_type === 'REPEATED') return 'list';
   if (isDecimal(e)) return 'decimal';
   switch (ann) {
-    case 'UTF8': case 'STRING': case 'ENUM': return 'string';
-    case 'DATE': return 'date';
-    case 'TIME': case 'TIME_MILLIS': case 'TIME_MICROS': return 'time';
-    case 'TIMESTAMP': case 'TIMESTAMP_MILLIS': case 'TIMESTAMP_MICROS': return 'timestamp';
-    case 'UUID': return 'uuid';
-    case 'JSON': return 'json';
-    case 'FLOAT16': return 'float';
-    case 'INTERVAL': return 'interval';
-    default: break;
+    case 'UTF8':
+    case 'STRING':
+    case 'ENUM':
+      return 'string';
+    case 'DATE':
+      return 'date';
+    case 'TIME':
+    case 'TIME_MILLIS':
+    case 'TIME_MICROS':
+      return 'time';
+    case 'TIMESTAMP':
+    case 'TIMESTAMP_MILLIS':
+    case 'TIMESTAMP_MICROS':
+      return 'timestamp';
+    case 'UUID':
+      return 'uuid';
+    case 'JSON':
+      return 'json';
+    case 'FLOAT16':
+      return 'float';
+    case 'INTERVAL':
+      return 'interval';
+    default:
+      break;
   }
   switch (e.type) {
-    case 'BOOLEAN': return 'boolean';
-    case 'INT32': return 'int32';
-    case 'INT64': return 'int64';
-    case 'INT96': return 'timestamp';
-    case 'FLOAT': return 'float';
-    case 'DOUBLE': return 'double';
-    case 'BYTE_ARRAY': case 'FIXED_LEN_BYTE_ARRAY': return 'binary';
-    default: return 'unknown';
+    case 'BOOLEAN':
+      return 'boolean';
+    case 'INT32':
+      return 'int32';
+    case 'INT64':
+      return 'int64';
+    case 'INT96':
+      return 'timestamp';
+    case 'FLOAT':
+      return 'float';
+    case 'DOUBLE':
+      return 'double';
+    case 'BYTE_ARRAY':
+    case 'FIXED_LEN_BYTE_ARRAY':
+      return 'binary';
+    default:
+      return 'unknown';
   }
 }
 
@@ -170,7 +211,11 @@ export function describeColumns(tree: SchemaTree): ParquetColumn[] {
  * @throws FormatError for an annotation its physical type cannot carry; UnsupportedError for a
  *   type that cannot be read exactly (BSON, decimal map keys)
  */
-export function prepareSchema(metadata: FileMetaData, int64: Int64Mode, file: string): {
+export function prepareSchema(
+  metadata: FileMetaData,
+  int64: Int64Mode,
+  file: string,
+): {
   metadata: FileMetaData;
   finishers: Map<string, Finisher>;
 } {

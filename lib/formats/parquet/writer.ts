@@ -102,7 +102,13 @@ export class ParquetFileWriter {
   #lastCheckpoint: ParquetWriterState | undefined;
   readonly #encoder: RowGroupEncoder;
 
-  private constructor(path: string, tempPath: string, handle: FileHandle, fields: Field[] | undefined, options: CheckedWriteOptions) {
+  private constructor(
+    path: string,
+    tempPath: string,
+    handle: FileHandle,
+    fields: Field[] | undefined,
+    options: CheckedWriteOptions,
+  ) {
     const { compression: codec, rowGroupSize, rowGroupBytes } = options;
     this.#encoder = new RowGroupEncoder(codec, options.encoderThread);
     this.path = path;
@@ -169,7 +175,10 @@ export class ParquetFileWriter {
   async writeArrow(batch: RecordBatch, batchIndex?: number): Promise<void> {
     this.#expectOpen();
     if (batch.schema.metadata.get(ROWS_METADATA_KEY) === 'array') {
-      throw new FormatError('toParquet writes object rows (keyed by column name), got array rows; read CSV with a header or map rows to objects', { file: this.path, batch: batchIndex });
+      throw new FormatError(
+        'toParquet writes object rows (keyed by column name), got array rows; read CSV with a header or map rows to objects',
+        { file: this.path, batch: batchIndex },
+      );
     }
     if (!this.#set.fields) this.#set.inferFromArrow(batch, batchIndex);
     const map = this.#set.mapArrow(batch, batchIndex);
@@ -215,22 +224,34 @@ export class ParquetFileWriter {
    * the temporary file is cut back to the committed length and appended to.
    * @throws IoError when the temporary file is missing or shorter than the state says
    */
-  static async resume(path: string, options: ParquetWriteOptions | undefined, state: ParquetWriterState): Promise<ParquetFileWriter> {
+  static async resume(
+    path: string,
+    options: ParquetWriteOptions | undefined,
+    state: ParquetWriterState,
+  ): Promise<ParquetFileWriter> {
     const checked = checkWriteOptions(options);
     let handle: FileHandle;
     try {
-      if (!Array.isArray(state.groups) || state.groups.length !== state.rowGroups) throw new Error('the checkpoint does not hold the row groups written');
+      if (!Array.isArray(state.groups) || state.groups.length !== state.rowGroups)
+        throw new Error('the checkpoint does not hold the row groups written');
       const probe = await open(state.tempPath, 'r');
       const { size } = await probe.stat().finally(() => probe.close());
       if (size < state.length) throw new Error(`it holds ${size} bytes, fewer than the ${state.length} committed`);
       await truncate(state.tempPath, state.length);
       handle = await open(state.tempPath, 'a');
     } catch (error) {
-      throw new IoError(`Cannot resume Parquet file from ${state.tempPath}: ${(error as Error).message}`, { file: path }, { cause: error });
+      throw new IoError(
+        `Cannot resume Parquet file from ${state.tempPath}: ${(error as Error).message}`,
+        { file: path },
+        { cause: error },
+      );
     }
     const w = new ParquetFileWriter(path, state.tempPath, handle, undefined, checked);
     trackTempFile(state.tempPath);
-    w.#set.setFields(state.fields.map((f) => ({ ...f })), state.inferred);
+    w.#set.setFields(
+      state.fields.map((f) => ({ ...f })),
+      state.inferred,
+    );
     w.#fileLength = state.length;
     w.#groups = state.groups.slice();
     w.#set.groupsFlushed = state.rowGroups;
@@ -249,7 +270,8 @@ export class ParquetFileWriter {
   async commit(): Promise<void> {
     this.#expectOpen();
     try {
-      if (!this.#set.fields) throw new FormatError('Cannot infer a Parquet schema without rows; declare `schema`', { file: this.path });
+      if (!this.#set.fields)
+        throw new FormatError('Cannot infer a Parquet schema without rows; declare `schema`', { file: this.path });
       if (this.#set.pendingRows > 0) await this.#flushGroup();
       await this.#settle();
       await this.#encoder.close();
@@ -265,7 +287,11 @@ export class ParquetFileWriter {
     } catch (error) {
       await this.abort().catch(() => undefined);
       if (error instanceof FormatError || error instanceof IoError || error instanceof SchemaMismatchError) throw error;
-      throw new IoError(`Cannot write Parquet file: ${(error as Error).message}`, { file: this.path }, { cause: error });
+      throw new IoError(
+        `Cannot write Parquet file: ${(error as Error).message}`,
+        { file: this.path },
+        { cause: error },
+      );
     }
   }
 
@@ -296,9 +322,12 @@ export class ParquetFileWriter {
   #fail(error: unknown): never {
     this.#state = 'failed';
     if (error instanceof IoError || error instanceof FormatError) throw error;
-    throw new IoError(`Cannot write Parquet row group: ${(error as Error).message}`, { file: this.path, row: this.rowsWritten }, { cause: error });
+    throw new IoError(
+      `Cannot write Parquet row group: ${(error as Error).message}`,
+      { file: this.path, row: this.rowsWritten },
+      { cause: error },
+    );
   }
-
 
   /** Encodes the buffered row group and sends it on its way to the file. */
   async #flushGroup(): Promise<void> {

@@ -99,14 +99,31 @@ export function decodeSchema(segment: SpillSegment, dir: string): Schema {
   try {
     return tableFromIPC(Buffer.from(segment.schema, 'base64')).schema;
   } catch (error) {
-    throw new SpillError('The spill manifest holds a schema that cannot be decoded', { dir, file: MANIFEST_NAME }, { cause: error });
+    throw new SpillError(
+      'The spill manifest holds a schema that cannot be decoded',
+      { dir, file: MANIFEST_NAME },
+      { cause: error },
+    );
   }
 }
 
 /** A fresh, empty manifest. */
 export function emptyManifest(compression: SpillManifest['compression']): SpillManifest {
   const now = new Date().toISOString();
-  return { format: MANIFEST_FORMAT, version: MANIFEST_VERSION, createdAt: now, updatedAt: now, compression, numRows: 0, numBatches: 0, bytesOnDisk: 0, complete: false, rowsInMemory: 0, segments: [], files: [] };
+  return {
+    format: MANIFEST_FORMAT,
+    version: MANIFEST_VERSION,
+    createdAt: now,
+    updatedAt: now,
+    compression,
+    numRows: 0,
+    numBatches: 0,
+    bytesOnDisk: 0,
+    complete: false,
+    rowsInMemory: 0,
+    segments: [],
+    files: [],
+  };
 }
 
 /**
@@ -121,7 +138,11 @@ export async function writeManifest(dir: string, manifest: SpillManifest): Promi
     await writeFileAtomic(target, text, { mode: 0o600 });
     await writeFileAtomic(path.join(dir, SEAL_NAME), sealOf(text, manifest), { mode: 0o600 });
   } catch (error) {
-    throw new SpillError(`Cannot write the spill manifest: ${(error as Error).message}`, { dir, file: MANIFEST_NAME }, { cause: error });
+    throw new SpillError(
+      `Cannot write the spill manifest: ${(error as Error).message}`,
+      { dir, file: MANIFEST_NAME },
+      { cause: error },
+    );
   }
 }
 
@@ -130,11 +151,17 @@ const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** Throws unless `name` is a plain file name that resolves inside `dir`. */
 export function checkFileName(dir: string, name: unknown): string {
   if (typeof name !== 'string' || !SAFE_NAME.test(name) || name.includes('..')) {
-    throw new SpillError(`The spill manifest names a file ${JSON.stringify(name)} outside its directory; refusing to read it`, { dir, file: MANIFEST_NAME });
+    throw new SpillError(
+      `The spill manifest names a file ${JSON.stringify(name)} outside its directory; refusing to read it`,
+      { dir, file: MANIFEST_NAME },
+    );
   }
   const resolved = path.resolve(dir, name);
   if (path.dirname(resolved) !== path.resolve(dir)) {
-    throw new SpillError(`The spill manifest names a file ${JSON.stringify(name)} outside its directory; refusing to read it`, { dir, file: MANIFEST_NAME });
+    throw new SpillError(
+      `The spill manifest names a file ${JSON.stringify(name)} outside its directory; refusing to read it`,
+      { dir, file: MANIFEST_NAME },
+    );
   }
   return resolved;
 }
@@ -157,11 +184,19 @@ function sealOf(text: string, manifest: Pick<SpillManifest, 'files' | 'numRows'>
  * directory unlisted (a last file dropped from the manifest, totals fixed, file left in place).
  * Throws {@link SpillCorruptError}.
  */
-export async function checkSeal(dir: string, manifest: SpillManifest, text: string, names: readonly string[]): Promise<void> {
+export async function checkSeal(
+  dir: string,
+  manifest: SpillManifest,
+  text: string,
+  names: readonly string[],
+): Promise<void> {
   const listed = new Set(manifest.files.map((f) => f.name));
   const stray = names.filter((n) => /^spill-\d+\.arrow$/.test(n) && !listed.has(n));
   if (stray.length > 0) {
-    throw new SpillCorruptError(`The spill directory holds ${stray.join(', ')}, which the manifest does not list: the manifest was edited or is not this directory's`, { dir, file: MANIFEST_NAME });
+    throw new SpillCorruptError(
+      `The spill directory holds ${stray.join(', ')}, which the manifest does not list: the manifest was edited or is not this directory's`,
+      { dir, file: MANIFEST_NAME },
+    );
   }
   let seal: string;
   try {
@@ -170,7 +205,10 @@ export async function checkSeal(dir: string, manifest: SpillManifest, text: stri
     return; // written before seals existed
   }
   if (seal !== sealOf(text, manifest)) {
-    throw new SpillCorruptError(`The spill manifest does not match its seal (${SEAL_NAME}): it was edited after it was written`, { dir, file: MANIFEST_NAME });
+    throw new SpillCorruptError(
+      `The spill manifest does not match its seal (${SEAL_NAME}): it was edited after it was written`,
+      { dir, file: MANIFEST_NAME },
+    );
   }
 }
 
@@ -184,7 +222,11 @@ export async function readManifest(dir: string): Promise<SpillManifest> {
   try {
     text = await readFile(path.join(dir, MANIFEST_NAME), 'utf8');
   } catch (error) {
-    throw new SpillError(`Not a spill directory: cannot read ${MANIFEST_NAME} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { dir }, { cause: error });
+    throw new SpillError(
+      `Not a spill directory: cannot read ${MANIFEST_NAME} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      { dir },
+      { cause: error },
+    );
   }
   let data: SpillManifest;
   try {
@@ -197,8 +239,10 @@ export async function readManifest(dir: string): Promise<SpillManifest> {
   };
   if (data === null || typeof data !== 'object') bad('not an object');
   if (data.format !== MANIFEST_FORMAT) bad(`format is ${JSON.stringify(data.format)}, expected "${MANIFEST_FORMAT}"`);
-  if (data.version !== MANIFEST_VERSION) bad(`version ${String(data.version)} is not supported (expected ${MANIFEST_VERSION})`);
-  if (!['lz4', 'zstd', 'none'].includes(data.compression)) bad(`unknown compression ${JSON.stringify(data.compression)}`);
+  if (data.version !== MANIFEST_VERSION)
+    bad(`version ${String(data.version)} is not supported (expected ${MANIFEST_VERSION})`);
+  if (!['lz4', 'zstd', 'none'].includes(data.compression))
+    bad(`unknown compression ${JSON.stringify(data.compression)}`);
   if (!Array.isArray(data.files) || !Array.isArray(data.segments)) bad('files and segments must be arrays');
   if (!isCount(data.rowsInMemory) || typeof data.complete !== 'boolean') bad('rowsInMemory/complete missing');
   let rows = 0;
@@ -213,20 +257,26 @@ export async function readManifest(dir: string): Promise<SpillManifest> {
     if (![f.segment, f.rows, f.batches, f.bytes, f.rawBytes].every(isCount)) bad(`files[${i}] has a bad count`);
     if (f.segment >= data.segments.length) bad(`files[${i}] names segment ${f.segment} of ${data.segments.length}`);
     if (typeof f.crc32 !== 'string' || !/^[0-9a-f]{8}$/.test(f.crc32)) bad(`files[${i}] has a bad crc32`);
-    if (!Array.isArray(f.batchRows) || f.batchRows.length !== f.batches || !f.batchRows.every(isCount)) bad(`files[${i}].batchRows does not match its batches`);
+    if (!Array.isArray(f.batchRows) || f.batchRows.length !== f.batches || !f.batchRows.every(isCount))
+      bad(`files[${i}].batchRows does not match its batches`);
     if (f.batchRows.reduce((a, b) => a + b, 0) !== f.rows) bad(`files[${i}].batchRows does not add up to its rows`);
-    if (!Array.isArray(f.batchRanges) || f.batchRanges.length !== f.batches) bad(`files[${i}].batchRanges does not match its batches`);
+    if (!Array.isArray(f.batchRanges) || f.batchRanges.length !== f.batches)
+      bad(`files[${i}].batchRanges does not match its batches`);
     for (const r of f.batchRanges) {
-      if (!Array.isArray(r) || !isCount(r[0]) || !isCount(r[1]) || typeof r[2] !== 'string' || r[0] + r[1] > f.bytes) bad(`files[${i}] has a batch range outside the file`);
+      if (!Array.isArray(r) || !isCount(r[0]) || !isCount(r[1]) || typeof r[2] !== 'string' || r[0] + r[1] > f.bytes)
+        bad(`files[${i}] has a batch range outside the file`);
     }
-    if (typeof f.origins !== 'string' || f.origins.length !== f.batches || !/^[ra]*$/.test(f.origins)) bad(`files[${i}].origins does not match its batches`);
+    if (typeof f.origins !== 'string' || f.origins.length !== f.batches || !/^[ra]*$/.test(f.origins))
+      bad(`files[${i}].origins does not match its batches`);
     rows += f.rows;
     batches += f.batches;
     bytes += f.bytes;
   }
   for (const [i, s] of data.segments.entries()) {
-    if (s === null || typeof s !== 'object' || typeof s.schema !== 'string' || !Array.isArray(s.fields)) bad(`segments[${i}] is invalid`);
+    if (s === null || typeof s !== 'object' || typeof s.schema !== 'string' || !Array.isArray(s.fields))
+      bad(`segments[${i}] is invalid`);
   }
-  if (data.numRows !== rows || data.numBatches !== batches || data.bytesOnDisk !== bytes) bad('totals do not match its files');
+  if (data.numRows !== rows || data.numBatches !== batches || data.bytesOnDisk !== bytes)
+    bad('totals do not match its files');
   return data;
 }

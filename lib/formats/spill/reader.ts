@@ -35,7 +35,11 @@ export async function verifySpillFile(dir: string, entry: SpillFileEntry): Promi
   try {
     size = (await stat(file)).size;
   } catch (error) {
-    throw new SpillError(`Spill file ${entry.name} listed in the manifest is missing (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`, { dir, file }, { cause: error });
+    throw new SpillError(
+      `Spill file ${entry.name} listed in the manifest is missing (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`,
+      { dir, file },
+      { cause: error },
+    );
   }
   const ranges = entry.batchRanges;
   const firstBeyond = (limit: number): number | undefined => {
@@ -43,18 +47,32 @@ export async function verifySpillFile(dir: string, entry: SpillFileEntry): Promi
     return i < 0 ? undefined : i;
   };
   if (size < entry.bytes) {
-    throw new SpillCorruptError(`Spill file ${entry.name} is truncated: ${size} bytes, the manifest says ${entry.bytes}`, { dir, file, batch: firstBeyond(size) });
+    throw new SpillCorruptError(
+      `Spill file ${entry.name} is truncated: ${size} bytes, the manifest says ${entry.bytes}`,
+      { dir, file, batch: firstBeyond(size) },
+    );
   }
-  if (size > entry.bytes) throw new SpillCorruptError(`Spill file ${entry.name} has ${size} bytes, the manifest says ${entry.bytes}`, { dir, file });
+  if (size > entry.bytes)
+    throw new SpillCorruptError(`Spill file ${entry.name} has ${size} bytes, the manifest says ${entry.bytes}`, {
+      dir,
+      file,
+    });
   // one pass: each batch range's CRC, the whole-file CRC combined from them (each byte hashed once)
   const { whole, perBatch } = rangesInOrder(ranges) ? await hashInOnePass(file, ranges) : await hashTwice(file, ranges);
   for (const [i, range] of ranges.entries()) {
     if (crcHex(perBatch[i]!) !== range[2]) {
-      throw new SpillCorruptError(`Spill file ${entry.name} is corrupt: batch ${i} fails its CRC-32 check`, { dir, file, batch: i });
+      throw new SpillCorruptError(`Spill file ${entry.name} is corrupt: batch ${i} fails its CRC-32 check`, {
+        dir,
+        file,
+        batch: i,
+      });
     }
   }
   if (crcHex(whole) !== entry.crc32) {
-    throw new SpillCorruptError(`Spill file ${entry.name} is corrupt: its CRC-32 is ${crcHex(whole)}, the manifest says ${entry.crc32} (outside any batch: schema or footer)`, { dir, file });
+    throw new SpillCorruptError(
+      `Spill file ${entry.name} is corrupt: its CRC-32 is ${crcHex(whole)}, the manifest says ${entry.crc32} (outside any batch: schema or footer)`,
+      { dir, file },
+    );
   }
 }
 
@@ -62,7 +80,8 @@ type Ranges = SpillFileEntry['batchRanges'];
 
 async function hashInOnePass(file: string, ranges: Ranges): Promise<{ whole: number; perBatch: number[] }> {
   const hash = new RangeCrc(ranges);
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) hash.update(chunk);
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>)
+    hash.update(chunk);
   return { whole: hash.whole, perBatch: hash.perRange };
 }
 
@@ -153,7 +172,8 @@ export class SpillFiles {
   /** Reads and decodes global batch `index` (verifying its file on first use). */
   async read(index: number): Promise<RecordBatch> {
     if (this.#closed) throw new SpillError('The spill is disposed', { dir: this.dir });
-    if (!Number.isInteger(index) || index < 0 || index >= this.numBatches) throw new RangeError(`Spilled batch ${index} is outside 0..${this.numBatches - 1}`);
+    if (!Number.isInteger(index) || index < 0 || index >= this.numBatches)
+      throw new RangeError(`Spilled batch ${index} is outside 0..${this.numBatches - 1}`);
     const { file, batch, entry } = this.locate(index);
     const path = checkFileName(this.dir, entry.name);
     const pending = this.#handle(file);
@@ -174,7 +194,10 @@ export class SpillFiles {
 
   async #readFrom(handle: ArrowFileHandle, batch: number, entry: SpillFileEntry, path: string): Promise<RecordBatch> {
     if (handle.numBatches !== entry.batches || handle.batchRows[batch] !== entry.batchRows[batch]) {
-      throw new SpillCorruptError(`Spill file ${entry.name} does not match its manifest (${handle.numBatches} batches)`, { dir: this.dir, file: path, batch });
+      throw new SpillCorruptError(
+        `Spill file ${entry.name} does not match its manifest (${handle.numBatches} batches)`,
+        { dir: this.dir, file: path, batch },
+      );
     }
     try {
       const decoded = await handle.readBatch(batch);
@@ -182,7 +205,11 @@ export class SpillFiles {
       return decoded;
     } catch (error) {
       if (error instanceof SpillwayError && error.code !== 'ERR_SPILLWAY_IO') {
-        throw new SpillCorruptError(`Spill file ${entry.name} batch ${batch} cannot be decoded: ${error.message}`, { dir: this.dir, file: path, batch }, { cause: error });
+        throw new SpillCorruptError(
+          `Spill file ${entry.name} batch ${batch} cannot be decoded: ${error.message}`,
+          { dir: this.dir, file: path, batch },
+          { cause: error },
+        );
       }
       throw error;
     }

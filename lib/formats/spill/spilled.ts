@@ -45,7 +45,6 @@ export interface SpilledInit {
   cacheBytes: number;
 }
 
-
 /** Every option of OpenSpillOptions, for strict validation. */
 const KNOWN_OPEN_SPILL_OPTIONS = optionKeys<OpenSpillOptions>({ cacheBytes: true, partial: true });
 /** A spilled dataset: rows on disk and in memory, readable in order or by index. */
@@ -83,7 +82,10 @@ export class Spilled {
     this.#rowStarts = starts;
     this.numRows = starts.at(-1)!;
     this.numBatches = starts.length - 1;
-    this.#cache = new LRUCache<number, RecordBatch>({ maxSize: Math.max(1, init.cacheBytes), sizeCalculation: (b) => Math.max(1, recordBatchBytes(b)) });
+    this.#cache = new LRUCache<number, RecordBatch>({
+      maxSize: Math.max(1, init.cacheBytes),
+      sizeCalculation: (b) => Math.max(1, recordBatchBytes(b)),
+    });
   }
 
   /** Bytes of the spill files. */
@@ -108,7 +110,8 @@ export class Spilled {
   get schema(): Schema {
     if (this.#schema) return this.#schema;
     const all = [...this.#files.schemas, ...this.#memory.map((b) => b.arrow.schema)];
-    if (all.length === 0) throw new UnsupportedError('The spill holds no batches, so it has no schema', { dir: this.dir });
+    if (all.length === 0)
+      throw new UnsupportedError('The spill holds no batches, so it has no schema', { dir: this.dir });
     let schema = all[0]!;
     for (const s of all.slice(1)) schema = unifySchemas(schema, s);
     this.#schema = schema;
@@ -167,7 +170,11 @@ export class Spilled {
   async *#ordered(diskOnly: boolean): AsyncGenerator<RecordBatch | undefined> {
     // memory-resident batches need no read ahead; with diskOnly they are not converted either
     const read = (i: number): Promise<RecordBatch | undefined> | undefined =>
-      i >= this.numBatches ? undefined : diskOnly && i >= this.#diskBatches ? Promise.resolve(undefined) : this.#arrow(i, false);
+      i >= this.numBatches
+        ? undefined
+        : diskOnly && i >= this.#diskBatches
+          ? Promise.resolve(undefined)
+          : this.#arrow(i, false);
     let next = read(0);
     try {
       for (let i = 0; i < this.numBatches; i++) {
@@ -225,7 +232,7 @@ export class Spilled {
     if (from === to) return out;
     for (let b = this.#batchOf(from); b < this.numBatches && this.#rowStarts[b]! < to; b++) {
       const first = this.#rowStarts[b]!;
-      const rows = await this.#rows(b, true, Math.max(0, from - first), Math.min(this.#rowStarts[b + 1]! , to) - first);
+      const rows = await this.#rows(b, true, Math.max(0, from - first), Math.min(this.#rowStarts[b + 1]!, to) - first);
       for (const row of rows) out.push(row);
     }
     return out;
@@ -239,13 +246,18 @@ export class Spilled {
     this.#check();
     const opts = expectOptions(options, 'options', ['maxBytes']);
     const maxBytes = opts.maxBytes === undefined ? DEFAULT_TABLE_BYTES : parseBytes(opts.maxBytes, 'options.maxBytes');
-    const bytes = this.manifest.files.reduce((n, f) => n + f.rawBytes, 0) + this.#memory.reduce((n, b) => n + b.bytes, 0);
+    const bytes =
+      this.manifest.files.reduce((n, f) => n + f.rawBytes, 0) + this.#memory.reduce((n, b) => n + b.bytes, 0);
     if (bytes > maxBytes) {
-      throw new CollectLimitError(`toTable() would hold about ${bytes} bytes, more than options.maxBytes (${maxBytes}); iterate batches() or rows() instead`, { dir: this.dir });
+      throw new CollectLimitError(
+        `toTable() would hold about ${bytes} bytes, more than options.maxBytes (${maxBytes}); iterate batches() or rows() instead`,
+        { dir: this.dir },
+      );
     }
     const schema = this.schema;
     const batches: RecordBatch[] = [];
-    for await (const batch of this.batches()) batches.push(schemasEqual(batch.schema, schema) ? batch : castRecordBatch(batch, schema));
+    for await (const batch of this.batches())
+      batches.push(schemasEqual(batch.schema, schema) ? batch : castRecordBatch(batch, schema));
     return batches.length === 0 ? new Table(schema) : new Table(batches);
   }
 
@@ -311,15 +323,23 @@ brandClass(Spilled, 'Spilled');
  * `dispose({ remove: true })`. Throws {@link SpillError}.
  */
 export async function openSpill(dir: string, options?: OpenSpillOptions): Promise<Spilled> {
-  if (typeof dir !== 'string' || dir.length === 0) throw new SpillError('Expected `dir` to be a spill directory path', {});
+  if (typeof dir !== 'string' || dir.length === 0)
+    throw new SpillError('Expected `dir` to be a spill directory path', {});
   const opts = expectOptions(options, 'options', KNOWN_OPEN_SPILL_OPTIONS);
-  const cacheBytes = opts.cacheBytes === undefined ? DEFAULT_CACHE_BYTES : parseBytes(opts.cacheBytes, 'options.cacheBytes');
+  const cacheBytes =
+    opts.cacheBytes === undefined ? DEFAULT_CACHE_BYTES : parseBytes(opts.cacheBytes, 'options.cacheBytes');
   const partial = expectBoolean(opts.partial, 'options.partial', false);
   const abs = path.resolve(dir);
   const manifest = await readManifest(abs);
   if (!manifest.complete && !partial) {
-    const why = manifest.rowsInMemory > 0 ? `its writer kept ${manifest.rowsInMemory} rows in memory (use toSpill({ keep: true }) to write them all)` : 'it was not finished (the writing pipeline failed or is still running)';
-    throw new SpillError(`The spill is incomplete: ${why}; pass { partial: true } to read the ${manifest.numRows} rows on disk`, { dir: abs });
+    const why =
+      manifest.rowsInMemory > 0
+        ? `its writer kept ${manifest.rowsInMemory} rows in memory (use toSpill({ keep: true }) to write them all)`
+        : 'it was not finished (the writing pipeline failed or is still running)';
+    throw new SpillError(
+      `The spill is incomplete: ${why}; pass { partial: true } to read the ${manifest.numRows} rows on disk`,
+      { dir: abs },
+    );
   }
   // a complete spill must be exactly what its writer sealed (a partial one may be mid-write)
   if (manifest.complete) await checkSeal(abs, manifest, await readManifestText(abs), await readdir(abs));
@@ -328,7 +348,11 @@ export async function openSpill(dir: string, options?: OpenSpillOptions): Promis
     try {
       await stat(file);
     } catch (error) {
-      throw new SpillError(`Spill file ${f.name} listed in the manifest is missing`, { dir: abs, file }, { cause: error });
+      throw new SpillError(
+        `Spill file ${f.name} listed in the manifest is missing`,
+        { dir: abs, file },
+        { cause: error },
+      );
     }
   }
   return new Spilled({ dir: abs, manifest, memory: [], keep: true, cacheBytes });

@@ -14,7 +14,14 @@ import { castRecordBatch, recordBatchBytes, schemasEqual, unifySchemas } from '.
 import { SpillError, SpillwayError, ValidationError } from '../../core/errors.ts';
 import { logger } from '../../core/stage.ts';
 import { crcHex } from '../checksum.ts';
-import { decodeSchema, emptyManifest, encodeSchema, writeManifest, type SpillFileEntry, type SpillManifest } from './manifest.ts';
+import {
+  decodeSchema,
+  emptyManifest,
+  encodeSchema,
+  writeManifest,
+  type SpillFileEntry,
+  type SpillManifest,
+} from './manifest.ts';
 
 const debug = logger('spill');
 
@@ -101,7 +108,11 @@ export class SpillWriter {
     if (error instanceof SpillError) return error;
     const message = error instanceof Error ? error.message : String(error);
     const file = error instanceof SpillwayError ? error.context.file : undefined;
-    this.#failure ??= new SpillError(`Spilling to ${this.dir} failed while ${what}: ${message}`, { dir: this.dir, file }, { cause: error });
+    this.#failure ??= new SpillError(
+      `Spilling to ${this.dir} failed while ${what}: ${message}`,
+      { dir: this.dir, file },
+      { cause: error },
+    );
     return this.#failure;
   }
 
@@ -123,7 +134,9 @@ export class SpillWriter {
     if (schemasEqual(file.schema, batch.schema)) return { schema: file.schema, newFile: false };
     try {
       const unified = unifySchemas(file.schema, batch.schema);
-      return schemasEqual(unified, file.schema) ? { schema: file.schema, newFile: false } : { schema: unified, newFile: true };
+      return schemasEqual(unified, file.schema)
+        ? { schema: file.schema, newFile: false }
+        : { schema: unified, newFile: true };
     } catch {
       return { schema: batch.schema, newFile: true };
     }

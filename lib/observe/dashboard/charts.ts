@@ -7,9 +7,25 @@
  */
 import { LEVEL_RANK, type Timeline } from '../timeline.ts';
 import { formatBytes, formatCount, formatDuration } from '../../core/format.ts';
-import { COLORS, maxOf, lineChart, type ChartSeries, type ChartBand, type ChartRule, type ChartTick } from './line-chart.ts';
+import {
+  COLORS,
+  maxOf,
+  lineChart,
+  type ChartSeries,
+  type ChartBand,
+  type ChartRule,
+  type ChartTick,
+} from './line-chart.ts';
 
-export { lineChart, niceTicks, type ChartBand, type ChartRule, type ChartSeries, type ChartSpec, type ChartTick } from './line-chart.ts';
+export {
+  lineChart,
+  niceTicks,
+  type ChartBand,
+  type ChartRule,
+  type ChartSeries,
+  type ChartSpec,
+  type ChartTick,
+} from './line-chart.ts';
 
 /** Spans of consecutive points whose level is at least `min` (and below `below`), as x ranges. */
 export function levelSpans(tl: Timeline, min: number, below = Infinity): { from: number; to: number }[] {
@@ -89,11 +105,19 @@ export function progressChart(tl: Timeline, context: ChartContext = {}): string 
     series: [
       { label: 'rows', values: tl.rows, color: COLORS.rows, fill: true },
       // sources that read no file (iterables) have no bytes to draw
-      ...(bytes > 0 ? [{ label: 'bytes', values: tl.bytes, color: COLORS.bytes, axis: 'right' as const, dashed: true }] : []),
+      ...(bytes > 0
+        ? [{ label: 'bytes', values: tl.bytes, color: COLORS.bytes, axis: 'right' as const, dashed: true }]
+        : []),
     ],
     yFormat: formatCount,
     yRightFormat: formatBytes,
-    ...(context.rowsTotal !== undefined ? { rules: [{ value: context.rowsTotal, label: `total ${formatCount(context.rowsTotal)} rows`, color: COLORS.axis }] } : {}),
+    ...(context.rowsTotal !== undefined
+      ? {
+          rules: [
+            { value: context.rowsTotal, label: `total ${formatCount(context.rowsTotal)} rows`, color: COLORS.axis },
+          ],
+        }
+      : {}),
   });
 }
 
@@ -111,7 +135,9 @@ export function throughputChart(tl: Timeline, context: ChartContext = {}): strin
     x: tl.t,
     series: [
       { label: 'rows/s', values: rowRates, color: COLORS.rows },
-      ...(hasBytes ? [{ label: 'bytes/s', values: byteRates, color: COLORS.bytes, axis: 'right' as const, dashed: true }] : []),
+      ...(hasBytes
+        ? [{ label: 'bytes/s', values: byteRates, color: COLORS.bytes, axis: 'right' as const, dashed: true }]
+        : []),
     ],
     yFormat: formatCount,
     yRightFormat: (v) => `${formatBytes(v)}/s`,
@@ -121,8 +147,16 @@ export function throughputChart(tl: Timeline, context: ChartContext = {}): strin
 
 function pauseBands(tl: Timeline): ChartBand[] {
   return [
-    ...levelSpans(tl, LEVEL_RANK.spill, LEVEL_RANK.pause).map((s) => ({ ...s, color: COLORS.spill, label: `spill level: ${formatDuration(s.from)} to ${formatDuration(s.to)}` })),
-    ...levelSpans(tl, LEVEL_RANK.pause).map((s) => ({ ...s, color: COLORS.pause, label: `paused: ${formatDuration(s.from)} to ${formatDuration(s.to)}` })),
+    ...levelSpans(tl, LEVEL_RANK.spill, LEVEL_RANK.pause).map((s) => ({
+      ...s,
+      color: COLORS.spill,
+      label: `spill level: ${formatDuration(s.from)} to ${formatDuration(s.to)}`,
+    })),
+    ...levelSpans(tl, LEVEL_RANK.pause).map((s) => ({
+      ...s,
+      color: COLORS.pause,
+      label: `paused: ${formatDuration(s.from)} to ${formatDuration(s.to)}`,
+    })),
   ];
 }
 
@@ -130,7 +164,14 @@ function pauseBands(tl: Timeline): ChartBand[] {
 export function memoryChart(tl: Timeline, context: ChartContext = {}): string {
   const id = `${context.idPrefix ?? ''}memory`;
   if (!tl.rss || !tl.memory) {
-    return lineChart({ id, title: 'Memory', description: 'Memory was not governed in this run (governor: false).', x: [], series: [], yFormat: formatBytes });
+    return lineChart({
+      id,
+      title: 'Memory',
+      description: 'Memory was not governed in this run (governor: false).',
+      x: [],
+      series: [],
+      yFormat: formatBytes,
+    });
   }
   const m = tl.memory;
   const paused = levelSpans(tl, LEVEL_RANK.pause);
@@ -139,7 +180,8 @@ export function memoryChart(tl: Timeline, context: ChartContext = {}): string {
     { label: 'RSS', values: tl.rss, color: COLORS.rss, fill: true },
     { label: 'heap used', values: tl.heapUsed ?? [], color: COLORS.heap },
   ];
-  if (maxOf(tl.children ?? []) > 0) series.push({ label: 'child processes', values: tl.children ?? [], color: COLORS.children });
+  if (maxOf(tl.children ?? []) > 0)
+    series.push({ label: 'child processes', values: tl.children ?? [], color: COLORS.children });
   // marks far above the data would flatten the lines: draw those within 3x of the peak
   const peak = Math.max(maxOf(tl.rss), maxOf(tl.heapUsed ?? []), maxOf(tl.children ?? []));
   const rules: ChartRule[] = [
@@ -170,7 +212,10 @@ export function batchChart(tl: Timeline, context: ChartContext = {}): string {
   return lineChart({
     id: `${context.idPrefix ?? ''}batches`,
     title: 'Batch size',
-    description: sizes.length === 0 ? 'No batch yet.' : `Rows per batch from ${formatCount(Math.min(...sizes))} to ${formatCount(maxOf(sizes))}, latest ${formatCount(last(tl.batchRows))}.`,
+    description:
+      sizes.length === 0
+        ? 'No batch yet.'
+        : `Rows per batch from ${formatCount(Math.min(...sizes))} to ${formatCount(maxOf(sizes))}, latest ${formatCount(last(tl.batchRows))}.`,
     x: tl.t,
     series: [{ label: 'rows per batch', values: tl.batchRows, color: COLORS.batch, step: true }],
     yFormat: formatCount,

@@ -74,12 +74,20 @@ export class Dashboard {
     this.#view = view;
     const progress = resolveProgress((event: ProgressEvent) => this.update(event));
     if (!progress) throw new Error('unreachable: a progress callback is always a spec');
-    this.#tracker = new ProgressTracker(progress, { streams: view.streams, governor: view.governor, started: view.started });
+    this.#tracker = new ProgressTracker(progress, {
+      streams: view.streams,
+      governor: view.governor,
+      started: view.started,
+    });
   }
 
   /** Starts the server, prints `dashboard: URL` and starts following the run. */
   static async start(spec: DashboardSpec, view: DashboardView): Promise<Dashboard> {
-    const server = await DashboardServer.listen({ host: spec.host, port: spec.port, page: (nonce) => pageHtml(nonce, spec.title) });
+    const server = await DashboardServer.listen({
+      host: spec.host,
+      port: spec.port,
+      page: (nonce) => pageHtml(nonce, spec.title),
+    });
     const dashboard = new Dashboard(server, spec, view);
     dashboard.update(dashboard.#tracker.sample());
     try {
@@ -136,7 +144,9 @@ export class Dashboard {
     this.update(event);
     if (stats.timeline) this.#server.send('charts', runCharts(stats.timeline, this.#chartContext()));
     const state = error ? 'failed' : 'done';
-    const status = error ? `failed after ${formatDuration(stats.durationMs)}: ${error.message}` : `done in ${formatDuration(stats.durationMs)}`;
+    const status = error
+      ? `failed after ${formatDuration(stats.durationMs)}: ${error.message}`
+      : `done in ${formatDuration(stats.durationMs)}`;
     this.#server.setReport(formatHtmlReport(stats, `${this.#spec.title}: report`));
     this.#server.send('done', { state, status, html: reportSections(stats, 'final-') });
     if (this.#spec.keep) {
@@ -201,9 +211,13 @@ export class Dashboard {
     const max = typeof details.batchSizeMax === 'number' ? details.batchSizeMax : this.#batch.max;
     const restarts = this.#workers().reduce((n, w) => n + w.restarts, 0);
     const sample = this.#view.governor?.lastSample;
-    return dashboardFigures(event, { ...(sample ? { sample } : {}), spilledBytes: latest.spilledBytes, batch: { last, min, max }, restarts });
+    return dashboardFigures(event, {
+      ...(sample ? { sample } : {}),
+      spilledBytes: latest.spilledBytes,
+      batch: { last, min, max },
+      restarts,
+    });
   }
-
 }
 
 /**

@@ -41,7 +41,12 @@ export function dashboardFigures(event: ProgressEvent, context: FigureContext): 
   const text: Record<LiveFigure, string> = {
     rows: ofTotal(formatCount(event.rows), event.rowsTotal === undefined ? undefined : formatCount(event.rowsTotal)),
     percent: event.fraction !== undefined ? formatPercent(event.fraction) : '–',
-    bytes: event.bytesTotal !== undefined ? ofTotal(formatBytes(event.bytes), formatBytes(event.bytesTotal)) : event.bytes > 0 ? formatBytes(event.bytes) : '–',
+    bytes:
+      event.bytesTotal !== undefined
+        ? ofTotal(formatBytes(event.bytes), formatBytes(event.bytesTotal))
+        : event.bytes > 0
+          ? formatBytes(event.bytes)
+          : '–',
     rowsPerSec: formatCount(event.rowsPerSec),
     bytesPerSec: event.bytes > 0 ? formatRate(event.bytesPerSec, 'bytes') : '–',
     eta: event.etaMs !== undefined ? formatDuration(event.etaMs) : '–',
@@ -55,11 +60,14 @@ export function dashboardFigures(event: ProgressEvent, context: FigureContext): 
     onDisk: formatBytes(event.spilledBytes),
     compression: ratio === undefined ? '–' : `≈${ratio.toFixed(1)}×`,
     batch: batch.last > 0 ? `${formatCount(batch.last)} (${formatCount(batch.min)}–${formatCount(batch.max)})` : '–',
-    workers: event.workers ? `${event.workers.busy}/${event.workers.total} busy${restarts > 0 ? `, ${restarts} restarted` : ''}` : '–',
+    workers: event.workers
+      ? `${event.workers.busy}/${event.workers.total} busy${restarts > 0 ? `, ${restarts} restarted` : ''}`
+      : '–',
   };
   const state = event.state === 'running' ? (paused ? 'paused' : 'running') : event.state;
   const percent = event.fraction !== undefined ? `, ${formatPercent(event.fraction)}` : '';
   const eta = event.etaMs !== undefined ? `, ETA ${formatDuration(event.etaMs)}` : '';
-  const status = event.state === 'running' ? `${paused ? `paused (memory ${level})` : 'running'}${percent}${eta}` : event.state;
+  const status =
+    event.state === 'running' ? `${paused ? `paused (memory ${level})` : 'running'}${percent}${eta}` : event.state;
   return { state, status, ...(event.fraction !== undefined ? { fraction: event.fraction } : {}), event, text };
 }

@@ -115,7 +115,9 @@ export function lineChart(spec: ChartSpec): string {
   const xMax = Math.max(1, maxOf(xs));
   const left = spec.series.filter((s) => s.axis !== 'right');
   const right = spec.series.filter((s) => s.axis === 'right');
-  const leftTicks = niceTicks(Math.max(spec.yMin ?? 0, maxOf(left.flatMap((s) => s.values)), maxOf((spec.rules ?? []).map((r) => r.value))));
+  const leftTicks = niceTicks(
+    Math.max(spec.yMin ?? 0, maxOf(left.flatMap((s) => s.values)), maxOf((spec.rules ?? []).map((r) => r.value))),
+  );
   const rightTicks = niceTicks(maxOf(right.flatMap((s) => s.values)));
   const leftTop = leftTicks[leftTicks.length - 1] ?? 1;
   const rightTop = rightTicks[rightTicks.length - 1] ?? 1;
@@ -133,27 +135,39 @@ export function lineChart(spec: ChartSpec): string {
   for (const band of spec.bands ?? []) {
     const x1 = px(Math.max(0, band.from));
     const x2 = Math.max(x1 + 1.5, px(Math.min(xMax, band.to)));
-    out.push(`<rect x="${num(x1)}" y="${margin.top}" width="${num(x2 - x1)}" height="${plotH}" fill="${band.color}" fill-opacity="0.16"><title>${escapeHtml(band.label)}</title></rect>`);
+    out.push(
+      `<rect x="${num(x1)}" y="${margin.top}" width="${num(x2 - x1)}" height="${plotH}" fill="${band.color}" fill-opacity="0.16"><title>${escapeHtml(band.label)}</title></rect>`,
+    );
   }
   // grid and axes
   for (const tick of leftTicks) {
     const y = py(tick, leftTop);
-    out.push(`<line x1="${margin.left}" x2="${width - margin.right}" y1="${num(y)}" y2="${num(y)}" stroke="${COLORS.grid}" stroke-width="1"/>`);
-    out.push(`<text x="${margin.left - 6}" y="${num(y + 4)}" text-anchor="end" fill="${COLORS.axis}">${escapeHtml(spec.yFormat(tick))}</text>`);
+    out.push(
+      `<line x1="${margin.left}" x2="${width - margin.right}" y1="${num(y)}" y2="${num(y)}" stroke="${COLORS.grid}" stroke-width="1"/>`,
+    );
+    out.push(
+      `<text x="${margin.left - 6}" y="${num(y + 4)}" text-anchor="end" fill="${COLORS.axis}">${escapeHtml(spec.yFormat(tick))}</text>`,
+    );
   }
   if (hasRight) {
     const format = spec.yRightFormat ?? spec.yFormat;
     for (const tick of rightTicks) {
       const y = py(tick, rightTop);
-      out.push(`<text x="${width - margin.right + 6}" y="${num(y + 4)}" fill="${COLORS.axis}">${escapeHtml(format(tick))}</text>`);
+      out.push(
+        `<text x="${width - margin.right + 6}" y="${num(y + 4)}" fill="${COLORS.axis}">${escapeHtml(format(tick))}</text>`,
+      );
     }
   }
   for (const tick of niceTicks(xMax / 1000, 5)) {
     const x = px(tick * 1000);
     if (x > width - margin.right + 0.5) continue;
-    out.push(`<text x="${num(x)}" y="${height - 10}" text-anchor="middle" fill="${COLORS.axis}">${escapeHtml(formatDuration(tick * 1000))}</text>`);
+    out.push(
+      `<text x="${num(x)}" y="${height - 10}" text-anchor="middle" fill="${COLORS.axis}">${escapeHtml(formatDuration(tick * 1000))}</text>`,
+    );
   }
-  out.push(`<line x1="${margin.left}" x2="${width - margin.right}" y1="${margin.top + plotH}" y2="${margin.top + plotH}" stroke="${COLORS.axis}"/>`);
+  out.push(
+    `<line x1="${margin.left}" x2="${width - margin.right}" y1="${margin.top + plotH}" y2="${margin.top + plotH}" stroke="${COLORS.axis}"/>`,
+  );
   // horizontal marks with their labels at the right end
   for (const rule of spec.rules ?? []) {
     if (!(rule.value > 0)) continue;
@@ -163,8 +177,12 @@ export function lineChart(spec: ChartSpec): string {
       `<text x="${width - margin.right - 4}" y="${num(y - 4)}" text-anchor="end" fill="${rule.color}">${escapeHtml(rule.label)}</text>`,
     );
   }
-  out.push(...seriesSvg(spec, { px, py, leftTop, rightTop, base: margin.top + plotH }), ...legendSvg(spec, margin.left));
-  if (xs.length === 0) out.push(`<text x="${width / 2}" y="${height / 2}" text-anchor="middle" fill="${COLORS.axis}">no data yet</text>`);
+  out.push(
+    ...seriesSvg(spec, { px, py, leftTop, rightTop, base: margin.top + plotH }),
+    ...legendSvg(spec, margin.left),
+  );
+  if (xs.length === 0)
+    out.push(`<text x="${width / 2}" y="${height / 2}" text-anchor="middle" fill="${COLORS.axis}">no data yet</text>`);
   out.push('</svg>');
   return out.join('');
 }
@@ -198,13 +216,19 @@ function seriesSvg(spec: ChartSpec, plot: Plot): string[] {
     }
     if (series.fill) {
       const base = num(plot.base);
-      out.push(`<path d="${d}V${base}H${num(px(xs[0] ?? 0))}Z" fill="${series.color}" fill-opacity="0.12" stroke="none"/>`);
+      out.push(
+        `<path d="${d}V${base}H${num(px(xs[0] ?? 0))}Z" fill="${series.color}" fill-opacity="0.12" stroke="none"/>`,
+      );
     }
-    out.push(`<path d="${d}" fill="none" stroke="${series.color}" stroke-width="2" stroke-linejoin="round"${series.dashed ? ' stroke-dasharray="4 3"' : ''}><title>${escapeHtml(series.label)}</title></path>`);
+    out.push(
+      `<path d="${d}" fill="none" stroke="${series.color}" stroke-width="2" stroke-linejoin="round"${series.dashed ? ' stroke-dasharray="4 3"' : ''}><title>${escapeHtml(series.label)}</title></path>`,
+    );
   }
   for (const tick of spec.ticks ?? []) {
     const x = num(px(tick.at));
-    out.push(`<line x1="${x}" x2="${x}" y1="${plot.base}" y2="${plot.base - 10}" stroke="${tick.color}" stroke-width="2"><title>${escapeHtml(tick.label)}</title></line>`);
+    out.push(
+      `<line x1="${x}" x2="${x}" y1="${plot.base}" y2="${plot.base - 10}" stroke="${tick.color}" stroke-width="2"><title>${escapeHtml(tick.label)}</title></line>`,
+    );
   }
   return out;
 }
@@ -215,11 +239,20 @@ function legendSvg(spec: ChartSpec, left: number): string[] {
   // legend along the top
   let lx = left;
   const legend: { label: string; color: string; band?: boolean }[] = [
-    ...spec.series.map((s) => ({ label: s.axis === 'right' && !hasOnlyRight(spec) ? `${s.label} (right)` : s.label, color: s.color })),
-    ...uniqueBands(spec.bands ?? []).map((b) => ({ label: b.label.split(':')[0] ?? b.label, color: b.color, band: true })),
+    ...spec.series.map((s) => ({
+      label: s.axis === 'right' && !hasOnlyRight(spec) ? `${s.label} (right)` : s.label,
+      color: s.color,
+    })),
+    ...uniqueBands(spec.bands ?? []).map((b) => ({
+      label: b.label.split(':')[0] ?? b.label,
+      color: b.color,
+      band: true,
+    })),
   ];
   for (const item of legend) {
-    out.push(`<rect x="${lx}" y="10" width="12" height="12" fill="${item.color}"${item.band ? ' fill-opacity="0.3"' : ''}/>`);
+    out.push(
+      `<rect x="${lx}" y="10" width="12" height="12" fill="${item.color}"${item.band ? ' fill-opacity="0.3"' : ''}/>`,
+    );
     out.push(`<text x="${lx + 16}" y="20" fill="${COLORS.text}">${escapeHtml(item.label)}</text>`);
     lx += 16 + item.label.length * 6.6 + 14;
   }

@@ -62,9 +62,13 @@ export function resolveDashboard(option: unknown, path = 'options.dashboard'): D
     throw new ValidationError(`Expected \`${path}\` to be a boolean or an object, got ${describeValue(option)}`);
   }
   for (const key of Object.keys(o)) {
-    if (!['port', 'host', 'keep', 'title', 'stream'].includes(key)) throw new ValidationError(`Unknown option \`${path}.${key}\` (expected port, host, keep, title, stream)`);
+    if (!['port', 'host', 'keep', 'title', 'stream'].includes(key))
+      throw new ValidationError(`Unknown option \`${path}.${key}\` (expected port, host, keep, title, stream)`);
   }
-  if (o.stream !== undefined && (typeof o.stream !== 'object' || o.stream === null || typeof o.stream.write !== 'function')) {
+  if (
+    o.stream !== undefined &&
+    (typeof o.stream !== 'object' || o.stream === null || typeof o.stream.write !== 'function')
+  ) {
     throw new ValidationError(`Expected \`${path}.stream\` to be a writable stream, got ${describeValue(o.stream)}`);
   }
   return {

@@ -103,7 +103,9 @@ const PAGE_JS = `
 /** The page's HTML; `nonce` authorises its inline script and style under the server's CSP. */
 export function pageHtml(nonce: string, title = 'spillway dashboard'): string {
   const n = escapeHtml(nonce);
-  const figures = LIVE_FIGURES.map(([key, label]) => `<div><dt>${escapeHtml(label)}</dt><dd id="f-${key}">–</dd></div>`).join('');
+  const figures = LIVE_FIGURES.map(
+    ([key, label]) => `<div><dt>${escapeHtml(label)}</dt><dd id="f-${key}">–</dd></div>`,
+  ).join('');
   const charts = LIVE_CHARTS.map(([key, caption]) => chartFigure('', caption, `chart-${key}`)).join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">

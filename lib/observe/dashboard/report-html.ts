@@ -1,9 +1,3 @@
-/**
- * The HTML report: one self-contained file (inline CSS and SVG, no script, no external request)
- * that opens from disk, with the run's figures, its charts from `stats.timeline`, and tables of
- * stages and workers. The live dashboard shows the same sections when the run ends.
- */
-import path from 'node:path';
 import type { PipelineStats } from '../../core/stats.ts';
 import type { WorkerStats } from '../../workers/pool/worker-pool.ts';
 import { runCharts } from './charts.ts';
@@ -46,7 +40,10 @@ export interface Figure {
 
 /** A `<dl>` of figures. */
 export function figureList(figures: readonly Figure[], label: string): string {
-  const items = figures.map((f) => `<div><dt>${escapeHtml(f.label)}</dt><dd${f.id ? ` id="${escapeHtml(f.id)}"` : ''}>${escapeHtml(f.value)}</dd></div>`);
+  const items = figures.map(
+    (f) =>
+      `<div><dt>${escapeHtml(f.label)}</dt><dd${f.id ? ` id="${escapeHtml(f.id)}"` : ''}>${escapeHtml(f.value)}</dd></div>`,
+  );
   return `<dl class="figures" aria-label="${escapeHtml(label)}">${items.join('')}</dl>`;
 }
 
@@ -133,7 +130,10 @@ export function reportSections(stats: PipelineStats, idPrefix = 'report-', level
       `${h('Over time')}<div class="charts">`,
       chartFigure(charts.progress, 'Rows (left axis) and bytes (right axis) read by the sources.'),
       chartFigure(charts.throughput, 'Rows and bytes per second; shaded: spill level (amber) and paused (red).'),
-      chartFigure(charts.memory, 'RSS, V8 heap and child processes against the governor marks (dashed); ticks at the bottom: spills.'),
+      chartFigure(
+        charts.memory,
+        'RSS, V8 heap and child processes against the governor marks (dashed); ticks at the bottom: spills.',
+      ),
       chartFigure(charts.batches, 'Rows per batch chosen by the source.'),
       '</div>',
     );
@@ -191,4 +191,3 @@ export function formatHtmlReports(entries: readonly HtmlReportEntry[], title = '
   );
   return documentOf(title, body.join('\n'));
 }
-

@@ -68,7 +68,13 @@ export class DashboardServer {
     const port = options.port ?? 0;
     await new Promise<void>((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException): void => {
-        reject(new IoError(`dashboard: cannot listen on ${host}:${port}: ${error.code ?? error.message}`, {}, { cause: error }));
+        reject(
+          new IoError(
+            `dashboard: cannot listen on ${host}:${port}: ${error.code ?? error.message}`,
+            {},
+            { cause: error },
+          ),
+        );
       };
       server.once('error', onError);
       server.listen(port, host, () => {
@@ -166,18 +172,23 @@ export class DashboardServer {
     const port = this.port;
     const listening = this.#address?.address;
     const allowed = [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
-    if (listening !== undefined) allowed.push(listening.includes(':') ? `[${listening}]:${port}` : `${listening}:${port}`);
+    if (listening !== undefined)
+      allowed.push(listening.includes(':') ? `[${listening}]:${port}` : `${listening}:${port}`);
     return allowed.includes(host);
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
     if (!this.#hostAllowed(req)) {
-      res.writeHead(421, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' }).end('421 misdirected request: this dashboard answers only to its own address (127.0.0.1 or localhost)\n');
+      res
+        .writeHead(421, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' })
+        .end('421 misdirected request: this dashboard answers only to its own address (127.0.0.1 or localhost)\n');
       return;
     }
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (!this.#authorised(url)) {
-      res.writeHead(403, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' }).end('403 forbidden: this dashboard needs the token printed with its address\n');
+      res
+        .writeHead(403, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' })
+        .end('403 forbidden: this dashboard needs the token printed with its address\n');
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -196,10 +207,16 @@ export class DashboardServer {
       case '/report.html': {
         const report = this.#report;
         if (report === undefined) {
-          res.writeHead(404, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' }).end('the run has not finished yet\n');
+          res
+            .writeHead(404, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' })
+            .end('the run has not finished yet\n');
           return;
         }
-        res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'" });
+        res.writeHead(200, {
+          ...SECURITY_HEADERS,
+          'Content-Type': 'text/html; charset=utf-8',
+          'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'",
+        });
         res.end(report);
         return;
       }
@@ -219,7 +236,11 @@ export class DashboardServer {
   }
 
   #openStream(req: IncomingMessage, res: ServerResponse): void {
-    res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive' });
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      Connection: 'keep-alive',
+    });
     if (req.method === 'HEAD') {
       res.end();
       return;

@@ -54,18 +54,35 @@ export interface ResolvedBullmqOptions {
   redis: string;
 }
 
-const LOCAL_ONLY = ['workers', 'isolation', 'maxTasksPerWorker', 'workerMemoryLimit', 'memoryCheckIntervalMs', 'replaceOnError'] as const;
+const LOCAL_ONLY = [
+  'workers',
+  'isolation',
+  'maxTasksPerWorker',
+  'workerMemoryLimit',
+  'memoryCheckIntervalMs',
+  'replaceOnError',
+] as const;
 
 /** Validates the stage's options for the BullMQ backend synchronously. */
-export function resolveBullmqOptions(module: unknown, options: ParallelOptions | undefined, backend: BullmqBackendOptions): ResolvedBullmqOptions {
+export function resolveBullmqOptions(
+  module: unknown,
+  options: ParallelOptions | undefined,
+  backend: BullmqBackendOptions,
+): ResolvedBullmqOptions {
   const o = expectOptions(options);
   for (const key of LOCAL_ONLY) {
-    if (o[key] !== undefined) throw new ValidationError(`\`options.${key}\` configures the local pool; with backend 'bullmq' set it on each \`spillway worker\` (--concurrency, --isolation, ...)`);
+    if (o[key] !== undefined)
+      throw new ValidationError(
+        `\`options.${key}\` configures the local pool; with backend 'bullmq' set it on each \`spillway worker\` (--concurrency, --isolation, ...)`,
+      );
   }
   let deadLetter: string | undefined;
   if (o.onError !== undefined && o.onError !== 'fail') {
     const policy = o.onError as unknown;
-    if (policy === null || typeof policy !== 'object' || Array.isArray(policy)) throw new ValidationError(`Expected \`options.onError\` to be 'fail' or { deadLetter: path }, got ${describeValue(policy)}`);
+    if (policy === null || typeof policy !== 'object' || Array.isArray(policy))
+      throw new ValidationError(
+        `Expected \`options.onError\` to be 'fail' or { deadLetter: path }, got ${describeValue(policy)}`,
+      );
     deadLetter = expectString((policy as { deadLetter?: unknown }).deadLetter, 'options.onError.deadLetter');
   }
   const queue = resolveQueueOptions(backend);
@@ -73,7 +90,8 @@ export function resolveBullmqOptions(module: unknown, options: ParallelOptions |
     moduleUrl: toModuleUrl(module),
     ordered: expectBoolean(o.ordered, 'options.ordered', true),
     window: expectInteger(o.window, 'options.window', 16, 1),
-    timeoutMs: o.timeoutMs === undefined ? undefined : expectInteger(o.timeoutMs, 'options.timeoutMs', 1, 1, 2 ** 31 - 1),
+    timeoutMs:
+      o.timeoutMs === undefined ? undefined : expectInteger(o.timeoutMs, 'options.timeoutMs', 1, 1, 2 ** 31 - 1),
     retries: expectInteger(o.retries, 'options.retries', 2, 0, 100),
     kind: expectOneOf(o.kind, 'options.kind', ['row', 'batch'] as const, 'row'),
     exportName: o.export === undefined ? 'default' : expectString(o.export, 'options.export'),
@@ -197,7 +215,13 @@ export class BullmqBackend implements ParallelBackend {
       q.connection.connectTimeoutMs + 1000,
       () => new QueueError(`BullMQ could not connect to Redis at ${this.options.redis}`, {}, 'unreachable'),
     );
-    debug('producer: run %s on queue %s at %s (window %d)', this.runId, q.queue, this.options.redis, this.options.window);
+    debug(
+      'producer: run %s on queue %s at %s (window %d)',
+      this.runId,
+      q.queue,
+      this.options.redis,
+      this.options.window,
+    );
   }
 
   /**
@@ -205,13 +229,26 @@ export class BullmqBackend implements ParallelBackend {
    * WorkerError after the retries, or a QueueError when Redis is unreachable or lost.
    */
   run(taskId: number, input: BatchInput): Promise<unknown[]> {
-    if (!Array.isArray(input) && !isArrowInput(input)) return Promise.reject(new ValidationError(`Expected \`input\` to be an array of rows or an ArrowInput, got ${describeValue(input)}`));
+    if (!Array.isArray(input) && !isArrowInput(input))
+      return Promise.reject(
+        new ValidationError(`Expected \`input\` to be an array of rows or an ArrowInput, got ${describeValue(input)}`),
+      );
     if (this.#fatal !== undefined) return Promise.reject(this.#fatal);
-    if (this.#closing) return Promise.reject(new WorkerError('The queue backend is closed', { batch: taskId }, 'closed', 0));
+    if (this.#closing)
+      return Promise.reject(new WorkerError('The queue backend is closed', { batch: taskId }, 'closed', 0));
     const seq = this.#seq++;
     const jobId = `${this.runId}-${seq}`;
     const result = new Promise<unknown[]>((resolve, reject) => {
-      this.#pending.set(jobId, { seq, taskId, jobId, input, inKey: payloadKey(this.#base, 'in', seq), settling: false, resolve, reject });
+      this.#pending.set(jobId, {
+        seq,
+        taskId,
+        jobId,
+        input,
+        inKey: payloadKey(this.#base, 'in', seq),
+        settling: false,
+        resolve,
+        reject,
+      });
     });
     this.#enqueue(jobId).catch((error: unknown) => this.#settle(jobId, undefined, error));
     return result;
@@ -248,7 +285,12 @@ export class BullmqBackend implements ParallelBackend {
     await this.#redis!.client.set(p.inKey, bytes, 'PX', o.queue.payloadTtlMs);
     this.#watchForWorkers();
     // failed jobs stay until we read their attempts (then we remove them); completed ones go at once
-    await this.#queue!.add('batch', data, { jobId, attempts: o.retries + 1, removeOnComplete: true, removeOnFail: false });
+    await this.#queue!.add('batch', data, {
+      jobId,
+      attempts: o.retries + 1,
+      removeOnComplete: true,
+      removeOnFail: false,
+    });
   }
 
   #onCompleted(jobId: string, value: unknown): void {
@@ -270,10 +312,25 @@ export class BullmqBackend implements ParallelBackend {
 
   async #collect(p: Pending, result: BatchJobResult): Promise<unknown[]> {
     const client = this.#redis!.client;
-    if (result === null || typeof result !== 'object' || typeof result.worker !== 'string') throw new QueueError(`Batch ${p.taskId} completed without a spillway result (another application on this queue?)`, { batch: p.taskId }, 'payload');
-    if (result.out === undefined) throw new QueueError(`Batch ${p.taskId} was skipped by worker ${result.worker}: its payload had expired (raise payloadTtlMs)`, { batch: p.taskId }, 'payload');
+    if (result === null || typeof result !== 'object' || typeof result.worker !== 'string')
+      throw new QueueError(
+        `Batch ${p.taskId} completed without a spillway result (another application on this queue?)`,
+        { batch: p.taskId },
+        'payload',
+      );
+    if (result.out === undefined)
+      throw new QueueError(
+        `Batch ${p.taskId} was skipped by worker ${result.worker}: its payload had expired (raise payloadTtlMs)`,
+        { batch: p.taskId },
+        'payload',
+      );
     const bytes = await client.getBuffer(result.out);
-    if (bytes === null) throw new QueueError(`The result of batch ${p.taskId} is missing from Redis (expired or deleted)`, { batch: p.taskId }, 'payload');
+    if (bytes === null)
+      throw new QueueError(
+        `The result of batch ${p.taskId} is missing from Redis (expired or deleted)`,
+        { batch: p.taskId },
+        'payload',
+      );
     this.#bytesReceived += bytes.byteLength;
     const rows = payloadRows(decodePayload(bytes, `the result of batch ${p.taskId}`));
     void client.del(result.out, p.inKey).catch(() => {});
@@ -312,11 +369,25 @@ export class BullmqBackend implements ParallelBackend {
     this.#failedBatches++;
     const cause = new Error(message);
     if (this.#deadLetter === undefined) {
-      throw new WorkerError(`Batch ${p.taskId} failed after ${attempts} attempt(s) (${reason}): ${message}`, { batch: p.taskId }, reason, attempts, { cause });
+      throw new WorkerError(
+        `Batch ${p.taskId} failed after ${attempts} attempt(s) (${reason}): ${message}`,
+        { batch: p.taskId },
+        reason,
+        attempts,
+        { cause },
+      );
     }
     const rows = Array.isArray(p.input) ? p.input : p.input.rows();
     for (let row = 0; row < rows.length; row++) {
-      await this.#deadLetter.write({ stage: 'parallel', reason: message, code: reason, batch: p.taskId, attempts, row, data: rows[row] });
+      await this.#deadLetter.write({
+        stage: 'parallel',
+        reason: message,
+        code: reason,
+        batch: p.taskId,
+        attempts,
+        row,
+        data: rows[row],
+      });
     }
     this.#deadBatches++;
     this.#deadRows += rows.length;
@@ -327,7 +398,10 @@ export class BullmqBackend implements ParallelBackend {
   async #readFailures(): Promise<void> {
     const client = this.#redis?.client;
     if (client === undefined) return;
-    const [failures, workers] = await Promise.all([client.hgetall(failuresKey(this.#base)), client.hgetall(workersKey(this.#base))]);
+    const [failures, workers] = await Promise.all([
+      client.hgetall(failuresKey(this.#base)),
+      client.hgetall(workersKey(this.#base)),
+    ]);
     for (const [id, count] of Object.entries(failures)) {
       let host = 'unknown';
       let pid = 0;
@@ -343,7 +417,19 @@ export class BullmqBackend implements ParallelBackend {
   #worker(id: string, host: string, pid: number): RemoteWorkerStats {
     let stats = this.#workers.get(id);
     if (stats === undefined) {
-      stats = { id, host, pid, batches: 0, rows: 0, failures: 0, restarts: 0, recycles: 0, busyMs: 0, rowsPerSec: 0, exits: [] };
+      stats = {
+        id,
+        host,
+        pid,
+        batches: 0,
+        rows: 0,
+        failures: 0,
+        restarts: 0,
+        recycles: 0,
+        busyMs: 0,
+        rowsPerSec: 0,
+        exits: [],
+      };
       this.#workers.set(id, stats);
     }
     return stats;
@@ -362,7 +448,9 @@ export class BullmqBackend implements ParallelBackend {
   #clean(error: unknown): unknown {
     if (error instanceof WorkerError || error instanceof QueueError || error instanceof ValidationError) return error;
     const cleaned = redactError(error, this.#secrets);
-    return new QueueError(`Redis failed during the run at ${this.options.redis}: ${cleaned.message}`, {}, 'lost', { cause: cleaned });
+    return new QueueError(`Redis failed during the run at ${this.options.redis}: ${cleaned.message}`, {}, 'lost', {
+      cause: cleaned,
+    });
   }
 
   /** Redis is gone: every pending batch fails with `error`, and so does every later call. */
@@ -377,7 +465,13 @@ export class BullmqBackend implements ParallelBackend {
       if (this.#workerSeen || this.#destroyed) return;
       const q = this.options.queue;
       debug('producer: no worker took a batch of run %s in %d ms', this.runId, ms);
-      this.#fail(new QueueError(`No worker took a batch from queue ${q.queue} at ${this.options.redis} within ${ms} ms: is \`spillway worker --queue ${q.queue}\` running? (backend.noWorkerTimeoutMs)`, {}, 'no-workers'));
+      this.#fail(
+        new QueueError(
+          `No worker took a batch from queue ${q.queue} at ${this.options.redis} within ${ms} ms: is \`spillway worker --queue ${q.queue}\` running? (backend.noWorkerTimeoutMs)`,
+          {},
+          'no-workers',
+        ),
+      );
     }, ms);
   }
 
@@ -396,7 +490,11 @@ export class BullmqBackend implements ParallelBackend {
 
   /** Counters per remote worker (by id and host) and totals; no credentials. */
   stats(): PoolStats {
-    const workers = [...this.#workers.values()].map((w) => ({ ...w, exits: [...w.exits], rowsPerSec: rowsPerSecond(w.rows, w.busyMs) }));
+    const workers = [...this.#workers.values()].map((w) => ({
+      ...w,
+      exits: [...w.exits],
+      rowsPerSec: rowsPerSecond(w.rows, w.busyMs),
+    }));
     const failures = workers.reduce((n, w) => n + w.failures, 0);
     return {
       workers,
@@ -462,15 +560,31 @@ export class BullmqBackend implements ParallelBackend {
     clearTimeout(this.#noWorkerTimer);
     this.#closing = true;
     const abandoned = [...this.#pending.values(), ...this.#failedPending.splice(0)];
-    for (const p of abandoned) this.#settle(p.jobId, undefined, new WorkerError(`Batch ${p.taskId} was abandoned: the queue backend was closed`, { batch: p.taskId }, 'closed', 0));
+    for (const p of abandoned)
+      this.#settle(
+        p.jobId,
+        undefined,
+        new WorkerError(
+          `Batch ${p.taskId} was abandoned: the queue backend was closed`,
+          { batch: p.taskId },
+          'closed',
+          0,
+        ),
+      );
     // wait for start to finish (or fail) so no connection opens after this
     await this.#starting?.catch(() => {});
-    const lost = this.#fatal instanceof QueueError && (this.#fatal.reason === 'unreachable' || this.#fatal.reason === 'lost');
+    const lost =
+      this.#fatal instanceof QueueError && (this.#fatal.reason === 'unreachable' || this.#fatal.reason === 'lost');
     if (!lost && this.#redis !== undefined) {
       try {
         await withTimeout(this.#cleanup(abandoned), 2000, () => new Error('cleanup timed out'));
       } catch (error) {
-        debug('producer: cleanup of run %s incomplete (%s); its keys expire in %d ms', this.runId, redact((error as Error).message, this.#secrets), this.options.queue.payloadTtlMs);
+        debug(
+          'producer: cleanup of run %s incomplete (%s); its keys expire in %d ms',
+          this.runId,
+          redact((error as Error).message, this.#secrets),
+          this.options.queue.payloadTtlMs,
+        );
       }
     }
     await Promise.all([
@@ -512,4 +626,3 @@ export class BullmqBackend implements ParallelBackend {
     for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 }
-

@@ -70,7 +70,8 @@ export function parseFailure(failedReason: string | undefined): { reason: Worker
   const text = failedReason ?? 'unknown failure';
   const colon = text.indexOf(': ');
   const head = colon > 0 ? text.slice(0, colon) : '';
-  if ((REASONS as readonly string[]).includes(head)) return { reason: head as WorkerFailureReason, message: text.slice(colon + 2) };
+  if ((REASONS as readonly string[]).includes(head))
+    return { reason: head as WorkerFailureReason, message: text.slice(colon + 2) };
   // BullMQ's own failures: a job that stalled too often (its workers died), or a lost lock
   return { reason: 'crash', message: text };
 }
@@ -78,8 +79,17 @@ export function parseFailure(failedReason: string | undefined): { reason: Worker
 /** Checks a job's data is ours; throws with a clear message otherwise. */
 export function expectJobData(data: unknown): BatchJobData {
   const d = data as Partial<BatchJobData> | null;
-  if (d === null || typeof d !== 'object' || d.v !== 1 || typeof d.input !== 'string' || typeof d.base !== 'string' || typeof d.seq !== 'number') {
-    throw new Error('this job was not queued by spillway (unknown job data); is another application using the same queue name?');
+  if (
+    d === null ||
+    typeof d !== 'object' ||
+    d.v !== 1 ||
+    typeof d.input !== 'string' ||
+    typeof d.base !== 'string' ||
+    typeof d.seq !== 'number'
+  ) {
+    throw new Error(
+      'this job was not queued by spillway (unknown job data); is another application using the same queue name?',
+    );
   }
   return d as BatchJobData;
 }

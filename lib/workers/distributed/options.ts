@@ -78,20 +78,29 @@ const CONNECTION_KEYS = ['host', 'port', 'username', 'password', 'db', 'tls', 'f
 
 /** Validates connection options; `path` names them in messages. */
 export function resolveConnection(value: unknown, path: string): ResolvedConnection {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ValidationError(`Expected \`${path}\` to be an object like { host, port, password? }, got ${describeValue(value)}`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new ValidationError(
+      `Expected \`${path}\` to be an object like { host, port, password? }, got ${describeValue(value)}`,
+    );
   const c = value as RedisConnectionOptions & Record<string, unknown>;
   for (const key of Object.keys(c)) {
-    if (!CONNECTION_KEYS.includes(key)) throw new ValidationError(`Unknown option \`${path}.${key}\` (expected ${CONNECTION_KEYS.join(', ')})`);
+    if (!CONNECTION_KEYS.includes(key))
+      throw new ValidationError(`Unknown option \`${path}.${key}\` (expected ${CONNECTION_KEYS.join(', ')})`);
   }
   // never describe the password's value in a message
-  if (c.password !== undefined && typeof c.password !== 'string') throw new ValidationError(`Expected \`${path}.password\` to be a string, got a ${typeof c.password}`);
+  if (c.password !== undefined && typeof c.password !== 'string')
+    throw new ValidationError(`Expected \`${path}.password\` to be a string, got a ${typeof c.password}`);
   let tls: TlsOptions | undefined;
   if (c.tls === true) tls = {};
   else if (c.tls !== undefined && c.tls !== false) {
-    if (c.tls === null || typeof c.tls !== 'object') throw new ValidationError(`Expected \`${path}.tls\` to be a boolean or tls.connect options, got ${describeValue(c.tls)}`);
+    if (c.tls === null || typeof c.tls !== 'object')
+      throw new ValidationError(
+        `Expected \`${path}.tls\` to be a boolean or tls.connect options, got ${describeValue(c.tls)}`,
+      );
     tls = c.tls;
   }
-  if (c.family !== undefined && c.family !== 4 && c.family !== 6) throw new ValidationError(`Expected \`${path}.family\` to be 4 or 6, got ${describeValue(c.family)}`);
+  if (c.family !== undefined && c.family !== 4 && c.family !== 6)
+    throw new ValidationError(`Expected \`${path}.family\` to be 4 or 6, got ${describeValue(c.family)}`);
   return {
     host: c.host === undefined ? '127.0.0.1' : expectString(c.host, `${path}.host`),
     port: expectInteger(c.port, `${path}.port`, 6379, 1, 65535),
@@ -107,7 +116,10 @@ export function resolveConnection(value: unknown, path: string): ResolvedConnect
 /** Validates a queue name: BullMQ refuses `:`; it is part of every key. */
 export function expectQueueName(value: unknown, path: string): string {
   const name = expectString(value, path);
-  if (name.length === 0 || name.includes(':') || /\s/.test(name)) throw new ValidationError(`Expected \`${path}\` to be a non-empty name without ':' or spaces, got ${describeValue(value)}`);
+  if (name.length === 0 || name.includes(':') || /\s/.test(name))
+    throw new ValidationError(
+      `Expected \`${path}\` to be a non-empty name without ':' or spaces, got ${describeValue(value)}`,
+    );
   return name;
 }
 
@@ -115,7 +127,9 @@ export function expectQueueName(value: unknown, path: string): string {
 export function resolveQueueOptions(value: BullmqBackendOptions, path = 'options.backend'): ResolvedQueueOptions {
   const o = expectOptions(value, path);
   const known = ['type', 'connection', 'queue', 'prefix', 'payloadTtlMs', 'reconnectTimeoutMs', 'noWorkerTimeoutMs'];
-  for (const key of Object.keys(o)) if (!known.includes(key)) throw new ValidationError(`Unknown option \`${path}.${key}\` (expected ${known.join(', ')})`);
+  for (const key of Object.keys(o))
+    if (!known.includes(key))
+      throw new ValidationError(`Unknown option \`${path}.${key}\` (expected ${known.join(', ')})`);
   return {
     connection: resolveConnection(o.connection, `${path}.connection`),
     queue: expectQueueName(o.queue, `${path}.queue`),
@@ -138,16 +152,18 @@ export function parseRedisUrl(text: string, password?: string): ResolvedConnecti
   } catch {
     throw new ValidationError('Expected --redis to be a URL like redis://host:6379 (or rediss:// for TLS)');
   }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new ValidationError(`Expected --redis to start with redis:// or rediss://, got ${url.protocol}//`);
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:')
+    throw new ValidationError(`Expected --redis to start with redis:// or rediss://, got ${url.protocol}//`);
   const db = url.pathname.replace(/^\//, '');
-  if (db !== '' && !/^\d+$/.test(db)) throw new ValidationError(`Expected the database in --redis to be a number, got ${describeValue(db)}`);
+  if (db !== '' && !/^\d+$/.test(db))
+    throw new ValidationError(`Expected the database in --redis to be a number, got ${describeValue(db)}`);
   const fromUrl = url.password === '' ? undefined : decodeURIComponent(url.password);
   return resolveConnection(
     {
       host: url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
       port: url.port === '' ? 6379 : Number(url.port),
       ...(url.username === '' ? {} : { username: decodeURIComponent(url.username) }),
-      ...(fromUrl ?? password ? { password: fromUrl ?? password } : {}),
+      ...((fromUrl ?? password) ? { password: fromUrl ?? password } : {}),
       db: db === '' ? 0 : Number(db),
       tls: url.protocol === 'rediss:',
     },
@@ -184,7 +200,9 @@ export function isBullmqBackend(value: unknown, path = 'options.backend'): value
   if (value === undefined) return false;
   const type = (value as { type?: unknown } | null)?.type;
   if (value === null || typeof value !== 'object' || (type !== 'local' && type !== 'bullmq')) {
-    throw new ValidationError(`Expected \`${path}\` to be { type: 'local' } or { type: 'bullmq', connection, queue }, got ${describeValue(value)}`);
+    throw new ValidationError(
+      `Expected \`${path}\` to be { type: 'local' } or { type: 'bullmq', connection, queue }, got ${describeValue(value)}`,
+    );
   }
   return type === 'bullmq';
 }
@@ -216,7 +234,13 @@ export interface QueueWorkerOptions {
 }
 
 /** Validates {@link QueueWorkerOptions} (minus the module and memory limit, which the pool checks). */
-export function resolveWorkerTimings(o: QueueWorkerOptions): { lockDurationMs: number; stalledIntervalMs: number; maxStalledCount: number; concurrency: number; verbose: boolean } {
+export function resolveWorkerTimings(o: QueueWorkerOptions): {
+  lockDurationMs: number;
+  stalledIntervalMs: number;
+  maxStalledCount: number;
+  concurrency: number;
+  verbose: boolean;
+} {
   return {
     concurrency: expectInteger(o.concurrency, 'options.concurrency', 1, 1, 1024),
     lockDurationMs: expectInteger(o.lockDurationMs, 'options.lockDurationMs', 30_000, 100),

@@ -46,7 +46,8 @@ export function encodeRows(rows: readonly unknown[]): { bytes: Buffer; kind: 'ar
 /** Reads a payload written by {@link encodeIpc} or {@link encodeRows}; throws a QueueError when it is not one. */
 export function decodePayload(bytes: Uint8Array, what: string): Payload {
   const tag = bytes[0];
-  if (bytes.byteLength < 2 || (tag !== ARROW && tag !== V8)) throw new QueueError(`The payload of ${what} is not a spillway batch`, {}, 'payload');
+  if (bytes.byteLength < 2 || (tag !== ARROW && tag !== V8))
+    throw new QueueError(`The payload of ${what} is not a spillway batch`, {}, 'payload');
   let body: Buffer;
   try {
     body = decompressFrameSync(Buffer.from(bytes.buffer, bytes.byteOffset + 1, bytes.byteLength - 1));
@@ -111,7 +112,8 @@ function nestedExact(value: unknown, depth: number): boolean {
         return true;
       }
       if (Object.getPrototypeOf(value) !== Object.prototype) return false;
-      for (const key in value) if (key === '__proto__' || !nestedExact((value as Record<string, unknown>)[key], depth + 1)) return false;
+      for (const key in value)
+        if (key === '__proto__' || !nestedExact((value as Record<string, unknown>)[key], depth + 1)) return false;
       return true;
     }
     default:

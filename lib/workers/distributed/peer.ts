@@ -8,7 +8,8 @@ import { UnsupportedError } from '../../core/errors.ts';
 const PEERS = ['bullmq', 'ioredis'] as const;
 
 /** The message a missing peer dependency gives (tests match on it). */
-export const MISSING_PEER_MESSAGE = 'The distributed backend needs the optional peer dependencies bullmq and ioredis: npm install bullmq ioredis';
+export const MISSING_PEER_MESSAGE =
+  'The distributed backend needs the optional peer dependencies bullmq and ioredis: npm install bullmq ioredis';
 
 function isMissing(error: unknown): boolean {
   const e = error as { code?: unknown; message?: unknown } | null;

@@ -75,7 +75,16 @@ export class QueueWorker {
     this.#memoryLimit = options.workerMemoryLimit;
     this.#timings = resolveWorkerTimings(options);
     this.id = options.id === undefined ? `${this.host}:${process.pid}` : expectString(options.id, 'options.id');
-    this.#stats = { id: this.id, host: this.host, pid: process.pid, batches: 0, rows: 0, failures: 0, skipped: 0, busyMs: 0 };
+    this.#stats = {
+      id: this.id,
+      host: this.host,
+      pid: process.pid,
+      batches: 0,
+      rows: 0,
+      failures: 0,
+      skipped: 0,
+      busyMs: 0,
+    };
   }
 
   /** `redis://host:port/db` of the server (no credentials). */
@@ -106,9 +115,20 @@ export class QueueWorker {
     });
     this.#worker = worker;
     worker.on('error', (error: Error) => this.#log(`bullmq: ${redact(error.message, [this.#connection.password])}`));
-    await withTimeout(worker.waitUntilReady(), this.#connection.connectTimeoutMs + 1000, () => new Error(`BullMQ could not connect to ${this.redis}`));
-    void worker.run().catch((error: unknown) => this.#log(`stopped: ${redact((error as Error).message, [this.#connection.password])}`));
-    this.#log(`taking batches from queue ${this.#queueName} at ${this.redis} (concurrency ${t.concurrency}, ${this.#isolation}s, module ${basename(this.#moduleUrl.pathname)})`, true);
+    await withTimeout(
+      worker.waitUntilReady(),
+      this.#connection.connectTimeoutMs + 1000,
+      () => new Error(`BullMQ could not connect to ${this.redis}`),
+    );
+    void worker
+      .run()
+      .catch((error: unknown) =>
+        this.#log(`stopped: ${redact((error as Error).message, [this.#connection.password])}`),
+      );
+    this.#log(
+      `taking batches from queue ${this.#queueName} at ${this.redis} (concurrency ${t.concurrency}, ${this.#isolation}s, module ${basename(this.#moduleUrl.pathname)})`,
+      true,
+    );
   }
 
   /**
@@ -121,7 +141,13 @@ export class QueueWorker {
     try {
       await access(file, fsConstants.R_OK);
     } catch (error) {
-      throw new WorkerError(`Cannot load module ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, { file }, 'start', 0, { cause: error });
+      throw new WorkerError(
+        `Cannot load module ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+        { file },
+        'start',
+        0,
+        { cause: error },
+      );
     }
   }
 
@@ -139,7 +165,8 @@ export class QueueWorker {
   async #close(force: boolean, timeoutMs: number): Promise<void> {
     this.#closing = true;
     try {
-      if (this.#worker !== undefined) await withTimeout(this.#worker.close(force), timeoutMs, () => new Error('worker close timed out'));
+      if (this.#worker !== undefined)
+        await withTimeout(this.#worker.close(force), timeoutMs, () => new Error('worker close timed out'));
     } catch (error) {
       this.#log(`close: ${(error as Error).message}`);
       Promise.resolve(this.#worker?.disconnect()).catch(() => {});
@@ -170,10 +197,20 @@ export class QueueWorker {
     const d = expectJobData(job.data);
     const client = this.#redis!.client;
     const started = performance.now();
-    const result = (out?: string): BatchJobResult => ({ ...(out === undefined ? { skipped: true } : { out }), worker: this.id, host: this.host, pid: process.pid, ms: Math.round(performance.now() - started), attemptsBefore: job.attemptsMade });
+    const result = (out?: string): BatchJobResult => ({
+      ...(out === undefined ? { skipped: true } : { out }),
+      worker: this.id,
+      host: this.host,
+      pid: process.pid,
+      ms: Math.round(performance.now() - started),
+      attemptsBefore: job.attemptsMade,
+    });
     if (d.module !== basename(this.#moduleUrl.pathname) && !this.#warned.has(d.module)) {
       this.#warned.add(d.module);
-      this.#log(`warning: the producer runs ${d.module} but this worker loads ${basename(this.#moduleUrl.pathname)}`, true);
+      this.#log(
+        `warning: the producer runs ${d.module} but this worker loads ${basename(this.#moduleUrl.pathname)}`,
+        true,
+      );
     }
     const bytes = await client.getBuffer(d.input);
     if (bytes === null) {
@@ -182,7 +219,10 @@ export class QueueWorker {
       return result();
     }
     const payload = decodePayload(bytes, `batch ${d.task}`);
-    const input: BatchInput = payload.kind === 'v8' ? payload.rows : { numRows: d.rows, encode: () => payload.ipc, rows: () => ipcToRows(payload.ipc) };
+    const input: BatchInput =
+      payload.kind === 'v8'
+        ? payload.rows
+        : { numRows: d.rows, encode: () => payload.ipc, rows: () => ipcToRows(payload.ipc) };
     let out: unknown[];
     try {
       out = await this.#pool(d).run(d.task, input);
@@ -207,7 +247,15 @@ export class QueueWorker {
     this.#stats.batches++;
     this.#stats.rows += d.rows;
     this.#stats.busyMs += performance.now() - started;
-    debug('worker %s: batch %d (%d rows -> %d, %s) in %d ms', this.id, d.task, d.rows, out.length, encoded.kind, Math.round(performance.now() - started));
+    debug(
+      'worker %s: batch %d (%d rows -> %d, %s) in %d ms',
+      this.id,
+      d.task,
+      d.rows,
+      out.length,
+      encoded.kind,
+      Math.round(performance.now() - started),
+    );
     return result(outKey);
   }
 

@@ -53,7 +53,11 @@ export function redisOptions(c: ResolvedConnection): RedisOptions {
  * not keep the process alive with reconnection timers.
  */
 export function bullmqConnection(c: ResolvedConnection, name: string, stopped: () => boolean): BullRedisOptions {
-  return { ...redisOptions(c), connectionName: name, retryStrategy: (times: number) => (stopped() ? null : Math.min(50 * times, 1000)) } as BullRedisOptions;
+  return {
+    ...redisOptions(c),
+    connectionName: name,
+    retryStrategy: (times: number) => (stopped() ? null : Math.min(50 * times, 1000)),
+  } as BullRedisOptions;
 }
 
 /** Rejects with `error()` if `promise` has not settled after `ms`. */
@@ -99,7 +103,12 @@ export async function connectRedis(c: ResolvedConnection, options: ConnectOption
     closing = true;
     clearTimeout(lostTimer);
     const why = lastError === undefined ? '' : `: ${redact(lastError.message, secrets)}`;
-    const error = new QueueError(`Lost the connection to Redis at ${label} for more than ${options.reconnectTimeoutMs} ms${why}`, {}, 'lost', lastError === undefined ? undefined : { cause: redactError(lastError, secrets) });
+    const error = new QueueError(
+      `Lost the connection to Redis at ${label} for more than ${options.reconnectTimeoutMs} ms${why}`,
+      {},
+      'lost',
+      lastError === undefined ? undefined : { cause: redactError(lastError, secrets) },
+    );
     debug('%s: %s', options.role, error.message);
     client.disconnect();
     options.onLost?.(error);
@@ -126,7 +135,9 @@ export async function connectRedis(c: ResolvedConnection, options: ConnectOption
   const unreachable = (error: unknown): QueueError => {
     const cause = lastError ?? error;
     const text = cause instanceof Error ? cause.message : String(cause);
-    return new QueueError(`Cannot reach Redis at ${label}: ${redact(text, secrets)}`, {}, 'unreachable', { cause: redactError(cause, secrets) });
+    return new QueueError(`Cannot reach Redis at ${label}: ${redact(text, secrets)}`, {}, 'unreachable', {
+      cause: redactError(cause, secrets),
+    });
   };
   try {
     await withTimeout(

@@ -22,7 +22,14 @@ export type BatchInput = unknown[] | ArrowInput;
 
 /** True for an {@link ArrowInput}. */
 export function isArrowInput(value: unknown): value is ArrowInput {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && typeof (value as ArrowInput).encode === 'function' && typeof (value as ArrowInput).rows === 'function' && typeof (value as ArrowInput).numRows === 'number';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    typeof (value as ArrowInput).encode === 'function' &&
+    typeof (value as ArrowInput).rows === 'function' &&
+    typeof (value as ArrowInput).numRows === 'number'
+  );
 }
 
 /** Rows in an input: its length, or the Arrow batch's row count. */
@@ -55,6 +62,8 @@ export function assertParallelBackend(value: unknown, path = 'backend'): asserts
   const methods = ['start', 'run', 'stats', 'pids', 'close', 'destroy'] as const;
   const missing = methods.filter((m) => typeof (value as Record<string, unknown> | null)?.[m] !== 'function');
   if (value === null || typeof value !== 'object' || missing.length > 0) {
-    throw new ValidationError(`Expected \`${path}\` to implement ${methods.join(', ')}; missing ${missing.join(', ') || 'everything'}`);
+    throw new ValidationError(
+      `Expected \`${path}\` to implement ${methods.join(', ')}; missing ${missing.join(', ') || 'everything'}`,
+    );
   }
 }

@@ -25,7 +25,12 @@ interface ResolveArgs {
   resolveDir: string;
 }
 
-type OnResolve = (options: { filter: RegExp }, callback: (args: ResolveArgs) => Promise<{ path: string; external: boolean } | undefined> | { path: string; external: boolean } | undefined) => void;
+type OnResolve = (
+  options: { filter: RegExp },
+  callback: (
+    args: ResolveArgs,
+  ) => Promise<{ path: string; external: boolean } | undefined> | { path: string; external: boolean } | undefined,
+) => void;
 
 const bundles = new Map<string, Promise<string | undefined>>();
 const settled = new Map<string, string>();

@@ -13,7 +13,15 @@ const debug = createDebug('spillway:pool');
 export async function deadLetterTask(file: DeadLetterFile, task: Task, failure: WorkerFailure): Promise<number> {
   const rows = Array.isArray(task.input) ? task.input : task.input.rows();
   for (let row = 0; row < rows.length; row++) {
-    file.append({ stage: 'parallel', reason: failure.message, code: failure.reason, batch: task.taskId, attempts: task.attempts, row, data: rows[row] });
+    file.append({
+      stage: 'parallel',
+      reason: failure.message,
+      code: failure.reason,
+      batch: task.taskId,
+      attempts: task.attempts,
+      row,
+      data: rows[row],
+    });
   }
   await file.ready();
   debug('batch %d: %d row(s) dead-lettered to %s', task.taskId, rows.length, file.path);

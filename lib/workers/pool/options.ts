@@ -6,7 +6,14 @@ import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ValidationError, describeValue } from '../../core/errors.ts';
-import { expectBoolean, expectInteger, expectOneOf, expectOptions, expectString, parseBytes } from '../../core/validate.ts';
+import {
+  expectBoolean,
+  expectInteger,
+  expectOneOf,
+  expectOptions,
+  expectString,
+  parseBytes,
+} from '../../core/validate.ts';
 import type { ByteSize } from '../../core/validate.ts';
 
 /** Options of `parallel(module, options)` and {@link WorkerPool}. */
@@ -77,7 +84,9 @@ export function toModuleUrl(module: unknown, path = 'module'): URL {
     try {
       return new URL(text);
     } catch (error) {
-      throw new ValidationError(`Expected \`${path}\` to be a URL or a file path, got ${describeValue(module)}`, { cause: error });
+      throw new ValidationError(`Expected \`${path}\` to be a URL or a file path, got ${describeValue(module)}`, {
+        cause: error,
+      });
     }
   }
   return pathToFileURL(resolve(text));
@@ -87,19 +96,31 @@ export function toModuleUrl(module: unknown, path = 'module'): URL {
 export function resolvePoolOptions(module: unknown, options: ParallelOptions | undefined): ResolvedPoolOptions {
   const o = expectOptions(options);
   const moduleUrl = toModuleUrl(module);
-  const workers = o.workers === 'auto' || o.workers === undefined ? Math.max(1, availableParallelism()) : expectInteger(o.workers, 'options.workers', 1, 1, 1024);
+  const workers =
+    o.workers === 'auto' || o.workers === undefined
+      ? Math.max(1, availableParallelism())
+      : expectInteger(o.workers, 'options.workers', 1, 1, 1024);
   const isolation = expectOneOf(o.isolation, 'options.isolation', ['thread', 'process'] as const, 'thread');
-  const timeoutMs = o.timeoutMs === undefined ? undefined : expectInteger(o.timeoutMs, 'options.timeoutMs', 1, 1, 2 ** 31 - 1);
-  const maxTasks = o.maxTasksPerWorker === undefined ? Infinity : expectInteger(o.maxTasksPerWorker, 'options.maxTasksPerWorker', 1, 1);
-  const workerMemoryLimit = o.workerMemoryLimit === undefined ? undefined : parseBytes(o.workerMemoryLimit, 'options.workerMemoryLimit');
+  const timeoutMs =
+    o.timeoutMs === undefined ? undefined : expectInteger(o.timeoutMs, 'options.timeoutMs', 1, 1, 2 ** 31 - 1);
+  const maxTasks =
+    o.maxTasksPerWorker === undefined
+      ? Infinity
+      : expectInteger(o.maxTasksPerWorker, 'options.maxTasksPerWorker', 1, 1);
+  const workerMemoryLimit =
+    o.workerMemoryLimit === undefined ? undefined : parseBytes(o.workerMemoryLimit, 'options.workerMemoryLimit');
   if (workerMemoryLimit !== undefined && workerMemoryLimit < 16 * 1024 * 1024) {
-    throw new ValidationError(`Expected \`options.workerMemoryLimit\` to be at least 16 MiB, got ${describeValue(o.workerMemoryLimit)}`);
+    throw new ValidationError(
+      `Expected \`options.workerMemoryLimit\` to be at least 16 MiB, got ${describeValue(o.workerMemoryLimit)}`,
+    );
   }
   let deadLetter: string | undefined;
   if (o.onError !== undefined && o.onError !== 'fail') {
     const policy = o.onError as unknown;
     if (policy === null || typeof policy !== 'object' || Array.isArray(policy)) {
-      throw new ValidationError(`Expected \`options.onError\` to be 'fail' or { deadLetter: path }, got ${describeValue(policy)}`);
+      throw new ValidationError(
+        `Expected \`options.onError\` to be 'fail' or { deadLetter: path }, got ${describeValue(policy)}`,
+      );
     }
     deadLetter = expectString((policy as { deadLetter?: unknown }).deadLetter, 'options.onError.deadLetter');
   }

@@ -33,8 +33,12 @@ export function rowsPerSecond(rows: number, busyMs: number): number {
 }
 
 /** Totals over per-worker counters, with what only the backend knows (retries, queue). */
-export function sumWorkers(workers: readonly WorkerStats[], known: Pick<PoolTotals, 'retries' | 'deadLetteredBatches' | 'deadLetteredRows' | 'queued' | 'running'>): PoolTotals {
-  const sum = (key: 'batches' | 'rows' | 'failures' | 'restarts' | 'recycles' | 'busyMs'): number => workers.reduce((n, w) => n + w[key], 0);
+export function sumWorkers(
+  workers: readonly WorkerStats[],
+  known: Pick<PoolTotals, 'retries' | 'deadLetteredBatches' | 'deadLetteredRows' | 'queued' | 'running'>,
+): PoolTotals {
+  const sum = (key: 'batches' | 'rows' | 'failures' | 'restarts' | 'recycles' | 'busyMs'): number =>
+    workers.reduce((n, w) => n + w[key], 0);
   const busyMs = sum('busyMs');
   return {
     workers: workers.length,

@@ -36,7 +36,17 @@ export function newSlot(index: number): Slot {
     worker: undefined,
     ready: false,
     task: undefined,
-    stats: { id: `w${index}`, batches: 0, rows: 0, failures: 0, restarts: 0, recycles: 0, busyMs: 0, rowsPerSec: 0, exits: [] },
+    stats: {
+      id: `w${index}`,
+      batches: 0,
+      rows: 0,
+      failures: 0,
+      restarts: 0,
+      recycles: 0,
+      busyMs: 0,
+      rowsPerSec: 0,
+      exits: [],
+    },
   };
 }
 
@@ -52,14 +62,21 @@ export interface TaskPayload {
  * its bytes always move to a thread.
  */
 export function taskPayload(input: BatchInput, thread: boolean, moveRows: boolean): TaskPayload {
-  if (Array.isArray(input)) return { payload: { rows: input }, transfer: thread && moveRows ? collectTransferables(input) : [] };
+  if (Array.isArray(input))
+    return { payload: { rows: input }, transfer: thread && moveRows ? collectTransferables(input) : [] };
   let arrow = input.encode();
-  if (arrow.byteOffset !== 0 || arrow.byteLength !== arrow.buffer.byteLength || !(arrow.buffer instanceof ArrayBuffer)) arrow = arrow.slice();
+  if (arrow.byteOffset !== 0 || arrow.byteLength !== arrow.buffer.byteLength || !(arrow.buffer instanceof ArrayBuffer))
+    arrow = arrow.slice();
   return { payload: { arrow }, transfer: thread ? [arrow.buffer as ArrayBuffer] : [] };
 }
 
 /** The message of a batch that failed for good; a memory failure names the limit and what was seen. */
-export function givenUpMessage(task: Task, failure: WorkerFailure, options: Pick<ResolvedPoolOptions, 'workerMemoryLimit' | 'isolation'>, heapUsed?: number): string {
+export function givenUpMessage(
+  task: Task,
+  failure: WorkerFailure,
+  options: Pick<ResolvedPoolOptions, 'workerMemoryLimit' | 'isolation'>,
+  heapUsed?: number,
+): string {
   let message = `Batch ${task.taskId} failed after ${task.attempts} attempt(s) (${failure.reason}): ${failure.message}`;
   if (failure.reason === 'memory' && options.workerMemoryLimit !== undefined) {
     const what = options.isolation === 'thread' ? 'V8 heap' : 'RSS';

@@ -36,13 +36,21 @@ export const ENTRY_URL: URL = new URL(`./worker-entry${sourceExt}`, import.meta.
  */
 export function tsxFor(moduleUrl: URL): { loader: string; esm: string; cjs: string } | undefined {
   if (sourceExt !== '.ts' && !/\.[cm]?tsx?$/i.test(moduleUrl.pathname)) return undefined;
-  return { loader: import.meta.resolve('tsx'), esm: import.meta.resolve('tsx/esm/api'), cjs: import.meta.resolve('tsx/cjs/api') };
+  return {
+    loader: import.meta.resolve('tsx'),
+    esm: import.meta.resolve('tsx/esm/api'),
+    cjs: import.meta.resolve('tsx/cjs/api'),
+  };
 }
 
 /** tsx's loaders when the user module itself is TypeScript (the entry being JavaScript). */
 export function tsxForModule(moduleUrl: URL): ReturnType<typeof tsxFor> {
   if (!/\.[cm]?tsx?$/i.test(moduleUrl.pathname)) return undefined;
-  return { loader: import.meta.resolve('tsx'), esm: import.meta.resolve('tsx/esm/api'), cjs: import.meta.resolve('tsx/cjs/api') };
+  return {
+    loader: import.meta.resolve('tsx'),
+    esm: import.meta.resolve('tsx/esm/api'),
+    cjs: import.meta.resolve('tsx/cjs/api'),
+  };
 }
 
 /** The entry as a path, for `fork`. */
@@ -120,7 +128,11 @@ export abstract class PoolWorker {
    * Runs one batch: rows, or Arrow IPC bytes. Rejects with a {@link WorkerFailure}; the worker is
    * unusable after any failure.
    */
-  run(taskId: number, payload: { rows: unknown[] } | { arrow: Uint8Array }, transfer: ArrayBuffer[]): Promise<unknown[]> {
+  run(
+    taskId: number,
+    payload: { rows: unknown[] } | { arrow: Uint8Array },
+    transfer: ArrayBuffer[],
+  ): Promise<unknown[]> {
     if (this.#running !== undefined) throw new Error(`worker ${this.id} is busy`);
     if (this.exited) return Promise.reject(new WorkerFailure('crash', `worker ${this.id} has exited`));
     return new Promise<unknown[]>((resolve, reject) => {
@@ -153,7 +165,11 @@ export abstract class PoolWorker {
       this.#ready?.resolve();
       this.#ready = undefined;
     } else if (message.type === 'init-error') {
-      this.#ready?.reject(new WorkerFailure('start', `worker ${this.id} could not load the module: ${message.error.message}`, { cause: deserializeError(message.error) }));
+      this.#ready?.reject(
+        new WorkerFailure('start', `worker ${this.id} could not load the module: ${message.error.message}`, {
+          cause: deserializeError(message.error),
+        }),
+      );
       this.#ready = undefined;
       this.kill('start').catch(() => {});
     } else {
@@ -163,7 +179,8 @@ export abstract class PoolWorker {
       this.tasks++;
       this.#idle();
       if (message.type === 'result') running.resolve(message.rows);
-      else running.reject(new WorkerFailure('error', message.error.message, { cause: deserializeError(message.error) }));
+      else
+        running.reject(new WorkerFailure('error', message.error.message, { cause: deserializeError(message.error) }));
     }
   }
 
@@ -182,7 +199,8 @@ export abstract class PoolWorker {
     // running out of memory is what the worker did, whatever we were killing it for: a thread
     // thrashing near its heap limit often passes its timeout first, and the out-of-memory error
     // arriving after that kill is the real cause
-    if (reason === 'memory' && (this.#killReason === 'timeout' || this.#killReason === undefined)) this.#killReason = 'memory';
+    if (reason === 'memory' && (this.#killReason === 'timeout' || this.#killReason === undefined))
+      this.#killReason = 'memory';
     else this.#killReason ??= reason;
   }
 
@@ -194,7 +212,13 @@ export abstract class PoolWorker {
     this.exitReason = reason;
     const cause = this.#lastError ?? new Error(`worker ${this.id} ${description}`);
     if (this.#ready !== undefined) {
-      this.#ready.reject(new WorkerFailure(reason === 'recycle' ? 'closed' : reason, `worker ${this.id} ${description} before it was ready`, { cause }));
+      this.#ready.reject(
+        new WorkerFailure(
+          reason === 'recycle' ? 'closed' : reason,
+          `worker ${this.id} ${description} before it was ready`,
+          { cause },
+        ),
+      );
       this.#ready = undefined;
     }
     const running = this.#running;
@@ -202,7 +226,13 @@ export abstract class PoolWorker {
     if (running !== undefined) {
       this.tasks++;
       const failure = reason === 'recycle' ? 'closed' : reason;
-      running.reject(new WorkerFailure(failure, `worker ${this.id} ${describeReason(failure)} while running batch ${running.taskId} (${description})`, { cause }));
+      running.reject(
+        new WorkerFailure(
+          failure,
+          `worker ${this.id} ${describeReason(failure)} while running batch ${running.taskId} (${description})`,
+          { cause },
+        ),
+      );
     }
     this.#markExited();
     this.onExit?.(this);

@@ -37,17 +37,20 @@ export class ProcessWorker extends PoolWorker {
       // a failed spawn emits no 'exit'
       if (child.pid === undefined) this.handleExit('could not be spawned');
     });
-    child.on('exit', (code, signal) => this.handleExit(signal ? `was killed by ${signal}` : `exited with code ${code}`));
+    child.on('exit', (code, signal) =>
+      this.handleExit(signal ? `was killed by ${signal}` : `exited with code ${code}`),
+    );
   }
 
   protected override post(message: ToWorker): void {
     const child = this.#child;
-    if (child?.connected) child.send(message, (error) => {
-      if (error) {
-        this.handleError(error);
-        this.terminate();
-      }
-    });
+    if (child?.connected)
+      child.send(message, (error) => {
+        if (error) {
+          this.handleError(error);
+          this.terminate();
+        }
+      });
   }
 
   /** SIGKILL: nothing in the child is worth waiting for (an idle recycled child has no state to save). */

@@ -45,7 +45,12 @@ export type FromWorker =
 export function serializeError(value: unknown): SerializedError {
   if (value instanceof Error) {
     const code = (value as { code?: unknown }).code;
-    return { name: value.name, message: value.message, stack: value.stack, ...(typeof code === 'string' ? { code } : {}) };
+    return {
+      name: value.name,
+      message: value.message,
+      stack: value.stack,
+      ...(typeof code === 'string' ? { code } : {}),
+    };
   }
   return { name: 'Error', message: typeof value === 'string' ? value : `Non-error thrown: ${String(value)}` };
 }
@@ -77,7 +82,8 @@ export function collectTransferables(rows: readonly unknown[]): ArrayBuffer[] {
     }
     if (depth >= 2) return;
     if (Array.isArray(value)) for (const item of value) visit(item, depth + 1);
-    else if (Object.getPrototypeOf(value) === Object.prototype) for (const key in value) visit((value as Record<string, unknown>)[key], depth + 1);
+    else if (Object.getPrototypeOf(value) === Object.prototype)
+      for (const key in value) visit((value as Record<string, unknown>)[key], depth + 1);
   };
   for (const row of rows) visit(row, 0);
   // Buffer.from(string) and small Buffers share a pooled slab: moving it would detach unrelated data

@@ -51,7 +51,8 @@ export async function* mapBatchesInPool<T extends BatchTask<BatchInput>>(
   const signal = expectSignal(options.signal, 'options.signal');
   if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
 
-  const iterator = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : (source as Iterable<T>)[Symbol.iterator]();
+  const iterator =
+    Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : (source as Iterable<T>)[Symbol.iterator]();
   const done = new Map<number, BatchResult<T>>(); // ordered: by sequence number
   const completed: BatchResult<T>[] = []; // unordered: in completion order
   let nextSeq = 0;
@@ -81,8 +82,17 @@ export async function* mapBatchesInPool<T extends BatchTask<BatchInput>>(
   signal?.addEventListener('abort', onAbort, { once: true });
 
   const dispatch = (input: T): void => {
-    if (input === null || typeof input !== 'object' || !(Array.isArray(input.rows) || isArrowInput(input.rows)) || typeof input.id !== 'number') {
-      fail(new ValidationError(`Expected each source item to be { id: number, rows: array | ArrowInput }, got ${describeValue(input)}`));
+    if (
+      input === null ||
+      typeof input !== 'object' ||
+      !(Array.isArray(input.rows) || isArrowInput(input.rows)) ||
+      typeof input.id !== 'number'
+    ) {
+      fail(
+        new ValidationError(
+          `Expected each source item to be { id: number, rows: array | ArrowInput }, got ${describeValue(input)}`,
+        ),
+      );
       return;
     }
     const seq = nextSeq++;

@@ -27,7 +27,12 @@ const BOOTSTRAP = `
  * given, see `tsxFor`; or `data.bundle`, a data: URL of the entry bundled to JavaScript, in its
  * place), with `data`'s fields in its workerData beside `entry` and `tsx`.
  */
-export function startModuleThread(entry: URL, data: Record<string, unknown>, tsx: ReturnType<typeof tsxFor>, options: Omit<WorkerOptions, 'eval' | 'workerData'> = {}): Worker {
+export function startModuleThread(
+  entry: URL,
+  data: Record<string, unknown>,
+  tsx: ReturnType<typeof tsxFor>,
+  options: Omit<WorkerOptions, 'eval' | 'workerData'> = {},
+): Worker {
   return new Worker(BOOTSTRAP, { ...options, eval: true, workerData: { ...data, entry: entry.href, tsx } });
 }
 
@@ -75,9 +80,15 @@ export class ThreadWorker extends PoolWorker {
     const bundle = readyBundle(ENTRY_URL);
     const worker = startModuleThread(
       ENTRY_URL,
-      { init, ...(bundle === undefined ? {} : { bundle }), ...(this.#heap === undefined ? {} : { heap: this.#heap.buffer }) },
+      {
+        init,
+        ...(bundle === undefined ? {} : { bundle }),
+        ...(this.#heap === undefined ? {} : { heap: this.#heap.buffer }),
+      },
       bundle === undefined ? tsxFor(moduleUrl) : tsxForModule(moduleUrl),
-      limit === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: Math.max(8, Math.floor(limit / 1024 / 1024)) } },
+      limit === undefined
+        ? {}
+        : { resourceLimits: { maxOldGenerationSizeMb: Math.max(8, Math.floor(limit / 1024 / 1024)) } },
     );
     this.#worker = worker;
     worker.unref();

@@ -22,16 +22,23 @@ function send(message: FromWorker, transfer: ArrayBuffer[] = []): void {
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 async function load(moduleUrl: string, exportName: string): Promise<UserFunction> {
   const mod = (await import(moduleUrl)) as Record<string, unknown>;
   let value = mod[exportName];
   // a CommonJS module seen from ESM: its exports object is `default`
-  if (typeof value !== 'function' && exportName !== 'default') value = (mod.default as Record<string, unknown> | undefined)?.[exportName];
-  if (typeof value === 'object' && value !== null && typeof (value as { default?: unknown }).default === 'function') value = (value as { default: unknown }).default;
-  if (typeof value !== 'function') throw new TypeError(`Expected export \`${exportName}\` of ${moduleUrl} to be a function, got ${typeof value}`);
+  if (typeof value !== 'function' && exportName !== 'default')
+    value = (mod.default as Record<string, unknown> | undefined)?.[exportName];
+  if (typeof value === 'object' && value !== null && typeof (value as { default?: unknown }).default === 'function')
+    value = (value as { default: unknown }).default;
+  if (typeof value !== 'function')
+    throw new TypeError(`Expected export \`${exportName}\` of ${moduleUrl} to be a function, got ${typeof value}`);
   return value as UserFunction;
 }
 
@@ -41,7 +48,8 @@ async function runBatch(taskId: number, rows: unknown[]): Promise<unknown[]> {
   if (kind === 'batch') {
     let out = fn(rows, info);
     if (isThenable(out)) out = await out;
-    if (!Array.isArray(out)) throw new TypeError(`Expected the batch function to return an array, got ${out === null ? 'null' : typeof out}`);
+    if (!Array.isArray(out))
+      throw new TypeError(`Expected the batch function to return an array, got ${out === null ? 'null' : typeof out}`);
     return out;
   }
   const out: unknown[] = [];
@@ -69,7 +77,10 @@ let arrowDecoder: Promise<ArrowDecoder> | undefined;
 
 /** Loaded on the first Arrow batch only, so workers that get rows never load apache-arrow. */
 async function loadArrowDecoder(): Promise<ArrowDecoder> {
-  const [{ tableFromIPC }, { recordBatchToRows }] = await Promise.all([import('apache-arrow'), import('../../formats/arrow/convert.ts')]);
+  const [{ tableFromIPC }, { recordBatchToRows }] = await Promise.all([
+    import('apache-arrow'),
+    import('../../formats/arrow/convert.ts'),
+  ]);
   // the same conversion as Batch.rows in the main thread, so results do not depend on the path
   return (bytes) => tableFromIPC(bytes).batches.flatMap((batch) => recordBatchToRows(batch));
 }
@@ -95,7 +106,9 @@ async function onMessage(message: ToWorker): Promise<void> {
 }
 
 // the init message travels in workerData (threads) or the environment (children), so no message can race the listener
-const initMessage = (port ? (workerData as { init: InitMessage }).init : JSON.parse(process.env.SPILLWAY_POOL_INIT ?? 'null')) as InitMessage | null;
+const initMessage = (
+  port ? (workerData as { init: InitMessage }).init : JSON.parse(process.env.SPILLWAY_POOL_INIT ?? 'null')
+) as InitMessage | null;
 if (port) {
   const heap = (workerData as { heap?: SharedArrayBuffer }).heap;
   if (heap !== undefined) writeHeap = startHeapWriter(heap);

@@ -11,7 +11,7 @@ import type { WorkerFailureReason } from '../../core/errors.ts';
 import { DeadLetterFile } from '../../io/dead-letter.ts';
 import { resolvePoolOptions } from './options.ts';
 import type { ParallelOptions, ResolvedPoolOptions } from './options.ts';
-import { ENTRY_URL, PoolWorker, WorkerFailure } from './pool-worker.ts';
+import { ENTRY_URL, type PoolWorker, WorkerFailure } from './pool-worker.ts';
 import { bundledEntry } from './entry-bundle.ts';
 import { ProcessWorker } from './process-worker.ts';
 import { inputRows, isArrowInput } from './backend.ts';
@@ -96,7 +96,8 @@ export class WorkerPool {
       throw error;
     }
     const o = this.options;
-    if (o.isolation === 'process' && o.workerMemoryLimit !== undefined) this.#memoryWatch = new ChildMemoryWatch(this.#slots, o.workerMemoryLimit, o.memoryCheckIntervalMs);
+    if (o.isolation === 'process' && o.workerMemoryLimit !== undefined)
+      this.#memoryWatch = new ChildMemoryWatch(this.#slots, o.workerMemoryLimit, o.memoryCheckIntervalMs);
   }
 
   /**
@@ -110,7 +111,10 @@ export class WorkerPool {
    */
   run(taskId: number, input: BatchInput): Promise<unknown[]> {
     try {
-      if (!Array.isArray(input) && !isArrowInput(input)) throw new ValidationError(`Expected \`input\` to be an array of rows or an ArrowInput, got ${describeValue(input)}`);
+      if (!Array.isArray(input) && !isArrowInput(input))
+        throw new ValidationError(
+          `Expected \`input\` to be an array of rows or an ArrowInput, got ${describeValue(input)}`,
+        );
       this.#assertOpen();
     } catch (error) {
       return Promise.reject(error);
@@ -222,12 +226,26 @@ export class WorkerPool {
   }
 
   #closedError(task: Task): WorkerError {
-    return this.#fatal ?? new WorkerError(`Batch ${task.taskId} was abandoned: the worker pool was closed`, { batch: task.taskId }, 'closed', task.attempts);
+    return (
+      this.#fatal ??
+      new WorkerError(
+        `Batch ${task.taskId} was abandoned: the worker pool was closed`,
+        { batch: task.taskId },
+        'closed',
+        task.attempts,
+      )
+    );
   }
 
   #startError(reason: unknown): WorkerError {
     const failure = reason instanceof WorkerFailure ? reason : undefined;
-    return new WorkerError(`Workers could not start ${this.options.moduleUrl.href}: ${failure?.message ?? String(reason)}`, {}, 'start', 0, { cause: failure?.cause ?? reason });
+    return new WorkerError(
+      `Workers could not start ${this.options.moduleUrl.href}: ${failure?.message ?? String(reason)}`,
+      {},
+      'start',
+      0,
+      { cause: failure?.cause ?? reason },
+    );
   }
 
   /** Starts a new worker in `slot`; resolves when it is ready. */
@@ -236,7 +254,10 @@ export class WorkerPool {
     slot.ready = false;
     const id = `w${slot.index}.${slot.generation}`;
     const o = this.options;
-    const worker: PoolWorker = o.isolation === 'process' ? new ProcessWorker(id) : new ThreadWorker(id, o.workerMemoryLimit === undefined ? {} : { memoryLimit: o.workerMemoryLimit });
+    const worker: PoolWorker =
+      o.isolation === 'process'
+        ? new ProcessWorker(id)
+        : new ThreadWorker(id, o.workerMemoryLimit === undefined ? {} : { memoryLimit: o.workerMemoryLimit });
     slot.worker = worker;
     this.#live.add(worker);
     worker.onExit = (w) => this.#onExit(slot, w);
@@ -279,7 +300,11 @@ export class WorkerPool {
     task.attempts++;
     const o = this.options;
     // input buffers move to the worker only when nothing will need them again
-    const { payload, transfer } = taskPayload(task.input, o.isolation === 'thread', o.retries === 0 && this.#deadLetter === undefined);
+    const { payload, transfer } = taskPayload(
+      task.input,
+      o.isolation === 'thread',
+      o.retries === 0 && this.#deadLetter === undefined,
+    );
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
     if (o.timeoutMs !== undefined) {
@@ -307,7 +332,12 @@ export class WorkerPool {
         clearTimeout(timer);
         slot.task = undefined;
         slot.stats.busyMs += performance.now() - started;
-        this.#onTaskFailure(slot, worker, task, failure instanceof WorkerFailure ? failure : new WorkerFailure('crash', String(failure), { cause: failure }));
+        this.#onTaskFailure(
+          slot,
+          worker,
+          task,
+          failure instanceof WorkerFailure ? failure : new WorkerFailure('crash', String(failure), { cause: failure }),
+        );
       },
     );
   }
@@ -319,10 +349,24 @@ export class WorkerPool {
       return;
     }
     slot.stats.failures++;
-    debug('worker %s: batch %d attempt %d failed (%s): %s', worker.id, task.taskId, task.attempts, failure.reason, failure.message);
-    const reason: WorkerExitReason = failure.reason === 'timeout' || failure.reason === 'memory' || failure.reason === 'error' ? failure.reason : 'crash';
+    debug(
+      'worker %s: batch %d attempt %d failed (%s): %s',
+      worker.id,
+      task.taskId,
+      task.attempts,
+      failure.reason,
+      failure.message,
+    );
+    const reason: WorkerExitReason =
+      failure.reason === 'timeout' || failure.reason === 'memory' || failure.reason === 'error'
+        ? failure.reason
+        : 'crash';
     // a function that threw answered: its worker is alive and, if allowed, keeps serving
-    const keep = reason === 'error' && !this.options.replaceOnError && !worker.exited && worker.tasks < this.options.maxTasksPerWorker;
+    const keep =
+      reason === 'error' &&
+      !this.options.replaceOnError &&
+      !worker.exited &&
+      worker.tasks < this.options.maxTasksPerWorker;
     if (slot.worker === worker && !keep) this.#replace(slot, worker, reason);
     if (task.attempts <= this.options.retries) {
       this.#retries++;
@@ -382,7 +426,8 @@ export class WorkerPool {
     this.#untrack.get(worker)?.();
     this.#untrack.delete(worker);
     if (this.#destroyed || slot.worker !== worker || slot.task !== undefined || !slot.ready) return;
-    const reason: WorkerExitReason = worker.exitReason === 'memory' || worker.exitReason === 'timeout' ? worker.exitReason : 'crash';
+    const reason: WorkerExitReason =
+      worker.exitReason === 'memory' || worker.exitReason === 'timeout' ? worker.exitReason : 'crash';
     this.#replace(slot, worker, reason);
   }
 

@@ -17,7 +17,16 @@ function measuredHeap(make: () => object[]): { bytes: number; value: object[] } 
 }
 
 const shapes: Record<string, (i: number) => object> = {
-  'trades (numbers, short strings, a Date)': (i) => ({ id: i, ts: new Date(1.7e12 + i), symbol: `SYM${i % 97}x`, side: i % 2 ? 'B' : 'S', price: 100 + i / 7, qty: i % 1000, venue: `V${i % 5}`, note: `note number ${i} with some words` }),
+  'trades (numbers, short strings, a Date)': (i) => ({
+    id: i,
+    ts: new Date(1.7e12 + i),
+    symbol: `SYM${i % 97}x`,
+    side: i % 2 ? 'B' : 'S',
+    price: 100 + i / 7,
+    qty: i % 1000,
+    venue: `V${i % 5}`,
+    note: `note number ${i} with some words`,
+  }),
   'wide rows of floats': (i) => Object.fromEntries(Array.from({ length: 20 }, (_, k) => [`c${k}`, i * 1.5 + k / 3])),
   'array rows of strings': (i) => [`a-${i}`, `bb-${i}-${i}`, `ccc-${i * 3}`, 'constant'],
 };

@@ -17,9 +17,13 @@ type Spillway = typeof here;
 
 async function secondCopy(): Promise<Spillway> {
   const dir = tempDir('spillway-copy-');
-  for (const part of ['index.ts', 'package.json', 'lib', 'sources', 'transforms', 'sinks']) cpSync(join(ROOT, part), join(dir, part), { recursive: true });
+  for (const part of ['index.ts', 'package.json', 'lib', 'sources', 'transforms', 'sinks'])
+    cpSync(join(ROOT, part), join(dir, part), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  const [copyMain, copyExtend] = await Promise.all([import(pathToFileURL(join(dir, 'index.ts')).href), import(pathToFileURL(join(dir, 'lib/entry/extend.ts')).href)]);
+  const [copyMain, copyExtend] = await Promise.all([
+    import(pathToFileURL(join(dir, 'index.ts')).href),
+    import(pathToFileURL(join(dir, 'lib/entry/extend.ts')).href),
+  ]);
   return { ...copyMain, ...copyExtend } as Spillway;
 }
 
@@ -30,7 +34,12 @@ test('a governor, stages and batches from another copy of spillway work in this 
   assert.ok(governor instanceof here.MemoryGovernor);
   const rows = Array.from({ length: 1000 }, (_, i) => ({ i }));
   // this copy's pipeline, the other copy's governor, source, transform and sink
-  const { output, stats } = await here.pipeline(other.fromIterable(rows, { batchSize: 100 }), other.map((r: { i: number }) => ({ i: r.i * 2 })), other.collect(), { governor });
+  const { output, stats } = await here.pipeline(
+    other.fromIterable(rows, { batchSize: 100 }),
+    other.map((r: { i: number }) => ({ i: r.i * 2 })),
+    other.collect(),
+    { governor },
+  );
   assert.equal((output as unknown[]).length, 1000);
   assert.deepEqual((output as { i: number }[])[999], { i: 1998 });
   assert.equal(stats.rowsOut, 1000);

@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FormatError, IoError, SpillwayError, ValidationError, ErrorCodes, withContext } from '../../../lib/core/errors.ts';
+import {
+  FormatError,
+  IoError,
+  SpillwayError,
+  ValidationError,
+  ErrorCodes,
+  withContext,
+} from '../../../lib/core/errors.ts';
 
 test('withContext adds missing context, keeps the error (class, code, cause) and renders the message again', () => {
   const cause = new Error('short read');
@@ -10,7 +17,11 @@ test('withContext adds missing context, keeps the error (class, code, cause) and
   assert.ok(same instanceof IoError);
   assert.equal(same.code, ErrorCodes.IO);
   assert.equal(same.cause, cause);
-  assert.deepEqual(same.context, { file: 'a.arrow', stage: 'fromArrow', batch: 3 }, 'known fields stay, missing ones are added');
+  assert.deepEqual(
+    same.context,
+    { file: 'a.arrow', stage: 'fromArrow', batch: 3 },
+    'known fields stay, missing ones are added',
+  );
   assert.equal(same.message, 'Cannot read (stage fromArrow, file a.arrow, batch 3)');
   assert.equal(same.detail, 'Cannot read');
   assert.match(same.stack ?? '', /^IoError: Cannot read \(stage fromArrow, file a\.arrow, batch 3\)/);

@@ -4,7 +4,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatBytes, formatCount, formatDuration, formatExact, formatPercent, formatRate } from '../../../lib/core/format.ts';
+import {
+  formatBytes,
+  formatCount,
+  formatDuration,
+  formatExact,
+  formatPercent,
+  formatRate,
+} from '../../../lib/core/format.ts';
 
 test('formatBytes: decimal units, one decimal below 100, none from 100', () => {
   assert.equal(formatBytes(0), '0 B');

@@ -3,28 +3,67 @@ import assert from 'node:assert/strict';
 import { Transform, Readable, Writable } from 'node:stream';
 import { writeFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { pipeline, fromIterable, fromCsv, map, filter, collect, drain, toCsv, none, many, stop, Stop, StageError, AbortError, ErrorCodes, ValidationError } from '../../../index.ts';
+import {
+  pipeline,
+  fromIterable,
+  fromCsv,
+  map,
+  filter,
+  collect,
+  drain,
+  toCsv,
+  none,
+  many,
+  stop,
+  Stop,
+  type StageError,
+  type AbortError,
+  ErrorCodes,
+  type ValidationError,
+} from '../../../index.ts';
 import { Batch } from '../../../lib/entry/extend.ts';
 import { tempDir, openFds, settledFds } from '../../helpers.ts';
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => ({ i }));
 
 test('resolves to the sink output and stats with per-stage rows and batches', async () => {
-  const { output, stats } = await pipeline(fromIterable(range(2500), { batchSize: 1000 }), filter((r: { i: number }) => r.i % 2 === 0), map((r: { i: number }) => ({ j: r.i * 10 })), collect());
+  const { output, stats } = await pipeline(
+    fromIterable(range(2500), { batchSize: 1000 }),
+    filter((r: { i: number }) => r.i % 2 === 0),
+    map((r: { i: number }) => ({ j: r.i * 10 })),
+    collect(),
+  );
   assert.equal(output.length, 1250);
   assert.deepEqual(output[1], { j: 20 });
   assert.equal(stats.rowsIn, 2500);
   assert.equal(stats.rowsOut, 1250);
   assert.equal(stats.batchesIn, 3);
-  assert.deepEqual(stats.stages.map((s) => s.name), ['fromIterable', 'filter', 'map', 'collect']);
-  assert.deepEqual(stats.stages.map((s) => [s.rowsIn, s.rowsOut]), [[0, 2500], [2500, 1250], [1250, 1250], [1250, 0]]);
+  assert.deepEqual(
+    stats.stages.map((s) => s.name),
+    ['fromIterable', 'filter', 'map', 'collect'],
+  );
+  assert.deepEqual(
+    stats.stages.map((s) => [s.rowsIn, s.rowsOut]),
+    [
+      [0, 2500],
+      [2500, 1250],
+      [1250, 1250],
+      [1250, 0],
+    ],
+  );
   assert.ok(stats.durationMs >= 0);
   assert.doesNotThrow(() => JSON.stringify(stats));
 });
 
 test('one stream chunk is one batch, never one row', async () => {
   const seen: unknown[] = [];
-  const spy = new Transform({ objectMode: true, transform(chunk, _e, cb) { seen.push(chunk); cb(null, chunk); } });
+  const spy = new Transform({
+    objectMode: true,
+    transform(chunk, _e, cb) {
+      seen.push(chunk);
+      cb(null, chunk);
+    },
+  });
   await pipeline(fromIterable(range(3000), { batchSize: 1000 }), spy, drain());
   assert.equal(seen.length, 3);
   assert.ok(seen.every((c) => c instanceof Batch && c.numRows === 1000));
@@ -34,42 +73,80 @@ test('plain functions apply per row and undefined drops; generators yield many; 
   const { output, stats } = await pipeline(
     range(6),
     (r: { i: number }) => (r.i % 2 ? r : undefined),
-    function* (r: { i: number }) { yield r.i; yield -r.i; },
+    function* (r: { i: number }) {
+      yield r.i;
+      yield -r.i;
+    },
     (v: number) => ({ v }),
     collect(),
   );
-  assert.deepEqual(output, [1, -1, 3, -3, 5, -5].map((v) => ({ v })));
+  assert.deepEqual(
+    output,
+    [1, -1, 3, -3, 5, -5].map((v) => ({ v })),
+  );
   assert.equal(stats.rowsOut, 6);
 });
 
 test('async generator functions and async functions work as stages', async () => {
   const { output } = await pipeline(
     range(3),
-    async function* (r: { i: number }) { yield r.i; await null; yield r.i + 100; },
+    async function* (r: { i: number }) {
+      yield r.i;
+      await null;
+      yield r.i + 100;
+    },
     async (v: number) => ({ v }),
     collect(),
   );
-  assert.deepEqual(output.map((r) => (r as { v: number }).v), [0, 100, 1, 101, 2, 102]);
+  assert.deepEqual(
+    output.map((r) => (r as { v: number }).v),
+    [0, 100, 1, 101, 2, 102],
+  );
 });
 
 test('stream-chain sentinels: none drops, many expands, stop ends the input early', async () => {
-  const { output } = await pipeline(fromIterable(range(10)), map((r: { i: number }) => (r.i === 1 ? none : r.i === 2 ? many([{ a: 1 }, { a: 2 }]) : r)), collect());
+  const { output } = await pipeline(
+    fromIterable(range(10)),
+    map((r: { i: number }) => (r.i === 1 ? none : r.i === 2 ? many([{ a: 1 }, { a: 2 }]) : r)),
+    collect(),
+  );
   assert.deepEqual(output.slice(0, 3), [{ i: 0 }, { a: 1 }, { a: 2 }]);
   assert.equal(output.length, 10);
   let produced = 0;
-  function* endless() { for (;;) { produced++; yield { i: produced }; } }
-  const stopped = await pipeline(fromIterable(endless(), { batchSize: 10 }), map((r: { i: number }) => (r.i > 25 ? stop : r)), collect());
+  function* endless() {
+    for (;;) {
+      produced++;
+      yield { i: produced };
+    }
+  }
+  const stopped = await pipeline(
+    fromIterable(endless(), { batchSize: 10 }),
+    map((r: { i: number }) => (r.i > 25 ? stop : r)),
+    collect(),
+  );
   assert.equal(stopped.output.length, 25);
   assert.ok(produced < 1000, `the source stopped early (${produced} rows produced)`);
   produced = 0;
-  const thrown = await pipeline(fromIterable(endless(), { batchSize: 10 }), map((r: { i: number }) => { if (r.i > 5) throw new Stop(); return r; }), collect());
+  const thrown = await pipeline(
+    fromIterable(endless(), { batchSize: 10 }),
+    map((r: { i: number }) => {
+      if (r.i > 5) throw new Stop();
+      return r;
+    }),
+    collect(),
+  );
   assert.deepEqual(thrown.output, range(6).slice(1));
 });
 
 test('foreign Node streams work as stages; arrays they emit become batches', async () => {
   const doubler = new Transform({
     objectMode: true,
-    transform(chunk: Batch, _e, cb) { cb(null, chunk.rows.map((r) => ({ ...(r as object), twice: true }))); },
+    transform(chunk: Batch, _e, cb) {
+      cb(
+        null,
+        chunk.rows.map((r) => ({ ...(r as object), twice: true })),
+      );
+    },
   });
   const { output, stats } = await pipeline(fromIterable(range(5)), doubler, collect());
   assert.equal(output.length, 5);
@@ -82,7 +159,13 @@ test('foreign Node streams work as stages; arrays they emit become batches', asy
 
 test('a foreign Writable sink resolves with undefined output', async () => {
   const got: number[] = [];
-  const sink = new Writable({ objectMode: true, write(chunk: Batch, _e, cb) { got.push(chunk.numRows); cb(); } });
+  const sink = new Writable({
+    objectMode: true,
+    write(chunk: Batch, _e, cb) {
+      got.push(chunk.numRows);
+      cb();
+    },
+  });
   const { output } = await pipeline(fromIterable(range(5), { batchSize: 2 }), sink);
   assert.equal(output, undefined);
   assert.deepEqual(got, [2, 2, 1]);
@@ -92,21 +175,34 @@ test('an error in a user function rejects with its stage, file, batch and row, a
   const dir = tempDir();
   const path = join(dir, 'in.csv');
   writeFileSync(path, 'a\n1\n2\n3\n4\n');
-  await assert.rejects(pipeline(fromCsv(path, { batchSize: 2 }), map((r: { a: string }) => { if (r.a === '4') throw new TypeError('bad four'); return r; }), collect()), (error: StageError) => {
-    assert.equal(error.code, ErrorCodes.STAGE);
-    assert.equal(error.context.stage, 'map');
-    assert.equal(error.context.file, path);
-    assert.equal(error.context.batch, 1);
-    assert.equal(error.context.rowInBatch, 1);
-    assert.ok(error.cause instanceof TypeError);
-    return true;
-  });
+  await assert.rejects(
+    pipeline(
+      fromCsv(path, { batchSize: 2 }),
+      map((r: { a: string }) => {
+        if (r.a === '4') throw new TypeError('bad four');
+        return r;
+      }),
+      collect(),
+    ),
+    (error: StageError) => {
+      assert.equal(error.code, ErrorCodes.STAGE);
+      assert.equal(error.context.stage, 'map');
+      assert.equal(error.context.file, path);
+      assert.equal(error.context.batch, 1);
+      assert.equal(error.context.rowInBatch, 1);
+      assert.ok(error.cause instanceof TypeError);
+      return true;
+    },
+  );
 });
 
 test('the first real error wins over premature-close echoes, and every stream is destroyed', async () => {
   const streams: { destroyed: boolean }[] = [];
   const source = fromIterable(range(100_000), { batchSize: 100 });
-  const failing = map((r: { i: number }) => { if (r.i === 5000) throw new Error('boom'); return r; });
+  const failing = map((r: { i: number }) => {
+    if (r.i === 5000) throw new Error('boom');
+    return r;
+  });
   const sink = drain();
   streams.push(source, failing, sink);
   await assert.rejects(pipeline(source, failing, sink), /boom/);
@@ -123,7 +219,15 @@ test('abort: rejects with AbortError carrying the reason, closes files, leaves n
   const fdsBefore = openFds();
   const controller = new AbortController();
   let rows = 0;
-  const run = pipeline(fromCsv(input, { batchSize: 1000 }), map((r) => { if (++rows === 20_000) controller.abort(new Error('user cancelled')); return r; }), toCsv(out), { signal: controller.signal });
+  const run = pipeline(
+    fromCsv(input, { batchSize: 1000 }),
+    map((r) => {
+      if (++rows === 20_000) controller.abort(new Error('user cancelled'));
+      return r;
+    }),
+    toCsv(out),
+    { signal: controller.signal },
+  );
   await assert.rejects(run, (error: AbortError) => {
     assert.equal(error.code, ErrorCodes.ABORTED);
     assert.match(String((error.cause as Error).message), /user cancelled/);
@@ -131,33 +235,67 @@ test('abort: rejects with AbortError carrying the reason, closes files, leaves n
   });
   await new Promise((r) => setImmediate(r));
   assert.equal(existsSync(out), false, 'no file under the final name');
-  assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no temporary file left');
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+    [],
+    'no temporary file left',
+  );
   assert.ok((await settledFds(fdsBefore)) <= fdsBefore, 'no file descriptor left open');
 });
 
 test('an already-aborted signal rejects at once', async () => {
-  await assert.rejects(pipeline(fromIterable(range(3)), collect(), { signal: AbortSignal.abort('no') }), (e: AbortError) => e.code === ErrorCodes.ABORTED);
+  await assert.rejects(
+    pipeline(fromIterable(range(3)), collect(), { signal: AbortSignal.abort('no') }),
+    (e: AbortError) => e.code === ErrorCodes.ABORTED,
+  );
 });
 
 test('AbortSignal.timeout stops a slow pipeline', async () => {
-  function* slowForever() { for (let i = 0; ; i++) yield { i }; }
-  await assert.rejects(pipeline(fromIterable(slowForever(), { batchSize: 10 }), map(async (r) => { await new Promise((res) => setTimeout(res, 1)); return r; }), drain(), { signal: AbortSignal.timeout(100) }), (e: AbortError) => e.code === ErrorCodes.ABORTED);
+  function* slowForever() {
+    for (let i = 0; ; i++) yield { i };
+  }
+  await assert.rejects(
+    pipeline(
+      fromIterable(slowForever(), { batchSize: 10 }),
+      map(async (r) => {
+        await new Promise((res) => setTimeout(res, 1));
+        return r;
+      }),
+      drain(),
+      { signal: AbortSignal.timeout(100) },
+    ),
+    (e: AbortError) => e.code === ErrorCodes.ABORTED,
+  );
 });
 
 test('bad stage arguments fail synchronously-validated with clear messages', async () => {
-  await assert.rejects(pipeline(42 as unknown as Readable, drain()), (e: ValidationError) => e.code === ErrorCodes.INVALID_OPTION && /first stage must be a source/.test(e.message));
+  await assert.rejects(
+    pipeline(42 as unknown as Readable, drain()),
+    (e: ValidationError) => e.code === ErrorCodes.INVALID_OPTION && /first stage must be a source/.test(e.message),
+  );
   await assert.rejects(pipeline(fromIterable([]), 'x' as unknown as Writable, drain()), /stage 1 must be a stream/);
   assert.throws(() => map(5 as unknown as () => void), /Expected `fn` to be a function/);
 });
 
 test('a pipeline that ends in a transform drains it', async () => {
   let seen = 0;
-  const { stats } = await pipeline(fromIterable(range(10)), (r: object) => { seen++; return r; });
+  const { stats } = await pipeline(fromIterable(range(10)), (r: object) => {
+    seen++;
+    return r;
+  });
   assert.equal(seen, 10);
   assert.equal(stats.rowsOut, 10);
 });
 
 test('stage names are unique within a pipeline', async () => {
-  const { stats } = await pipeline(fromIterable(range(2)), map((r) => r), map((r) => r), collect());
-  assert.deepEqual(stats.stages.map((s) => s.name), ['fromIterable', 'map', 'map#2', 'collect']);
+  const { stats } = await pipeline(
+    fromIterable(range(2)),
+    map((r) => r),
+    map((r) => r),
+    collect(),
+  );
+  assert.deepEqual(
+    stats.stages.map((s) => s.name),
+    ['fromIterable', 'map', 'map#2', 'collect'],
+  );
 });

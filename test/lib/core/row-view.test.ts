@@ -68,7 +68,13 @@ test('views give the values Batch.rows gives, for every corpus Arrow file', { sk
 test('views over fromArrow batches of a corpus file match the rows collect() gives', { skip: corpusSkip }, async () => {
   const file = path.join(CORPUS, 'arrow/cpp-21.0.0/generated_datetime.arrow_file');
   const seen: RecordBatch[] = [];
-  const tap = new Transform({ objectMode: true, transform(batch: Batch, _e, cb) { seen.push(batch.arrow); cb(null, batch); } });
+  const tap = new Transform({
+    objectMode: true,
+    transform(batch: Batch, _e, cb) {
+      seen.push(batch.arrow);
+      cb(null, batch);
+    },
+  });
   const { output } = await pipeline(fromArrow(file), tap, collect());
   let at = 0;
   for (const batch of seen) {
@@ -79,16 +85,33 @@ test('views over fromArrow batches of a corpus file match the rows collect() giv
   assert.ok(at > 0);
 });
 
-test('views over the fast CSV path\'s Arrow batches match the rows path, for every type it makes', async () => {
+test("views over the fast CSV path's Arrow batches match the rows path, for every type it makes", async () => {
   const dir = tempDir();
   const file = path.join(dir, 'mixed.csv');
   const lines = ['i,f,big,b,s,n,u'];
   for (let k = 0; k < 3000; k++) {
-    lines.push([k - 1500, k % 7 === 0 ? '' : (k / 8).toString(), k % 5 === 0 ? '' : String(2n ** 62n + BigInt(k)), k % 2 === 0 ? 'true' : 'false', k % 11 === 0 ? '' : `"s,${k}é"`, '', k % 3 === 0 ? '' : '"x""y"'].join(','));
+    lines.push(
+      [
+        k - 1500,
+        k % 7 === 0 ? '' : (k / 8).toString(),
+        k % 5 === 0 ? '' : String(2n ** 62n + BigInt(k)),
+        k % 2 === 0 ? 'true' : 'false',
+        k % 11 === 0 ? '' : `"s,${k}é"`,
+        '',
+        k % 3 === 0 ? '' : '"x""y"',
+      ].join(','),
+    );
   }
   writeFileSync(file, `${lines.join('\n')}\n`);
   const arrow: RecordBatch[] = [];
-  const tap = new Transform({ objectMode: true, transform(batch: Batch, _e, cb) { assert.ok(batch.hasArrow && !batch.hasRows); arrow.push(batch.arrow); cb(null, batch); } });
+  const tap = new Transform({
+    objectMode: true,
+    transform(batch: Batch, _e, cb) {
+      assert.ok(batch.hasArrow && !batch.hasRows);
+      arrow.push(batch.arrow);
+      cb(null, batch);
+    },
+  });
   await pipeline(fromCsv(file, { cast: true, output: 'arrow', batchSize: 1000 }), tap, collect());
   const { output: rows } = await pipeline(fromCsv(file, { cast: true, batchSize: 1000 }), collect());
   const types = new Set(arrow.flatMap((b) => b.schema.fields.map((f) => String(f.type))));
@@ -103,7 +126,10 @@ test('views over the fast CSV path\'s Arrow batches match the rows path, for eve
 });
 
 test('a view spreads, lists its keys, serialises and iterates like a plain row', () => {
-  const batch = rowsToRecordBatch([{ a: 1, s: 'x', when: new Date(0), nested: { k: [1, 2] } }, { a: 2, s: null, when: null, nested: null }]);
+  const batch = rowsToRecordBatch([
+    { a: 1, s: 'x', when: new Date(0), nested: { k: [1, 2] } },
+    { a: 2, s: null, when: null, nested: null },
+  ]);
   const viewer = new RowViewer<{ a: number; s: string | null }>(batch);
   const row = viewer.at(1);
   assert.deepEqual(Object.keys(row), ['a', 's', 'when', 'nested']);
@@ -113,7 +139,10 @@ test('a view spreads, lists its keys, serialises and iterates like a plain row',
   assert.deepEqual(keys, ['a', 's', 'when', 'nested']);
   assert.equal(Object.getPrototypeOf(row), Object.prototype);
   assert.deepEqual({ ...viewer.at(0) }, { a: 1, s: 'x', when: new Date(0), nested: { k: [1, 2] } });
-  assert.equal(JSON.stringify(viewer.at(0)), JSON.stringify({ a: 1, s: 'x', when: new Date(0), nested: { k: [1, 2] } }));
+  assert.equal(
+    JSON.stringify(viewer.at(0)),
+    JSON.stringify({ a: 1, s: 'x', when: new Date(0), nested: { k: [1, 2] } }),
+  );
   // one object for every row: the flyweight moves
   assert.equal(viewer.at(0), viewer.at(1));
   assert.equal(row.a, 2);
@@ -122,9 +151,12 @@ test('a view spreads, lists its keys, serialises and iterates like a plain row',
 test('a view is read-only and not extensible', () => {
   const viewer = new RowViewer<{ a: number }>(rowsToRecordBatch([{ a: 1 }]));
   const row = viewer.at(0);
-  assert.throws(() => {
-    row.a = 5;
-  }, (e: TypeError) => e instanceof TypeError && /read-only/.test(e.message) && /"a"/.test(e.message));
+  assert.throws(
+    () => {
+      row.a = 5;
+    },
+    (e: TypeError) => e instanceof TypeError && /read-only/.test(e.message) && /"a"/.test(e.message),
+  );
   assert.throws(() => {
     (row as Record<string, unknown>).b = 5;
   }, TypeError);
@@ -133,7 +165,10 @@ test('a view is read-only and not extensible', () => {
 });
 
 test('array rows (no header) are viewed as arrays', () => {
-  const batch = rowsToRecordBatch([[1, 'a'], [2, 'b']]);
+  const batch = rowsToRecordBatch([
+    [1, 'a'],
+    [2, 'b'],
+  ]);
   const viewer = new RowViewer(batch);
   const row = viewer.at(1) as unknown as unknown[];
   assert.ok(Array.isArray(row));

@@ -1,7 +1,18 @@
 /** Misspelled options fail with the closest known name instead of running with the defaults. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { collect, fromCsv, fromIterable, fromParquet, map, pipeline, toParquet, toSpill, parallel, MemoryGovernor } from '../../../index.ts';
+import {
+  collect,
+  fromCsv,
+  fromIterable,
+  fromParquet,
+  map,
+  pipeline,
+  toParquet,
+  toSpill,
+  parallel,
+  MemoryGovernor,
+} from '../../../index.ts';
 
 const cases: [string, () => unknown, string][] = [
   ['fromIterable batchsize', () => fromIterable([], { batchsize: 10 } as never), 'batchSize'],
@@ -26,13 +37,19 @@ for (const [name, make, suggestion] of cases) {
 }
 
 test('pipeline() rejects an unknown option before any stage runs', async () => {
-  await assert.rejects(pipeline(fromIterable([{ a: 1 }]), collect(), { progres: true } as never), (error: Error & { code?: string }) => {
-    assert.equal(error.code, 'ERR_SPILLWAY_INVALID_OPTION');
-    assert.match(error.message, /did you mean `progress`/);
-    return true;
-  });
+  await assert.rejects(
+    pipeline(fromIterable([{ a: 1 }]), collect(), { progres: true } as never),
+    (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'ERR_SPILLWAY_INVALID_OPTION');
+      assert.match(error.message, /did you mean `progress`/);
+      return true;
+    },
+  );
 });
 
 test('a key far from every known option is still refused, without a guess', () => {
-  assert.throws(() => fromIterable([], { zzzzzzzz: 1 } as never), (error: Error) => !/did you mean/.test(error.message) && /Unknown option `options.zzzzzzzz`/.test(error.message));
+  assert.throws(
+    () => fromIterable([], { zzzzzzzz: 1 } as never),
+    (error: Error) => !/did you mean/.test(error.message) && /Unknown option `options.zzzzzzzz`/.test(error.message),
+  );
 });

@@ -16,9 +16,14 @@ interface Run {
 
 function cli(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', 'lib/cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8' }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--conditions=spillway-source', '--import', 'tsx', 'lib/cli/main.ts', ...args],
+      { cwd: ROOT, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -30,7 +35,18 @@ writeFileSync(join(raw, 'b', 'c.csv'), 'id,date,symbol,price\n3,2026-11-30,XYZ,1
 
 test('convert a glob of CSV files into a partitioned Parquet tree, with --where; inspect lists it', async () => {
   const out = join(dir, 'trades');
-  const run = await cli('convert', join(raw, '**/*.csv'), out, '--to', 'parquet', '--partition-by', 'date,symbol', '--where', '{"col":"price","op":">","value":10.5}', '--no-progress');
+  const run = await cli(
+    'convert',
+    join(raw, '**/*.csv'),
+    out,
+    '--to',
+    'parquet',
+    '--partition-by',
+    'date,symbol',
+    '--where',
+    '{"col":"price","op":">","value":10.5}',
+    '--no-progress',
+  );
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stdout, /3 rows/);
   assert.deepEqual(await listTree(out), [
@@ -46,7 +62,10 @@ test('convert a glob of CSV files into a partitioned Parquet tree, with --where;
   assert.match(text.stdout, /3 files, .*3 rows/);
   assert.match(text.stdout, /partitions: date \(date, 2 values\), symbol \(string, 2 values\)/);
   assert.match(text.stdout, /columns: id: /);
-  const json = JSON.parse((await cli('inspect', out, '--json')).stdout) as { totalRows: number; files: Array<{ partition: Record<string, string> }> };
+  const json = JSON.parse((await cli('inspect', out, '--json')).stdout) as {
+    totalRows: number;
+    files: Array<{ partition: Record<string, string> }>;
+  };
   assert.equal(json.totalRows, 3);
   assert.deepEqual(json.files[0]!.partition, { date: '2026-11-29', symbol: 'XYZ' });
 });

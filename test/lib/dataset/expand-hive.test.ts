@@ -22,7 +22,8 @@ for (const rel of [
   'data/_SUCCESS',
   'data/.part-0.parquet.crc',
   'data/_temporary/x.parquet',
-]) touch(rel);
+])
+  touch(rel);
 
 test('glob segments: * stays within a segment, ** spans directories, braces and classes', () => {
   assert.equal(splitGlob('data/**/*.parquet').base, 'data');
@@ -54,15 +55,26 @@ test('a glob expands to sorted files, leaving out hidden and marker entries', as
 test('a directory expands to every visible file under it; an array is merged, deduplicated and sorted', async () => {
   const all = await expandDataset(join(dir, 'data'));
   assert.equal(all.length, 5);
-  assert.ok(all.every((f) => !f.path.includes('_SUCCESS') && !f.path.includes('_temporary') && !f.path.includes('.crc')));
-  const two = await expandDataset([join(dir, 'data/date=2026-11-30/symbol=B/part-0.parquet'), join(dir, 'data/date=2026-11-30/**/*.parquet')]);
+  assert.ok(
+    all.every((f) => !f.path.includes('_SUCCESS') && !f.path.includes('_temporary') && !f.path.includes('.crc')),
+  );
+  const two = await expandDataset([
+    join(dir, 'data/date=2026-11-30/symbol=B/part-0.parquet'),
+    join(dir, 'data/date=2026-11-30/**/*.parquet'),
+  ]);
   assert.equal(two.length, 2);
   assert.ok(two[0]!.path < two[1]!.path);
 });
 
 test('a glob that matches nothing is an IoError, not an empty read', async () => {
-  await assert.rejects(expandDataset(join(dir, 'data/**/*.nothing')), (e: unknown) => e instanceof SpillwayError && e.code === ErrorCodes.IO);
-  await assert.rejects(expandDataset(join(dir, 'missing/*.csv')), (e: unknown) => e instanceof SpillwayError && e.code === ErrorCodes.IO);
+  await assert.rejects(
+    expandDataset(join(dir, 'data/**/*.nothing')),
+    (e: unknown) => e instanceof SpillwayError && e.code === ErrorCodes.IO,
+  );
+  await assert.rejects(
+    expandDataset(join(dir, 'missing/*.csv')),
+    (e: unknown) => e instanceof SpillwayError && e.code === ErrorCodes.IO,
+  );
 });
 
 test('hive partitions are typed, URL-decoded, and the default partition is null', async () => {
@@ -87,7 +99,10 @@ test('hive type inference: int, double, date, string; auto mode gives up when ke
     { path: join(dir, 'b=1/x.csv'), root: dir },
   ];
   assert.equal(readHivePartitions(files, 'auto'), undefined);
-  assert.throws(() => readHivePartitions(files, true), (e: unknown) => e instanceof SpillwayError && e.code === ErrorCodes.INVALID_OPTION);
+  assert.throws(
+    () => readHivePartitions(files, true),
+    (e: unknown) => e instanceof SpillwayError && e.code === ErrorCodes.INVALID_OPTION,
+  );
   const big = readHivePartitions([{ path: join(dir, 'n=9007199254740993/x.csv'), root: dir }], 'auto')!;
   assert.equal(big.values.get(join(dir, 'n=9007199254740993/x.csv'))!.n, 9007199254740993n);
 });

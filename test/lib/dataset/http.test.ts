@@ -26,7 +26,9 @@ let requests = 0;
 before(async () => {
   const db = await DuckDBInstance.create(':memory:', { threads: '1' });
   const con = await db.connect();
-  await con.run(`COPY (SELECT i::BIGINT AS id, 'name-' || i AS name, i / 3.0 AS x FROM range(200000) t(i)) TO '${file}' (FORMAT parquet, ROW_GROUP_SIZE 20000)`);
+  await con.run(
+    `COPY (SELECT i::BIGINT AS id, 'name-' || i AS name, i / 3.0 AS x FROM range(200000) t(i)) TO '${file}' (FORMAT parquet, ROW_GROUP_SIZE 20000)`,
+  );
   con.closeSync();
   db.closeSync();
   bytes = readFileSync(file);
@@ -87,7 +89,10 @@ test('pushdown over HTTP fetches a fraction of the file', async () => {
   mode = 'ok';
   served = 0;
   const got = await ids(fromParquet(`${base}/data.parquet?sig=secret`, { where: { col: 'id', op: '<', value: 1000 } }));
-  assert.deepEqual(got, Array.from({ length: 1000 }, (_, i) => i));
+  assert.deepEqual(
+    got,
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
   assert.ok(served < statSync(file).size / 4, `${served} of ${statSync(file).size} bytes fetched`);
 });
 

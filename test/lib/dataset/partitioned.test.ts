@@ -3,7 +3,20 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { pipeline, collect, map, fromIterable, fromParquet, fromCsv, fromArrow, toParquet, toCsv, toArrow, ErrorCodes, SpillwayError } from '../../../index.ts';
+import {
+  pipeline,
+  collect,
+  map,
+  fromIterable,
+  fromParquet,
+  fromCsv,
+  fromArrow,
+  toParquet,
+  toCsv,
+  toArrow,
+  ErrorCodes,
+  SpillwayError,
+} from '../../../index.ts';
 import { listTree, partitionSegment } from '../../../lib/dataset/partitioned-writer.ts';
 import { tempDir } from '../../helpers.ts';
 
@@ -28,7 +41,8 @@ function rows(n: number): Array<Record<string, unknown>> {
     symbol: SYMBOLS[Math.floor(i / 5) % 4],
   }));
 }
-const key = (r: Record<string, unknown>): string => JSON.stringify([Number(r.id), Number(r.price), (r.date as Date).toISOString().slice(0, 10), r.symbol ?? null]);
+const key = (r: Record<string, unknown>): string =>
+  JSON.stringify([Number(r.id), Number(r.price), (r.date as Date).toISOString().slice(0, 10), r.symbol ?? null]);
 
 test('partition segments: URL-encoded, dates as YYYY-MM-DD, null as the hive default partition', () => {
   assert.equal(partitionSegment('symbol', 'B/C'), 'symbol=B%2FC');
@@ -44,14 +58,22 @@ test('toParquet partitionBy writes a hive tree that DuckDB reads to the same row
   assert.equal(output.partitions, 12);
   assert.deepEqual(await listTree(target), output.files);
   assert.ok(output.files.includes(join('date=2026-11-28', 'symbol=B%2FC', 'part-0.parquet')));
-  const reader = await con.runAndReadAll(`SELECT id, price, date, symbol FROM read_parquet('${target}/**/*.parquet', hive_partitioning = true) ORDER BY id`);
-  const duck = reader.getRowObjectsJS().map((r) => ({ ...r, date: new Date(`${String(r.date instanceof Date ? r.date.toISOString().slice(0, 10) : r.date)}T00:00:00Z`) }));
+  const reader = await con.runAndReadAll(
+    `SELECT id, price, date, symbol FROM read_parquet('${target}/**/*.parquet', hive_partitioning = true) ORDER BY id`,
+  );
+  const duck = reader.getRowObjectsJS().map((r) => ({
+    ...r,
+    date: new Date(`${String(r.date instanceof Date ? r.date.toISOString().slice(0, 10) : r.date)}T00:00:00Z`),
+  }));
   assert.deepEqual(duck.map(key), rows(2000).map(key));
   // and spillway reads it back the same
   const back = await pipeline(fromParquet(target), collect());
   assert.deepEqual((back.output as Array<Record<string, unknown>>).map(key).sort(), rows(2000).map(key).sort());
   // no temporary directory is left beside the target
-  assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.')), []);
+  assert.deepEqual(
+    readdirSync(dir).filter((n) => n.startsWith('.')),
+    [],
+  );
 });
 
 test('a bounded number of open files: the least recently used writer is closed, the partition goes on in part-1', async () => {
@@ -65,14 +87,20 @@ test('a bounded number of open files: the least recently used writer is closed, 
   const back = await pipeline(fromCsv(target, { cast: true }), collect());
   assert.equal(back.output.length, 600);
   const ids = (back.output as Array<Record<string, unknown>>).map((r) => Number(r.id)).sort((a, b) => a - b);
-  assert.deepEqual(ids, rows(600).map((r) => r.id));
+  assert.deepEqual(
+    ids,
+    rows(600).map((r) => r.id),
+  );
   const nulls = (back.output as Array<Record<string, unknown>>).filter((r) => r.symbol === null).length;
   assert.equal(nulls, 150);
 });
 
 test('a bound on buffered bytes closes the largest writer first', async () => {
   const target = join(dir, 'bytes');
-  const { output } = await pipeline(fromIterable(rows(3000), { batchSize: 100 }), toArrow(target, { partitionBy: ['date'], maxBufferedBytes: 20_000 }));
+  const { output } = await pipeline(
+    fromIterable(rows(3000), { batchSize: 100 }),
+    toArrow(target, { partitionBy: ['date'], maxBufferedBytes: 20_000 }),
+  );
   assert.ok(output.rotations > 0);
   const back = await pipeline(fromArrow(join(target, '**/*.arrow')), collect());
   assert.equal(back.output.length, 3000);
@@ -91,14 +119,20 @@ test('a failing pipeline leaves neither the target nor the temporary tree', asyn
     ),
   );
   assert.equal(existsSync(target), false);
-  assert.deepEqual(readdirSync(dir).filter((n) => n.includes('failed')), []);
+  assert.deepEqual(
+    readdirSync(dir).filter((n) => n.includes('failed')),
+    [],
+  );
 });
 
 test("existing: 'error' refuses, 'overwrite' replaces the whole tree, 'append' adds files", async () => {
   const target = join(dir, 'existing');
   mkdirSync(join(target, 'symbol=Z'), { recursive: true });
   writeFileSync(join(target, 'symbol=Z', 'old.csv'), 'id\n1\n');
-  await assert.rejects(pipeline(fromIterable(rows(10)), toCsv(target, { partitionBy: ['symbol'] })), (e: unknown) => e instanceof SpillwayError && e.code === ErrorCodes.IO);
+  await assert.rejects(
+    pipeline(fromIterable(rows(10)), toCsv(target, { partitionBy: ['symbol'] })),
+    (e: unknown) => e instanceof SpillwayError && e.code === ErrorCodes.IO,
+  );
   assert.ok(existsSync(join(target, 'symbol=Z', 'old.csv')));
   await pipeline(fromIterable(rows(10)), toCsv(target, { partitionBy: ['symbol'], existing: 'overwrite' }));
   assert.equal(existsSync(join(target, 'symbol=Z')), false);
@@ -119,9 +153,13 @@ test('partition options are validated at once', () => {
 
 test('a DuckDB tree written with PARTITION_BY reads in spillway to the same rows (CSV)', async () => {
   const target = join(dir, 'duck-csv');
-  await con.run(`COPY (SELECT i AS id, i % 4 AS k, 'x' || i AS s FROM range(100) t(i)) TO '${target}' (FORMAT csv, PARTITION_BY (k))`);
+  await con.run(
+    `COPY (SELECT i AS id, i % 4 AS k, 'x' || i AS s FROM range(100) t(i)) TO '${target}' (FORMAT csv, PARTITION_BY (k))`,
+  );
   const back = await pipeline(fromCsv(join(target, '**/*.csv'), { cast: true }), collect());
-  const got = (back.output as Array<Record<string, unknown>>).map((r) => `${String(r.id)}|${String(r.k)}|${String(r.s)}`).sort();
+  const got = (back.output as Array<Record<string, unknown>>)
+    .map((r) => `${String(r.id)}|${String(r.k)}|${String(r.s)}`)
+    .sort();
   const want = Array.from({ length: 100 }, (_, i) => `${i}|${i % 4}|x${i}`).sort();
   assert.deepEqual(got, want);
 });
@@ -130,7 +168,10 @@ test('Arrow batches are split on their buffers (no row objects) and read back th
   const src = join(dir, 'arrow-src.parquet');
   await pipeline(fromIterable(rows(1000)), toParquet(src));
   const target = join(dir, 'from-arrow');
-  const { output } = await pipeline(fromParquet(src, { output: 'arrow', batchSize: 128 }), toParquet(target, { partitionBy: ['symbol', 'date'] }));
+  const { output } = await pipeline(
+    fromParquet(src, { output: 'arrow', batchSize: 128 }),
+    toParquet(target, { partitionBy: ['symbol', 'date'] }),
+  );
   assert.equal(output.rows, 1000);
   assert.equal(output.partitions, 12);
   const back = await pipeline(fromParquet(target), collect());

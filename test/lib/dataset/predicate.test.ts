@@ -3,8 +3,18 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ErrorCodes, SpillwayError } from '../../../index.ts';
 import {
-  ANY, FALSE, TRUE, UNKNOWN, compareStrings, compilePredicate, expectPredicate, knownValuesLeaf, possibleOutcomes, rangeLeaf,
-  type ColumnRange, type Predicate,
+  ANY,
+  FALSE,
+  TRUE,
+  UNKNOWN,
+  compareStrings,
+  compilePredicate,
+  expectPredicate,
+  knownValuesLeaf,
+  possibleOutcomes,
+  rangeLeaf,
+  type ColumnRange,
+  type Predicate,
 } from '../../../lib/dataset/predicate.ts';
 
 const run = (p: Predicate, row: Record<string, unknown>): number => compilePredicate(p)((c) => row[c]);
@@ -28,7 +38,10 @@ test('values compare across number/bigint, dates with ISO strings, decimal strin
   assert.equal(run({ col: 'x', op: '=', value: 9007199254740993n }, { x: 9007199254740993n }), TRUE);
   assert.equal(run({ col: 'x', op: '<', value: 9007199254740993n }, { x: 9007199254740992 }), TRUE);
   assert.equal(run({ col: 'd', op: '>=', value: '2026-11-30' }, { d: new Date('2026-11-30T00:00:00Z') }), TRUE);
-  assert.equal(run({ col: 'd', op: '<', value: '2026-11-30T12:00:00Z' }, { d: new Date('2026-11-30T00:00:00Z') }), TRUE);
+  assert.equal(
+    run({ col: 'd', op: '<', value: '2026-11-30T12:00:00Z' }, { d: new Date('2026-11-30T00:00:00Z') }),
+    TRUE,
+  );
   assert.equal(run({ col: 'p', op: '>', value: 12.4 }, { p: '12.50' }), TRUE);
   assert.equal(run({ col: 's', op: '>', value: 1 }, { s: 'abc' }), FALSE);
   // code point order (UTF-8 byte order), not UTF-16 unit order
@@ -38,7 +51,10 @@ test('values compare across number/bigint, dates with ISO strings, decimal strin
 
 test('expectPredicate rejects unknown keys and operators, naming the path', () => {
   const bad = (p: unknown, path: RegExp): void =>
-    assert.throws(() => expectPredicate(p), (e: unknown) => e instanceof SpillwayError && e.code === ErrorCodes.INVALID_OPTION && path.test(e.message));
+    assert.throws(
+      () => expectPredicate(p),
+      (e: unknown) => e instanceof SpillwayError && e.code === ErrorCodes.INVALID_OPTION && path.test(e.message),
+    );
   bad({ col: 'x', op: 'like', value: 'a' }, /op/);
   bad({ and: [{ col: 'x', op: '=', value: 1, extra: 1 }] }, /options\.where\.and\[0\]\.extra/);
   bad({ or: [] }, /or/);
@@ -51,7 +67,18 @@ test('partition pruning: known columns decide, unknown columns keep every outcom
   const leaf = knownValuesLeaf({ date: new Date('2026-11-30T00:00:00Z'), symbol: null });
   assert.equal(possibleOutcomes({ col: 'date', op: '=', value: '2026-11-29' }, leaf), FALSE);
   assert.equal(possibleOutcomes({ col: 'price', op: '>', value: 1 }, leaf), ANY);
-  assert.equal(possibleOutcomes({ and: [{ col: 'date', op: '=', value: '2026-11-29' }, { col: 'price', op: '>', value: 1 }] }, leaf) & TRUE, 0);
+  assert.equal(
+    possibleOutcomes(
+      {
+        and: [
+          { col: 'date', op: '=', value: '2026-11-29' },
+          { col: 'price', op: '>', value: 1 },
+        ],
+      },
+      leaf,
+    ) & TRUE,
+    0,
+  );
   assert.equal(possibleOutcomes({ not: { col: 'symbol', op: '=', value: 'A' } }, leaf), UNKNOWN);
 });
 
@@ -63,13 +90,28 @@ function rangeOf(values: readonly (number | null)[], exact: boolean): ColumnRang
   const min = Math.min(...present);
   const max = Math.max(...present);
   // truncated bounds: still bounds, just looser
-  return { rows: values.length, nullCount, min: exact ? min : min - 0.5, max: exact ? max : max + 0.5, exact, nanPossible: true };
+  return {
+    rows: values.length,
+    nullCount,
+    min: exact ? min : min - 0.5,
+    max: exact ? max : max + 0.5,
+    exact,
+    nanPossible: true,
+  };
 }
 
 const value = fc.oneof(fc.integer({ min: -5, max: 5 }), fc.constant(null), fc.constant(Number.NaN));
 const leafArb: fc.Arbitrary<Predicate> = fc.oneof(
-  fc.record({ col: fc.constant('x'), op: fc.constantFrom('=', '!=', '<', '<=', '>', '>=') as fc.Arbitrary<'='>, value: fc.oneof(fc.integer({ min: -6, max: 6 }), fc.constant(null)) }),
-  fc.record({ col: fc.constant('x'), op: fc.constant('in' as const), values: fc.array(fc.oneof(fc.integer({ min: -6, max: 6 }), fc.constant(null)), { maxLength: 3 }) }),
+  fc.record({
+    col: fc.constant('x'),
+    op: fc.constantFrom('=', '!=', '<', '<=', '>', '>=') as fc.Arbitrary<'='>,
+    value: fc.oneof(fc.integer({ min: -6, max: 6 }), fc.constant(null)),
+  }),
+  fc.record({
+    col: fc.constant('x'),
+    op: fc.constant('in' as const),
+    values: fc.array(fc.oneof(fc.integer({ min: -6, max: 6 }), fc.constant(null)), { maxLength: 3 }),
+  }),
   fc.record({ col: fc.constant('x'), op: fc.constantFrom('isNull', 'isNotNull') as fc.Arbitrary<'isNull'> }),
 );
 const predicateArb: fc.Arbitrary<Predicate> = fc.letrec<{ p: Predicate }>((tie) => ({
@@ -84,16 +126,24 @@ const predicateArb: fc.Arbitrary<Predicate> = fc.letrec<{ p: Predicate }>((tie) 
 
 test('statistics pruning is sound: every row outcome is among the possible outcomes (fast-check)', () => {
   fc.assert(
-    fc.property(fc.array(value, { minLength: 1, maxLength: 12 }), predicateArb, fc.boolean(), (values, predicate, exact) => {
-      const range = rangeOf(values, exact);
-      const possible = possibleOutcomes(predicate, rangeLeaf((c) => (c === 'x' ? range : undefined)));
-      const testRow = compilePredicate(predicate);
-      for (const v of values) {
-        const outcome = testRow(() => v);
-        if (!(possible & outcome)) return false;
-      }
-      return true;
-    }),
+    fc.property(
+      fc.array(value, { minLength: 1, maxLength: 12 }),
+      predicateArb,
+      fc.boolean(),
+      (values, predicate, exact) => {
+        const range = rangeOf(values, exact);
+        const possible = possibleOutcomes(
+          predicate,
+          rangeLeaf((c) => (c === 'x' ? range : undefined)),
+        );
+        const testRow = compilePredicate(predicate);
+        for (const v of values) {
+          const outcome = testRow(() => v);
+          if (!(possible & outcome)) return false;
+        }
+        return true;
+      },
+    ),
     { numRuns: 3000 },
   );
 });
@@ -109,7 +159,13 @@ test('statistics prune what they can: a range entirely below the value, all-null
   const allNull = rangeLeaf(() => ({ rows: 3, nullCount: 3, exact: true, nanPossible: false }));
   assert.equal(possibleOutcomes({ col: 'x', op: '=', value: 1 }, allNull), UNKNOWN);
   // no statistics: nothing is pruned
-  assert.equal(possibleOutcomes({ col: 'x', op: '>', value: 5 }, rangeLeaf(() => undefined)), ANY);
+  assert.equal(
+    possibleOutcomes(
+      { col: 'x', op: '>', value: 5 },
+      rangeLeaf(() => undefined),
+    ),
+    ANY,
+  );
   // a NaN-capable column never proves "all true", so not(x < 10) keeps the group
   const floats = rangeLeaf(() => ({ ...range, nanPossible: true }));
   assert.notEqual(possibleOutcomes({ not: { col: 'x', op: '<', value: 10 } }, floats) & TRUE, 0);

@@ -43,10 +43,22 @@ function pick(col: string, i: number): PredicateValue {
 
 const COLS = ['id', 'f', 'long_s', 'dec', 'ts', 'd', 'big'] as const;
 const leaf: fc.Arbitrary<Predicate> = fc.oneof(
-  fc.record({ col: fc.constantFrom(...COLS), op: fc.constantFrom('=', '!=', '<', '<=', '>', '>=') as fc.Arbitrary<'='>, i: fc.nat() }).map(({ col, op, i }) => ({ col, op, value: pick(col, i) })),
-  fc.record({ col: fc.constantFrom(...COLS), is: fc.array(fc.nat(), { minLength: 1, maxLength: 3 }) }).map(({ col, is }) => ({ col, op: 'in' as const, values: is.map((i) => pick(col, i)) })),
+  fc
+    .record({
+      col: fc.constantFrom(...COLS),
+      op: fc.constantFrom('=', '!=', '<', '<=', '>', '>=') as fc.Arbitrary<'='>,
+      i: fc.nat(),
+    })
+    .map(({ col, op, i }) => ({ col, op, value: pick(col, i) })),
+  fc
+    .record({ col: fc.constantFrom(...COLS), is: fc.array(fc.nat(), { minLength: 1, maxLength: 3 }) })
+    .map(({ col, is }) => ({ col, op: 'in' as const, values: is.map((i) => pick(col, i)) })),
   fc.record({ col: fc.constantFrom(...COLS), op: fc.constantFrom('isNull', 'isNotNull') as fc.Arbitrary<'isNull'> }),
-  fc.constantFrom<Predicate>({ col: 'f', op: '>', value: Number.NaN }, { col: 'long_s', op: '>', value: `${'x'.repeat(70)}00030` }, { col: 'ts', op: '<', value: '2026-01-01T10:00:00Z' }),
+  fc.constantFrom<Predicate>(
+    { col: 'f', op: '>', value: Number.NaN },
+    { col: 'long_s', op: '>', value: `${'x'.repeat(70)}00030` },
+    { col: 'ts', op: '<', value: '2026-01-01T10:00:00Z' },
+  ),
 );
 const predicate: fc.Arbitrary<Predicate> = fc.oneof(
   leaf,
@@ -66,7 +78,11 @@ test('pushdown gives the rows of a full read filtered by the same predicate (fas
       const result = await pipeline(fromParquet(file, { where }), collect());
       const got = (result.output as Array<Record<string, unknown>>).map((r) => r.id);
       if ((result.stats.stages[0]!.details.rowGroupsSkipped as number) > 0) skippedSome++;
-      assert.deepEqual(got, want, JSON.stringify(where, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)));
+      assert.deepEqual(
+        got,
+        want,
+        JSON.stringify(where, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)),
+      );
     }),
     { numRuns: 60 },
   );

@@ -3,7 +3,18 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { pipeline, collect, map, fromCsv, fromParquet, fromArrow, toArrow, fromIterable, ErrorCodes, SpillwayError } from '../../../index.ts';
+import {
+  pipeline,
+  collect,
+  map,
+  fromCsv,
+  fromParquet,
+  fromArrow,
+  toArrow,
+  fromIterable,
+  ErrorCodes,
+  SpillwayError,
+} from '../../../index.ts';
 import type { Predicate } from '../../../lib/dataset/predicate.ts';
 import { openFds, tempDir } from '../../helpers.ts';
 
@@ -60,8 +71,14 @@ async function duck(sqlWhere: string): Promise<Trade[]> {
   return reader.getRowObjectsJS().map((r) => normal(r as Record<string, unknown>));
 }
 
-async function spill(where: Predicate | undefined, extra: Record<string, unknown> = {}): Promise<{ rows: Trade[]; details: Record<string, unknown> }> {
-  const result = await pipeline(fromParquet(join(tree, '**/*.parquet'), { ...(where ? { where } : {}), ...extra }), collect());
+async function spill(
+  where: Predicate | undefined,
+  extra: Record<string, unknown> = {},
+): Promise<{ rows: Trade[]; details: Record<string, unknown> }> {
+  const result = await pipeline(
+    fromParquet(join(tree, '**/*.parquet'), { ...(where ? { where } : {}), ...extra }),
+    collect(),
+  );
   const rows = (result.output as Record<string, unknown>[]).map(normal).sort((a, b) => a.id - b.id);
   return { rows, details: result.stats.stages[0]!.details };
 }
@@ -74,7 +91,12 @@ test('a DuckDB PARTITION_BY tree reads as the same rows, with typed partition co
 });
 
 test('where on a partition column prunes files before they are opened; same rows as DuckDB', async () => {
-  const where: Predicate = { and: [{ col: 'date', op: '=', value: '2026-11-29' }, { col: 'symbol', op: 'in', values: ['A', 'C'] }] };
+  const where: Predicate = {
+    and: [
+      { col: 'date', op: '=', value: '2026-11-29' },
+      { col: 'symbol', op: 'in', values: ['A', 'C'] },
+    ],
+  };
   const { rows, details } = await spill(where);
   assert.deepEqual(rows, await duck(`date = DATE '2026-11-29' AND symbol IN ('A', 'C')`));
   assert.ok(rows.length > 0);
@@ -82,7 +104,12 @@ test('where on a partition column prunes files before they are opened; same rows
 });
 
 test('where on a column with statistics skips row groups and reads fewer bytes; rows still filtered exactly', async () => {
-  const where: Predicate = { or: [{ col: 'price', op: '<', value: 300 }, { col: 'price', op: '>=', value: 5900.05 }] };
+  const where: Predicate = {
+    or: [
+      { col: 'price', op: '<', value: 300 },
+      { col: 'price', op: '>=', value: 5900.05 },
+    ],
+  };
   const pushed = await spill(where);
   assert.deepEqual(pushed.rows, await duck('price < 300 OR price >= 5900.05'));
   assert.ok((pushed.details.rowGroupsSkipped as number) > 0, `skipped ${String(pushed.details.rowGroupsSkipped)}`);
@@ -92,26 +119,45 @@ test('where on a column with statistics skips row groups and reads fewer bytes; 
     const result = await pipeline(fromParquet(flat, w ? { where: w } : {}), collect());
     return { rows: result.output.length, details: result.stats.stages[0]!.details };
   };
-  const narrow = await read({ and: [{ col: 'id', op: '>=', value: 195000 }, { col: 'id', op: '<', value: 205000 }] });
+  const narrow = await read({
+    and: [
+      { col: 'id', op: '>=', value: 195000 },
+      { col: 'id', op: '<', value: 205000 },
+    ],
+  });
   const full = await read(undefined);
   assert.equal(narrow.rows, 10000);
   assert.equal(full.rows, 400000);
   assert.equal(full.details.rowGroupsSkipped, undefined);
   assert.ok((narrow.details.rowGroupsSkipped as number) >= 30, `skipped ${String(narrow.details.rowGroupsSkipped)}`);
-  assert.ok((narrow.details.bytesRead as number) < (full.details.bytesRead as number) / 4, `${String(narrow.details.bytesRead)} vs ${String(full.details.bytesRead)}`);
+  assert.ok(
+    (narrow.details.bytesRead as number) < (full.details.bytesRead as number) / 4,
+    `${String(narrow.details.bytesRead)} vs ${String(full.details.bytesRead)}`,
+  );
 });
 
 test('nulls, not and isNull filter as in DuckDB (three-valued logic)', async () => {
-  const where: Predicate = { and: [{ not: { col: 'name', op: '=', value: 'n5' } }, { col: 'price', op: '<', value: 10 }] };
+  const where: Predicate = {
+    and: [{ not: { col: 'name', op: '=', value: 'n5' } }, { col: 'price', op: '<', value: 10 }],
+  };
   const { rows } = await spill(where);
   assert.deepEqual(rows, await duck(`NOT (name = 'n5') AND price < 10`));
-  const nulls = await spill({ and: [{ col: 'name', op: 'isNull' }, { col: 'id', op: '<', value: 100 }] });
+  const nulls = await spill({
+    and: [
+      { col: 'name', op: 'isNull' },
+      { col: 'id', op: '<', value: 100 },
+    ],
+  });
   assert.deepEqual(nulls.rows, await duck('name IS NULL AND id < 100'));
 });
 
 test('columns projection with partition and file-name columns, where on a column not projected', async () => {
   const result = await pipeline(
-    fromParquet(join(tree, '**/*.parquet'), { columns: ['id', 'symbol', 'file'], fileColumn: 'file', where: { col: 'price', op: '<', value: 1 } }),
+    fromParquet(join(tree, '**/*.parquet'), {
+      columns: ['id', 'symbol', 'file'],
+      fileColumn: 'file',
+      where: { col: 'price', op: '<', value: 1 },
+    }),
     collect(),
   );
   const rows = (result.output as Record<string, unknown>[]).sort((a, b) => Number(a.id) - Number(b.id));
@@ -121,7 +167,10 @@ test('columns projection with partition and file-name columns, where on a column
 });
 
 test('arrow output: partition columns are Arrow columns, filtered on the buffers', async () => {
-  const result = await pipeline(fromParquet(join(tree, '**/*.parquet'), { output: 'arrow', where: { col: 'id', op: '<', value: 50 } }), collect());
+  const result = await pipeline(
+    fromParquet(join(tree, '**/*.parquet'), { output: 'arrow', where: { col: 'id', op: '<', value: 50 } }),
+    collect(),
+  );
   const rows = (result.output as Record<string, unknown>[]).map(normal).sort((a, b) => a.id - b.id);
   assert.deepEqual(rows, await duck('id < 50'));
 });
@@ -129,10 +178,14 @@ test('arrow output: partition columns are Arrow columns, filtered on the buffers
 test('progress totals cover every file before the first batch', async () => {
   const source = fromParquet(join(tree, '**/*.parquet'));
   let firstTotal: number | undefined;
-  await pipeline(source, map((row) => {
-    firstTotal ??= source.progress().totalRows;
-    return row;
-  }), collect());
+  await pipeline(
+    source,
+    map((row) => {
+      firstTotal ??= source.progress().totalRows;
+      return row;
+    }),
+    collect(),
+  );
   assert.equal(firstTotal, 60000);
   assert.equal(source.progress().rows, 60000);
 });
@@ -196,15 +249,21 @@ test('one file is open at a time: descriptors do not grow with the number of fil
     }),
     collect(),
   );
-  assert.deepEqual((result.output as Array<{ id: number }>).map((r) => r.id), Array.from({ length: 40 }, (_, i) => i));
+  assert.deepEqual(
+    (result.output as Array<{ id: number }>).map((r) => r.id),
+    Array.from({ length: 40 }, (_, i) => i),
+  );
   assert.ok(most - before <= 4, `${most - before} more descriptors while reading 40 files`);
 });
 
 test('where naming a column no Parquet file has is a ValidationError before any row', async () => {
-  await assert.rejects(pipeline(fromParquet(join(tree, '**/*.parquet'), { where: { col: 'pricee', op: '>', value: 1 } }), collect()), (e: unknown) => {
-    assert.ok(e instanceof SpillwayError);
-    assert.equal(e.code, ErrorCodes.INVALID_OPTION);
-    assert.match(e.message, /pricee/);
-    return true;
-  });
+  await assert.rejects(
+    pipeline(fromParquet(join(tree, '**/*.parquet'), { where: { col: 'pricee', op: '>', value: 1 } }), collect()),
+    (e: unknown) => {
+      assert.ok(e instanceof SpillwayError);
+      assert.equal(e.code, ErrorCodes.INVALID_OPTION);
+      assert.match(e.message, /pricee/);
+      return true;
+    },
+  );
 });

@@ -89,7 +89,9 @@ describe('a full disk', { skip }, () => {
     test(`fromCsv (${parser}) dead letters: a coded IoError through the promise, no unhandled rejection`, async () => {
       await noUnhandled(async () => {
         await assert.rejects(
-          pipeline(fromCsv(csv, { parser, onError: { deadLetter: join(disk, `dead-${parser}.jsonl`) } }), collect(), { governor: false }),
+          pipeline(fromCsv(csv, { parser, onError: { deadLetter: join(disk, `dead-${parser}.jsonl`) } }), collect(), {
+            governor: false,
+          }),
           (error: Error & { code?: string }) => {
             assert.equal(error.code, 'ERR_SPILLWAY_IO', String(error));
             assert.match(error.message, /dead-letter/);
@@ -106,7 +108,12 @@ describe('a full disk', { skip }, () => {
       await assert.rejects(
         pipeline(
           fromIterable(rows, { batchSize: 100 }),
-          parallel(new URL('../../fixtures/pool/throws.ts', import.meta.url), { workers: 1, retries: 0, replaceOnError: false, onError: { deadLetter: join(disk, 'dead-pool.jsonl') } }),
+          parallel(new URL('../../fixtures/pool/throws.ts', import.meta.url), {
+            workers: 1,
+            retries: 0,
+            replaceOnError: false,
+            onError: { deadLetter: join(disk, 'dead-pool.jsonl') },
+          }),
           collect(),
           { governor: false },
         ),
@@ -118,7 +125,8 @@ describe('a full disk', { skip }, () => {
     });
   });
 
-  const rows = (): { n: number; text: string }[] => Array.from({ length: 20_000 }, (_, n) => ({ n, text: `row ${n} ${'w'.repeat(60)}` }));
+  const rows = (): { n: number; text: string }[] =>
+    Array.from({ length: 20_000 }, (_, n) => ({ n, text: `row ${n} ${'w'.repeat(60)}` }));
   const sinks = {
     toCsv: () => toCsv(join(disk, 'out.csv')),
     toParquet: () => toParquet(join(disk, 'out.parquet'), { compression: 'uncompressed' }),
@@ -128,12 +136,18 @@ describe('a full disk', { skip }, () => {
   for (const [name, sink] of Object.entries(sinks)) {
     test(`${name}: a coded error and no temporary file left`, async () => {
       await noUnhandled(async () => {
-        await assert.rejects(pipeline(fromIterable(rows(), { batchSize: 1000 }), sink(), { governor: false }), (error: Error & { code?: string }) => {
-          assert.match(String(error.code), /^ERR_SPILLWAY_(IO|SPILL)$/, `${name}: ${String(error)} (${error.code})`);
-          return true;
-        });
+        await assert.rejects(
+          pipeline(fromIterable(rows(), { batchSize: 1000 }), sink(), { governor: false }),
+          (error: Error & { code?: string }) => {
+            assert.match(String(error.code), /^ERR_SPILLWAY_(IO|SPILL)$/, `${name}: ${String(error)} (${error.code})`);
+            return true;
+          },
+        );
       });
-      assert.deepEqual(leftovers(disk).filter((f) => !f.startsWith('dead-')), []);
+      assert.deepEqual(
+        leftovers(disk).filter((f) => !f.startsWith('dead-')),
+        [],
+      );
     });
   }
 });
@@ -151,11 +165,16 @@ describe('dead letters and backpressure', () => {
       process.on('warning', onWarning);
       try {
         const deadLetter = join(dir, 'dead.jsonl');
-        const { output } = await pipeline(fromCsv(csv, { parser, sniff: false, onError: { deadLetter } }), collect(), { governor: false });
+        const { output } = await pipeline(fromCsv(csv, { parser, sniff: false, onError: { deadLetter } }), collect(), {
+          governor: false,
+        });
         assert.equal(output.length, 10_000);
         assert.equal(readFileSync(deadLetter, 'utf8').trim().split('\n').length, 20_000);
         await new Promise((resolve) => setImmediate(resolve));
-        assert.deepEqual(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning')), []);
+        assert.deepEqual(
+          warnings.filter((w) => w.startsWith('MaxListenersExceededWarning')),
+          [],
+        );
       } finally {
         process.off('warning', onWarning);
       }

@@ -25,11 +25,15 @@ interface Child {
 }
 
 function writer(outDir: string, tmp: string, quick = false): Child {
-  const child = spawn(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', WRITER, outDir, ...(quick ? ['--quick'] : [])], {
-    cwd: ROOT,
-    env: { ...process.env, TMPDIR: tmp },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=spillway-source', '--import', 'tsx', WRITER, outDir, ...(quick ? ['--quick'] : [])],
+    {
+      cwd: ROOT,
+      env: { ...process.env, TMPDIR: tmp },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
@@ -41,13 +45,21 @@ function writer(outDir: string, tmp: string, quick = false): Child {
     child.once('exit', () => reject(new Error(`the writer ended before it was ready: ${stdout} ${stderr}`)));
   });
   ready.catch(() => undefined);
-  const exit = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null, stdout, stderr }));
+  const exit = once(child, 'exit').then(([code, signal]) => ({
+    code: code as number | null,
+    signal: signal as NodeJS.Signals | null,
+    stdout,
+    stderr,
+  }));
   return { ready, exit, kill: (signal) => child.kill(signal) };
 }
 
 /** Temporary outputs in `dir` and spill directories in `tmp`. */
 function leftovers(dir: string, tmp: string): string[] {
-  return [...readdirSync(dir).filter((n) => n.endsWith('.tmp')), ...readdirSync(tmp).filter((n) => n.startsWith('spillway-spill-'))];
+  return [
+    ...readdirSync(dir).filter((n) => n.endsWith('.tmp')),
+    ...readdirSync(tmp).filter((n) => n.startsWith('spillway-spill-')),
+  ];
 }
 
 /** mulberry32: the kill moments are random but the same every run. */
@@ -70,7 +82,9 @@ function folders(): { out: string; tmp: string } {
 }
 
 describe('kills and signals', () => {
-  test('SIGKILL at random moments leaves temporary files; the next run removes them all', { timeout: 300_000 }, async () => {
+  test('SIGKILL at random moments leaves temporary files; the next run removes them all', {
+    timeout: 300_000,
+  }, async () => {
     const fdsBefore = openFds();
     const { out, tmp } = folders();
     const rand = random(19);
@@ -79,7 +93,11 @@ describe('kills and signals', () => {
       const child = writer(out, tmp);
       await child.ready;
       // every run sweeps first: what the previous kill left is gone by the time this one is ready
-      assert.deepEqual(previous.filter((name) => leftovers(out, tmp).includes(name)), [], `kill ${kill}: the previous kill's leftovers were not removed`);
+      assert.deepEqual(
+        previous.filter((name) => leftovers(out, tmp).includes(name)),
+        [],
+        `kill ${kill}: the previous kill's leftovers were not removed`,
+      );
       // a random moment after every sink has started writing
       await new Promise((resolve) => setTimeout(resolve, Math.floor(rand() * 400)));
       child.kill('SIGKILL');
@@ -87,8 +105,14 @@ describe('kills and signals', () => {
       assert.equal(signal, 'SIGKILL');
       previous = leftovers(out, tmp);
       // the killed process leaves its three temporary outputs and its spill directory
-      assert.ok(previous.filter((n) => n.endsWith('.tmp')).length >= 3, `kill ${kill}: temporary files left: ${previous.join(', ')}`);
-      assert.ok(previous.filter((n) => n.startsWith('spillway-spill-')).length >= 1, `kill ${kill}: spill directories left: ${previous.join(', ')}`);
+      assert.ok(
+        previous.filter((n) => n.endsWith('.tmp')).length >= 3,
+        `kill ${kill}: temporary files left: ${previous.join(', ')}`,
+      );
+      assert.ok(
+        previous.filter((n) => n.startsWith('spillway-spill-')).length >= 1,
+        `kill ${kill}: spill directories left: ${previous.join(', ')}`,
+      );
     }
 
     const next = writer(out, tmp, true);
@@ -96,12 +120,15 @@ describe('kills and signals', () => {
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /done 0 failed/);
     assert.deepEqual(leftovers(out, tmp), []);
-    for (const name of ['out.csv', 'out.parquet', 'out.arrow']) assert.ok(existsSync(join(out, name)), `${name} was written`);
+    for (const name of ['out.csv', 'out.parquet', 'out.arrow'])
+      assert.ok(existsSync(join(out, name)), `${name} was written`);
     assert.ok((await settledFds(fdsBefore)) <= fdsBefore, 'no descriptor of this process is left open');
   });
 
   for (const signal of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) {
-    test(`${signal} to a process running pipelines removes their temporary files and ends it by ${signal}`, { timeout: 120_000 }, async () => {
+    test(`${signal} to a process running pipelines removes their temporary files and ends it by ${signal}`, {
+      timeout: 120_000,
+    }, async () => {
       const { out, tmp } = folders();
       const child = writer(out, tmp);
       await child.ready;
@@ -118,7 +145,9 @@ describe('kills and signals', () => {
 
 describe('the CLI', () => {
   for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
-    test(`spillway convert stopped by ${signal}: exit code 128 + signo, no temporary or partial file`, { timeout: 180_000 }, async () => {
+    test(`spillway convert stopped by ${signal}: exit code 128 + signo, no temporary or partial file`, {
+      timeout: 180_000,
+    }, async () => {
       const dir = tempDir('spillway-cli-signal-');
       const input = join(dir, 'in.csv');
       const lines = ['id,name,price'];
@@ -134,7 +163,20 @@ describe('the CLI', () => {
           }
         });
       });
-      const child = spawn(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', 'lib/cli/main.ts', 'convert', '--no-progress', input, join(out, 'out.parquet')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(
+        process.execPath,
+        [
+          '--conditions=spillway-source',
+          '--import',
+          'tsx',
+          'lib/cli/main.ts',
+          'convert',
+          '--no-progress',
+          input,
+          join(out, 'out.parquet'),
+        ],
+        { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       let stderr = '';
       child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
       const exit = once(child, 'exit');

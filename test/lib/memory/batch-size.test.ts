@@ -38,9 +38,15 @@ test('estimateBatchSize: rows that fit the budget, within bounds', () => {
     [Number.NaN, 10, 'bytesPerRow'],
     [10, -5, 'budgetBytes'],
   ] as const) {
-    assert.throws(() => estimateBatchSize(a, b), (e: SpillwayError) => e.code === ErrorCodes.INVALID_OPTION && e.message.includes(`\`${path}\``));
+    assert.throws(
+      () => estimateBatchSize(a, b),
+      (e: SpillwayError) => e.code === ErrorCodes.INVALID_OPTION && e.message.includes(`\`${path}\``),
+    );
   }
-  assert.throws(() => estimateBatchSize(1, 1, { min: 10, max: 5 }), (e: SpillwayError) => e.message.includes('`bounds.max`'));
+  assert.throws(
+    () => estimateBatchSize(1, 1, { min: 10, max: 5 }),
+    (e: SpillwayError) => e.message.includes('`bounds.max`'),
+  );
 });
 
 test('adaptive: settles on the size the budget allows and then stays there', () => {
@@ -52,7 +58,10 @@ test('adaptive: settles on the size the budget allows and then stays there', () 
     sizes.observe(n, n * 200); // 200 bytes a row: the budget fits 20 000
   }
   const last = seen.slice(-20);
-  assert.ok(last.every((n) => n === last[0]), `settled: ${last.join(',')}`);
+  assert.ok(
+    last.every((n) => n === last[0]),
+    `settled: ${last.join(',')}`,
+  );
   assert.ok(Math.abs((last[0] ?? 0) - 20_000) <= 0.15 * 20_000, `near 20000: ${last[0]}`);
   assert.equal(reversals(seen), 0);
   // it grew by at most 2x a step
@@ -80,7 +89,14 @@ test('adaptive: noisy bytes per row (±25%) does not make the size oscillate', (
 
 test('adaptive: follows the governor headroom down, drops to min when paused, and recovers gradually', () => {
   const governor = new FakeGovernor();
-  const sizes = new AdaptiveBatchSize({ min: 100, max: 50_000, initial: 1000, governor, headroomShare: 0.1, budget: '64MB' });
+  const sizes = new AdaptiveBatchSize({
+    min: 100,
+    max: 50_000,
+    initial: 1000,
+    governor,
+    headroomShare: 0.1,
+    budget: '64MB',
+  });
   const run = (steps: number): number[] => {
     const out: number[] = [];
     for (let i = 0; i < steps; i++) {
@@ -112,7 +128,15 @@ test('adaptive: always within bounds, whatever is observed (property)', () => {
     fc.property(
       fc.integer({ min: 1, max: 1000 }),
       fc.integer({ min: 0, max: 100_000 }),
-      fc.array(fc.tuple(fc.integer({ min: 0, max: 10_000 }), fc.double({ min: 0, max: 1e9, noNaN: true }), fc.double({ min: 0, max: 1e10, noNaN: true }), fc.constantFrom<MemoryLevel>('ok', 'spill', 'pause', 'critical')), { maxLength: 80 }),
+      fc.array(
+        fc.tuple(
+          fc.integer({ min: 0, max: 10_000 }),
+          fc.double({ min: 0, max: 1e9, noNaN: true }),
+          fc.double({ min: 0, max: 1e10, noNaN: true }),
+          fc.constantFrom<MemoryLevel>('ok', 'spill', 'pause', 'critical'),
+        ),
+        { maxLength: 80 },
+      ),
       (min, span, steps) => {
         const governor = new FakeGovernor();
         const sizes = new AdaptiveBatchSize({ min, max: min + span, governor });
@@ -140,6 +164,10 @@ test('adaptive: options are validated', () => {
     [{ smoothing: 0 }, 'options.smoothing'],
   ];
   for (const [options, path] of cases) {
-    assert.throws(() => new AdaptiveBatchSize(options as never), (e: SpillwayError) => e.code === ErrorCodes.INVALID_OPTION && e.message.includes(`\`${path}\``), path);
+    assert.throws(
+      () => new AdaptiveBatchSize(options as never),
+      (e: SpillwayError) => e.code === ErrorCodes.INVALID_OPTION && e.message.includes(`\`${path}\``),
+      path,
+    );
   }
 });

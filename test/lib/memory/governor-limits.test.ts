@@ -10,7 +10,15 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { pipeline, fromIterable, map, collect, MemoryGovernor, ErrorCodes, type MemoryLimitError } from '../../../index.ts';
+import {
+  pipeline,
+  fromIterable,
+  map,
+  collect,
+  MemoryGovernor,
+  ErrorCodes,
+  type MemoryLimitError,
+} from '../../../index.ts';
 import type { MemoryProbe } from '../../../lib/entry/extend.ts';
 import { maxOldSpaceFlag, usableHeapLimit } from '../../../lib/memory/limits.ts';
 import { defaultMemoryLimit } from '../../../lib/memory/memory-probe.ts';
@@ -32,11 +40,15 @@ interface LeakResult {
 }
 
 async function runLeak(nodeArgs: string[], args: string[]): Promise<{ result: LeakResult; stderr: string }> {
-  const { stdout, stderr } = await promisify(execFile)(process.execPath, [...nodeArgs, '--conditions=spillway-source', '--import', 'tsx', LEAK, ...args], {
-    cwd: ROOT,
-    maxBuffer: 1 << 22,
-    env: { ...process.env, NODE_OPTIONS: '' },
-  }).catch((error: { stdout?: string; stderr?: string; code?: number }) => {
+  const { stdout, stderr } = await promisify(execFile)(
+    process.execPath,
+    [...nodeArgs, '--conditions=spillway-source', '--import', 'tsx', LEAK, ...args],
+    {
+      cwd: ROOT,
+      maxBuffer: 1 << 22,
+      env: { ...process.env, NODE_OPTIONS: '' },
+    },
+  ).catch((error: { stdout?: string; stderr?: string; code?: number }) => {
     throw new Error(`the leak child failed (exit ${error.code}): ${error.stderr?.slice(-2000)}`);
   });
   const line = stdout.trim().split('\n').pop() ?? '';
@@ -45,22 +57,44 @@ async function runLeak(nodeArgs: string[], args: string[]): Promise<{ result: Le
 
 test('a pause that outlasts maxPauseMs fails the pipeline with a MemoryLimitError naming the holders and the stage', async () => {
   let rss = 100e6;
-  const probe: MemoryProbe = { sample: () => ({ rss, heapUsed: 120e6, heapTotal: 150e6, heapLimit: 4e9, external: 60e6, arrayBuffers: 50e6, childrenRss: 0 }) };
+  const probe: MemoryProbe = {
+    sample: () => ({
+      rss,
+      heapUsed: 120e6,
+      heapTotal: 150e6,
+      heapLimit: 4e9,
+      external: 60e6,
+      arrayBuffers: 50e6,
+      childrenRss: 0,
+    }),
+  };
   const governor = new MemoryGovernor({ limit: 1e9, intervalMs: 5, probe, gc: false, leak: false, maxPauseMs: 200 });
   const rows = Array.from({ length: 200_000 }, (_, i) => ({ i }));
   let seen = 0;
   const started = performance.now();
   await assert.rejects(
-    pipeline(fromIterable(rows, { batchSize: 100 }), map((row: { i: number }) => {
-      if (++seen === 5000) rss = 850e6; // past the pause mark, never released
-      let x = 0;
-      for (let k = 0; k < 20_000; k++) x += Math.sqrt(k + row.i); // the stage doing the work
-      return { ...row, x };
-    }), collect(), { governor }),
+    pipeline(
+      fromIterable(rows, { batchSize: 100 }),
+      map((row: { i: number }) => {
+        if (++seen === 5000) rss = 850e6; // past the pause mark, never released
+        let x = 0;
+        for (let k = 0; k < 20_000; k++) x += Math.sqrt(k + row.i); // the stage doing the work
+        return { ...row, x };
+      }),
+      collect(),
+      { governor },
+    ),
     (error: MemoryLimitError) => {
       assert.equal(error.code, ErrorCodes.MEMORY_LIMIT);
       assert.match(error.message, /maxPauseMs 200/);
-      for (const holder of ['V8 heap 120 MB used', 'external 60.0 MB', 'array buffers 50.0 MB', 'child processes', 'allocator-retained']) assert.ok(error.message.includes(holder), `${holder} in: ${error.message}`);
+      for (const holder of [
+        'V8 heap 120 MB used',
+        'external 60.0 MB',
+        'array buffers 50.0 MB',
+        'child processes',
+        'allocator-retained',
+      ])
+        assert.ok(error.message.includes(holder), `${holder} in: ${error.message}`);
       assert.equal(error.context.stage, 'map');
       assert.ok(error.memory.pausedMs >= 150, `paused ${error.memory.pausedMs} ms before failing`);
       return true;
@@ -69,7 +103,9 @@ test('a pause that outlasts maxPauseMs fails the pipeline with a MemoryLimitErro
   assert.ok(seen < rows.length, 'the pipeline did not run to the end');
   assert.ok(performance.now() - started < 30_000);
   // a later pipeline on the same governor, while the pause goes on, fails at once instead of waiting again
-  await assert.rejects(pipeline(fromIterable(rows.slice(0, 10)), collect(), { governor }), { code: ErrorCodes.MEMORY_LIMIT });
+  await assert.rejects(pipeline(fromIterable(rows.slice(0, 10)), collect(), { governor }), {
+    code: ErrorCodes.MEMORY_LIMIT,
+  });
   // relief ends the episode: the governor serves again
   rss = 100e6;
   await governor.sampleNow();
@@ -80,17 +116,31 @@ test('a pause that outlasts maxPauseMs fails the pipeline with a MemoryLimitErro
 
 test("maxPauseMs bounds a critical level in 'wait' mode too; Infinity waits; bad values are refused", async () => {
   const probe: MemoryProbe = { sample: () => ({ rss: 990e6, heapUsed: 10e6, heapLimit: 4e9 }) };
-  const governor = new MemoryGovernor({ limit: 1e9, intervalMs: 5, probe, gc: false, leak: false, onCritical: 'wait', maxPauseMs: 100 });
+  const governor = new MemoryGovernor({
+    limit: 1e9,
+    intervalMs: 5,
+    probe,
+    gc: false,
+    leak: false,
+    onCritical: 'wait',
+    maxPauseMs: 100,
+  });
   await assert.rejects(pipeline(fromIterable([{ a: 1 }]), collect(), { governor }), { code: ErrorCodes.MEMORY_LIMIT });
   governor.close();
   assert.equal(new MemoryGovernor({ maxPauseMs: Infinity }).maxPauseMs, Infinity);
   assert.equal(new MemoryGovernor().maxPauseMs, 180_000);
   for (const bad of [0, -5, 1.5, 'soon', Number.NaN]) {
-    assert.throws(() => new MemoryGovernor({ maxPauseMs: bad as number }), { code: ErrorCodes.INVALID_OPTION }, String(bad));
+    assert.throws(
+      () => new MemoryGovernor({ maxPauseMs: bad as number }),
+      { code: ErrorCodes.INVALID_OPTION },
+      String(bad),
+    );
   }
 });
 
-test('real leak: a map keeping every row fails within maxPauseMs of the pause instead of hanging', { timeout: 120_000 }, async () => {
+test('real leak: a map keeping every row fails within maxPauseMs of the pause instead of hanging', {
+  timeout: 120_000,
+}, async () => {
   // the limit sits ~150 MB above the child's idle RSS (tsx loaded: ~100-130 MB)
   const { result } = await runLeak([], [String(Math.round(320e6)), '1500']);
   assert.equal(result.ended, 'rejected', JSON.stringify(result));
@@ -101,7 +151,9 @@ test('real leak: a map keeping every row fails within maxPauseMs of the pause in
   assert.ok(result.failedAfterPauseMs! < 60_000, `failed ${result.failedAfterPauseMs} ms after the pause`);
 });
 
-test('the V8 heap limit is a limit of its own: a leak under --max-old-space-size=96 ends in a MemoryLimitError, not a V8 abort', { timeout: 120_000 }, async () => {
+test('the V8 heap limit is a limit of its own: a leak under --max-old-space-size=96 ends in a MemoryLimitError, not a V8 abort', {
+  timeout: 120_000,
+}, async () => {
   const { result, stderr } = await runLeak(['--max-old-space-size=96'], ['2GB', '1500']);
   assert.doesNotMatch(stderr, /FATAL ERROR|heap out of memory/);
   assert.equal(result.ended, 'rejected', JSON.stringify(result));
@@ -109,7 +161,9 @@ test('the V8 heap limit is a limit of its own: a leak under --max-old-space-size
   assert.match(result.message!, /V8 heap [\d.]+ MB used of the 101 MB it can fill/);
 });
 
-test('pause and relief hold with two CPU hogs beside the pipeline: every row once, under the critical mark', { timeout: 180_000 }, async () => {
+test('pause and relief hold with two CPU hogs beside the pipeline: every row once, under the critical mark', {
+  timeout: 180_000,
+}, async () => {
   const hogs: ChildProcess[] = [];
   try {
     for (let i = 0; i < 2; i++) {
@@ -137,11 +191,17 @@ test('pause and relief hold with two CPU hogs beside the pipeline: every row onc
       { governor },
     );
     retained.length = 0;
-    assert.deepEqual(output.map((r) => (r as { i: number }).i), rows.map((r) => r.i));
+    assert.deepEqual(
+      output.map((r) => (r as { i: number }).i),
+      rows.map((r) => r.i),
+    );
     assert.ok((stats.memory?.pressureEvents ?? 0) >= 1, 'memory passed the pause mark');
     assert.ok(released > 0);
     assert.equal(stats.memory?.criticalEvents, 0);
-    assert.ok((stats.memory?.peakRss ?? Infinity) < limit * 0.95, `peak RSS ${stats.memory?.peakRss} stayed under the critical mark ${limit * 0.95}`);
+    assert.ok(
+      (stats.memory?.peakRss ?? Infinity) < limit * 0.95,
+      `peak RSS ${stats.memory?.peakRss} stayed under the critical mark ${limit * 0.95}`,
+    );
     governor.close();
   } finally {
     for (const hog of hogs) hog.kill('SIGKILL');
@@ -165,10 +225,42 @@ test('default limit: the smaller of 90% of the machine and the heap limit plus a
 });
 
 test('breakdown: allocator-retained is RSS less heap reserved and external, never negative', () => {
-  const b = memoryBreakdown({ rss: 500e6, heapUsed: 100e6, heapTotal: 150e6, heapLimit: 4e9, heapUsable: 3.9e9, external: 50e6, arrayBuffers: 40e6, childrenRss: 7e6 });
-  assert.deepEqual(b, { heapUsed: 100e6, heapTotal: 150e6, heapLimit: 3.9e9, external: 50e6, arrayBuffers: 40e6, childrenRss: 7e6, allocatorRetained: 300e6 });
-  assert.equal(memoryBreakdown({ rss: 10e6, heapUsed: 100e6, heapLimit: 1e9, external: 50e6, arrayBuffers: 0, childrenRss: 0 }).allocatorRetained, 0);
-  assert.match(describeBreakdown({ rss: 500e6, heapUsed: 100e6, heapTotal: 150e6, heapLimit: 4e9, external: 50e6, arrayBuffers: 40e6, childrenRss: 7e6 }), /allocator-retained and native ~300 MB/);
+  const b = memoryBreakdown({
+    rss: 500e6,
+    heapUsed: 100e6,
+    heapTotal: 150e6,
+    heapLimit: 4e9,
+    heapUsable: 3.9e9,
+    external: 50e6,
+    arrayBuffers: 40e6,
+    childrenRss: 7e6,
+  });
+  assert.deepEqual(b, {
+    heapUsed: 100e6,
+    heapTotal: 150e6,
+    heapLimit: 3.9e9,
+    external: 50e6,
+    arrayBuffers: 40e6,
+    childrenRss: 7e6,
+    allocatorRetained: 300e6,
+  });
+  assert.equal(
+    memoryBreakdown({ rss: 10e6, heapUsed: 100e6, heapLimit: 1e9, external: 50e6, arrayBuffers: 0, childrenRss: 0 })
+      .allocatorRetained,
+    0,
+  );
+  assert.match(
+    describeBreakdown({
+      rss: 500e6,
+      heapUsed: 100e6,
+      heapTotal: 150e6,
+      heapLimit: 4e9,
+      external: 50e6,
+      arrayBuffers: 40e6,
+      childrenRss: 7e6,
+    }),
+    /allocator-retained and native ~300 MB/,
+  );
 });
 
 test('stage activity: the busiest downstream stage of the window, else the busiest stage', () => {
@@ -190,7 +282,14 @@ test('reusable memory: a pause held only by memory the allocator keeps is reliev
   // idle: 100 MB RSS of which 50 MB heap reserved and 5 MB external: a 45 MB native baseline
   let reading = { rss: 100e6, heapUsed: 30e6, heapTotal: 50e6, heapLimit: 4e9, external: 5e6, arrayBuffers: 4e6 };
   const probe: MemoryProbe = { sample: () => reading };
-  const governor = new MemoryGovernor({ limit: 1e9, intervalMs: 10_000, probe, gc: true, gcIntervalMs: 0, leak: false });
+  const governor = new MemoryGovernor({
+    limit: 1e9,
+    intervalMs: 10_000,
+    probe,
+    gc: true,
+    gcIntervalMs: 0,
+    leak: false,
+  });
   const detach = governor.attach();
   await governor.sampleNow();
   // a spill wrote out its batches: RSS stays at the pause mark, the data in use is small
@@ -221,11 +320,24 @@ test('reusable memory: a pause held only by memory the allocator keeps is reliev
 test('reusable memory: no credit without heap figures (injected probes), and the credit is capped below the critical mark', async () => {
   const { ReusableMemory } = await import('../../../lib/memory/reusable-memory.ts');
   const reuse = new ReusableMemory();
-  assert.equal(reuse.observe({ rss: 100e6, total: 100e6, heapUsed: 10e6, heapTotal: 0, external: 0, childrenRss: 0 }), false);
-  assert.equal(reuse.grant({ rss: 800e6, total: 800e6, heapUsed: 10e6, heapTotal: 0, external: 0, childrenRss: 0 }, 700e6, 100e6), false);
+  assert.equal(
+    reuse.observe({ rss: 100e6, total: 100e6, heapUsed: 10e6, heapTotal: 0, external: 0, childrenRss: 0 }),
+    false,
+  );
+  assert.equal(
+    reuse.grant({ rss: 800e6, total: 800e6, heapUsed: 10e6, heapTotal: 0, external: 0, childrenRss: 0 }, 700e6, 100e6),
+    false,
+  );
   reuse.observe({ rss: 100e6, total: 100e6, heapUsed: 30e6, heapTotal: 50e6, external: 5e6, childrenRss: 0 });
   // RSS 900 MB, in use ~100 MB: the credit wanted is 207 MB, capped at 100 MB: not enough for relief
-  assert.equal(reuse.grant({ rss: 900e6, total: 900e6, heapUsed: 40e6, heapTotal: 120e6, external: 10e6, childrenRss: 0 }, 700e6, 100e6), false);
+  assert.equal(
+    reuse.grant(
+      { rss: 900e6, total: 900e6, heapUsed: 40e6, heapTotal: 120e6, external: 10e6, childrenRss: 0 },
+      700e6,
+      100e6,
+    ),
+    false,
+  );
   assert.equal(reuse.credit, 100e6);
   reuse.reset();
   assert.equal(reuse.credit, 0);

@@ -7,7 +7,20 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { pipeline, fromCsv, fromIterable, map, mapBatch, batch, collect, toCsv, drain, MemoryGovernor, MemoryLimitError, ErrorCodes } from '../../../index.ts';
+import {
+  pipeline,
+  fromCsv,
+  fromIterable,
+  map,
+  mapBatch,
+  batch,
+  collect,
+  toCsv,
+  drain,
+  MemoryGovernor,
+  type MemoryLimitError,
+  ErrorCodes,
+} from '../../../index.ts';
 import type { MemoryProbe } from '../../../lib/entry/extend.ts';
 import { tempDir } from '../../helpers.ts';
 
@@ -48,7 +61,15 @@ test('pause stops the source reading its file; relief resumes; every row arrives
   const source = fromCsv(bigCsv(), { batchSize: 1000 });
   let seen = 0;
   const pressure = once(governor, 'pressure');
-  const run = pipeline(source, map((row) => { if (++seen === 10_000) memory.set(850e6); return row; }), collect(), { governor });
+  const run = pipeline(
+    source,
+    map((row) => {
+      if (++seen === 10_000) memory.set(850e6);
+      return row;
+    }),
+    collect(),
+    { governor },
+  );
   await pressure;
   await samples(governor, 5); // batches already in flight drain
   const bytesAtPause = source.progress().bytes;
@@ -70,7 +91,15 @@ test('between the resume and pause marks a paused source stays paused (hysteresi
   const governor = governorWith(memory.probe);
   let seen = 0;
   const pressure = once(governor, 'pressure');
-  const run = pipeline(fromCsv(bigCsv(), { batchSize: 1000 }), map((row) => { if (++seen === 5000) memory.set(820e6); return row; }), drain(), { governor });
+  const run = pipeline(
+    fromCsv(bigCsv(), { batchSize: 1000 }),
+    map((row) => {
+      if (++seen === 5000) memory.set(820e6);
+      return row;
+    }),
+    drain(),
+    { governor },
+  );
   await pressure;
   memory.set(750e6); // under pause (0.8) but over resume (0.7)
   await samples(governor, 20);
@@ -91,7 +120,15 @@ test('critical aborts the pipeline with a MemoryLimitError and leaves no partial
   const out = join(dir, 'out.csv');
   let seen = 0;
   await assert.rejects(
-    pipeline(fromCsv(bigCsv(), { batchSize: 1000 }), map((row) => { if (++seen === 20_000) memory.set(970e6); return row; }), toCsv(out), { governor }),
+    pipeline(
+      fromCsv(bigCsv(), { batchSize: 1000 }),
+      map((row) => {
+        if (++seen === 20_000) memory.set(970e6);
+        return row;
+      }),
+      toCsv(out),
+      { governor },
+    ),
     (error: MemoryLimitError) => {
       assert.equal(error.code, ErrorCodes.MEMORY_LIMIT);
       assert.ok(error.memory.peakRss >= 970e6);
@@ -108,7 +145,15 @@ test("onCritical 'wait' keeps the pipeline paused instead of failing, and it fin
   const governor = governorWith(memory.probe, { onCritical: 'wait' });
   let seen = 0;
   const pressure = once(governor, 'pressure');
-  const run = pipeline(fromCsv(bigCsv(), { batchSize: 1000 }), map((row) => { if (++seen === 5000) memory.set(990e6); return row; }), collect(), { governor });
+  const run = pipeline(
+    fromCsv(bigCsv(), { batchSize: 1000 }),
+    map((row) => {
+      if (++seen === 5000) memory.set(990e6);
+      return row;
+    }),
+    collect(),
+    { governor },
+  );
   await pressure;
   await samples(governor, 10);
   assert.equal(governor.level, 'critical');
@@ -124,8 +169,29 @@ test('one governor pauses every pipeline attached to it', async () => {
   const governor = governorWith(memory.probe);
   const counts = [0, 0];
   const pressure = once(governor, 'pressure');
-  const a = pipeline(fromCsv(bigCsv(), { batchSize: 1000 }), map((r) => { if (++counts[0]! === 3000) memory.set(900e6); return r; }), drain(), { governor });
-  const b = pipeline(fromIterable((function* () { for (let i = 0; i < ROWS; i++) yield { i }; })(), { batchSize: 500 }), map((r) => { counts[1]!++; return r; }), drain(), { governor });
+  const a = pipeline(
+    fromCsv(bigCsv(), { batchSize: 1000 }),
+    map((r) => {
+      if (++counts[0]! === 3000) memory.set(900e6);
+      return r;
+    }),
+    drain(),
+    { governor },
+  );
+  const b = pipeline(
+    fromIterable(
+      (function* () {
+        for (let i = 0; i < ROWS; i++) yield { i };
+      })(),
+      { batchSize: 500 },
+    ),
+    map((r) => {
+      counts[1]!++;
+      return r;
+    }),
+    drain(),
+    { governor },
+  );
   await pressure;
   await samples(governor, 5);
   const frozen = [...counts];
@@ -161,10 +227,16 @@ test('real memory: a transform that retains Buffers past the pause mark pauses t
   );
   retained.length = 0;
   assert.equal(output.length, 4000);
-  assert.deepEqual(output.map((r) => (r as { i: number }).i), rows.map((r) => r.i));
+  assert.deepEqual(
+    output.map((r) => (r as { i: number }).i),
+    rows.map((r) => r.i),
+  );
   assert.ok((stats.memory?.pressureEvents ?? 0) >= 1, 'memory passed the pause mark');
   assert.ok(released > 0);
-  assert.ok((stats.memory?.peakRss ?? Infinity) < limit * 0.95, `peak RSS ${stats.memory?.peakRss} stayed under the critical mark ${limit * 0.95}`);
+  assert.ok(
+    (stats.memory?.peakRss ?? Infinity) < limit * 0.95,
+    `peak RSS ${stats.memory?.peakRss} stayed under the critical mark ${limit * 0.95}`,
+  );
   governor.close();
 });
 
@@ -175,14 +247,24 @@ test('adaptive batch sizes: a source follows bytes per row and headroom, within 
   const { stats } = await pipeline(
     fromCsv(bigCsv()),
     batch({ adaptive: true, rows: 2000, min: 500, max: 20_000 }),
-    mapBatch((rows) => { sizes.push(rows.length); if (sizes.length === 4) memory.set(780e6); return rows; }),
+    mapBatch((rows) => {
+      sizes.push(rows.length);
+      if (sizes.length === 4) memory.set(780e6);
+      return rows;
+    }),
     drain(),
     { governor },
   );
   const source = stats.stages[0]!;
-  assert.ok(Number(source.details.batchSizeMin) >= 256 && Number(source.details.batchSizeMax) <= 65536, JSON.stringify(source.details));
+  assert.ok(
+    Number(source.details.batchSizeMin) >= 256 && Number(source.details.batchSizeMax) <= 65536,
+    JSON.stringify(source.details),
+  );
   const rebatch = stats.stages[1]!;
-  assert.ok(sizes.slice(0, -1).every((n) => n >= 500 && n <= 20_000), `sizes within bounds: ${sizes.join(',')}`);
+  assert.ok(
+    sizes.slice(0, -1).every((n) => n >= 500 && n <= 20_000),
+    `sizes within bounds: ${sizes.join(',')}`,
+  );
   assert.ok(Number(rebatch.details.batchSizeChanges) >= 1, 'the size adapted');
   // near the pause mark the headroom is small, so batches shrink
   const before = sizes[3]!;

@@ -14,7 +14,7 @@ import {
   type MemoryReading,
   type LeakInfo,
 } from '../../../lib/memory/governor.ts';
-import { ErrorCodes, SpillwayError } from '../../../lib/core/errors.ts';
+import { ErrorCodes, type SpillwayError } from '../../../lib/core/errors.ts';
 
 const LIMIT = 1e9; // '1000MB'
 
@@ -36,7 +36,13 @@ class FakeProbe implements MemoryProbe {
     this.before?.(this.calls);
     this.time += this.stepMs;
     this.seenChildren.push([...children]);
-    return { time: this.time, rss: Math.round(this.fraction * LIMIT), heapUsed: this.heapUsed, heapLimit: this.heapLimit, childrenRss: children.length * this.childRss };
+    return {
+      time: this.time,
+      rss: Math.round(this.fraction * LIMIT),
+      heapUsed: this.heapUsed,
+      heapLimit: this.heapLimit,
+      childrenRss: children.length * this.childRss,
+    };
   }
 }
 
@@ -184,7 +190,10 @@ test('waitForRelief rejects with an AbortError when its signal aborts, and when 
   const controller = new AbortController();
   const waiting = g.waitForRelief(controller.signal);
   controller.abort(new Error('stop'));
-  await assert.rejects(waiting, (error: SpillwayError) => error.code === ErrorCodes.ABORTED && (error.cause as Error).message === 'stop');
+  await assert.rejects(
+    waiting,
+    (error: SpillwayError) => error.code === ErrorCodes.ABORTED && (error.cause as Error).message === 'stop',
+  );
   await assert.rejects(g.waitForRelief(AbortSignal.abort()), { code: ErrorCodes.ABORTED });
   assert.equal(g.running, false); // the aborted waiter no longer holds the timer
   g.close();
@@ -351,7 +360,10 @@ test('leak: fires once on RSS rising while rows flow; not when flat and noisy; n
   // 5 MB/min = 5e6 / 600 per 100 ms sample, plus +-0.5 MB noise
   const rising = await run((i) => 200e6 + (i * 5e6) / 600 + noise() * 1e6, true);
   assert.equal(rising.length, 1);
-  assert.ok(rising[0] && rising[0].slopeBytesPerMin > 3e6 && rising[0].slopeBytesPerMin < 8e6, `slope ${rising[0]?.slopeBytesPerMin}`);
+  assert.ok(
+    rising[0] && rising[0].slopeBytesPerMin > 3e6 && rising[0].slopeBytesPerMin < 8e6,
+    `slope ${rising[0]?.slopeBytesPerMin}`,
+  );
   assert.ok(rising[0] && rising[0].windowMs >= 9000);
   const flat = await run(() => 200e6 + noise() * 20e6, true);
   assert.equal(flat.length, 0);
@@ -363,9 +375,18 @@ test('limit: bytes, strings and fractions of what the machine allows', () => {
   assert.equal(resolveLimit('512MB'), 512e6);
   assert.equal(resolveLimit('1GiB'), 1024 ** 3);
   assert.equal(resolveLimit(2e9), 2e9);
-  assert.equal(resolveLimit(0.5, 'options.limit', () => 8e9), 4e9);
-  assert.equal(resolveLimit(1, 'options.limit', () => 8e9), 8e9);
-  assert.equal(resolveLimit(undefined, 'options.limit', () => 8e9), 8e9);
+  assert.equal(
+    resolveLimit(0.5, 'options.limit', () => 8e9),
+    4e9,
+  );
+  assert.equal(
+    resolveLimit(1, 'options.limit', () => 8e9),
+    8e9,
+  );
+  assert.equal(
+    resolveLimit(undefined, 'options.limit', () => 8e9),
+    8e9,
+  );
   const system = systemMemoryLimit();
   assert.ok(system > 0 && system <= totalmem());
   assert.equal(new MemoryGovernor({ limit: 0.25 }).limit, Math.floor(system * 0.25));

@@ -10,7 +10,10 @@ test('the real probe reads this process: RSS, heap and its limit', async () => {
   const probe = new ProcessMemoryProbe();
   const reading = await probe.sample([]);
   const usage = process.memoryUsage();
-  assert.ok(reading.rss > 10e6 && Math.abs(reading.rss - usage.rss) < 0.5 * usage.rss, `rss ${reading.rss} vs ${usage.rss}`);
+  assert.ok(
+    reading.rss > 10e6 && Math.abs(reading.rss - usage.rss) < 0.5 * usage.rss,
+    `rss ${reading.rss} vs ${usage.rss}`,
+  );
   assert.equal(reading.heapLimit, v8.getHeapStatistics().heap_size_limit);
   assert.ok(reading.heapUsed > 0 && reading.heapUsed < reading.heapLimit);
   assert.equal(reading.childrenRss, 0);
@@ -20,9 +23,13 @@ test('the real probe reads this process: RSS, heap and its limit', async () => {
 test('a real child holding ~100 MB shows in childrenRss; a child that is gone counts zero', async () => {
   const governor = new MemoryGovernor({ gc: false, leak: false });
   // Buffer.alloc with a fill touches every page, so the memory is resident, not only reserved
-  const child = spawn(process.execPath, ['-e', "const b = Buffer.alloc(100e6, 1); process.stdout.write('ready\\n'); setInterval(() => b[0]++, 1e6);"], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['-e', "const b = Buffer.alloc(100e6, 1); process.stdout.write('ready\\n'); setInterval(() => b[0]++, 1e6);"],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   try {
     const [line] = await once(child.stdout, 'data');
     assert.match(String(line), /ready/);
@@ -54,13 +61,23 @@ test('obtainGc returns a working collector even without --expose-gc', () => {
   gc?.();
   assert.equal(garbage, undefined);
   assert.ok(process.memoryUsage().heapUsed < withGarbage, 'the heap shrank');
-  assert.equal(typeof (globalThis as { gc?: unknown }).gc === 'function', process.execArgv.includes('--expose-gc'), 'no gc global leaks into this context');
+  assert.equal(
+    typeof (globalThis as { gc?: unknown }).gc === 'function',
+    process.execArgv.includes('--expose-gc'),
+    'no gc global leaks into this context',
+  );
 });
 
 test('real memory: retained Buffers pause the governor; released, a GC it runs brings relief', async () => {
   const base = process.memoryUsage().rss;
   // the pause mark sits 80 MB above where we are now
-  const governor = new MemoryGovernor({ limit: Math.round((base + 80e6) / 0.8), intervalMs: 5, gcIntervalMs: 20, leak: false, onCritical: 'wait' });
+  const governor = new MemoryGovernor({
+    limit: Math.round((base + 80e6) / 0.8),
+    intervalMs: 5,
+    gcIntervalMs: 20,
+    leak: false,
+    onCritical: 'wait',
+  });
   const detach = governor.attach();
   let held: Buffer[] = [];
   try {

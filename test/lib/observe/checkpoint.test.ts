@@ -47,44 +47,72 @@ test('Watermark: the resume point is the last closed source batch whose rows are
   w.note(c, 10);
   assert.deepEqual(w.resolve(20), { position: b, through: 20 });
   assert.deepEqual(w.resolve(25), { position: b, through: 20 }, 'batch 2 is not closed yet');
-  assert.throws(() => w.note(a, 1), (e: unknown) => e instanceof CheckpointError && e.code === 'ERR_SPILLWAY_CHECKPOINT');
+  assert.throws(
+    () => w.note(a, 1),
+    (e: unknown) => e instanceof CheckpointError && e.code === 'ERR_SPILLWAY_CHECKPOINT',
+  );
 });
 
 test('a failed run keeps its checkpoint; the rerun resumes and its output equals an uninterrupted run; the checkpoint is removed', async () => {
   const input = fresh('in.csv');
   writeFileSync(input, csvText(5000));
   const reference = fresh('ref.csv');
-  await pipeline(fromCsv(input, { batchSize: 300 }), filter((r: { id: string }) => Number(r.id) % 5 !== 0), toCsv(reference), { governor: false });
+  await pipeline(
+    fromCsv(input, { batchSize: 300 }),
+    filter((r: { id: string }) => Number(r.id) % 5 !== 0),
+    toCsv(reference),
+    { governor: false },
+  );
   const out = fresh('out.csv');
   const ckpt = fresh('ckpt');
   const armed = { on: true };
   const run = () =>
-    pipeline(fromCsv(input, { batchSize: 300 }), filter((r: { id: string }) => Number(r.id) % 5 !== 0), crashAt(3456, armed), toCsv(out), {
-      governor: false,
-      checkpoint: { dir: ckpt, everyBatches: 2 },
-    });
+    pipeline(
+      fromCsv(input, { batchSize: 300 }),
+      filter((r: { id: string }) => Number(r.id) % 5 !== 0),
+      crashAt(3456, armed),
+      toCsv(out),
+      {
+        governor: false,
+        checkpoint: { dir: ckpt, everyBatches: 2 },
+      },
+    );
   await assert.rejects(run(), /crash/);
   assert.ok(existsSync(join(ckpt, CHECKPOINT_FILE)), 'the checkpoint stays after a failure');
   assert.equal(existsSync(out), false, 'nothing under the final name');
-  const record = JSON.parse(readFileSync(join(ckpt, CHECKPOINT_FILE), 'utf8')) as { committed: number; source: { byte: number } };
+  const record = JSON.parse(readFileSync(join(ckpt, CHECKPOINT_FILE), 'utf8')) as {
+    committed: number;
+    source: { byte: number };
+  };
   assert.ok(record.committed > 0 && record.source.byte > 0);
   armed.on = false;
   const { output } = await run();
   assert.equal(readFileSync(out, 'utf8'), readFileSync(reference, 'utf8'));
   assert.equal(output.rows, 4000);
   assert.equal(existsSync(ckpt), false, 'a finished run removes its checkpoint');
-  assert.deepEqual(readdirSync(dir).filter((f) => f.includes('out.csv') && f.endsWith('.tmp')), []);
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.includes('out.csv') && f.endsWith('.tmp')),
+    [],
+  );
 });
 
 test('gzip input resumes by decompressing again and skipping to the offset; Parquet output continues', async () => {
   const input = fresh('in.csv.gz');
   writeFileSync(input, gzipSync(csvText(6000)));
   const reference = fresh('ref.parquet');
-  await pipeline(fromCsv(input, { batchSize: 500, cast: true }), toParquet(reference, { rowGroupSize: 1000 }), { governor: false });
+  await pipeline(fromCsv(input, { batchSize: 500, cast: true }), toParquet(reference, { rowGroupSize: 1000 }), {
+    governor: false,
+  });
   const out = fresh('out.parquet');
   const ckpt = fresh('ckpt');
   const armed = { on: true };
-  const run = () => pipeline(fromCsv(input, { batchSize: 500, cast: true }), crashAt(4321, armed), toParquet(out, { rowGroupSize: 1000 }), { governor: false, checkpoint: { dir: ckpt, everyBatches: 1 } });
+  const run = () =>
+    pipeline(
+      fromCsv(input, { batchSize: 500, cast: true }),
+      crashAt(4321, armed),
+      toParquet(out, { rowGroupSize: 1000 }),
+      { governor: false, checkpoint: { dir: ckpt, everyBatches: 1 } },
+    );
   await assert.rejects(run(), /crash/);
   armed.on = false;
   await run();
@@ -101,8 +129,13 @@ test('Parquet input resumes at its row group; iterable input by count', async ()
     const out = fresh(`out-${source}.csv`);
     const ckpt = fresh('ckpt');
     const armed = { on: true };
-    const make = () => (source === 'parquet' ? fromParquet(input, { batchSize: 350 }) : fromIterable(rows, { batchSize: 350 }));
-    const run = () => pipeline(make(), crashAt(3000, armed), toCsv(out), { governor: false, checkpoint: { dir: ckpt, everyBatches: 1 } });
+    const make = () =>
+      source === 'parquet' ? fromParquet(input, { batchSize: 350 }) : fromIterable(rows, { batchSize: 350 });
+    const run = () =>
+      pipeline(make(), crashAt(3000, armed), toCsv(out), {
+        governor: false,
+        checkpoint: { dir: ckpt, everyBatches: 1 },
+      });
     await assert.rejects(run(), /crash/);
     const record = JSON.parse(readFileSync(join(ckpt, CHECKPOINT_FILE), 'utf8')) as { source: { rows: number } };
     assert.ok(record.source.rows > 0 && record.source.rows < 3000);
@@ -119,16 +152,37 @@ test('a checkpoint of another pipeline, or of a changed input file, is refused',
   const ckpt = fresh('ckpt');
   const armed = { on: true };
   const options = { governor: false as const, checkpoint: { dir: ckpt, everyBatches: 1 } };
-  await assert.rejects(pipeline(fromCsv(input, { batchSize: 200 }), crashAt(2000, armed), toCsv(out), options), /crash/);
+  await assert.rejects(
+    pipeline(fromCsv(input, { batchSize: 200 }), crashAt(2000, armed), toCsv(out), options),
+    /crash/,
+  );
   const isCheckpointError = (e: unknown) => e instanceof CheckpointError && e.code === 'ERR_SPILLWAY_CHECKPOINT';
   // another stage
-  await assert.rejects(pipeline(fromCsv(input, { batchSize: 200 }), crashAt(2000, armed), filter(() => true), toCsv(out), options), isCheckpointError);
+  await assert.rejects(
+    pipeline(
+      fromCsv(input, { batchSize: 200 }),
+      crashAt(2000, armed),
+      filter(() => true),
+      toCsv(out),
+      options,
+    ),
+    isCheckpointError,
+  );
   // other options
-  await assert.rejects(pipeline(fromCsv(input, { batchSize: 200, delimiter: ';' }), crashAt(2000, armed), toCsv(out), options), isCheckpointError);
-  await assert.rejects(pipeline(fromCsv(input, { batchSize: 200 }), crashAt(2000, armed), toCsv(fresh('other.csv')), options), isCheckpointError);
+  await assert.rejects(
+    pipeline(fromCsv(input, { batchSize: 200, delimiter: ';' }), crashAt(2000, armed), toCsv(out), options),
+    isCheckpointError,
+  );
+  await assert.rejects(
+    pipeline(fromCsv(input, { batchSize: 200 }), crashAt(2000, armed), toCsv(fresh('other.csv')), options),
+    isCheckpointError,
+  );
   // a changed input
   appendFileSync(input, '3000,"late",9000\n');
-  await assert.rejects(pipeline(fromCsv(input, { batchSize: 200 }), crashAt(2000, armed), toCsv(out), options), (e: unknown) => isCheckpointError(e) && /changed/.test((e as Error).message));
+  await assert.rejects(
+    pipeline(fromCsv(input, { batchSize: 200 }), crashAt(2000, armed), toCsv(out), options),
+    (e: unknown) => isCheckpointError(e) && /changed/.test((e as Error).message),
+  );
   assert.ok(existsSync(join(ckpt, CHECKPOINT_FILE)), 'a refused checkpoint is left alone');
 });
 
@@ -137,8 +191,21 @@ test('stages that cannot be checkpointed are refused with a clear error', async 
   writeFileSync(input, csvText(2000));
   const isCheckpointError = (e: unknown) => e instanceof CheckpointError && e.code === 'ERR_SPILLWAY_CHECKPOINT';
   const checkpoint = () => ({ governor: false as const, checkpoint: fresh('ckpt') });
-  await assert.rejects(pipeline(fromCsv(input), batch({ rows: 100 }), toCsv(fresh('a.csv')), checkpoint()), (e: unknown) => isCheckpointError(e) && /re-batches/.test((e as Error).message));
-  await assert.rejects(pipeline(fromCsv(input), toCsv(fresh('a.csv.gz')), checkpoint()), (e: unknown) => isCheckpointError(e) && /gzip/.test((e as Error).message));
-  await assert.rejects(pipeline(fromCsv(Readable.from([Buffer.from('a\n1\n')])), toCsv(fresh('b.csv')), checkpoint()), isCheckpointError);
-  assert.deepEqual(readdirSync(dir).filter((f) => /-(a|b)\.csv/.test(f)), [], 'no output left behind');
+  await assert.rejects(
+    pipeline(fromCsv(input), batch({ rows: 100 }), toCsv(fresh('a.csv')), checkpoint()),
+    (e: unknown) => isCheckpointError(e) && /re-batches/.test((e as Error).message),
+  );
+  await assert.rejects(
+    pipeline(fromCsv(input), toCsv(fresh('a.csv.gz')), checkpoint()),
+    (e: unknown) => isCheckpointError(e) && /gzip/.test((e as Error).message),
+  );
+  await assert.rejects(
+    pipeline(fromCsv(Readable.from([Buffer.from('a\n1\n')])), toCsv(fresh('b.csv')), checkpoint()),
+    isCheckpointError,
+  );
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => /-(a|b)\.csv/.test(f)),
+    [],
+    'no output left behind',
+  );
 });

@@ -41,6 +41,9 @@ test('the progress line, the text report, the dashboard and the HTML report form
   assert.ok(line.includes(`6.1M rows ${expected.bytes} ${expected.rate} in ${expected.duration}`), line);
   assert.match(text, new RegExp(`rows out in ${expected.duration} \\(${expected.rate}\\)`));
   assert.match(text, new RegExp(`read ${expected.bytes} \\(`));
-  assert.deepEqual([page.elapsed, page.bytes, `${page.rowsPerSec} rows/s`, page.rows], [expected.duration, expected.bytes, expected.rate, '6.1M']);
+  assert.deepEqual(
+    [page.elapsed, page.bytes, `${page.rowsPerSec} rows/s`, page.rows],
+    [expected.duration, expected.bytes, expected.rate, '6.1M'],
+  );
   for (const figure of Object.values(expected)) assert.ok(html.includes(figure), `the HTML report shows ${figure}`);
 });

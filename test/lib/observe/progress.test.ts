@@ -23,7 +23,8 @@ import { formatCount } from '../../../lib/core/format.ts';
 import { writeTradesCsv } from '../../../samples/trades-data.ts';
 import { tempDir } from '../../helpers.ts';
 
-const rows = (n: number): { id: number; name: string; score: number }[] => Array.from({ length: n }, (_, id) => ({ id, name: `n${id}`, score: id / 3 }));
+const rows = (n: number): { id: number; name: string; score: number }[] =>
+  Array.from({ length: n }, (_, id) => ({ id, name: `n${id}`, score: id / 3 }));
 
 /** A progress stream that records what is written, and resolves `lines(n)` once n writes arrived. */
 function recorder(isTTY: boolean): ProgressStream & { chunks: string[]; wrote(n: number): Promise<void> } {
@@ -65,7 +66,11 @@ function holdAt<T extends { id: number }>(at: number, gate: Promise<unknown>) {
   });
 }
 
-function firstEvent(): { onProgress: (event: ProgressEvent) => void; events: ProgressEvent[]; first: Promise<ProgressEvent> } {
+function firstEvent(): {
+  onProgress: (event: ProgressEvent) => void;
+  events: ProgressEvent[];
+  first: Promise<ProgressEvent>;
+} {
   const events: ProgressEvent[] = [];
   let resolve!: (event: ProgressEvent) => void;
   const first = new Promise<ProgressEvent>((r) => (resolve = r));
@@ -96,7 +101,10 @@ test('events add up: the final event matches stats; an array source gives a tota
   assert.ok(first.elapsedMs >= 0);
   assert.equal(first.memory.level, 'ok');
   assert.ok(first.memory.rss > 0);
-  assert.deepEqual(first.stages.map((s) => s.name), ['fromIterable', 'map', 'drain']);
+  assert.deepEqual(
+    first.stages.map((s) => s.name),
+    ['fromIterable', 'map', 'drain'],
+  );
   // rows never go back
   for (let i = 1; i < live.length; i++) assert.ok(live[i]!.rows >= live[i - 1]!.rows);
   const last = watch.events.at(-1)!;
@@ -118,7 +126,10 @@ test('a gzip CSV file: compressed bytes against the file size, fraction 1 at the
   const file = path.join(dir, 'trades.csv.gz');
   await writeTradesCsv(file, { rows: 20_000, badEvery: 0 });
   const events: ProgressEvent[] = [];
-  const { stats } = await pipeline(fromCsv(file), drain(), { governor: false, progress: (event) => events.push(event) });
+  const { stats } = await pipeline(fromCsv(file), drain(), {
+    governor: false,
+    progress: (event) => events.push(event),
+  });
   const last = events.at(-1)!;
   assert.equal(last.state, 'done');
   assert.equal(last.bytesTotal, statSync(file).size);
@@ -135,9 +146,13 @@ test('Parquet and Arrow footers and spill manifests give row totals', async () =
   const data = rows(3000);
   const parquetFile = path.join(dir, 'x.parquet');
   const arrowFile = path.join(dir, 'x.arrow');
-  await pipeline(fromIterable(data, { batchSize: 500 }), toParquet(parquetFile, { rowGroupSize: 1000 }), { governor: false });
+  await pipeline(fromIterable(data, { batchSize: 500 }), toParquet(parquetFile, { rowGroupSize: 1000 }), {
+    governor: false,
+  });
   await pipeline(fromIterable(data, { batchSize: 500 }), toArrow(arrowFile), { governor: false });
-  const { output: spilled } = await pipeline(fromIterable(data, { batchSize: 500 }), toSpill({ budget: 0 }), { governor: false });
+  const { output: spilled } = await pipeline(fromIterable(data, { batchSize: 500 }), toSpill({ budget: 0 }), {
+    governor: false,
+  });
   try {
     for (const [what, source] of [
       ['parquet', fromParquet(parquetFile)],
@@ -160,7 +175,10 @@ test('governed runs report the memory level and fraction, and bytes spilled', as
   const governor = new MemoryGovernor({ limit: '4GB' });
   const events: ProgressEvent[] = [];
   try {
-    const { output, stats } = await pipeline(fromIterable(rows(2000), { batchSize: 200 }), toSpill({ budget: 0 }), { governor, progress: (event) => events.push(event) });
+    const { output, stats } = await pipeline(fromIterable(rows(2000), { batchSize: 200 }), toSpill({ budget: 0 }), {
+      governor,
+      progress: (event) => events.push(event),
+    });
     await output.dispose();
     const last = events.at(-1)!;
     assert.equal(typeof last.memory.fraction, 'number');
@@ -176,24 +194,38 @@ test('parallel stages report worker use', async () => {
   const MODULE = new URL('../../fixtures/parallel/worker.ts', import.meta.url);
   const events: ProgressEvent[] = [];
   const input = Array.from({ length: 200 }, (_, n) => ({ n }));
-  await pipeline(fromIterable(input, { batchSize: 20 }), parallel(MODULE, { workers: 2 }), collect(), { governor: false, progress: (event) => events.push(event) });
+  await pipeline(fromIterable(input, { batchSize: 20 }), parallel(MODULE, { workers: 2 }), collect(), {
+    governor: false,
+    progress: (event) => events.push(event),
+  });
   const last = events.at(-1)!;
   assert.deepEqual(last.workers, { busy: 0, total: 2 });
 });
 
 test('off a terminal the output is line-oriented: no carriage return, no escape code', async () => {
   const stream = recorder(false);
-  const { stats } = await pipeline(fromIterable(rows(3000), { batchSize: 100 }), holdAt(1500, stream.wrote(2)), drain(), {
-    governor: false,
-    progress: { stream, intervalMs: 10 },
-  });
+  const { stats } = await pipeline(
+    fromIterable(rows(3000), { batchSize: 100 }),
+    holdAt(1500, stream.wrote(2)),
+    drain(),
+    {
+      governor: false,
+      progress: { stream, intervalMs: 10 },
+    },
+  );
   const text = stream.chunks.join('');
   assert.ok(stream.chunks.length >= 3, 'two live lines and a final one');
   assert.ok(!text.includes('\r'), 'no carriage return');
   assert.ok(!text.includes('\x1b'), 'no escape code');
   for (const chunk of stream.chunks) assert.match(chunk, /^spillway: [^\n]*\n$/, 'one whole line per write');
-  assert.match(stream.chunks.at(-1)!, new RegExp(`^spillway: done 100% ${formatCount(stats.rowsIn)} rows .* rows/s in `));
-  assert.match(stream.chunks[0]!, /^spillway: \d+% [\d.]+k? rows [\d.]+k? rows\/s( ETA \S+ (ms|s|min|h)( \S+ (s|min))?)? rss /);
+  assert.match(
+    stream.chunks.at(-1)!,
+    new RegExp(`^spillway: done 100% ${formatCount(stats.rowsIn)} rows .* rows/s in `),
+  );
+  assert.match(
+    stream.chunks[0]!,
+    /^spillway: \d+% [\d.]+k? rows [\d.]+k? rows\/s( ETA \S+ (ms|s|min|h)( \S+ (s|min))?)? rss /,
+  );
 });
 
 test('a short run off a terminal writes nothing (the first line comes after the interval)', async () => {
@@ -204,10 +236,16 @@ test('a short run off a terminal writes nothing (the first line comes after the 
 
 test('on a terminal: one line redrawn in place, finished with a newline; cleared when the run fails', async () => {
   const stream = recorder(true);
-  await pipeline(fromIterable(rows(3000), { batchSize: 100 }), holdAt(1500, stream.wrote(2)), drain(), { governor: false, progress: { stream } });
+  await pipeline(fromIterable(rows(3000), { batchSize: 100 }), holdAt(1500, stream.wrote(2)), drain(), {
+    governor: false,
+    progress: { stream },
+  });
   assert.ok(stream.chunks.length >= 3);
   for (const chunk of stream.chunks) assert.ok(chunk.startsWith('\r\x1b[K'), JSON.stringify(chunk));
-  assert.ok(stream.chunks.slice(0, -1).every((c) => !c.includes('\n')), 'live redraws stay on one line');
+  assert.ok(
+    stream.chunks.slice(0, -1).every((c) => !c.includes('\n')),
+    'live redraws stay on one line',
+  );
   assert.match(stream.chunks.at(-1)!, /▕████████████▏ 100% 3\.0k rows .*\n$/);
 
   const failing = recorder(true);
@@ -231,7 +269,17 @@ test('on a terminal: one line redrawn in place, finished with a newline; cleared
 });
 
 test('throttling: a terminal line at most every 250 ms, plain lines every interval', () => {
-  const event: ProgressEvent = { state: 'running', rows: 10, bytes: 0, rowsPerSec: 5, bytesPerSec: 0, elapsedMs: 1, memory: { level: 'ok', rss: 1e8 }, spilledBytes: 0, stages: [] };
+  const event: ProgressEvent = {
+    state: 'running',
+    rows: 10,
+    bytes: 0,
+    rowsPerSec: 5,
+    bytesPerSec: 0,
+    elapsedMs: 1,
+    memory: { level: 'ok', rss: 1e8 },
+    spilledBytes: 0,
+    stages: [],
+  };
   const tty = recorder(true);
   const ttySpec = resolveProgress({ stream: tty, intervalMs: 10 })!;
   assert.equal(ttySpec.renderMs, 250, 'a terminal is never redrawn more than 4 times a second');
@@ -251,9 +299,19 @@ test('throttling: a terminal line at most every 250 ms, plain lines every interv
 });
 
 test('the progress option is validated; a throwing callback does not fail the run', async () => {
-  for (const bad of [1, 'yes', { intervalMs: 0 }, { intervalMs: 2.5 }, { stream: {} }, { onProgress: 3 }, { every: 5 }]) {
+  for (const bad of [
+    1,
+    'yes',
+    { intervalMs: 0 },
+    { intervalMs: 2.5 },
+    { stream: {} },
+    { onProgress: 3 },
+    { every: 5 },
+  ]) {
     assert.throws(() => resolveProgress(bad), { code: ErrorCodes.INVALID_OPTION }, JSON.stringify(bad));
-    await assert.rejects(pipeline(fromIterable(rows(3)), drain(), { progress: bad as never }), { code: ErrorCodes.INVALID_OPTION });
+    await assert.rejects(pipeline(fromIterable(rows(3)), drain(), { progress: bad as never }), {
+      code: ErrorCodes.INVALID_OPTION,
+    });
   }
   let calls = 0;
   const { stats } = await pipeline(fromIterable(rows(10)), drain(), {

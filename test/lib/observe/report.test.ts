@@ -76,8 +76,30 @@ test('formatReport: ungoverned runs, per-worker lines, skipped rows; the format 
     errors: { skipped: 5, deadLettered: 2 },
     stages: stats.stages.map((s, i) => (i === 0 ? { ...s, rowsSkipped: 5, rowsDeadLettered: 2 } : s)),
     workers: [
-      { id: 'w0', stage: 'parallel', batches: 3, rows: 300, failures: 1, restarts: 1, recycles: 0, busyMs: 1500, rowsPerSec: 200, exits: [] },
-      { id: 'w1', stage: 'parallel', batches: 4, rows: 400, failures: 0, restarts: 0, recycles: 2, busyMs: 2000, rowsPerSec: 200, exits: [] },
+      {
+        id: 'w0',
+        stage: 'parallel',
+        batches: 3,
+        rows: 300,
+        failures: 1,
+        restarts: 1,
+        recycles: 0,
+        busyMs: 1500,
+        rowsPerSec: 200,
+        exits: [],
+      },
+      {
+        id: 'w1',
+        stage: 'parallel',
+        batches: 4,
+        rows: 400,
+        failures: 0,
+        restarts: 0,
+        recycles: 2,
+        busyMs: 2000,
+        rowsPerSec: 200,
+        exits: [],
+      },
     ],
   };
   const w = formatReport(withWorkers);
@@ -128,7 +150,10 @@ test('a failing run hands its stats and error to the defaults hook', async () =>
   try {
     await assert.rejects(
       pipeline(
-        fromIterable(Array.from({ length: 100 }, (_, i) => ({ i })), { batchSize: 10 }),
+        fromIterable(
+          Array.from({ length: 100 }, (_, i) => ({ i })),
+          { batchSize: 10 },
+        ),
         map((row: { i: number }) => {
           if (row.i === 55) throw new Error('bad row');
           return row;

@@ -24,8 +24,16 @@ test('terminalSafe shows control characters as escapes and keeps tabs, newlines 
 });
 
 test('the text report of a run with a hostile stage name holds no control character', async () => {
-  const { stats } = await pipeline(fromIterable([{ a: 1 }, { a: 2 }]), map((row: { a: number }) => row, { name: HOSTILE }), collect(), { governor: false });
-  assert.ok(stats.stages.some((s) => s.name === HOSTILE), 'the stats keep the name as given');
+  const { stats } = await pipeline(
+    fromIterable([{ a: 1 }, { a: 2 }]),
+    map((row: { a: number }) => row, { name: HOSTILE }),
+    collect(),
+    { governor: false },
+  );
+  assert.ok(
+    stats.stages.some((s) => s.name === HOSTILE),
+    'the stats keep the name as given',
+  );
   const text = formatReport(stats);
   assert.doesNotMatch(text, CONTROL);
   assert.match(text, /clean\\x1b\]0;owned\\x07/);

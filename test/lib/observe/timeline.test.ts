@@ -7,7 +7,13 @@ import type { MemoryReading } from '../../../lib/memory/memory-probe.ts';
 test('the record stays bounded: thinned to half at maxPoints, the interval doubling', () => {
   let now = 0;
   let rows = 0;
-  const recorder = new TimelineRecorder({ read: () => ({ rows: (rows += 10), bytes: rows * 3, batchRows: 10 }), maxPoints: 16, intervalMs: 100, timer: false, now: () => now });
+  const recorder = new TimelineRecorder({
+    read: () => ({ rows: (rows += 10), bytes: rows * 3, batchRows: 10 }),
+    maxPoints: 16,
+    intervalMs: 100,
+    timer: false,
+    now: () => now,
+  });
   for (let i = 0; i < 1000; i++) {
     now += 100;
     recorder.record();
@@ -55,11 +61,22 @@ function probe(reading: () => MemoryReading): { sample: () => MemoryReading } {
 
 test('memory columns come from the governor: peak RSS between points, level, marks and spills', async () => {
   let rss = 100e6;
-  const governor = new MemoryGovernor({ limit: 1e9, intervalMs: 10_000, probe: probe(() => ({ rss, heapUsed: 10e6, heapLimit: 100e6, childrenRss: 5e6 })), leak: false, gc: false });
+  const governor = new MemoryGovernor({
+    limit: 1e9,
+    intervalMs: 10_000,
+    probe: probe(() => ({ rss, heapUsed: 10e6, heapLimit: 100e6, childrenRss: 5e6 })),
+    leak: false,
+    gc: false,
+  });
   try {
     await governor.sampleNow();
     let now = 0;
-    const recorder = new TimelineRecorder({ read: () => ({ rows: 0, bytes: 0, batchRows: 0 }), governor, timer: false, now: () => now });
+    const recorder = new TimelineRecorder({
+      read: () => ({ rows: 0, bytes: 0, batchRows: 0 }),
+      governor,
+      timer: false,
+      now: () => now,
+    });
     now = 100;
     recorder.record();
     // a spike between two points, gone by the next point: kept as that point's peak
@@ -84,10 +101,21 @@ test('memory columns come from the governor: peak RSS between points, level, mar
 });
 
 test('the first points borrow the first sample instead of showing zero memory', async () => {
-  const governor = new MemoryGovernor({ limit: 1e9, intervalMs: 10_000, probe: probe(() => ({ rss: 300e6, heapUsed: 10e6, heapLimit: 100e6 })), leak: false, gc: false });
+  const governor = new MemoryGovernor({
+    limit: 1e9,
+    intervalMs: 10_000,
+    probe: probe(() => ({ rss: 300e6, heapUsed: 10e6, heapLimit: 100e6 })),
+    leak: false,
+    gc: false,
+  });
   try {
     let now = 0;
-    const recorder = new TimelineRecorder({ read: () => ({ rows: 0, bytes: 0, batchRows: 0 }), governor, timer: false, now: () => now });
+    const recorder = new TimelineRecorder({
+      read: () => ({ rows: 0, bytes: 0, batchRows: 0 }),
+      governor,
+      timer: false,
+      now: () => now,
+    });
     now = 1;
     recorder.record();
     await governor.sampleNow();

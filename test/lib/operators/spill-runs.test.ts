@@ -19,7 +19,8 @@ test('runs and partitions share one private scratch directory, removed by dispos
   const scratch = new OperatorScratch('sort', parent);
   const fds = openFds();
   const writer = await openRun(scratch);
-  for (let b = 0; b < 3; b++) await writer.write(rowsToRecordBatch(Array.from({ length: 100 }, (_, i) => ({ b, i, s: `row ${i}` }))));
+  for (let b = 0; b < 3; b++)
+    await writer.write(rowsToRecordBatch(Array.from({ length: 100 }, (_, i) => ({ b, i, s: `row ${i}` }))));
   const run = await writer.finish();
   assert.equal(run.numRows, 300);
   assert.equal(scratch.runsSpilled, 1);

@@ -12,7 +12,10 @@ interface NativeSlices {
   utf8Slice(start: number, end: number): string;
 }
 
-const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+const POW10 = [
+  1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
+  1e21, 1e22,
+];
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 /** Returned by {@link parseDecimal} when the text needs the general path (an exponent, more digits than 2^53 holds). */
 export const SLOW = Symbol('slow');
@@ -168,7 +171,8 @@ export class CellDecoder {
         if (v === NOT_NUMBER) return this.text(scanner, i);
         if (v !== SLOW) return v;
       } else if (c === 116 && e - s === 4 && w[s + 1] === 114 && w[s + 2] === 117 && w[s + 3] === 101) return true;
-      else if (c === 102 && e - s === 5 && w[s + 1] === 97 && w[s + 2] === 108 && w[s + 3] === 115 && w[s + 4] === 101) return false;
+      else if (c === 102 && e - s === 5 && w[s + 1] === 97 && w[s + 2] === 108 && w[s + 3] === 115 && w[s + 4] === 101)
+        return false;
       else return this.text(scanner, i);
     }
     return inferCell(this.text(scanner, i));

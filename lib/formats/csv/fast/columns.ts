@@ -4,12 +4,26 @@
  * inference rules of lib/arrow/convert.ts applied to inferCell's values), or into rows when a
  * column mixes kinds Arrow cannot hold without changing a value (say strings and numbers).
  */
-import { Bool, Field, Float64, Int32, Int64, Null, RecordBatch, Schema, Struct, Utf8, makeData, type Data, type DataType } from 'apache-arrow';
+import {
+  Bool,
+  Field,
+  Float64,
+  Int32,
+  Int64,
+  Null,
+  type RecordBatch,
+  Schema,
+  Struct,
+  Utf8,
+  makeData,
+  type Data,
+  type DataType,
+} from 'apache-arrow';
 import { inferCell } from '../cast.ts';
 import { ROWS_METADATA_KEY } from '../../arrow/convert.ts';
 import { makeRecordBatchFast } from '../../arrow/record-batch.ts';
 import type { Row } from '../../../core/batch.ts';
-import { FIELD_ESCAPED, FIELD_OVERRIDE, type ScannedRecord } from './scan-types.ts';
+import { FIELD_OVERRIDE, type ScannedRecord } from './scan-types.ts';
 import { NOT_NUMBER, parseDecimal, SLOW } from './cells.ts';
 
 const K_NULL = 1;
@@ -114,7 +128,9 @@ class Column {
       if (!windowAscii) this.ascii = false;
     } else {
       const text = flag === FIELD_OVERRIDE ? Buffer.from(scanner.overrides!.get(f)!).toString('utf8') : undefined;
-      this.#text(text ?? (scanner.window.toString('utf8', scanner.fieldStarts[f], scanner.fieldEnds[f]).replaceAll('""', '"')));
+      this.#text(
+        text ?? scanner.window.toString('utf8', scanner.fieldStarts[f], scanner.fieldEnds[f]).replaceAll('""', '"'),
+      );
     }
     this.kinds[i] = K_STRING;
     this.mask |= K_STRING;
@@ -149,8 +165,10 @@ class Column {
         if (v === NOT_NUMBER) return this.string(scanner, f, windowAscii);
         if (v !== SLOW) return this.#number(v);
         value = inferCell(decode(f));
-      } else if (c === 116 && e - s === 4 && w[s + 1] === 114 && w[s + 2] === 117 && w[s + 3] === 101) return this.#put(K_BOOL, 1);
-      else if (c === 102 && e - s === 5 && w[s + 1] === 97 && w[s + 2] === 108 && w[s + 3] === 115 && w[s + 4] === 101) return this.#put(K_BOOL, 0);
+      } else if (c === 116 && e - s === 4 && w[s + 1] === 114 && w[s + 2] === 117 && w[s + 3] === 101)
+        return this.#put(K_BOOL, 1);
+      else if (c === 102 && e - s === 5 && w[s + 1] === 97 && w[s + 2] === 108 && w[s + 3] === 115 && w[s + 4] === 101)
+        return this.#put(K_BOOL, 0);
       else return this.string(scanner, f, windowAscii);
     } else value = inferCell(decode(f));
     switch (typeof value) {
@@ -223,15 +241,25 @@ class Column {
     const { nullBitmap, nullCount } = this.#validity();
     if (type instanceof Null) return makeData({ type, length, nullCount: length });
     if (type instanceof Utf8) {
-      return makeData({ type, length, nullCount, nullBitmap, valueOffsets: this.offsets.subarray(0, length + 1), data: this.bytes.subarray(0, this.byteLength) });
+      return makeData({
+        type,
+        length,
+        nullCount,
+        nullBitmap,
+        valueOffsets: this.offsets.subarray(0, length + 1),
+        data: this.bytes.subarray(0, this.byteLength),
+      });
     }
     if (type instanceof Bool) {
       const bits = new Uint8Array(((length + 63) >> 6) << 3);
-      for (let i = 0; i < length; i++) if (this.nums[i] === 1 && this.kinds[i] === K_BOOL) bits[i >> 3]! |= 1 << (i & 7);
+      for (let i = 0; i < length; i++)
+        if (this.nums[i] === 1 && this.kinds[i] === K_BOOL) bits[i >> 3]! |= 1 << (i & 7);
       return makeData({ type, length, nullCount, nullBitmap, data: bits });
     }
-    if (type instanceof Int32) return makeData({ type, length, nullCount, nullBitmap, data: Int32Array.from(this.nums.subarray(0, length)) });
-    if (type instanceof Float64) return makeData({ type, length, nullCount, nullBitmap, data: this.nums.slice(0, length) });
+    if (type instanceof Int32)
+      return makeData({ type, length, nullCount, nullBitmap, data: Int32Array.from(this.nums.subarray(0, length)) });
+    if (type instanceof Float64)
+      return makeData({ type, length, nullCount, nullBitmap, data: this.nums.slice(0, length) });
     const out = new BigInt64Array(length);
     for (let i = 0; i < length; i++) {
       const k = this.kinds[i];
@@ -248,7 +276,9 @@ class Column {
         return null;
       case K_STRING: {
         const w = this.bytes as unknown as NativeSlices;
-        return this.ascii ? w.latin1Slice(this.offsets[i]!, this.offsets[i + 1]!) : w.utf8Slice(this.offsets[i]!, this.offsets[i + 1]!);
+        return this.ascii
+          ? w.latin1Slice(this.offsets[i]!, this.offsets[i + 1]!)
+          : w.utf8Slice(this.offsets[i]!, this.offsets[i + 1]!);
       }
       case K_BIGINT:
         return this.bigints!.get(i);
@@ -334,14 +364,18 @@ export function assignRow(names: readonly string[], value: (c: number) => unknow
   const row: Record<string, unknown> = {};
   for (let c = 0; c < names.length; c++) {
     const name = names[c]!;
-    if (name === '__proto__') Object.defineProperty(row, name, { value: value(c), enumerable: true, writable: true, configurable: true });
+    if (name === '__proto__')
+      Object.defineProperty(row, name, { value: value(c), enumerable: true, writable: true, configurable: true });
     else row[name] = value(c);
   }
   return row;
 }
 
 /** A function building row `i` from columns: an object literal with the header's keys (one hidden class), or an array. */
-export function rowMaker(names: readonly string[], arrayRows: boolean): (columns: { value(i: number): unknown }[], i: number) => Row {
+export function rowMaker(
+  names: readonly string[],
+  arrayRows: boolean,
+): (columns: { value(i: number): unknown }[], i: number) => Row {
   if (arrayRows) return (columns, i) => columns.map((c) => c.value(i));
   if (!literalRows(names)) return (columns, i) => assignRow(names, (c) => columns[c]!.value(i));
   const body = `return { ${names.map((name, c) => `${JSON.stringify(name)}: c[${c}].value(i)`).join(', ')} };`;

@@ -22,7 +22,13 @@ export interface EmulationHost {
   /** Reports faults of the record starting at `start` (at the end of input, without a record). */
   faults(start: number, faults: ScanFault[]): void;
   /** Hands over the record: its fields' bytes, its faults; returns where the next record begins. */
-  commit(record: Uint8Array[], start: number, at: number, rdLength: number, state: { faults: ScanFault[]; hasError: boolean; lines: number; recovered: boolean }): number;
+  commit(
+    record: Uint8Array[],
+    start: number,
+    at: number,
+    rdLength: number,
+    state: { faults: ScanFault[]; hasError: boolean; lines: number; recovered: boolean },
+  ): number;
 }
 
 /** One record scanned as csv-parse scans it; see the module comment. */
@@ -107,7 +113,8 @@ export class CsvParseEmulation {
     const host = this.#host;
     if (this.#quoting) {
       const next = this.#buf[pos + 1];
-      const isRecordDelimiter = next === LF || next === CR ? host.rd.at(this.#buf, pos + 1, this.#len, this.#final) > 0 : false;
+      const isRecordDelimiter =
+        next === LF || next === CR ? host.rd.at(this.#buf, pos + 1, this.#len, this.#final) > 0 : false;
       // `!next`: csv-parse also closes before a NUL byte
       if (!next || next === host.delimiter || isRecordDelimiter) {
         this.#quoting = false;
@@ -128,7 +135,11 @@ export class CsvParseEmulation {
     if (this.#field.length !== 0) {
       if (!host.relaxQuotes) {
         const value = JSON.stringify(Buffer.from(this.#field).toString('utf8'));
-        this.#fault('INVALID_OPENING_QUOTE', `Invalid Opening Quote: a quote is found on field ${this.#record.length} at line ${this.lines}, value is ${value}`, pos);
+        this.#fault(
+          'INVALID_OPENING_QUOTE',
+          `Invalid Opening Quote: a quote is found on field ${this.#record.length} at line ${this.lines}, value is ${value}`,
+          pos,
+        );
       }
       return FALL_THROUGH;
     }
@@ -161,7 +172,11 @@ export class CsvParseEmulation {
   #atEnd(): number {
     if (!this.#final) return -1;
     if (this.#quoting) {
-      this.#fault('CSV_QUOTE_NOT_CLOSED', `Quote Not Closed: the parsing is finished with an opening quote at line ${this.lines}`, this.#len - 1);
+      this.#fault(
+        'CSV_QUOTE_NOT_CLOSED',
+        `Quote Not Closed: the parsing is finished with an opening quote at line ${this.lines}`,
+        this.#len - 1,
+      );
       this.#host.faults(this.#start, this.faults);
       return this.#len;
     }

@@ -86,7 +86,14 @@ export class FastCsvReader implements ScanSink {
   constructor(options: FastCsvOptions) {
     this.#options = options;
     this.#scanner = new CsvScanner(
-      { delimiter: options.delimiter ?? 44, fail: options.fail, bom: options.bom ?? true, recover: options.recoverQuotes, relaxQuotes: options.relaxQuotes, comment: options.comment },
+      {
+        delimiter: options.delimiter ?? 44,
+        fail: options.fail,
+        bom: options.bom ?? true,
+        recover: options.recoverQuotes,
+        relaxQuotes: options.relaxQuotes,
+        comment: options.comment,
+      },
       this,
     );
     this.#decode = (f) => this.#decoder.text(this.#scanner, f);
@@ -130,7 +137,14 @@ export class FastCsvReader implements ScanSink {
 
   record(s: ScannedRecord): void {
     const n = s.fieldCount;
-    if (n === 1 && this.#options.skipBlankLines && !s.hasError && s.fieldStarts[0] === s.recordStart && s.fieldEnds[0] === s.recordStart) return;
+    if (
+      n === 1 &&
+      this.#options.skipBlankLines &&
+      !s.hasError &&
+      s.fieldStarts[0] === s.recordStart &&
+      s.fieldEnds[0] === s.recordStart
+    )
+      return;
     if (this.#headerPending) {
       this.#headerPending = false;
       const header: string[] = [];
@@ -145,8 +159,18 @@ export class FastCsvReader implements ScanSink {
     if (this.#arrayRows && this.#records === 0) this.#expected = n;
     if (n !== this.#expected && !s.recovered) {
       const error = this.#arrayRows
-        ? new CsvError('CSV_RECORD_INCONSISTENT_FIELDS_LENGTH', `Invalid Record Length: expect ${this.#expected}, got ${n} on line ${s.line}`, {} as never, { lines: s.line })
-        : new CsvError('CSV_RECORD_INCONSISTENT_COLUMNS', `Invalid Record Length: columns length is ${this.#expected}, got ${n} on line ${s.line}`, {} as never, { lines: s.line });
+        ? new CsvError(
+            'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH',
+            `Invalid Record Length: expect ${this.#expected}, got ${n} on line ${s.line}`,
+            {} as never,
+            { lines: s.line },
+          )
+        : new CsvError(
+            'CSV_RECORD_INCONSISTENT_COLUMNS',
+            `Invalid Record Length: columns length is ${this.#expected}, got ${n} on line ${s.line}`,
+            {} as never,
+            { lines: s.line },
+          );
       if (this.#options.fail) throw error;
       this.#options.onBad(error, s.line, this.#options.raw ? this.#decoder.raw(s, s.rawEnd) : undefined);
       hasError = true;
@@ -156,7 +180,13 @@ export class FastCsvReader implements ScanSink {
     if (this.#arrow) {
       if (this.#columns === undefined) {
         if (this.#arrayRows) this.#names ??= Array.from({ length: n }, (_, i) => String(i));
-        this.#columns = new ColumnBatch(this.#names!, this.#arrayRows, this.#options.infer, rowsPerBatch(this.batchSize, n), this.#bytesPerRow);
+        this.#columns = new ColumnBatch(
+          this.#names!,
+          this.#arrayRows,
+          this.#options.infer,
+          rowsPerBatch(this.batchSize, n),
+          this.#bytesPerRow,
+        );
         this.#batchStartByte = this.#endByte;
       }
       this.#columns.add(s, this.#decoder.ascii(s), this.#decode);
@@ -202,5 +232,7 @@ export class FastCsvReader implements ScanSink {
 /** Builds an object row from an array of values keyed by `names` (an object literal: one hidden class, no defineProperty). */
 function valuesRowMaker(names: readonly string[]): (values: unknown[]) => Row {
   if (!literalRows(names)) return (values) => assignRow(names, (c) => values[c]);
-  return new Function('v', `return { ${names.map((name, c) => `${JSON.stringify(name)}: v[${c}]`).join(', ')} };`) as (values: unknown[]) => Row;
+  return new Function('v', `return { ${names.map((name, c) => `${JSON.stringify(name)}: v[${c}]`).join(', ')} };`) as (
+    values: unknown[],
+  ) => Row;
 }

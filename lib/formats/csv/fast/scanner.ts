@@ -13,7 +13,14 @@ import { UnsupportedError } from '../../../core/errors.ts';
 import { CsvParseEmulation, type EmulationHost } from './emulate.ts';
 import { MAX_CSV_FIELDS, MAX_RECORD_BYTES, recordTooLarge, tooManyFields } from './limits.ts';
 import { CR, LF, QUOTE, SPACE, RecordDelimiter, isNewline } from './record-delimiter.ts';
-import { FIELD_ESCAPED, FIELD_OVERRIDE, FIELD_PLAIN, type ScanFault, type ScannedRecord, type ScanSink } from './scan-types.ts';
+import {
+  FIELD_ESCAPED,
+  FIELD_OVERRIDE,
+  FIELD_PLAIN,
+  type ScanFault,
+  type ScannedRecord,
+  type ScanSink,
+} from './scan-types.ts';
 
 export { FIELD_ESCAPED, FIELD_OVERRIDE, FIELD_PLAIN, type ScanFault, type ScanSink } from './scan-types.ts';
 
@@ -137,7 +144,10 @@ export class CsvScanner implements ScannedRecord, EmulationHost {
     if (this.#encodingChecked || (buf.length < 2 && !final)) return;
     this.#encodingChecked = true;
     if (buf.length >= 2 && ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff))) {
-      throw new UnsupportedError("the input is UTF-16 (it starts with a UTF-16 byte order mark); the fast CSV path reads UTF-8: pass parser: 'csv-parse'", {});
+      throw new UnsupportedError(
+        "the input is UTF-16 (it starts with a UTF-16 byte order mark); the fast CSV path reads UTF-8: pass parser: 'csv-parse'",
+        {},
+      );
     }
   }
 
@@ -338,7 +348,13 @@ export class CsvScanner implements ScannedRecord, EmulationHost {
   }
 
   /** {@link EmulationHost.commit} */
-  commit(record: Uint8Array[], start: number, at: number, rdLength: number, state: { faults: ScanFault[]; hasError: boolean; lines: number; recovered: boolean }): number {
+  commit(
+    record: Uint8Array[],
+    start: number,
+    at: number,
+    rdLength: number,
+    state: { faults: ScanFault[]; hasError: boolean; lines: number; recovered: boolean },
+  ): number {
     this.fieldCount = 0;
     this.overrides = new Map();
     for (let i = 0; i < record.length; i++) {

@@ -8,7 +8,17 @@ import { CsvParseError, IoError, UnsupportedError } from '../../../core/errors.t
 import { FastCsvReader, type FastCsvBatch, type FastCsvOptions } from './reader.ts';
 
 /** csv-parse options the fast path honours (with the values it honours); any other set option means csv-parse. */
-const HONOURED = new Set(['delimiter', 'quote', 'escape', 'bom', 'relax_quotes', 'relaxQuotes', 'comment', 'comment_no_infix', 'commentNoInfix']);
+const HONOURED = new Set([
+  'delimiter',
+  'quote',
+  'escape',
+  'bom',
+  'relax_quotes',
+  'relaxQuotes',
+  'comment',
+  'comment_no_infix',
+  'commentNoInfix',
+]);
 
 /**
  * Why the fast path cannot read with these csv-parse options and encoding, or undefined when it
@@ -23,21 +33,27 @@ export function fastPathBlocker(parseOptions: Readonly<Record<string, unknown>>,
   const { delimiter, quote, escape } = parseOptions;
   if (delimiter !== undefined) {
     const d = Buffer.isBuffer(delimiter) ? delimiter.toString('latin1') : delimiter;
-    if (typeof d !== 'string' || d.length !== 1 || d.charCodeAt(0) > 127 || d === '"' || d === '\n' || d === '\r') return `delimiter ${JSON.stringify(delimiter)}`;
+    if (typeof d !== 'string' || d.length !== 1 || d.charCodeAt(0) > 127 || d === '"' || d === '\n' || d === '\r')
+      return `delimiter ${JSON.stringify(delimiter)}`;
   }
   if (quote !== undefined && quote !== '"') return `quote ${JSON.stringify(quote)}`;
   if (escape !== undefined && escape !== '"') return `escape ${JSON.stringify(escape)}`;
   const comment = parseOptions.comment;
   if (comment !== undefined && comment !== '') {
     // whole-line comments only: a comment after a value (`1,2 # x`) is csv-parse's
-    if (typeof comment !== 'string' || comment.length !== 1 || comment.charCodeAt(0) > 127) return `comment ${JSON.stringify(comment)}`;
-    if ((parseOptions.comment_no_infix ?? parseOptions.commentNoInfix) !== true) return 'option comment without comment_no_infix';
+    if (typeof comment !== 'string' || comment.length !== 1 || comment.charCodeAt(0) > 127)
+      return `comment ${JSON.stringify(comment)}`;
+    if ((parseOptions.comment_no_infix ?? parseOptions.commentNoInfix) !== true)
+      return 'option comment without comment_no_infix';
   }
   return undefined;
 }
 
 /** The fast path's quote relaxing and comment byte (after {@link fastPathBlocker} said yes). */
-export function quoteAndComment(parseOptions: Readonly<Record<string, unknown>>): { relaxQuotes: boolean | 'opening'; comment: number | undefined } {
+export function quoteAndComment(parseOptions: Readonly<Record<string, unknown>>): {
+  relaxQuotes: boolean | 'opening';
+  comment: number | undefined;
+} {
   const comment = parseOptions.comment;
   const relax = parseOptions.relax_quotes ?? parseOptions.relaxQuotes;
   return {
@@ -55,7 +71,11 @@ export function delimiterByte(parseOptions: Readonly<Record<string, unknown>>): 
 }
 
 /** Batches from a byte stream; `batchSize()` is asked again after each batch is taken. */
-export async function* fastCsvBatches(bytes: AsyncIterable<Uint8Array>, options: FastCsvOptions, batchSize: () => number): AsyncGenerator<FastCsvBatch> {
+export async function* fastCsvBatches(
+  bytes: AsyncIterable<Uint8Array>,
+  options: FastCsvOptions,
+  batchSize: () => number,
+): AsyncGenerator<FastCsvBatch> {
   const reader = new FastCsvReader(options);
   reader.batchSize = batchSize();
   for await (const chunk of bytes) {
@@ -74,21 +94,44 @@ export async function* fastCsvBatches(bytes: AsyncIterable<Uint8Array>, options:
  * resumed from a checkpoint starts mid-file, `lineBase` lines in: the message gets the file's lines.
  */
 export function absoluteLines(message: string, lineBase: number): string {
-  return lineBase === 0 ? message : message.replace(/\b(on|at) line (\d+)/g, (_m, word: string, n: string) => `${word} line ${Number(n) + lineBase}`);
+  return lineBase === 0
+    ? message
+    : message.replace(/\b(on|at) line (\d+)/g, (_m, word: string, n: string) => `${word} line ${Number(n) + lineBase}`);
 }
 
 /** Wraps an error of the fast path as fromCsv wraps csv-parse's: CsvParseError with the line, IoError for I/O. */
-export function wrapFastError(error: unknown, where: { stage: string; file: string; lineBase: number; batch: number; byteOffset?: number }): unknown {
+export function wrapFastError(
+  error: unknown,
+  where: { stage: string; file: string; lineBase: number; batch: number; byteOffset?: number },
+): unknown {
   if (error instanceof CsvParseError || error instanceof IoError || !(error instanceof Error)) return error;
   const e = error as Error & { code?: unknown; lines?: number; errno?: unknown };
   if (typeof e.code === 'string' && (e.code.startsWith('CSV_') || e.code === 'INVALID_OPENING_QUOTE')) {
-    return new CsvParseError(`${e.code}: ${absoluteLines(e.message, where.lineBase)}`, { stage: where.stage, file: where.file, line: e.lines === undefined ? undefined : where.lineBase + e.lines, batch: where.batch }, undefined, { cause: error });
+    return new CsvParseError(
+      `${e.code}: ${absoluteLines(e.message, where.lineBase)}`,
+      {
+        stage: where.stage,
+        file: where.file,
+        line: e.lines === undefined ? undefined : where.lineBase + e.lines,
+        batch: where.batch,
+      },
+      undefined,
+      { cause: error },
+    );
   }
   if (typeof e.errno === 'number' || e.code === 'Z_DATA_ERROR' || e.code === 'Z_BUF_ERROR') {
-    return new IoError(`Cannot read ${where.file}: ${error.message}`, { stage: where.stage, file: where.file, byteOffset: where.byteOffset }, { cause: error });
+    return new IoError(
+      `Cannot read ${where.file}: ${error.message}`,
+      { stage: where.stage, file: where.file, byteOffset: where.byteOffset },
+      { cause: error },
+    );
   }
   if (error instanceof UnsupportedError && error.context.file === undefined) {
-    return new UnsupportedError(error.message.replace(/ \(\)$/, ''), { stage: where.stage, file: where.file }, { cause: error });
+    return new UnsupportedError(
+      error.message.replace(/ \(\)$/, ''),
+      { stage: where.stage, file: where.file },
+      { cause: error },
+    );
   }
   return error;
 }

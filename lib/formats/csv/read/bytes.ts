@@ -23,8 +23,16 @@ function decompressor(compression: 'gzip' | 'zstd'): Transform {
  * Opens the input from `start` (a byte offset in the decompressed text). Errors arrive on
  * `bytes`; `onError` sees them too (csv-parse reads them from its own pipeline).
  */
-export function openCsvBytes(input: string | Readable, compression: 'gzip' | 'zstd' | undefined, start: number, onError?: (error: Error) => void): CsvBytes {
-  const file = typeof input === 'string' ? createReadStream(input, { highWaterMark: 256 * 1024, start: compression ? undefined : start || undefined }) : undefined;
+export function openCsvBytes(
+  input: string | Readable,
+  compression: 'gzip' | 'zstd' | undefined,
+  start: number,
+  onError?: (error: Error) => void,
+): CsvBytes {
+  const file =
+    typeof input === 'string'
+      ? createReadStream(input, { highWaterMark: 256 * 1024, start: compression ? undefined : start || undefined })
+      : undefined;
   const source = file ?? (input as Readable);
   const stages: NodeJS.ReadableStream[] = compression ? [source, decompressor(compression)] : [source];
   if ((compression || file === undefined) && start > 0) stages.push(skipBytes(start));
@@ -41,7 +49,11 @@ export function openCsvBytes(input: string | Readable, compression: 'gzip' | 'zs
  * them: a very wide header (100,000 columns) does not fit the default 64 KB, and a header cut
  * short would give the sniffer the wrong column count. Grows fourfold up to 64 MB.
  */
-export async function readSample(path: string, compression: 'gzip' | 'zstd' | undefined, size: number): Promise<{ sample: Buffer; complete: boolean }> {
+export async function readSample(
+  path: string,
+  compression: 'gzip' | 'zstd' | undefined,
+  size: number,
+): Promise<{ sample: Buffer; complete: boolean }> {
   for (let bytes = size; ; bytes *= 4) {
     const sampled = await readSampleOnce(path, compression, bytes);
     if (sampled.complete || bytes >= 64 * 2 ** 20 || newlines(sampled.sample) >= 2) return sampled;
@@ -53,7 +65,11 @@ function newlines(sample: Buffer): number {
   return first === -1 ? 0 : sample.indexOf(10, first + 1) === -1 ? 1 : 2;
 }
 
-async function readSampleOnce(path: string, compression: 'gzip' | 'zstd' | undefined, size: number): Promise<{ sample: Buffer; complete: boolean }> {
+async function readSampleOnce(
+  path: string,
+  compression: 'gzip' | 'zstd' | undefined,
+  size: number,
+): Promise<{ sample: Buffer; complete: boolean }> {
   const { bytes, file } = openCsvBytes(path, compression, 0);
   const chunks: Buffer[] = [];
   let length = 0;

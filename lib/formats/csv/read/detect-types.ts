@@ -10,7 +10,9 @@ import { PreciseDate } from '../../values.ts';
 export class CastFailure extends Error {
   readonly column: string;
   constructor(column: string, text: string, type: string) {
-    super(`column \`${column}\`: cannot cast ${JSON.stringify(text.length > 40 ? `${text.slice(0, 37)}...` : text)} to ${type}`);
+    super(
+      `column \`${column}\`: cannot cast ${JSON.stringify(text.length > 40 ? `${text.slice(0, 37)}...` : text)} to ${type}`,
+    );
     this.column = column;
   }
 }
@@ -30,7 +32,15 @@ const BOOLEAN = /^(?:true|false)$/i;
 const INTEGER = /^[-+]?(?:0|[1-9]\d*)$/;
 const DOUBLE = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
 /** Date formats the sniffer tries, in DuckDB's order of preference (day before month when both fit). */
-export const DATE_FORMATS = ['%Y-%m-%d', '%d/%m/%Y', '%m/%d/%Y', '%d.%m.%Y', '%Y/%m/%d', '%d-%m-%Y', '%m-%d-%Y'] as const;
+export const DATE_FORMATS = [
+  '%Y-%m-%d',
+  '%d/%m/%Y',
+  '%m/%d/%Y',
+  '%d.%m.%Y',
+  '%Y/%m/%d',
+  '%d-%m-%Y',
+  '%m-%d-%Y',
+] as const;
 /** One of {@link DATE_FORMATS}. */
 export type DateFormat = (typeof DATE_FORMATS)[number];
 const DATE_PATTERNS: Record<DateFormat, { re: RegExp; y: number; m: number; d: number }> = {
@@ -44,7 +54,8 @@ const DATE_PATTERNS: Record<DateFormat, { re: RegExp; y: number; m: number; d: n
 };
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?$/;
 // with an offset DuckDB's sniffer wants the seconds, and no space before the offset
-const TIMESTAMP_TZ = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}(?::\d{2}(?::\d{2})?|\d{2})?)$/;
+const TIMESTAMP_TZ =
+  /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}(?::\d{2}(?::\d{2})?|\d{2})?)$/;
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
 
@@ -90,7 +101,9 @@ export function detectColumn(values: Iterable<string>): { type: DetectedType; fo
     if (possible.size === 0) return { type: 'text' };
   }
   if (!seen) return { type: 'text' };
-  for (const type of CANDIDATES) if (possible.has(type)) return type === 'date' ? { type, format: DATE_FORMATS.find((f) => formats.has(f)) } : { type };
+  for (const type of CANDIDATES)
+    if (possible.has(type))
+      return type === 'date' ? { type, format: DATE_FORMATS.find((f) => formats.has(f)) } : { type };
   return { type: 'text' };
 }
 
@@ -128,7 +141,9 @@ function offsetSeconds(offset: string): number | undefined {
 function parseTimestampTz(text: string): Date | undefined {
   const m = TIMESTAMP_TZ.exec(text);
   if (!m) return parseTimestamp(text);
-  const local = parseTimestamp(`${m[1]}-${m[2]}-${m[3]} ${m[4]}:${m[5]}:${m[6]}${m[7] === undefined ? '' : `.${m[7].slice(0, 6)}`}`);
+  const local = parseTimestamp(
+    `${m[1]}-${m[2]}-${m[3]} ${m[4]}:${m[5]}:${m[6]}${m[7] === undefined ? '' : `.${m[7].slice(0, 6)}`}`,
+  );
   const offset = offsetSeconds(m[8]!);
   if (local === undefined || offset === undefined) return undefined;
   const millis = local.getTime() - offset * 1000;
@@ -154,7 +169,12 @@ export function castDetected(text: string, type: DetectedType, column: string, f
       const n = Number(text);
       if (Number.isSafeInteger(n)) return n;
       const big = BigInt(text);
-      if (big > INT64_MAX || big < INT64_MIN) throw new CastFailure(column, text, 'integer: out of range for int64 (-2^63 .. 2^63-1); declare the column as text or bigint');
+      if (big > INT64_MAX || big < INT64_MIN)
+        throw new CastFailure(
+          column,
+          text,
+          'integer: out of range for int64 (-2^63 .. 2^63-1); declare the column as text or bigint',
+        );
       return big;
     }
     case 'double':

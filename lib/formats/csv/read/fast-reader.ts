@@ -55,7 +55,13 @@ export class FastCsvPathReader implements CsvReader {
         try {
           next = await batches.next();
         } catch (error) {
-          throw wrapFastError(error, { stage: plan.stageName, file: plan.where, lineBase: run.lineBase, batch: run.index, byteOffset: file?.bytesRead });
+          throw wrapFastError(error, {
+            stage: plan.stageName,
+            file: plan.where,
+            lineBase: run.lineBase,
+            batch: run.index,
+            byteOffset: file?.bytesRead,
+          });
         }
         if (next.done) break;
         const batch = run.batch(next.value, spec.names());

@@ -34,7 +34,11 @@ export async function sniffFile(plan: CsvPlan): Promise<CsvDialect> {
   try {
     sampled = await readSample(plan.file!, plan.compression, plan.sampleBytes);
   } catch (error) {
-    throw new IoError(`Cannot read ${plan.file}: ${(error as Error).message}`, { stage: plan.stageName, file: plan.file }, { cause: error });
+    throw new IoError(
+      `Cannot read ${plan.file}: ${(error as Error).message}`,
+      { stage: plan.stageName, file: plan.file },
+      { cause: error },
+    );
   }
   return sniffCsv(sampled.sample, sampled.complete, dialectHints(plan));
 }
@@ -52,7 +56,11 @@ export async function sniffFile(plan: CsvPlan): Promise<CsvDialect> {
 export async function inspectCsv(path: string, options?: FromCsvOptions): Promise<CsvDescription> {
   const plan = resolveCsvOptions(path, { ...options, sniff: true });
   const sampled = await readSample(path, plan.compression, plan.sampleBytes).catch((error: unknown) => {
-    throw new IoError(`Cannot read ${path}: ${(error as Error).message}`, { stage: 'inspectCsv', file: path }, { cause: error });
+    throw new IoError(
+      `Cannot read ${path}: ${(error as Error).message}`,
+      { stage: 'inspectCsv', file: path },
+      { cause: error },
+    );
   });
   const d = sniffCsv(sampled.sample, sampled.complete, dialectHints(plan));
   const header = d.headerNames;
@@ -61,9 +69,20 @@ export async function inspectCsv(path: string, options?: FromCsvOptions): Promis
   return {
     file: path,
     compression: plan.compression ?? null,
-    dialect: { delimiter: d.delimiter, quote: d.quote, escape: d.escape, comment: d.comment ?? null, skipLines: d.skipLines },
+    dialect: {
+      delimiter: d.delimiter,
+      quote: d.quote,
+      escape: d.escape,
+      comment: d.comment ?? null,
+      skipLines: d.skipLines,
+    },
     header: d.header,
-    columns: names.map((name, c) => ({ name, header: header?.[c] ?? null, type: d.types[c] ?? 'text', ...(d.formats[c] ? { format: d.formats[c] } : {}) })),
+    columns: names.map((name, c) => ({
+      name,
+      header: header?.[c] ?? null,
+      type: d.types[c] ?? 'text',
+      ...(d.formats[c] ? { format: d.formats[c] } : {}),
+    })),
     rowsSampled: d.rowsSampled,
     sampleBytes: sampled.sample.byteLength,
     complete: sampled.complete,

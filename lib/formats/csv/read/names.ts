@@ -36,11 +36,21 @@ export function renamed(header: readonly string[], names: readonly string[]): st
 }
 
 /** A header hook: checks the header against `expected` (when given), then makes its names unique. */
-export function headerHook(expected: readonly string[] | undefined, stage: string, where: string, seen: (header: string[], names: string[]) => void): (header: string[]) => string[] {
+export function headerHook(
+  expected: readonly string[] | undefined,
+  stage: string,
+  where: string,
+  seen: (header: string[], names: string[]) => void,
+): (header: string[]) => string[] {
   return (header) => {
     if (expected !== undefined) {
       const same = header.length === expected.length && header.every((h, i) => h === expected[i]);
-      if (!same) throw new CsvParseError(`header [${header.join(',')}] differs from the expected [${expected.join(',')}]`, { stage, file: where, line: 1 });
+      if (!same)
+        throw new CsvParseError(`header [${header.join(',')}] differs from the expected [${expected.join(',')}]`, {
+          stage,
+          file: where,
+          line: 1,
+        });
     }
     const names = uniqueNames(header);
     seen(header, names);

@@ -13,8 +13,21 @@ import type { CsvColumnType, CsvSchema } from '../cast.ts';
 
 /** csv-parse options that fromCsv controls itself and so does not pass through. */
 type ControlledParseOptions =
-  | 'columns' | 'cast' | 'cast_date' | 'castDate' | 'on_record' | 'onRecord' | 'on_skip' | 'onSkip'
-  | 'skip_records_with_error' | 'skipRecordsWithError' | 'raw' | 'info' | 'objname' | 'objName' | 'encoding';
+  | 'columns'
+  | 'cast'
+  | 'cast_date'
+  | 'castDate'
+  | 'on_record'
+  | 'onRecord'
+  | 'on_skip'
+  | 'onSkip'
+  | 'skip_records_with_error'
+  | 'skipRecordsWithError'
+  | 'raw'
+  | 'info'
+  | 'objname'
+  | 'objName'
+  | 'encoding';
 
 /**
  * Options of {@link fromCsv}. Any other csv-parse option (delimiter, quote, escape, bom, relax_quotes, relax_column_count, trim, comment, from_line, to_line, ...) is passed through to csv-parse.
@@ -86,18 +99,66 @@ export interface FromCsvOptions extends Omit<CsvParseOptions, ControlledParseOpt
 
 /** fromCsv's own option keys. */
 const OWN_KEYS = [
-  'columns', 'expectColumns', 'cast', 'types', 'sniff', 'sampleBytes', 'skipLines', 'skipBlankLines', 'batchSize',
-  'gzip', 'zstd', 'onError', 'encoding', 'name', 'parser', 'output',
+  'columns',
+  'expectColumns',
+  'cast',
+  'types',
+  'sniff',
+  'sampleBytes',
+  'skipLines',
+  'skipBlankLines',
+  'batchSize',
+  'gzip',
+  'zstd',
+  'onError',
+  'encoding',
+  'name',
+  'parser',
+  'output',
   // a dataset of files (lib/dataset): handled before these options reach a single file's reader
-  'fileColumn', 'hive', 'hiveTypes', 'where',
+  'fileColumn',
+  'hive',
+  'hiveTypes',
+  'where',
 ];
 /** csv-parse's options that pass through (both spellings). */
 const PARSE_KEYS = [
-  'bom', 'comment', 'comment_no_infix', 'commentNoInfix', 'delimiter', 'escape', 'from', 'from_line', 'fromLine', 'group_columns_by_name',
-  'groupColumnsByName', 'ignore_last_delimiters', 'ignoreLastDelimiters', 'ltrim', 'max_record_size', 'maxRecordSize', 'quote',
-  'record_delimiter', 'recordDelimiter', 'relax_column_count', 'relaxColumnCount', 'relax_column_count_less', 'relaxColumnCountLess',
-  'relax_column_count_more', 'relaxColumnCountMore', 'relax_quotes', 'relaxQuotes', 'rtrim', 'skip_empty_lines', 'skipEmptyLines',
-  'skip_records_with_empty_values', 'skipRecordsWithEmptyValues', 'to', 'to_line', 'toLine', 'trim',
+  'bom',
+  'comment',
+  'comment_no_infix',
+  'commentNoInfix',
+  'delimiter',
+  'escape',
+  'from',
+  'from_line',
+  'fromLine',
+  'group_columns_by_name',
+  'groupColumnsByName',
+  'ignore_last_delimiters',
+  'ignoreLastDelimiters',
+  'ltrim',
+  'max_record_size',
+  'maxRecordSize',
+  'quote',
+  'record_delimiter',
+  'recordDelimiter',
+  'relax_column_count',
+  'relaxColumnCount',
+  'relax_column_count_less',
+  'relaxColumnCountLess',
+  'relax_column_count_more',
+  'relaxColumnCountMore',
+  'relax_quotes',
+  'relaxQuotes',
+  'rtrim',
+  'skip_empty_lines',
+  'skipEmptyLines',
+  'skip_records_with_empty_values',
+  'skipRecordsWithEmptyValues',
+  'to',
+  'to_line',
+  'toLine',
+  'trim',
 ];
 /** Every key fromCsv accepts. */
 export const FROM_CSV_KEYS: ReadonlySet<string> = new Set([...OWN_KEYS, ...PARSE_KEYS]);
@@ -135,10 +196,16 @@ export interface CsvPlan {
 function validatePolicy(value: unknown, path: string): ErrorPolicy {
   if (value === undefined) return 'fail';
   if (value === 'fail' || value === 'skip') return value;
-  if (typeof value === 'object' && value !== null && typeof (value as { deadLetter?: unknown }).deadLetter === 'string') {
+  if (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { deadLetter?: unknown }).deadLetter === 'string'
+  ) {
     return { deadLetter: (value as { deadLetter: string }).deadLetter };
   }
-  throw new ValidationError(`Expected \`${path}\` to be 'fail', 'skip' or { deadLetter: path }, got ${JSON.stringify(value)}`);
+  throw new ValidationError(
+    `Expected \`${path}\` to be 'fail', 'skip' or { deadLetter: path }, got ${JSON.stringify(value)}`,
+  );
 }
 
 /** Validates fromCsv's input and options (synchronously; nothing is opened). */
@@ -147,21 +214,54 @@ export function resolveCsvOptions(input: string | Readable, options: FromCsvOpti
   if (typeof input !== 'string' && !(input instanceof Readable)) {
     throw new ValidationError(`Expected \`input\` to be a file path or a Readable, got ${typeof input}`);
   }
-  if (opts.batchSize !== undefined && opts.batchSize !== 'auto') expectInteger(opts.batchSize, 'options.batchSize', 2048);
+  if (opts.batchSize !== undefined && opts.batchSize !== 'auto')
+    expectInteger(opts.batchSize, 'options.batchSize', 2048);
   const policy = validatePolicy(opts.onError, 'options.onError');
-  const { columns, expectColumns, cast, types, sniff, sampleBytes, skipLines, skipBlankLines, batchSize, gzip, zstd, onError: _e, encoding, name, parser, output, ...parseOptions } = opts;
+  const {
+    columns,
+    expectColumns,
+    cast,
+    types,
+    sniff,
+    sampleBytes,
+    skipLines,
+    skipBlankLines,
+    batchSize,
+    gzip,
+    zstd,
+    onError: _e,
+    encoding,
+    name,
+    parser,
+    output,
+    ...parseOptions
+  } = opts;
   if (columns !== undefined && typeof columns !== 'boolean' && !Array.isArray(columns)) {
-    throw new ValidationError(`Expected \`options.columns\` to be a boolean or an array of names, got ${typeof columns}`);
+    throw new ValidationError(
+      `Expected \`options.columns\` to be a boolean or an array of names, got ${typeof columns}`,
+    );
   }
-  if (expectColumns !== undefined && columns === false) throw new ValidationError('`options.expectColumns` needs `options.columns: true` (a header to check)');
-  if (expectColumns !== undefined && Array.isArray(columns)) throw new ValidationError('`options.expectColumns` needs `options.columns: true` (a header to check)');
-  if (cast !== undefined && typeof cast !== 'boolean' && cast !== 'auto' && (typeof cast !== 'object' || cast === null)) {
-    throw new ValidationError(`Expected \`options.cast\` to be a boolean, 'auto' or a column schema object, got ${typeof cast}`);
+  if (expectColumns !== undefined && columns === false)
+    throw new ValidationError('`options.expectColumns` needs `options.columns: true` (a header to check)');
+  if (expectColumns !== undefined && Array.isArray(columns))
+    throw new ValidationError('`options.expectColumns` needs `options.columns: true` (a header to check)');
+  if (
+    cast !== undefined &&
+    typeof cast !== 'boolean' &&
+    cast !== 'auto' &&
+    (typeof cast !== 'object' || cast === null)
+  ) {
+    throw new ValidationError(
+      `Expected \`options.cast\` to be a boolean, 'auto' or a column schema object, got ${typeof cast}`,
+    );
   }
   if (types !== undefined && (typeof types !== 'object' || types === null || Array.isArray(types))) {
     throw new ValidationError(`Expected \`options.types\` to be an object of column types, got ${typeof types}`);
   }
-  if (types !== undefined && typeof cast === 'object') throw new ValidationError('`options.types` goes with `cast: \'auto\'` or no cast; with a `cast` schema, declare the types there');
+  if (types !== undefined && typeof cast === 'object')
+    throw new ValidationError(
+      "`options.types` goes with `cast: 'auto'` or no cast; with a `cast` schema, declare the types there",
+    );
   const file = typeof input === 'string' ? input : undefined;
   const stageName = name ?? 'fromCsv';
   const useGzip = expectBoolean(gzip, 'options.gzip', file?.endsWith('.gz') ?? false);
@@ -185,7 +285,10 @@ export function resolveCsvOptions(input: string | Readable, options: FromCsvOpti
     sniff: expectBoolean(sniff, 'options.sniff', file !== undefined) && file !== undefined,
     sampleBytes: expectInteger(sampleBytes, 'options.sampleBytes', 64 * 1024, 1024),
     skipLines: skipLines === undefined ? undefined : expectInteger(skipLines, 'options.skipLines', 0, 0),
-    skipBlankLines: skipBlankLines === undefined ? ((parseOptions.skip_empty_lines ?? parseOptions.skipEmptyLines) as boolean | undefined) : expectBoolean(skipBlankLines, 'options.skipBlankLines', true),
+    skipBlankLines:
+      skipBlankLines === undefined
+        ? ((parseOptions.skip_empty_lines ?? parseOptions.skipEmptyLines) as boolean | undefined)
+        : expectBoolean(skipBlankLines, 'options.skipBlankLines', true),
     parseOptions: parseOptions as Record<string, unknown>,
     given: opts,
   };

@@ -57,10 +57,20 @@ export class CsvParseReader implements CsvReader {
       bom: spec.bom,
       columns: boundedColumns(spec.columns),
       // csv-parse's own bound on a record's bytes, with its code CSV_MAX_RECORD_SIZE (as the fast path)
-      max_record_size: (spec.parseOptions.max_record_size ?? spec.parseOptions.maxRecordSize ?? MAX_RECORD_BYTES) as number,
+      max_record_size: (spec.parseOptions.max_record_size ??
+        spec.parseOptions.maxRecordSize ??
+        MAX_RECORD_BYTES) as number,
       skip_records_with_error: plan.policy !== 'fail',
       raw: unwrap,
-      on_skip: plan.policy === 'fail' ? undefined : (error, raw) => run.onBad(error ?? new Error('bad record'), error ? (error as CsvError & { lines?: number }).lines : undefined, raw),
+      on_skip:
+        plan.policy === 'fail'
+          ? undefined
+          : (error, raw) =>
+              run.onBad(
+                error ?? new Error('bad record'),
+                error ? (error as CsvError & { lines?: number }).lines : undefined,
+                raw,
+              ),
       on_record: onRecord,
       // a whole batch may sit in the parser's buffer: fewer wake-ups per row
       highWaterMark: 2048,
@@ -71,7 +81,12 @@ export class CsvParseReader implements CsvReader {
     const ends = { bytes: [] as number[], lines: [] as number[] };
     const parser: Parser = parse(this.#options(run, spec, ends));
     let failure: Error | undefined;
-    const { bytes, file } = openCsvBytes(spec.plan.input, spec.plan.compression, spec.start.byte, (error) => (failure ??= error));
+    const { bytes, file } = openCsvBytes(
+      spec.plan.input,
+      spec.plan.compression,
+      spec.start.byte,
+      (error) => (failure ??= error),
+    );
     this.#counters.bytesRead = () => file?.bytesRead ?? 0;
     streamPipeline(bytes, parser, (error) => {
       if (error && !failure) failure = error;
@@ -87,7 +102,8 @@ export class CsvParseReader implements CsvReader {
     const unwrap = run.deadLetter !== undefined;
     /** Where a batch of `done` rows ends: exact when tracking, else where the parser is now. */
     const batchEnd = (done: Row[]): Ready => {
-      if (!spec.tracking) return { rows: done, numRows: done.length, endLine: parser.info.lines, endByte: parser.info.bytes };
+      if (!spec.tracking)
+        return { rows: done, numRows: done.length, endLine: parser.info.lines, endByte: parser.info.bytes };
       const last = done.length - 1;
       const end = { rows: done, numRows: done.length, endLine: ends.lines[last]!, endByte: ends.bytes[last]! };
       ends.bytes.splice(0, done.length);

@@ -78,7 +78,12 @@ export class CsvRun {
   constructor(plan: CsvPlan, context: StageContext, stats: StageStats, start: CsvStart, counters: CsvCounters) {
     this.plan = plan;
     this.stats = stats;
-    this.sizer = batchSizer(plan.batchSize, 'options.batchSize', { initial: 2048, min: 256, max: 65536, budget: 1e6 }, context.governor);
+    this.sizer = batchSizer(
+      plan.batchSize,
+      'options.batchSize',
+      { initial: 2048, min: 256, max: 65536, budget: 1e6 },
+      context.governor,
+    );
     this.batchSize = this.sizer.next();
     this.index = start.index;
     this.lineBase = start.line;
@@ -98,14 +103,33 @@ export class CsvRun {
       const { stageName, where } = this.plan;
       // appended without a promise (a parser callback cannot await); readers await ready() before
       // each batch: backpressure, and a full disk becomes the stage's error
-      this.deadLetter.append({ stage: stageName, reason: absoluteLines(error.message, this.lineBase), code: (error as CsvError).code, file: where, line, raw });
+      this.deadLetter.append({
+        stage: stageName,
+        reason: absoluteLines(error.message, this.lineBase),
+        code: (error as CsvError).code,
+        file: where,
+        line,
+        raw,
+      });
     }
   };
 
   /** Wraps rows or Arrow ending at `endLine`/`endByte` (relative to the start) as the next batch. */
-  batch(done: { rows?: Row[]; arrow?: Batch['arrow']; numRows: number; endLine: number; endByte: number }, names: readonly string[] | undefined): Batch<Row> {
-    const position = { source: this.plan.where, index: this.index++, rowStart: this.#counters.rows, line: this.line, endLine: this.lineBase + done.endLine, endByte: this.byteBase + done.endByte };
-    const batch = done.arrow ? (Batch.fromArrow(done.arrow, position) as Batch<Row>) : new Batch(done.rows!, position, undefined, names);
+  batch(
+    done: { rows?: Row[]; arrow?: Batch['arrow']; numRows: number; endLine: number; endByte: number },
+    names: readonly string[] | undefined,
+  ): Batch<Row> {
+    const position = {
+      source: this.plan.where,
+      index: this.index++,
+      rowStart: this.#counters.rows,
+      line: this.line,
+      endLine: this.lineBase + done.endLine,
+      endByte: this.byteBase + done.endByte,
+    };
+    const batch = done.arrow
+      ? (Batch.fromArrow(done.arrow, position) as Batch<Row>)
+      : new Batch(done.rows!, position, undefined, names);
     this.#counters.rows += done.numRows;
     this.line = this.lineBase + done.endLine + 1;
     this.sizer.observe(batch.numRows, batch.bytes);
@@ -137,7 +161,12 @@ export class CsvRun {
 
   /** A cast failure in fail mode is a CsvParseError at its line. */
   castError(error: Error, line: number): CsvParseError {
-    return new CsvParseError(error.message, { stage: this.plan.stageName, file: this.plan.where, line: this.lineBase + line }, undefined, { cause: error });
+    return new CsvParseError(
+      error.message,
+      { stage: this.plan.stageName, file: this.plan.where, line: this.lineBase + line },
+      undefined,
+      { cause: error },
+    );
   }
 
   /** Wraps a parser or I/O error as CsvParseError (with the file's line) or IoError. */
@@ -146,11 +175,30 @@ export class CsvRun {
     const e = error as CsvError & { lines?: number; errno?: unknown };
     const { stageName, where } = this.plan;
     if ((typeof e.code === 'string' && e.code.startsWith('CSV_')) || (e.code as string) === 'INVALID_OPENING_QUOTE') {
-      return new CsvParseError(`${e.code}: ${absoluteLines(error.message, this.lineBase)}`, { stage: stageName, file: where, line: e.lines === undefined ? undefined : this.lineBase + e.lines, batch: this.index }, undefined, { cause: error });
+      return new CsvParseError(
+        `${e.code}: ${absoluteLines(error.message, this.lineBase)}`,
+        {
+          stage: stageName,
+          file: where,
+          line: e.lines === undefined ? undefined : this.lineBase + e.lines,
+          batch: this.index,
+        },
+        undefined,
+        { cause: error },
+      );
     }
     const code = (error as NodeJS.ErrnoException).code;
-    if (typeof e.errno === 'number' || code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR' || /zstd|Unknown frame descriptor/i.test(error.message)) {
-      return new IoError(`Cannot read ${where}: ${error.message}`, { stage: stageName, file: where, byteOffset }, { cause: error });
+    if (
+      typeof e.errno === 'number' ||
+      code === 'Z_DATA_ERROR' ||
+      code === 'Z_BUF_ERROR' ||
+      /zstd|Unknown frame descriptor/i.test(error.message)
+    ) {
+      return new IoError(
+        `Cannot read ${where}: ${error.message}`,
+        { stage: stageName, file: where, byteOffset },
+        { cause: error },
+      );
     }
     return error;
   }

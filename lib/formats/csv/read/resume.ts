@@ -35,7 +35,13 @@ export class CsvResume {
       enable: () => {
         this.enabled = true;
       },
-      state: (position, rowsThrough) => ({ byte: position.endByte ?? 0, line: position.endLine ?? 0, rows: rowsThrough, index: position.index + 1, columns: this.columns ?? null }),
+      state: (position, rowsThrough) => ({
+        byte: position.endByte ?? 0,
+        line: position.endLine ?? 0,
+        rows: rowsThrough,
+        index: position.index + 1,
+        columns: this.columns ?? null,
+      }),
       resume: (state) => {
         this.from = state as unknown as CsvStart;
         counters.rows = this.from.rows;
@@ -73,5 +79,9 @@ class ResumingReader implements CsvReader {
 
 /** Options as JSON (functions by their source), for the pipeline fingerprint. */
 function jsonOf(value: object): CheckpointJson {
-  return JSON.parse(JSON.stringify(value, (_key, v: unknown) => (typeof v === 'function' ? String(v) : typeof v === 'bigint' ? v.toString() : v))) as CheckpointJson;
+  return JSON.parse(
+    JSON.stringify(value, (_key, v: unknown) =>
+      typeof v === 'function' ? String(v) : typeof v === 'bigint' ? v.toString() : v,
+    ),
+  ) as CheckpointJson;
 }

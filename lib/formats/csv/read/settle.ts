@@ -14,7 +14,15 @@ import type { CsvDialect, DialectHints } from './sniff.ts';
 import type { CsvStart } from './reader.ts';
 
 /** Detected type -> the declared type that casts it. */
-const CAST_OF: Record<DetectedType, CsvColumnType> = { boolean: 'boolean', integer: 'int64', double: 'double', date: 'date', timestamp: 'timestamp', timestamptz: 'timestamptz', text: emptyAsNull };
+const CAST_OF: Record<DetectedType, CsvColumnType> = {
+  boolean: 'boolean',
+  integer: 'int64',
+  double: 'double',
+  date: 'date',
+  timestamp: 'timestamp',
+  timestamptz: 'timestamptz',
+  text: emptyAsNull,
+};
 
 /** A detected text column: an empty cell is null, as in every other detected type (and as DuckDB reads an unquoted empty field). */
 function emptyAsNull(text: string): string | null {
@@ -32,14 +40,22 @@ function casterOf(dialect: CsvDialect, c: number, name: string): CsvColumnType {
 /** The dialect the caller fixed, as sniffer hints. */
 export function dialectHints(plan: CsvPlan): DialectHints {
   const p = plan.parseOptions;
-  const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString() : undefined);
+  const str = (v: unknown): string | undefined =>
+    typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString() : undefined;
   const fromLine = (p.from_line ?? p.fromLine) as number | undefined;
   return {
     delimiter: str(p.delimiter),
     quote: p.quote === false || p.quote === null ? '\0' : str(p.quote),
     escape: str(p.escape),
     comment: str(p.comment),
-    header: typeof plan.columns === 'boolean' ? plan.columns : Array.isArray(plan.columns) ? false : plan.expectColumns !== undefined ? true : undefined,
+    header:
+      typeof plan.columns === 'boolean'
+        ? plan.columns
+        : Array.isArray(plan.columns)
+          ? false
+          : plan.expectColumns !== undefined
+            ? true
+            : undefined,
     skipLines: plan.skipLines ?? (fromLine !== undefined ? fromLine - 1 : undefined),
   };
 }
@@ -59,7 +75,11 @@ export function effectiveParseOptions(plan: CsvPlan, dialect: CsvDialect | undef
 }
 
 /** Column names or the header setting: resumed names, given names, `true` (header), `false` (arrays), or DuckDB-style names for a sniffed header-less file. */
-export function columnsSetting(plan: CsvPlan, dialect: CsvDialect | undefined, resumed: string[] | null | undefined): boolean | string[] {
+export function columnsSetting(
+  plan: CsvPlan,
+  dialect: CsvDialect | undefined,
+  resumed: string[] | null | undefined,
+): boolean | string[] {
   if (resumed) return resumed;
   if (plan.columns !== undefined) return typeof plan.columns === 'boolean' ? plan.columns : [...plan.columns];
   if (plan.expectColumns !== undefined) return true;
@@ -78,7 +98,11 @@ export function startOf(dialect: CsvDialect | undefined, resumed: CsvStart | und
  * declared schema, or from the detected types (cast: 'auto') with `types` on top.
  * @param names the column names (object rows) or undefined (array rows)
  */
-export function castsOf(plan: CsvPlan, dialect: CsvDialect | undefined, names: readonly string[] | undefined): { infer: boolean; schema: CsvSchema | undefined } {
+export function castsOf(
+  plan: CsvPlan,
+  dialect: CsvDialect | undefined,
+  names: readonly string[] | undefined,
+): { infer: boolean; schema: CsvSchema | undefined } {
   const { cast, types } = plan;
   if (typeof cast === 'object') return { infer: false, schema: cast };
   const auto = cast === 'auto' && dialect !== undefined;
@@ -95,14 +119,19 @@ export function castsOf(plan: CsvPlan, dialect: CsvDialect | undefined, names: r
 }
 
 /** A row caster for `schema` that also infers cells outside it when `infer`. */
-export function rowCaster(schema: CsvSchema | undefined, infer: boolean): ((row: Record<string, unknown> | unknown[]) => void) | undefined {
+export function rowCaster(
+  schema: CsvSchema | undefined,
+  infer: boolean,
+): ((row: Record<string, unknown> | unknown[]) => void) | undefined {
   if (schema === undefined) return undefined;
   const cast = schemaCaster(schema);
   if (!infer) return cast;
   return (row) => {
     cast(row);
     if (Array.isArray(row)) row.forEach((v, i) => typeof v === 'string' && (row[i] = inferCell(v)));
-    else for (const key in row) if (typeof row[key] === 'string' && !(key in (schema as object))) row[key] = inferCell(row[key] as string);
+    else
+      for (const key in row)
+        if (typeof row[key] === 'string' && !(key in (schema as object))) row[key] = inferCell(row[key] as string);
   };
 }
 
@@ -111,7 +140,9 @@ export function chooseReader(plan: CsvPlan, parseOptions: Record<string, unknown
   const { skip_empty_lines: _s, skipEmptyLines: _e, ...rest } = parseOptions;
   const blocker = fastPathBlocker(rest, plan.encoding);
   if (plan.parser === 'fast' && blocker !== undefined) {
-    throw new ValidationError(`\`options.parser\` is 'fast' but the fast CSV path cannot honour ${blocker}; use 'auto' or 'csv-parse'`);
+    throw new ValidationError(
+      `\`options.parser\` is 'fast' but the fast CSV path cannot honour ${blocker}; use 'auto' or 'csv-parse'`,
+    );
   }
   return plan.parser !== 'csv-parse' && blocker === undefined ? 'fast' : 'csv-parse';
 }

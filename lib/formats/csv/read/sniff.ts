@@ -59,7 +59,14 @@ const DELIMITERS = [',', ';', '|', '\t'];
 const QUOTES = ['"', "'"];
 
 /** Splits `text` into records with one dialect; the last record is dropped when `truncated`. */
-export function splitSample(text: string, delimiter: string, quote: string, escape: string, comment: string | undefined, truncated: boolean): SampleRecord[] {
+export function splitSample(
+  text: string,
+  delimiter: string,
+  quote: string,
+  escape: string,
+  comment: string | undefined,
+  truncated: boolean,
+): SampleRecord[] {
   const records: SampleRecord[] = [];
   let i = 0;
   let line = 0;
@@ -78,9 +85,17 @@ export function splitSample(text: string, delimiter: string, quote: string, esca
     for (; i < n; i++) {
       const c = text[i]!;
       if (inQuotes) {
-        if (c === escape && escape !== quote && text[i + 1] === quote) { field += quote; i++; continue; }
+        if (c === escape && escape !== quote && text[i + 1] === quote) {
+          field += quote;
+          i++;
+          continue;
+        }
         if (c === quote) {
-          if (escape === quote && text[i + 1] === quote) { field += quote; i++; continue; }
+          if (escape === quote && text[i + 1] === quote) {
+            field += quote;
+            i++;
+            continue;
+          }
           inQuotes = false;
           continue;
         }
@@ -95,9 +110,18 @@ export function splitSample(text: string, delimiter: string, quote: string, esca
         i = j - 1;
         continue;
       }
-      if (c === quote && atFieldStart) { inQuotes = true; atFieldStart = false; continue; }
+      if (c === quote && atFieldStart) {
+        inQuotes = true;
+        atFieldStart = false;
+        continue;
+      }
       if (c === quote) strays++;
-      if (c === delimiter && !isComment) { fields.push(field); field = ''; atFieldStart = true; continue; }
+      if (c === delimiter && !isComment) {
+        fields.push(field);
+        field = '';
+        atFieldStart = true;
+        continue;
+      }
       if (c === '\n' || c === '\r') {
         i += c === '\r' && text[i + 1] === '\n' ? 2 : 1;
         line++;
@@ -111,7 +135,14 @@ export function splitSample(text: string, delimiter: string, quote: string, esca
     }
     if (!ended && truncated) break;
     fields.push(field);
-    records.push({ fields, start, line: startLine, blank: fields.length === 1 && fields[0] === '' && !isComment, comment: isComment, strays });
+    records.push({
+      fields,
+      start,
+      line: startLine,
+      blank: fields.length === 1 && fields[0] === '' && !isComment,
+      comment: isComment,
+      strays,
+    });
   }
   return records;
 }
@@ -127,14 +158,20 @@ function runEnd(text: string, from: number, a: string, b: string, c: string, d: 
 }
 
 /** The dominant run of data records: where it starts and how consistent it is. */
-function dominantRun(records: readonly SampleRecord[]): { from: number; columns: number; consistency: number; rows: number } {
+function dominantRun(records: readonly SampleRecord[]): {
+  from: number;
+  columns: number;
+  consistency: number;
+  rows: number;
+} {
   const data = records.map((r, k) => ({ r, k })).filter(({ r }) => !r.blank && !r.comment);
   if (data.length === 0) return { from: 0, columns: 1, consistency: 0, rows: 0 };
   const counts = new Map<number, number>();
   for (const { r } of data) counts.set(r.fields.length, (counts.get(r.fields.length) ?? 0) + 1);
   // the most frequent count, the wider one on ties
   let columns = 0;
-  for (const [count, times] of counts) if (times > (counts.get(columns) ?? 0) || (times === counts.get(columns) && count > columns)) columns = count;
+  for (const [count, times] of counts)
+    if (times > (counts.get(columns) ?? 0) || (times === counts.get(columns) && count > columns)) columns = count;
   // a preamble is lines narrower than the records (titles, notes); a wider line is not skipped
   let first = data.findIndex(({ r }) => r.fields.length === columns);
   if (data.slice(0, first).some(({ r }) => r.fields.length > columns)) first = 0;
@@ -144,10 +181,18 @@ function dominantRun(records: readonly SampleRecord[]): { from: number; columns:
 }
 
 /** Picks delimiter, quote and escape for `text`, keeping the hinted ones. */
-function chooseDialect(text: string, truncated: boolean, hints: DialectHints, comment: string | undefined): { delimiter: string; quote: string; escape: string; records: SampleRecord[] } {
+function chooseDialect(
+  text: string,
+  truncated: boolean,
+  hints: DialectHints,
+  comment: string | undefined,
+): { delimiter: string; quote: string; escape: string; records: SampleRecord[] } {
   let best: { delimiter: string; quote: string; escape: string; records: SampleRecord[]; score: number[] } | undefined;
   // `'` only when some field starts with it: a file without it reads alike either way
-  const quotes = hints.quote !== undefined ? [hints.quote] : QUOTES.filter((q) => q === '"' || new RegExp(`(^|[,;|\t])${q}`, 'm').test(text));
+  const quotes =
+    hints.quote !== undefined
+      ? [hints.quote]
+      : QUOTES.filter((q) => q === '"' || new RegExp(`(^|[,;|\t])${q}`, 'm').test(text));
   for (const quote of quotes) {
     const escapes = hints.escape !== undefined ? [hints.escape] : text.includes(`\\${quote}`) ? ['\\', quote] : [quote];
     for (const escape of escapes) {
@@ -157,7 +202,13 @@ function chooseDialect(text: string, truncated: boolean, hints: DialectHints, co
         // several columns, mostly consistent, beat one column: bad records must not make a file one column wide
         // then the most consistent, the one skipping the fewest records, the fewest stray quotes, the widest
         const strays = records.reduce((n, r) => n + r.strays, 0);
-        const score = [run.columns > 1 && run.consistency >= 0.5 ? 1 : 0, Math.round(run.consistency * 100), run.rows, -strays, run.columns];
+        const score = [
+          run.columns > 1 && run.consistency >= 0.5 ? 1 : 0,
+          Math.round(run.consistency * 100),
+          run.rows,
+          -strays,
+          run.columns,
+        ];
         if (!best || better(score, best.score)) best = { delimiter, quote, escape, records, score };
       }
     }
@@ -195,12 +246,22 @@ export function sniffCsv(sample: Buffer, complete: boolean, hints: DialectHints 
   let from = run.from;
   if (hints.skipLines !== undefined) from = records.findIndex((r) => r.line >= hints.skipLines!);
   if (from < 0) from = records.length;
-  const rows = records.slice(from).filter((r) => !r.blank && !r.comment).map((r) => r.fields);
+  const rows = records
+    .slice(from)
+    .filter((r) => !r.blank && !r.comment)
+    .map((r) => r.fields);
   const columns = Math.max(1, rows[0]?.length ?? 1);
   const below = rows.slice(1);
-  const detect = (data: string[][]) => Array.from({ length: columns }, (_, c) => detectColumn(data.map((r) => r[c] ?? '')));
+  const detect = (data: string[][]) =>
+    Array.from({ length: columns }, (_, c) => detectColumn(data.map((r) => r[c] ?? '')));
   const below_ = detect(below);
-  const header = hints.header ?? isHeader(rows[0], below_.map((d) => d.type), below.length);
+  const header =
+    hints.header ??
+    isHeader(
+      rows[0],
+      below_.map((d) => d.type),
+      below.length,
+    );
   const dataRows = header ? below : rows;
   const detected = header ? below_ : detect(dataRows);
   const types = detected.map((d) => d.type);

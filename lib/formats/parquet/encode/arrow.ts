@@ -19,7 +19,12 @@ export function kindOfField(field: Field): ColumnKind | undefined {
 }
 
 type AnyData = Data<DataType> & {
-  values: ArrayLike<number | bigint> & { buffer: ArrayBufferLike; byteOffset: number; length: number; subarray(a: number, b: number): ArrayLike<number | bigint> };
+  values: ArrayLike<number | bigint> & {
+    buffer: ArrayBufferLike;
+    byteOffset: number;
+    length: number;
+    subarray(a: number, b: number): ArrayLike<number | bigint>;
+  };
   valueOffsets: Int32Array | BigInt64Array;
   nullBitmap: Uint8Array | undefined;
   dictionary?: { data: Data<DataType>[] };
@@ -29,16 +34,27 @@ const MS_PER_DAY = 86_400_000;
 
 /** Timestamp multipliers to nanoseconds by Arrow unit (s, ms, us, ns) and by kind. */
 const ARROW_UNIT_NS = [1_000_000_000n, 1_000_000n, 1000n, 1n];
-const KIND_UNIT_NS: Partial<Record<ColumnKind, bigint>> = { timestamp: 1_000_000n, timestamp_us: 1000n, timestamp_ns: 1n };
+const KIND_UNIT_NS: Partial<Record<ColumnKind, bigint>> = {
+  timestamp: 1_000_000n,
+  timestamp_us: 1000n,
+  timestamp_ns: 1n,
+};
 
 /**
  * Appends rows [start, start + count) of `data` (written as `source` kind) to `col`. Returns
  * undefined when done, or why the values do not fit `col` exactly (then nothing was appended).
  */
-export function appendArrow(col: ColumnBuffer, data: Data<DataType>, source: ColumnKind, start: number, count: number): string | undefined {
+export function appendArrow(
+  col: ColumnBuffer,
+  data: Data<DataType>,
+  source: ColumnKind,
+  start: number,
+  count: number,
+): string | undefined {
   const d = data as AnyData;
   const nullCount = count === d.length ? d.nullCount : countNulls(d, start, count);
-  if (nullCount > 0 && !col.nullable) return `${nullCount} null value${nullCount === 1 ? '' : 's'} for a non-nullable column`;
+  if (nullCount > 0 && !col.nullable)
+    return `${nullCount} null value${nullCount === 1 ? '' : 's'} for a non-nullable column`;
   if (count === 0) return undefined;
   col.reserve(count);
   const at = col.n;
@@ -70,7 +86,14 @@ function isValid(d: AnyData, i: number): boolean {
   return ((d.nullBitmap[bit >> 3]! >> (bit & 7)) & 1) === 1;
 }
 
-function appendValues(col: ColumnBuffer, d: AnyData, source: ColumnKind, start: number, count: number, at: number): string | undefined {
+function appendValues(
+  col: ColumnBuffer,
+  d: AnyData,
+  source: ColumnKind,
+  start: number,
+  count: number,
+  at: number,
+): string | undefined {
   const target = col.kind;
   switch (col.storage) {
     case 'bytes':
@@ -89,16 +112,35 @@ function appendValues(col: ColumnBuffer, d: AnyData, source: ColumnKind, start: 
     case 'f32': {
       const out = col.storage === 'f64' ? col.f64 : col.f32;
       if (source === 'double' || source === 'float' || (intRange(source) !== undefined && source !== 'uint32')) {
-        if (col.storage === 'f32' && source !== 'float') return checkedLoop(out, d, start, count, at, (v) => (Math.fround(Number(v)) === Number(v) ? Number(v) : undefined), source, target);
+        if (col.storage === 'f32' && source !== 'float')
+          return checkedLoop(
+            out,
+            d,
+            start,
+            count,
+            at,
+            (v) => (Math.fround(Number(v)) === Number(v) ? Number(v) : undefined),
+            source,
+            target,
+          );
         out.set(d.values.subarray(start, start + count) as Float64Array, at);
         return undefined;
       }
       if (source === 'uint32' || source === 'int64' || source === 'uint64') {
-        return checkedLoop(out, d, start, count, at, (v) => {
-          const n = source === 'uint32' ? Number(v) >>> 0 : Number(v);
-          if (!Number.isSafeInteger(n)) return undefined;
-          return col.storage === 'f32' && Math.fround(n) !== n ? undefined : n;
-        }, source, target);
+        return checkedLoop(
+          out,
+          d,
+          start,
+          count,
+          at,
+          (v) => {
+            const n = source === 'uint32' ? Number(v) >>> 0 : Number(v);
+            if (!Number.isSafeInteger(n)) return undefined;
+            return col.storage === 'f32' && Math.fround(n) !== n ? undefined : n;
+          },
+          source,
+          target,
+        );
       }
       return mismatch(source, target);
     }
@@ -110,10 +152,19 @@ function appendValues(col: ColumnBuffer, d: AnyData, source: ColumnKind, start: 
           out.set(d.values.subarray(start, start + count) as Int32Array, at);
           return undefined;
         }
-        return checkedLoop(out, d, start, count, at, (v) => {
-          const ms = Number(v);
-          return ms % MS_PER_DAY === 0 ? ms / MS_PER_DAY : undefined;
-        }, source, target);
+        return checkedLoop(
+          out,
+          d,
+          start,
+          count,
+          at,
+          (v) => {
+            const ms = Number(v);
+            return ms % MS_PER_DAY === 0 ? ms / MS_PER_DAY : undefined;
+          },
+          source,
+          target,
+        );
       }
       const range = intRange(target)!;
       const from = intRange(source);
@@ -126,13 +177,28 @@ function appendValues(col: ColumnBuffer, d: AnyData, source: ColumnKind, start: 
         out.set(new Int32Array(v.buffer, v.byteOffset + start * 4, count), at);
         return undefined;
       }
-      if (from !== undefined || source === 'int64' || source === 'uint64' || source === 'double' || source === 'float') {
-        return checkedLoop(out, d, start, count, at, (v) => {
-          const n = source === 'uint32' ? Number(v) >>> 0 : Number(v);
-          if (typeof v === 'bigint' && BigInt(n) !== v) return undefined;
-          if (!Number.isInteger(n) || Object.is(n, -0) || n < range[0] || n > range[1]) return undefined;
-          return target === 'uint32' ? n | 0 : n;
-        }, source, target);
+      if (
+        from !== undefined ||
+        source === 'int64' ||
+        source === 'uint64' ||
+        source === 'double' ||
+        source === 'float'
+      ) {
+        return checkedLoop(
+          out,
+          d,
+          start,
+          count,
+          at,
+          (v) => {
+            const n = source === 'uint32' ? Number(v) >>> 0 : Number(v);
+            if (typeof v === 'bigint' && BigInt(n) !== v) return undefined;
+            if (!Number.isInteger(n) || Object.is(n, -0) || n < range[0] || n > range[1]) return undefined;
+            return target === 'uint32' ? n | 0 : n;
+          },
+          source,
+          target,
+        );
       }
       return mismatch(source, target);
     }
@@ -146,10 +212,19 @@ function appendValues(col: ColumnBuffer, d: AnyData, source: ColumnKind, start: 
           out.set(d.values.subarray(start, start + count) as BigInt64Array, at);
           return undefined;
         }
-        return checkedLoop(out, d, start, count, at, (v) => {
-          const ns = BigInt(v) * unit;
-          return ns % targetUnit === 0n ? ns / targetUnit : undefined;
-        }, source, target);
+        return checkedLoop(
+          out,
+          d,
+          start,
+          count,
+          at,
+          (v) => {
+            const ns = BigInt(v) * unit;
+            return ns % targetUnit === 0n ? ns / targetUnit : undefined;
+          },
+          source,
+          target,
+        );
       }
       const signed = target === 'int64';
       if (source === target) {
@@ -162,13 +237,28 @@ function appendValues(col: ColumnBuffer, d: AnyData, source: ColumnKind, start: 
         for (let k = 0; k < count; k++) out[at + k] = BigInt(v[start + k]!);
         return undefined;
       }
-      if (source === 'int64' || source === 'uint64' || source === 'double' || source === 'float' || from !== undefined) {
-        return checkedLoop(out, d, start, count, at, (v) => {
-          if (typeof v === 'number' && (!Number.isInteger(v) || Object.is(v, -0))) return undefined;
-          const b = BigInt(v);
-          if (signed ? b < -(2n ** 63n) || b >= 2n ** 63n : b < 0n || b >= 2n ** 64n) return undefined;
-          return BigInt.asIntN(64, b);
-        }, source, target);
+      if (
+        source === 'int64' ||
+        source === 'uint64' ||
+        source === 'double' ||
+        source === 'float' ||
+        from !== undefined
+      ) {
+        return checkedLoop(
+          out,
+          d,
+          start,
+          count,
+          at,
+          (v) => {
+            if (typeof v === 'number' && (!Number.isInteger(v) || Object.is(v, -0))) return undefined;
+            const b = BigInt(v);
+            if (signed ? b < -(2n ** 63n) || b >= 2n ** 63n : b < 0n || b >= 2n ** 64n) return undefined;
+            return BigInt.asIntN(64, b);
+          },
+          source,
+          target,
+        );
       }
       return mismatch(source, target);
     }
@@ -201,7 +291,14 @@ function checkedLoop<T extends number | bigint>(
   return undefined;
 }
 
-function appendBytes(col: ColumnBuffer, d: AnyData, source: ColumnKind, start: number, count: number, at: number): string | undefined {
+function appendBytes(
+  col: ColumnBuffer,
+  d: AnyData,
+  source: ColumnKind,
+  start: number,
+  count: number,
+  at: number,
+): string | undefined {
   const target = col.kind;
   const textual = target === 'string' || target === 'json';
   if (textual ? source !== target : source !== 'binary') return mismatch(source, target);
@@ -249,10 +346,17 @@ function appendBytes(col: ColumnBuffer, d: AnyData, source: ColumnKind, start: n
 }
 
 /** Bytes that rows [start, start + k) of `data` add to a column (the writer's row group bound). */
-export function arrowBytes(data: Data<DataType>, storageWidth: number, nullable: boolean, start: number, k: number): number {
+export function arrowBytes(
+  data: Data<DataType>,
+  storageWidth: number,
+  nullable: boolean,
+  start: number,
+  k: number,
+): number {
   const d = data as AnyData;
   let bytes = k * (storageWidth + (nullable ? 1 : 0));
   if (d.valueOffsets instanceof Int32Array) bytes += d.valueOffsets[start + k]! - d.valueOffsets[start]!;
-  else if (d.valueOffsets instanceof BigInt64Array) bytes += Number(d.valueOffsets[start + k]! - d.valueOffsets[start]!);
+  else if (d.valueOffsets instanceof BigInt64Array)
+    bytes += Number(d.valueOffsets[start + k]! - d.valueOffsets[start]!);
   return bytes;
 }

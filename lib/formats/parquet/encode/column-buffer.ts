@@ -62,11 +62,21 @@ export class ColumnBuffer {
   #allocate(capacity: number): void {
     const keep = this.n;
     switch (this.storage) {
-      case 'i32': this.i32 = grow(this.i32, new Int32Array(capacity), keep); break;
-      case 'i64': this.i64 = grow(this.i64, new BigInt64Array(capacity), keep); break;
-      case 'f32': this.f32 = grow(this.f32, new Float32Array(capacity), keep); break;
-      case 'f64': this.f64 = grow(this.f64, new Float64Array(capacity), keep); break;
-      case 'bool': this.bool = grow(this.bool, new Uint8Array(capacity), keep); break;
+      case 'i32':
+        this.i32 = grow(this.i32, new Int32Array(capacity), keep);
+        break;
+      case 'i64':
+        this.i64 = grow(this.i64, new BigInt64Array(capacity), keep);
+        break;
+      case 'f32':
+        this.f32 = grow(this.f32, new Float32Array(capacity), keep);
+        break;
+      case 'f64':
+        this.f64 = grow(this.f64, new Float64Array(capacity), keep);
+        break;
+      case 'bool':
+        this.bool = grow(this.bool, new Uint8Array(capacity), keep);
+        break;
       case 'bytes': {
         this.offsets = grow(this.offsets, new Int32Array(capacity + 1), keep + 1);
         if (this.data.length === 0) this.data = Buffer.allocUnsafe(capacity * 16);
@@ -90,7 +100,8 @@ export class ColumnBuffer {
   reserveBytes(extra: number): void {
     const need = this.byteLength + extra;
     if (need <= this.data.length) return;
-    if (need > 0x7fff_ffff) throw new RangeError('A column chunk holds more than 2 GiB of byte arrays; lower rowGroupBytes');
+    if (need > 0x7fff_ffff)
+      throw new RangeError('A column chunk holds more than 2 GiB of byte arrays; lower rowGroupBytes');
     let cap = Math.max(this.data.length * 2, 1024);
     while (cap < need) cap *= 2;
     const next = Buffer.allocUnsafe(Math.min(cap, 0x7fff_ffff));
@@ -110,12 +121,24 @@ export class ColumnBuffer {
 
   #zero(i: number): void {
     switch (this.storage) {
-      case 'i32': this.i32[i] = 0; break;
-      case 'i64': this.i64[i] = 0n; break;
-      case 'f32': this.f32[i] = 0; break;
-      case 'f64': this.f64[i] = 0; break;
-      case 'bool': this.bool[i] = 0; break;
-      case 'bytes': this.offsets[i + 1] = this.byteLength; break;
+      case 'i32':
+        this.i32[i] = 0;
+        break;
+      case 'i64':
+        this.i64[i] = 0n;
+        break;
+      case 'f32':
+        this.f32[i] = 0;
+        break;
+      case 'f64':
+        this.f64[i] = 0;
+        break;
+      case 'bool':
+        this.bool[i] = 0;
+        break;
+      case 'bytes':
+        this.offsets[i + 1] = this.byteLength;
+        break;
     }
   }
 
@@ -203,12 +226,17 @@ export class ColumnBuffer {
   snapshot(): ColumnSnapshot {
     const n = this.n;
     const values =
-      this.storage === 'i32' ? this.i32.slice(0, n)
-      : this.storage === 'i64' ? this.i64.slice(0, n)
-      : this.storage === 'f32' ? this.f32.slice(0, n)
-      : this.storage === 'f64' ? this.f64.slice(0, n)
-      : this.storage === 'bool' ? this.bool.slice(0, n)
-      : undefined;
+      this.storage === 'i32'
+        ? this.i32.slice(0, n)
+        : this.storage === 'i64'
+          ? this.i64.slice(0, n)
+          : this.storage === 'f32'
+            ? this.f32.slice(0, n)
+            : this.storage === 'f64'
+              ? this.f64.slice(0, n)
+              : this.storage === 'bool'
+                ? this.bool.slice(0, n)
+                : undefined;
     return {
       kind: this.kind,
       nullable: this.nullable,
@@ -229,11 +257,21 @@ export class ColumnBuffer {
     if (s.nullable) col.defs = s.defs;
     const v = s.values;
     switch (col.storage) {
-      case 'i32': col.i32 = v as Int32Array; break;
-      case 'i64': col.i64 = v as BigInt64Array; break;
-      case 'f32': col.f32 = v as Float32Array; break;
-      case 'f64': col.f64 = v as Float64Array; break;
-      case 'bool': col.bool = v as Uint8Array; break;
+      case 'i32':
+        col.i32 = v as Int32Array;
+        break;
+      case 'i64':
+        col.i64 = v as BigInt64Array;
+        break;
+      case 'f32':
+        col.f32 = v as Float32Array;
+        break;
+      case 'f64':
+        col.f64 = v as Float64Array;
+        break;
+      case 'bool':
+        col.bool = v as Uint8Array;
+        break;
       case 'bytes': {
         const data = s.data!;
         col.data = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
@@ -296,8 +334,12 @@ export class ColumnBuffer {
 }
 
 const INT_RANGES: Partial<Record<ColumnKind, [number, number]>> = {
-  int8: [-128, 127], int16: [-32768, 32767], int32: [-(2 ** 31), 2 ** 31 - 1],
-  uint8: [0, 255], uint16: [0, 65535], uint32: [0, 2 ** 32 - 1],
+  int8: [-128, 127],
+  int16: [-32768, 32767],
+  int32: [-(2 ** 31), 2 ** 31 - 1],
+  uint8: [0, 255],
+  uint16: [0, 65535],
+  uint32: [0, 2 ** 32 - 1],
 };
 
 /** Range of an INT32-stored integer kind. */
@@ -311,7 +353,11 @@ function widerInt(from: ColumnKind, to: ColumnKind): boolean {
   return a !== undefined && b !== undefined && b[0] <= a[0] && b[1] >= a[1];
 }
 
-function grow<A extends Int32Array | BigInt64Array | Float32Array | Float64Array | Uint8Array>(old: A, next: A, keep: number): A {
+function grow<A extends Int32Array | BigInt64Array | Float32Array | Float64Array | Uint8Array>(
+  old: A,
+  next: A,
+  keep: number,
+): A {
   if (keep > 0) (next as Uint8Array).set((old as Uint8Array).subarray(0, Math.min(keep, old.length)) as never);
   return next;
 }

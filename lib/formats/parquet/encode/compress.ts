@@ -33,9 +33,13 @@ export function compressPage(codec: ParquetCompression, page: Uint8Array): Promi
 /** Compresses one page on the calling thread (the encoder thread's way). */
 export function compressPageSync(codec: ParquetCompression, page: Uint8Array): Uint8Array {
   switch (codec) {
-    case 'uncompressed': return page;
-    case 'snappy': return snappyCompressSync(page);
-    case 'gzip': return gzipSync(page);
-    case 'zstd': return zstdCompressSync(page);
+    case 'uncompressed':
+      return page;
+    case 'snappy':
+      return snappyCompressSync(page);
+    case 'gzip':
+      return gzipSync(page);
+    case 'zstd':
+      return zstdCompressSync(page);
   }
 }

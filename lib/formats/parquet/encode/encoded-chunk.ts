@@ -24,7 +24,10 @@ export interface EncodedChunk extends Omit<RawChunk, 'pages'> {
 }
 
 /** Encodes `columns` now and compresses their pages on the libuv pool (snappy, gzip). */
-export function encodeColumnsAsync(columns: readonly ColumnBuffer[], codec: ParquetCompression): Promise<EncodedChunk[]> {
+export function encodeColumnsAsync(
+  columns: readonly ColumnBuffer[],
+  codec: ParquetCompression,
+): Promise<EncodedChunk[]> {
   // encoded synchronously: the caller resets the columns as soon as this returns
   const chunks = columns.map((col) => encodeChunk(col));
   return Promise.all(
@@ -39,13 +42,23 @@ export function encodeColumnsAsync(columns: readonly ColumnBuffer[], codec: Parq
 export function encodeColumnsSync(columns: readonly ColumnBuffer[], codec: ParquetCompression): EncodedChunk[] {
   return columns.map((col) => {
     const chunk = encodeChunk(col);
-    return withBodies(chunk, chunk.pages.map((page) => compressPageSync(codec, page.body)));
+    return withBodies(
+      chunk,
+      chunk.pages.map((page) => compressPageSync(codec, page.body)),
+    );
   });
 }
 
 function withBodies(chunk: RawChunk, bodies: Uint8Array[]): EncodedChunk {
   return {
     ...chunk,
-    pages: chunk.pages.map((page, p) => ({ type: page.type, numValues: page.numValues, encoding: page.encoding, uncompressedBytes: page.body.length, body: bodies[p]!, crc: crc32(bodies[p]!) })),
+    pages: chunk.pages.map((page, p) => ({
+      type: page.type,
+      numValues: page.numValues,
+      encoding: page.encoding,
+      uncompressedBytes: page.body.length,
+      body: bodies[p]!,
+      crc: crc32(bodies[p]!),
+    })),
   };
 }

@@ -11,7 +11,13 @@ const port = parentPort!;
 port.on('message', (request: EncodeRequest) => {
   let reply: EncodeReply;
   try {
-    reply = { id: request.id, chunks: encodeColumnsSync(request.columns.map((s) => ColumnBuffer.fromSnapshot(s)), request.codec) };
+    reply = {
+      id: request.id,
+      chunks: encodeColumnsSync(
+        request.columns.map((s) => ColumnBuffer.fromSnapshot(s)),
+        request.codec,
+      ),
+    };
   } catch (error) {
     reply = { id: request.id, error: { name: (error as Error).name, message: (error as Error).message } };
   }

@@ -37,7 +37,14 @@ export interface SchemaColumn {
 }
 
 /** Serialises a DataPage V1 or dictionary page header. */
-export function pageHeader(type: number, uncompressed: number, compressed: number, numValues: number, encoding: number, crc: number): Uint8Array {
+export function pageHeader(
+  type: number,
+  uncompressed: number,
+  compressed: number,
+  numValues: number,
+  encoding: number,
+  crc: number,
+): Uint8Array {
   const w = new ThriftWriter(48);
   w.begin();
   w.i32(1, type);
@@ -73,9 +80,18 @@ function schemaElement(w: ThriftWriter, column: SchemaColumn): void {
   if (logical !== undefined) {
     w.struct(10);
     switch (logical.type) {
-      case 'STRING': w.struct(1); w.end(); break;
-      case 'DATE': w.struct(6); w.end(); break;
-      case 'JSON': w.struct(12); w.end(); break;
+      case 'STRING':
+        w.struct(1);
+        w.end();
+        break;
+      case 'DATE':
+        w.struct(6);
+        w.end();
+        break;
+      case 'JSON':
+        w.struct(12);
+        w.end();
+        break;
       case 'TIMESTAMP':
         w.struct(8);
         w.bool(1, logical.utc);
@@ -123,7 +139,11 @@ function columnChunk(w: ThriftWriter, column: SchemaColumn, c: ChunkMeta): void 
 }
 
 /** Serialises the footer's FileMetaData (without the length and magic that follow it). */
-export function fileMetadata(columns: readonly SchemaColumn[], rowGroups: readonly RowGroupMeta[], createdBy: string): Uint8Array {
+export function fileMetadata(
+  columns: readonly SchemaColumn[],
+  rowGroups: readonly RowGroupMeta[],
+  createdBy: string,
+): Uint8Array {
   const w = new ThriftWriter(1024 + rowGroups.length * columns.length * 96);
   w.begin();
   w.i32(1, 1);
@@ -133,7 +153,10 @@ export function fileMetadata(columns: readonly SchemaColumn[], rowGroups: readon
   w.i32(5, columns.length);
   w.end();
   for (const column of columns) schemaElement(w, column);
-  w.i64(3, rowGroups.reduce((sum, g) => sum + g.numRows, 0));
+  w.i64(
+    3,
+    rowGroups.reduce((sum, g) => sum + g.numRows, 0),
+  );
   w.list(4, T.STRUCT, rowGroups.length);
   rowGroups.forEach((g, ordinal) => {
     w.begin();

@@ -45,7 +45,10 @@ export function encodeChunk(col: ColumnBuffer, pageBytes = DEFAULT_PAGE_BYTES): 
   if (dict !== undefined) return dictionaryChunk(col, dict, pageBytes);
   const pages: RawPage[] = [];
   const n = col.n;
-  const ranges = col.storage === 'bytes' ? byteRanges(col, pageBytes) : fixedRanges(n, Math.max(1, Math.floor(pageBytes / widthOf(col.storage))));
+  const ranges =
+    col.storage === 'bytes'
+      ? byteRanges(col, pageBytes)
+      : fixedRanges(n, Math.max(1, Math.floor(pageBytes / widthOf(col.storage))));
   for (let r = 0; r + 1 < ranges.length; r++) pages.push(plainPage(col, ranges[r]!, ranges[r + 1]!));
   return {
     pages,
@@ -105,7 +108,8 @@ function plainPage(col: ColumnBuffer, start: number, end: number): RawPage {
       plainBooleans(out, col.bool, start, end, defs);
       break;
     default: {
-      const a = col.storage === 'i32' ? col.i32 : col.storage === 'i64' ? col.i64 : col.storage === 'f32' ? col.f32 : col.f64;
+      const a =
+        col.storage === 'i32' ? col.i32 : col.storage === 'i64' ? col.i64 : col.storage === 'f32' ? col.f32 : col.f64;
       if (defs === undefined) out.bytes(new Uint8Array(a.buffer, a.byteOffset + start * w, count * w));
       else {
         // gather the non-null values (same element type), then copy their bytes
@@ -170,7 +174,14 @@ function dictionaryChunk(col: ColumnBuffer, dict: Dictionary, pageBytes: number)
     dictPage.u32(dict.ends[k]! - dict.starts[k]!);
     dictPage.bytes(data, dict.starts[k]!, dict.ends[k]!);
   }
-  const pages: RawPage[] = [{ type: PageType.DICTIONARY_PAGE, numValues: dict.count, encoding: Encoding.PLAIN_DICTIONARY, body: dictPage.result() }];
+  const pages: RawPage[] = [
+    {
+      type: PageType.DICTIONARY_PAGE,
+      numValues: dict.count,
+      encoding: Encoding.PLAIN_DICTIONARY,
+      body: dictPage.result(),
+    },
+  ];
   const width = Math.max(1, bitWidth(dict.count - 1));
   const perPage = Math.max(1024, Math.min(1 << 19, Math.floor((pageBytes * 8) / width)));
   const n = col.n;
@@ -183,7 +194,12 @@ function dictionaryChunk(col: ColumnBuffer, dict: Dictionary, pageBytes: number)
     out.byte(width);
     encodeHybrid(out, dict.indices, j, j + values, width);
     j += values;
-    pages.push({ type: PageType.DATA_PAGE, numValues: end - start, encoding: Encoding.PLAIN_DICTIONARY, body: out.result() });
+    pages.push({
+      type: PageType.DATA_PAGE,
+      numValues: end - start,
+      encoding: Encoding.PLAIN_DICTIONARY,
+      body: out.result(),
+    });
   }
   // min/max over the distinct values only
   const offsets = new Int32Array(2 * dict.count);

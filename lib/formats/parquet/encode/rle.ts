@@ -54,7 +54,14 @@ function writePacked(out: Bytes, values: Ints, start: number, end: number, width
  * Appends `values[start, end)` hybrid-encoded with `width` bits each (no length prefix).
  * `width` must be 1..24.
  */
-export function encodeHybrid(out: Bytes, values: Ints, start: number, end: number, width: number, allowRepeats = width <= 8): void {
+export function encodeHybrid(
+  out: Bytes,
+  values: Ints,
+  start: number,
+  end: number,
+  width: number,
+  allowRepeats = width <= 8,
+): void {
   let i = start;
   while (i < end) {
     if (allowRepeats) {

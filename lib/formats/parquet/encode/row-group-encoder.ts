@@ -24,7 +24,9 @@ export interface EncodeRequest {
 }
 
 /** The encoder thread's answer. */
-export type EncodeReply = { id: number; chunks: EncodedChunk[] } | { id: number; error: { name: string; message: string } };
+export type EncodeReply =
+  | { id: number; chunks: EncodedChunk[] }
+  | { id: number; error: { name: string; message: string } };
 
 /** `'auto'`: a thread when the machine has a second core and a row group is worth it. */
 export type EncoderThreadOption = boolean | 'auto';
@@ -59,13 +61,16 @@ export class RowGroupEncoder {
    * resolves with their encoded, compressed chunks.
    */
   encode(columns: readonly ColumnBuffer[], rows: number): Promise<EncodedChunk[]> {
-    const threaded = this.#worker !== undefined || this.#mode === true || (this.#mode === 'auto' && rows >= AUTO_MIN_ROWS);
+    const threaded =
+      this.#worker !== undefined || this.#mode === true || (this.#mode === 'auto' && rows >= AUTO_MIN_ROWS);
     if (!threaded) return encodeColumnsAsync(columns, this.#codec);
     if (this.#failure) return Promise.reject(this.#failure);
     const worker = (this.#worker ??= this.#start());
     const id = this.#nextId++;
     const request: EncodeRequest = { id, codec: this.#codec, columns: columns.map((col) => col.snapshot()) };
-    const transfer = request.columns.flatMap((s) => [s.defs.buffer, s.values?.buffer, s.data?.buffer, s.offsets?.buffer]).filter((b): b is ArrayBuffer => b instanceof ArrayBuffer && b.byteLength > 0);
+    const transfer = request.columns
+      .flatMap((s) => [s.defs.buffer, s.values?.buffer, s.data?.buffer, s.offsets?.buffer])
+      .filter((b): b is ArrayBuffer => b instanceof ArrayBuffer && b.byteLength > 0);
     return new Promise<EncodedChunk[]>((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
       // keep the process alive while a row group is out (the thread is unref'd when idle)
@@ -93,7 +98,8 @@ export class RowGroupEncoder {
       this.#waiting.delete(message.id);
       if (this.#waiting.size === 0) worker.unref();
       if (!waiting) return;
-      if ('error' in message) waiting.reject(Object.assign(new Error(message.error.message), { name: message.error.name }));
+      if ('error' in message)
+        waiting.reject(Object.assign(new Error(message.error.message), { name: message.error.name }));
       else waiting.resolve(message.chunks);
     });
     worker.on('error', (error) => this.#fail(error));

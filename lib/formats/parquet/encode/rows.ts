@@ -22,7 +22,12 @@ export function pushValue(col: ColumnBuffer, value: unknown): boolean {
       if (typeof value !== 'string') return false;
       col.pushString(value);
       return true;
-    case 'int32': case 'int8': case 'int16': case 'uint8': case 'uint16': case 'uint32': {
+    case 'int32':
+    case 'int8':
+    case 'int16':
+    case 'uint8':
+    case 'uint16':
+    case 'uint32': {
       const range = intRange(col.kind)!;
       if (typeof value !== 'number' || !Number.isInteger(value) || value < range[0] || value > range[1]) return false;
       col.pushNumber(value | 0);
@@ -64,7 +69,10 @@ export function pushValue(col: ColumnBuffer, value: unknown): boolean {
       col.pushString(text);
       return true;
     }
-    case 'timestamp': case 'timestamp_us': case 'timestamp_ns': case 'date': {
+    case 'timestamp':
+    case 'timestamp_us':
+    case 'timestamp_ns':
+    case 'date': {
       if (!(value instanceof Date)) return false;
       const ms = value.getTime();
       if (Number.isNaN(ms)) return false;
@@ -89,7 +97,10 @@ export function pushValue(col: ColumnBuffer, value: unknown): boolean {
 
 /** The kind a JS value suggests, for widening a column of the first row group. */
 export function kindOfValue(value: unknown): ColumnKind | undefined {
-  if (typeof value === 'number') return Number.isInteger(value) && value >= -(2 ** 31) && value < 2 ** 31 && !Object.is(value, -0) ? 'int32' : 'double';
+  if (typeof value === 'number')
+    return Number.isInteger(value) && value >= -(2 ** 31) && value < 2 ** 31 && !Object.is(value, -0)
+      ? 'int32'
+      : 'double';
   if (typeof value === 'bigint') return 'int64';
   return undefined;
 }

@@ -9,8 +9,25 @@ import type { DataType } from 'apache-arrow';
  * others come from Arrow input. `null`: only nulls seen so far (becomes `string` if it stays so).
  */
 export type ColumnKind =
-  | 'boolean' | 'int32' | 'int64' | 'double' | 'string' | 'binary' | 'timestamp' | 'date' | 'json'
-  | 'int8' | 'int16' | 'uint8' | 'uint16' | 'uint32' | 'uint64' | 'float' | 'timestamp_us' | 'timestamp_ns' | 'null';
+  | 'boolean'
+  | 'int32'
+  | 'int64'
+  | 'double'
+  | 'string'
+  | 'binary'
+  | 'timestamp'
+  | 'date'
+  | 'json'
+  | 'int8'
+  | 'int16'
+  | 'uint8'
+  | 'uint16'
+  | 'uint32'
+  | 'uint64'
+  | 'float'
+  | 'timestamp_us'
+  | 'timestamp_ns'
+  | 'null';
 
 /** How values of a kind are held in memory and written PLAIN. */
 export type Storage = 'bool' | 'i32' | 'i64' | 'f32' | 'f64' | 'bytes';
@@ -21,21 +38,46 @@ export const Physical = { BOOLEAN: 0, INT32: 1, INT64: 2, FLOAT: 4, DOUBLE: 5, B
 /** Storage of each kind. */
 export function storageOf(kind: ColumnKind): Storage {
   switch (kind) {
-    case 'boolean': return 'bool';
-    case 'int8': case 'int16': case 'int32': case 'uint8': case 'uint16': case 'uint32': case 'date': return 'i32';
-    case 'int64': case 'uint64': case 'timestamp': case 'timestamp_us': case 'timestamp_ns': return 'i64';
-    case 'float': return 'f32';
-    case 'double': return 'f64';
-    case 'string': case 'binary': case 'json': case 'null': return 'bytes';
+    case 'boolean':
+      return 'bool';
+    case 'int8':
+    case 'int16':
+    case 'int32':
+    case 'uint8':
+    case 'uint16':
+    case 'uint32':
+    case 'date':
+      return 'i32';
+    case 'int64':
+    case 'uint64':
+    case 'timestamp':
+    case 'timestamp_us':
+    case 'timestamp_ns':
+      return 'i64';
+    case 'float':
+      return 'f32';
+    case 'double':
+      return 'f64';
+    case 'string':
+    case 'binary':
+    case 'json':
+    case 'null':
+      return 'bytes';
   }
 }
 
 /** Bytes of one value in memory (byte arrays: the 4-byte offset; their bytes are counted apart). */
 export function widthOf(storage: Storage): number {
   switch (storage) {
-    case 'bool': return 1;
-    case 'i32': case 'f32': case 'bytes': return 4;
-    case 'i64': case 'f64': return 8;
+    case 'bool':
+      return 1;
+    case 'i32':
+    case 'f32':
+    case 'bytes':
+      return 4;
+    case 'i64':
+    case 'f64':
+      return 8;
   }
 }
 
@@ -57,54 +99,127 @@ export interface ElementType {
   logical?: Logical;
 }
 
-const CONVERTED = { UTF8: 0, DATE: 6, TIMESTAMP_MILLIS: 9, TIMESTAMP_MICROS: 10, UINT_8: 11, UINT_16: 12, UINT_32: 13, UINT_64: 14, INT_8: 15, INT_16: 16, JSON: 19 } as const;
+const CONVERTED = {
+  UTF8: 0,
+  DATE: 6,
+  TIMESTAMP_MILLIS: 9,
+  TIMESTAMP_MICROS: 10,
+  UINT_8: 11,
+  UINT_16: 12,
+  UINT_32: 13,
+  UINT_64: 14,
+  INT_8: 15,
+  INT_16: 16,
+  JSON: 19,
+} as const;
 
 /** The schema element type of a kind (`null` is written as a string column). */
 export function elementType(kind: ColumnKind): ElementType {
-  const int = (bitWidth: number, signed: boolean, converted: number, physical: number): ElementType => ({ physical, converted, logical: { type: 'INTEGER', bitWidth, signed } });
+  const int = (bitWidth: number, signed: boolean, converted: number, physical: number): ElementType => ({
+    physical,
+    converted,
+    logical: { type: 'INTEGER', bitWidth, signed },
+  });
   switch (kind) {
-    case 'boolean': return { physical: Physical.BOOLEAN };
-    case 'int32': return { physical: Physical.INT32 };
-    case 'int64': return { physical: Physical.INT64 };
-    case 'int8': return int(8, true, CONVERTED.INT_8, Physical.INT32);
-    case 'int16': return int(16, true, CONVERTED.INT_16, Physical.INT32);
-    case 'uint8': return int(8, false, CONVERTED.UINT_8, Physical.INT32);
-    case 'uint16': return int(16, false, CONVERTED.UINT_16, Physical.INT32);
-    case 'uint32': return int(32, false, CONVERTED.UINT_32, Physical.INT32);
-    case 'uint64': return int(64, false, CONVERTED.UINT_64, Physical.INT64);
-    case 'float': return { physical: Physical.FLOAT };
-    case 'double': return { physical: Physical.DOUBLE };
-    case 'string': case 'null': return { physical: Physical.BYTE_ARRAY, converted: CONVERTED.UTF8, logical: { type: 'STRING' } };
-    case 'binary': return { physical: Physical.BYTE_ARRAY };
-    case 'json': return { physical: Physical.BYTE_ARRAY, converted: CONVERTED.JSON, logical: { type: 'JSON' } };
-    case 'date': return { physical: Physical.INT32, converted: CONVERTED.DATE, logical: { type: 'DATE' } };
-    case 'timestamp': return { physical: Physical.INT64, converted: CONVERTED.TIMESTAMP_MILLIS, logical: { type: 'TIMESTAMP', unit: 'MILLIS', utc: true } };
-    case 'timestamp_us': return { physical: Physical.INT64, converted: CONVERTED.TIMESTAMP_MICROS, logical: { type: 'TIMESTAMP', unit: 'MICROS', utc: true } };
-    case 'timestamp_ns': return { physical: Physical.INT64, logical: { type: 'TIMESTAMP', unit: 'NANOS', utc: true } };
+    case 'boolean':
+      return { physical: Physical.BOOLEAN };
+    case 'int32':
+      return { physical: Physical.INT32 };
+    case 'int64':
+      return { physical: Physical.INT64 };
+    case 'int8':
+      return int(8, true, CONVERTED.INT_8, Physical.INT32);
+    case 'int16':
+      return int(16, true, CONVERTED.INT_16, Physical.INT32);
+    case 'uint8':
+      return int(8, false, CONVERTED.UINT_8, Physical.INT32);
+    case 'uint16':
+      return int(16, false, CONVERTED.UINT_16, Physical.INT32);
+    case 'uint32':
+      return int(32, false, CONVERTED.UINT_32, Physical.INT32);
+    case 'uint64':
+      return int(64, false, CONVERTED.UINT_64, Physical.INT64);
+    case 'float':
+      return { physical: Physical.FLOAT };
+    case 'double':
+      return { physical: Physical.DOUBLE };
+    case 'string':
+    case 'null':
+      return { physical: Physical.BYTE_ARRAY, converted: CONVERTED.UTF8, logical: { type: 'STRING' } };
+    case 'binary':
+      return { physical: Physical.BYTE_ARRAY };
+    case 'json':
+      return { physical: Physical.BYTE_ARRAY, converted: CONVERTED.JSON, logical: { type: 'JSON' } };
+    case 'date':
+      return { physical: Physical.INT32, converted: CONVERTED.DATE, logical: { type: 'DATE' } };
+    case 'timestamp':
+      return {
+        physical: Physical.INT64,
+        converted: CONVERTED.TIMESTAMP_MILLIS,
+        logical: { type: 'TIMESTAMP', unit: 'MILLIS', utc: true },
+      };
+    case 'timestamp_us':
+      return {
+        physical: Physical.INT64,
+        converted: CONVERTED.TIMESTAMP_MICROS,
+        logical: { type: 'TIMESTAMP', unit: 'MICROS', utc: true },
+      };
+    case 'timestamp_ns':
+      return { physical: Physical.INT64, logical: { type: 'TIMESTAMP', unit: 'NANOS', utc: true } };
   }
 }
 
 /** Arrow type ids (apache-arrow's `Type`), as numbers so this file needs no runtime import. */
-const A = { Null: 1, Int: 2, Float: 3, Binary: 4, Utf8: 5, Bool: 6, Date: 8, Timestamp: 10, LargeBinary: 19, LargeUtf8: 20, Dictionary: -1 } as const;
+const A = {
+  Null: 1,
+  Int: 2,
+  Float: 3,
+  Binary: 4,
+  Utf8: 5,
+  Bool: 6,
+  Date: 8,
+  Timestamp: 10,
+  LargeBinary: 19,
+  LargeUtf8: 20,
+  Dictionary: -1,
+} as const;
 
 /**
  * The kind an Arrow column of `type` is written as, or undefined when the writer cannot write it
  * (struct, list, decimal, interval, ...). Dictionaries of strings are written as strings.
  */
 export function kindOfArrow(type: DataType): ColumnKind | undefined {
-  const t = type as DataType & { bitWidth?: number; isSigned?: boolean; precision?: number; unit?: number; dictionary?: DataType };
+  const t = type as DataType & {
+    bitWidth?: number;
+    isSigned?: boolean;
+    precision?: number;
+    unit?: number;
+    dictionary?: DataType;
+  };
   switch (type.typeId as number) {
-    case A.Null: return 'null';
-    case A.Bool: return 'boolean';
+    case A.Null:
+      return 'null';
+    case A.Bool:
+      return 'boolean';
     case A.Int:
-      if (t.isSigned) return t.bitWidth === 8 ? 'int8' : t.bitWidth === 16 ? 'int16' : t.bitWidth === 32 ? 'int32' : 'int64';
+      if (t.isSigned)
+        return t.bitWidth === 8 ? 'int8' : t.bitWidth === 16 ? 'int16' : t.bitWidth === 32 ? 'int32' : 'int64';
       return t.bitWidth === 8 ? 'uint8' : t.bitWidth === 16 ? 'uint16' : t.bitWidth === 32 ? 'uint32' : 'uint64';
-    case A.Float: return t.precision === 1 ? 'float' : t.precision === 2 ? 'double' : undefined;
-    case A.Utf8: case A.LargeUtf8: return 'string';
-    case A.Binary: case A.LargeBinary: return 'binary';
-    case A.Date: return 'date';
-    case A.Timestamp: return t.unit === 2 ? 'timestamp_us' : t.unit === 3 ? 'timestamp_ns' : 'timestamp';
-    case A.Dictionary: return t.dictionary !== undefined && (t.dictionary.typeId as number) === A.Utf8 ? 'string' : undefined;
-    default: return undefined;
+    case A.Float:
+      return t.precision === 1 ? 'float' : t.precision === 2 ? 'double' : undefined;
+    case A.Utf8:
+    case A.LargeUtf8:
+      return 'string';
+    case A.Binary:
+    case A.LargeBinary:
+      return 'binary';
+    case A.Date:
+      return 'date';
+    case A.Timestamp:
+      return t.unit === 2 ? 'timestamp_us' : t.unit === 3 ? 'timestamp_ns' : 'timestamp';
+    case A.Dictionary:
+      return t.dictionary !== undefined && (t.dictionary.typeId as number) === A.Utf8 ? 'string' : undefined;
+    default:
+      return undefined;
   }
 }

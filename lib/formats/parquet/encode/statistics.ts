@@ -27,7 +27,14 @@ export function compareBytes(a: Uint8Array, as: number, ae: number, b: Uint8Arra
   const n = Math.min(ae - as, be - bs);
   let k = 0;
   // skip the common prefix 4 bytes at a time (timestamps as text share their first ~17 bytes)
-  while (k + 4 <= n && a[as + k] === b[bs + k] && a[as + k + 1] === b[bs + k + 1] && a[as + k + 2] === b[bs + k + 2] && a[as + k + 3] === b[bs + k + 3]) k += 4;
+  while (
+    k + 4 <= n &&
+    a[as + k] === b[bs + k] &&
+    a[as + k + 1] === b[bs + k + 1] &&
+    a[as + k + 2] === b[bs + k + 2] &&
+    a[as + k + 3] === b[bs + k + 3]
+  )
+    k += 4;
   for (; k < n; k++) {
     const d = a[as + k]! - b[bs + k]!;
     if (d !== 0) return d;
@@ -39,7 +46,12 @@ export function compareBytes(a: Uint8Array, as: number, ae: number, b: Uint8Arra
  * Min and max over byte-array values given by `offsets` (value i = data[offsets[i], offsets[i+1])),
  * for the rows whose `defs` is 1 (all when defs is undefined).
  */
-export function bytesMinMax(data: Uint8Array, offsets: Int32Array, count: number, defs: Uint8Array | undefined): { min?: Uint8Array; max?: Uint8Array } {
+export function bytesMinMax(
+  data: Uint8Array,
+  offsets: Int32Array,
+  count: number,
+  defs: Uint8Array | undefined,
+): { min?: Uint8Array; max?: Uint8Array } {
   let lo = -1;
   let hi = -1;
   for (let i = 0; i < count; i++) {
@@ -87,7 +99,11 @@ export function fixedStatistics(col: ColumnBuffer): ChunkStatistics {
         if (v < min) min = v;
         if (v > max) max = v;
       }
-      return { nullCount, min: le(4, (d) => d.setUint32(0, min >>> 0, true)), max: le(4, (d) => d.setUint32(0, max >>> 0, true)) };
+      return {
+        nullCount,
+        min: le(4, (d) => d.setUint32(0, min >>> 0, true)),
+        max: le(4, (d) => d.setUint32(0, max >>> 0, true)),
+      };
     }
     case 'i64': {
       // compare as (high word, low word) pairs: reading a BigInt64Array element allocates a bigint
@@ -95,7 +111,10 @@ export function fixedStatistics(col: ColumnBuffer): ChunkStatistics {
       const unsigned = isUnsigned(col.kind);
       let lo = -1;
       let hi = -1;
-      let loH = 0, loL = 0, hiH = 0, hiL = 0;
+      let loH = 0,
+        loL = 0,
+        hiH = 0,
+        hiL = 0;
       for (let i = 0; i < n; i++) {
         if (defs !== undefined && defs[i] === 0) continue;
         const h = unsigned ? w[2 * i + 1]! >>> 0 : w[2 * i + 1]!;
@@ -106,8 +125,16 @@ export function fixedStatistics(col: ColumnBuffer): ChunkStatistics {
           loL = hiL = l;
           continue;
         }
-        if (h < loH || (h === loH && l < loL)) { lo = i; loH = h; loL = l; }
-        if (h > hiH || (h === hiH && l > hiL)) { hi = i; hiH = h; hiL = l; }
+        if (h < loH || (h === loH && l < loL)) {
+          lo = i;
+          loH = h;
+          loL = l;
+        }
+        if (h > hiH || (h === hiH && l > hiL)) {
+          hi = i;
+          hiH = h;
+          hiL = l;
+        }
       }
       const bytes = new Uint8Array(col.i64.buffer, col.i64.byteOffset, n * 8);
       return { nullCount, min: bytes.slice(lo * 8, lo * 8 + 8), max: bytes.slice(hi * 8, hi * 8 + 8) };
@@ -130,8 +157,17 @@ export function fixedStatistics(col: ColumnBuffer): ChunkStatistics {
       // the spec asks for -0 as a zero min and +0 as a zero max
       if (min === 0) min = -0;
       if (max === 0) max = 0;
-      if (col.storage === 'f64') return { nullCount, min: le(8, (d) => d.setFloat64(0, min, true)), max: le(8, (d) => d.setFloat64(0, max, true)) };
-      return { nullCount, min: le(4, (d) => d.setFloat32(0, min, true)), max: le(4, (d) => d.setFloat32(0, max, true)) };
+      if (col.storage === 'f64')
+        return {
+          nullCount,
+          min: le(8, (d) => d.setFloat64(0, min, true)),
+          max: le(8, (d) => d.setFloat64(0, max, true)),
+        };
+      return {
+        nullCount,
+        min: le(4, (d) => d.setFloat32(0, min, true)),
+        max: le(4, (d) => d.setFloat32(0, max, true)),
+      };
     }
     case 'bool': {
       let anyTrue = false;

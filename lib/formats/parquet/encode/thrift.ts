@@ -96,7 +96,7 @@ export class ThriftWriter {
     if (typeof value === 'number' && value >= 0 && value < 2 ** 52) this.varint(value * 2);
     else {
       const v = BigInt(value);
-      this.#bigVarint(v >= 0n ? v << 1n : ((-v) << 1n) - 1n);
+      this.#bigVarint(v >= 0n ? v << 1n : (-v << 1n) - 1n);
     }
   }
 

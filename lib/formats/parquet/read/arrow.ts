@@ -20,8 +20,31 @@
  * required column's typed array becomes the Arrow buffer as it is.
  */
 import {
-  Binary, Bool, DateDay, Decimal, Field, Float32, Float64, Int8, Int16, Int32, Int64, RecordBatch, Schema, Struct,
-  TimeMicrosecond, TimeMillisecond, TimeNanosecond, Timestamp, TimeUnit, Uint8, Uint16, Uint32, Uint64, Utf8, makeData,
+  Binary,
+  Bool,
+  DateDay,
+  Decimal,
+  Field,
+  Float32,
+  Float64,
+  Int8,
+  Int16,
+  Int32,
+  Int64,
+  RecordBatch,
+  Schema,
+  Struct,
+  TimeMicrosecond,
+  TimeMillisecond,
+  TimeNanosecond,
+  Timestamp,
+  TimeUnit,
+  Uint8,
+  Uint16,
+  Uint32,
+  Uint64,
+  Utf8,
+  makeData,
 } from 'apache-arrow';
 import type { Data, DataType } from 'apache-arrow';
 import type { DecodedArray, ParquetParsers, SchemaElement, SchemaTree } from 'hyparquet';
@@ -62,14 +85,18 @@ function fixed(type: DataType, Ctor: TypedCtor, values: DecodedArray, n: number)
   if (!Array.isArray(values)) {
     let data: Typed;
     if (values instanceof Ctor) data = values;
-    else if (values.BYTES_PER_ELEMENT === new Ctor(0).BYTES_PER_ELEMENT && (values instanceof BigInt64Array || values instanceof BigUint64Array) === bigint) {
+    else if (
+      values.BYTES_PER_ELEMENT === new Ctor(0).BYTES_PER_ELEMENT &&
+      (values instanceof BigInt64Array || values instanceof BigUint64Array) === bigint
+    ) {
       data = new Ctor(values.buffer, values.byteOffset, values.length); // same bits, other signedness
     } else if (!bigint && !(values instanceof BigInt64Array || values instanceof BigUint64Array)) {
       data = new Ctor(values.length);
       (data as Float64Array).set(values as Float64Array);
     } else {
       data = new Ctor(n);
-      for (let i = 0; i < n; i++) (data as unknown as unknown[])[i] = bigint ? BigInt(values[i] as number) : Number(values[i]);
+      for (let i = 0; i < n; i++)
+        (data as unknown as unknown[])[i] = bigint ? BigInt(values[i] as number) : Number(values[i]);
     }
     return makeData({ type, length: n, nullCount: 0, data } as never);
   }
@@ -102,7 +129,11 @@ function varBinary(type: Utf8 | Binary, values: DecodedArray, n: number): Data {
     parts[i] = bytes;
     total += bytes.length;
   }
-  if (total > 0x7fffffff) throw new UnsupportedError(`A Parquet column holds more than 2 GiB of bytes in one batch; use a smaller batchSize`, {});
+  if (total > 0x7fffffff)
+    throw new UnsupportedError(
+      `A Parquet column holds more than 2 GiB of bytes in one batch; use a smaller batchSize`,
+      {},
+    );
   const offsets = new Int32Array(n + 1);
   const data = new Uint8Array(total);
   let at = 0;
@@ -133,7 +164,10 @@ function utf8(values: DecodedArray, n: number, column: string, mode: InvalidUtf8
     }
     return varBinary(new Utf8(), text, n);
   }
-  throw new FormatError(`Invalid UTF-8 in string column \`${column}\`; open with invalidUtf8: 'replace' to read it with U+FFFD`, { file });
+  throw new FormatError(
+    `Invalid UTF-8 in string column \`${column}\`; open with invalidUtf8: 'replace' to read it with U+FFFD`,
+    { file },
+  );
 }
 
 /** Checks every TIME value of a batch for the 00:00:00..24:00:00 range before it becomes Arrow. */
@@ -200,11 +234,18 @@ function strip(e: SchemaElement): SchemaElement {
  * @param decodedElement the element the rows path decodes with (raw plans start from it)
  * @param finish the rows path's finisher for this column (nested values go through it)
  */
-export function planArrowColumn(node: SchemaTree, decodedElement: SchemaElement, finish: ((v: unknown, column: string) => unknown) | undefined, invalidUtf8: InvalidUtf8 = 'error', file = ''): ArrowColumnPlan {
+export function planArrowColumn(
+  node: SchemaTree,
+  decodedElement: SchemaElement,
+  finish: ((v: unknown, column: string) => unknown) | undefined,
+  invalidUtf8: InvalidUtf8 = 'error',
+  file = '',
+): ArrowColumnPlan {
   const e = node.element;
   const name = e.name;
   const nullable = e.repetition_type !== 'REQUIRED';
-  const field = (type: DataType, json = false): Field => new Field(name, type, nullable, json ? new Map([[JSON_METADATA_KEY, 'true']]) : null);
+  const field = (type: DataType, json = false): Field =>
+    new Field(name, type, nullable, json ? new Map([[JSON_METADATA_KEY, 'true']]) : null);
   const raw = { element: strip(decodedElement) };
   const plain = (type: DataType, Ctor: TypedCtor, keep = false): ArrowColumnPlan => ({
     field: field(type),
@@ -233,7 +274,10 @@ export function planArrowColumn(node: SchemaTree, decodedElement: SchemaElement,
   }
   // Arrow has no time with a zone: the rows path's text (`12:34:56.789+00`, as DuckDB prints TIMETZ)
   if (lt?.type === 'TIME' && lt.isAdjustedToUTC) {
-    return { field: field(new Utf8()), build: (v, n) => varBinary(new Utf8(), finish ? Array.from({ length: n }, (_, i) => finish(v[i], name)) : v, n) };
+    return {
+      field: field(new Utf8()),
+      build: (v, n) => varBinary(new Utf8(), finish ? Array.from({ length: n }, (_, i) => finish(v[i], name)) : v, n),
+    };
   }
   switch (e.type) {
     case 'BOOLEAN':
@@ -247,16 +291,29 @@ export function planArrowColumn(node: SchemaTree, decodedElement: SchemaElement,
       const type = new Timestamp(TimeUnit.NANOSECOND, null);
       const fits = (nanos: bigint): bigint => {
         if (nanos !== BigInt.asIntN(64, nanos)) {
-          throw new UnsupportedError(`INT96 timestamp of column \`${name}\` is beyond the range of Arrow nanosecond timestamps (years 1677-2262); read it with output 'rows'`, {});
+          throw new UnsupportedError(
+            `INT96 timestamp of column \`${name}\` is beyond the range of Arrow nanosecond timestamps (years 1677-2262); read it with output 'rows'`,
+            {},
+          );
         }
         return nanos;
       };
-      return { field: field(type), raw: { element: decodedElement, parsers: { timestampFromNanoseconds: fits } }, build: (v, n) => fixed(type, BigInt64Array, v, n) };
+      return {
+        field: field(type),
+        raw: { element: decodedElement, parsers: { timestampFromNanoseconds: fits } },
+        build: (v, n) => fixed(type, BigInt64Array, v, n),
+      };
     }
     case 'INT32': {
       if (ann === 'DATE') return plain(new DateDay(), Int32Array);
-      if (ann === 'TIME' || ann === 'TIME_MILLIS') return timePlan(plain(new TimeMillisecond(), Int32Array), 1000n, name, file);
-      const bits = lt?.type === 'INTEGER' ? lt.bitWidth : ann?.startsWith('INT_') || ann?.startsWith('UINT_') ? Number(ann.split('_')[1]) : 32;
+      if (ann === 'TIME' || ann === 'TIME_MILLIS')
+        return timePlan(plain(new TimeMillisecond(), Int32Array), 1000n, name, file);
+      const bits =
+        lt?.type === 'INTEGER'
+          ? lt.bitWidth
+          : ann?.startsWith('INT_') || ann?.startsWith('UINT_')
+            ? Number(ann.split('_')[1])
+            : 32;
       const signed = lt?.type === 'INTEGER' ? lt.isSigned : !ann?.startsWith('UINT_');
       if (bits === 8) return signed ? plain(new Int8(), Int8Array) : plain(new Uint8(), Uint8Array);
       if (bits === 16) return signed ? plain(new Int16(), Int16Array) : plain(new Uint16(), Uint16Array);
@@ -266,24 +323,30 @@ export function planArrowColumn(node: SchemaTree, decodedElement: SchemaElement,
       if (ann === 'TIMESTAMP' || ann === 'TIMESTAMP_MILLIS' || ann === 'TIMESTAMP_MICROS') {
         const unit = lt?.type === 'TIMESTAMP' ? lt.unit : ann === 'TIMESTAMP_MILLIS' ? 'MILLIS' : 'MICROS';
         const utc = lt?.type === 'TIMESTAMP' ? lt.isAdjustedToUTC : true;
-        const arrowUnit = unit === 'MILLIS' ? TimeUnit.MILLISECOND : unit === 'MICROS' ? TimeUnit.MICROSECOND : TimeUnit.NANOSECOND;
+        const arrowUnit =
+          unit === 'MILLIS' ? TimeUnit.MILLISECOND : unit === 'MICROS' ? TimeUnit.MICROSECOND : TimeUnit.NANOSECOND;
         return plain(new Timestamp(arrowUnit, utc ? 'UTC' : null), BigInt64Array);
       }
       if (ann === 'TIME' || ann === 'TIME_MICROS') {
         const unit = lt?.type === 'TIME' ? lt.unit : 'MICROS';
         if (unit === 'MILLIS') return timePlan(plain(new TimeMillisecond(), Int32Array), 1000n, name, file);
-        return unit === 'NANOS' ? timePlan(plain(new TimeNanosecond(), BigInt64Array), 1_000_000_000n, name, file) : timePlan(plain(new TimeMicrosecond(), BigInt64Array), 1_000_000n, name, file);
+        return unit === 'NANOS'
+          ? timePlan(plain(new TimeNanosecond(), BigInt64Array), 1_000_000_000n, name, file)
+          : timePlan(plain(new TimeMicrosecond(), BigInt64Array), 1_000_000n, name, file);
       }
       const unsigned = ann === 'UINT_64' || (lt?.type === 'INTEGER' && !lt.isSigned);
       return unsigned ? plain(new Uint64(), BigUint64Array) : plain(new Int64(), BigInt64Array);
     }
     case 'BYTE_ARRAY':
     case 'FIXED_LEN_BYTE_ARRAY': {
-      if (ann === 'UTF8' || ann === 'STRING' || ann === 'ENUM') return { field: field(new Utf8()), raw, build: (v, n) => utf8(v, n, name, invalidUtf8, file) };
-      if (ann === 'JSON') return { field: field(new Utf8(), true), raw, build: (v, n) => utf8(v, n, name, invalidUtf8, file) };
+      if (ann === 'UTF8' || ann === 'STRING' || ann === 'ENUM')
+        return { field: field(new Utf8()), raw, build: (v, n) => utf8(v, n, name, invalidUtf8, file) };
+      if (ann === 'JSON')
+        return { field: field(new Utf8(), true), raw, build: (v, n) => utf8(v, n, name, invalidUtf8, file) };
       if (ann === 'UUID') return { field: field(new Utf8()), build: (v, n) => varBinary(new Utf8(), v, n) };
       if (ann === 'FLOAT16') return plain(new Float32(), Float32Array, true);
-      if (ann === undefined || !CONVERTED.has(ann)) return { field: field(new Binary()), raw, build: (v, n) => varBinary(new Binary(), v, n) };
+      if (ann === undefined || !CONVERTED.has(ann))
+        return { field: field(new Binary()), raw, build: (v, n) => varBinary(new Binary(), v, n) };
       // BSON, INTERVAL, GEOMETRY...: what the rows path gives, as JSON (or its error)
       return jsonPlan();
     }

@@ -9,7 +9,15 @@
 import { readPage } from 'hyparquet/src/column.js';
 import { convert, DEFAULT_PARSERS } from 'hyparquet/src/convert.js';
 import { getTreePath, isFlatColumn } from 'hyparquet/src/schema.js';
-import type { ColumnChunk, ColumnMetaData, Compressors, DecodedArray, ParquetParsers, SchemaElement, SchemaTree } from 'hyparquet';
+import type {
+  ColumnChunk,
+  ColumnMetaData,
+  Compressors,
+  DecodedArray,
+  ParquetParsers,
+  SchemaElement,
+  SchemaTree,
+} from 'hyparquet';
 import type { ColumnDecoder } from 'hyparquet/src/types.js';
 import { FormatError, SpillwayError } from '../../../core/errors.ts';
 import type { FileBuffer } from '../fileBuffer.ts';
@@ -50,7 +58,13 @@ export interface ColumnCursor {
 function chunkRange(meta: ColumnMetaData, fileBytes: number, where: string, file: string): [number, number] {
   const start = Number(meta.dictionary_page_offset || meta.data_page_offset);
   const size = Number(meta.total_compressed_size);
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(size) || start < 4 || size < 0 || start + size > fileBytes - 8) {
+  if (
+    !Number.isSafeInteger(start) ||
+    !Number.isSafeInteger(size) ||
+    start < 4 ||
+    size < 0 ||
+    start + size > fileBytes - 8
+  ) {
     throw new FormatError(
       `Parquet ${where} has an invalid column chunk (offset ${String(meta.dictionary_page_offset ?? meta.data_page_offset)}, ${String(meta.total_compressed_size)} bytes) in a ${fileBytes}-byte file`,
       { file, byteOffset: Number.isSafeInteger(start) ? start : undefined },
@@ -104,7 +118,14 @@ function concatValues(parts: DecodedArray[], n: number): DecodedArray {
 }
 
 /** A flat column decoded page by page. `skip` rows at the start of the chunk are dropped. */
-function flatCursor(pages: PageStream, decoder: ColumnDecoder, where: string, file: string, skip: number, rows: number): ColumnCursor {
+function flatCursor(
+  pages: PageStream,
+  decoder: ColumnDecoder,
+  where: string,
+  file: string,
+  skip: number,
+  rows: number,
+): ColumnCursor {
   let delivered = 0;
   let dictionary: DecodedArray | undefined;
   let pending: DecodedArray | undefined;
@@ -122,11 +143,18 @@ function flatCursor(pages: PageStream, decoder: ColumnDecoder, where: string, fi
           if (dict.data) dictionary = convert(dict.data, decoder);
           continue;
         }
-        result = page.header.type === 'DATA_PAGE' || page.header.type === 'DATA_PAGE_V2' ? readFlatPage(page.bytes, page.header, decoder, dictionary, toSkip) : { data: undefined, skipped: 0 };
+        result =
+          page.header.type === 'DATA_PAGE' || page.header.type === 'DATA_PAGE_V2'
+            ? readFlatPage(page.bytes, page.header, decoder, dictionary, toSkip)
+            : { data: undefined, skipped: 0 };
       } catch (error) {
         // a value our parsers refuse (UnsupportedError) keeps its own class and message
         if (error instanceof SpillwayError) throw error;
-        throw new FormatError(`Cannot decode Parquet page in ${where}: ${(error as Error).message}`, { file, byteOffset: page.offset }, { cause: error });
+        throw new FormatError(
+          `Cannot decode Parquet page in ${where}: ${(error as Error).message}`,
+          { file, byteOffset: page.offset },
+          { cause: error },
+        );
       }
       if (result.skipped) {
         toSkip -= result.skipped;
@@ -152,7 +180,8 @@ function flatCursor(pages: PageStream, decoder: ColumnDecoder, where: string, fi
         if (!pending || pendingAt >= pending.length) {
           pending = await nextPage();
           pendingAt = 0;
-          if (!pending) throw new FormatError(`Parquet ${where} holds fewer values than its row group's rows`, { file });
+          if (!pending)
+            throw new FormatError(`Parquet ${where} holds fewer values than its row group's rows`, { file });
         }
         const k = Math.min(need, pending.length - pendingAt);
         parts.push(sliceValues(pending, pendingAt, pendingAt + k));
@@ -160,7 +189,8 @@ function flatCursor(pages: PageStream, decoder: ColumnDecoder, where: string, fi
         need -= k;
       }
       delivered += n;
-      if (pendingAt >= (pending?.length ?? 0)) pending = undefined; // let the page go as soon as it is used up
+      if (pendingAt >= (pending?.length ?? 0))
+        pending = undefined; // let the page go as soon as it is used up
       else if (delivered >= rows) {
         throw new FormatError(`Parquet ${where} holds more values than its row group's ${rows + skip} rows`, { file });
       }
@@ -175,13 +205,33 @@ function flatCursor(pages: PageStream, decoder: ColumnDecoder, where: string, fi
  * @param groupRows the row group's row count
  * @param skip rows to drop at the start (resume inside a row group)
  */
-export function openColumn(tree: SchemaTree, chunks: readonly ColumnChunk[], name: string, rowGroup: number, groupRows: number, skip: number, s: DecodeSettings): ColumnCursor {
+export function openColumn(
+  tree: SchemaTree,
+  chunks: readonly ColumnChunk[],
+  name: string,
+  rowGroup: number,
+  groupRows: number,
+  skip: number,
+  s: DecodeSettings,
+): ColumnCursor {
   const leaves = chunks.filter((c) => c.meta_data?.path_in_schema[0] === name).map((c) => c.meta_data!);
   const where = `row group ${rowGroup}, column \`${name}\``;
   const stream = (meta: ColumnMetaData): PageStream => {
-    const [start, end] = chunkRange(meta, s.file.byteLength, `row group ${rowGroup}, column \`${meta.path_in_schema.join('.')}\``, s.path);
+    const [start, end] = chunkRange(
+      meta,
+      s.file.byteLength,
+      `row group ${rowGroup}, column \`${meta.path_in_schema.join('.')}\``,
+      s.path,
+    );
     const known = (n: number): number | undefined => (Number.isSafeInteger(n) && n >= 0 ? n : undefined);
-    const where = { file: s.path, rowGroup, column: meta.path_in_schema.join('.'), codec: meta.codec, chunkValues: known(Number(meta.num_values)), chunkBytes: known(Number(meta.total_uncompressed_size)) };
+    const where = {
+      file: s.path,
+      rowGroup,
+      column: meta.path_in_schema.join('.'),
+      codec: meta.codec,
+      chunkValues: known(Number(meta.num_values)),
+      chunkBytes: known(Number(meta.total_uncompressed_size)),
+    };
     return openPageStream(s.file, start, end, where, s.verifyCrc ?? true);
   };
   const first = leaves[0];
@@ -192,6 +242,20 @@ export function openColumn(tree: SchemaTree, chunks: readonly ColumnChunk[], nam
   // nested: every leaf page by page, rows assembled batch by batch (read/nested.ts)
   const node = tree.children.find((c) => c.element.name === name);
   if (!node) throw new FormatError(`Parquet ${where} is not in the schema`, { file: s.path });
-  const nested = leaves.map((leaf) => ({ path: leaf.path_in_schema.join('.'), pages: stream(leaf), decoder: leafDecoder(tree, leaf, s, false) }));
-  return nestedCursor(node, nested, s.parsers, where, s.path, skip, groupRows, s.int64 !== 'bigint', s.maxNestedPageValues ?? DEFAULT_MAX_NESTED_PAGE_VALUES);
+  const nested = leaves.map((leaf) => ({
+    path: leaf.path_in_schema.join('.'),
+    pages: stream(leaf),
+    decoder: leafDecoder(tree, leaf, s, false),
+  }));
+  return nestedCursor(
+    node,
+    nested,
+    s.parsers,
+    where,
+    s.path,
+    skip,
+    groupRows,
+    s.int64 !== 'bigint',
+    s.maxNestedPageValues ?? DEFAULT_MAX_NESTED_PAGE_VALUES,
+  );
 }

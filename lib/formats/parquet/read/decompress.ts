@@ -49,7 +49,8 @@ export const cappedCompressors: Compressors = {
     // hyparquet-compressors' snappy rejects an empty page: it is empty whatever its payload
     if (size === 0) return new Uint8Array(0);
     const declared = snappyDeclaredLength(input);
-    if (declared !== size) throw new Error(`SNAPPY page declares ${declared} bytes in its block, ${size} in its header`);
+    if (declared !== size)
+      throw new Error(`SNAPPY page declares ${declared} bytes in its block, ${size} in its header`);
     return extraCompressors.SNAPPY!(input, size);
   },
   GZIP: (input: Uint8Array, size: number) => zlibCapped(input, size, 'GZIP'),

@@ -17,7 +17,13 @@ export type FlatPage = { data: DecodedArray; skipped: 0 } | { data: undefined; s
  * Decodes the data page `bytes` (the page body after its header). A page whose rows all come
  * before `skipRows` is not decompressed.
  */
-export function readFlatPage(bytes: Uint8Array, header: PageHeader, decoder: ColumnDecoder, dictionary: DecodedArray | undefined, skipRows: number): FlatPage {
+export function readFlatPage(
+  bytes: Uint8Array,
+  header: PageHeader,
+  decoder: ColumnDecoder,
+  dictionary: DecodedArray | undefined,
+  skipRows: number,
+): FlatPage {
   let levels: number[] | undefined;
   let values: DecodedArray;
   let encoding: Encoding;

@@ -11,7 +11,18 @@ import type { FileMetaData, ParquetParsers } from 'hyparquet';
 import type { FileBuffer } from '../fileBuffer.ts';
 
 /** Compact-protocol type ids. */
-const BOOL_TRUE = 1, BOOL_FALSE = 2, BYTE = 3, I16 = 4, I32 = 5, I64 = 6, DOUBLE = 7, BINARY = 8, LIST = 9, SET = 10, MAP = 11, STRUCT = 12;
+const BOOL_TRUE = 1,
+  BOOL_FALSE = 2,
+  BYTE = 3,
+  I16 = 4,
+  I32 = 5,
+  I64 = 6,
+  DOUBLE = 7,
+  BINARY = 8,
+  LIST = 9,
+  SET = 10,
+  MAP = 11,
+  STRUCT = 12;
 
 /** Reads the whole footer (metadata + length + magic) of `file`. */
 export async function readFooterBytes(file: FileBuffer): Promise<Uint8Array> {
@@ -26,7 +37,10 @@ export async function readFooterBytes(file: FileBuffer): Promise<Uint8Array> {
  * Parses the footer with hyparquet; should that fail, parses it again without column statistics
  * (and returns `statisticsDropped: true`). A footer that fails both ways throws the first error.
  */
-export async function readMetadata(file: FileBuffer, parsers: Partial<ParquetParsers>): Promise<{ metadata: FileMetaData; statisticsDropped: boolean }> {
+export async function readMetadata(
+  file: FileBuffer,
+  parsers: Partial<ParquetParsers>,
+): Promise<{ metadata: FileMetaData; statisticsDropped: boolean }> {
   const footer = await readFooterBytes(file);
   try {
     return { metadata: parquetMetadata(footer, { parsers, geoparquet: false }), statisticsDropped: false };
@@ -72,12 +86,25 @@ function zigzag(n: number): number {
 function skipValue(c: Cursor, type: number, depth: number): void {
   if (depth > 64) throw new Error('thrift footer nests too deep');
   switch (type) {
-    case BOOL_TRUE: case BOOL_FALSE: return; // in a struct field, the value is in the type
-    case BYTE: c.skip(1); return;
-    case I16: case I32: case I64: c.varint(); return;
-    case DOUBLE: c.skip(8); return;
-    case BINARY: c.skip(c.varint()); return;
-    case LIST: case SET: {
+    case BOOL_TRUE:
+    case BOOL_FALSE:
+      return; // in a struct field, the value is in the type
+    case BYTE:
+      c.skip(1);
+      return;
+    case I16:
+    case I32:
+    case I64:
+      c.varint();
+      return;
+    case DOUBLE:
+      c.skip(8);
+      return;
+    case BINARY:
+      c.skip(c.varint());
+      return;
+    case LIST:
+    case SET: {
       const head = c.byte();
       const size = head >> 4 === 15 ? c.varint() : head >> 4;
       const elem = head & 0x0f;
@@ -136,7 +163,9 @@ class Out {
 }
 
 /** What to do with the fields of a struct: keep as is, drop, or rewrite an inner struct (or list of them). */
-interface Plan { readonly [field: number]: 'drop' | Plan | undefined }
+interface Plan {
+  readonly [field: number]: 'drop' | Plan | undefined;
+}
 
 const COLUMN_META: Plan = { 12: 'drop' };
 const COLUMN_CHUNK: Plan = { 3: COLUMN_META };

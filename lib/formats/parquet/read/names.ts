@@ -110,7 +110,9 @@ export function withUniqueNames<M extends NamedMetadata>(metadata: M): { metadat
   if (!changed) return { metadata, renamed };
   const row_groups = metadata.row_groups.map((g) => ({
     ...g,
-    columns: g.columns.map((c, k) => (c.meta_data && leafPaths[k] ? { ...c, meta_data: { ...c.meta_data, path_in_schema: leafPaths[k]! } } : c)),
+    columns: g.columns.map((c, k) =>
+      c.meta_data && leafPaths[k] ? { ...c, meta_data: { ...c.meta_data, path_in_schema: leafPaths[k]! } } : c,
+    ),
   }));
   return { metadata: { ...metadata, schema, row_groups }, renamed };
 }

@@ -34,13 +34,24 @@ function narrow(values: DecodedArray): DecodedArray {
 }
 
 /** Decodes a data page of a nested leaf and appends its rows to `rows` (hyparquet's readPage, with {@link narrow}). */
-function readNestedPage(bytes: Uint8Array, header: PageHeader, decoder: ColumnDecoder, dictionary: DecodedArray | undefined, rows: unknown[], narrowInt64: boolean): DecodedArray {
+function readNestedPage(
+  bytes: Uint8Array,
+  header: PageHeader,
+  decoder: ColumnDecoder,
+  dictionary: DecodedArray | undefined,
+  rows: unknown[],
+  narrowInt64: boolean,
+): DecodedArray {
   let decoded: { definitionLevels: number[] | undefined; repetitionLevels: number[]; dataPage: DecodedArray };
   let encoding;
   if (header.type === 'DATA_PAGE') {
     const daph = header.data_page_header;
     if (!daph) throw new Error('parquet data page header is undefined');
-    decoded = readDataPage(decompressPage(bytes, Number(header.uncompressed_page_size), decoder.codec, decoder.compressors), daph, decoder);
+    decoded = readDataPage(
+      decompressPage(bytes, Number(header.uncompressed_page_size), decoder.codec, decoder.compressors),
+      daph,
+      decoder,
+    );
     encoding = daph.encoding;
   } else {
     const daph2 = header.data_page_header_v2;
@@ -92,16 +103,25 @@ class LeafRows {
       }
       let result;
       try {
-        const reader = { view: new DataView(page.bytes.buffer, page.bytes.byteOffset, page.bytes.byteLength), offset: 0 };
+        const reader = {
+          view: new DataView(page.bytes.buffer, page.bytes.byteOffset, page.bytes.byteLength),
+          offset: 0,
+        };
         if (header.type === 'DICTIONARY_PAGE') {
           const dict = readPage(reader, header, this.decoder, undefined, undefined, 0);
           if (dict.data) this.dictionary = convert(dict.data, this.decoder);
           continue;
         }
-        result = { data: readNestedPage(page.bytes, header, this.decoder, this.dictionary, this.rows, this.narrowInt64) };
+        result = {
+          data: readNestedPage(page.bytes, header, this.decoder, this.dictionary, this.rows, this.narrowInt64),
+        };
       } catch (error) {
         if (error instanceof SpillwayError) throw error;
-        throw new FormatError(`Cannot decode Parquet page in ${this.where}: ${(error as Error).message}`, { file: this.file, byteOffset: page.offset }, { cause: error });
+        throw new FormatError(
+          `Cannot decode Parquet page in ${this.where}: ${(error as Error).message}`,
+          { file: this.file, byteOffset: page.offset },
+          { cause: error },
+        );
       }
       const data = result.data;
       // a leaf without levels returns its values as they are: rows, one a value
@@ -148,8 +168,21 @@ export interface NestedLeaf {
  * @param narrowInt64 turn pages of safe 64-bit integers into numbers (not when bigints are asked for)
  * @param maxPageValues refuse (UnsupportedError) a page holding more values than this
  */
-export function nestedCursor(node: SchemaTree, leaves: readonly NestedLeaf[], parsers: Partial<ParquetParsers>, where: string, file: string, skip: number, rows: number, narrowInt64: boolean, maxPageValues: number): { take(n: number): Promise<DecodedArray> } {
-  const readers = leaves.map((l) => ({ path: l.path, rows: new LeafRows(l.pages, l.decoder, where, file, narrowInt64, maxPageValues) }));
+export function nestedCursor(
+  node: SchemaTree,
+  leaves: readonly NestedLeaf[],
+  parsers: Partial<ParquetParsers>,
+  where: string,
+  file: string,
+  skip: number,
+  rows: number,
+  narrowInt64: boolean,
+  maxPageValues: number,
+): { take(n: number): Promise<DecodedArray> } {
+  const readers = leaves.map((l) => ({
+    path: l.path,
+    rows: new LeafRows(l.pages, l.decoder, where, file, narrowInt64, maxPageValues),
+  }));
   const all = { ...DEFAULT_PARSERS, ...parsers };
   let delivered = 0;
   let skipped = skip === 0;
@@ -161,7 +194,11 @@ export function nestedCursor(node: SchemaTree, leaves: readonly NestedLeaf[], pa
     try {
       assembleNested(sub, node, all);
     } catch (error) {
-      throw new FormatError(`Cannot assemble Parquet ${where}: ${(error as Error).message}`, { file }, { cause: error });
+      throw new FormatError(
+        `Cannot assemble Parquet ${where}: ${(error as Error).message}`,
+        { file },
+        { cause: error },
+      );
     }
     const values = sub.get(node.path.join('.'));
     if (!values || values.length !== n) {

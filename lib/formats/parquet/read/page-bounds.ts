@@ -48,7 +48,12 @@ function count(value: unknown): number {
  * Throws a FormatError when `header` declares sizes or counts its page cannot have.
  * @param where e.g. "row group 0, column `a`", for the message
  */
-export function checkPageHeader(header: PageHeader, limits: PageLimits, where: string, context: { file: string; byteOffset: number }): void {
+export function checkPageHeader(
+  header: PageHeader,
+  limits: PageLimits,
+  where: string,
+  context: { file: string; byteOffset: number },
+): void {
   const fail = (what: string): never => {
     throw new FormatError(`Parquet page header in ${where} ${what}`, { ...context });
   };
@@ -57,13 +62,15 @@ export function checkPageHeader(header: PageHeader, limits: PageLimits, where: s
   if (!Number.isSafeInteger(size) || size < 0) fail(`has an invalid uncompressed size ${String(size)}`);
   if (size > MAX_PAGE_BYTES) fail(`claims ${size} uncompressed bytes, more than the ${MAX_PAGE_BYTES}-byte limit`);
   // a page is part of its chunk: it cannot hold more than the footer says the whole chunk does
-  if (limits.chunkBytes !== undefined && size > limits.chunkBytes) fail(`claims ${size} uncompressed bytes, more than the ${limits.chunkBytes} of its whole column chunk`);
+  if (limits.chunkBytes !== undefined && size > limits.chunkBytes)
+    fail(`claims ${size} uncompressed bytes, more than the ${limits.chunkBytes} of its whole column chunk`);
   const v2 = header.data_page_header_v2;
   const codec = v2 && v2.is_compressed === false ? 'UNCOMPRESSED' : limits.codec;
   const expansion = EXPANSION[codec] ?? EXPANSION.ZSTD!;
   // levels of a v2 page are stored uncompressed, so they count the same on both sides
   const levels = v2 ? count(v2.definition_levels_byte_length) + count(v2.repetition_levels_byte_length) : 0;
-  if (v2 && (!Number.isSafeInteger(levels) || levels < 0 || levels > stored || levels > size)) fail(`has level lengths ${levels} outside its ${stored} stored bytes`);
+  if (v2 && (!Number.isSafeInteger(levels) || levels < 0 || levels > stored || levels > size))
+    fail(`has level lengths ${levels} outside its ${stored} stored bytes`);
   if (size - levels > (stored - levels) * expansion.ratio + expansion.slack) {
     fail(`claims ${size} uncompressed bytes from ${stored} stored bytes, more than ${codec} can expand to`);
   }
@@ -73,14 +80,17 @@ export function checkPageHeader(header: PageHeader, limits: PageLimits, where: s
     if (!Number.isSafeInteger(n) || n < 0) fail(`has an invalid value count ${String(values)}`);
     if (n > MAX_PAGE_VALUES) fail(`claims ${n} values, more than the ${MAX_PAGE_VALUES}-value limit`);
     // (a dictionary may hold entries no row uses: Arrow C++ writes an Arrow dictionary whole)
-    if (limits.chunkValues !== undefined && !header.dictionary_page_header && n > limits.chunkValues) fail(`claims ${n} values, more than the ${limits.chunkValues} of its column chunk`);
+    if (limits.chunkValues !== undefined && !header.dictionary_page_header && n > limits.chunkValues)
+      fail(`claims ${n} values, more than the ${limits.chunkValues} of its column chunk`);
     // a dictionary page stores every value plainly: at least one bit each
     if (header.dictionary_page_header && n > size * 8) fail(`claims ${n} dictionary values in ${size} bytes`);
   }
   if (v2) {
     const rows = count(v2.num_rows);
     const nulls = count(v2.num_nulls);
-    if (!Number.isSafeInteger(rows) || rows < 0 || rows > count(v2.num_values)) fail(`has an invalid row count ${String(v2.num_rows)}`);
-    if (!Number.isSafeInteger(nulls) || nulls < 0 || nulls > count(v2.num_values)) fail(`has an invalid null count ${String(v2.num_nulls)}`);
+    if (!Number.isSafeInteger(rows) || rows < 0 || rows > count(v2.num_values))
+      fail(`has an invalid row count ${String(v2.num_rows)}`);
+    if (!Number.isSafeInteger(nulls) || nulls < 0 || nulls > count(v2.num_values))
+      fail(`has an invalid null count ${String(v2.num_nulls)}`);
   }
 }

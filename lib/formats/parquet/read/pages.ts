@@ -46,9 +46,17 @@ const MAX_HEADER_BYTES = 16 << 20;
  * Opens a page stream over bytes `[start, end)` of `file`.
  * @param verifyCrc check page CRCs when present (default true)
  */
-export function openPageStream(file: FileBuffer, start: number, end: number, where: ChunkWhere, verifyCrc = true): PageStream {
+export function openPageStream(
+  file: FileBuffer,
+  start: number,
+  end: number,
+  where: ChunkWhere,
+  verifyCrc = true,
+): PageStream {
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start || end > file.byteLength) {
-    throw new FormatError(`Parquet column chunk bytes ${start}-${end} lie outside the ${file.byteLength}-byte file`, { file: where.file });
+    throw new FormatError(`Parquet column chunk bytes ${start}-${end} lie outside the ${file.byteLength}-byte file`, {
+      file: where.file,
+    });
   }
   let window = new Uint8Array(0);
   let windowStart = start;
@@ -78,12 +86,20 @@ export function openPageStream(file: FileBuffer, start: number, end: number, whe
       } catch (error) {
         // a header cut by the window end: fetch more, unless the chunk has no more
         if (pos + available >= end) {
-          throw new FormatError(`Corrupt Parquet page header in ${describe}: ${(error as Error).message}`, { file: where.file, byteOffset: pos }, { cause: error });
+          throw new FormatError(
+            `Corrupt Parquet page header in ${describe}: ${(error as Error).message}`,
+            { file: where.file, byteOffset: pos },
+            { cause: error },
+          );
         }
         const more = Math.min(end - pos, Math.max(available, want) * 4);
         // every retry reads more bytes, or the loop ends: never spin on the same window
         if (!(more > want) || more > MAX_HEADER_BYTES) {
-          throw new FormatError(`Corrupt Parquet page header in ${describe}: ${(error as Error).message}`, { file: where.file, byteOffset: pos }, { cause: error });
+          throw new FormatError(
+            `Corrupt Parquet page header in ${describe}: ${(error as Error).message}`,
+            { file: where.file, byteOffset: pos },
+            { cause: error },
+          );
         }
         want = more;
       }
@@ -98,9 +114,18 @@ export function openPageStream(file: FileBuffer, start: number, end: number, whe
       const { header, length } = await readHeader();
       const size = header.compressed_page_size;
       if (!Number.isInteger(size) || size < 0 || !(await ensure(length + size))) {
-        throw new FormatError(`Parquet page in ${describe} claims ${size} bytes, past the end of its column chunk`, { file: where.file, byteOffset: offset });
+        throw new FormatError(`Parquet page in ${describe} claims ${size} bytes, past the end of its column chunk`, {
+          file: where.file,
+          byteOffset: offset,
+        });
       }
-      if (where.codec !== undefined) checkPageHeader(header, { codec: where.codec, chunkValues: where.chunkValues, chunkBytes: where.chunkBytes }, describe, { file: where.file, byteOffset: offset });
+      if (where.codec !== undefined)
+        checkPageHeader(
+          header,
+          { codec: where.codec, chunkValues: where.chunkValues, chunkBytes: where.chunkBytes },
+          describe,
+          { file: where.file, byteOffset: offset },
+        );
       const at = pos - windowStart + length;
       const bytes = window.subarray(at, at + size);
       if (verifyCrc && header.crc !== undefined && header.crc !== null) {

@@ -34,8 +34,14 @@ const ALLOWED: Record<string, readonly string[]> = {
   TIMESTAMP_MILLIS: ['INT64'],
   TIMESTAMP_MICROS: ['INT64'],
   TIMESTAMP: ['INT64'],
-  UINT_8: ['INT32'], UINT_16: ['INT32'], UINT_32: ['INT32'], UINT_64: ['INT64'],
-  INT_8: ['INT32'], INT_16: ['INT32'], INT_32: ['INT32'], INT_64: ['INT64'],
+  UINT_8: ['INT32'],
+  UINT_16: ['INT32'],
+  UINT_32: ['INT32'],
+  UINT_64: ['INT64'],
+  INT_8: ['INT32'],
+  INT_16: ['INT32'],
+  INT_32: ['INT32'],
+  INT_64: ['INT64'],
   UTF8: ['BYTE_ARRAY', 'FIXED_LEN_BYTE_ARRAY'],
   STRING: ['BYTE_ARRAY', 'FIXED_LEN_BYTE_ARRAY'],
   ENUM: ['BYTE_ARRAY', 'FIXED_LEN_BYTE_ARRAY'],
@@ -69,18 +75,36 @@ export function checkLeafType(e: SchemaElement, column: string, file: string): v
     else if (lt.type === 'TIME') checks.push([`TIME(${lt.unit})`, lt.unit === 'MILLIS' ? ['INT32'] : ['INT64']]);
     else checks.push([lt.type, ALLOWED[lt.type]]);
   }
-  if (e.converted_type && e.converted_type !== 'LIST' && e.converted_type !== 'MAP' && e.converted_type !== 'MAP_KEY_VALUE') {
+  if (
+    e.converted_type &&
+    e.converted_type !== 'LIST' &&
+    e.converted_type !== 'MAP' &&
+    e.converted_type !== 'MAP_KEY_VALUE'
+  ) {
     checks.push([e.converted_type, ALLOWED[e.converted_type]]);
   }
   for (const [name, allowed] of checks) {
     if (allowed && !allowed.includes(physical)) {
-      throw new FormatError(`Parquet column \`${column}\` has a ${name} annotation on physical type ${physical}, which cannot hold it (allowed: ${allowed.join(', ')})`, { file });
+      throw new FormatError(
+        `Parquet column \`${column}\` has a ${name} annotation on physical type ${physical}, which cannot hold it (allowed: ${allowed.join(', ')})`,
+        { file },
+      );
     }
   }
   if (physical === 'FIXED_LEN_BYTE_ARRAY') {
-    const want = annotationOf(e) === 'UUID' ? 16 : annotationOf(e) === 'FLOAT16' ? 2 : annotationOf(e) === 'INTERVAL' ? 12 : undefined;
+    const want =
+      annotationOf(e) === 'UUID'
+        ? 16
+        : annotationOf(e) === 'FLOAT16'
+          ? 2
+          : annotationOf(e) === 'INTERVAL'
+            ? 12
+            : undefined;
     if (want !== undefined && e.type_length !== want) {
-      throw new FormatError(`Parquet column \`${column}\` is ${annotationOf(e)} with a fixed length of ${e.type_length} bytes (must be ${want})`, { file });
+      throw new FormatError(
+        `Parquet column \`${column}\` is ${annotationOf(e)} with a fixed length of ${e.type_length} bytes (must be ${want})`,
+        { file },
+      );
     }
   }
 }
@@ -106,7 +130,9 @@ export function bytesToSignedBigInt(bytes: Uint8Array): bigint {
 export function formatTime(value: bigint, perSecond: bigint, column: string, file: string): string {
   if (value < 0n || value > 86_400n * perSecond) {
     const unit = perSecond === 1000n ? 'ms' : perSecond === 1_000_000n ? 'µs' : 'ns';
-    throw new FormatError(`TIME value ${value} ${unit} of column \`${column}\` is outside 00:00:00..24:00:00`, { file });
+    throw new FormatError(`TIME value ${value} ${unit} of column \`${column}\` is outside 00:00:00..24:00:00`, {
+      file,
+    });
   }
   const seconds = floorDiv(value, perSecond);
   const fraction = value - seconds * perSecond;
@@ -127,7 +153,10 @@ export function int64Value(value: unknown, mode: Int64Mode, column: string): unk
   const n = Number(value);
   if (Number.isSafeInteger(n)) return n;
   if (mode === 'auto') return value;
-  throw new UnsupportedError(`INT64 value ${value} of column \`${column}\` is not a safe JavaScript number; open with int64: 'bigint' or 'auto'`, {});
+  throw new UnsupportedError(
+    `INT64 value ${value} of column \`${column}\` is not a safe JavaScript number; open with int64: 'bigint' or 'auto'`,
+    {},
+  );
 }
 
 const fatal = new TextDecoder('utf-8', { fatal: true });
@@ -137,20 +166,25 @@ const lenient = new TextDecoder('utf-8');
 export function stringParsers(mode: InvalidUtf8): Partial<ParquetParsers> {
   if (mode === 'replace') {
     return {
-      stringFromBytes: (bytes: Uint8Array | undefined) => (bytes === undefined ? undefined : lenient.decode(bytes)) as string,
-      jsonFromBytes: (bytes: Uint8Array | undefined) => (bytes === undefined ? undefined : JSON.parse(lenient.decode(bytes))) as unknown,
+      stringFromBytes: (bytes: Uint8Array | undefined) =>
+        (bytes === undefined ? undefined : lenient.decode(bytes)) as string,
+      jsonFromBytes: (bytes: Uint8Array | undefined) =>
+        (bytes === undefined ? undefined : JSON.parse(lenient.decode(bytes))) as unknown,
     };
   }
   const decode = (bytes: Uint8Array): string => {
     try {
       return fatal.decode(bytes);
     } catch {
-      throw new Error(`invalid UTF-8 in a string value (bytes ${Buffer.from(bytes.subarray(0, 16)).toString('hex')}${bytes.length > 16 ? '...' : ''}); open with invalidUtf8: 'replace' to read it with U+FFFD`);
+      throw new Error(
+        `invalid UTF-8 in a string value (bytes ${Buffer.from(bytes.subarray(0, 16)).toString('hex')}${bytes.length > 16 ? '...' : ''}); open with invalidUtf8: 'replace' to read it with U+FFFD`,
+      );
     }
   };
   return {
     stringFromBytes: (bytes: Uint8Array | undefined) => (bytes === undefined ? undefined : decode(bytes)) as string,
-    jsonFromBytes: (bytes: Uint8Array | undefined) => (bytes === undefined ? undefined : JSON.parse(decode(bytes))) as unknown,
+    jsonFromBytes: (bytes: Uint8Array | undefined) =>
+      (bytes === undefined ? undefined : JSON.parse(decode(bytes))) as unknown,
   };
 }
 
@@ -170,7 +204,11 @@ export interface ValueSettings {
 /** The list element node of a LIST-annotated group (3-level or legacy 2-level). */
 function listElement(node: SchemaTree): SchemaTree {
   const repeated = node.children[0]!;
-  if (repeated.children.length === 1 && repeated.element.repetition_type === 'REPEATED' && !(repeated.element.name === 'array' || repeated.element.name.endsWith('_tuple'))) {
+  if (
+    repeated.children.length === 1 &&
+    repeated.element.repetition_type === 'REPEATED' &&
+    !(repeated.element.name === 'array' || repeated.element.name.endsWith('_tuple'))
+  ) {
     return repeated.children[0]!;
   }
   return repeated;
@@ -185,17 +223,30 @@ function isMapNode(node: SchemaTree): boolean {
   const ann = annotationOf(node.element);
   if (ann !== 'MAP' && ann !== 'MAP_KEY_VALUE') return false;
   const kv = node.children[0];
-  return node.children.length === 1 && kv !== undefined && kv.element.repetition_type === 'REPEATED' && kv.children.length === 2;
+  return (
+    node.children.length === 1 &&
+    kv !== undefined &&
+    kv.element.repetition_type === 'REPEATED' &&
+    kv.children.length === 2
+  );
 }
 
-const nullable = (fn: ValueConverter): ValueConverter => (v) => (v === null || v === undefined ? null : fn(v));
+const nullable =
+  (fn: ValueConverter): ValueConverter =>
+  (v) =>
+    v === null || v === undefined ? null : fn(v);
 
 /**
  * Builds the converter of a leaf element (its annotations as in the file), and strips from
  * `decoded` (the element hyparquet will decode with) what the converter does itself.
  * Returns undefined when hyparquet's value is already the final one.
  */
-function leafConverter(e: SchemaElement, decoded: SchemaElement, column: string, s: ValueSettings): ValueConverter | undefined {
+function leafConverter(
+  e: SchemaElement,
+  decoded: SchemaElement,
+  column: string,
+  s: ValueSettings,
+): ValueConverter | undefined {
   checkLeafType(e, column, s.file);
   const ann = annotationOf(e);
   const strip = (): void => {
@@ -217,7 +268,14 @@ function leafConverter(e: SchemaElement, decoded: SchemaElement, column: string,
       throw new UnsupportedError(`Unexpected DECIMAL storage in column \`${column}\``, { file: s.file });
     });
   }
-  const unit = e.logical_type?.type === 'TIME' ? e.logical_type.unit : ann === 'TIME_MILLIS' ? 'MILLIS' : ann === 'TIME_MICROS' ? 'MICROS' : undefined;
+  const unit =
+    e.logical_type?.type === 'TIME'
+      ? e.logical_type.unit
+      : ann === 'TIME_MILLIS'
+        ? 'MILLIS'
+        : ann === 'TIME_MICROS'
+          ? 'MICROS'
+          : undefined;
   if (unit !== undefined) {
     const perSecond = unit === 'MILLIS' ? 1000n : unit === 'MICROS' ? 1_000_000n : 1_000_000_000n;
     // a UTC-adjusted TIME is DuckDB's TIME WITH TIME ZONE, whose text carries the `+00` offset
@@ -230,7 +288,11 @@ function leafConverter(e: SchemaElement, decoded: SchemaElement, column: string,
     return nullable((v) => {
       const b = v as Uint8Array;
       const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-      return { months: view.getUint32(0, true), days: view.getUint32(4, true), milliseconds: view.getUint32(8, true) } satisfies ParquetInterval;
+      return {
+        months: view.getUint32(0, true),
+        days: view.getUint32(4, true),
+        milliseconds: view.getUint32(8, true),
+      } satisfies ParquetInterval;
     });
   }
   if (ann === 'BSON') throw new UnsupportedError(`BSON column \`${column}\` is not supported`, { file: s.file });
@@ -245,7 +307,12 @@ function leafConverter(e: SchemaElement, decoded: SchemaElement, column: string,
  * Builds the converter of a schema node (any depth) whose decoding element(s) in `decoded` (a
  * parallel tree over the copied schema) are stripped as needed. Undefined: identity.
  */
-export function nodeConverter(node: SchemaTree, decoded: SchemaTree, column: string, s: ValueSettings): ValueConverter | undefined {
+export function nodeConverter(
+  node: SchemaTree,
+  decoded: SchemaTree,
+  column: string,
+  s: ValueSettings,
+): ValueConverter | undefined {
   const e = node.element;
   if (node.children.length === 0) {
     const leaf = leafConverter(e, decoded.element, column, s);
@@ -263,7 +330,9 @@ export function nodeConverter(node: SchemaTree, decoded: SchemaTree, column: str
   }
   let inner: ValueConverter | undefined;
   if (variant) {
-    const fields = node.children.map((c, k) => [c.element.name, nodeConverter(c, decoded.children[k]!, `${column}.${c.element.name}`, s)] as const);
+    const fields = node.children.map(
+      (c, k) => [c.element.name, nodeConverter(c, decoded.children[k]!, `${column}.${c.element.name}`, s)] as const,
+    );
     inner = (v) => {
       const obj = { ...(v as Record<string, unknown>) };
       for (const [name, f] of fields) if (f && obj[name] !== null && obj[name] !== undefined) obj[name] = f(obj[name]);
@@ -272,33 +341,59 @@ export function nodeConverter(node: SchemaTree, decoded: SchemaTree, column: str
   } else if (isListNode(node)) {
     const el = listElement(node);
     const decodedEl = el === node.children[0] ? decoded.children[0]! : decoded.children[0]!.children[0]!;
-    const item = nodeConverter({ ...el, element: { ...el.element, repetition_type: el.element.repetition_type === 'REPEATED' ? 'OPTIONAL' : el.element.repetition_type } }, decodedEl, column, s);
+    const item = nodeConverter(
+      {
+        ...el,
+        element: {
+          ...el.element,
+          repetition_type: el.element.repetition_type === 'REPEATED' ? 'OPTIONAL' : el.element.repetition_type,
+        },
+      },
+      decodedEl,
+      column,
+      s,
+    );
     inner = item && ((v) => (v as unknown[]).map((x) => (x === null || x === undefined ? null : item(x))));
   } else if (isMapNode(node)) {
     const kv = node.children[0]!;
     const value = nodeConverter(kv.children[1]!, decoded.children[0]!.children[1]!, column, s);
     const keyType = annotationOf(kv.children[0]!.element);
-    if (kv.children[0]!.children.length > 0 || (keyType !== undefined && ['DECIMAL', 'TIME', 'TIME_MILLIS', 'TIME_MICROS', 'INTERVAL', 'VARIANT'].includes(keyType))) {
-      throw new UnsupportedError(`MAP column \`${column}\` has ${keyType ?? 'nested'} keys, which cannot be object keys exactly`, { file: s.file });
+    if (
+      kv.children[0]!.children.length > 0 ||
+      (keyType !== undefined &&
+        ['DECIMAL', 'TIME', 'TIME_MILLIS', 'TIME_MICROS', 'INTERVAL', 'VARIANT'].includes(keyType))
+    ) {
+      throw new UnsupportedError(
+        `MAP column \`${column}\` has ${keyType ?? 'nested'} keys, which cannot be object keys exactly`,
+        { file: s.file },
+      );
     }
     checkLeafType(kv.children[0]!.element, column, s.file);
-    inner = value && ((v) => {
-      const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = x === null || x === undefined ? null : value(x);
-      return out;
-    });
+    inner =
+      value &&
+      ((v) => {
+        const out: Record<string, unknown> = {};
+        for (const [k, x] of Object.entries(v as Record<string, unknown>))
+          out[k] = x === null || x === undefined ? null : value(x);
+        return out;
+      });
   } else {
-    const fields = node.children.map((c, k) => [c.element.name, nodeConverter(c, decoded.children[k]!, `${column}.${c.element.name}`, s)] as const);
+    const fields = node.children.map(
+      (c, k) => [c.element.name, nodeConverter(c, decoded.children[k]!, `${column}.${c.element.name}`, s)] as const,
+    );
     const active = fields.filter(([, f]) => f !== undefined);
-    inner = active.length === 0 ? undefined : (v) => {
-      const obj = v as Record<string, unknown>;
-      const out: Record<string, unknown> = { ...obj };
-      for (const [name, f] of active) {
-        const x = obj[name];
-        out[name] = x === null || x === undefined ? null : f!(x);
-      }
-      return out;
-    };
+    inner =
+      active.length === 0
+        ? undefined
+        : (v) => {
+            const obj = v as Record<string, unknown>;
+            const out: Record<string, unknown> = { ...obj };
+            for (const [name, f] of active) {
+              const x = obj[name];
+              out[name] = x === null || x === undefined ? null : f!(x);
+            }
+            return out;
+          };
   }
   if (!inner) return undefined;
   if (e.repetition_type === 'REPEATED') {

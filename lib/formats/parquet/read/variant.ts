@@ -20,7 +20,11 @@ const text = new TextDecoder('utf-8', { fatal: true });
 
 class Reader {
   view: DataView;
-  constructor(readonly bytes: Uint8Array, readonly column: string, readonly file: string) {
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly column: string,
+    readonly file: string,
+  ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
   fail(what: string): never {
@@ -88,7 +92,8 @@ function readValue(r: Reader, at: number, dict: readonly string[], depth: number
     const valuesAt = offsetsAt + (count + 1) * offsetWidth;
     if (basic === 3) {
       const out = new Array<unknown>(count);
-      for (let i = 0; i < count; i++) out[i] = readValue(r, valuesAt + r.uint(offsetsAt + i * offsetWidth, offsetWidth), dict, depth + 1);
+      for (let i = 0; i < count; i++)
+        out[i] = readValue(r, valuesAt + r.uint(offsetsAt + i * offsetWidth, offsetWidth), dict, depth + 1);
       return out;
     }
     const out: Record<string, unknown> = {};
@@ -102,25 +107,50 @@ function readValue(r: Reader, at: number, dict: readonly string[], depth: number
   }
   const v = r.view;
   switch (h) {
-    case 0: return null;
-    case 1: return true;
-    case 2: return false;
-    case 3: r.need(p, 1); return v.getInt8(p);
-    case 4: r.need(p, 2); return v.getInt16(p, true);
-    case 5: r.need(p, 4); return v.getInt32(p, true);
-    case 6: r.need(p, 8); return int64(v.getBigInt64(p, true));
-    case 7: r.need(p, 8); return v.getFloat64(p, true);
-    case 8: r.need(p, 5); return formatDecimal(BigInt(v.getInt32(p + 1, true)), v.getUint8(p));
-    case 9: r.need(p, 9); return formatDecimal(v.getBigInt64(p + 1, true), v.getUint8(p));
+    case 0:
+      return null;
+    case 1:
+      return true;
+    case 2:
+      return false;
+    case 3:
+      r.need(p, 1);
+      return v.getInt8(p);
+    case 4:
+      r.need(p, 2);
+      return v.getInt16(p, true);
+    case 5:
+      r.need(p, 4);
+      return v.getInt32(p, true);
+    case 6:
+      r.need(p, 8);
+      return int64(v.getBigInt64(p, true));
+    case 7:
+      r.need(p, 8);
+      return v.getFloat64(p, true);
+    case 8:
+      r.need(p, 5);
+      return formatDecimal(BigInt(v.getInt32(p + 1, true)), v.getUint8(p));
+    case 9:
+      r.need(p, 9);
+      return formatDecimal(v.getBigInt64(p + 1, true), v.getUint8(p));
     case 10: {
       r.need(p, 17);
       const unscaled = (v.getBigInt64(p + 9, true) << 64n) | v.getBigUint64(p + 1, true);
       return formatDecimal(unscaled, v.getUint8(p));
     }
-    case 11: r.need(p, 4); return new Date(v.getInt32(p, true) * 86_400_000);
-    case 12: case 13: r.need(p, 8); return timestamp(v.getBigInt64(p, true), 1000n);
-    case 14: r.need(p, 4); return v.getFloat32(p, true);
-    case 15: case 16: {
+    case 11:
+      r.need(p, 4);
+      return new Date(v.getInt32(p, true) * 86_400_000);
+    case 12:
+    case 13:
+      r.need(p, 8);
+      return timestamp(v.getBigInt64(p, true), 1000n);
+    case 14:
+      r.need(p, 4);
+      return v.getFloat32(p, true);
+    case 15:
+    case 16: {
       const n = r.uint(p, 4);
       r.need(p + 4, n);
       const bytes = r.bytes.slice(p + 4, p + 4 + n);
@@ -132,10 +162,15 @@ function readValue(r: Reader, at: number, dict: readonly string[], depth: number
       if (micros < 0n || micros > 86_400_000_000n) r.fail(`TIME ${micros} µs is outside 00:00:00..24:00:00`);
       const s = Number(micros / 1_000_000n);
       const frac = micros % 1_000_000n;
-      const hms = [Math.floor(s / 3600), Math.floor((s % 3600) / 60), s % 60].map((n) => String(n).padStart(2, '0')).join(':');
+      const hms = [Math.floor(s / 3600), Math.floor((s % 3600) / 60), s % 60]
+        .map((n) => String(n).padStart(2, '0'))
+        .join(':');
       return frac === 0n ? hms : `${hms}.${frac.toString().padStart(6, '0').replace(/0+$/, '')}`;
     }
-    case 18: case 19: r.need(p, 8); return timestamp(v.getBigInt64(p, true), 1_000_000n);
+    case 18:
+    case 19:
+      r.need(p, 8);
+      return timestamp(v.getBigInt64(p, true), 1_000_000n);
     case 20: {
       r.need(p, 16);
       const hex = Buffer.from(r.bytes.subarray(p, p + 16)).toString('hex');
@@ -149,15 +184,22 @@ function readValue(r: Reader, at: number, dict: readonly string[], depth: number
 function merge(group: VariantGroup | null | undefined, dict: readonly string[], column: string, file: string): unknown {
   if (group === null || group === undefined) return null;
   const typed = group.typed_value;
-  const binary = group.value instanceof Uint8Array ? readValue(new Reader(group.value, column, file), 0, dict, 0) : undefined;
+  const binary =
+    group.value instanceof Uint8Array ? readValue(new Reader(group.value, column, file), 0, dict, 0) : undefined;
   if (typed === null || typed === undefined) return binary === undefined ? null : binary;
   if (Array.isArray(typed)) return typed.map((item) => merge(item as VariantGroup, dict, column, file));
   if (typed !== null && typeof typed === 'object' && !(typed instanceof Date) && !(typed instanceof Uint8Array)) {
     // a shredded object: each field is itself {value, typed_value}; leftovers sit in the binary value
-    const out: Record<string, unknown> = binary !== undefined && binary !== null && typeof binary === 'object' ? { ...(binary as object) } : {};
+    const out: Record<string, unknown> =
+      binary !== undefined && binary !== null && typeof binary === 'object' ? { ...(binary as object) } : {};
     for (const [k, field] of Object.entries(typed as Record<string, VariantGroup>)) {
       const value = merge(field, dict, column, file);
-      if (field && (field.value !== undefined && field.value !== null || field.typed_value !== undefined && field.typed_value !== null)) out[k] = value;
+      if (
+        field &&
+        ((field.value !== undefined && field.value !== null) ||
+          (field.typed_value !== undefined && field.typed_value !== null))
+      )
+        out[k] = value;
     }
     return out;
   }

@@ -72,8 +72,12 @@ export class ColumnSet {
         if (t === undefined || t === 'null') types.set(k, inferType(v));
       }
     }
-    if (types.size === 0) throw new FormatError('Cannot infer a Parquet schema without columns; declare `schema`', { file: this.path });
-    this.setFields([...types].map(([name, type]) => ({ name, type, nullable: true })), true);
+    if (types.size === 0)
+      throw new FormatError('Cannot infer a Parquet schema without columns; declare `schema`', { file: this.path });
+    this.setFields(
+      [...types].map(([name, type]) => ({ name, type, nullable: true })),
+      true,
+    );
   }
 
   /** Infers the columns from an Arrow batch's fields. */
@@ -81,11 +85,18 @@ export class ColumnSet {
     const fields: Field[] = batch.schema.fields.map((f) => {
       const kind = kindOfField(f);
       if (kind === undefined) {
-        throw new UnsupportedError(`Column \`${f.name}\` has Arrow type ${String(f.type)}, which the Parquet writer cannot write; map it to a supported type first`, { file: this.path, batch: batchIndex });
+        throw new UnsupportedError(
+          `Column \`${f.name}\` has Arrow type ${String(f.type)}, which the Parquet writer cannot write; map it to a supported type first`,
+          { file: this.path, batch: batchIndex },
+        );
       }
       return { name: f.name, type: kind, nullable: true };
     });
-    if (fields.length === 0) throw new FormatError('Cannot infer a Parquet schema without columns; declare `schema`', { file: this.path, batch: batchIndex });
+    if (fields.length === 0)
+      throw new FormatError('Cannot infer a Parquet schema without columns; declare `schema`', {
+        file: this.path,
+        batch: batchIndex,
+      });
     this.setFields(fields, true);
   }
 
@@ -96,7 +107,10 @@ export class ColumnSet {
     const names = batch.schema.fields.map((f) => f.name);
     for (const name of names) {
       if (!this.known!.has(name)) {
-        throw new SchemaMismatchError(`Batch has column \`${name}\`, which the Parquet schema lacks; declare the column types (\`cast\` or \`types\` in fromCsv, \`schema\` in toParquet)`, { file: this.path, batch: batchIndex });
+        throw new SchemaMismatchError(
+          `Batch has column \`${name}\`, which the Parquet schema lacks; declare the column types (\`cast\` or \`types\` in fromCsv, \`schema\` in toParquet)`,
+          { file: this.path, batch: batchIndex },
+        );
       }
     }
     const index = fields.map((f) => names.indexOf(f.name));
@@ -105,7 +119,10 @@ export class ColumnSet {
       const field = batch.schema.fields[i]!;
       const kind = kindOfField(field);
       if (kind === undefined) {
-        throw new UnsupportedError(`Column \`${fields[c]!.name}\` has Arrow type ${String(field.type)}, which the Parquet writer cannot write; map it to a supported type first`, { file: this.path, batch: batchIndex });
+        throw new UnsupportedError(
+          `Column \`${fields[c]!.name}\` has Arrow type ${String(field.type)}, which the Parquet writer cannot write; map it to a supported type first`,
+          { file: this.path, batch: batchIndex },
+        );
       }
       return kind;
     });
@@ -121,7 +138,10 @@ export class ColumnSet {
       let sum = 0;
       this.columns.forEach((col, c) => {
         const i = index[c]!;
-        sum += i < 0 ? k * (widthOf(col.storage) + (col.nullable ? 1 : 0)) : arrowBytes(children[i]!, widthOf(col.storage), col.nullable, offset, k);
+        sum +=
+          i < 0
+            ? k * (widthOf(col.storage) + (col.nullable ? 1 : 0))
+            : arrowBytes(children[i]!, widthOf(col.storage), col.nullable, offset, k);
       });
       return sum;
     };
@@ -139,7 +159,13 @@ export class ColumnSet {
   }
 
   /** Appends `count` rows of an Arrow batch from `offset`, widening or refusing a column that does not fit. */
-  appendArrow(children: Data<DataType>[], map: { index: number[]; kinds: (ColumnKind | undefined)[] }, offset: number, count: number, batchIndex: number | undefined): void {
+  appendArrow(
+    children: Data<DataType>[],
+    map: { index: number[]; kinds: (ColumnKind | undefined)[] },
+    offset: number,
+    count: number,
+    batchIndex: number | undefined,
+  ): void {
     const fields = this.fields!;
     const before = this.columns.map((col) => col.n);
     try {
@@ -147,7 +173,11 @@ export class ColumnSet {
         const i = map.index[c]!;
         const field = fields[c]!;
         if (i < 0) {
-          if (!col.nullable) throw new FormatError(`Column \`${field.name}\` is not nullable but the batch lacks it`, { file: this.path, batch: batchIndex });
+          if (!col.nullable)
+            throw new FormatError(`Column \`${field.name}\` is not nullable but the batch lacks it`, {
+              file: this.path,
+              batch: batchIndex,
+            });
           for (let k = 0; k < count; k++) col.pushNull();
           return;
         }
@@ -157,14 +187,27 @@ export class ColumnSet {
         if (failure === undefined) return;
         const wider = this.canWiden() ? widenKind(col.kind, source) : undefined;
         if (wider !== undefined && wider !== col.kind && col.widen(wider)) {
-          log('column %s widened from %s to %s in the first row group (batch %d)', field.name, field.type, wider, batchIndex);
+          log(
+            'column %s widened from %s to %s in the first row group (batch %d)',
+            field.name,
+            field.type,
+            wider,
+            batchIndex,
+          );
           field.type = wider;
           failure = appendArrow(col, data, source, offset, count);
           if (failure === undefined) return;
         }
         const what = `Column \`${field.name}\` is ${field.type} in the Parquet file but ${source} in batch ${batchIndex ?? '?'} (${failure})`;
-        if (!this.inferred) throw new FormatError(`${what}; change the declared \`schema\` or convert the column first`, { file: this.path, batch: batchIndex });
-        throw new SchemaMismatchError(`${what}; declare the column types (\`cast\` or \`types\` in fromCsv, \`schema\` in toParquet)`, { file: this.path, batch: batchIndex });
+        if (!this.inferred)
+          throw new FormatError(`${what}; change the declared \`schema\` or convert the column first`, {
+            file: this.path,
+            batch: batchIndex,
+          });
+        throw new SchemaMismatchError(
+          `${what}; declare the column types (\`cast\` or \`types\` in fromCsv, \`schema\` in toParquet)`,
+          { file: this.path, batch: batchIndex },
+        );
       });
     } catch (error) {
       // keep the columns aligned: drop the part of the batch already appended
@@ -187,7 +230,10 @@ export class ColumnSet {
       // an inferred schema must not drop a column that shows up later
       for (const key in row) {
         if (!this.known!.has(key)) {
-          throw new FormatError(`Row has column \`${key}\`, which the Parquet schema inferred from the first rows lacks; declare \`options.schema\``, { file: this.path, row: rowIndex });
+          throw new FormatError(
+            `Row has column \`${key}\`, which the Parquet schema inferred from the first rows lacks; declare \`options.schema\``,
+            { file: this.path, row: rowIndex },
+          );
         }
       }
     }
@@ -199,12 +245,21 @@ export class ColumnSet {
         const col = columns[c]!;
         const value = row[f.name];
         if (value === null || value === undefined) {
-          if (!f.nullable) throw new FormatError(`Column \`${f.name}\` is not nullable but got ${describeValue(value)}`, { file: this.path, row: rowIndex });
+          if (!f.nullable)
+            throw new FormatError(`Column \`${f.name}\` is not nullable but got ${describeValue(value)}`, {
+              file: this.path,
+              row: rowIndex,
+            });
           col.pushNull();
         } else if (!pushValue(col, value)) {
-          const wider = this.canWiden() ? widenKind(col.kind, f.type === 'null' ? inferType(value) : (kindOfValue(value) ?? f.type)) : undefined;
+          const wider = this.canWiden()
+            ? widenKind(col.kind, f.type === 'null' ? inferType(value) : (kindOfValue(value) ?? f.type))
+            : undefined;
           if (wider === undefined || wider === col.kind || !col.widen(wider) || !pushValue(col, value)) {
-            throw new FormatError(`Column \`${f.name}\` has type ${f.type === 'null' ? 'null' : f.type} but got ${describeValue(value)}`, { file: this.path, row: rowIndex });
+            throw new FormatError(
+              `Column \`${f.name}\` has type ${f.type === 'null' ? 'null' : f.type} but got ${describeValue(value)}`,
+              { file: this.path, row: rowIndex },
+            );
           }
           f.type = wider;
         }

@@ -12,7 +12,16 @@ import type { EncoderThreadOption } from '../encode/row-group-encoder.ts';
 import type { ColumnKind } from '../encode/schema.ts';
 
 /** A column type the writer can declare. See the module's table. */
-export type ParquetWriteType = 'boolean' | 'int32' | 'int64' | 'double' | 'string' | 'binary' | 'timestamp' | 'date' | 'json';
+export type ParquetWriteType =
+  | 'boolean'
+  | 'int32'
+  | 'int64'
+  | 'double'
+  | 'string'
+  | 'binary'
+  | 'timestamp'
+  | 'date'
+  | 'json';
 
 /** A declared column: a type, or a type with nullability (default nullable). */
 export type ParquetFieldSpec = ParquetWriteType | { type: ParquetWriteType; nullable?: boolean };
@@ -45,8 +54,17 @@ export const DEFAULT_ROW_GROUP_SIZE = 100_000;
 /** Default of {@link ParquetWriteOptions.rowGroupBytes}, in bytes. */
 export const DEFAULT_ROW_GROUP_BYTES = 32e6;
 
-const TYPES: readonly ParquetWriteType[] = ['boolean', 'int32', 'int64', 'double', 'string', 'binary', 'timestamp', 'date', 'json'];
-
+const TYPES: readonly ParquetWriteType[] = [
+  'boolean',
+  'int32',
+  'int64',
+  'double',
+  'string',
+  'binary',
+  'timestamp',
+  'date',
+  'json',
+];
 
 /** A column of the file: its name, kind and nullability. */
 export interface Field {
@@ -60,13 +78,16 @@ function parseSchema(schema: Record<string, ParquetFieldSpec>): Field[] {
   for (const [name, spec] of Object.entries(schema)) {
     const path = `options.schema.${name}`;
     const type = typeof spec === 'string' ? spec : spec?.type;
-    const nullable = typeof spec === 'object' && spec !== null ? spec.nullable ?? true : true;
+    const nullable = typeof spec === 'object' && spec !== null ? (spec.nullable ?? true) : true;
     expectOneOf(type, typeof spec === 'string' ? path : `${path}.type`, TYPES, 'string');
-    if (type === undefined) throw new ValidationError(`Expected \`${path}\` to be a column type, got ${describeValue(spec)}`);
-    if (typeof nullable !== 'boolean') throw new ValidationError(`Expected \`${path}.nullable\` to be a boolean, got ${describeValue(nullable)}`);
+    if (type === undefined)
+      throw new ValidationError(`Expected \`${path}\` to be a column type, got ${describeValue(spec)}`);
+    if (typeof nullable !== 'boolean')
+      throw new ValidationError(`Expected \`${path}.nullable\` to be a boolean, got ${describeValue(nullable)}`);
     fields.push({ name, type, nullable });
   }
-  if (fields.length === 0) throw new ValidationError('Expected `options.schema` to declare at least one column, got `{}` (object)');
+  if (fields.length === 0)
+    throw new ValidationError('Expected `options.schema` to declare at least one column, got `{}` (object)');
   return fields;
 }
 
@@ -79,9 +100,14 @@ export interface CheckedWriteOptions {
   encoderThread: EncoderThreadOption;
 }
 
-
 /** Every option of ParquetWriteOptions, for strict validation. */
-const KNOWN_PARQUET_WRITE_OPTIONS = optionKeys<ParquetWriteOptions>({ schema: true, compression: true, rowGroupSize: true, rowGroupBytes: true, encoderThread: true });
+const KNOWN_PARQUET_WRITE_OPTIONS = optionKeys<ParquetWriteOptions>({
+  schema: true,
+  compression: true,
+  rowGroupSize: true,
+  rowGroupBytes: true,
+  encoderThread: true,
+});
 /**
  * Validates writer options synchronously (sinks call it in their factory, before any file is
  * created).
@@ -91,16 +117,28 @@ export function checkWriteOptions(options: ParquetWriteOptions | undefined): Che
   const opts = expectOptions(options, 'options', KNOWN_PARQUET_WRITE_OPTIONS);
   const compression = expectOneOf(opts.compression, 'options.compression', CODEC_NAMES, 'snappy');
   const rowGroupSize = expectInteger(opts.rowGroupSize, 'options.rowGroupSize', DEFAULT_ROW_GROUP_SIZE);
-  const rowGroupBytes = opts.rowGroupBytes === undefined ? DEFAULT_ROW_GROUP_BYTES : parseBytes(opts.rowGroupBytes, 'options.rowGroupBytes');
-  if (rowGroupBytes < 1) throw new ValidationError(`Expected \`options.rowGroupBytes\` to be at least 1 byte, got ${describeValue(opts.rowGroupBytes)}`);
-  if (opts.schema !== undefined && (typeof opts.schema !== 'object' || opts.schema === null || Array.isArray(opts.schema))) {
-    throw new ValidationError(`Expected \`options.schema\` to be an object of column types, got ${describeValue(opts.schema)}`);
+  const rowGroupBytes =
+    opts.rowGroupBytes === undefined
+      ? DEFAULT_ROW_GROUP_BYTES
+      : parseBytes(opts.rowGroupBytes, 'options.rowGroupBytes');
+  if (rowGroupBytes < 1)
+    throw new ValidationError(
+      `Expected \`options.rowGroupBytes\` to be at least 1 byte, got ${describeValue(opts.rowGroupBytes)}`,
+    );
+  if (
+    opts.schema !== undefined &&
+    (typeof opts.schema !== 'object' || opts.schema === null || Array.isArray(opts.schema))
+  ) {
+    throw new ValidationError(
+      `Expected \`options.schema\` to be an object of column types, got ${describeValue(opts.schema)}`,
+    );
   }
   const fields = opts.schema === undefined ? undefined : parseSchema(opts.schema);
   const encoderThread = opts.encoderThread ?? 'auto';
   if (encoderThread !== true && encoderThread !== false && encoderThread !== 'auto') {
-    throw new ValidationError(`Expected \`options.encoderThread\` to be true, false or 'auto', got ${describeValue(opts.encoderThread)}`);
+    throw new ValidationError(
+      `Expected \`options.encoderThread\` to be true, false or 'auto', got ${describeValue(opts.encoderThread)}`,
+    );
   }
   return { fields, compression, rowGroupSize, rowGroupBytes, encoderThread };
 }
-

@@ -19,7 +19,12 @@ export interface LaidOutGroup {
 }
 
 /** Lays out the encoded chunks of a row group of `rows` rows starting at file offset `groupStart`. */
-export function layOutRowGroup(chunks: readonly EncodedChunk[], rows: number, groupStart: number, codec: ParquetCompression): LaidOutGroup {
+export function layOutRowGroup(
+  chunks: readonly EncodedChunk[],
+  rows: number,
+  groupStart: number,
+  codec: ParquetCompression,
+): LaidOutGroup {
   const parts: Uint8Array[] = [];
   let at = groupStart;
   let uncompressedTotal = 0;
@@ -29,7 +34,14 @@ export function layOutRowGroup(chunks: readonly EncodedChunk[], rows: number, gr
     let uncompressed = 0;
     for (const page of chunk.pages) {
       const body = page.body;
-      const header = pageHeader(page.type, page.uncompressedBytes, body.length, page.numValues, page.encoding, page.crc);
+      const header = pageHeader(
+        page.type,
+        page.uncompressedBytes,
+        body.length,
+        page.numValues,
+        page.encoding,
+        page.crc,
+      );
       if (page.type === 0 && dataPageOffset < 0) dataPageOffset = at;
       parts.push(header, body);
       at += header.length + body.length;
@@ -46,11 +58,23 @@ export function layOutRowGroup(chunks: readonly EncodedChunk[], rows: number, gr
       dataPageOffset,
       ...(chunk.hasDictionary ? { dictionaryPageOffset: chunkStart } : {}),
       nullCount: s.nullCount,
-      ...(s.min !== undefined && s.max !== undefined ? { min: Buffer.from(s.min).toString('base64'), max: Buffer.from(s.max).toString('base64') } : {}),
+      ...(s.min !== undefined && s.max !== undefined
+        ? { min: Buffer.from(s.min).toString('base64'), max: Buffer.from(s.max).toString('base64') }
+        : {}),
     };
   });
   const length = at - groupStart;
-  return { parts, length, meta: { numRows: rows, fileOffset: groupStart, uncompressedBytes: uncompressedTotal, compressedBytes: length, columns: metas } };
+  return {
+    parts,
+    length,
+    meta: {
+      numRows: rows,
+      fileOffset: groupStart,
+      uncompressedBytes: uncompressedTotal,
+      compressedBytes: length,
+      columns: metas,
+    },
+  };
 }
 
 /** Writes all of `bytes` at the handle's position (a short write continues). */

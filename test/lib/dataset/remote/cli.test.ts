@@ -34,9 +34,14 @@ const rows = Array.from({ length: 3_000 }, (_, i) => ({ id: i, day: `2026-11-${1
 
 function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', 'lib/cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8', env }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--conditions=spillway-source', '--import', 'tsx', 'lib/cli/main.ts', ...args],
+      { cwd: ROOT, encoding: 'utf8', env },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -52,15 +57,28 @@ before(async () => {
     const size = bytes.length;
     const start = range[1] === '' ? Math.max(0, size - Number(range[2])) : Number(range[1]);
     const end = range[1] === '' || range[2] === '' ? size - 1 : Math.min(Number(range[2]), size - 1);
-    res.writeHead(206, { 'content-range': `bytes ${start}-${end}/${size}`, etag: '"v1"' }).end(bytes.subarray(start, end + 1));
+    res
+      .writeHead(206, { 'content-range': `bytes ${start}-${end}/${size}`, etag: '"v1"' })
+      .end(bytes.subarray(start, end + 1));
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   httpBase = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
   s3server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: join(dir, 's3') });
   const { port } = await s3server.run();
   const endpoint = `http://127.0.0.1:${port}`;
-  env = { ...process.env, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: endpoint };
-  const client = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+  env = {
+    ...process.env,
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL: endpoint,
+  };
+  const client = new S3Client({
+    endpoint,
+    forcePathStyle: true,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  });
   await client.send(new CreateBucketCommand({ Bucket: bucket }));
   client.destroy();
 });
@@ -71,7 +89,12 @@ after(async () => {
 });
 
 test('convert an HTTP CSV to an s3:// Parquet object and back to a local CSV: the same rows', async () => {
-  const up = await cli('convert', `${httpBase}/data.csv?sig=secret`, `s3://${bucket}/one/data.parquet`, '--no-progress');
+  const up = await cli(
+    'convert',
+    `${httpBase}/data.csv?sig=secret`,
+    `s3://${bucket}/one/data.parquet`,
+    '--no-progress',
+  );
   assert.equal(up.code, 0, up.stderr);
   assert.doesNotMatch(up.stdout + up.stderr, /secret/);
   const back = join(dir, 'back.csv');
@@ -82,13 +105,32 @@ test('convert an HTTP CSV to an s3:// Parquet object and back to a local CSV: th
 });
 
 test('convert --partition-by to an s3:// prefix; inspect lists its files and partitions', async () => {
-  const run = await cli('convert', `${httpBase}/data.parquet`, `s3://${bucket}/tree`, '--to', 'parquet', '--partition-by', 'day', '--no-progress');
+  const run = await cli(
+    'convert',
+    `${httpBase}/data.parquet`,
+    `s3://${bucket}/tree`,
+    '--to',
+    'parquet',
+    '--partition-by',
+    'day',
+    '--no-progress',
+  );
   assert.equal(run.code, 0, run.stderr);
   const inspect = await cli('inspect', `s3://${bucket}/tree`, '--json');
   assert.equal(inspect.code, 0, inspect.stderr);
-  const report = JSON.parse(inspect.stdout) as { files: Array<{ path: string; rows: number }>; partitions: Array<{ key: string; values: number }>; totalRows: number };
-  assert.deepEqual(report.files.map((f) => f.path), [0, 1, 2].map((d) => `s3://${bucket}/tree/day=2026-11-1${d}/part-0.parquet`));
-  assert.deepEqual(report.partitions.map((p) => [p.key, p.values]), [['day', 3]]);
+  const report = JSON.parse(inspect.stdout) as {
+    files: Array<{ path: string; rows: number }>;
+    partitions: Array<{ key: string; values: number }>;
+    totalRows: number;
+  };
+  assert.deepEqual(
+    report.files.map((f) => f.path),
+    [0, 1, 2].map((d) => `s3://${bucket}/tree/day=2026-11-1${d}/part-0.parquet`),
+  );
+  assert.deepEqual(
+    report.partitions.map((p) => [p.key, p.values]),
+    [['day', 3]],
+  );
   assert.equal(report.totalRows, rows.length);
   const local = (await pipeline(fromParquet(join(dir, 'data.parquet')), collect())).output.length;
   assert.equal(local, report.totalRows);

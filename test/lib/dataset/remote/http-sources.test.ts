@@ -9,7 +9,22 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { pipeline, collect, fromIterable, fromCsv, fromJsonl, fromParquet, fromArrow, toCsv, toJsonl, toParquet, toArrow, configureRemote, ErrorCodes, SpillwayError } from '../../../../index.ts';
+import {
+  pipeline,
+  collect,
+  fromIterable,
+  fromCsv,
+  fromJsonl,
+  fromParquet,
+  fromArrow,
+  toCsv,
+  toJsonl,
+  toParquet,
+  toArrow,
+  configureRemote,
+  ErrorCodes,
+  SpillwayError,
+} from '../../../../index.ts';
 import { tempDir } from '../../../helpers.ts';
 
 const dir = tempDir('spillway-remote-http-');
@@ -62,7 +77,11 @@ before(async () => {
     const start = range[1] === '' ? Math.max(0, size - Number(range[2])) : Number(range[1]);
     const end = range[1] === '' || range[2] === '' ? size - 1 : Math.min(Number(range[2]), size - 1);
     const body = bytes.subarray(start, end + 1);
-    res.writeHead(206, { 'content-range': `bytes ${start}-${end}/${size}`, 'content-length': body.length, etag: '"v1"' });
+    res.writeHead(206, {
+      'content-range': `bytes ${start}-${end}/${size}`,
+      'content-length': body.length,
+      etag: '"v1"',
+    });
     if (mode === 'drop' && body.length > 200 && random() < 0.5) {
       drops++;
       // half the body, then the connection is cut
@@ -115,8 +134,14 @@ for (const m of ['ok', 'drop', 'flaky'] as const) {
 
 test('CSV over a server without Range support streams once; Parquet is refused with a coded error', async () => {
   mode = 'norange';
-  assert.deepEqual(await read(fromCsv(`${base}/data.csv`, { cast: true })), await read(fromCsv(join(dir, 'data.csv'), { cast: true })));
-  await assert.rejects(read(fromParquet(`${base}/data.parquet`)), (e: unknown) => e instanceof SpillwayError && e.code === ErrorCodes.IO && /range/i.test(e.message));
+  assert.deepEqual(
+    await read(fromCsv(`${base}/data.csv`, { cast: true })),
+    await read(fromCsv(join(dir, 'data.csv'), { cast: true })),
+  );
+  await assert.rejects(
+    read(fromParquet(`${base}/data.parquet`)),
+    (e: unknown) => e instanceof SpillwayError && e.code === ErrorCodes.IO && /range/i.test(e.message),
+  );
   mode = 'ok';
 });
 
@@ -137,7 +162,13 @@ test('projection and where over HTTP Arrow and CSV give the local rows', async (
   mode = 'drop';
   seed = 7;
   const where = { col: 'id', op: '<', value: 100 } as const;
-  assert.deepEqual(await read(fromArrow(`${base}/data.arrow`, { columns: ['id'], where })), await read(fromArrow(join(dir, 'data.arrow'), { columns: ['id'], where })));
-  assert.deepEqual(await read(fromCsv(`${base}/data.csv`, { cast: true, where })), await read(fromCsv(join(dir, 'data.csv'), { cast: true, where })));
+  assert.deepEqual(
+    await read(fromArrow(`${base}/data.arrow`, { columns: ['id'], where })),
+    await read(fromArrow(join(dir, 'data.arrow'), { columns: ['id'], where })),
+  );
+  assert.deepEqual(
+    await read(fromCsv(`${base}/data.csv`, { cast: true, where })),
+    await read(fromCsv(join(dir, 'data.csv'), { cast: true, where })),
+  );
   mode = 'ok';
 });

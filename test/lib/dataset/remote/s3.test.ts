@@ -11,8 +11,32 @@ import { createRequire } from 'node:module';
 import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { S3Client, CreateBucketCommand, HeadObjectCommand, PutObjectCommand, GetObjectCommand, UploadPartCommand, AbortMultipartUploadCommand } from '@aws-sdk/client-s3';
-import { pipeline, collect, fromIterable, fromCsv, fromJsonl, fromParquet, fromArrow, toCsv, toJsonl, toParquet, toArrow, configureRemote, closeRemote, ErrorCodes, SpillwayError } from '../../../../index.ts';
+import {
+  S3Client,
+  CreateBucketCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  GetObjectCommand,
+  UploadPartCommand,
+  AbortMultipartUploadCommand,
+} from '@aws-sdk/client-s3';
+import {
+  pipeline,
+  collect,
+  fromIterable,
+  fromCsv,
+  fromJsonl,
+  fromParquet,
+  fromArrow,
+  toCsv,
+  toJsonl,
+  toParquet,
+  toArrow,
+  configureRemote,
+  closeRemote,
+  ErrorCodes,
+  SpillwayError,
+} from '../../../../index.ts';
 import type { BatchSource } from '../../../../lib/core/source.ts';
 import type { BatchSink } from '../../../../lib/core/sink.ts';
 import { importS3Module } from '../../../../lib/dataset/remote/s3-client.ts';
@@ -31,7 +55,12 @@ let endpoint = '';
 let client: S3Client;
 const saved = { ...process.env };
 
-const rows = Array.from({ length: 5_000 }, (_, i) => ({ id: i, day: `2026-11-${10 + (i % 3)}`, name: `name-${i}`, x: i / 8 }));
+const rows = Array.from({ length: 5_000 }, (_, i) => ({
+  id: i,
+  day: `2026-11-${10 + (i % 3)}`,
+  name: `name-${i}`,
+  x: i / 8,
+}));
 
 function uploadDirs(): string[] {
   return readdirSync(tmpdir()).filter((n) => n.startsWith('spillway-upload-'));
@@ -42,8 +71,18 @@ before(async () => {
   const { port } = await server.run();
   endpoint = `http://127.0.0.1:${port}`;
   // the standard chain: credentials and endpoint from the environment, as a user would set them
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: endpoint });
-  client = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL: endpoint,
+  });
+  client = new S3Client({
+    endpoint,
+    forcePathStyle: true,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  });
   await client.send(new CreateBucketCommand({ Bucket: bucket }));
   configureRemote({});
 });
@@ -68,7 +107,11 @@ const formats: Format[] = [
   { ext: 'csv', sink: (t) => toCsv(t), source: (i) => fromCsv(i, { cast: true }) as BatchSource<any> },
   { ext: 'jsonl', sink: (t) => toJsonl(t), source: (i) => fromJsonl(i) as BatchSource<any> },
   { ext: 'jsonl.gz', sink: (t) => toJsonl(t), source: (i) => fromJsonl(i) as BatchSource<any> },
-  { ext: 'parquet', sink: (t) => toParquet(t, { rowGroupSize: 500 }), source: (i) => fromParquet(i) as BatchSource<any> },
+  {
+    ext: 'parquet',
+    sink: (t) => toParquet(t, { rowGroupSize: 500 }),
+    source: (i) => fromParquet(i) as BatchSource<any>,
+  },
   { ext: 'arrow', sink: (t) => toArrow(t), source: (i) => fromArrow(i) as BatchSource<any> },
 ];
 
@@ -91,19 +134,35 @@ test('a partitioned tree uploads under a prefix; prefixes and globs read it with
   const localTree = join(dir, 'tree');
   await pipeline(fromIterable(rows), toParquet(localTree, { partitionBy: ['day'] }));
   const { output } = await pipeline(fromIterable(rows), toParquet(`s3://${bucket}/trades`, { partitionBy: ['day'] }));
-  assert.deepEqual((output as { files: string[] }).files, ['day=2026-11-10/part-0.parquet', 'day=2026-11-11/part-0.parquet', 'day=2026-11-12/part-0.parquet']);
+  assert.deepEqual((output as { files: string[] }).files, [
+    'day=2026-11-10/part-0.parquet',
+    'day=2026-11-11/part-0.parquet',
+    'day=2026-11-12/part-0.parquet',
+  ]);
   const expected = await read(fromParquet(localTree));
   assert.deepEqual(await read(fromParquet(`s3://${bucket}/trades`)), expected);
   assert.deepEqual(await read(fromParquet(`s3://${bucket}/trades/`)), expected);
   assert.deepEqual(await read(fromParquet(`s3://${bucket}/trades/*/*.parquet`)), expected);
   const where = { col: 'day', op: '=', value: '2026-11-11' } as const;
-  const pruned = await pipeline(fromParquet(`s3://${bucket}/tr*/**/*.parquet`, { where, hiveTypes: { day: 'string' } }), collect());
+  const pruned = await pipeline(
+    fromParquet(`s3://${bucket}/tr*/**/*.parquet`, { where, hiveTypes: { day: 'string' } }),
+    collect(),
+  );
   assert.deepEqual(pruned.output, await read(fromParquet(localTree, { where, hiveTypes: { day: 'string' } })));
   assert.equal(pruned.stats.stages[0]!.details.filesPruned, 2);
   // existing: 'error' refuses a prefix that holds objects; 'overwrite' replaces the tree
-  await assert.rejects(pipeline(fromIterable(rows), toParquet(`s3://${bucket}/trades`, { partitionBy: ['day'] })), (e: unknown) => e instanceof SpillwayError && e.code === ErrorCodes.IO);
-  await pipeline(fromIterable(rows.filter((r) => r.day !== '2026-11-12')), toParquet(`s3://${bucket}/trades`, { partitionBy: ['day'], existing: 'overwrite' }));
-  assert.equal((await read(fromParquet(`s3://${bucket}/trades`))).length, rows.filter((r) => r.day !== '2026-11-12').length);
+  await assert.rejects(
+    pipeline(fromIterable(rows), toParquet(`s3://${bucket}/trades`, { partitionBy: ['day'] })),
+    (e: unknown) => e instanceof SpillwayError && e.code === ErrorCodes.IO,
+  );
+  await pipeline(
+    fromIterable(rows.filter((r) => r.day !== '2026-11-12')),
+    toParquet(`s3://${bucket}/trades`, { partitionBy: ['day'], existing: 'overwrite' }),
+  );
+  assert.equal(
+    (await read(fromParquet(`s3://${bucket}/trades`))).length,
+    rows.filter((r) => r.day !== '2026-11-12').length,
+  );
 });
 
 test('Parquet over S3 reads the footer and the needed row groups only', async () => {
@@ -135,16 +194,25 @@ test('large outputs go in multipart uploads; a failed part aborts the upload and
       multipartThreshold: '1MB',
       partSize: 5 * 1024 * 1024,
       s3Client: wrapped((command) => {
-        if (command instanceof UploadPartCommand && command.input.PartNumber === 2) return Promise.reject(Object.assign(new Error('boom'), { $metadata: { httpStatusCode: 400 }, Code: 'InvalidPart' }));
+        if (command instanceof UploadPartCommand && command.input.PartNumber === 2)
+          return Promise.reject(
+            Object.assign(new Error('boom'), { $metadata: { httpStatusCode: 400 }, Code: 'InvalidPart' }),
+          );
         // s3rver does not implement AbortMultipartUpload: count it here
         if (command instanceof AbortMultipartUploadCommand) return Promise.resolve((aborted++, {}));
         return undefined;
       }),
     });
     const before = uploadDirs().length;
-    await assert.rejects(pipeline(fromIterable(big), toCsv(`s3://${bucket}/big/failed.csv`)), (e: unknown) => e instanceof SpillwayError && e.code === ErrorCodes.IO && /UploadPart 2/.test(e.message));
+    await assert.rejects(
+      pipeline(fromIterable(big), toCsv(`s3://${bucket}/big/failed.csv`)),
+      (e: unknown) => e instanceof SpillwayError && e.code === ErrorCodes.IO && /UploadPart 2/.test(e.message),
+    );
     assert.equal(aborted, 1);
-    await assert.rejects(client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'big/failed.csv' })), (e: unknown) => (e as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode === 404);
+    await assert.rejects(
+      client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'big/failed.csv' })),
+      (e: unknown) => (e as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode === 404,
+    );
     assert.equal(uploadDirs().length, before, 'no temporary upload directory left');
   } finally {
     configureRemote({});
@@ -157,7 +225,10 @@ test('a run that fails before its end uploads nothing', async () => {
     throw new Error('source failed');
   }
   const before = uploadDirs().length;
-  await assert.rejects(pipeline(fromIterable(failing()), toParquet(`s3://${bucket}/never/data.parquet`)), /source failed/);
+  await assert.rejects(
+    pipeline(fromIterable(failing()), toParquet(`s3://${bucket}/never/data.parquet`)),
+    /source failed/,
+  );
   await assert.rejects(client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'never/data.parquet' })));
   assert.equal(uploadDirs().length, before);
 });
@@ -172,12 +243,18 @@ test('an object replaced mid-read is an IoError, never rows of two versions', as
     s3Client: wrapped((command) => {
       if (!(command instanceof GetObjectCommand) || command.input.Key !== key) return undefined;
       // the first answer is cut after a few bytes; before the resumed request, the object is replaced
-      if (++gets === 1) return client.send(command).then((out) => ({ ...out, Body: cut(out.Body as AsyncIterable<Uint8Array>) }));
-      return client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'id\n1\n' })).then(() => client.send(command));
+      if (++gets === 1)
+        return client.send(command).then((out) => ({ ...out, Body: cut(out.Body as AsyncIterable<Uint8Array>) }));
+      return client
+        .send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'id\n1\n' }))
+        .then(() => client.send(command));
     }),
   });
   try {
-    await assert.rejects(read(fromCsv(`s3://${bucket}/${key}`) as BatchSource<any>), (e: unknown) => e instanceof SpillwayError && e.code === ErrorCodes.IO && /changed/.test(e.message));
+    await assert.rejects(
+      read(fromCsv(`s3://${bucket}/${key}`) as BatchSource<any>),
+      (e: unknown) => e instanceof SpillwayError && e.code === ErrorCodes.IO && /changed/.test(e.message),
+    );
   } finally {
     configureRemote({});
   }
@@ -192,18 +269,34 @@ async function* cut(body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array>
 }
 
 test('a missing SDK is a coded error that says what to install', async () => {
-  const missing = () => Promise.reject(Object.assign(new Error("Cannot find package '@aws-sdk/client-s3'"), { code: 'ERR_MODULE_NOT_FOUND' }));
-  await assert.rejects(importS3Module(missing), (e: unknown) => e instanceof SpillwayError && e.code === ErrorCodes.UNSUPPORTED && e.message.includes('npm install @aws-sdk/client-s3'));
+  const missing = () =>
+    Promise.reject(
+      Object.assign(new Error("Cannot find package '@aws-sdk/client-s3'"), { code: 'ERR_MODULE_NOT_FOUND' }),
+    );
+  await assert.rejects(
+    importS3Module(missing),
+    (e: unknown) =>
+      e instanceof SpillwayError &&
+      e.code === ErrorCodes.UNSUPPORTED &&
+      e.message.includes('npm install @aws-sdk/client-s3'),
+  );
 });
 
 test('credentials never appear in errors', async () => {
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIALEAKCHECK0000', AWS_SECRET_ACCESS_KEY: 'secret-leak-check-value' });
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: 'AKIALEAKCHECK0000',
+    AWS_SECRET_ACCESS_KEY: 'secret-leak-check-value',
+  });
   configureRemote({});
   try {
-    const error = await pipeline(fromParquet(`s3://${bucket}/single/data.parquet`), collect()).then(() => undefined, (e: unknown) => e);
+    const error = await pipeline(fromParquet(`s3://${bucket}/single/data.parquet`), collect()).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(error instanceof SpillwayError, `expected a SpillwayError, got ${String(error)}`);
     let text = '';
-    for (let e: unknown = error; e; e = (e as Error).cause) text += `${String(e)} ${(e as Error).stack} ${JSON.stringify(e)}`;
+    for (let e: unknown = error; e; e = (e as Error).cause)
+      text += `${String(e)} ${(e as Error).stack} ${JSON.stringify(e)}`;
     assert.doesNotMatch(text, /AKIALEAKCHECK|secret-leak-check/);
   } finally {
     Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' });

@@ -6,14 +6,20 @@ import { rowsToRecordBatch } from '../../../../lib/formats/arrow/convert.ts';
 const position = { source: 'test', index: 0, rowStart: 0 };
 
 test('a Batch from Arrow converts to rows once and reports buffer bytes', () => {
-  const rb = rowsToRecordBatch([{ a: 1, b: 'x' }, { a: 2, b: 'y' }]);
+  const rb = rowsToRecordBatch([
+    { a: 1, b: 'x' },
+    { a: 2, b: 'y' },
+  ]);
   const batch = Batch.fromArrow(rb, position);
   assert.equal(batch.hasRows, false);
   assert.equal(batch.numRows, 2);
   assert.equal(batch.arrow, rb);
   assert.ok(batch.bytes > 0 && batch.bytes < 1024);
   const rows = batch.rows;
-  assert.deepEqual(rows, [{ a: 1, b: 'x' }, { a: 2, b: 'y' }]);
+  assert.deepEqual(rows, [
+    { a: 1, b: 'x' },
+    { a: 2, b: 'y' },
+  ]);
   assert.equal(batch.rows, rows, 'cached');
 });
 

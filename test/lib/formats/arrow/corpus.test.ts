@@ -13,33 +13,42 @@ import { CORPUS, corpusSkip } from '../../../helpers.ts';
 const corpus = CORPUS;
 const skip = corpusSkip;
 
-
 /** Normalises a converted value to truth.json's JSON conventions. */
 function normalise(value: unknown): unknown {
   if (typeof value === 'bigint') return String(value);
-  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : value === Infinity ? 'Infinity' : value === -Infinity ? '-Infinity' : value;
+  if (typeof value === 'number')
+    return Number.isNaN(value) ? 'NaN' : value === Infinity ? 'Infinity' : value === -Infinity ? '-Infinity' : value;
   if (value instanceof Uint8Array) return `base64:${Buffer.from(value).toString('base64')}`;
   if (value instanceof Date) return value.toISOString();
   if (Array.isArray(value)) return value.map(normalise);
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalise(v)]));
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalise(v)]));
   return value;
 }
 
 /** Deep equality where numbers also match when they are the same float32 (integration JSON writes short decimals). */
 function same(actual: unknown, expected: unknown): boolean {
-  if (typeof actual === 'number' && typeof expected === 'number') return Object.is(actual, expected) || actual === expected || Math.fround(actual) === Math.fround(expected);
-  if (Array.isArray(actual) && Array.isArray(expected)) return actual.length === expected.length && actual.every((v, i) => same(v, expected[i]));
+  if (typeof actual === 'number' && typeof expected === 'number')
+    return Object.is(actual, expected) || actual === expected || Math.fround(actual) === Math.fround(expected);
+  if (Array.isArray(actual) && Array.isArray(expected))
+    return actual.length === expected.length && actual.every((v, i) => same(v, expected[i]));
   if (actual && expected && typeof actual === 'object' && typeof expected === 'object') {
     const ka = Object.keys(actual);
     const kb = Object.keys(expected);
-    return ka.length === kb.length && ka.every((k) => same((actual as Record<string, unknown>)[k], (expected as Record<string, unknown>)[k]));
+    return (
+      ka.length === kb.length &&
+      ka.every((k) => same((actual as Record<string, unknown>)[k], (expected as Record<string, unknown>)[k]))
+    );
   }
   return actual === expected;
 }
 
-const truths: Truth[] = skip ? [] : (JSON.parse(readFileSync(path.join(corpus, 'truth.json'), 'utf8')) as { files: Truth[] }).files.filter((f) => f.path.startsWith('arrow/'));
+const truths: Truth[] = skip
+  ? []
+  : (JSON.parse(readFileSync(path.join(corpus, 'truth.json'), 'utf8')) as { files: Truth[] }).files.filter((f) =>
+      f.path.startsWith('arrow/'),
+    );
 const outcome = { read: 0, rejected: 0, failed: [] as string[] };
-
 
 async function readAll(batches: AsyncIterable<RecordBatch>) {
   let rows = 0;
@@ -49,7 +58,11 @@ async function readAll(batches: AsyncIterable<RecordBatch>) {
     names ??= batch.schema.fields.map((f) => f.name);
     rows += batch.numRows;
     if (head.length < 2) {
-      const converted = recordBatchToRows(batch, { int64: 'bigint', timestamps: 'string', shape: new Set(names).size !== names.length ? 'array' : undefined });
+      const converted = recordBatchToRows(batch, {
+        int64: 'bigint',
+        timestamps: 'string',
+        shape: new Set(names).size !== names.length ? 'array' : undefined,
+      });
       head.push(...converted.slice(0, 2 - head.length).map(normalise));
     }
   }
@@ -83,11 +96,21 @@ for (const truth of truths) {
           assert.fail(`accepted malformed ${truth.path}`);
         }
         assert.equal(result.rows, truth.rows);
-        if (result.names) assert.deepEqual(result.names, truth.columns?.map((c) => c.name));
-        assert.ok(same(result.head, truth.head), `head differs:\n${JSON.stringify(result.head).slice(0, 600)}\n${JSON.stringify(truth.head).slice(0, 600)}`);
+        if (result.names)
+          assert.deepEqual(
+            result.names,
+            truth.columns?.map((c) => c.name),
+          );
+        assert.ok(
+          same(result.head, truth.head),
+          `head differs:\n${JSON.stringify(result.head).slice(0, 600)}\n${JSON.stringify(truth.head).slice(0, 600)}`,
+        );
         outcome.read++;
       } catch (error) {
-        if (error instanceof SpillwayError && (error.code === ErrorCodes.FORMAT || error.code === ErrorCodes.UNSUPPORTED)) {
+        if (
+          error instanceof SpillwayError &&
+          (error.code === ErrorCodes.FORMAT || error.code === ErrorCodes.UNSUPPORTED)
+        ) {
           assert.ok(error.message.includes(file), `error names the file: ${error.message}`);
           const known = KNOWN_REFUSALS[truth.path];
           if (truth.expect === 'read' && !known?.test(error.message)) {
@@ -105,7 +128,9 @@ for (const truth of truths) {
 }
 
 test('corpus summary: every file was read or refused as truth.json and KNOWN_REFUSALS say', { skip }, () => {
-  console.log(`arrow corpus: ${outcome.read} read correctly, ${outcome.rejected} refused with a clear error, ${outcome.failed.length} failed`);
+  console.log(
+    `arrow corpus: ${outcome.read} read correctly, ${outcome.rejected} refused with a clear error, ${outcome.failed.length} failed`,
+  );
   assert.deepEqual(outcome.failed, []);
   assert.equal(outcome.read + outcome.rejected, truths.length * 2, 'every file was tried both ways');
   const expectedRefusals = truths.filter((t) => t.expect === 'reject' || KNOWN_REFUSALS[t.path]).length * 2;

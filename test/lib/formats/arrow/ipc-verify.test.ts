@@ -30,14 +30,20 @@ function fieldsLengthAt(view: DataView, schema: number): number {
 
 async function read(path: string): Promise<unknown> {
   try {
-    await pipeline(fromArrow(path), mapBatch(() => []), { governor: false });
+    await pipeline(
+      fromArrow(path),
+      mapBatch(() => []),
+      { governor: false },
+    );
     return undefined;
   } catch (error) {
     return error;
   }
 }
 
-test('a bit flip in the schema\'s field count of an Arrow file fails with a FormatError instead of hanging', { timeout: 120_000 }, async () => {
+test("a bit flip in the schema's field count of an Arrow file fails with a FormatError instead of hanging", {
+  timeout: 120_000,
+}, async () => {
   const original = join(dir, 'src.arrow');
   await pipeline(fromIterable(rows), toArrow(original, { format: 'file', compression: 'lz4' }), { governor: false });
   const bytes = new Uint8Array(readFileSync(original));
@@ -57,7 +63,9 @@ test('a bit flip in the schema\'s field count of an Arrow file fails with a Form
   assert.equal(error.context.file, path);
 });
 
-test('a bit flip in the schema\'s field count of an Arrow stream fails with a FormatError instead of hanging', { timeout: 120_000 }, async () => {
+test("a bit flip in the schema's field count of an Arrow stream fails with a FormatError instead of hanging", {
+  timeout: 120_000,
+}, async () => {
   const original = join(dir, 'src.arrows');
   await pipeline(fromIterable(rows), toArrow(original, { format: 'stream' }), { governor: false });
   const bytes = new Uint8Array(readFileSync(original));

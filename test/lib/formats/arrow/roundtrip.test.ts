@@ -5,7 +5,13 @@ import { createReadStream } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { rowsToRecordBatch, recordBatchToRows, unifySchemas, castRecordBatch, inferSchema } from '../../../../lib/formats/arrow/convert.ts';
+import {
+  rowsToRecordBatch,
+  recordBatchToRows,
+  unifySchemas,
+  castRecordBatch,
+  inferSchema,
+} from '../../../../lib/formats/arrow/convert.ts';
 import { ArrowFileWriter } from '../../../../lib/formats/arrow/ipc-writer.ts';
 import { openArrowFile, readArrowStream } from '../../../../lib/formats/arrow/ipc-reader.ts';
 import { registerArrowCodecs } from '../../../../lib/formats/arrow/codecs.ts';
@@ -30,11 +36,18 @@ const valueOf: Record<string, fc.Arbitrary<unknown>> = {
   date: fc.date({ noInvalidDate: true }),
   null: fc.constant(null),
 };
-const batches = fc.array(column, { minLength: 1, maxLength: 6 }).chain((kinds) =>
-  fc.array(fc.array(fc.tuple(...kinds.map((k) => fc.option(valueOf[k]!, { freq: 5 }))), { minLength: 0, maxLength: 40 }), { minLength: 1, maxLength: 4 }).map((groups) =>
-    groups.map((rows) => rows.map((values) => Object.fromEntries(values.map((v, i) => [`c${i}`, v])))),
-  ),
-);
+const batches = fc
+  .array(column, { minLength: 1, maxLength: 6 })
+  .chain((kinds) =>
+    fc
+      .array(
+        fc.array(fc.tuple(...kinds.map((k) => fc.option(valueOf[k]!, { freq: 5 }))), { minLength: 0, maxLength: 40 }),
+        { minLength: 1, maxLength: 4 },
+      )
+      .map((groups) =>
+        groups.map((rows) => rows.map((values) => Object.fromEntries(values.map((v, i) => [`c${i}`, v])))),
+      ),
+  );
 
 let dir: string;
 test.before(async () => {
@@ -78,9 +91,17 @@ test('int column widens to float across batches; new columns are added', async (
   const a = rowsToRecordBatch([{ x: 1 }, { x: 2 }]);
   const b = rowsToRecordBatch([{ x: 1.5, y: 'new' }]);
   const schema = unifySchemas(a.schema, b.schema);
-  assert.deepEqual(schema.fields.map((f) => `${f.name}:${String(f.type)}`), ['x:Float64', 'y:Utf8']);
-  assert.deepEqual(recordBatchToRows(castRecordBatch(a, schema)), [{ x: 1, y: null }, { x: 2, y: null }]);
-  assert.throws(() => unifySchemas(a.schema, rowsToRecordBatch([{ x: 'text' }]).schema), { code: ErrorCodes.UNSUPPORTED });
+  assert.deepEqual(
+    schema.fields.map((f) => `${f.name}:${String(f.type)}`),
+    ['x:Float64', 'y:Utf8'],
+  );
+  assert.deepEqual(recordBatchToRows(castRecordBatch(a, schema)), [
+    { x: 1, y: null },
+    { x: 2, y: null },
+  ]);
+  assert.throws(() => unifySchemas(a.schema, rowsToRecordBatch([{ x: 'text' }]).schema), {
+    code: ErrorCodes.UNSUPPORTED,
+  });
 });
 
 test('int64 modes: auto gives bigint only when unsafe; number refuses unsafe', () => {
@@ -92,11 +113,17 @@ test('int64 modes: auto gives bigint only when unsafe; number refuses unsafe', (
 test('nested values round-trip as JSON; mixed types are refused naming the column', () => {
   const rows = [{ o: { a: [1, 'x'] } }, { o: [true, null] }];
   assert.deepEqual(recordBatchToRows(rowsToRecordBatch(rows)), rows);
-  assert.throws(() => rowsToRecordBatch([{ m: 1 }, { m: 'one' }]), (e: Error & { code?: string }) => e.code === ErrorCodes.UNSUPPORTED && /"m"/.test(e.message));
+  assert.throws(
+    () => rowsToRecordBatch([{ m: 1 }, { m: 'one' }]),
+    (e: Error & { code?: string }) => e.code === ErrorCodes.UNSUPPORTED && /"m"/.test(e.message),
+  );
 });
 
 test('array rows come back as arrays', () => {
-  const rows = [[1, 'a', null], [2, 'b', true]];
+  const rows = [
+    [1, 'a', null],
+    [2, 'b', true],
+  ];
   assert.deepEqual(recordBatchToRows(rowsToRecordBatch(rows)), rows);
 });
 
@@ -155,5 +182,8 @@ test('a truncated file fails with FormatError naming it', async () => {
   await writer.commit();
   const bytes = await readFile(target);
   await writeFile(target, bytes.subarray(0, bytes.length - 20));
-  await assert.rejects(openArrowFile(target), (e: Error & { code?: string }) => e.code === ErrorCodes.FORMAT && e.message.includes(target));
+  await assert.rejects(
+    openArrowFile(target),
+    (e: Error & { code?: string }) => e.code === ErrorCodes.FORMAT && e.message.includes(target),
+  );
 });

@@ -17,29 +17,40 @@ const field = fc.oneof(
   fc.constant(''),
   fc.dictionary(fc.string(), fc.oneof(fc.integer(), fc.string(), fc.bigInt())),
 );
-const dialect = fc.record(
-  {
-    delimiter: fc.constantFrom(',', ';', '\t', '|', '.', '0', 'a'),
-    quote: fc.constantFrom('"', "'", '|'),
-    record_delimiter: fc.constantFrom('unix', 'windows', '\n', '\r\n'),
-  },
-  { requiredKeys: [] },
-)
+const dialect = fc
+  .record(
+    {
+      delimiter: fc.constantFrom(',', ';', '\t', '|', '.', '0', 'a'),
+      quote: fc.constantFrom('"', "'", '|'),
+      record_delimiter: fc.constantFrom('unix', 'windows', '\n', '\r\n'),
+    },
+    { requiredKeys: [] },
+  )
   .filter((d) => (d.quote ?? '"') !== (d.delimiter ?? ','))
   .map((d) => (d.quote === undefined || d.quote === '"' ? d : { ...d, escape: d.quote }));
 
 test('fast formatter writes what csv-stringify writes, for object and array rows', () => {
   fc.assert(
-    fc.property(dialect, fc.array(fc.array(field, { minLength: 3, maxLength: 3 }), { maxLength: 20 }), (options, table) => {
-      const format = fastCsvFormat(options);
-      assert.ok(format, `dialect ${JSON.stringify(options)} should be fast`);
-      const columns = ['a', 'b c', 'd,"e"'];
-      const objects = table.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i]])));
-      const expected = stringify(objects, { ...options, quote_record_delimiter: true, cast: STRINGIFY_CAST, header: true, columns } as Options);
-      assert.equal(csvHeader(format, columns) + csvFormatter(format, columns)(objects), expected);
-      const arrays = stringify(table, { ...options, quote_record_delimiter: true, cast: STRINGIFY_CAST } as Options);
-      assert.equal(csvFormatter(format, undefined)(table), arrays);
-    }),
+    fc.property(
+      dialect,
+      fc.array(fc.array(field, { minLength: 3, maxLength: 3 }), { maxLength: 20 }),
+      (options, table) => {
+        const format = fastCsvFormat(options);
+        assert.ok(format, `dialect ${JSON.stringify(options)} should be fast`);
+        const columns = ['a', 'b c', 'd,"e"'];
+        const objects = table.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i]])));
+        const expected = stringify(objects, {
+          ...options,
+          quote_record_delimiter: true,
+          cast: STRINGIFY_CAST,
+          header: true,
+          columns,
+        } as Options);
+        assert.equal(csvHeader(format, columns) + csvFormatter(format, columns)(objects), expected);
+        const arrays = stringify(table, { ...options, quote_record_delimiter: true, cast: STRINGIFY_CAST } as Options);
+        assert.equal(csvFormatter(format, undefined)(table), arrays);
+      },
+    ),
     { numRuns: 1500 },
   );
 });
@@ -50,7 +61,17 @@ test('line breaks in fields are always quoted (csv-stringify quotes only an expl
 });
 
 test('options only csv-stringify supports are left to it', () => {
-  for (const options of [{ quoted: true }, { bom: true }, { eof: false }, { delimiter: '::' }, { escape: '\\' }, { record_delimiter: 'mac' }, { quoted_string: true }, { escape_formulas: true }, { quote_record_delimiter: false }]) {
+  for (const options of [
+    { quoted: true },
+    { bom: true },
+    { eof: false },
+    { delimiter: '::' },
+    { escape: '\\' },
+    { record_delimiter: 'mac' },
+    { quoted_string: true },
+    { escape_formulas: true },
+    { quote_record_delimiter: false },
+  ]) {
     assert.equal(fastCsvFormat(options), undefined, JSON.stringify(options));
   }
   assert.deepEqual(fastCsvFormat({}), { delimiter: ',', quote: '"', recordDelimiter: '\n' });

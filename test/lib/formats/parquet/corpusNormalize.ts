@@ -43,7 +43,10 @@ export function normalize(value: unknown, column?: ParquetColumn, truthType?: st
 /** Truth maps are arrays of {key, value}; hyparquet assembles maps as objects: compare as objects. */
 export function mapsAsObjects(value: unknown): unknown {
   if (Array.isArray(value)) {
-    if (value.length > 0 && value.every((e) => e !== null && typeof e === 'object' && !Array.isArray(e) && 'key' in e)) {
+    if (
+      value.length > 0 &&
+      value.every((e) => e !== null && typeof e === 'object' && !Array.isArray(e) && 'key' in e)
+    ) {
       const out: Record<string, unknown> = {};
       for (const e of value as { key: unknown; value?: unknown }[]) out[String(e.key)] = mapsAsObjects(e.value ?? null);
       return out;
@@ -88,14 +91,17 @@ export function expectedMapsAsObjects(value: unknown, type: string | undefined):
   if (t.startsWith('MAP(') && Array.isArray(value)) {
     const valueType = splitTopLevel(t.slice(4, -1))[1];
     const out: Record<string, unknown> = {};
-    for (const e of value as { key: unknown; value?: unknown }[]) out[String(e.key)] = expectedMapsAsObjects(e.value ?? null, valueType);
+    for (const e of value as { key: unknown; value?: unknown }[])
+      out[String(e.key)] = expectedMapsAsObjects(e.value ?? null, valueType);
     return out;
   }
   if (t.startsWith('STRUCT(') && !Array.isArray(value)) {
-    const fields = new Map(splitTopLevel(t.slice(7, -1)).map((f) => {
-      const space = f.indexOf(' ');
-      return [f.slice(0, space).replace(/^"|"$/g, ''), f.slice(space + 1)] as const;
-    }));
+    const fields = new Map(
+      splitTopLevel(t.slice(7, -1)).map((f) => {
+        const space = f.indexOf(' ');
+        return [f.slice(0, space).replace(/^"|"$/g, ''), f.slice(space + 1)] as const;
+      }),
+    );
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, expectedMapsAsObjects(v, fields.get(k))]));
   }
   return mapsAsObjects(value);

@@ -49,12 +49,21 @@ export function fromSpillway(value: unknown): unknown {
     return `${date} ${trimFraction(time!)}`;
   }
   // DuckDB's BLOB text: printable ASCII as is, other bytes as \xHH
-  if (value instanceof Uint8Array) return Array.from(value, (b) => (b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+  if (value instanceof Uint8Array)
+    return Array.from(value, (b) =>
+      b >= 0x20 && b < 0x7f && b !== 0x5c
+        ? String.fromCharCode(b)
+        : `\\x${b.toString(16).toUpperCase().padStart(2, '0')}`,
+    ).join('');
   if (Array.isArray(value)) return value.map(fromSpillway);
   if (typeof value === 'object') {
     const o = value as Record<string, unknown>;
     if (Object.keys(o).join() === 'months,days,milliseconds') {
-      return { months: String(o.months), days: String(o.days), micros: String(BigInt(o.milliseconds as number) * 1000n) };
+      return {
+        months: String(o.months),
+        days: String(o.days),
+        micros: String(BigInt(o.milliseconds as number) * 1000n),
+      };
     }
     return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromSpillway(v)]));
   }
@@ -74,12 +83,16 @@ export function fromDuck(value: unknown, isMap = false): unknown {
     return value;
   }
   if (Array.isArray(value)) {
-    if (isMap) return Object.fromEntries((value as { key: unknown; value: unknown }[]).map((e) => [String(e.key), fromDuck(e.value)]));
+    if (isMap)
+      return Object.fromEntries(
+        (value as { key: unknown; value: unknown }[]).map((e) => [String(e.key), fromDuck(e.value)]),
+      );
     return value.map((v) => fromDuck(v));
   }
   if (typeof value === 'object') {
     const o = value as Record<string, unknown>;
-    if (Object.keys(o).join() === 'months,days,micros') return { months: String(o.months), days: String(o.days), micros: String(o.micros) };
+    if (Object.keys(o).join() === 'months,days,micros')
+      return { months: String(o.months), days: String(o.days), micros: String(o.micros) };
     return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromDuck(v)]));
   }
   return value;

@@ -19,14 +19,19 @@ test('bitWidth', () => {
 
 test('hybrid encoding round-trips through hyparquet for runs, mixes and every width', () => {
   fc.assert(
-    fc.property(fc.integer({ min: 1, max: 20 }), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 40 })), { maxLength: 30 }), fc.boolean(), (width, runs, repeats) => {
-      const max = 2 ** width - 1;
-      const values: number[] = [];
-      for (const [v, n] of runs) for (let k = 0; k < n; k++) values.push(v % (max + 1));
-      const out = new Bytes(4);
-      encodeHybrid(out, values, 0, values.length, width, repeats && width <= 8);
-      assert.deepEqual(decode(out.result(), width, values.length, false), values);
-    }),
+    fc.property(
+      fc.integer({ min: 1, max: 20 }),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 40 })), { maxLength: 30 }),
+      fc.boolean(),
+      (width, runs, repeats) => {
+        const max = 2 ** width - 1;
+        const values: number[] = [];
+        for (const [v, n] of runs) for (let k = 0; k < n; k++) values.push(v % (max + 1));
+        const out = new Bytes(4);
+        encodeHybrid(out, values, 0, values.length, width, repeats && width <= 8);
+        assert.deepEqual(decode(out.result(), width, values.length, false), values);
+      },
+    ),
     { numRuns: 300 },
   );
 });

@@ -23,14 +23,18 @@ import { duckRows, duckRun, fromDuck, fromSpillway, sqlString } from './duckdb.t
 const dir = tempDir('spillway-exact-');
 
 /** Every row of `file` through both paths, as objects keyed by the reader's names. */
-async function readBoth(file: string, options: ParquetReadOptions = {}): Promise<{ names: string[]; rows: Record<string, unknown>[]; arrowRows: Record<string, unknown>[] }> {
+async function readBoth(
+  file: string,
+  options: ParquetReadOptions = {},
+): Promise<{ names: string[]; rows: Record<string, unknown>[]; arrowRows: Record<string, unknown>[] }> {
   const reader = await openParquet(file, { batchSize: 2, ...options });
   try {
     const names = reader.columns.map((c) => c.name);
     const rows: Record<string, unknown>[] = [];
     for await (const b of reader.batches()) rows.push(...b.rows);
     const arrowRows: Record<string, unknown>[] = [];
-    for await (const b of reader.recordBatches()) arrowRows.push(...(recordBatchToRows(b.batch) as Record<string, unknown>[]));
+    for await (const b of reader.recordBatches())
+      arrowRows.push(...(recordBatchToRows(b.batch) as Record<string, unknown>[]));
     return { names, rows, arrowRows };
   } finally {
     await reader.close();
@@ -38,14 +42,21 @@ async function readBoth(file: string, options: ParquetReadOptions = {}): Promise
 }
 
 /** Compares spillway's rows of `file` with DuckDB's read_parquet of it, column by column. */
-async function assertSameAsDuckDB(file: string, mapColumns: readonly string[] = []): Promise<Record<string, unknown>[]> {
+async function assertSameAsDuckDB(
+  file: string,
+  mapColumns: readonly string[] = [],
+): Promise<Record<string, unknown>[]> {
   const duck = await duckRows(`SELECT * FROM read_parquet(${sqlString(file)})`);
   const ours = await readBoth(file);
   assert.deepEqual(ours.names, duck.names, 'column names and order');
   assert.equal(ours.rows.length, duck.rows.length);
   for (const [i, row] of ours.rows.entries()) {
     for (const name of duck.names) {
-      assert.deepEqual(fromSpillway(row[name]), fromDuck(duck.rows[i]![name], mapColumns.includes(name)), `row ${i} column ${name}`);
+      assert.deepEqual(
+        fromSpillway(row[name]),
+        fromDuck(duck.rows[i]![name], mapColumns.includes(name)),
+        `row ${i} column ${name}`,
+      );
     }
   }
   return ours.rows;
@@ -75,7 +86,8 @@ test('every scalar type DuckDB writes reads as DuckDB reads it, on both paths', 
   for (const name of ['ts_ms', 'ts_us', 'ts_ns', 'tstz']) {
     assert.equal((both.arrowRows[0]![name] as Date).toISOString(), (both.rows[0]![name] as Date).toISOString(), name);
   }
-  for (const name of ['d4', 'd18', 'd38', 'u64', 'i64', 's', 'tm']) assert.deepEqual(both.arrowRows[0]![name], both.rows[0]![name], name);
+  for (const name of ['d4', 'd18', 'd38', 'u64', 'i64', 's', 'tm'])
+    assert.deepEqual(both.arrowRows[0]![name], both.rows[0]![name], name);
 });
 
 test('decimals, int64 and timestamps inside lists, structs and maps are exact; empty and null lists and maps differ', async () => {
@@ -111,24 +123,32 @@ test('a required list keeps its empty lists (not null)', async () => {
   });
   await assertSameAsDuckDB(file);
   const { rows, arrowRows } = await readBoth(file);
-  assert.deepEqual(rows.map((r) => r.l), [[1, 2], [], [3]]);
+  assert.deepEqual(
+    rows.map((r) => r.l),
+    [[1, 2], [], [3]],
+  );
   assert.deepEqual(arrowRows, rows);
 });
 
 test('VARIANT values with decimals come back exact (shredded and not)', async () => {
   const file = join(dir, 'variant.parquet');
   try {
-    await duckRun(`COPY (SELECT * FROM (VALUES (42::VARIANT, {'a': 1.25::DECIMAL(5,2)}::VARIANT), ([9876543210.123456789::DECIMAL(38,9)]::VARIANT, 'text'::VARIANT)) t(v, v2)) TO ${sqlString(file)}`);
+    await duckRun(
+      `COPY (SELECT * FROM (VALUES (42::VARIANT, {'a': 1.25::DECIMAL(5,2)}::VARIANT), ([9876543210.123456789::DECIMAL(38,9)]::VARIANT, 'text'::VARIANT)) t(v, v2)) TO ${sqlString(file)}`,
+    );
   } catch (error) {
     // a DuckDB without VARIANT: nothing to compare with
     return assert.match(String(error), /VARIANT/i);
   }
   const { rows, arrowRows } = await readBoth(file);
-  assert.deepEqual(rows, [{ v: 42, v2: { a: '1.25' } }, { v: ['9876543210.123456789'], v2: 'text' }]);
+  assert.deepEqual(rows, [
+    { v: 42, v2: { a: '1.25' } },
+    { v: ['9876543210.123456789'], v2: 'text' },
+  ]);
   assert.deepEqual(arrowRows, rows);
 });
 
-test('duplicate and empty column names get DuckDB\'s unique names, in file order, on both paths and in stats', async () => {
+test("duplicate and empty column names get DuckDB's unique names, in file order, on both paths and in stats", async () => {
   const file = join(dir, 'dup.parquet');
   parquetWriteFile({
     filename: file,
@@ -154,7 +174,10 @@ test('an annotation its physical type cannot carry is refused (DuckDB refuses it
   const file = join(dir, 'ts-on-int32.parquet');
   parquetWriteFile({
     filename: file,
-    schema: [{ name: 'root', num_children: 1 }, { name: 'tcol', type: 'INT32', repetition_type: 'REQUIRED', converted_type: 'DATE' }],
+    schema: [
+      { name: 'root', num_children: 1 },
+      { name: 'tcol', type: 'INT32', repetition_type: 'REQUIRED', converted_type: 'DATE' },
+    ],
     columnData: [{ name: 'tcol', data: [new Date(86_400_000 * 3), new Date(86_400_000 * 5)] }],
   });
   // DATE (6, zigzag 0x0c) -> TIMESTAMP_MILLIS (9, zigzag 0x12) in the footer's schema element
@@ -177,7 +200,10 @@ test('invalid UTF-8 is refused on both paths (as DuckDB does), or replaced when 
   const file = join(dir, 'bad-utf8.parquet');
   parquetWriteFile({
     filename: file,
-    schema: [{ name: 'root', num_children: 1 }, { name: 's', type: 'BYTE_ARRAY', repetition_type: 'REQUIRED', converted_type: 'UTF8' }],
+    schema: [
+      { name: 'root', num_children: 1 },
+      { name: 's', type: 'BYTE_ARRAY', repetition_type: 'REQUIRED', converted_type: 'UTF8' },
+    ],
     columnData: [{ name: 's', data: [new Uint8Array([0x61, 0xff, 0xfe]), new Uint8Array([0x62])] }],
   });
   await assert.rejects(duckRows(`SELECT * FROM read_parquet(${sqlString(file)})`), /UTF8|encoding/i);
@@ -208,50 +234,88 @@ test('TIME outside 00:00:00..24:00:00 is refused with a coded error naming the c
   const file = join(dir, 'bad-time.parquet');
   parquetWriteFile({
     filename: file,
-    schema: [{ name: 'root', num_children: 1 }, { name: 't', type: 'INT64', repetition_type: 'REQUIRED', logical_type: { type: 'TIME', isAdjustedToUTC: false, unit: 'MICROS' } }],
+    schema: [
+      { name: 'root', num_children: 1 },
+      {
+        name: 't',
+        type: 'INT64',
+        repetition_type: 'REQUIRED',
+        logical_type: { type: 'TIME', isAdjustedToUTC: false, unit: 'MICROS' },
+      },
+    ],
     columnData: [{ name: 't', data: [-17_559_000_000n, 86_400_000_000n] }],
   });
   for (const arrow of [false, true]) {
     const reader = await openParquet(file);
     try {
-      await assert.rejects(async () => {
-        for await (const _ of arrow ? reader.recordBatches() : reader.batches()) void _;
-      }, (error: Error & { code?: string }) => {
-        assert.equal(error.code, 'ERR_SPILLWAY_FORMAT');
-        assert.match(error.message, /TIME value -17559000000 µs of column `t`/);
-        return true;
-      });
+      await assert.rejects(
+        async () => {
+          for await (const _ of arrow ? reader.recordBatches() : reader.batches()) void _;
+        },
+        (error: Error & { code?: string }) => {
+          assert.equal(error.code, 'ERR_SPILLWAY_FORMAT');
+          assert.match(error.message, /TIME value -17559000000 µs of column `t`/);
+          return true;
+        },
+      );
     } finally {
       await reader.close();
     }
   }
 });
 
-test('TIME adjusted to UTC reads as DuckDB\'s TIME WITH TIME ZONE text (`+00`), the same on both paths', async () => {
+test("TIME adjusted to UTC reads as DuckDB's TIME WITH TIME ZONE text (`+00`), the same on both paths", async () => {
   const file = join(dir, 'timetz.parquet');
-  await duckRun(`COPY (SELECT * FROM (VALUES ('12:34:56.789012+00'::TIMETZ, TIME '01:02:03.5'), ('00:00:00+00'::TIMETZ, NULL), (NULL, TIME '23:59:59')) t(tz, tm)) TO ${sqlString(file)}`);
+  await duckRun(
+    `COPY (SELECT * FROM (VALUES ('12:34:56.789012+00'::TIMETZ, TIME '01:02:03.5'), ('00:00:00+00'::TIMETZ, NULL), (NULL, TIME '23:59:59')) t(tz, tm)) TO ${sqlString(file)}`,
+  );
   const duck = await duckRows(`SELECT tz::VARCHAR AS tz, tm::VARCHAR AS tm FROM read_parquet(${sqlString(file)})`);
   const { rows, arrowRows } = await readBoth(file);
-  assert.deepEqual(rows.map((r) => r.tz), duck.rows.map((r) => r.tz));
-  assert.deepEqual(rows.map((r) => r.tz), ['12:34:56.789012+00', '00:00:00+00', null]);
-  assert.deepEqual(rows.map((r) => r.tm), duck.rows.map((r) => r.tm));
-  assert.deepEqual(arrowRows.map((r) => r.tz), rows.map((r) => r.tz));
+  assert.deepEqual(
+    rows.map((r) => r.tz),
+    duck.rows.map((r) => r.tz),
+  );
+  assert.deepEqual(
+    rows.map((r) => r.tz),
+    ['12:34:56.789012+00', '00:00:00+00', null],
+  );
+  assert.deepEqual(
+    rows.map((r) => r.tm),
+    duck.rows.map((r) => r.tm),
+  );
+  assert.deepEqual(
+    arrowRows.map((r) => r.tz),
+    rows.map((r) => r.tz),
+  );
   // a TIME written by another writer with the UTC flag (millisecond unit) gets the offset too
   const other = join(dir, 'timetz-ms.parquet');
   parquetWriteFile({
     filename: other,
-    schema: [{ name: 'root', num_children: 1 }, { name: 't', type: 'INT32', repetition_type: 'OPTIONAL', logical_type: { type: 'TIME', isAdjustedToUTC: true, unit: 'MILLIS' } }],
+    schema: [
+      { name: 'root', num_children: 1 },
+      {
+        name: 't',
+        type: 'INT32',
+        repetition_type: 'OPTIONAL',
+        logical_type: { type: 'TIME', isAdjustedToUTC: true, unit: 'MILLIS' },
+      },
+    ],
     columnData: [{ name: 't', data: [45_296_789, null] }],
   });
   const duckMs = await duckRows(`SELECT t::VARCHAR AS t FROM read_parquet(${sqlString(other)})`);
   const both = await readBoth(other);
-  assert.deepEqual(both.rows.map((r) => r.t), duckMs.rows.map((r) => r.t));
+  assert.deepEqual(
+    both.rows.map((r) => r.t),
+    duckMs.rows.map((r) => r.t),
+  );
   assert.deepEqual(both.arrowRows, both.rows);
 });
 
 test('a valid one-row file whose column statistics are out of range reads (statistics are ignored)', async () => {
   const file = join(dir, 'bad-stats.parquet');
-  await duckRun(`COPY (SELECT TIMESTAMP '2024-01-02 03:04:05.123456' AS ts, 7 AS x) TO ${sqlString(file)} (COMPRESSION uncompressed)`);
+  await duckRun(
+    `COPY (SELECT TIMESTAMP '2024-01-02 03:04:05.123456' AS ts, 7 AS x) TO ${sqlString(file)} (COMPRESSION uncompressed)`,
+  );
   const bytes = readFileSync(file);
   const footer = bytes.length - 8 - bytes.readUInt32LE(bytes.length - 8);
   const value = Buffer.alloc(8);
@@ -283,7 +347,7 @@ test('batch.rows of an Arrow-output batch keeps microseconds (Batch.fromArrow)',
   try {
     for await (const part of reader.recordBatches()) {
       const batch = Batch.fromArrow(part.batch, { source: file, index: 0, rowStart: 0 });
-      assert.equal(((batch.rows[0] as { ts: Date }).ts).toISOString(), '2024-01-02T03:04:05.765572Z');
+      assert.equal((batch.rows[0] as { ts: Date }).ts.toISOString(), '2024-01-02T03:04:05.765572Z');
     }
   } finally {
     await reader.close();
@@ -295,20 +359,59 @@ test('spillway-written Parquet reads the same in DuckDB and in spillway (every w
   const { fromIterable } = await import('../../../../sources/fromIterable.ts');
   const file = join(dir, 'ours.parquet');
   const rows = [
-    { b: true, i: -2147483648, big: 9007199254740993n, d: -0.5, s: 'héllo ✓', bin: new Uint8Array([0, 255, 65]), ts: new Date(Date.UTC(1969, 11, 31, 23, 59, 59, 999)), day: new Date(Date.UTC(2024, 1, 29)), j: { a: [1, 'x'] } },
+    {
+      b: true,
+      i: -2147483648,
+      big: 9007199254740993n,
+      d: -0.5,
+      s: 'héllo ✓',
+      bin: new Uint8Array([0, 255, 65]),
+      ts: new Date(Date.UTC(1969, 11, 31, 23, 59, 59, 999)),
+      day: new Date(Date.UTC(2024, 1, 29)),
+      j: { a: [1, 'x'] },
+    },
     { b: null, i: null, big: null, d: null, s: null, bin: null, ts: null, day: null, j: null },
-    { b: false, i: 7, big: -(2n ** 63n) + 1n, d: 1e300, s: '', bin: new Uint8Array(0), ts: new Date(Date.UTC(2262, 0, 1)), day: new Date(Date.UTC(1900, 0, 1)), j: [] },
+    {
+      b: false,
+      i: 7,
+      big: -(2n ** 63n) + 1n,
+      d: 1e300,
+      s: '',
+      bin: new Uint8Array(0),
+      ts: new Date(Date.UTC(2262, 0, 1)),
+      day: new Date(Date.UTC(1900, 0, 1)),
+      j: [],
+    },
   ];
-  await pipeline(fromIterable(rows), toParquet(file, {
-    schema: { b: 'boolean', i: 'int32', big: 'int64', d: 'double', s: 'string', bin: 'binary', ts: 'timestamp', day: 'date', j: 'json' },
-  }), { governor: false });
+  await pipeline(
+    fromIterable(rows),
+    toParquet(file, {
+      schema: {
+        b: 'boolean',
+        i: 'int32',
+        big: 'int64',
+        d: 'double',
+        s: 'string',
+        bin: 'binary',
+        ts: 'timestamp',
+        day: 'date',
+        j: 'json',
+      },
+    }),
+    { governor: false },
+  );
   const duck = await duckRows(`SELECT * EXCLUDE (j), j::VARCHAR AS j FROM read_parquet(${sqlString(file)})`);
   const ours = await readBoth(file);
   assert.deepEqual(ours.names, ['b', 'i', 'big', 'd', 's', 'bin', 'ts', 'day', 'j']);
   for (const [k, row] of ours.rows.entries()) {
     for (const name of ours.names) {
       const mine = name === 'j' ? (row.j === null ? null : JSON.stringify(row.j)) : fromSpillway(row[name]);
-      const theirs = name === 'j' ? (duck.rows[k]!.j === null ? null : JSON.stringify(JSON.parse(duck.rows[k]!.j as string))) : fromDuck(duck.rows[k]![name]);
+      const theirs =
+        name === 'j'
+          ? duck.rows[k]!.j === null
+            ? null
+            : JSON.stringify(JSON.parse(duck.rows[k]!.j as string))
+          : fromDuck(duck.rows[k]![name]);
       assert.deepEqual(mine, theirs, `row ${k} column ${name}`);
     }
   }
@@ -321,15 +424,28 @@ test('FLOAT16, and a struct with duplicate field names, read as DuckDB reads the
     filename: file,
     schema: [
       { name: 'root', num_children: 2 },
-      { name: 'h', type: 'FIXED_LEN_BYTE_ARRAY', type_length: 2, repetition_type: 'OPTIONAL', logical_type: { type: 'FLOAT16' } },
+      {
+        name: 'h',
+        type: 'FIXED_LEN_BYTE_ARRAY',
+        type_length: 2,
+        repetition_type: 'OPTIONAL',
+        logical_type: { type: 'FLOAT16' },
+      },
       { name: 's', repetition_type: 'OPTIONAL', num_children: 2 },
       { name: 'x', type: 'INT32', repetition_type: 'OPTIONAL' },
       { name: 'x', type: 'INT32', repetition_type: 'OPTIONAL' },
     ],
-    columnData: [{ name: 'h', data: [1, -2.5, null] }, { name: 's', data: [{ x: 1 }, null, { x: 3 }] }],
+    columnData: [
+      { name: 'h', data: [1, -2.5, null] },
+      { name: 's', data: [{ x: 1 }, null, { x: 3 }] },
+    ],
   });
   const rows = await assertSameAsDuckDB(file);
-  assert.deepEqual(rows, [{ h: 1, s: { x: 1, x_1: 1 } }, { h: -2.5, s: null }, { h: null, s: { x: 3, x_1: 3 } }]);
+  assert.deepEqual(rows, [
+    { h: 1, s: { x: 1, x_1: 1 } },
+    { h: -2.5, s: null },
+    { h: null, s: { x: 3, x_1: 3 } },
+  ]);
   const { arrowRows } = await readBoth(file);
   assert.deepEqual(arrowRows, rows);
 });

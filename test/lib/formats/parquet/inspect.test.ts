@@ -5,7 +5,15 @@ import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { RecordBatchFileWriter, RecordBatchStreamWriter, Schema, Field, Int32, tableFromArrays, tableToIPC } from 'apache-arrow';
+import {
+  RecordBatchFileWriter,
+  RecordBatchStreamWriter,
+  Schema,
+  Field,
+  Int32,
+  tableFromArrays,
+  tableToIPC,
+} from 'apache-arrow';
 import { inspectParquet } from '../../../../lib/formats/parquet/inspect.ts';
 import { inspectArrow } from '../../../../lib/formats/arrow/inspect.ts';
 import { ROOT, tempDir } from '../../../helpers.ts';
@@ -21,11 +29,25 @@ test('inspectParquet describes schema, row groups, exact statistics, codecs and 
   const info = await inspectParquet(file);
   assert.equal(info.format, 'parquet');
   assert.equal(info.numRows, 5000);
-  assert.deepEqual(info.columns.map((c) => [c.name, c.type]), [['id', 'int64'], ['amount', 'decimal'], ['l', 'list'], ['name', 'string']]);
+  assert.deepEqual(
+    info.columns.map((c) => [c.name, c.type]),
+    [
+      ['id', 'int64'],
+      ['amount', 'decimal'],
+      ['l', 'list'],
+      ['name', 'string'],
+    ],
+  );
   assert.deepEqual(info.codecs, ['ZSTD']);
   assert.ok(info.rowGroups.length >= 2);
-  assert.equal(info.rowGroups.reduce((n, g) => n + g.numRows, 0), 5000);
-  assert.deepEqual(info.keyValueMetadata.find((kv) => kv.key === 'owner'), { key: 'owner', value: 'spillway' });
+  assert.equal(
+    info.rowGroups.reduce((n, g) => n + g.numRows, 0),
+    5000,
+  );
+  assert.deepEqual(
+    info.keyValueMetadata.find((kv) => kv.key === 'owner'),
+    { key: 'owner', value: 'spillway' },
+  );
   const amount = info.schema.find((n) => n.name === 'amount')!;
   assert.equal(amount.annotation, 'DECIMAL');
   assert.deepEqual(amount.details, { precision: 38, scale: 9 });
@@ -36,7 +58,10 @@ test('inspectParquet describes schema, row groups, exact statistics, codecs and 
   assert.equal(first.codec, 'ZSTD');
   // exact: a double would print 9876543210.123457
   assert.equal(first.statistics?.min, '9876543210.123456789');
-  assert.equal(info.rowGroups[0]!.columns.find((c) => c.path === 'l.list.element')!.statistics?.nullCount, info.rowGroups[0]!.numRows);
+  assert.equal(
+    info.rowGroups[0]!.columns.find((c) => c.path === 'l.list.element')!.statistics?.nullCount,
+    info.rowGroups[0]!.numRows,
+  );
 });
 
 test('inspectParquet: a file with no rows still has its columns; bad statistics are flagged, not thrown', async () => {
@@ -44,15 +69,21 @@ test('inspectParquet: a file with no rows still has its columns; bad statistics 
   await duckRun(`COPY (SELECT 1::INT AS a, 'x' AS b WHERE false) TO ${sqlString(empty)}`);
   const info = await inspectParquet(empty);
   assert.equal(info.numRows, 0);
-  assert.deepEqual(info.columns.map((c) => c.name), ['a', 'b']);
+  assert.deepEqual(
+    info.columns.map((c) => c.name),
+    ['a', 'b'],
+  );
 
   const bad = join(dir, 'bad-stats.parquet');
-  await duckRun(`COPY (SELECT TIMESTAMP '2024-01-02 03:04:05.123456' AS ts) TO ${sqlString(bad)} (COMPRESSION uncompressed)`);
+  await duckRun(
+    `COPY (SELECT TIMESTAMP '2024-01-02 03:04:05.123456' AS ts) TO ${sqlString(bad)} (COMPRESSION uncompressed)`,
+  );
   const bytes = readFileSync(bad);
   const footer = bytes.length - 8 - bytes.readUInt32LE(bytes.length - 8);
   const value = Buffer.alloc(8);
   value.writeBigInt64LE(1_704_164_645_123_456n);
-  for (let at = bytes.indexOf(value, footer); at >= 0; at = bytes.indexOf(value, at + 8)) bytes.writeBigInt64LE(9_223_372_036_854_775_000n, at);
+  for (let at = bytes.indexOf(value, footer); at >= 0; at = bytes.indexOf(value, at + 8))
+    bytes.writeBigInt64LE(9_223_372_036_854_775_000n, at);
   writeFileSync(bad, bytes);
   const flagged = await inspectParquet(bad);
   assert.equal(flagged.rowGroups[0]!.columns[0]!.statistics?.invalid, true);
@@ -68,7 +99,13 @@ test('inspectArrow describes schema and batches, also of a file with no batches'
   const info = await inspectArrow(file);
   assert.equal(info.ipcFormat, 'file');
   assert.equal(info.numRows, 3);
-  assert.deepEqual(info.fields.map((f) => [f.name, f.type]), [['a', 'Int32'], ['s', 'Dictionary<Int32, Utf8>']]);
+  assert.deepEqual(
+    info.fields.map((f) => [f.name, f.type]),
+    [
+      ['a', 'Int32'],
+      ['s', 'Dictionary<Int32, Utf8>'],
+    ],
+  );
   assert.deepEqual(info.batches, [{ index: 0, rows: 3 }]);
 
   const none = join(dir, 'none.arrow');
@@ -77,7 +114,10 @@ test('inspectArrow describes schema and batches, also of a file with no batches'
   writeFileSync(none, await empty.finish().toUint8Array());
   const noRows = await inspectArrow(none);
   assert.equal(noRows.numRows, 0);
-  assert.deepEqual(noRows.fields.map((f) => f.name), ['a']);
+  assert.deepEqual(
+    noRows.fields.map((f) => f.name),
+    ['a'],
+  );
   assert.deepEqual(noRows.batches, []);
 
   const stream = join(dir, 'data.arrows');
@@ -89,11 +129,18 @@ test('spillway inspect FILE prints the same description (text and --json)', asyn
   const file = join(dir, 'cli.parquet');
   await duckRun(`COPY (SELECT 1 AS a, 2 AS a_1) TO ${sqlString(file)}`);
   const cli = ['--conditions=spillway-source', '--import', 'tsx', join(ROOT, 'lib/cli/main.ts'), 'inspect', file];
-  const json = JSON.parse((await run(process.execPath, [...cli, '--json'], { cwd: ROOT })).stdout) as { format: string; numRows: number; columns: { name: string }[] };
+  const json = JSON.parse((await run(process.execPath, [...cli, '--json'], { cwd: ROOT })).stdout) as {
+    format: string;
+    numRows: number;
+    columns: { name: string }[];
+  };
   assert.equal(json.format, 'parquet');
   assert.equal(json.numRows, 1);
-  assert.deepEqual(json.columns.map((c) => c.name), ['a', 'a_1']);
+  assert.deepEqual(
+    json.columns.map((c) => c.name),
+    ['a', 'a_1'],
+  );
   const text = (await run(process.execPath, cli, { cwd: ROOT })).stdout;
-  assert.match(text, /^parquet .*cli\.parquet\n  1 rows in 1 row groups/);
+  assert.match(text, /^parquet .*cli\.parquet\n {2}1 rows in 1 row groups/);
   assert.match(text, /a_1: INT32/);
 });

@@ -65,16 +65,35 @@ const hwm = Number(/VmHWM:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'ut
 console.log(JSON.stringify({ rows, sum, nulls, empty, bad, hwm, pages: reader.numRowGroups }));
 `;
 
-test('a nested row group of many pages reads with bounded memory and DuckDB\'s values', async () => {
-  const { stdout } = await run(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', '--input-type=module', '-e', CHILD, file], { cwd: ROOT, maxBuffer: 1 << 20 });
-  const got = JSON.parse(stdout) as { rows: number; sum: number; nulls: number; empty: number; bad: number; hwm: number };
-  const duck = (await duckRows(`SELECT count(*)::BIGINT AS rows,
+test("a nested row group of many pages reads with bounded memory and DuckDB's values", async () => {
+  const { stdout } = await run(
+    process.execPath,
+    ['--conditions=spillway-source', '--import', 'tsx', '--input-type=module', '-e', CHILD, file],
+    { cwd: ROOT, maxBuffer: 1 << 20 },
+  );
+  const got = JSON.parse(stdout) as {
+    rows: number;
+    sum: number;
+    nulls: number;
+    empty: number;
+    bad: number;
+    hwm: number;
+  };
+  const duck = (
+    await duckRows(`SELECT count(*)::BIGINT AS rows,
       sum(list_sum(list_transform(ll, x -> list_sum(x))))::BIGINT AS sum,
       count(*) FILTER (ll IS NULL)::BIGINT AS nulls, count(*) FILTER (len(ll) = 0)::BIGINT AS empty
-    FROM read_parquet(${sqlString(file)})`)).rows[0]!;
-  assert.deepEqual({ rows: got.rows, sum: got.sum, nulls: got.nulls, empty: got.empty }, {
-    rows: Number(duck.rows), sum: Number(duck.sum), nulls: Number(duck.nulls), empty: Number(duck.empty),
-  });
+    FROM read_parquet(${sqlString(file)})`)
+  ).rows[0]!;
+  assert.deepEqual(
+    { rows: got.rows, sum: got.sum, nulls: got.nulls, empty: got.empty },
+    {
+      rows: Number(duck.rows),
+      sum: Number(duck.sum),
+      nulls: Number(duck.nulls),
+      empty: Number(duck.empty),
+    },
+  );
   assert.equal(got.bad, 0);
   // the whole row group decoded at once took about 900 MB here; page by page, under 350 MB
   assert.ok(got.hwm < 350 * 2 ** 20, `peak RSS ${Math.round(got.hwm / 2 ** 20)} MB`);
@@ -97,39 +116,52 @@ test('resume inside a nested row group gives the same rows as a full read', asyn
 test('a nested page above maxNestedPageValues is refused with an UnsupportedError', async () => {
   const reader = await openParquet(file, { maxNestedPageValues: 1000 });
   try {
-    await assert.rejects(async () => {
-      for await (const _ of reader.batches()) void _;
-    }, (error: Error & { code?: string }) => {
-      assert.equal(error.code, 'ERR_SPILLWAY_UNSUPPORTED');
-      assert.match(error.message, /nested page of [\d,]+ values.*maxNestedPageValues/);
-      assert.ok(error.message.includes(file));
-      return true;
-    });
+    await assert.rejects(
+      async () => {
+        for await (const _ of reader.batches()) void _;
+      },
+      (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'ERR_SPILLWAY_UNSUPPORTED');
+        assert.match(error.message, /nested page of [\d,]+ values.*maxNestedPageValues/);
+        assert.ok(error.message.includes(file));
+        return true;
+      },
+    );
   } finally {
     await reader.close();
   }
   assert.throws(() => openParquet(file, { maxNestedPageValues: 0 }), { code: 'ERR_SPILLWAY_INVALID_OPTION' });
 });
 
-test('DuckDB\'s one-page list row group: refused by default naming file, column and bound; read exactly when the bound is raised', async () => {
+test("DuckDB's one-page list row group: refused by default naming file, column and bound; read exactly when the bound is raised", async () => {
   // DuckDB writes a row group of lists as one page: 45,000 rows of up to 199 ints are 4.48M entries in one page
   const duck = join(dir, 'duck-lists.parquet');
   const { duckRun } = await import('./duckdb.ts');
-  await duckRun(`COPY (SELECT list_transform(range((i % 200)::BIGINT), x -> ((x * 7 + i) % 100)::INT) AS l FROM range(45000) t(i)) TO ${sqlString(duck)}`);
+  await duckRun(
+    `COPY (SELECT list_transform(range((i % 200)::BIGINT), x -> ((x * 7 + i) % 100)::INT) AS l FROM range(45000) t(i)) TO ${sqlString(duck)}`,
+  );
   const refused = await openParquet(duck);
   try {
-    await assert.rejects(async () => {
-      for await (const _ of refused.batches()) void _;
-    }, (error: Error & { code?: string; context?: { file?: string } }) => {
-      assert.equal(error.code, 'ERR_SPILLWAY_UNSUPPORTED');
-      assert.equal(error.context?.file, duck);
-      assert.match(error.message, /column `l` has a nested page of 4,477,725 values.*maxNestedPageValues = 4,000,000/);
-      return true;
-    });
+    await assert.rejects(
+      async () => {
+        for await (const _ of refused.batches()) void _;
+      },
+      (error: Error & { code?: string; context?: { file?: string } }) => {
+        assert.equal(error.code, 'ERR_SPILLWAY_UNSUPPORTED');
+        assert.equal(error.context?.file, duck);
+        assert.match(
+          error.message,
+          /column `l` has a nested page of 4,477,725 values.*maxNestedPageValues = 4,000,000/,
+        );
+        return true;
+      },
+    );
   } finally {
     await refused.close();
   }
-  const expected = (await duckRows(`SELECT count(*)::DOUBLE AS n, sum(list_sum(l))::DOUBLE AS s FROM read_parquet(${sqlString(duck)})`)).rows[0]!;
+  const expected = (
+    await duckRows(`SELECT count(*)::DOUBLE AS n, sum(list_sum(l))::DOUBLE AS s FROM read_parquet(${sqlString(duck)})`)
+  ).rows[0]!;
   const reader = await openParquet(duck, { maxNestedPageValues: 5_000_000 });
   let rows = 0;
   let sum = 0;

@@ -16,7 +16,11 @@ import { duckRows, duckRun, fromDuck, fromSpillway, sqlString } from './duckdb.t
 const dir = tempDir('spillway-prop-');
 
 function asJson(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()) : v))) as unknown;
+  return JSON.parse(
+    JSON.stringify(value, (_k, v: unknown) =>
+      typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()) : v,
+    ),
+  ) as unknown;
 }
 
 /** A column: its DuckDB type and an arbitrary SQL literal of it (or NULL). */
@@ -25,7 +29,8 @@ interface ColumnKind {
   value: fc.Arbitrary<string>;
 }
 
-const nullable = (a: fc.Arbitrary<string>): fc.Arbitrary<string> => fc.oneof({ weight: 1, arbitrary: fc.constant('NULL') }, { weight: 4, arbitrary: a });
+const nullable = (a: fc.Arbitrary<string>): fc.Arbitrary<string> =>
+  fc.oneof({ weight: 1, arbitrary: fc.constant('NULL') }, { weight: 4, arbitrary: a });
 const int64 = fc.bigInt({ min: -(2n ** 63n) + 1n, max: 2n ** 63n - 1n }).map((v) => `(${v})::BIGINT`);
 const decimal = (p: number, s: number): fc.Arbitrary<string> =>
   fc.bigInt({ min: -(10n ** BigInt(p)) + 1n, max: 10n ** BigInt(p) - 1n }).map((v) => {
@@ -33,8 +38,12 @@ const decimal = (p: number, s: number): fc.Arbitrary<string> =>
     const digits = (neg ? -v : v).toString().padStart(s + 1, '0');
     return `(${neg ? '-' : ''}${digits.slice(0, digits.length - s)}.${digits.slice(digits.length - s)})::DECIMAL(${p},${s})`;
   });
-const micros = fc.bigInt({ min: -62_000_000_000_000_000n, max: 250_000_000_000_000_000n }).map((v) => `make_timestamp(${v}::BIGINT)`);
-const nanos = fc.bigInt({ min: -9_000_000_000_000_000_000n, max: 9_000_000_000_000_000_000n }).map((v) => `make_timestamp_ns(${v}::BIGINT)`);
+const micros = fc
+  .bigInt({ min: -62_000_000_000_000_000n, max: 250_000_000_000_000_000n })
+  .map((v) => `make_timestamp(${v}::BIGINT)`);
+const nanos = fc
+  .bigInt({ min: -9_000_000_000_000_000_000n, max: 9_000_000_000_000_000_000n })
+  .map((v) => `make_timestamp_ns(${v}::BIGINT)`);
 const text = fc.string({ unit: 'grapheme', maxLength: 12 }).map(sqlString);
 
 const KINDS: ColumnKind[] = [
@@ -46,15 +55,50 @@ const KINDS: ColumnKind[] = [
   { type: 'TIMESTAMP', value: nullable(micros) },
   { type: 'TIMESTAMP_NS', value: nullable(nanos) },
   { type: 'VARCHAR', value: nullable(text) },
-  { type: 'DOUBLE', value: nullable(fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => `${Object.is(d, -0) ? '-0.0' : d}::DOUBLE`)) },
-  { type: 'DECIMAL(18,6)[]', value: nullable(fc.array(nullable(decimal(18, 6)), { maxLength: 4 }).map((a) => `[${a.join(', ')}]::DECIMAL(18,6)[]`)) },
-  { type: 'BIGINT[][]', value: nullable(fc.array(nullable(fc.array(nullable(int64), { maxLength: 3 }).map((a) => `[${a.join(', ')}]::BIGINT[]`)), { maxLength: 3 }).map((a) => `[${a.join(', ')}]::BIGINT[][]`)) },
-  { type: 'STRUCT(d DECIMAL(38,10), t TIMESTAMP_NS, s VARCHAR[])', value: nullable(fc.tuple(nullable(decimal(38, 10)), nullable(nanos), nullable(fc.array(nullable(text), { maxLength: 3 }).map((a) => `[${a.join(', ')}]::VARCHAR[]`))).map(([d, t, s]) => `{'d': ${d}, 't': ${t}, 's': ${s}}`)) },
+  {
+    type: 'DOUBLE',
+    value: nullable(
+      fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => `${Object.is(d, -0) ? '-0.0' : d}::DOUBLE`),
+    ),
+  },
+  {
+    type: 'DECIMAL(18,6)[]',
+    value: nullable(
+      fc.array(nullable(decimal(18, 6)), { maxLength: 4 }).map((a) => `[${a.join(', ')}]::DECIMAL(18,6)[]`),
+    ),
+  },
+  {
+    type: 'BIGINT[][]',
+    value: nullable(
+      fc
+        .array(nullable(fc.array(nullable(int64), { maxLength: 3 }).map((a) => `[${a.join(', ')}]::BIGINT[]`)), {
+          maxLength: 3,
+        })
+        .map((a) => `[${a.join(', ')}]::BIGINT[][]`),
+    ),
+  },
+  {
+    type: 'STRUCT(d DECIMAL(38,10), t TIMESTAMP_NS, s VARCHAR[])',
+    value: nullable(
+      fc
+        .tuple(
+          nullable(decimal(38, 10)),
+          nullable(nanos),
+          nullable(fc.array(nullable(text), { maxLength: 3 }).map((a) => `[${a.join(', ')}]::VARCHAR[]`)),
+        )
+        .map(([d, t, s]) => `{'d': ${d}, 't': ${t}, 's': ${s}}`),
+    ),
+  },
 ];
 
 const table = fc
   .uniqueArray(fc.integer({ min: 0, max: KINDS.length - 1 }), { minLength: 1, maxLength: 5 })
-  .chain((kinds) => fc.tuple(fc.constant(kinds), fc.array(fc.tuple(...kinds.map((k) => KINDS[k]!.value)), { minLength: 1, maxLength: 6 })));
+  .chain((kinds) =>
+    fc.tuple(
+      fc.constant(kinds),
+      fc.array(fc.tuple(...kinds.map((k) => KINDS[k]!.value)), { minLength: 1, maxLength: 6 }),
+    ),
+  );
 
 test('DuckDB-written tables of generated values read back exactly, on the rows and Arrow paths', async () => {
   let n = 0;
@@ -70,11 +114,16 @@ test('DuckDB-written tables of generated values read back exactly, on the rows a
         const got: Record<string, unknown>[] = [];
         for await (const b of reader.batches()) got.push(...b.rows);
         const arrow: Record<string, unknown>[] = [];
-        for await (const b of reader.recordBatches()) arrow.push(...(recordBatchToRows(b.batch) as Record<string, unknown>[]));
+        for await (const b of reader.recordBatches())
+          arrow.push(...(recordBatchToRows(b.batch) as Record<string, unknown>[]));
         assert.equal(got.length, duck.rows.length);
         for (const [i, row] of got.entries()) {
           for (const name of names) {
-            assert.deepEqual(fromSpillway(row[name]), fromDuck(duck.rows[i]![name]), `row ${i} ${name} (${KINDS[kinds[names.indexOf(name)]!]!.type})`);
+            assert.deepEqual(
+              fromSpillway(row[name]),
+              fromDuck(duck.rows[i]![name]),
+              `row ${i} ${name} (${KINDS[kinds[names.indexOf(name)]!]!.type})`,
+            );
             // nested values travel through Arrow as JSON text (timestamps as ISO strings, int64 as text beyond 2^53)
             const nested = row[name] !== null && typeof row[name] === 'object' && !(row[name] instanceof Date);
             if (nested) assert.deepEqual(asJson(arrow[i]![name]), asJson(row[name]), `Arrow row ${i} ${name}`);

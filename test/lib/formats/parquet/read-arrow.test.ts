@@ -13,7 +13,11 @@ import type { TruthFile } from './corpusNormalize.ts';
 function canon(value: unknown, nested = false): unknown {
   if (value === null || value === undefined) return null;
   if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
-  if (value instanceof Date) return value.toISOString().replace(/\.?0+Z$/, 'Z').replace(/\.Z$/, 'Z');
+  if (value instanceof Date)
+    return value
+      .toISOString()
+      .replace(/\.?0+Z$/, 'Z')
+      .replace(/\.Z$/, 'Z');
   if (value instanceof Uint8Array) return `b64:${Buffer.from(value).toString('base64')}`;
   if (typeof value === 'string') {
     const iso = /^\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(value) ? value.replace(/0+Z$/, 'Z').replace(/\.Z$/, 'Z') : value;
@@ -21,7 +25,11 @@ function canon(value: unknown, nested = false): unknown {
   }
   if (typeof value === 'object' && !nested) {
     // nested values travel as JSON in Arrow: compare their JSON forms
-    return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? canon(v) : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v))) as unknown;
+    return JSON.parse(
+      JSON.stringify(value, (_k, v: unknown) =>
+        typeof v === 'bigint' ? canon(v) : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v,
+      ),
+    ) as unknown;
   }
   return value;
 }
@@ -36,9 +44,18 @@ async function bothWays(file: string): Promise<{ rows: unknown[][]; arrow: unkno
     for await (const b of reader.recordBatches()) {
       assert.ok(b.batch.numRows <= 3);
       const dates = new Set(b.batch.schema.fields.filter((f) => String(f.type).startsWith('Date')).map((f) => f.name));
-      for (const r of recordBatchToRows(b.batch, { int64: 'auto', timestamps: 'string' }) as Record<string, unknown>[]) {
+      for (const r of recordBatchToRows(b.batch, { int64: 'auto', timestamps: 'string' }) as Record<
+        string,
+        unknown
+      >[]) {
         // DateDay comes back as YYYY-MM-DD with timestamps: 'string'; the rows path gives midnight UTC
-        arrow.push(names.map((n) => (dates.has(n) && typeof r[n] === 'string' ? `${r[n] as string}T00:00:00Z` : canon(r[n], typeof r[n] === 'object'))));
+        arrow.push(
+          names.map((n) =>
+            dates.has(n) && typeof r[n] === 'string'
+              ? `${r[n] as string}T00:00:00Z`
+              : canon(r[n], typeof r[n] === 'object'),
+          ),
+        );
       }
     }
     return { rows, arrow };
@@ -50,7 +67,11 @@ async function bothWays(file: string): Promise<{ rows: unknown[][]; arrow: unkno
 // INT96 values beyond int64 nanoseconds (years 1677-2262): the rows path reads them, Arrow refuses.
 const ARROW_UNSUPPORTED = new Set(['parquet/int96_from_spark.parquet']);
 
-const truth: TruthFile[] = corpusSkip ? [] : (JSON.parse(readFileSync(join(CORPUS, 'truth.json'), 'utf8')) as { files: TruthFile[] }).files.filter((f) => f.format === 'parquet' && f.expect === 'read');
+const truth: TruthFile[] = corpusSkip
+  ? []
+  : (JSON.parse(readFileSync(join(CORPUS, 'truth.json'), 'utf8')) as { files: TruthFile[] }).files.filter(
+      (f) => f.format === 'parquet' && f.expect === 'read',
+    );
 
 test('Arrow output equals the rows path on every corpus Parquet file that reads', { skip: corpusSkip }, async (t) => {
   let compared = 0;
@@ -97,13 +118,23 @@ test('Arrow output keeps native types: typed buffers, timestamps, strings, nulls
     schema: [
       { name: 'root', num_children: 4 },
       { name: 'id', type: 'INT64', repetition_type: 'REQUIRED' },
-      { name: 'at', type: 'INT64', repetition_type: 'OPTIONAL', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MICROS' } },
+      {
+        name: 'at',
+        type: 'INT64',
+        repetition_type: 'OPTIONAL',
+        logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MICROS' },
+      },
       { name: 'amount', type: 'INT32', repetition_type: 'REQUIRED' },
       { name: 'name', type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL', converted_type: 'UTF8' },
     ],
     columnData: [
       { name: 'id', data: BigInt64Array.from({ length: n }, (_, i) => BigInt(i) * 10n ** 12n) },
-      { name: 'at', data: Array.from({ length: n }, (_, i) => (i % 7 === 0 ? null : BigInt(Date.UTC(2024, 0, 1)) * 1000n + BigInt(i) * 1001n)) },
+      {
+        name: 'at',
+        data: Array.from({ length: n }, (_, i) =>
+          i % 7 === 0 ? null : BigInt(Date.UTC(2024, 0, 1)) * 1000n + BigInt(i) * 1001n,
+        ),
+      },
       { name: 'amount', data: Int32Array.from({ length: n }, (_, i) => i - 1000) },
       { name: 'name', data: Array.from({ length: n }, (_, i) => (i % 5 === 0 ? null : `név ${i}`)) },
     ],
@@ -116,7 +147,10 @@ test('Arrow output keeps native types: typed buffers, timestamps, strings, nulls
     const rows: Record<string, unknown>[] = [];
     for await (const b of reader.recordBatches(150)) {
       starts.push(b.rowStart);
-      assert.deepEqual(b.batch.schema.fields.map((f) => String(f.type)), ['Int64', 'Timestamp<MICROSECOND, UTC>', 'Int32', 'Utf8']);
+      assert.deepEqual(
+        b.batch.schema.fields.map((f) => String(f.type)),
+        ['Int64', 'Timestamp<MICROSECOND, UTC>', 'Int32', 'Utf8'],
+      );
       rows.push(...(recordBatchToRows(b.batch, { int64: 'bigint' }) as Record<string, unknown>[]));
     }
     // from row 150 on, batches never straddle the row groups of 1000

@@ -74,7 +74,12 @@ if (process.env.SPILLWAY_READ_MEMORY_CHILD) {
         { name: 'symbol', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
         { name: 'note', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' },
       ],
-      columnData: [{ name: 'id', data: id }, { name: 'price', data: price }, { name: 'symbol', data: symbol }, { name: 'note', data: note }],
+      columnData: [
+        { name: 'id', data: id },
+        { name: 'price', data: price },
+        { name: 'symbol', data: symbol },
+        { name: 'note', data: note },
+      ],
     });
     return file;
   };
@@ -82,17 +87,24 @@ if (process.env.SPILLWAY_READ_MEMORY_CHILD) {
   const child = (file: string, mode: string): Sample => {
     const env: NodeJS.ProcessEnv = { ...process.env, SPILLWAY_READ_MEMORY_CHILD: `${file}|${mode}` };
     delete env.NODE_TEST_CONTEXT; // the child is a plain script, not a test file
-    const out = execFileSync(process.execPath, ['--expose-gc', '--conditions=spillway-source', '--import', 'tsx', fileURLToPath(import.meta.url)], {
-      cwd: ROOT,
-      env,
-      encoding: 'utf8',
-    });
+    const out = execFileSync(
+      process.execPath,
+      ['--expose-gc', '--conditions=spillway-source', '--import', 'tsx', fileURLToPath(import.meta.url)],
+      {
+        cwd: ROOT,
+        env,
+        encoding: 'utf8',
+      },
+    );
     return JSON.parse(out) as Sample;
   };
 
   const SMALL = 100_000;
   const BIG = 500_000;
-  const cases: [string, number][] = [['many row groups', 20_000], ['one row group', 0]];
+  const cases: [string, number][] = [
+    ['many row groups', 20_000],
+    ['one row group', 0],
+  ];
   for (const [label, group] of cases) {
     for (const mode of ['rows', 'arrow']) {
       test(`reading ${label} holds the same memory for ${SMALL} and ${BIG} rows (${mode})`, () => {
@@ -106,7 +118,10 @@ if (process.env.SPILLWAY_READ_MEMORY_CHILD) {
         const growB = b.peakBytes - b.baseBytes;
         // the big file's decoded columns alone are about 5x the small one's (tens of MB): a reader
         // that holds a row group or the file shows it; a bounded one stays within a few MB
-        assert.ok(growB < growA * 1.5 + 4e6, `peak above start: ${(growA / 1e6).toFixed(1)} MB for ${SMALL} rows, ${(growB / 1e6).toFixed(1)} MB for ${BIG} rows`);
+        assert.ok(
+          growB < growA * 1.5 + 4e6,
+          `peak above start: ${(growA / 1e6).toFixed(1)} MB for ${SMALL} rows, ${(growB / 1e6).toFixed(1)} MB for ${BIG} rows`,
+        );
       });
     }
   }

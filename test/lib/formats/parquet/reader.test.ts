@@ -11,7 +11,11 @@ import { CORPUS, corpusSkip } from '../../../helpers.ts';
 
 const corpus = CORPUS;
 const skip = corpusSkip;
-const truth: TruthFile[] = skip ? [] : (JSON.parse(readFileSync(path.join(corpus, 'truth.json'), 'utf8')) as { files: TruthFile[] }).files.filter((f) => f.format === 'parquet');
+const truth: TruthFile[] = skip
+  ? []
+  : (JSON.parse(readFileSync(path.join(corpus, 'truth.json'), 'utf8')) as { files: TruthFile[] }).files.filter(
+      (f) => f.format === 'parquet',
+    );
 
 // Known representation differences, kept explicit so any other difference fails.
 const KNOWN_DIFFS: Record<string, string> = {
@@ -52,14 +56,21 @@ for (const f of truth) {
     }
     const { reader, head, rows } = await readAll(f.path);
     assert.equal(rows, f.rows);
-    assert.deepEqual(reader.columns.map((c) => c.name), f.columns!.map((c) => c.name));
+    assert.deepEqual(
+      reader.columns.map((c) => c.name),
+      f.columns!.map((c) => c.name),
+    );
     for (const [i, expected] of (f.head ?? []).entries()) {
       const got: Record<string, unknown> = {};
-      for (const c of reader.columns) got[c.name] = normalize(head[i]![c.name], c, f.columns!.find((t) => t.name === c.name)?.type);
+      for (const c of reader.columns)
+        got[c.name] = normalize(head[i]![c.name], c, f.columns!.find((t) => t.name === c.name)?.type);
       for (const key of Object.keys(expected as object)) {
         if (KNOWN_DIFFS[f.path] === key) continue;
         const a = mapsAsObjects(got[key]);
-        const b = expectedMapsAsObjects((expected as Record<string, unknown>)[key], f.columns!.find((c) => c.name === key)?.type);
+        const b = expectedMapsAsObjects(
+          (expected as Record<string, unknown>)[key],
+          f.columns!.find((c) => c.name === key)?.type,
+        );
         assert.ok(isDeepStrictEqual(a, b), `${key} row ${i}: ${JSON.stringify(a)} != ${JSON.stringify(b)}`);
       }
     }
@@ -71,14 +82,23 @@ test('footer row count, projection and int64 modes', { skip }, async () => {
   const reader = await openParquet(file, { columns: ['bigint_col', 'id'] });
   try {
     assert.equal(reader.numRows, 8);
-    assert.deepEqual(reader.columns.map((c) => [c.name, c.type]), [['bigint_col', 'int64'], ['id', 'int32']]);
+    assert.deepEqual(
+      reader.columns.map((c) => [c.name, c.type]),
+      [
+        ['bigint_col', 'int64'],
+        ['id', 'int32'],
+      ],
+    );
     const rows = [];
     for await (const b of reader.batches()) rows.push(...b.rows);
     assert.deepEqual(rows[1], { bigint_col: 10, id: 5 });
   } finally {
     await reader.close();
   }
-  const big = await openParquet(path.join(corpus, 'parquet/alltypes-java.parquet'), { columns: ['uint64'], int64: 'bigint' });
+  const big = await openParquet(path.join(corpus, 'parquet/alltypes-java.parquet'), {
+    columns: ['uint64'],
+    int64: 'bigint',
+  });
   try {
     for await (const b of big.batches()) assert.equal(b.rows[1]!.uint64, 1n);
   } finally {
@@ -89,6 +109,9 @@ test('footer row count, projection and int64 modes', { skip }, async () => {
 test('options are validated synchronously and unknown columns are named', { skip }, async () => {
   assert.throws(() => openParquet('x.parquet', { int64: 'string' as never }), { code: 'ERR_SPILLWAY_INVALID_OPTION' });
   assert.throws(() => openParquet('x.parquet', { batchSize: 0 }), /options\.batchSize/);
-  await assert.rejects(openParquet(path.join(corpus, 'parquet/binary.parquet'), { columns: ['nope'] }), /options\.columns\[0\]/);
+  await assert.rejects(
+    openParquet(path.join(corpus, 'parquet/binary.parquet'), { columns: ['nope'] }),
+    /options\.columns\[0\]/,
+  );
   await assert.rejects(openParquet(path.join(corpus, 'missing.parquet')), { code: 'ERR_SPILLWAY_IO' });
 });

@@ -18,7 +18,11 @@ const rows = Array.from({ length: 20_000 }, (_, n) => ({ n, text: `row ${n}` }))
 
 async function keptSpill(): Promise<string> {
   const dir = join(tempDir(), 'spill');
-  const { output } = await pipeline(fromIterable(rows, { batchSize: 500 }), toSpill({ dir, keep: true, fileSize: 20_000, budget: 0, compression: 'none' }), { governor: false });
+  const { output } = await pipeline(
+    fromIterable(rows, { batchSize: 500 }),
+    toSpill({ dir, keep: true, fileSize: 20_000, budget: 0, compression: 'none' }),
+    { governor: false },
+  );
   await output.dispose();
   return dir;
 }

@@ -1,7 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+  existsSync,
+} from 'node:fs';
 import path from 'node:path';
 import { pipeline } from '../../../../lib/core/pipeline.ts';
 import { fromIterable } from '../../../../sources/fromIterable.ts';
@@ -11,10 +20,15 @@ import { ErrorCodes, type SpillwayError } from '../../../../lib/core/errors.ts';
 import { crc32, crc32Fallback, nativeCrc32 } from '../../../../lib/formats/checksum.ts';
 import { tempDir } from '../../../helpers.ts';
 
-const rows = (n: number, width = 20): { i: number; s: string }[] => Array.from({ length: n }, (_, i) => ({ i, s: `${i}:`.padEnd(width, 'abcdefgh'[i % 8]!) }));
+const rows = (n: number, width = 20): { i: number; s: string }[] =>
+  Array.from({ length: n }, (_, i) => ({ i, s: `${i}:`.padEnd(width, 'abcdefgh'[i % 8]!) }));
 
 async function spillTo(dir: string, n = 4000): Promise<Spilled> {
-  const { output } = await pipeline(fromIterable(rows(n), { batchSize: 200 }), toSpill({ budget: 0, fileSize: 8000, keep: true, dir }), { governor: false });
+  const { output } = await pipeline(
+    fromIterable(rows(n), { batchSize: 200 }),
+    toSpill({ budget: 0, fileSize: 8000, keep: true, dir }),
+    { governor: false },
+  );
   return output;
 }
 
@@ -46,7 +60,11 @@ test('a flipped byte fails with SpillCorruptError naming the file and batch, nev
   // batches of the first file still read
   assert.deepStrictEqual(await spilled.get(0), { i: 0, s: rows(1)[0]!.s });
   const firstOfFile = written.manifest.files[0]!.rows;
-  await assert.rejects(spilled.get(firstOfFile), (e: SpillwayError) => e.code === ErrorCodes.SPILL_CORRUPT && e.context.batch === 2 && e.message.includes(entry.name));
+  await assert.rejects(
+    spilled.get(firstOfFile),
+    (e: SpillwayError) =>
+      e.code === ErrorCodes.SPILL_CORRUPT && e.context.batch === 2 && e.message.includes(entry.name),
+  );
   await assert.rejects(readAll(spilled), { code: ErrorCodes.SPILL_CORRUPT });
   await spilled.dispose({ remove: true });
 });
@@ -59,7 +77,14 @@ test('a truncated file fails with SpillCorruptError naming the file and the firs
   const cut = entry.batchRanges[1]![0] + 5;
   truncateSync(path.join(dir, entry.name), cut);
   const spilled = await openSpill(dir);
-  await assert.rejects(spilled.get(0), (e: SpillwayError) => e.code === ErrorCodes.SPILL_CORRUPT && e.context.batch === 1 && /truncated/.test(e.message) && e.message.includes(entry.name));
+  await assert.rejects(
+    spilled.get(0),
+    (e: SpillwayError) =>
+      e.code === ErrorCodes.SPILL_CORRUPT &&
+      e.context.batch === 1 &&
+      /truncated/.test(e.message) &&
+      e.message.includes(entry.name),
+  );
   await spilled.dispose({ remove: true });
 });
 
@@ -73,7 +98,12 @@ test('a manifest naming a path outside its directory is refused', async () => {
     const m = JSON.parse(original) as { files: { name: string }[] };
     m.files[0]!.name = evil;
     writeFileSync(manifestPath, JSON.stringify(m));
-    await assert.rejects(openSpill(dir), (e: SpillwayError) => e.code === ErrorCodes.SPILL && /outside its directory/.test(e.message) && e.context.dir === dir, evil);
+    await assert.rejects(
+      openSpill(dir),
+      (e: SpillwayError) =>
+        e.code === ErrorCodes.SPILL && /outside its directory/.test(e.message) && e.context.dir === dir,
+      evil,
+    );
   }
   writeFileSync(manifestPath, '{ not json');
   await assert.rejects(openSpill(dir), { code: ErrorCodes.SPILL });
@@ -90,14 +120,19 @@ test('a missing file is refused clearly; a missing manifest says it is not a spi
   await written.dispose();
   const gone = written.manifest.files.at(-1)!.name;
   rmSync(path.join(dir, gone));
-  await assert.rejects(openSpill(dir), (e: SpillwayError) => e.code === ErrorCodes.SPILL && e.message.includes(gone) && /missing/.test(e.message));
+  await assert.rejects(
+    openSpill(dir),
+    (e: SpillwayError) => e.code === ErrorCodes.SPILL && e.message.includes(gone) && /missing/.test(e.message),
+  );
   rmSync(path.join(dir, 'manifest.json'));
   await assert.rejects(openSpill(dir), { code: ErrorCodes.SPILL, message: /Not a spill directory/ });
 });
 
 test('an incomplete spill (rows kept in memory) is refused unless partial', async () => {
   const dir = path.join(tempDir('spillway-partial-'), 'spill');
-  const { output } = await pipeline(fromIterable(rows(1000), { batchSize: 100 }), toSpill({ budget: 40_000, dir }), { governor: false });
+  const { output } = await pipeline(fromIterable(rows(1000), { batchSize: 100 }), toSpill({ budget: 40_000, dir }), {
+    governor: false,
+  });
   assert.ok(output.rowsInMemory > 0);
   await assert.rejects(openSpill(dir), { code: ErrorCodes.SPILL, message: /incomplete/ });
   const partial = await openSpill(dir, { partial: true });
@@ -113,14 +148,20 @@ test('an unwritable directory fails with SpillError naming it', async (t) => {
     const base = tempDir('spillway-unwritable-');
     writeFileSync(path.join(base, 'file'), 'x');
     const dir = path.join(base, 'file', 'spill');
-    await assert.rejects(pipeline(fromIterable(rows(100)), toSpill({ budget: 0, dir }), { governor: false }), (e: SpillwayError) => e.code === ErrorCodes.SPILL && e.context.dir === dir);
+    await assert.rejects(
+      pipeline(fromIterable(rows(100)), toSpill({ budget: 0, dir }), { governor: false }),
+      (e: SpillwayError) => e.code === ErrorCodes.SPILL && e.context.dir === dir,
+    );
     return;
   }
   const base = tempDir('spillway-unwritable-');
   const dir = path.join(base, 'ro');
   mkdirSync(dir, { mode: 0o500 });
   t.after(() => chmodSync(dir, 0o700));
-  await assert.rejects(pipeline(fromIterable(rows(100)), toSpill({ budget: 0, dir }), { governor: false }), (e: SpillwayError) => e.code === ErrorCodes.SPILL && e.context.dir === dir);
+  await assert.rejects(
+    pipeline(fromIterable(rows(100)), toSpill({ budget: 0, dir }), { governor: false }),
+    (e: SpillwayError) => e.code === ErrorCodes.SPILL && e.context.dir === dir,
+  );
 });
 
 /** Mounts a tiny tmpfs, or returns a reason why not. */
@@ -146,14 +187,26 @@ test('a full disk fails with SpillError naming the dir; files in the manifest st
     const noise = (i: number): string => Buffer.from(crypto.getRandomValues(new Uint8Array(96))).toString('base64') + i;
     const data = Array.from({ length: 30_000 }, (_, i) => ({ i, s: noise(i) }));
     await assert.rejects(
-      pipeline(fromIterable(data, { batchSize: 500 }), toSpill({ budget: 0, fileSize: 100_000, keep: true, dir, compression: 'none' }), { governor: false }),
-      (e: SpillwayError) => e.code === ErrorCodes.SPILL && e.context.dir === dir && /ENOSPC|no space/i.test(String((e.cause as Error | undefined)?.message ?? e.message)),
+      pipeline(
+        fromIterable(data, { batchSize: 500 }),
+        toSpill({ budget: 0, fileSize: 100_000, keep: true, dir, compression: 'none' }),
+        { governor: false },
+      ),
+      (e: SpillwayError) =>
+        e.code === ErrorCodes.SPILL &&
+        e.context.dir === dir &&
+        /ENOSPC|no space/i.test(String((e.cause as Error | undefined)?.message ?? e.message)),
     );
     const names = readdirSync(dir);
     assert.ok(!names.some((n) => n.endsWith('.tmp')), `no temporary file remains: ${names.join(', ')}`);
     const spilled = await openSpill(dir, { partial: true });
     assert.ok(spilled.manifest.files.length > 0, 'some files were committed before the disk filled');
-    for (const name of names) if (name !== 'manifest.json' && name !== 'manifest.seal') assert.ok(spilled.manifest.files.some((f) => f.name === name), `${name} is listed`);
+    for (const name of names)
+      if (name !== 'manifest.json' && name !== 'manifest.seal')
+        assert.ok(
+          spilled.manifest.files.some((f) => f.name === name),
+          `${name} is listed`,
+        );
     let i = 0;
     for await (const row of spilled.rows()) assert.deepStrictEqual(row, data[i++]);
     assert.equal(i, spilled.numRows);

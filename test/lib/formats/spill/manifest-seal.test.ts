@@ -18,7 +18,11 @@ import { tempDir } from '../../../helpers.ts';
 async function spillDir(): Promise<string> {
   const dir = join(tempDir(), 'spill');
   const rows = Array.from({ length: 10_000 }, (_, n) => ({ n }));
-  const { output } = await pipeline(fromIterable(rows, { batchSize: 500 }), toSpill({ dir, keep: true, budget: 0, fileSize: 20_000, compression: 'none' }), { governor: false });
+  const { output } = await pipeline(
+    fromIterable(rows, { batchSize: 500 }),
+    toSpill({ dir, keep: true, budget: 0, fileSize: 20_000, compression: 'none' }),
+    { governor: false },
+  );
   await output.dispose();
   return dir;
 }

@@ -1,6 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { batchChart, levelSpans, lineChart, memoryChart, niceTicks, progressChart, rates, runCharts, spillTicks } from '../../../../lib/observe/dashboard/charts.ts';
+import {
+  batchChart,
+  levelSpans,
+  lineChart,
+  memoryChart,
+  niceTicks,
+  progressChart,
+  rates,
+  runCharts,
+  spillTicks,
+} from '../../../../lib/observe/dashboard/charts.ts';
 import type { Timeline } from '../../../../lib/observe/timeline.ts';
 
 const MB = 1e6;
@@ -73,7 +83,14 @@ test('lineChart draws series, bands, rules and ticks, accessibly', () => {
 });
 
 test('an empty chart says so instead of drawing nothing', () => {
-  const svg = lineChart({ id: 'e', title: 'Empty', description: 'nothing', x: [], series: [{ label: 's', values: [], color: '#000' }], yFormat: String });
+  const svg = lineChart({
+    id: 'e',
+    title: 'Empty',
+    description: 'nothing',
+    x: [],
+    series: [{ label: 's', values: [], color: '#000' }],
+    yFormat: String,
+  });
   assertWellFormed(svg);
   assert.match(svg, /no data yet/);
   assert.doesNotMatch(svg, /NaN|undefined|Infinity/);
@@ -111,7 +128,8 @@ test('rates: per second over a window, never negative', () => {
 test('memoryChart draws RSS and heap against the marks, pauses shaded and spills ticked', () => {
   const svg = memoryChart(timeline());
   assertWellFormed(svg);
-  for (const label of ['spill 300 MB', 'pause 400 MB', 'critical 475 MB', 'RSS', 'heap used', 'paused']) assert.ok(svg.includes(label), label);
+  for (const label of ['spill 300 MB', 'pause 400 MB', 'critical 475 MB', 'RSS', 'heap used', 'paused'])
+    assert.ok(svg.includes(label), label);
   assert.equal((svg.match(/<title>spilled /g) ?? []).length, 2);
   assert.match(svg, /paused 1 time\(s\)/);
   assert.match(svg, /RSS peaked at 430 MB of a 500 MB limit/);
@@ -140,7 +158,9 @@ test('progressChart shows the total and both axes; batchChart steps', () => {
 test('runCharts keeps ids unique with a prefix', () => {
   const a = runCharts(timeline(), { idPrefix: 'a-' });
   const b = runCharts(timeline(), { idPrefix: 'b-' });
-  const ids = [...Object.values(a), ...Object.values(b)].flatMap((svg) => [...svg.matchAll(/ id="([^"]+)"/g)].map((m) => m[1]));
+  const ids = [...Object.values(a), ...Object.values(b)].flatMap((svg) =>
+    [...svg.matchAll(/ id="([^"]+)"/g)].map((m) => m[1]),
+  );
   assert.equal(new Set(ids).size, ids.length);
   assert.equal(ids.length, 16);
 });

@@ -31,7 +31,9 @@ function capture(): { write(chunk: string): boolean; text: () => string; url: Pr
 async function portState(port: number): Promise<string> {
   const socket = connect(port, '127.0.0.1');
   try {
-    const [error] = (await Promise.race([once(socket, 'error'), once(socket, 'connect').then(() => [undefined])])) as [NodeJS.ErrnoException | undefined];
+    const [error] = (await Promise.race([once(socket, 'error'), once(socket, 'connect').then(() => [undefined])])) as [
+      NodeJS.ErrnoException | undefined,
+    ];
     return error?.code ?? 'open';
   } finally {
     socket.destroy();
@@ -41,11 +43,28 @@ async function portState(port: number): Promise<string> {
 test('the dashboard option is validated before anything starts', async () => {
   assert.equal(resolveDashboard(undefined), undefined);
   assert.equal(resolveDashboard(false), undefined);
-  assert.deepEqual({ ...resolveDashboard(true), stream: undefined }, { port: 0, host: '127.0.0.1', keep: false, title: 'spillway dashboard', stream: undefined });
-  for (const bad of [1, 'yes', [], { port: -1 }, { port: 70_000 }, { port: 1.5 }, { host: 1 }, { keep: 'no' }, { colour: 'red' }, { stream: {} }]) {
+  assert.deepEqual(
+    { ...resolveDashboard(true), stream: undefined },
+    { port: 0, host: '127.0.0.1', keep: false, title: 'spillway dashboard', stream: undefined },
+  );
+  for (const bad of [
+    1,
+    'yes',
+    [],
+    { port: -1 },
+    { port: 70_000 },
+    { port: 1.5 },
+    { host: 1 },
+    { keep: 'no' },
+    { colour: 'red' },
+    { stream: {} },
+  ]) {
     assert.throws(() => resolveDashboard(bad), { code: 'ERR_SPILLWAY_INVALID_OPTION' }, JSON.stringify(bad));
   }
-  await assert.rejects(pipeline(fromIterable([{ a: 1 }]), drain(), { dashboard: { port: -1 } }), /options\.dashboard\.port/);
+  await assert.rejects(
+    pipeline(fromIterable([{ a: 1 }]), drain(), { dashboard: { port: -1 } }),
+    /options\.dashboard\.port/,
+  );
 });
 
 test('pipeline({ dashboard }) serves live figures during the run, the report at its end, then closes', async () => {
@@ -71,9 +90,13 @@ test('pipeline({ dashboard }) serves live figures during the run, the report at 
     const token = url.searchParams.get('token');
     assert.ok(token);
     // the figures are the progress event's, formatted; they move while rows flow
-    let figures: { event: { rows: number; rowsTotal?: number; state: string }; text: Record<string, string>; state: string } | undefined;
+    let figures:
+      | { event: { rows: number; rowsTotal?: number; state: string }; text: Record<string, string>; state: string }
+      | undefined;
     while (!figures || figures.event.rows < 1000) {
-      const state = (await (await fetch(`${url.origin}/state.json?token=${token}`)).json()) as { figures?: typeof figures };
+      const state = (await (await fetch(`${url.origin}/state.json?token=${token}`)).json()) as {
+        figures?: typeof figures;
+      };
       figures = state.figures;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

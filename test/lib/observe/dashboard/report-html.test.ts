@@ -55,7 +55,8 @@ test('a governed run: stats carry a bounded, JSON-serialisable timeline', async 
   assert.ok((tl.spilledBytes.at(-1) ?? 0) > 0, 'spills recorded');
   assert.equal(tl.batchRows.at(-1), 100);
   assert.ok(tl.memory && tl.memory.pause > tl.memory.spill);
-  for (const column of [tl.rows, tl.bytes, tl.batchRows, tl.spilledBytes, tl.rss, tl.heapUsed, tl.children, tl.level]) assert.equal(column?.length, tl.t.length);
+  for (const column of [tl.rows, tl.bytes, tl.batchRows, tl.spilledBytes, tl.rss, tl.heapUsed, tl.children, tl.level])
+    assert.equal(column?.length, tl.t.length);
   assert.deepEqual(JSON.parse(JSON.stringify(stats)), stats);
 });
 
@@ -67,7 +68,18 @@ test("formatReport(stats, { format: 'html' }): one self-contained document with 
   assertSelfContained(html);
   assert.equal((html.match(/<svg /g) ?? []).length, 4, 'four charts');
   assert.match(html, /Content-Security-Policy" content="default-src 'none'/);
-  for (const text of ['rows in', 'peak RSS', 'compression', 'Stages', 'fromIterable', 'toSpill', 'Memory', 'Throughput', 'Batch size']) assert.ok(html.includes(text), text);
+  for (const text of [
+    'rows in',
+    'peak RSS',
+    'compression',
+    'Stages',
+    'fromIterable',
+    'toSpill',
+    'Memory',
+    'Throughput',
+    'Batch size',
+  ])
+    assert.ok(html.includes(text), text);
   assert.match(html, /≈\d+\.\d×/, 'a compression ratio');
   assert.doesNotMatch(html, /NaN|undefined|Infinity/);
   // several charts on one page: every id unique
@@ -117,7 +129,21 @@ test('the live page: nonce on its only script and style, labelled landmarks, no 
   assert.match(html, /name="viewport"/);
   assert.doesNotMatch(html, /https?:\/\//);
   assert.doesNotMatch(html, /<link\b|<img\b/);
-  for (const id of ['f-rows', 'f-eta', 'f-rss', 'f-spilled', 'f-compression', 'f-batch', 'f-workers', 'chart-memory', 'chart-progress', 'chart-batches', 'workers', 'report-body']) assert.ok(html.includes(`id="${id}"`), id);
+  for (const id of [
+    'f-rows',
+    'f-eta',
+    'f-rss',
+    'f-spilled',
+    'f-compression',
+    'f-batch',
+    'f-workers',
+    'chart-memory',
+    'chart-progress',
+    'chart-batches',
+    'workers',
+    'report-body',
+  ])
+    assert.ok(html.includes(`id="${id}"`), id);
   const sections = html.match(/<section aria-labelledby="([^"]+)"/g) ?? [];
   assert.ok(sections.length >= 3);
 });

@@ -5,7 +5,10 @@ import { once } from 'node:events';
 import { DashboardServer } from '../../../../lib/observe/dashboard/server.ts';
 
 /** Reads Server-Sent Events from a response until `until` returns true for one. */
-async function readEvents(response: Response, until: (event: string, data: unknown) => boolean): Promise<{ event: string; data: unknown }[]> {
+async function readEvents(
+  response: Response,
+  until: (event: string, data: unknown) => boolean,
+): Promise<{ event: string; data: unknown }[]> {
   const events: { event: string; data: unknown }[] = [];
   const decoder = new TextDecoder();
   let buffer = '';
@@ -29,7 +32,9 @@ async function readEvents(response: Response, until: (event: string, data: unkno
 async function refused(port: number): Promise<string | undefined> {
   const socket = connect(port, '127.0.0.1');
   try {
-    const [error] = (await Promise.race([once(socket, 'error'), once(socket, 'connect').then(() => [undefined])])) as [NodeJS.ErrnoException | undefined];
+    const [error] = (await Promise.race([once(socket, 'error'), once(socket, 'connect').then(() => [undefined])])) as [
+      NodeJS.ErrnoException | undefined,
+    ];
     return error?.code;
   } finally {
     socket.destroy();
@@ -41,7 +46,16 @@ test('listens on 127.0.0.1 at a free port; every route needs the token', async (
   try {
     assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{32}$/);
     assert.ok(server.port > 0);
-    for (const path of ['/', '/events', '/state.json', '/report.html', '/nothing', `/?token=${server.token.slice(1)}`, `/?token=${server.token}x`, '/?token=']) {
+    for (const path of [
+      '/',
+      '/events',
+      '/state.json',
+      '/report.html',
+      '/nothing',
+      `/?token=${server.token.slice(1)}`,
+      `/?token=${server.token}x`,
+      '/?token=',
+    ]) {
       const response = await fetch(`${server.origin}${path}`);
       assert.equal(response.status, 403, path);
       await response.text();
@@ -90,7 +104,10 @@ test('events: retained ones replay to late clients in order; live ones follow; c
     { event: 'figures', data: { rows: 3 } },
     { event: 'done', data: { state: 'done' } },
   ]);
-  const state = (await (await fetch(`${server.origin}/state.json?token=${server.token}`)).json()) as Record<string, unknown>;
+  const state = (await (await fetch(`${server.origin}/state.json?token=${server.token}`)).json()) as Record<
+    string,
+    unknown
+  >;
   assert.deepEqual(state, { charts: { memory: '<svg/>' }, figures: { rows: 3 }, done: { state: 'done' } });
   const port = server.port;
   await server.close();
@@ -103,11 +120,14 @@ test('events: retained ones replay to late clients in order; live ones follow; c
 test('a taken port fails with an IoError naming it', async () => {
   const first = await DashboardServer.listen({ page: () => '' });
   try {
-    await assert.rejects(DashboardServer.listen({ page: () => '', port: first.port }), (error: Error & { code?: string }) => {
-      assert.equal(error.code, 'ERR_SPILLWAY_IO');
-      assert.match(error.message, new RegExp(`127\\.0\\.0\\.1:${first.port}.*EADDRINUSE`));
-      return true;
-    });
+    await assert.rejects(
+      DashboardServer.listen({ page: () => '', port: first.port }),
+      (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'ERR_SPILLWAY_IO');
+        assert.match(error.message, new RegExp(`127\\.0\\.0\\.1:${first.port}.*EADDRINUSE`));
+        return true;
+      },
+    );
   } finally {
     await first.close();
   }
@@ -132,10 +152,13 @@ test('DNS rebinding: a request with a foreign Host header is refused even with t
     const { request } = await import('node:http');
     const status = (host: string): Promise<number> =>
       new Promise((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port: server.port, path: `/?token=${server.token}`, headers: { host } }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        });
+        const req = request(
+          { host: '127.0.0.1', port: server.port, path: `/?token=${server.token}`, headers: { host } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
         req.on('error', reject);
         req.end();
       });

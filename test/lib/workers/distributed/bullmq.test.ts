@@ -39,9 +39,14 @@ interface Out {
   pid: number;
 }
 
-const grid = (count: number, extra: (n: number) => Partial<TestRow> = () => ({})): TestRow[] => Array.from({ length: count }, (_, n) => ({ n, ...extra(n) }));
+const grid = (count: number, extra: (n: number) => Partial<TestRow> = () => ({})): TestRow[] =>
+  Array.from({ length: count }, (_, n) => ({ n, ...extra(n) }));
 
-function backend(redis: RedisServer, queue: string, extra: Record<string, unknown> = {}): { type: 'bullmq'; connection: { host: string; port: number; password?: string }; queue: string } {
+function backend(
+  redis: RedisServer,
+  queue: string,
+  extra: Record<string, unknown> = {},
+): { type: 'bullmq'; connection: { host: string; port: number; password?: string }; queue: string } {
   return { type: 'bullmq', connection: { host: '127.0.0.1', port: redis.port }, queue, ...extra };
 }
 
@@ -77,7 +82,34 @@ describe('parallel on BullMQ', { skip: skipReason }, () => {
 
   test('two workers, one SIGKILLed mid-run: every row once, equal to the serial run, stats per worker', async () => {
     const queue = 'kill';
-    const workers = [startWorker(['--redis', redis.url, '--queue', queue, '--module', MODULE, '--concurrency', '2', '--id', 'first', ...FAST]), startWorker(['--redis', redis.url, '--queue', queue, '--module', MODULE, '--concurrency', '2', '--id', 'second', ...FAST])];
+    const workers = [
+      startWorker([
+        '--redis',
+        redis.url,
+        '--queue',
+        queue,
+        '--module',
+        MODULE,
+        '--concurrency',
+        '2',
+        '--id',
+        'first',
+        ...FAST,
+      ]),
+      startWorker([
+        '--redis',
+        redis.url,
+        '--queue',
+        queue,
+        '--module',
+        MODULE,
+        '--concurrency',
+        '2',
+        '--id',
+        'second',
+        ...FAST,
+      ]),
+    ];
     try {
       await Promise.all(workers.map((w) => w.ready));
       const victim = workers[0]!;
@@ -94,7 +126,13 @@ describe('parallel on BullMQ', { skip: skipReason }, () => {
           push(batch);
         },
       });
-      const { output, stats } = await pipeline(fromIterable(rows, { batchSize: 10 }), parallel(MODULE, { backend: backend(redis, queue), retries: 1 }), killer, collect<Out>(), { governor: false });
+      const { output, stats } = await pipeline(
+        fromIterable(rows, { batchSize: 10 }),
+        parallel(MODULE, { backend: backend(redis, queue), retries: 1 }),
+        killer,
+        collect<Out>(),
+        { governor: false },
+      );
       assert.equal(killed, true, 'the first worker never produced a batch');
       assert.equal(await victim.exited, 'SIGKILL');
       assert.deepEqual(
@@ -105,8 +143,15 @@ describe('parallel on BullMQ', { skip: skipReason }, () => {
       assert.ok((details.stalled ?? 0) >= 1, `no batch of the killed worker was recovered: ${JSON.stringify(details)}`);
       const byId = new Map((stats.workers ?? []).map((w) => [w.id, w as typeof w & { host: string }]));
       assert.deepEqual([...byId.keys()].sort(), ['first', 'second']);
-      assert.equal([...byId.values()].reduce((n, w) => n + w.batches, 0), 60, 'a batch was counted twice');
-      assert.equal([...byId.values()].reduce((n, w) => n + w.rows, 0), 600);
+      assert.equal(
+        [...byId.values()].reduce((n, w) => n + w.batches, 0),
+        60,
+        'a batch was counted twice',
+      );
+      assert.equal(
+        [...byId.values()].reduce((n, w) => n + w.rows, 0),
+        600,
+      );
       for (const w of byId.values()) assert.equal(typeof w.host, 'string');
       assert.deepEqual(await runKeys(redis, queue), []);
     } finally {
@@ -128,15 +173,23 @@ describe('parallel on BullMQ', { skip: skipReason }, () => {
 
     test('a batch that keeps failing: WorkerError naming the batch after the retries, counted on the worker', async () => {
       const rows = grid(60, (n) => (n === 33 ? { throw: true } : {}));
-      await assert.rejects(pipeline(fromIterable(rows, { batchSize: 10 }), parallel(MODULE, { backend: backend(redis, queue), retries: 1 }), collect(), { governor: false }), (error: unknown) => {
-        assert.ok(error instanceof WorkerError, String(error));
-        assert.equal(error.context.batch, 3);
-        assert.equal(error.context.stage, 'parallel');
-        assert.equal(error.reason, 'error');
-        assert.equal(error.attempts, 2);
-        assert.match((error.cause as Error).message, /cannot handle 33/);
-        return true;
-      });
+      await assert.rejects(
+        pipeline(
+          fromIterable(rows, { batchSize: 10 }),
+          parallel(MODULE, { backend: backend(redis, queue), retries: 1 }),
+          collect(),
+          { governor: false },
+        ),
+        (error: unknown) => {
+          assert.ok(error instanceof WorkerError, String(error));
+          assert.equal(error.context.batch, 3);
+          assert.equal(error.context.stage, 'parallel');
+          assert.equal(error.reason, 'error');
+          assert.equal(error.attempts, 2);
+          assert.match((error.cause as Error).message, /cannot handle 33/);
+          return true;
+        },
+      );
       assert.deepEqual(await runKeys(redis, queue), []);
     });
 
@@ -144,34 +197,76 @@ describe('parallel on BullMQ', { skip: skipReason }, () => {
       const dir = tempDir('spillway-distributed-');
       const deadLetter = join(dir, 'dead.jsonl');
       const rows = grid(40, (n) => (n === 15 ? { throw: true } : {}));
-      const { output, stats } = await pipeline(fromIterable(rows, { batchSize: 10 }), parallel(MODULE, { backend: backend(redis, queue), retries: 1, onError: { deadLetter } }), collect<Out>(), { governor: false });
-      assert.deepEqual(output.map((r) => r.n), grid(40).filter((r) => r.n < 10 || r.n >= 20).map((r) => r.n));
-      const lines = readFileSync(deadLetter, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { batch: number; attempts: number; code: string });
+      const { output, stats } = await pipeline(
+        fromIterable(rows, { batchSize: 10 }),
+        parallel(MODULE, { backend: backend(redis, queue), retries: 1, onError: { deadLetter } }),
+        collect<Out>(),
+        { governor: false },
+      );
+      assert.deepEqual(
+        output.map((r) => r.n),
+        grid(40)
+          .filter((r) => r.n < 10 || r.n >= 20)
+          .map((r) => r.n),
+      );
+      const lines = readFileSync(deadLetter, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { batch: number; attempts: number; code: string });
       assert.equal(lines.length, 10);
       assert.ok(lines.every((l) => l.batch === 1 && l.attempts === 2 && l.code === 'error'));
       assert.equal(stats.errors.deadLettered, 10);
-      assert.equal((stats.workers ?? []).reduce((n, w) => n + w.failures, 0), 2);
+      assert.equal(
+        (stats.workers ?? []).reduce((n, w) => n + w.failures, 0),
+        2,
+      );
     });
 
     test('timeoutMs is enforced in the worker: a hung batch fails with reason timeout', async () => {
       // one batch, and it hangs: no other batch exists that a starved worker on a loaded machine could
       // push past the limit, so the only possible timeout is the one under test
       const rows = grid(10, (n) => (n === 2 ? { hang: true } : {}));
-      await assert.rejects(pipeline(fromIterable(rows, { batchSize: 10 }), parallel(MODULE, { backend: backend(redis, queue), retries: 0, timeoutMs: 2000 }), collect(), { governor: false }), (error: unknown) => {
-        assert.ok(error instanceof WorkerError, String(error));
-        assert.equal(error.reason, 'timeout');
-        assert.equal(error.context.batch, 0);
-        return true;
-      });
+      await assert.rejects(
+        pipeline(
+          fromIterable(rows, { batchSize: 10 }),
+          parallel(MODULE, { backend: backend(redis, queue), retries: 0, timeoutMs: 2000 }),
+          collect(),
+          { governor: false },
+        ),
+        (error: unknown) => {
+          assert.ok(error instanceof WorkerError, String(error));
+          assert.equal(error.reason, 'timeout');
+          assert.equal(error.context.batch, 0);
+          return true;
+        },
+      );
     });
 
     test('Arrow batches and a batch function; ordered: false still emits every row once', async () => {
-      const recordBatches = [0, 1, 2].map((b) => rowsToRecordBatch(grid(40).map((r) => ({ n: r.n + b * 40, label: `row ${r.n + b * 40}` }))));
-      const { output, stats } = await pipeline(Readable.from(recordBatches), parallel(MODULE, { backend: backend(redis, queue) }), collect<Out>(), { governor: false });
-      assert.deepEqual(output.map((r) => r.sq), grid(120).map((r) => r.n * r.n));
+      const recordBatches = [0, 1, 2].map((b) =>
+        rowsToRecordBatch(grid(40).map((r) => ({ n: r.n + b * 40, label: `row ${r.n + b * 40}` }))),
+      );
+      const { output, stats } = await pipeline(
+        Readable.from(recordBatches),
+        parallel(MODULE, { backend: backend(redis, queue) }),
+        collect<Out>(),
+        { governor: false },
+      );
+      assert.deepEqual(
+        output.map((r) => r.sq),
+        grid(120).map((r) => r.n * r.n),
+      );
       assert.equal(stats.stages.find((s) => s.name === 'parallel')?.details.batchesAsArrow, 3);
-      const summaries = await pipeline(fromIterable(grid(95), { batchSize: 10 }), parallel(MODULE, { backend: backend(redis, queue), kind: 'batch', export: 'summary', ordered: false }), collect<{ first: number }>(), { governor: false });
-      assert.deepEqual(summaries.output.map((s) => s.first).sort((a, b) => a - b), Array.from({ length: 10 }, (_, i) => i * 10));
+      const summaries = await pipeline(
+        fromIterable(grid(95), { batchSize: 10 }),
+        parallel(MODULE, { backend: backend(redis, queue), kind: 'batch', export: 'summary', ordered: false }),
+        collect<{ first: number }>(),
+        { governor: false },
+      );
+      assert.deepEqual(
+        summaries.output.map((s) => s.first).sort((a, b) => a - b),
+        Array.from({ length: 10 }, (_, i) => i * 10),
+      );
     });
 
     test('abort: the pipeline rejects and the run leaves no payload in Redis', async () => {
@@ -185,9 +280,21 @@ describe('parallel on BullMQ', { skip: skipReason }, () => {
           push(batch);
         },
       });
-      await assert.rejects(pipeline(fromIterable(rows, { batchSize: 10 }), parallel(MODULE, { backend: backend(redis, queue) }), watcher, collect(), { signal: controller.signal, governor: false }), { code: 'ERR_SPILLWAY_ABORTED' });
+      await assert.rejects(
+        pipeline(
+          fromIterable(rows, { batchSize: 10 }),
+          parallel(MODULE, { backend: backend(redis, queue) }),
+          watcher,
+          collect(),
+          { signal: controller.signal, governor: false },
+        ),
+        { code: 'ERR_SPILLWAY_ABORTED' },
+      );
       // inputs are only written by the producer: none may remain (a result written in the race is TTL-bound)
-      assert.deepEqual((await runKeys(redis, queue)).filter((k) => k.includes(':in:')), []);
+      assert.deepEqual(
+        (await runKeys(redis, queue)).filter((k) => k.includes(':in:')),
+        [],
+      );
     });
   });
 
@@ -196,8 +303,19 @@ describe('parallel on BullMQ', { skip: skipReason }, () => {
     const worker = startWorker(['--redis', redis.url, '--queue', queue, '--module', ECHO]);
     try {
       await worker.ready;
-      const rows: unknown[] = [{ a: 1n, b: undefined }, { a: 2n }, { a: 3n, c: new Date(0), d: { at: new Date(5) } }, [1, 'x'], 'text'];
-      const { output, stats } = await pipeline(fromIterable(rows as never[], { batchSize: 2 }), parallel(ECHO, { backend: backend(redis, queue) }), collect(), { governor: false });
+      const rows: unknown[] = [
+        { a: 1n, b: undefined },
+        { a: 2n },
+        { a: 3n, c: new Date(0), d: { at: new Date(5) } },
+        [1, 'x'],
+        'text',
+      ];
+      const { output, stats } = await pipeline(
+        fromIterable(rows as never[], { batchSize: 2 }),
+        parallel(ECHO, { backend: backend(redis, queue) }),
+        collect(),
+        { governor: false },
+      );
       assert.deepEqual(output, rows);
       assert.ok(Number(stats.stages.find((s) => s.name === 'parallel')?.details.batchesAsV8) >= 1);
     } finally {
@@ -224,7 +342,12 @@ describe('parallel on BullMQ', { skip: skipReason }, () => {
       }),
     );
     // no worker: nothing completes, so the producer must stop at the window
-    const run = pipeline(fromIterable(source(), { batchSize: 10 }), parallel(MODULE, { backend: backend(redis, queue), window: 3 }), collect(), { signal: controller.signal, governor: false });
+    const run = pipeline(
+      fromIterable(source(), { batchSize: 10 }),
+      parallel(MODULE, { backend: backend(redis, queue), window: 3 }),
+      collect(),
+      { signal: controller.signal, governor: false },
+    );
     run.catch(() => {});
     try {
       await three;
@@ -249,13 +372,24 @@ describe('parallel on BullMQ', { skip: skipReason }, () => {
   test('Redis unreachable at start fails fast with a clear error and no password', async () => {
     const port = redis.port === 1 ? 2 : 1;
     await assert.rejects(
-      pipeline(fromIterable(grid(10)), parallel(MODULE, { backend: { type: 'bullmq', connection: { host: '127.0.0.1', port, password: PASSWORD }, queue: 'nowhere' } }), collect(), { governor: false }),
+      pipeline(
+        fromIterable(grid(10)),
+        parallel(MODULE, {
+          backend: { type: 'bullmq', connection: { host: '127.0.0.1', port, password: PASSWORD }, queue: 'nowhere' },
+        }),
+        collect(),
+        { governor: false },
+      ),
       (error: unknown) => {
         assert.ok(error instanceof QueueError, String(error));
         assert.equal(error.code, 'ERR_SPILLWAY_QUEUE');
         assert.equal(error.reason, 'unreachable');
         assert.match(error.message, new RegExp(`Cannot reach Redis at redis://127\\.0\\.0\\.1:${port}`));
-        assert.ok(!JSON.stringify({ message: error.message, stack: error.stack, cause: String(error.cause) }).includes(PASSWORD));
+        assert.ok(
+          !JSON.stringify({ message: error.message, stack: error.stack, cause: String(error.cause) }).includes(
+            PASSWORD,
+          ),
+        );
         return true;
       },
     );
@@ -273,26 +407,54 @@ describe('parallel on BullMQ with its own Redis', { skip: skipReason }, () => {
   test('a password-protected Redis: runs, and neither errors nor stats show the password', async () => {
     const redis = await startRedis({ password: PASSWORD });
     const queue = 'secret';
-    const worker = startWorker(['--redis', `redis://127.0.0.1:${redis.port}`, '--queue', queue, '--module', MODULE], { SPILLWAY_REDIS_PASSWORD: PASSWORD, DEBUG: 'spillway:*' });
+    const worker = startWorker(['--redis', `redis://127.0.0.1:${redis.port}`, '--queue', queue, '--module', MODULE], {
+      SPILLWAY_REDIS_PASSWORD: PASSWORD,
+      DEBUG: 'spillway:*',
+    });
     try {
       await worker.ready;
       const connection = { host: '127.0.0.1', port: redis.port, password: PASSWORD };
-      const { output, stats } = await pipeline(fromIterable(grid(50), { batchSize: 10 }), parallel(MODULE, { backend: { type: 'bullmq', connection, queue } }), collect<Out>(), { governor: false });
+      const { output, stats } = await pipeline(
+        fromIterable(grid(50), { batchSize: 10 }),
+        parallel(MODULE, { backend: { type: 'bullmq', connection, queue } }),
+        collect<Out>(),
+        { governor: false },
+      );
       assert.equal(output.length, 50);
       assert.ok(!JSON.stringify(stats).includes(PASSWORD), 'the password is in the stats');
       // a failing batch: the error and its cause chain do not carry the password
-      await assert.rejects(pipeline(fromIterable(grid(20, (n) => (n === 3 ? { throw: true } : {}))), parallel(MODULE, { backend: { type: 'bullmq', connection, queue }, retries: 0 }), collect(), { governor: false }), (error: unknown) => {
-        assert.ok(error instanceof WorkerError);
-        assert.ok(!`${error.message} ${error.stack} ${String(error.cause)}`.includes(PASSWORD));
-        return true;
-      });
+      await assert.rejects(
+        pipeline(
+          fromIterable(grid(20, (n) => (n === 3 ? { throw: true } : {}))),
+          parallel(MODULE, { backend: { type: 'bullmq', connection, queue }, retries: 0 }),
+          collect(),
+          { governor: false },
+        ),
+        (error: unknown) => {
+          assert.ok(error instanceof WorkerError);
+          assert.ok(!`${error.message} ${error.stack} ${String(error.cause)}`.includes(PASSWORD));
+          return true;
+        },
+      );
       // a wrong password fails fast and does not echo either password
-      await assert.rejects(pipeline(fromIterable(grid(5)), parallel(MODULE, { backend: { type: 'bullmq', connection: { ...connection, password: 'wrong-one-too' }, queue } }), collect(), { governor: false }), (error: unknown) => {
-        assert.ok(error instanceof QueueError, String(error));
-        assert.equal(error.reason, 'unreachable');
-        assert.ok(!`${error.message} ${error.stack} ${String((error.cause as Error).stack)}`.includes('wrong-one-too'));
-        return true;
-      });
+      await assert.rejects(
+        pipeline(
+          fromIterable(grid(5)),
+          parallel(MODULE, {
+            backend: { type: 'bullmq', connection: { ...connection, password: 'wrong-one-too' }, queue },
+          }),
+          collect(),
+          { governor: false },
+        ),
+        (error: unknown) => {
+          assert.ok(error instanceof QueueError, String(error));
+          assert.equal(error.reason, 'unreachable');
+          assert.ok(
+            !`${error.message} ${error.stack} ${String((error.cause as Error).stack)}`.includes('wrong-one-too'),
+          );
+          return true;
+        },
+      );
       assert.ok(!worker.stderr().includes(PASSWORD), 'the worker logged the password');
     } finally {
       await stopWorkers([worker]);
@@ -320,11 +482,20 @@ describe('parallel on BullMQ with its own Redis', { skip: skipReason }, () => {
       });
       const rows = grid(400, () => ({ ms: 2 }));
       await assert.rejects(
-        pipeline(fromIterable(rows, { batchSize: 10 }), parallel(MODULE, { backend: { ...backend(redis, queue), reconnectTimeoutMs: 500 } }), killer, collect(), { governor: false }),
+        pipeline(
+          fromIterable(rows, { batchSize: 10 }),
+          parallel(MODULE, { backend: { ...backend(redis, queue), reconnectTimeoutMs: 500 } }),
+          killer,
+          collect(),
+          { governor: false },
+        ),
         (error: unknown) => {
           assert.ok(error instanceof QueueError, String(error));
           assert.equal(error.reason, 'lost');
-          assert.match(error.message, new RegExp(`Lost the connection to Redis at redis://127\\.0\\.0\\.1:${redis.port}`));
+          assert.match(
+            error.message,
+            new RegExp(`Lost the connection to Redis at redis://127\\.0\\.0\\.1:${redis.port}`),
+          );
           return true;
         },
       );
@@ -338,22 +509,70 @@ describe('parallel on BullMQ with its own Redis', { skip: skipReason }, () => {
 describe('BullMQ backend options', () => {
   const connection = { host: '127.0.0.1', port: 6379 };
   test('are validated synchronously, naming the option, never echoing the password', () => {
-    assert.throws(() => parallel(MODULE, { backend: { type: 'bullmq', connection, queue: 'a:b' } }), { code: 'ERR_SPILLWAY_INVALID_OPTION', message: /options\.backend\.queue/ });
-    assert.throws(() => parallel(MODULE, { backend: { type: 'bullmq', connection: { ...connection, hots: 'x' } as never, queue: 'q' } }), { message: /options\.backend\.connection\.hots/ });
-    assert.throws(() => parallel(MODULE, { backend: { type: 'bullmq', connection: { ...connection, port: 0 }, queue: 'q' } }), { message: /options\.backend\.connection\.port/ });
-    assert.throws(() => parallel(MODULE, { backend: { type: 'bullmq', connection, queue: 'q' }, workers: 2 }), { message: /options\.workers.*spillway worker/ });
+    assert.throws(() => parallel(MODULE, { backend: { type: 'bullmq', connection, queue: 'a:b' } }), {
+      code: 'ERR_SPILLWAY_INVALID_OPTION',
+      message: /options\.backend\.queue/,
+    });
+    assert.throws(
+      () =>
+        parallel(MODULE, {
+          backend: { type: 'bullmq', connection: { ...connection, hots: 'x' } as never, queue: 'q' },
+        }),
+      { message: /options\.backend\.connection\.hots/ },
+    );
+    assert.throws(
+      () => parallel(MODULE, { backend: { type: 'bullmq', connection: { ...connection, port: 0 }, queue: 'q' } }),
+      { message: /options\.backend\.connection\.port/ },
+    );
+    assert.throws(() => parallel(MODULE, { backend: { type: 'bullmq', connection, queue: 'q' }, workers: 2 }), {
+      message: /options\.workers.*spillway worker/,
+    });
     assert.throws(() => parallel(MODULE, { backend: { type: 'redis' } as never }), { message: /options\.backend/ });
-    assert.throws(() => parallel(MODULE, { backend: { type: 'bullmq', connection: { password: 42 as unknown as string }, queue: 'q' } }), (error: Error) => !error.message.includes('42'));
+    assert.throws(
+      () =>
+        parallel(MODULE, {
+          backend: { type: 'bullmq', connection: { password: 42 as unknown as string }, queue: 'q' },
+        }),
+      (error: Error) => !error.message.includes('42'),
+    );
     assert.doesNotThrow(() => parallel(MODULE, { backend: { type: 'local' }, workers: 1 }).destroy());
   });
 
   test('spillway worker arguments: URL, password from the environment, flags', async () => {
     const { parseWorkerArgs } = await import('../../../../lib/cli/commands/worker.ts');
-    const o = parseWorkerArgs(['--redis', 'rediss://u@redis.internal:6380/2', '--queue', 'q', '--module', 'm.ts', '--concurrency', '4', '--lock-duration=1000'], { SPILLWAY_REDIS_PASSWORD: PASSWORD });
-    assert.deepEqual({ ...o.connection, tls: o.connection.tls !== undefined }, { host: 'redis.internal', port: 6380, username: 'u', password: PASSWORD, db: 2, tls: true, family: undefined, connectTimeoutMs: 5000 });
+    const o = parseWorkerArgs(
+      [
+        '--redis',
+        'rediss://u@redis.internal:6380/2',
+        '--queue',
+        'q',
+        '--module',
+        'm.ts',
+        '--concurrency',
+        '4',
+        '--lock-duration=1000',
+      ],
+      { SPILLWAY_REDIS_PASSWORD: PASSWORD },
+    );
+    assert.deepEqual(
+      { ...o.connection, tls: o.connection.tls !== undefined },
+      {
+        host: 'redis.internal',
+        port: 6380,
+        username: 'u',
+        password: PASSWORD,
+        db: 2,
+        tls: true,
+        family: undefined,
+        connectTimeoutMs: 5000,
+      },
+    );
     assert.equal(o.concurrency, 4);
     assert.equal(o.lockDurationMs, 1000);
-    assert.throws(() => parseWorkerArgs(['--redis', `redis://:${PASSWORD}@h:x`, '--queue', 'q', '--module', 'm.ts']), (error: Error) => !error.message.includes(PASSWORD));
+    assert.throws(
+      () => parseWorkerArgs(['--redis', `redis://:${PASSWORD}@h:x`, '--queue', 'q', '--module', 'm.ts']),
+      (error: Error) => !error.message.includes(PASSWORD),
+    );
     assert.throws(() => parseWorkerArgs(['--queue', 'q', '--module', 'm.ts']), { message: /--redis is required/ });
   });
 });

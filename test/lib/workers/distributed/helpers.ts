@@ -16,7 +16,11 @@ import { skipUnlessCI } from '../../../helpers.ts';
 export const ROOT = resolve(fileURLToPath(new URL('../../../..', import.meta.url)));
 
 /** Why the distributed tests skip, or false when redis-server is on PATH. */
-export const skipReason: string | false = skipUnlessCI(spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0 ? false : 'redis-server is not on PATH (apt-get install -y redis-server): distributed tests skipped');
+export const skipReason: string | false = skipUnlessCI(
+  spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0
+    ? false
+    : 'redis-server is not on PATH (apt-get install -y redis-server): distributed tests skipped',
+);
 
 /** A free TCP port on 127.0.0.1 (closed again at once). */
 export async function freePort(): Promise<number> {
@@ -43,7 +47,20 @@ export interface RedisServer {
 export async function startRedis(options: { password?: string } = {}): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'spillway-redis-'));
   const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'yes'];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    '--protected-mode',
+    'yes',
+  ];
   if (options.password !== undefined) args.push('--requirepass', options.password);
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -88,20 +105,28 @@ export interface WorkerProcess {
 
 /** Starts `spillway worker` the way a user runs it from a checkout. */
 export function startWorker(args: string[], env: NodeJS.ProcessEnv = {}): WorkerProcess {
-  const child = spawn(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', join(ROOT, 'lib/cli/main.ts'), 'worker', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=spillway-source', '--import', 'tsx', join(ROOT, 'lib/cli/main.ts'), 'worker', ...args],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
   const ready = new Promise<void>((resolvePromise, reject) => {
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
       if (stderr.includes('taking batches')) resolvePromise();
     });
-    child.once('exit', (code, signal) => reject(new Error(`spillway worker exited (${code ?? signal}) before it was ready: ${stderr}`)));
+    child.once('exit', (code, signal) =>
+      reject(new Error(`spillway worker exited (${code ?? signal}) before it was ready: ${stderr}`)),
+    );
   });
   ready.catch(() => {});
-  const exited = new Promise<number | NodeJS.Signals>((resolvePromise) => child.once('exit', (code, signal) => resolvePromise(code ?? signal ?? -1)));
+  const exited = new Promise<number | NodeJS.Signals>((resolvePromise) =>
+    child.once('exit', (code, signal) => resolvePromise(code ?? signal ?? -1)),
+  );
   return { process: child, stderr: () => stderr, ready, exited };
 }

@@ -37,8 +37,18 @@ describe('no worker on the queue', { skip: skipReason }, () => {
     const started = performance.now();
     await assert.rejects(
       pipeline(
-        fromIterable(Array.from({ length: 50 }, (_, n) => ({ n })), { batchSize: 10 }),
-        parallel(MODULE, { backend: { type: 'bullmq', connection: { host: '127.0.0.1', port: redis.port }, queue, noWorkerTimeoutMs: 1500 } }),
+        fromIterable(
+          Array.from({ length: 50 }, (_, n) => ({ n })),
+          { batchSize: 10 },
+        ),
+        parallel(MODULE, {
+          backend: {
+            type: 'bullmq',
+            connection: { host: '127.0.0.1', port: redis.port },
+            queue,
+            noWorkerTimeoutMs: 1500,
+          },
+        }),
         collect(),
         { governor: false },
       ),
@@ -57,12 +67,26 @@ describe('no worker on the queue', { skip: skipReason }, () => {
 
   test('a run stopped by SIGTERM removes its jobs and payloads from Redis', { timeout: 120_000 }, async () => {
     const queue = 'stopped-run';
-    const child = spawn(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', join(ROOT, 'test/fixtures/safety/distributed.ts'), String(redis.port), queue], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=spillway-source',
+        '--import',
+        'tsx',
+        join(ROOT, 'test/fixtures/safety/distributed.ts'),
+        String(redis.port),
+        queue,
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
     const exit = once(child, 'exit');
     // until its first payloads are in Redis and their jobs are queued (the payload is written first)
-    while ((await client.keys(`bull:${queue}:spillway:*`)).length === 0 || (await client.llen(`bull:${queue}:wait`)) === 0) {
+    while (
+      (await client.keys(`bull:${queue}:spillway:*`)).length === 0 ||
+      (await client.llen(`bull:${queue}:wait`)) === 0
+    ) {
       assert.equal(child.exitCode, null, `the run ended early: ${stderr}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

@@ -6,7 +6,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { tableToIPC, Table } from 'apache-arrow';
 import { rowsToRecordBatch } from '../../../../lib/formats/arrow/convert.ts';
-import { arrowExact, decodePayload, encodeIpc, encodeRows, payloadRows } from '../../../../lib/workers/distributed/payload.ts';
+import {
+  arrowExact,
+  decodePayload,
+  encodeIpc,
+  encodeRows,
+  payloadRows,
+} from '../../../../lib/workers/distributed/payload.ts';
 
 const roundTrip = (rows: unknown[]): { rows: unknown[]; kind: string } => {
   const { bytes, kind } = encodeRows(rows);
@@ -15,7 +21,15 @@ const roundTrip = (rows: unknown[]): { rows: unknown[]; kind: string } => {
 
 describe('distributed payloads', () => {
   test('plain rows travel as Arrow and come back equal, and smaller than JSON', () => {
-    const rows = Array.from({ length: 2000 }, (_, n) => ({ n, price: n * 1.25, symbol: `S${n % 7}`, ok: n % 2 === 0, at: new Date(1_700_000_000_000 + n), tags: [n, 'x'], none: null }));
+    const rows = Array.from({ length: 2000 }, (_, n) => ({
+      n,
+      price: n * 1.25,
+      symbol: `S${n % 7}`,
+      ok: n % 2 === 0,
+      at: new Date(1_700_000_000_000 + n),
+      tags: [n, 'x'],
+      none: null,
+    }));
     const { rows: back, kind } = roundTrip(rows);
     assert.equal(kind, 'arrow');
     assert.deepEqual(back, rows);
@@ -23,7 +37,10 @@ describe('distributed payloads', () => {
   });
 
   test('array rows travel as Arrow', () => {
-    const rows = [[1, 'a'], [2, 'b']];
+    const rows = [
+      [1, 'a'],
+      [2, 'b'],
+    ];
     assert.deepEqual(roundTrip(rows), { rows, kind: 'arrow' });
   });
 
@@ -31,7 +48,13 @@ describe('distributed payloads', () => {
     ['bigint', [{ a: 1n }]],
     ['undefined values', [{ a: undefined }]],
     ['rows of different shapes', [{ a: 1 }, { a: 2, b: 3 }]],
-    ['keys in another order', [{ a: 1, b: 2 }, { b: 3, a: 4 }]],
+    [
+      'keys in another order',
+      [
+        { a: 1, b: 2 },
+        { b: 3, a: 4 },
+      ],
+    ],
     ['mixed column types', [{ a: 1 }, { a: 'x' }]],
     ['a Date inside a nested value', [{ a: { at: new Date(0) } }]],
     ['-0 inside a nested value', [{ a: [-0] }]],
@@ -52,15 +75,24 @@ describe('distributed payloads', () => {
   }
 
   test('an Arrow batch travels as its own IPC bytes', () => {
-    const batch = rowsToRecordBatch([{ n: 1, s: 'a' }, { n: 2, s: 'b' }]);
+    const batch = rowsToRecordBatch([
+      { n: 1, s: 'a' },
+      { n: 2, s: 'b' },
+    ]);
     const payload = decodePayload(encodeIpc(tableToIPC(new Table(batch), 'stream')), 'test');
     assert.equal(payload.kind, 'arrow');
-    assert.deepEqual(payloadRows(payload), [{ n: 1, s: 'a' }, { n: 2, s: 'b' }]);
+    assert.deepEqual(payloadRows(payload), [
+      { n: 1, s: 'a' },
+      { n: 2, s: 'b' },
+    ]);
   });
 
   test('a corrupt payload is a QueueError, not wrong rows', () => {
     const { bytes } = encodeRows([{ a: 1 }]);
-    assert.throws(() => decodePayload(Buffer.from('xy'), 'batch 3'), { code: 'ERR_SPILLWAY_QUEUE', message: /batch 3/ });
+    assert.throws(() => decodePayload(Buffer.from('xy'), 'batch 3'), {
+      code: 'ERR_SPILLWAY_QUEUE',
+      message: /batch 3/,
+    });
     const broken = Buffer.from(bytes);
     broken.fill(0x13, 5, 12);
     assert.throws(() => decodePayload(broken, 'batch 4'), { code: 'ERR_SPILLWAY_QUEUE' });

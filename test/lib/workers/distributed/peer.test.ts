@@ -33,10 +33,17 @@ export async function resolve(specifier, context, next) {
 `,
   );
   const register = join(dir, 'register.mjs');
-  writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+  writeFileSync(
+    register,
+    `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`,
+  );
   const main = join(dir, 'main.mts');
   writeFileSync(main, body);
-  const { stdout } = await run(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', '--import', register, main], { cwd: ROOT, timeout: 120_000 });
+  const { stdout } = await run(
+    process.execPath,
+    ['--conditions=spillway-source', '--import', 'tsx', '--import', register, main],
+    { cwd: ROOT, timeout: 120_000 },
+  );
   return JSON.parse(stdout.trim().split('\n').at(-1)!);
 }
 
@@ -69,8 +76,16 @@ try {
 console.log(JSON.stringify(out));
 `,
   );
-  const expected = { code: 'ERR_SPILLWAY_UNSUPPORTED', message: 'The distributed backend needs the optional peer dependencies bullmq and ioredis: npm install bullmq ioredis' };
-  assert.deepEqual(printed, { direct: 'ERR_MODULE_NOT_FOUND', pipeline: { name: 'UnsupportedError', ...expected }, worker: expected });
+  const expected = {
+    code: 'ERR_SPILLWAY_UNSUPPORTED',
+    message:
+      'The distributed backend needs the optional peer dependencies bullmq and ioredis: npm install bullmq ioredis',
+  };
+  assert.deepEqual(printed, {
+    direct: 'ERR_MODULE_NOT_FOUND',
+    pipeline: { name: 'UnsupportedError', ...expected },
+    worker: expected,
+  });
 });
 
 test('with bullmq present but ioredis missing, the same coded error', async () => {
@@ -85,5 +100,9 @@ try {
 }
 `,
   );
-  assert.deepEqual(printed, { code: 'ERR_SPILLWAY_UNSUPPORTED', message: 'The distributed backend needs the optional peer dependencies bullmq and ioredis: npm install bullmq ioredis' });
+  assert.deepEqual(printed, {
+    code: 'ERR_SPILLWAY_UNSUPPORTED',
+    message:
+      'The distributed backend needs the optional peer dependencies bullmq and ioredis: npm install bullmq ioredis',
+  });
 });

@@ -12,9 +12,22 @@ test('spillway worker with a missing module exits at once with ERR_SPILLWAY_WORK
   const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve) => {
     execFile(
       process.execPath,
-      ['--conditions=spillway-source', '--import', 'tsx', 'lib/cli/main.ts', 'worker', '--redis', 'redis://127.0.0.1:1', '--queue', 'q', '--module', '/missing-spillway-module.mjs'],
+      [
+        '--conditions=spillway-source',
+        '--import',
+        'tsx',
+        'lib/cli/main.ts',
+        'worker',
+        '--redis',
+        'redis://127.0.0.1:1',
+        '--queue',
+        'q',
+        '--module',
+        '/missing-spillway-module.mjs',
+      ],
       { cwd: ROOT, encoding: 'utf8', timeout: 60_000 },
-      (error, _stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stderr }),
+      (error, _stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stderr }),
     );
   });
   assert.notEqual(code, 0);

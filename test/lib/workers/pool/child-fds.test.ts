@@ -25,7 +25,13 @@ function procFds(): string[] {
 
 test('a destroyed process pool that sampled its children holds no /proc/<child> descriptor', async () => {
   const before = procFds();
-  const pool = new WorkerPool(fixture('sleep.ts'), { workers: 2, isolation: 'process', workerMemoryLimit: '1GB', memoryCheckIntervalMs: 10, retries: 0 });
+  const pool = new WorkerPool(fixture('sleep.ts'), {
+    workers: 2,
+    isolation: 'process',
+    workerMemoryLimit: '1GB',
+    memoryCheckIntervalMs: 10,
+    retries: 0,
+  });
   const running = [pool.run(0, [{ n: 0, ms: 30_000 }]), pool.run(1, [{ n: 1, ms: 30_000 }])];
   for (const r of running) r.catch(() => undefined);
   // until both children were sampled (their RSS is in the stats)

@@ -38,7 +38,11 @@ for (const isolation of ['thread', 'process'] as const) {
         for await (const r of mapBatchesInPool(pool, makeBatches(dir), { ordered, window: 4 })) out.push(r.rows);
         const flat = out.flat() as { n: number }[];
         if (ordered) assert.deepEqual(flat, serial);
-        else assert.deepEqual([...flat].sort((a, b) => a.n - b.n), serial);
+        else
+          assert.deepEqual(
+            [...flat].sort((a, b) => a.n - b.n),
+            serial,
+          );
         const { totals, workers } = pool.stats();
         const injected = makeBatches(dir).filter((b) => b.rows.some((r) => r.marker !== undefined)).length;
         assert.equal(totals.failures, injected);

@@ -26,7 +26,9 @@ class OomOnTerminate extends PoolWorker {
     // busy forever: only a kill ends the batch
   }
   protected override terminate(): void {
-    const error = Object.assign(new Error('Worker terminated due to reaching memory limit: JS heap out of memory'), { code: 'ERR_WORKER_OUT_OF_MEMORY' });
+    const error = Object.assign(new Error('Worker terminated due to reaching memory limit: JS heap out of memory'), {
+      code: 'ERR_WORKER_OUT_OF_MEMORY',
+    });
     queueMicrotask(() => {
       this.handleError(error, 'memory');
       this.handleExit('exited with code 1');
@@ -45,9 +47,17 @@ test('an out-of-memory error after a timeout kill makes the failure a memory fai
 });
 
 test('a thread filling its heap past workerMemoryLimit under a timeout fails as memory', async () => {
-  const pool = new WorkerPool(fixture('heap-hog.ts'), { workers: 1, workerMemoryLimit: '32MiB', timeoutMs: 120_000, retries: 0 });
+  const pool = new WorkerPool(fixture('heap-hog.ts'), {
+    workers: 1,
+    workerMemoryLimit: '32MiB',
+    timeoutMs: 120_000,
+    retries: 0,
+  });
   try {
-    await assert.rejects(pool.run(0, [{}]), (error: unknown) => error instanceof WorkerError && error.reason === 'memory');
+    await assert.rejects(
+      pool.run(0, [{}]),
+      (error: unknown) => error instanceof WorkerError && error.reason === 'memory',
+    );
   } finally {
     await pool.destroy();
   }
@@ -56,7 +66,12 @@ test('a thread filling its heap past workerMemoryLimit under a timeout fails as 
 test('a thread holding its heap at workerMemoryLimit fails as memory, naming the limit, when its timeout fires first', async () => {
   // the heap is full before the batch starts (the module fills it while loading) and the batch
   // spins without allocating, so the timeout always fires first, however busy the machine
-  const pool = new WorkerPool(fixture('heap-held.mjs'), { workers: 1, workerMemoryLimit: '48MiB', timeoutMs: 1, retries: 0 });
+  const pool = new WorkerPool(fixture('heap-held.mjs'), {
+    workers: 1,
+    workerMemoryLimit: '48MiB',
+    timeoutMs: 1,
+    retries: 0,
+  });
   try {
     await assert.rejects(pool.run(0, [{}]), (error: unknown) => {
       assert.ok(error instanceof WorkerError);
@@ -71,9 +86,17 @@ test('a thread holding its heap at workerMemoryLimit fails as memory, naming the
 });
 
 test('a thread far below workerMemoryLimit that passes its timeout still fails as timeout', async () => {
-  const pool = new WorkerPool(fixture('hang.ts'), { workers: 1, workerMemoryLimit: '256MiB', timeoutMs: 1, retries: 0 });
+  const pool = new WorkerPool(fixture('hang.ts'), {
+    workers: 1,
+    workerMemoryLimit: '256MiB',
+    timeoutMs: 1,
+    retries: 0,
+  });
   try {
-    await assert.rejects(pool.run(0, [{}]), (error: unknown) => error instanceof WorkerError && error.reason === 'timeout');
+    await assert.rejects(
+      pool.run(0, [{}]),
+      (error: unknown) => error instanceof WorkerError && error.reason === 'timeout',
+    );
   } finally {
     await pool.destroy();
   }

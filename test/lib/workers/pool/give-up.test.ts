@@ -16,7 +16,8 @@ import { collect } from '../../../../sinks/collect.ts';
 import { fixture } from './helpers.ts';
 import { tempDir } from '../../../helpers.ts';
 
-const failing = (count: number): { n: number; throwOn: number }[] => Array.from({ length: count }, (_, n) => ({ n, throwOn: n }));
+const failing = (count: number): { n: number; throwOn: number }[] =>
+  Array.from({ length: count }, (_, n) => ({ n, throwOn: n }));
 
 for (const isolation of ['thread', 'process'] as const) {
   describe(`giving batches up to the dead-letter file (${isolation})`, () => {
@@ -24,7 +25,13 @@ for (const isolation of ['thread', 'process'] as const) {
       const deadLetter = join(tempDir(), 'dead.jsonl');
       const { output, stats } = await pipeline(
         fromIterable(failing(100), { batchSize: 10 }),
-        parallel(fixture('throws.ts'), { workers: 1, isolation, retries: 0, replaceOnError: false, onError: { deadLetter } }),
+        parallel(fixture('throws.ts'), {
+          workers: 1,
+          isolation,
+          retries: 0,
+          replaceOnError: false,
+          onError: { deadLetter },
+        }),
         collect(),
         { governor: false },
       );
@@ -37,11 +44,20 @@ for (const isolation of ['thread', 'process'] as const) {
 
     test('run() calls queued before the failures all settle, and close() waits for the dead letters', async () => {
       const deadLetter = join(tempDir(), 'dead.jsonl');
-      const pool = new WorkerPool(fixture('throws.ts'), { workers: 1, isolation, retries: 0, replaceOnError: false, onError: { deadLetter } });
+      const pool = new WorkerPool(fixture('throws.ts'), {
+        workers: 1,
+        isolation,
+        retries: 0,
+        replaceOnError: false,
+        onError: { deadLetter },
+      });
       // every batch queued at once: nothing but the pool itself can dispatch the later ones
       const runs = Array.from({ length: 10 }, (_, i) => pool.run(i, failing(100).slice(i * 10, i * 10 + 10)));
       const results = await Promise.all(runs);
-      assert.deepEqual(results, Array.from({ length: 10 }, () => []));
+      assert.deepEqual(
+        results,
+        Array.from({ length: 10 }, () => []),
+      );
       await pool.close();
       assert.equal(readFileSync(deadLetter, 'utf8').trim().split('\n').length, 100);
       assert.equal(pool.stats().totals.deadLetteredRows, 100);

@@ -13,7 +13,13 @@ const projectRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 
 describe('process isolation', () => {
   test('a child over workerMemoryLimit is killed, counted as memory, and its batch fails after retries', async () => {
-    const pool = new WorkerPool(fixture('hog.ts'), { workers: 1, isolation: 'process', workerMemoryLimit: '200MB', retries: 1, memoryCheckIntervalMs: 50 });
+    const pool = new WorkerPool(fixture('hog.ts'), {
+      workers: 1,
+      isolation: 'process',
+      workerMemoryLimit: '200MB',
+      retries: 1,
+      memoryCheckIntervalMs: 50,
+    });
     try {
       await assert.rejects(pool.run(5, [{}]), (error: unknown) => {
         assert.ok(error instanceof WorkerError);
@@ -21,7 +27,10 @@ describe('process isolation', () => {
         assert.equal(error.context.batch, 5);
         return true;
       });
-      assert.deepEqual(pool.stats().workers[0]?.exits.map((e) => e.reason), ['memory', 'memory']);
+      assert.deepEqual(
+        pool.stats().workers[0]?.exits.map((e) => e.reason),
+        ['memory', 'memory'],
+      );
     } finally {
       await pool.destroy();
     }
@@ -30,7 +39,12 @@ describe('process isolation', () => {
   test('recycling keeps a leaking function bounded in each child, while in a thread it grows', async () => {
     const leakBytes = 8 * MB;
     const batches = 30;
-    const child = new WorkerPool(fixture('leak.ts'), { workers: 1, isolation: 'process', kind: 'batch', maxTasksPerWorker: 5 });
+    const child = new WorkerPool(fixture('leak.ts'), {
+      workers: 1,
+      isolation: 'process',
+      kind: 'batch',
+      maxTasksPerWorker: 5,
+    });
     const parentBefore = process.memoryUsage.rss();
     let maxChildRss = 0;
     let firstChildRss = 0;
@@ -49,7 +63,10 @@ describe('process isolation', () => {
       await child.close();
     }
     // a child holds at most 5 leaks before it is recycled (30 would be 240 MB)
-    assert.ok(maxChildRss < firstChildRss + 5 * leakBytes + 40 * MB, `child rss ${maxChildRss} vs first ${firstChildRss}`);
+    assert.ok(
+      maxChildRss < firstChildRss + 5 * leakBytes + 40 * MB,
+      `child rss ${maxChildRss} vs first ${firstChildRss}`,
+    );
     assert.ok(process.memoryUsage.rss() - parentBefore < 60 * MB, 'parent rss grew');
 
     const thread = new WorkerPool(fixture('leak.ts'), { workers: 1, isolation: 'thread', kind: 'batch' });
@@ -73,7 +90,10 @@ describe('process isolation', () => {
         const out = await pool.run(0, [{ n: 2 }]);
         console.log(JSON.stringify({ out, pids: pool.pids() }));
       `;
-      const proc = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+      const proc = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        cwd: projectRoot,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       let stdout = '';
       proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
       const [code] = (await once(proc, 'exit')) as [number | null];

@@ -20,11 +20,14 @@ test('options are validated synchronously, naming the option', () => {
     [{ onError: { deadLetter: 3 } }, /options\.onError\.deadLetter/],
   ];
   for (const [options, message] of bad) {
-    assert.throws(() => new WorkerPool(fixture('row.ts'), options as never), (error: Error & { code?: string }) => {
-      assert.equal(error.code, 'ERR_SPILLWAY_INVALID_OPTION');
-      assert.match(error.message, message);
-      return true;
-    });
+    assert.throws(
+      () => new WorkerPool(fixture('row.ts'), options as never),
+      (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'ERR_SPILLWAY_INVALID_OPTION');
+        assert.match(error.message, message);
+        return true;
+      },
+    );
   }
   assert.throws(() => new WorkerPool('' as string), { code: 'ERR_SPILLWAY_INVALID_OPTION' });
 });

@@ -4,7 +4,13 @@ import { mapBatchesInPool } from '../../../../lib/workers/pool/reorder.ts';
 import type { BatchRunner } from '../../../../lib/workers/pool/backend.ts';
 
 /** A runner whose batches finish only when the test says so. */
-function manualRunner(): BatchRunner & { running: Map<number, { resolve: (rows: unknown[]) => void; reject: (e: unknown) => void }>; maxRunning: number; auto: boolean; started: Promise<void>[]; waitFor: (n: number) => Promise<void> } {
+function manualRunner(): BatchRunner & {
+  running: Map<number, { resolve: (rows: unknown[]) => void; reject: (e: unknown) => void }>;
+  maxRunning: number;
+  auto: boolean;
+  started: Promise<void>[];
+  waitFor: (n: number) => Promise<void>;
+} {
   const running = new Map<number, { resolve: (rows: unknown[]) => void; reject: (e: unknown) => void }>();
   let waiters: { n: number; resolve: () => void }[] = [];
   let total = 0;
@@ -20,7 +26,15 @@ function manualRunner(): BatchRunner & { running: Map<number, { resolve: (rows: 
     run(taskId: number, rows: unknown[]): Promise<unknown[]> {
       total++;
       if (runner.auto) return Promise.resolve(['x']);
-      const p = new Promise<unknown[]>((resolve, reject) => running.set(taskId, { resolve: (r) => { running.delete(taskId); resolve(r); }, reject }));
+      const p = new Promise<unknown[]>((resolve, reject) =>
+        running.set(taskId, {
+          resolve: (r) => {
+            running.delete(taskId);
+            resolve(r);
+          },
+          reject,
+        }),
+      );
       runner.maxRunning = Math.max(runner.maxRunning, running.size);
       const ready = waiters.filter((w) => total >= w.n);
       waiters = waiters.filter((w) => total < w.n);
@@ -43,7 +57,11 @@ describe('mapBatchesInPool', () => {
   test('ordered: a slow first batch holds the window and stops the source (backpressure)', async () => {
     const runner = manualRunner();
     let pulled = 0;
-    const out = mapBatchesInPool(runner, batches(10, () => pulled++), { ordered: true, window: 3 });
+    const out = mapBatchesInPool(
+      runner,
+      batches(10, () => pulled++),
+      { ordered: true, window: 3 },
+    );
     const first = out.next();
     await runner.waitFor(3);
     // finish 1 and 2 but not 0: nothing may be emitted and nothing more pulled
@@ -62,11 +80,15 @@ describe('mapBatchesInPool', () => {
 
   test('ordered output equals input order whatever the completion order', async () => {
     const runner: BatchRunner = {
-      run: (id, rows) => new Promise((resolve) => setTimeout(() => resolve(rows.map((r) => (r as number) * 2)), (id * 7) % 5)),
+      run: (id, rows) =>
+        new Promise((resolve) => setTimeout(() => resolve(rows.map((r) => (r as number) * 2)), (id * 7) % 5)),
     };
     const ids: number[] = [];
     for await (const r of mapBatchesInPool(runner, batches(30), { window: 6 })) ids.push(r.id);
-    assert.deepEqual(ids, Array.from({ length: 30 }, (_, i) => i));
+    assert.deepEqual(
+      ids,
+      Array.from({ length: 30 }, (_, i) => i),
+    );
   });
 
   test('unordered emits as batches complete', async () => {
@@ -92,10 +114,18 @@ describe('mapBatchesInPool', () => {
         closed = true;
       }
     }
-    const runner: BatchRunner = { run: async (id, rows) => { if (id === 3) throw Object.assign(new Error('boom'), { code: 'X' }); return rows; } };
-    await assert.rejects(async () => {
-      for await (const _ of mapBatchesInPool(runner, source(), { window: 2 })) void _;
-    }, { message: 'boom' });
+    const runner: BatchRunner = {
+      run: async (id, rows) => {
+        if (id === 3) throw Object.assign(new Error('boom'), { code: 'X' });
+        return rows;
+      },
+    };
+    await assert.rejects(
+      async () => {
+        for await (const _ of mapBatchesInPool(runner, source(), { window: 2 })) void _;
+      },
+      { message: 'boom' },
+    );
     assert.equal(closed, true);
   });
 
@@ -115,6 +145,8 @@ describe('mapBatchesInPool', () => {
 
   test('validates its options', async () => {
     const runner: BatchRunner = { run: async (_id, rows) => rows };
-    await assert.rejects(mapBatchesInPool(runner, batches(1), { window: 0 }).next(), { code: 'ERR_SPILLWAY_INVALID_OPTION' });
+    await assert.rejects(mapBatchesInPool(runner, batches(1), { window: 0 }).next(), {
+      code: 'ERR_SPILLWAY_INVALID_OPTION',
+    });
   });
 });

@@ -8,7 +8,8 @@ import { Table, tableToIPC } from 'apache-arrow';
 import { rowsToRecordBatch } from '../../../../lib/formats/arrow/convert.ts';
 import { alive, fixture, tempDir } from './helpers.ts';
 
-const rows = (from: number, count: number): { n: number }[] => Array.from({ length: count }, (_, i) => ({ n: from + i }));
+const rows = (from: number, count: number): { n: number }[] =>
+  Array.from({ length: count }, (_, i) => ({ n: from + i }));
 
 for (const isolation of ['thread', 'process'] as const) {
   describe(`WorkerPool (${isolation})`, () => {
@@ -55,7 +56,11 @@ for (const isolation of ['thread', 'process'] as const) {
     });
 
     test('a module that cannot load fails start() with a WorkerError and leaves no worker', async () => {
-      for (const [file, exportName] of [['broken.ts', 'default'], ['row.ts', 'notAFunction'], ['row.ts', 'missing']] as const) {
+      for (const [file, exportName] of [
+        ['broken.ts', 'default'],
+        ['row.ts', 'notAFunction'],
+        ['row.ts', 'missing'],
+      ] as const) {
         const pool = new WorkerPool(fixture(file), { workers: 2, isolation, export: exportName });
         await assert.rejects(pool.start(), (error: unknown) => {
           assert.ok(error instanceof WorkerError);
@@ -98,7 +103,11 @@ for (const isolation of ['thread', 'process'] as const) {
       try {
         await pool.start();
         const before = pool.stats().workers[0];
-        await assert.rejects(pool.run(4, [{ n: 5, throwOn: 5 }]), { code: 'ERR_SPILLWAY_WORKER', reason: 'error', attempts: 2 });
+        await assert.rejects(pool.run(4, [{ n: 5, throwOn: 5 }]), {
+          code: 'ERR_SPILLWAY_WORKER',
+          reason: 'error',
+          attempts: 2,
+        });
         assert.deepEqual(await pool.run(5, [{ n: 6 }]), [60]);
         const after = pool.stats().workers[0];
         assert.equal(after?.failures, 2);
@@ -123,7 +132,10 @@ for (const isolation of ['thread', 'process'] as const) {
         });
         const [w] = pool.stats().workers;
         assert.equal(w?.restarts, 2);
-        assert.deepEqual(w?.exits.map((e) => e.reason), ['crash', 'crash']);
+        assert.deepEqual(
+          w?.exits.map((e) => e.reason),
+          ['crash', 'crash'],
+        );
       } finally {
         await pool.close();
       }
@@ -136,17 +148,26 @@ for (const isolation of ['thread', 'process'] as const) {
       try {
         const results = await Promise.all([
           pool.run(0, [{ n: 1 }, { n: 2 }]),
-          pool.run(1, [{ n: 3, throwOn: 3 }, { n: 4, throwOn: 3 }]),
+          pool.run(1, [
+            { n: 3, throwOn: 3 },
+            { n: 4, throwOn: 3 },
+          ]),
           pool.run(2, [{ n: 5 }]),
         ]);
         assert.deepEqual(results, [[10, 20], [], [50]]);
         await pool.close();
-        const lines = (await readFile(deadLetter, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+        const lines = (await readFile(deadLetter, 'utf8'))
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as Record<string, unknown>);
         assert.equal(lines.length, 2);
-        assert.deepEqual(lines.map((l) => [l.batch, l.row, l.code, l.attempts]), [
-          [1, 0, 'error', 2],
-          [1, 1, 'error', 2],
-        ]);
+        assert.deepEqual(
+          lines.map((l) => [l.batch, l.row, l.code, l.attempts]),
+          [
+            [1, 0, 'error', 2],
+            [1, 1, 'error', 2],
+          ],
+        );
         assert.deepEqual(lines[1]?.data, { n: 4, throwOn: 3 });
         assert.equal(pool.stats().totals.deadLetteredRows, 2);
       } finally {
@@ -164,7 +185,10 @@ for (const isolation of ['thread', 'process'] as const) {
           assert.equal(error.attempts, 2);
           return true;
         });
-        assert.deepEqual(pool.stats().workers[0]?.exits.map((e) => e.reason), ['timeout', 'timeout']);
+        assert.deepEqual(
+          pool.stats().workers[0]?.exits.map((e) => e.reason),
+          ['timeout', 'timeout'],
+        );
       } finally {
         await pool.close();
       }
@@ -230,7 +254,10 @@ for (const isolation of ['thread', 'process'] as const) {
         const [w] = pool.stats().workers;
         assert.equal(w?.recycles, 2);
         assert.equal(w?.restarts, 0);
-        assert.deepEqual(w?.exits.map((e) => e.reason), ['recycle', 'recycle']);
+        assert.deepEqual(
+          w?.exits.map((e) => e.reason),
+          ['recycle', 'recycle'],
+        );
       } finally {
         await pool.close();
       }

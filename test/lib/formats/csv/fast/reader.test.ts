@@ -26,7 +26,14 @@ interface Outcome {
 
 type Columns = boolean | string[];
 
-function viaCsvParse(chunks: Uint8Array[], columns: Columns, skip: boolean, infer: boolean, delimiter = ',', relax = false): Promise<Outcome> {
+function viaCsvParse(
+  chunks: Uint8Array[],
+  columns: Columns,
+  skip: boolean,
+  infer: boolean,
+  delimiter = ',',
+  relax = false,
+): Promise<Outcome> {
   return new Promise((resolve) => {
     const out: Outcome = { rows: [], bad: [] };
     const parser = parse({
@@ -56,7 +63,16 @@ function viaCsvParse(chunks: Uint8Array[], columns: Columns, skip: boolean, infe
   });
 }
 
-function viaFast(chunks: Uint8Array[], columns: Columns, skip: boolean, infer: boolean, output: 'rows' | 'arrow', batchSize = 3, delimiter = ',', relax = false): Outcome {
+function viaFast(
+  chunks: Uint8Array[],
+  columns: Columns,
+  skip: boolean,
+  infer: boolean,
+  output: 'rows' | 'arrow',
+  batchSize = 3,
+  delimiter = ',',
+  relax = false,
+): Outcome {
   const out: Outcome = { rows: [], bad: [] };
   const reader = new FastCsvReader({
     delimiter: delimiter.charCodeAt(0),
@@ -100,7 +116,15 @@ function split(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
   return chunks;
 }
 
-async function compare(bytes: Uint8Array, cuts: number[], columns: Columns, skip: boolean, infer: boolean, label: string, relax = false): Promise<void> {
+async function compare(
+  bytes: Uint8Array,
+  cuts: number[],
+  columns: Columns,
+  skip: boolean,
+  infer: boolean,
+  label: string,
+  relax = false,
+): Promise<void> {
   const chunks = split(bytes, cuts);
   const expected = await viaCsvParse(chunks, columns, skip, infer, ',', relax);
   for (const output of ['rows', 'arrow'] as const) {
@@ -116,7 +140,9 @@ async function compare(bytes: Uint8Array, cuts: number[], columns: Columns, skip
   }
 }
 
-test('every corpus CSV reads the same through the fast path and csv-parse (all modes)', { skip: corpusSkip }, async () => {
+test('every corpus CSV reads the same through the fast path and csv-parse (all modes)', {
+  skip: corpusSkip,
+}, async () => {
   const dirs = ['csv-spectrum', 'csv-test-data', 'arrow-testing'].map((d) => join(CORPUS, 'csv', d));
   let files = 0;
   for (const dir of dirs) {
@@ -129,7 +155,15 @@ test('every corpus CSV reads the same through the fast path and csv-parse (all m
             for (const relax of [false, true]) {
               const label = `columns=${columns} skip=${skip} infer=${infer} relax_quotes=${relax}`;
               await compare(bytes, [], columns, skip, infer, `${name} ${label}`, relax);
-              await compare(bytes, [1, 2, 3, 5, 8, 13, 21, 34], columns, skip, infer, `${name} (split) ${label}`, relax);
+              await compare(
+                bytes,
+                [1, 2, 3, 5, 8, 13, 21, 34],
+                columns,
+                skip,
+                infer,
+                `${name} (split) ${label}`,
+                relax,
+              );
             }
           }
         }
@@ -141,16 +175,28 @@ test('every corpus CSV reads the same through the fast path and csv-parse (all m
 
 const cell = fc.oneof(
   { weight: 4, arbitrary: fc.stringMatching(/^[a-z0-9 .-]{0,6}$/) },
-  { weight: 2, arbitrary: fc.oneof(fc.integer(), fc.double({ noNaN: true }), fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n })).map(String) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .oneof(fc.integer(), fc.double({ noNaN: true }), fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }))
+      .map(String),
+  },
   { weight: 1, arbitrary: fc.constantFrom('', 'true', 'false', '-0', '1e5', '.5', '5.', '+3', '-', '.', '007') },
-  { weight: 2, arbitrary: fc.string({ unit: fc.constantFrom('a', '"', ',', '\n', '\r', '\r\n', 'é', '日本', '😀', ' ', '\0') , maxLength: 6 }) },
+  {
+    weight: 2,
+    arbitrary: fc.string({
+      unit: fc.constantFrom('a', '"', ',', '\n', '\r', '\r\n', 'é', '日本', '😀', ' ', '\0'),
+      maxLength: 6,
+    }),
+  },
 );
 /** A field written quoted (escaping quotes), raw (possibly malformed), or broken on purpose. */
 const field = fc.tuple(cell, fc.constantFrom('quoted', 'raw', 'raw', 'bad', 'stray')).map(([text, how]) => {
   if (how === 'quoted') return `"${text.replaceAll('"', '""')}"`;
   if (how === 'bad') return `"${text}`;
   // a quote inside an unquoted field, or text after a closing quote (relax_quotes keeps both)
-  if (how === 'stray') return text.length % 2 === 0 ? `x"${text.replace(/[,\r\n]/g, '')}` : `"${text.replace(/"/g, '')}"y`;
+  if (how === 'stray')
+    return text.length % 2 === 0 ? `x"${text.replace(/[,\r\n]/g, '')}` : `"${text.replace(/"/g, '')}"y`;
   return text.replace(/[",\r\n]/g, '');
 });
 const csvText = fc
@@ -166,16 +212,34 @@ const csvText = fc
     const rows = lines.map(([fields, ragged]) => {
       const cells = ragged ? fields : Array.from({ length: width }, (_, i) => fields[i] ?? String(i));
       // mostly well-formed: keep the malformed fields for a fraction of the runs
-      return cells.map((c) => (broken > 0.3 && c.startsWith('"') && !/^"([^"]|"")*"$/.test(c) ? c.slice(1) : c)).join(',');
+      return cells
+        .map((c) => (broken > 0.3 && c.startsWith('"') && !/^"([^"]|"")*"$/.test(c) ? c.slice(1) : c))
+        .join(',');
     });
     return `${bom ? '\uFEFF' : ''}${rows.join(eol)}${trailing ? eol : ''}`;
   });
 
 test('generated CSV (quotes, commas, newlines, CRLF, unicode, empty and ragged rows, bad quoting) at random chunk boundaries', async () => {
   await fc.assert(
-    fc.asyncProperty(csvText, fc.array(fc.nat(400), { maxLength: 6 }), fc.constantFrom<Columns>(true, false, ['a', 'b', 'c']), fc.boolean(), fc.boolean(), fc.boolean(), async (text, cuts, columns, skip, infer, relax) => {
-      await compare(Buffer.from(text, 'utf8'), cuts, columns, skip, infer, `${JSON.stringify(text)} relax_quotes=${relax}`, relax);
-    }),
+    fc.asyncProperty(
+      csvText,
+      fc.array(fc.nat(400), { maxLength: 6 }),
+      fc.constantFrom<Columns>(true, false, ['a', 'b', 'c']),
+      fc.boolean(),
+      fc.boolean(),
+      fc.boolean(),
+      async (text, cuts, columns, skip, infer, relax) => {
+        await compare(
+          Buffer.from(text, 'utf8'),
+          cuts,
+          columns,
+          skip,
+          infer,
+          `${JSON.stringify(text)} relax_quotes=${relax}`,
+          relax,
+        );
+      },
+    ),
     { numRuns: 1500 },
   );
 });
@@ -189,19 +253,38 @@ test('chunks that cut multi-byte UTF-8 characters at every position decode the s
 });
 
 test('Arrow batches hold typed columns with widening inside a batch; a mixed column falls back to rows', () => {
-  const reader = new FastCsvReader({ columns: true, infer: true, fail: true, raw: false, onBad: () => undefined, onCastFailure: () => undefined, output: 'arrow' });
+  const reader = new FastCsvReader({
+    columns: true,
+    infer: true,
+    fail: true,
+    raw: false,
+    onBad: () => undefined,
+    onCastFailure: () => undefined,
+    output: 'arrow',
+  });
   reader.batchSize = 10;
   reader.push(Buffer.from('i,f,big,b,s,n,mixed\n1,2,9007199254740993,true,x,,1\n2,2.5,3,false,y,,a\n'));
   reader.end();
   const [batch] = reader.ready;
   assert.ok(batch?.rows, 'the mixed column makes the batch rows');
-  const reader2 = new FastCsvReader({ columns: true, infer: true, fail: true, raw: false, onBad: () => undefined, onCastFailure: () => undefined, output: 'arrow' });
+  const reader2 = new FastCsvReader({
+    columns: true,
+    infer: true,
+    fail: true,
+    raw: false,
+    onBad: () => undefined,
+    onCastFailure: () => undefined,
+    output: 'arrow',
+  });
   reader2.batchSize = 10;
   reader2.push(Buffer.from('i,f,big,b,s,n\n1,2,9007199254740993,true,x,\n2,2.5,3,false,y,\n'));
   reader2.end();
   const arrow = reader2.ready[0]?.arrow;
   assert.ok(arrow);
-  assert.deepEqual(arrow.schema.fields.map((f) => String(f.type)), ['Int32', 'Float64', 'Int64', 'Bool', 'Utf8', 'Null']);
+  assert.deepEqual(
+    arrow.schema.fields.map((f) => String(f.type)),
+    ['Int32', 'Float64', 'Int64', 'Bool', 'Utf8', 'Null'],
+  );
   assert.deepEqual(recordBatchToRows(arrow), [
     { i: 1, f: 2, big: 9007199254740993n, b: true, s: 'x', n: null },
     { i: 2, f: 2.5, big: 3, b: false, s: 'y', n: null },
@@ -216,7 +299,20 @@ test('fromCsv picks the fast path when it can, says so in stats, and gives the r
     for (const cast of [false, true]) {
       const { output, stats } = await pipeline(fromCsv(file, { cast, parser } as never), collect());
       assert.equal(stats.stages[0]?.details.parser, parser === 'csv-parse' ? 'csv-parse' : 'fast');
-      assert.deepEqual(output, cast ? [{ a: 1, b: 'x,y' }, { a: 2, b: null }, { a: 3, b: 'q"q' }] : [{ a: '1', b: 'x,y' }, { a: '2', b: '' }, { a: '3', b: 'q"q' }]);
+      assert.deepEqual(
+        output,
+        cast
+          ? [
+              { a: 1, b: 'x,y' },
+              { a: 2, b: null },
+              { a: 3, b: 'q"q' },
+            ]
+          : [
+              { a: '1', b: 'x,y' },
+              { a: '2', b: '' },
+              { a: '3', b: 'q"q' },
+            ],
+      );
     }
   }
   const { stats } = await pipeline(fromCsv(file, { trim: true }), collect());
@@ -247,8 +343,14 @@ test('short repeated fields share one string, and 50,000 distinct short values (
   writeFileSync(file, `code,again\n${codes.map((c, i) => `${c},${codes[(i * 13) % codes.length]}`).join('\n')}\n`);
   const { output } = await pipeline(fromCsv(file), collect());
   const rows = output as { code: string; again: string }[];
-  assert.deepEqual(rows.map((r) => r.code), codes);
-  assert.deepEqual(rows.map((r) => r.again), codes.map((_, i) => codes[(i * 13) % codes.length]));
+  assert.deepEqual(
+    rows.map((r) => r.code),
+    codes,
+  );
+  assert.deepEqual(
+    rows.map((r) => r.again),
+    codes.map((_, i) => codes[(i * 13) % codes.length]),
+  );
 });
 
 test('a column of unique short values (interning turns off) and a repetitive one (interning stays on) both read right', async () => {
@@ -259,6 +361,12 @@ test('a column of unique short values (interning turns off) and a repetitive one
   writeFileSync(file, `id,sym\n${lines.join('\n')}\n`);
   const { output } = await pipeline(fromCsv(file), collect());
   const rows = output as { id: string; sym: string }[];
-  assert.deepEqual(rows.map((r) => r.id), lines.map((l) => l.split(',')[0]));
-  assert.deepEqual(rows.map((r) => r.sym), lines.map((l) => l.split(',')[1]));
+  assert.deepEqual(
+    rows.map((r) => r.id),
+    lines.map((l) => l.split(',')[0]),
+  );
+  assert.deepEqual(
+    rows.map((r) => r.sym),
+    lines.map((l) => l.split(',')[1]),
+  );
 });

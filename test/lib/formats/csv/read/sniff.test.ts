@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { sniffCsv } from '../../../../../lib/formats/csv/read/sniff.ts';
 import { defaultNames, uniqueNames } from '../../../../../lib/formats/csv/read/names.ts';
 import { castDetected, detectColumn, detectType } from '../../../../../lib/formats/csv/read/detect-types.ts';
-import { CastFailure } from '../../../../../lib/formats/csv/cast.ts';
+import type { CastFailure } from '../../../../../lib/formats/csv/cast.ts';
 
 const sniff = (text: string) => sniffCsv(Buffer.from(text), true);
 
@@ -52,8 +52,14 @@ test('types: text wins over numbers; leading zeros stay text; int64 overflow is 
   assert.equal(detectType(['2024-02-30']), 'text');
   assert.equal(detectType(['2024-01-01 10:00:00', '2024-01-01T10:00:00.123456']), 'timestamp');
   assert.equal(castDetected('9007199254740993', 'integer', 'x'), 9007199254740993n);
-  assert.equal((castDetected('2024-01-01 00:00:00.000001', 'timestamp', 't') as Date).toISOString(), '2024-01-01T00:00:00.000001Z');
-  assert.throws(() => castDetected('18446744073709551615', 'integer', 'id'), (e: CastFailure) => /out of range for int64/.test(e.message) && e.column === 'id');
+  assert.equal(
+    (castDetected('2024-01-01 00:00:00.000001', 'timestamp', 't') as Date).toISOString(),
+    '2024-01-01T00:00:00.000001Z',
+  );
+  assert.throws(
+    () => castDetected('18446744073709551615', 'integer', 'id'),
+    (e: CastFailure) => /out of range for int64/.test(e.message) && e.column === 'id',
+  );
 });
 
 test('unique names follow DuckDB: a_1 for a repeat, column<i> for an empty name, zero-padded defaults', () => {
@@ -76,11 +82,16 @@ test('property: unique names are unique, keep unique headers as they are, and ar
 test('property: any table written with a delimiter and quotes is sniffed back to that delimiter', () => {
   const cell = fc.stringMatching(/^[a-z0-9 ,;|]{1,6}$/);
   fc.assert(
-    fc.property(fc.constantFrom(',', ';', '|', '\t'), fc.integer({ min: 2, max: 5 }), fc.array(fc.array(cell, { minLength: 5, maxLength: 5 }), { minLength: 2, maxLength: 8 }), (delimiter, width, rows) => {
-      const quoteIfNeeded = (v: string): string => (/[,;|\t"]/.test(v) ? `"${v}"` : v);
-      const text = rows.map((r) => r.slice(0, width).map(quoteIfNeeded).join(delimiter)).join('\n') + '\n';
-      assert.equal(sniff(text).delimiter, delimiter);
-    }),
+    fc.property(
+      fc.constantFrom(',', ';', '|', '\t'),
+      fc.integer({ min: 2, max: 5 }),
+      fc.array(fc.array(cell, { minLength: 5, maxLength: 5 }), { minLength: 2, maxLength: 8 }),
+      (delimiter, width, rows) => {
+        const quoteIfNeeded = (v: string): string => (/[,;|\t"]/.test(v) ? `"${v}"` : v);
+        const text = rows.map((r) => r.slice(0, width).map(quoteIfNeeded).join(delimiter)).join('\n') + '\n';
+        assert.equal(sniff(text).delimiter, delimiter);
+      },
+    ),
   );
 });
 

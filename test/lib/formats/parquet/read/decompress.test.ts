@@ -13,7 +13,12 @@ import { ErrorCodes, SpillwayError, collect, fromParquet, mapBatch, pipeline } f
 import { cappedCompressors, snappyDeclaredLength } from '../../../../../lib/formats/parquet/read/decompress.ts';
 import { fileMetadata, pageHeader } from '../../../../../lib/formats/parquet/encode/metadata.ts';
 import { crc32 } from '../../../../../lib/formats/checksum.ts';
-import { zstdCompressSync, zstdDecodedBound, zstdDecompressSync, zstdFrameContentSize } from '../../../../../lib/formats/zstd.ts';
+import {
+  zstdCompressSync,
+  zstdDecodedBound,
+  zstdDecompressSync,
+  zstdFrameContentSize,
+} from '../../../../../lib/formats/zstd.ts';
 import { tempDir } from '../../../../helpers.ts';
 
 const dir = tempDir();
@@ -22,8 +27,17 @@ const BLOCK = 128 * 1024;
 /** A zstd frame of `blocks` RLE blocks of 128 KB zeros, declaring `contentSize` (or no size). */
 function zeroFrame(blocks: number, contentSize?: number): Uint8Array {
   const out: number[] = [0x28, 0xb5, 0x2f, 0xfd];
-  if (contentSize === undefined) out.push(0x00, 0x58); // no content size; window 2 MB
-  else out.push(0x80, 0x58, contentSize & 255, (contentSize >>> 8) & 255, (contentSize >>> 16) & 255, (contentSize >>> 24) & 255);
+  if (contentSize === undefined)
+    out.push(0x00, 0x58); // no content size; window 2 MB
+  else
+    out.push(
+      0x80,
+      0x58,
+      contentSize & 255,
+      (contentSize >>> 8) & 255,
+      (contentSize >>> 16) & 255,
+      (contentSize >>> 24) & 255,
+    );
   for (let b = 0; b < blocks; b++) {
     const header = (b === blocks - 1 ? 1 : 0) | (1 << 1) | (BLOCK << 3); // last flag, RLE, size
     out.push(header & 255, (header >>> 8) & 255, (header >>> 16) & 255, 0);
@@ -54,10 +68,37 @@ async function peakBuffersOf(fn: () => unknown): Promise<{ error: unknown; peak:
  * A one-column file (required int32 `x`, one data page stored as `body` with `codec`), whose page
  * header declares `declared` uncompressed bytes and whose footer says the chunk holds `chunkBytes`.
  */
-function craftFile(name: string, body: Uint8Array, codec: number, declared: number, values: number, chunkBytes?: number): string {
+function craftFile(
+  name: string,
+  body: Uint8Array,
+  codec: number,
+  declared: number,
+  values: number,
+  chunkBytes?: number,
+): string {
   const header = pageHeader(0, declared, body.length, values, 0, crc32(body));
-  const chunk = { encodings: [0], codec, numValues: values, uncompressedBytes: chunkBytes ?? header.length + declared, compressedBytes: header.length + body.length, dataPageOffset: 4, nullCount: 0 };
-  const footer = fileMetadata([{ name: 'x', kind: 'int32', nullable: false }], [{ numRows: values, fileOffset: 4, uncompressedBytes: chunk.uncompressedBytes, compressedBytes: chunk.compressedBytes, columns: [chunk] }], 'spillway test');
+  const chunk = {
+    encodings: [0],
+    codec,
+    numValues: values,
+    uncompressedBytes: chunkBytes ?? header.length + declared,
+    compressedBytes: header.length + body.length,
+    dataPageOffset: 4,
+    nullCount: 0,
+  };
+  const footer = fileMetadata(
+    [{ name: 'x', kind: 'int32', nullable: false }],
+    [
+      {
+        numRows: values,
+        fileOffset: 4,
+        uncompressedBytes: chunk.uncompressedBytes,
+        compressedBytes: chunk.compressedBytes,
+        columns: [chunk],
+      },
+    ],
+    'spillway test',
+  );
   const length = Buffer.alloc(4);
   length.writeUInt32LE(footer.length);
   const path = join(dir, name);
@@ -66,7 +107,13 @@ function craftFile(name: string, body: Uint8Array, codec: number, declared: numb
 }
 
 async function readError(path: string, output: 'rows' | 'arrow'): Promise<{ error: unknown; peak: number }> {
-  return peakBuffersOf(() => pipeline(fromParquet(path, { output }), mapBatch(() => []), { governor: false }));
+  return peakBuffersOf(() =>
+    pipeline(
+      fromParquet(path, { output }),
+      mapBatch(() => []),
+      { governor: false },
+    ),
+  );
 }
 
 test('a crafted zstd page is read when it is what it declares (the crafting is right)', async () => {
@@ -74,10 +121,15 @@ test('a crafted zstd page is read when it is what it declares (the crafting is r
   const body = zstdCompressSync(new Uint8Array(values.buffer));
   const path = craftFile('good-zstd.parquet', body, 6, values.byteLength, values.length);
   const { output } = await pipeline(fromParquet(path), collect(), { governor: false });
-  assert.deepEqual((output as { x: number }[]).map((r) => r.x), Array.from(values));
+  assert.deepEqual(
+    (output as { x: number }[]).map((r) => r.x),
+    Array.from(values),
+  );
 });
 
-test('a zstd page declaring 4,000 bytes whose frame expands to 1 GiB is refused at the declared size, on both paths', { timeout: 120_000 }, async () => {
+test('a zstd page declaring 4,000 bytes whose frame expands to 1 GiB is refused at the declared size, on both paths', {
+  timeout: 120_000,
+}, async () => {
   for (const contentSize of [4000, undefined]) {
     const path = craftFile(`bomb-zstd-${contentSize ?? 'nofcs'}.parquet`, zeroFrame(8192, contentSize), 6, 4000, 1000);
     for (const output of ['rows', 'arrow'] as const) {
@@ -92,7 +144,9 @@ test('a zstd page declaring 4,000 bytes whose frame expands to 1 GiB is refused 
   }
 });
 
-test('a page declaring more bytes than its column chunk holds is refused before it is decompressed', { timeout: 120_000 }, async () => {
+test('a page declaring more bytes than its column chunk holds is refused before it is decompressed', {
+  timeout: 120_000,
+}, async () => {
   // 512 MB declared, within zstd's 32,768x of the 64 KB stored, but the footer says the chunk holds 8 KB
   const declared = 512 * 2 ** 20;
   const path = craftFile('declares-huge.parquet', zeroFrame(4096, declared), 6, declared, declared / 4, 8192);
@@ -123,7 +177,10 @@ test('every codec stops at the declared size: gzip, brotli, snappy and zstd bomb
   // snappy states its length first: it must be the declared one
   const snappy = Uint8Array.from([0x80, 0x80, 0x40, 0x00]); // declares 1 MB
   assert.equal(snappyDeclaredLength(snappy), 1 << 20);
-  assert.throws(() => cappedCompressors.SNAPPY!(snappy, 1000), /declares 1048576 bytes in its block, 1000 in its header/);
+  assert.throws(
+    () => cappedCompressors.SNAPPY!(snappy, 1000),
+    /declares 1048576 bytes in its block, 1000 in its header/,
+  );
   // and each codec still gives exactly the declared bytes of a real page
   const page = new TextEncoder().encode('spillway '.repeat(500));
   assert.deepEqual(new Uint8Array(cappedCompressors.GZIP!(gzipSync(page), page.length)), page);

@@ -8,7 +8,15 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parquetMetadata } from 'hyparquet';
-import { ErrorCodes, SpillwayError, fromIterable, fromParquet, mapBatch, pipeline, toParquet } from '../../../../../index.ts';
+import {
+  ErrorCodes,
+  SpillwayError,
+  fromIterable,
+  fromParquet,
+  mapBatch,
+  pipeline,
+  toParquet,
+} from '../../../../../index.ts';
 import { checkPageHeader, MAX_PAGE_BYTES } from '../../../../../lib/formats/parquet/read/page-bounds.ts';
 import { tempDir } from '../../../../helpers.ts';
 
@@ -41,7 +49,9 @@ function indexOf(bytes: Uint8Array, pattern: number[], from: number): number {
 
 async function writeSmall(name: string, columns: 1 | 3): Promise<string> {
   const path = join(dir, name);
-  const rows = Array.from({ length: 300 }, (_, i) => (columns === 1 ? { id: i } : { id: i, name: `n${i}`, price: i / 4 }));
+  const rows = Array.from({ length: 300 }, (_, i) =>
+    columns === 1 ? { id: i } : { id: i, name: `n${i}`, price: i / 4 },
+  );
   await pipeline(fromIterable(rows), toParquet(path, { compression: 'snappy' }), { governor: false });
   return path;
 }
@@ -54,7 +64,11 @@ async function readFailure(path: string, output: 'rows' | 'arrow'): Promise<{ er
   };
   const sampler = setInterval(sample, 5);
   try {
-    await pipeline(fromParquet(path, { output }), mapBatch(() => []), { governor: false });
+    await pipeline(
+      fromParquet(path, { output }),
+      mapBatch(() => []),
+      { governor: false },
+    );
     return { error: undefined, peakBuffers };
   } catch (error) {
     sample();
@@ -64,7 +78,9 @@ async function readFailure(path: string, output: 'rows' | 'arrow'): Promise<{ er
   }
 }
 
-test('a page header claiming 2 GB uncompressed is refused at that page, before anything is allocated', { timeout: 120_000 }, async () => {
+test('a page header claiming 2 GB uncompressed is refused at that page, before anything is allocated', {
+  timeout: 120_000,
+}, async () => {
   const original = await writeSmall('claims-2gb-src.parquet', 1);
   const bytes = new Uint8Array(readFileSync(original));
   const meta = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer);
@@ -94,7 +110,10 @@ test('a page header claiming 2 GB uncompressed is refused at that page, before a
   out.set(varint(total + grow), totalAt + grow);
   const path = join(dir, 'claims-2gb.parquet');
   writeFileSync(path, out);
-  assert.equal(Number(parquetMetadata(out.buffer as ArrayBuffer).row_groups[0]!.columns[0]!.meta_data!.total_compressed_size), total + grow);
+  assert.equal(
+    Number(parquetMetadata(out.buffer as ArrayBuffer).row_groups[0]!.columns[0]!.meta_data!.total_compressed_size),
+    total + grow,
+  );
 
   for (const output of ['rows', 'arrow'] as const) {
     const { error, peakBuffers } = await readFailure(path, output);
@@ -106,7 +125,9 @@ test('a page header claiming 2 GB uncompressed is refused at that page, before a
   }
 });
 
-test('a footer bit flip that drops a column chunk\'s offset and size fails at once instead of spinning', { timeout: 120_000 }, async () => {
+test("a footer bit flip that drops a column chunk's offset and size fails at once instead of spinning", {
+  timeout: 120_000,
+}, async () => {
   const original = await writeSmall('flip-src.parquet', 3);
   const bytes = new Uint8Array(readFileSync(original));
   const footerLength = new DataView(bytes.buffer, bytes.byteOffset).getUint32(bytes.length - 8, true);
@@ -122,8 +143,17 @@ test('a footer bit flip that drops a column chunk\'s offset and size fails at on
           g.columns.some((c) => {
             const m = c.meta_data;
             // the rest of the chunk intact (codec, column name): only the offsets and size are gone
-            const intact = m !== undefined && m.codec === 'SNAPPY' && m.path_in_schema.length === 1 && ['id', 'name', 'price'].includes(m.path_in_schema[0]!);
-            return intact && m.data_page_offset === undefined && m.dictionary_page_offset === undefined && m.total_compressed_size === undefined;
+            const intact =
+              m !== undefined &&
+              m.codec === 'SNAPPY' &&
+              m.path_in_schema.length === 1 &&
+              ['id', 'name', 'price'].includes(m.path_in_schema[0]!);
+            return (
+              intact &&
+              m.data_page_offset === undefined &&
+              m.dictionary_page_offset === undefined &&
+              m.total_compressed_size === undefined
+            );
           }),
         );
         if (broken) {
@@ -135,7 +165,7 @@ test('a footer bit flip that drops a column chunk\'s offset and size fails at on
       }
     }
   }
-  assert.ok(flipped, 'a single bit flip drops a chunk\'s offsets and size');
+  assert.ok(flipped, "a single bit flip drops a chunk's offsets and size");
   const path = join(dir, 'flip.parquet');
   writeFileSync(path, flipped);
   for (const output of ['rows', 'arrow'] as const) {
@@ -146,16 +176,24 @@ test('a footer bit flip that drops a column chunk\'s offset and size fails at on
   }
 });
 
-test('checkPageHeader: sizes past the codec\'s expansion, the ceiling or the chunk are refused; real pages pass', () => {
+test("checkPageHeader: sizes past the codec's expansion, the ceiling or the chunk are refused; real pages pass", () => {
   const where = { file: 'x.parquet', byteOffset: 4 };
   const page = (uncompressed: number, compressed: number, values = 10): Parameters<typeof checkPageHeader>[0] => ({
     type: 'DATA_PAGE',
     uncompressed_page_size: uncompressed,
     compressed_page_size: compressed,
-    data_page_header: { num_values: values, encoding: 'PLAIN', definition_level_encoding: 'RLE', repetition_level_encoding: 'RLE' },
+    data_page_header: {
+      num_values: values,
+      encoding: 'PLAIN',
+      definition_level_encoding: 'RLE',
+      repetition_level_encoding: 'RLE',
+    },
   });
   const refused = (fn: () => void): void => {
-    assert.throws(fn, (e: unknown) => e instanceof SpillwayError && e.code === ErrorCodes.FORMAT && e.context.file === 'x.parquet');
+    assert.throws(
+      fn,
+      (e: unknown) => e instanceof SpillwayError && e.code === ErrorCodes.FORMAT && e.context.file === 'x.parquet',
+    );
   };
   checkPageHeader(page(1 << 20, 300_000), { codec: 'SNAPPY', chunkValues: 10 }, 'c', where);
   checkPageHeader(page(1 << 20, 200), { codec: 'ZSTD', chunkValues: 10 }, 'c', where);
