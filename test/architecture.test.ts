@@ -68,8 +68,6 @@ const SIZED = ['lib', 'sources', 'transforms', 'sinks'];
  * delete its entry (the test fails on an entry that no longer offends, so the list stays true).
  */
 const ALLOWED: Record<string, string> = {
-  // lib/operators/**
-  'lib/operators/aggregates.ts': 'operators helper not split yet',
   // Parquet
   'lib/formats/parquet/reader.ts#prepare': 'Parquet helper not split yet',
   'lib/formats/parquet/encode/arrow.ts#appendValues': 'Parquet helper not split yet',
@@ -95,10 +93,51 @@ const ALLOWED: Record<string, string> = {
   'lib/workers/distributed/redis.ts#connectRedis': 'not split yet: connection options and the retry loop',
   'lib/workers/distributed/bullmq-backend.ts': 'not split yet: options, remote-worker counters and job plumbing',
   'sinks/toArrow.ts#toArrow': 'issue 15 item 3: a writer class (conform, widen-and-rewrite) behind the factory',
+  // over 80 code lines once the tree was formatted at 120 columns (long lines became several): split next
+  'lib/cli/commands/run.ts#runScript': 'over the limit since formatting; split next',
+  'lib/dataset/remote/s3-upload.ts#uploadFile': 'over the limit since formatting; split next',
+  'lib/dataset/remote/upload-sink.ts#uploadSink': 'over the limit since formatting; split next',
+  'lib/formats/arrow/build.ts#buildColumn': 'over the limit since formatting; split next',
+  'lib/formats/csv/read/options.ts#resolveCsvOptions': 'over the limit since formatting; split next',
+  'lib/formats/csv/read/parse-reader.ts#read': 'over the limit since formatting; split next',
+  'lib/formats/csv/read/sniff.ts#splitSample': 'over the limit since formatting; split next',
+  'lib/formats/parquet/encode/rows.ts#pushValue': 'over the limit since formatting; split next',
+  'lib/formats/parquet/encode/statistics.ts#fixedStatistics': 'over the limit since formatting; split next',
+  'lib/formats/parquet/read/pages.ts#openPageStream': 'over the limit since formatting; split next',
+  'lib/formats/parquet/read/values.ts#nodeConverter': 'over the limit since formatting; split next',
+  'lib/formats/parquet/read/variant.ts#readValue': 'over the limit since formatting; split next',
+  'sources/fromCsv.ts#fromCsv': 'over the limit since formatting; split next',
+  'transforms/join.ts#join': 'over the limit since formatting; split next',
 };
 
-function lineCount(text: string): number {
-  return text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+/**
+ * The lines that hold code, as ESLint's max-lines counts with skipBlankLines and skipComments:
+ * every line a token touches (a multi-line string or template counts whole), not blank lines or
+ * comments, so documenting a concept never pushes its file over the limit, and the formatter's
+ * wrapping is counted as the code it is.
+ */
+function codeLines(file: ts.SourceFile): Set<number> {
+  const lines = new Set<number>();
+  const visit = (node: ts.Node): void => {
+    // TSDoc blocks are children of the declarations they document: comments, not code
+    if (node.kind >= ts.SyntaxKind.FirstJSDocNode && node.kind <= ts.SyntaxKind.LastJSDocNode) return;
+    if (node.getChildCount(file) === 0) {
+      if (node.kind === ts.SyntaxKind.EndOfFileToken) return;
+      const first = file.getLineAndCharacterOfPosition(node.getStart(file)).line;
+      const last = file.getLineAndCharacterOfPosition(node.getEnd()).line;
+      for (let line = first; line <= last; line++) lines.add(line);
+      return;
+    }
+    for (const child of node.getChildren(file)) visit(child);
+  };
+  visit(file);
+  return lines;
+}
+
+function countBetween(lines: Set<number>, first: number, last: number): number {
+  let n = 0;
+  for (let line = first; line <= last; line++) if (lines.has(line)) n++;
+  return n;
 }
 
 /** Name of a function-like node for the report: its own name, or the variable or property it is bound to. */
@@ -120,14 +159,16 @@ function oversized(): Map<string, number> {
   for (const abs of SIZED.flatMap(files)) {
     const path = relative(ROOT, abs).split('\\').join('/');
     const text = readFileSync(abs, 'utf8');
-    if (lineCount(text) > MAX_FILE_LINES) found.set(path, lineCount(text));
     const file = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true);
+    const code = codeLines(file);
+    if (code.size > MAX_FILE_LINES) found.set(path, code.size);
     const visit = (node: ts.Node): void => {
       if (ts.isFunctionLike(node) && 'body' in node && node.body) {
         const first = file.getLineAndCharacterOfPosition(node.getStart(file)).line;
         const last = file.getLineAndCharacterOfPosition(node.getEnd()).line;
-        if (last - first + 1 > MAX_FUNCTION_LINES)
-          found.set(`${path}#${functionName(node as ts.FunctionLikeDeclaration, file)}`, last - first + 1);
+        const length = countBetween(code, first, last);
+        if (length > MAX_FUNCTION_LINES)
+          found.set(`${path}#${functionName(node as ts.FunctionLikeDeclaration, file)}`, length);
       }
       ts.forEachChild(node, visit);
     };
@@ -144,19 +185,17 @@ test(`no source file over ${MAX_FILE_LINES} lines and no function over ${MAX_FUN
   assert.deepEqual(stale, [], 'these are within the limits now: delete their ALLOWED entries');
 });
 
-test('the size check sees a long function and a long file', () => {
+test('the size check counts code lines: a long function counts, comments and blank lines do not', () => {
   const body = Array.from({ length: MAX_FUNCTION_LINES }, (_, i) => `  const v${i} = ${i};`).join('\n');
-  const file = ts.createSourceFile('x.ts', `const f = () => {\n${body}\n};\n`, ts.ScriptTarget.Latest, true);
-  let longest = 0;
-  const visit = (node: ts.Node): void => {
-    if (ts.isArrowFunction(node))
-      longest =
-        file.getLineAndCharacterOfPosition(node.getEnd()).line -
-        file.getLineAndCharacterOfPosition(node.getStart(file)).line +
-        1;
-    ts.forEachChild(node, visit);
-  };
-  visit(file);
-  assert.ok(longest > MAX_FUNCTION_LINES, `measured ${longest} lines`);
-  assert.equal(lineCount('a\nb\n'), 2);
+  const comments = Array.from({ length: 50 }, (_, i) => (i % 2 ? '' : `  // note ${i}`)).join('\n');
+  const text = `const f = () => {\n${comments}\n${body}\n};\n/**\n * doc\n */\nconst s = \`a\nb\`;\n`;
+  const file = ts.createSourceFile('x.ts', text, ts.ScriptTarget.Latest, true);
+  const code = codeLines(file);
+  // f: its opening line, the body and its closing line; s: two lines (a multi-line template counts whole)
+  assert.equal(code.size, MAX_FUNCTION_LINES + 2 + 2);
+  assert.equal(
+    countBetween(code, 0, MAX_FUNCTION_LINES + 51),
+    MAX_FUNCTION_LINES + 2,
+    'the function, without its comments',
+  );
 });
