@@ -82,7 +82,7 @@ export interface FromCsvOptions extends Omit<CsvParseOptions, ControlledParseOpt
   onError?: ErrorPolicy;
   /** Text encoding of the file (default `utf8`). */
   encoding?: BufferEncoding;
-  /** Name used in stats and errors (default: the file name, or `fromCsv`). */
+  /** Name used in stats and errors (default: `fromCsv`; errors name the file as well). */
   name?: string;
   /**
    * `'auto'` (default): the fast byte scanner when the options allow it (single-byte delimiter,
