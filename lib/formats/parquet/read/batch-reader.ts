@@ -1,0 +1,111 @@
+/**
+ * fromParquet's readers: opening the file for the stage ({@link openStageReader}), and one
+ * reader per output path (row objects, or Arrow record batches) behind {@link ParquetBatchReader}.
+ * Both start at the row a resumed run starts at (read/resume.ts): the file reader skips whole
+ * row groups without decoding them.
+ */
+import { Batch } from '../../../core/batch.ts';
+import { SpillwayError, withContext } from '../../../core/errors.ts';
+import type { StageStats } from '../../../core/stage.ts';
+import { rowGroupPruner } from '../../../dataset/pushdown.ts';
+import { loadParquetReader, parquetReaderLoaded } from '../load.ts';
+import type { ParquetReader } from '../reader.ts';
+import type { ParquetPlan } from './options.ts';
+
+/** Where a read starts: rows before it, and the index of its first batch. */
+export interface ParquetStart {
+  rows: number;
+  index: number;
+}
+
+/** Live counters of a fromParquet source (progress reads them). */
+export interface ParquetCounters {
+  rowsRead: number;
+  totalRows: number | undefined;
+  totalBytes: number | undefined;
+  groupsRead: number;
+  numGroups: number;
+}
+
+/** A Parquet batch reader: one per output path. */
+export interface ParquetBatchReader {
+  /** The batches of `reader` from `start` on. */
+  read(reader: ParquetReader, start: ParquetStart): AsyncGenerator<Batch<Record<string, unknown>>>;
+}
+
+/** Adds the stage and file to a reader error (a foreign error is translated first), keeping the error itself. */
+export function parquetError(plan: ParquetPlan, error: unknown): Error {
+  const e = error instanceof SpillwayError ? error : parquetReaderLoaded()!.translateError(error, plan.path);
+  return withContext(e, { stage: plan.stage, file: plan.path });
+}
+
+/** Loads the decoder (when the stage opens, not when spillway is imported), opens the file, notes it in stats. */
+export async function openStageReader(plan: ParquetPlan, stats: StageStats): Promise<ParquetReader> {
+  const { openParquet } = await loadParquetReader();
+  let reader: ParquetReader;
+  try {
+    const { pruneWhere, columns, maxNestedPageValues } = plan;
+    const rowGroupFilter = pruneWhere === undefined ? undefined : rowGroupPruner(pruneWhere, columns, stats);
+    reader = await openParquet(plan.path, {
+      int64: plan.int64,
+      batchSize: plan.batchSize,
+      invalidUtf8: plan.invalidUtf8,
+      ...(maxNestedPageValues === undefined ? {} : { maxNestedPageValues }),
+      ...(columns ? { columns } : {}),
+      ...(rowGroupFilter ? { rowGroupFilter } : {}),
+    });
+  } catch (error) {
+    throw parquetError(plan, error);
+  }
+  stats.details.rowGroups = reader.numRowGroups;
+  // columns whose names were empty or repeated in the file, and the names they were given
+  if (reader.renamed.length > 0)
+    stats.details.renamedColumns = reader.renamed
+      .map((r) => `${r.from === '' ? '(empty)' : r.from} -> ${r.to}`)
+      .join(', ');
+  if (reader.statisticsIgnored) stats.details.statisticsIgnored = true;
+  return reader;
+}
+
+/** Batches of row objects. */
+export class ParquetRowsReader implements ParquetBatchReader {
+  readonly #plan: ParquetPlan;
+  readonly #counters: ParquetCounters;
+
+  constructor(plan: ParquetPlan, counters: ParquetCounters) {
+    this.#plan = plan;
+    this.#counters = counters;
+  }
+
+  async *read(reader: ParquetReader, start: ParquetStart): AsyncGenerator<Batch<Record<string, unknown>>> {
+    let index = start.index;
+    for await (const part of reader.batches(start.rows)) {
+      this.#counters.groupsRead = part.rowGroup + 1;
+      const batch = new Batch(part.rows, { source: this.#plan.path, index: index++, rowStart: part.rowStart });
+      this.#counters.rowsRead = part.rowStart + part.rows.length;
+      yield batch;
+    }
+  }
+}
+
+/** Batches holding an Arrow RecordBatch built from the decoded pages. */
+export class ParquetArrowReader implements ParquetBatchReader {
+  readonly #plan: ParquetPlan;
+  readonly #counters: ParquetCounters;
+
+  constructor(plan: ParquetPlan, counters: ParquetCounters) {
+    this.#plan = plan;
+    this.#counters = counters;
+  }
+
+  async *read(reader: ParquetReader, start: ParquetStart): AsyncGenerator<Batch<Record<string, unknown>>> {
+    let index = start.index;
+    for await (const part of reader.recordBatches(start.rows)) {
+      this.#counters.groupsRead = part.rowGroup + 1;
+      const position = { source: this.#plan.path, index: index++, rowStart: part.rowStart };
+      const batch = Batch.fromArrow(part.batch, position) as Batch<Record<string, unknown>>;
+      this.#counters.rowsRead = part.rowStart + part.batch.numRows;
+      yield batch;
+    }
+  }
+}
