@@ -1,0 +1,85 @@
+/**
+ * fromJsonl's line batcher: one line at a time into row objects, grouped into batches, with a
+ * bad line handled by the error policy (fail, skip, or a dead-letter file) at its 1-based line.
+ */
+import { Batch, type Row } from '../../../core/batch.ts';
+import { JsonParseError } from '../../../core/errors.ts';
+import type { StageStats } from '../../../core/stage.ts';
+import type { DeadLetterFile } from '../../../io/dead-letter.ts';
+import { parseJsonExact } from '../lines.ts';
+import type { JsonlPlan } from './options.ts';
+
+/** What is wrong with a line. */
+export interface BadLine {
+  message: string;
+  body: string;
+  cause?: unknown;
+}
+
+/** Rows of one read, line by line; see the module comment. */
+export class JsonlLines {
+  /** Lines seen so far (the 1-based number of the last one). */
+  line = 0;
+  /** Rows of the batch being filled. */
+  rows: Row[] = [];
+  #index = 0;
+  #batchStart = 0;
+  readonly #plan: JsonlPlan;
+  readonly #stats: StageStats;
+  readonly #deadLetter: DeadLetterFile | undefined;
+
+  constructor(plan: JsonlPlan, stats: StageStats, deadLetter: DeadLetterFile | undefined) {
+    this.#plan = plan;
+    this.#stats = stats;
+    this.#deadLetter = deadLetter;
+  }
+
+  /** Parses one line into `rows`; returns what is wrong with it, if anything (sync: the hot path). */
+  take(raw: string): BadLine | undefined {
+    const line = ++this.line;
+    const body = raw.charCodeAt(raw.length - 1) === 0x0d ? raw.slice(0, -1) : raw;
+    const first = body.charCodeAt(0);
+    if (body.length === 0 || ((first === 0x20 || first === 0x09) && body.trim() === '')) return undefined;
+    let value: unknown;
+    try {
+      value = parseJsonExact(body);
+    } catch (error) {
+      return { message: `Invalid JSON on line ${line}: ${(error as Error).message}`, body, cause: error };
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      return {
+        message: `Line ${line} is not a JSON object (got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value})`,
+        body,
+      };
+    }
+    this.rows.push(value as Row);
+    return undefined;
+  }
+
+  /** A bad line: thrown under `'fail'`, else counted (and dead-lettered when there is a file). */
+  async bad(problem: BadLine): Promise<void> {
+    const { stage, where, policy } = this.#plan;
+    const { message, body: raw, cause } = problem;
+    const line = this.line;
+    const error = new JsonParseError(
+      message,
+      { stage, file: where, line },
+      raw,
+      cause === undefined ? undefined : { cause },
+    );
+    if (policy === 'fail') throw error;
+    this.#stats.rowsSkipped++;
+    if (this.#deadLetter) {
+      this.#stats.rowsDeadLettered++;
+      await this.#deadLetter.write({ stage, reason: message, code: error.code, file: where, line, raw });
+    }
+  }
+
+  /** The rows taken so far as the next batch. */
+  flush(): Batch<Row> {
+    const batch = new Batch(this.rows, { source: this.#plan.where, index: this.#index++, rowStart: this.#batchStart });
+    this.#batchStart += this.rows.length;
+    this.rows = [];
+    return batch;
+  }
+}
