@@ -87,8 +87,6 @@ const ALLOWED: Record<string, string> = {
   'sources/fromJsonl.ts#fromJsonl': 'issue 15 item 3: a reader class and a resume adapter',
   'sources/fromJsonl.ts#open': 'issue 15 item 3: a reader class and a resume adapter',
   'sources/fromParquet.ts#fromParquet': 'issue 15 item 3: a reader class and a resume adapter',
-  'sinks/toCsv.ts#toCsv': 'issue 15 item 3: a writer class and a resume adapter',
-  'sinks/toParquet.ts#toParquet': 'issue 15 item 3: a writer class and a resume adapter',
   'lib/formats/arrow/ipc-reader.ts#openFileFormat': 'not split yet: the file-format reader steps',
   'lib/workers/distributed/redis.ts#connectRedis': 'not split yet: connection options and the retry loop',
   'lib/workers/distributed/bullmq-backend.ts': 'not split yet: options, remote-worker counters and job plumbing',
