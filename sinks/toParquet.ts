@@ -3,27 +3,18 @@
  * name only when the pipeline succeeds. A thin adapter: the format work is in the writer.
  */
 import { BatchSink } from '../lib/core/sink.ts';
-import { FormatError, ValidationError, describeValue, withContext } from '../lib/core/errors.ts';
-import { ParquetFileWriter, checkWriteOptions } from '../lib/formats/parquet/writer.ts';
-import type { ParquetWriteOptions, ParquetWriterState } from '../lib/formats/parquet/writer.ts';
-import type { CheckpointJson } from '../lib/observe/checkpoint.ts';
-import { resolve as resolvePath } from 'node:path';
-import { unlink } from 'node:fs/promises';
+import { ValidationError, describeValue } from '../lib/core/errors.ts';
+import { checkWriteOptions } from '../lib/formats/parquet/writer.ts';
+import type { ParquetWriteOptions } from '../lib/formats/parquet/writer.ts';
+import { ParquetSinkWriter, type ToParquetResult } from './parquet/writer.ts';
+import { parquetCheckpoint } from './parquet/resume.ts';
 import { isPartitionedRequest, partitionedWrite } from '../lib/dataset/sinks.ts';
 import type { PartitionOptions, PartitionedResult } from '../lib/dataset/partitioned-writer.ts';
 
 /** Options of {@link toParquet}: `schema`, `compression` (default `'snappy'`), `rowGroupSize` (default 100000), `rowGroupBytes` (default `'32MB'`). */
 export type ToParquetOptions = ParquetWriteOptions & PartitionOptions;
 
-/** Output of {@link toParquet}. */
-export interface ToParquetResult {
-  /** The file written. */
-  path: string;
-  rows: number;
-  /** Size of the file in bytes. */
-  bytes: number;
-  rowGroups: number;
-}
+export type { ToParquetResult } from './parquet/writer.ts';
 
 /**
  * Writes batches to a Parquet file with spillway's own column encoder, one row group at a time:
@@ -63,97 +54,14 @@ export function toParquet(
     );
   if (typeof path !== 'string' || path.length === 0)
     throw new ValidationError(`Expected \`path\` to be a file path, got ${describeValue(path)}`);
-  const name = 'toParquet';
   // validates every option now, synchronously; the temporary file is created on the first batch
   checkWriteOptions(options);
-  let opening: Promise<ParquetFileWriter> | undefined;
-  let writer: ParquetFileWriter | undefined;
-  let keepForResume = false;
-
-  function withStage(error: unknown): Error {
-    return withContext(error as Error, { stage: name, file: path });
-  }
-
-  async function ensureOpen(): Promise<ParquetFileWriter> {
-    opening ??= ParquetFileWriter.open(path, options);
-    writer ??= await opening;
-    return writer;
-  }
-
+  const sink = new ParquetSinkWriter(path, options);
   return new BatchSink<ToParquetResult>({
-    name,
-    async write(batch) {
-      try {
-        const w = await ensureOpen();
-        // Arrow batches go in column by column (no row objects); rows otherwise
-        if (batch.hasArrow) {
-          await w.writeArrow(batch.arrow, batch.position.index);
-          return;
-        }
-        const rows = batch.rows;
-        if (rows.length > 0 && Array.isArray(rows[0])) {
-          throw new FormatError(
-            'toParquet writes object rows (keyed by column name), got array rows; read CSV with a header or map rows to objects',
-            { batch: batch.position.index },
-          );
-        }
-        await w.write(rows as Record<string, unknown>[], batch.columns);
-      } catch (error) {
-        throw withStage(error);
-      }
-    },
-    async finish() {
-      try {
-        const w = await ensureOpen();
-        await w.commit();
-        return { path, rows: w.rowsWritten, bytes: w.bytesWritten, rowGroups: w.rowGroupsWritten };
-      } catch (error) {
-        throw withStage(error);
-      }
-    },
-    async abort() {
-      const w = writer ?? (await opening?.catch(() => undefined));
-      if (keepForResume) await w?.release();
-      else await w?.abort();
-    },
-    checkpoint: {
-      identity: {
-        sink: 'toParquet',
-        path: resolvePath(path),
-        options: JSON.parse(JSON.stringify(options ?? {})) as CheckpointJson,
-      },
-      async commit() {
-        try {
-          // the writer snapshots synchronously (writes go on during the fsync)
-          const w = writer;
-          if (w === undefined) return { rows: 0, state: null };
-          const state = await w.checkpoint();
-          // before the first complete row group nothing is committed; the temporary file is named so a resumed run removes it
-          return {
-            rows: state?.rows ?? 0,
-            state: (state ?? { tempPath: w.tempPath, empty: true }) as unknown as CheckpointJson,
-          };
-        } catch (error) {
-          throw withStage(error);
-        }
-      },
-      async resume(state) {
-        const s = state as unknown as ParquetWriterState | { tempPath: string; empty: true } | null;
-        if (s === null) return;
-        if ('empty' in s) {
-          await unlink(s.tempPath).catch(() => undefined);
-          return;
-        }
-        try {
-          writer = await ParquetFileWriter.resume(path, options, s);
-          opening = Promise.resolve(writer);
-        } catch (error) {
-          throw withStage(error);
-        }
-      },
-      keep(on) {
-        keepForResume = on;
-      },
-    },
+    name: ParquetSinkWriter.stage,
+    write: (batch) => sink.write(batch),
+    finish: () => sink.finish(),
+    abort: () => sink.abort(),
+    checkpoint: parquetCheckpoint(sink),
   });
 }

@@ -16,101 +16,27 @@ import createDebug from 'debug';
 import type { Queue, QueueEvents } from 'bullmq';
 import { DeadLetterFile } from '../../io/dead-letter.ts';
 import { QueueError, ValidationError, WorkerError, describeValue } from '../../core/errors.ts';
-import { expectBoolean, expectInteger, expectOneOf, expectOptions, expectString } from '../../core/validate.ts';
 import { inputRows, isArrowInput } from '../pool/backend.ts';
 import type { BatchInput, ParallelBackend } from '../pool/backend.ts';
-import { toModuleUrl } from '../pool/options.ts';
 import type { ParallelOptions } from '../pool/options.ts';
-import { rowsPerSecond, sumWorkers, type PoolStats, type WorkerStats } from '../pool/worker-pool.ts';
-import { failuresKey, parseFailure, payloadKey, workersKey } from './job.ts';
+import type { PoolStats } from '../pool/worker-pool.ts';
+import { payloadKey } from './job.ts';
 import type { BatchJobData, BatchJobResult } from './job.ts';
-import { connectionLabel, redact, redactError, resolveQueueOptions } from './options.ts';
-import type { BullmqBackendOptions, ResolvedQueueOptions } from './options.ts';
-import { decodePayload, encodeIpc, encodeRows, payloadRows } from './payload.ts';
+import { redact, redactError } from './options.ts';
+import type { BullmqBackendOptions } from './options.ts';
+import { encodeIpc, encodeRows } from './payload.ts';
 import { bullmqConnection, connectRedis, withTimeout } from './redis.ts';
 import { loadBullmq } from './peer.ts';
 import type { RedisHandle } from './redis.ts';
+import { resolveBullmqOptions, type ResolvedBullmqOptions } from './backend-options.ts';
+import { RemoteCounters } from './remote-stats.ts';
+import { collectResult, giveUpBatch, type Pending, type RunContext } from './results.ts';
+import { closeBull, removeRun } from './teardown.ts';
 
 const debug = createDebug('spillway:distributed');
 
-/** Counters of one remote worker (`spillway worker` process), by its id and host. */
-export interface RemoteWorkerStats extends WorkerStats {
-  /** The worker's host name. */
-  host: string;
-}
-
-/** Options of the parallel stage that apply to a queue; the rest configure local pools only. */
-export interface ResolvedBullmqOptions {
-  moduleUrl: URL;
-  ordered: boolean;
-  window: number;
-  timeoutMs: number | undefined;
-  retries: number;
-  kind: 'row' | 'batch';
-  exportName: string;
-  deadLetter: string | undefined;
-  queue: ResolvedQueueOptions;
-  /** `redis://host:port/db` (no credentials). */
-  redis: string;
-}
-
-const LOCAL_ONLY = [
-  'workers',
-  'isolation',
-  'maxTasksPerWorker',
-  'workerMemoryLimit',
-  'memoryCheckIntervalMs',
-  'replaceOnError',
-] as const;
-
-/** Validates the stage's options for the BullMQ backend synchronously. */
-export function resolveBullmqOptions(
-  module: unknown,
-  options: ParallelOptions | undefined,
-  backend: BullmqBackendOptions,
-): ResolvedBullmqOptions {
-  const o = expectOptions(options);
-  for (const key of LOCAL_ONLY) {
-    if (o[key] !== undefined)
-      throw new ValidationError(
-        `\`options.${key}\` configures the local pool; with backend 'bullmq' set it on each \`spillway worker\` (--concurrency, --isolation, ...)`,
-      );
-  }
-  let deadLetter: string | undefined;
-  if (o.onError !== undefined && o.onError !== 'fail') {
-    const policy = o.onError as unknown;
-    if (policy === null || typeof policy !== 'object' || Array.isArray(policy))
-      throw new ValidationError(
-        `Expected \`options.onError\` to be 'fail' or { deadLetter: path }, got ${describeValue(policy)}`,
-      );
-    deadLetter = expectString((policy as { deadLetter?: unknown }).deadLetter, 'options.onError.deadLetter');
-  }
-  const queue = resolveQueueOptions(backend);
-  return {
-    moduleUrl: toModuleUrl(module),
-    ordered: expectBoolean(o.ordered, 'options.ordered', true),
-    window: expectInteger(o.window, 'options.window', 16, 1),
-    timeoutMs:
-      o.timeoutMs === undefined ? undefined : expectInteger(o.timeoutMs, 'options.timeoutMs', 1, 1, 2 ** 31 - 1),
-    retries: expectInteger(o.retries, 'options.retries', 2, 0, 100),
-    kind: expectOneOf(o.kind, 'options.kind', ['row', 'batch'] as const, 'row'),
-    exportName: o.export === undefined ? 'default' : expectString(o.export, 'options.export'),
-    deadLetter,
-    queue,
-    redis: connectionLabel(queue.connection),
-  };
-}
-
-interface Pending {
-  seq: number;
-  taskId: number;
-  jobId: string;
-  input: BatchInput;
-  inKey: string;
-  settling: boolean;
-  resolve: (rows: unknown[]) => void;
-  reject: (error: unknown) => void;
-}
+export type { RemoteWorkerStats } from './remote-stats.ts';
+export { resolveBullmqOptions, type ResolvedBullmqOptions } from './backend-options.ts';
 
 /**
  * Runs batches on `spillway worker` processes through a BullMQ queue on Redis.
@@ -130,7 +56,7 @@ export class BullmqBackend implements ParallelBackend {
   readonly #secrets: (string | undefined)[];
   readonly #deadLetter: DeadLetterFile | undefined;
   readonly #pending = new Map<string, Pending>();
-  readonly #workers = new Map<string, RemoteWorkerStats>();
+  readonly #counters = new RemoteCounters();
   #redis: RedisHandle | undefined;
   #queue: Queue | undefined;
   #events: QueueEvents | undefined;
@@ -142,18 +68,10 @@ export class BullmqBackend implements ParallelBackend {
   #destroying: Promise<void> | undefined;
   #fatal: Error | undefined;
   #idleWaiters: (() => void)[] = [];
-  #duplicates = 0;
-  #stalled = 0;
-  #deadBatches = 0;
-  #deadRows = 0;
-  #failedBatches = 0;
   #workerSeen = false;
   /** Batches failed by a fatal error whose jobs may still be queued. */
   #failedPending: Pending[] = [];
   #noWorkerTimer: NodeJS.Timeout | undefined;
-  #encodings = { arrow: 0, v8: 0 };
-  #bytesSent = 0;
-  #bytesReceived = 0;
 
   /** Validates every option synchronously; connects nothing (see {@link BullmqBackend.start}). */
   constructor(module: URL | string, options: ParallelOptions | undefined, backend: BullmqBackendOptions) {
@@ -207,7 +125,7 @@ export class BullmqBackend implements ParallelBackend {
     events.on('failed', ({ jobId, failedReason }) => this.#onFailed(jobId, failedReason));
     events.on('stalled', ({ jobId }) => {
       if (!this.#pending.has(jobId)) return;
-      this.#stalled++;
+      this.#counters.stalled++;
       debug('producer: job %s stalled (its worker died?); BullMQ queues it again', jobId);
     });
     await withTimeout(
@@ -263,12 +181,12 @@ export class BullmqBackend implements ParallelBackend {
     if (Array.isArray(p.input)) {
       const encoded = encodeRows(p.input);
       bytes = encoded.bytes;
-      this.#encodings[encoded.kind]++;
+      this.#counters.encodings[encoded.kind]++;
     } else {
       bytes = encodeIpc(p.input.encode());
-      this.#encodings.arrow++;
+      this.#counters.encodings.arrow++;
     }
-    this.#bytesSent += bytes.byteLength;
+    this.#counters.bytesSent += bytes.byteLength;
     const data: BatchJobData = {
       v: 1,
       base: this.#base,
@@ -298,141 +216,39 @@ export class BullmqBackend implements ParallelBackend {
     if (p === undefined || p.settling) {
       if (jobId.startsWith(`${this.runId}-`)) {
         // a batch run twice (a stalled worker that finished after all): counted once
-        this.#duplicates++;
+        this.#counters.duplicates++;
         debug('producer: job %s completed again; ignored', jobId);
       }
       return;
     }
     p.settling = true;
-    this.#collect(p, value as BatchJobResult).then(
+    collectResult(this.#run(), p, value as BatchJobResult).then(
       (rows) => this.#settle(jobId, rows),
       (error: unknown) => this.#settle(jobId, undefined, error),
     );
-  }
-
-  async #collect(p: Pending, result: BatchJobResult): Promise<unknown[]> {
-    const client = this.#redis!.client;
-    if (result === null || typeof result !== 'object' || typeof result.worker !== 'string')
-      throw new QueueError(
-        `Batch ${p.taskId} completed without a spillway result (another application on this queue?)`,
-        { batch: p.taskId },
-        'payload',
-      );
-    if (result.out === undefined)
-      throw new QueueError(
-        `Batch ${p.taskId} was skipped by worker ${result.worker}: its payload had expired (raise payloadTtlMs)`,
-        { batch: p.taskId },
-        'payload',
-      );
-    const bytes = await client.getBuffer(result.out);
-    if (bytes === null)
-      throw new QueueError(
-        `The result of batch ${p.taskId} is missing from Redis (expired or deleted)`,
-        { batch: p.taskId },
-        'payload',
-      );
-    this.#bytesReceived += bytes.byteLength;
-    const rows = payloadRows(decodePayload(bytes, `the result of batch ${p.taskId}`));
-    void client.del(result.out, p.inKey).catch(() => {});
-    const stats = this.#worker(result.worker, result.host, result.pid);
-    stats.batches++;
-    stats.rows += inputRows(p.input);
-    stats.busyMs += result.ms;
-    if (result.attemptsBefore > 0) await this.#readFailures();
-    return rows;
   }
 
   #onFailed(jobId: string, failedReason: string | undefined): void {
     const p = this.#pending.get(jobId);
     if (p === undefined || p.settling) return;
     p.settling = true;
-    this.#giveUp(p, failedReason).then(
+    giveUpBatch(this.#run(), p, failedReason).then(
       (rows) => this.#settle(jobId, rows),
       (error: unknown) => this.#settle(jobId, undefined, error),
     );
   }
 
-  async #giveUp(p: Pending, failedReason: string | undefined): Promise<unknown[]> {
-    const { reason, message } = parseFailure(failedReason);
-    let attempts = this.options.retries + 1;
-    try {
-      const job = await this.#queue!.getJob(p.jobId);
-      if (job !== undefined) {
-        attempts = Math.max(1, job.attemptsMade);
-        await job.remove().catch(() => {});
-      }
-      await this.#readFailures();
-      void this.#redis!.client.del(p.inKey).catch(() => {});
-    } catch (error) {
-      debug('producer: could not read failed job %s: %s', p.jobId, redact((error as Error).message, this.#secrets));
-    }
-    this.#failedBatches++;
-    const cause = new Error(message);
-    if (this.#deadLetter === undefined) {
-      throw new WorkerError(
-        `Batch ${p.taskId} failed after ${attempts} attempt(s) (${reason}): ${message}`,
-        { batch: p.taskId },
-        reason,
-        attempts,
-        { cause },
-      );
-    }
-    const rows = Array.isArray(p.input) ? p.input : p.input.rows();
-    for (let row = 0; row < rows.length; row++) {
-      await this.#deadLetter.write({
-        stage: 'parallel',
-        reason: message,
-        code: reason,
-        batch: p.taskId,
-        attempts,
-        row,
-        data: rows[row],
-      });
-    }
-    this.#deadBatches++;
-    this.#deadRows += rows.length;
-    return [];
-  }
-
-  /** Failed attempts per worker, as the workers recorded them in Redis. */
-  async #readFailures(): Promise<void> {
-    const client = this.#redis?.client;
-    if (client === undefined) return;
-    const [failures, workers] = await Promise.all([
-      client.hgetall(failuresKey(this.#base)),
-      client.hgetall(workersKey(this.#base)),
-    ]);
-    for (const [id, count] of Object.entries(failures)) {
-      let host = 'unknown';
-      let pid = 0;
-      try {
-        ({ host, pid } = JSON.parse(workers[id] ?? '{}') as { host: string; pid: number });
-      } catch {
-        // keep unknown
-      }
-      this.#worker(id, host, pid).failures = Number(count);
-    }
-  }
-
-  #worker(id: string, host: string, pid: number): RemoteWorkerStats {
-    let stats = this.#workers.get(id);
-    if (stats === undefined) {
-      stats = {
-        id,
-        host,
-        pid,
-        batches: 0,
-        rows: 0,
-        failures: 0,
-        restarts: 0,
-        recycles: 0,
-        busyMs: 0,
-        rowsPerSec: 0,
-        exits: [],
-      };
-      this.#workers.set(id, stats);
-    }
-    return stats;
+  /** The run as settling a batch sees it now. */
+  #run(): RunContext {
+    return {
+      redis: this.#redis,
+      queue: this.#queue,
+      base: this.#base,
+      secrets: this.#secrets,
+      retries: this.options.retries,
+      counters: this.#counters,
+      deadLetter: this.#deadLetter,
+    };
   }
 
   #settle(jobId: string, rows: unknown[] | undefined, error?: unknown): void {
@@ -453,7 +269,6 @@ export class BullmqBackend implements ParallelBackend {
     });
   }
 
-  /** Redis is gone: every pending batch fails with `error`, and so does every later call. */
   /**
    * From the first batch queued: unless some worker takes a batch of this run within
    * `noWorkerTimeoutMs`, the run fails with a QueueError (`no-workers`) instead of waiting forever.
@@ -480,6 +295,7 @@ export class BullmqBackend implements ParallelBackend {
     clearTimeout(this.#noWorkerTimer);
   }
 
+  /** Redis is gone (or no worker came): every pending batch fails with `error`, and so does every later call. */
   #fail(error: Error): void {
     clearTimeout(this.#noWorkerTimer);
     this.#fatal ??= error;
@@ -490,22 +306,7 @@ export class BullmqBackend implements ParallelBackend {
 
   /** Counters per remote worker (by id and host) and totals; no credentials. */
   stats(): PoolStats {
-    const workers = [...this.#workers.values()].map((w) => ({
-      ...w,
-      exits: [...w.exits],
-      rowsPerSec: rowsPerSecond(w.rows, w.busyMs),
-    }));
-    const failures = workers.reduce((n, w) => n + w.failures, 0);
-    return {
-      workers,
-      totals: sumWorkers(workers, {
-        retries: Math.max(0, failures - this.#failedBatches) + this.#stalled,
-        deadLetteredBatches: this.#deadBatches,
-        deadLetteredRows: this.#deadRows,
-        queued: [...this.#pending.values()].filter((p) => !p.settling).length,
-        running: 0,
-      }),
-    };
+    return this.#counters.stats([...this.#pending.values()].filter((p) => !p.settling).length);
   }
 
   /** What the stage shows in its `details`: the queue, the server (no credentials) and the payload counters. */
@@ -515,12 +316,7 @@ export class BullmqBackend implements ParallelBackend {
       queue: this.options.queue.queue,
       redis: this.options.redis,
       runId: this.runId,
-      stalled: this.#stalled,
-      duplicates: this.#duplicates,
-      batchesAsArrow: this.#encodings.arrow,
-      batchesAsV8: this.#encodings.v8,
-      bytesSent: this.#bytesSent,
-      bytesReceived: this.#bytesReceived,
+      ...this.#counters.details(),
     };
   }
 
@@ -542,7 +338,7 @@ export class BullmqBackend implements ParallelBackend {
           }),
         ]);
       }
-      if (this.#fatal === undefined) await this.#readFailures().catch(() => {});
+      if (this.#fatal === undefined) await this.#counters.readFailures(this.#redis?.client, this.#base).catch(() => {});
     } finally {
       clearTimeout(timer);
       await this.destroy();
@@ -576,49 +372,23 @@ export class BullmqBackend implements ParallelBackend {
     const lost =
       this.#fatal instanceof QueueError && (this.#fatal.reason === 'unreachable' || this.#fatal.reason === 'lost');
     if (!lost && this.#redis !== undefined) {
-      try {
-        await withTimeout(this.#cleanup(abandoned), 2000, () => new Error('cleanup timed out'));
-      } catch (error) {
-        debug(
-          'producer: cleanup of run %s incomplete (%s); its keys expire in %d ms',
-          this.runId,
-          redact((error as Error).message, this.#secrets),
-          this.options.queue.payloadTtlMs,
-        );
-      }
+      await removeRun({
+        queue: this.#queue,
+        client: this.#redis.client,
+        base: this.#base,
+        runId: this.runId,
+        abandoned,
+        secrets: this.#secrets,
+        payloadTtlMs: this.options.queue.payloadTtlMs,
+      });
     }
     await Promise.all([
-      this.#closeBull(this.#events),
-      this.#closeBull(this.#queue),
+      closeBull(this.#events),
+      closeBull(this.#queue),
       this.#redis?.close(),
       this.#deadLetter?.close(),
     ]);
     this.#notifyIdle();
-  }
-
-  /** Removes jobs not yet taken (workers skip the rest: their payload is gone) and every key of the run. */
-  async #cleanup(abandoned: Pending[]): Promise<void> {
-    const queue = this.#queue;
-    const client = this.#redis!.client;
-    if (queue !== undefined) await Promise.all(abandoned.map((p) => queue.remove(p.jobId).catch(() => 0)));
-    let cursor = '0';
-    let removed = 0;
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${this.#base}:*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) removed += await client.del(...keys);
-    } while (cursor !== '0');
-    debug('producer: run %s ended; %d key(s) removed', this.runId, removed);
-  }
-
-  async #closeBull(closable: Queue | QueueEvents | undefined): Promise<void> {
-    if (closable === undefined) return;
-    try {
-      await withTimeout(closable.close(), 1000, () => new Error('close timed out'));
-    } catch {
-      // not awaited: with Redis gone it may wait for a reconnection that never comes
-      Promise.resolve(closable.disconnect()).catch(() => {});
-    }
   }
 
   #notifyIdle(): void {

@@ -7,8 +7,9 @@
 import createDebug from 'debug';
 import type { RedisOptions as BullRedisOptions } from 'bullmq';
 import type { Redis, RedisOptions } from 'ioredis';
-import { QueueError } from '../../core/errors.ts';
-import { connectionLabel, redact, redactError } from './options.ts';
+import type { QueueError } from '../../core/errors.ts';
+import { connectionLabel } from './options.ts';
+import { ConnectionWatch } from './redis-watch.ts';
 import { loadIoredis } from './peer.ts';
 import type { ResolvedConnection } from './options.ts';
 
@@ -80,65 +81,21 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Err
 export async function connectRedis(c: ResolvedConnection, options: ConnectOptions): Promise<RedisHandle> {
   const { Redis: RedisClient } = await loadIoredis();
   const label = connectionLabel(c);
-  const secrets = [c.password];
-  let ready = false;
-  let closing = false;
-  let lostSince: number | undefined;
-  let lostTimer: NodeJS.Timeout | undefined;
-  let lastError: Error | undefined;
+  const watch = new ConnectionWatch({
+    role: options.role,
+    label,
+    secrets: [c.password],
+    reconnectTimeoutMs: options.reconnectTimeoutMs,
+    onLost: options.onLost,
+  });
   const client = new RedisClient({
     ...redisOptions(c),
     lazyConnect: true,
     connectionName: `spillway-${options.role}`,
     maxRetriesPerRequest: null,
-    retryStrategy: (times) => {
-      // before the first connection: fail fast; after: retry until the grace period ends
-      if (!ready || closing) return null;
-      if (lostSince !== undefined && Date.now() - lostSince >= options.reconnectTimeoutMs) return null;
-      return Math.min(50 * times, 500);
-    },
+    retryStrategy: watch.retryStrategy,
   });
-  const lost = (): void => {
-    if (closing) return;
-    closing = true;
-    clearTimeout(lostTimer);
-    const why = lastError === undefined ? '' : `: ${redact(lastError.message, secrets)}`;
-    const error = new QueueError(
-      `Lost the connection to Redis at ${label} for more than ${options.reconnectTimeoutMs} ms${why}`,
-      {},
-      'lost',
-      lastError === undefined ? undefined : { cause: redactError(lastError, secrets) },
-    );
-    debug('%s: %s', options.role, error.message);
-    client.disconnect();
-    options.onLost?.(error);
-  };
-  client.on('error', (error: Error) => {
-    lastError = error;
-    debug('%s: redis %s: %s', options.role, label, redact(error.message, secrets));
-  });
-  client.on('close', () => {
-    if (!ready || closing || lostSince !== undefined) return;
-    lostSince = Date.now();
-    debug('%s: connection to %s lost; retrying for %d ms', options.role, label, options.reconnectTimeoutMs);
-    lostTimer = setTimeout(lost, options.reconnectTimeoutMs);
-    lostTimer.unref();
-  });
-  client.on('ready', () => {
-    if (lostSince !== undefined) debug('%s: reconnected to %s', options.role, label);
-    lostSince = undefined;
-    clearTimeout(lostTimer);
-  });
-  client.on('end', () => {
-    if (ready && !closing) lost();
-  });
-  const unreachable = (error: unknown): QueueError => {
-    const cause = lastError ?? error;
-    const text = cause instanceof Error ? cause.message : String(cause);
-    return new QueueError(`Cannot reach Redis at ${label}: ${redact(text, secrets)}`, {}, 'unreachable', {
-      cause: redactError(cause, secrets),
-    });
-  };
+  watch.attach(client);
   try {
     await withTimeout(
       client.connect().then(() => client.ping()),
@@ -146,18 +103,17 @@ export async function connectRedis(c: ResolvedConnection, options: ConnectOption
       () => new Error(`no answer within ${c.connectTimeoutMs} ms`),
     );
   } catch (error) {
-    closing = true;
+    watch.stop();
     client.disconnect();
-    throw unreachable(error);
+    throw watch.unreachable(error);
   }
-  ready = true;
+  watch.ready = true;
   debug('%s: connected to %s', options.role, label);
   return {
     client,
     label,
     async close(ms = 1000) {
-      closing = true;
-      clearTimeout(lostTimer);
+      watch.stop();
       try {
         await withTimeout(client.quit(), ms, () => new Error('quit timed out'));
       } catch {

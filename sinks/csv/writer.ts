@@ -1,0 +1,179 @@
+/**
+ * The writer behind `toCsv`: opens the byte output on the first batch, fixes the columns from
+ * the first rows (refusing a later key the header lacks), and formats each batch with the fast
+ * formatter for the common dialects or csv-stringify for the rest. Checkpoints go through
+ * sinks/csv/resume.ts.
+ */
+import type { Options as CsvStringifyOptions } from 'csv-stringify/sync';
+import type { Batch, Row } from '../../lib/core/batch.ts';
+import { FormatError } from '../../lib/core/errors.ts';
+import { RowViewer, isViewable } from '../../lib/core/row-view.ts';
+import { stringify } from '../../lib/formats/csv/stringify.ts';
+import {
+  csvFormatter,
+  csvHeader,
+  fastCsvFormat,
+  stringifyCast,
+  type CsvFormat,
+  type RowFormatter,
+} from '../../lib/formats/csv/format.ts';
+import { openByteOutput, type ByteOutput, type ByteOutputResume } from '../../lib/io/byte-output.ts';
+import type { CsvSinkSettings, ToCsvResult } from './options.ts';
+
+/** What a checkpoint records of a `toCsv` run besides the temporary file. */
+export interface CsvProgress {
+  rows: number;
+  columns: string[] | null;
+  objectRows: boolean | null;
+}
+
+/** One `toCsv` run: the output, the columns fixed so far, and the rows written. */
+export class CsvSinkWriter {
+  static readonly stage = 'toCsv';
+  #output: ByteOutput | undefined;
+  #columns: string[] | undefined;
+  #known: Set<string> | undefined;
+  #rows = 0;
+  #objectRows: boolean | undefined;
+  /** Checkpoints: the temporary file to continue. */
+  #resumeFrom: ByteOutputResume | undefined;
+  /** Set by the checkpoint driver: a failed run keeps its temporary file for a resumed run. */
+  keepForResume = false;
+  /** The dialect of the fast formatter, undefined when csv-stringify writes. */
+  readonly #fast: CsvFormat | undefined;
+  #formatter: RowFormatter | undefined;
+  #viewer: RowViewer | undefined;
+
+  /** `settings` from resolveCsvOptions. */
+  constructor(readonly settings: CsvSinkSettings) {
+    this.#columns = settings.columns ? [...settings.columns] : undefined;
+    const dialect = fastCsvFormat(settings.stringifyOptions);
+    this.#fast = dialect ? { ...dialect, binary: settings.binary } : undefined;
+  }
+
+  #open(): Promise<ByteOutput> {
+    const { target, gzip } = this.settings;
+    return openByteOutput(target, { gzip, stage: CsvSinkWriter.stage, resume: this.#resumeFrom });
+  }
+
+  /** Formats a batch: the fast formatter for the common dialects, csv-stringify for the rest. */
+  #format(batchRows: Iterable<Row>, withHeader: boolean): string {
+    const fast = this.#fast;
+    const columns = this.#objectRows ? this.#columns : undefined;
+    if (fast === undefined) {
+      const { stringifyOptions, binary } = this.settings;
+      return stringify(
+        batchRows as unknown[],
+        {
+          ...stringifyOptions,
+          cast: stringifyCast(binary),
+          header: withHeader,
+          columns,
+        } as CsvStringifyOptions,
+      );
+    }
+    this.#formatter ??= csvFormatter(fast, columns);
+    return (withHeader && this.#columns ? csvHeader(fast, this.#columns) : '') + this.#formatter(batchRows);
+  }
+
+  /** The rows of an Arrow batch as one reused read-only view each (no object per row), when the fast formatter writes. */
+  #views(batch: Batch): Iterable<Row> | undefined {
+    if (this.#fast === undefined || batch.hasRows || !batch.hasArrow || !isViewable(batch.arrow)) return undefined;
+    const recordBatch = batch.arrow;
+    if (this.#viewer?.fits(recordBatch)) this.#viewer.bind(recordBatch);
+    else this.#viewer = new RowViewer(recordBatch);
+    const v = this.#viewer;
+    const count = recordBatch.numRows;
+    return {
+      *[Symbol.iterator]() {
+        for (let i = 0; i < count; i++) yield v.at(i);
+      },
+    };
+  }
+
+  /** A key the header lacks would be dropped silently by csv-stringify: refuse instead. */
+  #checkKeys(sample: readonly Row[], batch: number): void {
+    this.#known ??= new Set(this.#columns);
+    for (const row of sample) {
+      for (const key in row) {
+        if (!this.#known.has(key)) {
+          throw new FormatError(
+            `row has column \`${key}\`, which the CSV header [${this.#columns?.join(',')}] lacks; pass options.columns to choose the columns`,
+            { stage: CsvSinkWriter.stage, file: this.settings.path, batch },
+          );
+        }
+      }
+    }
+  }
+
+  /** Writes one batch (the header before the first rows). */
+  async write(batch: Batch): Promise<void> {
+    this.#output ??= await this.#open();
+    const count = batch.numRows;
+    if (count === 0) return;
+    const viewed = this.#views(batch);
+    const batchRows: Iterable<Row> = viewed ?? batch.rows;
+    // a view batch's rows all have its columns: its first row stands for all
+    const sample = viewed ? [this.#viewer!.at(0)] : (batchRows as Row[]);
+    this.#objectRows ??= !Array.isArray(sample[0]);
+    let first = false;
+    if (this.#objectRows && this.#columns === undefined) {
+      // the source's column list when it has one (object keys put integer-like names first)
+      this.#columns = batch.columns ? [...batch.columns] : keysOf(sample);
+      first = true;
+    } else if (this.#rows === 0) first = true;
+    if (this.#objectRows && this.settings.columns === undefined) this.#checkKeys(sample, batch.position.index);
+    const text = this.#format(batchRows, this.settings.header && first && this.#objectRows);
+    this.#rows += count;
+    await this.#output.write(text);
+  }
+
+  /** Writes the header of an empty file if due, then commits the output. */
+  async finish(): Promise<ToCsvResult> {
+    this.#output ??= await this.#open();
+    const columns = this.#columns;
+    if (this.#rows === 0 && this.settings.header && columns) {
+      const fast = this.#fast;
+      await this.#output.write(
+        fast ? csvHeader(fast, columns) : stringify([], { header: true, columns } as CsvStringifyOptions),
+      );
+    }
+    const bytes = await this.#output.commit();
+    return { path: this.settings.path, rows: this.#rows, bytes, columns };
+  }
+
+  /** Removes the temporary file, or only closes it when a resumed run is to continue it. */
+  async abort(error: Error | null): Promise<void> {
+    if (this.keepForResume && this.#output?.release) await this.#output.release();
+    else await this.#output?.abort(error);
+  }
+
+  /** The progress and the synced temporary file, or null before anything was written. */
+  async sync(): Promise<(CsvProgress & { tempPath: string; length: number }) | null> {
+    // snapshot first (writes go on during the fsync)
+    if (this.#output === undefined) return null;
+    const state: CsvProgress = {
+      rows: this.#rows,
+      columns: this.#columns ?? null,
+      objectRows: this.#objectRows ?? null,
+    };
+    const { tempPath, length } = await this.#output.sync!();
+    return { ...state, tempPath, length };
+  }
+
+  /** Continues the temporary file a checkpoint left, with its progress. */
+  async restore(from: ByteOutputResume, progress: CsvProgress): Promise<void> {
+    this.#resumeFrom = from;
+    this.#rows = progress.rows;
+    if (progress.columns) this.#columns = progress.columns;
+    if (progress.objectRows !== null) this.#objectRows = progress.objectRows;
+    this.#output = await this.#open();
+  }
+}
+
+/** Column names of object rows, in order of first appearance. */
+function keysOf(rows: readonly Row[]): string[] {
+  const seen = new Set<string>();
+  for (const row of rows) for (const key in row) seen.add(key);
+  return [...seen];
+}
