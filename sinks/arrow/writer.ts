@@ -15,7 +15,6 @@ import {
   SpillwayError,
   UnsupportedError,
   ValidationError,
-  describeContext,
   type ErrorContext,
 } from '../../lib/core/errors.ts';
 import { logger, type StageStats } from '../../lib/core/stage.ts';
@@ -80,8 +79,7 @@ export class ArrowSinkWriter {
   }
 
   #mismatch(error: unknown, index: number): SchemaMismatchError {
-    const why =
-      error instanceof SpillwayError ? bareMessage(error) : error instanceof Error ? error.message : String(error);
+    const why = error instanceof SpillwayError ? error.detail : error instanceof Error ? error.message : String(error);
     return new SchemaMismatchError(
       `Batch ${index} cannot be written to the Arrow ${this.settings.format}: ${why}`,
       this.#context(index),
@@ -117,11 +115,10 @@ export class ArrowSinkWriter {
       if (error.context.stage !== undefined || error instanceof ValidationError) return error;
       // the writer names its intermediate file: name the stage and the file the user asked for
       const where: ErrorContext = { ...error.context, ...this.#context(error.context.batch ?? batch) };
-      if (error instanceof SchemaMismatchError)
-        return new SchemaMismatchError(bareMessage(error), where, { cause: error });
-      if (error instanceof UnsupportedError) return new UnsupportedError(bareMessage(error), where, { cause: error });
-      if (error instanceof FormatError) return new FormatError(bareMessage(error), where, { cause: error });
-      return new IoError(bareMessage(error), where, { cause: error });
+      if (error instanceof SchemaMismatchError) return new SchemaMismatchError(error.detail, where, { cause: error });
+      if (error instanceof UnsupportedError) return new UnsupportedError(error.detail, where, { cause: error });
+      if (error instanceof FormatError) return new FormatError(error.detail, where, { cause: error });
+      return new IoError(error.detail, where, { cause: error });
     }
     return new IoError(
       `Writing Arrow failed: ${error instanceof Error ? error.message : String(error)}`,
@@ -214,12 +211,6 @@ function withSchema(batch: RecordBatch, schema: Schema): RecordBatch {
     children: batch.data.children,
   });
   return new RecordBatch(schema, data);
-}
-
-/** An error's message without the context suffix SpillwayError adds. */
-function bareMessage(error: SpillwayError): string {
-  const suffix = ` (${describeContext(error.context)})`;
-  return error.message.endsWith(suffix) ? error.message.slice(0, -suffix.length) : error.message;
 }
 
 function describe(schema: Schema): string {
