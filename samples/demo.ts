@@ -7,7 +7,7 @@
  *   npm run demo                # 1,000,000 rows
  *   npm run demo -- 200000      # another size
  */
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline, fromCsv, filter, map, toCsv } from 'spillway';
@@ -32,7 +32,8 @@ const output = join(dir, 'trades-clean.csv');
 const deadLetter = join(dir, 'bad-rows.jsonl');
 
 console.log(`Generating ${rows.toLocaleString()} trades into ${input} ...`);
-const generated = await writeTradesCsv(input, { rows, badEvery: 50_000 });
+// one bad line per 50,000 rows, and at least a few on a small run, so the dead-letter file shows something
+const generated = await writeTradesCsv(input, { rows, badEvery: Math.max(2, Math.min(50_000, Math.floor(rows / 10))) });
 console.log(`  ${formatBytes(statSync(input).size)} gzip, ${generated.badLines} deliberately bad lines\n`);
 
 console.log('Running: fromCsv(gzip, cast, dead-letter) -> filter(qty > 0) -> map(+notional) -> toCsv');
@@ -56,6 +57,7 @@ for (const stage of stats.stages) {
     `    ${stage.name.padEnd(8)} ${String(stage.rowsIn).padStart(9)} in ${String(stage.rowsOut).padStart(9)} out ${stage.timeMs.toFixed(0).padStart(6)} ms`,
   );
 }
-const firstBad = readFileSync(deadLetter, 'utf8').split('\n')[0];
-console.log(`\nFirst dead-lettered row: ${firstBad}`);
+// the dead-letter file exists only when a row went to it
+const firstBad = existsSync(deadLetter) ? readFileSync(deadLetter, 'utf8').split('\n')[0] : undefined;
+console.log(firstBad ? `\nFirst dead-lettered row: ${firstBad}` : '\nNo row was dead-lettered.');
 console.log(`\nFiles are in ${dir} (remove it when done).`);
