@@ -3,9 +3,13 @@
  * and host) the batches, rows, busy time and failed attempts the workers recorded in Redis, and
  * the run's totals (stalls, duplicates, dead-lettered batches, payload encodings and bytes).
  */
-import type { Redis } from 'ioredis';
 import { rowsPerSecond, sumWorkers, type PoolStats, type WorkerStats } from '../pool/worker-pool.ts';
 import { failuresKey, workersKey } from './job.ts';
+
+/** The part of an ioredis client that {@link RemoteCounters.readFailures} uses. */
+export interface HashReader {
+  hgetall(key: string): Promise<Record<string, string>>;
+}
 
 /** Counters of one remote worker (`spillway worker` process), by its id and host. */
 export interface RemoteWorkerStats extends WorkerStats {
@@ -50,8 +54,11 @@ export class RemoteCounters {
     return stats;
   }
 
-  /** Failed attempts per worker, as the workers recorded them in Redis under `base`. */
-  async readFailures(client: Redis | undefined, base: string): Promise<void> {
+  /**
+   * Failed attempts per worker, as the workers recorded them in Redis under `base`. The client is
+   * typed by the one call made on it, so the published types need no ioredis (an optional peer).
+   */
+  async readFailures(client: HashReader | undefined, base: string): Promise<void> {
     if (client === undefined) return;
     const [failures, workers] = await Promise.all([
       client.hgetall(failuresKey(base)),
