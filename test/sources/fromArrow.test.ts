@@ -22,7 +22,7 @@ import {
 import { Batch, BatchTransform } from '../../lib/entry/extend.ts';
 import { fromArrow } from '../../sources/fromArrow.ts';
 import { toArrow } from '../../sinks/toArrow.ts';
-import { CORPUS, corpusSkip, openFds, tempDir } from '../helpers.ts';
+import { CORPUS, corpusSkip, openFds, settledFds, tempDir } from '../helpers.ts';
 import { KNOWN_REFUSALS } from '../lib/formats/arrow/known-refusals.ts';
 
 const ROWS = Array.from({ length: 10 }, (_, i) => ({
@@ -223,7 +223,7 @@ test('fromArrow closes the file when the source is destroyed early or the pipeli
     source.destroy();
     if (!source.closed) await once(source, 'close');
     await settled(before);
-    assert.equal(openFds(), before, `no descriptor left open for ${path}`);
+    assert.equal(await settledFds(before), before, `no descriptor left open for ${path}`);
     await assert.rejects(
       pipeline(
         fromArrow(path),
@@ -236,7 +236,7 @@ test('fromArrow closes the file when the source is destroyed early or the pipeli
       (e: SpillwayError) => e.code === ErrorCodes.STAGE,
     );
     await settled(before);
-    assert.equal(openFds(), before, `no descriptor left open after a failed pipeline over ${path}`);
+    assert.equal(await settledFds(before), before, `no descriptor left open after a failed pipeline over ${path}`);
   }
 });
 

@@ -7,7 +7,7 @@ import type { AbortError, Row } from '../../index.ts';
 import type { Batch } from '../../lib/entry/extend.ts';
 import { fromParquet } from '../../sources/fromParquet.ts';
 import { parquetWriteFile } from 'hyparquet-writer';
-import { CORPUS, corpusSkip, openFds, tempDir } from '../helpers.ts';
+import { CORPUS, corpusSkip, openFds, settledFds, tempDir } from '../helpers.ts';
 import type { TruthFile } from '../lib/formats/parquet/corpusNormalize.ts';
 
 const dir = tempDir('spillway-fromparquet-');
@@ -172,7 +172,7 @@ test('fromParquet closes its file when the pipeline is aborted mid-file or the s
   await assert.rejects(run, (e: AbortError) => e.code === ErrorCodes.ABORTED);
   await closed(aborted);
   assert.ok(rows < 20_000, 'stopped before the end of the file');
-  assert.equal(openFds(), before, 'no file descriptor left open after abort');
+  assert.equal(await settledFds(before), before, 'no file descriptor left open after abort');
 
   const source = fromParquet(file, { batchSize: 500 });
   for await (const batch of source as AsyncIterable<Batch<Row>>) {
@@ -180,7 +180,7 @@ test('fromParquet closes its file when the pipeline is aborted mid-file or the s
     break; // destroys the source
   }
   await closed(source);
-  assert.equal(openFds(), before, 'no file descriptor left open after an early stop');
+  assert.equal(await settledFds(before), before, 'no file descriptor left open after an early stop');
 });
 
 const truth: TruthFile[] = corpusSkip

@@ -28,7 +28,7 @@ import {
   type SortKey,
 } from '../../index.ts';
 import type { BatchSource } from '../../lib/core/source.ts';
-import { openFds, tempDir } from '../helpers.ts';
+import { openFds, settledFds, tempDir } from '../helpers.ts';
 
 /** A sort test that hangs fails with an error well before CI's limit. */
 const TIMEOUT = { timeout: 120_000 };
@@ -217,7 +217,7 @@ test(
       assert.deepEqual(rids, expected);
       assert.equal(details.runsSpilled, 1);
       assert.ok((details.bytesSpilled as number) > 0);
-      assert.equal(openFds(), fds, 'the run file is closed');
+      assert.equal(await settledFds(fds), fds, 'the run file is closed');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
