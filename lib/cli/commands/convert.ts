@@ -24,29 +24,13 @@ import { describeError, onInterrupt, takeCommonFlags, writeReportFile } from './
 import { fromJsonl } from '../../../sources/fromJsonl.ts';
 import { toJsonl } from '../../../sinks/toJsonl.ts';
 import { expectPredicate, type Predicate } from '../../dataset/predicate.ts';
-import { datasetFormatOf } from '../../dataset/cli-args.ts';
+import { datasetFormatOf, formatOfName } from '../../dataset/cli-args.ts';
 import { isRemoteUrl, redactUrl, remotePathname } from '../../dataset/remote/url.ts';
 
 /** The file formats `convert` reads and writes. */
 export type ConvertFormat = 'csv' | 'parquet' | 'arrow' | 'jsonl';
 
 const FORMATS: readonly ConvertFormat[] = ['csv', 'parquet', 'arrow', 'jsonl'];
-
-/** Extensions, longest first, and the format each names. */
-const EXTENSIONS: readonly [string, ConvertFormat][] = [
-  ['.csv.gz', 'csv'],
-  ['.csv', 'csv'],
-  ['.parquet', 'parquet'],
-  ['.pq', 'parquet'],
-  ['.arrows', 'arrow'],
-  ['.arrow', 'arrow'],
-  ['.ipc', 'arrow'],
-  ['.feather', 'arrow'],
-  ['.jsonl.gz', 'jsonl'],
-  ['.jsonl.zst', 'jsonl'],
-  ['.jsonl', 'jsonl'],
-  ['.ndjson', 'jsonl'],
-];
 
 /** Output compressions by format; the first is the default. */
 const COMPRESSIONS: Record<ConvertFormat, readonly string[]> = {
@@ -119,9 +103,9 @@ IN may also be an https:// URL, or an s3:// object, prefix or glob (s3://bucket/
 OUT may be an s3:// key (or prefix, with --partition-by). S3 needs npm install @aws-sdk/client-s3;
 credentials come from the standard AWS chain, AWS_ENDPOINT_URL names an S3-compatible store.`;
 
+/** The format a file name's extension names (one extension table, in lib/dataset/cli-args.ts). */
 function formatOf(file: string): ConvertFormat | undefined {
-  const lower = file.toLowerCase();
-  return EXTENSIONS.find(([ext]) => lower.endsWith(ext))?.[1];
+  return formatOfName(file) as ConvertFormat | undefined;
 }
 
 /** Parses `convert`'s arguments; throws ValidationError with a one-line message. */
