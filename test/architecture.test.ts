@@ -70,7 +70,6 @@ const SIZED = ['lib', 'sources', 'transforms', 'sinks'];
 const ALLOWED: Record<string, string> = {
   // Parquet
   'lib/formats/parquet/reader.ts#prepare': 'Parquet helper not split yet',
-  'lib/formats/parquet/encode/arrow.ts#appendValues': 'Parquet helper not split yet',
   'lib/formats/parquet/read/arrow.ts#planArrowColumn': 'Parquet helper not split yet',
   // worker pool
   'lib/workers/pool/reorder.ts#mapBatchesInPool': 'pool helper not split yet',
