@@ -87,7 +87,6 @@ const ALLOWED: Record<string, string> = {
   'lib/cli/commands/run.ts#runScript': 'over the limit since formatting; split next',
   'lib/dataset/remote/s3-upload.ts#uploadFile': 'over the limit since formatting; split next',
   'lib/dataset/remote/upload-sink.ts#uploadSink': 'over the limit since formatting; split next',
-  'lib/formats/arrow/build.ts#buildColumn': 'over the limit since formatting; split next',
   'lib/formats/csv/read/options.ts#resolveCsvOptions': 'over the limit since formatting; split next',
   'lib/formats/csv/read/parse-reader.ts#read': 'over the limit since formatting; split next',
   'lib/formats/csv/read/sniff.ts#splitSample': 'over the limit since formatting; split next',
