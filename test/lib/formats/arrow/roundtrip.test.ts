@@ -216,7 +216,9 @@ test('inferred schemas keep sub-millisecond digits: PreciseDate infers us or ns,
   assert.equal(String(inferSchema([{ t: plain }]).fields[0]!.type), 'Timestamp<MILLISECOND>');
   assert.equal(String(inferSchema([{ t: plain }, { t: micro }]).fields[0]!.type), 'Timestamp<MICROSECOND>');
   assert.equal(String(inferSchema([{ t: micro }, { t: nano }]).fields[0]!.type), 'Timestamp<NANOSECOND>');
-  const back = recordBatchToRows(rowsToRecordBatch([{ t: plain }, { t: nano }]), { timestamps: 'date' });
+  const back = recordBatchToRows(rowsToRecordBatch([{ t: plain }, { t: nano }]), { timestamps: 'date' }) as {
+    t: Date;
+  }[];
   assert.equal((back[1]!.t as InstanceType<typeof PreciseDate>).nanos, 572_001);
   assert.equal((back[0]!.t as Date).getTime(), plain.getTime());
   const wide = unifySchemas(inferSchema([{ t: plain }]), inferSchema([{ t: micro }]));
