@@ -15,7 +15,16 @@ import { registerArrowCodecs } from './codecs.ts';
 import { isRemoteUrl, redactUrl } from '../../dataset/remote/url.ts';
 import { openRemoteHandle } from '../../dataset/remote/open.ts';
 import { checkRecordBatch } from './batch-check.ts';
-import { ARROW_MAGIC, MessageHeaderType, parseFooter, parseMessage, readPrefix, refuseReason } from './ipc-metadata.ts';
+import {
+  ARROW_MAGIC,
+  MessageHeaderType,
+  parseFooter,
+  parseMessage,
+  readPrefix,
+  type BatchLayout,
+} from './ipc-metadata.ts';
+import { withDecodeScope } from './buffer-decode.ts';
+import { readExactly, readLayout, refuse, scanStream } from './ipc-scan.ts';
 
 const debug = createDebug('spillway:arrow');
 
@@ -65,22 +74,6 @@ function wrap(error: unknown, path: string, what: string, batch?: number): Spill
   if (/codec not found|Unrecognized type/i.test(message))
     return new UnsupportedError(`Cannot read Arrow ${what}: ${message}`, { file: path, batch }, { cause: error });
   return new FormatError(`Corrupt or invalid Arrow ${what}: ${message}`, { file: path, batch }, { cause: error });
-}
-
-function refuse(info: { version: number; bigEndian: boolean }, path: string): void {
-  const why = refuseReason(info);
-  if (why) throw new UnsupportedError(`Cannot read Arrow IPC: ${why.reason}`, { file: path });
-}
-
-async function readExactly(handle: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buffer = Buffer.alloc(length);
-  let done = 0;
-  while (done < length) {
-    const { bytesRead } = await handle.read(buffer, done, length - done, position + done);
-    if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${position + done}`);
-    done += bytesRead;
-  }
-  return buffer;
 }
 
 /**
@@ -162,8 +155,9 @@ async function openFileFormat(path: string, handle: FileHandle, size: number): P
   }
   const reader = (await RecordBatchReader.from(handle)) as unknown as AsyncRecordBatchFileReader;
   if (!reader.isFile()) throw new FormatError('Arrow file was not recognised as file format', { file: path });
-  await reader.open({ autoDestroy: false });
+  await withDecodeScope({ file: path, batch: undefined }, () => reader.open({ autoDestroy: false }));
   const schema = reader.schema;
+  const v4 = (schema.metadataVersion as number) < 4;
   let closed = false;
   let queue: Promise<unknown> = Promise.resolve();
   debug(
@@ -182,7 +176,10 @@ async function openFileFormat(path: string, handle: FileHandle, size: number): P
       if (closed) throw new IoError('Arrow file is closed', { file: path, batch: index });
       let batch: RecordBatch | null;
       try {
-        batch = await reader.readRecordBatch(index);
+        const layout = await readLayout(handle, footer.recordBatches[index]!);
+        batch = await withDecodeScope({ file: path, batch: index, layout, fields: schema.fields, v4 }, () =>
+          reader.readRecordBatch(index),
+        );
       } catch (error) {
         throw wrap(error, path, 'record batch', index);
       }
@@ -225,42 +222,17 @@ async function openFileFormat(path: string, handle: FileHandle, size: number): P
   };
 }
 
-/** Walks the messages of a stream-format file reading only their headers (bodies are skipped). */
-async function scanStream(path: string, handle: FileHandle, size: number): Promise<number[]> {
-  const batchRows: number[] = [];
-  let position = 0;
-  let first = true;
-  while (position < size) {
-    const prefixBytes = await readExactly(handle, position, Math.min(8, size - position));
-    const { metadataLength, prefix } = readPrefix(prefixBytes);
-    if (metadataLength === 0) break; // end-of-stream marker
-    if (position + prefix + metadataLength > size)
-      throw new FormatError(`Message at byte ${position} overruns the file`, { file: path, byteOffset: position });
-    const info = parseMessage(await readExactly(handle, position + prefix, metadataLength));
-    refuse(info, path);
-    if (first && info.headerType !== MessageHeaderType.Schema)
-      throw new FormatError('Arrow stream does not start with a schema', { file: path });
-    first = false;
-    if (info.headerType === MessageHeaderType.RecordBatch) batchRows.push(info.length);
-    // metadata is padded to 8 bytes by the writer; prefix + metadataLength already includes it
-    position += prefix + metadataLength + info.bodyLength;
-    if (position > size)
-      throw new FormatError(`Message body at byte ${position - info.bodyLength} overruns the file`, {
-        file: path,
-        byteOffset: position,
-      });
-  }
-  if (first) throw new FormatError('Arrow stream holds no schema', { file: path });
-  return batchRows;
-}
-
 async function openStreamFormat(path: string, handle: FileHandle, size: number): Promise<ArrowFileHandle> {
-  const batchRows = await scanStream(path, handle, size);
+  const { batchRows, layouts } = await scanStream(path, handle, size);
   await handle.close();
   let schema: Schema | undefined;
   const active = new Set<AsyncIterator<RecordBatch>>();
   const iterate = (): AsyncIterableIterator<RecordBatch> => {
-    const it = readArrowStream(createReadStream(path), { file: path, expectedRows: batchRows });
+    const it = readArrowStream(createReadStream(path), {
+      file: path,
+      expectedRows: batchRows,
+      ...(layouts ? { layouts } : {}),
+    });
     active.add(it);
     return it;
   };
@@ -325,6 +297,8 @@ export interface ReadArrowStreamOptions {
   file?: string;
   /** @internal rows each batch must have (from a header scan). */
   expectedRows?: readonly number[];
+  /** @internal each batch's buffer layout (from a header scan of a stream without dictionaries). */
+  layouts?: readonly (BatchLayout | undefined)[];
 }
 
 /** Checks the footer of a whole file-format buffer (endianness, version, bounds). */
@@ -401,7 +375,18 @@ export async function* readArrowStream(
   let reader: Awaited<ReturnType<typeof RecordBatchReader.from>> | undefined;
   try {
     reader = await RecordBatchReader.from(checkedBytes(source as AsyncIterable<Uint8Array>, file));
-    for await (const batch of reader as AsyncIterable<RecordBatch>) {
+    const it = (reader as AsyncIterable<RecordBatch>)[Symbol.asyncIterator]();
+    for (;;) {
+      // each batch decodes inside a scope naming it, so its codec knows what it may expand to
+      const layout = options.layouts?.[index];
+      const scope = {
+        file,
+        batch: index,
+        ...(layout && reader.schema ? { layout, fields: reader.schema.fields } : {}),
+      };
+      const next = await withDecodeScope(scope, () => it.next());
+      if (next.done) break;
+      const batch = next.value;
       checkRecordBatch(batch);
       const expected = options.expectedRows?.[index];
       if (expected !== undefined && expected !== batch.numRows)
