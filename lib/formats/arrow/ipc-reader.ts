@@ -375,6 +375,8 @@ export async function* readArrowStream(
   let reader: Awaited<ReturnType<typeof RecordBatchReader.from>> | undefined;
   try {
     reader = await RecordBatchReader.from(checkedBytes(source as AsyncIterable<Uint8Array>, file));
+    // the schema (read on open) tells each buffer's column before the first batch decodes
+    if (options.layouts && !reader.schema) await withDecodeScope({ file, batch: undefined }, () => reader!.open());
     const it = (reader as AsyncIterable<RecordBatch>)[Symbol.asyncIterator]();
     for (;;) {
       // each batch decodes inside a scope naming it, so its codec knows what it may expand to
