@@ -42,6 +42,8 @@ export interface MessageInfo {
   readonly bigEndian: boolean;
   /** RecordBatch messages only: its number of rows. */
   readonly length: number;
+  /** RecordBatch messages only: its body buffers are compressed. */
+  readonly compressed: boolean;
 }
 
 function root(bytes: Uint8Array): Table {
@@ -95,6 +97,7 @@ export function parseMessage(bytes: Uint8Array): MessageInfo {
   const bodyLength = message.int64(3, 0);
   let bigEndian = false;
   let length = 0;
+  let compressed = false;
   if (headerAt) {
     const header = new Table(message.view, headerAt);
     if (headerType === MessageHeaderType.Schema) {
@@ -103,6 +106,7 @@ export function parseMessage(bytes: Uint8Array): MessageInfo {
     }
     if (headerType === MessageHeaderType.RecordBatch) {
       length = header.int64(0, 0);
+      compressed = header.indirect(3) !== 0;
       verifyRecordBatch(header, bodyLength);
     }
     if (headerType === MessageHeaderType.DictionaryBatch) {
@@ -110,7 +114,7 @@ export function parseMessage(bytes: Uint8Array): MessageInfo {
       if (data) verifyRecordBatch(new Table(message.view, data), bodyLength);
     }
   } else if (headerType !== 0) throw new Error('message has no header');
-  return { version, headerType, bodyLength, bigEndian, length };
+  return { version, headerType, bodyLength, bigEndian, length, compressed };
 }
 
 /** Where a batch's buffers sit in its body and how long each column (field node) is. */

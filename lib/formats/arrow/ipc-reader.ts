@@ -123,6 +123,8 @@ async function openFileFormat(path: string, handle: FileHandle, size: number): P
   const footer = parseFooter(await readExactly(handle, footerStart, footerLength));
   refuse(footer, path);
   const batchRows: number[] = [];
+  // which batches are compressed: only their decode needs the buffer layout (read again then)
+  const compressed: boolean[] = [];
   for (const [i, block] of [...footer.dictionaries, ...footer.recordBatches].entries()) {
     if (block.offset < 8 || block.offset + block.metaDataLength + block.bodyLength > footerStart) {
       throw new FormatError(`Arrow file block ${i} (offset ${block.offset}) lies outside the data`, { file: path });
@@ -152,6 +154,7 @@ async function openFileFormat(path: string, handle: FileHandle, size: number): P
     if (info.bodyLength > block.bodyLength)
       throw new FormatError(`Record batch ${i} body overruns its block`, { file: path, batch: i });
     batchRows.push(info.length);
+    compressed.push(info.compressed);
   }
   const reader = (await RecordBatchReader.from(handle)) as unknown as AsyncRecordBatchFileReader;
   if (!reader.isFile()) throw new FormatError('Arrow file was not recognised as file format', { file: path });
@@ -176,7 +179,7 @@ async function openFileFormat(path: string, handle: FileHandle, size: number): P
       if (closed) throw new IoError('Arrow file is closed', { file: path, batch: index });
       let batch: RecordBatch | null;
       try {
-        const layout = await readLayout(handle, footer.recordBatches[index]!);
+        const layout = compressed[index] ? await readLayout(handle, footer.recordBatches[index]!) : undefined;
         batch = await withDecodeScope({ file: path, batch: index, layout, fields: schema.fields, v4 }, () =>
           reader.readRecordBatch(index),
         );
