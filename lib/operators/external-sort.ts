@@ -14,6 +14,7 @@ import { AbortError } from '../core/errors.ts';
 import { logger, type GovernorGate } from '../core/stage.ts';
 import { obtainGc } from '../memory/memory-probe.ts';
 import { gatherRows } from './gather.ts';
+import { RunSorter } from './run-sort.ts';
 import { mergeRuns, spilledSource, type RunSource } from './run-merge.ts';
 import { watchLevels } from './level-watch.ts';
 import type { OperatorScratch } from './operator-scratch.ts';
@@ -173,11 +174,8 @@ export class ExternalSorter {
     const ordering = this.#ordering;
     ordering.bind(schema);
     const keys = ordering.keySet(sources);
-    const compare = ordering.compare;
-    const index = new Array<number>(n);
-    for (let i = 0; i < n; i++) index[i] = i;
-    // Array.prototype.sort is stable (TimSort): equal keys keep input order
-    index.sort((x, y) => compare(keys, x, keys, y));
+    // stable: equal keys keep input order
+    const index = new RunSorter(ordering.keys, ordering.compare).sort(keys, n);
     const starts = new Uint32Array(sources.length + 1);
     sources.forEach((b, s) => (starts[s + 1] = starts[s]! + b.numRows));
     const sourceOf = new Uint32Array(n);
