@@ -61,6 +61,10 @@ interface MemoryRun {
 
 /** Bytes a spilled run's batch should have at most, so that a merge holds one batch per run within budget. */
 const RUN_BATCH_BYTES = 1 << 20;
+/** Fewest bytes of run the governor's pressure spills (below, a run is not worth a file). */
+const MIN_RUN_BYTES = 4 << 20;
+/** Memory sorting a run takes beyond its buffers, as a share of them (key arrays, permutation, output batch). */
+const SORT_OVERHEAD = 0.5;
 
 /** Sorts batches of any size within a memory budget. */
 export class ExternalSorter {
@@ -116,7 +120,7 @@ export class ExternalSorter {
       this.#serial(async () => {
         const now = governor!.level;
         if (this.#disposed || now === 'ok' || this.#bufferedBytes === 0) return;
-        if (now === 'spill' && this.#bufferedBytes < this.#options.budget / 8) return;
+        if (now === 'spill' && this.#bufferedBytes < this.#minRun()) return;
         this.stats.governorSpills++;
         await this.spill();
         // the governor measures RSS: the run's buffers leave it only when collected, and a paused
@@ -157,10 +161,32 @@ export class ExternalSorter {
     }
   }
 
+  /** The smallest run the governor makes the sort spill (smaller runs only multiply files and merge work). */
+  #minRun(): number {
+    return Math.min(this.#options.budget, Math.max(MIN_RUN_BYTES, this.#options.budget / 8));
+  }
+
+  /**
+   * True when the governor says the buffered run must go: its level is past `ok`, or what is
+   * left before its pause mark would not hold the memory sorting the run takes (key arrays,
+   * permutation, an output batch: about half the run again). The run budget is thus what the
+   * governor says is available, capped by the operator's budget.
+   */
   #governorSaysSpill(): boolean {
     const governor = this.#options.governor;
-    // a run far below the budget is not worth a file: the governor's level lags behind frees
-    return governor !== undefined && governor.level !== 'ok' && this.#bufferedBytes >= this.#options.budget / 8;
+    if (governor === undefined || this.#bufferedBytes < this.#minRun()) return false;
+    return governor.level !== 'ok' || governor.headroom() < this.#bufferedBytes * SORT_OVERHEAD;
+  }
+
+  /**
+   * At the end of the input: keep the last run in memory only when the governor leaves room for
+   * sorting it and for what consumes the output (a Parquet writer's row group and encoder), else
+   * spill it too and merge every run from disk with one small batch each in memory.
+   */
+  #lastRunMustSpill(): boolean {
+    const governor = this.#options.governor;
+    if (governor === undefined || this.#buffered.length === 0) return false;
+    return governor.level !== 'ok' || governor.headroom() < this.#bufferedBytes * (1 + SORT_OVERHEAD);
   }
 
   /** Sorts the buffered batches into a run in memory and drops them from the buffer. */
@@ -269,6 +295,12 @@ export class ExternalSorter {
     if (this.#failure !== undefined) throw this.#failure;
     this.#checkAbort();
     const batchSize = this.#options.batchSize;
+    if (this.#lastRunMustSpill()) {
+      this.stats.governorSpills++;
+      await this.spill();
+      // the run's buffers leave RSS only once collected: before the output phase needs the room
+      obtainGc()?.();
+    }
     if (this.#runs.length === 0) {
       if (this.#buffered.length === 0) return;
       const run = this.#sortBuffered();
