@@ -13,6 +13,7 @@ import { castRecordBatch, recordBatchBytes, schemasEqual, unifySchemas } from '.
 import { AbortError } from '../core/errors.ts';
 import { logger, type GovernorGate } from '../core/stage.ts';
 import { obtainGc } from '../memory/memory-probe.ts';
+import { GOVERNOR_SHARE } from './operator-options.ts';
 import { gatherRows } from './gather.ts';
 import { RunSorter } from './run-sort.ts';
 import { mergeRuns, spilledSource, type RunSource } from './run-merge.ts';
@@ -62,9 +63,13 @@ interface MemoryRun {
 /** Bytes a spilled run's batch should have at most, so that a merge holds one batch per run within budget. */
 const RUN_BATCH_BYTES = 1 << 20;
 /** Fewest bytes of run the governor's pressure spills (below, a run is not worth a file). */
-const MIN_RUN_BYTES = 4 << 20;
-/** Memory sorting a run takes beyond its buffers, as a share of them (key arrays, permutation, output batch). */
-const SORT_OVERHEAD = 0.5;
+const MIN_RUN_BYTES = 256 << 10;
+/**
+ * Memory spilling a run takes beyond its buffers, as a share of them: key arrays and permutation,
+ * and the sorted copies written, which stay in RSS until collected (about the run again); and as
+ * much again for the batches that arrive before the governor's next sample shows the growth.
+ */
+const SORT_OVERHEAD = 2;
 
 /** Sorts batches of any size within a memory budget. */
 export class ExternalSorter {
@@ -158,18 +163,27 @@ export class ExternalSorter {
     else if (this.#governorSaysSpill()) {
       this.stats.governorSpills++;
       await this.spill();
+      // the governor measures RSS: the run's buffers (and the sorted copies just written) leave
+      // it only once collected, and memory is short now
+      obtainGc()?.();
     }
   }
 
-  /** The smallest run the governor makes the sort spill (smaller runs only multiply files and merge work). */
+  /**
+   * The smallest run the governor makes the sort spill (smaller runs only multiply files and
+   * merge work): an eighth of the budget, at most a 32nd of the governor's limit.
+   */
   #minRun(): number {
-    return Math.min(this.#options.budget, Math.max(MIN_RUN_BYTES, this.#options.budget / 8));
+    const limit = (this.#options.governor as { limit?: unknown } | undefined)?.limit;
+    const share = typeof limit === 'number' && limit > 0 ? limit / 32 : Infinity;
+    const budget = this.#options.budget;
+    return Math.min(budget, Math.max(MIN_RUN_BYTES, Math.min(budget / 8, share)));
   }
 
   /**
    * True when the governor says the buffered run must go: its level is past `ok`, or what is
-   * left before its pause mark would not hold the memory sorting the run takes (key arrays,
-   * permutation, an output batch: about half the run again). The run budget is thus what the
+   * left before its pause mark would not hold the memory spilling the run takes (see
+   * SORT_OVERHEAD). The run budget is thus what the
    * governor says is available, capped by the operator's budget.
    */
   #governorSaysSpill(): boolean {
@@ -230,10 +244,34 @@ export class ExternalSorter {
     }
   }
 
+  /**
+   * The merge's memory: the budget, but no more than the governor's share for an operator (a
+   * budget far above the limit must not make the merge hold a big batch of every run).
+   */
+  #mergeBudget(): number {
+    const limit = (this.#options.governor as { limit?: unknown } | undefined)?.limit;
+    const share = typeof limit === 'number' && limit > 0 ? limit * GOVERNOR_SHARE : Infinity;
+    return Math.min(this.#options.budget, share);
+  }
+
+  /** Bytes of a spilled run's batch: a merge holds two per run. */
+  #runBatchBytes(): number {
+    return Math.min(RUN_BATCH_BYTES, Math.max(64 << 10, this.#mergeBudget() / 64));
+  }
+
+  /**
+   * Rows per output batch: `batchSize`, fewer when rows are wide and memory is governed (the
+   * stages downstream hold a few batches each).
+   */
+  #outputRows(bytes: number, rows: number): number {
+    const perRow = Math.max(1, bytes / Math.max(1, rows));
+    const target = Math.max(64 << 10, this.#mergeBudget() / 16);
+    return Math.max(64, Math.min(this.#options.batchSize, Math.floor(target / perRow)));
+  }
+
   #spillRowsPerBatch(bytes: number, rows: number): number {
     const perRow = Math.max(1, bytes / Math.max(1, rows));
-    const target = Math.min(RUN_BATCH_BYTES, Math.max(64 << 10, this.#options.budget / 64));
-    return Math.max(256, Math.min(this.#options.batchSize, Math.floor(target / perRow)));
+    return Math.max(256, Math.min(this.#options.batchSize, Math.floor(this.#runBatchBytes() / perRow)));
   }
 
   /** Writes a run; dispose waits for a write in progress before removing the directory. */
@@ -282,7 +320,7 @@ export class ExternalSorter {
 
   /** Runs merged at once: one batch each (and one read ahead) must fit the budget. */
   #fanIn(): number {
-    return Math.max(4, Math.floor(this.#options.budget / (3 * RUN_BATCH_BYTES)));
+    return Math.max(4, Math.floor(this.#mergeBudget() / (3 * this.#runBatchBytes())));
   }
 
   /**
@@ -294,7 +332,6 @@ export class ExternalSorter {
     await this.#chain;
     if (this.#failure !== undefined) throw this.#failure;
     this.#checkAbort();
-    const batchSize = this.#options.batchSize;
     if (this.#lastRunMustSpill()) {
       this.stats.governorSpills++;
       await this.spill();
@@ -303,8 +340,9 @@ export class ExternalSorter {
     }
     if (this.#runs.length === 0) {
       if (this.#buffered.length === 0) return;
+      const rows = this.#outputRows(this.#bufferedBytes, this.#bufferedRows);
       const run = this.#sortBuffered();
-      for (const batch of this.#memoryBatches(run, batchSize)) {
+      for (const batch of this.#memoryBatches(run, rows)) {
         this.#checkAbort();
         yield batch;
       }
@@ -329,8 +367,9 @@ export class ExternalSorter {
     let schema = this.#runs.map((r) => r.schema).reduce((a, b) => unifySchemas(a, b));
     if (this.#buffered.length > 0) {
       schema = unifySchemas(schema, this.#schema!);
+      const rows = this.#outputRows(this.#bufferedBytes, this.#bufferedRows);
       const run = this.#sortBuffered();
-      const it = this.#memoryBatches(run, batchSize);
+      const it = this.#memoryBatches(run, rows);
       sources.push(async () => it.next().value ?? undefined);
     }
     yield* this.#merge(sources, schema, 0);
@@ -339,7 +378,9 @@ export class ExternalSorter {
   /** K-way merge of sorted sources; `targetBytes` > 0 sizes output batches by bytes (capped by batchSize). */
   #merge(sources: RunSource[], schema: Schema, targetBytes: number): AsyncGenerator<RecordBatch> {
     const outSize = (first: RecordBatch): number =>
-      targetBytes > 0 ? this.#spillRowsPerBatch(recordBatchBytes(first), first.numRows) : this.#options.batchSize;
+      targetBytes > 0
+        ? this.#spillRowsPerBatch(recordBatchBytes(first), first.numRows)
+        : this.#outputRows(recordBatchBytes(first), first.numRows);
     return mergeRuns(sources, schema, this.#ordering, outSize, () => this.#checkAbort());
   }
 
