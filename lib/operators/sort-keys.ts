@@ -167,7 +167,8 @@ function byteKeys(chunks: readonly Data[], n: number, nulls: Uint8Array | undefi
   const only = chunks.length === 1 ? chunks[0]! : undefined;
   if (only && only.valueOffsets instanceof Int32Array) {
     // one chunk (a merge cursor's batch, a top-k batch): its own buffers, no copy
-    const off = only.valueOffsets.subarray(only.offset, only.offset + n + 1);
+    // (a sliced Data's offsets are sliced with it: only its validity bitmap keeps the offset)
+    const off = only.valueOffsets.subarray(0, n + 1);
     const bytes = only.values as Uint8Array;
     const pre = new Float64Array(n);
     for (let i = 0; i < n; i++) {

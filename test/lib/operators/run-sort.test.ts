@@ -74,15 +74,21 @@ function batchOf(rows: readonly Row[]): RecordBatch {
 }
 
 function check(rows: readonly Row[], keys: SortKey[]): void {
-  // one batch (key buffers used in place) or two (key buffers copied)
+  if (rows.length === 0) return;
+  // one sliced batch (key buffers used in place, at an offset) or two (key buffers copied)
+  const whole = batchOf([rows[rows.length - 1] ?? {}, ...rows]);
   const batches =
     rows.length % 2 === 1
-      ? [batchOf(rows)]
+      ? [whole.slice(1)]
       : [batchOf(rows.slice(0, rows.length >> 1)), batchOf(rows.slice(rows.length >> 1))];
   const ordering = new SortOrdering(parseSortKeys(keys));
   ordering.bind(batches[0]!.schema);
   const set = ordering.keySet(batches);
-  const expected = Array.from({ length: rows.length }, (_, i) => i).sort((x, y) => ordering.compare(set, x, set, y));
+  // the expected order from the unsliced batch (row i is its row i + 1): key building is checked too
+  const all = ordering.keySet([whole]);
+  const expected = Array.from({ length: rows.length }, (_, i) => i).sort((x, y) =>
+    ordering.compare(all, x + 1, all, y + 1),
+  );
   const actual = Array.from(new RunSorter(ordering.keys, ordering.compare).sort(set, rows.length));
   assert.deepEqual(actual, expected);
 }
