@@ -12,8 +12,7 @@ import type { RecordBatch, Schema } from 'apache-arrow';
 import { castRecordBatch, recordBatchBytes, schemasEqual, unifySchemas } from '../formats/arrow/convert.ts';
 import { AbortError } from '../core/errors.ts';
 import { logger, type GovernorGate } from '../core/stage.ts';
-import { obtainGc } from '../memory/memory-probe.ts';
-import { GOVERNOR_SHARE } from './operator-options.ts';
+import { SortMemory, collect, isPaused } from './sort-memory.ts';
 import { gatherRows } from './gather.ts';
 import { RunSorter } from './run-sort.ts';
 import { mergeRuns, spilledSource, type RunSource } from './run-merge.ts';
@@ -60,17 +59,6 @@ interface MemoryRun {
   rows: Uint32Array;
 }
 
-/** Bytes a spilled run's batch should have at most, so that a merge holds one batch per run within budget. */
-const RUN_BATCH_BYTES = 1 << 20;
-/** Fewest bytes of run the governor's pressure spills (below, a run is not worth a file). */
-const MIN_RUN_BYTES = 256 << 10;
-/**
- * Memory spilling a run takes beyond its buffers, as a share of them: key arrays and permutation,
- * and the sorted copies written, which stay in RSS until collected (about the run again); and as
- * much again for the batches that arrive before the governor's next sample shows the growth.
- */
-const SORT_OVERHEAD = 2;
-
 /** Sorts batches of any size within a memory budget. */
 export class ExternalSorter {
   readonly stats: ExternalSortStats = {
@@ -82,6 +70,7 @@ export class ExternalSorter {
   };
   readonly #ordering: SortOrdering;
   readonly #options: ExternalSortOptions;
+  readonly #memory: SortMemory;
   #buffered: RecordBatch[] = [];
   #bufferedBytes = 0;
   #bufferedRows = 0;
@@ -97,6 +86,7 @@ export class ExternalSorter {
   constructor(ordering: SortOrdering, options: ExternalSortOptions) {
     this.#ordering = ordering;
     this.#options = options;
+    this.#memory = new SortMemory(options.budget, options.batchSize, options.governor);
   }
 
   #checkAbort(): void {
@@ -125,12 +115,12 @@ export class ExternalSorter {
       this.#serial(async () => {
         const now = governor!.level;
         if (this.#disposed || now === 'ok' || this.#bufferedBytes === 0) return;
-        if (now === 'spill' && this.#bufferedBytes < this.#minRun()) return;
+        if (now === 'spill' && this.#bufferedBytes < this.#memory.minRun()) return;
         this.stats.governorSpills++;
         await this.spill();
         // the governor measures RSS: the run's buffers leave it only when collected, and a paused
         // source allocates nothing that would make V8 collect
-        obtainGc()?.();
+        collect(isPaused(governor));
       }).catch((error: unknown) => {
         this.#failure ??= error;
       });
@@ -160,47 +150,13 @@ export class ExternalSorter {
     this.stats.rows += batch.numRows;
     if (this.#bufferedBytes > this.stats.peakBufferedBytes) this.stats.peakBufferedBytes = this.#bufferedBytes;
     if (this.#bufferedBytes >= this.#options.budget) await this.spill();
-    else if (this.#governorSaysSpill()) {
+    else if (this.#memory.mustSpill(this.#bufferedBytes)) {
       this.stats.governorSpills++;
       await this.spill();
       // the governor measures RSS: the run's buffers (and the sorted copies just written) leave
       // it only once collected, and memory is short now
-      obtainGc()?.();
+      collect(isPaused(this.#options.governor));
     }
-  }
-
-  /**
-   * The smallest run the governor makes the sort spill (smaller runs only multiply files and
-   * merge work): an eighth of the budget, at most a 32nd of the governor's limit.
-   */
-  #minRun(): number {
-    const limit = (this.#options.governor as { limit?: unknown } | undefined)?.limit;
-    const share = typeof limit === 'number' && limit > 0 ? limit / 32 : Infinity;
-    const budget = this.#options.budget;
-    return Math.min(budget, Math.max(MIN_RUN_BYTES, Math.min(budget / 8, share)));
-  }
-
-  /**
-   * True when the governor says the buffered run must go: its level is past `ok`, or what is
-   * left before its pause mark would not hold the memory spilling the run takes (see
-   * SORT_OVERHEAD). The run budget is thus what the
-   * governor says is available, capped by the operator's budget.
-   */
-  #governorSaysSpill(): boolean {
-    const governor = this.#options.governor;
-    if (governor === undefined || this.#bufferedBytes < this.#minRun()) return false;
-    return governor.level !== 'ok' || governor.headroom() < this.#bufferedBytes * SORT_OVERHEAD;
-  }
-
-  /**
-   * At the end of the input: keep the last run in memory only when the governor leaves room for
-   * sorting it and for what consumes the output (a Parquet writer's row group and encoder), else
-   * spill it too and merge every run from disk with one small batch each in memory.
-   */
-  #lastRunMustSpill(): boolean {
-    const governor = this.#options.governor;
-    if (governor === undefined || this.#buffered.length === 0) return false;
-    return governor.level !== 'ok' || governor.headroom() < this.#bufferedBytes * (1 + SORT_OVERHEAD);
   }
 
   /** Sorts the buffered batches into a run in memory and drops them from the buffer. */
@@ -244,36 +200,6 @@ export class ExternalSorter {
     }
   }
 
-  /**
-   * The merge's memory: the budget, but no more than the governor's share for an operator (a
-   * budget far above the limit must not make the merge hold a big batch of every run).
-   */
-  #mergeBudget(): number {
-    const limit = (this.#options.governor as { limit?: unknown } | undefined)?.limit;
-    const share = typeof limit === 'number' && limit > 0 ? limit * GOVERNOR_SHARE : Infinity;
-    return Math.min(this.#options.budget, share);
-  }
-
-  /** Bytes of a spilled run's batch: a merge holds two per run. */
-  #runBatchBytes(): number {
-    return Math.min(RUN_BATCH_BYTES, Math.max(64 << 10, this.#mergeBudget() / 64));
-  }
-
-  /**
-   * Rows per output batch: `batchSize`, fewer when rows are wide and memory is governed (the
-   * stages downstream hold a few batches each).
-   */
-  #outputRows(bytes: number, rows: number): number {
-    const perRow = Math.max(1, bytes / Math.max(1, rows));
-    const target = Math.max(64 << 10, this.#mergeBudget() / 16);
-    return Math.max(64, Math.min(this.#options.batchSize, Math.floor(target / perRow)));
-  }
-
-  #spillRowsPerBatch(bytes: number, rows: number): number {
-    const perRow = Math.max(1, bytes / Math.max(1, rows));
-    return Math.max(256, Math.min(this.#options.batchSize, Math.floor(this.#runBatchBytes() / perRow)));
-  }
-
   /** Writes a run; dispose waits for a write in progress before removing the directory. */
   #writeRun(batches: Iterable<RecordBatch> | AsyncIterable<RecordBatch>, schema: Schema): Promise<void> {
     const work = this.#writeRunNow(batches, schema);
@@ -306,7 +232,7 @@ export class ExternalSorter {
   /** Sorts what is buffered and writes it to disk as a run (nothing when empty). */
   async spill(): Promise<void> {
     if (this.#buffered.length === 0) return;
-    const rowsPerBatch = this.#spillRowsPerBatch(this.#bufferedBytes, this.#bufferedRows);
+    const rowsPerBatch = this.#memory.spillRows(this.#bufferedBytes, this.#bufferedRows);
     const bytes = this.#bufferedBytes;
     const run = this.#sortBuffered();
     debug(
@@ -318,11 +244,6 @@ export class ExternalSorter {
     await this.#writeRun(this.#memoryBatches(run, rowsPerBatch), run.schema);
   }
 
-  /** Runs merged at once: one batch each (and one read ahead) must fit the budget. */
-  #fanIn(): number {
-    return Math.max(4, Math.floor(this.#mergeBudget() / (3 * this.#runBatchBytes())));
-  }
-
   /**
    * The sorted rows, in batches of `batchSize`. Call once, after the last {@link ExternalSorter.add}.
    * Spilled runs are removed as they are merged; {@link ExternalSorter.dispose} removes the rest.
@@ -332,15 +253,15 @@ export class ExternalSorter {
     await this.#chain;
     if (this.#failure !== undefined) throw this.#failure;
     this.#checkAbort();
-    if (this.#lastRunMustSpill()) {
+    if (this.#memory.lastRunMustSpill(this.#bufferedBytes)) {
       this.stats.governorSpills++;
       await this.spill();
       // the run's buffers leave RSS only once collected: before the output phase needs the room
-      obtainGc()?.();
+      collect(true);
     }
     if (this.#runs.length === 0) {
       if (this.#buffered.length === 0) return;
-      const rows = this.#outputRows(this.#bufferedBytes, this.#bufferedRows);
+      const rows = this.#memory.outputRows(this.#bufferedBytes, this.#bufferedRows);
       const run = this.#sortBuffered();
       for (const batch of this.#memoryBatches(run, rows)) {
         this.#checkAbort();
@@ -349,14 +270,14 @@ export class ExternalSorter {
       return;
     }
     // too many runs for one merge: merge the oldest into bigger runs first (order kept: stable)
-    const fanIn = this.#fanIn();
+    const fanIn = this.#memory.fanIn();
     while (this.#runs.length + (this.#buffered.length > 0 ? 1 : 0) > fanIn) {
       const group = this.#runs.splice(0, fanIn);
       const schema = group.map((r) => r.schema).reduce((a, b) => unifySchemas(a, b));
       const merged = this.#merge(
         group.map((r) => spilledSource(r.run)),
         schema,
-        RUN_BATCH_BYTES,
+        true,
       );
       await this.#writeRun(merged, schema);
       this.#runs.unshift(this.#runs.pop()!); // the merged run holds the oldest rows: first
@@ -367,20 +288,20 @@ export class ExternalSorter {
     let schema = this.#runs.map((r) => r.schema).reduce((a, b) => unifySchemas(a, b));
     if (this.#buffered.length > 0) {
       schema = unifySchemas(schema, this.#schema!);
-      const rows = this.#outputRows(this.#bufferedBytes, this.#bufferedRows);
+      const rows = this.#memory.outputRows(this.#bufferedBytes, this.#bufferedRows);
       const run = this.#sortBuffered();
       const it = this.#memoryBatches(run, rows);
       sources.push(async () => it.next().value ?? undefined);
     }
-    yield* this.#merge(sources, schema, 0);
+    yield* this.#merge(sources, schema, false);
   }
 
-  /** K-way merge of sorted sources; `targetBytes` > 0 sizes output batches by bytes (capped by batchSize). */
-  #merge(sources: RunSource[], schema: Schema, targetBytes: number): AsyncGenerator<RecordBatch> {
+  /** K-way merge of sorted sources; `toRun` sizes output batches for a spilled run, else for the output. */
+  #merge(sources: RunSource[], schema: Schema, toRun: boolean): AsyncGenerator<RecordBatch> {
     const outSize = (first: RecordBatch): number =>
-      targetBytes > 0
-        ? this.#spillRowsPerBatch(recordBatchBytes(first), first.numRows)
-        : this.#outputRows(recordBatchBytes(first), first.numRows);
+      toRun
+        ? this.#memory.spillRows(recordBatchBytes(first), first.numRows)
+        : this.#memory.outputRows(recordBatchBytes(first), first.numRows);
     return mergeRuns(sources, schema, this.#ordering, outSize, () => this.#checkAbort());
   }
 

@@ -61,7 +61,14 @@ function wordsOf(col: KeyColumn): number {
  * words of key `col` for `rows[0..n)`; NULL rows get zeros (they are moved aside afterwards).
  * Returns true when a string in the range goes on past this depth's 6 bytes.
  */
-function fillWords(col: KeyColumn, dir: 1 | -1, rows: Uint32Array, n: number, depth: number, out: Uint32Array): boolean {
+function fillWords(
+  col: KeyColumn,
+  dir: 1 | -1,
+  rows: Uint32Array,
+  n: number,
+  depth: number,
+  out: Uint32Array,
+): boolean {
   const nulls = col.nulls;
   const flip = dir === 1 ? 0 : 0xffffffff;
   let longer = false;
@@ -239,7 +246,8 @@ export class RunSorter {
     let start = 0;
     for (let i = 1; i <= n; i++) {
       if (i < n && this.#sameWords(words, order[start]!, order[i]!, m, rows, nulls)) continue;
-      if (i - start > 1) groups.push(lo + start, lo + i, nulls !== undefined && nulls[rows[order[start]!]!] === 1 ? 1 : 0);
+      if (i - start > 1)
+        groups.push(lo + start, lo + i, nulls !== undefined && nulls[rows[order[start]!]!] === 1 ? 1 : 0);
       start = i;
     }
     for (let g = 0; g < groups.length; g += 3) {

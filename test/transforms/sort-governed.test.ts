@@ -80,7 +80,9 @@ function checker(): { stage: BatchTransform; rows(): number } {
   return { stage, rows: () => rows };
 }
 
-test('sort sized by the governor alone (budget 1GB, limit a quarter of its input) finishes, spilling, rows in order', { timeout: 300_000 }, async () => {
+test('sort sized by the governor alone (budget 1GB, limit a quarter of its input) finishes, spilling, rows in order', {
+  timeout: 300_000,
+}, async () => {
   const dir = tempDir();
   const base = process.memoryUsage().arrayBuffers;
   let peak = 0;
@@ -94,7 +96,9 @@ test('sort sized by the governor alone (budget 1GB, limit a quarter of its input
   const governor = new MemoryGovernor({ limit: LIMIT, intervalMs: 10, probe, leak: false, gcIntervalMs: 50 });
   try {
     const check = checker();
-    const { stats } = await pipeline(generated(), sort('k', { dir, budget: '1GB' }), check.stage, drain(), { governor });
+    const { stats } = await pipeline(generated(), sort('k', { dir, budget: '1GB' }), check.stage, drain(), {
+      governor,
+    });
     assert.equal(check.rows(), BATCH * BATCHES);
     const details = stats.stages.find((s) => s.name === 'sort')!.details;
     assert.ok(Number(details.runsSpilled) > 1, `spilled runs: ${String(details.runsSpilled)}`);

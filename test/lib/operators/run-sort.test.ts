@@ -8,17 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import {
-  Bool,
-  Float64,
-  Int32,
-  Int64,
-  RecordBatch,
-  Uint64,
-  Utf8,
-  vectorFromArray,
-  type DataType,
-} from 'apache-arrow';
+import { Bool, Float64, Int32, Int64, RecordBatch, Uint64, Utf8, vectorFromArray, type DataType } from 'apache-arrow';
 import { SortOrdering } from '../../../lib/operators/sort-keys.ts';
 import { RunSorter } from '../../../lib/operators/run-sort.ts';
 import { parseSortKeys, type SortKey } from '../../../lib/operators/sort-key-spec.ts';
@@ -46,7 +36,9 @@ const rowArb = fc.record({
   f: nullable(floatArb),
   i: nullable(fc.oneof(fc.constant(0), fc.integer({ min: -3, max: 3 }), fc.integer())),
   b: nullable(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n })),
-  u: nullable(fc.oneof(fc.constantFrom(0n, 2n ** 63n, 2n ** 64n - 1n, 2n ** 31n), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }))),
+  u: nullable(
+    fc.oneof(fc.constantFrom(0n, 2n ** 63n, 2n ** 64n - 1n, 2n ** 31n), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })),
+  ),
   s: nullable(strArb),
   t: nullable(fc.boolean()),
 });
@@ -68,7 +60,10 @@ type Row = Record<string, unknown>;
 
 function batchOf(rows: readonly Row[]): RecordBatch {
   const columns = Object.fromEntries(
-    Object.entries(COLUMNS).map(([name, type]) => [name, vectorFromArray(rows.map((r) => r[name]) as never, type).data[0]!]),
+    Object.entries(COLUMNS).map(([name, type]) => [
+      name,
+      vectorFromArray(rows.map((r) => r[name]) as never, type).data[0]!,
+    ]),
   );
   return new RecordBatch(columns);
 }
@@ -100,7 +95,9 @@ test('the radix run sorter orders exactly as the comparator, ties in input order
   );
 });
 
-test('the radix run sorter on ranges past 4096 rows (16-bit digits) with few distinct values', { timeout: 120_000 }, () => {
+test('the radix run sorter on ranges past 4096 rows (16-bit digits) with few distinct values', {
+  timeout: 120_000,
+}, () => {
   fc.assert(
     fc.property(
       fc.array(rowArb, { minLength: 1, maxLength: 40 }),
