@@ -111,7 +111,13 @@ export class ExternalSorter {
     if (this.#unsubscribe) return;
     const governor = this.#options.governor;
     this.#unsubscribe = watchLevels(governor, (level) => {
-      if (level === 'ok' || this.#disposed || this.#bufferedBytes === 0) return;
+      if (level === 'ok' || this.#disposed) return;
+      if (this.#bufferedBytes === 0) {
+        // nothing held: the copies of runs spilled just before may be what holds the pause (the
+        // sources wait anyway: a memory-reducing collection costs them nothing)
+        if (level === 'pause' && this.#runs.length > 0) collect(true);
+        return;
+      }
       this.#serial(async () => {
         const now = governor!.level;
         if (this.#disposed || now === 'ok' || this.#bufferedBytes === 0) return;
