@@ -1,10 +1,11 @@
 /**
- * External merge sort over Arrow batches: batches are buffered up to a byte budget (or until the
- * governor says spill), then sorted as one run (a permutation sorted over key arrays, rows
- * gathered on the buffers) and spilled as compressed Arrow IPC runs under the operator's scratch
+ * External merge sort over Arrow batches: batches are buffered up to a byte budget or until the
+ * governor says spill (its level, or headroom too small for spilling the run: sort-memory.ts),
+ * then sorted as one run (a radix permutation sort over key arrays, run-sort.ts; rows gathered
+ * on the buffers) and spilled as compressed Arrow IPC runs under the operator's scratch
  * directory (spill-runs.ts, the same scratch the hash operators partition into);
- * at the end the runs (the last one may stay in memory) are merged k-way with a heap, one batch
- * per run in memory, output streamed in batches. Too many runs for the budget are merged in
+ * at the end the runs (the last one stays in memory when the governor leaves room) are merged
+ * k-way with a heap, one small batch per run in memory, output streamed in batches. Too many runs for the budget are merged in
  * passes. Stable: rows that compare equal keep their input order (runs hold consecutive input,
  * ties between runs go to the earlier run).
  */
