@@ -250,7 +250,6 @@ export function openColumn(
   return nestedCursor(
     node,
     nested,
-    s.parsers,
     where,
     s.path,
     skip,
