@@ -122,6 +122,23 @@ function more(plan: NodePlan, cursors: readonly LeafCursor[]): boolean {
   return again;
 }
 
+/**
+ * How many elements the repeated node at level `r` whose first element is at the cursor's entry
+ * holds, or 0 when they may go on past the page being walked (then they are pushed one by one).
+ */
+function elements(c: LeafCursor, r: number): number {
+  const rep = c.rep;
+  const len = c.len;
+  let k = 1;
+  let j = c.pos + 1;
+  for (; j < len; j++) {
+    const level = rep[j]!;
+    if (level < r) return k;
+    if (level === r) k++;
+  }
+  return c.lastPage ? k : 0;
+}
+
 /** The value of `plan` where its parent exists: null, [], or what {@link instance} builds. */
 export function slot(plan: NodePlan, cursors: readonly LeafCursor[]): unknown {
   const c = cursors[plan.first]!;
@@ -131,15 +148,23 @@ export function slot(plan: NodePlan, cursors: readonly LeafCursor[]): unknown {
       skip(plan, cursors);
       return [];
     }
-    const out: unknown[] = [];
     if (plan.leaves.length === 1) {
+      const k = elements(c, plan.r);
+      if (k > 0) {
+        // sized up front: growing by push made a third of the garbage of a list column
+        const out = new Array<unknown>(k);
+        for (let i = 0; i < k; i++) out[i] = instance(plan, cursors);
+        return out;
+      }
+      const out: unknown[] = [];
       const r = plan.r;
       do out.push(instance(plan, cursors));
       while (c.pos < c.len && c.rep[c.pos] === r);
-    } else {
-      do out.push(instance(plan, cursors));
-      while (more(plan, cursors));
+      return out;
     }
+    const out: unknown[] = [];
+    do out.push(instance(plan, cursors));
+    while (more(plan, cursors));
     return out;
   }
   if (def < plan.d) {

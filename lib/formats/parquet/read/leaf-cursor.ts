@@ -31,7 +31,7 @@ export class LeafCursor {
   /** Levels and values of the page being walked. */
   rep: LevelArray = NO_LEVELS;
   def: LevelArray = NO_LEVELS;
-  values: DecodedArray = NO_LEVELS;
+  values: DecodedArray | Uint16Array = NO_LEVELS;
   dictionary: DecodedArray | undefined;
   /** Current entry and value in the page being walked; `pos === len` only when no page is left. */
   pos = 0;
@@ -58,6 +58,11 @@ export class LeafCursor {
   /** True when no entry is left in the pages decoded. */
   get atEnd(): boolean {
     return this.pos >= this.len;
+  }
+
+  /** True when the page being walked is the last one decoded. */
+  get lastPage(): boolean {
+    return this.queue.length === 0;
   }
 
   /** Moves to the next entry (without its value). */

@@ -7,16 +7,16 @@
  */
 
 /** A typed array that levels or indices are decoded into. */
-export type LevelArray = Uint8Array | Int32Array;
+export type LevelArray = Uint8Array | Uint16Array | Int32Array;
 
 /** Bits needed to store `max` (0 for 0). */
 export function bitWidthOf(max: number): number {
   return 32 - Math.clz32(max);
 }
 
-/** A typed array for `count` values no larger than `max`: bytes while they fit. */
+/** A typed array for `count` values no larger than `max`: the narrowest that holds them. */
 export function levelArray(count: number, max: number): LevelArray {
-  return max < 256 ? new Uint8Array(count) : new Int32Array(count);
+  return max < 256 ? new Uint8Array(count) : max < 65536 ? new Uint16Array(count) : new Int32Array(count);
 }
 
 function tooLarge(value: number, max: number, what: string): Error {
@@ -51,25 +51,28 @@ export function decodeHybrid(
   let seen = 0;
   while (seen < count) {
     if (p >= end) throw new Error(`${what}s end after ${seen} of ${count} values`);
-    // ULEB128 run header (at most 5 bytes for 32 bits)
-    let header = 0;
-    let shift = 0;
-    for (;;) {
-      if (p >= end || shift > 28) throw new Error(`corrupt run header in ${what}s`);
-      const b = bytes[p++]!;
-      header += (b & 0x7f) * 2 ** shift;
-      shift += 7;
-      if ((b & 0x80) === 0) break;
+    // ULEB128 run header (at most 5 bytes for 32 bits); one byte is the common case
+    let header = bytes[p++]!;
+    if (header & 0x80) {
+      header &= 0x7f;
+      for (let shift = 7; ; shift += 7) {
+        if (p >= end || shift > 28) throw new Error(`corrupt run header in ${what}s`);
+        const b = bytes[p++]!;
+        header += (b & 0x7f) * 2 ** shift;
+        if ((b & 0x80) === 0) break;
+      }
     }
     if (header % 2 === 0) {
       // RLE run: one little-endian value of valueBytes bytes, repeated
       const run = header / 2;
       if (p + valueBytes > end) throw new Error(`${what}s end inside a run`);
-      let value = 0;
-      for (let i = 0; i < valueBytes; i++) value += bytes[p++]! * 2 ** (8 * i);
+      let value = bytes[p++]!;
+      for (let i = 1; i < valueBytes; i++) value += bytes[p++]! * 2 ** (8 * i);
       if (value > max && run > 0) throw tooLarge(value, max, what);
       const stop = Math.min(count, seen + run);
-      out.fill(value, seen, stop);
+      // short runs (a repetition level between two list elements) are cheaper in a loop than in fill()
+      if (run < 16) for (let i = seen; i < stop; i++) out[i] = value;
+      else out.fill(value, seen, stop);
       seen = stop;
     } else {
       const values = (header - 1) * 4; // (header >> 1) groups of 8
@@ -96,19 +99,40 @@ function unpackNarrow(
   what: string,
 ): number {
   const mask = (1 << width) - 1;
-  let buffer = 0;
-  let bits = 0;
-  for (let i = seen; i < stop; i++) {
-    while (bits < width) {
-      if (p >= end) throw new Error(`${what}s end inside a bit-packed run`);
-      buffer |= bytes[p++]! << bits;
-      bits += 8;
+  if (p + Math.ceil(((stop - seen) * width) / 8) > end) throw new Error(`${what}s end inside a bit-packed run`);
+  // widths that divide a byte (levels are mostly 1 or 2 bits) unpack a byte at a time
+  if (8 % width === 0) {
+    const per = 8 / width;
+    let i = seen;
+    for (; i + per <= stop; i += per) {
+      let b = bytes[p++]!;
+      for (let k = 0; k < per; k++, b >>>= width) out[i + k] = b & mask;
     }
-    const value = buffer & mask;
-    if (value > max) throw tooLarge(value, max, what);
-    out[i] = value;
-    buffer >>>= width;
-    bits -= width;
+    if (i < stop) for (let b = bytes[p++]!; i < stop; i++, b >>>= width) out[i] = b & mask;
+  } else {
+    let buffer = 0;
+    let bits = 0;
+    for (let i = seen; i < stop; i++) {
+      if (bits < width) {
+        buffer |= bytes[p++]! << bits;
+        bits += 8;
+        if (bits < width) {
+          buffer |= bytes[p++]! << bits;
+          bits += 8;
+          if (bits < width) {
+            buffer |= bytes[p++]! << bits;
+            bits += 8;
+          }
+        }
+      }
+      out[i] = buffer & mask;
+      buffer >>>= width;
+      bits -= width;
+    }
+  }
+  // a value above the maximum is possible only when the width can hold more than it
+  if (max < mask) {
+    for (let i = seen; i < stop; i++) if (out[i]! > max) throw tooLarge(out[i]!, max, what);
   }
   return stop;
 }

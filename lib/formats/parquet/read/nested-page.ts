@@ -26,7 +26,7 @@ export interface LeafPage {
   /** Definition levels (all 0 when the leaf has none). */
   readonly def: LevelArray;
   /** Values of the entries defined at the leaf's maximum level, or indices into `dictionary`. */
-  readonly values: DecodedArray;
+  readonly values: DecodedArray | Uint16Array;
   /** Set when `values` are dictionary indices. */
   readonly dictionary: DecodedArray | undefined;
   /** Entries that start a row (repetition level 0). */
@@ -56,12 +56,13 @@ function decodeValues(
   n: number,
   leaf: LeafLevels,
   dictionary: DecodedArray | undefined,
-): { values: DecodedArray; dictionary: DecodedArray | undefined } {
+): { values: DecodedArray | Uint16Array; dictionary: DecodedArray | undefined } {
   const { type, element } = leaf.decoder;
   const shape = leaf.shape ?? ((v: DecodedArray) => v);
   if (DICTIONARY.has(encoding) || (encoding === 'RLE' && type !== 'BOOLEAN')) {
     if (!dictionary) throw new Error('dictionary-encoded page without a dictionary page');
-    const indices = new Int32Array(n);
+    // indices as narrow as the dictionary allows: a byte each for up to 256 entries
+    const indices = levelArray(n, Math.max(0, dictionary.length - 1));
     if (n > 0) {
       if (at >= bytes.length) throw new Error('dictionary-encoded page without its bit width');
       decodeHybrid(bytes, at + 1, bytes.length, bytes[at]!, indices, dictionary.length - 1, 'dictionary index');
