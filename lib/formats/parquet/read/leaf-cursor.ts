@@ -124,7 +124,10 @@ export class LeafCursor {
       let decoded: LeafPage;
       try {
         if (header.type === 'DICTIONARY_PAGE') {
-          const reader = { view: new DataView(page.bytes.buffer, page.bytes.byteOffset, page.bytes.byteLength), offset: 0 };
+          const reader = {
+            view: new DataView(page.bytes.buffer, page.bytes.byteOffset, page.bytes.byteLength),
+            offset: 0,
+          };
           const dict = readPage(reader, header, this.leaf.decoder, undefined, undefined, 0);
           if (dict.data) {
             const converted = convert(dict.data, this.leaf.decoder);
@@ -176,7 +179,8 @@ export class LeafCursor {
       if (this.def[this.pos] === max) this.vpos++;
       if (++this.pos >= this.len) this.shift();
       if (this.atEnd || this.rep[this.pos] === 0) left--;
-      if (this.atEnd && left > 0) throw new FormatError(`Parquet ${this.at.where} holds fewer rows than its row group`, { file: this.at.file });
+      if (this.atEnd && left > 0)
+        throw new FormatError(`Parquet ${this.at.where} holds fewer rows than its row group`, { file: this.at.file });
     }
     this.rowsAhead -= n;
   }

@@ -105,7 +105,12 @@ function tally(rep: LevelArray, def: LevelArray, maxDef: number): { defined: num
 }
 
 /** Decodes a DATA_PAGE (v1): levels each behind a 4-byte length, then values, all compressed together. */
-function pageV1(bytes: Uint8Array, header: PageHeader, leaf: LeafLevels, dictionary: DecodedArray | undefined): LeafPage {
+function pageV1(
+  bytes: Uint8Array,
+  header: PageHeader,
+  leaf: LeafLevels,
+  dictionary: DecodedArray | undefined,
+): LeafPage {
   const daph = header.data_page_header;
   if (!daph) throw new Error('parquet data page header is undefined');
   const { maxRep, maxDef, decoder } = leaf;
@@ -133,7 +138,12 @@ function pageV1(bytes: Uint8Array, header: PageHeader, leaf: LeafLevels, diction
 }
 
 /** Decodes a DATA_PAGE_V2: uncompressed levels of known lengths, then values (compressed or not). */
-function pageV2(bytes: Uint8Array, header: PageHeader, leaf: LeafLevels, dictionary: DecodedArray | undefined): LeafPage {
+function pageV2(
+  bytes: Uint8Array,
+  header: PageHeader,
+  leaf: LeafLevels,
+  dictionary: DecodedArray | undefined,
+): LeafPage {
   const daph2 = header.data_page_header_v2;
   if (!daph2) throw new Error('parquet data page header v2 is undefined');
   const { maxRep, maxDef, decoder } = leaf;
@@ -168,5 +178,7 @@ export function readLeafPage(
   leaf: LeafLevels,
   dictionary: DecodedArray | undefined,
 ): LeafPage {
-  return header.type === 'DATA_PAGE_V2' ? pageV2(bytes, header, leaf, dictionary) : pageV1(bytes, header, leaf, dictionary);
+  return header.type === 'DATA_PAGE_V2'
+    ? pageV2(bytes, header, leaf, dictionary)
+    : pageV1(bytes, header, leaf, dictionary);
 }

@@ -99,7 +99,11 @@ export function nestedCursor(
       }
     } catch (error) {
       if (error instanceof SpillwayError) throw error;
-      throw new FormatError(`Cannot assemble Parquet ${where}: ${(error as Error).message}`, { file }, { cause: error });
+      throw new FormatError(
+        `Cannot assemble Parquet ${where}: ${(error as Error).message}`,
+        { file },
+        { cause: error },
+      );
     }
     for (const c of cursors) c.consumed(n);
     return out;

@@ -58,7 +58,8 @@ async function ourRows(path: string, batchSize: number, from = 0): Promise<Recor
   const reader = await openParquet(path, { batchSize });
   const out: Record<string, unknown>[] = [];
   try {
-    for await (const b of reader.batches(from)) for (const r of b.rows) out.push(fromSpillway(r) as Record<string, unknown>);
+    for await (const b of reader.batches(from))
+      for (const r of b.rows) out.push(fromSpillway(r) as Record<string, unknown>);
   } finally {
     await reader.close();
   }
