@@ -180,6 +180,8 @@ export class HashAggregator<G> {
     this.#checkAbort();
     const each = table.size === 0 ? 0 : Math.ceil(this.#meter.bytes / table.size);
     for (const [key, group] of table) {
+      // written groups leave the table at once, so a collection during the flush can free them
+      table.delete(key);
       const p = hashKey(key, seed) % parts.fanout;
       const record: SpillRecord<G> = [key, group, each];
       const pending = parts.add(p, record, each);
