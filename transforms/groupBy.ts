@@ -8,7 +8,8 @@ import { expectAggregate, isBuiltinAggregate, type Aggregate, type Aggregates } 
 import { HashAggregator, type GroupPlan, type OperatorCounters } from '../lib/operators/hash-aggregate.ts';
 import { OperatorScratch } from '../lib/operators/operator-scratch.ts';
 import { BatchFeed } from '../lib/operators/batch-feed.ts';
-import { keyEncoder } from '../lib/operators/key-encoding.ts';
+import { columnGetter } from '../lib/operators/key-encoding.ts';
+import { encodeKeyValues } from '../lib/operators/key-trie.ts';
 import { expectKeyColumns } from '../lib/operators/key-columns.ts';
 import { OperatorTransform } from '../lib/operators/operator-transform.ts';
 import {
@@ -36,7 +37,8 @@ export function groupPlan(
   const n = aggs.length;
   const fixed = 64 + 16 * keys.length + aggs.reduce((total, a) => total + (a.stateBytes ?? 48), 0);
   return {
-    key: keyEncoder(keys),
+    keys: keys.map(columnGetter),
+    groupKey: (group) => encodeKeyValues(group.k),
     create(row, meter) {
       const k = new Array<unknown>(keys.length);
       for (let i = 0; i < keys.length; i++) k[i] = (row as Record<string, unknown>)[keys[i]!] ?? null;
