@@ -26,6 +26,8 @@ export type JoinHow = 'inner' | 'left' | 'right' | 'full' | 'semi' | 'anti';
 interface Entry {
   rows: Row[];
   matched: boolean;
+  /** The rows' output pairs (JoinOutput.project), made once the key matches a second time. */
+  pairs?: unknown[][];
 }
 
 /** A record in a partition: the encoded key (null for a null key) and the row. */
@@ -214,9 +216,19 @@ export class HashJoin {
         return;
       default:
         if (entry) {
-          entry.matched = true;
           const output = this.#o.output;
-          for (const right of entry.rows) out.push(output.both(row, right));
+          if (!entry.matched) {
+            // first match: project on the fly (in a large x large join most keys match once)
+            entry.matched = true;
+            for (const right of entry.rows) out.push(output.both(row, right));
+          } else if (entry.pairs || this.#bytes < this.#o.budget / 2) {
+            // the pairs are held with the table: metered, and only while it is well under budget
+            if (!entry.pairs) {
+              entry.pairs = entry.rows.map((right) => output.project(right));
+              this.#bytes += 32 * entry.rows.length * (1 + entry.pairs[0]!.length);
+            }
+            for (const p of entry.pairs) out.push(output.withPairs(row, p));
+          } else for (const right of entry.rows) out.push(output.both(row, right));
         } else if (this.#o.how === 'left' || this.#o.how === 'full') out.push(this.#o.output.leftOnly(row));
     }
   }
