@@ -61,8 +61,6 @@ export interface HashAggregatorOptions {
 
 /** Recursive repartitioning stops at this depth (a skewed key cannot be split by hashing). */
 export const MAX_DEPTH = 6;
-/** Bytes per merge-table entry besides its group and key text: the Map slot and the string's header. */
-const ENTRY_BYTES = 80;
 /** A partition is repartitioned only when it holds at least this many groups per partition it would make. */
 export const MIN_REPARTITION = 4;
 /** The governor's spill level flushes a table only once it holds at least this much. */
