@@ -30,8 +30,15 @@ export interface CommentDialect {
   inline: boolean;
 }
 
-/** What to do with a refused record: throw (fail) or report. */
-export type BadRecord = ((error: Error, line: number, raw: string) => void) | 'throw';
+/**
+ * What to do with a refused record: report it (skip mode), or `'stop'` (fail mode): the bytes
+ * before it go on, then the filter's output ends and its `refusal` holds the error, for the reader
+ * to raise once csv-parse has read those bytes (so an earlier record's own error comes first).
+ */
+export type BadRecord = ((error: Error, line: number, raw: string) => void) | 'stop';
+
+/** The filter: a Transform with the refusal that ended it in `'stop'` mode. */
+export type CommentFilter = Transform & { refusal?: Error };
 
 /**
  * The dialect for csv-parse options, or undefined when the filter does not apply (no comment, a
@@ -59,12 +66,14 @@ export function commentDialect(options: Readonly<Record<string, unknown>>): Comm
 }
 
 /** The byte stream filter; see the module comment. */
-export function commentFilter(dialect: CommentDialect, bad: BadRecord): Transform {
+export function commentFilter(dialect: CommentDialect, bad: BadRecord): CommentFilter {
   const scanner = new RecordScan(dialect);
+  let stopped = false;
   let carry: Buffer | undefined;
   let utf16: boolean | undefined;
   let bom = true;
-  const run = (chunk: Buffer, final: boolean, push: (b: Buffer) => void): void => {
+  const run = (chunk: Buffer, final: boolean, push: (b: Buffer | null) => void): void => {
+    if (stopped) return;
     let buf = carry ? Buffer.concat([carry, chunk]) : chunk;
     // the caller's chunk is copied before a rewrite, never changed
     let owned = carry !== undefined;
@@ -87,7 +96,12 @@ export function commentFilter(dialect: CommentDialect, bad: BadRecord): Transfor
       if (refused !== undefined) {
         const raw = buf.toString('utf8', p, end);
         const error = new CsvError(COMMENT_AFTER_BLANK as never, refused.message, {} as never, { lines: refused.line });
-        if (bad === 'throw') throw error;
+        if (bad === 'stop') {
+          filter.refusal = error;
+          stopped = true;
+          if (p > 0) push(buf.subarray(0, p));
+          return push(null);
+        }
         bad(error, refused.line, raw);
       }
       p = end;
@@ -95,7 +109,7 @@ export function commentFilter(dialect: CommentDialect, bad: BadRecord): Transfor
     if (p > 0) push(buf.subarray(0, p));
     if (p < buf.length) carry = buf.subarray(p);
   };
-  return new Transform({
+  const filter: CommentFilter = new Transform({
     transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
       try {
         run(chunk, false, (b) => this.push(b));
@@ -113,6 +127,7 @@ export function commentFilter(dialect: CommentDialect, bad: BadRecord): Transfor
       }
     },
   });
+  return filter;
 }
 
 /** One record at a time: where it ends and what to rewrite in it. */

@@ -90,9 +90,8 @@ export class CsvParseReader implements CsvReader {
     );
     this.#counters.bytesRead = () => file?.bytesRead ?? 0;
     const comments = commentDialect(spec.parseOptions);
-    const stages = comments
-      ? [bytes, commentFilter(comments, spec.plan.policy === 'fail' ? 'throw' : run.onBad), parser]
-      : [bytes, parser];
+    const filter = comments && commentFilter(comments, spec.plan.policy === 'fail' ? 'stop' : run.onBad);
+    const stages = filter ? [bytes, filter, parser] : [bytes, parser];
     streamPipeline(stages as unknown as [PassThrough, Parser], (error) => {
       if (error && !failure) failure = error;
     });
@@ -125,6 +124,8 @@ export class CsvParseReader implements CsvReader {
       }
     });
     parser.on('end', () => {
+      // a record the comment filter refused: after csv-parse read (and checked) the bytes before it
+      if (filter?.refusal) failure ??= filter.refusal;
       ended = true;
       wake?.();
     });
