@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchCsv, type BenchRow } from './common.ts';
+import { workloadArgs } from './workload.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const LIMIT = 400e6;
@@ -15,19 +16,10 @@ function runWorkload(
   path: string,
   mode: 'on' | 'off',
 ): { rows: number; ms: number; peakRss: number; pressureEvents: number; pausedMs: number } {
-  const out = execFileSync(
-    process.execPath,
-    [
-      '--conditions=spillway-source',
-      '--import',
-      'tsx',
-      join(here, 'workloads/held-state.ts'),
-      path,
-      String(LIMIT),
-      mode,
-    ],
-    { encoding: 'utf8', maxBuffer: 1 << 20 },
-  );
+  const out = execFileSync(process.execPath, workloadArgs('held-state.ts', [path, String(LIMIT), mode]), {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
   return JSON.parse(out.trim().split('\n').pop() ?? '{}') as ReturnType<typeof runWorkload>;
 }
 

@@ -10,8 +10,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { BENCH_RUNS, DATA_DIR, benchCsv, median, type BenchRow } from './common.ts';
-
-const script = join(dirname(fileURLToPath(import.meta.url)), 'workloads/ingest-case.ts');
+import { workloadArgs } from './workload.ts';
 
 interface CaseResult {
   rows: number;
@@ -20,11 +19,9 @@ interface CaseResult {
 }
 
 async function runCase(name: string, csv: string, dir: string): Promise<CaseResult> {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    ['--conditions=spillway-source', '--import', 'tsx', script, name, csv, dir],
-    { maxBuffer: 1 << 20 },
-  );
+  const { stdout } = await promisify(execFile)(process.execPath, workloadArgs('ingest-case.ts', [name, csv, dir]), {
+    maxBuffer: 1 << 20,
+  });
   return JSON.parse(stdout.trim().split('\n').pop()!) as CaseResult;
 }
 

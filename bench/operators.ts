@@ -16,8 +16,8 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { BENCH_RUNS, benchCsv, median, type BenchRow } from './common.ts';
+import { workloadArgs } from './workload.ts';
 
-const script = join(dirname(fileURLToPath(import.meta.url)), 'workloads/operators-case.ts');
 const ROWS = Number(process.env.OPS_ROWS ?? process.env.OPS_HASH_ROWS ?? 1_000_000);
 const LIMIT = process.env.OPS_LIMIT ?? process.env.OPS_HASH_LIMIT ?? '256MB';
 
@@ -65,7 +65,7 @@ const GOALS: Record<string, number> = {
 async function runCase(engine: string, name: string, csv: string, out: string): Promise<CaseResult> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    ['--conditions=spillway-source', '--import', 'tsx', script, engine, name, csv, out, LIMIT],
+    workloadArgs('operators-case.ts', [engine, name, csv, out, LIMIT]),
     { maxBuffer: 1 << 20 },
   );
   return JSON.parse(stdout.trim().split('\n').pop()!) as CaseResult;

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parquetWriteFile } from 'hyparquet-writer';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DATA_DIR, BENCH_RUNS, median, type BenchRow } from './common.ts';
+import { workloadArgs } from './workload.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROWS = Number(process.env.NESTED_ROWS ?? 200_000);
@@ -64,11 +65,10 @@ interface Measured {
 }
 
 function measure(mode: string, path: string, ...extra: string[]): Measured {
-  const out = execFileSync(
-    process.execPath,
-    ['--conditions=spillway-source', '--import', 'tsx', join(here, 'workloads/nested-read.ts'), mode, path, ...extra],
-    { encoding: 'utf8', maxBuffer: 1 << 20 },
-  );
+  const out = execFileSync(process.execPath, workloadArgs('nested-read.ts', [mode, path, ...extra]), {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
   return JSON.parse(out.trim().split('\n').pop() ?? '{}') as Measured;
 }
 

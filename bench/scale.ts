@@ -12,8 +12,8 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { benchCsv, median, type BenchRow } from './common.ts';
+import { workloadArgs } from './workload.ts';
 
-const script = join(dirname(fileURLToPath(import.meta.url)), 'workloads/scale-case.ts');
 const RUNS = Number(process.env.SCALE_BENCH_RUNS ?? 1);
 
 /** The sizes to run. */
@@ -36,11 +36,9 @@ interface Checksum {
 
 /** Runs one scale-case child and parses its JSON line. */
 export async function scaleCase<T>(args: string[]): Promise<T> {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    ['--conditions=spillway-source', '--import', 'tsx', script, ...args],
-    { maxBuffer: 1 << 20 },
-  );
+  const { stdout } = await promisify(execFile)(process.execPath, workloadArgs('scale-case.ts', args), {
+    maxBuffer: 1 << 20,
+  });
   return JSON.parse(stdout.trim().split('\n').pop()!) as T;
 }
 

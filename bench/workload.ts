@@ -1,0 +1,43 @@
+/**
+ * How a bench case runs in a fresh process: as a user runs spillway. The workload scripts
+ * (bench/workloads/*.ts) import `spillway` by its package name; they are compiled to JavaScript
+ * once per bench run (tsconfig.bench.json, into dist-bench/) and run with plain node against the
+ * built package (dist/, `npm run build`), with no TypeScript loader. Run from source through tsx,
+ * a process starts about 60 MB higher (tsx's loader and the compiled sources stay in memory,
+ * also in the Parquet encoder thread), which is not what a user's process holds and would count
+ * against every memory goal. `SPILLWAY_BENCH_SOURCE=1` runs the sources through tsx instead.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const FROM_SOURCE = process.env.SPILLWAY_BENCH_SOURCE === '1';
+let built = false;
+
+/** Builds the package and the workloads once per process (skipped when running from source). */
+function build(): void {
+  if (built || FROM_SOURCE) return;
+  const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+  process.stderr.write('building dist/ and dist-bench/ so bench cases run as compiled JavaScript ...\n');
+  execFileSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.bench.json')], { cwd: ROOT, stdio: 'inherit' });
+  built = true;
+}
+
+/**
+ * The node arguments that run workload `name` (a file in bench/workloads, e.g. `ingest-case.ts`)
+ * with `args`: the compiled script, or the source through tsx with `SPILLWAY_BENCH_SOURCE=1`.
+ */
+export function workloadArgs(name: string, args: readonly string[]): string[] {
+  if (FROM_SOURCE)
+    return ['--conditions=spillway-source', '--import', 'tsx', join(ROOT, 'bench/workloads', name), ...args];
+  build();
+  const compiled = join(ROOT, 'dist-bench', name.replace(/\.ts$/, '.js'));
+  if (!existsSync(compiled) || statSync(compiled).size === 0) throw new Error(`${compiled} was not built`);
+  return [compiled, ...args];
+}
+
+/** What the figures were measured on, for the notes. */
+export const WORKLOAD_RUNTIME = FROM_SOURCE ? 'from source through tsx' : 'compiled dist/, no tsx';
