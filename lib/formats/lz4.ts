@@ -13,3 +13,5 @@ export const compressFrameSync: Lz4['compressFrameSync'] = (...args) => lz4().co
 export const decompressFrameSync: Lz4['decompressFrameSync'] = (...args) => lz4().decompressFrameSync(...args);
 /** lz4-napi's `compressFrame` (on the libuv pool). */
 export const compressFrame: Lz4['compressFrame'] = (...args) => lz4().compressFrame(...args);
+/** lz4-napi's `decompressFrame` (on the libuv pool). */
+export const decompressFrame: Lz4['decompressFrame'] = (...args) => lz4().decompressFrame(...args);
