@@ -17,7 +17,7 @@ import { BufferRegion, type RecordBatch as RecordBatchHeader } from 'apache-arro
 import { CompressedVectorLoader, VectorLoader } from 'apache-arrow/visitor/vectorloader';
 import { SpillCorruptError, SpillError } from '../../core/errors.ts';
 import { crc32, crcHex } from '../checksum.ts';
-import { decompressFrame, decompressFrameSync } from '../lz4.ts';
+import { decompressFrame, decompressFrameSync, lz4SingleBlock, uncompress, uncompressSync } from '../lz4.ts';
 import { zstdDecompressInto } from '../zstd.ts';
 import { checkRecordBatch } from '../arrow/batch-check.ts';
 import { MessageHeaderType, parseMessage, readPrefix } from '../arrow/ipc-metadata.ts';
@@ -45,9 +45,20 @@ export function checkSpillFileSize(dir: string, file: string, entry: SpillFileEn
     });
 }
 
-/** Reads `length` bytes at `position` into a fresh, 8-byte aligned buffer; null when the file ends first. */
+/** What {@link SpillBatchReader.open} needs: the file's manifest entry, its segment's schema, the compression. */
+export interface ReaderInit {
+  dir: string;
+  entry: SpillFileEntry;
+  schema: Schema;
+  compression: SpillManifest['compression'];
+}
+
+/**
+ * Reads `length` bytes at `position` into a fresh buffer; null when the file ends first. Its own
+ * ArrayBuffer, offset 0: body buffers stored as they are (not compressed) are used in place by
+ * Arrow's typed arrays, which need 8-byte alignment.
+ */
 async function readRange(handle: FileHandle, position: number, length: number): Promise<Buffer | null> {
-  // its own ArrayBuffer (offset 0): Arrow's typed arrays over stored buffers need their alignment
   const buffer = Buffer.allocUnsafeSlow(length);
   let done = 0;
   while (done < length) {
@@ -68,7 +79,8 @@ export class SpillBatchReader {
   readonly #handle: FileHandle;
   #closed = false;
 
-  private constructor(dir: string, file: string, entry: SpillFileEntry, schema: Schema, compression: SpillManifest['compression'], handle: FileHandle) {
+  private constructor(init: ReaderInit, file: string, handle: FileHandle) {
+    const { dir, entry, schema, compression } = init;
     this.#dir = dir;
     this.#file = file;
     this.#entry = entry;
@@ -91,7 +103,8 @@ export class SpillBatchReader {
    * against the file's CRC-32. Throws SpillError when it is missing, SpillCorruptError when it
    * differs from its manifest entry.
    */
-  static async open(dir: string, entry: SpillFileEntry, schema: Schema, compression: SpillManifest['compression']): Promise<SpillBatchReader> {
+  static async open(init: ReaderInit): Promise<SpillBatchReader> {
+    const { dir, entry } = init;
     const file = checkFileName(dir, entry.name);
     let handle: FileHandle;
     try {
@@ -110,7 +123,7 @@ export class SpillBatchReader {
       await handle.close().catch(() => {});
       throw error;
     }
-    return new SpillBatchReader(dir, file, entry, schema, compression, handle);
+    return new SpillBatchReader(init, file, handle);
   }
 
   /** Reads, verifies and decodes batch `index` of the file. Reads may overlap. */
@@ -175,9 +188,10 @@ export class SpillBatchReader {
         const size = Number(view.getBigInt64(offset, true));
         const frame = body.subarray(offset + 8, offset + length);
         if (size === -1) return frame;
-        if (size < 0 || size > MAX_BUFFER) throw new Error(`a buffer declares ${size} bytes`);
-        if (!lz4) return zstdDecompressInto(frame, size);
-        const out = frame.byteLength >= ASYNC_BYTES ? await decompressFrame(frame) : decompressFrameSync(asBuffer(frame));
+        // LZ4 expands at most about 255 times: a larger size is a corrupt prefix, not an allocation to make
+        if (size < 0 || size > MAX_BUFFER || size > frame.byteLength * 256 + 64)
+          throw new Error(`a buffer declares ${size} bytes`);
+        const out = lz4 ? await lz4Decode(frame, size) : zstdDecompressInto(frame, size);
         if (out.byteLength !== size) throw new Error(`a buffer decompresses to ${out.byteLength} bytes, not the ${size} declared`);
         return out;
       }),
@@ -190,6 +204,21 @@ export class SpillBatchReader {
     this.#closed = true;
     await this.#handle.close().catch(() => {});
   }
+}
+
+/**
+ * Decodes one LZ4 frame of a known uncompressed `size`. A frame of one block (any buffer up to
+ * the frame's block size) goes to the block decoder, its size word overwritten with `size` (the
+ * block format's prefix: the bytes are verified and not read again); a stored block is returned
+ * as it is, without a copy. Large inputs decode on the threadpool.
+ */
+function lz4Decode(frame: Uint8Array, size: number): Uint8Array | Promise<Uint8Array> {
+  const block = lz4SingleBlock(frame);
+  if (block === undefined) return frame.byteLength >= ASYNC_BYTES ? decompressFrame(frame) : decompressFrameSync(asBuffer(frame));
+  if (block.stored) return frame.subarray(block.start, block.start + block.length);
+  const prefixed = frame.subarray(block.start - 4, block.start + block.length);
+  new DataView(prefixed.buffer, prefixed.byteOffset, 4).setUint32(0, size, true);
+  return block.length >= ASYNC_BYTES ? uncompress(prefixed) : uncompressSync(prefixed);
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {

@@ -154,7 +154,7 @@ export class SpillFiles {
       const schema = this.schemas[entry.segment]!;
       // batch by batch, each range verified as it is read; else the whole file first, then apache-arrow's reader
       handle = SpillBatchReader.supports(entry, schema)
-        ? SpillBatchReader.open(this.dir, entry, schema, this.manifest.compression)
+        ? SpillBatchReader.open({ dir: this.dir, entry, schema, compression: this.manifest.compression })
         : this.verify(k).then(() => openArrowFile(checkFileName(this.dir, entry.name)));
       handle.catch(() => {});
       this.#handles.set(k, handle);
