@@ -128,9 +128,11 @@ export class SpillBatchReader {
 
   /** Reads, verifies and decodes batch `index` of the file. Reads may overlap. */
   async readBatch(index: number): Promise<RecordBatch> {
-    if (this.#closed) throw new SpillError('The spill file is closed', { dir: this.#dir, file: this.#file, batch: index });
+    if (this.#closed)
+      throw new SpillError('The spill file is closed', { dir: this.#dir, file: this.#file, batch: index });
     const range = this.#entry.batchRanges[index];
-    if (range === undefined) throw new RangeError(`Batch ${index} is outside 0..${this.#entry.batches - 1} of ${this.#entry.name}`);
+    if (range === undefined)
+      throw new RangeError(`Batch ${index} is outside 0..${this.#entry.batches - 1} of ${this.#entry.name}`);
     const [offset, length, crc] = range;
     const bytes = await readRange(this.#handle, offset, length);
     if (bytes === null) throw this.#corrupt(index, `is truncated (batch ${index} ends past the end of the file)`);
@@ -143,7 +145,11 @@ export class SpillBatchReader {
   }
 
   #corrupt(batch: number, what: string, cause?: unknown): SpillCorruptError {
-    return new SpillCorruptError(`Spill file ${this.#entry.name} ${what}`, { dir: this.#dir, file: this.#file, batch }, cause === undefined ? undefined : { cause });
+    return new SpillCorruptError(
+      `Spill file ${this.#entry.name} ${what}`,
+      { dir: this.#dir, file: this.#file, batch },
+      cause === undefined ? undefined : { cause },
+    );
   }
 
   /** Decodes one record batch message (verified bytes) into a RecordBatch over fresh memory. */
@@ -163,12 +169,27 @@ export class SpillBatchReader {
     const schema = this.#schema;
     let children;
     if (header.compression == null) {
-      if (this.#compression !== 'none') throw new Error(`the batch is not compressed, the manifest says ${this.#compression}`);
-      children = new VectorLoader(body, header.nodes, header.buffers, new Map(), schema.metadataVersion, header.variadicBufferCounts).visitMany(schema.fields);
+      if (this.#compression !== 'none')
+        throw new Error(`the batch is not compressed, the manifest says ${this.#compression}`);
+      children = new VectorLoader(
+        body,
+        header.nodes,
+        header.buffers,
+        new Map(),
+        schema.metadataVersion,
+        header.variadicBufferCounts,
+      ).visitMany(schema.fields);
     } else {
       const chunks = await this.#decompress(header, body);
       const regions = chunks.map((chunk) => new BufferRegion(0, chunk.byteLength));
-      children = new CompressedVectorLoader(chunks, header.nodes, regions, new Map(), schema.metadataVersion, header.variadicBufferCounts).visitMany(schema.fields);
+      children = new CompressedVectorLoader(
+        chunks,
+        header.nodes,
+        regions,
+        new Map(),
+        schema.metadataVersion,
+        header.variadicBufferCounts,
+      ).visitMany(schema.fields);
     }
     const data = makeData({ type: new Struct(schema.fields), length: header.length, children });
     const batch = new RecordBatch(schema, data, message.metadata);
@@ -179,7 +200,8 @@ export class SpillBatchReader {
   /** Decompresses each body buffer (Arrow's layout: int64 uncompressed length, -1 when stored as is, then the frame). */
   async #decompress(header: RecordBatchHeader, body: Uint8Array): Promise<Uint8Array[]> {
     const lz4 = this.#compression === 'lz4';
-    if (!lz4 && this.#compression !== 'zstd') throw new Error(`the batch is compressed, the manifest says ${this.#compression}`);
+    if (!lz4 && this.#compression !== 'zstd')
+      throw new Error(`the batch is compressed, the manifest says ${this.#compression}`);
     const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
     return Promise.all(
       header.buffers.map(async ({ offset, length }): Promise<Uint8Array> => {
@@ -189,10 +211,11 @@ export class SpillBatchReader {
         const frame = body.subarray(offset + 8, offset + length);
         if (size === -1) return frame;
         // LZ4 expands at most about 255 times: a larger size is a corrupt prefix, not an allocation to make
-        if (size < 0 || size > MAX_BUFFER || size > frame.byteLength * 256 + 64)
+        if (size < 0 || size > MAX_BUFFER || (lz4 && size > frame.byteLength * 256 + 64))
           throw new Error(`a buffer declares ${size} bytes`);
         const out = lz4 ? await lz4Decode(frame, size) : zstdDecompressInto(frame, size);
-        if (out.byteLength !== size) throw new Error(`a buffer decompresses to ${out.byteLength} bytes, not the ${size} declared`);
+        if (out.byteLength !== size)
+          throw new Error(`a buffer decompresses to ${out.byteLength} bytes, not the ${size} declared`);
         return out;
       }),
     );
@@ -214,7 +237,8 @@ export class SpillBatchReader {
  */
 function lz4Decode(frame: Uint8Array, size: number): Uint8Array | Promise<Uint8Array> {
   const block = lz4SingleBlock(frame);
-  if (block === undefined) return frame.byteLength >= ASYNC_BYTES ? decompressFrame(frame) : decompressFrameSync(asBuffer(frame));
+  if (block === undefined)
+    return frame.byteLength >= ASYNC_BYTES ? decompressFrame(frame) : decompressFrameSync(asBuffer(frame));
   if (block.stored) return frame.subarray(block.start, block.start + block.length);
   const prefixed = frame.subarray(block.start - 4, block.start + block.length);
   new DataView(prefixed.buffer, prefixed.byteOffset, 4).setUint32(0, size, true);
@@ -230,7 +254,12 @@ function asBuffer(bytes: Uint8Array): Buffer {
  * the manifest's batch CRCs in file order: the result must be the file's CRC. Each batch range is
  * checked against its own CRC when it is read, so every byte is verified once.
  */
-async function checkOutsideBatches(handle: FileHandle, dir: string, file: string, entry: SpillFileEntry): Promise<void> {
+async function checkOutsideBatches(
+  handle: FileHandle,
+  dir: string,
+  file: string,
+  entry: SpillFileEntry,
+): Promise<void> {
   let whole = 0;
   let position = 0;
   const gap = async (to: number): Promise<void> => {

@@ -181,7 +181,10 @@ export class Spilled {
     let next = 0;
     let ahead = 0;
     const fill = (): void => {
-      while (next < this.numBatches && (window.length === 0 || (window.length < READ_AHEAD_BATCHES && ahead < READ_AHEAD_BYTES))) {
+      while (
+        next < this.numBatches &&
+        (window.length === 0 || (window.length < READ_AHEAD_BATCHES && ahead < READ_AHEAD_BYTES))
+      ) {
         const promise = read(next);
         promise.catch(() => {}); // observed when its turn comes (or dropped when the caller stops)
         const bytes = this.#estimate(next++);
