@@ -1,9 +1,12 @@
 /**
- * Reads the batches of a spill directory by global index, without loading files whole: each file
- * is checked against its manifest entry (size and CRC-32, per batch and whole) the first time it
- * is read, streaming, so a flipped byte or a truncated file fails with a SpillCorruptError
- * naming the file and batch and never yields wrong rows; then batches are read one at a time
- * through the file's footer. Open files are kept in a small LRU, closed when they fall out.
+ * Reads the batches of a spill directory by global index, without loading files whole. A file
+ * is read batch by batch (SpillBatchReader): opening it checks its size and the bytes outside its
+ * batches, and each batch's bytes are checked against the manifest's CRC-32 as they are read,
+ * before any is decoded, so a flipped byte or a truncated file fails with a SpillCorruptError
+ * naming the file and batch and never yields wrong rows. A file with dictionary batches (or an
+ * edited manifest whose ranges are out of order) is instead checked whole, streaming, the first
+ * time it is read, then read through apache-arrow's file reader. Open files are kept in a small
+ * LRU, closed when they fall out.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
