@@ -17,12 +17,8 @@ export const compressFrameSync: Lz4['compressFrameSync'] = (...args) => lz4().co
 export const decompressFrameSync: Lz4['decompressFrameSync'] = (...args) => lz4().decompressFrameSync(...args);
 /** lz4-napi's `compressFrame` (on the libuv pool). */
 export const compressFrame: Lz4['compressFrame'] = (...args) => lz4().compressFrame(...args);
-/** lz4-napi's `decompressFrame` (on the libuv pool). */
-export const decompressFrame: Lz4['decompressFrame'] = (...args) => lz4().decompressFrame(...args);
 /** lz4-napi's `uncompressSync`: one LZ4 block preceded by its uncompressed size (u32 little-endian). */
 export const uncompressSync: Lz4['uncompressSync'] = (...args) => lz4().uncompressSync(...args);
-/** lz4-napi's `uncompress` (on the libuv pool). */
-export const uncompress: Lz4['uncompress'] = (...args) => lz4().uncompress(...args);
 
 const FRAME_MAGIC = 0x184d2204;
 
