@@ -297,18 +297,21 @@ export class Spilled {
         this.#files.releaseFiles();
       }
     }.bind(this);
+    // disk batches come through the read-ahead window; memory-resident ones as they are
     const replay = async function* (this: Spilled): AsyncGenerator<Batch> {
-      for (let i = 0; i < this.numBatches; i++) {
+      let i = 0;
+      for await (const arrow of this.#ordered(true)) {
         const position = { source: this.dir, index: i, rowStart: this.#rowStarts[i]! };
         let batch: Batch;
         if (i >= this.#diskBatches) {
           this.#check();
           batch = this.#memory[i - this.#diskBatches]!;
         } else if (this.#int64(i) === 'bigint') {
-          batch = new Batch(await this.#rows(i, false), position);
+          batch = new Batch(recordBatchToRows(arrow!, { int64: 'bigint' }), position);
         } else {
-          batch = Batch.fromArrow(await this.#arrow(i, false), position);
+          batch = Batch.fromArrow(arrow!, position);
         }
+        i++;
         rowsRead += batch.numRows;
         yield batch;
       }
