@@ -357,7 +357,7 @@ test('toSource() replays disk and memory batches in order, 64-bit integers of ro
   assert.deepStrictEqual(replayed.output, input);
   // a consumer that stops early leaves no read in flight behind: the spill disposes cleanly
   let seen = 0;
-  for await (const batch of output.batches()) if (++seen === 2) break;
+  for await (const _ of output.batches()) if (++seen === 2) break;
   await output.dispose();
   assert.equal(existsSync(output.dir), false);
 });
