@@ -1,9 +1,12 @@
 /**
- * Reads the batches of a spill directory by global index, without loading files whole: each file
- * is checked against its manifest entry (size and CRC-32, per batch and whole) the first time it
- * is read, streaming, so a flipped byte or a truncated file fails with a SpillCorruptError
- * naming the file and batch and never yields wrong rows; then batches are read one at a time
- * through the file's footer. Open files are kept in a small LRU, closed when they fall out.
+ * Reads the batches of a spill directory by global index, without loading files whole. A file
+ * is read batch by batch (SpillBatchReader): opening it checks its size and the bytes outside its
+ * batches, and each batch's bytes are checked against the manifest's CRC-32 as they are read,
+ * before any is decoded, so a flipped byte or a truncated file fails with a SpillCorruptError
+ * naming the file and batch and never yields wrong rows. A file with dictionary batches (or an
+ * edited manifest whose ranges are out of order) is instead checked whole, streaming, the first
+ * time it is read, then read through apache-arrow's file reader. Open files are kept in a small
+ * LRU, closed when they fall out.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -14,9 +17,13 @@ import { SpillCorruptError, SpillError, SpillwayError } from '../../core/errors.
 import { logger } from '../../core/stage.ts';
 import { crc32, crcHex } from '../checksum.ts';
 import { RangeCrc, rangesInOrder } from './crc-combine.ts';
+import { SpillBatchReader, checkSpillFileSize } from './batch-reader.ts';
 import { checkFileName, decodeSchema, type SpillFileEntry, type SpillManifest } from './manifest.ts';
 
 const debug = logger('spill');
+
+/** An open spill file: read batch by batch (verified per range), or through apache-arrow after a whole-file check. */
+type BatchHandle = ArrowFileHandle | SpillBatchReader;
 
 /** Where a global batch index lives on disk. */
 export interface BatchLocation {
@@ -42,21 +49,7 @@ export async function verifySpillFile(dir: string, entry: SpillFileEntry): Promi
     );
   }
   const ranges = entry.batchRanges;
-  const firstBeyond = (limit: number): number | undefined => {
-    const i = ranges.findIndex(([offset, length]) => offset + length > limit);
-    return i < 0 ? undefined : i;
-  };
-  if (size < entry.bytes) {
-    throw new SpillCorruptError(
-      `Spill file ${entry.name} is truncated: ${size} bytes, the manifest says ${entry.bytes}`,
-      { dir, file, batch: firstBeyond(size) },
-    );
-  }
-  if (size > entry.bytes)
-    throw new SpillCorruptError(`Spill file ${entry.name} has ${size} bytes, the manifest says ${entry.bytes}`, {
-      dir,
-      file,
-    });
+  checkSpillFileSize(dir, file, entry, size);
   // one pass: each batch range's CRC, the whole-file CRC combined from them (each byte hashed once)
   const { whole, perBatch } = rangesInOrder(ranges) ? await hashInOnePass(file, ranges) : await hashTwice(file, ranges);
   for (const [i, range] of ranges.entries()) {
@@ -112,10 +105,10 @@ export class SpillFiles {
   /** Global index of each file's first batch; one more entry at the end (the total). */
   readonly #firstBatch: number[] = [0];
   readonly #verified = new Map<number, Promise<void>>();
-  readonly #handles: LRUCache<number, Promise<ArrowFileHandle>>;
+  readonly #handles: LRUCache<number, Promise<BatchHandle>>;
   /** Reads in flight per handle: a handle leaving the cache closes only once they are done. */
-  readonly #inUse = new Map<Promise<ArrowFileHandle>, number>();
-  readonly #toClose = new Set<Promise<ArrowFileHandle>>();
+  readonly #inUse = new Map<Promise<BatchHandle>, number>();
+  readonly #toClose = new Set<Promise<BatchHandle>>();
   #closed = false;
 
   constructor(dir: string, manifest: SpillManifest, maxOpenFiles = 4) {
@@ -123,7 +116,7 @@ export class SpillFiles {
     this.manifest = manifest;
     this.schemas = manifest.segments.map((s) => decodeSchema(s, dir));
     for (const f of manifest.files) this.#firstBatch.push(this.#firstBatch.at(-1)! + f.batches);
-    this.#handles = new LRUCache<number, Promise<ArrowFileHandle>>({
+    this.#handles = new LRUCache<number, Promise<BatchHandle>>({
       max: maxOpenFiles,
       dispose: (handle) => this.#closeHandle(handle),
     });
@@ -157,11 +150,15 @@ export class SpillFiles {
     return check;
   }
 
-  async #handle(k: number): Promise<ArrowFileHandle> {
+  async #handle(k: number): Promise<BatchHandle> {
     let handle = this.#handles.get(k);
     if (!handle) {
       const entry = this.manifest.files[k]!;
-      handle = this.verify(k).then(() => openArrowFile(checkFileName(this.dir, entry.name)));
+      const schema = this.schemas[entry.segment]!;
+      // batch by batch, each range verified as it is read; else the whole file first, then apache-arrow's reader
+      handle = SpillBatchReader.supports(entry, schema)
+        ? SpillBatchReader.open({ dir: this.dir, entry, schema, compression: this.manifest.compression })
+        : this.verify(k).then(() => openArrowFile(checkFileName(this.dir, entry.name)));
       handle.catch(() => {});
       this.#handles.set(k, handle);
       handle.catch(() => this.#handles.delete(k));
@@ -192,7 +189,8 @@ export class SpillFiles {
     }
   }
 
-  async #readFrom(handle: ArrowFileHandle, batch: number, entry: SpillFileEntry, path: string): Promise<RecordBatch> {
+  async #readFrom(handle: BatchHandle, batch: number, entry: SpillFileEntry, path: string): Promise<RecordBatch> {
+    if (handle instanceof SpillBatchReader) return handle.readBatch(batch);
     if (handle.numBatches !== entry.batches || handle.batchRows[batch] !== entry.batchRows[batch]) {
       throw new SpillCorruptError(
         `Spill file ${entry.name} does not match its manifest (${handle.numBatches} batches)`,
@@ -216,7 +214,7 @@ export class SpillFiles {
   }
 
   /** Closes `handle` now, or once the reads using it are done. */
-  #closeHandle(handle: Promise<ArrowFileHandle>): void {
+  #closeHandle(handle: Promise<BatchHandle>): void {
     if ((this.#inUse.get(handle) ?? 0) > 0) this.#toClose.add(handle);
     else void handle.then((h) => h.close()).catch(() => {});
   }

@@ -20,6 +20,10 @@ import { brandClass } from '../../core/brand.ts';
 
 /** Default of `cacheBytes`. */
 export const DEFAULT_CACHE_BYTES = 64e6;
+/** Batches a replay reads ahead of the one being consumed. */
+const READ_AHEAD_BATCHES = 4;
+/** Decoded bytes a replay reads ahead, at most (one batch always). */
+const READ_AHEAD_BYTES = 16e6;
 /** Default of `toTable`'s `maxBytes`. */
 export const DEFAULT_TABLE_BYTES = 256e6;
 
@@ -163,29 +167,50 @@ export class Spilled {
   }
 
   /**
-   * Batches in order with one read ahead: batch i+1 is read and decoded (and the next file
-   * verified, see SpillFiles) while the caller consumes batch i, so disk reads, checksums and
-   * decompression overlap with the caller's work. One decoded batch more is held.
+   * Batches in order with a read-ahead window: while the caller consumes batch i, the next ones
+   * (up to {@link READ_AHEAD_BATCHES}, and {@link READ_AHEAD_BYTES} of decoded data) are read,
+   * verified and decompressed, so disk reads, checksums and decompression on the threadpool
+   * overlap with the caller's work and with each other. The window's batches are held on top of
+   * the one being consumed.
    */
   async *#ordered(diskOnly: boolean): AsyncGenerator<RecordBatch | undefined> {
     // memory-resident batches need no read ahead; with diskOnly they are not converted either
-    const read = (i: number): Promise<RecordBatch | undefined> | undefined =>
-      i >= this.numBatches
-        ? undefined
-        : diskOnly && i >= this.#diskBatches
-          ? Promise.resolve(undefined)
-          : this.#arrow(i, false);
-    let next = read(0);
+    const read = (i: number): Promise<RecordBatch | undefined> =>
+      diskOnly && i >= this.#diskBatches ? Promise.resolve(undefined) : this.#arrow(i, false);
+    const window: { promise: Promise<RecordBatch | undefined>; bytes: number }[] = [];
+    let next = 0;
+    let ahead = 0;
+    const fill = (): void => {
+      while (
+        next < this.numBatches &&
+        (window.length === 0 || (window.length < READ_AHEAD_BATCHES && ahead < READ_AHEAD_BYTES))
+      ) {
+        const promise = read(next);
+        promise.catch(() => {}); // observed when its turn comes (or dropped when the caller stops)
+        const bytes = this.#estimate(next++);
+        ahead += bytes;
+        window.push({ promise, bytes });
+      }
+    };
     try {
-      for (let i = 0; i < this.numBatches; i++) {
-        const current = next!;
-        next = read(i + 1);
-        next?.catch(() => {}); // observed when its turn comes (or dropped when the caller stops)
-        yield await current;
+      while (next < this.numBatches || window.length > 0) {
+        fill();
+        const current = window.shift()!;
+        ahead -= current.bytes;
+        const batch = await current.promise;
+        fill();
+        yield batch;
       }
     } finally {
-      next = undefined;
+      window.length = 0;
     }
+  }
+
+  /** Decoded bytes of batch `index`, estimated from its file's raw bytes (0 for memory-resident batches). */
+  #estimate(index: number): number {
+    if (index >= this.#diskBatches) return 0;
+    const { entry } = this.#files.locate(index);
+    return entry.batches === 0 ? 0 : entry.rawBytes / entry.batches;
   }
 
   /** Every batch as an Arrow RecordBatch, in the original order; the next is read ahead while one is consumed. */
@@ -272,18 +297,21 @@ export class Spilled {
         this.#files.releaseFiles();
       }
     }.bind(this);
+    // disk batches come through the read-ahead window; memory-resident ones as they are
     const replay = async function* (this: Spilled): AsyncGenerator<Batch> {
-      for (let i = 0; i < this.numBatches; i++) {
+      let i = 0;
+      for await (const arrow of this.#ordered(true)) {
         const position = { source: this.dir, index: i, rowStart: this.#rowStarts[i]! };
         let batch: Batch;
         if (i >= this.#diskBatches) {
           this.#check();
           batch = this.#memory[i - this.#diskBatches]!;
         } else if (this.#int64(i) === 'bigint') {
-          batch = new Batch(await this.#rows(i, false), position);
+          batch = new Batch(recordBatchToRows(arrow!, { int64: 'bigint' }), position);
         } else {
-          batch = Batch.fromArrow(await this.#arrow(i, false), position);
+          batch = Batch.fromArrow(arrow!, position);
         }
+        i++;
         rowsRead += batch.numRows;
         yield batch;
       }

@@ -59,14 +59,53 @@ test('a flipped byte fails with SpillCorruptError naming the file and batch, nev
   const spilled = await openSpill(dir);
   // batches of the first file still read
   assert.deepStrictEqual(await spilled.get(0), { i: 0, s: rows(1)[0]!.s });
+  // each batch is verified on its own as it is read: the intact batches of that file read right
   const firstOfFile = written.manifest.files[0]!.rows;
+  assert.deepStrictEqual(await spilled.get(firstOfFile), { i: firstOfFile, s: rows(firstOfFile + 1)[firstOfFile]!.s });
+  const tampered = firstOfFile + entry.batchRows[0]! + entry.batchRows[1]!;
   await assert.rejects(
-    spilled.get(firstOfFile),
+    spilled.get(tampered),
     (e: SpillwayError) =>
       e.code === ErrorCodes.SPILL_CORRUPT && e.context.batch === 2 && e.message.includes(entry.name),
   );
+  // an ordered replay stops at that batch, having yielded only the rows before it
+  let replayed = 0;
+  await assert.rejects(
+    (async () => {
+      for await (const row of spilled.rows()) {
+        assert.equal((row as { i: number }).i, replayed);
+        replayed++;
+      }
+    })(),
+    (e: SpillwayError) => e.code === ErrorCodes.SPILL_CORRUPT && e.context.batch === 2,
+  );
+  assert.equal(replayed, tampered);
   await assert.rejects(readAll(spilled), { code: ErrorCodes.SPILL_CORRUPT });
   await spilled.dispose({ remove: true });
+});
+
+test('a flipped byte outside any batch (schema, footer) fails the first read of that file, naming it', async () => {
+  const dir = path.join(tempDir('spillway-corrupt-footer-'), 'spill');
+  const written = await spillTo(dir);
+  await written.dispose();
+  const entry = written.manifest.files[1]!;
+  const file = path.join(dir, entry.name);
+  for (const at of [entry.batchRanges[0]![0] - 3, entry.bytes - 20]) {
+    const bytes = readFileSync(file);
+    bytes[at]! ^= 0x01;
+    writeFileSync(file, bytes);
+    const spilled = await openSpill(dir);
+    assert.deepStrictEqual(await spilled.get(0), { i: 0, s: rows(1)[0]!.s });
+    await assert.rejects(
+      spilled.get(written.manifest.files[0]!.rows),
+      (e: SpillwayError) =>
+        e.code === ErrorCodes.SPILL_CORRUPT && /outside any batch/.test(e.message) && e.message.includes(entry.name),
+    );
+    await spilled.dispose();
+    bytes[at]! ^= 0x01;
+    writeFileSync(file, bytes);
+  }
+  await (await openSpill(dir)).dispose({ remove: true });
 });
 
 test('a truncated file fails with SpillCorruptError naming the file and the first batch cut off', async () => {
