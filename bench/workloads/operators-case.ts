@@ -78,10 +78,8 @@ async function spillway(): Promise<Record<string, unknown>> {
   const source = ['distinct', 'sort', 'topk'].includes(name)
     ? fromCsv(csv, { cast: true, output: 'arrow' })
     : fromCsv(csv, { cast: true });
-  // sort and topK write Parquet on the main thread, as DuckDB with one thread does: the encoder
-  // thread costs ~60 MB of RSS when run from source (a second isolate with tsx's loader in it),
-  // which passes the governor's critical mark at a 256 MB limit once the sort's output starts
-  const sink = ['sort', 'topk'].includes(name) ? toParquet(out, { encoderThread: false }) : toParquet(out);
+  // default options, as a user writes it (the bench runs the compiled package: no tsx in the encoder thread)
+  const sink = toParquet(out);
   let operator;
   switch (name) {
     case 'sort':
