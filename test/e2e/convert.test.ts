@@ -46,7 +46,7 @@ function assertOk(run: Run, what: string): void {
   assert.equal(run.stdout.trim().split('\n').length, 1, 'one summary line');
 }
 
-test('csv -> parquet -> arrow -> csv round trip equals the input', { timeout: 120_000 }, async () => {
+test('csv -> parquet -> arrow -> csv round trip equals the input', { timeout: 480_000 }, async () => {
   const dir = tempDir();
   const input = join(dir, 'in.csv');
   const text = csvText(5000);
@@ -73,7 +73,7 @@ test('csv -> parquet -> arrow -> csv round trip equals the input', { timeout: 12
   );
 });
 
-test('--columns, --compression and --from/--to flags', { timeout: 120_000 }, async () => {
+test('--columns, --compression and --from/--to flags', { timeout: 480_000 }, async () => {
   const dir = tempDir();
   writeFileSync(join(dir, 'in.csv.gz'), gzipSync(csvText(300)));
   assertOk(await convert(join(dir, 'in.csv.gz'), join(dir, 'p.parquet'), '--compression', 'zstd'), 'zstd parquet');
@@ -108,7 +108,7 @@ test('--columns, --compression and --from/--to flags', { timeout: 120_000 }, asy
   );
 });
 
-test('bad input: non-zero exit, one error line, no output file', { timeout: 120_000 }, async () => {
+test('bad input: non-zero exit, one error line, no output file', { timeout: 480_000 }, async () => {
   const dir = tempDir();
   writeFileSync(join(dir, 'in.csv'), 'a,b\n1,2\n');
   writeFileSync(join(dir, 'corrupt.parquet'), 'PAR1 this is not parquet at all PAR1');
