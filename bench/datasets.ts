@@ -55,8 +55,8 @@ interface Query {
 }
 
 const symbolOf = (i: number): string => ['ABC', 'DEF', 'GHI', 'JKL'][Math.floor(i / 100_000) % 4]!;
-const LO = Math.floor(ROWS * 0.4);
-const HI = Math.floor(ROWS * 0.41);
+const LO = Math.floor((ROWS * 40) / 100);
+const HI = Math.floor((ROWS * 41) / 100);
 const DATE_FROM = 7; // day index of 2026-11-28
 
 const QUERIES: Query[] = [
