@@ -1,14 +1,18 @@
 /**
  * Checkpoint/resume of multi-file sources end to end: a child process reads a dataset (a CSV
- * glob, a Parquet directory, an s3:// prefix of Parquet objects on a local s3rver) with `where`
- * pruning files and filtering rows, writes CSV with a checkpoint, and is SIGKILLed after a random
- * number of batches (no sleeps), then rerun until it completes. The output must be exactly an
- * uninterrupted run's, every row once; a file list that changed between runs is refused.
+ * glob, a Parquet directory, an s3:// prefix of Parquet objects on a local s3rver, with `where`
+ * pruning files and filtering rows; Parquet and Arrow URLs on a local HTTP server), writes CSV
+ * with a checkpoint, and is SIGKILLed after a random number of batches once its checkpoint lies
+ * past the first file (synchronised on the checkpoint file, no sleeps), then rerun until it
+ * completes. The output must be exactly an uninterrupted run's, every row once; a file list
+ * that changed between runs (a file added or grown, an ETag changed) is refused.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { S3Client, CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -17,6 +21,7 @@ import { random as mulberry32 } from '../../samples/trades-data.ts';
 import { pipeline } from '../../lib/core/pipeline.ts';
 import { fromIterable } from '../../sources/fromIterable.ts';
 import { toParquet } from '../../sinks/toParquet.ts';
+import { toArrow } from '../../sinks/toArrow.ts';
 
 const SCRIPT = join(ROOT, 'test/e2e/dataset-resume-child.ts');
 const PARTS = 4;
@@ -32,6 +37,44 @@ const S3rver = createRequire(import.meta.url)('s3rver') as new (options: object)
 const dir = tempDir('spillway-dataset-resume-');
 let server: S3rverInstance;
 let env: Record<string, string> = {};
+let http: Server;
+let httpBase = '';
+/** ETags the HTTP server answers with, by path (a test changes one to change the object). */
+const etags = new Map<string, string>();
+/** The files served over HTTP: partitions 0 and 1, as Parquet and as Arrow. */
+const HTTP_PARTS = [0, 1];
+
+/** Serves `dir/http` with ranges and ETags (what the Parquet and Arrow readers need). */
+async function startHttp(): Promise<void> {
+  http = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const etag = etags.get(path);
+    if (etag === undefined) return void res.writeHead(404).end();
+    if (req.headers['if-match'] && req.headers['if-match'] !== etag) return void res.writeHead(412).end();
+    const bytes = readFileSync(join(dir, 'http', path));
+    const size = bytes.length;
+    const range = /bytes=(\d*)-(\d*)/.exec(req.headers.range ?? '');
+    if (!range) return void res.writeHead(200, { 'content-length': size, etag }).end(bytes);
+    const start = range[1] === '' ? Math.max(0, size - Number(range[2])) : Number(range[1]);
+    const end = range[1] === '' || range[2] === '' ? size - 1 : Math.min(Number(range[2]), size - 1);
+    res.writeHead(206, { 'content-range': `bytes ${start}-${end}/${size}`, 'content-length': end + 1 - start, etag });
+    res.end(bytes.subarray(start, end + 1));
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  httpBase = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+}
+
+function httpUrls(ext: string): string {
+  const urls: string[] = [];
+  for (const p of HTTP_PARTS) for (let f = 0; f < FILES_PER_PART; f++) urls.push(`${httpBase}/p${p}-${f}.${ext}`);
+  return urls.join(',');
+}
+
+function httpIds(): number[] {
+  return HTTP_PARTS.flatMap((p) =>
+    Array.from({ length: FILES_PER_PART }, (_, f) => rowsOf(p, f).map((r) => r.id)).flat(),
+  );
+}
 
 /** Rows of file `f` of partition `p`: ids unique across the dataset, notes with quotes and newlines. */
 function rowsOf(p: number, f: number): Array<{ id: number; x: number; note: string }> {
@@ -72,6 +115,16 @@ interface Run {
   stderr: string;
 }
 
+/** The file index of the checkpoint in `dir`, or -1 when there is none (it is replaced atomically, so a read sees a whole one). */
+function checkpointFile(dir: string): number {
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8')) as { source: { file: number } }).source.file;
+  } catch {
+    return -1;
+  }
+}
+
+/** Runs the child; kills it with SIGKILL after `killAfter` batches, once its checkpoint is past the first file. */
 function run(args: string[], killAfter = Infinity): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', SCRIPT, ...args], {
@@ -85,7 +138,7 @@ function run(args: string[], killAfter = Infinity): Promise<Run> {
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       out += chunk;
       for (const c of chunk) if (c === '.') batches++;
-      if (batches >= killAfter && !child.killed) child.kill('SIGKILL');
+      if (batches >= killAfter && !child.killed && checkpointFile(args[3]!) >= 1) child.kill('SIGKILL');
     });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', reject);
@@ -104,7 +157,7 @@ async function runWithCrashes(
   let resumable = 0;
   for (let attempt = 0; attempt < 12; attempt++) {
     const killAfter = attempt < 3 ? 3 + Math.floor(random() * Math.max(1, total / 2 - 3)) : Infinity;
-    const result = await run([...args, String(1 + Math.floor(random() * 3))], killAfter);
+    const result = await run([...args, '1'], killAfter);
     if (result.done) {
       assert.equal(result.code, 0, result.stderr);
       return { kills, resumable };
@@ -112,7 +165,7 @@ async function runWithCrashes(
     assert.notEqual(result.code, 0, 'a killed run does not exit cleanly');
     assert.equal(result.stderr.includes('Error'), false, result.stderr);
     kills++;
-    if (existsSync(join(args[3], 'checkpoint.json'))) resumable++;
+    if (checkpointFile(args[3]) >= 1) resumable++;
   }
   throw new Error('the pipeline never completed');
 }
@@ -129,6 +182,18 @@ before(async () => {
       );
     }
   }
+  mkdirSync(join(dir, 'http'));
+  for (const p of HTTP_PARTS)
+    for (let f = 0; f < FILES_PER_PART; f++) {
+      writeFileSync(
+        join(dir, 'http', `p${p}-${f}.parquet`),
+        readFileSync(join(dir, 'pq', `part=${p}`, `day-${f}.parquet`)),
+      );
+      await pipeline(fromIterable(rowsOf(p, f), { batchSize: 300 }), toArrow(join(dir, 'http', `p${p}-${f}.arrow`)));
+      etags.set(`/p${p}-${f}.parquet`, '"v1"');
+      etags.set(`/p${p}-${f}.arrow`, '"v1"');
+    }
+  await startHttp();
   server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: join(dir, 's3') });
   const { port } = await server.run();
   env = {
@@ -158,12 +223,22 @@ before(async () => {
 
 after(async () => {
   await server?.close();
+  http?.closeAllConnections();
+  await new Promise<void>((resolve) => (http ? http.close(() => resolve()) : resolve()));
 });
 
 const cases = [
-  { name: 'a CSV glob', kind: 'csv', input: () => join(dir, 'csv', '**', '*.csv'), seeds: [11, 12] },
-  { name: 'a Parquet directory', kind: 'parquet', input: () => join(dir, 'pq'), seeds: [21, 22] },
-  { name: 'an s3:// prefix of Parquet objects', kind: 'parquet', input: () => 's3://resume/pq/', seeds: [31] },
+  { name: 'a CSV glob', kind: 'csv', input: () => join(dir, 'csv', '**', '*.csv'), seeds: [11], ids: expectedIds },
+  { name: 'a Parquet directory', kind: 'parquet', input: () => join(dir, 'pq'), seeds: [21], ids: expectedIds },
+  {
+    name: 'an s3:// prefix of Parquet objects',
+    kind: 'parquet',
+    input: () => 's3://resume/pq/',
+    seeds: [31],
+    ids: expectedIds,
+  },
+  { name: 'Parquet URLs over HTTP', kind: 'parquet-urls', input: () => httpUrls('parquet'), seeds: [41], ids: httpIds },
+  { name: 'Arrow URLs over HTTP', kind: 'arrow-urls', input: () => httpUrls('arrow'), seeds: [51], ids: httpIds },
 ];
 
 for (const c of cases) {
@@ -171,11 +246,7 @@ for (const c of cases) {
     const reference = join(dir, `ref-${c.kind}-${c.seeds[0]}.csv`);
     const ref = await run([c.kind, c.input(), reference, '-']);
     assert.ok(ref.done, ref.stderr);
-    assert.deepEqual(
-      idsOf(reference),
-      expectedIds(),
-      'the uninterrupted run reads every file but the pruned partition',
-    );
+    assert.deepEqual(idsOf(reference), c.ids(), 'the uninterrupted run reads every file (but the pruned partition)');
     let resumable = 0;
     for (const seed of c.seeds) {
       const output = join(dir, `out-${c.kind}-${seed}.csv`);
@@ -185,7 +256,7 @@ for (const c of cases) {
       resumable += crashes.resumable;
       const ids = idsOf(output);
       assert.equal(new Set(ids).size, ids.length, `seed ${seed}: a row was written twice`);
-      assert.deepEqual(ids, expectedIds(), `seed ${seed}: rows missing or out of order`);
+      assert.deepEqual(ids, c.ids(), `seed ${seed}: rows missing or out of order`);
       assert.ok(readFileSync(output).equals(readFileSync(reference)), `seed ${seed}: the output differs`);
       assert.equal(existsSync(join(checkpoint, 'checkpoint.json')), false, 'a finished run removes its checkpoint');
     }
@@ -217,4 +288,26 @@ test('a dataset whose files changed since the checkpoint is refused with ERR_SPI
       refused.stderr,
     );
   }
+});
+
+test('an object whose ETag changed since the checkpoint is refused; with it back, the run resumes', async () => {
+  const urls = httpUrls('parquet');
+  const reference = join(dir, 'ref-etag.csv');
+  const whole = await run(['parquet-urls', urls, reference, '-']);
+  assert.ok(whole.done, whole.stderr);
+  const checkpoint = join(dir, 'ckpt-etag');
+  const args = ['parquet-urls', urls, join(dir, 'out-etag.csv'), checkpoint, '1'];
+  const killed = await run(args, 4);
+  assert.equal(killed.done, false);
+  assert.ok(checkpointFile(checkpoint) >= 1, 'the killed run left a checkpoint past the first file');
+  etags.set(`/p1-2.parquet`, '"v2"');
+  const refused = await run(args);
+  assert.equal(refused.done, false);
+  assert.match(refused.stderr, /ERR_SPILLWAY_CHECKPOINT/);
+  assert.ok(refused.stderr.includes(`${httpBase}/p1-2.parquet changed (ETag)`), refused.stderr);
+  etags.set(`/p1-2.parquet`, '"v1"');
+  const resumed = await run(args);
+  assert.ok(resumed.done, resumed.stderr);
+  assert.ok(resumed.batches < whole.batches, 'the rerun resumed past the first file (fewer batches than a whole run)');
+  assert.ok(readFileSync(join(dir, 'out-etag.csv')).equals(readFileSync(reference)));
 });
