@@ -180,8 +180,11 @@ export function datasetSource(input: DatasetInput, settings: DatasetSettings, fo
   let totalRows: number | undefined;
   let current: BatchSource<Row> | undefined;
   const resume = new DatasetResume({
+    // bigints (a `where` value) as `123n`: JSON has none, and the identity must not throw
     identity: JSON.parse(
-      JSON.stringify({ source: stage, input, settings, format: format.checkpoint?.identity ?? null }),
+      JSON.stringify({ source: stage, input, settings, format: format.checkpoint?.identity ?? null }, (_k, v) =>
+        typeof v === 'bigint' ? `${v}n` : v,
+      ),
     ) as CheckpointJson,
     refuse:
       format.checkpoint === undefined

@@ -8,7 +8,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { pipeline, collect, fromCsv, fromJsonl, toCsv, ErrorCodes, SpillwayError } from '../../../index.ts';
+import {
+  pipeline,
+  collect,
+  fromCsv,
+  fromIterable,
+  fromJsonl,
+  fromParquet,
+  toCsv,
+  toParquet,
+  ErrorCodes,
+  SpillwayError,
+} from '../../../index.ts';
 import { tempDir } from '../../helpers.ts';
 
 const dir = tempDir('spillway-dataset-checkpoint-');
@@ -58,4 +69,22 @@ test('fromCsv over a local glob checkpoints (collect() is refused as a sink, not
   });
   assert.equal(readFileSync(join(dir, 'out-ok.csv'), 'utf8'), 'id\n1\n2\n');
   assert.equal(existsSync(join(dir, 'ckpt-ok', 'checkpoint.json')), false);
+});
+
+test('a checkpointed dataset whose `where` holds a bigint runs (the checkpoint identity is JSON)', async () => {
+  mkdirSync(join(dir, 'pq'));
+  for (const f of [0, 1])
+    await pipeline(
+      fromIterable(Array.from({ length: 10 }, (_, i) => ({ id: BigInt(f * 10 + i) }))),
+      toParquet(join(dir, 'pq', `${f}.parquet`)),
+    );
+  await pipeline(
+    fromParquet(join(dir, 'pq', '*.parquet'), { where: { col: 'id', op: '>=', value: 8n } }),
+    toCsv(join(dir, 'out-bigint.csv')),
+    { checkpoint: join(dir, 'ckpt-bigint') },
+  );
+  assert.deepEqual(
+    readFileSync(join(dir, 'out-bigint.csv'), 'utf8').trim().split('\n').slice(1).map(Number),
+    [8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19],
+  );
 });
