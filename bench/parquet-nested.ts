@@ -7,9 +7,9 @@
  *
  * Group `parquet-nested-duckdb`: the file of issue 18's report, rebuilt: about 1.9 MB of lists of
  * many small ints (160,000 rows of up to 199 values, 16 million values) written by DuckDB, which
- * puts a row group's 12 million values in one page. spillway refuses that page by default
- * (`maxNestedPageValues`, 4 million); the spillway cases here raise the bound to read it, and a
- * `spillway-default` case records the refusal.
+ * puts a row group's 12 million values in one page. spillway decodes that page into compact
+ * level and value arrays and assembles rows a batch at a time (read/assemble.ts), within the
+ * default `maxNestedPageValues` bound (32 million values): no option is needed to read it.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
@@ -92,20 +92,19 @@ async function duckFile(): Promise<{ path: string; sum: number }> {
   return { path, sum };
 }
 
-/** The DuckDB-written file: each reader's time and peak RSS, and spillway's default refusal. */
+/** The DuckDB-written file: each reader's time and peak RSS, spillway with its default options. */
 async function duckRows(): Promise<BenchRow[]> {
   const { path, sum } = await duckFile();
-  const bound = '16000000';
-  const modes: [string, string, string[]][] = [
-    ['hyparquet', 'hyparquet', ['l']],
-    ['spillway-rows (maxNestedPageValues 16M)', 'spillway-rows', ['l', bound]],
-    ['spillway-arrow (maxNestedPageValues 16M)', 'spillway-arrow', ['l', bound]],
-    ['duckdb', 'duckdb', ['l']],
+  const modes: [string, string][] = [
+    ['hyparquet', 'hyparquet'],
+    ['spillway-rows', 'spillway-rows'],
+    ['spillway-arrow', 'spillway-arrow'],
+    ['duckdb', 'duckdb'],
   ];
   const runs = new Map<string, Measured[]>(modes.map(([name]) => [name, []]));
   for (let r = 0; r < BENCH_RUNS; r++) {
-    for (const [name, mode, extra] of modes) {
-      const m = measure(mode, path, ...extra);
+    for (const [name, mode] of modes) {
+      const m = measure(mode, path, 'l');
       if (m.rows !== DUCK_ROWS || m.sum !== sum)
         throw new Error(
           `${name} read ${m.rows} rows summing to ${m.sum}; expected ${DUCK_ROWS} rows summing to ${sum}`,
@@ -113,16 +112,9 @@ async function duckRows(): Promise<BenchRow[]> {
       runs.get(name)!.push(m);
     }
   }
-  let refusal = '';
-  try {
-    measure('spillway-rows', path, 'l');
-  } catch (error) {
-    refusal =
-      /has a nested page of [^\n(]*/.exec(String((error as { stderr?: string }).stderr ?? error))?.[0] ?? 'failed';
-  }
   const base = median(runs.get('hyparquet')!.map((m) => m.ms));
   const mb = statSync(path).size / 1e6;
-  const rows: BenchRow[] = modes.map(([name]) => {
+  return modes.map(([name]) => {
     const ms = median(runs.get(name)!.map((m) => m.ms));
     return {
       group: 'parquet-nested-duckdb',
@@ -134,12 +126,6 @@ async function duckRows(): Promise<BenchRow[]> {
       note: `${DUCK_ROWS.toLocaleString('en-US')} rows of list<int32> (16M values), ${mb.toFixed(1)} MB DuckDB file; ratio = speed against hyparquet`,
     };
   });
-  rows.push({
-    group: 'parquet-nested-duckdb',
-    case: 'spillway-rows (default bound)',
-    note: refusal ? `refused: ${refusal.slice(0, 160)}` : 'read (no refusal)',
-  });
-  return rows;
 }
 
 export async function run(): Promise<BenchRow[]> {

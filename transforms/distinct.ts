@@ -6,7 +6,7 @@ import { estimateValueBytes, type Row } from '../lib/core/batch.ts';
 import { HashAggregator, type GroupPlan, type OperatorCounters } from '../lib/operators/hash-aggregate.ts';
 import { OperatorScratch } from '../lib/operators/operator-scratch.ts';
 import { BatchFeed } from '../lib/operators/batch-feed.ts';
-import { encodeValue, keyEncoder } from '../lib/operators/key-encoding.ts';
+import { columnGetter, encodeValue, keyEncoder } from '../lib/operators/key-encoding.ts';
 import { expectKeyColumns } from '../lib/operators/key-columns.ts';
 import { OperatorTransform } from '../lib/operators/operator-transform.ts';
 import {
@@ -43,8 +43,11 @@ function wholeRowKey(): (row: Row) => string {
 }
 
 function distinctPlan(keys: readonly string[] | undefined): GroupPlan<Row> {
+  // keyed: one trie level per key column; whole rows: one level, the row's encoded key
+  const key = keys ? keyEncoder(keys) : wholeRowKey();
   return {
-    key: keys ? keyEncoder(keys) : wholeRowKey(),
+    keys: keys ? keys.map(columnGetter) : [key],
+    groupKey: key,
     create: (row) => row,
     add: (group) => group,
     merge: (earlier) => earlier,

@@ -8,7 +8,8 @@ import { expectAggregate, isBuiltinAggregate, type Aggregate, type Aggregates } 
 import { HashAggregator, type GroupPlan, type OperatorCounters } from '../lib/operators/hash-aggregate.ts';
 import { OperatorScratch } from '../lib/operators/operator-scratch.ts';
 import { BatchFeed } from '../lib/operators/batch-feed.ts';
-import { keyEncoder } from '../lib/operators/key-encoding.ts';
+import { columnGetter } from '../lib/operators/key-encoding.ts';
+import { encodeKeyValues } from '../lib/operators/key-trie.ts';
 import { expectKeyColumns } from '../lib/operators/key-columns.ts';
 import { OperatorTransform } from '../lib/operators/operator-transform.ts';
 import {
@@ -21,11 +22,11 @@ import {
 /** Options of {@link groupBy}. */
 export type GroupByOptions = HashOperatorOptions;
 
-/** A group in the table: its key values and one partial state per aggregate. */
-interface Group {
-  k: unknown[];
-  s: unknown[];
-}
+/**
+ * A group in the table: one partial state per aggregate, then its key values, in one array (one
+ * object per group rather than three: high-cardinality tables hold millions).
+ */
+type Group = unknown[];
 
 /** The plan that makes groups of `keys` with `aggregates`. */
 export function groupPlan(
@@ -34,37 +35,38 @@ export function groupPlan(
   aggs: readonly Aggregate[],
 ): GroupPlan<Group> {
   const n = aggs.length;
-  const fixed = 64 + 16 * keys.length + aggs.reduce((total, a) => total + (a.stateBytes ?? 48), 0);
+  const width = n + keys.length;
+  const fixed = 48 + 8 * width + aggs.reduce((total, a) => total + (a.stateBytes ?? 48), 0);
+  const getters = keys.map(columnGetter);
   return {
-    key: keyEncoder(keys),
+    keys: getters,
+    groupKey: (group) => encodeKeyValues(group.slice(n)),
     create(row, meter) {
-      const k = new Array<unknown>(keys.length);
-      for (let i = 0; i < keys.length; i++) k[i] = (row as Record<string, unknown>)[keys[i]!] ?? null;
-      const s = new Array<unknown>(n);
+      const g = new Array<unknown>(width);
+      for (let i = 0; i < getters.length; i++) g[n + i] = getters[i]!(row) ?? null;
       for (let i = 0; i < n; i++) {
         const a = aggs[i]!;
-        s[i] = a.add(a.init(), row, meter);
+        g[i] = a.add(a.init(), row, meter);
       }
-      return { k, s };
+      return g;
     },
     add(group, row, meter) {
-      const s = group.s;
-      for (let i = 0; i < n; i++) s[i] = aggs[i]!.add(s[i], row, meter);
+      for (let i = 0; i < n; i++) group[i] = aggs[i]!.add(group[i], row, meter);
       return group;
     },
     merge(earlier, later, meter) {
-      for (let i = 0; i < n; i++) earlier.s[i] = aggs[i]!.merge(earlier.s[i], later.s[i], meter);
+      for (let i = 0; i < n; i++) earlier[i] = aggs[i]!.merge(earlier[i], later[i], meter);
       return earlier;
     },
     output(group) {
       const out: Record<string, unknown> = {};
-      for (let i = 0; i < keys.length; i++) out[keys[i]!] = group.k[i];
-      for (let i = 0; i < n; i++) out[names[i]!] = aggs[i]!.finish(group.s[i]);
+      for (let i = 0; i < keys.length; i++) out[keys[i]!] = group[n + i];
+      for (let i = 0; i < n; i++) out[names[i]!] = aggs[i]!.finish(group[i]);
       return out;
     },
     groupBytes(row) {
       let bytes = fixed;
-      for (const key of keys) bytes += estimateValueBytes((row as Record<string, unknown>)[key], 1);
+      for (const get of getters) bytes += estimateValueBytes(get(row), 1);
       return bytes;
     },
   };

@@ -23,9 +23,10 @@ export interface SortOptions extends OperatorOptions {
  * Sorts every row by `keys`: a column, a list of columns, or `{ column, order, nulls }` objects.
  * Ascending with NULLs last by default (DuckDB's order); NaN after every number; strings by their
  * UTF-8 bytes; stable (equal keys keep their input order). Input past the budget (measured on
- * its Arrow buffers) is sorted in runs spilled to the operator's private scratch directory
- * (compressed Arrow IPC) and merged at the end; the files are removed on success, failure and
- * abort. Emits Arrow batches.
+ * its Arrow buffers), or past what the pipeline's governor says is available (its level, and its
+ * headroom against the memory spilling a run takes), is sorted in runs spilled to the operator's
+ * private scratch directory (compressed Arrow IPC) and merged at the end; the files are removed
+ * on success, failure and abort. Emits Arrow batches.
  *
  * `stats.details` reports `runsSpilled`, `bytesSpilled`, `rowsSpilled`, `mergePasses`,
  * `spills` (runs written because the governor asked) and the `budget` used.

@@ -11,8 +11,8 @@
  *   of exactly that size, which stops at its first block beyond.
  */
 import type { Decoder, Encoder } from '@toondepauw/node-zstd';
-import { ZSTDDecoder } from 'zstddec';
 import { lazyRequire } from '../core/lazy-require.ts';
+import { zstdWasmDecode } from './zstd-wasm.ts';
 
 // the native addon loads on first use, not when spillway is imported
 const zstd = lazyRequire<typeof import('@toondepauw/node-zstd')>('@toondepauw/node-zstd');
@@ -20,15 +20,11 @@ const zstd = lazyRequire<typeof import('@toondepauw/node-zstd')>('@toondepauw/no
 /** zstd's default level: what zstd-napi used and what Arrow and Parquet writers expect. */
 const LEVEL = 3;
 
-/** Largest frame content size decoded through WebAssembly memory (which never shrinks). */
+/** Largest output decoded into a buffer of a fixed size (zstd-wasm.ts drops large instances after). */
 const MAX_WASM_OUTPUT = 1 << 30;
 
 let encoder: Encoder | undefined;
 let decoder: Decoder | undefined;
-
-// the WebAssembly module is compiled once, when this module loads: decoding is synchronous
-const wasm = new ZSTDDecoder();
-await wasm.init();
 
 // Buffer.from(view) would copy; this shares the memory.
 function asBuffer(data: Uint8Array): Buffer {
@@ -105,12 +101,12 @@ export function zstdDecodedBound(data: Uint8Array): number | undefined {
 }
 
 function decodeWasm(data: Uint8Array, capacity: number, exact: boolean): Uint8Array {
-  const out = wasm.decode(data, capacity);
-  // libzstd's error codes come back as sizes that cannot equal a valid one (or are negative)
-  const ok = exact ? out.length === capacity : out.length > 0 && out.length <= capacity;
-  if (!ok)
+  const out = zstdWasmDecode(data, capacity);
+  if (out instanceof Error || (exact && out.length !== capacity))
     throw new Error(
-      `zstd: frame does not decompress to the ${capacity} bytes declared (it is corrupt or expands past them)`,
+      exact
+        ? `zstd: frame does not decompress to the ${capacity} bytes declared (it is corrupt or expands past them)`
+        : `zstd: frame is corrupt or decompresses to more than the ${capacity} bytes it may hold`,
     );
   return out;
 }
@@ -146,6 +142,28 @@ export function zstdDecompressInto(data: Uint8Array, size: number): Uint8Array {
     return out;
   }
   return decodeWasm(data, size, true);
+}
+
+/**
+ * Decompresses zstd frames whose decompressed size is not known exactly into at most `cap`
+ * bytes, never holding much more: a declared content size above `cap` is refused before any
+ * allocation, frames whose block headers bound them within `cap` go through node-zstd, others
+ * through WebAssembly into a buffer of `cap` bytes.
+ * @throws Error when the frames are corrupt or would decompress to more than `cap` bytes
+ */
+export function zstdDecompressCapped(data: Uint8Array, cap: number): Uint8Array {
+  const limit = Math.min(cap, MAX_WASM_OUTPUT);
+  if (!Number.isSafeInteger(limit) || limit < 0) throw new Error(`zstd: cannot decompress into ${cap} bytes`);
+  const declared = zstdFrameContentSize(data);
+  if (declared !== undefined) {
+    if (declared > limit)
+      throw new Error(`zstd: frame declares ${declared} bytes, more than the ${limit} bytes it may hold`);
+    return zstdDecompressInto(data, declared);
+  }
+  const bound = zstdDecodedBound(data);
+  if (bound === undefined) throw new Error('zstd: frame header or block headers are corrupt');
+  if (bound <= limit) return (decoder ??= new (zstd().Decoder)()).decodeSync(asBuffer(data));
+  return decodeWasm(data, limit, false);
 }
 
 /**

@@ -44,7 +44,7 @@ export function nextLevel(current: MemoryLevel, f: number, marks: Marks): Memory
 /**
  * The level for `sample` when the level is `current`. Critical is judged on the real figures;
  * ok/spill/pause on RSS less the credit of reusable memory (see reusable-memory.ts), granted
- * only right after a collection (`collected`) while paused.
+ * only right after a collection (`collected`) while paused, and never below the memory in use.
  */
 export function decideLevel(
   current: MemoryLevel,
@@ -59,7 +59,7 @@ export function decideLevel(
   const heapFraction = sample.heapUsable > 0 ? sample.heapUsed / sample.heapUsable : 0;
   if (sample.fraction >= marks.critical) return nextLevel(current, sample.fraction, marks);
   if (known && collected && current === 'pause' && heapFraction < marks.resume) {
-    if (reuse.grant(sample, marks.resume * limit, (marks.critical - marks.pause - 0.05) * limit))
+    if (reuse.grant(sample, marks.resume * limit))
       log(
         'reusable memory: RSS %s, in use ~%s: credit %s',
         formatBytes(sample.total),
@@ -67,7 +67,13 @@ export function decideLevel(
         formatBytes(reuse.credit),
       );
   }
-  const adjusted = reuse.credit > 0 ? Math.max(reuse.adjusted(sample.total) / limit, heapFraction) : sample.fraction;
+  let adjusted = sample.fraction;
+  if (reuse.credit > 0) {
+    // leaving a pause: the whole credit; entering one: at most the cap (see reusable-memory.ts)
+    const cap = current === 'pause' ? Infinity : Math.max(0, marks.critical - marks.pause - 0.05) * limit;
+    const inUse = (reuse.inUse(sample) ?? 0) / limit;
+    adjusted = Math.max(reuse.adjusted(sample.total, cap) / limit, heapFraction, inUse);
+  }
   const level = nextLevel(current, adjusted, marks);
   // in critical, leave it only on the real figures
   return current === 'critical' && RANK[level] < RANK.critical ? nextLevel(current, sample.fraction, marks) : level;

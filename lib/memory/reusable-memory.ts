@@ -11,10 +11,13 @@
  * This estimates the memory in use (`heapUsed + external + children + the native baseline`, the
  * baseline being the least `rss - heapTotal - external` seen: code, libraries, stacks) and, when
  * a paused governor finds it under the resume mark right after a full collection, grants a
- * credit: the pause and resume marks are judged on `RSS - credit` until RSS falls below the
- * resume mark by itself. The credit is capped so the raised pause mark stays 5% of the limit
- * below the critical one, which is always judged on the real RSS: growth past the reused memory still pauses, and a
- * real excess still fails.
+ * credit of at most the retained memory (`RSS - in use`): leaving the pause is judged on
+ * `RSS - credit`, so the pause ends. Entering the next one is judged on the largest of the memory
+ * in use and `RSS - min(credit, cap)`, the cap keeping the raised pause mark 5% of the limit below
+ * the critical one (levels.ts): growth of the data in use pauses at the usual mark, growth of RSS
+ * alone pauses before the critical mark, and the critical mark is always judged on the real RSS.
+ * One credit for both would not do: the retained memory can exceed the 10% between the resume
+ * and pause marks (a CI run held 281 MB retained at a 381 MB limit and stayed paused for 120 s).
  */
 
 /** The figures the estimate needs (a governor sample has them). */
@@ -57,9 +60,9 @@ export class ReusableMemory {
     return s.heapUsed + s.external + s.childrenRss + this.#nativeBase;
   }
 
-  /** The total the marks are judged on: `total - credit`. */
-  adjusted(total: number): number {
-    return Math.max(0, total - this.#credit);
+  /** The total the marks are judged on: `total` less the credit, or less at most `cap` of it. */
+  adjusted(total: number, cap = Infinity): number {
+    return Math.max(0, total - Math.min(this.#credit, cap));
   }
 
   /** RSS fell under the resume mark by itself: the credit is no longer needed. */
@@ -68,18 +71,19 @@ export class ReusableMemory {
   }
 
   /**
-   * After a full collection while paused: when the memory in use is under `resumeBytes`, grants
-   * enough credit to bring `total` just under `resumeBytes`, at most `maxCredit`. Returns true
-   * when the adjusted total is now under the resume mark.
+   * After a full collection while paused: when the memory in use is under 90% of `resumeBytes`,
+   * grants enough credit to bring `total` just under `resumeBytes`, at most the memory retained
+   * (`total - in use`). Returns true when the credited total is now under the resume mark.
    */
-  grant(s: ReuseFigures, resumeBytes: number, maxCredit: number): boolean {
+  grant(s: ReuseFigures, resumeBytes: number): boolean {
     const used = this.inUse(s);
     if (used === undefined || used >= resumeBytes * 0.9) return false;
     const wanted = s.total - resumeBytes + Math.max(1, resumeBytes * 0.01);
-    const credit = Math.min(Math.max(this.#credit, wanted), Math.max(0, maxCredit));
-    if (credit <= this.#credit) return this.adjusted(s.total) < resumeBytes;
-    this.#credit = credit;
-    this.#grants++;
+    const credit = Math.min(Math.max(this.#credit, wanted), Math.max(0, s.total - used));
+    if (credit > this.#credit) {
+      this.#credit = credit;
+      this.#grants++;
+    }
     return this.adjusted(s.total) < resumeBytes;
   }
 }

@@ -1,10 +1,11 @@
 /**
- * External merge sort over Arrow batches: batches are buffered up to a byte budget (or until the
- * governor says spill), then sorted as one run (a permutation sorted over key arrays, rows
- * gathered on the buffers) and spilled as compressed Arrow IPC runs under the operator's scratch
+ * External merge sort over Arrow batches: batches are buffered up to a byte budget or until the
+ * governor says spill (its level, or headroom too small for spilling the run: sort-memory.ts),
+ * then sorted as one run (a radix permutation sort over key arrays, run-sort.ts; rows gathered
+ * on the buffers) and spilled as compressed Arrow IPC runs under the operator's scratch
  * directory (spill-runs.ts, the same scratch the hash operators partition into);
- * at the end the runs (the last one may stay in memory) are merged k-way with a heap, one batch
- * per run in memory, output streamed in batches. Too many runs for the budget are merged in
+ * at the end the runs (the last one stays in memory when the governor leaves room) are merged
+ * k-way with a heap, one small batch per run in memory, output streamed in batches. Too many runs for the budget are merged in
  * passes. Stable: rows that compare equal keep their input order (runs hold consecutive input,
  * ties between runs go to the earlier run).
  */
@@ -12,8 +13,9 @@ import type { RecordBatch, Schema } from 'apache-arrow';
 import { castRecordBatch, recordBatchBytes, schemasEqual, unifySchemas } from '../formats/arrow/convert.ts';
 import { AbortError } from '../core/errors.ts';
 import { logger, type GovernorGate } from '../core/stage.ts';
-import { obtainGc } from '../memory/memory-probe.ts';
+import { SortMemory, collect, isPaused } from './sort-memory.ts';
 import { gatherRows } from './gather.ts';
+import { RunSorter } from './run-sort.ts';
 import { mergeRuns, spilledSource, type RunSource } from './run-merge.ts';
 import { watchLevels } from './level-watch.ts';
 import type { OperatorScratch } from './operator-scratch.ts';
@@ -58,9 +60,6 @@ interface MemoryRun {
   rows: Uint32Array;
 }
 
-/** Bytes a spilled run's batch should have at most, so that a merge holds one batch per run within budget. */
-const RUN_BATCH_BYTES = 1 << 20;
-
 /** Sorts batches of any size within a memory budget. */
 export class ExternalSorter {
   readonly stats: ExternalSortStats = {
@@ -72,6 +71,7 @@ export class ExternalSorter {
   };
   readonly #ordering: SortOrdering;
   readonly #options: ExternalSortOptions;
+  readonly #memory: SortMemory;
   #buffered: RecordBatch[] = [];
   #bufferedBytes = 0;
   #bufferedRows = 0;
@@ -87,6 +87,7 @@ export class ExternalSorter {
   constructor(ordering: SortOrdering, options: ExternalSortOptions) {
     this.#ordering = ordering;
     this.#options = options;
+    this.#memory = new SortMemory(options.budget, options.batchSize, options.governor);
   }
 
   #checkAbort(): void {
@@ -111,16 +112,22 @@ export class ExternalSorter {
     if (this.#unsubscribe) return;
     const governor = this.#options.governor;
     this.#unsubscribe = watchLevels(governor, (level) => {
-      if (level === 'ok' || this.#disposed || this.#bufferedBytes === 0) return;
+      if (level === 'ok' || this.#disposed) return;
+      if (this.#bufferedBytes === 0) {
+        // nothing held: the copies of runs spilled just before may be what holds the pause (the
+        // sources wait anyway: a memory-reducing collection costs them nothing)
+        if (level === 'pause' && this.#runs.length > 0) collect(true);
+        return;
+      }
       this.#serial(async () => {
         const now = governor!.level;
         if (this.#disposed || now === 'ok' || this.#bufferedBytes === 0) return;
-        if (now === 'spill' && this.#bufferedBytes < this.#options.budget / 8) return;
+        if (now === 'spill' && this.#bufferedBytes < this.#memory.minRun()) return;
         this.stats.governorSpills++;
         await this.spill();
         // the governor measures RSS: the run's buffers leave it only when collected, and a paused
         // source allocates nothing that would make V8 collect
-        obtainGc()?.();
+        collect(isPaused(governor));
       }).catch((error: unknown) => {
         this.#failure ??= error;
       });
@@ -150,16 +157,13 @@ export class ExternalSorter {
     this.stats.rows += batch.numRows;
     if (this.#bufferedBytes > this.stats.peakBufferedBytes) this.stats.peakBufferedBytes = this.#bufferedBytes;
     if (this.#bufferedBytes >= this.#options.budget) await this.spill();
-    else if (this.#governorSaysSpill()) {
+    else if (this.#memory.mustSpill(this.#bufferedBytes)) {
       this.stats.governorSpills++;
       await this.spill();
+      // the governor measures RSS: the run's buffers (and the sorted copies just written) leave
+      // it only once collected, and memory is short now
+      collect(isPaused(this.#options.governor));
     }
-  }
-
-  #governorSaysSpill(): boolean {
-    const governor = this.#options.governor;
-    // a run far below the budget is not worth a file: the governor's level lags behind frees
-    return governor !== undefined && governor.level !== 'ok' && this.#bufferedBytes >= this.#options.budget / 8;
   }
 
   /** Sorts the buffered batches into a run in memory and drops them from the buffer. */
@@ -173,11 +177,8 @@ export class ExternalSorter {
     const ordering = this.#ordering;
     ordering.bind(schema);
     const keys = ordering.keySet(sources);
-    const compare = ordering.compare;
-    const index = new Array<number>(n);
-    for (let i = 0; i < n; i++) index[i] = i;
-    // Array.prototype.sort is stable (TimSort): equal keys keep input order
-    index.sort((x, y) => compare(keys, x, keys, y));
+    // stable: equal keys keep input order
+    const index = new RunSorter(ordering.keys, ordering.compare).sort(keys, n);
     const starts = new Uint32Array(sources.length + 1);
     sources.forEach((b, s) => (starts[s + 1] = starts[s]! + b.numRows));
     const sourceOf = new Uint32Array(n);
@@ -204,12 +205,6 @@ export class ExternalSorter {
         length: end - at,
       });
     }
-  }
-
-  #spillRowsPerBatch(bytes: number, rows: number): number {
-    const perRow = Math.max(1, bytes / Math.max(1, rows));
-    const target = Math.min(RUN_BATCH_BYTES, Math.max(64 << 10, this.#options.budget / 64));
-    return Math.max(256, Math.min(this.#options.batchSize, Math.floor(target / perRow)));
   }
 
   /** Writes a run; dispose waits for a write in progress before removing the directory. */
@@ -244,7 +239,7 @@ export class ExternalSorter {
   /** Sorts what is buffered and writes it to disk as a run (nothing when empty). */
   async spill(): Promise<void> {
     if (this.#buffered.length === 0) return;
-    const rowsPerBatch = this.#spillRowsPerBatch(this.#bufferedBytes, this.#bufferedRows);
+    const rowsPerBatch = this.#memory.spillRows(this.#bufferedBytes, this.#bufferedRows);
     const bytes = this.#bufferedBytes;
     const run = this.#sortBuffered();
     debug(
@@ -256,11 +251,6 @@ export class ExternalSorter {
     await this.#writeRun(this.#memoryBatches(run, rowsPerBatch), run.schema);
   }
 
-  /** Runs merged at once: one batch each (and one read ahead) must fit the budget. */
-  #fanIn(): number {
-    return Math.max(4, Math.floor(this.#options.budget / (3 * RUN_BATCH_BYTES)));
-  }
-
   /**
    * The sorted rows, in batches of `batchSize`. Call once, after the last {@link ExternalSorter.add}.
    * Spilled runs are removed as they are merged; {@link ExternalSorter.dispose} removes the rest.
@@ -270,25 +260,31 @@ export class ExternalSorter {
     await this.#chain;
     if (this.#failure !== undefined) throw this.#failure;
     this.#checkAbort();
-    const batchSize = this.#options.batchSize;
+    if (this.#memory.lastRunMustSpill(this.#bufferedBytes)) {
+      this.stats.governorSpills++;
+      await this.spill();
+      // the run's buffers leave RSS only once collected: before the output phase needs the room
+      collect(true);
+    }
     if (this.#runs.length === 0) {
       if (this.#buffered.length === 0) return;
+      const rows = this.#memory.outputRows(this.#bufferedBytes, this.#bufferedRows);
       const run = this.#sortBuffered();
-      for (const batch of this.#memoryBatches(run, batchSize)) {
+      for (const batch of this.#memoryBatches(run, rows)) {
         this.#checkAbort();
         yield batch;
       }
       return;
     }
     // too many runs for one merge: merge the oldest into bigger runs first (order kept: stable)
-    const fanIn = this.#fanIn();
+    const fanIn = this.#memory.fanIn();
     while (this.#runs.length + (this.#buffered.length > 0 ? 1 : 0) > fanIn) {
       const group = this.#runs.splice(0, fanIn);
       const schema = group.map((r) => r.schema).reduce((a, b) => unifySchemas(a, b));
       const merged = this.#merge(
         group.map((r) => spilledSource(r.run)),
         schema,
-        RUN_BATCH_BYTES,
+        true,
       );
       await this.#writeRun(merged, schema);
       this.#runs.unshift(this.#runs.pop()!); // the merged run holds the oldest rows: first
@@ -299,17 +295,20 @@ export class ExternalSorter {
     let schema = this.#runs.map((r) => r.schema).reduce((a, b) => unifySchemas(a, b));
     if (this.#buffered.length > 0) {
       schema = unifySchemas(schema, this.#schema!);
+      const rows = this.#memory.outputRows(this.#bufferedBytes, this.#bufferedRows);
       const run = this.#sortBuffered();
-      const it = this.#memoryBatches(run, batchSize);
+      const it = this.#memoryBatches(run, rows);
       sources.push(async () => it.next().value ?? undefined);
     }
-    yield* this.#merge(sources, schema, 0);
+    yield* this.#merge(sources, schema, false);
   }
 
-  /** K-way merge of sorted sources; `targetBytes` > 0 sizes output batches by bytes (capped by batchSize). */
-  #merge(sources: RunSource[], schema: Schema, targetBytes: number): AsyncGenerator<RecordBatch> {
+  /** K-way merge of sorted sources; `toRun` sizes output batches for a spilled run, else for the output. */
+  #merge(sources: RunSource[], schema: Schema, toRun: boolean): AsyncGenerator<RecordBatch> {
     const outSize = (first: RecordBatch): number =>
-      targetBytes > 0 ? this.#spillRowsPerBatch(recordBatchBytes(first), first.numRows) : this.#options.batchSize;
+      toRun
+        ? this.#memory.spillRows(recordBatchBytes(first), first.numRows)
+        : this.#memory.outputRows(recordBatchBytes(first), first.numRows);
     return mergeRuns(sources, schema, this.#ordering, outSize, () => this.#checkAbort());
   }
 

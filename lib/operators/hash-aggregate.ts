@@ -1,6 +1,6 @@
 /**
  * Hash aggregation that spills, the engine of groupBy and distinct. Rows fold into a table of
- * groups keyed by their canonical key encoding. When the table's estimated bytes pass the budget
+ * groups, a trie of Maps over the key values (key-trie.ts: no key string per row). When the table's estimated bytes pass the budget
  * (or the governor reaches its spill level), every group is written, key and partial state, to one
  * of N hash partitions on disk and the table starts empty. At the end, if anything spilled, the
  * table is flushed too and each partition is merged on its own (the partial states of one key
@@ -11,15 +11,18 @@ import type { Row } from '../core/batch.ts';
 import { AbortError } from '../core/errors.ts';
 import type { GovernorGate } from '../core/stage.ts';
 import type { MemoryMeter } from './aggregates.ts';
-import { hashKey } from './key-encoding.ts';
+import { hashKey, type KeyGetter } from './key-encoding.ts';
+import { KeyTrie } from './key-trie.ts';
 import { watchLevels } from './level-watch.ts';
 import { openPartitions, type HashPartitions } from './hash-partitions.ts';
 import type { OperatorScratch } from './operator-scratch.ts';
 
 /** How an operator makes, grows, merges and outputs its groups. Groups must survive structured clone. */
 export interface GroupPlan<G> {
-  /** The canonical key of a row. */
-  key(row: Row): string;
+  /** The key values of a row, one getter per key column (the table's levels). */
+  keys: readonly KeyGetter[];
+  /** The canonical key encoding of a group (what spill partitions hash and merge by). */
+  groupKey(group: G): string;
   /** A new group holding `row`. */
   create(row: Row, meter: MemoryMeter): G;
   /** Folds `row` into `group` (returns the group, possibly a new object). */
@@ -28,7 +31,7 @@ export interface GroupPlan<G> {
   merge(earlier: G, later: G, meter: MemoryMeter): G;
   /** The output row of a group. */
   output(group: G): Row;
-  /** Estimated bytes of a new group made from `row`, without its key string. */
+  /** Estimated bytes of a new group made from `row`, without the table's entry. */
   groupBytes(row: Row): number;
 }
 
@@ -58,8 +61,6 @@ export interface HashAggregatorOptions {
 
 /** Recursive repartitioning stops at this depth (a skewed key cannot be split by hashing). */
 export const MAX_DEPTH = 6;
-/** Bytes per table entry besides its group and key text: the Map slot and the strings' headers. */
-const ENTRY_BYTES = 80;
 /** A partition is repartitioned only when it holds at least this many groups per partition it would make. */
 export const MIN_REPARTITION = 4;
 /** The governor's spill level flushes a table only once it holds at least this much. */
@@ -72,7 +73,7 @@ export class HashAggregator<G> {
   readonly #plan: GroupPlan<G>;
   readonly #options: HashAggregatorOptions;
   readonly #fanout: number;
-  #table = new Map<string, G>();
+  #table: KeyTrie<G>;
   readonly #meter: MemoryMeter = { bytes: 0 };
   #partitions: HashPartitions | undefined;
   readonly #open = new Set<HashPartitions>();
@@ -86,6 +87,7 @@ export class HashAggregator<G> {
     this.#plan = plan;
     this.#options = options;
     this.#fanout = options.fanout ?? 16;
+    this.#table = new KeyTrie<G>(plan.keys.length);
     this.#unwatch = watchLevels(options.governor, (level) => {
       if (level === 'ok') return;
       // the sources may be paused: no batch will come to trigger the spill, so do it now
@@ -98,10 +100,9 @@ export class HashAggregator<G> {
   }
 
   async #flushIfNeeded(): Promise<void> {
-    if (!this.#mustFlush(this.#table)) return;
+    if (!this.#mustFlush(this.#table.size)) return;
     this.#partitions ??= await this.#newPartitions();
     await this.#flush(this.#table, this.#partitions, 0);
-    this.#table = new Map();
   }
 
   /** Estimated bytes the table holds now. */
@@ -129,18 +130,18 @@ export class HashAggregator<G> {
   async #addEach(n: number, rowAt: (i: number) => Row, keepAt?: (i: number) => Row): Promise<void> {
     const plan = this.#plan;
     const table = this.#table;
+    const keys = plan.keys;
     const meter = this.#meter;
     for (let i = 0; i < n; i++) {
       const row = rowAt(i);
-      const key = plan.key(row);
-      const group = table.get(key);
+      const group = table.find(row, keys);
       if (group === undefined) {
         const kept = keepAt ? keepAt(i) : row;
-        table.set(key, plan.create(kept, meter));
-        meter.bytes += ENTRY_BYTES + 2 * key.length + plan.groupBytes(kept);
+        const created = plan.create(kept, meter);
+        meter.bytes += table.insert(created) + plan.groupBytes(kept);
       } else {
         const next = plan.add(group, row, meter);
-        if (next !== group) table.set(key, next);
+        if (next !== group) table.replace(next);
       }
     }
     await this.#flushIfNeeded();
@@ -151,8 +152,8 @@ export class HashAggregator<G> {
    * (so a process that sits at that level still spills in large pieces; not while `merging` a
    * partition); or the governor at pause or critical and the table worth writing out at all.
    */
-  #mustFlush(table: Map<string, G>, merging = false): boolean {
-    if (table.size <= 1) return false;
+  #mustFlush(groups: number, merging = false): boolean {
+    if (groups <= 1) return false;
     const bytes = this.#meter.bytes;
     const budget = this.#options.budget;
     if (bytes > budget) return true;
@@ -175,11 +176,15 @@ export class HashAggregator<G> {
     if (signal?.aborted) throw new AbortError('The aggregation was aborted', { cause: signal.reason });
   }
 
-  /** Writes every group of `table` to `parts`, by the hash of its key under `seed`; empties the meter. */
-  async #flush(table: Map<string, G>, parts: HashPartitions, seed: number): Promise<void> {
+  /** Writes every group of `table` to `parts`, by the hash of its key under `seed`; empties the table and the meter. */
+  async #flush(table: KeyTrie<G> | Map<string, G>, parts: HashPartitions, seed: number): Promise<void> {
     this.#checkAbort();
     const each = table.size === 0 ? 0 : Math.ceil(this.#meter.bytes / table.size);
-    for (const [key, group] of table) {
+    const plan = this.#plan;
+    // written groups leave the table as they go, so a collection during the flush can free them
+    const entries: Iterable<[string, G]> =
+      table instanceof Map ? drainMap(table) : mapGroups(table.groups(true), (g) => [plan.groupKey(g), g]);
+    for (const [key, group] of entries) {
       const p = hashKey(key, seed) % parts.fanout;
       const record: SpillRecord<G> = [key, group, each];
       const pending = parts.add(p, record, each);
@@ -204,7 +209,6 @@ export class HashAggregator<G> {
       return;
     }
     await this.#flush(this.#table, parts, 0);
-    this.#table = new Map();
     await parts.finish();
     this.#options.counters.depth = Math.max(this.#options.counters.depth, 1);
     yield* this.#mergeAll(parts, 1);
@@ -239,7 +243,7 @@ export class HashAggregator<G> {
           if (merged !== existing) table.set(key, merged);
         }
       }
-      if (depth < MAX_DEPTH && table.size >= MIN_REPARTITION * this.#fanout && this.#mustFlush(table, true)) {
+      if (depth < MAX_DEPTH && table.size >= MIN_REPARTITION * this.#fanout && this.#mustFlush(table.size, true)) {
         sub ??= await this.#newPartitions();
         await this.#flush(table, sub, depth);
       }
@@ -255,11 +259,11 @@ export class HashAggregator<G> {
     yield* this.#mergeAll(sub, depth + 1);
   }
 
-  *#output(table: Map<string, G>): Generator<Row[]> {
+  *#output(table: KeyTrie<G> | Map<string, G>): Generator<Row[]> {
     const size = this.#options.outputRows ?? 8192;
     const plan = this.#plan;
     let out: Row[] = [];
-    for (const group of table.values()) {
+    for (const group of table instanceof Map ? table.values() : table.groups()) {
       out.push(plan.output(group));
       if (out.length >= size) {
         this.#options.counters.groups += out.length;
@@ -279,8 +283,20 @@ export class HashAggregator<G> {
   async dispose(): Promise<void> {
     this.#unwatch();
     this.#input = false;
-    this.#table = new Map();
+    this.#table.clear();
     for (const parts of this.#open) await parts.dispose().catch(() => {});
     this.#open.clear();
   }
+}
+
+/** The entries of `map`, each deleted as it is yielded. */
+function* drainMap<G>(map: Map<string, G>): Generator<[string, G]> {
+  for (const entry of map) {
+    map.delete(entry[0]);
+    yield entry;
+  }
+}
+
+function* mapGroups<G>(groups: Iterable<G>, f: (group: G) => [string, G]): Generator<[string, G]> {
+  for (const group of groups) yield f(group);
 }

@@ -1,6 +1,7 @@
 /**
- * The hash join behind `join()`: the right input is built into a hash table of canonical key ->
- * rows, and left batches probe it as they arrive. When the build passes its budget, both sides
+ * The hash join behind `join()`: the right input is built into a hash table of key -> rows (a
+ * trie of Maps over the key values, key-trie.ts, so no key string is built per row), and left
+ * batches probe it as they arrive. When the build passes its budget, both sides
  * are partitioned by key hash to spill files (grace hash join): the right side during the build,
  * the left side as it arrives; at the end each partition pair is joined on its own, and a right
  * partition still too big is repartitioned (both sides) with another hash seed, recursively.
@@ -10,7 +11,8 @@
 import { estimateRowsBytes, type Row } from '../core/batch.ts';
 import { AbortError } from '../core/errors.ts';
 import type { GovernorGate } from '../core/stage.ts';
-import { hasNullKey, hashKey, keyEncoder } from './key-encoding.ts';
+import { columnGetter, hasNullKey, hashKey, keyEncoder, type KeyGetter } from './key-encoding.ts';
+import { KeyTrie } from './key-trie.ts';
 import { openPartitions, type HashPartitions } from './hash-partitions.ts';
 import type { OperatorScratch } from './operator-scratch.ts';
 import type { OperatorCounters } from './hash-aggregate.ts';
@@ -24,6 +26,8 @@ export type JoinHow = 'inner' | 'left' | 'right' | 'full' | 'semi' | 'anti';
 interface Entry {
   rows: Row[];
   matched: boolean;
+  /** The rows' output pairs (JoinOutput.project), made once the key matches a second time. */
+  pairs?: unknown[][];
 }
 
 /** A record in a partition: the encoded key (null for a null key) and the row. */
@@ -53,8 +57,10 @@ export class HashJoin {
   readonly #o: HashJoinOptions;
   readonly #leftKey: (row: Row) => string;
   readonly #rightKey: (row: Row) => string;
+  readonly #leftGet: readonly KeyGetter[];
+  readonly #rightGet: readonly KeyGetter[];
   readonly #fanout: number;
-  #table = new Map<string, Entry>();
+  #table: KeyTrie<Entry>;
   #nullRight: Row[] = [];
   #bytes = 0;
   #rightParts: HashPartitions | undefined;
@@ -67,6 +73,9 @@ export class HashJoin {
     this.#o = options;
     this.#leftKey = keyEncoder(options.leftKeys);
     this.#rightKey = keyEncoder(options.rightKeys);
+    this.#leftGet = options.leftKeys.map(columnGetter);
+    this.#rightGet = options.rightKeys.map(columnGetter);
+    this.#table = new KeyTrie<Entry>(options.rightKeys.length);
     this.#fanout = options.fanout ?? 16;
   }
 
@@ -108,16 +117,15 @@ export class HashJoin {
       return;
     }
     const table = this.#table;
+    const get = this.#rightGet;
     for (const row of rows) {
       if (hasNullKey(row, keys)) {
         if (this.#o.how === 'right' || this.#o.how === 'full') this.#nullRight.push(row);
         else continue;
       } else {
-        const key = this.#rightKey(row);
-        const entry = table.get(key);
+        const entry = table.find(row, get);
         if (entry) entry.rows.push(row);
-        else table.set(key, { rows: [row], matched: false });
-        this.#bytes += 2 * key.length;
+        else this.#bytes += table.insert({ rows: [row], matched: false });
       }
       this.#bytes += each;
     }
@@ -126,12 +134,12 @@ export class HashJoin {
       const parts = await this.#newPartitions();
       this.#rightParts = parts;
       this.#leftParts = await this.#newPartitions();
-      for (const [key, entry] of table) {
+      for (const entry of table.groups(true)) {
+        const key = this.#rightKey(entry.rows[0]!);
         const p = hashKey(key, 0) % parts.fanout;
         for (const row of entry.rows) await parts.add(p, [key, row] satisfies JoinRecord, each);
       }
       for (const row of this.#nullRight) await parts.add(0, [null, row] satisfies JoinRecord, each);
-      this.#table = new Map();
       this.#nullRight = [];
       this.#bytes = 0;
       this.#o.counters.flushes++;
@@ -183,41 +191,46 @@ export class HashJoin {
       await sink(unmatched);
       return;
     }
-    await sink(this.#probeTable(this.#table, rows, null));
+    const out: Row[] = [];
+    const table = this.#table;
+    const get = this.#leftGet;
+    for (const row of rows) this.#joinRow(out, row, hasNullKey(row, keys) ? undefined : table.find(row, get));
+    await sink(out);
   }
 
-  /** Joins `rows` (or the records' rows) against `table`. */
-  #probeTable(table: Map<string, Entry>, rows: readonly Row[] | null, records: readonly JoinRecord[] | null): Row[] {
+  /** Joins the records' rows against a partition's `table`. */
+  #probeRecords(table: Map<string, Entry>, records: readonly JoinRecord[]): Row[] {
     const out: Row[] = [];
-    const how = this.#o.how;
-    const output = this.#o.output;
-    const keys = this.#o.leftKeys;
-    const n = rows ? rows.length : records!.length;
-    for (let i = 0; i < n; i++) {
-      let row: Row;
-      let key: string | null;
-      if (rows) {
-        row = rows[i]!;
-        key = hasNullKey(row, keys) ? null : this.#leftKey(row);
-      } else {
-        [key, row] = records![i]!;
-      }
-      const entry = key === null ? undefined : table.get(key);
-      switch (how) {
-        case 'semi':
-          if (entry) out.push(row);
-          break;
-        case 'anti':
-          if (!entry) out.push(row);
-          break;
-        default:
-          if (entry) {
+    for (const [key, row] of records) this.#joinRow(out, row, key === null ? undefined : table.get(key));
+    return out;
+  }
+
+  /** Appends what left row `row` gives, `entry` being its match (undefined: none), to `out`. */
+  #joinRow(out: Row[], row: Row, entry: Entry | undefined): void {
+    switch (this.#o.how) {
+      case 'semi':
+        if (entry) out.push(row);
+        return;
+      case 'anti':
+        if (!entry) out.push(row);
+        return;
+      default:
+        if (entry) {
+          const output = this.#o.output;
+          if (!entry.matched) {
+            // first match: project on the fly (in a large x large join most keys match once)
             entry.matched = true;
             for (const right of entry.rows) out.push(output.both(row, right));
-          } else if (how === 'left' || how === 'full') out.push(output.leftOnly(row));
-      }
+          } else if (entry.pairs || this.#bytes < this.#o.budget / 2) {
+            // the pairs are held with the table: metered, and only while it is well under budget
+            if (!entry.pairs) {
+              entry.pairs = entry.rows.map((right) => output.project(right));
+              this.#bytes += 32 * entry.rows.length * (1 + entry.pairs[0]!.length);
+            }
+            for (const p of entry.pairs) out.push(output.withPairs(row, p));
+          } else for (const right of entry.rows) out.push(output.both(row, right));
+        } else if (this.#o.how === 'left' || this.#o.how === 'full') out.push(this.#o.output.leftOnly(row));
     }
-    return out;
   }
 
   /** Emits what is left: unmatched right rows (right/full joins), and the partitioned join. */
@@ -225,8 +238,8 @@ export class HashJoin {
     const rightParts = this.#rightParts;
     const leftParts = this.#leftParts;
     if (!rightParts || !leftParts) {
-      await this.#emitUnmatched(this.#table, this.#nullRight, sink);
-      this.#table = new Map();
+      await this.#emitUnmatched(this.#table.groups(), this.#nullRight, sink);
+      this.#table.clear();
       return;
     }
     await rightParts.finish();
@@ -235,12 +248,12 @@ export class HashJoin {
     await this.#joinAll(rightParts, leftParts, 1, sink);
   }
 
-  async #emitUnmatched(table: Map<string, Entry>, nullRight: readonly Row[], sink: JoinSink): Promise<void> {
+  async #emitUnmatched(entries: Iterable<Entry>, nullRight: readonly Row[], sink: JoinSink): Promise<void> {
     const how = this.#o.how;
     if (how !== 'right' && how !== 'full') return;
     const output = this.#o.output;
     let out: Row[] = [];
-    for (const entry of table.values()) {
+    for (const entry of entries) {
       if (entry.matched) continue;
       for (const row of entry.rows) out.push(output.rightOnly(row));
       if (out.length >= 8192) {
@@ -321,10 +334,10 @@ export class HashJoin {
     }
     for await (const chunk of leftParts.read(p)) {
       this.#checkAbort();
-      await sink(this.#probeTable(table, null, chunk as JoinRecord[]));
+      await sink(this.#probeRecords(table, chunk as JoinRecord[]));
     }
     await leftParts.remove(p);
-    await this.#emitUnmatched(table, nullRight, sink);
+    await this.#emitUnmatched(table.values(), nullRight, sink);
   }
 
   async #repartition(records: readonly JoinRecord[], parts: HashPartitions, seed: number): Promise<void> {
@@ -337,7 +350,7 @@ export class HashJoin {
 
   /** Drops the table and deletes open partitions. */
   async dispose(): Promise<void> {
-    this.#table = new Map();
+    this.#table.clear();
     this.#nullRight = [];
     for (const parts of this.#open) await parts.dispose().catch(() => {});
     this.#open.clear();

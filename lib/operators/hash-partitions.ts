@@ -128,7 +128,9 @@ export class HashPartitions {
     if (!writer) {
       const dir = path.join(this.dir, `p${p}`);
       await mkdir(dir, { mode: 0o700 });
-      writer = new SpillWriter(dir, { compression: 'lz4', fileSize: FILE_SIZE });
+      // one chunk in flight per partition: with 16 partitions a deeper window multiplies the
+      // serialized and compressed copies held at once, a spike the governor sees in RSS
+      writer = new SpillWriter(dir, { compression: 'lz4', fileSize: FILE_SIZE, window: 1, maxBytesInFlight: 1 });
       this.#writers[p] = writer;
       this.#scratch.partitionsSpilled++;
     }

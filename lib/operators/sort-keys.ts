@@ -164,6 +164,22 @@ function wordKeys(
 
 /** String and binary key values as their UTF-8 bytes, with a 6-byte numeric prefix. */
 function byteKeys(chunks: readonly Data[], n: number, nulls: Uint8Array | undefined): KeyColumn {
+  const only = chunks.length === 1 ? chunks[0]! : undefined;
+  if (only && only.valueOffsets instanceof Int32Array) {
+    // one chunk (a merge cursor's batch, a top-k batch): its own buffers, no copy
+    // (a sliced Data's offsets are sliced with it: only its validity bitmap keeps the offset)
+    const off = only.valueOffsets.subarray(0, n + 1);
+    const bytes = only.values as Uint8Array;
+    const pre = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const s = off[i]!;
+      const len = off[i + 1]! - s;
+      let p = 0;
+      for (let k = 0; k < 6; k++) p = p * 256 + (k < len ? bytes[s + k]! : 0);
+      pre[i] = p;
+    }
+    return { kind: 'bytes', nulls, pre, off, bytes };
+  }
   let total = 0;
   for (const d of chunks) {
     const o = d.valueOffsets as ArrayLike<number | bigint>;

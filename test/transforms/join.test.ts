@@ -99,6 +99,24 @@ describe('join', () => {
     assert.deepEqual(rows[1], { k: 2, v: null, v_right: null, v_right2: 'only right' });
   });
 
+  it('copies every left column, a column named __proto__ too, on repeated and unmatched keys', async () => {
+    const odd = JSON.parse('{"__proto__": "p", "k": 1}') as Record<string, unknown>;
+    const left = [odd, odd, { k: 3, x: 'x' }];
+    const right = [{ k: 1, r: 'one' }];
+    const result = await pipeline(fromIterable(left), join(right, { on: 'k', how: 'left' }), collect());
+    const rows = result.output as Record<string, unknown>[];
+    assert.equal(rows.length, 3);
+    for (const row of rows.slice(0, 2)) {
+      assert.equal(Object.getPrototypeOf(row), Object.prototype);
+      assert.deepEqual(Object.entries(row), [
+        ['__proto__', 'p'],
+        ['k', 1],
+        ['r', 'one'],
+      ]);
+    }
+    assert.deepEqual(rows[2], { k: 3, x: 'x', r: null });
+  });
+
   it('key type mismatches are a coded error naming both columns', async () => {
     const left = [{ id: 1, sym: 'a' }];
     await assert.rejects(

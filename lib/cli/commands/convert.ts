@@ -110,6 +110,53 @@ function formatOf(file: string): ConvertFormat | undefined {
 
 /** Parses `convert`'s arguments; throws ValidationError with a one-line message. */
 export function parseConvertArgs(args: readonly string[]): ConvertArgs {
+  const { positional, flags } = readFlags(args);
+  if (positional.length !== 2)
+    throw new ValidationError(
+      `expected an input and an output file, got ${positional.length} argument${positional.length === 1 ? '' : 's'} (see spillway convert --help)`,
+    );
+  const [input, output] = positional as [string, string];
+  const from = pickFormat('from', input, flags.get('from'));
+  const to = pickFormat('to', output, flags.get('to'));
+  const columns = nameList(flags.get('columns'), '--columns', 'names');
+  if (columns !== undefined && new Set(columns).size !== columns.length)
+    throw new ValidationError(`--columns names a column twice: ${flags.get('columns')}`);
+  const compression = flags.get('compression');
+  if (compression !== undefined && !COMPRESSIONS[to].includes(compression)) {
+    throw new ValidationError(
+      `--compression for ${to} output must be one of ${COMPRESSIONS[to].join(', ')}, got ${describeValue(compression)}`,
+    );
+  }
+  const batchFlag = flags.get('batch-size');
+  const batchSize = batchFlag === undefined ? undefined : Number(batchFlag);
+  if (batchFlag !== undefined && (!/^\d+$/.test(batchFlag) || !Number.isSafeInteger(batchSize) || batchSize! < 1))
+    throw new ValidationError(`--batch-size must be a positive integer, got ${describeValue(batchFlag)}`);
+  const sortKeys = sortFlagKeys(flags.get('sort'), columns);
+  if (input === output) throw new ValidationError('the input and the output are the same file');
+  const partitionBy = nameList(flags.get('partition-by'), '--partition-by', 'columns');
+  const whereFlag = flags.get('where');
+  const where = whereFlag === undefined ? undefined : parseWhere(whereFlag);
+  const distinctFlag = flags.get('distinct');
+  const distinct = distinctFlag === '' ? true : nameList(distinctFlag, '--distinct', 'names');
+  return {
+    input,
+    output,
+    from,
+    to,
+    columns,
+    compression,
+    batchSize,
+    distinct,
+    ...(sortKeys === undefined ? {} : { sort: sortKeys }),
+    ...(partitionBy ? { partitionBy } : {}),
+    ...(where ? { where } : {}),
+  };
+}
+
+const VALUED_FLAGS = ['from', 'to', 'columns', 'compression', 'batch-size', 'partition-by', 'where', 'sort'];
+
+/** Splits the arguments into files and `--flag value` / `--flag=value` pairs, each flag once. */
+function readFlags(args: readonly string[]): { positional: string[]; flags: Map<string, string> } {
   const positional: string[] = [];
   const flags = new Map<string, string>();
   for (let i = 0; i < args.length; i++) {
@@ -120,125 +167,69 @@ export function parseConvertArgs(args: readonly string[]): ConvertArgs {
     }
     const eq = arg.indexOf('=');
     const flag = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+    if (flag !== 'distinct' && !VALUED_FLAGS.includes(flag))
+      throw new ValidationError(`unknown option --${flag} (see spillway convert --help)`);
+    if (flags.has(flag)) throw new ValidationError(`option --${flag} is given twice`);
+    let value: string | undefined;
     if (flag === 'distinct') {
-      if (flags.has(flag)) throw new ValidationError('option --distinct is given twice');
       // a value only with `=`, or as the next argument once both files are named
       const next = args[i + 1];
-      const value =
-        eq >= 0
-          ? arg.slice(eq + 1)
-          : positional.length === 2 && next !== undefined && !next.startsWith('--')
-            ? args[++i]!
-            : '';
-      flags.set(flag, value);
-      continue;
+      const takesNext = positional.length === 2 && next !== undefined && !next.startsWith('--');
+      value = eq >= 0 ? arg.slice(eq + 1) : takesNext ? args[++i]! : '';
+    } else {
+      value = eq < 0 ? args[++i] : arg.slice(eq + 1);
+      if (value === undefined || value === '') throw new ValidationError(`option --${flag} needs a value`);
     }
-    if (!['from', 'to', 'columns', 'compression', 'batch-size', 'partition-by', 'where', 'sort'].includes(flag))
-      throw new ValidationError(`unknown option --${flag} (see spillway convert --help)`);
-    const value = eq < 0 ? args[++i] : arg.slice(eq + 1);
-    if (value === undefined || value === '') throw new ValidationError(`option --${flag} needs a value`);
-    if (flags.has(flag)) throw new ValidationError(`option --${flag} is given twice`);
     flags.set(flag, value);
   }
-  if (positional.length !== 2)
+  return { positional, flags };
+}
+
+/** The format given by `--from`/`--to`, else the one the file's extension names. */
+function pickFormat(flag: 'from' | 'to', file: string, given: string | undefined): ConvertFormat {
+  if (given !== undefined) {
+    if (!(FORMATS as readonly string[]).includes(given))
+      throw new ValidationError(`--${flag} must be one of ${FORMATS.join(', ')}, got ${describeValue(given)}`);
+    return given as ConvertFormat;
+  }
+  // a URL's format is its path's (a signed URL's query would hide the extension)
+  const named = isRemoteUrl(file) ? remotePathname(file) : file;
+  const found =
+    formatOf(named) ?? (flag === 'from' ? (datasetFormatOf(named) as ConvertFormat | undefined) : undefined);
+  if (found === undefined)
     throw new ValidationError(
-      `expected an input and an output file, got ${positional.length} argument${positional.length === 1 ? '' : 's'} (see spillway convert --help)`,
+      `cannot tell the format of ${file} from its extension; pass --${flag} ${FORMATS.join('|')}`,
     );
-  const [input, output] = positional as [string, string];
-  const pick = (flag: 'from' | 'to', file: string): ConvertFormat => {
-    const given = flags.get(flag);
-    if (given !== undefined) {
-      if (!(FORMATS as readonly string[]).includes(given))
-        throw new ValidationError(`--${flag} must be one of ${FORMATS.join(', ')}, got ${describeValue(given)}`);
-      return given as ConvertFormat;
-    }
-    // a URL's format is its path's (a signed URL's query would hide the extension)
-    const named = isRemoteUrl(file) ? remotePathname(file) : file;
-    const found =
-      formatOf(named) ?? (flag === 'from' ? (datasetFormatOf(named) as ConvertFormat | undefined) : undefined);
-    if (found === undefined)
-      throw new ValidationError(
-        `cannot tell the format of ${file} from its extension; pass --${flag} ${FORMATS.join('|')}`,
-      );
-    return found;
-  };
-  const from = pick('from', input);
-  const to = pick('to', output);
-  let columns: string[] | undefined;
-  const columnsFlag = flags.get('columns');
-  if (columnsFlag !== undefined) {
-    columns = columnsFlag.split(',').map((c) => c.trim());
-    if (columns.some((c) => c === ''))
-      throw new ValidationError(`--columns must be a comma-separated list of names, got ${describeValue(columnsFlag)}`);
-    if (new Set(columns).size !== columns.length)
-      throw new ValidationError(`--columns names a column twice: ${columnsFlag}`);
+  return found;
+}
+
+/** A comma-separated list of non-empty names (undefined when the flag is absent). */
+function nameList(value: string | undefined, flag: string, what: string): string[] | undefined {
+  if (value === undefined) return undefined;
+  const names = value.split(',').map((c) => c.trim());
+  if (names.some((c) => c === ''))
+    throw new ValidationError(`${flag} must be a comma-separated list of ${what}, got ${describeValue(value)}`);
+  return names;
+}
+
+/** `--sort` keys, each checked, and among `--columns` when that is given. */
+function sortFlagKeys(value: string | undefined, columns: string[] | undefined): SortKey[] | undefined {
+  if (value === undefined) return undefined;
+  const keys = parseSortFlag(value);
+  parseSortKeys(keys, '--sort');
+  const missing = columns === undefined ? undefined : keys.find((k) => !columns.includes(k.column));
+  if (missing) throw new ValidationError(`--sort column ${describeValue(missing.column)} is not among --columns`);
+  return keys;
+}
+
+function parseWhere(value: string): Predicate {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new ValidationError(`--where must be a JSON predicate, got ${describeValue(value)}`);
   }
-  const compression = flags.get('compression');
-  if (compression !== undefined && !COMPRESSIONS[to].includes(compression)) {
-    throw new ValidationError(
-      `--compression for ${to} output must be one of ${COMPRESSIONS[to].join(', ')}, got ${describeValue(compression)}`,
-    );
-  }
-  let batchSize: number | undefined;
-  const batchFlag = flags.get('batch-size');
-  if (batchFlag !== undefined) {
-    batchSize = Number(batchFlag);
-    if (!/^\d+$/.test(batchFlag) || !Number.isSafeInteger(batchSize) || batchSize < 1)
-      throw new ValidationError(`--batch-size must be a positive integer, got ${describeValue(batchFlag)}`);
-  }
-  let sortKeys: SortKey[] | undefined;
-  const sortFlag = flags.get('sort');
-  if (sortFlag !== undefined) {
-    sortKeys = parseSortFlag(sortFlag);
-    parseSortKeys(sortKeys, '--sort');
-    if (columns !== undefined) {
-      const missing = sortKeys.find((k) => !columns.includes(k.column));
-      if (missing) throw new ValidationError(`--sort column ${describeValue(missing.column)} is not among --columns`);
-    }
-  }
-  if (input === output) throw new ValidationError('the input and the output are the same file');
-  let partitionBy: string[] | undefined;
-  const partitionFlag = flags.get('partition-by');
-  if (partitionFlag !== undefined) {
-    partitionBy = partitionFlag.split(',').map((c) => c.trim());
-    if (partitionBy.some((c) => c === ''))
-      throw new ValidationError(
-        `--partition-by must be a comma-separated list of columns, got ${describeValue(partitionFlag)}`,
-      );
-  }
-  let where: Predicate | undefined;
-  const whereFlag = flags.get('where');
-  if (whereFlag !== undefined) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(whereFlag);
-    } catch {
-      throw new ValidationError(`--where must be a JSON predicate, got ${describeValue(whereFlag)}`);
-    }
-    where = expectPredicate(parsed, '--where');
-  }
-  const distinctFlag = flags.get('distinct');
-  let distinctKeys: true | string[] | undefined;
-  if (distinctFlag !== undefined) {
-    distinctKeys = distinctFlag === '' ? true : distinctFlag.split(',').map((c) => c.trim());
-    if (distinctKeys !== true && distinctKeys.some((c) => c === ''))
-      throw new ValidationError(
-        `--distinct must be a comma-separated list of names, got ${describeValue(distinctFlag)}`,
-      );
-  }
-  return {
-    input,
-    output,
-    from,
-    to,
-    columns,
-    compression,
-    batchSize,
-    distinct: distinctKeys,
-    ...(sortKeys === undefined ? {} : { sort: sortKeys }),
-    ...(partitionBy ? { partitionBy } : {}),
-    ...(where ? { where } : {}),
-  };
+  return expectPredicate(parsed, '--where');
 }
 
 /** Keeps `columns` of object rows, in that order; a row without one of them is an error. */

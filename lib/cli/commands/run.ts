@@ -188,62 +188,24 @@ export async function runScript(args: RunArgs): Promise<number> {
   const script = path.resolve(args.script);
   if (!existsSync(script)) throw new ValidationError(`script not found: ${args.script}`);
   const governor = args.memory === undefined ? undefined : new MemoryGovernor({ limit: args.memory });
-  const ended: PipelineEnd[] = [];
-  let active = 0;
-  const idle: (() => void)[] = [];
-  let scriptError: unknown;
-  const started = Date.now();
-  const startedAt = new Date(started).toISOString();
-
-  let finished = false;
-  /** Prints the report and writes the report file; synchronous and once (it also runs on exit). */
-  const finish = (): number => {
-    const interrupted = interrupt.interrupted;
-    const code = interrupted
-      ? interrupt.exitCode
-      : scriptError !== undefined
-        ? 1
-        : typeof process.exitCode === 'number'
-          ? process.exitCode
-          : 0;
-    if (finished) return code;
-    finished = true;
-    const title = path.relative(process.cwd(), script) || script;
-    printReports(title, ended);
-    if (args.report !== undefined)
-      writeRunReport(args.report, { script, title, started, startedAt, code, interrupted, scriptError, ended });
-    if (interrupted) process.stderr.write('spillway run: interrupted\n');
-    else if (scriptError !== undefined) {
-      const { message, code: errorCode } = describeError(scriptError);
-      process.stderr.write(
-        `spillway run: ${message.replace(/\s*\n\s*/g, ' ')}${errorCode?.startsWith('ERR_SPILLWAY') ? ` [${errorCode}]` : ''}\n`,
-      );
-    }
-    return code;
-  };
+  const tracker = new PipelineTracker();
+  const run: RunState = { script, started: Date.now(), finished: false };
   // a script that calls process.exit() still gets its report
-  const onExit = (): void => void finish();
+  const onExit = (): void => void finishRun(args, run, tracker, interrupt);
   const interrupt = onInterrupt('run', onExit);
   interrupt.signal.addEventListener(
     'abort',
-    () => log('%s: aborting %d running pipeline(s)', interrupt.received, active),
+    () => log('%s: aborting %d running pipeline(s)', interrupt.received, tracker.active),
     { once: true },
   );
-
   const restoreDashboard = args.dashboard ? setDashboardDefault({ keep: args.keepDashboard === true }) : undefined;
   const restore = setPipelineDefaults({
     progress: args.progress,
     ...(governor ? { governor } : {}),
     ...(args.checkpoint !== undefined ? { checkpoint: args.checkpoint } : {}),
     signal: interrupt.signal,
-    onStart() {
-      active++;
-    },
-    onEnd(end) {
-      ended.push(end);
-      active--;
-      if (active === 0) for (const resolve of idle.splice(0)) resolve();
-    },
+    onStart: () => tracker.start(),
+    onEnd: (end) => tracker.end(end),
   });
   const argv = process.argv;
   process.argv = [argv[0] ?? process.execPath, script, ...args.scriptArgs];
@@ -259,9 +221,9 @@ export async function runScript(args: RunArgs): Promise<number> {
     await ensureTypeScript(script);
     await import(pathToFileURL(script).href);
     // pipelines the script started without awaiting them
-    if (active > 0) await new Promise<void>((resolve) => idle.push(resolve));
+    await tracker.idle();
   } catch (error) {
-    scriptError = error;
+    run.scriptError = error;
   } finally {
     restore();
     restoreDashboard?.();
@@ -270,9 +232,76 @@ export async function runScript(args: RunArgs): Promise<number> {
     process.off('exit', onExit);
     governor?.close();
   }
-  const code = finish();
+  const code = finishRun(args, run, tracker, interrupt);
   // --keep-dashboard: the report is out; the dashboards serve until Ctrl-C closes them
   await keptDashboards();
+  return code;
+}
+
+/** What `finishRun` reports on. */
+interface RunState {
+  script: string;
+  started: number;
+  finished: boolean;
+  scriptError?: unknown;
+}
+
+/** The pipelines a script starts: their ends, and a wait for the ones it did not await. */
+class PipelineTracker {
+  readonly ended: PipelineEnd[] = [];
+  active = 0;
+  readonly #idle: (() => void)[] = [];
+
+  start(): void {
+    this.active++;
+  }
+
+  end(end: PipelineEnd): void {
+    this.ended.push(end);
+    this.active--;
+    if (this.active === 0) for (const resolve of this.#idle.splice(0)) resolve();
+  }
+
+  /** Resolves when no pipeline runs. */
+  idle(): Promise<void> {
+    return this.active === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.#idle.push(resolve));
+  }
+}
+
+/** Prints the report and writes the report file; synchronous and once (it also runs on exit). Returns the exit code. */
+function finishRun(
+  args: RunArgs,
+  run: RunState,
+  tracker: PipelineTracker,
+  interrupt: { interrupted: boolean; exitCode: number },
+): number {
+  const { interrupted } = interrupt;
+  const { script, scriptError } = run;
+  const exitCode = typeof process.exitCode === 'number' ? process.exitCode : 0;
+  const code = interrupted ? interrupt.exitCode : scriptError !== undefined ? 1 : exitCode;
+  if (run.finished) return code;
+  run.finished = true;
+  const title = path.relative(process.cwd(), script) || script;
+  printReports(title, tracker.ended);
+  const started = run.started;
+  const startedAt = new Date(started).toISOString();
+  if (args.report !== undefined)
+    writeRunReport(args.report, {
+      script,
+      title,
+      started,
+      startedAt,
+      code,
+      interrupted,
+      scriptError,
+      ended: tracker.ended,
+    });
+  if (interrupted) process.stderr.write('spillway run: interrupted\n');
+  else if (scriptError !== undefined) {
+    const { message, code: errorCode } = describeError(scriptError);
+    const suffix = errorCode?.startsWith('ERR_SPILLWAY') ? ` [${errorCode}]` : '';
+    process.stderr.write(`spillway run: ${message.replace(/\s*\n\s*/g, ' ')}${suffix}\n`);
+  }
   return code;
 }
 

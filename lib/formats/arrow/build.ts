@@ -124,36 +124,8 @@ export function buildColumn(field: Field, values: readonly unknown[]): Data {
       return makeData({ type: type as Bool, length, nullCount, nullBitmap: bitmap, data: bits });
     }
     case Type.Int:
-    case Type.Float: {
-      const { bitmap, nullCount } = validityOf(values);
-      const is64 = type.typeId === Type.Int && (type as Int64).bitWidth === 64;
-      if (is64) {
-        const out = new BigInt64Array(length);
-        values.forEach((v, i) => {
-          if (v !== null && v !== undefined) out[i] = toBigInt(field, v);
-        });
-        return makeData({ type: type as Int64, length, nullCount, nullBitmap: bitmap, data: out });
-      }
-      const isInt32 = type.typeId === Type.Int && (type as Int32).bitWidth === 32 && (type as Int32).isSigned;
-      const isF64 = type.typeId === Type.Float && (type as Float64).precision === 2;
-      if (!isInt32 && !isF64)
-        throw new UnsupportedError(
-          `Column "${field.name}": building ${String(type)} from rows is not supported (use Int32, Int64 or Float64)`,
-          {},
-        );
-      const out = isInt32 ? new Int32Array(length) : new Float64Array(length);
-      values.forEach((v, i) => {
-        if (v === null || v === undefined) return;
-        if (typeof v === 'number') {
-          if (isInt32 && (!Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX || Object.is(v, -0)))
-            throw mismatch(field, v);
-          out[i] = v;
-        } else if (typeof v === 'bigint' && isF64 && Number.isSafeInteger(Number(v)) && BigInt(Number(v)) === v) {
-          out[i] = Number(v);
-        } else throw mismatch(field, v);
-      });
-      return makeData({ type: type as Int32, length, nullCount, nullBitmap: bitmap, data: out as Int32Array });
-    }
+    case Type.Float:
+      return buildNumeric(field, type, values);
     case Type.Utf8:
       return buildVarBinary(field, type, values, (v) => {
         if (json) return JSON.stringify(v);
@@ -165,28 +137,74 @@ export function buildColumn(field: Field, values: readonly unknown[]): Data {
         if (!(v instanceof Uint8Array)) throw mismatch(field, v);
         return v;
       });
-    case Type.Timestamp: {
-      const unit = (type as TimestampMillisecond).unit;
-      const scale = [1n, 1n, 1000n, 1000000n][unit] ?? 1n;
-      if (unit === 0)
-        throw new UnsupportedError(
-          `Column "${field.name}": building second-unit timestamps from rows is not supported`,
-          {},
-        );
-      const { bitmap, nullCount } = validityOf(values);
-      const out = new BigInt64Array(length);
-      values.forEach((v, i) => {
-        if (v === null || v === undefined) return;
-        if (!(v instanceof Date)) throw mismatch(field, v);
-        const ms = v.getTime();
-        if (Number.isNaN(ms)) throw new UnsupportedError(`Column "${field.name}" holds an invalid Date`, {});
-        out[i] = BigInt(ms) * scale;
-      });
-      return makeData({ type: type as TimestampMillisecond, length, nullCount, nullBitmap: bitmap, data: out });
-    }
+    case Type.Timestamp:
+      return buildTimestamp(field, type as TimestampMillisecond, values);
     default:
       throw new UnsupportedError(`Column "${field.name}": building ${String(type)} from rows is not supported`, {});
   }
+}
+
+/** Int64 from bigints or safe integers; Int32 and Float64 from numbers (Float64 also from exact bigints). */
+function buildNumeric(field: Field, type: DataType, values: readonly unknown[]): Data {
+  const length = values.length;
+  const { bitmap, nullCount } = validityOf(values);
+  const is64 = type.typeId === Type.Int && (type as Int64).bitWidth === 64;
+  if (is64) {
+    const out = new BigInt64Array(length);
+    values.forEach((v, i) => {
+      if (v !== null && v !== undefined) out[i] = toBigInt(field, v);
+    });
+    return makeData({ type: type as Int64, length, nullCount, nullBitmap: bitmap, data: out });
+  }
+  const isInt32 = type.typeId === Type.Int && (type as Int32).bitWidth === 32 && (type as Int32).isSigned;
+  const isF64 = type.typeId === Type.Float && (type as Float64).precision === 2;
+  if (!isInt32 && !isF64)
+    throw new UnsupportedError(
+      `Column "${field.name}": building ${String(type)} from rows is not supported (use Int32, Int64 or Float64)`,
+      {},
+    );
+  const out = isInt32 ? new Int32Array(length) : new Float64Array(length);
+  values.forEach((v, i) => {
+    if (v === null || v === undefined) return;
+    if (typeof v === 'number') {
+      if (isInt32 && (!Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX || Object.is(v, -0)))
+        throw mismatch(field, v);
+      out[i] = v;
+    } else if (typeof v === 'bigint' && isF64 && Number.isSafeInteger(Number(v)) && BigInt(Number(v)) === v) {
+      out[i] = Number(v);
+    } else throw mismatch(field, v);
+  });
+  return makeData({ type: type as Int32, length, nullCount, nullBitmap: bitmap, data: out as Int32Array });
+}
+
+/**
+ * Millisecond, microsecond or nanosecond timestamps from Dates. A PreciseDate (from spillway's
+ * readers) carries the nanoseconds below the millisecond: they are kept, and a value the unit
+ * cannot hold exactly (nanoseconds into microseconds, any below-ms digits into milliseconds) is refused.
+ */
+function buildTimestamp(field: Field, type: TimestampMillisecond, values: readonly unknown[]): Data {
+  const unit = type.unit;
+  if (unit === 0)
+    throw new UnsupportedError(
+      `Column "${field.name}": building second-unit timestamps from rows is not supported`,
+      {},
+    );
+  const perMs = [1n, 1n, 1000n, 1000000n][unit] ?? 1n;
+  const nsPerUnit = 1_000_000n / perMs;
+  const { bitmap, nullCount } = validityOf(values);
+  const out = new BigInt64Array(values.length);
+  values.forEach((v, i) => {
+    if (v === null || v === undefined) return;
+    if (!(v instanceof Date)) throw mismatch(field, v);
+    const ms = v.getTime();
+    if (Number.isNaN(ms)) throw new UnsupportedError(`Column "${field.name}" holds an invalid Date`, {});
+    const nanos = BigInt((v as Date & { nanos?: number }).nanos ?? 0);
+    if (nanos % nsPerUnit !== 0n) throw mismatch(field, v);
+    const value = BigInt(ms) * perMs + nanos / nsPerUnit;
+    if (value !== BigInt.asIntN(64, value)) throw mismatch(field, v); // past int64 at this unit (ns after 2262)
+    out[i] = value;
+  });
+  return makeData({ type, length: values.length, nullCount, nullBitmap: bitmap, data: out });
 }
 
 /**

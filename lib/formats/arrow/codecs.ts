@@ -8,7 +8,8 @@
 import { compressionRegistry, CompressionType } from 'apache-arrow';
 import { compressFrameSync, decompressFrameSync } from '../lz4.ts';
 import { UnsupportedError } from '../../core/errors.ts';
-import { zstdCompressSync, zstdDecompressSync } from '../zstd.ts';
+import { zstdCompressSync } from '../zstd.ts';
+import { decodeZstdBuffer } from './buffer-decode.ts';
 
 /** Body compression of an Arrow IPC file or stream: LZ4 frame, Zstandard, or none (`null`). */
 export type Compression = 'lz4' | 'zstd' | null;
@@ -38,7 +39,8 @@ const codecs: Record<'lz4' | 'zstd', { type: CompressionType; codec: Codec }> = 
     type: CompressionType.ZSTD,
     codec: {
       encode: (data) => zstdCompressSync(data),
-      decode: (data) => zstdDecompressSync(data),
+      // capped by what the file and the column declare (buffer-decode.ts)
+      decode: (data) => decodeZstdBuffer(data),
     },
   },
 };

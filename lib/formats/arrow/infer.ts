@@ -6,7 +6,8 @@
  *   (fractions, NaN, ±Infinity, -0, integers beyond int32) -> Float64. Both are exact for JS numbers,
  *   so a column that is Int32 in one batch and Float64 in the next widens to Float64 losslessly.
  * - bigint -> Int64 (numbers mixed in must be integers); boolean -> Bool; string -> Utf8;
- *   Date -> Timestamp(ms, no zone) (an invalid Date is rejected); Uint8Array -> Binary.
+ *   Date -> Timestamp(ms, no zone), or us/ns when a PreciseDate carries digits below the millisecond
+ *   (an invalid Date is rejected); Uint8Array -> Binary.
  * - null and undefined -> null; a column with nothing else -> Null.
  * - plain objects and arrays -> Utf8 holding JSON, with field metadata `spillway.json` so
  *   {@link recordBatchToRows} parses them back (values inside follow JSON rules: a Date inside
@@ -30,6 +31,8 @@ import {
   Null,
   Schema,
   TimestampMillisecond,
+  TimestampMicrosecond,
+  TimestampNanosecond,
   Utf8,
 } from 'apache-arrow';
 import { UnsupportedError } from '../../core/errors.ts';
@@ -46,7 +49,25 @@ export const INT32_MAX = 2 ** 31 - 1;
 
 // ---------------------------------------------------------------- inference
 
-type Kind = 'int32' | 'float' | 'bigint' | 'bool' | 'string' | 'date' | 'binary' | 'json' | 'null';
+type Kind =
+  | 'int32'
+  | 'float'
+  | 'bigint'
+  | 'bool'
+  | 'string'
+  | 'date'
+  | 'date_us'
+  | 'date_ns'
+  | 'binary'
+  | 'json'
+  | 'null';
+
+/** The finest timestamp unit a Date needs: a PreciseDate carries the nanoseconds below the millisecond. */
+function dateKind(value: Date): Kind {
+  const nanos = (value as Date & { nanos?: number }).nanos ?? 0;
+  if (nanos % 1000 !== 0) return 'date_ns';
+  return nanos === 0 ? 'date' : 'date_us';
+}
 
 function kindOf(value: unknown, column: string): Kind {
   switch (typeof value) {
@@ -64,7 +85,7 @@ function kindOf(value: unknown, column: string): Kind {
       return 'null';
     case 'object':
       if (value === null) return 'null';
-      if (value instanceof Date) return 'date';
+      if (value instanceof Date) return dateKind(value);
       if (value instanceof Uint8Array) return 'binary';
       if (
         Array.isArray(value) ||
@@ -88,6 +109,10 @@ export function describeType(value: unknown): string {
 function typeForKinds(kinds: Set<Kind>, column: string, hasUnsafeNumber: boolean): { type: DataType; json: boolean } {
   kinds.delete('null');
   if (kinds.size === 0) return { type: new Null(), json: false };
+  if ([...kinds].every((k) => k.startsWith('date'))) {
+    if (kinds.has('date_ns')) return { type: new TimestampNanosecond(), json: false };
+    if (kinds.has('date_us')) return { type: new TimestampMicrosecond(), json: false };
+  }
   if (kinds.size === 1) {
     const [kind] = kinds;
     switch (kind) {

@@ -42,6 +42,8 @@ export interface MessageInfo {
   readonly bigEndian: boolean;
   /** RecordBatch messages only: its number of rows. */
   readonly length: number;
+  /** RecordBatch messages only: its body buffers are compressed. */
+  readonly compressed: boolean;
 }
 
 function root(bytes: Uint8Array): Table {
@@ -95,6 +97,7 @@ export function parseMessage(bytes: Uint8Array): MessageInfo {
   const bodyLength = message.int64(3, 0);
   let bigEndian = false;
   let length = 0;
+  let compressed = false;
   if (headerAt) {
     const header = new Table(message.view, headerAt);
     if (headerType === MessageHeaderType.Schema) {
@@ -103,6 +106,7 @@ export function parseMessage(bytes: Uint8Array): MessageInfo {
     }
     if (headerType === MessageHeaderType.RecordBatch) {
       length = header.int64(0, 0);
+      compressed = header.indirect(3) !== 0;
       verifyRecordBatch(header, bodyLength);
     }
     if (headerType === MessageHeaderType.DictionaryBatch) {
@@ -110,7 +114,55 @@ export function parseMessage(bytes: Uint8Array): MessageInfo {
       if (data) verifyRecordBatch(new Table(message.view, data), bodyLength);
     }
   } else if (headerType !== 0) throw new Error('message has no header');
-  return { version, headerType, bodyLength, bigEndian, length };
+  return { version, headerType, bodyLength, bigEndian, length, compressed };
+}
+
+/** Where a batch's buffers sit in its body and how long each column (field node) is. */
+export interface BatchLayout {
+  /** Field nodes in depth-first order: rows and nulls. */
+  readonly nodes: readonly { length: number; nullCount: number }[];
+  /** Body buffers in order: offset and length in the body (compressed: 8-byte prefix included). */
+  readonly buffers: readonly { offset: number; length: number }[];
+}
+
+function int64Vector(table: Table, i: number, pairs: number): number[] {
+  const at = table.indirect(i);
+  if (!at) return [];
+  check(table.view, at, 4);
+  const n = table.view.getUint32(at, true);
+  check(table.view, at + 4, n * 8 * pairs);
+  const out: number[] = [];
+  for (let k = 0; k < n * pairs; k++) out.push(safe(table.view.getBigInt64(at + 4 + 8 * k, true)));
+  return out;
+}
+
+/**
+ * The node and buffer vectors of a RecordBatch or DictionaryBatch message (without its length
+ * prefix), or undefined for other messages. Call after {@link parseMessage} has verified it.
+ */
+export function parseBatchLayout(bytes: Uint8Array): BatchLayout | undefined {
+  const message = root(bytes);
+  const headerType = message.uint8(1, 0);
+  const headerAt = message.indirect(2);
+  if (!headerAt) return undefined;
+  let batch = new Table(message.view, headerAt);
+  if (headerType === MessageHeaderType.DictionaryBatch) {
+    const data = batch.indirect(1);
+    if (!data) return undefined;
+    batch = new Table(message.view, data);
+  } else if (headerType !== MessageHeaderType.RecordBatch) return undefined;
+  const nodes = int64Vector(batch, 1, 2);
+  const buffers = int64Vector(batch, 2, 2);
+  return {
+    nodes: Array.from({ length: nodes.length / 2 }, (_, k) => ({
+      length: nodes[2 * k]!,
+      nullCount: nodes[2 * k + 1]!,
+    })),
+    buffers: Array.from({ length: buffers.length / 2 }, (_, k) => ({
+      offset: buffers[2 * k]!,
+      length: buffers[2 * k + 1]!,
+    })),
+  };
 }
 
 /**

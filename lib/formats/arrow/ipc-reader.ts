@@ -15,7 +15,16 @@ import { registerArrowCodecs } from './codecs.ts';
 import { isRemoteUrl, redactUrl } from '../../dataset/remote/url.ts';
 import { openRemoteHandle } from '../../dataset/remote/open.ts';
 import { checkRecordBatch } from './batch-check.ts';
-import { ARROW_MAGIC, MessageHeaderType, parseFooter, parseMessage, readPrefix, refuseReason } from './ipc-metadata.ts';
+import {
+  ARROW_MAGIC,
+  MessageHeaderType,
+  parseFooter,
+  parseMessage,
+  readPrefix,
+  type BatchLayout,
+} from './ipc-metadata.ts';
+import { withDecodeScope } from './buffer-decode.ts';
+import { readExactly, readLayout, refuse, scanStream } from './ipc-scan.ts';
 
 const debug = createDebug('spillway:arrow');
 
@@ -67,22 +76,6 @@ function wrap(error: unknown, path: string, what: string, batch?: number): Spill
   return new FormatError(`Corrupt or invalid Arrow ${what}: ${message}`, { file: path, batch }, { cause: error });
 }
 
-function refuse(info: { version: number; bigEndian: boolean }, path: string): void {
-  const why = refuseReason(info);
-  if (why) throw new UnsupportedError(`Cannot read Arrow IPC: ${why.reason}`, { file: path });
-}
-
-async function readExactly(handle: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buffer = Buffer.alloc(length);
-  let done = 0;
-  while (done < length) {
-    const { bytesRead } = await handle.read(buffer, done, length - done, position + done);
-    if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${position + done}`);
-    done += bytesRead;
-  }
-  return buffer;
-}
-
 /**
  * Opens an Arrow IPC file (file or stream format, told by its magic bytes) for reading batch
  * by batch. Throws {@link IoError} when it cannot be opened, {@link FormatError} when it is not
@@ -130,6 +123,8 @@ async function openFileFormat(path: string, handle: FileHandle, size: number): P
   const footer = parseFooter(await readExactly(handle, footerStart, footerLength));
   refuse(footer, path);
   const batchRows: number[] = [];
+  // which batches are compressed: only their decode needs the buffer layout (read again then)
+  const compressed: boolean[] = [];
   for (const [i, block] of [...footer.dictionaries, ...footer.recordBatches].entries()) {
     if (block.offset < 8 || block.offset + block.metaDataLength + block.bodyLength > footerStart) {
       throw new FormatError(`Arrow file block ${i} (offset ${block.offset}) lies outside the data`, { file: path });
@@ -159,11 +154,13 @@ async function openFileFormat(path: string, handle: FileHandle, size: number): P
     if (info.bodyLength > block.bodyLength)
       throw new FormatError(`Record batch ${i} body overruns its block`, { file: path, batch: i });
     batchRows.push(info.length);
+    compressed.push(info.compressed);
   }
   const reader = (await RecordBatchReader.from(handle)) as unknown as AsyncRecordBatchFileReader;
   if (!reader.isFile()) throw new FormatError('Arrow file was not recognised as file format', { file: path });
-  await reader.open({ autoDestroy: false });
+  await withDecodeScope({ file: path, batch: undefined }, () => reader.open({ autoDestroy: false }));
   const schema = reader.schema;
+  const v4 = (schema.metadataVersion as number) < 4;
   let closed = false;
   let queue: Promise<unknown> = Promise.resolve();
   debug(
@@ -182,7 +179,10 @@ async function openFileFormat(path: string, handle: FileHandle, size: number): P
       if (closed) throw new IoError('Arrow file is closed', { file: path, batch: index });
       let batch: RecordBatch | null;
       try {
-        batch = await reader.readRecordBatch(index);
+        const layout = compressed[index] ? await readLayout(handle, footer.recordBatches[index]!) : undefined;
+        batch = await withDecodeScope({ file: path, batch: index, layout, fields: schema.fields, v4 }, () =>
+          reader.readRecordBatch(index),
+        );
       } catch (error) {
         throw wrap(error, path, 'record batch', index);
       }
@@ -225,42 +225,17 @@ async function openFileFormat(path: string, handle: FileHandle, size: number): P
   };
 }
 
-/** Walks the messages of a stream-format file reading only their headers (bodies are skipped). */
-async function scanStream(path: string, handle: FileHandle, size: number): Promise<number[]> {
-  const batchRows: number[] = [];
-  let position = 0;
-  let first = true;
-  while (position < size) {
-    const prefixBytes = await readExactly(handle, position, Math.min(8, size - position));
-    const { metadataLength, prefix } = readPrefix(prefixBytes);
-    if (metadataLength === 0) break; // end-of-stream marker
-    if (position + prefix + metadataLength > size)
-      throw new FormatError(`Message at byte ${position} overruns the file`, { file: path, byteOffset: position });
-    const info = parseMessage(await readExactly(handle, position + prefix, metadataLength));
-    refuse(info, path);
-    if (first && info.headerType !== MessageHeaderType.Schema)
-      throw new FormatError('Arrow stream does not start with a schema', { file: path });
-    first = false;
-    if (info.headerType === MessageHeaderType.RecordBatch) batchRows.push(info.length);
-    // metadata is padded to 8 bytes by the writer; prefix + metadataLength already includes it
-    position += prefix + metadataLength + info.bodyLength;
-    if (position > size)
-      throw new FormatError(`Message body at byte ${position - info.bodyLength} overruns the file`, {
-        file: path,
-        byteOffset: position,
-      });
-  }
-  if (first) throw new FormatError('Arrow stream holds no schema', { file: path });
-  return batchRows;
-}
-
 async function openStreamFormat(path: string, handle: FileHandle, size: number): Promise<ArrowFileHandle> {
-  const batchRows = await scanStream(path, handle, size);
+  const { batchRows, layouts } = await scanStream(path, handle, size);
   await handle.close();
   let schema: Schema | undefined;
   const active = new Set<AsyncIterator<RecordBatch>>();
   const iterate = (): AsyncIterableIterator<RecordBatch> => {
-    const it = readArrowStream(createReadStream(path), { file: path, expectedRows: batchRows });
+    const it = readArrowStream(createReadStream(path), {
+      file: path,
+      expectedRows: batchRows,
+      ...(layouts ? { layouts } : {}),
+    });
     active.add(it);
     return it;
   };
@@ -325,6 +300,8 @@ export interface ReadArrowStreamOptions {
   file?: string;
   /** @internal rows each batch must have (from a header scan). */
   expectedRows?: readonly number[];
+  /** @internal each batch's buffer layout (from a header scan of a stream without dictionaries). */
+  layouts?: readonly (BatchLayout | undefined)[];
 }
 
 /** Checks the footer of a whole file-format buffer (endianness, version, bounds). */
@@ -401,7 +378,20 @@ export async function* readArrowStream(
   let reader: Awaited<ReturnType<typeof RecordBatchReader.from>> | undefined;
   try {
     reader = await RecordBatchReader.from(checkedBytes(source as AsyncIterable<Uint8Array>, file));
-    for await (const batch of reader as AsyncIterable<RecordBatch>) {
+    // the schema (read on open) tells each buffer's column before the first batch decodes
+    if (options.layouts && !reader.schema) await withDecodeScope({ file, batch: undefined }, () => reader!.open());
+    const it = (reader as AsyncIterable<RecordBatch>)[Symbol.asyncIterator]();
+    for (;;) {
+      // each batch decodes inside a scope naming it, so its codec knows what it may expand to
+      const layout = options.layouts?.[index];
+      const scope = {
+        file,
+        batch: index,
+        ...(layout && reader.schema ? { layout, fields: reader.schema.fields } : {}),
+      };
+      const next = await withDecodeScope(scope, () => it.next());
+      if (next.done) break;
+      const batch = next.value;
       checkRecordBatch(batch);
       const expected = options.expectedRows?.[index];
       if (expected !== undefined && expected !== batch.numRows)

@@ -26,6 +26,9 @@ function widen(a: Field, b: Field): Field {
   const nullable = a.nullable || b.nullable;
   if ((isInt32(ta) && isF64(tb)) || (isF64(ta) && isInt32(tb))) return new Field(a.name, new Float64(), nullable);
   if ((isInt32(ta) && isInt64(tb)) || (isInt64(ta) && isInt32(tb))) return new Field(a.name, new Int64(), nullable);
+  // timestamps of one zone widen to the finer unit (values out of its range fail when cast)
+  if (DataType.isTimestamp(ta) && DataType.isTimestamp(tb) && ta.timezone === tb.timezone && !ja && !jb)
+    return new Field(a.name, ta.unit >= tb.unit ? ta : tb, nullable);
   throw new UnsupportedError(
     `Column "${a.name}" changed type from ${String(ta)}${ja ? ' (JSON)' : ''} to ${String(tb)}${jb ? ' (JSON)' : ''}, which cannot widen without loss`,
     {},
@@ -34,7 +37,7 @@ function widen(a: Field, b: Field): Field {
 
 /**
  * The narrowest schema holding both `a` and `b`: same columns keep their type; Int32 + Float64 ->
- * Float64; Int32 + Int64 -> Int64; Null + T -> T; columns only in `b` are appended (nullable);
+ * Float64; Int32 + Int64 -> Int64; timestamps -> the finer unit; Null + T -> T; columns only in `b` are appended (nullable);
  * columns only in `a` become nullable. Other changes (e.g. Int64 + Float64, Utf8 + Int32) throw
  * {@link UnsupportedError}: start a new segment instead. Returns `a` itself when nothing changes.
  */

@@ -48,9 +48,9 @@ export interface ParquetReadOptions {
    */
   invalidUtf8?: InvalidUtf8;
   /**
-   * A nested column's page is decoded whole (hyparquet's list assembly): a page holding more
-   * values than this is refused with an UnsupportedError rather than taking gigabytes (default
-   * 4,000,000, about 320 MB).
+   * A nested column's page is decoded into compact level and value arrays (rows are assembled a
+   * batch at a time): a page holding more values than this is refused with an UnsupportedError
+   * (default 32,000,000, a few bytes a value).
    */
   maxNestedPageValues?: number;
 }

@@ -13,8 +13,11 @@ type UserFunction = (input: unknown, info: { batch: number }) => unknown;
 const port = parentPort;
 let fn: UserFunction | undefined;
 let kind: 'row' | 'batch' = 'row';
-// threads with a memory limit report their heap (heap-report.ts): written after the module loads and after each batch
+// threads with a memory limit report their heap (heap-report.ts): written after the module loads,
+// after each batch and every HEAP_EVERY rows, so a batch climbing to the limit in a synchronous
+// loop over its rows is seen at its limit when its timeout fires (the timer cannot run meanwhile)
 let writeHeap: (() => void) | undefined;
+const HEAP_EVERY = 64;
 
 function send(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   if (port) port.postMessage(message, transfer);
@@ -53,7 +56,9 @@ async function runBatch(taskId: number, rows: unknown[]): Promise<unknown[]> {
     return out;
   }
   const out: unknown[] = [];
+  let n = 0;
   for (const row of rows) {
+    if (++n % HEAP_EVERY === 0) writeHeap?.();
     let result = fn(row, info);
     if (isThenable(result)) result = await result;
     if (result !== undefined) out.push(result);

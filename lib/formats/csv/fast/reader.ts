@@ -44,6 +44,8 @@ export interface FastCsvOptions {
   relaxQuotes?: boolean | 'opening';
   /** A comment byte: lines whose first byte after spaces is this one are skipped (as DuckDB). */
   comment?: number;
+  /** See the scanner's `inlineComments`: a comment also ends a record (DuckDB's `comment`). */
+  inlineComments?: boolean;
 }
 
 /** A batch ready to go: rows or Arrow, with where its last record ends. */
@@ -93,6 +95,7 @@ export class FastCsvReader implements ScanSink {
         recover: options.recoverQuotes,
         relaxQuotes: options.relaxQuotes,
         comment: options.comment,
+        inlineComments: options.inlineComments,
       },
       this,
     );

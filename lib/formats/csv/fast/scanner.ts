@@ -1,7 +1,7 @@
 /**
  * A byte-level CSV scanner with csv-parse's semantics for the options the fast path accepts
  * (single-byte delimiter, `"` as quote and escape, record delimiter discovered from the first
- * unquoted CR/LF, `relax_quotes`, whole-line comments, no trimming). It never makes strings: each
+ * unquoted CR/LF, `relax_quotes`, comments as DuckDB reads them, no trimming). It never makes strings: each
  * record is handed over as field byte ranges into the current window, with csv-parse's line
  * number (which counts every CR and LF byte it visits) and the byte offset after the record.
  *
@@ -9,9 +9,18 @@
  * unquoted field, a stray byte after a closing quote, an unclosed quote) is scanned again by
  * {@link CsvParseEmulation} (emulate.ts), a byte-for-byte port of csv-parse's state machine.
  */
-import { UnsupportedError } from '../../../core/errors.ts';
+import { refuseUtf16 } from './encoding.ts';
+import { FieldList } from './fields.ts';
 import { CsvParseEmulation, type EmulationHost } from './emulate.ts';
-import { MAX_CSV_FIELDS, MAX_RECORD_BYTES, recordTooLarge, tooManyFields } from './limits.ts';
+import {
+  blankBeforeComment,
+  COMMENT_AFTER_BLANK,
+  commentAfterQuote,
+  commentEnd,
+  onlySpaces,
+  skipCommentLine,
+} from './comments.ts';
+import { MAX_RECORD_BYTES, recordTooLarge } from './limits.ts';
 import { CR, LF, QUOTE, SPACE, RecordDelimiter, isNewline } from './record-delimiter.ts';
 import {
   FIELD_ESCAPED,
@@ -45,17 +54,15 @@ export interface ScannerOptions {
   relaxQuotes?: boolean | 'opening';
   /** A comment byte: a line whose first byte after spaces is this one is skipped (as DuckDB). */
   comment?: number;
+  /** The comment byte also ends a record, as DuckDB's `comment` (see comments.ts); false (default): whole lines only. */
+  inlineComments?: boolean;
 }
 
 /** Scans CSV bytes pushed chunk by chunk; see the module comment. */
-export class CsvScanner implements ScannedRecord, EmulationHost {
+export class CsvScanner extends FieldList implements ScannedRecord, EmulationHost {
   window: Buffer = Buffer.alloc(0);
   windowBase = 0;
   recordStart = 0;
-  fieldStarts = new Int32Array(64);
-  fieldEnds = new Int32Array(64);
-  fieldFlags = new Uint8Array(64);
-  fieldCount = 0;
   overrides: Map<number, Uint8Array> | undefined;
   hasError = false;
   recovered = false;
@@ -67,9 +74,8 @@ export class CsvScanner implements ScannedRecord, EmulationHost {
   readonly recover: boolean;
   readonly relaxQuotes: boolean | 'opening';
   readonly rd = new RecordDelimiter();
-  /** csv-parse's line at the start of the next record. */
-  lineStart = 1;
   readonly #comment: number;
+  readonly #inline: boolean;
   readonly #sink: ScanSink;
   readonly #stop: Uint8Array;
   #pending: Buffer[] = [];
@@ -83,18 +89,22 @@ export class CsvScanner implements ScannedRecord, EmulationHost {
   #qAt = 0;
   #qRd = 0;
   #qNewlines = 0;
+  readonly #end = { at: 0, rdLength: 0, newlines: 0 };
 
   /** @param sink receives records and faults */
   constructor(options: ScannerOptions, sink: ScanSink) {
+    super();
     this.delimiter = options.delimiter;
     this.fail = options.fail;
     this.recover = options.recover ?? false;
     this.relaxQuotes = options.relaxQuotes ?? false;
     this.#comment = options.comment ?? -1;
+    this.#inline = this.#comment >= 0 && options.inlineComments === true;
     this.#sink = sink;
     this.#bomChecked = !options.bom;
     this.#stop = new Uint8Array(256);
     for (const b of [this.delimiter, LF, CR, QUOTE]) this.#stop[b] = 1;
+    if (this.#inline) this.#stop[this.#comment] = 1;
   }
 
   /** Scans a chunk; complete records go to the sink, an unfinished one waits for more bytes. */
@@ -143,12 +153,7 @@ export class CsvScanner implements ScannedRecord, EmulationHost {
   #checkEncoding(buf: Buffer, final: boolean): void {
     if (this.#encodingChecked || (buf.length < 2 && !final)) return;
     this.#encodingChecked = true;
-    if (buf.length >= 2 && ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff))) {
-      throw new UnsupportedError(
-        "the input is UTF-16 (it starts with a UTF-16 byte order mark); the fast CSV path reads UTF-8: pass parser: 'csv-parse'",
-        {},
-      );
-    }
+    refuseUtf16(buf);
   }
 
   #keep(buf: Buffer, from: number): void {
@@ -163,38 +168,55 @@ export class CsvScanner implements ScannedRecord, EmulationHost {
     }
   }
 
-  /** Appends a field to the current record (the emulation's records too). */
-  addField(start: number, end: number, flag: number): void {
-    const n = this.fieldCount;
-    if (n === this.fieldStarts.length) {
-      if (n >= MAX_CSV_FIELDS) throw tooManyFields(this.lineStart);
-      this.fieldStarts = grown(this.fieldStarts, new Int32Array(n * 2));
-      this.fieldEnds = grown(this.fieldEnds, new Int32Array(n * 2));
-      this.fieldFlags = grown(this.fieldFlags, new Uint8Array(n * 2));
-    }
-    this.fieldStarts[n] = start;
-    this.fieldEnds[n] = end;
-    this.fieldFlags[n] = flag;
-    this.fieldCount = n + 1;
-  }
-
-  /** Hands over a record ending with a delimiter at `at` of length `rdLength`, or at the end of input (rdLength 0). */
-  #finish(start: number, at: number, rdLength: number, line: number): number {
+  /**
+   * Hands over a record ending with a delimiter at `at` of length `rdLength`, or at the end of
+   * input (rdLength 0); with `fault`, as a bad record (reported first, then dropped).
+   */
+  #finish(start: number, at: number, rdLength: number, line: number, fault?: string): number {
     this.recordStart = start;
     this.hasError = false;
     this.line = line;
     this.rawEnd = rdLength > 0 ? at + 1 : at;
     this.endByte = this.windowBase + at + rdLength;
     this.lineStart = line + 1;
+    if (fault !== undefined) {
+      this.#sink.faults(this, [{ code: COMMENT_AFTER_BLANK, message: fault, line, rawEnd: this.rawEnd }]);
+      this.hasError = true;
+      this.recovered = true; // dropped whatever its length: one error for it, not two
+    }
     this.#sink.record(this);
     return at + rdLength;
+  }
+
+  /**
+   * A record whose last field ended at a comment byte at `at`: it ends at the line's record
+   * delimiter (or the end of input). `blank`: that field was only spaces (see {@link blankBeforeComment}).
+   */
+  #commentRecord(
+    buf: Buffer,
+    start: number,
+    at: number,
+    len: number,
+    final: boolean,
+    line: number,
+    blank: boolean,
+  ): number {
+    const end = this.#end;
+    if (!commentEnd(buf, at, len, final, this.rd, end)) return -1;
+    const fault = blank ? blankBeforeComment(line) : undefined;
+    line += end.newlines;
+    if (end.rdLength > 0) return this.#finish(start, end.at, end.rdLength, line, fault);
+    return this.#finish(start, len, 0, line - (isNewline(buf[len - 1]) ? 1 : 0), fault);
   }
 
   /** Scans one record from `start`; returns where the next begins, or -1 when more bytes are needed. */
   #record(buf: Buffer, start: number, len: number, final: boolean): number {
     if (this.#comment >= 0) {
-      const skipped = this.#skipComment(buf, start, len, final);
-      if (skipped !== start) return skipped;
+      const next = skipCommentLine(buf, start, len, final, this.#comment, this.rd, this.#end);
+      if (next !== start) {
+        if (next >= 0) this.lineStart += this.#end.newlines + (this.#end.rdLength > 0 ? 1 : 0);
+        return next;
+      }
     }
     const D = this.delimiter;
     const line0 = this.lineStart;
@@ -216,6 +238,7 @@ export class CsvScanner implements ScannedRecord, EmulationHost {
         if (kind === DONE) return this.#qAt;
         nl += this.#qNewlines;
         if (kind === RECORD_END) return this.#finish(start, this.#qAt, this.#qRd, line0 + nl);
+        if (kind === COMMENT) return this.#commentRecord(buf, start, this.#qAt, len, final, line0 + nl, false);
         p = this.#qAt;
         continue;
       }
@@ -238,6 +261,11 @@ export class CsvScanner implements ScannedRecord, EmulationHost {
           p++; // a stray quote is text (relax_quotes)
           continue;
         }
+        if (c === this.#comment) {
+          this.addField(s, p, FIELD_PLAIN);
+          const blank = this.fieldCount > 1 && p > s && onlySpaces(buf, s, p);
+          return this.#commentRecord(buf, start, p, len, final, line0 + nl, blank);
+        }
         const l = this.rd.at(buf, p, len, final);
         if (l < 0) return -1;
         if (l > 0) {
@@ -259,8 +287,9 @@ export class CsvScanner implements ScannedRecord, EmulationHost {
 
   /**
    * A quoted field from its opening quote at `p` (in the record at `start`): DONE (#qAt is the scan's answer: -1 or where
-   * the emulation stopped), FIELD_END (#qAt is the next field's start) or RECORD_END (#qAt and
-   * #qRd: where the record delimiter is and its length). Results in fields: no object per field.
+   * the emulation stopped), FIELD_END (#qAt is the next field's start), RECORD_END (#qAt and
+   * #qRd: where the record delimiter is and its length) or COMMENT (#qAt: the comment byte after
+   * the closing quote). Results in fields: no object per field.
    */
   #quoted(buf: Buffer, start: number, p: number, len: number, final: boolean): number {
     let q = p + 1;
@@ -296,6 +325,15 @@ export class CsvScanner implements ScannedRecord, EmulationHost {
         this.addField(p + 1, q, flag);
         return this.#result(RECORD_END, q + 1, l, newlines);
       }
+      if (this.#inline && (n === this.#comment || n === SPACE)) {
+        // DuckDB: spaces, then a comment, may follow a closing quote
+        const e = commentAfterQuote(buf, q + 1, len, final, this.#comment);
+        if (e === -1) return this.#result(DONE, -1, 0, 0);
+        if (e >= 0) {
+          this.addField(p + 1, q, flag);
+          return this.#result(COMMENT, e, 0, newlines);
+        }
+      }
       return this.#result(DONE, this.emulate(buf, start, len, final), 0, 0);
     }
   }
@@ -305,34 +343,6 @@ export class CsvScanner implements ScannedRecord, EmulationHost {
     this.#qRd = rdLength;
     this.#qNewlines = newlines;
     return kind;
-  }
-
-  /**
-   * A comment line at `start` (spaces, then the comment byte): skipped to its end. Returns `start`
-   * when the line is not a comment, the next record's start, or -1 when more bytes are needed.
-   */
-  #skipComment(buf: Buffer, start: number, len: number, final: boolean): number {
-    let q = start;
-    while (q < len && buf[q] === SPACE) q++;
-    if (q >= len) return final ? start : -1;
-    if (buf[q] !== this.#comment) return start;
-    let newlines = 0;
-    for (let e = q + 1; ; e++) {
-      if (e >= len) {
-        if (!final) return -1;
-        this.lineStart += newlines;
-        return len;
-      }
-      const c = buf[e]!;
-      if (c !== LF && c !== CR) continue;
-      const l = this.rd.at(buf, e, len, final);
-      if (l < 0) return -1;
-      newlines++;
-      if (l > 0) {
-        this.lineStart += newlines;
-        return e + l;
-      }
-    }
   }
 
   /** Scans the record at `start` with csv-parse's state machine (see emulate.ts). */
@@ -378,8 +388,4 @@ export class CsvScanner implements ScannedRecord, EmulationHost {
 const DONE = 0;
 const FIELD_END = 1;
 const RECORD_END = 2;
-
-function grown<T extends Int32Array | Uint8Array>(from: T, to: T): T {
-  to.set(from);
-  return to;
-}
+const COMMENT = 3;

@@ -40,19 +40,25 @@ export function fastPathBlocker(parseOptions: Readonly<Record<string, unknown>>,
   if (escape !== undefined && escape !== '"') return `escape ${JSON.stringify(escape)}`;
   const comment = parseOptions.comment;
   if (comment !== undefined && comment !== '') {
-    // whole-line comments only: a comment after a value (`1,2 # x`) is csv-parse's
     if (typeof comment !== 'string' || comment.length !== 1 || comment.charCodeAt(0) > 127)
       return `comment ${JSON.stringify(comment)}`;
-    if ((parseOptions.comment_no_infix ?? parseOptions.commentNoInfix) !== true)
-      return 'option comment without comment_no_infix';
+    // csv-parse's relaxing keeps a closing quote's trailing text up to a comment: its own rules
+    const relax = parseOptions.relax_quotes ?? parseOptions.relaxQuotes;
+    if (inlineComments(parseOptions) && relax === true) return 'option comment with relax_quotes';
   }
   return undefined;
 }
 
-/** The fast path's quote relaxing and comment byte (after {@link fastPathBlocker} said yes). */
+/** Whether a comment may follow a value (`1,2 # note`), as DuckDB's `comment`: unless `comment_no_infix`. */
+function inlineComments(parseOptions: Readonly<Record<string, unknown>>): boolean {
+  return (parseOptions.comment_no_infix ?? parseOptions.commentNoInfix) !== true;
+}
+
+/** The fast path's quote relaxing and comments (after {@link fastPathBlocker} said yes). */
 export function quoteAndComment(parseOptions: Readonly<Record<string, unknown>>): {
   relaxQuotes: boolean | 'opening';
   comment: number | undefined;
+  inlineComments: boolean;
 } {
   const comment = parseOptions.comment;
   const relax = parseOptions.relax_quotes ?? parseOptions.relaxQuotes;
@@ -60,6 +66,7 @@ export function quoteAndComment(parseOptions: Readonly<Record<string, unknown>>)
     // unset: DuckDB's reading, a quote inside an unquoted field is text, text after a closing quote is an error
     relaxQuotes: relax === undefined ? 'opening' : relax === true,
     comment: typeof comment === 'string' && comment.length === 1 ? comment.charCodeAt(0) : undefined,
+    inlineComments: inlineComments(parseOptions),
   };
 }
 

@@ -5,7 +5,8 @@
  * backpressure reaches the file.
  */
 import { parse, type CsvError, type Options as CsvParseOptions, type Parser } from 'csv-parse';
-import { pipeline as streamPipeline } from 'node:stream';
+import { type PassThrough, pipeline as streamPipeline } from 'node:stream';
+import { commentDialect, commentFilter } from './comment-filter.ts';
 import type { Batch, Row } from '../../../core/batch.ts';
 import type { StageContext } from '../../../core/stage.ts';
 import { CastFailure, inferRows } from '../cast.ts';
@@ -88,7 +89,10 @@ export class CsvParseReader implements CsvReader {
       (error) => (failure ??= error),
     );
     this.#counters.bytesRead = () => file?.bytesRead ?? 0;
-    streamPipeline(bytes, parser, (error) => {
+    const comments = commentDialect(spec.parseOptions);
+    const filter = comments && commentFilter(comments, spec.plan.policy === 'fail' ? 'stop' : run.onBad);
+    const stages = filter ? [bytes, filter, parser] : [bytes, parser];
+    streamPipeline(stages as unknown as [PassThrough, Parser], (error) => {
       if (error && !failure) failure = error;
     });
     const onAbort = (): void => {
@@ -120,6 +124,8 @@ export class CsvParseReader implements CsvReader {
       }
     });
     parser.on('end', () => {
+      // a record the comment filter refused: after csv-parse read (and checked) the bytes before it
+      if (filter?.refusal) failure ??= filter.refusal;
       ended = true;
       wake?.();
     });

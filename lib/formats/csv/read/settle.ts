@@ -48,6 +48,7 @@ export function dialectHints(plan: CsvPlan): DialectHints {
     quote: p.quote === false || p.quote === null ? '\0' : str(p.quote),
     escape: str(p.escape),
     comment: str(p.comment),
+    inlineComments: p.comment === undefined ? undefined : (p.comment_no_infix ?? p.commentNoInfix) !== true,
     header:
       typeof plan.columns === 'boolean'
         ? plan.columns
@@ -69,7 +70,8 @@ export function effectiveParseOptions(plan: CsvPlan, dialect: CsvDialect | undef
   if (options.escape === undefined && dialect.escape !== '"') options.escape = dialect.escape;
   if (options.comment === undefined && dialect.comment !== undefined) {
     options.comment = dialect.comment;
-    options.comment_no_infix = true;
+    // comment lines only before the records: a `#` after a value stays text, as DuckDB reads it
+    if (!dialect.inlineComments) options.comment_no_infix = true;
   }
   return options;
 }

@@ -18,6 +18,12 @@ export interface CsvDialect {
   escape: string;
   /** Comment prefix, or undefined when no line in the sample is a comment. */
   comment: string | undefined;
+  /**
+   * A comment may also follow a value (`1,2 # note`), as DuckDB reads a file whose comment lines
+   * lie between its records; false when they only precede the records (DuckDB skips them as a
+   * preamble and a `#` after a value stays text).
+   */
+  inlineComments: boolean;
   /** Lines (CR, LF or CRLF) before the first record (the header, when there is one). */
   skipLines: number;
   /** Bytes before the first record (a BOM included). */
@@ -39,6 +45,8 @@ export interface DialectHints {
   quote?: string;
   escape?: string;
   comment?: string;
+  /** With `comment`: whether a comment may follow a value (not csv-parse's `comment_no_infix`). */
+  inlineComments?: boolean;
   header?: boolean;
   skipLines?: number;
 }
@@ -58,7 +66,11 @@ interface SampleRecord {
 const DELIMITERS = [',', ';', '|', '\t'];
 const QUOTES = ['"', "'"];
 
-/** Splits `text` into records with one dialect; the last record is dropped when `truncated`. */
+/**
+ * Splits `text` into records with one dialect; the last record is dropped when `truncated`. A
+ * comment line is a comment after spaces only (DuckDB's rule: a tab makes it a record); with
+ * `inline`, a comment outside quotes also ends its record.
+ */
 export function splitSample(
   text: string,
   delimiter: string,
@@ -66,7 +78,9 @@ export function splitSample(
   escape: string,
   comment: string | undefined,
   truncated: boolean,
+  inline = false,
 ): SampleRecord[] {
+  const cut = inline && comment !== undefined ? comment : '';
   const records: SampleRecord[] = [];
   let i = 0;
   let line = 0;
@@ -80,8 +94,12 @@ export function splitSample(
     let inQuotes = false;
     let ended = false;
     let strays = 0;
-    const rest = text.slice(i, i + 200);
-    const isComment = comment !== undefined && rest.trimStart().startsWith(comment);
+    const isComment =
+      comment !== undefined &&
+      text
+        .slice(i, i + 200)
+        .replace(/^ +/, '')
+        .startsWith(comment);
     for (; i < n; i++) {
       const c = text[i]!;
       if (inQuotes) {
@@ -122,13 +140,19 @@ export function splitSample(
         atFieldStart = true;
         continue;
       }
+      if (c === cut && !isComment) {
+        // the rest of the line is a comment: the record ends at the line's end
+        const eol = runEnd(text, i + 1, '\n', '\r', '\n', '\r');
+        i = eol - 1;
+        continue;
+      }
       if (c === '\n' || c === '\r') {
         i += c === '\r' && text[i + 1] === '\n' ? 2 : 1;
         line++;
         ended = true;
         break;
       }
-      const j = runEnd(text, i + 1, quote, delimiter, '\n', '\r');
+      const j = runEnd(text, i + 1, quote, delimiter, '\n', '\r', cut);
       field += text.slice(i, j);
       i = j - 1;
       atFieldStart = false;
@@ -147,12 +171,12 @@ export function splitSample(
   return records;
 }
 
-/** Where the run of characters from `from` ends: at the first of `a`, `b`, `c`, `d`, or the end. */
-function runEnd(text: string, from: number, a: string, b: string, c: string, d: string): number {
+/** Where the run of characters from `from` ends: at the first of `a`, `b`, `c`, `d`, `e`, or the end. */
+function runEnd(text: string, from: number, a: string, b: string, c: string, d: string, e = d): number {
   let j = from;
   for (; j < text.length; j++) {
     const ch = text[j];
-    if (ch === a || ch === b || ch === c || ch === d) break;
+    if (ch === a || ch === b || ch === c || ch === d || ch === e) break;
   }
   return j;
 }
@@ -222,10 +246,10 @@ function better(a: readonly number[], b: readonly number[]): boolean {
   return false;
 }
 
-/** A comment prefix when some line of the sample starts with `#` (after spaces) and the file is not all such lines. */
+/** A comment prefix when some line of the sample starts with `#` (after spaces, not tabs: DuckDB's rule) and the file is not all such lines. */
 function detectComment(text: string): string | undefined {
   const lines = text.split(/\r\n|\n|\r/).filter((l) => l.trim() !== '');
-  const commented = lines.filter((l) => l.trimStart().startsWith('#')).length;
+  const commented = lines.filter((l) => /^ *#/.test(l)).length;
   return commented > 0 && commented < lines.length ? '#' : undefined;
 }
 
@@ -241,8 +265,15 @@ export function sniffCsv(sample: Buffer, complete: boolean, hints: DialectHints 
   // a sample cut inside a multi-byte character ends in U+FFFD: drop it
   if (!complete) text = text.replace(/\uFFFD+$/, '');
   const comment = hints.comment !== undefined ? hints.comment : detectComment(text);
-  const { delimiter, quote, escape, records } = chooseDialect(text, !complete, hints, comment);
-  const run = dominantRun(records);
+  const chosen = chooseDialect(text, !complete, hints, comment);
+  const { delimiter, quote, escape } = chosen;
+  let { records } = chosen;
+  let run = dominantRun(records);
+  const inlineComments = hints.inlineComments ?? records.some((r, k) => r.comment && k > run.from);
+  if (inlineComments && comment !== undefined) {
+    records = splitSample(text, delimiter, quote, escape, comment, !complete, true);
+    run = dominantRun(records);
+  }
   let from = run.from;
   if (hints.skipLines !== undefined) from = records.findIndex((r) => r.line >= hints.skipLines!);
   if (from < 0) from = records.length;
@@ -271,6 +302,7 @@ export function sniffCsv(sample: Buffer, complete: boolean, hints: DialectHints 
     quote,
     escape,
     comment,
+    inlineComments: comment !== undefined && inlineComments,
     skipLines: records[from]?.line ?? 0,
     skipBytes: bom + Buffer.byteLength(text.slice(0, startChar)),
     header,

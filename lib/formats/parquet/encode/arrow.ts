@@ -86,6 +86,16 @@ function isValid(d: AnyData, i: number): boolean {
   return ((d.nullBitmap[bit >> 3]! >> (bit & 7)) & 1) === 1;
 }
 
+/** The append for each storage of the target column. */
+type Append = (
+  col: ColumnBuffer,
+  d: AnyData,
+  source: ColumnKind,
+  start: number,
+  count: number,
+  at: number,
+) => string | undefined;
+
 function appendValues(
   col: ColumnBuffer,
   d: AnyData,
@@ -94,175 +104,121 @@ function appendValues(
   count: number,
   at: number,
 ): string | undefined {
-  const target = col.kind;
-  switch (col.storage) {
-    case 'bytes':
-      return appendBytes(col, d, source, start, count, at);
-    case 'bool': {
-      if (source !== 'boolean') return mismatch(source, target);
-      const bits = d.values as unknown as Uint8Array;
-      const out = col.bool;
-      for (let k = 0; k < count; k++) {
-        const bit = d.offset + start + k;
-        out[at + k] = (bits[bit >> 3]! >> (bit & 7)) & 1;
-      }
-      return undefined;
-    }
-    case 'f64':
-    case 'f32': {
-      const out = col.storage === 'f64' ? col.f64 : col.f32;
-      if (source === 'double' || source === 'float' || (intRange(source) !== undefined && source !== 'uint32')) {
-        if (col.storage === 'f32' && source !== 'float')
-          return checkedLoop(
-            out,
-            d,
-            start,
-            count,
-            at,
-            (v) => (Math.fround(Number(v)) === Number(v) ? Number(v) : undefined),
-            source,
-            target,
-          );
-        out.set(d.values.subarray(start, start + count) as Float64Array, at);
-        return undefined;
-      }
-      if (source === 'uint32' || source === 'int64' || source === 'uint64') {
-        return checkedLoop(
-          out,
-          d,
-          start,
-          count,
-          at,
-          (v) => {
-            const n = source === 'uint32' ? Number(v) >>> 0 : Number(v);
-            if (!Number.isSafeInteger(n)) return undefined;
-            return col.storage === 'f32' && Math.fround(n) !== n ? undefined : n;
-          },
-          source,
-          target,
-        );
-      }
-      return mismatch(source, target);
-    }
-    case 'i32': {
-      const out = col.i32;
-      if (target === 'date') {
-        if (source !== 'date') return mismatch(source, target);
-        if ((d.type as DataType & { unit: number }).unit === 0) {
-          out.set(d.values.subarray(start, start + count) as Int32Array, at);
-          return undefined;
-        }
-        return checkedLoop(
-          out,
-          d,
-          start,
-          count,
-          at,
-          (v) => {
-            const ms = Number(v);
-            return ms % MS_PER_DAY === 0 ? ms / MS_PER_DAY : undefined;
-          },
-          source,
-          target,
-        );
-      }
-      const range = intRange(target)!;
-      const from = intRange(source);
-      if (from !== undefined && from[0] >= range[0] && from[1] <= range[1] && source !== 'uint32') {
-        out.set(d.values.subarray(start, start + count) as Int32Array, at);
-        return undefined;
-      }
-      if (source === 'uint32' && target === 'uint32') {
-        const v = d.values as unknown as Uint32Array;
-        out.set(new Int32Array(v.buffer, v.byteOffset + start * 4, count), at);
-        return undefined;
-      }
-      if (
-        from !== undefined ||
-        source === 'int64' ||
-        source === 'uint64' ||
-        source === 'double' ||
-        source === 'float'
-      ) {
-        return checkedLoop(
-          out,
-          d,
-          start,
-          count,
-          at,
-          (v) => {
-            const n = source === 'uint32' ? Number(v) >>> 0 : Number(v);
-            if (typeof v === 'bigint' && BigInt(n) !== v) return undefined;
-            if (!Number.isInteger(n) || Object.is(n, -0) || n < range[0] || n > range[1]) return undefined;
-            return target === 'uint32' ? n | 0 : n;
-          },
-          source,
-          target,
-        );
-      }
-      return mismatch(source, target);
-    }
-    case 'i64': {
-      const out = col.i64;
-      const targetUnit = KIND_UNIT_NS[target];
-      if (targetUnit !== undefined) {
-        if (KIND_UNIT_NS[source] === undefined) return mismatch(source, target);
-        const unit = ARROW_UNIT_NS[(d.type as DataType & { unit: number }).unit]!;
-        if (unit === targetUnit) {
-          out.set(d.values.subarray(start, start + count) as BigInt64Array, at);
-          return undefined;
-        }
-        return checkedLoop(
-          out,
-          d,
-          start,
-          count,
-          at,
-          (v) => {
-            const ns = BigInt(v) * unit;
-            return ns % targetUnit === 0n ? ns / targetUnit : undefined;
-          },
-          source,
-          target,
-        );
-      }
-      const signed = target === 'int64';
-      if (source === target) {
-        out.set(d.values.subarray(start, start + count) as BigInt64Array, at);
-        return undefined;
-      }
-      const from = intRange(source);
-      if (from !== undefined && (signed || from[0] >= 0)) {
-        const v = d.values;
-        for (let k = 0; k < count; k++) out[at + k] = BigInt(v[start + k]!);
-        return undefined;
-      }
-      if (
-        source === 'int64' ||
-        source === 'uint64' ||
-        source === 'double' ||
-        source === 'float' ||
-        from !== undefined
-      ) {
-        return checkedLoop(
-          out,
-          d,
-          start,
-          count,
-          at,
-          (v) => {
-            if (typeof v === 'number' && (!Number.isInteger(v) || Object.is(v, -0))) return undefined;
-            const b = BigInt(v);
-            if (signed ? b < -(2n ** 63n) || b >= 2n ** 63n : b < 0n || b >= 2n ** 64n) return undefined;
-            return BigInt.asIntN(64, b);
-          },
-          source,
-          target,
-        );
-      }
-      return mismatch(source, target);
-    }
+  const append: Record<ColumnBuffer['storage'], Append> = {
+    bytes: appendBytes,
+    bool: appendBool,
+    f64: appendFloat,
+    f32: appendFloat,
+    i32: col.kind === 'date' ? appendDate : appendInt32,
+    i64: KIND_UNIT_NS[col.kind] !== undefined ? appendTimestamp : appendInt64,
+  };
+  return append[col.storage](col, d, source, start, count, at);
+}
+
+function appendBool(col: ColumnBuffer, d: AnyData, source: ColumnKind, start: number, count: number, at: number) {
+  if (source !== 'boolean') return mismatch(source, col.kind);
+  const bits = d.values as unknown as Uint8Array;
+  const out = col.bool;
+  for (let k = 0; k < count; k++) {
+    const bit = d.offset + start + k;
+    out[at + k] = (bits[bit >> 3]! >> (bit & 7)) & 1;
   }
+  return undefined;
+}
+
+/** Copies rows [start, start + count) of `d`'s values into `out` at `at` as they are. */
+function copyValues(
+  out: { set(values: ArrayLike<number | bigint>, at: number): void },
+  d: AnyData,
+  start: number,
+  count: number,
+  at: number,
+) {
+  out.set(d.values.subarray(start, start + count), at);
+  return undefined;
+}
+
+function appendFloat(col: ColumnBuffer, d: AnyData, source: ColumnKind, start: number, count: number, at: number) {
+  const out = col.storage === 'f64' ? col.f64 : col.f32;
+  const f32 = col.storage === 'f32';
+  if (source === 'double' || source === 'float' || (intRange(source) !== undefined && source !== 'uint32')) {
+    if (!f32 || source === 'float') return copyValues(out, d, start, count, at);
+    const exact = (v: number | bigint) => (Math.fround(Number(v)) === Number(v) ? Number(v) : undefined);
+    return checkedLoop(out, d, start, count, at, exact, source, col.kind);
+  }
+  if (source !== 'uint32' && source !== 'int64' && source !== 'uint64') return mismatch(source, col.kind);
+  const exact = (v: number | bigint) => {
+    const n = source === 'uint32' ? Number(v) >>> 0 : Number(v);
+    if (!Number.isSafeInteger(n)) return undefined;
+    return f32 && Math.fround(n) !== n ? undefined : n;
+  };
+  return checkedLoop(out, d, start, count, at, exact, source, col.kind);
+}
+
+function appendDate(col: ColumnBuffer, d: AnyData, source: ColumnKind, start: number, count: number, at: number) {
+  if (source !== 'date') return mismatch(source, col.kind);
+  if ((d.type as DataType & { unit: number }).unit === 0) return copyValues(col.i32, d, start, count, at);
+  const days = (v: number | bigint) => {
+    const ms = Number(v);
+    return ms % MS_PER_DAY === 0 ? ms / MS_PER_DAY : undefined;
+  };
+  return checkedLoop(col.i32, d, start, count, at, days, source, col.kind);
+}
+
+function appendInt32(col: ColumnBuffer, d: AnyData, source: ColumnKind, start: number, count: number, at: number) {
+  const target = col.kind;
+  const range = intRange(target)!;
+  const from = intRange(source);
+  if (from !== undefined && from[0] >= range[0] && from[1] <= range[1] && source !== 'uint32')
+    return copyValues(col.i32, d, start, count, at);
+  if (source === 'uint32' && target === 'uint32') {
+    const v = d.values as unknown as Uint32Array;
+    col.i32.set(new Int32Array(v.buffer, v.byteOffset + start * 4, count), at);
+    return undefined;
+  }
+  const numeric = source === 'int64' || source === 'uint64' || source === 'double' || source === 'float';
+  if (from === undefined && !numeric) return mismatch(source, target);
+  const exact = (v: number | bigint) => {
+    const n = source === 'uint32' ? Number(v) >>> 0 : Number(v);
+    if (typeof v === 'bigint' && BigInt(n) !== v) return undefined;
+    if (!Number.isInteger(n) || Object.is(n, -0) || n < range[0] || n > range[1]) return undefined;
+    return target === 'uint32' ? n | 0 : n;
+  };
+  return checkedLoop(col.i32, d, start, count, at, exact, source, target);
+}
+
+function appendTimestamp(col: ColumnBuffer, d: AnyData, source: ColumnKind, start: number, count: number, at: number) {
+  const targetUnit = KIND_UNIT_NS[col.kind]!;
+  if (KIND_UNIT_NS[source] === undefined) return mismatch(source, col.kind);
+  const unit = ARROW_UNIT_NS[(d.type as DataType & { unit: number }).unit]!;
+  if (unit === targetUnit) return copyValues(col.i64, d, start, count, at);
+  const rescale = (v: number | bigint) => {
+    const ns = BigInt(v) * unit;
+    return ns % targetUnit === 0n ? ns / targetUnit : undefined;
+  };
+  return checkedLoop(col.i64, d, start, count, at, rescale, source, col.kind);
+}
+
+function appendInt64(col: ColumnBuffer, d: AnyData, source: ColumnKind, start: number, count: number, at: number) {
+  const target = col.kind;
+  const out = col.i64;
+  const signed = target === 'int64';
+  if (source === target) return copyValues(out, d, start, count, at);
+  const from = intRange(source);
+  if (from !== undefined && (signed || from[0] >= 0)) {
+    const v = d.values;
+    for (let k = 0; k < count; k++) out[at + k] = BigInt(v[start + k]!);
+    return undefined;
+  }
+  const numeric = source === 'int64' || source === 'uint64' || source === 'double' || source === 'float';
+  if (from === undefined && !numeric) return mismatch(source, target);
+  const exact = (v: number | bigint) => {
+    if (typeof v === 'number' && (!Number.isInteger(v) || Object.is(v, -0))) return undefined;
+    const b = BigInt(v);
+    if (signed ? b < -(2n ** 63n) || b >= 2n ** 63n : b < 0n || b >= 2n ** 64n) return undefined;
+    return BigInt.asIntN(64, b);
+  };
+  return checkedLoop(out, d, start, count, at, exact, source, target);
 }
 
 function mismatch(source: ColumnKind, target: ColumnKind): string {
@@ -311,30 +267,16 @@ function appendBytes(
     const eo = entries.valueOffsets as Int32Array;
     const ev = entries.values as unknown as Uint8Array;
     const idx = d.values;
-    for (let k = 0; k < count; k++) {
+    return copyRanges(col, ev, count, at, (k) => {
+      if (!isValid(d, start + k)) return [0, 0];
       const i = Number(idx[start + k]!);
-      const s = isValid(d, start + k) ? eo[i]! : 0;
-      const e = isValid(d, start + k) ? eo[i + 1]! : 0;
-      col.reserveBytes(e - s);
-      col.data.set(ev.subarray(s, e), col.byteLength);
-      col.byteLength += e - s;
-      out[at + k + 1] = col.byteLength;
-    }
-    return undefined;
+      return [eo[i]!, eo[i + 1]!];
+    });
   }
   const offsets = d.valueOffsets;
   const bytes = d.values as unknown as Uint8Array;
-  if (offsets instanceof BigInt64Array) {
-    for (let k = 0; k < count; k++) {
-      const s = Number(offsets[start + k]!);
-      const e = Number(offsets[start + k + 1]!);
-      col.reserveBytes(e - s);
-      col.data.set(bytes.subarray(s, e), col.byteLength);
-      col.byteLength += e - s;
-      out[at + k + 1] = col.byteLength;
-    }
-    return undefined;
-  }
+  if (offsets instanceof BigInt64Array)
+    return copyRanges(col, bytes, count, at, (k) => [Number(offsets[start + k]!), Number(offsets[start + k + 1]!)]);
   const first = offsets[start]!;
   const last = offsets[start + count]!;
   col.reserveBytes(last - first);
@@ -342,6 +284,25 @@ function appendBytes(
   const shift = col.byteLength - first;
   for (let k = 1; k <= count; k++) out[at + k] = offsets[start + k]! + shift;
   col.byteLength += last - first;
+  return undefined;
+}
+
+/** Appends `count` values, value k being bytes `range(k)` of `bytes`, one copy each. */
+function copyRanges(
+  col: ColumnBuffer,
+  bytes: Uint8Array,
+  count: number,
+  at: number,
+  range: (k: number) => [number, number],
+): undefined {
+  const out = col.offsets;
+  for (let k = 0; k < count; k++) {
+    const [s, e] = range(k);
+    col.reserveBytes(e - s);
+    col.data.set(bytes.subarray(s, e), col.byteLength);
+    col.byteLength += e - s;
+    out[at + k + 1] = col.byteLength;
+  }
   return undefined;
 }
 

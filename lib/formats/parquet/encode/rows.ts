@@ -34,23 +34,8 @@ export function pushValue(col: ColumnBuffer, value: unknown): boolean {
       return true;
     }
     case 'int64':
-      if (typeof value === 'bigint') {
-        if (value < INT64_MIN || value > INT64_MAX) return false;
-        col.pushBigInt(value);
-        return true;
-      }
-      if (typeof value !== 'number' || !Number.isSafeInteger(value)) return false;
-      col.pushBigInt(BigInt(value));
-      return true;
     case 'uint64':
-      if (typeof value === 'bigint') {
-        if (value < 0n || value > UINT64_MAX) return false;
-        col.pushBigInt(BigInt.asIntN(64, value));
-        return true;
-      }
-      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) return false;
-      col.pushBigInt(BigInt(value));
-      return true;
+      return pushInt64(col, value, col.kind === 'uint64');
     case 'float':
       if (typeof value !== 'number' || (Math.fround(value) !== value && value === value)) return false;
       col.pushNumber(value);
@@ -72,27 +57,43 @@ export function pushValue(col: ColumnBuffer, value: unknown): boolean {
     case 'timestamp':
     case 'timestamp_us':
     case 'timestamp_ns':
-    case 'date': {
-      if (!(value instanceof Date)) return false;
-      const ms = value.getTime();
-      if (Number.isNaN(ms)) return false;
-      if (col.kind === 'date') col.pushNumber(Math.floor(ms / 86_400_000));
-      else if (col.kind === 'timestamp') col.pushBigInt(BigInt(ms));
-      else {
-        // a PreciseDate (from our reader) carries the nanoseconds below the millisecond
-        const nanos = BigInt((value as Date & { nanos?: number }).nanos ?? 0);
-        const ns = BigInt(ms) * 1_000_000n + nanos;
-        if (col.kind === 'timestamp_ns') col.pushBigInt(ns);
-        else {
-          if (ns % 1000n !== 0n) return false;
-          col.pushBigInt(ns / 1000n);
-        }
-      }
-      return true;
-    }
+    case 'date':
+      return pushTemporal(col, value);
     case 'null':
       return false;
   }
+}
+
+/** A bigint in range, or a safe integer number; unsigned values are stored as their 64-bit pattern. */
+function pushInt64(col: ColumnBuffer, value: unknown, unsigned: boolean): boolean {
+  if (typeof value === 'bigint') {
+    if (unsigned ? value < 0n || value > UINT64_MAX : value < INT64_MIN || value > INT64_MAX) return false;
+    col.pushBigInt(unsigned ? BigInt.asIntN(64, value) : value);
+    return true;
+  }
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || (unsigned && value < 0)) return false;
+  col.pushBigInt(BigInt(value));
+  return true;
+}
+
+/** A valid Date as days, milliseconds, or (a PreciseDate's nanoseconds kept) micro- or nanoseconds. */
+function pushTemporal(col: ColumnBuffer, value: unknown): boolean {
+  if (!(value instanceof Date)) return false;
+  const ms = value.getTime();
+  if (Number.isNaN(ms)) return false;
+  if (col.kind === 'date') col.pushNumber(Math.floor(ms / 86_400_000));
+  else if (col.kind === 'timestamp') col.pushBigInt(BigInt(ms));
+  else {
+    // a PreciseDate (from our reader) carries the nanoseconds below the millisecond
+    const nanos = BigInt((value as Date & { nanos?: number }).nanos ?? 0);
+    const ns = BigInt(ms) * 1_000_000n + nanos;
+    if (col.kind === 'timestamp_ns') col.pushBigInt(ns);
+    else {
+      if (ns % 1000n !== 0n) return false;
+      col.pushBigInt(ns / 1000n);
+    }
+  }
+  return true;
 }
 
 /** The kind a JS value suggests, for widening a column of the first row group. */

@@ -88,99 +88,103 @@ export function fixedStatistics(col: ColumnBuffer): ChunkStatistics {
   const nullCount = col.nulls;
   if (nullCount === n) return { nullCount };
   switch (col.storage) {
-    case 'i32': {
-      const a = col.i32;
-      const unsigned = isUnsigned(col.kind);
-      let min = Infinity;
-      let max = -Infinity;
-      for (let i = 0; i < n; i++) {
-        if (defs !== undefined && defs[i] === 0) continue;
-        const v = unsigned ? a[i]! >>> 0 : a[i]!;
-        if (v < min) min = v;
-        if (v > max) max = v;
-      }
-      return {
-        nullCount,
-        min: le(4, (d) => d.setUint32(0, min >>> 0, true)),
-        max: le(4, (d) => d.setUint32(0, max >>> 0, true)),
-      };
-    }
-    case 'i64': {
-      // compare as (high word, low word) pairs: reading a BigInt64Array element allocates a bigint
-      const w = new Int32Array(col.i64.buffer, col.i64.byteOffset, n * 2);
-      const unsigned = isUnsigned(col.kind);
-      let lo = -1;
-      let hi = -1;
-      let loH = 0,
-        loL = 0,
-        hiH = 0,
-        hiL = 0;
-      for (let i = 0; i < n; i++) {
-        if (defs !== undefined && defs[i] === 0) continue;
-        const h = unsigned ? w[2 * i + 1]! >>> 0 : w[2 * i + 1]!;
-        const l = w[2 * i]! >>> 0;
-        if (lo < 0) {
-          lo = hi = i;
-          loH = hiH = h;
-          loL = hiL = l;
-          continue;
-        }
-        if (h < loH || (h === loH && l < loL)) {
-          lo = i;
-          loH = h;
-          loL = l;
-        }
-        if (h > hiH || (h === hiH && l > hiL)) {
-          hi = i;
-          hiH = h;
-          hiL = l;
-        }
-      }
-      const bytes = new Uint8Array(col.i64.buffer, col.i64.byteOffset, n * 8);
-      return { nullCount, min: bytes.slice(lo * 8, lo * 8 + 8), max: bytes.slice(hi * 8, hi * 8 + 8) };
-    }
+    case 'i32':
+      return { nullCount, ...int32MinMax(col, defs) };
+    case 'i64':
+      return { nullCount, ...int64MinMax(col, defs) };
     case 'f32':
-    case 'f64': {
-      const a = col.storage === 'f64' ? col.f64 : col.f32;
-      let min = Infinity;
-      let max = -Infinity;
-      let seen = false;
-      for (let i = 0; i < n; i++) {
-        if (defs !== undefined && defs[i] === 0) continue;
-        const v = a[i]!;
-        if (v !== v) continue;
-        seen = true;
-        if (v < min) min = v;
-        if (v > max) max = v;
-      }
-      if (!seen) return { nullCount };
-      // the spec asks for -0 as a zero min and +0 as a zero max
-      if (min === 0) min = -0;
-      if (max === 0) max = 0;
-      if (col.storage === 'f64')
-        return {
-          nullCount,
-          min: le(8, (d) => d.setFloat64(0, min, true)),
-          max: le(8, (d) => d.setFloat64(0, max, true)),
-        };
-      return {
-        nullCount,
-        min: le(4, (d) => d.setFloat32(0, min, true)),
-        max: le(4, (d) => d.setFloat32(0, max, true)),
-      };
-    }
-    case 'bool': {
-      let anyTrue = false;
-      let anyFalse = false;
-      const a = col.bool;
-      for (let i = 0; i < n && !(anyTrue && anyFalse); i++) {
-        if (defs !== undefined && defs[i] === 0) continue;
-        if (a[i] === 1) anyTrue = true;
-        else anyFalse = true;
-      }
-      return { nullCount, min: Uint8Array.of(anyFalse ? 0 : 1), max: Uint8Array.of(anyTrue ? 1 : 0) };
-    }
+    case 'f64':
+      return { nullCount, ...floatMinMax(col, defs) };
+    case 'bool':
+      return { nullCount, ...boolMinMax(col, defs) };
     case 'bytes':
       return { nullCount, ...bytesMinMax(col.data, col.offsets, n, defs) };
   }
+}
+
+type MinMax = { min?: Uint8Array; max?: Uint8Array };
+
+function int32MinMax(col: ColumnBuffer, defs: Uint8Array | undefined): MinMax {
+  const a = col.i32;
+  const unsigned = isUnsigned(col.kind);
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < col.n; i++) {
+    if (defs !== undefined && defs[i] === 0) continue;
+    const v = unsigned ? a[i]! >>> 0 : a[i]!;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { min: le(4, (d) => d.setUint32(0, min >>> 0, true)), max: le(4, (d) => d.setUint32(0, max >>> 0, true)) };
+}
+
+/** Compares as (high word, low word) pairs: reading a BigInt64Array element allocates a bigint. */
+function int64MinMax(col: ColumnBuffer, defs: Uint8Array | undefined): MinMax {
+  const n = col.n;
+  const w = new Int32Array(col.i64.buffer, col.i64.byteOffset, n * 2);
+  const unsigned = isUnsigned(col.kind);
+  let lo = -1;
+  let hi = -1;
+  let loH = 0,
+    loL = 0,
+    hiH = 0,
+    hiL = 0;
+  for (let i = 0; i < n; i++) {
+    if (defs !== undefined && defs[i] === 0) continue;
+    const h = unsigned ? w[2 * i + 1]! >>> 0 : w[2 * i + 1]!;
+    const l = w[2 * i]! >>> 0;
+    if (lo < 0) {
+      lo = hi = i;
+      loH = hiH = h;
+      loL = hiL = l;
+      continue;
+    }
+    if (h < loH || (h === loH && l < loL)) {
+      lo = i;
+      loH = h;
+      loL = l;
+    }
+    if (h > hiH || (h === hiH && l > hiL)) {
+      hi = i;
+      hiH = h;
+      hiL = l;
+    }
+  }
+  const bytes = new Uint8Array(col.i64.buffer, col.i64.byteOffset, n * 8);
+  return { min: bytes.slice(lo * 8, lo * 8 + 8), max: bytes.slice(hi * 8, hi * 8 + 8) };
+}
+
+/** NaN is left out; no min/max when every value is NaN. */
+function floatMinMax(col: ColumnBuffer, defs: Uint8Array | undefined): MinMax {
+  const a = col.storage === 'f64' ? col.f64 : col.f32;
+  let min = Infinity;
+  let max = -Infinity;
+  let seen = false;
+  for (let i = 0; i < col.n; i++) {
+    if (defs !== undefined && defs[i] === 0) continue;
+    const v = a[i]!;
+    if (v !== v) continue;
+    seen = true;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (!seen) return {};
+  // the spec asks for -0 as a zero min and +0 as a zero max
+  if (min === 0) min = -0;
+  if (max === 0) max = 0;
+  if (col.storage === 'f64')
+    return { min: le(8, (d) => d.setFloat64(0, min, true)), max: le(8, (d) => d.setFloat64(0, max, true)) };
+  return { min: le(4, (d) => d.setFloat32(0, min, true)), max: le(4, (d) => d.setFloat32(0, max, true)) };
+}
+
+function boolMinMax(col: ColumnBuffer, defs: Uint8Array | undefined): MinMax {
+  let anyTrue = false;
+  let anyFalse = false;
+  const a = col.bool;
+  for (let i = 0; i < col.n && !(anyTrue && anyFalse); i++) {
+    if (defs !== undefined && defs[i] === 0) continue;
+    if (a[i] === 1) anyTrue = true;
+    else anyFalse = true;
+  }
+  return { min: Uint8Array.of(anyFalse ? 0 : 1), max: Uint8Array.of(anyTrue ? 1 : 0) };
 }

@@ -26,8 +26,11 @@ import { readFlatPage } from './flat-page.ts';
 import { nestedCursor } from './nested.ts';
 import type { PageStream } from './pages.ts';
 
-/** Default bound on the values of one nested page (about 320 MB to decode). */
-export const DEFAULT_MAX_NESTED_PAGE_VALUES = 4_000_000;
+/**
+ * Default bound on the values of one nested page: a page is decoded into level and value arrays
+ * of a few bytes a value (read/nested-page.ts), about 12 bytes a value at most for numbers.
+ */
+export const DEFAULT_MAX_NESTED_PAGE_VALUES = 32_000_000;
 
 /** How a column's leaves are decoded. */
 export interface DecodeSettings {
@@ -250,7 +253,6 @@ export function openColumn(
   return nestedCursor(
     node,
     nested,
-    s.parsers,
     where,
     s.path,
     skip,

@@ -25,7 +25,7 @@ export interface FromParquetOptions extends DatasetOptions {
   output?: 'rows' | 'arrow';
   /** Invalid UTF-8 in a string column: `'error'` (default: a FormatError naming file and column) or `'replace'` (U+FFFD). */
   invalidUtf8?: 'error' | 'replace';
-  /** A nested page holding more values than this is refused rather than decoded (default 4,000,000, about 320 MB). */
+  /** A nested page holding more values than this is refused rather than decoded (default 32,000,000, a few bytes a value). */
   maxNestedPageValues?: number;
   /** Name used in stats and errors (default `fromParquet`). */
   name?: string;

@@ -82,30 +82,56 @@ function readValue(r: Reader, at: number, dict: readonly string[], depth: number
     r.need(p, h);
     return text.decode(r.bytes.subarray(p, p + h));
   }
-  if (basic === 2 || basic === 3) {
-    const offsetWidth = (h & 0x03) + 1;
-    const idWidth = basic === 2 ? ((h >> 2) & 0x03) + 1 : 0;
-    const large = basic === 2 ? (h >> 4) & 1 : (h >> 2) & 1;
-    const count = r.uint(p, large ? 4 : 1);
-    const idsAt = p + (large ? 4 : 1);
-    const offsetsAt = idsAt + count * idWidth;
-    const valuesAt = offsetsAt + (count + 1) * offsetWidth;
-    if (basic === 3) {
-      const out = new Array<unknown>(count);
-      for (let i = 0; i < count; i++)
-        out[i] = readValue(r, valuesAt + r.uint(offsetsAt + i * offsetWidth, offsetWidth), dict, depth + 1);
-      return out;
-    }
-    const out: Record<string, unknown> = {};
-    for (let i = 0; i < count; i++) {
-      const id = r.uint(idsAt + i * idWidth, idWidth);
-      const key = dict[id];
-      if (key === undefined) r.fail(`field id ${id} is not in the metadata dictionary`);
-      out[key] = readValue(r, valuesAt + r.uint(offsetsAt + i * offsetWidth, offsetWidth), dict, depth + 1);
-    }
-    return out;
+  if (basic === 2 || basic === 3) return readContainer(r, basic === 2, h, p, dict, depth);
+  return readPrimitive(r, h, p);
+}
+
+/** An object (`isObject`, field ids into `dict`) or an array: counts, ids and offsets, then the values. */
+function readContainer(r: Reader, isObject: boolean, h: number, p: number, dict: readonly string[], depth: number) {
+  const offsetWidth = (h & 0x03) + 1;
+  const idWidth = isObject ? ((h >> 2) & 0x03) + 1 : 0;
+  const large = isObject ? (h >> 4) & 1 : (h >> 2) & 1;
+  const count = r.uint(p, large ? 4 : 1);
+  const idsAt = p + (large ? 4 : 1);
+  const offsetsAt = idsAt + count * idWidth;
+  const valuesAt = offsetsAt + (count + 1) * offsetWidth;
+  const valueAt = (i: number): unknown =>
+    readValue(r, valuesAt + r.uint(offsetsAt + i * offsetWidth, offsetWidth), dict, depth + 1);
+  if (!isObject) return Array.from({ length: count }, (_, i) => valueAt(i));
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < count; i++) {
+    const id = r.uint(idsAt + i * idWidth, idWidth);
+    const key = dict[id];
+    if (key === undefined) r.fail(`field id ${id} is not in the metadata dictionary`);
+    out[key] = valueAt(i);
   }
+  return out;
+}
+
+/** Fixed widths of the primitive types 3..14 (after the header byte); others size themselves. */
+const PRIMITIVE_WIDTH: Record<number, number> = {
+  3: 1,
+  4: 2,
+  5: 4,
+  6: 8,
+  7: 8,
+  8: 5,
+  9: 9,
+  10: 17,
+  11: 4,
+  12: 8,
+  13: 8,
+  14: 4,
+  17: 8,
+  18: 8,
+  19: 8,
+  20: 16,
+};
+
+function readPrimitive(r: Reader, h: number, p: number): unknown {
   const v = r.view;
+  const width = PRIMITIVE_WIDTH[h];
+  if (width !== undefined) r.need(p, width);
   switch (h) {
     case 0:
       return null;
@@ -114,40 +140,27 @@ function readValue(r: Reader, at: number, dict: readonly string[], depth: number
     case 2:
       return false;
     case 3:
-      r.need(p, 1);
       return v.getInt8(p);
     case 4:
-      r.need(p, 2);
       return v.getInt16(p, true);
     case 5:
-      r.need(p, 4);
       return v.getInt32(p, true);
     case 6:
-      r.need(p, 8);
       return int64(v.getBigInt64(p, true));
     case 7:
-      r.need(p, 8);
       return v.getFloat64(p, true);
     case 8:
-      r.need(p, 5);
       return formatDecimal(BigInt(v.getInt32(p + 1, true)), v.getUint8(p));
     case 9:
-      r.need(p, 9);
       return formatDecimal(v.getBigInt64(p + 1, true), v.getUint8(p));
-    case 10: {
-      r.need(p, 17);
-      const unscaled = (v.getBigInt64(p + 9, true) << 64n) | v.getBigUint64(p + 1, true);
-      return formatDecimal(unscaled, v.getUint8(p));
-    }
+    case 10:
+      return formatDecimal((v.getBigInt64(p + 9, true) << 64n) | v.getBigUint64(p + 1, true), v.getUint8(p));
     case 11:
-      r.need(p, 4);
       return new Date(v.getInt32(p, true) * 86_400_000);
     case 12:
     case 13:
-      r.need(p, 8);
       return timestamp(v.getBigInt64(p, true), 1000n);
     case 14:
-      r.need(p, 4);
       return v.getFloat32(p, true);
     case 15:
     case 16: {
@@ -156,29 +169,29 @@ function readValue(r: Reader, at: number, dict: readonly string[], depth: number
       const bytes = r.bytes.slice(p + 4, p + 4 + n);
       return h === 15 ? bytes : text.decode(bytes);
     }
-    case 17: {
-      r.need(p, 8);
-      const micros = v.getBigInt64(p, true);
-      if (micros < 0n || micros > 86_400_000_000n) r.fail(`TIME ${micros} µs is outside 00:00:00..24:00:00`);
-      const s = Number(micros / 1_000_000n);
-      const frac = micros % 1_000_000n;
-      const hms = [Math.floor(s / 3600), Math.floor((s % 3600) / 60), s % 60]
-        .map((n) => String(n).padStart(2, '0'))
-        .join(':');
-      return frac === 0n ? hms : `${hms}.${frac.toString().padStart(6, '0').replace(/0+$/, '')}`;
-    }
+    case 17:
+      return timeOfDay(r, v.getBigInt64(p, true));
     case 18:
     case 19:
-      r.need(p, 8);
       return timestamp(v.getBigInt64(p, true), 1_000_000n);
     case 20: {
-      r.need(p, 16);
       const hex = Buffer.from(r.bytes.subarray(p, p + 16)).toString('hex');
       return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
     }
     default:
       return r.fail(`unknown primitive type ${h}`);
   }
+}
+
+/** TIME in microseconds as `HH:MM:SS[.ffffff]`; outside a day it is an error, never odd text. */
+function timeOfDay(r: Reader, micros: bigint): string {
+  if (micros < 0n || micros > 86_400_000_000n) r.fail(`TIME ${micros} µs is outside 00:00:00..24:00:00`);
+  const s = Number(micros / 1_000_000n);
+  const frac = micros % 1_000_000n;
+  const hms = [Math.floor(s / 3600), Math.floor((s % 3600) / 60), s % 60]
+    .map((n) => String(n).padStart(2, '0'))
+    .join(':');
+  return frac === 0n ? hms : `${hms}.${frac.toString().padStart(6, '0').replace(/0+$/, '')}`;
 }
 
 function merge(group: VariantGroup | null | undefined, dict: readonly string[], column: string, file: string): unknown {

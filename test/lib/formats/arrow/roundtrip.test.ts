@@ -187,3 +187,42 @@ test('a truncated file fails with FormatError naming it', async () => {
     (e: Error & { code?: string }) => e.code === ErrorCodes.FORMAT && e.message.includes(target),
   );
 });
+
+test('rows to Arrow keep the sub-millisecond digits of a PreciseDate, and refuse what the unit cannot hold', async () => {
+  const { Schema, Field, TimestampMicrosecond, TimestampNanosecond, TimestampMillisecond } = await import(
+    'apache-arrow'
+  );
+  const { PreciseDate } = await import('../../../../lib/formats/values.ts');
+  const at = new PreciseDate(Date.UTC(2026, 0, 2, 3, 4, 23, 765), 572_000);
+  const us = new Schema([new Field('t', new TimestampMicrosecond(), true)]);
+  const micros = rowsToRecordBatch([{ t: at }, { t: null }], { schema: us }).getChild('t')!.data[0]!.values;
+  assert.equal(micros[0], BigInt(Date.UTC(2026, 0, 2, 3, 4, 23, 765)) * 1000n + 572n);
+  const ns = new Schema([new Field('t', new TimestampNanosecond(), true)]);
+  const nanos = rowsToRecordBatch([{ t: new PreciseDate(0, 123_456) }], { schema: ns }).getChild('t')!.data[0]!.values;
+  assert.equal(nanos[0], 123_456n);
+  // nanoseconds into microseconds, and sub-millisecond digits into milliseconds: refused, never rounded
+  assert.throws(() => rowsToRecordBatch([{ t: new PreciseDate(0, 1) }], { schema: us }), {
+    code: ErrorCodes.UNSUPPORTED,
+  });
+  const ms = new Schema([new Field('t', new TimestampMillisecond(), true)]);
+  assert.throws(() => rowsToRecordBatch([{ t: at }], { schema: ms }), { code: ErrorCodes.UNSUPPORTED });
+});
+
+test('inferred schemas keep sub-millisecond digits: PreciseDate infers us or ns, and batches widen to the finer unit', async () => {
+  const { PreciseDate } = await import('../../../../lib/formats/values.ts');
+  const plain = new Date(Date.UTC(2026, 0, 1));
+  const micro = new PreciseDate(Date.UTC(2026, 0, 1), 572_000);
+  const nano = new PreciseDate(Date.UTC(2026, 0, 1), 572_001);
+  assert.equal(String(inferSchema([{ t: plain }]).fields[0]!.type), 'Timestamp<MILLISECOND>');
+  assert.equal(String(inferSchema([{ t: plain }, { t: micro }]).fields[0]!.type), 'Timestamp<MICROSECOND>');
+  assert.equal(String(inferSchema([{ t: micro }, { t: nano }]).fields[0]!.type), 'Timestamp<NANOSECOND>');
+  const back = recordBatchToRows(rowsToRecordBatch([{ t: plain }, { t: nano }]), { timestamps: 'date' }) as {
+    t: Date;
+  }[];
+  assert.equal((back[1]!.t as InstanceType<typeof PreciseDate>).nanos, 572_001);
+  assert.equal((back[0]!.t as Date).getTime(), plain.getTime());
+  const wide = unifySchemas(inferSchema([{ t: plain }]), inferSchema([{ t: micro }]));
+  assert.equal(String(wide.fields[0]!.type), 'Timestamp<MICROSECOND>');
+  const cast = castRecordBatch(rowsToRecordBatch([{ t: plain }]), wide);
+  assert.equal(cast.getChild('t')!.data[0]!.values[0], BigInt(plain.getTime()) * 1000n);
+});

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { PoolWorker, WorkerFailure } from '../../../../lib/workers/pool/pool-worker.ts';
 import type { InitMessage, ToWorker } from '../../../../lib/workers/pool/protocol.ts';
 import { WorkerPool } from '../../../../lib/workers/pool/worker-pool.ts';
+import { ThreadWorker } from '../../../../lib/workers/pool/thread-worker.ts';
 import { WorkerError } from '../../../../lib/core/errors.ts';
 import { fixture } from './helpers.ts';
 
@@ -99,5 +100,30 @@ test('a thread far below workerMemoryLimit that passes its timeout still fails a
     );
   } finally {
     await pool.destroy();
+  }
+});
+
+test('a thread climbing to workerMemoryLimit row by row in one batch is seen at its limit while that batch spins', async () => {
+  // the flag rises once the heap is full and the batch then loops synchronously: the parent must
+  // already see the thread at its limit (the heap reporter's timer cannot run in that loop)
+  const flag = new SharedArrayBuffer(4);
+  const worker = new ThreadWorker('w0.1', { memoryLimit: 48 * 1024 * 1024 });
+  try {
+    await worker.start({ moduleUrl: fixture('heap-climb.mjs').href, exportName: 'default', kind: 'row' });
+    assert.equal(worker.atMemoryLimit(), false, 'below its limit once loaded');
+    const rows = Array.from({ length: 4000 }, (_, i) => ({ i, flag }));
+    const running = worker.run(0, { rows }, []);
+    running.catch(() => {});
+    // Atomics.waitAsync: in Node 20, not yet in the compiler's lib
+    const { waitAsync } = Atomics as unknown as {
+      waitAsync(array: Int32Array, index: number, value: number): { async: boolean; value: Promise<string> | string };
+    };
+    const raised = waitAsync(new Int32Array(flag), 0, 0);
+    if (raised.async) await raised.value;
+    assert.equal(worker.atMemoryLimit(), true, `seen at ${worker.heapUsed} bytes of 48 MiB`);
+    await worker.kill(worker.atMemoryLimit() ? 'memory' : 'timeout');
+    await assert.rejects(running, (error: unknown) => error instanceof WorkerFailure && error.reason === 'memory');
+  } finally {
+    await worker.kill('closed');
   }
 });

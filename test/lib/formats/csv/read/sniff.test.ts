@@ -103,3 +103,21 @@ test('date formats: one per column, day first when ambiguous, month first when a
   assert.deepEqual(detectColumn(['2024-01-02', '03/04/2024']), { type: 'text' });
   assert.equal((castDetected('31/12/2024', 'date', 'd', '%d/%m/%Y') as Date).toISOString(), '2024-12-31T00:00:00.000Z');
 });
+
+test("comment lines: indented by spaces only (a tab makes a record, DuckDB's rule); between records they make end-of-line comments comments too", () => {
+  assert.equal(sniff('a,b\n\t# tabbed\n1,2\n3,4\n').comment, undefined);
+  const between = sniff('a,b\n1,x # note\n# mid\n3,y\n5,z\n');
+  assert.equal(between.comment, '#');
+  assert.equal(between.inlineComments, true);
+  assert.deepEqual(between.types, ['integer', 'text']);
+  assert.equal(between.rowsSampled, 3);
+  const before = sniff('# top\na,b\n1,x # note\n3,y\n');
+  assert.equal(before.comment, '#');
+  assert.equal(before.inlineComments, false);
+  assert.deepEqual(before.headerNames, ['a', 'b']);
+  // a caller's comment_no_infix wins over what the sample shows
+  assert.equal(
+    sniffCsv(Buffer.from('a,b\n1,2\n# mid\n3,4\n'), true, { comment: '#', inlineComments: false }).inlineComments,
+    false,
+  );
+});

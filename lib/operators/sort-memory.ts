@@ -1,0 +1,120 @@
+/**
+ * How much memory the external sort takes, asked of the governor as it goes: when a buffered run
+ * must be spilled (the operator's budget, or the governor's level and headroom), how big a
+ * spilled run's batches and the output batches are, how many runs one merge reads at once, and
+ * the collection that follows a spill. The budget given to the sort is a cap; under a governor
+ * the run that is actually held is what the governor says is available.
+ */
+import type { GovernorGate } from '../core/stage.ts';
+import { obtainGc } from '../memory/memory-probe.ts';
+import { GOVERNOR_SHARE } from './operator-options.ts';
+
+/** Bytes a spilled run's batch has at most: a merge holds two per run (one read ahead). */
+const RUN_BATCH_BYTES = 1 << 20;
+/** Fewest bytes of run the governor's pressure spills (below, a run is not worth a file). */
+const MIN_RUN_BYTES = 256 << 10;
+/**
+ * Memory spilling a run takes beyond its buffers, as a share of them: key arrays and permutation,
+ * and the sorted copies written, which stay in RSS until collected (about the run again); and as
+ * much again for the batches that arrive before the governor's next sample shows the growth.
+ */
+const SPILL_OVERHEAD = 2;
+
+/**
+ * A full collection after a spill: the governor measures RSS, and the run's buffers (and the
+ * sorted copies just written) leave it only once collected. `deep` (past the pause mark, where
+ * sources wait anyway, and once before the output phase) asks for V8's memory-reducing flavour,
+ * which also hands freed heap pages back to the system (a plain collection leaves them in RSS,
+ * and a pause ends only when RSS falls). A V8 that does not know the options runs a plain one.
+ */
+export function collect(deep: boolean): void {
+  const gc = obtainGc() as ((options?: object) => void) | undefined;
+  if (deep) gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+  else gc?.();
+}
+
+/** True when the governor has paused the sources (pause or critical). */
+export function isPaused(governor: GovernorGate | undefined): boolean {
+  return governor?.level === 'pause' || governor?.level === 'critical';
+}
+
+/** The sort's memory decisions for one budget, batch size and governor. */
+export class SortMemory {
+  readonly #budget: number;
+  readonly #batchSize: number;
+  readonly #governor: GovernorGate | undefined;
+  readonly #limit: number | undefined;
+
+  constructor(budget: number, batchSize: number, governor: GovernorGate | undefined) {
+    this.#budget = budget;
+    this.#batchSize = batchSize;
+    this.#governor = governor;
+    const limit = (governor as { limit?: unknown } | undefined)?.limit;
+    this.#limit = typeof limit === 'number' && limit > 0 ? limit : undefined;
+  }
+
+  /**
+   * The smallest run the governor makes the sort spill (smaller runs only multiply files and
+   * merge work): an eighth of the budget, at most a 32nd of the governor's limit.
+   */
+  minRun(): number {
+    const share = this.#limit === undefined ? Infinity : this.#limit / 32;
+    return Math.min(this.#budget, Math.max(MIN_RUN_BYTES, Math.min(this.#budget / 8, share)));
+  }
+
+  /**
+   * True when the governor says a run of `buffered` bytes must go: its level is past `ok`, or
+   * what is left before its pause mark would not hold the memory spilling the run takes. The run
+   * budget is thus what the governor says is available, capped by the operator's budget.
+   */
+  mustSpill(buffered: number): boolean {
+    const governor = this.#governor;
+    if (governor === undefined || buffered < this.minRun()) return false;
+    return governor.level !== 'ok' || governor.headroom() < buffered * SPILL_OVERHEAD;
+  }
+
+  /**
+   * At the end of the input: keep the last run in memory only when the governor leaves room for
+   * sorting it and for what consumes the output (a Parquet writer's row group and encoder), else
+   * spill it too and merge every run from disk with one small batch each in memory.
+   */
+  lastRunMustSpill(buffered: number): boolean {
+    const governor = this.#governor;
+    if (governor === undefined || buffered === 0) return false;
+    return governor.level !== 'ok' || governor.headroom() < buffered * (1 + SPILL_OVERHEAD);
+  }
+
+  /**
+   * The merge's memory: the budget, but no more than the governor's share for an operator (a
+   * budget far above the limit must not make the merge hold a big batch of every run).
+   */
+  mergeBudget(): number {
+    return Math.min(this.#budget, this.#limit === undefined ? Infinity : this.#limit * GOVERNOR_SHARE);
+  }
+
+  /** Bytes of a spilled run's batch. */
+  runBatchBytes(): number {
+    return Math.min(RUN_BATCH_BYTES, Math.max(64 << 10, this.mergeBudget() / 64));
+  }
+
+  /** Rows per batch of a spilled run whose rows take `bytes` / `rows` each. */
+  spillRows(bytes: number, rows: number): number {
+    const perRow = Math.max(1, bytes / Math.max(1, rows));
+    return Math.max(256, Math.min(this.#batchSize, Math.floor(this.runBatchBytes() / perRow)));
+  }
+
+  /**
+   * Rows per output batch: `batchSize`, fewer when rows are wide and memory is short (the
+   * stages downstream hold a few batches each).
+   */
+  outputRows(bytes: number, rows: number): number {
+    const perRow = Math.max(1, bytes / Math.max(1, rows));
+    const target = Math.max(64 << 10, this.mergeBudget() / 16);
+    return Math.max(64, Math.min(this.#batchSize, Math.floor(target / perRow)));
+  }
+
+  /** Runs merged at once: a batch of each and one read ahead fit a third of the merge budget. */
+  fanIn(): number {
+    return Math.max(4, Math.floor(this.mergeBudget() / (3 * this.runBatchBytes())));
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The fast path's Arrow batches (cell-store.ts, arrow-columns.ts): the same values as its rows for
+ * any table shape, across the store's capacity doubling, and a wide batch whose columns share
+ * their buffers instead of allocating per column.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { FastCsvReader, type FastCsvBatch } from '../../../../../lib/formats/csv/fast/reader.ts';
+import { INITIAL_CELLS } from '../../../../../lib/formats/csv/fast/cell-store.ts';
+import { recordBatchToRows } from '../../../../../lib/formats/arrow/convert.ts';
+
+function read(text: string, output: 'rows' | 'arrow', infer: boolean, batchSize = 100_000): FastCsvBatch[] {
+  const reader = new FastCsvReader({
+    columns: true,
+    infer,
+    fail: true,
+    raw: false,
+    onBad: () => undefined,
+    onCastFailure: () => undefined,
+    output,
+  });
+  reader.batchSize = batchSize;
+  reader.push(Buffer.from(text));
+  reader.end();
+  return reader.ready;
+}
+
+/** Rows of the batches, Arrow batches made rows. */
+function rowsOf(batches: ReturnType<typeof read>): unknown[] {
+  return batches.flatMap((b) => (b.arrow ? recordBatchToRows(b.arrow) : b.rows!));
+}
+
+const cell = fc.oneof(
+  fc.integer({ min: -5, max: 5 }).map(String),
+  fc.constantFrom('', 'true', 'false', '2.5', '-0', '9007199254740993', '3000000000', 'é', 'x y', '"q,""r"""'),
+  fc.string({ maxLength: 4 }).filter((s) => !/[",\r\n]/.test(s)),
+);
+
+test('property: Arrow batches give the values rows give, any width, rows, kinds and batch size', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 40 }),
+      fc.array(fc.array(cell, { minLength: 40, maxLength: 40 }), { minLength: 1, maxLength: 30 }),
+      fc.boolean(),
+      fc.integer({ min: 1, max: 12 }),
+      (width, table, infer, batchSize) => {
+        const header = Array.from({ length: width }, (_, c) => `c${c}`).join(',');
+        const text = `${header}\n${table.map((r) => r.slice(0, width).join(',')).join('\n')}\n`;
+        const rows = rowsOf(read(text, 'rows', infer, batchSize));
+        const arrow = read(text, 'arrow', infer, batchSize);
+        assert.deepEqual(rowsOf(arrow), rows);
+      },
+    ),
+    { numRuns: 150 },
+  );
+});
+
+test('a batch wider than the initial cell capacity grows row by row and keeps every value', () => {
+  const width = INITIAL_CELLS / 2 + 3; // one row fits at first, the second doubles the store
+  const line = (r: number) => Array.from({ length: width }, (_, c) => (c % 3 === 0 ? `s${c + r}` : String(c + r)));
+  const text = `${Array.from({ length: width }, (_, c) => `c${c}`).join(',')}\n${[0, 1, 2].map((r) => line(r).join(',')).join('\n')}\n`;
+  const [batch] = read(text, 'arrow', true);
+  assert.ok(batch?.arrow);
+  assert.equal(batch.numRows, 3);
+  const data = batch.arrow.data.children;
+  for (const c of [0, 1, 2, width - 2, width - 1]) {
+    const want = [0, 1, 2].map((r) => (c % 3 === 0 ? `s${c + r}` : c + r));
+    const column: { get(i: number): unknown } = batch.arrow.getChildAt(c)!;
+    assert.deepEqual(
+      [0, 1, 2].map((i) => column.get(i)),
+      want,
+      `column ${c}`,
+    );
+  }
+  // the columns of one type are views into one buffer, not an allocation each
+  const ints = data.filter((d) => String(d.type) === 'Int32');
+  assert.ok(ints.length > 1000);
+  assert.ok(ints.every((d) => d.values.buffer === ints[0]!.values.buffer));
+  const texts = data.filter((d) => String(d.type) === 'Utf8');
+  assert.ok(texts.every((d) => d.valueOffsets.buffer === texts[0]!.valueOffsets.buffer));
+});
