@@ -145,6 +145,11 @@ export class DatasetResume {
       );
   }
 
+  /** The size of listed file `index`, when known (for progress over the files a resume skips). */
+  sizeOf(index: number): number | undefined {
+    return this.#files[index]?.size ?? undefined;
+  }
+
   /** When resuming: true for files wholly delivered before the resume point (`index` in the listed files). */
   skips(index: number): boolean {
     return this.from !== undefined && index < this.from.file;

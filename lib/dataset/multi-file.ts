@@ -277,7 +277,7 @@ export function datasetSource(input: DatasetInput, settings: DatasetSettings, fo
       if (context.signal.aborted || context.stopRequested) return;
       const at = indexOf.get(file)!;
       if (resume.skips(at)) {
-        bytesDone += file.size ?? 0;
+        bytesDone += resume.sizeOf(at) ?? file.size ?? 0;
         continue;
       }
       const source = format.openFile(file.path, fileColumns, where);
