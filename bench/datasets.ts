@@ -1,14 +1,25 @@
 /**
- * Datasets (issue 16): a filtered read of a hive-partitioned Parquet dataset with and without
- * pushdown (partition pruning + row-group statistics), beside DuckDB's time for the same query;
- * and JSON Lines: fromJsonl against a plain JSON.parse-per-line reader. Every case checks its
- * output (row count and a checksum) against DuckDB's answer or the reader baseline.
+ * Datasets (issue 16): pushdown on a hive-partitioned Parquet dataset: a full scan, a filter on
+ * a partition column, a filter on a column with row-group statistics, and both, each run by
+ * spillway and by DuckDB in the same run (time and bytes read); and JSON Lines: fromJsonl against
+ * a plain JSON.parse-per-line reader. Every case checks its output (row count and a checksum of
+ * ids) against the generator's formulas or the reader baseline.
  * Sizes: BENCH_DATASET_ROWS (default 1,000,000; the issue's 5M: BENCH_DATASET_ROWS=5000000).
  */
-import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
-import { pipeline, fromParquet, fromJsonl, filter, map, drain, type Row } from 'spillway';
+import { pipeline, fromParquet, fromJsonl, map, drain, type Predicate, type Row } from 'spillway';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { BENCH_RUNS, DATA_DIR, interleaved, type BenchRow } from './common.ts';
 
 const ROWS = Number(process.env.BENCH_DATASET_ROWS ?? 1_000_000);
@@ -34,30 +45,84 @@ async function dataset(): Promise<string> {
   return dir;
 }
 
-const SQL_WHERE = `date >= DATE '2026-11-28' AND symbol = 'DEF' AND price > 990`;
-const WHERE = {
-  and: [
-    { col: 'date', op: '>=', value: '2026-11-28' },
-    { col: 'symbol', op: '=', value: 'DEF' },
-    { col: 'price', op: '>', value: 990 },
-  ],
-} as const;
+/** One query of the pushdown cases: DuckDB's WHERE, spillway's `where`, and its row count from the generator. */
+interface Query {
+  name: string;
+  sql: string;
+  where?: Predicate;
+  /** True for row `i` of the generator (the expected count is computed from it, not from either engine). */
+  keeps(i: number): boolean;
+}
+
+const symbolOf = (i: number): string => ['ABC', 'DEF', 'GHI', 'JKL'][Math.floor(i / 100_000) % 4]!;
+const LO = Math.floor((ROWS * 40) / 100);
+const HI = Math.floor((ROWS * 41) / 100);
+const DATE_FROM = 7; // day index of 2026-11-28
+
+const QUERIES: Query[] = [
+  { name: 'full scan', sql: 'TRUE', keeps: () => true },
+  {
+    name: 'partition column (symbol = DEF)',
+    sql: `symbol = 'DEF'`,
+    where: { col: 'symbol', op: '=', value: 'DEF' },
+    keeps: (i) => symbolOf(i) === 'DEF',
+  },
+  {
+    name: `statistics column (${LO} <= id < ${HI})`,
+    sql: `id >= ${LO} AND id < ${HI}`,
+    where: {
+      and: [
+        { col: 'id', op: '>=', value: LO },
+        { col: 'id', op: '<', value: HI },
+      ],
+    },
+    keeps: (i) => i >= LO && i < HI,
+  },
+  {
+    name: 'both (date, symbol, price)',
+    sql: `date >= DATE '2026-11-28' AND symbol = 'DEF' AND price > 990`,
+    where: {
+      and: [
+        { col: 'date', op: '>=', value: '2026-11-28' },
+        { col: 'symbol', op: '=', value: 'DEF' },
+        { col: 'price', op: '>', value: 990 },
+      ],
+    },
+    keeps: (i) =>
+      Math.floor(i / Math.ceil(ROWS / 10)) >= DATE_FROM && symbolOf(i) === 'DEF' && (i % 100000) / 100 > 990,
+  },
+];
 
 interface Answer {
   rows: number;
   checksum: bigint;
 }
 
-async function duckdb(dir: string): Promise<Answer> {
-  const { DuckDBInstance } = await import('@duckdb/node-api');
-  const db = await DuckDBInstance.create(':memory:', { threads: '1' });
-  const con = await db.connect();
+/** Bytes this process read through read(2)/pread(2) so far (Linux; both engines run in this process). */
+function processReadBytes(): number {
+  try {
+    return Number(/rchar: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? Number.NaN);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** The expected answer, from the generator's formulas. */
+function expected(q: Query): Answer {
+  const answer: Answer = { rows: 0, checksum: 0n };
+  for (let i = 0; i < ROWS; i++)
+    if (q.keeps(i)) {
+      answer.rows++;
+      answer.checksum += BigInt(i);
+    }
+  return answer;
+}
+
+async function duckdb(con: DuckDBConnection, dir: string, q: Query): Promise<Answer> {
   const reader = await con.runAndReadAll(
-    `SELECT count(*)::BIGINT AS n, coalesce(sum(id), 0)::BIGINT AS s FROM read_parquet('${dir}/**/*.parquet', hive_partitioning = true) WHERE ${SQL_WHERE}`,
+    `SELECT count(*)::BIGINT AS n, coalesce(sum(id), 0)::BIGINT AS s FROM read_parquet('${dir}/**/*.parquet', hive_partitioning = true) WHERE ${q.sql}`,
   );
   const [row] = reader.getRowObjectsJS() as Array<{ n: bigint; s: bigint }>;
-  con.closeSync();
-  db.closeSync();
   return { rows: Number(row!.n), checksum: BigInt(row!.s) };
 }
 
@@ -75,64 +140,68 @@ function tally(): { stage: ReturnType<typeof map>; answer: Answer } {
 
 function check(label: string, got: Answer, want: Answer): void {
   if (got.rows !== want.rows || got.checksum !== want.checksum)
-    throw new Error(`${label}: ${got.rows} rows, checksum ${got.checksum}; DuckDB: ${want.rows}, ${want.checksum}`);
+    throw new Error(`${label}: ${got.rows} rows, checksum ${got.checksum}; expected ${want.rows}, ${want.checksum}`);
 }
 
-async function parquetCases(): Promise<BenchRow[]> {
+const mb = (bytes: number): string => (Number.isNaN(bytes) ? '?' : `${(bytes / 1e6).toFixed(2)} MB`);
+
+/**
+ * Each query run by spillway (`where`, projection to `id`) and by DuckDB (count and sum of `id`),
+ * interleaved in one run: time, bytes read (spillway's `bytesRead`; for both, the process's
+ * read(2) bytes), and the row count and id checksum checked against the generator's formulas.
+ */
+async function pushdownCases(): Promise<BenchRow[]> {
   const dir = await dataset();
-  const want = await duckdb(dir);
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const db = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const con = await db.connect();
+  const io: Record<string, number> = {};
   const details: Record<string, Record<string, unknown>> = {};
-  const dateOf = (d: unknown): number => (d as Date).getTime();
-  const from = Date.UTC(2026, 10, 28);
-  const cases: Record<string, () => Promise<unknown>> = {
-    'no-pushdown': async () => {
+  const cases: Record<string, () => Promise<unknown>> = {};
+  for (const q of QUERIES) {
+    const want = expected(q);
+    cases[`spillway ${q.name}`] = async () => {
       const t = tally();
+      const before = processReadBytes();
       const result = await pipeline(
-        fromParquet(dir, { hive: true }),
-        filter((r: Row) => {
-          const row = r as { date: Date; symbol: string; price: number };
-          return dateOf(row.date) >= from && row.symbol === 'DEF' && row.price > 990;
-        }),
+        fromParquet(dir, { columns: ['id'], ...(q.where ? { where: q.where } : {}) }),
         t.stage,
         drain(),
       );
-      check('no pushdown', t.answer, want);
-      details['no-pushdown'] = result.stats.stages[0]!.details;
-    },
-    pushdown: async () => {
-      const t = tally();
-      const result = await pipeline(fromParquet(dir, { where: WHERE }), t.stage, drain());
-      check('pushdown', t.answer, want);
-      details.pushdown = result.stats.stages[0]!.details;
-    },
-    duckdb: async () => check('duckdb', await duckdb(dir), want),
-  };
+      io[`spillway ${q.name}`] = processReadBytes() - before;
+      check(`spillway ${q.name}`, t.answer, want);
+      details[q.name] = result.stats.stages[0]!.details;
+    };
+    cases[`duckdb ${q.name}`] = async () => {
+      const before = processReadBytes();
+      const got = await duckdb(con, dir, q);
+      io[`duckdb ${q.name}`] = processReadBytes() - before;
+      check(`duckdb ${q.name}`, got, want);
+    };
+  }
   const ms = await interleaved(cases, BENCH_RUNS);
-  const bytes = (name: string): number => Number(details[name]!.bytesRead ?? 0);
-  const total = bytes('no-pushdown');
-  return [
-    {
-      group: 'datasets',
-      case: `fromParquet(dir) + filter(fn), ${ROWS} rows [no pushdown]`,
-      rowsPerSec: ROWS / (ms['no-pushdown']! / 1000),
-      ratio: 1,
-      note: `baseline; read ${(total / 1e6).toFixed(1)} MB; ${want.rows} rows match`,
-    },
-    {
-      group: 'datasets',
-      case: 'fromParquet(dir, { where }) [pruning + row-group pushdown]',
-      rowsPerSec: ROWS / (ms.pushdown! / 1000),
-      ratio: ms['no-pushdown']! / ms.pushdown!,
-      note: `read ${(bytes('pushdown') / 1e6).toFixed(2)} MB; files pruned ${String(details.pushdown!.filesPruned)}/${String(details.pushdown!.files)}, row groups skipped ${String(details.pushdown!.rowGroupsSkipped)}, read ${String(details.pushdown!.rowGroupsRead)}`,
-    },
-    {
-      group: 'datasets',
-      case: 'DuckDB read_parquet(hive_partitioning) WHERE ... (1 thread)',
-      rowsPerSec: ROWS / (ms.duckdb! / 1000),
-      ratio: ms['no-pushdown']! / ms.duckdb!,
-      note: `${ms.duckdb!.toFixed(0)} ms vs spillway pushdown ${ms.pushdown!.toFixed(0)} ms`,
-    },
-  ];
+  con.closeSync();
+  db.closeSync();
+  const full = QUERIES[0]!.name;
+  const rows: BenchRow[] = [];
+  for (const q of QUERIES) {
+    const d = details[q.name]!;
+    const pruned = d.filesPruned === undefined ? '' : `, files pruned ${String(d.filesPruned)}/${String(d.files)}`;
+    const groups = q.where
+      ? `, row groups read ${String(d.rowGroupsRead)}, skipped ${String(d.rowGroupsSkipped ?? 0)}`
+      : ', every row group';
+    for (const engine of ['spillway', 'duckdb'] as const) {
+      const key = `${engine} ${q.name}`;
+      rows.push({
+        group: 'datasets-pushdown',
+        case: `${engine === 'spillway' ? 'spillway fromParquet' : 'DuckDB read_parquet (1 thread)'}: ${q.name}`,
+        rowsPerSec: ROWS / (ms[key]! / 1000),
+        ratio: ms[`${engine} ${full}`]! / ms[key]!,
+        note: `${ms[key]!.toFixed(0)} ms; ${expected(q).rows} rows (checked); read(2) ${mb(io[key]!)}${engine === 'spillway' ? `; bytesRead ${mb(Number(d.bytesRead))}${pruned}${groups}` : ''}`,
+      });
+    }
+  }
+  return rows;
 }
 
 async function jsonlCases(): Promise<BenchRow[]> {
@@ -199,7 +268,12 @@ async function jsonlCases(): Promise<BenchRow[]> {
 }
 
 export async function run(): Promise<BenchRow[]> {
-  const rows = [...(await parquetCases()), ...(await jsonlCases())];
+  // BENCH_DATASET_ONLY=pushdown runs the pushdown cases alone
+  const only = process.env.BENCH_DATASET_ONLY;
+  const rows = [
+    ...(only === undefined || only === 'pushdown' ? await pushdownCases() : []),
+    ...(only === undefined || only === 'jsonl' ? await jsonlCases() : []),
+  ];
   if (process.env.BENCH_DATASET_CLEAN) rmSync(join(DATA_DIR, `dataset-${ROWS}`), { recursive: true, force: true });
   return rows;
 }

@@ -9,7 +9,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { IoError, ValidationError, describeValue } from '../core/errors.ts';
-import { isHttpUrl, isRemoteUrl, isS3Url, parseS3Url } from './remote/url.ts';
+import { expectNoHttpGlob, isHttpUrl, isRemoteUrl, isS3Url, parseS3Url } from './remote/url.ts';
 import { expandS3 } from './remote/s3-list.ts';
 import type { DatasetFile } from './dataset-file.ts';
 
@@ -43,10 +43,14 @@ export function isDatasetInput(input: unknown): boolean {
 export function expectDatasetInput(input: unknown, path = 'path'): DatasetInput {
   if (typeof input === 'string' && input.length > 0) {
     if (isS3Url(input)) parseS3Url(input);
+    if (isHttpUrl(input)) expectNoHttpGlob(input);
     return input;
   }
   if (Array.isArray(input) && input.length > 0 && input.every((p) => typeof p === 'string' && p.length > 0)) {
-    for (const p of input as string[]) if (isS3Url(p)) parseS3Url(p);
+    for (const p of input as string[]) {
+      if (isS3Url(p)) parseS3Url(p);
+      if (isHttpUrl(p)) expectNoHttpGlob(p);
+    }
     return input as readonly string[];
   }
   throw new ValidationError(
@@ -155,7 +159,10 @@ export function splitGlob(pattern: string): { base: string; rest: string } {
 
 async function expandOne(input: string): Promise<DatasetFile[]> {
   // an HTTP URL is one file (no listing over HTTP; `?` is a query, not a glob)
-  if (isHttpUrl(input)) return [{ path: input, root: '' }];
+  if (isHttpUrl(input)) {
+    expectNoHttpGlob(input);
+    return [{ path: input, root: '' }];
+  }
   if (isS3Url(input)) return expandS3(input, { isGlob, split: splitGlob, compile: globToRegExp });
   if (isGlob(input)) {
     const { base, rest } = splitGlob(input);

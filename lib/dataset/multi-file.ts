@@ -37,6 +37,8 @@ import { isBatchSelectable, selectRows } from '../formats/arrow/select.ts';
 import { RowViewer, isViewable } from '../core/row-view.ts';
 import { expandDataset, type DatasetFile, type DatasetInput } from './expand.ts';
 import { isRemoteUrl } from './remote/url.ts';
+import { DatasetResume } from './dataset-resume.ts';
+import type { CheckpointJson } from '../observe/checkpoint.ts';
 import { readHivePartitions, expectHiveTypes, type HivePartitions, type HiveType, type HiveValue } from './hive.ts';
 import {
   TRUE,
@@ -83,6 +85,8 @@ export interface DatasetFormat {
   describe?(path: string): Promise<{ rows: number; columns: readonly string[] }>;
   /** Detail keys of the per-file stats to add up across files (`rowGroupsSkipped`, `bytesRead`). */
   sumDetails?: readonly string[];
+  /** The single-file source's checkpoint identity (options), or why it cannot resume; undefined: no resume support. */
+  checkpoint?: { identity: CheckpointJson; refuse?: string };
 }
 
 /** Validated dataset options, split from the format's own. */
@@ -164,7 +168,7 @@ function kindOf(v: unknown): string | undefined {
 
 /**
  * A source over every file of `input`. See the module comment; `format` supplies the per-file
- * source. Checkpoints are refused (resume is per file for now).
+ * source. Checkpoints record the file list and the position inside the current file (dataset-resume.ts).
  */
 export function datasetSource(input: DatasetInput, settings: DatasetSettings, format: DatasetFormat): BatchSource<Row> {
   const stage = format.name;
@@ -175,6 +179,18 @@ export function datasetSource(input: DatasetInput, settings: DatasetSettings, fo
   let totalBytes: number | undefined;
   let totalRows: number | undefined;
   let current: BatchSource<Row> | undefined;
+  const resume = new DatasetResume({
+    // bigints (a `where` value) as `123n`: JSON has none, and the identity must not throw
+    identity: JSON.parse(
+      JSON.stringify({ source: stage, input, settings, format: format.checkpoint?.identity ?? null }, (_k, v) =>
+        typeof v === 'bigint' ? `${v}n` : v,
+      ),
+    ) as CheckpointJson,
+    refuse:
+      format.checkpoint === undefined
+        ? `${stage} has no resume support, over one file or many`
+        : format.checkpoint.refuse,
+  });
 
   async function* open(context: StageContext, stats: StageStats): AsyncGenerator<Batch<Row>> {
     const all = await expandDataset(input);
@@ -193,6 +209,7 @@ export function datasetSource(input: DatasetInput, settings: DatasetSettings, fo
       }
       files.push(file);
     }
+    await resume.list(all, stage, context.signal);
     stats.details.files = all.length;
     stats.details.filesPruned = all.length - files.length;
     let sizes = 0;
@@ -253,15 +270,25 @@ export function datasetSource(input: DatasetInput, settings: DatasetSettings, fo
     // project again when partition/file columns were added or `where` needed columns beyond the projection
     const trim = wanted !== undefined && (virtual.size > 0 || fileColumns!.length !== wanted.length);
     const unifier = new Unifier(stage);
-    let index = 0;
+    let index = resume.from?.index ?? 0;
+    rowsDone = resume.from?.rows ?? 0;
+    const indexOf = new Map(all.map((f, i) => [f, i]));
     for (const file of files) {
       if (context.signal.aborted || context.stopRequested) return;
+      const at = indexOf.get(file)!;
+      if (resume.skips(at)) {
+        bytesDone += resume.sizeOf(at) ?? file.size ?? 0;
+        continue;
+      }
       const source = format.openFile(file.path, fileColumns, where);
       current = source;
+      resume.prepare(source, at, stage);
       source[STAGE].attach(context);
       const extra = extraColumns(file, partitions, settings.fileColumn);
       try {
         for await (const batch of source as AsyncIterable<Batch<Row>>) {
+          const size = batch.numRows;
+          const position = batch.position;
           let out = addColumns(batch, extra);
           out = unifier.conform(out, file.path);
           if (test) out = filterBatch(out, test);
@@ -272,6 +299,7 @@ export function datasetSource(input: DatasetInput, settings: DatasetSettings, fo
               ? (Batch.fromArrow(out.arrow, { source: file.path, index: index++, rowStart: rowsDone }) as Batch<Row>)
               : new Batch(out.rows, { source: file.path, index: index++, rowStart: rowsDone });
           rowsDone += out.numRows;
+          resume.note(result.position, position, size, at, source);
           yield result;
         }
       } catch (error) {
@@ -300,6 +328,7 @@ export function datasetSource(input: DatasetInput, settings: DatasetSettings, fo
   return new BatchSource<Row>({
     name: stage,
     open,
+    checkpoint: resume.hooks,
     progress: () => {
       const now = current?.progress();
       return {

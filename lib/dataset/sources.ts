@@ -10,7 +10,7 @@ import type { BatchSource } from '../core/source.ts';
 import { loadParquetReader } from '../formats/parquet/load.ts';
 import { openArrowFile } from '../formats/arrow/ipc-reader.ts';
 import { expectDatasetInput, isDatasetInput, type DatasetInput } from './expand.ts';
-import { datasetSource, splitDatasetOptions, usesDatasetOptions } from './multi-file.ts';
+import { datasetSource, splitDatasetOptions, usesDatasetOptions, type DatasetFormat } from './multi-file.ts';
 import { PRUNE_WHERE } from './pushdown.ts';
 import type { Readable } from 'node:stream';
 import { isRemoteUrl, remotePathname } from './remote/url.ts';
@@ -31,9 +31,22 @@ export function isDatasetRequest(input: unknown, options: unknown): boolean {
 
 type Factory<O> = (path: string, options?: O) => BatchSource<Row>;
 
-/** Builds a source once to run its synchronous option checks; it is never read. */
-function validate<O>(factory: Factory<O>, options: O): void {
-  factory('dataset-option-check', options).destroy();
+/**
+ * Builds a source once to run its synchronous option checks (it is never read), and returns
+ * what it says about checkpoints: its identity without the throwaway path, or why it refuses;
+ * undefined when the format has no resume support.
+ */
+function validate<O>(factory: Factory<O>, options: O): DatasetFormat['checkpoint'] {
+  const source = factory('dataset-option-check', options);
+  source.destroy();
+  const hooks = source.checkpointHooks;
+  if (hooks === undefined) return undefined;
+  const identity = hooks.identity;
+  if (identity !== null && typeof identity === 'object' && !Array.isArray(identity)) {
+    const { file: _file, ...rest } = identity;
+    return { identity: rest, ...(hooks.refuse ? { refuse: hooks.refuse } : {}) };
+  }
+  return { identity, ...(hooks.refuse ? { refuse: hooks.refuse } : {}) };
 }
 
 /** `fromParquet` over a dataset: projection and row-group pruning per file, footers for totals. */
@@ -44,13 +57,14 @@ export function parquetDataset<O extends { columns?: readonly string[]; name?: s
 ): BatchSource<Row> {
   expectDatasetInput(input);
   const { settings, rest } = splitDatasetOptions(options);
-  validate(factory, rest as O);
+  const checkpoint = validate(factory, rest as O);
   const base = rest as O;
   return datasetSource(
     input,
     { ...settings, ...(base.columns ? { columns: base.columns } : {}) },
     {
       name: base.name ?? 'fromParquet',
+      ...(checkpoint ? { checkpoint } : {}),
       projects: true,
       openFile: (path, columns, where) =>
         factory(path, {
@@ -80,13 +94,14 @@ export function arrowDataset<O extends { columns?: readonly string[]; name?: str
 ): BatchSource<Row> {
   expectDatasetInput(input);
   const { settings, rest } = splitDatasetOptions(options);
-  validate(factory, rest as O);
+  const checkpoint = validate(factory, rest as O);
   const base = rest as O;
   return datasetSource(
     input,
     { ...settings, ...(base.columns ? { columns: base.columns } : {}) },
     {
       name: base.name ?? 'fromArrow',
+      ...(checkpoint ? { checkpoint } : {}),
       projects: true,
       openFile: (path, columns) =>
         factory(path, { ...base, ...(columns ? { columns } : {}), [DATASET_FILE]: true } as O),
@@ -118,11 +133,24 @@ export function textDataset<O extends { name?: string; gzip?: boolean; zstd?: bo
 ): BatchSource<Row> {
   expectDatasetInput(input);
   const { settings, rest } = splitDatasetOptions(options);
-  validate(factory, rest as O);
+  const checkpoint = validate(factory, rest as O);
   const base = rest as O;
+  const remote = (typeof input === 'string' ? [input] : input).some((p) => isRemoteUrl(p));
   return datasetSource(input, settings, {
     name: base.name ?? name,
     projects: false,
+    // a remote text file is read as a stream, which the format's resume cannot seek into
+    ...(checkpoint
+      ? {
+          checkpoint:
+            remote && !checkpoint.refuse
+              ? {
+                  ...checkpoint,
+                  refuse: `${base.name ?? name} reads remote files as a stream and cannot resume inside one`,
+                }
+              : checkpoint,
+        }
+      : {}),
     openFile: (path) => {
       if (!isRemoteUrl(path)) return factory(path, { ...base, [DATASET_FILE]: true });
       const pathname = remotePathname(path);

@@ -8,6 +8,7 @@
 import { s3, s3Error, s3Status, s3Code } from './s3-client.ts';
 import { parseS3Url, s3Url } from './url.ts';
 import type { DatasetFile } from '../dataset-file.ts';
+import { checkCommitted } from './tree-commit.ts';
 
 interface ListOutput {
   Contents?: Array<{ Key?: string; Size?: number }>;
@@ -78,10 +79,17 @@ export async function expandS3(
     const prefix = base === '' ? '' : `${base}/`;
     const matcher = glob.compile(rest);
     const root = s3Url(bucket, base);
-    return (await listS3Prefix(bucket, prefix))
+    const listed = await listS3Prefix(bucket, prefix);
+    const found = listed
       .map((o) => ({ o, rel: o.key.slice(prefix.length) }))
       .filter(({ rel }) => !hiddenDirectory(rel) && matcher.test(rel))
-      .map(({ o }) => ({ path: s3Url(bucket, o.key), root, size: o.size }));
+      .map(({ o }) => ({ path: s3Url(bucket, o.key), root, size: o.size, key: o.key }));
+    checkCommitted(
+      bucket,
+      listed.map((o) => o.key),
+      found.map((f) => f.key),
+    );
+    return found.map(({ key: _key, ...file }) => file);
   }
   if (key !== '' && !key.endsWith('/')) {
     const size = await headSize(bucket, key);
@@ -89,8 +97,15 @@ export async function expandS3(
   }
   const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
   const root = s3Url(bucket, prefix.replace(/\/$/, ''));
-  return (await listS3Prefix(bucket, prefix))
-    .map((o) => ({ o, rel: o.key.slice(prefix.length) }))
-    .filter(({ rel }) => !hiddenDirectory(rel) && !hiddenName(rel))
-    .map(({ o }) => ({ path: s3Url(bucket, o.key), root, size: o.size }));
+  const listed = await listS3Prefix(bucket, prefix);
+  const found = listed.filter((o) => {
+    const rel = o.key.slice(prefix.length);
+    return !hiddenDirectory(rel) && !hiddenName(rel);
+  });
+  checkCommitted(
+    bucket,
+    listed.map((o) => o.key),
+    found.map((o) => o.key),
+  );
+  return found.map((o) => ({ path: s3Url(bucket, o.key), root, size: o.size }));
 }

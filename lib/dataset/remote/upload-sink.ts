@@ -3,7 +3,7 @@
  * a local temporary file (or tree) exactly as it would write a local target, and only when it has
  * committed cleanly is the result uploaded (s3-upload.ts), so a failed or aborted run leaves
  * nothing under the target key. The temporary directory is removed in every case. Trees are
- * uploaded file by file: each object appears whole, the set of them does not appear at once.
+ * uploaded file by file once all are written, then `_SUCCESS` marks them complete (tree-commit.ts).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,9 +14,10 @@ import { BatchSink } from '../../core/sink.ts';
 import { STAGE, type StageContext, type StageStats } from '../../core/stage.ts';
 import { IoError } from '../../core/errors.ts';
 import { listS3Prefix } from './s3-list.ts';
-import { deleteKeys, uploadFile } from './s3-upload.ts';
+import { uploadFile } from './s3-upload.ts';
+import { commitTree } from './tree-commit.ts';
 import { remoteSettings } from './settings.ts';
-import { parseS3Url, s3Url } from './url.ts';
+import { parseS3Url } from './url.ts';
 
 /** What the remote sink uploads: one file, or a tree with its `existing` policy. */
 export type UploadShape = { kind: 'file' } | { kind: 'tree'; existing: 'error' | 'overwrite' | 'append' };
@@ -69,26 +70,22 @@ export function uploadSink<R extends { path: string }>(
       bytes = report.bytes;
       parts = report.parts;
     } else {
-      const files = result.files as string[];
+      const files = (result.files as string[]).map((rel) => ({
+        local: join(dir!, 'tree', rel),
+        rel: rel.split('\\').join('/'),
+      }));
       const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
-      const before = shape.existing === 'overwrite' ? await treeKeys(url) : [];
-      for (const rel of files) {
-        const report = await uploadFile(
-          join(dir!, 'tree', rel),
-          s3Url(bucket, prefix + rel.split('\\').join('/')),
-          settings,
-          name,
-        );
-        bytes += report.bytes;
-        parts += report.parts;
-      }
-      // overwrite: the old objects the new tree did not replace go last, after every new one is in
-      const written = new Set(files.map((rel) => prefix + rel.split('\\').join('/')));
-      await deleteKeys(
+      const report = await commitTree(
         bucket,
-        before.filter((k) => !written.has(k)),
+        prefix,
+        files,
+        await treeKeys(url),
+        shape.existing === 'overwrite',
+        settings,
         name,
       );
+      bytes = report.bytes;
+      parts = report.parts;
     }
     stats.details.uploadedBytes = bytes;
     stats.details.uploadParts = parts;

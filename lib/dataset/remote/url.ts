@@ -4,7 +4,7 @@
  * message that shows a URL shows it redacted (signed URLs carry secrets in the query, and a URL
  * may carry a user and password).
  */
-import { ValidationError, describeValue } from '../../core/errors.ts';
+import { UnsupportedError, ValidationError, describeValue } from '../../core/errors.ts';
 
 /** True for `http://` and `https://` URLs. */
 export function isHttpUrl(path: unknown): path is string {
@@ -65,4 +65,19 @@ export function remotePathname(url: string): string {
   } catch {
     throw new ValidationError(`Expected a valid URL, got ${describeValue(redactUrl(url))}`);
   }
+}
+
+/**
+ * Refuses glob syntax (`*`, `[`, `{`) in the path of an HTTP(S) URL: HTTP has no listing, so
+ * there is nothing to match a glob against. (`?` starts the query, so it is never a glob in a
+ * URL.) An S3-compatible server is listed through `s3://` with its endpoint instead.
+ * @throws UnsupportedError (ERR_SPILLWAY_UNSUPPORTED) with the reason and what to do
+ */
+export function expectNoHttpGlob(url: string): void {
+  const path = url.replace(/^https?:\/\/[^/]*/i, '').replace(/[?#].*$/s, '');
+  if (!/[*[{]/.test(path)) return;
+  throw new UnsupportedError(
+    `Cannot expand a glob over HTTP (${redactUrl(url)}): HTTP has no listing of a directory's files. Name the files (an array of URLs); for an S3-compatible server (MinIO, R2, Ceph, ...), read s3://bucket/prefix/*.ext with its endpoint (configureRemote({ s3Endpoint }) or AWS_ENDPOINT_URL); a literal * [ or { in a URL path is written %2A %5B %7B`,
+    { file: redactUrl(url) },
+  );
 }

@@ -1,0 +1,313 @@
+/**
+ * Checkpoint/resume of multi-file sources end to end: a child process reads a dataset (a CSV
+ * glob, a Parquet directory, an s3:// prefix of Parquet objects on a local s3rver, with `where`
+ * pruning files and filtering rows; Parquet and Arrow URLs on a local HTTP server), writes CSV
+ * with a checkpoint, and is SIGKILLed after a random number of batches once its checkpoint lies
+ * past the first file (synchronised on the checkpoint file, no sleeps), then rerun until it
+ * completes. The output must be exactly an uninterrupted run's, every row once; a file list
+ * that changed between runs (a file added or grown, an ETag changed) is refused.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { S3Client, CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { ROOT, tempDir } from '../helpers.ts';
+import { random as mulberry32 } from '../../samples/trades-data.ts';
+import { pipeline } from '../../lib/core/pipeline.ts';
+import { fromIterable } from '../../sources/fromIterable.ts';
+import { toParquet } from '../../sinks/toParquet.ts';
+import { toArrow } from '../../sinks/toArrow.ts';
+
+const SCRIPT = join(ROOT, 'test/e2e/dataset-resume-child.ts');
+const PARTS = 4;
+const FILES_PER_PART = 3;
+const ROWS_PER_FILE = 900;
+
+interface S3rverInstance {
+  run(): Promise<{ port: number }>;
+  close(): Promise<void>;
+}
+const S3rver = createRequire(import.meta.url)('s3rver') as new (options: object) => S3rverInstance;
+
+const dir = tempDir('spillway-dataset-resume-');
+let server: S3rverInstance;
+let env: Record<string, string> = {};
+let http: Server;
+let httpBase = '';
+/** ETags the HTTP server answers with, by path (a test changes one to change the object). */
+const etags = new Map<string, string>();
+/** The files served over HTTP: partitions 0 and 1, as Parquet and as Arrow. */
+const HTTP_PARTS = [0, 1];
+
+/** Serves `dir/http` with ranges and ETags (what the Parquet and Arrow readers need). */
+async function startHttp(): Promise<void> {
+  http = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const etag = etags.get(path);
+    if (etag === undefined) return void res.writeHead(404).end();
+    if (req.headers['if-match'] && req.headers['if-match'] !== etag) return void res.writeHead(412).end();
+    const bytes = readFileSync(join(dir, 'http', path));
+    const size = bytes.length;
+    const range = /bytes=(\d*)-(\d*)/.exec(req.headers.range ?? '');
+    if (!range) return void res.writeHead(200, { 'content-length': size, etag }).end(bytes);
+    const start = range[1] === '' ? Math.max(0, size - Number(range[2])) : Number(range[1]);
+    const end = range[1] === '' || range[2] === '' ? size - 1 : Math.min(Number(range[2]), size - 1);
+    res.writeHead(206, { 'content-range': `bytes ${start}-${end}/${size}`, 'content-length': end + 1 - start, etag });
+    res.end(bytes.subarray(start, end + 1));
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  httpBase = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+}
+
+function httpUrls(ext: string): string {
+  const urls: string[] = [];
+  for (const p of HTTP_PARTS) for (let f = 0; f < FILES_PER_PART; f++) urls.push(`${httpBase}/p${p}-${f}.${ext}`);
+  return urls.join(',');
+}
+
+function httpIds(): number[] {
+  return HTTP_PARTS.flatMap((p) =>
+    Array.from({ length: FILES_PER_PART }, (_, f) => rowsOf(p, f).map((r) => r.id)).flat(),
+  );
+}
+
+/** Rows of file `f` of partition `p`: ids unique across the dataset, notes with quotes and newlines. */
+function rowsOf(p: number, f: number): Array<{ id: number; x: number; note: string }> {
+  return Array.from({ length: ROWS_PER_FILE }, (_, i) => {
+    const id = (p * FILES_PER_PART + f) * ROWS_PER_FILE + i;
+    return { id, x: id / 4, note: id % 97 === 0 ? `multi\nline, "q" ${id}` : `n${id}` };
+  });
+}
+
+function csvOf(rows: ReturnType<typeof rowsOf>): string {
+  const quote = (s: string): string => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  return `id,x,note\n${rows.map((r) => `${r.id},${r.x},${quote(r.note)}`).join('\n')}\n`;
+}
+
+/** Ids each row of the CSV output holds, in order (the first column). */
+function idsOf(file: string): number[] {
+  const ids: number[] = [];
+  // a record starts at a line whose first field is a number followed by a comma
+  for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
+    const m = /^(\d+),/.exec(line);
+    if (m) ids.push(Number(m[1]));
+  }
+  return ids;
+}
+
+/** The ids a complete run writes: every file except partition 2 (pruned by `where`). */
+function expectedIds(): number[] {
+  const ids: number[] = [];
+  for (let p = 0; p < PARTS; p++)
+    if (p !== 2) for (let f = 0; f < FILES_PER_PART; f++) ids.push(...rowsOf(p, f).map((r) => r.id));
+  return ids;
+}
+
+interface Run {
+  done: boolean;
+  batches: number;
+  code: number | null;
+  stderr: string;
+}
+
+/** The file index of the checkpoint in `dir`, or -1 when there is none (it is replaced atomically, so a read sees a whole one). */
+function checkpointFile(dir: string): number {
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8')) as { source: { file: number } }).source.file;
+  } catch {
+    return -1;
+  }
+}
+
+/** Runs the child; kills it with SIGKILL after `killAfter` batches, once its checkpoint is past the first file. */
+function run(args: string[], killAfter = Infinity): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', SCRIPT, ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
+    let out = '';
+    let stderr = '';
+    let batches = 0;
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      for (const c of chunk) if (c === '.') batches++;
+      if (batches >= killAfter && !child.killed && checkpointFile(args[3]!) >= 1) child.kill('SIGKILL');
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ done: out.includes('done'), batches, code, stderr }));
+  });
+}
+
+/** Kills runs after a random number of batches until one completes; returns kills and kills that left a checkpoint. */
+async function runWithCrashes(
+  args: [string, string, string, string],
+  seed: number,
+  total: number,
+): Promise<{ kills: number; resumable: number }> {
+  const random = mulberry32(seed);
+  let kills = 0;
+  let resumable = 0;
+  for (let attempt = 0; attempt < 12; attempt++) {
+    const killAfter = attempt < 3 ? 3 + Math.floor(random() * Math.max(1, total / 2 - 3)) : Infinity;
+    const result = await run([...args, '1'], killAfter);
+    if (result.done) {
+      assert.equal(result.code, 0, result.stderr);
+      return { kills, resumable };
+    }
+    assert.notEqual(result.code, 0, 'a killed run does not exit cleanly');
+    assert.equal(result.stderr.includes('Error'), false, result.stderr);
+    kills++;
+    if (checkpointFile(args[3]) >= 1) resumable++;
+  }
+  throw new Error('the pipeline never completed');
+}
+
+before(async () => {
+  for (let p = 0; p < PARTS; p++) {
+    mkdirSync(join(dir, 'csv', `part=${p}`), { recursive: true });
+    mkdirSync(join(dir, 'pq', `part=${p}`), { recursive: true });
+    for (let f = 0; f < FILES_PER_PART; f++) {
+      writeFileSync(join(dir, 'csv', `part=${p}`, `day-${f}.csv`), csvOf(rowsOf(p, f)));
+      await pipeline(
+        fromIterable(rowsOf(p, f)),
+        toParquet(join(dir, 'pq', `part=${p}`, `day-${f}.parquet`), { rowGroupSize: 700 }),
+      );
+    }
+  }
+  mkdirSync(join(dir, 'http'));
+  for (const p of HTTP_PARTS)
+    for (let f = 0; f < FILES_PER_PART; f++) {
+      writeFileSync(
+        join(dir, 'http', `p${p}-${f}.parquet`),
+        readFileSync(join(dir, 'pq', `part=${p}`, `day-${f}.parquet`)),
+      );
+      await pipeline(fromIterable(rowsOf(p, f), { batchSize: 300 }), toArrow(join(dir, 'http', `p${p}-${f}.arrow`)));
+      etags.set(`/p${p}-${f}.parquet`, '"v1"');
+      etags.set(`/p${p}-${f}.arrow`, '"v1"');
+    }
+  await startHttp();
+  server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: join(dir, 's3') });
+  const { port } = await server.run();
+  env = {
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`,
+  };
+  const client = new S3Client({
+    endpoint: env.AWS_ENDPOINT_URL,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  });
+  await client.send(new CreateBucketCommand({ Bucket: 'resume' }));
+  for (let p = 0; p < PARTS; p++)
+    for (let f = 0; f < FILES_PER_PART; f++)
+      await client.send(
+        new PutObjectCommand({
+          Bucket: 'resume',
+          Key: `pq/part=${p}/day-${f}.parquet`,
+          Body: readFileSync(join(dir, 'pq', `part=${p}`, `day-${f}.parquet`)),
+        }),
+      );
+  client.destroy();
+});
+
+after(async () => {
+  await server?.close();
+  http?.closeAllConnections();
+  await new Promise<void>((resolve) => (http ? http.close(() => resolve()) : resolve()));
+});
+
+const cases = [
+  { name: 'a CSV glob', kind: 'csv', input: () => join(dir, 'csv', '**', '*.csv'), seeds: [11], ids: expectedIds },
+  { name: 'a Parquet directory', kind: 'parquet', input: () => join(dir, 'pq'), seeds: [21], ids: expectedIds },
+  {
+    name: 'an s3:// prefix of Parquet objects',
+    kind: 'parquet',
+    input: () => 's3://resume/pq/',
+    seeds: [31],
+    ids: expectedIds,
+  },
+  { name: 'Parquet URLs over HTTP', kind: 'parquet-urls', input: () => httpUrls('parquet'), seeds: [41], ids: httpIds },
+  { name: 'Arrow URLs over HTTP', kind: 'arrow-urls', input: () => httpUrls('arrow'), seeds: [51], ids: httpIds },
+];
+
+for (const c of cases) {
+  test(`${c.name}: SIGKILL at random points, rerun; every row exactly once, output identical to an uninterrupted run`, async () => {
+    const reference = join(dir, `ref-${c.kind}-${c.seeds[0]}.csv`);
+    const ref = await run([c.kind, c.input(), reference, '-']);
+    assert.ok(ref.done, ref.stderr);
+    assert.deepEqual(idsOf(reference), c.ids(), 'the uninterrupted run reads every file (but the pruned partition)');
+    let resumable = 0;
+    for (const seed of c.seeds) {
+      const output = join(dir, `out-${c.kind}-${seed}.csv`);
+      const checkpoint = join(dir, `ckpt-${seed}`);
+      const crashes = await runWithCrashes([c.kind, c.input(), output, checkpoint], seed * 7919, ref.batches);
+      assert.ok(crashes.kills > 0, 'at least one run was killed');
+      resumable += crashes.resumable;
+      const ids = idsOf(output);
+      assert.equal(new Set(ids).size, ids.length, `seed ${seed}: a row was written twice`);
+      assert.deepEqual(ids, c.ids(), `seed ${seed}: rows missing or out of order`);
+      assert.ok(readFileSync(output).equals(readFileSync(reference)), `seed ${seed}: the output differs`);
+      assert.equal(existsSync(join(checkpoint, 'checkpoint.json')), false, 'a finished run removes its checkpoint');
+    }
+    assert.ok(resumable > 0, 'at least one killed run left a checkpoint to resume from');
+  });
+}
+
+test('a dataset whose files changed since the checkpoint is refused with ERR_SPILLWAY_CHECKPOINT naming the file', async () => {
+  for (const change of ['added', 'changed'] as const) {
+    const root = join(dir, `changing-${change}`);
+    for (let p = 0; p < PARTS; p++) {
+      mkdirSync(join(root, `part=${p}`), { recursive: true });
+      for (let f = 0; f < FILES_PER_PART; f++)
+        writeFileSync(join(root, `part=${p}`, `day-${f}.csv`), csvOf(rowsOf(p, f)));
+    }
+    const checkpoint = join(dir, `ckpt-changing-${change}`);
+    const args = ['csv', join(root, '**', '*.csv'), join(dir, `out-changing-${change}.csv`), checkpoint, '1'];
+    const killed = await run(args, 15);
+    assert.equal(killed.done, false);
+    assert.ok(existsSync(join(checkpoint, 'checkpoint.json')), 'the killed run left a checkpoint');
+    const touched = join(root, 'part=3', change === 'added' ? 'day-9.csv' : 'day-1.csv');
+    if (change === 'added') writeFileSync(touched, csvOf(rowsOf(9, 0)));
+    else appendFileSync(touched, '999999,1,late\n');
+    const refused = await run(args);
+    assert.equal(refused.done, false);
+    assert.match(refused.stderr, /ERR_SPILLWAY_CHECKPOINT/);
+    assert.ok(
+      refused.stderr.includes(change === 'added' ? `${touched} was added` : `${touched} changed (size)`),
+      refused.stderr,
+    );
+  }
+});
+
+test('an object whose ETag changed since the checkpoint is refused; with it back, the run resumes', async () => {
+  const urls = httpUrls('parquet');
+  const reference = join(dir, 'ref-etag.csv');
+  const whole = await run(['parquet-urls', urls, reference, '-']);
+  assert.ok(whole.done, whole.stderr);
+  const checkpoint = join(dir, 'ckpt-etag');
+  const args = ['parquet-urls', urls, join(dir, 'out-etag.csv'), checkpoint, '1'];
+  const killed = await run(args, 4);
+  assert.equal(killed.done, false);
+  assert.ok(checkpointFile(checkpoint) >= 1, 'the killed run left a checkpoint past the first file');
+  etags.set(`/p1-2.parquet`, '"v2"');
+  const refused = await run(args);
+  assert.equal(refused.done, false);
+  assert.match(refused.stderr, /ERR_SPILLWAY_CHECKPOINT/);
+  assert.ok(refused.stderr.includes(`${httpBase}/p1-2.parquet changed (ETag)`), refused.stderr);
+  etags.set(`/p1-2.parquet`, '"v1"');
+  const resumed = await run(args);
+  assert.ok(resumed.done, resumed.stderr);
+  assert.ok(resumed.batches < whole.batches, 'the rerun resumed past the first file (fewer batches than a whole run)');
+  assert.ok(readFileSync(join(dir, 'out-etag.csv')).equals(readFileSync(reference)));
+});
