@@ -4,12 +4,12 @@
  * (The cost of governing an unpressured pipeline is in the csv group: governor on vs off.)
  */
 import { execFileSync } from 'node:child_process';
-import { join, dirname } from 'node:path';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchCsv, type BenchRow } from './common.ts';
 import { workloadArgs } from './workload.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
+const _here = dirname(fileURLToPath(import.meta.url));
 const LIMIT = 400e6;
 
 function runWorkload(

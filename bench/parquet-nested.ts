@@ -20,7 +20,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { DATA_DIR, BENCH_RUNS, median, type BenchRow } from './common.ts';
 import { workloadArgs } from './workload.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
+const _here = dirname(fileURLToPath(import.meta.url));
 const ROWS = Number(process.env.NESTED_ROWS ?? 200_000);
 
 function row(i: number): number[][] | null {

@@ -26,15 +26,14 @@ import { BatchSource } from '../core/source.ts';
 import { STAGE, type StageContext, type StageStats } from '../core/stage.ts';
 import {
   IoError,
-  SchemaMismatchError,
   SpillwayError,
-  UnsupportedError,
   ValidationError,
   describeValue,
 } from '../core/errors.ts';
-import { buildColumn, castRecordBatch, unifySchemas } from '../formats/arrow/convert.ts';
+import { buildColumn, } from '../formats/arrow/convert.ts';
 import { isBatchSelectable, selectRows } from '../formats/arrow/select.ts';
 import { RowViewer, isViewable } from '../core/row-view.ts';
+import { Unifier } from './schema-unifier.ts';
 import { expandDataset, type DatasetFile, type DatasetInput } from './expand.ts';
 import { isRemoteUrl } from './remote/url.ts';
 import { DatasetResume } from './dataset-resume.ts';
@@ -145,24 +144,6 @@ function hiveArrowType(type: HiveType): DataType {
       return new TimestampMillisecond();
     case 'string':
       return new Utf8();
-  }
-}
-
-/** The JS kind of a row value, for schema checks across files of row batches. */
-function kindOf(v: unknown): string | undefined {
-  if (v === null || v === undefined) return undefined;
-  switch (typeof v) {
-    case 'number':
-    case 'bigint':
-      return 'number';
-    case 'string':
-      return 'string';
-    case 'boolean':
-      return 'boolean';
-    default:
-      if (v instanceof Date) return 'date';
-      if (v instanceof Uint8Array) return 'binary';
-      return 'object';
   }
 }
 
@@ -425,81 +406,4 @@ function project(batch: Batch<Row>, columns: readonly string[]): Batch<Row> {
     return out;
   });
   return new Batch(rows, batch.position);
-}
-
-/**
- * Schema unification across files: Arrow batches are widened with `unifySchemas` and cast;
- * row batches are checked by value kind (numbers and bigints are one kind) and get the columns
- * earlier files had as null. A change that cannot widen is a SchemaMismatchError naming the file
- * that set the column's type and the file that changed it.
- */
-class Unifier {
-  #schema: Schema | undefined;
-  readonly #fieldFile = new Map<string, string>();
-  readonly #kinds = new Map<string, { kind: string; file: string }>();
-  #columns: string[] = [];
-  readonly #columnSet = new Set<string>();
-  readonly #stage: string;
-
-  constructor(stage: string) {
-    this.#stage = stage;
-  }
-
-  conform(batch: Batch<Row>, file: string): Batch<Row> {
-    if (batch.hasArrow && !batch.hasRows) return this.#conformArrow(batch, file);
-    return this.#conformRows(batch, file);
-  }
-
-  #conformArrow(batch: Batch<Row>, file: string): Batch<Row> {
-    const rb = batch.arrow;
-    if (this.#schema === undefined) {
-      this.#schema = rb.schema;
-      for (const f of rb.schema.fields) this.#fieldFile.set(f.name, file);
-      return batch;
-    }
-    let unified: Schema;
-    try {
-      unified = unifySchemas(this.#schema, rb.schema);
-    } catch (error) {
-      if (!(error instanceof UnsupportedError)) throw error;
-      const column = /Column "([^"]*)"/.exec(error.message)?.[1];
-      const first = (column && this.#fieldFile.get(column)) ?? 'an earlier file';
-      throw new SchemaMismatchError(
-        `${error.message}: ${first} and ${file} do not agree`,
-        { stage: this.#stage, file },
-        { cause: error },
-      );
-    }
-    for (const f of unified.fields) if (!this.#fieldFile.has(f.name)) this.#fieldFile.set(f.name, file);
-    this.#schema = unified;
-    const cast = castRecordBatch(rb, unified);
-    return cast === rb ? batch : (Batch.fromArrow(cast, batch.position) as Batch<Row>);
-  }
-
-  #conformRows(batch: Batch<Row>, file: string): Batch<Row> {
-    const rows = batch.rows as Record<string, unknown>[];
-    if (rows.length === 0 || Array.isArray(rows[0])) return batch;
-    const present = new Set<string>();
-    for (const name of Object.keys(rows[0]!)) {
-      present.add(name);
-      if (!this.#columnSet.has(name)) {
-        this.#columnSet.add(name);
-        this.#columns.push(name);
-      }
-      let kind: string | undefined;
-      for (let i = 0; i < rows.length && kind === undefined; i++) kind = kindOf(rows[i]![name]);
-      if (kind === undefined) continue;
-      const seen = this.#kinds.get(name);
-      if (seen === undefined) this.#kinds.set(name, { kind, file });
-      else if (seen.kind !== kind) {
-        throw new SchemaMismatchError(
-          `Column "${name}" holds ${seen.kind} values in ${seen.file} and ${kind} values in ${file}`,
-          { stage: this.#stage, file },
-        );
-      }
-    }
-    const missing = this.#columns.filter((c) => !present.has(c));
-    if (missing.length > 0) for (const row of rows) for (const c of missing) if (!(c in row)) row[c] = null;
-    return batch;
-  }
 }
