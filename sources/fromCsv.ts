@@ -32,6 +32,7 @@ import type { CsvDialect } from '../lib/formats/csv/read/sniff.ts';
 
 export type { FromCsvOptions } from '../lib/formats/csv/read/options.ts';
 import { startsWithUtf16Bom } from '../lib/formats/csv/read/bom.ts';
+import { CsvOutput } from '../lib/formats/csv/parallel/output.ts';
 
 /**
  * Reads CSV as batches of rows. Without dialect options, a file's delimiter, quote, escape,
@@ -58,6 +59,8 @@ export function fromCsv<R extends Row = Row>(
   const counters: CsvCounters = { rows: 0, bytesRead: () => 0 };
   const resume = new CsvResume(plan, counters);
   let totalBytes: number | undefined;
+  // without an explicit `output`, the pipeline chooses (format negotiation, lib/core/negotiate.ts)
+  const output = new CsvOutput(plan);
 
   async function* open(context: StageContext, stats: StageStats): AsyncGenerator<Batch<Row>> {
     if (plan.file !== undefined) totalBytes = await fileSize(plan);
@@ -94,11 +97,12 @@ export function fromCsv<R extends Row = Row>(
             : [];
     const casts = castsOf(plan, dialect, castNames);
     const kind = utf16 ? 'csv-parse' : chooseReader(plan, parseOptions);
-    const reader: CsvReader = resume.wrap(
-      kind === 'fast' ? new FastCsvPathReader(counters) : new CsvParseReader(counters),
+    const reader: CsvReader = output.wrap(
+      resume.wrap(kind === 'fast' ? new FastCsvPathReader(counters) : new CsvParseReader(counters)),
+      stats,
     );
     const spec: CsvReadSpec = {
-      plan,
+      plan: output.plan,
       parseOptions,
       columns: setting === true ? hook : setting,
       infer: casts.schema === undefined && casts.infer,
@@ -139,6 +143,7 @@ export function fromCsv<R extends Row = Row>(
       totalBytes,
     }),
     checkpoint: resume.hooks,
+    offer: output.offer,
   }) as BatchSource<R>;
 }
 
