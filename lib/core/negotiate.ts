@@ -25,7 +25,11 @@ export function resolveForm(
   for (const [i, stage] of downstream.entries()) {
     // a foreign stream (or a stage that declares nothing) gets what it always got
     if (stage === undefined) return { form: fallback, reason: `stage ${i + 1} is not a spillway stage` };
-    if (!readsArrow(stage)) return { form: 'rows', reason: `stage ${i + 1} reads row objects` };
+    // stages before it that pass Arrow on (a filter) read it faster, and rows are then made only for what they keep
+    if (!readsArrow(stage))
+      return i === 0
+        ? { form: 'rows', reason: 'stage 1 reads row objects' }
+        : { form: 'arrow', reason: `stage ${i + 1} makes rows from what stages before it pass on` };
     if (!stage.keepsForm) return { form: 'arrow', reason: `stage ${i + 1} reads Arrow` };
   }
   return { form: 'arrow', reason: 'no stage reads row objects' };

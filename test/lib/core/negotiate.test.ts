@@ -19,10 +19,11 @@ const rowsOnly = capabilities(undefined);
 const arrowSink = capabilities({ accepts: ['rows', 'arrow'] });
 const viewFilter = capabilities({ accepts: ['rows', 'arrow', 'view'], keepsForm: true });
 
-test('resolveForm: Arrow for an Arrow-reading stage, looking through form-keeping stages', () => {
+test('resolveForm: Arrow when the next stage reads Arrow, rows when it needs objects', () => {
   assert.equal(resolveForm(['rows', 'arrow'], [arrowSink]).form, 'arrow');
   assert.equal(resolveForm(['rows', 'arrow'], [viewFilter, viewFilter, arrowSink]).form, 'arrow');
-  assert.equal(resolveForm(['rows', 'arrow'], [viewFilter, rowsOnly, arrowSink]).form, 'rows');
+  // a filter reads Arrow; the map after it makes rows only of what the filter kept
+  assert.equal(resolveForm(['rows', 'arrow'], [viewFilter, rowsOnly, arrowSink]).form, 'arrow');
   assert.equal(resolveForm(['rows', 'arrow'], [rowsOnly]).form, 'rows');
   // a foreign stream gets the source's first form; a rows-only source is never asked for Arrow
   assert.equal(resolveForm(['rows', 'arrow'], [undefined, arrowSink]).form, 'rows');
