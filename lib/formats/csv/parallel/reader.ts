@@ -111,6 +111,8 @@ export class ParallelCsvReader implements CsvReader {
             : good !== undefined &&
               good.lastEnd === bounds[k]! - good.parseFrom &&
               (reply.delimiter === delimiter || reply.delimiter === 'unknown'));
+        // an abort closes the threads, which fails their ranges: that is no reason to read on
+        context.signal.throwIfAborted();
         if (!trusted) {
           run.stats.details.parallelFallback = `range ${k + 1} of ${bounds.length - 1}`;
           if (good === undefined) yield* this.#sequential.read(context, run, spec);

@@ -167,3 +167,22 @@ test('one thread, with the reason in stats, for gzip, checkpoints, rows output a
     PARALLEL_CSV.minBytes = 0;
   }
 });
+
+test('an abort while the threads parse rejects with an AbortError and leaves no thread behind', async () => {
+  const csv = writeCsv('abort.csv', 8000);
+  const controller = new AbortController();
+  let batches = 0;
+  const sink = new BatchSink({
+    name: 'abort-after-one',
+    capabilities: { accepts: ['rows', 'arrow'] },
+    write() {
+      if (++batches === 2) controller.abort(new Error('enough'));
+    },
+    finish: () => batches,
+  });
+  await assert.rejects(pipeline(fromCsv(csv, { cast: true }), sink, { signal: controller.signal }), {
+    name: 'AbortError',
+  });
+  // a thread left running would keep this test's process alive past its end: the runner would time out
+  assert.equal(batches, 2);
+});
