@@ -1,7 +1,8 @@
 /**
  * Fast ingest (issue 9): CSV in and Parquet out against raw csv-parse and DuckDB, each case in a
  * fresh process so its peak RSS is its own; cases interleaved, medians of BENCH_RUNS runs.
- * DuckDB (a devDependency) is used only here.
+ * DuckDB (a devDependency) is used only here. BENCH_INGEST=readme runs only the README pipeline
+ * cases (issue 17) beside DuckDB with 1 and 2 threads.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync, renameSync } from 'node:fs';
@@ -34,17 +35,25 @@ export async function run(): Promise<BenchRow[]> {
       await runCase('duckdb1', data.path, dir);
       renameSync(join(dir, 'duckdb1.parquet'), cached);
     }
-    const names = [
+    // BENCH_INGEST=readme runs only the README cases beside DuckDB (issue 17's goal)
+    const only = process.env.BENCH_INGEST === 'readme';
+    const all = [
       'raw',
       'rows',
       'arrow',
       'parquet',
+      'readme',
+      'readme-1t',
+      'readme-filter-map',
       'filter-parquet',
       'parquet-read',
       'parquet-read-arrow',
       'duckdb1',
       'duckdb2',
     ] as const;
+    const names = only
+      ? all.filter((n) => n.startsWith('readme') || n.startsWith('duckdb'))
+      : all.filter((n) => n !== 'readme-1t');
     const results: Record<string, CaseResult[]> = {};
     for (let r = 0; r < BENCH_RUNS; r++) {
       const order = [...names.slice(r % names.length), ...names.slice(0, r % names.length)];
@@ -63,7 +72,7 @@ export async function run(): Promise<BenchRow[]> {
         peakRss: median(list.map((x) => x.maxRss)),
       };
     };
-    const raw = summary('raw');
+    const raw = only ? undefined : summary('raw');
     const duck1 = summary('duckdb1');
     const row = (label: string, name: string, note: string): BenchRow => {
       const s = summary(name);
@@ -72,13 +81,38 @@ export async function run(): Promise<BenchRow[]> {
         case: label,
         rowsPerSec: s.rowsPerSec,
         mbPerSec: s.mbPerSec,
-        ratio: s.rowsPerSec / raw.rowsPerSec,
+        ratio: raw === undefined ? undefined : s.rowsPerSec / raw.rowsPerSec,
         peakRss: s.peakRss,
         note,
       };
     };
+    const duck2 = summary('duckdb2');
+    const vsDuck = (name: string): string => {
+      const s = summary(name).rowsPerSec;
+      return `${(s / duck1.rowsPerSec).toFixed(2)}x DuckDB 1 thread, ${(s / duck2.rowsPerSec).toFixed(2)}x 2 threads`;
+    };
+    const readme = [
+      row(
+        'README: fromCsv { cast: true } -> toParquet, no options (negotiated Arrow, parser threads)',
+        'readme',
+        `${vsDuck('readme')}; goal >= 1.0x / 0.6x`,
+      ),
+      row(
+        'same with filter(qty > 100) and a map reading fields',
+        'readme-filter-map',
+        `${vsDuck('readme-filter-map')}; goal >= 0.8x 1 thread; rows/s counts input rows`,
+      ),
+    ];
+    if (only)
+      return [
+        ...readme,
+        row('same as README, parser threads off', 'readme-1t', vsDuck('readme-1t')),
+        row('DuckDB COPY csv -> parquet (snappy), 1 thread', 'duckdb1', '@duckdb/node-api, devDependency'),
+        row('DuckDB COPY csv -> parquet (snappy), 2 threads', 'duckdb2', ''),
+      ];
     const pq = summary('parquet');
     return [
+      ...readme,
       row('raw csv-parse (columns: true), objects', 'raw', 'baseline; ratio column is vs this'),
       row('fromCsv { cast: true } -> map -> drain [rows]', 'rows', 'goal >= 4x raw'),
       row("fromCsv { cast: true, output: 'arrow' } -> drain [Arrow]", 'arrow', 'goal >= 1M rows/s'),

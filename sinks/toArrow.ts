@@ -56,6 +56,8 @@ export function toArrow(
   const sink = new ArrowSinkWriter(resolveArrowOptions(target, options));
   return new BatchSink<ToArrowResult>({
     name: ArrowSinkWriter.stage,
+    // writes Arrow column by column: a source may produce Arrow for it (format negotiation)
+    capabilities: { accepts: ['rows', 'arrow'] },
     write: (batch, _context, stats) => sink.write(batch, stats),
     finish: () => sink.finish(),
     abort: (error) => sink.abort(error),

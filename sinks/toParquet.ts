@@ -59,6 +59,8 @@ export function toParquet(
   const sink = new ParquetSinkWriter(path, options);
   return new BatchSink<ToParquetResult>({
     name: ParquetSinkWriter.stage,
+    // writes Arrow column by column: a source may produce Arrow for it (format negotiation)
+    capabilities: { accepts: ['rows', 'arrow'] },
     write: (batch) => sink.write(batch),
     finish: () => sink.finish(),
     abort: () => sink.abort(),

@@ -265,6 +265,8 @@ export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
 
   return new BatchSink<Spilled>({
     name,
+    // spills Arrow as it is: a source may produce Arrow for it (format negotiation)
+    capabilities: { accepts: ['rows', 'arrow'] },
     async write(batch, context, stats) {
       await prepare(context);
       // remembered now: a row batch may later gain a cached Arrow form, and vice versa

@@ -32,6 +32,10 @@ import type { CsvDialect } from '../lib/formats/csv/read/sniff.ts';
 
 export type { FromCsvOptions } from '../lib/formats/csv/read/options.ts';
 import { startsWithUtf16Bom } from '../lib/formats/csv/read/bom.ts';
+import { CsvOutput } from '../lib/formats/csv/parallel/output.ts';
+import { parallelDecision } from '../lib/formats/csv/parallel/eligible.ts';
+import { ParallelCsvReader } from '../lib/formats/csv/parallel/reader.ts';
+import { quoteAndComment } from '../lib/formats/csv/fast/source.ts';
 
 /**
  * Reads CSV as batches of rows. Without dialect options, a file's delimiter, quote, escape,
@@ -58,6 +62,8 @@ export function fromCsv<R extends Row = Row>(
   const counters: CsvCounters = { rows: 0, bytesRead: () => 0 };
   const resume = new CsvResume(plan, counters);
   let totalBytes: number | undefined;
+  // without an explicit `output`, the pipeline chooses (format negotiation, lib/core/negotiate.ts)
+  const output = new CsvOutput(plan);
 
   async function* open(context: StageContext, stats: StageStats): AsyncGenerator<Batch<Row>> {
     if (plan.file !== undefined) totalBytes = await fileSize(plan);
@@ -94,11 +100,8 @@ export function fromCsv<R extends Row = Row>(
             : [];
     const casts = castsOf(plan, dialect, castNames);
     const kind = utf16 ? 'csv-parse' : chooseReader(plan, parseOptions);
-    const reader: CsvReader = resume.wrap(
-      kind === 'fast' ? new FastCsvPathReader(counters) : new CsvParseReader(counters),
-    );
     const spec: CsvReadSpec = {
-      plan,
+      plan: output.plan,
       parseOptions,
       columns: setting === true ? hook : setting,
       infer: casts.schema === undefined && casts.infer,
@@ -110,6 +113,7 @@ export function fromCsv<R extends Row = Row>(
       names: () => names,
     };
     describe(stats, kind, dialect, plan);
+    const reader = output.wrap(resume.wrap(chooseThreads(kind, spec, dialect, stats)), stats);
     const run = new CsvRun(plan, context, stats, start, counters);
     try {
       if (run.deadLetter && resume.from)
@@ -129,6 +133,36 @@ export function fromCsv<R extends Row = Row>(
     }
   }
 
+  /** The one-thread reader, or the parser threads' when the read qualifies (stats say which, and why not). */
+  function chooseThreads(
+    kind: string,
+    spec: CsvReadSpec,
+    dialect: CsvDialect | undefined,
+    stats: StageStats,
+  ): CsvReader {
+    const single = kind === 'fast' ? new FastCsvPathReader(counters) : new CsvParseReader(counters);
+    const columns = spec.columns;
+    const decision = parallelDecision({
+      plan: spec.plan,
+      kind,
+      size: totalBytes,
+      checkpointing: resume.enabled,
+      castsRows: spec.castRow !== undefined,
+      comment: kind === 'fast' ? quoteAndComment(spec.parseOptions).comment : undefined,
+      names: Array.isArray(columns)
+        ? columns
+        : typeof columns === 'function' && dialect?.headerNames
+          ? uniqueNames(dialect.headerNames)
+          : undefined,
+    });
+    if ('reason' in decision) {
+      stats.details.parserThreads = 1;
+      stats.details.singleThreadReason = decision.reason;
+      return single;
+    }
+    return new ParallelCsvReader(counters, single, totalBytes!, decision.names, output.negotiatedArrow);
+  }
+
   // the row type is the caller's claim (as collect<T>'s): the reader yields plain rows
   return new BatchSource<Row>({
     name: plan.stageName,
@@ -139,6 +173,7 @@ export function fromCsv<R extends Row = Row>(
       totalBytes,
     }),
     checkpoint: resume.hooks,
+    offer: output.offer,
   }) as BatchSource<R>;
 }
 

@@ -13,6 +13,7 @@ import { ValidationError } from './errors.ts';
 import { expectOptions, expectSignal, optionKeys } from './validate.ts';
 import { isStage, STAGE } from './stage.ts';
 import { Run } from './run.ts';
+import { negotiateForms } from './negotiate.ts';
 import type { RunObserver } from './observer.ts';
 import type { PipelineResult } from './stats.ts';
 import type { PipelineOptions } from './pipeline-options.ts';
@@ -73,6 +74,8 @@ export async function pipeline(...args: unknown[]): Promise<PipelineResult<unkno
   }
   const observers = await runObservers(options);
   const streams = buildStreams(split.stages);
+  // the sources learn what to produce before anything is opened
+  negotiateForms(streams);
   const run = new Run(streams, { governor, signal, checkpoint: options.checkpoint, observers });
   try {
     await run.start();

@@ -50,6 +50,8 @@ export function rowStage(
   const state: RowViewState = {};
   return new BatchTransform({
     name,
+    // over views a stage reads Arrow as it is; a filter emits what it was given (an Arrow selection)
+    capabilities: input === 'view' ? { accepts: ['rows', 'arrow', 'view'], keepsForm: mode === 'filter' } : undefined,
     transform(batch, push, context) {
       const out = applyRowFunction(batch, fn, mode, concurrency, name, context, input, state);
       if (out instanceof Promise) return out.then(push);

@@ -20,6 +20,7 @@ import {
   type StageCapabilities,
 } from './stage.ts';
 import { brandClass } from './brand.ts';
+import { noteInput } from './negotiate.ts';
 
 /** Batches a sink buffers before it pushes back. */
 export const SINK_HIGH_WATER_MARK = 2;
@@ -102,6 +103,7 @@ export class BatchSink<T> extends Writable implements SpillwayStage, CheckpointS
     const batch = asBatch(chunk, stats.name);
     stats.batchesIn++;
     stats.rowsIn += batch.numRows;
+    noteInput(stats, batch);
     const driver = this.#checkpoint;
     if (driver) {
       this.#writeCheckpointed(batch, driver, stats).then(

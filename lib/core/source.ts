@@ -18,6 +18,7 @@ import {
   type StageStats,
   capabilities,
   type StageCapabilities,
+  type FormOffer,
 } from './stage.ts';
 import { brandClass } from './brand.ts';
 
@@ -36,6 +37,8 @@ export interface SourceSpec<R extends Row> {
   progress?(): SourceProgress;
   /** Resume support for `pipeline(..., { checkpoint })`; sources without it refuse checkpointing. */
   checkpoint?: SourceCheckpointHooks;
+  /** The batch forms the source can produce, when it can produce more than one (format negotiation). */
+  offer?: FormOffer;
 }
 
 /** A Readable of {@link Batch}es driven by an async iterable; the base of every spillway source. */
@@ -56,6 +59,7 @@ export class BatchSource<R extends Row = Row> extends Readable implements Spillw
     this[STAGE] = {
       kind: 'source',
       capabilities: capabilities({ checkpointable: spec.checkpoint !== undefined, ...spec.capabilities }),
+      offer: spec.offer,
       stats,
       attach: (context) => {
         this.#context = context;

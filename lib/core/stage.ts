@@ -95,6 +95,11 @@ export interface StageCapabilities {
   readonly checkpointable: boolean;
   /** Forms of batch the stage consumes without converting; rows are always accepted. */
   readonly accepts: readonly BatchForm[];
+  /**
+   * The stage emits batches in the form it received (a filter over row views emits Arrow
+   * selections): format negotiation looks through it to the next stage (lib/core/negotiate.ts).
+   */
+  readonly keepsForm: boolean;
 }
 
 /** Capabilities of a stage that declares none: ordered, not checkpointable, rows only. */
@@ -102,6 +107,7 @@ export const DEFAULT_CAPABILITIES: StageCapabilities = Object.freeze({
   ordered: true,
   checkpointable: false,
   accepts: Object.freeze(['rows'] as const),
+  keepsForm: false,
 });
 
 /** A stage's capabilities with the defaults filled in. */
@@ -109,11 +115,28 @@ export function capabilities(declared: Partial<StageCapabilities> | undefined): 
   return declared === undefined ? DEFAULT_CAPABILITIES : Object.freeze({ ...DEFAULT_CAPABILITIES, ...declared });
 }
 
+/**
+ * A source's side of format negotiation: the forms it can produce, and where `pipeline()` puts
+ * its choice before the run starts (see lib/core/negotiate.ts).
+ */
+export interface FormOffer {
+  /** Forms the source can produce; the first is what it produces when no choice is made. */
+  readonly produces: readonly BatchForm[];
+  /**
+   * Called once, before any batch is read, with the form to produce and why (for stats).
+   * @param form one of {@link FormOffer.produces}
+   * @param reason a short phrase for `stats.details`
+   */
+  choose(form: BatchForm, reason: string): void;
+}
+
 /** The spillway face of a stage stream. */
 export interface StageInfo {
   readonly kind: StageKind;
   /** What the stage can do (order, checkpointing, accepted batch forms). */
   readonly capabilities: StageCapabilities;
+  /** A source that can produce more than one batch form offers them here. */
+  readonly offer?: FormOffer;
   /** The stage's counters (live). */
   readonly stats: StageStats;
   /** Gives the stage its pipeline context; called once before data flows. */

@@ -18,6 +18,7 @@ import {
   type StageCapabilities,
 } from './stage.ts';
 import { brandClass } from './brand.ts';
+import { noteInput } from './negotiate.ts';
 
 /** Batches a transform buffers on each side. */
 export const TRANSFORM_HIGH_WATER_MARK = 2;
@@ -72,6 +73,7 @@ export class BatchTransform extends Transform implements SpillwayStage {
     const batch = asBatch(chunk, stats.name);
     stats.batchesIn++;
     stats.rowsIn += batch.numRows;
+    noteInput(stats, batch);
     this.#run(() => this.#spec.transform(batch, this.#push, this.#ctx(), stats), callback);
   }
 

@@ -91,8 +91,10 @@ export interface FromCsvOptions extends Omit<CsvParseOptions, ControlledParseOpt
    */
   parser?: 'auto' | 'fast' | 'csv-parse';
   /**
-   * The fast path's batches: `'rows'` (default; what map/filter read) or `'arrow'` (typed Arrow
-   * columns, for Arrow-aware sinks; rows are made once if a row stage asks).
+   * The fast path's batches: `'rows'` or `'arrow'` (typed Arrow columns; rows are made once if a
+   * row stage asks). Default: what the pipeline negotiates (lib/core/negotiate.ts): Arrow when the
+   * stage after the source reads it (toParquet, toArrow, toSpill, a filter), with numbers as
+   * Float64 so the column types are those of rows; else rows.
    */
   output?: 'rows' | 'arrow';
 }

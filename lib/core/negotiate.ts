@@ -1,0 +1,71 @@
+/**
+ * Format negotiation: before a run starts, `pipeline()` asks the stages what batch form they
+ * accept (their {@link StageCapabilities}) and tells a source that can produce more than one form
+ * which to produce. A source produces Arrow when the first stage after it that does more than
+ * pass batches on reads Arrow without converting (a sink writing columns, a row stage reading
+ * views); stages that keep the form they receive (filter over views) are looked through. Rows
+ * are then built only by a stage that needs objects, once (the batch caches them). A source the
+ * user told what to produce (`output: 'rows'`) keeps its word: the offer is not made.
+ */
+import type { Batch } from './batch.ts';
+import { STAGE, isStage, type BatchForm, type StageCapabilities, type StageStats } from './stage.ts';
+
+export type { FormOffer } from './stage.ts';
+
+/** The stages after a source as negotiation sees them: capabilities, or undefined for a foreign stream. */
+export type Downstream = readonly (StageCapabilities | undefined)[];
+
+/** The form a source offering `produces` should produce for `downstream`, and why. */
+export function resolveForm(
+  produces: readonly BatchForm[],
+  downstream: Downstream,
+): { form: BatchForm; reason: string } {
+  const fallback = produces[0] ?? 'rows';
+  if (!produces.includes('arrow')) return { form: fallback, reason: 'the source produces rows only' };
+  for (const [i, stage] of downstream.entries()) {
+    // a foreign stream (or a stage that declares nothing) gets what it always got
+    if (stage === undefined) return { form: fallback, reason: `stage ${i + 1} is not a spillway stage` };
+    // stages before it that pass Arrow on (a filter) read it faster, and rows are then made only for what they keep
+    if (!readsArrow(stage))
+      return i === 0
+        ? { form: 'rows', reason: 'stage 1 reads row objects' }
+        : { form: 'arrow', reason: `stage ${i + 1} makes rows from what stages before it pass on` };
+    if (!stage.keepsForm) return { form: 'arrow', reason: `stage ${i + 1} reads Arrow` };
+  }
+  return { form: 'arrow', reason: 'no stage reads row objects' };
+}
+
+/** True when a stage consumes Arrow batches without converting them to rows (directly or through row views). */
+export function readsArrow(stage: StageCapabilities): boolean {
+  return stage.accepts.includes('arrow') || stage.accepts.includes('view');
+}
+
+/** The form a batch holds now: `arrow` until its rows were made, else `rows`. */
+export function formOf(batch: Batch): BatchForm {
+  return batch.hasArrow && !batch.hasRows ? 'arrow' : 'rows';
+}
+
+/**
+ * Notes in `stats.details.input` the form of the batches a stage received: `rows`, `arrow`, or
+ * `mixed` once both came. For display (`stats`), as every detail is.
+ */
+export function noteInput(stats: StageStats, batch: Batch): void {
+  const form = formOf(batch);
+  const seen = stats.details.input;
+  if (seen === form || seen === 'mixed') return;
+  stats.details.input = seen === undefined ? form : 'mixed';
+}
+
+/**
+ * Resolves the form of every source in `streams` that offers a choice (the first stream; a
+ * source later in a pipeline is not one). Called once by `pipeline()` before the run starts.
+ */
+export function negotiateForms(streams: readonly unknown[]): void {
+  const [first, ...rest] = streams;
+  if (!isStage(first)) return;
+  const offer = first[STAGE].offer;
+  if (offer === undefined) return;
+  const downstream = rest.map((stream) => (isStage(stream) ? stream[STAGE].capabilities : undefined));
+  const { form, reason } = resolveForm(offer.produces, downstream);
+  offer.choose(form, reason);
+}

@@ -1,0 +1,72 @@
+/**
+ * fromCsv's output form. `output` given: the user's word. Not given: fromCsv offers rows or Arrow
+ * to format negotiation (lib/core/negotiate.ts) and produces what the pipeline chose; negotiated
+ * Arrow holds numbers as Float64 (see numbers.ts), so the choice never changes a column's type.
+ */
+import { Batch, type Row } from '../../../core/batch.ts';
+import type { BatchForm, FormOffer, StageContext, StageStats } from '../../../core/stage.ts';
+import type { CsvPlan } from '../read/options.ts';
+import type { CsvReader, CsvReadSpec, CsvRun } from '../read/reader.ts';
+import { int32AsDouble } from './numbers.ts';
+
+/** The output form of one fromCsv source; see the module comment. */
+export class CsvOutput {
+  /** The offer made to the pipeline; undefined when the user chose. */
+  readonly offer: FormOffer | undefined;
+  readonly #base: CsvPlan;
+  #chosen: BatchForm | undefined;
+  #reason = '';
+
+  constructor(plan: CsvPlan) {
+    this.#base = plan;
+    if (plan.given.output !== undefined || plan.parser === 'csv-parse') return;
+    this.offer = {
+      produces: ['rows', 'arrow'],
+      choose: (form, reason) => {
+        this.#chosen = form;
+        this.#reason = reason;
+      },
+    };
+  }
+
+  /** True when the pipeline chose Arrow for this source. */
+  get negotiatedArrow(): boolean {
+    return this.#chosen === 'arrow';
+  }
+
+  /** The plan to read with: the given one, with `output` set to the negotiated form. */
+  get plan(): CsvPlan {
+    if (this.#chosen === undefined) return this.#base;
+    const output = this.#chosen === 'rows' ? 'rows' : 'arrow';
+    return output === this.#base.output ? this.#base : { ...this.#base, output };
+  }
+
+  /** `reader`, with its Arrow numbers as Float64 when Arrow was negotiated; notes the choice in stats. */
+  wrap(reader: CsvReader, stats: StageStats): CsvReader {
+    if (this.#chosen !== undefined) stats.details.outputChosen = `${this.#chosen}: ${this.#reason}`;
+    return this.negotiatedArrow ? new DoublesReader(reader) : reader;
+  }
+}
+
+/** Passes batches on with Int32 columns as Float64. */
+class DoublesReader implements CsvReader {
+  readonly kind: string;
+  readonly #inner: CsvReader;
+
+  constructor(inner: CsvReader) {
+    this.#inner = inner;
+    this.kind = inner.kind;
+  }
+
+  async *read(context: StageContext, run: CsvRun, spec: CsvReadSpec): AsyncGenerator<Batch<Row>> {
+    for await (const batch of this.#inner.read(context, run, spec)) {
+      if (!batch.hasArrow || batch.hasRows) {
+        yield batch;
+        continue;
+      }
+      const arrow = batch.arrow;
+      const doubles = int32AsDouble(arrow);
+      yield doubles === arrow ? batch : (Batch.fromArrow(doubles, batch.position) as Batch<Row>);
+    }
+  }
+}

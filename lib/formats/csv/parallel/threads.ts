@@ -1,0 +1,70 @@
+/**
+ * The parser threads of one fromCsv read: started when the read starts, given ranges round
+ * robin, stopped (terminated) when the read ends, fails or is aborted. A thread that dies fails
+ * the ranges it held; the reader then parses them on the main thread.
+ */
+import type { Worker } from 'node:worker_threads';
+import { startModuleThread } from '../../../workers/pool/thread-worker.ts';
+import { tsxFor } from '../../../workers/pool/pool-worker.ts';
+import type { RangeReply, RangeTask } from './task.ts';
+
+const sourceExt = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+const ENTRY = new URL(`./worker${sourceExt}`, import.meta.url);
+
+interface Waiting {
+  resolve: (reply: RangeReply) => void;
+  reject: (error: Error) => void;
+}
+
+/** A few parser threads; see the module comment. */
+export class ParserThreads {
+  readonly #workers: Worker[] = [];
+  readonly #waiting = new Map<number, Waiting>();
+  #next = 0;
+  #failure: Error | undefined;
+
+  /** Starts `count` threads. */
+  constructor(count: number) {
+    for (let i = 0; i < count; i++) this.#workers.push(this.#start());
+  }
+
+  /** Number of threads. */
+  get size(): number {
+    return this.#workers.length;
+  }
+
+  /** Parses `task` on the next thread. */
+  run(task: RangeTask): Promise<RangeReply> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    const worker = this.#workers[this.#next++ % this.#workers.length]!;
+    return new Promise<RangeReply>((resolve, reject) => {
+      this.#waiting.set(task.id, { resolve, reject });
+      worker.postMessage(task);
+    });
+  }
+
+  /** Terminates the threads; ranges still out are failed. */
+  async close(): Promise<void> {
+    this.#fail(new Error('CSV parser threads closed'));
+    const workers = this.#workers.splice(0);
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+
+  #start(): Worker {
+    const worker = startModuleThread(ENTRY, {}, tsxFor(ENTRY));
+    worker.on('message', (reply: RangeReply) => {
+      const waiting = this.#waiting.get(reply.id);
+      this.#waiting.delete(reply.id);
+      waiting?.resolve(reply);
+    });
+    worker.on('error', (error) => this.#fail(error));
+    worker.on('exit', (code) => this.#fail(new Error(`CSV parser thread exited with code ${code}`)));
+    return worker;
+  }
+
+  #fail(error: Error): void {
+    this.#failure ??= error;
+    for (const waiting of this.#waiting.values()) waiting.reject(error);
+    this.#waiting.clear();
+  }
+}
