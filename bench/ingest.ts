@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BENCH_RUNS, DATA_DIR, benchCsv, median, type BenchRow } from './common.ts';
 import { workloadArgs } from './workload.ts';

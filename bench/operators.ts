@@ -12,7 +12,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BENCH_RUNS, benchCsv, median, type BenchRow } from './common.ts';
 import { workloadArgs } from './workload.ts';

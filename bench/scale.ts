@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { benchCsv, median, type BenchRow } from './common.ts';
 import { workloadArgs } from './workload.ts';

@@ -24,13 +24,8 @@ import {
 import { Batch, type Row } from '../core/batch.ts';
 import { BatchSource } from '../core/source.ts';
 import { STAGE, type StageContext, type StageStats } from '../core/stage.ts';
-import {
-  IoError,
-  SpillwayError,
-  ValidationError,
-  describeValue,
-} from '../core/errors.ts';
-import { buildColumn, } from '../formats/arrow/convert.ts';
+import { IoError, SpillwayError, ValidationError, describeValue } from '../core/errors.ts';
+import { buildColumn } from '../formats/arrow/convert.ts';
 import { isBatchSelectable, selectRows } from '../formats/arrow/select.ts';
 import { RowViewer, isViewable } from '../core/row-view.ts';
 import { Unifier } from './schema-unifier.ts';
