@@ -47,7 +47,7 @@ export function openFds(): number {
  */
 export async function settledFds(before: number): Promise<number> {
   let now = openFds();
-  for (let i = 0; i < 200 && now > before; i++) {
+  for (let i = 0; i < 1000 && now > before; i++) {
     await new Promise((resolve) => setTimeout(resolve, 10));
     now = openFds();
   }

@@ -145,7 +145,9 @@ test('real leak: a map keeping every row fails within maxPauseMs of the pause in
   const { result } = await runLeak([], [String(Math.round(320e6)), '1500']);
   assert.equal(result.ended, 'rejected', JSON.stringify(result));
   assert.equal(result.code, ErrorCodes.MEMORY_LIMIT, result.message);
-  assert.equal(result.stage, 'map', result.message);
+  // the stage is named by its own time in the window before the pause: the leaking map and the
+  // drain after it both take a few ms, so on a loaded machine either may be named (never the source)
+  assert.ok(['map', 'drain'].includes(result.stage ?? ''), result.message);
   assert.match(result.message!, /Held by: V8 heap/);
   assert.ok(result.failedAfterPauseMs! >= 1400, `failed ${result.failedAfterPauseMs} ms after the pause`);
   assert.ok(result.failedAfterPauseMs! < 60_000, `failed ${result.failedAfterPauseMs} ms after the pause`);
