@@ -41,7 +41,7 @@ export function openFds(): number {
 }
 
 /**
- * Waits (up to 2 s) until this process has no more open descriptors than `before`, and returns
+ * Waits (up to 10 s) until this process has no more open descriptors than `before`, and returns
  * the count: descriptors other code in the process opens and closes on its own (the test runner,
  * loaders) may still be settling; a leak stays.
  */
