@@ -61,7 +61,7 @@ export function toParquet(
     name: ParquetSinkWriter.stage,
     // writes Arrow column by column: a source may produce Arrow for it (format negotiation)
     capabilities: { accepts: ['rows', 'arrow'] },
-    write: (batch) => sink.write(batch),
+    write: (batch, context) => sink.write(batch, context.governor),
     finish: () => sink.finish(),
     abort: () => sink.abort(),
     checkpoint: parquetCheckpoint(sink),

@@ -4,6 +4,7 @@
  * in every error. Checkpoints go through sinks/parquet/resume.ts.
  */
 import type { Batch } from '../../lib/core/batch.ts';
+import type { GovernorGate } from '../../lib/core/stage.ts';
 import { FormatError, withContext } from '../../lib/core/errors.ts';
 import { ParquetFileWriter } from '../../lib/formats/parquet/writer.ts';
 import type { ParquetWriteOptions } from '../../lib/formats/parquet/writer.ts';
@@ -55,9 +56,10 @@ export class ParquetSinkWriter {
   }
 
   /** Writes one batch: Arrow column by column (no row objects), else object rows. */
-  async write(batch: Batch): Promise<void> {
+  async write(batch: Batch, governor?: GovernorGate): Promise<void> {
     try {
       const w = await this.#ensureOpen();
+      w.governWith(governor);
       if (batch.hasArrow) {
         await w.writeArrow(batch.arrow, batch.position.index);
         return;

@@ -38,6 +38,7 @@
  * {@link SchemaMismatchError} (inferred schema) or {@link FormatError} (declared schema) names the
  * column and both types: nothing is coerced silently, no column is dropped.
  */
+import type { ThreadGate } from './encode/row-group-encoder.ts';
 import { open, rename, truncate, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import type { Data, DataType, RecordBatch } from 'apache-arrow';
@@ -128,6 +129,16 @@ export class ParquetFileWriter {
    * Validates options synchronously (throws ValidationError), then creates the temporary file.
    * @throws IoError when the temporary file cannot be created
    */
+  /** True once row groups are encoded on an encoder thread. */
+  get threaded(): boolean {
+    return this.#encoder.threaded;
+  }
+
+  /** Lets a memory governor decide whether an `'auto'` encoder thread may start (see RowGroupEncoder.setGate). */
+  governWith(gate: ThreadGate | undefined): void {
+    this.#encoder.setGate(gate);
+  }
+
   static open(path: string, options?: ParquetWriteOptions): Promise<ParquetFileWriter> {
     const checked = checkWriteOptions(options);
     return (async () => {

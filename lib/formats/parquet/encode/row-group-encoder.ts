@@ -37,6 +37,19 @@ const AUTO_MIN_ROWS = 16_384;
 const sourceExt = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 const ENTRY = new URL(`./encoder-thread${sourceExt}`, import.meta.url);
 
+/** What the encoder asks of a memory governor before starting a thread (a GovernorGate has it). */
+export interface ThreadGate {
+  readonly level: string;
+  headroom(): number;
+}
+
+/** Room a thread needs below the pause mark: its isolate and a row group in flight. */
+const THREAD_ROOM = 96e6;
+
+function roomForThread(gate: ThreadGate): boolean {
+  return gate.level === 'ok' && gate.headroom() >= THREAD_ROOM;
+}
+
 /** Encodes row groups for one writer, inline or on its encoder thread. */
 export class RowGroupEncoder {
   readonly #codec: ParquetCompression;
@@ -46,9 +59,21 @@ export class RowGroupEncoder {
   #nextId = 0;
   readonly #waiting = new Map<number, { resolve: (chunks: EncodedChunk[]) => void; reject: (error: Error) => void }>();
 
+  #gate: ThreadGate | undefined;
+
   constructor(codec: ParquetCompression, mode: EncoderThreadOption) {
     this.#codec = codec;
     this.#mode = mode === 'auto' && availableParallelism() < 2 ? false : mode;
+  }
+
+  /**
+   * In `'auto'` mode, starts a thread only while `gate` allows it: a thread is a second V8 isolate
+   * (about 20-30 MB of RSS, more through tsx) plus a row group in flight, which a governed run
+   * near its limit cannot afford (a sort's output phase at a 256 MB limit passed the critical mark
+   * with it). A thread already running is kept.
+   */
+  setGate(gate: ThreadGate | undefined): void {
+    this.#gate = gate;
   }
 
   /** True once an encoder thread was started. */
@@ -62,7 +87,9 @@ export class RowGroupEncoder {
    */
   encode(columns: readonly ColumnBuffer[], rows: number): Promise<EncodedChunk[]> {
     const threaded =
-      this.#worker !== undefined || this.#mode === true || (this.#mode === 'auto' && rows >= AUTO_MIN_ROWS);
+      this.#worker !== undefined ||
+      this.#mode === true ||
+      (this.#mode === 'auto' && rows >= AUTO_MIN_ROWS && (this.#gate === undefined || roomForThread(this.#gate)));
     if (!threaded) return encodeColumnsAsync(columns, this.#codec);
     if (this.#failure) return Promise.reject(this.#failure);
     const worker = (this.#worker ??= this.#start());

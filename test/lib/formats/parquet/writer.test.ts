@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -447,6 +448,32 @@ test('the encoder thread writes the same bytes as the main thread, for every cod
       () => ParquetFileWriter.open(path.join(dir, 'x.parquet'), { encoderThread: 'yes' as never }),
       /options\.encoderThread/,
     );
+  }));
+
+test("'auto' starts an encoder thread only while the governor has room for it; the file is the same either way", () =>
+  withDir(async (dir) => {
+    const input = tradeRows(40_000);
+    const files: Buffer[] = [];
+    for (const [level, room] of [
+      ['spill', 1e9],
+      ['ok', 10e6],
+      ['ok', 1e9],
+    ] as const) {
+      const file = path.join(dir, `${level}-${room}.parquet`);
+      const w = await ParquetFileWriter.open(file, { schema: TRADE_SCHEMA, rowGroupSize: 20_000 });
+      w.governWith({ level, headroom: () => room });
+      for (let i = 0; i < input.length; i += 10_000) await w.writeArrow(tradeBatch(input.slice(i, i + 10_000)));
+      const threaded = w.threaded;
+      await w.commit();
+      files.push(await readFile(file));
+      if (availableParallelism() >= 2)
+        assert.equal(
+          threaded,
+          level === 'ok' && room > 100e6,
+          `level ${level}, headroom ${room}: threaded ${threaded}`,
+        );
+    }
+    assert.ok(files[0]!.equals(files[2]!) && files[1]!.equals(files[2]!), 'the same bytes with and without the thread');
   }));
 
 test('several row groups, several pages per chunk, dictionary pages for repetitive strings', () =>
