@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse';
 import { pipeline, fromCsv, fromParquet, map, filter, drain, toParquet } from 'spillway';
 import { peakRss } from './peak-rss.ts';
-import { PARALLEL_CSV } from '../../lib/formats/csv/parallel/settings.ts';
 
 const [name, input, dir] = process.argv.slice(2) as [string, string, string];
 const csv = input;
@@ -62,11 +61,9 @@ const cases: Record<string, () => Promise<number>> = {
   // the README's pipeline, no performance option: negotiated Arrow, parser threads
   readme: async () =>
     (await pipeline(fromCsv(csv, { cast: true }), toParquet(join(dir, 'readme.parquet')))).output.rows,
-  // the same on one thread (parser threads off): what the threads add
-  'readme-1t': async () => {
-    PARALLEL_CSV.threads = 0;
-    return (await pipeline(fromCsv(csv, { cast: true }), toParquet(join(dir, 'readme-1t.parquet')))).output.rows;
-  },
+  // the same on one thread (bench/ingest.ts runs it with SPILLWAY_CSV_THREADS=0): what the threads add
+  'readme-1t': async () =>
+    (await pipeline(fromCsv(csv, { cast: true }), toParquet(join(dir, 'readme-1t.parquet')))).output.rows,
   // the same with a filter and a map that only read fields
   'readme-filter-map': async () => {
     const { output } = await pipeline(

@@ -19,6 +19,12 @@ export interface ParallelCsvSettings {
 export const PARALLEL_CSV: ParallelCsvSettings = {
   minBytes: 16 * 1024 * 1024,
   chunkBytes: 4 * 1024 * 1024,
-  // the main thread stays free for the stages after the source (and Parquet's encoder thread)
-  threads: Math.min(2, Math.max(0, availableParallelism() - 1)),
+  // the main thread stays free for the stages after the source (and Parquet's encoder thread);
+  // SPILLWAY_CSV_THREADS sets the count (0: never parallel), e.g. to compare in a benchmark
+  threads: threadsFromEnv() ?? Math.min(2, Math.max(0, availableParallelism() - 1)),
 };
+
+function threadsFromEnv(): number | undefined {
+  const value = process.env.SPILLWAY_CSV_THREADS;
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
+}
