@@ -13,12 +13,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const FROM_SOURCE = process.env.SPILLWAY_BENCH_SOURCE === '1';
+/** Read at each call: a test sets it after its imports. */
+const fromSource = (): boolean => process.env.SPILLWAY_BENCH_SOURCE === '1';
 let built = false;
 
 /** Builds the package and the workloads once per process (skipped when running from source). */
 function build(): void {
-  if (built || FROM_SOURCE) return;
+  if (built || fromSource()) return;
   const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
   process.stderr.write('building dist/ and dist-bench/ so bench cases run as compiled JavaScript ...\n');
   execFileSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
@@ -31,7 +32,7 @@ function build(): void {
  * with `args`: the compiled script, or the source through tsx with `SPILLWAY_BENCH_SOURCE=1`.
  */
 export function workloadArgs(name: string, args: readonly string[]): string[] {
-  if (FROM_SOURCE)
+  if (fromSource())
     return ['--conditions=spillway-source', '--import', 'tsx', join(ROOT, 'bench/workloads', name), ...args];
   build();
   const compiled = join(ROOT, 'dist-bench', name.replace(/\.ts$/, '.js'));
@@ -40,4 +41,6 @@ export function workloadArgs(name: string, args: readonly string[]): string[] {
 }
 
 /** What the figures were measured on, for the notes. */
-export const WORKLOAD_RUNTIME = FROM_SOURCE ? 'from source through tsx' : 'compiled dist/, no tsx';
+export function workloadRuntime(): string {
+  return fromSource() ? 'from source through tsx' : 'compiled dist/, no tsx';
+}
