@@ -3,27 +3,10 @@
  * files, widened as batches arrive, or a SchemaMismatchError naming both files.
  */
 import type { Schema } from 'apache-arrow';
+import { valueFamily } from '../formats/values.ts';
 import { Batch, type Row } from '../core/batch.ts';
 import { SchemaMismatchError, UnsupportedError } from '../core/errors.ts';
 import { castRecordBatch, unifySchemas } from '../formats/arrow/convert.ts';
-
-/** The JS kind of a row value, for schema checks across files of row batches. */
-function kindOf(v: unknown): string | undefined {
-  if (v === null || v === undefined) return undefined;
-  switch (typeof v) {
-    case 'number':
-    case 'bigint':
-      return 'number';
-    case 'string':
-      return 'string';
-    case 'boolean':
-      return 'boolean';
-    default:
-      if (v instanceof Date) return 'date';
-      if (v instanceof Uint8Array) return 'binary';
-      return 'object';
-  }
-}
 
 /**
  * Schema unification across files: Arrow batches are widened with `unifySchemas` and cast;
@@ -86,7 +69,8 @@ export class Unifier {
         this.#columns.push(name);
       }
       let kind: string | undefined;
-      for (let i = 0; i < rows.length && kind === undefined; i++) kind = kindOf(rows[i]![name]);
+      for (let i = 0; i < rows.length && kind === undefined; i++)
+        kind = rows[i]![name] == null ? undefined : valueFamily(rows[i]![name]);
       if (kind === undefined) continue;
       const seen = this.#kinds.get(name);
       if (seen === undefined) this.#kinds.set(name, { kind, file });

@@ -1,7 +1,27 @@
 /**
- * Value types the formats share: how int64 columns become JavaScript values, and a Date that
- * keeps the sub-millisecond digits of micro- and nanosecond timestamps.
+ * Value types the formats share: how int64 columns become JavaScript values, a Date that
+ * keeps the sub-millisecond digits of micro- and nanosecond timestamps, and the family of a value.
  */
+
+/**
+ * The family of a non-null JavaScript value, for type checks across batches or files of row
+ * objects: numbers and bigints are one family (`number`), then string, boolean, date, binary, object.
+ */
+export function valueFamily(value: unknown): string {
+  switch (typeof value) {
+    case 'number':
+    case 'bigint':
+      return 'number';
+    case 'string':
+      return 'string';
+    case 'boolean':
+      return 'boolean';
+    default:
+      if (value instanceof Date) return 'date';
+      if (value instanceof Uint8Array) return 'binary';
+      return 'object';
+  }
+}
 
 /** How 64-bit integers (Int64, UInt64, durations) come out: `auto` = number when safe, else bigint. */
 export type Int64Mode = 'number' | 'bigint' | 'auto';

@@ -5,6 +5,7 @@
  * type (the Arrow type when the batch carries Arrow, else the JS type of the first non-null
  * value); a pair that differs raises {@link JoinKeyMismatchError} naming both columns.
  */
+import { valueFamily } from '../formats/values.ts';
 import { DataType, type RecordBatch } from 'apache-arrow';
 import { JoinKeyMismatchError } from '../core/errors.ts';
 import type { Row } from '../core/batch.ts';
@@ -27,22 +28,6 @@ function arrowFamily(type: DataType): { family: string; arrow: string } {
   if (DataType.isBinary(type) || DataType.isLargeBinary(type) || DataType.isFixedSizeBinary(type))
     return { family: 'binary', arrow: 'binary' };
   return { family: 'other', arrow: String(type) };
-}
-
-function jsFamily(value: unknown): string {
-  switch (typeof value) {
-    case 'number':
-    case 'bigint':
-      return 'number';
-    case 'string':
-      return 'string';
-    case 'boolean':
-      return 'boolean';
-    default:
-      if (value instanceof Date) return 'date';
-      if (value instanceof Uint8Array) return 'binary';
-      return 'object';
-  }
 }
 
 /** Learns each key column's type from the first batches of both sides, and compares them. */
@@ -76,7 +61,7 @@ export class JoinKeyTypes {
       for (const row of rows) {
         const value = (row as Record<string, unknown>)[column];
         if (value === null || value === undefined) continue;
-        const family = jsFamily(value);
+        const family = valueFamily(value);
         types[i] = { family, shown: typeof value === 'bigint' ? 'bigint' : family };
         break;
       }
