@@ -223,7 +223,7 @@ test('fromArrow closes the file when the source is destroyed early or the pipeli
     source.destroy();
     if (!source.closed) await once(source, 'close');
     await settled(before);
-    assert.equal(await settledFds(before), before, `no descriptor left open for ${path}`);
+    assert.ok((await settledFds(before)) <= before, `no descriptor left open for ${path}`);
     await assert.rejects(
       pipeline(
         fromArrow(path),
@@ -236,7 +236,7 @@ test('fromArrow closes the file when the source is destroyed early or the pipeli
       (e: SpillwayError) => e.code === ErrorCodes.STAGE,
     );
     await settled(before);
-    assert.equal(await settledFds(before), before, `no descriptor left open after a failed pipeline over ${path}`);
+    assert.ok((await settledFds(before)) <= before, `no descriptor left open after a failed pipeline over ${path}`);
   }
 });
 

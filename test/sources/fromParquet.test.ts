@@ -172,7 +172,7 @@ test('fromParquet closes its file when the pipeline is aborted mid-file or the s
   await assert.rejects(run, (e: AbortError) => e.code === ErrorCodes.ABORTED);
   await closed(aborted);
   assert.ok(rows < 20_000, 'stopped before the end of the file');
-  assert.equal(await settledFds(before), before, 'no file descriptor left open after abort');
+  assert.ok((await settledFds(before)) <= before, 'no file descriptor left open after abort');
 
   const source = fromParquet(file, { batchSize: 500 });
   for await (const batch of source as AsyncIterable<Batch<Row>>) {
@@ -180,7 +180,7 @@ test('fromParquet closes its file when the pipeline is aborted mid-file or the s
     break; // destroys the source
   }
   await closed(source);
-  assert.equal(await settledFds(before), before, 'no file descriptor left open after an early stop');
+  assert.ok((await settledFds(before)) <= before, 'no file descriptor left open after an early stop');
 });
 
 const truth: TruthFile[] = corpusSkip

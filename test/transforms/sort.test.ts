@@ -217,7 +217,7 @@ test(
       assert.deepEqual(rids, expected);
       assert.equal(details.runsSpilled, 1);
       assert.ok((details.bytesSpilled as number) > 0);
-      assert.equal(await settledFds(fds), fds, 'the run file is closed');
+      assert.ok((await settledFds(fds)) <= fds, 'the run file is closed');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

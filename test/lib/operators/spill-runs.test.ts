@@ -38,7 +38,7 @@ test('runs and partitions share one private scratch directory, removed by dispos
   for (let batch = await next(); batch; batch = await next()) rows += batch.numRows;
   assert.equal(rows, 300);
   // settled: descriptors other code in the process opens and closes on its own may still be closing
-  assert.equal(await settledFds(fds), fds, 'no descriptor held after the run is exhausted');
+  assert.ok((await settledFds(fds)) <= fds, 'no descriptor held after the run is exhausted');
   await scratch.dispose();
   assert.equal(existsSync(join(parent, root!)), false);
   assert.deepEqual(readdirSync(parent), []);

@@ -35,14 +35,14 @@ test('a replay of an opened spill closes its files when it ends, before dispose(
   let n = 0;
   for await (const row of spilled.rows()) assert.equal((row as { n: number }).n, n++);
   assert.equal(n, rows.length);
-  assert.equal(await settledFds(before), before, 'no descriptor stays open after the replay');
+  assert.ok((await settledFds(before)) <= before, 'no descriptor stays open after the replay');
   // a replay stopped early releases too
   for await (const batch of spilled.batches()) if (batch.numRows > 0) break;
-  assert.equal(await settledFds(before), before);
+  assert.ok((await settledFds(before)) <= before);
   // and reading again after a release works
   assert.deepEqual(await spilled.get(12_345), { n: 12_345, text: 'row 12345' });
   await spilled.dispose();
-  assert.equal(await settledFds(before), before);
+  assert.ok((await settledFds(before)) <= before);
 });
 
 test('await using disposes a spill and a worker pool', async () => {
@@ -52,7 +52,7 @@ test('await using disposes a spill and a worker pool', async () => {
     await using spilled = await openSpill(dir);
     assert.equal((await spilled.get(0)) !== undefined, true);
   }
-  assert.equal(await settledFds(before), before);
+  assert.ok((await settledFds(before)) <= before);
   assert.ok(existsSync(dir), 'an opened spill is kept');
   let pool: WorkerPool | undefined;
   {
