@@ -8,8 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   S3Client,
@@ -54,6 +53,11 @@ let server: S3rverInstance;
 let endpoint = '';
 let client: S3Client;
 const saved = { ...process.env };
+// Uploads stage under os.tmpdir(): give this file its own, so test files running beside it
+// (their own uploads come and go in the shared /tmp) cannot change the count it checks.
+const uploadTmp = join(dir, 'tmp');
+mkdirSync(uploadTmp, { recursive: true });
+process.env.TMPDIR = uploadTmp;
 
 const rows = Array.from({ length: 5_000 }, (_, i) => ({
   id: i,
@@ -63,7 +67,7 @@ const rows = Array.from({ length: 5_000 }, (_, i) => ({
 }));
 
 function uploadDirs(): string[] {
-  return readdirSync(tmpdir()).filter((n) => n.startsWith('spillway-upload-'));
+  return readdirSync(uploadTmp).filter((n) => n.startsWith('spillway-upload-'));
 }
 
 before(async () => {
@@ -90,7 +94,7 @@ after(async () => {
   configureRemote({});
   closeRemote();
   client.destroy();
-  for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION', 'AWS_ENDPOINT_URL']) {
+  for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION', 'AWS_ENDPOINT_URL', 'TMPDIR']) {
     if (saved[key] === undefined) delete process.env[key];
     else process.env[key] = saved[key];
   }
