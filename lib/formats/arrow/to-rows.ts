@@ -18,6 +18,7 @@ import { UnsupportedError, FormatError } from '../../core/errors.ts';
 import { PreciseDate } from '../values.ts';
 import type { Int64Mode } from '../values.ts';
 import type { Row } from '../../core/row.ts';
+import { columnsRowMaker } from '../../core/row-literal.ts';
 import { JSON_METADATA_KEY } from './infer.ts';
 import { ROWS_METADATA_KEY } from './infer.ts';
 
@@ -361,10 +362,14 @@ export function recordBatchToRows(batch: RecordBatch, options: ToRowsOptions = {
   const fields = batch.schema.fields;
   const columns = fields.map((field, c) => {
     const vector = batch.getChildAt(c);
+    const chunks = vector?.data ?? [];
+    // one Data per column is the rule: its values are the column (flatMap would copy them)
     const values =
       vector === null
         ? new Array<unknown>(batch.numRows).fill(null)
-        : vector.data.flatMap((d) => dataToValues(d, r, field.name));
+        : chunks.length === 1
+          ? dataToValues(chunks[0]!, r, field.name)
+          : chunks.flatMap((d) => dataToValues(d, r, field.name));
     if (field.metadata.get(JSON_METADATA_KEY) === 'true') {
       for (let i = 0; i < values.length; i++)
         if (typeof values[i] === 'string') values[i] = JSON.parse(values[i] as string);
@@ -375,13 +380,11 @@ export function recordBatchToRows(batch: RecordBatch, options: ToRowsOptions = {
     options.shape === 'array' ||
     (options.shape === undefined && batch.schema.metadata.get(ROWS_METADATA_KEY) === 'array');
   const rows = new Array<Row>(batch.numRows);
-  for (let i = 0; i < batch.numRows; i++) {
-    if (asArrays) rows[i] = columns.map((c) => c[i]);
-    else {
-      const row: Record<string, unknown> = {};
-      for (let c = 0; c < fields.length; c++) row[fields[c]!.name] = columns[c]![i];
-      rows[i] = row;
-    }
+  if (asArrays) {
+    for (let i = 0; i < batch.numRows; i++) rows[i] = columns.map((c) => c[i]);
+    return rows;
   }
+  const make = columnsRowMaker(fields.map((f) => f.name));
+  for (let i = 0; i < batch.numRows; i++) rows[i] = make(columns, i);
   return rows;
 }
