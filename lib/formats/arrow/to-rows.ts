@@ -72,6 +72,13 @@ function msToDate(ms: bigint, column: string): Date {
   return new Date(Number(ms));
 }
 
+/** A Date from milliseconds held in a double (exact within the Date range, which is checked). */
+function numberMsToDate(ms: number, column: string): Date {
+  if (ms > 8.64e15 || ms < -8.64e15)
+    throw new UnsupportedError(`Column "${column}" holds a time outside the range of a JS Date`, {});
+  return new Date(ms);
+}
+
 function timestampOut(v: bigint, unit: number, r: Resolved, column: string): Date | string {
   const perSecond = UNIT_PER_SECOND[unit]!;
   const ms = unit === 0 ? v * 1000n : floorDiv(v, perSecond / 1000n);
@@ -225,6 +232,11 @@ function temporalReader(
   switch (type.typeId) {
     case Type.Date: {
       const dayUnit = (type as unknown as { unit: number }).unit === 0;
+      if (dayUnit && r.timestamps === 'date') {
+        // days fit a double exactly: no bigint per value
+        const days = data.values as Int32Array;
+        return valid((i) => numberMsToDate(days[i]! * 86_400_000, column));
+      }
       return valid((i) => {
         const ms = dayUnit ? BigInt(values[i]!) * 86_400_000n : BigInt(values[i]!);
         const date = msToDate(ms, column);
@@ -233,6 +245,11 @@ function temporalReader(
     }
     case Type.Timestamp: {
       const unit = (type as TimestampMillisecond).unit;
+      if (unit === 1 && r.timestamps === 'date') {
+        // milliseconds to a Date: one range check on the double (bigint arithmetic per value is slow)
+        const ms = values as BigInt64Array;
+        return valid((i) => numberMsToDate(Number(ms[i]!), column));
+      }
       return valid((i) => timestampOut(BigInt(values[i]!), unit, r, column));
     }
     case Type.Time: {
