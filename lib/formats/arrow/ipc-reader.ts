@@ -161,12 +161,46 @@ function checkFileFooter(all: Buffer, file: string): void {
 }
 
 /**
+ * Largest schema message accepted at the head of a stream (a million-column schema takes about
+ * 100 MB): a larger declared length is a corrupt prefix, not bytes to wait for and hold.
+ */
+export const MAX_SCHEMA_MESSAGE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Bytes the head of a stream must reach before its first message can be checked: 8 to tell the
+ * format, the whole first message for a stream, Infinity for a file-format input (checked at its
+ * end, its footer being there).
+ */
+function headNeeds(head: Buffer, file: string): number {
+  if (head.byteLength < 8) return 8;
+  if (detectArrowFormat(head) === 'file') return Number.POSITIVE_INFINITY;
+  const { metadataLength, prefix } = readPrefix(head);
+  if (metadataLength > MAX_SCHEMA_MESSAGE_BYTES)
+    throw new FormatError(
+      `Arrow stream's first message declares ${metadataLength} bytes of metadata (at most ${MAX_SCHEMA_MESSAGE_BYTES} accepted)`,
+      { file },
+    );
+  return prefix + metadataLength;
+}
+
+/** Checks the whole first message of a stream: a schema, little-endian, a known version. */
+function checkFirstMessage(all: Buffer, file: string): void {
+  const { metadataLength, prefix } = readPrefix(all);
+  const info = parseMessage(all.subarray(prefix, prefix + metadataLength));
+  refuse(info, file);
+  if (info.headerType !== MessageHeaderType.Schema)
+    throw new FormatError('Arrow stream does not start with a schema', { file });
+}
+
+/**
  * Peeks the first message of a byte stream, refuses big-endian or future-version data, then
- * hands every byte on unchanged.
+ * hands every byte on unchanged. Chunks are joined only once the first message is complete (or,
+ * for a file-format input, at its end), so holding them costs their size once.
  */
 async function* checkedBytes(source: AsyncIterable<Uint8Array>, file: string): AsyncGenerator<Uint8Array> {
   const held: Uint8Array[] = [];
   let heldBytes = 0;
+  let needs = 8;
   let checked = false;
   for await (const chunk of source) {
     if (checked) {
@@ -175,21 +209,17 @@ async function* checkedBytes(source: AsyncIterable<Uint8Array>, file: string): A
     }
     held.push(chunk);
     heldBytes += chunk.byteLength;
-    const all = Buffer.concat(held, heldBytes);
-    if (all.byteLength < 8) continue;
-    if (detectArrowFormat(all) === 'file') {
-      continue; // file format: apache-arrow buffers it whole anyway; check its footer at the end
-    } else {
-      const { metadataLength, prefix } = readPrefix(all);
-      if (all.byteLength < prefix + metadataLength) continue;
-      const info = parseMessage(all.subarray(prefix, prefix + metadataLength));
-      refuse(info, file);
-      if (info.headerType !== MessageHeaderType.Schema)
-        throw new FormatError('Arrow stream does not start with a schema', { file });
-      checked = true;
+    while (!checked && heldBytes >= needs) {
+      const head = Buffer.concat(held, heldBytes);
+      held.splice(0, held.length, head);
+      const next = headNeeds(head, file);
+      if (next > needs) needs = next;
+      else checked = true;
     }
+    if (!checked) continue;
+    checkFirstMessage(held[0] as Buffer, file);
+    yield held[0]!;
     held.length = 0;
-    yield all;
   }
   if (!checked && heldBytes > 0) {
     const all = Buffer.concat(held, heldBytes);
