@@ -179,8 +179,8 @@ function decodeBlocks(data: Uint8Array, blocks: readonly FrameBlock[], limit: nu
 /**
  * Decompresses the LZ4 frames in `data` into at most `limit` bytes, or into exactly `exact` bytes
  * when the size is known, never allocating much more: a size the frame headers cannot reach is
- * refused before any decoding; a single block with a known size goes to the block decoder, which
- * allocates exactly that; frames whose headers bound them within a block of the limit go to the
+ * refused before any decoding; a single block with a known size (and no checksums) goes to the
+ * block decoder, which allocates exactly that; frames whose headers bound them within a block of the limit go to the
  * frame decoder; others are decoded block by block, each capped by what is left.
  * @throws Error when the frames are corrupt, decode to another size than `exact`, or past `limit`
  */
@@ -194,8 +194,10 @@ export function lz4DecompressCapped(data: Uint8Array, limit: number, exact?: num
     throw new Error(`lz4: ${exact} bytes declared, more than its frame can hold (at most ${bound})`);
   const target = Math.min(limit, exact ?? limit);
   let out: Uint8Array;
+  // the block decoder skips checksums: frames that carry them keep the frame decoder, which checks them
   const only = blocks.length === 1 ? blocks[0] : undefined;
-  if (exact !== undefined && only !== undefined && !only.stored) out = decodeBlock(data, only, exact, undefined);
+  const plain = only !== undefined && !only.stored && only.header.blockChecksum + only.header.contentChecksum === 0;
+  if (exact !== undefined && plain) out = decodeBlock(data, only!, exact, undefined);
   else if (bound <= target + blockMax)
     out = decompressFrameSync(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
   else out = decodeBlocks(data, blocks, target);

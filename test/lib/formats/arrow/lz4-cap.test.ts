@@ -178,3 +178,12 @@ test('lz4DecompressCapped: linked blocks decoded one by one use the blocks befor
   assert.throws(() => lz4DecompressCapped(frame, 1 << 30, 2 ** 31), /more than/);
   assert.throws(() => lz4DecompressCapped(frame.subarray(0, frame.length - 3), 1 << 20), /corrupt/);
 });
+
+test('lz4DecompressCapped: a one-block frame with a content checksum is still checked against it', () => {
+  const data = Buffer.from('spillway checksummed frame '.repeat(40));
+  const frame = compressFrameSync(data, { contentChecksum: true });
+  assert.ok(Buffer.from(lz4DecompressCapped(frame, 4096, data.length)).equals(data));
+  const bad = Buffer.from(frame);
+  bad[bad.length - 1]! ^= 0x01; // the content checksum's last byte
+  assert.throws(() => lz4DecompressCapped(bad, 4096, data.length));
+});
