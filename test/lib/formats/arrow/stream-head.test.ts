@@ -11,6 +11,7 @@ import { MAX_SCHEMA_MESSAGE_BYTES, readArrowStream } from '../../../../lib/forma
 import { ErrorCodes, SpillwayError } from '../../../../lib/core/errors.ts';
 import type { Row } from '../../../../lib/core/batch.ts';
 import { tableToIPC, Table } from 'apache-arrow';
+import { MessageHeaderType, parseMessage, readPrefix } from '../../../../lib/formats/arrow/ipc-metadata.ts';
 
 const ROWS: Row[] = Array.from({ length: 300 }, (_, i) => ({ n: i, s: `row ${i}` }));
 
@@ -82,4 +83,30 @@ test('a stream that ends inside its first message is a FormatError naming it', a
     assert.equal(error.context.file, 'cut');
     return true;
   });
+});
+
+test('a record batch declaring a 1.5 GB body in a small stream is a FormatError naming it, with nothing near that allocated', async () => {
+  const bytes = Buffer.from(ipc('stream'));
+  // the record batch message (after the schema): its bodyLength is an int64 in its metadata
+  const { metadataLength, prefix } = readPrefix(bytes);
+  const at = prefix + metadataLength;
+  const next = readPrefix(bytes.subarray(at));
+  const meta = bytes.subarray(at + next.prefix, at + next.prefix + next.metadataLength);
+  const info = parseMessage(meta);
+  assert.equal(info.headerType, MessageHeaderType.RecordBatch);
+  let field = -1;
+  for (let i = 0; i + 8 <= meta.length; i += 4) if (meta.readBigInt64LE(i) === BigInt(info.bodyLength)) field = i;
+  assert.ok(field >= 0, 'bodyLength found in the metadata');
+  const declared = 1536 * 1024 * 1024;
+  meta.writeBigInt64LE(BigInt(declared), field);
+  const before = process.memoryUsage();
+  await assert.rejects(readAll(chunked(bytes, 1024).source, 'big-body'), (error: unknown) => {
+    assert.ok(error instanceof SpillwayError, String(error));
+    assert.equal(error.code, ErrorCodes.FORMAT);
+    assert.equal(error.context.file, 'big-body');
+    return true;
+  });
+  const after = process.memoryUsage();
+  assert.ok(after.arrayBuffers - before.arrayBuffers < declared / 32, 'array buffers stay small');
+  assert.ok(after.rss - before.rss < declared / 8, `RSS grew by ${after.rss - before.rss} bytes`);
 });
