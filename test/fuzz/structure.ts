@@ -6,7 +6,7 @@
  */
 import { parquetMetadata } from 'hyparquet';
 import { parquetHeader } from 'hyparquet/src/column.js';
-import { parseFooter, parseMessage, readPrefix } from '../../lib/formats/arrow/ipc-metadata.ts';
+import { parseBatchLayout, parseFooter, parseMessage, readPrefix } from '../../lib/formats/arrow/ipc-metadata.ts';
 import type { Structure } from './mutate.ts';
 
 type Field = Structure['sizeFields'][number];
@@ -111,6 +111,12 @@ export function arrowStructure(bytes: Uint8Array, format: 'file' | 'stream'): St
     sizeFields.push(...flatbufferFields(from, from + metadataLength));
     const info = parseMessage(bytes.subarray(from, from + metadataLength));
     boundaries.push(from + metadataLength + info.bodyLength);
+    // a compressed buffer's int64 uncompressed length (zstd or LZ4): what a decoder must not trust
+    if (info.compressed) {
+      const body = from + metadataLength;
+      for (const buffer of parseBatchLayout(bytes.subarray(from, from + metadataLength))?.buffers ?? [])
+        if (buffer.length >= 8) sizeFields.push({ offset: body + buffer.offset, kind: 'int64' });
+    }
     return prefix + metadataLength + info.bodyLength;
   };
   try {

@@ -1,7 +1,8 @@
 /**
- * Capped decompression of Arrow IPC body buffers. apache-arrow hands its registered codec only
- * the compressed bytes of a buffer, so a zstd frame without a content size decompressed without
- * limit (issue 19: 8 KB of RLE blocks became 256 MB). spillway's readers run each batch's decode
+ * Capped decompression of Arrow IPC body buffers (zstd and LZ4 frames). apache-arrow hands its
+ * registered codec only the compressed bytes of a buffer, so a zstd frame without a content size
+ * decompressed without limit (issue 19: 8 KB of RLE blocks became 256 MB), and an LZ4 buffer's
+ * declared length was never checked. spillway's readers run each batch's decode
  * inside a context (AsyncLocalStorage) that says which file, batch and buffers it reads; the
  * codec then decompresses each buffer into at most what the file declares for it (the 8-byte
  * length prefix before the frame) and what its column needs (from the field nodes), and refuses
@@ -11,6 +12,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Field } from 'apache-arrow';
 import { FormatError } from '../../core/errors.ts';
 import { zstdDecompressCapped, zstdDecompressInto } from '../zstd.ts';
+import { lz4DecompressCapped } from '../lz4.ts';
 import { bufferSlots, type BufferSlot } from './ipc-buffers.ts';
 import type { BatchLayout } from './ipc-metadata.ts';
 
@@ -115,14 +117,29 @@ function describe(state: ScopeState): string {
   return state.batch === undefined ? 'a dictionary batch' : `record batch ${state.batch}`;
 }
 
+/** How one codec decompresses a buffer: into at most `cap` bytes, or into exactly `declared`. */
+interface CappedCodec {
+  capped(bytes: Uint8Array, cap: number): Uint8Array;
+  exact(bytes: Uint8Array, declared: number, cap: number): Uint8Array;
+}
+
+const zstdCapped: CappedCodec = {
+  capped: zstdDecompressCapped,
+  exact: (bytes, declared) => zstdDecompressInto(bytes, declared),
+};
+
+const lz4Capped: CappedCodec = {
+  capped: (bytes, cap) => lz4DecompressCapped(bytes, cap),
+  exact: (bytes, declared, cap) => lz4DecompressCapped(bytes, cap, declared),
+};
+
 /**
- * Decompresses one zstd-compressed Arrow body buffer, capped (see the file comment). Outside a
- * spillway reader's scope (a caller's own apache-arrow read) only the 1 GiB ceiling applies.
- * @throws FormatError in a scope, a plain Error outside one
+ * Decompresses one compressed Arrow body buffer with `codec`, capped (see the file comment): a
+ * declared length above what the column holds is refused before anything is allocated.
  */
-export function decodeZstdBuffer(bytes: Uint8Array): Uint8Array {
+function decodeBuffer(bytes: Uint8Array, codec: CappedCodec): Uint8Array {
   const state = scopes.getStore();
-  if (state === undefined) return zstdDecompressCapped(bytes, MAX_BUFFER_BYTES);
+  if (state === undefined) return codec.capped(bytes, MAX_BUFFER_BYTES);
   const index = locate(state, bytes);
   const slot = index === undefined ? undefined : state.slots?.[index];
   const column = slot ? `column \`${slot.column}\`` : 'a column';
@@ -132,7 +149,7 @@ export function decodeZstdBuffer(bytes: Uint8Array): Uint8Array {
   try {
     if (declared !== undefined && declared > cap)
       throw new Error(`its buffer declares ${declared} bytes where the column holds at most ${cap}`);
-    out = declared === undefined ? zstdDecompressCapped(bytes, cap) : zstdDecompressInto(bytes, declared);
+    out = declared === undefined ? codec.capped(bytes, cap) : codec.exact(bytes, declared, cap);
   } catch (error) {
     throw new FormatError(
       `Corrupt Arrow ${describe(state)}: ${column}: ${(error as Error).message}`,
@@ -145,4 +162,23 @@ export function decodeZstdBuffer(bytes: Uint8Array): Uint8Array {
     if (value !== undefined) state.lastOffset = { index, value };
   }
   return out;
+}
+
+/**
+ * Decompresses one zstd-compressed Arrow body buffer, capped (see the file comment). Outside a
+ * spillway reader's scope (a caller's own apache-arrow read) only the 1 GiB ceiling applies.
+ * @throws FormatError in a scope, a plain Error outside one
+ */
+export function decodeZstdBuffer(bytes: Uint8Array): Uint8Array {
+  return decodeBuffer(bytes, zstdCapped);
+}
+
+/**
+ * Decompresses one LZ4-frame Arrow body buffer, capped like {@link decodeZstdBuffer}: the 8-byte
+ * length the file declares is checked against the column and the frame's own headers before the
+ * decoder allocates anything.
+ * @throws FormatError in a scope, a plain Error outside one
+ */
+export function decodeLz4Buffer(bytes: Uint8Array): Uint8Array {
+  return decodeBuffer(bytes, lz4Capped);
 }

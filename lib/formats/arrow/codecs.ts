@@ -6,10 +6,10 @@
  * that a broken native binding fails here, with a clear message, instead of mid-file.
  */
 import { compressionRegistry, CompressionType } from 'apache-arrow';
-import { compressFrameSync, decompressFrameSync } from '../lz4.ts';
+import { compressFrameSync } from '../lz4.ts';
 import { UnsupportedError } from '../../core/errors.ts';
 import { zstdCompressSync } from '../zstd.ts';
-import { decodeZstdBuffer } from './buffer-decode.ts';
+import { decodeLz4Buffer, decodeZstdBuffer } from './buffer-decode.ts';
 
 /** Body compression of an Arrow IPC file or stream: LZ4 frame, Zstandard, or none (`null`). */
 export type Compression = 'lz4' | 'zstd' | null;
@@ -32,7 +32,8 @@ const codecs: Record<'lz4' | 'zstd', { type: CompressionType; codec: Codec }> = 
     type: CompressionType.LZ4_FRAME,
     codec: {
       encode: (data) => compressFrameSync(asBuffer(data)),
-      decode: (data) => decompressFrameSync(asBuffer(data)),
+      // capped like zstd (buffer-decode.ts)
+      decode: (data) => decodeLz4Buffer(data),
     },
   },
   zstd: {

@@ -8,55 +8,19 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import createDebug from 'debug';
-import { RecordBatchReader, type RecordBatch, type Schema, type AsyncRecordBatchFileReader } from 'apache-arrow';
-import { FormatError, IoError, UnsupportedError, SpillwayError } from '../../core/errors.ts';
+import { RecordBatchReader, type RecordBatch, type Schema } from 'apache-arrow';
+import { FormatError, IoError, UnsupportedError } from '../../core/errors.ts';
 import { registerArrowCodecs } from './codecs.ts';
 import { isRemoteUrl, redactUrl } from '../../dataset/remote/url.ts';
 import { openRemoteHandle } from '../../dataset/remote/open.ts';
 import { checkRecordBatch } from './batch-check.ts';
-import {
-  ARROW_MAGIC,
-  MessageHeaderType,
-  parseFooter,
-  parseMessage,
-  readPrefix,
-  type BatchLayout,
-} from './ipc-metadata.ts';
+import { MessageHeaderType, parseFooter, parseMessage, readPrefix, type BatchLayout } from './ipc-metadata.ts';
 import { withDecodeScope } from './buffer-decode.ts';
-import { readExactly, readLayout, refuse, scanStream } from './ipc-scan.ts';
+import { readExactly, refuse, scanStream } from './ipc-scan.ts';
+import { MAGIC_BYTES, wrapArrowError, type ArrowFileHandle, type ArrowFormat } from './ipc-handle.ts';
+import { checkFooterBlocks, openFileFormat } from './ipc-file.ts';
 
-const debug = createDebug('spillway:arrow');
-
-/** The two Arrow IPC formats. */
-export type ArrowFormat = 'file' | 'stream';
-
-/** An open Arrow IPC file; read batches on demand, then `close()`. */
-export interface ArrowFileHandle {
-  /** The path opened. */
-  readonly path: string;
-  /** IPC file format (random access) or stream format (sequential). */
-  readonly format: ArrowFormat;
-  /** The schema. */
-  readonly schema: Schema;
-  /** Number of record batches. */
-  readonly numBatches: number;
-  /** Total rows, from the record batch message headers (no batch is decoded to count them). */
-  readonly numRows: number;
-  /** Rows of each batch, in order. */
-  readonly batchRows: readonly number[];
-  /**
-   * Reads and decodes batch `index`. File format: reads only that block. Stream format: reads
-   * the stream from its start up to that batch (sequential by nature).
-   */
-  readBatch(index: number): Promise<RecordBatch>;
-  /** Every batch, in order, one at a time. */
-  batches(): AsyncIterableIterator<RecordBatch>;
-  /** Closes the file. Idempotent. */
-  close(): Promise<void>;
-}
-
-const MAGIC_BYTES = Buffer.from(ARROW_MAGIC);
+export type { ArrowFileHandle, ArrowFormat } from './ipc-handle.ts';
 
 /** Tells the IPC format from the first bytes: `file` (ARROW1 magic), `stream`, or null. */
 export function detectArrowFormat(head: Uint8Array): ArrowFormat | null {
@@ -66,14 +30,6 @@ export function detectArrowFormat(head: Uint8Array): ArrowFormat | null {
   const first = view.getInt32(0, true);
   if (first === -1) return view.getInt32(4, true) >= 0 ? 'stream' : null;
   return first > 0 ? 'stream' : null; // pre-0.15 framing: a bare metadata length
-}
-
-function wrap(error: unknown, path: string, what: string, batch?: number): SpillwayError {
-  if (error instanceof SpillwayError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  if (/codec not found|Unrecognized type/i.test(message))
-    return new UnsupportedError(`Cannot read Arrow ${what}: ${message}`, { file: path, batch }, { cause: error });
-  return new FormatError(`Corrupt or invalid Arrow ${what}: ${message}`, { file: path, batch }, { cause: error });
 }
 
 /**
@@ -107,122 +63,8 @@ export async function openArrowFile(path: string): Promise<ArrowFileHandle> {
     return format === 'file' ? await openFileFormat(path, handle, size) : await openStreamFormat(path, handle, size);
   } catch (error) {
     await handle.close().catch(() => {});
-    throw wrap(error, path, 'file');
+    throw wrapArrowError(error, path, 'file');
   }
-}
-
-async function openFileFormat(path: string, handle: FileHandle, size: number): Promise<ArrowFileHandle> {
-  if (size < 8 + 10) throw new FormatError(`Arrow file too short (${size} bytes)`, { file: path });
-  const tail = await readExactly(handle, size - 10, 10);
-  if (!MAGIC_BYTES.equals(tail.subarray(4)))
-    throw new FormatError('Arrow file has no trailing ARROW1 magic (truncated?)', { file: path });
-  const footerLength = tail.readInt32LE(0);
-  const footerStart = size - 10 - footerLength;
-  if (footerLength <= 0 || footerStart < 8)
-    throw new FormatError(`Arrow file footer length ${footerLength} is invalid`, { file: path });
-  const footer = parseFooter(await readExactly(handle, footerStart, footerLength));
-  refuse(footer, path);
-  const batchRows: number[] = [];
-  // which batches are compressed: only their decode needs the buffer layout (read again then)
-  const compressed: boolean[] = [];
-  for (const [i, block] of [...footer.dictionaries, ...footer.recordBatches].entries()) {
-    if (block.offset < 8 || block.offset + block.metaDataLength + block.bodyLength > footerStart) {
-      throw new FormatError(`Arrow file block ${i} (offset ${block.offset}) lies outside the data`, { file: path });
-    }
-  }
-  // dictionary batches are read by apache-arrow at open: their headers are verified first, too
-  for (const [i, block] of footer.dictionaries.entries()) {
-    const meta = await readExactly(handle, block.offset, block.metaDataLength);
-    const { prefix, metadataLength } = readPrefix(meta);
-    if (prefix + metadataLength > block.metaDataLength)
-      throw new FormatError(`Dictionary batch ${i} metadata overruns its block`, { file: path });
-    const info = parseMessage(meta.subarray(prefix, prefix + metadataLength));
-    if (info.headerType !== MessageHeaderType.DictionaryBatch)
-      throw new FormatError(`Footer dictionary block ${i} is not a dictionary batch`, { file: path });
-    if (info.bodyLength > block.bodyLength)
-      throw new FormatError(`Dictionary batch ${i} body overruns its block`, { file: path });
-  }
-  for (const [i, block] of footer.recordBatches.entries()) {
-    const meta = await readExactly(handle, block.offset, block.metaDataLength);
-    const { prefix, metadataLength } = readPrefix(meta);
-    if (prefix + metadataLength > block.metaDataLength)
-      throw new FormatError(`Record batch ${i} metadata overruns its block`, { file: path, batch: i });
-    const info = parseMessage(meta.subarray(prefix, prefix + metadataLength));
-    refuse({ version: info.version, bigEndian: false }, path);
-    if (info.headerType !== MessageHeaderType.RecordBatch)
-      throw new FormatError(`Footer block ${i} is not a record batch`, { file: path, batch: i });
-    if (info.bodyLength > block.bodyLength)
-      throw new FormatError(`Record batch ${i} body overruns its block`, { file: path, batch: i });
-    batchRows.push(info.length);
-    compressed.push(info.compressed);
-  }
-  const reader = (await RecordBatchReader.from(handle)) as unknown as AsyncRecordBatchFileReader;
-  if (!reader.isFile()) throw new FormatError('Arrow file was not recognised as file format', { file: path });
-  await withDecodeScope({ file: path, batch: undefined }, () => reader.open({ autoDestroy: false }));
-  const schema = reader.schema;
-  const v4 = (schema.metadataVersion as number) < 4;
-  let closed = false;
-  let queue: Promise<unknown> = Promise.resolve();
-  debug(
-    'opened %s: %d batches, %d rows',
-    path,
-    batchRows.length,
-    batchRows.reduce((a, b) => a + b, 0),
-  );
-
-  const readBatch = (index: number): Promise<RecordBatch> => {
-    if (!Number.isInteger(index) || index < 0 || index >= batchRows.length) {
-      return Promise.reject(new RangeError(`Batch index ${index} is outside 0..${batchRows.length - 1} of ${path}`));
-    }
-    // the reader seeks a shared position: one read at a time
-    const result = queue.then(async () => {
-      if (closed) throw new IoError('Arrow file is closed', { file: path, batch: index });
-      let batch: RecordBatch | null;
-      try {
-        const layout = compressed[index] ? await readLayout(handle, footer.recordBatches[index]!) : undefined;
-        batch = await withDecodeScope({ file: path, batch: index, layout, fields: schema.fields, v4 }, () =>
-          reader.readRecordBatch(index),
-        );
-      } catch (error) {
-        throw wrap(error, path, 'record batch', index);
-      }
-      if (batch === null)
-        throw new FormatError(`Record batch ${index} could not be read`, { file: path, batch: index });
-      try {
-        checkRecordBatch(batch);
-      } catch (error) {
-        throw wrap(error, path, 'record batch', index);
-      }
-      if (batch.numRows !== batchRows[index])
-        throw new FormatError(
-          `Record batch ${index} decoded ${batch.numRows} rows, its header says ${batchRows[index]}`,
-          { file: path, batch: index },
-        );
-      return batch;
-    });
-    queue = result.catch(() => {});
-    return result;
-  };
-
-  return {
-    path,
-    format: 'file',
-    schema,
-    numBatches: batchRows.length,
-    numRows: batchRows.reduce((a, b) => a + b, 0),
-    batchRows,
-    readBatch,
-    async *batches() {
-      for (let i = 0; i < batchRows.length; i++) yield await readBatch(i);
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      await queue;
-      await reader.cancel().catch(() => {});
-      await handle.close().catch(() => {});
-    },
-  };
 }
 
 async function openStreamFormat(path: string, handle: FileHandle, size: number): Promise<ArrowFileHandle> {
@@ -246,7 +88,7 @@ async function openStreamFormat(path: string, handle: FileHandle, size: number):
       await reader.open({ autoDestroy: false });
       schema = reader.schema;
     } catch (error) {
-      throw wrap(error, path, 'stream');
+      throw wrapArrowError(error, path, 'stream');
     } finally {
       await reader.cancel().catch(() => {});
     }
@@ -315,20 +157,50 @@ function checkFileFooter(all: Buffer, file: string): void {
     throw new FormatError(`Arrow file footer length ${footerLength} is invalid`, { file });
   const footer = parseFooter(all.subarray(footerStart, footerStart + footerLength));
   refuse(footer, file);
-  for (const [i, block] of [...footer.dictionaries, ...footer.recordBatches].entries()) {
-    if (block.offset < 8 || block.offset + block.metaDataLength + block.bodyLength > footerStart) {
-      throw new FormatError(`Arrow file block ${i} (offset ${block.offset}) lies outside the data`, { file });
-    }
-  }
+  checkFooterBlocks(footer, footerStart, file);
+}
+
+/**
+ * Largest schema message accepted at the head of a stream (a million-column schema takes about
+ * 100 MB): a larger declared length is a corrupt prefix, not bytes to wait for and hold.
+ */
+export const MAX_SCHEMA_MESSAGE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Bytes the head of a stream must reach before its first message can be checked: 8 to tell the
+ * format, the whole first message for a stream, Infinity for a file-format input (checked at its
+ * end, its footer being there).
+ */
+function headNeeds(head: Buffer, file: string): number {
+  if (head.byteLength < 8) return 8;
+  if (detectArrowFormat(head) === 'file') return Number.POSITIVE_INFINITY;
+  const { metadataLength, prefix } = readPrefix(head);
+  if (metadataLength > MAX_SCHEMA_MESSAGE_BYTES)
+    throw new FormatError(
+      `Arrow stream's first message declares ${metadataLength} bytes of metadata (at most ${MAX_SCHEMA_MESSAGE_BYTES} accepted)`,
+      { file },
+    );
+  return prefix + metadataLength;
+}
+
+/** Checks the whole first message of a stream: a schema, little-endian, a known version. */
+function checkFirstMessage(all: Buffer, file: string): void {
+  const { metadataLength, prefix } = readPrefix(all);
+  const info = parseMessage(all.subarray(prefix, prefix + metadataLength));
+  refuse(info, file);
+  if (info.headerType !== MessageHeaderType.Schema)
+    throw new FormatError('Arrow stream does not start with a schema', { file });
 }
 
 /**
  * Peeks the first message of a byte stream, refuses big-endian or future-version data, then
- * hands every byte on unchanged.
+ * hands every byte on unchanged. Chunks are joined only once the first message is complete (or,
+ * for a file-format input, at its end), so holding them costs their size once.
  */
 async function* checkedBytes(source: AsyncIterable<Uint8Array>, file: string): AsyncGenerator<Uint8Array> {
   const held: Uint8Array[] = [];
   let heldBytes = 0;
+  let needs = 8;
   let checked = false;
   for await (const chunk of source) {
     if (checked) {
@@ -337,21 +209,17 @@ async function* checkedBytes(source: AsyncIterable<Uint8Array>, file: string): A
     }
     held.push(chunk);
     heldBytes += chunk.byteLength;
-    const all = Buffer.concat(held, heldBytes);
-    if (all.byteLength < 8) continue;
-    if (detectArrowFormat(all) === 'file') {
-      continue; // file format: apache-arrow buffers it whole anyway; check its footer at the end
-    } else {
-      const { metadataLength, prefix } = readPrefix(all);
-      if (all.byteLength < prefix + metadataLength) continue;
-      const info = parseMessage(all.subarray(prefix, prefix + metadataLength));
-      refuse(info, file);
-      if (info.headerType !== MessageHeaderType.Schema)
-        throw new FormatError('Arrow stream does not start with a schema', { file });
-      checked = true;
+    while (!checked && heldBytes >= needs) {
+      const head = Buffer.concat(held, heldBytes);
+      held.splice(0, held.length, head);
+      const next = headNeeds(head, file);
+      if (next > needs) needs = next;
+      else checked = true;
     }
+    if (!checked) continue;
+    checkFirstMessage(held[0] as Buffer, file);
+    yield held[0]!;
     held.length = 0;
-    yield all;
   }
   if (!checked && heldBytes > 0) {
     const all = Buffer.concat(held, heldBytes);
@@ -403,7 +271,7 @@ export async function* readArrowStream(
       yield batch;
     }
   } catch (error) {
-    throw wrap(error, file, 'stream', index);
+    throw wrapArrowError(error, file, 'stream', index);
   } finally {
     try {
       await reader?.cancel(); // a file-format reader is synchronous and returns nothing

@@ -17,7 +17,7 @@ import { BufferRegion, type RecordBatch as RecordBatchHeader } from 'apache-arro
 import { CompressedVectorLoader, VectorLoader } from 'apache-arrow/visitor/vectorloader';
 import { SpillCorruptError, SpillError } from '../../core/errors.ts';
 import { crc32, crcHex } from '../checksum.ts';
-import { decompressFrameSync, lz4SingleBlock, uncompressSync } from '../lz4.ts';
+import { lz4DecompressCapped, lz4SingleBlock, uncompressSync } from '../lz4.ts';
 import { zstdDecompressInto } from '../zstd.ts';
 import { checkRecordBatch } from '../arrow/batch-check.ts';
 import { MessageHeaderType, parseMessage, readPrefix } from '../arrow/ipc-metadata.ts';
@@ -235,15 +235,12 @@ export class SpillBatchReader {
  */
 function lz4Decode(frame: Uint8Array, size: number): Uint8Array {
   const block = lz4SingleBlock(frame);
-  if (block === undefined) return decompressFrameSync(asBuffer(frame));
+  // several blocks: the frame decoder, its output capped at `size` (lz4.ts)
+  if (block === undefined) return lz4DecompressCapped(frame, size, size);
   if (block.stored) return frame.subarray(block.start, block.start + block.length);
   const prefixed = frame.subarray(block.start - 4, block.start + block.length);
   new DataView(prefixed.buffer, prefixed.byteOffset, 4).setUint32(0, size, true);
   return uncompressSync(prefixed);
-}
-
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /**

@@ -11,15 +11,7 @@ import path from 'node:path';
 import { inferSchema, rowsToRecordBatch, recordBatchToRows } from '../../../../lib/formats/arrow/convert.ts';
 import { ArrowFileWriter } from '../../../../lib/formats/arrow/ipc-writer.ts';
 import { openArrowFile } from '../../../../lib/formats/arrow/ipc-reader.ts';
-import {
-  MessageHeaderType,
-  parseBatchLayout,
-  parseFooter,
-  parseMessage,
-  readPrefix,
-  type BatchLayout,
-} from '../../../../lib/formats/arrow/ipc-metadata.ts';
-import { bufferSlots } from '../../../../lib/formats/arrow/ipc-buffers.ts';
+import { valuesBuffer } from './ipc-craft.ts';
 import { ErrorCodes, SpillwayError } from '../../../../lib/core/errors.ts';
 import type { Row } from '../../../../lib/core/batch.ts';
 
@@ -62,39 +54,6 @@ async function writeZstd(name: string, format: 'file' | 'stream' = 'file'): Prom
   return target;
 }
 
-/** The first record batch's layout and where its body starts, in a file or stream-format file. */
-function firstBatch(bytes: Buffer, format: 'file' | 'stream'): { layout: BatchLayout; body: number } {
-  if (format === 'file') {
-    const footerLength = bytes.readInt32LE(bytes.length - 10);
-    const footer = parseFooter(bytes.subarray(bytes.length - 10 - footerLength, bytes.length - 10));
-    const block = footer.recordBatches[0]!;
-    const meta = bytes.subarray(block.offset, block.offset + block.metaDataLength);
-    const { prefix, metadataLength } = readPrefix(meta);
-    return {
-      layout: parseBatchLayout(meta.subarray(prefix, prefix + metadataLength))!,
-      body: block.offset + block.metaDataLength,
-    };
-  }
-  for (let at = 0; ; ) {
-    const { prefix, metadataLength } = readPrefix(bytes.subarray(at));
-    const meta = bytes.subarray(at + prefix, at + prefix + metadataLength);
-    const info = parseMessage(meta);
-    if (info.headerType === MessageHeaderType.RecordBatch)
-      return { layout: parseBatchLayout(meta)!, body: at + prefix + metadataLength };
-    at += prefix + metadataLength + info.bodyLength;
-  }
-}
-
-/** Where column `n`'s values buffer sits in the file: [prefix start, buffer end). */
-function valuesBuffer(bytes: Buffer, format: 'file' | 'stream'): { start: number; end: number; needs: number } {
-  const { layout, body } = firstBatch(bytes, format);
-  const slots = bufferSlots(inferSchema(ROWS).fields, layout.nodes);
-  const k = slots.findIndex((s) => s.column === 'n' && s.kind === 'values');
-  const buffer = layout.buffers[k]!;
-  const start = body + buffer.offset;
-  return { start, end: start + buffer.length, needs: slots[k]!.needs! };
-}
-
 async function mutated(
   name: string,
   prefix: (declared: bigint, frameBytes: number) => bigint,
@@ -102,7 +61,7 @@ async function mutated(
 ): Promise<string> {
   const source = await writeZstd(`${name}.src.arrow`, format);
   const bytes = await readFile(source);
-  const { start, end, needs } = valuesBuffer(bytes, format);
+  const { start, end, needs } = valuesBuffer(bytes, format, inferSchema(ROWS).fields);
   const declared = bytes.readBigInt64LE(start);
   assert.equal(declared, BigInt(needs), 'the values buffer is compressed and declares what its 4096 rows need');
   bytes.set(bombFrame(end - start - 8), start + 8);

@@ -1,0 +1,264 @@
+/**
+ * The state of one `toSpill` sink (sinks/toSpill.ts): the batches it holds in memory, the spill
+ * directory and writer it opens on the first batch, the serial chain every spill runs in (budget
+ * spills, governor-level spills and checkpoint commits never interleave), and how it finishes,
+ * aborts, commits and resumes.
+ */
+import path from 'node:path';
+import { rm } from 'node:fs/promises';
+import type { RecordBatch } from 'apache-arrow';
+import type { Batch } from '../../core/batch.ts';
+import { SpillError } from '../../core/errors.ts';
+import { logger, type GovernorGate, type StageContext, type StageStats } from '../../core/stage.ts';
+import type { CheckpointJson, SinkCommit } from '../../observe/checkpoint.ts';
+import { unmarkSpillOwner } from '../../io/temp-files.ts';
+import { forgetOnExit, removeOnExit } from './cleanup.ts';
+import { GcPacer } from './gc-pacer.ts';
+import type { SpillManifest } from './manifest.ts';
+import { claimSpillDir, createSpillDir, removeContents, rewindSpillDir } from './sink-dir.ts';
+import { hold, residentOutput, type Held } from './sink-memory.ts';
+import { Spilled } from './spilled.ts';
+import { SpillWriter } from './writer.ts';
+
+const debug = logger('spill');
+
+const HIGH_LEVELS = new Set(['spill', 'pause', 'critical']);
+
+/** What a spill sink was configured with (validated options and the shares derived from them). */
+export interface SpillSettings {
+  /** Bytes the sink may hold, all shares included. */
+  budget: number;
+  compression: 'lz4' | 'zstd' | 'none';
+  fileSize: number;
+  /** The directory the caller gave, if any. */
+  dir: string | undefined;
+  keep: boolean;
+  /** Bytes on their way to disk (the writer's window). */
+  inFlight: number;
+  cacheBytes: number;
+  /** What memory-resident batches may take: the budget less what is on its way to disk. */
+  residentBudget: number;
+  window: number | undefined;
+}
+
+/** Subscribes to a gate's level changes: its `onLevel`, else an EventEmitter's `level` event. */
+function subscribe(gate: GovernorGate | undefined, listener: (level: string) => void): () => void {
+  if (!gate) return () => {};
+  if (typeof gate.onLevel === 'function') return gate.onLevel(listener);
+  const emitter = gate as unknown as {
+    on?: (event: string, l: (level: string) => void) => void;
+    off?: (event: string, l: (level: string) => void) => void;
+  };
+  if (typeof emitter.on === 'function' && typeof emitter.off === 'function') {
+    emitter.on.call(gate, 'level', listener);
+    return () => emitter.off!.call(gate, 'level', listener);
+  }
+  return () => {};
+}
+
+/** One spill sink's memory, directory, writer and spill chain. */
+export class SpillSinkState {
+  readonly name = 'toSpill';
+  readonly #s: SpillSettings;
+  #dir: string | undefined;
+  #createdDir = false;
+  #writer: SpillWriter | undefined;
+  readonly #memory: Held[] = [];
+  #memoryBytes = 0;
+  #chain: Promise<void> = Promise.resolve();
+  #failure: unknown;
+  #unsubscribe: (() => void) | undefined;
+  #gate: GovernorGate | undefined;
+  /** Checkpoints: the manifest an interrupted run committed, and whether to keep the directory when the run fails. */
+  #resumed: SpillManifest | undefined;
+  #keepForResume = false;
+  /** Set by abort(): a finish still running must not hand out the directory. */
+  #aborted = false;
+  #budgetSpillLogged = false;
+  readonly #pacer: GcPacer;
+
+  constructor(settings: SpillSettings) {
+    this.#s = settings;
+    this.#pacer = new GcPacer(settings.budget);
+  }
+
+  /** Opens the directory and the writer on first use, and listens to the governor's levels. */
+  async prepare(context: StageContext): Promise<SpillWriter> {
+    if (this.#writer) return this.#writer;
+    const { compression, fileSize, window, inFlight, keep } = this.#s;
+    // a resumed run's directory was restored from the checkpoint
+    if (!this.#resumed)
+      ({ dir: this.#dir, createdDir: this.#createdDir } = await createSpillDir(this.#s.dir, this.name));
+    const dir = this.#dir!;
+    claimSpillDir(dir, !keep && !this.#keepForResume, this.name);
+    this.#writer = new SpillWriter(dir, { compression, fileSize, window, maxBytesInFlight: inFlight }, this.#resumed);
+    this.#gate = context.governor;
+    this.#unsubscribe = subscribe(this.#gate, (level) => {
+      if (HIGH_LEVELS.has(level)) this.#run(() => this.#spill(0));
+    });
+    debug('spilling to %s (budget %d, %s, files of %d bytes)', dir, this.#s.budget, compression, fileSize);
+    return this.#writer;
+  }
+
+  /** Serialises spilling (governor events come at any time). */
+  #run(step: () => Promise<void>): Promise<void> {
+    this.#chain = this.#chain.then(async () => {
+      if (this.#failure !== undefined) return;
+      try {
+        await step();
+      } catch (error) {
+        this.#failure ??= error;
+      }
+    });
+    return this.#chain.then(() => {
+      if (this.#failure !== undefined) throw this.#failure;
+    });
+  }
+
+  /** Writes the oldest memory-resident batches to disk until at most `target` bytes stay. */
+  async #spill(target: number): Promise<void> {
+    let bytes = 0;
+    // target 0 empties memory, batches of no bytes (all-null columns) included
+    while (this.#memory.length > 0 && (this.#memoryBytes > target || target === 0)) {
+      // one batch at a time, oldest first; the writer's byte window bounds what is in flight
+      const { arrow, origin, estimate } = this.#takeOldest();
+      bytes += estimate;
+      await this.#writer!.write(arrow, origin);
+      this.#pacer.spilled(estimate);
+    }
+    if (bytes > 0) this.#noteSpill(bytes);
+  }
+
+  #noteSpill(bytes: number): void {
+    // every level-driven spill is logged; routine over-budget spills only the first time
+    if (this.#high())
+      debug('level %s: spilled %d bytes to disk, %d left in memory', this.#gate?.level, bytes, this.#memoryBytes);
+    else if (!this.#budgetSpillLogged)
+      debug(
+        'over budget (%d bytes): spilling the oldest batches to disk (%d bytes so far; further budget spills not logged)',
+        this.#s.budget,
+        bytes,
+      );
+    if (!this.#high()) this.#budgetSpillLogged = true;
+    this.#gate?.noteSpill?.(bytes);
+  }
+
+  /**
+   * Removes the oldest memory-resident batch and returns its Arrow form. A row batch is converted
+   * here, and the Batch (with its rows) is dropped before the write is awaited, so the rows can
+   * be collected while the Arrow copy waits for the writer: memory is released before more is needed.
+   */
+  #takeOldest(): { arrow: RecordBatch; origin: 'r' | 'a'; estimate: number } {
+    const { batch, origin, bytes } = this.#memory.shift()!;
+    this.#memoryBytes -= bytes;
+    return { arrow: batch.arrow, origin, estimate: bytes };
+  }
+
+  #high(): boolean {
+    const level = this.#gate?.level;
+    return level !== undefined && HIGH_LEVELS.has(level);
+  }
+
+  /** Removes the spill directory (or, for a given directory, its contents) unless it is to be kept. */
+  async #removeSpill(): Promise<void> {
+    const dir = this.#dir;
+    if (dir === undefined || this.#s.keep || this.#keepForResume) return;
+    forgetOnExit(dir);
+    if (this.#createdDir) await rm(dir, { recursive: true, force: true });
+    else await removeContents(dir);
+  }
+
+  #stopListening(): void {
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+  }
+
+  /** Holds `batch`; spills the oldest batches when memory is over its share or the governor is high. */
+  async write(batch: Batch, context: StageContext, stats: StageStats): Promise<void> {
+    const writer = await this.prepare(context);
+    // remembered now: a row batch may later gain a cached Arrow form, and vice versa
+    const held = hold(batch);
+    this.#memory.push(held);
+    this.#memoryBytes += held.bytes;
+    if (this.#memoryBytes > this.#s.residentBudget || this.#high())
+      await this.#run(() => this.#spill(this.#high() ? 0 : this.#s.residentBudget));
+    stats.details.bytesOnDisk = writer.bytesOnDisk;
+    stats.details.batchesSpilled = writer.numBatches;
+  }
+
+  /** Seals the manifest and hands out the output (what stayed in memory, and the directory). */
+  async finish(context: StageContext, stats: StageStats): Promise<Spilled> {
+    const w = await this.prepare(context);
+    const { keep, cacheBytes } = this.#s;
+    if (keep) await this.#run(() => this.#spill(0));
+    else await this.#run(async () => {});
+    this.#stopListening();
+    const rowsInMemory = this.#memory.reduce((n, m) => n + m.batch.numRows, 0);
+    const manifest = await w.finish(rowsInMemory);
+    const dir = this.#dir!;
+    stats.details.bytesOnDisk = manifest.bytesOnDisk;
+    stats.details.batchesSpilled = manifest.numBatches;
+    stats.details.dir = dir;
+    if (this.#aborted) {
+      // destroyed while finishing: abort() ran already, and what finishing wrote goes too
+      await this.#removeSpill();
+      throw new SpillError('The spill was aborted while it was finishing', { stage: this.name, dir });
+    }
+    // a kept directory outlives this process on purpose: no owner, so no sweep removes it
+    if (keep) unmarkSpillOwner(dir);
+    const output = new Spilled({ dir, manifest, memory: this.#memory.map(residentOutput), keep, cacheBytes });
+    this.#memory.length = 0;
+    return output;
+  }
+
+  /** Stops spilling, drops what is held, and removes the directory unless it is kept. */
+  async abort(): Promise<void> {
+    this.#aborted = true;
+    this.#stopListening();
+    await this.#chain;
+    this.#memory.length = 0;
+    this.#memoryBytes = 0;
+    await this.#writer?.abort();
+    await this.#removeSpill();
+  }
+
+  /** Checkpoint commit: every batch held in memory goes to disk, then the manifest is snapshotted. */
+  async commit(context: StageContext): Promise<SinkCommit> {
+    const w = this.#writer ?? (await this.prepare(context));
+    let rows = 0;
+    let manifest: CheckpointJson = null;
+    // in the spill chain, so no other spill runs between the commit and the snapshot
+    await this.#run(async () => {
+      await this.#spill(0);
+      await w.commitOpenFile();
+      rows = w.manifest.numRows;
+      manifest = JSON.parse(JSON.stringify(w.manifest)) as CheckpointJson;
+    });
+    return { rows, state: { dir: this.#dir!, createdDir: this.#createdDir, manifest } };
+  }
+
+  /** Checkpoint resume: the directory goes back to its checkpoint and the writer continues it. */
+  async resume(state: CheckpointJson): Promise<void> {
+    const s = state as unknown as { dir: string; createdDir: boolean; manifest: SpillManifest };
+    await rewindSpillDir(s.dir, s.manifest, this.name);
+    this.#dir = s.dir;
+    this.#createdDir = s.createdDir;
+    this.#resumed = s.manifest;
+  }
+
+  /** Whether a checkpoint refers to the directory: kept (no owner, no exit removal) while it does. */
+  keepForResume(on: boolean): void {
+    this.#keepForResume = on;
+    const dir = this.#dir;
+    if (dir === undefined || this.#s.keep) return;
+    if (on) unmarkSpillOwner(dir);
+    if (on) forgetOnExit(dir);
+    else removeOnExit(dir);
+  }
+
+  /** The identity of this sink in a checkpoint's fingerprint. */
+  identity(): CheckpointJson {
+    const { dir, compression, fileSize, keep } = this.#s;
+    return { sink: 'toSpill', dir: dir === undefined ? null : path.resolve(dir), compression, fileSize, keep };
+  }
+}
