@@ -19,6 +19,24 @@ const roundTrip = (rows: unknown[]): { rows: unknown[]; kind: string } => {
   return { rows: payloadRows(decodePayload(bytes, 'test')), kind };
 };
 
+/** xxHash32 (seed 0) of a short input: the LZ4 frame header checksum. */
+function xxh32(b: Uint8Array): number {
+  const [P1, P2, P3, P4, P5] = [2654435761, 2246822519, 3266489917, 668265263, 374761393];
+  const rotl = (x: number, r: number): number => ((x << r) | (x >>> (32 - r))) >>> 0;
+  let h = (P5 + b.length) >>> 0;
+  let i = 0;
+  for (; i + 4 <= b.length; i += 4) {
+    const v = (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
+    h = Math.imul(rotl((h + Math.imul(v, P3)) >>> 0, 17), P4) >>> 0;
+  }
+  for (; i < b.length; i++) h = Math.imul(rotl((h + Math.imul(b[i]!, P5)) >>> 0, 11), P1) >>> 0;
+  h ^= h >>> 15;
+  h = Math.imul(h, P2) >>> 0;
+  h ^= h >>> 13;
+  h = Math.imul(h, P3) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
 describe('distributed payloads', () => {
   test('plain rows travel as Arrow and come back equal, and smaller than JSON', () => {
     const rows = Array.from({ length: 2000 }, (_, n) => ({
@@ -96,5 +114,24 @@ describe('distributed payloads', () => {
     const broken = Buffer.from(bytes);
     broken.fill(0x13, 5, 12);
     assert.throws(() => decodePayload(broken, 'batch 4'), { code: 'ERR_SPILLWAY_QUEUE' });
+  });
+  test('a payload whose LZ4 frame declares gigabytes is a QueueError before any allocation', () => {
+    const { bytes } = encodeRows([{ a: 1 }]);
+    // FLG 0x68: version 1, independent blocks, content size present (2 GiB); BD 0x40: 64 KB blocks
+    const descriptor = Buffer.from([0x68, 0x40, 0, 0, 0, 0x80, 0, 0, 0, 0]);
+    const checksum = (xxh32(descriptor) >>> 8) & 0xff; // a valid header: the decoder reads on
+    const size = Buffer.alloc(4);
+    size.writeUInt32LE(0x80000001); // one uncompressed block of one byte
+    const frame = Buffer.concat([
+      Buffer.of(bytes[0]!, 0x04, 0x22, 0x4d, 0x18),
+      descriptor,
+      Buffer.of(checksum),
+      size,
+      Buffer.from('A'),
+      Buffer.alloc(4),
+    ]);
+    const before = process.memoryUsage().arrayBuffers;
+    assert.throws(() => decodePayload(frame, 'batch 5'), { code: 'ERR_SPILLWAY_QUEUE', message: /batch 5/ });
+    assert.ok(process.memoryUsage().arrayBuffers - before < 64 * 2 ** 20, 'nothing near 2 GB allocated');
   });
 });
