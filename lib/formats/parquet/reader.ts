@@ -282,7 +282,7 @@ async function prepare(
     (arrowPlans ??= names.map((n) => {
       const rawNode = rawTree.children.find((c) => c.element.name === n)!;
       const node = tree.children.find((c) => c.element.name === n)!;
-      return planArrowColumn(rawNode, node.element, prepared.finishers.get(n), invalidUtf8, path);
+      return planArrowColumn(rawNode, node, prepared.finishers.get(n), invalidUtf8, path);
     }));
 
   /** Decoded columns, batch by batch: one row group at a time, each column page by page. */
@@ -305,7 +305,8 @@ async function prepare(
       try {
         cursors = names.map((n, c) => {
           const plan = plans?.[c];
-          return openColumn(tree, chunks, n, g, rowCount, skip, plan?.raw ? { ...settings, raw: plan.raw } : settings);
+          if (!plan) return openColumn(tree, chunks, n, g, rowCount, skip, settings);
+          return openColumn(tree, chunks, n, g, rowCount, skip, { ...settings, raw: plan.raw, rawLeaves: plan.rawLeaves });
         });
       } catch (error) {
         throw translateError(error, path, { batch: g });
