@@ -177,8 +177,7 @@ function int64Plan(c: LeafContext, e: SchemaElement, raw: RawDecode): ArrowColum
   }
   if (ann === 'TIME' || ann === 'TIME_MICROS') {
     const unit = lt?.type === 'TIME' ? lt.unit : 'MICROS';
-    if (unit === 'MILLIS')
-      return timePlan(plainPlan(c, raw, new TimeMillisecond(), Int32Array), 1000n, c.name, c.file);
+    if (unit === 'MILLIS') return timePlan(plainPlan(c, raw, new TimeMillisecond(), Int32Array), 1000n, c.name, c.file);
     return unit === 'NANOS'
       ? timePlan(plainPlan(c, raw, new TimeNanosecond(), BigInt64Array), 1_000_000_000n, c.name, c.file)
       : timePlan(plainPlan(c, raw, new TimeMicrosecond(), BigInt64Array), 1_000_000n, c.name, c.file);
@@ -240,4 +239,3 @@ export function planArrowLeaf(e: SchemaElement, decodedElement: SchemaElement, c
       return jsonPlan(c);
   }
 }
-

@@ -132,7 +132,14 @@ function leafOf(node: SchemaTree, decoded: SchemaTree, column: string, nullable:
     int64: 'auto',
     file: ctx.file,
   });
-  const c: LeafContext = { name: column, field: e.name, nullable, finish, invalidUtf8: ctx.invalidUtf8, file: ctx.file };
+  const c: LeafContext = {
+    name: column,
+    field: e.name,
+    nullable,
+    finish,
+    invalidUtf8: ctx.invalidUtf8,
+    file: ctx.file,
+  };
   const plan = planArrowLeaf(e, decoded.element, c);
   if (plan.field.metadata.get(JSON_METADATA_KEY) === 'true') {
     throw new UnsupportedError(
@@ -145,7 +152,13 @@ function leafOf(node: SchemaTree, decoded: SchemaTree, column: string, nullable:
 }
 
 /** A node whose value is present (or null when `nullable`), its own repetition aside. */
-function shapeBuilt(node: SchemaTree, decoded: SchemaTree, column: string, nullable: boolean, ctx: NestedContext): Built {
+function shapeBuilt(
+  node: SchemaTree,
+  decoded: SchemaTree,
+  column: string,
+  nullable: boolean,
+  ctx: NestedContext,
+): Built {
   if (node.children.length === 0) return leafOf(node, decoded, column, nullable, ctx);
   if (annotationOf(node.element) === 'VARIANT') {
     throw new UnsupportedError(
@@ -182,6 +195,7 @@ export function planNestedColumn(node: SchemaTree, decoded: SchemaTree, context:
   return {
     field: built.field,
     rawLeaves: ctx.rawLeaves,
-    build: (values, n) => built.build(n === values.length ? (values as unknown[]) : Array.from({ length: n }, (_, i) => values[i])),
+    build: (values, n) =>
+      built.build(n === values.length ? (values as unknown[]) : Array.from({ length: n }, (_, i) => values[i])),
   };
 }

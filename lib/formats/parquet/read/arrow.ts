@@ -26,8 +26,8 @@
  * Raw physical values are decoded for the native types (no Date or string per value): a
  * required column's typed array becomes the Arrow buffer as it is.
  */
-import { Field, RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
-import type { Data } from 'apache-arrow';
+import { RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
+import type { Data, Field } from 'apache-arrow';
 import type { SchemaTree } from 'hyparquet';
 import { jsonPlan, planArrowLeaf } from './arrow-leaf.ts';
 import type { ArrowColumnPlan, LeafContext } from './arrow-leaf.ts';

@@ -49,11 +49,7 @@ async function assertSameAsDuckDB(file: string): Promise<Record<string, unknown>
   assert.equal(ours.rows.length, duck.rows.length);
   for (const [i, row] of ours.rows.entries()) {
     for (const name of duck.names) {
-      assert.deepEqual(
-        fromSpillway(row[name]),
-        fromDuck(duck.rows[i]![name]),
-        `row ${i} column ${name}`,
-      );
+      assert.deepEqual(fromSpillway(row[name]), fromDuck(duck.rows[i]![name]), `row ${i} column ${name}`);
     }
   }
   return ours.rows;

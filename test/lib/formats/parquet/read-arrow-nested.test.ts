@@ -92,7 +92,8 @@ function assertRowsEqual(got: Record<string, unknown>[], want: Record<string, un
   assert.equal(got.length, want.length, `${what}: row count`);
   for (const [i, row] of got.entries()) {
     // one row and column at a time: a mismatch names both
-    for (const name of Object.keys(want[i]!)) assert.deepStrictEqual(row[name], want[i]![name], `${what}: row ${i} ${name}`);
+    for (const name of Object.keys(want[i]!))
+      assert.deepStrictEqual(row[name], want[i]![name], `${what}: row ${i} ${name}`);
   }
 }
 
@@ -161,7 +162,10 @@ test('nulls, empty lists and exact values inside nested columns, on both paths',
     assert.equal(s.s.d18, '7406630.346');
     assert.equal((r[7]!.s as Record<string, unknown>).d38, '691358024702.0864197523');
     assert.equal((r[1]!.s as Record<string, unknown>).ub, 18446744073709551614n);
-    assert.equal(((r[1]!.s as Record<string, unknown>).tns as PreciseDate).toISOString(), '2024-01-02T03:04:05.765573123Z');
+    assert.equal(
+      ((r[1]!.s as Record<string, unknown>).tns as PreciseDate).toISOString(),
+      '2024-01-02T03:04:05.765573123Z',
+    );
     assert.ok((r[1]!.s as Record<string, unknown>).t instanceof PreciseDate);
     assert.deepEqual((r[1]!.s as Record<string, unknown>).bin, new Uint8Array([0xab, 0x00, 0x31]));
     assert.equal((r[9]!.s as Record<string, unknown>).inner, null);
@@ -220,7 +224,8 @@ test('TIME inside nested values: Arrow Time in its unit, TIME WITH TIME ZONE as 
   assert.equal(String(fields[1]!.type), 'Struct<{z:Utf8}>');
   assert.deepEqual(rows, [{ t: ['12:34:56.5', null, '00:00:00'], s: { z: '01:02:03.25+00' } }]);
   // recordBatchToRows keeps every digit of the unit: the same times once trailing zeros go
-  const trim = (v: string | null | undefined): string | null => (v ?? null) && v!.replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+  const trim = (v: string | null | undefined): string | null =>
+    (v ?? null) && v!.replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
   assert.deepEqual((arrowRows[0]!.t as (string | null)[]).map(trim), rows[0]!.t);
   assert.deepEqual(arrowRows[0]!.s, rows[0]!.s);
 });

@@ -46,11 +46,7 @@ async function bothWays(file: string): Promise<{ rows: unknown[][]; arrow: unkno
       >[]) {
         // DateDay comes back as YYYY-MM-DD with timestamps: 'string'; the rows path gives midnight UTC
         arrow.push(
-          names.map((n) =>
-            dates.has(n) && typeof r[n] === 'string'
-              ? `${r[n] as string}T00:00:00Z`
-              : canon(r[n]),
-          ),
+          names.map((n) => (dates.has(n) && typeof r[n] === 'string' ? `${r[n] as string}T00:00:00Z` : canon(r[n]))),
         );
       }
     }
