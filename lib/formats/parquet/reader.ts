@@ -285,7 +285,7 @@ async function prepare(path: string, file: FileBuffer, o: Resolved): Promise<Par
       return file.bytesRead;
     },
     batches: (fromRow = 0) => rowBatches(f, fromRow),
-    recordBatches: (fromRow = 0) => arrowBatches(f, fromRow, plansFor()),
+    recordBatches: (fromRow = 0) => arrowBatches(f, fromRow, plansFor),
     async close() {
       closed = true;
       await file.close();

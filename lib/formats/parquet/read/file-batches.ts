@@ -143,12 +143,13 @@ export async function* rowBatches(f: OpenFile, fromRow: number): AsyncGenerator<
   }
 }
 
-/** Arrow record batches from row `fromRow` on, one column per plan. */
+/** Arrow record batches from row `fromRow` on, one column per plan (planned on the first read). */
 export async function* arrowBatches(
   f: OpenFile,
   fromRow: number,
-  plans: readonly ArrowColumnPlan[],
+  planned: () => readonly ArrowColumnPlan[],
 ): AsyncGenerator<ParquetArrowBatch> {
+  const plans = planned();
   const fields = plans.map((p) => p.field);
   for await (const part of columnBatches(f, fromRow, plans)) {
     let batch: RecordBatch;
