@@ -16,6 +16,7 @@ import { JSON_METADATA_KEY } from '../../../../lib/formats/arrow/convert.ts';
 import { PreciseDate } from '../../../../lib/formats/parquet/types.ts';
 import { fromParquet } from '../../../../sources/fromParquet.ts';
 import { collect } from '../../../../sinks/collect.ts';
+import { toParquet } from '../../../../sinks/toParquet.ts';
 import { pipeline } from '../../../../lib/core/pipeline.ts';
 import { tempDir } from '../../../helpers.ts';
 import { duckRows, duckRun, fromDuck, fromSpillway, sqlString } from './duckdb.ts';
@@ -257,4 +258,23 @@ test('a nested value Arrow cannot hold exactly is refused with a coded error nam
       await reader.close();
     }
   }
+});
+
+test("fromParquet output: 'arrow' into toParquet writes nested columns as the rows output does", async () => {
+  // (the writer's rows path cannot write bigints inside lists yet: 'll' is left out)
+  const columns = ['id', 'l', 'mi', 'ml'];
+  const written: Record<string, unknown>[][] = [];
+  for (const output of ['rows', 'arrow'] as const) {
+    const out = join(dir, `copy-${output}.parquet`);
+    await pipeline(fromParquet(file, { batchSize: 500, output, columns }), toParquet(out), { governor: false });
+    written.push(
+      (await pipeline(fromParquet(out), collect(), { governor: false })).output as Record<string, unknown>[],
+    );
+  }
+  assert.equal(written[1]!.length, ROWS);
+  assertRowsEqual(written[1]!, written[0]!, 'copied through Arrow');
+  assert.deepEqual(written[1]![2]!.mi, [
+    { key: 2, value: 'v2' },
+    { key: -3, value: null },
+  ]);
 });
