@@ -8,6 +8,15 @@ import type { GovernorGate } from '../../lib/core/stage.ts';
 import { FormatError, withContext } from '../../lib/core/errors.ts';
 import { ParquetFileWriter } from '../../lib/formats/parquet/writer.ts';
 import type { ParquetWriteOptions } from '../../lib/formats/parquet/writer.ts';
+import { DataType } from 'apache-arrow';
+import type { RecordBatch } from 'apache-arrow';
+
+/** Arrow List, Struct and Map columns (fromParquet's nested columns) go through rows: the Arrow writer has no nested types. */
+function hasNested(batch: RecordBatch): boolean {
+  return batch.schema.fields.some(
+    (f) => DataType.isList(f.type) || DataType.isStruct(f.type) || DataType.isMap(f.type),
+  );
+}
 
 /** Output of `toParquet`. */
 export interface ToParquetResult {
@@ -60,7 +69,7 @@ export class ParquetSinkWriter {
     try {
       const w = await this.#ensureOpen();
       w.governWith(governor);
-      if (batch.hasArrow) {
+      if (batch.hasArrow && !hasNested(batch.arrow)) {
         await w.writeArrow(batch.arrow, batch.position.index);
         return;
       }

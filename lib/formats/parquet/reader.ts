@@ -9,10 +9,9 @@
  * `types.ts`, Arrow the table in `read/arrow.ts`.
  */
 import { parquetSchema } from 'hyparquet';
-import type { RecordBatch } from 'apache-arrow';
-import type { DecodedArray, FileMetaData, RowGroup } from 'hyparquet';
+import type { FileMetaData, RowGroup, SchemaTree } from 'hyparquet';
 import { cappedCompressors as compressors } from './read/decompress.ts';
-import { FormatError, SpillwayError, UnsupportedError, ValidationError, describeValue } from '../../core/errors.ts';
+import { UnsupportedError, ValidationError, describeValue } from '../../core/errors.ts';
 import { expectInteger, expectOneOf, expectOptions } from '../../core/validate.ts';
 import { readMetadata } from './read/footer.ts';
 import { withUniqueNames } from './read/names.ts';
@@ -24,10 +23,12 @@ import { isRemoteUrl, openRemoteBuffer, redactUrl } from '../../dataset/http-buf
 import type { FileBuffer } from './fileBuffer.ts';
 import { describeColumns, parsers, prepareSchema } from './types.ts';
 import type { Int64Mode, ParquetColumn } from './types.ts';
-import { DEFAULT_MAX_NESTED_PAGE_VALUES, openColumn } from './read/column.ts';
-import type { ColumnCursor, DecodeSettings } from './read/column.ts';
-import { makeRecordBatch, planArrowColumn } from './read/arrow.ts';
+import { DEFAULT_MAX_NESTED_PAGE_VALUES } from './read/column.ts';
+import { planArrowColumn } from './read/arrow.ts';
 import type { ArrowColumnPlan } from './read/arrow.ts';
+import { arrowBatches, rowBatches } from './read/file-batches.ts';
+import type { OpenFile, ParquetArrowBatch, ParquetBatch } from './read/file-batches.ts';
+import { translateError } from './read/translate.ts';
 
 /** Options of {@link openParquet}. */
 export interface ParquetReadOptions {
@@ -55,25 +56,8 @@ export interface ParquetReadOptions {
   maxNestedPageValues?: number;
 }
 
-/** One batch of rows from a Parquet file. */
-export interface ParquetBatch {
-  /** 0-based row group the rows come from. */
-  readonly rowGroup: number;
-  /** 0-based index, in the whole file, of the first row. */
-  readonly rowStart: number;
-  /** The rows, keyed by column name. */
-  readonly rows: Record<string, unknown>[];
-}
-
-/** One batch of a Parquet file as an Arrow RecordBatch (types as in `read/arrow.ts`). */
-export interface ParquetArrowBatch {
-  /** 0-based row group the rows come from. */
-  readonly rowGroup: number;
-  /** 0-based index, in the whole file, of the first row. */
-  readonly rowStart: number;
-  /** The rows, as Arrow columns built straight from the decoded pages. */
-  readonly batch: RecordBatch;
-}
+export type { ParquetArrowBatch, ParquetBatch } from './read/file-batches.ts';
+export { translateError } from './read/translate.ts';
 
 /** An open Parquet file. Call {@link ParquetReader.close} when done (also after errors). */
 export interface ParquetReader {
@@ -117,20 +101,6 @@ const ENCODINGS = new Set([
   'DELTA_BYTE_ARRAY',
   'BYTE_STREAM_SPLIT',
 ]);
-
-/** Turns a decoder failure into a FormatError or UnsupportedError naming the file. */
-export function translateError(error: unknown, file: string, extra: { batch?: number } = {}): SpillwayError {
-  if (error instanceof SpillwayError) {
-    if (error.context.file !== undefined) return error;
-    const Ctor = error instanceof UnsupportedError ? UnsupportedError : FormatError;
-    return new Ctor(error.message, { file, ...extra }, { cause: error });
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  if (/unsupported|not supported/i.test(message)) {
-    return new UnsupportedError(`Unsupported Parquet feature: ${message}`, { file, ...extra }, { cause: error });
-  }
-  return new FormatError(`Corrupt or invalid Parquet file: ${message}`, { file, ...extra }, { cause: error });
-}
 
 /** Rejects what hyparquet would misread or fail on late: encryption, unknown codecs/encodings. */
 function checkSupported(metadata: FileMetaData, file: string, columns: ReadonlySet<string>): void {
@@ -185,198 +155,137 @@ export function openParquet(path: string, options?: ParquetReadOptions): Promise
       `Expected \`options.rowGroupFilter\` to be a function, got ${describeValue(opts.rowGroupFilter)}`,
     );
   }
-  return open(path, opts.columns, int64, batchSize, invalidUtf8, maxNestedPageValues, opts.rowGroupFilter);
+  return open(path, {
+    wanted: opts.columns,
+    int64,
+    batchSize,
+    invalidUtf8,
+    maxNestedPageValues,
+    filter: opts.rowGroupFilter,
+  });
 }
 
-async function open(
-  path: string,
-  wanted: readonly string[] | undefined,
-  int64: Int64Mode,
-  batchSize: number,
-  invalidUtf8: InvalidUtf8,
-  maxNestedPageValues: number,
-  filter?: ParquetReadOptions['rowGroupFilter'],
-): Promise<ParquetReader> {
+/** Options once validated. */
+interface Resolved {
+  readonly wanted: readonly string[] | undefined;
+  readonly int64: Int64Mode;
+  readonly batchSize: number;
+  readonly invalidUtf8: InvalidUtf8;
+  readonly maxNestedPageValues: number;
+  readonly filter: ParquetReadOptions['rowGroupFilter'];
+}
+
+async function open(path: string, o: Resolved): Promise<ParquetReader> {
   // https:// and s3:// URLs: ranged requests (lib/dataset/remote/); everything else: a local file
   const file = isRemoteUrl(path) ? await openRemoteBuffer(path) : await openFileBuffer(path);
   try {
     // a URL's query (signed URLs) never reaches error messages
-    return await prepare(
-      isRemoteUrl(path) ? redactUrl(path) : path,
-      file,
-      wanted,
-      int64,
-      batchSize,
-      invalidUtf8,
-      maxNestedPageValues,
-      filter,
-    );
+    return await prepare(isRemoteUrl(path) ? redactUrl(path) : path, file, o);
   } catch (error) {
     await file.close().catch(() => undefined);
     throw error;
   }
 }
 
-async function prepare(
-  path: string,
-  file: FileBuffer,
-  wanted: readonly string[] | undefined,
-  int64: Int64Mode,
-  batchSize: number,
-  invalidUtf8: InvalidUtf8,
-  maxNestedPageValues: number,
-  filter?: ParquetReadOptions['rowGroupFilter'],
-): Promise<ParquetReader> {
-  if (file.byteLength >= 8) {
-    const magic = new TextDecoder().decode(await file.slice(file.byteLength - 4));
-    if (magic === 'PARE')
-      throw new UnsupportedError('Encrypted Parquet file (Parquet Modular Encryption footer) is not supported', {
-        file: path,
-      });
-  }
-  let raw: FileMetaData;
-  let statisticsIgnored: boolean;
-  let renamed: RenamedColumn[];
+async function checkNotEncrypted(file: FileBuffer, path: string): Promise<void> {
+  if (file.byteLength < 8) return;
+  const magic = new TextDecoder().decode(await file.slice(file.byteLength - 4));
+  if (magic === 'PARE')
+    throw new UnsupportedError('Encrypted Parquet file (Parquet Modular Encryption footer) is not supported', {
+      file: path,
+    });
+}
+
+/** The footer, read and checked: unique column names, the schema the rows path decodes with. */
+interface Footer {
+  readonly raw: FileMetaData;
+  readonly statisticsIgnored: boolean;
+  readonly renamed: RenamedColumn[];
+  readonly prepared: ReturnType<typeof prepareSchema>;
+  readonly all: ParquetColumn[];
+}
+
+async function readFooter(file: FileBuffer, path: string, int64: Int64Mode): Promise<Footer> {
   try {
     const read = await readMetadata(file, parsers);
-    statisticsIgnored = read.statisticsDropped;
-    ({ metadata: raw, renamed } = withUniqueNames(read.metadata));
+    const { metadata: raw, renamed } = withUniqueNames(read.metadata);
+    const prepared = prepareSchema(raw, int64, path);
+    return {
+      raw,
+      renamed,
+      statisticsIgnored: read.statisticsDropped,
+      prepared,
+      all: describeColumns(parquetSchema(raw)),
+    };
   } catch (error) {
     throw translateError(error, path);
   }
-  let prepared: ReturnType<typeof prepareSchema>;
-  let all: ParquetColumn[];
-  try {
-    prepared = prepareSchema(raw, int64, path);
-    all = describeColumns(parquetSchema(raw));
-  } catch (error) {
-    throw translateError(error, path);
-  }
-  const byName = new Map(all.map((c) => [c.name, c]));
-  const names = wanted ?? all.map((c) => c.name);
+}
+
+/** The projected columns' names, each checked to be a column of the file. */
+function projection(all: readonly ParquetColumn[], wanted: readonly string[] | undefined, path: string): string[] {
+  const known = new Set(all.map((c) => c.name));
+  const names = wanted ? [...wanted] : all.map((c) => c.name);
   for (const [i, name] of names.entries()) {
-    if (!byName.has(name)) {
+    if (!known.has(name)) {
       throw new ValidationError(
         `Expected \`options.columns[${i}]\` to be a column of ${path} (${all.map((c) => c.name).join(', ')}), got ${describeValue(name)}`,
       );
     }
   }
+  return names;
+}
+
+async function prepare(path: string, file: FileBuffer, o: Resolved): Promise<ParquetReader> {
+  await checkNotEncrypted(file, path);
+  const footer = await readFooter(file, path, o.int64);
+  const { prepared, raw } = footer;
+  const names = projection(footer.all, o.wanted, path);
   checkSupported(prepared.metadata, path, new Set(names));
-  const metadata = prepared.metadata;
-  const groups = metadata.row_groups.map((g) => Number(g.num_rows));
-  const columns = names.map((n) => byName.get(n)!);
+  const groups = prepared.metadata.row_groups.map((g) => Number(g.num_rows));
   let closed = false;
-
-  const tree = parquetSchema(metadata);
-  const rawTree = parquetSchema(raw);
-  const settings: DecodeSettings = {
-    file,
+  const tree = parquetSchema(prepared.metadata);
+  const f: OpenFile = {
     path,
-    compressors,
-    parsers: { ...parsers, ...stringParsers(invalidUtf8) },
-    int64,
-    maxNestedPageValues,
+    footer: raw,
+    metadata: prepared.metadata,
+    tree,
+    names,
+    batchSize: o.batchSize,
+    settings: {
+      file,
+      path,
+      compressors,
+      parsers: { ...parsers, ...stringParsers(o.invalidUtf8) },
+      int64: o.int64,
+      maxNestedPageValues: o.maxNestedPageValues,
+    },
+    finishers: prepared.finishers,
+    ...(o.filter ? { filter: o.filter } : {}),
+    isClosed: () => closed,
   };
-  let arrowPlans: ArrowColumnPlan[] | undefined;
-  const plansFor = (): ArrowColumnPlan[] =>
-    (arrowPlans ??= names.map((n) => {
-      const rawNode = rawTree.children.find((c) => c.element.name === n)!;
-      const node = tree.children.find((c) => c.element.name === n)!;
-      return planArrowColumn(rawNode, node.element, prepared.finishers.get(n), invalidUtf8, path);
-    }));
-
-  /** Decoded columns, batch by batch: one row group at a time, each column page by page. */
-  async function* columnBatches(
-    fromRow: number,
-    arrow: boolean,
-  ): AsyncGenerator<{ rowGroup: number; rowStart: number; n: number; values: DecodedArray[] }> {
-    const plans = arrow ? plansFor() : undefined;
-    let groupStart = 0;
-    for (let g = 0; g < groups.length; g++) {
-      if (closed) throw new FormatError('Parquet reader was closed', { file: path });
-      const rowCount = groups[g]!;
-      if (groupStart + rowCount <= fromRow || (filter !== undefined && !filter(g, raw.row_groups[g]!, raw))) {
-        groupStart += rowCount;
-        continue;
-      }
-      const skip = Math.max(0, fromRow - groupStart);
-      const chunks = metadata.row_groups[g]!.columns;
-      let cursors: ColumnCursor[];
-      try {
-        cursors = names.map((n, c) => {
-          const plan = plans?.[c];
-          return openColumn(tree, chunks, n, g, rowCount, skip, plan?.raw ? { ...settings, raw: plan.raw } : settings);
-        });
-      } catch (error) {
-        throw translateError(error, path, { batch: g });
-      }
-      for (let start = skip; start < rowCount; start += batchSize) {
-        const n = Math.min(rowCount, start + batchSize) - start;
-        let values: DecodedArray[];
-        try {
-          values = await Promise.all(cursors.map((c) => c.take(n)));
-        } catch (error) {
-          throw translateError(error, path, { batch: g });
-        }
-        yield { rowGroup: g, rowStart: groupStart + start, n, values };
-      }
-      groupStart += rowCount;
-    }
-  }
-
-  async function* batches(fromRow = 0): AsyncGenerator<ParquetBatch> {
-    const finishers = names.map((n) => prepared.finishers.get(n));
-    for await (const part of columnBatches(fromRow, false)) {
-      const { n, values } = part;
-      const rows: Record<string, unknown>[] = new Array(n);
-      try {
-        for (let r = 0; r < n; r++) {
-          const row: Record<string, unknown> = {};
-          for (let c = 0; c < names.length; c++) {
-            const v: unknown = values[c]![r];
-            const finish = finishers[c];
-            row[names[c]!] = finish ? finish(v, names[c]!) : (v ?? null);
-          }
-          rows[r] = row;
-        }
-      } catch (error) {
-        throw translateError(error, path, { batch: part.rowGroup });
-      }
-      yield { rowGroup: part.rowGroup, rowStart: part.rowStart, rows };
-    }
-  }
-
-  async function* recordBatches(fromRow = 0): AsyncGenerator<ParquetArrowBatch> {
-    const plans = plansFor();
-    const fields = plans.map((p) => p.field);
-    for await (const part of columnBatches(fromRow, true)) {
-      let batch: RecordBatch;
-      try {
-        batch = makeRecordBatch(
-          fields,
-          plans.map((p, c) => p.build(part.values[c]!, part.n)),
-          part.n,
-        );
-      } catch (error) {
-        throw translateError(error, path, { batch: part.rowGroup });
-      }
-      yield { rowGroup: part.rowGroup, rowStart: part.rowStart, batch };
-    }
-  }
-
+  let plans: ArrowColumnPlan[] | undefined;
+  const plansFor = (): ArrowColumnPlan[] => {
+    const rawTree = parquetSchema(raw);
+    const node = (t: SchemaTree, n: string): SchemaTree => t.children.find((c) => c.element.name === n)!;
+    return (plans ??= names.map((n) =>
+      planArrowColumn(node(rawTree, n), node(tree, n), prepared.finishers.get(n), o.invalidUtf8, path),
+    ));
+  };
+  const byName = new Map(footer.all.map((c) => [c.name, c]));
   return {
     path,
     numRows: groups.reduce((a, b) => a + b, 0),
     numRowGroups: groups.length,
     byteLength: file.byteLength,
-    columns,
-    renamed,
-    statisticsIgnored,
+    columns: names.map((n) => byName.get(n)!),
+    renamed: footer.renamed,
+    statisticsIgnored: footer.statisticsIgnored,
     get bytesRead() {
       return file.bytesRead;
     },
-    batches,
-    recordBatches,
+    batches: (fromRow = 0) => rowBatches(f, fromRow),
+    recordBatches: (fromRow = 0) => arrowBatches(f, fromRow, plansFor),
     async close() {
       closed = true;
       await file.close();

@@ -18,7 +18,7 @@
  * | BYTE_ARRAY / FIXED_LEN_BYTE_ARRAY, unannotated or unknown annotation | Uint8Array              |
  * | UUID                                      | string `xxxxxxxx-xxxx-...`                            |
  * | JSON                                      | the parsed value                                     |
- * | LIST / MAP / group                        | array / plain object (hyparquet's assembly) / object; values inside converted as above (`read/values.ts`) |
+ * | LIST / MAP / group                        | array / `{ key, value }[]` entries in file order, keys typed / object; values inside converted as above (`read/values.ts`) |
  * | null                                      | null                                                 |
  */
 import { parquetSchema } from 'hyparquet';
@@ -209,7 +209,7 @@ export function describeColumns(tree: SchemaTree): ParquetColumn[] {
  * `read/values.ts` converts itself (decimals, TIME, INTERVAL, VARIANT), at any depth, with one
  * finisher per top-level column that needs one (keyed by column name).
  * @throws FormatError for an annotation its physical type cannot carry; UnsupportedError for a
- *   type that cannot be read exactly (BSON, decimal map keys)
+ *   type that cannot be read exactly (BSON)
  */
 export function prepareSchema(
   metadata: FileMetaData,

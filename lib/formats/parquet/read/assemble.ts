@@ -1,7 +1,7 @@
 /**
  * Record assembly of a nested column from its leaves' repetition and definition levels (Dremel),
  * one row at a time, straight into the values rows hold: arrays for lists and repeated fields,
- * objects for structs, objects keyed by the map key for maps. Each schema node knows its
+ * objects for structs, arrays of `{ key, value }` entries for maps. Each schema node knows its
  * definition level D (non-required nodes from the top down to it) and repetition level R; at the
  * current entry of the node's first leaf:
  *
@@ -17,6 +17,7 @@
  */
 import type { SchemaTree } from 'hyparquet';
 import { annotationOf } from './values.ts';
+import type { MapEntry } from './values.ts';
 import type { LeafCursor } from './leaf-cursor.ts';
 
 /** How one schema node is assembled. */
@@ -36,7 +37,8 @@ export interface NodePlan {
   readonly unwrap: boolean;
 }
 
-function isList(node: SchemaTree): boolean {
+/** True for a LIST-annotated group whose one child is repeated. */
+export function isList(node: SchemaTree): boolean {
   return (
     annotationOf(node.element) === 'LIST' &&
     node.children.length === 1 &&
@@ -44,7 +46,8 @@ function isList(node: SchemaTree): boolean {
   );
 }
 
-function isMap(node: SchemaTree): boolean {
+/** True for a MAP-annotated group whose one child is a repeated key-value group. */
+export function isMap(node: SchemaTree): boolean {
   const ann = annotationOf(node.element);
   const kv = node.children[0];
   return (
@@ -57,7 +60,7 @@ function isMap(node: SchemaTree): boolean {
 }
 
 /** The repeated child of a list is only a wrapper when it has one child and no legacy name. */
-function listWraps(repeated: SchemaTree): boolean {
+export function listWraps(repeated: SchemaTree): boolean {
   const name = repeated.element.name;
   return repeated.children.length === 1 && !(name === 'array' || name.endsWith('_tuple'));
 }
@@ -193,9 +196,9 @@ function instance(plan: NodePlan, cursors: readonly LeafCursor[]): unknown {
   }
 }
 
-/** A map's entries (the repeated key-value node `kv`) as an object; a later duplicate key wins. */
-function mapOf(kv: NodePlan, cursors: readonly LeafCursor[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+/** A map's entries (the repeated key-value node `kv`), in file order, duplicates kept. */
+function mapOf(kv: NodePlan, cursors: readonly LeafCursor[]): MapEntry[] {
+  const out: MapEntry[] = [];
   const c = cursors[kv.first]!;
   if (c.def[c.pos]! < kv.d) {
     skip(kv, cursors);
@@ -204,7 +207,7 @@ function mapOf(kv: NodePlan, cursors: readonly LeafCursor[]): Record<string, unk
   const [key, value] = kv.children as [NodePlan, NodePlan];
   do {
     const k = slot(key, cursors);
-    out[String(k)] = slot(value, cursors);
+    out.push({ key: k, value: slot(value, cursors) });
   } while (more(kv, cursors));
   return out;
 }

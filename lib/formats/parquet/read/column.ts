@@ -46,6 +46,8 @@ export interface DecodeSettings {
   readonly verifyCrc?: boolean;
   /** Replaces a flat leaf's schema element and parsers (the Arrow path decodes raw values). */
   readonly raw?: { element: SchemaElement; parsers?: Partial<ParquetParsers> };
+  /** The same for the leaves of a nested column, by dotted path (the Arrow path). */
+  readonly rawLeaves?: ReadonlyMap<string, { element: SchemaElement; parsers?: Partial<ParquetParsers> }>;
 }
 
 /** Rows of one column, `n` at a time, in order. */
@@ -76,16 +78,17 @@ function chunkRange(meta: ColumnMetaData, fileBytes: number, where: string, file
   return [start, start + size];
 }
 
-function leafDecoder(tree: SchemaTree, meta: ColumnMetaData, s: DecodeSettings, raw: boolean): ColumnDecoder {
+function leafDecoder(tree: SchemaTree, meta: ColumnMetaData, s: DecodeSettings, flat: boolean): ColumnDecoder {
   const schemaPath = getTreePath(tree, meta.path_in_schema);
   const element = schemaPath[schemaPath.length - 1]!.element;
+  const raw = flat ? s.raw : s.rawLeaves?.get(meta.path_in_schema.join('.'));
   return {
     pathInSchema: meta.path_in_schema,
-    element: raw && s.raw ? s.raw.element : element,
+    element: raw ? raw.element : element,
     schemaPath,
     type: meta.type,
     codec: meta.codec,
-    parsers: { ...DEFAULT_PARSERS, ...s.parsers, ...(raw ? s.raw?.parsers : undefined) },
+    parsers: { ...DEFAULT_PARSERS, ...s.parsers, ...raw?.parsers },
     compressors: s.compressors,
     utf8: false,
   };

@@ -42,6 +42,106 @@ const FIRST_HEADER_GUESS = 1 << 10;
 /** A page header (statistics included) larger than this is corrupt: writers cap statistics far below. */
 const MAX_HEADER_BYTES = 16 << 20;
 
+/** Pages of one chunk through a sliding window of the file. */
+class ChunkPages implements PageStream {
+  private window = new Uint8Array(0);
+  private windowStart: number;
+  private pos: number;
+  private readonly describe: string;
+  private readonly file: FileBuffer;
+  private readonly end: number;
+  private readonly where: ChunkWhere;
+  private readonly verifyCrc: boolean;
+
+  constructor(file: FileBuffer, start: number, end: number, where: ChunkWhere, verifyCrc: boolean) {
+    this.file = file;
+    this.end = end;
+    this.where = where;
+    this.verifyCrc = verifyCrc;
+    this.windowStart = this.pos = start;
+    this.describe = `row group ${where.rowGroup}, column \`${where.column}\``;
+  }
+
+  /** Makes bytes [pos, pos + n) available in the window; false when they pass the chunk end. */
+  private async ensure(n: number): Promise<boolean> {
+    const { pos, end } = this;
+    if (pos + n > end) return false;
+    if (pos >= this.windowStart && pos + n <= this.windowStart + this.window.length) return true;
+    const stop = Math.min(end, pos + Math.max(n, WINDOW_BYTES));
+    this.window = new Uint8Array(await this.file.slice(pos, stop));
+    this.windowStart = pos;
+    return true;
+  }
+
+  private corruptHeader(error: unknown): FormatError {
+    return new FormatError(
+      `Corrupt Parquet page header in ${this.describe}: ${(error as Error).message}`,
+      { file: this.where.file, byteOffset: this.pos },
+      { cause: error },
+    );
+  }
+
+  private async readHeader(): Promise<{ header: PageHeader; length: number }> {
+    const end = this.end;
+    let want = Math.min(end - this.pos, FIRST_HEADER_GUESS);
+    for (;;) {
+      await this.ensure(want);
+      const at = this.pos - this.windowStart;
+      const available = this.window.length - at;
+      const reader = { view: new DataView(this.window.buffer, this.window.byteOffset + at, available), offset: 0 };
+      try {
+        const header = parquetHeader(reader);
+        return { header, length: reader.offset };
+      } catch (error) {
+        // a header cut by the window end: fetch more, unless the chunk has no more
+        if (this.pos + available >= end) throw this.corruptHeader(error);
+        const more = Math.min(end - this.pos, Math.max(available, want) * 4);
+        // every retry reads more bytes, or the loop ends: never spin on the same window
+        if (!(more > want) || more > MAX_HEADER_BYTES) throw this.corruptHeader(error);
+        want = more;
+      }
+    }
+  }
+
+  private checkCrc(header: PageHeader, bytes: Uint8Array, offset: number): void {
+    if (!this.verifyCrc || header.crc === undefined || header.crc === null) return;
+    const actual = crc32(bytes);
+    if (actual !== header.crc >>> 0) {
+      throw new FormatError(
+        `Parquet page checksum mismatch in ${this.describe}: the header says CRC-32 ${(header.crc >>> 0).toString(16).padStart(8, '0')}, the page bytes give ${actual.toString(16).padStart(8, '0')}`,
+        { file: this.where.file, byteOffset: offset },
+      );
+    }
+  }
+
+  async next(): Promise<RawPage | undefined> {
+    const where = this.where;
+    // hyparquet treats a single trailing byte as the end of a chunk; so do we
+    if (this.end - this.pos <= 1) return undefined;
+    const offset = this.pos;
+    const { header, length } = await this.readHeader();
+    const size = header.compressed_page_size;
+    if (!Number.isInteger(size) || size < 0 || !(await this.ensure(length + size))) {
+      throw new FormatError(`Parquet page in ${this.describe} claims ${size} bytes, past the end of its column chunk`, {
+        file: where.file,
+        byteOffset: offset,
+      });
+    }
+    if (where.codec !== undefined)
+      checkPageHeader(
+        header,
+        { codec: where.codec, chunkValues: where.chunkValues, chunkBytes: where.chunkBytes },
+        this.describe,
+        { file: where.file, byteOffset: offset },
+      );
+    const at = this.pos - this.windowStart + length;
+    const bytes = this.window.subarray(at, at + size);
+    this.checkCrc(header, bytes, offset);
+    this.pos += length + size;
+    return { header, bytes, offset };
+  }
+}
+
 /**
  * Opens a page stream over bytes `[start, end)` of `file`.
  * @param verifyCrc check page CRCs when present (default true)
@@ -58,87 +158,5 @@ export function openPageStream(
       file: where.file,
     });
   }
-  let window = new Uint8Array(0);
-  let windowStart = start;
-  let pos = start;
-  const describe = `row group ${where.rowGroup}, column \`${where.column}\``;
-
-  /** Makes bytes [pos, pos + n) available in the window; false when they pass the chunk end. */
-  async function ensure(n: number): Promise<boolean> {
-    if (pos + n > end) return false;
-    if (pos >= windowStart && pos + n <= windowStart + window.length) return true;
-    const stop = Math.min(end, pos + Math.max(n, WINDOW_BYTES));
-    window = new Uint8Array(await file.slice(pos, stop));
-    windowStart = pos;
-    return true;
-  }
-
-  async function readHeader(): Promise<{ header: PageHeader; length: number }> {
-    let want = Math.min(end - pos, FIRST_HEADER_GUESS);
-    for (;;) {
-      await ensure(want);
-      const at = pos - windowStart;
-      const available = window.length - at;
-      const reader = { view: new DataView(window.buffer, window.byteOffset + at, available), offset: 0 };
-      try {
-        const header = parquetHeader(reader);
-        return { header, length: reader.offset };
-      } catch (error) {
-        // a header cut by the window end: fetch more, unless the chunk has no more
-        if (pos + available >= end) {
-          throw new FormatError(
-            `Corrupt Parquet page header in ${describe}: ${(error as Error).message}`,
-            { file: where.file, byteOffset: pos },
-            { cause: error },
-          );
-        }
-        const more = Math.min(end - pos, Math.max(available, want) * 4);
-        // every retry reads more bytes, or the loop ends: never spin on the same window
-        if (!(more > want) || more > MAX_HEADER_BYTES) {
-          throw new FormatError(
-            `Corrupt Parquet page header in ${describe}: ${(error as Error).message}`,
-            { file: where.file, byteOffset: pos },
-            { cause: error },
-          );
-        }
-        want = more;
-      }
-    }
-  }
-
-  return {
-    async next(): Promise<RawPage | undefined> {
-      // hyparquet treats a single trailing byte as the end of a chunk; so do we
-      if (end - pos <= 1) return undefined;
-      const offset = pos;
-      const { header, length } = await readHeader();
-      const size = header.compressed_page_size;
-      if (!Number.isInteger(size) || size < 0 || !(await ensure(length + size))) {
-        throw new FormatError(`Parquet page in ${describe} claims ${size} bytes, past the end of its column chunk`, {
-          file: where.file,
-          byteOffset: offset,
-        });
-      }
-      if (where.codec !== undefined)
-        checkPageHeader(
-          header,
-          { codec: where.codec, chunkValues: where.chunkValues, chunkBytes: where.chunkBytes },
-          describe,
-          { file: where.file, byteOffset: offset },
-        );
-      const at = pos - windowStart + length;
-      const bytes = window.subarray(at, at + size);
-      if (verifyCrc && header.crc !== undefined && header.crc !== null) {
-        const actual = crc32(bytes);
-        if (actual !== header.crc >>> 0) {
-          throw new FormatError(
-            `Parquet page checksum mismatch in ${describe}: the header says CRC-32 ${(header.crc >>> 0).toString(16).padStart(8, '0')}, the page bytes give ${actual.toString(16).padStart(8, '0')}`,
-            { file: where.file, byteOffset: offset },
-          );
-        }
-      }
-      pos += length + size;
-      return { header, bytes, offset };
-    },
-  };
+  return new ChunkPages(file, start, end, where, verifyCrc);
 }

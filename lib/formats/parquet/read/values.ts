@@ -195,6 +195,12 @@ export interface ParquetInterval {
   milliseconds: number;
 }
 
+/** One entry of a map value: its key and value (keys keep their type; file order, duplicates kept). */
+export interface MapEntry {
+  key: unknown;
+  value: unknown;
+}
+
 /** Settings that shape values. */
 export interface ValueSettings {
   readonly int64: Int64Mode;
@@ -303,6 +309,85 @@ function leafConverter(
   return undefined;
 }
 
+/** Converts each element of an array (null elements stay null). */
+function eachOf(item: ValueConverter): ValueConverter {
+  return (v) => (v as unknown[]).map((x) => (x === null || x === undefined ? null : item(x)));
+}
+
+/** The fields of a group, each with its converter (undefined: identity). */
+function fieldConverters(
+  node: SchemaTree,
+  decoded: SchemaTree,
+  column: string,
+  s: ValueSettings,
+): (readonly [string, ValueConverter | undefined])[] {
+  return node.children.map(
+    (c, k) => [c.element.name, nodeConverter(c, decoded.children[k]!, `${column}.${c.element.name}`, s)] as const,
+  );
+}
+
+/** A VARIANT group: its fields converted, then decoded by us (hyparquet's decoder rounds decimals). */
+function variantConverter(node: SchemaTree, decoded: SchemaTree, column: string, s: ValueSettings): ValueConverter {
+  delete decoded.element.logical_type;
+  delete decoded.element.converted_type;
+  const fields = fieldConverters(node, decoded, column, s);
+  return (v) => {
+    const obj = { ...(v as Record<string, unknown>) };
+    for (const [name, f] of fields) if (f && obj[name] !== null && obj[name] !== undefined) obj[name] = f(obj[name]);
+    return decodeVariant(obj, column, s.file);
+  };
+}
+
+/** A LIST group: its element converted (the element node as the assembly finds it). */
+function listConverter(
+  node: SchemaTree,
+  decoded: SchemaTree,
+  column: string,
+  s: ValueSettings,
+): ValueConverter | undefined {
+  const el = listElement(node);
+  const decodedEl = el === node.children[0] ? decoded.children[0]! : decoded.children[0]!.children[0]!;
+  const repetition = el.element.repetition_type === 'REPEATED' ? 'OPTIONAL' : el.element.repetition_type;
+  const item = nodeConverter({ ...el, element: { ...el.element, repetition_type: repetition } }, decodedEl, column, s);
+  return item && eachOf(item);
+}
+
+/** A MAP group: `{ key, value }` entries (read/assemble.ts), keys and values converted like any value. */
+function mapConverter(
+  node: SchemaTree,
+  decoded: SchemaTree,
+  column: string,
+  s: ValueSettings,
+): ValueConverter | undefined {
+  const kv = node.children[0]!;
+  const key = nodeConverter(kv.children[0]!, decoded.children[0]!.children[0]!, column, s);
+  const value = nodeConverter(kv.children[1]!, decoded.children[0]!.children[1]!, column, s);
+  if (!key && !value) return undefined;
+  const one = (f: ValueConverter | undefined, x: unknown): unknown =>
+    x === null || x === undefined ? null : f ? f(x) : x;
+  return (v) => (v as MapEntry[]).map((e) => ({ key: one(key, e.key), value: one(value, e.value) }));
+}
+
+/** A struct group: each field converted, the others kept. */
+function structConverter(
+  node: SchemaTree,
+  decoded: SchemaTree,
+  column: string,
+  s: ValueSettings,
+): ValueConverter | undefined {
+  const active = fieldConverters(node, decoded, column, s).filter(([, f]) => f !== undefined);
+  if (active.length === 0) return undefined;
+  return (v) => {
+    const obj = v as Record<string, unknown>;
+    const out: Record<string, unknown> = { ...obj };
+    for (const [name, f] of active) {
+      const x = obj[name];
+      out[name] = x === null || x === undefined ? null : f!(x);
+    }
+    return out;
+  };
+}
+
 /**
  * Builds the converter of a schema node (any depth) whose decoding element(s) in `decoded` (a
  * parallel tree over the copied schema) are stripped as needed. Undefined: identity.
@@ -314,91 +399,15 @@ export function nodeConverter(
   s: ValueSettings,
 ): ValueConverter | undefined {
   const e = node.element;
-  if (node.children.length === 0) {
-    const leaf = leafConverter(e, decoded.element, column, s);
-    if (e.repetition_type === 'REPEATED') {
-      // a bare repeated leaf is a list of its values
-      return leaf && nullable((v) => (v as unknown[]).map((x) => (x === null || x === undefined ? null : leaf(x))));
-    }
-    return leaf;
-  }
-  const variant = annotationOf(e) === 'VARIANT';
-  if (variant) {
-    // decoded by us (decodeVariant): hyparquet's decoder rounds decimals
-    delete decoded.element.logical_type;
-    delete decoded.element.converted_type;
-  }
   let inner: ValueConverter | undefined;
-  if (variant) {
-    const fields = node.children.map(
-      (c, k) => [c.element.name, nodeConverter(c, decoded.children[k]!, `${column}.${c.element.name}`, s)] as const,
-    );
-    inner = (v) => {
-      const obj = { ...(v as Record<string, unknown>) };
-      for (const [name, f] of fields) if (f && obj[name] !== null && obj[name] !== undefined) obj[name] = f(obj[name]);
-      return decodeVariant(obj, column, s.file);
-    };
-  } else if (isListNode(node)) {
-    const el = listElement(node);
-    const decodedEl = el === node.children[0] ? decoded.children[0]! : decoded.children[0]!.children[0]!;
-    const item = nodeConverter(
-      {
-        ...el,
-        element: {
-          ...el.element,
-          repetition_type: el.element.repetition_type === 'REPEATED' ? 'OPTIONAL' : el.element.repetition_type,
-        },
-      },
-      decodedEl,
-      column,
-      s,
-    );
-    inner = item && ((v) => (v as unknown[]).map((x) => (x === null || x === undefined ? null : item(x))));
-  } else if (isMapNode(node)) {
-    const kv = node.children[0]!;
-    const value = nodeConverter(kv.children[1]!, decoded.children[0]!.children[1]!, column, s);
-    const keyType = annotationOf(kv.children[0]!.element);
-    if (
-      kv.children[0]!.children.length > 0 ||
-      (keyType !== undefined &&
-        ['DECIMAL', 'TIME', 'TIME_MILLIS', 'TIME_MICROS', 'INTERVAL', 'VARIANT'].includes(keyType))
-    ) {
-      throw new UnsupportedError(
-        `MAP column \`${column}\` has ${keyType ?? 'nested'} keys, which cannot be object keys exactly`,
-        { file: s.file },
-      );
-    }
-    checkLeafType(kv.children[0]!.element, column, s.file);
-    inner =
-      value &&
-      ((v) => {
-        const out: Record<string, unknown> = {};
-        for (const [k, x] of Object.entries(v as Record<string, unknown>))
-          out[k] = x === null || x === undefined ? null : value(x);
-        return out;
-      });
-  } else {
-    const fields = node.children.map(
-      (c, k) => [c.element.name, nodeConverter(c, decoded.children[k]!, `${column}.${c.element.name}`, s)] as const,
-    );
-    const active = fields.filter(([, f]) => f !== undefined);
-    inner =
-      active.length === 0
-        ? undefined
-        : (v) => {
-            const obj = v as Record<string, unknown>;
-            const out: Record<string, unknown> = { ...obj };
-            for (const [name, f] of active) {
-              const x = obj[name];
-              out[name] = x === null || x === undefined ? null : f!(x);
-            }
-            return out;
-          };
-  }
+  if (node.children.length === 0) {
+    inner = leafConverter(e, decoded.element, column, s);
+    // a bare repeated leaf is a list of its values
+    if (e.repetition_type !== 'REPEATED') return inner;
+  } else if (annotationOf(e) === 'VARIANT') inner = variantConverter(node, decoded, column, s);
+  else if (isListNode(node)) inner = listConverter(node, decoded, column, s);
+  else if (isMapNode(node)) inner = mapConverter(node, decoded, column, s);
+  else inner = structConverter(node, decoded, column, s);
   if (!inner) return undefined;
-  if (e.repetition_type === 'REPEATED') {
-    const one = inner;
-    return nullable((v) => (v as unknown[]).map((x) => (x === null || x === undefined ? null : one(x))));
-  }
-  return nullable(inner);
+  return nullable(e.repetition_type === 'REPEATED' ? eachOf(inner) : inner);
 }

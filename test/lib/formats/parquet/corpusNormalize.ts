@@ -1,6 +1,6 @@
 /**
  * Normalises reader output to the JSON conventions of the corpus truth.json (bigint as strings,
- * timestamps as ISO strings, dates as YYYY-MM-DD, binary as "base64:...", maps as {key, value}).
+ * timestamps as ISO strings, dates as YYYY-MM-DD, binary as "base64:...", maps as {key, value} entries, as the reader gives them).
  */
 import type { ParquetColumn } from '../../../../lib/formats/parquet/types.ts';
 
@@ -38,71 +38,4 @@ export function normalize(value: unknown, column?: ParquetColumn, truthType?: st
     return out;
   }
   return value;
-}
-
-/** Truth maps are arrays of {key, value}; hyparquet assembles maps as objects: compare as objects. */
-export function mapsAsObjects(value: unknown): unknown {
-  if (Array.isArray(value)) {
-    if (
-      value.length > 0 &&
-      value.every((e) => e !== null && typeof e === 'object' && !Array.isArray(e) && 'key' in e)
-    ) {
-      const out: Record<string, unknown> = {};
-      for (const e of value as { key: unknown; value?: unknown }[]) out[String(e.key)] = mapsAsObjects(e.value ?? null);
-      return out;
-    }
-    return value.map(mapsAsObjects);
-  }
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = mapsAsObjects(v);
-    return out;
-  }
-  return value;
-}
-
-/** Splits a DuckDB type's argument list at its top-level commas ("VARCHAR, STRUCT(a INT, b INT)"). */
-function splitTopLevel(text: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '(') depth++;
-    else if (c === ')') depth--;
-    else if (c === ',' && depth === 0) {
-      parts.push(text.slice(start, i).trim());
-      start = i + 1;
-    }
-  }
-  parts.push(text.slice(start).trim());
-  return parts;
-}
-
-/**
- * truth.json's value converted as `mapsAsObjects` converts spillway's, but guided by the column's
- * DuckDB type, so an empty MAP (`[]` in truth.json) becomes `{}` only where the type says MAP and an
- * empty list stays a list.
- */
-export function expectedMapsAsObjects(value: unknown, type: string | undefined): unknown {
-  if (type === undefined || value === null || typeof value !== 'object') return mapsAsObjects(value);
-  const t = type.trim();
-  if (t.endsWith('[]') && Array.isArray(value)) return value.map((v) => expectedMapsAsObjects(v, t.slice(0, -2)));
-  if (t.startsWith('MAP(') && Array.isArray(value)) {
-    const valueType = splitTopLevel(t.slice(4, -1))[1];
-    const out: Record<string, unknown> = {};
-    for (const e of value as { key: unknown; value?: unknown }[])
-      out[String(e.key)] = expectedMapsAsObjects(e.value ?? null, valueType);
-    return out;
-  }
-  if (t.startsWith('STRUCT(') && !Array.isArray(value)) {
-    const fields = new Map(
-      splitTopLevel(t.slice(7, -1)).map((f) => {
-        const space = f.indexOf(' ');
-        return [f.slice(0, space).replace(/^"|"$/g, ''), f.slice(space + 1)] as const;
-      }),
-    );
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, expectedMapsAsObjects(v, fields.get(k))]));
-  }
-  return mapsAsObjects(value);
 }

@@ -36,7 +36,7 @@ function trimFraction(s: string): string {
 
 /**
  * One comparable form of a spillway value: integers as decimal strings, timestamps as DuckDB
- * prints them (`YYYY-MM-DD HH:MM:SS.ffffff`, trailing zeros dropped), maps as objects,
+ * prints them (`YYYY-MM-DD HH:MM:SS.ffffff`, trailing zeros dropped), maps as `{key, value}` entries,
  * intervals as `{months, days, micros}`.
  */
 export function fromSpillway(value: unknown): unknown {
@@ -71,8 +71,11 @@ export function fromSpillway(value: unknown): unknown {
   return value;
 }
 
-/** The same comparable form of one DuckDB JSON value; `mapColumn` says the value is a MAP (a list of {key, value}). */
-export function fromDuck(value: unknown, isMap = false): unknown {
+/**
+ * The same comparable form of one DuckDB JSON value. A MAP is a list of `{key, value}` entries in
+ * DuckDB's JSON and in spillway's rows alike, so it needs no special case.
+ */
+export function fromDuck(value: unknown): unknown {
   if (value === null || value === undefined) return null;
   if (typeof value === 'number') return Number.isInteger(value) ? String(value) : value;
   if (typeof value === 'string') {
@@ -82,13 +85,7 @@ export function fromDuck(value: unknown, isMap = false): unknown {
     if (/^\d\d:\d\d:\d\d\.\d+$/.test(value)) return trimFraction(value);
     return value;
   }
-  if (Array.isArray(value)) {
-    if (isMap)
-      return Object.fromEntries(
-        (value as { key: unknown; value: unknown }[]).map((e) => [String(e.key), fromDuck(e.value)]),
-      );
-    return value.map((v) => fromDuck(v));
-  }
+  if (Array.isArray(value)) return value.map((v) => fromDuck(v));
   if (typeof value === 'object') {
     const o = value as Record<string, unknown>;
     if (Object.keys(o).join() === 'months,days,micros')

@@ -9,8 +9,8 @@ import { recordBatchToRows } from '../../../../lib/formats/arrow/convert.ts';
 import { CORPUS, corpusSkip, tempDir } from '../../../helpers.ts';
 import type { TruthFile } from './corpusNormalize.ts';
 
-/** One comparable form: dates as ISO strings without trailing zero digits, bytes as base64, nested as JSON. */
-function canon(value: unknown, nested = false): unknown {
+/** One comparable form, at any depth: dates as ISO strings without trailing zero digits, bytes as base64. */
+function canon(value: unknown): unknown {
   if (value === null || value === undefined) return null;
   if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
   if (value instanceof Date)
@@ -21,16 +21,12 @@ function canon(value: unknown, nested = false): unknown {
   if (value instanceof Uint8Array) return `b64:${Buffer.from(value).toString('base64')}`;
   if (typeof value === 'string') {
     const iso = /^\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(value) ? value.replace(/0+Z$/, 'Z').replace(/\.Z$/, 'Z') : value;
+    // Arrow Time keeps every digit of its unit; the rows path drops trailing zeros
     return /^\d\d:\d\d:\d\d\.\d+$/.test(iso) ? iso.replace(/0+$/, '').replace(/\.$/, '') : iso;
   }
-  if (typeof value === 'object' && !nested) {
-    // nested values travel as JSON in Arrow: compare their JSON forms
-    return JSON.parse(
-      JSON.stringify(value, (_k, v: unknown) =>
-        typeof v === 'bigint' ? canon(v) : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v,
-      ),
-    ) as unknown;
-  }
+  if (Array.isArray(value)) return value.map((v) => canon(v));
+  if (typeof value === 'object')
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, canon(v)]));
   return value;
 }
 
@@ -50,11 +46,7 @@ async function bothWays(file: string): Promise<{ rows: unknown[][]; arrow: unkno
       >[]) {
         // DateDay comes back as YYYY-MM-DD with timestamps: 'string'; the rows path gives midnight UTC
         arrow.push(
-          names.map((n) =>
-            dates.has(n) && typeof r[n] === 'string'
-              ? `${r[n] as string}T00:00:00Z`
-              : canon(r[n], typeof r[n] === 'object'),
-          ),
+          names.map((n) => (dates.has(n) && typeof r[n] === 'string' ? `${r[n] as string}T00:00:00Z` : canon(r[n]))),
         );
       }
     }
