@@ -10,6 +10,7 @@ import { estimateValueBytes, type Row } from '../core/batch.ts';
 import { columnGetter, hasNullKey, type KeyGetter } from './key-encoding.ts';
 import { KeyTrie } from './key-trie.ts';
 import { copyRow, type JoinOutput } from './join-output.ts';
+import { JoinedRowMaker } from './joined-row.ts';
 
 /** A column a row did not have (kept apart from `undefined`, which the row may hold). */
 const ABSENT: unique symbol = Symbol('absent');
@@ -47,6 +48,10 @@ export class JoinTable {
   #matched = new Uint8Array(1024);
   /** Output name of each column (null: a shared key), fixed at the first output. */
   #targets: (string | null)[] | undefined;
+  /** The compiled maker of joined rows and the columns it reads (see joined-row.ts), once made. */
+  #maker: { make: JoinedRowMaker | undefined; columns: unknown[][] } | undefined;
+  /** Some row lacks a column (the maker would add it). */
+  #ragged = false;
   /** Rows held. */
   length = 0;
   /** Estimated bytes held. */
@@ -105,7 +110,10 @@ export class JoinTable {
       columns[c]!.push((row as Record<string, unknown>)[name]);
       seen++;
     }
-    if (seen !== columns.length) for (const column of columns) if (column.length === i) column.push(ABSENT);
+    if (seen !== columns.length) {
+      this.#ragged = true;
+      for (const column of columns) if (column.length === i) column.push(ABSENT);
+    }
     return i;
   }
 
@@ -114,7 +122,9 @@ export class JoinTable {
     this.#names.push(name);
     this.#index.set(name, c);
     this.#columns.push(new Array<unknown>(rows).fill(ABSENT));
+    if (rows > 0) this.#ragged = true;
     this.#targets = undefined;
+    this.#maker = undefined;
     return c;
   }
 
@@ -144,6 +154,14 @@ export class JoinTable {
   /** Appends left row `left` joined with each right row of the chain from `head` to `out`, marking them matched. */
   joinChain(out: Row[], left: Row, head: number, output: JoinOutput): void {
     const targets = (this.#targets ??= this.#names.map((name) => output.rightName(name)));
+    const maker = (this.#maker ??= this.#compile(left, targets));
+    if (maker.make?.fits(left)) {
+      for (let i = head; i !== -1; i = this.#next[i]!) {
+        this.#matched[i] = 1;
+        out.push(maker.make.make(left, maker.columns, i));
+      }
+      return;
+    }
     const columns = this.#columns;
     for (let i = head; i !== -1; i = this.#next[i]!) {
       this.#matched[i] = 1;
@@ -155,6 +173,20 @@ export class JoinTable {
       }
       out.push(joined);
     }
+  }
+
+  /** The maker for left rows shaped as `left` (none when some right row lacks a column). */
+  #compile(left: Row, targets: readonly (string | null)[]): { make: JoinedRowMaker | undefined; columns: unknown[][] } {
+    const kept = targets.flatMap((t, c) => (t === null ? [] : [c]));
+    const columns = kept.map((c) => this.#columns[c]!);
+    if (this.#ragged) return { make: undefined, columns };
+    return {
+      make: JoinedRowMaker.compile(
+        Object.keys(left),
+        kept.map((c) => targets[c]!),
+      ),
+      columns,
+    };
   }
 
   /** Right row `i` as an object, as it came in. */
@@ -176,6 +208,8 @@ export class JoinTable {
   clear(): void {
     this.#trie.clear();
     this.#columns = this.#columns.map(() => []);
+    this.#maker = undefined;
+    this.#ragged = false;
     this.#next = new Int32Array(1024);
     this.#tail = new Int32Array(1024);
     this.#matched = new Uint8Array(1024);
