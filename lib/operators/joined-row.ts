@@ -8,6 +8,9 @@
  */
 import type { Row } from '../core/batch.ts';
 
+/** Widest output compiled (as lib/core/row-literal.ts: a function per wider layout is not worth it). */
+const MAX_COLUMNS = 512;
+
 /** Builds `{ ...left, [targets[c]]: columns[c][i] }` for a left row of the expected shape. */
 type Maker = (left: Row, columns: readonly (readonly unknown[])[], i: number) => Row;
 
@@ -23,13 +26,15 @@ export class JoinedRowMaker {
 
   /**
    * A maker for left rows with `leftKeys` and right columns named `targets`; undefined when a
-   * literal cannot stand for the generic copy (a `__proto__` name, or a name on both lists).
+   * literal cannot stand for the generic copy (a `__proto__` name, a name on both lists, or
+   * more than 512 names).
    * @param leftKeys the left row shape (its own keys, in order)
    * @param targets output names of the right columns the maker reads, in order
    */
   static compile(leftKeys: readonly string[], targets: readonly string[]): JoinedRowMaker | undefined {
     const names = [...leftKeys, ...targets];
-    if (names.includes('__proto__') || new Set(names).size !== names.length) return undefined;
+    if (names.length > MAX_COLUMNS || names.includes('__proto__') || new Set(names).size !== names.length)
+      return undefined;
     const fields = [
       ...leftKeys.map((k) => `${JSON.stringify(k)}: l[${JSON.stringify(k)}]`),
       ...targets.map((t, c) => `${JSON.stringify(t)}: c[${c}][i]`),
