@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { BENCH_RUNS, DATA_DIR, benchCsv, median, type BenchRow } from './common.ts';
 import { workloadArgs } from './workload.ts';
@@ -31,7 +31,7 @@ export async function run(): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'spillway-ingest-'));
   try {
     // the Parquet file fromParquet reads: DuckDB's conversion of the bench CSV, made once and cached
-    const cached = join(DATA_DIR, `trades-${data.rows}.duckdb.parquet`);
+    const cached = join(DATA_DIR, `${basename(data.path, '.csv')}.duckdb.parquet`);
     if (!existsSync(cached)) {
       await runCase('duckdb1', data.path, dir);
       renameSync(join(dir, 'duckdb1.parquet'), cached);

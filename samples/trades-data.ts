@@ -15,9 +15,14 @@ export interface TradesCsvOptions {
   /** gzip the output (default: by the `.gz` extension). */
   gzip?: boolean;
   seed?: number;
+  /**
+   * How many distinct symbols (default 12, the well-known tickers; more are made up as `S0012`,
+   * `S0013`, ...). The benchmarks use 500, the cardinality the operator issues measure at.
+   */
+  symbols?: number;
 }
 
-const SYMBOLS = ['AAPL', 'MSFT', 'GOOG', 'AMZN', 'NVDA', 'META', 'TSLA', 'BRK.B', 'JPM', 'XOM', 'UNH', 'V'];
+const TICKERS = ['AAPL', 'MSFT', 'GOOG', 'AMZN', 'NVDA', 'META', 'TSLA', 'BRK.B', 'JPM', 'XOM', 'UNH', 'V'];
 const VENUES = ['XNAS', 'XNYS', 'ARCX', 'BATS', 'IEXG'];
 const NOTES = [
   '',
@@ -28,6 +33,11 @@ const NOTES = [
   'odd lot',
   'late print\nrevised',
 ];
+
+/** The first `count` symbols: the tickers, then made-up ones. */
+export function tradeSymbols(count = TICKERS.length): string[] {
+  return Array.from({ length: count }, (_, i) => TICKERS[i] ?? `S${String(i).padStart(4, '0')}`);
+}
 
 /** A small fast PRNG (mulberry32), so data is the same on every run. */
 export function random(seed: number): () => number {
@@ -58,6 +68,7 @@ export async function writeTradesCsv(
   let chunk = 'id,ts,symbol,side,price,qty,venue,note\n';
   let badLines = 0;
   let ts = Date.UTC(2026, 0, 5, 14, 30);
+  const SYMBOLS = tradeSymbols(options.symbols);
   const prices = SYMBOLS.map(() => 50 + next() * 400);
   for (let i = 0; i < options.rows; i++) {
     ts += Math.floor(next() * 50);

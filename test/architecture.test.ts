@@ -71,8 +71,6 @@ const ALLOWED: Record<string, string> = {
   // Parquet
   'lib/formats/parquet/reader.ts#prepare': 'Parquet helper not split yet',
   'lib/formats/parquet/read/arrow.ts#planArrowColumn': 'Parquet helper not split yet',
-  // worker pool
-  'lib/workers/pool/reorder.ts#mapBatchesInPool': 'pool helper not split yet',
   // spill sink
   'sinks/toSpill.ts#toSpill': 'spill helper not split yet',
   // datasets

@@ -23,13 +23,17 @@ import { peakRss } from './peak-rss.ts';
 
 const [engine, name, csv, out, limit] = process.argv.slice(2) as [string, string, string, string, string];
 
-/** The 500-row symbol table: the generator's 12 symbols and 488 made-up ones. */
+/**
+ * The 500-row symbol table: every symbol of the bench data, named as samples/trades-data.ts's
+ * `tradeSymbols(500)` names them (the tickers, then S0012...; this file compiles on its own).
+ */
 export const SYMBOLS = ['AAPL', 'MSFT', 'GOOG', 'AMZN', 'NVDA', 'META', 'TSLA', 'BRK.B', 'JPM', 'XOM', 'UNH', 'V'];
 function symbolTable(): { symbol: string; sector: string; lot: number }[] {
-  const rows = SYMBOLS.map((symbol, i) => ({ symbol, sector: `sector ${i % 7}`, lot: 100 }));
-  for (let i = rows.length; i < 500; i++)
-    rows.push({ symbol: `SYM${i}`, sector: `sector ${i % 7}`, lot: 1 + (i % 10) * 10 });
-  return rows;
+  return Array.from({ length: 500 }, (_, i) => ({
+    symbol: SYMBOLS[i] ?? `S${String(i).padStart(4, '0')}`,
+    sector: `sector ${i % 7}`,
+    lot: i < SYMBOLS.length ? 100 : 1 + (i % 10) * 10,
+  }));
 }
 
 const SQL: Record<string, string> = {

@@ -164,7 +164,6 @@ test('the live dashboard in headless Chromium during a real run', { timeout: 120
   }
 
   const profile = mkdtempSync(join(tmpdir(), 'spillway-chromium-'));
-  t.after(() => rmSync(profile, { recursive: true, force: true }));
   const browser = await playwright.chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
@@ -179,7 +178,15 @@ test('the live dashboard in headless Chromium during a real run', { timeout: 120
       '--disable-sync',
     ],
   });
-  t.after(() => browser.close());
+  // one hook, in this order: after hooks run in the order they were added, and removing the
+  // profile while Chromium still writes to it fails (ENOTEMPTY) and left the browser running
+  t.after(async () => {
+    try {
+      await browser.close();
+    } finally {
+      rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    }
+  });
   const page = browser.pages()[0] ?? (await browser.newPage());
   const external: string[] = [];
   page.on('request', (request) => {

@@ -18,6 +18,7 @@ import { UnsupportedError, FormatError } from '../../core/errors.ts';
 import { PreciseDate } from '../values.ts';
 import type { Int64Mode } from '../values.ts';
 import type { Row } from '../../core/row.ts';
+import { columnsRowMaker } from '../../core/row-literal.ts';
 import { JSON_METADATA_KEY } from './infer.ts';
 import { ROWS_METADATA_KEY } from './infer.ts';
 
@@ -69,6 +70,13 @@ function msToDate(ms: bigint, column: string): Date {
   if (ms > MAX_DATE_MS || ms < -MAX_DATE_MS)
     throw new UnsupportedError(`Column "${column}" holds a time outside the range of a JS Date`, {});
   return new Date(Number(ms));
+}
+
+/** A Date from milliseconds held in a double (exact within the Date range, which is checked). */
+function numberMsToDate(ms: number, column: string): Date {
+  if (ms > 8.64e15 || ms < -8.64e15)
+    throw new UnsupportedError(`Column "${column}" holds a time outside the range of a JS Date`, {});
+  return new Date(ms);
 }
 
 function timestampOut(v: bigint, unit: number, r: Resolved, column: string): Date | string {
@@ -224,6 +232,11 @@ function temporalReader(
   switch (type.typeId) {
     case Type.Date: {
       const dayUnit = (type as unknown as { unit: number }).unit === 0;
+      if (dayUnit && r.timestamps === 'date') {
+        // days fit a double exactly: no bigint per value
+        const days = data.values as Int32Array;
+        return valid((i) => numberMsToDate(days[i]! * 86_400_000, column));
+      }
       return valid((i) => {
         const ms = dayUnit ? BigInt(values[i]!) * 86_400_000n : BigInt(values[i]!);
         const date = msToDate(ms, column);
@@ -232,6 +245,11 @@ function temporalReader(
     }
     case Type.Timestamp: {
       const unit = (type as TimestampMillisecond).unit;
+      if (unit === 1 && r.timestamps === 'date') {
+        // milliseconds to a Date: one range check on the double (bigint arithmetic per value is slow)
+        const ms = values as BigInt64Array;
+        return valid((i) => numberMsToDate(Number(ms[i]!), column));
+      }
       return valid((i) => timestampOut(BigInt(values[i]!), unit, r, column));
     }
     case Type.Time: {
@@ -361,10 +379,14 @@ export function recordBatchToRows(batch: RecordBatch, options: ToRowsOptions = {
   const fields = batch.schema.fields;
   const columns = fields.map((field, c) => {
     const vector = batch.getChildAt(c);
+    const chunks = vector?.data ?? [];
+    // one Data per column is the rule: its values are the column (flatMap would copy them)
     const values =
       vector === null
         ? new Array<unknown>(batch.numRows).fill(null)
-        : vector.data.flatMap((d) => dataToValues(d, r, field.name));
+        : chunks.length === 1
+          ? dataToValues(chunks[0]!, r, field.name)
+          : chunks.flatMap((d) => dataToValues(d, r, field.name));
     if (field.metadata.get(JSON_METADATA_KEY) === 'true') {
       for (let i = 0; i < values.length; i++)
         if (typeof values[i] === 'string') values[i] = JSON.parse(values[i] as string);
@@ -375,13 +397,11 @@ export function recordBatchToRows(batch: RecordBatch, options: ToRowsOptions = {
     options.shape === 'array' ||
     (options.shape === undefined && batch.schema.metadata.get(ROWS_METADATA_KEY) === 'array');
   const rows = new Array<Row>(batch.numRows);
-  for (let i = 0; i < batch.numRows; i++) {
-    if (asArrays) rows[i] = columns.map((c) => c[i]);
-    else {
-      const row: Record<string, unknown> = {};
-      for (let c = 0; c < fields.length; c++) row[fields[c]!.name] = columns[c]![i];
-      rows[i] = row;
-    }
+  if (asArrays) {
+    for (let i = 0; i < batch.numRows; i++) rows[i] = columns.map((c) => c[i]);
+    return rows;
   }
+  const make = columnsRowMaker(fields.map((f) => f.name));
+  for (let i = 0; i < batch.numRows; i++) rows[i] = make(columns, i);
   return rows;
 }

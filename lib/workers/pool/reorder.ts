@@ -34,6 +34,120 @@ export interface MapBatchesOptions {
 }
 
 /**
+ * The window's state: batches running, results waiting to be emitted (by sequence number when
+ * ordered, in completion order otherwise), the source's state and the first failure. Callbacks
+ * of the runner and the source only record what happened and wake the consumer.
+ */
+class BatchWindow<T extends BatchTask<BatchInput>> {
+  private readonly done = new Map<number, BatchResult<T>>();
+  private readonly completed: BatchResult<T>[] = [];
+  private nextSeq = 0;
+  private nextEmit = 0;
+  private inFlight = 0;
+  sourceDone = false;
+  pulling = false;
+  failed = false;
+  error: unknown;
+  private signalled = false;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly runner: BatchRunner<T['rows']>,
+    private readonly iterator: AsyncIterator<T> | Iterator<T>,
+    private readonly ordered: boolean,
+    private readonly size: number,
+  ) {}
+
+  private notify(): void {
+    this.signalled = true;
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  /** Records the first failure (later ones are consequences) and wakes the consumer. */
+  fail(reason: unknown): void {
+    if (!this.failed) {
+      this.failed = true;
+      this.error = reason;
+    }
+    this.notify();
+  }
+
+  private dispatch(input: T): void {
+    if (
+      input === null ||
+      typeof input !== 'object' ||
+      !(Array.isArray(input.rows) || isArrowInput(input.rows)) ||
+      typeof input.id !== 'number'
+    ) {
+      this.fail(
+        new ValidationError(
+          `Expected each source item to be { id: number, rows: array | ArrowInput }, got ${describeValue(input)}`,
+        ),
+      );
+      return;
+    }
+    const seq = this.nextSeq++;
+    this.inFlight++;
+    this.runner.run(input.id, input.rows).then(
+      (rows) => {
+        this.inFlight--;
+        const result: BatchResult<T> = { id: input.id, rows, input };
+        if (this.ordered) this.done.set(seq, result);
+        else this.completed.push(result);
+        this.notify();
+      },
+      (reason: unknown) => {
+        this.inFlight--;
+        this.fail(reason);
+      },
+    );
+  }
+
+  private pull(): void {
+    this.pulling = true;
+    Promise.resolve(this.iterator.next()).then(
+      (r) => {
+        this.pulling = false;
+        if (r.done) this.sourceDone = true;
+        else if (!this.failed) this.dispatch(r.value);
+        this.notify();
+      },
+      (reason: unknown) => {
+        this.pulling = false;
+        this.sourceDone = true;
+        this.fail(reason);
+      },
+    );
+  }
+
+  /** The next result that may leave now (in input order when ordered), or undefined. */
+  take(): BatchResult<T> | undefined {
+    if (!this.ordered) return this.completed.shift();
+    const r = this.done.get(this.nextEmit);
+    if (r !== undefined) this.done.delete(this.nextEmit++);
+    return r;
+  }
+
+  /**
+   * With nothing to emit: 'finished' when everything is through, 'pulled' when it asked the
+   * source for one more batch, else waits until a callback has recorded something.
+   */
+  async advance(): Promise<'finished' | 'pulled' | 'woken'> {
+    const buffered = this.ordered ? this.done.size : this.completed.length;
+    if (this.sourceDone && !this.pulling && this.inFlight === 0 && buffered === 0) return 'finished';
+    if (!this.sourceDone && !this.pulling && this.inFlight + buffered < this.size) {
+      this.pull();
+      return 'pulled';
+    }
+    if (!this.signalled) await new Promise<void>((resolve) => (this.wake = resolve));
+    this.signalled = false;
+    return 'woken';
+  }
+}
+
+/**
  * Runs every batch of `source` through `runner` (a WorkerPool or another backend) and yields the
  * results. The first failure (a WorkerError, a source error, an abort) ends the iteration; batches
  * still running are left to the runner, whose owner destroys it.
@@ -47,122 +161,35 @@ export async function* mapBatchesInPool<T extends BatchTask<BatchInput>>(
     throw new ValidationError(`Expected \`runner\` to have a run(taskId, rows) method, got ${describeValue(runner)}`);
   }
   const ordered = expectBoolean(options.ordered, 'options.ordered', true);
-  const window = expectInteger(options.window, 'options.window', 4, 1);
+  const size = expectInteger(options.window, 'options.window', 4, 1);
   const signal = expectSignal(options.signal, 'options.signal');
   if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
 
   const iterator =
     Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : (source as Iterable<T>)[Symbol.iterator]();
-  const done = new Map<number, BatchResult<T>>(); // ordered: by sequence number
-  const completed: BatchResult<T>[] = []; // unordered: in completion order
-  let nextSeq = 0;
-  let nextEmit = 0;
-  let inFlight = 0;
-  let sourceDone = false;
-  let pulling = false;
-  let failed = false;
-  let error: unknown;
-  let signalled = false;
-  let wake: (() => void) | undefined;
-
-  const notify = (): void => {
-    signalled = true;
-    const w = wake;
-    wake = undefined;
-    w?.();
-  };
-  const fail = (reason: unknown): void => {
-    if (!failed) {
-      failed = true;
-      error = reason;
-    }
-    notify();
-  };
-  const onAbort = (): void => fail(new AbortError(undefined, { cause: signal?.reason }));
+  const window = new BatchWindow(runner, iterator, ordered, size);
+  const onAbort = (): void => window.fail(new AbortError(undefined, { cause: signal?.reason }));
   signal?.addEventListener('abort', onAbort, { once: true });
-
-  const dispatch = (input: T): void => {
-    if (
-      input === null ||
-      typeof input !== 'object' ||
-      !(Array.isArray(input.rows) || isArrowInput(input.rows)) ||
-      typeof input.id !== 'number'
-    ) {
-      fail(
-        new ValidationError(
-          `Expected each source item to be { id: number, rows: array | ArrowInput }, got ${describeValue(input)}`,
-        ),
-      );
-      return;
-    }
-    const seq = nextSeq++;
-    inFlight++;
-    runner.run(input.id, input.rows).then(
-      (rows) => {
-        inFlight--;
-        const result: BatchResult<T> = { id: input.id, rows, input };
-        if (ordered) done.set(seq, result);
-        else completed.push(result);
-        notify();
-      },
-      (reason: unknown) => {
-        inFlight--;
-        fail(reason);
-      },
-    );
-  };
-
-  const pull = (): void => {
-    pulling = true;
-    Promise.resolve(iterator.next()).then(
-      (r) => {
-        pulling = false;
-        if (r.done) sourceDone = true;
-        else if (!failed) dispatch(r.value);
-        notify();
-      },
-      (reason: unknown) => {
-        pulling = false;
-        sourceDone = true;
-        fail(reason);
-      },
-    );
-  };
 
   let finished = false;
   try {
     for (;;) {
-      if (failed) throw error;
-      if (ordered) {
-        for (let r = done.get(nextEmit); r !== undefined; r = done.get(nextEmit)) {
-          done.delete(nextEmit++);
-          yield r;
-          if (failed) throw error;
-        }
-      } else {
-        for (let r = completed.shift(); r !== undefined; r = completed.shift()) {
-          yield r;
-          if (failed) throw error;
-        }
+      if (window.failed) throw window.error;
+      for (let r = window.take(); r !== undefined; r = window.take()) {
+        yield r;
+        if (window.failed) throw window.error;
       }
-      const buffered = ordered ? done.size : completed.length;
-      if (sourceDone && !pulling && inFlight === 0 && buffered === 0) {
+      if ((await window.advance()) === 'finished') {
         finished = true;
         return;
       }
-      if (!sourceDone && !pulling && inFlight + buffered < window) {
-        pull();
-        continue;
-      }
-      if (!signalled) await new Promise<void>((resolve) => (wake = resolve));
-      signalled = false;
     }
   } finally {
     signal?.removeEventListener('abort', onAbort);
-    if (!finished && !sourceDone) {
+    if (!finished && !window.sourceDone) {
       // a pending next() would delay return(); close the source without waiting on it then
       const closing = Promise.resolve(iterator.return?.());
-      if (pulling) closing.catch(() => {});
+      if (window.pulling) closing.catch(() => {});
       else await closing.catch(() => {});
     }
   }
