@@ -8,7 +8,7 @@ import type { RecordBatch } from 'apache-arrow';
 import { Batch, type Row } from '../lib/core/batch.ts';
 import { AbortError, ValidationError, describeValue } from '../lib/core/errors.ts';
 import { Spilled } from '../lib/formats/spill/spilled.ts';
-import { STAGE, isStage, type StageContext } from '../lib/core/stage.ts';
+import { STAGE, isStage, type StageContext, type StageStats } from '../lib/core/stage.ts';
 import { asBatch } from '../lib/core/transform.ts';
 import { HashJoin, type JoinHow } from '../lib/operators/hash-join.ts';
 import type { OperatorCounters } from '../lib/operators/hash-aggregate.ts';
@@ -16,7 +16,7 @@ import { OperatorScratch } from '../lib/operators/operator-scratch.ts';
 import { expectKeyColumns } from '../lib/operators/key-columns.ts';
 import { JoinKeyTypes } from '../lib/operators/join-key-types.ts';
 import { JoinOutput } from '../lib/operators/join-output.ts';
-import { OperatorTransform } from '../lib/operators/operator-transform.ts';
+import { OperatorTransform, type EmitRows } from '../lib/operators/operator-transform.ts';
 import {
   operatorBudget,
   reportOperator,
@@ -125,6 +125,59 @@ async function* rightChunks(
   if (pending.length > 0) yield { rows: pending };
 }
 
+/** Validates `join`'s arguments (synchronously, at construction). */
+function resolveJoinOptions(
+  right: JoinRight,
+  options: JoinOptions,
+): { opts: ReturnType<typeof resolveOperatorOptions>; on: { left: string[]; right: string[] }; how: JoinHow } {
+  if (
+    typeof right !== 'object' ||
+    right === null ||
+    !(right instanceof Spilled || Array.isArray(right) || Symbol.asyncIterator in right || Symbol.iterator in right)
+  ) {
+    throw new ValidationError(
+      `Expected \`right\` to be a source stage, a Spilled, an array or an (async) iterable of rows, got ${describeValue(right)}`,
+    );
+  }
+  if (typeof options !== 'object' || options === null)
+    throw new ValidationError(`Expected \`options\` to be an object with \`on\`, got ${describeValue(options)}`);
+  const opts = resolveOperatorOptions(options, 'options', ['on', 'how']);
+  const on = resolveOn(options.on);
+  const how = options.how ?? 'inner';
+  if (!HOWS.includes(how))
+    throw new ValidationError(`Expected \`options.how\` to be one of ${HOWS.join(', ')}, got ${describeValue(how)}`);
+  return { opts, on, how };
+}
+
+/** Reads the whole right input into `engine`'s build side, checking the key types as it goes. */
+async function buildRight(
+  engine: HashJoin,
+  right: JoinRight,
+  context: StageContext,
+  types: JoinKeyTypes,
+  disposed: () => boolean,
+): Promise<void> {
+  for await (const { rows, arrow } of rightChunks(right, context)) {
+    if (disposed()) throw new AbortError('The join was stopped while reading its right input');
+    types.observe('right', rows, arrow);
+    await engine.build(rows);
+  }
+}
+
+/** Probes one left batch, emitting the joined rows in batches of about `batchSize`. */
+async function probeBatch(engine: HashJoin, rows: readonly Row[], emit: EmitRows, batchSize: number): Promise<void> {
+  let pending: Row[] = [];
+  await engine.probe(rows, async (out) => {
+    pending = pending.length === 0 ? out : pending.concat(out);
+    if (pending.length >= batchSize) {
+      const ready = pending;
+      pending = [];
+      await emit(ready);
+    }
+  });
+  if (pending.length > 0) await emit(pending);
+}
+
 /**
  * Joins the pipeline's rows (the left side) with `right` on key columns. The right side is read
  * whole into a hash table first (put the smaller input on the right); left batches then stream
@@ -143,22 +196,7 @@ async function* rightChunks(
  * ```
  */
 export function join(right: JoinRight, options: JoinOptions): OperatorTransform {
-  if (
-    typeof right !== 'object' ||
-    right === null ||
-    !(right instanceof Spilled || Array.isArray(right) || Symbol.asyncIterator in right || Symbol.iterator in right)
-  ) {
-    throw new ValidationError(
-      `Expected \`right\` to be a source stage, a Spilled, an array or an (async) iterable of rows, got ${describeValue(right)}`,
-    );
-  }
-  if (typeof options !== 'object' || options === null)
-    throw new ValidationError(`Expected \`options\` to be an object with \`on\`, got ${describeValue(options)}`);
-  const opts = resolveOperatorOptions(options, 'options', ['on', 'how']);
-  const on = resolveOn(options.on);
-  const how = options.how ?? 'inner';
-  if (!HOWS.includes(how))
-    throw new ValidationError(`Expected \`options.how\` to be one of ${HOWS.join(', ')}, got ${describeValue(how)}`);
+  const { opts, on, how } = resolveJoinOptions(right, options);
   const shared = on.left.filter((name, i) => on.right[i] === name);
   const output = new JoinOutput(shared);
   const types = new JoinKeyTypes(on.left, on.right);
@@ -167,7 +205,6 @@ export function join(right: JoinRight, options: JoinOptions): OperatorTransform 
   let engine: HashJoin | undefined;
   let built: Promise<HashJoin> | undefined;
   let budget = 0;
-  let pending: Row[] = [];
   let disposed = false;
 
   const ensureBuilt = (context: StageContext): Promise<HashJoin> => {
@@ -184,16 +221,12 @@ export function join(right: JoinRight, options: JoinOptions): OperatorTransform 
         signal: context.signal,
         counters,
       });
-      for await (const { rows, arrow } of rightChunks(right, context)) {
-        if (disposed) throw new AbortError('The join was stopped while reading its right input');
-        types.observe('right', rows, arrow);
-        await engine.build(rows);
-      }
+      await buildRight(engine, right, context, types, () => disposed);
       return engine;
     })();
     return built;
   };
-  const report = (stats: import('../lib/core/stage.ts').StageStats): void => {
+  const report = (stats: StageStats): void => {
     reportOperator(stats, scratch, counters, budget);
     stats.details.rightRowsIn = engine?.rightRows ?? 0;
   };
@@ -201,27 +234,14 @@ export function join(right: JoinRight, options: JoinOptions): OperatorTransform 
   return new OperatorTransform({
     name: 'join',
     async consume(batch, emit, context, stats) {
-      const join = await ensureBuilt(context);
-      const rows = batch.rows;
-      types.observe('left', rows, batch.hasArrow ? batch.arrow : undefined);
-      await join.probe(rows, async (out) => {
-        pending = pending.length === 0 ? out : pending.concat(out);
-        if (pending.length >= opts.batchSize) {
-          const ready = pending;
-          pending = [];
-          await emit(ready);
-        }
-      });
-      if (pending.length > 0) {
-        const ready = pending;
-        pending = [];
-        await emit(ready);
-      }
+      const engine = await ensureBuilt(context);
+      types.observe('left', batch.rows, batch.hasArrow ? batch.arrow : undefined);
+      await probeBatch(engine, batch.rows, emit, opts.batchSize);
       report(stats);
     },
     async finish(emit, context, stats) {
-      const join = await ensureBuilt(context);
-      await join.finish(async (out) => {
+      const engine = await ensureBuilt(context);
+      await engine.finish(async (out) => {
         for (let i = 0; i < out.length; i += opts.batchSize) await emit(out.slice(i, i + opts.batchSize));
       });
       report(stats);

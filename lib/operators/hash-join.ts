@@ -1,7 +1,7 @@
 /**
- * The hash join behind `join()`: the right input is built into a hash table of key -> rows (a
- * trie of Maps over the key values, key-trie.ts, so no key string is built per row), and left
- * batches probe it as they arrive. When the build passes its budget, both sides
+ * The hash join behind `join()`: the right input is built into a hash table of key -> rows (held
+ * by column and found through a trie of Maps over the key values, join-table.ts, so no key string
+ * is built per row), and left batches probe it as they arrive. When the build passes its budget, both sides
  * are partitioned by key hash to spill files (grace hash join): the right side during the build,
  * the left side as it arrives; at the end each partition pair is joined on its own, and a right
  * partition still too big is repartitioned (both sides) with another hash seed, recursively.
@@ -12,7 +12,7 @@ import { estimateRowsBytes, type Row } from '../core/batch.ts';
 import { AbortError } from '../core/errors.ts';
 import type { GovernorGate } from '../core/stage.ts';
 import { columnGetter, hasNullKey, hashKey, keyEncoder, type KeyGetter } from './key-encoding.ts';
-import { KeyTrie } from './key-trie.ts';
+import { JoinTable } from './join-table.ts';
 import { openPartitions, type HashPartitions } from './hash-partitions.ts';
 import type { OperatorScratch } from './operator-scratch.ts';
 import type { OperatorCounters } from './hash-aggregate.ts';
@@ -58,10 +58,8 @@ export class HashJoin {
   readonly #leftKey: (row: Row) => string;
   readonly #rightKey: (row: Row) => string;
   readonly #leftGet: readonly KeyGetter[];
-  readonly #rightGet: readonly KeyGetter[];
   readonly #fanout: number;
-  #table: KeyTrie<Entry>;
-  #nullRight: Row[] = [];
+  readonly #table: JoinTable;
   #bytes = 0;
   #rightParts: HashPartitions | undefined;
   #leftParts: HashPartitions | undefined;
@@ -74,8 +72,7 @@ export class HashJoin {
     this.#leftKey = keyEncoder(options.leftKeys);
     this.#rightKey = keyEncoder(options.rightKeys);
     this.#leftGet = options.leftKeys.map(columnGetter);
-    this.#rightGet = options.rightKeys.map(columnGetter);
-    this.#table = new KeyTrie<Entry>(options.rightKeys.length);
+    this.#table = new JoinTable(options.rightKeys, options.how === 'right' || options.how === 'full');
     this.#fanout = options.fanout ?? 16;
   }
 
@@ -110,37 +107,24 @@ export class HashJoin {
     this.#checkAbort();
     this.rightRows += rows.length;
     if (rows.length > 0) this.#o.output.noteRight(rows[0]!);
-    const each = rows.length === 0 ? 0 : estimateRowsBytes(rows) / rows.length + ENTRY_BYTES;
-    const keys = this.#o.rightKeys;
     if (this.#rightParts) {
+      const each = rows.length === 0 ? 0 : estimateRowsBytes(rows) / rows.length + ENTRY_BYTES;
       await this.#partitionRight(rows, this.#rightParts, 0, each);
       return;
     }
     const table = this.#table;
-    const get = this.#rightGet;
-    for (const row of rows) {
-      if (hasNullKey(row, keys)) {
-        if (this.#o.how === 'right' || this.#o.how === 'full') this.#nullRight.push(row);
-        else continue;
-      } else {
-        const entry = table.find(row, get);
-        if (entry) entry.rows.push(row);
-        else this.#bytes += table.insert({ rows: [row], matched: false });
-      }
-      this.#bytes += each;
-    }
+    table.add(rows);
+    this.#bytes = table.bytes;
     if (this.#overBudget()) {
       // grace: everything built so far goes to partitions, and so does the rest
-      const parts = await this.#newPartitions();
-      this.#rightParts = parts;
+      this.#rightParts = await this.#newPartitions();
       this.#leftParts = await this.#newPartitions();
-      for (const entry of table.groups(true)) {
-        const key = this.#rightKey(entry.rows[0]!);
-        const p = hashKey(key, 0) % parts.fanout;
-        for (const row of entry.rows) await parts.add(p, [key, row] satisfies JoinRecord, each);
+      for (let start = 0; start < table.length; start += 4096) {
+        const held: Row[] = [];
+        for (let i = start; i < Math.min(table.length, start + 4096); i++) held.push(table.row(i));
+        await this.#partitionRight(held, this.#rightParts, 0, estimateRowsBytes(held) / held.length + ENTRY_BYTES);
       }
-      for (const row of this.#nullRight) await parts.add(0, [null, row] satisfies JoinRecord, each);
-      this.#nullRight = [];
+      table.clear();
       this.#bytes = 0;
       this.#o.counters.flushes++;
     }
@@ -191,11 +175,28 @@ export class HashJoin {
       await sink(unmatched);
       return;
     }
+    await sink(this.#probeTable(rows));
+  }
+
+  /** Joins left rows against the in-memory table. */
+  #probeTable(rows: readonly Row[]): Row[] {
     const out: Row[] = [];
     const table = this.#table;
     const get = this.#leftGet;
-    for (const row of rows) this.#joinRow(out, row, hasNullKey(row, keys) ? undefined : table.find(row, get));
-    await sink(out);
+    const keys = this.#o.leftKeys;
+    const how = this.#o.how;
+    const output = this.#o.output;
+    const outer = how === 'left' || how === 'full';
+    for (const row of rows) {
+      const head = hasNullKey(row, keys) ? -1 : table.find(row, get);
+      if (how === 'semi') {
+        if (head !== -1) out.push(row);
+      } else if (how === 'anti') {
+        if (head === -1) out.push(row);
+      } else if (head !== -1) table.joinChain(out, row, head, output);
+      else if (outer) out.push(output.leftOnly(row));
+    }
+    return out;
   }
 
   /** Joins the records' rows against a partition's `table`. */
@@ -238,7 +239,7 @@ export class HashJoin {
     const rightParts = this.#rightParts;
     const leftParts = this.#leftParts;
     if (!rightParts || !leftParts) {
-      await this.#emitUnmatched(this.#table.groups(), this.#nullRight, sink);
+      await this.#emitTableUnmatched(sink);
       this.#table.clear();
       return;
     }
@@ -246,6 +247,23 @@ export class HashJoin {
     await leftParts.finish();
     this.#o.counters.depth = Math.max(this.#o.counters.depth, 1);
     await this.#joinAll(rightParts, leftParts, 1, sink);
+  }
+
+  /** Unmatched rows of the in-memory table (right and full joins). */
+  async #emitTableUnmatched(sink: JoinSink): Promise<void> {
+    const how = this.#o.how;
+    if (how !== 'right' && how !== 'full') return;
+    const output = this.#o.output;
+    const table = this.#table;
+    let out: Row[] = [];
+    for (const i of table.unmatched()) {
+      out.push(output.rightOnly(table.row(i)));
+      if (out.length >= 8192) {
+        await sink(out);
+        out = [];
+      }
+    }
+    await sink(out);
   }
 
   async #emitUnmatched(entries: Iterable<Entry>, nullRight: readonly Row[], sink: JoinSink): Promise<void> {
@@ -351,7 +369,6 @@ export class HashJoin {
   /** Drops the table and deletes open partitions. */
   async dispose(): Promise<void> {
     this.#table.clear();
-    this.#nullRight = [];
     for (const parts of this.#open) await parts.dispose().catch(() => {});
     this.#open.clear();
   }

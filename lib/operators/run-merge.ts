@@ -87,6 +87,14 @@ export async function* mergeRuns(
   outSize: (first: RecordBatch) => number,
   checkAbort: () => void,
 ): AsyncGenerator<RecordBatch> {
+  if (sources.length === 1) {
+    // one run is already in order: its batches pass through, with no heap and no gather
+    for (let batch = await nextBatch(sources[0]!, schema); batch; batch = await nextBatch(sources[0]!, schema)) {
+      checkAbort();
+      yield batch;
+    }
+    return;
+  }
   ordering.bind(schema);
   const heap = new CursorHeap(ordering);
   for (const [run, next] of sources.entries()) {

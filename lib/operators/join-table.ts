@@ -1,0 +1,219 @@
+/**
+ * The in-memory build side of a hash join, held by column: each right column is one flat array of
+ * values, rows are indices, and the key trie (key-trie.ts) maps each key to the index of its first
+ * row, later rows of the key chained through a typed array. Held this way a right row costs its
+ * values and a few slots, where a row object, an entry object and a one-row array per key cost
+ * about three times that, and made a large x large join spill what fits (the right rows are
+ * dropped once copied). Output reads the right values by index with their output names fixed once.
+ */
+import { estimateValueBytes, type Row } from '../core/batch.ts';
+import { columnGetter, hasNullKey, type KeyGetter } from './key-encoding.ts';
+import { KeyTrie } from './key-trie.ts';
+import { copyRow, type JoinOutput } from './join-output.ts';
+import { JoinedRowMaker } from './joined-row.ts';
+
+/** A column a row did not have (kept apart from `undefined`, which the row may hold). */
+const ABSENT: unique symbol = Symbol('absent');
+
+/** Rows sampled per chunk for the byte estimate. */
+const SAMPLE = 32;
+/** Typed-array slots per row: chain, chain tail, matched flag. */
+const SLOT_BYTES = 4 + 4 + 1;
+
+/** Estimated bytes the values of `rows` take in column arrays (a slot each, plus what they point to). */
+function columnBytesPerRow(rows: readonly Row[]): number {
+  const step = Math.max(1, Math.floor(rows.length / SAMPLE));
+  let bytes = 0;
+  let sampled = 0;
+  for (let i = 0; i < rows.length; i += step, sampled++) {
+    const row = rows[i] as Record<string, unknown>;
+    for (const name in row) bytes += 8 + estimateValueBytes(row[name], 0);
+  }
+  return sampled === 0 ? 0 : bytes / sampled;
+}
+
+/** A join's right rows by column, found by key; see the module comment. */
+export class JoinTable {
+  readonly #trie: KeyTrie<number>;
+  readonly #get: readonly KeyGetter[];
+  readonly #keys: readonly string[];
+  readonly #keepNull: boolean;
+  readonly #names: string[] = [];
+  readonly #index = new Map<string, number>();
+  #columns: unknown[][] = [];
+  /** Next row of the same key (-1: none). */
+  #next = new Int32Array(1024);
+  /** For a key's first row: its last row. */
+  #tail = new Int32Array(1024);
+  #matched = new Uint8Array(1024);
+  /** Output name of each column (null: a shared key), fixed at the first output. */
+  #targets: (string | null)[] | undefined;
+  /** The compiled maker of joined rows and the columns it reads (see joined-row.ts), once made. */
+  #maker: { make: JoinedRowMaker | undefined; columns: unknown[][] } | undefined;
+  /** Some row lacks a column (the maker would add it). */
+  #ragged = false;
+  /** Rows held. */
+  length = 0;
+  /** Estimated bytes held. */
+  bytes = 0;
+
+  /**
+   * @param keys the right key columns
+   * @param keepNull keep rows with a null key (right and full joins output them unmatched)
+   */
+  constructor(keys: readonly string[], keepNull: boolean) {
+    this.#keys = keys;
+    this.#get = keys.map(columnGetter);
+    this.#trie = new KeyTrie<number>(keys.length);
+    this.#keepNull = keepNull;
+  }
+
+  /** Distinct keys held. */
+  get keys(): number {
+    return this.#trie.size;
+  }
+
+  /** Adds right rows; returns the estimated bytes added. */
+  add(rows: readonly Row[]): number {
+    const before = this.bytes;
+    const each = columnBytesPerRow(rows) + SLOT_BYTES;
+    const trie = this.#trie;
+    for (const row of rows) {
+      if (hasNullKey(row, this.#keys)) {
+        if (!this.#keepNull) continue;
+        this.#store(row); // no key: never found, always unmatched
+      } else {
+        const head = trie.find(row, this.#get);
+        const i = this.#store(row);
+        if (head === undefined) {
+          this.bytes += trie.insert(i);
+          this.#tail[i] = i;
+        } else {
+          this.#next[this.#tail[head]!] = i;
+          this.#tail[head] = i;
+        }
+      }
+      this.bytes += each;
+    }
+    return this.bytes - before;
+  }
+
+  #store(row: Row): number {
+    const i = this.length++;
+    if (i === this.#next.length) this.#grow();
+    this.#next[i] = -1;
+    const columns = this.#columns;
+    let seen = 0;
+    for (const name in row) {
+      let c = this.#index.get(name);
+      if (c === undefined) c = this.#addColumn(name, i);
+      columns[c]!.push((row as Record<string, unknown>)[name]);
+      seen++;
+    }
+    if (seen !== columns.length) {
+      this.#ragged = true;
+      for (const column of columns) if (column.length === i) column.push(ABSENT);
+    }
+    return i;
+  }
+
+  #addColumn(name: string, rows: number): number {
+    const c = this.#names.length;
+    this.#names.push(name);
+    this.#index.set(name, c);
+    this.#columns.push(new Array<unknown>(rows).fill(ABSENT));
+    if (rows > 0) this.#ragged = true;
+    this.#targets = undefined;
+    this.#maker = undefined;
+    return c;
+  }
+
+  #grow(): void {
+    const size = this.#next.length * 2;
+    for (const key of ['next', 'tail'] as const) {
+      const grown = new Int32Array(size);
+      grown.set(key === 'next' ? this.#next : this.#tail);
+      if (key === 'next') this.#next = grown;
+      else this.#tail = grown;
+    }
+    const matched = new Uint8Array(size);
+    matched.set(this.#matched);
+    this.#matched = matched;
+  }
+
+  /** The first row of the key `getters` read from left row `row`, or -1. */
+  find(row: Row, getters: readonly KeyGetter[]): number {
+    return this.#trie.find(row, getters) ?? -1;
+  }
+
+  /** The row after `i` with the same key, or -1. */
+  next(i: number): number {
+    return this.#next[i]!;
+  }
+
+  /** Appends left row `left` joined with each right row of the chain from `head` to `out`, marking them matched. */
+  joinChain(out: Row[], left: Row, head: number, output: JoinOutput): void {
+    const targets = (this.#targets ??= this.#names.map((name) => output.rightName(name)));
+    const maker = (this.#maker ??= this.#compile(left, targets));
+    if (maker.make?.fits(left)) {
+      for (let i = head; i !== -1; i = this.#next[i]!) {
+        this.#matched[i] = 1;
+        out.push(maker.make.make(left, maker.columns, i));
+      }
+      return;
+    }
+    const columns = this.#columns;
+    for (let i = head; i !== -1; i = this.#next[i]!) {
+      this.#matched[i] = 1;
+      const joined = copyRow(left);
+      for (let c = 0; c < targets.length; c++) {
+        const target = targets[c];
+        const value = columns[c]![i];
+        if (target !== null && value !== ABSENT) joined[target!] = value;
+      }
+      out.push(joined);
+    }
+  }
+
+  /** The maker for left rows shaped as `left` (none when some right row lacks a column). */
+  #compile(left: Row, targets: readonly (string | null)[]): { make: JoinedRowMaker | undefined; columns: unknown[][] } {
+    const kept = targets.flatMap((t, c) => (t === null ? [] : [c]));
+    const columns = kept.map((c) => this.#columns[c]!);
+    if (this.#ragged) return { make: undefined, columns };
+    return {
+      make: JoinedRowMaker.compile(
+        Object.keys(left),
+        kept.map((c) => targets[c]!),
+      ),
+      columns,
+    };
+  }
+
+  /** Right row `i` as an object, as it came in. */
+  row(i: number): Row {
+    const row: Record<string, unknown> = {};
+    for (let c = 0; c < this.#names.length; c++) {
+      const value = this.#columns[c]![i];
+      if (value !== ABSENT) row[this.#names[c]!] = value;
+    }
+    return row;
+  }
+
+  /** Indices of the rows no left row matched, in build order. */
+  *unmatched(): Generator<number> {
+    for (let i = 0; i < this.length; i++) if (this.#matched[i] === 0) yield i;
+  }
+
+  /** Drops every row. */
+  clear(): void {
+    this.#trie.clear();
+    this.#columns = this.#columns.map(() => []);
+    this.#maker = undefined;
+    this.#ragged = false;
+    this.#next = new Int32Array(1024);
+    this.#tail = new Int32Array(1024);
+    this.#matched = new Uint8Array(1024);
+    this.length = 0;
+    this.bytes = 0;
+  }
+}
