@@ -92,7 +92,10 @@ export function fitsType(text: string, type: DetectedType): boolean {
     case 'timestamptz': {
       // blanks after the value only when it has an offset: DuckDB reads `... 10:00:00 ` (no offset) as text
       const t = trimBlanks(text);
-      return parseTimestampTz(trimLeadingBlanks(text)) !== undefined || (TIMESTAMP_TZ.test(t) && parseTimestampTz(t) !== undefined);
+      return (
+        parseTimestampTz(trimLeadingBlanks(text)) !== undefined ||
+        (TIMESTAMP_TZ.test(t) && parseTimestampTz(t) !== undefined)
+      );
     }
     case 'text':
       return true;
