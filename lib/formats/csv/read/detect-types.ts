@@ -88,12 +88,12 @@ export function fitsType(text: string, type: DetectedType): boolean {
       return DATE_FORMATS.some((f) => parseDate(t, f) !== undefined);
     }
     case 'timestamp':
-      return parseTimestamp(trimLeadingBlanks(text)) !== undefined;
+      return parseTimestamp(sniffedTimestamp(text)) !== undefined;
     case 'timestamptz': {
-      // blanks after the value only when it has an offset: DuckDB reads `... 10:00:00 ` (no offset) as text
+      // with an offset, any blanks after it
       const t = trimBlanks(text);
       return (
-        parseTimestampTz(trimLeadingBlanks(text)) !== undefined ||
+        parseTimestampTz(sniffedTimestamp(text)) !== undefined ||
         (TIMESTAMP_TZ.test(t) && parseTimestampTz(t) !== undefined)
       );
     }
@@ -101,6 +101,18 @@ export function fitsType(text: string, type: DetectedType): boolean {
       return true;
   }
 }
+
+/**
+ * A timestamp cell as DuckDB's sniffer reads it: blanks before it skipped, and blanks after it
+ * only after the seconds and starting with a space (`10:00:00 ` and `10:00:00 \t` are timestamps,
+ * `10:00:00\t` and `10:00 ` text). A value with an offset takes any blanks after it (the caller).
+ */
+function sniffedTimestamp(text: string): string {
+  const t = trimLeadingBlanks(text);
+  const m = SECONDS_THEN_SPACE.exec(t);
+  return m ? m[1]! : t;
+}
+const SECONDS_THEN_SPACE = /^(.*\d:\d{2}:\d{2}(?:\.\d+)?) [ \t]*$/;
 
 /** The narrowest type every non-empty value fits (`text` when there are none). */
 export function detectType(values: Iterable<string>): DetectedType {
