@@ -217,7 +217,7 @@ test("indented comment lines: skipped as DuckDB skips them with comment='#' (spa
     `SELECT a::VARCHAR, b::VARCHAR FROM read_csv('${path}', comment='#', delim=',', quote='"', header=true, auto_detect=false, columns={'a':'VARCHAR','b':'VARCHAR'})`,
   );
   const want = result.getRowsJson().map((r) => r.map(String));
-  const { output, stats } = await pipeline(fromCsv(path, extra), collect());
+  const { output, stats } = await pipeline(fromCsv(path), collect());
   assert.deepEqual(
     (output as Record<string, string>[]).map((r) => [r.a, r.b]),
     want,
