@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { pipeline, fromCsv, collect } from '../../index.ts';
+import { pipeline, fromCsv, collect, type FromCsvOptions } from '../../index.ts';
 import { tempDir } from '../helpers.ts';
 
 const dir = tempDir();
@@ -61,13 +61,13 @@ function asDuck(value: unknown, type: string): string | null {
   return String(value);
 }
 
-/** Reads `text` with both, and compares names, order and values. */
-async function compare(name: string, text: string): Promise<void> {
+/** Reads `text` with both, and compares names, order and values (`extra`: fromCsv options, e.g. the parser). */
+async function compare(name: string, text: string, extra: FromCsvOptions = {}): Promise<void> {
   const path = join(dir, name);
   writeFileSync(path, text);
   // all text: DuckDB's NULL is spillway's empty string
   const plain = await duckRead(path, true);
-  const { output, stats } = await pipeline(fromCsv(path), collect());
+  const { output, stats } = await pipeline(fromCsv(path, extra), collect());
   const rows = output as Record<string, string>[];
   assert.equal(String(stats.stages[0]?.details.columns ?? ''), plain.names.join(','), `${name}: column names`);
   assert.deepEqual(
@@ -77,7 +77,7 @@ async function compare(name: string, text: string): Promise<void> {
   );
   // typed: the same types detected, and the values DuckDB gives
   const typed = await duckRead(path, false);
-  const auto = await pipeline(fromCsv(path, { cast: 'auto' }), collect());
+  const auto = await pipeline(fromCsv(path, { ...extra, cast: 'auto' }), collect());
   assert.equal(String(auto.stats.stages[0]?.details.types), typed.types.join(','), `${name}: detected types`);
   const got = (auto.output as Record<string, unknown>[]).map((r) =>
     typed.names.map((n, c) => asDuck(r[n], typed.types[c]!)),
@@ -127,6 +127,34 @@ const CASES: Record<string, string> = {
 test('fromCsv with no options reads what DuckDB read_csv reads, names, order and values', async (t) => {
   for (const [name, text] of Object.entries(CASES)) {
     await t.test(name, () => compare(name, text));
+  }
+});
+
+/** Spaces and tabs around header names and values: DuckDB's names and types, on both parsers. */
+const BLANKS: Record<string, string> = {
+  'spaced-header.csv': 'id, name , price\n1,a,2.5\n2,b,3\n',
+  'spaced-quoted-header.csv': '" id"," first name ",price\n1,a,2.5\n2,b,3\n',
+  'spaced-header-duplicates.csv': 'a, a ,  ,b\n1,2,3,4\n5,6,7,8\n',
+  'tabbed-header.csv': '"\ta\t",b\nx,1\ny,2\n',
+  'spaced-integers.csv': 'id,n\n 42,1\n7 ,2\n\t 8 \t,3\n-5,4\n',
+  'spaced-doubles.csv': 'lead,trail,both\n 3.5,3.5 , 1.5 \n\t.5,2.5\t,2\n -1e3,1,3\n',
+  'spaced-dates.csv':
+    'd,t,tz\n 2024-01-02, 2024-01-02 10:00:00, 2026-11-30T10:00:00+01:00 \n2024-01-03 ,2024-01-03 11:00:00,2026-11-30T10:00:00Z\n',
+  'spaced-trailing-timestamp.csv': 't,n\n2024-01-02 10:00:00 ,1\n2024-01-03 11:00:00,2\n',
+  // DuckDB's sniffer: blanks after a timestamp only after its seconds and starting with a space
+  'blanks-after-timestamps.csv':
+    'a,b,c,d\n2024-01-02 10:00:00 \t,2024-01-02 10:00:00\t,2024-01-02 10:00 ,2026-11-30T10:00:00+01:00\t\n\t2024-01-02 10:00:00.5  ,2024-01-02 10:00:00,2024-01-02 10:00,2026-11-30T10:00:00Z\n',
+  'spaced-booleans.csv': 'a,b\n true,1\nfalse ,2\n',
+  'spaced-blank-cells.csv': 'a,b\n   ,1\n1,2\n',
+  'plus-signs.csv': 'i,d\n+5,+1.5\n6,2.5\n',
+  'spaced-mixed.csv': 'id,name,price\n 42,a ,3.5 \n7, b,  1\n',
+};
+
+test('blanks around names and values: DuckDB read_csv names and types, on the fast path and csv-parse', async (t) => {
+  for (const [name, text] of Object.entries(BLANKS)) {
+    for (const parser of ['fast', 'csv-parse'] as const) {
+      await t.test(`${name} (${parser})`, () => compare(`${parser}-${name}`, text, { parser }));
+    }
   }
 });
 

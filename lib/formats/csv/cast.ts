@@ -4,6 +4,7 @@
  */
 
 import { CastFailure, castDetected } from './read/detect-types.ts';
+import { isBlank, trimBlanks } from './read/blanks.ts';
 
 export { CastFailure };
 
@@ -36,8 +37,9 @@ const INTEGER = /^[-+]?\d+$/;
 
 /**
  * Infers a value from cell text: decimal numbers become numbers (integers beyond 2^53 become
- * bigint so no digit is lost), `true`/`false` become booleans, the empty string becomes null;
- * everything else stays a string.
+ * bigint so no digit is lost), also with spaces or tabs around them (` 42`, `3.5 `: DuckDB's
+ * casts skip them); `true`/`false` become booleans (exactly: DuckDB refuses ` true`); the empty
+ * string becomes null; everything else stays a string, blanks included.
  */
 export function inferCell(text: string): unknown {
   const length = text.length;
@@ -45,14 +47,25 @@ export function inferCell(text: string): unknown {
   const c = text.charCodeAt(0);
   // digits, '-', '+', '.'
   if ((c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46) {
-    if (!NUMERIC.test(text)) return text;
-    const n = Number(text);
-    if (!Number.isSafeInteger(n) && Number.isInteger(n) && INTEGER.test(text)) return BigInt(text);
-    return n;
+    if (!NUMERIC.test(text)) return isBlank(text.charCodeAt(length - 1)) ? blankNumber(text) : text;
+    return number(text);
   }
   if (length === 4 && text === 'true') return true;
   if (length === 5 && text === 'false') return false;
-  return text;
+  return isBlank(c) ? blankNumber(text) : text;
+}
+
+/** The number `text` (decimal, checked) holds: a bigint when it is an integer beyond 2^53. */
+function number(text: string): number | bigint {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) && Number.isInteger(n) && INTEGER.test(text)) return BigInt(text);
+  return n;
+}
+
+/** A cell with blanks around it: the number inside, else the cell as it is. */
+function blankNumber(text: string): unknown {
+  const inner = trimBlanks(text);
+  return inner.length > 0 && NUMERIC.test(inner) ? number(inner) : text;
 }
 
 /** Casts every cell of `rows` in place with {@link inferCell}. */
@@ -72,11 +85,15 @@ export function inferRows(rows: (Record<string, unknown> | unknown[])[]): void {
   }
 }
 
-/** Converts one cell to a declared type; throws {@link CastFailure}. Empty cells are null except for strings. */
-export function castCell(text: string, type: CsvColumnType, column: string): unknown {
-  if (typeof type === 'function') return type(text);
-  if (type === 'string' || type === 'text') return text;
-  if (text.length === 0) return null;
+/**
+ * Converts one cell to a declared type; throws {@link CastFailure}. Empty cells are null except for
+ * strings; spaces and tabs around a number are skipped, as DuckDB's casts skip them.
+ */
+export function castCell(cell: string, type: CsvColumnType, column: string): unknown {
+  if (typeof type === 'function') return type(cell);
+  if (type === 'string' || type === 'text') return cell;
+  if (cell.length === 0) return null;
+  const text = type === 'number' || type === 'integer' || type === 'bigint' ? trimBlanks(cell) : cell;
   switch (type) {
     case 'double':
       return castCell(text, 'number', column);
@@ -86,16 +103,16 @@ export function castCell(text: string, type: CsvColumnType, column: string): unk
     case 'timestamptz':
       return castDetected(text, type, column);
     case 'number': {
-      if (!NUMERIC.test(text)) throw new CastFailure(column, text, 'number');
+      if (!NUMERIC.test(text)) throw new CastFailure(column, cell, 'number');
       return Number(text);
     }
     case 'integer': {
       const n = Number(text);
-      if (!INTEGER.test(text) || !Number.isSafeInteger(n)) throw new CastFailure(column, text, 'integer (safe range)');
+      if (!INTEGER.test(text) || !Number.isSafeInteger(n)) throw new CastFailure(column, cell, 'integer (safe range)');
       return n;
     }
     case 'bigint': {
-      if (!INTEGER.test(text)) throw new CastFailure(column, text, 'bigint');
+      if (!INTEGER.test(text)) throw new CastFailure(column, cell, 'bigint');
       return BigInt(text);
     }
     case 'boolean': {

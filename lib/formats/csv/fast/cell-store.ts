@@ -9,6 +9,7 @@
  * larger array is the old one copied to its front), and per-column state is two bytes.
  */
 import { inferCell } from '../cast.ts';
+import { isBlank } from '../read/blanks.ts';
 import { FIELD_OVERRIDE, type ScannedRecord } from './scan-types.ts';
 import { NOT_NUMBER, parseDecimal, SLOW } from './cells.ts';
 
@@ -153,10 +154,12 @@ export class CellStore {
       const c = w[s]!;
       if ((c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46) {
         const v = parseDecimal(w, s, e);
-        if (v === NOT_NUMBER) return this.string(scanner, f, windowAscii);
-        if (v !== SLOW) return this.#number(f, v);
+        // a blank after a number (`3.5 `): inferCell reads the number inside
+        if (v === NOT_NUMBER && !isBlank(w[e - 1]!)) return this.string(scanner, f, windowAscii);
+        if (v !== SLOW && v !== NOT_NUMBER) return this.#number(f, v);
         value = inferCell(decode(f));
-      } else if (c === 116 && e - s === 4 && w[s + 1] === 114 && w[s + 2] === 117 && w[s + 3] === 101)
+      } else if (isBlank(c)) value = inferCell(decode(f));
+      else if (c === 116 && e - s === 4 && w[s + 1] === 114 && w[s + 2] === 117 && w[s + 3] === 101)
         return this.#put(f, K_BOOL, 1);
       else if (c === 102 && e - s === 5 && w[s + 1] === 97 && w[s + 2] === 108 && w[s + 3] === 115 && w[s + 4] === 101)
         return this.#put(f, K_BOOL, 0);

@@ -4,6 +4,7 @@
  */
 import { isAscii } from 'node:buffer';
 import { inferCell } from '../cast.ts';
+import { isBlank } from '../read/blanks.ts';
 import { FIELD_ESCAPED, FIELD_OVERRIDE, type ScannedRecord } from './scan-types.ts';
 
 /** Buffer's native slice decoders (present on every Node Buffer; not in @types/node). */
@@ -168,9 +169,11 @@ export class CellDecoder {
       const c = w[s]!;
       if ((c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46) {
         const v = parseDecimal(w, s, e);
-        if (v === NOT_NUMBER) return this.text(scanner, i);
+        // a blank after a number (`3.5 `): inferCell reads the number inside
+        if (v === NOT_NUMBER) return isBlank(w[e - 1]!) ? inferCell(this.text(scanner, i)) : this.text(scanner, i);
         if (v !== SLOW) return v;
-      } else if (c === 116 && e - s === 4 && w[s + 1] === 114 && w[s + 2] === 117 && w[s + 3] === 101) return true;
+      } else if (isBlank(c)) return inferCell(this.text(scanner, i));
+      else if (c === 116 && e - s === 4 && w[s + 1] === 114 && w[s + 2] === 117 && w[s + 3] === 101) return true;
       else if (c === 102 && e - s === 5 && w[s + 1] === 97 && w[s + 2] === 108 && w[s + 3] === 115 && w[s + 4] === 101)
         return false;
       else return this.text(scanner, i);

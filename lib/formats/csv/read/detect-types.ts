@@ -3,8 +3,14 @@
  * integer, double, date and timestamp that every non-empty value of the column fits, else text
  * (so a column mixing numbers and text is text). Also the casts that turn cell text into those
  * types exactly (integers beyond 2^53 as bigint, timestamps to the microsecond).
+ *
+ * Spaces and tabs around a value: the sniffer takes them where DuckDB's sniffer does (around an
+ * integer or a date; before a double or a timestamp; around a timestamp with an offset; never
+ * around a boolean, and never a leading `+`), so a column is typed as DuckDB types it; the casts
+ * then read a value with them, as DuckDB's casts do once the type is chosen (see blanks.ts).
  */
 import { PreciseDate } from '../../values.ts';
+import { trimBlanks, trimLeadingBlanks } from './blanks.ts';
 
 /** A cell that does not fit its declared type. */
 export class CastFailure extends Error {
@@ -28,8 +34,11 @@ export type DetectedType = 'boolean' | 'integer' | 'double' | 'date' | 'timestam
 const CANDIDATES: readonly DetectedType[] = ['boolean', 'integer', 'double', 'date', 'timestamp', 'timestamptz'];
 
 const BOOLEAN = /^(?:true|false)$/i;
-// no leading zeros: DuckDB keeps `007` as text
-const INTEGER = /^[-+]?(?:0|[1-9]\d*)$/;
+// the sniffer's integers and doubles: no leading zeros (DuckDB keeps `007` as text), no leading `+` (DuckDB keeps `+5` as text)
+const SNIFF_INTEGER = /^-?(?:0|[1-9]\d*)$/;
+const SNIFF_DOUBLE = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
+// the casts, once a column is typed: DuckDB's casts read `+5` and `007`
+const INTEGER = /^[-+]?\d+$/;
 const DOUBLE = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
 /** Date formats the sniffer tries, in DuckDB's order of preference (day before month when both fit). */
 export const DATE_FORMATS = [
@@ -59,28 +68,51 @@ const TIMESTAMP_TZ =
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
 
-/** True when `text` (not empty) is a value of `type`. */
+/** True when `text` (not empty) is a value of `type` for the sniffer (DuckDB's rules, blanks included: see the module comment). */
 export function fitsType(text: string, type: DetectedType): boolean {
   switch (type) {
     case 'boolean':
       return BOOLEAN.test(text);
     case 'integer': {
-      if (!INTEGER.test(text)) return false;
-      const n = BigInt(text);
+      const t = trimBlanks(text);
+      if (!SNIFF_INTEGER.test(t)) return false;
+      const n = BigInt(t);
       return n >= INT64_MIN && n <= INT64_MAX;
     }
-    case 'double':
-      return DOUBLE.test(text) && !/^[-+]?0\d/.test(text);
-    case 'date':
-      return DATE_FORMATS.some((f) => parseDate(text, f) !== undefined);
+    case 'double': {
+      const t = trimLeadingBlanks(text);
+      return SNIFF_DOUBLE.test(t) && !/^-?0\d/.test(t);
+    }
+    case 'date': {
+      const t = trimBlanks(text);
+      return DATE_FORMATS.some((f) => parseDate(t, f) !== undefined);
+    }
     case 'timestamp':
-      return parseTimestamp(text) !== undefined;
-    case 'timestamptz':
-      return parseTimestampTz(text) !== undefined;
+      return parseTimestamp(sniffedTimestamp(text)) !== undefined;
+    case 'timestamptz': {
+      // with an offset, any blanks after it
+      const t = trimBlanks(text);
+      return (
+        parseTimestampTz(sniffedTimestamp(text)) !== undefined ||
+        (TIMESTAMP_TZ.test(t) && parseTimestampTz(t) !== undefined)
+      );
+    }
     case 'text':
       return true;
   }
 }
+
+/**
+ * A timestamp cell as DuckDB's sniffer reads it: blanks before it skipped, and blanks after it
+ * only after the seconds and starting with a space (`10:00:00 ` and `10:00:00 \t` are timestamps,
+ * `10:00:00\t` and `10:00 ` text). A value with an offset takes any blanks after it (the caller).
+ */
+function sniffedTimestamp(text: string): string {
+  const t = trimLeadingBlanks(text);
+  const m = SECONDS_THEN_SPACE.exec(t);
+  return m ? m[1]! : t;
+}
+const SECONDS_THEN_SPACE = /^(.*\d:\d{2}:\d{2}(?:\.\d+)?) [ \t]*$/;
 
 /** The narrowest type every non-empty value fits (`text` when there are none). */
 export function detectType(values: Iterable<string>): DetectedType {
@@ -96,7 +128,8 @@ export function detectColumn(values: Iterable<string>): { type: DetectedType; fo
     if (value === '') continue;
     seen = true;
     for (const type of possible) if (type !== 'date' && !fitsType(value, type)) possible.delete(type);
-    for (const format of formats) if (parseDate(value, format) === undefined) formats.delete(format);
+    const date = trimBlanks(value);
+    for (const format of formats) if (parseDate(date, format) === undefined) formats.delete(format);
     if (formats.size === 0) possible.delete('date');
     if (possible.size === 0) return { type: 'text' };
   }
@@ -154,12 +187,15 @@ function parseTimestampTz(text: string): Date | undefined {
 /**
  * Casts cell text to a detected type: empty is null; integers are numbers when safe, else bigint;
  * dates are UTC midnight; timestamps (no zone, read as UTC) keep digits below the millisecond;
- * timestamps with an offset are the instant they name, to the microsecond.
+ * timestamps with an offset are the instant they name, to the microsecond. Spaces and tabs around
+ * a number, date or timestamp are skipped, a leading `+` and leading zeros are read, as DuckDB's
+ * casts read them (a boolean is exact: DuckDB refuses ` true`).
  * @throws CastFailure when the text is not a value of the type (an int64 overflow says so)
  */
-export function castDetected(text: string, type: DetectedType, column: string, format?: DateFormat): unknown {
-  if (type === 'text') return text;
-  if (text === '') return null;
+export function castDetected(cell: string, type: DetectedType, column: string, format?: DateFormat): unknown {
+  if (type === 'text') return cell;
+  if (cell === '') return null;
+  const text = type === 'boolean' ? cell : trimBlanks(cell);
   switch (type) {
     case 'boolean':
       if (BOOLEAN.test(text)) return text.length === 4;
@@ -196,5 +232,5 @@ export function castDetected(text: string, type: DetectedType, column: string, f
       break;
     }
   }
-  throw new CastFailure(column, text, type);
+  throw new CastFailure(column, cell, type);
 }

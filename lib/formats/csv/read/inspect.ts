@@ -5,6 +5,7 @@
  */
 import { IoError } from '../../../core/errors.ts';
 import { readSample } from './bytes.ts';
+import { byteOrderMark, settleEncoding } from './encoding.ts';
 import type { DetectedType } from './detect-types.ts';
 import { defaultNames, uniqueNames } from './names.ts';
 import { resolveCsvOptions, type CsvPlan, type FromCsvOptions } from './options.ts';
@@ -30,17 +31,26 @@ export interface CsvDescription {
 
 /** Sniffs the file of `plan` (its first `sampleBytes`), keeping what the options fix. */
 export async function sniffFile(plan: CsvPlan): Promise<CsvDialect> {
+  return (await sniffSample(plan, plan.file!, plan.stageName)).dialect;
+}
+
+/** Reads the sample of `path` and sniffs it in the encoding the options and its byte order mark settle. */
+async function sniffSample(
+  plan: CsvPlan,
+  path: string,
+  stage: string,
+): Promise<{ dialect: CsvDialect; sampled: { sample: Buffer; complete: boolean } }> {
   let sampled;
   try {
-    sampled = await readSample(plan.file!, plan.compression, plan.sampleBytes);
+    sampled = await readSample(path, plan.compression, plan.sampleBytes);
   } catch (error) {
-    throw new IoError(
-      `Cannot read ${plan.file}: ${(error as Error).message}`,
-      { stage: plan.stageName, file: plan.file },
-      { cause: error },
-    );
+    throw new IoError(`Cannot read ${path}: ${(error as Error).message}`, { stage, file: path }, { cause: error });
   }
-  return sniffCsv(sampled.sample, sampled.complete, dialectHints(plan));
+  const mark = byteOrderMark(sampled.sample);
+  // `bom: false` reads the mark as text, but a UTF-16BE file is refused all the same
+  const bomOff = plan.parseOptions.bom === false && mark?.encoding !== 'utf16be';
+  const encoding = settleEncoding(plan.encoding, bomOff ? undefined : mark, stage, path);
+  return { dialect: sniffCsv(sampled.sample, sampled.complete, dialectHints(plan), encoding), sampled };
 }
 
 /**
@@ -55,14 +65,7 @@ export async function sniffFile(plan: CsvPlan): Promise<CsvDialect> {
  */
 export async function inspectCsv(path: string, options?: FromCsvOptions): Promise<CsvDescription> {
   const plan = resolveCsvOptions(path, { ...options, sniff: true });
-  const sampled = await readSample(path, plan.compression, plan.sampleBytes).catch((error: unknown) => {
-    throw new IoError(
-      `Cannot read ${path}: ${(error as Error).message}`,
-      { stage: 'inspectCsv', file: path },
-      { cause: error },
-    );
-  });
-  const d = sniffCsv(sampled.sample, sampled.complete, dialectHints(plan));
+  const { dialect: d, sampled } = await sniffSample(plan, path, 'inspectCsv');
   const header = d.headerNames;
   const given = Array.isArray(plan.columns) ? [...plan.columns] : undefined;
   const names = given ?? (header ? uniqueNames(header) : defaultNames(d.types.length));

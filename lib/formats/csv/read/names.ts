@@ -6,15 +6,28 @@
 import { CsvParseError } from '../../../core/errors.ts';
 
 /**
- * Unique names, DuckDB's rule: an empty name becomes `column<i>` (`i` its 0-based position); a
- * name already taken gets `_1`, `_2`, ... (the first suffix not taken), so `a,a,,a_1` gives
- * `a, a_1, column2, a_1_1`.
+ * A header cell as DuckDB names its column: surrounding spaces removed (quoted or not; tabs and
+ * other whitespace are kept, as DuckDB keeps them), so ` name ` names the column `name`.
+ */
+export function trimName(raw: string): string {
+  let start = 0;
+  let end = raw.length;
+  while (start < end && raw.charCodeAt(start) === 32) start++;
+  while (end > start && raw.charCodeAt(end - 1) === 32) end--;
+  return start === 0 && end === raw.length ? raw : raw.slice(start, end);
+}
+
+/**
+ * Unique names, DuckDB's rule: surrounding spaces are removed ({@link trimName}); an empty name
+ * becomes `column<i>` (`i` its 0-based position); a name already taken gets `_1`, `_2`, ... (the
+ * first suffix not taken), so `a,a,,a_1` gives `a, a_1, column2, a_1_1` and `a, a ` gives `a, a_1`.
  */
 export function uniqueNames(header: readonly string[]): string[] {
   const taken = new Set<string>();
   const next = new Map<string, number>();
   return header.map((raw, i) => {
-    const base = raw === '' ? `column${i}` : raw;
+    const trimmed = trimName(raw);
+    const base = trimmed === '' ? `column${i}` : trimmed;
     let name = base;
     let k = next.get(base) ?? 1;
     while (taken.has(name)) name = `${base}_${k++}`;
@@ -35,7 +48,10 @@ export function renamed(header: readonly string[], names: readonly string[]): st
   return header.flatMap((raw, i) => (raw === names[i] ? [] : [`${JSON.stringify(raw)} -> ${names[i]}`]));
 }
 
-/** A header hook: checks the header against `expected` (when given), then makes its names unique. */
+/**
+ * A header hook: checks the header against `expected` (when given: the header as written, or with
+ * its names' surrounding spaces removed, must equal it), then makes its names unique.
+ */
 export function headerHook(
   expected: readonly string[] | undefined,
   stage: string,
@@ -44,7 +60,8 @@ export function headerHook(
 ): (header: string[]) => string[] {
   return (header) => {
     if (expected !== undefined) {
-      const same = header.length === expected.length && header.every((h, i) => h === expected[i]);
+      const same =
+        header.length === expected.length && header.every((h, i) => h === expected[i] || trimName(h) === expected[i]);
       if (!same)
         throw new CsvParseError(`header [${header.join(',')}] differs from the expected [${expected.join(',')}]`, {
           stage,

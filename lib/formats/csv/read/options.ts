@@ -10,6 +10,11 @@ import type { ErrorPolicy } from '../../../io/dead-letter.ts';
 import { expectBoolean, expectInteger, expectOneOf, expectOptions } from '../../../core/validate.ts';
 import type { DatasetOptions } from '../../../dataset/multi-file.ts';
 import type { CsvColumnType, CsvSchema } from '../cast.ts';
+import { csvEncoding, type CsvEncoding } from './encoding.ts';
+import { FROM_CSV_KEYS } from './option-keys.ts';
+import { checkCasts, checkColumns, compressionOf, errorPolicy } from './option-checks.ts';
+
+export { FROM_CSV_KEYS } from './option-keys.ts';
 
 /** csv-parse options that fromCsv controls itself and so does not pass through. */
 type ControlledParseOptions =
@@ -80,7 +85,12 @@ export interface FromCsvOptions extends Omit<CsvParseOptions, ControlledParseOpt
   zstd?: boolean;
   /** What to do with a malformed row or a cell that does not fit its declared type (default `'fail'`). */
   onError?: ErrorPolicy;
-  /** Text encoding of the file (default `utf8`). */
+  /**
+   * Text encoding of the file: `'utf8'` (default), `'latin1'` or `'utf16le'` (Node's other
+   * spellings too). A byte order mark at the start of the file wins (UTF-8 or UTF-16LE, as
+   * csv-parse reads it); a UTF-16BE file and other encodings are refused. Non-UTF-8 files are
+   * read by csv-parse.
+   */
   encoding?: BufferEncoding;
   /** Name used in stats and errors (default: `fromCsv`; errors name the file as well). */
   name?: string;
@@ -99,72 +109,6 @@ export interface FromCsvOptions extends Omit<CsvParseOptions, ControlledParseOpt
   output?: 'rows' | 'arrow';
 }
 
-/** fromCsv's own option keys. */
-const OWN_KEYS = [
-  'columns',
-  'expectColumns',
-  'cast',
-  'types',
-  'sniff',
-  'sampleBytes',
-  'skipLines',
-  'skipBlankLines',
-  'batchSize',
-  'gzip',
-  'zstd',
-  'onError',
-  'encoding',
-  'name',
-  'parser',
-  'output',
-  // a dataset of files (lib/dataset): handled before these options reach a single file's reader
-  'fileColumn',
-  'hive',
-  'hiveTypes',
-  'where',
-];
-/** csv-parse's options that pass through (both spellings). */
-const PARSE_KEYS = [
-  'bom',
-  'comment',
-  'comment_no_infix',
-  'commentNoInfix',
-  'delimiter',
-  'escape',
-  'from',
-  'from_line',
-  'fromLine',
-  'group_columns_by_name',
-  'groupColumnsByName',
-  'ignore_last_delimiters',
-  'ignoreLastDelimiters',
-  'ltrim',
-  'max_record_size',
-  'maxRecordSize',
-  'quote',
-  'record_delimiter',
-  'recordDelimiter',
-  'relax_column_count',
-  'relaxColumnCount',
-  'relax_column_count_less',
-  'relaxColumnCountLess',
-  'relax_column_count_more',
-  'relaxColumnCountMore',
-  'relax_quotes',
-  'relaxQuotes',
-  'rtrim',
-  'skip_empty_lines',
-  'skipEmptyLines',
-  'skip_records_with_empty_values',
-  'skipRecordsWithEmptyValues',
-  'to',
-  'to_line',
-  'toLine',
-  'trim',
-];
-/** Every key fromCsv accepts. */
-export const FROM_CSV_KEYS: ReadonlySet<string> = new Set([...OWN_KEYS, ...PARSE_KEYS]);
-
 /** fromCsv's options, checked: what the factory and the readers work from. */
 export interface CsvPlan {
   input: string | Readable;
@@ -176,7 +120,8 @@ export interface CsvPlan {
   policy: ErrorPolicy;
   parser: 'auto' | 'fast' | 'csv-parse';
   output: 'rows' | 'arrow';
-  encoding: BufferEncoding;
+  /** The file's encoding as given (a byte order mark may settle another at open: read/encoding.ts). */
+  encoding: CsvEncoding;
   batchSize: number | 'auto' | undefined;
   compression: 'gzip' | 'zstd' | undefined;
   /** `columns` as given (undefined: sniffed, or true). */
@@ -195,30 +140,12 @@ export interface CsvPlan {
   given: FromCsvOptions;
 }
 
-function validatePolicy(value: unknown, path: string): ErrorPolicy {
-  if (value === undefined) return 'fail';
-  if (value === 'fail' || value === 'skip') return value;
-  if (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { deadLetter?: unknown }).deadLetter === 'string'
-  ) {
-    return { deadLetter: (value as { deadLetter: string }).deadLetter };
-  }
-  throw new ValidationError(
-    `Expected \`${path}\` to be 'fail', 'skip' or { deadLetter: path }, got ${JSON.stringify(value)}`,
-  );
-}
-
 /** Validates fromCsv's input and options (synchronously; nothing is opened). */
 export function resolveCsvOptions(input: string | Readable, options: FromCsvOptions | undefined): CsvPlan {
   const opts = expectOptions(options, 'options', [...FROM_CSV_KEYS]);
   if (typeof input !== 'string' && !(input instanceof Readable)) {
     throw new ValidationError(`Expected \`input\` to be a file path or a Readable, got ${typeof input}`);
   }
-  if (opts.batchSize !== undefined && opts.batchSize !== 'auto')
-    expectInteger(opts.batchSize, 'options.batchSize', 2048);
-  const policy = validatePolicy(opts.onError, 'options.onError');
   const {
     columns,
     expectColumns,
@@ -231,44 +158,19 @@ export function resolveCsvOptions(input: string | Readable, options: FromCsvOpti
     batchSize,
     gzip,
     zstd,
-    onError: _e,
+    onError,
     encoding,
     name,
     parser,
     output,
     ...parseOptions
   } = opts;
-  if (columns !== undefined && typeof columns !== 'boolean' && !Array.isArray(columns)) {
-    throw new ValidationError(
-      `Expected \`options.columns\` to be a boolean or an array of names, got ${typeof columns}`,
-    );
-  }
-  if (expectColumns !== undefined && columns === false)
-    throw new ValidationError('`options.expectColumns` needs `options.columns: true` (a header to check)');
-  if (expectColumns !== undefined && Array.isArray(columns))
-    throw new ValidationError('`options.expectColumns` needs `options.columns: true` (a header to check)');
-  if (
-    cast !== undefined &&
-    typeof cast !== 'boolean' &&
-    cast !== 'auto' &&
-    (typeof cast !== 'object' || cast === null)
-  ) {
-    throw new ValidationError(
-      `Expected \`options.cast\` to be a boolean, 'auto' or a column schema object, got ${typeof cast}`,
-    );
-  }
-  if (types !== undefined && (typeof types !== 'object' || types === null || Array.isArray(types))) {
-    throw new ValidationError(`Expected \`options.types\` to be an object of column types, got ${typeof types}`);
-  }
-  if (types !== undefined && typeof cast === 'object')
-    throw new ValidationError(
-      "`options.types` goes with `cast: 'auto'` or no cast; with a `cast` schema, declare the types there",
-    );
+  if (batchSize !== undefined && batchSize !== 'auto') expectInteger(batchSize, 'options.batchSize', 2048);
+  const policy = errorPolicy(onError, 'options.onError');
+  checkColumns(columns, expectColumns);
+  checkCasts(cast, types);
   const file = typeof input === 'string' ? input : undefined;
   const stageName = name ?? 'fromCsv';
-  const useGzip = expectBoolean(gzip, 'options.gzip', file?.endsWith('.gz') ?? false);
-  const useZstd = expectBoolean(zstd, 'options.zstd', file?.endsWith('.zst') ?? false);
-  if (useGzip && useZstd) throw new ValidationError('`options.gzip` and `options.zstd` cannot both be true');
   return {
     input,
     file,
@@ -277,9 +179,9 @@ export function resolveCsvOptions(input: string | Readable, options: FromCsvOpti
     policy,
     parser: expectOneOf(parser, 'options.parser', ['auto', 'fast', 'csv-parse'], 'auto'),
     output: expectOneOf(output, 'options.output', ['rows', 'arrow'], 'rows'),
-    encoding: encoding ?? 'utf8',
+    encoding: csvEncoding(encoding, 'options.encoding'),
     batchSize,
-    compression: useGzip ? 'gzip' : useZstd ? 'zstd' : undefined,
+    compression: compressionOf(file, gzip, zstd),
     columns,
     expectColumns,
     cast: cast ?? false,

@@ -1,21 +1,22 @@
 /**
  * The csv-parse reader: fromCsv for every dialect the fast scanner does not handle (comments,
- * other quotes and escapes, relaxing, trimming, other encodings, ...). Records arrive through
- * 'data' in flowing mode; a full batch pauses the parser until the next one is asked for, so
- * backpressure reaches the file.
+ * other quotes and escapes, relaxing, trimming, other encodings, ...): the options csv-parse
+ * reads with, and the byte pipeline into it; its records become batches in read/parse-queue.ts.
  */
 import { parse, type CsvError, type Options as CsvParseOptions, type Parser } from 'csv-parse';
 import { type PassThrough, pipeline as streamPipeline } from 'node:stream';
-import { commentDialect, commentFilter } from './comment-filter.ts';
+import { commentDialect, commentFilter, type CommentFilter } from './comment-filter.ts';
 import type { Batch, Row } from '../../../core/batch.ts';
 import type { StageContext } from '../../../core/stage.ts';
 import { CastFailure, inferRows } from '../cast.ts';
 import { openCsvBytes } from './bytes.ts';
 import { MAX_CSV_FIELDS, MAX_RECORD_BYTES, tooManyFields } from '../fast/limits.ts';
 import type { CsvCounters, CsvReader, CsvReadSpec, CsvRun } from './reader.ts';
+import { refuseUtf16Be } from './bom.ts';
+import { isAsciiCompatible } from './encoding.ts';
+import { ParseQueue, type RecordEnds } from './parse-queue.ts';
 
 type RecordInfo = { bytes: number; lines: number };
-type Ready = { rows: Row[]; numRows: number; endLine: number; endByte: number };
 
 /** Reads with csv-parse; see the module comment. */
 export class CsvParseReader implements CsvReader {
@@ -27,7 +28,7 @@ export class CsvParseReader implements CsvReader {
   }
 
   /** The csv-parse options for `spec`; `ends` collects exact record ends when tracking. */
-  #options(run: CsvRun, spec: CsvReadSpec, ends: { bytes: number[]; lines: number[] }): CsvParseOptions {
+  #options(run: CsvRun, spec: CsvReadSpec, ends: RecordEnds): CsvParseOptions {
     const { plan, castRow, tracking } = spec;
     const unwrap = run.deadLetter !== undefined;
     const onRecord = (record: unknown, info: RecordInfo): unknown => {
@@ -56,6 +57,8 @@ export class CsvParseReader implements CsvReader {
       relax_quotes: (spec.parseOptions.relax_quotes ?? spec.parseOptions.relaxQuotes ?? true) as boolean,
       skip_empty_lines: spec.skipBlankLines,
       bom: spec.bom,
+      // the settled encoding: csv-parse matches delimiters and quotes as bytes of it and decodes fields with it
+      encoding: spec.encoding,
       columns: boundedColumns(spec.columns),
       // csv-parse's own bound on a record's bytes, with its code CSV_MAX_RECORD_SIZE (as the fast path)
       max_record_size: (spec.parseOptions.max_record_size ??
@@ -79,91 +82,47 @@ export class CsvParseReader implements CsvReader {
   }
 
   async *read(context: StageContext, run: CsvRun, spec: CsvReadSpec): AsyncGenerator<Batch<Row>> {
-    const ends = { bytes: [] as number[], lines: [] as number[] };
+    const ends: RecordEnds = { bytes: [], lines: [] };
     const parser: Parser = parse(this.#options(run, spec, ends));
-    let failure: Error | undefined;
-    const { bytes, file } = openCsvBytes(
-      spec.plan.input,
-      spec.plan.compression,
-      spec.start.byte,
-      (error) => (failure ??= error),
+    const filter = this.#commentFilter(run, spec);
+    const queue = new ParseQueue(parser, run, spec, ends, () => filter?.refusal);
+    const { bytes, file } = openCsvBytes(spec.plan.input, spec.plan.compression, spec.start.byte, (error) =>
+      queue.fail(error),
     );
     this.#counters.bytesRead = () => file?.bytesRead ?? 0;
-    const comments = commentDialect(spec.parseOptions);
-    const filter = comments && commentFilter(comments, spec.plan.policy === 'fail' ? 'stop' : run.onBad);
-    const stages = filter ? [bytes, filter, parser] : [bytes, parser];
+    // a stream read from its start may be UTF-16BE (a file's first bytes were checked at open)
+    const head = spec.start.byte === 0 ? [refuseUtf16Be(spec.plan.stageName, spec.plan.where)] : [];
+    const stages = [bytes, ...head, ...(filter ? [filter] : []), parser];
     streamPipeline(stages as unknown as [PassThrough, Parser], (error) => {
-      if (error && !failure) failure = error;
+      if (error) queue.fail(error);
     });
     const onAbort = (): void => {
       parser.destroy(context.signal.reason instanceof Error ? context.signal.reason : new Error('aborted'));
     };
     context.signal.addEventListener('abort', onAbort, { once: true });
-    const ready: Ready[] = [];
-    let rows: Row[] = [];
-    let ended = false;
-    let wake: (() => void) | undefined;
-    const unwrap = run.deadLetter !== undefined;
-    /** Where a batch of `done` rows ends: exact when tracking, else where the parser is now. */
-    const batchEnd = (done: Row[]): Ready => {
-      if (!spec.tracking)
-        return { rows: done, numRows: done.length, endLine: parser.info.lines, endByte: parser.info.bytes };
-      const last = done.length - 1;
-      const end = { rows: done, numRows: done.length, endLine: ends.lines[last]!, endByte: ends.bytes[last]! };
-      ends.bytes.splice(0, done.length);
-      ends.lines.splice(0, done.length);
-      return end;
-    };
-    parser.on('data', (record: unknown) => {
-      rows.push((unwrap ? (record as { record: Row }).record : record) as Row);
-      if (rows.length >= run.batchSize) {
-        ready.push(batchEnd(rows));
-        rows = [];
-        parser.pause();
-        wake?.();
-      }
-    });
-    parser.on('end', () => {
-      // a record the comment filter refused: after csv-parse read (and checked) the bytes before it
-      if (filter?.refusal) failure ??= filter.refusal;
-      ended = true;
-      wake?.();
-    });
-    parser.on('error', (error: Error) => {
-      failure ??= error;
-      wake?.();
-    });
-    const makeBatch = (done: Ready): Batch<Row> => {
-      if (spec.infer) inferRows(done.rows as (Record<string, unknown> | unknown[])[]);
-      return run.batch(done, spec.names());
-    };
     try {
       for (;;) {
-        const next = ready.shift();
-        if (next) {
-          const batch = makeBatch(next);
-          await run.ready();
-          yield batch;
-          run.nextSize();
-          continue;
-        }
-        if (failure) throw run.wrap(failure, file?.bytesRead);
-        if (ended) break;
-        const woken = new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-        parser.resume();
-        await woken;
-        wake = undefined;
+        const next = await queue.next((error) => run.wrap(error, file?.bytesRead));
+        if (next === undefined) break;
+        if (spec.infer) inferRows(next.ready.rows as (Record<string, unknown> | unknown[])[]);
+        const batch = run.batch(next.ready, spec.names());
+        await run.ready();
+        yield batch;
+        if (!next.last) run.nextSize();
       }
       await run.ready();
-      if (rows.length > 0) yield makeBatch(batchEnd(rows));
     } finally {
       context.signal.removeEventListener('abort', onAbort);
       if (!parser.destroyed) parser.destroy();
       bytes.destroy();
       file?.destroy();
     }
+  }
+
+  /** The comment filter for the dialect (ASCII-compatible encodings only: it matches bytes), or undefined. */
+  #commentFilter(run: CsvRun, spec: CsvReadSpec): CommentFilter | undefined {
+    const comments = isAsciiCompatible(spec.encoding) ? commentDialect(spec.parseOptions) : undefined;
+    return comments && commentFilter(comments, spec.plan.policy === 'fail' ? 'stop' : run.onBad);
   }
 }
 

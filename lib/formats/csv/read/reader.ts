@@ -12,6 +12,7 @@ import { CsvParseError, IoError } from '../../../core/errors.ts';
 import type { StageContext, StageStats } from '../../../core/stage.ts';
 import { absoluteLines } from '../fast/source.ts';
 import type { CsvPlan } from './options.ts';
+import type { CsvEncoding } from './encoding.ts';
 
 /** Where a read starts: after a preamble, or just after the record a checkpoint ends at. */
 export interface CsvStart {
@@ -32,6 +33,8 @@ export interface CsvReadSpec {
   plan: CsvPlan;
   /** csv-parse options (given, plus the sniffed dialect). */
   parseOptions: Record<string, unknown>;
+  /** The file's encoding, settled (the option, or what its byte order mark names). */
+  encoding: CsvEncoding;
   /** csv-parse's `columns`: a header hook, false (arrays) or names. */
   columns: false | string[] | ((header: string[]) => string[]);
   infer: boolean;

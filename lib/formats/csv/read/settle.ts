@@ -138,9 +138,13 @@ export function rowCaster(
 }
 
 /** Which reader: the fast scanner when it can honour the options, else csv-parse (`parser: 'fast'` insists). */
-export function chooseReader(plan: CsvPlan, parseOptions: Record<string, unknown>): 'fast' | 'csv-parse' {
+export function chooseReader(
+  plan: CsvPlan,
+  parseOptions: Record<string, unknown>,
+  encoding: string = plan.encoding,
+): 'fast' | 'csv-parse' {
   const { skip_empty_lines: _s, skipEmptyLines: _e, ...rest } = parseOptions;
-  const blocker = fastPathBlocker(rest, plan.encoding);
+  const blocker = fastPathBlocker(rest, encoding);
   if (plan.parser === 'fast' && blocker !== undefined) {
     throw new ValidationError(
       `\`options.parser\` is 'fast' but the fast CSV path cannot honour ${blocker}; use 'auto' or 'csv-parse'`,

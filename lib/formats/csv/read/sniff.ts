@@ -10,6 +10,8 @@
  * column's type detected from the rows below and some column is not text; otherwise a header.
  */
 import { detectColumn, fitsType, type DateFormat, type DetectedType } from './detect-types.ts';
+import { decodeSample, type CsvEncoding } from './encoding.ts';
+import { splitSample, type SampleRecord } from './split-sample.ts';
 
 /** What the sniffer found. */
 export interface CsvDialect {
@@ -28,6 +30,8 @@ export interface CsvDialect {
   skipLines: number;
   /** Bytes before the first record (a BOM included). */
   skipBytes: number;
+  /** The encoding the sample was read in (a byte order mark may have settled it). */
+  encoding: CsvEncoding;
   header: boolean;
   /** Column names as in the file's header (deduplicated later), or undefined without a header. */
   headerNames: string[] | undefined;
@@ -51,135 +55,8 @@ export interface DialectHints {
   skipLines?: number;
 }
 
-interface SampleRecord {
-  fields: string[];
-  /** Char index where the record starts. */
-  start: number;
-  /** 0-based physical line where it starts. */
-  line: number;
-  blank: boolean;
-  comment: boolean;
-  /** Quote characters inside unquoted fields (a sign of the wrong delimiter or quote). */
-  strays: number;
-}
-
 const DELIMITERS = [',', ';', '|', '\t'];
 const QUOTES = ['"', "'"];
-
-/**
- * Splits `text` into records with one dialect; the last record is dropped when `truncated`. A
- * comment line is a comment after spaces only (DuckDB's rule: a tab makes it a record); with
- * `inline`, a comment outside quotes also ends its record.
- */
-export function splitSample(
-  text: string,
-  delimiter: string,
-  quote: string,
-  escape: string,
-  comment: string | undefined,
-  truncated: boolean,
-  inline = false,
-): SampleRecord[] {
-  const cut = inline && comment !== undefined ? comment : '';
-  const records: SampleRecord[] = [];
-  let i = 0;
-  let line = 0;
-  const n = text.length;
-  while (i < n) {
-    const start = i;
-    const startLine = line;
-    const fields: string[] = [];
-    let field = '';
-    let atFieldStart = true;
-    let inQuotes = false;
-    let ended = false;
-    let strays = 0;
-    const isComment =
-      comment !== undefined &&
-      text
-        .slice(i, i + 200)
-        .replace(/^ +/, '')
-        .startsWith(comment);
-    for (; i < n; i++) {
-      const c = text[i]!;
-      if (inQuotes) {
-        if (c === escape && escape !== quote && text[i + 1] === quote) {
-          field += quote;
-          i++;
-          continue;
-        }
-        if (c === quote) {
-          if (escape === quote && text[i + 1] === quote) {
-            field += quote;
-            i++;
-            continue;
-          }
-          inQuotes = false;
-          continue;
-        }
-        if (c === '\n' || (c === '\r' && text[i + 1] !== '\n')) line++;
-        if (c === '\n' || c === '\r' || c === escape) {
-          field += c;
-          continue;
-        }
-        // a run of plain characters at once: a wide file's sample is megabytes
-        const j = runEnd(text, i + 1, quote, escape, '\n', '\r');
-        field += text.slice(i, j);
-        i = j - 1;
-        continue;
-      }
-      if (c === quote && atFieldStart) {
-        inQuotes = true;
-        atFieldStart = false;
-        continue;
-      }
-      if (c === quote) strays++;
-      if (c === delimiter && !isComment) {
-        fields.push(field);
-        field = '';
-        atFieldStart = true;
-        continue;
-      }
-      if (c === cut && !isComment) {
-        // the rest of the line is a comment: the record ends at the line's end
-        const eol = runEnd(text, i + 1, '\n', '\r', '\n', '\r');
-        i = eol - 1;
-        continue;
-      }
-      if (c === '\n' || c === '\r') {
-        i += c === '\r' && text[i + 1] === '\n' ? 2 : 1;
-        line++;
-        ended = true;
-        break;
-      }
-      const j = runEnd(text, i + 1, quote, delimiter, '\n', '\r', cut);
-      field += text.slice(i, j);
-      i = j - 1;
-      atFieldStart = false;
-    }
-    if (!ended && truncated) break;
-    fields.push(field);
-    records.push({
-      fields,
-      start,
-      line: startLine,
-      blank: fields.length === 1 && fields[0] === '' && !isComment,
-      comment: isComment,
-      strays,
-    });
-  }
-  return records;
-}
-
-/** Where the run of characters from `from` ends: at the first of `a`, `b`, `c`, `d`, `e`, or the end. */
-function runEnd(text: string, from: number, a: string, b: string, c: string, d: string, e = d): number {
-  let j = from;
-  for (; j < text.length; j++) {
-    const ch = text[j];
-    if (ch === a || ch === b || ch === c || ch === d || ch === e) break;
-  }
-  return j;
-}
 
 /** The dominant run of data records: where it starts and how consistent it is. */
 function dominantRun(records: readonly SampleRecord[]): {
@@ -258,12 +135,16 @@ function detectComment(text: string): string | undefined {
  * @param sample the first bytes of the (decompressed) file
  * @param complete true when the sample is the whole file (its last record is complete)
  * @param hints parts of the dialect the caller fixed
+ * @param encoding the sample's encoding and the length of its byte order mark (default: UTF-8, with or without a mark)
  */
-export function sniffCsv(sample: Buffer, complete: boolean, hints: DialectHints = {}): CsvDialect {
-  const bom = sample[0] === 0xef && sample[1] === 0xbb && sample[2] === 0xbf ? 3 : 0;
-  let text = sample.subarray(bom).toString('utf8');
-  // a sample cut inside a multi-byte character ends in U+FFFD: drop it
-  if (!complete) text = text.replace(/\uFFFD+$/, '');
+export function sniffCsv(
+  sample: Buffer,
+  complete: boolean,
+  hints: DialectHints = {},
+  encoding: { encoding: CsvEncoding; bom: number } = utf8Sample(sample),
+): CsvDialect {
+  const { bom } = encoding;
+  const text = decodeSample(sample, bom, encoding.encoding, complete);
   const comment = hints.comment !== undefined ? hints.comment : detectComment(text);
   const chosen = chooseDialect(text, !complete, hints, comment);
   const { delimiter, quote, escape } = chosen;
@@ -304,13 +185,19 @@ export function sniffCsv(sample: Buffer, complete: boolean, hints: DialectHints 
     comment,
     inlineComments: comment !== undefined && inlineComments,
     skipLines: records[from]?.line ?? 0,
-    skipBytes: bom + Buffer.byteLength(text.slice(0, startChar)),
+    skipBytes: bom + Buffer.byteLength(text.slice(0, startChar), encoding.encoding),
+    encoding: encoding.encoding,
     header,
     headerNames: header ? rows[0] : undefined,
     types,
     formats: detected.map((d) => d.format),
     rowsSampled: dataRows.length,
   };
+}
+
+/** A UTF-8 sample, with its byte order mark when it has one. */
+function utf8Sample(sample: Buffer): { encoding: CsvEncoding; bom: number } {
+  return { encoding: 'utf8', bom: sample[0] === 0xef && sample[1] === 0xbb && sample[2] === 0xbf ? 3 : 0 };
 }
 
 /** DuckDB's rule: a first row that fits the types of the rows below (not all text) is data. */

@@ -182,6 +182,21 @@ const cell = fc.oneof(
       .map(String),
   },
   { weight: 1, arbitrary: fc.constantFrom('', 'true', 'false', '-0', '1e5', '.5', '5.', '+3', '-', '.', '007') },
+  // blanks around numbers and words (` 42`, `3.5\t`, ` true`): cast: true reads the numbers inside
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom('', ' ', '\t', '  ', ' \t'),
+        fc.oneof(
+          fc.integer().map(String),
+          fc.double({ noNaN: true }).map(String),
+          fc.constantFrom('true', '.5', '-', '1e5', '9007199254740993', ''),
+        ),
+        fc.constantFrom('', ' ', '\t', '  '),
+      )
+      .map(([before, text, after]) => `${before}${text}${after}`),
+  },
   {
     weight: 2,
     arbitrary: fc.string({
