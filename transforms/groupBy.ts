@@ -5,7 +5,8 @@
 import { estimateValueBytes, type Row } from '../lib/core/batch.ts';
 import { ValidationError, describeValue } from '../lib/core/errors.ts';
 import { expectAggregate, isBuiltinAggregate, type Aggregate, type Aggregates } from '../lib/operators/aggregates.ts';
-import { HashAggregator, type GroupPlan, type OperatorCounters } from '../lib/operators/hash-aggregate.ts';
+import { type GroupPlan, type OperatorCounters } from '../lib/operators/hash-aggregate.ts';
+import { ColumnarAggregator } from '../lib/operators/columnar-aggregate.ts';
 import { OperatorScratch } from '../lib/operators/operator-scratch.ts';
 import { BatchFeed } from '../lib/operators/batch-feed.ts';
 import { columnGetter } from '../lib/operators/key-encoding.ts';
@@ -105,7 +106,8 @@ export function groupBy(
   const plan = groupPlan(keyColumns, names, aggs);
   const scratch = new OperatorScratch('groupBy', opts.dir);
   const counters: OperatorCounters = { depth: 0, flushes: 0, groups: 0 };
-  let aggregator: HashAggregator<Group> | undefined;
+  let aggregator: ColumnarAggregator | undefined;
+  const table = { keyNames: keyColumns, keys: keyColumns.map(columnGetter), names, aggregates: aggs, keepRows: false };
   let budget = 0;
   const feed = new BatchFeed(false);
   const viewable = aggs.every(isBuiltinAggregate);
@@ -114,7 +116,7 @@ export function groupBy(
     async consume(batch, _emit, context, stats) {
       if (!aggregator) {
         budget = operatorBudget(opts.budget, context.governor);
-        aggregator = new HashAggregator(plan, {
+        aggregator = new ColumnarAggregator(table, {
           budget,
           scratch,
           governor: context.governor,
@@ -129,7 +131,7 @@ export function groupBy(
       reportOperator(stats, scratch, counters, budget);
     },
     async finish(emit, context, stats) {
-      aggregator ??= new HashAggregator(plan, {
+      aggregator ??= new ColumnarAggregator(table, {
         budget: operatorBudget(opts.budget, context.governor),
         scratch,
         governor: context.governor,

@@ -6,7 +6,13 @@
  */
 import type { Batch } from '../core/batch.ts';
 import { RowViewer, isViewable } from '../core/row-view.ts';
-import type { HashAggregator } from './hash-aggregate.ts';
+import type { Row } from '../core/batch.ts';
+
+/** What a feed adds rows to: a hash aggregation (hash-aggregate.ts or columnar-aggregate.ts). */
+export interface RowSink {
+  add(rows: readonly Row[]): Promise<void>;
+  addEach(n: number, rowAt: (i: number) => Row, keepAt?: (i: number) => Row): Promise<void>;
+}
 
 /** Feeds batches to one aggregator, reusing one viewer while the batches' columns stay the same. */
 export class BatchFeed {
@@ -19,7 +25,7 @@ export class BatchFeed {
   }
 
   /** Adds the rows of `batch` to `aggregator`. */
-  feed<G>(aggregator: HashAggregator<G>, batch: Batch): Promise<void> {
+  feed(aggregator: RowSink, batch: Batch): Promise<void> {
     if (batch.hasRows || !batch.hasArrow || !isViewable(batch.arrow)) return aggregator.add(batch.rows);
     const arrow = batch.arrow;
     let viewer = this.#viewer;
