@@ -6,12 +6,15 @@
  */
 import type { Batch } from '../core/batch.ts';
 import { RowViewer, isViewable } from '../core/row-view.ts';
+import type { RecordBatch } from 'apache-arrow';
 import type { Row } from '../core/batch.ts';
 
 /** What a feed adds rows to: a hash aggregation (hash-aggregate.ts or columnar-aggregate.ts). */
 export interface RowSink {
   add(rows: readonly Row[]): Promise<void>;
   addEach(n: number, rowAt: (i: number) => Row, keepAt?: (i: number) => Row): Promise<void>;
+  /** Folds an Arrow batch in, keys read from its columns, rows through `rowAt` (when the sink can). */
+  addArrow?(batch: RecordBatch, rowAt: (i: number) => Row, keepAt?: (i: number) => Row): Promise<void>;
 }
 
 /** Feeds batches to one aggregator, reusing one viewer while the batches' columns stay the same. */
@@ -32,6 +35,8 @@ export class BatchFeed {
     if (viewer?.fits(arrow)) viewer.bind(arrow);
     else viewer = this.#viewer = new RowViewer(arrow);
     const v = viewer;
-    return aggregator.addEach(arrow.numRows, (i) => v.at(i), this.#keepsRows ? (i) => v.materialize(i) : undefined);
+    const keep = this.#keepsRows ? (i: number) => v.materialize(i) : undefined;
+    if (aggregator.addArrow) return aggregator.addArrow(arrow, (i) => v.at(i), keep);
+    return aggregator.addEach(arrow.numRows, (i) => v.at(i), keep);
   }
 }

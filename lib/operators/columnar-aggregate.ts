@@ -6,6 +6,7 @@
  * partition is merged into a table of its own (chunks in the order they were written, so
  * first/last stay right), and a partition still too big is repartitioned with another seed.
  */
+import type { RecordBatch } from 'apache-arrow';
 import type { Row } from '../core/batch.ts';
 import { AbortError } from '../core/errors.ts';
 import { GroupTable, type GroupChunk, type TablePlan } from './group-table.ts';
@@ -63,6 +64,18 @@ export class ColumnarAggregator {
     if (this.#failure !== undefined) throw this.#failure;
     const work = (async () => {
       this.#table.add(n, rowAt, keepAt);
+      await this.#flushIfNeeded();
+    })();
+    this.#busy = work.catch(() => {});
+    return work;
+  }
+
+  /** Folds an Arrow batch in: keys read from its columns, aggregates through `rowAt`. */
+  async addArrow(batch: RecordBatch, rowAt: (i: number) => Row, keepAt?: (i: number) => Row): Promise<void> {
+    await this.#busy;
+    if (this.#failure !== undefined) throw this.#failure;
+    const work = (async () => {
+      if (!this.#table.addArrow(batch, rowAt, keepAt)) this.#table.add(batch.numRows, rowAt, keepAt);
       await this.#flushIfNeeded();
     })();
     this.#busy = work.catch(() => {});

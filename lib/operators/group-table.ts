@@ -9,7 +9,9 @@
  * exported states and kept rows, one array per column), which {@link GroupTable.mergeChunk}
  * folds back into a table.
  */
+import type { RecordBatch } from 'apache-arrow';
 import { estimateValueBytes, type Row } from '../core/batch.ts';
+import { Utf8Codes, columnCodes, keyColumnsOf } from './arrow-key-codes.ts';
 import type { Aggregate, MemoryMeter } from './aggregates.ts';
 import { aggColumn, type AggColumn } from './agg-columns.ts';
 import { GroupIndex } from './group-index.ts';
@@ -49,6 +51,7 @@ export class GroupTable {
   #capacity = 0;
   #rowCodes: Int32Array[];
   #gids = new Int32Array(0);
+  readonly #utf8: (Utf8Codes | undefined)[] = [];
   /** Groups held. */
   size = 0;
   /** Estimated bytes of states that grow (countDistinct sets, collect lists) and kept rows. */
@@ -67,6 +70,7 @@ export class GroupTable {
   get bytes(): number {
     let bytes = this.meter.bytes + (this.#index?.bytes ?? 0) + 64;
     for (const d of this.#dicts) bytes += d.bytes;
+    for (const u of this.#utf8) bytes += u?.bytes ?? 0;
     let slot = 0;
     for (const c of this.#columns) slot += c.slotBytes;
     return bytes + slot * this.#capacity + (this.#plan.keepRows ? 8 * this.#capacity : 0);
@@ -84,16 +88,19 @@ export class GroupTable {
     this.#rowCodes = this.#rowCodes.map(() => new Int32Array(n));
   }
 
-  /** The group id of each of `values` tuples (`values[c][j]`), `n` of them; makes new groups. */
-  #groupIds(n: number, valueAt: (c: number, j: number) => unknown, keep?: (j: number) => Row): Int32Array {
+  /** Writes the codes of `n` key tuples (`valueAt(c, j)`) to the scratch code arrays. */
+  #codes(n: number, valueAt: (c: number, j: number) => unknown): void {
     this.#scratch(n);
-    const gids = this.#gids;
-    const width = this.#dicts.length;
-    for (let c = 0; c < width; c++) {
+    for (let c = 0; c < this.#dicts.length; c++) {
       const dict = this.#dicts[c]!;
       const codes = this.#rowCodes[c]!;
       for (let j = 0; j < n; j++) codes[j] = dict.code(valueAt(c, j));
     }
+  }
+
+  /** The group id of each of the `n` code tuples in the scratch arrays; makes new groups (keeping `keep(j)`). */
+  #groupIds(n: number, keep?: (j: number) => Row): Int32Array {
+    const gids = this.#gids;
     const index = this.#index;
     const codes0 = this.#rowCodes[0]!;
     for (let j = 0; j < n; j++) {
@@ -115,8 +122,29 @@ export class GroupTable {
   /** Folds rows `0..n-1` in (read through `rowAt`; a kept row from `keepAt`, or the row itself). */
   add(n: number, rowAt: (i: number) => Row, keepAt?: (i: number) => Row): void {
     const keys = this.#plan.keys;
-    const keep = this.#plan.keepRows ? (keepAt ?? rowAt) : undefined;
-    const gids = this.#groupIds(n, (c, i) => keys[c]!(rowAt(i)), keep);
+    this.#codes(n, (c, i) => keys[c]!(rowAt(i)));
+    this.#fold(n, rowAt, keepAt);
+  }
+
+  /**
+   * Folds the rows of an Arrow batch in, keys read from its columns (`rowAt` views its rows for
+   * the aggregates); false when its key columns cannot be read directly (use {@link GroupTable.add}).
+   */
+  addArrow(batch: RecordBatch, rowAt: (i: number) => Row, keepAt?: (i: number) => Row): boolean {
+    const columns = keyColumnsOf(batch, this.#plan.keyNames);
+    if (!columns) return false;
+    const n = batch.numRows;
+    this.#scratch(n);
+    for (let c = 0; c < columns.length; c++) {
+      this.#utf8[c] ??= new Utf8Codes();
+      columnCodes(columns[c]!, n, this.#dicts[c]!, this.#utf8[c]!, this.#rowCodes[c]!);
+    }
+    this.#fold(n, rowAt, keepAt);
+    return true;
+  }
+
+  #fold(n: number, rowAt: (i: number) => Row, keepAt?: (i: number) => Row): void {
+    const gids = this.#groupIds(n, this.#plan.keepRows ? (keepAt ?? rowAt) : undefined);
     for (const column of this.#columns) column.addBatch(gids, n, rowAt, this.meter);
   }
 
@@ -125,7 +153,8 @@ export class GroupTable {
     const n = chunk.keys[0]?.length ?? chunk.rows?.length ?? 0;
     const keyValues = chunk.keys;
     const rows = chunk.rows;
-    const gids = this.#groupIds(n, (c, j) => keyValues[c]![j], rows ? (j) => rows[j]! : undefined);
+    this.#codes(n, (c, j) => keyValues[c]![j]);
+    const gids = this.#groupIds(n, rows ? (j) => rows[j]! : undefined);
     for (let a = 0; a < this.#columns.length; a++) {
       const column = this.#columns[a]!;
       const states = chunk.states[a]!;
