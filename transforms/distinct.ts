@@ -92,7 +92,13 @@ export function distinct(keys?: string | readonly string[], options?: DistinctOp
     };
     // by keys: the columnar table keeps the first row of each key; whole rows: one encoded key per row
     if (!keyColumns) return new HashAggregator(plan, options);
-    const table = { keyNames: keyColumns, keys: keyColumns.map(columnGetter), names: [], aggregates: [], keepRows: true };
+    const table = {
+      keyNames: keyColumns,
+      keys: keyColumns.map(columnGetter),
+      names: [],
+      aggregates: [],
+      keepRows: true,
+    };
     return new ColumnarAggregator(table, options);
   };
   return new OperatorTransform({

@@ -52,9 +52,7 @@ class CountColumn implements AggColumn {
     const counts = this.#n;
     const col = this.#column;
     if (col === undefined) for (let i = 0; i < n; i++) counts[gids[i]!]!++;
-    else
-      for (let i = 0; i < n; i++)
-        if ((rowAt(i) as Record<string, unknown>)[col] != null) counts[gids[i]!]!++;
+    else for (let i = 0; i < n; i++) if ((rowAt(i) as Record<string, unknown>)[col] != null) counts[gids[i]!]!++;
   }
   exportState(g: number): number {
     return this.#n[g]!;
@@ -75,6 +73,8 @@ class SumColumn implements AggColumn {
   readonly slotBytes: number;
   #kind = new Uint8Array(0);
   #v = new Float64Array(0);
+  /** 1 once a partial state was merged into the group (tables that merge spilled chunks). */
+  #merged = new Uint8Array(0);
   /** Non-null values per group (mean only). */
   #n = new Float64Array(0);
   readonly #objects = new Map<number, SumState>();
@@ -83,11 +83,12 @@ class SumColumn implements AggColumn {
   constructor(column: string, mean: boolean) {
     this.#column = column;
     this.#mean = mean;
-    this.slotBytes = mean ? 17 : 9;
+    this.slotBytes = mean ? 18 : 10;
   }
   reserve(capacity: number): void {
     this.#kind = grown(this.#kind, capacity);
     this.#v = grown(this.#v, capacity);
+    this.#merged = grown(this.#merged, capacity);
     if (this.#mean) this.#n = grown(this.#n, capacity);
   }
   /** Moves group `g` to an exact SumState object. */
@@ -144,6 +145,19 @@ class SumColumn implements AggColumn {
   mergeState(g: number, state: unknown): void {
     const b = (this.#mean ? (state as { s: SumState }).s : state) as SumState;
     if (this.#mean) this.#n[g]! += (state as { n: number }).n;
+    if (this.#merged[g] === 0) {
+      // a group's first partial state is taken as it is, as the row table took it (added to an
+      // empty sum, a double state with an integral value would turn back into an integer sum)
+      this.#merged[g] = 1;
+      if (b.k === 1 || b.k === 3) {
+        this.#kind[g] = b.k;
+        this.#v[g] = b.v as number;
+      } else if (b.k !== 0) {
+        this.#objects.set(g, { k: b.k, v: b.v, scale: b.scale });
+        this.#kind[g] = OBJECT;
+      }
+      return;
+    }
     if (b.k === 0) return;
     if ((b.k === 1 || b.k === 3) && this.#kind[g] !== OBJECT) this.#add(g, b.v as number);
     else mergeSums(this.#object(g), b, this.#column);
@@ -183,7 +197,15 @@ class ExtremeColumn implements AggColumn {
         return;
       }
       const a = this.#v[g]!;
-      if (Number.isNaN(a) ? this.#sign < 0 && !Number.isNaN(b) : Number.isNaN(b) ? this.#sign > 0 : this.#sign > 0 ? b > a : b < a)
+      if (
+        Number.isNaN(a)
+          ? this.#sign < 0 && !Number.isNaN(b)
+          : Number.isNaN(b)
+            ? this.#sign > 0
+            : this.#sign > 0
+              ? b > a
+              : b < a
+      )
         this.#v[g] = b;
       return;
     }

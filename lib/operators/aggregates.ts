@@ -83,13 +83,17 @@ function expectColumn(column: unknown, what: string): string {
 /** `count()`: rows in the group; `count(column)`: rows whose `column` is not null. */
 export function count(column?: string): Aggregate<number, number> {
   const col = column === undefined ? undefined : expectColumn(column, 'count');
-  return builtin({
-    init: () => 0,
-    add: col === undefined ? (s) => s + 1 : (s, row) => (get(row, col) == null ? s : s + 1),
-    merge: (a, b) => a + b,
-    finish: (s) => s,
-    stateBytes: 0,
-  }, 'count', col);
+  return builtin(
+    {
+      init: () => 0,
+      add: col === undefined ? (s) => s + 1 : (s, row) => (get(row, col) == null ? s : s + 1),
+      merge: (a, b) => a + b,
+      finish: (s) => s,
+      stateBytes: 0,
+    },
+    'count',
+    col,
+  );
 }
 
 /**
@@ -99,40 +103,48 @@ export function count(column?: string): Aggregate<number, number> {
  */
 export function sum(column: string): Aggregate<SumState, number | bigint | string | null> {
   const col = expectColumn(column, 'sum');
-  return builtin({
-    init: () => ({ k: 0, v: 0, scale: 0 }),
-    add(s, row) {
-      addValue(s, get(row, col), col);
-      return s;
+  return builtin(
+    {
+      init: () => ({ k: 0, v: 0, scale: 0 }),
+      add(s, row) {
+        addValue(s, get(row, col), col);
+        return s;
+      },
+      merge: (a, b) => mergeSums(a, b, col),
+      finish: sumResult,
     },
-    merge: (a, b) => mergeSums(a, b, col),
-    finish: sumResult,
-  }, 'sum', col);
+    'sum',
+    col,
+  );
 }
 
 /** `mean(column)`: the average of the non-null values as a double (the sum is exact until the division); null when there are none. */
 export function mean(column: string): Aggregate<{ s: SumState; n: number }, number | null> {
   const col = expectColumn(column, 'mean');
-  return builtin({
-    init: () => ({ s: { k: 0, v: 0, scale: 0 }, n: 0 }),
-    add(state, row) {
-      const value = get(row, col);
-      if (value === null || value === undefined) return state;
-      addValue(state.s, value, col);
-      state.n++;
-      return state;
+  return builtin(
+    {
+      init: () => ({ s: { k: 0, v: 0, scale: 0 }, n: 0 }),
+      add(state, row) {
+        const value = get(row, col);
+        if (value === null || value === undefined) return state;
+        addValue(state.s, value, col);
+        state.n++;
+        return state;
+      },
+      merge(a, b) {
+        mergeSums(a.s, b.s, col);
+        a.n += b.n;
+        return a;
+      },
+      finish(state) {
+        if (state.n === 0) return null;
+        const total = sumResult(state.s);
+        return Number(total) / state.n;
+      },
     },
-    merge(a, b) {
-      mergeSums(a.s, b.s, col);
-      a.n += b.n;
-      return a;
-    },
-    finish(state) {
-      if (state.n === 0) return null;
-      const total = sumResult(state.s);
-      return Number(total) / state.n;
-    },
-  }, 'mean', col);
+    'mean',
+    col,
+  );
 }
 
 function extreme(column: string, name: string, sign: 1 | -1): Aggregate<unknown, unknown> {
@@ -142,12 +154,16 @@ function extreme(column: string, name: string, sign: 1 | -1): Aggregate<unknown,
     if (a === undefined) return b;
     return sign * compareValues(b, a) > 0 ? b : a;
   };
-  return builtin({
-    init: () => undefined,
-    add: (s, row) => pick(s, get(row, col)),
-    merge: (a, b) => pick(a, b),
-    finish: (s) => (s === undefined ? null : s),
-  }, sign > 0 ? 'max' : 'min', col);
+  return builtin(
+    {
+      init: () => undefined,
+      add: (s, row) => pick(s, get(row, col)),
+      merge: (a, b) => pick(a, b),
+      finish: (s) => (s === undefined ? null : s),
+    },
+    sign > 0 ? 'max' : 'min',
+    col,
+  );
 }
 
 /** `min(column)`: the smallest non-null value (numbers numerically, NaN above all; strings by code point, as UTF-8 bytes). */

@@ -48,7 +48,15 @@ export class Utf8Codes {
     }
   }
 
-  #find(h: number, bytes: Uint8Array, s: number, e: number, dict: KeyDictionary, read: (i: number) => unknown, i: number): number {
+  #find(
+    h: number,
+    bytes: Uint8Array,
+    s: number,
+    e: number,
+    dict: KeyDictionary,
+    read: (i: number) => unknown,
+    i: number,
+  ): number {
     const slots = this.#slots;
     const mask = slots.length - 1;
     const arena = this.#arena;

@@ -7,6 +7,24 @@
 
 const EMPTY = -1;
 
+/** One murmur3 round: folds code `k` into hash `h`. */
+function step(h: number, k: number): number {
+  k = Math.imul(k, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  h ^= Math.imul(k, 0x1b873593);
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+/** murmur3's finaliser: every input bit reaches the low bits the table masks. */
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
 /** Group ids for tuples of `width` codes. */
 export class GroupIndex {
   readonly width: number;
@@ -33,10 +51,8 @@ export class GroupIndex {
   find(rowCodes: readonly Int32Array[], i: number): number {
     const width = this.width;
     let h = 0x811c9dc5;
-    for (let c = 0; c < width; c++) h = Math.imul(h ^ rowCodes[c]![i]!, 0x01000193);
-    h ^= h >>> 15;
-    h = Math.imul(h, 0x2c1b3c6d);
-    h ^= h >>> 12;
+    for (let c = 0; c < width; c++) h = step(h, rowCodes[c]![i]!);
+    h = fmix(h);
     const slots = this.#slots;
     const mask = this.#mask;
     const codes = this.codes;
@@ -73,10 +89,8 @@ export class GroupIndex {
   #place(g: number): void {
     const codes = this.codes;
     let h = 0x811c9dc5;
-    for (let c = 0; c < this.width; c++) h = Math.imul(h ^ codes[c]![g]!, 0x01000193);
-    h ^= h >>> 15;
-    h = Math.imul(h, 0x2c1b3c6d);
-    h ^= h >>> 12;
+    for (let c = 0; c < this.width; c++) h = step(h, codes[c]![g]!);
+    h = fmix(h);
     let s = h & this.#mask;
     while (this.#slots[s] !== EMPTY) s = (s + 1) & this.#mask;
     this.#slots[s] = g;

@@ -160,4 +160,3 @@ export function sumResult(s: SumState): number | bigint | string | null {
       return s.v;
   }
 }
-
