@@ -26,6 +26,10 @@ export interface AggColumn {
   exportState(g: number): unknown;
   /** Merges `state` (from rows after the ones folded so far) into group `g`. */
   mergeState(g: number, state: unknown, meter: MemoryMeter): void;
+  /** The states of groups `ids`, packed for a spill chunk (typed arrays where the column has them). */
+  exportStates(ids: readonly number[]): unknown;
+  /** Merges packed states (from {@link AggColumn.exportStates}) into groups `gids[0..n-1]`. */
+  mergeStates(gids: Int32Array, n: number, packed: unknown, meter: MemoryMeter): void;
   /** The output value of group `g`. */
   finish(g: number): unknown;
 }
@@ -35,6 +39,16 @@ function grown<T extends Float64Array | Uint8Array>(old: T, capacity: number): T
   const next = new (old.constructor as new (n: number) => T)(Math.max(capacity, old.length * 2));
   next.set(old);
   return next;
+}
+
+/** States one per group, as exported one by one. */
+function exportEach(column: AggColumn, ids: readonly number[]): unknown[] {
+  return ids.map((g) => column.exportState(g));
+}
+
+function mergeEach(column: AggColumn, gids: Int32Array, n: number, packed: unknown, meter: MemoryMeter): void {
+  const states = packed as unknown[];
+  for (let j = 0; j < n; j++) column.mergeState(gids[j]!, states[j], meter);
 }
 
 /** `count()` and `count(column)`: counts in a Float64Array. */
@@ -59,6 +73,13 @@ class CountColumn implements AggColumn {
   }
   mergeState(g: number, state: unknown): void {
     this.#n[g]! += state as number;
+  }
+  exportStates(ids: readonly number[]): Float64Array {
+    return Float64Array.from(ids, (g) => this.#n[g]!);
+  }
+  mergeStates(gids: Int32Array, n: number, packed: unknown): void {
+    const counts = packed as Float64Array;
+    for (let j = 0; j < n; j++) this.#n[gids[j]!]! += counts[j]!;
   }
   finish(g: number): number {
     return this.#n[g]!;
@@ -145,22 +166,61 @@ class SumColumn implements AggColumn {
   mergeState(g: number, state: unknown): void {
     const b = (this.#mean ? (state as { s: SumState }).s : state) as SumState;
     if (this.#mean) this.#n[g]! += (state as { n: number }).n;
+    this.#merge(g, b.k, b.v, b);
+  }
+  /** Merges a partial sum of kind `k` and value `v` (`b` the state object for bigint and decimal kinds). */
+  #merge(g: number, k: number, v: number | bigint, b: SumState | undefined): void {
     if (this.#merged[g] === 0) {
       // a group's first partial state is taken as it is, as the row table took it (added to an
       // empty sum, a double state with an integral value would turn back into an integer sum)
       this.#merged[g] = 1;
-      if (b.k === 1 || b.k === 3) {
-        this.#kind[g] = b.k;
-        this.#v[g] = b.v as number;
-      } else if (b.k !== 0) {
-        this.#objects.set(g, { k: b.k, v: b.v, scale: b.scale });
+      if (k === 1 || k === 3) {
+        this.#kind[g] = k;
+        this.#v[g] = v as number;
+      } else if (k !== 0) {
+        this.#objects.set(g, { k: b!.k, v: b!.v, scale: b!.scale });
         this.#kind[g] = OBJECT;
       }
       return;
     }
-    if (b.k === 0) return;
-    if ((b.k === 1 || b.k === 3) && this.#kind[g] !== OBJECT) this.#add(g, b.v as number);
-    else mergeSums(this.#object(g), b, this.#column);
+    if (k === 0) return;
+    if ((k === 1 || k === 3) && this.#kind[g] !== OBJECT) this.#add(g, v as number);
+    else mergeSums(this.#object(g), b ?? { k: k as 1 | 3, v, scale: 0 }, this.#column);
+  }
+  exportStates(ids: readonly number[]): unknown {
+    const k = new Uint8Array(ids.length);
+    const v = new Float64Array(ids.length);
+    const objects: [number, SumState][] = [];
+    ids.forEach((g, j) => {
+      const kind = this.#kind[g]!;
+      if (kind === OBJECT) {
+        const s = this.#objects.get(g)!;
+        if (s.k === 1 || s.k === 3) {
+          k[j] = s.k;
+          v[j] = s.v as number;
+        } else {
+          k[j] = OBJECT;
+          objects.push([j, s]);
+        }
+      } else {
+        k[j] = kind;
+        v[j] = this.#v[g]!;
+      }
+    });
+    return { k, v, objects, n: this.#mean ? Float64Array.from(ids, (g) => this.#n[g]!) : undefined };
+  }
+  mergeStates(gids: Int32Array, n: number, packed: unknown): void {
+    const p = packed as { k: Uint8Array; v: Float64Array; objects: [number, SumState][]; n?: Float64Array };
+    const objects = new Map(p.objects);
+    for (let j = 0; j < n; j++) {
+      const g = gids[j]!;
+      if (p.n) this.#n[g]! += p.n[j]!;
+      const k = p.k[j]!;
+      if (k === OBJECT) {
+        const b = objects.get(j)!;
+        this.#merge(g, b.k, b.v, b);
+      } else this.#merge(g, k, p.v[j]!, undefined);
+    }
   }
   finish(g: number): unknown {
     const k = this.#kind[g]!;
@@ -227,6 +287,12 @@ class ExtremeColumn implements AggColumn {
   mergeState(g: number, state: unknown): void {
     if (state !== null && state !== undefined) this.#add(g, state);
   }
+  exportStates(ids: readonly number[]): unknown {
+    return exportEach(this, ids);
+  }
+  mergeStates(gids: Int32Array, n: number, packed: unknown, meter: MemoryMeter): void {
+    mergeEach(this, gids, n, packed, meter);
+  }
   finish(g: number): unknown {
     return this.exportState(g) ?? null;
   }
@@ -267,6 +333,12 @@ class GenericColumn implements AggColumn {
       this.#has[g] = 1;
       this.#states[g] = state;
     } else this.#states[g] = this.#agg.merge(this.#states[g], state, meter);
+  }
+  exportStates(ids: readonly number[]): unknown {
+    return exportEach(this, ids);
+  }
+  mergeStates(gids: Int32Array, n: number, packed: unknown, meter: MemoryMeter): void {
+    mergeEach(this, gids, n, packed, meter);
   }
   finish(g: number): unknown {
     return this.#agg.finish(this.exportState(g));

@@ -22,8 +22,8 @@ import type { KeyGetter } from './key-encoding.ts';
 export interface GroupChunk {
   /** Key values, one array per key column. */
   keys: unknown[][];
-  /** Exported aggregate states, one array per aggregate. */
-  states: unknown[][];
+  /** Exported aggregate states, packed by each aggregate's column (agg-columns.ts `exportStates`). */
+  states: unknown[];
   /** The kept first row of each group (distinct), else undefined. */
   rows: Row[] | undefined;
 }
@@ -155,11 +155,7 @@ export class GroupTable {
     const rows = chunk.rows;
     this.#codes(n, (c, j) => keyValues[c]![j]);
     const gids = this.#groupIds(n, rows ? (j) => rows[j]! : undefined);
-    for (let a = 0; a < this.#columns.length; a++) {
-      const column = this.#columns[a]!;
-      const states = chunk.states[a]!;
-      for (let j = 0; j < n; j++) column.mergeState(gids[j]!, states[j], this.meter);
-    }
+    for (let a = 0; a < this.#columns.length; a++) this.#columns[a]!.mergeStates(gids, n, chunk.states[a], this.meter);
   }
 
   /** The code of group `g` in key column `c`. */
@@ -182,7 +178,7 @@ export class GroupTable {
   /** The groups `ids` as a chunk (their key values, exported states, kept rows). */
   chunk(ids: readonly number[]): GroupChunk {
     const keys = this.#dicts.map((d, c) => ids.map((g) => d.values[this.#code(g, c)]));
-    const states = this.#columns.map((column) => ids.map((g) => column.exportState(g)));
+    const states = this.#columns.map((column) => column.exportStates(ids));
     const rows = this.#plan.keepRows ? ids.map((g) => this.#rows[g]!) : undefined;
     return { keys, states, rows };
   }
