@@ -4,6 +4,7 @@
  */
 import { estimateValueBytes, type Row } from '../lib/core/batch.ts';
 import { HashAggregator, type GroupPlan, type OperatorCounters } from '../lib/operators/hash-aggregate.ts';
+import { ColumnarAggregator } from '../lib/operators/columnar-aggregate.ts';
 import { OperatorScratch } from '../lib/operators/operator-scratch.ts';
 import { BatchFeed } from '../lib/operators/batch-feed.ts';
 import { columnGetter, encodeValue, keyEncoder } from '../lib/operators/key-encoding.ts';
@@ -73,22 +74,32 @@ export function distinct(keys?: string | readonly string[], options?: DistinctOp
   const plan = distinctPlan(keyColumns);
   const scratch = new OperatorScratch('distinct', opts.dir);
   const counters: OperatorCounters = { depth: 0, flushes: 0, groups: 0 };
-  let aggregator: HashAggregator<Row> | undefined;
+  let aggregator: HashAggregator<Row> | ColumnarAggregator | undefined;
   let budget = 0;
   const feed = new BatchFeed(true);
   const make = (context: {
     governor: import('../lib/core/stage.ts').GovernorGate | undefined;
     signal: AbortSignal;
-  }): HashAggregator<Row> => {
+  }): HashAggregator<Row> | ColumnarAggregator => {
     budget = operatorBudget(opts.budget, context.governor);
-    return new HashAggregator(plan, {
+    const options = {
       budget,
       scratch,
       governor: context.governor,
       signal: context.signal,
       counters,
       outputRows: opts.batchSize,
-    });
+    };
+    // by keys: the columnar table keeps the first row of each key; whole rows: one encoded key per row
+    if (!keyColumns) return new HashAggregator(plan, options);
+    const table = {
+      keyNames: keyColumns,
+      keys: keyColumns.map(columnGetter),
+      names: [],
+      aggregates: [],
+      keepRows: true,
+    };
+    return new ColumnarAggregator(table, options);
   };
   return new OperatorTransform({
     name: 'distinct',

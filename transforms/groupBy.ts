@@ -1,15 +1,16 @@
 /**
  * `groupBy`: hash aggregation by key columns, with built-in and user-defined aggregates, that
- * spills hash partitions to disk past its memory budget (lib/operators/hash-aggregate.ts).
+ * spills hash partitions to disk past its memory budget (lib/operators/columnar-aggregate.ts: a
+ * columnar group table with typed aggregate states, lib/operators/group-table.ts).
  */
-import { estimateValueBytes, type Row } from '../lib/core/batch.ts';
+import type { Row } from '../lib/core/batch.ts';
 import { ValidationError, describeValue } from '../lib/core/errors.ts';
-import { expectAggregate, isBuiltinAggregate, type Aggregate, type Aggregates } from '../lib/operators/aggregates.ts';
-import { HashAggregator, type GroupPlan, type OperatorCounters } from '../lib/operators/hash-aggregate.ts';
+import { expectAggregate, isBuiltinAggregate, type Aggregates } from '../lib/operators/aggregates.ts';
+import type { OperatorCounters } from '../lib/operators/hash-aggregate.ts';
+import { ColumnarAggregator } from '../lib/operators/columnar-aggregate.ts';
 import { OperatorScratch } from '../lib/operators/operator-scratch.ts';
 import { BatchFeed } from '../lib/operators/batch-feed.ts';
 import { columnGetter } from '../lib/operators/key-encoding.ts';
-import { encodeKeyValues } from '../lib/operators/key-trie.ts';
 import { expectKeyColumns } from '../lib/operators/key-columns.ts';
 import { OperatorTransform } from '../lib/operators/operator-transform.ts';
 import {
@@ -21,56 +22,6 @@ import {
 
 /** Options of {@link groupBy}. */
 export type GroupByOptions = HashOperatorOptions;
-
-/**
- * A group in the table: one partial state per aggregate, then its key values, in one array (one
- * object per group rather than three: high-cardinality tables hold millions).
- */
-type Group = unknown[];
-
-/** The plan that makes groups of `keys` with `aggregates`. */
-export function groupPlan(
-  keys: readonly string[],
-  names: readonly string[],
-  aggs: readonly Aggregate[],
-): GroupPlan<Group> {
-  const n = aggs.length;
-  const width = n + keys.length;
-  const fixed = 48 + 8 * width + aggs.reduce((total, a) => total + (a.stateBytes ?? 48), 0);
-  const getters = keys.map(columnGetter);
-  return {
-    keys: getters,
-    groupKey: (group) => encodeKeyValues(group.slice(n)),
-    create(row, meter) {
-      const g = new Array<unknown>(width);
-      for (let i = 0; i < getters.length; i++) g[n + i] = getters[i]!(row) ?? null;
-      for (let i = 0; i < n; i++) {
-        const a = aggs[i]!;
-        g[i] = a.add(a.init(), row, meter);
-      }
-      return g;
-    },
-    add(group, row, meter) {
-      for (let i = 0; i < n; i++) group[i] = aggs[i]!.add(group[i], row, meter);
-      return group;
-    },
-    merge(earlier, later, meter) {
-      for (let i = 0; i < n; i++) earlier[i] = aggs[i]!.merge(earlier[i], later[i], meter);
-      return earlier;
-    },
-    output(group) {
-      const out: Record<string, unknown> = {};
-      for (let i = 0; i < keys.length; i++) out[keys[i]!] = group[n + i];
-      for (let i = 0; i < n; i++) out[names[i]!] = aggs[i]!.finish(group[i]);
-      return out;
-    },
-    groupBytes(row) {
-      let bytes = fixed;
-      for (const get of getters) bytes += estimateValueBytes(get(row), 1);
-      return bytes;
-    },
-  };
-}
 
 /**
  * Groups rows by `keys` and computes `aggregates` per group: output rows hold the key columns
@@ -102,10 +53,10 @@ export function groupBy(
   for (const name of names)
     if (keyColumns.includes(name)) throw new ValidationError(`Aggregate \`${name}\` has the name of a key column`);
   const opts = resolveOperatorOptions(options, 'options');
-  const plan = groupPlan(keyColumns, names, aggs);
   const scratch = new OperatorScratch('groupBy', opts.dir);
   const counters: OperatorCounters = { depth: 0, flushes: 0, groups: 0 };
-  let aggregator: HashAggregator<Group> | undefined;
+  let aggregator: ColumnarAggregator | undefined;
+  const table = { keyNames: keyColumns, keys: keyColumns.map(columnGetter), names, aggregates: aggs, keepRows: false };
   let budget = 0;
   const feed = new BatchFeed(false);
   const viewable = aggs.every(isBuiltinAggregate);
@@ -114,7 +65,7 @@ export function groupBy(
     async consume(batch, _emit, context, stats) {
       if (!aggregator) {
         budget = operatorBudget(opts.budget, context.governor);
-        aggregator = new HashAggregator(plan, {
+        aggregator = new ColumnarAggregator(table, {
           budget,
           scratch,
           governor: context.governor,
@@ -129,7 +80,7 @@ export function groupBy(
       reportOperator(stats, scratch, counters, budget);
     },
     async finish(emit, context, stats) {
-      aggregator ??= new HashAggregator(plan, {
+      aggregator ??= new ColumnarAggregator(table, {
         budget: operatorBudget(opts.budget, context.governor),
         scratch,
         governor: context.governor,

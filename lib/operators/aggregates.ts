@@ -11,10 +11,13 @@
  * decimals) sum exactly, as a decimal string; a fractional number makes the sum a double. Means
  * are doubles.
  */
-import { UnsupportedError, ValidationError, describeValue } from '../core/errors.ts';
+import { ValidationError, describeValue } from '../core/errors.ts';
 import type { Row } from '../core/batch.ts';
 import { estimateValueBytes } from '../core/batch.ts';
 import { compareValues, encodeValue } from './key-encoding.ts';
+import { addValue, mergeSums, sumResult, type SumState } from './sum-state.ts';
+
+export type { SumState } from './sum-state.ts';
 
 /** Where aggregates report memory their states grow by (countDistinct's set, collect's list). */
 export interface MemoryMeter {
@@ -40,17 +43,29 @@ export interface Aggregate<S = any, R = unknown> {
 /** The aggregates of a groupBy: output column name -> aggregate. */
 export type Aggregates = Record<string, Aggregate>;
 
-const builtins = new WeakSet<object>();
+/** What a built-in aggregate computes, so that a group table can keep its state in typed arrays (agg-columns.ts). */
+export interface AggregateSpec {
+  kind: 'count' | 'sum' | 'mean' | 'min' | 'max' | 'other';
+  /** The input column (none for `count()`). */
+  column: string | undefined;
+}
+
+const builtins = new WeakMap<object, AggregateSpec>();
 
 /** Marks a built-in aggregate: it copies what it keeps, so it may be fed reused row views. */
-function builtin<A extends Aggregate>(aggregate: A): A {
-  builtins.add(aggregate);
+function builtin<A extends Aggregate>(aggregate: A, kind: AggregateSpec['kind'] = 'other', column?: string): A {
+  builtins.set(aggregate, { kind, column });
   return aggregate;
 }
 
 /** True for the aggregates this module makes (they never keep the row object they are given). */
 export function isBuiltinAggregate(value: Aggregate): boolean {
   return builtins.has(value);
+}
+
+/** What a built-in aggregate computes; undefined for a user-defined one. */
+export function aggregateSpec(value: Aggregate): AggregateSpec | undefined {
+  return builtins.get(value);
 }
 
 function get(row: Row, column: string): unknown {
@@ -68,159 +83,17 @@ function expectColumn(column: unknown, what: string): string {
 /** `count()`: rows in the group; `count(column)`: rows whose `column` is not null. */
 export function count(column?: string): Aggregate<number, number> {
   const col = column === undefined ? undefined : expectColumn(column, 'count');
-  return builtin({
-    init: () => 0,
-    add: col === undefined ? (s) => s + 1 : (s, row) => (get(row, col) == null ? s : s + 1),
-    merge: (a, b) => a + b,
-    finish: (s) => s,
-    stateBytes: 0,
-  });
-}
-
-/** A sum's partial state: which arithmetic it is in, and its value. */
-export interface SumState {
-  /** 0 no value yet, 1 safe integer (number), 2 bigint, 3 double, 4 exact decimal (`v` = units, `scale` digits). */
-  k: 0 | 1 | 2 | 3 | 4;
-  v: number | bigint;
-  scale: number;
-}
-
-const DECIMAL = /^([+-]?)(\d+)(?:\.(\d+))?$/;
-
-function addDecimal(s: SumState, text: string, column: string): void {
-  const m = DECIMAL.exec(text);
-  if (!m)
-    throw new UnsupportedError(`Cannot sum column "${column}": ${describeValue(text)} is not a decimal number`, {});
-  const frac = m[3] ?? '';
-  let units = BigInt(m[2]! + frac);
-  if (m[1] === '-') units = -units;
-  addUnits(s, units, frac.length, column);
-}
-
-function addUnits(s: SumState, units: bigint, scale: number, column: string): void {
-  if (s.k === 0) {
-    s.k = 4;
-    s.v = units;
-    s.scale = scale;
-    return;
-  }
-  if (s.k === 3) {
-    s.v = (s.v as number) + Number(units) / 10 ** scale;
-    return;
-  }
-  if (s.k !== 4) {
-    // integers so far: they are decimals of scale 0
-    s.v = BigInt(s.v);
-    s.k = 4;
-    s.scale = 0;
-  }
-  if (scale > s.scale) {
-    s.v = (s.v as bigint) * 10n ** BigInt(scale - s.scale);
-    s.scale = scale;
-  } else if (scale < s.scale) {
-    units *= 10n ** BigInt(s.scale - scale);
-  }
-  s.v = (s.v as bigint) + units;
-  void column;
-}
-
-function addNumber(s: SumState, value: number): void {
-  switch (s.k) {
-    case 0:
-      s.k = Number.isInteger(value) ? 1 : 3;
-      s.v = value;
-      return;
-    case 1: {
-      if (!Number.isInteger(value)) {
-        s.k = 3;
-        s.v = (s.v as number) + value;
-        return;
-      }
-      const next = (s.v as number) + value;
-      if (Number.isSafeInteger(next)) s.v = next;
-      else {
-        s.k = 2;
-        s.v = BigInt(s.v as number) + BigInt(value);
-      }
-      return;
-    }
-    case 2:
-      if (Number.isInteger(value)) s.v = (s.v as bigint) + BigInt(value);
-      else {
-        s.k = 3;
-        s.v = Number(s.v) + value;
-      }
-      return;
-    case 3:
-      s.v = (s.v as number) + value;
-      return;
-    case 4:
-      if (Number.isInteger(value)) s.v = (s.v as bigint) + BigInt(value) * 10n ** BigInt(s.scale);
-      else {
-        s.k = 3;
-        s.v = Number(s.v) / 10 ** s.scale + value;
-      }
-  }
-}
-
-function addBigint(s: SumState, value: bigint): void {
-  switch (s.k) {
-    case 0:
-    case 1:
-    case 2:
-      s.v = BigInt(s.v) + value;
-      s.k = 2;
-      return;
-    case 3:
-      s.v = (s.v as number) + Number(value);
-      return;
-    case 4:
-      s.v = (s.v as bigint) + value * 10n ** BigInt(s.scale);
-  }
-}
-
-function addValue(s: SumState, value: unknown, column: string): void {
-  if (value === null || value === undefined) return;
-  if (typeof value === 'number') addNumber(s, value);
-  else if (typeof value === 'bigint') addBigint(s, value);
-  else if (typeof value === 'string') addDecimal(s, value, column);
-  else if (typeof value === 'boolean') addNumber(s, value ? 1 : 0);
-  else throw new UnsupportedError(`Cannot sum column "${column}": ${describeValue(value)} is not a number`, {});
-}
-
-function mergeSums(a: SumState, b: SumState, column: string): SumState {
-  switch (b.k) {
-    case 0:
-      return a;
-    case 1:
-    case 3:
-      addNumber(a, b.v as number);
-      return a;
-    case 2:
-      addBigint(a, b.v as bigint);
-      return a;
-    case 4:
-      addUnits(a, b.v as bigint, b.scale, column);
-      return a;
-  }
-}
-
-function decimalText(units: bigint, scale: number): string {
-  if (scale === 0) return units.toString();
-  const negative = units < 0n;
-  const digits = (negative ? -units : units).toString().padStart(scale + 1, '0');
-  return `${negative ? '-' : ''}${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
-}
-
-function sumResult(s: SumState): number | bigint | string | null {
-  switch (s.k) {
-    case 0:
-      return null;
-    case 4:
-      return decimalText(s.v as bigint, s.scale);
-    default:
-      return s.v;
-  }
+  return builtin(
+    {
+      init: () => 0,
+      add: col === undefined ? (s) => s + 1 : (s, row) => (get(row, col) == null ? s : s + 1),
+      merge: (a, b) => a + b,
+      finish: (s) => s,
+      stateBytes: 0,
+    },
+    'count',
+    col,
+  );
 }
 
 /**
@@ -230,40 +103,48 @@ function sumResult(s: SumState): number | bigint | string | null {
  */
 export function sum(column: string): Aggregate<SumState, number | bigint | string | null> {
   const col = expectColumn(column, 'sum');
-  return builtin({
-    init: () => ({ k: 0, v: 0, scale: 0 }),
-    add(s, row) {
-      addValue(s, get(row, col), col);
-      return s;
+  return builtin(
+    {
+      init: () => ({ k: 0, v: 0, scale: 0 }),
+      add(s, row) {
+        addValue(s, get(row, col), col);
+        return s;
+      },
+      merge: (a, b) => mergeSums(a, b, col),
+      finish: sumResult,
     },
-    merge: (a, b) => mergeSums(a, b, col),
-    finish: sumResult,
-  });
+    'sum',
+    col,
+  );
 }
 
 /** `mean(column)`: the average of the non-null values as a double (the sum is exact until the division); null when there are none. */
 export function mean(column: string): Aggregate<{ s: SumState; n: number }, number | null> {
   const col = expectColumn(column, 'mean');
-  return builtin({
-    init: () => ({ s: { k: 0, v: 0, scale: 0 }, n: 0 }),
-    add(state, row) {
-      const value = get(row, col);
-      if (value === null || value === undefined) return state;
-      addValue(state.s, value, col);
-      state.n++;
-      return state;
+  return builtin(
+    {
+      init: () => ({ s: { k: 0, v: 0, scale: 0 }, n: 0 }),
+      add(state, row) {
+        const value = get(row, col);
+        if (value === null || value === undefined) return state;
+        addValue(state.s, value, col);
+        state.n++;
+        return state;
+      },
+      merge(a, b) {
+        mergeSums(a.s, b.s, col);
+        a.n += b.n;
+        return a;
+      },
+      finish(state) {
+        if (state.n === 0) return null;
+        const total = sumResult(state.s);
+        return Number(total) / state.n;
+      },
     },
-    merge(a, b) {
-      mergeSums(a.s, b.s, col);
-      a.n += b.n;
-      return a;
-    },
-    finish(state) {
-      if (state.n === 0) return null;
-      const total = sumResult(state.s);
-      return Number(total) / state.n;
-    },
-  });
+    'mean',
+    col,
+  );
 }
 
 function extreme(column: string, name: string, sign: 1 | -1): Aggregate<unknown, unknown> {
@@ -273,12 +154,16 @@ function extreme(column: string, name: string, sign: 1 | -1): Aggregate<unknown,
     if (a === undefined) return b;
     return sign * compareValues(b, a) > 0 ? b : a;
   };
-  return builtin({
-    init: () => undefined,
-    add: (s, row) => pick(s, get(row, col)),
-    merge: (a, b) => pick(a, b),
-    finish: (s) => (s === undefined ? null : s),
-  });
+  return builtin(
+    {
+      init: () => undefined,
+      add: (s, row) => pick(s, get(row, col)),
+      merge: (a, b) => pick(a, b),
+      finish: (s) => (s === undefined ? null : s),
+    },
+    sign > 0 ? 'max' : 'min',
+    col,
+  );
 }
 
 /** `min(column)`: the smallest non-null value (numbers numerically, NaN above all; strings by code point, as UTF-8 bytes). */

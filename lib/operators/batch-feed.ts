@@ -6,7 +6,16 @@
  */
 import type { Batch } from '../core/batch.ts';
 import { RowViewer, isViewable } from '../core/row-view.ts';
-import type { HashAggregator } from './hash-aggregate.ts';
+import type { RecordBatch } from 'apache-arrow';
+import type { Row } from '../core/batch.ts';
+
+/** What a feed adds rows to: a hash aggregation (hash-aggregate.ts or columnar-aggregate.ts). */
+export interface RowSink {
+  add(rows: readonly Row[]): Promise<void>;
+  addEach(n: number, rowAt: (i: number) => Row, keepAt?: (i: number) => Row): Promise<void>;
+  /** Folds an Arrow batch in, keys read from its columns, rows through `rowAt` (when the sink can). */
+  addArrow?(batch: RecordBatch, rowAt: (i: number) => Row, keepAt?: (i: number) => Row): Promise<void>;
+}
 
 /** Feeds batches to one aggregator, reusing one viewer while the batches' columns stay the same. */
 export class BatchFeed {
@@ -19,13 +28,15 @@ export class BatchFeed {
   }
 
   /** Adds the rows of `batch` to `aggregator`. */
-  feed<G>(aggregator: HashAggregator<G>, batch: Batch): Promise<void> {
+  feed(aggregator: RowSink, batch: Batch): Promise<void> {
     if (batch.hasRows || !batch.hasArrow || !isViewable(batch.arrow)) return aggregator.add(batch.rows);
     const arrow = batch.arrow;
     let viewer = this.#viewer;
     if (viewer?.fits(arrow)) viewer.bind(arrow);
     else viewer = this.#viewer = new RowViewer(arrow);
     const v = viewer;
-    return aggregator.addEach(arrow.numRows, (i) => v.at(i), this.#keepsRows ? (i) => v.materialize(i) : undefined);
+    const keep = this.#keepsRows ? (i: number) => v.materialize(i) : undefined;
+    if (aggregator.addArrow) return aggregator.addArrow(arrow, (i) => v.at(i), keep);
+    return aggregator.addEach(arrow.numRows, (i) => v.at(i), keep);
   }
 }

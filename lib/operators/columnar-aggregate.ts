@@ -1,0 +1,204 @@
+/**
+ * Hash aggregation over a columnar {@link GroupTable}, the engine of groupBy and of distinct by
+ * keys. It spills as hash-aggregate.ts does: when the table's estimated bytes pass the budget (or
+ * the governor reaches its spill level), every group goes, as chunks of key values and exported
+ * partial states, to one of N hash partitions and the table starts empty; at the end each
+ * partition is merged into a table of its own (chunks in the order they were written, so
+ * first/last stay right), and a partition still too big is repartitioned with another seed.
+ */
+import type { RecordBatch } from 'apache-arrow';
+import type { Row } from '../core/batch.ts';
+import { AbortError } from '../core/errors.ts';
+import { GroupTable, type GroupChunk, type TablePlan } from './group-table.ts';
+import { MAX_DEPTH, MIN_REPARTITION, type HashAggregatorOptions } from './hash-aggregate.ts';
+import { openPartitions, type HashPartitions } from './hash-partitions.ts';
+import { watchLevels } from './level-watch.ts';
+
+/** Groups per spilled chunk record. */
+const PIECE = 2048;
+/** The governor's spill level flushes a table only once it holds at least this much. */
+const MIN_LEVEL_FLUSH = 1 << 20;
+
+/** Columnar hash aggregation with spilling: feed rows with {@link ColumnarAggregator.addEach}, then iterate {@link ColumnarAggregator.finish}. */
+export class ColumnarAggregator {
+  readonly #plan: TablePlan;
+  readonly #options: HashAggregatorOptions;
+  readonly #fanout: number;
+  #table: GroupTable;
+  #partitions: HashPartitions | undefined;
+  readonly #open = new Set<HashPartitions>();
+  #busy: Promise<void> = Promise.resolve();
+  #failure: unknown;
+  #input = true;
+  readonly #unwatch: () => void;
+
+  constructor(plan: TablePlan, options: HashAggregatorOptions) {
+    this.#plan = plan;
+    this.#options = options;
+    this.#fanout = options.fanout ?? 16;
+    this.#table = new GroupTable(plan);
+    this.#unwatch = watchLevels(options.governor, (level) => {
+      if (level === 'ok') return;
+      // the sources may be paused: no batch will come to trigger the spill, so do it now
+      this.#busy = this.#busy
+        .then(() => (this.#input ? this.#flushIfNeeded() : undefined))
+        .catch((error: unknown) => {
+          this.#failure ??= error;
+        });
+    });
+  }
+
+  /** Estimated bytes the table holds now. */
+  get bytes(): number {
+    return this.#table.bytes;
+  }
+
+  /** Folds `rows` in; spills the table when it passes the budget. */
+  add(rows: readonly Row[]): Promise<void> {
+    return this.addEach(rows.length, (i) => rows[i]!);
+  }
+
+  /** Folds `n` rows in, read through `rowAt` (possibly a reused view); kept rows come from `keepAt` when given. */
+  async addEach(n: number, rowAt: (i: number) => Row, keepAt?: (i: number) => Row): Promise<void> {
+    await this.#busy;
+    if (this.#failure !== undefined) throw this.#failure;
+    const work = (async () => {
+      this.#table.add(n, rowAt, keepAt);
+      await this.#flushIfNeeded();
+    })();
+    this.#busy = work.catch(() => {});
+    return work;
+  }
+
+  /** Folds an Arrow batch in: keys read from its columns, aggregates through `rowAt`. */
+  async addArrow(batch: RecordBatch, rowAt: (i: number) => Row, keepAt?: (i: number) => Row): Promise<void> {
+    await this.#busy;
+    if (this.#failure !== undefined) throw this.#failure;
+    const work = (async () => {
+      if (!this.#table.addArrow(batch, rowAt, keepAt)) this.#table.add(batch.numRows, rowAt, keepAt);
+      await this.#flushIfNeeded();
+    })();
+    this.#busy = work.catch(() => {});
+    return work;
+  }
+
+  async #flushIfNeeded(): Promise<void> {
+    if (!this.#mustFlush(this.#table)) return;
+    this.#partitions ??= await this.#newPartitions();
+    await this.#flush(this.#table, this.#partitions, 0);
+    this.#table = new GroupTable(this.#plan);
+  }
+
+  /** As hash-aggregate.ts: over budget; or the governor's level says so (not while merging). */
+  #mustFlush(table: GroupTable, merging = false): boolean {
+    if (table.size <= 1) return false;
+    const bytes = table.bytes;
+    const budget = this.#options.budget;
+    if (bytes > budget) return true;
+    if (merging) return false;
+    const level = this.#options.governor?.level;
+    if (level === 'spill') return bytes >= budget / 4;
+    return (level === 'pause' || level === 'critical') && bytes >= Math.min(MIN_LEVEL_FLUSH, budget / 16);
+  }
+
+  async #newPartitions(): Promise<HashPartitions> {
+    const parts = await openPartitions(this.#options.scratch, this.#fanout, this.#options.budget);
+    this.#open.add(parts);
+    return parts;
+  }
+
+  #checkAbort(): void {
+    const signal = this.#options.signal;
+    if (signal?.aborted) throw new AbortError('The aggregation was aborted', { cause: signal.reason });
+  }
+
+  /** Writes every group of `table` to `parts` by the hash of its key under `seed`. */
+  async #flush(table: GroupTable, parts: HashPartitions, seed: number): Promise<void> {
+    this.#checkAbort();
+    const each = table.size === 0 ? 0 : Math.ceil(table.bytes / table.size);
+    const which = table.partitions(seed, parts.fanout);
+    const lists: number[][] = Array.from({ length: parts.fanout }, () => []);
+    for (let g = 0; g < which.length; g++) lists[which[g]!]!.push(g);
+    for (let p = 0; p < lists.length; p++) {
+      const ids = lists[p]!;
+      for (let at = 0; at < ids.length; at += PIECE) {
+        const piece = ids.slice(at, at + PIECE);
+        const pending = parts.add(p, table.chunk(piece), each * piece.length);
+        if (pending) {
+          await pending;
+          this.#checkAbort();
+        }
+      }
+      lists[p] = [];
+    }
+    this.#options.counters.flushes++;
+  }
+
+  /** Yields the output rows, in batches, once the input has ended. */
+  async *finish(): AsyncGenerator<Row[]> {
+    await this.#busy;
+    this.#input = false;
+    if (this.#failure !== undefined) throw this.#failure;
+    const parts = this.#partitions;
+    if (!parts) {
+      yield* this.#output(this.#table);
+      return;
+    }
+    await this.#flush(this.#table, parts, 0);
+    this.#table = new GroupTable(this.#plan);
+    await parts.finish();
+    this.#options.counters.depth = Math.max(this.#options.counters.depth, 1);
+    yield* this.#mergeAll(parts, 1);
+  }
+
+  async *#mergeAll(parts: HashPartitions, depth: number): AsyncGenerator<Row[]> {
+    for (let p = 0; p < parts.fanout; p++) {
+      if (parts.records(p) === 0) continue;
+      yield* this.#mergePartition(parts, p, depth);
+    }
+    await parts.dispose();
+    this.#open.delete(parts);
+  }
+
+  /** Merges partition `p` into a table and outputs it; repartitions it (seed = depth) when still too big. */
+  async *#mergePartition(parts: HashPartitions, p: number, depth: number): AsyncGenerator<Row[]> {
+    let table = new GroupTable(this.#plan);
+    let sub: HashPartitions | undefined;
+    for await (const records of parts.read(p)) {
+      this.#checkAbort();
+      for (const record of records) table.mergeChunk(record as GroupChunk);
+      if (depth < MAX_DEPTH && table.size >= MIN_REPARTITION * this.#fanout && this.#mustFlush(table, true)) {
+        sub ??= await this.#newPartitions();
+        await this.#flush(table, sub, depth);
+        table = new GroupTable(this.#plan);
+      }
+    }
+    await parts.remove(p);
+    if (!sub) {
+      yield* this.#output(table);
+      return;
+    }
+    await this.#flush(table, sub, depth);
+    await sub.finish();
+    this.#options.counters.depth = Math.max(this.#options.counters.depth, depth + 1);
+    yield* this.#mergeAll(sub, depth + 1);
+  }
+
+  *#output(table: GroupTable): Generator<Row[]> {
+    const size = this.#options.outputRows ?? 8192;
+    for (let from = 0; from < table.size; from += size) {
+      const out = table.output(from, Math.min(table.size, from + size));
+      this.#options.counters.groups += out.length;
+      yield out;
+    }
+  }
+
+  /** Drops the table and deletes open partitions. */
+  async dispose(): Promise<void> {
+    this.#unwatch();
+    this.#input = false;
+    this.#table = new GroupTable(this.#plan);
+    for (const parts of this.#open) await parts.dispose().catch(() => {});
+    this.#open.clear();
+  }
+}

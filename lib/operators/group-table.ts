@@ -1,0 +1,203 @@
+/**
+ * The in-memory table of the columnar hash aggregation (groupBy, distinct by keys): a key
+ * dictionary per key column gives each value a dense code, the group of a row is its code (one
+ * key column) or the id of its code tuple in a {@link GroupIndex}, and aggregate states live in
+ * one {@link AggColumn} per aggregate, indexed by group id. Rows are folded in batch by batch,
+ * column by column. For distinct, the table also keeps the first row of each group.
+ *
+ * Spilled partitions hold chunks of groups in a columnar shape ({@link GroupChunk}: key values,
+ * exported states and kept rows, one array per column), which {@link GroupTable.mergeChunk}
+ * folds back into a table.
+ */
+import type { RecordBatch } from 'apache-arrow';
+import { estimateValueBytes, type Row } from '../core/batch.ts';
+import { Utf8Codes, columnCodes, keyColumnsOf } from './arrow-key-codes.ts';
+import type { Aggregate, MemoryMeter } from './aggregates.ts';
+import { aggColumn, type AggColumn } from './agg-columns.ts';
+import { GroupIndex } from './group-index.ts';
+import { KeyDictionary, combineHashes } from './key-dictionary.ts';
+import type { KeyGetter } from './key-encoding.ts';
+
+/** Groups of one spill partition, column by column. */
+export interface GroupChunk {
+  /** Key values, one array per key column. */
+  keys: unknown[][];
+  /** Exported aggregate states, packed by each aggregate's column (agg-columns.ts `exportStates`). */
+  states: unknown[];
+  /** The kept first row of each group (distinct), else undefined. */
+  rows: Row[] | undefined;
+}
+
+/** What a group table computes: its key columns, aggregates, and whether it keeps first rows. */
+export interface TablePlan {
+  /** Key column names (output columns). */
+  keyNames: readonly string[];
+  /** Key getters, one per key column. */
+  keys: readonly KeyGetter[];
+  /** Output column names of the aggregates. */
+  names: readonly string[];
+  aggregates: readonly Aggregate[];
+  /** True for distinct: the table keeps the first row of each group and outputs it. */
+  keepRows: boolean;
+}
+
+/** A hash table of groups with typed aggregate states (see the module comment). */
+export class GroupTable {
+  readonly #plan: TablePlan;
+  readonly #dicts: KeyDictionary[];
+  readonly #index: GroupIndex | undefined;
+  readonly #columns: AggColumn[];
+  readonly #rows: Row[] = [];
+  #capacity = 0;
+  #rowCodes: Int32Array[];
+  #gids = new Int32Array(0);
+  readonly #utf8: (Utf8Codes | undefined)[] = [];
+  /** Groups held. */
+  size = 0;
+  /** Estimated bytes of states that grow (countDistinct sets, collect lists) and kept rows. */
+  readonly meter: MemoryMeter = { bytes: 0 };
+
+  constructor(plan: TablePlan) {
+    this.#plan = plan;
+    const width = plan.keys.length;
+    this.#dicts = plan.keys.map(() => new KeyDictionary());
+    this.#index = width > 1 ? new GroupIndex(width) : undefined;
+    this.#columns = plan.aggregates.map(aggColumn);
+    this.#rowCodes = plan.keys.map(() => new Int32Array(0));
+  }
+
+  /** Estimated bytes held. */
+  get bytes(): number {
+    let bytes = this.meter.bytes + (this.#index?.bytes ?? 0) + 64;
+    for (const d of this.#dicts) bytes += d.bytes;
+    for (const u of this.#utf8) bytes += u?.bytes ?? 0;
+    let slot = 0;
+    for (const c of this.#columns) slot += c.slotBytes;
+    return bytes + slot * this.#capacity + (this.#plan.keepRows ? 8 * this.#capacity : 0);
+  }
+
+  #reserve(size: number): void {
+    if (size <= this.#capacity) return;
+    this.#capacity = Math.max(1024, this.#capacity * 2, size);
+    for (const c of this.#columns) c.reserve(this.#capacity);
+  }
+
+  #scratch(n: number): void {
+    if (this.#gids.length >= n) return;
+    this.#gids = new Int32Array(n);
+    this.#rowCodes = this.#rowCodes.map(() => new Int32Array(n));
+  }
+
+  /** Writes the codes of `n` key tuples (`valueAt(c, j)`) to the scratch code arrays. */
+  #codes(n: number, valueAt: (c: number, j: number) => unknown): void {
+    this.#scratch(n);
+    for (let c = 0; c < this.#dicts.length; c++) {
+      const dict = this.#dicts[c]!;
+      const codes = this.#rowCodes[c]!;
+      for (let j = 0; j < n; j++) codes[j] = dict.code(valueAt(c, j));
+    }
+  }
+
+  /** The group id of each of the `n` code tuples in the scratch arrays; makes new groups (keeping `keep(j)`). */
+  #groupIds(n: number, keep?: (j: number) => Row): Int32Array {
+    const gids = this.#gids;
+    const index = this.#index;
+    const codes0 = this.#rowCodes[0]!;
+    for (let j = 0; j < n; j++) {
+      const g = index ? index.find(this.#rowCodes, j) : codes0[j]!;
+      gids[j] = g;
+      if (g === this.size) {
+        this.size++;
+        this.#reserve(this.size);
+        if (keep) {
+          const row = keep(j);
+          this.#rows.push(row);
+          this.meter.bytes += 32 + estimateValueBytes(row, 0);
+        }
+      }
+    }
+    return gids;
+  }
+
+  /** Folds rows `0..n-1` in (read through `rowAt`; a kept row from `keepAt`, or the row itself). */
+  add(n: number, rowAt: (i: number) => Row, keepAt?: (i: number) => Row): void {
+    const keys = this.#plan.keys;
+    this.#codes(n, (c, i) => keys[c]!(rowAt(i)));
+    this.#fold(n, rowAt, keepAt);
+  }
+
+  /**
+   * Folds the rows of an Arrow batch in, keys read from its columns (`rowAt` views its rows for
+   * the aggregates); false when its key columns cannot be read directly (use {@link GroupTable.add}).
+   */
+  addArrow(batch: RecordBatch, rowAt: (i: number) => Row, keepAt?: (i: number) => Row): boolean {
+    const columns = keyColumnsOf(batch, this.#plan.keyNames);
+    if (!columns) return false;
+    const n = batch.numRows;
+    this.#scratch(n);
+    for (let c = 0; c < columns.length; c++) {
+      this.#utf8[c] ??= new Utf8Codes();
+      columnCodes(columns[c]!, n, this.#dicts[c]!, this.#utf8[c]!, this.#rowCodes[c]!);
+    }
+    this.#fold(n, rowAt, keepAt);
+    return true;
+  }
+
+  #fold(n: number, rowAt: (i: number) => Row, keepAt?: (i: number) => Row): void {
+    const gids = this.#groupIds(n, this.#plan.keepRows ? (keepAt ?? rowAt) : undefined);
+    for (const column of this.#columns) column.addBatch(gids, n, rowAt, this.meter);
+  }
+
+  /** Folds a spilled chunk in (its groups' states come after those already held). */
+  mergeChunk(chunk: GroupChunk): void {
+    const n = chunk.keys[0]?.length ?? chunk.rows?.length ?? 0;
+    const keyValues = chunk.keys;
+    const rows = chunk.rows;
+    this.#codes(n, (c, j) => keyValues[c]![j]);
+    const gids = this.#groupIds(n, rows ? (j) => rows[j]! : undefined);
+    for (let a = 0; a < this.#columns.length; a++) this.#columns[a]!.mergeStates(gids, n, chunk.states[a], this.meter);
+  }
+
+  /** The code of group `g` in key column `c`. */
+  #code(g: number, c: number): number {
+    return this.#index ? this.#index.codes[c]![g]! : g;
+  }
+
+  /** The partition (0..fanout-1) of every group, by the hash of its key values under `seed`. */
+  partitions(seed: number, fanout: number): Uint16Array {
+    const hashes = this.#dicts.map((d) => d.hashes(seed));
+    const out = new Uint16Array(this.size);
+    for (let g = 0; g < this.size; g++) {
+      let h = hashes[0]![this.#code(g, 0)]!;
+      for (let c = 1; c < hashes.length; c++) h = combineHashes(h, hashes[c]![this.#code(g, c)]!);
+      out[g] = (h >>> 0) % fanout;
+    }
+    return out;
+  }
+
+  /** The groups `ids` as a chunk (their key values, exported states, kept rows). */
+  chunk(ids: readonly number[]): GroupChunk {
+    const keys = this.#dicts.map((d, c) => ids.map((g) => d.values[this.#code(g, c)]));
+    const states = this.#columns.map((column) => column.exportStates(ids));
+    const rows = this.#plan.keepRows ? ids.map((g) => this.#rows[g]!) : undefined;
+    return { keys, states, rows };
+  }
+
+  /** Output rows of groups `from..to-1`: key columns then aggregates, or the kept row. */
+  output(from: number, to: number): Row[] {
+    const out: Row[] = [];
+    if (this.#plan.keepRows) {
+      for (let g = from; g < to; g++) out.push(this.#rows[g]!);
+      return out;
+    }
+    const { keyNames, names } = this.#plan;
+    const columns = this.#columns;
+    for (let g = from; g < to; g++) {
+      const row: Record<string, unknown> = {};
+      for (let c = 0; c < keyNames.length; c++) row[keyNames[c]!] = this.#dicts[c]!.values[this.#code(g, c)];
+      for (let a = 0; a < names.length; a++) row[names[a]!] = columns[a]!.finish(g);
+      out.push(row);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * One key column of a group table: each distinct value (under SQL grouping equality) gets a
+ * dense code, so that a group is a tuple of small integers instead of a trie of Maps or an
+ * encoded string. Equality is the trie's canonical form (key-trie.ts `canonicalKey`): NaN equals
+ * NaN, -0 equals 0, a bigint equals the same safe integer, null equals undefined. The value kept
+ * for a code is the first one seen, which is what the output shows.
+ *
+ * Also the seeded hash of a canonical value that picks a spill partition: it must depend only on
+ * the value (codes differ from table to table), and equal values must hash alike.
+ */
+import { estimateValueBytes } from '../core/batch.ts';
+import { canonicalKey, TRIE_ENTRY_BYTES } from './key-trie.ts';
+
+const MARK_CODE = 0xdfff;
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+
+/** The canonical form of a key value (a string that is its own form skips the call). */
+export function canonical(value: unknown): unknown {
+  return typeof value === 'string' && value.charCodeAt(0) !== MARK_CODE ? value : canonicalKey(value);
+}
+
+/** Dense codes for the distinct values of one key column. */
+export class KeyDictionary {
+  readonly #codes = new Map<unknown, number>();
+  #nullCode = -1;
+  /** The first value seen of each code (null for the null code). */
+  readonly values: unknown[] = [];
+  /** Estimated bytes held (Map entries and values). */
+  bytes = 0;
+
+  /** Distinct values held. */
+  get size(): number {
+    return this.values.length;
+  }
+
+  /** The code of `value`, a new one when it is not held yet. */
+  code(value: unknown): number {
+    const key = typeof value === 'string' && value.charCodeAt(0) !== MARK_CODE ? value : canonicalKey(value);
+    if (key === null) {
+      if (this.#nullCode < 0) {
+        this.#nullCode = this.values.length;
+        this.values.push(null);
+        this.bytes += 8;
+      }
+      return this.#nullCode;
+    }
+    let c = this.#codes.get(key);
+    if (c === undefined) {
+      c = this.values.length;
+      this.#codes.set(key, c);
+      this.values.push(value);
+      this.bytes += TRIE_ENTRY_BYTES + 8 + estimateValueBytes(value, 1) + (key === value ? 0 : 24);
+    }
+    return c;
+  }
+
+  /** The hash of every code's value under `seed` (see {@link hashCanonical}). */
+  hashes(seed: number): Int32Array {
+    const out = new Int32Array(this.values.length);
+    for (let c = 0; c < out.length; c++) out[c] = hashCanonical(canonical(this.values[c]), seed);
+    return out;
+  }
+}
+
+function mix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h;
+}
+
+/** A seeded 32-bit hash of a canonical key value (strings by UTF-16 code unit, numbers by their bits). */
+export function hashCanonical(key: unknown, seed: number): number {
+  let h = (0x811c9dc5 ^ Math.imul(seed + 1, 0x9e3779b1)) | 0;
+  if (typeof key === 'string') {
+    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+    return mix(h ^ key.length);
+  }
+  if (typeof key === 'number') {
+    // SameValueZero: every NaN and both zeros must hash alike
+    f64[0] = key === 0 ? 0 : Number.isNaN(key) ? Number.NaN : key;
+    h = Math.imul(h ^ u32[0]!, 0x01000193);
+    h = Math.imul(h ^ u32[1]!, 0x01000193);
+    return mix(h ^ 0x5bd1e995);
+  }
+  if (key === null) return mix(h ^ 0x27d4eb2f);
+  return mix(h ^ (key === true ? 0x165667b1 : 0x3c6ef372));
+}
+
+/** Combines the hashes of several key columns into one. */
+export function combineHashes(h: number, next: number): number {
+  return mix(Math.imul(h ^ next, 0x01000193) + 0x9e3779b9);
+}

@@ -1,0 +1,197 @@
+/**
+ * The columnar group table: one group per key under the spill encoding's equality (any width),
+ * Arrow key columns coded from their bytes exactly as rows would be, typed aggregate states that
+ * give the row aggregates' results, and partial states that merge through spilled chunks into
+ * what one table would hold.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import type { Row } from '../../../lib/core/batch.ts';
+import { rowsToRecordBatch } from '../../../lib/formats/arrow/build.ts';
+import { RowViewer } from '../../../lib/core/row-view.ts';
+import { GroupTable, type TablePlan } from '../../../lib/operators/group-table.ts';
+import { GroupIndex } from '../../../lib/operators/group-index.ts';
+import { columnGetter, encodeValue } from '../../../lib/operators/key-encoding.ts';
+import { encodeKeyValues } from '../../../lib/operators/key-trie.ts';
+import { count, sum, mean, min, max, first, last, type Aggregate } from '../../../lib/operators/aggregates.ts';
+
+const value = fc.oneof(
+  fc.constant(null),
+  fc.constantFrom(Number.NaN, -0, 0, 1, 1.5, 2 ** 53, 2 ** 60, -(2 ** 61), Number.POSITIVE_INFINITY),
+  fc.integer({ min: -3, max: 3 }),
+  fc.constantFrom(0n, 1n, 2n ** 53n, 2n ** 60n),
+  fc.boolean(),
+  fc.constantFrom('', 'a', '1', 'é', '😀', '\udfff', '\udfffsx', 'n;'),
+  fc.constantFrom(new Date(0), new Date(1)),
+);
+
+function plan(keys: string[], aggs: Record<string, Aggregate>, keepRows = false): TablePlan {
+  return {
+    keyNames: keys,
+    keys: keys.map(columnGetter),
+    names: Object.keys(aggs),
+    aggregates: Object.values(aggs),
+    keepRows,
+  };
+}
+
+const canon = (rows: Row[]): string[] =>
+  rows.map((r) => encodeKeyValues(Object.values(r as Record<string, unknown>))).sort();
+
+describe('group table', () => {
+  it('holds one group per key combination, at widths 1 to 3', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(value, value, value), { maxLength: 80 }), (tuples) => {
+        for (const width of [1, 2, 3]) {
+          const keys = ['a', 'b', 'c'].slice(0, width);
+          const rows = tuples.map(([a, b, c]) => ({ a, b, c }));
+          const table = new GroupTable(plan(keys, { n: count() }));
+          table.add(rows.length, (i) => rows[i]!);
+          const expected = new Map<string, number>();
+          for (const row of rows) {
+            const key = encodeKeyValues(keys.map((k) => (row as Record<string, unknown>)[k]));
+            expected.set(key, (expected.get(key) ?? 0) + 1);
+          }
+          const out = table.output(0, table.size) as Record<string, unknown>[];
+          assert.equal(out.length, expected.size);
+          for (const row of out) assert.equal(row.n, expected.get(encodeKeyValues(keys.map((k) => row[k]))));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('codes Arrow key columns (Utf8 by bytes) as the same rows would be coded', () => {
+    const text = fc.oneof(
+      fc.constant(null),
+      fc.constantFrom('', 'a', 'é', '😀', '\udfff', 'XNAS'),
+      fc.string({ maxLength: 4 }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ s: text, q: fc.oneof(fc.constant(null), fc.integer({ min: -2, max: 2 })) }), {
+          minLength: 1,
+          maxLength: 60,
+        }),
+        (rows) => {
+          const batch = rowsToRecordBatch(rows);
+          const viewer = new RowViewer(batch);
+          const fromArrow = new GroupTable(plan(['s', 'q'], {}, true));
+          assert.equal(
+            fromArrow.addArrow(
+              batch,
+              (i) => viewer.at(i),
+              (i) => viewer.materialize(i),
+            ),
+            true,
+          );
+          // a second batch of the same values meets the byte table's entries
+          assert.equal(
+            fromArrow.addArrow(
+              batch,
+              (i) => viewer.at(i),
+              (i) => viewer.materialize(i),
+            ),
+            true,
+          );
+          const fromRows = new GroupTable(plan(['s', 'q'], {}, true));
+          const materialized = rows.map((_, i) => viewer.materialize(i));
+          fromRows.add(materialized.length, (i) => materialized[i]!);
+          assert.deepEqual(canon(fromArrow.output(0, fromArrow.size)), canon(fromRows.output(0, fromRows.size)));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('typed states give the row aggregates results, also merged through chunks', () => {
+    const num = fc.oneof(
+      fc.constant(null),
+      fc.constantFrom(Number.NaN, -0, 0, 0.5, 2 ** 52, 2 ** 53 - 1, -(2 ** 53)),
+      fc.integer({ min: -5, max: 5 }),
+      fc.constantFrom(3n, 2n ** 62n, '1.25', '-0.5', 'b'),
+    );
+    const aggs = () => ({
+      n: count('x'),
+      s: sum('x'),
+      m: mean('x'),
+      lo: min('x'),
+      hi: max('x'),
+      f: first('x'),
+      l: last('x'),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ k: fc.integer({ min: 0, max: 3 }), x: num }), { maxLength: 60 }),
+        fc.nat(60),
+        (rows, cut) => {
+          // sums of text take only decimal strings: keep 'b' for min/max by giving sum none
+          const clean = rows.map((r) => (r.x === 'b' ? { k: r.k, x: null } : r));
+          const whole = new GroupTable(plan(['k'], aggs()));
+          whole.add(clean.length, (i) => clean[i]!);
+          // the row aggregates, folded one row at a time (over `parts`, their states merged in order)
+          const list: Aggregate[] = Object.values(aggs());
+          const reference = (parts: (typeof clean)[]) => {
+            const byKey = new Map<number, unknown[]>();
+            for (const part of parts) {
+              const local = new Map<number, unknown[]>();
+              for (const row of part) {
+                const states = local.get(row.k) ?? list.map((a) => a.init());
+                local.set(
+                  row.k,
+                  states.map((st, i) => list[i]!.add(st, row, { bytes: 0 })),
+                );
+              }
+              for (const [k, states] of local) {
+                const earlier = byKey.get(k);
+                byKey.set(k, earlier ? earlier.map((st, i) => list[i]!.merge(st, states[i], { bytes: 0 })) : states);
+              }
+            }
+            return [...byKey].map(([k, states]) => ({
+              k,
+              ...Object.fromEntries(Object.keys(aggs()).map((name, i) => [name, list[i]!.finish(states[i])])),
+            }));
+          };
+          const enc = (rs: Row[]) =>
+            rs
+              .map((r) =>
+                Object.values(r as object)
+                  .map((v) => encodeValue(v, true))
+                  .join(''),
+              )
+              .sort();
+          assert.deepEqual(enc(whole.output(0, whole.size)), enc(reference([clean])));
+          // two tables over the two halves, merged through chunks in input order
+          const at = Math.min(cut, clean.length);
+          const parts = [clean.slice(0, at), clean.slice(at)].map((part) => {
+            const t = new GroupTable(plan(['k'], aggs()));
+            t.add(part.length, (i) => part[i]!);
+            return t.chunk(Array.from({ length: t.size }, (_, g) => g));
+          });
+          const merged = new GroupTable(plan(['k'], aggs()));
+          for (const chunk of structuredClone(parts)) merged.mergeChunk(chunk);
+          assert.deepEqual(enc(merged.output(0, merged.size)), enc(reference([clean.slice(0, at), clean.slice(at)])));
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it('the index gives each tuple one id, across growth', () => {
+    const index = new GroupIndex(2, 4);
+    const cols = [new Int32Array(5000), new Int32Array(5000)];
+    for (let i = 0; i < 5000; i++) {
+      cols[0]![i] = i % 37;
+      cols[1]![i] = (i * 7) % 101;
+    }
+    const seen = new Map<string, number>();
+    for (let i = 0; i < 5000; i++) {
+      const g = index.find(cols, i);
+      const key = `${cols[0]![i]},${cols[1]![i]}`;
+      assert.equal(g, seen.get(key) ?? seen.size);
+      seen.set(key, g);
+    }
+    assert.equal(index.size, seen.size);
+  });
+});
