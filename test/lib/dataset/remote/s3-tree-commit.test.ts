@@ -7,15 +7,8 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import {
-  S3Client,
-  CreateBucketCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-} from '@aws-sdk/client-s3';
+import { type S3Client, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   pipeline,
   collect,
@@ -28,48 +21,25 @@ import {
   SpillwayError,
 } from '../../../../index.ts';
 import { tempDir } from '../../../helpers.ts';
-
-interface S3rverInstance {
-  run(): Promise<{ port: number }>;
-  close(): Promise<void>;
-}
-const S3rver = createRequire(import.meta.url)('s3rver') as new (options: object) => S3rverInstance;
+import { startS3, type S3Fixture } from './s3-fixture.ts';
 
 const dir = tempDir('spillway-s3-tree-');
 const bucket = 'trees';
-let server: S3rverInstance;
+let s3: S3Fixture;
 let client: S3Client;
-const saved = { ...process.env };
 const rows = Array.from({ length: 3_000 }, (_, i) => ({ id: i, day: `2026-11-${10 + (i % 3)}`, x: i / 4 }));
 
 before(async () => {
-  server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: join(dir, 's3') });
-  const { port } = await server.run();
-  Object.assign(process.env, {
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    AWS_REGION: 'us-east-1',
-    AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`,
-  });
-  client = new S3Client({
-    endpoint: `http://127.0.0.1:${port}`,
-    forcePathStyle: true,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-  });
-  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  s3 = await startS3(dir, [bucket]);
+  client = s3.client;
+  s3.useEnv();
   configureRemote({});
 });
 
 after(async () => {
   configureRemote({});
   closeRemote();
-  client.destroy();
-  for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION', 'AWS_ENDPOINT_URL']) {
-    if (saved[key] === undefined) delete process.env[key];
-    else process.env[key] = saved[key];
-  }
-  await server.close();
+  await s3.close();
 });
 
 async function keys(prefix: string): Promise<string[]> {

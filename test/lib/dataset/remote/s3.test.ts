@@ -7,12 +7,10 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  S3Client,
-  CreateBucketCommand,
+  type S3Client,
   HeadObjectCommand,
   PutObjectCommand,
   GetObjectCommand,
@@ -40,19 +38,13 @@ import type { BatchSource } from '../../../../lib/core/source.ts';
 import type { BatchSink } from '../../../../lib/core/sink.ts';
 import { importS3Module } from '../../../../lib/dataset/remote/s3-client.ts';
 import { tempDir } from '../../../helpers.ts';
-
-interface S3rverInstance {
-  run(): Promise<{ port: number }>;
-  close(): Promise<void>;
-}
-const S3rver = createRequire(import.meta.url)('s3rver') as new (options: object) => S3rverInstance;
+import { startS3, type S3Fixture } from './s3-fixture.ts';
 
 const dir = tempDir('spillway-remote-s3-');
 const bucket = 'spillway-test';
-let server: S3rverInstance;
-let endpoint = '';
+let s3: S3Fixture;
 let client: S3Client;
-const saved = { ...process.env };
+const savedTmp = process.env.TMPDIR;
 // Uploads stage under os.tmpdir(): give this file its own, so test files running beside it
 // (their own uploads come and go in the shared /tmp) cannot change the count it checks.
 const uploadTmp = join(dir, 'tmp');
@@ -71,34 +63,18 @@ function uploadDirs(): string[] {
 }
 
 before(async () => {
-  server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: join(dir, 's3') });
-  const { port } = await server.run();
-  endpoint = `http://127.0.0.1:${port}`;
+  s3 = await startS3(dir, [bucket]);
+  client = s3.client;
   // the standard chain: credentials and endpoint from the environment, as a user would set them
-  Object.assign(process.env, {
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    AWS_REGION: 'us-east-1',
-    AWS_ENDPOINT_URL: endpoint,
-  });
-  client = new S3Client({
-    endpoint,
-    forcePathStyle: true,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-  });
-  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  s3.useEnv();
   configureRemote({});
 });
 after(async () => {
   configureRemote({});
   closeRemote();
-  client.destroy();
-  for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION', 'AWS_ENDPOINT_URL', 'TMPDIR']) {
-    if (saved[key] === undefined) delete process.env[key];
-    else process.env[key] = saved[key];
-  }
-  await server.close();
+  if (savedTmp === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = savedTmp;
+  await s3.close();
 });
 
 async function read(source: BatchSource<any>): Promise<unknown[]> {
