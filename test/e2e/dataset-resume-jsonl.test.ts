@@ -126,10 +126,7 @@ for (const c of trees) {
     const ref = await run([c.kind, c.input(), reference, '-', '1', c.sink, c.by]);
     assert.ok(ref.done, ref.stderr);
     const expected = await treeIds(reference, c.sink);
-    assert.equal(
-      [...expected.values()].flat().length,
-      c.kind === 'jsonl' ? expectedIds().length : singleRows().length,
-    );
+    assert.equal([...expected.values()].flat().length, c.kind === 'jsonl' ? expectedIds().length : singleRows().length);
     const output = join(dir, `out-tree-${c.seed}`, 'out');
     mkdirSync(dirname(output));
     const checkpoint = join(dir, `ckpt-tree-${c.seed}`);
