@@ -6,7 +6,9 @@
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { before, after } from 'node:test';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { closeRemote, configureRemote } from '../../../../index.ts';
 
 interface S3rverInstance {
   run(): Promise<{ port: number }>;
@@ -28,6 +30,8 @@ export interface S3Fixture {
   env: Record<(typeof ENV_KEYS)[number], string>;
   /** Sets {@link S3Fixture.env} in `process.env` (as a user would); `close` restores what was there. */
   useEnv(): void;
+  /** A client that passes commands to the real one; `hook` may answer (or fail) one instead. */
+  wrap(hook: (command: unknown) => Promise<unknown> | undefined): { send(c: unknown): Promise<unknown> };
   /** Destroys the client, restores `process.env` (when `useEnv` was called) and stops the server. */
   close(): Promise<void>;
 }
@@ -59,6 +63,9 @@ export async function startS3(dir: string, buckets: readonly string[]): Promise<
       saved ??= Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
       Object.assign(process.env, env);
     },
+    wrap(hook) {
+      return { send: (command) => hook(command) ?? client.send(command as never) };
+    },
     async close() {
       client.destroy();
       if (saved !== undefined)
@@ -69,4 +76,24 @@ export async function startS3(dir: string, buckets: readonly string[]): Promise<
       await server.close();
     },
   };
+}
+
+/**
+ * For a test file that reads and writes s3:// in this process: starts the server before its tests
+ * with the environment set (the standard chain, as a user would set it) and remote settings
+ * reset, and stops it after them. Returns the running fixture's getter.
+ */
+export function useS3(dir: string, buckets: readonly string[]): () => S3Fixture {
+  let s3: S3Fixture | undefined;
+  before(async () => {
+    s3 = await startS3(dir, buckets);
+    s3.useEnv();
+    configureRemote({});
+  });
+  after(async () => {
+    configureRemote({});
+    closeRemote();
+    await s3?.close();
+  });
+  return () => s3!;
 }
