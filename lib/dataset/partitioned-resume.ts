@@ -15,7 +15,7 @@
  * run wrote after its checkpoint (files not in the list, temporary files of its single-file
  * sinks) is removed; a listed file that is missing or of another size is refused.
  */
-import { open, readdir, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { open, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CheckpointError } from '../core/errors.ts';
 import type { CheckpointJson, SinkCheckpointHooks } from '../observe/checkpoint.ts';
@@ -141,7 +141,8 @@ async function restoreTree(target: PartitionedTarget, state: TreeState): Promise
   };
   if (!(await exists(temp))) return fail(`its temporary tree ${temp} is gone`);
   const listed = new Map(state.files);
-  for (const rel of await listTree(temp)) if (!listed.has(rel)) await unlink(join(temp, rel));
+  // force: a failed run in this process may still be removing its own temporary files
+  for (const rel of await listTree(temp)) if (!listed.has(rel)) await rm(join(temp, rel), { force: true });
   for (const [rel, size] of state.files) {
     const now = await stat(join(temp, rel)).catch(() => undefined);
     if (now?.size !== size) fail(`${rel} ${now === undefined ? 'is gone' : 'changed size'} since the checkpoint`);

@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   pipeline,
@@ -24,13 +24,30 @@ import { tempDir } from '../../helpers.ts';
 
 const rows = Array.from({ length: 2_000 }, (_, i) => ({ id: i, day: `d${i % 4}`, x: i / 2 }));
 
-/** Runs rows -> toCsv(out, partitionBy day) with a checkpoint; fails at batch `failAt` when given. */
-function write(out: string, checkpoint: string, failAt?: number, everyBatches = 1) {
+/** Commits recorded in the checkpoint in `dir` (0 when there is none). */
+function commits(dir: string): number {
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8')) as { commits: number }).commits;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Runs rows -> toCsv(out, partitionBy day) with a checkpoint. With `failFrom`, the run fails at
+ * the first batch from that one on that finds a checkpoint written; until then each batch waits
+ * (a little, capped) for the next commit to land, so a busy machine's slow fsyncs still leave one.
+ */
+function write(out: string, checkpoint: string, failFrom?: number, everyBatches = 1) {
   let batches = 0;
   return pipeline(
     fromIterable(rows, { batchSize: 100 }),
-    mapBatch((batch) => {
-      if (++batches === failAt) throw new Error('crash');
+    mapBatch(async (batch) => {
+      if (failFrom === undefined) return batch;
+      const seen = commits(checkpoint);
+      if (++batches >= failFrom && seen > 0) throw new Error('crash');
+      for (let waited = 0; waited < 50 && commits(checkpoint) === seen; waited++)
+        await new Promise((resolve) => setTimeout(resolve, 5));
       return batch;
     }),
     toCsv(out, { partitionBy: ['day'] }),
@@ -83,6 +100,7 @@ test('a checkpoint whose tree lost a file is refused with ERR_SPILLWAY_CHECKPOIN
   const out = join(dir, 'out');
   const checkpoint = join(dir, 'ckpt');
   await assert.rejects(write(out, checkpoint, 9), /crash/);
+  assert.ok(existsSync(join(checkpoint, 'checkpoint.json')), 'the failed run left a checkpoint');
   const temp = join(dir, '.out.tmp-checkpoint');
   rmSync(join(temp, 'day=d2', 'part-0.csv'));
   await assert.rejects(write(out, checkpoint), (error: unknown) => {
