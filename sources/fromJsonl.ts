@@ -5,8 +5,8 @@
  * fromCsv (`'fail'`, `'skip'`, `{ deadLetter: path }`) with its 1-based line number; integers
  * beyond 2^53 are read as bigint, never rounded (lib/formats/json/lines.ts). The factory validates
  * options (lib/formats/json/read/options.ts), opens the bytes of its input path (read/bytes.ts)
- * and reads them with {@link JsonlReader} (read/reader.ts, lines by read/lines.ts). It does not
- * checkpoint: there is no resume adapter.
+ * and reads them with {@link JsonlReader} (read/reader.ts, lines by read/lines.ts). A file (local,
+ * plain or compressed) checkpoints and resumes after its last committed line (read/resume.ts).
  */
 import { Readable } from 'node:stream';
 import type { Batch, Row } from '../lib/core/batch.ts';
@@ -16,6 +16,7 @@ import { isDatasetRequest, textDataset } from '../lib/dataset/sources.ts';
 import { jsonlBytes } from '../lib/formats/json/read/bytes.ts';
 import { resolveJsonlOptions, type FromJsonlOptions } from '../lib/formats/json/read/options.ts';
 import { JsonlReader, type JsonlCounters } from '../lib/formats/json/read/reader.ts';
+import { JsonlResume } from '../lib/formats/json/read/resume.ts';
 
 export type { FromJsonlOptions } from '../lib/formats/json/read/options.ts';
 
@@ -38,10 +39,14 @@ export function fromJsonl(input: string | readonly string[] | Readable, options?
     return textDataset(input, options, fromJsonl, 'fromJsonl');
   const plan = resolveJsonlOptions(input, options);
   const counters: JsonlCounters = { rowsRead: 0, bytesRead: 0, totalBytes: undefined };
+  const resume = new JsonlResume(plan, options);
+  // a resumed plain file is read from the offset on: the bytes before it count as read
+  const skipped = (): number => (plan.compression ? 0 : (resume.from?.byte ?? 0));
 
   async function* open(context: StageContext, stats: StageStats): AsyncGenerator<Batch<Row>> {
     stats.details.parser = 'json-lines';
-    yield* new JsonlReader(plan, counters, jsonlBytes(plan)).read(context, stats);
+    const reader = new JsonlReader(plan, counters, jsonlBytes(plan), resume.from, resume.enabled);
+    yield* reader.read(context, stats);
   }
 
   return new BatchSource<Row>({
@@ -49,8 +54,9 @@ export function fromJsonl(input: string | readonly string[] | Readable, options?
     open,
     progress: () => ({
       rows: counters.rowsRead,
-      bytes: counters.bytesRead,
+      bytes: counters.bytesRead + skipped(),
       ...(counters.totalBytes === undefined ? {} : { totalBytes: counters.totalBytes }),
     }),
+    checkpoint: resume.hooks,
   });
 }

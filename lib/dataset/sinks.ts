@@ -6,6 +6,7 @@
  */
 import type { BatchSink } from '../core/sink.ts';
 import { ValidationError, describeValue } from '../core/errors.ts';
+import type { CheckpointJson } from '../observe/checkpoint.ts';
 import {
   isPartitionedRequest as isPartitionedOptions,
   partitionedSink,
@@ -41,7 +42,21 @@ export function partitionedWrite<O extends object>(
   if (isS3Url(dir)) return remoteWrite(dir, options ?? ({} as O), factory, name, extension);
   const { settings, rest } = splitPartitionOptions(options, extension);
   factory('partition-option-check', rest as O).destroy();
-  return partitionedSink(dir as string, settings, { name, extension, openFile: (path) => factory(path, rest as O) });
+  return partitionedSink(dir as string, settings, {
+    name,
+    extension,
+    openFile: (path) => factory(path, rest as O),
+    options: jsonOf(rest),
+  });
+}
+
+/** Options as JSON (functions by their source), for the checkpoint fingerprint. */
+function jsonOf(value: object): CheckpointJson {
+  return JSON.parse(
+    JSON.stringify(value, (_key, v: unknown) =>
+      typeof v === 'function' ? String(v) : typeof v === 'bigint' ? v.toString() : v,
+    ),
+  ) as CheckpointJson;
 }
 
 /** An `s3://` target: the format's sink (or the partitioned writer) writes locally, then the result is uploaded. */

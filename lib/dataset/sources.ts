@@ -12,6 +12,7 @@ import { openArrowFile } from '../formats/arrow/ipc-reader.ts';
 import { expectDatasetInput, isDatasetInput, type DatasetInput } from './expand.ts';
 import { datasetSource, splitDatasetOptions, usesDatasetOptions, type DatasetFormat } from './multi-file.ts';
 import { PRUNE_WHERE } from './pushdown.ts';
+import type { Predicate } from './predicate.ts';
 import type { Readable } from 'node:stream';
 import { isRemoteUrl, remotePathname } from './remote/url.ts';
 import { openRemoteStream } from './remote/open.ts';
@@ -49,11 +50,21 @@ function validate<O>(factory: Factory<O>, options: O): DatasetFormat['checkpoint
   return { identity, ...(hooks.refuse ? { refuse: hooks.refuse } : {}) };
 }
 
-/** `fromParquet` over a dataset: projection and row-group pruning per file, footers for totals. */
-export function parquetDataset<O extends { columns?: readonly string[]; name?: string }>(
+/** What differs between the projecting formats (Parquet, Arrow) over a dataset. */
+interface ProjectingFormat {
+  name: string;
+  /** Extra options of each file's source (Parquet: the `where` its row-group pruning reads). */
+  fileOptions?(where: Predicate | undefined): object;
+  describe: DatasetFormat['describe'];
+  sumDetails?: readonly string[];
+}
+
+/** A projecting format over a dataset: the projection narrowed per file, footers for totals. */
+function projectingDataset<O extends { columns?: readonly string[]; name?: string }>(
   input: DatasetInput,
   options: O | undefined,
   factory: Factory<O>,
+  format: ProjectingFormat,
 ): BatchSource<Row> {
   expectDatasetInput(input);
   const { settings, rest } = splitDatasetOptions(options);
@@ -63,27 +74,41 @@ export function parquetDataset<O extends { columns?: readonly string[]; name?: s
     input,
     { ...settings, ...(base.columns ? { columns: base.columns } : {}) },
     {
-      name: base.name ?? 'fromParquet',
+      name: base.name ?? format.name,
       ...(checkpoint ? { checkpoint } : {}),
       projects: true,
       openFile: (path, columns, where) =>
         factory(path, {
           ...base,
           ...(columns ? { columns } : {}),
-          ...(where ? { [PRUNE_WHERE]: where } : {}),
+          ...format.fileOptions?.(where),
           [DATASET_FILE]: true,
         } as O),
-      describe: async (path) => {
-        const reader = await (await loadParquetReader()).openParquet(path);
-        try {
-          return { rows: reader.numRows, columns: reader.columns.map((c) => c.name) };
-        } finally {
-          await reader.close();
-        }
-      },
-      sumDetails: ['rowGroupsSkipped', 'rowGroupsRead', 'bytesSkipped', 'bytesRead'],
+      ...(format.describe ? { describe: format.describe } : {}),
+      ...(format.sumDetails ? { sumDetails: format.sumDetails } : {}),
     },
   );
+}
+
+/** `fromParquet` over a dataset: projection and row-group pruning per file, footers for totals. */
+export function parquetDataset<O extends { columns?: readonly string[]; name?: string }>(
+  input: DatasetInput,
+  options: O | undefined,
+  factory: Factory<O>,
+): BatchSource<Row> {
+  return projectingDataset(input, options, factory, {
+    name: 'fromParquet',
+    fileOptions: (where) => (where ? { [PRUNE_WHERE]: where } : {}),
+    describe: async (path) => {
+      const reader = await (await loadParquetReader()).openParquet(path);
+      try {
+        return { rows: reader.numRows, columns: reader.columns.map((c) => c.name) };
+      } finally {
+        await reader.close();
+      }
+    },
+    sumDetails: ['rowGroupsSkipped', 'rowGroupsRead', 'bytesSkipped', 'bytesRead'],
+  });
 }
 
 /** `fromArrow` over a dataset: projection per file, footers (or message headers) for totals. */
@@ -92,29 +117,17 @@ export function arrowDataset<O extends { columns?: readonly string[]; name?: str
   options: O | undefined,
   factory: Factory<O>,
 ): BatchSource<Row> {
-  expectDatasetInput(input);
-  const { settings, rest } = splitDatasetOptions(options);
-  const checkpoint = validate(factory, rest as O);
-  const base = rest as O;
-  return datasetSource(
-    input,
-    { ...settings, ...(base.columns ? { columns: base.columns } : {}) },
-    {
-      name: base.name ?? 'fromArrow',
-      ...(checkpoint ? { checkpoint } : {}),
-      projects: true,
-      openFile: (path, columns) =>
-        factory(path, { ...base, ...(columns ? { columns } : {}), [DATASET_FILE]: true } as O),
-      describe: async (path) => {
-        const handle = await openArrowFile(path);
-        try {
-          return { rows: handle.numRows, columns: handle.schema.fields.map((f) => f.name) };
-        } finally {
-          await handle.close();
-        }
-      },
+  return projectingDataset(input, options, factory, {
+    name: 'fromArrow',
+    describe: async (path) => {
+      const handle = await openArrowFile(path);
+      try {
+        return { rows: handle.numRows, columns: handle.schema.fields.map((f) => f.name) };
+      } finally {
+        await handle.close();
+      }
     },
-  );
+  });
 }
 
 /** A factory of a text format, which also reads a Readable of bytes. */

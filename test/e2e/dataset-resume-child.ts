@@ -1,10 +1,13 @@
 /**
- * A checkpointed dataset pipeline run as a child process by test/e2e/dataset-resume.test.ts:
- * many CSV or Parquet files (a glob, a directory or an s3:// prefix, filtered by `where`), or
- * comma-separated URLs of Parquet or Arrow files, in; CSV out. Writes one '.' to stdout per batch,
- * so the parent can SIGKILL it at a chosen point without sleeping.
+ * A checkpointed dataset pipeline run as a child process by test/e2e/dataset-resume.test.ts and
+ * dataset-resume-jsonl.test.ts: many CSV, JSON Lines or Parquet files (a glob, a directory or an
+ * s3:// prefix, filtered by `where`), one JSON Lines file, or comma-separated URLs of Parquet or
+ * Arrow files, in; one CSV file or a partitioned tree (Parquet, CSV or Arrow, by `partitionColumn`)
+ * out. Writes one '.' to stdout per batch, so the parent can SIGKILL it at a chosen point without
+ * sleeping.
  *
- * node --import tsx dataset-resume-child.ts <csv|parquet|parquet-urls|arrow-urls> <input> <output> <checkpointDir|-> [everyBatches]
+ * node --import tsx dataset-resume-child.ts <csv|jsonl|jsonl-file|parquet|parquet-urls|arrow-urls> <input> <output>
+ *   <checkpointDir|-> [everyBatches] [csv|parquet-tree|csv-tree|arrow-tree] [partitionColumn]
  */
 import { readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,8 +17,11 @@ import { fromParquet } from '../../sources/fromParquet.ts';
 import { fromArrow } from '../../sources/fromArrow.ts';
 import { mapBatch } from '../../transforms/mapBatch.ts';
 import { toCsv } from '../../sinks/toCsv.ts';
+import { fromJsonl } from '../../sources/fromJsonl.ts';
+import { toParquet } from '../../sinks/toParquet.ts';
+import { toArrow } from '../../sinks/toArrow.ts';
 
-const [kind, input, output, checkpoint, every] = process.argv.slice(2);
+const [kind, input, output, checkpoint, every, sinkKind = 'csv', partitionColumn = 'part'] = process.argv.slice(2);
 if (!kind || !input || !output || !checkpoint)
   throw new Error('usage: dataset-resume-child.ts <csv|parquet> <input> <output> <checkpointDir|-> [everyBatches]');
 
@@ -29,11 +35,15 @@ const where = {
 const source =
   kind === 'csv'
     ? fromCsv(input, { cast: true, batchSize: 300, where, fileColumn: 'file' })
-    : kind === 'parquet'
-      ? fromParquet(input, { batchSize: 300, where })
-      : kind === 'parquet-urls'
-        ? fromParquet(input.split(','), { batchSize: 300 })
-        : fromArrow(input.split(','));
+    : kind === 'jsonl'
+      ? fromJsonl(input, { batchSize: 300, where, fileColumn: 'file' })
+      : kind === 'jsonl-file'
+        ? fromJsonl(input, { batchSize: 300 })
+        : kind === 'parquet'
+          ? fromParquet(input, { batchSize: 300, where })
+          : kind === 'parquet-urls'
+            ? fromParquet(input.split(','), { batchSize: 300 })
+            : fromArrow(input.split(','));
 
 /** Commits recorded in the checkpoint so far (0 when there is none yet). */
 function commits(): number {
@@ -57,6 +67,15 @@ async function pace(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
+/** One CSV file, or a tree partitioned by `partitionColumn`. */
+function sink() {
+  const partitionBy = [partitionColumn];
+  if (sinkKind === 'parquet-tree') return toParquet(output!, { partitionBy, rowGroupSize: 500 });
+  if (sinkKind === 'csv-tree') return toCsv(output!, { partitionBy });
+  if (sinkKind === 'arrow-tree') return toArrow(output!, { partitionBy });
+  return toCsv(output!);
+}
+
 await pipeline(
   source,
   mapBatch(async (rows) => {
@@ -64,7 +83,7 @@ await pipeline(
     writeSync(1, '.');
     return rows;
   }),
-  toCsv(output),
+  sink(),
   {
     governor: false,
     ...(checkpoint === '-'

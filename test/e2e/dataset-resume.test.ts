@@ -9,40 +9,42 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { S3Client, CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { ROOT, tempDir } from '../helpers.ts';
-import { random as mulberry32 } from '../../samples/trades-data.ts';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { tempDir } from '../helpers.ts';
 import { pipeline } from '../../lib/core/pipeline.ts';
 import { fromIterable } from '../../sources/fromIterable.ts';
 import { toParquet } from '../../sinks/toParquet.ts';
 import { toArrow } from '../../sinks/toArrow.ts';
-
-const SCRIPT = join(ROOT, 'test/e2e/dataset-resume-child.ts');
-const PARTS = 4;
-const FILES_PER_PART = 3;
-const ROWS_PER_FILE = 900;
-
-interface S3rverInstance {
-  run(): Promise<{ port: number }>;
-  close(): Promise<void>;
-}
-const S3rver = createRequire(import.meta.url)('s3rver') as new (options: object) => S3rverInstance;
+import { startS3, type S3Fixture } from '../lib/dataset/remote/s3-fixture.ts';
+import {
+  FILES_PER_PART,
+  PARTS,
+  checkpointFile,
+  expectedIds,
+  idsOf,
+  rowsOf,
+  run as runChild,
+  runWithCrashes,
+  type Run,
+} from './dataset-resume-harness.ts';
 
 const dir = tempDir('spillway-dataset-resume-');
-let server: S3rverInstance;
-let env: Record<string, string> = {};
+let s3: S3Fixture;
 let http: Server;
 let httpBase = '';
 /** ETags the HTTP server answers with, by path (a test changes one to change the object). */
 const etags = new Map<string, string>();
 /** The files served over HTTP: partitions 0 and 1, as Parquet and as Arrow. */
 const HTTP_PARTS = [0, 1];
+
+/** Runs the child with the S3 server's environment. */
+function run(args: string[], killAfter = Infinity): Promise<Run> {
+  return runChild(args, { killAfter, env: s3.env });
+}
 
 /** Serves `dir/http` with ranges and ETags (what the Parquet and Arrow readers need). */
 async function startHttp(): Promise<void> {
@@ -76,98 +78,9 @@ function httpIds(): number[] {
   );
 }
 
-/** Rows of file `f` of partition `p`: ids unique across the dataset, notes with quotes and newlines. */
-function rowsOf(p: number, f: number): Array<{ id: number; x: number; note: string }> {
-  return Array.from({ length: ROWS_PER_FILE }, (_, i) => {
-    const id = (p * FILES_PER_PART + f) * ROWS_PER_FILE + i;
-    return { id, x: id / 4, note: id % 97 === 0 ? `multi\nline, "q" ${id}` : `n${id}` };
-  });
-}
-
 function csvOf(rows: ReturnType<typeof rowsOf>): string {
   const quote = (s: string): string => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
   return `id,x,note\n${rows.map((r) => `${r.id},${r.x},${quote(r.note)}`).join('\n')}\n`;
-}
-
-/** Ids each row of the CSV output holds, in order (the first column). */
-function idsOf(file: string): number[] {
-  const ids: number[] = [];
-  // a record starts at a line whose first field is a number followed by a comma
-  for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
-    const m = /^(\d+),/.exec(line);
-    if (m) ids.push(Number(m[1]));
-  }
-  return ids;
-}
-
-/** The ids a complete run writes: every file except partition 2 (pruned by `where`). */
-function expectedIds(): number[] {
-  const ids: number[] = [];
-  for (let p = 0; p < PARTS; p++)
-    if (p !== 2) for (let f = 0; f < FILES_PER_PART; f++) ids.push(...rowsOf(p, f).map((r) => r.id));
-  return ids;
-}
-
-interface Run {
-  done: boolean;
-  batches: number;
-  code: number | null;
-  stderr: string;
-}
-
-/** The file index of the checkpoint in `dir`, or -1 when there is none (it is replaced atomically, so a read sees a whole one). */
-function checkpointFile(dir: string): number {
-  try {
-    return (JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8')) as { source: { file: number } }).source.file;
-  } catch {
-    return -1;
-  }
-}
-
-/** Runs the child; kills it with SIGKILL after `killAfter` batches, once its checkpoint is past the first file. */
-function run(args: string[], killAfter = Infinity): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', SCRIPT, ...args], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...env },
-    });
-    let out = '';
-    let stderr = '';
-    let batches = 0;
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
-      for (const c of chunk) if (c === '.') batches++;
-      if (batches >= killAfter && !child.killed && checkpointFile(args[3]!) >= 1) child.kill('SIGKILL');
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ done: out.includes('done'), batches, code, stderr }));
-  });
-}
-
-/** Kills runs after a random number of batches until one completes; returns kills and kills that left a checkpoint. */
-async function runWithCrashes(
-  args: [string, string, string, string],
-  seed: number,
-  total: number,
-): Promise<{ kills: number; resumable: number }> {
-  const random = mulberry32(seed);
-  let kills = 0;
-  let resumable = 0;
-  for (let attempt = 0; attempt < 12; attempt++) {
-    const killAfter = attempt < 3 ? 3 + Math.floor(random() * Math.max(1, total / 2 - 3)) : Infinity;
-    const result = await run([...args, '1'], killAfter);
-    if (result.done) {
-      assert.equal(result.code, 0, result.stderr);
-      return { kills, resumable };
-    }
-    assert.notEqual(result.code, 0, 'a killed run does not exit cleanly');
-    assert.equal(result.stderr.includes('Error'), false, result.stderr);
-    kills++;
-    if (checkpointFile(args[3]) >= 1) resumable++;
-  }
-  throw new Error('the pipeline never completed');
 }
 
 before(async () => {
@@ -194,35 +107,20 @@ before(async () => {
       etags.set(`/p${p}-${f}.arrow`, '"v1"');
     }
   await startHttp();
-  server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: join(dir, 's3') });
-  const { port } = await server.run();
-  env = {
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    AWS_REGION: 'us-east-1',
-    AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`,
-  };
-  const client = new S3Client({
-    endpoint: env.AWS_ENDPOINT_URL,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-  });
-  await client.send(new CreateBucketCommand({ Bucket: 'resume' }));
+  s3 = await startS3(dir, ['resume']);
   for (let p = 0; p < PARTS; p++)
     for (let f = 0; f < FILES_PER_PART; f++)
-      await client.send(
+      await s3.client.send(
         new PutObjectCommand({
           Bucket: 'resume',
           Key: `pq/part=${p}/day-${f}.parquet`,
           Body: readFileSync(join(dir, 'pq', `part=${p}`, `day-${f}.parquet`)),
         }),
       );
-  client.destroy();
 });
 
 after(async () => {
-  await server?.close();
+  await s3?.close();
   http?.closeAllConnections();
   await new Promise<void>((resolve) => (http ? http.close(() => resolve()) : resolve()));
 });
@@ -251,7 +149,9 @@ for (const c of cases) {
     for (const seed of c.seeds) {
       const output = join(dir, `out-${c.kind}-${seed}.csv`);
       const checkpoint = join(dir, `ckpt-${seed}`);
-      const crashes = await runWithCrashes([c.kind, c.input(), output, checkpoint], seed * 7919, ref.batches);
+      const crashes = await runWithCrashes([c.kind, c.input(), output, checkpoint], seed * 7919, ref.batches, {
+        env: s3.env,
+      });
       assert.ok(crashes.kills > 0, 'at least one run was killed');
       resumable += crashes.resumable;
       const ids = idsOf(output);

@@ -20,6 +20,16 @@ export interface UploadReport {
   parts: number;
 }
 
+/** The S3 client, the target and what the failures name, for one upload. */
+interface Target {
+  sdk: Awaited<ReturnType<typeof s3>>['sdk'];
+  client: Awaited<ReturnType<typeof s3>>['client'];
+  bucket: string;
+  key: string;
+  url: string;
+  stage: string | undefined;
+}
+
 /**
  * Uploads the file at `local` to `url` (`s3://bucket/key`).
  * @throws IoError when S3 refuses; AggregateError when a multipart upload failed and its abort failed too
@@ -32,35 +42,66 @@ export async function uploadFile(
 ): Promise<UploadReport> {
   const { bucket, key } = parseS3Url(url);
   const { sdk, client } = await s3();
+  const target: Target = { sdk, client, bucket, key, url, stage };
   const size = (await stat(local)).size;
   if (size <= settings.multipartThreshold) {
-    try {
-      // a buffer, not a stream: streamed bodies go out aws-chunked, which some S3-compatible stores store as it is
-      await client.send(
-        new sdk.PutObjectCommand({ Bucket: bucket, Key: key, Body: await readFile(local), ContentLength: size }),
-      );
-    } catch (error) {
-      throw s3Error('PutObject', url, error, stage);
-    }
+    await putWhole(target, local, size);
     return { bytes: size, parts: 0 };
   }
-  let uploadId: string | undefined;
+  const uploadId = await createUpload(target);
+  let parts: number;
+  try {
+    parts = await uploadParts(target, uploadId, local, size, settings.partSize);
+  } catch (error) {
+    await abortUpload(target, uploadId, error);
+    throw error;
+  }
+  return { bytes: size, parts };
+}
+
+/** A file up to the threshold in one PutObject. */
+async function putWhole(target: Target, local: string, size: number): Promise<void> {
+  const { sdk, client, bucket, key, url, stage } = target;
+  try {
+    // a buffer, not a stream: streamed bodies go out aws-chunked, which some S3-compatible stores store as it is
+    await client.send(
+      new sdk.PutObjectCommand({ Bucket: bucket, Key: key, Body: await readFile(local), ContentLength: size }),
+    );
+  } catch (error) {
+    throw s3Error('PutObject', url, error, stage);
+  }
+}
+
+/** Starts a multipart upload; returns its id. */
+async function createUpload(target: Target): Promise<string> {
+  const { sdk, client, bucket, key, url, stage } = target;
   try {
     const created = (await client.send(new sdk.CreateMultipartUploadCommand({ Bucket: bucket, Key: key }))) as {
       UploadId?: string;
     };
-    uploadId = created.UploadId;
-    if (uploadId === undefined)
+    if (created.UploadId === undefined)
       throw new IoError('S3 CreateMultipartUpload answered without an UploadId', { file: url });
+    return created.UploadId;
   } catch (error) {
     throw error instanceof IoError ? error : s3Error('CreateMultipartUpload', url, error, stage);
   }
+}
+
+/** Sends the file part by part (one part in memory at a time) and completes the upload; returns the part count. */
+async function uploadParts(
+  target: Target,
+  uploadId: string,
+  local: string,
+  size: number,
+  partSize: number,
+): Promise<number> {
+  const { sdk, client, bucket, key, url, stage } = target;
   const parts: Array<{ PartNumber: number; ETag: string | undefined }> = [];
   const handle = await open(local, 'r');
   try {
-    const buffer = Buffer.allocUnsafe(settings.partSize);
-    for (let offset = 0, number = 1; offset < size; offset += settings.partSize, number++) {
-      const length = Math.min(settings.partSize, size - offset);
+    const buffer = Buffer.allocUnsafe(partSize);
+    for (let offset = 0, number = 1; offset < size; offset += partSize, number++) {
+      const length = Math.min(partSize, size - offset);
       const { bytesRead } = await handle.read(buffer, 0, length, offset);
       if (bytesRead !== length)
         throw new IoError(`The local file shrank while uploading (${bytesRead} of ${length} bytes at ${offset})`, {
@@ -83,32 +124,38 @@ export async function uploadFile(
       }
       parts.push({ PartNumber: number, ETag: answer.ETag });
     }
-    try {
-      await client.send(
-        new sdk.CompleteMultipartUploadCommand({
-          Bucket: bucket,
-          Key: key,
-          UploadId: uploadId,
-          MultipartUpload: { Parts: parts },
-        }),
-      );
-    } catch (error) {
-      throw s3Error('CompleteMultipartUpload', url, error, stage);
-    }
-  } catch (error) {
-    try {
-      await client.send(new sdk.AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
-    } catch (abortError) {
-      throw new AggregateError(
-        [error, s3Error('AbortMultipartUpload', url, abortError, stage)],
-        `${(error as Error).message}; aborting the multipart upload failed too`,
-      );
-    }
-    throw error;
   } finally {
     await handle.close();
   }
-  return { bytes: size, parts: parts.length };
+  try {
+    await client.send(
+      new sdk.CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: parts },
+      }),
+    );
+  } catch (error) {
+    throw s3Error('CompleteMultipartUpload', url, error, stage);
+  }
+  return parts.length;
+}
+
+/**
+ * Aborts a failed multipart upload, so its parts never become an object.
+ * @throws AggregateError of `error` and the abort's own, when the abort fails too
+ */
+async function abortUpload(target: Target, uploadId: string, error: unknown): Promise<void> {
+  const { sdk, client, bucket, key, url, stage } = target;
+  try {
+    await client.send(new sdk.AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
+  } catch (abortError) {
+    throw new AggregateError(
+      [error, s3Error('AbortMultipartUpload', url, abortError, stage)],
+      `${(error as Error).message}; aborting the multipart upload failed too`,
+    );
+  }
 }
 
 /** Deletes `keys` in `bucket` (DeleteObjects, 1000 a request). */

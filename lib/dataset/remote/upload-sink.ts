@@ -33,9 +33,105 @@ async function treeKeys(url: string): Promise<string[]> {
   return (await listS3Prefix(bucket, prefix)).map((o) => o.key);
 }
 
+/** One upload run: the local temporary directory, the local sink writing into it, and the upload. */
+class Upload {
+  readonly #url: string;
+  readonly #name: string;
+  readonly #shape: UploadShape;
+  readonly #local: (path: string) => BatchSink<unknown>;
+  readonly #bucket: string;
+  readonly #key: string;
+  /** The local name: the key's base name, so extensions keep their meaning (`.gz`). */
+  readonly #fileName: string;
+  #dir: string | undefined;
+  #inner: BatchSink<unknown> | undefined;
+  #starting: Promise<BatchSink<unknown>> | undefined;
+
+  constructor(url: string, name: string, shape: UploadShape, local: (path: string) => BatchSink<unknown>) {
+    this.#url = url;
+    this.#name = name;
+    this.#shape = shape;
+    this.#local = local;
+    const { bucket, key } = parseS3Url(url);
+    this.#bucket = bucket;
+    this.#key = key;
+    this.#fileName = key.slice(key.lastIndexOf('/') + 1) || 'output';
+  }
+
+  /** The local sink, made (once) on the first write or at the end. */
+  sink(context: StageContext): Promise<BatchSink<unknown>> {
+    return (this.#starting ??= this.#start(context));
+  }
+
+  async #start(context: StageContext): Promise<BatchSink<unknown>> {
+    const shape = this.#shape;
+    if (shape.kind === 'tree' && shape.existing === 'error' && (await treeKeys(this.#url)).length > 0) {
+      throw new IoError("The target prefix holds objects (options.existing is 'error')", {
+        stage: this.#name,
+        file: this.#url,
+      });
+    }
+    this.#dir = await mkdtemp(join(tmpdir(), 'spillway-upload-'));
+    const sink = this.#local(join(this.#dir, shape.kind === 'tree' ? 'tree' : this.#fileName));
+    sink.on('error', () => undefined);
+    sink[STAGE].attach(context);
+    this.#inner = sink;
+    return sink;
+  }
+
+  /** Ends the local sink, uploads what it wrote, and returns its result with the URL as path. */
+  async finish(context: StageContext, stats: StageStats): Promise<Record<string, unknown>> {
+    const sink = await this.sink(context);
+    try {
+      sink.end();
+      await finished(sink);
+      const result = sink.result() as Record<string, unknown>;
+      await this.#upload(result, stats);
+      return { ...result, path: this.#url };
+    } finally {
+      await this.#cleanup();
+    }
+  }
+
+  async #upload(result: Record<string, unknown>, stats: StageStats): Promise<void> {
+    const settings = remoteSettings();
+    const dir = this.#dir!;
+    const shape = this.#shape;
+    let report: { bytes: number; parts: number };
+    if (shape.kind === 'file') {
+      report = await uploadFile(join(dir, this.#fileName), this.#url, settings, this.#name);
+    } else {
+      const files = (result.files as string[]).map((rel) => ({
+        local: join(dir, 'tree', rel),
+        rel: rel.split('\\').join('/'),
+      }));
+      const key = this.#key;
+      const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
+      const existing = await treeKeys(this.#url);
+      const replace = shape.existing === 'overwrite';
+      report = await commitTree(this.#bucket, prefix, files, existing, replace, settings, this.#name);
+    }
+    stats.details.uploadedBytes = report.bytes;
+    stats.details.uploadParts = report.parts;
+  }
+
+  /** Destroys the local sink (its own abort removes what it wrote) and the temporary directory. */
+  async abort(error: Error | null): Promise<void> {
+    const sink = this.#inner;
+    if (sink && !sink.destroyed) sink.destroy(error ?? new Error(`${this.#name}: aborted`));
+    if (sink) await finished(sink).catch(() => undefined);
+    await this.#starting?.catch(() => undefined);
+    await this.#cleanup();
+  }
+
+  async #cleanup(): Promise<void> {
+    if (this.#dir !== undefined) await rm(this.#dir, { recursive: true, force: true });
+    this.#dir = undefined;
+  }
+}
+
 /**
- * A sink writing to `url` through a local sink made by `local(path)`; `fileName` is the local
- * name (the key's base name, so extensions keep their meaning, e.g. `.gz`).
+ * A sink writing to `url` through a local sink made by `local(path)` (see the module comment).
  */
 export function uploadSink<R extends { path: string }>(
   url: string,
@@ -43,84 +139,17 @@ export function uploadSink<R extends { path: string }>(
   shape: UploadShape,
   local: (path: string) => BatchSink<unknown>,
 ): BatchSink<R> {
-  const { bucket, key } = parseS3Url(url);
-  const fileName = key.slice(key.lastIndexOf('/') + 1) || 'output';
-  let dir: string | undefined;
-  let inner: BatchSink<unknown> | undefined;
-  let starting: Promise<BatchSink<unknown>> | undefined;
-
-  async function start(context: StageContext): Promise<BatchSink<unknown>> {
-    if (shape.kind === 'tree' && shape.existing === 'error' && (await treeKeys(url)).length > 0) {
-      throw new IoError("The target prefix holds objects (options.existing is 'error')", { stage: name, file: url });
-    }
-    dir = await mkdtemp(join(tmpdir(), 'spillway-upload-'));
-    const sink = local(join(dir, shape.kind === 'tree' ? 'tree' : fileName));
-    sink.on('error', () => undefined);
-    sink[STAGE].attach(context);
-    inner = sink;
-    return sink;
-  }
-
-  async function upload(result: Record<string, unknown>, stats: StageStats): Promise<void> {
-    const settings = remoteSettings();
-    let bytes = 0;
-    let parts = 0;
-    if (shape.kind === 'file') {
-      const report = await uploadFile(join(dir!, fileName), url, settings, name);
-      bytes = report.bytes;
-      parts = report.parts;
-    } else {
-      const files = (result.files as string[]).map((rel) => ({
-        local: join(dir!, 'tree', rel),
-        rel: rel.split('\\').join('/'),
-      }));
-      const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
-      const report = await commitTree(
-        bucket,
-        prefix,
-        files,
-        await treeKeys(url),
-        shape.existing === 'overwrite',
-        settings,
-        name,
-      );
-      bytes = report.bytes;
-      parts = report.parts;
-    }
-    stats.details.uploadedBytes = bytes;
-    stats.details.uploadParts = parts;
-  }
-
-  async function cleanup(): Promise<void> {
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-    dir = undefined;
-  }
-
+  const upload = new Upload(url, name, shape, local);
   return new BatchSink<R>({
     name,
     async write(batch, context) {
-      starting ??= start(context);
-      await writeTo(await starting, batch);
+      await writeTo(await upload.sink(context), batch);
     },
     async finish(context, stats) {
-      starting ??= start(context);
-      const sink = await starting;
-      try {
-        sink.end();
-        await finished(sink);
-        const result = sink.result() as Record<string, unknown>;
-        await upload(result, stats);
-        return { ...result, path: url } as unknown as R;
-      } finally {
-        await cleanup();
-      }
+      return (await upload.finish(context, stats)) as unknown as R;
     },
     async abort(error) {
-      const sink = inner;
-      if (sink && !sink.destroyed) sink.destroy(error ?? new Error(`${name}: aborted`));
-      if (sink) await finished(sink).catch(() => undefined);
-      await starting?.catch(() => undefined);
-      await cleanup();
+      await upload.abort(error);
     },
   });
 }

@@ -1,13 +1,15 @@
 /**
  * What a checkpointed pipeline over a dataset refuses at once (before reading a row), with
- * ERR_SPILLWAY_CHECKPOINT and the reason: a format without resume support (JSON Lines), and
- * text files read from a URL (a stream the CSV resume cannot seek into). The resumes themselves
- * are tested end to end, with real SIGKILLs, in test/e2e/dataset-resume.test.ts.
+ * ERR_SPILLWAY_CHECKPOINT and the reason: text files read from a URL or a stream (which the CSV
+ * and JSON Lines resumes cannot seek into), a partitioned tree uploaded to s3://; and what it
+ * runs (JSON Lines files, partitioned trees). The resumes themselves are tested end to end, with
+ * real SIGKILLs, in test/e2e/dataset-resume.test.ts and dataset-resume-jsonl.test.ts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import {
   pipeline,
   collect,
@@ -38,14 +40,43 @@ function refusal(pattern: RegExp) {
   };
 }
 
-test('fromJsonl over many files refuses a checkpoint: the format has no resume support', async () => {
+test('fromJsonl over many files checkpoints; a finished run removes its checkpoint', async () => {
+  await pipeline(fromJsonl(join(dir, 'in', '*.jsonl')), toCsv(join(dir, 'out-jsonl.csv')), {
+    checkpoint: { dir: join(dir, 'ckpt-jsonl'), everyBatches: 1 },
+  });
+  assert.equal(readFileSync(join(dir, 'out-jsonl.csv'), 'utf8'), 'id\n1\n2\n');
+  assert.equal(existsSync(join(dir, 'ckpt-jsonl', 'checkpoint.json')), false);
+});
+
+test('fromJsonl over a URL or a stream refuses a checkpoint: it cannot seek back into either', async () => {
   await assert.rejects(
-    pipeline(fromJsonl(join(dir, 'in', '*.jsonl')), toCsv(join(dir, 'out-jsonl.csv')), {
-      checkpoint: join(dir, 'ckpt-jsonl'),
+    pipeline(fromJsonl(['http://127.0.0.1:9/a.jsonl']), toCsv(join(dir, 'out-jsonl-url.csv')), {
+      checkpoint: join(dir, 'ckpt-jsonl-url'),
     }),
-    refusal(/fromJsonl has no resume support/),
+    refusal(/fromJsonl reads remote files as a stream and cannot resume inside one/),
   );
-  assert.equal(existsSync(join(dir, 'out-jsonl.csv')), false);
+  await assert.rejects(
+    pipeline(fromJsonl('http://127.0.0.1:9/a.jsonl'), toCsv(join(dir, 'out-jsonl-url.csv')), {
+      checkpoint: join(dir, 'ckpt-jsonl-url'),
+    }),
+    refusal(/fromJsonl reads (a URL|remote files) as a stream/),
+  );
+  await assert.rejects(
+    pipeline(fromJsonl(Readable.from(['{"id":1}\n'])), toCsv(join(dir, 'out-jsonl-stream.csv')), {
+      checkpoint: join(dir, 'ckpt-jsonl-stream'),
+    }),
+    refusal(/fromJsonl reads a stream, not a file/),
+  );
+  assert.equal(existsSync(join(dir, 'out-jsonl-url.csv')), false);
+});
+
+test('a partitioned tree uploaded to s3:// refuses a checkpoint (the upload sink has no resume)', async () => {
+  await assert.rejects(
+    pipeline(fromJsonl(join(dir, 'in', '*.jsonl')), toCsv('s3://bucket/tree', { partitionBy: ['id'] }), {
+      checkpoint: join(dir, 'ckpt-s3'),
+    }),
+    refusal(/does not support checkpoints/),
+  );
 });
 
 test('fromCsv over URLs refuses a checkpoint: a remote text file is a stream it cannot resume inside', async () => {

@@ -17,11 +17,14 @@ export interface OpenedBytes {
   counted: ReadStream | undefined;
   /** The size to read, when known (compressed size for compressed files). */
   totalBytes: number | undefined;
+  /** Decompressed bytes to drop before the first line (a resumed read of a compressed file). */
+  skip?: number;
 }
 
 /** A byte source of JSON Lines: one per input path. */
 export interface JsonlBytes {
-  open(context: StageContext): Promise<OpenedBytes>;
+  /** Opens the bytes; `start` > 0 (a resumed read, files only): from that offset in the decompressed text. */
+  open(context: StageContext, start?: number): Promise<OpenedBytes>;
 }
 
 /** One streaming GET (no retries: a text stream cannot resume mid-line safely). */
@@ -56,11 +59,14 @@ class HttpBytes implements JsonlBytes {
   }
 }
 
-/** A local file, read in 256 KB chunks. */
+/**
+ * A local file, read in 256 KB chunks; from an offset by seeking, or for a compressed file (which
+ * cannot seek) by decompressing from the start and dropping the text before the offset.
+ */
 class FileBytes implements JsonlBytes {
   constructor(readonly plan: JsonlPlan) {}
 
-  async open(): Promise<OpenedBytes> {
+  async open(_context: StageContext, start = 0): Promise<OpenedBytes> {
     const { stage, file } = this.plan;
     let totalBytes: number;
     try {
@@ -68,8 +74,12 @@ class FileBytes implements JsonlBytes {
     } catch (error) {
       throw new IoError(`Cannot open JSON Lines file: ${(error as Error).message}`, { stage, file }, { cause: error });
     }
-    const stream = createReadStream(file!, { highWaterMark: 256 * 1024 });
-    return { source: stream, counted: stream, totalBytes };
+    const compressed = this.plan.compression !== undefined;
+    const stream = createReadStream(file!, {
+      highWaterMark: 256 * 1024,
+      ...(start > 0 && !compressed ? { start } : {}),
+    });
+    return { source: stream, counted: stream, totalBytes, ...(start > 0 && compressed ? { skip: start } : {}) };
   }
 }
 

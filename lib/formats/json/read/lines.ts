@@ -9,6 +9,21 @@ import type { DeadLetterFile } from '../../../io/dead-letter.ts';
 import { parseJsonExact } from '../lines.ts';
 import type { JsonlPlan } from './options.ts';
 
+/** Where a read starts: at the beginning, or just after the line a checkpoint ends at. */
+export interface JsonlStart {
+  /** Offset in the (decompressed) text. */
+  byte: number;
+  /** Lines before it. */
+  line: number;
+  /** Rows before it. */
+  rows: number;
+  /** Index of the next batch. */
+  index: number;
+}
+
+/** The start of a read from the beginning. */
+export const FROM_START: JsonlStart = { byte: 0, line: 0, rows: 0, index: 0 };
+
 /** What is wrong with a line. */
 export interface BadLine {
   message: string;
@@ -28,10 +43,13 @@ export class JsonlLines {
   readonly #stats: StageStats;
   readonly #deadLetter: DeadLetterFile | undefined;
 
-  constructor(plan: JsonlPlan, stats: StageStats, deadLetter: DeadLetterFile | undefined) {
+  constructor(plan: JsonlPlan, stats: StageStats, deadLetter: DeadLetterFile | undefined, start: JsonlStart) {
     this.#plan = plan;
     this.#stats = stats;
     this.#deadLetter = deadLetter;
+    this.line = start.line;
+    this.#index = start.index;
+    this.#batchStart = start.rows;
   }
 
   /** Parses one line into `rows`; returns what is wrong with it, if anything (sync: the hot path). */
@@ -75,9 +93,10 @@ export class JsonlLines {
     }
   }
 
-  /** The rows taken so far as the next batch. */
-  flush(): Batch<Row> {
-    const batch = new Batch(this.rows, { source: this.#plan.where, index: this.#index++, rowStart: this.#batchStart });
+  /** The rows taken so far as the next batch; `endByte`: the text's bytes consumed through its last line (checkpoints). */
+  flush(endByte?: number): Batch<Row> {
+    const position = { source: this.#plan.where, index: this.#index++, rowStart: this.#batchStart };
+    const batch = new Batch(this.rows, endByte === undefined ? position : { ...position, endByte, endLine: this.line });
     this.#batchStart += this.rows.length;
     this.rows = [];
     return batch;

@@ -11,8 +11,9 @@ import { IoError, JsonParseError } from '../../../core/errors.ts';
 import type { StageContext, StageStats } from '../../../core/stage.ts';
 import { DeadLetterFile } from '../../../io/dead-letter.ts';
 import { createZstdDecompress } from '../../zstd-stream.ts';
+import { skipBytes } from '../../csv/read/bytes.ts';
 import type { JsonlBytes, OpenedBytes } from './bytes.ts';
-import { JsonlLines } from './lines.ts';
+import { FROM_START, JsonlLines, type JsonlStart } from './lines.ts';
 import type { JsonlPlan } from './options.ts';
 
 /** Live counters of a fromJsonl source (progress reads them). */
@@ -22,42 +23,93 @@ export interface JsonlCounters {
   totalBytes: number | undefined;
 }
 
+/**
+ * The byte offsets just past each newline of the text, for checkpoints: a `\n` byte is a newline
+ * character wherever it is in UTF-8 (and the decoder never holds one back), so the k-th newline
+ * of a decoded chunk is the k-th 0x0a byte of the chunk, even around invalid bytes.
+ */
+class LineEnds {
+  /** Bytes of text seen before the current chunk. */
+  #base: number;
+  #ends: number[] = [];
+  #next = 0;
+  /** The offset just past the last line consumed. */
+  last: number;
+
+  constructor(start: number) {
+    this.#base = start;
+    this.last = start;
+  }
+
+  /** Notes the newlines of the next chunk (before its lines are consumed). */
+  chunk(bytes: Buffer): void {
+    this.#ends = [];
+    this.#next = 0;
+    for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, i + 1)) this.#ends.push(this.#base + i + 1);
+    this.#base += bytes.length;
+  }
+
+  /** A newline-terminated line was consumed. */
+  line(): void {
+    this.last = this.#ends[this.#next++]!;
+  }
+
+  /** The end of the text (the last line has no newline). */
+  end(): void {
+    this.last = this.#base;
+  }
+}
+
 /** Reads JSON Lines from a byte source as batches of rows; see the module comment. */
 export class JsonlReader {
   readonly #plan: JsonlPlan;
   readonly #counters: JsonlCounters;
   readonly #bytes: JsonlBytes;
+  readonly #start: JsonlStart;
+  /** Line ends tracked (checkpoints), else undefined. */
+  #ends: LineEnds | undefined;
 
-  constructor(plan: JsonlPlan, counters: JsonlCounters, bytes: JsonlBytes) {
+  /** `start`: where a resumed read starts; `tracking`: note each batch's end (checkpoints). */
+  constructor(plan: JsonlPlan, counters: JsonlCounters, bytes: JsonlBytes, start = FROM_START, tracking = false) {
     this.#plan = plan;
     this.#counters = counters;
     this.#bytes = bytes;
+    this.#start = start;
+    this.#ends = tracking ? new LineEnds(start.byte) : undefined;
   }
 
   async *read(context: StageContext, stats: StageStats): AsyncGenerator<Batch<Row>> {
-    const opened = await this.#bytes.open(context);
+    const opened = await this.#bytes.open(context, this.#start.byte);
+    this.#counters.rowsRead = this.#start.rows;
     if (opened.totalBytes !== undefined) this.#counters.totalBytes = opened.totalBytes;
     const { source } = opened;
     const { compression, policy } = this.#plan;
     const decompressor =
       compression === 'gzip' ? createGunzip() : compression === 'zstd' ? createZstdDecompress() : undefined;
-    const text: Readable = decompressor
+    const decompressed: Readable = decompressor
       ? (source.pipe(decompressor as NodeJS.WritableStream) as unknown as Readable)
       : source;
+    const text = opened.skip ? decompressed.pipe(skipBytes(opened.skip)) : decompressed;
+    if (opened.skip) decompressed.on('error', (error) => text.destroy(error));
     if (decompressor) source.on('error', (error) => (decompressor as unknown as Readable).destroy(error));
     const onAbort = (): void => {
       text.destroy();
+      decompressed.destroy();
       source.destroy();
     };
     context.signal.addEventListener('abort', onAbort, { once: true });
     const deadLetter = typeof policy === 'object' ? new DeadLetterFile(policy.deadLetter) : undefined;
-    const lines = new JsonlLines(this.#plan, stats, deadLetter);
+    const lines = new JsonlLines(this.#plan, stats, deadLetter, this.#start);
     try {
+      // a resumed read: the lines after the checkpoint are read again, so are their dead letters
+      if (deadLetter && this.#start.line > 0)
+        await deadLetter.keepOnly((record) => typeof record.line === 'number' && record.line <= this.#start.line);
       yield* this.#batches(context, opened, text, lines);
       await deadLetter?.close();
     } finally {
       context.signal.removeEventListener('abort', onAbort);
       text.destroy();
+      decompressed.destroy();
       opened.counted?.destroy();
       await deadLetter?.close().catch(() => undefined);
     }
@@ -71,16 +123,19 @@ export class JsonlReader {
     lines: JsonlLines,
   ): AsyncGenerator<Batch<Row>> {
     const counters = this.#counters;
+    const ends = this.#ends;
     const { batchSize, stage, where } = this.#plan;
     const decoder = new StringDecoder('utf8');
     let carry = '';
     try {
       for await (const chunk of text) {
         counters.bytesRead = opened.counted ? opened.counted.bytesRead : counters.bytesRead + (chunk as Buffer).length;
+        ends?.chunk(chunk as Buffer);
         const s = carry + decoder.write(chunk as Buffer);
         let start = 0;
         for (let nl = s.indexOf('\n'); nl >= 0; nl = s.indexOf('\n', start)) {
           const problem = lines.take(s.slice(start, nl));
+          ends?.line();
           if (problem) await lines.bad(problem);
           start = nl + 1;
           if (lines.rows.length >= batchSize) yield this.#flush(lines);
@@ -96,6 +151,7 @@ export class JsonlReader {
       );
     }
     const rest = carry + decoder.end();
+    ends?.end();
     if (rest.length > 0) {
       const problem = lines.take(rest);
       if (problem) await lines.bad(problem);
@@ -105,6 +161,6 @@ export class JsonlReader {
 
   #flush(lines: JsonlLines): Batch<Row> {
     this.#counters.rowsRead += lines.rows.length;
-    return lines.flush();
+    return lines.flush(this.#ends?.last);
   }
 }

@@ -9,23 +9,16 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { S3Client, CreateBucketCommand } from '@aws-sdk/client-s3';
 import { pipeline, collect, fromIterable, fromCsv, fromParquet, toCsv, toParquet } from '../../../../index.ts';
 import { ROOT, tempDir } from '../../../helpers.ts';
-
-interface S3rverInstance {
-  run(): Promise<{ port: number }>;
-  close(): Promise<void>;
-}
-const S3rver = createRequire(import.meta.url)('s3rver') as new (options: object) => S3rverInstance;
+import { startS3, type S3Fixture } from './s3-fixture.ts';
 
 const dir = tempDir('spillway-remote-cli-');
 const bucket = 'spillway-cli';
-let s3server: S3rverInstance;
+let s3: S3Fixture;
 let http: Server;
 let httpBase = '';
 let env: NodeJS.ProcessEnv = {};
@@ -63,29 +56,13 @@ before(async () => {
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   httpBase = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-  s3server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: join(dir, 's3') });
-  const { port } = await s3server.run();
-  const endpoint = `http://127.0.0.1:${port}`;
-  env = {
-    ...process.env,
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    AWS_REGION: 'us-east-1',
-    AWS_ENDPOINT_URL: endpoint,
-  };
-  const client = new S3Client({
-    endpoint,
-    forcePathStyle: true,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-  });
-  await client.send(new CreateBucketCommand({ Bucket: bucket }));
-  client.destroy();
+  s3 = await startS3(dir, [bucket]);
+  env = { ...process.env, ...s3.env };
 });
 after(async () => {
   http.closeAllConnections();
   await new Promise<void>((resolve) => http.close(() => resolve()));
-  await s3server.close();
+  await s3.close();
 });
 
 test('convert an HTTP CSV to an s3:// Parquet object and back to a local CSV: the same rows', async () => {

@@ -5,17 +5,9 @@
  * before); an overwrite that failed after replacing objects leaves the pending marker, so
  * spillway's reader refuses the prefix with ERR_SPILLWAY_IO until a write completes.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import {
-  S3Client,
-  CreateBucketCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   pipeline,
   collect,
@@ -23,63 +15,20 @@ import {
   fromParquet,
   toParquet,
   configureRemote,
-  closeRemote,
   ErrorCodes,
   SpillwayError,
 } from '../../../../index.ts';
 import { tempDir } from '../../../helpers.ts';
-
-interface S3rverInstance {
-  run(): Promise<{ port: number }>;
-  close(): Promise<void>;
-}
-const S3rver = createRequire(import.meta.url)('s3rver') as new (options: object) => S3rverInstance;
+import { useS3 } from './s3-fixture.ts';
 
 const dir = tempDir('spillway-s3-tree-');
 const bucket = 'trees';
-let server: S3rverInstance;
-let client: S3Client;
-const saved = { ...process.env };
+const s3 = useS3(dir, [bucket]);
 const rows = Array.from({ length: 3_000 }, (_, i) => ({ id: i, day: `2026-11-${10 + (i % 3)}`, x: i / 4 }));
 
-before(async () => {
-  server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: join(dir, 's3') });
-  const { port } = await server.run();
-  Object.assign(process.env, {
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    AWS_REGION: 'us-east-1',
-    AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`,
-  });
-  client = new S3Client({
-    endpoint: `http://127.0.0.1:${port}`,
-    forcePathStyle: true,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-  });
-  await client.send(new CreateBucketCommand({ Bucket: bucket }));
-  configureRemote({});
-});
-
-after(async () => {
-  configureRemote({});
-  closeRemote();
-  client.destroy();
-  for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION', 'AWS_ENDPOINT_URL']) {
-    if (saved[key] === undefined) delete process.env[key];
-    else process.env[key] = saved[key];
-  }
-  await server.close();
-});
-
 async function keys(prefix: string): Promise<string[]> {
-  const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+  const page = await s3().client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
   return (page.Contents ?? []).map((o) => o.Key!).sort();
-}
-
-/** Passes commands to the real client; `hook` may answer (or fail) one instead. */
-function wrapped(hook: (command: unknown) => Promise<unknown> | undefined): { send(c: unknown): Promise<unknown> } {
-  return { send: (command) => hook(command) ?? client.send(command as never) };
 }
 
 function isDataPut(command: unknown): command is PutObjectCommand {
@@ -98,7 +47,7 @@ test('a tree is uploaded after every part was written locally: pending marker fi
   const order: string[] = [];
   let readerDuringUpload: unknown;
   configureRemote({
-    s3Client: wrapped((command) => {
+    s3Client: s3().wrap((command) => {
       if (command instanceof PutObjectCommand) {
         order.push(command.input.Key!.replace('t1/', ''));
         if (isDataPut(command)) assert.ok(sourceDone, 'no part is uploaded before the local tree is complete');
@@ -110,7 +59,7 @@ test('a tree is uploaded after every part was written locally: pending marker fi
             )
             .then((e) => {
               readerDuringUpload = e;
-              return client.send(command);
+              return s3().client.send(command);
             });
       }
       return undefined;
@@ -135,7 +84,7 @@ test('a tree is uploaded after every part was written locally: pending marker fi
     't1/day=2026-11-11/part-0.parquet',
     't1/day=2026-11-12/part-0.parquet',
   ]);
-  const success = await client.send(new GetObjectCommand({ Bucket: bucket, Key: 't1/_SUCCESS' }));
+  const success = await s3().client.send(new GetObjectCommand({ Bucket: bucket, Key: 't1/_SUCCESS' }));
   assert.equal(JSON.parse(await success.Body!.transformToString()).writer, 'spillway');
   const { output } = await pipeline(fromParquet(`s3://${bucket}/t1/*/*.parquet`), collect());
   assert.equal(output.length, rows.length);
@@ -143,7 +92,7 @@ test('a tree is uploaded after every part was written locally: pending marker fi
 
 test('a failed upload deletes the parts it put: the prefix is empty again', async () => {
   configureRemote({
-    s3Client: wrapped((command) =>
+    s3Client: s3().wrap((command) =>
       isDataPut(command) && command.input.Key!.includes('2026-11-12')
         ? Promise.reject(
             Object.assign(new Error('boom'), { $metadata: { httpStatusCode: 400 }, Code: 'InvalidRequest' }),
@@ -166,7 +115,7 @@ test('an overwrite that failed after replacing objects leaves the pending marker
   const url = `s3://${bucket}/t3`;
   await pipeline(fromIterable(rows), toParquet(url, { partitionBy: ['day'] }));
   configureRemote({
-    s3Client: wrapped((command) =>
+    s3Client: s3().wrap((command) =>
       isDataPut(command) && command.input.Key!.includes('2026-11-11')
         ? Promise.reject(
             Object.assign(new Error('boom'), { $metadata: { httpStatusCode: 500 }, Code: 'InternalError' }),

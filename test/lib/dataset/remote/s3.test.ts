@@ -5,14 +5,11 @@
  * are aborted on failure (no object under the key), an object replaced mid-read is an IoError,
  * a missing SDK is a coded error, and credentials never appear in errors.
  */
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  S3Client,
-  CreateBucketCommand,
   HeadObjectCommand,
   PutObjectCommand,
   GetObjectCommand,
@@ -32,7 +29,6 @@ import {
   toParquet,
   toArrow,
   configureRemote,
-  closeRemote,
   ErrorCodes,
   SpillwayError,
 } from '../../../../index.ts';
@@ -40,19 +36,12 @@ import type { BatchSource } from '../../../../lib/core/source.ts';
 import type { BatchSink } from '../../../../lib/core/sink.ts';
 import { importS3Module } from '../../../../lib/dataset/remote/s3-client.ts';
 import { tempDir } from '../../../helpers.ts';
-
-interface S3rverInstance {
-  run(): Promise<{ port: number }>;
-  close(): Promise<void>;
-}
-const S3rver = createRequire(import.meta.url)('s3rver') as new (options: object) => S3rverInstance;
+import { useS3 } from './s3-fixture.ts';
 
 const dir = tempDir('spillway-remote-s3-');
 const bucket = 'spillway-test';
-let server: S3rverInstance;
-let endpoint = '';
-let client: S3Client;
-const saved = { ...process.env };
+const s3 = useS3(dir, [bucket]);
+const savedTmp = process.env.TMPDIR;
 // Uploads stage under os.tmpdir(): give this file its own, so test files running beside it
 // (their own uploads come and go in the shared /tmp) cannot change the count it checks.
 const uploadTmp = join(dir, 'tmp');
@@ -70,35 +59,9 @@ function uploadDirs(): string[] {
   return readdirSync(uploadTmp).filter((n) => n.startsWith('spillway-upload-'));
 }
 
-before(async () => {
-  server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: join(dir, 's3') });
-  const { port } = await server.run();
-  endpoint = `http://127.0.0.1:${port}`;
-  // the standard chain: credentials and endpoint from the environment, as a user would set them
-  Object.assign(process.env, {
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    AWS_REGION: 'us-east-1',
-    AWS_ENDPOINT_URL: endpoint,
-  });
-  client = new S3Client({
-    endpoint,
-    forcePathStyle: true,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-  });
-  await client.send(new CreateBucketCommand({ Bucket: bucket }));
-  configureRemote({});
-});
-after(async () => {
-  configureRemote({});
-  closeRemote();
-  client.destroy();
-  for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION', 'AWS_ENDPOINT_URL', 'TMPDIR']) {
-    if (saved[key] === undefined) delete process.env[key];
-    else process.env[key] = saved[key];
-  }
-  await server.close();
+after(() => {
+  if (savedTmp === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = savedTmp;
 });
 
 async function read(source: BatchSource<any>): Promise<unknown[]> {
@@ -175,15 +138,10 @@ test('Parquet over S3 reads the footer and the needed row groups only', async ()
   await pipeline(fromIterable(many), toParquet(url, { rowGroupSize: 20_000 }));
   const { output, stats } = await pipeline(fromParquet(url, { where: { col: 'id', op: '<', value: 100 } }), collect());
   assert.equal(output.length, 100);
-  const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'single/large.parquet' }));
+  const head = await s3().client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'single/large.parquet' }));
   const read = stats.stages[0]!.details.bytesRead as number;
   assert.ok(read < head.ContentLength! / 4, `${read} of ${head.ContentLength} bytes read`);
 });
-
-/** An S3 client that passes commands to the real one, with a hook to fail or change them. */
-function wrapped(hook: (command: unknown) => Promise<unknown> | undefined): { send(c: unknown): Promise<unknown> } {
-  return { send: (command) => hook(command) ?? client.send(command as never) };
-}
 
 test('large outputs go in multipart uploads; a failed part aborts the upload and leaves no object', async () => {
   const big = Array.from({ length: 60_000 }, (_, i) => ({ id: i, pad: 'x'.repeat(100) }));
@@ -197,7 +155,7 @@ test('large outputs go in multipart uploads; a failed part aborts the upload and
     configureRemote({
       multipartThreshold: '1MB',
       partSize: 5 * 1024 * 1024,
-      s3Client: wrapped((command) => {
+      s3Client: s3().wrap((command) => {
         if (command instanceof UploadPartCommand && command.input.PartNumber === 2)
           return Promise.reject(
             Object.assign(new Error('boom'), { $metadata: { httpStatusCode: 400 }, Code: 'InvalidPart' }),
@@ -214,7 +172,7 @@ test('large outputs go in multipart uploads; a failed part aborts the upload and
     );
     assert.equal(aborted, 1);
     await assert.rejects(
-      client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'big/failed.csv' })),
+      s3().client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'big/failed.csv' })),
       (e: unknown) => (e as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode === 404,
     );
     assert.equal(uploadDirs().length, before, 'no temporary upload directory left');
@@ -233,7 +191,7 @@ test('a run that fails before its end uploads nothing', async () => {
     pipeline(fromIterable(failing()), toParquet(`s3://${bucket}/never/data.parquet`)),
     /source failed/,
   );
-  await assert.rejects(client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'never/data.parquet' })));
+  await assert.rejects(s3().client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'never/data.parquet' })));
   assert.equal(uploadDirs().length, before);
 });
 
@@ -244,14 +202,16 @@ test('an object replaced mid-read is an IoError, never rows of two versions', as
   configureRemote({
     retries: 2,
     backoffMs: 1,
-    s3Client: wrapped((command) => {
+    s3Client: s3().wrap((command) => {
       if (!(command instanceof GetObjectCommand) || command.input.Key !== key) return undefined;
       // the first answer is cut after a few bytes; before the resumed request, the object is replaced
       if (++gets === 1)
-        return client.send(command).then((out) => ({ ...out, Body: cut(out.Body as AsyncIterable<Uint8Array>) }));
-      return client
-        .send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'id\n1\n' }))
-        .then(() => client.send(command));
+        return s3()
+          .client.send(command)
+          .then((out) => ({ ...out, Body: cut(out.Body as AsyncIterable<Uint8Array>) }));
+      return s3()
+        .client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'id\n1\n' }))
+        .then(() => s3().client.send(command));
     }),
   });
   try {

@@ -1,0 +1,120 @@
+/**
+ * The per-file work of a dataset source on each batch: the constant partition and file-name
+ * columns added to a file's rows, the exact `where` filter, and the projection back to the
+ * columns asked for. Rows or Arrow batches, whichever the file's reader made.
+ */
+import {
+  Field,
+  RecordBatch,
+  Schema,
+  Struct,
+  makeData,
+  Float64,
+  Int64,
+  TimestampMillisecond,
+  Utf8,
+  type DataType,
+} from 'apache-arrow';
+import { Batch, type Row } from '../core/batch.ts';
+import { buildColumn } from '../formats/arrow/convert.ts';
+import { isBatchSelectable, selectRows } from '../formats/arrow/select.ts';
+import { RowViewer, isViewable } from '../core/row-view.ts';
+import type { DatasetFile } from './expand.ts';
+import type { HivePartitions, HiveType, HiveValue } from './hive.ts';
+import { TRUE, type RowTest } from './predicate.ts';
+
+/** The Arrow type of a partition column. */
+function hiveArrowType(type: HiveType): DataType {
+  switch (type) {
+    case 'int':
+      return new Int64();
+    case 'double':
+      return new Float64();
+    case 'date':
+      return new TimestampMillisecond();
+    case 'string':
+      return new Utf8();
+  }
+}
+
+/** A partition or file-name column of one file: name, value and Arrow type. */
+export interface ExtraColumn {
+  readonly name: string;
+  readonly value: HiveValue;
+  readonly type: DataType;
+}
+
+/** The partition and file-name columns of `file`. */
+export function extraColumns(
+  file: DatasetFile,
+  partitions: HivePartitions | undefined,
+  fileColumn: string | undefined,
+): ExtraColumn[] {
+  const out: ExtraColumn[] = [];
+  const values = partitions?.values.get(file.path);
+  for (const key of partitions?.keys ?? [])
+    out.push({ name: key, value: values?.[key] ?? null, type: hiveArrowType(partitions!.types[key]!) });
+  if (fileColumn) out.push({ name: fileColumn, value: file.path, type: new Utf8() });
+  return out;
+}
+
+/** Adds constant columns (replacing a file column of the same name). */
+export function addColumns(batch: Batch<Row>, extra: readonly ExtraColumn[]): Batch<Row> {
+  if (extra.length === 0) return batch;
+  if (batch.hasArrow && !batch.hasRows) {
+    const rb = batch.arrow;
+    const names = new Set(extra.map((e) => e.name));
+    const keep = rb.schema.fields.map((f, i) => [f, i] as const).filter(([f]) => !names.has(f.name));
+    const fields = [...keep.map(([f]) => f), ...extra.map((e) => new Field(e.name, e.type, true))];
+    const children = [
+      ...keep.map(([, i]) => rb.data.children[i]!),
+      ...extra.map((e, k) =>
+        buildColumn(
+          fields[keep.length + k]!,
+          new Array<unknown>(rb.numRows).fill(
+            e.type instanceof Int64 && typeof e.value === 'number' ? BigInt(e.value) : e.value,
+          ),
+        ),
+      ),
+    ];
+    const schema = new Schema(fields, rb.schema.metadata);
+    const data = makeData({ type: new Struct(fields), length: rb.numRows, nullCount: 0, children });
+    return Batch.fromArrow(new RecordBatch(schema, data), batch.position) as Batch<Row>;
+  }
+  const rows = batch.rows as Record<string, unknown>[];
+  for (const row of rows) for (const e of extra) row[e.name] = e.value;
+  return batch;
+}
+
+/** Keeps rows where `test` is true: on the Arrow buffers when it can, else on rows. */
+export function filterBatch(batch: Batch<Row>, test: RowTest): Batch<Row> {
+  if (batch.hasArrow && !batch.hasRows) {
+    const rb = batch.arrow;
+    if (isViewable(rb) && isBatchSelectable(rb)) {
+      const viewer = new RowViewer<Record<string, unknown>>(rb);
+      const view = viewer.view;
+      const get = (col: string): unknown => view[col];
+      const keep: number[] = [];
+      for (let i = 0; i < rb.numRows; i++) {
+        viewer.index = i;
+        if (test(get) === TRUE) keep.push(i);
+      }
+      return Batch.fromArrow(selectRows(rb, keep), batch.position) as Batch<Row>;
+    }
+  }
+  const rows = batch.rows as Record<string, unknown>[];
+  const kept = rows.filter((row) => test((col) => row[col]) === TRUE);
+  return kept.length === rows.length ? batch : new Batch(kept, batch.position);
+}
+
+/** Keeps `columns`, in that order. */
+export function project(batch: Batch<Row>, columns: readonly string[]): Batch<Row> {
+  if (batch.hasArrow && !batch.hasRows)
+    return Batch.fromArrow(batch.arrow.select(columns as string[]), batch.position) as Batch<Row>;
+  const rows = (batch.rows as Record<string, unknown>[]).map((row) => {
+    const out: Record<string, unknown> = {};
+    for (const c of columns) out[c] = row[c] ?? null;
+    return out;
+  });
+  return new Batch(rows, batch.position);
+}

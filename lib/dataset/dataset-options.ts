@@ -1,0 +1,94 @@
+/**
+ * The options every file source accepts for datasets (`fileColumn`, `hive`, `hiveTypes`,
+ * `where`), their validation and their split from the format's own options, and what a format
+ * provides to the dataset source to read one file.
+ */
+import type { Row } from '../core/batch.ts';
+import type { BatchSource } from '../core/source.ts';
+import { ValidationError, describeValue } from '../core/errors.ts';
+import type { CheckpointJson } from '../observe/checkpoint.ts';
+import { expectHiveTypes, type HiveType } from './hive.ts';
+import { expectPredicate, type Predicate } from './predicate.ts';
+
+/** The options every file source accepts for datasets (on top of its own). */
+export interface DatasetOptions {
+  /** Add a column of this name holding each row's file path (default: none). */
+  fileColumn?: string;
+  /**
+   * Read `key=value` directories as partition columns: `true` (the keys must be the same for all
+   * files), `false`, or `'auto'` (default: when every file has the same non-empty keys).
+   */
+  hive?: boolean | 'auto';
+  /** Partition column types instead of inferring them (`{ symbol: 'string' }` keeps `007` a string). */
+  hiveTypes?: Record<string, HiveType>;
+  /**
+   * Keep only rows where this predicate is true (SQL semantics; see {@link Predicate}). Files whose
+   * partition values cannot match are never opened; Parquet row groups whose statistics cannot
+   * match are never read.
+   */
+  where?: Predicate;
+}
+
+/** The dataset-only option names, stripped before the single-file source sees its options. */
+export const DATASET_OPTION_KEYS = ['fileColumn', 'hive', 'hiveTypes', 'where'] as const;
+
+/** What a format provides to read one file of a dataset. */
+export interface DatasetFormat {
+  /** Stage name (`fromParquet`). */
+  name: string;
+  /** True when the format's `columns` option is a projection the dataset layer may narrow. */
+  projects: boolean;
+  /** The single-file source for `path`, reading `columns` (projection formats only), pruning by `where` when it can. */
+  openFile(path: string, columns: readonly string[] | undefined, where: Predicate | undefined): BatchSource<Row>;
+  /** The file's row count and columns when they are cheap to know (a footer), for progress totals and checking `where`. */
+  describe?(path: string): Promise<{ rows: number; columns: readonly string[] }>;
+  /** Detail keys of the per-file stats to add up across files (`rowGroupsSkipped`, `bytesRead`). */
+  sumDetails?: readonly string[];
+  /** The single-file source's checkpoint identity (options), or why it cannot resume; undefined: no resume support. */
+  checkpoint?: { identity: CheckpointJson; refuse?: string };
+}
+
+/** Validated dataset options, split from the format's own. */
+export interface DatasetSettings {
+  fileColumn?: string;
+  hive: boolean | 'auto';
+  hiveTypes?: Record<string, HiveType>;
+  where?: Predicate;
+  /** The projection the user asked for (projection formats only). */
+  columns?: readonly string[];
+}
+
+/** Validates the dataset options of `options` (synchronously) and returns them with the rest. */
+export function splitDatasetOptions<O extends object>(
+  options: O | undefined,
+): { settings: DatasetSettings; rest: Omit<O, (typeof DATASET_OPTION_KEYS)[number]> } {
+  const { fileColumn, hive, hiveTypes, where, ...rest } = (options ?? {}) as O & DatasetOptions;
+  if (fileColumn !== undefined && (typeof fileColumn !== 'string' || fileColumn.length === 0)) {
+    throw new ValidationError(
+      `Expected \`options.fileColumn\` to be a non-empty column name, got ${describeValue(fileColumn)}`,
+    );
+  }
+  if (hive !== undefined && hive !== true && hive !== false && hive !== 'auto') {
+    throw new ValidationError(`Expected \`options.hive\` to be true, false or 'auto', got ${describeValue(hive)}`);
+  }
+  const types = expectHiveTypes(hiveTypes, 'options.hiveTypes');
+  const predicate = where === undefined ? undefined : expectPredicate(where);
+  return {
+    settings: {
+      ...(fileColumn ? { fileColumn } : {}),
+      hive: hive ?? 'auto',
+      ...(types ? { hiveTypes: types } : {}),
+      ...(predicate ? { where: predicate } : {}),
+    },
+    rest: rest as Omit<O, (typeof DATASET_OPTION_KEYS)[number]>,
+  };
+}
+
+/** True when `options` uses a dataset-only option (so even one file goes through the dataset source). */
+export function usesDatasetOptions(options: unknown): boolean {
+  return (
+    options !== null &&
+    typeof options === 'object' &&
+    DATASET_OPTION_KEYS.some((k) => (options as Record<string, unknown>)[k] !== undefined)
+  );
+}

@@ -1,0 +1,147 @@
+/**
+ * What a dataset source knows before it opens its first file: the files listed (expand.ts), their
+ * hive partitions (hive.ts), the files `where` prunes from their partition values and names
+ * alone, the totals for progress (sizes by `stat`, row counts from footers when the format has
+ * them), and the columns each file must read. Planned once per run, in `open`.
+ */
+import { stat } from 'node:fs/promises';
+import type { StageContext, StageStats } from '../core/stage.ts';
+import { IoError, ValidationError, describeValue } from '../core/errors.ts';
+import { expandDataset, type DatasetFile, type DatasetInput } from './expand.ts';
+import { readHivePartitions, type HivePartitions } from './hive.ts';
+import { isRemoteUrl } from './remote/url.ts';
+import type { DatasetResume } from './dataset-resume.ts';
+import type { DatasetFormat, DatasetSettings } from './dataset-options.ts';
+import { TRUE, knownValuesLeaf, possibleOutcomes, predicateColumns } from './predicate.ts';
+
+/** A planned dataset read. */
+export interface DatasetPlan {
+  /** Every listed file, in the documented (sorted) order. */
+  all: DatasetFile[];
+  /** The files to open: those `where` does not prune. */
+  files: DatasetFile[];
+  partitions: HivePartitions | undefined;
+  /** Columns that come from the path, not the file: partition keys and the file-name column. */
+  virtual: Set<string>;
+  totalBytes: number | undefined;
+  totalRows: number | undefined;
+  /** What each file reads: the projection without virtual columns, plus what `where` reads (projection formats only). */
+  fileColumns: string[] | undefined;
+  /** The projection asked for, when the files' batches must be projected again to it. */
+  trim: readonly string[] | undefined;
+}
+
+/**
+ * Lists, prunes and measures the dataset; notes the listed files with `resume` (which checks them
+ * against a checkpoint). Undefined when the run was aborted while planning.
+ */
+export async function planDataset(
+  input: DatasetInput,
+  settings: DatasetSettings,
+  format: DatasetFormat,
+  resume: DatasetResume,
+  context: StageContext,
+  stats: StageStats,
+): Promise<DatasetPlan | undefined> {
+  const stage = format.name;
+  const all = await expandDataset(input);
+  const partitions = readHivePartitions(all, settings.hive, settings.hiveTypes);
+  const virtual = new Set<string>([...(partitions?.keys ?? []), ...(settings.fileColumn ? [settings.fileColumn] : [])]);
+  const files = prune(all, partitions, virtual, settings);
+  await resume.list(all, stage, context.signal);
+  stats.details.files = all.length;
+  stats.details.filesPruned = all.length - files.length;
+  const totalBytes = await sumSizes(files, stage);
+  const described = await describeFiles(files, format, virtual, context);
+  if (described === null) return undefined;
+  const where = settings.where;
+  if (described !== undefined && where !== undefined) {
+    // as SQL does: a column no file has is a mistake, not a column of nulls
+    const unknown = [...predicateColumns(where)].filter((c) => !described.columns.has(c));
+    if (unknown.length > 0) {
+      throw new ValidationError(
+        `Expected \`options.where\` to name columns of the dataset; ${unknown.map((c) => describeValue(c)).join(', ')} is in no file (columns: ${[...described.columns].join(', ')})`,
+      );
+    }
+  }
+  const wanted = format.projects ? settings.columns : undefined;
+  let fileColumns: string[] | undefined;
+  if (wanted !== undefined) {
+    fileColumns = wanted.filter((c) => !virtual.has(c));
+    for (const c of where ? predicateColumns(where) : [])
+      if (!virtual.has(c) && !fileColumns.includes(c)) fileColumns.push(c);
+  }
+  // project again when partition/file columns were added or `where` needed columns beyond the projection
+  const trim = wanted !== undefined && (virtual.size > 0 || fileColumns!.length !== wanted.length) ? wanted : undefined;
+  return {
+    all,
+    files,
+    partitions,
+    virtual,
+    totalBytes,
+    totalRows: described?.rows,
+    fileColumns,
+    trim,
+  };
+}
+
+/** The files whose partition values and names can match `where` (all of them without one). */
+function prune(
+  all: DatasetFile[],
+  partitions: HivePartitions | undefined,
+  virtual: Set<string>,
+  settings: DatasetSettings,
+): DatasetFile[] {
+  const where = settings.where;
+  if (where === undefined || virtual.size === 0) return [...all];
+  return all.filter((file) => {
+    const known: Record<string, unknown> = { ...(partitions?.values.get(file.path) ?? {}) };
+    if (settings.fileColumn) known[settings.fileColumn] = file.path;
+    return (possibleOutcomes(where, knownValuesLeaf(known)) & TRUE) !== 0;
+  });
+}
+
+/** The bytes of all files; undefined when an HTTP URL's size is only learnt when it is opened. */
+async function sumSizes(files: readonly DatasetFile[], stage: string): Promise<number | undefined> {
+  let sizes = 0;
+  for (const file of files) {
+    if (file.size !== undefined) sizes += file.size;
+    else if (isRemoteUrl(file.path)) return undefined;
+    else {
+      try {
+        sizes += (await stat(file.path)).size;
+      } catch (error) {
+        throw new IoError(
+          `Cannot read dataset file: ${(error as Error).message}`,
+          { stage, file: file.path },
+          { cause: error },
+        );
+      }
+    }
+  }
+  return sizes;
+}
+
+/**
+ * The row count and column names of all files from their footers; undefined when the format
+ * cannot say or a file cannot be described (it fails later, when read, with the reader's own
+ * error); null when the run was aborted meanwhile.
+ */
+async function describeFiles(
+  files: readonly DatasetFile[],
+  format: DatasetFormat,
+  virtual: Set<string>,
+  context: StageContext,
+): Promise<{ rows: number; columns: Set<string> } | undefined | null> {
+  if (!format.describe) return undefined;
+  let rows = 0;
+  const columns = new Set<string>(virtual);
+  for (const file of files) {
+    if (context.signal.aborted) return null;
+    const described = await format.describe(file.path).catch(() => undefined);
+    if (described === undefined) return undefined;
+    rows += described.rows;
+    for (const c of described.columns) columns.add(c);
+  }
+  return { rows, columns };
+}

@@ -1,0 +1,74 @@
+/**
+ * Rows routed to partitions: a partition's directory name (`key=value/...`, hive style) from its
+ * values, and a batch split into one batch per partition, without the partition columns (their
+ * values are in the path). On the Arrow buffers when the batch is Arrow, else on rows.
+ */
+import { Batch, type Row } from '../core/batch.ts';
+import { ValidationError, describeValue } from '../core/errors.ts';
+import { isBatchSelectable, selectRows } from '../formats/arrow/select.ts';
+import { RowViewer, isViewable } from '../core/row-view.ts';
+import { HIVE_NULL } from './hive.ts';
+
+/** A partition value as a directory name segment: `key=value`, URL-encoded; null as `__HIVE_DEFAULT_PARTITION__`. */
+export function partitionSegment(key: string, value: unknown): string {
+  let text: string;
+  if (value === null || value === undefined) text = HIVE_NULL;
+  else if (value instanceof Date) {
+    const iso = value.toISOString();
+    text = iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso;
+  } else text = String(value);
+  if (text === '') text = HIVE_NULL;
+  const encode = (s: string): string =>
+    encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `${encode(key)}=${text === HIVE_NULL ? text : encode(text)}`;
+}
+
+/** Splits `batch` into partition key (its directory, `a=1/b=x`) -> batch without the partition columns `by`. */
+export function splitPartitions(batch: Batch, by: readonly string[]): Map<string, Batch> {
+  if (batch.hasArrow && !batch.hasRows && isViewable(batch.arrow) && isBatchSelectable(batch.arrow))
+    return splitArrow(batch, by);
+  const out = new Map<string, Batch>();
+  const groups = new Map<string, Row[]>();
+  for (const row of batch.rows as Record<string, unknown>[]) {
+    for (const col of by)
+      if (!(col in row))
+        throw new ValidationError(
+          `Expected \`options.partitionBy\` to name columns of the data; ${describeValue(col)} is not in row ${JSON.stringify(Object.keys(row))}`,
+        );
+    const key = by.map((c) => partitionSegment(c, row[c])).join('/');
+    const copy: Record<string, unknown> = {};
+    for (const k in row) if (!by.includes(k)) copy[k] = row[k];
+    let list = groups.get(key);
+    if (!list) groups.set(key, (list = []));
+    list.push(copy);
+  }
+  for (const [key, list] of groups) out.set(key, new Batch(list, batch.position));
+  return out;
+}
+
+/** {@link splitPartitions} on an Arrow batch: rows selected by index, partition columns dropped. */
+function splitArrow(batch: Batch, by: readonly string[]): Map<string, Batch> {
+  const rb = batch.arrow;
+  for (const col of by)
+    if (rb.schema.fields.every((f) => f.name !== col))
+      throw new ValidationError(
+        `Expected \`options.partitionBy\` to name columns of the data; ${describeValue(col)} is not one (${rb.schema.fields.map((f) => f.name).join(', ')})`,
+      );
+  const viewer = new RowViewer<Record<string, unknown>>(rb);
+  const groups = new Map<string, number[]>();
+  for (let i = 0; i < rb.numRows; i++) {
+    viewer.index = i;
+    const key = by.map((c) => partitionSegment(c, viewer.view[c])).join('/');
+    let list = groups.get(key);
+    if (!list) groups.set(key, (list = []));
+    list.push(i);
+  }
+  const keep = rb.schema.fields
+    .map((f, i) => [f.name, i] as const)
+    .filter(([n]) => !by.includes(n))
+    .map(([, i]) => i);
+  const out = new Map<string, Batch>();
+  for (const [key, indices] of groups)
+    out.set(key, Batch.fromArrow(selectRows(rb, indices).selectAt(keep), batch.position));
+  return out;
+}

@@ -1,0 +1,112 @@
+/**
+ * Checkpointed partitioned writes, in process: a run that fails after some checkpoints keeps its
+ * temporary tree (under `.<name>.tmp-checkpoint`) and no target; the rerun resumes it, removes
+ * what the failed run wrote after its checkpoint (a finished file not in the checkpoint, a
+ * temporary file of a single-file sink), and commits a tree with every row once. A listed file
+ * that is gone is refused with ERR_SPILLWAY_CHECKPOINT. SIGKILLs: test/e2e/dataset-resume-jsonl.test.ts.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  pipeline,
+  collect,
+  fromCsv,
+  fromIterable,
+  mapBatch,
+  toCsv,
+  ErrorCodes,
+  SpillwayError,
+} from '../../../index.ts';
+import { listTree } from '../../../lib/dataset/partitioned-writer.ts';
+import { tempDir } from '../../helpers.ts';
+
+const rows = Array.from({ length: 2_000 }, (_, i) => ({ id: i, day: `d${i % 4}`, x: i / 2 }));
+
+/** Commits recorded in the checkpoint in `dir` (0 when there is none). */
+function commits(dir: string): number {
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8')) as { commits: number }).commits;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Runs rows -> toCsv(out, partitionBy day) with a checkpoint. With `failFrom`, the run fails at
+ * the first batch from that one on that finds a checkpoint written; until then each batch waits
+ * (a little, capped) for the next commit to land, so a busy machine's slow fsyncs still leave one.
+ */
+function write(out: string, checkpoint: string, failFrom?: number, everyBatches = 1) {
+  let batches = 0;
+  return pipeline(
+    fromIterable(rows, { batchSize: 100 }),
+    mapBatch(async (batch) => {
+      if (failFrom === undefined) return batch;
+      const seen = commits(checkpoint);
+      if (++batches >= failFrom && seen > 0) throw new Error('crash');
+      for (let waited = 0; waited < 50 && commits(checkpoint) === seen; waited++)
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      return batch;
+    }),
+    toCsv(out, { partitionBy: ['day'] }),
+    { checkpoint: { dir: checkpoint, everyBatches, intervalMs: 60_000 } },
+  );
+}
+
+/** Every id in the tree at `out`, per partition, in file order. */
+async function idsByPartition(out: string): Promise<Map<string, number[]>> {
+  const found = new Map<string, number[]>();
+  for (const rel of await listTree(out)) {
+    const { output } = await pipeline(fromCsv(join(out, rel), { cast: true }), collect<{ id: number }>());
+    const key = rel.split('/')[0]!;
+    found.set(key, [...(found.get(key) ?? []), ...output.map((r) => r.id)]);
+  }
+  return found;
+}
+
+test('a failed checkpointed partitioned write resumes: stray files removed, every row once, no temporary tree left', async () => {
+  const dir = tempDir('spillway-partitioned-ckpt-');
+  const out = join(dir, 'out');
+  const checkpoint = join(dir, 'ckpt');
+  await assert.rejects(write(out, checkpoint, 9), /crash/);
+  assert.equal(existsSync(out), false, 'a failed run leaves no tree under the target');
+  const temp = join(dir, '.out.tmp-checkpoint');
+  assert.ok(existsSync(join(checkpoint, 'checkpoint.json')), 'the failed run left a checkpoint');
+  // what a run killed after its checkpoint could leave: a finished file and a single-file sink's temporary one
+  writeFileSync(join(temp, 'day=d0', 'part-99.csv'), 'id,x\n123456,1\n');
+  writeFileSync(join(temp, 'day=d1', '.part-98.csv.tmp-1-x'), 'id,x\n');
+  // a slower cadence: the rerun writes fewer files than the failed run numbered
+  await write(out, checkpoint, undefined, 1_000);
+  const ids = await idsByPartition(out);
+  for (let d = 0; d < 4; d++)
+    assert.deepEqual(
+      ids.get(`day=d${d}`),
+      rows.filter((r) => r.day === `d${d}`).map((r) => r.id),
+      `day=d${d}: rows missing, repeated or out of order`,
+    );
+  assert.equal((await listTree(out)).includes('day=d0/part-99.csv'), false);
+  assert.deepEqual(
+    readdirSync(dir).filter((n) => n.startsWith('.')),
+    [],
+    'no temporary tree is left',
+  );
+  assert.equal(existsSync(join(checkpoint, 'checkpoint.json')), false);
+});
+
+test('a checkpoint whose tree lost a file is refused with ERR_SPILLWAY_CHECKPOINT naming it', async () => {
+  const dir = tempDir('spillway-partitioned-ckpt-gone-');
+  const out = join(dir, 'out');
+  const checkpoint = join(dir, 'ckpt');
+  await assert.rejects(write(out, checkpoint, 9), /crash/);
+  assert.ok(existsSync(join(checkpoint, 'checkpoint.json')), 'the failed run left a checkpoint');
+  const temp = join(dir, '.out.tmp-checkpoint');
+  rmSync(join(temp, 'day=d2', 'part-0.csv'));
+  await assert.rejects(write(out, checkpoint), (error: unknown) => {
+    assert.ok(error instanceof SpillwayError);
+    assert.equal(error.code, ErrorCodes.CHECKPOINT);
+    assert.match(error.message, /day=d2\/part-0\.csv is gone since the checkpoint/);
+    return true;
+  });
+});
