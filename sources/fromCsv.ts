@@ -55,11 +55,13 @@ export function fromCsv<R extends Row = Row>(
     const prepared = await prepareRead(plan, output.plan, resume.from, stats);
     const { spec } = prepared;
     describeRead(stats, prepared, plan);
+    await context.governor?.poll?.(); // the thread decision reads the headroom: a fresh sample
     const single = chooseCsvReader(prepared, stats, {
       counters,
       totalBytes,
       checkpointing: resume.enabled,
       negotiatedArrow: output.negotiatedArrow,
+      governor: context.governor,
     });
     const reader = output.wrap(resume.wrap(single), stats);
     const run = new CsvRun(plan, context, stats, spec.start, counters);

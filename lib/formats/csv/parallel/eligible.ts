@@ -2,7 +2,8 @@
  * Whether a fromCsv read goes to parser threads, and when not, why (for `stats`): only a local,
  * uncompressed file of at least {@link PARALLEL_CSV.minBytes}, read by the fast scanner into
  * Arrow, with known column names (a header the sniffer read, or names given), no comment lines,
- * no declared types (they cast rows) and no checkpoint (a resumed run starts on one thread).
+ * no declared types (they cast rows), no checkpoint (a resumed run starts on one thread), and,
+ * when memory is governed, {@link PARALLEL_CSV.threadRoom} bytes of headroom at the level `ok`.
  */
 import type { CsvPlan } from '../read/options.ts';
 import { PARALLEL_CSV } from './settings.ts';
@@ -20,6 +21,8 @@ export interface ParallelFacts {
   comment: number | undefined;
   /** The column names when known before reading (sniffed header or given), undefined for array rows or none. */
   names: string[] | undefined;
+  /** The run's memory governor, when governed: threads start only with room for them. */
+  governor?: { readonly level: string; headroom(): number } | undefined;
 }
 
 /** `{ names }` when the read goes to threads, else `{ reason }`. */
@@ -35,5 +38,14 @@ export function parallelDecision(facts: ParallelFacts): { names: string[] } | { 
   if (facts.comment !== undefined) return { reason: 'comment lines' };
   if (facts.names === undefined) return { reason: 'no column names before reading' };
   if (facts.size === undefined || facts.size < PARALLEL_CSV.minBytes) return { reason: 'small file' };
+  const governor = facts.governor;
+  if (governor !== undefined) {
+    if (governor.level !== 'ok') return { reason: `memory at the governor's ${governor.level} level` };
+    const room = governor.headroom();
+    if (room < PARALLEL_CSV.threadRoom)
+      return {
+        reason: `${Math.round(room / 1e6)} MB below the governor's pause mark, under the ${Math.round(PARALLEL_CSV.threadRoom / 1e6)} MB parser threads need`,
+      };
+  }
   return { names: facts.names };
 }

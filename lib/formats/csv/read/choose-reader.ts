@@ -2,7 +2,7 @@
  * The reader of a settled fromCsv read: the one-thread reader of its kind (the fast scanner or
  * csv-parse), or the parser threads' when the read qualifies; stats say which, and why not.
  */
-import type { StageStats } from '../../../core/stage.ts';
+import type { GovernorGate, StageStats } from '../../../core/stage.ts';
 import { quoteAndComment } from '../fast/source.ts';
 import { parallelDecision } from '../parallel/eligible.ts';
 import { ParallelCsvReader } from '../parallel/reader.ts';
@@ -21,6 +21,8 @@ export interface ReaderContext {
   checkpointing: boolean;
   /** Arrow output negotiated by the pipeline: numbers as doubles. */
   negotiatedArrow: boolean;
+  /** The run's governor (sampled just before): parser threads start only with room for them. */
+  governor?: GovernorGate | undefined;
 }
 
 /** The reader for `prepared`; see the module comment. */
@@ -34,6 +36,7 @@ export function chooseCsvReader(prepared: PreparedRead, stats: StageStats, conte
     kind,
     size: totalBytes,
     checkpointing: context.checkpointing,
+    governor: context.governor,
     castsRows: spec.castRow !== undefined,
     comment: kind === 'fast' ? quoteAndComment(spec.parseOptions).comment : undefined,
     names: Array.isArray(columns)

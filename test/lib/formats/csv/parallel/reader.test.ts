@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { pipeline, fromCsv, collect, toParquet } from '../../../../../index.ts';
+import { pipeline, fromCsv, collect, toParquet, MemoryGovernor } from '../../../../../index.ts';
 import { BatchSink } from '../../../../../lib/core/sink.ts';
 import type { BatchPosition, Row } from '../../../../../lib/core/batch.ts';
 import { PARALLEL_CSV } from '../../../../../lib/formats/csv/parallel/settings.ts';
@@ -165,6 +165,35 @@ test('one thread, with the reason in stats, for gzip, checkpoints, rows output a
     assert.equal(await reason(fromCsv(csv, { cast: true })), 'small file');
   } finally {
     PARALLEL_CSV.minBytes = 0;
+  }
+});
+
+test('a governed read starts its threads only with room for them below the pause mark', async () => {
+  const csv = writeCsv('governed.csv', 3000);
+  const details = async (): Promise<Record<string, unknown>> => {
+    const governor = new MemoryGovernor({ limit: '8GB' });
+    try {
+      return (await pipeline(fromCsv(csv, { cast: true }), toParquet(join(dir, 'g.parquet')), { governor })).stats
+        .stages[0]!.details;
+    } finally {
+      governor.close();
+    }
+  };
+  const room = PARALLEL_CSV.threadRoom;
+  try {
+    PARALLEL_CSV.threadRoom = 1e15; // more than any machine has: the run reads on one thread
+    const tight = await details();
+    assert.equal(tight.parserThreads, 1);
+    assert.match(
+      String(tight.singleThreadReason),
+      /^\d+ MB below the governor's pause mark, under the \d+ MB parser threads need$/,
+    );
+    PARALLEL_CSV.threadRoom = 0;
+    const roomy = await details();
+    assert.equal(roomy.singleThreadReason, undefined);
+    assert.notEqual(roomy.parserThreads, 1);
+  } finally {
+    PARALLEL_CSV.threadRoom = room;
   }
 });
 
