@@ -189,6 +189,10 @@ test('property: the fast path and csv-parse give the same rows or the same error
         assert.deepEqual(fast, parsed, JSON.stringify(text));
       },
     ),
-    { numRuns: 300 },
+    {
+      numRuns: 300,
+      // a stray quote, then a comment after a blank field in the same record: both refuse the quote (line 2)
+      examples: [[[['z"w', '"n\nl"', ' # c']], '\n', [1]]],
+    },
   );
 });

@@ -28,6 +28,8 @@ export interface CommentDialect {
   delimiter: Buffer;
   /** A comment may follow a value (not `comment_no_infix`). */
   inline: boolean;
+  /** csv-parse's `relax_quotes`: a quote inside an unquoted field is text, not an error. */
+  relaxQuotes: boolean;
 }
 
 /**
@@ -62,7 +64,8 @@ export function commentDialect(options: Readonly<Record<string, unknown>>): Comm
   if (c === undefined || c < 0 || quote === undefined || escape === undefined || delimiter === undefined)
     return undefined;
   const inline = (options.comment_no_infix ?? options.commentNoInfix) !== true;
-  return { comment: c, quote, escape, delimiter, inline };
+  const relaxQuotes = (options.relax_quotes ?? options.relaxQuotes) === true;
+  return { comment: c, quote, escape, delimiter, inline, relaxQuotes };
 }
 
 /** The byte stream filter; see the module comment. */
@@ -146,7 +149,7 @@ class RecordScan {
 
   /** Scans the record at `start`: where the next begins, or -1 when more bytes are needed. */
   record(buf: Buffer, start: number, final: boolean): number {
-    const { comment, quote, escape, delimiter, inline } = this.#d;
+    const { comment, quote, escape, delimiter, inline, relaxQuotes } = this.#d;
     const len = buf.length;
     this.#rewrites = [];
     this.#refuse = undefined;
@@ -156,6 +159,9 @@ class RecordScan {
     let quoted = false;
     let inQuotes = false;
     let closedAt = -1;
+    // a quote that opens no field: csv-parse refuses the record there (unless relaxed), as the
+    // fast path does, so a later comment fault in the record is not the one to report
+    let strayQuote = false;
     for (let p = start; ; p++) {
       if (p >= len) {
         if (!final) return -1;
@@ -182,14 +188,17 @@ class RecordScan {
       if (c === comment && (inline || (fieldIndex === 0 && onlySpaces(buf, start, p) && !quoted))) {
         if (fieldIndex === 0 && !quoted && onlySpaces(buf, start, p)) this.#rewrites.push(start, p);
         else if (closedAt >= 0 && onlySpaces(buf, closedAt + 1, p)) this.#rewrites.push(closedAt + 1, p);
-        else if (!quoted && fieldIndex > 0 && p > field && onlySpaces(buf, field, p))
+        else if (!quoted && fieldIndex > 0 && p > field && onlySpaces(buf, field, p) && (relaxQuotes || !strayQuote))
           this.#refuse = { from: start, to: p };
         return this.#skipLine(buf, p, len, final, lines);
       }
-      if (c === quote && p === field && !quoted) {
-        quoted = true;
-        inQuotes = true;
-        continue;
+      if (c === quote) {
+        if (p === field && !quoted) {
+          quoted = true;
+          inQuotes = true;
+          continue;
+        }
+        strayQuote = true;
       }
       if (c === delimiter[0] && buf.subarray(p, p + delimiter.length).equals(delimiter)) {
         p += delimiter.length - 1;
