@@ -14,7 +14,7 @@ const LITERAL_MAX_COLUMNS = 512;
 const CACHE_MAX = 64;
 
 /** Builds row `i` from per-column value arrays. */
-export type ColumnsRowMaker = (columns: readonly (readonly unknown[])[], i: number) => Row;
+export type ColumnsRowMaker = (columns: readonly ArrayLike<unknown>[], i: number) => Row;
 
 const cache = new Map<string, ColumnsRowMaker>();
 

@@ -4,6 +4,7 @@
  * (`column.ts`) `batchSize` rows at a time, then made into row objects or an Arrow RecordBatch.
  * A batch never straddles a row group.
  */
+import { columnsRowMaker } from '../../../core/row-literal.ts';
 import type { RecordBatch } from 'apache-arrow';
 import type { DecodedArray, FileMetaData, RowGroup, SchemaTree } from 'hyparquet';
 import { FormatError } from '../../../core/errors.ts';
@@ -116,18 +117,30 @@ async function* columnBatches(
 function toRows(f: OpenFile, part: ColumnsPart): Record<string, unknown>[] {
   const { n, values } = part;
   const names = f.names;
-  const finishers = names.map((name) => f.finishers.get(name));
+  // column by column (one finisher call site per column), then one literal per row
+  const columns = names.map((name, c) => finishedColumn(values[c]!, n, f.finishers.get(name), name));
+  const make = columnsRowMaker(names);
   const rows: Record<string, unknown>[] = new Array(n);
-  for (let r = 0; r < n; r++) {
-    const row: Record<string, unknown> = {};
-    for (let c = 0; c < names.length; c++) {
-      const v: unknown = values[c]![r];
-      const finish = finishers[c];
-      row[names[c]!] = finish ? finish(v, names[c]!) : (v ?? null);
-    }
-    rows[r] = row;
-  }
+  for (let r = 0; r < n; r++) rows[r] = make(columns, r) as Record<string, unknown>;
   return rows;
+}
+
+/** The `n` values of one decoded column as rows hold them: finished, a missing value as null. */
+function finishedColumn(
+  decoded: ArrayLike<unknown>,
+  n: number,
+  finish: ((v: unknown, name: string) => unknown) | undefined,
+  name: string,
+): ArrayLike<unknown> {
+  if (finish !== undefined) {
+    const out = new Array<unknown>(n);
+    for (let r = 0; r < n; r++) out[r] = finish(decoded[r], name);
+    return out;
+  }
+  if (ArrayBuffer.isView(decoded)) return decoded; // typed arrays hold no missing values
+  const out = new Array<unknown>(n);
+  for (let r = 0; r < n; r++) out[r] = decoded[r] ?? null;
+  return out;
 }
 
 /** Batches of row objects from row `fromRow` on. */
