@@ -14,6 +14,7 @@
  * while any is attached. {@link defaultGovernor} is the process-wide one pipelines share when
  * they are given none.
  */
+import { notePressure } from './native-pools.ts';
 import { EventEmitter } from 'node:events';
 import { AbortError, type MemoryLimitError } from '../core/errors.ts';
 import type { LeakDetector } from './leak-detector.ts';
@@ -286,6 +287,7 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    notePressure(this, false);
     this.#loop.close();
     this.#waiters.resolveAll();
     if (defaultInstance === this) defaultInstance = undefined;
@@ -366,6 +368,7 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
     const previous = this.#level;
     const wasPaused = this.paused;
     this.#level = next;
+    notePressure(this, next !== 'ok');
     if (!wasPaused && this.paused) this.#pausedSince = sample.time;
     else if (wasPaused && !this.paused) {
       this.#pausedSince = undefined;

@@ -7,7 +7,8 @@
 import { VectorAssembler } from 'apache-arrow/visitor/vectorassembler';
 import { BufferRegion } from 'apache-arrow/ipc/metadata/message';
 import type { RecordBatch, Vector } from 'apache-arrow';
-import { compressFrame } from '../lz4.ts';
+import { compressFrame, compressFrameSync } from '../lz4.ts';
+import { nativePoolsAllowed } from '../../memory/native-pools.ts';
 import { zstdCompress } from '../zstd.ts';
 
 /** What apache-arrow's VectorAssembler produces for a batch, with compressed body buffers. */
@@ -21,9 +22,10 @@ export interface Assembled {
 
 const COMPRESS_LENGTH_PREFIX = 8;
 
-/** LZ4 frame compression on the libuv threadpool. */
+/** LZ4 frame compression on lz4-napi's threads, or on this one while memory is pressed (native-pools.ts). */
 export function lz4Frame(bytes: Uint8Array): Promise<Uint8Array> {
-  return compressFrame(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return nativePoolsAllowed() ? compressFrame(buffer) : Promise.resolve(compressFrameSync(buffer));
 }
 
 /** zstd compression on the libuv threadpool (@toondepauw/node-zstd's async encoder). */

@@ -6,6 +6,7 @@
 import { gzip, gzipSync } from 'node:zlib';
 import { compress as snappyCompress, compressSync as snappyCompressSync } from '../../snappy.ts';
 import { zstdCompress, zstdCompressSync } from '../../zstd.ts';
+import { nativePoolsAllowed } from '../../../memory/native-pools.ts';
 
 /** Compression codecs the writer offers. */
 export type ParquetCompression = 'snappy' | 'gzip' | 'zstd' | 'uncompressed';
@@ -22,7 +23,8 @@ export function compressPage(codec: ParquetCompression, page: Uint8Array): Promi
     case 'uncompressed':
       return Promise.resolve(page);
     case 'snappy':
-      return snappyCompress(page);
+      // on snappy's threads, or on this one while memory is pressed (native-pools.ts)
+      return nativePoolsAllowed() ? snappyCompress(page) : Promise.resolve(snappyCompressSync(page));
     case 'gzip':
       return new Promise((resolve, reject) => gzip(page, (error, out) => (error ? reject(error) : resolve(out))));
     case 'zstd':
