@@ -8,8 +8,11 @@
  */
 import type { Row } from './row.ts';
 
-/** Widest layout built by a literal. */
-const LITERAL_MAX_COLUMNS = 512;
+/**
+ * Widest layout built by a literal. Wider, V8 keeps the object in dictionary mode anyway, and
+ * compiling a literal of 100,000 keys cost over 100 MB.
+ */
+const LITERAL_MAX_COLUMNS = 1000;
 /** Layouts whose makers are kept; past it the cache starts over (a run rarely has more than a few). */
 const CACHE_MAX = 64;
 

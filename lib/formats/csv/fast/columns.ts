@@ -5,6 +5,7 @@
  */
 import type { RecordBatch } from 'apache-arrow';
 import type { Row } from '../../../core/batch.ts';
+import { assignRow, literalRows } from '../../../core/row-literal.ts';
 import type { ScannedRecord } from './scan-types.ts';
 import { CellStore } from './cell-store.ts';
 import { sealArrow } from './arrow-columns.ts';
@@ -61,28 +62,8 @@ export class ColumnBatch {
   }
 }
 
-/**
- * Most columns for which rows are built by a generated object literal. Wider, V8 keeps the object
- * in dictionary mode anyway, and compiling a literal of 100,000 keys cost over 100 MB.
- */
-const LITERAL_MAX_COLUMNS = 1000;
-
-/** True when rows keyed by `names` are built by a generated object literal (see {@link LITERAL_MAX_COLUMNS}). */
-export function literalRows(names: readonly string[]): boolean {
-  return names.length <= LITERAL_MAX_COLUMNS && !names.includes('__proto__');
-}
-
-/** A row built key by key (csv-parse's objects: a repeated name keeps its first position and its last value). */
-export function assignRow(names: readonly string[], value: (c: number) => unknown): Row {
-  const row: Record<string, unknown> = {};
-  for (let c = 0; c < names.length; c++) {
-    const name = names[c]!;
-    if (name === '__proto__')
-      Object.defineProperty(row, name, { value: value(c), enumerable: true, writable: true, configurable: true });
-    else row[name] = value(c);
-  }
-  return row;
-}
+// literal row makers and the key-by-key fallback are shared with Arrow and Parquet rows
+export { assignRow, literalRows };
 
 /** A function building row `i` of a store: an object literal with the header's keys (one hidden class), or an array. */
 function rowMaker(names: readonly string[], arrayRows: boolean): (store: CellStore, i: number) => Row {
