@@ -6,18 +6,17 @@
  * partition is merged into a table of its own (chunks in the order they were written, so
  * first/last stay right), and a partition still too big is repartitioned with another seed.
  */
+import { flushDue } from './flush-policy.ts';
 import type { RecordBatch } from 'apache-arrow';
 import type { Row } from '../core/batch.ts';
 import { AbortError } from '../core/errors.ts';
 import { GroupTable, type GroupChunk, type TablePlan } from './group-table.ts';
 import { MAX_DEPTH, MIN_REPARTITION, type HashAggregatorOptions } from './hash-aggregate.ts';
 import { openPartitions, type HashPartitions } from './hash-partitions.ts';
-import { watchLevels } from './level-watch.ts';
+import { watchLevels } from '../memory/level-watch.ts';
 
 /** Groups per spilled chunk record. */
 const PIECE = 2048;
-/** The governor's spill level flushes a table only once it holds at least this much. */
-const MIN_LEVEL_FLUSH = 1 << 20;
 
 /** Columnar hash aggregation with spilling: feed rows with {@link ColumnarAggregator.addEach}, then iterate {@link ColumnarAggregator.finish}. */
 export class ColumnarAggregator {
@@ -89,16 +88,9 @@ export class ColumnarAggregator {
     this.#table = new GroupTable(this.#plan);
   }
 
-  /** As hash-aggregate.ts: over budget; or the governor's level says so (not while merging). */
+  /** Over budget, or the governor's level says so (flush-policy.ts). */
   #mustFlush(table: GroupTable, merging = false): boolean {
-    if (table.size <= 1) return false;
-    const bytes = table.bytes;
-    const budget = this.#options.budget;
-    if (bytes > budget) return true;
-    if (merging) return false;
-    const level = this.#options.governor?.level;
-    if (level === 'spill') return bytes >= budget / 4;
-    return (level === 'pause' || level === 'critical') && bytes >= Math.min(MIN_LEVEL_FLUSH, budget / 16);
+    return flushDue(table.size, table.bytes, this.#options.budget, this.#options.governor, merging);
   }
 
   async #newPartitions(): Promise<HashPartitions> {

@@ -17,7 +17,7 @@ import { SortMemory, collect, isPaused } from './sort-memory.ts';
 import { gatherRows } from './gather.ts';
 import { RunSorter } from './run-sort.ts';
 import { mergeRuns, spilledSource, type RunSource } from './run-merge.ts';
-import { watchLevels } from './level-watch.ts';
+import { watchLevels } from '../memory/level-watch.ts';
 import type { OperatorScratch } from './operator-scratch.ts';
 import { openRun, type SpilledRun } from './spill-runs.ts';
 import type { SortOrdering } from './sort-keys.ts';

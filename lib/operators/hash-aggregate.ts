@@ -7,13 +7,14 @@
  * merge in the order they were written, so first/last stay right); a partition whose merged
  * table still passes the budget is repartitioned with another hash seed, recursively.
  */
+import { flushDue } from './flush-policy.ts';
 import type { Row } from '../core/batch.ts';
 import { AbortError } from '../core/errors.ts';
 import type { GovernorGate } from '../core/stage.ts';
 import type { MemoryMeter } from './aggregates.ts';
 import { hashKey, type KeyGetter } from './key-encoding.ts';
 import { KeyTrie } from './key-trie.ts';
-import { watchLevels } from './level-watch.ts';
+import { watchLevels } from '../memory/level-watch.ts';
 import { openPartitions, type HashPartitions } from './hash-partitions.ts';
 import type { OperatorScratch } from './operator-scratch.ts';
 
@@ -63,8 +64,6 @@ export interface HashAggregatorOptions {
 export const MAX_DEPTH = 6;
 /** A partition is repartitioned only when it holds at least this many groups per partition it would make. */
 export const MIN_REPARTITION = 4;
-/** The governor's spill level flushes a table only once it holds at least this much. */
-const MIN_LEVEL_FLUSH = 1 << 20;
 
 type SpillRecord<G> = [key: string, group: G, bytes: number];
 
@@ -147,22 +146,9 @@ export class HashAggregator<G> {
     await this.#flushIfNeeded();
   }
 
-  /**
-   * Over budget; or the governor at its spill level and the table at a quarter of the budget
-   * (so a process that sits at that level still spills in large pieces; not while `merging` a
-   * partition); or the governor at pause or critical and the table worth writing out at all.
-   */
+  /** Over budget, or the governor's level says so (flush-policy.ts). */
   #mustFlush(groups: number, merging = false): boolean {
-    if (groups <= 1) return false;
-    const bytes = this.#meter.bytes;
-    const budget = this.#options.budget;
-    if (bytes > budget) return true;
-    // merging a partition after the input ended: only its budget splits it again (the sources are
-    // done, and the process's level mostly reflects what it held before)
-    if (merging) return false;
-    const level = this.#options.governor?.level;
-    if (level === 'spill') return bytes >= budget / 4;
-    return (level === 'pause' || level === 'critical') && bytes >= Math.min(MIN_LEVEL_FLUSH, budget / 16);
+    return flushDue(groups, this.#meter.bytes, this.#options.budget, this.#options.governor, merging);
   }
 
   async #newPartitions(): Promise<HashPartitions> {

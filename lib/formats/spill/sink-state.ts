@@ -4,6 +4,7 @@
  * spills, governor-level spills and checkpoint commits never interleave), and how it finishes,
  * aborts, commits and resumes.
  */
+import { watchLevels } from '../../memory/level-watch.ts';
 import path from 'node:path';
 import { rm } from 'node:fs/promises';
 import type { RecordBatch } from 'apache-arrow';
@@ -39,21 +40,6 @@ export interface SpillSettings {
   /** What memory-resident batches may take: the budget less what is on its way to disk. */
   residentBudget: number;
   window: number | undefined;
-}
-
-/** Subscribes to a gate's level changes: its `onLevel`, else an EventEmitter's `level` event. */
-function subscribe(gate: GovernorGate | undefined, listener: (level: string) => void): () => void {
-  if (!gate) return () => {};
-  if (typeof gate.onLevel === 'function') return gate.onLevel(listener);
-  const emitter = gate as unknown as {
-    on?: (event: string, l: (level: string) => void) => void;
-    off?: (event: string, l: (level: string) => void) => void;
-  };
-  if (typeof emitter.on === 'function' && typeof emitter.off === 'function') {
-    emitter.on.call(gate, 'level', listener);
-    return () => emitter.off!.call(gate, 'level', listener);
-  }
-  return () => {};
 }
 
 /** One spill sink's memory, directory, writer and spill chain. */
@@ -93,7 +79,7 @@ export class SpillSinkState {
     claimSpillDir(dir, !keep && !this.#keepForResume, this.name);
     this.#writer = new SpillWriter(dir, { compression, fileSize, window, maxBytesInFlight: inFlight }, this.#resumed);
     this.#gate = context.governor;
-    this.#unsubscribe = subscribe(this.#gate, (level) => {
+    this.#unsubscribe = watchLevels(this.#gate, (level) => {
       if (HIGH_LEVELS.has(level)) this.#run(() => this.#spill(0));
     });
     debug('spilling to %s (budget %d, %s, files of %d bytes)', dir, this.#s.budget, compression, fileSize);

@@ -1,5 +1,5 @@
 /**
- * Lets a hash operator hear the governor's level changes. A paused pipeline sends no batches, so
+ * Lets an operator or a spill sink hear the governor's level changes. A paused pipeline sends no batches, so
  * an operator that only checked the level on each batch would never free its table while the
  * sources wait for memory to come back: with this it spills at once when the level rises.
  */
