@@ -106,10 +106,11 @@ test('UTF-16LE: a preamble, comment lines, gzip and a sample cut inside a charac
   );
 });
 
-test('a Latin-1 file read as UTF-8 is not what the option fixes: with encoding latin1 no byte becomes U+FFFD', async () => {
+test('a Latin-1 file read as UTF-8 is refused (it is not UTF-8); with encoding latin1 no byte becomes U+FFFD', async () => {
   const path = write('latin1-only.csv', Buffer.from('a,b\nçà,ÿ\n', 'latin1'));
-  const asUtf8 = await read(path);
-  assert.match(JSON.stringify(asUtf8.rows), /\uFFFD/, 'the default reads UTF-8 (the replacement shows the need)');
+  await assert.rejects(read(path), /invalid UTF-8 in column "a".*encoding: 'latin1'/s);
+  const replaced = await read(path, { invalidUtf8: 'replace' });
+  assert.match(JSON.stringify(replaced.rows), /\uFFFD/, "invalidUtf8: 'replace' reads it with U+FFFD");
   assert.deepEqual((await read(path, { encoding: 'latin1' })).rows, [{ a: 'çà', b: 'ÿ' }]);
   assert.deepEqual((await read(path, { encoding: 'binary' as BufferEncoding, parser: 'csv-parse' })).rows, [
     { a: 'çà', b: 'ÿ' },

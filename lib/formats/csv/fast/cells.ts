@@ -6,6 +6,7 @@ import { isAscii } from 'node:buffer';
 import { inferCell } from '../cast.ts';
 import { isBlank } from '../read/blanks.ts';
 import { FIELD_ESCAPED, FIELD_OVERRIDE, type ScannedRecord } from './scan-types.ts';
+import { validUtf8Prefix } from './utf8.ts';
 
 /** Buffer's native slice decoders (present on every Node Buffer; not in @types/node). */
 interface NativeSlices {
@@ -88,6 +89,18 @@ export class CellDecoder {
       this.#ascii = isAsciiBytes(scanner.window);
     }
     return this.#ascii;
+  }
+
+  #utf8Window: Buffer | undefined;
+  #utf8Valid = 0;
+
+  /** How many bytes of the scanner's window are known to be valid UTF-8 (see validUtf8Prefix). */
+  validUtf8(scanner: ScannedRecord): number {
+    if (scanner.window !== this.#utf8Window) {
+      this.#utf8Window = scanner.window;
+      this.#utf8Valid = this.ascii(scanner) ? scanner.window.length : validUtf8Prefix(scanner.window);
+    }
+    return this.#utf8Valid;
   }
 
   /** Field `i` of the scanner's current record as a string. */

@@ -11,6 +11,8 @@ import { CastFailure } from '../cast.ts';
 import { CsvScanner } from './scanner.ts';
 import type { ScanFault, ScannedRecord, ScanSink } from './scan-types.ts';
 import { CellDecoder } from './cells.ts';
+import { invalidUtf8Message, isValidUtf8 } from './utf8.ts';
+import { FIELD_OVERRIDE } from './scan-types.ts';
 import { ColumnBatch, assignRow, literalRows } from './columns.ts';
 import { rowsPerBatch } from './limits.ts';
 
@@ -42,6 +44,8 @@ export interface FastCsvOptions {
   recoverQuotes?: boolean;
   /** See the scanner's `relaxQuotes` (default false, csv-parse's default). */
   relaxQuotes?: boolean | 'opening';
+  /** Invalid UTF-8 in a field: a bad record (default, `'error'`) or read with U+FFFD (`'replace'`). */
+  invalidUtf8?: 'error' | 'replace';
   /** A comment byte: lines whose first byte after spaces is this one are skipped (as DuckDB). */
   comment?: number;
   /** See the scanner's `inlineComments`: a comment also ends a record (DuckDB's `comment`). */
@@ -83,6 +87,7 @@ export class FastCsvReader implements ScanSink {
   #endLine = 0;
   #endByte = 0;
   #bytesPerRow = 64;
+  readonly #checkUtf8: boolean;
   #batchStartByte = 0;
 
   constructor(options: FastCsvOptions) {
@@ -100,6 +105,7 @@ export class FastCsvReader implements ScanSink {
       this,
     );
     this.#decode = (f) => this.#decoder.text(this.#scanner, f);
+    this.#checkUtf8 = options.invalidUtf8 !== 'replace';
     const columns = options.columns;
     this.#arrayRows = columns === false;
     this.#headerPending = columns === true || typeof columns === 'function';
@@ -148,6 +154,7 @@ export class FastCsvReader implements ScanSink {
       s.fieldEnds[0] === s.recordStart
     )
       return;
+    if (this.#checkUtf8 && n > 0 && s.fieldEnds[n - 1]! > this.#decoder.validUtf8(s) && !this.#utf8Fields(s)) return;
     if (this.#headerPending) {
       this.#headerPending = false;
       const header: string[] = [];
@@ -214,6 +221,33 @@ export class FastCsvReader implements ScanSink {
     this.#endLine = s.line;
     this.#endByte = s.endByte;
     if ((this.#arrow ? this.#columns!.numRows : this.#rows.length) >= rowsPerBatch(this.batchSize, n)) this.#seal();
+  }
+
+  /**
+   * Checks each field of a record whose window is not all valid UTF-8: false when a field is not
+   * (skip mode: reported and dropped); throws in fail mode and for the header.
+   */
+  #utf8Fields(s: ScannedRecord): boolean {
+    for (let i = 0; i < s.fieldCount; i++) {
+      const bytes =
+        s.fieldFlags[i] === FIELD_OVERRIDE ? s.overrides!.get(i)! : s.window.subarray(s.fieldStarts[i], s.fieldEnds[i]);
+      if (isValidUtf8(bytes)) continue;
+      const name = this.#headerPending
+        ? `header field ${i + 1}`
+        : `column ${JSON.stringify(this.#names?.[i] ?? String(i))}`;
+      const error = new CsvError(
+        'CSV_INVALID_UTF8' as never,
+        `${invalidUtf8Message(name, bytes)} on line ${s.line}`,
+        {} as never,
+        {
+          lines: s.line,
+        },
+      );
+      if (this.#options.fail || this.#headerPending) throw error;
+      this.#options.onBad(error, s.line, this.#options.raw ? this.#decoder.raw(s, s.rawEnd) : undefined);
+      return false;
+    }
+    return true;
   }
 
   #seal(): void {

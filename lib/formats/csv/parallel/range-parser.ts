@@ -27,6 +27,8 @@ export interface RangeOptions {
   header: boolean;
   /** Rows per batch. */
   batchSize: number;
+  /** Invalid UTF-8: a bad record (`'error'`) or U+FFFD. */
+  invalidUtf8: 'error' | 'replace';
 }
 
 /** A record dropped in skip mode, as the worker reports it (lines relative to the range). */
@@ -86,6 +88,7 @@ export class RangeParser {
       skipBlankLines: options.skipBlankLines,
       recoverQuotes: true,
       relaxQuotes: options.relaxQuotes,
+      invalidUtf8: options.invalidUtf8,
     });
     this.#reader.batchSize = options.batchSize;
     // the scanner hands itself to its sink: seen here, records before emitFrom are dropped

@@ -145,6 +145,7 @@ export class ParallelCsvReader implements CsvReader {
       raw: run.deadLetter !== undefined,
       skipBlankLines: spec.skipBlankLines,
       names: this.#names,
+      invalidUtf8: spec.plan.invalidUtf8,
     };
   }
 

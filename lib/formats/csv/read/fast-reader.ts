@@ -46,6 +46,7 @@ export class FastCsvPathReader implements CsvReader {
           bom: spec.bom,
           skipBlankLines: spec.skipBlankLines,
           recoverQuotes: true,
+          invalidUtf8: plan.invalidUtf8,
           ...quoteAndComment(spec.parseOptions),
         },
         () => run.batchSize,

@@ -18,6 +18,7 @@ const OWN_KEYS = [
   'zstd',
   'onError',
   'encoding',
+  'invalidUtf8',
   'name',
   'parser',
   'output',

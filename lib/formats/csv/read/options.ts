@@ -92,6 +92,12 @@ export interface FromCsvOptions extends Omit<CsvParseOptions, ControlledParseOpt
    * read by csv-parse.
    */
   encoding?: BufferEncoding;
+  /**
+   * Bytes that are not valid UTF-8 in a UTF-8 file: `'error'` (default, as DuckDB: a CsvParseError
+   * naming the file, line and column; a bad record under `onError: 'skip'` on the fast path) or
+   * `'replace'` (read with U+FFFD in their place).
+   */
+  invalidUtf8?: 'error' | 'replace';
   /** Name used in stats and errors (default: `fromCsv`; errors name the file as well). */
   name?: string;
   /**
@@ -122,6 +128,8 @@ export interface CsvPlan {
   output: 'rows' | 'arrow';
   /** The file's encoding as given (a byte order mark may settle another at open: read/encoding.ts). */
   encoding: CsvEncoding;
+  /** Invalid UTF-8: refused (`'error'`) or replaced with U+FFFD. */
+  invalidUtf8: 'error' | 'replace';
   batchSize: number | 'auto' | undefined;
   compression: 'gzip' | 'zstd' | undefined;
   /** `columns` as given (undefined: sniffed, or true). */
@@ -160,6 +168,7 @@ export function resolveCsvOptions(input: string | Readable, options: FromCsvOpti
     zstd,
     onError,
     encoding,
+    invalidUtf8,
     name,
     parser,
     output,
@@ -180,6 +189,7 @@ export function resolveCsvOptions(input: string | Readable, options: FromCsvOpti
     parser: expectOneOf(parser, 'options.parser', ['auto', 'fast', 'csv-parse'], 'auto'),
     output: expectOneOf(output, 'options.output', ['rows', 'arrow'], 'rows'),
     encoding: csvEncoding(encoding, 'options.encoding'),
+    invalidUtf8: expectOneOf(invalidUtf8, 'options.invalidUtf8', ['error', 'replace'], 'error'),
     batchSize,
     compression: compressionOf(file, gzip, zstd),
     columns,

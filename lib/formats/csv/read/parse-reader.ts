@@ -15,6 +15,7 @@ import type { CsvCounters, CsvReader, CsvReadSpec, CsvRun } from './reader.ts';
 import { refuseUtf16Be } from './bom.ts';
 import { isAsciiCompatible } from './encoding.ts';
 import { ParseQueue, type RecordEnds } from './parse-queue.ts';
+import { utf8Guard } from './utf8-guard.ts';
 
 type RecordInfo = { bytes: number; lines: number };
 
@@ -92,7 +93,11 @@ export class CsvParseReader implements CsvReader {
     this.#counters.bytesRead = () => file?.bytesRead ?? 0;
     // a stream read from its start may be UTF-16BE (a file's first bytes were checked at open)
     const head = spec.start.byte === 0 ? [refuseUtf16Be(spec.plan.stageName, spec.plan.where)] : [];
-    const stages = [bytes, ...head, ...(filter ? [filter] : []), parser];
+    const guard =
+      spec.encoding === 'utf8' && spec.plan.invalidUtf8 === 'error'
+        ? [utf8Guard(spec.plan.stageName, spec.plan.where, run.lineBase, spec.start.byte)]
+        : [];
+    const stages = [bytes, ...head, ...guard, ...(filter ? [filter] : []), parser];
     streamPipeline(stages as unknown as [PassThrough, Parser], (error) => {
       if (error) queue.fail(error);
     });
