@@ -165,3 +165,35 @@ test('options are validated at once', () => {
   assert.throws(() => toJsonl('x.jsonl', { pretty: true } as never), invalid);
   assert.equal(jsonLineFormatter()({ a: 1n }), '{"a":1}');
 });
+
+test('a line with bytes that are not UTF-8 is a bad line (its number given), never read as U+FFFD unless asked', async () => {
+  // 3-byte characters on every line, over many read chunks; line 30001 holds a Latin-1 byte
+  const lines = Array.from({ length: 40_000 }, (_, i) => Buffer.from(`{"id":${i},"city":"東京 ${i}"}\n`));
+  lines[30_000] = Buffer.concat([Buffer.from('{"id":30000,"city":"Z'), Buffer.from([0xfc]), Buffer.from('rich"}\n')]);
+  const file = join(dir, 'bad-utf8.jsonl');
+  writeFileSync(file, Buffer.concat(lines));
+  await assert.rejects(pipeline(fromJsonl(file), collect()), (error: unknown) => {
+    assert.ok(error instanceof SpillwayError);
+    assert.equal(error.code, ErrorCodes.JSON_PARSE);
+    assert.equal(error.context.line, 30_001);
+    assert.equal(error.context.file, file);
+    assert.match(error.message, /Invalid UTF-8 on line 30001/);
+    return true;
+  });
+  const skipped = await pipeline(fromJsonl(file, { onError: 'skip' }), collect());
+  assert.equal(skipped.output.length, 39_999);
+  assert.equal(
+    (skipped.output as { city: string }[])[30_000]!.city,
+    '東京 30001',
+    'the lines after it are read exactly',
+  );
+  const replaced = await pipeline(fromJsonl(file, { invalidUtf8: 'replace' }), collect());
+  assert.equal((replaced.output as { city: string }[])[30_000]!.city, 'Z\uFFFDrich');
+  // a character cut short at the end of the text (no newline after it)
+  const cut = join(dir, 'cut-utf8.jsonl');
+  writeFileSync(
+    cut,
+    Buffer.concat([Buffer.from('{"a":1}\n{"a":"'), Buffer.from('東').subarray(0, 2), Buffer.from('"}')]),
+  );
+  await assert.rejects(pipeline(fromJsonl(cut), collect()), /Invalid UTF-8 on line 2/);
+});

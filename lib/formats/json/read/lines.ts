@@ -74,6 +74,15 @@ export class JsonlLines {
     return undefined;
   }
 
+  /** A line holding bytes that are not UTF-8 (shown decoded with U+FFFD), as a bad line. */
+  invalidUtf8(raw: string): BadLine {
+    const line = ++this.line;
+    return {
+      message: `Invalid UTF-8 on line ${line} (shown with U+FFFD); pass invalidUtf8: 'replace' to read it so`,
+      body: raw,
+    };
+  }
+
   /** A bad line: thrown under `'fail'`, else counted (and dead-lettered when there is a file). */
   async bad(problem: BadLine): Promise<void> {
     const { stage, where, policy } = this.#plan;

@@ -4,7 +4,7 @@
  */
 import { Readable } from 'node:stream';
 import { ValidationError, describeValue } from '../../../core/errors.ts';
-import { expectBoolean, expectInteger, expectOptions } from '../../../core/validate.ts';
+import { expectBoolean, expectInteger, expectOneOf, expectOptions } from '../../../core/validate.ts';
 import { isHttpUrl, redactUrl } from '../../../dataset/http-buffer.ts';
 import type { DatasetOptions } from '../../../dataset/multi-file.ts';
 import type { ErrorPolicy } from '../../../io/dead-letter.ts';
@@ -21,10 +21,26 @@ export interface FromJsonlOptions extends DatasetOptions {
   zstd?: boolean;
   /** Name used in stats and errors (default `fromJsonl`). */
   name?: string;
+  /**
+   * A line with bytes that are not UTF-8: a bad line (`'error'`, default: the `onError` policy
+   * decides, as for invalid JSON) or read with U+FFFD in their place (`'replace'`).
+   */
+  invalidUtf8?: 'error' | 'replace';
 }
 
 const DEFAULT_BATCH_SIZE = 2048;
-const KEYS = new Set(['batchSize', 'onError', 'gzip', 'zstd', 'name', 'fileColumn', 'hive', 'hiveTypes', 'where']);
+const KEYS = new Set([
+  'batchSize',
+  'onError',
+  'gzip',
+  'zstd',
+  'name',
+  'invalidUtf8',
+  'fileColumn',
+  'hive',
+  'hiveTypes',
+  'where',
+]);
 
 /** fromJsonl's options, checked: what the factory and the readers work from. */
 export interface JsonlPlan {
@@ -39,6 +55,7 @@ export interface JsonlPlan {
   batchSize: number;
   policy: ErrorPolicy;
   compression: 'gzip' | 'zstd' | undefined;
+  invalidUtf8: 'error' | 'replace';
 }
 
 function validatePolicy(value: unknown): ErrorPolicy {
@@ -91,5 +108,6 @@ export function resolveJsonlOptions(input: unknown, options: FromJsonlOptions | 
     batchSize,
     policy,
     compression: gzip ? 'gzip' : zstd ? 'zstd' : undefined,
+    invalidUtf8: expectOneOf(opts.invalidUtf8, 'options.invalidUtf8', ['error', 'replace'], 'error'),
   };
 }

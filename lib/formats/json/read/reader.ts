@@ -15,6 +15,7 @@ import { skipBytes } from '../../csv/read/bytes.ts';
 import type { JsonlBytes, OpenedBytes } from './bytes.ts';
 import { FROM_START, JsonlLines, type JsonlStart } from './lines.ts';
 import type { JsonlPlan } from './options.ts';
+import { Utf8Lines } from './utf8-lines.ts';
 
 /** Live counters of a fromJsonl source (progress reads them). */
 export interface JsonlCounters {
@@ -126,15 +127,19 @@ export class JsonlReader {
     const ends = this.#ends;
     const { batchSize, stage, where } = this.#plan;
     const decoder = new StringDecoder('utf8');
+    const utf8 = this.#plan.invalidUtf8 === 'error' ? new Utf8Lines() : undefined;
     let carry = '';
     try {
       for await (const chunk of text) {
         counters.bytesRead = opened.counted ? opened.counted.bytesRead : counters.bytesRead + (chunk as Buffer).length;
         ends?.chunk(chunk as Buffer);
+        utf8?.chunk(chunk as Buffer | string);
         const s = carry + decoder.write(chunk as Buffer);
         let start = 0;
-        for (let nl = s.indexOf('\n'); nl >= 0; nl = s.indexOf('\n', start)) {
-          const problem = lines.take(s.slice(start, nl));
+        let k = 0;
+        for (let nl = s.indexOf('\n'); nl >= 0; nl = s.indexOf('\n', start), k++) {
+          const raw = s.slice(start, nl);
+          const problem = utf8?.lineBad(k) ? lines.invalidUtf8(raw) : lines.take(raw);
           ends?.line();
           if (problem) await lines.bad(problem);
           start = nl + 1;
@@ -153,7 +158,7 @@ export class JsonlReader {
     const rest = carry + decoder.end();
     ends?.end();
     if (rest.length > 0) {
-      const problem = lines.take(rest);
+      const problem = utf8?.lastBad() ? lines.invalidUtf8(rest) : lines.take(rest);
       if (problem) await lines.bad(problem);
     }
     if (lines.rows.length > 0) yield this.#flush(lines);
