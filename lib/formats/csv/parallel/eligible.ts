@@ -28,7 +28,7 @@ export interface ParallelFacts {
 /** `{ names }` when the read goes to threads, else `{ reason }`. */
 export function parallelDecision(facts: ParallelFacts): { names: string[] } | { reason: string } {
   const { plan } = facts;
-  if (PARALLEL_CSV.threads < 1) return { reason: 'no second core' };
+  if (PARALLEL_CSV.threads < 1) return { reason: 'no core to spare (parser threads: see PARALLEL_CSV.threads)' };
   if (plan.file === undefined) return { reason: 'a stream' };
   if (plan.compression !== undefined) return { reason: `${plan.compression} input` };
   if (facts.kind !== 'fast') return { reason: 'csv-parse reader' };
