@@ -1,8 +1,11 @@
 /**
  * Locating body buffers in Arrow IPC files written by the tests, to craft hostile variants
- * (a mutated length prefix, a replaced frame) of a real file.
+ * (a mutated length prefix, a replaced frame) of a real file, and the refusal they must meet.
  */
+import assert from 'node:assert/strict';
 import type { Field } from 'apache-arrow';
+import { ErrorCodes, SpillwayError } from '../../../../lib/core/errors.ts';
+import { openArrowFile } from '../../../../lib/formats/arrow/ipc-reader.ts';
 import {
   MessageHeaderType,
   parseBatchLayout,
@@ -49,4 +52,22 @@ export function valuesBuffer(
   const buffer = layout.buffers[k]!;
   const start = body + buffer.offset;
   return { start, end: start + buffer.length, needs: slots[k]!.needs! };
+}
+
+/** Reading batch 0 of `file` fails with a FormatError naming the file, batch 0 and column `n` (and `message`). */
+export async function assertBatchRefused(file: string, message?: RegExp): Promise<void> {
+  const handle = await openArrowFile(file);
+  try {
+    await assert.rejects(handle.readBatch(0), (error: unknown) => {
+      assert.ok(error instanceof SpillwayError, String(error));
+      assert.equal(error.code, ErrorCodes.FORMAT);
+      assert.equal(error.context.file, file);
+      assert.equal(error.context.batch, 0);
+      assert.match(error.message, /column `n`/);
+      if (message) assert.match(error.message, message);
+      return true;
+    });
+  } finally {
+    await handle.close();
+  }
 }

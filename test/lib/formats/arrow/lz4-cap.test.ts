@@ -14,9 +14,8 @@ import { ArrowFileWriter } from '../../../../lib/formats/arrow/ipc-writer.ts';
 import { openArrowFile } from '../../../../lib/formats/arrow/ipc-reader.ts';
 import { compressFrameSync, compressSync } from 'lz4-napi';
 import { lz4DecompressCapped, lz4FrameBound } from '../../../../lib/formats/lz4.ts';
-import { ErrorCodes, SpillwayError } from '../../../../lib/core/errors.ts';
 import type { Row } from '../../../../lib/core/batch.ts';
-import { valuesBuffer } from './ipc-craft.ts';
+import { assertBatchRefused, valuesBuffer } from './ipc-craft.ts';
 
 let dir: string;
 test.before(async () => {
@@ -71,23 +70,6 @@ async function mutated(name: string, declared: bigint, frame?: 'bomb', format: '
   return { file: target, needs };
 }
 
-async function assertRefused(file: string, message: RegExp): Promise<void> {
-  const handle = await openArrowFile(file);
-  try {
-    await assert.rejects(handle.readBatch(0), (error: unknown) => {
-      assert.ok(error instanceof SpillwayError, String(error));
-      assert.equal(error.code, ErrorCodes.FORMAT);
-      assert.equal(error.context.file, file);
-      assert.equal(error.context.batch, 0);
-      assert.match(error.message, /column `n`/);
-      assert.match(error.message, message);
-      return true;
-    });
-  } finally {
-    await handle.close();
-  }
-}
-
 test('a valid LZ4 Arrow file (one block and several blocks per buffer) reads back whole through the capped codec', async () => {
   const many: Row[] = Array.from({ length: 50_000 }, (_, i) => ({ n: i % 1000, s: `row ${i % 3000}` }));
   for (const rows of [ROWS, many]) {
@@ -115,7 +97,7 @@ test('a buffer declaring 2 GB is a FormatError naming file, batch and column, an
   const declared = 2n * 1024n * 1024n * 1024n;
   const { file } = await mutated('claims-2gb', declared);
   const before = process.memoryUsage();
-  await assertRefused(file, /declares 2147483648 bytes/);
+  await assertBatchRefused(file, /declares 2147483648 bytes/);
   const after = process.memoryUsage();
   // a decoder trusting the prefix would hold 2 GB; allow a 1/32 of it for everything else
   assert.ok(after.arrayBuffers - before.arrayBuffers < Number(declared) / 32, 'array buffers stay small');
@@ -128,7 +110,7 @@ test('a declared length the column could hold but the frame does not produce is 
   const { start } = valuesBuffer(bytes, 'file', FIELDS);
   bytes.writeBigInt64LE(BigInt(needs + 8), start);
   await writeFile(file, bytes);
-  await assertRefused(file, new RegExp(`not the ${needs + 8} bytes declared`));
+  await assertBatchRefused(file, new RegExp(`not the ${needs + 8} bytes declared`));
 });
 
 test('a frame whose blocks expand past the declared length stops at it: a FormatError, not gigabytes', async () => {
@@ -137,7 +119,7 @@ test('a frame whose blocks expand past the declared length stops at it: a Format
   const { start } = valuesBuffer(bytes, 'file', FIELDS);
   bytes.writeBigInt64LE(BigInt(needs), start);
   await writeFile(file, bytes);
-  await assertRefused(file, /lz4/);
+  await assertBatchRefused(file, /lz4/);
 });
 
 test("with apache-arrow's compressed-length prefix (no information), the column's needs cap the bomb", async () => {
@@ -146,12 +128,12 @@ test("with apache-arrow's compressed-length prefix (no information), the column'
   const { start, end } = valuesBuffer(bytes, 'file', FIELDS);
   bytes.writeBigInt64LE(BigInt(end - start - 8), start);
   await writeFile(file, bytes);
-  await assertRefused(file, /lz4/);
+  await assertBatchRefused(file, /lz4/);
 });
 
 test('a stream-format LZ4 file declaring 2 GB is refused the same way', async () => {
   const { file } = await mutated('stream-2gb', 2n ** 31n, undefined, 'stream');
-  await assertRefused(file, /declares 2147483648 bytes/);
+  await assertBatchRefused(file, /declares 2147483648 bytes/);
 });
 
 test('lz4DecompressCapped: linked blocks decoded one by one use the blocks before them as history', () => {
