@@ -160,6 +160,8 @@ export class HashJoin {
     const keys = this.#o.leftKeys;
     const leftParts = this.#leftParts;
     if (leftParts) {
+      // the build is over: its last buffered records go to disk before the left side fills partitions
+      await this.#rightParts?.finish();
       const each = estimateRowsBytes(rows) / rows.length;
       const unmatched: Row[] = [];
       for (const row of rows) {
