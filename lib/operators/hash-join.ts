@@ -13,10 +13,9 @@ import { AbortError } from '../core/errors.ts';
 import type { GovernorGate } from '../core/stage.ts';
 import { columnGetter, hasNullKey, hashKey, keyEncoder, type KeyGetter } from './key-encoding.ts';
 import { JoinTable } from './join-table.ts';
-import { openPartitions, type HashPartitions } from './hash-partitions.ts';
+import { MAX_DEPTH, MIN_REPARTITION, openPartitions, type HashPartitions } from './hash-partitions.ts';
 import type { OperatorScratch } from './operator-scratch.ts';
-import type { OperatorCounters } from './hash-aggregate.ts';
-import { MAX_DEPTH, MIN_REPARTITION } from './hash-aggregate.ts';
+import type { OperatorCounters } from './operator-options.ts';
 import type { JoinOutput } from './join-output.ts';
 
 /** The six join kinds. */
