@@ -1,13 +1,18 @@
 /**
  * `distinct`: keeps the first row of each distinct whole row, or of each distinct combination of
- * key columns; the same spilling hash table as groupBy (lib/operators/hash-aggregate.ts).
+ * key columns. It is groupBy with no aggregates that keeps the first row of each group: the same
+ * columnar table and spilling (lib/operators/columnar-aggregate.ts). Whole rows are keyed by the
+ * columns of the first row (in any order); rows with other columns go to a second table keyed by
+ * their names and values, so they never equal a row of the first shape.
  */
-import { estimateValueBytes, type Row } from '../lib/core/batch.ts';
-import { HashAggregator, type GroupPlan, type OperatorCounters } from '../lib/operators/hash-aggregate.ts';
+import type { Batch, Row } from '../lib/core/batch.ts';
+import type { StageContext } from '../lib/core/stage.ts';
+import { RowViewer, isViewable } from '../lib/core/row-view.ts';
 import { ColumnarAggregator } from '../lib/operators/columnar-aggregate.ts';
+import type { TablePlan } from '../lib/operators/group-table.ts';
 import { OperatorScratch } from '../lib/operators/operator-scratch.ts';
 import { BatchFeed } from '../lib/operators/batch-feed.ts';
-import { columnGetter, encodeValue, keyEncoder } from '../lib/operators/key-encoding.ts';
+import { columnGetter, encodeValue } from '../lib/operators/key-encoding.ts';
 import { expectKeyColumns } from '../lib/operators/key-columns.ts';
 import { OperatorTransform } from '../lib/operators/operator-transform.ts';
 import {
@@ -15,46 +20,115 @@ import {
   reportOperator,
   resolveOperatorOptions,
   type HashOperatorOptions,
+  type OperatorCounters,
 } from '../lib/operators/operator-options.ts';
 
 /** Options of {@link distinct}. */
 export type DistinctOptions = HashOperatorOptions;
 
-/**
- * The key of a whole row: the values of the columns the first row had, in that order; a row with
- * other columns is keyed by names and values (so it never collides with the fixed form).
- */
-function wholeRowKey(): (row: Row) => string {
-  let columns: string[] | undefined;
-  let encode: ((row: Row) => string) | undefined;
-  return (row) => {
-    if (!columns) {
-      columns = Object.keys(row);
-      encode = keyEncoder(columns);
-    }
-    const names = Object.keys(row);
-    let same = names.length === columns.length;
-    for (let i = 0; same && i < names.length; i++) same = names[i] === columns[i];
-    if (same) return encode!(row);
-    let key = '\u0000';
-    for (const name of names.sort())
-      key += `${name.length}:${name}${encodeValue((row as Record<string, unknown>)[name], true)}`;
-    return key;
-  };
+/** The plan of distinct on `columns`: one key column each, no aggregates, first rows kept. */
+function keyedPlan(columns: readonly string[]): TablePlan {
+  return { keyNames: columns, keys: columns.map(columnGetter), names: [], aggregates: [], keepRows: true };
 }
 
-function distinctPlan(keys: readonly string[] | undefined): GroupPlan<Row> {
-  // keyed: one trie level per key column; whole rows: one level, the row's encoded key
-  const key = keys ? keyEncoder(keys) : wholeRowKey();
-  return {
-    keys: keys ? keys.map(columnGetter) : [key],
-    groupKey: key,
-    create: (row) => row,
-    add: (group) => group,
-    merge: (earlier) => earlier,
-    output: (group) => group,
-    groupBytes: (row) => 32 + estimateValueBytes(row, 0),
+/** The plan of rows of another shape: one key, their sorted names and encoded values. */
+function otherShapePlan(): TablePlan {
+  const key = (row: Row): string => {
+    let text = '';
+    for (const name of Object.keys(row).sort())
+      text += `${name.length}:${name}${encodeValue((row as Record<string, unknown>)[name], true)}`;
+    return text;
   };
+  // a name no Arrow batch has, so the table reads the key through rows
+  return { keyNames: ['\u0000row'], keys: [key], names: [], aggregates: [], keepRows: true };
+}
+
+/** True when `names` are `columns` (in any order: the table reads the key columns by name). */
+function sameNames(names: readonly string[], columns: readonly string[], set: ReadonlySet<string>): boolean {
+  if (names.length !== columns.length) return false;
+  let i = 0;
+  while (i < names.length && names[i] === columns[i]) i++;
+  for (; i < names.length; i++) if (!set.has(names[i]!)) return false;
+  return true;
+}
+
+/** The column names rows of `batch` show (first row), read without materializing an Arrow batch. */
+function batchNames(batch: Batch): string[] {
+  if (batch.hasRows || !batch.hasArrow || !isViewable(batch.arrow)) return Object.keys(batch.rows[0] ?? {});
+  return Object.keys(new RowViewer(batch.arrow).at(0));
+}
+
+/** Whole-row distinct: one table for rows of the first row's shape, one for any other. */
+class WholeRows {
+  readonly #make: (plan: TablePlan) => ColumnarAggregator;
+  #columns: { list: string[]; set: Set<string> } | undefined;
+  #first: ColumnarAggregator | undefined;
+  #other: ColumnarAggregator | undefined;
+  readonly #feed = new BatchFeed(true);
+  readonly #otherFeed = new BatchFeed(true);
+  /** The Arrow schema last seen and whether it had the first shape (schemas repeat from batch to batch). */
+  #schema: { schema: unknown; same: boolean } | undefined;
+
+  constructor(make: (plan: TablePlan) => ColumnarAggregator) {
+    this.#make = make;
+  }
+
+  async add(batch: Batch): Promise<void> {
+    if (batch.numRows === 0) return;
+    this.#columns ??= { list: batchNames(batch), set: new Set(batchNames(batch)) };
+    const { list, set } = this.#columns;
+    this.#first ??= this.#make(keyedPlan(list));
+    if (!batch.hasRows && batch.hasArrow && isViewable(batch.arrow)) {
+      // an Arrow batch's rows all have its schema's shape
+      const schema = batch.arrow.schema;
+      if (this.#schema?.schema !== schema) this.#schema = { schema, same: sameNames(batchNames(batch), list, set) };
+      if (this.#schema.same) await this.#feed.feed(this.#first, batch);
+      else await this.#otherFeed.feed((this.#other ??= this.#make(otherShapePlan())), batch);
+      return;
+    }
+    const rows = batch.rows;
+    const others: Row[] = [];
+    const firsts: Row[] = [];
+    for (const row of rows) (sameNames(Object.keys(row), list, set) ? firsts : others).push(row);
+    if (others.length === 0) {
+      await this.#first.add(rows);
+      return;
+    }
+    await this.#first.add(firsts);
+    await (this.#other ??= this.#make(otherShapePlan())).add(others);
+  }
+
+  async *finish(): AsyncGenerator<Row[]> {
+    if (this.#first) yield* this.#first.finish();
+    if (this.#other) yield* this.#other.finish();
+  }
+
+  async dispose(): Promise<void> {
+    await this.#first?.dispose();
+    await this.#other?.dispose();
+  }
+}
+
+/** Distinct by key columns: one table. */
+class KeyedRows {
+  readonly #aggregator: ColumnarAggregator;
+  readonly #feed = new BatchFeed(true);
+
+  constructor(aggregator: ColumnarAggregator) {
+    this.#aggregator = aggregator;
+  }
+
+  add(batch: Batch): Promise<void> {
+    return this.#feed.feed(this.#aggregator, batch);
+  }
+
+  finish(): AsyncGenerator<Row[]> {
+    return this.#aggregator.finish();
+  }
+
+  dispose(): Promise<void> {
+    return this.#aggregator.dispose();
+  }
 }
 
 /**
@@ -71,51 +145,38 @@ function distinctPlan(keys: readonly string[] | undefined): GroupPlan<Row> {
 export function distinct(keys?: string | readonly string[], options?: DistinctOptions): OperatorTransform {
   const keyColumns = keys === undefined ? undefined : expectKeyColumns(keys, 'keys');
   const opts = resolveOperatorOptions(options, 'options');
-  const plan = distinctPlan(keyColumns);
   const scratch = new OperatorScratch('distinct', opts.dir);
   const counters: OperatorCounters = { depth: 0, flushes: 0, groups: 0 };
-  let aggregator: HashAggregator<Row> | ColumnarAggregator | undefined;
+  let rows: WholeRows | KeyedRows | undefined;
   let budget = 0;
-  const feed = new BatchFeed(true);
-  const make = (context: {
-    governor: import('../lib/core/stage.ts').GovernorGate | undefined;
-    signal: AbortSignal;
-  }): HashAggregator<Row> | ColumnarAggregator => {
+  const start = (context: StageContext): WholeRows | KeyedRows => {
     budget = operatorBudget(opts.budget, context.governor);
-    const options = {
-      budget,
-      scratch,
-      governor: context.governor,
-      signal: context.signal,
-      counters,
-      outputRows: opts.batchSize,
-    };
-    // by keys: the columnar table keeps the first row of each key; whole rows: one encoded key per row
-    if (!keyColumns) return new HashAggregator(plan, options);
-    const table = {
-      keyNames: keyColumns,
-      keys: keyColumns.map(columnGetter),
-      names: [],
-      aggregates: [],
-      keepRows: true,
-    };
-    return new ColumnarAggregator(table, options);
+    const make = (plan: TablePlan): ColumnarAggregator =>
+      new ColumnarAggregator(plan, {
+        budget,
+        scratch,
+        governor: context.governor,
+        signal: context.signal,
+        counters,
+        outputRows: opts.batchSize,
+      });
+    return keyColumns ? new KeyedRows(make(keyedPlan(keyColumns))) : new WholeRows(make);
   };
   return new OperatorTransform({
     name: 'distinct',
     async consume(batch, _emit, context, stats) {
-      aggregator ??= make(context);
-      await feed.feed(aggregator, batch);
+      rows ??= start(context);
+      await rows.add(batch);
       reportOperator(stats, scratch, counters, budget);
     },
     async finish(emit, context, stats) {
-      aggregator ??= make(context);
-      for await (const rows of aggregator.finish()) await emit(rows);
+      rows ??= start(context);
+      for await (const out of rows.finish()) await emit(out);
       reportOperator(stats, scratch, counters, budget);
       stats.details.groups = counters.groups;
     },
     async dispose() {
-      await aggregator?.dispose();
+      await rows?.dispose();
       await scratch.dispose();
     },
   });

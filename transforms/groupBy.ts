@@ -6,7 +6,6 @@
 import type { Row } from '../lib/core/batch.ts';
 import { ValidationError, describeValue } from '../lib/core/errors.ts';
 import { expectAggregate, isBuiltinAggregate, type Aggregates } from '../lib/operators/aggregates.ts';
-import type { OperatorCounters } from '../lib/operators/hash-aggregate.ts';
 import { ColumnarAggregator } from '../lib/operators/columnar-aggregate.ts';
 import { OperatorScratch } from '../lib/operators/operator-scratch.ts';
 import { BatchFeed } from '../lib/operators/batch-feed.ts';
@@ -18,6 +17,7 @@ import {
   reportOperator,
   resolveOperatorOptions,
   type HashOperatorOptions,
+  type OperatorCounters,
 } from '../lib/operators/operator-options.ts';
 
 /** Options of {@link groupBy}. */

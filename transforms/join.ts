@@ -11,7 +11,6 @@ import { Spilled } from '../lib/formats/spill/spilled.ts';
 import { STAGE, isStage, type StageContext, type StageStats } from '../lib/core/stage.ts';
 import { asBatch } from '../lib/core/transform.ts';
 import { HashJoin, type JoinHow } from '../lib/operators/hash-join.ts';
-import type { OperatorCounters } from '../lib/operators/hash-aggregate.ts';
 import { OperatorScratch } from '../lib/operators/operator-scratch.ts';
 import { expectKeyColumns } from '../lib/operators/key-columns.ts';
 import { JoinKeyTypes } from '../lib/operators/join-key-types.ts';
@@ -22,6 +21,7 @@ import {
   reportOperator,
   resolveOperatorOptions,
   type HashOperatorOptions,
+  type OperatorCounters,
 } from '../lib/operators/operator-options.ts';
 
 export type { JoinHow };

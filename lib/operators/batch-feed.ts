@@ -9,7 +9,7 @@ import { RowViewer, isViewable } from '../core/row-view.ts';
 import type { RecordBatch } from 'apache-arrow';
 import type { Row } from '../core/batch.ts';
 
-/** What a feed adds rows to: a hash aggregation (hash-aggregate.ts or columnar-aggregate.ts). */
+/** What a feed adds rows to: a hash aggregation (columnar-aggregate.ts). */
 export interface RowSink {
   add(rows: readonly Row[]): Promise<void>;
   addEach(n: number, rowAt: (i: number) => Row, keepAt?: (i: number) => Row): Promise<void>;

@@ -1,6 +1,6 @@
 /**
- * Hash aggregation over a columnar {@link GroupTable}, the engine of groupBy and of distinct by
- * keys. It spills as hash-aggregate.ts does: when the table's estimated bytes pass the budget (or
+ * Hash aggregation over a columnar {@link GroupTable}, the engine of groupBy and distinct. It
+ * spills: when the table's estimated bytes pass the budget (or
  * the governor reaches its spill level), every group goes, as chunks of key values and exported
  * partial states, to one of N hash partitions and the table starts empty; at the end each
  * partition is merged into a table of its own (chunks in the order they were written, so
@@ -11,9 +11,25 @@ import type { RecordBatch } from 'apache-arrow';
 import type { Row } from '../core/batch.ts';
 import { AbortError } from '../core/errors.ts';
 import { GroupTable, type GroupChunk, type TablePlan } from './group-table.ts';
-import { MAX_DEPTH, MIN_REPARTITION, type HashAggregatorOptions } from './hash-aggregate.ts';
-import { openPartitions, type HashPartitions } from './hash-partitions.ts';
+import { MAX_DEPTH, MIN_REPARTITION, openPartitions, type HashPartitions } from './hash-partitions.ts';
 import { watchLevels } from '../memory/level-watch.ts';
+import type { GovernorGate } from '../core/stage.ts';
+import type { OperatorScratch } from './operator-scratch.ts';
+import type { OperatorCounters } from './operator-options.ts';
+
+/** Options of {@link ColumnarAggregator}. */
+export interface HashAggregatorOptions {
+  /** Bytes the table may hold (estimated) before it spills. */
+  budget: number;
+  /** Partitions per spill (default 16). */
+  fanout?: number;
+  /** Output rows per emitted batch (default 8192). */
+  outputRows?: number;
+  scratch: OperatorScratch;
+  governor?: GovernorGate | undefined;
+  signal?: AbortSignal;
+  counters: OperatorCounters;
+}
 
 /** Groups per spilled chunk record. */
 const PIECE = 2048;

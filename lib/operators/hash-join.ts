@@ -13,10 +13,9 @@ import { AbortError } from '../core/errors.ts';
 import type { GovernorGate } from '../core/stage.ts';
 import { columnGetter, hasNullKey, hashKey, keyEncoder, type KeyGetter } from './key-encoding.ts';
 import { JoinTable } from './join-table.ts';
-import { openPartitions, type HashPartitions } from './hash-partitions.ts';
+import { MAX_DEPTH, MIN_REPARTITION, openPartitions, type HashPartitions } from './hash-partitions.ts';
 import type { OperatorScratch } from './operator-scratch.ts';
-import type { OperatorCounters } from './hash-aggregate.ts';
-import { MAX_DEPTH, MIN_REPARTITION } from './hash-aggregate.ts';
+import type { OperatorCounters } from './operator-options.ts';
 import type { JoinOutput } from './join-output.ts';
 
 /** The six join kinds. */
@@ -160,6 +159,8 @@ export class HashJoin {
     const keys = this.#o.leftKeys;
     const leftParts = this.#leftParts;
     if (leftParts) {
+      // the build is over: its last buffered records go to disk before the left side fills partitions
+      await this.#rightParts?.finish();
       const each = estimateRowsBytes(rows) / rows.length;
       const unmatched: Row[] = [];
       for (const row of rows) {

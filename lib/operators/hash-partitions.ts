@@ -3,9 +3,14 @@
  * N partitions by hash, each partition is a spill directory written by the spill layer
  * (compressed, checksummed Arrow IPC files through {@link SpillWriter}), and a partition is read
  * back batch by batch, verified, then removed. Records are arbitrary JS values (rows, or a group's
- * key and partial aggregate states): each spilled batch holds one Binary cell with a chunk of
+ * key and partial aggregate states): each spilled batch holds Binary cells, each a piece of
  * records in V8's structured-clone format, which keeps bigint, NaN, -0, Dates, typed arrays, Sets
  * and Maps exact, where an Arrow schema per record shape could not hold user-defined states.
+ *
+ * Records are serialized in small pieces as they arrive and only the bytes wait for a chunk to
+ * fill: buffered as objects until a whole chunk filled (16 partitions x 4096 records), a join's
+ * left rows outlived the young generation and grew the old space by ~80 MB of garbage, which took
+ * a large x large join at a 256 MB governor limit past the critical mark.
  *
  * All partitions of an operator live under its scratch directory (operator-scratch.ts), as a
  * sort's runs do.
@@ -19,42 +24,64 @@ import { SpillWriter } from '../formats/spill/writer.ts';
 import { SpillFiles } from '../formats/spill/reader.ts';
 import type { OperatorScratch } from './operator-scratch.ts';
 
-/** Records per spilled chunk (one Binary cell); also bounded by {@link CHUNK_BYTES}. */
+/** Records per spilled chunk; also bounded by {@link CHUNK_BYTES}. */
 const CHUNK_RECORDS = 4096;
-/** Most estimated bytes per spilled chunk before it is written. */
-const CHUNK_BYTES = 4 << 20;
+/**
+ * Most bytes per spilled chunk (serialized) before it is written. Small: the pieces wait in
+ * malloc'd buffers, and 16 partitions of 2 MB waiting among short-lived buffers fragmented the
+ * allocator's main heap (RSS it keeps after they are freed).
+ */
+const CHUNK_BYTES = 256 << 10;
+/** Records per serialized piece (one Binary cell): few enough that they die young. */
+const PIECE_RECORDS = 256;
 /** Spill files rotate at this size (a partition is normally one file). */
 const FILE_SIZE = 1 << 30;
 
+/** Recursive repartitioning stops at this depth (a skewed key cannot be split by hashing). */
+export const MAX_DEPTH = 6;
+/** A partition is repartitioned only when it holds at least this many groups (or keys) per partition it would make. */
+export const MIN_REPARTITION = 4;
+
 const CELL_SCHEMA = new Schema([new Field('records', new Binary(), false)]);
 
-/** Wraps serialized bytes as a one-row RecordBatch with one Binary column. */
-function cellBatch(bytes: Uint8Array): RecordBatch {
+/** Wraps serialized pieces as a RecordBatch with one Binary column, a piece per row. */
+function cellBatch(pieces: readonly Uint8Array[]): RecordBatch {
+  const offsets = new Int32Array(pieces.length + 1);
+  for (let i = 0; i < pieces.length; i++) offsets[i + 1] = offsets[i]! + pieces[i]!.byteLength;
   const child = makeData({
     type: new Binary(),
-    length: 1,
+    length: pieces.length,
     nullCount: 0,
-    valueOffsets: Int32Array.of(0, bytes.byteLength),
-    data: bytes,
+    valueOffsets: offsets,
+    data: Buffer.concat(pieces, offsets[pieces.length]),
   });
-  const struct = makeData({ type: new Struct(CELL_SCHEMA.fields), length: 1, nullCount: 0, children: [child] });
+  const struct = makeData({
+    type: new Struct(CELL_SCHEMA.fields),
+    length: pieces.length,
+    nullCount: 0,
+    children: [child],
+  });
   return new RecordBatch(CELL_SCHEMA, struct);
 }
 
-/** The records held in a batch written by {@link cellBatch}. */
+/** The records held in a batch written by {@link cellBatch}, its pieces in order. */
 function cellRecords(batch: RecordBatch): unknown[] {
   const data = batch.getChildAt(0)!.data[0]!;
   const offsets = data.valueOffsets as Int32Array;
   const bytes = data.values as Uint8Array;
-  const from = offsets[data.offset]!;
-  const to = offsets[data.offset + 1]!;
-  return v8.deserialize(bytes.subarray(from, to)) as unknown[];
+  const records: unknown[] = [];
+  for (let i = 0; i < data.length; i++) {
+    const from = offsets[data.offset + i]!;
+    const to = offsets[data.offset + i + 1]!;
+    for (const record of v8.deserialize(bytes.subarray(from, to)) as unknown[]) records.push(record);
+  }
+  return records;
 }
 
 /**
  * A new set of `fanout` partitions under `scratch`; `budget` (the operator's memory budget)
  * bounds what the set buffers before writing: a chunk is at most budget / (2 * fanout) bytes
- * (between 64 kB and 4 MB).
+ * (between 64 kB and 256 kB serialized).
  */
 export async function openPartitions(
   scratch: OperatorScratch,
@@ -77,8 +104,13 @@ export class HashPartitions {
   readonly fanout: number;
   readonly dir: string;
   readonly #scratch: OperatorScratch;
+  /** Records not yet serialized, per partition. */
   readonly #buffers: unknown[][];
   readonly #bufferBytes: number[];
+  /** Serialized pieces waiting for their chunk, per partition, and their bytes and records. */
+  readonly #pieces: Uint8Array[][];
+  readonly #pieceBytes: number[];
+  readonly #pieceRecords: number[];
   readonly #writers: (SpillWriter | undefined)[];
   readonly #rows: number[];
   readonly #chunkBytes: number;
@@ -92,6 +124,9 @@ export class HashPartitions {
     this.fanout = fanout;
     this.#buffers = Array.from({ length: fanout }, () => []);
     this.#bufferBytes = new Array<number>(fanout).fill(0);
+    this.#pieces = Array.from({ length: fanout }, () => []);
+    this.#pieceBytes = new Array<number>(fanout).fill(0);
+    this.#pieceRecords = new Array<number>(fanout).fill(0);
     this.#writers = new Array<SpillWriter | undefined>(fanout).fill(undefined);
     this.#rows = new Array<number>(fanout).fill(0);
   }
@@ -115,15 +150,31 @@ export class HashPartitions {
     buffer.push(record);
     this.#rows[p]!++;
     this.#bufferBytes[p]! += bytes;
-    if (buffer.length >= CHUNK_RECORDS || this.#bufferBytes[p]! >= this.#chunkBytes) return this.#writeChunk(p);
+    if (buffer.length < PIECE_RECORDS && this.#bufferBytes[p]! < this.#chunkBytes / 8) return undefined;
+    this.#seal(p);
+    if (this.#pieceRecords[p]! >= CHUNK_RECORDS || this.#pieceBytes[p]! >= this.#chunkBytes) return this.#writeChunk(p);
     return undefined;
   }
 
-  async #writeChunk(p: number): Promise<void> {
+  /** Serializes partition `p`'s buffered records into a piece. */
+  #seal(p: number): void {
     const records = this.#buffers[p]!;
     if (records.length === 0) return;
+    const piece = v8.serialize(records);
+    this.#pieces[p]!.push(piece);
+    this.#pieceBytes[p]! += piece.byteLength;
+    this.#pieceRecords[p]! += records.length;
     this.#buffers[p] = [];
     this.#bufferBytes[p] = 0;
+  }
+
+  async #writeChunk(p: number): Promise<void> {
+    this.#seal(p);
+    const pieces = this.#pieces[p]!;
+    if (pieces.length === 0) return;
+    this.#pieces[p] = [];
+    this.#pieceBytes[p] = 0;
+    this.#pieceRecords[p] = 0;
     let writer = this.#writers[p];
     if (!writer) {
       const dir = path.join(this.dir, `p${p}`);
@@ -135,7 +186,7 @@ export class HashPartitions {
       this.#scratch.partitionsSpilled++;
     }
     const before = writer.bytesOnDisk;
-    await writer.write(cellBatch(v8.serialize(records)), 'r');
+    await writer.write(cellBatch(pieces), 'r');
     this.#scratch.bytesSpilled += writer.bytesOnDisk - before;
   }
 
@@ -172,6 +223,7 @@ export class HashPartitions {
     const writer = this.#writers[p];
     this.#writers[p] = undefined;
     this.#buffers[p] = [];
+    this.#pieces[p] = [];
     if (writer) await rm(writer.dir, { recursive: true, force: true });
   }
 

@@ -7,7 +7,16 @@ import { ValidationError } from '../core/errors.ts';
 import { expectInteger, expectOptions, parseBytes, type ByteSize } from '../core/validate.ts';
 import type { GovernorGate, StageStats } from '../core/stage.ts';
 import type { OperatorScratch } from './operator-scratch.ts';
-import type { OperatorCounters } from './hash-aggregate.ts';
+
+/** Counters a hash operator (groupBy, distinct, join) reports in its stage's stats. */
+export interface OperatorCounters {
+  /** Deepest recursive repartitioning (0: none; 1: partitioned once). */
+  depth: number;
+  /** Times the in-memory table was written to partitions. */
+  flushes: number;
+  /** Groups output. */
+  groups: number;
+}
 
 /** Options of the spilling operators (sort, groupBy, distinct, join). */
 export interface OperatorOptions {

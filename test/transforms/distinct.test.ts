@@ -7,6 +7,8 @@ import { join as joinPath } from 'node:path';
 import fc from 'fast-check';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { pipeline, fromIterable, collect, distinct, type StageStats } from 'spillway';
+import { Batch, BatchSource } from 'spillway/extend';
+import { rowsToRecordBatch } from 'spillway/arrow';
 import { duck, loadTable, query, multiset, tableArbitrary, type TRow } from './operators-helpers.ts';
 
 let db: { conn: DuckDBConnection; close: () => void };
@@ -59,6 +61,49 @@ describe('distinct', () => {
       }),
       { numRuns: 15 },
     );
+  });
+
+  it('whole rows of other shapes: the same columns in another order are equal, other columns are not', async () => {
+    const rows = [
+      { a: 1, b: 2 },
+      { b: 2, a: 1 },
+      { a: 1 },
+      { a: 1, b: 2, c: 3 },
+      { c: 3, a: 1, b: 2 },
+      { a: 1, b: null },
+      { a: 1 },
+      { a: 2, b: 2 },
+    ];
+    for (const budget of [undefined, 1]) {
+      const { rows: out, stats } = await run(rows, undefined, budget);
+      assert.deepEqual(
+        out.map((r) => JSON.stringify(r)).sort(),
+        ['{"a":1,"b":2}', '{"a":1}', '{"a":1,"b":2,"c":3}', '{"a":1,"b":null}', '{"a":2,"b":2}'].sort(),
+      );
+      if (budget !== undefined) assert.ok((stats.details.partitionsSpilled as number) > 0, 'spilled');
+    }
+  });
+
+  it('whole rows of Arrow batches match the same rows as objects, spilling', async () => {
+    const rows = Array.from({ length: 3000 }, (_, i) => ({ s: `k${i % 700}`, n: i % 3, f: i % 2 === 0 ? 0.5 : null }));
+    const source = new BatchSource({
+      name: 'arrow',
+      async *open() {
+        for (let i = 0; i < rows.length; i += 500)
+          yield Batch.fromArrow(rowsToRecordBatch(rows.slice(i, i + 500)), {
+            source: 'arrow',
+            index: i / 500,
+            rowStart: i,
+          });
+      },
+    });
+    const result = await pipeline(source, distinct(undefined, { budget: 2000 }), collect());
+    const stats = result.stats.stages.find((s: StageStats) => s.name === 'distinct')!;
+    const columns = ['s', 'n', 'f'];
+    const expected = multiset((await run(rows, undefined, undefined)).rows, columns);
+    assert.equal(expected.length, 2100);
+    assert.deepEqual(multiset(result.output as object[], columns), expected);
+    assert.ok((stats.details.partitionsSpilled as number) > 0, 'spilled');
   });
 
   it('removes its spill files, also on failure', async () => {
