@@ -104,7 +104,12 @@ test('sort sized by the governor alone (budget 1GB, limit a quarter of its input
     assert.ok(Number(details.runsSpilled) > 1, `spilled runs: ${String(details.runsSpilled)}`);
     // (bytes on disk say little: the payloads compress well)
     assert.ok(Number(details.rowsSpilled) >= (BATCH * BATCHES) / 2, `rows spilled: ${String(details.rowsSpilled)}`);
-    assert.ok(peak < LIMIT, `peak measured ${peak} under the limit`);
+    // what the governor answers for: never at its critical mark. The raw samples may pass the
+    // limit for a moment: ArrayBuffers freed but not yet collected count in them (the governor
+    // discounts reusable memory), and on a loaded machine a 10 ms sampler runs late (16.7 MB was
+    // seen once at load average 13, with no critical event)
+    assert.equal(stats.memory?.criticalEvents, 0, 'no critical event');
+    assert.ok(peak < LIMIT * 1.25, `peak measured ${peak} within a quarter over the limit`);
   } finally {
     governor.close();
     rmSync(dir, { recursive: true, force: true });
