@@ -75,15 +75,18 @@ function remoteWrite<O extends object>(
   }
   const { settings, rest } = splitPartitionOptions(options, extension);
   factory('partition-option-check', rest as O).destroy();
+  const { partitionBy, fileName, existing } = settings;
+  const json = jsonOf(rest);
   return uploadSink<PartitionedResult>(
     url,
     name,
-    { kind: 'tree', existing: settings.existing },
+    { kind: 'tree', existing, identity: { partitionBy, fileName, existing, options: json } },
     (path) =>
       partitionedSink(path, settings, {
         name,
         extension,
         openFile: (file) => factory(file, rest as O),
+        options: json,
       }) as BatchSink<unknown>,
   );
 }

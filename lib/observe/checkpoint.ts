@@ -114,6 +114,11 @@ export interface SinkCheckpointHooks {
    * writes go on while it fsyncs.
    */
   commit(context: StageContext): Promise<SinkCommit>;
+  /**
+   * Called first in a checkpointed run, with the checkpoint directory: where a sink keeps a
+   * temporary output that a resumed run must find again (an `s3://` tree before its upload).
+   */
+  locate?(checkpointDir: string): void;
   /** There is no checkpoint: the run starts over; remove what an earlier run left before its first checkpoint. */
   restart?(): Promise<void>;
   /** Restores the output from a committed state, before the first write. */
@@ -283,6 +288,7 @@ export class Checkpointer implements SinkCheckpointDriver {
     this.#sourceHooks.enable?.();
     this.#source.observeBatches((batch) => this.#sourceRows.set(batch.position, batch.numRows));
     this.#sink.useCheckpoint(this);
+    this.#sinkHooks.locate?.(dir);
     if (record === undefined) {
       log('no checkpoint in %s: starting from the beginning', dir);
       await this.#sinkHooks.restart?.();

@@ -5,7 +5,9 @@
  * with a checkpoint, and is SIGKILLed after a random number of batches once its checkpoint lies
  * past the first file (synchronised on the checkpoint file, no sleeps), then rerun until it
  * completes. The output must be exactly an uninterrupted run's, every row once; a file list
- * that changed between runs (a file added or grown, an ETag changed) is refused.
+ * that changed between runs (a file added or grown, an ETag changed) is refused. A partitioned
+ * tree written to s3:// is killed the same way: nothing is under its prefix until the run that
+ * completes uploads it, with every row once.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,12 +15,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { tempDir } from '../helpers.ts';
 import { pipeline } from '../../lib/core/pipeline.ts';
 import { fromIterable } from '../../sources/fromIterable.ts';
 import { toParquet } from '../../sinks/toParquet.ts';
 import { toArrow } from '../../sinks/toArrow.ts';
+import { closeRemote, collect, configureRemote, fromParquet } from '../../index.ts';
 import { startS3, type S3Fixture } from '../lib/dataset/remote/s3-fixture.ts';
 import {
   FILES_PER_PART,
@@ -26,6 +29,7 @@ import {
   checkpointFile,
   expectedIds,
   idsOf,
+  readCheckpointIn,
   rowsOf,
   run as runChild,
   runWithCrashes,
@@ -210,4 +214,38 @@ test('an object whose ETag changed since the checkpoint is refused; with it back
   assert.ok(resumed.done, resumed.stderr);
   assert.ok(resumed.batches < whole.batches, 'the rerun resumed past the first file (fewer batches than a whole run)');
   assert.ok(readFileSync(join(dir, 'out-etag.csv')).equals(readFileSync(reference)));
+});
+
+test('a partitioned tree written to s3://: SIGKILLed runs upload nothing; the completing run uploads every row once', async () => {
+  const checkpoint = join(dir, 'ckpt-s3-tree');
+  const args = ['parquet', 's3://resume/pq/', 's3://resume/tree-out', checkpoint, '1', 'parquet-tree', 'part'];
+  const keys = async (): Promise<string[]> =>
+    ((await s3.client.send(new ListObjectsV2Command({ Bucket: 'resume', Prefix: 'tree-out/' }))).Contents ?? []).map(
+      (o) => o.Key!,
+    );
+  const resumable = (d: string): boolean => (readCheckpointIn(d)?.commits ?? 0) >= 1;
+  let kills = 0;
+  for (const killAfter of [5, 9]) {
+    const killed = await runChild(args, { killAfter, resumable, env: s3.env });
+    assert.equal(killed.done, false, 'the run was killed');
+    kills++;
+    assert.deepEqual(await keys(), [], 'a killed run uploads nothing under the prefix');
+    assert.ok(existsSync(join(checkpoint, 'upload')), 'the local tree is kept under the checkpoint directory');
+  }
+  const done = await run(args);
+  assert.ok(done.done, done.stderr);
+  assert.ok(done.batches < 27, `the rerun resumed (${done.batches} batches of 27)`);
+  assert.equal(kills, 2);
+  assert.ok((await keys()).includes('tree-out/_SUCCESS'));
+  assert.equal(existsSync(checkpoint), false, 'the checkpoint directory and the local tree are gone');
+  s3.useEnv();
+  configureRemote({});
+  try {
+    const { output } = await pipeline(fromParquet('s3://resume/tree-out'), collect<{ id: number }>());
+    const ids = output.map((r) => Number(r.id)).sort((a, b) => a - b);
+    assert.equal(new Set(ids).size, ids.length, 'a row was uploaded twice');
+    assert.deepEqual(ids, expectedIds());
+  } finally {
+    closeRemote();
+  }
 });

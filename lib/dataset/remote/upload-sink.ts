@@ -4,23 +4,35 @@
  * committed cleanly is the result uploaded (s3-upload.ts), so a failed or aborted run leaves
  * nothing under the target key. The temporary directory is removed in every case. Trees are
  * uploaded file by file once all are written, then `_SUCCESS` marks them complete (tree-commit.ts).
+ *
+ * A checkpointed tree write (`pipeline(..., { checkpoint })`) keeps its local tree under the
+ * checkpoint directory (`<checkpoint>/upload/`) instead of a fresh temporary directory, so a
+ * resumed run finds it: the partitioned writer's own checkpoint hooks (partitioned-resume.ts)
+ * commit and resume it, and still nothing is uploaded before the end. A run that fails after a
+ * checkpoint keeps that directory; the one that finishes uploads and removes it.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { Batch } from '../../core/batch.ts';
 import { BatchSink } from '../../core/sink.ts';
 import { STAGE, type StageContext, type StageStats } from '../../core/stage.ts';
-import { IoError } from '../../core/errors.ts';
+import { CheckpointError, IoError } from '../../core/errors.ts';
+import type { CheckpointJson, SinkCheckpointHooks } from '../../observe/checkpoint.ts';
 import { listS3Prefix } from './s3-list.ts';
 import { uploadFile } from './s3-upload.ts';
 import { commitTree } from './tree-commit.ts';
 import { remoteSettings } from './settings.ts';
-import { parseS3Url } from './url.ts';
+import { parseS3Url, redactUrl } from './url.ts';
 
-/** What the remote sink uploads: one file, or a tree with its `existing` policy. */
-export type UploadShape = { kind: 'file' } | { kind: 'tree'; existing: 'error' | 'overwrite' | 'append' };
+/**
+ * What the remote sink uploads: one file, or a tree with its `existing` policy and the identity
+ * of its partitioned write (partition and format options) for a checkpoint's fingerprint.
+ */
+export type UploadShape =
+  | { kind: 'file' }
+  | { kind: 'tree'; existing: 'error' | 'overwrite' | 'append'; identity: CheckpointJson };
 
 function writeTo(sink: BatchSink<unknown>, batch: Batch): Promise<void> {
   return new Promise((resolve, reject) => sink.write(batch, (error) => (error ? reject(error) : resolve())));
@@ -46,6 +58,10 @@ class Upload {
   #dir: string | undefined;
   #inner: BatchSink<unknown> | undefined;
   #starting: Promise<BatchSink<unknown>> | undefined;
+  /** A checkpointed run's local directory (under the checkpoint directory); undefined otherwise. */
+  #fixedDir: string | undefined;
+  /** A checkpoint names the local tree: a failed run keeps it. */
+  #keep = false;
 
   constructor(url: string, name: string, shape: UploadShape, local: (path: string) => BatchSink<unknown>) {
     this.#url = url;
@@ -71,12 +87,59 @@ class Upload {
         file: this.#url,
       });
     }
-    this.#dir = await mkdtemp(join(tmpdir(), 'spillway-upload-'));
-    const sink = this.#local(join(this.#dir, shape.kind === 'tree' ? 'tree' : this.#fileName));
-    sink.on('error', () => undefined);
+    const sink = this.#inner ?? this.#open(await mkdtemp(join(tmpdir(), 'spillway-upload-')));
     sink[STAGE].attach(context);
+    return sink;
+  }
+
+  /** Makes the local sink writing under `dir`. */
+  #open(dir: string): BatchSink<unknown> {
+    this.#dir = dir;
+    const sink = this.#local(join(dir, this.#shape.kind === 'tree' ? 'tree' : this.#fileName));
+    sink.on('error', () => undefined);
     this.#inner = sink;
     return sink;
+  }
+
+  /**
+   * The checkpoint hooks of a tree upload: the partitioned writer's, on a local tree under the
+   * checkpoint directory (see the module comment); undefined for one file (not resumable).
+   */
+  checkpointHooks(): SinkCheckpointHooks | undefined {
+    const shape = this.#shape;
+    if (shape.kind !== 'tree') return undefined;
+    const inner = (): SinkCheckpointHooks => this.#inner!.checkpointHooks!;
+    /** Opens the local sink in the fixed directory, emptied first when the run starts over. */
+    const prepare = async (fresh: boolean): Promise<SinkCheckpointHooks> => {
+      const dir = this.#fixedDir;
+      if (dir === undefined)
+        throw new CheckpointError(`${this.#name}: the checkpoint did not say where to keep the local tree`, {
+          stage: this.#name,
+        });
+      if (fresh) await rm(dir, { recursive: true, force: true });
+      await mkdir(dir, { recursive: true });
+      this.#open(dir);
+      return inner();
+    };
+    return {
+      // the URL (never credentials: they come from the AWS chain) replaces the local path
+      identity: { sink: this.#name, url: redactUrl(this.#url), ...(shape.identity as object) } as CheckpointJson,
+      locate: (checkpointDir) => {
+        this.#fixedDir = join(checkpointDir, 'upload');
+      },
+      restart: async () => {
+        await (await prepare(true)).restart?.();
+      },
+      resume: async (state, context) => {
+        await (await prepare(false)).resume(state, context);
+      },
+      commit: (context) =>
+        this.#inner === undefined ? Promise.resolve({ rows: 0, state: null }) : inner().commit(context),
+      keep: (on) => {
+        this.#keep = on;
+        this.#inner?.checkpointHooks?.keep(on);
+      },
+    };
   }
 
   /** Ends the local sink, uploads what it wrote, and returns its result with the URL as path. */
@@ -121,7 +184,8 @@ class Upload {
     if (sink && !sink.destroyed) sink.destroy(error ?? new Error(`${this.#name}: aborted`));
     if (sink) await finished(sink).catch(() => undefined);
     await this.#starting?.catch(() => undefined);
-    await this.#cleanup();
+    // a checkpoint names the local tree: a resumed run continues it
+    if (!this.#keep) await this.#cleanup();
   }
 
   async #cleanup(): Promise<void> {
@@ -140,8 +204,10 @@ export function uploadSink<R extends { path: string }>(
   local: (path: string) => BatchSink<unknown>,
 ): BatchSink<R> {
   const upload = new Upload(url, name, shape, local);
+  const checkpoint = upload.checkpointHooks();
   return new BatchSink<R>({
     name,
+    ...(checkpoint === undefined ? {} : { checkpoint }),
     async write(batch, context) {
       await writeTo(await upload.sink(context), batch);
     },

@@ -1,7 +1,7 @@
 /**
  * What a checkpointed pipeline over a dataset refuses at once (before reading a row), with
  * ERR_SPILLWAY_CHECKPOINT and the reason: text files read from a URL or a stream (which the CSV
- * and JSON Lines resumes cannot seek into), a partitioned tree uploaded to s3://; and what it
+ * and JSON Lines resumes cannot seek into), a single file uploaded to s3://; and what it
  * runs (JSON Lines files, partitioned trees). The resumes themselves are tested end to end, with
  * real SIGKILLs, in test/e2e/dataset-resume.test.ts and dataset-resume-jsonl.test.ts.
  */
@@ -70,9 +70,9 @@ test('fromJsonl over a URL or a stream refuses a checkpoint: it cannot seek back
   assert.equal(existsSync(join(dir, 'out-jsonl-url.csv')), false);
 });
 
-test('a partitioned tree uploaded to s3:// refuses a checkpoint (the upload sink has no resume)', async () => {
+test('a single file uploaded to s3:// refuses a checkpoint (trees resume: remote/s3-checkpoint.test.ts)', async () => {
   await assert.rejects(
-    pipeline(fromJsonl(join(dir, 'in', '*.jsonl')), toCsv('s3://bucket/tree', { partitionBy: ['id'] }), {
+    pipeline(fromJsonl(join(dir, 'in', '*.jsonl')), toCsv('s3://bucket/out.csv'), {
       checkpoint: join(dir, 'ckpt-s3'),
     }),
     refusal(/does not support checkpoints/),
