@@ -52,10 +52,13 @@ export function idsOf(file: string): number[] {
 }
 
 /** The checkpoint in `dir`, or undefined when there is none (it is replaced atomically, so a read sees a whole one). */
-export function readCheckpointIn(dir: string): { commits: number; source: Record<string, unknown> } | undefined {
+export function readCheckpointIn(
+  dir: string,
+): { commits: number; committed: number; source: Record<string, unknown> } | undefined {
   try {
     return JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8')) as {
       commits: number;
+      committed: number;
       source: Record<string, unknown>;
     };
   } catch {

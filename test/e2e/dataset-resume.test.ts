@@ -223,10 +223,15 @@ test('a partitioned tree written to s3://: SIGKILLed runs upload nothing; the co
     ((await s3.client.send(new ListObjectsV2Command({ Bucket: 'resume', Prefix: 'tree-out/' }))).Contents ?? []).map(
       (o) => o.Key!,
     );
-  const resumable = (d: string): boolean => (readCheckpointIn(d)?.commits ?? 0) >= 1;
+  // a kill only once the checkpoint holds rows past the last kill's: a commit of 0 rows, or the
+  // earlier run's checkpoint read again, would make the rerun start over (seen at load average 13)
+  let committedBefore = 0;
+  const committed = (d: string): number => readCheckpointIn(d)?.committed ?? 0;
+  const resumable = (d: string): boolean => committed(d) > committedBefore;
   let kills = 0;
   for (const killAfter of [5, 9]) {
     const killed = await runChild(args, { killAfter, resumable, env: s3.env });
+    committedBefore = committed(checkpoint);
     assert.equal(killed.done, false, 'the run was killed');
     kills++;
     assert.deepEqual(await keys(), [], 'a killed run uploads nothing under the prefix');
