@@ -113,8 +113,10 @@ describe('parallel on BullMQ', { skip: skipReason }, () => {
     try {
       await Promise.all(workers.map((w) => w.ready));
       const victim = workers[0]!;
-      // 5 ms a row, 10 rows a batch: each worker always holds batches while the queue is full
-      const rows = grid(600, () => ({ ms: 5 }));
+      // 20 ms a row (a sleep, no CPU), 10 rows a batch: about 3 s of work for the four slots, so the
+      // victim still holds batches when its first output reaches the killer (with 5 ms, at load
+      // average 13, the queue had drained by then and no batch was left to recover)
+      const rows = grid(600, () => ({ ms: 20 }));
       let killed = false;
       const killer = new BatchTransform({
         name: 'killer',
