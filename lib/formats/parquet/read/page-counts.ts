@@ -1,0 +1,234 @@
+/**
+ * What a data page's bytes can encode, counted before anything is sized from its header's
+ * `num_values` (issue 19). Level arrays, index arrays and value arrays were allocated from that
+ * claim, so a 200-byte page claiming 30 million values cost hundreds of MB before its decoder
+ * noticed the bytes end. Here the run headers of every level, index and delta stream are walked
+ * (nothing is decoded or allocated), and fixed-width values are counted against the bytes left:
+ * a claim the bytes cannot back throws before the caller allocates. Claims that RLE runs do back
+ * (millions of nulls in a few bytes) are real data, bounded by `maxNestedPageValues` and the chunk.
+ */
+import type { DataPageHeader, Encoding, ParquetType } from 'hyparquet';
+import type { DataPageHeaderV2 } from 'hyparquet/src/types.js';
+import { bitWidthOf } from './levels.ts';
+
+/** What the run headers of an RLE / bit-packed hybrid stream encode. */
+export interface HybridScan {
+  /** Values the runs encode, counted up to the number asked for. */
+  readonly total: number;
+  /** Of those, the values in RLE runs of the value asked about: a lower bound of how many equal it. */
+  readonly runsOf: number;
+}
+
+/** A page's level and value layout, as its column gives it. */
+export interface PageShape {
+  readonly maxRep: number;
+  readonly maxDef: number;
+  readonly type: ParquetType;
+  /** FIXED_LEN_BYTE_ARRAY width. */
+  readonly typeLength?: number | undefined;
+}
+
+/** Reads a ULEB128 varint at `p` (at most 10 bytes); undefined when it passes `end`. */
+function varint(bytes: Uint8Array, p: number, end: number): { value: number; next: number } | undefined {
+  let value = 0;
+  for (let shift = 0; shift < 70; shift += 7) {
+    if (p >= end) return undefined;
+    const b = bytes[p++]!;
+    value += (b & 0x7f) * 2 ** shift;
+    if ((b & 0x80) === 0) return { value, next: p };
+  }
+  return undefined;
+}
+
+/**
+ * Walks the run headers of the hybrid stream `bytes[start, end)` of `width`-bit values, until
+ * `want` values are counted or the stream ends. Nothing is decoded beyond RLE run values.
+ * @param value the value whose RLE runs are counted in {@link HybridScan.runsOf}
+ */
+export function scanHybrid(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  width: number,
+  want: number,
+  value = -1,
+): HybridScan {
+  // width 0: every value is 0 and nothing is stored
+  if (width === 0) return { total: want, runsOf: value === 0 ? want : 0 };
+  const valueBytes = (width + 7) >> 3;
+  let p = start;
+  let total = 0;
+  let runsOf = 0;
+  while (total < want && p < end) {
+    const header = varint(bytes, p, end);
+    if (!header) break;
+    p = header.next;
+    if (header.value % 2 === 0) {
+      if (p + valueBytes > end) break;
+      let v = 0;
+      for (let i = 0; i < valueBytes; i++) v += bytes[p + i]! * 2 ** (8 * i);
+      p += valueBytes;
+      const take = Math.min(header.value / 2, want - total);
+      total += take;
+      if (v === value) runsOf += take;
+    } else {
+      const groups = Math.floor(header.value / 2);
+      const take = Math.min(groups * 8, want - total);
+      // the last bit-packed run may stop after the values it needs
+      if (p + Math.ceil((take * width) / 8) > end) break;
+      total += take;
+      p += groups * width;
+    }
+  }
+  return { total, runsOf };
+}
+
+/**
+ * Walks the block headers of a DELTA_BINARY_PACKED stream from `bytes[at]`, counting the values
+ * it encodes up to `want` (the bytes each miniblock needs are skipped, not decoded).
+ * @throws Error for a header no writer produces
+ */
+export function scanDelta(bytes: Uint8Array, at: number, end: number, want: number): number {
+  const block = varint(bytes, at, end);
+  const mini = block && varint(bytes, block.next, end);
+  const declared = mini && varint(bytes, mini.next, end);
+  const first = declared && varint(bytes, declared.next, end);
+  if (!block || !mini || !declared || !first) return 0;
+  if (block.value === 0 || mini.value === 0 || block.value % mini.value !== 0 || (block.value / mini.value) % 8 !== 0)
+    throw new Error(`delta header declares blocks of ${block.value} values in ${mini.value} miniblocks`);
+  const perMini = block.value / mini.value;
+  let left = Math.min(declared.value, want);
+  let count = left > 0 ? 1 : 0;
+  left -= count;
+  let p = first.next;
+  while (left > 0) {
+    const minDelta = varint(bytes, p, end);
+    if (!minDelta || minDelta.next + mini.value > end) break;
+    const widths = minDelta.next;
+    p = widths + mini.value;
+    for (let m = 0; m < mini.value && left > 0; m++) {
+      const take = Math.min(perMini, left);
+      const need = Math.ceil((take * bytes[widths + m]!) / 8);
+      if (p + need > end) return count;
+      p += take === perMini ? (perMini * bytes[widths + m]!) / 8 : need;
+      count += take;
+      left -= take;
+    }
+  }
+  return count;
+}
+
+function fixedWidth(type: ParquetType, typeLength: number | undefined): number {
+  switch (type) {
+    case 'INT32':
+    case 'FLOAT':
+      return 4;
+    case 'INT64':
+    case 'DOUBLE':
+      return 8;
+    case 'INT96':
+      return 12;
+    case 'FIXED_LEN_BYTE_ARRAY':
+      return typeLength ?? 0;
+    default:
+      return 0;
+  }
+}
+
+/**
+ * Throws when `bytes[at, end)` cannot hold `n` values in `encoding`: fixed-width values need
+ * their bytes, byte arrays their 4-byte lengths, index and delta streams their runs.
+ */
+export function checkValuesFit(
+  bytes: Uint8Array,
+  at: number,
+  end: number,
+  encoding: Encoding,
+  shape: PageShape,
+  n: number,
+): void {
+  if (n <= 0) return;
+  const left = Math.max(0, end - at);
+  const fail = (what: string): never => {
+    throw new Error(`page claims ${n} values but its ${left} value bytes ${what}`);
+  };
+  const { type } = shape;
+  if (encoding === 'PLAIN' || encoding === 'BYTE_STREAM_SPLIT') {
+    const need =
+      type === 'BOOLEAN' ? Math.ceil(n / 8) : type === 'BYTE_ARRAY' ? 4 * n : n * fixedWidth(type, shape.typeLength);
+    if (need > left) fail(`hold at most ${need > 0 ? Math.floor((left * n) / need) : 0}`);
+  } else if (encoding === 'RLE' && type === 'BOOLEAN') {
+    const got = scanHybrid(bytes, at + 4, end, 1, n).total;
+    if (got < n) fail(`encode ${got}`);
+  } else if (encoding === 'RLE' || encoding === 'RLE_DICTIONARY' || encoding === 'PLAIN_DICTIONARY') {
+    if (left < 1) fail('hold no index width');
+    const got = scanHybrid(bytes, at + 1, end, bytes[at]!, n).total;
+    if (got < n) fail(`encode ${got} dictionary indices`);
+  } else if (
+    encoding === 'DELTA_BINARY_PACKED' ||
+    encoding === 'DELTA_LENGTH_BYTE_ARRAY' ||
+    encoding === 'DELTA_BYTE_ARRAY'
+  ) {
+    // the first stream of each delta encoding holds one entry per value
+    const got = scanDelta(bytes, at, end, n);
+    if (got < n) fail(`encode ${got} deltas`);
+  }
+}
+
+function levelsFail(what: string, got: number, count: number): never {
+  throw new Error(`${what}s encode ${got} of the ${count} values the page header claims`);
+}
+
+/**
+ * Checks a decompressed DATA_PAGE (v1) before its arrays are sized from `daph.num_values`:
+ * each level stream must encode that many levels, and the values must fit the bytes after them.
+ * @throws Error naming what the bytes cannot hold (the caller adds file and column)
+ */
+export function checkPageV1(page: Uint8Array, daph: DataPageHeader, shape: PageShape): void {
+  const count = daph.num_values;
+  const view = new DataView(page.buffer, page.byteOffset, page.byteLength);
+  let at = 0;
+  // values surely present: all entries without definition levels, else those in RLE runs of the maximum
+  let defined = count;
+  const levels = [
+    [shape.maxRep, daph.repetition_level_encoding, 'repetition level'],
+    [shape.maxDef, daph.definition_level_encoding, 'definition level'],
+  ] as const;
+  for (const [max, encoding, what] of levels) {
+    if (max === 0) continue;
+    if (encoding !== 'RLE') {
+      // (deprecated BIT_PACKED levels: the nested decoder refuses them before allocating)
+      defined = 0;
+      break;
+    }
+    if (at + 4 > page.length) throw new Error(`page ends before its ${what}s`);
+    const length = view.getUint32(at, true);
+    const end = Math.min(page.length, at + 4 + length);
+    const scan = scanHybrid(page, at + 4, end, bitWidthOf(max), count, max);
+    if (scan.total < count) levelsFail(what, scan.total, count);
+    if (what === 'definition level') defined = scan.runsOf;
+    at = end;
+  }
+  checkValuesFit(page, at, page.length, daph.encoding, shape, defined);
+}
+
+/**
+ * Checks the (uncompressed) levels of a DATA_PAGE_V2 `bytes` before arrays are sized from its
+ * `num_values`; the values are checked with {@link checkValuesFit} once decompressed.
+ * @returns how many values the page has (its count less its nulls)
+ */
+export function checkLevelsV2(bytes: Uint8Array, v2: DataPageHeaderV2, shape: PageShape): number {
+  const count = v2.num_values;
+  const repBytes = Number(v2.repetition_levels_byte_length);
+  const defBytes = Number(v2.definition_levels_byte_length);
+  if (repBytes + defBytes > bytes.length) throw new Error('page levels pass the page end');
+  if (shape.maxRep > 0) {
+    const rep = scanHybrid(bytes, 0, repBytes, bitWidthOf(shape.maxRep), count);
+    if (rep.total < count) levelsFail('repetition level', rep.total, count);
+  }
+  if (shape.maxDef > 0) {
+    const def = scanHybrid(bytes, repBytes, repBytes + defBytes, bitWidthOf(shape.maxDef), count, shape.maxDef);
+    if (def.total < count) levelsFail('definition level', def.total, count);
+  }
+  return count - v2.num_nulls;
+}
