@@ -21,6 +21,7 @@ import type { Row } from '../../core/row.ts';
 import { columnsRowMaker } from '../../core/row-literal.ts';
 import { JSON_METADATA_KEY } from './infer.ts';
 import { ROWS_METADATA_KEY } from './infer.ts';
+import { parseJsonExact } from '../json/lines.ts';
 
 /** Options of {@link recordBatchToRows}. */
 export interface ToRowsOptions {
@@ -396,7 +397,7 @@ export function recordBatchToRows(batch: RecordBatch, options: ToRowsOptions = {
           : chunks.flatMap((d) => dataToValues(d, r, field.name));
     if (field.metadata.get(JSON_METADATA_KEY) === 'true') {
       for (let i = 0; i < values.length; i++)
-        if (typeof values[i] === 'string') values[i] = JSON.parse(values[i] as string);
+        if (typeof values[i] === 'string') values[i] = parseJsonExact(values[i] as string);
     }
     return values;
   });
