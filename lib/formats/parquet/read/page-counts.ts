@@ -7,7 +7,7 @@
  * a claim the bytes cannot back throws before the caller allocates. Claims that RLE runs do back
  * (millions of nulls in a few bytes) are real data, bounded by `maxNestedPageValues` and the chunk.
  */
-import type { DataPageHeader, Encoding, ParquetType } from 'hyparquet';
+import type { DataPageHeader, Encoding, PageHeader, ParquetType } from 'hyparquet';
 import type { DataPageHeaderV2 } from 'hyparquet/src/types.js';
 import { bitWidthOf } from './levels.ts';
 
@@ -173,6 +173,20 @@ export function checkValuesFit(
     const got = scanDelta(bytes, at, end, n);
     if (got < n) fail(`encode ${got} deltas`);
   }
+}
+
+/**
+ * Throws when a DICTIONARY_PAGE declares more entries than its uncompressed bytes hold PLAIN
+ * (at least 4 bytes an entry for all but booleans), before hyparquet sizes the dictionary by it.
+ */
+export function checkDictionaryFits(header: PageHeader, type: ParquetType, typeLength: number | undefined): void {
+  const n = header.dictionary_page_header?.num_values ?? 0;
+  const size = Number(header.uncompressed_page_size);
+  const width = type === 'BOOLEAN' ? 1 / 8 : type === 'BYTE_ARRAY' ? 4 : fixedWidth(type, typeLength);
+  if (n * width > size)
+    throw new Error(
+      `dictionary page claims ${n} ${type} entries in ${size} bytes, which hold at most ${Math.floor(size / width)}`,
+    );
 }
 
 function levelsFail(what: string, got: number, count: number): never {

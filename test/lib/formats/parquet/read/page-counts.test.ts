@@ -15,7 +15,12 @@ import { ErrorCodes, SpillwayError, collect, fromParquet, mapBatch, pipeline } f
 import { pageHeader } from '../../../../../lib/formats/parquet/encode/metadata.ts';
 import { ThriftWriter, T } from '../../../../../lib/formats/parquet/encode/thrift.ts';
 import { crc32 } from '../../../../../lib/formats/checksum.ts';
-import { checkValuesFit, scanDelta, scanHybrid } from '../../../../../lib/formats/parquet/read/page-counts.ts';
+import {
+  checkDictionaryFits,
+  checkValuesFit,
+  scanDelta,
+  scanHybrid,
+} from '../../../../../lib/formats/parquet/read/page-counts.ts';
 import { ROOT, tempDir } from '../../../../helpers.ts';
 
 const CHILD = 'SPILLWAY_PAGE_COUNTS_CHILD';
@@ -240,6 +245,21 @@ function registerTests(): void {
       () => checkValuesFit(Uint8Array.from([2, ...run(5, 1)]), 0, 3, 'RLE_DICTIONARY', shape, 6),
       /5 dictionary/,
     );
+  });
+
+  test('checkDictionaryFits: a dictionary page cannot claim more entries than its bytes hold PLAIN', () => {
+    const dict = (n: number, size: number): Parameters<typeof checkDictionaryFits>[0] => ({
+      type: 'DICTIONARY_PAGE',
+      uncompressed_page_size: size,
+      compressed_page_size: size,
+      dictionary_page_header: { num_values: n, encoding: 'PLAIN' },
+    });
+    checkDictionaryFits(dict(262_144, 1 << 20), 'BYTE_ARRAY', undefined); // a MB of empty strings
+    assert.throws(() => checkDictionaryFits(dict(8 << 20, 1 << 20), 'BYTE_ARRAY', undefined), /at most 262144/);
+    checkDictionaryFits(dict(100, 800), 'INT64', undefined);
+    assert.throws(() => checkDictionaryFits(dict(101, 800), 'INT64', undefined), /101 INT64 entries/);
+    checkDictionaryFits(dict(10, 160), 'FIXED_LEN_BYTE_ARRAY', 16);
+    assert.throws(() => checkDictionaryFits(dict(11, 160), 'FIXED_LEN_BYTE_ARRAY', 16));
   });
 
   test('a FormatError names the file for a crafted page read in this process too', async () => {
