@@ -23,7 +23,7 @@ import { FormatError, SpillwayError } from '../../../core/errors.ts';
 import type { FileBuffer } from '../fileBuffer.ts';
 import { openPageStream } from './pages.ts';
 import { readFlatPage } from './flat-page.ts';
-import { checkDictionaryFits } from './page-counts.ts';
+import { checkDictionaryFits, checkFlatPageRows } from './page-counts.ts';
 import { nestedCursor } from './nested.ts';
 import type { PageStream } from './pages.ts';
 
@@ -151,6 +151,7 @@ function flatCursor(
           if (dict.data) dictionary = convert(dict.data, decoder);
           continue;
         }
+        checkFlatPageRows(page.header, rows + skip);
         result =
           page.header.type === 'DATA_PAGE' || page.header.type === 'DATA_PAGE_V2'
             ? readFlatPage(page.bytes, page.header, decoder, dictionary, toSkip)

@@ -17,6 +17,8 @@ export interface HybridScan {
   readonly total: number;
   /** Of those, the values in RLE runs of the value asked about: a lower bound of how many equal it. */
   readonly runsOf: number;
+  /** How far the last RLE run reaches past the values asked for (hyparquet writes them all). */
+  readonly overrun: number;
 }
 
 /** A page's level and value layout, as its column gives it. */
@@ -54,11 +56,12 @@ export function scanHybrid(
   value = -1,
 ): HybridScan {
   // width 0: every value is 0 and nothing is stored
-  if (width === 0) return { total: want, runsOf: value === 0 ? want : 0 };
+  if (width === 0) return { total: want, runsOf: value === 0 ? want : 0, overrun: 0 };
   const valueBytes = (width + 7) >> 3;
   let p = start;
   let total = 0;
   let runsOf = 0;
+  let overrun = 0;
   while (total < want && p < end) {
     const header = varint(bytes, p, end);
     if (!header) break;
@@ -69,6 +72,7 @@ export function scanHybrid(
       for (let i = 0; i < valueBytes; i++) v += bytes[p + i]! * 2 ** (8 * i);
       p += valueBytes;
       const take = Math.min(header.value / 2, want - total);
+      overrun = header.value / 2 - take;
       total += take;
       if (v === value) runsOf += take;
     } else {
@@ -80,7 +84,18 @@ export function scanHybrid(
       p += groups * width;
     }
   }
-  return { total, runsOf };
+  return { total, runsOf, overrun };
+}
+
+/**
+ * Throws when `scan` found fewer than `want` values, or a last RLE run reaching far past them:
+ * hyparquet's run decoder writes a whole run into a JS array, so a run header claiming 2^31
+ * values in a page of 3 grew an array to gigabytes. A run a little past the end is tolerated.
+ */
+export function checkScan(scan: HybridScan, want: number, what: string): void {
+  if (scan.total < want) throw new Error(`${what} encode ${scan.total} of the ${want} values the page claims`);
+  if (scan.overrun > Math.max(1024, want))
+    throw new Error(`a run of ${what} reaches ${scan.overrun} values past the ${want} the page claims`);
 }
 
 /**
@@ -158,12 +173,10 @@ export function checkValuesFit(
       type === 'BOOLEAN' ? Math.ceil(n / 8) : type === 'BYTE_ARRAY' ? 4 * n : n * fixedWidth(type, shape.typeLength);
     if (need > left) fail(`hold at most ${need > 0 ? Math.floor((left * n) / need) : 0}`);
   } else if (encoding === 'RLE' && type === 'BOOLEAN') {
-    const got = scanHybrid(bytes, at + 4, end, 1, n).total;
-    if (got < n) fail(`encode ${got}`);
+    checkScan(scanHybrid(bytes, at + 4, end, 1, n), n, 'boolean values');
   } else if (encoding === 'RLE' || encoding === 'RLE_DICTIONARY' || encoding === 'PLAIN_DICTIONARY') {
     if (left < 1) fail('hold no index width');
-    const got = scanHybrid(bytes, at + 1, end, bytes[at]!, n).total;
-    if (got < n) fail(`encode ${got} dictionary indices`);
+    checkScan(scanHybrid(bytes, at + 1, end, bytes[at]!, n), n, 'dictionary indices');
   } else if (
     encoding === 'DELTA_BINARY_PACKED' ||
     encoding === 'DELTA_LENGTH_BYTE_ARRAY' ||
@@ -173,6 +186,15 @@ export function checkValuesFit(
     const got = scanDelta(bytes, at, end, n);
     if (got < n) fail(`encode ${got} deltas`);
   }
+}
+
+/**
+ * Throws when a data page of a flat column claims more rows than its row group has: one entry of
+ * a flat column is one row, so RLE levels of millions of nulls cannot belong to a group of three.
+ */
+export function checkFlatPageRows(header: PageHeader, groupRows: number): void {
+  const entries = header.data_page_header?.num_values ?? header.data_page_header_v2?.num_rows ?? 0;
+  if (entries > groupRows) throw new Error(`page claims ${entries} rows, more than the ${groupRows} of its row group`);
 }
 
 /**
@@ -187,10 +209,6 @@ export function checkDictionaryFits(header: PageHeader, type: ParquetType, typeL
     throw new Error(
       `dictionary page claims ${n} ${type} entries in ${size} bytes, which hold at most ${Math.floor(size / width)}`,
     );
-}
-
-function levelsFail(what: string, got: number, count: number): never {
-  throw new Error(`${what}s encode ${got} of the ${count} values the page header claims`);
 }
 
 /**
@@ -219,7 +237,7 @@ export function checkPageV1(page: Uint8Array, daph: DataPageHeader, shape: PageS
     const length = view.getUint32(at, true);
     const end = Math.min(page.length, at + 4 + length);
     const scan = scanHybrid(page, at + 4, end, bitWidthOf(max), count, max);
-    if (scan.total < count) levelsFail(what, scan.total, count);
+    checkScan(scan, count, `${what}s`);
     if (what === 'definition level') defined = scan.runsOf;
     at = end;
   }
@@ -237,12 +255,11 @@ export function checkLevelsV2(bytes: Uint8Array, v2: DataPageHeaderV2, shape: Pa
   const defBytes = Number(v2.definition_levels_byte_length);
   if (repBytes + defBytes > bytes.length) throw new Error('page levels pass the page end');
   if (shape.maxRep > 0) {
-    const rep = scanHybrid(bytes, 0, repBytes, bitWidthOf(shape.maxRep), count);
-    if (rep.total < count) levelsFail('repetition level', rep.total, count);
+    checkScan(scanHybrid(bytes, 0, repBytes, bitWidthOf(shape.maxRep), count), count, 'repetition levels');
   }
   if (shape.maxDef > 0) {
     const def = scanHybrid(bytes, repBytes, repBytes + defBytes, bitWidthOf(shape.maxDef), count, shape.maxDef);
-    if (def.total < count) levelsFail('definition level', def.total, count);
+    checkScan(def, count, 'definition levels');
   }
   return count - v2.num_nulls;
 }

@@ -195,29 +195,45 @@ function registerTests(): void {
     );
   });
 
-  const cases = [
+  // [label, nested, page body, row group rows, num_values claimed by the page header and the footer]
+  const cases: [string, boolean, number[], number, number][] = [
     // levels that end after 3 entries, under a header claiming 30 million
-    ['list, short levels', true, [...levels(run(3, 0)), ...levels(run(3, 3)), ...values], 3],
+    ['list, short levels', true, [...levels(run(3, 0)), ...levels(run(3, 3)), ...values], 3, CLAIM],
     // RLE levels that do encode 30 million defined entries, with values for 3
-    ['list, levels claiming every value', true, [...levels(run(CLAIM, 0)), ...levels(run(CLAIM, 3)), ...values], CLAIM],
-    ['flat, short levels', false, [...levels(run(3, 1)), ...values], 3],
-    ['flat, levels claiming every value', false, [...levels(run(CLAIM, 1)), ...values], CLAIM],
-  ] as const;
+    [
+      'list, levels claiming every value',
+      true,
+      [...levels(run(CLAIM, 0)), ...levels(run(CLAIM, 3)), ...values],
+      CLAIM,
+      CLAIM,
+    ],
+    ['flat, short levels', false, [...levels(run(3, 1)), ...values], 3, CLAIM],
+    ['flat, levels claiming every value', false, [...levels(run(CLAIM, 1)), ...values], CLAIM, CLAIM],
+    // RLE levels that do encode 30 million nulls, in a row group of 3 rows: one entry is one row
+    ['flat, null rows past the row group', false, levels(run(CLAIM, 0)), 3, CLAIM],
+    // a page of 3 values whose one RLE run says 100 million (hyparquet wrote the whole run into an array)
+    ['flat, a run far past the page', false, [...levels(run(100_000_000, 1)), ...values], 3, 3],
+    ['list, a run far past the page', true, [...levels(run(100_000_000, 0)), ...levels(run(3, 3)), ...values], 1, 3],
+  ];
 
-  for (const [label, nested, body, rows] of cases) {
-    test(`a page claiming ${CLAIM.toLocaleString('en-US')} values it does not hold (${label}): a FormatError, fast, in bounded memory`, {
-      timeout: 60_000,
+  for (const [label, nested, body, rows, claim] of cases) {
+    test(`a crafted page the bytes do not back (${label}): a FormatError naming file and column, fast, in bounded memory`, {
+      timeout: 120_000,
     }, () => {
-      const path = craft(`${label.replace(/\W+/g, '-')}.parquet`, nested, [...body], CLAIM, rows);
+      const path = craft(`${label.replace(/\W+/g, '-')}.parquet`, nested, body, claim, rows);
       const got = readInChild(path);
       assert.equal(got.code, ErrorCodes.FORMAT, JSON.stringify(got));
       assert.equal(got.file, path);
       assert.match(got.message!, nested ? /column `ids`/ : /column `x`/);
-      // a bare child (node, tsx, spillway loaded) peaks near 130 MB; arrays sized from the claim add 30-250 MB
-      const baseline = readInChild(craft(`base-${label.replace(/\W+/g, '-')}.parquet`, nested, [...body], 3, 3));
+      // a child reading a true 3-value page peaks near 130 MB; arrays sized from a claim add 30-600 MB
+      const good = nested
+        ? [...levels([...run(1, 0), ...run(2, 1)]), ...levels(run(3, 3)), ...values]
+        : [...levels(run(3, 1)), ...values];
+      const baseline = readInChild(craft(`base-${nested}.parquet`, nested, good, 3, nested ? 1 : 3));
+      assert.equal(baseline.code, undefined, JSON.stringify(baseline));
       assert.ok(
         got.maxRssMb < baseline.maxRssMb + 20,
-        `peak RSS ${got.maxRssMb} MB, ${baseline.maxRssMb} MB for the true claim: ${JSON.stringify(got)}`,
+        `peak RSS ${got.maxRssMb} MB, ${baseline.maxRssMb} MB for a true page: ${JSON.stringify(got)}`,
       );
       assert.ok(
         (got.buffersMb ?? 0) < 16,
@@ -229,8 +245,8 @@ function registerTests(): void {
 
   test('scanHybrid counts runs without decoding; scanDelta walks blocks; checkValuesFit refuses short value bytes', () => {
     const rle = Uint8Array.from([...run(1000, 1), 3, 0xff]); // a run of 1000, then one bit-packed group of 8
-    assert.deepEqual(scanHybrid(rle, 0, rle.length, 1, 2000, 1), { total: 1008, runsOf: 1000 });
-    assert.deepEqual(scanHybrid(rle, 0, rle.length, 1, 10, 1), { total: 10, runsOf: 10 });
+    assert.deepEqual(scanHybrid(rle, 0, rle.length, 1, 2000, 1), { total: 1008, runsOf: 1000, overrun: 0 });
+    assert.deepEqual(scanHybrid(rle, 0, rle.length, 1, 10, 1), { total: 10, runsOf: 10, overrun: 990 });
     assert.equal(scanHybrid(rle, 0, 3, 1, 2000).total, 1000, 'a bit-packed group past the end is not counted');
     // delta: blocks of 128 in 4 miniblocks, 300 values, first value 5; blocks of width 0
     const block = [0, 0, 0, 0, 0];
@@ -243,7 +259,7 @@ function registerTests(): void {
     assert.throws(() => checkValuesFit(new Uint8Array(16), 0, 16, 'PLAIN', shape, 3), /claims 3 values/);
     assert.throws(
       () => checkValuesFit(Uint8Array.from([2, ...run(5, 1)]), 0, 3, 'RLE_DICTIONARY', shape, 6),
-      /5 dictionary/,
+      /dictionary indices encode 5 of the 6/,
     );
   });
 
