@@ -15,8 +15,8 @@ import { bitWidthOf } from './levels.ts';
 export interface HybridScan {
   /** Values the runs encode, counted up to the number asked for. */
   readonly total: number;
-  /** Of those, the values in RLE runs of the value asked about: a lower bound of how many equal it. */
-  readonly runsOf: number;
+  /** Of those, how many equal the value asked about. */
+  readonly matching: number;
   /** How far the last RLE run reaches past the values asked for (hyparquet writes them all). */
   readonly overrun: number;
 }
@@ -42,10 +42,22 @@ function varint(bytes: Uint8Array, p: number, end: number): { value: number; nex
   return undefined;
 }
 
+/** How many of the `take` `width`-bit values packed from `bytes[p]` on equal `value`. */
+function countPacked(bytes: Uint8Array, p: number, width: number, take: number, value: number): number {
+  let n = 0;
+  for (let i = 0, bit = 0; i < take; i++, bit += width) {
+    let v = 0;
+    for (let k = 0; k < width; k++) if ((bytes[p + ((bit + k) >> 3)]! >> ((bit + k) & 7)) & 1) v += 2 ** k;
+    if (v === value) n++;
+  }
+  return n;
+}
+
 /**
  * Walks the run headers of the hybrid stream `bytes[start, end)` of `width`-bit values, until
- * `want` values are counted or the stream ends. Nothing is decoded beyond RLE run values.
- * @param value the value whose RLE runs are counted in {@link HybridScan.runsOf}
+ * `want` values are counted or the stream ends. Only RLE run values are read, and bit-packed
+ * values when `value` is asked about (a page's definition levels: how many values it has).
+ * @param value the value counted in {@link HybridScan.matching}
  */
 export function scanHybrid(
   bytes: Uint8Array,
@@ -56,11 +68,11 @@ export function scanHybrid(
   value = -1,
 ): HybridScan {
   // width 0: every value is 0 and nothing is stored
-  if (width === 0) return { total: want, runsOf: value === 0 ? want : 0, overrun: 0 };
+  if (width === 0) return { total: want, matching: value === 0 ? want : 0, overrun: 0 };
   const valueBytes = (width + 7) >> 3;
   let p = start;
   let total = 0;
-  let runsOf = 0;
+  let matching = 0;
   let overrun = 0;
   while (total < want && p < end) {
     const header = varint(bytes, p, end);
@@ -74,17 +86,19 @@ export function scanHybrid(
       const take = Math.min(header.value / 2, want - total);
       overrun = header.value / 2 - take;
       total += take;
-      if (v === value) runsOf += take;
+      if (v === value) matching += take;
     } else {
       const groups = Math.floor(header.value / 2);
       const take = Math.min(groups * 8, want - total);
       // the last bit-packed run may stop after the values it needs
       if (p + Math.ceil((take * width) / 8) > end) break;
+      if (value >= 0) matching += countPacked(bytes, p, width, take, value);
+      overrun = 0;
       total += take;
       p += groups * width;
     }
   }
-  return { total, runsOf, overrun };
+  return { total, matching, overrun };
 }
 
 /**
@@ -220,7 +234,7 @@ export function checkPageV1(page: Uint8Array, daph: DataPageHeader, shape: PageS
   const count = daph.num_values;
   const view = new DataView(page.buffer, page.byteOffset, page.byteLength);
   let at = 0;
-  // values surely present: all entries without definition levels, else those in RLE runs of the maximum
+  // values present: all entries without definition levels, else those at the maximum level
   let defined = count;
   const levels = [
     [shape.maxRep, daph.repetition_level_encoding, 'repetition level'],
@@ -238,7 +252,7 @@ export function checkPageV1(page: Uint8Array, daph: DataPageHeader, shape: PageS
     const end = Math.min(page.length, at + 4 + length);
     const scan = scanHybrid(page, at + 4, end, bitWidthOf(max), count, max);
     checkScan(scan, count, `${what}s`);
-    if (what === 'definition level') defined = scan.runsOf;
+    if (what === 'definition level') defined = scan.matching;
     at = end;
   }
   checkValuesFit(page, at, page.length, daph.encoding, shape, defined);

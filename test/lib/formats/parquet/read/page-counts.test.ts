@@ -17,6 +17,7 @@ import { ThriftWriter, T } from '../../../../../lib/formats/parquet/encode/thrif
 import { crc32 } from '../../../../../lib/formats/checksum.ts';
 import {
   checkDictionaryFits,
+  checkPageV1,
   checkValuesFit,
   scanDelta,
   scanHybrid,
@@ -245,9 +246,12 @@ function registerTests(): void {
 
   test('scanHybrid counts runs without decoding; scanDelta walks blocks; checkValuesFit refuses short value bytes', () => {
     const rle = Uint8Array.from([...run(1000, 1), 3, 0xff]); // a run of 1000, then one bit-packed group of 8
-    assert.deepEqual(scanHybrid(rle, 0, rle.length, 1, 2000, 1), { total: 1008, runsOf: 1000, overrun: 0 });
-    assert.deepEqual(scanHybrid(rle, 0, rle.length, 1, 10, 1), { total: 10, runsOf: 10, overrun: 990 });
+    assert.deepEqual(scanHybrid(rle, 0, rle.length, 1, 2000, 1), { total: 1008, matching: 1008, overrun: 0 });
+    assert.deepEqual(scanHybrid(rle, 0, rle.length, 1, 10, 1), { total: 10, matching: 10, overrun: 990 });
     assert.equal(scanHybrid(rle, 0, 3, 1, 2000).total, 1000, 'a bit-packed group past the end is not counted');
+    // bit-packed 3-bit values 0..7 (one group): how many equal 5
+    const packed = Uint8Array.from([3, 0b10001000, 0b11000110, 0b11111010]);
+    assert.deepEqual(scanHybrid(packed, 0, packed.length, 3, 8, 5), { total: 8, matching: 1, overrun: 0 });
     // delta: blocks of 128 in 4 miniblocks, 300 values, first value 5; blocks of width 0
     const block = [0, 0, 0, 0, 0];
     const delta = Uint8Array.from([...uleb(128), 4, ...uleb(300), 10, ...block, ...block, ...block]);
@@ -261,6 +265,22 @@ function registerTests(): void {
       () => checkValuesFit(Uint8Array.from([2, ...run(5, 1)]), 0, 3, 'RLE_DICTIONARY', shape, 6),
       /dictionary indices encode 5 of the 6/,
     );
+  });
+
+  test('checkPageV1 counts defined values exactly (bit-packed levels too), so a long index run is not mistaken for an overrun', () => {
+    // 2000 entries: definition levels bit-packed (every 4th null), then one RLE run of 1500 dictionary indices
+    const defBits = Array.from({ length: 250 }, () => 0b11101110);
+    const page = Uint8Array.from([...levels([...uleb(250 * 2 + 1), ...defBits]), 1, ...run(1500, 0)]);
+    const daph = {
+      num_values: 2000,
+      encoding: 'RLE_DICTIONARY' as const,
+      definition_level_encoding: 'RLE' as const,
+      repetition_level_encoding: 'RLE' as const,
+    };
+    checkPageV1(page, daph, { maxRep: 0, maxDef: 1, type: 'INT32' });
+    // the same run reaching 100,000 values past the 1500: refused
+    const far = Uint8Array.from([...levels([...uleb(250 * 2 + 1), ...defBits]), 1, ...run(101_500, 0)]);
+    assert.throws(() => checkPageV1(far, daph, { maxRep: 0, maxDef: 1, type: 'INT32' }), /reaches 100000 values past/);
   });
 
   test('checkDictionaryFits: a dictionary page cannot claim more entries than its bytes hold PLAIN', () => {
