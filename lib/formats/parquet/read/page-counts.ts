@@ -42,12 +42,35 @@ function varint(bytes: Uint8Array, p: number, end: number): { value: number; nex
   return undefined;
 }
 
+/** Set bits of each byte value. */
+const POPCOUNT = Uint8Array.from({ length: 256 }, (_, b) => {
+  let n = 0;
+  for (let v = b; v; v >>= 1) n += v & 1;
+  return n;
+});
+
 /** How many of the `take` `width`-bit values packed from `bytes[p]` on equal `value`. */
 function countPacked(bytes: Uint8Array, p: number, width: number, take: number, value: number): number {
+  if (width === 1) {
+    // one bit a value (the definition levels of most optional columns): a popcount
+    let ones = 0;
+    const whole = take >> 3;
+    for (let i = 0; i < whole; i++) ones += POPCOUNT[bytes[p + i]!]!;
+    if (take & 7) ones += POPCOUNT[bytes[p + whole]! & ((1 << (take & 7)) - 1)]!;
+    return value === 1 ? ones : value === 0 ? take - ones : 0;
+  }
   let n = 0;
-  for (let i = 0, bit = 0; i < take; i++, bit += width) {
-    let v = 0;
-    for (let k = 0; k < width; k++) if ((bytes[p + ((bit + k) >> 3)]! >> ((bit + k) & 7)) & 1) v += 2 ** k;
+  let buffer = 0;
+  let bits = 0;
+  // arithmetic, not bitwise: up to 32 + 7 bits are held
+  for (let i = 0; i < take; i++) {
+    while (bits < width) {
+      buffer += bytes[p++]! * 2 ** bits;
+      bits += 8;
+    }
+    const v = buffer % 2 ** width;
+    buffer = Math.floor(buffer / 2 ** width);
+    bits -= width;
     if (v === value) n++;
   }
   return n;
@@ -272,7 +295,8 @@ export function checkLevelsV2(bytes: Uint8Array, v2: DataPageHeaderV2, shape: Pa
     checkScan(scanHybrid(bytes, 0, repBytes, bitWidthOf(shape.maxRep), count), count, 'repetition levels');
   }
   if (shape.maxDef > 0) {
-    const def = scanHybrid(bytes, repBytes, repBytes + defBytes, bitWidthOf(shape.maxDef), count, shape.maxDef);
+    // (the header's null count says how many values there are; hyparquet sizes by it)
+    const def = scanHybrid(bytes, repBytes, repBytes + defBytes, bitWidthOf(shape.maxDef), count);
     checkScan(def, count, 'definition levels');
   }
   return count - v2.num_nulls;
