@@ -21,6 +21,7 @@ import type { Row } from '../../core/row.ts';
 import { columnsRowMaker } from '../../core/row-literal.ts';
 import { JSON_METADATA_KEY } from './infer.ts';
 import { ROWS_METADATA_KEY } from './infer.ts';
+import { parseJsonExact } from '../json/lines.ts';
 
 /** Options of {@link recordBatchToRows}. */
 export interface ToRowsOptions {
@@ -92,15 +93,22 @@ function timestampOut(v: bigint, unit: number, r: Resolved, column: string): Dat
   return `${iso.slice(0, -1)}${sub.toString().padStart(UNIT_DIGITS[unit]! - 3, '0')}Z`;
 }
 
-function timeOfDay(v: bigint, unit: number): string {
+/**
+ * `HH:MM:SS[.fraction]`, trailing zeros of the fraction dropped: the text fromParquet's rows give
+ * for the same TIME, so `batch.rows` of an Arrow batch and the rows path agree digit for digit.
+ * @throws FormatError for a value outside 00:00:00..24:00:00 (Arrow times are times of day)
+ */
+function timeOfDay(v: bigint, unit: number, column: string): string {
   const perSecond = UNIT_PER_SECOND[unit]!;
-  const seconds = floorDiv(v, perSecond);
+  if (v < 0n || v > 86_400n * perSecond)
+    throw new FormatError(`Arrow Time value ${v} of column "${column}" is outside 00:00:00..24:00:00`, {});
+  const seconds = v / perSecond;
   const frac = v - seconds * perSecond;
   const s = Number(seconds);
   const hms = [Math.floor(s / 3600), Math.floor((s % 3600) / 60), s % 60]
     .map((n) => String(n).padStart(2, '0'))
     .join(':');
-  return frac === 0n ? hms : `${hms}.${frac.toString().padStart(UNIT_DIGITS[unit]!, '0')}`;
+  return frac === 0n ? hms : `${hms}.${frac.toString().padStart(UNIT_DIGITS[unit]!, '0').replace(/0+$/, '')}`;
 }
 
 function decimalOut(words: Uint32Array, at: number, stride: number, scale: number): string {
@@ -254,7 +262,7 @@ function temporalReader(
     }
     case Type.Time: {
       const unit = (type as unknown as { unit: number }).unit;
-      return valid((i) => timeOfDay(BigInt(values[i]!), unit));
+      return valid((i) => timeOfDay(BigInt(values[i]!), unit, column));
     }
     case Type.Duration:
       return valid((i) => int64Out(BigInt(values[i]!), r.int64, column));
@@ -389,7 +397,7 @@ export function recordBatchToRows(batch: RecordBatch, options: ToRowsOptions = {
           : chunks.flatMap((d) => dataToValues(d, r, field.name));
     if (field.metadata.get(JSON_METADATA_KEY) === 'true') {
       for (let i = 0; i < values.length; i++)
-        if (typeof values[i] === 'string') values[i] = JSON.parse(values[i] as string);
+        if (typeof values[i] === 'string') values[i] = parseJsonExact(values[i] as string);
     }
     return values;
   });

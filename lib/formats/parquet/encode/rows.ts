@@ -6,10 +6,14 @@
 import type { ColumnBuffer } from './column-buffer.ts';
 import { intRange } from './column-buffer.ts';
 import type { ColumnKind } from './schema.ts';
+import { jsonLineFormatter } from '../../json/format.ts';
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
+
+/** JSON text of a list, struct or other object value: bigints (int64 inside) as their exact digits. */
+const jsonText = jsonLineFormatter();
 
 /** Appends a non-null value; false when it does not fit the column. */
 export function pushValue(col: ColumnBuffer, value: unknown): boolean {
@@ -49,8 +53,9 @@ export function pushValue(col: ColumnBuffer, value: unknown): boolean {
       col.pushBytes(value);
       return true;
     case 'json': {
-      const text = JSON.stringify(value);
-      if (text === undefined) return false;
+      // (a function or symbol has no JSON text: refused, as before)
+      if (typeof value === 'function' || typeof value === 'symbol' || value === undefined) return false;
+      const text = jsonText(value);
       col.pushString(text);
       return true;
     }

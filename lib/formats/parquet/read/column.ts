@@ -23,6 +23,7 @@ import { FormatError, SpillwayError } from '../../../core/errors.ts';
 import type { FileBuffer } from '../fileBuffer.ts';
 import { openPageStream } from './pages.ts';
 import { readFlatPage } from './flat-page.ts';
+import { checkDictionaryFits, checkFlatPageRows } from './page-counts.ts';
 import { nestedCursor } from './nested.ts';
 import type { PageStream } from './pages.ts';
 
@@ -145,10 +146,12 @@ function flatCursor(
       let result;
       try {
         if (page.header.type === 'DICTIONARY_PAGE') {
+          checkDictionaryFits(page.header, decoder.type, decoder.element.type_length);
           const dict = readPage(readerOf(page.bytes), page.header, decoder, dictionary, undefined, toSkip);
           if (dict.data) dictionary = convert(dict.data, decoder);
           continue;
         }
+        checkFlatPageRows(page.header, rows + skip);
         result =
           page.header.type === 'DATA_PAGE' || page.header.type === 'DATA_PAGE_V2'
             ? readFlatPage(page.bytes, page.header, decoder, dictionary, toSkip)

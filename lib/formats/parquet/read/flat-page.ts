@@ -8,7 +8,11 @@
 import { decompressPage, readDataPage, readDataPageV2 } from 'hyparquet/src/datapage.js';
 import { convertWithDictionary } from 'hyparquet/src/convert.js';
 import type { DecodedArray, Encoding, PageHeader } from 'hyparquet';
+import type { DataPageHeaderV2 } from 'hyparquet/src/types.js';
+import { getMaxDefinitionLevel } from 'hyparquet/src/schema.js';
 import type { ColumnDecoder } from 'hyparquet/src/types.js';
+import { checkLevelsV2, checkPageV1, checkValuesFit } from './page-counts.ts';
+import type { PageShape } from './page-counts.ts';
 
 /** A decoded page: its values (nulls in place), or how many rows it had when skipped whole. */
 export type FlatPage = { data: DecodedArray; skipped: 0 } | { data: undefined; skipped: number };
@@ -32,6 +36,8 @@ export function readFlatPage(
     if (!daph) throw new Error('parquet data page header is undefined');
     if (skipRows > daph.num_values) return { data: undefined, skipped: daph.num_values };
     const page = decompressPage(bytes, Number(header.uncompressed_page_size), decoder.codec, decoder.compressors);
+    // hyparquet sizes its arrays from num_values: what the bytes encode is counted first
+    checkPageV1(page, daph, shapeOf(decoder));
     const decoded = readDataPage(page, daph, decoder);
     levels = decoded.definitionLevels;
     values = decoded.dataPage;
@@ -40,7 +46,8 @@ export function readFlatPage(
     const daph2 = header.data_page_header_v2;
     if (!daph2) throw new Error('parquet data page header v2 is undefined');
     if (skipRows > daph2.num_rows) return { data: undefined, skipped: daph2.num_rows };
-    const decoded = readDataPageV2(bytes, header, decoder);
+    const { page, plain } = checkedV2(bytes, header, daph2, decoder);
+    const decoded = readDataPageV2(page, plain, decoder);
     levels = decoded.definitionLevels;
     values = decoded.dataPage;
     encoding = daph2.encoding;
@@ -49,6 +56,42 @@ export function readFlatPage(
   }
   const converted = convertWithDictionary(values, dictionary, encoding, decoder);
   return { data: spreadNulls(converted, levels), skipped: 0 };
+}
+
+/** A flat column's page layout: no repetition, its definition levels from the schema path. */
+function shapeOf(decoder: ColumnDecoder): PageShape {
+  return {
+    maxRep: 0,
+    maxDef: getMaxDefinitionLevel(decoder.schemaPath),
+    type: decoder.type,
+    typeLength: decoder.element.type_length,
+  };
+}
+
+/**
+ * Checks a DATA_PAGE_V2 before hyparquet sizes arrays from its num_values: levels as stored, values
+ * once decompressed. A compressed page is handed on decompressed (marked so), not decompressed twice.
+ */
+function checkedV2(
+  bytes: Uint8Array,
+  header: PageHeader,
+  daph2: DataPageHeaderV2,
+  decoder: ColumnDecoder,
+): { page: Uint8Array; plain: PageHeader } {
+  const shape = shapeOf(decoder);
+  const values = checkLevelsV2(bytes, daph2, shape);
+  const levels = Number(daph2.repetition_levels_byte_length) + Number(daph2.definition_levels_byte_length);
+  if (daph2.is_compressed === false) {
+    checkValuesFit(bytes, levels, bytes.length, daph2.encoding, shape, values);
+    return { page: bytes, plain: header };
+  }
+  const size = Number(header.uncompressed_page_size) - levels;
+  const body = decompressPage(bytes.subarray(levels), size, decoder.codec, decoder.compressors);
+  checkValuesFit(body, 0, body.length, daph2.encoding, shape, values);
+  const page = new Uint8Array(levels + body.length);
+  page.set(bytes.subarray(0, levels));
+  page.set(body, levels);
+  return { page, plain: { ...header, data_page_header_v2: { ...daph2, is_compressed: false } } };
 }
 
 /** Puts a null at every row whose definition level is below the maximum (1 for a flat column). */

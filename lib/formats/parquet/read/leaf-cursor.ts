@@ -12,6 +12,7 @@ import type { DecodedArray } from 'hyparquet';
 import { FormatError, SpillwayError, UnsupportedError } from '../../../core/errors.ts';
 import type { LevelArray } from './levels.ts';
 import { readLeafPage } from './nested-page.ts';
+import { checkDictionaryFits } from './page-counts.ts';
 import type { LeafLevels, LeafPage } from './nested-page.ts';
 import type { PageStream } from './pages.ts';
 
@@ -124,6 +125,8 @@ export class LeafCursor {
       let decoded: LeafPage;
       try {
         if (header.type === 'DICTIONARY_PAGE') {
+          const { type, element } = this.leaf.decoder;
+          checkDictionaryFits(header, type, element.type_length);
           const reader = {
             view: new DataView(page.bytes.buffer, page.bytes.byteOffset, page.bytes.byteLength),
             offset: 0,

@@ -16,6 +16,8 @@ import type { ColumnDecoder } from 'hyparquet/src/types.js';
 import { UnsupportedError } from '../../../core/errors.ts';
 import { bitWidthOf, decodeHybrid, levelArray } from './levels.ts';
 import type { LevelArray } from './levels.ts';
+import { checkLevelsV2, checkPageV1, checkValuesFit } from './page-counts.ts';
+import type { PageShape } from './page-counts.ts';
 
 /** One decoded page of a nested leaf. */
 export interface LeafPage {
@@ -43,6 +45,11 @@ export interface LeafLevels {
 }
 
 const DICTIONARY: ReadonlySet<Encoding> = new Set(['PLAIN_DICTIONARY', 'RLE_DICTIONARY']);
+
+function shapeOf(leaf: LeafLevels): PageShape {
+  const { type, element } = leaf.decoder;
+  return { maxRep: leaf.maxRep, maxDef: leaf.maxDef, type, typeLength: element.type_length };
+}
 
 function readerAt(bytes: Uint8Array, offset: number): { view: DataView; offset: number } {
   return { view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset };
@@ -117,11 +124,19 @@ function pageV1(
   const count = daph.num_values;
   const page = decompressPage(bytes, Number(header.uncompressed_page_size), decoder.codec, decoder.compressors);
   const view = new DataView(page.buffer, page.byteOffset, page.byteLength);
+  // what the bytes encode is counted before any array is sized from the header's claim
+  for (const [max, encoding, what] of [
+    [maxRep, daph.repetition_level_encoding, 'repetition level'],
+    [maxDef, daph.definition_level_encoding, 'definition level'],
+  ] as const) {
+    if (max > 0 && encoding === 'BIT_PACKED')
+      throw new UnsupportedError(`deprecated BIT_PACKED ${what}s are not supported`, {});
+  }
+  checkPageV1(page, daph, shapeOf(leaf));
   let at = 0;
-  const levels = (max: number, encoding: Encoding, what: string): LevelArray => {
+  const levels = (max: number, what: string): LevelArray => {
     const out = levelArray(count, max);
     if (max === 0) return out;
-    if (encoding === 'BIT_PACKED') throw new UnsupportedError(`deprecated BIT_PACKED ${what}s are not supported`, {});
     if (at + 4 > page.length) throw new Error(`page ends before its ${what}s`);
     const length = view.getUint32(at, true);
     at += 4;
@@ -130,8 +145,8 @@ function pageV1(
     at += length;
     return out;
   };
-  const rep = levels(maxRep, daph.repetition_level_encoding, 'repetition level');
-  const def = levels(maxDef, daph.definition_level_encoding, 'definition level');
+  const rep = levels(maxRep, 'repetition level');
+  const def = levels(maxDef, 'definition level');
   const { defined, rows } = tally(rep, def, maxDef);
   const values = decodeValues(page, at, daph.encoding, defined, leaf, dictionary);
   return { count, rep, def, rows, ...values };
@@ -150,7 +165,9 @@ function pageV2(
   const count = daph2.num_values;
   const repBytes = Number(daph2.repetition_levels_byte_length);
   const defBytes = Number(daph2.definition_levels_byte_length);
-  if (repBytes + defBytes > bytes.length) throw new Error('page levels pass the page end');
+  const shape = shapeOf(leaf);
+  // what the levels encode is counted before any array is sized from the header's claim
+  checkLevelsV2(bytes, daph2, shape);
   const rep = levelArray(count, maxRep);
   const def = levelArray(count, maxDef);
   if (maxRep > 0) decodeHybrid(bytes, 0, repBytes, bitWidthOf(maxRep), rep, maxRep, 'repetition level');
@@ -164,6 +181,7 @@ function pageV2(
     const size = Number(header.uncompressed_page_size) - repBytes - defBytes;
     page = decompressPage(page, size, decoder.codec, decoder.compressors);
   }
+  checkValuesFit(page, 0, page.length, daph2.encoding, shape, defined);
   const values = decodeValues(page, 0, daph2.encoding, defined, leaf, dictionary);
   return { count, rep, def, rows, ...values };
 }

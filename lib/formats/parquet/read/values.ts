@@ -15,6 +15,7 @@ import type { ParquetParsers, SchemaElement, SchemaTree } from 'hyparquet';
 import { FormatError, UnsupportedError } from '../../../core/errors.ts';
 import type { Int64Mode } from '../../values.ts';
 import { formatDecimal } from './decimal.ts';
+import { parseJsonExact } from '../../json/lines.ts';
 
 export { formatDecimal } from './decimal.ts';
 import { decodeVariant } from './variant.ts';
@@ -169,7 +170,7 @@ export function stringParsers(mode: InvalidUtf8): Partial<ParquetParsers> {
       stringFromBytes: (bytes: Uint8Array | undefined) =>
         (bytes === undefined ? undefined : lenient.decode(bytes)) as string,
       jsonFromBytes: (bytes: Uint8Array | undefined) =>
-        (bytes === undefined ? undefined : JSON.parse(lenient.decode(bytes))) as unknown,
+        (bytes === undefined ? undefined : parseJsonExact(lenient.decode(bytes))) as unknown,
     };
   }
   const decode = (bytes: Uint8Array): string => {
@@ -184,7 +185,7 @@ export function stringParsers(mode: InvalidUtf8): Partial<ParquetParsers> {
   return {
     stringFromBytes: (bytes: Uint8Array | undefined) => (bytes === undefined ? undefined : decode(bytes)) as string,
     jsonFromBytes: (bytes: Uint8Array | undefined) =>
-      (bytes === undefined ? undefined : JSON.parse(decode(bytes))) as unknown,
+      (bytes === undefined ? undefined : parseJsonExact(decode(bytes))) as unknown,
   };
 }
 

@@ -5,7 +5,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DateDay, Field, RecordBatch, Schema, Struct, TimestampMillisecond, makeData } from 'apache-arrow';
+import {
+  DateDay,
+  Field,
+  RecordBatch,
+  Schema,
+  Struct,
+  TimeMicrosecond,
+  TimeMillisecond,
+  TimeNanosecond,
+  TimeSecond,
+  TimestampMillisecond,
+  makeData,
+} from 'apache-arrow';
 import type { Data } from 'apache-arrow';
 import { recordBatchToRows } from '../../../../lib/formats/arrow/to-rows.ts';
 import { ErrorCodes, SpillwayError } from '../../../../index.ts';
@@ -57,6 +69,33 @@ test('a timestamp or date outside the Date range is a coded error naming the col
       () => recordBatchToRows(batchOf({ [name]: data })),
       (e: unknown) =>
         e instanceof SpillwayError && e.code === ErrorCodes.UNSUPPORTED && e.message.includes(`Column "${name}"`),
+    );
+  }
+});
+
+test("Time in every unit reads as the rows path's text (trailing zeros dropped); outside a day is a coded error", () => {
+  const rows = recordBatchToRows(
+    batchOf({
+      s: makeData({ type: new TimeSecond(), length: 2, data: Int32Array.from([45_296, 86_400]) }),
+      ms: makeData({ type: new TimeMillisecond(), length: 2, data: Int32Array.from([45_296_500, 1]) }),
+      us: makeData({ type: new TimeMicrosecond(), length: 2, data: BigInt64Array.from([45_296_120_000n, 0n]) }),
+      ns: makeData({ type: new TimeNanosecond(), length: 2, data: BigInt64Array.from([45_296_000_000_100n, 10n]) }),
+    }),
+  ) as Record<string, string>[];
+  assert.deepEqual(
+    rows.map((r) => [r.s, r.ms, r.us, r.ns]),
+    [
+      ['12:34:56', '12:34:56.5', '12:34:56.12', '12:34:56.0000001'],
+      ['24:00:00', '00:00:00.001', '00:00:00', '00:00:00.00000001'],
+    ],
+  );
+  for (const bad of [-1n, 86_400_000_001n]) {
+    assert.throws(
+      () =>
+        recordBatchToRows(
+          batchOf({ t: makeData({ type: new TimeMicrosecond(), length: 1, data: BigInt64Array.from([bad]) }) }),
+        ),
+      (e: unknown) => e instanceof SpillwayError && e.code === ErrorCodes.FORMAT && /column "t"/.test(e.message),
     );
   }
 });

@@ -44,6 +44,8 @@ import { ParquetFileWriter } from '../../../../lib/formats/parquet/writer.ts';
 import type { ParquetCompression, ParquetWriteOptions } from '../../../../lib/formats/parquet/writer.ts';
 import { openParquet } from '../../../../lib/formats/parquet/reader.ts';
 import { ErrorCodes } from '../../../../lib/core/errors.ts';
+import { fromIterable, fromParquet, mapBatch, pipeline, toParquet } from '../../../../index.ts';
+import { duckRows, sqlString } from './duckdb.ts';
 
 const require = createRequire(import.meta.url);
 type Cursor = { next(): Promise<Record<string, unknown> | null> };
@@ -804,3 +806,42 @@ test('every page carries a CRC-32 of its stored bytes: a flipped byte in a page 
       return true;
     });
   }));
+
+test('rows with bigints inside lists and structs write their exact digits; fromParquet (both outputs) and DuckDB read them back', async () => {
+  await withDir(async (dir) => {
+    const file = path.join(dir, 'bigint-nested.parquet');
+    const big = 2n ** 63n - 1n;
+    const rows = [
+      { id: 1, ids: [1n, 2n, big, -(2n ** 63n)], s: { a: 9_007_199_254_740_993n, b: 'x' } },
+      { id: 2, ids: [], s: { a: 3n, b: null } },
+      { id: 3, ids: null, s: null },
+    ];
+    await pipeline(fromIterable(rows), toParquet(file), { governor: false });
+    // exact integers come back as in int64 'auto': a number when safe, else a bigint
+    const expected = [
+      { id: 1, ids: [1, 2, big, -(2n ** 63n)], s: { a: 9_007_199_254_740_993n, b: 'x' } },
+      { id: 2, ids: [], s: { a: 3, b: null } },
+      { id: 3, ids: null, s: null },
+    ];
+    for (const output of ['rows', 'arrow'] as const) {
+      const got: Record<string, unknown>[] = [];
+      const keep = mapBatch((batch: Record<string, unknown>[]) => {
+        got.push(...batch);
+        return [];
+      });
+      await pipeline(fromParquet(file, { output }), keep, { governor: false });
+      assert.deepEqual(got, expected, output);
+    }
+    const duck = await duckRows(
+      `SELECT CAST(ids AS BIGINT[])::VARCHAR AS ids, CAST(s->>'a' AS BIGINT)::VARCHAR AS a FROM ${sqlString(file)} ORDER BY id`,
+    );
+    assert.deepEqual(
+      duck.rows.map((r) => [r.ids, r.a]),
+      [
+        ['[1, 2, 9223372036854775807, -9223372036854775808]', '9007199254740993'],
+        ['[]', '3'],
+        [null, null],
+      ],
+    );
+  });
+});
