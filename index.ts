@@ -83,7 +83,7 @@ export type {
   ParquetChunkStatistics,
   InspectParquetOptions,
 } from './lib/formats/parquet/inspect.ts';
-export { inspectArrow } from './lib/formats/arrow/inspect.ts';
+export { inspectArrow } from './lib/formats/arrow/inspect-lazy.ts';
 export type { ArrowInspection, ArrowFieldInfo, InspectArrowOptions } from './lib/formats/arrow/inspect.ts';
 export { fromArrow } from './sources/fromArrow.ts';
 export type { FromArrowOptions } from './sources/fromArrow.ts';
@@ -147,7 +147,7 @@ export { toArrow } from './sinks/toArrow.ts';
 export type { ToArrowOptions, ToArrowResult } from './sinks/toArrow.ts';
 export { toSpill } from './sinks/toSpill.ts';
 export type { ToSpillOptions } from './sinks/toSpill.ts';
-export { openSpill } from './lib/formats/spill/spilled.ts';
+export { openSpill } from './lib/formats/spill/open-lazy.ts';
 export type { Spilled, OpenSpillOptions } from './lib/formats/spill/spilled.ts';
 export type { SpillManifest } from './lib/formats/spill/manifest.ts';
 export { collect } from './sinks/collect.ts';

@@ -6,6 +6,9 @@
  *
  * @packageDocumentation
  */
+// a Batch built here converts between rows and Arrow at once: load the conversions with the entry
+import '../formats/arrow/convert.ts';
+
 export { Batch, isBatch, estimateRowsBytes } from '../core/batch.ts';
 export type { Row, BatchPosition } from '../core/batch.ts';
 export { BatchSource } from '../core/source.ts';

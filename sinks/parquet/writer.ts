@@ -8,14 +8,13 @@ import type { GovernorGate } from '../../lib/core/stage.ts';
 import { FormatError, withContext } from '../../lib/core/errors.ts';
 import { ParquetFileWriter } from '../../lib/formats/parquet/writer.ts';
 import type { ParquetWriteOptions } from '../../lib/formats/parquet/writer.ts';
-import { DataType } from 'apache-arrow';
+import { LIST_TYPE_ID, MAP_TYPE_ID, STRUCT_TYPE_ID } from '../../lib/formats/arrow/type-ids.ts';
 import type { RecordBatch } from 'apache-arrow';
 
 /** Arrow List, Struct and Map columns (fromParquet's nested columns) go through rows: the Arrow writer has no nested types. */
 function hasNested(batch: RecordBatch): boolean {
-  return batch.schema.fields.some(
-    (f) => DataType.isList(f.type) || DataType.isStruct(f.type) || DataType.isMap(f.type),
-  );
+  const nested: readonly number[] = [LIST_TYPE_ID, STRUCT_TYPE_ID, MAP_TYPE_ID];
+  return batch.schema.fields.some((f) => nested.includes(f.type.typeId));
 }
 
 /** Output of `toParquet`. */
