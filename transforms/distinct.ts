@@ -3,8 +3,9 @@
  * key columns; the same spilling hash table as groupBy (lib/operators/hash-aggregate.ts).
  */
 import { estimateValueBytes, type Row } from '../lib/core/batch.ts';
-import { HashAggregator, type GroupPlan, type OperatorCounters } from '../lib/operators/hash-aggregate.ts';
-import { ColumnarAggregator } from '../lib/operators/columnar-aggregate.ts';
+import type { HashAggregator, GroupPlan, OperatorCounters } from '../lib/operators/hash-aggregate.ts';
+import type { ColumnarAggregator } from '../lib/operators/columnar-aggregate.ts';
+import { lazyImport } from '../lib/core/lazy-import.ts';
 import { OperatorScratch } from '../lib/operators/operator-scratch.ts';
 import { BatchFeed } from '../lib/operators/batch-feed.ts';
 import { columnGetter, encodeValue, keyEncoder } from '../lib/operators/key-encoding.ts';
@@ -16,6 +17,11 @@ import {
   resolveOperatorOptions,
   type HashOperatorOptions,
 } from '../lib/operators/operator-options.ts';
+
+// the hash tables (and their spill partitions, in Arrow) load with the first batch, not with `import 'spillway'`
+const aggregatorModules = lazyImport(() =>
+  Promise.all([import('../lib/operators/hash-aggregate.ts'), import('../lib/operators/columnar-aggregate.ts')]),
+);
 
 /** Options of {@link distinct}. */
 export type DistinctOptions = HashOperatorOptions;
@@ -77,10 +83,12 @@ export function distinct(keys?: string | readonly string[], options?: DistinctOp
   let aggregator: HashAggregator<Row> | ColumnarAggregator | undefined;
   let budget = 0;
   const feed = new BatchFeed(true);
-  const make = (context: {
+  const make = async (context: {
     governor: import('../lib/core/stage.ts').GovernorGate | undefined;
     signal: AbortSignal;
-  }): HashAggregator<Row> | ColumnarAggregator => {
+  }): Promise<HashAggregator<Row> | ColumnarAggregator> => {
+    const [{ HashAggregator }, { ColumnarAggregator }] = await aggregatorModules.load();
+    if (aggregator) return aggregator;
     budget = operatorBudget(opts.budget, context.governor);
     const options = {
       budget,
@@ -104,12 +112,12 @@ export function distinct(keys?: string | readonly string[], options?: DistinctOp
   return new OperatorTransform({
     name: 'distinct',
     async consume(batch, _emit, context, stats) {
-      aggregator ??= make(context);
+      aggregator ??= await make(context);
       await feed.feed(aggregator, batch);
       reportOperator(stats, scratch, counters, budget);
     },
     async finish(emit, context, stats) {
-      aggregator ??= make(context);
+      aggregator ??= await make(context);
       for await (const rows of aggregator.finish()) await emit(rows);
       reportOperator(stats, scratch, counters, budget);
       stats.details.groups = counters.groups;

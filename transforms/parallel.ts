@@ -10,7 +10,6 @@
  * more than the window.
  */
 import type { TransformCallback } from 'node:stream';
-import { Table, tableToIPC } from 'apache-arrow';
 import type { Batch, Row } from '../lib/core/batch.ts';
 import { WorkerError, toError } from '../lib/core/errors.ts';
 import { BatchTransform, asBatch } from '../lib/core/transform.ts';
@@ -24,6 +23,12 @@ import type { ParallelOptions } from '../lib/workers/pool/options.ts';
 import { BullmqBackend } from '../lib/workers/distributed/bullmq-backend.ts';
 import { isBullmqBackend } from '../lib/workers/distributed/options.ts';
 import type { ParallelBackendOption } from '../lib/workers/distributed/options.ts';
+import { lazyImport } from '../lib/core/lazy-import.ts';
+import { hasArrowKernels } from '../lib/core/arrow-kernels.ts';
+import { loadArrowKernels } from '../lib/core/arrow-load.ts';
+
+// Arrow batches are encoded with apache-arrow, loaded with the first one (not with `import 'spillway'`)
+const arrowModule = lazyImport(() => import('apache-arrow'));
 
 const debug = logger('parallel');
 
@@ -86,6 +91,7 @@ class Handoff {
 /** What crosses to the worker: an Arrow batch as IPC bytes (never converted to rows here), else rows. */
 function taskInput(batch: Batch): BatchInput {
   if (!batch.hasArrow || batch.hasRows) return batch.rows;
+  const { Table, tableToIPC } = arrowModule.loaded!;
   const input: ArrowInput = {
     numRows: batch.numRows,
     encode: () => tableToIPC(new Table(batch.arrow), 'stream'),
@@ -140,8 +146,20 @@ class ParallelTransform extends BatchTransform {
       callback(this.#failure);
       return;
     }
+    const batch = asBatch(chunk, this[STAGE].stats.name);
+    if (batch.hasArrow && (arrowModule.loaded === undefined || !hasArrowKernels())) {
+      Promise.all([arrowModule.load(), loadArrowKernels()]).then(
+        () => this.#take(batch, callback),
+        (error: unknown) => callback(toError(error)),
+      );
+      return;
+    }
+    this.#take(batch, callback);
+  }
+
+  /** Hands `batch` to the pool once the window has room. */
+  #take(batch: Batch, callback: TransformCallback): void {
     const stats = this[STAGE].stats;
-    const batch = asBatch(chunk, stats.name);
     stats.batchesIn++;
     stats.rowsIn += batch.numRows;
     this.#source = batch.position.source;

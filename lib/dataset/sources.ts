@@ -8,7 +8,6 @@
 import type { Row } from '../core/batch.ts';
 import type { BatchSource } from '../core/source.ts';
 import { loadParquetReader } from '../formats/parquet/load.ts';
-import { openArrowFile } from '../formats/arrow/ipc-reader.ts';
 import { expectDatasetInput, isDatasetInput, type DatasetInput } from './expand.ts';
 import { datasetSource, splitDatasetOptions, usesDatasetOptions, type DatasetFormat } from './multi-file.ts';
 import { PRUNE_WHERE } from './pushdown.ts';
@@ -120,6 +119,7 @@ export function arrowDataset<O extends { columns?: readonly string[]; name?: str
   return projectingDataset(input, options, factory, {
     name: 'fromArrow',
     describe: async (path) => {
+      const { openArrowFile } = await import('../formats/arrow/ipc-reader.ts');
       const handle = await openArrowFile(path);
       try {
         return { rows: handle.numRows, columns: handle.schema.fields.map((f) => f.name) };

@@ -6,8 +6,11 @@
 import type { Batch } from '../../lib/core/batch.ts';
 import type { GovernorGate } from '../../lib/core/stage.ts';
 import { FormatError, withContext } from '../../lib/core/errors.ts';
-import { ParquetFileWriter } from '../../lib/formats/parquet/writer.ts';
-import type { ParquetWriteOptions } from '../../lib/formats/parquet/writer.ts';
+import type { ParquetFileWriter, ParquetWriteOptions } from '../../lib/formats/parquet/writer.ts';
+import { lazyImport } from '../../lib/core/lazy-import.ts';
+
+/** The Parquet file writer (encoder, codecs, Arrow), loaded with the first batch rather than with `import 'spillway'`. */
+export const fileWriterModule = lazyImport(() => import('../../lib/formats/parquet/writer.ts'));
 import { LIST_TYPE_ID, MAP_TYPE_ID, STRUCT_TYPE_ID } from '../../lib/formats/arrow/type-ids.ts';
 import type { RecordBatch } from 'apache-arrow';
 
@@ -52,7 +55,9 @@ export class ParquetSinkWriter {
   }
 
   async #ensureOpen(): Promise<ParquetFileWriter> {
-    this.#opening ??= ParquetFileWriter.open(this.path, this.options);
+    this.#opening ??= fileWriterModule
+      .load()
+      .then(({ ParquetFileWriter }) => ParquetFileWriter.open(this.path, this.options));
     this.#writer ??= await this.#opening;
     return this.#writer;
   }

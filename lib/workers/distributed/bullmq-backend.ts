@@ -24,7 +24,7 @@ import { payloadKey } from './job.ts';
 import type { BatchJobData, BatchJobResult } from './job.ts';
 import { redact, redactError } from './options.ts';
 import type { BullmqBackendOptions } from './options.ts';
-import { encodeIpc, encodeRows } from './payload.ts';
+import { payloadModule } from './payload-lazy.ts';
 import { bullmqConnection, connectRedis, withTimeout } from './redis.ts';
 import { loadBullmq } from './peer.ts';
 import type { RedisHandle } from './redis.ts';
@@ -177,6 +177,7 @@ export class BullmqBackend implements ParallelBackend {
     const p = this.#pending.get(jobId);
     if (p === undefined || this.#destroyed) return;
     const o = this.options;
+    const { encodeIpc, encodeRows } = await payloadModule.load();
     let bytes: Buffer;
     if (Array.isArray(p.input)) {
       const encoded = encodeRows(p.input);

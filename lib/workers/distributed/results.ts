@@ -12,7 +12,7 @@ import type { BatchInput } from '../pool/backend.ts';
 import { parseFailure } from './job.ts';
 import type { BatchJobResult } from './job.ts';
 import { redact } from './options.ts';
-import { decodePayload, payloadRows } from './payload.ts';
+import { payloadModule } from './payload-lazy.ts';
 import type { RedisHandle } from './redis.ts';
 import type { RemoteCounters } from './remote-stats.ts';
 
@@ -65,6 +65,7 @@ export async function collectResult(run: RunContext, p: Pending, result: BatchJo
       'payload',
     );
   run.counters.bytesReceived += bytes.byteLength;
+  const { decodePayload, payloadRows } = await payloadModule.load();
   const rows = payloadRows(decodePayload(bytes, `the result of batch ${p.taskId}`));
   void client.del(result.out, p.inKey).catch(() => {});
   const stats = run.counters.worker(result.worker, result.host, result.pid);
