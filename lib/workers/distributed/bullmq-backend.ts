@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
-import createDebug from 'debug';
+import { logger } from '../../core/log.ts';
 import type { Queue, QueueEvents } from 'bullmq';
 import { DeadLetterFile } from '../../io/dead-letter.ts';
 import { QueueError, ValidationError, WorkerError, describeValue } from '../../core/errors.ts';
@@ -33,7 +33,7 @@ import { RemoteCounters } from './remote-stats.ts';
 import { collectResult, giveUpBatch, type Pending, type RunContext } from './results.ts';
 import { closeBull, removeRun } from './teardown.ts';
 
-const debug = createDebug('spillway:distributed');
+const debug = logger('distributed');
 
 export type { RemoteWorkerStats } from './remote-stats.ts';
 export { resolveBullmqOptions, type ResolvedBullmqOptions } from './backend-options.ts';

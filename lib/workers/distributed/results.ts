@@ -3,7 +3,7 @@
  * counted to its worker; a job that failed after its retries becomes a WorkerError, or goes to the
  * dead-letter file row by row. Keys are removed once read.
  */
-import createDebug from 'debug';
+import { logger } from '../../core/log.ts';
 import type { Queue } from 'bullmq';
 import type { DeadLetterFile } from '../../io/dead-letter.ts';
 import { QueueError, WorkerError } from '../../core/errors.ts';
@@ -16,7 +16,7 @@ import { payloadModule } from './payload-lazy.ts';
 import type { RedisHandle } from './redis.ts';
 import type { RemoteCounters } from './remote-stats.ts';
 
-const debug = createDebug('spillway:distributed');
+const debug = logger('distributed');
 
 /** A batch queued and not yet settled. */
 export interface Pending {
