@@ -10,7 +10,7 @@
  * another worker. Every key of the run is deleted when it ends or aborts (TTLs cover a producer
  * that dies).
  */
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../../core/crypto.ts';
 import { basename } from 'node:path';
 import { logger } from '../../core/log.ts';
 import type { Queue, QueueEvents } from 'bullmq';
@@ -51,7 +51,7 @@ export class BullmqBackend implements ParallelBackend {
   /** The validated options. */
   readonly options: Readonly<ResolvedBullmqOptions>;
   /** This run's id: part of every job id and key. */
-  readonly runId = randomBytes(6).toString('hex');
+  readonly runId = nodeCrypto().randomBytes(6).toString('hex');
   readonly #base: string;
   readonly #secrets: (string | undefined)[];
   readonly #deadLetter: DeadLetterFile | undefined;
