@@ -9,7 +9,7 @@
  * lib/entry/: `spillway/arrow` (rows <-> Arrow, codecs, views), `spillway/parquet` (the writer,
  * Parquet value types), `spillway/workers` (the worker pool), `spillway/distributed` (the BullMQ
  * backend; needs `npm install bullmq ioredis`) and `spillway/extend` (authoring stages, governor
- * internals, checkpoints, formatting). test/api/exports.test.ts pins the list of values below.
+ * internals, checkpoints, formatting, every error class). test/api/exports.test.ts pins the list of values below.
  *
  * @packageDocumentation
  */
@@ -18,18 +18,23 @@ export type { PipelineOptions, PipelineStage, PipelineFunction } from './lib/cor
 export type { PipelineResult, PipelineStats } from './lib/core/stats.ts';
 export type { Row } from './lib/core/batch.ts';
 export type { StageStats } from './lib/core/stage.ts';
+// the errors a pipeline author handles; every other class is told apart by `code` (ErrorCodes),
+// and offered for `instanceof` by `spillway/extend`
 export {
   SpillwayError,
   ValidationError,
   AbortError,
-  CsvParseError,
-  JsonParseError,
   StageError,
   CollectLimitError,
+  MemoryLimitError,
+  ErrorCodes,
+} from './lib/core/errors.ts';
+export type {
+  CsvParseError,
+  JsonParseError,
   IoError,
   FormatError,
   UnsupportedError,
-  MemoryLimitError,
   WorkerError,
   SchemaMismatchError,
   SpillError,
@@ -37,7 +42,6 @@ export {
   CheckpointError,
   QueueError,
   JoinKeyMismatchError,
-  ErrorCodes,
 } from './lib/core/errors.ts';
 export type { ErrorCode, ErrorContext, WorkerFailureReason, QueueFailureReason } from './lib/core/errors.ts';
 // stream-chain's sentinels: what a row function returns to drop a row, emit several, or stop
@@ -68,7 +72,7 @@ export type { Int64Mode } from './lib/formats/arrow/convert.ts';
 export { fromCsv } from './sources/fromCsv.ts';
 export type { FromCsvOptions } from './sources/fromCsv.ts';
 export type { CsvSchema, CsvColumnType } from './lib/formats/csv/cast.ts';
-export { inspectCsv } from './lib/formats/csv/read/inspect.ts';
+export { inspectCsv } from './lib/formats/csv/read/inspect-lazy.ts';
 export type { CsvDescription } from './lib/formats/csv/read/inspect.ts';
 export type { DetectedType as CsvDetectedType } from './lib/formats/csv/read/detect-types.ts';
 export { fromParquet } from './sources/fromParquet.ts';
