@@ -143,7 +143,7 @@ class FileRead {
     const stage = this.#format.name;
     const counters = this.#counters;
     const [columns] = await Promise.all([columnsModule.load(), unifierArrow.load()]);
-    const source = this.#format.openFile(file.path, this.#plan.fileColumns, this.#where);
+    const source = await this.#format.openFile(file.path, this.#plan.fileColumns, this.#where);
     counters.current = source;
     this.#resume.prepare(source, at, stage);
     source[STAGE].attach(context);

@@ -14,7 +14,6 @@ import { PRUNE_WHERE } from './pushdown.ts';
 import type { Predicate } from './predicate.ts';
 import type { Readable } from 'node:stream';
 import { isRemoteUrl, remotePathname } from './remote/url.ts';
-import { openRemoteStream } from './remote/open.ts';
 
 /**
  * Marks the options of the single-file source the dataset layer opens for one file, so that a
@@ -164,9 +163,11 @@ export function textDataset<O extends { name?: string; gzip?: boolean; zstd?: bo
               : checkpoint,
         }
       : {}),
-    openFile: (path) => {
+    openFile: async (path) => {
       if (!isRemoteUrl(path)) return factory(path, { ...base, [DATASET_FILE]: true });
       const pathname = remotePathname(path);
+      // the HTTP and S3 transports load when a remote file is read, not with `import 'spillway'`
+      const { openRemoteStream } = await import('./remote/open.ts');
       const stream = openRemoteStream(path);
       const source = factory(stream, {
         ...base,

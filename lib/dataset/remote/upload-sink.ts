@@ -13,9 +13,7 @@ import type { Batch } from '../../core/batch.ts';
 import { BatchSink } from '../../core/sink.ts';
 import { STAGE, type StageContext, type StageStats } from '../../core/stage.ts';
 import { IoError } from '../../core/errors.ts';
-import { listS3Prefix } from './s3-list.ts';
-import { uploadFile } from './s3-upload.ts';
-import { commitTree } from './tree-commit.ts';
+import { lazyImport } from '../../core/lazy-import.ts';
 import { remoteSettings } from './settings.ts';
 import { parseS3Url } from './url.ts';
 
@@ -27,9 +25,15 @@ function writeTo(sink: BatchSink<unknown>, batch: Batch): Promise<void> {
 }
 
 /** The keys under a tree's prefix (`prefix/`), to refuse or replace an existing tree. */
+// the S3 client and upload code load when a run uploads, not with `import 'spillway'`
+const s3Modules = lazyImport(() =>
+  Promise.all([import('./s3-list.ts'), import('./s3-upload.ts'), import('./tree-commit.ts')]),
+);
+
 async function treeKeys(url: string): Promise<string[]> {
   const { bucket, key } = parseS3Url(url);
   const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
+  const [{ listS3Prefix }] = await s3Modules.load();
   return (await listS3Prefix(bucket, prefix)).map((o) => o.key);
 }
 
@@ -97,6 +101,7 @@ class Upload {
     const settings = remoteSettings();
     const dir = this.#dir!;
     const shape = this.#shape;
+    const [, { uploadFile }, { commitTree }] = await s3Modules.load();
     let report: { bytes: number; parts: number };
     if (shape.kind === 'file') {
       report = await uploadFile(join(dir, this.#fileName), this.#url, settings, this.#name);
