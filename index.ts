@@ -9,7 +9,7 @@
  * lib/entry/: `spillway/arrow` (rows <-> Arrow, codecs, views), `spillway/parquet` (the writer,
  * Parquet value types), `spillway/workers` (the worker pool), `spillway/distributed` (the BullMQ
  * backend; needs `npm install bullmq ioredis`) and `spillway/extend` (authoring stages, governor
- * internals, checkpoints, formatting). test/api/exports.test.ts pins the list of values below.
+ * internals, checkpoints, formatting, every error class). test/api/exports.test.ts pins the list of values below.
  *
  * @packageDocumentation
  */
@@ -18,18 +18,23 @@ export type { PipelineOptions, PipelineStage, PipelineFunction } from './lib/cor
 export type { PipelineResult, PipelineStats } from './lib/core/stats.ts';
 export type { Row } from './lib/core/batch.ts';
 export type { StageStats } from './lib/core/stage.ts';
+// the errors a pipeline author handles; every other class is told apart by `code` (ErrorCodes),
+// and offered for `instanceof` by `spillway/extend`
 export {
   SpillwayError,
   ValidationError,
   AbortError,
-  CsvParseError,
-  JsonParseError,
   StageError,
   CollectLimitError,
+  MemoryLimitError,
+  ErrorCodes,
+} from './lib/core/errors.ts';
+export type {
+  CsvParseError,
+  JsonParseError,
   IoError,
   FormatError,
   UnsupportedError,
-  MemoryLimitError,
   WorkerError,
   SchemaMismatchError,
   SpillError,
@@ -37,7 +42,6 @@ export {
   CheckpointError,
   QueueError,
   JoinKeyMismatchError,
-  ErrorCodes,
 } from './lib/core/errors.ts';
 export type { ErrorCode, ErrorContext, WorkerFailureReason, QueueFailureReason } from './lib/core/errors.ts';
 // stream-chain's sentinels: what a row function returns to drop a row, emit several, or stop
@@ -68,7 +72,7 @@ export type { Int64Mode } from './lib/formats/arrow/convert.ts';
 export { fromCsv } from './sources/fromCsv.ts';
 export type { FromCsvOptions } from './sources/fromCsv.ts';
 export type { CsvSchema, CsvColumnType } from './lib/formats/csv/cast.ts';
-export { inspectCsv } from './lib/formats/csv/read/inspect.ts';
+export { inspectCsv } from './lib/formats/csv/read/inspect-lazy.ts';
 export type { CsvDescription } from './lib/formats/csv/read/inspect.ts';
 export type { DetectedType as CsvDetectedType } from './lib/formats/csv/read/detect-types.ts';
 export { fromParquet } from './sources/fromParquet.ts';
@@ -83,7 +87,7 @@ export type {
   ParquetChunkStatistics,
   InspectParquetOptions,
 } from './lib/formats/parquet/inspect.ts';
-export { inspectArrow } from './lib/formats/arrow/inspect.ts';
+export { inspectArrow } from './lib/formats/arrow/inspect-lazy.ts';
 export type { ArrowInspection, ArrowFieldInfo, InspectArrowOptions } from './lib/formats/arrow/inspect.ts';
 export { fromArrow } from './sources/fromArrow.ts';
 export type { FromArrowOptions } from './sources/fromArrow.ts';
@@ -147,7 +151,7 @@ export { toArrow } from './sinks/toArrow.ts';
 export type { ToArrowOptions, ToArrowResult } from './sinks/toArrow.ts';
 export { toSpill } from './sinks/toSpill.ts';
 export type { ToSpillOptions } from './sinks/toSpill.ts';
-export { openSpill } from './lib/formats/spill/spilled.ts';
+export { openSpill } from './lib/formats/spill/open-lazy.ts';
 export type { Spilled, OpenSpillOptions } from './lib/formats/spill/spilled.ts';
 export type { SpillManifest } from './lib/formats/spill/manifest.ts';
 export { collect } from './sinks/collect.ts';

@@ -17,7 +17,11 @@ import type { PartitionedResult } from '../lib/dataset/partitioned-writer.ts';
 import type { Writable } from 'node:stream';
 import { BatchSink } from '../lib/core/sink.ts';
 import { resolveArrowOptions, type ToArrowOptions, type ToArrowResult } from './arrow/options.ts';
-import { ArrowSinkWriter } from './arrow/writer.ts';
+import type { ArrowSinkWriter } from './arrow/writer.ts';
+import { lazyImport } from '../lib/core/lazy-import.ts';
+
+// the writer (and apache-arrow) loads with the first batch, not with `import 'spillway'`
+const writerModule = lazyImport(() => import('./arrow/writer.ts'));
 
 export type { ToArrowOptions, ToArrowResult } from './arrow/options.ts';
 
@@ -53,13 +57,16 @@ export function toArrow(
       'toArrow',
       'arrow',
     );
-  const sink = new ArrowSinkWriter(resolveArrowOptions(target, options));
+  const settings = resolveArrowOptions(target, options);
+  let sink: ArrowSinkWriter | undefined;
+  const open = async (): Promise<ArrowSinkWriter> =>
+    (sink ??= new (await writerModule.load()).ArrowSinkWriter(settings));
   return new BatchSink<ToArrowResult>({
-    name: ArrowSinkWriter.stage,
+    name: 'toArrow',
     // writes Arrow column by column: a source may produce Arrow for it (format negotiation)
     capabilities: { accepts: ['rows', 'arrow'] },
-    write: (batch, _context, stats) => sink.write(batch, stats),
-    finish: () => sink.finish(),
-    abort: (error) => sink.abort(error),
+    write: async (batch, _context, stats) => (await open()).write(batch, stats),
+    finish: async () => (await open()).finish(),
+    abort: async (error) => (await open()).abort(error),
   });
 }

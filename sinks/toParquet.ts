@@ -4,7 +4,7 @@
  */
 import { BatchSink } from '../lib/core/sink.ts';
 import { ValidationError, describeValue } from '../lib/core/errors.ts';
-import { checkWriteOptions } from '../lib/formats/parquet/writer.ts';
+import { checkWriteOptions } from '../lib/formats/parquet/write/options.ts';
 import type { ParquetWriteOptions } from '../lib/formats/parquet/writer.ts';
 import { ParquetSinkWriter, type ToParquetResult } from './parquet/writer.ts';
 import { parquetCheckpoint } from './parquet/resume.ts';

@@ -15,9 +15,14 @@ import {
   parseBytes,
   type ByteSize,
 } from '../lib/core/validate.ts';
-import { DEFAULT_CACHE_BYTES, type Spilled } from '../lib/formats/spill/spilled.ts';
-import { removeOwnFiles } from '../lib/formats/spill/sink-dir.ts';
-import { SpillSinkState, type SpillSettings } from '../lib/formats/spill/sink-state.ts';
+import type { Spilled } from '../lib/formats/spill/spilled.ts';
+import { DEFAULT_CACHE_BYTES } from '../lib/formats/spill/defaults.ts';
+import type { SpillSinkState } from '../lib/formats/spill/sink-state.ts';
+import { spillIdentity, type SpillSettings } from '../lib/formats/spill/settings.ts';
+import { lazyImport } from '../lib/core/lazy-import.ts';
+
+// the spill writer (and apache-arrow) loads with the first batch, not with `import 'spillway'`
+const stateModule = lazyImport(() => import('../lib/formats/spill/sink-state.ts'));
 
 /** Options of {@link toSpill}. */
 export interface ToSpillOptions {
@@ -72,26 +77,41 @@ const KNOWN_TO_SPILL_OPTIONS = optionKeys<ToSpillOptions>({
  * ```
  */
 export function toSpill(options?: ToSpillOptions): BatchSink<Spilled> {
-  const state = new SpillSinkState(resolveOptions(options));
+  const settings = resolveOptions(options);
+  let state: SpillSinkState | undefined;
+  let keepOn: boolean | undefined;
+  const open = async (): Promise<SpillSinkState> => {
+    const { SpillSinkState } = await stateModule.load();
+    if (state === undefined) {
+      state = new SpillSinkState(settings);
+      if (keepOn !== undefined) state.keepForResume(keepOn);
+    }
+    return state;
+  };
   return new BatchSink<Spilled>({
-    name: state.name,
+    name: 'toSpill',
     // spills Arrow as it is: a source may produce Arrow for it (format negotiation)
     capabilities: { accepts: ['rows', 'arrow'] },
-    write: (batch, context, stats) => state.write(batch, context, stats),
-    finish: (context, stats) => state.finish(context, stats),
+    write: async (batch, context, stats) => (await open()).write(batch, context, stats),
+    finish: async (context, stats) => (await open()).finish(context, stats),
     // finished, then the run failed after all: the output goes nowhere, so its directory goes now
     discard: (spilled) => spilled.dispose(),
-    abort: () => state.abort(),
+    // a state never opened made no directory: nothing to remove
+    abort: async () => state?.abort(),
     checkpoint: {
-      identity: state.identity(),
+      identity: spillIdentity(settings),
       // committing writes every batch held in memory to disk: a resumable spill lives on disk
-      commit: (context) => state.commit(context),
+      commit: async (context) => (await open()).commit(context),
       async restart() {
         // a run killed before its first checkpoint left spill files in the given directory: only ours are removed
+        const { removeOwnFiles } = await import('../lib/formats/spill/sink-dir.ts');
         if (options?.dir !== undefined) await removeOwnFiles(options.dir);
       },
-      resume: (saved) => state.resume(saved),
-      keep: (on) => state.keepForResume(on),
+      resume: async (saved) => (await open()).resume(saved),
+      keep: (on) => {
+        keepOn = on;
+        state?.keepForResume(on);
+      },
     },
   });
 }

@@ -12,8 +12,12 @@ import { BatchSource } from '../lib/core/source.ts';
 import type { StageContext, StageStats } from '../lib/core/stage.ts';
 import { arrowDataset, isDatasetRequest } from '../lib/dataset/sources.ts';
 import { resolveArrowOptions, type FromArrowOptions } from '../lib/formats/arrow/read/options.ts';
-import { ArrowFileReader, ArrowStreamReader, type ArrowCounters } from '../lib/formats/arrow/read/reader.ts';
+import type { ArrowCounters } from '../lib/formats/arrow/read/reader.ts';
+import { lazyImport } from '../lib/core/lazy-import.ts';
 import { ArrowResume } from '../lib/formats/arrow/read/resume.ts';
+
+// the IPC readers (and apache-arrow) load at open, not with `import 'spillway'`
+const readerModule = lazyImport(() => import('../lib/formats/arrow/read/reader.ts'));
 
 export type { FromArrowOptions } from '../lib/formats/arrow/read/options.ts';
 
@@ -49,6 +53,7 @@ export function fromArrow(input: string | readonly string[] | Readable, options?
   const resume = new ArrowResume(plan, counters);
 
   async function* open(context: StageContext, stats: StageStats): AsyncGenerator<Batch<Row>> {
+    const { ArrowFileReader, ArrowStreamReader } = await readerModule.load();
     const reader = resume.wrap(
       plan.file !== undefined ? new ArrowFileReader(plan, counters) : new ArrowStreamReader(plan, counters),
     );

@@ -13,12 +13,20 @@ import { BatchSource } from '../lib/core/source.ts';
 import { CsvParseError, IoError, ValidationError } from '../lib/core/errors.ts';
 import type { StageContext, StageStats } from '../lib/core/stage.ts';
 import { resolveCsvOptions, type CsvPlan, type FromCsvOptions } from '../lib/formats/csv/read/options.ts';
-import { CsvRun, type CsvCounters } from '../lib/formats/csv/read/reader.ts';
+import type { CsvCounters } from '../lib/formats/csv/read/reader.ts';
 import { CsvResume } from '../lib/formats/csv/read/resume.ts';
 import { chooseReader } from '../lib/formats/csv/read/settle.ts';
-import { describeRead, prepareRead } from '../lib/formats/csv/read/prepare.ts';
-import { chooseCsvReader } from '../lib/formats/csv/read/choose-reader.ts';
 import { CsvOutput } from '../lib/formats/csv/parallel/output.ts';
+import { lazyImport } from '../lib/core/lazy-import.ts';
+
+// the readers (scanner, csv-parse, threads, Arrow builders) load at open, not with `import 'spillway'`
+const readModules = lazyImport(() =>
+  Promise.all([
+    import('../lib/formats/csv/read/prepare.ts'),
+    import('../lib/formats/csv/read/choose-reader.ts'),
+    import('../lib/formats/csv/read/reader.ts'),
+  ]),
+);
 
 export type { FromCsvOptions } from '../lib/formats/csv/read/options.ts';
 
@@ -51,6 +59,7 @@ export function fromCsv<R extends Row = Row>(
   const output = new CsvOutput(plan);
 
   async function* open(context: StageContext, stats: StageStats): AsyncGenerator<Batch<Row>> {
+    const [{ describeRead, prepareRead }, { chooseCsvReader }, { CsvRun }] = await readModules.load();
     if (plan.file !== undefined) totalBytes = await fileSize(plan);
     const prepared = await prepareRead(plan, output.plan, resume.from, stats);
     const { spec } = prepared;

@@ -15,8 +15,12 @@ import type { StageContext, StageStats } from '../lib/core/stage.ts';
 import { isDatasetRequest, textDataset } from '../lib/dataset/sources.ts';
 import { jsonlBytes } from '../lib/formats/json/read/bytes.ts';
 import { resolveJsonlOptions, type FromJsonlOptions } from '../lib/formats/json/read/options.ts';
-import { JsonlReader, type JsonlCounters } from '../lib/formats/json/read/reader.ts';
+import type { JsonlCounters } from '../lib/formats/json/read/reader.ts';
+import { lazyImport } from '../lib/core/lazy-import.ts';
 import { JsonlResume } from '../lib/formats/json/read/resume.ts';
+
+// the line reader loads at open, not with `import 'spillway'`
+const readerModule = lazyImport(() => import('../lib/formats/json/read/reader.ts'));
 
 export type { FromJsonlOptions } from '../lib/formats/json/read/options.ts';
 
@@ -45,6 +49,7 @@ export function fromJsonl(input: string | readonly string[] | Readable, options?
 
   async function* open(context: StageContext, stats: StageStats): AsyncGenerator<Batch<Row>> {
     stats.details.parser = 'json-lines';
+    const { JsonlReader } = await readerModule.load();
     const reader = new JsonlReader(plan, counters, jsonlBytes(plan), resume.from, resume.enabled);
     yield* reader.read(context, stats);
   }

@@ -9,15 +9,13 @@ import { BatchSource } from '../lib/core/source.ts';
 import type { StageContext, StageStats } from '../lib/core/stage.ts';
 import type { DatasetInput } from '../lib/dataset/expand.ts';
 import { isDatasetRequest, parquetDataset } from '../lib/dataset/sources.ts';
-import {
-  openStageReader,
-  ParquetArrowReader,
-  parquetError,
-  ParquetRowsReader,
-  type ParquetCounters,
-} from '../lib/formats/parquet/read/batch-reader.ts';
+import type { ParquetCounters } from '../lib/formats/parquet/read/batch-reader.ts';
+import { lazyImport } from '../lib/core/lazy-import.ts';
 import { resolveParquetOptions, type FromParquetOptions } from '../lib/formats/parquet/read/options.ts';
 import { ParquetResume } from '../lib/formats/parquet/read/resume.ts';
+
+// the page reader loads at open, not with `import 'spillway'`
+const readerModule = lazyImport(() => import('../lib/formats/parquet/read/batch-reader.ts'));
 
 export type { FromParquetOptions } from '../lib/formats/parquet/read/options.ts';
 
@@ -53,6 +51,7 @@ export function fromParquet(input: DatasetInput, options?: FromParquetOptions): 
   async function* open(context: StageContext, stats: StageStats): AsyncGenerator<Batch<Record<string, unknown>>> {
     stats.details.reader = 'hyparquet-pages';
     stats.details.output = plan.output;
+    const { openStageReader, ParquetArrowReader, ParquetRowsReader, parquetError } = await readerModule.load();
     const reader = await openStageReader(plan, stats);
     counters.totalRows = reader.numRows;
     counters.numGroups = reader.numRowGroups;

@@ -8,7 +8,8 @@
 import type { Batch, Row } from '../lib/core/batch.ts';
 import type { StageContext } from '../lib/core/stage.ts';
 import { RowViewer, isViewable } from '../lib/core/row-view.ts';
-import { ColumnarAggregator } from '../lib/operators/columnar-aggregate.ts';
+import type { ColumnarAggregator } from '../lib/operators/columnar-aggregate.ts';
+import { lazyImport } from '../lib/core/lazy-import.ts';
 import type { TablePlan } from '../lib/operators/group-table.ts';
 import { OperatorScratch } from '../lib/operators/operator-scratch.ts';
 import { BatchFeed } from '../lib/operators/batch-feed.ts';
@@ -22,6 +23,9 @@ import {
   type HashOperatorOptions,
   type OperatorCounters,
 } from '../lib/operators/operator-options.ts';
+
+// the group table and its Arrow key code load with the first batch, not with `import 'spillway'`
+const aggregatorModule = lazyImport(() => import('../lib/operators/columnar-aggregate.ts'));
 
 /** Options of {@link distinct}. */
 export type DistinctOptions = HashOperatorOptions;
@@ -149,7 +153,9 @@ export function distinct(keys?: string | readonly string[], options?: DistinctOp
   const counters: OperatorCounters = { depth: 0, flushes: 0, groups: 0 };
   let rows: WholeRows | KeyedRows | undefined;
   let budget = 0;
-  const start = (context: StageContext): WholeRows | KeyedRows => {
+  const start = async (context: StageContext): Promise<WholeRows | KeyedRows> => {
+    const { ColumnarAggregator } = await aggregatorModule.load();
+    if (rows) return rows;
     budget = operatorBudget(opts.budget, context.governor);
     const make = (plan: TablePlan): ColumnarAggregator =>
       new ColumnarAggregator(plan, {
@@ -165,12 +171,12 @@ export function distinct(keys?: string | readonly string[], options?: DistinctOp
   return new OperatorTransform({
     name: 'distinct',
     async consume(batch, _emit, context, stats) {
-      rows ??= start(context);
+      rows ??= await start(context);
       await rows.add(batch);
       reportOperator(stats, scratch, counters, budget);
     },
     async finish(emit, context, stats) {
-      rows ??= start(context);
+      rows ??= await start(context);
       for await (const out of rows.finish()) await emit(out);
       reportOperator(stats, scratch, counters, budget);
       stats.details.groups = counters.groups;

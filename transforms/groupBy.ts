@@ -6,7 +6,9 @@
 import type { Row } from '../lib/core/batch.ts';
 import { ValidationError, describeValue } from '../lib/core/errors.ts';
 import { expectAggregate, isBuiltinAggregate, type Aggregates } from '../lib/operators/aggregates.ts';
-import { ColumnarAggregator } from '../lib/operators/columnar-aggregate.ts';
+import type { ColumnarAggregator } from '../lib/operators/columnar-aggregate.ts';
+import { lazyImport } from '../lib/core/lazy-import.ts';
+import type { StageContext } from '../lib/core/stage.ts';
 import { OperatorScratch } from '../lib/operators/operator-scratch.ts';
 import { BatchFeed } from '../lib/operators/batch-feed.ts';
 import { columnGetter } from '../lib/operators/key-encoding.ts';
@@ -19,6 +21,9 @@ import {
   type HashOperatorOptions,
   type OperatorCounters,
 } from '../lib/operators/operator-options.ts';
+
+// the hash table and its Arrow key code load with the first batch, not with `import 'spillway'`
+const aggregatorModule = lazyImport(() => import('../lib/operators/columnar-aggregate.ts'));
 
 /** Options of {@link groupBy}. */
 export type GroupByOptions = HashOperatorOptions;
@@ -60,34 +65,30 @@ export function groupBy(
   let budget = 0;
   const feed = new BatchFeed(false);
   const viewable = aggs.every(isBuiltinAggregate);
+  const open = async (context: StageContext): Promise<ColumnarAggregator> => {
+    const { ColumnarAggregator } = await aggregatorModule.load();
+    if (aggregator) return aggregator;
+    budget = operatorBudget(opts.budget, context.governor);
+    return (aggregator = new ColumnarAggregator(table, {
+      budget,
+      scratch,
+      governor: context.governor,
+      signal: context.signal,
+      counters,
+      outputRows: opts.batchSize,
+    }));
+  };
   return new OperatorTransform({
     name: 'groupBy',
     async consume(batch, _emit, context, stats) {
-      if (!aggregator) {
-        budget = operatorBudget(opts.budget, context.governor);
-        aggregator = new ColumnarAggregator(table, {
-          budget,
-          scratch,
-          governor: context.governor,
-          signal: context.signal,
-          counters,
-          outputRows: opts.batchSize,
-        });
-      }
+      const aggregator = await open(context);
       // user-defined aggregates get plain rows (they may keep them); built-ins take row views
       if (viewable) await feed.feed(aggregator, batch);
       else await aggregator.add(batch.rows);
       reportOperator(stats, scratch, counters, budget);
     },
     async finish(emit, context, stats) {
-      aggregator ??= new ColumnarAggregator(table, {
-        budget: operatorBudget(opts.budget, context.governor),
-        scratch,
-        governor: context.governor,
-        signal: context.signal,
-        counters,
-        outputRows: opts.batchSize,
-      });
+      const aggregator = await open(context);
       for await (const rows of aggregator.finish()) {
         await emit(rows);
         reportOperator(stats, scratch, counters, budget);

@@ -7,13 +7,15 @@ import { Readable } from 'node:stream';
 import type { RecordBatch } from 'apache-arrow';
 import { Batch, type Row } from '../lib/core/batch.ts';
 import { AbortError, ValidationError, describeValue } from '../lib/core/errors.ts';
-import { Spilled } from '../lib/formats/spill/spilled.ts';
+import type { Spilled } from '../lib/formats/spill/spilled.ts';
+import { hasBrand } from '../lib/core/brand.ts';
+import { lazyImport } from '../lib/core/lazy-import.ts';
 import { STAGE, isStage, type StageContext, type StageStats } from '../lib/core/stage.ts';
 import { asBatch } from '../lib/core/transform.ts';
-import { HashJoin, type JoinHow } from '../lib/operators/hash-join.ts';
+import type { HashJoin, JoinHow } from '../lib/operators/hash-join.ts';
 import { OperatorScratch } from '../lib/operators/operator-scratch.ts';
 import { expectKeyColumns } from '../lib/operators/key-columns.ts';
-import { JoinKeyTypes } from '../lib/operators/join-key-types.ts';
+import type { JoinKeyTypes } from '../lib/operators/join-key-types.ts';
 import { JoinOutput } from '../lib/operators/join-output.ts';
 import { OperatorTransform, type EmitRows } from '../lib/operators/operator-transform.ts';
 import {
@@ -68,6 +70,11 @@ function resolveOn(on: unknown): { left: string[]; right: string[] } {
   return { left: keys, right: keys };
 }
 
+/** True for toSpill's output (by brand: the spill reader loads only when a run needs it). */
+function isSpilled(value: unknown): value is Spilled {
+  return hasBrand(value, 'Spilled');
+}
+
 function isRecordBatch(value: unknown): value is RecordBatch {
   return (
     typeof value === 'object' &&
@@ -83,7 +90,7 @@ async function* rightChunks(
   right: JoinRight,
   context: StageContext,
 ): AsyncGenerator<{ rows: Row[]; arrow?: RecordBatch }> {
-  if (right instanceof Spilled) {
+  if (isSpilled(right)) {
     for await (const recordBatch of right.batches()) {
       const batch = Batch.fromArrow(recordBatch, { source: 'join.right', index: 0, rowStart: 0 });
       yield { rows: batch.rows, arrow: recordBatch };
@@ -133,7 +140,7 @@ function resolveJoinOptions(
   if (
     typeof right !== 'object' ||
     right === null ||
-    !(right instanceof Spilled || Array.isArray(right) || Symbol.asyncIterator in right || Symbol.iterator in right)
+    !(isSpilled(right) || Array.isArray(right) || Symbol.asyncIterator in right || Symbol.iterator in right)
   ) {
     throw new ValidationError(
       `Expected \`right\` to be a source stage, a Spilled, an array or an (async) iterable of rows, got ${describeValue(right)}`,
@@ -178,6 +185,11 @@ async function probeBatch(engine: HashJoin, rows: readonly Row[], emit: EmitRows
   if (pending.length > 0) await emit(pending);
 }
 
+// the hash table and the Arrow key-type checks load with the first batch, not with `import 'spillway'`
+const joinModules = lazyImport(() =>
+  Promise.all([import('../lib/operators/join-key-types.ts'), import('../lib/operators/hash-join.ts')]),
+);
+
 /**
  * Joins the pipeline's rows (the left side) with `right` on key columns. The right side is read
  * whole into a hash table first (put the smaller input on the right); left batches then stream
@@ -199,7 +211,7 @@ export function join(right: JoinRight, options: JoinOptions): OperatorTransform 
   const { opts, on, how } = resolveJoinOptions(right, options);
   const shared = on.left.filter((name, i) => on.right[i] === name);
   const output = new JoinOutput(shared);
-  const types = new JoinKeyTypes(on.left, on.right);
+  let types: JoinKeyTypes | undefined;
   const scratch = new OperatorScratch('join', opts.dir);
   const counters: OperatorCounters = { depth: 0, flushes: 0, groups: 0 };
   let engine: HashJoin | undefined;
@@ -209,6 +221,8 @@ export function join(right: JoinRight, options: JoinOptions): OperatorTransform 
 
   const ensureBuilt = (context: StageContext): Promise<HashJoin> => {
     built ??= (async () => {
+      const [{ JoinKeyTypes }, { HashJoin }] = await joinModules.load();
+      types = new JoinKeyTypes(on.left, on.right);
       budget = operatorBudget(opts.budget, context.governor);
       engine = new HashJoin({
         how,
@@ -235,7 +249,7 @@ export function join(right: JoinRight, options: JoinOptions): OperatorTransform 
     name: 'join',
     async consume(batch, emit, context, stats) {
       const engine = await ensureBuilt(context);
-      types.observe('left', batch.rows, batch.hasArrow ? batch.arrow : undefined);
+      types!.observe('left', batch.rows, batch.hasArrow ? batch.arrow : undefined);
       await probeBatch(engine, batch.rows, emit, opts.batchSize);
       report(stats);
     },

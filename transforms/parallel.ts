@@ -10,20 +10,30 @@
  * more than the window.
  */
 import type { TransformCallback } from 'node:stream';
-import { Table, tableToIPC } from 'apache-arrow';
 import type { Batch, Row } from '../lib/core/batch.ts';
 import { WorkerError, toError } from '../lib/core/errors.ts';
 import { BatchTransform, asBatch } from '../lib/core/transform.ts';
 import { STAGE, detachedContext, logger, type StageContext } from '../lib/core/stage.ts';
 import { expectOptions, optionKeys, expectString } from '../lib/core/validate.ts';
-import { WorkerPool } from '../lib/workers/pool/worker-pool.ts';
-import type { PoolStats } from '../lib/workers/pool/worker-pool.ts';
+import type { WorkerPool, PoolStats } from '../lib/workers/pool/worker-pool.ts';
+import { resolvePoolOptions } from '../lib/workers/pool/options.ts';
 import { mapBatchesInPool } from '../lib/workers/pool/reorder.ts';
 import type { ArrowInput, BatchInput } from '../lib/workers/pool/backend.ts';
 import type { ParallelOptions } from '../lib/workers/pool/options.ts';
-import { BullmqBackend } from '../lib/workers/distributed/bullmq-backend.ts';
+import type { BullmqBackend } from '../lib/workers/distributed/bullmq-backend.ts';
+import { resolveBullmqOptions } from '../lib/workers/distributed/backend-options.ts';
 import { isBullmqBackend } from '../lib/workers/distributed/options.ts';
 import type { ParallelBackendOption } from '../lib/workers/distributed/options.ts';
+import { lazyImport } from '../lib/core/lazy-import.ts';
+import { hasArrowKernels } from '../lib/core/arrow-kernels.ts';
+import { loadArrowKernels } from '../lib/core/arrow-load.ts';
+
+// the worker pool and the BullMQ backend load with the first batch, not with `import 'spillway'`
+const poolModule = lazyImport(() => import('../lib/workers/pool/worker-pool.ts'));
+const bullmqModule = lazyImport(() => import('../lib/workers/distributed/bullmq-backend.ts'));
+
+// Arrow batches are encoded with apache-arrow, loaded with the first one (not with `import 'spillway'`)
+const arrowModule = lazyImport(() => import('apache-arrow'));
 
 const debug = logger('parallel');
 
@@ -86,6 +96,7 @@ class Handoff {
 /** What crosses to the worker: an Arrow batch as IPC bytes (never converted to rows here), else rows. */
 function taskInput(batch: Batch): BatchInput {
   if (!batch.hasArrow || batch.hasRows) return batch.rows;
+  const { Table, tableToIPC } = arrowModule.loaded!;
   const input: ArrowInput = {
     numRows: batch.numRows,
     encode: () => tableToIPC(new Table(batch.arrow), 'stream'),
@@ -94,9 +105,29 @@ function taskInput(batch: Batch): BatchInput {
   return input;
 }
 
+/** What runs the batches: made with the first batch, so the pool's modules load then (not with `import 'spillway'`). */
+interface RunnerPlan {
+  /** The runner's validated options (made again, the same, by its constructor). */
+  options: { ordered: boolean; window: number };
+  /** What stats.details show before the runner exists. */
+  details: Record<string, string | number | boolean>;
+  bullmq: boolean;
+  make(): Promise<WorkerPool | BullmqBackend>;
+}
+
+/** Counters of a runner not made yet: no batch has come. */
+function noStats(): PoolStats {
+  const totals = { workers: 0, batches: 0, rows: 0, failures: 0, restarts: 0, recycles: 0, retries: 0 };
+  return {
+    workers: [],
+    totals: { ...totals, deadLetteredBatches: 0, deadLetteredRows: 0, busyMs: 0, rowsPerSec: 0, queued: 0, running: 0 },
+  };
+}
+
 /** The parallel stage's stream: a {@link BatchTransform} whose work happens in a worker pool. */
 class ParallelTransform extends BatchTransform {
-  readonly #pool: WorkerPool | BullmqBackend;
+  readonly #plan: RunnerPlan;
+  #pool: WorkerPool | BullmqBackend | undefined;
   readonly #handoff = new Handoff();
   #context: StageContext | undefined;
   #loop: Promise<void> | undefined;
@@ -105,34 +136,21 @@ class ParallelTransform extends BatchTransform {
   #failure: Error | undefined;
   #source: string | undefined;
 
-  constructor(name: string, pool: WorkerPool | BullmqBackend) {
-    super({ name, transform: () => undefined, capabilities: { ordered: pool.options.ordered } });
-    this.#pool = pool;
+  constructor(name: string, plan: RunnerPlan) {
+    super({ name, transform: () => undefined, capabilities: { ordered: plan.options.ordered } });
+    this.#plan = plan;
     const info = this[STAGE];
     const attach = info.attach;
     info.attach = (context) => {
       attach(context);
       this.#context = context;
     };
-    if (pool instanceof WorkerPool) {
-      const o = pool.options;
-      Object.assign(info.stats.details, {
-        workers: o.workers,
-        isolation: o.isolation,
-        ordered: o.ordered,
-        window: o.window,
-      });
-    } else
-      Object.assign(info.stats.details, {
-        ...pool.details(),
-        ordered: pool.options.ordered,
-        window: pool.options.window,
-      });
+    Object.assign(info.stats.details, plan.details);
   }
 
   /** The pool's counters now. */
   poolStats(): PoolStats {
-    return this.#pool.stats();
+    return this.#pool?.stats() ?? noStats();
   }
 
   override _transform(chunk: unknown, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -140,8 +158,34 @@ class ParallelTransform extends BatchTransform {
       callback(this.#failure);
       return;
     }
+    const batch = asBatch(chunk, this[STAGE].stats.name);
+    const arrowNeeded = batch.hasArrow && (arrowModule.loaded === undefined || !hasArrowKernels());
+    if (arrowNeeded || this.#pool === undefined) {
+      Promise.all([
+        arrowNeeded ? Promise.all([arrowModule.load(), loadArrowKernels()]) : undefined,
+        this.#runner(),
+      ]).then(
+        () => this.#take(batch, callback),
+        (error: unknown) => callback(toError(error)),
+      );
+      return;
+    }
+    this.#take(batch, callback);
+  }
+
+  /** Makes the runner once; its details replace the ones shown before. */
+  async #runner(): Promise<WorkerPool | BullmqBackend> {
+    if (this.#pool !== undefined) return this.#pool;
+    const pool = await this.#plan.make();
+    if (this.#pool !== undefined) return this.#pool;
+    this.#pool = pool;
+    if (this.#plan.bullmq) Object.assign(this[STAGE].stats.details, (pool as BullmqBackend).details());
+    return pool;
+  }
+
+  /** Hands `batch` to the pool once the window has room. */
+  #take(batch: Batch, callback: TransformCallback): void {
     const stats = this[STAGE].stats;
-    const batch = asBatch(chunk, stats.name);
     stats.batchesIn++;
     stats.rowsIn += batch.numRows;
     this.#source = batch.position.source;
@@ -161,7 +205,7 @@ class ParallelTransform extends BatchTransform {
     void loop
       .then(async () => {
         this.#pushHeld();
-        await this.#pool.close();
+        await this.#pool?.close();
         this.#updateStats();
       })
       .then(
@@ -173,7 +217,7 @@ class ParallelTransform extends BatchTransform {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.#handoff.end();
     debug('%s: destroyed (%s), ending its workers', this[STAGE].stats.name, error?.message ?? 'no error');
-    this.#pool.destroy().then(
+    (this.#pool?.destroy() ?? Promise.resolve()).then(
       () => {
         this.#updateStats();
         callback(error);
@@ -186,15 +230,15 @@ class ParallelTransform extends BatchTransform {
     if (this.#loop !== undefined) return;
     const context = (this.#context ??= detachedContext());
     const governor = context.governor;
-    if (governor?.trackChild !== undefined && this.#pool instanceof WorkerPool)
-      this.#pool.trackChildren((pid) => governor.trackChild!(pid));
-    this.#loop = this.#run(context);
+    if (governor?.trackChild !== undefined && !this.#plan.bullmq)
+      (this.#pool as WorkerPool).trackChildren((pid) => governor.trackChild!(pid));
+    this.#loop = this.#run(this.#pool!, context);
   }
 
-  async #run(context: StageContext): Promise<void> {
-    const { ordered, window } = this.#pool.options;
+  async #run(pool: WorkerPool | BullmqBackend, context: StageContext): Promise<void> {
+    const { ordered, window } = pool.options;
     try {
-      for await (const result of mapBatchesInPool(this.#pool, this.#handoff.tasks(), {
+      for await (const result of mapBatchesInPool(pool, this.#handoff.tasks(), {
         ordered,
         window,
         signal: context.signal,
@@ -231,7 +275,9 @@ class ParallelTransform extends BatchTransform {
 
   #updateStats(): void {
     const stats = this[STAGE].stats;
-    const { workers, totals } = this.#pool.stats();
+    const pool = this.#pool;
+    if (pool === undefined) return;
+    const { workers, totals } = pool.stats();
     stats.workers = workers.map((w) => ({ ...w, stage: stats.name }));
     stats.timeMs = totals.busyMs;
     stats.rowsDeadLettered = totals.deadLetteredRows;
@@ -243,7 +289,7 @@ class ParallelTransform extends BatchTransform {
       recycles: totals.recycles,
       deadLetteredBatches: totals.deadLetteredBatches,
     });
-    if (this.#pool instanceof BullmqBackend) Object.assign(stats.details, this.#pool.details());
+    if (this.#plan.bullmq) Object.assign(stats.details, (pool as BullmqBackend).details());
   }
 }
 
@@ -297,8 +343,20 @@ export function parallel(module: URL | string, options?: ParallelStageOptions): 
   const { name, backend, ...poolOptions } = expectOptions(options, 'options', KNOWN_PARALLEL_STAGE_OPTIONS);
   const stageName = name === undefined ? 'parallel' : expectString(name, 'options.name');
   // validates every option now, before any worker starts or connection opens; both wait for the first batch
-  const runner = isBullmqBackend(backend)
-    ? new BullmqBackend(module, poolOptions, backend)
-    : new WorkerPool(module, poolOptions);
-  return new ParallelTransform(stageName, runner);
+  if (isBullmqBackend(backend)) {
+    const o = resolveBullmqOptions(module, poolOptions, backend);
+    return new ParallelTransform(stageName, {
+      options: o,
+      details: { backend: 'bullmq', queue: o.queue.queue, redis: o.redis, ordered: o.ordered, window: o.window },
+      bullmq: true,
+      make: async () => new (await bullmqModule.load()).BullmqBackend(module, poolOptions, backend),
+    });
+  }
+  const o = resolvePoolOptions(module, poolOptions);
+  return new ParallelTransform(stageName, {
+    options: o,
+    details: { workers: o.workers, isolation: o.isolation, ordered: o.ordered, window: o.window },
+    bullmq: false,
+    make: async () => new (await poolModule.load()).WorkerPool(module, poolOptions),
+  });
 }

@@ -1,5 +1,5 @@
 /** `sort`: orders all rows by one or more keys, spilling sorted runs to disk past its budget. */
-import { ExternalSorter } from '../lib/operators/external-sort.ts';
+import type { ExternalSorter } from '../lib/operators/external-sort.ts';
 import { OperatorScratch } from '../lib/operators/operator-scratch.ts';
 import { OperatorTransform } from '../lib/operators/operator-transform.ts';
 import {
@@ -8,10 +8,15 @@ import {
   resolveOperatorOptions,
   type OperatorOptions,
 } from '../lib/operators/operator-options.ts';
-import { SortOrdering } from '../lib/operators/sort-keys.ts';
+import { lazyImport } from '../lib/core/lazy-import.ts';
 import { parseSortKeys, type Collation, type SortKeys } from '../lib/operators/sort-key-spec.ts';
 import { expectOneOf } from '../lib/core/validate.ts';
 import type { StageContext, StageStats } from '../lib/core/stage.ts';
+
+// the sorter and its Arrow key code load with the first batch, not with `import 'spillway'`
+const sorterModules = lazyImport(() =>
+  Promise.all([import('../lib/operators/external-sort.ts'), import('../lib/operators/sort-keys.ts')]),
+);
 
 /** Options of {@link sort}: the operators' `budget`, `dir` and `batchSize`, and a string collation. */
 export interface SortOptions extends OperatorOptions {
@@ -45,14 +50,15 @@ export function sort(keys: SortKeys, options?: SortOptions): OperatorTransform {
     ['binary', 'locale'],
     'binary',
   );
-  const ordering = new SortOrdering(resolved, collation);
   const scratch = new OperatorScratch('sort', opts.dir);
   let sorter: ExternalSorter | undefined;
   let budget = 0;
-  const open = (context: StageContext): ExternalSorter => {
+  const open = async (context: StageContext): Promise<ExternalSorter> => {
+    if (sorter) return sorter;
+    const [{ ExternalSorter }, { SortOrdering }] = await sorterModules.load();
     if (sorter) return sorter;
     budget = operatorBudget(opts.budget, context.governor);
-    return (sorter = new ExternalSorter(ordering, {
+    return (sorter = new ExternalSorter(new SortOrdering(resolved, collation), {
       budget,
       batchSize: opts.batchSize,
       signal: context.signal,
@@ -70,12 +76,12 @@ export function sort(keys: SortKeys, options?: SortOptions): OperatorTransform {
   return new OperatorTransform({
     name: 'sort',
     async consume(batch, _emit, context, stats) {
-      const s = open(context);
+      const s = await open(context);
       await s.add(batch.arrow);
       report(s, stats);
     },
     async finish(emit, context, stats) {
-      const s = open(context);
+      const s = await open(context);
       try {
         for await (const out of s.finish()) await emit(out);
       } finally {

@@ -1,8 +1,13 @@
 /** `topK`: the first `n` rows of a sort, found with a bounded heap instead of sorting everything. */
 import { OperatorTransform } from '../lib/operators/operator-transform.ts';
 import { resolveOperatorOptions } from '../lib/operators/operator-options.ts';
-import { TopK } from '../lib/operators/top-k.ts';
-import { SortOrdering } from '../lib/operators/sort-keys.ts';
+import type { TopK } from '../lib/operators/top-k.ts';
+import { lazyImport } from '../lib/core/lazy-import.ts';
+
+// the heap and its Arrow key code load with the first batch, not with `import 'spillway'`
+const topKModules = lazyImport(() =>
+  Promise.all([import('../lib/operators/top-k.ts'), import('../lib/operators/sort-keys.ts')]),
+);
 import { parseSortKeys, type Collation, type SortKeys } from '../lib/operators/sort-key-spec.ts';
 import { expectInteger, expectOneOf } from '../lib/core/validate.ts';
 
@@ -31,13 +36,18 @@ export function topK(n: number, keys: SortKeys, options?: TopKOptions): Operator
   // top-k holds n rows and never spills: no budget or dir
   const opts = resolveOperatorOptions(options, 'options', ['collation'], ['batchSize']);
   const collation = expectOneOf(options?.collation, 'options.collation', ['binary', 'locale'], 'binary');
-  const top = new TopK(k, new SortOrdering(resolved, collation));
+  let top: TopK | undefined;
+  const open = async (): Promise<TopK> => {
+    const [{ TopK }, { SortOrdering }] = await topKModules.load();
+    return (top ??= new TopK(k, new SortOrdering(resolved, collation)));
+  };
   return new OperatorTransform({
     name: 'topK',
     async consume(batch) {
-      top.add(batch.arrow);
+      (await open()).add(batch.arrow);
     },
     async finish(emit, _context, stats) {
+      const top = await open();
       stats.details.k = k;
       stats.details.compactions = top.compactions;
       for (const out of top.finish(opts.batchSize)) await emit(out);

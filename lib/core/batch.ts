@@ -1,5 +1,5 @@
 import type { RecordBatch } from 'apache-arrow';
-import { recordBatchBytes, recordBatchToRows, rowsToRecordBatch } from '../formats/arrow/convert.ts';
+import { arrowKernels } from './arrow-kernels.ts';
 import { brandClass } from './brand.ts';
 import type { Row } from './row.ts';
 
@@ -125,13 +125,13 @@ export class Batch<R extends Row = Row> {
 
   /** The rows of this batch (converted from Arrow once, with `int64: 'auto'`, when it holds Arrow). */
   get rows(): R[] {
-    this.#rows ??= recordBatchToRows(this.#arrow!) as R[];
+    this.#rows ??= arrowKernels().recordBatchToRows(this.#arrow!) as R[];
     return this.#rows;
   }
 
   /** The batch as an Arrow RecordBatch (converted from the rows once, schema inferred). */
   get arrow(): RecordBatch {
-    this.#arrow ??= rowsToRecordBatch(this.#rows!, { columns: this.#columns });
+    this.#arrow ??= arrowKernels().rowsToRecordBatch(this.#rows!, { columns: this.#columns });
     return this.#arrow;
   }
 
@@ -160,7 +160,8 @@ export class Batch<R extends Row = Row> {
    * estimate from a sample (about ±30%).
    */
   get bytes(): number {
-    this.#bytes ??= this.#rows === undefined ? recordBatchBytes(this.#arrow!) : estimateRowsBytes(this.#rows);
+    this.#bytes ??=
+      this.#rows === undefined ? arrowKernels().recordBatchBytes(this.#arrow!) : estimateRowsBytes(this.#rows);
     return this.#bytes;
   }
 

@@ -1,5 +1,13 @@
-/** Debug logging: one `debug` namespace per component under `spillway:` (DEBUG=spillway:*). */
-import createDebug from 'debug';
+/**
+ * Debug logging: one `debug` namespace per component under `spillway:` (DEBUG=spillway:*). The
+ * `debug` package loads on the first log call or `enabled` check, not at import (issue 17 item
+ * 8: it is ~6 MB of RSS); it is CommonJS, so it loads synchronously and is the same instance a
+ * user's own `import debug from 'debug'` gets.
+ */
+import type createDebug from 'debug';
+import { lazyRequire } from './lazy-require.ts';
+
+const loadDebug = lazyRequire<typeof createDebug>('debug');
 
 /**
  * What {@link logger} returns: a printf-style log function (`%s`, `%d`, `%o`) that prints only when
@@ -12,7 +20,10 @@ export interface Logger {
   readonly enabled: boolean;
 }
 
-/** A `debug` logger under the `spillway:` namespace. */
+/** A `debug` logger under the `spillway:` namespace, made on first use. */
 export function logger(component: string): Logger {
-  return createDebug(`spillway:${component}`);
+  let instance: ((format: string, ...args: unknown[]) => void) & { enabled: boolean };
+  const get = (): typeof instance => (instance ??= loadDebug()(`spillway:${component}`));
+  const log = (format: string, ...args: unknown[]): void => get()(format, ...args);
+  return Object.defineProperty(log, 'enabled', { get: () => get().enabled }) as Logger;
 }

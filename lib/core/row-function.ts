@@ -14,7 +14,7 @@ import { Batch, type Row } from './batch.ts';
 import { StageError } from './errors.ts';
 import type { StageContext } from './stage.ts';
 import { RowViewer, isViewable } from './row-view.ts';
-import { isBatchSelectable, keepsAll, selectRows } from '../formats/arrow/select.ts';
+import { arrowKernels } from './arrow-kernels.ts';
 
 /** How the function's result becomes output rows. */
 export type RowMode = 'map' | 'filter' | 'flatMap';
@@ -205,8 +205,9 @@ class ViewIo implements Input, Output {
   finish(batch: Batch): Batch {
     if (this.#rows !== undefined) return batch.withRows(this.#rows as Row[]);
     const selection = this.#indices.subarray(0, this.#count);
-    if (keepsAll(selection, batch.numRows)) return batch;
-    return Batch.fromArrow(selectRows(this.#viewers[0]!.batch!, selection), batch.position);
+    const kernels = arrowKernels();
+    if (kernels.keepsAll(selection, batch.numRows)) return batch;
+    return Batch.fromArrow(kernels.selectRows(this.#viewers[0]!.batch!, selection), batch.position);
   }
 }
 
@@ -219,7 +220,7 @@ export interface RowViewState {
 function viewIo(batch: Batch, state: RowViewState): ViewIo | undefined {
   if (!batch.hasArrow || batch.hasRows) return undefined;
   const arrow = batch.arrow;
-  if (!isViewable(arrow) || !isBatchSelectable(arrow)) return undefined;
+  if (!isViewable(arrow) || !arrowKernels().isBatchSelectable(arrow)) return undefined;
   let viewer = state.viewer;
   if (viewer !== undefined && viewer.fits(arrow)) viewer.bind(arrow);
   else state.viewer = viewer = new RowViewer(arrow);

@@ -8,6 +8,7 @@ import { Batch } from './batch.ts';
 import type { CheckpointSink, SinkCheckpointDriver, SinkCheckpointHooks } from '../observe/checkpoint.ts';
 import { toError } from './errors.ts';
 import { asBatch } from './transform.ts';
+import { ensureArrowKernels } from './arrow-load.ts';
 import {
   STAGE,
   detachedContext,
@@ -99,8 +100,20 @@ export class BatchSink<T> extends Writable implements SpillwayStage, CheckpointS
   }
 
   override _write(chunk: unknown, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    const batch = asBatch(chunk, this[STAGE].stats.name);
+    const loading = ensureArrowKernels(batch);
+    if (loading) {
+      loading.then(
+        () => this.#writeBatch(batch, callback),
+        (error: unknown) => callback(toError(error)),
+      );
+      return;
+    }
+    this.#writeBatch(batch, callback);
+  }
+
+  #writeBatch(batch: Batch, callback: (error?: Error | null) => void): void {
     const stats = this[STAGE].stats;
-    const batch = asBatch(chunk, stats.name);
     stats.batchesIn++;
     stats.rowsIn += batch.numRows;
     noteInput(stats, batch);

@@ -21,6 +21,7 @@ import {
   type FormOffer,
 } from './stage.ts';
 import { brandClass } from './brand.ts';
+import { ensureArrowKernels } from './arrow-load.ts';
 
 /** Batches a source keeps buffered ahead of the next stage. Small: batches are large. */
 export const SOURCE_HIGH_WATER_MARK = 2;
@@ -108,6 +109,9 @@ export class BatchSource<R extends Row = Row> extends Readable implements Spillw
     this.#iterator ??= this.#spec.open(this.#sourceContext(context), this[STAGE].stats)[Symbol.asyncIterator]();
     const started = performance.now();
     const result = await this.#iterator.next();
+    // a batch holding Arrow (e.g. a user's RecordBatch) needs the conversions loaded before use
+    const loading = result.done ? undefined : ensureArrowKernels(result.value);
+    if (loading) await loading;
     const stats = this[STAGE].stats;
     stats.timeMs += performance.now() - started;
     // clear the flag before push(): push may call _read again at once

@@ -3,7 +3,6 @@
  * rows and time, and hands each batch to the stage's own function.
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import { RecordBatch } from 'apache-arrow';
 import { Batch, type Row } from './batch.ts';
 import { toError } from './errors.ts';
 import {
@@ -19,6 +18,8 @@ import {
 } from './stage.ts';
 import { brandClass } from './brand.ts';
 import { noteInput } from './negotiate.ts';
+import { isArrowRecordBatch } from './arrow-brand.ts';
+import { ensureArrowKernels } from './arrow-load.ts';
 
 /** Batches a transform buffers on each side. */
 export const TRANSFORM_HIGH_WATER_MARK = 2;
@@ -71,6 +72,19 @@ export class BatchTransform extends Transform implements SpillwayStage {
   override _transform(chunk: unknown, _encoding: BufferEncoding, callback: TransformCallback): void {
     const stats = this[STAGE].stats;
     const batch = asBatch(chunk, stats.name);
+    const loading = ensureArrowKernels(batch);
+    if (loading) {
+      loading.then(
+        () => this.#transformBatch(batch, callback),
+        (error: unknown) => callback(toError(error)),
+      );
+      return;
+    }
+    this.#transformBatch(batch, callback);
+  }
+
+  #transformBatch(batch: Batch, callback: TransformCallback): void {
+    const stats = this[STAGE].stats;
     stats.batchesIn++;
     stats.rowsIn += batch.numRows;
     noteInput(stats, batch);
@@ -130,7 +144,7 @@ let looseBatches = 0;
  */
 export function asBatch(chunk: unknown, source: string): Batch {
   if (chunk instanceof Batch) return chunk;
-  if (chunk instanceof RecordBatch) return Batch.fromArrow(chunk, { source, index: looseBatches++, rowStart: 0 });
+  if (isArrowRecordBatch(chunk)) return Batch.fromArrow(chunk, { source, index: looseBatches++, rowStart: 0 });
   const rows = (Array.isArray(chunk) ? chunk : [chunk]) as Row[];
   return new Batch(rows, { source, index: looseBatches++, rowStart: 0 });
 }

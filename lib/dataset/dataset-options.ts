@@ -39,7 +39,11 @@ export interface DatasetFormat {
   /** True when the format's `columns` option is a projection the dataset layer may narrow. */
   projects: boolean;
   /** The single-file source for `path`, reading `columns` (projection formats only), pruning by `where` when it can. */
-  openFile(path: string, columns: readonly string[] | undefined, where: Predicate | undefined): BatchSource<Row>;
+  openFile(
+    path: string,
+    columns: readonly string[] | undefined,
+    where: Predicate | undefined,
+  ): BatchSource<Row> | Promise<BatchSource<Row>>;
   /** The file's row count and columns when they are cheap to know (a footer), for progress totals and checking `where`. */
   describe?(path: string): Promise<{ rows: number; columns: readonly string[] }>;
   /** Detail keys of the per-file stats to add up across files (`rowGroupsSkipped`, `bytesRead`). */

@@ -13,7 +13,6 @@ import { CheckpointError, IoError } from '../core/errors.ts';
 import type { BatchSource } from '../core/source.ts';
 import type { CheckpointJson, SourceCheckpointHooks } from '../observe/checkpoint.ts';
 import type { DatasetFile } from './dataset-file.ts';
-import { transportFor } from './remote/open.ts';
 import { isRemoteUrl, redactUrl } from './remote/url.ts';
 
 /** One file as the checkpoint remembers it. */
@@ -51,6 +50,7 @@ export interface DatasetCheckpointSpec {
 /** Size and mtime (local) or size and ETag (remote: a one-byte ranged GET) of `file`. */
 async function identify(file: DatasetFile, signal: AbortSignal): Promise<FileIdentity> {
   if (isRemoteUrl(file.path)) {
+    const { transportFor } = await import('./remote/open.ts');
     const answer = await transportFor(file.path).get({ start: 0, end: 0 }, undefined, signal);
     answer.cancel();
     const size = Number.isFinite(answer.total) ? answer.total : (file.size ?? null);

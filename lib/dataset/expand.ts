@@ -10,7 +10,6 @@ import { statSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { IoError, ValidationError, describeValue } from '../core/errors.ts';
 import { expectNoHttpGlob, isHttpUrl, isRemoteUrl, isS3Url, parseS3Url } from './remote/url.ts';
-import { expandS3 } from './remote/s3-list.ts';
 import type { DatasetFile } from './dataset-file.ts';
 
 export type { DatasetFile } from './dataset-file.ts';
@@ -163,7 +162,11 @@ async function expandOne(input: string): Promise<DatasetFile[]> {
     expectNoHttpGlob(input);
     return [{ path: input, root: '' }];
   }
-  if (isS3Url(input)) return expandS3(input, { isGlob, split: splitGlob, compile: globToRegExp });
+  if (isS3Url(input)) {
+    // the S3 client loads when an s3:// input is listed, not with `import 'spillway'`
+    const { expandS3 } = await import('./remote/s3-list.ts');
+    return expandS3(input, { isGlob, split: splitGlob, compile: globToRegExp });
+  }
   if (isGlob(input)) {
     const { base, rest } = splitGlob(input);
     const root = base === '' ? '.' : base;

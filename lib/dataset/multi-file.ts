@@ -13,7 +13,7 @@ import { Batch, type Row } from '../core/batch.ts';
 import { BatchSource } from '../core/source.ts';
 import { STAGE, type StageContext, type StageStats } from '../core/stage.ts';
 import { IoError, SpillwayError } from '../core/errors.ts';
-import { Unifier } from './schema-unifier.ts';
+import { Unifier, unifierArrow } from './schema-unifier.ts';
 import type { DatasetFile, DatasetInput } from './expand.ts';
 import { DatasetResume } from './dataset-resume.ts';
 import type { CheckpointJson } from '../observe/checkpoint.ts';
@@ -28,7 +28,11 @@ export {
   type DatasetOptions,
   type DatasetSettings,
 } from './dataset-options.ts';
-import { addColumns, extraColumns, filterBatch, project, type ExtraColumn } from './dataset-columns.ts';
+import type { ExtraColumn } from './dataset-columns.ts';
+import { lazyImport } from '../core/lazy-import.ts';
+
+// virtual columns and filters work on Arrow too: they load with the first file, not with `import 'spillway'`
+const columnsModule = lazyImport(() => import('./dataset-columns.ts'));
 
 /** The running counters of a dataset read (progress reads them). */
 interface DatasetCounters {
@@ -138,14 +142,15 @@ class FileRead {
   async *file(file: DatasetFile, at: number, context: StageContext, stats: StageStats): AsyncGenerator<Batch<Row>> {
     const stage = this.#format.name;
     const counters = this.#counters;
-    const source = this.#format.openFile(file.path, this.#plan.fileColumns, this.#where);
+    const [columns] = await Promise.all([columnsModule.load(), unifierArrow.load()]);
+    const source = await this.#format.openFile(file.path, this.#plan.fileColumns, this.#where);
     counters.current = source;
     this.#resume.prepare(source, at, stage);
     source[STAGE].attach(context);
-    const extra = extraColumns(file, this.#plan.partitions, this.#fileColumn);
+    const extra = columns.extraColumns(file, this.#plan.partitions, this.#fileColumn);
     try {
       for await (const batch of source as AsyncIterable<Batch<Row>>) {
-        const out = this.#shape(batch, extra, file.path);
+        const out = this.#shape(columns, batch, extra, file.path);
         if (out.numRows === 0) continue;
         const position = { source: file.path, index: counters.index++, rowStart: counters.rowsDone };
         const result =
@@ -173,11 +178,16 @@ class FileRead {
   }
 
   /** A file's batch as the dataset delivers it: virtual columns added, schema unified, filtered, projected. */
-  #shape(batch: Batch<Row>, extra: readonly ExtraColumn[], path: string): Batch<Row> {
-    let out = addColumns(batch, extra);
+  #shape(
+    columns: typeof import('./dataset-columns.ts'),
+    batch: Batch<Row>,
+    extra: readonly ExtraColumn[],
+    path: string,
+  ): Batch<Row> {
+    let out = columns.addColumns(batch, extra);
     out = this.#unifier.conform(out, path);
-    if (this.#test) out = filterBatch(out, this.#test);
-    if (this.#plan.trim) out = project(out, this.#plan.trim);
+    if (this.#test) out = columns.filterBatch(out, this.#test);
+    if (this.#plan.trim) out = columns.project(out, this.#plan.trim);
     return out;
   }
 

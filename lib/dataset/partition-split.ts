@@ -5,7 +5,7 @@
  */
 import { Batch, type Row } from '../core/batch.ts';
 import { ValidationError, describeValue } from '../core/errors.ts';
-import { isBatchSelectable, selectRows } from '../formats/arrow/select.ts';
+import { arrowKernels } from '../core/arrow-kernels.ts';
 import { RowViewer, isViewable } from '../core/row-view.ts';
 import { HIVE_NULL } from './hive.ts';
 
@@ -25,7 +25,7 @@ export function partitionSegment(key: string, value: unknown): string {
 
 /** Splits `batch` into partition key (its directory, `a=1/b=x`) -> batch without the partition columns `by`. */
 export function splitPartitions(batch: Batch, by: readonly string[]): Map<string, Batch> {
-  if (batch.hasArrow && !batch.hasRows && isViewable(batch.arrow) && isBatchSelectable(batch.arrow))
+  if (batch.hasArrow && !batch.hasRows && isViewable(batch.arrow) && arrowKernels().isBatchSelectable(batch.arrow))
     return splitArrow(batch, by);
   const out = new Map<string, Batch>();
   const groups = new Map<string, Row[]>();
@@ -69,6 +69,6 @@ function splitArrow(batch: Batch, by: readonly string[]): Map<string, Batch> {
     .map(([, i]) => i);
   const out = new Map<string, Batch>();
   for (const [key, indices] of groups)
-    out.set(key, Batch.fromArrow(selectRows(rb, indices).selectAt(keep), batch.position));
+    out.set(key, Batch.fromArrow(arrowKernels().selectRows(rb, indices).selectAt(keep), batch.position));
   return out;
 }

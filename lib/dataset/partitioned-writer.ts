@@ -9,7 +9,7 @@
  * or abort. With a checkpoint, the temporary tree survives a crash and a resumed run continues it
  * (partitioned-resume.ts).
  */
-import { randomUUID } from 'node:crypto';
+import { nodeCrypto } from '../core/crypto.ts';
 import { rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { BatchSink } from '../core/sink.ts';
@@ -43,7 +43,7 @@ export function partitionedSink(
 ): BatchSink<PartitionedResult> {
   if (typeof dir !== 'string' || dir.length === 0)
     throw new ValidationError(`Expected \`path\` to be a directory path, got ${describeValue(dir)}`);
-  const runId = randomUUID().slice(0, 8);
+  const runId = nodeCrypto().randomUUID().slice(0, 8);
   const temp = join(dirname(dir), `.${basename(dir)}.tmp-${runId}`);
   const target: PartitionedTarget = {
     dir,

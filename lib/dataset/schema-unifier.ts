@@ -1,3 +1,6 @@
+/** Arrow's schema widening: {@link Unifier.conform} needs it loaded for Arrow batches (multi-file.ts loads it per file). */
+export const unifierArrow = lazyImport(() => import('../formats/arrow/convert.ts'));
+
 /**
  * Schema unification across the files of a dataset source (multi-file.ts): one schema for all
  * files, widened as batches arrive, or a SchemaMismatchError naming both files.
@@ -6,7 +9,7 @@ import type { Schema } from 'apache-arrow';
 import { valueFamily } from '../formats/values.ts';
 import { Batch, type Row } from '../core/batch.ts';
 import { SchemaMismatchError, UnsupportedError } from '../core/errors.ts';
-import { castRecordBatch, unifySchemas } from '../formats/arrow/convert.ts';
+import { lazyImport } from '../core/lazy-import.ts';
 
 /**
  * Schema unification across files: Arrow batches are widened with `unifySchemas` and cast;
@@ -34,6 +37,7 @@ export class Unifier {
 
   #conformArrow(batch: Batch<Row>, file: string): Batch<Row> {
     const rb = batch.arrow;
+    const { castRecordBatch, unifySchemas } = unifierArrow.loaded!;
     if (this.#schema === undefined) {
       this.#schema = rb.schema;
       for (const f of rb.schema.fields) this.#fieldFile.set(f.name, file);

@@ -8,14 +8,12 @@
 import type { Row } from '../core/batch.ts';
 import type { BatchSource } from '../core/source.ts';
 import { loadParquetReader } from '../formats/parquet/load.ts';
-import { openArrowFile } from '../formats/arrow/ipc-reader.ts';
 import { expectDatasetInput, isDatasetInput, type DatasetInput } from './expand.ts';
 import { datasetSource, splitDatasetOptions, usesDatasetOptions, type DatasetFormat } from './multi-file.ts';
 import { PRUNE_WHERE } from './pushdown.ts';
 import type { Predicate } from './predicate.ts';
 import type { Readable } from 'node:stream';
 import { isRemoteUrl, remotePathname } from './remote/url.ts';
-import { openRemoteStream } from './remote/open.ts';
 
 /**
  * Marks the options of the single-file source the dataset layer opens for one file, so that a
@@ -120,6 +118,7 @@ export function arrowDataset<O extends { columns?: readonly string[]; name?: str
   return projectingDataset(input, options, factory, {
     name: 'fromArrow',
     describe: async (path) => {
+      const { openArrowFile } = await import('../formats/arrow/ipc-reader.ts');
       const handle = await openArrowFile(path);
       try {
         return { rows: handle.numRows, columns: handle.schema.fields.map((f) => f.name) };
@@ -164,9 +163,11 @@ export function textDataset<O extends { name?: string; gzip?: boolean; zstd?: bo
               : checkpoint,
         }
       : {}),
-    openFile: (path) => {
+    openFile: async (path) => {
       if (!isRemoteUrl(path)) return factory(path, { ...base, [DATASET_FILE]: true });
       const pathname = remotePathname(path);
+      // the HTTP and S3 transports load when a remote file is read, not with `import 'spillway'`
+      const { openRemoteStream } = await import('./remote/open.ts');
       const stream = openRemoteStream(path);
       const source = factory(stream, {
         ...base,

@@ -2,10 +2,14 @@
  * `spillway/extend`: building on spillway rather than using it. The three stream adapters a
  * source, transform or sink is made of (copy one of sources/, transforms/ or sinks/ to start),
  * batches, the stage face and its capabilities, brands, error context, the governor's internals,
- * checkpoints, process-wide pipeline defaults and the formatting helpers the CLI uses.
+ * checkpoints, process-wide pipeline defaults, the formatting helpers the CLI uses and every
+ * error class.
  *
  * @packageDocumentation
  */
+// a Batch built here converts between rows and Arrow at once: load the conversions with the entry
+import '../formats/arrow/convert.ts';
+
 export { Batch, isBatch, estimateRowsBytes } from '../core/batch.ts';
 export type { Row, BatchPosition } from '../core/batch.ts';
 export { BatchSource } from '../core/source.ts';
@@ -29,6 +33,28 @@ export type {
 export { hasBrand } from '../core/brand.ts';
 export type { BrandName } from '../core/brand.ts';
 export { describeContext } from '../core/errors.ts';
+// every error class, for `instanceof` (the main entry offers the common ones and ErrorCodes)
+export {
+  SpillwayError,
+  ValidationError,
+  AbortError,
+  CsvParseError,
+  JsonParseError,
+  StageError,
+  CollectLimitError,
+  IoError,
+  FormatError,
+  UnsupportedError,
+  MemoryLimitError,
+  WorkerError,
+  SchemaMismatchError,
+  SpillError,
+  SpillCorruptError,
+  CheckpointError,
+  QueueError,
+  JoinKeyMismatchError,
+  ErrorCodes,
+} from '../core/errors.ts';
 export type { ErrorContext } from '../core/errors.ts';
 
 export {

@@ -5,7 +5,7 @@
 import { open, rename, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../core/crypto.ts';
 import { IoError } from '../core/errors.ts';
 import { forgetTempFile, newTempPath, trackTempFile } from './temp-files.ts';
 
@@ -195,7 +195,10 @@ export async function writeFileAtomic(
  * where nothing asynchronous runs any more.
  */
 export function writeFileAtomicSync(path: string, data: string): void {
-  const tempPath = join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  const tempPath = join(
+    dirname(path),
+    `.${basename(path)}.${process.pid}-${nodeCrypto().randomBytes(4).toString('hex')}.tmp`,
+  );
   try {
     writeFileSync(tempPath, data);
     renameSync(tempPath, path);

@@ -14,7 +14,7 @@
  */
 import { readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../core/crypto.ts';
 import { basename, dirname, join, resolve } from 'node:path';
 import { logger } from '../core/stage.ts';
 
@@ -163,7 +163,7 @@ export async function newTempPath(finalPath: string, suffix: 'tmp' | 'part' = 't
   await claimDirectory(dir);
   const tempPath = join(
     dir,
-    `.${basename(finalPath)}.${SELF.pid}-${SELF.start ?? 'x'}-${randomBytes(4).toString('hex')}.${suffix}`,
+    `.${basename(finalPath)}.${SELF.pid}-${SELF.start ?? 'x'}-${nodeCrypto().randomBytes(4).toString('hex')}.${suffix}`,
   );
   live.add(tempPath);
   return tempPath;

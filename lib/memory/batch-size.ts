@@ -5,9 +5,9 @@
 import { ValidationError, describeValue } from '../core/errors.ts';
 import { expectInteger, expectNumber, expectOptions, optionKeys, parseBytes, type ByteSize } from '../core/validate.ts';
 import type { MemoryLevel } from './governor.ts';
-import createDebug from 'debug';
+import { logger } from '../core/log.ts';
 
-const debug = createDebug('spillway:batch-size');
+const debug = logger('batch-size');
 
 /** Rows a batch may hold when rows take `bytesPerRow` and the batch may take `budgetBytes`, within bounds. */
 export function estimateBatchSize(

@@ -2,7 +2,7 @@
  * The checkpoint file: what `checkpoint.json` holds, the identity of an input file (a changed
  * file is refused on resume), and reading, finding and removing a checkpoint.
  */
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../core/crypto.ts';
 import { open, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CheckpointError } from '../core/errors.ts';
@@ -52,7 +52,7 @@ export async function inputIdentity(file: string): Promise<InputIdentity> {
   const handle = await open(resolved, 'r');
   try {
     const info = await handle.stat();
-    const hash = createHash('sha256');
+    const hash = nodeCrypto().createHash('sha256');
     const head = Buffer.alloc(Math.min(EDGE_BYTES, info.size));
     await handle.read(head, 0, head.length, 0);
     hash.update(head);

@@ -28,7 +28,7 @@
  * gzip CSV input is re-decompressed from the start on resume and the decompressed bytes before
  * the offset are skipped (gzip has no random access): resuming costs a decompression pass.
  */
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../core/crypto.ts';
 import { mkdir, rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Batch, BatchPosition } from '../core/batch.ts';
@@ -252,7 +252,8 @@ export class Checkpointer implements SinkCheckpointDriver {
     this.#sourceHooks = sourceHooks;
     this.#sinkHooks = sinkHooks;
     this.#stages = stages.map((s) => `${s.kind}:${s.name}`);
-    this.#fingerprint = createHash('sha256')
+    this.#fingerprint = nodeCrypto()
+      .createHash('sha256')
       .update(JSON.stringify({ stages: this.#stages, source: sourceHooks.identity, sink: sinkHooks.identity }))
       .digest('hex');
   }

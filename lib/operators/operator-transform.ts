@@ -12,6 +12,7 @@ import type { RecordBatch } from 'apache-arrow';
 import { Batch, type Row } from '../core/batch.ts';
 import { AbortError, toError } from '../core/errors.ts';
 import { asBatch, TRANSFORM_HIGH_WATER_MARK } from '../core/transform.ts';
+import { loadArrowKernels } from '../core/arrow-load.ts';
 import {
   STAGE,
   capabilities,
@@ -102,11 +103,26 @@ export class OperatorTransform extends Transform implements SpillwayStage {
     const batch = asBatch(chunk, stats.name);
     stats.batchesIn++;
     stats.rowsIn += batch.numRows;
-    this.#run(() => this.#spec.consume(batch, this.#emit, this.#ctx(), stats), callback, false);
+    // operators work on Arrow buffers: the conversions load before the first batch
+    this.#run(
+      async () => {
+        await loadArrowKernels();
+        await this.#spec.consume(batch, this.#emit, this.#ctx(), stats);
+      },
+      callback,
+      false,
+    );
   }
 
   override _flush(callback: TransformCallback): void {
-    this.#run(() => this.#spec.finish(this.#emit, this.#ctx(), this[STAGE].stats), callback, true);
+    this.#run(
+      async () => {
+        await loadArrowKernels();
+        await this.#spec.finish(this.#emit, this.#ctx(), this[STAGE].stats);
+      },
+      callback,
+      true,
+    );
   }
 
   #run(work: () => Promise<void>, callback: TransformCallback, last: boolean): void {

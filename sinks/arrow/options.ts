@@ -2,7 +2,8 @@
  * The options of `toArrow`, checked at once: the strict option list, the target, and the
  * compression, format and declared schema with their defaults resolved.
  */
-import { Schema } from 'apache-arrow';
+import type { Schema } from 'apache-arrow';
+import { isArrowSchema } from '../../lib/core/arrow-brand.ts';
 import type { Writable } from 'node:stream';
 import type { PartitionOptions } from '../../lib/dataset/partitioned-writer.ts';
 import { ValidationError, describeValue } from '../../lib/core/errors.ts';
@@ -93,7 +94,7 @@ export function resolveArrowOptions(target: string | Writable, options: ToArrowO
     ['file', 'stream'],
     path === undefined || path.endsWith('.arrows') ? 'stream' : 'file',
   );
-  if (opts.schema !== undefined && !(opts.schema instanceof Schema)) {
+  if (opts.schema !== undefined && !isArrowSchema(opts.schema)) {
     throw new ValidationError(
       `Expected \`options.schema\` to be an apache-arrow Schema, got ${describeValue(opts.schema)}`,
     );

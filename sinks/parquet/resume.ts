@@ -4,10 +4,9 @@
  */
 import { unlink } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
-import { ParquetFileWriter } from '../../lib/formats/parquet/writer.ts';
 import type { ParquetWriterState } from '../../lib/formats/parquet/writer.ts';
 import type { CheckpointJson, SinkCheckpointHooks } from '../../lib/observe/checkpoint.ts';
-import { ParquetSinkWriter } from './writer.ts';
+import { ParquetSinkWriter, fileWriterModule } from './writer.ts';
 
 /** The checkpoint hooks that let `pipeline(..., { checkpoint })` commit and continue `sink`. */
 export function parquetCheckpoint(sink: ParquetSinkWriter): SinkCheckpointHooks {
@@ -40,6 +39,7 @@ export function parquetCheckpoint(sink: ParquetSinkWriter): SinkCheckpointHooks 
         return;
       }
       try {
+        const { ParquetFileWriter } = await fileWriterModule.load();
         sink.adopt(await ParquetFileWriter.resume(sink.path, sink.options, s));
       } catch (error) {
         throw sink.withStage(error);

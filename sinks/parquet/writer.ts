@@ -6,16 +6,18 @@
 import type { Batch } from '../../lib/core/batch.ts';
 import type { GovernorGate } from '../../lib/core/stage.ts';
 import { FormatError, withContext } from '../../lib/core/errors.ts';
-import { ParquetFileWriter } from '../../lib/formats/parquet/writer.ts';
-import type { ParquetWriteOptions } from '../../lib/formats/parquet/writer.ts';
-import { DataType } from 'apache-arrow';
+import type { ParquetFileWriter, ParquetWriteOptions } from '../../lib/formats/parquet/writer.ts';
+import { lazyImport } from '../../lib/core/lazy-import.ts';
+
+/** The Parquet file writer (encoder, codecs, Arrow), loaded with the first batch rather than with `import 'spillway'`. */
+export const fileWriterModule = lazyImport(() => import('../../lib/formats/parquet/writer.ts'));
+import { LIST_TYPE_ID, MAP_TYPE_ID, STRUCT_TYPE_ID } from '../../lib/formats/arrow/type-ids.ts';
 import type { RecordBatch } from 'apache-arrow';
 
 /** Arrow List, Struct and Map columns (fromParquet's nested columns) go through rows: the Arrow writer has no nested types. */
 function hasNested(batch: RecordBatch): boolean {
-  return batch.schema.fields.some(
-    (f) => DataType.isList(f.type) || DataType.isStruct(f.type) || DataType.isMap(f.type),
-  );
+  const nested: readonly number[] = [LIST_TYPE_ID, STRUCT_TYPE_ID, MAP_TYPE_ID];
+  return batch.schema.fields.some((f) => nested.includes(f.type.typeId));
 }
 
 /** Output of `toParquet`. */
@@ -53,7 +55,9 @@ export class ParquetSinkWriter {
   }
 
   async #ensureOpen(): Promise<ParquetFileWriter> {
-    this.#opening ??= ParquetFileWriter.open(this.path, this.options);
+    this.#opening ??= fileWriterModule
+      .load()
+      .then(({ ParquetFileWriter }) => ParquetFileWriter.open(this.path, this.options));
     this.#writer ??= await this.#opening;
     return this.#writer;
   }

@@ -1,7 +1,7 @@
 /**
  * `import 'spillway'` loads no codec, format reader or optional peer it does not need yet
- * (issue 17 item 8): native addons (lz4, zstd, snappy), hyparquet, csv-stringify, pidusage and
- * bullmq/ioredis load on first use. Checked in a fresh process: ES modules through a load hook,
+ * (issue 17 item 8): apache-arrow, native addons (lz4, zstd, snappy), hyparquet, csv-stringify,
+ * pidusage and bullmq/ioredis load on first use. Checked in a fresh process: ES modules through a load hook,
  * CommonJS ones through the require cache. (How long the import takes is measured in
  * bench/import.ts, not here.)
  */
@@ -18,6 +18,8 @@ const run = promisify(execFile);
 
 /** Packages that must not load at import. */
 const LAZY = [
+  'apache-arrow',
+  'flatbuffers',
   'lz4-napi',
   'snappy',
   '@toondepauw/node-zstd',
@@ -70,11 +72,19 @@ async function loadedBy(entry: string, after = ''): Promise<Set<string>> {
 
 test('importing the main entry loads no codec, Parquet reader or optional peer', async () => {
   const loaded = await loadedBy(pathToFileURL(join(ROOT, 'index.ts')).href);
-  assert.ok(loaded.has('apache-arrow'), 'the check sees packages that do load');
+  assert.ok(loaded.has('stream-chain'), 'the check sees packages that do load');
   assert.deepEqual(
     LAZY.filter((name) => loaded.has(name)),
     [],
   );
+});
+
+test('apache-arrow loads once a run meets Arrow (the check can tell)', async () => {
+  const loaded = await loadedBy(
+    pathToFileURL(join(ROOT, 'index.ts')).href,
+    'await spillway.pipeline(spillway.fromIterable([{ a: 1 }]), spillway.toArrow(new (await import("node:stream")).PassThrough().resume()));',
+  );
+  assert.ok(loaded.has('apache-arrow'));
 });
 
 test('a codec loads once used (the check can tell)', async () => {

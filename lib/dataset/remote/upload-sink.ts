@@ -19,10 +19,8 @@ import type { Batch } from '../../core/batch.ts';
 import { BatchSink } from '../../core/sink.ts';
 import { STAGE, type StageContext, type StageStats } from '../../core/stage.ts';
 import { CheckpointError, IoError } from '../../core/errors.ts';
+import { lazyImport } from '../../core/lazy-import.ts';
 import type { CheckpointJson, SinkCheckpointHooks } from '../../observe/checkpoint.ts';
-import { listS3Prefix } from './s3-list.ts';
-import { uploadFile } from './s3-upload.ts';
-import { commitTree } from './tree-commit.ts';
 import { remoteSettings } from './settings.ts';
 import { parseS3Url, redactUrl } from './url.ts';
 
@@ -39,9 +37,15 @@ function writeTo(sink: BatchSink<unknown>, batch: Batch): Promise<void> {
 }
 
 /** The keys under a tree's prefix (`prefix/`), to refuse or replace an existing tree. */
+// the S3 client and upload code load when a run uploads, not with `import 'spillway'`
+const s3Modules = lazyImport(() =>
+  Promise.all([import('./s3-list.ts'), import('./s3-upload.ts'), import('./tree-commit.ts')]),
+);
+
 async function treeKeys(url: string): Promise<string[]> {
   const { bucket, key } = parseS3Url(url);
   const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
+  const [{ listS3Prefix }] = await s3Modules.load();
   return (await listS3Prefix(bucket, prefix)).map((o) => o.key);
 }
 
@@ -160,6 +164,7 @@ class Upload {
     const settings = remoteSettings();
     const dir = this.#dir!;
     const shape = this.#shape;
+    const [, { uploadFile }, { commitTree }] = await s3Modules.load();
     let report: { bytes: number; parts: number };
     if (shape.kind === 'file') {
       report = await uploadFile(join(dir, this.#fileName), this.#url, settings, this.#name);

@@ -37,11 +37,9 @@ import {
 } from 'apache-arrow';
 import { UnsupportedError } from '../../core/errors.ts';
 import type { Row } from '../../core/row.ts';
+import { JSON_METADATA_KEY, ROWS_METADATA_KEY } from './metadata-keys.ts';
 
-/** Field metadata key marking a Utf8 column that holds JSON-encoded nested values. */
-export const JSON_METADATA_KEY = 'spillway.json';
-/** Schema metadata key telling that rows were arrays (`array`) rather than objects. */
-export const ROWS_METADATA_KEY = 'spillway.rows';
+export { JSON_METADATA_KEY, ROWS_METADATA_KEY } from './metadata-keys.ts';
 
 /** The int32 range: integers in it infer as Int32. */
 export const INT32_MIN = -(2 ** 31);

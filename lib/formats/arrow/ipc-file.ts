@@ -6,7 +6,7 @@
  * tells the codecs what its buffers may hold.
  */
 import type { FileHandle } from 'node:fs/promises';
-import createDebug from 'debug';
+import { logger } from '../../core/log.ts';
 import { RecordBatchReader, type AsyncRecordBatchFileReader, type RecordBatch, type Schema } from 'apache-arrow';
 import { FormatError, IoError } from '../../core/errors.ts';
 import { checkRecordBatch } from './batch-check.ts';
@@ -23,7 +23,7 @@ import {
 } from './ipc-metadata.ts';
 import { readExactly, readLayout, refuse } from './ipc-scan.ts';
 
-const debug = createDebug('spillway:arrow');
+const debug = logger('arrow');
 
 /** Throws when a dictionary or record batch block of `footer` lies outside `[8, footerStart)`. */
 export function checkFooterBlocks(footer: Footer, footerStart: number, file: string): void {

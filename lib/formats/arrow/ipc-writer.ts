@@ -13,7 +13,7 @@
  */
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { forgetTempFile, newTempPath } from '../../io/temp-files.ts';
-import createDebug from 'debug';
+import { logger } from '../../core/log.ts';
 import { RecordBatchFileWriter, RecordBatchStreamWriter, util, type RecordBatch, type Schema } from 'apache-arrow';
 import { crc32 } from '../checksum.ts';
 import { crc32Combine } from '../spill/crc-combine.ts';
@@ -32,7 +32,7 @@ import {
 } from './ipc-assemble.ts';
 import type { ArrowFormat } from './ipc-reader.ts';
 
-const debug = createDebug('spillway:arrow');
+const debug = logger('arrow');
 
 /** Options of {@link ArrowFileWriter.open}. */
 export interface ArrowFileWriterOptions {

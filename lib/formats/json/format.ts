@@ -5,14 +5,14 @@
  * marked string, and the marks are then replaced by the bare digits. Dates become ISO strings,
  * as `JSON.stringify` makes them.
  */
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../../core/crypto.ts';
 
 /** A function that formats one row as one line (without the newline). */
 export type JsonRowFormatter = (row: unknown) => string;
 
 /** A row formatter; the marker is random per formatter, so no user string can be mistaken for one. */
 export function jsonLineFormatter(): JsonRowFormatter {
-  const token = `\u0000${randomBytes(6).toString('hex')}:`;
+  const token = `\u0000${nodeCrypto().randomBytes(6).toString('hex')}:`;
   const marked = new RegExp(`"\\\\u0000${token.slice(1)}(-?\\d+)"`, 'g');
   const replacer = (_key: string, value: unknown): unknown => (typeof value === 'bigint' ? `${token}${value}` : value);
   return (row) => {

@@ -42,7 +42,7 @@ import type { ThreadGate } from './encode/row-group-encoder.ts';
 import { open, rename, truncate, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import type { Data, DataType, RecordBatch } from 'apache-arrow';
-import { ROWS_METADATA_KEY } from '../arrow/convert.ts';
+import { ROWS_METADATA_KEY } from '../arrow/metadata-keys.ts';
 import { FormatError, IoError, SchemaMismatchError } from '../../core/errors.ts';
 import { forgetTempFile, keepForResume, newTempPath, trackTempFile } from '../../io/temp-files.ts';
 import type { ParquetCompression } from './encode/compress.ts';

@@ -5,7 +5,6 @@
  * aborts, commits and resumes.
  */
 import { watchLevels } from '../../memory/level-watch.ts';
-import path from 'node:path';
 import { rm } from 'node:fs/promises';
 import type { RecordBatch } from 'apache-arrow';
 import type { Batch } from '../../core/batch.ts';
@@ -20,27 +19,13 @@ import { claimSpillDir, createSpillDir, removeContents, rewindSpillDir } from '.
 import { hold, residentOutput, type Held } from './sink-memory.ts';
 import { Spilled } from './spilled.ts';
 import { SpillWriter } from './writer.ts';
+import { spillIdentity, type SpillSettings } from './settings.ts';
+
+export type { SpillSettings } from './settings.ts';
 
 const debug = logger('spill');
 
 const HIGH_LEVELS = new Set(['spill', 'pause', 'critical']);
-
-/** What a spill sink was configured with (validated options and the shares derived from them). */
-export interface SpillSettings {
-  /** Bytes the sink may hold, all shares included. */
-  budget: number;
-  compression: 'lz4' | 'zstd' | 'none';
-  fileSize: number;
-  /** The directory the caller gave, if any. */
-  dir: string | undefined;
-  keep: boolean;
-  /** Bytes on their way to disk (the writer's window). */
-  inFlight: number;
-  cacheBytes: number;
-  /** What memory-resident batches may take: the budget less what is on its way to disk. */
-  residentBudget: number;
-  window: number | undefined;
-}
 
 /** One spill sink's memory, directory, writer and spill chain. */
 export class SpillSinkState {
@@ -244,7 +229,6 @@ export class SpillSinkState {
 
   /** The identity of this sink in a checkpoint's fingerprint. */
   identity(): CheckpointJson {
-    const { dir, compression, fileSize, keep } = this.#s;
-    return { sink: 'toSpill', dir: dir === undefined ? null : path.resolve(dir), compression, fileSize, keep };
+    return spillIdentity(this.#s);
   }
 }

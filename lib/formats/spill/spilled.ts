@@ -17,9 +17,9 @@ import { forgetOnExit } from './cleanup.ts';
 import { checkSeal, readManifest, readManifestText, type SpillManifest, checkFileName } from './manifest.ts';
 import { SpillFiles } from './reader.ts';
 import { brandClass } from '../../core/brand.ts';
+import { DEFAULT_CACHE_BYTES } from './defaults.ts';
 
-/** Default of `cacheBytes`. */
-export const DEFAULT_CACHE_BYTES = 64e6;
+export { DEFAULT_CACHE_BYTES } from './defaults.ts';
 /** Batches a replay reads ahead of the one being consumed. */
 const READ_AHEAD_BATCHES = 4;
 /** Decoded bytes a replay reads ahead, at most (one batch always). */

@@ -10,9 +10,9 @@
  * another worker. Every key of the run is deleted when it ends or aborts (TTLs cover a producer
  * that dies).
  */
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../../core/crypto.ts';
 import { basename } from 'node:path';
-import createDebug from 'debug';
+import { logger } from '../../core/log.ts';
 import type { Queue, QueueEvents } from 'bullmq';
 import { DeadLetterFile } from '../../io/dead-letter.ts';
 import { QueueError, ValidationError, WorkerError, describeValue } from '../../core/errors.ts';
@@ -24,7 +24,7 @@ import { payloadKey } from './job.ts';
 import type { BatchJobData, BatchJobResult } from './job.ts';
 import { redact, redactError } from './options.ts';
 import type { BullmqBackendOptions } from './options.ts';
-import { encodeIpc, encodeRows } from './payload.ts';
+import { payloadModule } from './payload-lazy.ts';
 import { bullmqConnection, connectRedis, withTimeout } from './redis.ts';
 import { loadBullmq } from './peer.ts';
 import type { RedisHandle } from './redis.ts';
@@ -33,7 +33,7 @@ import { RemoteCounters } from './remote-stats.ts';
 import { collectResult, giveUpBatch, type Pending, type RunContext } from './results.ts';
 import { closeBull, removeRun } from './teardown.ts';
 
-const debug = createDebug('spillway:distributed');
+const debug = logger('distributed');
 
 export type { RemoteWorkerStats } from './remote-stats.ts';
 export { resolveBullmqOptions, type ResolvedBullmqOptions } from './backend-options.ts';
@@ -51,7 +51,7 @@ export class BullmqBackend implements ParallelBackend {
   /** The validated options. */
   readonly options: Readonly<ResolvedBullmqOptions>;
   /** This run's id: part of every job id and key. */
-  readonly runId = randomBytes(6).toString('hex');
+  readonly runId = nodeCrypto().randomBytes(6).toString('hex');
   readonly #base: string;
   readonly #secrets: (string | undefined)[];
   readonly #deadLetter: DeadLetterFile | undefined;
@@ -177,6 +177,7 @@ export class BullmqBackend implements ParallelBackend {
     const p = this.#pending.get(jobId);
     if (p === undefined || this.#destroyed) return;
     const o = this.options;
+    const { encodeIpc, encodeRows } = await payloadModule.load();
     let bytes: Buffer;
     if (Array.isArray(p.input)) {
       const encoded = encodeRows(p.input);

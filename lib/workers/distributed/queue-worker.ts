@@ -13,7 +13,7 @@ import { basename } from 'node:path';
 import { access } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import createDebug from 'debug';
+import { logger } from '../../core/log.ts';
 import type { Job, Worker } from 'bullmq';
 import { WorkerError } from '../../core/errors.ts';
 import type { WorkerFailureReason } from '../../core/errors.ts';
@@ -30,7 +30,7 @@ import { bullmqConnection, connectRedis, withTimeout } from './redis.ts';
 import { loadBullmq } from './peer.ts';
 import type { RedisHandle } from './redis.ts';
 
-const debug = createDebug('spillway:distributed');
+const debug = logger('distributed');
 
 /** What a worker has done so far. */
 export interface QueueWorkerStats {

@@ -3,12 +3,12 @@
  * before the first connection, retry for a grace period after), the timer that declares a lost
  * connection gone for good, and the errors, scrubbed of credentials.
  */
-import createDebug from 'debug';
+import { logger } from '../../core/log.ts';
 import type { Redis } from 'ioredis';
 import { QueueError } from '../../core/errors.ts';
 import { redact, redactError } from './options.ts';
 
-const debug = createDebug('spillway:distributed');
+const debug = logger('distributed');
 
 /** What the watch needs to know of its connection's owner. */
 export interface WatchOptions {

@@ -4,7 +4,7 @@
  * never put credentials in an error or a log line. ioredis and BullMQ are loaded on first use, so
  * pipelines that never use a queue never load them.
  */
-import createDebug from 'debug';
+import { logger } from '../../core/log.ts';
 import type { RedisOptions as BullRedisOptions } from 'bullmq';
 import type { Redis, RedisOptions } from 'ioredis';
 import type { QueueError } from '../../core/errors.ts';
@@ -13,7 +13,7 @@ import { ConnectionWatch } from './redis-watch.ts';
 import { loadIoredis } from './peer.ts';
 import type { ResolvedConnection } from './options.ts';
 
-const debug = createDebug('spillway:distributed');
+const debug = logger('distributed');
 
 /** Options of {@link connectRedis}. */
 export interface ConnectOptions {

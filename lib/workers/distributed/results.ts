@@ -3,7 +3,7 @@
  * counted to its worker; a job that failed after its retries becomes a WorkerError, or goes to the
  * dead-letter file row by row. Keys are removed once read.
  */
-import createDebug from 'debug';
+import { logger } from '../../core/log.ts';
 import type { Queue } from 'bullmq';
 import type { DeadLetterFile } from '../../io/dead-letter.ts';
 import { QueueError, WorkerError } from '../../core/errors.ts';
@@ -12,11 +12,11 @@ import type { BatchInput } from '../pool/backend.ts';
 import { parseFailure } from './job.ts';
 import type { BatchJobResult } from './job.ts';
 import { redact } from './options.ts';
-import { decodePayload, payloadRows } from './payload.ts';
+import { payloadModule } from './payload-lazy.ts';
 import type { RedisHandle } from './redis.ts';
 import type { RemoteCounters } from './remote-stats.ts';
 
-const debug = createDebug('spillway:distributed');
+const debug = logger('distributed');
 
 /** A batch queued and not yet settled. */
 export interface Pending {
@@ -65,6 +65,7 @@ export async function collectResult(run: RunContext, p: Pending, result: BatchJo
       'payload',
     );
   run.counters.bytesReceived += bytes.byteLength;
+  const { decodePayload, payloadRows } = await payloadModule.load();
   const rows = payloadRows(decodePayload(bytes, `the result of batch ${p.taskId}`));
   void client.del(result.out, p.inKey).catch(() => {});
   const stats = run.counters.worker(result.worker, result.host, result.pid);

@@ -2,14 +2,14 @@
  * The end of a producer run: its jobs not yet taken and every key under its prefix are removed
  * (within 2 s; TTLs cover the rest), and BullMQ's clients are closed, or dropped when Redis is gone.
  */
-import createDebug from 'debug';
+import { logger } from '../../core/log.ts';
 import type { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { redact } from './options.ts';
 import { withTimeout } from './redis.ts';
 import type { Pending } from './results.ts';
 
-const debug = createDebug('spillway:distributed');
+const debug = logger('distributed');
 
 /** The run to remove: its queue, client, key prefix and the batches abandoned. */
 export interface RunToRemove {

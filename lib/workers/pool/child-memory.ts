@@ -3,11 +3,11 @@
  * RSS sampled every `memoryCheckIntervalMs`, and a child over the limit killed with reason
  * `memory`. One check at a time, so `stop()` can wait for it and no /proc file stays open.
  */
-import createDebug from 'debug';
+import { logger } from '../../core/log.ts';
 import { childRss } from './child-rss.ts';
 import type { Slot } from './pool-task.ts';
 
-const debug = createDebug('spillway:pool');
+const debug = logger('pool');
 
 /** Samples the children of `slots` and kills those over `limit`. */
 export class ChildMemoryWatch {

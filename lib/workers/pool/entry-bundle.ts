@@ -10,9 +10,9 @@
 import { createRequire, builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import createDebug from 'debug';
+import { logger } from '../../core/log.ts';
 
-const debug = createDebug('spillway:pool');
+const debug = logger('pool');
 
 /** The slice of esbuild's API used here. */
 interface Esbuild {

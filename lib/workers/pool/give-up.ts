@@ -2,12 +2,12 @@
  * A batch that failed for good goes to the dead-letter file, one line per row naming the stage,
  * the failure and the attempts (see lib/io/dead-letter.ts); the pipeline goes on without its rows.
  */
-import createDebug from 'debug';
+import { logger } from '../../core/log.ts';
 import type { DeadLetterFile } from '../../io/dead-letter.ts';
 import type { WorkerFailure } from './pool-worker.ts';
 import type { Task } from './pool-task.ts';
 
-const debug = createDebug('spillway:pool');
+const debug = logger('pool');
 
 /** Writes `task`'s input rows to `file` and resolves with how many, once they are written. */
 export async function deadLetterTask(file: DeadLetterFile, task: Task, failure: WorkerFailure): Promise<number> {

@@ -5,7 +5,7 @@
  * its rows go to the dead-letter file and the batch yields no rows. Workers are recycled after
  * `maxTasksPerWorker` batches. Every worker ends with `close()` or `destroy()`: no orphans.
  */
-import createDebug from 'debug';
+import { logger } from '../../core/log.ts';
 import { WorkerError, describeValue, ValidationError } from '../../core/errors.ts';
 import type { WorkerFailureReason } from '../../core/errors.ts';
 import { DeadLetterFile } from '../../io/dead-letter.ts';
@@ -29,7 +29,7 @@ export type { WorkerExitReason, WorkerStats } from './worker-stats.ts';
 export { rowsPerSecond, sumWorkers } from './pool-stats.ts';
 export type { PoolStats, PoolTotals } from './pool-stats.ts';
 
-const debug = createDebug('spillway:pool');
+const debug = logger('pool');
 
 const MAX_EXITS = 100;
 

@@ -5,7 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import { CsvParseError, IoError, UnsupportedError } from '../../../core/errors.ts';
-import { FastCsvReader, type FastCsvBatch, type FastCsvOptions } from './reader.ts';
+import type { FastCsvBatch, FastCsvOptions } from './reader.ts';
 
 /** csv-parse options the fast path honours (with the values it honours); any other set option means csv-parse. */
 const HONOURED = new Set([
@@ -83,6 +83,8 @@ export async function* fastCsvBatches(
   options: FastCsvOptions,
   batchSize: () => number,
 ): AsyncGenerator<FastCsvBatch> {
+  // the scanner (and the Arrow column builders) load at the first read, not with `import 'spillway'`
+  const { FastCsvReader } = await import('./reader.ts');
   const reader = new FastCsvReader(options);
   reader.batchSize = batchSize();
   for await (const chunk of bytes) {

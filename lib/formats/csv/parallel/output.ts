@@ -7,7 +7,10 @@ import { Batch, type Row } from '../../../core/batch.ts';
 import type { BatchForm, FormOffer, StageContext, StageStats } from '../../../core/stage.ts';
 import type { CsvPlan } from '../read/options.ts';
 import type { CsvReader, CsvReadSpec, CsvRun } from '../read/reader.ts';
-import { int32AsDouble } from './numbers.ts';
+import { lazyImport } from '../../../core/lazy-import.ts';
+
+// widens Arrow columns: loads (with apache-arrow) when Arrow was negotiated and read
+const numbersModule = lazyImport(() => import('./numbers.ts'));
 
 /** The output form of one fromCsv source; see the module comment. */
 export class CsvOutput {
@@ -59,6 +62,7 @@ class DoublesReader implements CsvReader {
   }
 
   async *read(context: StageContext, run: CsvRun, spec: CsvReadSpec): AsyncGenerator<Batch<Row>> {
+    const { int32AsDouble } = await numbersModule.load();
     for await (const batch of this.#inner.read(context, run, spec)) {
       if (!batch.hasArrow || batch.hasRows) {
         yield batch;

@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 import { ValidationError, describeValue } from '../../../core/errors.ts';
 import { expectBoolean, expectInteger, expectOneOf, expectOptions } from '../../../core/validate.ts';
-import { isHttpUrl, redactUrl } from '../../../dataset/http-buffer.ts';
+import { isHttpUrl, redactUrl } from '../../../dataset/remote/url.ts';
 import type { DatasetOptions } from '../../../dataset/multi-file.ts';
 import type { ErrorPolicy } from '../../../io/dead-letter.ts';
 

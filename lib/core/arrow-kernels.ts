@@ -1,0 +1,46 @@
+/**
+ * The Arrow conversions core needs (rows <-> RecordBatch, byte counts, value readers, row
+ * selection), reached through a slot rather than a static import, so that importing spillway
+ * does not load apache-arrow (issue 17 item 8). lib/formats/arrow/convert.ts fills the slot when
+ * it loads; the stream adapters load it (lib/core/arrow-load.ts) before the first batch that
+ * holds Arrow, and every module that makes Arrow from rows imports convert.ts itself.
+ */
+import type { Data, RecordBatch } from 'apache-arrow';
+import { UnsupportedError } from './errors.ts';
+import type { Row } from './row.ts';
+
+/** A reader of one column's values by row index. */
+export type ArrowValueReader = (i: number) => unknown;
+
+/** What lib/formats/arrow/convert.ts and select.ts provide to core. */
+export interface ArrowKernels {
+  recordBatchToRows(batch: RecordBatch): Row[];
+  rowsToRecordBatch(rows: readonly Row[], options: { columns?: readonly string[] }): RecordBatch;
+  recordBatchBytes(batch: RecordBatch): number;
+  valueReader(data: Data, options: Record<string, never>, column: string): ArrowValueReader;
+  isBatchSelectable(batch: RecordBatch): boolean;
+  keepsAll(selection: ArrayLike<number>, numRows: number): boolean;
+  selectRows(batch: RecordBatch, selection: ArrayLike<number>): RecordBatch;
+}
+
+let kernels: ArrowKernels | undefined;
+
+/** Fills the slot; called once by lib/formats/arrow/convert.ts as it loads. */
+export function provideArrowKernels(provided: ArrowKernels): void {
+  kernels ??= provided;
+}
+
+/** True once the Arrow conversions have loaded. */
+export function hasArrowKernels(): boolean {
+  return kernels !== undefined;
+}
+
+/** The Arrow conversions; throws when they have not loaded yet (a bug: a caller skipped the load). */
+export function arrowKernels(): ArrowKernels {
+  if (kernels === undefined)
+    throw new UnsupportedError(
+      'Arrow conversions were used before spillway loaded them: await loadArrowKernels() first',
+      {},
+    );
+  return kernels;
+}
