@@ -17,7 +17,7 @@ import { columnGetter, encodeValue } from '../lib/operators/key-encoding.ts';
 import { expectKeyColumns } from '../lib/operators/key-columns.ts';
 import { OperatorTransform } from '../lib/operators/operator-transform.ts';
 import {
-  operatorBudget,
+  tableOptions,
   reportOperator,
   resolveOperatorOptions,
   type HashOperatorOptions,
@@ -156,16 +156,9 @@ export function distinct(keys?: string | readonly string[], options?: DistinctOp
   const start = async (context: StageContext): Promise<WholeRows | KeyedRows> => {
     const { ColumnarAggregator } = await aggregatorModule.load();
     if (rows) return rows;
-    budget = operatorBudget(opts.budget, context.governor);
-    const make = (plan: TablePlan): ColumnarAggregator =>
-      new ColumnarAggregator(plan, {
-        budget,
-        scratch,
-        governor: context.governor,
-        signal: context.signal,
-        counters,
-        outputRows: opts.batchSize,
-      });
+    const options = tableOptions(opts, context, scratch, counters);
+    budget = options.budget;
+    const make = (plan: TablePlan): ColumnarAggregator => new ColumnarAggregator(plan, options);
     return keyColumns ? new KeyedRows(make(keyedPlan(keyColumns))) : new WholeRows(make);
   };
   return new OperatorTransform({

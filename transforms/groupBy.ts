@@ -15,7 +15,7 @@ import { columnGetter } from '../lib/operators/key-encoding.ts';
 import { expectKeyColumns } from '../lib/operators/key-columns.ts';
 import { OperatorTransform } from '../lib/operators/operator-transform.ts';
 import {
-  operatorBudget,
+  tableOptions,
   reportOperator,
   resolveOperatorOptions,
   type HashOperatorOptions,
@@ -68,15 +68,9 @@ export function groupBy(
   const open = async (context: StageContext): Promise<ColumnarAggregator> => {
     const { ColumnarAggregator } = await aggregatorModule.load();
     if (aggregator) return aggregator;
-    budget = operatorBudget(opts.budget, context.governor);
-    return (aggregator = new ColumnarAggregator(table, {
-      budget,
-      scratch,
-      governor: context.governor,
-      signal: context.signal,
-      counters,
-      outputRows: opts.batchSize,
-    }));
+    const options = tableOptions(opts, context, scratch, counters);
+    budget = options.budget;
+    return (aggregator = new ColumnarAggregator(table, options));
   };
   return new OperatorTransform({
     name: 'groupBy',

@@ -7,6 +7,7 @@ import { ValidationError } from '../core/errors.ts';
 import { expectInteger, expectOptions, parseBytes, type ByteSize } from '../core/validate.ts';
 import type { GovernorGate, StageStats } from '../core/stage.ts';
 import type { OperatorScratch } from './operator-scratch.ts';
+import type { HashAggregatorOptions } from './columnar-aggregate.ts';
 
 /** Counters a hash operator (groupBy, distinct, join) reports in its stage's stats. */
 export interface OperatorCounters {
@@ -77,6 +78,26 @@ export function operatorBudget(option: number | undefined, governor: GovernorGat
   if (option !== undefined) return option;
   const limit = (governor as { limit?: unknown } | undefined)?.limit;
   return typeof limit === 'number' && limit > 0 ? Math.floor(limit * GOVERNOR_SHARE) : UNGOVERNED_BUDGET;
+}
+
+/**
+ * The options of a hash operator's table (groupBy, distinct): its budget (see {@link operatorBudget}),
+ * the run's governor and signal, its scratch directory, counters and output batch size.
+ */
+export function tableOptions(
+  opts: ResolvedOperatorOptions,
+  context: { governor: GovernorGate | undefined; signal: AbortSignal },
+  scratch: OperatorScratch,
+  counters: OperatorCounters,
+): HashAggregatorOptions {
+  return {
+    budget: operatorBudget(opts.budget, context.governor),
+    scratch,
+    governor: context.governor,
+    signal: context.signal,
+    counters,
+    outputRows: opts.batchSize,
+  };
 }
 
 /** Copies what every operator reports into its stage's stats (`details`): budget and bytes spilled. */
