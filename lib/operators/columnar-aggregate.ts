@@ -13,23 +13,7 @@ import { AbortError } from '../core/errors.ts';
 import { GroupTable, type GroupChunk, type TablePlan } from './group-table.ts';
 import { MAX_DEPTH, MIN_REPARTITION, openPartitions, type HashPartitions } from './hash-partitions.ts';
 import { watchLevels } from '../memory/level-watch.ts';
-import type { GovernorGate } from '../core/stage.ts';
-import type { OperatorScratch } from './operator-scratch.ts';
-import type { OperatorCounters } from './operator-options.ts';
-
-/** Options of {@link ColumnarAggregator}. */
-export interface HashAggregatorOptions {
-  /** Bytes the table may hold (estimated) before it spills. */
-  budget: number;
-  /** Partitions per spill (default 16). */
-  fanout?: number;
-  /** Output rows per emitted batch (default 8192). */
-  outputRows?: number;
-  scratch: OperatorScratch;
-  governor?: GovernorGate | undefined;
-  signal?: AbortSignal;
-  counters: OperatorCounters;
-}
+import type { HashAggregatorOptions } from './operator-options.ts';
 
 /** Groups per spilled chunk record. */
 const PIECE = 2048;

@@ -7,7 +7,6 @@ import { ValidationError } from '../core/errors.ts';
 import { expectInteger, expectOptions, parseBytes, type ByteSize } from '../core/validate.ts';
 import type { GovernorGate, StageStats } from '../core/stage.ts';
 import type { OperatorScratch } from './operator-scratch.ts';
-import type { HashAggregatorOptions } from './columnar-aggregate.ts';
 
 /** Counters a hash operator (groupBy, distinct, join) reports in its stage's stats. */
 export interface OperatorCounters {
@@ -78,6 +77,20 @@ export function operatorBudget(option: number | undefined, governor: GovernorGat
   if (option !== undefined) return option;
   const limit = (governor as { limit?: unknown } | undefined)?.limit;
   return typeof limit === 'number' && limit > 0 ? Math.floor(limit * GOVERNOR_SHARE) : UNGOVERNED_BUDGET;
+}
+
+/** Options of the columnar hash table (columnar-aggregate.ts ColumnarAggregator). */
+export interface HashAggregatorOptions {
+  /** Bytes the table may hold (estimated) before it spills. */
+  budget: number;
+  /** Partitions per spill (default 16). */
+  fanout?: number;
+  /** Output rows per emitted batch (default 8192). */
+  outputRows?: number;
+  scratch: OperatorScratch;
+  governor?: GovernorGate | undefined;
+  signal?: AbortSignal;
+  counters: OperatorCounters;
 }
 
 /**
