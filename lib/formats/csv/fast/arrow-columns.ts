@@ -46,6 +46,7 @@ const FLOAT64 = new Float64();
 const INT64 = new Int64();
 const NO_CHILDREN: Data[] = Object.freeze([]) as unknown as Data[];
 const NO_BITMAP = new Uint8Array(0);
+const NO_TEXT = Buffer.alloc(0);
 
 /** The Arrow type of a column from its kinds mask, or undefined when they do not fit one type. */
 export function typeOfMask(mask: number): DataType | undefined {
@@ -87,7 +88,8 @@ export function sealArrow(store: CellStore, names: readonly string[], arrayRows:
     float64: new Float64Array((count.get(FLOAT64) ?? 0) * n),
     int64: new BigInt64Array((count.get(INT64) ?? 0) * n),
     offsets: new Int32Array((count.get(UTF8) ?? 0) * (n + 1)),
-    text: Buffer.allocUnsafe(store.byteLength),
+    // per-column text is handed over (columnText), the shared buffer's is copied out per column
+    text: store.columnText ? NO_TEXT : Buffer.allocUnsafe(store.byteLength),
   };
   const at = { bitmaps: 0, bools: 0, int32: 0, float64: 0, int64: 0, offsets: 0, text: 0 };
   const metadata = new Map<string, string>();
@@ -137,9 +139,10 @@ function columnData(store: CellStore, c: number, type: DataType, buffers: Buffer
   if (type === UTF8) {
     const offsets = buffers.offsets.subarray(at.offsets, at.offsets + n + 1);
     at.offsets += n + 1;
+    if (store.columnText) return data(offsets, columnText(store, c, offsets));
     const from = at.text;
     const text = buffers.text;
-    const bytes = store.bytes;
+    const bytes = store.texts[0]!;
     let to = from;
     for (let i = 0, k = c; i < n; i++, k += width) {
       const s = store.start(k);
@@ -178,4 +181,20 @@ function columnData(store: CellStore, c: number, type: DataType, buffers: Buffer
     else if (kind !== K_NULL) values[i] = BigInt(nums[k]!);
   }
   return data(undefined, values);
+}
+
+/**
+ * Column `c`'s own text buffer as its Arrow values, its `offsets` filled from the cell ends
+ * (already relative to the buffer). A buffer more than half empty is copied to its size, so a
+ * batch kept (in a spill budget, say) does not hold twice its text.
+ */
+function columnText(store: CellStore, c: number, offsets: Int32Array): Uint8Array {
+  const n = store.rows;
+  const width = store.width;
+  const ends = store.ends;
+  for (let i = 0, k = c; i < n; i++, k += width) offsets[i + 1] = ends[k]!;
+  const used = store.textLengths[c]!;
+  const bytes = store.texts[c]!;
+  if (used * 2 >= bytes.length || bytes.length <= 4096) return bytes.subarray(0, used);
+  return Uint8Array.prototype.slice.call(bytes, 0, used);
 }

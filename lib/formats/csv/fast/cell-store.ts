@@ -7,10 +7,15 @@
  * arrays preallocated for the batch's row capacity), so two rows cost 80 MB. Here memory follows
  * the cells read: the arrays start at {@link INITIAL_CELLS} cells and double (row-major, so a
  * larger array is the old one copied to its front), and per-column state is two bytes.
+ *
+ * Text: a file of at most {@link COLUMN_TEXT_MAX} columns keeps one text buffer per column, laid
+ * out as Arrow lays a Utf8 column out, so sealing hands the buffer over instead of copying every
+ * string a second time (on a 1M-row tick file that copy was 6% of the parse); a wider file keeps
+ * one shared buffer. The arrays a batch grew are handed to the next batch ({@link CellScratch}).
  */
 import { inferCell } from '../cast.ts';
 import { isBlank } from '../read/blanks.ts';
-import { FIELD_OVERRIDE, type ScannedRecord } from './scan-types.ts';
+import { FIELD_ESCAPED, type ScannedRecord } from './scan-types.ts';
 import { NOT_NUMBER, parseDecimal, SLOW } from './cells.ts';
 
 /** An empty cell (null). */
@@ -31,6 +36,21 @@ const INT64_MAX = 2n ** 63n - 1n;
 /** Cells a batch reserves before its first row (then it doubles): about 850 KB. */
 export const INITIAL_CELLS = 1 << 16;
 
+/** Widest file whose text is kept per column (see the module comment). */
+export const COLUMN_TEXT_MAX = 512;
+
+/**
+ * What one batch leaves to the next of the same reader: its cell arrays (no Arrow batch or row
+ * refers to them once sealed) and each column's text bytes per row, to size the next buffers.
+ */
+export interface CellScratch {
+  kinds?: Uint8Array;
+  nums?: Float64Array;
+  ends?: Int32Array;
+  /** Per column (or one for the shared buffer): text bytes per row in the last batch. */
+  textPerRow?: Float64Array;
+}
+
 interface NativeSlices {
   latin1Slice(start: number, end: number): string;
   utf8Slice(start: number, end: number): string;
@@ -46,8 +66,14 @@ export class CellStore {
   nums: Float64Array;
   /** Where each cell's text ends in `bytes` (it starts where the previous cell's ends). */
   ends: Int32Array;
-  bytes: Buffer;
-  byteLength = 0;
+  /** Text buffers: one per column, or one for all (see {@link CellStore.columnText}). */
+  readonly texts: Buffer[];
+  /** Bytes used of each text buffer. */
+  readonly textLengths: Int32Array;
+  /** One text buffer per column: cell `k`'s text starts where cell `k - width`'s ends. */
+  readonly columnText: boolean;
+  /** Distance between a cell and the cell whose end is its start: `width`, or 1 (shared text). */
+  readonly #stride: number;
   /** Per column: the kinds seen (K_* bits). */
   readonly masks: Uint8Array;
   /** Per column: 1 when some text is not ASCII. */
@@ -60,22 +86,55 @@ export class CellStore {
    * @param width columns per row
    * @param rows rows the batch may reach (a capacity hint: fewer are reserved for a wide file)
    * @param bytesPerRow text bytes expected per row
+   * @param scratch what the reader's last batch left (taken and refilled by {@link CellStore.release})
    */
-  constructor(width: number, rows: number, bytesPerRow: number) {
+  constructor(width: number, rows: number, bytesPerRow: number, scratch: CellScratch = {}) {
     this.width = width;
     const w = Math.max(1, width);
     const cap = Math.max(1, Math.min(rows, Math.floor(INITIAL_CELLS / w))) * w;
-    this.kinds = new Uint8Array(cap);
-    this.nums = new Float64Array(cap);
-    this.ends = new Int32Array(cap);
-    this.bytes = Buffer.allocUnsafe(Math.max(256, Math.min((cap / w) * bytesPerRow, 1 << 20)));
+    this.kinds = scratch.kinds ?? new Uint8Array(cap);
+    this.nums = scratch.nums ?? new Float64Array(cap);
+    this.ends = scratch.ends ?? new Int32Array(cap);
     this.masks = new Uint8Array(width);
     this.nonAscii = new Uint8Array(width);
+    this.columnText = width > 0 && width <= COLUMN_TEXT_MAX;
+    this.#stride = this.columnText ? width : 1;
+    const buffers = this.columnText ? width : 1;
+    const perRow = scratch.textPerRow?.length === buffers ? scratch.textPerRow : undefined;
+    this.texts = new Array<Buffer>(buffers);
+    this.textLengths = new Int32Array(buffers);
+    for (let b = 0; b < buffers; b++) {
+      // the last batch's bytes per row with 1/8 to spare, else the row's bytes shared out
+      const expect = perRow ? perRow[b]! * rows * 1.125 : (Math.min(rows, cap / w) * bytesPerRow) / buffers;
+      this.texts[b] = Buffer.allocUnsafeSlow(Math.max(64, Math.min(Math.ceil(expect), 1 << 24)));
+    }
   }
 
-  /** Where cell `k`'s text starts. */
+  /** Text bytes of every cell. */
+  get byteLength(): number {
+    let total = 0;
+    for (const n of this.textLengths) total += n;
+    return total;
+  }
+
+  /** Where cell `k`'s text starts in its text buffer. */
   start(k: number): number {
-    return k === 0 ? 0 : this.ends[k - 1]!;
+    return k < this.#stride ? 0 : this.ends[k - this.#stride]!;
+  }
+
+  /** The text buffer of column `c`. */
+  textOf(c: number): Buffer {
+    return this.texts[this.columnText ? c : 0]!;
+  }
+
+  /** Gives this batch's arrays to `scratch` for the next batch (the store must not be used after). */
+  release(scratch: CellScratch): void {
+    scratch.kinds = this.kinds;
+    scratch.nums = this.nums;
+    scratch.ends = this.ends;
+    const perRow = new Float64Array(this.texts.length);
+    for (let b = 0; b < perRow.length; b++) perRow[b] = this.textLengths[b]! / Math.max(1, this.rows);
+    scratch.textPerRow = perRow;
   }
 
   /** Makes room for one more row. */
@@ -98,11 +157,15 @@ export class CellStore {
     this.rows++;
   }
 
-  #reserve(extra: number): void {
-    if (this.byteLength + extra <= this.bytes.length) return;
-    const bytes = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.byteLength + extra));
-    this.bytes.copy(bytes, 0, 0, this.byteLength);
-    this.bytes = bytes;
+  /** The text buffer of text slot `b` with room for `extra` more bytes. */
+  #room(b: number, extra: number): Buffer {
+    const bytes = this.texts[b]!;
+    const used = this.textLengths[b]!;
+    if (used + extra <= bytes.length) return bytes;
+    const grown = Buffer.allocUnsafeSlow(Math.max(bytes.length * 2, used + extra));
+    bytes.copy(grown, 0, 0, used);
+    this.texts[b] = grown;
+    return grown;
   }
 
   /** Appends field `f` (column `f`) as text (unescaped). */
@@ -112,28 +175,41 @@ export class CellStore {
       const s = scanner.fieldStarts[f]!;
       const e = scanner.fieldEnds[f]!;
       const len = e - s;
-      this.#reserve(len);
+      const b = this.columnText ? f : 0;
+      const out = this.#room(b, len);
+      const at = this.textLengths[b]!;
       const w = scanner.window;
-      if (len < 24) {
-        const out = this.bytes;
-        let at = this.byteLength;
-        for (let p = s; p < e; p++) out[at++] = w[p]!;
-      } else w.copy(this.bytes, this.byteLength, s, e);
-      this.byteLength += len;
+      // a loop beats Buffer.copy's checks and native call up to about 64 bytes
+      if (len <= 64) for (let p = s, o = at; p < e; p++) out[o++] = w[p]!;
+      else w.copy(out, at, s, e);
+      this.textLengths[b] = at + len;
       if (!windowAscii) this.nonAscii[f] = 1;
-    } else {
-      const text = flag === FIELD_OVERRIDE ? Buffer.from(scanner.overrides!.get(f)!).toString('utf8') : undefined;
-      this.#text(
-        f,
-        text ?? scanner.window.toString('utf8', scanner.fieldStarts[f], scanner.fieldEnds[f]).replaceAll('""', '"'),
-      );
-    }
+    } else if (flag === FIELD_ESCAPED) this.#unescape(scanner, f, windowAscii);
+    else this.#text(f, Buffer.from(scanner.overrides!.get(f)!).toString('utf8'));
     this.#put(f, K_STRING, 0);
   }
 
+  /** Copies field `f`'s bytes with each `""` as one `"` (no string made: such a cell is always text). */
+  #unescape(scanner: ScannedRecord, f: number, windowAscii: boolean): void {
+    const s = scanner.fieldStarts[f]!;
+    const e = scanner.fieldEnds[f]!;
+    const b = this.columnText ? f : 0;
+    const out = this.#room(b, e - s);
+    const w = scanner.window;
+    let o = this.textLengths[b]!;
+    for (let p = s; p < e; p++) {
+      const c = w[p]!;
+      out[o++] = c;
+      if (c === 34 && w[p + 1] === 34) p++;
+    }
+    this.textLengths[b] = o;
+    if (!windowAscii) this.nonAscii[f] = 1;
+  }
+
   #text(c: number, text: string): void {
-    this.#reserve(text.length * 3);
-    this.byteLength += this.bytes.write(text, this.byteLength, 'utf8');
+    const b = this.columnText ? c : 0;
+    const out = this.#room(b, text.length * 3);
+    this.textLengths[b] = this.textLengths[b]! + out.write(text, this.textLengths[b]!, 'utf8');
     for (let k = 0; k < text.length; k++) {
       if (text.charCodeAt(k) > 127) {
         this.nonAscii[c] = 1;
@@ -164,6 +240,9 @@ export class CellStore {
       else if (c === 102 && e - s === 5 && w[s + 1] === 97 && w[s + 2] === 108 && w[s + 3] === 115 && w[s + 4] === 101)
         return this.#put(f, K_BOOL, 0);
       else return this.string(scanner, f, windowAscii);
+    } else if (flag === FIELD_ESCAPED) {
+      // a cell holding a quote is never a number, boolean or null: inferCell keeps it text
+      return this.string(scanner, f, windowAscii);
     } else value = inferCell(decode(f));
     switch (typeof value) {
       case 'number':
@@ -191,7 +270,7 @@ export class CellStore {
     const k = this.#cell++;
     this.kinds[k] = kind;
     this.nums[k] = num;
-    this.ends[k] = this.byteLength;
+    this.ends[k] = this.textLengths[this.columnText ? c : 0]!;
     this.masks[c]! |= kind;
   }
 
@@ -202,7 +281,7 @@ export class CellStore {
       case K_NULL:
         return null;
       case K_STRING: {
-        const w = this.bytes as unknown as NativeSlices;
+        const w = this.textOf(c) as unknown as NativeSlices;
         return this.nonAscii[c] === 0
           ? w.latin1Slice(this.start(k), this.ends[k]!)
           : w.utf8Slice(this.start(k), this.ends[k]!);

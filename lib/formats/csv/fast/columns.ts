@@ -7,7 +7,7 @@ import type { RecordBatch } from 'apache-arrow';
 import type { Row } from '../../../core/batch.ts';
 import { assignRow, literalRows } from '../../../core/row-literal.ts';
 import type { ScannedRecord } from './scan-types.ts';
-import { CellStore } from './cell-store.ts';
+import { type CellScratch, CellStore } from './cell-store.ts';
 import { sealArrow } from './arrow-columns.ts';
 
 /** Columns of one batch being filled; {@link ColumnBatch.seal} makes the batch. */
@@ -16,18 +16,30 @@ export class ColumnBatch {
   readonly #names: readonly string[];
   readonly #arrayRows: boolean;
   readonly #infer: boolean;
+  readonly #scratch: CellScratch;
 
   /**
    * @param names column names (for array rows: `0`, `1`, ...)
    * @param arrayRows rows are arrays (no header)
    * @param infer `cast: true` inference (else every cell is a string)
    * @param rows expected rows, bytes expected per row (capacity hints)
+   * @param scratch what the reader's previous batch left; refilled when this one is sealed
    */
-  constructor(names: readonly string[], arrayRows: boolean, infer: boolean, rows: number, bytesPerRow: number) {
+  constructor(
+    names: readonly string[],
+    arrayRows: boolean,
+    infer: boolean,
+    rows: number,
+    bytesPerRow: number,
+    scratch: CellScratch,
+  ) {
     this.#names = names;
     this.#arrayRows = arrayRows;
     this.#infer = infer;
-    this.#store = new CellStore(names.length, rows, bytesPerRow);
+    this.#scratch = scratch;
+    this.#store = new CellStore(names.length, rows, bytesPerRow, scratch);
+    // the arrays are this batch's until it is sealed
+    scratch.kinds = scratch.nums = scratch.ends = undefined;
   }
 
   /** Number of rows filled. */
@@ -48,11 +60,13 @@ export class ColumnBatch {
   /** The batch as Arrow when every column has one type, else as rows. */
   seal(): { arrow: RecordBatch } | { rows: Row[] } {
     const arrow = sealArrow(this.#store, this.#names, this.#arrayRows);
-    return arrow ? { arrow } : { rows: this.rows() };
+    const sealed = arrow ? { arrow } : { rows: this.rows() };
+    this.#store.release(this.#scratch);
+    return sealed;
   }
 
-  /** The batch as rows. */
-  rows(): Row[] {
+  /** The batch as rows (before the store is released). */
+  private rows(): Row[] {
     const store = this.#store;
     const n = store.rows;
     const rows = new Array<Row>(n);

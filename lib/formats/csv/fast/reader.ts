@@ -13,6 +13,7 @@ import type { ScanFault, ScannedRecord, ScanSink } from './scan-types.ts';
 import { CellDecoder } from './cells.ts';
 import { invalidUtf8Message, isValidUtf8 } from './utf8.ts';
 import { FIELD_OVERRIDE } from './scan-types.ts';
+import type { CellScratch } from './cell-store.ts';
 import { ColumnBatch, assignRow, literalRows } from './columns.ts';
 import { rowsPerBatch } from './limits.ts';
 
@@ -87,6 +88,8 @@ export class FastCsvReader implements ScanSink {
   #endLine = 0;
   #endByte = 0;
   #bytesPerRow = 64;
+  /** What one Arrow batch leaves to the next (cell arrays, text sizes). */
+  readonly #scratch: CellScratch = {};
   readonly #checkUtf8: boolean;
   #batchStartByte = 0;
 
@@ -196,6 +199,7 @@ export class FastCsvReader implements ScanSink {
           this.#options.infer,
           rowsPerBatch(this.batchSize, n),
           this.#bytesPerRow,
+          this.#scratch,
         );
         this.#batchStartByte = this.#endByte;
       }

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { FastCsvReader, type FastCsvBatch } from '../../../../../lib/formats/csv/fast/reader.ts';
-import { INITIAL_CELLS } from '../../../../../lib/formats/csv/fast/cell-store.ts';
+import { COLUMN_TEXT_MAX, INITIAL_CELLS } from '../../../../../lib/formats/csv/fast/cell-store.ts';
 import { recordBatchToRows } from '../../../../../lib/formats/arrow/convert.ts';
 
 function read(text: string, output: 'rows' | 'arrow', infer: boolean, batchSize = 100_000): FastCsvBatch[] {
@@ -33,7 +33,22 @@ function rowsOf(batches: ReturnType<typeof read>): unknown[] {
 
 const cell = fc.oneof(
   fc.integer({ min: -5, max: 5 }).map(String),
-  fc.constantFrom('', 'true', 'false', '2.5', '-0', '9007199254740993', '3000000000', 'é', 'x y', '"q,""r"""'),
+  fc.constantFrom(
+    '',
+    'true',
+    'false',
+    '2.5',
+    '-0',
+    '9007199254740993',
+    '3000000000',
+    'é',
+    'x y',
+    '"q,""r"""',
+    '""""',
+    '"1"',
+  ),
+  // past the byte-loop length (copied natively), and quotes around non-ASCII text
+  fc.constantFrom('t'.repeat(65), `"${'é'.repeat(40)} ""ü"" ${'x'.repeat(30)}"`, '"-1"""', '" 2"'),
   fc.string({ maxLength: 4 }).filter((s) => !/[",\r\n]/.test(s)),
 );
 
@@ -79,4 +94,26 @@ test('a batch wider than the initial cell capacity grows row by row and keeps ev
   assert.ok(ints.every((d) => d.values.buffer === ints[0]!.values.buffer));
   const texts = data.filter((d) => String(d.type) === 'Utf8');
   assert.ok(texts.every((d) => d.valueOffsets.buffer === texts[0]!.valueOffsets.buffer));
+});
+
+test('narrow files hand each text column its own buffer; batches of changing text sizes keep every value', () => {
+  // batch 1 short text, batch 2 long (buffers grow past the last batch's sizes), batch 3 short
+  // again (a buffer sized by batch 2 is mostly empty: copied to its size, not handed over whole)
+  const sizes = [3, 400, 2];
+  const lines = sizes.flatMap((n, b) =>
+    Array.from({ length: 50 }, (_, r) => `${b * 50 + r},"${'é'.repeat(n)} ""${r}""",${'a'.repeat(n)}`),
+  );
+  const text = `id,quoted,plain\n${lines.join('\n')}\n`;
+  const batches = read(text, 'arrow', true, 50);
+  assert.equal(batches.length, 3);
+  assert.deepEqual(rowsOf(batches), rowsOf(read(text, 'rows', true, 50)));
+  for (const [b, batch] of batches.entries()) {
+    const quoted = batch.arrow!.data.children[1]!;
+    const plain = batch.arrow!.data.children[2]!;
+    assert.notEqual(quoted.values.buffer, plain.values.buffer, `batch ${b}: one buffer per text column`);
+    // no more than twice the text it holds (or a small buffer)
+    assert.ok(plain.values.buffer.byteLength <= Math.max(4096, 2 * plain.values.byteLength), `batch ${b}`);
+  }
+  assert.equal(batches[2]!.arrow!.getChildAt(1)!.get(0), 'éé "0"');
+  assert.ok(COLUMN_TEXT_MAX < INITIAL_CELLS / 2 + 3, 'the wide test above covers the shared text buffer');
 });
