@@ -22,6 +22,7 @@ import { columnsRowMaker } from '../../core/row-literal.ts';
 import { JSON_METADATA_KEY } from './infer.ts';
 import { ROWS_METADATA_KEY } from './infer.ts';
 import { parseJsonExact } from '../json/lines.ts';
+import { INTERN_MAX, InternProbe, InternTable } from '../text-intern.ts';
 
 /** Options of {@link recordBatchToRows}. */
 export interface ToRowsOptions {
@@ -149,6 +150,30 @@ export function dataToValues(data: Data, r: Resolved, column: string): unknown[]
   return out;
 }
 
+/**
+ * The strings rows are made of, shared by every column and batch converted in this thread: at most
+ * 4096 strings of up to 16 bytes stay referenced (text-intern.ts).
+ */
+const INTERNED = new InternTable();
+
+/** Reads a Utf8 column's values, short repeated ones interned (text-intern.ts). */
+function textReader(text: Buffer, offsets: ArrayLike<number | bigint>): ValueReader {
+  const slices = text as unknown as NativeSlices;
+  const probe = new InternProbe();
+  return (i) => {
+    const s = Number(offsets[i]);
+    const e = Number(offsets[i + 1]);
+    if (probe.active && e - s <= INTERN_MAX) {
+      const interned = INTERNED.ascii(text, s, e);
+      if (interned !== undefined) {
+        probe.count(INTERNED.hit);
+        return interned;
+      }
+    }
+    return slices.utf8Slice(s, e);
+  };
+}
+
 /** Computes `make()` once, on first call. */
 function once<T>(make: () => T): () => T {
   let value: T | undefined;
@@ -195,8 +220,8 @@ function flatReader(
     case Type.LargeUtf8: {
       const offsets = data.valueOffsets as ArrayLike<number | bigint>;
       const bytes = data.values as Uint8Array;
-      const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) as unknown as NativeSlices;
-      return valid((i) => text.utf8Slice(Number(offsets[i]), Number(offsets[i + 1])));
+      const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      return valid(textReader(text, offsets));
     }
     case Type.Binary:
     case Type.LargeBinary: {

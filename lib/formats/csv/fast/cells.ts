@@ -7,6 +7,7 @@ import { inferCell } from '../cast.ts';
 import { isBlank } from '../read/blanks.ts';
 import { FIELD_ESCAPED, FIELD_OVERRIDE, type ScannedRecord } from './scan-types.ts';
 import { validUtf8Prefix } from './utf8.ts';
+import { INTERN_MAX, InternProbe, InternTable } from '../../text-intern.ts';
 
 /** Buffer's native slice decoders (present on every Node Buffer; not in @types/node). */
 interface NativeSlices {
@@ -59,28 +60,13 @@ export function parseDecimal(buf: Uint8Array, start: number, end: number): numbe
   return negative ? -v : v;
 }
 
-/** Fields up to this many bytes are interned (see CellDecoder.#interned). */
-const INTERN_MAX = 16;
-const INTERN_SLOTS = 4096;
-/**
- * A column's first lookups decide whether interning pays for it: below half hits (ids, prices
- * read as text), it stops, since a table that keeps unique strings alive only gets them promoted
- * out of the young generation.
- */
-const INTERN_PROBE = 1024;
-const PROBING = 0;
-const INTERN = 1;
-const NO_INTERN = 2;
-
 /** Decodes strings from the scanner's current record, with a latin1 fast path for ASCII windows. */
 export class CellDecoder {
   #window: Buffer | undefined;
   #ascii = false;
-  readonly #intern: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS).fill(undefined);
-  /** Per field index: PROBING, INTERN or NO_INTERN; and while probing, lookups and hits. */
-  #mode = new Uint8Array(64);
-  #tries = new Uint16Array(64);
-  #hits = new Uint16Array(64);
+  readonly #intern = new InternTable();
+  /** Per field index, created on its first short value (a wide file's long fields pay nothing). */
+  readonly #probes: (InternProbe | undefined)[] = [];
 
   /** True when the scanner's window is pure ASCII. */
   ascii(scanner: ScannedRecord): boolean {
@@ -111,59 +97,16 @@ export class CellDecoder {
     const s = scanner.fieldStarts[i]!;
     const e = scanner.fieldEnds[i]!;
     if (flag !== FIELD_ESCAPED && e - s <= INTERN_MAX && this.ascii(scanner)) {
-      if (i >= this.#mode.length) this.#growModes(i);
-      const mode = this.#mode[i];
-      if (mode === INTERN) return this.#interned(scanner.window, s, e) ?? this.#stored;
-      if (mode === PROBING) return this.#probe(scanner.window, s, e, i);
+      const probe = (this.#probes[i] ??= new InternProbe());
+      if (probe.active) {
+        // an ASCII window: the table always answers
+        const text = this.#intern.ascii(scanner.window, s, e)!;
+        probe.count(this.#intern.hit);
+        return text;
+      }
     }
     const text = this.ascii(scanner) ? w.latin1Slice(s, e) : w.utf8Slice(s, e);
     return flag === FIELD_ESCAPED ? text.replaceAll('""', '"') : text;
-  }
-
-  /** The string {@link CellDecoder.#interned} stored on a miss. */
-  #stored = '';
-
-  #growModes(i: number): void {
-    const size = Math.max(i + 1, this.#mode.length * 2);
-    const mode = new Uint8Array(size);
-    mode.set(this.#mode);
-    this.#mode = mode;
-    const tries = new Uint16Array(size);
-    tries.set(this.#tries);
-    this.#tries = tries;
-    const hits = new Uint16Array(size);
-    hits.set(this.#hits);
-    this.#hits = hits;
-  }
-
-  /** An interned lookup that also counts hits, until the field's mode is decided. */
-  #probe(buf: Buffer, s: number, e: number, field: number): string {
-    const hit = this.#interned(buf, s, e);
-    if (hit !== undefined) this.#hits[field]!++;
-    const tries = ++this.#tries[field]!;
-    if (tries >= INTERN_PROBE) this.#mode[field] = this.#hits[field]! * 2 >= tries ? INTERN : NO_INTERN;
-    return hit ?? this.#stored;
-  }
-
-  /**
-   * A short ASCII field: the same string object as the last time these bytes hashed to the same
-   * slot (a hit), so repeated values (symbols, codes, flags) are not allocated again per row; or
-   * undefined after storing a new string in #stored (a miss).
-   */
-  #interned(buf: Buffer, s: number, e: number): string | undefined {
-    let h = e - s;
-    for (let k = s; k < e; k++) h = (Math.imul(h, 31) + buf[k]!) | 0;
-    const slot = (h ^ (h >>> 11)) & (INTERN_SLOTS - 1);
-    const hit = this.#intern[slot];
-    if (hit !== undefined && hit.length === e - s) {
-      let k = 0;
-      while (k < hit.length && hit.charCodeAt(k) === buf[s + k]) k++;
-      if (k === hit.length) return hit;
-    }
-    const text = (buf as unknown as NativeSlices).latin1Slice(s, e);
-    this.#intern[slot] = text;
-    this.#stored = text;
-    return undefined;
   }
 
   /** The raw text of the current record up to `end` (exclusive), as csv-parse's `raw`. */
