@@ -14,7 +14,7 @@ export type ArrowValueReader = (i: number) => unknown;
 
 /** What lib/formats/arrow/convert.ts and select.ts provide to core. */
 export interface ArrowKernels {
-  recordBatchToRows(batch: RecordBatch): Row[];
+  recordBatchToRows(batch: RecordBatch, options?: { selection?: ArrayLike<number> }): Row[];
   rowsToRecordBatch(rows: readonly Row[], options: { columns?: readonly string[] }): RecordBatch;
   recordBatchBytes(batch: RecordBatch): number;
   valueReader(data: Data, options: Record<string, never>, column: string): ArrowValueReader;

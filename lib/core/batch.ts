@@ -90,6 +90,8 @@ export class Batch<R extends Row = Row> {
   #arrow: RecordBatch | undefined;
   #bytes: number | undefined;
   #columns: readonly string[] | undefined;
+  /** Rows `indices` of `source`, not yet copied out (see {@link Batch.fromSelection}). */
+  #selection: { source: RecordBatch; indices: ArrayLike<number> } | undefined;
 
   /**
    * @param rows the rows (the batch takes ownership of the array)
@@ -110,8 +112,8 @@ export class Batch<R extends Row = Row> {
    * gave (fromCsv gives its header); undefined when only the rows' keys are known.
    */
   get columns(): readonly string[] | undefined {
-    if (this.#columns === undefined && this.#arrow !== undefined)
-      this.#columns = this.#arrow.schema.fields.map((f) => f.name);
+    const arrow = this.#arrow ?? this.#selection?.source;
+    if (this.#columns === undefined && arrow !== undefined) this.#columns = arrow.schema.fields.map((f) => f.name);
     return this.#columns;
   }
 
@@ -123,15 +125,41 @@ export class Batch<R extends Row = Row> {
     return batch;
   }
 
+  /**
+   * A batch of rows `indices` of `source` (a filter's kept rows), copied out only as they are used:
+   * `rows` converts just those rows, `arrow` copies them into a new RecordBatch once. Until then the
+   * batch holds `source` (its `bytes`).
+   */
+  static fromSelection(source: RecordBatch, indices: ArrayLike<number>, position: BatchPosition): Batch {
+    const batch = new Batch<Row>([], position);
+    batch.#rows = undefined;
+    batch.#selection = { source, indices };
+    return batch;
+  }
+
   /** The rows of this batch (converted from Arrow once, with `int64: 'auto'`, when it holds Arrow). */
   get rows(): R[] {
-    this.#rows ??= arrowKernels().recordBatchToRows(this.#arrow!) as R[];
+    if (this.#rows === undefined) {
+      const selection = this.#arrow === undefined ? this.#selection : undefined;
+      this.#rows = (
+        selection
+          ? arrowKernels().recordBatchToRows(selection.source, { selection: selection.indices })
+          : arrowKernels().recordBatchToRows(this.#arrow!)
+      ) as R[];
+    }
     return this.#rows;
   }
 
   /** The batch as an Arrow RecordBatch (converted from the rows once, schema inferred). */
   get arrow(): RecordBatch {
-    this.#arrow ??= arrowKernels().rowsToRecordBatch(this.#rows!, { columns: this.#columns });
+    if (this.#arrow === undefined) {
+      const selection = this.#selection;
+      this.#arrow = selection
+        ? arrowKernels().selectRows(selection.source, selection.indices)
+        : arrowKernels().rowsToRecordBatch(this.#rows!, { columns: this.#columns });
+      this.#selection = undefined;
+      this.#bytes = undefined;
+    }
     return this.#arrow;
   }
 
@@ -142,7 +170,7 @@ export class Batch<R extends Row = Row> {
 
   /** True when this batch was made from (or has already been converted to) Arrow. */
   get hasArrow(): boolean {
-    return this.#arrow !== undefined;
+    return this.#arrow !== undefined || this.#selection !== undefined;
   }
 
   /** True when this batch holds JS rows (given, or already converted). */
@@ -152,7 +180,8 @@ export class Batch<R extends Row = Row> {
 
   /** Number of rows. */
   get numRows(): number {
-    return this.#rows !== undefined ? this.#rows.length : this.#arrow!.numRows;
+    if (this.#rows !== undefined) return this.#rows.length;
+    return this.#arrow?.numRows ?? this.#selection!.indices.length;
   }
 
   /**
@@ -160,8 +189,11 @@ export class Batch<R extends Row = Row> {
    * estimate from a sample (about ±30%).
    */
   get bytes(): number {
+    // a selection not yet copied holds its whole source
     this.#bytes ??=
-      this.#rows === undefined ? arrowKernels().recordBatchBytes(this.#arrow!) : estimateRowsBytes(this.#rows);
+      this.#rows !== undefined
+        ? estimateRowsBytes(this.#rows)
+        : arrowKernels().recordBatchBytes(this.#arrow ?? this.#selection!.source);
     return this.#bytes;
   }
 

@@ -207,7 +207,8 @@ class ViewIo implements Input, Output {
     const selection = this.#indices.subarray(0, this.#count);
     const kernels = arrowKernels();
     if (kernels.keepsAll(selection, batch.numRows)) return batch;
-    return Batch.fromArrow(kernels.selectRows(this.#viewers[0]!.batch!, selection), batch.position);
+    // copied out by whoever reads it: a later stage that wants objects converts only these rows
+    return Batch.fromSelection(this.#viewers[0]!.batch!, selection, batch.position);
   }
 }
 

@@ -40,6 +40,8 @@ export interface ToRowsOptions {
   timestamps?: 'date' | 'string';
   /** Force object rows (`object`) or array rows (`array`); default: what the schema says. */
   shape?: 'object' | 'array';
+  /** Only these rows (indices into the batch, in this order): no column is copied to select them. */
+  selection?: ArrayLike<number>;
 }
 
 interface Resolved {
@@ -142,9 +144,14 @@ interface NativeSlices {
   utf8Slice(start: number, end: number): string;
 }
 
-/** Every value of `data`, decoded. */
-export function dataToValues(data: Data, r: Resolved, column: string): unknown[] {
+/** Every value of `data` (or those at `selection`), decoded. */
+export function dataToValues(data: Data, r: Resolved, column: string, selection?: ArrayLike<number>): unknown[] {
   const read = readerOf(data, r, column);
+  if (selection !== undefined) {
+    const out = new Array<unknown>(selection.length);
+    for (let j = 0; j < out.length; j++) out[j] = read(selection[j]!);
+    return out;
+  }
   const out = new Array<unknown>(data.length);
   for (let i = 0; i < out.length; i++) out[i] = read(i);
   return out;
@@ -410,16 +417,21 @@ function readerOf(data: Data, r: Resolved, column: string): ValueReader {
 export function recordBatchToRows(batch: RecordBatch, options: ToRowsOptions = {}): Row[] {
   const r: Resolved = { int64: options.int64 ?? 'auto', timestamps: options.timestamps ?? 'date' };
   const fields = batch.schema.fields;
+  const selection = options.selection;
+  const numRows = selection?.length ?? batch.numRows;
   const columns = fields.map((field, c) => {
     const vector = batch.getChildAt(c);
     const chunks = vector?.data ?? [];
     // one Data per column is the rule: its values are the column (flatMap would copy them)
     const values =
       vector === null
-        ? new Array<unknown>(batch.numRows).fill(null)
+        ? new Array<unknown>(numRows).fill(null)
         : chunks.length === 1
-          ? dataToValues(chunks[0]!, r, field.name)
-          : chunks.flatMap((d) => dataToValues(d, r, field.name));
+          ? dataToValues(chunks[0]!, r, field.name, selection)
+          : selectValues(
+              chunks.flatMap((d) => dataToValues(d, r, field.name)),
+              selection,
+            );
     if (field.metadata.get(JSON_METADATA_KEY) === 'true') {
       for (let i = 0; i < values.length; i++)
         if (typeof values[i] === 'string') values[i] = parseJsonExact(values[i] as string);
@@ -429,12 +441,17 @@ export function recordBatchToRows(batch: RecordBatch, options: ToRowsOptions = {
   const asArrays =
     options.shape === 'array' ||
     (options.shape === undefined && batch.schema.metadata.get(ROWS_METADATA_KEY) === 'array');
-  const rows = new Array<Row>(batch.numRows);
+  const rows = new Array<Row>(numRows);
   if (asArrays) {
-    for (let i = 0; i < batch.numRows; i++) rows[i] = columns.map((c) => c[i]);
+    for (let i = 0; i < numRows; i++) rows[i] = columns.map((c) => c[i]);
     return rows;
   }
   const make = columnsRowMaker(fields.map((f) => f.name));
-  for (let i = 0; i < batch.numRows; i++) rows[i] = make(columns, i);
+  for (let i = 0; i < numRows; i++) rows[i] = make(columns, i);
   return rows;
+}
+
+/** `values` at `selection` (all of them without one). */
+function selectValues(values: unknown[], selection: ArrayLike<number> | undefined): unknown[] {
+  return selection === undefined ? values : Array.from({ length: selection.length }, (_, j) => values[selection[j]!]);
 }

@@ -51,3 +51,26 @@ test('a batch carries its rows, size and position', () => {
   assert.equal(next.position, batch.position);
   assert.equal(next.numRows, 1);
 });
+
+test('a selection batch converts only its rows to objects, and copies them to Arrow once when asked', async () => {
+  const { rowsToRecordBatch, recordBatchToRows } = await import('../../../lib/formats/arrow/convert.ts');
+  const rows = Array.from({ length: 1000 }, (_, i) => ({ id: i, s: `v${i % 7}`, x: i % 5 === 0 ? null : i / 3 }));
+  const source = rowsToRecordBatch(rows, {});
+  const indices = Int32Array.from({ length: 1000 }, (_, i) => i).filter((i) => i % 3 === 1);
+  const position = { source: 'test', index: 0 };
+  const want = Array.from(indices, (i) => recordBatchToRows(source)[i]);
+
+  const asRows = Batch.fromSelection(source, indices, position);
+  assert.equal(asRows.numRows, indices.length);
+  assert.ok(asRows.hasArrow && !asRows.hasRows);
+  assert.deepEqual(asRows.columns, ['id', 's', 'x']);
+  assert.equal(asRows.bytes, Batch.fromArrow(source, position).bytes, 'holds its whole source until copied');
+  assert.deepEqual(asRows.rows, want);
+
+  const asArrow = Batch.fromSelection(source, indices, position);
+  const copied = asArrow.arrow;
+  assert.equal(copied.numRows, indices.length);
+  assert.equal(asArrow.arrow, copied, 'copied once');
+  assert.deepEqual(recordBatchToRows(copied), want);
+  assert.deepEqual(asArrow.rows, want);
+});
