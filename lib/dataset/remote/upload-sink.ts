@@ -5,32 +5,34 @@
  * nothing under the target key. The temporary directory is removed in every case. Trees are
  * uploaded file by file once all are written, then `_SUCCESS` marks them complete (tree-commit.ts).
  *
- * A checkpointed tree write (`pipeline(..., { checkpoint })`) keeps its local tree under the
- * checkpoint directory (`<checkpoint>/upload/`) instead of a fresh temporary directory, so a
- * resumed run finds it: the partitioned writer's own checkpoint hooks (partitioned-resume.ts)
+ * A checkpointed write (`pipeline(..., { checkpoint })`, one file or a tree) keeps its local
+ * output under the checkpoint directory (`<checkpoint>/upload/`) instead of a fresh temporary
+ * directory, so a resumed run finds it (upload-checkpoint.ts): the format's own checkpoint hooks
  * commit and resume it, and still nothing is uploaded before the end. A run that fails after a
  * checkpoint keeps that directory; the one that finishes uploads and removes it.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { Batch } from '../../core/batch.ts';
 import { BatchSink } from '../../core/sink.ts';
 import { STAGE, type StageContext, type StageStats } from '../../core/stage.ts';
-import { CheckpointError, IoError } from '../../core/errors.ts';
+import { IoError } from '../../core/errors.ts';
 import { lazyImport } from '../../core/lazy-import.ts';
-import type { CheckpointJson, SinkCheckpointHooks } from '../../observe/checkpoint.ts';
+import type { SinkCheckpointHooks } from '../../observe/checkpoint.ts';
+import { uploadCheckpoint, type UploadResume } from './upload-checkpoint.ts';
 import { remoteSettings } from './settings.ts';
-import { parseS3Url, redactUrl } from './url.ts';
+import { parseS3Url } from './url.ts';
 
 /**
- * What the remote sink uploads: one file, or a tree with its `existing` policy and the identity
- * of its partitioned write (partition and format options) for a checkpoint's fingerprint.
+ * What the remote sink uploads: one file, or a tree with its `existing` policy; and the identity
+ * of the write (format options, and partition options of a tree) for a checkpoint's fingerprint.
  */
-export type UploadShape =
-  | { kind: 'file' }
-  | { kind: 'tree'; existing: 'error' | 'overwrite' | 'append'; identity: CheckpointJson };
+export type UploadShape = ({ kind: 'file' } | { kind: 'tree'; existing: 'error' | 'overwrite' | 'append' }) & {
+  /** What identifies the write in a checkpoint; undefined when the format's sink cannot resume. */
+  resume: UploadResume | undefined;
+};
 
 function writeTo(sink: BatchSink<unknown>, batch: Batch): Promise<void> {
   return new Promise((resolve, reject) => sink.write(batch, (error) => (error ? reject(error) : resolve())));
@@ -62,8 +64,6 @@ class Upload {
   #dir: string | undefined;
   #inner: BatchSink<unknown> | undefined;
   #starting: Promise<BatchSink<unknown>> | undefined;
-  /** A checkpointed run's local directory (under the checkpoint directory); undefined otherwise. */
-  #fixedDir: string | undefined;
   /** A checkpoint names the local tree: a failed run keeps it. */
   #keep = false;
 
@@ -106,44 +106,19 @@ class Upload {
   }
 
   /**
-   * The checkpoint hooks of a tree upload: the partitioned writer's, on a local tree under the
-   * checkpoint directory (see the module comment); undefined for one file (not resumable).
+   * The checkpoint hooks of the upload (upload-checkpoint.ts): the format's own, on a local output
+   * under the checkpoint directory; undefined when the format's sink has none.
    */
   checkpointHooks(): SinkCheckpointHooks | undefined {
-    const shape = this.#shape;
-    if (shape.kind !== 'tree') return undefined;
-    const inner = (): SinkCheckpointHooks => this.#inner!.checkpointHooks!;
-    /** Opens the local sink in the fixed directory, emptied first when the run starts over. */
-    const prepare = async (fresh: boolean): Promise<SinkCheckpointHooks> => {
-      const dir = this.#fixedDir;
-      if (dir === undefined)
-        throw new CheckpointError(`${this.#name}: the checkpoint did not say where to keep the local tree`, {
-          stage: this.#name,
-        });
-      if (fresh) await rm(dir, { recursive: true, force: true });
-      await mkdir(dir, { recursive: true });
-      this.#open(dir);
-      return inner();
-    };
-    return {
-      // the URL (never credentials: they come from the AWS chain) replaces the local path
-      identity: { sink: this.#name, url: redactUrl(this.#url), ...(shape.identity as object) } as CheckpointJson,
-      locate: (checkpointDir) => {
-        this.#fixedDir = join(checkpointDir, 'upload');
-      },
-      restart: async () => {
-        await (await prepare(true)).restart?.();
-      },
-      resume: async (state, context) => {
-        await (await prepare(false)).resume(state, context);
-      },
-      commit: (context) =>
-        this.#inner === undefined ? Promise.resolve({ rows: 0, state: null }) : inner().commit(context),
+    const resume = this.#shape.resume;
+    if (resume === undefined) return undefined;
+    return uploadCheckpoint(this.#url, this.#name, resume, {
+      open: (dir) => this.#open(dir),
+      current: () => this.#inner,
       keep: (on) => {
         this.#keep = on;
-        this.#inner?.checkpointHooks?.keep(on);
       },
-    };
+    });
   }
 
   /** Ends the local sink, uploads what it wrote, and returns its result with the URL as path. */
