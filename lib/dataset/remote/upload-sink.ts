@@ -4,6 +4,8 @@
  * committed cleanly is the result uploaded (s3-upload.ts), so a failed or aborted run leaves
  * nothing under the target key. The temporary directory is removed in every case. Trees are
  * uploaded file by file once all are written, then `_SUCCESS` marks them complete (tree-commit.ts).
+ * Before a tree is written, and again before its upload, the prefix is listed: what a write killed
+ * during its upload left there is removed, or a write under way refused (stale-pending.ts).
  *
  * A checkpointed write (`pipeline(..., { checkpoint })`, one file or a tree) keeps its local
  * output under the checkpoint directory (`<checkpoint>/upload/`) instead of a fresh temporary
@@ -38,18 +40,10 @@ function writeTo(sink: BatchSink<unknown>, batch: Batch): Promise<void> {
   return new Promise((resolve, reject) => sink.write(batch, (error) => (error ? reject(error) : resolve())));
 }
 
-/** The keys under a tree's prefix (`prefix/`), to refuse or replace an existing tree. */
 // the S3 client and upload code load when a run uploads, not with `import 'spillway'`
 const s3Modules = lazyImport(() =>
-  Promise.all([import('./s3-list.ts'), import('./s3-upload.ts'), import('./tree-commit.ts')]),
+  Promise.all([import('./stale-pending.ts'), import('./s3-upload.ts'), import('./tree-commit.ts')]),
 );
-
-async function treeKeys(url: string): Promise<string[]> {
-  const { bucket, key } = parseS3Url(url);
-  const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
-  const [{ listS3Prefix }] = await s3Modules.load();
-  return (await listS3Prefix(bucket, prefix)).map((o) => o.key);
-}
 
 /** One upload run: the local temporary directory, the local sink writing into it, and the upload. */
 class Upload {
@@ -58,7 +52,8 @@ class Upload {
   readonly #shape: UploadShape;
   readonly #local: (path: string) => BatchSink<unknown>;
   readonly #bucket: string;
-  readonly #key: string;
+  /** The tree's prefix: the key and a `/` (or empty: the whole bucket). */
+  readonly #prefix: string;
   /** The local name: the key's base name, so extensions keep their meaning (`.gz`). */
   readonly #fileName: string;
   #dir: string | undefined;
@@ -74,7 +69,7 @@ class Upload {
     this.#local = local;
     const { bucket, key } = parseS3Url(url);
     this.#bucket = bucket;
-    this.#key = key;
+    this.#prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
     this.#fileName = key.slice(key.lastIndexOf('/') + 1) || 'output';
   }
 
@@ -83,9 +78,20 @@ class Upload {
     return (this.#starting ??= this.#start(context));
   }
 
+  /**
+   * The keys under the tree's prefix (`key/`), to refuse or replace an existing tree, once what a
+   * dead write left there is removed (stale-pending.ts).
+   */
+  async #treeKeys(existing: 'error' | 'overwrite' | 'append'): Promise<string[]> {
+    const [{ prepareTreePrefix }] = await s3Modules.load();
+    return prepareTreePrefix(this.#bucket, this.#prefix, existing, this.#name);
+  }
+
   async #start(context: StageContext): Promise<BatchSink<unknown>> {
     const shape = this.#shape;
-    if (shape.kind === 'tree' && shape.existing === 'error' && (await treeKeys(this.#url)).length > 0) {
+    // a dead write's leftovers are removed (or a live write refused) before anything is written
+    const keys = shape.kind === 'tree' ? await this.#treeKeys(shape.existing) : [];
+    if (shape.kind === 'tree' && shape.existing === 'error' && keys.length > 0) {
       throw new IoError("The target prefix holds objects (options.existing is 'error')", {
         stage: this.#name,
         file: this.#url,
@@ -148,11 +154,9 @@ class Upload {
         local: join(dir, 'tree', rel),
         rel: rel.split('\\').join('/'),
       }));
-      const key = this.#key;
-      const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
-      const existing = await treeKeys(this.#url);
+      const existing = await this.#treeKeys(shape.existing);
       const replace = shape.existing === 'overwrite';
-      report = await commitTree(this.#bucket, prefix, files, existing, replace, settings, this.#name);
+      report = await commitTree(this.#bucket, this.#prefix, files, existing, replace, settings, this.#name);
     }
     stats.details.uploadedBytes = report.bytes;
     stats.details.uploadParts = report.parts;
