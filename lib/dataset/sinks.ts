@@ -15,6 +15,7 @@ import {
 } from './partitioned-writer.ts';
 import { isHttpUrl, isS3Url, redactUrl } from './remote/url.ts';
 import { uploadSink } from './remote/upload-sink.ts';
+import { withoutPath } from './remote/upload-checkpoint.ts';
 
 /**
  * True when a sink must hand its write to {@link partitionedWrite}: `options` ask for a
@@ -68,8 +69,13 @@ function remoteWrite<O extends object>(
   extension: string,
 ): BatchSink<PartitionedResult> {
   if (!isPartitionedOptions(options)) {
-    factory('remote-option-check', options).destroy();
-    return uploadSink(url, name, { kind: 'file' }, (path) =>
+    // the key's base name, as the local file will have it: its extension means something (`.gz`)
+    const probe = factory(url.slice(url.lastIndexOf('/') + 1) || 'output', options);
+    const hooks = probe.checkpointHooks;
+    probe.destroy();
+    // resumable as the format's local file is (toParquet, toCsv), in the checkpoint directory
+    const resume = hooks && { identity: withoutPath(hooks.identity), refuse: hooks.refuse };
+    return uploadSink(url, name, { kind: 'file', resume }, (path) =>
       factory(path, options),
     ) as unknown as BatchSink<PartitionedResult>;
   }
@@ -80,7 +86,7 @@ function remoteWrite<O extends object>(
   return uploadSink<PartitionedResult>(
     url,
     name,
-    { kind: 'tree', existing, identity: { partitionBy, fileName, existing, options: json } },
+    { kind: 'tree', existing, resume: { identity: { partitionBy, fileName, existing, options: json } } },
     (path) =>
       partitionedSink(path, settings, {
         name,

@@ -6,8 +6,8 @@
  * past the first file (synchronised on the checkpoint file, no sleeps), then rerun until it
  * completes. The output must be exactly an uninterrupted run's, every row once; a file list
  * that changed between runs (a file added or grown, an ETag changed) is refused. A partitioned
- * tree written to s3:// is killed the same way: nothing is under its prefix until the run that
- * completes uploads it, with every row once.
+ * tree and a single CSV object written to s3:// are killed the same way: nothing is under their
+ * key until the run that completes (and resumes, as its log says) uploads it, with every row once.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +15,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { tempDir } from '../helpers.ts';
 import { pipeline } from '../../lib/core/pipeline.ts';
 import { fromIterable } from '../../sources/fromIterable.ts';
@@ -256,4 +256,40 @@ test('a partitioned tree written to s3://: SIGKILLed runs upload nothing; the co
   } finally {
     closeRemote();
   }
+});
+
+test('one object written to s3://: SIGKILLed runs upload nothing; the completing run resumes and uploads the bytes of an uninterrupted run', async () => {
+  const reference = join(dir, 'ref-s3-object.csv');
+  const ref = await run(['parquet', 's3://resume/pq/', reference, '-']);
+  assert.ok(ref.done, ref.stderr);
+  const checkpoint = join(dir, 'ckpt-s3-object');
+  const args = ['parquet', 's3://resume/pq/', 's3://resume/object-out/rows.csv', checkpoint, '1'];
+  const keys = async (): Promise<string[]> =>
+    ((await s3.client.send(new ListObjectsV2Command({ Bucket: 'resume', Prefix: 'object-out/' }))).Contents ?? []).map(
+      (o) => o.Key!,
+    );
+  // as for the tree: a kill only once the checkpoint holds rows past the last kill's
+  let committedBefore = 0;
+  const committed = (d: string): number => readCheckpointIn(d)?.committed ?? 0;
+  const resumable = (d: string): boolean => committed(d) > committedBefore;
+  for (const killAfter of [5, 9]) {
+    const killed = await runChild(args, { killAfter, resumable, env: s3.env });
+    committedBefore = committed(checkpoint);
+    assert.equal(killed.done, false, 'the run was killed');
+    assert.deepEqual(await keys(), [], 'a killed run uploads nothing');
+    assert.ok(existsSync(join(checkpoint, 'upload')), 'the local file is kept under the checkpoint directory');
+  }
+  const done = await runChild(args, { env: { ...s3.env, DEBUG: 'spillway:checkpoint' } });
+  assert.ok(done.done, done.stderr);
+  assert.match(done.stderr, new RegExp(`resuming from \\S+: ${committedBefore} rows committed`), 'the rerun resumed');
+  assert.ok(committedBefore > 0, 'from rows committed by the killed runs');
+  assert.deepEqual(await keys(), ['object-out/rows.csv']);
+  const object = await s3.client.send(new GetObjectCommand({ Bucket: 'resume', Key: 'object-out/rows.csv' }));
+  const bytes = Buffer.from(await object.Body!.transformToByteArray());
+  writeFileSync(join(dir, 'out-s3-object.csv'), bytes);
+  const ids = idsOf(join(dir, 'out-s3-object.csv'));
+  assert.equal(new Set(ids).size, ids.length, 'a row was uploaded twice');
+  assert.deepEqual(ids, expectedIds());
+  assert.ok(bytes.equals(readFileSync(reference)), 'the object differs from an uninterrupted run');
+  assert.equal(existsSync(checkpoint), false, 'the checkpoint directory and the local file are gone');
 });

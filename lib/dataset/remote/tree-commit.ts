@@ -7,10 +7,13 @@
  * the pending marker removed. A reader that finds the pending marker without `_SUCCESS` knows the
  * tree is incomplete (spillway's own reader refuses it: {@link checkCommitted}). On a failure the
  * parts already uploaded are deleted (a multipart upload under way is aborted by uploadFile); when
- * none of them replaced an old object, the old tree is back as it was, and its markers too.
+ * none of them replaced an old object (and no old object was deleted yet), the old tree is back
+ * as it was, and its markers too. The pending marker lists the keys to upload and its writer, so a
+ * later write can clean up after a commit whose process was killed (stale-pending.ts).
  */
 import { IoError } from '../../core/errors.ts';
 import { s3, s3Error } from './s3-client.ts';
+import { pendingRecord } from './pending-marker.ts';
 import { deleteKeys, uploadFile, type UploadReport } from './s3-upload.ts';
 import type { ResolvedRemoteSettings } from './settings.ts';
 import { s3Url } from './url.ts';
@@ -26,7 +29,8 @@ export interface TreeFile {
   rel: string;
 }
 
-async function putSmall(bucket: string, key: string, body: string, stage: string): Promise<void> {
+/** Puts a small object (a marker) whole. */
+export async function putSmall(bucket: string, key: string, body: string, stage: string): Promise<void> {
   const { sdk, client } = await s3();
   const bytes = Buffer.from(body);
   try {
@@ -39,7 +43,9 @@ async function putSmall(bucket: string, key: string, body: string, stage: string
 /**
  * Uploads `files` under `prefix` (ending in `/`, or empty) of `bucket` as described in the module
  * comment; `before` are the keys under the prefix before the write, `replace` deletes those the
- * new tree does not hold (overwrite).
+ * new tree does not hold (overwrite). The pending marker lists the keys to upload, before the
+ * first upload, and who uploads them (pending-marker.ts): a later write can then tell the
+ * leftovers of a commit whose process died.
  * @throws IoError (or AggregateError with the cleanup's failure) when the upload failed
  */
 export async function commitTree(
@@ -51,50 +57,65 @@ export async function commitTree(
   settings: ResolvedRemoteSettings,
   stage: string,
 ): Promise<UploadReport> {
-  const pending = prefix + PENDING_MARKER;
-  const success = prefix + SUCCESS_MARKER;
+  const markers = { pending: prefix + PENDING_MARKER, success: prefix + SUCCESS_MARKER };
   const old = new Set(before);
-  const uploaded: string[] = [];
+  const keys = files.map((f) => prefix + f.rel);
+  const oldData = before.filter((k) => k !== markers.pending && k !== markers.success);
+  const replacesOld = keys.some((k) => old.has(k)) || (replace && oldData.length > 0);
+  const record = pendingRecord(keys, replacesOld, old.has(markers.success));
+  const done: Done = { uploaded: [], oldTouched: false };
   const report: UploadReport = { bytes: 0, parts: 0 };
-  await putSmall(bucket, pending, JSON.stringify({ writer: 'spillway', startedAt: new Date().toISOString() }), stage);
+  await putSmall(bucket, markers.pending, JSON.stringify(record), stage);
   try {
-    if (old.has(success)) await deleteKeys(bucket, [success], stage);
+    if (old.has(markers.success)) await deleteKeys(bucket, [markers.success], stage);
     for (const file of files) {
       const key = prefix + file.rel;
-      const done = await uploadFile(file.local, s3Url(bucket, key), settings, stage);
-      uploaded.push(key);
-      report.bytes += done.bytes;
-      report.parts += done.parts;
+      const sent = await uploadFile(file.local, s3Url(bucket, key), settings, stage);
+      done.uploaded.push(key);
+      report.bytes += sent.bytes;
+      report.parts += sent.parts;
     }
-    const written = new Set(uploaded);
+    const written = new Set(done.uploaded);
+    done.oldTouched = replace;
     if (replace)
       await deleteKeys(
         bucket,
-        before.filter((k) => !written.has(k) && k !== pending && k !== success),
+        oldData.filter((k) => !written.has(k)),
         stage,
       );
-    await putSmall(bucket, success, JSON.stringify({ writer: 'spillway', files: files.map((f) => f.rel) }), stage);
+    await putSmall(
+      bucket,
+      markers.success,
+      JSON.stringify({ writer: 'spillway', files: files.map((f) => f.rel) }),
+      stage,
+    );
   } catch (error) {
-    await undo(bucket, uploaded, old, { pending, success }, stage, error);
+    await undo(bucket, done, old, markers, stage, error);
     throw error;
   }
-  await deleteKeys(bucket, [pending], stage);
+  await deleteKeys(bucket, [markers.pending], stage);
   return report;
+}
+
+/** What a commit did before it failed: the keys it uploaded, and whether it began deleting old objects. */
+interface Done {
+  uploaded: string[];
+  oldTouched: boolean;
 }
 
 /** Deletes what a failed commit uploaded; puts the old tree's markers back when nothing old was replaced. */
 async function undo(
   bucket: string,
-  uploaded: readonly string[],
+  done: Done,
   old: ReadonlySet<string>,
   markers: { pending: string; success: string },
   stage: string,
   error: unknown,
 ): Promise<void> {
   try {
-    await deleteKeys(bucket, uploaded, stage);
-    // an old object overwritten is gone for good: the pending marker stays, so readers refuse the tree
-    if (uploaded.some((k) => old.has(k))) return;
+    await deleteKeys(bucket, done.uploaded, stage);
+    // an old object overwritten or deleted is gone for good: the pending marker stays, so readers refuse the tree
+    if (done.oldTouched || done.uploaded.some((k) => old.has(k))) return;
     if (old.has(markers.success)) await putSmall(bucket, markers.success, '', stage);
     await deleteKeys(bucket, [markers.pending], stage);
   } catch (cleanup) {

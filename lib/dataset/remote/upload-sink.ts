@@ -4,50 +4,46 @@
  * committed cleanly is the result uploaded (s3-upload.ts), so a failed or aborted run leaves
  * nothing under the target key. The temporary directory is removed in every case. Trees are
  * uploaded file by file once all are written, then `_SUCCESS` marks them complete (tree-commit.ts).
+ * Before a tree is written, and again before its upload, the prefix is listed: what a write killed
+ * during its upload left there is removed, or a write under way refused (stale-pending.ts).
  *
- * A checkpointed tree write (`pipeline(..., { checkpoint })`) keeps its local tree under the
- * checkpoint directory (`<checkpoint>/upload/`) instead of a fresh temporary directory, so a
- * resumed run finds it: the partitioned writer's own checkpoint hooks (partitioned-resume.ts)
+ * A checkpointed write (`pipeline(..., { checkpoint })`, one file or a tree) keeps its local
+ * output under the checkpoint directory (`<checkpoint>/upload/`) instead of a fresh temporary
+ * directory, so a resumed run finds it (upload-checkpoint.ts): the format's own checkpoint hooks
  * commit and resume it, and still nothing is uploaded before the end. A run that fails after a
  * checkpoint keeps that directory; the one that finishes uploads and removes it.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { Batch } from '../../core/batch.ts';
 import { BatchSink } from '../../core/sink.ts';
 import { STAGE, type StageContext, type StageStats } from '../../core/stage.ts';
-import { CheckpointError, IoError } from '../../core/errors.ts';
+import { IoError } from '../../core/errors.ts';
 import { lazyImport } from '../../core/lazy-import.ts';
-import type { CheckpointJson, SinkCheckpointHooks } from '../../observe/checkpoint.ts';
+import type { SinkCheckpointHooks } from '../../observe/checkpoint.ts';
+import { uploadCheckpoint, type UploadResume } from './upload-checkpoint.ts';
 import { remoteSettings } from './settings.ts';
-import { parseS3Url, redactUrl } from './url.ts';
+import { parseS3Url } from './url.ts';
 
 /**
- * What the remote sink uploads: one file, or a tree with its `existing` policy and the identity
- * of its partitioned write (partition and format options) for a checkpoint's fingerprint.
+ * What the remote sink uploads: one file, or a tree with its `existing` policy; and the identity
+ * of the write (format options, and partition options of a tree) for a checkpoint's fingerprint.
  */
-export type UploadShape =
-  | { kind: 'file' }
-  | { kind: 'tree'; existing: 'error' | 'overwrite' | 'append'; identity: CheckpointJson };
+export type UploadShape = ({ kind: 'file' } | { kind: 'tree'; existing: 'error' | 'overwrite' | 'append' }) & {
+  /** What identifies the write in a checkpoint; undefined when the format's sink cannot resume. */
+  resume: UploadResume | undefined;
+};
 
 function writeTo(sink: BatchSink<unknown>, batch: Batch): Promise<void> {
   return new Promise((resolve, reject) => sink.write(batch, (error) => (error ? reject(error) : resolve())));
 }
 
-/** The keys under a tree's prefix (`prefix/`), to refuse or replace an existing tree. */
 // the S3 client and upload code load when a run uploads, not with `import 'spillway'`
 const s3Modules = lazyImport(() =>
-  Promise.all([import('./s3-list.ts'), import('./s3-upload.ts'), import('./tree-commit.ts')]),
+  Promise.all([import('./stale-pending.ts'), import('./s3-upload.ts'), import('./tree-commit.ts')]),
 );
-
-async function treeKeys(url: string): Promise<string[]> {
-  const { bucket, key } = parseS3Url(url);
-  const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
-  const [{ listS3Prefix }] = await s3Modules.load();
-  return (await listS3Prefix(bucket, prefix)).map((o) => o.key);
-}
 
 /** One upload run: the local temporary directory, the local sink writing into it, and the upload. */
 class Upload {
@@ -56,14 +52,13 @@ class Upload {
   readonly #shape: UploadShape;
   readonly #local: (path: string) => BatchSink<unknown>;
   readonly #bucket: string;
-  readonly #key: string;
+  /** The tree's prefix: the key and a `/` (or empty: the whole bucket). */
+  readonly #prefix: string;
   /** The local name: the key's base name, so extensions keep their meaning (`.gz`). */
   readonly #fileName: string;
   #dir: string | undefined;
   #inner: BatchSink<unknown> | undefined;
   #starting: Promise<BatchSink<unknown>> | undefined;
-  /** A checkpointed run's local directory (under the checkpoint directory); undefined otherwise. */
-  #fixedDir: string | undefined;
   /** A checkpoint names the local tree: a failed run keeps it. */
   #keep = false;
 
@@ -74,7 +69,7 @@ class Upload {
     this.#local = local;
     const { bucket, key } = parseS3Url(url);
     this.#bucket = bucket;
-    this.#key = key;
+    this.#prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
     this.#fileName = key.slice(key.lastIndexOf('/') + 1) || 'output';
   }
 
@@ -83,9 +78,20 @@ class Upload {
     return (this.#starting ??= this.#start(context));
   }
 
+  /**
+   * The keys under the tree's prefix (`key/`), to refuse or replace an existing tree, once what a
+   * dead write left there is removed (stale-pending.ts).
+   */
+  async #treeKeys(existing: 'error' | 'overwrite' | 'append'): Promise<string[]> {
+    const [{ prepareTreePrefix }] = await s3Modules.load();
+    return prepareTreePrefix(this.#bucket, this.#prefix, existing, this.#name);
+  }
+
   async #start(context: StageContext): Promise<BatchSink<unknown>> {
     const shape = this.#shape;
-    if (shape.kind === 'tree' && shape.existing === 'error' && (await treeKeys(this.#url)).length > 0) {
+    // a dead write's leftovers are removed (or a live write refused) before anything is written
+    const keys = shape.kind === 'tree' ? await this.#treeKeys(shape.existing) : [];
+    if (shape.kind === 'tree' && shape.existing === 'error' && keys.length > 0) {
       throw new IoError("The target prefix holds objects (options.existing is 'error')", {
         stage: this.#name,
         file: this.#url,
@@ -106,44 +112,19 @@ class Upload {
   }
 
   /**
-   * The checkpoint hooks of a tree upload: the partitioned writer's, on a local tree under the
-   * checkpoint directory (see the module comment); undefined for one file (not resumable).
+   * The checkpoint hooks of the upload (upload-checkpoint.ts): the format's own, on a local output
+   * under the checkpoint directory; undefined when the format's sink has none.
    */
   checkpointHooks(): SinkCheckpointHooks | undefined {
-    const shape = this.#shape;
-    if (shape.kind !== 'tree') return undefined;
-    const inner = (): SinkCheckpointHooks => this.#inner!.checkpointHooks!;
-    /** Opens the local sink in the fixed directory, emptied first when the run starts over. */
-    const prepare = async (fresh: boolean): Promise<SinkCheckpointHooks> => {
-      const dir = this.#fixedDir;
-      if (dir === undefined)
-        throw new CheckpointError(`${this.#name}: the checkpoint did not say where to keep the local tree`, {
-          stage: this.#name,
-        });
-      if (fresh) await rm(dir, { recursive: true, force: true });
-      await mkdir(dir, { recursive: true });
-      this.#open(dir);
-      return inner();
-    };
-    return {
-      // the URL (never credentials: they come from the AWS chain) replaces the local path
-      identity: { sink: this.#name, url: redactUrl(this.#url), ...(shape.identity as object) } as CheckpointJson,
-      locate: (checkpointDir) => {
-        this.#fixedDir = join(checkpointDir, 'upload');
-      },
-      restart: async () => {
-        await (await prepare(true)).restart?.();
-      },
-      resume: async (state, context) => {
-        await (await prepare(false)).resume(state, context);
-      },
-      commit: (context) =>
-        this.#inner === undefined ? Promise.resolve({ rows: 0, state: null }) : inner().commit(context),
+    const resume = this.#shape.resume;
+    if (resume === undefined) return undefined;
+    return uploadCheckpoint(this.#url, this.#name, resume, {
+      open: (dir) => this.#open(dir),
+      current: () => this.#inner,
       keep: (on) => {
         this.#keep = on;
-        this.#inner?.checkpointHooks?.keep(on);
       },
-    };
+    });
   }
 
   /** Ends the local sink, uploads what it wrote, and returns its result with the URL as path. */
@@ -173,11 +154,9 @@ class Upload {
         local: join(dir, 'tree', rel),
         rel: rel.split('\\').join('/'),
       }));
-      const key = this.#key;
-      const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
-      const existing = await treeKeys(this.#url);
+      const existing = await this.#treeKeys(shape.existing);
       const replace = shape.existing === 'overwrite';
-      report = await commitTree(this.#bucket, prefix, files, existing, replace, settings, this.#name);
+      report = await commitTree(this.#bucket, this.#prefix, files, existing, replace, settings, this.#name);
     }
     stats.details.uploadedBytes = report.bytes;
     stats.details.uploadParts = report.parts;

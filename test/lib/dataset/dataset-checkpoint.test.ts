@@ -1,7 +1,8 @@
 /**
  * What a checkpointed pipeline over a dataset refuses at once (before reading a row), with
  * ERR_SPILLWAY_CHECKPOINT and the reason: text files read from a URL or a stream (which the CSV
- * and JSON Lines resumes cannot seek into), a single file uploaded to s3://; and what it
+ * and JSON Lines resumes cannot seek into), a single object written to s3:// by a format that
+ * cannot resume its local file either (gzip CSV, JSON Lines); and what it
  * runs (JSON Lines files, partitioned trees). The resumes themselves are tested end to end, with
  * real SIGKILLs, in test/e2e/dataset-resume.test.ts and dataset-resume-jsonl.test.ts.
  */
@@ -18,6 +19,7 @@ import {
   fromJsonl,
   fromParquet,
   toCsv,
+  toJsonl,
   toParquet,
   ErrorCodes,
   SpillwayError,
@@ -70,12 +72,18 @@ test('fromJsonl over a URL or a stream refuses a checkpoint: it cannot seek back
   assert.equal(existsSync(join(dir, 'out-jsonl-url.csv')), false);
 });
 
-test('a single file uploaded to s3:// refuses a checkpoint (trees resume: remote/s3-checkpoint.test.ts)', async () => {
+test('a single object written to s3:// refuses a checkpoint as its format does locally (it resumes otherwise: remote/s3-checkpoint.test.ts)', async () => {
   await assert.rejects(
-    pipeline(fromJsonl(join(dir, 'in', '*.jsonl')), toCsv('s3://bucket/out.csv'), {
+    pipeline(fromJsonl(join(dir, 'in', '*.jsonl')), toCsv('s3://bucket/out.csv.gz'), {
       checkpoint: join(dir, 'ckpt-s3'),
     }),
-    refusal(/does not support checkpoints/),
+    refusal(/toCsv cannot continue a gzip stream after a crash/),
+  );
+  await assert.rejects(
+    pipeline(fromJsonl(join(dir, 'in', '*.jsonl')), toJsonl('s3://bucket/out.jsonl'), {
+      checkpoint: join(dir, 'ckpt-s3-jsonl'),
+    }),
+    refusal(/the sink `toJsonl` does not support checkpoints/),
   );
 });
 

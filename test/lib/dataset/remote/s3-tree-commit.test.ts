@@ -2,7 +2,7 @@
  * Partitioned trees on S3 (local s3rver on 127.0.0.1): every part file is written locally before
  * the first upload, `_SPILLWAY_PENDING` goes first and `_SUCCESS` last; a reader during the upload
  * is refused (no half tree is read); a failed upload deletes the parts it put (the prefix is as
- * before); an overwrite that failed after replacing objects leaves the pending marker, so
+ * before); an overwrite that failed after replacing or deleting objects leaves the pending marker, so
  * spillway's reader refuses the prefix with ERR_SPILLWAY_IO until a write completes.
  */
 import { test } from 'node:test';
@@ -138,4 +138,28 @@ test('an overwrite that failed after replacing objects leaves the pending marker
   await pipeline(fromIterable(rows), toParquet(url, { partitionBy: ['day'], existing: 'overwrite' }));
   assert.deepEqual(await keys('t3/_'), ['t3/_SUCCESS']);
   assert.equal((await pipeline(fromParquet(url), collect())).output.length, rows.length);
+});
+
+test('an overwrite that failed after deleting old objects (no key replaced) leaves the pending marker too, not an empty committed tree', async () => {
+  const url = `s3://${bucket}/t4`;
+  await pipeline(fromIterable(rows), toParquet(url, { partitionBy: ['day'] }));
+  const other = rows.map((r) => ({ ...r, day: `other-${r.day}` }));
+  configureRemote({
+    s3Client: s3().wrap((command) =>
+      command instanceof PutObjectCommand && command.input.Key === 't4/_SUCCESS'
+        ? Promise.reject(
+            Object.assign(new Error('boom'), { $metadata: { httpStatusCode: 500 }, Code: 'InternalError' }),
+          )
+        : undefined,
+    ),
+  });
+  try {
+    await assert.rejects(
+      pipeline(fromIterable(other), toParquet(url, { partitionBy: ['day'], existing: 'overwrite' })),
+      (e: unknown) => e instanceof SpillwayError && e.code === ErrorCodes.IO,
+    );
+  } finally {
+    configureRemote({});
+  }
+  assert.deepEqual(await keys('t4/'), ['t4/_SPILLWAY_PENDING'], 'the old parts were deleted; no _SUCCESS is put back');
 });
