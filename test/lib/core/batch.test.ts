@@ -57,7 +57,7 @@ test('a selection batch converts only its rows to objects, and copies them to Ar
   const rows = Array.from({ length: 1000 }, (_, i) => ({ id: i, s: `v${i % 7}`, x: i % 5 === 0 ? null : i / 3 }));
   const source = rowsToRecordBatch(rows, {});
   const indices = Int32Array.from({ length: 1000 }, (_, i) => i).filter((i) => i % 3 === 1);
-  const position = { source: 'test', index: 0 };
+  const position = { source: 'test', index: 0, rowStart: 0 };
   const want = Array.from(indices, (i) => recordBatchToRows(source)[i]);
 
   const asRows = Batch.fromSelection(source, indices, position);
