@@ -7,21 +7,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { pipeline, collect, fromIterable, fromParquet, mapBatch, toCsv, toParquet } from '../../../../index.ts';
 import type { BatchSink } from '../../../../lib/core/sink.ts';
 import { tempDir } from '../../../helpers.ts';
-import { useS3 } from './s3-fixture.ts';
+import { checkpointCommits, crashAfterCommit, useS3, useUploadTmp } from './s3-fixture.ts';
 
 const dir = tempDir('spillway-s3-checkpoint-object-');
 const bucket = 'spillway-ckpt-one';
 const s3 = useS3(dir, [bucket]);
 // uploads of unchecked runs stage under os.tmpdir(): this file's own, to check none is left
-const uploadTmp = join(dir, 'tmp');
-mkdirSync(uploadTmp, { recursive: true });
-process.env.TMPDIR = uploadTmp;
+const uploadTmp = useUploadTmp(dir);
 
 interface Row {
   id: number;
@@ -30,15 +28,6 @@ interface Row {
 }
 const rows: Row[] = Array.from({ length: 3_000 }, (_, i) => ({ id: i, name: `n${i % 7}`, x: i / 2 }));
 const BATCH = 100;
-
-/** Commits recorded in the checkpoint in `ckpt` (0 when there is none). */
-function commits(ckpt: string): number {
-  try {
-    return (JSON.parse(readFileSync(join(ckpt, 'checkpoint.json'), 'utf8')) as { commits: number }).commits;
-  } catch {
-    return 0;
-  }
-}
 
 /** The keys of the bucket starting with `key`. */
 async function keysAt(key: string): Promise<string[]> {
@@ -63,16 +52,13 @@ async function write(
 ): Promise<number> {
   let batches = 0;
   const { failFrom, key, seen } = options;
+  const crash = crashAfterCommit(ckpt, failFrom);
   await pipeline(
     fromIterable(rows, { batchSize: BATCH }),
     mapBatch(async (batch) => {
       batches++;
       if (seen) seen.push((await keysAt(key)).length);
-      if (failFrom === undefined) return batch;
-      const before = commits(ckpt);
-      if (batches >= failFrom && before > 0) throw new Error('crash');
-      for (let waited = 0; waited < 50 && commits(ckpt) === before; waited++)
-        await new Promise((resolve) => setTimeout(resolve, 5));
+      await crash();
       return batch;
     }),
     sink,
@@ -92,7 +78,7 @@ for (const f of formats) {
     const whole = `whole-${f.key}`;
     await pipeline(fromIterable(rows, { batchSize: BATCH }), f.sink(`s3://${bucket}/${whole}`));
     await assert.rejects(write(f.sink(`s3://${bucket}/${f.key}`), ckpt, { failFrom: 8, key: f.key }), /crash/);
-    assert.ok(commits(ckpt) > 0, 'the failed run left a checkpoint');
+    assert.ok(checkpointCommits(ckpt) > 0, 'the failed run left a checkpoint');
     assert.deepEqual(await keysAt(f.key), [], 'a failed run uploads nothing');
     assert.ok(readdirSync(join(ckpt, 'upload')).length > 0, 'the local file is kept under the checkpoint directory');
     const seen: number[] = [];

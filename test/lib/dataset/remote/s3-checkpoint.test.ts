@@ -8,7 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import {
@@ -22,15 +22,13 @@ import {
   SpillwayError,
 } from '../../../../index.ts';
 import { tempDir } from '../../../helpers.ts';
-import { useS3 } from './s3-fixture.ts';
+import { checkpointCommits, crashAfterCommit, useS3, useUploadTmp } from './s3-fixture.ts';
 
 const dir = tempDir('spillway-s3-checkpoint-');
 const bucket = 'spillway-ckpt';
 const s3 = useS3(dir, [bucket]);
 // uploads of unchecked runs stage under os.tmpdir(): this file's own, to check none is left
-const uploadTmp = join(dir, 'tmp');
-mkdirSync(uploadTmp, { recursive: true });
-process.env.TMPDIR = uploadTmp;
+const uploadTmp = useUploadTmp(dir);
 
 interface Row {
   id: number;
@@ -38,15 +36,6 @@ interface Row {
   x: number;
 }
 const rows: Row[] = Array.from({ length: 2_000 }, (_, i) => ({ id: i, day: `d${i % 4}`, x: i / 2 }));
-
-/** Commits recorded in the checkpoint in `ckpt` (0 when there is none). */
-function commits(ckpt: string): number {
-  try {
-    return (JSON.parse(readFileSync(join(ckpt, 'checkpoint.json'), 'utf8')) as { commits: number }).commits;
-  } catch {
-    return 0;
-  }
-}
 
 /** The keys under `prefix/`. */
 async function keysUnder(prefix: string): Promise<string[]> {
@@ -61,17 +50,13 @@ async function keysUnder(prefix: string): Promise<string[]> {
  * keys under the prefix at every batch.
  */
 function write(prefix: string, ckpt: string, options: { failFrom?: number; existing?: 'overwrite'; seen?: number[] }) {
-  let batches = 0;
   const { failFrom, existing, seen } = options;
+  const crash = crashAfterCommit(ckpt, failFrom);
   return pipeline(
     fromIterable(rows, { batchSize: 100 }),
     mapBatch(async (batch) => {
       if (seen) seen.push((await keysUnder(prefix)).length);
-      if (failFrom === undefined) return batch;
-      const before = commits(ckpt);
-      if (++batches >= failFrom && before > 0) throw new Error('crash');
-      for (let waited = 0; waited < 50 && commits(ckpt) === before; waited++)
-        await new Promise((resolve) => setTimeout(resolve, 5));
+      await crash();
       return batch;
     }),
     toParquet(`s3://${bucket}/${prefix}`, { partitionBy: ['day'], ...(existing ? { existing } : {}) }),
@@ -92,7 +77,7 @@ test('a failed checkpointed write to s3:// uploads nothing; the resumed run uplo
   const ckpt = join(dir, 'ckpt-resume');
   await pipeline(fromIterable(rows, { batchSize: 100 }), toParquet(`s3://${bucket}/whole`, { partitionBy: ['day'] }));
   await assert.rejects(write('resumed', ckpt, { failFrom: 5 }), /crash/);
-  assert.ok(commits(ckpt) > 0, 'the failed run left a checkpoint');
+  assert.ok(checkpointCommits(ckpt) > 0, 'the failed run left a checkpoint');
   assert.deepEqual(await keysUnder('resumed'), [], 'a failed run uploads nothing under the prefix');
   const local = join(ckpt, 'upload', '.tree.tmp-checkpoint');
   assert.ok(existsSync(local), 'the local tree is kept under the checkpoint directory');
@@ -137,7 +122,7 @@ test('a resumed run whose prefix got objects meanwhile follows `existing` as a f
     return true;
   });
   assert.deepEqual(await keysUnder('existing'), ['existing/stray.txt']);
-  assert.ok(commits(ckpt) > 0, 'the refused run keeps the checkpoint');
+  assert.ok(checkpointCommits(ckpt) > 0, 'the refused run keeps the checkpoint');
   await s3().client.send(new DeleteObjectCommand({ Bucket: bucket, Key: put.Key }));
   await write('existing', ckpt, {});
   assert.deepEqual(await readBack('existing'), rows);

@@ -5,6 +5,7 @@
  * process (`env`) or set in this process (`useEnv`, undone by `close`).
  */
 import { createRequire } from 'node:module';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, after } from 'node:test';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
@@ -96,4 +97,40 @@ export function useS3(dir: string, buckets: readonly string[]): () => S3Fixture 
     await s3?.close();
   });
   return () => s3!;
+}
+
+/**
+ * Points this process's temporary directory (where unchecked runs stage their uploads) at a
+ * directory of the test's own, so it can check that none is left; returns it.
+ */
+export function useUploadTmp(dir: string): string {
+  const uploadTmp = join(dir, 'tmp');
+  mkdirSync(uploadTmp, { recursive: true });
+  process.env.TMPDIR = uploadTmp;
+  return uploadTmp;
+}
+
+/** Commits recorded in the checkpoint in `ckpt` (0 when there is none). */
+export function checkpointCommits(ckpt: string): number {
+  try {
+    return (JSON.parse(readFileSync(join(ckpt, 'checkpoint.json'), 'utf8')) as { commits: number }).commits;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * A hook for each batch of a checkpointed test run: from batch `failFrom` on, once the checkpoint
+ * holds a commit, it throws (the run "crashes"); until then it waits a little for each batch's
+ * commit, so a slow machine still leaves one. Without `failFrom` it does nothing.
+ */
+export function crashAfterCommit(ckpt: string, failFrom: number | undefined): () => Promise<void> {
+  let batches = 0;
+  return async () => {
+    if (failFrom === undefined) return;
+    const before = checkpointCommits(ckpt);
+    if (++batches >= failFrom && before > 0) throw new Error('crash');
+    for (let waited = 0; waited < 50 && checkpointCommits(ckpt) === before; waited++)
+      await new Promise((resolve) => setTimeout(resolve, 5));
+  };
 }

@@ -7,7 +7,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   HeadObjectCommand,
@@ -36,7 +36,7 @@ import type { BatchSource } from '../../../../lib/core/source.ts';
 import type { BatchSink } from '../../../../lib/core/sink.ts';
 import { importS3Module } from '../../../../lib/dataset/remote/s3-client.ts';
 import { tempDir } from '../../../helpers.ts';
-import { useS3 } from './s3-fixture.ts';
+import { useS3, useUploadTmp } from './s3-fixture.ts';
 
 const dir = tempDir('spillway-remote-s3-');
 const bucket = 'spillway-test';
@@ -44,9 +44,7 @@ const s3 = useS3(dir, [bucket]);
 const savedTmp = process.env.TMPDIR;
 // Uploads stage under os.tmpdir(): give this file its own, so test files running beside it
 // (their own uploads come and go in the shared /tmp) cannot change the count it checks.
-const uploadTmp = join(dir, 'tmp');
-mkdirSync(uploadTmp, { recursive: true });
-process.env.TMPDIR = uploadTmp;
+const uploadTmp = useUploadTmp(dir);
 
 const rows = Array.from({ length: 5_000 }, (_, i) => ({
   id: i,
