@@ -50,6 +50,8 @@ import type { RowGroupMeta } from './encode/metadata.ts';
 import { RowGroupEncoder } from './encode/row-group-encoder.ts';
 import type { EncodedChunk } from './encode/encoded-chunk.ts';
 import type { ColumnKind } from './encode/schema.ts';
+import type { NestedNode } from './encode/nested-schema.ts';
+import { encodedColumns } from './encode/nested-column.ts';
 import { checkWriteOptions, type CheckedWriteOptions, type Field, type ParquetWriteOptions } from './write/options.ts';
 import { ColumnSet } from './write/columns.ts';
 import { layOutRowGroup, writeAll, writeParts } from './write/row-group.ts';
@@ -70,7 +72,7 @@ export interface ParquetWriterState {
   length: number;
   rows: number;
   rowGroups: number;
-  fields: { name: string; type: ColumnKind; nullable: boolean }[];
+  fields: { name: string; type: ColumnKind; nullable: boolean; nested?: NestedNode }[];
   inferred: boolean;
   /** Metadata of the row groups in the file, in order. */
   groups: RowGroupMeta[];
@@ -348,7 +350,7 @@ export class ParquetFileWriter {
     let encoded: Promise<EncodedChunk[]>;
     try {
       // takes the columns' rows now (encoded, or copied for the encoder thread): they are reset next
-      encoded = this.#encoder.encode(this.#set.columns, rows);
+      encoded = this.#encoder.encode(encodedColumns(this.#set.columns), rows);
     } catch (error) {
       this.#fail(error);
     }

@@ -5,6 +5,7 @@
  * doubling and are reused from one row group to the next.
  */
 import { storageOf, widthOf, type ColumnKind, type Storage } from './schema.ts';
+import { NestedLevels, type LevelsSnapshot } from './levels.ts';
 
 const INITIAL_ROWS = 1024;
 
@@ -20,6 +21,8 @@ export interface ColumnSnapshot {
   /** Byte-array values and their offsets (bytes storage). */
   data: Uint8Array | undefined;
   offsets: Int32Array | undefined;
+  /** Repetition and definition levels of a nested column's leaf. */
+  levels?: LevelsSnapshot;
 }
 
 /** One column's buffered values. */
@@ -44,6 +47,11 @@ export class ColumnBuffer {
   /** Byte-array value i is data[offsets[i], offsets[i+1]). */
   offsets: Int32Array = new Int32Array(1);
   byteLength = 0;
+  /**
+   * Set on a leaf of a nested column: its levels, one entry per slot (then `defs` says only
+   * whether a slot holds a value, and `n` counts slots, not rows).
+   */
+  levels: NestedLevels | undefined;
   #capacity = 0;
 
   constructor(kind: ColumnKind, nullable: boolean) {
@@ -56,7 +64,7 @@ export class ColumnBuffer {
 
   /** Bytes this column holds for the buffered rows (what a row group's size bound counts). */
   get bytes(): number {
-    return this.n * (widthOf(this.storage) + (this.nullable ? 1 : 0)) + this.byteLength;
+    return this.n * (widthOf(this.storage) + (this.nullable ? 1 : 0) + (this.levels ? 2 : 0)) + this.byteLength;
   }
 
   #allocate(capacity: number): void {
@@ -217,6 +225,7 @@ export class ColumnBuffer {
     if (this.nullable) for (let i = n; i < this.n; i++) if (this.defs[i] === 0) this.nulls--;
     if (this.storage === 'bytes') this.byteLength = this.offsets[n]!;
     this.n = n;
+    this.levels?.truncate(n);
   }
 
   /**
@@ -246,6 +255,7 @@ export class ColumnBuffer {
       values,
       data: this.storage === 'bytes' ? this.data.subarray(0, this.byteLength).slice() : undefined,
       offsets: this.storage === 'bytes' ? this.offsets.slice(0, n + 1) : undefined,
+      ...(this.levels ? { levels: this.levels.snapshot() } : {}),
     };
   }
 
@@ -255,6 +265,7 @@ export class ColumnBuffer {
     col.n = s.n;
     col.nulls = s.nulls;
     if (s.nullable) col.defs = s.defs;
+    if (s.levels) col.levels = NestedLevels.fromSnapshot(s.levels);
     const v = s.values;
     switch (col.storage) {
       case 'i32':
@@ -289,6 +300,7 @@ export class ColumnBuffer {
     this.nulls = 0;
     this.byteLength = 0;
     this.offsets[0] = 0;
+    this.levels?.reset();
   }
 
   /**

@@ -5,6 +5,8 @@
  */
 import { ThriftWriter, T } from './thrift.ts';
 import { elementType, type ColumnKind } from './schema.ts';
+import { elementCount, writeNestedElements } from './nested-elements.ts';
+import { nestedLeaves, type NestedNode } from './nested-schema.ts';
 
 /** Metadata of one written column chunk (JSON-able: statistics as base64). */
 export interface ChunkMeta {
@@ -34,6 +36,23 @@ export interface SchemaColumn {
   name: string;
   kind: ColumnKind;
   nullable: boolean;
+  /** A nested column's type (then `kind` is unused and the column has one chunk per leaf). */
+  nested?: NestedNode;
+}
+
+/** A column chunk's column: its path in the schema and kind. */
+interface LeafColumn {
+  path: string[];
+  kind: ColumnKind;
+}
+
+/** The leaf columns of the schema, in chunk order. */
+function leafColumns(columns: readonly SchemaColumn[]): LeafColumn[] {
+  return columns.flatMap((c) =>
+    c.nested === undefined
+      ? [{ path: [c.name], kind: c.kind }]
+      : nestedLeaves(c.name, c.nested, c.nullable).map((leaf) => ({ path: leaf.path, kind: leaf.node.kind })),
+  );
 }
 
 /** Serialises a DataPage V1 or dictionary page header. */
@@ -69,7 +88,7 @@ export function pageHeader(
   return w.result();
 }
 
-function schemaElement(w: ThriftWriter, column: SchemaColumn): void {
+function schemaElement(w: ThriftWriter, column: { name: string; kind: ColumnKind; nullable: boolean }): void {
   const t = elementType(column.kind);
   w.begin();
   w.i32(1, t.physical);
@@ -114,15 +133,15 @@ function schemaElement(w: ThriftWriter, column: SchemaColumn): void {
   w.end();
 }
 
-function columnChunk(w: ThriftWriter, column: SchemaColumn, c: ChunkMeta): void {
+function columnChunk(w: ThriftWriter, column: LeafColumn, c: ChunkMeta): void {
   w.begin();
   w.i64(2, c.dictionaryPageOffset ?? c.dataPageOffset);
   w.struct(3);
   w.i32(1, elementType(column.kind).physical);
   w.list(2, T.I32, c.encodings.length);
   for (const e of c.encodings) w.rawI32(e);
-  w.list(3, T.BINARY, 1);
-  w.rawBinary(new TextEncoder().encode(column.name));
+  w.list(3, T.BINARY, column.path.length);
+  for (const part of column.path) w.rawBinary(new TextEncoder().encode(part));
   w.i32(4, c.codec);
   w.i64(5, c.numValues);
   w.i64(6, c.uncompressedBytes);
@@ -144,15 +163,20 @@ export function fileMetadata(
   rowGroups: readonly RowGroupMeta[],
   createdBy: string,
 ): Uint8Array {
-  const w = new ThriftWriter(1024 + rowGroups.length * columns.length * 96);
+  const leaves = leafColumns(columns);
+  const w = new ThriftWriter(1024 + rowGroups.length * leaves.length * 96);
   w.begin();
   w.i32(1, 1);
-  w.list(2, T.STRUCT, columns.length + 1);
+  const elements = columns.reduce((sum, c) => sum + (c.nested ? elementCount(c.nested) : 1), 0);
+  w.list(2, T.STRUCT, elements + 1);
   w.begin();
   w.string(4, 'schema');
   w.i32(5, columns.length);
   w.end();
-  for (const column of columns) schemaElement(w, column);
+  for (const column of columns) {
+    if (column.nested) writeNestedElements(w, column.name, column.nested, column.nullable, schemaElement);
+    else schemaElement(w, column);
+  }
   w.i64(
     3,
     rowGroups.reduce((sum, g) => sum + g.numRows, 0),
@@ -161,7 +185,7 @@ export function fileMetadata(
   rowGroups.forEach((g, ordinal) => {
     w.begin();
     w.list(1, T.STRUCT, g.columns.length);
-    g.columns.forEach((c, k) => columnChunk(w, columns[k]!, c));
+    g.columns.forEach((c, k) => columnChunk(w, leaves[k]!, c));
     w.i64(2, g.uncompressedBytes);
     w.i64(3, g.numRows);
     w.i64(5, g.fileOffset);
@@ -174,8 +198,8 @@ export function fileMetadata(
   });
   w.string(6, createdBy);
   // min_value/max_value follow each type's defined order
-  w.list(7, T.STRUCT, columns.length);
-  for (let k = 0; k < columns.length; k++) {
+  w.list(7, T.STRUCT, leaves.length);
+  for (let k = 0; k < leaves.length; k++) {
     w.begin();
     w.struct(1);
     w.end();
