@@ -52,6 +52,7 @@ import type { EncodedChunk } from './encode/encoded-chunk.ts';
 import type { ColumnKind } from './encode/schema.ts';
 import type { NestedNode } from './encode/nested-schema.ts';
 import { encodedColumns } from './encode/nested-column.ts';
+import { isNestedArrow, nodeOfArrow } from './encode/nested-arrow.ts';
 import { checkWriteOptions, type CheckedWriteOptions, type Field, type ParquetWriteOptions } from './write/options.ts';
 import { ColumnSet } from './write/columns.ts';
 import { layOutRowGroup, writeAll, writeParts } from './write/row-group.ts';
@@ -204,6 +205,15 @@ export class ParquetFileWriter {
       offset += take;
       if (this.#set.full()) await this.#flushGroup();
     }
+  }
+
+  /**
+   * True when every column of `batch` is one {@link ParquetFileWriter.writeArrow} can write as
+   * its type; false for a nested column with a part it cannot (a decimal inside a list), which a
+   * caller may write as rows instead.
+   */
+  acceptsArrow(batch: RecordBatch): boolean {
+    return batch.schema.fields.every((f) => !isNestedArrow(f.type) || nodeOfArrow(f.type) !== undefined);
   }
 
   /**

@@ -73,7 +73,9 @@ export class NestedColumn extends ColumnBuffer {
       const why = this.#arrow.record(this.node, { d: data, i }, this.nullable);
       if (why !== undefined) {
         this.leaves.forEach((leaf, k) => leaf.truncate(before[k]!));
-        return `row ${i}: ${why}`;
+        return why.startsWith('.') || why.startsWith('[')
+          ? `${why} (row ${i} of the batch)`
+          : `row ${i} of the batch: ${why}`;
       }
     }
     this.n += count;

@@ -35,6 +35,11 @@ export function leafCount(node: NestedNode): number {
   }
 }
 
+/** `why` under path segment `segment` (`.tags[0]: ...`). */
+function withPath(segment: string, why: string): string {
+  return why.startsWith('.') || why.startsWith('[') ? segment + why : `${segment}: ${why}`;
+}
+
 /** One value's position: rep and def levels so far, list depth, first leaf. */
 interface At {
   rep: number;
@@ -92,7 +97,7 @@ export class Shredder<V> {
     for (let k = 0; k < node.fields.length; k++) {
       const f = node.fields[k]!;
       const why = this.#value(f.node, values[k]!, f.nullable, { ...at, leaf });
-      if (why !== undefined) return `.${f.name}: ${why}`;
+      if (why !== undefined) return withPath(`.${f.name}`, why);
       leaf += leafCount(f.node);
     }
     return undefined;
@@ -113,7 +118,7 @@ export class Shredder<V> {
         node.type === 'list'
           ? this.#value(node.element, items[k]!, node.elementNullable, { rep, def, depth, leaf: at.leaf })
           : this.#entry(node, items[k]!, { rep, def, depth, leaf: at.leaf });
-      if (why !== undefined) return `[${k}]${why.startsWith('.') || why.startsWith('[') ? '' : ': '}${why}`;
+      if (why !== undefined) return withPath(`[${k}]`, why);
     }
     return undefined;
   }
@@ -121,8 +126,8 @@ export class Shredder<V> {
   #entry(node: NestedNode & { type: 'map' }, entry: V, at: At): string | undefined {
     const [key, value] = this.access.entry(entry);
     const why = this.#value(node.key, key, false, at);
-    if (why !== undefined) return ` key: ${why}`;
+    if (why !== undefined) return withPath('.key', why);
     const second = this.#value(node.value, value, node.valueNullable, { ...at, leaf: at.leaf + leafCount(node.key) });
-    return second === undefined ? undefined : ` value: ${second}`;
+    return second === undefined ? undefined : withPath('.value', second);
   }
 }

@@ -298,7 +298,8 @@ export class ColumnSet {
         if (col instanceof NestedColumn) {
           col.canWiden = this.canWiden();
           const why = col.appendValue(value);
-          if (why !== undefined) this.#nestedMismatch(f, `${describeValue(value)} (${why})`, { row: rowIndex });
+          if (why !== undefined)
+            this.#nestedMismatch(f, `${describeValue(value)}: ${atPath(f.name, why)}`, { row: rowIndex });
           continue;
         }
         if (value === null || value === undefined) {
@@ -341,6 +342,11 @@ export class ColumnSet {
   full(): boolean {
     return this.pendingRows >= this.limits.rowGroupSize || this.bufferedBytes() >= this.limits.rowGroupBytes;
   }
+}
+
+/** A shredder's reason with the column name in front of its path (`pos.tags[0]: ...`). */
+function atPath(name: string, why: string): string {
+  return why.startsWith('.') || why.startsWith('[') ? `at ${name}${why}` : why;
 }
 
 /** The kind a column gets from its first non-null value. */
