@@ -23,13 +23,19 @@
  * | `binary`    | BYTE_ARRAY                       | Uint8Array                       |
  * | `timestamp` | INT64 TIMESTAMP(MILLIS, UTC)     | Date                             |
  * | `date`      | INT32 DATE                       | Date (its UTC day)               |
- * | `json`      | BYTE_ARRAY JSON                  | any JSON-serialisable value (inferred for other objects) |
+ * | `json`      | BYTE_ARRAY JSON                  | any JSON-serialisable value (inferred for objects of no one nested type) |
+ *
+ * Nested values (rows: arrays, plain objects, Maps; Arrow: List, LargeList, FixedSizeList, Struct,
+ * Map) are written as LIST, STRUCT and MAP groups, one column chunk per leaf with repetition and
+ * definition levels (encode/nested-*.ts, encode/levels.ts); a rows column stays JSON text when
+ * its first batch's values agree on no one nested type (encode/nested-js.ts has the rule).
  *
  * Arrow -> Parquet (`writeArrow`): Int8/16/32 and Uint8/16/32 -> INT32 with an INT annotation
  * (plain Int32 unannotated), Int64 -> INT64, Uint64 -> INT64 UINT_64, Float32 -> FLOAT, Float64 ->
  * DOUBLE, Bool -> BOOLEAN, Utf8/LargeUtf8 and Dictionary<Utf8> -> STRING, Binary -> BYTE_ARRAY,
  * Date32/Date64 -> DATE, Timestamp s/ms -> TIMESTAMP MILLIS (seconds x1000), us -> MICROS, ns ->
- * NANOS, Null -> an all-null STRING column. Other types throw {@link UnsupportedError}.
+ * NANOS, Null -> an all-null STRING column, nested types as above. Other types throw
+ * {@link UnsupportedError}.
  *
  * Schema drift: a batch whose column has another type than the file's is converted when that is
  * exact (Int32 into DOUBLE, Null into any nullable column, an Int64 that fits into INT32...). While
