@@ -64,7 +64,7 @@ export class ParquetSinkWriter {
     try {
       const w = await this.#ensureOpen();
       w.governWith(governor);
-      // nested columns the Arrow writer cannot write (a list of decimals) go through rows, as before
+      // nested columns the Arrow writer cannot write (a list of Decimal256) go through rows, as before
       if (batch.hasArrow && w.acceptsArrow(batch.arrow)) {
         await w.writeArrow(batch.arrow, batch.position.index);
         return;

@@ -4,7 +4,7 @@
  * for OPTIONAL columns one definition level per row (1 = value, 0 = null). Buffers grow by
  * doubling and are reused from one row group to the next.
  */
-import { storageOf, widthOf, type ColumnKind, type Storage } from './schema.ts';
+import { storageOf, widthOf, type ColumnKind, type DecimalSpec, type Storage } from './schema.ts';
 import { NestedLevels, type LevelsSnapshot } from './levels.ts';
 
 const INITIAL_ROWS = 1024;
@@ -52,6 +52,8 @@ export class ColumnBuffer {
    * whether a slot holds a value, and `n` counts slots, not rows).
    */
   levels: NestedLevels | undefined;
+  /** Precision and scale of a `decimal` column (values must come with this scale). */
+  decimal: DecimalSpec | undefined;
   #capacity = 0;
 
   constructor(kind: ColumnKind, nullable: boolean) {

@@ -4,7 +4,7 @@
  * ({@link RowGroupMeta}) so that a checkpoint can hold it and a resumed run writes the same footer.
  */
 import { ThriftWriter, T } from './thrift.ts';
-import { elementType, type ColumnKind } from './schema.ts';
+import { elementType, type ColumnKind, type DecimalSpec } from './schema.ts';
 import { elementCount, writeNestedElements } from './nested-elements.ts';
 import { nestedLeaves, type NestedNode } from './nested-schema.ts';
 
@@ -38,6 +38,8 @@ export interface SchemaColumn {
   nullable: boolean;
   /** A nested column's type (then `kind` is unused and the column has one chunk per leaf). */
   nested?: NestedNode;
+  /** A `decimal` column's precision and scale. */
+  decimal?: DecimalSpec;
 }
 
 /** A column chunk's column: its path in the schema and kind. */
@@ -88,13 +90,17 @@ export function pageHeader(
   return w.result();
 }
 
-function schemaElement(w: ThriftWriter, column: { name: string; kind: ColumnKind; nullable: boolean }): void {
+function schemaElement(
+  w: ThriftWriter,
+  column: { name: string; kind: ColumnKind; nullable: boolean; decimal?: DecimalSpec },
+): void {
   const t = elementType(column.kind);
   w.begin();
   w.i32(1, t.physical);
   w.i32(3, column.nullable ? 1 : 0);
   w.string(4, column.name);
   if (t.converted !== undefined) w.i32(6, t.converted);
+  if (column.decimal !== undefined) decimalAnnotation(w, column.decimal);
   const logical = t.logical;
   if (logical !== undefined) {
     w.struct(10);
@@ -130,6 +136,18 @@ function schemaElement(w: ThriftWriter, column: { name: string; kind: ColumnKind
     }
     w.end();
   }
+  w.end();
+}
+
+/** Scale, precision and the DECIMAL logical type of a decimal element. */
+function decimalAnnotation(w: ThriftWriter, decimal: DecimalSpec): void {
+  w.i32(7, decimal.scale);
+  w.i32(8, decimal.precision);
+  w.struct(10);
+  w.struct(5);
+  w.i32(1, decimal.scale);
+  w.i32(2, decimal.precision);
+  w.end();
   w.end();
 }
 

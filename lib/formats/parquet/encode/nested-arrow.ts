@@ -6,7 +6,7 @@
  */
 import type { Data, DataType, Field } from 'apache-arrow';
 import { appendArrow } from './arrow.ts';
-import { kindOfArrow, type ColumnKind } from './schema.ts';
+import { decimalOfArrow, kindOfArrow, type ColumnKind } from './schema.ts';
 import type { NestedField, NestedNode } from './nested-schema.ts';
 import type { NestedAccess } from './nested-shred.ts';
 import type { ColumnBuffer } from './column-buffer.ts';
@@ -56,7 +56,8 @@ export function nodeOfArrow(type: DataType): NestedNode | undefined {
     }
     default: {
       const kind = kindOfArrow(type);
-      return kind === undefined ? undefined : { type: 'leaf', kind };
+      const decimal = decimalOfArrow(type);
+      return kind === undefined ? undefined : decimal ? { type: 'leaf', kind, decimal } : { type: 'leaf', kind };
     }
   }
 }

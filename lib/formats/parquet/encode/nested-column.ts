@@ -31,6 +31,7 @@ export class NestedColumn extends ColumnBuffer {
     this.leafInfo = nestedLeaves(name, node, nullable);
     this.leaves = this.leafInfo.map((leaf) => {
       const col = new ColumnBuffer(leaf.node.kind, true);
+      col.decimal = leaf.node.decimal;
       col.levels = new NestedLevels(leaf.maxDef, leaf.maxRep);
       return col;
     });

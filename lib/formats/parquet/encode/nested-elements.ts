@@ -5,11 +5,14 @@
  * by the caller's `leaf` (the flat columns' element writer).
  */
 import type { ThriftWriter } from './thrift.ts';
-import type { ColumnKind } from './schema.ts';
+import type { ColumnKind, DecimalSpec } from './schema.ts';
 import type { NestedNode } from './nested-schema.ts';
 
 /** Writes a leaf element (the flat column writer's). */
-export type LeafElementWriter = (w: ThriftWriter, leaf: { name: string; kind: ColumnKind; nullable: boolean }) => void;
+export type LeafElementWriter = (
+  w: ThriftWriter,
+  leaf: { name: string; kind: ColumnKind; nullable: boolean; decimal?: DecimalSpec },
+) => void;
 
 const REPETITION = { REQUIRED: 0, OPTIONAL: 1, REPEATED: 2 } as const;
 const CONVERTED = { MAP: 1, LIST: 3 } as const;
@@ -56,7 +59,7 @@ export function writeNestedElements(
   const repetition = nullable ? REPETITION.OPTIONAL : REPETITION.REQUIRED;
   switch (node.type) {
     case 'leaf':
-      leaf(w, { name, kind: node.kind, nullable });
+      leaf(w, { name, kind: node.kind, nullable, ...(node.decimal ? { decimal: node.decimal } : {}) });
       return;
     case 'struct':
       group(w, name, repetition, node.fields.length);

@@ -4,11 +4,11 @@
  * layout is the standard one of the Parquet spec (3-level LIST, MAP with a `key_value` group), so
  * DuckDB, Arrow and Spark read the columns back with their types.
  */
-import type { ColumnKind } from './schema.ts';
+import type { ColumnKind, DecimalSpec } from './schema.ts';
 
 /** A nested column's type tree (JSON-able: a checkpoint keeps it). */
 export type NestedNode =
-  | { type: 'leaf'; kind: ColumnKind }
+  | { type: 'leaf'; kind: ColumnKind; decimal?: DecimalSpec }
   | { type: 'list'; element: NestedNode; elementNullable: boolean }
   | { type: 'struct'; fields: NestedField[] }
   | { type: 'map'; key: NestedNode; value: NestedNode; valueNullable: boolean };
@@ -24,7 +24,7 @@ export interface NestedField {
 export interface NestedLeaf {
   path: string[];
   /** The leaf node itself (its kind may still widen in the first row group). */
-  node: { type: 'leaf'; kind: ColumnKind };
+  node: { type: 'leaf'; kind: ColumnKind; decimal?: DecimalSpec };
   maxDef: number;
   maxRep: number;
 }
@@ -57,7 +57,7 @@ export function nestedLeaves(name: string, node: NestedNode, nullable: boolean):
 export function describeNode(node: NestedNode): string {
   switch (node.type) {
     case 'leaf':
-      return node.kind;
+      return node.decimal ? `decimal(${node.decimal.precision}, ${node.decimal.scale})` : node.kind;
     case 'list':
       return `list<${describeNode(node.element)}>`;
     case 'struct':

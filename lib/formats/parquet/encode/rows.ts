@@ -65,6 +65,8 @@ export function pushValue(col: ColumnBuffer, value: unknown): boolean {
     case 'date':
       return pushTemporal(col, value);
     case 'null':
+    // rows carry decimals as text: a decimal column is written from Arrow Decimal128 only
+    case 'decimal':
       return false;
   }
 }

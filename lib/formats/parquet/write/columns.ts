@@ -10,7 +10,7 @@ import { ColumnBuffer } from '../encode/column-buffer.ts';
 import { appendArrow, arrowBytes, kindOfField } from '../encode/arrow.ts';
 import { widenKind } from '../encode/drift.ts';
 import { kindOfValue, pushValue } from '../encode/rows.ts';
-import { widthOf, type ColumnKind } from '../encode/schema.ts';
+import { decimalOfArrow, widthOf, type ColumnKind } from '../encode/schema.ts';
 import type { Field } from './options.ts';
 import { NestedColumn } from '../encode/nested-column.ts';
 import { inferNested } from '../encode/nested-js.ts';
@@ -50,9 +50,12 @@ export class ColumnSet {
     this.fields = fields;
     this.inferred = inferred;
     this.known = new Set(fields.map((f) => f.name));
-    this.columns = fields.map((f) =>
-      f.nested ? new NestedColumn(f.name, f.nested, f.nullable) : new ColumnBuffer(f.type, f.nullable),
-    );
+    this.columns = fields.map((f) => {
+      if (f.nested) return new NestedColumn(f.name, f.nested, f.nullable);
+      const col = new ColumnBuffer(f.type, f.nullable);
+      col.decimal = f.decimal;
+      return col;
+    });
   }
 
   /** The columns as the footer describes them. */
@@ -62,6 +65,7 @@ export class ColumnSet {
       kind: f.type,
       nullable: f.nullable,
       ...(f.nested ? { nested: f.nested } : {}),
+      ...(f.decimal ? { decimal: f.decimal } : {}),
     }));
   }
 
@@ -109,7 +113,10 @@ export class ColumnSet {
           { file: this.path, batch: batchIndex },
         );
       }
-      return { name: f.name, type: kind, nullable: true };
+      const decimal = decimalOfArrow(f.type);
+      return decimal
+        ? { name: f.name, type: kind, nullable: true, decimal }
+        : { name: f.name, type: kind, nullable: true };
     });
     if (fields.length === 0)
       throw new FormatError('Cannot infer a Parquet schema without columns; declare `schema`', {

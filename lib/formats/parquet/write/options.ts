@@ -9,7 +9,7 @@ import type { ByteSize } from '../../../core/validate.ts';
 import { CODEC_NAMES } from '../encode/compress.ts';
 import type { ParquetCompression } from '../encode/compress.ts';
 import type { EncoderThreadOption } from '../encode/row-group-encoder.ts';
-import type { ColumnKind } from '../encode/schema.ts';
+import type { ColumnKind, DecimalSpec } from '../encode/schema.ts';
 import type { NestedNode } from '../encode/nested-schema.ts';
 
 /** A column type the writer can declare. See the module's table. */
@@ -75,6 +75,8 @@ export interface Field {
   nullable: boolean;
   /** A column written as LIST, STRUCT or MAP groups (see encode/nested-schema.ts). */
   nested?: NestedNode;
+  /** Precision and scale of a `decimal` column. */
+  decimal?: DecimalSpec;
 }
 
 function parseSchema(schema: Record<string, ParquetFieldSpec>): Field[] {

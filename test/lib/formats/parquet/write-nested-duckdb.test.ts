@@ -1,7 +1,7 @@
 /**
  * Nested columns written back as nested columns (issue 18): DuckDB writes a file of lists, lists
  * of lists, structs, structs of lists, maps, with nulls and empty lists at every level, int64,
- * timestamps and non-ASCII strings inside; fromParquet reads it (Arrow batches and rows),
+ * decimals, timestamps and non-ASCII strings inside; fromParquet reads it (Arrow batches and rows),
  * toParquet writes it, and DuckDB reads the copy with the same column types and values. Before,
  * every nested column came back as JSON text (VARCHAR).
  */
@@ -28,6 +28,7 @@ const SELECT = `SELECT
   CASE WHEN i % 9 = 0 THEN NULL
        ELSE {'a': CASE WHEN i % 4 = 0 THEN NULL ELSE i::INT END, 'b': 'bé€' || (i % 50)::VARCHAR,
              'big': (9007199254740993 + i * 1000)::BIGINT,
+             'c': (i::DECIMAL(18,3) * -7 + 0.123)::DECIMAL(18,3),
              't': TIMESTAMPTZ '2024-01-01 00:00:00.123456+00' + to_microseconds(i * 1000003)} END AS s,
   CASE WHEN i % 23 = 0 THEN NULL
        ELSE {'n': i::DOUBLE / 3, 'tags': CASE WHEN i % 5 = 0 THEN NULL WHEN i % 7 = 0 THEN []::VARCHAR[]
@@ -35,7 +36,10 @@ const SELECT = `SELECT
   CASE WHEN i % 19 = 0 THEN NULL WHEN i % 29 = 0 THEN MAP {}::MAP(VARCHAR, INT)
        ELSE MAP {'k' || (i % 5)::VARCHAR: i::INT, 'z': CASE WHEN i % 2 = 0 THEN NULL ELSE 1 END} END AS m,
   list_transform(range((i % 3)::BIGINT), x -> {'v': CASE WHEN x = 0 THEN []::BIGINT[] ELSE [x, NULL] END,
-                                               'at': TIMESTAMPTZ '2020-02-29 12:00:00+00' + to_seconds(x * i)}) AS ls
+                                               'at': TIMESTAMPTZ '2020-02-29 12:00:00+00' + to_seconds(x * i)}) AS ls,
+  CASE WHEN i % 31 = 0 THEN NULL
+       ELSE [(i::DECIMAL(38,10) * -1000000 + 0.0123456789)::DECIMAL(38,10), NULL, 98765432109876543210.5::DECIMAL(38,10)] END AS dl,
+  (i::DECIMAL(9,2) / 7)::DECIMAL(9,2) AS d
 FROM range(${ROWS}) t(i)`;
 
 test.before(async () => {
@@ -69,6 +73,7 @@ test('Arrow batches: the copy has the same nested column types and values as the
   assert.deepEqual(types, await typesOf(source));
   assert.match(String(types.ll), /^INTEGER\[\]\[\]$/);
   assert.match(String(types.m), /^MAP\(VARCHAR, INTEGER\)$/);
+  assert.equal(types.dl, 'DECIMAL(38,10)[]');
   assert.deepEqual(await differences(source, copy), [0, 0]);
   assert.deepEqual(await valuesOf(copy), await valuesOf(source));
 });

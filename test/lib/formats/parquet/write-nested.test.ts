@@ -7,7 +7,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Field, Float64, Int32, Int64, List, Map_, RecordBatch, Struct, Utf8, vectorFromArray } from 'apache-arrow';
+import {
+  Decimal,
+  Field,
+  Float64,
+  Int32,
+  Int64,
+  List,
+  Map_,
+  RecordBatch,
+  Struct,
+  Utf8,
+  makeData,
+  vectorFromArray,
+} from 'apache-arrow';
 import type { Data, DataType } from 'apache-arrow';
 import { ErrorCodes } from '../../../../lib/core/errors.ts';
 import { ParquetFileWriter } from '../../../../lib/formats/parquet/writer.ts';
@@ -194,6 +207,50 @@ test('an Arrow batch whose struct has a new field, or a list of another type, is
     },
   );
   await w.abort();
+});
+
+/** Decimal128 data of unscaled `values` (null: a null). */
+function decimals(values: (bigint | null)[], precision: number, scale: number): Data {
+  const words = new Uint32Array(values.length * 4);
+  const valid = new Uint8Array(Math.ceil(values.length / 8));
+  values.forEach((v, i) => {
+    if (v === null) return;
+    valid[i >> 3]! |= 1 << (i & 7);
+    for (let j = 0; j < 4; j++) words[i * 4 + j] = Number(BigInt.asUintN(32, v >> BigInt(32 * j)));
+  });
+  const nullCount = values.filter((v) => v === null).length;
+  return makeData({
+    type: new Decimal(scale, precision, 128),
+    length: values.length,
+    nullCount,
+    nullBitmap: valid,
+    data: words,
+  });
+}
+
+test('Arrow Decimal128, flat and inside a list, is written as DECIMAL exactly; another scale later is refused', async () => {
+  const file = fileName();
+  const w = await ParquetFileWriter.open(file);
+  const big = 10n ** 37n + 5n;
+  const child = decimals([12345n, -1n, null, big, -big], 38, 2);
+  const list = makeData({
+    type: new List(new Field('item', child.type, true)),
+    length: 2,
+    nullCount: 0,
+    valueOffsets: new Int32Array([0, 3, 5]),
+    child,
+  }) as Data;
+  await w.writeArrow(batchOf({ d: decimals([-12345n, 0n], 9, 2), dl: list }), 0);
+  await assert.rejects(w.writeArrow(batchOf({ d: decimals([1n], 9, 3), dl: list.slice(0, 1) }), 1), {
+    code: ErrorCodes.SCHEMA_MISMATCH,
+  });
+  await w.commit();
+  assert.deepEqual(await duckTypes(file), { d: 'DECIMAL(9,2)', dl: 'DECIMAL(38,2)[]' });
+  const duck = await duckRows(`SELECT d::VARCHAR AS d, dl::VARCHAR AS dl FROM ${sqlString(file)}`);
+  assert.deepEqual(duck.rows, [
+    { d: '-123.45', dl: '[123.45, -0.01, NULL]' },
+    { d: '0.00', dl: `[${big / 100n}.05, -${big / 100n}.05]` },
+  ]);
 });
 
 test('a checkpoint keeps the nested schema: a resumed file continues it', async () => {

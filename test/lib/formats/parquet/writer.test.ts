@@ -387,10 +387,10 @@ test('every Arrow type: logical types in the footer, values back through our rea
 test('an Arrow type the writer cannot write is an UnsupportedError naming the column and type', () =>
   withDir(async (dir) => {
     const w = await ParquetFileWriter.open(path.join(dir, 'x.parquet'));
-    // a list is written as a LIST column now; a list of decimals is not (no decimal kind yet)
-    const decimals = makeData({ type: new Decimal(2, 10, 128), length: 2, nullCount: 0, data: new Uint32Array(8) });
+    // a list is written as a LIST column now; a list of Decimal256 is not (Decimal128 only)
+    const decimals = makeData({ type: new Decimal(2, 40, 256), length: 2, nullCount: 0, data: new Uint32Array(16) });
     const list = makeData({
-      type: new List(new ArrowField('item', new Decimal(2, 10, 128), true)),
+      type: new List(new ArrowField('item', new Decimal(2, 40, 256), true)),
       length: 2,
       nullCount: 0,
       valueOffsets: new Int32Array([0, 1, 2]),
