@@ -209,6 +209,25 @@ test('an Arrow batch whose struct has a new field, or a list of another type, is
   await w.abort();
 });
 
+test('a refused batch leaves no part of its nested values behind: the next batches line up', async () => {
+  const file = fileName();
+  const w = await ParquetFileWriter.open(file);
+  const xs = posType([['x', new Float64()]]);
+  const ints = new List(new Field('item', new Int32(), true));
+  await w.writeArrow(batchOf({ s: data([{ x: 1 }], xs), l: data([[1, 2]], ints), n: data([1], new Int32()) }), 0);
+  // s and l are shredded before n is refused
+  await assert.rejects(
+    w.writeArrow(batchOf({ s: data([{ x: 2 }], xs), l: data([[3]], ints), n: data(['x'], new Utf8()) }), 1),
+    { code: ErrorCodes.SCHEMA_MISMATCH },
+  );
+  await w.write([{ s: { x: 3 }, l: [], n: 3 }]);
+  await w.commit();
+  assert.deepEqual(await readRows(file), [
+    { s: { x: 1 }, l: [1, 2], n: 1 },
+    { s: { x: 3 }, l: [], n: 3 },
+  ]);
+});
+
 /** Decimal128 data of unscaled `values` (null: a null). */
 function decimals(values: (bigint | null)[], precision: number, scale: number): Data {
   const words = new Uint32Array(values.length * 4);
