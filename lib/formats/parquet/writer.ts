@@ -21,7 +21,7 @@
  * | `double`    | DOUBLE (inferred for numbers: a JS number is a double, so no widening problem later) | number |
  * | `string`    | BYTE_ARRAY STRING (inferred for all-null columns) | string          |
  * | `binary`    | BYTE_ARRAY                       | Uint8Array                       |
- * | `timestamp` | INT64 TIMESTAMP(MILLIS, UTC)     | Date                             |
+ * | `timestamp` | INT64 TIMESTAMP(MILLIS, UTC)     | Date (a PreciseDate with sub-millisecond digits is refused; inferred as MICROS or NANOS) |
  * | `date`      | INT32 DATE                       | Date (its UTC day)               |
  * | `json`      | BYTE_ARRAY JSON                  | any JSON-serialisable value (inferred for objects of no one nested type) |
  *

@@ -335,6 +335,16 @@ export class ColumnBuffer {
       const i64 = new BigInt64Array(Math.max(this.#capacity, INITIAL_ROWS));
       for (let i = 0; i < n; i++) i64[i] = BigInt(from === 'uint32' ? this.i32[i]! >>> 0 : this.i32[i]!);
       this.i64 = i64;
+    } else if (
+      TIMESTAMP_NS[from] !== undefined &&
+      TIMESTAMP_NS[to] !== undefined &&
+      TIMESTAMP_NS[to] < TIMESTAMP_NS[from]
+    ) {
+      // to a finer unit: exact (an int64 of nanoseconds covers years 1677-2262, as Parquet's does)
+      const factor = TIMESTAMP_NS[from] / TIMESTAMP_NS[to];
+      const limit = 2n ** 63n / factor;
+      for (let i = 0; i < n; i++) if (this.i64[i]! >= limit || this.i64[i]! <= -limit) return false;
+      for (let i = 0; i < n; i++) this.i64[i] = this.i64[i]! * factor;
     } else if (from === 'float' && to === 'double') {
       this.f64 = Float64Array.from(this.f32.subarray(0, Math.max(this.#capacity, INITIAL_ROWS)));
     } else if (intFrom && target === 'i32' && widerInt(from, to)) {
@@ -346,6 +356,13 @@ export class ColumnBuffer {
     return true;
   }
 }
+
+/** Nanoseconds per unit of each timestamp kind. */
+const TIMESTAMP_NS: Partial<Record<ColumnKind, bigint>> = {
+  timestamp: 1_000_000n,
+  timestamp_us: 1000n,
+  timestamp_ns: 1n,
+};
 
 const INT_RANGES: Partial<Record<ColumnKind, [number, number]>> = {
   int8: [-128, 127],

@@ -11,7 +11,8 @@ import { describeValue } from '../../../core/errors.ts';
 import type { ColumnKind } from './schema.ts';
 import type { NestedField, NestedNode } from './nested-schema.ts';
 import type { NestedAccess } from './nested-shred.ts';
-import { pushValue } from './rows.ts';
+import { dateKind, pushValue } from './rows.ts';
+import { widenKind } from './drift.ts';
 
 /** Values do not agree on one nested type. */
 const MIXED = Symbol('mixed');
@@ -29,7 +30,7 @@ export function scalarKind(v: unknown): ColumnKind | undefined {
   if (typeof v === 'number') return 'double';
   if (typeof v === 'bigint') return 'int64';
   if (typeof v === 'string') return 'string';
-  if (v instanceof Date) return 'timestamp';
+  if (v instanceof Date) return dateKind(v);
   if (v instanceof Uint8Array) return 'binary';
   return undefined;
 }
@@ -50,7 +51,11 @@ function observe(node: NestedNode, v: unknown): NestedNode {
   if (v === null || v === undefined) return node;
   const n = node.type === 'leaf' && node.kind === 'null' ? fresh(v) : node;
   if (n.type === 'leaf') {
-    if (scalarKind(v) !== n.kind) throw MIXED;
+    const kind = scalarKind(v);
+    // timestamps of several precisions: the finest holds them all
+    const wider = kind === undefined || kind === 'double' || n.kind === 'double' ? undefined : widenKind(n.kind, kind);
+    if (kind !== n.kind && (wider === undefined || !wider.startsWith('timestamp'))) throw MIXED;
+    if (wider !== undefined) n.kind = wider;
   } else if (n.type === 'list') {
     if (!Array.isArray(v)) throw MIXED;
     for (const item of v) n.element = observe(n.element, item);

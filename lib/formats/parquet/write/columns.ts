@@ -9,7 +9,7 @@ import { logger } from '../../../core/stage.ts';
 import { ColumnBuffer } from '../encode/column-buffer.ts';
 import { appendArrow, arrowBytes, kindOfField } from '../encode/arrow.ts';
 import { widenKind } from '../encode/drift.ts';
-import { kindOfValue, pushValue } from '../encode/rows.ts';
+import { dateKind, kindOfValue, pushValue } from '../encode/rows.ts';
 import { decimalOfArrow, widthOf, type ColumnKind } from '../encode/schema.ts';
 import type { Field } from './options.ts';
 import { NestedColumn } from '../encode/nested-column.ts';
@@ -363,7 +363,7 @@ export function inferType(value: unknown): ColumnKind {
   if (typeof value === 'number') return 'double';
   if (typeof value === 'bigint') return 'int64';
   if (typeof value === 'string') return 'string';
-  if (value instanceof Date) return 'timestamp';
+  if (value instanceof Date) return dateKind(value);
   if (value instanceof Uint8Array) return 'binary';
   return 'json';
 }

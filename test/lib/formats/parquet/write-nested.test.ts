@@ -28,7 +28,8 @@ import { NestedColumn } from '../../../../lib/formats/parquet/encode/nested-colu
 import { encodeChunk } from '../../../../lib/formats/parquet/encode/page.ts';
 import { fromIterable, fromParquet, mapBatch, pipeline, toParquet } from '../../../../index.ts';
 import { tempDir } from '../../../helpers.ts';
-import { duckRows, sqlString } from './duckdb.ts';
+import { duckRows, duckRun, sqlString } from './duckdb.ts';
+import { PreciseDate } from '../../../../lib/formats/values.ts';
 
 const dir = tempDir('spillway-write-nested-js-');
 let files = 0;
@@ -315,4 +316,20 @@ test('pages of a nested leaf start at a row start, and each knows the rows befor
   }
   assert.equal(start, leaf.n);
   assert.equal(rows, 500);
+});
+
+test('microsecond timestamps from a file read as rows keep their microseconds, flat and nested; none is cut off', async () => {
+  const source = fileName();
+  await duckRun(`COPY (SELECT TIMESTAMPTZ '2024-02-29 10:00:00.123456+00' + to_microseconds(i) AS t,
+    [TIMESTAMPTZ '1999-12-31 23:59:59.999999+00' + to_microseconds(i), NULL] AS tl,
+    {'at': TIMESTAMPTZ '2000-01-01 00:00:00.000001+00'} AS s FROM range(3) r(i)) TO ${sqlString(source)} (FORMAT parquet)`);
+  const copy = fileName();
+  await pipeline(fromParquet(source), toParquet(copy), { governor: false });
+  assert.deepEqual(await duckTypes(copy), await duckTypes(source));
+  const q = (f: string) => duckRows(`SELECT t::VARCHAR AS t, tl::VARCHAR AS tl, s::VARCHAR AS s FROM ${sqlString(f)}`);
+  assert.deepEqual((await q(copy)).rows, (await q(source)).rows);
+  // a millisecond column refuses a value with microseconds rather than cutting them off
+  const w = await ParquetFileWriter.open(fileName(), { schema: { t: 'timestamp' } });
+  await assert.rejects(w.write([{ t: new PreciseDate(1000, 1000) }]), { code: ErrorCodes.FORMAT });
+  await w.abort();
 });
