@@ -142,7 +142,7 @@ export function arrowAccess(
       const why = appendArrow(col, d, source, at.i, 1);
       if (why === undefined) return undefined;
       if (widen(col, node, source) && appendArrow(col, d, source, at.i, 1) === undefined) return undefined;
-      return `${why} (file: ${node.kind}, batch: ${source})`;
+      return why;
     },
   };
 }

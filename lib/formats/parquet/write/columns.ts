@@ -260,7 +260,7 @@ export class ColumnSet {
     col.canWiden = this.canWiden();
     const failure = col.appendArrowRows(data, offset, count);
     if (failure === undefined) return;
-    this.#nestedMismatch(field, `${String(data.type)} in batch ${batchIndex ?? '?'} (${failure})`, {
+    this.#nestedMismatch(field, `${String(data.type)} in batch ${batchIndex ?? '?'}: ${atPath(field.name, failure)}`, {
       batch: batchIndex,
     });
   }
