@@ -333,3 +333,35 @@ test('microsecond timestamps from a file read as rows keep their microseconds, f
   await assert.rejects(w.write([{ t: new PreciseDate(1000, 1000) }]), { code: ErrorCodes.FORMAT });
   await w.abort();
 });
+
+test('a nested column of several pages per chunk reads back whole in DuckDB and in fromParquet', async () => {
+  const file = fileName();
+  const n = 60_000;
+  const rows = Array.from({ length: n }, (_, i) => ({
+    id: i,
+    v: i % 97 === 0 ? null : Array.from({ length: i % 19 }, (_, k) => i + k / 4),
+    s: { w: `w${i % 300}`, t: i % 5 === 0 ? [] : ['x', `é${i % 7}`] },
+  }));
+  await pipeline(fromIterable(rows), toParquet(file, { rowGroupSize: n, encoderThread: false }), { governor: false });
+  const duck = await duckRows(
+    `SELECT count(*)::INT AS n, sum(len(v))::INT AS values, sum(list_sum(v))::DOUBLE AS total,
+            count(*) FILTER (WHERE v IS NULL)::INT AS nulls, sum(len(s.t))::INT AS tags
+     FROM ${sqlString(file)}`,
+  );
+  const expected = { n, values: 0, total: 0, nulls: 0, tags: 0 };
+  for (const r of rows) {
+    if (r.v === null) expected.nulls++;
+    else {
+      expected.values += r.v.length;
+      for (const x of r.v) expected.total += x;
+    }
+    expected.tags += r.s.t.length;
+  }
+  assert.deepEqual(duck.rows[0], expected);
+  const back = await readRows(file);
+  assert.deepEqual(back[n - 1], rows[n - 1]);
+  assert.deepEqual(
+    back.map((r) => r.v),
+    rows.map((r) => r.v),
+  );
+});
