@@ -56,7 +56,7 @@ import type { ParquetCompression } from './encode/compress.ts';
 import type { RowGroupMeta } from './encode/metadata.ts';
 import { RowGroupEncoder } from './encode/row-group-encoder.ts';
 import type { EncodedChunk } from './encode/encoded-chunk.ts';
-import type { ColumnKind } from './encode/schema.ts';
+import type { ColumnKind, DecimalSpec } from './encode/schema.ts';
 import type { NestedNode } from './encode/nested-schema.ts';
 import { encodedColumns } from './encode/nested-column.ts';
 import { isNestedArrow, nodeOfArrow } from './encode/nested-arrow.ts';
@@ -80,7 +80,7 @@ export interface ParquetWriterState {
   length: number;
   rows: number;
   rowGroups: number;
-  fields: { name: string; type: ColumnKind; nullable: boolean; nested?: NestedNode }[];
+  fields: { name: string; type: ColumnKind; nullable: boolean; nested?: NestedNode; decimal?: DecimalSpec }[];
   inferred: boolean;
   /** Metadata of the row groups in the file, in order. */
   groups: RowGroupMeta[];
