@@ -20,8 +20,9 @@ export type { ToParquetResult } from './parquet/writer.ts';
  * Writes batches to a Parquet file with spillway's own column encoder, one row group at a time:
  * Arrow batches (e.g. `fromCsv(..., { output: 'arrow' })`) column by column, row batches value by
  * value. The schema is declared (`schema`) or inferred from the first batch (rows: numbers as
- * DOUBLE, bigint as INT64, Date as TIMESTAMP_MILLIS, strings as UTF8, other objects as JSON;
- * Arrow: see lib/parquet/writer.ts); a column whose type drifts between Arrow batches is widened
+ * DOUBLE, bigint as INT64, Date as TIMESTAMP_MILLIS, strings as UTF8, arrays, plain objects and
+ * Maps as LIST, STRUCT and MAP, values that agree on no one type as JSON text;
+ * Arrow: see lib/parquet/writer.ts, List/Struct/Map as LIST/STRUCT/MAP); a column whose type drifts between Arrow batches is widened
  * while the first row group is buffered, else refused with a SchemaMismatchError; a value that does not
  * fit its column, or a column the inferred schema lacks, fails the pipeline rather than being
  * coerced or dropped. The file is written under a temporary name and renamed on success; on

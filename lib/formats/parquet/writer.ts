@@ -21,15 +21,22 @@
  * | `double`    | DOUBLE (inferred for numbers: a JS number is a double, so no widening problem later) | number |
  * | `string`    | BYTE_ARRAY STRING (inferred for all-null columns) | string          |
  * | `binary`    | BYTE_ARRAY                       | Uint8Array                       |
- * | `timestamp` | INT64 TIMESTAMP(MILLIS, UTC)     | Date                             |
+ * | `timestamp` | INT64 TIMESTAMP(MILLIS, UTC)     | Date (a PreciseDate with sub-millisecond digits is refused; inferred as MICROS or NANOS) |
  * | `date`      | INT32 DATE                       | Date (its UTC day)               |
- * | `json`      | BYTE_ARRAY JSON                  | any JSON-serialisable value (inferred for other objects) |
+ * | `json`      | BYTE_ARRAY JSON                  | any JSON-serialisable value (inferred for objects of no one nested type) |
+ *
+ * Nested values (rows: arrays, plain objects, Maps; Arrow: List, LargeList, FixedSizeList, Struct,
+ * Map) are written as LIST, STRUCT and MAP groups, one column chunk per leaf with repetition and
+ * definition levels (encode/nested-*.ts, encode/levels.ts); a rows column stays JSON text when
+ * its first batch's values agree on no one nested type (encode/nested-js.ts has the rule).
  *
  * Arrow -> Parquet (`writeArrow`): Int8/16/32 and Uint8/16/32 -> INT32 with an INT annotation
  * (plain Int32 unannotated), Int64 -> INT64, Uint64 -> INT64 UINT_64, Float32 -> FLOAT, Float64 ->
  * DOUBLE, Bool -> BOOLEAN, Utf8/LargeUtf8 and Dictionary<Utf8> -> STRING, Binary -> BYTE_ARRAY,
- * Date32/Date64 -> DATE, Timestamp s/ms -> TIMESTAMP MILLIS (seconds x1000), us -> MICROS, ns ->
- * NANOS, Null -> an all-null STRING column. Other types throw {@link UnsupportedError}.
+ * Date32/Date64 -> DATE, Decimal128 -> DECIMAL (BYTE_ARRAY, big-endian two's complement; no
+ * min/max statistics), Timestamp s/ms -> TIMESTAMP MILLIS (seconds x1000), us -> MICROS, ns ->
+ * NANOS, Null -> an all-null STRING column, nested types as above. Other types throw
+ * {@link UnsupportedError}.
  *
  * Schema drift: a batch whose column has another type than the file's is converted when that is
  * exact (Int32 into DOUBLE, Null into any nullable column, an Int64 that fits into INT32...). While
@@ -49,7 +56,10 @@ import type { ParquetCompression } from './encode/compress.ts';
 import type { RowGroupMeta } from './encode/metadata.ts';
 import { RowGroupEncoder } from './encode/row-group-encoder.ts';
 import type { EncodedChunk } from './encode/encoded-chunk.ts';
-import type { ColumnKind } from './encode/schema.ts';
+import type { ColumnKind, DecimalSpec } from './encode/schema.ts';
+import type { NestedNode } from './encode/nested-schema.ts';
+import { encodedColumns } from './encode/nested-column.ts';
+import { isNestedArrow, nodeOfArrow } from './encode/nested-arrow.ts';
 import { checkWriteOptions, type CheckedWriteOptions, type Field, type ParquetWriteOptions } from './write/options.ts';
 import { ColumnSet } from './write/columns.ts';
 import { layOutRowGroup, writeAll, writeParts } from './write/row-group.ts';
@@ -70,7 +80,7 @@ export interface ParquetWriterState {
   length: number;
   rows: number;
   rowGroups: number;
-  fields: { name: string; type: ColumnKind; nullable: boolean }[];
+  fields: { name: string; type: ColumnKind; nullable: boolean; nested?: NestedNode; decimal?: DecimalSpec }[];
   inferred: boolean;
   /** Metadata of the row groups in the file, in order. */
   groups: RowGroupMeta[];
@@ -202,6 +212,15 @@ export class ParquetFileWriter {
       offset += take;
       if (this.#set.full()) await this.#flushGroup();
     }
+  }
+
+  /**
+   * True when every column of `batch` is one {@link ParquetFileWriter.writeArrow} can write as
+   * its type; false for a nested column with a part it cannot (a Decimal256 inside a list), which a
+   * caller may write as rows instead.
+   */
+  acceptsArrow(batch: RecordBatch): boolean {
+    return batch.schema.fields.every((f) => !isNestedArrow(f.type) || nodeOfArrow(f.type) !== undefined);
   }
 
   /**
@@ -348,7 +367,7 @@ export class ParquetFileWriter {
     let encoded: Promise<EncodedChunk[]>;
     try {
       // takes the columns' rows now (encoded, or copied for the encoder thread): they are reset next
-      encoded = this.#encoder.encode(this.#set.columns, rows);
+      encoded = this.#encoder.encode(encodedColumns(this.#set.columns), rows);
     } catch (error) {
       this.#fail(error);
     }

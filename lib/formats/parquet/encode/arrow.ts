@@ -104,6 +104,7 @@ function appendValues(
   count: number,
   at: number,
 ): string | undefined {
+  if (col.kind === 'decimal') return appendDecimal(col, d, source, start, count, at);
   const append: Record<ColumnBuffer['storage'], Append> = {
     bytes: appendBytes,
     bool: appendBool,
@@ -285,6 +286,30 @@ function appendBytes(
   for (let k = 1; k <= count; k++) out[at + k] = offsets[start + k]! + shift;
   col.byteLength += last - first;
   return undefined;
+}
+
+/**
+ * Decimal128 values of the column's scale (a precision up to the column's) as big-endian two's
+ * complement bytes, the fewest that hold each value.
+ */
+function appendDecimal(col: ColumnBuffer, d: AnyData, source: ColumnKind, start: number, count: number, at: number) {
+  const t = d.type as DataType & { scale?: number; precision?: number };
+  const spec = col.decimal!;
+  if (source !== 'decimal' || t.scale !== spec.scale || t.precision! > spec.precision)
+    return `${String(d.type)} values cannot be written exactly as decimal(${spec.precision}, ${spec.scale})`;
+  const words = d.values as unknown as Uint32Array;
+  const bytes = new Uint8Array(16);
+  return copyRanges(col, bytes, count, at, (k) => {
+    if (!isValid(d, start + k)) return [0, 0];
+    const w = (start + k) * 4;
+    let v = 0n;
+    for (let j = 3; j >= 0; j--) v = (v << 32n) | BigInt(words[w + j]!);
+    v = BigInt.asIntN(128, v);
+    let n = 1;
+    while (n < 16 && (v < -(1n << BigInt(8 * n - 1)) || v >= 1n << BigInt(8 * n - 1))) n++;
+    for (let b = 0; b < n; b++) bytes[n - 1 - b] = Number(BigInt.asUintN(8, v >> BigInt(8 * b)));
+    return [0, n];
+  });
 }
 
 /** Appends `count` values, value k being bytes `range(k)` of `bytes`, one copy each. */

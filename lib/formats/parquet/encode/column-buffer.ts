@@ -4,7 +4,8 @@
  * for OPTIONAL columns one definition level per row (1 = value, 0 = null). Buffers grow by
  * doubling and are reused from one row group to the next.
  */
-import { storageOf, widthOf, type ColumnKind, type Storage } from './schema.ts';
+import { storageOf, widthOf, type ColumnKind, type DecimalSpec, type Storage } from './schema.ts';
+import { NestedLevels, type LevelsSnapshot } from './levels.ts';
 
 const INITIAL_ROWS = 1024;
 
@@ -20,6 +21,8 @@ export interface ColumnSnapshot {
   /** Byte-array values and their offsets (bytes storage). */
   data: Uint8Array | undefined;
   offsets: Int32Array | undefined;
+  /** Repetition and definition levels of a nested column's leaf. */
+  levels?: LevelsSnapshot;
 }
 
 /** One column's buffered values. */
@@ -44,6 +47,13 @@ export class ColumnBuffer {
   /** Byte-array value i is data[offsets[i], offsets[i+1]). */
   offsets: Int32Array = new Int32Array(1);
   byteLength = 0;
+  /**
+   * Set on a leaf of a nested column: its levels, one entry per slot (then `defs` says only
+   * whether a slot holds a value, and `n` counts slots, not rows).
+   */
+  levels: NestedLevels | undefined;
+  /** Precision and scale of a `decimal` column (values must come with this scale). */
+  decimal: DecimalSpec | undefined;
   #capacity = 0;
 
   constructor(kind: ColumnKind, nullable: boolean) {
@@ -56,7 +66,7 @@ export class ColumnBuffer {
 
   /** Bytes this column holds for the buffered rows (what a row group's size bound counts). */
   get bytes(): number {
-    return this.n * (widthOf(this.storage) + (this.nullable ? 1 : 0)) + this.byteLength;
+    return this.n * (widthOf(this.storage) + (this.nullable ? 1 : 0) + (this.levels ? 2 : 0)) + this.byteLength;
   }
 
   #allocate(capacity: number): void {
@@ -217,6 +227,7 @@ export class ColumnBuffer {
     if (this.nullable) for (let i = n; i < this.n; i++) if (this.defs[i] === 0) this.nulls--;
     if (this.storage === 'bytes') this.byteLength = this.offsets[n]!;
     this.n = n;
+    this.levels?.truncate(n);
   }
 
   /**
@@ -246,6 +257,7 @@ export class ColumnBuffer {
       values,
       data: this.storage === 'bytes' ? this.data.subarray(0, this.byteLength).slice() : undefined,
       offsets: this.storage === 'bytes' ? this.offsets.slice(0, n + 1) : undefined,
+      ...(this.levels ? { levels: this.levels.snapshot() } : {}),
     };
   }
 
@@ -255,6 +267,7 @@ export class ColumnBuffer {
     col.n = s.n;
     col.nulls = s.nulls;
     if (s.nullable) col.defs = s.defs;
+    if (s.levels) col.levels = NestedLevels.fromSnapshot(s.levels);
     const v = s.values;
     switch (col.storage) {
       case 'i32':
@@ -289,6 +302,7 @@ export class ColumnBuffer {
     this.nulls = 0;
     this.byteLength = 0;
     this.offsets[0] = 0;
+    this.levels?.reset();
   }
 
   /**
@@ -321,6 +335,16 @@ export class ColumnBuffer {
       const i64 = new BigInt64Array(Math.max(this.#capacity, INITIAL_ROWS));
       for (let i = 0; i < n; i++) i64[i] = BigInt(from === 'uint32' ? this.i32[i]! >>> 0 : this.i32[i]!);
       this.i64 = i64;
+    } else if (
+      TIMESTAMP_NS[from] !== undefined &&
+      TIMESTAMP_NS[to] !== undefined &&
+      TIMESTAMP_NS[to] < TIMESTAMP_NS[from]
+    ) {
+      // to a finer unit: exact (an int64 of nanoseconds covers years 1677-2262, as Parquet's does)
+      const factor = TIMESTAMP_NS[from] / TIMESTAMP_NS[to];
+      const limit = 2n ** 63n / factor;
+      for (let i = 0; i < n; i++) if (this.i64[i]! >= limit || this.i64[i]! <= -limit) return false;
+      for (let i = 0; i < n; i++) this.i64[i] = this.i64[i]! * factor;
     } else if (from === 'float' && to === 'double') {
       this.f64 = Float64Array.from(this.f32.subarray(0, Math.max(this.#capacity, INITIAL_ROWS)));
     } else if (intFrom && target === 'i32' && widerInt(from, to)) {
@@ -332,6 +356,13 @@ export class ColumnBuffer {
     return true;
   }
 }
+
+/** Nanoseconds per unit of each timestamp kind. */
+const TIMESTAMP_NS: Partial<Record<ColumnKind, bigint>> = {
+  timestamp: 1_000_000n,
+  timestamp_us: 1000n,
+  timestamp_ns: 1n,
+};
 
 const INT_RANGES: Partial<Record<ColumnKind, [number, number]>> = {
   int8: [-128, 127],

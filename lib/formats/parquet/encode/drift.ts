@@ -7,12 +7,16 @@ import { intRange } from './column-buffer.ts';
 import type { ColumnKind } from './schema.ts';
 
 const SIGNED_INTS: readonly ColumnKind[] = ['int8', 'int16', 'int32'];
+/** Timestamp kinds from coarse to fine: a finer one holds a coarser one's values exactly. */
+const TIMESTAMPS: readonly ColumnKind[] = ['timestamp', 'timestamp_us', 'timestamp_ns'];
 
 /** The narrowest kind holding every value of `a` and of `b` exactly, or undefined. */
 export function widenKind(a: ColumnKind, b: ColumnKind): ColumnKind | undefined {
   if (a === b) return a;
   if (a === 'null') return b;
   if (b === 'null') return a;
+  const finer = TIMESTAMPS.indexOf(a) >= 0 && TIMESTAMPS.indexOf(b) >= 0;
+  if (finer) return TIMESTAMPS[Math.max(TIMESTAMPS.indexOf(a), TIMESTAMPS.indexOf(b))];
   const ra = intRange(a);
   const rb = intRange(b);
   if (ra !== undefined && rb !== undefined) {

@@ -16,6 +16,8 @@ export interface EncodedPage {
   body: Uint8Array;
   /** CRC-32 of `body`. */
   crc: number;
+  /** Data pages: rows in the chunk before this page. */
+  firstRow?: number;
 }
 
 /** A column chunk's compressed pages and metadata. */
@@ -59,6 +61,7 @@ function withBodies(chunk: RawChunk, bodies: Uint8Array[]): EncodedChunk {
       uncompressedBytes: page.body.length,
       body: bodies[p]!,
       crc: crc32(bodies[p]!),
+      ...(page.firstRow !== undefined ? { firstRow: page.firstRow } : {}),
     })),
   };
 }

@@ -4,7 +4,9 @@
  * ({@link RowGroupMeta}) so that a checkpoint can hold it and a resumed run writes the same footer.
  */
 import { ThriftWriter, T } from './thrift.ts';
-import { elementType, type ColumnKind } from './schema.ts';
+import { elementType, type ColumnKind, type DecimalSpec } from './schema.ts';
+import { elementCount, writeNestedElements } from './nested-elements.ts';
+import { nestedLeaves, type NestedNode } from './nested-schema.ts';
 
 /** Metadata of one written column chunk (JSON-able: statistics as base64). */
 export interface ChunkMeta {
@@ -34,6 +36,25 @@ export interface SchemaColumn {
   name: string;
   kind: ColumnKind;
   nullable: boolean;
+  /** A nested column's type (then `kind` is unused and the column has one chunk per leaf). */
+  nested?: NestedNode;
+  /** A `decimal` column's precision and scale. */
+  decimal?: DecimalSpec;
+}
+
+/** A column chunk's column: its path in the schema and kind. */
+interface LeafColumn {
+  path: string[];
+  kind: ColumnKind;
+}
+
+/** The leaf columns of the schema, in chunk order. */
+function leafColumns(columns: readonly SchemaColumn[]): LeafColumn[] {
+  return columns.flatMap((c) =>
+    c.nested === undefined
+      ? [{ path: [c.name], kind: c.kind }]
+      : nestedLeaves(c.name, c.nested, c.nullable).map((leaf) => ({ path: leaf.path, kind: leaf.node.kind })),
+  );
 }
 
 /** Serialises a DataPage V1 or dictionary page header. */
@@ -69,13 +90,17 @@ export function pageHeader(
   return w.result();
 }
 
-function schemaElement(w: ThriftWriter, column: SchemaColumn): void {
+function schemaElement(
+  w: ThriftWriter,
+  column: { name: string; kind: ColumnKind; nullable: boolean; decimal?: DecimalSpec },
+): void {
   const t = elementType(column.kind);
   w.begin();
   w.i32(1, t.physical);
   w.i32(3, column.nullable ? 1 : 0);
   w.string(4, column.name);
   if (t.converted !== undefined) w.i32(6, t.converted);
+  if (column.decimal !== undefined) decimalAnnotation(w, column.decimal);
   const logical = t.logical;
   if (logical !== undefined) {
     w.struct(10);
@@ -114,15 +139,27 @@ function schemaElement(w: ThriftWriter, column: SchemaColumn): void {
   w.end();
 }
 
-function columnChunk(w: ThriftWriter, column: SchemaColumn, c: ChunkMeta): void {
+/** Scale, precision and the DECIMAL logical type of a decimal element. */
+function decimalAnnotation(w: ThriftWriter, decimal: DecimalSpec): void {
+  w.i32(7, decimal.scale);
+  w.i32(8, decimal.precision);
+  w.struct(10);
+  w.struct(5);
+  w.i32(1, decimal.scale);
+  w.i32(2, decimal.precision);
+  w.end();
+  w.end();
+}
+
+function columnChunk(w: ThriftWriter, column: LeafColumn, c: ChunkMeta): void {
   w.begin();
   w.i64(2, c.dictionaryPageOffset ?? c.dataPageOffset);
   w.struct(3);
   w.i32(1, elementType(column.kind).physical);
   w.list(2, T.I32, c.encodings.length);
   for (const e of c.encodings) w.rawI32(e);
-  w.list(3, T.BINARY, 1);
-  w.rawBinary(new TextEncoder().encode(column.name));
+  w.list(3, T.BINARY, column.path.length);
+  for (const part of column.path) w.rawBinary(new TextEncoder().encode(part));
   w.i32(4, c.codec);
   w.i64(5, c.numValues);
   w.i64(6, c.uncompressedBytes);
@@ -144,15 +181,20 @@ export function fileMetadata(
   rowGroups: readonly RowGroupMeta[],
   createdBy: string,
 ): Uint8Array {
-  const w = new ThriftWriter(1024 + rowGroups.length * columns.length * 96);
+  const leaves = leafColumns(columns);
+  const w = new ThriftWriter(1024 + rowGroups.length * leaves.length * 96);
   w.begin();
   w.i32(1, 1);
-  w.list(2, T.STRUCT, columns.length + 1);
+  const elements = columns.reduce((sum, c) => sum + (c.nested ? elementCount(c.nested) : 1), 0);
+  w.list(2, T.STRUCT, elements + 1);
   w.begin();
   w.string(4, 'schema');
   w.i32(5, columns.length);
   w.end();
-  for (const column of columns) schemaElement(w, column);
+  for (const column of columns) {
+    if (column.nested) writeNestedElements(w, column.name, column.nested, column.nullable, schemaElement);
+    else schemaElement(w, column);
+  }
   w.i64(
     3,
     rowGroups.reduce((sum, g) => sum + g.numRows, 0),
@@ -161,7 +203,7 @@ export function fileMetadata(
   rowGroups.forEach((g, ordinal) => {
     w.begin();
     w.list(1, T.STRUCT, g.columns.length);
-    g.columns.forEach((c, k) => columnChunk(w, columns[k]!, c));
+    g.columns.forEach((c, k) => columnChunk(w, leaves[k]!, c));
     w.i64(2, g.uncompressedBytes);
     w.i64(3, g.numRows);
     w.i64(5, g.fileOffset);
@@ -174,8 +216,8 @@ export function fileMetadata(
   });
   w.string(6, createdBy);
   // min_value/max_value follow each type's defined order
-  w.list(7, T.STRUCT, columns.length);
-  for (let k = 0; k < columns.length; k++) {
+  w.list(7, T.STRUCT, leaves.length);
+  for (let k = 0; k < leaves.length; k++) {
     w.begin();
     w.struct(1);
     w.end();

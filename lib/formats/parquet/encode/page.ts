@@ -10,6 +10,7 @@ import { buildDictionary, type Dictionary } from './dictionary.ts';
 import { bitWidth, encodeDefinitionLevels, encodeHybrid } from './rle.ts';
 import { bytesMinMax, fixedStatistics, type ChunkStatistics } from './statistics.ts';
 import { widthOf } from './schema.ts';
+import { alignToRecords, encodeNestedLevels, recordsBefore } from './levels.ts';
 
 /** Thrift Encoding ids. */
 export const Encoding = { PLAIN: 0, PLAIN_DICTIONARY: 2, RLE: 3 } as const;
@@ -24,6 +25,8 @@ export interface RawPage {
   /** Encoding of the values. */
   encoding: number;
   body: Uint8Array;
+  /** Data pages: rows (records) in the chunk before this page (a page holds whole rows). */
+  firstRow?: number;
 }
 
 /** A column chunk's pages and statistics. */
@@ -45,11 +48,15 @@ export function encodeChunk(col: ColumnBuffer, pageBytes = DEFAULT_PAGE_BYTES): 
   if (dict !== undefined) return dictionaryChunk(col, dict, pageBytes);
   const pages: RawPage[] = [];
   const n = col.n;
-  const ranges =
+  const ranges = atRecords(
+    col,
     col.storage === 'bytes'
       ? byteRanges(col, pageBytes)
-      : fixedRanges(n, Math.max(1, Math.floor(pageBytes / widthOf(col.storage))));
-  for (let r = 0; r + 1 < ranges.length; r++) pages.push(plainPage(col, ranges[r]!, ranges[r + 1]!));
+      : fixedRanges(n, Math.max(1, Math.floor(pageBytes / widthOf(col.storage)))),
+  );
+  const firstRows = recordsBefore(ranges, col.levels);
+  for (let r = 0; r + 1 < ranges.length; r++)
+    pages.push({ ...plainPage(col, ranges[r]!, ranges[r + 1]!), firstRow: firstRows[r]! });
   return {
     pages,
     statistics: fixedStatistics(col),
@@ -57,6 +64,11 @@ export function encodeChunk(col: ColumnBuffer, pageBytes = DEFAULT_PAGE_BYTES): 
     encodings: col.nullable ? [Encoding.PLAIN, Encoding.RLE] : [Encoding.PLAIN],
     hasDictionary: false,
   };
+}
+
+/** Page boundaries of a nested leaf moved to record starts (flat columns: as they are). */
+function atRecords(col: ColumnBuffer, ranges: number[]): number[] {
+  return col.levels === undefined ? ranges : alignToRecords(ranges, col.levels);
 }
 
 function fixedRanges(n: number, perPage: number): number[] {
@@ -89,6 +101,10 @@ function nullsIn(defs: Uint8Array, start: number, end: number): number {
 function levels(out: Bytes, col: ColumnBuffer, start: number, end: number): number {
   if (!col.nullable) return 0;
   const nulls = col.nulls === 0 ? 0 : nullsIn(col.defs, start, end);
+  if (col.levels !== undefined) {
+    encodeNestedLevels(out, col.levels, start, end);
+    return nulls;
+  }
   encodeDefinitionLevels(out, col.defs, start, end, nulls);
   return nulls;
 }
@@ -184,10 +200,12 @@ function dictionaryChunk(col: ColumnBuffer, dict: Dictionary, pageBytes: number)
   ];
   const width = Math.max(1, bitWidth(dict.count - 1));
   const perPage = Math.max(1024, Math.min(1 << 19, Math.floor((pageBytes * 8) / width)));
-  const n = col.n;
+  const ranges = atRecords(col, fixedRanges(col.n, perPage));
+  const firstRows = recordsBefore(ranges, col.levels);
   let j = 0;
-  for (let start = 0; start < n; start += perPage) {
-    const end = Math.min(n, start + perPage);
+  for (let r = 0; r + 1 < ranges.length; r++) {
+    const start = ranges[r]!;
+    const end = ranges[r + 1]!;
     const out = new Bytes(((end - start) * width) / 8 + 64);
     const nulls = levels(out, col, start, end);
     const values = end - start - nulls;
@@ -199,6 +217,7 @@ function dictionaryChunk(col: ColumnBuffer, dict: Dictionary, pageBytes: number)
       numValues: end - start,
       encoding: Encoding.PLAIN_DICTIONARY,
       body: out.result(),
+      firstRow: firstRows[r]!,
     });
   }
   // min/max over the distinct values only
@@ -218,7 +237,7 @@ function dictionaryChunk(col: ColumnBuffer, dict: Dictionary, pageBytes: number)
   return {
     pages,
     statistics: { nullCount: col.nulls, ...bytesMinMax(flat, entries, dict.count, undefined) },
-    numValues: n,
+    numValues: col.n,
     encodings: col.nullable ? [Encoding.PLAIN_DICTIONARY, Encoding.RLE] : [Encoding.PLAIN_DICTIONARY],
     hasDictionary: true,
   };

@@ -65,6 +65,8 @@ export function pushValue(col: ColumnBuffer, value: unknown): boolean {
     case 'date':
       return pushTemporal(col, value);
     case 'null':
+    // rows carry decimals as text: a decimal column is written from Arrow Decimal128 only
+    case 'decimal':
       return false;
   }
 }
@@ -86,12 +88,15 @@ function pushTemporal(col: ColumnBuffer, value: unknown): boolean {
   if (!(value instanceof Date)) return false;
   const ms = value.getTime();
   if (Number.isNaN(ms)) return false;
+  const nanos = (value as Date & { nanos?: number }).nanos ?? 0;
   if (col.kind === 'date') col.pushNumber(Math.floor(ms / 86_400_000));
-  else if (col.kind === 'timestamp') col.pushBigInt(BigInt(ms));
-  else {
+  else if (col.kind === 'timestamp') {
+    // a PreciseDate's microseconds do not fit milliseconds: refused, never cut off
+    if (nanos !== 0) return false;
+    col.pushBigInt(BigInt(ms));
+  } else {
     // a PreciseDate (from our reader) carries the nanoseconds below the millisecond
-    const nanos = BigInt((value as Date & { nanos?: number }).nanos ?? 0);
-    const ns = BigInt(ms) * 1_000_000n + nanos;
+    const ns = BigInt(ms) * 1_000_000n + BigInt(nanos);
     if (col.kind === 'timestamp_ns') col.pushBigInt(ns);
     else {
       if (ns % 1000n !== 0n) return false;
@@ -108,5 +113,16 @@ export function kindOfValue(value: unknown): ColumnKind | undefined {
       ? 'int32'
       : 'double';
   if (typeof value === 'bigint') return 'int64';
+  if (value instanceof Date) return dateKind(value);
   return undefined;
+}
+
+/**
+ * The timestamp kind a Date needs: a PreciseDate (our reader's TIMESTAMP MICROS/NANOS values)
+ * keeps its sub-millisecond digits as micro- or nanoseconds, a plain Date is milliseconds.
+ */
+export function dateKind(value: Date): ColumnKind {
+  const nanos = (value as Date & { nanos?: number }).nanos;
+  if (nanos === undefined) return 'timestamp';
+  return nanos % 1000 === 0 ? 'timestamp_us' : 'timestamp_ns';
 }

@@ -27,7 +27,14 @@ export type ColumnKind =
   | 'float'
   | 'timestamp_us'
   | 'timestamp_ns'
+  | 'decimal'
   | 'null';
+
+/** Precision and scale of a `decimal` column (from an Arrow Decimal128). */
+export interface DecimalSpec {
+  precision: number;
+  scale: number;
+}
 
 /** How values of a kind are held in memory and written PLAIN. */
 export type Storage = 'bool' | 'i32' | 'i64' | 'f32' | 'f64' | 'bytes';
@@ -61,6 +68,7 @@ export function storageOf(kind: ColumnKind): Storage {
     case 'string':
     case 'binary':
     case 'json':
+    case 'decimal':
     case 'null':
       return 'bytes';
   }
@@ -111,6 +119,7 @@ const CONVERTED = {
   INT_8: 15,
   INT_16: 16,
   JSON: 19,
+  DECIMAL: 5,
 } as const;
 
 /** The schema element type of a kind (`null` is written as a string column). */
@@ -150,6 +159,9 @@ export function elementType(kind: ColumnKind): ElementType {
       return { physical: Physical.BYTE_ARRAY };
     case 'json':
       return { physical: Physical.BYTE_ARRAY, converted: CONVERTED.JSON, logical: { type: 'JSON' } };
+    case 'decimal':
+      // big-endian two's complement bytes; scale and precision come from the column (metadata.ts)
+      return { physical: Physical.BYTE_ARRAY, converted: CONVERTED.DECIMAL };
     case 'date':
       return { physical: Physical.INT32, converted: CONVERTED.DATE, logical: { type: 'DATE' } };
     case 'timestamp':
@@ -179,10 +191,18 @@ const A = {
   Bool: 6,
   Date: 8,
   Timestamp: 10,
+  Decimal: 7,
   LargeBinary: 19,
   LargeUtf8: 20,
   Dictionary: -1,
 } as const;
+
+/** Precision and scale of an Arrow Decimal type the writer writes (Decimal128), else undefined. */
+export function decimalOfArrow(type: DataType): DecimalSpec | undefined {
+  const t = type as DataType & { precision?: number; scale?: number; bitWidth?: number };
+  if ((type.typeId as number) !== A.Decimal || t.bitWidth !== 128) return undefined;
+  return { precision: t.precision!, scale: t.scale! };
+}
 
 /**
  * The kind an Arrow column of `type` is written as, or undefined when the writer cannot write it
@@ -217,6 +237,8 @@ export function kindOfArrow(type: DataType): ColumnKind | undefined {
       return 'date';
     case A.Timestamp:
       return t.unit === 2 ? 'timestamp_us' : t.unit === 3 ? 'timestamp_ns' : 'timestamp';
+    case A.Decimal:
+      return (t as { bitWidth?: number }).bitWidth === 128 ? 'decimal' : undefined;
     case A.Dictionary:
       return t.dictionary !== undefined && (t.dictionary.typeId as number) === A.Utf8 ? 'string' : undefined;
     default:

@@ -86,7 +86,8 @@ export function fixedStatistics(col: ColumnBuffer): ChunkStatistics {
   const n = col.n;
   const defs = col.nullable && col.nulls > 0 ? col.defs : undefined;
   const nullCount = col.nulls;
-  if (nullCount === n) return { nullCount };
+  // byte-array decimals order as signed numbers, not bytewise: min/max left out
+  if (nullCount === n || col.kind === 'decimal') return { nullCount };
   switch (col.storage) {
     case 'i32':
       return { nullCount, ...int32MinMax(col, defs) };

@@ -9,9 +9,13 @@ import { logger } from '../../../core/stage.ts';
 import { ColumnBuffer } from '../encode/column-buffer.ts';
 import { appendArrow, arrowBytes, kindOfField } from '../encode/arrow.ts';
 import { widenKind } from '../encode/drift.ts';
-import { kindOfValue, pushValue } from '../encode/rows.ts';
-import { widthOf, type ColumnKind } from '../encode/schema.ts';
+import { dateKind, kindOfValue, pushValue } from '../encode/rows.ts';
+import { decimalOfArrow, widthOf, type ColumnKind } from '../encode/schema.ts';
 import type { Field } from './options.ts';
+import { NestedColumn } from '../encode/nested-column.ts';
+import { inferNested } from '../encode/nested-js.ts';
+import { isNestedArrow, nodeOfArrow } from '../encode/nested-arrow.ts';
+import { describeNode } from '../encode/nested-schema.ts';
 
 const log = logger('parquet-writer');
 
@@ -46,17 +50,30 @@ export class ColumnSet {
     this.fields = fields;
     this.inferred = inferred;
     this.known = new Set(fields.map((f) => f.name));
-    this.columns = fields.map((f) => new ColumnBuffer(f.type, f.nullable));
+    this.columns = fields.map((f) => {
+      if (f.nested) return new NestedColumn(f.name, f.nested, f.nullable);
+      const col = new ColumnBuffer(f.type, f.nullable);
+      col.decimal = f.decimal;
+      return col;
+    });
   }
 
   /** The columns as the footer describes them. */
   schemaColumns(): { name: string; kind: ColumnKind; nullable: boolean }[] {
-    return this.fields!.map((f) => ({ name: f.name, kind: f.type, nullable: f.nullable }));
+    return this.fields!.map((f) => ({
+      name: f.name,
+      kind: f.type,
+      nullable: f.nullable,
+      ...(f.nested ? { nested: f.nested } : {}),
+      ...(f.decimal ? { decimal: f.decimal } : {}),
+    }));
   }
 
   /** Columns still of kind `null` when their first row group is flushed become strings. */
   resolveNullKinds(): void {
     this.fields!.forEach((f, c) => {
+      const col = this.columns[c];
+      if (col instanceof NestedColumn) col.resolveNullLeaves();
       if (f.type !== 'null') return;
       f.type = 'string';
       this.columns[c]?.widen('string');
@@ -75,7 +92,11 @@ export class ColumnSet {
     if (types.size === 0)
       throw new FormatError('Cannot infer a Parquet schema without columns; declare `schema`', { file: this.path });
     this.setFields(
-      [...types].map(([name, type]) => ({ name, type, nullable: true })),
+      [...types].map(([name, type]) => {
+        // arrays, plain objects and Maps whose values agree on one type: LIST, STRUCT, MAP (else JSON text)
+        const nested = type === 'json' ? inferNested(rows.map((row) => row[name])) : undefined;
+        return nested ? { name, type, nullable: true, nested } : { name, type, nullable: true };
+      }),
       true,
     );
   }
@@ -83,6 +104,8 @@ export class ColumnSet {
   /** Infers the columns from an Arrow batch's fields. */
   inferFromArrow(batch: RecordBatch, batchIndex: number | undefined): void {
     const fields: Field[] = batch.schema.fields.map((f) => {
+      const nested = isNestedArrow(f.type) ? nodeOfArrow(f.type) : undefined;
+      if (nested) return { name: f.name, type: 'json', nullable: true, nested };
       const kind = kindOfField(f);
       if (kind === undefined) {
         throw new UnsupportedError(
@@ -90,7 +113,10 @@ export class ColumnSet {
           { file: this.path, batch: batchIndex },
         );
       }
-      return { name: f.name, type: kind, nullable: true };
+      const decimal = decimalOfArrow(f.type);
+      return decimal
+        ? { name: f.name, type: kind, nullable: true, decimal }
+        : { name: f.name, type: kind, nullable: true };
     });
     if (fields.length === 0)
       throw new FormatError('Cannot infer a Parquet schema without columns; declare `schema`', {
@@ -117,6 +143,8 @@ export class ColumnSet {
     const kinds = index.map((i, c) => {
       if (i < 0) return undefined;
       const field = batch.schema.fields[i]!;
+      // a nested column checks its values as it shreds them
+      if (fields[c]!.nested) return 'json';
       const kind = kindOfField(field);
       if (kind === undefined) {
         throw new UnsupportedError(
@@ -139,9 +167,11 @@ export class ColumnSet {
       this.columns.forEach((col, c) => {
         const i = index[c]!;
         sum +=
-          i < 0
-            ? k * (widthOf(col.storage) + (col.nullable ? 1 : 0))
-            : arrowBytes(children[i]!, widthOf(col.storage), col.nullable, offset, k);
+          col instanceof NestedColumn
+            ? k * (col.n > 0 ? col.bytes / col.n : 16)
+            : i < 0
+              ? k * (widthOf(col.storage) + (col.nullable ? 1 : 0))
+              : arrowBytes(children[i]!, widthOf(col.storage), col.nullable, offset, k);
       });
       return sum;
     };
@@ -181,6 +211,8 @@ export class ColumnSet {
           for (let k = 0; k < count; k++) col.pushNull();
           return;
         }
+        if (col instanceof NestedColumn)
+          return this.#appendNestedArrow(col, field, children[i]!, offset, count, batchIndex);
         const source = map.kinds[c]!;
         const data = children[i]!;
         let failure = appendArrow(col, data, source, offset, count);
@@ -217,6 +249,32 @@ export class ColumnSet {
     this.pendingRows += count;
   }
 
+  #appendNestedArrow(
+    col: NestedColumn,
+    field: Field,
+    data: Data<DataType>,
+    offset: number,
+    count: number,
+    batchIndex: number | undefined,
+  ): void {
+    col.canWiden = this.canWiden();
+    const failure = col.appendArrowRows(data, offset, count);
+    if (failure === undefined) return;
+    this.#nestedMismatch(field, `${String(data.type)} in batch ${batchIndex ?? '?'}: ${atPath(field.name, failure)}`, {
+      batch: batchIndex,
+    });
+  }
+
+  /** A nested value that does not fit its column: SchemaMismatchError (inferred schema) or FormatError. */
+  #nestedMismatch(field: Field, what: string, where: { batch?: number; row?: number }): never {
+    const message = `Column \`${field.name}\` is ${describeNode(field.nested!)} in the Parquet file but got ${what}`;
+    if (!this.inferred) throw new FormatError(`${message}; convert the column first`, { file: this.path, ...where });
+    throw new SchemaMismatchError(
+      `${message}; the nested type is inferred from the first batch: make the first batch representative or convert the column`,
+      { file: this.path, ...where },
+    );
+  }
+
   /** Buffered columns may be re-typed only before the first row group is encoded, and only for an inferred schema. */
   canWiden(): boolean {
     return this.inferred && this.groupsFlushed === 0;
@@ -244,6 +302,13 @@ export class ColumnSet {
         const f = fields[c]!;
         const col = columns[c]!;
         const value = row[f.name];
+        if (col instanceof NestedColumn) {
+          col.canWiden = this.canWiden();
+          const why = col.appendValue(value);
+          if (why !== undefined)
+            this.#nestedMismatch(f, `${describeValue(value)}: ${atPath(f.name, why)}`, { row: rowIndex });
+          continue;
+        }
         if (value === null || value === undefined) {
           if (!f.nullable)
             throw new FormatError(`Column \`${f.name}\` is not nullable but got ${describeValue(value)}`, {
@@ -286,6 +351,11 @@ export class ColumnSet {
   }
 }
 
+/** A shredder's reason with the column name in front of its path (`pos.tags[0]: ...`). */
+function atPath(name: string, why: string): string {
+  return why.startsWith('.') || why.startsWith('[') ? `at ${name}${why}` : why;
+}
+
 /** The kind a column gets from its first non-null value. */
 export function inferType(value: unknown): ColumnKind {
   if (value === null || value === undefined) return 'null';
@@ -293,7 +363,7 @@ export function inferType(value: unknown): ColumnKind {
   if (typeof value === 'number') return 'double';
   if (typeof value === 'bigint') return 'int64';
   if (typeof value === 'string') return 'string';
-  if (value instanceof Date) return 'timestamp';
+  if (value instanceof Date) return dateKind(value);
   if (value instanceof Uint8Array) return 'binary';
   return 'json';
 }

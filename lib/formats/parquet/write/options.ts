@@ -9,7 +9,8 @@ import type { ByteSize } from '../../../core/validate.ts';
 import { CODEC_NAMES } from '../encode/compress.ts';
 import type { ParquetCompression } from '../encode/compress.ts';
 import type { EncoderThreadOption } from '../encode/row-group-encoder.ts';
-import type { ColumnKind } from '../encode/schema.ts';
+import type { ColumnKind, DecimalSpec } from '../encode/schema.ts';
+import type { NestedNode } from '../encode/nested-schema.ts';
 
 /** A column type the writer can declare. See the module's table. */
 export type ParquetWriteType =
@@ -69,8 +70,13 @@ const TYPES: readonly ParquetWriteType[] = [
 /** A column of the file: its name, kind and nullability. */
 export interface Field {
   name: string;
+  /** `json` for a nested column (its JSON-text fallback kind); `nested` then has its type. */
   type: ColumnKind;
   nullable: boolean;
+  /** A column written as LIST, STRUCT or MAP groups (see encode/nested-schema.ts). */
+  nested?: NestedNode;
+  /** Precision and scale of a `decimal` column. */
+  decimal?: DecimalSpec;
 }
 
 function parseSchema(schema: Record<string, ParquetFieldSpec>): Field[] {

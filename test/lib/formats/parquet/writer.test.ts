@@ -11,6 +11,7 @@ import {
   Bool,
   DateDay,
   DateMillisecond,
+  Decimal,
   Dictionary,
   Float32,
   Float64,
@@ -386,12 +387,20 @@ test('every Arrow type: logical types in the footer, values back through our rea
 test('an Arrow type the writer cannot write is an UnsupportedError naming the column and type', () =>
   withDir(async (dir) => {
     const w = await ParquetFileWriter.open(path.join(dir, 'x.parquet'));
-    const list = data([[1, 2], [3]], new List(new ArrowField('item', new Int32(), true)));
+    // a list is written as a LIST column now; a list of Decimal256 is not (Decimal128 only)
+    const decimals = makeData({ type: new Decimal(2, 40, 256), length: 2, nullCount: 0, data: new Uint32Array(16) });
+    const list = makeData({
+      type: new List(new ArrowField('item', new Decimal(2, 40, 256), true)),
+      length: 2,
+      nullCount: 0,
+      valueOffsets: new Int32Array([0, 1, 2]),
+      child: decimals,
+    }) as Data;
     await assert.rejects(
       w.writeArrow(batchOf({ ok: data([1, 2], new Int32()), tags: list })),
       (e: Error & { code: string }) => {
         assert.equal(e.code, ErrorCodes.UNSUPPORTED);
-        assert.match(e.message, /`tags`.*List/);
+        assert.match(e.message, /`tags`.*List.*Decimal/);
         return true;
       },
     );
