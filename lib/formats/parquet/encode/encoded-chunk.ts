@@ -5,7 +5,8 @@
 import { crc32 } from '../../checksum.ts';
 import type { ColumnBuffer } from './column-buffer.ts';
 import { compressPage, compressPageSync, type ParquetCompression } from './compress.ts';
-import { encodeChunk, type RawChunk } from './page.ts';
+import { DEFAULT_PAGE_BYTES, encodeChunk, PageType, type RawChunk } from './page.ts';
+import { pageStatistics, type PageStats } from './page-index.ts';
 
 /** A page ready for its header: `body` is compressed, `uncompressedBytes` is its size before. */
 export interface EncodedPage {
@@ -21,15 +22,25 @@ export interface EncodedPage {
 /** A column chunk's compressed pages and metadata. */
 export interface EncodedChunk extends Omit<RawChunk, 'pages'> {
   pages: EncodedPage[];
+  /** Statistics of each data page, for the page index (encode/page-index.ts). */
+  pageStats?: PageStats[];
+}
+
+/** Encodes a column chunk and the statistics of its data pages (a flat column: a page's values are its rows). */
+function encodeIndexed(col: ColumnBuffer, pageBytes: number): RawChunk & { pageStats: PageStats[] } {
+  const chunk = encodeChunk(col, pageBytes);
+  const rows = chunk.pages.filter((p) => p.type === PageType.DATA_PAGE).map((p) => p.numValues);
+  return { ...chunk, pageStats: pageStatistics(col, rows) };
 }
 
 /** Encodes `columns` now and compresses their pages on the libuv pool (snappy, gzip). */
 export function encodeColumnsAsync(
   columns: readonly ColumnBuffer[],
   codec: ParquetCompression,
+  pageBytes = DEFAULT_PAGE_BYTES,
 ): Promise<EncodedChunk[]> {
   // encoded synchronously: the caller resets the columns as soon as this returns
-  const chunks = columns.map((col) => encodeChunk(col));
+  const chunks = columns.map((col) => encodeIndexed(col, pageBytes));
   return Promise.all(
     chunks.map(async (chunk) => {
       const bodies = await Promise.all(chunk.pages.map((page) => compressPage(codec, page.body)));
@@ -39,9 +50,13 @@ export function encodeColumnsAsync(
 }
 
 /** Encodes and compresses `columns` on the calling thread. */
-export function encodeColumnsSync(columns: readonly ColumnBuffer[], codec: ParquetCompression): EncodedChunk[] {
+export function encodeColumnsSync(
+  columns: readonly ColumnBuffer[],
+  codec: ParquetCompression,
+  pageBytes = DEFAULT_PAGE_BYTES,
+): EncodedChunk[] {
   return columns.map((col) => {
-    const chunk = encodeChunk(col);
+    const chunk = encodeIndexed(col, pageBytes);
     return withBodies(
       chunk,
       chunk.pages.map((page) => compressPageSync(codec, page.body)),
@@ -49,7 +64,7 @@ export function encodeColumnsSync(columns: readonly ColumnBuffer[], codec: Parqu
   });
 }
 
-function withBodies(chunk: RawChunk, bodies: Uint8Array[]): EncodedChunk {
+function withBodies(chunk: RawChunk & { pageStats?: PageStats[] }, bodies: Uint8Array[]): EncodedChunk {
   return {
     ...chunk,
     pages: chunk.pages.map((page, p) => ({

@@ -5,6 +5,7 @@
  */
 import { ThriftWriter, T } from './thrift.ts';
 import { elementType, type ColumnKind } from './schema.ts';
+import type { ChunkPageIndex, PageIndexLocation } from './page-index.ts';
 
 /** Metadata of one written column chunk (JSON-able: statistics as base64). */
 export interface ChunkMeta {
@@ -18,6 +19,10 @@ export interface ChunkMeta {
   nullCount: number;
   min?: string;
   max?: string;
+  /** The chunk's page index, written after the last row group (encode/page-index.ts). */
+  pageIndex?: ChunkPageIndex;
+  /** Where that index was written (set when the footer is written). */
+  indexLocation?: PageIndexLocation;
 }
 
 /** Metadata of one written row group. */
@@ -135,6 +140,15 @@ function columnChunk(w: ThriftWriter, column: SchemaColumn, c: ChunkMeta): void 
   if (c.min !== undefined) w.binary(6, Buffer.from(c.min, 'base64'));
   w.end();
   w.end();
+  const at = c.indexLocation;
+  if (at !== undefined) {
+    w.i64(4, at.offsetIndex[0]);
+    w.i32(5, at.offsetIndex[1]);
+    if (at.columnIndex !== undefined) {
+      w.i64(6, at.columnIndex[0]);
+      w.i32(7, at.columnIndex[1]);
+    }
+  }
   w.end();
 }
 
