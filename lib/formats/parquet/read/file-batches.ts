@@ -21,7 +21,10 @@ import { openSelectedCursors, selectGroupRows, type GroupSelection } from './pag
 export interface ParquetBatch {
   /** 0-based row group the rows come from. */
   readonly rowGroup: number;
-  /** 0-based index, in the whole file, of the first row. */
+  /**
+   * 0-based index, in the whole file, of the first row; with a page filter (rows of skipped pages
+   * left out), `rowStart + rows.length` is the row after the batch's last, where a resume starts.
+   */
   readonly rowStart: number;
   /** The rows, keyed by column name. */
   readonly rows: Record<string, unknown>[];
