@@ -7,7 +7,7 @@
  * any other column (nested, or without an index) is read as before and its other rows dropped.
  */
 import { getTreePath, isFlatColumn } from 'hyparquet/src/schema.js';
-import type { ColumnChunk, DecodedArray, SchemaTree } from 'hyparquet';
+import type { ColumnChunk, DecodedArray, FileMetaData, SchemaTree } from 'hyparquet';
 import { FormatError } from '../../../core/errors.ts';
 import { topLevelElements } from '../../../dataset/row-group-stats.ts';
 import { parsers } from '../types.ts';
@@ -23,7 +23,6 @@ import {
   type PageLocation,
 } from './page-index.ts';
 import type { PageStream } from './pages.ts';
-import type { FileMetaData } from 'hyparquet';
 
 /** The rows of a row group to read, and the page locations of the projected flat columns. */
 export interface GroupSelection {
@@ -145,7 +144,11 @@ export function selectingCursor(inner: ColumnCursor, ranges: RowRanges): ColumnC
       const parts: DecodedArray[] = [];
       let need = n;
       while (need > 0) {
-        if (r >= ranges.length) throw new FormatError('Parquet page selection asked for rows past its ranges', {});
+        if (r >= ranges.length)
+          throw new FormatError(
+            `Parquet page selection was asked for more rows than its ${rangeRows(ranges)} selected rows`,
+            {},
+          );
         const start = ranges[r]!;
         const end = ranges[r + 1]!;
         while (at < start) {
