@@ -26,10 +26,15 @@ export interface EncodedChunk extends Omit<RawChunk, 'pages'> {
   pageStats?: PageStats[];
 }
 
-/** Encodes a column chunk and the statistics of its data pages (a flat column: a page's values are its rows). */
-function encodeIndexed(col: ColumnBuffer, pageBytes: number): RawChunk & { pageStats: PageStats[] } {
+/**
+ * Encodes a column chunk and the statistics of its data pages. Only for a flat column, where a
+ * page's values are its rows: the pages must add up to the column's rows, else (a column whose
+ * pages count level entries, not records) the chunk gets no page index rather than a wrong one.
+ */
+function encodeIndexed(col: ColumnBuffer, pageBytes: number): RawChunk & { pageStats?: PageStats[] } {
   const chunk = encodeChunk(col, pageBytes);
   const rows = chunk.pages.filter((p) => p.type === PageType.DATA_PAGE).map((p) => p.numValues);
+  if (rows.reduce((a, b) => a + b, 0) !== col.n) return chunk;
   return { ...chunk, pageStats: pageStatistics(col, rows) };
 }
 

@@ -13,7 +13,7 @@ import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import type { AsyncBuffer, ColumnChunk, FileMetaData } from 'hyparquet';
 import { readColumnIndex, readOffsetIndex } from 'hyparquet/src/indexes.js';
 import { parquetHeader } from 'hyparquet/src/column.js';
-import { pipeline, fromIterable, toParquet } from '../../../../../index.ts';
+import { pipeline, fromIterable, toParquet, ErrorCodes, SpillwayError } from '../../../../../index.ts';
 import { tempDir } from '../../../../helpers.ts';
 import { duckRows, fromDuck, fromSpillway } from '../duckdb.ts';
 
@@ -207,4 +207,15 @@ test('the indexes lie after the last row group and before the footer', () => {
       assert.ok(Number(c.offset_index_offset) >= dataEnd);
       assert.ok(Number(c.offset_index_offset) + c.offset_index_length! <= buffer.byteLength - 8 - meta.metadata_length);
     }
+});
+
+test('pageBytes is validated at once', () => {
+  for (const pageBytes of [0, -1, 'lots']) {
+    assert.throws(
+      () => toParquet(join(dir, 'never.parquet'), { pageBytes: pageBytes as number }),
+      (e: unknown) =>
+        e instanceof SpillwayError && e.code === ErrorCodes.INVALID_OPTION && /options\.pageBytes/.test(e.message),
+      String(pageBytes),
+    );
+  }
 });
