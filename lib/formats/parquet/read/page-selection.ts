@@ -55,12 +55,17 @@ function chunkBytes(chunk: ColumnChunk): [number, number] {
   return [start, start + Number(meta.total_compressed_size)];
 }
 
-/** Whether page `p` (rows up to the next page's first row) overlaps `ranges`. */
-function overlaps(pages: readonly PageLocation[], p: number, groupRows: number, ranges: RowRanges): boolean {
-  const start = pages[p]!.firstRow;
-  const end = p + 1 < pages.length ? pages[p + 1]!.firstRow : groupRows;
-  for (let i = 0; i < ranges.length; i += 2) if (ranges[i]! < end && ranges[i + 1]! > start) return true;
-  return false;
+/** For each page (rows up to the next page's first row), whether it overlaps `ranges` (one walk over both). */
+function overlapping(pages: readonly PageLocation[], groupRows: number, ranges: RowRanges): boolean[] {
+  const out = new Array<boolean>(pages.length);
+  let r = 0;
+  for (let p = 0; p < pages.length; p++) {
+    const start = pages[p]!.firstRow;
+    const end = p + 1 < pages.length ? pages[p + 1]!.firstRow : groupRows;
+    while (r < ranges.length && ranges[r + 1]! <= start) r += 2;
+    out[p] = r < ranges.length && ranges[r]! < end;
+  }
+  return out;
 }
 
 /**
@@ -121,8 +126,9 @@ function countPages(
   for (const name of names) {
     const pages = locations.get(name);
     if (pages === undefined) continue;
+    const kept = overlapping(pages, groupRows, ranges);
     for (let p = 0; p < pages.length; p++) {
-      if (overlaps(pages, p, groupRows, ranges)) read++;
+      if (kept[p]) read++;
       else {
         skipped++;
         bytes += pages[p]!.size;
@@ -192,10 +198,11 @@ export function keptPages(
   // rows of the skipped pages before each kept page, to renumber the ranges
   const gaps: [number, number][] = [];
   let dropped = 0;
+  const kept = overlapping(pages, groupRows, ranges);
   for (let p = 0; p < pages.length; p++) {
     const page = pages[p]!;
     const end = p + 1 < pages.length ? pages[p + 1]!.firstRow : groupRows;
-    if (!overlaps(pages, p, groupRows, ranges)) {
+    if (!kept[p]) {
       dropped += end - page.firstRow;
       continue;
     }
