@@ -27,15 +27,17 @@ export interface EncodedChunk extends Omit<RawChunk, 'pages'> {
 }
 
 /**
- * Encodes a column chunk and the statistics of its data pages. Only for a flat column, where a
- * page's values are its rows: the pages must add up to the column's rows, else (a column whose
- * pages count level entries, not records) the chunk gets no page index rather than a wrong one.
+ * Encodes a column chunk and the statistics of its data pages. A page's slots are its values
+ * (nulls included) and its records its rows unless it says otherwise (`RawPage.rows`); when the
+ * slots do not add up to the column's, the chunk gets no page index rather than a wrong one.
  */
 function encodeIndexed(col: ColumnBuffer, pageBytes: number): RawChunk & { pageStats?: PageStats[] } {
   const chunk = encodeChunk(col, pageBytes);
-  const rows = chunk.pages.filter((p) => p.type === PageType.DATA_PAGE).map((p) => p.numValues);
-  if (rows.reduce((a, b) => a + b, 0) !== col.n) return chunk;
-  return { ...chunk, pageStats: pageStatistics(col, rows) };
+  const pages = chunk.pages
+    .filter((p) => p.type === PageType.DATA_PAGE)
+    .map((p) => ({ entries: p.numValues, rows: p.rows ?? p.numValues }));
+  if (pages.reduce((a, p) => a + p.entries, 0) !== col.n) return chunk;
+  return { ...chunk, pageStats: pageStatistics(col, pages) };
 }
 
 /** Encodes `columns` now and compresses their pages on the libuv pool (snappy, gzip). */

@@ -42,22 +42,27 @@ export interface PageIndexLocation {
 }
 
 /**
- * Per-page statistics of a flat column (one value per row) whose data pages hold `rowsPerPage`
- * rows each, in order.
+ * Per-page statistics of a column whose data pages hold, in order, `entries` buffered slots each
+ * (one per row for a flat column) and `rows` records each; min/max and nulls are over the slots.
  */
-export function pageStatistics(col: ColumnBuffer, rowsPerPage: readonly number[]): PageStats[] {
+export function pageStatistics(
+  col: ColumnBuffer,
+  pages: readonly { readonly entries: number; readonly rows: number }[],
+): PageStats[] {
   const out: PageStats[] = [];
   let start = 0;
-  for (const rows of rowsPerPage) {
-    const end = start + rows;
+  let firstRow = 0;
+  for (const { entries, rows } of pages) {
+    const end = start + entries;
     const s = fixedStatistics(col, start, end);
     out.push({
-      firstRow: start,
+      firstRow,
       nullCount: s.nullCount,
-      nullPage: s.nullCount === rows,
+      nullPage: s.nullCount === entries,
       ...(s.min !== undefined && s.max !== undefined ? { min: s.min, max: s.max } : {}),
     });
     start = end;
+    firstRow += rows;
   }
   return out;
 }

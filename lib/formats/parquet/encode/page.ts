@@ -24,6 +24,8 @@ export interface RawPage {
   /** Encoding of the values. */
   encoding: number;
   body: Uint8Array;
+  /** Records (rows) a data page holds when not `numValues` (nested: entries at repetition level 0); for the page index. */
+  rows?: number;
 }
 
 /** A column chunk's pages and statistics. */
