@@ -11,7 +11,7 @@ import { parquetCheckpoint } from './parquet/resume.ts';
 import { isPartitionedRequest, partitionedWrite } from '../lib/dataset/sinks.ts';
 import type { PartitionOptions, PartitionedResult } from '../lib/dataset/partitioned-writer.ts';
 
-/** Options of {@link toParquet}: `schema`, `compression` (default `'snappy'`), `rowGroupSize` (default 100000), `rowGroupBytes` (default `'32MB'`). */
+/** Options of {@link toParquet}: `schema`, `compression` (default `'snappy'`), `rowGroupSize` (default 100000), `rowGroupBytes` (default `'32MB'`), `pageBytes` (default `'1MB'`). */
 export type ToParquetOptions = ParquetWriteOptions & PartitionOptions;
 
 export type { ToParquetResult } from './parquet/writer.ts';

@@ -11,9 +11,10 @@ import type { ColumnChunk, FileMetaData, RowGroup, SchemaElement } from 'hyparqu
 import type { ColumnRange } from './predicate.ts';
 
 /** How a top-level flat column's statistics may be used, or undefined when they must not be. */
-type StatKind = 'number' | 'float' | 'string' | 'date' | 'boolean';
+export type StatKind = 'number' | 'float' | 'string' | 'date' | 'boolean';
 
-function kindOf(e: SchemaElement): StatKind | undefined {
+/** The {@link StatKind} of a schema element, or undefined when its statistics must not be used. */
+export function kindOf(e: SchemaElement): StatKind | undefined {
   if ((e.num_children ?? 0) > 0 || e.repetition_type === 'REPEATED') return undefined;
   const logical = e.logical_type?.type;
   const converted = e.converted_type;
@@ -69,7 +70,8 @@ export function topLevelElements(metadata: FileMetaData): Map<string, SchemaElem
   return out;
 }
 
-function fits(kind: StatKind, v: unknown): boolean {
+/** True when a decoded statistic `v` has the type the rows of a `kind` column hold (else it is ignored). */
+export function fits(kind: StatKind, v: unknown): boolean {
   switch (kind) {
     case 'number':
       return typeof v === 'number' || typeof v === 'bigint';

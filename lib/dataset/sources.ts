@@ -105,7 +105,7 @@ export function parquetDataset<O extends { columns?: readonly string[]; name?: s
         await reader.close();
       }
     },
-    sumDetails: ['rowGroupsSkipped', 'rowGroupsRead', 'bytesSkipped', 'bytesRead'],
+    sumDetails: ['rowGroupsSkipped', 'rowGroupsRead', 'pagesSkipped', 'pagesRead', 'bytesSkipped', 'bytesRead'],
   });
 }
 

@@ -29,6 +29,7 @@ import type { ArrowColumnPlan } from './read/arrow.ts';
 import { arrowBatches, rowBatches } from './read/file-batches.ts';
 import type { OpenFile, ParquetArrowBatch, ParquetBatch } from './read/file-batches.ts';
 import { translateError } from './read/translate.ts';
+import type { PageFilter } from './read/page-filter.ts';
 
 /** Options of {@link openParquet}. */
 export interface ParquetReadOptions {
@@ -43,6 +44,13 @@ export interface ParquetReadOptions {
    * hyparquet types them); returning false skips the row group (pushdown, lib/dataset/).
    */
   rowGroupFilter?: (index: number, group: RowGroup, metadata: FileMetaData) => boolean;
+  /**
+   * Page-level pushdown: in each row group read, when the filter's columns have a page index,
+   * only the rows the filter selects are read (the other pages are skipped; see
+   * `read/page-filter.ts`). Batches then hold only those rows, and `rowStart + rows` is the row
+   * after a batch's last one.
+   */
+  pageFilter?: PageFilter;
   /**
    * Invalid UTF-8 in a string column: `'error'` (default) refuses the file with a FormatError
    * naming the column; `'replace'` reads it with U+FFFD in place of the bad bytes.
@@ -155,8 +163,14 @@ export function openParquet(path: string, options?: ParquetReadOptions): Promise
       `Expected \`options.rowGroupFilter\` to be a function, got ${describeValue(opts.rowGroupFilter)}`,
     );
   }
+  if (opts.pageFilter !== undefined && typeof opts.pageFilter?.select !== 'function') {
+    throw new ValidationError(
+      `Expected \`options.pageFilter\` to be a page filter ({ columns, select, count }), got ${describeValue(opts.pageFilter)}`,
+    );
+  }
   return open(path, {
     wanted: opts.columns,
+    pageFilter: opts.pageFilter,
     int64,
     batchSize,
     invalidUtf8,
@@ -173,6 +187,7 @@ interface Resolved {
   readonly invalidUtf8: InvalidUtf8;
   readonly maxNestedPageValues: number;
   readonly filter: ParquetReadOptions['rowGroupFilter'];
+  readonly pageFilter: PageFilter | undefined;
 }
 
 async function open(path: string, o: Resolved): Promise<ParquetReader> {
@@ -262,6 +277,7 @@ async function prepare(path: string, file: FileBuffer, o: Resolved): Promise<Par
     },
     finishers: prepared.finishers,
     ...(o.filter ? { filter: o.filter } : {}),
+    ...(o.pageFilter ? { pageFilter: o.pageFilter } : {}),
     isClosed: () => closed,
   };
   let plans: ArrowColumnPlan[] | undefined;

@@ -64,6 +64,7 @@ import { checkWriteOptions, type CheckedWriteOptions, type Field, type ParquetWr
 import { ColumnSet } from './write/columns.ts';
 import { layOutRowGroup, writeAll, writeParts } from './write/row-group.ts';
 import { fileTail, MAGIC } from './write/footer.ts';
+import { pageIndexBlock } from './encode/page-index.ts';
 
 export type { ParquetCompression };
 export type { ColumnKind as ParquetColumnKind, RowGroupMeta as ParquetRowGroupMeta };
@@ -121,7 +122,7 @@ export class ParquetFileWriter {
     options: CheckedWriteOptions,
   ) {
     const { compression: codec, rowGroupSize, rowGroupBytes } = options;
-    this.#encoder = new RowGroupEncoder(codec, options.encoderThread);
+    this.#encoder = new RowGroupEncoder(codec, options.encoderThread, options.pageBytes);
     this.path = path;
     this.tempPath = tempPath;
     this.#handle = handle;
@@ -306,7 +307,11 @@ export class ParquetFileWriter {
       await this.#settle();
       await this.#encoder.close();
       this.#set.resolveNullKinds();
-      const tail = fileTail(this.#set.schemaColumns(), this.#groups);
+      // the page indexes of every chunk, then the footer that points at them
+      const indexes = pageIndexBlock(this.#groups, this.#fileLength);
+      await writeAll(this.#handle, indexes.bytes);
+      this.#fileLength += indexes.bytes.length;
+      const tail = fileTail(this.#set.schemaColumns(), indexes.groups);
       await writeAll(this.#handle, tail);
       this.#fileLength += tail.length;
       await this.#handle.sync();

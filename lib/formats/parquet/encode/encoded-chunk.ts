@@ -5,7 +5,8 @@
 import { crc32 } from '../../checksum.ts';
 import type { ColumnBuffer } from './column-buffer.ts';
 import { compressPage, compressPageSync, type ParquetCompression } from './compress.ts';
-import { encodeChunk, type RawChunk } from './page.ts';
+import { DEFAULT_PAGE_BYTES, encodeChunk, PageType, type RawChunk } from './page.ts';
+import { pageStatistics, type PageStats } from './page-index.ts';
 
 /** A page ready for its header: `body` is compressed, `uncompressedBytes` is its size before. */
 export interface EncodedPage {
@@ -23,15 +24,39 @@ export interface EncodedPage {
 /** A column chunk's compressed pages and metadata. */
 export interface EncodedChunk extends Omit<RawChunk, 'pages'> {
   pages: EncodedPage[];
+  /** Statistics of each data page, for the page index (encode/page-index.ts). */
+  pageStats?: PageStats[];
+}
+
+/**
+ * Encodes a column chunk and the statistics of its data pages (a page's slots are its values,
+ * nulls included; `RawPage.firstRow` says where its rows start). A nested column's leaf gets no
+ * page index yet (its slots are not rows, and readers read such pages whole), and a chunk whose
+ * pages do not add up to its slots gets none rather than a wrong one.
+ */
+function encodeIndexed(col: ColumnBuffer, pageBytes: number): RawChunk & { pageStats?: PageStats[] } {
+  const chunk = encodeChunk(col, pageBytes);
+  if (col.levels !== undefined) return chunk;
+  let slots = 0;
+  const pages = chunk.pages
+    .filter((p) => p.type === PageType.DATA_PAGE)
+    .map((p) => {
+      const page = { entries: p.numValues, firstRow: p.firstRow ?? slots };
+      slots += p.numValues;
+      return page;
+    });
+  if (slots !== col.n) return chunk;
+  return { ...chunk, pageStats: pageStatistics(col, pages) };
 }
 
 /** Encodes `columns` now and compresses their pages on the libuv pool (snappy, gzip). */
 export function encodeColumnsAsync(
   columns: readonly ColumnBuffer[],
   codec: ParquetCompression,
+  pageBytes = DEFAULT_PAGE_BYTES,
 ): Promise<EncodedChunk[]> {
   // encoded synchronously: the caller resets the columns as soon as this returns
-  const chunks = columns.map((col) => encodeChunk(col));
+  const chunks = columns.map((col) => encodeIndexed(col, pageBytes));
   return Promise.all(
     chunks.map(async (chunk) => {
       const bodies = await Promise.all(chunk.pages.map((page) => compressPage(codec, page.body)));
@@ -41,9 +66,13 @@ export function encodeColumnsAsync(
 }
 
 /** Encodes and compresses `columns` on the calling thread. */
-export function encodeColumnsSync(columns: readonly ColumnBuffer[], codec: ParquetCompression): EncodedChunk[] {
+export function encodeColumnsSync(
+  columns: readonly ColumnBuffer[],
+  codec: ParquetCompression,
+  pageBytes = DEFAULT_PAGE_BYTES,
+): EncodedChunk[] {
   return columns.map((col) => {
-    const chunk = encodeChunk(col);
+    const chunk = encodeIndexed(col, pageBytes);
     return withBodies(
       chunk,
       chunk.pages.map((page) => compressPageSync(codec, page.body)),
@@ -51,7 +80,7 @@ export function encodeColumnsSync(columns: readonly ColumnBuffer[], codec: Parqu
   });
 }
 
-function withBodies(chunk: RawChunk, bodies: Uint8Array[]): EncodedChunk {
+function withBodies(chunk: RawChunk & { pageStats?: PageStats[] }, bodies: Uint8Array[]): EncodedChunk {
   return {
     ...chunk,
     pages: chunk.pages.map((page, p) => ({

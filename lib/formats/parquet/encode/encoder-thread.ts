@@ -16,6 +16,7 @@ port.on('message', (request: EncodeRequest) => {
       chunks: encodeColumnsSync(
         request.columns.map((s) => ColumnBuffer.fromSnapshot(s)),
         request.codec,
+        request.pageBytes,
       ),
     };
   } catch (error) {

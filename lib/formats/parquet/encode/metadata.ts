@@ -7,6 +7,7 @@ import { ThriftWriter, T } from './thrift.ts';
 import { elementType, type ColumnKind, type DecimalSpec } from './schema.ts';
 import { elementCount, writeNestedElements } from './nested-elements.ts';
 import { nestedLeaves, type NestedNode } from './nested-schema.ts';
+import type { ChunkPageIndex, PageIndexLocation } from './page-index.ts';
 
 /** Metadata of one written column chunk (JSON-able: statistics as base64). */
 export interface ChunkMeta {
@@ -20,6 +21,10 @@ export interface ChunkMeta {
   nullCount: number;
   min?: string;
   max?: string;
+  /** The chunk's page index, written after the last row group (encode/page-index.ts). */
+  pageIndex?: ChunkPageIndex;
+  /** Where that index was written (set when the footer is written). */
+  indexLocation?: PageIndexLocation;
 }
 
 /** Metadata of one written row group. */
@@ -172,6 +177,15 @@ function columnChunk(w: ThriftWriter, column: LeafColumn, c: ChunkMeta): void {
   if (c.min !== undefined) w.binary(6, Buffer.from(c.min, 'base64'));
   w.end();
   w.end();
+  const at = c.indexLocation;
+  if (at !== undefined) {
+    w.i64(4, at.offsetIndex[0]);
+    w.i32(5, at.offsetIndex[1]);
+    if (at.columnIndex !== undefined) {
+      w.i64(6, at.columnIndex[0]);
+      w.i32(7, at.columnIndex[1]);
+    }
+  }
   w.end();
 }
 

@@ -15,11 +15,14 @@ import { tsxFor } from '../../../workers/pool/pool-worker.ts';
 import type { ColumnBuffer, ColumnSnapshot } from './column-buffer.ts';
 import type { ParquetCompression } from './compress.ts';
 import { encodeColumnsAsync, type EncodedChunk } from './encoded-chunk.ts';
+import { DEFAULT_PAGE_BYTES } from './page.ts';
 
 /** A row group sent to the encoder thread. */
 export interface EncodeRequest {
   id: number;
   codec: ParquetCompression;
+  /** Uncompressed bytes a page holds at most (about). */
+  pageBytes: number;
   columns: ColumnSnapshot[];
 }
 
@@ -54,6 +57,7 @@ function roomForThread(gate: ThreadGate): boolean {
 export class RowGroupEncoder {
   readonly #codec: ParquetCompression;
   readonly #mode: EncoderThreadOption;
+  readonly #pageBytes: number;
   #worker: Worker | undefined;
   #failure: Error | undefined;
   #nextId = 0;
@@ -61,8 +65,9 @@ export class RowGroupEncoder {
 
   #gate: ThreadGate | undefined;
 
-  constructor(codec: ParquetCompression, mode: EncoderThreadOption) {
+  constructor(codec: ParquetCompression, mode: EncoderThreadOption, pageBytes = DEFAULT_PAGE_BYTES) {
     this.#codec = codec;
+    this.#pageBytes = pageBytes;
     this.#mode = mode === 'auto' && availableParallelism() < 2 ? false : mode;
   }
 
@@ -90,11 +95,16 @@ export class RowGroupEncoder {
       this.#worker !== undefined ||
       this.#mode === true ||
       (this.#mode === 'auto' && rows >= AUTO_MIN_ROWS && (this.#gate === undefined || roomForThread(this.#gate)));
-    if (!threaded) return encodeColumnsAsync(columns, this.#codec);
+    if (!threaded) return encodeColumnsAsync(columns, this.#codec, this.#pageBytes);
     if (this.#failure) return Promise.reject(this.#failure);
     const worker = (this.#worker ??= this.#start());
     const id = this.#nextId++;
-    const request: EncodeRequest = { id, codec: this.#codec, columns: columns.map((col) => col.snapshot()) };
+    const request: EncodeRequest = {
+      id,
+      codec: this.#codec,
+      pageBytes: this.#pageBytes,
+      columns: columns.map((col) => col.snapshot()),
+    };
     const transfer = request.columns
       .flatMap((s) => [s.defs.buffer, s.values?.buffer, s.data?.buffer, s.offsets?.buffer])
       .filter((b): b is ArrayBuffer => b instanceof ArrayBuffer && b.byteLength > 0);

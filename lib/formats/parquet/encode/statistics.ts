@@ -81,36 +81,43 @@ export function bytesMinMax(
   return { min, max };
 }
 
-/** Statistics of the buffered values of a fixed-width or boolean column (byte arrays: {@link bytesMinMax}). */
-export function fixedStatistics(col: ColumnBuffer): ChunkStatistics {
-  const n = col.n;
+/**
+ * Statistics of the buffered values of a column, or of its rows `[start, end)` (a page, for the
+ * page index: encode/page-index.ts).
+ */
+export function fixedStatistics(col: ColumnBuffer, start = 0, end = col.n): ChunkStatistics {
+  const whole = start === 0 && end === col.n;
   const defs = col.nullable && col.nulls > 0 ? col.defs : undefined;
-  const nullCount = col.nulls;
+  let nullCount = whole ? col.nulls : 0;
+  if (!whole && defs !== undefined) for (let i = start; i < end; i++) nullCount += 1 - defs[i]!;
   // byte-array decimals order as signed numbers, not bytewise: min/max left out
-  if (nullCount === n || col.kind === 'decimal') return { nullCount };
+  if (nullCount === end - start || col.kind === 'decimal') return { nullCount };
   switch (col.storage) {
     case 'i32':
-      return { nullCount, ...int32MinMax(col, defs) };
+      return { nullCount, ...int32MinMax(col, defs, start, end) };
     case 'i64':
-      return { nullCount, ...int64MinMax(col, defs) };
+      return { nullCount, ...int64MinMax(col, defs, start, end) };
     case 'f32':
     case 'f64':
-      return { nullCount, ...floatMinMax(col, defs) };
+      return { nullCount, ...floatMinMax(col, defs, start, end) };
     case 'bool':
-      return { nullCount, ...boolMinMax(col, defs) };
+      return { nullCount, ...boolMinMax(col, defs, start, end) };
     case 'bytes':
-      return { nullCount, ...bytesMinMax(col.data, col.offsets, n, defs) };
+      return {
+        nullCount,
+        ...bytesMinMax(col.data, col.offsets.subarray(start, end + 1), end - start, defs?.subarray(start, end)),
+      };
   }
 }
 
 type MinMax = { min?: Uint8Array; max?: Uint8Array };
 
-function int32MinMax(col: ColumnBuffer, defs: Uint8Array | undefined): MinMax {
+function int32MinMax(col: ColumnBuffer, defs: Uint8Array | undefined, start: number, end: number): MinMax {
   const a = col.i32;
   const unsigned = isUnsigned(col.kind);
   let min = Infinity;
   let max = -Infinity;
-  for (let i = 0; i < col.n; i++) {
+  for (let i = start; i < end; i++) {
     if (defs !== undefined && defs[i] === 0) continue;
     const v = unsigned ? a[i]! >>> 0 : a[i]!;
     if (v < min) min = v;
@@ -120,8 +127,8 @@ function int32MinMax(col: ColumnBuffer, defs: Uint8Array | undefined): MinMax {
 }
 
 /** Compares as (high word, low word) pairs: reading a BigInt64Array element allocates a bigint. */
-function int64MinMax(col: ColumnBuffer, defs: Uint8Array | undefined): MinMax {
-  const n = col.n;
+function int64MinMax(col: ColumnBuffer, defs: Uint8Array | undefined, start: number, end: number): MinMax {
+  const n = end;
   const w = new Int32Array(col.i64.buffer, col.i64.byteOffset, n * 2);
   const unsigned = isUnsigned(col.kind);
   let lo = -1;
@@ -130,7 +137,7 @@ function int64MinMax(col: ColumnBuffer, defs: Uint8Array | undefined): MinMax {
     loL = 0,
     hiH = 0,
     hiL = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = start; i < n; i++) {
     if (defs !== undefined && defs[i] === 0) continue;
     const h = unsigned ? w[2 * i + 1]! >>> 0 : w[2 * i + 1]!;
     const l = w[2 * i]! >>> 0;
@@ -156,12 +163,12 @@ function int64MinMax(col: ColumnBuffer, defs: Uint8Array | undefined): MinMax {
 }
 
 /** NaN is left out; no min/max when every value is NaN. */
-function floatMinMax(col: ColumnBuffer, defs: Uint8Array | undefined): MinMax {
+function floatMinMax(col: ColumnBuffer, defs: Uint8Array | undefined, start: number, end: number): MinMax {
   const a = col.storage === 'f64' ? col.f64 : col.f32;
   let min = Infinity;
   let max = -Infinity;
   let seen = false;
-  for (let i = 0; i < col.n; i++) {
+  for (let i = start; i < end; i++) {
     if (defs !== undefined && defs[i] === 0) continue;
     const v = a[i]!;
     if (v !== v) continue;
@@ -178,11 +185,11 @@ function floatMinMax(col: ColumnBuffer, defs: Uint8Array | undefined): MinMax {
   return { min: le(4, (d) => d.setFloat32(0, min, true)), max: le(4, (d) => d.setFloat32(0, max, true)) };
 }
 
-function boolMinMax(col: ColumnBuffer, defs: Uint8Array | undefined): MinMax {
+function boolMinMax(col: ColumnBuffer, defs: Uint8Array | undefined, start: number, end: number): MinMax {
   let anyTrue = false;
   let anyFalse = false;
   const a = col.bool;
-  for (let i = 0; i < col.n && !(anyTrue && anyFalse); i++) {
+  for (let i = start; i < end && !(anyTrue && anyFalse); i++) {
     if (defs !== undefined && defs[i] === 0) continue;
     if (a[i] === 1) anyTrue = true;
     else anyFalse = true;

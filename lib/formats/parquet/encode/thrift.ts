@@ -149,6 +149,11 @@ export class ThriftWriter {
     }
   }
 
+  /** A bare zigzag i64 of a non-negative safe integer (list elements). */
+  rawI64(value: number): void {
+    this.varint(value * 2);
+  }
+
   /** A bare zigzag i32 (list elements). */
   rawI32(value: number): void {
     this.varint(((value << 1) ^ (value >> 31)) >>> 0);

@@ -8,6 +8,7 @@ import { Batch } from '../../../core/batch.ts';
 import { SpillwayError, withContext } from '../../../core/errors.ts';
 import type { StageStats } from '../../../core/stage.ts';
 import { rowGroupPruner } from '../../../dataset/pushdown.ts';
+import { pagePruner } from '../../../dataset/page-pushdown.ts';
 import { loadParquetReader, parquetReaderLoaded } from '../load.ts';
 import type { ParquetReader } from '../reader.ts';
 import type { ParquetPlan } from './options.ts';
@@ -46,6 +47,7 @@ export async function openStageReader(plan: ParquetPlan, stats: StageStats): Pro
   try {
     const { pruneWhere, columns, maxNestedPageValues } = plan;
     const rowGroupFilter = pruneWhere === undefined ? undefined : rowGroupPruner(pruneWhere, columns, stats);
+    const pageFilter = pruneWhere === undefined ? undefined : pagePruner(pruneWhere, stats);
     reader = await openParquet(plan.path, {
       int64: plan.int64,
       batchSize: plan.batchSize,
@@ -53,6 +55,7 @@ export async function openStageReader(plan: ParquetPlan, stats: StageStats): Pro
       ...(maxNestedPageValues === undefined ? {} : { maxNestedPageValues }),
       ...(columns ? { columns } : {}),
       ...(rowGroupFilter ? { rowGroupFilter } : {}),
+      ...(pageFilter ? { pageFilter } : {}),
     });
   } catch (error) {
     throw parquetError(plan, error);

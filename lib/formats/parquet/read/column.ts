@@ -105,7 +105,8 @@ export function sliceValues(a: DecodedArray, from: number, to: number): DecodedA
   return Array.isArray(a) ? a.slice(from, to) : (a as Exclude<DecodedArray, unknown[]>).subarray(from, to);
 }
 
-function concatValues(parts: DecodedArray[], n: number): DecodedArray {
+/** Joins decoded parts into one array of `n` values (typed when every part has one type). */
+export function concatValues(parts: DecodedArray[], n: number): DecodedArray {
   if (parts.length === 1) return parts[0]!;
   const first = parts[0]!;
   if (!Array.isArray(first) && parts.every((p) => p.constructor === first.constructor)) {
@@ -209,10 +210,21 @@ function flatCursor(
 }
 
 /**
+ * Reads a flat column chunk through some of its pages only (page pushdown,
+ * read/page-selection.ts): given the chunk's bytes and a way to open a page stream over part of
+ * them, the pages to decode and the rows they hold.
+ */
+export type NarrowChunk = (chunk: { start: number; end: number; open: (from: number, to: number) => PageStream }) => {
+  pages: PageStream;
+  rows: number;
+};
+
+/**
  * Opens the cursor of top-level column `name` in a row group.
  * @param chunks the row group's column chunks
  * @param groupRows the row group's row count
  * @param skip rows to drop at the start (resume inside a row group)
+ * @param narrow for a flat column, read only some pages (then `skip` must be 0)
  */
 export function openColumn(
   tree: SchemaTree,
@@ -222,10 +234,11 @@ export function openColumn(
   groupRows: number,
   skip: number,
   s: DecodeSettings,
+  narrow?: NarrowChunk,
 ): ColumnCursor {
   const leaves = chunks.filter((c) => c.meta_data?.path_in_schema[0] === name).map((c) => c.meta_data!);
   const where = `row group ${rowGroup}, column \`${name}\``;
-  const stream = (meta: ColumnMetaData): PageStream => {
+  const chunkOf = (meta: ColumnMetaData): Parameters<NarrowChunk>[0] => {
     const [start, end] = chunkRange(
       meta,
       s.file.byteLength,
@@ -241,11 +254,19 @@ export function openColumn(
       chunkValues: known(Number(meta.num_values)),
       chunkBytes: known(Number(meta.total_uncompressed_size)),
     };
-    return openPageStream(s.file, start, end, where, s.verifyCrc ?? true);
+    return { start, end, open: (from, to) => openPageStream(s.file, from, to, where, s.verifyCrc ?? true) };
+  };
+  const stream = (meta: ColumnMetaData): PageStream => {
+    const chunk = chunkOf(meta);
+    return chunk.open(chunk.start, chunk.end);
   };
   const first = leaves[0];
   if (!first) throw new FormatError(`Parquet ${where} has no column chunk`, { file: s.path });
   if (leaves.length === 1 && isFlatColumn(getTreePath(tree, first.path_in_schema))) {
+    if (narrow !== undefined) {
+      const { pages, rows } = narrow(chunkOf(first));
+      return flatCursor(pages, leafDecoder(tree, first, s, true), where, s.path, 0, rows);
+    }
     return flatCursor(stream(first), leafDecoder(tree, first, s, true), where, s.path, skip, groupRows - skip);
   }
   // nested: every leaf page by page, rows assembled batch by batch (read/nested.ts)

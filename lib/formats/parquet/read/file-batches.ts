@@ -13,12 +13,18 @@ import type { ArrowColumnPlan } from './arrow.ts';
 import { openColumn } from './column.ts';
 import type { ColumnCursor, DecodeSettings } from './column.ts';
 import { translateError } from './translate.ts';
+import type { PageFilter } from './page-filter.ts';
+import { rowAfter } from './page-filter.ts';
+import { openSelectedCursors, selectGroupRows, type GroupSelection } from './page-selection.ts';
 
 /** One batch of rows from a Parquet file. */
 export interface ParquetBatch {
   /** 0-based row group the rows come from. */
   readonly rowGroup: number;
-  /** 0-based index, in the whole file, of the first row. */
+  /**
+   * 0-based index, in the whole file, of the first row; with a page filter (rows of skipped pages
+   * left out), `rowStart + rows.length` is the row after the batch's last, where a resume starts.
+   */
   readonly rowStart: number;
   /** The rows, keyed by column name. */
   readonly rows: Record<string, unknown>[];
@@ -50,6 +56,8 @@ export interface OpenFile {
   /** The rows path's finisher per column that needs one. */
   readonly finishers: ReadonlyMap<string, (value: unknown, column: string) => unknown>;
   readonly filter?: (index: number, group: RowGroup, metadata: FileMetaData) => boolean;
+  /** Page-level pushdown through the page index (read/page-selection.ts). */
+  readonly pageFilter?: PageFilter;
   isClosed(): boolean;
 }
 
@@ -60,21 +68,37 @@ interface ColumnsPart {
   values: DecodedArray[];
 }
 
-/** Opens every projected column of row group `g` from row `skip` of the group on. */
+/**
+ * Opens every projected column of row group `g` from row `skip` of the group on, or over the
+ * rows of `selection` only.
+ */
 function openCursors(
   f: OpenFile,
   g: number,
   skip: number,
   plans: readonly ArrowColumnPlan[] | undefined,
+  selection: GroupSelection | undefined,
 ): ColumnCursor[] {
   const chunks = f.metadata.row_groups[g]!.columns;
   const rowCount = Number(f.metadata.row_groups[g]!.num_rows);
   try {
-    return f.names.map((n, c) => {
+    const columns = f.names.map((name, c) => {
       const plan = plans?.[c];
-      const settings = plan ? { ...f.settings, raw: plan.raw, rawLeaves: plan.rawLeaves } : f.settings;
-      return openColumn(f.tree, chunks, n, g, rowCount, skip, settings);
+      return { name, settings: plan ? { ...f.settings, raw: plan.raw, rawLeaves: plan.rawLeaves } : f.settings };
     });
+    if (selection !== undefined) return openSelectedCursors(f.tree, chunks, g, rowCount, selection, columns);
+    return columns.map(({ name, settings }) => openColumn(f.tree, chunks, name, g, rowCount, skip, settings));
+  } catch (error) {
+    throw translateError(error, f.path, { batch: g });
+  }
+}
+
+/** The page selection of row group `g` from row `skip` on, when the file has a page filter. */
+async function selection(f: OpenFile, g: number, skip: number): Promise<GroupSelection | undefined> {
+  if (f.pageFilter === undefined) return undefined;
+  try {
+    const file = { footer: f.footer, tree: f.tree, names: f.names, file: f.settings.file, pageFilter: f.pageFilter };
+    return await selectGroupRows(file, g, skip);
   } catch (error) {
     throw translateError(error, f.path, { batch: g });
   }
@@ -98,16 +122,20 @@ async function* columnBatches(
       continue;
     }
     const skip = Math.max(0, fromRow - groupStart);
-    const cursors = openCursors(f, g, skip, plans);
-    for (let start = skip; start < rowCount; start += f.batchSize) {
-      const n = Math.min(rowCount, start + f.batchSize) - start;
+    const selected = await selection(f, g, skip);
+    const total = selected === undefined ? rowCount - skip : selected.rows;
+    const cursors = total === 0 ? [] : openCursors(f, g, skip, plans, selected);
+    for (let done = 0; done < total; done += f.batchSize) {
+      const n = Math.min(total - done, f.batchSize);
       let values: DecodedArray[];
       try {
         values = await Promise.all(cursors.map((c) => c.take(n)));
       } catch (error) {
         throw translateError(error, f.path, { batch: g });
       }
-      yield { rowGroup: g, rowStart: groupStart + start, n, values };
+      // with a page selection, rowStart + n is the row after the batch's last (where a resume starts)
+      const end = selected === undefined ? skip + done + n : rowAfter(selected.ranges, done + n);
+      yield { rowGroup: g, rowStart: groupStart + end - n, n, values };
     }
     groupStart += rowCount;
   }

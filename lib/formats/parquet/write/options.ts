@@ -11,6 +11,7 @@ import type { ParquetCompression } from '../encode/compress.ts';
 import type { EncoderThreadOption } from '../encode/row-group-encoder.ts';
 import type { ColumnKind, DecimalSpec } from '../encode/schema.ts';
 import type { NestedNode } from '../encode/nested-schema.ts';
+import { DEFAULT_PAGE_BYTES } from '../encode/page.ts';
 
 /** A column type the writer can declare. See the module's table. */
 export type ParquetWriteType =
@@ -48,6 +49,11 @@ export interface ParquetWriteOptions {
    * more). `false` keeps all the work on the main thread (compression still uses the libuv pool).
    */
   encoderThread?: EncoderThreadOption;
+  /**
+   * Uncompressed bytes of a data page, about (default `'1MB'`). Smaller pages let a filtered read
+   * skip more precisely through the page index (every chunk gets one), at some cost in size.
+   */
+  pageBytes?: ByteSize;
 }
 
 /** Default of {@link ParquetWriteOptions.rowGroupSize}. */
@@ -104,6 +110,7 @@ export interface CheckedWriteOptions {
   rowGroupSize: number;
   rowGroupBytes: number;
   encoderThread: EncoderThreadOption;
+  pageBytes: number;
 }
 
 /** Every option of ParquetWriteOptions, for strict validation. */
@@ -113,6 +120,7 @@ const KNOWN_PARQUET_WRITE_OPTIONS = optionKeys<ParquetWriteOptions>({
   rowGroupSize: true,
   rowGroupBytes: true,
   encoderThread: true,
+  pageBytes: true,
 });
 /**
  * Validates writer options synchronously (sinks call it in their factory, before any file is
@@ -146,5 +154,10 @@ export function checkWriteOptions(options: ParquetWriteOptions | undefined): Che
       `Expected \`options.encoderThread\` to be true, false or 'auto', got ${describeValue(opts.encoderThread)}`,
     );
   }
-  return { fields, compression, rowGroupSize, rowGroupBytes, encoderThread };
+  const pageBytes = opts.pageBytes === undefined ? DEFAULT_PAGE_BYTES : parseBytes(opts.pageBytes, 'options.pageBytes');
+  if (pageBytes < 1)
+    throw new ValidationError(
+      `Expected \`options.pageBytes\` to be at least 1 byte, got ${describeValue(opts.pageBytes)}`,
+    );
+  return { fields, compression, rowGroupSize, rowGroupBytes, encoderThread, pageBytes };
 }

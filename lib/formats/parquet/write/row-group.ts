@@ -8,6 +8,7 @@ import { CODEC_IDS } from '../encode/compress.ts';
 import type { ParquetCompression } from '../encode/compress.ts';
 import type { EncodedChunk } from '../encode/encoded-chunk.ts';
 import { pageHeader } from '../encode/metadata.ts';
+import { chunkPageIndex } from '../encode/page-index.ts';
 import type { ChunkMeta, RowGroupMeta } from '../encode/metadata.ts';
 
 /** A row group ready to write: its bytes in order and its footer metadata. */
@@ -32,6 +33,8 @@ export function layOutRowGroup(
     const chunkStart = at;
     let dataPageOffset = -1;
     let uncompressed = 0;
+    const offsets: number[] = [];
+    const sizes: number[] = [];
     for (const page of chunk.pages) {
       const body = page.body;
       const header = pageHeader(
@@ -43,6 +46,10 @@ export function layOutRowGroup(
         page.crc,
       );
       if (page.type === 0 && dataPageOffset < 0) dataPageOffset = at;
+      if (page.type === 0) {
+        offsets.push(at);
+        sizes.push(header.length + body.length);
+      }
       parts.push(header, body);
       at += header.length + body.length;
       uncompressed += header.length + page.uncompressedBytes;
@@ -60,6 +67,9 @@ export function layOutRowGroup(
       nullCount: s.nullCount,
       ...(s.min !== undefined && s.max !== undefined
         ? { min: Buffer.from(s.min).toString('base64'), max: Buffer.from(s.max).toString('base64') }
+        : {}),
+      ...(chunk.pageStats?.length === offsets.length && offsets.length > 0
+        ? { pageIndex: chunkPageIndex(chunk.pageStats, offsets, sizes) }
         : {}),
     };
   });

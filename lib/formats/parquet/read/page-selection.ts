@@ -1,0 +1,247 @@
+/**
+ * Page-level pushdown on the read side: for a row group the row-group filter kept, reads the page
+ * index of the page filter's columns and of the projected columns (read/page-index.ts), asks the
+ * filter which rows may match, and counts the data pages read and skipped. Its cursors then hand
+ * out only those rows, aligned across columns: a flat column with an OffsetIndex reads just the
+ * pages overlapping the rows (its dictionary page too) and drops the other rows of those pages;
+ * any other column (nested, or without an index) is read as before and its other rows dropped.
+ */
+import { getTreePath, isFlatColumn } from 'hyparquet/src/schema.js';
+import type { ColumnChunk, DecodedArray, FileMetaData, SchemaTree } from 'hyparquet';
+import { FormatError } from '../../../core/errors.ts';
+import { topLevelElements } from '../../../dataset/row-group-stats.ts';
+import { parsers } from '../types.ts';
+import type { FileBuffer } from '../fileBuffer.ts';
+import { concatValues, openColumn, type ColumnCursor, type DecodeSettings, type NarrowChunk } from './column.ts';
+import { clipRanges, rangeRows, type ColumnPages, type PageFilter, type RowRanges } from './page-filter.ts';
+import {
+  indexRange,
+  parseColumnIndex,
+  parseOffsetIndex,
+  readRanges,
+  type IndexRange,
+  type PageLocation,
+} from './page-index.ts';
+import type { PageStream } from './pages.ts';
+
+/** The rows of a row group to read, and the page locations of the projected flat columns. */
+export interface GroupSelection {
+  readonly ranges: RowRanges;
+  /** Rows in `ranges`. */
+  readonly rows: number;
+  readonly locations: ReadonlyMap<string, readonly PageLocation[]>;
+}
+
+/** What the selection needs of an open file. */
+export interface SelectionFile {
+  readonly footer: FileMetaData;
+  readonly tree: SchemaTree;
+  readonly names: readonly string[];
+  readonly file: FileBuffer;
+  readonly pageFilter: PageFilter;
+}
+
+/** The chunk of a flat top-level column, or undefined (nested or missing). */
+function flatChunk(tree: SchemaTree, chunks: readonly ColumnChunk[], name: string): ColumnChunk | undefined {
+  const leaves = chunks.filter((c) => c.meta_data?.path_in_schema[0] === name);
+  const meta = leaves[0]?.meta_data;
+  if (leaves.length !== 1 || !meta || meta.path_in_schema.length !== 1) return undefined;
+  return isFlatColumn(getTreePath(tree, meta.path_in_schema)) ? leaves[0] : undefined;
+}
+
+function chunkBytes(chunk: ColumnChunk): [number, number] {
+  const meta = chunk.meta_data!;
+  const start = Number(meta.dictionary_page_offset || meta.data_page_offset);
+  return [start, start + Number(meta.total_compressed_size)];
+}
+
+/** For each page (rows up to the next page's first row), whether it overlaps `ranges` (one walk over both). */
+function overlapping(pages: readonly PageLocation[], groupRows: number, ranges: RowRanges): boolean[] {
+  const out = new Array<boolean>(pages.length);
+  let r = 0;
+  for (let p = 0; p < pages.length; p++) {
+    const start = pages[p]!.firstRow;
+    const end = p + 1 < pages.length ? pages[p + 1]!.firstRow : groupRows;
+    while (r < ranges.length && ranges[r + 1]! <= start) r += 2;
+    out[p] = r < ranges.length && ranges[r]! < end;
+  }
+  return out;
+}
+
+/**
+ * Reads the page index of row group `g` and returns the rows to read from row `skip` on, or
+ * undefined when the filter's columns have no ColumnIndex or every row from `skip` may match.
+ */
+export async function selectGroupRows(f: SelectionFile, g: number, skip: number): Promise<GroupSelection | undefined> {
+  const group = f.footer.row_groups[g]!;
+  const groupRows = Number(group.num_rows);
+  const fileBytes = f.file.byteLength;
+  const filter = f.pageFilter;
+  const chunkOf = new Map<string, ColumnChunk>();
+  for (const name of new Set([...filter.columns, ...f.names])) {
+    const chunk = flatChunk(f.tree, group.columns, name);
+    if (chunk !== undefined && indexRange(chunk, 'offset', fileBytes) !== undefined) chunkOf.set(name, chunk);
+  }
+  const indexed = filter.columns.filter((c) => chunkOf.has(c) && indexRange(chunkOf.get(c)!, 'column', fileBytes));
+  if (indexed.length === 0) return undefined;
+  const offsetNames = [...chunkOf.keys()];
+  const wanted: IndexRange[] = [
+    ...offsetNames.map((n) => indexRange(chunkOf.get(n)!, 'offset', fileBytes)!),
+    ...indexed.map((n) => indexRange(chunkOf.get(n)!, 'column', fileBytes)!),
+  ];
+  const bytes = await readRanges(f.file, wanted);
+  const locations = new Map<string, PageLocation[]>();
+  offsetNames.forEach((n, i) => {
+    const [start, end] = chunkBytes(chunkOf.get(n)!);
+    const pages = parseOffsetIndex(bytes[i]!, groupRows, start, end);
+    if (pages !== undefined) locations.set(n, pages);
+  });
+  const elements = topLevelElements(f.footer);
+  const columnPages = new Map<string, ColumnPages>();
+  indexed.forEach((n, i) => {
+    const pages = locations.get(n);
+    const element = elements.get(n);
+    if (pages === undefined || element === undefined) return;
+    const parsed = parseColumnIndex(bytes[offsetNames.length + i]!, element, parsers, pages);
+    if (parsed !== undefined) columnPages.set(n, parsed);
+  });
+  if (columnPages.size === 0) return undefined;
+  const ranges = clipRanges(filter.select(group, f.footer, columnPages) ?? [0, groupRows], skip, groupRows);
+  countPages(filter, f.names, locations, groupRows, ranges);
+  if (skip === 0 && ranges.length === 2 && ranges[0] === 0 && ranges[1] === groupRows) return undefined;
+  const projected = new Map([...locations].filter(([n]) => f.names.includes(n)));
+  return { ranges, rows: rangeRows(ranges), locations: projected };
+}
+
+function countPages(
+  filter: PageFilter,
+  names: readonly string[],
+  locations: ReadonlyMap<string, readonly PageLocation[]>,
+  groupRows: number,
+  ranges: RowRanges,
+): void {
+  let read = 0;
+  let skipped = 0;
+  let bytes = 0;
+  for (const name of names) {
+    const pages = locations.get(name);
+    if (pages === undefined) continue;
+    const kept = overlapping(pages, groupRows, ranges);
+    for (let p = 0; p < pages.length; p++) {
+      if (kept[p]) read++;
+      else {
+        skipped++;
+        bytes += pages[p]!.size;
+      }
+    }
+  }
+  filter.count(read, skipped, bytes);
+}
+
+/** Rows of a cursor thrown away at once at most (the rows between two selected ranges). */
+const DISCARD_ROWS = 8192;
+
+/** A cursor over `inner`'s rows in `ranges` only (rows counted from `inner`'s first). */
+export function selectingCursor(inner: ColumnCursor, ranges: RowRanges): ColumnCursor {
+  let at = 0;
+  let r = 0;
+  return {
+    async take(n: number): Promise<DecodedArray> {
+      const parts: DecodedArray[] = [];
+      let need = n;
+      while (need > 0) {
+        if (r >= ranges.length)
+          throw new FormatError(
+            `Parquet page selection was asked for more rows than its ${rangeRows(ranges)} selected rows`,
+            {},
+          );
+        const start = ranges[r]!;
+        const end = ranges[r + 1]!;
+        while (at < start) {
+          const k = Math.min(start - at, DISCARD_ROWS);
+          await inner.take(k);
+          at += k;
+        }
+        const k = Math.min(need, end - at);
+        parts.push(await inner.take(k));
+        at += k;
+        need -= k;
+        if (at >= end) r += 2;
+      }
+      return concatValues(parts, n);
+    },
+  };
+}
+
+/** Pages of several byte runs of a chunk, one after the other. */
+function concatPages(streams: readonly PageStream[]): PageStream {
+  let i = 0;
+  return {
+    async next() {
+      for (; i < streams.length; i++) {
+        const page = await streams[i]!.next();
+        if (page) return page;
+      }
+      return undefined;
+    },
+  };
+}
+
+/** Byte runs and rows of the pages of `pages` overlapping `ranges`, and `ranges` in the kept pages' row numbering. */
+export function keptPages(
+  pages: readonly PageLocation[],
+  groupRows: number,
+  ranges: RowRanges,
+): { runs: [number, number][]; rows: number; ranges: number[] } {
+  const runs: [number, number][] = [];
+  let rows = 0;
+  // rows of the skipped pages before each kept page, to renumber the ranges
+  const gaps: [number, number][] = [];
+  let dropped = 0;
+  const kept = overlapping(pages, groupRows, ranges);
+  for (let p = 0; p < pages.length; p++) {
+    const page = pages[p]!;
+    const end = p + 1 < pages.length ? pages[p + 1]!.firstRow : groupRows;
+    if (!kept[p]) {
+      dropped += end - page.firstRow;
+      continue;
+    }
+    gaps.push([page.firstRow, dropped]);
+    rows += end - page.firstRow;
+    const last = runs[runs.length - 1];
+    if (last !== undefined && last[1] === page.offset) last[1] = page.offset + page.size;
+    else runs.push([page.offset, page.offset + page.size]);
+  }
+  const renumbered: number[] = [];
+  let g = 0;
+  for (let i = 0; i < ranges.length; i += 2) {
+    while (g + 1 < gaps.length && gaps[g + 1]![0] <= ranges[i]!) g++;
+    const shift = gaps[g]?.[1] ?? 0;
+    renumbered.push(ranges[i]! - shift, ranges[i + 1]! - shift);
+  }
+  return { runs, rows, ranges: renumbered };
+}
+
+/** Opens the cursors of the projected columns of row group `g` over the selected rows only. */
+export function openSelectedCursors(
+  tree: SchemaTree,
+  chunks: readonly ColumnChunk[],
+  g: number,
+  groupRows: number,
+  selection: GroupSelection,
+  columns: readonly { name: string; settings: DecodeSettings }[],
+): ColumnCursor[] {
+  return columns.map(({ name, settings }) => {
+    const pages = selection.locations.get(name);
+    if (pages === undefined)
+      return selectingCursor(openColumn(tree, chunks, name, g, groupRows, 0, settings), selection.ranges);
+    const kept = keptPages(pages, groupRows, selection.ranges);
+    // what precedes the first data page (the dictionary page) is always read
+    const narrow: NarrowChunk = (chunk) => {
+      const first = pages[0]!.offset;
+      const runs: [number, number][] = chunk.start < first ? [[chunk.start, first], ...kept.runs] : kept.runs;
+      return { pages: concatPages(runs.map(([a, b]) => chunk.open(a, b))), rows: kept.rows };
+    };
+    return selectingCursor(openColumn(tree, chunks, name, g, groupRows, 0, settings, narrow), kept.ranges);
+  });
+}
