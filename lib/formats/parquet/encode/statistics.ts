@@ -42,6 +42,12 @@ export function compareBytes(a: Uint8Array, as: number, ae: number, b: Uint8Arra
   return ae - as - (be - bs);
 }
 
+/** The first byte of value `k`, or undefined when the value is empty. */
+function firstByte(data: Uint8Array, offsets: ArrayLike<number>, k: number): number | undefined {
+  const s = offsets[k]!;
+  return s < offsets[k + 1]! ? data[s] : undefined;
+}
+
 /**
  * Min and max over byte-array values given by `offsets` (value i = data[offsets[i], offsets[i+1])),
  * for the rows whose `defs` is 1 (all when defs is undefined).
@@ -62,13 +68,14 @@ export function bytesMinMax(
       lo = hi = i;
       continue;
     }
-    // the first byte settles most comparisons
-    const c = data[s];
-    const cl = data[offsets[lo]!];
+    // the first byte settles most comparisons (an empty value has none: the byte at its offset
+    // is the next value's)
+    const c = s < e ? data[s] : undefined;
+    const cl = firstByte(data, offsets, lo);
     if (c === undefined || cl === undefined || c <= cl) {
       if (compareBytes(data, s, e, data, offsets[lo]!, offsets[lo + 1]!) < 0) lo = i;
     }
-    const ch = data[offsets[hi]!];
+    const ch = firstByte(data, offsets, hi);
     if (c === undefined || ch === undefined || c >= ch) {
       if (compareBytes(data, s, e, data, offsets[hi]!, offsets[hi + 1]!) > 0) hi = i;
     }

@@ -419,7 +419,7 @@ test('rows and Arrow batches with the same declared schema give byte-identical f
     const wb = await ParquetFileWriter.open(b, { schema: TRADE_SCHEMA, rowGroupSize: 1500, rowGroupBytes: '60kB' });
     for (let i = 0; i < input.length; i += 900) await wb.writeArrow(tradeBatch(input.slice(i, i + 900)));
     await wb.commit();
-    assert.ok((await readFile(a)).equals(await readFile(b)));
+    assert.ok((await readFile(a)).equals(await readFile(b)), 'the same bytes');
     assert.ok(wa.rowGroupsWritten > 3, `${wa.rowGroupsWritten} row groups`); // the byte bound ended groups before rowGroupSize
     assert.deepEqual(await readOurs(b), input);
   }));
@@ -727,7 +727,7 @@ test('fast-check: random rows round-trip through the rows path and the Arrow pat
           );
           await wb.commit();
           assert.deepEqual(await readOurs(a), rows);
-          assert.ok((await readFile(a)).equals(await readFile(b)));
+          assert.ok((await readFile(a)).equals(await readFile(b)), 'the rows and Arrow paths write the same bytes');
           await rm(a);
           await rm(b);
         },
