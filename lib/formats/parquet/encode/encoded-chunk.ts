@@ -7,6 +7,7 @@ import type { ColumnBuffer } from './column-buffer.ts';
 import { compressPage, compressPageSync, type ParquetCompression } from './compress.ts';
 import { DEFAULT_PAGE_BYTES, encodeChunk, PageType, type RawChunk } from './page.ts';
 import { pageStatistics, type PageStats } from './page-index.ts';
+import type { ChunkStatistics } from './statistics.ts';
 
 /** A page ready for its header: `body` is compressed, `uncompressedBytes` is its size before. */
 export interface EncodedPage {
@@ -46,7 +47,20 @@ function encodeIndexed(col: ColumnBuffer, pageBytes: number): RawChunk & { pageS
       return page;
     });
   if (slots !== col.n) return chunk;
+  // one data page (most dictionary chunks): its statistics are the chunk's, already computed
+  if (pages.length === 1) return { ...chunk, pageStats: [onePage(chunk.statistics, col.n)] };
   return { ...chunk, pageStats: pageStatistics(col, pages) };
+}
+
+/** The statistics of a chunk's only page, from the chunk's. */
+function onePage(statistics: ChunkStatistics, slots: number): PageStats {
+  const { nullCount, min, max } = statistics;
+  return {
+    firstRow: 0,
+    nullCount,
+    nullPage: nullCount === slots,
+    ...(min !== undefined && max !== undefined ? { min, max } : {}),
+  };
 }
 
 /** Encodes `columns` now and compresses their pages on the libuv pool (snappy, gzip). */
