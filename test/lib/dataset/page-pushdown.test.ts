@@ -17,6 +17,7 @@ import fc from 'fast-check';
 import { pipeline, collect, fromIterable, fromParquet, toParquet } from '../../../index.ts';
 import { TRUE, compilePredicate, type Predicate, type PredicateValue } from '../../../lib/dataset/predicate.ts';
 import { tempDir } from '../../helpers.ts';
+import { predicateArbitrary } from './predicate-arbitrary.ts';
 import { duckRows, duckRun, fromDuck, fromSpillway, sqlString } from '../formats/parquet/duckdb.ts';
 
 const dir = tempDir('spillway-page-pushdown-');
@@ -200,26 +201,7 @@ const COLS = ['id', 'f', 's', 'long'] as const;
 function pick(col: string, i: number): PredicateValue {
   return (hardRows[i % hardRows.length]![col] ?? null) as PredicateValue;
 }
-const leaf: fc.Arbitrary<Predicate> = fc.oneof(
-  fc
-    .record({
-      col: fc.constantFrom(...COLS),
-      op: fc.constantFrom('=', '!=', '<', '<=', '>', '>=') as fc.Arbitrary<'='>,
-      i: fc.nat(),
-    })
-    .map(({ col, op, i }) => ({ col, op, value: pick(col, i) })),
-  fc
-    .record({ col: fc.constantFrom(...COLS), is: fc.array(fc.nat(), { minLength: 1, maxLength: 3 }) })
-    .map(({ col, is }) => ({ col, op: 'in' as const, values: is.map((i) => pick(col, i)) })),
-  fc.record({ col: fc.constantFrom(...COLS), op: fc.constantFrom('isNull', 'isNotNull') as fc.Arbitrary<'isNull'> }),
-);
-const predicate: fc.Arbitrary<Predicate> = fc.oneof(
-  leaf,
-  fc.record({ and: fc.array(leaf, { minLength: 1, maxLength: 3 }) }),
-  fc.record({ or: fc.array(leaf, { minLength: 1, maxLength: 3 }) }),
-  leaf.map((p) => ({ not: p })),
-  fc.record({ not: fc.record({ and: fc.array(leaf, { minLength: 1, maxLength: 2 }) }) }),
-);
+const predicate = predicateArbitrary(COLS, pick);
 
 test('random predicates: the rows of a full read filtered by the same predicate (fast-check)', async () => {
   let skippedSome = 0;

@@ -12,6 +12,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { pipeline, collect, fromParquet } from '../../../index.ts';
 import { TRUE, compilePredicate, type Predicate, type PredicateValue } from '../../../lib/dataset/predicate.ts';
 import { tempDir } from '../../helpers.ts';
+import { predicateArbitrary } from './predicate-arbitrary.ts';
 
 const dir = tempDir('spillway-pushdown-diff-');
 const file = join(dir, 'hard.parquet');
@@ -42,31 +43,11 @@ function pick(col: string, i: number): PredicateValue {
 }
 
 const COLS = ['id', 'f', 'long_s', 'dec', 'ts', 'd', 'big'] as const;
-const leaf: fc.Arbitrary<Predicate> = fc.oneof(
-  fc
-    .record({
-      col: fc.constantFrom(...COLS),
-      op: fc.constantFrom('=', '!=', '<', '<=', '>', '>=') as fc.Arbitrary<'='>,
-      i: fc.nat(),
-    })
-    .map(({ col, op, i }) => ({ col, op, value: pick(col, i) })),
-  fc
-    .record({ col: fc.constantFrom(...COLS), is: fc.array(fc.nat(), { minLength: 1, maxLength: 3 }) })
-    .map(({ col, is }) => ({ col, op: 'in' as const, values: is.map((i) => pick(col, i)) })),
-  fc.record({ col: fc.constantFrom(...COLS), op: fc.constantFrom('isNull', 'isNotNull') as fc.Arbitrary<'isNull'> }),
-  fc.constantFrom<Predicate>(
-    { col: 'f', op: '>', value: Number.NaN },
-    { col: 'long_s', op: '>', value: `${'x'.repeat(70)}00030` },
-    { col: 'ts', op: '<', value: '2026-01-01T10:00:00Z' },
-  ),
-);
-const predicate: fc.Arbitrary<Predicate> = fc.oneof(
-  leaf,
-  fc.record({ and: fc.array(leaf, { minLength: 1, maxLength: 3 }) }),
-  fc.record({ or: fc.array(leaf, { minLength: 1, maxLength: 3 }) }),
-  leaf.map((p) => ({ not: p })),
-  fc.record({ not: fc.record({ or: fc.array(leaf, { minLength: 1, maxLength: 2 }) }) }),
-);
+const predicate = predicateArbitrary(COLS, pick, [
+  { col: 'f', op: '>', value: Number.NaN },
+  { col: 'long_s', op: '>', value: `${'x'.repeat(70)}00030` },
+  { col: 'ts', op: '<', value: '2026-01-01T10:00:00Z' },
+]);
 
 test('pushdown gives the rows of a full read filtered by the same predicate (fast-check)', async () => {
   assert.equal(all.length, 6000);
