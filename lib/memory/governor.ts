@@ -232,7 +232,7 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
 
   /**
    * Bytes that may still be used before the pause mark, by the last sample (>= 0): the smaller
-   * of the room under `pause * limit` and under `pause * heapLimit`. For adaptive batch sizes.
+   * of the room under `pause * limit` and under the heap's pause mark. For adaptive batch sizes.
    */
   headroom(): number {
     return headroom(this.#last, this.limit, this.#marks.pause);

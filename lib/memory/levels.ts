@@ -14,6 +14,7 @@ import type { MemoryLevel, MemorySample } from './types.ts';
 import type { ReusableMemory } from './reusable-memory.ts';
 import { logger } from '../core/stage.ts';
 import { formatBytes } from '../core/format.ts';
+import { HEAP_FULL, heapPressure } from './sample.ts';
 
 const log = logger('governor');
 
@@ -56,7 +57,7 @@ export function decideLevel(
 ): MemoryLevel {
   const known = reuse.observe(sample);
   if (sample.total < marks.resume * limit) reuse.reset();
-  const heapFraction = sample.heapUsable > 0 ? sample.heapUsed / sample.heapUsable : 0;
+  const heapFraction = heapPressure(sample.heapUsed, sample.heapUsable);
   if (sample.fraction >= marks.critical) return nextLevel(current, sample.fraction, marks);
   if (known && collected && current === 'pause' && heapFraction < marks.resume) {
     if (reuse.grant(sample, marks.resume * limit))
@@ -81,11 +82,12 @@ export function decideLevel(
 
 /**
  * Bytes that may still be used before the pause mark by sample `last` (>= 0): the smaller of
- * the room under `pause * limit` and under `pause * heapLimit`.
+ * the room under `pause * limit` and under the heap's pause mark (sample.ts `heapPressure`).
  */
 export function headroom(last: MemorySample | undefined, limit: number, pause: number): number {
   const pauseBytes = pause * limit;
   if (!last) return Math.floor(pauseBytes);
-  const room = Math.min(pauseBytes - last.total, pause * last.heapLimit - last.heapUsed);
+  const heapRoom = pause * HEAP_FULL * (last.heapUsable || last.heapLimit) - last.heapUsed;
+  const room = Math.min(pauseBytes - last.total, heapRoom);
   return Math.max(0, Math.floor(room));
 }

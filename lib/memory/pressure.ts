@@ -5,11 +5,12 @@
 import { MemoryLimitError } from '../core/errors.ts';
 import { formatBytes } from '../core/format.ts';
 import { describeBreakdown } from './breakdown.ts';
+import { heapPressure } from './sample.ts';
 import type { MemorySample, MemorySummary } from './types.ts';
 
 /** What the pressure is: the heap against what it can fill, or memory against the limit. */
 export function pressureText(sample: MemorySample, limit: number): string {
-  const heapBound = sample.heapUsable > 0 && sample.heapUsed / sample.heapUsable >= sample.total / limit;
+  const heapBound = sample.heapUsable > 0 && heapPressure(sample.heapUsed, sample.heapUsable) >= sample.total / limit;
   return heapBound
     ? `V8 heap ${formatBytes(sample.heapUsed)} used of the ${formatBytes(sample.heapUsable)} it can fill before V8 aborts`
     : `${formatBytes(sample.total)} of a ${formatBytes(limit)} limit`;
