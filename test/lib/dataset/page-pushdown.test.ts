@@ -18,6 +18,7 @@ import { pipeline, collect, fromIterable, fromParquet, toParquet } from '../../.
 import { TRUE, compilePredicate, type Predicate, type PredicateValue } from '../../../lib/dataset/predicate.ts';
 import { tempDir } from '../../helpers.ts';
 import { predicateArbitrary } from './predicate-arbitrary.ts';
+import { rangeResponse } from './remote/range-response.ts';
 import { duckRows, duckRun, fromDuck, fromSpillway, sqlString } from '../formats/parquet/duckdb.ts';
 
 const dir = tempDir('spillway-page-pushdown-');
@@ -237,23 +238,15 @@ test('over HTTP, only the byte ranges of the pages needed are fetched', async ()
   const bytes = readFileSync(sorted);
   let served = 0;
   server = createServer((req, res) => {
-    const range = /bytes=(\d*)-(\d*)/.exec(req.headers.range ?? '');
-    if (!range) {
+    const partial = rangeResponse(req.headers.range, bytes);
+    if (!partial) {
       res.writeHead(200, { 'content-length': bytes.length }).end(bytes);
       served += bytes.length;
       return;
     }
-    const size = bytes.length;
-    const start = range[1] === '' ? Math.max(0, size - Number(range[2])) : Number(range[1]);
-    const end = range[1] === '' || range[2] === '' ? size - 1 : Math.min(Number(range[2]), size - 1);
-    const body = bytes.subarray(start, end + 1);
-    res.writeHead(206, {
-      'content-range': `bytes ${start}-${end}/${size}`,
-      'content-length': body.length,
-      etag: '"v1"',
-    });
-    served += body.length;
-    res.end(body);
+    res.writeHead(206, partial.headers);
+    served += partial.body.length;
+    res.end(partial.body);
   });
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/sorted.parquet`;

@@ -26,6 +26,7 @@ import {
   SpillwayError,
 } from '../../../../index.ts';
 import { tempDir } from '../../../helpers.ts';
+import { rangeResponse } from './range-response.ts';
 
 const dir = tempDir('spillway-remote-http-');
 let server: Server;
@@ -68,20 +69,13 @@ before(async () => {
       res.writeHead(500).end('try again');
       return;
     }
-    const range = /bytes=(\d*)-(\d*)/.exec(req.headers.range ?? '');
-    if (!range || mode === 'norange') {
+    const partial = rangeResponse(req.headers.range, bytes);
+    if (!partial || mode === 'norange') {
       res.writeHead(200, { 'content-length': bytes.length, etag: '"v1"' }).end(bytes);
       return;
     }
-    const size = bytes.length;
-    const start = range[1] === '' ? Math.max(0, size - Number(range[2])) : Number(range[1]);
-    const end = range[1] === '' || range[2] === '' ? size - 1 : Math.min(Number(range[2]), size - 1);
-    const body = bytes.subarray(start, end + 1);
-    res.writeHead(206, {
-      'content-range': `bytes ${start}-${end}/${size}`,
-      'content-length': body.length,
-      etag: '"v1"',
-    });
+    const body = partial.body;
+    res.writeHead(206, partial.headers);
     if (mode === 'drop' && body.length > 200 && random() < 0.5) {
       drops++;
       // half the body, then the connection is cut
