@@ -53,3 +53,23 @@ export async function settledFds(before: number): Promise<number> {
   }
   return now;
 }
+
+/**
+ * Polls `probe` until `done` holds for its result, or until `timeoutMs` passes (then returns the
+ * last result for the caller's assertion). For work that finishes asynchronously, such as a row
+ * group written in the background: on a busy machine that takes an unknown number of event-loop
+ * turns, so tests wait on the condition, never on a count of turns.
+ */
+export async function pollUntil<T>(
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await probe();
+  while (!done(value) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 5));
+    value = await probe();
+  }
+  return value;
+}

@@ -27,7 +27,7 @@ import { ParquetFileWriter } from '../../../../lib/formats/parquet/writer.ts';
 import { NestedColumn } from '../../../../lib/formats/parquet/encode/nested-column.ts';
 import { encodeChunk } from '../../../../lib/formats/parquet/encode/page.ts';
 import { fromIterable, fromParquet, mapBatch, pipeline, toParquet } from '../../../../index.ts';
-import { tempDir } from '../../../helpers.ts';
+import { pollUntil, tempDir } from '../../../helpers.ts';
 import { duckRows, duckRun, sqlString } from './duckdb.ts';
 import { PreciseDate } from '../../../../lib/formats/values.ts';
 
@@ -278,9 +278,7 @@ test('a checkpoint keeps the nested schema: a resumed file continues it', async 
   const w = await ParquetFileWriter.open(file, { rowGroupSize: 2 });
   await w.write(ROWS.slice(0, 3));
   // let the row group in flight reach the file
-  let state = await w.checkpoint();
-  for (let i = 0; i < 20 && state === undefined; i++)
-    state = await new Promise((r) => setImmediate(r)).then(() => w.checkpoint());
+  const state = await pollUntil(() => w.checkpoint(), (s) => s !== undefined);
   assert.ok(state && state.rows === 2, `checkpoint at ${state?.rows} rows`);
   const json = JSON.parse(JSON.stringify(state)) as typeof state;
   assert.equal(json.fields.find((f) => f.name === 'pos')?.nested?.type, 'struct');

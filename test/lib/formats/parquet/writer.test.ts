@@ -47,6 +47,7 @@ import { openParquet } from '../../../../lib/formats/parquet/reader.ts';
 import { ErrorCodes } from '../../../../lib/core/errors.ts';
 import { fromIterable, fromParquet, mapBatch, pipeline, toParquet } from '../../../../index.ts';
 import { duckRows, sqlString } from './duckdb.ts';
+import { pollUntil } from '../../../helpers.ts';
 
 const require = createRequire(import.meta.url);
 type Cursor = { next(): Promise<Record<string, unknown> | null> };
@@ -772,9 +773,7 @@ test('checkpoint, release, resume from the JSON state: the file equals an uninte
     assert.equal(await w.checkpoint(), undefined);
     await w.writeArrow(tradeBatch(input.slice(0, 2300)));
     // let the row groups in flight reach the file, as a checkpoint taken later would see
-    let state = await w.checkpoint();
-    for (let i = 0; i < 10 && (state?.rowGroups ?? 0) < 2; i++)
-      state = await new Promise((r) => setImmediate(r)).then(() => w.checkpoint());
+    const state = await pollUntil(() => w.checkpoint(), (s) => (s?.rowGroups ?? 0) >= 2);
     assert.ok(state && state.rows > 0 && state.rows % 1000 === 0, `checkpoint at ${state?.rows} rows`);
     const json = JSON.parse(JSON.stringify(state)) as typeof state;
     await w.writeArrow(tradeBatch(input.slice(2300, 3100))); // more than the checkpoint: lost in the "crash"
