@@ -278,7 +278,10 @@ test('a checkpoint keeps the nested schema: a resumed file continues it', async 
   const w = await ParquetFileWriter.open(file, { rowGroupSize: 2 });
   await w.write(ROWS.slice(0, 3));
   // let the row group in flight reach the file
-  const state = await pollUntil(() => w.checkpoint(), (s) => s !== undefined);
+  const state = await pollUntil(
+    () => w.checkpoint(),
+    (s) => s !== undefined,
+  );
   assert.ok(state && state.rows === 2, `checkpoint at ${state?.rows} rows`);
   const json = JSON.parse(JSON.stringify(state)) as typeof state;
   assert.equal(json.fields.find((f) => f.name === 'pos')?.nested?.type, 'struct');

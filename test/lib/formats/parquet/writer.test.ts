@@ -773,7 +773,10 @@ test('checkpoint, release, resume from the JSON state: the file equals an uninte
     assert.equal(await w.checkpoint(), undefined);
     await w.writeArrow(tradeBatch(input.slice(0, 2300)));
     // let the row groups in flight reach the file, as a checkpoint taken later would see
-    const state = await pollUntil(() => w.checkpoint(), (s) => (s?.rowGroups ?? 0) >= 2);
+    const state = await pollUntil(
+      () => w.checkpoint(),
+      (s) => (s?.rowGroups ?? 0) >= 2,
+    );
     assert.ok(state && state.rows > 0 && state.rows % 1000 === 0, `checkpoint at ${state?.rows} rows`);
     const json = JSON.parse(JSON.stringify(state)) as typeof state;
     await w.writeArrow(tradeBatch(input.slice(2300, 3100))); // more than the checkpoint: lost in the "crash"
