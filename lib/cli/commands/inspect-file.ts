@@ -58,8 +58,9 @@ function parquetText(r: ParquetInspection): string {
       const stats = s
         ? `  min ${s.min ?? '-'} max ${s.max ?? '-'}${s.nullCount === undefined ? '' : ` nulls ${s.nullCount}`}${s.invalid ? ' (invalid statistics ignored)' : ''}`
         : '';
+      const pages = c.pageIndex ? `  page index ${c.pageIndex.columnIndexBytes > 0 ? 'min/max' : 'offsets only'}` : '';
       lines.push(
-        `    ${c.path}: ${c.physicalType} ${c.codec} ${c.encodings.join('/')} ${formatBytes(c.compressedBytes)}${stats}`,
+        `    ${c.path}: ${c.physicalType} ${c.codec} ${c.encodings.join('/')} ${formatBytes(c.compressedBytes)}${stats}${pages}`,
       );
     }
   }

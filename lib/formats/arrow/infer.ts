@@ -6,7 +6,9 @@
  *   (fractions, NaN, ±Infinity, -0, integers beyond int32) -> Float64. Both are exact for JS numbers,
  *   so a column that is Int32 in one batch and Float64 in the next widens to Float64 losslessly.
  * - bigint -> Int64 (numbers mixed in must be integers); boolean -> Bool; string -> Utf8;
- *   Date -> Timestamp(ms, no zone), or us/ns when a PreciseDate carries digits below the millisecond
+ *   Date -> Timestamp(ms, UTC), or us/ns when a PreciseDate carries digits below the millisecond
+ *   (a Date is an instant: zone `UTC`; a Timestamp without a zone is a wall-clock time, such as a
+ *   Parquet TIMESTAMP not adjusted to UTC, and toParquet writes it as one)
  *   (an invalid Date is rejected); Uint8Array -> Binary.
  * - null and undefined -> null; a column with nothing else -> Null.
  * - plain objects and arrays -> Utf8 holding JSON, with field metadata `spillway.json` so
@@ -108,8 +110,8 @@ function typeForKinds(kinds: Set<Kind>, column: string, hasUnsafeNumber: boolean
   kinds.delete('null');
   if (kinds.size === 0) return { type: new Null(), json: false };
   if ([...kinds].every((k) => k.startsWith('date'))) {
-    if (kinds.has('date_ns')) return { type: new TimestampNanosecond(), json: false };
-    if (kinds.has('date_us')) return { type: new TimestampMicrosecond(), json: false };
+    if (kinds.has('date_ns')) return { type: new TimestampNanosecond('UTC'), json: false };
+    if (kinds.has('date_us')) return { type: new TimestampMicrosecond('UTC'), json: false };
   }
   if (kinds.size === 1) {
     const [kind] = kinds;
@@ -125,7 +127,7 @@ function typeForKinds(kinds: Set<Kind>, column: string, hasUnsafeNumber: boolean
       case 'string':
         return { type: new Utf8(), json: false };
       case 'date':
-        return { type: new TimestampMillisecond(), json: false };
+        return { type: new TimestampMillisecond('UTC'), json: false };
       case 'binary':
         return { type: new Binary(), json: false };
       default:

@@ -57,6 +57,12 @@ export interface ParquetChunkInfo {
   readonly compressedBytes: number;
   readonly uncompressedBytes: number;
   readonly statistics?: ParquetChunkStatistics;
+  /**
+   * Sizes of the chunk's page index when the file has one: per-page min/max and null counts (the
+   * column index) and page offsets with first rows (the offset index). A filtered `fromParquet`
+   * uses them to skip pages; without them it can skip whole row groups only.
+   */
+  readonly pageIndex?: { readonly columnIndexBytes: number; readonly offsetIndexBytes: number };
 }
 
 /** One row group. */
@@ -249,6 +255,10 @@ export async function inspectParquet(path: string, options?: InspectParquetOptio
         const m = c.meta_data;
         if (m) codecs.add(m.codec);
         const stats = statistics(rawStats[index]?.[k], leaves[k]);
+        const pageIndex =
+          c.offset_index_length || c.column_index_length
+            ? { columnIndexBytes: c.column_index_length ?? 0, offsetIndexBytes: c.offset_index_length ?? 0 }
+            : undefined;
         return {
           path: m?.path_in_schema.join('.') ?? '',
           physicalType: m?.type ?? 'unknown',
@@ -258,6 +268,7 @@ export async function inspectParquet(path: string, options?: InspectParquetOptio
           compressedBytes: Number(m?.total_compressed_size ?? 0),
           uncompressedBytes: Number(m?.total_uncompressed_size ?? 0),
           ...(stats ? { statistics: stats } : {}),
+          ...(pageIndex ? { pageIndex } : {}),
         };
       });
       return {

@@ -36,7 +36,10 @@
  * Date32/Date64 -> DATE, Decimal128 -> DECIMAL (BYTE_ARRAY, big-endian two's complement; no
  * min/max statistics), Timestamp s/ms -> TIMESTAMP MILLIS (seconds x1000), us -> MICROS, ns ->
  * NANOS, Null -> an all-null STRING column, nested types as above. Other types throw
- * {@link UnsupportedError}.
+ * {@link UnsupportedError}. A Timestamp with a zone (spillway's Arrow from JS Dates carries `UTC`)
+ * is written adjusted to UTC (DuckDB's TIMESTAMPTZ); one without a zone (a wall-clock time, as
+ * fromParquet reads a TIMESTAMP not adjusted to UTC) is written not adjusted (DuckDB's TIMESTAMP).
+ * Rows hold JS Dates, which are instants: the rows path always writes UTC-adjusted timestamps.
  *
  * Schema drift: a batch whose column has another type than the file's is converted when that is
  * exact (Int32 into DOUBLE, Null into any nullable column, an Int64 that fits into INT32...). While

@@ -97,9 +97,9 @@ export function pageHeader(
 
 function schemaElement(
   w: ThriftWriter,
-  column: { name: string; kind: ColumnKind; nullable: boolean; decimal?: DecimalSpec },
+  column: { name: string; kind: ColumnKind; nullable: boolean; decimal?: DecimalSpec; local?: true },
 ): void {
-  const t = elementType(column.kind);
+  const t = elementType(column.kind, column.local === true);
   w.begin();
   w.i32(1, t.physical);
   w.i32(3, column.nullable ? 1 : 0);

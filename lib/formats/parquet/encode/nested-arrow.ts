@@ -6,7 +6,7 @@
  */
 import type { Data, DataType, Field } from 'apache-arrow';
 import { appendArrow } from './arrow.ts';
-import { decimalOfArrow, kindOfArrow, type ColumnKind } from './schema.ts';
+import { decimalOfArrow, isLocalTimestamp, kindOfArrow, type ColumnKind } from './schema.ts';
 import type { NestedField, NestedNode } from './nested-schema.ts';
 import type { NestedAccess } from './nested-shred.ts';
 import type { ColumnBuffer } from './column-buffer.ts';
@@ -57,7 +57,13 @@ export function nodeOfArrow(type: DataType): NestedNode | undefined {
     default: {
       const kind = kindOfArrow(type);
       const decimal = decimalOfArrow(type);
-      return kind === undefined ? undefined : decimal ? { type: 'leaf', kind, decimal } : { type: 'leaf', kind };
+      if (kind === undefined) return undefined;
+      return {
+        type: 'leaf',
+        kind,
+        ...(decimal ? { decimal } : {}),
+        ...(isLocalTimestamp(type) ? { local: true as const } : {}),
+      };
     }
   }
 }

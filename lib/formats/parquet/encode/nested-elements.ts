@@ -59,7 +59,13 @@ export function writeNestedElements(
   const repetition = nullable ? REPETITION.OPTIONAL : REPETITION.REQUIRED;
   switch (node.type) {
     case 'leaf':
-      leaf(w, { name, kind: node.kind, nullable, ...(node.decimal ? { decimal: node.decimal } : {}) });
+      leaf(w, {
+        name,
+        kind: node.kind,
+        nullable,
+        ...(node.decimal ? { decimal: node.decimal } : {}),
+        ...(node.local ? { local: true as const } : {}),
+      });
       return;
     case 'struct':
       group(w, name, repetition, node.fields.length);

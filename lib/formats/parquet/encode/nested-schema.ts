@@ -8,7 +8,7 @@ import type { ColumnKind, DecimalSpec } from './schema.ts';
 
 /** A nested column's type tree (JSON-able: a checkpoint keeps it). */
 export type NestedNode =
-  | { type: 'leaf'; kind: ColumnKind; decimal?: DecimalSpec }
+  | { type: 'leaf'; kind: ColumnKind; decimal?: DecimalSpec; local?: true }
   | { type: 'list'; element: NestedNode; elementNullable: boolean }
   | { type: 'struct'; fields: NestedField[] }
   | { type: 'map'; key: NestedNode; value: NestedNode; valueNullable: boolean };
@@ -24,7 +24,7 @@ export interface NestedField {
 export interface NestedLeaf {
   path: string[];
   /** The leaf node itself (its kind may still widen in the first row group). */
-  node: { type: 'leaf'; kind: ColumnKind; decimal?: DecimalSpec };
+  node: { type: 'leaf'; kind: ColumnKind; decimal?: DecimalSpec; local?: true };
   maxDef: number;
   maxRep: number;
 }

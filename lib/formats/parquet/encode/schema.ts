@@ -123,7 +123,12 @@ const CONVERTED = {
 } as const;
 
 /** The schema element type of a kind (`null` is written as a string column). */
-export function elementType(kind: ColumnKind): ElementType {
+export function elementType(kind: ColumnKind, local = false): ElementType {
+  // a local (wall-clock) timestamp has no converted type: TIMESTAMP_MILLIS/MICROS mean UTC-adjusted
+  if (local && (kind === 'timestamp' || kind === 'timestamp_us' || kind === 'timestamp_ns')) {
+    const unit = kind === 'timestamp' ? 'MILLIS' : kind === 'timestamp_us' ? 'MICROS' : 'NANOS';
+    return { physical: Physical.INT64, logical: { type: 'TIMESTAMP', unit, utc: false } };
+  }
   const int = (bitWidth: number, signed: boolean, converted: number, physical: number): ElementType => ({
     physical,
     converted,
@@ -196,6 +201,18 @@ const A = {
   LargeUtf8: 20,
   Dictionary: -1,
 } as const;
+
+/**
+ * True for an Arrow Timestamp without a time zone: a wall-clock time, written as a TIMESTAMP not
+ * adjusted to UTC (DuckDB's `TIMESTAMP`, where a zoned one is `TIMESTAMPTZ`). spillway's own
+ * Arrow from JS Dates carries `UTC`; a Parquet TIMESTAMP not adjusted to UTC is read without one.
+ */
+export function isLocalTimestamp(type: DataType): boolean {
+  const t = type as DataType & { timezone?: string | null };
+  return (
+    (type.typeId as number) === A.Timestamp && (t.timezone === null || t.timezone === undefined || t.timezone === '')
+  );
+}
 
 /** Precision and scale of an Arrow Decimal type the writer writes (Decimal128), else undefined. */
 export function decimalOfArrow(type: DataType): DecimalSpec | undefined {

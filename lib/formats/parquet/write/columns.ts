@@ -10,7 +10,7 @@ import { ColumnBuffer } from '../encode/column-buffer.ts';
 import { appendArrow, arrowBytes, kindOfField } from '../encode/arrow.ts';
 import { widenKind } from '../encode/drift.ts';
 import { dateKind, kindOfValue, pushValue } from '../encode/rows.ts';
-import { decimalOfArrow, widthOf, type ColumnKind } from '../encode/schema.ts';
+import { decimalOfArrow, isLocalTimestamp, widthOf, type ColumnKind } from '../encode/schema.ts';
 import type { Field } from './options.ts';
 import { NestedColumn } from '../encode/nested-column.ts';
 import { inferNested } from '../encode/nested-js.ts';
@@ -66,6 +66,7 @@ export class ColumnSet {
       nullable: f.nullable,
       ...(f.nested ? { nested: f.nested } : {}),
       ...(f.decimal ? { decimal: f.decimal } : {}),
+      ...(f.local ? { local: f.local } : {}),
     }));
   }
 
@@ -114,9 +115,13 @@ export class ColumnSet {
         );
       }
       const decimal = decimalOfArrow(f.type);
-      return decimal
-        ? { name: f.name, type: kind, nullable: true, decimal }
-        : { name: f.name, type: kind, nullable: true };
+      return {
+        name: f.name,
+        type: kind,
+        nullable: true,
+        ...(decimal ? { decimal } : {}),
+        ...(isLocalTimestamp(f.type) ? { local: true as const } : {}),
+      };
     });
     if (fields.length === 0)
       throw new FormatError('Cannot infer a Parquet schema without columns; declare `schema`', {
@@ -149,6 +154,19 @@ export class ColumnSet {
       if (kind === undefined) {
         throw new UnsupportedError(
           `Column \`${fields[c]!.name}\` has Arrow type ${String(field.type)}, which the Parquet writer cannot write; map it to a supported type first`,
+          { file: this.path, batch: batchIndex },
+        );
+      }
+      // wall-clock and UTC times of an inferred column do not mix (a declared `timestamp` takes either)
+      const f = fields[c]!;
+      if (
+        this.inferred &&
+        kind.startsWith('timestamp') &&
+        f.type.startsWith('timestamp') &&
+        (f.local === true) !== isLocalTimestamp(field.type)
+      ) {
+        throw new SchemaMismatchError(
+          `Column \`${fields[c]!.name}\` holds ${fields[c]!.local ? 'wall-clock timestamps (no time zone)' : 'UTC timestamps'} but this batch has Arrow type ${String(field.type)}`,
           { file: this.path, batch: batchIndex },
         );
       }
@@ -226,6 +244,7 @@ export class ColumnSet {
             wider,
             batchIndex,
           );
+          if (field.type === 'null' && isLocalTimestamp(data.type)) field.local = true;
           field.type = wider;
           failure = appendArrow(col, data, source, offset, count);
           if (failure === undefined) return;

@@ -83,6 +83,8 @@ export interface Field {
   nested?: NestedNode;
   /** Precision and scale of a `decimal` column. */
   decimal?: DecimalSpec;
+  /** A timestamp column of wall-clock times (not adjusted to UTC): from an Arrow Timestamp without a zone. */
+  local?: true;
 }
 
 function parseSchema(schema: Record<string, ParquetFieldSpec>): Field[] {

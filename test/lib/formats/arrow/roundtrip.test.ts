@@ -213,16 +213,17 @@ test('inferred schemas keep sub-millisecond digits: PreciseDate infers us or ns,
   const plain = new Date(Date.UTC(2026, 0, 1));
   const micro = new PreciseDate(Date.UTC(2026, 0, 1), 572_000);
   const nano = new PreciseDate(Date.UTC(2026, 0, 1), 572_001);
-  assert.equal(String(inferSchema([{ t: plain }]).fields[0]!.type), 'Timestamp<MILLISECOND>');
-  assert.equal(String(inferSchema([{ t: plain }, { t: micro }]).fields[0]!.type), 'Timestamp<MICROSECOND>');
-  assert.equal(String(inferSchema([{ t: micro }, { t: nano }]).fields[0]!.type), 'Timestamp<NANOSECOND>');
+  // a Date is an instant: zone UTC (a Timestamp without a zone is a wall-clock time)
+  assert.equal(String(inferSchema([{ t: plain }]).fields[0]!.type), 'Timestamp<MILLISECOND, UTC>');
+  assert.equal(String(inferSchema([{ t: plain }, { t: micro }]).fields[0]!.type), 'Timestamp<MICROSECOND, UTC>');
+  assert.equal(String(inferSchema([{ t: micro }, { t: nano }]).fields[0]!.type), 'Timestamp<NANOSECOND, UTC>');
   const back = recordBatchToRows(rowsToRecordBatch([{ t: plain }, { t: nano }]), { timestamps: 'date' }) as {
     t: Date;
   }[];
   assert.equal((back[1]!.t as InstanceType<typeof PreciseDate>).nanos, 572_001);
   assert.equal((back[0]!.t as Date).getTime(), plain.getTime());
   const wide = unifySchemas(inferSchema([{ t: plain }]), inferSchema([{ t: micro }]));
-  assert.equal(String(wide.fields[0]!.type), 'Timestamp<MICROSECOND>');
+  assert.equal(String(wide.fields[0]!.type), 'Timestamp<MICROSECOND, UTC>');
   const cast = castRecordBatch(rowsToRecordBatch([{ t: plain }]), wide);
   assert.equal(cast.getChild('t')!.data[0]!.values[0], BigInt(plain.getTime()) * 1000n);
 });

@@ -17,6 +17,7 @@ import {
 import { inspectParquet } from '../../../../lib/formats/parquet/inspect.ts';
 import { inspectArrow } from '../../../../lib/formats/arrow/inspect.ts';
 import { ROOT, tempDir } from '../../../helpers.ts';
+import { fromIterable, pipeline, toParquet } from '../../../../index.ts';
 import { duckRun, sqlString } from './duckdb.ts';
 
 const run = promisify(execFile);
@@ -62,6 +63,24 @@ test('inspectParquet describes schema, row groups, exact statistics, codecs and 
     info.rowGroups[0]!.columns.find((c) => c.path === 'l.list.element')!.statistics?.nullCount,
     info.rowGroups[0]!.numRows,
   );
+});
+
+test('inspectParquet and `spillway inspect` show which chunks have a page index (toParquet writes one for flat columns)', async () => {
+  const file = join(dir, 'paged.parquet');
+  const rows = Array.from({ length: 3000 }, (_, i) => ({ id: i, tags: [i, i + 1] }));
+  await pipeline(fromIterable(rows), toParquet(file, { pageBytes: '4KB' }), { governor: false });
+  const chunks = (await inspectParquet(file)).rowGroups[0]!.columns;
+  const id = chunks.find((c) => c.path === 'id')!;
+  assert.ok(id.pageIndex && id.pageIndex.columnIndexBytes > 0 && id.pageIndex.offsetIndexBytes > 0, 'id has one');
+  assert.equal(chunks.find((c) => c.path === 'tags.list.element')!.pageIndex, undefined, 'nested leaves have none yet');
+  const { stdout } = await run(
+    process.execPath,
+    ['--conditions=spillway-source', '--import', 'tsx', join(ROOT, 'lib/cli/main.ts'), 'inspect', file],
+    {
+      cwd: ROOT,
+    },
+  );
+  assert.match(stdout, /\n\s+id: DOUBLE .* page index min\/max/);
 });
 
 test('inspectParquet: a file with no rows still has its columns; bad statistics are flagged, not thrown', async () => {

@@ -17,6 +17,8 @@ import {
   Map_,
   RecordBatch,
   Struct,
+  Table,
+  TimestampMillisecond,
   Utf8,
   makeData,
   vectorFromArray,
@@ -332,6 +334,43 @@ test('microsecond timestamps from a file read as rows keep their microseconds, f
   // a millisecond column refuses a value with microseconds rather than cutting them off
   const w = await ParquetFileWriter.open(fileName(), { schema: { t: 'timestamp' } });
   await assert.rejects(w.write([{ t: new PreciseDate(1000, 1000) }]), { code: ErrorCodes.FORMAT });
+  await w.abort();
+});
+
+test('wall-clock timestamps (TIMESTAMP, not adjusted to UTC) stay TIMESTAMP, flat and nested; zoned ones stay TIMESTAMPTZ', async () => {
+  const source = fileName();
+  await duckRun(`COPY (SELECT TIMESTAMP '2024-02-29 10:00:00.123456' + to_microseconds(i * 7) AS t,
+    TIMESTAMP_MS '1999-12-31 23:59:59.999' + to_milliseconds(i) AS tms,
+    TIMESTAMP_NS '2262-04-11 23:47:16.854775' + to_microseconds(-i) AS tns,
+    TIMESTAMPTZ '2024-02-29 10:00:00.5+00' + to_seconds(i) AS tz,
+    [TIMESTAMP '1970-01-01 00:00:00' - to_microseconds(i), NULL] AS tl,
+    {'at': TIMESTAMP '2000-01-01 00:00:00.000001', 'z': TIMESTAMPTZ '2000-01-01 00:00:00+00'} AS s
+    FROM range(5) r(i)) TO ${sqlString(source)} (FORMAT parquet)`);
+  const types = await duckTypes(source);
+  assert.equal(types.t, 'TIMESTAMP');
+  const q = (f: string) =>
+    duckRows(`SELECT t::VARCHAR AS t, tms::VARCHAR AS tms, tns::VARCHAR AS tns, tz::VARCHAR AS tz,
+      tl::VARCHAR AS tl, s::VARCHAR AS s FROM ${sqlString(f)} ORDER BY t`);
+  const expected = (await q(source)).rows;
+  for (const output of ['arrow', 'rows'] as const) {
+    const copy = fileName();
+    await pipeline(fromParquet(source, { output }), toParquet(copy), { governor: false });
+    if (output === 'arrow') assert.deepEqual(await duckTypes(copy), types, 'the Arrow path keeps every type');
+    else {
+      // rows carry JS Dates (instants): the same values, written as UTC-adjusted timestamps (documented)
+      assert.equal((await duckTypes(copy)).t, 'TIMESTAMP WITH TIME ZONE');
+    }
+    const back = await duckRows(`SELECT t::TIMESTAMP::VARCHAR AS t, tms::TIMESTAMP::VARCHAR AS tms,
+      tns::TIMESTAMP_NS::VARCHAR AS tns, tz::VARCHAR AS tz, tl::TIMESTAMP[]::VARCHAR AS tl,
+      s::STRUCT("at" TIMESTAMP, z TIMESTAMPTZ)::VARCHAR AS s FROM ${sqlString(copy)} ORDER BY t`);
+    assert.deepEqual(back.rows, expected, `${output}: the same wall-clock values`);
+  }
+  // an inferred wall-clock column refuses UTC times in a later batch (neither converts exactly)
+  const local = new Table({ t: vectorFromArray([new Date(0)], new TimestampMillisecond()) }).batches[0]!;
+  const utc = new Table({ t: vectorFromArray([new Date(0)], new TimestampMillisecond('UTC')) }).batches[0]!;
+  const w = await ParquetFileWriter.open(fileName());
+  await w.writeArrow(local, 0);
+  await assert.rejects(w.writeArrow(utc, 1), { code: ErrorCodes.SCHEMA_MISMATCH, message: /wall-clock/ });
   await w.abort();
 });
 

@@ -294,10 +294,10 @@ test('every Arrow type: logical types in the footer, values back through our rea
       bin: data([Uint8Array.of(1), null, new Uint8Array()], new Binary()),
       d32: data([new Date(86_400_000 * 2), null, new Date(0)], new DateDay()),
       d64: data([new Date(86_400_000 * 2), null, new Date(0)], new DateMillisecond()),
-      tss: data([new Date(5000), null, new Date(-1000)], new TimestampSecond()),
+      tss: data([new Date(5000), null, new Date(-1000)], new TimestampSecond('UTC')),
       tsms: data([new Date(5), null, new Date(-1)], new TimestampMillisecond()),
       tsus: makeData({
-        type: new TimestampMicrosecond(),
+        type: new TimestampMicrosecond('Europe/Paris'),
         length: 3,
         nullCount: 1,
         nullBitmap: bitmap,
@@ -343,7 +343,10 @@ test('every Arrow type: logical types in the footer, values back through our rea
       'TIMESTAMP_MICROS',
       { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MICROS' },
     ]);
-    assert.deepEqual(el.tsns, ['INT64', undefined, { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'NANOS' }]);
+    // a zoned Timestamp is an instant (adjusted to UTC); one without a zone a wall-clock time, with
+    // no converted type (TIMESTAMP_MILLIS would mean UTC)
+    assert.deepEqual(el.tsms, ['INT64', undefined, { type: 'TIMESTAMP', isAdjustedToUTC: false, unit: 'MILLIS' }]);
+    assert.deepEqual(el.tsns, ['INT64', undefined, { type: 'TIMESTAMP', isAdjustedToUTC: false, unit: 'NANOS' }]);
     assert.deepEqual(el.nul, ['BYTE_ARRAY', 'UTF8', { type: 'STRING' }]);
     const rows = await readOurs(file);
     const first = rows[0]!;
