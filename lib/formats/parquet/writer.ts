@@ -33,7 +33,7 @@
  * Arrow -> Parquet (`writeArrow`): Int8/16/32 and Uint8/16/32 -> INT32 with an INT annotation
  * (plain Int32 unannotated), Int64 -> INT64, Uint64 -> INT64 UINT_64, Float32 -> FLOAT, Float64 ->
  * DOUBLE, Bool -> BOOLEAN, Utf8/LargeUtf8 and Dictionary<Utf8> -> STRING, Binary -> BYTE_ARRAY,
- * Date32/Date64 -> DATE, Decimal128 -> DECIMAL (BYTE_ARRAY, big-endian two's complement; no
+ * Date32/Date64 -> DATE, Decimal128/256 -> DECIMAL (BYTE_ARRAY, big-endian two's complement; no
  * min/max statistics), Timestamp s/ms -> TIMESTAMP MILLIS (seconds x1000), us -> MICROS, ns ->
  * NANOS, Null -> an all-null STRING column, nested types as above. Other types throw
  * {@link UnsupportedError}. A Timestamp with a zone (spillway's Arrow from JS Dates carries `UTC`)
@@ -220,7 +220,7 @@ export class ParquetFileWriter {
 
   /**
    * True when every column of `batch` is one {@link ParquetFileWriter.writeArrow} can write as
-   * its type; false for a nested column with a part it cannot (a Decimal256 inside a list), which a
+   * its type; false for a nested column with a part it cannot (an Interval inside a list), which a
    * caller may write as rows instead.
    */
   acceptsArrow(batch: RecordBatch): boolean {

@@ -289,24 +289,26 @@ function appendBytes(
 }
 
 /**
- * Decimal128 values of the column's scale (a precision up to the column's) as big-endian two's
- * complement bytes, the fewest that hold each value.
+ * Decimal128 or Decimal256 values of the column's scale (a precision up to the column's) as
+ * big-endian two's complement bytes, the fewest that hold each value.
  */
 function appendDecimal(col: ColumnBuffer, d: AnyData, source: ColumnKind, start: number, count: number, at: number) {
-  const t = d.type as DataType & { scale?: number; precision?: number };
+  const t = d.type as DataType & { scale?: number; precision?: number; bitWidth?: number };
   const spec = col.decimal!;
   if (source !== 'decimal' || t.scale !== spec.scale || t.precision! > spec.precision)
     return `${String(d.type)} values cannot be written exactly as decimal(${spec.precision}, ${spec.scale})`;
   const words = d.values as unknown as Uint32Array;
-  const bytes = new Uint8Array(16);
+  const width = t.bitWidth === 256 ? 8 : 4; // 32-bit words per value, little-endian
+  const bits = BigInt(width * 32);
+  const bytes = new Uint8Array(width * 4);
   return copyRanges(col, bytes, count, at, (k) => {
     if (!isValid(d, start + k)) return [0, 0];
-    const w = (start + k) * 4;
+    const w = (start + k) * width;
     let v = 0n;
-    for (let j = 3; j >= 0; j--) v = (v << 32n) | BigInt(words[w + j]!);
-    v = BigInt.asIntN(128, v);
+    for (let j = width - 1; j >= 0; j--) v = (v << 32n) | BigInt(words[w + j]!);
+    v = BigInt.asIntN(Number(bits), v);
     let n = 1;
-    while (n < 16 && (v < -(1n << BigInt(8 * n - 1)) || v >= 1n << BigInt(8 * n - 1))) n++;
+    while (n < width * 4 && (v < -(1n << BigInt(8 * n - 1)) || v >= 1n << BigInt(8 * n - 1))) n++;
     for (let b = 0; b < n; b++) bytes[n - 1 - b] = Number(BigInt.asUintN(8, v >> BigInt(8 * b)));
     return [0, n];
   });

@@ -214,10 +214,10 @@ export function isLocalTimestamp(type: DataType): boolean {
   );
 }
 
-/** Precision and scale of an Arrow Decimal type the writer writes (Decimal128), else undefined. */
+/** Precision and scale of an Arrow Decimal type the writer writes (Decimal128 or Decimal256), else undefined. */
 export function decimalOfArrow(type: DataType): DecimalSpec | undefined {
   const t = type as DataType & { precision?: number; scale?: number; bitWidth?: number };
-  if ((type.typeId as number) !== A.Decimal || t.bitWidth !== 128) return undefined;
+  if ((type.typeId as number) !== A.Decimal || (t.bitWidth !== 128 && t.bitWidth !== 256)) return undefined;
   return { precision: t.precision!, scale: t.scale! };
 }
 
@@ -255,7 +255,7 @@ export function kindOfArrow(type: DataType): ColumnKind | undefined {
     case A.Timestamp:
       return t.unit === 2 ? 'timestamp_us' : t.unit === 3 ? 'timestamp_ns' : 'timestamp';
     case A.Decimal:
-      return (t as { bitWidth?: number }).bitWidth === 128 ? 'decimal' : undefined;
+      return decimalOfArrow(type) === undefined ? undefined : 'decimal';
     case A.Dictionary:
       return t.dictionary !== undefined && (t.dictionary.typeId as number) === A.Utf8 ? 'string' : undefined;
     default:

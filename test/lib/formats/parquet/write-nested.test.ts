@@ -32,6 +32,7 @@ import { fromIterable, fromParquet, mapBatch, pipeline, toParquet } from '../../
 import { pollUntil, tempDir } from '../../../helpers.ts';
 import { duckRows, duckRun, sqlString } from './duckdb.ts';
 import { PreciseDate } from '../../../../lib/formats/values.ts';
+import { inspectParquet } from '../../../../lib/formats/parquet/inspect.ts';
 
 const dir = tempDir('spillway-write-nested-js-');
 let files = 0;
@@ -232,17 +233,18 @@ test('a refused batch leaves no part of its nested values behind: the next batch
 });
 
 /** Decimal128 data of unscaled `values` (null: a null). */
-function decimals(values: (bigint | null)[], precision: number, scale: number): Data {
-  const words = new Uint32Array(values.length * 4);
+function decimals(values: (bigint | null)[], precision: number, scale: number, bitWidth: 128 | 256 = 128): Data {
+  const width = bitWidth / 32;
+  const words = new Uint32Array(values.length * width);
   const valid = new Uint8Array(Math.ceil(values.length / 8));
   values.forEach((v, i) => {
     if (v === null) return;
     valid[i >> 3]! |= 1 << (i & 7);
-    for (let j = 0; j < 4; j++) words[i * 4 + j] = Number(BigInt.asUintN(32, v >> BigInt(32 * j)));
+    for (let j = 0; j < width; j++) words[i * width + j] = Number(BigInt.asUintN(32, v >> BigInt(32 * j)));
   });
   const nullCount = values.filter((v) => v === null).length;
   return makeData({
-    type: new Decimal(scale, precision, 128),
+    type: new Decimal(scale, precision, bitWidth),
     length: values.length,
     nullCount,
     nullBitmap: valid,
@@ -273,6 +275,41 @@ test('Arrow Decimal128, flat and inside a list, is written as DECIMAL exactly; a
     { d: '-123.45', dl: '[123.45, -0.01, NULL]' },
     { d: '0.00', dl: `[${big / 100n}.05, -${big / 100n}.05]` },
   ]);
+});
+
+test('Arrow Decimal256, flat and inside a list, is written as DECIMAL exactly and reads back to the digit', async () => {
+  const file = fileName();
+  const big = 10n ** 75n + 123n; // 76 digits: the most Decimal256 holds
+  const child = decimals([big, -big, null, 1n], 76, 4, 256);
+  const list = makeData({
+    type: new List(new Field('item', child.type, true)),
+    length: 2,
+    nullCount: 0,
+    valueOffsets: new Int32Array([0, 3, 4]),
+    child,
+  }) as Data;
+  const w = await ParquetFileWriter.open(file);
+  await w.writeArrow(batchOf({ d: decimals([-big, 0n], 76, 4, 256), d128: decimals([5n, -5n], 38, 1), dl: list }), 0);
+  await w.commit();
+  const text = (v: bigint): string => {
+    const digits = (v < 0n ? -v : v).toString().padStart(5, '0');
+    return `${v < 0n ? '-' : ''}${digits.slice(0, -4)}.${digits.slice(-4)}`;
+  };
+  // decimals as exact text at any depth, through the rows path and the Arrow path (Decimal256 above 38 digits)
+  for (const output of ['rows', 'arrow'] as const)
+    assert.deepEqual(
+      await readRows(file, output),
+      [
+        { d: text(-big), d128: '0.5', dl: [text(big), text(-big), null] },
+        { d: '0.0000', d128: '-0.5', dl: ['0.0001'] },
+      ],
+      output,
+    );
+  const d = (await inspectParquet(file)).schema.find((n) => n.name === 'd')!;
+  assert.deepEqual([d.annotation, d.details], ['DECIMAL', { precision: 76, scale: 4 }]);
+  // an independent reader: DuckDB reads a decimal wider than 38 digits as a DOUBLE
+  const duck = await duckRows(`SELECT d::DOUBLE AS d FROM ${sqlString(file)}`);
+  assert.deepEqual(duck.rows, [{ d: Number(-big) / 1e4 }, { d: 0 }]);
 });
 
 test('a checkpoint keeps the nested schema: a resumed file continues it', async () => {
