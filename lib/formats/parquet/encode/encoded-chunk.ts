@@ -31,22 +31,25 @@ export interface EncodedChunk extends Omit<RawChunk, 'pages'> {
 
 /**
  * Encodes a column chunk and the statistics of its data pages (a page's slots are its values,
- * nulls included; `RawPage.firstRow` says where its rows start). A nested column's leaf gets no
- * page index yet (its slots are not rows, and readers read such pages whole), and a chunk whose
- * pages do not add up to its slots gets none rather than a wrong one.
+ * nulls included; `RawPage.firstRow` says where its rows start). A nested column's leaf has one
+ * slot per level entry and its pages start at a row's start, each knowing the rows before it, so
+ * it gets a page index too (min/max over the page's values, null counts over its slots). A chunk
+ * whose pages do not add up to its slots, or a leaf page without its first row, gets none rather
+ * than a wrong one.
  */
 function encodeIndexed(col: ColumnBuffer, pageBytes: number): RawChunk & { pageStats?: PageStats[] } {
   const chunk = encodeChunk(col, pageBytes);
-  if (col.levels !== undefined) return chunk;
+  const nested = col.levels !== undefined;
   let slots = 0;
   const pages = chunk.pages
     .filter((p) => p.type === PageType.DATA_PAGE)
     .map((p) => {
-      const page = { entries: p.numValues, firstRow: p.firstRow ?? slots };
+      // a flat column's slots are its rows
+      const page = { entries: p.numValues, firstRow: p.firstRow ?? (nested ? -1 : slots) };
       slots += p.numValues;
       return page;
     });
-  if (slots !== col.n) return chunk;
+  if (slots !== col.n || pages.some((p) => p.firstRow < 0)) return chunk;
   // one data page (most dictionary chunks): its statistics are the chunk's, already computed
   if (pages.length === 1) return { ...chunk, pageStats: [onePage(chunk.statistics, col.n)] };
   return { ...chunk, pageStats: pageStatistics(col, pages) };

@@ -209,6 +209,72 @@ test('the indexes lie after the last row group and before the footer', () => {
     }
 });
 
+test('a nested leaf gets a page index too: first rows and per-page min/max of its values, checked on lists of exactly three', async () => {
+  // row i holds [3i, 3i+1, 3i+2] (or null every 50th row: one slot, no value), so a page's values
+  // and its first row are known without decoding its levels
+  const n = 9_000;
+  const nested = join(dir, 'nested.parquet');
+  const rowsOf = Array.from({ length: n }, (_, i) => ({
+    id: i,
+    l: i % 50 === 49 ? null : [3 * i, 3 * i + 1, 3 * i + 2],
+  }));
+  await pipeline(fromIterable(rowsOf), toParquet(nested, { pageBytes: 2048, encoderThread: false }), {
+    governor: false,
+  });
+  const buf = await asyncBufferFromFile(nested);
+  const md = await parquetMetadataAsync(buf);
+  const at = async (offset: bigint | number | undefined, length: number | undefined): Promise<DataView> =>
+    new DataView(await buf.slice(Number(offset), Number(offset) + length!));
+  const chunk = md.row_groups[0]!.columns.find((c) => c.meta_data!.path_in_schema[0] === 'l')!;
+  const element = md.schema.find((e) => e.name === 'element')!;
+  const oi = readOffsetIndex({ view: await at(chunk.offset_index_offset, chunk.offset_index_length), offset: 0 });
+  const ci = readColumnIndex(
+    { view: await at(chunk.column_index_offset, chunk.column_index_length), offset: 0 },
+    element,
+  );
+  const pages = oi.page_locations;
+  assert.ok(pages.length > 5, `${pages.length} pages`);
+  assert.equal(pages[0]!.offset, chunk.meta_data!.data_page_offset);
+  let slotsBefore = 0;
+  for (const [p, loc] of pages.entries()) {
+    const first = Number(loc.first_row_index);
+    const next = p + 1 < pages.length ? Number(pages[p + 1]!.first_row_index) : n;
+    assert.ok(next > first, `page ${p}: rows ${first}..${next}`);
+    // the page header's value count is the slots of exactly those rows
+    const reader = { view: await at(loc.offset, Math.min(loc.compressed_page_size, 256)), offset: 0 };
+    const slots = parquetHeader(reader).data_page_header!.num_values;
+    let expectSlots = 0;
+    let nulls = 0;
+    let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
+    for (let i = first; i < next; i++) {
+      const l = rowsOf[i]!.l;
+      if (l === null) {
+        expectSlots++;
+        nulls++;
+      } else {
+        expectSlots += 3;
+        min = Math.min(min, l[0]!);
+        max = Math.max(max, l[2]!);
+      }
+    }
+    assert.equal(slots, expectSlots, `page ${p}: slots`);
+    slotsBefore += slots;
+    assert.equal(Number(ci.null_counts![p]), nulls, `page ${p}: nulls`);
+    assert.equal(ci.null_pages[p], false);
+    // === : a DOUBLE min of +0 is written as -0 (the Parquet spec's rule for float statistics)
+    const [lo, hi] = [ci.min_values[p] as unknown as number, ci.max_values[p] as unknown as number];
+    assert.ok(
+      lo === min && hi === max,
+      `page ${p}: min/max ${ci.min_values[p]}..${ci.max_values[p]}, want ${min}..${max}`,
+    );
+  }
+  assert.equal(slotsBefore, Number(chunk.meta_data!.num_values));
+  // and the file still reads back whole, in DuckDB too
+  const { rows: duck } = await duckRows(`SELECT count(*)::INT AS n, sum(list_sum(l))::DOUBLE AS s FROM '${nested}'`);
+  assert.deepEqual(duck, [{ n, s: rowsOf.reduce((t, r) => t + (r.l ? r.l[0]! + r.l[1]! + r.l[2]! : 0), 0) }]);
+});
+
 test('pageBytes is validated at once', () => {
   for (const pageBytes of [0, -1, 'lots']) {
     assert.throws(
