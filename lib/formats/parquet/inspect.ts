@@ -7,7 +7,7 @@
  * does not fit its type is reported as `invalid`, never an error).
  */
 import { parquetSchema } from 'hyparquet';
-import type { FileMetaData, SchemaElement, SchemaTree } from 'hyparquet';
+import type { ColumnChunk, FileMetaData, SchemaElement, SchemaTree } from 'hyparquet';
 import { deserializeTCompactProtocol } from 'hyparquet/src/thrift.js';
 import { UnsupportedError, ValidationError, describeValue } from '../../core/errors.ts';
 import { expectOptions } from '../../core/validate.ts';
@@ -210,6 +210,26 @@ function statistics(raw: RawStats | undefined, e: SchemaElement | undefined): Pa
   };
 }
 
+/** One column chunk as {@link ParquetChunkInfo} describes it. */
+function chunkInfo(c: ColumnChunk, stats: ParquetChunkStatistics | undefined): ParquetChunkInfo {
+  const m = c.meta_data;
+  const pageIndex =
+    c.offset_index_length || c.column_index_length
+      ? { columnIndexBytes: c.column_index_length ?? 0, offsetIndexBytes: c.offset_index_length ?? 0 }
+      : undefined;
+  return {
+    path: m?.path_in_schema.join('.') ?? '',
+    physicalType: m?.type ?? 'unknown',
+    codec: m?.codec ?? 'unknown',
+    encodings: m?.encodings ?? [],
+    numValues: Number(m?.num_values ?? 0),
+    compressedBytes: Number(m?.total_compressed_size ?? 0),
+    uncompressedBytes: Number(m?.total_uncompressed_size ?? 0),
+    ...(stats ? { statistics: stats } : {}),
+    ...(pageIndex ? { pageIndex } : {}),
+  };
+}
+
 /**
  * Describes the Parquet file at `path` from its footer (no data page is read).
  * @throws ValidationError for a bad argument; IoError, FormatError or UnsupportedError naming the file
@@ -251,25 +271,9 @@ export async function inspectParquet(path: string, options?: InspectParquetOptio
     const leaves = metadata.schema.filter((e) => e.type !== undefined && (e.num_children ?? 0) === 0);
     const codecs = new Set<string>();
     const rowGroups = metadata.row_groups.map((g, index): ParquetRowGroupInfo => {
-      const columns = g.columns.map((c, k): ParquetChunkInfo => {
-        const m = c.meta_data;
-        if (m) codecs.add(m.codec);
-        const stats = statistics(rawStats[index]?.[k], leaves[k]);
-        const pageIndex =
-          c.offset_index_length || c.column_index_length
-            ? { columnIndexBytes: c.column_index_length ?? 0, offsetIndexBytes: c.offset_index_length ?? 0 }
-            : undefined;
-        return {
-          path: m?.path_in_schema.join('.') ?? '',
-          physicalType: m?.type ?? 'unknown',
-          codec: m?.codec ?? 'unknown',
-          encodings: m?.encodings ?? [],
-          numValues: Number(m?.num_values ?? 0),
-          compressedBytes: Number(m?.total_compressed_size ?? 0),
-          uncompressedBytes: Number(m?.total_uncompressed_size ?? 0),
-          ...(stats ? { statistics: stats } : {}),
-          ...(pageIndex ? { pageIndex } : {}),
-        };
+      const columns = g.columns.map((c, k) => {
+        if (c.meta_data) codecs.add(c.meta_data.codec);
+        return chunkInfo(c, statistics(rawStats[index]?.[k], leaves[k]));
       });
       return {
         index,

@@ -210,11 +210,15 @@ function flatCursor(
 }
 
 /**
- * Reads a flat column chunk through some of its pages only (page pushdown,
- * read/page-selection.ts): given the chunk's bytes and a way to open a page stream over part of
- * them, the pages to decode and the rows they hold.
+ * Reads a column through some of its pages only (page pushdown, read/page-selection.ts): given a
+ * leaf chunk's bytes, a way to open a page stream over part of them and the leaf's index among
+ * the column's leaves, the pages to decode and the rows they hold (for a nested column, the same
+ * rows in every leaf).
  */
-export type NarrowChunk = (chunk: { start: number; end: number; open: (from: number, to: number) => PageStream }) => {
+export type NarrowChunk = (
+  chunk: { start: number; end: number; open: (from: number, to: number) => PageStream },
+  leaf: number,
+) => {
   pages: PageStream;
   rows: number;
 };
@@ -264,7 +268,7 @@ export function openColumn(
   if (!first) throw new FormatError(`Parquet ${where} has no column chunk`, { file: s.path });
   if (leaves.length === 1 && isFlatColumn(getTreePath(tree, first.path_in_schema))) {
     if (narrow !== undefined) {
-      const { pages, rows } = narrow(chunkOf(first));
+      const { pages, rows } = narrow(chunkOf(first), 0);
       return flatCursor(pages, leafDecoder(tree, first, s, true), where, s.path, 0, rows);
     }
     return flatCursor(stream(first), leafDecoder(tree, first, s, true), where, s.path, skip, groupRows - skip);
@@ -272,19 +276,22 @@ export function openColumn(
   // nested: every leaf page by page, rows assembled batch by batch (read/nested.ts)
   const node = tree.children.find((c) => c.element.name === name);
   if (!node) throw new FormatError(`Parquet ${where} is not in the schema`, { file: s.path });
-  const nested = leaves.map((leaf) => ({
-    path: leaf.path_in_schema.join('.'),
-    pages: stream(leaf),
-    decoder: leafDecoder(tree, leaf, s, false),
-  }));
+  let rows = groupRows;
+  const nested = leaves.map((leaf, k) => {
+    let pages: PageStream;
+    if (narrow === undefined) pages = stream(leaf);
+    else ({ pages, rows } = narrow(chunkOf(leaf), k));
+    return { path: leaf.path_in_schema.join('.'), pages, decoder: leafDecoder(tree, leaf, s, false) };
+  });
   return nestedCursor(
     node,
     nested,
     where,
     s.path,
-    skip,
-    groupRows,
+    narrow === undefined ? skip : 0,
+    rows,
     s.int64 !== 'bigint',
     s.maxNestedPageValues ?? DEFAULT_MAX_NESTED_PAGE_VALUES,
+    narrow !== undefined,
   );
 }

@@ -25,6 +25,11 @@ export interface LeafWhere {
   readonly file: string;
   /** A page holding more values than this is refused. */
   readonly maxPageValues: number;
+  /**
+   * Every page must start a row: the pages are a selection through the OffsetIndex, whose pages
+   * of a repeated column start at a row's start (a page that does not would misplace values).
+   */
+  readonly pagesStartRows?: boolean;
 }
 
 /** One nested leaf chunk as a cursor over its level entries. */
@@ -147,8 +152,9 @@ export class LeafCursor {
           { cause: error },
         );
       }
-      if (!this.started && decoded.rep[0] !== 0) {
-        throw new FormatError(`Parquet ${this.at.where} starts inside a row (repetition level ${decoded.rep[0]})`, {
+      if ((!this.started || this.at.pagesStartRows) && decoded.rep[0] !== 0) {
+        const what = this.started ? 'has a page (selected through its OffsetIndex) that starts' : 'starts';
+        throw new FormatError(`Parquet ${this.at.where} ${what} inside a row (repetition level ${decoded.rep[0]})`, {
           file: this.at.file,
           byteOffset: page.offset,
         });

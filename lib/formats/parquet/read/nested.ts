@@ -58,6 +58,7 @@ export function nestedCursor(
   rows: number,
   narrowInt64: boolean,
   maxPageValues: number,
+  pagesStartRows = false,
 ): { take(n: number): Promise<DecodedArray> } {
   const cursors = leaves.map(
     (l) =>
@@ -69,7 +70,7 @@ export function nestedCursor(
           maxDef: getMaxDefinitionLevel(l.decoder.schemaPath),
           ...(narrowInt64 ? { shape: narrow } : {}),
         },
-        { where, file, maxPageValues },
+        { where, file, maxPageValues, pagesStartRows },
       ),
   );
   const index = new Map(leaves.map((l, i) => [l.path, i]));

@@ -3,8 +3,11 @@
  * index of the page filter's columns and of the projected columns (read/page-index.ts), asks the
  * filter which rows may match, and counts the data pages read and skipped. Its cursors then hand
  * out only those rows, aligned across columns: a flat column with an OffsetIndex reads just the
- * pages overlapping the rows (its dictionary page too) and drops the other rows of those pages;
- * any other column (nested, or without an index) is read as before and its other rows dropped.
+ * pages overlapping the rows (its dictionary page too) and drops the other rows of those pages. A
+ * nested column whose leaves all have an OffsetIndex reads, in every leaf, the pages of one row
+ * set that is a union of whole pages of each leaf (leaves break pages at different rows; pages of
+ * a repeated column start at a row's start, which the index requires); any other column (no
+ * index) is read as before and its other rows dropped.
  */
 import { getTreePath, isFlatColumn } from 'hyparquet/src/schema.js';
 import type { ColumnChunk, DecodedArray, FileMetaData, SchemaTree } from 'hyparquet';
@@ -30,6 +33,8 @@ export interface GroupSelection {
   /** Rows in `ranges`. */
   readonly rows: number;
   readonly locations: ReadonlyMap<string, readonly PageLocation[]>;
+  /** Page locations of each leaf of the projected nested columns whose leaves all have an OffsetIndex. */
+  readonly nested: ReadonlyMap<string, readonly (readonly PageLocation[])[]>;
 }
 
 /** What the selection needs of an open file. */
@@ -85,11 +90,19 @@ export async function selectGroupRows(f: SelectionFile, g: number, skip: number)
   const indexed = filter.columns.filter((c) => chunkOf.has(c) && indexRange(chunkOf.get(c)!, 'column', fileBytes));
   if (indexed.length === 0) return undefined;
   const offsetNames = [...chunkOf.keys()];
+  const nestedLeaves = [...nestedChunks(f, group.columns)];
   const wanted: IndexRange[] = [
     ...offsetNames.map((n) => indexRange(chunkOf.get(n)!, 'offset', fileBytes)!),
     ...indexed.map((n) => indexRange(chunkOf.get(n)!, 'column', fileBytes)!),
+    ...nestedLeaves.flatMap(([, leaves]) => leaves.map((c) => indexRange(c, 'offset', fileBytes)!)),
   ];
   const bytes = await readRanges(f.file, wanted);
+  const nested = new Map<string, PageLocation[][]>();
+  let at = offsetNames.length + indexed.length;
+  for (const [name, leaves] of nestedLeaves) {
+    const pages = leaves.map((c) => parseOffsetIndex(bytes[at++]!, groupRows, ...chunkBytes(c)));
+    if (pages.every((p) => p !== undefined)) nested.set(name, pages as PageLocation[][]);
+  }
   const locations = new Map<string, PageLocation[]>();
   offsetNames.forEach((n, i) => {
     const [start, end] = chunkBytes(chunkOf.get(n)!);
@@ -107,26 +120,82 @@ export async function selectGroupRows(f: SelectionFile, g: number, skip: number)
   });
   if (columnPages.size === 0) return undefined;
   const ranges = clipRanges(filter.select(group, f.footer, columnPages) ?? [0, groupRows], skip, groupRows);
-  countPages(filter, f.names, locations, groupRows, ranges);
+  countPages(filter, f.names, locations, nested, groupRows, ranges);
   if (skip === 0 && ranges.length === 2 && ranges[0] === 0 && ranges[1] === groupRows) return undefined;
   const projected = new Map([...locations].filter(([n]) => f.names.includes(n)));
-  return { ranges, rows: rangeRows(ranges), locations: projected };
+  return { ranges, rows: rangeRows(ranges), locations: projected, nested };
+}
+
+/** The leaf chunks of each projected nested column whose leaves all have an OffsetIndex. */
+function* nestedChunks(f: SelectionFile, chunks: readonly ColumnChunk[]): Generator<[string, ColumnChunk[]]> {
+  for (const name of f.names) {
+    const leaves = chunks.filter((c) => c.meta_data?.path_in_schema[0] === name);
+    if (leaves.length === 0 || flatChunk(f.tree, chunks, name) !== undefined) continue;
+    if (leaves.every((c) => indexRange(c, 'offset', f.file.byteLength) !== undefined)) yield [name, leaves];
+  }
+}
+
+/** The rows of the pages of `pages` overlapping `ranges`, as ranges (a superset of `ranges`). */
+function pageSpans(pages: readonly PageLocation[], groupRows: number, ranges: RowRanges): number[] {
+  const kept = overlapping(pages, groupRows, ranges);
+  const out: number[] = [];
+  for (let p = 0; p < pages.length; p++) {
+    if (!kept[p]) continue;
+    const start = pages[p]!.firstRow;
+    const end = p + 1 < pages.length ? pages[p + 1]!.firstRow : groupRows;
+    if (out.length > 0 && out[out.length - 1] === start) out[out.length - 1] = end;
+    else out.push(start, end);
+  }
+  return out;
+}
+
+/**
+ * The smallest row set holding `ranges` that is a union of whole pages of every leaf: grown leaf
+ * by leaf until no leaf's pages reach past it (it only grows, so this ends).
+ */
+export function commonCover(
+  leaves: readonly (readonly PageLocation[])[],
+  groupRows: number,
+  ranges: RowRanges,
+): number[] {
+  let cover = [...ranges];
+  for (;;) {
+    let next = cover;
+    for (const pages of leaves) next = pageSpans(pages, groupRows, next);
+    if (next.length === cover.length && next.every((v, i) => v === cover[i])) return cover;
+    cover = next;
+  }
+}
+
+/** `ranges` (inside `cover`) numbered as rows of `cover` only. */
+function within(cover: RowRanges, ranges: RowRanges): number[] {
+  const out: number[] = [];
+  let c = 0;
+  let before = 0; // rows of cover's earlier ranges
+  for (let i = 0; i < ranges.length; i += 2) {
+    while (cover[c + 1]! <= ranges[i]!) {
+      before += cover[c + 1]! - cover[c]!;
+      c += 2;
+    }
+    const shift = cover[c]! - before;
+    out.push(ranges[i]! - shift, ranges[i + 1]! - shift);
+  }
+  return out;
 }
 
 function countPages(
   filter: PageFilter,
   names: readonly string[],
   locations: ReadonlyMap<string, readonly PageLocation[]>,
+  nested: ReadonlyMap<string, readonly (readonly PageLocation[])[]>,
   groupRows: number,
   ranges: RowRanges,
 ): void {
   let read = 0;
   let skipped = 0;
   let bytes = 0;
-  for (const name of names) {
-    const pages = locations.get(name);
-    if (pages === undefined) continue;
-    const kept = overlapping(pages, groupRows, ranges);
+  const count = (pages: readonly PageLocation[], rows: RowRanges): void => {
+    const kept = overlapping(pages, groupRows, rows);
     for (let p = 0; p < pages.length; p++) {
       if (kept[p]) read++;
       else {
@@ -134,6 +203,16 @@ function countPages(
         bytes += pages[p]!.size;
       }
     }
+  };
+  // a nested column reads the pages of its leaves' common row set (see openSelectedCursors)
+  for (const [name, leaves] of nested) {
+    if (!names.includes(name)) continue;
+    const cover = commonCover(leaves, groupRows, ranges);
+    for (const pages of leaves) count(pages, cover);
+  }
+  for (const name of names) {
+    const pages = locations.get(name);
+    if (pages !== undefined) count(pages, ranges);
   }
   filter.count(read, skipped, bytes);
 }
@@ -232,6 +311,21 @@ export function openSelectedCursors(
   columns: readonly { name: string; settings: DecodeSettings }[],
 ): ColumnCursor[] {
   return columns.map(({ name, settings }) => {
+    const leaves = selection.nested.get(name);
+    if (leaves !== undefined) {
+      // every leaf reads the pages of one common row set, and the selected rows are cut from it
+      const cover = commonCover(leaves, groupRows, selection.ranges);
+      const rows = rangeRows(cover);
+      const narrow: NarrowChunk = (chunk, leaf) => {
+        const pages = leaves[leaf]!;
+        const { runs } = keptPages(pages, groupRows, cover);
+        const first = pages[0]!.offset;
+        const all: [number, number][] = chunk.start < first ? [[chunk.start, first], ...runs] : runs;
+        return { pages: concatPages(all.map(([a, b]) => chunk.open(a, b))), rows };
+      };
+      const cursor = openColumn(tree, chunks, name, g, groupRows, 0, settings, narrow);
+      return selectingCursor(cursor, within(cover, selection.ranges));
+    }
     const pages = selection.locations.get(name);
     if (pages === undefined)
       return selectingCursor(openColumn(tree, chunks, name, g, groupRows, 0, settings), selection.ranges);
