@@ -233,6 +233,17 @@ test('a refused batch leaves no part of its nested values behind: the next batch
 });
 
 /** Decimal128 data of unscaled `values` (null: a null). */
+/** A List column of `child`'s values, list k being values [offsets[k], offsets[k+1]) (no null lists). */
+function listOf(child: Data, offsets: number[]): Data {
+  return makeData({
+    type: new List(new Field('item', child.type, true)),
+    length: offsets.length - 1,
+    nullCount: 0,
+    valueOffsets: Int32Array.from(offsets),
+    child,
+  }) as Data;
+}
+
 function decimals(values: (bigint | null)[], precision: number, scale: number, bitWidth: 128 | 256 = 128): Data {
   const width = bitWidth / 32;
   const words = new Uint32Array(values.length * width);
@@ -257,13 +268,7 @@ test('Arrow Decimal128, flat and inside a list, is written as DECIMAL exactly; a
   const w = await ParquetFileWriter.open(file);
   const big = 10n ** 37n + 5n;
   const child = decimals([12345n, -1n, null, big, -big], 38, 2);
-  const list = makeData({
-    type: new List(new Field('item', child.type, true)),
-    length: 2,
-    nullCount: 0,
-    valueOffsets: new Int32Array([0, 3, 5]),
-    child,
-  }) as Data;
+  const list = listOf(child, [0, 3, 5]);
   await w.writeArrow(batchOf({ d: decimals([-12345n, 0n], 9, 2), dl: list }), 0);
   await assert.rejects(w.writeArrow(batchOf({ d: decimals([1n], 9, 3), dl: list.slice(0, 1) }), 1), {
     code: ErrorCodes.SCHEMA_MISMATCH,
@@ -281,13 +286,7 @@ test('Arrow Decimal256, flat and inside a list, is written as DECIMAL exactly an
   const file = fileName();
   const big = 10n ** 75n + 123n; // 76 digits: the most Decimal256 holds
   const child = decimals([big, -big, null, 1n], 76, 4, 256);
-  const list = makeData({
-    type: new List(new Field('item', child.type, true)),
-    length: 2,
-    nullCount: 0,
-    valueOffsets: new Int32Array([0, 3, 4]),
-    child,
-  }) as Data;
+  const list = listOf(child, [0, 3, 4]);
   const w = await ParquetFileWriter.open(file);
   await w.writeArrow(batchOf({ d: decimals([-big, 0n], 76, 4, 256), d128: decimals([5n, -5n], 38, 1), dl: list }), 0);
   await w.commit();
