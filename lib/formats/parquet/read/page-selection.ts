@@ -33,8 +33,17 @@ export interface GroupSelection {
   /** Rows in `ranges`. */
   readonly rows: number;
   readonly locations: ReadonlyMap<string, readonly PageLocation[]>;
-  /** Page locations of each leaf of the projected nested columns whose leaves all have an OffsetIndex. */
-  readonly nested: ReadonlyMap<string, readonly (readonly PageLocation[])[]>;
+  /**
+   * The projected nested columns whose leaves all have an OffsetIndex: each leaf's page locations,
+   * and the rows they all read (`ranges` grown to whole pages of every leaf, {@link commonCover}).
+   */
+  readonly nested: ReadonlyMap<string, NestedSelection>;
+}
+
+/** A nested column's part of a {@link GroupSelection}. */
+export interface NestedSelection {
+  readonly leaves: readonly (readonly PageLocation[])[];
+  readonly cover: RowRanges;
 }
 
 /** What the selection needs of an open file. */
@@ -97,11 +106,11 @@ export async function selectGroupRows(f: SelectionFile, g: number, skip: number)
     ...nestedLeaves.flatMap(([, leaves]) => leaves.map((c) => indexRange(c, 'offset', fileBytes)!)),
   ];
   const bytes = await readRanges(f.file, wanted);
-  const nested = new Map<string, PageLocation[][]>();
+  const nestedPages = new Map<string, PageLocation[][]>();
   let at = offsetNames.length + indexed.length;
   for (const [name, leaves] of nestedLeaves) {
     const pages = leaves.map((c) => parseOffsetIndex(bytes[at++]!, groupRows, ...chunkBytes(c)));
-    if (pages.every((p) => p !== undefined)) nested.set(name, pages as PageLocation[][]);
+    if (pages.every((p) => p !== undefined)) nestedPages.set(name, pages as PageLocation[][]);
   }
   const locations = new Map<string, PageLocation[]>();
   offsetNames.forEach((n, i) => {
@@ -120,6 +129,8 @@ export async function selectGroupRows(f: SelectionFile, g: number, skip: number)
   });
   if (columnPages.size === 0) return undefined;
   const ranges = clipRanges(filter.select(group, f.footer, columnPages) ?? [0, groupRows], skip, groupRows);
+  const nested = new Map<string, NestedSelection>();
+  for (const [name, leaves] of nestedPages) nested.set(name, { leaves, cover: commonCover(leaves, groupRows, ranges) });
   countPages(filter, f.names, locations, nested, groupRows, ranges);
   if (skip === 0 && ranges.length === 2 && ranges[0] === 0 && ranges[1] === groupRows) return undefined;
   const projected = new Map([...locations].filter(([n]) => f.names.includes(n)));
@@ -187,7 +198,7 @@ function countPages(
   filter: PageFilter,
   names: readonly string[],
   locations: ReadonlyMap<string, readonly PageLocation[]>,
-  nested: ReadonlyMap<string, readonly (readonly PageLocation[])[]>,
+  nested: ReadonlyMap<string, NestedSelection>,
   groupRows: number,
   ranges: RowRanges,
 ): void {
@@ -205,11 +216,7 @@ function countPages(
     }
   };
   // a nested column reads the pages of its leaves' common row set (see openSelectedCursors)
-  for (const [name, leaves] of nested) {
-    if (!names.includes(name)) continue;
-    const cover = commonCover(leaves, groupRows, ranges);
-    for (const pages of leaves) count(pages, cover);
-  }
+  for (const { leaves, cover } of nested.values()) for (const pages of leaves) count(pages, cover);
   for (const name of names) {
     const pages = locations.get(name);
     if (pages !== undefined) count(pages, ranges);
@@ -311,18 +318,13 @@ export function openSelectedCursors(
   columns: readonly { name: string; settings: DecodeSettings }[],
 ): ColumnCursor[] {
   return columns.map(({ name, settings }) => {
-    const leaves = selection.nested.get(name);
-    if (leaves !== undefined) {
+    const nested = selection.nested.get(name);
+    if (nested !== undefined) {
       // every leaf reads the pages of one common row set, and the selected rows are cut from it
-      const cover = commonCover(leaves, groupRows, selection.ranges);
+      const { leaves, cover } = nested;
       const rows = rangeRows(cover);
-      const narrow: NarrowChunk = (chunk, leaf) => {
-        const pages = leaves[leaf]!;
-        const { runs } = keptPages(pages, groupRows, cover);
-        const first = pages[0]!.offset;
-        const all: [number, number][] = chunk.start < first ? [[chunk.start, first], ...runs] : runs;
-        return { pages: concatPages(all.map(([a, b]) => chunk.open(a, b))), rows };
-      };
+      const narrow: NarrowChunk = (chunk, leaf) =>
+        keptStream(chunk, leaves[leaf]!, keptPages(leaves[leaf]!, groupRows, cover).runs, rows);
       const cursor = openColumn(tree, chunks, name, g, groupRows, 0, settings, narrow);
       return selectingCursor(cursor, within(cover, selection.ranges));
     }
@@ -330,12 +332,19 @@ export function openSelectedCursors(
     if (pages === undefined)
       return selectingCursor(openColumn(tree, chunks, name, g, groupRows, 0, settings), selection.ranges);
     const kept = keptPages(pages, groupRows, selection.ranges);
-    // what precedes the first data page (the dictionary page) is always read
-    const narrow: NarrowChunk = (chunk) => {
-      const first = pages[0]!.offset;
-      const runs: [number, number][] = chunk.start < first ? [[chunk.start, first], ...kept.runs] : kept.runs;
-      return { pages: concatPages(runs.map(([a, b]) => chunk.open(a, b))), rows: kept.rows };
-    };
+    const narrow: NarrowChunk = (chunk) => keptStream(chunk, pages, kept.runs, kept.rows);
     return selectingCursor(openColumn(tree, chunks, name, g, groupRows, 0, settings, narrow), kept.ranges);
   });
+}
+
+/** The page stream of a chunk's kept runs, after what precedes its first data page (the dictionary page, always read). */
+function keptStream(
+  chunk: Parameters<NarrowChunk>[0],
+  pages: readonly PageLocation[],
+  runs: readonly [number, number][],
+  rows: number,
+): ReturnType<NarrowChunk> {
+  const first = pages[0]!.offset;
+  const all = chunk.start < first ? [[chunk.start, first] as [number, number], ...runs] : runs;
+  return { pages: concatPages(all.map(([a, b]) => chunk.open(a, b))), rows };
 }
