@@ -1,19 +1,19 @@
 /**
- * Temporary-file hygiene: who owns a temporary output or spill directory, and removing those of
+ * Temporary-file hygiene: who owns a temporary output or scratch directory, and removing those of
  * processes that died without cleaning up (SIGKILL, power loss, a crash).
  *
  * Every temporary output is named `.NAME.PID-START-RAND.tmp` beside its final path: the owner's
  * pid and its start time (field 22 of /proc/PID/stat; `x` where the platform does not tell it),
  * so a pid reused by another process is not mistaken for the owner. The name is the lock: no
- * extra file appears beside the user's outputs. Spill directories hold the same `PID START` line
- * in `.owner`. The first time a process touches a directory it sweeps it (as Postgres does at
- * start-up, or Dask with its work-space locks): temporary files and spill directories whose owner
- * is dead go. Never removed: files of a live owner, files whose owner cannot be told (no pid in
+ * extra file appears beside the user's outputs. Scratch directories (`spillway-spill-*`,
+ * `spillway-op-*`, `spillway-upload-*`) hold the same `PID START` line in `.owner`. The first time
+ * a process touches a directory it sweeps it (as Postgres does at start-up, or Dask with its
+ * work-space locks): temporary files and scratch directories whose owner is dead go. Never removed: files of a live owner, files whose owner cannot be told (no pid in
  * the name), and temporary files a checkpoint refers to (marked with a `.keep` file beside them
  * until the resumed run commits them).
  */
 import { readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { nodeCrypto } from '../core/crypto.ts';
 import { basename, dirname, join, resolve } from 'node:path';
 import { logger } from '../core/stage.ts';
@@ -210,24 +210,35 @@ export function removeTempFilesSync(): number {
   return n;
 }
 
-/** Name of the owner file inside a spill directory. */
-export const SPILL_OWNER = '.owner';
+/**
+ * The names of the scratch directories spillway makes under a base (the OS temp dir, or an
+ * operator's `dir`): spill sinks', operators' (sort runs, hash partitions) and uploads' local
+ * copies. A sweep of the base looks at these names only, and removes one only when its `.owner`
+ * names a dead process.
+ */
+export const SCRATCH_PREFIXES = ['spillway-spill-', 'spillway-op-', 'spillway-upload-'] as const;
 
-/** Writes this process's owner line into spill directory `dir`. */
-export function markSpillOwner(dir: string): void {
-  writeFileSync(join(dir, SPILL_OWNER), ownerLine(), { mode: 0o600 });
+/** One of {@link SCRATCH_PREFIXES}. */
+export type ScratchPrefix = (typeof SCRATCH_PREFIXES)[number];
+
+/** Name of the owner file inside a scratch directory. */
+export const SCRATCH_OWNER = '.owner';
+
+/** Writes this process's owner line into scratch directory `dir`. */
+export function markScratchOwner(dir: string): void {
+  writeFileSync(join(dir, SCRATCH_OWNER), ownerLine(), { mode: 0o600 });
 }
 
 /** Removes the owner line from `dir` (a kept spill directory outlives its process on purpose). */
-export function unmarkSpillOwner(dir: string): void {
-  rmSync(join(dir, SPILL_OWNER), { force: true });
+export function unmarkScratchOwner(dir: string): void {
+  rmSync(join(dir, SCRATCH_OWNER), { force: true });
 }
 
-/** True when spill directory `dir` has an owner file naming a process that is no longer running. */
-export async function spillOwnerDead(dir: string): Promise<boolean> {
+/** True when scratch directory `dir` has an owner file naming a process that is no longer running. */
+export async function scratchOwnerDead(dir: string): Promise<boolean> {
   let text: string;
   try {
-    text = await readFile(join(dir, SPILL_OWNER), 'utf8');
+    text = await readFile(join(dir, SCRATCH_OWNER), 'utf8');
   } catch {
     return false; // no owner file: a kept directory, or not ours
   }
@@ -235,15 +246,15 @@ export async function spillOwnerDead(dir: string): Promise<boolean> {
   return owner !== undefined && !ownerAlive(owner);
 }
 
-const sweptSpillBases = new Map<string, Promise<void>>();
+const sweptBases = new Map<string, Promise<void>>();
 
 /**
- * Once per process and base directory: removes the `spillway-spill-*` directories of dead owners
- * under `base`. Never throws.
+ * Once per process and base directory: removes the scratch directories ({@link SCRATCH_PREFIXES})
+ * of dead owners under `base`. Never throws.
  */
-export function sweepSpillBase(base: string): Promise<void> {
+export function sweepScratchBase(base: string): Promise<void> {
   const key = resolve(base);
-  let done = sweptSpillBases.get(key);
+  let done = sweptBases.get(key);
   if (done === undefined) {
     done = (async () => {
       let names: string[];
@@ -253,15 +264,33 @@ export function sweepSpillBase(base: string): Promise<void> {
         return;
       }
       for (const name of names) {
-        if (!name.startsWith('spillway-spill-')) continue;
+        if (!SCRATCH_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
         const dir = join(key, name);
-        if (await spillOwnerDead(dir)) {
+        if (await scratchOwnerDead(dir)) {
           await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-          debug('removed stale spill directory %s', dir);
+          debug('removed stale scratch directory %s', dir);
         }
       }
     })();
-    sweptSpillBases.set(key, done);
+    sweptBases.set(key, done);
   }
   return done;
+}
+
+/**
+ * A fresh scratch directory `<parent>/<prefix>XXXXXX` (mode 0700) owned by this process: what
+ * dead processes left under `parent` goes first ({@link sweepScratchBase}), and the owner line is
+ * written before anything else, so a later sweep can tell when its owner died. Removing it (on
+ * dispose, at exit) is the caller's. Throws what mkdtemp or the owner file's write throws.
+ */
+export async function createScratchDir(parent: string, prefix: ScratchPrefix): Promise<string> {
+  await sweepScratchBase(parent);
+  const dir = await mkdtemp(join(parent, prefix));
+  try {
+    markScratchOwner(dir);
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return dir;
 }

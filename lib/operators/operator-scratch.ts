@@ -2,15 +2,18 @@
  * The one place an operator's spill files live: a private scratch directory (0700, created on
  * first use under the system temp dir or a given parent; spill files 0600, the spill writer's
  * mode), removed on dispose (success, failure, abort) and, failing that, at process exit via
- * lib/formats/spill/cleanup. Every operator spills through it: a hash operator's partition sets
- * (hash-partitions.ts) and a sort's runs (spill-runs.ts) are subdirectories, and the scratch
- * keeps the counters every operator reports in its stats.
+ * lib/formats/spill/cleanup. Its `.owner` names this process, so after a kill the next run that
+ * makes a scratch directory under the same parent removes it (lib/io/temp-files.ts). Every
+ * operator spills through it: a hash operator's partition sets (hash-partitions.ts) and a sort's
+ * runs (spill-runs.ts) are subdirectories, and the scratch keeps the counters every operator
+ * reports in its stats.
  */
-import { mkdtemp, mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { SpillError } from '../core/errors.ts';
 import { forgetOnExit, removeOnExit } from '../formats/spill/cleanup.ts';
+import { createScratchDir } from '../io/temp-files.ts';
 
 /** One operator's scratch directory and its spill counters. */
 export class OperatorScratch {
@@ -48,7 +51,8 @@ export class OperatorScratch {
       const parent = this.#parent ?? os.tmpdir();
       try {
         await mkdir(parent, { recursive: true, mode: 0o700 });
-        const dir = await mkdtemp(path.join(parent, 'spillway-op-'));
+        // what killed runs left under the parent goes first; this one names its owner
+        const dir = await createScratchDir(parent, 'spillway-op-');
         removeOnExit(dir);
         return dir;
       } catch (error) {

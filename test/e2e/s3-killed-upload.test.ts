@@ -3,10 +3,13 @@
  * stalled at its second part file, on a local s3rver): it leaves `_SPILLWAY_PENDING`, naming the
  * child's pid, and its first part; readers refuse the prefix; the next write, with
  * `existing: 'error'`, removes both and writes its tree (other partitions), leaving no stray key in the bucket.
+ * Locally, the killed child leaves its `spillway-upload-*` directory (its `.owner` names the child);
+ * the next write removes it, and its own.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ROOT, tempDir } from '../helpers.ts';
@@ -21,9 +24,11 @@ import {
   ErrorCodes,
   SpillwayError,
 } from '../../index.ts';
-import { startS3, type S3Fixture } from '../lib/dataset/remote/s3-fixture.ts';
+import { startS3, useUploadTmp, type S3Fixture } from '../lib/dataset/remote/s3-fixture.ts';
 
 const dir = tempDir('spillway-s3-killed-');
+// the child and this process stage their uploads under one temporary directory of this file's own
+const uploadTmp = useUploadTmp(dir);
 const SCRIPT = join(ROOT, 'test/e2e/s3-killed-upload-child.ts');
 let s3: S3Fixture;
 
@@ -41,7 +46,7 @@ function killDuringUpload(url: string): Promise<number> {
     const child = spawn(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', SCRIPT, url, '2'], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...s3.env },
+      env: { ...process.env, ...s3.env, TMPDIR: uploadTmp },
     });
     let out = '';
     let stderr = '';
@@ -55,6 +60,11 @@ function killDuringUpload(url: string): Promise<number> {
       signal === 'SIGKILL' ? resolve(child.pid!) : reject(new Error(`the child was not killed: ${out} ${stderr}`)),
     );
   });
+}
+
+/** The local upload directories under the shared TMPDIR (tsx keeps its cache there too). */
+function uploadDirs(): string[] {
+  return readdirSync(uploadTmp).filter((n) => n.startsWith('spillway-upload-'));
 }
 
 async function bucketKeys(): Promise<string[]> {
@@ -72,6 +82,10 @@ test('a tree upload SIGKILLed midway: the next write with existing "error" clear
   const record = JSON.parse(await marker.Body!.transformToString()) as { owner: { pid: number }; keys: string[] };
   assert.equal(record.owner.pid, pid, 'the marker names the killed process');
   assert.equal(record.keys.length, 3);
+  const staged = uploadDirs();
+  assert.equal(staged.length, 1, staged.join(', '));
+  const owner = readFileSync(join(uploadTmp, staged[0]!, '.owner'), 'utf8');
+  assert.equal(Number(owner.split(' ')[0]), pid, 'the local upload directory names the killed process');
   s3.useEnv();
   configureRemote({});
   await assert.rejects(
@@ -82,6 +96,7 @@ test('a tree upload SIGKILLed midway: the next write with existing "error" clear
   const rows = Array.from({ length: 600 }, (_, i) => ({ id: i, day: `n${i % 2}`, x: i }));
   await pipeline(fromIterable(rows), toParquet('s3://killed/tree', { partitionBy: ['day'] }));
   assert.deepEqual(await bucketKeys(), ['tree/_SUCCESS', 'tree/day=n0/part-0.parquet', 'tree/day=n1/part-0.parquet']);
+  assert.deepEqual(uploadDirs(), [], "the killed write's local directory and the next write's own are gone");
   const { output } = await pipeline(
     fromParquet('s3://killed/tree', { hiveTypes: { day: 'string' } }),
     collect<{ id: number }>(),

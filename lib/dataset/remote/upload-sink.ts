@@ -2,7 +2,8 @@
  * A sink whose target is `s3://`: the format's ordinary sink (or the partitioned writer) writes
  * a local temporary file (or tree) exactly as it would write a local target, and only when it has
  * committed cleanly is the result uploaded (s3-upload.ts), so a failed or aborted run leaves
- * nothing under the target key. The temporary directory is removed in every case. Trees are
+ * nothing under the target key. The temporary directory (`spillway-upload-*`, its `.owner` naming
+ * this process so that the next run removes it after a kill) is removed in every case. Trees are
  * uploaded file by file once all are written, then `_SUCCESS` marks them complete (tree-commit.ts).
  * Before a tree is written, and again before its upload, the prefix is listed: what a write killed
  * during its upload left there is removed, or a write under way refused (stale-pending.ts).
@@ -13,7 +14,7 @@
  * commit and resume it, and still nothing is uploaded before the end. A run that fails after a
  * checkpoint keeps that directory; the one that finishes uploads and removes it.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
@@ -22,6 +23,8 @@ import { BatchSink } from '../../core/sink.ts';
 import { STAGE, type StageContext, type StageStats } from '../../core/stage.ts';
 import { IoError } from '../../core/errors.ts';
 import { lazyImport } from '../../core/lazy-import.ts';
+import { forgetOnExit, removeOnExit } from '../../formats/spill/cleanup.ts';
+import { createScratchDir } from '../../io/temp-files.ts';
 import type { SinkCheckpointHooks } from '../../observe/checkpoint.ts';
 import { uploadCheckpoint, type UploadResume } from './upload-checkpoint.ts';
 import { remoteSettings } from './settings.ts';
@@ -97,9 +100,28 @@ class Upload {
         file: this.#url,
       });
     }
-    const sink = this.#inner ?? this.#open(await mkdtemp(join(tmpdir(), 'spillway-upload-')));
+    const sink = this.#inner ?? this.#open(await this.#scratch());
     sink[STAGE].attach(context);
     return sink;
+  }
+
+  /**
+   * A fresh `spillway-upload-*` under the OS temp dir, named with its owner: a later run removes
+   * it if this process is killed (lib/io/temp-files.ts), and exit removes it if nothing else did.
+   */
+  async #scratch(): Promise<string> {
+    let dir: string;
+    try {
+      dir = await createScratchDir(tmpdir(), 'spillway-upload-');
+    } catch (error) {
+      throw new IoError(
+        `Cannot create a local directory for the upload under ${tmpdir()}: ${(error as Error).message}`,
+        { stage: this.#name, file: this.#url, dir: tmpdir() },
+        { cause: error },
+      );
+    }
+    removeOnExit(dir);
+    return dir;
   }
 
   /** Makes the local sink writing under `dir`. */
@@ -173,8 +195,11 @@ class Upload {
   }
 
   async #cleanup(): Promise<void> {
-    if (this.#dir !== undefined) await rm(this.#dir, { recursive: true, force: true });
+    const dir = this.#dir;
     this.#dir = undefined;
+    if (dir === undefined) return;
+    await rm(dir, { recursive: true, force: true });
+    forgetOnExit(dir);
   }
 }
 

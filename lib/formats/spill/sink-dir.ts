@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { SpillError } from '../../core/errors.ts';
-import { markSpillOwner, spillOwnerDead, sweepSpillBase } from '../../io/temp-files.ts';
+import { markScratchOwner, scratchOwnerDead, sweepScratchBase } from '../../io/temp-files.ts';
 import { removeOnExit } from './cleanup.ts';
 import { MANIFEST_NAME, SEAL_NAME, writeManifest, type SpillManifest } from './manifest.ts';
 
@@ -33,8 +33,9 @@ function unusable(error: unknown, stage: string, dir: string): SpillError {
  */
 export async function createSpillDir(given: string | undefined, stage: string): Promise<SpillDir> {
   if (given === undefined) {
-    // the spill directories of dead runs under the same base go first (lib/io/temp-files.ts)
-    await sweepSpillBase(os.tmpdir());
+    // the scratch directories (spill, operator, upload) of dead runs under the same base go first
+    // (lib/io/temp-files.ts)
+    await sweepScratchBase(os.tmpdir());
     try {
       return { dir: await mkdtemp(path.join(os.tmpdir(), 'spillway-spill-')), createdDir: true };
     } catch (error) {
@@ -49,7 +50,7 @@ export async function createSpillDir(given: string | undefined, stage: string): 
   try {
     const createdDir = (await mkdir(dir, { recursive: true, mode: 0o700 })) !== undefined;
     // what a killed run left in it (its owner file names a dead process) is not in the way
-    if (!createdDir && (await spillOwnerDead(dir))) await removeContents(dir);
+    if (!createdDir && (await scratchOwnerDead(dir))) await removeContents(dir);
     if (!createdDir && (await readdir(dir)).length > 0) throw new Error('it exists and is not empty');
     return { dir, createdDir };
   } catch (error) {
@@ -65,7 +66,7 @@ export function claimSpillDir(dir: string, owned: boolean, stage: string): void 
   if (!owned) return;
   removeOnExit(dir);
   try {
-    markSpillOwner(dir);
+    markScratchOwner(dir);
   } catch (error) {
     throw unusable(error, stage, dir);
   }

@@ -11,7 +11,7 @@ import type { Batch } from '../../core/batch.ts';
 import { SpillError } from '../../core/errors.ts';
 import { logger, type GovernorGate, type StageContext, type StageStats } from '../../core/stage.ts';
 import type { CheckpointJson, SinkCommit } from '../../observe/checkpoint.ts';
-import { unmarkSpillOwner } from '../../io/temp-files.ts';
+import { unmarkScratchOwner } from '../../io/temp-files.ts';
 import { forgetOnExit, removeOnExit } from './cleanup.ts';
 import { GcPacer } from './gc-pacer.ts';
 import type { SpillManifest } from './manifest.ts';
@@ -176,7 +176,7 @@ export class SpillSinkState {
       throw new SpillError('The spill was aborted while it was finishing', { stage: this.name, dir });
     }
     // a kept directory outlives this process on purpose: no owner, so no sweep removes it
-    if (keep) unmarkSpillOwner(dir);
+    if (keep) unmarkScratchOwner(dir);
     const output = new Spilled({ dir, manifest, memory: this.#memory.map(residentOutput), keep, cacheBytes });
     this.#memory.length = 0;
     return output;
@@ -222,7 +222,7 @@ export class SpillSinkState {
     this.#keepForResume = on;
     const dir = this.#dir;
     if (dir === undefined || this.#s.keep) return;
-    if (on) unmarkSpillOwner(dir);
+    if (on) unmarkScratchOwner(dir);
     if (on) forgetOnExit(dir);
     else removeOnExit(dir);
   }

@@ -30,7 +30,8 @@ test('runs and partitions share one private scratch directory, removed by dispos
   await parts.finish();
   const [root] = readdirSync(parent);
   assert.equal(statSync(join(parent, root!)).mode & 0o777, 0o700);
-  assert.deepEqual(readdirSync(join(parent, root!)).sort(), ['run-1', 'set-2']);
+  // the owner file lets a later run remove the directory if this process is killed
+  assert.deepEqual(readdirSync(join(parent, root!)).sort(), ['.owner', 'run-1', 'set-2']);
   for (const file of readdirSync(run.dir)) assert.equal(statSync(join(run.dir, file)).mode & 0o777, 0o600, file);
   // read to the end: the run's file is closed again
   const next = spilledSource(run);
