@@ -20,6 +20,8 @@ export async function childRss(pid: number): Promise<number> {
     // a zombie has no VmRSS line: it holds no memory any more
     return match === null ? 0 : Number(match[1]) * 1024;
   }
+  // pidusage's `ps`/WMI readers keep nothing with maxage 0; its /proc reader (Linux, Android,
+  // NetBSD) never answers with it (it re-reads until a cache hit that never comes), hence /proc above
   const { memory } = await pidusage()(pid, { maxage: 0 });
   return memory;
 }
