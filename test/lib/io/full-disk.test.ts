@@ -194,8 +194,16 @@ function fdTargets(): Map<string, string> {
 
 describe('a nearly full disk', { skip }, () => {
   let csv = '';
-  before(() => {
+  before(async () => {
     csv = badCsv();
+    // a first worker thread opens descriptors that stay for the process (the TypeScript loader's
+    // pipes): opened here, they are not counted as a case's leak
+    await pipeline(
+      fromIterable([{ n: 0 }]),
+      parallel(new URL('../../fixtures/pool/throws.ts', import.meta.url), { workers: 1 }),
+      collect(),
+      { governor: false },
+    );
   });
   const targets: Record<string, (deadLetter: string) => Promise<unknown>> = {
     'fromCsv (fast)': (deadLetter) =>
@@ -209,7 +217,7 @@ describe('a nearly full disk', { skip }, () => {
       test(`${name} dead letters with ${spare / 1024} KB left: an IoError naming the file, nothing left open`, async () => {
         for (const entry of readdirSync(disk)) rmSync(join(disk, entry), { recursive: true });
         const free = fill(disk, spare);
-        assert.ok(free >= spare && free < spare + 8192, `${free} bytes free for ${spare}`);
+        assert.ok(free >= spare && free - spare < 2 * statfsSync(disk).bsize, `${free} bytes free for ${spare}`);
         const deadLetter = join(disk, 'dead.jsonl');
         const fdsBefore = openFds();
         const targetsBefore = fdTargets();
