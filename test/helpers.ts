@@ -1,5 +1,5 @@
 /** Shared test helpers: temporary folders, the shared corpus, fd counting. */
-import { mkdtempSync, rmSync, existsSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +38,23 @@ export function tempDir(prefix = 'spillway-test-'): string {
 /** Open file descriptors of this process (Linux). */
 export function openFds(): number {
   return readdirSync('/proc/self/fd').length;
+}
+
+/**
+ * Descriptors of this process open on a /proc/<pid>/ file of another process (Linux): what a
+ * memory reader that keeps /proc/<child>/stat open for reuse would leave behind.
+ */
+export function procFds(): string[] {
+  const out: string[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (/^\/proc\/\d+\//.test(target) && !target.startsWith(`/proc/${process.pid}/`)) out.push(target);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return out;
 }
 
 /**

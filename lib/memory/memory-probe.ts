@@ -1,13 +1,13 @@
 /**
  * Memory measurement for the governor: this process's RSS and V8 heap, and the RSS of child
- * processes sampled with pidusage. Also what the machine allows (cgroup limit, total memory) and
- * a way to run a garbage collection when the process was not started with `--expose-gc`.
+ * processes (child-rss.ts: /proc/<pid>/status on Linux, closed after each reading). Also what the
+ * machine allows (cgroup limit, total memory) and a way to run a garbage collection when the
+ * process was not started with `--expose-gc`.
  */
 import os from 'node:os';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import type Pidusage from 'pidusage';
-import pidusage from './pidusage.ts';
+import { childRss } from './child-rss.ts';
 import { logger } from '../core/log.ts';
 import { usableHeapLimit } from './limits.ts';
 
@@ -62,9 +62,10 @@ export interface ProcessMemoryProbeOptions {
 }
 
 /**
- * The real probe: `process.memoryUsage()` for this process and pidusage for children. Children
- * are read at most every `childIntervalMs` (reading /proc is cheap but not free), and at once
- * when the set of pids changes. A pid that has gone away counts as zero and is reported once.
+ * The real probe: `process.memoryUsage()` for this process and {@link childRss} for children.
+ * Children are read at most every `childIntervalMs` (reading /proc is cheap but not free), and at
+ * once when the set of pids changes; no descriptor stays open between readings. A pid that has
+ * gone away counts as zero and is reported once.
  */
 export class ProcessMemoryProbe implements MemoryProbe {
   readonly #childIntervalMs: number;
@@ -115,33 +116,19 @@ export class ProcessMemoryProbe implements MemoryProbe {
   }
 }
 
-/** Sums the RSS of `pids`; a pid that no longer exists counts 0 and is added to `gone`. */
+/** Sums the RSS of `pids` (read side by side); a pid that no longer exists counts 0 and is added to `gone`. */
 async function readChildrenRss(pids: readonly number[], gone: Set<number>): Promise<number> {
-  let stats: Record<string, Pidusage.Status | null | undefined>;
-  try {
-    // maxage: pidusage keeps each /proc/<pid>/stat open for reuse; a short age closes the
-    // descriptors of children that went away within seconds instead of a minute
-    stats = await pidusage([...pids], { maxage: 5000 });
-  } catch (error) {
-    // with one pid pidusage rejects when it is gone; with several it leaves a hole (below)
-    if (pids.length === 1) {
-      const pid = pids[0] as number;
-      if (!gone.has(pid)) log('child %d is gone: %s', pid, (error as Error).message);
-      gone.add(pid);
-      return 0;
-    }
-    log('reading children failed: %s', (error as Error).message);
-    return 0;
-  }
+  const readings = await Promise.allSettled(pids.map((pid) => childRss(pid)));
   let sum = 0;
-  for (const pid of pids) {
-    const stat = stats[String(pid)];
-    if (stat && Number.isFinite(stat.memory)) sum += stat.memory;
-    else {
-      if (!gone.has(pid)) log('child %d is gone', pid);
-      gone.add(pid);
+  readings.forEach((reading, i) => {
+    if (reading.status === 'fulfilled') {
+      sum += reading.value;
+      return;
     }
-  }
+    const pid = pids[i] as number;
+    if (!gone.has(pid)) log('child %d is gone: %s', pid, (reading.reason as Error).message);
+    gone.add(pid);
+  });
   return sum;
 }
 

@@ -19,7 +19,7 @@ export const MANIFEST_NAME = 'manifest.json';
  * The manifest's seal, written beside it after every manifest write: `CRC32 FILES ROWS` of the
  * manifest text. A manifest edited by hand (or by a tool that does not know the seal) no longer
  * matches it. What it cannot catch: an editor who also rewrites the seal, which is public
- * arithmetic, not a secret (see docs/safety.md).
+ * arithmetic, not a secret (docs/spill.md, "Spill manifests: what tampering is detected").
  */
 export const SEAL_NAME = 'manifest.seal';
 /** Value of {@link SpillManifest.format}. */

@@ -19,7 +19,7 @@ export interface Held {
  * young (a scavenge frees them) instead of reaching V8's old generation while they wait under the
  * budget. It is counted by the ArrayBuffers it holds, not their used length: Arrow's builders
  * leave up to 4x slack in a string column's buffer. Measured on 32 MB over ten times its size in
- * rows of ~150 bytes: see docs/memory.md. Rows Arrow cannot hold stay rows (the error, if any,
+ * rows of ~150 bytes: see docs/governor.md. Rows Arrow cannot hold stay rows (the error, if any,
  * comes when they are spilled, as before). An Arrow batch is held as it came.
  */
 export function hold(batch: Batch): Held {

@@ -4,7 +4,7 @@
  * `memory`. One check at a time, so `stop()` can wait for it and no /proc file stays open.
  */
 import { logger } from '../../core/log.ts';
-import { childRss } from './child-rss.ts';
+import { childRss } from '../../memory/child-rss.ts';
 import type { Slot } from './pool-task.ts';
 
 const debug = logger('pool');

@@ -36,8 +36,8 @@ export interface ParallelOptions {
   maxTasksPerWorker?: number;
   /**
    * Memory limit per worker. Threads: the V8 old-generation limit (`resourceLimits`), which does
-   * not bound ArrayBuffers. Processes: resident set size sampled with pidusage; a child over it
-   * is killed and its batch retried.
+   * not bound ArrayBuffers. Processes: resident set size (lib/memory/child-rss.ts) sampled every
+   * `memoryCheckIntervalMs`; a child over it is killed and its batch retried.
    */
   workerMemoryLimit?: ByteSize;
   /** The user module exports a row function (default `'row'`) or a batch function (`'batch'`). */

@@ -16,6 +16,31 @@ export const MAX_CSV_FIELDS = 1 << 18;
  */
 export const MAX_RECORD_BYTES = 128 * 1024 * 1024;
 
+let recordBound = MAX_RECORD_BYTES;
+
+/**
+ * The record bound readers started from now on apply: {@link MAX_RECORD_BYTES} unless a test
+ * lowered it with {@link setMaxRecordBytes}.
+ */
+export function maxRecordBytes(): number {
+  return recordBound;
+}
+
+/**
+ * Internal, for tests: sets the record bound of readers started from now on in this thread (the
+ * parser threads keep theirs), so the refusal can be checked on megabytes instead of 128 MiB.
+ * Returns a function that puts the previous bound back.
+ */
+export function setMaxRecordBytes(bytes: number): () => void {
+  if (!Number.isSafeInteger(bytes) || bytes < 1)
+    throw new RangeError(`Expected \`bytes\` to be a positive integer, got ${bytes}`);
+  const previous = recordBound;
+  recordBound = bytes;
+  return () => {
+    recordBound = previous;
+  };
+}
+
 /** Most cells (rows x columns) in one batch: the row count of a batch shrinks as the file widens. */
 export const MAX_BATCH_CELLS = 1 << 21;
 
@@ -34,11 +59,11 @@ export function tooManyFields(line: number): CsvError {
   );
 }
 
-/** The error for a record of more than {@link MAX_RECORD_BYTES} bytes (csv-parse's code for its `max_record_size`). */
-export function recordTooLarge(line: number): CsvError {
+/** The error for a record of more than `bound` bytes (csv-parse's code for its `max_record_size`). */
+export function recordTooLarge(line: number, bound: number): CsvError {
   return new CsvError(
     'CSV_MAX_RECORD_SIZE' as never,
-    `Record starting on line ${line} is longer than ${MAX_RECORD_BYTES} bytes: not a record spillway can hold (an unclosed quote?)`,
+    `Record starting on line ${line} is longer than ${bound} bytes: not a record spillway can hold (an unclosed quote?)`,
     {} as never,
     { lines: line },
   );

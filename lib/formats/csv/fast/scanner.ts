@@ -20,7 +20,7 @@ import {
   onlySpaces,
   skipCommentLine,
 } from './comments.ts';
-import { MAX_RECORD_BYTES, recordTooLarge } from './limits.ts';
+import { maxRecordBytes, recordTooLarge } from './limits.ts';
 import { CR, LF, QUOTE, SPACE, RecordDelimiter, isNewline } from './record-delimiter.ts';
 import {
   FIELD_ESCAPED,
@@ -78,6 +78,8 @@ export class CsvScanner extends FieldList implements ScannedRecord, EmulationHos
   readonly #inline: boolean;
   readonly #sink: ScanSink;
   readonly #stop: Uint8Array;
+  /** Most bytes an unfinished record may hold (limits.ts; lowered only by tests). */
+  readonly #maxRecord: number;
   #pending: Buffer[] = [];
   #pendingBytes = 0;
   /** Size of the unfinished record the last scan stopped in: rescanning waits for twice as much. */
@@ -101,6 +103,7 @@ export class CsvScanner extends FieldList implements ScannedRecord, EmulationHos
     this.#comment = options.comment ?? -1;
     this.#inline = this.#comment >= 0 && options.inlineComments === true;
     this.#sink = sink;
+    this.#maxRecord = maxRecordBytes();
     this.#bomChecked = !options.bom;
     this.#stop = new Uint8Array(256);
     for (const b of [this.delimiter, LF, CR, QUOTE]) this.#stop[b] = 1;
@@ -159,9 +162,9 @@ export class CsvScanner extends FieldList implements ScannedRecord, EmulationHos
   #keep(buf: Buffer, from: number): void {
     const rest = buf.subarray(from);
     // an unfinished record past the bound is refused before it grows further
-    if (rest.length > MAX_RECORD_BYTES) throw recordTooLarge(this.lineStart);
+    if (rest.length > this.#maxRecord) throw recordTooLarge(this.lineStart, this.#maxRecord);
     this.windowBase += from;
-    this.#waitFor = Math.min(rest.length * 2, MAX_RECORD_BYTES + 1);
+    this.#waitFor = Math.min(rest.length * 2, this.#maxRecord + 1);
     if (rest.length > 0) {
       this.#pending.push(rest);
       this.#pendingBytes = rest.length;

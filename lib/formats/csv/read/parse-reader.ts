@@ -10,7 +10,7 @@ import type { Batch, Row } from '../../../core/batch.ts';
 import type { StageContext } from '../../../core/stage.ts';
 import { CastFailure, inferRows } from '../cast.ts';
 import { openCsvBytes } from './bytes.ts';
-import { MAX_CSV_FIELDS, MAX_RECORD_BYTES, tooManyFields } from '../fast/limits.ts';
+import { MAX_CSV_FIELDS, maxRecordBytes, tooManyFields } from '../fast/limits.ts';
 import type { CsvCounters, CsvReader, CsvReadSpec, CsvRun } from './reader.ts';
 import { refuseUtf16Be } from './bom.ts';
 import { isAsciiCompatible } from './encoding.ts';
@@ -64,7 +64,7 @@ export class CsvParseReader implements CsvReader {
       // csv-parse's own bound on a record's bytes, with its code CSV_MAX_RECORD_SIZE (as the fast path)
       max_record_size: (spec.parseOptions.max_record_size ??
         spec.parseOptions.maxRecordSize ??
-        MAX_RECORD_BYTES) as number,
+        maxRecordBytes()) as number,
       skip_records_with_error: plan.policy !== 'fail',
       raw: unwrap,
       on_skip:

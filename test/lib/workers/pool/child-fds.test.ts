@@ -4,24 +4,10 @@
  * last sample, long after the child is gone.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readlinkSync } from 'node:fs';
 import { test } from 'node:test';
 import { WorkerPool } from '../../../../lib/workers/pool/worker-pool.ts';
 import { fixture } from './helpers.ts';
-
-/** Descriptors of this process open on some /proc/<pid>/ file other than our own. */
-function procFds(): string[] {
-  const out: string[] = [];
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      const target = readlinkSync(`/proc/self/fd/${fd}`);
-      if (/^\/proc\/\d+\//.test(target) && !target.startsWith(`/proc/${process.pid}/`)) out.push(target);
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return out;
-}
+import { procFds } from '../../../helpers.ts';
 
 test('a destroyed process pool that sampled its children holds no /proc/<child> descriptor', async () => {
   const before = procFds();

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
-import pidusage from 'pidusage';
+import { childRss } from '../../../../lib/memory/child-rss.ts';
 import { WorkerError } from '../../../../lib/core/errors.ts';
 import { WorkerPool } from '../../../../lib/workers/pool/worker-pool.ts';
 import { alive, fixture } from './helpers.ts';
@@ -53,7 +53,7 @@ describe('process isolation', () => {
         await child.run(i, [{ leakBytes }]);
         const pid = child.stats().workers[0]?.pid;
         if (pid !== undefined) {
-          const { memory } = await pidusage(pid);
+          const memory = await childRss(pid);
           if (i === 0) firstChildRss = memory;
           maxChildRss = Math.max(maxChildRss, memory);
         }

@@ -12,7 +12,14 @@ import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ErrorCodes, SpillwayError, collect, fromCsv, mapBatch, pipeline } from '../../../../../index.ts';
-import { MAX_BATCH_CELLS, MAX_CSV_FIELDS, rowsPerBatch } from '../../../../../lib/formats/csv/fast/limits.ts';
+import {
+  MAX_BATCH_CELLS,
+  MAX_CSV_FIELDS,
+  MAX_RECORD_BYTES,
+  maxRecordBytes,
+  rowsPerBatch,
+  setMaxRecordBytes,
+} from '../../../../../lib/formats/csv/fast/limits.ts';
 import { tempDir } from '../../../../helpers.ts';
 
 const dir = tempDir();
@@ -126,6 +133,43 @@ test("the csv-parse reader has the same bounds: too many fields per record (arra
         error instanceof SpillwayError && error.code === ErrorCodes.CSV_PARSE && /CSV_MAX_FIELDS/.test(error.message),
     );
   }
+});
+
+test('a record longer than the record bound ends in CSV_MAX_RECORD_SIZE naming file and line, both parsers, without a copy per chunk', async () => {
+  // the bound lowered to 4 MiB: the same checks as at 128 MiB, on a file of 10 MB instead of 140
+  const bound = 4 * 1024 * 1024;
+  const path = join(dir, 'long-record.csv');
+  writeFileSync(path, `a,b\n1,x\n2,"${'y'.repeat(10 * 1024 * 1024)}"\n3,z\n`);
+  // what the readers concatenate: the fast scanner keeps an unfinished record's chunks and joins
+  // them once they have doubled (12.6 MB here); joined again with every chunk read, 40 MB
+  const concat = Buffer.concat;
+  let copied = 0;
+  Buffer.concat = ((list: readonly Uint8Array[], length?: number) => {
+    const joined = concat(list, length);
+    copied += joined.length;
+    return joined;
+  }) as typeof Buffer.concat;
+  const restore = setMaxRecordBytes(bound);
+  try {
+    for (const parser of ['fast', 'csv-parse'] as const) {
+      copied = 0;
+      await assert.rejects(
+        pipeline(fromCsv(path, { parser }), collect(), { governor: false }),
+        (error: unknown) =>
+          error instanceof SpillwayError &&
+          error.code === ErrorCodes.CSV_PARSE &&
+          /CSV_MAX_RECORD_SIZE/.test(error.message) &&
+          error.context.file === path &&
+          error.context.line === 3,
+        parser,
+      );
+      assert.ok(copied < 4 * bound, `${parser}: ${copied} bytes concatenated for a ${bound}-byte bound`);
+    }
+  } finally {
+    restore();
+    Buffer.concat = concat;
+  }
+  assert.equal(maxRecordBytes(), MAX_RECORD_BYTES);
 });
 
 /** Runs the wide-file reader in a child process; its peak resident memory over its start, in MB. */
