@@ -7,8 +7,22 @@
  * Anything that escapes (an uncaught exception, an unhandled rejection) is reported as a crash.
  */
 import { createHash } from 'node:crypto';
-import { fromArrow, fromCsv, fromParquet, mapBatch, openSpill, pipeline } from '../../index.ts';
+import {
+  fromArrow,
+  fromCsv,
+  fromJsonl,
+  fromParquet,
+  inspectArrow,
+  inspectCsv,
+  inspectParquet,
+  mapBatch,
+  openSpill,
+  pipeline,
+} from '../../index.ts';
 import type { BatchSource } from '../../lib/entry/extend.ts';
+import { MIDDLE_IDS, type ReaderName } from './targets.ts';
+
+export type { ReaderName };
 
 /** A case as the parent sends it. */
 export interface ChildCase {
@@ -16,9 +30,6 @@ export interface ChildCase {
   readonly reader: ReaderName;
   readonly path: string;
 }
-
-/** The readers the suite runs. */
-export type ReaderName = 'parquet-rows' | 'parquet-arrow' | 'arrow' | 'csv-fast' | 'csv-parse' | 'csv-arrow' | 'spill';
 
 /** What a child reports for one case. */
 export type ChildOutcome =
@@ -71,6 +82,13 @@ async function digestSource(source: BatchSource): Promise<ChildOutcome> {
   return { kind: 'rows', rows, digest: hash.digest('hex') };
 }
 
+/** An inspection as one "row": its digest, the file's own path left out (a mutated copy has another). */
+async function digestInspection(path: string, inspect: (path: string) => Promise<unknown>): Promise<ChildOutcome> {
+  const info = await inspect(path);
+  const text = JSON.stringify(info, (key, value) => (value === path ? '<file>' : stable(key, value)));
+  return { kind: 'rows', rows: 1, digest: createHash('sha1').update(text).digest('hex') };
+}
+
 async function readSpill(dir: string): Promise<ChildOutcome> {
   const spilled = await openSpill(dir);
   const hash = createHash('sha1');
@@ -92,14 +110,24 @@ function run(c: ChildCase): Promise<ChildOutcome> {
       return digestSource(fromParquet(c.path));
     case 'parquet-arrow':
       return digestSource(fromParquet(c.path, { output: 'arrow' }));
+    case 'parquet-where':
+      return digestSource(fromParquet(c.path, { where: MIDDLE_IDS }));
+    case 'parquet-inspect':
+      return digestInspection(c.path, inspectParquet);
     case 'arrow':
       return digestSource(fromArrow(c.path));
+    case 'arrow-inspect':
+      return digestInspection(c.path, inspectArrow);
     case 'csv-fast':
       return digestSource(fromCsv(c.path, { parser: 'fast' }));
     case 'csv-parse':
       return digestSource(fromCsv(c.path, { parser: 'csv-parse' }));
     case 'csv-arrow':
       return digestSource(fromCsv(c.path, { output: 'arrow' }));
+    case 'csv-inspect':
+      return digestInspection(c.path, inspectCsv);
+    case 'jsonl':
+      return digestSource(fromJsonl(c.path));
     case 'spill':
       return readSpill(c.path);
   }

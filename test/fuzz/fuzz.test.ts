@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { CORPUS, corpusSkip, tempDir } from '../helpers.ts';
 import { runFuzz } from './runner.ts';
-import { corpusTargets, generatedTargets } from './targets.ts';
+import { drain, fromParquet, pipeline } from '../../index.ts';
+import { MIDDLE_IDS, corpusTargets, generatedTargets } from './targets.ts';
 
 test('fuzz: 150 mutated files (seed 19) end in coded errors or rows, never a hang, crash, memory blow-up or foreign error', {
   timeout: 600_000,
@@ -22,7 +23,13 @@ test('fuzz: 150 mutated files (seed 19) end in coded errors or rows, never a han
   const work = tempDir('spillway-fuzz-test-');
   // a fixed sample of the corpus: every fifth file of each format, in path order
   const corpus = corpusTargets(CORPUS).filter((_, i) => i % 5 === 0);
-  const targets = [...(await generatedTargets(work)), ...corpus];
+  const generated = await generatedTargets(work);
+  // the `where` seed must keep pages out on both sides, or its reads no longer test page pushdown
+  const paged = generated.find((target) => target.readers.includes('parquet-where'))!;
+  const { stats } = await pipeline(fromParquet(paged.path, { where: MIDDLE_IDS }), drain(), { governor: false });
+  const pages = stats.stages[0]!.details as { pagesSkipped: number; rowGroupsRead: number };
+  assert.ok(pages.pagesSkipped > 0 && stats.rowsOut === 80, `the where seed read ${JSON.stringify(pages)}`);
+  const targets = [...generated, ...corpus];
   const failures: string[] = [];
   const report = await runFuzz({
     targets,
@@ -30,7 +37,7 @@ test('fuzz: 150 mutated files (seed 19) end in coded errors or rows, never a han
     cases: 150,
     scratch: join(work, 'cases'),
     jobs: 2,
-    perChild: 80,
+    perChild: 120,
     timeoutMs: 30_000,
     rssLimitMb: 768,
     log: (line) => {

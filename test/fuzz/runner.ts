@@ -13,7 +13,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildCase, ChildMessage, ChildOutcome, ReaderName } from './child.ts';
 import { Rng, mutate, type Mutation, type Structure } from './mutate.ts';
-import { arrowStructure, csvStructure, parquetStructure } from './structure.ts';
+import { arrowStructure, compressedStructure, csvStructure, parquetStructure } from './structure.ts';
 import type { Target } from './targets.ts';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'child.ts');
@@ -99,7 +99,11 @@ function structureOf(target: Target, bytes: Uint8Array): Structure {
       return arrowStructure(bytes, 'file');
     case 'arrow-stream':
       return arrowStructure(bytes, 'stream');
+    case 'gzip':
+    case 'zstd':
+      return compressedStructure(bytes, target.format);
     default:
+      // CSV and JSON Lines: line ends and quotes
       return csvStructure(bytes);
   }
 }

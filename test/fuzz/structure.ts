@@ -154,3 +154,46 @@ export function csvStructure(bytes: Uint8Array): Structure {
   const firstLine = bytes.indexOf(10);
   return { boundaries, sizeFields: [], metadata: [[0, firstLine < 0 ? Math.min(bytes.length, 64) : firstLine]] };
 }
+
+/** zstd blocks: the 3-byte header of each block of the first frame (a size a decoder reads), at most 64. */
+function zstdBlocks(bytes: Uint8Array): number[] {
+  const descriptor = bytes[4]!;
+  const single = (descriptor >> 5) & 1;
+  const contentSize = [single, 2, 4, 8][descriptor >> 6]!;
+  let at = 5 + (single ? 0 : 1) + [0, 1, 2, 4][descriptor & 3]! + contentSize;
+  const headers: number[] = [];
+  while (at + 3 <= bytes.length && headers.length < 64) {
+    headers.push(at);
+    const header = bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16);
+    const type = (header >> 1) & 3;
+    at += 3 + (type === 1 ? 1 : header >> 3);
+    if (header & 1) break;
+  }
+  return headers;
+}
+
+/**
+ * Structure of a gzip or zstd file: its header and trailer (gzip: the CRC-32 and the stated
+ * length of the data, written over with absurd values), and zstd's block headers (their sizes).
+ */
+export function compressedStructure(bytes: Uint8Array, codec: 'gzip' | 'zstd'): Structure {
+  const n = bytes.length;
+  if (codec === 'gzip' && n >= 18)
+    return {
+      boundaries: [10, n - 8, n - 4],
+      sizeFields: [{ offset: n - 4, kind: 'int32' }],
+      metadata: [
+        [0, 10],
+        [n - 8, n],
+      ],
+    };
+  if (codec === 'zstd' && n >= 8) {
+    const blocks = zstdBlocks(bytes);
+    return {
+      boundaries: [4, ...blocks, ...blocks.map((b) => b + 3)],
+      sizeFields: blocks.map((offset) => ({ offset, kind: 'int32' as const })),
+      metadata: [[0, blocks[0] ?? Math.min(n, 16)], ...blocks.map((b): [number, number] => [b, b + 3])],
+    };
+  }
+  return generic(n);
+}

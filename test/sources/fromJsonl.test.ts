@@ -9,6 +9,7 @@ import { zstdCompressSync as compress } from '../../lib/formats/zstd.ts';
 import { pipeline, collect, fromJsonl, toJsonl, fromIterable, ErrorCodes, SpillwayError } from '../../index.ts';
 import { parseJsonExact } from '../../lib/formats/json/lines.ts';
 import { jsonLineFormatter } from '../../lib/formats/json/format.ts';
+import { lineLimit } from '../../lib/formats/json/read/pending-line.ts';
 import { tempDir } from '../helpers.ts';
 
 const dir = tempDir('spillway-jsonl-');
@@ -196,4 +197,74 @@ test('a line with bytes that are not UTF-8 is a bad line (its number given), nev
     Buffer.concat([Buffer.from('{"a":1}\n{"a":"'), Buffer.from('東').subarray(0, 2), Buffer.from('"}')]),
   );
   await assert.rejects(pipeline(fromJsonl(cut), collect()), /Invalid UTF-8 on line 2/);
+});
+
+/** Runs `body` with the line bound lowered to `bytes` (the real one is 128 MiB). */
+async function withLineLimit(bytes: number, body: () => Promise<void>): Promise<void> {
+  const saved = lineLimit.bytes;
+  lineLimit.bytes = bytes;
+  try {
+    await body();
+  } finally {
+    lineLimit.bytes = saved;
+  }
+}
+
+const tooLong = (file: string | undefined, line: number) => (error: unknown) => {
+  assert.ok(error instanceof SpillwayError);
+  assert.equal(error.code, ErrorCodes.JSON_PARSE);
+  assert.equal(error.context.line, line);
+  if (file !== undefined) assert.equal(error.context.file, file);
+  assert.match(error.message, new RegExp(`JSONL_MAX_LINE_SIZE: Line ${line} is longer than 100000 bytes`));
+  return true;
+};
+
+test('a line longer than the bound (in UTF-8 bytes) is refused with its file and line, whatever onError says', async () => {
+  await withLineLimit(100_000, async () => {
+    // 2-byte characters: a bound counted in characters would let both lines through
+    const atBound = `{"s":"${'\u00e9'.repeat(49_996)}"}`;
+    const over = `${atBound} `;
+    assert.equal(Buffer.byteLength(atBound), 100_000);
+    const text = `{"a":1}\n${atBound}\n{"a":3}\n${over}\n{"a":5}\n`;
+    const file = join(dir, 'long-line.jsonl');
+    writeFileSync(file, text);
+    const gz = join(dir, 'long-line.jsonl.gz');
+    writeFileSync(gz, gzipSync(text));
+    const dead = join(dir, 'long-line-dead.jsonl');
+    for (const onError of ['fail', 'skip', { deadLetter: dead }] as const) {
+      // the long lines span read chunks (64 KiB from a file, 16 KiB from gunzip)
+      await assert.rejects(pipeline(fromJsonl(file, { onError }), collect()), tooLong(file, 4));
+      await assert.rejects(pipeline(fromJsonl(gz, { onError }), collect()), tooLong(gz, 4));
+      // one chunk holding every line
+      await assert.rejects(pipeline(fromJsonl(Readable.from([text]), { onError }), collect()), tooLong(undefined, 4));
+    }
+    const last = join(dir, 'long-last-line.jsonl');
+    writeFileSync(last, `{"a":1}\n${over}`);
+    await assert.rejects(pipeline(fromJsonl(last, { onError: 'skip' }), collect()), tooLong(last, 2));
+    writeFileSync(file, `{"a":1}\n${atBound}\n{"a":3}`);
+    const { output } = await pipeline(fromJsonl(file), collect());
+    assert.deepEqual(
+      (output as { a?: number; s?: string }[]).map((row) => row.a ?? row.s!.length),
+      [1, 49_996, 3],
+    );
+  });
+});
+
+test('a line that never ends is refused once it passes the bound, not read to the end of the input', async () => {
+  await withLineLimit(100_000, async () => {
+    const chunk = Buffer.alloc(16 * 1024, 0x78);
+    let pulled = 0;
+    async function* noNewline(): AsyncGenerator<Buffer> {
+      for (let i = 0; i < 1024; i++) {
+        pulled += chunk.length;
+        yield chunk;
+      }
+    }
+    await assert.rejects(
+      pipeline(fromJsonl(Readable.from(noNewline()), { onError: 'skip' }), collect()),
+      tooLong(undefined, 1),
+    );
+    // the bound and what the streams read ahead (16 chunks), not the 16 MiB on offer
+    assert.ok(pulled < 1 << 20, `${pulled} bytes were read`);
+  });
 });

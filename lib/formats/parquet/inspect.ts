@@ -193,9 +193,10 @@ interface RawStats {
 function statistics(raw: RawStats | undefined, e: SchemaElement | undefined): ParquetChunkStatistics | undefined {
   if (!raw || !e) return undefined;
   let invalid = false;
-  const text = (bytes: Uint8Array | undefined): string | undefined => {
+  const text = (bytes: unknown): string | undefined => {
     if (bytes === undefined) return undefined;
-    const t = statisticText(bytes, e);
+    // the footer is read without its schema here: a damaged one can put another type in the field
+    const t = bytes instanceof Uint8Array ? statisticText(bytes, e) : undefined;
     if (t === undefined) invalid = true;
     return t;
   };
@@ -267,7 +268,13 @@ export async function inspectParquet(path: string, options?: InspectParquetOptio
     } catch (error) {
       throw translateError(error, path);
     }
-    const tree = parquetSchema(metadata);
+    let tree: SchemaTree;
+    try {
+      tree = parquetSchema(metadata);
+    } catch (error) {
+      // a footer that parses can still hold an impossible schema (children past its end)
+      throw translateError(error, path);
+    }
     const leaves = metadata.schema.filter((e) => e.type !== undefined && (e.num_children ?? 0) === 0);
     const codecs = new Set<string>();
     const rowGroups = metadata.row_groups.map((g, index): ParquetRowGroupInfo => {

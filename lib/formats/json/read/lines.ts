@@ -8,6 +8,7 @@ import type { StageStats } from '../../../core/stage.ts';
 import type { DeadLetterFile } from '../../../io/dead-letter.ts';
 import { parseJsonExact } from '../lines.ts';
 import type { JsonlPlan } from './options.ts';
+import { lineLimit } from './pending-line.ts';
 
 /** Where a read starts: at the beginning, or just after the line a checkpoint ends at. */
 export interface JsonlStart {
@@ -100,6 +101,20 @@ export class JsonlLines {
       this.#stats.rowsDeadLettered++;
       await this.#deadLetter.write({ stage, reason: message, code: error.code, file: where, line, raw });
     }
+  }
+
+  /**
+   * The error for the line being read passing the line bound: thrown whatever `onError` says, as a
+   * CSV record past its bound is, since a line that long means the file is not JSON Lines (skipping
+   * it could drop the whole file as one bad line).
+   */
+  tooLong(): JsonParseError {
+    const { stage, where } = this.#plan;
+    const line = this.line + 1;
+    return new JsonParseError(
+      `JSONL_MAX_LINE_SIZE: Line ${line} is longer than ${lineLimit.bytes} bytes: not a line spillway can hold (is the file JSON Lines?)`,
+      { stage, file: where, line },
+    );
   }
 
   /** The rows taken so far as the next batch; `endByte`: the text's bytes consumed through its last line (checkpoints). */

@@ -15,6 +15,7 @@ import { skipBytes } from '../../csv/read/bytes.ts';
 import type { JsonlBytes, OpenedBytes } from './bytes.ts';
 import { FROM_START, JsonlLines, type JsonlStart } from './lines.ts';
 import type { JsonlPlan } from './options.ts';
+import { PendingLine, overLimit } from './pending-line.ts';
 import { Utf8Lines } from './utf8-lines.ts';
 
 /** Live counters of a fromJsonl source (progress reads them). */
@@ -128,24 +129,27 @@ export class JsonlReader {
     const { batchSize, stage, where } = this.#plan;
     const decoder = new StringDecoder('utf8');
     const utf8 = this.#plan.invalidUtf8 === 'error' ? new Utf8Lines() : undefined;
-    let carry = '';
+    const pending = new PendingLine();
     try {
       for await (const chunk of text) {
         counters.bytesRead = opened.counted ? opened.counted.bytesRead : counters.bytesRead + (chunk as Buffer).length;
         ends?.chunk(chunk as Buffer);
         utf8?.chunk(chunk as Buffer | string);
-        const s = carry + decoder.write(chunk as Buffer);
+        // only the new text is searched for newlines; a line begun before it is joined once, when it ends
+        const s = decoder.write(chunk as Buffer);
         let start = 0;
         let k = 0;
         for (let nl = s.indexOf('\n'); nl >= 0; nl = s.indexOf('\n', start), k++) {
-          const raw = s.slice(start, nl);
+          const raw = k === 0 ? pending.end(s.slice(0, nl)) : s.slice(start, nl);
+          // too long is the file's fault, not a row's: refused whatever onError says, as a CSV record is
+          if (overLimit(raw)) throw lines.tooLong();
           const problem = utf8?.lineBad(k) ? lines.invalidUtf8(raw) : lines.take(raw);
           ends?.line();
           if (problem) await lines.bad(problem);
           start = nl + 1;
           if (lines.rows.length >= batchSize) yield this.#flush(lines);
         }
-        carry = s.slice(start);
+        if (!pending.add(start === 0 ? s : s.slice(start))) throw lines.tooLong();
       }
     } catch (error) {
       if (error instanceof JsonParseError || context.signal.aborted) throw error;
@@ -155,8 +159,9 @@ export class JsonlReader {
         { cause: error },
       );
     }
-    const rest = carry + decoder.end();
+    const rest = pending.end(decoder.end());
     ends?.end();
+    if (overLimit(rest)) throw lines.tooLong();
     if (rest.length > 0) {
       const problem = utf8?.lastBad() ? lines.invalidUtf8(rest) : lines.take(rest);
       if (problem) await lines.bad(problem);

@@ -16,7 +16,7 @@ import {
 } from 'apache-arrow';
 import { inspectParquet } from '../../../../lib/formats/parquet/inspect.ts';
 import { inspectArrow } from '../../../../lib/formats/arrow/inspect.ts';
-import { ROOT, tempDir } from '../../../helpers.ts';
+import { CORPUS, ROOT, corpusSkip, tempDir } from '../../../helpers.ts';
 import { fromIterable, pipeline, toParquet } from '../../../../index.ts';
 import { duckRun, sqlString } from './duckdb.ts';
 
@@ -109,6 +109,30 @@ test('inspectParquet: a file with no rows still has its columns; bad statistics 
 
   await assert.rejects(inspectParquet(join(dir, 'missing.parquet')), { code: 'ERR_SPILLWAY_IO' });
   await assert.rejects(inspectParquet(empty, { verbose: true } as never), { code: 'ERR_SPILLWAY_INVALID_OPTION' });
+});
+
+test('inspectParquet: a footer whose schema or statistics have the wrong shape is a FormatError or a flagged statistic (fuzz seed 42, cases 934 and 977)', async (t) => {
+  if (corpusSkip) return t.skip(corpusSkip);
+  const flipped = (name: string, flips: [number, number][]): string => {
+    const bytes = readFileSync(join(CORPUS, 'parquet', name));
+    for (const [at, mask] of flips) bytes[at]! ^= mask;
+    const file = join(dir, `flipped-${name}`);
+    writeFileSync(file, bytes);
+    return file;
+  };
+  // a schema element's child count now runs past the schema's end
+  const schema = flipped('nested_lists.snappy.parquet', [
+    [258, 0x20],
+    [545, 0x40],
+  ]);
+  await assert.rejects(inspectParquet(schema), { code: 'ERR_SPILLWAY_FORMAT', context: { file: schema } });
+  // a statistic that is no longer bytes
+  const stats = flipped('float16_nonzeros_and_nans.parquet', [
+    [225, 0x10],
+    [468, 0x40],
+  ]);
+  const info = await inspectParquet(stats);
+  assert.ok(info.rowGroups.some((g) => g.columns.some((c) => c.statistics?.invalid === true)));
 });
 
 test('inspectArrow describes schema and batches, also of a file with no batches', async () => {
