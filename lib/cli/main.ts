@@ -99,7 +99,7 @@ if (invokedDirectly()) {
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(`spillway: ${(error as Error).message}\n`);
+      process.stderr.write(`spillway: ${terminalSafe((error as Error).message)}\n`);
       process.exitCode = 1;
     },
   );

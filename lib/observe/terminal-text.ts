@@ -18,3 +18,12 @@ export function terminalSafe(text: string): string {
     return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
   });
 }
+
+/**
+ * `json` (JSON.stringify output, which escapes C0 controls itself) with the other characters
+ * {@link terminalSafe} escapes (DEL, C1 controls, bidi overrides) as JSON `\uXXXX` escapes: the
+ * same text once parsed, harmless on a terminal.
+ */
+export function terminalSafeJson(json: string): string {
+  return json.replace(UNSAFE, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

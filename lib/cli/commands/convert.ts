@@ -20,6 +20,7 @@ import type { PipelineStats } from '../../core/stats.ts';
 import { distinct } from '../../../transforms/distinct.ts';
 import { sort } from '../../../transforms/sort.ts';
 import { parseSortFlag, parseSortKeys, type SortKey } from '../../operators/sort-key-spec.ts';
+import { terminalSafe } from '../../observe/terminal-text.ts';
 import { describeError, onInterrupt, takeCommonFlags, writeReportFile } from './common.ts';
 import { fromJsonl } from '../../../sources/fromJsonl.ts';
 import { toJsonl } from '../../../sinks/toJsonl.ts';
@@ -361,7 +362,9 @@ commands.set('convert', {
       const ms = performance.now() - started;
       const rate = ms > 0 ? `, ${formatRate((result.rows / ms) * 1000, 'rows')}` : '';
       process.stdout.write(
-        `converted ${redactUrl(args.input)} (${args.from}) -> ${args.output} (${args.to}): ${formatExact(result.rows)} rows, ${formatBytes(result.bytes)} written, ${formatDuration(ms)}${rate}\n`,
+        terminalSafe(
+          `converted ${redactUrl(args.input)} (${args.from}) -> ${args.output} (${args.to}): ${formatExact(result.rows)} rows, ${formatBytes(result.bytes)} written, ${formatDuration(ms)}${rate}\n`,
+        ),
       );
       return 0;
     } catch (error) {
@@ -373,7 +376,7 @@ commands.set('convert', {
       }
       const code = error instanceof SpillwayError ? ` [${error.code}]` : '';
       process.stderr.write(
-        `spillway convert: ${oneLine(error instanceof Error ? error.message : String(error))}${code}\n`,
+        `spillway convert: ${terminalSafe(oneLine(error instanceof Error ? error.message : String(error)))}${code}\n`,
       );
       return exitCode;
     } finally {

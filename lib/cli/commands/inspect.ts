@@ -18,6 +18,7 @@ import { verifySpillFile } from '../../formats/spill/reader.ts';
 import { inspectCsv, type CsvDescription } from '../../formats/csv/read/inspect.ts';
 import { stat } from 'node:fs/promises';
 import { inspectDataFile } from './inspect-file.ts';
+import { terminalSafe, terminalSafeJson } from '../../observe/terminal-text.ts';
 
 async function isFile(p: string): Promise<boolean> {
   return (await stat(p).catch(() => undefined))?.isFile() ?? false;
@@ -150,40 +151,38 @@ commands.set('inspect', {
       throw new ValidationError(
         `expected one spill directory, got ${positional.length} arguments (see spillway inspect --help)`,
       );
+    const json = flags.includes('--json');
+    // everything printed comes from the file (names, metadata, paths): escaped for the terminal
+    const print = (value: unknown, render: () => string): void => {
+      process.stdout.write(`${json ? terminalSafeJson(JSON.stringify(value, null, 2)) : terminalSafe(render())}\n`);
+    };
+    const target = positional[0]!;
     // https:// and s3:// inputs are datasets: their files, sizes, row counts, partitions and columns
-    if (isRemoteUrl(positional[0]!)) {
+    if (isRemoteUrl(target)) {
       if (flags.includes('--verify')) throw new ValidationError('--verify checks spill directories; this is not one');
-      const dataset = await inspectDataset(positional[0]!);
-      process.stdout.write(
-        flags.includes('--json')
-          ? `${JSON.stringify(dataset, null, 2)}\n`
-          : `${datasetReportText(dataset, formatBytes)}\n`,
-      );
+      const dataset = await inspectDataset(target);
+      print(dataset, () => datasetReportText(dataset, formatBytes));
       return 0;
     }
-    if (CSV_FILE.test(positional[0]!) && !isGlob(positional[0]!)) {
-      const csv = await inspectCsv(positional[0]!);
-      process.stdout.write(flags.includes('--json') ? `${JSON.stringify(csv, null, 2)}\n` : `${csvText(csv)}\n`);
+    if (CSV_FILE.test(target) && !isGlob(target)) {
+      const csv = await inspectCsv(target);
+      print(csv, () => csvText(csv));
       return 0;
     }
-    if (!isGlob(positional[0]!) && (await isFile(positional[0]!))) {
-      process.stdout.write(`${await inspectDataFile(positional[0]!, flags.includes('--json'))}\n`);
+    if (!isGlob(target) && (await isFile(target))) {
+      const description = await inspectDataFile(target, json);
+      process.stdout.write(`${json ? terminalSafeJson(description) : terminalSafe(description)}\n`);
       return 0;
     }
     // a path that does not exist (and is no glob) still gets the spill error: "Not a spill directory"
-    const target = positional[0]!;
     if (!existsSync(path.join(target, MANIFEST_NAME)) && (isGlob(target) || existsSync(target))) {
       if (flags.includes('--verify')) throw new ValidationError('--verify checks spill directories; this is not one');
       const dataset = await inspectDataset(target);
-      process.stdout.write(
-        flags.includes('--json')
-          ? `${JSON.stringify(dataset, null, 2)}\n`
-          : `${datasetReportText(dataset, formatBytes)}\n`,
-      );
+      print(dataset, () => datasetReportText(dataset, formatBytes));
       return 0;
     }
-    const report = await inspectSpill(positional[0]!, flags.includes('--verify'));
-    process.stdout.write(flags.includes('--json') ? `${JSON.stringify(report, null, 2)}\n` : `${text(report)}\n`);
+    const report = await inspectSpill(target, flags.includes('--verify'));
+    print(report, () => text(report));
     return report.files.some((f) => f.verified === false) ? 1 : 0;
   },
 });

@@ -12,6 +12,7 @@ import { toCsv } from '../../../sinks/toCsv.ts';
 import { toParquet } from '../../../sinks/toParquet.ts';
 import { toArrow } from '../../../sinks/toArrow.ts';
 import type { PipelineStats } from '../../core/stats.ts';
+import { terminalSafe } from '../../observe/terminal-text.ts';
 import { describeError, onInterrupt, takeCommonFlags, writeReportFile } from './common.ts';
 
 const USAGE = `Usage: spillway replay DIR --to FILE [--format csv|parquet|arrow] [--partial]
@@ -135,7 +136,9 @@ commands.set('replay', {
       writeReport(0, false, stats);
       const ms = performance.now() - started;
       process.stdout.write(
-        `replayed ${spilled.dir} -> ${args.to} (${args.format}): ${formatExact(stats.rowsOut)} rows from ${formatBytes(spilled.bytesOnDisk)} of spill files, ${formatDuration(ms)}\n`,
+        terminalSafe(
+          `replayed ${spilled.dir} -> ${args.to} (${args.format}): ${formatExact(stats.rowsOut)} rows from ${formatBytes(spilled.bytesOnDisk)} of spill files, ${formatDuration(ms)}\n`,
+        ),
       );
       return 0;
     } finally {

@@ -13,6 +13,7 @@ import { ValidationError, describeValue } from '../../core/errors.ts';
 import { MemoryGovernor, resolveLimit } from '../../memory/governor.ts';
 import { setPipelineDefaults, type PipelineEnd } from '../../core/defaults.ts';
 import { formatReport } from '../../observe/report.ts';
+import { terminalSafe } from '../../observe/terminal-text.ts';
 import { logger } from '../../core/stage.ts';
 import { keptDashboards, setDashboardDefault } from '../../observe/dashboard/dashboard.ts';
 import { formatHtmlReports } from '../../observe/dashboard/report-html.ts';
@@ -132,7 +133,7 @@ async function ensureTypeScript(script: string): Promise<void> {
 
 /** Prints each pipeline's report to stderr (or that the script ran none). */
 function printReports(title: string, ended: readonly PipelineEnd[]): void {
-  if (ended.length === 0) process.stderr.write(`spillway run: ${title} ran no pipeline\n`);
+  if (ended.length === 0) process.stderr.write(`spillway run: ${terminalSafe(title)} ran no pipeline\n`);
   ended.forEach((end, i) => {
     const name = ended.length > 1 ? `${title} pipeline ${i + 1}/${ended.length}` : title;
     const status = end.error ? ` (failed: ${describeError(end.error).message})` : '';
@@ -179,7 +180,9 @@ function writeRunReport(file: string, run: RunOutcome): void {
       writeFileAtomicSync(file, formatHtmlReports(entries, `spillway run ${title}`));
     } else writeReportFile(file, report);
   } catch (error) {
-    process.stderr.write(`spillway run: cannot write the report to ${file}: ${(error as Error).message}\n`);
+    process.stderr.write(
+      `spillway run: cannot write the report to ${terminalSafe(`${file}: ${(error as Error).message}`)}\n`,
+    );
   }
 }
 
@@ -300,7 +303,7 @@ function finishRun(
   else if (scriptError !== undefined) {
     const { message, code: errorCode } = describeError(scriptError);
     const suffix = errorCode?.startsWith('ERR_SPILLWAY') ? ` [${errorCode}]` : '';
-    process.stderr.write(`spillway run: ${message.replace(/\s*\n\s*/g, ' ')}${suffix}\n`);
+    process.stderr.write(`spillway run: ${terminalSafe(message.replace(/\s*\n\s*/g, ' '))}${suffix}\n`);
   }
   return code;
 }

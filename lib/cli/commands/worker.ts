@@ -1,9 +1,12 @@
 /**
  * `spillway worker --redis URL --queue NAME --module FILE [--concurrency N]`: serves a distributed
  * parallel stage (`parallel(module, { backend: { type: 'bullmq', ... } })`) from this machine until
- * SIGTERM or SIGINT, which finish the batches running and then exit (a second signal exits now).
+ * SIGTERM, SIGINT or SIGHUP, which finish the batches running and then exit 0 (a second signal
+ * exits now, with 128 + its number).
  */
+import { once } from 'node:events';
 import { commands } from '../main.ts';
+import { onInterrupt } from './common.ts';
 import { ValidationError } from '../../core/errors.ts';
 import { parseRedisUrl } from '../../workers/distributed/options.ts';
 import type { QueueWorkerOptions } from '../../workers/distributed/options.ts';
@@ -13,7 +16,9 @@ const USAGE = `Usage: spillway worker --redis URL --queue NAME --module FILE [op
 
 Takes batches from a BullMQ queue on Redis and runs FILE's function over them, for a pipeline
 that uses parallel(FILE, { backend: { type: 'bullmq', connection, queue: NAME } }) on any machine.
-Runs until SIGTERM or SIGINT: the batches running finish, then it exits (a second signal: now).
+Runs until SIGTERM, SIGINT or SIGHUP: the batches running finish, then it exits 0 (a second
+signal: at once, 128 + the signal's number). FILE is loaded at start: a module that fails to
+import or exports no function stops the worker before it takes a job.
 
 Options:
   --redis URL              redis://[user@]host[:port][/db], rediss:// for TLS. Put the password in
@@ -107,28 +112,29 @@ commands.set('worker', {
   usage: USAGE,
   async run(argv) {
     const worker = new QueueWorker(parseWorkerArgs(argv));
-    // listen before starting: a signal during the start still stops the worker gracefully
-    const stopped = new Promise<NodeJS.Signals>((resolve) => {
-      process.once('SIGTERM', () => resolve('SIGTERM'));
-      process.once('SIGINT', () => resolve('SIGINT'));
-    });
-    await worker.start();
-    const signal = await stopped;
-    process.stderr.write(
-      `spillway worker ${worker.id}: ${signal}, finishing the batches running (again to stop now)\n`,
-    );
-    let forced = false;
-    const force = (): void => {
-      forced = true;
-      void worker.destroy();
-    };
-    process.once('SIGTERM', force);
-    process.once('SIGINT', force);
-    await worker.close();
-    const s = worker.stats();
-    process.stderr.write(
-      `spillway worker ${worker.id}: stopped after ${s.batches} batch(es), ${s.rows} row(s), ${s.failures} failure(s)\n`,
-    );
-    return forced ? 130 : 0;
+    // the CLI's one signal handling (SIGINT, SIGTERM, SIGHUP), as convert and run have it; listening
+    // before the start, so a signal during it still stops the worker gracefully. A second signal
+    // exits at once: destroy() kills the local workers synchronously first (no orphan).
+    const interrupt = onInterrupt('worker', () => void worker.destroy());
+    try {
+      const stopped = once(interrupt.signal, 'abort');
+      try {
+        await worker.start();
+      } catch (error) {
+        await worker.destroy();
+        throw error;
+      }
+      await stopped;
+      process.stderr.write(`spillway worker ${worker.id}: finishing the batches running\n`);
+      await worker.close();
+      const s = worker.stats();
+      process.stderr.write(
+        `spillway worker ${worker.id}: stopped after ${s.batches} batch(es), ${s.rows} row(s), ${s.failures} failure(s)\n`,
+      );
+      // told to stop, and stopped cleanly: a service manager sees success
+      return 0;
+    } finally {
+      interrupt.dispose();
+    }
   },
 });

@@ -28,7 +28,9 @@ import type { QueueWorkerOptions, ResolvedConnection } from './options.ts';
 import { decodePayload, encodeRows, ipcToRows } from './payload.ts';
 import { bullmqConnection, connectRedis, withTimeout } from './redis.ts';
 import { loadBullmq } from './peer.ts';
+import { probeModule } from './module-probe.ts';
 import type { RedisHandle } from './redis.ts';
+import { terminalSafe } from '../../observe/terminal-text.ts';
 
 const debug = logger('distributed');
 
@@ -126,29 +128,40 @@ export class QueueWorker {
         this.#log(`stopped: ${redact((error as Error).message, [this.#connection.password])}`),
       );
     this.#log(
-      `taking batches from queue ${this.#queueName} at ${this.redis} (concurrency ${t.concurrency}, ${this.#isolation}s, module ${basename(this.#moduleUrl.pathname)})`,
+      `taking batches from queue ${this.#queueName} at ${this.redis} (concurrency ${t.concurrency}, ${this.#isolation === 'process' ? 'processes' : 'threads'}, module ${basename(this.#moduleUrl.pathname)})`,
       true,
     );
   }
 
   /**
-   * Fails at start, with a WorkerError (`start`), when the module file cannot be read: a worker
-   * that cannot load it would otherwise take jobs from the queue only to fail every one of them.
+   * Fails at start, with a WorkerError (`start`), when the module file cannot be read, throws on
+   * import, or exports no function: a worker that cannot run it would otherwise take jobs from the
+   * queue only to fail every one of them. The import runs once, in a thread (module-probe.ts).
    */
   async #checkModule(): Promise<void> {
-    if (this.#moduleUrl.protocol !== 'file:') return;
-    const file = fileURLToPath(this.#moduleUrl);
-    try {
-      await access(file, fsConstants.R_OK);
-    } catch (error) {
-      throw new WorkerError(
-        `Cannot load module ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
-        { file },
-        'start',
-        0,
-        { cause: error },
-      );
+    const file = this.#moduleUrl.protocol === 'file:' ? fileURLToPath(this.#moduleUrl) : this.#moduleUrl.href;
+    const refuse = (reason: string, cause: unknown): WorkerError =>
+      new WorkerError(`Cannot load module ${file}: ${reason}`, { file }, 'start', 0, { cause });
+    if (this.#moduleUrl.protocol === 'file:') {
+      try {
+        await access(file, fsConstants.R_OK);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        throw refuse(code === 'ENOENT' ? 'no such file' : (error as Error).message, error);
+      }
     }
+    let exports: string[];
+    try {
+      exports = await probeModule(this.#moduleUrl);
+    } catch (error) {
+      throw refuse(`importing it failed: ${(error as Error).message}`, error);
+    }
+    if (exports.length === 0)
+      throw refuse(
+        'it exports no function (parallel() calls its default export, or the one named by options.export)',
+        undefined,
+      );
+    debug('worker %s: module %s exports %s', this.id, file, exports.join(', '));
   }
 
   /** Finishes the batches it is running (at most `timeoutMs`, default 60 s), then stops. */
@@ -157,9 +170,14 @@ export class QueueWorker {
     return this.#closed;
   }
 
-  /** Stops now: batches running are abandoned (BullMQ hands them to another worker after the lock expires). */
+  /**
+   * Stops now: batches running are abandoned (BullMQ hands them to another worker after the lock
+   * expires). The local workers are killed before this returns (synchronously), so a process
+   * that exits right after (`spillway worker` on a second signal) leaves no child behind.
+   */
   destroy(): Promise<void> {
-    return this.#close(true, 1000);
+    const pools = [...this.#pools.values()].map((pool) => pool.destroy());
+    return Promise.all([this.#close(true, 1000), ...pools]).then(() => undefined);
   }
 
   async #close(force: boolean, timeoutMs: number): Promise<void> {
@@ -274,6 +292,7 @@ export class QueueWorker {
 
   #log(message: string, always = false): void {
     debug('worker %s: %s', this.id, message);
-    if (always || this.#timings.verbose) process.stderr.write(`spillway worker ${this.id}: ${message}\n`);
+    // messages carry user code's errors and names from the queue: escaped for the terminal
+    if (always || this.#timings.verbose) process.stderr.write(terminalSafe(`spillway worker ${this.id}: ${message}\n`));
   }
 }

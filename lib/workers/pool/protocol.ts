@@ -41,6 +41,28 @@ export type FromWorker =
   | { type: 'result'; taskId: number; rows: unknown[] }
   | { type: 'error'; taskId: number; error: SerializedError };
 
+/**
+ * What a worker calls for `exportName` of the imported module `mod`: the export if it is a
+ * function, else (a CommonJS module seen from ESM) the function of that name on `default`, or an
+ * object's `default` function; undefined when none is. The pool's workers and `spillway worker`'s
+ * check at start agree through this one rule.
+ */
+export function exportedFunction(mod: Record<string, unknown>, exportName: string): unknown {
+  let value = mod[exportName];
+  if (typeof value !== 'function' && exportName !== 'default')
+    value = (mod.default as Record<string, unknown> | undefined)?.[exportName];
+  if (typeof value === 'object' && value !== null && typeof (value as { default?: unknown }).default === 'function')
+    value = (value as { default: unknown }).default;
+  return typeof value === 'function' ? value : undefined;
+}
+
+/** The export names of `mod` for which {@link exportedFunction} finds a function. */
+export function functionExports(mod: Record<string, unknown>): string[] {
+  const fromDefault = typeof mod.default === 'object' && mod.default !== null ? Object.keys(mod.default as object) : [];
+  const names = new Set([...Object.keys(mod), ...fromDefault]);
+  return [...names].filter((name) => exportedFunction(mod, name) !== undefined);
+}
+
 /** Error to plain data (keeps name, message, stack and a string `code`). */
 export function serializeError(value: unknown): SerializedError {
   if (value instanceof Error) {

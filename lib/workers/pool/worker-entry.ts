@@ -4,7 +4,7 @@
  * order); `undefined` drops the row. A batch function gets the rows and returns the output rows.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { collectTransferables, serializeError } from './protocol.ts';
+import { collectTransferables, exportedFunction, serializeError } from './protocol.ts';
 import { startHeapWriter } from './heap-report.ts';
 import type { FromWorker, InitMessage, RunMessage, ToWorker } from './protocol.ts';
 
@@ -34,14 +34,11 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 
 async function load(moduleUrl: string, exportName: string): Promise<UserFunction> {
   const mod = (await import(moduleUrl)) as Record<string, unknown>;
-  let value = mod[exportName];
-  // a CommonJS module seen from ESM: its exports object is `default`
-  if (typeof value !== 'function' && exportName !== 'default')
-    value = (mod.default as Record<string, unknown> | undefined)?.[exportName];
-  if (typeof value === 'object' && value !== null && typeof (value as { default?: unknown }).default === 'function')
-    value = (value as { default: unknown }).default;
-  if (typeof value !== 'function')
-    throw new TypeError(`Expected export \`${exportName}\` of ${moduleUrl} to be a function, got ${typeof value}`);
+  const value = exportedFunction(mod, exportName);
+  if (value === undefined) {
+    const found = mod[exportName];
+    throw new TypeError(`Expected export \`${exportName}\` of ${moduleUrl} to be a function, got ${typeof found}`);
+  }
   return value as UserFunction;
 }
 

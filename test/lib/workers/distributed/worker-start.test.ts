@@ -1,15 +1,19 @@
 /**
- * `spillway worker --module /missing.mjs` fails at start with a coded error (issue 19, item 7),
- * before it connects anywhere, instead of serving the queue with a module it cannot load. No
- * Redis is needed: the check comes first (the address given is closed).
+ * `spillway worker --module FILE` fails at start with a coded error (issue 19, item 7), before it
+ * connects anywhere, instead of serving the queue with a module it cannot use: a missing file, a
+ * module that throws on import, one that exports no function. No Redis is needed: the check comes
+ * first (the address given is closed, so a worker that got past it would fail with a QueueError).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { ROOT } from '../../../helpers.ts';
+import { ROOT, tempDir } from '../../../helpers.ts';
 
-test('spillway worker with a missing module exits at once with ERR_SPILLWAY_WORKER', async () => {
-  const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve) => {
+/** Runs `spillway worker` against a closed Redis port with `module`; resolves with its exit code and stderr. */
+function startWorker(module: string): Promise<{ code: number; stderr: string }> {
+  return new Promise<{ code: number; stderr: string }>((resolve) => {
     execFile(
       process.execPath,
       [
@@ -23,14 +27,40 @@ test('spillway worker with a missing module exits at once with ERR_SPILLWAY_WORK
         '--queue',
         'q',
         '--module',
-        '/missing-spillway-module.mjs',
+        module,
       ],
       { cwd: ROOT, encoding: 'utf8', timeout: 60_000 },
       (error, _stdout, stderr) =>
         resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stderr }),
     );
   });
+}
+
+test('spillway worker with a missing module exits at once with ERR_SPILLWAY_WORKER', async () => {
+  const { code, stderr } = await startWorker('/missing-spillway-module.mjs');
   assert.notEqual(code, 0);
   assert.match(stderr, /missing-spillway-module\.mjs/);
   assert.match(stderr, /\[ERR_SPILLWAY_WORKER\]/);
+});
+
+test('a module that throws on import, or exports no function: refused at start, naming it and why', async (t) => {
+  const dir = tempDir('spillway-worker-module-');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const throws = join(dir, 'throws.mjs');
+  writeFileSync(throws, 'throw new Error("no DATABASE_URL");\nexport default (row) => row;\n');
+  const none = join(dir, 'none.mjs');
+  writeFileSync(none, 'export const rate = 3;\nexport default { rate };\n');
+  const [a, b] = await Promise.all([startWorker(throws), startWorker(none)]);
+  assert.equal(a.code, 1, a.stderr);
+  assert.match(
+    a.stderr,
+    /^spillway worker: Cannot load module .*throws\.mjs: importing it failed: Error: no DATABASE_URL .*\[ERR_SPILLWAY_WORKER\]\n$/,
+  );
+  assert.equal(b.code, 1, b.stderr);
+  assert.match(
+    b.stderr,
+    /^spillway worker: Cannot load module .*none\.mjs: it exports no function .*\[ERR_SPILLWAY_WORKER\]\n$/,
+  );
+  // neither got as far as Redis (a closed port: that would be ERR_SPILLWAY_QUEUE), so neither took a job
+  for (const run of [a, b]) assert.doesNotMatch(run.stderr, /ERR_SPILLWAY_QUEUE|taking batches/);
 });
