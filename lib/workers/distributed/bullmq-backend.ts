@@ -303,6 +303,7 @@ export class BullmqBackend implements ParallelBackend {
   /** Redis is gone (or no worker came): every pending batch fails with `error`, and so does every later call. */
   #fail(error: Error): void {
     clearTimeout(this.#noWorkerTimer);
+    this.#lease?.stop();
     this.#fatal ??= error;
     // their jobs may still wait in the queue: destroy() removes them with the rest of the run
     for (const p of this.#pending.values()) this.#failedPending.push(p);
@@ -365,8 +366,11 @@ export class BullmqBackend implements ParallelBackend {
     // wait for start to finish (or fail) so no connection opens after this
     await this.#starting?.catch(() => {});
     this.#lease?.stop();
+    // a lapsed lease is a lost run, not a lost connection: its keys can still be removed
     const lost =
-      this.#fatal instanceof QueueError && (this.#fatal.reason === 'unreachable' || this.#fatal.reason === 'lost');
+      this.#fatal instanceof QueueError &&
+      (this.#fatal.reason === 'unreachable' || this.#fatal.reason === 'lost') &&
+      this.#lease?.lapsed !== true;
     if (!lost && this.#redis !== undefined) {
       await removeRun({
         queue: this.#queue,

@@ -44,6 +44,8 @@ export class RunLease {
   readonly #timer: NodeJS.Timeout;
   #refreshing = false;
   #stopped = false;
+  /** Set when a refresh found the lease gone while the run went on. */
+  lapsed = false;
 
   private constructor(client: Redis, q: ResolvedQueueOptions, runId: string, onLapsed: (error: QueueError) => void) {
     this.#client = client;
@@ -88,6 +90,7 @@ export class RunLease {
       const kept = await this.#client.pexpire(this.#key, this.#q.leaseTtlMs);
       if (kept === 0 && !this.#stopped) {
         this.stop();
+        this.lapsed = true;
         this.#onLapsed(
           new QueueError(
             `Run ${this.#runId} lost its lease on queue ${this.#q.queue}: it was not refreshed within ${this.#q.leaseTtlMs} ms (the process stalled?), so workers skip its batches (backend.leaseTtlMs)`,

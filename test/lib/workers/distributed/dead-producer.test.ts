@@ -18,6 +18,7 @@ import { BullmqBackend } from '../../../../lib/workers/distributed/bullmq-backen
 import { parallel } from '../../../../transforms/parallel.ts';
 import { fromIterable } from '../../../../sources/fromIterable.ts';
 import { collect } from '../../../../sinks/collect.ts';
+import { QueueError } from '../../../../lib/core/errors.ts';
 import { pollUntil, tempDir } from '../../../helpers.ts';
 import { ROOT, skipReason, startRedis, startWorker, type RedisServer, type WorkerProcess } from './helpers.ts';
 
@@ -179,5 +180,36 @@ describe('a producer SIGKILLed mid-run', { skip: skipReason }, () => {
       await next.close();
     }
     assert.deepEqual(await client.keys(`bull:${queue}:spillway*`), [], 'a clean end leaves no key');
+  });
+
+  test('a run that finds its own lease gone fails with a QueueError (lost) and still removes its keys', async () => {
+    const queue = 'lapsed';
+    const backend = new BullmqBackend(
+      MARKER_MODULE,
+      {},
+      {
+        type: 'bullmq',
+        connection: { host: '127.0.0.1', port: redis.port },
+        queue,
+        leaseTtlMs: LEASE_MS,
+        noWorkerTimeoutMs: 0,
+      },
+    );
+    try {
+      await backend.start();
+      const batch = backend.run(0, [{ run: 'lapsed', n: 0 }]);
+      // what a stall longer than the TTL leads to: the lease expired under the running producer
+      await client.del(`bull:${queue}:spillway:${backend.runId}:alive`);
+      await assert.rejects(batch, (error: unknown) => {
+        assert.ok(error instanceof QueueError, String(error));
+        assert.equal(error.reason, 'lost');
+        assert.match(error.message, /lease.*leaseTtlMs/);
+        return true;
+      });
+    } finally {
+      await backend.destroy();
+    }
+    assert.deepEqual(await client.keys(`bull:${queue}:spillway*`), []);
+    assert.equal(await client.llen(`bull:${queue}:wait`), 0);
   });
 });
