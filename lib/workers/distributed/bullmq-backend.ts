@@ -7,8 +7,8 @@
  * completion of a job settles its batch; any later one (a batch run twice after a stall) is
  * counted and ignored. Retries are BullMQ attempts; timeouts are enforced in the workers. A worker
  * killed mid-batch stops renewing its job's lock and BullMQ's stalled-job check hands the batch to
- * another worker. Every key of the run is deleted when it ends or aborts (TTLs cover a producer
- * that dies).
+ * another worker. Every key of the run is deleted when it ends or aborts; a producer that dies
+ * lets its lease lapse (run-lease.ts), and the next run to start on the queue removes its leftovers.
  */
 import { nodeCrypto } from '../../core/crypto.ts';
 import { basename } from 'node:path';
@@ -30,8 +30,9 @@ import { loadBullmq } from './peer.ts';
 import type { RedisHandle } from './redis.ts';
 import { resolveBullmqOptions, type ResolvedBullmqOptions } from './backend-options.ts';
 import { RemoteCounters } from './remote-stats.ts';
-import { collectResult, giveUpBatch, type Pending, type RunContext } from './results.ts';
+import { abandonedError, collectResult, giveUpBatch, type Pending, type RunContext } from './results.ts';
 import { closeBull, removeRun } from './teardown.ts';
+import { leaseKey, RunLease, runBase } from './run-lease.ts';
 
 const debug = logger('distributed');
 
@@ -72,12 +73,13 @@ export class BullmqBackend implements ParallelBackend {
   /** Batches failed by a fatal error whose jobs may still be queued. */
   #failedPending: Pending[] = [];
   #noWorkerTimer: NodeJS.Timeout | undefined;
+  #lease: RunLease | undefined;
 
   /** Validates every option synchronously; connects nothing (see {@link BullmqBackend.start}). */
   constructor(module: URL | string, options: ParallelOptions | undefined, backend: BullmqBackendOptions) {
     this.options = Object.freeze(resolveBullmqOptions(module, options, backend));
     const q = this.options.queue;
-    this.#base = `${q.prefix}:${q.queue}:spillway:${this.runId}`;
+    this.#base = runBase(q, this.runId);
     this.#secrets = [q.connection.password];
     this.#deadLetter = this.options.deadLetter === undefined ? undefined : new DeadLetterFile(this.options.deadLetter);
   }
@@ -133,6 +135,7 @@ export class BullmqBackend implements ParallelBackend {
       q.connection.connectTimeoutMs + 1000,
       () => new QueueError(`BullMQ could not connect to Redis at ${this.options.redis}`, {}, 'unreachable'),
     );
+    this.#lease = await RunLease.acquire(client, queue, q, this.runId, (error) => this.#fail(error));
     debug(
       'producer: run %s on queue %s at %s (window %d)',
       this.runId,
@@ -194,6 +197,7 @@ export class BullmqBackend implements ParallelBackend {
       seq: p.seq,
       task: p.taskId,
       input: p.inKey,
+      lease: leaseKey(this.#base),
       rows: inputRows(p.input),
       kind: o.kind,
       export: o.exportName,
@@ -299,6 +303,7 @@ export class BullmqBackend implements ParallelBackend {
   /** Redis is gone (or no worker came): every pending batch fails with `error`, and so does every later call. */
   #fail(error: Error): void {
     clearTimeout(this.#noWorkerTimer);
+    this.#lease?.stop();
     this.#fatal ??= error;
     // their jobs may still wait in the queue: destroy() removes them with the rest of the run
     for (const p of this.#pending.values()) this.#failedPending.push(p);
@@ -357,21 +362,15 @@ export class BullmqBackend implements ParallelBackend {
     clearTimeout(this.#noWorkerTimer);
     this.#closing = true;
     const abandoned = [...this.#pending.values(), ...this.#failedPending.splice(0)];
-    for (const p of abandoned)
-      this.#settle(
-        p.jobId,
-        undefined,
-        new WorkerError(
-          `Batch ${p.taskId} was abandoned: the queue backend was closed`,
-          { batch: p.taskId },
-          'closed',
-          0,
-        ),
-      );
+    for (const p of abandoned) this.#settle(p.jobId, undefined, abandonedError(p));
     // wait for start to finish (or fail) so no connection opens after this
     await this.#starting?.catch(() => {});
+    this.#lease?.stop();
+    // a lapsed lease is a lost run, not a lost connection: its keys can still be removed
     const lost =
-      this.#fatal instanceof QueueError && (this.#fatal.reason === 'unreachable' || this.#fatal.reason === 'lost');
+      this.#fatal instanceof QueueError &&
+      (this.#fatal.reason === 'unreachable' || this.#fatal.reason === 'lost') &&
+      this.#lease?.lapsed !== true;
     if (!lost && this.#redis !== undefined) {
       await removeRun({
         queue: this.#queue,
@@ -381,6 +380,7 @@ export class BullmqBackend implements ParallelBackend {
         abandoned,
         secrets: this.#secrets,
         payloadTtlMs: this.options.queue.payloadTtlMs,
+        lease: this.#lease,
       });
     }
     await Promise.all([

@@ -16,6 +16,8 @@ export interface BatchJobData {
   task: number;
   /** Key of the batch payload. */
   input: string;
+  /** Key of the run's lease: gone once its producer died (a worker then skips the job). Absent from producers before it. */
+  lease?: string;
   /** Input rows. */
   rows: number;
   kind: 'row' | 'batch';

@@ -42,6 +42,14 @@ export interface BullmqBackendOptions {
   /** Milliseconds Redis may stay unreachable mid-run before the pipeline fails. Default 10,000. */
   reconnectTimeoutMs?: number;
   /**
+   * Milliseconds the run's lease (a liveness key in Redis, refreshed every third of this) outlives
+   * a producer that died without cleaning up (SIGKILL, a crashed machine). Once it has lapsed,
+   * workers skip the run's jobs and the next run to start on the queue removes its jobs and keys.
+   * A producer whose event loop stalls for longer loses its lease and fails with a QueueError
+   * (`lost`). Default 30,000; at least 1000.
+   */
+  leaseTtlMs?: number;
+  /**
    * Milliseconds after the first batch is queued within which some worker must take a batch of
    * this run; otherwise the pipeline fails with a QueueError (reason `no-workers`): no
    * `spillway worker` serves the queue. Default 60,000; 0 waits forever.
@@ -72,6 +80,7 @@ export interface ResolvedQueueOptions {
   payloadTtlMs: number;
   reconnectTimeoutMs: number;
   noWorkerTimeoutMs: number;
+  leaseTtlMs: number;
 }
 
 const CONNECTION_KEYS = ['host', 'port', 'username', 'password', 'db', 'tls', 'family', 'connectTimeoutMs'];
@@ -126,7 +135,16 @@ export function expectQueueName(value: unknown, path: string): string {
 /** Validates the `backend` option of type `bullmq`. */
 export function resolveQueueOptions(value: BullmqBackendOptions, path = 'options.backend'): ResolvedQueueOptions {
   const o = expectOptions(value, path);
-  const known = ['type', 'connection', 'queue', 'prefix', 'payloadTtlMs', 'reconnectTimeoutMs', 'noWorkerTimeoutMs'];
+  const known = [
+    'type',
+    'connection',
+    'queue',
+    'prefix',
+    'payloadTtlMs',
+    'reconnectTimeoutMs',
+    'noWorkerTimeoutMs',
+    'leaseTtlMs',
+  ];
   for (const key of Object.keys(o))
     if (!known.includes(key))
       throw new ValidationError(`Unknown option \`${path}.${key}\` (expected ${known.join(', ')})`);
@@ -137,6 +155,7 @@ export function resolveQueueOptions(value: BullmqBackendOptions, path = 'options
     payloadTtlMs: expectInteger(o.payloadTtlMs, `${path}.payloadTtlMs`, 3_600_000, 1000),
     reconnectTimeoutMs: expectInteger(o.reconnectTimeoutMs, `${path}.reconnectTimeoutMs`, 10_000, 1),
     noWorkerTimeoutMs: expectInteger(o.noWorkerTimeoutMs, `${path}.noWorkerTimeoutMs`, 60_000, 0),
+    leaseTtlMs: expectInteger(o.leaseTtlMs, `${path}.leaseTtlMs`, 30_000, 1000, 2 ** 31 - 1),
   };
 }
 

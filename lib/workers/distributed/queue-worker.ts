@@ -6,7 +6,8 @@
  *
  * Failures are reported as `reason: message` so the producer tells timeouts from crashes; each
  * failed attempt is also counted per worker in a Redis hash of the run. A job whose payload is gone
- * (the run ended or was aborted) is skipped.
+ * (the run ended or was aborted), or whose run's lease has lapsed (its producer died, see
+ * run-lease.ts), is skipped and its payload removed: nobody would read its result.
  */
 import { hostname } from 'node:os';
 import { basename } from 'node:path';
@@ -230,10 +231,11 @@ export class QueueWorker {
         true,
       );
     }
-    const bytes = await client.getBuffer(d.input);
-    if (bytes === null) {
+    const [bytes, alive] = await Promise.all([client.getBuffer(d.input), this.#runAlive(d)]);
+    if (bytes === null || !alive) {
       this.#stats.skipped++;
-      debug('worker %s: batch %d skipped, its run has ended', this.id, d.task);
+      debug('worker %s: batch %d skipped, its run has %s', this.id, d.task, alive ? 'ended' : 'no producer');
+      if (!alive) await client.del(d.input);
       return result();
     }
     const payload = decodePayload(bytes, `batch ${d.task}`);
@@ -255,9 +257,10 @@ export class QueueWorker {
       throw new Error(failureMessage(reason, message));
     }
     const encoded = encodeRows(out);
-    // the run may have ended (aborted) meanwhile: do not leave a result nobody reads
-    if ((await client.exists(d.input)) === 0) {
+    // the run may have ended (aborted) or died meanwhile: do not leave a result nobody reads
+    if ((await client.exists(d.input)) === 0 || !(await this.#runAlive(d))) {
       this.#stats.skipped++;
+      await client.del(d.input);
       return result();
     }
     const outKey = payloadKey(d.base, 'out', d.seq, this.id);
@@ -275,6 +278,11 @@ export class QueueWorker {
       Math.round(performance.now() - started),
     );
     return result(outKey);
+  }
+
+  /** False once the run's lease has lapsed (its producer died); runs from before leases count as alive. */
+  async #runAlive(d: BatchJobData): Promise<boolean> {
+    return d.lease === undefined || (await this.#redis!.client.exists(d.lease)) === 1;
   }
 
   async #recordFailure(d: BatchJobData): Promise<void> {

@@ -42,6 +42,16 @@ export interface RunContext {
   readonly deadLetter: DeadLetterFile | undefined;
 }
 
+/** The error of a batch still pending when the backend is closed. */
+export function abandonedError(p: Pending): WorkerError {
+  return new WorkerError(
+    `Batch ${p.taskId} was abandoned: the queue backend was closed`,
+    { batch: p.taskId },
+    'closed',
+    0,
+  );
+}
+
 /** The output rows of a completed job, read from Redis (its keys then removed), counted to its worker. */
 export async function collectResult(run: RunContext, p: Pending, result: BatchJobResult): Promise<unknown[]> {
   const client = run.redis!.client;
@@ -53,7 +63,7 @@ export async function collectResult(run: RunContext, p: Pending, result: BatchJo
     );
   if (result.out === undefined)
     throw new QueueError(
-      `Batch ${p.taskId} was skipped by worker ${result.worker}: its payload had expired (raise payloadTtlMs)`,
+      `Batch ${p.taskId} was skipped by worker ${result.worker}: its payload had expired (raise payloadTtlMs) or the run had lost its lease`,
       { batch: p.taskId },
       'payload',
     );

@@ -1,6 +1,7 @@
 /**
- * The end of a producer run: its jobs not yet taken and every key under its prefix are removed
- * (within 2 s; TTLs cover the rest), and BullMQ's clients are closed, or dropped when Redis is gone.
+ * The end of a producer run: its jobs not yet taken, every key under its prefix and its lease are
+ * removed (within 2 s; TTLs and the next run's sweep cover the rest), and BullMQ's clients are
+ * closed, or dropped when Redis is gone.
  */
 import { logger } from '../../core/log.ts';
 import type { Queue, QueueEvents } from 'bullmq';
@@ -22,6 +23,8 @@ export interface RunToRemove {
   readonly secrets: readonly (string | undefined)[];
   /** For the debug line when removal is incomplete. */
   readonly payloadTtlMs: number;
+  /** The run's lease (see run-lease.ts), released last. */
+  readonly lease: { release(): Promise<void> } | undefined;
 }
 
 /** Removes the run's jobs and keys within 2 s; an incomplete removal is logged, never thrown. */
@@ -42,14 +45,21 @@ export async function removeRun(run: RunToRemove): Promise<void> {
 async function removeKeys(run: RunToRemove): Promise<void> {
   const { queue, client } = run;
   if (queue !== undefined) await Promise.all(run.abandoned.map((p) => queue.remove(p.jobId).catch(() => 0)));
+  const removed = await deleteRunKeys(client, run.base);
+  await run.lease?.release();
+  debug('producer: run %s ended; %d key(s) removed', run.runId, removed);
+}
+
+/** Deletes every key under a run's prefix `base`; resolves with how many there were. */
+export async function deleteRunKeys(client: Redis, base: string): Promise<number> {
   let cursor = '0';
   let removed = 0;
   do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', `${run.base}:*`, 'COUNT', 500);
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${base}:*`, 'COUNT', 500);
     cursor = next;
     if (keys.length > 0) removed += await client.del(...keys);
   } while (cursor !== '0');
-  debug('producer: run %s ended; %d key(s) removed', run.runId, removed);
+  return removed;
 }
 
 /** Closes a BullMQ queue or event stream within 1 s, else drops its connection. Never throws. */

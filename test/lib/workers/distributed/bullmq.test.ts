@@ -526,6 +526,12 @@ describe('BullMQ backend options', () => {
       () => parallel(MODULE, { backend: { type: 'bullmq', connection: { ...connection, port: 0 }, queue: 'q' } }),
       { message: /options\.backend\.connection\.port/ },
     );
+    for (const leaseTtlMs of [999, 1.5, '30000'])
+      assert.throws(
+        () =>
+          parallel(MODULE, { backend: { type: 'bullmq', connection, queue: 'q', leaseTtlMs: leaseTtlMs as number } }),
+        { code: 'ERR_SPILLWAY_INVALID_OPTION', message: /options\.backend\.leaseTtlMs/ },
+      );
     assert.throws(() => parallel(MODULE, { backend: { type: 'bullmq', connection, queue: 'q' }, workers: 2 }), {
       message: /options\.workers.*spillway worker/,
     });

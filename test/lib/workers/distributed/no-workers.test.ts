@@ -61,7 +61,7 @@ describe('no worker on the queue', { skip: skipReason }, () => {
       },
     );
     assert.ok(performance.now() - started >= 1400, 'not before the timeout');
-    assert.deepEqual(await client.keys(`bull:${queue}:spillway:*`), []);
+    assert.deepEqual(await client.keys(`bull:${queue}:spillway*`), []);
     assert.equal(await client.llen(`bull:${queue}:wait`), 0);
   });
 
@@ -94,7 +94,7 @@ describe('no worker on the queue', { skip: skipReason }, () => {
     child.kill('SIGTERM');
     const [, signal] = (await exit) as [number | null, NodeJS.Signals | null];
     assert.equal(signal, 'SIGTERM', stderr);
-    assert.deepEqual(await client.keys(`bull:${queue}:spillway:*`), []);
+    assert.deepEqual(await client.keys(`bull:${queue}:spillway*`), []);
     assert.equal(await client.llen(`bull:${queue}:wait`), 0);
   });
 });
