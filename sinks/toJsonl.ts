@@ -71,13 +71,20 @@ export function toJsonl(
   const name = 'toJsonl';
   const format = jsonLineFormatter();
   let output: ByteOutput | undefined;
+  // an abort that lands while the file opens waits for it, or the file would stay
+  let opening: Promise<ByteOutput> | undefined;
+  const ensureOpen = async (): Promise<ByteOutput> => {
+    opening ??= openByteOutput(target, { gzip, stage: name });
+    output ??= await opening;
+    return output;
+  };
   let rows = 0;
   let viewer: RowViewer | undefined;
 
   return new BatchSink<ToJsonlResult>({
     name,
     async write(batch) {
-      output ??= await openByteOutput(target, { gzip, stage: name });
+      const out = await ensureOpen();
       const n = batch.numRows;
       if (n === 0) return;
       let text = '';
@@ -98,15 +105,14 @@ export function toJsonl(
         }
       }
       rows += n;
-      await output.write(text);
+      await out.write(text);
     },
     async finish() {
-      output ??= await openByteOutput(target, { gzip, stage: name });
-      const bytes = await output.commit();
+      const bytes = await (await ensureOpen()).commit();
       return { path, rows, bytes };
     },
     async abort(error) {
-      await output?.abort(error);
+      await (output ?? (await opening?.catch(() => undefined)))?.abort(error);
     },
   });
 }

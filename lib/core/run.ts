@@ -186,7 +186,9 @@ export class Run {
     const { signal, governor } = this.#options;
     const fail = (error: Error): void => {
       this.#firstError ??= error;
-      this.streams[0]?.destroy(error);
+      // every stream, not the source alone: once the source has ended, destroying it no longer
+      // reaches the stages still finishing (a sort merging its runs, a sink writing its footer)
+      for (const stream of this.streams) if (!stream.destroyed) stream.destroy(error);
     };
     const noteError = (error: Error): void => {
       // the first real error wins; a premature close is only the echo of another failure
@@ -194,7 +196,11 @@ export class Run {
       this.#firstError ??= error;
     };
     for (const stream of this.streams) stream.on('error', noteError);
-    const onAbort = (): void => fail(new AbortError(undefined, { cause: signal?.reason }));
+    const onAbort = (): void => {
+      // the sink finished: its output is whole and in place, and an abort cannot take it back
+      if ((this.streams.at(-1) as Writable | undefined)?.writableFinished === true) return;
+      fail(new AbortError(undefined, { cause: signal?.reason }));
+    };
     signal?.addEventListener('abort', onAbort, { once: true });
     // which stage was working while memory rose, for the memory errors (sampled until the pause)
     const activity = new StageActivity(this.streams.flatMap((s) => (isStage(s) ? [s[STAGE].stats] : [])));

@@ -31,6 +31,8 @@ export interface CsvProgress {
 export class CsvSinkWriter {
   static readonly stage = 'toCsv';
   #output: ByteOutput | undefined;
+  /** The output being opened: an abort that lands meanwhile waits for it, or its file would stay. */
+  #opening: Promise<ByteOutput> | undefined;
   #columns: string[] | undefined;
   #known: Set<string> | undefined;
   #rows = 0;
@@ -54,6 +56,12 @@ export class CsvSinkWriter {
   #open(): Promise<ByteOutput> {
     const { target, gzip } = this.settings;
     return openByteOutput(target, { gzip, stage: CsvSinkWriter.stage, resume: this.#resumeFrom });
+  }
+
+  async #ensureOpen(): Promise<ByteOutput> {
+    this.#opening ??= this.#open();
+    this.#output ??= await this.#opening;
+    return this.#output;
   }
 
   /** Formats a batch: the fast formatter for the common dialects, csv-stringify for the rest. */
@@ -108,7 +116,7 @@ export class CsvSinkWriter {
 
   /** Writes one batch (the header before the first rows). */
   async write(batch: Batch): Promise<void> {
-    this.#output ??= await this.#open();
+    const output = await this.#ensureOpen();
     const count = batch.numRows;
     if (count === 0) return;
     const viewed = this.#views(batch);
@@ -125,27 +133,28 @@ export class CsvSinkWriter {
     if (this.#objectRows && this.settings.columns === undefined) this.#checkKeys(sample, batch.position.index);
     const text = this.#format(batchRows, this.settings.header && first && this.#objectRows);
     this.#rows += count;
-    await this.#output.write(text);
+    await output.write(text);
   }
 
   /** Writes the header of an empty file if due, then commits the output. */
   async finish(): Promise<ToCsvResult> {
-    this.#output ??= await this.#open();
+    const output = await this.#ensureOpen();
     const columns = this.#columns;
     if (this.#rows === 0 && this.settings.header && columns) {
       const fast = this.#fast;
-      await this.#output.write(
+      await output.write(
         fast ? csvHeader(fast, columns) : stringify([], { header: true, columns } as CsvStringifyOptions),
       );
     }
-    const bytes = await this.#output.commit();
+    const bytes = await output.commit();
     return { path: this.settings.path, rows: this.#rows, bytes, columns };
   }
 
   /** Removes the temporary file, or only closes it when a resumed run is to continue it. */
   async abort(error: Error | null): Promise<void> {
-    if (this.keepForResume && this.#output?.release) await this.#output.release();
-    else await this.#output?.abort(error);
+    const output = this.#output ?? (await this.#opening?.catch(() => undefined));
+    if (this.keepForResume && output?.release) await output.release();
+    else await output?.abort(error);
   }
 
   /** The progress and the synced temporary file, or null before anything was written. */
@@ -167,7 +176,8 @@ export class CsvSinkWriter {
     this.#rows = progress.rows;
     if (progress.columns) this.#columns = progress.columns;
     if (progress.objectRows !== null) this.#objectRows = progress.objectRows;
-    this.#output = await this.#open();
+    this.#opening = this.#open();
+    this.#output = await this.#opening;
   }
 }
 

@@ -1,0 +1,58 @@
+/**
+ * Where an abort lands at the end of a run (issue 19; found by test/e2e/abort-random.test.ts):
+ * after the source has ended, the stages still finishing (a sort merging its runs, a sink writing
+ * and renaming its file) must stop and leave nothing; after the sink has finished, the output is
+ * whole and in place, and the run resolves with it rather than rejecting beside it.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { pipeline } from '../../../lib/core/pipeline.ts';
+import { BatchTransform } from '../../../lib/core/transform.ts';
+import { fromIterable } from '../../../sources/fromIterable.ts';
+import { sort } from '../../../transforms/sort.ts';
+import { toCsv } from '../../../sinks/toCsv.ts';
+import { tempDir } from '../../helpers.ts';
+
+const rows = (n: number) => Array.from({ length: n }, (_, i) => ({ i, v: (i * 7919) % 10_007 }));
+
+test('an abort after the source ended stops the finishing stages: rejected, no output, no runs left', async () => {
+  const dir = tempDir();
+  const scratch = join(dir, 'scratch');
+  const out = join(dir, 'out.csv');
+  const controller = new AbortController();
+  // aborts when its input ends: the sort then has every run on disk and merges them next
+  const atEnd = new BatchTransform({
+    name: 'at-end',
+    transform: (batch, push) => push(batch),
+    flush: () => controller.abort(new Error('cancelled at the end')),
+  });
+  await assert.rejects(
+    pipeline(
+      fromIterable(rows(20_000), { batchSize: 500 }),
+      atEnd,
+      sort('v', { budget: 60_000, dir: scratch }),
+      toCsv(out),
+      { signal: controller.signal },
+    ),
+    { code: 'ERR_SPILLWAY_ABORTED' },
+  );
+  assert.equal(existsSync(out), false, 'no file under the final name');
+  assert.deepEqual(readdirSync(dir).sort(), ['scratch']);
+  assert.deepEqual(readdirSync(scratch), [], 'no sorted runs left');
+});
+
+test('an abort after the sink finished: the run resolves with its whole output', async () => {
+  const dir = tempDir();
+  const out = join(dir, 'out.csv');
+  const controller = new AbortController();
+  const sink = toCsv(out);
+  sink.once('finish', () => controller.abort(new Error('too late')));
+  const { output } = await pipeline(fromIterable(rows(2000), { batchSize: 500 }), sink, {
+    signal: controller.signal,
+  });
+  assert.equal(controller.signal.aborted, true);
+  assert.equal(output.rows, 2000);
+  assert.equal(existsSync(out), true);
+});
