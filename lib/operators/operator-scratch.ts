@@ -99,7 +99,13 @@ export class OperatorScratch {
     } catch {
       return;
     }
-    await rm(dir, { recursive: true, force: true });
+    try {
+      // a partition or run file still being written when an abort came can refill the directory
+      // under rm (ENOTEMPTY): rm retries those, and what still fails is left to the exit cleanup
+      await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
+    } catch {
+      return;
+    }
     forgetOnExit(dir);
   }
 }

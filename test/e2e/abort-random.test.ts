@@ -330,8 +330,6 @@ async function check(
 const KNOWN: Readonly<Record<string, string>> = {
   // the join's right-hand fromCsv, destroyed while it opens its file, keeps the descriptor
   '19/18': 'fromCsv destroyed while opening leaves its descriptor open',
-  // toSpill destroyed while it creates its spill directory leaves the directory
-  '42/33': 'toSpill destroyed while creating its directory leaves it',
 };
 
 for (let index = 0; index < CASES; index++) {

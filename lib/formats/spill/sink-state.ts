@@ -46,6 +46,7 @@ export class SpillSinkState {
   /** Set by abort(): a finish still running must not hand out the directory. */
   #aborted = false;
   #budgetSpillLogged = false;
+  #opening: Promise<SpillWriter> | undefined;
   readonly #pacer: GcPacer;
 
   constructor(settings: SpillSettings) {
@@ -54,13 +55,22 @@ export class SpillSinkState {
   }
 
   /** Opens the directory and the writer on first use, and listens to the governor's levels. */
-  async prepare(context: StageContext): Promise<SpillWriter> {
-    if (this.#writer) return this.#writer;
+  prepare(context: StageContext): Promise<SpillWriter> {
+    // one opening, which abort() can wait for: a directory still being made must not outlive it
+    this.#opening ??= this.#open(context);
+    return this.#opening;
+  }
+
+  async #open(context: StageContext): Promise<SpillWriter> {
     const { compression, fileSize, window, inFlight, keep } = this.#s;
     // a resumed run's directory was restored from the checkpoint
     if (!this.#resumed)
       ({ dir: this.#dir, createdDir: this.#createdDir } = await createSpillDir(this.#s.dir, this.name));
     const dir = this.#dir!;
+    if (this.#aborted) {
+      await this.#removeSpill();
+      throw new SpillError('The spill was aborted while its directory was being made', { stage: this.name, dir });
+    }
     claimSpillDir(dir, !keep && !this.#keepForResume, this.name);
     this.#writer = new SpillWriter(dir, { compression, fileSize, window, maxBytesInFlight: inFlight }, this.#resumed);
     this.#gate = context.governor;
@@ -185,6 +195,8 @@ export class SpillSinkState {
   /** Stops spilling, drops what is held, and removes the directory unless it is kept. */
   async abort(): Promise<void> {
     this.#aborted = true;
+    // a directory being made when the abort came is removed once it exists (see #open)
+    await this.#opening?.catch(() => {});
     this.#stopListening();
     await this.#chain;
     this.#memory.length = 0;
