@@ -90,3 +90,13 @@ export async function pollUntil<T>(
   }
   return value;
 }
+
+/** True while process `pid` exists (signal 0 checks without sending). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -25,6 +25,7 @@ import { BatchTransform } from '../../lib/core/transform.ts';
 import { fromCsv } from '../../sources/fromCsv.ts';
 import { toParquet } from '../../sinks/toParquet.ts';
 import { pollUntil, tempDir } from '../helpers.ts';
+import { random as seeded } from '../../samples/trades-data.ts';
 import { Redis } from 'ioredis';
 import {
   skipReason,
@@ -57,18 +58,6 @@ const shapes: readonly Shape[] =
 /** A run that neither settles nor cleans up within this long is a hang. */
 const CASE_BOUND_MS = 60_000;
 
-/** mulberry32: small, seedable, good enough to pick abort points. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 type Point =
   | { mode: 'start'; turns: number }
   | { mode: 'batch'; n: number; when: 'before-push' | 'after-push' | 'next-turn' }
@@ -83,7 +72,7 @@ interface Plan {
 
 /** Case `i` of seed `seed`: its shape cycles through the shapes, its abort point comes from its own RNG. */
 function plan(seed: number, index: number): Plan {
-  const random = rng(seed * 1_000_003 + index);
+  const random = seeded(seed * 1_000_003 + index);
   const int = (n: number): number => Math.floor(random() * n);
   const shape = shapes[index % shapes.length]!;
   // the first two cases always land before the first batch and while the stages finish

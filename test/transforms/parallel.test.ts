@@ -17,7 +17,7 @@ import { rowsToRecordBatch } from '../../lib/formats/arrow/convert.ts';
 import { WorkerError } from '../../lib/core/errors.ts';
 import { fromIterable } from '../../sources/fromIterable.ts';
 import { collect } from '../../sinks/collect.ts';
-import { tempDir } from '../helpers.ts';
+import { alive, tempDir } from '../helpers.ts';
 import square from '../fixtures/parallel/worker.ts';
 import type { TestRow } from '../fixtures/parallel/worker.ts';
 
@@ -32,15 +32,6 @@ interface Out {
 
 const grid = (count: number, extra: (n: number) => Partial<TestRow> = () => ({})): TestRow[] =>
   Array.from({ length: count }, (_, n) => ({ n, ...extra(n) }));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Threads of this process now (Linux): worker threads that were not joined would show here. */
 function threadCount(): number {

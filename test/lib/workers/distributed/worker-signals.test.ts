@@ -13,7 +13,7 @@ import { pipeline } from '../../../../lib/core/pipeline.ts';
 import { fromIterable } from '../../../../sources/fromIterable.ts';
 import { collect } from '../../../../sinks/collect.ts';
 import { spawn } from 'node:child_process';
-import { ROOT, pollUntil } from '../../../helpers.ts';
+import { ROOT, alive, pollUntil } from '../../../helpers.ts';
 import { skipReason, startRedis, startWorker } from './helpers.ts';
 import type { RedisServer } from './helpers.ts';
 
@@ -38,15 +38,6 @@ function childrenOf(pid: number): number[] {
         return false;
       }
     });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('spillway worker on a termination signal', { skip: skipReason }, () => {
