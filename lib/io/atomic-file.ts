@@ -15,6 +15,11 @@ export interface AtomicFileOptions {
   mode?: number;
   /** Stage name for error messages. */
   stage?: string;
+  /**
+   * Whether {@link writeFileAtomic} fsyncs the file and its directory (default true). Scratch
+   * data that is worthless after a crash (an operator's partitions) skips it: the rename stays atomic.
+   */
+  fsync?: boolean;
 }
 
 /** A file being written under a temporary name; see {@link AtomicFile.open}. */
@@ -179,7 +184,8 @@ export async function writeFileAtomic(
     await file.abort();
     throw error;
   }
-  await file.commit();
+  await file.commit({ fsync: options.fsync });
+  if (options.fsync === false) return;
   const dir = await open(dirname(path), 'r');
   try {
     await dir.sync();

@@ -181,7 +181,13 @@ export class HashPartitions {
       await mkdir(dir, { mode: 0o700 });
       // one chunk in flight per partition: with 16 partitions a deeper window multiplies the
       // serialized and compressed copies held at once, a spike the governor sees in RSS
-      writer = new SpillWriter(dir, { compression: 'lz4', fileSize: FILE_SIZE, window: 1, maxBytesInFlight: 1 });
+      writer = new SpillWriter(dir, {
+        compression: 'lz4',
+        fileSize: FILE_SIZE,
+        window: 1,
+        maxBytesInFlight: 1,
+        durable: false,
+      });
       this.#writers[p] = writer;
       this.#scratch.partitionsSpilled++;
     }

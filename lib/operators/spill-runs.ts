@@ -69,7 +69,7 @@ export class RunWriter {
   constructor(scratch: OperatorScratch, dir: string) {
     this.#scratch = scratch;
     this.dir = dir;
-    this.#writer = new SpillWriter(dir, { compression: 'lz4', fileSize: RUN_FILE_SIZE });
+    this.#writer = new SpillWriter(dir, { compression: 'lz4', fileSize: RUN_FILE_SIZE, durable: false });
   }
 
   /** Appends a batch; resolves when the writer has room for the next. Throws SpillError. */

@@ -200,7 +200,7 @@ export const SHAPES: readonly Shape[] = [
     name: 'fromCsv -> join (spilling build side) -> collect',
     build: (inputs) => ({
       source: csvSource(inputs),
-      rest: [joinStage(fromCsv(inputs.right, { batchSize: BATCH }), { on: 'key', budget: 30_000 }), collect()],
+      rest: [joinStage(fromCsv(inputs.right, { batchSize: BATCH }), { on: 'key', budget: 300_000 }), collect()],
       finalPath: undefined,
       expected: ROWS,
       rowsOf: arrayRows,

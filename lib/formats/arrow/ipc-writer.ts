@@ -55,6 +55,8 @@ export interface ArrowFileWriterOptions {
    * Default unbounded. Spill sinks set it so a budget counts what the writer holds.
    */
   maxBytesInFlight?: number;
+  /** Whether `commit()` fsyncs before the rename (default true; scratch files skip it). */
+  fsync?: boolean;
 }
 
 /** Where one record batch's message (metadata, body, and any dictionary before it) sits in the file. */
@@ -100,6 +102,7 @@ export class ArrowFileWriter {
   #encoding: Promise<void> = Promise.resolve();
   #failure: unknown;
   #state: 'open' | 'committed' | 'aborted' = 'open';
+  #fsync = true;
   #numRows = 0;
   #numBatches = 0;
   #queued = 0;
@@ -189,6 +192,7 @@ export class ArrowFileWriter {
       window,
       maxBytes,
     );
+    writer.#fsync = options.fsync !== false;
     writer.#flush();
     return writer;
   }
@@ -356,7 +360,7 @@ export class ArrowFileWriter {
     this.#throwIfFailed();
   }
 
-  /** Writes the end-of-stream marker (and footer), fsyncs, closes and renames to {@link path}. */
+  /** Writes the end-of-stream marker (and footer), fsyncs (unless opened with `fsync: false`), closes and renames to {@link path}. */
   async commit(): Promise<ArrowFileCommit> {
     if (this.#state !== 'open') throw new IoError(`Arrow writer is already ${this.#state}`, { file: this.path });
     try {
@@ -366,7 +370,7 @@ export class ArrowFileWriter {
       this.#flush();
       await this.#pending;
       this.#throwIfFailed();
-      await this.#handle.sync();
+      if (this.#fsync) await this.#handle.sync();
       await this.#handle.close();
       await rename(this.tempPath, this.path);
       await forgetTempFile(this.tempPath);
