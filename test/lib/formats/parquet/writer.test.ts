@@ -514,7 +514,10 @@ test('several row groups, several pages per chunk, dictionary pages for repetiti
     const pages = await pagesOf(file);
     assert.equal(pages.length, 2);
     const [x, sym, text] = pages[0]!;
-    assert.ok(x!.length >= 2 && x!.every((p) => p.type === 0 && p.encoding === 0), 'DOUBLE: PLAIN pages of about 64 KB');
+    assert.ok(
+      x!.length >= 2 && x!.every((p) => p.type === 0 && p.encoding === 0),
+      'DOUBLE: PLAIN pages of about 64 KB',
+    );
     assert.deepEqual(sym![0], { type: 2, numValues: 3, encoding: 2 }, 'a dictionary page first');
     assert.ok(sym!.slice(1).every((p) => p.type === 0 && p.encoding === 2));
     assert.ok(text!.length >= 2 && text!.every((p) => p.encoding === 0), 'unique strings stay PLAIN');
