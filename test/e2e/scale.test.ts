@@ -47,10 +47,10 @@ function measure(): Promise<Record<string, Record<number, number>>> {
       // scheduling (row groups waiting for a starved encoder thread); the lower one is what the
       // pipeline needs
       const lower = (a: CaseResult, b: CaseResult): CaseResult => (a.maxRss <= b.maxRss ? a : b);
-      const toPq = lower(
-        await scaleCase<CaseResult>(['csv-parquet', csv, parquet]),
-        await scaleCase<CaseResult>(['csv-parquet', csv, parquet]),
-      );
+      // one run: CSV -> Parquet is a todo at these sizes (below), its run only writes the input
+      // of the other direction
+      const toPq = await scaleCase<CaseResult>(['csv-parquet', csv, parquet]);
+      if (SMALL >= 1e6) toPq.maxRss = lower(toPq, await scaleCase<CaseResult>(['csv-parquet', csv, parquet])).maxRss;
       const toCsv = lower(
         await scaleCase<CaseResult>(['parquet-csv', parquet, back]),
         await scaleCase<CaseResult>(['parquet-csv', parquet, back]),
