@@ -9,7 +9,7 @@ import { zstdCompressSync as compress } from '../../lib/formats/zstd.ts';
 import { pipeline, collect, fromJsonl, toJsonl, fromIterable, ErrorCodes, SpillwayError } from '../../index.ts';
 import { parseJsonExact } from '../../lib/formats/json/lines.ts';
 import { jsonLineFormatter } from '../../lib/formats/json/format.ts';
-import { lineLimit } from '../../lib/formats/json/read/pending-line.ts';
+import { setMaxRecordBytes } from '../../lib/formats/csv/fast/limits.ts';
 import { tempDir } from '../helpers.ts';
 
 const dir = tempDir('spillway-jsonl-');
@@ -201,12 +201,11 @@ test('a line with bytes that are not UTF-8 is a bad line (its number given), nev
 
 /** Runs `body` with the line bound lowered to `bytes` (the real one is 128 MiB). */
 async function withLineLimit(bytes: number, body: () => Promise<void>): Promise<void> {
-  const saved = lineLimit.bytes;
-  lineLimit.bytes = bytes;
+  const restore = setMaxRecordBytes(bytes);
   try {
     await body();
   } finally {
-    lineLimit.bytes = saved;
+    restore();
   }
 }
 

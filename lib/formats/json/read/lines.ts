@@ -8,7 +8,7 @@ import type { StageStats } from '../../../core/stage.ts';
 import type { DeadLetterFile } from '../../../io/dead-letter.ts';
 import { parseJsonExact } from '../lines.ts';
 import type { JsonlPlan } from './options.ts';
-import { lineLimit } from './pending-line.ts';
+import { maxRecordBytes } from '../../csv/fast/limits.ts';
 
 /** Where a read starts: at the beginning, or just after the line a checkpoint ends at. */
 export interface JsonlStart {
@@ -112,7 +112,7 @@ export class JsonlLines {
     const { stage, where } = this.#plan;
     const line = this.line + 1;
     return new JsonParseError(
-      `JSONL_MAX_LINE_SIZE: Line ${line} is longer than ${lineLimit.bytes} bytes: not a line spillway can hold (is the file JSON Lines?)`,
+      `JSONL_MAX_LINE_SIZE: Line ${line} is longer than ${maxRecordBytes()} bytes: not a line spillway can hold (is the file JSON Lines?)`,
       { stage, file: where, line },
     );
   }

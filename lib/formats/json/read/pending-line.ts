@@ -2,21 +2,17 @@
  * The line of a JSON Lines read whose newline has not come yet. It is kept as the pieces it
  * arrived in and joined once, when it ends: joining it to each new chunk and searching the whole
  * for a newline made a line cost the square of its length (a 64 MB line took 17 s and 480 MB). A
- * line is held whole until it ends, so it is bounded as a CSV record is: past {@link lineLimit}
- * bytes the read is refused rather than grown without end.
+ * line is held whole until it ends, so it is bounded as a CSV record is, by the same bound
+ * ({@link maxRecordBytes}: 128 MiB, lowered by tests through `setMaxRecordBytes`): past it the
+ * read is refused rather than grown without end.
  */
-import { MAX_RECORD_BYTES } from '../../csv/fast/limits.ts';
+import { maxRecordBytes } from '../../csv/fast/limits.ts';
 
-/**
- * Most UTF-8 bytes in one line: CSV's record bound ({@link MAX_RECORD_BYTES}, 128 MiB). An object
- * rather than a constant so that a test can lower it instead of allocating 128 MiB; not public API.
- */
-export const lineLimit = { bytes: MAX_RECORD_BYTES };
-
-/** True when `line` is longer than {@link lineLimit} in UTF-8 (counted only for a line long enough to be). */
+/** True when `line` is longer than {@link maxRecordBytes} in UTF-8 (counted only for a line long enough to be). */
 export function overLimit(line: string): boolean {
+  const bound = maxRecordBytes();
   // a UTF-16 code unit is at most 3 UTF-8 bytes: a shorter line cannot pass the bound
-  return line.length * 3 > lineLimit.bytes && Buffer.byteLength(line) > lineLimit.bytes;
+  return line.length * 3 > bound && Buffer.byteLength(line) > bound;
 }
 
 /** The unfinished line; see the module comment. */
@@ -39,6 +35,6 @@ export class PendingLine {
     if (tail.length === 0) return true;
     this.#parts.push(tail);
     this.#bytes += Buffer.byteLength(tail);
-    return this.#bytes <= lineLimit.bytes;
+    return this.#bytes <= maxRecordBytes();
   }
 }
