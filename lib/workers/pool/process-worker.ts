@@ -2,10 +2,12 @@
  * A pool worker in a forked child process: its memory is its own, so a hard cap (SIGKILL above a
  * resident-set limit, checked by the pool) and recycling really return memory to the system.
  * Messages use the 'advanced' serialization (structured clone), so typed arrays, Dates, Maps and
- * BigInts cross intact. The child exits when its IPC channel closes, so it never outlives us.
+ * BigInts cross intact. The child exits when its IPC channel closes, and the orphan reaper kills
+ * it if it is blocked then, so it never outlives us.
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { orphanReaper } from './orphan-reaper.ts';
 import { PoolWorker, entryPath, tsxFor } from './pool-worker.ts';
 import type { FromWorker, InitMessage, ToWorker } from './protocol.ts';
 
@@ -30,6 +32,8 @@ export class ProcessWorker extends PoolWorker {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.#child = child;
+    const pid = child.pid;
+    if (pid !== undefined) orphanReaper.add(pid);
     this.setRef(false);
     child.on('message', (message: FromWorker) => this.handleMessage(message));
     child.on('error', (error) => {
@@ -37,9 +41,10 @@ export class ProcessWorker extends PoolWorker {
       // a failed spawn emits no 'exit'
       if (child.pid === undefined) this.handleExit('could not be spawned');
     });
-    child.on('exit', (code, signal) =>
-      this.handleExit(signal ? `was killed by ${signal}` : `exited with code ${code}`),
-    );
+    child.on('exit', (code, signal) => {
+      if (pid !== undefined) orphanReaper.remove(pid);
+      this.handleExit(signal ? `was killed by ${signal}` : `exited with code ${code}`);
+    });
   }
 
   protected override post(message: ToWorker): void {
