@@ -54,6 +54,7 @@ export function fromArrow(input: string | readonly string[] | Readable, options?
 
   async function* open(context: StageContext, stats: StageStats): AsyncGenerator<Batch<Row>> {
     const { ArrowFileReader, ArrowStreamReader } = await readerModule.load();
+    context.signal.throwIfAborted(); // destroyed while the reader loaded: open nothing
     const reader = resume.wrap(
       plan.file !== undefined ? new ArrowFileReader(plan, counters) : new ArrowStreamReader(plan, counters),
     );

@@ -59,12 +59,18 @@ export function fromCsv<R extends Row = Row>(
   const output = new CsvOutput(plan);
 
   async function* open(context: StageContext, stats: StageStats): AsyncGenerator<Batch<Row>> {
+    const { signal } = context;
+    // each step waits; a source destroyed meanwhile (its signal aborted) opens nothing more
     const [{ describeRead, prepareRead }, { chooseCsvReader }, { CsvRun }] = await readModules.load();
+    signal.throwIfAborted();
     if (plan.file !== undefined) totalBytes = await fileSize(plan);
+    signal.throwIfAborted();
     const prepared = await prepareRead(plan, output.plan, resume.from, stats);
+    signal.throwIfAborted();
     const { spec } = prepared;
     describeRead(stats, prepared, plan);
     await context.governor?.poll?.(); // the thread decision reads the headroom: a fresh sample
+    signal.throwIfAborted();
     const single = chooseCsvReader(prepared, stats, {
       counters,
       totalBytes,

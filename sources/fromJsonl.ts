@@ -50,6 +50,7 @@ export function fromJsonl(input: string | readonly string[] | Readable, options?
   async function* open(context: StageContext, stats: StageStats): AsyncGenerator<Batch<Row>> {
     stats.details.parser = 'json-lines';
     const { JsonlReader } = await readerModule.load();
+    context.signal.throwIfAborted(); // destroyed while the reader loaded: open nothing
     const reader = new JsonlReader(plan, counters, jsonlBytes(plan), resume.from, resume.enabled);
     yield* reader.read(context, stats);
   }

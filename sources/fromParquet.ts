@@ -52,6 +52,7 @@ export function fromParquet(input: DatasetInput, options?: FromParquetOptions): 
     stats.details.reader = 'hyparquet-pages';
     stats.details.output = plan.output;
     const { openStageReader, ParquetArrowReader, ParquetRowsReader, parquetError } = await readerModule.load();
+    context.signal.throwIfAborted(); // destroyed while the reader loaded: open nothing
     const reader = await openStageReader(plan, stats);
     counters.totalRows = reader.numRows;
     counters.numGroups = reader.numRowGroups;
@@ -61,6 +62,8 @@ export function fromParquet(input: DatasetInput, options?: FromParquetOptions): 
     const path =
       plan.output === 'arrow' ? new ParquetArrowReader(plan, counters) : new ParquetRowsReader(plan, counters);
     try {
+      // destroyed while the file opened: the listener above never runs, the finally closes it
+      context.signal.throwIfAborted();
       counters.totalBytes = reader.byteLength;
       yield* path.read(reader, resume.start);
     } catch (error) {

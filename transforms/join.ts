@@ -14,6 +14,7 @@ import { STAGE, isStage, type StageContext, type StageStats } from '../lib/core/
 import { asBatch } from '../lib/core/transform.ts';
 import type { HashJoin, JoinHow } from '../lib/operators/hash-join.ts';
 import { OperatorScratch } from '../lib/operators/operator-scratch.ts';
+import { closeStream } from '../lib/io/close-stream.ts';
 import { expectKeyColumns } from '../lib/operators/key-columns.ts';
 import type { JoinKeyTypes } from '../lib/operators/join-key-types.ts';
 import { JoinOutput } from '../lib/operators/join-output.ts';
@@ -264,7 +265,8 @@ export function join(right: JoinRight, options: JoinOptions): OperatorTransform 
       disposed = true;
       await engine?.dispose();
       await scratch.dispose();
-      if (right instanceof Readable && !right.readableEnded) right.destroy();
+      // waits for its 'close' (its file closed), so the pipeline settles with no descriptor open
+      if (right instanceof Readable && !right.readableEnded) await closeStream(right);
     },
   });
 }

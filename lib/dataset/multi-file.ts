@@ -30,6 +30,7 @@ export {
 } from './dataset-options.ts';
 import type { ExtraColumn } from './dataset-columns.ts';
 import { lazyImport } from '../core/lazy-import.ts';
+import { closeStream } from '../io/close-stream.ts';
 
 // virtual columns and filters work on Arrow too: they load with the first file, not with `import 'spillway'`
 const columnsModule = lazyImport(() => import('./dataset-columns.ts'));
@@ -170,7 +171,8 @@ class FileRead {
             { cause: error },
           );
     } finally {
-      if (!source.destroyed) source.destroy();
+      // the file's source closes its file before 'close': a stopped dataset leaves no descriptor
+      await closeStream(source);
     }
     this.#addStats(source, stats);
     counters.bytesDone += sizeOf(source);

@@ -316,10 +316,7 @@ async function check(
  * Cases that show a leak not fixed yet (docs/fuzzing.md lists them): run, reported as todo, so
  * the default run stays green and still shows them. Remove an entry with its fix.
  */
-const KNOWN: Readonly<Record<string, string>> = {
-  // the join's right-hand fromCsv, destroyed while it opens its file, keeps the descriptor
-  '19/18': 'fromCsv destroyed while opening leaves its descriptor open',
-};
+const KNOWN: Readonly<Record<string, string>> = {};
 
 for (let index = 0; index < CASES; index++) {
   const p = plan(SEED, index);

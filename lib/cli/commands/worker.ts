@@ -18,7 +18,8 @@ Takes batches from a BullMQ queue on Redis and runs FILE's function over them, f
 that uses parallel(FILE, { backend: { type: 'bullmq', connection, queue: NAME } }) on any machine.
 Runs until SIGTERM, SIGINT or SIGHUP: the batches running finish, then it exits 0 (a second
 signal: at once, 128 + the signal's number). FILE is loaded at start: a module that fails to
-import or exports no function stops the worker before it takes a job.
+import, does not finish importing within --module-timeout, or exports no function stops the
+worker before it takes a job.
 
 Options:
   --redis URL              redis://[user@]host[:port][/db], rediss:// for TLS. Put the password in
@@ -34,6 +35,7 @@ Options:
   --stalled-interval MS    how often to look for batches of dead workers (default 30000)
   --max-stalled N          times a batch may lose its worker before it fails (default 2)
   --id ID                  this worker's id in the pipeline's stats (default host:pid)
+  --module-timeout MS      how long FILE's import at start may take before the start fails (default 30000)
   --verbose                a line per failed batch on stderr`;
 
 const VALUE_FLAGS = new Set([
@@ -48,6 +50,7 @@ const VALUE_FLAGS = new Set([
   '--stalled-interval',
   '--max-stalled',
   '--id',
+  '--module-timeout',
 ]);
 
 function integer(flag: string, value: string): number {
@@ -104,6 +107,8 @@ export function parseWorkerArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
   const maxStalled = get('--max-stalled');
   if (maxStalled !== undefined) options.maxStalledCount = maxStalled;
   if (values.has('--id')) options.id = values.get('--id')!;
+  const moduleTimeout = get('--module-timeout');
+  if (moduleTimeout !== undefined) options.moduleTimeoutMs = moduleTimeout;
   return options;
 }
 

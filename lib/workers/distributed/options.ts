@@ -248,6 +248,8 @@ export interface QueueWorkerOptions {
   workerMemoryLimit?: string | number;
   /** Worker id in stats. Default `host:pid`. */
   id?: string;
+  /** Milliseconds the module's import at start may take (a hung import fails the start). Default 30,000. */
+  moduleTimeoutMs?: number;
   /** Log progress lines to stderr. Default false. */
   verbose?: boolean;
 }
@@ -259,6 +261,7 @@ export function resolveWorkerTimings(o: QueueWorkerOptions): {
   maxStalledCount: number;
   concurrency: number;
   verbose: boolean;
+  moduleTimeoutMs: number;
 } {
   return {
     concurrency: expectInteger(o.concurrency, 'options.concurrency', 1, 1, 1024),
@@ -266,5 +269,6 @@ export function resolveWorkerTimings(o: QueueWorkerOptions): {
     stalledIntervalMs: expectInteger(o.stalledIntervalMs, 'options.stalledIntervalMs', 30_000, 100),
     maxStalledCount: expectInteger(o.maxStalledCount, 'options.maxStalledCount', 2, 0, 1000),
     verbose: expectBoolean(o.verbose, 'options.verbose', false),
+    moduleTimeoutMs: expectInteger(o.moduleTimeoutMs, 'options.moduleTimeoutMs', 30_000, 1),
   };
 }

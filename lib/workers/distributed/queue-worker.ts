@@ -29,7 +29,7 @@ import type { QueueWorkerOptions, ResolvedConnection } from './options.ts';
 import { decodePayload, encodeRows, ipcToRows } from './payload.ts';
 import { bullmqConnection, connectRedis, withTimeout } from './redis.ts';
 import { loadBullmq } from './peer.ts';
-import { probeModule } from './module-probe.ts';
+import { ModuleProbeTimeout, probeModule } from './module-probe.ts';
 import type { RedisHandle } from './redis.ts';
 import { terminalSafe } from '../../observe/terminal-text.ts';
 
@@ -136,7 +136,7 @@ export class QueueWorker {
 
   /**
    * Fails at start, with a WorkerError (`start`), when the module file cannot be read, throws on
-   * import, or exports no function: a worker that cannot run it would otherwise take jobs from the
+   * import, does not finish importing within `moduleTimeoutMs`, or exports no function: a worker that cannot run it would otherwise take jobs from the
    * queue only to fail every one of them. The import runs once, in a thread (module-probe.ts).
    */
   async #checkModule(): Promise<void> {
@@ -153,9 +153,10 @@ export class QueueWorker {
     }
     let exports: string[];
     try {
-      exports = await probeModule(this.#moduleUrl);
+      exports = await probeModule(this.#moduleUrl, this.#timings.moduleTimeoutMs);
     } catch (error) {
-      throw refuse(`importing it failed: ${(error as Error).message}`, error);
+      const hung = error instanceof ModuleProbeTimeout;
+      throw refuse(hung ? error.message : `importing it failed: ${(error as Error).message}`, error);
     }
     if (exports.length === 0)
       throw refuse(

@@ -23,6 +23,7 @@ import type { RangeReply, RangeTask } from './task.ts';
 import { ParserThreads } from './threads.ts';
 import { receiveBatch } from './transfer.ts';
 import { int32AsDouble } from './numbers.ts';
+import { closeStream } from '../../../io/close-stream.ts';
 
 /** A range whose records were delivered: where it was scanned from and how it ended. */
 interface GoodRange {
@@ -64,6 +65,8 @@ export class ParallelCsvReader implements CsvReader {
       delimiter: delimiterByte(spec.parseOptions),
       fields: this.#names.length,
     });
+    // threads start and the abort listener is added below: a source destroyed meanwhile stops here
+    context.signal.throwIfAborted();
     if (cuts.length === 0) {
       run.stats.details.parserThreads = 1;
       yield* this.#sequential.read(context, run, spec);
@@ -232,7 +235,7 @@ export class ParallelCsvReader implements CsvReader {
       }
       yield* deliver.call(this);
     } finally {
-      bytes.destroy();
+      await closeStream(bytes);
     }
   }
 }

@@ -8,6 +8,7 @@ import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline as streamPipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { createZstdDecompress } from '../../zstd-stream.ts';
+import { closeStream } from '../../../io/close-stream.ts';
 
 /** An open byte stream and the file stream under it (for bytes read and closing). */
 export interface CsvBytes {
@@ -85,7 +86,7 @@ async function readSampleOnce(
     }
   } finally {
     bytes.destroy();
-    if (file && !file.closed) await new Promise<void>((resolve) => file.destroy().once('close', () => resolve()));
+    if (file) await closeStream(file);
   }
   const all = Buffer.concat(chunks);
   return { sample: all.subarray(0, size), complete: complete && all.byteLength <= size };

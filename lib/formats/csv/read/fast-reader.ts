@@ -7,6 +7,7 @@ import type { StageContext } from '../../../core/stage.ts';
 import { delimiterByte, fastCsvBatches, quoteAndComment, wrapFastError } from '../fast/source.ts';
 import type { CastFailure } from '../cast.ts';
 import { openCsvBytes } from './bytes.ts';
+import { closeStream } from '../../../io/close-stream.ts';
 import type { CsvCounters, CsvReader, CsvReadSpec, CsvRun } from './reader.ts';
 
 /** Reads with the fast byte scanner; see the module comment. */
@@ -21,6 +22,8 @@ export class FastCsvPathReader implements CsvReader {
   async *read(context: StageContext, run: CsvRun, spec: CsvReadSpec): AsyncGenerator<Batch<Row>> {
     const { plan } = spec;
     run.stats.details.output = plan.output;
+    // an abort before the listener below is added would never reach it: nothing is opened then
+    context.signal.throwIfAborted();
     const { bytes, file } = openCsvBytes(plan.input, plan.compression, spec.start.byte);
     this.#counters.bytesRead = () => file?.bytesRead ?? 0;
     const onAbort = (): void => {
@@ -74,7 +77,7 @@ export class FastCsvPathReader implements CsvReader {
       context.signal.removeEventListener('abort', onAbort);
       bytes.destroy();
       // wait for the file to close, so a stopped pipeline leaves no descriptor behind it
-      if (file && !file.closed) await new Promise<void>((resolve) => file.destroy().once('close', () => resolve()));
+      if (file) await closeStream(file);
     }
   }
 }

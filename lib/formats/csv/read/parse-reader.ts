@@ -10,6 +10,7 @@ import type { Batch, Row } from '../../../core/batch.ts';
 import type { StageContext } from '../../../core/stage.ts';
 import { CastFailure, inferRows } from '../cast.ts';
 import { openCsvBytes } from './bytes.ts';
+import { closeStream } from '../../../io/close-stream.ts';
 import { MAX_CSV_FIELDS, maxRecordBytes, tooManyFields } from '../fast/limits.ts';
 import type { CsvCounters, CsvReader, CsvReadSpec, CsvRun } from './reader.ts';
 import { refuseUtf16Be } from './bom.ts';
@@ -83,6 +84,8 @@ export class CsvParseReader implements CsvReader {
   }
 
   async *read(context: StageContext, run: CsvRun, spec: CsvReadSpec): AsyncGenerator<Batch<Row>> {
+    // an abort before the listener below is added would never reach it: nothing is opened then
+    context.signal.throwIfAborted();
     const ends: RecordEnds = { bytes: [], lines: [] };
     const parser: Parser = parse(this.#options(run, spec, ends));
     const filter = this.#commentFilter(run, spec);
@@ -120,7 +123,8 @@ export class CsvParseReader implements CsvReader {
       context.signal.removeEventListener('abort', onAbort);
       if (!parser.destroyed) parser.destroy();
       bytes.destroy();
-      file?.destroy();
+      // wait for the file to close, so a stopped pipeline leaves no descriptor behind it
+      if (file) await closeStream(file);
     }
   }
 

@@ -9,6 +9,7 @@ import { createGunzip } from 'node:zlib';
 import type { Batch, Row } from '../../../core/batch.ts';
 import { IoError, JsonParseError } from '../../../core/errors.ts';
 import type { StageContext, StageStats } from '../../../core/stage.ts';
+import { closeStream } from '../../../io/close-stream.ts';
 import { DeadLetterFile } from '../../../io/dead-letter.ts';
 import { createZstdDecompress } from '../../zstd-stream.ts';
 import { skipBytes } from '../../csv/read/bytes.ts';
@@ -82,6 +83,12 @@ export class JsonlReader {
 
   async *read(context: StageContext, stats: StageStats): AsyncGenerator<Batch<Row>> {
     const opened = await this.#bytes.open(context, this.#start.byte);
+    if (context.signal.aborted) {
+      // destroyed while it opened: the abort listener below would never run
+      if (opened.counted) await closeStream(opened.counted);
+      else opened.source.destroy();
+      context.signal.throwIfAborted();
+    }
     this.#counters.rowsRead = this.#start.rows;
     if (opened.totalBytes !== undefined) this.#counters.totalBytes = opened.totalBytes;
     const { source } = opened;
@@ -112,7 +119,8 @@ export class JsonlReader {
       context.signal.removeEventListener('abort', onAbort);
       text.destroy();
       decompressed.destroy();
-      opened.counted?.destroy();
+      // wait for the file to close, so a stopped pipeline leaves no descriptor behind it
+      if (opened.counted) await closeStream(opened.counted);
       await deadLetter?.close().catch(() => undefined);
     }
   }
