@@ -8,15 +8,8 @@ export function fixture(name: string): URL {
   return new URL(`../../../fixtures/pool/${name}`, import.meta.url);
 }
 
-/** True while a process with this pid exists. */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** True while a process with this pid exists (the one in test/helpers.ts). */
+export { alive } from '../../../helpers.ts';
 
 /** A temporary directory removed by the returned cleanup. */
 export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
