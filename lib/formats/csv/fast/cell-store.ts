@@ -16,7 +16,7 @@
 import { inferCell } from '../cast.ts';
 import { isBlank } from '../read/blanks.ts';
 import { FIELD_ESCAPED, type ScannedRecord } from './scan-types.ts';
-import { NOT_NUMBER, parseDecimal, SLOW } from './cells.ts';
+import { DECIMAL, DECIMAL_NOT, DECIMAL_OK, scanDecimal } from './cells.ts';
 
 /** An empty cell (null). */
 export const K_NULL = 1;
@@ -229,10 +229,10 @@ export class CellStore {
       const w = scanner.window;
       const c = w[s]!;
       if ((c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46) {
-        const v = parseDecimal(w, s, e);
+        const status = scanDecimal(w, s, e);
+        if (status === DECIMAL_OK) return this.#decimal(f);
         // a blank after a number (`3.5 `): inferCell reads the number inside
-        if (v === NOT_NUMBER && !isBlank(w[e - 1]!)) return this.string(scanner, f, windowAscii);
-        if (v !== SLOW && v !== NOT_NUMBER) return this.#number(f, v);
+        if (status === DECIMAL_NOT && !isBlank(w[e - 1]!)) return this.string(scanner, f, windowAscii);
         value = inferCell(decode(f));
       } else if (isBlank(c)) value = inferCell(decode(f));
       else if (c === 116 && e - s === 4 && w[s + 1] === 114 && w[s + 2] === 117 && w[s + 3] === 101)
@@ -261,9 +261,14 @@ export class CellStore {
     }
   }
 
+  /** Puts scanDecimal's number (read here from DECIMAL, never passed as a boxed argument). */
+  #decimal(c: number): void {
+    const v = DECIMAL[0]!;
+    this.#put(c, numberKind(v), v);
+  }
+
   #number(c: number, v: number): void {
-    if ((v | 0) === v && !(v === 0 && 1 / v < 0)) return this.#put(c, K_INT32, v);
-    return this.#put(c, Number.isSafeInteger(v) && !Object.is(v, -0) ? K_INTBIG : K_FLOAT, v);
+    this.#put(c, numberKind(v), v);
   }
 
   #put(c: number, kind: number, num: number): void {
@@ -294,4 +299,10 @@ export class CellStore {
         return this.nums[k];
     }
   }
+}
+
+/** The kind of a number cell: int32 (not -0), a safe integer past int32, or any other number. */
+function numberKind(v: number): number {
+  if ((v | 0) === v && !(v === 0 && 1 / v < 0)) return K_INT32;
+  return Number.isSafeInteger(v) && !Object.is(v, -0) ? K_INTBIG : K_FLOAT;
 }

@@ -20,17 +20,30 @@ const POW10 = [
   1e21, 1e22,
 ];
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-/** Returned by {@link parseDecimal} when the text needs the general path (an exponent, more digits than 2^53 holds). */
+/** Returned by {@link parseDecimal} where {@link scanDecimal} says {@link DECIMAL_SLOW}. */
 export const SLOW = Symbol('slow');
-/** Returned by {@link parseDecimal} when the text is not a number (inferCell keeps it a string). */
+/** Returned by {@link parseDecimal} where {@link scanDecimal} says {@link DECIMAL_NOT}. */
 export const NOT_NUMBER = Symbol('not a number');
+
+/** {@link scanDecimal}: the number is in `DECIMAL[0]`. */
+export const DECIMAL_OK = 0;
+/** {@link scanDecimal}: the text needs the general path (an exponent, more digits than 2^53 holds). */
+export const DECIMAL_SLOW = 1;
+/** {@link scanDecimal}: the text is not a number (inferCell keeps it a string). */
+export const DECIMAL_NOT = 2;
+/**
+ * Where {@link scanDecimal} leaves its number: a status code plus a typed-array slot, so that a
+ * caller not inlined with it gets a raw double, not a heap number allocated per cell.
+ */
+export const DECIMAL = new Float64Array(1);
 
 /**
  * A decimal number (`[-+]?(\d+\.?\d*|\.\d+)`, no exponent) from bytes, exactly as `Number(text)`:
  * the digits form an exact integer below 2^53 and dividing it by an exact power of ten rounds
- * once, correctly (Clinger's fast path). Anything else returns {@link SLOW}.
+ * once, correctly (Clinger's fast path). Returns {@link DECIMAL_OK} with the number in
+ * `DECIMAL[0]`, {@link DECIMAL_SLOW} or {@link DECIMAL_NOT}.
  */
-export function parseDecimal(buf: Uint8Array, start: number, end: number): number | typeof SLOW | typeof NOT_NUMBER {
+export function scanDecimal(buf: Uint8Array, start: number, end: number): number {
   let p = start;
   let c = buf[p]!;
   let negative = false;
@@ -49,15 +62,22 @@ export function parseDecimal(buf: Uint8Array, start: number, end: number): numbe
       m = m * 10 + d;
       digits++;
       if (dot) fraction++;
-      if (m > MAX_SAFE) return SLOW;
+      if (m > MAX_SAFE) return DECIMAL_SLOW;
     } else if (c === 46 && !dot) {
       dot = true;
-    } else return (c === 101 || c === 69) && digits > 0 ? SLOW : NOT_NUMBER;
+    } else return (c === 101 || c === 69) && digits > 0 ? DECIMAL_SLOW : DECIMAL_NOT;
   }
-  if (digits === 0) return NOT_NUMBER;
-  if (fraction > 22) return SLOW;
+  if (digits === 0) return DECIMAL_NOT;
+  if (fraction > 22) return DECIMAL_SLOW;
   const v = fraction === 0 ? m : m / POW10[fraction]!;
-  return negative ? -v : v;
+  DECIMAL[0] = negative ? -v : v;
+  return DECIMAL_OK;
+}
+
+/** {@link scanDecimal} as a value: the number, {@link SLOW} or {@link NOT_NUMBER}. */
+export function parseDecimal(buf: Uint8Array, start: number, end: number): number | typeof SLOW | typeof NOT_NUMBER {
+  const status = scanDecimal(buf, start, end);
+  return status === DECIMAL_OK ? DECIMAL[0]! : status === DECIMAL_SLOW ? SLOW : NOT_NUMBER;
 }
 
 /** Decodes strings from the scanner's current record, with a latin1 fast path for ASCII windows. */

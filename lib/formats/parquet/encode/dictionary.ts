@@ -1,7 +1,7 @@
 /**
  * Dictionary building for a byte-array column chunk, over the bytes themselves (no JS strings):
- * an open-addressing hash table of FNV-1a hashes pointing at each distinct value's first
- * occurrence. Gives up (returns undefined) when the chunk does not look dictionary-friendly, so the
+ * an open-addressing hash table of word-wise hashes ({@link hashBytes}) pointing at each distinct
+ * value's first occurrence. Gives up (returns undefined) when the chunk does not look dictionary-friendly, so the
  * chunk is written PLAIN as a whole: parquetjs-lite applies a chunk's dictionary to all its pages,
  * so a chunk is either all dictionary or all PLAIN.
  */
@@ -35,6 +35,7 @@ export function buildDictionary(col: ColumnBuffer): Dictionary | undefined {
   const data = col.data;
   const offsets = col.offsets;
   const defs = col.nullable && col.nulls > 0 ? col.defs : undefined;
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   let size = 1024;
   let mask = size - 1;
   let table = new Int32Array(size);
@@ -51,24 +52,19 @@ export function buildDictionary(col: ColumnBuffer): Dictionary | undefined {
     if (defs !== undefined && defs[i] === 0) continue;
     const s = offsets[i]!;
     const e = offsets[i + 1]!;
-    let h = 0x811c9dc5 ^ (e - s);
-    for (let p = s; p < e; p++) h = Math.imul(h ^ data[p]!, 0x01000193);
+    const h = hashBytes(view, data, s, e);
     let slot = h & mask;
     let index = -1;
     for (;;) {
       const k = table[slot]!;
       if (k === 0) break;
-      if (hashes[k - 1] === h) {
-        const es = starts[k - 1]!;
-        const len = ends[k - 1]! - es;
-        if (len === e - s) {
-          let p = 0;
-          while (p < len && data[es + p] === data[s + p]) p++;
-          if (p === len) {
-            index = k - 1;
-            break;
-          }
-        }
+      if (
+        hashes[k - 1] === h &&
+        ends[k - 1]! - starts[k - 1]! === e - s &&
+        sameBytes(view, data, starts[k - 1]!, s, e - s)
+      ) {
+        index = k - 1;
+        break;
       }
       slot = (slot + 1) & mask;
     }
@@ -103,6 +99,31 @@ export function buildDictionary(col: ColumnBuffer): Dictionary | undefined {
   // a dictionary that barely repeats does not pay for its page
   if (count * 2 > j && j >= 16) return undefined;
   return { count, starts, ends, plainBytes, indices: indices.subarray(0, j) };
+}
+
+/**
+ * A hash of data[s, e): FNV-1a over 4-byte words then the last bytes, mixed (murmur3's finaliser)
+ * so that the low bits the table uses depend on every byte. Only equal hashes are compared, never
+ * their order: entries keep the order of first occurrence whatever the hash.
+ */
+function hashBytes(view: DataView, data: Uint8Array, s: number, e: number): number {
+  let h = 0x811c9dc5 ^ (e - s);
+  let p = s;
+  for (; p + 4 <= e; p += 4) h = Math.imul(h ^ view.getInt32(p, true), 0x01000193);
+  for (; p < e; p++) h = Math.imul(h ^ data[p]!, 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+/** True when data[a, a + len) and data[b, b + len) hold the same bytes (compared 4 at a time). */
+function sameBytes(view: DataView, data: Uint8Array, a: number, b: number, len: number): boolean {
+  let p = 0;
+  for (; p + 4 <= len; p += 4) if (view.getInt32(a + p) !== view.getInt32(b + p)) return false;
+  for (; p < len; p++) if (data[a + p] !== data[b + p]) return false;
+  return true;
 }
 
 function grow(a: Int32Array, cap: number): Int32Array<ArrayBuffer> {

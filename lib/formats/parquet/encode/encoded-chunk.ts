@@ -6,8 +6,8 @@ import { crc32 } from '../../checksum.ts';
 import type { ColumnBuffer } from './column-buffer.ts';
 import { compressPage, compressPageSync, type ParquetCompression } from './compress.ts';
 import { DEFAULT_PAGE_BYTES, encodeChunk, PageType, type RawChunk } from './page.ts';
-import { pageStatistics, type PageStats } from './page-index.ts';
-import type { ChunkStatistics } from './statistics.ts';
+import { chunkStatisticsFromPages, pageStatistics, type PageStats } from './page-index.ts';
+import { fixedStatistics, type ChunkStatistics } from './statistics.ts';
 
 /** A page ready for its header: `body` is compressed, `uncompressedBytes` is its size before. */
 export interface EncodedPage {
@@ -38,7 +38,12 @@ export interface EncodedChunk extends Omit<RawChunk, 'pages'> {
  * than a wrong one.
  */
 function encodeIndexed(col: ColumnBuffer, pageBytes: number): RawChunk & { pageStats?: PageStats[] } {
-  const chunk = encodeChunk(col, pageBytes);
+  const chunk = encodeChunk(col, pageBytes, false);
+  // a dictionary chunk's statistics are over its entries; a PLAIN chunk's from its pages' when they have them all
+  const whole = (pageStats?: PageStats[]): ChunkStatistics =>
+    chunk.hasDictionary
+      ? chunk.statistics
+      : ((pageStats && chunkStatisticsFromPages(col, pageStats)) ?? fixedStatistics(col));
   const nested = col.levels !== undefined;
   let slots = 0;
   const pages = chunk.pages
@@ -49,10 +54,14 @@ function encodeIndexed(col: ColumnBuffer, pageBytes: number): RawChunk & { pageS
       slots += p.numValues;
       return page;
     });
-  if (slots !== col.n || pages.some((p) => p.firstRow < 0)) return chunk;
-  // one data page (most dictionary chunks): its statistics are the chunk's, already computed
-  if (pages.length === 1) return { ...chunk, pageStats: [onePage(chunk.statistics, col.n)] };
-  return { ...chunk, pageStats: pageStatistics(col, pages) };
+  if (slots !== col.n || pages.some((p) => p.firstRow < 0)) return { ...chunk, statistics: whole() };
+  // one data page (most dictionary chunks): its statistics are the chunk's
+  if (pages.length === 1) {
+    const statistics = whole();
+    return { ...chunk, statistics, pageStats: [onePage(statistics, col.n)] };
+  }
+  const pageStats = pageStatistics(col, pages);
+  return { ...chunk, statistics: whole(pageStats), pageStats };
 }
 
 /** The statistics of a chunk's only page, from the chunk's. */

@@ -7,7 +7,7 @@
  * the footer ({@link pageIndexBlock}). Memory: a few numbers and a min/max per page.
  */
 import type { ColumnBuffer } from './column-buffer.ts';
-import { fixedStatistics } from './statistics.ts';
+import { type ChunkStatistics, compareBytes, fixedStatistics } from './statistics.ts';
 import { ThriftWriter, T } from './thrift.ts';
 
 /** Statistics of one data page, in page order. */
@@ -63,6 +63,27 @@ export function pageStatistics(
     start = end;
   }
   return out;
+}
+
+/**
+ * A flat or nested byte-array chunk's statistics from its pages' (which cover every slot), as
+ * {@link fixedStatistics} computes them over the whole chunk: the least page min and the greatest
+ * page max. Undefined when some page holding values has no min/max (a value past the length
+ * kept): the caller then computes them over the chunk.
+ */
+export function chunkStatisticsFromPages(col: ColumnBuffer, pages: readonly PageStats[]): ChunkStatistics | undefined {
+  if (col.storage !== 'bytes' || col.kind === 'decimal') return undefined;
+  const nullCount = col.nulls;
+  if (nullCount === col.n) return { nullCount };
+  let min: Uint8Array | undefined;
+  let max: Uint8Array | undefined;
+  for (const page of pages) {
+    if (page.nullPage) continue;
+    if (page.min === undefined || page.max === undefined) return undefined;
+    if (min === undefined || compareBytes(page.min, 0, page.min.length, min, 0, min.length) < 0) min = page.min;
+    if (max === undefined || compareBytes(page.max, 0, page.max.length, max, 0, max.length) > 0) max = page.max;
+  }
+  return min === undefined || max === undefined ? { nullCount } : { nullCount, min, max };
 }
 
 const base64 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');

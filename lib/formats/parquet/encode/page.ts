@@ -42,8 +42,12 @@ export interface RawChunk {
 /** Default uncompressed size of a page. */
 export const DEFAULT_PAGE_BYTES = 1 << 20;
 
-/** Encodes the buffered rows of `col` into pages (the column is left as it is). */
-export function encodeChunk(col: ColumnBuffer, pageBytes = DEFAULT_PAGE_BYTES): RawChunk {
+/**
+ * Encodes the buffered rows of `col` into pages (the column is left as it is). `statistics`
+ * false: a PLAIN chunk gets only its null count, its min/max left to the caller (encoded-chunk.ts
+ * takes them from the page index's statistics rather than pass over every value twice).
+ */
+export function encodeChunk(col: ColumnBuffer, pageBytes = DEFAULT_PAGE_BYTES, statistics = true): RawChunk {
   const dict = col.storage === 'bytes' && col.kind === 'string' && col.n > col.nulls ? buildDictionary(col) : undefined;
   if (dict !== undefined) return dictionaryChunk(col, dict, pageBytes);
   const pages: RawPage[] = [];
@@ -59,7 +63,7 @@ export function encodeChunk(col: ColumnBuffer, pageBytes = DEFAULT_PAGE_BYTES): 
     pages.push({ ...plainPage(col, ranges[r]!, ranges[r + 1]!), firstRow: firstRows[r]! });
   return {
     pages,
-    statistics: fixedStatistics(col),
+    statistics: statistics ? fixedStatistics(col) : { nullCount: col.nulls },
     numValues: n,
     encodings: col.nullable ? [Encoding.PLAIN, Encoding.RLE] : [Encoding.PLAIN],
     hasDictionary: false,
