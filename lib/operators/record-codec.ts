@@ -12,8 +12,7 @@
 import v8 from 'node:v8';
 import { SpillError } from '../core/errors.ts';
 
-/** The first byte of an encoded piece. */
-const CLONED = 0;
+/** The first byte of a shaped piece; a cloned piece is V8's bytes, which start with 0xFF. */
 const SHAPED_UTF8 = 1;
 const SHAPED_UTF16 = 2;
 
@@ -28,6 +27,8 @@ const STRING = 6;
 const BIGINT = 7;
 const DATE = 8;
 
+/** The writer's buffer to start with (a join's piece of 256 rows takes about 20 kB). */
+const SCRATCH_BYTES = 64 << 10;
 /** Fewer records than this are cloned: a shape written once pays off over many records. */
 const MIN_SHAPED = 8;
 /** A longer shape (JSON) is cloned: records that wide or nested are not rows. */
@@ -67,10 +68,20 @@ function shapeOf(value: unknown): Shape | undefined {
 
 /** Writes records of one shape: a tag and payload per value, strings gathered apart. */
 class ShapedWriter {
-  #bytes = new Uint8Array(1 << 12);
+  #bytes = new Uint8Array(SCRATCH_BYTES);
   #view = new DataView(this.#bytes.buffer);
   length = 0;
   text = '';
+
+  /** Empties the writer for the next piece (a buffer grown past 16 scratch sizes is let go). */
+  reset(): void {
+    this.length = 0;
+    this.text = '';
+    if (this.#bytes.length > 16 * SCRATCH_BYTES) {
+      this.#bytes = new Uint8Array(SCRATCH_BYTES);
+      this.#view = new DataView(this.#bytes.buffer);
+    }
+  }
 
   #room(n: number): void {
     if (this.length + n <= this.#bytes.length) return;
@@ -165,26 +176,38 @@ export function encodeRecords(records: readonly unknown[]): Uint8Array {
   const shape = records.length >= MIN_SHAPED ? shapeOf(records[0]) : undefined;
   const json = shape !== undefined && shape !== 0 ? JSON.stringify(shape) : '';
   if (shape !== undefined && shape !== 0 && json.length <= MAX_SHAPE_CHARS) {
-    const writer = new ShapedWriter();
+    const writer = WRITER;
     let ok = true;
     for (const record of records) if (!(ok = writer.write(record, shape))) break;
-    if (ok) return shapedPiece(records.length, json, writer);
+    const piece = ok ? shapedPiece(records.length, json, writer) : undefined;
+    // emptied now, so that the shared writer holds no piece's text until the next one
+    writer.reset();
+    if (piece) return piece;
   }
-  return Buffer.concat([Uint8Array.of(CLONED), v8.serialize(records)]);
+  return v8.serialize(records);
 }
 
 /** Lays out a shaped piece: format, record count, shape (JSON), value bytes, text. */
 function shapedPiece(count: number, json: string, writer: ShapedWriter): Uint8Array {
-  const utf8 = !LONE_SURROGATE.test(writer.text);
-  const shapeJson = Buffer.from(json);
-  const text = Buffer.from(writer.text, utf8 ? 'utf8' : 'utf16le');
-  const head = Buffer.alloc(13);
-  head[0] = utf8 ? SHAPED_UTF8 : SHAPED_UTF16;
-  head.writeUInt32LE(count, 1);
-  head.writeUInt32LE(shapeJson.length, 5);
-  head.writeUInt32LE(writer.length, 9);
-  return Buffer.concat([head, shapeJson, writer.bytes(), text]);
+  // one allocation per piece: the pieces wait for their chunk outside the JS heap, where only a
+  // GC frees them, and a copy per part pushed a large join's RSS towards the governor's limit
+  const encoding = LONE_SURROGATE.test(writer.text) ? 'utf16le' : 'utf8';
+  const jsonBytes = Buffer.byteLength(json);
+  const valuesAt = 13 + jsonBytes;
+  const textAt = valuesAt + writer.length;
+  const piece = Buffer.allocUnsafe(textAt + Buffer.byteLength(writer.text, encoding));
+  piece[0] = encoding === 'utf8' ? SHAPED_UTF8 : SHAPED_UTF16;
+  piece.writeUInt32LE(count, 1);
+  piece.writeUInt32LE(jsonBytes, 5);
+  piece.writeUInt32LE(writer.length, 9);
+  piece.write(json, 13);
+  piece.set(writer.bytes(), valuesAt);
+  piece.write(writer.text, textAt, encoding);
+  return piece;
 }
+
+/** Encoding is synchronous: one writer serves every piece. */
+const WRITER = new ShapedWriter();
 
 /** Reads the values of a shaped piece back. */
 class ShapedReader {
@@ -255,7 +278,7 @@ class ShapedReader {
 
 /** Decodes a piece written by {@link encodeRecords}. */
 export function decodeRecords(bytes: Uint8Array): unknown[] {
-  if (bytes[0] === CLONED) return v8.deserialize(bytes.subarray(1)) as unknown[];
+  if (bytes[0] !== SHAPED_UTF8 && bytes[0] !== SHAPED_UTF16) return v8.deserialize(bytes) as unknown[];
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const count = buffer.readUInt32LE(1);
   const shapeEnd = 13 + buffer.readUInt32LE(5);

@@ -82,10 +82,10 @@ test('what the shaped form cannot hold is cloned, and still exact', () => {
     // a `__proto__` own key
     Array.from({ length: 20 }, () => JSON.parse('{"__proto__": 1, "a": 2}') as unknown),
   ];
-  for (const records of cases) assert.equal(roundTrip(records), 0);
+  for (const records of cases) assert.equal(roundTrip(records), 0xff);
   // too few records for a shape to pay off
-  assert.equal(roundTrip([{ a: 1 }, { a: 2 }]), 0);
-  assert.equal(roundTrip([]), 0);
+  assert.equal(roundTrip([{ a: 1 }, { a: 2 }]), 0xff);
+  assert.equal(roundTrip([]), 0xff);
 });
 
 test('an invalid Date stays invalid', () => {
