@@ -53,10 +53,19 @@ test('rows of one shape take the shaped form and keep every value exact', () => 
   assert.equal(form, 1);
 });
 
-test("a piece that outgrows the writer's first buffer keeps every value", () => {
-  // 8-byte payloads at every place the buffer can grow
-  const records = Array.from({ length: 3000 }, (_, i) => ({ f: i + 0.5, d: new Date(i), n: -i, s: `${i}` }));
-  assert.equal(roundTrip(records), 1);
+test("pieces that outgrow the writer's buffer keep every value, whatever value crosses its end", () => {
+  // each piece is past 16 x 64 kB (the writer lets such a buffer go), so each grows it from 64 kB
+  // several times, and every growth happens at a value of that piece's kind
+  const kinds: ((i: number) => unknown)[] = [(i) => i + 0.5, (i) => new Date(i), (i) => -i, (i) => `${i}`];
+  for (const kind of kinds) {
+    const records = Array.from({ length: 36_000 }, (_, i) => ({
+      a: kind(i),
+      b: kind(i + 1),
+      c: kind(i + 2),
+      d: kind(i + 3),
+    }));
+    assert.equal(roundTrip(records), 1);
+  }
 });
 
 test('a lone surrogate switches the text to UTF-16 and survives', () => {
