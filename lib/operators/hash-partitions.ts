@@ -4,8 +4,9 @@
  * (compressed, checksummed Arrow IPC files through {@link SpillWriter}), and a partition is read
  * back batch by batch, verified, then removed. Records are arbitrary JS values (rows, or a group's
  * key and partial aggregate states): each spilled batch holds Binary cells, each a piece of
- * records in V8's structured-clone format, which keeps bigint, NaN, -0, Dates, typed arrays, Sets
- * and Maps exact, where an Arrow schema per record shape could not hold user-defined states.
+ * records encoded by record-codec.ts (by shape, or in V8's structured-clone format), which keeps
+ * bigint, NaN, -0, Dates, typed arrays, Sets and Maps exact, where an Arrow schema per record
+ * shape could not hold user-defined states.
  *
  * Records are serialized in small pieces as they arrive and only the bytes wait for a chunk to
  * fill: buffered as objects until a whole chunk filled (16 partitions x 4096 records), a join's
@@ -17,12 +18,12 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import v8 from 'node:v8';
 import { Binary, Field, RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
 import { SpillError } from '../core/errors.ts';
 import { SpillWriter } from '../formats/spill/writer.ts';
 import { SpillFiles } from '../formats/spill/reader.ts';
 import type { OperatorScratch } from './operator-scratch.ts';
+import { decodeRecords, encodeRecords } from './record-codec.ts';
 
 /** Records per spilled chunk; also bounded by {@link CHUNK_BYTES}. */
 const CHUNK_RECORDS = 4096;
@@ -73,7 +74,7 @@ function cellRecords(batch: RecordBatch): unknown[] {
   for (let i = 0; i < data.length; i++) {
     const from = offsets[data.offset + i]!;
     const to = offsets[data.offset + i + 1]!;
-    for (const record of v8.deserialize(bytes.subarray(from, to)) as unknown[]) records.push(record);
+    for (const record of decodeRecords(bytes.subarray(from, to))) records.push(record);
   }
   return records;
 }
@@ -160,7 +161,7 @@ export class HashPartitions {
   #seal(p: number): void {
     const records = this.#buffers[p]!;
     if (records.length === 0) return;
-    const piece = v8.serialize(records);
+    const piece = encodeRecords(records);
     this.#pieces[p]!.push(piece);
     this.#pieceBytes[p]! += piece.byteLength;
     this.#pieceRecords[p]! += records.length;

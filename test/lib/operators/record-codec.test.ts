@@ -1,0 +1,105 @@
+/**
+ * The spill partitions' record codec (record-codec.ts): whatever form a piece takes (by shape, or
+ * structured clone), it decodes to what a V8 structured-clone round trip gives, for the values the
+ * hash operators' equality rules care about (NaN, -0, bigint, null vs undefined, empty and
+ * non-ASCII strings, lone surrogates, Dates) and for the shapes the shaped form must refuse.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import v8 from 'node:v8';
+import { decodeRecords, encodeRecords } from '../../../lib/operators/record-codec.ts';
+
+/** Round-trips `records` and checks them against a structured clone, -0 included; returns the form byte. */
+function roundTrip(records: unknown[]): number {
+  const bytes = encodeRecords(records);
+  const back = decodeRecords(bytes);
+  assert.deepStrictEqual(back, v8.deserialize(v8.serialize(records)));
+  // -0 must stay -0 (the clone keeps it): compare where the negative zeros are
+  assert.deepEqual(negativeZeros(back), negativeZeros(records));
+  return bytes[0]!;
+}
+
+/** The paths of the -0 leaves in `value`. */
+function negativeZeros(value: unknown, path = ''): string[] {
+  if (Object.is(value, -0)) return [path];
+  if (typeof value !== 'object' || value === null || value instanceof Date) return [];
+  return Object.entries(value).flatMap(([k, v]) => negativeZeros(v, `${path}/${k}`));
+}
+
+/** `[1, <hole>, 3]`. */
+function sparse(): unknown[] {
+  const array = [1, 2, 3];
+  delete array[1];
+  return array;
+}
+
+/** Join records: an encoded key (or null) and a row. */
+function joinRecords(n: number, row: (i: number) => Record<string, unknown>): unknown[] {
+  return Array.from({ length: n }, (_, i) => [i % 5 === 0 ? null : `s${i}:key`, row(i)]);
+}
+
+test('rows of one shape take the shaped form and keep every value exact', () => {
+  const form = roundTrip(
+    joinRecords(64, (i) => ({
+      id: i,
+      big: i % 2 ? 2n ** 70n : -5n,
+      f: [Number.NaN, -0, 0, 1.5, -(2 ** 31), 2 ** 31, Number.MAX_VALUE, Number.NEGATIVE_INFINITY][i % 8],
+      s: ['', 'é', '日本語', '\u{1F600}', 'plain'][i % 5],
+      n: i % 3 === 0 ? null : undefined,
+      b: i % 2 === 0,
+      d: new Date(1_700_000_000_000 + i),
+    })),
+  );
+  assert.equal(form, 1);
+});
+
+test("pieces that outgrow the writer's buffer keep every value, whatever value crosses its end", () => {
+  // each piece is past 16 x 64 kB (the writer lets such a buffer go), so each grows it from 64 kB
+  // several times, and every growth happens at a value of that piece's kind
+  const kinds: ((i: number) => unknown)[] = [(i) => i + 0.5, (i) => new Date(i), (i) => -i, (i) => `${i}`];
+  for (const kind of kinds) {
+    const records = Array.from({ length: 36_000 }, (_, i) => ({
+      a: kind(i),
+      b: kind(i + 1),
+      c: kind(i + 2),
+      d: kind(i + 3),
+    }));
+    assert.equal(roundTrip(records), 1);
+  }
+});
+
+test('a lone surrogate switches the text to UTF-16 and survives', () => {
+  const form = roundTrip(joinRecords(16, (i) => ({ s: i === 3 ? 'a\ud800b' : `x${i}`, t: '\udc00' })));
+  assert.equal(form, 2);
+});
+
+test('array rows and nested plain values take the shaped form', () => {
+  assert.equal(roundTrip(Array.from({ length: 20 }, (_, i) => [i, `v${i}`, { nested: [i, null] }])), 1);
+});
+
+test('what the shaped form cannot hold is cloned, and still exact', () => {
+  const cases: unknown[][] = [
+    // mixed shapes
+    Array.from({ length: 20 }, (_, i) => (i === 7 ? { a: 1, b: 2 } : { a: i })),
+    // keys in another order
+    Array.from({ length: 20 }, (_, i) => (i === 7 ? { b: 2, a: 1 } : { a: i, b: i })),
+    // Maps, Sets, typed arrays, null-prototype objects, sparse arrays
+    Array.from({ length: 20 }, (_, i) => ({ m: new Map([[i, i]]) })),
+    Array.from({ length: 20 }, (_, i) => ({ t: new Float64Array([i]) })),
+    Array.from({ length: 20 }, () => Object.assign(Object.create(null) as object, { a: 1 })),
+    Array.from({ length: 20 }, (_, i) => (i === 4 ? sparse() : [1, 2, 3])),
+    // a `__proto__` own key
+    Array.from({ length: 20 }, () => JSON.parse('{"__proto__": 1, "a": 2}') as unknown),
+  ];
+  for (const records of cases) assert.equal(roundTrip(records), 0xff);
+  // too few records for a shape to pay off
+  assert.equal(roundTrip([{ a: 1 }, { a: 2 }]), 0xff);
+  assert.equal(roundTrip([]), 0xff);
+});
+
+test('an invalid Date stays invalid', () => {
+  const records = Array.from({ length: 10 }, (_, i) => ({ i, d: new Date(Number.NaN) }));
+  const back = decodeRecords(encodeRecords(records)) as { i: number; d: Date }[];
+  assert.equal(encodeRecords(records)[0], 1);
+  assert.ok(back.every((r, i) => r.i === i && r.d instanceof Date && Number.isNaN(r.d.getTime())));
+});
