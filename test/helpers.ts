@@ -1,5 +1,5 @@
 /** Shared test helpers: temporary folders, the shared corpus, fd counting. */
-import { mkdtempSync, rmSync, existsSync, readdirSync, readlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,4 +99,18 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Child processes of process `pid` (this one by default), started by any of its threads. */
+export function childPids(pid: number | 'self' = 'self'): number[] {
+  const pids: number[] = [];
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const text = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+      if (text !== '') pids.push(...text.split(/\s+/).map(Number));
+    } catch {
+      // the thread ended
+    }
+  }
+  return pids;
 }

@@ -24,7 +24,7 @@ import { pipeline, type PipelineStage } from '../../lib/core/pipeline.ts';
 import { BatchTransform } from '../../lib/core/transform.ts';
 import { fromCsv } from '../../sources/fromCsv.ts';
 import { toParquet } from '../../sinks/toParquet.ts';
-import { pollUntil, tempDir } from '../helpers.ts';
+import { childPids, pollUntil, tempDir } from '../helpers.ts';
 import { random as seeded } from '../../samples/trades-data.ts';
 import { Redis } from 'ioredis';
 import {
@@ -138,23 +138,9 @@ function newFds(before: Map<string, string>): string[] {
   return [...fds()].filter(([fd, target]) => before.get(fd) !== target).map(([fd, target]) => `${fd} -> ${target}`);
 }
 
-/** Child processes of this process (any thread's). */
-function children(): number[] {
-  const pids: number[] = [];
-  for (const task of readdirSync('/proc/self/task')) {
-    try {
-      const text = readFileSync(`/proc/self/task/${task}/children`, 'utf8').trim();
-      if (text !== '') pids.push(...text.split(/\s+/).map(Number));
-    } catch {
-      // the thread ended
-    }
-  }
-  return pids;
-}
-
 /** Children started since `before` that still run (tsx's esbuild service is one of this process's own). */
 function newChildren(before: number[]): string[] {
-  return children()
+  return childPids()
     .filter((pid) => !before.includes(pid))
     .map((pid) => {
       try {
@@ -334,7 +320,7 @@ for (let index = 0; index < CASES; index++) {
     process.env.TMPDIR = join(caseDir, 'tmp');
     try {
       const built = p.shape.build(inputs, join(caseDir, 'out'));
-      const before = { fds: fds(), children: children() };
+      const before = { fds: fds(), children: childPids() };
       const outcome = await runCase(built, p.point);
       await check(p, built, outcome, caseDir, before);
     } finally {

@@ -33,6 +33,7 @@ import { RemoteCounters } from './remote-stats.ts';
 import { abandonedError, collectResult, giveUpBatch, type Pending, type RunContext } from './results.ts';
 import { closeBull, removeRun } from './teardown.ts';
 import { leaseKey, RunLease, runBase } from './run-lease.ts';
+import { liveWorkers, noWorkersError, presenceKey, WorkerWatch } from './worker-presence.ts';
 
 const debug = logger('distributed');
 
@@ -69,15 +70,20 @@ export class BullmqBackend implements ParallelBackend {
   #destroying: Promise<void> | undefined;
   #fatal: Error | undefined;
   #idleWaiters: (() => void)[] = [];
-  #workerSeen = false;
   /** Batches failed by a fatal error whose jobs may still be queued. */
   #failedPending: Pending[] = [];
-  #noWorkerTimer: NodeJS.Timeout | undefined;
+  readonly #watch: WorkerWatch;
   #lease: RunLease | undefined;
 
   /** Validates every option synchronously; connects nothing (see {@link BullmqBackend.start}). */
   constructor(module: URL | string, options: ParallelOptions | undefined, backend: BullmqBackendOptions) {
     this.options = Object.freeze(resolveBullmqOptions(module, options, backend));
+    this.#watch = new WorkerWatch(
+      this.options.queue.noWorkerTimeoutMs,
+      () => this.#pending.size,
+      () => liveWorkers(this.#redis!.client, presenceKey(this.options.queue.prefix, this.options.queue.queue)),
+      (seen) => this.#fail(noWorkersError(this.options.queue, this.options.redis, seen)),
+    );
     const q = this.options.queue;
     this.#base = runBase(q, this.runId);
     this.#secrets = [q.connection.password];
@@ -118,13 +124,16 @@ export class BullmqBackend implements ParallelBackend {
     queue.on('error', onError);
     events.on('error', onError);
     events.on('active', ({ jobId }) => {
-      if (this.#pending.has(jobId)) this.#taken();
+      if (this.#pending.has(jobId)) this.#watch.progress();
     });
     events.on('completed', ({ jobId, returnvalue }) => {
-      if (this.#pending.has(jobId)) this.#taken();
+      if (this.#pending.has(jobId)) this.#watch.progress();
       this.#onCompleted(jobId, returnvalue as unknown);
     });
-    events.on('failed', ({ jobId, failedReason }) => this.#onFailed(jobId, failedReason));
+    events.on('failed', ({ jobId, failedReason }) => {
+      if (this.#pending.has(jobId)) this.#watch.progress();
+      this.#onFailed(jobId, failedReason);
+    });
     events.on('stalled', ({ jobId }) => {
       if (!this.#pending.has(jobId)) return;
       this.#counters.stalled++;
@@ -206,7 +215,7 @@ export class BullmqBackend implements ParallelBackend {
       module: basename(o.moduleUrl.pathname),
     };
     await this.#redis!.client.set(p.inKey, bytes, 'PX', o.queue.payloadTtlMs);
-    this.#watchForWorkers();
+    this.#watch.queued();
     // failed jobs stay until we read their attempts (then we remove them); completed ones go at once
     await this.#queue!.add('batch', data, {
       jobId,
@@ -274,35 +283,9 @@ export class BullmqBackend implements ParallelBackend {
     });
   }
 
-  /**
-   * From the first batch queued: unless some worker takes a batch of this run within
-   * `noWorkerTimeoutMs`, the run fails with a QueueError (`no-workers`) instead of waiting forever.
-   */
-  #watchForWorkers(): void {
-    const ms = this.options.queue.noWorkerTimeoutMs;
-    if (ms === 0 || this.#workerSeen || this.#noWorkerTimer !== undefined) return;
-    this.#noWorkerTimer = setTimeout(() => {
-      if (this.#workerSeen || this.#destroyed) return;
-      const q = this.options.queue;
-      debug('producer: no worker took a batch of run %s in %d ms', this.runId, ms);
-      this.#fail(
-        new QueueError(
-          `No worker took a batch from queue ${q.queue} at ${this.options.redis} within ${ms} ms: is \`spillway worker --queue ${q.queue}\` running? (backend.noWorkerTimeoutMs)`,
-          {},
-          'no-workers',
-        ),
-      );
-    }, ms);
-  }
-
-  #taken(): void {
-    this.#workerSeen = true;
-    clearTimeout(this.#noWorkerTimer);
-  }
-
   /** Redis is gone (or no worker came): every pending batch fails with `error`, and so does every later call. */
   #fail(error: Error): void {
-    clearTimeout(this.#noWorkerTimer);
+    this.#watch.stop();
     this.#lease?.stop();
     this.#fatal ??= error;
     // their jobs may still wait in the queue: destroy() removes them with the rest of the run
@@ -359,7 +342,7 @@ export class BullmqBackend implements ParallelBackend {
 
   async #destroy(): Promise<void> {
     this.#destroyed = true;
-    clearTimeout(this.#noWorkerTimer);
+    this.#watch.stop();
     this.#closing = true;
     const abandoned = [...this.#pending.values(), ...this.#failedPending.splice(0)];
     for (const p of abandoned) this.#settle(p.jobId, undefined, abandonedError(p));

@@ -52,7 +52,9 @@ export interface BullmqBackendOptions {
   /**
    * Milliseconds after the first batch is queued within which some worker must take a batch of
    * this run; otherwise the pipeline fails with a QueueError (reason `no-workers`): no
-   * `spillway worker` serves the queue. Default 60,000; 0 waits forever.
+   * `spillway worker` serves the queue. Later, a run whose batches waited this long with none
+   * taken or finished fails the same way when no worker is alive any more (all died mid-run;
+   * see worker-presence.ts). Default 60,000; 0 waits forever.
    */
   noWorkerTimeoutMs?: number;
 }

@@ -32,6 +32,7 @@ import { loadBullmq } from './peer.ts';
 import { ModuleProbeTimeout, probeModule } from './module-probe.ts';
 import type { RedisHandle } from './redis.ts';
 import { terminalSafe } from '../../observe/terminal-text.ts';
+import { presenceKey, WorkerPresence } from './worker-presence.ts';
 
 const debug = logger('distributed');
 
@@ -65,6 +66,7 @@ export class QueueWorker {
   readonly #warned = new Set<string>();
   #redis: RedisHandle | undefined;
   #worker: Worker | undefined;
+  #presence: WorkerPresence | undefined;
   #closed: Promise<void> | undefined;
   #closing = false;
 
@@ -122,6 +124,14 @@ export class QueueWorker {
       worker.waitUntilReady(),
       this.#connection.connectTimeoutMs + 1000,
       () => new Error(`BullMQ could not connect to ${this.redis}`),
+    );
+    // in the queue's presence set from before the first job until closed (a producer whose
+    // workers all died stops waiting: worker-presence.ts); the pid keeps two workers of one id apart
+    this.#presence = await WorkerPresence.join(
+      this.#redis.client,
+      presenceKey(this.#prefix, this.#queueName),
+      `${this.id}#${process.pid}`,
+      t.lockDurationMs,
     );
     void worker
       .run()
@@ -192,6 +202,7 @@ export class QueueWorker {
       Promise.resolve(this.#worker?.disconnect()).catch(() => {});
     }
     await Promise.all([...this.#pools.values()].map((pool) => (force ? pool.destroy() : pool.close(timeoutMs))));
+    await this.#presence?.stop();
     await this.#redis?.close();
   }
 

@@ -9,7 +9,7 @@
  * which the test polls.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
@@ -17,7 +17,8 @@ import { pipeline } from '../../../../lib/core/pipeline.ts';
 import { parallel } from '../../../../transforms/parallel.ts';
 import { fromIterable } from '../../../../sources/fromIterable.ts';
 import { collect } from '../../../../sinks/collect.ts';
-import { pollUntil, tempDir } from '../../../helpers.ts';
+import { QueueError } from '../../../../lib/core/errors.ts';
+import { childPids, pollUntil, tempDir } from '../../../helpers.ts';
 import { skipReason, startRedis, startWorker, type RedisServer, type WorkerProcess } from './helpers.ts';
 
 const MARKER_MODULE = 'test/fixtures/distributed/marker.ts';
@@ -28,17 +29,6 @@ const BOUND_MS = 20_000;
 const RECOVERY_BOUND_MS = 60_000;
 // the rescuer checks for stalled jobs often; the victim's lock is short so the check finds it soon
 const FAST = ['--lock-duration', '1000', '--stalled-interval', '500'];
-
-/** Child processes of this process (any thread's). */
-function children(): number[] {
-  return readdirSync('/proc/self/task').flatMap((task) => {
-    try {
-      return readFileSync(`/proc/self/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-    } catch {
-      return []; // the thread ended
-    }
-  });
-}
 
 /** Lines of a marker file (none before the module wrote one). */
 const lines = (file: string): string[] =>
@@ -79,9 +69,14 @@ describe('a worker SIGKILLed mid-batch', { skip: skipReason }, () => {
   });
 
   /** A run of `batches` batches of 10 rows marked `name` on the queue. */
-  const start = (name: string, batches: number, signal?: AbortSignal) => {
+  const start = (name: string, batches: number, signal?: AbortSignal, noWorkerTimeoutMs?: number) => {
     const rows = Array.from({ length: batches * 10 }, (_, n) => ({ run: name, n }));
-    const backend = { type: 'bullmq' as const, connection: { host: '127.0.0.1', port: redis.port }, queue: QUEUE };
+    const backend = {
+      type: 'bullmq' as const,
+      connection: { host: '127.0.0.1', port: redis.port },
+      queue: QUEUE,
+      ...(noWorkerTimeoutMs === undefined ? {} : { noWorkerTimeoutMs }),
+    };
     const run = pipeline(
       fromIterable(rows, { batchSize: 10 }),
       parallel(MARKER_MODULE, { backend }),
@@ -109,26 +104,30 @@ describe('a worker SIGKILLed mid-batch', { skip: skipReason }, () => {
     return fresh[0]!;
   }
 
-  test('aborted: rejects at once and leaves nothing; not aborted: a second worker completes it, every row once', async () => {
+  test('aborted: rejects at once and leaves nothing; deserted: fails once no worker is alive; not aborted: a second worker completes it, every row once', async () => {
     const dir = tempDir();
     const victimMarker = join(dir, 'victim.txt');
     const rescuerMarker = join(dir, 'rescuer.txt');
     // two slots, each blocking on the first row it runs; the default lock would do for the abort,
     // a short one lets the rescuer recover the batch soon
     const victim = startWorker(
-      ['--redis', redis.url, '--queue', QUEUE, '--module', MARKER_MODULE, '--concurrency', '2', ...FAST],
+      ['--redis', redis.url, '--queue', QUEUE, '--module', MARKER_MODULE, '--concurrency', '3', ...FAST],
       { SPILLWAY_TEST_MARKER: victimMarker, SPILLWAY_TEST_HANG: '1' },
     );
     workers.push(victim);
     await victim.ready;
-    const childrenBefore = children().filter((pid) => pid !== victim.process.pid);
+    const childrenBefore = childPids().filter((pid) => pid !== victim.process.pid);
 
     const controller = new AbortController();
     const aborted = start('aborted', 1, controller.signal);
     const abortedId = await taken(victimMarker, 'aborted', [], victim);
+    // a run that waits no longer than 1.5 s with nothing taken or finished (before the 4-batch
+    // run, whose later batches would otherwise take the last slot)
+    const deserted = start('deserted', 1, undefined, 1500);
+    const desertedId = await taken(victimMarker, 'deserted', [abortedId], victim);
     const recovered = start('recovered', 4);
-    const recoveredId = await taken(victimMarker, 'recovered', [abortedId], victim);
-    assert.equal(lines(victimMarker).length, 2, 'one row started in each slot');
+    const recoveredId = await taken(victimMarker, 'recovered', [abortedId, desertedId], victim);
+    assert.equal(lines(victimMarker).length, 3, 'one row started in each slot');
     victim.process.kill('SIGKILL');
     assert.equal(await victim.exited, 'SIGKILL');
 
@@ -145,10 +144,20 @@ describe('a worker SIGKILLed mid-batch', { skip: skipReason }, () => {
       `bull:${QUEUE}:${abortedId}-0:lock`,
     ]);
     assert.deepEqual(
-      children().filter((pid) => !childrenBefore.includes(pid)),
+      childPids().filter((pid) => !childrenBefore.includes(pid)),
       [],
       'no child process left',
     );
+
+    // no worker is left (the victim's place in the presence set lapses with its 1 s lock): the
+    // deserted run fails instead of waiting for a worker that may never come
+    await assert.rejects(within(deserted.run, BOUND_MS), (error: unknown) => {
+      assert.ok(error instanceof QueueError, String(error));
+      assert.equal(error.reason, 'no-workers');
+      assert.match(error.message, /Every worker serving queue killed-worker .* is gone/);
+      return true;
+    });
+    assert.deepEqual(await client.keys(`bull:${QUEUE}:spillway:${desertedId}:*`), [], 'its payload and lease are gone');
 
     const rescuer = startWorker(['--redis', redis.url, '--queue', QUEUE, '--module', MARKER_MODULE, ...FAST], {
       SPILLWAY_TEST_MARKER: rescuerMarker,
@@ -162,7 +171,7 @@ describe('a worker SIGKILLed mid-batch', { skip: skipReason }, () => {
     // the rescuer took the aborted run's job off too, without running it; the recovered rows ran once
     assert.deepEqual(
       await pollUntil(
-        () => client.keys(`*${abortedId}*`),
+        async () => [...(await client.keys(`*${abortedId}*`)), ...(await client.keys(`*${desertedId}*`))],
         (keys) => keys.length === 0,
       ),
       [],

@@ -5,7 +5,7 @@
  * exits 0. Needs redis-server (skips saying why without it).
  */
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { parallel } from '../../../../transforms/parallel.ts';
@@ -13,7 +13,7 @@ import { pipeline } from '../../../../lib/core/pipeline.ts';
 import { fromIterable } from '../../../../sources/fromIterable.ts';
 import { collect } from '../../../../sinks/collect.ts';
 import { spawn } from 'node:child_process';
-import { ROOT, alive, pollUntil } from '../../../helpers.ts';
+import { ROOT, alive, childPids, pollUntil } from '../../../helpers.ts';
 import { skipReason, startRedis, startWorker } from './helpers.ts';
 import type { RedisServer } from './helpers.ts';
 
@@ -29,15 +29,13 @@ await pipeline(fromIterable([{ n: 1, hang: true }]), parallel('${SQUARE}', { bac
 
 /** The pids of `pid`'s pool workers (forked children running the worker entry; tsx's esbuild is not one). */
 function childrenOf(pid: number): number[] {
-  return readdirSync(`/proc/${pid}/task`)
-    .flatMap((tid) => readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number))
-    .filter((child) => {
-      try {
-        return readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('worker-entry');
-      } catch {
-        return false;
-      }
-    });
+  return childPids(pid).filter((child) => {
+    try {
+      return readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('worker-entry');
+    } catch {
+      return false;
+    }
+  });
 }
 
 describe('spillway worker on a termination signal', { skip: skipReason }, () => {

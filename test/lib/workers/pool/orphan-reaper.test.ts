@@ -5,25 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { test } from 'node:test';
-import { alive, pollUntil, tempDir } from '../../../helpers.ts';
-
-/** Children of process `pid` (any of its threads'). */
-function childrenOf(pid: number): number[] {
-  const pids: number[] = [];
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const text = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
-      if (text !== '') pids.push(...text.split(/\s+/).map(Number));
-    } catch {
-      // the thread ended
-    }
-  }
-  return pids;
-}
+import { alive, childPids, pollUntil, tempDir } from '../../../helpers.ts';
 
 const cmdline = (pid: number): string => {
   try {
@@ -50,7 +36,7 @@ test('a SIGKILLed parent leaves no pool child behind, even one blocked in user c
   try {
     // the child has recorded its row: it is now blocked, deaf to its channel
     await pollUntil(async () => existsSync(marker) && readFileSync(marker, 'utf8').includes('orphan 0'), Boolean);
-    left = childrenOf(parent.pid!);
+    left = childPids(parent.pid!);
     const child = left.find((pid) => cmdline(pid).includes('worker-entry'));
     assert.ok(child !== undefined, `a pool child among ${left.map(cmdline).join('; ')}`);
     assert.ok(
