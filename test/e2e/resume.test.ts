@@ -117,7 +117,8 @@ test('CSV -> spill: SIGKILL at random points, rerun, replay identical to an unin
   const reference = join(dir, 'ref-spill');
   const ref = await run(['spill', input, reference, '-']);
   assert.ok(ref.done, ref.stderr);
-  const expected = await (await openSpill(reference)).slice(0, ROWS);
+  const refSpill = await openSpill(reference);
+  const expected = await refSpill.slice(0, ROWS).finally(() => refSpill.dispose());
   for (const seed of [3, 4]) {
     const output = join(dir, `out-spill-${seed}`);
     const checkpoint = join(dir, `ckpt-spill-${seed}`);
@@ -126,7 +127,12 @@ test('CSV -> spill: SIGKILL at random points, rerun, replay identical to an unin
     const spilled = await openSpill(output);
     assert.equal(spilled.numRows, expected.length);
     const rows: unknown[] = [];
-    for await (const row of spilled.rows()) rows.push(row);
+    try {
+      for await (const row of spilled.rows()) rows.push(row);
+    } finally {
+      // its files stay open until then (Node warns when the GC closes them)
+      await spilled.dispose();
+    }
     assert.deepEqual(rows, expected, `seed ${seed}: the replay differs (after ${kills} kills)`);
     assert.equal(existsSync(join(checkpoint, 'checkpoint.json')), false);
   }
