@@ -24,7 +24,8 @@ import type { WorkerStats } from 'spillway/workers';
 import backtest, { BARS, random } from './backtest.ts';
 import type { SweepConfig, SweepResult } from './backtest.ts';
 
-const BACKTEST = new URL('./backtest.ts', import.meta.url);
+// the workers load the module by its URL: backtest.js beside this file once tsc has compiled both
+const BACKTEST = new URL(import.meta.url.endsWith('.ts') ? './backtest.ts' : './backtest.js', import.meta.url);
 
 const AXES = {
   sizing: ['fixed', 'risk', 'volatility'] as const,

@@ -24,6 +24,7 @@ import { toArrow } from '../../sinks/toArrow.ts';
 import { toCsv } from '../../sinks/toCsv.ts';
 import { toParquet } from '../../sinks/toParquet.ts';
 import { toSpill } from '../../sinks/toSpill.ts';
+import { runnableUrl } from '../helpers.ts';
 
 /** Rows of the generated input, and rows a batch. */
 export const ROWS = 12_000;
@@ -32,7 +33,7 @@ export const BATCH = 500;
 export const BATCHES = ROWS / BATCH;
 const KEYS = 3000;
 
-const MODULE = new URL('../fixtures/parallel/worker.ts', import.meta.url);
+const MODULE = runnableUrl('test/fixtures/parallel/worker.ts');
 /** The same module as `spillway worker --module` takes it, relative to the project root. */
 export const DISTRIBUTED_MODULE = 'test/fixtures/parallel/worker.ts';
 

@@ -10,11 +10,10 @@ import { fromIterable } from '../../sources/fromIterable.ts';
 import { toSpill } from '../../sinks/toSpill.ts';
 import { parseBytes } from '../../lib/core/validate.ts';
 import type { CliReport } from '../../lib/cli/commands/common.ts';
-import { ROOT, tempDir } from '../helpers.ts';
+import { ROOT, nodeScript, runnable, tempDir } from '../helpers.ts';
 
-const CLI = path.join(ROOT, 'lib/cli/main.ts');
-const SCRIPT = path.join(ROOT, 'test/fixtures/run/pipeline.ts');
-const NODE = [process.execPath, '--conditions=spillway-source', '--import', 'tsx', CLI];
+const SCRIPT = runnable('test/fixtures/run/pipeline.ts');
+const NODE = [process.execPath, ...nodeScript('lib/cli/main.ts')];
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -78,7 +77,7 @@ test('spillway run: bad input and failing scripts exit 1 with one line', async (
 
   // a script outside the package imports spillway by its path
   const failing = path.join(dir, 'failing.mts');
-  const spillway = pathToFileURL(path.join(ROOT, 'index.ts')).href;
+  const spillway = pathToFileURL(runnable('index.ts')).href;
   writeFileSync(
     failing,
     `import { pipeline, fromIterable, map, collect } from '${spillway}';\n` +

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, tempDir } from '../helpers.ts';
+import { ROOT, nodeScript, tempDir } from '../helpers.ts';
 import { parseConvertArgs } from '../../lib/cli/commands/convert.ts';
 import { pipeline, fromParquet, collect } from 'spillway';
 
@@ -12,7 +12,7 @@ function convert(...args: string[]): Promise<{ code: number; stdout: string; std
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--conditions=spillway-source', '--import', 'tsx', 'lib/cli/main.ts', 'convert', ...args],
+      [...nodeScript('lib/cli/main.ts'), 'convert', ...args],
       { cwd: ROOT, encoding: 'utf8' },
       (error, stdout, stderr) => {
         resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { gzipSync, gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { ROOT, tempDir } from '../helpers.ts';
+import { ROOT, nodeScript, tempDir } from '../helpers.ts';
 
 interface Run {
   code: number;
@@ -20,7 +20,7 @@ function convert(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--conditions=spillway-source', '--import', 'tsx', 'lib/cli/main.ts', 'convert', ...args],
+      [...nodeScript('lib/cli/main.ts'), 'convert', ...args],
       { cwd: ROOT, encoding: 'utf8' },
       (error, stdout, stderr) => {
         resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from '../helpers.ts';
+import { ROOT, nodeScript } from '../helpers.ts';
 import { random as mulberry32 } from '../../samples/trades-data.ts';
 
 const SCRIPT = join(ROOT, 'test/e2e/dataset-resume-child.ts');
@@ -93,7 +93,7 @@ export interface RunOptions {
 export function run(args: string[], options: RunOptions = {}): Promise<Run> {
   const { killAfter = Infinity, resumable = (d: string) => checkpointFile(d) >= 1, env = {} } = options;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', SCRIPT, ...args], {
+    const child = spawn(process.execPath, [...nodeScript(SCRIPT), ...args], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...env },

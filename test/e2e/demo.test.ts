@@ -8,17 +8,13 @@ import { execFile } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ROOT } from '../helpers.ts';
+import { ROOT, nodeScript } from '../helpers.ts';
 import { pipeline, fromCsv, drain } from '../../index.ts';
 
 const run = promisify(execFile);
 
 test('npm run demo: the ETL job runs on generated data, bad lines dead-lettered, good rows written', async () => {
-  const { stdout } = await run(
-    process.execPath,
-    ['--conditions=spillway-source', '--import', 'tsx', join(ROOT, 'samples/demo.ts'), '20000'],
-    { cwd: ROOT },
-  );
+  const { stdout } = await run(process.execPath, [...nodeScript('samples/demo.ts'), '20000'], { cwd: ROOT });
   const dir = /Files are in (\S+) \(remove it when done\)/.exec(stdout)?.[1];
   assert.ok(dir, stdout);
   try {

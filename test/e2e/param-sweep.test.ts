@@ -7,10 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { ROOT } from '../helpers.ts';
+import { ROOT, nodeScript } from '../helpers.ts';
 
 const run = promisify(execFile);
 
@@ -27,15 +26,7 @@ async function sweep(...args: string[]): Promise<Summary> {
   const configs = args.includes('--configs') ? [] : ['--configs', '600'];
   const { stdout } = await run(
     process.execPath,
-    [
-      '--conditions=spillway-source',
-      '--import',
-      'tsx',
-      join(ROOT, 'samples/param-sweep.ts'),
-      ...configs,
-      '--json',
-      ...args,
-    ],
+    [...nodeScript('samples/param-sweep.ts'), ...configs, '--json', ...args],
     { cwd: ROOT, timeout: 240_000 },
   );
   const last = stdout.trim().split('\n').pop() ?? '';

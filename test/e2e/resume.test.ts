@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, tempDir } from '../helpers.ts';
+import { ROOT, nodeScript, tempDir } from '../helpers.ts';
 import { openSpill } from '../../lib/formats/spill/spilled.ts';
 import { random as mulberry32 } from '../../samples/trades-data.ts';
 
@@ -36,7 +36,7 @@ interface Run {
 /** Runs the pipeline script; kills it with SIGKILL once it has reported `killAfter` batches. */
 function run(args: string[], killAfter = Infinity): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, ...args], {
+    const child = spawn(process.execPath, [...nodeScript(SCRIPT), ...args], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

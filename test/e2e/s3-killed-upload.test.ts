@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { ROOT, tempDir } from '../helpers.ts';
+import { ROOT, nodeScript, tempDir } from '../helpers.ts';
 import {
   closeRemote,
   collect,
@@ -43,7 +43,7 @@ after(async () => {
 /** Runs the child until it stalls its upload, then SIGKILLs it; returns its pid. */
 function killDuringUpload(url: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', SCRIPT, url, '2'], {
+    const child = spawn(process.execPath, [...nodeScript(SCRIPT), url, '2'], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...s3.env, TMPDIR: uploadTmp },

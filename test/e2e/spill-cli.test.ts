@@ -9,18 +9,14 @@ import { pipeline } from '../../lib/core/pipeline.ts';
 import { fromIterable } from '../../sources/fromIterable.ts';
 import { toSpill } from '../../sinks/toSpill.ts';
 import { openArrowFile } from '../../lib/formats/arrow/ipc-reader.ts';
-import { ROOT, tempDir } from '../helpers.ts';
+import { ROOT, nodeScript, tempDir } from '../helpers.ts';
 
 const run = promisify(execFile);
 const CLI = path.join(ROOT, 'lib/cli/main.ts');
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(
-      process.execPath,
-      ['--conditions=spillway-source', '--import', 'tsx', CLI, ...args],
-      { cwd: ROOT },
-    );
+    const { stdout, stderr } = await run(process.execPath, [...nodeScript(CLI), ...args], { cwd: ROOT });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };

@@ -15,6 +15,7 @@ import type { ChildCase, ChildMessage, ChildOutcome, ReaderName } from './child.
 import { Rng, mutate, type Mutation, type Structure } from './mutate.ts';
 import { arrowStructure, compressedStructure, csvStructure, parquetStructure } from './structure.ts';
 import type { Target } from './targets.ts';
+import { nodeScript } from '../helpers.ts';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'child.ts');
 
@@ -267,8 +268,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       const done = new Set<number>();
       let current: { job: Job; started: number } | undefined;
       let killedFor: { verdict: FuzzRun['verdict']; detail: string } | undefined;
-      const child: ChildProcess = fork(CHILD, [], {
-        execArgv: ['--conditions=spillway-source', '--import', 'tsx', `--max-old-space-size=${heapMb}`],
+      const args = nodeScript(CHILD);
+      const child: ChildProcess = fork(args.at(-1)!, [], {
+        execArgv: [...args.slice(0, -1), `--max-old-space-size=${heapMb}`],
         stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
         serialization: 'advanced',
       });

@@ -18,7 +18,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ROOT } from '../helpers.ts';
+import { ROOT, nodeScript } from '../helpers.ts';
 
 const FIXTURE = join(ROOT, 'test/fixtures/memory/budget-spill.ts');
 const BUDGET = 32 * 2 ** 20;
@@ -34,15 +34,11 @@ interface Result {
 
 let measured: Promise<Result> | undefined;
 function measure(): Promise<Result> {
-  measured ??= promisify(execFile)(
-    process.execPath,
-    ['--conditions=spillway-source', '--import', 'tsx', FIXTURE, String(BUDGET), '10', 'lz4'],
-    {
-      cwd: ROOT,
-      maxBuffer: 1 << 20,
-      env: { ...process.env, NODE_OPTIONS: '' },
-    },
-  ).then(({ stdout }) => JSON.parse(stdout.trim().split('\n').pop()!) as Result);
+  measured ??= promisify(execFile)(process.execPath, [...nodeScript(FIXTURE), String(BUDGET), '10', 'lz4'], {
+    cwd: ROOT,
+    maxBuffer: 1 << 20,
+    env: { ...process.env, NODE_OPTIONS: '' },
+  }).then(({ stdout }) => JSON.parse(stdout.trim().split('\n').pop()!) as Result);
   return measured;
 }
 

@@ -18,7 +18,7 @@ import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ROOT, tempDir } from '../helpers.ts';
+import { ROOT, nodeScript, tempDir } from '../helpers.ts';
 
 const FIXTURE = join(ROOT, 'test/fixtures/memory/governed-spill.ts');
 const RUNS = Number(process.env.SPILLWAY_GOVERNED_SPILL_RUNS ?? 4);
@@ -40,7 +40,7 @@ interface RunResult {
 async function once(compression: string): Promise<RunResult> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    ['--conditions=spillway-source', '--import', 'tsx', FIXTURE, String(ROWS), String(180e6), compression],
+    [...nodeScript(FIXTURE), String(ROWS), String(180e6), compression],
     {
       cwd: ROOT,
       maxBuffer: 1 << 22,

@@ -21,7 +21,7 @@ import {
   type CsvParseError,
   type ValidationError,
 } from '../../index.ts';
-import { ROOT, tempDir } from '../helpers.ts';
+import { ROOT, nodeScript, tempDir } from '../helpers.ts';
 
 const dir = tempDir();
 function write(name: string, text: string | Buffer): string {
@@ -173,7 +173,7 @@ test('inspectCsv describes dialect, header and typed columns; spillway inspect p
   const stdout = await new Promise<string>((resolve, reject) => {
     execFile(
       process.execPath,
-      ['--conditions=spillway-source', '--import', 'tsx', 'lib/cli/main.ts', 'inspect', path, '--json'],
+      [...nodeScript('lib/cli/main.ts'), 'inspect', path, '--json'],
       { cwd: ROOT, encoding: 'utf8' },
       (error, out) => (error ? reject(error) : resolve(out)),
     );

@@ -11,10 +11,10 @@ import { pipeline } from '../../lib/core/pipeline.ts';
 import { MemoryGovernor } from '../../lib/memory/governor.ts';
 import { fromIterable } from '../../sources/fromIterable.ts';
 import { collect } from '../../sinks/collect.ts';
-import { pollUntil, procFds } from '../helpers.ts';
+import { pollUntil, procFds, runnableUrl } from '../helpers.ts';
 import { alive } from '../lib/workers/pool/helpers.ts';
 
-const MODULE = new URL('../fixtures/parallel/worker.ts', import.meta.url);
+const MODULE = runnableUrl('test/fixtures/parallel/worker.ts');
 
 test('an aborted governed pipeline with process workers holds no /proc/<child> descriptor and no child', async () => {
   const before = procFds();

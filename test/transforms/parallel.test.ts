@@ -17,11 +17,11 @@ import { rowsToRecordBatch } from '../../lib/formats/arrow/convert.ts';
 import { WorkerError } from '../../lib/core/errors.ts';
 import { fromIterable } from '../../sources/fromIterable.ts';
 import { collect } from '../../sinks/collect.ts';
-import { alive, tempDir } from '../helpers.ts';
+import { alive, runnableUrl, tempDir } from '../helpers.ts';
 import square from '../fixtures/parallel/worker.ts';
 import type { TestRow } from '../fixtures/parallel/worker.ts';
 
-const MODULE = new URL('../fixtures/parallel/worker.ts', import.meta.url);
+const MODULE = runnableUrl('test/fixtures/parallel/worker.ts');
 
 interface Out {
   n: number;

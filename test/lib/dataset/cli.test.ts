@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline, collect, fromParquet } from '../../../index.ts';
 import { listTree } from '../../../lib/dataset/partitioned-writer.ts';
-import { ROOT, tempDir } from '../../helpers.ts';
+import { ROOT, nodeScript, tempDir } from '../../helpers.ts';
 
 interface Run {
   code: number;
@@ -18,7 +18,7 @@ function cli(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--conditions=spillway-source', '--import', 'tsx', 'lib/cli/main.ts', ...args],
+      [...nodeScript('lib/cli/main.ts'), ...args],
       { cwd: ROOT, encoding: 'utf8' },
       (error, stdout, stderr) => {
         resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });

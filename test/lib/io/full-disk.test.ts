@@ -32,7 +32,7 @@ import { toCsv } from '../../../sinks/toCsv.ts';
 import { toParquet } from '../../../sinks/toParquet.ts';
 import { toArrow } from '../../../sinks/toArrow.ts';
 import { toSpill } from '../../../sinks/toSpill.ts';
-import { openFds, settledFds, tempDir } from '../../helpers.ts';
+import { openFds, runnableUrl, settledFds, tempDir } from '../../helpers.ts';
 
 /** Mounts a 1 MB tmpfs at a fresh folder; returns it, or why it cannot. */
 function mountTmpfs(): { dir: string } | { skip: string } {
@@ -107,7 +107,7 @@ function poolDeadLetters(deadLetter: string): Promise<unknown> {
   const rows = Array.from({ length: 4000 }, (_, n) => ({ n, throwOn: n, pad: 'z'.repeat(300) }));
   return pipeline(
     fromIterable(rows, { batchSize: 100 }),
-    parallel(new URL('../../fixtures/pool/throws.ts', import.meta.url), {
+    parallel(runnableUrl('test/fixtures/pool/throws.ts'), {
       workers: 1,
       retries: 0,
       replaceOnError: false,
@@ -200,7 +200,7 @@ describe('a nearly full disk', { skip }, () => {
     // pipes): opened here, they are not counted as a case's leak
     await pipeline(
       fromIterable([{ n: 0 }]),
-      parallel(new URL('../../fixtures/pool/throws.ts', import.meta.url), { workers: 1 }),
+      parallel(runnableUrl('test/fixtures/pool/throws.ts'), { workers: 1 }),
       collect(),
       { governor: false },
     );

@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readdirSync, watch, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { describe, test } from 'node:test';
-import { ROOT, openFds, settledFds, tempDir } from '../../helpers.ts';
+import { ROOT, nodeScript, openFds, settledFds, tempDir } from '../../helpers.ts';
 
 const WRITER = join(ROOT, 'test/fixtures/safety/writer.ts');
 
@@ -25,15 +25,11 @@ interface Child {
 }
 
 function writer(outDir: string, tmp: string, quick = false): Child {
-  const child = spawn(
-    process.execPath,
-    ['--conditions=spillway-source', '--import', 'tsx', WRITER, outDir, ...(quick ? ['--quick'] : [])],
-    {
-      cwd: ROOT,
-      env: { ...process.env, TMPDIR: tmp },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, [...nodeScript(WRITER), outDir, ...(quick ? ['--quick'] : [])], {
+    cwd: ROOT,
+    env: { ...process.env, TMPDIR: tmp },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
@@ -165,16 +161,7 @@ describe('the CLI', () => {
       });
       const child = spawn(
         process.execPath,
-        [
-          '--conditions=spillway-source',
-          '--import',
-          'tsx',
-          'lib/cli/main.ts',
-          'convert',
-          '--no-progress',
-          input,
-          join(out, 'out.parquet'),
-        ],
+        [...nodeScript('lib/cli/main.ts'), 'convert', '--no-progress', input, join(out, 'out.parquet')],
         { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
       );
       let stderr = '';

@@ -25,7 +25,7 @@ import { defaultMemoryLimit } from '../../../lib/memory/memory-probe.ts';
 import { describeBreakdown, memoryBreakdown } from '../../../lib/memory/breakdown.ts';
 import { StageActivity } from '../../../lib/memory/stage-activity.ts';
 import { newStageStats } from '../../../lib/core/stage.ts';
-import { ROOT } from '../../helpers.ts';
+import { ROOT, nodeScript } from '../../helpers.ts';
 
 const LEAK = join(ROOT, 'test/fixtures/memory/leak.ts');
 const MiB = 1024 * 1024;
@@ -40,15 +40,11 @@ interface LeakResult {
 }
 
 async function runLeak(nodeArgs: string[], args: string[]): Promise<{ result: LeakResult; stderr: string }> {
-  const { stdout, stderr } = await promisify(execFile)(
-    process.execPath,
-    [...nodeArgs, '--conditions=spillway-source', '--import', 'tsx', LEAK, ...args],
-    {
-      cwd: ROOT,
-      maxBuffer: 1 << 22,
-      env: { ...process.env, NODE_OPTIONS: '' },
-    },
-  ).catch((error: { stdout?: string; stderr?: string; code?: number }) => {
+  const { stdout, stderr } = await promisify(execFile)(process.execPath, [...nodeArgs, ...nodeScript(LEAK), ...args], {
+    cwd: ROOT,
+    maxBuffer: 1 << 22,
+    env: { ...process.env, NODE_OPTIONS: '' },
+  }).catch((error: { stdout?: string; stderr?: string; code?: number }) => {
     throw new Error(`the leak child failed (exit ${error.code}): ${error.stderr?.slice(-2000)}`);
   });
   const line = stdout.trim().split('\n').pop() ?? '';

@@ -21,7 +21,7 @@ import { resolveProgress, type ProgressEvent, type ProgressStream } from '../../
 import { LineRenderer, formatProgress, progressBar } from '../../../lib/observe/progress-line.ts';
 import { formatCount } from '../../../lib/core/format.ts';
 import { writeTradesCsv } from '../../../samples/trades-data.ts';
-import { tempDir } from '../../helpers.ts';
+import { runnableUrl, tempDir } from '../../helpers.ts';
 
 const rows = (n: number): { id: number; name: string; score: number }[] =>
   Array.from({ length: n }, (_, id) => ({ id, name: `n${id}`, score: id / 3 }));
@@ -191,7 +191,7 @@ test('governed runs report the memory level and fraction, and bytes spilled', as
 });
 
 test('parallel stages report worker use', async () => {
-  const MODULE = new URL('../../fixtures/parallel/worker.ts', import.meta.url);
+  const MODULE = runnableUrl('test/fixtures/parallel/worker.ts');
   const events: ProgressEvent[] = [];
   const input = Array.from({ length: 200 }, (_, n) => ({ n }));
   await pipeline(fromIterable(input, { batchSize: 20 }), parallel(MODULE, { workers: 2 }), collect(), {

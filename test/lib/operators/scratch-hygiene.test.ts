@@ -13,7 +13,7 @@ import { once } from 'node:events';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { ROOT, pollUntil, tempDir } from '../../helpers.ts';
+import { ROOT, nodeScript, pollUntil, tempDir } from '../../helpers.ts';
 
 const SORTER = join(ROOT, 'test/fixtures/safety/sorter.ts');
 
@@ -25,11 +25,11 @@ interface Exit {
 }
 
 function sorter(tmp: string, quick = false): { exit: Promise<Exit>; kill(signal: NodeJS.Signals): void } {
-  const child = spawn(
-    process.execPath,
-    ['--conditions=spillway-source', '--import', 'tsx', SORTER, ...(quick ? ['--quick'] : [])],
-    { cwd: ROOT, env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn(process.execPath, [...nodeScript(SORTER), ...(quick ? ['--quick'] : [])], {
+    cwd: ROOT,
+    env: { ...process.env, TMPDIR: tmp },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));

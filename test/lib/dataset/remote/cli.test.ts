@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { pipeline, collect, fromIterable, fromCsv, fromParquet, toCsv, toParquet } from '../../../../index.ts';
-import { ROOT, tempDir } from '../../../helpers.ts';
+import { ROOT, nodeScript, tempDir } from '../../../helpers.ts';
 import { startS3, type S3Fixture } from './s3-fixture.ts';
 
 const dir = tempDir('spillway-remote-cli-');
@@ -29,7 +29,7 @@ function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr:
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--conditions=spillway-source', '--import', 'tsx', 'lib/cli/main.ts', ...args],
+      [...nodeScript('lib/cli/main.ts'), ...args],
       { cwd: ROOT, encoding: 'utf8', env },
       (error, stdout, stderr) => {
         resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });

@@ -16,7 +16,7 @@ import {
 } from 'apache-arrow';
 import { inspectParquet } from '../../../../lib/formats/parquet/inspect.ts';
 import { inspectArrow } from '../../../../lib/formats/arrow/inspect.ts';
-import { CORPUS, ROOT, corpusSkip, tempDir } from '../../../helpers.ts';
+import { CORPUS, ROOT, corpusSkip, nodeScript, tempDir } from '../../../helpers.ts';
 import { fromIterable, pipeline, toParquet } from '../../../../index.ts';
 import { duckRun, sqlString } from './duckdb.ts';
 
@@ -73,13 +73,9 @@ test('inspectParquet and `spillway inspect` show which chunks have a page index 
   const id = chunks.find((c) => c.path === 'id')!;
   assert.ok(id.pageIndex && id.pageIndex.columnIndexBytes > 0 && id.pageIndex.offsetIndexBytes > 0, 'id has one');
   assert.ok(chunks.find((c) => c.path === 'tags.list.element')!.pageIndex, 'a nested leaf has one too');
-  const { stdout } = await run(
-    process.execPath,
-    ['--conditions=spillway-source', '--import', 'tsx', join(ROOT, 'lib/cli/main.ts'), 'inspect', file],
-    {
-      cwd: ROOT,
-    },
-  );
+  const { stdout } = await run(process.execPath, [...nodeScript('lib/cli/main.ts'), 'inspect', file], {
+    cwd: ROOT,
+  });
   assert.match(stdout, /\n\s+id: DOUBLE .* page index min\/max/);
 });
 
@@ -171,7 +167,7 @@ test('inspectArrow describes schema and batches, also of a file with no batches'
 test('spillway inspect FILE prints the same description (text and --json)', async () => {
   const file = join(dir, 'cli.parquet');
   await duckRun(`COPY (SELECT 1 AS a, 2 AS a_1) TO ${sqlString(file)}`);
-  const cli = ['--conditions=spillway-source', '--import', 'tsx', join(ROOT, 'lib/cli/main.ts'), 'inspect', file];
+  const cli = [...nodeScript('lib/cli/main.ts'), 'inspect', file];
   const json = JSON.parse((await run(process.execPath, [...cli, '--json'], { cwd: ROOT })).stdout) as {
     format: string;
     numRows: number;

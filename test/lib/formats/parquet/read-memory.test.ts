@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parquetWriteFile } from 'hyparquet-writer';
 import { openParquet } from '../../../../lib/formats/parquet/reader.ts';
-import { ROOT, tempDir } from '../../../helpers.ts';
+import { ROOT, nodeScript, tempDir } from '../../../helpers.ts';
 
 interface Sample {
   rows: number;
@@ -87,15 +87,11 @@ if (process.env.SPILLWAY_READ_MEMORY_CHILD) {
   const child = (file: string, mode: string): Sample => {
     const env: NodeJS.ProcessEnv = { ...process.env, SPILLWAY_READ_MEMORY_CHILD: `${file}|${mode}` };
     delete env.NODE_TEST_CONTEXT; // the child is a plain script, not a test file
-    const out = execFileSync(
-      process.execPath,
-      ['--expose-gc', '--conditions=spillway-source', '--import', 'tsx', fileURLToPath(import.meta.url)],
-      {
-        cwd: ROOT,
-        env,
-        encoding: 'utf8',
-      },
-    );
+    const out = execFileSync(process.execPath, ['--expose-gc', ...nodeScript(fileURLToPath(import.meta.url))], {
+      cwd: ROOT,
+      env,
+      encoding: 'utf8',
+    });
     return JSON.parse(out) as Sample;
   };
 

@@ -12,7 +12,7 @@ import { fromIterable } from '../../../../sources/fromIterable.ts';
 import { toSpill } from '../../../../sinks/toSpill.ts';
 import { openSpill } from '../../../../lib/formats/spill/spilled.ts';
 import { WorkerPool } from '../../../../lib/workers/pool/worker-pool.ts';
-import { openFds, settledFds, tempDir } from '../../../helpers.ts';
+import { openFds, runnableUrl, settledFds, tempDir } from '../../../helpers.ts';
 
 const rows = Array.from({ length: 20_000 }, (_, n) => ({ n, text: `row ${n}` }));
 
@@ -56,7 +56,7 @@ test('await using disposes a spill and a worker pool', async () => {
   assert.ok(existsSync(dir), 'an opened spill is kept');
   let pool: WorkerPool | undefined;
   {
-    await using p = new WorkerPool(new URL('../../../fixtures/pool/row.ts', import.meta.url), { workers: 1 });
+    await using p = new WorkerPool(runnableUrl('test/fixtures/pool/row.ts'), { workers: 1 });
     pool = p;
     assert.deepEqual(await p.run(0, [{ n: 3 }]), [{ n: 3, sq: 9 }]);
   }

@@ -20,7 +20,7 @@ import { parallel } from '../../../../transforms/parallel.ts';
 import { fromIterable } from '../../../../sources/fromIterable.ts';
 import { collect } from '../../../../sinks/collect.ts';
 import { QueueError } from '../../../../lib/core/errors.ts';
-import { pollUntil, tempDir } from '../../../helpers.ts';
+import { nodeScript, pollUntil, tempDir } from '../../../helpers.ts';
 import { ROOT, skipReason, startRedis, startWorker, type RedisServer, type WorkerProcess } from './helpers.ts';
 
 const MARKER_MODULE = 'test/fixtures/distributed/marker.ts';
@@ -36,15 +36,7 @@ async function startDoomedRun(
 ): Promise<{ child: ChildProcess; runId: string; exit: Promise<unknown[]> }> {
   const child = spawn(
     process.execPath,
-    [
-      '--conditions=spillway-source',
-      '--import',
-      'tsx',
-      join(ROOT, 'test/fixtures/distributed/dead-producer.ts'),
-      String(port),
-      queue,
-      String(LEASE_MS),
-    ],
+    [...nodeScript('test/fixtures/distributed/dead-producer.ts'), String(port), queue, String(LEASE_MS)],
     { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { skipUnlessCI } from '../../../helpers.ts';
+import { nodeScript, skipUnlessCI } from '../../../helpers.ts';
 
 /** The project root. */
 export const ROOT = resolve(fileURLToPath(new URL('../../../..', import.meta.url)));
@@ -105,15 +105,11 @@ export interface WorkerProcess {
 
 /** Starts `spillway worker` the way a user runs it from a checkout. */
 export function startWorker(args: string[], env: NodeJS.ProcessEnv = {}): WorkerProcess {
-  const child = spawn(
-    process.execPath,
-    ['--conditions=spillway-source', '--import', 'tsx', join(ROOT, 'lib/cli/main.ts'), 'worker', ...args],
-    {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, [...nodeScript('lib/cli/main.ts'), 'worker', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   const ready = new Promise<void>((resolvePromise, reject) => {
     child.stderr?.on('data', (chunk: Buffer) => {

@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { pipeline } from '../../../../lib/core/pipeline.ts';
@@ -16,8 +15,9 @@ import { fromIterable } from '../../../../sources/fromIterable.ts';
 import { collect } from '../../../../sinks/collect.ts';
 import { QueueError } from '../../../../lib/core/errors.ts';
 import { ROOT, skipReason, startRedis, type RedisServer } from './helpers.ts';
+import { nodeScript, runnableUrl } from '../../../helpers.ts';
 
-const MODULE = new URL('../../../fixtures/distributed/echo.ts', import.meta.url);
+const MODULE = runnableUrl('test/fixtures/distributed/echo.ts');
 
 describe('no worker on the queue', { skip: skipReason }, () => {
   let redis: RedisServer;
@@ -69,14 +69,7 @@ describe('no worker on the queue', { skip: skipReason }, () => {
     const queue = 'stopped-run';
     const child = spawn(
       process.execPath,
-      [
-        '--conditions=spillway-source',
-        '--import',
-        'tsx',
-        join(ROOT, 'test/fixtures/safety/distributed.ts'),
-        String(redis.port),
-        queue,
-      ],
+      [...nodeScript('test/fixtures/safety/distributed.ts'), String(redis.port), queue],
       { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let stderr = '';

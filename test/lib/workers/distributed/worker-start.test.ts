@@ -11,14 +11,11 @@ import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { test } from 'node:test';
-import { ROOT, pollUntil, tempDir } from '../../../helpers.ts';
+import { ROOT, nodeScript, pollUntil, tempDir } from '../../../helpers.ts';
 
 /** `spillway worker` against a closed Redis port with `module`. */
 const workerArgs = (module: string, ...more: string[]): string[] => [
-  '--conditions=spillway-source',
-  '--import',
-  'tsx',
-  'lib/cli/main.ts',
+  ...nodeScript('lib/cli/main.ts'),
   'worker',
   '--redis',
   'redis://127.0.0.1:1',

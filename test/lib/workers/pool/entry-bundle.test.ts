@@ -23,7 +23,7 @@ test('a JavaScript module runs in threads without tsx; a TypeScript module gets 
   } finally {
     await js.close();
   }
-  const ts = new WorkerPool(fixture('row.ts'), { workers: 1 });
+  const ts = new WorkerPool(new URL('../../../fixtures/pool/row.ts', import.meta.url), { workers: 1 });
   try {
     // row.ts itself is TypeScript: that it runs at all shows the loader is there
     assert.equal((await ts.run(0, [{ n: 2 }])).length, 1);

@@ -2,10 +2,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runnableUrl } from '../../../helpers.ts';
 
-/** URL of a fixture module under test/fixtures/pool. */
+/** URL of a fixture module under test/fixtures/pool (compiled, when npm test built the project). */
 export function fixture(name: string): URL {
-  return new URL(`../../../fixtures/pool/${name}`, import.meta.url);
+  return runnableUrl(`test/fixtures/pool/${name}`);
 }
 
 /** True while a process with this pid exists (the one in test/helpers.ts). */

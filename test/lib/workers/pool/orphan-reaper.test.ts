@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { test } from 'node:test';
-import { alive, childPids, pollUntil, tempDir } from '../../../helpers.ts';
+import { alive, childPids, nodeScript, pollUntil, tempDir } from '../../../helpers.ts';
 
 const cmdline = (pid: number): string => {
   try {
@@ -24,14 +24,10 @@ test('a SIGKILLed parent leaves no pool child behind, even one blocked in user c
   timeout: 60_000,
 }, async () => {
   const marker = join(tempDir('spillway-orphan-'), 'marker');
-  const parent = spawn(
-    process.execPath,
-    ['--conditions=spillway-source', '--import', 'tsx', 'test/fixtures/pool/orphan-parent.ts'],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, SPILLWAY_TEST_MARKER: marker, SPILLWAY_TEST_HANG: '1' },
-    },
-  );
+  const parent = spawn(process.execPath, nodeScript('test/fixtures/pool/orphan-parent.ts'), {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, SPILLWAY_TEST_MARKER: marker, SPILLWAY_TEST_HANG: '1' },
+  });
   let left: number[] = [];
   try {
     // the child has recorded its row: it is now blocked, deaf to its channel

@@ -20,7 +20,7 @@ import {
   rowsPerBatch,
   setMaxRecordBytes,
 } from '../../../../../lib/formats/csv/fast/limits.ts';
-import { tempDir } from '../../../../helpers.ts';
+import { nodeScript, tempDir } from '../../../../helpers.ts';
 
 const dir = tempDir();
 
@@ -176,21 +176,16 @@ test('a record longer than the record bound ends in CSV_MAX_RECORD_SIZE naming f
 function widePeak(output: 'rows' | 'arrow'): Promise<{ grew: number; fileBytes: number; rows: unknown }> {
   const child = fileURLToPath(new URL('../../../../fixtures/csv/wide-peak.ts', import.meta.url));
   return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--conditions=spillway-source', '--import', 'tsx', child, dir, output],
-      { encoding: 'utf8' },
-      (error, stdout) => {
-        if (error) return reject(error);
-        const r = JSON.parse(stdout.trim().split('\n').pop()!) as {
-          before: number;
-          after: number;
-          fileBytes: number;
-          rows: unknown;
-        };
-        resolve({ grew: r.after - r.before, fileBytes: r.fileBytes, rows: r.rows });
-      },
-    );
+    execFile(process.execPath, [...nodeScript(child), dir, output], { encoding: 'utf8' }, (error, stdout) => {
+      if (error) return reject(error);
+      const r = JSON.parse(stdout.trim().split('\n').pop()!) as {
+        before: number;
+        after: number;
+        fileBytes: number;
+        rows: unknown;
+      };
+      resolve({ grew: r.after - r.before, fileBytes: r.fileBytes, rows: r.rows });
+    });
   });
 }
 

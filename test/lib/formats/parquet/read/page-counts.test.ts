@@ -22,7 +22,7 @@ import {
   scanDelta,
   scanHybrid,
 } from '../../../../../lib/formats/parquet/read/page-counts.ts';
-import { ROOT, tempDir } from '../../../../helpers.ts';
+import { ROOT, nodeScript, tempDir } from '../../../../helpers.ts';
 
 const CHILD = 'SPILLWAY_PAGE_COUNTS_CHILD';
 
@@ -163,11 +163,11 @@ interface ChildResult {
 function readInChild(path: string): ChildResult {
   const env: NodeJS.ProcessEnv = { ...process.env, [CHILD]: path };
   delete env.NODE_TEST_CONTEXT; // the child is a plain script, not a test file
-  const out = execFileSync(
-    process.execPath,
-    ['--conditions=spillway-source', '--import', 'tsx', fileURLToPath(import.meta.url)],
-    { cwd: ROOT, env, encoding: 'utf8' },
-  );
+  const out = execFileSync(process.execPath, nodeScript(fileURLToPath(import.meta.url)), {
+    cwd: ROOT,
+    env,
+    encoding: 'utf8',
+  });
   return JSON.parse(out) as ChildResult;
 }
 
