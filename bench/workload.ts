@@ -9,10 +9,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const above = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The project root (also when this file runs compiled under .tmp/test-build/, as `npm test` does). */
+const ROOT = above.endsWith(join('.tmp', 'test-build')) ? join(above, '../..') : above;
 /** Read at each call: a test sets it after its imports. */
 const fromSource = (): boolean => process.env.SPILLWAY_BENCH_SOURCE === '1';
 let built = false;
@@ -32,6 +34,9 @@ function build(): void {
  * with `args`: the compiled script, or the source through tsx with `SPILLWAY_BENCH_SOURCE=1`.
  */
 export function workloadArgs(name: string, args: readonly string[]): string[] {
+  // under `npm test` the whole project is compiled already (test/build.mjs): run the workload from there
+  const testBuild = process.env.SPILLWAY_TEST_BUILD;
+  if (testBuild) return [join(resolve(ROOT, testBuild), 'bench/workloads', name.replace(/\.ts$/, '.js')), ...args];
   if (fromSource())
     return ['--conditions=spillway-source', '--import', 'tsx', join(ROOT, 'bench/workloads', name), ...args];
   build();

@@ -4,10 +4,12 @@
  * gives that folder a package.json whose exports point at the compiled entry points, so that
  * `import ... from 'spillway'` in a compiled fixture loads compiled code too.
  *
- * Why: the tests start a few hundred child processes (CLI runs, SIGKILL reruns, fixtures). Under
- * tsx each one spends about 2.2 s of CPU loading; from JavaScript about 0.8 s. `nodeScript()` in
- * test/helpers.ts starts children from this build when SPILLWAY_TEST_BUILD names it, and through
- * tsx from the sources when it does not (a single test file run by hand).
+ * Why: `npm test` runs 180 test files, each in its own process, and they start a few hundred
+ * more (CLI runs, SIGKILL reruns, fixtures, the docs' examples). Under tsx each process spends
+ * about 2.2 s of CPU loading; from JavaScript about 0.8 s. So `npm test` runs the compiled test
+ * files with SPILLWAY_TEST_BUILD naming this folder, and `nodeScript()`/`runnable()` in
+ * test/helpers.ts start children from it too. A test file run by hand from the sources
+ * (`node --conditions=spillway-source --import tsx --test test/...`) starts them through tsx.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,7 +1,7 @@
 /** Shared test helpers: temporary folders, the shared corpus, fd counting. */
 import { mkdtempSync, rmSync, existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve, dirname, relative } from 'node:path';
+import { join, resolve, dirname, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const above = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -23,7 +23,9 @@ export const BUILD: string | undefined = process.env.SPILLWAY_TEST_BUILD
 export function runnable(file: string): string {
   const source = resolve(ROOT, file);
   if (BUILD === undefined || !source.endsWith('.ts')) return source;
-  const compiled = join(BUILD, relative(ROOT, source)).replace(/\.ts$/, '.js');
+  // a compiled module names its siblings by their .ts names too
+  const inBuild = source.startsWith(BUILD + sep) ? source : join(BUILD, relative(ROOT, source));
+  const compiled = inBuild.replace(/\.ts$/, '.js');
   if (!existsSync(compiled)) throw new Error(`${compiled} is missing: rerun test/build.mjs (npm test does)`);
   return compiled;
 }

@@ -2,8 +2,10 @@
  * Finds the ```ts code blocks of the README and the docs/ pages, with what their fence says
  * about them, so one test can type-check and run them all (test/docs/examples.test.ts).
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import ts from 'typescript';
+import { BUILD, ROOT } from '../helpers.ts';
 
 /**
  * What a block's fence asks: `run` (```ts: type-checked and run), `types-only` (```ts no-run or
@@ -74,4 +76,24 @@ export function documentationPages(root: string): string[] {
 /** Every ```ts block of README.md and the docs pages, in page order. */
 export function allCodeBlocks(root: string): CodeBlock[] {
   return documentationPages(root).flatMap((page) => codeBlocks(page, readFileSync(join(root, page), 'utf8')));
+}
+
+/**
+ * Writes a block's `code` as a module this process's Node can run, for `file` (a .ts path inside
+ * the project), and returns the path written: `file` itself, run through tsx, when the tests run
+ * from the sources; when `npm test` compiled the project (BUILD), the block's JavaScript (types
+ * stripped) at the same place inside the build, so that `import ... from 'spillway'` resolves to
+ * the compiled package through the build's own package.json.
+ */
+export function writeRunnableBlock(code: string, file: string): string {
+  const source = `${code}\nexport {};\n`;
+  if (BUILD === undefined) {
+    writeFileSync(file, source);
+    return file;
+  }
+  const built = join(BUILD, relative(ROOT, file)).replace(/\.ts$/, '.mjs');
+  mkdirSync(dirname(built), { recursive: true });
+  const compilerOptions = { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 };
+  writeFileSync(built, ts.transpileModule(source, { compilerOptions }).outputText);
+  return built;
 }

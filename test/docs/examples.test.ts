@@ -14,10 +14,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join, relative } from 'node:path';
 import ts from 'typescript';
 import { BUILD, ROOT, tempDir } from '../helpers.ts';
-import { allCodeBlocks, type CodeBlock } from './code-blocks.ts';
+import { allCodeBlocks, writeRunnableBlock, type CodeBlock } from './code-blocks.ts';
 import { copyExampleInputs, writeExampleInputs } from './example-inputs.ts';
 
 const blocks = allCodeBlocks(ROOT);
@@ -58,30 +58,14 @@ function typeErrors(list: readonly CodeBlock[]): string[] {
 }
 
 /**
- * Where a block runs as JavaScript (its types stripped) against the compiled project, when
- * `npm test` built one: inside the build, so that `import ... from 'spillway'` resolves to it.
- */
-const builtWork = BUILD === undefined ? undefined : join(BUILD, `docs-examples-${process.pid}`);
-
-/** A block's JavaScript, written under builtWork. */
-function builtFileOf(block: CodeBlock, under: string): string {
-  const file = join(under, basename(fileOf(block)).replace(/\.ts$/, '.mjs'));
-  const options = { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 };
-  writeFileSync(file, ts.transpileModule(`${block.code}\nexport {};\n`, { compilerOptions: options }).outputText);
-  return file;
-}
-
-/**
  * Runs one block in a fresh directory holding the inputs: as JavaScript against the compiled
  * project under `npm test` (a second of CPU less per example), else through tsx from the sources.
  */
 function runBlock(block: CodeBlock): Promise<void> {
   const cwd = tempDir('spillway-docs-example-');
   copyExampleInputs(inputs, cwd);
-  const args =
-    builtWork === undefined
-      ? ['--conditions=spillway-source', '--import', tsx, fileOf(block)]
-      : [builtFileOf(block, builtWork)];
+  const file = writeRunnableBlock(block.code, fileOf(block));
+  const args = BUILD === undefined ? ['--conditions=spillway-source', '--import', tsx, file] : [file];
   const options = { cwd, timeout: 120_000, killSignal: 'SIGKILL' as const, env: { ...process.env, NODE_OPTIONS: '' } };
   return new Promise((resolve, reject) => {
     execFile(process.execPath, args, options, (error, stdout, stderr) => {
@@ -95,14 +79,13 @@ function runBlock(block: CodeBlock): Promise<void> {
 describe('documentation examples', { concurrency: 2 }, () => {
   before(async () => {
     mkdirSync(work, { recursive: true });
-    if (builtWork !== undefined) mkdirSync(builtWork, { recursive: true });
     // `export {}` makes every block a module of its own (top-level await, no shared names)
     for (const block of checked) writeFileSync(fileOf(block), `${block.code}\nexport {};\n`);
     await writeExampleInputs(inputs);
   });
   after(() => {
     rmSync(work, { recursive: true, force: true });
-    if (builtWork !== undefined) rmSync(builtWork, { recursive: true, force: true });
+    if (BUILD !== undefined) rmSync(join(BUILD, relative(ROOT, work)), { recursive: true, force: true });
   });
 
   it('README.md and the docs pages have examples to check', () => {

@@ -1,10 +1,11 @@
 /** Runs every ```ts example of docs/operators.md as a module (each throws when its result is wrong). */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT } from '../helpers.ts';
+import { writeRunnableBlock } from './code-blocks.ts';
 
 const page = readFileSync(join(ROOT, 'docs/operators.md'), 'utf8');
 const blocks = [...page.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
@@ -14,8 +15,7 @@ describe('docs/operators.md examples', () => {
   for (const [i, code] of blocks.entries()) {
     it(`example ${i + 1} runs`, async () => {
       // inside the repository so that `import 'spillway'` resolves to this package
-      const file = join(ROOT, 'test/docs', `.example-${process.pid}-${i}.ts`);
-      writeFileSync(file, `${code}\nexport {};\n`);
+      const file = writeRunnableBlock(code, join(ROOT, 'test/docs', `.example-${process.pid}-${i}.ts`));
       try {
         await import(pathToFileURL(file).href);
       } finally {

@@ -16,10 +16,10 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, 
 import { connect } from 'node:net';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { skipUnlessCI } from '../helpers.ts';
+import { pathToFileURL } from 'node:url';
+import { ROOT, nodeScript, runnable, skipUnlessCI } from '../helpers.ts';
 
 // the functions passed to page.waitForFunction run in the browser; the project has no DOM types
 interface PageElement {
@@ -36,7 +36,7 @@ declare const document: {
 };
 declare const window: { innerWidth: number };
 
-const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const root = ROOT;
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 async function loadPlaywright(): Promise<typeof import('playwright-core') | string> {
@@ -50,8 +50,8 @@ async function loadPlaywright(): Promise<typeof import('playwright-core') | stri
 
 const CHILD = (marker: string) => `
 import { createInterface } from 'node:readline';
-import { pipeline, fromIterable, map, parallel, toSpill, MemoryGovernor } from ${JSON.stringify(pathToFileURL(join(root, 'index.ts')).href)};
-import { ProcessMemoryProbe } from ${JSON.stringify(pathToFileURL(join(root, 'lib/entry/extend.ts')).href)};
+import { pipeline, fromIterable, map, parallel, toSpill, MemoryGovernor } from ${JSON.stringify(pathToFileURL(runnable('index.ts')).href)};
+import { ProcessMemoryProbe } from ${JSON.stringify(pathToFileURL(runnable('lib/entry/extend.ts')).href)};
 
 const lines = createInterface({ input: process.stdin });
 const waiting = [];
@@ -93,7 +93,7 @@ const { stats } = await pipeline(
     if (row.n % 50 === 0) await new Promise((resolve) => setTimeout(resolve, 20));
     return row;
   }),
-  parallel(${JSON.stringify(pathToFileURL(join(root, 'test/fixtures/pool/flaky.ts')).href)}, { workers: 2, retries: 2 }),
+  parallel(${JSON.stringify(pathToFileURL(runnable('test/fixtures/pool/flaky.ts')).href)}, { workers: 2, retries: 2 }),
   toSpill({ budget: 0 }),
   { governor, dashboard: { title: 'e2e run' } },
 );
@@ -112,7 +112,7 @@ test('the live dashboard in headless Chromium during a real run', { timeout: 120
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const script = join(dir, 'run.mjs');
   writeFileSync(script, CHILD(join(dir, 'flaky-marker')));
-  const child = spawn(process.execPath, ['--conditions=spillway-source', '--import', 'tsx', script], {
+  const child = spawn(process.execPath, nodeScript(script), {
     cwd: root,
     stdio: ['pipe', 'pipe', 'pipe'],
   });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { cpSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ROOT, tempDir } from '../../helpers.ts';
+import { BUILD, ROOT, tempDir } from '../../helpers.ts';
 import * as main from '../../../index.ts';
 import * as extend from '../../../lib/entry/extend.ts';
 
@@ -17,12 +17,15 @@ type Spillway = typeof here;
 
 async function secondCopy(): Promise<Spillway> {
   const dir = tempDir('spillway-copy-');
-  for (const part of ['index.ts', 'package.json', 'lib', 'sources', 'transforms', 'sinks'])
-    cpSync(join(ROOT, part), join(dir, part), { recursive: true });
+  // a copy of what this process runs: the sources, or the build `npm test` made
+  const from = BUILD ?? ROOT;
+  const ext = BUILD === undefined ? '.ts' : '.js';
+  for (const part of [`index${ext}`, 'package.json', 'lib', 'sources', 'transforms', 'sinks'])
+    cpSync(join(from, part), join(dir, part), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
   const [copyMain, copyExtend] = await Promise.all([
-    import(pathToFileURL(join(dir, 'index.ts')).href),
-    import(pathToFileURL(join(dir, 'lib/entry/extend.ts')).href),
+    import(pathToFileURL(join(dir, `index${ext}`)).href),
+    import(pathToFileURL(join(dir, `lib/entry/extend${ext}`)).href),
   ]);
   return { ...copyMain, ...copyExtend } as Spillway;
 }

@@ -55,7 +55,7 @@ test('formatReport: rows, bytes, duration, stages, memory, spills, errors by pol
   assert.match(text, /^ {2}fromCsv +source +- +2,994 +12 +\S+ (ms|s) +6$/m);
   assert.match(text, /^ {2}map +transform +2,994 +2,994 +12 /m);
   assert.match(text, /^ {2}toSpill +sink +2,994 +- +12 /m);
-  assert.match(text, /memory: peak RSS \d+ MB, mean \d+ MB, min \d+ MB of limit 4\.0 GB/);
+  assert.match(text, /memory: peak RSS [\d.]+ MB, mean [\d.]+ MB, min [\d.]+ MB of limit 4\.0 GB/);
   assert.match(text, /governor: paused \S+ (ms|s|min) over 0 pressure events, .* 0 leak warnings/);
   assert.match(text, /spills: \d+ spills moved .* out of memory; .* on disk in 12 batches/);
   assert.match(text, /errors: 0 skipped, 6 dead-lettered \(fromCsv 6\)/);

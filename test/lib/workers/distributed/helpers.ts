@@ -7,13 +7,12 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
-import { nodeScript, skipUnlessCI } from '../../../helpers.ts';
+import { ROOT, nodeScript, skipUnlessCI } from '../../../helpers.ts';
 
 /** The project root. */
-export const ROOT = resolve(fileURLToPath(new URL('../../../..', import.meta.url)));
+export { ROOT };
 
 /** Why the distributed tests skip, or false when redis-server is on PATH. */
 export const skipReason: string | false = skipUnlessCI(

@@ -9,6 +9,9 @@ import { WorkerPool } from '../../../../lib/workers/pool/worker-pool.ts';
 import { bundledEntry } from '../../../../lib/workers/pool/entry-bundle.ts';
 import { ENTRY_URL } from '../../../../lib/workers/pool/pool-worker.ts';
 import { fixture } from './helpers.ts';
+import { ROOT } from '../../../helpers.ts';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 test('the entry bundles to a data: URL from source (nothing to bundle once built)', async () => {
   const bundle = await bundledEntry(ENTRY_URL);
@@ -23,7 +26,7 @@ test('a JavaScript module runs in threads without tsx; a TypeScript module gets 
   } finally {
     await js.close();
   }
-  const ts = new WorkerPool(new URL('../../../fixtures/pool/row.ts', import.meta.url), { workers: 1 });
+  const ts = new WorkerPool(pathToFileURL(join(ROOT, 'test/fixtures/pool/row.ts')), { workers: 1 });
   try {
     // row.ts itself is TypeScript: that it runs at all shows the loader is there
     assert.equal((await ts.run(0, [{ n: 2 }])).length, 1);

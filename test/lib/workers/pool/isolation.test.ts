@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { childRss } from '../../../../lib/memory/child-rss.ts';
 import { WorkerError } from '../../../../lib/core/errors.ts';
 import { WorkerPool } from '../../../../lib/workers/pool/worker-pool.ts';
 import { alive, fixture } from './helpers.ts';
+import { ROOT } from '../../../helpers.ts';
 
 const MB = 1024 * 1024;
-const projectRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+const projectRoot = ROOT;
 
 describe('process isolation', () => {
   test('a child over workerMemoryLimit is killed, counted as memory, and its batch fails after retries', async () => {
