@@ -16,7 +16,7 @@
 import { inferCell } from '../cast.ts';
 import { isBlank } from '../read/blanks.ts';
 import { FIELD_ESCAPED, type ScannedRecord } from './scan-types.ts';
-import { DECIMAL, DECIMAL_NOT, DECIMAL_OK, scanDecimal } from './cells.ts';
+import { copyShort, DECIMAL, DECIMAL_NOT, DECIMAL_OK, scanDecimal, viewOf } from './cells.ts';
 
 /** An empty cell (null). */
 export const K_NULL = 1;
@@ -81,6 +81,13 @@ export class CellStore {
   /** Bigint cells, by cell index. */
   bigints: Map<number, bigint> | undefined;
   #cell = 0;
+  /** A DataView of each text buffer, for copying text four bytes at a time. */
+  readonly #textViews: DataView[];
+  /** Each text buffer's length, kept beside {@link CellStore.textLengths} (no Buffer touched to check room). */
+  readonly #textCaps: Int32Array;
+  /** The scanner window {@link CellStore.fillRow} last copied from, and a DataView of it. */
+  #window: Buffer | undefined;
+  #windowView: DataView = viewOf(Buffer.alloc(0));
 
   /**
    * @param width columns per row
@@ -102,11 +109,15 @@ export class CellStore {
     const buffers = this.columnText ? width : 1;
     const perRow = scratch.textPerRow?.length === buffers ? scratch.textPerRow : undefined;
     this.texts = new Array<Buffer>(buffers);
+    this.#textViews = new Array<DataView>(buffers);
+    this.#textCaps = new Int32Array(buffers);
     this.textLengths = new Int32Array(buffers);
     for (let b = 0; b < buffers; b++) {
       // the last batch's bytes per row with 1/8 to spare, else the row's bytes shared out
       const expect = perRow ? perRow[b]! * rows * 1.125 : (Math.min(rows, cap / w) * bytesPerRow) / buffers;
       this.texts[b] = Buffer.allocUnsafeSlow(Math.max(64, Math.min(Math.ceil(expect), 1 << 24)));
+      this.#textViews[b] = viewOf(this.texts[b]!);
+      this.#textCaps[b] = this.texts[b]!.length;
     }
   }
 
@@ -165,6 +176,8 @@ export class CellStore {
     const grown = Buffer.allocUnsafeSlow(Math.max(bytes.length * 2, used + extra));
     bytes.copy(grown, 0, 0, used);
     this.texts[b] = grown;
+    this.#textViews[b] = viewOf(grown);
+    this.#textCaps[b] = grown.length;
     return grown;
   }
 
@@ -215,6 +228,75 @@ export class CellStore {
         this.nonAscii[c] = 1;
         break;
       }
+    }
+  }
+
+  /**
+   * Appends the scanner's current record as one row (after {@link CellStore.beginRow}): what
+   * {@link CellStore.infer} (`infer`) or {@link CellStore.string} gives each cell, with the
+   * common cells (empty, a plain decimal, plain text) read here with the record's arrays and the
+   * store's loaded once a row, not once a cell; any other cell goes to those methods.
+   */
+  fillRow(scanner: ScannedRecord, infer: boolean, windowAscii: boolean, decode: (f: number) => string): void {
+    const width = this.width;
+    if (!this.columnText) {
+      for (let c = 0; c < width; c++)
+        if (infer) this.infer(scanner, c, windowAscii, decode);
+        else this.string(scanner, c, windowAscii);
+      return;
+    }
+    const w = scanner.window;
+    const starts = scanner.fieldStarts;
+    const ends = scanner.fieldEnds;
+    const flags = scanner.fieldFlags;
+    const kinds = this.kinds;
+    const nums = this.nums;
+    const cellEnds = this.ends;
+    const masks = this.masks;
+    const lengths = this.textLengths;
+    if (w !== this.#window) {
+      this.#window = w;
+      this.#windowView = viewOf(w);
+    }
+    const wv = this.#windowView;
+    const views = this.#textViews;
+    const caps = this.#textCaps;
+    for (let f = 0; f < width; f++) {
+      const s = starts[f]!;
+      const e = ends[f]!;
+      let kind = K_STRING;
+      let num = 0;
+      if (flags[f] !== 0) kind = 0;
+      else if (s === e) kind = infer ? K_NULL : K_STRING;
+      else if (infer) {
+        const c = w[s]!;
+        if ((c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46) {
+          const status = scanDecimal(w, s, e);
+          if (status === DECIMAL_OK) {
+            num = DECIMAL[0]!;
+            kind = numberKind(num);
+          } else if (status !== DECIMAL_NOT || isBlank(w[e - 1]!)) kind = 0;
+        } else if (c === 116 || c === 102 || c === 32 || c === 9) kind = 0; // true, false, blanks: infer()
+      }
+      if (kind === 0) {
+        if (infer) this.infer(scanner, f, windowAscii, decode);
+        else this.string(scanner, f, windowAscii);
+        continue;
+      }
+      if (kind === K_STRING && e > s) {
+        const at = lengths[f]!;
+        if (at + (e - s) > caps[f]!) this.#room(f, e - s);
+        if (e - s <= 64) copyShort(wv, s, e, views[f]!, at);
+        else w.copy(this.texts[f]!, at, s, e);
+        lengths[f] = at + (e - s);
+        if (!windowAscii) this.nonAscii[f] = 1;
+      }
+      const k = this.#cell++;
+      kinds[k] = kind;
+      // a text cell's number is never read (value() and the Arrow columns read its bytes)
+      if (kind !== K_STRING) nums[k] = num;
+      cellEnds[k] = lengths[f]!;
+      masks[f]! |= kind;
     }
   }
 

@@ -45,33 +45,57 @@ export const DECIMAL = new Float64Array(1);
  */
 export function scanDecimal(buf: Uint8Array, start: number, end: number): number {
   let p = start;
-  let c = buf[p]!;
-  let negative = false;
-  if (c === 45 || c === 43) {
-    negative = c === 45;
-    p++;
-  }
+  const sign = buf[p]!;
+  if (sign === 45 || sign === 43) p++;
+  // the integer digits, then the fraction's: two tight loops, not one testing for the dot per byte
   let m = 0;
-  let digits = 0;
-  let fraction = 0;
-  let dot = false;
+  let d = 0;
+  const intStart = p;
   for (; p < end; p++) {
-    c = buf[p]!;
-    const d = c - 48;
-    if (d >= 0 && d <= 9) {
+    d = buf[p]! - 48;
+    if (d < 0 || d > 9) break;
+    m = m * 10 + d;
+  }
+  let digits = p - intStart;
+  let fraction = 0;
+  if (p < end && buf[p] === 46) {
+    const fracStart = ++p;
+    for (; p < end; p++) {
+      d = buf[p]! - 48;
+      if (d < 0 || d > 9) break;
       m = m * 10 + d;
-      digits++;
-      if (dot) fraction++;
-      if (m > MAX_SAFE) return DECIMAL_SLOW;
-    } else if (c === 46 && !dot) {
-      dot = true;
-    } else return (c === 101 || c === 69) && digits > 0 ? DECIMAL_SLOW : DECIMAL_NOT;
+    }
+    fraction = p - fracStart;
+    digits += fraction;
+  }
+  // m only grows with each digit: past 2^53 at the end means past it at some digit (the general path)
+  if (m > MAX_SAFE) return DECIMAL_SLOW;
+  if (p < end) {
+    const c = buf[p]!;
+    return (c === 101 || c === 69) && digits > 0 ? DECIMAL_SLOW : DECIMAL_NOT;
   }
   if (digits === 0) return DECIMAL_NOT;
   if (fraction > 22) return DECIMAL_SLOW;
   const v = fraction === 0 ? m : m / POW10[fraction]!;
-  DECIMAL[0] = negative ? -v : v;
+  DECIMAL[0] = sign === 45 ? -v : v;
   return DECIMAL_OK;
+}
+
+/** A DataView over `bytes` (the same memory). */
+export function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * Copies bytes [s, e) of `from` to `to` at `at`: four at a time (a DataView reads and writes
+ * unaligned), then the rest. About half the time of a byte loop on short text, and far less than
+ * Buffer.copy's native call below a few dozen bytes.
+ */
+export function copyShort(from: DataView, s: number, e: number, to: DataView, at: number): void {
+  let p = s;
+  let o = at;
+  for (const e4 = e - 3; p < e4; p += 4, o += 4) to.setUint32(o, from.getUint32(p));
+  for (; p < e; p++, o++) to.setUint8(o, from.getUint8(p));
 }
 
 /** {@link scanDecimal} as a value: the number, {@link SLOW} or {@link NOT_NUMBER}. */

@@ -50,10 +50,8 @@ export class ColumnBatch {
   /** Appends the scanner's current record (it has exactly as many fields as there are columns). */
   add(scanner: ScannedRecord, windowAscii: boolean, decode: (f: number) => string): void {
     const store = this.#store;
-    const width = store.width;
     store.beginRow();
-    if (this.#infer) for (let c = 0; c < width; c++) store.infer(scanner, c, windowAscii, decode);
-    else for (let c = 0; c < width; c++) store.string(scanner, c, windowAscii);
+    store.fillRow(scanner, this.#infer, windowAscii, decode);
     store.endRow();
   }
 

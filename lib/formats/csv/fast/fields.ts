@@ -10,17 +10,20 @@ export class FieldList {
   fieldEnds = new Int32Array(64);
   fieldFlags = new Uint8Array(64);
   fieldCount = 0;
+  /** The arrays' length, kept as a number: a typed array's `length` costs more than a field here. */
+  #capacity = 64;
   /** csv-parse's line at the start of the next record. */
   lineStart = 1;
 
   /** Appends a field to the current record (the emulation's records too). */
   addField(start: number, end: number, flag: number): void {
     const n = this.fieldCount;
-    if (n === this.fieldStarts.length) {
+    if (n === this.#capacity) {
       if (n >= MAX_CSV_FIELDS) throw tooManyFields(this.lineStart);
       this.fieldStarts = grown(this.fieldStarts, new Int32Array(n * 2));
       this.fieldEnds = grown(this.fieldEnds, new Int32Array(n * 2));
       this.fieldFlags = grown(this.fieldFlags, new Uint8Array(n * 2));
+      this.#capacity = n * 2;
     }
     this.fieldStarts[n] = start;
     this.fieldEnds[n] = end;

@@ -78,6 +78,8 @@ export class CsvScanner extends FieldList implements ScannedRecord, EmulationHos
   readonly #inline: boolean;
   readonly #sink: ScanSink;
   readonly #stop: Uint8Array;
+  /** The highest byte in #stop: a byte above it needs no table look-up (most text is above `,`). */
+  readonly #stopMax: number;
   /** Most bytes an unfinished record may hold (limits.ts; lowered only by tests). */
   readonly #maxRecord: number;
   #pending: Buffer[] = [];
@@ -108,6 +110,7 @@ export class CsvScanner extends FieldList implements ScannedRecord, EmulationHos
     this.#stop = new Uint8Array(256);
     for (const b of [this.delimiter, LF, CR, QUOTE]) this.#stop[b] = 1;
     if (this.#inline) this.#stop[this.#comment] = 1;
+    this.#stopMax = this.#stop.lastIndexOf(1);
   }
 
   /** Scans a chunk; complete records go to the sink, an unfinished one waits for more bytes. */
@@ -284,7 +287,11 @@ export class CsvScanner extends FieldList implements ScannedRecord, EmulationHos
   /** Where the plain run from `p` ends: at a delimiter, quote, CR, LF or the end of the window. */
   #plainEnd(buf: Buffer, p: number, len: number): number {
     const stop = this.#stop;
-    while (p < len && stop[buf[p]!] === 0) p++;
+    const max = this.#stopMax;
+    for (; p < len; p++) {
+      const c = buf[p]!;
+      if (c <= max && stop[c] !== 0) break;
+    }
     return p;
   }
 

@@ -97,7 +97,14 @@ function chooseDialect(
   for (const quote of quotes) {
     const escapes = hints.escape !== undefined ? [hints.escape] : text.includes(`\\${quote}`) ? ['\\', quote] : [quote];
     for (const escape of escapes) {
+      let absentTried = false;
       for (const delimiter of hints.delimiter !== undefined ? [hints.delimiter] : DELIMITERS) {
+        // a delimiter the sample lacks splits it as any other lacking one does (one field a line)
+        // and scores the same, so only the first such, which wins ties, is worth a split
+        if (!text.includes(delimiter)) {
+          if (absentTried) continue;
+          absentTried = true;
+        }
         const records = splitSample(text, delimiter, quote, escape, comment, truncated);
         const run = dominantRun(records);
         // several columns, mostly consistent, beat one column: bad records must not make a file one column wide

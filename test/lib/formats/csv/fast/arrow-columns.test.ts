@@ -117,3 +117,24 @@ test('narrow files hand each text column its own buffer; batches of changing tex
   assert.equal(batches[2]!.arrow!.getChildAt(1)!.get(0), 'éé "0"');
   assert.ok(COLUMN_TEXT_MAX < INITIAL_CELLS / 2 + 3, 'the wide test above covers the shared text buffer');
 });
+
+test('text of every length up to 80 bytes, at every alignment, reads back as written (short copies go four bytes at a time)', () => {
+  // lengths around the 4-byte steps and the 64-byte cut to Buffer.copy; a prefix column of 0-3
+  // bytes shifts each value's start, so every length is copied from each alignment
+  const values: string[][] = [];
+  for (let len = 0; len <= 80; len++)
+    for (let shift = 0; shift < 4; shift++) {
+      const text = Array.from({ length: len }, (_, k) => String.fromCharCode(97 + ((len + k) % 26))).join('');
+      // a multi-byte character now and then, so a copy also crosses a UTF-8 sequence
+      values.push(['p'.repeat(shift), len % 7 === 3 ? `é${text.slice(2)}` : text, `x${text}`]);
+    }
+  const csv = `pad,text,more\n${values.map((v) => v.join(',')).join('\n')}\n`;
+  for (const infer of [true, false]) {
+    const rows = rowsOf(read(csv, 'arrow', infer, 37)) as Record<string, unknown>[];
+    assert.equal(rows.length, values.length);
+    for (const [i, [pad, text, more]] of values.entries()) {
+      const nullIfEmpty = (s: string) => (infer && s === '' ? null : s);
+      assert.deepEqual(rows[i], { pad: nullIfEmpty(pad!), text: nullIfEmpty(text!), more }, `row ${i}, infer ${infer}`);
+    }
+  }
+});
