@@ -5,18 +5,30 @@
  * partial states, to one of N hash partitions and the table starts empty; at the end each
  * partition is merged into a table of its own (chunks in the order they were written, so
  * first/last stay right), and a partition still too big is repartitioned with another seed.
+ *
+ * A table written out holding more than {@link PASS_RATIO} groups per row it took in does not
+ * aggregate: later rows then skip it and go to the partitions as one-row groups (row-groups.ts),
+ * in pieces of {@link PASS_ROWS} (row batches only: an Arrow batch's keys are read as codes).
  */
 import { flushDue } from './flush-policy.ts';
 import type { RecordBatch } from 'apache-arrow';
 import type { Row } from '../core/batch.ts';
 import { AbortError } from '../core/errors.ts';
 import { GroupTable, type GroupChunk, type TablePlan } from './group-table.ts';
+import { RowGroups } from './row-groups.ts';
 import { MAX_DEPTH, MIN_REPARTITION, openPartitions, type HashPartitions } from './hash-partitions.ts';
 import { watchLevels } from '../memory/level-watch.ts';
 import type { HashAggregatorOptions } from './operator-options.ts';
 
 /** Groups per spilled chunk record. */
 const PIECE = 2048;
+/** Groups per row taken in above which a table written out did not aggregate (see the module comment). */
+const PASS_RATIO = 0.5;
+/** One-row groups gathered before they are written to the partitions. */
+const PASS_ROWS = 32_768;
+
+/** What {@link ColumnarAggregator} writes to partitions: a group table, or rows as one-row groups. */
+type Flushable = Pick<GroupTable, 'size' | 'bytes' | 'partitions' | 'chunk'>;
 
 /** Columnar hash aggregation with spilling: feed rows with {@link ColumnarAggregator.addEach}, then iterate {@link ColumnarAggregator.finish}. */
 export class ColumnarAggregator {
@@ -29,6 +41,12 @@ export class ColumnarAggregator {
   #busy: Promise<void> = Promise.resolve();
   #failure: unknown;
   #input = true;
+  /** Rows folded into the table since it was last empty. */
+  #rowsIn = 0;
+  /** One-row groups waiting for the partitions, once the table is skipped (see the module comment). */
+  #passing: RowGroups | undefined;
+  /** An Arrow batch came: its keys are read as codes, not values, so the table is never skipped. */
+  #arrow = false;
   readonly #unwatch: () => void;
 
   constructor(plan: TablePlan, options: HashAggregatorOptions) {
@@ -47,6 +65,9 @@ export class ColumnarAggregator {
     });
   }
 
+  /** Rows that skipped the table as one-row groups (see the module comment). */
+  passedRows = 0;
+
   /** Estimated bytes the table holds now. */
   get bytes(): number {
     return this.#table.bytes;
@@ -62,7 +83,9 @@ export class ColumnarAggregator {
     await this.#busy;
     if (this.#failure !== undefined) throw this.#failure;
     const work = (async () => {
+      if (this.#passing) return this.#pass(this.#passing, n, rowAt, keepAt);
       this.#table.add(n, rowAt, keepAt);
+      this.#rowsIn += n;
       await this.#flushIfNeeded();
     })();
     this.#busy = work.catch(() => {});
@@ -74,7 +97,14 @@ export class ColumnarAggregator {
     await this.#busy;
     if (this.#failure !== undefined) throw this.#failure;
     const work = (async () => {
+      this.#arrow = true;
+      if (this.#passing) {
+        // rows that skipped the table go out first, so that first/last see them before this batch
+        await this.#flush(this.#passing, this.#partitions!, 0);
+        this.#passing = undefined;
+      }
       if (!this.#table.addArrow(batch, rowAt, keepAt)) this.#table.add(batch.numRows, rowAt, keepAt);
+      this.#rowsIn += batch.numRows;
       await this.#flushIfNeeded();
     })();
     this.#busy = work.catch(() => {});
@@ -84,8 +114,19 @@ export class ColumnarAggregator {
   async #flushIfNeeded(): Promise<void> {
     if (!this.#mustFlush(this.#table)) return;
     this.#partitions ??= await this.#newPartitions();
+    if (!this.#arrow && this.#table.size > PASS_RATIO * this.#rowsIn) this.#passing ??= new RowGroups(this.#plan);
     await this.#flush(this.#table, this.#partitions, 0);
     this.#table = new GroupTable(this.#plan);
+    this.#rowsIn = 0;
+  }
+
+  /** Adds rows as one-row groups, written to the partitions every {@link PASS_ROWS}. */
+  async #pass(groups: RowGroups, n: number, rowAt: (i: number) => Row, keepAt?: (i: number) => Row): Promise<void> {
+    groups.append(n, rowAt, keepAt);
+    this.passedRows += n;
+    if (groups.size < PASS_ROWS) return;
+    this.#passing = new RowGroups(this.#plan);
+    await this.#flush(groups, this.#partitions!, 0);
   }
 
   /** Over budget, or the governor's level says so (flush-policy.ts). */
@@ -105,7 +146,7 @@ export class ColumnarAggregator {
   }
 
   /** Writes every group of `table` to `parts` by the hash of its key under `seed`. */
-  async #flush(table: GroupTable, parts: HashPartitions, seed: number): Promise<void> {
+  async #flush(table: Flushable, parts: HashPartitions, seed: number): Promise<void> {
     this.#checkAbort();
     const each = table.size === 0 ? 0 : Math.ceil(table.bytes / table.size);
     const which = table.partitions(seed, parts.fanout);
@@ -123,7 +164,8 @@ export class ColumnarAggregator {
       }
       lists[p] = [];
     }
-    this.#options.counters.flushes++;
+    // `spills` counts tables written out by budget or level, not pieces of rows that skipped one
+    if (table instanceof GroupTable) this.#options.counters.flushes++;
   }
 
   /** Yields the output rows, in batches, once the input has ended. */
@@ -136,6 +178,9 @@ export class ColumnarAggregator {
       yield* this.#output(this.#table);
       return;
     }
+    // the one-row groups came after the table was last written out, the table's groups after them
+    if (this.#passing) await this.#flush(this.#passing, parts, 0);
+    this.#passing = undefined;
     await this.#flush(this.#table, parts, 0);
     this.#table = new GroupTable(this.#plan);
     await parts.finish();
@@ -190,6 +235,7 @@ export class ColumnarAggregator {
     this.#unwatch();
     this.#input = false;
     this.#table = new GroupTable(this.#plan);
+    this.#passing = undefined;
     for (const parts of this.#open) await parts.dispose().catch(() => {});
     this.#open.clear();
   }

@@ -177,7 +177,12 @@ export class GroupTable {
 
   /** The groups `ids` as a chunk (their key values, exported states, kept rows). */
   chunk(ids: readonly number[]): GroupChunk {
-    const keys = this.#dicts.map((d, c) => ids.map((g) => d.values[this.#code(g, c)]));
+    const keys = this.#dicts.map((d, c) => {
+      const codes = this.#index?.codes[c];
+      const out = new Array<unknown>(ids.length);
+      for (let j = 0; j < ids.length; j++) out[j] = d.values[codes ? codes[ids[j]!]! : ids[j]!];
+      return out;
+    });
     const states = this.#columns.map((column) => column.exportStates(ids));
     const rows = this.#plan.keepRows ? ids.map((g) => this.#rows[g]!) : undefined;
     return { keys, states, rows };

@@ -3,15 +3,19 @@
  * by column and found through a trie of Maps over the key values, join-table.ts, so no key string
  * is built per row), and left batches probe it as they arrive. When the build passes its budget, both sides
  * are partitioned by key hash to spill files (grace hash join): the right side during the build,
- * the left side as it arrives; at the end each partition pair is joined on its own, and a right
- * partition still too big is repartitioned (both sides) with another hash seed, recursively.
+ * the left side as it arrives; at the end each partition pair is joined on its own, its right
+ * rows built into a {@link JoinTable} as the in-memory join does (compiled output rows, values by
+ * column), and a right partition still too big is repartitioned (both sides) with another hash
+ * seed, recursively. Partitions hold the rows alone (their key is read again from them).
  * Nulls never match (SQL): a left row with a null key is unmatched at once; a right row with a
  * null key is only ever output unmatched (right and full joins).
  */
 import { estimateRowsBytes, type Row } from '../core/batch.ts';
 import { AbortError } from '../core/errors.ts';
 import type { GovernorGate } from '../core/stage.ts';
-import { columnGetter, hasNullKey, hashKey, keyEncoder, type KeyGetter } from './key-encoding.ts';
+import { columnGetter, hasNullKey, keyEncoder, type KeyGetter } from './key-encoding.ts';
+import { hashCanonical } from './key-dictionary.ts';
+import { canonicalKey } from './key-trie.ts';
 import { JoinTable } from './join-table.ts';
 import { MAX_DEPTH, MIN_REPARTITION, openPartitions, type HashPartitions } from './hash-partitions.ts';
 import type { OperatorScratch } from './operator-scratch.ts';
@@ -21,16 +25,25 @@ import type { JoinOutput } from './join-output.ts';
 /** The six join kinds. */
 export type JoinHow = 'inner' | 'left' | 'right' | 'full' | 'semi' | 'anti';
 
-/** Rows of one key on the build side, and whether any left row matched them. */
-interface Entry {
-  rows: Row[];
-  matched: boolean;
-  /** The rows' output pairs (JoinOutput.project), made once the key matches a second time. */
-  pairs?: unknown[][];
+/**
+ * A row's partition key: the canonical form of its one key value (key-trie.ts `canonicalKey`: a
+ * number stays a number), or the encoded string of several. Equal keys under SQL equality give
+ * equal forms, without a string built per row. Partitions hold the rows alone: a partition's
+ * join finds them in a {@link JoinTable} by their key columns, as the in-memory join does.
+ */
+type PartKey = unknown;
+
+/** The {@link PartKey} function of `columns`. */
+function partKey(columns: readonly string[]): (row: Row) => PartKey {
+  if (columns.length > 1) return keyEncoder(columns);
+  const name = columns[0]!;
+  return (row) => canonicalKey((row as Record<string, unknown>)[name]);
 }
 
-/** A record in a partition: the encoded key (null for a null key) and the row. */
-type JoinRecord = [key: string | null, row: Row];
+/** The partition (0..fanout-1) of a non-null {@link PartKey} under hash `seed`. */
+function partitionOf(key: PartKey, seed: number, fanout: number): number {
+  return (hashCanonical(key, seed) >>> 0) % fanout;
+}
 
 /** Options of {@link HashJoin}. */
 export interface HashJoinOptions {
@@ -54,8 +67,8 @@ const ENTRY_BYTES = 120;
 /** A hash join: {@link HashJoin.build} the right side, {@link HashJoin.probe} left batches, then {@link HashJoin.finish}. */
 export class HashJoin {
   readonly #o: HashJoinOptions;
-  readonly #leftKey: (row: Row) => string;
-  readonly #rightKey: (row: Row) => string;
+  readonly #leftKey: (row: Row) => PartKey;
+  readonly #rightKey: (row: Row) => PartKey;
   readonly #leftGet: readonly KeyGetter[];
   readonly #fanout: number;
   readonly #table: JoinTable;
@@ -68,8 +81,8 @@ export class HashJoin {
 
   constructor(options: HashJoinOptions) {
     this.#o = options;
-    this.#leftKey = keyEncoder(options.leftKeys);
-    this.#rightKey = keyEncoder(options.rightKeys);
+    this.#leftKey = partKey(options.leftKeys);
+    this.#rightKey = partKey(options.rightKeys);
     this.#leftGet = options.leftKeys.map(columnGetter);
     this.#table = new JoinTable(options.rightKeys, options.how === 'right' || options.how === 'full');
     this.#fanout = options.fanout ?? 16;
@@ -118,33 +131,39 @@ export class HashJoin {
       // grace: everything built so far goes to partitions, and so does the rest
       this.#rightParts = await this.#newPartitions();
       this.#leftParts = await this.#newPartitions();
-      for (let start = 0; start < table.length; start += 4096) {
-        const held: Row[] = [];
-        for (let i = start; i < Math.min(table.length, start + 4096); i++) held.push(table.row(i));
-        await this.#partitionRight(held, this.#rightParts, 0, estimateRowsBytes(held) / held.length + ENTRY_BYTES);
-      }
-      table.clear();
+      await this.#spillTable(table, this.#rightParts, 0);
       this.#bytes = 0;
       this.#o.counters.flushes++;
     }
   }
 
+  /** Writes the rows of `table` to `parts` by key hash under `seed`, then empties it. */
+  async #spillTable(table: JoinTable, parts: HashPartitions, seed: number): Promise<void> {
+    for (let start = 0; start < table.length; start += 4096) {
+      const held: Row[] = [];
+      for (let i = start; i < Math.min(table.length, start + 4096); i++) held.push(table.row(i));
+      await this.#partitionRight(held, parts, seed, estimateRowsBytes(held) / held.length + ENTRY_BYTES);
+    }
+    table.clear();
+  }
+
+  /** Writes right rows to `parts` by key hash under `seed` (null keys to partition 0, kept for right and full joins only). */
   async #partitionRight(rows: readonly Row[], parts: HashPartitions, seed: number, each: number): Promise<void> {
     const keys = this.#o.rightKeys;
     const keepNull = this.#o.how === 'right' || this.#o.how === 'full';
     for (const row of rows) {
-      let record: JoinRecord;
-      let p: number;
-      if (hasNullKey(row, keys)) {
-        if (!keepNull) continue;
-        record = [null, row];
-        p = 0;
-      } else {
-        const key = this.#rightKey(row);
-        record = [key, row];
-        p = hashKey(key, seed) % parts.fanout;
-      }
-      const pending = parts.add(p, record, each);
+      let p = 0;
+      if (!hasNullKey(row, keys)) p = partitionOf(this.#rightKey(row), seed, parts.fanout);
+      else if (!keepNull) continue;
+      const pending = parts.add(p, row, each);
+      if (pending) await pending;
+    }
+  }
+
+  /** Writes left rows (no null keys) to `parts` by key hash under `seed`. */
+  async #partitionLeft(rows: readonly Row[], parts: HashPartitions, seed: number, each: number): Promise<void> {
+    for (const row of rows) {
+      const pending = parts.add(partitionOf(this.#leftKey(row), seed, parts.fanout), row, each);
       if (pending) await pending;
     }
   }
@@ -161,28 +180,23 @@ export class HashJoin {
     if (leftParts) {
       // the build is over: its last buffered records go to disk before the left side fills partitions
       await this.#rightParts?.finish();
-      const each = estimateRowsBytes(rows) / rows.length;
       const unmatched: Row[] = [];
+      const keyed: Row[] = [];
       for (const row of rows) {
-        if (hasNullKey(row, keys)) {
-          if (how === 'left' || how === 'full') unmatched.push(output.leftOnly(row));
-          else if (how === 'anti') unmatched.push(row);
-          continue;
-        }
-        const key = this.#leftKey(row);
-        const pending = leftParts.add(hashKey(key, 0) % leftParts.fanout, [key, row] satisfies JoinRecord, each);
-        if (pending) await pending;
+        if (!hasNullKey(row, keys)) keyed.push(row);
+        else if (how === 'left' || how === 'full') unmatched.push(output.leftOnly(row));
+        else if (how === 'anti') unmatched.push(row);
       }
+      await this.#partitionLeft(keyed, leftParts, 0, estimateRowsBytes(rows) / rows.length);
       await sink(unmatched);
       return;
     }
-    await sink(this.#probeTable(rows));
+    await sink(this.#probeTable(rows, this.#table));
   }
 
-  /** Joins left rows against the in-memory table. */
-  #probeTable(rows: readonly Row[]): Row[] {
+  /** Joins left rows against `table` (the in-memory build, or a partition's). */
+  #probeTable(rows: readonly Row[], table: JoinTable): Row[] {
     const out: Row[] = [];
-    const table = this.#table;
     const get = this.#leftGet;
     const keys = this.#o.leftKeys;
     const how = this.#o.how;
@@ -200,47 +214,12 @@ export class HashJoin {
     return out;
   }
 
-  /** Joins the records' rows against a partition's `table`. */
-  #probeRecords(table: Map<string, Entry>, records: readonly JoinRecord[]): Row[] {
-    const out: Row[] = [];
-    for (const [key, row] of records) this.#joinRow(out, row, key === null ? undefined : table.get(key));
-    return out;
-  }
-
-  /** Appends what left row `row` gives, `entry` being its match (undefined: none), to `out`. */
-  #joinRow(out: Row[], row: Row, entry: Entry | undefined): void {
-    switch (this.#o.how) {
-      case 'semi':
-        if (entry) out.push(row);
-        return;
-      case 'anti':
-        if (!entry) out.push(row);
-        return;
-      default:
-        if (entry) {
-          const output = this.#o.output;
-          if (!entry.matched) {
-            // first match: project on the fly (in a large x large join most keys match once)
-            entry.matched = true;
-            for (const right of entry.rows) out.push(output.both(row, right));
-          } else if (entry.pairs || this.#bytes < this.#o.budget / 2) {
-            // the pairs are held with the table: metered, and only while it is well under budget
-            if (!entry.pairs) {
-              entry.pairs = entry.rows.map((right) => output.project(right));
-              this.#bytes += 32 * entry.rows.length * (1 + entry.pairs[0]!.length);
-            }
-            for (const p of entry.pairs) out.push(output.withPairs(row, p));
-          } else for (const right of entry.rows) out.push(output.both(row, right));
-        } else if (this.#o.how === 'left' || this.#o.how === 'full') out.push(this.#o.output.leftOnly(row));
-    }
-  }
-
   /** Emits what is left: unmatched right rows (right/full joins), and the partitioned join. */
   async finish(sink: JoinSink): Promise<void> {
     const rightParts = this.#rightParts;
     const leftParts = this.#leftParts;
     if (!rightParts || !leftParts) {
-      await this.#emitTableUnmatched(sink);
+      await this.#emitTableUnmatched(this.#table, sink);
       this.#table.clear();
       return;
     }
@@ -250,12 +229,11 @@ export class HashJoin {
     await this.#joinAll(rightParts, leftParts, 1, sink);
   }
 
-  /** Unmatched rows of the in-memory table (right and full joins). */
-  async #emitTableUnmatched(sink: JoinSink): Promise<void> {
+  /** Unmatched rows of `table` (right and full joins). */
+  async #emitTableUnmatched(table: JoinTable, sink: JoinSink): Promise<void> {
     const how = this.#o.how;
     if (how !== 'right' && how !== 'full') return;
     const output = this.#o.output;
-    const table = this.#table;
     let out: Row[] = [];
     for (const i of table.unmatched()) {
       out.push(output.rightOnly(table.row(i)));
@@ -264,23 +242,6 @@ export class HashJoin {
         out = [];
       }
     }
-    await sink(out);
-  }
-
-  async #emitUnmatched(entries: Iterable<Entry>, nullRight: readonly Row[], sink: JoinSink): Promise<void> {
-    const how = this.#o.how;
-    if (how !== 'right' && how !== 'full') return;
-    const output = this.#o.output;
-    let out: Row[] = [];
-    for (const entry of entries) {
-      if (entry.matched) continue;
-      for (const row of entry.rows) out.push(output.rightOnly(row));
-      if (out.length >= 8192) {
-        await sink(out);
-        out = [];
-      }
-    }
-    for (const row of nullRight) out.push(output.rightOnly(row));
     await sink(out);
   }
 
@@ -303,37 +264,22 @@ export class HashJoin {
     depth: number,
     sink: JoinSink,
   ): Promise<void> {
-    const table = new Map<string, Entry>();
-    const nullRight: Row[] = [];
+    const how = this.#o.how;
+    const table = new JoinTable(this.#o.rightKeys, how === 'right' || how === 'full');
     this.#bytes = 0;
     let subRight: HashPartitions | undefined;
     for await (const chunk of rightParts.read(p)) {
       this.#checkAbort();
-      const records = chunk as JoinRecord[];
+      const rows = chunk as Row[];
       if (subRight) {
-        await this.#repartition(records, subRight, depth);
+        await this.#partitionRight(rows, subRight, depth, 64);
         continue;
       }
-      const each =
-        records.length === 0 ? 0 : estimateRowsBytes(records.map((r) => r[1])) / records.length + ENTRY_BYTES;
-      for (const [key, row] of records) {
-        if (key === null) nullRight.push(row);
-        else {
-          const entry = table.get(key);
-          if (entry) entry.rows.push(row);
-          else table.set(key, { rows: [row], matched: false });
-        }
-        this.#bytes += each;
-      }
-      if (depth < MAX_DEPTH && table.size >= MIN_REPARTITION * this.#fanout && this.#overBudget(true)) {
+      table.add(rows);
+      this.#bytes = table.bytes;
+      if (depth < MAX_DEPTH && table.keys >= MIN_REPARTITION * this.#fanout && this.#overBudget(true)) {
         subRight = await this.#newPartitions();
-        for (const [key, entry] of table) {
-          const q = hashKey(key, depth) % subRight.fanout;
-          for (const row of entry.rows) await subRight.add(q, [key, row] satisfies JoinRecord, each);
-        }
-        for (const row of nullRight) await subRight.add(0, [null, row] satisfies JoinRecord, each);
-        table.clear();
-        nullRight.length = 0;
+        await this.#spillTable(table, subRight, depth);
         this.#bytes = 0;
       }
     }
@@ -342,7 +288,7 @@ export class HashJoin {
       const subLeft = await this.#newPartitions();
       for await (const chunk of leftParts.read(p)) {
         this.#checkAbort();
-        await this.#repartition(chunk as JoinRecord[], subLeft, depth);
+        await this.#partitionLeft(chunk as Row[], subLeft, depth, 64);
       }
       await leftParts.remove(p);
       await subRight.finish();
@@ -353,18 +299,11 @@ export class HashJoin {
     }
     for await (const chunk of leftParts.read(p)) {
       this.#checkAbort();
-      await sink(this.#probeRecords(table, chunk as JoinRecord[]));
+      await sink(this.#probeTable(chunk as Row[], table));
     }
     await leftParts.remove(p);
-    await this.#emitUnmatched(table.values(), nullRight, sink);
-  }
-
-  async #repartition(records: readonly JoinRecord[], parts: HashPartitions, seed: number): Promise<void> {
-    for (const record of records) {
-      const q = record[0] === null ? 0 : hashKey(record[0], seed) % parts.fanout;
-      const pending = parts.add(q, record, 64);
-      if (pending) await pending;
-    }
+    await this.#emitTableUnmatched(table, sink);
+    table.clear();
   }
 
   /** Drops the table and deletes open partitions. */

@@ -4,7 +4,7 @@
  * collide silently: every value carries a type tag, strings are length-prefixed inside multi-column
  * keys, integers encode the same whether they arrive as a number or a bigint (Int64 columns read
  * with `int64: 'auto'` mix both), -0 encodes as 0 and every NaN as one NaN (DuckDB groups them so).
- * Also: the seeded hash that picks a spill partition, and the value order min/max use.
+ * Also: the value order min/max use (a spill partition is picked by key-dictionary.ts `hashCanonical`).
  */
 
 /** Encodes one value; `multi` adds what makes the concatenation of several values unambiguous. */
@@ -74,25 +74,6 @@ export function keyEncoder(columns: readonly string[]): (row: object) => string 
 export function hasNullKey(row: object, columns: readonly string[]): boolean {
   for (const name of columns) if (isNullish((row as Record<string, unknown>)[name])) return true;
   return false;
-}
-
-/**
- * A seeded 32-bit hash of an encoded key (FNV-1a over UTF-16 code units, then a murmur3
- * finaliser so that low bits mix). Another seed gives an independent partitioning, which is what
- * recursive repartitioning of a partition that is still too big needs.
- */
-export function hashKey(key: string, seed: number): number {
-  let h = (0x811c9dc5 ^ Math.imul(seed + 1, 0x9e3779b1)) >>> 0;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 /**

@@ -8,6 +8,11 @@
  * tag and a payload, strings gathered in one UTF-8 (or, with lone surrogates, UTF-16) text. Any
  * other piece (a Map, a Set, a typed array, records of mixed shapes) is structured-cloned as
  * before. Either way a piece decodes to what `v8.deserialize(v8.serialize(records))` gives.
+ *
+ * Each shape is compiled once into a writer and a reader (names JSON-quoted, so no input becomes
+ * code): the writer reads each property by its constant name and the reader builds a record as
+ * one literal, where walking the shape per record and storing properties one by one cost about
+ * as much as the rest of the spill together in a large x large join.
  */
 import v8 from 'node:v8';
 import { SpillError } from '../core/errors.ts';
@@ -107,30 +112,24 @@ class ShapedWriter {
     this.text += s;
   }
 
-  /** Writes `value` as `shape`; false when it does not have that shape. */
-  write(value: unknown, shape: Shape): boolean {
-    if (shape === 0) return this.#value(value);
-    if (typeof value !== 'object' || value === null || value instanceof Date) return false;
-    const keys = shape.keys;
-    const items = shape.items;
-    if (keys === undefined) {
-      if (!Array.isArray(value) || value.length !== items.length) return false;
-      for (let i = 0; i < items.length; i++) {
-        // a hole is not undefined: leave sparse arrays to the clone
-        if (!(i in value) || !this.write(value[i], items[i]!)) return false;
-      }
-      return true;
-    }
-    if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  /** True when `value` is an array of `n` items, none a hole (a compiled writer's check). */
+  array(value: unknown, n: number): boolean {
+    if (!Array.isArray(value) || value.length !== n) return false;
+    // a hole is not undefined: leave sparse arrays to the clone
+    for (let i = 0; i < n; i++) if (!(i in value)) return false;
+    return true;
+  }
+
+  /** True when `value` is a plain object whose keys are `keys`, in order (a compiled writer's check). */
+  object(value: unknown, keys: readonly string[]): boolean {
+    if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return false;
     let i = 0;
-    for (const key in value) {
-      if (key !== keys[i] || !this.write((value as Record<string, unknown>)[key], items[i]!)) return false;
-      i++;
-    }
+    for (const key in value) if (key !== keys[i++]) return false;
     return i === keys.length;
   }
 
-  #value(value: unknown): boolean {
+  /** Writes a value (shape 0); false when it is not one. */
+  value(value: unknown): boolean {
     switch (typeof value) {
       case 'string':
         this.#string(STRING, value);
@@ -177,8 +176,9 @@ export function encodeRecords(records: readonly unknown[]): Uint8Array {
   const json = shape !== undefined && shape !== 0 ? JSON.stringify(shape) : '';
   if (shape !== undefined && shape !== 0 && json.length <= MAX_SHAPE_CHARS) {
     const writer = WRITER;
+    const write = compiled(WRITERS, json, () => compileWriter(shape));
     let ok = true;
-    for (const record of records) if (!(ok = writer.write(record, shape))) break;
+    for (const record of records) if (!(ok = write(writer, record))) break;
     const piece = ok ? shapedPiece(records.length, json, writer) : undefined;
     // emptied now, so that the shared writer holds no piece's text until the next one
     writer.reset();
@@ -209,6 +209,55 @@ function shapedPiece(count: number, json: string, writer: ShapedWriter): Uint8Ar
 /** Encoding is synchronous: one writer serves every piece. */
 const WRITER = new ShapedWriter();
 
+/** Writes one record of a compiled shape; false when it does not have that shape. */
+type RecordWriter = (writer: ShapedWriter, record: unknown) => boolean;
+/** Reads one record of a compiled shape. */
+type RecordReader = (reader: ShapedReader) => unknown;
+
+/** Compiled shapes kept; past it a cache starts over (a run has a few shapes). */
+const COMPILED_MAX = 64;
+const WRITERS = new Map<string, RecordWriter>();
+const READERS = new Map<string, RecordReader>();
+
+/** The function compiled for the shape `json`, made by `make` on first use. */
+function compiled<F>(cache: Map<string, F>, json: string, make: () => F): F {
+  let f = cache.get(json);
+  if (f === undefined) {
+    f = make();
+    if (cache.size >= COMPILED_MAX) cache.clear();
+    cache.set(json, f);
+  }
+  return f;
+}
+
+/** A writer of records of `shape`: checks each array and object, then writes each value by its constant path. */
+function compileWriter(shape: Shape): RecordWriter {
+  const keys: (readonly string[])[] = [];
+  const check = (s: Shape, at: string): string => {
+    if (s === 0) return `w.value(${at})`;
+    const parts = s.items.map((item, i) =>
+      check(item, s.keys === undefined ? `${at}[${i}]` : `${at}[${JSON.stringify(s.keys[i])}]`),
+    );
+    const head =
+      s.keys === undefined ? `w.array(${at}, ${s.items.length})` : `w.object(${at}, K[${keys.push(s.keys) - 1}])`;
+    return [head, ...parts].join(' && ');
+  };
+  const body = check(shape, 'r');
+  // built from JSON-quoted names and indices only: no input becomes code
+  return new Function('K', `return (w, r) => ${body};`)(keys) as RecordWriter;
+}
+
+/** A reader of records of `shape`: each array and object one literal, its values read in order. */
+function compileReader(shape: Shape): RecordReader {
+  const literal = (s: Shape): string => {
+    if (s === 0) return 'r.value()';
+    const items = s.items.map(literal);
+    if (s.keys === undefined) return `[${items.join(', ')}]`;
+    return `{ ${s.keys.map((key, i) => `${JSON.stringify(key)}: ${items[i]}`).join(', ')} }`;
+  };
+  return new Function('r', `return ${literal(shape)};`) as RecordReader;
+}
+
 /** Reads the values of a shaped piece back. */
 class ShapedReader {
   readonly #bytes: Uint8Array;
@@ -225,7 +274,7 @@ class ShapedReader {
   }
 
   read(shape: Shape): unknown {
-    if (shape === 0) return this.#value();
+    if (shape === 0) return this.value();
     const items = shape.items;
     const keys = shape.keys;
     if (keys === undefined) {
@@ -246,7 +295,8 @@ class ShapedReader {
     return s;
   }
 
-  #value(): unknown {
+  /** Reads the next value. */
+  value(): unknown {
     const tag = this.#bytes[this.#at++];
     switch (tag) {
       case NULL:
@@ -283,10 +333,17 @@ export function decodeRecords(bytes: Uint8Array): unknown[] {
   const count = buffer.readUInt32LE(1);
   const shapeEnd = 13 + buffer.readUInt32LE(5);
   const valuesEnd = shapeEnd + buffer.readUInt32LE(9);
-  const shape = JSON.parse(buffer.toString('utf8', 13, shapeEnd)) as Shape;
+  const json = buffer.toString('utf8', 13, shapeEnd);
   const text = buffer.toString(bytes[0] === SHAPED_UTF8 ? 'utf8' : 'utf16le', valuesEnd);
   const reader = new ShapedReader(buffer, shapeEnd, text);
   const records: unknown[] = [];
-  for (let i = 0; i < count; i++) records.push(reader.read(shape));
+  if (json.includes('"__proto__"')) {
+    // a literal would set the prototype (the writer never makes such a shape): read it key by key
+    const shape = JSON.parse(json) as Shape;
+    for (let i = 0; i < count; i++) records.push(reader.read(shape));
+    return records;
+  }
+  const read = compiled(READERS, json, () => compileReader(JSON.parse(json) as Shape));
+  for (let i = 0; i < count; i++) records.push(read(reader));
   return records;
 }

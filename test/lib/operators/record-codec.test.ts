@@ -77,6 +77,46 @@ test('array rows and nested plain values take the shaped form', () => {
   assert.equal(roundTrip(Array.from({ length: 20 }, (_, i) => [i, `v${i}`, { nested: [i, null] }])), 1);
 });
 
+test('column names that are not identifiers are written and read by the compiled shape as they are', () => {
+  // each shape is compiled into code from its names: quotes, backslashes, line separators, code
+  // and integer-like names must stay names (integer keys come first in a JS object, as in the clone)
+  const names = [
+    '"',
+    'a.b',
+    'x y',
+    "'",
+    '\\',
+    '\u2028',
+    '"]; globalThis.pwned = 1; //',
+    '',
+    '10',
+    '2',
+    'constructor',
+    'é',
+  ];
+  const records = Array.from({ length: 40 }, (_, i) =>
+    Object.fromEntries(names.map((name, c) => [name, c % 2 ? `${name}${i}` : [i, { [name]: c }]])),
+  );
+  assert.equal(roundTrip(records), 1);
+  assert.equal((globalThis as { pwned?: number }).pwned, undefined);
+});
+
+test('a record of another shape later in a piece sends the piece to the clone, exact', () => {
+  // the compiled writer checks every record: a nested key order, a longer array, a hole
+  const base = (i: number): unknown => [i, { a: i, b: [i, `${i}`] }];
+  const hole: unknown[] = [9, '9'];
+  delete hole[1];
+  const odd: unknown[] = [
+    [9, { b: [9, '9'], a: 9 }],
+    [9, { a: 9, b: [9, '9', 9] }],
+    [9, { a: 9, b: hole }],
+  ];
+  for (const record of odd) {
+    const records = Array.from({ length: 30 }, (_, i) => (i === 29 ? record : base(i)));
+    assert.equal(roundTrip(records), 0xff);
+  }
+});
+
 test('what the shaped form cannot hold is cloned, and still exact', () => {
   const cases: unknown[][] = [
     // mixed shapes
