@@ -45,14 +45,6 @@ export function nodeScript(script: string): string[] {
   return ['--conditions=spillway-source', '--import', 'tsx', resolve(ROOT, script)];
 }
 
-/**
- * The URL of the module `path` (written with its .ts name) relative to `base` (a module's
- * import.meta.url), as the running code has it: the .js beside a compiled module.
- */
-export function moduleUrl(path: string, base: string): URL {
-  return new URL(base.endsWith('.js') ? path.replace(/\.ts$/, '.js') : path, base);
-}
-
 /** ../shared/corpus beside the project (or SPILLWAY_CORPUS, for a git worktree elsewhere), when present. */
 export const CORPUS = process.env.SPILLWAY_CORPUS
   ? resolve(process.env.SPILLWAY_CORPUS)
