@@ -25,6 +25,14 @@ import { ROOT, skipReason, startRedis, startWorker, type RedisServer, type Worke
 
 const MARKER_MODULE = 'test/fixtures/distributed/marker.ts';
 const LEASE_MS = 1000;
+/**
+ * The live run's lease: refreshed every third of it, so a refresh may come up to two thirds late.
+ * 1 s (a refresh at most 667 ms late) lost the lease at load average 9 on 2 cores, one run in
+ * four; 3 s allows a 2 s stall, and the run below still lasts 2.5 leases.
+ */
+const LIVE_LEASE_MS = 3000;
+/** ms the marker sleeps per row of the live run: 30 rows take 2.5 live leases on one worker. */
+const LIVE_ROW_MS = 250;
 /** The fixture's `window`: batches it queues before it waits for results. */
 const WINDOW = 4;
 
@@ -123,7 +131,7 @@ describe('a producer SIGKILLed mid-run', { skip: skipReason }, () => {
     assert.deepEqual(await client.keys(`bull:${queue}:spillway:${run.runId}:in:*`), [], 'nor kept its payloads');
 
     // a live run on the same queue, slower than its lease: it refreshes it, so every batch runs
-    const rows = Array.from({ length: 30 }, (_, n) => ({ run: 'live', n, ms: 100 }));
+    const rows = Array.from({ length: 30 }, (_, n) => ({ run: 'live', n, ms: LIVE_ROW_MS }));
     const { output } = await pipeline(
       fromIterable(rows, { batchSize: 3 }),
       parallel(MARKER_MODULE, {
@@ -131,7 +139,7 @@ describe('a producer SIGKILLed mid-run', { skip: skipReason }, () => {
           type: 'bullmq',
           connection: { host: '127.0.0.1', port: redis.port },
           queue,
-          leaseTtlMs: LEASE_MS,
+          leaseTtlMs: LIVE_LEASE_MS,
         },
       }),
       collect(),
