@@ -163,6 +163,8 @@ export function distinct(keys?: string | readonly string[], options?: DistinctOp
   };
   return new OperatorTransform({
     name: 'distinct',
+    // keys read from Arrow columns, rows through views: a row is copied out only when kept
+    accepts: ['rows', 'arrow'],
     async consume(batch, _emit, context, stats) {
       rows ??= await start(context);
       await rows.add(batch);

@@ -74,6 +74,8 @@ export function groupBy(
   };
   return new OperatorTransform({
     name: 'groupBy',
+    // built-in aggregates read Arrow keys and row views; user-defined ones get rows
+    accepts: viewable ? ['rows', 'arrow'] : ['rows'],
     async consume(batch, _emit, context, stats) {
       const aggregator = await open(context);
       // user-defined aggregates get plain rows (they may keep them); built-ins take row views

@@ -75,6 +75,8 @@ export function sort(keys: SortKeys, options?: SortOptions): OperatorTransform {
   };
   return new OperatorTransform({
     name: 'sort',
+    // sorted on Arrow columns: rows would be converted
+    accepts: ['rows', 'arrow'],
     async consume(batch, _emit, context, stats) {
       const s = await open(context);
       await s.add(batch.arrow);

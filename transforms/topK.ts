@@ -43,6 +43,8 @@ export function topK(n: number, keys: SortKeys, options?: TopKOptions): Operator
   };
   return new OperatorTransform({
     name: 'topK',
+    // ordered on Arrow columns: rows would be converted
+    accepts: ['rows', 'arrow'],
     async consume(batch) {
       (await open()).add(batch.arrow);
     },

@@ -77,8 +77,8 @@ let startedCpu = process.cpuUsage();
 
 async function spillway(): Promise<Record<string, unknown>> {
   const governor = new MemoryGovernor({ limit, leak: false });
-  // CSV rows are cheapest from the fast reader (interned strings); distinct reads Arrow to project 4 columns
-  // sort and topK work on Arrow columns: read Arrow
+  // as a user writes it: the reader produces what the operator reads (Arrow for groupBy; rows for a join);
+  // distinct reads Arrow to project 4 columns, sort and topK ask for it (Int32 columns, as DuckDB's integers)
   const source = ['distinct', 'sort', 'topk'].includes(name)
     ? fromCsv(csv, { cast: true, output: 'arrow' })
     : fromCsv(csv, { cast: true });

@@ -13,11 +13,13 @@ import { Batch, type Row } from '../core/batch.ts';
 import { AbortError, toError } from '../core/errors.ts';
 import { asBatch, TRANSFORM_HIGH_WATER_MARK } from '../core/transform.ts';
 import { loadArrowKernels } from '../core/arrow-load.ts';
+import { noteInput } from '../core/negotiate.ts';
 import {
   STAGE,
   capabilities,
   detachedContext,
   newStageStats,
+  type BatchForm,
   type SpillwayStage,
   type StageContext,
   type StageInfo,
@@ -31,6 +33,11 @@ export type EmitRows = (rows: Row[] | RecordBatch) => Promise<void>;
 export interface OperatorSpec {
   /** Stage name, e.g. `groupBy` or `sort`. */
   name: string;
+  /**
+   * Forms it consumes without converting (format negotiation: a CSV or Parquet source then
+   * produces Arrow for it). Default: rows only.
+   */
+  accepts?: readonly BatchForm[];
   /** Takes one input batch (may emit, e.g. a join's probe output). */
   consume(batch: Batch, emit: EmitRows, context: StageContext, stats: StageStats): Promise<void>;
   /** The input ended: emit everything that is left. */
@@ -57,7 +64,7 @@ export class OperatorTransform extends Transform implements SpillwayStage {
     this[STAGE] = {
       kind: 'transform',
       // an operator emits only at the end (or in key order), never interleaved with its input
-      capabilities: capabilities(undefined),
+      capabilities: capabilities(spec.accepts ? { accepts: spec.accepts } : undefined),
       stats,
       attach: (context) => {
         this.#context = context;
@@ -101,6 +108,7 @@ export class OperatorTransform extends Transform implements SpillwayStage {
   override _transform(chunk: unknown, _encoding: BufferEncoding, callback: TransformCallback): void {
     const stats = this[STAGE].stats;
     const batch = asBatch(chunk, stats.name);
+    noteInput(stats, batch);
     stats.batchesIn++;
     stats.rowsIn += batch.numRows;
     // operators work on Arrow buffers: the conversions load before the first batch

@@ -1,0 +1,146 @@
+/**
+ * Fast by default (issue 17) for the operators: `fromCsv -> sort | topK | groupBy | distinct ->
+ * toParquet` as a user writes it gets Arrow batches from the reader (format negotiation), and
+ * must write the values the same pipeline writes from row objects (`output: 'rows'` forced), read
+ * back by DuckDB, in memory and when the operator spills. Column types: an operator that passes
+ * rows through (sort, topK, distinct) writes the types `fromCsv -> toParquet` writes with nothing
+ * between (one inference, whatever stands between source and sink); groupBy's columns are the
+ * same on both paths. The file mixes integers and fractions, nulls, booleans, bigints beyond 2^53, empty and
+ * non-ASCII text and quoted text with commas and newlines.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join as joinPath } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import {
+  pipeline,
+  fromCsv,
+  toParquet,
+  sort,
+  topK,
+  groupBy,
+  distinct,
+  join,
+  agg,
+  collect,
+  type Aggregate,
+} from '../../index.ts';
+import { tempDir } from '../helpers.ts';
+
+const dir = tempDir();
+const ROWS = 6000;
+const SYMBOLS = ['AAPL', 'é', '', 'Zürich', '😀', 'b', 'B', 'a,b'];
+
+function line(i: number): string {
+  const price = i % 17 === 0 ? '' : i < 4000 ? String(i % 700) : `${(i % 700) + 0.25}`;
+  const note = i % 7 === 0 ? '' : i % 5 === 0 ? `"a, ""b""\nc${i}"` : `n${i % 300}`;
+  const symbol = SYMBOLS[i % SYMBOLS.length]!;
+  const flag = i % 3 === 0 ? 'true' : 'false';
+  const big = String(9007199254740993n + BigInt(i % 50));
+  return `${i},${symbol.includes(',') ? `"${symbol}"` : symbol},${price},${i % 13 === 0 ? '' : (i % 40) - 20},${flag},${note},${big}`;
+}
+const csv = joinPath(dir, 'mixed.csv');
+writeFileSync(
+  csv,
+  `id,symbol,price,qty,flag,note,big\n${Array.from({ length: ROWS }, (_, i) => line(i)).join('\n')}\n`,
+);
+
+const connection = DuckDBInstance.create(':memory:').then((db) => db.connect());
+
+/** The file's column types and its rows as JSON, in file order or sorted by every column. */
+async function readBack(path: string, ordered: boolean): Promise<{ types: string[]; rows: string }> {
+  const c = await connection;
+  const types = (await c.runAndReadAll(`DESCRIBE SELECT * FROM '${path}'`))
+    .getRowsJson()
+    .map((r) => `${String(r[0])}:${String(r[1])}`);
+  const result = await c.runAndReadAll(`SELECT * FROM '${path}'${ordered ? '' : ' ORDER BY ALL'}`);
+  return { types, rows: JSON.stringify(result.getRowsJson()) };
+}
+
+const longestNote: Aggregate<string | null, string | null> = {
+  init: () => null,
+  add: (state, row) => {
+    const note = (row as { note: string | null }).note ?? '';
+    return state === null || note.length > state.length ? note : state;
+  },
+  merge: (a, b) => (a === null || (b !== null && b.length > a.length) ? b : a),
+  finish: (state) => state,
+};
+
+/** Each operator as a user writes it; `budget` small enough to make the spilling ones spill. */
+const OPERATORS = {
+  sort: (budget?: string) => sort(['price', { column: 'symbol', order: 'desc', nulls: 'first' }, 'id'], { budget }),
+  topK: () => topK(250, [{ column: 'note', order: 'desc' }, 'id']),
+  groupBy: (budget?: string) =>
+    groupBy(
+      ['symbol', 'flag'],
+      {
+        n: agg.count(),
+        priced: agg.count('price'),
+        total: agg.sum('qty'),
+        bigTotal: agg.sum('big'),
+        mean: agg.mean('price'),
+        lo: agg.min('note'),
+        hi: agg.max('price'),
+        first: agg.first('note'),
+        last: agg.last('id'),
+        notes: agg.countDistinct('note'),
+        ids: agg.collect('id', { limit: 5 }),
+      },
+      { budget },
+    ),
+  'groupBy, user-defined aggregate': (budget?: string) => groupBy('symbol', { longestNote }, { budget }),
+  'distinct, whole rows': (budget?: string) => distinct(undefined, { budget }),
+  'distinct, keys': (budget?: string) => distinct(['symbol', 'qty', 'big'], { budget }),
+} as const;
+const ORDERED = new Set(['sort', 'topK']);
+const PASSES_ROWS = new Set(['sort', 'topK', 'distinct, whole rows', 'distinct, keys']);
+/** User-defined aggregates are handed plain rows (they may keep them): the reader makes rows for them. */
+const READS_ROWS = new Set(['groupBy, user-defined aggregate']);
+
+/** The column types of the file written with no stage between source and sink. */
+const direct = (async () => {
+  const path = joinPath(dir, 'direct.parquet');
+  await pipeline(fromCsv(csv, { cast: true, batchSize: 500 }), toParquet(path));
+  return (await readBack(path, true)).types;
+})();
+// topK holds n rows and never spills
+const SPILLS = new Set(Object.keys(OPERATORS).filter((name) => name !== 'topK'));
+
+for (const [name, make] of Object.entries(OPERATORS)) {
+  for (const budget of SPILLS.has(name) ? [undefined, '16kB'] : [undefined]) {
+    test(`${name}${budget ? `, spilling (budget ${budget})` : ''}: the negotiated form and forced rows write the same values`, async () => {
+      const viaArrow = joinPath(dir, `${name}-${budget}-arrow.parquet`);
+      const viaRows = joinPath(dir, `${name}-${budget}-rows.parquet`);
+      const arrow = await pipeline(fromCsv(csv, { cast: true, batchSize: 500 }), make(budget), toParquet(viaArrow));
+      const rows = await pipeline(
+        fromCsv(csv, { cast: true, batchSize: 500, output: 'rows' }),
+        make(budget),
+        toParquet(viaRows),
+      );
+      const negotiated = READS_ROWS.has(name) ? 'rows' : 'arrow';
+      assert.equal(arrow.stats.stages[1]!.details.input, negotiated, 'the form the operator received, unasked');
+      assert.equal(rows.stats.stages[1]!.details.input, 'rows');
+      if (budget !== undefined) {
+        const spilled = (d: Record<string, unknown>): unknown => d.runsSpilled ?? d.partitionsSpilled;
+        assert.ok(Number(spilled(arrow.stats.stages[1]!.details)) > 0, 'the Arrow run spilled');
+        assert.ok(Number(spilled(rows.stats.stages[1]!.details)) > 0, 'the rows run spilled');
+      }
+      assert.ok(arrow.output.rows > 0);
+      const a = await readBack(viaArrow, ORDERED.has(name));
+      const r = await readBack(viaRows, ORDERED.has(name));
+      assert.deepEqual(a.types, PASSES_ROWS.has(name) ? await direct : r.types);
+      assert.equal(a.rows, r.rows);
+    });
+  }
+}
+
+test('a join keeps reading rows: a CSV left side is not turned into Arrow for it', async () => {
+  // (its key check compares Arrow types exactly: an Int32 column from Arrow against a Float64
+  // right side would now be an error where row objects match)
+  const right = Array.from({ length: 50 }, (_, i) => ({ id: i * 2, half: i }));
+  const result = await pipeline(fromCsv(csv, { cast: true }), join(right, { on: 'id' }), collect());
+  assert.equal(result.stats.stages[1]!.details.input, 'rows');
+  assert.equal(result.output.length, 50);
+});
