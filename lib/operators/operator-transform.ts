@@ -34,8 +34,8 @@ export interface OperatorSpec {
   /** Stage name, e.g. `groupBy` or `sort`. */
   name: string;
   /**
-   * Forms it consumes without converting (format negotiation: a CSV or Parquet source then
-   * produces Arrow for it). Default: rows only.
+   * Forms it consumes without converting (format negotiation: a source that offers a choice,
+   * as `fromCsv` does, then produces Arrow for it). Default: rows only.
    */
   accepts?: readonly BatchForm[];
   /** Takes one input batch (may emit, e.g. a join's probe output). */
