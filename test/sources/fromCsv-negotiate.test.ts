@@ -8,9 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { pipeline, fromCsv, toParquet, filter } from '../../index.ts';
 import { tempDir } from '../helpers.ts';
+import { parquetReadBack } from '../lib/formats/parquet/duckdb.ts';
 
 const dir = tempDir();
 const ROWS = 6000;
@@ -24,14 +24,6 @@ function line(i: number): string {
 }
 const csv = join(dir, 'mixed.csv');
 writeFileSync(csv, `id,price,qty,flag,note,big\n${Array.from({ length: ROWS }, (_, i) => line(i)).join('\n')}\n`);
-
-async function readBack(path: string): Promise<{ types: string[]; rows: string }> {
-  const connection = await (await DuckDBInstance.create(':memory:')).connect();
-  const described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM '${path}'`);
-  const types = described.getRowsJson().map((r) => `${String(r[0])}:${String(r[1])}`);
-  const result = await connection.runAndReadAll(`SELECT * FROM '${path}' ORDER BY id`);
-  return { types, rows: JSON.stringify(result.getRowsJson()) };
-}
 
 test('negotiated Arrow and forced rows write the same Parquet schema and rows (DuckDB reads both)', async () => {
   const viaArrow = join(dir, 'arrow.parquet');
@@ -48,8 +40,8 @@ test('negotiated Arrow and forced rows write the same Parquet schema and rows (D
   assert.equal(arrow.stats.stages[1]!.details.input, 'arrow');
   assert.equal(rows.stats.stages[1]!.details.input, 'rows');
   assert.equal(arrow.output.rows, ROWS);
-  const a = await readBack(viaArrow);
-  const r = await readBack(viaRows);
+  const a = await parquetReadBack(viaArrow, 'id');
+  const r = await parquetReadBack(viaRows, 'id');
   assert.deepEqual(a.types, r.types);
   assert.deepEqual(a.types, ['id:DOUBLE', 'price:DOUBLE', 'qty:DOUBLE', 'flag:BOOLEAN', 'note:VARCHAR', 'big:BIGINT']);
   assert.equal(a.rows, r.rows);
@@ -64,8 +56,8 @@ test('with a filter between, the two forms still agree', async () => {
   const viaRows = join(dir, 'f-rows.parquet');
   await pipeline(fromCsv(csv, { cast: true }), filter(keep), toParquet(viaArrow));
   await pipeline(fromCsv(csv, { cast: true, output: 'rows' }), filter(keep), toParquet(viaRows));
-  const a = await readBack(viaArrow);
-  const r = await readBack(viaRows);
+  const a = await parquetReadBack(viaArrow, 'id');
+  const r = await parquetReadBack(viaRows, 'id');
   assert.deepEqual(a.types, r.types);
   assert.equal(a.rows, r.rows);
   assert.equal((JSON.parse(a.rows) as unknown[]).length, ROWS - ROWS / 3);

@@ -30,6 +30,20 @@ export function sqlString(s: string): string {
   return `'${s.replaceAll("'", "''")}'`;
 }
 
+/**
+ * A Parquet file as DuckDB reads it back: its columns as `name:TYPE`, and its rows as JSON text
+ * (in file order, or `ORDER BY orderBy`), for comparing two files written from the same input.
+ */
+export async function parquetReadBack(path: string, orderBy?: string): Promise<{ types: string[]; rows: string }> {
+  const c = await duck();
+  const from = `read_parquet(${sqlString(path)})`;
+  const types = (await c.runAndReadAll(`DESCRIBE SELECT * FROM ${from}`))
+    .getRowsJson()
+    .map((r) => `${String(r[0])}:${String(r[1])}`);
+  const result = await c.runAndReadAll(`SELECT * FROM ${from}${orderBy ? ` ORDER BY ${orderBy}` : ''}`);
+  return { types, rows: JSON.stringify(result.getRowsJson()) };
+}
+
 function trimFraction(s: string): string {
   return s.replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
 }
