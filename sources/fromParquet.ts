@@ -11,6 +11,7 @@ import type { DatasetInput } from '../lib/dataset/expand.ts';
 import { isDatasetRequest, parquetDataset } from '../lib/dataset/sources.ts';
 import type { ParquetCounters } from '../lib/formats/parquet/read/batch-reader.ts';
 import { lazyImport } from '../lib/core/lazy-import.ts';
+import { FormChoice } from '../lib/core/negotiate.ts';
 import { resolveParquetOptions, type FromParquetOptions } from '../lib/formats/parquet/read/options.ts';
 import { ParquetResume } from '../lib/formats/parquet/read/resume.ts';
 
@@ -20,7 +21,8 @@ const readerModule = lazyImport(() => import('../lib/formats/parquet/read/batch-
 export type { FromParquetOptions } from '../lib/formats/parquet/read/options.ts';
 
 /**
- * Reads a Parquet file as batches of rows (or Arrow RecordBatches with `output: 'arrow'`), row
+ * Reads a Parquet file as batches of rows (or Arrow RecordBatches with `output: 'arrow'`; without
+ * `output`, Arrow when the next stage reads it and every column's values are the same both ways), row
  * group by row group and page by page (never a whole file, nor a whole row group of a flat
  * column), with column projection. Page CRCs are checked when the writer stored them. Types are mapped as in `lib/parquet/types.ts` (timestamps and dates as
  * Date, decimals as exact strings, nulls as null). ZSTD, LZ4, GZIP, Snappy and Brotli pages are
@@ -47,20 +49,30 @@ export function fromParquet(input: DatasetInput, options?: FromParquetOptions): 
     numGroups: 0,
   };
   const resume = new ParquetResume(plan, counters);
+  // without `output` (or `int64`, which shapes row values), the pipeline chooses (lib/core/negotiate.ts)
+  const choice = new FormChoice(options?.output === undefined && options?.int64 === undefined);
 
   async function* open(context: StageContext, stats: StageStats): AsyncGenerator<Batch<Record<string, unknown>>> {
     stats.details.reader = 'hyparquet-pages';
-    stats.details.output = plan.output;
-    const { openStageReader, ParquetArrowReader, ParquetRowsReader, parquetError } = await readerModule.load();
+    const { openStageReader, ParquetArrowReader, ParquetRowsReader, parquetError, rowsOnlyColumn } =
+      await readerModule.load();
     context.signal.throwIfAborted(); // destroyed while the reader loaded: open nothing
     const reader = await openStageReader(plan, stats);
+    let output = plan.output;
+    if (choice.chosen === 'arrow') {
+      // Arrow only where it hands every stage the values rows would (else a column's type could change)
+      const other = rowsOnlyColumn(reader.columns);
+      output = other === undefined ? 'arrow' : 'rows';
+      choice.note(stats, output, other && `column \`${other.name}\` (${other.annotation ?? other.type}) is read as rows`);
+    } else choice.note(stats);
+    stats.details.output = output;
     counters.totalRows = reader.numRows;
     counters.numGroups = reader.numRowGroups;
     // a pending row group decode cannot be interrupted, but the next one is never started
     const onAbort = (): void => void reader.close().catch(() => undefined);
     context.signal.addEventListener('abort', onAbort, { once: true });
     const path =
-      plan.output === 'arrow' ? new ParquetArrowReader(plan, counters) : new ParquetRowsReader(plan, counters);
+      output === 'arrow' ? new ParquetArrowReader(plan, counters) : new ParquetRowsReader(plan, counters);
     try {
       // destroyed while the file opened: the listener above never runs, the finally closes it
       context.signal.throwIfAborted();
@@ -79,6 +91,7 @@ export function fromParquet(input: DatasetInput, options?: FromParquetOptions): 
     name: plan.stage,
     open,
     checkpoint: resume.hooks,
+    offer: choice.offer,
     progress: () => {
       const { rowsRead, totalRows, totalBytes, groupsRead, numGroups } = counters;
       return {

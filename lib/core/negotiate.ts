@@ -8,9 +8,48 @@
  * user told what to produce (`output: 'rows'`) keeps its word: the offer is not made.
  */
 import type { Batch } from './batch.ts';
-import { STAGE, isStage, type BatchForm, type StageCapabilities, type StageStats } from './stage.ts';
+import { STAGE, isStage, type BatchForm, type FormOffer, type StageCapabilities, type StageStats } from './stage.ts';
 
 export type { FormOffer } from './stage.ts';
+
+/**
+ * A source's side of negotiation between rows and Arrow: the offer (none when the user set
+ * `output`), the form the pipeline chose and why. Sources read {@link FormChoice.chosen} when
+ * they open and note what they produce with {@link FormChoice.note}.
+ */
+export class FormChoice {
+  /** The offer made to the pipeline; undefined when the user chose the form. */
+  readonly offer: FormOffer | undefined;
+  #chosen: BatchForm | undefined;
+  #reason = '';
+
+  /** @param offered false when the user chose the form (no offer is made) */
+  constructor(offered: boolean) {
+    if (!offered) return;
+    this.offer = {
+      produces: ['rows', 'arrow'],
+      choose: (form, reason) => {
+        this.#chosen = form;
+        this.#reason = reason;
+      },
+    };
+  }
+
+  /** The form the pipeline chose; undefined when no choice was made (no offer, or no pipeline). */
+  get chosen(): BatchForm | undefined {
+    return this.#chosen;
+  }
+
+  /**
+   * Notes the choice in `stats.details.outputChosen` (`arrow: stage 1 reads Arrow`), or, when the
+   * source produces another form than the pipeline chose, that form and `why`.
+   */
+  note(stats: StageStats, produced: BatchForm = this.#chosen ?? 'rows', why?: string): void {
+    if (this.#chosen === undefined) return;
+    stats.details.outputChosen =
+      produced === this.#chosen ? `${produced}: ${this.#reason}` : `${produced}: ${why ?? 'the source cannot'}`;
+  }
+}
 
 /** The stages after a source as negotiation sees them: capabilities, or undefined for a foreign stream. */
 export type Downstream = readonly (StageCapabilities | undefined)[];

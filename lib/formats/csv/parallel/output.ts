@@ -4,7 +4,8 @@
  * Arrow holds numbers as Float64 (see numbers.ts), so the choice never changes a column's type.
  */
 import { Batch, type Row } from '../../../core/batch.ts';
-import type { BatchForm, FormOffer, StageContext, StageStats } from '../../../core/stage.ts';
+import type { FormOffer, StageContext, StageStats } from '../../../core/stage.ts';
+import { FormChoice } from '../../../core/negotiate.ts';
 import type { CsvPlan } from '../read/options.ts';
 import type { CsvReader, CsvReadSpec, CsvRun } from '../read/reader.ts';
 import { lazyImport } from '../../../core/lazy-import.ts';
@@ -15,38 +16,35 @@ const numbersModule = lazyImport(() => import('./numbers.ts'));
 /** The output form of one fromCsv source; see the module comment. */
 export class CsvOutput {
   /** The offer made to the pipeline; undefined when the user chose. */
-  readonly offer: FormOffer | undefined;
   readonly #base: CsvPlan;
-  #chosen: BatchForm | undefined;
-  #reason = '';
+  readonly #choice: FormChoice;
 
   constructor(plan: CsvPlan) {
     this.#base = plan;
-    if (plan.given.output !== undefined || plan.parser === 'csv-parse') return;
-    this.offer = {
-      produces: ['rows', 'arrow'],
-      choose: (form, reason) => {
-        this.#chosen = form;
-        this.#reason = reason;
-      },
-    };
+    this.#choice = new FormChoice(plan.given.output === undefined && plan.parser !== 'csv-parse');
+  }
+
+  /** The offer made to the pipeline; undefined when the user chose. */
+  get offer(): FormOffer | undefined {
+    return this.#choice.offer;
   }
 
   /** True when the pipeline chose Arrow for this source. */
   get negotiatedArrow(): boolean {
-    return this.#chosen === 'arrow';
+    return this.#choice.chosen === 'arrow';
   }
 
   /** The plan to read with: the given one, with `output` set to the negotiated form. */
   get plan(): CsvPlan {
-    if (this.#chosen === undefined) return this.#base;
-    const output = this.#chosen === 'rows' ? 'rows' : 'arrow';
+    const chosen = this.#choice.chosen;
+    if (chosen === undefined) return this.#base;
+    const output = chosen === 'rows' ? 'rows' : 'arrow';
     return output === this.#base.output ? this.#base : { ...this.#base, output };
   }
 
   /** `reader`, with its Arrow numbers as Float64 when Arrow was negotiated; notes the choice in stats. */
   wrap(reader: CsvReader, stats: StageStats): CsvReader {
-    if (this.#chosen !== undefined) stats.details.outputChosen = `${this.#chosen}: ${this.#reason}`;
+    this.#choice.note(stats);
     return this.negotiatedArrow ? new DoublesReader(reader) : reader;
   }
 }

@@ -11,6 +11,7 @@ import { rowGroupPruner } from '../../../dataset/pushdown.ts';
 import { pagePruner } from '../../../dataset/page-pushdown.ts';
 import { loadParquetReader, parquetReaderLoaded } from '../load.ts';
 import type { ParquetReader } from '../reader.ts';
+import type { ParquetColumn } from '../types.ts';
 import type { ParquetPlan } from './options.ts';
 
 /** Where a read starts: rows before it, and the index of its first batch. */
@@ -32,6 +33,20 @@ export interface ParquetCounters {
 export interface ParquetBatchReader {
   /** The batches of `reader` from `start` on. */
   read(reader: ParquetReader, start: ParquetStart): AsyncGenerator<Batch<Record<string, unknown>>>;
+}
+
+/** Column types the Arrow path holds as the rows path gives them, to every stage (test/sources/fromParquet-negotiate.test.ts). */
+const SAME_AS_ROWS = new Set(['boolean', 'int32', 'int64', 'double', 'string', 'binary', 'date', 'timestamp']);
+
+/**
+ * The first column a negotiated Arrow read would hand on differently from the rows path, so the
+ * source reads rows: decimals (Arrow Decimal, rows exact strings), TIME, JSON, INTERVAL, VARIANT,
+ * nested columns, INT96 and FLOAT16. Undefined when Arrow gives every stage the same values.
+ */
+export function rowsOnlyColumn(columns: readonly ParquetColumn[]): ParquetColumn | undefined {
+  const same = (c: ParquetColumn): boolean =>
+    c.physicalType !== 'INT96' && (SAME_AS_ROWS.has(c.type) || (c.type === 'float' && c.physicalType === 'FLOAT'));
+  return columns.find((c) => !same(c));
 }
 
 /** Adds the stage and file to a reader error (a foreign error is translated first), keeping the error itself. */

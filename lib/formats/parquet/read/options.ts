@@ -18,9 +18,12 @@ export interface FromParquetOptions extends DatasetOptions {
   /** INT64 as `'number'` (throws on an unsafe value), `'bigint'`, or `'auto'` (default: number when safe, else bigint). */
   int64?: Int64Mode;
   /**
-   * `'rows'` (default): batches of row objects. `'arrow'`: batches holding only an Arrow
-   * RecordBatch built straight from the decoded pages (no row objects; see
-   * `lib/formats/parquet/read/arrow.ts` for the types); `batch.rows` converts on first use.
+   * `'rows'`: batches of row objects. `'arrow'`: batches holding only an Arrow RecordBatch built
+   * straight from the decoded pages (no row objects; see `lib/formats/parquet/read/arrow.ts` for
+   * the types); `batch.rows` converts on first use. Default: rows, unless the pipeline chooses
+   * Arrow for a next stage that reads it (a Parquet, Arrow or spill sink, an operator) and every
+   * column is a boolean, integer, FLOAT/DOUBLE, string, binary, date or timestamp (not INT96),
+   * whose values are the same both ways; `stats.details.outputChosen` says which and why.
    */
   output?: 'rows' | 'arrow';
   /** Invalid UTF-8 in a string column: `'error'` (default: a FormatError naming file and column) or `'replace'` (U+FFFD). */
