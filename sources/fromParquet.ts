@@ -63,7 +63,11 @@ export function fromParquet(input: DatasetInput, options?: FromParquetOptions): 
       // Arrow only where it hands every stage the values rows would (else a column's type could change)
       const other = rowsOnlyColumn(reader.columns);
       output = other === undefined ? 'arrow' : 'rows';
-      choice.note(stats, output, other && `column \`${other.name}\` (${other.annotation ?? other.type}) is read as rows`);
+      choice.note(
+        stats,
+        output,
+        other && `column \`${other.name}\` (${other.annotation ?? other.type}) is read as rows`,
+      );
     } else choice.note(stats);
     stats.details.output = output;
     counters.totalRows = reader.numRows;
@@ -71,8 +75,7 @@ export function fromParquet(input: DatasetInput, options?: FromParquetOptions): 
     // a pending row group decode cannot be interrupted, but the next one is never started
     const onAbort = (): void => void reader.close().catch(() => undefined);
     context.signal.addEventListener('abort', onAbort, { once: true });
-    const path =
-      output === 'arrow' ? new ParquetArrowReader(plan, counters) : new ParquetRowsReader(plan, counters);
+    const path = output === 'arrow' ? new ParquetArrowReader(plan, counters) : new ParquetRowsReader(plan, counters);
     try {
       // destroyed while the file opened: the listener above never runs, the finally closes it
       context.signal.throwIfAborted();
