@@ -27,6 +27,8 @@ export function limit(n: number, options?: LimitOptions): BatchTransform {
   let left = max;
   return new BatchTransform({
     name,
+    // Arrow in, Arrow out (sliced): the source produces Arrow when the stage after reads it
+    capabilities: { accepts: ['rows', 'arrow'], keepsForm: true },
     transform(batch, push, context) {
       if (left > 0) {
         if (batch.numRows <= left) push(batch);

@@ -1,5 +1,5 @@
 /**
- * Fast by default (issue 17) for the operators: `fromCsv -> sort | topK | groupBy | distinct ->
+ * Fast by default (issue 17) for the operators: `fromCsv -> sort | topK | groupBy | distinct | limit ->
  * toParquet` as a user writes it gets Arrow batches from the reader (format negotiation), and
  * must write the values the same pipeline writes from row objects (`output: 'rows'` forced), read
  * back by DuckDB, in memory and when the operator spills. Column types: an operator that passes
@@ -21,6 +21,7 @@ import {
   groupBy,
   distinct,
   join,
+  limit,
   agg,
   collect,
   type Aggregate,
@@ -81,9 +82,11 @@ const OPERATORS = {
   'groupBy, user-defined aggregate': (budget?: string) => groupBy('symbol', { longestNote }, { budget }),
   'distinct, whole rows': (budget?: string) => distinct(undefined, { budget }),
   'distinct, keys': (budget?: string) => distinct(['symbol', 'qty', 'big'], { budget }),
+  // passes batches on in the form it received (an Arrow batch crossing the limit is sliced)
+  limit: () => limit(4321),
 } as const;
-const ORDERED = new Set(['sort', 'topK']);
-const PASSES_ROWS = new Set(['sort', 'topK', 'distinct, whole rows', 'distinct, keys']);
+const ORDERED = new Set(['sort', 'topK', 'limit']);
+const PASSES_ROWS = new Set(['sort', 'topK', 'distinct, whole rows', 'distinct, keys', 'limit']);
 /** User-defined aggregates are handed plain rows (they may keep them): the reader makes rows for them. */
 const READS_ROWS = new Set(['groupBy, user-defined aggregate']);
 
@@ -93,8 +96,8 @@ const direct = (async () => {
   await pipeline(fromCsv(csv, { cast: true, batchSize: 500 }), toParquet(path));
   return (await parquetReadBack(path)).types;
 })();
-// topK holds n rows and never spills
-const SPILLS = new Set(Object.keys(OPERATORS).filter((name) => name !== 'topK'));
+// topK holds n rows and never spills, limit holds nothing
+const SPILLS = new Set(Object.keys(OPERATORS).filter((name) => name !== 'topK' && name !== 'limit'));
 
 for (const [name, make] of Object.entries(OPERATORS)) {
   for (const budget of SPILLS.has(name) ? [undefined, '16kB'] : [undefined]) {
