@@ -77,11 +77,9 @@ let startedCpu = process.cpuUsage();
 
 async function spillway(): Promise<Record<string, unknown>> {
   const governor = new MemoryGovernor({ limit, leak: false });
-  // as a user writes it: the reader produces what the operator reads (Arrow for groupBy; rows for a join);
-  // distinct reads Arrow to project 4 columns, sort and topK ask for it (Int32 columns, as DuckDB's integers)
-  const source = ['distinct', 'sort', 'topk'].includes(name)
-    ? fromCsv(csv, { cast: true, output: 'arrow' })
-    : fromCsv(csv, { cast: true });
+  // as a user writes it: the reader produces what the next stage reads (format negotiation: Arrow
+  // for sort, topK, groupBy and the projection before distinct; rows for a join)
+  const source = fromCsv(csv, { cast: true });
   // default options, as a user writes it (the bench runs the compiled package: no tsx in the encoder thread)
   const sink = toParquet(out);
   let operator;
@@ -129,6 +127,7 @@ async function spillway(): Promise<Record<string, unknown>> {
   // distinct keeps whole rows: project first, as the SQL does
   const project = new BatchTransform({
     name: 'project',
+    capabilities: { accepts: ['rows', 'arrow'] },
     transform(batch, push) {
       // (apache-arrow 21's RecordBatch.select pairs the names with the wrong columns: build it here)
       const arrow = batch.arrow;

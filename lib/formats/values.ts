@@ -40,9 +40,74 @@ export class PreciseDate extends Date {
   }
 
   override toISOString(): string {
-    const iso = super.toISOString();
-    if (this.nanos === 0) return iso;
-    const digits = String(this.nanos).padStart(6, '0').replace(/0+$/, '');
-    return `${iso.slice(0, -1)}${digits}Z`;
+    // isoString hands a subclass of PreciseDate back to its own toISOString: format here then
+    return isoText(this);
   }
+}
+
+const DAY_SECONDS = 86_400;
+const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+const THREE_DIGITS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+const MILLIS_Z = THREE_DIGITS.map((digits) => `${digits}Z`);
+// The text of the last day and second formatted: a column's timestamps tend to share them, and a
+// result made of one cached string and one constant is a single small string object
+let lastDay = Number.NaN;
+let lastDayText = '';
+let lastSecond = Number.NaN;
+let lastSecondText = '';
+
+/** `YYYY-MM-DDT` of day `day` since 1970-01-01, computed (years 0-9999) rather than through a Date. */
+function dayText(day: number): string {
+  // days -> civil date (H. Hinnant's algorithm; eras of 400 years from 0000-03-01)
+  const z = day + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  if (y < 0 || y > 9999) return Date.prototype.toISOString.call(new Date(day * DAY_SECONDS * 1000)).slice(0, -13);
+  return `${THREE_DIGITS[Math.floor(y / 10)]}${y % 10}-${TWO_DIGITS[m]}-${TWO_DIGITS[d]}T`;
+}
+
+/** `YYYY-MM-DDTHH:MM:SS.` of second `second` since the epoch. */
+function secondText(second: number): string {
+  const day = Math.floor(second / DAY_SECONDS);
+  if (day !== lastDay) {
+    lastDayText = dayText(day);
+    lastDay = day;
+  }
+  let rest = second - day * DAY_SECONDS;
+  const h = Math.floor(rest / 3600);
+  rest -= h * 3600;
+  const m = Math.floor(rest / 60);
+  return `${lastDayText}${TWO_DIGITS[h]}:${TWO_DIGITS[m]}:${TWO_DIGITS[rest - m * 60]}.`;
+}
+
+/**
+ * `date.toISOString()`, the same text (a {@link PreciseDate}'s digits below the millisecond
+ * included) at a fraction of the cost: V8's own formatting took a quarter of the time of writing
+ * a timestamp column to CSV. Throws the same RangeError for an invalid Date.
+ */
+export function isoString(date: Date): string {
+  // a Date subclass of the user's keeps its own text
+  const proto = Object.getPrototypeOf(date) as unknown;
+  return proto === Date.prototype || proto === PreciseDate.prototype ? isoText(date) : date.toISOString();
+}
+
+/** {@link isoString} of a Date or PreciseDate. */
+function isoText(date: Date): string {
+  const ms = date.getTime();
+  if (Number.isNaN(ms)) return Date.prototype.toISOString.call(date);
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastSecondText = secondText(second);
+    lastSecond = second;
+  }
+  const milli = ms - second * 1000;
+  const nanos = (date as Partial<PreciseDate>).nanos;
+  if (nanos === undefined || nanos === 0) return lastSecondText + MILLIS_Z[milli]!;
+  return `${lastSecondText}${THREE_DIGITS[milli]}${String(nanos).padStart(6, '0').replace(/0+$/, '')}Z`;
 }

@@ -15,7 +15,7 @@ import {
   type Vector,
 } from 'apache-arrow';
 import { UnsupportedError, FormatError } from '../../core/errors.ts';
-import { PreciseDate } from '../values.ts';
+import { PreciseDate, isoString } from '../values.ts';
 import type { Int64Mode } from '../values.ts';
 import type { Row } from '../../core/row.ts';
 import { columnsRowMaker } from '../../core/row-literal.ts';
@@ -91,7 +91,7 @@ function timestampOut(v: bigint, unit: number, r: Resolved, column: string): Dat
   // micro- and nanosecond units keep their digits below the millisecond, as fromParquet's rows do
   if (r.timestamps === 'date')
     return unit <= 1 ? date : new PreciseDate(Number(ms), Number(sub * (1_000_000_000n / perSecond)));
-  const iso = date.toISOString();
+  const iso = isoString(date);
   if (sub === 0n) return iso;
   return `${iso.slice(0, -1)}${sub.toString().padStart(UNIT_DIGITS[unit]! - 3, '0')}Z`;
 }

@@ -10,6 +10,7 @@
  */
 import type { Options as CsvStringifyOptions } from 'csv-stringify/sync';
 import { FormatError } from '../../core/errors.ts';
+import { isoString } from '../values.ts';
 
 /** How binary values (Uint8Array, Buffer) are written: hex digits (default) or base64. */
 export type BinaryEncoding = 'hex' | 'base64';
@@ -22,7 +23,7 @@ export function binaryText(value: Uint8Array, encoding: BinaryEncoding): string 
 /** The casts toCsv gives csv-stringify; the fast formatter writes the same text. */
 export function stringifyCast(binary: BinaryEncoding = 'hex'): CsvStringifyOptions['cast'] {
   return {
-    date: (value) => value.toISOString(),
+    date: (value) => isoString(value),
     bigint: (value) => value.toString(),
     boolean: (value) => (value ? 'true' : 'false'),
     object: (value) =>
@@ -85,6 +86,8 @@ export function csvFormatter(format: CsvFormat, columns: readonly string[] | und
   const doubled = quote + quote;
   // a number's or boolean's text can only need quotes when the delimiter or quote is a letter, digit or sign
   const numbersNeedCheck = /[0-9.eE+\-a-zA-Z]/.test(delimiter + quote);
+  // nor an ISO timestamp's (digits, - : . + T Z)
+  const datesNeedCheck = /[0-9TZ:.+-]/.test(delimiter + quote);
   const text = (value: string): string =>
     special.test(value) ? quote + value.replace(quotes, doubled) + quote : value;
   const field = (value: unknown): string => {
@@ -93,7 +96,7 @@ export function csvFormatter(format: CsvFormat, columns: readonly string[] | und
     if (value === null || value === undefined) return '';
     if (typeof value === 'boolean') return numbersNeedCheck ? text(value ? 'true' : 'false') : value ? 'true' : 'false';
     if (typeof value === 'bigint') return numbersNeedCheck ? text(value.toString()) : value.toString();
-    if (value instanceof Date) return text(value.toISOString());
+    if (value instanceof Date) return datesNeedCheck ? text(isoString(value)) : isoString(value);
     if (value instanceof Uint8Array) return binaryText(value, binary);
     // csv-stringify refuses these too
     if (typeof value === 'function' || typeof value === 'symbol')
