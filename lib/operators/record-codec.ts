@@ -6,8 +6,14 @@
  * pairs, rows of the same columns), so a piece whose records share a shape of plain arrays and
  * objects over primitive values and Dates is written as that shape once, then each value as a
  * tag and a payload, strings gathered in one UTF-8 (or, with lone surrogates, UTF-16) text. Any
- * other piece (a Map, a Set, a typed array, records of mixed shapes) is structured-cloned as
- * before. Either way a piece decodes to what `v8.deserialize(v8.serialize(records))` gives.
+ * other piece (a Map, a Set, records of mixed shapes) is structured-cloned as before. Either way
+ * a piece decodes to what `v8.deserialize(v8.serialize(records))` gives. A long array whose items
+ * look alike (first, second and last) is a list: its length, then each item of one shape, so a
+ * groupBy's or distinct's spilled chunk (key columns, Float64Array states, kept rows) is shaped
+ * too, though a piece holds only a few of them; Float64Array, Int32Array and Uint8Array values
+ * are written as their bytes. A {@link PreciseDate} (a Parquet or Arrow timestamp finer than the
+ * its nanoseconds, which a structured clone drops (it gives a Date): the shaped form writes them,
+ * and a cloned piece holding one carries them beside the clone (format {@link CLONED_NANOS}).
  *
  * Each shape is compiled once into a writer and a reader (names JSON-quoted, so no input becomes
  * code): the writer reads each property by its constant name and the reader builds a record as
@@ -16,10 +22,13 @@
  */
 import v8 from 'node:v8';
 import { SpillError } from '../core/errors.ts';
+import { PreciseDate } from '../formats/values.ts';
 
 /** The first byte of a shaped piece; a cloned piece is V8's bytes, which start with 0xFF. */
 const SHAPED_UTF8 = 1;
 const SHAPED_UTF16 = 2;
+/** A clone of `[records, nanos]`: each Date's nanoseconds (-1: a plain Date), in walk order (see {@link walkDates}). */
+const CLONED_NANOS = 3;
 
 /** Value tags of the shaped form. */
 const NULL = 0;
@@ -31,25 +40,51 @@ const FLOAT = 5;
 const STRING = 6;
 const BIGINT = 7;
 const DATE = 8;
+const FLOAT64S = 9;
+const INT32S = 10;
+const UINT8S = 11;
+const PRECISE_DATE = 12;
+
+/** The typed arrays written as values, by tag (a subclass, such as Buffer, is cloned). */
+const TYPED: readonly [number, Float64ArrayConstructor | Int32ArrayConstructor | Uint8ArrayConstructor][] = [
+  [FLOAT64S, Float64Array],
+  [INT32S, Int32Array],
+  [UINT8S, Uint8Array],
+];
 
 /** The writer's buffer to start with (a join's piece of 256 rows takes about 20 kB). */
 const SCRATCH_BYTES = 64 << 10;
-/** Fewer records than this are cloned: a shape written once pays off over many records. */
+/** Fewer records than this are cloned, unless the shape has a list: a shape written once pays off over many values. */
 const MIN_SHAPED = 8;
+/** An array at least this long whose items look alike is a list (see the module comment). */
+const MIN_LIST = 16;
 /** A longer shape (JSON) is cloned: records that wide or nested are not rows. */
 const MAX_SHAPE_CHARS = 8192;
 
 /** In `u` mode a surrogate pair is one code point: this finds only the lone halves UTF-8 loses. */
 const LONE_SURROGATE = /\p{Surrogate}/u;
 
-/** A record's shape: 0 for a value, an array's shapes, or an object's keys and shapes. */
-type Shape = 0 | { items: Shape[]; keys?: string[] };
+/** A record's shape: 0 for a value, an array's shapes, an object's keys and shapes, or a list's item shape. */
+type Shape = 0 | { items: Shape[]; keys?: string[] } | { each: Shape };
 
 /** The shape of `value`, or undefined when it has none the shaped form writes. */
 function shapeOf(value: unknown): Shape | undefined {
   if (typeof value !== 'object' || value === null || value instanceof Date) return 0;
   const proto = Object.getPrototypeOf(value) as unknown;
+  if (TYPED.some(([, type]) => type.prototype === proto)) return 0;
   if (proto === Array.prototype) {
+    const array = value as unknown[];
+    if (array.length >= MIN_LIST) {
+      // sampled: the compiled writer checks every item
+      const each = shapeOf(array[0]);
+      const json = JSON.stringify(each);
+      if (
+        each !== undefined &&
+        JSON.stringify(shapeOf(array[1])) === json &&
+        JSON.stringify(shapeOf(array.at(-1))) === json
+      )
+        return { each };
+    }
     const items: Shape[] = [];
     for (const item of value as unknown[]) {
       const shape = shapeOf(item);
@@ -112,6 +147,17 @@ class ShapedWriter {
     this.text += s;
   }
 
+  /** True when `value` is an array, none of its items a hole; writes its length (a compiled writer's list check). */
+  list(value: unknown): value is unknown[] {
+    if (!Array.isArray(value) || Object.getPrototypeOf(value) !== Array.prototype) return false;
+    const n = value.length;
+    for (let i = 0; i < n; i++) if (!(i in value)) return false;
+    this.#room(4);
+    this.#view.setUint32(this.length, n, true);
+    this.length += 4;
+    return true;
+  }
+
   /** True when `value` is an array of `n` items, none a hole (a compiled writer's check). */
   array(value: unknown, n: number): boolean {
     if (!Array.isArray(value) || value.length !== n) return false;
@@ -156,12 +202,27 @@ class ShapedWriter {
       default:
         if (value === null) this.#tag(NULL, 0);
         else if (value instanceof Date) {
-          // the clone keeps a Date's time only, so does this
-          const at = this.#tag(DATE, 8);
+          // a Date's time (as the clone), and a PreciseDate's nanoseconds
+          const precise = value instanceof PreciseDate;
+          const at = this.#tag(precise ? PRECISE_DATE : DATE, precise ? 12 : 8);
           this.#view.setFloat64(at, value.getTime(), true);
-        } else return false;
+          if (precise) this.#view.setUint32(at + 8, value.nanos, true);
+        } else return this.#typed(value);
         return true;
     }
+  }
+
+  /** Writes a Float64Array, Int32Array or Uint8Array as its tag, byte length and bytes; false for anything else. */
+  #typed(value: unknown): boolean {
+    if (typeof value !== 'object' || value === null) return false;
+    const proto = Object.getPrototypeOf(value) as unknown;
+    const entry = TYPED.find(([, type]) => type.prototype === proto);
+    if (entry === undefined) return false;
+    const view = value as Float64Array | Int32Array | Uint8Array;
+    const at = this.#tag(entry[0], 4 + view.byteLength);
+    this.#view.setUint32(at, view.byteLength, true);
+    this.#bytes.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), at + 4);
+    return true;
   }
 
   /** The value bytes written so far. */
@@ -172,8 +233,9 @@ class ShapedWriter {
 
 /** Encodes a piece of records (see the module comment). */
 export function encodeRecords(records: readonly unknown[]): Uint8Array {
-  const shape = records.length >= MIN_SHAPED ? shapeOf(records[0]) : undefined;
-  const json = shape !== undefined && shape !== 0 ? JSON.stringify(shape) : '';
+  const first = records.length > 0 ? shapeOf(records[0]) : undefined;
+  const json = first !== undefined && first !== 0 ? JSON.stringify(first) : '';
+  const shape = records.length >= MIN_SHAPED || json.includes('"each"') ? first : undefined;
   if (shape !== undefined && shape !== 0 && json.length <= MAX_SHAPE_CHARS) {
     const writer = WRITER;
     const write = compiled(WRITERS, json, () => compileWriter(shape));
@@ -184,7 +246,73 @@ export function encodeRecords(records: readonly unknown[]): Uint8Array {
     writer.reset();
     if (piece) return piece;
   }
-  return v8.serialize(records);
+  return cloned(records);
+}
+
+/** A structured clone of `records`, with the nanoseconds of PreciseDates beside it when it holds any. */
+function cloned(records: readonly unknown[]): Uint8Array {
+  const nanos: number[] = [];
+  let precise = false;
+  walkDates(records, (date) => {
+    // -1: a plain Date
+    const n = date instanceof PreciseDate ? date.nanos : -1;
+    if (n !== -1) precise = true;
+    nanos.push(n);
+    return date;
+  });
+  if (!precise) return v8.serialize(records);
+  const clone = v8.serialize([records, nanos]);
+  const piece = new Uint8Array(clone.length + 1);
+  piece[0] = CLONED_NANOS;
+  piece.set(clone, 1);
+  return piece;
+}
+
+/**
+ * Visits every Date inside `value` in a fixed order (array items, object keys, Map entries, Set
+ * elements; a shared object once), replacing each by what `visit` returns. A structured clone
+ * keeps that order and sharing, so the encoder's walk and the decoder's meet the same Dates.
+ */
+function walkDates(value: unknown, visit: (date: Date) => Date, seen = new Set<object>()): unknown {
+  if (value instanceof Date) return visit(value);
+  if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value) || seen.has(value)) return value;
+  seen.add(value);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item = walkDates(value[i], visit, seen);
+      if (item !== value[i]) value[i] = item;
+    }
+  } else if (value instanceof Map) {
+    let changed = false;
+    const entries = [...value].map(([k, v]) => {
+      const key = walkDates(k, visit, seen);
+      const item = walkDates(v, visit, seen);
+      changed ||= key !== k || item !== v;
+      return [key, item] as const;
+    });
+    if (changed) {
+      value.clear();
+      for (const [k, v] of entries) value.set(k, v);
+    }
+  } else if (value instanceof Set) {
+    let changed = false;
+    const items = [...value].map((item) => {
+      const next = walkDates(item, visit, seen);
+      changed ||= next !== item;
+      return next;
+    });
+    if (changed) {
+      value.clear();
+      for (const item of items) value.add(item);
+    }
+  } else {
+    const record = value as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      const item = walkDates(record[key], visit, seen);
+      if (item !== record[key]) record[key] = item;
+    }
+  }
+  return value;
 }
 
 /** Lays out a shaped piece: format, record count, shape (JSON), value bytes, text. */
@@ -233,8 +361,17 @@ function compiled<F>(cache: Map<string, F>, json: string, make: () => F): F {
 /** A writer of records of `shape`: checks each array and object, then writes each value by its constant path. */
 function compileWriter(shape: Shape): RecordWriter {
   const keys: (readonly string[])[] = [];
+  const lists: string[] = [];
   const check = (s: Shape, at: string): string => {
     if (s === 0) return `w.value(${at})`;
+    if ('each' in s) {
+      // a list: a function of its own, which writes its length and checks and writes each item
+      const n = lists.push('') - 1;
+      lists[n] =
+        `function L${n}(w, a) { if (!w.list(a)) return false; ` +
+        `for (let i = 0; i < a.length; i++) if (!(${check(s.each, 'a[i]')})) return false; return true; }`;
+      return `L${n}(w, ${at})`;
+    }
     const parts = s.items.map((item, i) =>
       check(item, s.keys === undefined ? `${at}[${i}]` : `${at}[${JSON.stringify(s.keys[i])}]`),
     );
@@ -244,18 +381,27 @@ function compileWriter(shape: Shape): RecordWriter {
   };
   const body = check(shape, 'r');
   // built from JSON-quoted names and indices only: no input becomes code
-  return new Function('K', `return (w, r) => ${body};`)(keys) as RecordWriter;
+  return new Function('K', `${lists.join('\n')}\nreturn (w, r) => ${body};`)(keys) as RecordWriter;
 }
 
 /** A reader of records of `shape`: each array and object one literal, its values read in order. */
 function compileReader(shape: Shape): RecordReader {
+  const lists: string[] = [];
   const literal = (s: Shape): string => {
     if (s === 0) return 'r.value()';
+    if ('each' in s) {
+      const n = lists.push('') - 1;
+      lists[n] =
+        `function L${n}(r) { const n = r.count(); const a = new Array(n); ` +
+        `for (let i = 0; i < n; i++) a[i] = ${literal(s.each)}; return a; }`;
+      return `L${n}(r)`;
+    }
     const items = s.items.map(literal);
     if (s.keys === undefined) return `[${items.join(', ')}]`;
     return `{ ${s.keys.map((key, i) => `${JSON.stringify(key)}: ${items[i]}`).join(', ')} }`;
   };
-  return new Function('r', `return ${literal(shape)};`) as RecordReader;
+  const body = literal(shape);
+  return new Function(`${lists.join('\n')}\nreturn (r) => (${body});`)() as RecordReader;
 }
 
 /** Reads the values of a shaped piece back. */
@@ -273,8 +419,20 @@ class ShapedReader {
     this.#text = text;
   }
 
+  /** Reads a list's length. */
+  count(): number {
+    this.#at += 4;
+    return this.#view.getUint32(this.#at - 4, true);
+  }
+
   read(shape: Shape): unknown {
     if (shape === 0) return this.value();
+    if ('each' in shape) {
+      const n = this.count();
+      const list = new Array<unknown>(n);
+      for (let i = 0; i < n; i++) list[i] = this.read(shape.each);
+      return list;
+    }
     const items = shape.items;
     const keys = shape.keys;
     if (keys === undefined) {
@@ -320,6 +478,19 @@ class ShapedReader {
       case DATE:
         this.#at += 8;
         return new Date(this.#view.getFloat64(this.#at - 8, true));
+      case PRECISE_DATE:
+        this.#at += 12;
+        return new PreciseDate(this.#view.getFloat64(this.#at - 12, true), this.#view.getUint32(this.#at - 4, true));
+      case FLOAT64S:
+      case INT32S:
+      case UINT8S: {
+        const length = this.count();
+        // copied out, aligned for the type; the piece's buffer is let go
+        const bytes = Uint8Array.prototype.slice.call(this.#bytes, this.#at, this.#at + length);
+        this.#at += length;
+        const type = TYPED.find(([t]) => t === tag)![1];
+        return new type(bytes.buffer, 0, length / type.BYTES_PER_ELEMENT);
+      }
       default:
         throw new SpillError(`A spilled piece holds an unknown value tag ${tag}`, {});
     }
@@ -328,6 +499,15 @@ class ShapedReader {
 
 /** Decodes a piece written by {@link encodeRecords}. */
 export function decodeRecords(bytes: Uint8Array): unknown[] {
+  if (bytes[0] === CLONED_NANOS) {
+    const [records, nanos] = v8.deserialize(bytes.subarray(1)) as [unknown[], number[]];
+    let k = 0;
+    walkDates(records, (date) => {
+      const n = nanos[k++]!;
+      return n === -1 ? date : new PreciseDate(date.getTime(), n);
+    });
+    return records;
+  }
   if (bytes[0] !== SHAPED_UTF8 && bytes[0] !== SHAPED_UTF16) return v8.deserialize(bytes) as unknown[];
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const count = buffer.readUInt32LE(1);

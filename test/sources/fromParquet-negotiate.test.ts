@@ -225,3 +225,31 @@ test('fromParquet with `int64` given keeps its rows: no offer', async () => {
   assert.equal(stats.stages[0]!.details.outputChosen, undefined);
   assert.equal((output[0] as { id: unknown }).id, 0n);
 });
+
+test('spilled distinct and groupBy keep timestamps finer than the millisecond (PreciseDate) exactly', async () => {
+  await ready;
+  const columns = ['id', 'sym', 'ts_us', 'ts_ns'];
+  const stages = {
+    distinct: (budget?: string) => distinct(undefined, { budget }),
+    groupBy: (budget?: string) =>
+      groupBy(
+        'sym',
+        { first: agg.first('ts_ns'), last: agg.last('ts_ns'), lo: agg.min('ts_ns'), hi: agg.max('ts_us') },
+        { budget },
+      ),
+  };
+  for (const [name, make] of Object.entries(stages)) {
+    for (const forced of [true, false]) {
+      const source = (): ReturnType<typeof fromParquet> =>
+        fromParquet(file, forced ? { columns, output: 'rows' } : { columns });
+      const memory = await pipeline(source(), make(), collect());
+      const spilled = await pipeline(source(), make('64KB'), collect());
+      assert.ok(Number(spilled.stats.stages[1]!.details.partitionsSpilled) > 0, `${name} spilled`);
+      sameRows(memory.output, spilled.output, false, `${name}${forced ? ' (rows)' : ''}`);
+      assert.ok(
+        text(spilled.output).some((row) => /\.\d{7,}Z/.test(row)),
+        'nanosecond digits survive',
+      );
+    }
+  }
+});

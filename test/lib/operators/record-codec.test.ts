@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import v8 from 'node:v8';
 import { decodeRecords, encodeRecords } from '../../../lib/operators/record-codec.ts';
+import { PreciseDate } from '../../../lib/formats/values.ts';
 
 /** Round-trips `records` and checks them against a structured clone, -0 included; returns the form byte. */
 function roundTrip(records: unknown[]): number {
@@ -125,7 +126,8 @@ test('what the shaped form cannot hold is cloned, and still exact', () => {
     Array.from({ length: 20 }, (_, i) => (i === 7 ? { b: 2, a: 1 } : { a: i, b: i })),
     // Maps, Sets, typed arrays, null-prototype objects, sparse arrays
     Array.from({ length: 20 }, (_, i) => ({ m: new Map([[i, i]]) })),
-    Array.from({ length: 20 }, (_, i) => ({ t: new Float64Array([i]) })),
+    Array.from({ length: 20 }, (_, i) => ({ t: Buffer.from([i]) })),
+    Array.from({ length: 20 }, (_, i) => ({ t: new Float32Array([i]) })),
     Array.from({ length: 20 }, () => Object.assign(Object.create(null) as object, { a: 1 })),
     Array.from({ length: 20 }, (_, i) => (i === 4 ? sparse() : [1, 2, 3])),
     // a `__proto__` own key
@@ -137,9 +139,95 @@ test('what the shaped form cannot hold is cloned, and still exact', () => {
   assert.equal(roundTrip([]), 0xff);
 });
 
+/** A spilled groupBy/distinct chunk: key columns, packed states, kept rows (group-table.ts). */
+function chunk(n: number, at: number): unknown {
+  const ids = Array.from({ length: n }, (_, j) => at + j);
+  return {
+    keys: [
+      ids.map((i) => (i % 7 === 0 ? null : `k${i % 13}é`)),
+      ids.map((i) => (i % 5 === 0 ? -0 : i / 4)),
+      ids.map((i) => BigInt(i) * 3n),
+    ],
+    states: [
+      new Float64Array(ids.map((i) => (i % 9 === 0 ? Number.NaN : i))),
+      new Uint8Array(ids.map((i) => i % 3)),
+      new Int32Array(ids).subarray(1),
+    ],
+    rows: ids.map((i) => ({ symbol: `s${i % 11}`, qty: i % 4 === 0 ? null : i, at: new Date(1_700_000_000_000 + i) })),
+  };
+}
+
+test('a few large chunks of lists and typed arrays take the shaped form, exact', () => {
+  assert.equal(roundTrip([chunk(2048, 0)]), 1);
+  assert.equal(roundTrip([chunk(2048, 0), chunk(17, 5000), chunk(300, 9000)]), 1);
+  // a later chunk with a short list (below a list's sampling length) is still a list of the shape
+  assert.equal(roundTrip([chunk(40, 0), chunk(2, 77), chunk(0, 99)]), 1);
+  // typed arrays as values, views into larger buffers included
+  const buffer = new Float64Array([1, 2, 3, 4, 5, -0, Number.NaN]);
+  assert.equal(
+    roundTrip(Array.from({ length: 10 }, (_, i) => ({ f: buffer.subarray(i % 4), b: new Uint8Array([i, 255]) }))),
+    1,
+  );
+});
+
+test('a list whose items differ past the sampled ones sends the piece to the clone, exact', () => {
+  const rows: unknown[] = Array.from({ length: 50 }, (_, i) => ({ a: i, b: `${i}` }));
+  for (const odd of [{ b: '9', a: 9 }, { a: 9 }, [9, '9'], new Map(), 'text', Buffer.from([1])]) {
+    const list = [...rows];
+    list[25] = odd;
+    assert.equal(roundTrip([{ rows: list }]), 0xff);
+  }
+  const holes: unknown[] = Array.from({ length: 50 }, (_, i) => i);
+  delete holes[30];
+  assert.equal(roundTrip([{ values: holes }]), 0xff);
+  // values of any kinds are alike: an array of them is a list
+  const values = [1, 'x', ...Array.from({ length: 20 }, () => 2n), null, new Date(5)];
+  assert.equal(roundTrip(Array.from({ length: 3 }, () => ({ values }))), 1);
+});
+
 test('an invalid Date stays invalid', () => {
   const records = Array.from({ length: 10 }, (_, i) => ({ i, d: new Date(Number.NaN) }));
   const back = decodeRecords(encodeRecords(records)) as { i: number; d: Date }[];
   assert.equal(encodeRecords(records)[0], 1);
   assert.ok(back.every((r, i) => r.i === i && r.d instanceof Date && Number.isNaN(r.d.getTime())));
+});
+
+test('a PreciseDate keeps its nanoseconds, shaped or cloned, wherever it sits', () => {
+  const at = (i: number): PreciseDate => new PreciseDate(1_767_623_400_000 + i, (i * 7001) % 1_000_000);
+  /** Every Date of `value` as text with its class, in order. */
+  const dates = (value: unknown): string[] => {
+    if (value instanceof Date) return [`${value.constructor.name} ${value.toISOString()}`];
+    if (typeof value !== 'object' || value === null) return [];
+    if (value instanceof Map) return [...value].flatMap(([k, v]) => [...dates(k), ...dates(v)]);
+    if (value instanceof Set) return [...value].flatMap(dates);
+    return Object.values(value).flatMap(dates);
+  };
+  const shaped = Array.from({ length: 20 }, (_, i) => ({ id: i, ts: i % 3 === 0 ? new Date(i) : at(i) }));
+  const chunk = [{ keys: [Array.from({ length: 40 }, (_, i) => at(i))], rows: shaped }];
+  const mixed: unknown[] = [
+    { a: at(1) },
+    { b: [at(2), new Date(3), { c: at(4) }] },
+    {
+      m: new Map<unknown, unknown>([
+        [at(5), at(6)],
+        ['k', new Date(7)],
+      ]),
+    },
+    { s: new Set([at(8), 9, at(10)]) },
+  ];
+  const shared = at(11);
+  mixed.push({ twice: [shared, shared] });
+  for (const [records, form] of [
+    [shaped, 1],
+    [chunk, 1],
+    [mixed, 3],
+  ] as const) {
+    const bytes = encodeRecords(records);
+    assert.equal(bytes[0], form);
+    const back = decodeRecords(bytes);
+    assert.deepEqual(dates(back), dates(records));
+    assert.ok(dates(back).some((d) => d.startsWith('PreciseDate') && /\.\d{4,}Z$/.test(d)));
+  }
+  // the encoder leaves the records as they were
+  assert.ok(mixed[0] && (mixed[0] as { a: Date }).a instanceof PreciseDate);
 });
