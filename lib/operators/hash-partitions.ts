@@ -4,7 +4,7 @@
  * (compressed, checksummed Arrow IPC files through {@link SpillWriter}), and a partition is read
  * back batch by batch, verified, then removed. Records are arbitrary JS values (rows, or a group's
  * key and partial aggregate states): each spilled batch holds Binary cells, each a piece of
- * records encoded by record-codec.ts (by shape, or in V8's structured-clone format), which keeps
+ * records encoded by lib/formats/records/record-codec.ts (by shape, or in V8's structured-clone format), which keeps
  * bigint, NaN, -0, Dates, typed arrays, Sets and Maps exact, where an Arrow schema per record
  * shape could not hold user-defined states.
  *
@@ -23,7 +23,7 @@ import { SpillError } from '../core/errors.ts';
 import { SpillWriter } from '../formats/spill/writer.ts';
 import { SpillFiles } from '../formats/spill/reader.ts';
 import type { OperatorScratch } from './operator-scratch.ts';
-import { decodeRecords, encodeRecords } from './record-codec.ts';
+import { decodeRecords, encodeRecords } from '../formats/records/record-codec.ts';
 
 /** Records per spilled chunk; also bounded by {@link CHUNK_BYTES}. */
 const CHUNK_RECORDS = 4096;

@@ -7,8 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import v8 from 'node:v8';
-import { decodeRecords, encodeRecords } from '../../../lib/operators/record-codec.ts';
-import { PreciseDate } from '../../../lib/formats/values.ts';
+import { decodeRecords, encodeRecords } from '../../../../lib/formats/records/record-codec.ts';
+import { PreciseDate } from '../../../../lib/formats/values.ts';
 
 /** Round-trips `records` and checks them against a structured clone, -0 included; returns the form byte. */
 function roundTrip(records: unknown[]): number {
