@@ -45,6 +45,15 @@ export class PreciseDate extends Date {
   }
 }
 
+/** Marks PreciseDates by a registered symbol: a worker's bundle may hold a second copy of this module. */
+const PRECISE_BRAND = Symbol.for('spillway.PreciseDate');
+Object.defineProperty(PreciseDate.prototype, PRECISE_BRAND, { value: true });
+
+/** True when `value` is a {@link PreciseDate}, from this copy of the module or another. */
+export function isPreciseDate(value: unknown): value is PreciseDate {
+  return value instanceof Date && (value as unknown as Record<symbol, unknown>)[PRECISE_BRAND] === true;
+}
+
 const DAY_SECONDS = 86_400;
 const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
 const THREE_DIGITS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));

@@ -14,6 +14,7 @@ import { pipeline } from '../../lib/core/pipeline.ts';
 import { BatchTransform } from '../../lib/core/transform.ts';
 import { MemoryGovernor } from '../../lib/memory/governor.ts';
 import { rowsToRecordBatch } from '../../lib/formats/arrow/convert.ts';
+import { PreciseDate, isPreciseDate } from '../../lib/formats/values.ts';
 import { WorkerError } from '../../lib/core/errors.ts';
 import { fromIterable } from '../../sources/fromIterable.ts';
 import { collect } from '../../sinks/collect.ts';
@@ -214,6 +215,42 @@ for (const isolation of ['thread', 'process'] as const) {
       assert.equal(lines[5]?.data.throw, true);
       assert.equal(stats.errors.deadLettered, 10);
       assert.equal(stats.stages.find((s) => s.name === 'parallel')?.details.deadLetteredBatches, 1);
+    });
+
+    test('timestamps finer than the millisecond (PreciseDate) cross both ways exactly, as rows and as Arrow', async () => {
+      const at = (i: number): PreciseDate => new PreciseDate(1_767_623_400_000 + i, 1 + ((i * 7001) % 999_999));
+      const rows = grid(30).map((r) => ({ n: r.n, at: at(r.n) }));
+      // nested and in a Map: the codec's clone path carries the nanoseconds beside the clone
+      const odd = grid(10).map((r) => ({
+        n: r.n,
+        at: at(r.n),
+        deep: r.n % 2 ? { when: at(r.n + 1) } : new Map([['w', at(r.n + 2)]]),
+      }));
+      for (const [what, source] of [
+        ['rows', () => fromIterable(rows)],
+        ['mixed rows', () => fromIterable(odd)],
+        ['Arrow', () => Readable.from([rowsToRecordBatch(rows)])],
+      ] as const) {
+        const { output } = await pipeline(
+          source(),
+          parallel(MODULE, { workers: 1, isolation, export: 'echo' }),
+          collect<Record<string, unknown>>(),
+          { governor: false },
+        );
+        const input = what === 'mixed rows' ? odd : rows;
+        assert.equal(output.length, input.length, what);
+        for (const [i, row] of output.entries()) {
+          const sent = input[i]!;
+          assert.equal(row.nanosSeen, sent.at.nanos, `${what}: the worker saw the nanoseconds`);
+          assert.ok(isPreciseDate(row.at), `${what}: a PreciseDate came back`);
+          assert.equal((row.at as Date).toISOString(), sent.at.toISOString(), what);
+        }
+        if (what === 'mixed rows') {
+          const deep = output[1]!.deep as { when: Date };
+          assert.equal(deep.when.toISOString(), at(2).toISOString());
+          assert.equal(((output[0]!.deep as Map<string, Date>).get('w') as Date).toISOString(), at(2).toISOString());
+        }
+      }
     });
 
     test('Arrow batches cross as IPC bytes and come out as rows equal to the serial run', async () => {

@@ -5,7 +5,7 @@
  * and the decoder walks the same Dates in the same order to make them PreciseDates again.
  */
 import v8 from 'node:v8';
-import { PreciseDate } from '../values.ts';
+import { PreciseDate, isPreciseDate } from '../values.ts';
 
 /** The first byte of a clone with nanoseconds beside it (a plain clone starts with 0xFF). */
 export const CLONED_NANOS = 3;
@@ -16,7 +16,7 @@ export function cloned(records: readonly unknown[]): Uint8Array {
   let precise = false;
   walkDates(records, (date) => {
     // -1: a plain Date
-    const n = date instanceof PreciseDate ? date.nanos : -1;
+    const n = isPreciseDate(date) ? date.nanos : -1;
     if (n !== -1) precise = true;
     nanos.push(n);
     return date;
@@ -27,6 +27,16 @@ export function cloned(records: readonly unknown[]): Uint8Array {
   piece[0] = CLONED_NANOS;
   piece.set(clone, 1);
   return piece;
+}
+
+/** True when `records` hold a PreciseDate anywhere (the walk {@link cloned} makes). */
+export function holdsPreciseDate(records: readonly unknown[]): boolean {
+  let found = false;
+  walkDates(records, (date) => {
+    found ||= isPreciseDate(date);
+    return date;
+  });
+  return found;
 }
 
 /**

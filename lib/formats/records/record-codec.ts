@@ -13,7 +13,7 @@
  * included, where the clone alone gives a Date.
  */
 import { READERS, WRITERS, compileReader, compileWriter, compiled } from './compile.ts';
-import { cloned, decodeCloned } from './dated-clone.ts';
+import { cloned, decodeCloned, holdsPreciseDate } from './dated-clone.ts';
 import { shapeOf, type Shape } from './shape.ts';
 import { ShapedReader, ShapedWriter } from './shaped-io.ts';
 
@@ -31,6 +31,20 @@ const LONE_SURROGATE = /\p{Surrogate}/u;
 
 /** Encodes a piece of records (see the module comment). */
 export function encodeRecords(records: readonly unknown[]): Uint8Array {
+  return shapedRecords(records) ?? cloned(records);
+}
+
+/**
+ * The piece when it takes the shaped form or holds a PreciseDate; undefined when a structured
+ * clone of `records` keeps them exactly and the shape would not pay, so that a caller with a
+ * clone of its own at hand (a worker's `postMessage`) can use that instead.
+ */
+export function encodeUnlessCloneable(records: readonly unknown[]): Uint8Array | undefined {
+  return shapedRecords(records) ?? (holdsPreciseDate(records) ? cloned(records) : undefined);
+}
+
+/** The shaped piece of `records`, or undefined when they have no shape the form writes. */
+function shapedRecords(records: readonly unknown[]): Uint8Array | undefined {
   const first = records.length > 0 ? shapeOf(records[0]) : undefined;
   const json = first !== undefined && first !== 0 ? JSON.stringify(first) : '';
   const shape = records.length >= MIN_SHAPED || json.includes('"each"') ? first : undefined;
@@ -44,7 +58,7 @@ export function encodeRecords(records: readonly unknown[]): Uint8Array {
     writer.reset();
     if (piece) return piece;
   }
-  return cloned(records);
+  return undefined;
 }
 
 /** Lays out a shaped piece: format, record count, shape (JSON), value bytes, text. */

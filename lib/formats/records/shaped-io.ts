@@ -4,7 +4,7 @@
  * in the same order.
  */
 import { SpillError } from '../../core/errors.ts';
-import { PreciseDate } from '../values.ts';
+import { PreciseDate, isPreciseDate } from '../values.ts';
 import type { Shape } from './shape.ts';
 import {
   BIGINT,
@@ -122,7 +122,7 @@ export class ShapedWriter {
         if (value === null) this.#tag(NULL, 0);
         else if (value instanceof Date) {
           // a Date's time (as the clone), and a PreciseDate's nanoseconds
-          const precise = value instanceof PreciseDate;
+          const precise = isPreciseDate(value);
           const at = this.#tag(precise ? PRECISE_DATE : DATE, precise ? 12 : 8);
           this.#view.setFloat64(at, value.getTime(), true);
           if (precise) this.#view.setUint32(at + 8, value.nanos, true);

@@ -4,7 +4,8 @@
  */
 import { formatBytes } from '../../core/format.ts';
 import type { WorkerFailure, PoolWorker } from './pool-worker.ts';
-import { collectTransferables } from './protocol.ts';
+import { collectTransferables, standalone } from './protocol.ts';
+import { encodedRows } from './protocol.ts';
 import type { BatchInput } from './backend.ts';
 import type { ResolvedPoolOptions } from './options.ts';
 import type { WorkerStats } from './worker-stats.ts';
@@ -52,21 +53,25 @@ export function newSlot(index: number): Slot {
 
 /** What is posted to the worker for one attempt, and the buffers moved with it. */
 export interface TaskPayload {
-  payload: { rows: unknown[] } | { arrow: Uint8Array };
+  payload: { records: Uint8Array } | { rows: unknown[] } | { arrow: Uint8Array };
   transfer: ArrayBuffer[];
 }
 
 /**
- * The payload of one attempt. Rows' buffers move to a thread only when `moveRows` (nothing will
- * need them again: no retry, no dead letter); Arrow input is encoded afresh for every attempt, so
- * its bytes always move to a thread.
+ * The payload of one attempt. Rows of one shape, or holding a PreciseDate, are encoded (see
+ * RunMessage) afresh for every attempt, as Arrow input is, so their bytes always move to a thread.
+ * Other rows are posted as they are (the message's clone is cheaper for a few rows, and reports
+ * what cannot be cloned); their buffers move to a thread only when `moveRows` (nothing will need
+ * them again: no retry, no dead letter).
  */
 export function taskPayload(input: BatchInput, thread: boolean, moveRows: boolean): TaskPayload {
-  if (Array.isArray(input))
-    return { payload: { rows: input }, transfer: thread && moveRows ? collectTransferables(input) : [] };
-  let arrow = input.encode();
-  if (arrow.byteOffset !== 0 || arrow.byteLength !== arrow.buffer.byteLength || !(arrow.buffer instanceof ArrayBuffer))
-    arrow = arrow.slice();
+  if (Array.isArray(input)) {
+    const encoded = encodedRows(input);
+    if (encoded === undefined)
+      return { payload: { rows: input }, transfer: thread && moveRows ? collectTransferables(input) : [] };
+    return { payload: { records: encoded }, transfer: thread ? [encoded.buffer as ArrayBuffer] : [] };
+  }
+  const arrow = standalone(input.encode());
   return { payload: { arrow }, transfer: thread ? [arrow.buffer as ArrayBuffer] : [] };
 }
 

@@ -5,6 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { deserializeError } from './protocol.ts';
+import { decodeRecords } from '../../formats/records/record-codec.ts';
 import type { FromWorker, InitMessage, ToWorker } from './protocol.ts';
 import type { WorkerFailureReason } from '../../core/errors.ts';
 
@@ -130,7 +131,7 @@ export abstract class PoolWorker {
    */
   run(
     taskId: number,
-    payload: { rows: unknown[] } | { arrow: Uint8Array },
+    payload: { records: Uint8Array } | { rows: unknown[] } | { arrow: Uint8Array },
     transfer: ArrayBuffer[],
   ): Promise<unknown[]> {
     if (this.#running !== undefined) throw new Error(`worker ${this.id} is busy`);
@@ -178,7 +179,8 @@ export abstract class PoolWorker {
       this.#running = undefined;
       this.tasks++;
       this.#idle();
-      if (message.type === 'result') running.resolve(message.rows);
+      if (message.type === 'result')
+        running.resolve(message.records ? decodeRecords(message.records) : (message.rows ?? []));
       else
         running.reject(new WorkerFailure('error', message.error.message, { cause: deserializeError(message.error) }));
     }

@@ -2,6 +2,7 @@
  * Messages between the pool and its workers (the same for threads and child processes), and how
  * errors cross the boundary: as plain objects, since class identity does not survive cloning.
  */
+import { encodeUnlessCloneable } from '../../formats/records/record-codec.ts';
 
 /** Given to a worker when it starts (workerData or environment): which module and export to load. */
 export interface InitMessage {
@@ -10,10 +11,15 @@ export interface InitMessage {
   kind: 'row' | 'batch';
 }
 
-/** Runs one batch: `rows`, or `arrow` (IPC stream bytes the worker decodes to rows). */
+/**
+ * Runs one batch: `records` (rows encoded by lib/formats/records/record-codec.ts, which keeps what
+ * a structured clone keeps and a PreciseDate's nanoseconds, which it drops), `rows` (when they
+ * could not be encoded: the clone then reports why), or `arrow` (IPC stream bytes the worker decodes to rows).
+ */
 export interface RunMessage {
   type: 'run';
   taskId: number;
+  records?: Uint8Array;
   rows?: unknown[];
   arrow?: Uint8Array;
 }
@@ -38,8 +44,27 @@ export interface SerializedError {
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'init-error'; error: SerializedError }
-  | { type: 'result'; taskId: number; rows: unknown[] }
+  | { type: 'result'; taskId: number; records?: Uint8Array; rows?: unknown[] }
   | { type: 'error'; taskId: number; error: SerializedError };
+
+/**
+ * Rows as record-codec bytes of their own (see RunMessage), or undefined when the message's own
+ * clone carries them exactly and cheaper, or cannot carry them (it then reports why).
+ */
+export function encodedRows(rows: readonly unknown[]): Uint8Array | undefined {
+  try {
+    const bytes = encodeUnlessCloneable(rows);
+    return bytes && standalone(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `bytes` as a view of a whole ArrayBuffer of its own, which can move to a thread (copied when it is not one). */
+export function standalone(bytes: Uint8Array): Uint8Array {
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  return whole && bytes.buffer instanceof ArrayBuffer ? bytes : bytes.slice();
+}
 
 /**
  * What a worker calls for `exportName` of the imported module `mod`: the export if it is a

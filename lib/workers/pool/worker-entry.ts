@@ -4,7 +4,8 @@
  * order); `undefined` drops the row. A batch function gets the rows and returns the output rows.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { collectTransferables, exportedFunction, serializeError } from './protocol.ts';
+import { collectTransferables, encodedRows, exportedFunction, serializeError } from './protocol.ts';
+import { decodeRecords } from '../../formats/records/record-codec.ts';
 import { startHeapWriter } from './heap-report.ts';
 import type { FromWorker, InitMessage, RunMessage, ToWorker } from './protocol.ts';
 
@@ -88,6 +89,7 @@ async function loadArrowDecoder(): Promise<ArrowDecoder> {
 }
 
 async function inputRows(message: RunMessage): Promise<unknown[]> {
+  if (message.records !== undefined) return decodeRecords(message.records);
   if (message.arrow === undefined) return message.rows ?? [];
   arrowDecoder ??= loadArrowDecoder();
   return (await arrowDecoder)(message.arrow);
@@ -98,7 +100,11 @@ async function onMessage(message: ToWorker): Promise<void> {
     try {
       const rows = await runBatch(message.taskId, await inputRows(message));
       writeHeap?.();
-      send({ type: 'result', taskId: message.taskId, rows }, port ? collectTransferables(rows) : []);
+      // as the input was (see RunMessage): encoded when that pays or keeps a PreciseDate's nanoseconds
+      const records = encodedRows(rows);
+      if (records)
+        send({ type: 'result', taskId: message.taskId, records }, port ? [records.buffer as ArrayBuffer] : []);
+      else send({ type: 'result', taskId: message.taskId, rows }, port ? collectTransferables(rows) : []);
     } catch (error) {
       send({ type: 'error', taskId: message.taskId, error: serializeError(error) });
     }
