@@ -1,11 +1,12 @@
 /**
  * How batches and results travel through Redis: one binary value per batch, a tag byte then an
  * LZ4 frame. Tag `A`: an Arrow IPC stream (the batch's own bytes when it is held as Arrow, else its
- * rows converted). Tag `V`: the rows in V8's structured-clone format, used only when Arrow could
+ * rows converted). Tag `V`: the rows as lib/formats/records/record-codec.ts writes them (by shape,
+ * or V8's structured clone with a PreciseDate's nanoseconds beside it), used only when Arrow could
  * not give the rows back exactly (bigints, `undefined`, mixed column types, rows of different
- * shapes, Dates inside nested values, class instances, ...), so results always equal a serial run.
+ * shapes, Dates inside nested values, PreciseDates, class instances, ...), so results always equal a serial run.
  */
-import { deserialize, serialize } from 'node:v8';
+import { decodeRecords, encodeRecords } from '../../formats/records/record-codec.ts';
 import { Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 import { compressFrameSync, decompressFrameSync } from '../../formats/lz4.ts';
 import { recordBatchToRows, rowsToRecordBatch } from '../../formats/arrow/convert.ts';
@@ -40,7 +41,7 @@ export function encodeRows(rows: readonly unknown[]): { bytes: Buffer; kind: 'ar
       // a column mixing types: Arrow has no type for it
     }
   }
-  return { bytes: frame(V8, serialize(rows)), kind: 'v8' };
+  return { bytes: frame(V8, encodeRecords(rows)), kind: 'v8' };
 }
 
 /** Reads a payload written by {@link encodeIpc} or {@link encodeRows}; throws a QueueError when it is not one. */
@@ -55,7 +56,7 @@ export function decodePayload(bytes: Uint8Array, what: string): Payload {
     throw new QueueError(`The payload of ${what} is corrupt (LZ4)`, {}, 'payload', { cause: error });
   }
   if (tag === ARROW) return { kind: 'arrow', ipc: body };
-  const rows = deserialize(body) as unknown;
+  const rows = decodeRecords(body) as unknown;
   if (!Array.isArray(rows)) throw new QueueError(`The payload of ${what} does not hold rows`, {}, 'payload');
   return { kind: 'v8', rows };
 }

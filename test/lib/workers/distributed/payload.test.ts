@@ -13,6 +13,7 @@ import {
   encodeRows,
   payloadRows,
 } from '../../../../lib/workers/distributed/payload.ts';
+import { PreciseDate, isPreciseDate } from '../../../../lib/formats/values.ts';
 
 const roundTrip = (rows: unknown[]): { rows: unknown[]; kind: string } => {
   const { bytes, kind } = encodeRows(rows);
@@ -38,6 +39,26 @@ function xxh32(b: Uint8Array): number {
 }
 
 describe('distributed payloads', () => {
+  test('PreciseDates keep their nanoseconds, top level and nested, whatever form the payload takes', () => {
+    const at = (i: number): PreciseDate => new PreciseDate(1_767_623_400_000 + i, 1 + i * 997);
+    const cases: unknown[][] = [
+      Array.from({ length: 20 }, (_, i) => ({ n: i, at: at(i) })),
+      Array.from({ length: 3 }, (_, i) => ({ n: i, deep: { at: at(i) } })),
+      [{ n: 1, at: at(1) }, { m: new Map([['at', at(2)]]) }],
+    ];
+    for (const rows of cases) {
+      const back = roundTrip(rows);
+      const dates = (value: unknown): string[] =>
+        value instanceof Date
+          ? [`${isPreciseDate(value)} ${value.toISOString()}`]
+          : typeof value === 'object' && value !== null
+            ? (value instanceof Map ? [...value.values()] : Object.values(value)).flatMap(dates)
+            : [];
+      assert.deepEqual(dates(back.rows), dates(rows));
+      assert.ok(dates(back.rows).every((d) => d.startsWith('true')));
+    }
+  });
+
   test('plain rows travel as Arrow and come back equal, and smaller than JSON', () => {
     const rows = Array.from({ length: 2000 }, (_, n) => ({
       n,
