@@ -71,14 +71,18 @@ function gatherSlots(type: DataType, chunks: readonly Data[], plan: GatherPlan):
 }
 
 /**
- * Strings or bytes with 32-bit offsets, gathered with monomorphic typed-array reads (a loop shared
- * with 64-bit offsets read both through Number() and ran at half the speed; a fifth of a sort's
- * CPU is this gather). Undefined when the bytes would pass 32-bit offsets.
+ * Strings or bytes by their 32-bit `offsets` (one array per chunk), gathered with monomorphic
+ * typed-array reads (a loop shared with 64-bit offsets read both through Number() and ran at half
+ * the speed; a fifth of a sort's CPU is this gather): the bytes and their end offsets. Undefined
+ * when the bytes would pass 32-bit offsets.
  */
-function gatherText32(type: DataType, chunks: readonly Data[], plan: GatherPlan): Data | undefined {
+function gatherText(
+  chunks: readonly Data[],
+  plan: GatherPlan,
+  offsets: readonly Int32Array[],
+): { bytes: Uint8Array; ends: Int32Array } | undefined {
   const { from, rows } = plan;
   const n = plan.length;
-  const offsets = chunks.map((d) => d.valueOffsets as Int32Array);
   let total = 0;
   for (let k = 0; k < n; k++) {
     const o = offsets[from[k]!]!;
@@ -86,9 +90,8 @@ function gatherText32(type: DataType, chunks: readonly Data[], plan: GatherPlan)
     total += o[i + 1]! - o[i]!;
   }
   if (total > 2 ** 31 - 1) return undefined;
-  const { bitmap, nullCount } = gatherValidity(chunks, plan);
   const bytes = new Uint8Array(total);
-  const out = new Int32Array(n + 1);
+  const ends = new Int32Array(n + 1);
   const values = chunks.map((d) => d.values as Uint8Array);
   let at = 0;
   for (let k = 0; k < n; k++) {
@@ -104,9 +107,25 @@ function gatherText32(type: DataType, chunks: readonly Data[], plan: GatherPlan)
       bytes.set(v.subarray(start, end), at);
       at += end - start;
     }
-    out[k + 1] = at;
+    ends[k + 1] = at;
   }
-  return new Data(type, 0, n, nullCount, [out, bytes, bitmap] as never);
+  return { bytes, ends };
+}
+
+/** Utf8/Binary (32-bit offsets) or LargeUtf8/LargeBinary (64-bit, narrowed while a chunk's bytes fit 32 bits). */
+function gatherTextColumn(type: DataType, chunks: readonly Data[], plan: GatherPlan, large: boolean): Data | undefined {
+  const narrow = (d: Data): Int32Array | undefined => {
+    if (!large) return d.valueOffsets as Int32Array;
+    const wide = d.valueOffsets as unknown as BigInt64Array;
+    return wide[wide.length - 1]! > 2n ** 31n - 1n ? undefined : Int32Array.from(wide, Number);
+  };
+  const offsets = chunks.map(narrow);
+  if (offsets.some((o) => o === undefined)) return undefined;
+  const text = gatherText(chunks, plan, offsets as Int32Array[]);
+  if (text === undefined) return undefined;
+  const { bitmap, nullCount } = gatherValidity(chunks, plan);
+  const ends = large ? BigInt64Array.from(text.ends, BigInt) : text.ends;
+  return new Data(type, 0, plan.length, nullCount, [ends, text.bytes, bitmap] as never);
 }
 
 function gatherColumn(field: Field, chunks: readonly Data[], plan: GatherPlan): Data {
@@ -141,36 +160,17 @@ function gatherColumn(field: Field, chunks: readonly Data[], plan: GatherPlan): 
     case Type.FixedSizeBinary:
       return gatherSlots(type, chunks, plan);
     case Type.Utf8:
-    case Type.Binary: {
-      const text = gatherText32(type, chunks, plan);
-      if (text) return text;
-      break; // too big for 32-bit offsets: the generic path fails clearly
-    }
+    case Type.Binary:
     case Type.LargeUtf8:
     case Type.LargeBinary: {
-      const { bitmap, nullCount } = gatherValidity(chunks, plan);
-      const offsets = chunks.map((d) => d.valueOffsets as unknown as BigInt64Array);
-      let total = 0;
-      for (let k = 0; k < n; k++) {
-        const o = offsets[from[k]!]!;
-        const i = rows[k]!;
-        total += Number(o[i + 1]! - o[i]!);
-      }
-      const bytes = new Uint8Array(total);
-      const out = new BigInt64Array(n + 1);
-      const values = chunks.map((d) => d.values as Uint8Array);
-      let at = 0;
-      for (let k = 0; k < n; k++) {
-        const src = from[k]!;
-        const o = offsets[src]!;
-        const i = rows[k]!;
-        const s = Number(o[i]!);
-        const e = Number(o[i + 1]!);
-        bytes.set(values[src]!.subarray(s, e), at);
-        at += e - s;
-        out[k + 1] = BigInt(at);
-      }
-      return new Data(type, 0, n, nullCount, [out, bytes, bitmap] as never);
+      const text = gatherTextColumn(
+        type,
+        chunks,
+        plan,
+        type.typeId === Type.LargeUtf8 || type.typeId === Type.LargeBinary,
+      );
+      if (text) return text;
+      break; // too big for 32-bit offsets: the generic path fails clearly
     }
     default:
       break;
