@@ -49,6 +49,11 @@ export class PreciseDate extends Date {
 const PRECISE_BRAND = Symbol.for('spillway.PreciseDate');
 Object.defineProperty(PreciseDate.prototype, PRECISE_BRAND, { value: true });
 
+/** The nanoseconds after a Date's millisecond: a PreciseDate's `nanos`, else 0. */
+export function nanosOf(date: Date): number {
+  return isPreciseDate(date) ? date.nanos : 0;
+}
+
 /** True when `value` is a {@link PreciseDate}, from this copy of the module or another. */
 export function isPreciseDate(value: unknown): value is PreciseDate {
   return value instanceof Date && (value as unknown as Record<symbol, unknown>)[PRECISE_BRAND] === true;

@@ -6,6 +6,7 @@
  * with `int64: 'auto'` mix both), -0 encodes as 0 and every NaN as one NaN (DuckDB groups them so).
  * Also: the value order min/max use (a spill partition is picked by key-dictionary.ts `hashCanonical`).
  */
+import { nanosOf } from '../formats/values.ts';
 
 /** Encodes one value; `multi` adds what makes the concatenation of several values unambiguous. */
 export function encodeValue(value: unknown, multi: boolean): string {
@@ -25,8 +26,8 @@ export function encodeValue(value: unknown, multi: boolean): string {
     case 'object': {
       if (value === null) return 'n;';
       if (value instanceof Date) {
-        const nanos = (value as { nanos?: unknown }).nanos;
-        return `t${value.getTime()}${typeof nanos === 'number' && nanos !== 0 ? `.${nanos}` : ''};`;
+        const nanos = nanosOf(value);
+        return `t${value.getTime()}${nanos !== 0 ? `.${nanos}` : ''};`;
       }
       if (value instanceof Uint8Array) {
         const hex = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex');
@@ -100,7 +101,8 @@ export function compareStrings(a: string, b: string): number {
 
 /**
  * Orders two non-null values of one column for min/max: numbers and bigints numerically with NaN
- * above every number (as DuckDB), strings by code point, dates by time, booleans false < true.
+ * above every number (as DuckDB), strings by code point, dates by time (a PreciseDate's
+ * nanoseconds included), booleans false < true.
  */
 export function compareValues(a: unknown, b: unknown): number {
   if (typeof a === 'string' && typeof b === 'string') return compareStrings(a, b);
@@ -114,7 +116,7 @@ export function compareValues(a: unknown, b: unknown): number {
     if (typeof b === 'number' && Number.isNaN(b)) return -1;
     return a < b ? -1 : a > b ? 1 : 0;
   }
-  if (a instanceof Date && b instanceof Date) return a.getTime() - b.getTime();
+  if (a instanceof Date && b instanceof Date) return a.getTime() - b.getTime() || nanosOf(a) - nanosOf(b);
   if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b);
   const x = String(a);
   const y = String(b);

@@ -18,6 +18,7 @@ import { Type, type Data, type DataType, type RecordBatch, type Schema } from 'a
 import type { Collation, ResolvedSortKey } from './sort-key-spec.ts';
 import { SchemaMismatchError, UnsupportedError, describeValue } from '../core/errors.ts';
 import { valueReader } from '../formats/arrow/convert.ts';
+import { nanosOf } from '../formats/values.ts';
 
 /** Key values of one column over a range of rows, in the form its type compares fastest. */
 export type KeyColumn =
@@ -314,7 +315,8 @@ function compareValues(x: unknown, y: unknown): number {
   }
   if (typeof x === 'string' && typeof y === 'string') return x === y ? 0 : compareCodePoints(x, y);
   if (typeof x === 'boolean' && typeof y === 'boolean') return x === y ? 0 : x ? 1 : -1;
-  if (x instanceof Date && y instanceof Date) return compareNumbers(x.getTime(), y.getTime());
+  if (x instanceof Date && y instanceof Date)
+    return compareNumbers(x.getTime(), y.getTime()) || nanosOf(x) - nanosOf(y);
   if (x instanceof Uint8Array && y instanceof Uint8Array) return compareBytes(x, 0, x.length, y, 0, y.length) || 0;
   return compareCodePoints(String(x), String(y));
 }

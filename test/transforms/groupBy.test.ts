@@ -259,3 +259,36 @@ describe('groupBy', () => {
     void min;
   });
 });
+
+describe('groupBy over timestamps finer than the millisecond', () => {
+  it('min, max and countDistinct tell PreciseDates of one millisecond apart, from rows and from Arrow, in memory and spilled', async () => {
+    const { PreciseDate } = await import('../../lib/formats/values.ts');
+    const { rowsToRecordBatch } = await import('../../lib/formats/arrow/convert.ts');
+    const { Readable } = await import('node:stream');
+    // per key, five instants within one millisecond, in no order
+    const rows = Array.from({ length: 3000 }, (_, i) => ({
+      k: `k${i % 600}`,
+      t: new PreciseDate(1_767_623_400_000 + (i % 600), [500, 7, 999_999, 123_456, 8][Math.floor(i / 600)]!),
+    }));
+    const stage = (budget?: string) =>
+      groupBy('k', { lo: agg.min('t'), hi: agg.max('t'), n: agg.countDistinct('t') }, budget ? { budget } : undefined);
+    for (const [what, source] of [
+      ['rows', () => fromIterable(rows)],
+      ['Arrow', () => Readable.from([rowsToRecordBatch(rows)])],
+    ] as const) {
+      for (const budget of [undefined, '16kB']) {
+        const { output } = await pipeline(
+          source(),
+          stage(budget),
+          collect<{ k: string; lo: Date; hi: Date; n: number }>(),
+        );
+        assert.equal(output.length, 600, what);
+        for (const g of output) {
+          assert.match(g.lo.toISOString(), /\.\d{3}000007Z$/, `${what} ${budget}: min of ${g.k}`);
+          assert.match(g.hi.toISOString(), /\.\d{3}999999Z$/, `${what} ${budget}: max of ${g.k}`);
+          assert.equal(g.n, 5, `${what} ${budget}: countDistinct of ${g.k}`);
+        }
+      }
+    }
+  });
+});
