@@ -4,8 +4,7 @@
  */
 import { formatBytes } from '../../core/format.ts';
 import type { WorkerFailure, PoolWorker } from './pool-worker.ts';
-import { collectTransferables, standalone } from './protocol.ts';
-import { encodedRows } from './protocol.ts';
+import { collectTransferables, encodedRows, standalone } from './protocol.ts';
 import type { BatchInput } from './backend.ts';
 import type { ResolvedPoolOptions } from './options.ts';
 import type { WorkerStats } from './worker-stats.ts';
