@@ -47,6 +47,8 @@ export function holdsPreciseDate(records: readonly unknown[]): boolean {
 function walkDates(value: unknown, visit: (date: Date) => Date, seen = new Set<object>()): unknown {
   if (value instanceof Date) return visit(value);
   if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value) || seen.has(value)) return value;
+  // the clone keeps an Error's message and stack, not its own properties: both walks skip it
+  if (value instanceof Error) return value;
   seen.add(value);
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
