@@ -121,7 +121,8 @@ function isoText(date: Date): string {
     lastSecond = second;
   }
   const milli = ms - second * 1000;
-  const nanos = (date as Partial<PreciseDate>).nanos;
-  if (nanos === undefined || nanos === 0) return lastSecondText + MILLIS_Z[milli]!;
+  // by the brand, not by a `nanos` property any Date could be given
+  const nanos = nanosOf(date);
+  if (nanos === 0) return lastSecondText + MILLIS_Z[milli]!;
   return `${lastSecondText}${THREE_DIGITS[milli]}${String(nanos).padStart(6, '0').replace(/0+$/, '')}Z`;
 }

@@ -88,4 +88,6 @@ test("isoString throws toISOString's RangeError for an invalid Date and leaves s
     }
   }
   assert.equal(isoString(new Local(0)), 'local');
+  // a plain Date given a `nanos` property is still a plain Date
+  assert.equal(isoString(Object.assign(new Date(0), { nanos: 5 })), '1970-01-01T00:00:00.000Z');
 });
