@@ -17,7 +17,7 @@ export interface ArrowKernels {
   recordBatchToRows(batch: RecordBatch, options?: { selection?: ArrayLike<number> }): Row[];
   rowsToRecordBatch(rows: readonly Row[], options: { columns?: readonly string[] }): RecordBatch;
   recordBatchBytes(batch: RecordBatch): number;
-  valueReader(data: Data, options: Record<string, never>, column: string): ArrowValueReader;
+  valueReader(data: Data, options: { int64?: 'bigint' }, column: string): ArrowValueReader;
   isBatchSelectable(batch: RecordBatch): boolean;
   keepsAll(selection: ArrayLike<number>, numRows: number): boolean;
   selectRows(batch: RecordBatch, selection: ArrayLike<number>): RecordBatch;

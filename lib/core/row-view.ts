@@ -8,7 +8,7 @@
  */
 import { inspect } from 'node:util';
 import type { RecordBatch } from 'apache-arrow';
-import { JSON_METADATA_KEY, ROWS_METADATA_KEY } from '../formats/arrow/metadata-keys.ts';
+import { int64ModeOf, JSON_METADATA_KEY, ROWS_METADATA_KEY } from '../formats/arrow/metadata-keys.ts';
 import { arrowKernels, type ArrowValueReader as ValueReader } from './arrow-kernels.ts';
 import type { Row } from './batch.ts';
 
@@ -43,7 +43,7 @@ function readersOf(batch: RecordBatch): ValueReader[] {
   return batch.schema.fields.map((field, c) => {
     const data = batch.data.children[c];
     if (data === undefined) return () => null;
-    const read = arrowKernels().valueReader(data, {}, field.name);
+    const read = arrowKernels().valueReader(data, { int64: int64ModeOf(field) }, field.name);
     if (field.metadata.get(JSON_METADATA_KEY) !== 'true') return read;
     return (i: number) => {
       const value = read(i);

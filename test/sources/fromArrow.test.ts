@@ -317,7 +317,7 @@ test('a conversion failure in a row stage names the stage, the file and the batc
   // a RecordBatch whose conversion throws (stands in for a type with no row form)
   const broken = {
     numRows: 1,
-    schema: { fields: [{ name: 'x' }], metadata: new Map() },
+    schema: { fields: [{ name: 'x', metadata: new Map() }], metadata: new Map() },
     getChildAt: () => {
       throw new Error('no row form');
     },

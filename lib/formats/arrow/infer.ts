@@ -39,9 +39,9 @@ import {
 } from 'apache-arrow';
 import { UnsupportedError } from '../../core/errors.ts';
 import type { Row } from '../../core/row.ts';
-import { JSON_METADATA_KEY, ROWS_METADATA_KEY } from './metadata-keys.ts';
+import { INT64_METADATA_KEY, JSON_METADATA_KEY, ROWS_METADATA_KEY } from './metadata-keys.ts';
 
-export { JSON_METADATA_KEY, ROWS_METADATA_KEY } from './metadata-keys.ts';
+export { INT64_METADATA_KEY, JSON_METADATA_KEY, ROWS_METADATA_KEY } from './metadata-keys.ts';
 
 /** The int32 range: integers in it infer as Int32. */
 export const INT32_MIN = -(2 ** 31);
@@ -173,8 +173,16 @@ export function inferSchema(rows: readonly Row[], columns?: readonly string[]): 
     }
   }
   const fields = names.map((name) => {
-    const { type, json } = typeForKinds(kinds.get(name) ?? new Set(), name, unsafe.has(name));
-    return new Field(name, type, true, json ? new Map([[JSON_METADATA_KEY, 'true']]) : null);
+    const set = kinds.get(name) ?? new Set<Kind>();
+    // only bigints (nulls aside): mark the column so 'auto' reads them back as bigints, not numbers
+    const onlyBigints = set.has('bigint') && [...set].every((k) => k === 'bigint' || k === 'null');
+    const { type, json } = typeForKinds(set, name, unsafe.has(name));
+    const metadata = json
+      ? new Map([[JSON_METADATA_KEY, 'true']])
+      : onlyBigints
+        ? new Map([[INT64_METADATA_KEY, 'bigint']])
+        : null;
+    return new Field(name, type, true, metadata);
   });
   return new Schema(fields, arrayRows ? new Map([[ROWS_METADATA_KEY, 'array']]) : null);
 }

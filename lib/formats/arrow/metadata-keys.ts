@@ -7,3 +7,14 @@
 export const JSON_METADATA_KEY = 'spillway.json';
 /** Schema metadata key telling that rows were arrays (`array`) rather than objects. */
 export const ROWS_METADATA_KEY = 'spillway.rows';
+/**
+ * Field metadata key marking an Int64 column built from rows whose values were all bigints (rows
+ * read with `int64: 'bigint'`): under the default `int64: 'auto'` its values read back as bigints,
+ * so a stage that goes through Arrow (a sort, a spill) hands on the type it was given.
+ */
+export const INT64_METADATA_KEY = 'spillway.int64';
+
+/** The `int64` read option a field asks for when none is given: `bigint` for a marked column. */
+export function int64ModeOf(field: { metadata: Map<string, string> }): 'bigint' | undefined {
+  return field.metadata.get(INT64_METADATA_KEY) === 'bigint' ? 'bigint' : undefined;
+}

@@ -21,6 +21,7 @@ import type { Row } from '../../core/row.ts';
 import { columnsRowMaker } from '../../core/row-literal.ts';
 import { JSON_METADATA_KEY } from './infer.ts';
 import { ROWS_METADATA_KEY } from './infer.ts';
+import { int64ModeOf } from './metadata-keys.ts';
 import { parseJsonExact } from '../json/lines.ts';
 import { INTERN_MAX, InternProbe, InternTable } from '../text-intern.ts';
 
@@ -412,14 +413,17 @@ function readerOf(data: Data, r: Resolved, column: string): ValueReader {
  * exact strings, dates/timestamps -> Date (or ISO strings), times -> `HH:MM:SS[.fraction]`,
  * durations -> integers in their unit, intervals -> objects, lists -> arrays, structs -> objects,
  * maps -> arrays of `{ key, value }`, dictionaries -> decoded values, nulls -> null. Columns marked
- * JSON by {@link rowsToRecordBatch} are parsed back.
+ * JSON by {@link rowsToRecordBatch} are parsed back; Int64 columns it built from bigints alone read
+ * as bigints unless `options.int64` says otherwise.
  */
 export function recordBatchToRows(batch: RecordBatch, options: ToRowsOptions = {}): Row[] {
   const r: Resolved = { int64: options.int64 ?? 'auto', timestamps: options.timestamps ?? 'date' };
+  const bigints: Resolved = { ...r, int64: options.int64 ?? 'bigint' };
   const fields = batch.schema.fields;
   const selection = options.selection;
   const numRows = selection?.length ?? batch.numRows;
   const columns = fields.map((field, c) => {
+    const rc = int64ModeOf(field) === undefined ? r : bigints;
     const vector = batch.getChildAt(c);
     const chunks = vector?.data ?? [];
     // one Data per column is the rule: its values are the column (flatMap would copy them)
@@ -427,9 +431,9 @@ export function recordBatchToRows(batch: RecordBatch, options: ToRowsOptions = {
       vector === null
         ? new Array<unknown>(numRows).fill(null)
         : chunks.length === 1
-          ? dataToValues(chunks[0]!, r, field.name, selection)
+          ? dataToValues(chunks[0]!, rc, field.name, selection)
           : selectValues(
-              chunks.flatMap((d) => dataToValues(d, r, field.name)),
+              chunks.flatMap((d) => dataToValues(d, rc, field.name)),
               selection,
             );
     if (field.metadata.get(JSON_METADATA_KEY) === 'true') {

@@ -2,7 +2,7 @@
  * Schemas that change between batches: unification (Int32 widens to Float64, Null to anything),
  * equality, and casting a batch to a wider schema.
  */
-import { JSON_METADATA_KEY, ROWS_METADATA_KEY } from './infer.ts';
+import { INT64_METADATA_KEY, JSON_METADATA_KEY, ROWS_METADATA_KEY } from './infer.ts';
 import { dataToValues } from './to-rows.ts';
 import { DataType, Field, Float64, Int64, makeData, RecordBatch, Schema, Struct, util } from 'apache-arrow';
 import { UnsupportedError } from '../../core/errors.ts';
@@ -19,7 +19,12 @@ function widen(a: Field, b: Field): Field {
   if (DataType.isNull(tb)) return a.nullable ? a : new Field(a.name, ta, true, a.metadata);
   const ja = a.metadata.get(JSON_METADATA_KEY) === 'true';
   const jb = b.metadata.get(JSON_METADATA_KEY) === 'true';
-  if (ja === jb && sameType(ta, tb)) return a.nullable || !b.nullable ? a : b;
+  if (ja === jb && sameType(ta, tb)) {
+    // an Int64 column stays marked all-bigint only when both sides were
+    if (a.metadata.get(INT64_METADATA_KEY) !== b.metadata.get(INT64_METADATA_KEY))
+      return new Field(a.name, ta, a.nullable || b.nullable);
+    return a.nullable || !b.nullable ? a : b;
+  }
   const isInt32 = (t: DataType): boolean => DataType.isInt(t) && t.bitWidth === 32 && t.isSigned;
   const isInt64 = (t: DataType): boolean => DataType.isInt(t) && t.bitWidth === 64 && t.isSigned;
   const isF64 = (t: DataType): boolean => DataType.isFloat(t) && t.precision === 2;
@@ -71,7 +76,8 @@ export function schemasEqual(a: Schema, b: Schema): boolean {
       fa.name === fb.name &&
       fa.nullable === fb.nullable &&
       sameType(fa.type as DataType, fb.type as DataType) &&
-      fa.metadata.get(JSON_METADATA_KEY) === fb.metadata.get(JSON_METADATA_KEY)
+      fa.metadata.get(JSON_METADATA_KEY) === fb.metadata.get(JSON_METADATA_KEY) &&
+      fa.metadata.get(INT64_METADATA_KEY) === fb.metadata.get(INT64_METADATA_KEY)
     );
   });
 }
