@@ -43,13 +43,32 @@ export interface DatasetFormat {
     path: string,
     columns: readonly string[] | undefined,
     where: Predicate | undefined,
+    output?: 'arrow',
   ): BatchSource<Row> | Promise<BatchSource<Row>>;
   /** The file's row count and columns when they are cheap to know (a footer), for progress totals and checking `where`. */
-  describe?(path: string): Promise<{ rows: number; columns: readonly string[] }>;
+  describe?(path: string): Promise<FileDescription>;
+  /**
+   * True when the format may read every file as Arrow if the pipeline asks (format negotiation,
+   * lib/core/negotiate.ts): the user set no `output`, and `describe` names the columns that would
+   * read differently as Arrow.
+   */
+  negotiable?: boolean;
   /** Detail keys of the per-file stats to add up across files (`rowGroupsSkipped`, `bytesRead`). */
   sumDetails?: readonly string[];
   /** The single-file source's checkpoint identity (options), or why it cannot resume; undefined: no resume support. */
   checkpoint?: { identity: CheckpointJson; refuse?: string };
+}
+
+/** What a file's footer tells the dataset layer before the file is read. */
+export interface FileDescription {
+  rows: number;
+  columns: readonly string[];
+  /**
+   * Columns an Arrow read would hand on with other values than a rows read (Parquet decimals,
+   * nested columns, INT96...), each with its type: with one of them in the projection, a
+   * negotiated dataset reads rows.
+   */
+  rowsOnly?: readonly { column: string; type: string }[];
 }
 
 /** Validated dataset options, split from the format's own. */

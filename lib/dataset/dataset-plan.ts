@@ -11,7 +11,7 @@ import { expandDataset, type DatasetFile, type DatasetInput } from './expand.ts'
 import { readHivePartitions, type HivePartitions } from './hive.ts';
 import { isRemoteUrl } from './remote/url.ts';
 import type { DatasetResume } from './dataset-resume.ts';
-import type { DatasetFormat, DatasetSettings } from './dataset-options.ts';
+import type { DatasetFormat, DatasetSettings, FileDescription } from './dataset-options.ts';
 import { TRUE, knownValuesLeaf, possibleOutcomes, predicateColumns } from './predicate.ts';
 
 /** A planned dataset read. */
@@ -29,6 +29,11 @@ export interface DatasetPlan {
   fileColumns: string[] | undefined;
   /** The projection asked for, when the files' batches must be projected again to it. */
   trim: readonly string[] | undefined;
+  /**
+   * Why the files cannot all be read as Arrow with the values rows would have (a column of a
+   * file, or files the footers could not describe); undefined when they can (negotiable formats).
+   */
+  rowsOnly: string | undefined;
 }
 
 /**
@@ -82,7 +87,21 @@ export async function planDataset(
     totalRows: described?.rows,
     fileColumns,
     trim,
+    rowsOnly: format.negotiable ? rowsOnlyReason(described, fileColumns) : undefined,
   };
+}
+
+/** The first column read (of the projection, or any) that a file reads only as rows; see {@link DatasetPlan.rowsOnly}. */
+function rowsOnlyReason(
+  described: Described | undefined,
+  fileColumns: readonly string[] | undefined,
+): string | undefined {
+  if (described === undefined) return 'the files could not all be described from their footers';
+  for (const [path, file] of described.files) {
+    const hit = file.rowsOnly?.find((c) => fileColumns === undefined || fileColumns.includes(c.column));
+    if (hit) return `column \`${hit.column}\` (${hit.type}) of ${path} is read as rows, and so is every file`;
+  }
+  return undefined;
 }
 
 /** The files whose partition values and names can match `where` (all of them without one). */
@@ -132,16 +151,25 @@ async function describeFiles(
   format: DatasetFormat,
   virtual: Set<string>,
   context: StageContext,
-): Promise<{ rows: number; columns: Set<string> } | undefined | null> {
+): Promise<Described | undefined | null> {
   if (!format.describe) return undefined;
   let rows = 0;
   const columns = new Set<string>(virtual);
+  const each = new Map<string, FileDescription>();
   for (const file of files) {
     if (context.signal.aborted) return null;
     const described = await format.describe(file.path).catch(() => undefined);
     if (described === undefined) return undefined;
     rows += described.rows;
     for (const c of described.columns) columns.add(c);
+    each.set(file.path, described);
   }
-  return { rows, columns };
+  return { rows, columns, files: each };
+}
+
+/** The footers of all files: total rows, every column, and each file's description. */
+interface Described {
+  rows: number;
+  columns: Set<string>;
+  files: Map<string, FileDescription>;
 }

@@ -31,6 +31,7 @@ export {
 import type { ExtraColumn } from './dataset-columns.ts';
 import { lazyImport } from '../core/lazy-import.ts';
 import { closeStream } from '../io/close-stream.ts';
+import { FormChoice } from '../core/negotiate.ts';
 
 // virtual columns and filters work on Arrow too: they load with the first file, not with `import 'spillway'`
 const columnsModule = lazyImport(() => import('./dataset-columns.ts'));
@@ -74,12 +75,18 @@ export function datasetSource(input: DatasetInput, settings: DatasetSettings, fo
         : format.checkpoint.refuse,
   });
 
+  // the pipeline may choose Arrow for every file (lib/core/negotiate.ts), as for one file
+  const choice = new FormChoice(format.negotiable === true);
+
   async function* open(context: StageContext, stats: StageStats): AsyncGenerator<Batch<Row>> {
     const plan = await planDataset(input, settings, format, resume, context, stats);
     if (plan === undefined) return;
     counters.totalBytes = plan.totalBytes;
     counters.totalRows = plan.totalRows;
-    const read = new FileRead(settings, format, plan, resume, counters);
+    // one form for every file: the schema unifier widens Arrow schemas or checks row values, not a mix
+    const output = choice.chosen === 'arrow' && plan.rowsOnly === undefined ? 'arrow' : undefined;
+    choice.note(stats, output ?? 'rows', plan.rowsOnly);
+    const read = new FileRead(settings, format, plan, resume, counters, output);
     counters.index = resume.from?.index ?? 0;
     counters.rowsDone = resume.from?.rows ?? 0;
     const indexOf = new Map(plan.all.map((f, i) => [f, i]));
@@ -98,6 +105,7 @@ export function datasetSource(input: DatasetInput, settings: DatasetSettings, fo
     name: stage,
     open,
     checkpoint: resume.hooks,
+    offer: choice.offer,
     progress: () => {
       const now = counters.current?.progress();
       const { totalBytes, totalRows } = counters;
@@ -121,6 +129,8 @@ class FileRead {
   readonly #where: Predicate | undefined;
   readonly #test: RowTest | undefined;
   readonly #unifier: Unifier;
+  /** Arrow when the pipeline chose it for every file; else each file's own form. */
+  readonly #output: 'arrow' | undefined;
 
   constructor(
     settings: DatasetSettings,
@@ -128,7 +138,9 @@ class FileRead {
     plan: DatasetPlan,
     resume: DatasetResume,
     counters: DatasetCounters,
+    output?: 'arrow',
   ) {
+    this.#output = output;
     this.#format = format;
     this.#plan = plan;
     this.#resume = resume;
@@ -144,7 +156,7 @@ class FileRead {
     const stage = this.#format.name;
     const counters = this.#counters;
     const [columns] = await Promise.all([columnsModule.load(), unifierArrow.load()]);
-    const source = await this.#format.openFile(file.path, this.#plan.fileColumns, this.#where);
+    const source = await this.#format.openFile(file.path, this.#plan.fileColumns, this.#where, this.#output);
     counters.current = source;
     this.#resume.prepare(source, at, stage);
     source[STAGE].attach(context);

@@ -55,6 +55,8 @@ interface ProjectingFormat {
   fileOptions?(where: Predicate | undefined): object;
   describe: DatasetFormat['describe'];
   sumDetails?: readonly string[];
+  /** See {@link DatasetFormat.negotiable}. */
+  negotiable?: boolean;
 }
 
 /** A projecting format over a dataset: the projection narrowed per file, footers for totals. */
@@ -75,13 +77,15 @@ function projectingDataset<O extends { columns?: readonly string[]; name?: strin
       name: base.name ?? format.name,
       ...(checkpoint ? { checkpoint } : {}),
       projects: true,
-      openFile: (path, columns, where) =>
+      openFile: (path, columns, where, output) =>
         factory(path, {
           ...base,
           ...(columns ? { columns } : {}),
+          ...(output ? { output } : {}),
           ...format.fileOptions?.(where),
           [DATASET_FILE]: true,
         } as O),
+      ...(format.negotiable ? { negotiable: true } : {}),
       ...(format.describe ? { describe: format.describe } : {}),
       ...(format.sumDetails ? { sumDetails: format.sumDetails } : {}),
     },
@@ -89,18 +93,23 @@ function projectingDataset<O extends { columns?: readonly string[]; name?: strin
 }
 
 /** `fromParquet` over a dataset: projection and row-group pruning per file, footers for totals. */
-export function parquetDataset<O extends { columns?: readonly string[]; name?: string }>(
-  input: DatasetInput,
-  options: O | undefined,
-  factory: Factory<O>,
-): BatchSource<Row> {
+export function parquetDataset<
+  O extends { columns?: readonly string[]; name?: string; output?: unknown; int64?: unknown },
+>(input: DatasetInput, options: O | undefined, factory: Factory<O>): BatchSource<Row> {
   return projectingDataset(input, options, factory, {
     name: 'fromParquet',
     fileOptions: (where) => (where ? { [PRUNE_WHERE]: where } : {}),
+    // as for one file (sources/fromParquet.ts): `output` or `int64` given, the user chose rows' shape
+    negotiable: options?.output === undefined && options?.int64 === undefined,
     describe: async (path) => {
       const reader = await (await loadParquetReader()).openParquet(path);
       try {
-        return { rows: reader.numRows, columns: reader.columns.map((c) => c.name) };
+        const { rowsOnlyColumns } = await import('../formats/parquet/read/batch-reader.ts');
+        const rowsOnly = rowsOnlyColumns(reader.columns).map((c) => ({
+          column: c.name,
+          type: c.annotation ?? c.type,
+        }));
+        return { rows: reader.numRows, columns: reader.columns.map((c) => c.name), rowsOnly };
       } finally {
         await reader.close();
       }

@@ -44,9 +44,16 @@ const SAME_AS_ROWS = new Set(['boolean', 'int32', 'int64', 'double', 'string', '
  * nested columns, INT96 and FLOAT16. Undefined when Arrow gives every stage the same values.
  */
 export function rowsOnlyColumn(columns: readonly ParquetColumn[]): ParquetColumn | undefined {
-  const same = (c: ParquetColumn): boolean =>
-    c.physicalType !== 'INT96' && (SAME_AS_ROWS.has(c.type) || (c.type === 'float' && c.physicalType === 'FLOAT'));
-  return columns.find((c) => !same(c));
+  return columns.find((c) => !sameAsRows(c));
+}
+
+/** Every column {@link rowsOnlyColumn} would name (a dataset checks them against its projection). */
+export function rowsOnlyColumns(columns: readonly ParquetColumn[]): ParquetColumn[] {
+  return columns.filter((c) => !sameAsRows(c));
+}
+
+function sameAsRows(c: ParquetColumn): boolean {
+  return c.physicalType !== 'INT96' && (SAME_AS_ROWS.has(c.type) || (c.type === 'float' && c.physicalType === 'FLOAT'));
 }
 
 /** Adds the stage and file to a reader error (a foreign error is translated first), keeping the error itself. */

@@ -1,0 +1,125 @@
+/**
+ * Fast by default over a dataset (issue 17): `fromParquet(dir)` without `output` reads every file
+ * as Arrow when the next stage reads Arrow, as `fromParquet(file)` does, so a dataset keeps its
+ * column types into toParquet (rows infer DOUBLE for BIGINT) and skips building row objects. One
+ * form for all files: a column of any file that reads differently as Arrow (a decimal) makes the
+ * whole dataset rows, and `stats` names the file and column. Each negotiated run is compared with
+ * the same pipeline forced to rows.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline, fromParquet, toParquet, filter, collect, type Row } from '../../../index.ts';
+import { tempDir } from '../../helpers.ts';
+import { duckRun, parquetReadBack, sqlString } from '../formats/parquet/duckdb.ts';
+
+const dir = tempDir();
+const dataset = join(dir, 'trades');
+const decimal = join(dir, 'decimal.parquet');
+
+/** Three hive partitions of DuckDB-written files: BIGINT beyond 2^53, nulls, timestamps, text. */
+const ready = (async () => {
+  await duckRun("SET TimeZone = 'UTC'");
+  for (const day of [1, 2, 3]) {
+    const part = join(dataset, `day=${day}`);
+    mkdirSync(part, { recursive: true });
+    await duckRun(
+      `COPY (SELECT i AS id, CASE WHEN i % 7 = 0 THEN NULL ELSE 9007199254740993 + i * ${day} END::BIGINT AS big,
+         (i % 50)::INTEGER AS qty, ['é', 'a,b', '', 'Zürich'][i % 4 + 1] AS note,
+         TIMESTAMP '2026-01-0${day} 00:00:00' + INTERVAL (i * 1234567) MICROSECOND AS ts
+       FROM range(${day * 1000}) t(i)) TO ${sqlString(join(part, 'part-0.parquet'))} (FORMAT parquet)`,
+    );
+  }
+  await duckRun(
+    `COPY (SELECT i AS id, (i / 8)::DECIMAL(12, 3) AS amount FROM range(500) t(i)) TO ${sqlString(decimal)} (FORMAT parquet)`,
+  );
+})();
+
+type Details = { details: Record<string, unknown> };
+
+/** Rows of `fromParquet(input) -> ...stages -> collect()` and the source's choice. */
+async function read(
+  input: string | string[],
+  options: Record<string, unknown>,
+  ...stages: unknown[]
+): Promise<{ rows: Row[]; chosen: unknown }> {
+  const run = pipeline as (...args: unknown[]) => Promise<{ output: Row[]; stats: { stages: Details[] } }>;
+  const result = await run(fromParquet(input, options), ...stages, collect());
+  return { rows: result.output, chosen: result.stats.stages[0]!.details.outputChosen };
+}
+
+/** Rows as sorted comparable text (bigints, Dates with their sub-millisecond digits). */
+function text(rows: readonly Row[]): string[] {
+  return rows
+    .map((row) =>
+      JSON.stringify(row, function (this: Record<string, unknown>, key: string, value: unknown) {
+        const raw = this[key];
+        if (raw instanceof Date) return `date ${raw.toISOString()}`;
+        if (typeof raw === 'bigint') return `${raw}n`;
+        return value;
+      }),
+    )
+    .sort();
+}
+
+test('a Parquet dataset into toParquet: negotiated Arrow keeps BIGINT and every value', async () => {
+  await ready;
+  const out = join(dir, 'all.parquet');
+  const result = await pipeline(fromParquet(dataset), toParquet(out));
+  assert.match(String(result.stats.stages[0]!.details.outputChosen), /^arrow: /);
+  assert.equal(result.output.rows, 6000);
+  const written = await parquetReadBack(out, 'day, id');
+  assert.ok(written.types.includes('big:BIGINT'), `types: ${written.types.join(', ')}`);
+  const forced = join(dir, 'forced.parquet');
+  await pipeline(fromParquet(dataset, { output: 'arrow' }), toParquet(forced));
+  assert.deepEqual(written, await parquetReadBack(forced, 'day, id'));
+});
+
+test('negotiated rows equal the rows path, with hive columns and a where filter', async () => {
+  await ready;
+  const options = { where: { col: 'qty', op: '<', value: 20 } };
+  const keep = (): unknown => filter((row: { id: number }) => row.id % 3 !== 0);
+  const rows = await read(dataset, { ...options, output: 'rows' }, keep());
+  const negotiated = await read(dataset, options, keep());
+  assert.equal(rows.chosen, undefined, 'output given: no choice made');
+  assert.match(String(negotiated.chosen), /^arrow: /);
+  assert.ok(rows.rows.length > 1000);
+  assert.deepEqual(text(negotiated.rows), text(rows.rows));
+});
+
+test('a file with a column Arrow reads differently makes the whole dataset rows, naming it', async () => {
+  await ready;
+  const files = [join(dataset, 'day=1', 'part-0.parquet'), decimal];
+  const mixed = await read(
+    files,
+    {},
+    filter(() => true),
+  );
+  assert.match(String(mixed.chosen), /^rows: column `amount` \(DECIMAL\) of .*decimal\.parquet/);
+  const rows = await read(
+    files,
+    { output: 'rows' },
+    filter(() => true),
+  );
+  assert.deepEqual(text(mixed.rows), text(rows.rows));
+  // projected away, the decimal column no longer decides
+  const projected = await read(
+    files,
+    { columns: ['id'] },
+    filter(() => true),
+  );
+  assert.match(String(projected.chosen), /^arrow: /);
+  assert.equal(projected.rows.length, 1500);
+});
+
+test('int64 given: the user chose the rows, no offer is made', async () => {
+  await ready;
+  const { rows, chosen } = await read(
+    dataset,
+    { int64: 'bigint' },
+    filter(() => true),
+  );
+  assert.equal(chosen, undefined);
+  assert.ok(rows.every((r) => typeof (r as { id: unknown }).id === 'bigint'));
+});
