@@ -69,6 +69,7 @@ export interface SummaryContext {
   limit: number;
   level: MemoryLevel;
   last: MemorySample | undefined;
+  allocator: string;
 }
 
 /** The summary of the samples in `t` and of the events counted between `since` and `now`. */
@@ -96,5 +97,6 @@ export function summarise(t: Totals, since: Counters, now: Counters, context: Su
     level: context.level,
     levels,
     last: context.last ? { ...context.last } : undefined,
+    allocator: context.allocator,
   };
 }

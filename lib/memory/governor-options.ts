@@ -52,6 +52,12 @@ export interface MemoryGovernorOptions {
   gc?: boolean;
   /** Fewest ms between two GCs the governor runs. Default 2000. */
   gcIntervalMs?: number;
+  /**
+   * Tune glibc's allocator when the first pipeline attaches (fixed mmap and trim thresholds) and
+   * trim its arenas after each collection the governor runs, through spillway's native helper
+   * (lib/memory/allocator.ts; `summary().allocator` says whether it is there). Default true.
+   */
+  allocator?: boolean;
 }
 
 /** The governor's events and their arguments. */
@@ -85,6 +91,7 @@ export const KNOWN_MEMORY_GOVERNOR_OPTIONS = optionKeys<MemoryGovernorOptions>({
   leak: true,
   gc: true,
   gcIntervalMs: true,
+  allocator: true,
   maxPauseMs: true,
 });
 
@@ -160,6 +167,7 @@ export interface GovernorSettings {
   leak: LeakDetector | undefined;
   gc: boolean;
   gcIntervalMs: number;
+  allocator: boolean;
 }
 
 /** Validates `options` (unknown keys included) and fills in the defaults. */
@@ -183,5 +191,20 @@ export function resolveGovernorOptions(options: MemoryGovernorOptions | undefine
     throw new ValidationError(`Expected \`options.gc\` to be a boolean, got ${describeValue(o.gc)}`);
   }
   const gcIntervalMs = expectInteger(o.gcIntervalMs, 'options.gcIntervalMs', 2000, 0);
-  return { marks, limit, intervalMs, onCritical, maxPauseMs, historySize, probe, leak, gc: o.gc ?? true, gcIntervalMs };
+  if (o.allocator !== undefined && typeof o.allocator !== 'boolean')
+    throw new ValidationError(`Expected \`options.allocator\` to be a boolean, got ${describeValue(o.allocator)}`);
+  const allocator = o.allocator ?? true;
+  return {
+    marks,
+    limit,
+    intervalMs,
+    onCritical,
+    maxPauseMs,
+    historySize,
+    probe,
+    leak,
+    gc: o.gc ?? true,
+    gcIntervalMs,
+    allocator,
+  };
 }

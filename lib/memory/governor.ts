@@ -32,6 +32,7 @@ import { Totals, snapshot, summarise, zeroCounters, type Counters } from './coun
 import { ReliefWaiters } from './relief.ts';
 import { SampleHistory, TrackedChildren, readSample } from './sample.ts';
 import { criticalError, stuckError } from './pressure.ts';
+import { allocatorState, trimAllocator, tuneAllocator } from './allocator.ts';
 
 export { MemoryLimitError } from '../core/errors.ts';
 export type { LeakInfo } from './leak-detector.ts';
@@ -78,6 +79,8 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
   readonly #history: SampleHistory;
   readonly #leak: LeakDetector | undefined;
   readonly #gc: GcPacer;
+  /** Tune and trim glibc's allocator (the `allocator` option). */
+  readonly #allocator: boolean;
 
   #level: MemoryLevel = 'ok';
   #last: MemorySample | undefined;
@@ -111,6 +114,7 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
     this.#probe = o.probe;
     this.#leak = o.leak;
     this.#gc = new GcPacer(o.gc, o.gcIntervalMs);
+    this.#allocator = o.allocator;
     this.#loop = new SamplingLoop(this.intervalMs, (fresh) => this.#measureAndUpdate(fresh));
   }
 
@@ -162,6 +166,8 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
   attach(): () => void {
     if (this.#closed) return () => {};
     this.#attached++;
+    // once per process, and only once governed work runs (lib/memory/allocator.ts)
+    if (this.#allocator) tuneAllocator();
     this.#updateTimer();
     if (this.#attached === 1) this.#loop.tick();
     let done = false;
@@ -272,7 +278,13 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
   }
 
   #summarise(t: Totals, since: Counters): MemorySummary {
-    return summarise(t, since, this.#counters(), { limit: this.limit, level: this.#level, last: this.#last });
+    const allocator = this.#allocator ? allocatorState() : 'off';
+    return summarise(t, since, this.#counters(), {
+      limit: this.limit,
+      level: this.#level,
+      last: this.#last,
+      allocator,
+    });
   }
 
   /** The recent samples, oldest first (a bounded ring of `historySize`). */
@@ -314,6 +326,8 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
         )
       ) {
         this.#counts.gcRuns++;
+        // what the collection freed, glibc may keep: hand its free pages back before measuring
+        if (this.#allocator) trimAllocator();
         this.#record(sample);
         sample = await this.#read(true);
         next = decideLevel(this.#level, sample, true, this.#reuse, this.limit, this.#marks);

@@ -71,6 +71,11 @@ export interface MemorySummary {
   levels: LevelTimes;
   /** The last sample, if any. */
   last: MemorySample | undefined;
+  /**
+   * What spillway's allocator helper does (lib/memory/allocator.ts): `tuned` (glibc's thresholds
+   * fixed), `off` (`allocator: false`), `loaded`, or `unavailable: why`.
+   */
+  allocator: string;
 }
 
 /** Time spent at each level, ms. */

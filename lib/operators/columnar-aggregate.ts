@@ -79,24 +79,18 @@ export class ColumnarAggregator {
   }
 
   /** Folds `n` rows in, read through `rowAt` (possibly a reused view); kept rows come from `keepAt` when given. */
-  async addEach(n: number, rowAt: (i: number) => Row, keepAt?: (i: number) => Row): Promise<void> {
-    await this.#busy;
-    if (this.#failure !== undefined) throw this.#failure;
-    const work = (async () => {
+  addEach(n: number, rowAt: (i: number) => Row, keepAt?: (i: number) => Row): Promise<void> {
+    return this.#serial(async () => {
       if (this.#passing) return this.#pass(this.#passing, n, rowAt, keepAt);
       this.#table.add(n, rowAt, keepAt);
       this.#rowsIn += n;
       await this.#flushIfNeeded();
-    })();
-    this.#busy = work.catch(() => {});
-    return work;
+    });
   }
 
   /** Folds an Arrow batch in: keys read from its columns, aggregates through `rowAt`. */
-  async addArrow(batch: RecordBatch, rowAt: (i: number) => Row, keepAt?: (i: number) => Row): Promise<void> {
-    await this.#busy;
-    if (this.#failure !== undefined) throw this.#failure;
-    const work = (async () => {
+  addArrow(batch: RecordBatch, rowAt: (i: number) => Row, keepAt?: (i: number) => Row): Promise<void> {
+    return this.#serial(async () => {
       this.#arrow = true;
       if (this.#passing) {
         // rows that skipped the table go out first, so that first/last see them before this batch
@@ -106,9 +100,22 @@ export class ColumnarAggregator {
       if (!this.#table.addArrow(batch, rowAt, keepAt)) this.#table.add(batch.numRows, rowAt, keepAt);
       this.#rowsIn += batch.numRows;
       await this.#flushIfNeeded();
-    })();
-    this.#busy = work.catch(() => {});
-    return work;
+    });
+  }
+
+  /**
+   * Runs `work` after everything queued before it: batches, and the flushes the governor's level
+   * asks for (the constructor's listener). Awaiting the queue and then starting `work` outside it
+   * let a level's flush write the table out while a batch was folded into it: groups were paired
+   * with other groups' keys (a governed groupBy by symbol and time gave 10,000 wrong groups in 1M).
+   */
+  #serial(work: () => Promise<void>): Promise<void> {
+    const done = this.#busy.then(() => {
+      if (this.#failure !== undefined) throw this.#failure;
+      return work();
+    });
+    this.#busy = done.catch(() => {});
+    return done;
   }
 
   async #flushIfNeeded(): Promise<void> {

@@ -10,8 +10,12 @@
  */
 import { estimateValueBytes } from '../core/batch.ts';
 import { canonicalKey, TRIE_ENTRY_BYTES } from './key-trie.ts';
+import { NumberCodes } from './number-codes.ts';
+import { nanosOf } from '../formats/values.ts';
 
 const MARK_CODE = 0xdfff;
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
 
@@ -20,14 +24,25 @@ export function canonical(value: unknown): unknown {
   return typeof value === 'string' && value.charCodeAt(0) !== MARK_CODE ? value : canonicalKey(value);
 }
 
-/** Dense codes for the distinct values of one key column. */
+/**
+ * Dense codes for the distinct values of one key column. Numbers (safe integers, bigints in the
+ * safe range, which equal them, and non-integers) and Dates without nanoseconds are coded by
+ * value in typed tables (number-codes.ts), one for numbers and one for Dates' milliseconds;
+ * everything else by its canonical form in a Map.
+ */
 export class KeyDictionary {
   readonly #codes = new Map<unknown, number>();
+  readonly #numbers = new NumberCodes();
+  readonly #dates = new NumberCodes();
   #nullCode = -1;
+  #bytes = 0;
   /** The first value seen of each code (null for the null code). */
   readonly values: unknown[] = [];
-  /** Estimated bytes held (Map entries and values). */
-  bytes = 0;
+
+  /** Estimated bytes held (table entries and values). */
+  get bytes(): number {
+    return this.#bytes + this.#numbers.bytes + this.#dates.bytes;
+  }
 
   /** Distinct values held. */
   get size(): number {
@@ -36,12 +51,22 @@ export class KeyDictionary {
 
   /** The code of `value`, a new one when it is not held yet. */
   code(value: unknown): number {
+    switch (typeof value) {
+      case 'number':
+        if (!Number.isInteger(value) || Number.isSafeInteger(value)) return this.#byNumber(this.#numbers, value, value);
+        break;
+      case 'bigint':
+        if (value >= MIN_SAFE && value <= MAX_SAFE) return this.#byNumber(this.#numbers, Number(value), value);
+        break;
+      case 'object':
+        if (value instanceof Date && nanosOf(value) === 0) return this.#byNumber(this.#dates, value.getTime(), value);
+    }
     const key = typeof value === 'string' && value.charCodeAt(0) !== MARK_CODE ? value : canonicalKey(value);
     if (key === null) {
       if (this.#nullCode < 0) {
         this.#nullCode = this.values.length;
         this.values.push(null);
-        this.bytes += 8;
+        this.#bytes += 8;
       }
       return this.#nullCode;
     }
@@ -50,7 +75,18 @@ export class KeyDictionary {
       c = this.values.length;
       this.#codes.set(key, c);
       this.values.push(value);
-      this.bytes += TRIE_ENTRY_BYTES + 8 + estimateValueBytes(value, 1) + (key === value ? 0 : 24);
+      this.#bytes += TRIE_ENTRY_BYTES + 8 + estimateValueBytes(value, 1) + (key === value ? 0 : 24);
+    }
+    return c;
+  }
+
+  /** The code of `value` by its number `key` in `table` (a new code when it is new). */
+  #byNumber(table: NumberCodes, key: number, value: unknown): number {
+    const next = this.values.length;
+    const c = table.codeOf(key, next);
+    if (c === next) {
+      this.values.push(value);
+      this.#bytes += 8 + estimateValueBytes(value, 1);
     }
     return c;
   }

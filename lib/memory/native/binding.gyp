@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "spillway_allocator",
+      "sources": ["allocator.c"],
+      "cflags": ["-O2"]
+    }
+  ]
+}

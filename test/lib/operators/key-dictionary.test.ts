@@ -1,0 +1,73 @@
+/**
+ * KeyDictionary: one code per value under SQL grouping equality, whichever table holds it
+ * (numbers and Dates by value in typed tables, the rest by canonical form): -0 is 0, every NaN is
+ * one value, a bigint in the safe range is the number, a Date is never a number, a PreciseDate's
+ * nanoseconds count, and codes survive the tables' growth. Checked against the canonical
+ * encoding the trie uses (key-encoding.ts), which is the definition.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { KeyDictionary } from '../../../lib/operators/key-dictionary.ts';
+import { NumberCodes } from '../../../lib/operators/number-codes.ts';
+import { encodeValue } from '../../../lib/operators/key-encoding.ts';
+import { PreciseDate } from '../../../lib/formats/values.ts';
+
+test('numbers, bigints and Dates get one code per SQL value', () => {
+  const d = new KeyDictionary();
+  const zero = d.code(0);
+  assert.equal(d.code(-0), zero);
+  assert.equal(d.code(0n), zero);
+  assert.equal(d.code(Number.NaN), d.code(0 / 0));
+  assert.notEqual(d.code(Number.NaN), zero);
+  assert.equal(d.code(5n), d.code(5));
+  assert.notEqual(d.code(2n ** 60n), d.code(2 ** 60 + 256));
+  assert.equal(d.code(2n ** 60n), d.code(2 ** 60));
+  const date = d.code(new Date(5));
+  assert.notEqual(date, d.code(5));
+  assert.equal(d.code(new Date(5)), date);
+  assert.equal(d.code(new PreciseDate(5, 0)), date);
+  assert.notEqual(d.code(new PreciseDate(5, 1)), date);
+  assert.equal(d.code(new PreciseDate(5, 1)), d.code(new PreciseDate(5, 1)));
+  assert.notEqual(d.code('5'), d.code(5));
+  assert.equal(d.code(null), d.code(undefined));
+  // the first value seen is the one kept
+  assert.equal(d.values[zero], 0);
+  assert.equal(d.values[d.code(5)], 5n);
+});
+
+test('codes agree with the canonical encoding over many values and the tables growing', () => {
+  const value = fc.oneof(
+    fc.integer({ min: -50, max: 50 }),
+    fc.double({ noDefaultInfinity: false }),
+    fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n }),
+    fc.constantFrom(0, -0, Number.NaN, Infinity, -Infinity, 2 ** 53, -(2 ** 53), 1e300),
+    fc.integer({ min: -3, max: 3 }).map((ms) => new Date(ms)),
+    fc.integer({ min: 0, max: 2 }).map((ns) => new PreciseDate(1, ns)),
+    fc.constantFrom('a', '', '5', null),
+  );
+  fc.assert(
+    fc.property(fc.array(value, { maxLength: 3000 }), (values) => {
+      const d = new KeyDictionary();
+      const byKey = new Map<string, number>();
+      for (const v of values) {
+        const key = encodeValue(v, false);
+        const code = d.code(v);
+        const seen = byKey.get(key);
+        if (seen === undefined) {
+          assert.equal(code, byKey.size, `a new value gets the next code: ${key}`);
+          byKey.set(key, code);
+        } else assert.equal(code, seen, `the same value gets its code again: ${key}`);
+      }
+      assert.equal(d.size, byKey.size);
+    }),
+    { numRuns: 60 },
+  );
+});
+
+test('NumberCodes keeps codes through growth', () => {
+  const t = new NumberCodes();
+  for (let i = 0; i < 100_000; i++) assert.equal(t.codeOf(i * 1.5, i), i);
+  for (let i = 0; i < 100_000; i += 997) assert.equal(t.codeOf(i * 1.5, -5), i);
+  assert.ok(t.bytes >= 100_000 * 20);
+});
