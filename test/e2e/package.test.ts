@@ -38,11 +38,18 @@ const { output, stats } = await pipeline(
   map((row) => ({ ...row, notional: row.price * row.qty })),
   toCsv('out.csv'),
 );
-console.log(JSON.stringify({ rows: output.rows, rowsIn: stats.rowsIn, rowsOut: stats.rowsOut }));
+console.log(JSON.stringify({ rows: output.rows, rowsIn: stats.rowsIn, rowsOut: stats.rowsOut, allocator: stats.memory.allocator }));
 `,
   );
   const printed = execFileSync(process.execPath, ['main.mjs'], { cwd: app, encoding: 'utf8' });
-  assert.deepEqual(JSON.parse(printed), { rows: 2, rowsIn: 3, rowsOut: 2 });
+  const run = JSON.parse(printed) as { allocator: string };
+  // the install script built the allocator helper with npm's node-gyp (glibc Linux; elsewhere it says why not)
+  const glibc = Boolean(
+    (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime,
+  );
+  if (glibc) assert.equal(run.allocator, 'tuned');
+  else assert.match(run.allocator, /^unavailable: /);
+  assert.deepEqual(run, { rows: 2, rowsIn: 3, rowsOut: 2, allocator: run.allocator });
   assert.equal(readFileSync(join(app, 'out.csv'), 'utf8'), 'sym,price,qty,notional\nA,10,2,20\n"C, Inc",5,4,20\n');
 
   // Parquet through the built encoder thread (dist/.../encoder-thread.js), read back
