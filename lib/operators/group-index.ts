@@ -4,6 +4,7 @@
  * column by column, so the table holds no object per group and the collector has nothing to
  * trace; growing rehashes from the stored codes.
  */
+import { fmix } from './hash-mix.ts';
 
 const EMPTY = -1;
 
@@ -14,15 +15,6 @@ function step(h: number, k: number): number {
   h ^= Math.imul(k, 0x1b873593);
   h = (h << 13) | (h >>> 19);
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
-}
-
-/** murmur3's finaliser: every input bit reaches the low bits the table masks. */
-function fmix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return h ^ (h >>> 16);
 }
 
 /** Group ids for tuples of `width` codes. */

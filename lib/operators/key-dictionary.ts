@@ -11,6 +11,7 @@
 import { estimateValueBytes } from '../core/batch.ts';
 import { canonicalKey, TRIE_ENTRY_BYTES } from './key-trie.ts';
 import { NumberCodes } from './number-codes.ts';
+import { fmix } from './hash-mix.ts';
 import { nanosOf } from '../formats/values.ts';
 
 const MARK_CODE = 0xdfff;
@@ -99,34 +100,25 @@ export class KeyDictionary {
   }
 }
 
-function mix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h;
-}
-
 /** A seeded 32-bit hash of a canonical key value (strings by UTF-16 code unit, numbers by their bits). */
 export function hashCanonical(key: unknown, seed: number): number {
   let h = (0x811c9dc5 ^ Math.imul(seed + 1, 0x9e3779b1)) | 0;
   if (typeof key === 'string') {
     for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-    return mix(h ^ key.length);
+    return fmix(h ^ key.length);
   }
   if (typeof key === 'number') {
     // SameValueZero: every NaN and both zeros must hash alike
     f64[0] = key === 0 ? 0 : Number.isNaN(key) ? Number.NaN : key;
     h = Math.imul(h ^ u32[0]!, 0x01000193);
     h = Math.imul(h ^ u32[1]!, 0x01000193);
-    return mix(h ^ 0x5bd1e995);
+    return fmix(h ^ 0x5bd1e995);
   }
-  if (key === null) return mix(h ^ 0x27d4eb2f);
-  return mix(h ^ (key === true ? 0x165667b1 : 0x3c6ef372));
+  if (key === null) return fmix(h ^ 0x27d4eb2f);
+  return fmix(h ^ (key === true ? 0x165667b1 : 0x3c6ef372));
 }
 
 /** Combines the hashes of several key columns into one. */
 export function combineHashes(h: number, next: number): number {
-  return mix(Math.imul(h ^ next, 0x01000193) + 0x9e3779b9);
+  return fmix(Math.imul(h ^ next, 0x01000193) + 0x9e3779b9);
 }

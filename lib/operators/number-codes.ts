@@ -7,6 +7,7 @@
  * group table spent coding keys. Keys compare as SameValueZero does: -0 is 0, and every NaN is
  * one key.
  */
+import { fmix } from './hash-mix.ts';
 
 const EMPTY = -1;
 const f64 = new Float64Array(1);
@@ -15,12 +16,7 @@ const u32 = new Uint32Array(f64.buffer);
 /** murmur3's finaliser over both words of the double. */
 function hashOf(key: number): number {
   f64[0] = key;
-  let h = Math.imul(u32[0]! ^ 0x9e3779b9, 0xcc9e2d51) ^ u32[1]!;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return h ^ (h >>> 16);
+  return fmix(Math.imul(u32[0]! ^ 0x9e3779b9, 0xcc9e2d51) ^ u32[1]!);
 }
 
 /** A number -> code table; codes are the caller's (a dictionary's dense codes). */
