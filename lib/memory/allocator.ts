@@ -5,9 +5,11 @@
  * rarely trimmed. At a 256 MB governor limit, `fromParquet(4 files, 1M rows) -> groupBy(symbol,
  * ts) -> toParquet` passed the critical mark in 8 of 8 runs with 17-24 MB of V8 heap in use and
  * ~80-118 MB of RSS that neither the heap nor external memory explained; with the thresholds
- * fixed at 128 KB it finished in 3 of 3, at the same CPU time. So a governor, when its first
- * pipeline attaches, fixes the thresholds ({@link tuneAllocator}), and before it pauses or
- * gives up it trims the arenas after its collection ({@link trimAllocator}).
+ * fixed at 128 KB it finished in 3 of 3. Fixed thresholds cost CPU where memory is plentiful
+ * (more mmap calls, fresh zeroed pages; the README's CSV -> Parquet measured slower, inside the
+ * noise) and help only near the limit, so a
+ * governor fixes them ({@link tuneAllocator}) when its level first leaves `ok`, and before it
+ * pauses or gives up it trims the arenas after its collection ({@link trimAllocator}).
  *
  * Loaded on first use, never at import. Without the helper (not Linux, no compiler at install,
  * musl) both calls do nothing and {@link allocatorState} says why.
@@ -82,7 +84,7 @@ export function trimAllocator(): boolean {
   return load()?.trim() ?? false;
 }
 
-/** `tuned`, `loaded`, or `unavailable: why`: what the helper does in this process. */
+/** `tuned`, `loaded` (not needed yet), or `unavailable: why`: what the helper does in this process. */
 export function allocatorState(): string {
   load();
   return state!;

@@ -53,7 +53,7 @@ export interface MemoryGovernorOptions {
   /** Fewest ms between two GCs the governor runs. Default 2000. */
   gcIntervalMs?: number;
   /**
-   * Tune glibc's allocator when the first pipeline attaches (fixed mmap and trim thresholds) and
+   * Tune glibc's allocator when the level first leaves `ok` (fixed mmap and trim thresholds) and
    * trim its arenas after each collection the governor runs, through spillway's native helper
    * (lib/memory/allocator.ts; `summary().allocator` says whether it is there). Default true.
    */

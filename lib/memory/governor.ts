@@ -166,8 +166,6 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
   attach(): () => void {
     if (this.#closed) return () => {};
     this.#attached++;
-    // once per process, and only once governed work runs (lib/memory/allocator.ts)
-    if (this.#allocator) tuneAllocator();
     this.#updateTimer();
     if (this.#attached === 1) this.#loop.tick();
     let done = false;
@@ -383,6 +381,9 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
     const wasPaused = this.paused;
     this.#level = next;
     notePressure(this, next !== 'ok');
+    // once per process, when memory first gets tight: fixed thresholds cost a run with room to
+    // spare CPU (more mmap calls and fresh pages), and help only one near its limit (allocator.ts)
+    if (next !== 'ok' && this.#allocator) tuneAllocator();
     if (!wasPaused && this.paused) this.#pausedSince = sample.time;
     else if (wasPaused && !this.paused) {
       this.#pausedSince = undefined;

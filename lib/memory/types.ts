@@ -73,7 +73,8 @@ export interface MemorySummary {
   last: MemorySample | undefined;
   /**
    * What spillway's allocator helper does (lib/memory/allocator.ts): `tuned` (glibc's thresholds
-   * fixed), `off` (`allocator: false`), `loaded`, or `unavailable: why`.
+   * fixed, once a governor's level left `ok`), `loaded` (not needed yet), `off` (`allocator:
+   * false`), or `unavailable: why`.
    */
   allocator: string;
 }

@@ -47,7 +47,8 @@ console.log(JSON.stringify({ rows: output.rows, rowsIn: stats.rowsIn, rowsOut: s
   const glibc = Boolean(
     (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime,
   );
-  if (glibc) assert.equal(run.allocator, 'tuned');
+  // built and loaded; it tunes glibc only once a governor's level leaves ok, which this small run never does
+  if (glibc) assert.equal(run.allocator, 'loaded');
   else assert.match(run.allocator, /^unavailable: /);
   assert.deepEqual(run, { rows: 2, rowsIn: 3, rowsOut: 2, allocator: run.allocator });
   assert.equal(readFileSync(join(app, 'out.csv'), 'utf8'), 'sym,price,qty,notional\nA,10,2,20\n"C, Inc",5,4,20\n');
