@@ -18,6 +18,7 @@ import { GroupTable, type GroupChunk, type TablePlan } from './group-table.ts';
 import { RowGroups } from './row-groups.ts';
 import { MAX_DEPTH, MIN_REPARTITION, openPartitions, type HashPartitions } from './hash-partitions.ts';
 import { watchLevels } from '../memory/level-watch.ts';
+import { SerialQueue } from './serial-queue.ts';
 import type { HashAggregatorOptions } from './operator-options.ts';
 
 /** Groups per spilled chunk record. */
@@ -38,7 +39,7 @@ export class ColumnarAggregator {
   #table: GroupTable;
   #partitions: HashPartitions | undefined;
   readonly #open = new Set<HashPartitions>();
-  #busy: Promise<void> = Promise.resolve();
+  readonly #queue = new SerialQueue();
   #failure: unknown;
   #input = true;
   /** Rows folded into the table since it was last empty. */
@@ -57,8 +58,8 @@ export class ColumnarAggregator {
     this.#unwatch = watchLevels(options.governor, (level) => {
       if (level === 'ok') return;
       // the sources may be paused: no batch will come to trigger the spill, so do it now
-      this.#busy = this.#busy
-        .then(() => (this.#input ? this.#flushIfNeeded() : undefined))
+      this.#queue
+        .run(() => (this.#input ? this.#flushIfNeeded() : undefined))
         .catch((error: unknown) => {
           this.#failure ??= error;
         });
@@ -103,19 +104,12 @@ export class ColumnarAggregator {
     });
   }
 
-  /**
-   * Runs `work` after everything queued before it: batches, and the flushes the governor's level
-   * asks for (the constructor's listener). Awaiting the queue and then starting `work` outside it
-   * let a level's flush write the table out while a batch was folded into it: groups were paired
-   * with other groups' keys (a governed groupBy by symbol and time gave 10,000 wrong groups in 1M).
-   */
+  /** Runs `work` in the queue (serial-queue.ts), after the flushes the governor asked for; fails with an earlier failure. */
   #serial(work: () => Promise<void>): Promise<void> {
-    const done = this.#busy.then(() => {
+    return this.#queue.run(() => {
       if (this.#failure !== undefined) throw this.#failure;
       return work();
     });
-    this.#busy = done.catch(() => {});
-    return done;
   }
 
   async #flushIfNeeded(): Promise<void> {
@@ -177,7 +171,7 @@ export class ColumnarAggregator {
 
   /** Yields the output rows, in batches, once the input has ended. */
   async *finish(): AsyncGenerator<Row[]> {
-    await this.#busy;
+    await this.#queue.idle();
     this.#input = false;
     if (this.#failure !== undefined) throw this.#failure;
     const parts = this.#partitions;

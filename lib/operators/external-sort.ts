@@ -18,6 +18,7 @@ import { gatherRows } from './gather.ts';
 import { RunSorter } from './run-sort.ts';
 import { mergeRuns, spilledSource, type RunSource } from './run-merge.ts';
 import { watchLevels } from '../memory/level-watch.ts';
+import { SerialQueue } from './serial-queue.ts';
 import type { OperatorScratch } from './operator-scratch.ts';
 import { openRun, type SpilledRun } from './spill-runs.ts';
 import type { SortOrdering } from './sort-keys.ts';
@@ -79,8 +80,8 @@ export class ExternalSorter {
   #runs: { run: SpilledRun; schema: Schema }[] = [];
   #disposed = false;
   #busy: Promise<void> = Promise.resolve();
-  /** Serialises adds and governor-triggered spills. */
-  #chain: Promise<void> = Promise.resolve();
+  /** Serialises adds and governor-triggered spills (serial-queue.ts). */
+  readonly #queue = new SerialQueue();
   #failure: unknown;
   #unsubscribe: (() => void) | undefined;
 
@@ -96,12 +97,7 @@ export class ExternalSorter {
   }
 
   #serial(work: () => Promise<void>): Promise<void> {
-    const done = this.#chain.then(work);
-    this.#chain = done.then(
-      () => {},
-      () => {},
-    );
-    return done;
+    return this.#queue.run(work);
   }
 
   /**
@@ -257,7 +253,7 @@ export class ExternalSorter {
    */
   async *finish(): AsyncGenerator<RecordBatch> {
     this.#stopListening();
-    await this.#chain;
+    await this.#queue.idle();
     if (this.#failure !== undefined) throw this.#failure;
     this.#checkAbort();
     if (this.#memory.lastRunMustSpill(this.#bufferedBytes)) {
@@ -318,7 +314,7 @@ export class ExternalSorter {
     this.#disposed = true;
     this.#stopListening();
     this.#buffered = [];
-    await this.#chain;
+    await this.#queue.idle();
     await this.#busy;
     const runs = this.#runs;
     this.#runs = [];
