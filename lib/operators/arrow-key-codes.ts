@@ -7,8 +7,9 @@
  * table stops growing past {@link MAX_ENTRIES} values (a high-cardinality column gains nothing
  * from it and would hold its bytes twice).
  */
-import { Type, type Data, type RecordBatch } from 'apache-arrow';
+import { Type, type Data, type Field, type RecordBatch } from 'apache-arrow';
 import { JSON_METADATA_KEY, ROWS_METADATA_KEY } from '../formats/arrow/convert.ts';
+import { int64ModeOf } from '../formats/arrow/metadata-keys.ts';
 import { valueReader } from '../formats/arrow/to-rows.ts';
 import type { KeyDictionary } from './key-dictionary.ts';
 
@@ -115,32 +116,47 @@ export class Utf8Codes {
   }
 }
 
+/** A key column of an Arrow batch: its field and data. */
+export interface KeyColumn {
+  field: Field;
+  data: Data;
+}
+
 /**
- * The Data of each key column of `batch` (by name, the last column of a repeated name, as rows
- * show it), or undefined when a key is missing, the batch holds array rows, or a key column is
- * JSON text (rows show it parsed): then the caller reads keys through rows.
+ * Each key column of `batch` (by name, the last column of a repeated name, as rows show it), or
+ * undefined when a key is missing, the batch holds array rows, or a key column is JSON text
+ * (rows show it parsed): then the caller reads keys through rows.
  */
-export function keyColumnsOf(batch: RecordBatch, names: readonly string[]): Data[] | undefined {
+export function keyColumnsOf(batch: RecordBatch, names: readonly string[]): KeyColumn[] | undefined {
   if (batch.schema.metadata.get(ROWS_METADATA_KEY) === 'array') return undefined;
   const fields = batch.schema.fields;
-  const out: Data[] = [];
+  const out: KeyColumn[] = [];
   for (const name of names) {
     let c = -1;
     for (let f = 0; f < fields.length; f++) if (fields[f]!.name === name) c = f;
     if (c < 0 || fields[c]!.metadata.get(JSON_METADATA_KEY) === 'true') return undefined;
     const data = batch.data.children[c];
     if (data === undefined) return undefined;
-    out.push(data as Data);
+    out.push({ field: fields[c]!, data: data as Data });
   }
   return out;
 }
 
-/** Codes of a key column's values: bytes for Utf8 (through `utf8`), else the row reader's values. */
-export function columnCodes(data: Data, n: number, dict: KeyDictionary, utf8: Utf8Codes, out: Int32Array): void {
+/**
+ * The reader of a key column's values, those rows show: a marked Int64 column (metadata-keys.ts)
+ * reads as bigints, so that the key values a table keeps and outputs keep the input's type.
+ */
+export function keyReader(column: KeyColumn): (i: number) => unknown {
+  return valueReader(column.data, { int64: int64ModeOf(column.field) }, column.field.name);
+}
+
+/** Codes of a key column's values: bytes for Utf8 (through `utf8`), else the values rows show. */
+export function columnCodes(column: KeyColumn, n: number, dict: KeyDictionary, utf8: Utf8Codes, out: Int32Array): void {
+  const data = column.data;
   if ((data.type as { typeId: Type }).typeId === Type.Utf8) {
     utf8.codes(data, n, dict, out);
     return;
   }
-  const read = valueReader(data);
+  const read = keyReader(column);
   for (let i = 0; i < n; i++) out[i] = dict.code(read(i));
 }

@@ -9,9 +9,10 @@
  * exported states and kept rows, one array per column), which {@link GroupTable.mergeChunk}
  * folds back into a table.
  */
-import type { RecordBatch } from 'apache-arrow';
+import { Type, type RecordBatch } from 'apache-arrow';
 import { estimateValueBytes, type Row } from '../core/batch.ts';
-import { Utf8Codes, columnCodes, keyColumnsOf } from './arrow-key-codes.ts';
+import { nanosOf } from '../formats/values.ts';
+import { Utf8Codes, columnCodes, keyColumnsOf, type KeyColumn } from './arrow-key-codes.ts';
 import type { Aggregate, MemoryMeter } from './aggregates.ts';
 import { aggColumn, type AggColumn } from './agg-columns.ts';
 import { GroupIndex } from './group-index.ts';
@@ -24,8 +25,31 @@ export interface GroupChunk {
   keys: unknown[][];
   /** Exported aggregate states, packed by each aggregate's column (agg-columns.ts `exportStates`). */
   states: unknown[];
-  /** The kept first row of each group (distinct), else undefined. */
-  rows: Row[] | undefined;
+  /**
+   * The kept first row of each group (distinct; undefined for a group whose first row is just its
+   * key values), or undefined when no group of the chunk keeps one.
+   */
+  rows: (Row | undefined)[] | undefined;
+}
+
+/** What a new group keeps of input row `j` (distinct): the row, or undefined when it is its key values. */
+type Keep = (j: number) => Row | undefined;
+
+/** Arrow types whose values read back in one form for one code (no -0, no bigint/number): not checked. */
+const ONE_FORM = new Set<Type>([Type.Utf8, Type.LargeUtf8, Type.Bool]);
+
+/** True when a key value in hand has the form of the one a dictionary keeps for its code. */
+function sameForm(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  return a instanceof Date && b instanceof Date && a.getTime() === b.getTime() && nanosOf(a) === nanosOf(b);
+}
+
+/** True when `row`'s own columns are `names`, in that order. */
+function hasColumns(row: Row, names: readonly string[]): boolean {
+  const own = Object.keys(row);
+  if (own.length !== names.length) return false;
+  for (let c = 0; c < own.length; c++) if (own[c] !== names[c]) return false;
+  return true;
 }
 
 /** What a group table computes: its key columns, aggregates, and whether it keeps first rows. */
@@ -47,7 +71,8 @@ export class GroupTable {
   readonly #dicts: KeyDictionary[];
   readonly #index: GroupIndex | undefined;
   readonly #columns: AggColumn[];
-  readonly #rows: Row[] = [];
+  /** Distinct: the kept first row of each group, undefined where that row is its key values. */
+  readonly #rows: (Row | undefined)[] = [];
   #capacity = 0;
   #rowCodes: Int32Array[];
   #gids = new Int32Array(0);
@@ -99,31 +124,67 @@ export class GroupTable {
   }
 
   /** The group id of each of the `n` code tuples in the scratch arrays; makes new groups (keeping `keep(j)`). */
-  #groupIds(n: number, keep?: (j: number) => Row): Int32Array {
+  #groupIds(n: number, keep?: Keep): Int32Array {
     const gids = this.#gids;
     const index = this.#index;
     const codes0 = this.#rowCodes[0]!;
+    const keepRows = this.#plan.keepRows;
     for (let j = 0; j < n; j++) {
       const g = index ? index.find(this.#rowCodes, j) : codes0[j]!;
       gids[j] = g;
       if (g === this.size) {
         this.size++;
         this.#reserve(this.size);
-        if (keep) {
-          const row = keep(j);
+        if (keepRows) {
+          const row = keep?.(j);
           this.#rows.push(row);
-          this.meter.bytes += 32 + estimateValueBytes(row, 0);
+          if (row !== undefined) this.meter.bytes += 32 + estimateValueBytes(row, 0);
         }
       }
     }
     return gids;
   }
 
+  /**
+   * Distinct keeps the first row of a group. A row whose columns are the key columns, in order,
+   * is its key values: it is not kept (the output builds it from the dictionaries, as groupBy's
+   * rows are built), which spares a copy per group and the spill of rows, unless a value differs
+   * in form from the one its dictionary keeps (-0 for 0, a number for a bigint, by `valueOf`).
+   */
+  #isKey(j: number, row: Row, checked: readonly number[]): boolean {
+    const names = this.#plan.keyNames;
+    for (const c of checked) {
+      const kept = this.#dicts[c]!.values[this.#rowCodes[c]![j]!];
+      if (!sameForm((row as Record<string, unknown>)[names[c]!], kept)) return false;
+    }
+    return true;
+  }
+
+  /** What new groups keep of rows of an Arrow batch with key `columns` (see {@link GroupTable.#isKey}). */
+  #arrowKeep(batch: RecordBatch, columns: readonly KeyColumn[], rowAt: (i: number) => Row, keepAt: Keep): Keep {
+    const names = this.#plan.keyNames;
+    const fields = batch.schema.fields;
+    if (fields.length !== names.length || fields.some((f, c) => f.name !== names[c])) return keepAt;
+    const checked: number[] = [];
+    columns.forEach((col, c) => ONE_FORM.has(col.data.typeId) || checked.push(c));
+    return (j) => (this.#isKey(j, rowAt(j), checked) ? undefined : keepAt(j));
+  }
+
+  /** What new groups keep of plain rows (`rowAt` gives the rows themselves; see {@link GroupTable.#isKey}). */
+  #rowKeep(rowAt: (i: number) => Row): Keep {
+    const names = this.#plan.keyNames;
+    const all = names.map((_, c) => c);
+    return (j) => {
+      const row = rowAt(j);
+      return hasColumns(row, names) && this.#isKey(j, row, all) ? undefined : row;
+    };
+  }
+
   /** Folds rows `0..n-1` in (read through `rowAt`; a kept row from `keepAt`, or the row itself). */
   add(n: number, rowAt: (i: number) => Row, keepAt?: (i: number) => Row): void {
     const keys = this.#plan.keys;
     this.#codes(n, (c, i) => keys[c]!(rowAt(i)));
-    this.#fold(n, rowAt, keepAt);
+    this.#fold(n, rowAt, this.#plan.keepRows ? (keepAt ?? this.#rowKeep(rowAt)) : undefined);
   }
 
   /**
@@ -139,12 +200,12 @@ export class GroupTable {
       this.#utf8[c] ??= new Utf8Codes();
       columnCodes(columns[c]!, n, this.#dicts[c]!, this.#utf8[c]!, this.#rowCodes[c]!);
     }
-    this.#fold(n, rowAt, keepAt);
+    this.#fold(n, rowAt, this.#plan.keepRows ? this.#arrowKeep(batch, columns, rowAt, keepAt ?? rowAt) : undefined);
     return true;
   }
 
-  #fold(n: number, rowAt: (i: number) => Row, keepAt?: (i: number) => Row): void {
-    const gids = this.#groupIds(n, this.#plan.keepRows ? (keepAt ?? rowAt) : undefined);
+  #fold(n: number, rowAt: (i: number) => Row, keep: Keep | undefined): void {
+    const gids = this.#groupIds(n, keep);
     for (const column of this.#columns) column.addBatch(gids, n, rowAt, this.meter);
   }
 
@@ -154,7 +215,7 @@ export class GroupTable {
     const keyValues = chunk.keys;
     const rows = chunk.rows;
     this.#codes(n, (c, j) => keyValues[c]![j]);
-    const gids = this.#groupIds(n, rows ? (j) => rows[j]! : undefined);
+    const gids = this.#groupIds(n, rows ? (j) => rows[j] : undefined);
     for (let a = 0; a < this.#columns.length; a++) this.#columns[a]!.mergeStates(gids, n, chunk.states[a], this.meter);
   }
 
@@ -184,20 +245,22 @@ export class GroupTable {
       return out;
     });
     const states = this.#columns.map((column) => column.exportStates(ids));
-    const rows = this.#plan.keepRows ? ids.map((g) => this.#rows[g]!) : undefined;
+    let rows: (Row | undefined)[] | undefined;
+    if (this.#plan.keepRows && ids.some((g) => this.#rows[g] !== undefined)) rows = ids.map((g) => this.#rows[g]);
     return { keys, states, rows };
   }
 
   /** Output rows of groups `from..to-1`: key columns then aggregates, or the kept row. */
   output(from: number, to: number): Row[] {
     const out: Row[] = [];
-    if (this.#plan.keepRows) {
-      for (let g = from; g < to; g++) out.push(this.#rows[g]!);
-      return out;
-    }
     const { keyNames, names } = this.#plan;
     const columns = this.#columns;
     for (let g = from; g < to; g++) {
+      const kept = this.#rows[g];
+      if (kept !== undefined) {
+        out.push(kept);
+        continue;
+      }
       const row: Record<string, unknown> = {};
       for (let c = 0; c < keyNames.length; c++) row[keyNames[c]!] = this.#dicts[c]!.values[this.#code(g, c)];
       for (let a = 0; a < names.length; a++) row[names[a]!] = columns[a]!.finish(g);
