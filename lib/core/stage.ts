@@ -51,6 +51,11 @@ export interface GovernorGate {
   /** A spill sink reports that it wrote `bytes` to disk. */
   noteSpill?(bytes: number): void;
   /**
+   * A stage let go of memory it held (an operator spilled its table): while paused, the governor
+   * collects and measures again now, so the pause ends as soon as the memory is gone.
+   */
+  released?(): Promise<void> | undefined;
+  /**
    * Calls `listener` on every level change; returns a function that stops it. Optional: spill
    * sinks fall back to an EventEmitter's `level` event (as MemoryGovernor emits it).
    */

@@ -119,6 +119,8 @@ export class ColumnarAggregator {
     await this.#flush(this.#table, this.#partitions, 0);
     this.#table = new GroupTable(this.#plan);
     this.#rowsIn = 0;
+    // paused, the sources wait for the table's memory to leave RSS: have it collected now
+    await this.#options.governor?.released?.();
   }
 
   /** Adds rows as one-row groups, written to the partitions every {@link PASS_ROWS}. */

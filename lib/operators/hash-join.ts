@@ -134,6 +134,8 @@ export class HashJoin {
       await this.#spillTable(table, this.#rightParts, 0);
       this.#bytes = 0;
       this.#o.counters.flushes++;
+      // paused, the sources wait for the table's memory to leave RSS: have it collected now
+      await this.#o.governor?.released?.();
     }
   }
 

@@ -6,7 +6,7 @@
  * the run that is actually held is what the governor says is available.
  */
 import type { GovernorGate } from '../core/stage.ts';
-import { obtainGc } from '../memory/memory-probe.ts';
+import { collectGarbage } from '../memory/gc-pacer.ts';
 import { GOVERNOR_SHARE } from './operator-options.ts';
 
 /** Bytes a spilled run's batch has at most: a merge holds two per run (one read ahead). */
@@ -22,15 +22,11 @@ const SPILL_OVERHEAD = 2;
 
 /**
  * A full collection after a spill: the governor measures RSS, and the run's buffers (and the
- * sorted copies just written) leave it only once collected. `deep` (past the pause mark, where
- * sources wait anyway, and once before the output phase) asks for V8's memory-reducing flavour,
- * which also hands freed heap pages back to the system (a plain collection leaves them in RSS,
- * and a pause ends only when RSS falls). A V8 that does not know the options runs a plain one.
+ * sorted copies just written) leave it only once collected. `deep` past the pause mark, where
+ * sources wait anyway, and once before the output phase (gc-pacer.ts {@link collectGarbage}).
  */
 export function collect(deep: boolean): void {
-  const gc = obtainGc() as ((options?: object) => void) | undefined;
-  if (deep) gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
-  else gc?.();
+  collectGarbage(deep);
 }
 
 /** True when the governor has paused the sources (pause or critical). */

@@ -251,6 +251,47 @@ test('a GC runs before pausing, and the level is judged on the sample after it',
   g.close();
 });
 
+test('a pause that begins soon after a collection gets a collection of its own', async () => {
+  const probe = new FakeProbe();
+  const g = governor(probe, { gc: true });
+  // garbage that the collection does not free: paused
+  probe.fraction = 0.9;
+  await g.sampleNow();
+  assert.equal(g.level, 'pause');
+  assert.equal(g.summary().gcRuns, 1);
+  // released by the pipeline: the pause ends
+  assert.equal(await at(g, probe, 0.65), 'spill');
+  // garbage again, 300 ms (fake clock) after the last collection, well inside gcIntervalMs (2 s):
+  // before the fix the pause began without a collection and held until the next paced one
+  let readings = 0;
+  probe.before = () => (probe.fraction = readings++ === 0 ? 0.9 : 0.3);
+  await g.sampleNow();
+  assert.equal(g.summary().gcRuns, 2);
+  assert.equal(g.level, 'ok');
+  g.close();
+});
+
+test('released(): while paused, a stage that let go of memory gets a collection and a fresh sample at once', async () => {
+  const probe = new FakeProbe();
+  const g = governor(probe, { gc: true });
+  probe.fraction = 0.9;
+  await g.sampleNow();
+  assert.equal(g.level, 'pause');
+  // still paused on the next sample (no collection is due: paced at gcIntervalMs)
+  await g.sampleNow();
+  assert.equal(g.level, 'pause');
+  assert.equal(g.summary().gcRuns, 1);
+  // an operator spilled its table: what it held goes once collected
+  let readings = 0;
+  probe.before = () => (probe.fraction = readings++ === 0 ? 0.9 : 0.3);
+  await g.released();
+  assert.equal(g.summary().gcRuns, 2);
+  assert.equal(g.level, 'ok');
+  // not paused: nothing to do
+  assert.equal(g.released(), undefined);
+  g.close();
+});
+
 test('attach is ref-counted; the timer runs while anyone is attached and samples arrive', async () => {
   const probe = new FakeProbe();
   const g = governor(probe, { intervalMs: 1 });
