@@ -18,7 +18,7 @@ import { GroupTable, type GroupChunk, type TablePlan } from './group-table.ts';
 import { RowGroups } from './row-groups.ts';
 import { MAX_DEPTH, MIN_REPARTITION, openPartitions, type HashPartitions } from './hash-partitions.ts';
 import { watchLevels } from '../memory/level-watch.ts';
-import { SerialQueue } from './serial-queue.ts';
+import { SerialQueue } from '../core/serial-queue.ts';
 import type { HashAggregatorOptions } from './operator-options.ts';
 
 /** Groups per spilled chunk record. */
@@ -41,6 +41,7 @@ export class ColumnarAggregator {
   readonly #open = new Set<HashPartitions>();
   readonly #queue = new SerialQueue();
   #failure: unknown;
+  #disposed = false;
   #input = true;
   /** Rows folded into the table since it was last empty. */
   #rowsIn = 0;
@@ -138,12 +139,14 @@ export class ColumnarAggregator {
   }
 
   async #newPartitions(): Promise<HashPartitions> {
+    if (this.#disposed) throw new AbortError('The aggregation was disposed');
     const parts = await openPartitions(this.#options.scratch, this.#fanout, this.#options.budget);
     this.#open.add(parts);
     return parts;
   }
 
   #checkAbort(): void {
+    if (this.#disposed) throw new AbortError('The aggregation was disposed');
     const signal = this.#options.signal;
     if (signal?.aborted) throw new AbortError('The aggregation was aborted', { cause: signal.reason });
   }
@@ -233,10 +236,15 @@ export class ColumnarAggregator {
     }
   }
 
-  /** Drops the table and deletes open partitions. */
+  /**
+   * Drops the table and deletes open partitions, once the work in the queue has settled: a flush
+   * in flight would otherwise write into partitions being deleted, or open new ones after.
+   */
   async dispose(): Promise<void> {
+    this.#disposed = true;
     this.#unwatch();
     this.#input = false;
+    await this.#queue.idle();
     this.#table = new GroupTable(this.#plan);
     this.#passing = undefined;
     for (const parts of this.#open) await parts.dispose().catch(() => {});

@@ -18,7 +18,7 @@ import { gatherRows } from './gather.ts';
 import { RunSorter } from './run-sort.ts';
 import { mergeRuns, spilledSource, type RunSource } from './run-merge.ts';
 import { watchLevels } from '../memory/level-watch.ts';
-import { SerialQueue } from './serial-queue.ts';
+import { SerialQueue } from '../core/serial-queue.ts';
 import type { OperatorScratch } from './operator-scratch.ts';
 import { openRun, type SpilledRun } from './spill-runs.ts';
 import type { SortOrdering } from './sort-keys.ts';

@@ -19,6 +19,7 @@ import { claimSpillDir, createSpillDir, removeContents, rewindSpillDir } from '.
 import { hold, residentOutput, type Held } from './sink-memory.ts';
 import { Spilled } from './spilled.ts';
 import { SpillWriter } from './writer.ts';
+import { SerialQueue } from '../../core/serial-queue.ts';
 import { spillIdentity, type SpillSettings } from './settings.ts';
 
 export type { SpillSettings } from './settings.ts';
@@ -36,7 +37,7 @@ export class SpillSinkState {
   #writer: SpillWriter | undefined;
   readonly #memory: Held[] = [];
   #memoryBytes = 0;
-  #chain: Promise<void> = Promise.resolve();
+  readonly #queue = new SerialQueue();
   #failure: unknown;
   #unsubscribe: (() => void) | undefined;
   #gate: GovernorGate | undefined;
@@ -75,24 +76,26 @@ export class SpillSinkState {
     this.#writer = new SpillWriter(dir, { compression, fileSize, window, maxBytesInFlight: inFlight }, this.#resumed);
     this.#gate = context.governor;
     this.#unsubscribe = watchLevels(this.#gate, (level) => {
-      if (HIGH_LEVELS.has(level)) this.#run(() => this.#spill(0));
+      // a failure here is kept and thrown by the next write or the finish
+      if (HIGH_LEVELS.has(level)) this.#run(() => this.#spill(0)).catch(() => {});
     });
     debug('spilling to %s (budget %d, %s, files of %d bytes)', dir, this.#s.budget, compression, fileSize);
     return this.#writer;
   }
 
-  /** Serialises spilling (governor events come at any time). */
+  /**
+   * Serialises spilling (governor events come at any time). A failure is kept: every later step
+   * fails with it, and so do the writes and the finish that await one.
+   */
   #run(step: () => Promise<void>): Promise<void> {
-    this.#chain = this.#chain.then(async () => {
-      if (this.#failure !== undefined) return;
+    return this.#queue.run(async () => {
+      if (this.#failure !== undefined) throw this.#failure;
       try {
         await step();
       } catch (error) {
         this.#failure ??= error;
+        throw this.#failure;
       }
-    });
-    return this.#chain.then(() => {
-      if (this.#failure !== undefined) throw this.#failure;
     });
   }
 
@@ -198,7 +201,7 @@ export class SpillSinkState {
     // a directory being made when the abort came is removed once it exists (see #open)
     await this.#opening?.catch(() => {});
     this.#stopListening();
-    await this.#chain;
+    await this.#queue.idle();
     this.#memory.length = 0;
     this.#memoryBytes = 0;
     await this.#writer?.abort();

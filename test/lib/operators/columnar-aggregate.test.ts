@@ -7,6 +7,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { ColumnarAggregator } from '../../../lib/operators/columnar-aggregate.ts';
 import type { TablePlan } from '../../../lib/operators/group-table.ts';
 import { OperatorScratch } from '../../../lib/operators/operator-scratch.ts';
@@ -74,5 +77,33 @@ test('a flush the governor asks for while a batch is folded in runs after it, ne
   } finally {
     await agg.dispose();
     await scratch.dispose();
+  }
+});
+
+test('dispose while a flush is in flight waits for it, and no partition outlives it', async () => {
+  const parent = await mkdtemp(path.join(os.tmpdir(), 'spillway-agg-dispose-'));
+  const scratch = new OperatorScratch('groupBy', parent);
+  const counters = { depth: 0, flushes: 0, groups: 0 };
+  // a tiny budget: the batch's own check flushes the table to freshly opened partitions
+  const agg = new ColumnarAggregator(plan, { budget: 1, scratch, counters });
+  try {
+    const folding = agg.add(rows(0, 20_000));
+    const outcome = folding.then(
+      () => 'done',
+      (error: unknown) => (error as Error).name,
+    );
+    await agg.dispose();
+    // the flush finished or stopped before dispose removed the partitions: none were made after
+    assert.match(await outcome, /^(done|AbortError)$/);
+    await assert.rejects(agg.add(rows(0, 10)), { name: 'AbortError' });
+    const left: string[] = [];
+    for (const entry of await readdir(parent, { recursive: true })) {
+      const full = path.join(parent, entry);
+      if ((await stat(full)).isFile()) left.push(entry);
+    }
+    assert.deepEqual(left, []);
+  } finally {
+    await scratch.dispose();
+    await rm(parent, { recursive: true, force: true });
   }
 });
