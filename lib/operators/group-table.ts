@@ -12,7 +12,7 @@
 import { Type, type RecordBatch } from 'apache-arrow';
 import { estimateValueBytes, type Row } from '../core/batch.ts';
 import { nanosOf } from '../formats/values.ts';
-import { Utf8Codes, columnCodes, keyColumnsOf, type KeyColumn } from './arrow-key-codes.ts';
+import { columnCodes, keyColumnsOf, type KeyColumn } from './arrow-key-codes.ts';
 import type { Aggregate, MemoryMeter } from './aggregates.ts';
 import { aggColumn, type AggColumn } from './agg-columns.ts';
 import { GroupIndex } from './group-index.ts';
@@ -76,7 +76,6 @@ export class GroupTable {
   #capacity = 0;
   #rowCodes: Int32Array[];
   #gids = new Int32Array(0);
-  readonly #utf8: (Utf8Codes | undefined)[] = [];
   /** Groups held. */
   size = 0;
   /** Estimated bytes of states that grow (countDistinct sets, collect lists) and kept rows. */
@@ -95,7 +94,6 @@ export class GroupTable {
   get bytes(): number {
     let bytes = this.meter.bytes + (this.#index?.bytes ?? 0) + 64;
     for (const d of this.#dicts) bytes += d.bytes;
-    for (const u of this.#utf8) bytes += u?.bytes ?? 0;
     let slot = 0;
     for (const c of this.#columns) slot += c.slotBytes;
     return bytes + slot * this.#capacity + (this.#plan.keepRows ? 8 * this.#capacity : 0);
@@ -197,8 +195,7 @@ export class GroupTable {
     const n = batch.numRows;
     this.#scratch(n);
     for (let c = 0; c < columns.length; c++) {
-      this.#utf8[c] ??= new Utf8Codes();
-      columnCodes(columns[c]!, n, this.#dicts[c]!, this.#utf8[c]!, this.#rowCodes[c]!);
+      columnCodes(columns[c]!, n, this.#dicts[c]!, this.#rowCodes[c]!);
     }
     this.#fold(n, rowAt, this.#plan.keepRows ? this.#arrowKeep(batch, columns, rowAt, keepAt ?? rowAt) : undefined);
     return true;

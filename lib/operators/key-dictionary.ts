@@ -11,6 +11,7 @@
 import { estimateValueBytes } from '../core/batch.ts';
 import { canonicalKey, TRIE_ENTRY_BYTES } from './key-trie.ts';
 import { NumberCodes } from './number-codes.ts';
+import { StringCodes } from './string-codes.ts';
 import { fmix } from './hash-mix.ts';
 import { nanosOf } from '../formats/values.ts';
 
@@ -29,12 +30,14 @@ export function canonical(value: unknown): unknown {
  * Dense codes for the distinct values of one key column. Numbers (safe integers, bigints in the
  * safe range, which equal them, and non-integers) and Dates without nanoseconds are coded by
  * value in typed tables (number-codes.ts), one for numbers and one for Dates' milliseconds;
- * everything else by its canonical form in a Map.
+ * well-formed strings by their UTF-8 bytes (string-codes.ts), which an Arrow Utf8 column codes
+ * without decoding a value it has seen; everything else by its canonical form in a Map.
  */
 export class KeyDictionary {
   readonly #codes = new Map<unknown, number>();
   readonly #numbers = new NumberCodes();
   readonly #dates = new NumberCodes();
+  readonly #strings = new StringCodes();
   #nullCode = -1;
   #bytes = 0;
   /** The first value seen of each code (null for the null code). */
@@ -42,7 +45,7 @@ export class KeyDictionary {
 
   /** Estimated bytes held (table entries and values). */
   get bytes(): number {
-    return this.#bytes + this.#numbers.bytes + this.#dates.bytes;
+    return this.#bytes + this.#numbers.bytes + this.#dates.bytes + this.#strings.bytes;
   }
 
   /** Distinct values held. */
@@ -61,6 +64,14 @@ export class KeyDictionary {
         break;
       case 'object':
         if (value instanceof Date && nanosOf(value) === 0) return this.#byNumber(this.#dates, value.getTime(), value);
+        break;
+      case 'string': {
+        // a lone surrogate (the canonical forms' mark among them) has no UTF-8 form: the Map
+        const next = this.values.length;
+        const c = this.#strings.codeOfString(value, next);
+        if (c === next) this.#held(value);
+        if (c >= 0) return c;
+      }
     }
     const key = typeof value === 'string' && value.charCodeAt(0) !== MARK_CODE ? value : canonicalKey(value);
     if (key === null) {
@@ -85,11 +96,32 @@ export class KeyDictionary {
   #byNumber(table: NumberCodes, key: number, value: unknown): number {
     const next = this.values.length;
     const c = table.codeOf(key, next);
-    if (c === next) {
-      this.values.push(value);
-      this.#bytes += 8 + estimateValueBytes(value, 1);
-    }
+    if (c === next) this.#held(value);
     return c;
+  }
+
+  /** Keeps `value` as the value of the next code. */
+  #held(value: unknown): void {
+    this.values.push(value);
+    this.#bytes += 8 + estimateValueBytes(value, 1);
+  }
+
+  /** The code of the UTF-8 text in bytes `s..e-1` (hash `h`, string-codes.ts `hashUtf8`), or -1 when not held yet. */
+  findUtf8(bytes: Uint8Array, s: number, e: number, h: number): number {
+    return this.#strings.find(bytes, s, e, h);
+  }
+
+  /**
+   * The code of `value`, decoded from bytes `s..e-1` (hash `h`) that {@link findUtf8} did not
+   * find. Bytes that are not valid UTF-8 decode with U+FFFD: such a value is coded as the string
+   * it decodes to, so that it equals that string (as rows show it).
+   */
+  addUtf8(bytes: Uint8Array, s: number, e: number, h: number, value: string): number {
+    if (value.includes('\ufffd')) return this.code(value);
+    const code = this.values.length;
+    this.#strings.insert(bytes, s, e, h, code);
+    this.#held(value);
+    return code;
   }
 
   /** The hash of every code's value under `seed` (see {@link hashCanonical}). */

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { KeyDictionary } from '../../../lib/operators/key-dictionary.ts';
 import { NumberCodes } from '../../../lib/operators/number-codes.ts';
+import { encodeUtf8, hashUtf8 } from '../../../lib/operators/string-codes.ts';
 import { encodeValue } from '../../../lib/operators/key-encoding.ts';
 import { PreciseDate } from '../../../lib/formats/values.ts';
 
@@ -70,4 +71,70 @@ test('NumberCodes keeps codes through growth', () => {
   for (let i = 0; i < 100_000; i++) assert.equal(t.codeOf(i * 1.5, i), i);
   for (let i = 0; i < 100_000; i += 997) assert.equal(t.codeOf(i * 1.5, -5), i);
   assert.ok(t.bytes >= 100_000 * 20);
+});
+
+test('strings: one code per string from JS values and from Arrow UTF-8 bytes, valid or not', () => {
+  const text = fc.oneof(
+    fc.constantFrom('', 'a', 'é', '😀', '\ufffd', '\udfff', 'a\ud800', '\udfffsx', 'XNAS', '2026-01-05T14:30:00.000Z'),
+    fc.string({ maxLength: 6 }),
+    fc.string({ unit: 'binary', maxLength: 4 }),
+    fc.string({ unit: 'grapheme', maxLength: 3 }),
+  );
+  // Arrow bytes: a string's UTF-8, or bytes that are not UTF-8 (they decode with U+FFFD)
+  const raw = fc.oneof(
+    text.map((s) => ({ bytes: Buffer.from(s, 'utf8') })),
+    fc.uint8Array({ maxLength: 5 }).map((b) => ({ bytes: Buffer.from(b) })),
+  );
+  fc.assert(
+    fc.property(fc.array(fc.oneof(text, raw), { maxLength: 300 }), (items) => {
+      const d = new KeyDictionary();
+      const byKey = new Map<string, number>();
+      for (const item of items) {
+        let code: number;
+        let shown: string;
+        if (typeof item === 'string') {
+          code = d.code(item);
+          shown = item;
+        } else {
+          const bytes = new Uint8Array(item.bytes);
+          shown = item.bytes.toString('utf8');
+          const h = hashUtf8(bytes, 0, bytes.length);
+          const found = d.findUtf8(bytes, 0, bytes.length, h);
+          code = found >= 0 ? found : d.addUtf8(bytes, 0, bytes.length, h, shown);
+        }
+        // equal exactly when the strings (as rows show them) are equal
+        const key = encodeValue(shown, true);
+        const expected = byKey.get(key) ?? d.size - (byKey.has(key) ? 0 : 1);
+        if (!byKey.has(key)) byKey.set(key, code);
+        assert.equal(code, expected, JSON.stringify(shown));
+        assert.equal(encodeValue(d.values[code], true), key);
+      }
+      assert.equal(d.size, byKey.size);
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test('encodeUtf8 writes what Buffer writes, and refuses lone surrogates', () => {
+  const out = new Uint8Array(64);
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary', maxLength: 20 }), (s) => {
+      const n = encodeUtf8(s, out);
+      if (!/\p{Surrogate}/u.test(s)) assert.deepEqual(Buffer.from(out.subarray(0, n)), Buffer.from(s, 'utf8'));
+      else assert.equal(n, -1);
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+test('a string table grows past many entries and keeps every code', () => {
+  const d = new KeyDictionary();
+  const n = 70_000;
+  for (let i = 0; i < n; i++) assert.equal(d.code(`k${i}`), i);
+  for (let i = 0; i < n; i += 7) {
+    const bytes = Buffer.from(`k${i}`);
+    assert.equal(d.findUtf8(bytes, 0, bytes.length, hashUtf8(bytes, 0, bytes.length)), i);
+    assert.equal(d.code(`k${i}`), i);
+  }
+  assert.equal(d.size, n);
 });
