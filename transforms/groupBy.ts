@@ -5,7 +5,7 @@
  */
 import type { Row } from '../lib/core/batch.ts';
 import { ValidationError, describeValue } from '../lib/core/errors.ts';
-import { expectAggregate, isBuiltinAggregate, type Aggregates } from '../lib/operators/aggregates.ts';
+import { aggregateColumns, expectAggregate, isBuiltinAggregate, type Aggregates } from '../lib/operators/aggregates.ts';
 import type { ColumnarAggregator } from '../lib/operators/columnar-aggregate.ts';
 import { lazyImport } from '../lib/core/lazy-import.ts';
 import type { StageContext } from '../lib/core/stage.ts';
@@ -65,6 +65,7 @@ export function groupBy(
   let budget = 0;
   const feed = new BatchFeed(false);
   const viewable = aggs.every(isBuiltinAggregate);
+  const aggColumns = aggregateColumns(aggs);
   const open = async (context: StageContext): Promise<ColumnarAggregator> => {
     const { ColumnarAggregator } = await aggregatorModule.load();
     if (aggregator) return aggregator;
@@ -76,6 +77,8 @@ export function groupBy(
     name: 'groupBy',
     // built-in aggregates read Arrow keys and row views; user-defined ones get rows
     accepts: viewable ? ['rows', 'arrow'] : ['rows'],
+    // it outputs keys and aggregates only: a source before it may leave other columns unread
+    reads: aggColumns ? [...new Set([...keyColumns, ...aggColumns])] : undefined,
     async consume(batch, _emit, context, stats) {
       const aggregator = await open(context);
       // user-defined aggregates get plain rows (they may keep them); built-ins take row views

@@ -6,6 +6,10 @@
  * views); stages that keep the form they receive (filter over views) are looked through. Rows
  * are then built only by a stage that needs objects, once (the batch caches them). A source the
  * user told what to produce (`output: 'rows'`) keeps its word: the offer is not made.
+ *
+ * Projection pushdown: when the stage right after a source producing Arrow reads only some
+ * columns and passes no other on (its `reads`), the source is told, and may leave the others
+ * unfilled (fromCsv skips their cells), as DuckDB's readers skip columns a query does not use.
  */
 import type { Batch } from './batch.ts';
 import { STAGE, isStage, type BatchForm, type FormOffer, type StageCapabilities, type StageStats } from './stage.ts';
@@ -22,6 +26,8 @@ export class FormChoice {
   readonly offer: FormOffer | undefined;
   #chosen: BatchForm | undefined;
   #reason = '';
+  #project: readonly string[] | undefined;
+  #projectReason = '';
 
   /** @param offered false when the user chose the form (no offer is made) */
   constructor(offered: boolean) {
@@ -32,7 +38,16 @@ export class FormChoice {
         this.#chosen = form;
         this.#reason = reason;
       },
+      project: (columns, reason) => {
+        this.#project = columns;
+        this.#projectReason = reason;
+      },
     };
+  }
+
+  /** The only columns the pipeline needs of the source (Arrow chosen; see the module comment), else undefined. */
+  get projected(): readonly string[] | undefined {
+    return this.#chosen === 'arrow' ? this.#project : undefined;
   }
 
   /** The form the pipeline chose; undefined when no choice was made (no offer, or no pipeline). */
@@ -48,6 +63,8 @@ export class FormChoice {
     if (this.#chosen === undefined) return;
     stats.details.outputChosen =
       produced === this.#chosen ? `${produced}: ${this.#reason}` : `${produced}: ${why ?? 'the source cannot'}`;
+    if (produced === 'arrow' && this.projected)
+      stats.details.projection = `${this.projected.join(', ')}: ${this.#projectReason}`;
   }
 }
 
@@ -107,4 +124,7 @@ export function negotiateForms(streams: readonly unknown[]): void {
   const downstream = rest.map((stream) => (isStage(stream) ? stream[STAGE].capabilities : undefined));
   const { form, reason } = resolveForm(offer.produces, downstream);
   offer.choose(form, reason);
+  const reads = downstream[0]?.reads;
+  if (form === 'arrow' && reads && offer.project)
+    offer.project(reads, `stage 1 reads no other column (the others are not filled when the input has all of these)`);
 }

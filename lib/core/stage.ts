@@ -105,6 +105,12 @@ export interface StageCapabilities {
    * selections): format negotiation looks through it to the next stage (lib/core/negotiate.ts).
    */
   readonly keepsForm: boolean;
+  /**
+   * The only input columns the stage reads, when it knows them and passes no other on (a groupBy
+   * of built-in aggregates): a source right before it may leave the rest unread (projection
+   * pushdown, lib/core/negotiate.ts). Undefined: every column.
+   */
+  readonly reads?: readonly string[];
 }
 
 /** Capabilities of a stage that declares none: ordered, not checkpointable, rows only. */
@@ -133,6 +139,11 @@ export interface FormOffer {
    * @param reason a short phrase for `stats.details`
    */
   choose(form: BatchForm, reason: string): void;
+  /**
+   * Called after {@link FormOffer.choose} picked Arrow, when the next stage reads only `columns`:
+   * the source may fill only those (a column the input lacks: all of them, as before).
+   */
+  project?(columns: readonly string[], reason: string): void;
 }
 
 /** The spillway face of a stage stream. */

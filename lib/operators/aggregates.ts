@@ -46,7 +46,7 @@ export type Aggregates = Record<string, Aggregate>;
 /** What a built-in aggregate computes, so that a group table can keep its state in typed arrays (agg-columns.ts). */
 export interface AggregateSpec {
   kind: 'count' | 'sum' | 'mean' | 'min' | 'max' | 'other';
-  /** The input column (none for `count()`). */
+  /** The input column, the only one it reads (none for `count()`). */
   column: string | undefined;
 }
 
@@ -61,6 +61,20 @@ function builtin<A extends Aggregate>(aggregate: A, kind: AggregateSpec['kind'] 
 /** True for the aggregates this module makes (they never keep the row object they are given). */
 export function isBuiltinAggregate(value: Aggregate): boolean {
   return builtins.has(value);
+}
+
+/**
+ * The input columns `aggregates` read, or undefined when one is user-defined (it may read any):
+ * with the keys, all a groupBy reads, so its source need not fill the others (projection).
+ */
+export function aggregateColumns(aggregates: readonly Aggregate[]): string[] | undefined {
+  const columns: string[] = [];
+  for (const aggregate of aggregates) {
+    const spec = builtins.get(aggregate);
+    if (spec === undefined) return undefined;
+    if (spec.column !== undefined) columns.push(spec.column);
+  }
+  return columns;
 }
 
 /** What a built-in aggregate computes; undefined for a user-defined one. */
@@ -179,61 +193,73 @@ export function max(column: string): Aggregate<unknown, unknown> {
 /** `first(column)`: the value of the group's first row in input order (null included). */
 export function first(column: string): Aggregate<{ set: boolean; v: unknown }, unknown> {
   const col = expectColumn(column, 'first');
-  return builtin({
-    init: () => ({ set: false, v: null }),
-    add(s, row) {
-      if (!s.set) {
-        s.set = true;
-        s.v = get(row, col) ?? null;
-      }
-      return s;
+  return builtin(
+    {
+      init: () => ({ set: false, v: null }),
+      add(s, row) {
+        if (!s.set) {
+          s.set = true;
+          s.v = get(row, col) ?? null;
+        }
+        return s;
+      },
+      merge: (a, b) => (a.set ? a : b),
+      finish: (s) => s.v,
     },
-    merge: (a, b) => (a.set ? a : b),
-    finish: (s) => s.v,
-  });
+    'other',
+    col,
+  );
 }
 
 /** `last(column)`: the value of the group's last row in input order (null included). */
 export function last(column: string): Aggregate<{ set: boolean; v: unknown }, unknown> {
   const col = expectColumn(column, 'last');
-  return builtin({
-    init: () => ({ set: false, v: null }),
-    add(s, row) {
-      s.set = true;
-      s.v = get(row, col) ?? null;
-      return s;
+  return builtin(
+    {
+      init: () => ({ set: false, v: null }),
+      add(s, row) {
+        s.set = true;
+        s.v = get(row, col) ?? null;
+        return s;
+      },
+      merge: (a, b) => (b.set ? b : a),
+      finish: (s) => s.v,
     },
-    merge: (a, b) => (b.set ? b : a),
-    finish: (s) => s.v,
-  });
+    'other',
+    col,
+  );
 }
 
 /** `countDistinct(column)`: the number of distinct non-null values, exactly (a set of canonical encodings per group). */
 export function countDistinct(column: string): Aggregate<Set<string>, number> {
   const col = expectColumn(column, 'countDistinct');
-  return builtin({
-    init: () => new Set<string>(),
-    add(s, row, meter) {
-      const value = get(row, col);
-      if (value === null || value === undefined) return s;
-      const key = encodeValue(value, false);
-      if (!s.has(key)) {
-        s.add(key);
-        meter.bytes += 40 + 2 * key.length;
-      }
-      return s;
-    },
-    merge(a, b, meter) {
-      for (const key of b) {
-        if (!a.has(key)) {
-          a.add(key);
+  return builtin(
+    {
+      init: () => new Set<string>(),
+      add(s, row, meter) {
+        const value = get(row, col);
+        if (value === null || value === undefined) return s;
+        const key = encodeValue(value, false);
+        if (!s.has(key)) {
+          s.add(key);
           meter.bytes += 40 + 2 * key.length;
         }
-      }
-      return a;
+        return s;
+      },
+      merge(a, b, meter) {
+        for (const key of b) {
+          if (!a.has(key)) {
+            a.add(key);
+            meter.bytes += 40 + 2 * key.length;
+          }
+        }
+        return a;
+      },
+      finish: (s) => s.size,
     },
-    finish: (s) => s.size,
-  });
+    'other',
+    col,
+  );
 }
 
 /** Options of {@link collect}. */
@@ -254,26 +280,30 @@ export function collect(column: string, options: CollectAggregateOptions = {}): 
     throw new ValidationError(
       `Expected \`limit\` of \`collect()\` to be a positive integer, got ${describeValue(limit)}`,
     );
-  return builtin({
-    init: () => [],
-    add(s, row, meter) {
-      if (s.length < limit) {
-        const value = get(row, col) ?? null;
-        s.push(value);
-        meter.bytes += 8 + estimateValueBytes(value, 0);
-      }
-      return s;
+  return builtin(
+    {
+      init: () => [],
+      add(s, row, meter) {
+        if (s.length < limit) {
+          const value = get(row, col) ?? null;
+          s.push(value);
+          meter.bytes += 8 + estimateValueBytes(value, 0);
+        }
+        return s;
+      },
+      merge(a, b, meter) {
+        for (const value of b) {
+          if (a.length >= limit) break;
+          a.push(value);
+          meter.bytes += 8 + estimateValueBytes(value, 0);
+        }
+        return a;
+      },
+      finish: (s) => s,
     },
-    merge(a, b, meter) {
-      for (const value of b) {
-        if (a.length >= limit) break;
-        a.push(value);
-        meter.bytes += 8 + estimateValueBytes(value, 0);
-      }
-      return a;
-    },
-    finish: (s) => s,
-  });
+    'other',
+    col,
+  );
 }
 
 /** Checks that `value` is an {@link Aggregate}; `path` names it in the message. */

@@ -38,6 +38,8 @@ export interface OperatorSpec {
    * as `fromCsv` does, then produces Arrow for it). Default: rows only.
    */
   accepts?: readonly BatchForm[];
+  /** The only input columns it reads, when known (projection pushdown; see StageCapabilities.reads). */
+  reads?: readonly string[];
   /** Takes one input batch (may emit, e.g. a join's probe output). */
   consume(batch: Batch, emit: EmitRows, context: StageContext, stats: StageStats): Promise<void>;
   /** The input ended: emit everything that is left. */
@@ -64,7 +66,10 @@ export class OperatorTransform extends Transform implements SpillwayStage {
     this[STAGE] = {
       kind: 'transform',
       // an operator emits only at the end (or in key order), never interleaved with its input
-      capabilities: capabilities(spec.accepts ? { accepts: spec.accepts } : undefined),
+      capabilities: capabilities({
+        ...(spec.accepts ? { accepts: spec.accepts } : {}),
+        ...(spec.reads ? { reads: spec.reads } : {}),
+      }),
       stats,
       attach: (context) => {
         this.#context = context;

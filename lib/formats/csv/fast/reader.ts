@@ -15,6 +15,7 @@ import { invalidUtf8Message, isValidUtf8 } from './utf8.ts';
 import { FIELD_OVERRIDE } from './scan-types.ts';
 import type { CellScratch } from './cell-store.ts';
 import { ColumnBatch, assignRow, literalRows } from './columns.ts';
+import { ProjectedRecord } from './projected-record.ts';
 import { rowsPerBatch } from './limits.ts';
 
 /** Options of {@link FastCsvReader}. */
@@ -25,6 +26,11 @@ export interface FastCsvOptions {
   columns: boolean | readonly string[] | ((header: string[]) => string[]);
   /** `cast: true` inference. */
   infer: boolean;
+  /**
+   * Fill only these columns, in the file's order (Arrow output with a header; projection
+   * pushdown). Not applied when the header lacks one of them: then every column is filled.
+   */
+  project?: readonly string[];
   /** A declared-schema caster (throws {@link CastFailure}); rows output only. */
   castRow?: (row: Record<string, unknown> | unknown[]) => void;
   /** true: the first error throws; false: bad records are reported to `onBad` and dropped. */
@@ -92,6 +98,8 @@ export class FastCsvReader implements ScanSink {
   readonly #scratch: CellScratch = {};
   readonly #checkUtf8: boolean;
   #batchStartByte = 0;
+  /** The projected view of each record and the names of its columns, when a projection applies. */
+  #projection: { record: ProjectedRecord; names: string[]; decode: (c: number) => string } | undefined;
 
   constructor(options: FastCsvOptions) {
     this.#options = options;
@@ -112,13 +120,19 @@ export class FastCsvReader implements ScanSink {
     const columns = options.columns;
     this.#arrayRows = columns === false;
     this.#headerPending = columns === true || typeof columns === 'function';
-    if (Array.isArray(columns)) this.#setNames([...(columns as string[])]);
+    // before the names: they may turn Arrow off (repeated names) and pick the projection
     this.#arrow = options.output === 'arrow' && options.castRow === undefined;
+    if (Array.isArray(columns)) this.#setNames([...(columns as string[])]);
   }
 
   /** The header (or given names) once known. */
   get columns(): readonly string[] | undefined {
     return this.#names;
+  }
+
+  /** The columns filled when a projection applies (see FastCsvOptions.project), else undefined. */
+  get projected(): readonly string[] | undefined {
+    return this.#projection?.names;
   }
 
   /** Scans a chunk of bytes. */
@@ -137,6 +151,18 @@ export class FastCsvReader implements ScanSink {
     this.#expected = names.length;
     // Arrow needs distinct names; csv-parse's objects keep the first position and the last value
     if (new Set(names).size !== names.length || names.includes('__proto__')) this.#arrow = false;
+    this.#projection = undefined;
+    const project = this.#options.project;
+    if (project === undefined || !this.#arrow || this.#arrayRows || !project.every((n) => names.includes(n))) return;
+    const wanted = new Set(project);
+    const fields = names.flatMap((name, f) => (wanted.has(name) ? [f] : []));
+    if (fields.length === names.length) return;
+    const record = new ProjectedRecord(Int32Array.from(fields));
+    this.#projection = {
+      record,
+      names: fields.map((f) => names[f]!),
+      decode: (c) => this.#decode(record.fields[c]!),
+    };
   }
 
   faults(scanner: ScannedRecord, faults: ScanFault[]): void {
@@ -194,7 +220,7 @@ export class FastCsvReader implements ScanSink {
       if (this.#columns === undefined) {
         if (this.#arrayRows) this.#names ??= Array.from({ length: n }, (_, i) => String(i));
         this.#columns = new ColumnBatch(
-          this.#names!,
+          this.#projection?.names ?? this.#names!,
           this.#arrayRows,
           this.#options.infer,
           rowsPerBatch(this.batchSize, n),
@@ -203,7 +229,9 @@ export class FastCsvReader implements ScanSink {
         );
         this.#batchStartByte = this.#endByte;
       }
-      this.#columns.add(s, this.#decoder.ascii(s), this.#decode);
+      const projection = this.#projection;
+      if (projection) this.#columns.add(projection.record.of(s), this.#decoder.ascii(s), projection.decode);
+      else this.#columns.add(s, this.#decoder.ascii(s), this.#decode);
     } else {
       const values = this.#values;
       values.length = n;

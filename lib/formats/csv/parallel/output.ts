@@ -34,11 +34,13 @@ export class CsvOutput {
     return this.#choice.chosen === 'arrow';
   }
 
-  /** The plan to read with: the given one, with `output` set to the negotiated form. */
+  /** The plan to read with: the given one, with `output` set to the negotiated form (and its projection). */
   get plan(): CsvPlan {
     const chosen = this.#choice.chosen;
     if (chosen === undefined) return this.#base;
     const output = chosen === 'rows' ? 'rows' : 'arrow';
+    const project = this.#choice.projected;
+    if (project) return { ...this.#base, output, project };
     return output === this.#base.output ? this.#base : { ...this.#base, output };
   }
 

@@ -16,6 +16,8 @@ export interface RangeOptions {
   delimiter: number;
   relaxQuotes: boolean | 'opening';
   infer: boolean;
+  /** Fill only these columns (see FastCsvOptions.project). */
+  project?: string[];
   fail: boolean;
   /** Keep the raw text of bad records (dead letters). */
   raw: boolean;
@@ -74,6 +76,7 @@ export class RangeParser {
           }
         : names,
       infer: options.infer,
+      project: options.project,
       fail: options.fail,
       raw: options.raw,
       onBad:

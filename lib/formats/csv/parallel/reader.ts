@@ -144,6 +144,7 @@ export class ParallelCsvReader implements CsvReader {
       delimiter: delimiterByte(spec.parseOptions),
       relaxQuotes: quoteAndComment(spec.parseOptions).relaxQuotes,
       infer: spec.infer,
+      project: spec.project ? [...spec.project] : undefined,
       fail: spec.plan.policy === 'fail',
       raw: run.deadLetter !== undefined,
       skipBlankLines: spec.skipBlankLines,

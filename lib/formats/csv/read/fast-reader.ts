@@ -38,6 +38,7 @@ export class FastCsvPathReader implements CsvReader {
           columns: spec.columns,
           infer: spec.infer,
           castRow: spec.castRow,
+          project: spec.project,
           fail: plan.policy === 'fail',
           raw: run.deadLetter !== undefined,
           onBad: run.onBad,

@@ -126,6 +126,11 @@ export interface CsvPlan {
   policy: ErrorPolicy;
   parser: 'auto' | 'fast' | 'csv-parse';
   output: 'rows' | 'arrow';
+  /**
+   * The only columns the pipeline needs (negotiated, Arrow output; lib/core/negotiate.ts): the
+   * others are not filled. Undefined: all.
+   */
+  project?: readonly string[];
   /** The file's encoding as given (a byte order mark may settle another at open: read/encoding.ts). */
   encoding: CsvEncoding;
   /** Invalid UTF-8: refused (`'error'`) or replaced with U+FFFD. */

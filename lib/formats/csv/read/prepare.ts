@@ -64,6 +64,7 @@ export async function prepareRead(
     columns: setting === true ? hook : setting,
     infer: casts.schema === undefined && casts.infer,
     castRow: rowCaster(casts.schema, casts.infer),
+    project: specPlan.project,
     start,
     skipBlankLines: skipBlank(plan, dialect, setting),
     bom: start.byte === 0 ? ((parseOptions.bom as boolean | undefined) ?? true) : false,

@@ -39,6 +39,8 @@ export interface CsvReadSpec {
   columns: false | string[] | ((header: string[]) => string[]);
   infer: boolean;
   castRow: ((row: Record<string, unknown> | unknown[]) => void) | undefined;
+  /** Fill only these columns (Arrow output; see CsvPlan.project). */
+  project: readonly string[] | undefined;
   start: CsvStart;
   /** Skip empty lines. */
   skipBlankLines: boolean;
