@@ -57,7 +57,11 @@ export function fromParquet(input: DatasetInput, options?: FromParquetOptions): 
     const { openStageReader, ParquetArrowReader, ParquetRowsReader, parquetError, rowsOnlyColumn } =
       await readerModule.load();
     context.signal.throwIfAborted(); // destroyed while the reader loaded: open nothing
-    const reader = await openStageReader(plan, stats);
+    const project = choice.projected;
+    const reader = await openStageReader(project ? { ...plan, project } : plan, stats);
+    // applied when the file has every column asked for (ParquetReadOptions.projectIfPresent)
+    if (project && reader.columns.length === project.length)
+      stats.details.projection = reader.columns.map((c) => c.name).join(', ');
     let output = plan.output;
     if (choice.chosen === 'arrow') {
       // Arrow only where it hands every stage the values rows would (else a column's type could change)

@@ -27,7 +27,6 @@ export class FormChoice {
   #chosen: BatchForm | undefined;
   #reason = '';
   #project: readonly string[] | undefined;
-  #projectReason = '';
 
   /** @param offered false when the user chose the form (no offer is made) */
   constructor(offered: boolean) {
@@ -38,9 +37,8 @@ export class FormChoice {
         this.#chosen = form;
         this.#reason = reason;
       },
-      project: (columns, reason) => {
+      project: (columns) => {
         this.#project = columns;
-        this.#projectReason = reason;
       },
     };
   }
@@ -63,8 +61,6 @@ export class FormChoice {
     if (this.#chosen === undefined) return;
     stats.details.outputChosen =
       produced === this.#chosen ? `${produced}: ${this.#reason}` : `${produced}: ${why ?? 'the source cannot'}`;
-    if (produced === 'arrow' && this.projected)
-      stats.details.projection = `${this.projected.join(', ')}: ${this.#projectReason}`;
   }
 }
 
@@ -125,6 +121,5 @@ export function negotiateForms(streams: readonly unknown[]): void {
   const { form, reason } = resolveForm(offer.produces, downstream);
   offer.choose(form, reason);
   const reads = downstream[0]?.reads;
-  if (form === 'arrow' && reads && offer.project)
-    offer.project(reads, `stage 1 reads no other column (the others are not filled when the input has all of these)`);
+  if (form === 'arrow' && reads && offer.project) offer.project(reads, 'stage 1 reads no other column');
 }

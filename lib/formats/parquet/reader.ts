@@ -35,6 +35,11 @@ import type { PageFilter } from './read/page-filter.ts';
 export interface ParquetReadOptions {
   /** Top-level columns to read, in this order (default: all). Unknown names are rejected. */
   columns?: readonly string[];
+  /**
+   * Without `columns`: read only these top-level columns, in the file's order, when the file has
+   * all of them, else every column (projection pushdown, which format negotiation asks for).
+   */
+  projectIfPresent?: readonly string[];
   /** INT64 representation (default `'auto'`: number when safe, bigint otherwise). */
   int64?: Int64Mode;
   /** Rows per batch yielded by {@link ParquetReader.batches} (default 10000). */
@@ -170,6 +175,7 @@ export function openParquet(path: string, options?: ParquetReadOptions): Promise
   }
   return open(path, {
     wanted: opts.columns,
+    maybe: opts.projectIfPresent,
     pageFilter: opts.pageFilter,
     int64,
     batchSize,
@@ -182,6 +188,8 @@ export function openParquet(path: string, options?: ParquetReadOptions): Promise
 /** Options once validated. */
 interface Resolved {
   readonly wanted: readonly string[] | undefined;
+  /** See ParquetReadOptions.projectIfPresent. */
+  readonly maybe?: readonly string[] | undefined;
   readonly int64: Int64Mode;
   readonly batchSize: number;
   readonly invalidUtf8: InvalidUtf8;
@@ -237,9 +245,18 @@ async function readFooter(file: FileBuffer, path: string, int64: Int64Mode): Pro
   }
 }
 
-/** The projected columns' names, each checked to be a column of the file. */
-function projection(all: readonly ParquetColumn[], wanted: readonly string[] | undefined, path: string): string[] {
+/** The projected columns' names, each checked to be a column of the file (`maybe`: only when all are). */
+function projection(
+  all: readonly ParquetColumn[],
+  wanted: readonly string[] | undefined,
+  path: string,
+  maybe?: readonly string[],
+): string[] {
   const known = new Set(all.map((c) => c.name));
+  if (wanted === undefined && maybe !== undefined && maybe.every((name) => known.has(name))) {
+    const set = new Set(maybe);
+    return all.filter((c) => set.has(c.name)).map((c) => c.name);
+  }
   const names = wanted ? [...wanted] : all.map((c) => c.name);
   for (const [i, name] of names.entries()) {
     if (!known.has(name)) {
@@ -255,7 +272,7 @@ async function prepare(path: string, file: FileBuffer, o: Resolved): Promise<Par
   await checkNotEncrypted(file, path);
   const footer = await readFooter(file, path, o.int64);
   const { prepared, raw } = footer;
-  const names = projection(footer.all, o.wanted, path);
+  const names = projection(footer.all, o.wanted, path, o.maybe);
   checkSupported(prepared.metadata, path, new Set(names));
   const groups = prepared.metadata.row_groups.map((g) => Number(g.num_rows));
   let closed = false;

@@ -31,6 +31,8 @@ export interface FastCsvOptions {
    * pushdown). Not applied when the header lacks one of them: then every column is filled.
    */
   project?: readonly string[];
+  /** Called with the columns filled when a projection applies. */
+  onProjected?: (columns: readonly string[]) => void;
   /** A declared-schema caster (throws {@link CastFailure}); rows output only. */
   castRow?: (row: Record<string, unknown> | unknown[]) => void;
   /** true: the first error throws; false: bad records are reported to `onBad` and dropped. */
@@ -163,6 +165,7 @@ export class FastCsvReader implements ScanSink {
       names: fields.map((f) => names[f]!),
       decode: (c) => this.#decode(record.fields[c]!),
     };
+    this.#options.onProjected?.(this.#projection.names);
   }
 
   faults(scanner: ScannedRecord, faults: ScanFault[]): void {

@@ -73,6 +73,10 @@ export class ParallelCsvReader implements CsvReader {
       return;
     }
     run.stats.details.output = spec.plan.output;
+    // the ranges fill only the projected columns when the header has them all (FastCsvReader)
+    const project = spec.project;
+    if (project?.every((name) => this.#names.includes(name)) && project.length < this.#names.length)
+      run.stats.details.projection = this.#names.filter((name) => project.includes(name)).join(', ');
     const bounds = [start, ...cuts, this.#size];
     const threads = new ParserThreads(Math.min(PARALLEL_CSV.threads, bounds.length - 1));
     run.stats.details.parserThreads = threads.size;

@@ -39,6 +39,7 @@ export class FastCsvPathReader implements CsvReader {
           infer: spec.infer,
           castRow: spec.castRow,
           project: spec.project,
+          onProjected: (columns) => (run.stats.details.projection = columns.join(', ')),
           fail: plan.policy === 'fail',
           raw: run.deadLetter !== undefined,
           onBad: run.onBad,

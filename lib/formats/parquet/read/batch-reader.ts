@@ -76,6 +76,8 @@ export async function openStageReader(plan: ParquetPlan, stats: StageStats): Pro
       invalidUtf8: plan.invalidUtf8,
       ...(maxNestedPageValues === undefined ? {} : { maxNestedPageValues }),
       ...(columns ? { columns } : {}),
+      // a dataset's filter reads its own columns: no projection beside it
+      ...(!columns && plan.project && pruneWhere === undefined ? { projectIfPresent: plan.project } : {}),
       ...(rowGroupFilter ? { rowGroupFilter } : {}),
       ...(pageFilter ? { pageFilter } : {}),
     });

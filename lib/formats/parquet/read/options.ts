@@ -61,6 +61,8 @@ export interface ParquetPlan {
   invalidUtf8: 'error' | 'replace';
   maxNestedPageValues: number | undefined;
   columns: string[] | undefined;
+  /** The only columns the pipeline needs (negotiated; read when the file has them all), else undefined. */
+  project?: readonly string[];
   /** A dataset's filter, handed down for row group pruning. */
   pruneWhere: Predicate | undefined;
 }
