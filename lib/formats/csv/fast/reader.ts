@@ -219,23 +219,8 @@ export class FastCsvReader implements ScanSink {
     }
     if (hasError) return;
     this.#records++;
-    if (this.#arrow) {
-      if (this.#columns === undefined) {
-        if (this.#arrayRows) this.#names ??= Array.from({ length: n }, (_, i) => String(i));
-        this.#columns = new ColumnBatch(
-          this.#projection?.names ?? this.#names!,
-          this.#arrayRows,
-          this.#options.infer,
-          rowsPerBatch(this.batchSize, n),
-          this.#bytesPerRow,
-          this.#scratch,
-        );
-        this.#batchStartByte = this.#endByte;
-      }
-      const projection = this.#projection;
-      if (projection) this.#columns.add(projection.record.of(s), this.#decoder.ascii(s), projection.decode);
-      else this.#columns.add(s, this.#decoder.ascii(s), this.#decode);
-    } else {
+    if (this.#arrow) this.#addToColumns(s, n);
+    else {
       const values = this.#values;
       values.length = n;
       if (this.#options.infer) for (let i = 0; i < n; i++) values[i] = this.#decoder.infer(s, i);
@@ -256,6 +241,25 @@ export class FastCsvReader implements ScanSink {
     this.#endLine = s.line;
     this.#endByte = s.endByte;
     if ((this.#arrow ? this.#columns!.numRows : this.#rows.length) >= rowsPerBatch(this.batchSize, n)) this.#seal();
+  }
+
+  /** Appends a good record to the Arrow batch being filled (its projected columns only, when projecting). */
+  #addToColumns(s: ScannedRecord, n: number): void {
+    if (this.#columns === undefined) {
+      if (this.#arrayRows) this.#names ??= Array.from({ length: n }, (_, i) => String(i));
+      this.#columns = new ColumnBatch(
+        this.#projection?.names ?? this.#names!,
+        this.#arrayRows,
+        this.#options.infer,
+        rowsPerBatch(this.batchSize, n),
+        this.#bytesPerRow,
+        this.#scratch,
+      );
+      this.#batchStartByte = this.#endByte;
+    }
+    const projection = this.#projection;
+    if (projection) this.#columns.add(projection.record.of(s), this.#decoder.ascii(s), projection.decode);
+    else this.#columns.add(s, this.#decoder.ascii(s), this.#decode);
   }
 
   /**
