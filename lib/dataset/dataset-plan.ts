@@ -29,6 +29,8 @@ export interface DatasetPlan {
   fileColumns: string[] | undefined;
   /** The projection asked for, when the files' batches must be projected again to it. */
   trim: readonly string[] | undefined;
+  /** The columns negotiation asked for (no `columns` given), when applied: what each file reads. */
+  projected: readonly string[] | undefined;
   /**
    * Why the files cannot all be read as Arrow with the values rows would have (a column of a
    * file, or files the footers could not describe); undefined when they can (negotiable formats).
@@ -38,7 +40,9 @@ export interface DatasetPlan {
 
 /**
  * Lists, prunes and measures the dataset; notes the listed files with `resume` (which checks them
- * against a checkpoint). Undefined when the run was aborted while planning.
+ * against a checkpoint). Undefined when the run was aborted while planning. `project`: the only
+ * columns the next stage reads (projection pushdown, lib/core/negotiate.ts), used as `columns`
+ * when none were given and every file column of it is in some file (described from the footers).
  */
 export async function planDataset(
   input: DatasetInput,
@@ -47,6 +51,7 @@ export async function planDataset(
   resume: DatasetResume,
   context: StageContext,
   stats: StageStats,
+  project?: readonly string[],
 ): Promise<DatasetPlan | undefined> {
   const stage = format.name;
   const all = await expandDataset(input);
@@ -69,7 +74,14 @@ export async function planDataset(
       );
     }
   }
-  const wanted = format.projects ? settings.columns : undefined;
+  const soft =
+    settings.columns === undefined &&
+    project !== undefined &&
+    described !== undefined &&
+    project.every((c) => virtual.has(c) || described.columns.has(c))
+      ? [...project]
+      : undefined;
+  const wanted = format.projects ? (settings.columns ?? soft) : undefined;
   let fileColumns: string[] | undefined;
   if (wanted !== undefined) {
     fileColumns = wanted.filter((c) => !virtual.has(c));
@@ -87,6 +99,7 @@ export async function planDataset(
     totalRows: described?.rows,
     fileColumns,
     trim,
+    projected: format.projects && soft !== undefined ? fileColumns : undefined,
     rowsOnly: format.negotiable ? rowsOnlyReason(described, fileColumns) : undefined,
   };
 }

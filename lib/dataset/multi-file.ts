@@ -79,8 +79,9 @@ export function datasetSource(input: DatasetInput, settings: DatasetSettings, fo
   const choice = new FormChoice(format.negotiable === true);
 
   async function* open(context: StageContext, stats: StageStats): AsyncGenerator<Batch<Row>> {
-    const plan = await planDataset(input, settings, format, resume, context, stats);
+    const plan = await planDataset(input, settings, format, resume, context, stats, choice.projected);
     if (plan === undefined) return;
+    if (plan.projected) stats.details.projection = plan.projected.join(', ');
     counters.totalBytes = plan.totalBytes;
     counters.totalRows = plan.totalRows;
     // one form for every file: the schema unifier widens Arrow schemas or checks row values, not a mix

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { pipeline, fromParquet, toParquet, filter, collect, type Row } from '../../../index.ts';
+import { pipeline, fromParquet, toParquet, filter, groupBy, agg, collect, type Row } from '../../../index.ts';
 import { tempDir } from '../../helpers.ts';
 import { duckRun, parquetReadBack, sqlString } from '../formats/parquet/duckdb.ts';
 
@@ -122,4 +122,27 @@ test('int64 given: the user chose the rows, no offer is made', async () => {
   );
   assert.equal(chosen, undefined);
   assert.ok(rows.every((r) => typeof (r as { id: unknown }).id === 'bigint'));
+});
+
+test('fromParquet(dir) -> groupBy reads only the columns it reads (hive keys from the paths), with the groups every column gives', async () => {
+  await ready;
+  const make = () => groupBy(['day', 'note'], { n: agg.count(), total: agg.sum('qty'), hi: agg.max('big') });
+  const key = (rows: Row[]): string[] =>
+    rows.map((r) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))).sort();
+  const projected = await pipeline(fromParquet(dataset), make(), collect());
+  const all = await pipeline(fromParquet(dataset, { output: 'rows' }), make(), collect());
+  assert.equal(projected.stats.stages[0]!.details.projection, 'note, qty, big');
+  assert.equal(all.stats.stages[0]!.details.projection, undefined);
+  assert.equal(projected.output.length, 12);
+  assert.deepEqual(key(projected.output), key(all.output));
+  // a decimal column the groupBy does not read no longer keeps the dataset on rows
+  const files = [decimal, join(dataset, 'day=1', 'part-0.parquet')];
+  const mixed = await pipeline(fromParquet(files), groupBy('id', { n: agg.count() }), collect());
+  assert.match(String(mixed.stats.stages[0]!.details.outputChosen), /^arrow/);
+  assert.equal(mixed.stats.stages[0]!.details.projection, 'id');
+  assert.equal(mixed.output.length, 1000);
+  // a column no file has: every column is read, as before
+  const missing = await pipeline(fromParquet(dataset), groupBy('nope', { n: agg.count() }), collect());
+  assert.equal(missing.stats.stages[0]!.details.projection, undefined);
+  assert.deepEqual(missing.output, [{ nope: null, n: 6000 }]);
 });
