@@ -152,3 +152,8 @@ export function childPids(pid: number | 'self' = 'self'): number[] {
   }
   return pids;
 }
+
+/** Rows as sorted JSON lines (bigints as `123n`): a multiset to compare where output order is unspecified. */
+export function sortedRows(rows: readonly unknown[]): string[] {
+  return rows.map((r) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))).sort();
+}
