@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify, inspect } from 'node:util';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -227,27 +227,28 @@ test('Arrow batches are written as they are and replay as Arrow', async () => {
   await output.dispose();
 });
 
-test('the governor reaching `spill` flushes every memory-resident batch to disk', async () => {
-  // a fake gate: an EventEmitter with the GovernorGate members (no real memory involved)
-  class FakeGate extends EventEmitter implements GovernorGate {
-    level: 'ok' | 'spill' | 'pause' | 'critical' = 'ok';
-    spilled = 0;
-    paused = false;
-    waitForRelief(): Promise<void> {
-      return Promise.resolve();
-    }
-    noteRows(): void {}
-    headroom(): number {
-      return 1e9;
-    }
-    noteSpill(bytes: number): void {
-      this.spilled += bytes;
-    }
-    set(level: 'ok' | 'spill'): void {
-      this.level = level;
-      this.emit('level', level);
-    }
+// a fake gate: an EventEmitter with the GovernorGate members (no real memory involved)
+class FakeGate extends EventEmitter implements GovernorGate {
+  level: 'ok' | 'spill' | 'pause' | 'critical' = 'ok';
+  spilled = 0;
+  paused = false;
+  waitForRelief(): Promise<void> {
+    return Promise.resolve();
   }
+  noteRows(): void {}
+  headroom(): number {
+    return 1e9;
+  }
+  noteSpill(bytes: number): void {
+    this.spilled += bytes;
+  }
+  set(level: 'ok' | 'spill'): void {
+    this.level = level;
+    this.emit('level', level);
+  }
+}
+
+test('the governor reaching `spill` flushes every memory-resident batch to disk', async () => {
   const gate = new FakeGate();
   const sink = toSpill({ budget: '1GB' });
   const context = { signal: new AbortController().signal, governor: gate, requestStop() {}, stopRequested: false };
@@ -360,4 +361,37 @@ test('toSource() replays disk and memory batches in order, 64-bit integers of ro
   for await (const _ of output.batches()) if (++seen === 2) break;
   await output.dispose();
   assert.equal(existsSync(output.dir), false);
+});
+
+test('a spill the governor asks for that fails is kept for the next write, never an unhandled rejection', async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  const parent = tempDir('spillway-spill-fail-');
+  const dir = path.join(parent, 'spill');
+  const gate = new FakeGate();
+  const sink = toSpill({ budget: '1GB', dir });
+  // a failed write is also the stream's 'error' (pipeline() listens; this test stands in for it)
+  sink.on('error', () => {});
+  const context = { signal: new AbortController().signal, governor: gate, requestStop() {}, stopRequested: false };
+  (sink as unknown as { [k: symbol]: { attach(c: unknown): void } })[Symbol.for('spillway.stage')]!.attach(context);
+  const write = (i: number): Promise<void> =>
+    new Promise((resolve, reject) =>
+      sink.write(new Batch([{ i }], { source: 't', index: i, rowStart: i }), (e) => (e ? reject(e) : resolve())),
+    );
+  try {
+    for (let i = 0; i < 3; i++) await write(i);
+    // the spill directory becomes a file: the first spill file cannot be made
+    rmSync(dir, { recursive: true, force: true });
+    writeFileSync(dir, 'not a directory');
+    gate.set('spill');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await assert.rejects(write(3), { code: ErrorCodes.SPILL });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+    sink.destroy();
+    rmSync(parent, { recursive: true, force: true });
+  }
 });
