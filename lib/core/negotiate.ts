@@ -121,5 +121,5 @@ export function negotiateForms(streams: readonly unknown[]): void {
   const { form, reason } = resolveForm(offer.produces, downstream);
   offer.choose(form, reason);
   const reads = downstream[0]?.reads;
-  if (form === 'arrow' && reads && offer.project) offer.project(reads, 'stage 1 reads no other column');
+  if (form === 'arrow' && reads && offer.project) offer.project(reads);
 }

@@ -143,7 +143,7 @@ export interface FormOffer {
    * Called after {@link FormOffer.choose} picked Arrow, when the next stage reads only `columns`:
    * the source may fill only those (a column the input lacks: all of them, as before).
    */
-  project?(columns: readonly string[], reason: string): void;
+  project?(columns: readonly string[]): void;
 }
 
 /** The spillway face of a stage stream. */

@@ -13,7 +13,8 @@ import type { RecordBatch, Schema } from 'apache-arrow';
 import { castRecordBatch, recordBatchBytes, schemasEqual, unifySchemas } from '../formats/arrow/convert.ts';
 import { AbortError } from '../core/errors.ts';
 import { logger, type GovernorGate } from '../core/stage.ts';
-import { SortMemory, collect, isPaused } from './sort-memory.ts';
+import { SortMemory, isPaused } from './sort-memory.ts';
+import { collectGarbage } from '../memory/gc-pacer.ts';
 import { gatherRows } from './gather.ts';
 import { RunSorter } from './run-sort.ts';
 import { mergeRuns, spilledSource, type RunSource } from './run-merge.ts';
@@ -112,7 +113,7 @@ export class ExternalSorter {
       if (this.#bufferedBytes === 0) {
         // nothing held: the copies of runs spilled just before may be what holds the pause (the
         // sources wait anyway: a memory-reducing collection costs them nothing)
-        if (level === 'pause' && this.#runs.length > 0) collect(true);
+        if (level === 'pause' && this.#runs.length > 0) collectGarbage(true);
         return;
       }
       this.#serial(async () => {
@@ -123,7 +124,7 @@ export class ExternalSorter {
         await this.spill();
         // the governor measures RSS: the run's buffers leave it only when collected, and a paused
         // source allocates nothing that would make V8 collect
-        collect(isPaused(governor));
+        collectGarbage(isPaused(governor));
       }).catch((error: unknown) => {
         this.#failure ??= error;
       });
@@ -158,7 +159,7 @@ export class ExternalSorter {
       await this.spill();
       // the governor measures RSS: the run's buffers (and the sorted copies just written) leave
       // it only once collected, and memory is short now
-      collect(isPaused(this.#options.governor));
+      collectGarbage(isPaused(this.#options.governor));
     }
   }
 
@@ -260,7 +261,7 @@ export class ExternalSorter {
       this.stats.governorSpills++;
       await this.spill();
       // the run's buffers leave RSS only once collected: before the output phase needs the room
-      collect(true);
+      collectGarbage(true);
     }
     if (this.#runs.length === 0) {
       if (this.#buffered.length === 0) return;

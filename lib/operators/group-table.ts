@@ -147,7 +147,7 @@ export class GroupTable {
    * Distinct keeps the first row of a group. A row whose columns are the key columns, in order,
    * is its key values: it is not kept (the output builds it from the dictionaries, as groupBy's
    * rows are built), which spares a copy per group and the spill of rows, unless a value differs
-   * in form from the one its dictionary keeps (-0 for 0, a number for a bigint, by `valueOf`).
+   * in form from the one its dictionary keeps (-0 for 0, a number for a bigint; see `sameForm`).
    */
   #isKey(j: number, row: Row, checked: readonly number[]): boolean {
     const names = this.#plan.keyNames;

@@ -1,12 +1,11 @@
 /**
  * How much memory the external sort takes, asked of the governor as it goes: when a buffered run
  * must be spilled (the operator's budget, or the governor's level and headroom), how big a
- * spilled run's batches and the output batches are, how many runs one merge reads at once, and
- * the collection that follows a spill. The budget given to the sort is a cap; under a governor
+ * spilled run's batches and the output batches are, and how many runs one merge reads at once
+ * (the collection after a spill is gc-pacer.ts `collectGarbage`). The budget given to the sort is a cap; under a governor
  * the run that is actually held is what the governor says is available.
  */
 import type { GovernorGate } from '../core/stage.ts';
-import { collectGarbage } from '../memory/gc-pacer.ts';
 import { GOVERNOR_SHARE } from './operator-options.ts';
 
 /** Bytes a spilled run's batch has at most: a merge holds two per run (one read ahead). */
@@ -19,15 +18,6 @@ const MIN_RUN_BYTES = 256 << 10;
  * much again for the batches that arrive before the governor's next sample shows the growth.
  */
 const SPILL_OVERHEAD = 2;
-
-/**
- * A full collection after a spill: the governor measures RSS, and the run's buffers (and the
- * sorted copies just written) leave it only once collected. `deep` past the pause mark, where
- * sources wait anyway, and once before the output phase (gc-pacer.ts {@link collectGarbage}).
- */
-export function collect(deep: boolean): void {
-  collectGarbage(deep);
-}
 
 /** True when the governor has paused the sources (pause or critical). */
 export function isPaused(governor: GovernorGate | undefined): boolean {
