@@ -2,7 +2,7 @@
  * How a bench case runs in a fresh process: as a user runs spillway. The workload scripts
  * (bench/workloads/*.ts) import `spillway` by its package name; they are compiled to JavaScript
  * once per bench run (tsconfig.bench.json, into dist-bench/) and run with plain node against the
- * built package (dist/, `npm run build`), with no TypeScript loader. Run from source through tsx,
+ * built package (dist/, bundled as `npm run build` does it), with no TypeScript loader. Run from source through tsx,
  * a process starts about 60 MB higher (tsx's loader and the compiled sources stay in memory,
  * also in the Parquet encoder thread), which is not what a user's process holds and would count
  * against every memory goal. `SPILLWAY_BENCH_SOURCE=1` runs the sources through tsx instead.
@@ -24,7 +24,7 @@ function build(): void {
   if (built || fromSource()) return;
   const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
   process.stderr.write('building dist/ and dist-bench/ so bench cases run as compiled JavaScript ...\n');
-  execFileSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(process.execPath, [join(ROOT, 'lib/entry/build.mjs')], { cwd: ROOT, stdio: 'inherit' });
   execFileSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.bench.json')], { cwd: ROOT, stdio: 'inherit' });
   built = true;
 }

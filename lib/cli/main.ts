@@ -6,6 +6,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { packageVersion } from '../core/version.ts';
+import { ownModule } from '../core/own-module.ts';
 import { SpillwayError } from '../core/errors.ts';
 import { terminalSafe } from '../observe/terminal-text.ts';
 
@@ -87,7 +88,8 @@ function invokedDirectly(): boolean {
   const entry = process.argv[1];
   if (entry === undefined) return false;
   try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+    // by path, not import.meta.url: bundled, this code sits in a chunk the commands share
+    return realpathSync(entry) === realpathSync(fileURLToPath(ownModule('lib/cli/main')));
   } catch {
     return false;
   }

@@ -69,6 +69,33 @@ console.log(JSON.stringify(output));
     { sym: 'C, Inc', price: 5, qty: 4 },
   ]);
 
+  // the bundle starts its own entries by path (lib/core/own-module.ts): pool threads, pool
+  // processes and CSV parser threads (a file past PARALLEL_CSV.minBytes, one thread asked for)
+  writeFileSync(join(app, 'double.mjs'), 'export default (row) => ({ n: row.n * 2 });\n');
+  writeFileSync(join(app, 'big.csv'), `n,text\n${'1,"a, quoted ""text"" field padding the file"\n'.repeat(400_000)}`);
+  writeFileSync(
+    join(app, 'threads.mjs'),
+    `import { pipeline, fromCsv, fromIterable, parallel, collect, drain } from 'spillway';
+const rows = Array.from({ length: 50 }, (_, n) => ({ n }));
+const out = {};
+for (const isolation of ['thread', 'process']) {
+  const { output } = await pipeline(fromIterable(rows), parallel(new URL('./double.mjs', import.meta.url), { workers: 2, isolation }), collect());
+  out[isolation] = output.reduce((sum, row) => sum + row.n, 0);
+}
+const csv = await pipeline(fromCsv('big.csv', { cast: true }), drain(), { governor: false });
+const source = csv.stats.stages.find((s) => s.name.startsWith('fromCsv'));
+out.csv = { rows: csv.stats.rowsIn, parserThreads: source.details.parserThreads };
+console.log(JSON.stringify(out));
+`,
+  );
+  const threaded = JSON.parse(
+    execFileSync(process.execPath, ['threads.mjs'], {
+      cwd: app,
+      encoding: 'utf8',
+      env: { ...process.env, SPILLWAY_CSV_THREADS: '1' },
+    }),
+  ) as unknown;
+  assert.deepEqual(threaded, { thread: 2450, process: 2450, csv: { rows: 400_000, parserThreads: 1 } });
   // each subpath resolves from the tarball; bullmq and ioredis (optional peers) are not installed,
   // so the distributed entry imports but its first use asks for them with a coded error
   assert.ok(!existsSync(join(app, 'node_modules/bullmq')), 'an optional peer dependency is not installed');

@@ -7,10 +7,8 @@
  * with its thread too, and the start fails instead of hanging.
  */
 import { startModuleThread } from '../pool/thread-worker.ts';
+import { ownModule } from '../../core/own-module.ts';
 import { tsxFor } from '../pool/pool-worker.ts';
-
-const sourceExt = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-const PROBE_URL = new URL(`./probe-entry${sourceExt}`, import.meta.url);
 
 type ProbeReply = { exports: string[] } | { error: string };
 
@@ -28,7 +26,11 @@ export class ModuleProbeTimeout extends Error {
  * {@link ModuleProbeTimeout} after `timeoutMs` (the thread is terminated either way).
  */
 export async function probeModule(moduleUrl: URL, timeoutMs: number): Promise<string[]> {
-  const worker = startModuleThread(PROBE_URL, { moduleUrl: moduleUrl.href }, tsxFor(moduleUrl));
+  const worker = startModuleThread(
+    ownModule('lib/workers/distributed/probe-entry'),
+    { moduleUrl: moduleUrl.href },
+    tsxFor(moduleUrl),
+  );
   let timer: NodeJS.Timeout | undefined;
   try {
     return await new Promise<string[]>((resolve, reject) => {

@@ -4,6 +4,7 @@
  * running batch and of how the worker ended lives here, once.
  */
 import { fileURLToPath } from 'node:url';
+import { FROM_SOURCE, ownModule } from '../../core/own-module.ts';
 import { deserializeError } from './protocol.ts';
 import { decodeRecords } from '../../formats/records/record-codec.ts';
 import type { FromWorker, InitMessage, ToWorker } from './protocol.ts';
@@ -26,17 +27,17 @@ interface Running {
   reject: (failure: WorkerFailure) => void;
 }
 
-const sourceExt = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-
 /** The script workers run (worker-entry.ts from source, worker-entry.js once built). */
-export const ENTRY_URL: URL = new URL(`./worker-entry${sourceExt}`, import.meta.url);
+export function entryUrl(): URL {
+  return ownModule('lib/workers/pool/worker-entry');
+}
 
 /**
  * URLs of tsx's loaders when a worker needs them: the entry is TypeScript (running from source)
  * or the user module is. Undefined when plain Node can load both.
  */
 export function tsxFor(moduleUrl: URL): { loader: string; esm: string; cjs: string } | undefined {
-  if (sourceExt !== '.ts' && !/\.[cm]?tsx?$/i.test(moduleUrl.pathname)) return undefined;
+  if (!FROM_SOURCE && !/\.[cm]?tsx?$/i.test(moduleUrl.pathname)) return undefined;
   return {
     loader: import.meta.resolve('tsx'),
     esm: import.meta.resolve('tsx/esm/api'),
@@ -56,7 +57,7 @@ export function tsxForModule(moduleUrl: URL): ReturnType<typeof tsxFor> {
 
 /** The entry as a path, for `fork`. */
 export function entryPath(): string {
-  return fileURLToPath(ENTRY_URL);
+  return fileURLToPath(entryUrl());
 }
 
 /** Base of {@link ThreadWorker} and {@link ProcessWorker}. */

@@ -4,7 +4,7 @@
  * thread on Node 20), which works the same on Node 20, 22 and 24.
  */
 import { Worker, type WorkerOptions } from 'node:worker_threads';
-import { ENTRY_URL, PoolWorker, tsxFor, tsxForModule } from './pool-worker.ts';
+import { entryUrl, PoolWorker, tsxFor, tsxForModule } from './pool-worker.ts';
 import { readyBundle } from './entry-bundle.ts';
 import { HeapReport } from './heap-report.ts';
 import type { FromWorker, InitMessage, ToWorker } from './protocol.ts';
@@ -77,9 +77,9 @@ export class ThreadWorker extends PoolWorker {
     const limit = this.#options.memoryLimit;
     const moduleUrl = new URL(init.moduleUrl);
     // from source the entry is bundled to JavaScript (entry-bundle.ts): tsx only for a TypeScript module
-    const bundle = readyBundle(ENTRY_URL);
+    const bundle = readyBundle(entryUrl());
     const worker = startModuleThread(
-      ENTRY_URL,
+      entryUrl(),
       {
         init,
         ...(bundle === undefined ? {} : { bundle }),

@@ -11,7 +11,7 @@ import type { WorkerFailureReason } from '../../core/errors.ts';
 import { DeadLetterFile } from '../../io/dead-letter.ts';
 import { resolvePoolOptions } from './options.ts';
 import type { ParallelOptions, ResolvedPoolOptions } from './options.ts';
-import { ENTRY_URL, type PoolWorker, WorkerFailure } from './pool-worker.ts';
+import { entryUrl, type PoolWorker, WorkerFailure } from './pool-worker.ts';
 import { bundledEntry } from './entry-bundle.ts';
 import { ProcessWorker } from './process-worker.ts';
 import { inputRows, isArrowInput } from './backend.ts';
@@ -85,7 +85,7 @@ export class WorkerPool {
   async #start(): Promise<void> {
     this.#assertOpen();
     debug('starting %d %s worker(s) for %s', this.#slots.length, this.options.isolation, this.options.moduleUrl.href);
-    if (this.options.isolation === 'thread') await bundledEntry(ENTRY_URL);
+    if (this.options.isolation === 'thread') await bundledEntry(entryUrl());
     const starts = this.#slots.map((slot) => this.#spawn(slot));
     const results = await Promise.allSettled(starts);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -5,11 +5,9 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { startModuleThread } from '../../../workers/pool/thread-worker.ts';
+import { ownModule } from '../../../core/own-module.ts';
 import { tsxFor } from '../../../workers/pool/pool-worker.ts';
 import type { RangeReply, RangeTask } from './task.ts';
-
-const sourceExt = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-const ENTRY = new URL(`./worker${sourceExt}`, import.meta.url);
 
 interface Waiting {
   resolve: (reply: RangeReply) => void;
@@ -51,7 +49,8 @@ export class ParserThreads {
   }
 
   #start(): Worker {
-    const worker = startModuleThread(ENTRY, {}, tsxFor(ENTRY));
+    const entry = ownModule('lib/formats/csv/parallel/worker');
+    const worker = startModuleThread(entry, {}, tsxFor(entry));
     worker.on('message', (reply: RangeReply) => {
       const waiting = this.#waiting.get(reply.id);
       this.#waiting.delete(reply.id);

@@ -11,6 +11,7 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { startModuleThread } from '../../../workers/pool/thread-worker.ts';
+import { ownModule } from '../../../core/own-module.ts';
 import { tsxFor } from '../../../workers/pool/pool-worker.ts';
 import type { ColumnBuffer, ColumnSnapshot } from './column-buffer.ts';
 import type { ParquetCompression } from './compress.ts';
@@ -36,9 +37,6 @@ export type EncoderThreadOption = boolean | 'auto';
 
 /** Row groups smaller than this are encoded on the main thread in `'auto'` mode (a thread costs a start). */
 const AUTO_MIN_ROWS = 16_384;
-
-const sourceExt = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-const ENTRY = new URL(`./encoder-thread${sourceExt}`, import.meta.url);
 
 /** What the encoder asks of a memory governor before starting a thread (a GovernorGate has it). */
 export interface ThreadGate {
@@ -128,7 +126,8 @@ export class RowGroupEncoder {
   }
 
   #start(): Worker {
-    const worker = startModuleThread(ENTRY, {}, tsxFor(ENTRY));
+    const entry = ownModule('lib/formats/parquet/encode/encoder-thread');
+    const worker = startModuleThread(entry, {}, tsxFor(entry));
     worker.unref();
     worker.on('message', (message: EncodeReply) => {
       const waiting = this.#waiting.get(message.id);

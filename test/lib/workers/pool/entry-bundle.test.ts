@@ -7,15 +7,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { WorkerPool } from '../../../../lib/workers/pool/worker-pool.ts';
 import { bundledEntry } from '../../../../lib/workers/pool/entry-bundle.ts';
-import { ENTRY_URL } from '../../../../lib/workers/pool/pool-worker.ts';
+import { entryUrl } from '../../../../lib/workers/pool/pool-worker.ts';
 import { fixture } from './helpers.ts';
 import { ROOT } from '../../../helpers.ts';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 test('the entry bundles to a data: URL from source (nothing to bundle once built)', async () => {
-  const bundle = await bundledEntry(ENTRY_URL);
-  if (ENTRY_URL.pathname.endsWith('.ts')) assert.match(bundle ?? '', /^data:text\/javascript;base64,/);
+  const bundle = await bundledEntry(entryUrl());
+  if (entryUrl().pathname.endsWith('.ts')) assert.match(bundle ?? '', /^data:text\/javascript;base64,/);
   else assert.equal(bundle, undefined);
 });
 
