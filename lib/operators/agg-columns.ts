@@ -14,14 +14,29 @@ import { aggregateSpec, type Aggregate, type MemoryMeter } from './aggregates.ts
 import { compareValues } from './key-encoding.ts';
 import { addNumber, addValue, mergeSums, sumResult, type SumState } from './sum-state.ts';
 
+/**
+ * The rows of a batch as aggregates read them: each row (a view for Arrow batches, which
+ * user-defined aggregates take), and one column's values, read from an Arrow column directly where
+ * the batch has a plain numeric one (see arrow-key-codes.ts `arrowInput`), else through the rows.
+ */
+export interface BatchInput {
+  row(i: number): Row;
+  column(name: string): (i: number) => unknown;
+}
+
+/** A batch of plain rows (or views) as {@link BatchInput}. */
+export function rowsInput(rowAt: (i: number) => Row): BatchInput {
+  return { row: rowAt, column: (name) => (i) => (rowAt(i) as Record<string, unknown>)[name] };
+}
+
 /** The states of one aggregate for every group of a table. */
 export interface AggColumn {
   /** Estimated bytes per group slot. */
   readonly slotBytes: number;
   /** Makes room for group ids below `capacity`. */
   reserve(capacity: number): void;
-  /** Folds rows `0..n-1` in, row `i` into group `gids[i]`. */
-  addBatch(gids: Int32Array, n: number, rowAt: (i: number) => Row, meter: MemoryMeter): void;
+  /** Folds rows `0..n-1` of `input` in, row `i` into group `gids[i]`. */
+  addBatch(gids: Int32Array, n: number, input: BatchInput, meter: MemoryMeter): void;
   /** Group `g`'s state in the row aggregate's format. */
   exportState(g: number): unknown;
   /** Merges `state` (from rows after the ones folded so far) into group `g`. */
@@ -69,11 +84,13 @@ class CountColumn implements AggColumn {
   reserve(capacity: number): void {
     this.#n = grown(this.#n, capacity);
   }
-  addBatch(gids: Int32Array, n: number, rowAt: (i: number) => Row): void {
+  addBatch(gids: Int32Array, n: number, input: BatchInput): void {
     const counts = this.#n;
-    const col = this.#column;
-    if (col === undefined) for (let i = 0; i < n; i++) counts[gids[i]!]!++;
-    else for (let i = 0; i < n; i++) if ((rowAt(i) as Record<string, unknown>)[col] != null) counts[gids[i]!]!++;
+    if (this.#column === undefined) for (let i = 0; i < n; i++) counts[gids[i]!]!++;
+    else {
+      const read = input.column(this.#column);
+      for (let i = 0; i < n; i++) if (read(i) != null) counts[gids[i]!]!++;
+    }
   }
   exportState(g: number): number {
     return this.#n[g]!;
@@ -150,11 +167,11 @@ class SumColumn implements AggColumn {
     }
     addValue(this.#object(g), value, this.#column);
   }
-  addBatch(gids: Int32Array, n: number, rowAt: (i: number) => Row): void {
-    const col = this.#column;
+  addBatch(gids: Int32Array, n: number, input: BatchInput): void {
+    const read = input.column(this.#column);
     const counts = this.#n;
     for (let i = 0; i < n; i++) {
-      const value = (rowAt(i) as Record<string, unknown>)[col];
+      const value = read(i);
       if (value === null || value === undefined) continue;
       const g = gids[i]!;
       this.#add(g, value);
@@ -280,10 +297,10 @@ class ExtremeColumn implements AggColumn {
     this.#kind[g] = 2;
     this.#objects.set(g, a === undefined || this.#sign * compareValues(b, a) > 0 ? b : a);
   }
-  addBatch(gids: Int32Array, n: number, rowAt: (i: number) => Row): void {
-    const col = this.#column;
+  addBatch(gids: Int32Array, n: number, input: BatchInput): void {
+    const read = input.column(this.#column);
     for (let i = 0; i < n; i++) {
-      const value = (rowAt(i) as Record<string, unknown>)[col];
+      const value = read(i);
       if (value !== null && value !== undefined) this.#add(gids[i]!, value);
     }
   }
@@ -318,7 +335,7 @@ class GenericColumn implements AggColumn {
   reserve(capacity: number): void {
     this.#has = grown(this.#has, capacity);
   }
-  addBatch(gids: Int32Array, n: number, rowAt: (i: number) => Row, meter: MemoryMeter): void {
+  addBatch(gids: Int32Array, n: number, input: BatchInput, meter: MemoryMeter): void {
     const agg = this.#agg;
     const states = this.#states;
     const has = this.#has;
@@ -329,7 +346,7 @@ class GenericColumn implements AggColumn {
         has[g] = 1;
         s = agg.init();
       } else s = states[g];
-      states[g] = agg.add(s, rowAt(i), meter);
+      states[g] = agg.add(s, input.row(i), meter);
     }
   }
   exportState(g: number): unknown {

@@ -5,10 +5,12 @@
  * before costs a hash of its bytes, not a decoded string; a new one is decoded once.
  */
 import { Type, type Data, type Field, type RecordBatch } from 'apache-arrow';
+import type { Row } from '../core/batch.ts';
 import { JSON_METADATA_KEY, ROWS_METADATA_KEY } from '../formats/arrow/convert.ts';
 import { int64ModeOf } from '../formats/arrow/metadata-keys.ts';
 import { valueReader } from '../formats/arrow/to-rows.ts';
 import type { KeyDictionary } from './key-dictionary.ts';
+import { rowsInput, type BatchInput } from './agg-columns.ts';
 import { hashUtf8 } from './string-codes.ts';
 
 /** Writes the code of each of the `n` values of Utf8 `data` to `out`, by their bytes (string-codes.ts). */
@@ -73,4 +75,27 @@ export function columnCodes(column: KeyColumn, n: number, dict: KeyDictionary, o
   }
   const read = keyReader(column);
   for (let i = 0; i < n; i++) out[i] = dict.code(read(i));
+}
+
+/** A plain numeric column (integers up to 32 bits, 32- and 64-bit floats): rows show its values as they are stored. */
+function isPlainNumber(type: { typeId: Type; bitWidth?: number; precision?: number }): boolean {
+  if (type.typeId === Type.Int) return (type.bitWidth ?? 64) <= 32;
+  return type.typeId === Type.Float && type.precision !== 0;
+}
+
+/**
+ * The rows of an Arrow batch as aggregates read them (agg-columns.ts): a plain numeric column is
+ * read from its data, with the reader row views use; any other column, and the rows themselves,
+ * through `rowAt` (views).
+ */
+export function arrowInput(batch: RecordBatch, rowAt: (i: number) => Row): BatchInput {
+  const rows = rowsInput(rowAt);
+  return {
+    row: rowAt,
+    column(name) {
+      const column = keyColumnsOf(batch, [name])?.[0];
+      if (column === undefined || !isPlainNumber(column.data.type as never)) return rows.column(name);
+      return valueReader(column.data, {}, name);
+    },
+  };
 }

@@ -12,9 +12,9 @@
 import { Type, type RecordBatch } from 'apache-arrow';
 import { estimateValueBytes, type Row } from '../core/batch.ts';
 import { nanosOf } from '../formats/values.ts';
-import { columnCodes, keyColumnsOf, type KeyColumn } from './arrow-key-codes.ts';
+import { arrowInput, columnCodes, keyColumnsOf, type KeyColumn } from './arrow-key-codes.ts';
 import type { Aggregate, MemoryMeter } from './aggregates.ts';
-import { aggColumn, type AggColumn } from './agg-columns.ts';
+import { aggColumn, rowsInput, type AggColumn, type BatchInput } from './agg-columns.ts';
 import { GroupIndex } from './group-index.ts';
 import { KeyDictionary, combineHashes } from './key-dictionary.ts';
 import type { KeyGetter } from './key-encoding.ts';
@@ -182,7 +182,7 @@ export class GroupTable {
   add(n: number, rowAt: (i: number) => Row, keepAt?: (i: number) => Row): void {
     const keys = this.#plan.keys;
     this.#codes(n, (c, i) => keys[c]!(rowAt(i)));
-    this.#fold(n, rowAt, this.#plan.keepRows ? (keepAt ?? this.#rowKeep(rowAt)) : undefined);
+    this.#fold(n, rowsInput(rowAt), this.#plan.keepRows ? (keepAt ?? this.#rowKeep(rowAt)) : undefined);
   }
 
   /**
@@ -197,13 +197,14 @@ export class GroupTable {
     for (let c = 0; c < columns.length; c++) {
       columnCodes(columns[c]!, n, this.#dicts[c]!, this.#rowCodes[c]!);
     }
-    this.#fold(n, rowAt, this.#plan.keepRows ? this.#arrowKeep(batch, columns, rowAt, keepAt ?? rowAt) : undefined);
+    const keep = this.#plan.keepRows ? this.#arrowKeep(batch, columns, rowAt, keepAt ?? rowAt) : undefined;
+    this.#fold(n, arrowInput(batch, rowAt), keep);
     return true;
   }
 
-  #fold(n: number, rowAt: (i: number) => Row, keep: Keep | undefined): void {
+  #fold(n: number, input: BatchInput, keep: Keep | undefined): void {
     const gids = this.#groupIds(n, keep);
-    for (const column of this.#columns) column.addBatch(gids, n, rowAt, this.meter);
+    for (const column of this.#columns) column.addBatch(gids, n, input, this.meter);
   }
 
   /** Folds a spilled chunk in (its groups' states come after those already held). */

@@ -9,7 +9,7 @@
  */
 import { estimateValueBytes, type Row } from '../core/batch.ts';
 import type { MemoryMeter } from './aggregates.ts';
-import { aggColumn, type AggColumn } from './agg-columns.ts';
+import { aggColumn, rowsInput, type AggColumn } from './agg-columns.ts';
 import type { GroupChunk, TablePlan } from './group-table.ts';
 import { canonical, combineHashes, hashCanonical } from './key-dictionary.ts';
 
@@ -56,9 +56,10 @@ export class RowGroups {
       for (let i = 0; i < n; i++) values.push(get(rowAt(i)));
     }
     let slot = 0;
+    const input = rowsInput(rowAt);
     for (const column of this.#columns) {
       column.reserve(size);
-      column.addBatch(ids, n, rowAt, this.#meter);
+      column.addBatch(ids, n, input, this.#meter);
       slot += column.slotBytes;
     }
     if (this.#plan.keepRows) {

@@ -7,6 +7,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { Float32, Float64, Int8, Int32, RecordBatch, Uint32, Utf8, vectorFromArray } from 'apache-arrow';
 import type { Row } from '../../../lib/core/batch.ts';
 import { rowsToRecordBatch } from '../../../lib/formats/arrow/build.ts';
 import { RowViewer } from '../../../lib/core/row-view.ts';
@@ -99,6 +100,63 @@ describe('group table', () => {
           const materialized = rows.map((_, i) => viewer.materialize(i));
           fromRows.add(materialized.length, (i) => materialized[i]!);
           assert.deepEqual(canon(fromArrow.output(0, fromArrow.size)), canon(fromRows.output(0, fromRows.size)));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('aggregates plain numeric Arrow columns (read directly) as the same rows would aggregate', () => {
+    const num = fc.oneof(
+      fc.constant(null),
+      fc.constantFrom(Number.NaN, -0, 0, 1.5, -2.25, Number.POSITIVE_INFINITY, 3e300),
+      fc.integer({ min: -1000, max: 1000 }),
+    );
+    const int = fc.oneof(fc.constant(null), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }));
+    const types = [new Float64(), new Float32(), new Int32(), new Int8(), new Uint32()];
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ k: fc.constantFrom('a', 'b', 'c'), x: num, i: int }), { minLength: 2, maxLength: 80 }),
+        fc.integer({ min: 0, max: types.length - 1 }),
+        fc.nat(),
+        (rows, t, cut) => {
+          const type = types[t]!;
+          const fit = (v: number | null): number | null =>
+            v === null || type instanceof Float64 || type instanceof Float32 ? v : Number.isFinite(v) ? v : null;
+          const x = vectorFromArray(
+            rows.map((r) => fit(r.x)),
+            type as Float64,
+          );
+          const k = vectorFromArray(
+            rows.map((r) => r.k),
+            new Utf8(),
+          );
+          const whole = new RecordBatch({
+            k: k.data[0]!,
+            x: x.data[0]!,
+            i: vectorFromArray(
+              rows.map((r) => r.i),
+              new Int32(),
+            ).data[0]!,
+          });
+          // a slice: its columns start at an offset into their buffers and validity bitmaps
+          const from = cut % rows.length;
+          const batch = whole.slice(from);
+          const aggs = { n: count('x'), s: sum('x'), m: mean('x'), lo: min('x'), hi: max('x'), si: sum('i') };
+          const viewer = new RowViewer(batch);
+          const fromArrow = new GroupTable(plan(['k'], aggs));
+          assert.equal(
+            fromArrow.addArrow(batch, (j) => viewer.at(j)),
+            true,
+          );
+          const materialized = Array.from({ length: batch.numRows }, (_, j) => viewer.materialize(j));
+          const fromRows = new GroupTable(plan(['k'], aggs));
+          fromRows.add(materialized.length, (j) => materialized[j]!);
+          const sorted = (table: GroupTable): Row[] =>
+            (table.output(0, table.size) as Record<string, unknown>[]).sort((a, b) =>
+              String(a.k).localeCompare(String(b.k)),
+            );
+          assert.deepEqual(sorted(fromArrow), sorted(fromRows));
         },
       ),
       { numRuns: 300 },
