@@ -87,9 +87,11 @@ export async function main(argv: string[]): Promise<number> {
 function invokedDirectly(): boolean {
   const entry = process.argv[1];
   if (entry === undefined) return false;
+  // by path, not import.meta.url: bundled, this code sits in a chunk the commands share (and a
+  // broken install throws here, with what is missing, rather than making the bin do nothing)
+  const self = fileURLToPath(ownModule('lib/cli/main'));
   try {
-    // by path, not import.meta.url: bundled, this code sits in a chunk the commands share
-    return realpathSync(entry) === realpathSync(fileURLToPath(ownModule('lib/cli/main')));
+    return realpathSync(entry) === realpathSync(self);
   } catch {
     return false;
   }
