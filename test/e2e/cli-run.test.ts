@@ -75,6 +75,17 @@ test('spillway run: bad input and failing scripts exit 1 with one line', async (
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /unknown option --frobnicate/);
 
+  // a .ts script with top-level await and no "type": "module" above it: Node takes it for
+  // CommonJS, and the error says so (not "Cannot require() ES Module ... in a cycle")
+  const commonjs = path.join(dir, 'commonjs.ts');
+  writeFileSync(commonjs, 'await Promise.resolve();\nexport {};\n');
+  const format = await cli(['run', commonjs]);
+  assert.equal(format.code, 1);
+  assert.match(
+    format.stderr.trimEnd().split('\n').at(-1)!,
+    /^spillway run: commonjs\.ts is an ES module .* add "type": "module" .* or name it \.mts .*\[ERR_SPILLWAY_INVALID_OPTION\]$/,
+  );
+
   // a script outside the package imports spillway by its path
   const failing = path.join(dir, 'failing.mts');
   const spillway = pathToFileURL(runnable('index.ts')).href;

@@ -131,6 +131,25 @@ async function ensureTypeScript(script: string): Promise<void> {
   register();
 }
 
+/**
+ * A script with `import` or top-level await that Node takes for CommonJS (a `.ts` or `.js` file
+ * with no `"type": "module"` above it): tsx cannot compile top-level await to CommonJS, and Node's
+ * require of an ES module fails as a cycle. Either way the message names neither cause nor cure.
+ */
+function moduleFormatHint(script: string, error: unknown): unknown {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const message = error instanceof Error ? error.message : '';
+  if (
+    code !== 'ERR_REQUIRE_CYCLE_MODULE' &&
+    !/top-level await is currently not supported with the "cjs"/i.test(message)
+  )
+    return error;
+  return new ValidationError(
+    `${path.basename(script)} is an ES module (import, top-level await) that Node loads as CommonJS: add "type": "module" to the package.json above it, or name it .mts (.mjs for JavaScript)`,
+    { cause: error },
+  );
+}
+
 /** Prints each pipeline's report to stderr (or that the script ran none). */
 function printReports(title: string, ended: readonly PipelineEnd[]): void {
   if (ended.length === 0) process.stderr.write(`spillway run: ${terminalSafe(title)} ran no pipeline\n`);
@@ -226,7 +245,7 @@ export async function runScript(args: RunArgs): Promise<number> {
     // pipelines the script started without awaiting them
     await tracker.idle();
   } catch (error) {
-    run.scriptError = error;
+    run.scriptError = moduleFormatHint(script, error);
   } finally {
     restore();
     restoreDashboard?.();
