@@ -395,3 +395,30 @@ test('a spill the governor asks for that fails is kept for the next write, never
     rmSync(parent, { recursive: true, force: true });
   }
 });
+
+test('rows Arrow cannot hold (a column mixing numbers and text, as cast: true reads a messy CSV): kept as rows within the budget, a coded error naming the batch and its line when spilled', async () => {
+  const dir = tempDir();
+  const csv = path.join(dir, 'messy.csv');
+  writeFileSync(csv, `symbol,price\n${'A,1.5\n'.repeat(50)}B,"1,5"\n${'C,2\n'.repeat(50)}`);
+  const { fromCsv } = await import('../../sources/fromCsv.ts');
+  // within the budget: the rows stay in memory and come back as they were read
+  const kept = await pipeline(fromCsv(csv, { cast: true, output: 'rows' }), toSpill({ budget: '16MB' }), {
+    governor: false,
+  });
+  const back: Row[] = [];
+  for await (const row of kept.output.rows()) back.push(row);
+  assert.equal(back.length, 101);
+  assert.deepEqual(back[50], { symbol: 'B', price: '1,5' });
+  await kept.output.dispose();
+  // spilled: the error says which batch, from which line, and why, and no directory is left
+  const spillDir = path.join(dir, 'spill');
+  await assert.rejects(
+    pipeline(fromCsv(csv, { cast: true, output: 'rows' }), toSpill({ budget: 0, dir: spillDir }), { governor: false }),
+    (e: { code: string; message: string; context: Record<string, unknown> }) =>
+      e.code === ErrorCodes.SCHEMA_MISMATCH &&
+      e.context.stage === 'toSpill' &&
+      e.context.batch === 0 &&
+      /Batch 0 \(.*messy\.csv, lines 1-102\) cannot be spilled as Arrow: Column "price" mixes/.test(e.message),
+  );
+  assert.equal(existsSync(spillDir), false);
+});

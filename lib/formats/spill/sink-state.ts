@@ -8,7 +8,7 @@ import { watchLevels } from '../../memory/level-watch.ts';
 import { rm } from 'node:fs/promises';
 import type { RecordBatch } from 'apache-arrow';
 import type { Batch } from '../../core/batch.ts';
-import { SpillError } from '../../core/errors.ts';
+import { SchemaMismatchError, SpillError, SpillwayError } from '../../core/errors.ts';
 import { logger, type GovernorGate, type StageContext, type StageStats } from '../../core/stage.ts';
 import type { CheckpointJson, SinkCommit } from '../../observe/checkpoint.ts';
 import { unmarkScratchOwner } from '../../io/temp-files.ts';
@@ -135,7 +135,27 @@ export class SpillSinkState {
   #takeOldest(): { arrow: RecordBatch; origin: 'r' | 'a'; estimate: number } {
     const { batch, origin, bytes } = this.#memory.shift()!;
     this.#memoryBytes -= bytes;
-    return { arrow: batch.arrow, origin, estimate: bytes };
+    return { arrow: this.#arrowOf(batch), origin, estimate: bytes };
+  }
+
+  /**
+   * A batch's Arrow form for the spill file. Rows Arrow cannot hold (a column mixing numbers and
+   * text, as `cast: true` makes of a messy column) stay in memory as rows when they fit the
+   * budget (hold() keeps them); spilled, they fail here, saying which batch and where it came from.
+   */
+  #arrowOf(batch: Batch): RecordBatch {
+    try {
+      return batch.arrow;
+    } catch (error) {
+      const { source, index, line, endLine } = batch.position;
+      const why = error instanceof SpillwayError ? error.detail : String((error as Error)?.message ?? error);
+      const from = line === undefined ? source : `${source}, lines ${line}-${endLine ?? '?'}`;
+      throw new SchemaMismatchError(
+        `Batch ${index} (${from}) cannot be spilled as Arrow: ${why}`,
+        { stage: this.name, dir: this.#dir, batch: index },
+        { cause: error },
+      );
+    }
   }
 
   #high(): boolean {
