@@ -21,10 +21,14 @@ import { isRemoteUrl, remotePathname } from './remote/url.ts';
  */
 const DATASET_FILE = Symbol('spillway.datasetFile');
 
+/** True for the options the dataset layer gives the source of one of its files. */
+export function isDatasetFile(options: unknown): boolean {
+  return options !== null && typeof options === 'object' && (options as Record<symbol, unknown>)[DATASET_FILE] === true;
+}
+
 /** True when a file source must read `input` with `options` as a dataset (many files, a URL, or dataset options). */
 export function isDatasetRequest(input: unknown, options: unknown): boolean {
-  if (options !== null && typeof options === 'object' && (options as Record<symbol, unknown>)[DATASET_FILE] === true)
-    return false;
+  if (isDatasetFile(options)) return false;
   return isDatasetInput(input) || usesDatasetOptions(options);
 }
 

@@ -30,6 +30,8 @@ const log = logger('toArrow');
 export class ArrowSinkWriter {
   static readonly stage = 'toArrow';
   #opened: Target | undefined;
+  /** The schema of a batch of no rows, for a file that gets no other (see write). */
+  #emptySchema: Schema | undefined;
   #opening: Promise<Target> | undefined;
   #rewrites = 0;
   readonly #files: FileRegistry = { aborted: false, parts: new Set(), live: new Set() };
@@ -130,7 +132,11 @@ export class ArrowSinkWriter {
   /** Writes one batch, opening the target with its schema on the first. */
   async write(batch: Batch, stats: StageStats): Promise<void> {
     const index = batch.position.index;
-    if (batch.numRows === 0) return;
+    if (batch.numRows === 0) {
+      // a source of no rows still hands on its schema (a Parquet file of none): the finish writes it
+      if (batch.hasArrow) this.#emptySchema ??= batch.arrow.schema;
+      return;
+    }
     let recordBatch: RecordBatch;
     try {
       // an Arrow batch is used as it is; rows are converted (schema inferred) once
@@ -159,8 +165,8 @@ export class ArrowSinkWriter {
     let opened: Target;
     try {
       if (this.#opened === undefined) {
-        // no rows: still a valid file, with the declared schema or none
-        this.#opening ??= this.#openTarget(this.settings.declared ?? new Schema([]));
+        // no rows: still a valid file, with the declared schema, an empty batch's, or none
+        this.#opening ??= this.#openTarget(this.settings.declared ?? this.#emptySchema ?? new Schema([]));
         this.#opened = await this.#opening;
       }
       opened = this.#opened;

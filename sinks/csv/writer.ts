@@ -118,7 +118,15 @@ export class CsvSinkWriter {
   async write(batch: Batch): Promise<void> {
     const output = await this.#ensureOpen();
     const count = batch.numRows;
-    if (count === 0) return;
+    if (count === 0) {
+      // a source of no rows still names its columns (a Parquet file of none): the finish writes the header
+      this.#columns ??= batch.columns
+        ? [...batch.columns]
+        : batch.hasArrow
+          ? batch.arrow.schema.names.map(String)
+          : undefined;
+      return;
+    }
     const viewed = this.#views(batch);
     const batchRows: Iterable<Row> = viewed ?? batch.rows;
     // a view batch's rows all have its columns: its first row stands for all

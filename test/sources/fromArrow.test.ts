@@ -5,7 +5,7 @@ import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { text } from 'node:stream/consumers';
-import type { RecordBatch } from 'apache-arrow';
+import { Field, Int32, List, Schema, Table, Utf8, tableFromIPC, tableToIPC, type RecordBatch } from 'apache-arrow';
 import {
   pipeline,
   fromIterable,
@@ -395,4 +395,29 @@ test('fromArrow over the Arrow corpus: 1-row slices (batchSize: 1) convert to th
     const sliced = (await pipeline(fromArrow(file, { batchSize: 1 }), collect(), { governor: false })).output;
     assert.deepEqual(sliced, whole, `${truth.path}: 1-row slices convert like whole batches`);
   }
+});
+
+test('an Arrow file of no rows hands its columns on: a CSV header, the same schema in a new Arrow file; projected too', async () => {
+  const dir = tempDir();
+  const schema = new Schema([
+    new Field('id', new Int32(), true),
+    new Field('tags', new List(new Field('item', new Utf8(), true)), true),
+    new Field('name', new Utf8(), true),
+  ]);
+  const empty = join(dir, 'empty.arrow');
+  writeFileSync(empty, tableToIPC(new Table(schema), 'file'));
+  const csv = join(dir, 'empty.csv');
+  await pipeline(fromArrow(empty), toCsv(csv), { governor: false });
+  assert.equal(readFileSync(csv, 'utf8'), 'id,tags,name\n');
+  const projected = join(dir, 'projected.csv');
+  await pipeline(fromArrow(empty, { columns: ['name', 'id'] }), toCsv(projected), { governor: false });
+  assert.equal(readFileSync(projected, 'utf8'), 'name,id\n');
+  const again = join(dir, 'again.arrow');
+  await pipeline(fromArrow(empty), toArrow(again), { governor: false });
+  const back = tableFromIPC(readFileSync(again));
+  assert.equal(back.numRows, 0);
+  assert.deepEqual(
+    back.schema.fields.map((f) => `${f.name}:${String(f.type)}`),
+    ['id:Int32', 'tags:List<Utf8>', 'name:Utf8'],
+  );
 });

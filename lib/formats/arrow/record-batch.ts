@@ -5,7 +5,7 @@
  * When every child already has the batch's length (nothing to back-fill), the batch is the same
  * object the constructor would build, so it is assembled directly.
  */
-import { RecordBatch, type Data, type Schema, type Struct } from 'apache-arrow';
+import { RecordBatch, Schema, Struct, makeBuilder, makeData, type Data, type Field } from 'apache-arrow';
 
 /** Below this many columns the constructor's quadratic lookup costs nothing worth avoiding. */
 const DIRECT_FROM_COLUMNS = 256;
@@ -23,4 +23,14 @@ export function makeRecordBatchFast(schema: Schema, data: Data<Struct>): RecordB
   const batch = Object.create(RecordBatch.prototype) as RecordBatch & { _metadata: Map<string, string> };
   Object.assign(batch, { schema, data, _metadata: new Map<string, string>() });
   return batch;
+}
+
+/**
+ * A batch of no rows with `fields` as its schema (nested and dictionary types included): how a
+ * source of no rows still hands its columns to the sink (a header, an Arrow or Parquet schema).
+ */
+export function emptyRecordBatch(fields: readonly Field[]): RecordBatch {
+  const children = fields.map((f) => makeBuilder({ type: f.type }).finish().flush());
+  const type = new Struct([...fields]);
+  return new RecordBatch(new Schema([...fields]), makeData({ type, length: 0, nullCount: 0, children }));
 }

@@ -29,6 +29,8 @@ import type { ArrowColumnPlan } from './read/arrow.ts';
 import { arrowBatches, rowBatches } from './read/file-batches.ts';
 import type { OpenFile, ParquetArrowBatch, ParquetBatch } from './read/file-batches.ts';
 import { translateError } from './read/translate.ts';
+import { emptyRecordBatch } from '../arrow/record-batch.ts';
+import type { RecordBatch } from 'apache-arrow';
 import type { PageFilter } from './read/page-filter.ts';
 
 /** Options of {@link openParquet}. */
@@ -98,6 +100,8 @@ export interface ParquetReader {
   batches(fromRow?: number): AsyncIterable<ParquetBatch>;
   /** Same batches as {@link ParquetReader.batches}, as Arrow RecordBatches (no row objects). */
   recordBatches(fromRow?: number): AsyncIterable<ParquetArrowBatch>;
+  /** A batch of no rows with the schema {@link ParquetReader.recordBatches} gives (for a file of no rows). */
+  emptyRecordBatch(): RecordBatch;
   /** Closes the file. Idempotent. */
   close(): Promise<void>;
 }
@@ -319,6 +323,7 @@ async function prepare(path: string, file: FileBuffer, o: Resolved): Promise<Par
     },
     batches: (fromRow = 0) => rowBatches(f, fromRow),
     recordBatches: (fromRow = 0) => arrowBatches(f, fromRow, plansFor),
+    emptyRecordBatch: () => emptyRecordBatch(plansFor().map((p) => p.field)),
     async close() {
       closed = true;
       await file.close();

@@ -12,6 +12,7 @@ import type { StageContext, StageStats } from '../../../core/stage.ts';
 import { isRemoteUrl } from '../../../dataset/remote/url.ts';
 import { openArrowFile, readArrowStream, type ArrowFileHandle } from '../ipc-reader.ts';
 import type { ArrowPlan } from './options.ts';
+import { emptyRecordBatch } from '../record-batch.ts';
 
 /** Live counters of a fromArrow source (progress reads them). */
 export interface ArrowCounters {
@@ -59,7 +60,9 @@ function projection(plan: ArrowPlan, schema: Schema): number[] | undefined {
 
 /**
  * The record batches of `recordBatches`, projected and sliced. `schema` is checked against the
- * columns asked when no batch came (a file with a schema and no batches still names its columns).
+ * columns asked when no batch came (a file with a schema and no batches still names its columns),
+ * and a file read on its own that holds no rows yields one batch of none with that schema, so that
+ * a sink still writes its columns (a CSV header, an Arrow or Parquet schema).
  */
 async function* shaped(
   plan: ArrowPlan,
@@ -70,6 +73,7 @@ async function* shaped(
 ): AsyncGenerator<RecordBatch> {
   let keep: number[] | undefined;
   let projected = false;
+  let yielded = false;
   let fileBatch = 0;
   const iterator = recordBatches[Symbol.asyncIterator]();
   try {
@@ -92,6 +96,7 @@ async function* shaped(
       counters.fileBatchesRead = fileBatch;
       const size = plan.batchSize ?? recordBatch.numRows;
       for (let start = 0; start < recordBatch.numRows; start += size) {
+        yielded = true;
         yield start === 0 && size >= recordBatch.numRows
           ? recordBatch
           : recordBatch.slice(start, Math.min(start + size, recordBatch.numRows));
@@ -100,7 +105,9 @@ async function* shaped(
   } finally {
     await iterator.return?.();
   }
-  if (!projected && schema !== undefined) projection(plan, schema);
+  if (!projected && schema !== undefined) keep = projection(plan, schema);
+  if (!yielded && schema !== undefined && !plan.datasetFile)
+    yield emptyRecordBatch(keep === undefined ? schema.fields : keep.map((c) => schema.fields[c]!));
 }
 
 /** Reads an Arrow IPC file (file or stream format) by path, record batch by record batch. */

@@ -94,6 +94,33 @@ export async function openStageReader(plan: ParquetPlan, stats: StageStats): Pro
   return reader;
 }
 
+/**
+ * A file of no rows, read from its start, on its own (not one file of a dataset, whose other
+ * files give the columns): its reader yields one batch of no rows that carries its columns, so
+ * that a sink still writes them (a CSV header, an Arrow or Parquet schema).
+ */
+function noRows(plan: ParquetPlan, reader: ParquetReader, start: ParquetStart): boolean {
+  return reader.numRows === 0 && start.rows === 0 && !plan.datasetFile;
+}
+
+/**
+ * That batch: Arrow, on either output path (no rows, so no value a row would show differently),
+ * with the file's schema; names alone when a column has no Arrow type.
+ */
+function emptyBatch(plan: ParquetPlan, reader: ParquetReader, index: number): Batch<Record<string, unknown>> {
+  const position = { source: plan.path, index, rowStart: 0 };
+  try {
+    return Batch.fromArrow(reader.emptyRecordBatch(), position) as Batch<Record<string, unknown>>;
+  } catch {
+    return new Batch(
+      [],
+      position,
+      0,
+      reader.columns.map((c) => c.name),
+    );
+  }
+}
+
 /** Batches of row objects. */
 export class ParquetRowsReader implements ParquetBatchReader {
   readonly #plan: ParquetPlan;
@@ -112,6 +139,7 @@ export class ParquetRowsReader implements ParquetBatchReader {
       this.#counters.rowsRead = part.rowStart + part.rows.length;
       yield batch;
     }
+    if (noRows(this.#plan, reader, start)) yield emptyBatch(this.#plan, reader, index);
   }
 }
 
@@ -134,5 +162,6 @@ export class ParquetArrowReader implements ParquetBatchReader {
       this.#counters.rowsRead = part.rowStart + part.batch.numRows;
       yield batch;
     }
+    if (noRows(this.#plan, reader, start)) yield emptyBatch(this.#plan, reader, index);
   }
 }
