@@ -68,6 +68,7 @@ import { ColumnSet } from './write/columns.ts';
 import { layOutRowGroup, writeAll, writeParts } from './write/row-group.ts';
 import { fileTail, MAGIC } from './write/footer.ts';
 import { pageIndexBlock } from './encode/page-index.ts';
+import { plainArrow } from './write/plain-arrow.ts';
 
 export type { ParquetCompression };
 export type { ColumnKind as ParquetColumnKind, RowGroupMeta as ParquetRowGroupMeta };
@@ -197,8 +198,9 @@ export class ParquetFileWriter {
    * @throws UnsupportedError for an Arrow type the writer cannot write
    * @throws SchemaMismatchError (inferred schema) or FormatError (declared) for a column whose type cannot be converted exactly
    */
-  async writeArrow(batch: RecordBatch, batchIndex?: number): Promise<void> {
+  async writeArrow(given: RecordBatch, batchIndex?: number): Promise<void> {
     this.#expectOpen();
+    const batch = plainArrow(given);
     if (batch.schema.metadata.get(ROWS_METADATA_KEY) === 'array') {
       throw new FormatError(
         'toParquet writes object rows (keyed by column name), got array rows; read CSV with a header or map rows to objects',
