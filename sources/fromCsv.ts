@@ -7,7 +7,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { isDatasetRequest, textDataset } from '../lib/dataset/sources.ts';
+import { isDatasetFile, isDatasetRequest, textDataset } from '../lib/dataset/sources.ts';
 import type { Batch, Row } from '../lib/core/batch.ts';
 import { BatchSource } from '../lib/core/source.ts';
 import { CsvParseError, IoError, ValidationError } from '../lib/core/errors.ts';
@@ -83,7 +83,11 @@ export function fromCsv<R extends Row = Row>(
     try {
       if (run.deadLetter && resume.from)
         await run.deadLetter.keepOnly((record) => typeof record.line === 'number' && record.line <= spec.start.line);
-      yield* reader.read(context, run, spec);
+      let yielded = false;
+      for await (const batch of reader.read(context, run, spec)) {
+        yielded = true;
+        yield batch;
+      }
       if (plan.expectColumns && !prepared.header.seen && !resume.from) {
         throw new CsvParseError(`the file has no header; expected [${plan.expectColumns.join(',')}]`, {
           stage: plan.stageName,
@@ -93,6 +97,11 @@ export function fromCsv<R extends Row = Row>(
       }
       const names = spec.names();
       if (names) stats.details.columns = names.join(',');
+      // a file of a header and no rows, read on its own, still hands its columns on
+      if (!yielded && names !== undefined && names.length > 0 && !resume.from && !isDatasetFile(options)) {
+        const { headerOnlyBatch } = await import('../lib/formats/csv/read/header-only.ts');
+        yield headerOnlyBatch(names, plan.where);
+      }
       await run.finish();
     } finally {
       await run.close();
