@@ -7,7 +7,8 @@
  */
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { isDatasetFile, isDatasetRequest, textDataset } from '../lib/dataset/sources.ts';
+import { isDatasetRequest, textDataset } from '../lib/dataset/sources.ts';
+import { isDatasetFile } from '../lib/dataset/file-mark.ts';
 import type { Batch, Row } from '../lib/core/batch.ts';
 import { BatchSource } from '../lib/core/source.ts';
 import { CsvParseError, IoError, ValidationError } from '../lib/core/errors.ts';

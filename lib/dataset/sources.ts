@@ -11,20 +11,10 @@ import { loadParquetReader } from '../formats/parquet/load.ts';
 import { expectDatasetInput, isDatasetInput, type DatasetInput } from './expand.ts';
 import { datasetSource, splitDatasetOptions, usesDatasetOptions, type DatasetFormat } from './multi-file.ts';
 import { PRUNE_WHERE } from './pushdown.ts';
+import { DATASET_FILE, isDatasetFile } from './file-mark.ts';
 import type { Predicate } from './predicate.ts';
 import type { Readable } from 'node:stream';
 import { isRemoteUrl, remotePathname } from './remote/url.ts';
-
-/**
- * Marks the options of the single-file source the dataset layer opens for one file, so that a
- * remote URL (itself a dataset input) is read by the format's reader and not wrapped again.
- */
-const DATASET_FILE = Symbol('spillway.datasetFile');
-
-/** True for the options the dataset layer gives the source of one of its files. */
-export function isDatasetFile(options: unknown): boolean {
-  return options !== null && typeof options === 'object' && (options as Record<symbol, unknown>)[DATASET_FILE] === true;
-}
 
 /** True when a file source must read `input` with `options` as a dataset (many files, a URL, or dataset options). */
 export function isDatasetRequest(input: unknown, options: unknown): boolean {

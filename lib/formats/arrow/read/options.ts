@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { ValidationError, describeValue } from '../../../core/errors.ts';
 import { expectInteger, expectOptions, optionKeys } from '../../../core/validate.ts';
 import type { DatasetOptions } from '../../../dataset/multi-file.ts';
-import { isDatasetFile } from '../../../dataset/sources.ts';
+import { isDatasetFile } from '../../../dataset/file-mark.ts';
 
 /** Options of {@link fromArrow} (dataset options: see docs/datasets.md). */
 export interface FromArrowOptions extends DatasetOptions {

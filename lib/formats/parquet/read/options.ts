@@ -7,7 +7,7 @@ import { expectInteger, expectOneOf, expectOptions, optionKeys } from '../../../
 import type { DatasetOptions } from '../../../dataset/multi-file.ts';
 import type { Predicate } from '../../../dataset/predicate.ts';
 import { PRUNE_WHERE } from '../../../dataset/pushdown.ts';
-import { isDatasetFile } from '../../../dataset/sources.ts';
+import { isDatasetFile } from '../../../dataset/file-mark.ts';
 import type { Int64Mode } from '../types.ts';
 
 /** Options of {@link fromParquet} (dataset options: see docs/datasets.md). */
