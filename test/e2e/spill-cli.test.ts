@@ -57,7 +57,7 @@ test('spillway inspect describes a spill; --verify checks it; --json prints JSON
   assert.match(bad.stdout, /FAILED: .*ERR_SPILLWAY_SPILL_CORRUPT/);
   const none = await cli(['inspect', path.join(dir, 'nope')]);
   assert.equal(none.code, 1);
-  assert.match(none.stderr, /Not a spill directory.*ERR_SPILLWAY_SPILL/);
+  assert.match(none.stderr, /Not a spill directory: it does not exist.*ERR_SPILLWAY_SPILL/);
 });
 
 test('spillway replay DIR --to out.csv / out.arrow / out.parquet writes the rows in order', async () => {

@@ -5,6 +5,7 @@
  * a full disk leaves the previous manifest, whose files are all complete. A manifest may come
  * from elsewhere: reading it checks its shape and refuses file names that leave the directory.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Table, tableFromIPC, tableToIPC, type Schema } from 'apache-arrow';
@@ -223,11 +224,13 @@ export async function readManifest(dir: string): Promise<SpillManifest> {
   try {
     text = await readFile(path.join(dir, MANIFEST_NAME), 'utf8');
   } catch (error) {
-    throw new SpillError(
-      `Not a spill directory: cannot read ${MANIFEST_NAME} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
-      { dir },
-      { cause: error },
-    );
+    const code = (error as NodeJS.ErrnoException).code;
+    // a path that is not there at all says so, not that a file inside it is missing
+    const why =
+      code === 'ENOENT' && !existsSync(dir)
+        ? 'it does not exist'
+        : `cannot read ${MANIFEST_NAME} (${code ?? (error as Error).message})`;
+    throw new SpillError(`Not a spill directory: ${why}`, { dir }, { cause: error });
   }
   let data: SpillManifest;
   try {
