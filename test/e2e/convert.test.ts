@@ -90,6 +90,12 @@ test('--columns, --compression and --from/--to flags', { timeout: 480_000 }, asy
     'projected arrow',
   );
   assertOk(await convert(join(dir, 'out.data'), join(dir, 'out.csv'), '--from', 'arrow'), 'arrow -> csv');
+  // no --from and no extension that names a format: Parquet and Arrow are known by their first bytes
+  writeFileSync(join(dir, 'p.bin'), readFileSync(join(dir, 'p.parquet')));
+  assertOk(await convert(join(dir, 'p.bin'), join(dir, 'from-magic.arrow_file'), '--to', 'arrow'), 'parquet by magic');
+  assertOk(await convert(join(dir, 'from-magic.arrow_file'), join(dir, 'magic.csv')), 'arrow by magic');
+  assertOk(await convert(join(dir, 'p.parquet'), join(dir, 'direct.csv')), 'parquet -> csv');
+  assert.equal(readFileSync(join(dir, 'magic.csv'), 'utf8'), readFileSync(join(dir, 'direct.csv'), 'utf8'));
   const lines = readFileSync(join(dir, 'out.csv'), 'utf8').trim().split('\n');
   assert.equal(lines[0], 'price,id');
   assert.equal(lines[1], '0,0');

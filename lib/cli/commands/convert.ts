@@ -2,6 +2,7 @@
  * `spillway convert IN OUT`: converts between CSV (optionally gzipped), Parquet and Arrow IPC,
  * streaming batch by batch, with the format told by the file extension or a flag.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { commands } from '../main.ts';
 import { pipeline } from '../../core/pipeline.ts';
 import { ValidationError, SpillwayError, describeValue } from '../../core/errors.ts';
@@ -196,12 +197,38 @@ function pickFormat(flag: 'from' | 'to', file: string, given: string | undefined
   // a URL's format is its path's (a signed URL's query would hide the extension)
   const named = isRemoteUrl(file) ? remotePathname(file) : file;
   const found =
-    formatOf(named) ?? (flag === 'from' ? (datasetFormatOf(named) as ConvertFormat | undefined) : undefined);
+    formatOf(named) ??
+    (flag === 'from' ? ((datasetFormatOf(named) as ConvertFormat | undefined) ?? formatByMagic(file)) : undefined);
   if (found === undefined)
     throw new ValidationError(
-      `cannot tell the format of ${file} from its extension; pass --${flag} ${FORMATS.join('|')}`,
+      `cannot tell the format of ${file} from its extension or its first bytes; pass --${flag} ${FORMATS.join('|')}`,
     );
   return found;
+}
+
+/**
+ * An input's format by its first bytes, for a local file whose extension names none (Arrow's own
+ * test files end in `.arrow_file`, `.stream`): Parquet starts with `PAR1`, an Arrow IPC file with
+ * `ARROW1`, an Arrow stream with a continuation marker (0xFFFFFFFF). Text formats have no magic.
+ */
+function formatByMagic(file: string): ConvertFormat | undefined {
+  if (isRemoteUrl(file)) return undefined;
+  let head: Buffer;
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      head = Buffer.alloc(6);
+      head = head.subarray(0, readSync(fd, head, 0, 6, 0));
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined; // a missing file is reported by the source, with its own error
+  }
+  const text = head.toString('latin1');
+  if (text.startsWith('PAR1')) return 'parquet';
+  if (text === 'ARROW1' || (head.length >= 4 && head.readUInt32LE(0) === 0xffffffff)) return 'arrow';
+  return undefined;
 }
 
 /** A comma-separated list of non-empty names (undefined when the flag is absent). */
