@@ -333,11 +333,13 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
     this.#collectNow = false;
     if (RANK[next] >= RANK.pause && this.#gc.enabled) {
       // garbage may be what pushes us over (or keeps us paused): collect, measure again, then decide.
-      // A pause about to begin, or the critical level: a collection first unless one just ran; a
-      // stage released memory (see released()): a deep one now
+      // A pause about to begin: a collection first unless one just ran. The critical level, which
+      // fails the run, or a stage that released memory (see released()): a deep one now, always
+      // (freed ArrayBuffers a collection 150 ms old left behind took a sort's merge past critical)
       const entering = RANK[next] > RANK[this.#level] && (next === 'critical' || !this.paused);
-      const cap = released ? 0 : entering ? ENTRY_GC_INTERVAL_MS : Infinity;
-      if (this.#gc.run(sample.time, cap, released)) {
+      const deep = released || (entering && next === 'critical');
+      const cap = deep ? 0 : entering ? ENTRY_GC_INTERVAL_MS : Infinity;
+      if (this.#gc.run(sample.time, cap, deep)) {
         this.#counts.gcRuns++;
         // what the collection freed, glibc may keep: hand its free pages back before measuring
         if (this.#allocator) trimAllocator();

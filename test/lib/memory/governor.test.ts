@@ -271,6 +271,25 @@ test('a pause that begins soon after a collection gets a collection of its own',
   g.close();
 });
 
+test('the critical level is never declared for garbage: a deep collection first, even just after another', async () => {
+  const probe = new FakeProbe();
+  probe.stepMs = 20;
+  const g = governor(probe, { gc: true });
+  probe.fraction = 0.9;
+  await g.sampleNow();
+  assert.equal(g.level, 'pause');
+  assert.equal(g.summary().gcRuns, 1);
+  // 40 ms (fake clock) later, past the critical mark, all of it garbage: before, the collection
+  // 40 ms old stood for this one (the entry cap, 200 ms) and the run failed
+  let readings = 0;
+  probe.before = () => (probe.fraction = readings++ === 0 ? 0.97 : 0.5);
+  await g.sampleNow();
+  assert.equal(g.summary().gcRuns, 2);
+  assert.equal(g.summary().criticalEvents, 0);
+  assert.notEqual(g.level, 'critical');
+  g.close();
+});
+
 test('released(): while paused, a stage that let go of memory gets a collection and a fresh sample at once', async () => {
   const probe = new FakeProbe();
   const g = governor(probe, { gc: true });
