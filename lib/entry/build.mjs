@@ -58,5 +58,7 @@ await build({
   // dependencies stay in node_modules: they are the user's to update, and some are native
   packages: 'external',
   sourcemap: 'linked',
+  // the maps name the TypeScript sources by path (the package does not ship them): lines, not text
+  sourcesContent: false,
   logLevel: 'warning',
 });
