@@ -251,20 +251,30 @@ test('a GC runs before pausing, and the level is judged on the sample after it',
   g.close();
 });
 
-test('a pause that begins soon after a collection gets a collection of its own', async () => {
-  const probe = new FakeProbe();
+/** A governor that collects, paused at 90% after its first collection freed nothing. */
+async function pausedByHeldMemory(probe: FakeProbe): Promise<MemoryGovernor> {
   const g = governor(probe, { gc: true });
-  // garbage that the collection does not free: paused
   probe.fraction = 0.9;
   await g.sampleNow();
   assert.equal(g.level, 'pause');
   assert.equal(g.summary().gcRuns, 1);
+  return g;
+}
+
+/** The next reading sees `before`, every reading after it `after`: memory a collection frees. */
+function garbage(probe: FakeProbe, before: number, after: number): void {
+  let readings = 0;
+  probe.before = () => (probe.fraction = readings++ === 0 ? before : after);
+}
+
+test('a pause that begins soon after a collection gets a collection of its own', async () => {
+  const probe = new FakeProbe();
+  const g = await pausedByHeldMemory(probe);
   // released by the pipeline: the pause ends
   assert.equal(await at(g, probe, 0.65), 'spill');
   // garbage again, 300 ms (fake clock) after the last collection, well inside gcIntervalMs (2 s):
   // before the fix the pause began without a collection and held until the next paced one
-  let readings = 0;
-  probe.before = () => (probe.fraction = readings++ === 0 ? 0.9 : 0.3);
+  garbage(probe, 0.9, 0.3);
   await g.sampleNow();
   assert.equal(g.summary().gcRuns, 2);
   assert.equal(g.level, 'ok');
@@ -274,15 +284,10 @@ test('a pause that begins soon after a collection gets a collection of its own',
 test('the critical level is never declared for garbage: a deep collection first, even just after another', async () => {
   const probe = new FakeProbe();
   probe.stepMs = 20;
-  const g = governor(probe, { gc: true });
-  probe.fraction = 0.9;
-  await g.sampleNow();
-  assert.equal(g.level, 'pause');
-  assert.equal(g.summary().gcRuns, 1);
+  const g = await pausedByHeldMemory(probe);
   // 40 ms (fake clock) later, past the critical mark, all of it garbage: before, the collection
   // 40 ms old stood for this one (the entry cap, 200 ms) and the run failed
-  let readings = 0;
-  probe.before = () => (probe.fraction = readings++ === 0 ? 0.97 : 0.5);
+  garbage(probe, 0.97, 0.5);
   await g.sampleNow();
   assert.equal(g.summary().gcRuns, 2);
   assert.equal(g.summary().criticalEvents, 0);
@@ -292,17 +297,13 @@ test('the critical level is never declared for garbage: a deep collection first,
 
 test('released(): while paused, a stage that let go of memory gets a collection and a fresh sample at once', async () => {
   const probe = new FakeProbe();
-  const g = governor(probe, { gc: true });
-  probe.fraction = 0.9;
-  await g.sampleNow();
-  assert.equal(g.level, 'pause');
+  const g = await pausedByHeldMemory(probe);
   // still paused on the next sample (no collection is due: paced at gcIntervalMs)
   await g.sampleNow();
   assert.equal(g.level, 'pause');
   assert.equal(g.summary().gcRuns, 1);
   // an operator spilled its table: what it held goes once collected
-  let readings = 0;
-  probe.before = () => (probe.fraction = readings++ === 0 ? 0.9 : 0.3);
+  garbage(probe, 0.9, 0.3);
   await g.released();
   assert.equal(g.summary().gcRuns, 2);
   assert.equal(g.level, 'ok');
