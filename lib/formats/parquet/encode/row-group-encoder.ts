@@ -132,7 +132,9 @@ export class RowGroupEncoder {
     worker.on('message', (message: EncodeReply) => {
       const waiting = this.#waiting.get(message.id);
       this.#waiting.delete(message.id);
-      if (this.#waiting.size === 0) worker.unref();
+      // idle: let the process end. Not once closing: a reply that crosses terminate() would drop
+      // the ref close() holds, and the process could end with close() pending (seen under load)
+      if (this.#waiting.size === 0 && this.#worker === worker) worker.unref();
       if (!waiting) return;
       if ('error' in message)
         waiting.reject(Object.assign(new Error(message.error.message), { name: message.error.name }));
