@@ -18,6 +18,7 @@ import {
 import { Batch, type Row } from '../core/batch.ts';
 import { buildColumn } from '../formats/arrow/convert.ts';
 import { isBatchSelectable, selectRows } from '../formats/arrow/select.ts';
+import { selectColumns } from '../formats/arrow/record-batch.ts';
 import { RowViewer, isViewable } from '../core/row-view.ts';
 import type { DatasetFile } from './expand.ts';
 import type { HivePartitions, HiveType, HiveValue } from './hive.ts';
@@ -110,7 +111,7 @@ export function filterBatch(batch: Batch<Row>, test: RowTest): Batch<Row> {
 /** Keeps `columns`, in that order. */
 export function project(batch: Batch<Row>, columns: readonly string[]): Batch<Row> {
   if (batch.hasArrow && !batch.hasRows)
-    return Batch.fromArrow(batch.arrow.select(columns as string[]), batch.position) as Batch<Row>;
+    return Batch.fromArrow(selectColumns(batch.arrow, columns), batch.position) as Batch<Row>;
   const rows = (batch.rows as Record<string, unknown>[]).map((row) => {
     const out: Record<string, unknown> = {};
     for (const c of columns) out[c] = row[c] ?? null;

@@ -5,7 +5,7 @@
  * When every child already has the batch's length (nothing to back-fill), the batch is the same
  * object the constructor would build, so it is assembled directly.
  */
-import { RecordBatch, Schema, Struct, makeBuilder, makeData, type Data, type Field } from 'apache-arrow';
+import { Field, Null, RecordBatch, Schema, Struct, makeBuilder, makeData, type Data } from 'apache-arrow';
 
 /** Below this many columns the constructor's quadratic lookup costs nothing worth avoiding. */
 const DIRECT_FROM_COLUMNS = 256;
@@ -33,4 +33,33 @@ export function emptyRecordBatch(fields: readonly Field[]): RecordBatch {
   const children = fields.map((f) => makeBuilder({ type: f.type }).finish().flush());
   const type = new Struct([...fields]);
   return new RecordBatch(new Schema([...fields]), makeData({ type, length: 0, nullCount: 0, children }));
+}
+
+/**
+ * The columns `names` of `batch`, in that order; a name the batch lacks is a column of nulls (as
+ * a row without the key reads null). Not apache-arrow's `RecordBatch.select`: it puts each
+ * column at its index in the old batch, so a column that moves comes out null or misplaced.
+ */
+export function selectColumns(batch: RecordBatch, names: readonly string[]): RecordBatch {
+  const index = new Map<string, number>();
+  batch.schema.fields.forEach((f, i) => {
+    if (!index.has(f.name)) index.set(f.name, i);
+  });
+  const fields: Field[] = [];
+  const children: Data[] = [];
+  for (const name of names) {
+    const i = index.get(name);
+    if (i === undefined) {
+      fields.push(new Field(name, new Null(), true));
+      children.push(makeData({ type: new Null(), length: batch.numRows, nullCount: batch.numRows }));
+    } else {
+      fields.push(batch.schema.fields[i]!);
+      children.push(batch.data.children[i]!);
+    }
+  }
+  const schema = new Schema(fields, batch.schema.metadata);
+  return makeRecordBatchFast(
+    schema,
+    makeData({ type: new Struct(fields), length: batch.numRows, nullCount: 0, children }),
+  );
 }

@@ -12,7 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline, fromParquet, toParquet, filter, groupBy, agg, collect, type Row } from '../../../index.ts';
 import { sortedRows, tempDir } from '../../helpers.ts';
-import { duckRun, parquetReadBack, sqlString } from '../formats/parquet/duckdb.ts';
+import { duckRows, duckRun, parquetReadBack, sqlString } from '../formats/parquet/duckdb.ts';
 
 const dir = tempDir();
 const dataset = join(dir, 'trades');
@@ -143,4 +143,29 @@ test('fromParquet(dir) -> groupBy reads only the columns it reads (hive keys fro
   const missing = await pipeline(fromParquet(dataset), groupBy('nope', { n: agg.count() }), collect());
   assert.equal(missing.stats.stages[0]!.details.projection, undefined);
   assert.deepEqual(missing.output, [{ nope: null, n: 6000 }]);
+});
+
+test('a projection that puts a hive column first and drops a where column: the Parquet written holds the asked columns, in order, with their values', async () => {
+  // apache-arrow's RecordBatch.select placed each column at its old index: here `day` came out
+  // all null and after `note`, with no error (found reading a dataset as a user would)
+  await ready;
+  const out = join(dir, 'projected.parquet');
+  const columns = ['day', 'note', 'id'];
+  const where = { col: 'qty', op: '<', value: 20 } as const;
+  const result = await pipeline(fromParquet(dataset, { hive: true, columns, where }), toParquet(out));
+  assert.match(String(result.stats.stages[0]!.details.outputChosen), /^arrow: /);
+  const written = await parquetReadBack(out, 'day, id');
+  assert.deepEqual(
+    written.types.map((t) => t.split(':')[0]),
+    columns,
+  );
+  const expected = await duckRows(
+    `SELECT day, note, id FROM read_parquet(${sqlString(join(dataset, '*/*.parquet'))}, hive_partitioning = true)
+     WHERE qty < 20 ORDER BY day, id`,
+  );
+  assert.ok(expected.rows.length > 1000);
+  assert.deepEqual(
+    JSON.parse(written.rows).map((r: unknown[]) => r.map(String)),
+    expected.rows.map((r) => columns.map((c) => String(r[c]))),
+  );
 });
