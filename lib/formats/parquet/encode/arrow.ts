@@ -289,8 +289,8 @@ function appendBytes(
 }
 
 /**
- * Decimal128 or Decimal256 values of the column's scale (a precision up to the column's) as
- * big-endian two's complement bytes, the fewest that hold each value.
+ * Decimal32, Decimal64, Decimal128 or Decimal256 values of the column's scale (a precision up to
+ * the column's) as big-endian two's complement bytes, the fewest that hold each value.
  */
 function appendDecimal(col: ColumnBuffer, d: AnyData, source: ColumnKind, start: number, count: number, at: number) {
   const t = d.type as DataType & { scale?: number; precision?: number; bitWidth?: number };
@@ -298,7 +298,7 @@ function appendDecimal(col: ColumnBuffer, d: AnyData, source: ColumnKind, start:
   if (source !== 'decimal' || t.scale !== spec.scale || t.precision! > spec.precision)
     return `${String(d.type)} values cannot be written exactly as decimal(${spec.precision}, ${spec.scale})`;
   const words = d.values as unknown as Uint32Array;
-  const width = t.bitWidth === 256 ? 8 : 4; // 32-bit words per value, little-endian
+  const width = t.bitWidth! / 32; // 32-bit words per value, little-endian
   const bits = BigInt(width * 32);
   const bytes = new Uint8Array(width * 4);
   return copyRanges(col, bytes, count, at, (k) => {
@@ -309,6 +309,9 @@ function appendDecimal(col: ColumnBuffer, d: AnyData, source: ColumnKind, start:
     v = BigInt.asIntN(Number(bits), v);
     let n = 1;
     while (n < width * 4 && (v < -(1n << BigInt(8 * n - 1)) || v >= 1n << BigInt(8 * n - 1))) n++;
+    // DuckDB reads a DECIMAL above 38 digits as a DOUBLE correctly only from a multiple of 8 bytes
+    // (duckdb/duckdb#25058): sign-extended, the value is the same for every reader
+    if (spec.precision > 38) n = Math.min(width * 4, Math.ceil(n / 8) * 8);
     for (let b = 0; b < n; b++) bytes[n - 1 - b] = Number(BigInt.asUintN(8, v >> BigInt(8 * b)));
     return [0, n];
   });

@@ -217,7 +217,7 @@ export function isLocalTimestamp(type: DataType): boolean {
 /** Precision and scale of an Arrow Decimal type the writer writes (Decimal128 or Decimal256), else undefined. */
 export function decimalOfArrow(type: DataType): DecimalSpec | undefined {
   const t = type as DataType & { precision?: number; scale?: number; bitWidth?: number };
-  if ((type.typeId as number) !== A.Decimal || (t.bitWidth !== 128 && t.bitWidth !== 256)) return undefined;
+  if ((type.typeId as number) !== A.Decimal || ![32, 64, 128, 256].includes(t.bitWidth!)) return undefined;
   return { precision: t.precision!, scale: t.scale! };
 }
 
