@@ -28,6 +28,26 @@ export function isNestedArrow(type: DataType): boolean {
   return id === A.List || id === A.Struct || id === A.FixedSizeList || id === A.Map || id === A.LargeList;
 }
 
+/**
+ * The first struct field name that repeats within one struct of `type` (Arrow allows it; Parquet
+ * readers, DuckDB and ours, find a struct's fields by name), as `"name" in path`; else undefined.
+ */
+export function repeatedStructField(type: DataType, path: string): string | undefined {
+  const children = (type as Typed).children ?? [];
+  if ((type.typeId as number) === A.Struct) {
+    const seen = new Set<string>();
+    for (const f of children) {
+      if (seen.has(f.name)) return `${JSON.stringify(f.name)} in \`${path}\``;
+      seen.add(f.name);
+    }
+  }
+  for (const f of children) {
+    const repeated = repeatedStructField(f.type, `${path}.${f.name}`);
+    if (repeated !== undefined) return repeated;
+  }
+  return undefined;
+}
+
 /** The nested type of an Arrow type, or undefined when some part of it cannot be written. */
 export function nodeOfArrow(type: DataType): NestedNode | undefined {
   const t = type as Typed;

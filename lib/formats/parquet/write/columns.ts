@@ -14,7 +14,7 @@ import { decimalOfArrow, isLocalTimestamp, widthOf, type ColumnKind } from '../e
 import type { Field } from './options.ts';
 import { NestedColumn } from '../encode/nested-column.ts';
 import { inferNested } from '../encode/nested-js.ts';
-import { isNestedArrow, nodeOfArrow } from '../encode/nested-arrow.ts';
+import { isNestedArrow, nodeOfArrow, repeatedStructField } from '../encode/nested-arrow.ts';
 import { describeNode } from '../encode/nested-schema.ts';
 
 const log = logger('parquet-writer');
@@ -105,6 +105,13 @@ export class ColumnSet {
   /** Infers the columns from an Arrow batch's fields. */
   inferFromArrow(batch: RecordBatch, batchIndex: number | undefined): void {
     const fields: Field[] = batch.schema.fields.map((f) => {
+      const repeated = isNestedArrow(f.type) ? repeatedStructField(f.type, f.name) : undefined;
+      if (repeated !== undefined) {
+        throw new UnsupportedError(
+          `Column \`${f.name}\` has two struct fields named ${repeated} (Arrow type ${String(f.type)}): Parquet readers find a struct's fields by name; rename one first`,
+          { file: this.path, batch: batchIndex },
+        );
+      }
       const nested = isNestedArrow(f.type) ? nodeOfArrow(f.type) : undefined;
       if (nested) return { name: f.name, type: 'json', nullable: true, nested };
       const kind = kindOfField(f);

@@ -21,6 +21,7 @@ import {
   Int8,
   LargeUtf8,
   List,
+  Struct,
   Field as ArrowField,
   Null,
   RecordBatch,
@@ -409,6 +410,21 @@ test('an Arrow type the writer cannot write is an UnsupportedError naming the co
       },
     );
     await w.abort();
+    // a struct with two fields of one name (valid Arrow, as the corpus's generated_duplicate_fieldnames):
+    // said so, not a type mismatch between the two fields
+    const twin = await ParquetFileWriter.open(path.join(dir, 'y.parquet'));
+    const pair = makeData({
+      type: new Struct([new ArrowField('', new Int32(), true), new ArrowField('', new Int32(), true)]),
+      length: 2,
+      nullCount: 0,
+      children: [data([1, 2], new Int32()), data([3, 4], new Int32())],
+    }) as Data;
+    await assert.rejects(twin.writeArrow(batchOf({ pair })), (e: Error & { code: string }) => {
+      assert.equal(e.code, ErrorCodes.UNSUPPORTED);
+      assert.match(e.message, /`pair` has two struct fields named "" in `pair`/);
+      return true;
+    });
+    await twin.abort();
     assert.deepEqual(await readdir(dir), []);
   }));
 
