@@ -40,6 +40,9 @@ const KIND_UNIT_NS: Partial<Record<ColumnKind, bigint>> = {
   timestamp_ns: 1n,
 };
 
+/** Time of day multipliers to nanoseconds by kind. */
+const TIME_UNIT_NS: Partial<Record<ColumnKind, bigint>> = { time_ms: 1_000_000n, time_us: 1000n, time_ns: 1n };
+
 /**
  * Appends rows [start, start + count) of `data` (written as `source` kind) to `col`. Returns
  * undefined when done, or why the values do not fit `col` exactly (then nothing was appended).
@@ -110,8 +113,8 @@ function appendValues(
     bool: appendBool,
     f64: appendFloat,
     f32: appendFloat,
-    i32: col.kind === 'date' ? appendDate : appendInt32,
-    i64: KIND_UNIT_NS[col.kind] !== undefined ? appendTimestamp : appendInt64,
+    i32: col.kind === 'date' ? appendDate : col.kind === 'time_ms' ? appendTime : appendInt32,
+    i64: KIND_UNIT_NS[col.kind] !== undefined ? appendTimestamp : TIME_UNIT_NS[col.kind] ? appendTime : appendInt64,
   };
   return append[col.storage](col, d, source, start, count, at);
 }
@@ -198,6 +201,22 @@ function appendTimestamp(col: ColumnBuffer, d: AnyData, source: ColumnKind, star
     return ns % targetUnit === 0n ? ns / targetUnit : undefined;
   };
   return checkedLoop(col.i64, d, start, count, at, rescale, source, col.kind);
+}
+
+/** Arrow Time32 (seconds, milliseconds) or Time64 (micro-, nanoseconds) into a TIME column of its unit or a finer one. */
+function appendTime(col: ColumnBuffer, d: AnyData, source: ColumnKind, start: number, count: number, at: number) {
+  const targetUnit = TIME_UNIT_NS[col.kind]!;
+  if (TIME_UNIT_NS[source] === undefined) return mismatch(source, col.kind);
+  const unit = ARROW_UNIT_NS[(d.type as DataType & { unit: number }).unit]!;
+  const out = col.storage === 'i32' ? col.i32 : col.i64;
+  if (unit === targetUnit) return copyValues(out, d, start, count, at);
+  const int32 = col.storage === 'i32';
+  const rescale = (v: number | bigint) => {
+    const ns = BigInt(v) * unit;
+    if (ns % targetUnit !== 0n) return undefined;
+    return int32 ? Number(ns / targetUnit) : ns / targetUnit;
+  };
+  return checkedLoop(out as { [i: number]: number | bigint }, d, start, count, at, rescale, source, col.kind);
 }
 
 function appendInt64(col: ColumnBuffer, d: AnyData, source: ColumnKind, start: number, count: number, at: number) {

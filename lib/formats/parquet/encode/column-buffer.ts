@@ -342,7 +342,18 @@ export class ColumnBuffer {
       if (target === 'bytes') this.offsets.fill(0, 0, n + 1);
       return true;
     }
-    const intFrom = this.storage === 'i32' && from !== 'date';
+    const intFrom = this.storage === 'i32' && from !== 'date' && from !== 'time_ms';
+    if (TIME_NS[from] !== undefined && TIME_NS[to] !== undefined && TIME_NS[to] < TIME_NS[from]) {
+      // a time of day to a finer unit: exact (a day of nanoseconds fits an int64 many times over)
+      const factor = TIME_NS[from] / TIME_NS[to];
+      const i64 = this.storage === 'i64' ? this.i64 : new BigInt64Array(Math.max(this.#capacity, INITIAL_ROWS));
+      for (let i = 0; i < n; i++) i64[i] = (this.storage === 'i64' ? this.i64[i]! : BigInt(this.i32[i]!)) * factor;
+      this.i64 = i64;
+      this.kind = to;
+      this.storage = target;
+      this.#capacity = Math.max(this.#capacity, INITIAL_ROWS);
+      return true;
+    }
     if (intFrom && to === 'double') {
       const f64 = new Float64Array(Math.max(this.#capacity, INITIAL_ROWS));
       for (let i = 0; i < n; i++) f64[i] = from === 'uint32' ? this.i32[i]! >>> 0 : this.i32[i]!;
@@ -372,6 +383,9 @@ export class ColumnBuffer {
     return true;
   }
 }
+
+/** Nanoseconds per unit of each time-of-day kind. */
+const TIME_NS: Partial<Record<ColumnKind, bigint>> = { time_ms: 1_000_000n, time_us: 1000n, time_ns: 1n };
 
 /** Nanoseconds per unit of each timestamp kind. */
 const TIMESTAMP_NS: Partial<Record<ColumnKind, bigint>> = {

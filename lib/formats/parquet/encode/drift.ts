@@ -9,6 +9,8 @@ import type { ColumnKind } from './schema.ts';
 const SIGNED_INTS: readonly ColumnKind[] = ['int8', 'int16', 'int32'];
 /** Timestamp kinds from coarse to fine: a finer one holds a coarser one's values exactly. */
 const TIMESTAMPS: readonly ColumnKind[] = ['timestamp', 'timestamp_us', 'timestamp_ns'];
+/** Times of day the same way. */
+const TIMES: readonly ColumnKind[] = ['time_ms', 'time_us', 'time_ns'];
 
 /** The narrowest kind holding every value of `a` and of `b` exactly, or undefined. */
 export function widenKind(a: ColumnKind, b: ColumnKind): ColumnKind | undefined {
@@ -17,6 +19,7 @@ export function widenKind(a: ColumnKind, b: ColumnKind): ColumnKind | undefined 
   if (b === 'null') return a;
   const finer = TIMESTAMPS.indexOf(a) >= 0 && TIMESTAMPS.indexOf(b) >= 0;
   if (finer) return TIMESTAMPS[Math.max(TIMESTAMPS.indexOf(a), TIMESTAMPS.indexOf(b))];
+  if (TIMES.includes(a) && TIMES.includes(b)) return TIMES[Math.max(TIMES.indexOf(a), TIMES.indexOf(b))];
   const ra = intRange(a);
   const rb = intRange(b);
   if (ra !== undefined && rb !== undefined) {

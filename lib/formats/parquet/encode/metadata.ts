@@ -123,7 +123,9 @@ function schemaElement(
         w.end();
         break;
       case 'TIMESTAMP':
-        w.struct(8);
+      case 'TIME':
+        // TimeType has TimestampType's fields: isAdjustedToUTC, then the unit union
+        w.struct(logical.type === 'TIME' ? 7 : 8);
         w.bool(1, logical.utc);
         w.struct(2);
         w.struct(logical.unit === 'MILLIS' ? 1 : logical.unit === 'MICROS' ? 2 : 3);

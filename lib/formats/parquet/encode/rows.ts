@@ -65,8 +65,11 @@ export function pushValue(col: ColumnBuffer, value: unknown): boolean {
     case 'date':
       return pushTemporal(col, value);
     case 'null':
-    // rows carry decimals as text: a decimal column is written from Arrow Decimal128 only
+    // rows carry decimals and times of day as text: such a column is written from Arrow only
     case 'decimal':
+    case 'time_ms':
+    case 'time_us':
+    case 'time_ns':
       return false;
   }
 }

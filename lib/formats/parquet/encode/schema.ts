@@ -28,6 +28,9 @@ export type ColumnKind =
   | 'timestamp_us'
   | 'timestamp_ns'
   | 'decimal'
+  | 'time_ms'
+  | 'time_us'
+  | 'time_ns'
   | 'null';
 
 /** Precision and scale of a `decimal` column (from an Arrow Decimal128). */
@@ -54,12 +57,15 @@ export function storageOf(kind: ColumnKind): Storage {
     case 'uint16':
     case 'uint32':
     case 'date':
+    case 'time_ms':
       return 'i32';
     case 'int64':
     case 'uint64':
     case 'timestamp':
     case 'timestamp_us':
     case 'timestamp_ns':
+    case 'time_us':
+    case 'time_ns':
       return 'i64';
     case 'float':
       return 'f32';
@@ -98,7 +104,7 @@ export function isUnsigned(kind: ColumnKind): boolean {
 export type Logical =
   | { type: 'STRING' | 'DATE' | 'JSON' }
   | { type: 'INTEGER'; bitWidth: number; signed: boolean }
-  | { type: 'TIMESTAMP'; unit: 'MILLIS' | 'MICROS' | 'NANOS'; utc: boolean };
+  | { type: 'TIMESTAMP' | 'TIME'; unit: 'MILLIS' | 'MICROS' | 'NANOS'; utc: boolean };
 
 /** Schema element parts of a kind. */
 export interface ElementType {
@@ -110,6 +116,8 @@ export interface ElementType {
 const CONVERTED = {
   UTF8: 0,
   DATE: 6,
+  TIME_MILLIS: 7,
+  TIME_MICROS: 8,
   TIMESTAMP_MILLIS: 9,
   TIMESTAMP_MICROS: 10,
   UINT_8: 11,
@@ -183,6 +191,21 @@ export function elementType(kind: ColumnKind, local = false): ElementType {
       };
     case 'timestamp_ns':
       return { physical: Physical.INT64, logical: { type: 'TIMESTAMP', unit: 'NANOS', utc: true } };
+    // a time of day, no zone (Arrow Time): as DuckDB writes its TIME, the converted type beside
+    case 'time_ms':
+      return {
+        physical: Physical.INT32,
+        converted: CONVERTED.TIME_MILLIS,
+        logical: { type: 'TIME', unit: 'MILLIS', utc: false },
+      };
+    case 'time_us':
+      return {
+        physical: Physical.INT64,
+        converted: CONVERTED.TIME_MICROS,
+        logical: { type: 'TIME', unit: 'MICROS', utc: false },
+      };
+    case 'time_ns':
+      return { physical: Physical.INT64, logical: { type: 'TIME', unit: 'NANOS', utc: false } };
   }
 }
 
@@ -195,6 +218,7 @@ const A = {
   Utf8: 5,
   Bool: 6,
   Date: 8,
+  Time: 9,
   Timestamp: 10,
   Decimal: 7,
   LargeBinary: 19,
@@ -223,7 +247,7 @@ export function decimalOfArrow(type: DataType): DecimalSpec | undefined {
 
 /**
  * The kind an Arrow column of `type` is written as, or undefined when the writer cannot write it
- * (struct, list, decimal, interval, ...). Dictionaries of strings are written as strings.
+ * (interval, duration, union, ...). Dictionaries of strings are written as strings.
  */
 export function kindOfArrow(type: DataType): ColumnKind | undefined {
   const t = type as DataType & {
@@ -254,6 +278,9 @@ export function kindOfArrow(type: DataType): ColumnKind | undefined {
       return 'date';
     case A.Timestamp:
       return t.unit === 2 ? 'timestamp_us' : t.unit === 3 ? 'timestamp_ns' : 'timestamp';
+    case A.Time:
+      // seconds are written as milliseconds (Parquet's TIME has no seconds unit)
+      return t.unit === 2 ? 'time_us' : t.unit === 3 ? 'time_ns' : 'time_ms';
     case A.Decimal:
       return decimalOfArrow(type) === undefined ? undefined : 'decimal';
     case A.Dictionary:
