@@ -19,8 +19,9 @@ import { delimiterByte, quoteAndComment } from '../fast/source.ts';
 import { RangeParser, type BadRecord, type RangeOptions } from './range-parser.ts';
 import { PARALLEL_CSV } from './settings.ts';
 import { cutPoints } from './split.ts';
-import type { RangeReply, RangeTask } from './task.ts';
+import type { RangeTask } from './task.ts';
 import { ParserThreads } from './threads.ts';
+import { RangeQueue } from './range-queue.ts';
 import { receiveBatch } from './transfer.ts';
 import { int32AsDouble } from './numbers.ts';
 import { closeStream } from '../../../io/close-stream.ts';
@@ -86,30 +87,24 @@ export class ParallelCsvReader implements CsvReader {
     context.signal.addEventListener('abort', onAbort, { once: true });
     const header = typeof spec.columns === 'function';
     const base = this.#options(run, spec);
-    const pending: Promise<RangeReply | undefined>[] = [];
-    const dispatch = (k: number): void => {
-      const task: RangeTask = {
-        id: k,
-        file,
-        parseFrom: bounds[k]!,
-        emitFrom: bounds[k]!,
-        to: bounds[k + 1]!,
-        final: k === bounds.length - 2,
-        doubles: this.#doubles,
-        options: { ...base, bom: k === 0 && spec.bom, header: k === 0 && header, batchSize: run.batchSize },
-      };
-      // a dead thread fails its ranges: they are then read on the main thread
-      pending.push(threads.run(task).catch(() => undefined));
-    };
-    const window = threads.size * 2;
+    const task = (k: number): RangeTask => ({
+      id: k,
+      file,
+      parseFrom: bounds[k]!,
+      emitFrom: bounds[k]!,
+      to: bounds[k + 1]!,
+      final: k === bounds.length - 2,
+      doubles: this.#doubles,
+      options: { ...base, bom: k === 0 && spec.bom, header: k === 0 && header, batchSize: run.batchSize },
+    });
+    const ranges = new RangeQueue(bounds.length - 1, threads, task, PARALLEL_CSV.mainThreadParses);
     try {
       let good: GoodRange | undefined;
       let lineOffset = 0;
       let delimiter: string | undefined;
       for (let k = 0; k < bounds.length - 1; k++) {
-        while (pending.length < bounds.length - 1 && pending.length < k + window) dispatch(pending.length);
-        const reply = await pending[k]!;
-        pending[k] = Promise.resolve(undefined);
+        const reply = await ranges.take(k);
+        run.stats.details.rangesParsedOnMainThread = ranges.parsedHere;
         const trusted =
           reply !== undefined &&
           !reply.failed &&

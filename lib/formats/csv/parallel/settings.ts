@@ -21,6 +21,11 @@ export interface ParallelCsvSettings {
    * the critical mark, so tight limits read on one thread.
    */
   threadRoom: number;
+  /**
+   * The main thread parses ranges too while the one it needs next is still on a thread (see
+   * range-queue.ts). False only in tests, to have the threads parse every range of a small file.
+   */
+  mainThreadParses: boolean;
 }
 
 /** The settings in force (see {@link ParallelCsvSettings}). */
@@ -28,6 +33,7 @@ export const PARALLEL_CSV: ParallelCsvSettings = {
   minBytes: 16 * 1024 * 1024,
   chunkBytes: 4 * 1024 * 1024,
   threadRoom: 160e6,
+  mainThreadParses: true,
   // SPILLWAY_CSV_THREADS sets the count (0: never parallel), e.g. to compare in a benchmark
   threads: threadsFromEnv() ?? defaultThreads(availableParallelism()),
 };

@@ -1,6 +1,6 @@
 /**
  * The parser threads of one fromCsv read: started when the read starts, given ranges round
- * robin, stopped (terminated) when the read ends, fails or is aborted. A thread that dies fails
+ * robin once loaded, stopped (terminated) when the read ends, fails or is aborted. A thread that dies fails
  * the ranges it held; the reader then parses them on the main thread.
  */
 import type { Worker } from 'node:worker_threads';
@@ -19,6 +19,7 @@ export class ParserThreads {
   readonly #workers: Worker[] = [];
   readonly #waiting = new Map<number, Waiting>();
   #next = 0;
+  #ready = 0;
   #failure: Error | undefined;
 
   /** Starts `count` threads. */
@@ -29,6 +30,11 @@ export class ParserThreads {
   /** Number of threads. */
   get size(): number {
     return this.#workers.length;
+  }
+
+  /** Threads that have loaded their code (a range given earlier would wait for the load). */
+  get ready(): number {
+    return this.#failure === undefined ? this.#ready : 0;
   }
 
   /** Parses `task` on the next thread. */
@@ -51,7 +57,11 @@ export class ParserThreads {
   #start(): Worker {
     const entry = ownModule('lib/formats/csv/parallel/worker');
     const worker = startModuleThread(entry, {}, tsxFor(entry));
-    worker.on('message', (reply: RangeReply) => {
+    worker.on('message', (reply: RangeReply | { ready: true }) => {
+      if ('ready' in reply) {
+        this.#ready++;
+        return;
+      }
       const waiting = this.#waiting.get(reply.id);
       this.#waiting.delete(reply.id);
       waiting?.resolve(reply);

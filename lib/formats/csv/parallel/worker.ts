@@ -1,6 +1,7 @@
 /**
  * A CSV parser thread's entry: parses the ranges the main thread posts, one at a time, in the
- * order they come, and posts each range's batches back with their buffers transferred.
+ * order they come, and posts each range's batches back with their buffers transferred. Says
+ * `{ ready: true }` once loaded.
  */
 import { parentPort } from 'node:worker_threads';
 import { runRangeTask, type RangeTask } from './task.ts';
@@ -10,3 +11,5 @@ port.on('message', (task: RangeTask) => {
   const { reply, transfer } = runRangeTask(task);
   port.postMessage(reply, transfer);
 });
+// loaded: the main thread gives this thread ranges from now on (it parses them itself until then)
+port.postMessage({ ready: true });

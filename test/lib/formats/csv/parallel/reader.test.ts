@@ -16,7 +16,8 @@ import { PARALLEL_CSV } from '../../../../../lib/formats/csv/parallel/settings.t
 import { tempDir } from '../../../../helpers.ts';
 
 const saved = { ...PARALLEL_CSV };
-Object.assign(PARALLEL_CSV, { minBytes: 0, chunkBytes: 32 * 1024, threads: 2 });
+// the threads parse every range (on files this small the main thread would parse them all first)
+Object.assign(PARALLEL_CSV, { minBytes: 0, chunkBytes: 32 * 1024, threads: 2, mainThreadParses: false });
 after(() => Object.assign(PARALLEL_CSV, saved));
 
 const dir = tempDir();
@@ -94,6 +95,36 @@ test('threads give the rows, order and batch positions of one thread', async () 
   }
   assert.equal(threads.positions.at(-1)!.endByte, one.positions.at(-1)!.endByte);
   assert.equal(threads.positions.at(-1)!.endLine, one.positions.at(-1)!.endLine);
+});
+
+test('the main thread parses ranges too while the threads load: the same rows and positions, cut files included', async () => {
+  PARALLEL_CSV.mainThreadParses = true;
+  try {
+    for (const [name, edit] of [
+      ['shared.csv', undefined],
+      // record-shaped lines across a cut: whoever parsed the range, the fallback reads on exactly
+      [
+        'shared-cut.csv',
+        (lines: string[]) => {
+          lines[3] = `3,1,2,"${Array.from({ length: 3000 }, (_, i) => `${i},1,2,x`).join('\n')}"`;
+        },
+      ],
+    ] as const) {
+      const csv = writeCsv(name, 8000, edit);
+      let details: Record<string, unknown> = {};
+      const { threads, one } = await both(async () => {
+        const { output, stats } = await pipeline(fromCsv(csv, { cast: true, batchSize: 700 }), keep());
+        details = PARALLEL_CSV.threads > 0 ? stats.stages[0]!.details : details;
+        return output;
+      });
+      // the first range is always the main thread's: no thread has loaded when the read starts
+      assert.ok(Number(details.rangesParsedOnMainThread) >= 1, `${name}: ${JSON.stringify(details)}`);
+      assert.deepEqual(threads.rows, one.rows, name);
+      assert.equal(threads.positions.at(-1)!.endLine, one.positions.at(-1)!.endLine, name);
+    }
+  } finally {
+    PARALLEL_CSV.mainThreadParses = false;
+  }
 });
 
 test('a cut inside a quoted field shaped like records is noticed: the rest is read on the main thread, rows exact', async () => {
