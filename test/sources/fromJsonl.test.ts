@@ -11,6 +11,7 @@ import { parseJsonExact } from '../../lib/formats/json/lines.ts';
 import { jsonLineFormatter } from '../../lib/formats/json/format.ts';
 import { setMaxRecordBytes } from '../../lib/formats/csv/fast/limits.ts';
 import { tempDir } from '../helpers.ts';
+import { duckRows, duckRun, sqlString } from '../lib/formats/parquet/duckdb.ts';
 
 const dir = tempDir('spillway-jsonl-');
 const TEXT =
@@ -81,6 +82,46 @@ test('bigints round-trip through toJsonl and fromJsonl; gzip and zstd by extensi
     readFileSync(join(dir, 'out.jsonl'), 'utf8').split('\n')[0],
     `{"id":1,"big":${2n ** 63n - 1n},"at":"x"}`,
   );
+});
+
+test('NaN and infinities round-trip as the bare tokens DuckDB writes (JSON.stringify made them null); DuckDB reads ours, we read its', async () => {
+  const rows = [
+    { id: 1, x: Number.NaN, y: Number.POSITIVE_INFINITY, z: null, s: 'NaN Infinity null' },
+    {
+      id: 2,
+      x: Number.NEGATIVE_INFINITY,
+      y: 2n ** 63n - 1n,
+      z: [1, Number.NaN, { deep: Number.NEGATIVE_INFINITY }],
+      s: '',
+    },
+    { id: 3, x: 0.5, y: null, z: 'null', s: 'x' },
+  ];
+  const file = join(dir, 'non-finite.jsonl');
+  await pipeline(fromIterable(rows), toJsonl(file));
+  const lines = readFileSync(file, 'utf8').split('\n');
+  assert.equal(lines[0], '{"id":1,"x":NaN,"y":Infinity,"z":null,"s":"NaN Infinity null"}');
+  assert.equal(lines[1], `{"id":2,"x":-Infinity,"y":${2n ** 63n - 1n},"z":[1,NaN,{"deep":-Infinity}],"s":""}`);
+  assert.equal(lines[2], '{"id":3,"x":0.5,"y":null,"z":"null","s":"x"}');
+  assert.deepEqual((await pipeline(fromJsonl(file), collect())).output, rows);
+  const duck = await duckRows(
+    `SELECT id, x::VARCHAR AS x FROM read_json(${sqlString(file)}, columns = {id: 'INTEGER', x: 'DOUBLE'}) ORDER BY id`,
+  );
+  assert.deepEqual(
+    duck.rows.map((r) => r.x),
+    ['nan', '-inf', '0.5'],
+  );
+  // and what DuckDB writes: the same tokens, and -0.0
+  const theirs = join(dir, 'duck.jsonl');
+  await duckRun(
+    `COPY (SELECT 'nan'::DOUBLE AS a, '-inf'::DOUBLE AS b, -0.0::DOUBLE AS c, NULL::DOUBLE AS d) TO ${sqlString(theirs)} (FORMAT json)`,
+  );
+  assert.deepEqual((await pipeline(fromJsonl(theirs), collect())).output, [
+    { a: Number.NaN, b: Number.NEGATIVE_INFINITY, c: -0, d: null },
+  ]);
+  // a token inside a string, or a misspelt one, is still what it was: text, or a bad line
+  assert.deepEqual(parseJsonExact('{"a":"NaN"}'), { a: 'NaN' });
+  assert.throws(() => parseJsonExact('{"a":Nan}'), SyntaxError);
+  assert.throws(() => parseJsonExact('{"a":-NaN}'), SyntaxError);
 });
 
 const BAD = '{"a":1}\n{"a":2,}\n[1,2]\n{"a":4}\n';

@@ -2,8 +2,11 @@
  * Rows as JSON Lines text, without losing bigints: `JSON.stringify` refuses them, and turning
  * them into strings would change their type for the reader. A row without bigints goes to
  * `JSON.stringify` as it is (the fast path); a row with one is stringified with each bigint as a
- * marked string, and the marks are then replaced by the bare digits. Dates become ISO strings,
- * as `JSON.stringify` makes them.
+ * marked string, and the marks are then replaced by the bare digits. NaN and infinities, which
+ * JSON has no numbers for and `JSON.stringify` writes as null, are written as the bare tokens
+ * `NaN`, `Infinity` and `-Infinity`, as DuckDB and Python write them (fromJsonl, DuckDB and
+ * Python read them back; a strict JSON parser refuses the line). Dates become ISO strings, as
+ * `JSON.stringify` makes them.
  */
 import { nodeCrypto } from '../../core/crypto.ts';
 
@@ -13,14 +16,30 @@ export type JsonRowFormatter = (row: unknown) => string;
 /** A row formatter; the marker is random per formatter, so no user string can be mistaken for one. */
 export function jsonLineFormatter(): JsonRowFormatter {
   const token = `\u0000${nodeCrypto().randomBytes(6).toString('hex')}:`;
-  const marked = new RegExp(`"\\\\u0000${token.slice(1)}(-?\\d+)"`, 'g');
-  const replacer = (_key: string, value: unknown): unknown => (typeof value === 'bigint' ? `${token}${value}` : value);
+  const marked = new RegExp(`"\\\\u0000${token.slice(1)}(-?\\d+|NaN|-?Infinity)"`, 'g');
+  const replacer = (_key: string, value: unknown): unknown =>
+    typeof value === 'bigint' || (typeof value === 'number' && !Number.isFinite(value)) ? `${token}${value}` : value;
+  const marking = (row: unknown): string => JSON.stringify(row, replacer).replace(marked, '$1');
   return (row) => {
+    let text: string;
     try {
-      return JSON.stringify(row);
+      text = JSON.stringify(row);
     } catch (error) {
       if (!(error instanceof TypeError) || !/BigInt/i.test(error.message)) throw error;
-      return JSON.stringify(row, replacer).replace(marked, '$1');
+      return marking(row);
     }
+    // JSON.stringify writes NaN and Infinity as null: a line with a null is checked for them
+    return text.includes('null') && hasNonFinite(row, 0) ? marking(row) : text;
   };
+}
+
+/** True when `value` holds a NaN or infinite number (in arrays and objects, as JSON.stringify walks them). */
+function hasNonFinite(value: unknown, depth: number): boolean {
+  if (typeof value === 'number') return !Number.isFinite(value);
+  if (typeof value !== 'object' || value === null || depth > 64 || value instanceof Date) return false;
+  if (Array.isArray(value)) return value.some((v) => hasNonFinite(v, depth + 1));
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
+  for (const key of Object.keys(value))
+    if (hasNonFinite((value as Record<string, unknown>)[key], depth + 1)) return true;
+  return false;
 }

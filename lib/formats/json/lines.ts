@@ -4,7 +4,8 @@
  * integer beyond 2^53, so it goes to `JSON.parse` (the fast path, nearly every line); the other
  * lines go to a small exact parser that makes integers beyond Number.MAX_SAFE_INTEGER bigints and
  * everything else exactly what `JSON.parse` makes. Node 20 has no `JSON.parse` source access
- * (the reviver's `context.source`), hence the parser.
+ * (the reviver's `context.source`), hence the parser. It also reads the bare `NaN` and
+ * `Infinity` DuckDB and Python write.
  */
 
 /** Lines that might hold an unsafe integer: 16+ digits in a row (2^53 has 16 digits). */
@@ -19,9 +20,23 @@ export class JsonSyntaxError extends SyntaxError {
   }
 }
 
-/** Parses one JSON text; integers beyond 2^53 - 1 (in magnitude) become bigint. */
+/** Lines that might hold a bare NaN or Infinity (DuckDB's and Python's JSON writers make them). */
+const NON_FINITE = /NaN|Infinity/;
+
+/**
+ * Parses one JSON text; integers beyond 2^53 - 1 (in magnitude) become bigint, and the bare
+ * tokens `NaN`, `Infinity` and `-Infinity` that DuckDB's and Python's JSON writers make (not
+ * JSON, which has no such numbers) are read as those numbers, as DuckDB reads them back.
+ */
 export function parseJsonExact(text: string): unknown {
-  if (!LONG_DIGITS.test(text)) return JSON.parse(text);
+  if (!LONG_DIGITS.test(text)) {
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      // the exact parser only where a token JSON.parse refuses may be why (its message otherwise)
+      if (!NON_FINITE.test(text)) throw error;
+    }
+  }
   return new ExactParser(text).parseDocument();
 }
 
@@ -69,7 +84,15 @@ class ExactParser {
         return this.#literal('false', false);
       case 'n':
         return this.#literal('null', null);
+      case 'N':
+        return this.#literal('NaN', Number.NaN);
+      case 'I':
+        return this.#literal('Infinity', Number.POSITIVE_INFINITY);
       default:
+        if (c === '-' && t[this.#i + 1] === 'I') {
+          this.#i++;
+          return this.#literal('Infinity', Number.NEGATIVE_INFINITY);
+        }
         if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.#number();
         return this.#fail(c === undefined ? 'Unexpected end of JSON' : `Unexpected character ${JSON.stringify(c)}`);
     }
