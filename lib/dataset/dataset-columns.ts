@@ -105,7 +105,8 @@ export function filterBatch(batch: Batch<Row>, test: RowTest): Batch<Row> {
   }
   const rows = batch.rows as Record<string, unknown>[];
   const kept = rows.filter((row) => test((col) => row[col]) === TRUE);
-  return kept.length === rows.length ? batch : new Batch(kept, batch.position);
+  // the column names go along: a filter that keeps no row still leaves them (a CSV header)
+  return kept.length === rows.length ? batch : new Batch(kept, batch.position, undefined, batch.columns);
 }
 
 /** Keeps `columns`, in that order. */
@@ -117,5 +118,5 @@ export function project(batch: Batch<Row>, columns: readonly string[]): Batch<Ro
     for (const c of columns) out[c] = row[c] ?? null;
     return out;
   });
-  return new Batch(rows, batch.position);
+  return new Batch(rows, batch.position, undefined, columns);
 }

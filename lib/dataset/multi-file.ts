@@ -100,6 +100,14 @@ export function datasetSource(input: DatasetInput, settings: DatasetSettings, fo
       }
       yield* read.file(file, at, context, stats);
     }
+    // nothing read (empty files, or a filter that kept no row): the columns, as one file alone gives them
+    if (counters.rowsDone === 0 && resume.from === undefined && read.empty !== undefined) {
+      const position = { source: plan.files[0]?.path ?? stage, index: counters.index++, rowStart: 0 };
+      const empty = read.empty;
+      yield empty.hasArrow && !empty.hasRows
+        ? (Batch.fromArrow(empty.arrow, position) as Batch<Row>)
+        : new Batch([], position, 0, empty.columns);
+    }
   }
 
   return new BatchSource<Row>({
@@ -132,6 +140,11 @@ class FileRead {
   readonly #unifier: Unifier;
   /** Arrow when the pipeline chose it for every file; else each file's own form. */
   readonly #output: 'arrow' | undefined;
+  /**
+   * The first batch of no rows a file gave (its columns, shaped as the dataset's): delivered at
+   * the end when no file gave a row, so that a sink still writes the columns (a CSV header).
+   */
+  empty: Batch<Row> | undefined;
 
   constructor(
     settings: DatasetSettings,
@@ -164,8 +177,16 @@ class FileRead {
     const extra = columns.extraColumns(file, this.#plan.partitions, this.#fileColumn);
     try {
       for await (const batch of source as AsyncIterable<Batch<Row>>) {
+        if (batch.numRows === 0) {
+          // a file of no rows, or all pruned: its columns, kept in case no file gives a row
+          this.empty ??= this.#trim(columns, columns.addColumns(batch, extra));
+          continue;
+        }
         const out = this.#shape(columns, batch, extra, file.path);
-        if (out.numRows === 0) continue;
+        if (out.numRows === 0) {
+          this.empty ??= out;
+          continue;
+        }
         const position = { source: file.path, index: counters.index++, rowStart: counters.rowsDone };
         const result =
           out.hasArrow && !out.hasRows
@@ -202,8 +223,11 @@ class FileRead {
     let out = columns.addColumns(batch, extra);
     out = this.#unifier.conform(out, path);
     if (this.#test) out = columns.filterBatch(out, this.#test);
-    if (this.#plan.trim) out = columns.project(out, this.#plan.trim);
-    return out;
+    return this.#trim(columns, out);
+  }
+
+  #trim(columns: typeof import('./dataset-columns.ts'), batch: Batch<Row>): Batch<Row> {
+    return this.#plan.trim ? columns.project(batch, this.#plan.trim) : batch;
   }
 
   /** Adds a finished file's counters to the dataset's. */

@@ -6,7 +6,6 @@ import { Readable } from 'node:stream';
 import { ValidationError, describeValue } from '../../../core/errors.ts';
 import { expectInteger, expectOptions, optionKeys } from '../../../core/validate.ts';
 import type { DatasetOptions } from '../../../dataset/multi-file.ts';
-import { isDatasetFile } from '../../../dataset/file-mark.ts';
 
 /** Options of {@link fromArrow} (dataset options: see docs/datasets.md). */
 export interface FromArrowOptions extends DatasetOptions {
@@ -44,8 +43,6 @@ export interface ArrowPlan {
   columns: string[] | undefined;
   /** The options as given, for the checkpoint fingerprint. */
   given: FromArrowOptions;
-  /** One file of a dataset (the dataset layer opened it), not a file read on its own. */
-  datasetFile: boolean;
 }
 
 /** Validates fromArrow's input and options (synchronously; nothing is opened). */
@@ -73,6 +70,5 @@ export function resolveArrowOptions(input: unknown, options: FromArrowOptions | 
     batchSize,
     columns: opts.columns === undefined ? undefined : [...opts.columns],
     given: opts,
-    datasetFile: isDatasetFile(options),
   };
 }

@@ -106,7 +106,7 @@ async function* shaped(
     await iterator.return?.();
   }
   if (!projected && schema !== undefined) keep = projection(plan, schema);
-  if (!yielded && schema !== undefined && !plan.datasetFile)
+  if (!yielded && schema !== undefined)
     yield emptyRecordBatch(keep === undefined ? schema.fields : keep.map((c) => schema.fields[c]!));
 }
 

@@ -95,12 +95,13 @@ export async function openStageReader(plan: ParquetPlan, stats: StageStats): Pro
 }
 
 /**
- * A file of no rows, read from its start, on its own (not one file of a dataset, whose other
- * files give the columns): its reader yields one batch of no rows that carries its columns, so
- * that a sink still writes them (a CSV header, an Arrow or Parquet schema).
+ * A read from the file's start that yielded no row (a file of no rows, or every row group pruned
+ * by a filter): its reader yields one batch of no rows that carries its columns, so that a sink
+ * still writes them (a CSV header, an Arrow or Parquet schema). In a dataset the dataset keeps it
+ * only when no file gives a row (multi-file.ts).
  */
-function noRows(plan: ParquetPlan, reader: ParquetReader, start: ParquetStart): boolean {
-  return reader.numRows === 0 && start.rows === 0 && !plan.datasetFile;
+function noRows(yielded: boolean, start: ParquetStart): boolean {
+  return !yielded && start.rows === 0;
 }
 
 /**
@@ -133,13 +134,18 @@ export class ParquetRowsReader implements ParquetBatchReader {
 
   async *read(reader: ParquetReader, start: ParquetStart): AsyncGenerator<Batch<Record<string, unknown>>> {
     let index = start.index;
+    // the names go with the rows: a filter after this source that keeps no row still has them
+    const names = reader.columns.map((c) => c.name);
     for await (const part of reader.batches(start.rows)) {
       this.#counters.groupsRead = part.rowGroup + 1;
-      const batch = new Batch(part.rows, { source: this.#plan.path, index: index++, rowStart: part.rowStart });
+      // a row group whose pages a filter skipped: no rows (the end gives the columns)
+      if (part.rows.length === 0) continue;
+      const position = { source: this.#plan.path, index: index++, rowStart: part.rowStart };
+      const batch = new Batch(part.rows, position, undefined, names);
       this.#counters.rowsRead = part.rowStart + part.rows.length;
       yield batch;
     }
-    if (noRows(this.#plan, reader, start)) yield emptyBatch(this.#plan, reader, index);
+    if (noRows(index !== start.index, start)) yield emptyBatch(this.#plan, reader, index);
   }
 }
 
@@ -162,6 +168,6 @@ export class ParquetArrowReader implements ParquetBatchReader {
       this.#counters.rowsRead = part.rowStart + part.batch.numRows;
       yield batch;
     }
-    if (noRows(this.#plan, reader, start)) yield emptyBatch(this.#plan, reader, index);
+    if (noRows(index !== start.index, start)) yield emptyBatch(this.#plan, reader, index);
   }
 }

@@ -7,7 +7,6 @@ import { expectInteger, expectOneOf, expectOptions, optionKeys } from '../../../
 import type { DatasetOptions } from '../../../dataset/multi-file.ts';
 import type { Predicate } from '../../../dataset/predicate.ts';
 import { PRUNE_WHERE } from '../../../dataset/pushdown.ts';
-import { isDatasetFile } from '../../../dataset/file-mark.ts';
 import type { Int64Mode } from '../types.ts';
 
 /** Options of {@link fromParquet} (dataset options: see docs/datasets.md). */
@@ -66,8 +65,6 @@ export interface ParquetPlan {
   project?: readonly string[];
   /** A dataset's filter, handed down for row group pruning. */
   pruneWhere: Predicate | undefined;
-  /** One file of a dataset (the dataset layer opened it), not a file read on its own. */
-  datasetFile: boolean;
 }
 
 /** Validates fromParquet's path and options (synchronously; nothing is opened). */
@@ -101,6 +98,5 @@ export function resolveParquetOptions(path: unknown, options: FromParquetOptions
     maxNestedPageValues,
     columns: opts.columns === undefined ? undefined : [...opts.columns],
     pruneWhere: (opts as { [PRUNE_WHERE]?: Predicate })[PRUNE_WHERE],
-    datasetFile: isDatasetFile(options),
   };
 }
