@@ -85,6 +85,11 @@ test('spillway replay DIR --to out.csv / out.arrow / out.parquet writes the rows
   const p = await cli(['replay', dir, '--to', parquet]);
   assert.equal(p.code, 0, p.stderr);
   assert.ok(existsSync(parquet));
+  // written as `convert IN OUT` is: the second argument is the output
+  const positional = path.join(out, 'positional.csv');
+  const q = await cli(['replay', dir, positional]);
+  assert.equal(q.code, 0, q.stderr);
+  assert.equal(readFileSync(positional, 'utf8'), readFileSync(csv, 'utf8'));
 
   const bad = await cli(['replay', dir, '--to', path.join(out, 'x.txt')]);
   assert.equal(bad.code, 1);

@@ -16,6 +16,7 @@ import { terminalSafe } from '../../observe/terminal-text.ts';
 import { describeError, onInterrupt, takeCommonFlags, writeReportFile } from './common.ts';
 
 const USAGE = `Usage: spillway replay DIR --to FILE [--format csv|parquet|arrow] [--partial]
+       spillway replay DIR FILE [options]
 
 Replays a spill directory written by toSpill({ keep: true }) into a file, in the original row
 order, reading one batch at a time. The format comes from FILE's extension (.csv, .csv.gz,
@@ -71,6 +72,8 @@ export function parseReplayArgs(argv: readonly string[]): ReplayArgs {
       else format = value;
     } else throw new ValidationError(`unknown option ${flag} (see spillway replay --help)`);
   }
+  // `replay DIR FILE`, as `convert IN OUT` is written, is `replay DIR --to FILE`
+  if (positional.length === 2 && to === undefined) to = positional.pop();
   if (positional.length !== 1)
     throw new ValidationError(
       `expected one spill directory, got ${positional.length} arguments (see spillway replay --help)`,
