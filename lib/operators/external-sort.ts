@@ -226,6 +226,7 @@ export class ExternalSorter {
         throw new AbortError('The sort was disposed');
       }
       this.#runs.push({ run, schema });
+      this.#memory.noteRunSpilled();
       this.#options.governor?.noteSpill?.(run.bytes);
     } catch (error) {
       await writer.abort().catch(() => {});

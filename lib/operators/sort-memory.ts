@@ -30,6 +30,7 @@ export class SortMemory {
   readonly #batchSize: number;
   readonly #governor: GovernorGate | undefined;
   readonly #limit: number | undefined;
+  #runs = 0;
 
   constructor(budget: number, batchSize: number, governor: GovernorGate | undefined) {
     this.#budget = budget;
@@ -67,7 +68,15 @@ export class SortMemory {
   lastRunMustSpill(buffered: number): boolean {
     const governor = this.#governor;
     if (governor === undefined || buffered === 0) return false;
+    // a run kept is held whole until the merge ends, beside a batch of every spilled run: it
+    // stays within the merge's budget (a headroom sampled before the last batches came is no bound)
+    if (this.#runs > 0 && buffered > this.mergeBudget()) return true;
     return governor.level !== 'ok' || governor.headroom() < buffered * (1 + SPILL_OVERHEAD);
+  }
+
+  /** Notes a run spilled (a last run kept in memory then shares the merge with the spilled ones). */
+  noteRunSpilled(): void {
+    this.#runs++;
   }
 
   /**
