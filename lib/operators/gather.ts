@@ -5,8 +5,9 @@
  * rows of many runs); `selectRows` only picks from one batch.
  *
  * Flat types are copied on their buffers (fixed-width slots, string bytes, validity and boolean
- * bits); dictionaries sharing one dictionary keep it and copy indices; anything else (nested
- * types, dictionaries that differ) goes through JS values and `buildColumn`: correct, slower.
+ * bits); dictionaries sharing one dictionary keep it and copy indices; lists, maps and structs
+ * gather their children in turn; anything else (dictionaries that differ, views, unions) goes
+ * through JS values and `buildColumn`: correct, slower, and refused where it has no builder.
  */
 import { Data, RecordBatch, Struct, Type, makeData, type DataType, type Field, type Schema } from 'apache-arrow';
 import { buildColumn, valueReader } from '../formats/arrow/convert.ts';
@@ -134,6 +135,84 @@ function gatherTextColumn(type: DataType, chunks: readonly Data[], plan: GatherP
   return new Data(type, 0, plan.length, nullCount, [ends, text.bytes, bitmap] as never);
 }
 
+/**
+ * Lists, large lists and maps: the offsets of the gathered slots, and their elements gathered in
+ * turn (a child plan naming each element's source and index), so that nested values never go
+ * through JS values (whose column builder has no List, Struct or Map).
+ */
+function gatherList(field: Field, chunks: readonly Data[], plan: GatherPlan): Data {
+  const type = field.type as DataType;
+  const { from, rows } = plan;
+  const n = plan.length;
+  const large = type.typeId === Type.LargeList;
+  const offsets = chunks.map((d) => d.valueOffsets as unknown as ArrayLike<number | bigint>);
+  let total = 0;
+  for (let k = 0; k < n; k++) {
+    const o = offsets[from[k]!]!;
+    const i = rows[k]!;
+    total += Number(o[i + 1]) - Number(o[i]);
+  }
+  const childFrom = new Uint32Array(total);
+  const childRows = new Uint32Array(total);
+  const out = large ? new BigInt64Array(n + 1) : new Int32Array(n + 1);
+  let at = 0;
+  for (let k = 0; k < n; k++) {
+    const s = from[k]!;
+    const o = offsets[s]!;
+    const i = rows[k]!;
+    for (let c = Number(o[i]), e = Number(o[i + 1]); c < e; c++) {
+      childFrom[at] = s;
+      childRows[at++] = c;
+    }
+    if (large) (out as BigInt64Array)[k + 1] = BigInt(at);
+    else (out as Int32Array)[k + 1] = at;
+  }
+  const { bitmap, nullCount } = gatherValidity(chunks, plan);
+  const childField = type.children[0]!;
+  const child = gatherColumn(
+    childField,
+    chunks.map((d) => d.children[0]!),
+    { from: childFrom, rows: childRows, length: total },
+  );
+  return new Data(type, 0, n, nullCount, [out, undefined, bitmap] as never, [child]);
+}
+
+/** Fixed-size lists: `size` elements a slot, gathered in turn. */
+function gatherFixedSizeList(field: Field, chunks: readonly Data[], plan: GatherPlan): Data {
+  const type = field.type as DataType & { listSize: number };
+  const size = type.listSize;
+  const n = plan.length;
+  const childFrom = new Uint32Array(n * size);
+  const childRows = new Uint32Array(n * size);
+  for (let k = 0; k < n; k++) {
+    for (let e = 0; e < size; e++) {
+      childFrom[k * size + e] = plan.from[k]!;
+      childRows[k * size + e] = plan.rows[k]! * size + e;
+    }
+  }
+  const { bitmap, nullCount } = gatherValidity(chunks, plan);
+  const child = gatherColumn(
+    type.children[0]!,
+    chunks.map((d) => d.children[0]!),
+    { from: childFrom, rows: childRows, length: n * size },
+  );
+  return new Data(type, 0, n, nullCount, [undefined, undefined, bitmap] as never, [child]);
+}
+
+/** Structs: the validity, and each field gathered with the same plan (a struct's children share its rows). */
+function gatherStruct(field: Field, chunks: readonly Data[], plan: GatherPlan): Data {
+  const type = field.type as DataType;
+  const { bitmap, nullCount } = gatherValidity(chunks, plan);
+  const children = type.children.map((child, c) =>
+    gatherColumn(
+      child,
+      chunks.map((d) => d.children[c]!),
+      plan,
+    ),
+  );
+  return new Data(type, 0, plan.length, nullCount, [undefined, undefined, bitmap] as never, children);
+}
+
 function gatherColumn(field: Field, chunks: readonly Data[], plan: GatherPlan): Data {
   const type = field.type as DataType;
   const n = plan.length;
@@ -178,6 +257,14 @@ function gatherColumn(field: Field, chunks: readonly Data[], plan: GatherPlan): 
       if (text) return text;
       break; // too big for 32-bit offsets: the generic path fails clearly
     }
+    case Type.List:
+    case Type.LargeList:
+    case Type.Map:
+      return gatherList(field, chunks, plan);
+    case Type.FixedSizeList:
+      return gatherFixedSizeList(field, chunks, plan);
+    case Type.Struct:
+      return gatherStruct(field, chunks, plan);
     default:
       break;
   }

@@ -10,9 +10,11 @@ import {
   Binary,
   Bool,
   Field,
+  FixedSizeList,
   Float64,
   Int32,
   LargeBinary,
+  LargeList,
   LargeUtf8,
   RecordBatch,
   Schema,
@@ -82,6 +84,45 @@ test('gatherRows copies every value and null where the plan says, for every colu
       const want = sources[s]!.getChildAt(c)!.get(r);
       const got = column.get(k);
       assert.deepEqual(got === null ? null : got, want === null ? null : want, `${field.name} row ${k}`);
+    }
+  }
+});
+
+test('gatherRows gathers fixed-size and large lists element by element, from sliced sources, nulls kept', () => {
+  const nestedFields = [
+    new Field('fsl', new FixedSizeList(2, new Field('item', new Float64(), true)), true),
+    new Field('ll', new LargeList(new Field('item', new Utf8(), true)), true),
+  ];
+  const schema = new Schema(nestedFields);
+  const valueOf = (c: string, b: number, r: number): unknown => {
+    if ((b + r) % 5 === 0) return null;
+    return c === 'fsl'
+      ? [b + r / 4, (b + r) % 3 === 0 ? null : -r]
+      : Array.from({ length: r % 4 }, (_, e) => `${b}:${r}:${e}`);
+  };
+  const make = (b: number, rows: number): RecordBatch => {
+    const children = nestedFields.map(
+      (f) =>
+        vectorFromArray(
+          Array.from({ length: rows }, (_, r) => valueOf(f.name, b, r)),
+          f.type,
+        ).data[0]!,
+    );
+    return new RecordBatch(schema, makeData({ type: new Struct(nestedFields), length: rows, nullCount: 0, children }));
+  };
+  const sources = [make(0, 30), make(1, 20).slice(4, 20)];
+  const picks: [number, number][] = Array.from({ length: 60 }, (_, k) => [k % 2, (k * 7) % (k % 2 ? 16 : 30)]);
+  const out = gatherRows(schema, sources, {
+    length: picks.length,
+    from: Int32Array.from(picks.map(([s]) => s)),
+    rows: Int32Array.from(picks.map(([, r]) => r)),
+  });
+  const plain = (v: unknown): unknown => (v === null ? null : JSON.parse(JSON.stringify(v)));
+  for (const [c, field] of nestedFields.entries()) {
+    const column = out.getChildAt(c)!;
+    for (const [k, [s, r]] of picks.entries()) {
+      const want = valueOf(field.name, s, s === 1 ? r + 4 : r);
+      assert.deepEqual(plain(column.get(k)), want, `${field.name} row ${k}`);
     }
   }
 });
