@@ -56,15 +56,23 @@ function value(c: string, b: number, r: number): unknown {
   }
 }
 
-function batch(b: number, rows: number): RecordBatch {
-  const children = FIELDS.map(
+/** Batch `b` of `rows` rows of `fields`, each value `valueOf(column, b, row)`. */
+function batchOf(fields: Field[], b: number, rows: number, valueOf: (c: string, b: number, r: number) => unknown) {
+  const children = fields.map(
     (f) =>
       vectorFromArray(
-        Array.from({ length: rows }, (_, r) => value(f.name, b, r)),
+        Array.from({ length: rows }, (_, r) => valueOf(f.name, b, r)),
         f.type,
       ).data[0]!,
   );
-  return new RecordBatch(SCHEMA, makeData({ type: new Struct(FIELDS), length: rows, nullCount: 0, children }));
+  return new RecordBatch(
+    new Schema(fields),
+    makeData({ type: new Struct(fields), length: rows, nullCount: 0, children }),
+  );
+}
+
+function batch(b: number, rows: number): RecordBatch {
+  return batchOf(FIELDS, b, rows, value);
 }
 
 test('gatherRows copies every value and null where the plan says, for every column kind', () => {
@@ -100,16 +108,7 @@ test('gatherRows gathers fixed-size and large lists element by element, from sli
       ? [b + r / 4, (b + r) % 3 === 0 ? null : -r]
       : Array.from({ length: r % 4 }, (_, e) => `${b}:${r}:${e}`);
   };
-  const make = (b: number, rows: number): RecordBatch => {
-    const children = nestedFields.map(
-      (f) =>
-        vectorFromArray(
-          Array.from({ length: rows }, (_, r) => valueOf(f.name, b, r)),
-          f.type,
-        ).data[0]!,
-    );
-    return new RecordBatch(schema, makeData({ type: new Struct(nestedFields), length: rows, nullCount: 0, children }));
-  };
+  const make = (b: number, rows: number): RecordBatch => batchOf(nestedFields, b, rows, valueOf);
   const sources = [make(0, 30), make(1, 20).slice(4, 20)];
   const picks: [number, number][] = Array.from({ length: 60 }, (_, k) => [k % 2, (k * 7) % (k % 2 ? 16 : 30)]);
   const out = gatherRows(schema, sources, {

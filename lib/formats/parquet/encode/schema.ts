@@ -130,12 +130,23 @@ const CONVERTED = {
   DECIMAL: 5,
 } as const;
 
+/** A TIMESTAMP or TIME element: its physical type, its converted type where one exists, its logical type. */
+function temporal(
+  type: 'TIMESTAMP' | 'TIME',
+  unit: 'MILLIS' | 'MICROS' | 'NANOS',
+  utc: boolean,
+  physical: number,
+  converted?: number,
+): ElementType {
+  return { physical, ...(converted === undefined ? {} : { converted }), logical: { type, unit, utc } };
+}
+
 /** The schema element type of a kind (`null` is written as a string column). */
 export function elementType(kind: ColumnKind, local = false): ElementType {
   // a local (wall-clock) timestamp has no converted type: TIMESTAMP_MILLIS/MICROS mean UTC-adjusted
   if (local && (kind === 'timestamp' || kind === 'timestamp_us' || kind === 'timestamp_ns')) {
     const unit = kind === 'timestamp' ? 'MILLIS' : kind === 'timestamp_us' ? 'MICROS' : 'NANOS';
-    return { physical: Physical.INT64, logical: { type: 'TIMESTAMP', unit, utc: false } };
+    return temporal('TIMESTAMP', unit, false, Physical.INT64);
   }
   const int = (bitWidth: number, signed: boolean, converted: number, physical: number): ElementType => ({
     physical,
@@ -178,34 +189,18 @@ export function elementType(kind: ColumnKind, local = false): ElementType {
     case 'date':
       return { physical: Physical.INT32, converted: CONVERTED.DATE, logical: { type: 'DATE' } };
     case 'timestamp':
-      return {
-        physical: Physical.INT64,
-        converted: CONVERTED.TIMESTAMP_MILLIS,
-        logical: { type: 'TIMESTAMP', unit: 'MILLIS', utc: true },
-      };
+      return temporal('TIMESTAMP', 'MILLIS', true, Physical.INT64, CONVERTED.TIMESTAMP_MILLIS);
     case 'timestamp_us':
-      return {
-        physical: Physical.INT64,
-        converted: CONVERTED.TIMESTAMP_MICROS,
-        logical: { type: 'TIMESTAMP', unit: 'MICROS', utc: true },
-      };
+      return temporal('TIMESTAMP', 'MICROS', true, Physical.INT64, CONVERTED.TIMESTAMP_MICROS);
     case 'timestamp_ns':
-      return { physical: Physical.INT64, logical: { type: 'TIMESTAMP', unit: 'NANOS', utc: true } };
+      return temporal('TIMESTAMP', 'NANOS', true, Physical.INT64);
     // a time of day, no zone (Arrow Time): as DuckDB writes its TIME, the converted type beside
     case 'time_ms':
-      return {
-        physical: Physical.INT32,
-        converted: CONVERTED.TIME_MILLIS,
-        logical: { type: 'TIME', unit: 'MILLIS', utc: false },
-      };
+      return temporal('TIME', 'MILLIS', false, Physical.INT32, CONVERTED.TIME_MILLIS);
     case 'time_us':
-      return {
-        physical: Physical.INT64,
-        converted: CONVERTED.TIME_MICROS,
-        logical: { type: 'TIME', unit: 'MICROS', utc: false },
-      };
+      return temporal('TIME', 'MICROS', false, Physical.INT64, CONVERTED.TIME_MICROS);
     case 'time_ns':
-      return { physical: Physical.INT64, logical: { type: 'TIME', unit: 'NANOS', utc: false } };
+      return temporal('TIME', 'NANOS', false, Physical.INT64);
   }
 }
 
