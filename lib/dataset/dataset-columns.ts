@@ -18,7 +18,7 @@ import {
 import { Batch, type Row } from '../core/batch.ts';
 import { buildColumn } from '../formats/arrow/convert.ts';
 import { isBatchSelectable, selectRows } from '../formats/arrow/select.ts';
-import { selectColumns } from '../formats/arrow/record-batch.ts';
+import { makeRecordBatchFast, selectColumns } from '../formats/arrow/record-batch.ts';
 import { RowViewer, isViewable } from '../core/row-view.ts';
 import type { DatasetFile } from './expand.ts';
 import type { HivePartitions, HiveType, HiveValue } from './hive.ts';
@@ -80,7 +80,7 @@ export function addColumns(batch: Batch<Row>, extra: readonly ExtraColumn[]): Ba
     ];
     const schema = new Schema(fields, rb.schema.metadata);
     const data = makeData({ type: new Struct(fields), length: rb.numRows, nullCount: 0, children });
-    return Batch.fromArrow(new RecordBatch(schema, data), batch.position) as Batch<Row>;
+    return Batch.fromArrow(makeRecordBatchFast(schema, data), batch.position) as Batch<Row>;
   }
   const rows = batch.rows as Record<string, unknown>[];
   for (const row of rows) for (const e of extra) row[e.name] = e.value;

@@ -10,6 +10,7 @@
  * through JS values and `buildColumn`: correct, slower, and refused where it has no builder.
  */
 import { Data, RecordBatch, Struct, Type, makeData, type DataType, type Field, type Schema } from 'apache-arrow';
+import { makeRecordBatchFast } from '../formats/arrow/record-batch.ts';
 import { buildColumn, valueReader } from '../formats/arrow/convert.ts';
 
 type Slots = ArrayLike<number | bigint> & { [i: number]: number | bigint; length: number };
@@ -286,5 +287,5 @@ export function gatherRows(schema: Schema, sources: readonly RecordBatch[], plan
     ),
   );
   const struct = makeData({ type: new Struct(schema.fields), length: plan.length, nullCount: 0, children });
-  return new RecordBatch(schema, struct);
+  return makeRecordBatchFast(schema, struct);
 }

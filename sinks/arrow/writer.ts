@@ -7,6 +7,7 @@
 import { unlink } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { RecordBatch, Schema, Struct, makeData, util } from 'apache-arrow';
+import { makeRecordBatchFast } from '../../lib/formats/arrow/record-batch.ts';
 import type { Batch } from '../../lib/core/batch.ts';
 import {
   FormatError,
@@ -216,7 +217,7 @@ function withSchema(batch: RecordBatch, schema: Schema): RecordBatch {
     nullCount: 0,
     children: batch.data.children,
   });
-  return new RecordBatch(schema, data);
+  return makeRecordBatchFast(schema, data);
 }
 
 function describe(schema: Schema): string {

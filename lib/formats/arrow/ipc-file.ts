@@ -8,6 +8,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { logger } from '../../core/log.ts';
 import { RecordBatchReader, type AsyncRecordBatchFileReader, type RecordBatch, type Schema } from 'apache-arrow';
+import { renameRepeatedColumns } from './repeated-names.ts';
 import { FormatError, IoError } from '../../core/errors.ts';
 import { checkRecordBatch } from './batch-check.ts';
 import { withDecodeScope } from './buffer-decode.ts';
@@ -183,6 +184,8 @@ export async function openFileFormat(path: string, handle: FileHandle, size: num
   const reader = (await RecordBatchReader.from(handle)) as unknown as AsyncRecordBatchFileReader;
   if (!reader.isFile()) throw new FormatError('Arrow file was not recognised as file format', { file: path });
   await withDecodeScope({ file: path, batch: undefined }, () => reader.open({ autoDestroy: false }));
+  // read on open: renamed now, before a batch is built under it
+  renameRepeatedColumns(reader);
   const schema = reader.schema;
   const v4 = (schema.metadataVersion as number) < 4;
   debug(

@@ -9,6 +9,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { RecordBatchReader, type RecordBatch, type Schema } from 'apache-arrow';
+import { renameRepeatedColumns, withUniqueNames } from './repeated-names.ts';
 import { FormatError, IoError, UnsupportedError } from '../../core/errors.ts';
 import { registerArrowCodecs } from './codecs.ts';
 import { isRemoteUrl, redactUrl } from '../../dataset/remote/url.ts';
@@ -86,7 +87,7 @@ async function openStreamFormat(path: string, handle: FileHandle, size: number):
     const reader = await RecordBatchReader.from(createReadStream(path));
     try {
       await reader.open({ autoDestroy: false });
-      schema = reader.schema;
+      schema = withUniqueNames(reader.schema);
     } catch (error) {
       throw wrapArrowError(error, path, 'stream');
     } finally {
@@ -246,6 +247,7 @@ export async function* readArrowStream(
   let reader: Awaited<ReturnType<typeof RecordBatchReader.from>> | undefined;
   try {
     reader = await RecordBatchReader.from(checkedBytes(source as AsyncIterable<Uint8Array>, file));
+    renameRepeatedColumns(reader);
     // the schema (read on open) tells each buffer's column before the first batch decodes
     if (options.layouts && !reader.schema) await withDecodeScope({ file, batch: undefined }, () => reader!.open());
     const it = (reader as AsyncIterable<RecordBatch>)[Symbol.asyncIterator]();

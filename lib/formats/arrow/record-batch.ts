@@ -1,5 +1,6 @@
 /**
- * Builds a RecordBatch from a schema and its struct data in time linear in the columns.
+ * Builds a RecordBatch from a schema and its struct data in time linear in the columns, and
+ * right when column names repeat.
  * apache-arrow's `new RecordBatch(schema, data)` runs `schema.assign(fields)`, which looks every
  * field up by name in the others: quadratic, 50 s for one batch of a 100,000-column CSV file.
  * When every child already has the batch's length (nothing to back-fill), the batch is the same
@@ -7,21 +8,36 @@
  */
 import { Field, Null, RecordBatch, Schema, Struct, makeBuilder, makeData, type Data } from 'apache-arrow';
 
+/**
+ * True when two columns share a name (valid Arrow: Arrow C++'s generated_duplicate_fieldnames).
+ * The constructor's merge by name then mangles them: of two `ints` columns, the first came out an
+ * Int8 column of nulls, so a file with them was written corrupt. Such a batch is always assembled
+ * directly.
+ */
+export function repeatsNames(schema: Schema): boolean {
+  const names = new Set<string>();
+  for (const f of schema.fields) {
+    if (names.has(f.name)) return true;
+    names.add(f.name);
+  }
+  return false;
+}
+
 /** Below this many columns the constructor's quadratic lookup costs nothing worth avoiding. */
 const DIRECT_FROM_COLUMNS = 256;
 
 /** `new RecordBatch(schema, data)`, without the quadratic schema merge for wide batches. */
-export function makeRecordBatchFast(schema: Schema, data: Data<Struct>): RecordBatch {
+export function makeRecordBatchFast(schema: Schema, data: Data<Struct>, metadata?: Map<string, string>): RecordBatch {
   const children = data.children;
   if (
-    schema.fields.length < DIRECT_FROM_COLUMNS ||
+    (schema.fields.length < DIRECT_FROM_COLUMNS && !repeatsNames(schema)) ||
     children.length !== schema.fields.length ||
     children.some((c) => c.length !== data.length)
   ) {
-    return new RecordBatch(schema, data);
+    return new RecordBatch(schema, data, metadata);
   }
   const batch = Object.create(RecordBatch.prototype) as RecordBatch & { _metadata: Map<string, string> };
-  Object.assign(batch, { schema, data, _metadata: new Map<string, string>() });
+  Object.assign(batch, { schema, data, _metadata: metadata ?? new Map<string, string>() });
   return batch;
 }
 

@@ -6,6 +6,7 @@
  * run-end encoding) are refused; {@link isSelectable} says so up front.
  */
 import { Data, RecordBatch, Struct, Type, type DataType } from 'apache-arrow';
+import { makeRecordBatchFast } from './record-batch.ts';
 import { UnsupportedError } from '../../core/errors.ts';
 
 /** Row indices to keep, in output order (repeats allowed): a typed array or an array of numbers. */
@@ -78,7 +79,7 @@ export function selectRows(batch: RecordBatch, selection: RowSelection): RecordB
     return selectData(data, selection, field.name);
   });
   const struct = new Data(new Struct(fields), 0, selection.length, 0, undefined, children);
-  return new RecordBatch(batch.schema, struct);
+  return makeRecordBatchFast(batch.schema, struct);
 }
 
 /** Validity of the selected slots, or none when the source has no nulls. */

@@ -5,6 +5,7 @@
 import { INT64_METADATA_KEY, JSON_METADATA_KEY, ROWS_METADATA_KEY } from './infer.ts';
 import { dataToValues } from './to-rows.ts';
 import { DataType, Field, Float64, Int64, makeData, RecordBatch, Schema, Struct, util } from 'apache-arrow';
+import { makeRecordBatchFast } from './record-batch.ts';
 import { UnsupportedError } from '../../core/errors.ts';
 import { buildColumn } from './build.ts';
 
@@ -98,5 +99,5 @@ export function castRecordBatch(batch: RecordBatch, schema: Schema): RecordBatch
     return buildColumn(field, dataToValues(data, { int64: 'bigint', timestamps: 'date' }, field.name));
   });
   const struct = makeData({ type: new Struct(schema.fields), length: batch.numRows, nullCount: 0, children });
-  return new RecordBatch(schema, struct);
+  return makeRecordBatchFast(schema, struct);
 }

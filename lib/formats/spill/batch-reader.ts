@@ -12,6 +12,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { makeData, RecordBatch, Struct, type Schema } from 'apache-arrow';
+import { makeRecordBatchFast } from '../arrow/record-batch.ts';
 import { Message } from 'apache-arrow/ipc/metadata/message';
 import { BufferRegion, type RecordBatch as RecordBatchHeader } from 'apache-arrow/ipc/metadata/message';
 import { CompressedVectorLoader, VectorLoader } from 'apache-arrow/visitor/vectorloader';
@@ -190,7 +191,7 @@ export class SpillBatchReader {
       ).visitMany(schema.fields);
     }
     const data = makeData({ type: new Struct(schema.fields), length: header.length, children });
-    const batch = new RecordBatch(schema, data, message.metadata);
+    const batch = makeRecordBatchFast(schema, data, message.metadata);
     checkRecordBatch(batch);
     return batch;
   }

@@ -10,6 +10,7 @@ import { JSON_METADATA_KEY } from '../../arrow/convert.ts';
 import type { ColumnBuffer } from './column-buffer.ts';
 import { intRange } from './column-buffer.ts';
 import { kindOfArrow, type ColumnKind } from './schema.ts';
+import { withDictionaryNulls } from './dictionary-nulls.ts';
 
 /** The kind an Arrow field is written as (undefined: not writable). */
 export function kindOfField(field: Field): ColumnKind | undefined {
@@ -54,7 +55,7 @@ export function appendArrow(
   start: number,
   count: number,
 ): string | undefined {
-  const d = data as AnyData;
+  const d = withDictionaryNulls(data) as AnyData;
   const nullCount = count === d.length ? d.nullCount : countNulls(d, start, count);
   if (nullCount > 0 && !col.nullable)
     return `${nullCount} null value${nullCount === 1 ? '' : 's'} for a non-nullable column`;

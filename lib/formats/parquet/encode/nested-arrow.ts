@@ -6,6 +6,7 @@
  */
 import type { Data, DataType, Field } from 'apache-arrow';
 import { appendArrow } from './arrow.ts';
+import { withDictionaryNulls } from './dictionary-nulls.ts';
 import { decimalOfArrow, isLocalTimestamp, kindOfArrow, type ColumnKind } from './schema.ts';
 import type { NestedField, NestedNode } from './nested-schema.ts';
 import type { NestedAccess } from './nested-shred.ts';
@@ -94,7 +95,7 @@ type AnyData = Data<DataType> & {
 };
 
 function isNull(at: ArrowAt): boolean {
-  const d = at.d as AnyData | undefined;
+  const d = (at.d && withDictionaryNulls(at.d)) as AnyData | undefined;
   if (d === undefined || (d.typeId as number) === A.Null) return true;
   if (d.nullBitmap === undefined || d.nullCount === 0) return false;
   const bit = d.offset + at.i;

@@ -50,7 +50,20 @@ const truths: Truth[] = skip
     );
 const outcome = { read: 0, rejected: 0, failed: [] as string[] };
 
-async function readAll(batches: AsyncIterable<RecordBatch>) {
+/**
+ * Files whose repeated column names the reader renames, by DuckDB's rule as for Parquet
+ * (lib/formats/arrow/repeated-names.ts): the names given. truth.json has apache-arrow's view,
+ * which keeps the repeats (and, merging the fields by name, calls the Int8 `ints` Int32);
+ * test/lib/formats/arrow/duplicate-names.test.ts checks the types and values against the file's
+ * integration JSON. Their rows are compared by position, as truth.json gives them.
+ */
+const DUP = ['ints', 'ints_1', 'struct'];
+const RENAMED: Record<string, string[]> = {
+  'arrow/cpp-21.0.0/generated_duplicate_fieldnames.stream': DUP,
+  'arrow/cpp-21.0.0/generated_duplicate_fieldnames.arrow_file': DUP,
+};
+
+async function readAll(batches: AsyncIterable<RecordBatch>, byPosition = false) {
   let rows = 0;
   const head: unknown[] = [];
   let names: string[] | undefined;
@@ -61,7 +74,7 @@ async function readAll(batches: AsyncIterable<RecordBatch>) {
       const converted = recordBatchToRows(batch, {
         int64: 'bigint',
         timestamps: 'string',
-        shape: new Set(names).size !== names.length ? 'array' : undefined,
+        shape: byPosition || new Set(names).size !== names.length ? 'array' : undefined,
       });
       head.push(...converted.slice(0, 2 - head.length).map(normalise));
     }
@@ -78,14 +91,14 @@ for (const truth of truths) {
         if (via === 'openArrowFile') {
           const handle = await openArrowFile(file);
           try {
-            result = await readAll(handle.batches());
+            result = await readAll(handle.batches(), RENAMED[truth.path] !== undefined);
             assert.equal(handle.numRows, result.rows, 'numRows from headers');
             result.names ??= handle.schema.fields.map((f) => f.name);
           } finally {
             await handle.close();
           }
         } else {
-          result = await readAll(readArrowStream(createReadStream(file), { file }));
+          result = await readAll(readArrowStream(createReadStream(file), { file }), RENAMED[truth.path] !== undefined);
         }
         if (KNOWN_REFUSALS[truth.path]) {
           outcome.failed.push(`${via} ${truth.path}: read a file listed as refused (update KNOWN_REFUSALS)`);
@@ -96,11 +109,7 @@ for (const truth of truths) {
           assert.fail(`accepted malformed ${truth.path}`);
         }
         assert.equal(result.rows, truth.rows);
-        if (result.names)
-          assert.deepEqual(
-            result.names,
-            truth.columns?.map((c) => c.name),
-          );
+        if (result.names) assert.deepEqual(result.names, RENAMED[truth.path] ?? truth.columns?.map((c) => c.name));
         assert.ok(
           same(result.head, truth.head),
           `head differs:\n${JSON.stringify(result.head).slice(0, 600)}\n${JSON.stringify(truth.head).slice(0, 600)}`,

@@ -17,8 +17,12 @@ import {
   Int32,
   Int64,
   RecordBatch,
+  Utf8,
   Utf8View,
+  makeData,
+  makeVector,
   vectorFromArray,
+  type Data,
 } from 'apache-arrow';
 import { pipeline } from '../../../../lib/core/pipeline.ts';
 import { Batch } from '../../../../lib/core/batch.ts';
@@ -77,4 +81,40 @@ test('string views, binary views, fixed-size binary and dictionaries of numbers 
       score: [1.5, null, 1.5, -0.25, 1.5][id],
     })),
   );
+});
+
+test('a dictionary whose dictionary holds nulls writes those rows as null, strings and numbers alike (they were "" and 0)', async () => {
+  const dir = tempDir();
+  // indices 0..2 into a dictionary with a null entry at 1; row 4's index itself is null
+  const indices = Int32Array.from([0, 1, 2, 1, 0]);
+  const validity = Uint8Array.from([0b01111]);
+  const column = (values: Data) =>
+    makeData({
+      type: new Dictionary(values.type, new Int32()),
+      length: 5,
+      nullCount: 1,
+      data: indices,
+      nullBitmap: validity,
+      dictionary: makeVector(values),
+    });
+  const batch = new RecordBatch({
+    s: column(vectorFromArray(['x', null, 'y'], new Utf8()).data[0]!),
+    n: column(vectorFromArray([7.5, null, -1], new Float64()).data[0]!),
+  });
+  const file = path.join(dir, 'dict-nulls.parquet');
+  const source = new BatchSource({
+    name: 'dict',
+    async *open() {
+      yield Batch.fromArrow(batch, { source: 'test', index: 0, rowStart: 0 });
+    },
+  });
+  await pipeline(source, toParquet(file), { governor: false });
+  const rows = await duckRows(`SELECT s, n FROM read_parquet(${sqlString(file)})`);
+  assert.deepEqual(rows.rows, [
+    { s: 'x', n: 7.5 },
+    { s: null, n: null },
+    { s: 'y', n: -1 },
+    { s: null, n: null },
+    { s: null, n: null },
+  ]);
 });

@@ -1,0 +1,43 @@
+/**
+ * Arrow lets two columns share a name (Arrow C++'s generated_duplicate_fieldnames has two `ints`,
+ * an Int8 and an Int32). apache-arrow builds every batch with `new RecordBatch(schema, data)`,
+ * which merges the schema's fields by name: such a batch said Int32 for both `ints`, and a
+ * writer trusting that schema wrote a corrupt file; rows, keyed by name, would lose a column. So
+ * an Arrow reader renames repeated and empty top-level names as the Parquet reader does, by
+ * DuckDB's rule (`ints`, `ints_1`; parquet/read/names.ts), before any batch is built.
+ */
+import { Schema } from 'apache-arrow';
+import { uniqueNames } from '../parquet/read/names.ts';
+
+interface ReaderImpl {
+  schema: Schema | undefined;
+  _loadRecordBatch: (this: ReaderImpl, ...args: unknown[]) => unknown;
+}
+
+/** `schema` with unique, non-empty top-level names (the same schema when they already are). */
+export function withUniqueNames(schema: Schema): Schema {
+  const names = schema.fields.map((f) => f.name);
+  const unique = uniqueNames(names);
+  if (unique.every((name, i) => name === names[i])) return schema;
+  return new Schema(
+    schema.fields.map((f, i) => (unique[i] === f.name ? f : f.clone({ name: unique[i]! }))),
+    schema.metadata,
+    schema.dictionaries,
+  );
+}
+
+/**
+ * Makes apache-arrow reader `reader` build its batches under {@link withUniqueNames} of its
+ * schema (and answer that schema), from its next batch on; a reader of another shape is left alone.
+ */
+export function renameRepeatedColumns(reader: object): void {
+  const impl = (reader as { _impl?: ReaderImpl })._impl;
+  if (impl === undefined || typeof impl._loadRecordBatch !== 'function') return;
+  if (impl.schema !== undefined) impl.schema = withUniqueNames(impl.schema);
+  const load = impl._loadRecordBatch;
+  impl._loadRecordBatch = function (this: ReaderImpl, ...args: unknown[]) {
+    // a stream's schema arrives with its first message, after this patch
+    if (this.schema !== undefined) this.schema = withUniqueNames(this.schema);
+    return load.apply(this, args);
+  };
+}
