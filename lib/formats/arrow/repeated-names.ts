@@ -7,23 +7,35 @@
  * DuckDB's rule (`ints`, `ints_1`; parquet/read/names.ts), before any batch is built.
  */
 import { Schema } from 'apache-arrow';
-import { uniqueNames } from '../parquet/read/names.ts';
+import { renamedColumns, uniqueNames, type RenamedColumn } from '../parquet/read/names.ts';
 
 interface ReaderImpl {
   schema: Schema | undefined;
   _loadRecordBatch: (this: ReaderImpl, ...args: unknown[]) => unknown;
 }
 
+/** The renames {@link withUniqueNames} made for each schema it returned renamed. */
+const renames = new WeakMap<Schema, RenamedColumn[]>();
+
 /** `schema` with unique, non-empty top-level names (the same schema when they already are). */
 export function withUniqueNames(schema: Schema): Schema {
+  if (renames.has(schema)) return schema;
   const names = schema.fields.map((f) => f.name);
   const unique = uniqueNames(names);
   if (unique.every((name, i) => name === names[i])) return schema;
-  return new Schema(
+  const renamed = new Schema(
     schema.fields.map((f, i) => (unique[i] === f.name ? f : f.clone({ name: unique[i]! }))),
     schema.metadata,
     schema.dictionaries,
   );
+  renames.set(renamed, renamedColumns(names, unique));
+  return renamed;
+}
+
+/** What `schema`'s renaming changed, as `stats.details.renamedColumns` says it (`ints -> ints_1`), if it was renamed. */
+export function renamedColumnsOf(schema: Schema): string | undefined {
+  const list = renames.get(schema);
+  return list?.map((r) => `${r.from === '' ? '(empty)' : r.from} -> ${r.to}`).join(', ');
 }
 
 /**

@@ -11,6 +11,7 @@ import { FormatError, SpillwayError, ValidationError, describeValue, withContext
 import type { StageContext, StageStats } from '../../../core/stage.ts';
 import { isRemoteUrl } from '../../../dataset/remote/url.ts';
 import { openArrowFile, readArrowStream, type ArrowFileHandle } from '../ipc-reader.ts';
+import { renamedColumnsOf } from '../repeated-names.ts';
 import type { ArrowPlan } from './options.ts';
 import { emptyRecordBatch } from '../record-batch.ts';
 
@@ -131,6 +132,9 @@ export class ArrowFileReader implements ArrowReader {
       this.#counters.fileBatches = opened.numBatches;
       stats.details.format = opened.format;
       stats.details.recordBatches = opened.numBatches;
+      // columns whose names repeated or were empty in the file, and the names they were given
+      const renamed = renamedColumnsOf(opened.schema);
+      if (renamed !== undefined) stats.details.renamedColumns = renamed;
       yield* shaped(this.#plan, this.#counters, context, opened.batches(), opened.schema);
     } finally {
       await handle?.close();

@@ -110,7 +110,8 @@ test('the corpus file with repeated names reads as its integration JSON says, an
 }, async () => {
   const src = path.join(CORPUS!, 'arrow', 'cpp-21.0.0', 'generated_duplicate_fieldnames.arrow_file');
   const out = path.join(tempDir(), 'dup.arrow');
-  await pipeline(fromArrow(src), toArrow(out));
+  const { stats } = await pipeline(fromArrow(src), toArrow(out));
+  assert.equal(stats.stages[0]!.details.renamedColumns, 'ints -> ints_1');
   for (const file of [src, out]) {
     const [ints, ints1] = columns(await arrowBatches(file));
     // an Int8 `ints` (93), then an Int32 `ints` (null)
