@@ -9,7 +9,7 @@
  * gather their children in turn; anything else (dictionaries that differ, views, unions) goes
  * through JS values and `buildColumn`: correct, slower, and refused where it has no builder.
  */
-import { Data, RecordBatch, Struct, Type, makeData, type DataType, type Field, type Schema } from 'apache-arrow';
+import { Data, type RecordBatch, Struct, Type, makeData, type DataType, type Field, type Schema } from 'apache-arrow';
 import { makeRecordBatchFast } from '../formats/arrow/record-batch.ts';
 import { buildColumn, valueReader } from '../formats/arrow/convert.ts';
 

@@ -6,7 +6,7 @@
  */
 import { unlink } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { RecordBatch, Schema, Struct, makeData, util } from 'apache-arrow';
+import { type RecordBatch, Schema, Struct, makeData, util } from 'apache-arrow';
 import { makeRecordBatchFast } from '../../lib/formats/arrow/record-batch.ts';
 import type { Batch } from '../../lib/core/batch.ts';
 import {

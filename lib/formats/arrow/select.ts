@@ -5,7 +5,7 @@
  * their children. No JS value is made per row. Types without buffer code here (views, unions,
  * run-end encoding) are refused; {@link isSelectable} says so up front.
  */
-import { Data, RecordBatch, Struct, Type, type DataType } from 'apache-arrow';
+import { Data, type RecordBatch, Struct, Type, type DataType } from 'apache-arrow';
 import { makeRecordBatchFast } from './record-batch.ts';
 import { UnsupportedError } from '../../core/errors.ts';
 

@@ -4,7 +4,7 @@
  */
 import { INT64_METADATA_KEY, JSON_METADATA_KEY, ROWS_METADATA_KEY } from './infer.ts';
 import { dataToValues } from './to-rows.ts';
-import { DataType, Field, Float64, Int64, makeData, RecordBatch, Schema, Struct, util } from 'apache-arrow';
+import { DataType, Field, Float64, Int64, makeData, type RecordBatch, Schema, Struct, util } from 'apache-arrow';
 import { makeRecordBatchFast } from './record-batch.ts';
 import { UnsupportedError } from '../../core/errors.ts';
 import { buildColumn } from './build.ts';

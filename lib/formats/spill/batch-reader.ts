@@ -11,7 +11,7 @@
  * fails with a SpillCorruptError naming the file (and the batch); no wrong value is returned.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { makeData, RecordBatch, Struct, type Schema } from 'apache-arrow';
+import { makeData, type RecordBatch, Struct, type Schema } from 'apache-arrow';
 import { makeRecordBatchFast } from '../arrow/record-batch.ts';
 import { Message } from 'apache-arrow/ipc/metadata/message';
 import { BufferRegion, type RecordBatch as RecordBatchHeader } from 'apache-arrow/ipc/metadata/message';
