@@ -5,7 +5,6 @@
  */
 import {
   Field,
-  RecordBatch,
   Schema,
   Struct,
   makeData,
