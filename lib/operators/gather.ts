@@ -6,8 +6,9 @@
  *
  * Flat types are copied on their buffers (fixed-width slots, string bytes, validity and boolean
  * bits); dictionaries sharing one dictionary keep it and copy indices; lists, maps and structs
- * gather their children in turn; anything else (dictionaries that differ, views, unions) goes
- * through JS values and `buildColumn`: correct, slower, and refused where it has no builder.
+ * gather their children in turn, views their views and long values; anything else (dictionaries
+ * that differ, unions) goes through JS values and `buildColumn`: correct, slower, and refused
+ * where it has no builder.
  */
 import { Data, type RecordBatch, Struct, Type, makeData, type DataType, type Field, type Schema } from 'apache-arrow';
 import { makeRecordBatchFast } from '../formats/arrow/record-batch.ts';
@@ -214,6 +215,49 @@ function gatherStruct(field: Field, chunks: readonly Data[], plan: GatherPlan): 
   return new Data(type, 0, plan.length, nullCount, [undefined, undefined, bitmap] as never, children);
 }
 
+/** Bytes of one string or binary view (length, then inline bytes or prefix, buffer index and offset). */
+const VIEW_WIDTH = 16;
+/** Longest value a view holds inline. */
+const VIEW_INLINE = 12;
+
+/**
+ * String and binary views (what Polars writes): each view copied, and the bytes of a value too
+ * long to be inline copied into one new buffer, so that a gathered batch holds only its own
+ * values, not every source's buffers (a spilled run would write them all).
+ */
+function gatherViews(type: DataType, chunks: readonly Data[], plan: GatherPlan): Data {
+  const { from, rows } = plan;
+  const n = plan.length;
+  const views = chunks.map((d) => d.values as Uint8Array);
+  const readers = views.map((v) => new DataView(v.buffer, v.byteOffset, v.byteLength));
+  const buffers = chunks.map((d) => (d as Data & { variadicBuffers: Uint8Array[] }).variadicBuffers);
+  let total = 0;
+  for (let k = 0; k < n; k++) {
+    const len = readers[from[k]!]!.getInt32(rows[k]! * VIEW_WIDTH, true);
+    if (len > VIEW_INLINE) total += len;
+  }
+  const out = new Uint8Array(n * VIEW_WIDTH);
+  const writer = new DataView(out.buffer);
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (let k = 0; k < n; k++) {
+    const src = from[k]!;
+    const p = rows[k]! * VIEW_WIDTH;
+    out.set(views[src]!.subarray(p, p + VIEW_WIDTH), k * VIEW_WIDTH);
+    const view = readers[src]!;
+    const len = view.getInt32(p, true);
+    if (len <= VIEW_INLINE) continue;
+    const buffer = buffers[src]![view.getInt32(p + 8, true)]!;
+    const offset = view.getInt32(p + 12, true);
+    bytes.set(buffer.subarray(offset, offset + len), at);
+    writer.setInt32(k * VIEW_WIDTH + 8, 0, true);
+    writer.setInt32(k * VIEW_WIDTH + 12, at, true);
+    at += len;
+  }
+  const { bitmap, nullCount } = gatherValidity(chunks, plan);
+  return new Data(type, 0, n, nullCount, [undefined, out, bitmap] as never, [], undefined, [bytes] as never);
+}
+
 function gatherColumn(field: Field, chunks: readonly Data[], plan: GatherPlan): Data {
   const type = field.type as DataType;
   const n = plan.length;
@@ -258,6 +302,9 @@ function gatherColumn(field: Field, chunks: readonly Data[], plan: GatherPlan): 
       if (text) return text;
       break; // too big for 32-bit offsets: the generic path fails clearly
     }
+    case Type.Utf8View:
+    case Type.BinaryView:
+      return gatherViews(type, chunks, plan);
     case Type.List:
     case Type.LargeList:
     case Type.Map:

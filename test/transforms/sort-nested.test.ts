@@ -9,7 +9,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { Int32, RecordBatch, Utf8View, vectorFromArray } from 'apache-arrow';
 import { collect, fromParquet, pipeline, sort, topK, type Row } from '../../index.ts';
+import { Batch, BatchSource } from '../../lib/entry/extend.ts';
 import { duckRun, sqlString } from '../lib/formats/parquet/duckdb.ts';
 import { tempDir } from '../helpers.ts';
 
@@ -46,4 +48,34 @@ test('sort by a scalar key carries nested columns whole, in memory and spilling'
   }
   const top = await pipeline(fromParquet(file, { output: 'arrow' }), topK(50, ['k', 'i']), collect());
   assert.deepEqual(top.output, want.slice(0, 50));
+});
+
+test('sort carries string and binary view columns (Polars writes them), spilling', async () => {
+  const n = 3000;
+  const note = (i: number): string | null =>
+    i % 9 === 0 ? null : i % 2 ? `n${i}` : `a longer note than twelve bytes, ${i}`;
+  const batches = [0, 1, 2].map((b) => {
+    const ids = Array.from({ length: n / 3 }, (_, k) => b * (n / 3) + k);
+    return new RecordBatch({
+      k: vectorFromArray(
+        ids.map((i) => (i * 7919) % 97),
+        new Int32(),
+      ).data[0]!,
+      i: vectorFromArray(ids, new Int32()).data[0]!,
+      note: vectorFromArray(ids.map(note), new Utf8View()).data[0]!,
+    });
+  });
+  const source = new BatchSource({
+    name: 'views',
+    capabilities: { accepts: ['arrow'] },
+    async *open() {
+      for (const [index, b] of batches.entries())
+        yield Batch.fromArrow(b, { source: 'views', index, rowStart: index * (n / 3) });
+    },
+  });
+  const { output } = await pipeline(source, sort(['k', 'i'], { budget: '16kB' }), collect());
+  const want = Array.from({ length: n }, (_, i) => ({ k: (i * 7919) % 97, i, note: note(i) })).sort(
+    (a, b) => a.k - b.k || a.i - b.i,
+  );
+  assert.deepEqual(output, want);
 });

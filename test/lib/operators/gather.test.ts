@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   Binary,
+  BinaryView,
   Bool,
   Field,
   FixedSizeList,
@@ -20,6 +21,7 @@ import {
   Schema,
   Struct,
   Utf8,
+  Utf8View,
   makeData,
   vectorFromArray,
 } from 'apache-arrow';
@@ -123,5 +125,31 @@ test('gatherRows gathers fixed-size and large lists element by element, from sli
       const want = valueOf(field.name, s, s === 1 ? r + 4 : r);
       assert.deepEqual(plain(column.get(k)), want, `${field.name} row ${k}`);
     }
+  }
+});
+
+test('gatherRows gathers string and binary views, inline and long values, into batches of their own bytes', () => {
+  const viewFields = [new Field('sv', new Utf8View(), true), new Field('bv', new BinaryView(), true)];
+  const schema = new Schema(viewFields);
+  const text = (b: number, r: number): string | null =>
+    (b + r) % 6 === 0 ? null : r % 3 === 0 ? `${b}:${r} a value longer than twelve bytes é` : `${b}:${r}`;
+  const valueOf = (c: string, b: number, r: number): unknown => {
+    const t = text(b, r);
+    return t === null || c === 'sv' ? t : new TextEncoder().encode(t);
+  };
+  const sources = [batchOf(viewFields, 0, 30, valueOf), batchOf(viewFields, 1, 24, valueOf).slice(5, 24)];
+  const picks: [number, number][] = Array.from({ length: 70 }, (_, k) => [k % 2, (k * 7) % (k % 2 ? 19 : 30)]);
+  const out = gatherRows(schema, sources, {
+    length: picks.length,
+    from: Int32Array.from(picks.map(([s]) => s)),
+    rows: Int32Array.from(picks.map(([, r]) => r)),
+  });
+  // one buffer of the gathered long values, not the sources'
+  assert.equal((out.data.children[0] as unknown as { variadicBuffers: Uint8Array[] }).variadicBuffers.length, 1);
+  for (const [k, [s, r]] of picks.entries()) {
+    const want = text(s, s === 1 ? r + 5 : r);
+    assert.equal(out.getChildAt(0)!.get(k), want, `sv row ${k}`);
+    const bytes = out.getChildAt(1)!.get(k) as Uint8Array | null;
+    assert.equal(bytes === null ? null : new TextDecoder().decode(bytes), want, `bv row ${k}`);
   }
 });
