@@ -185,6 +185,9 @@ export class Run {
   #listen(): void {
     const { signal, governor } = this.#options;
     const fail = (error: Error): void => {
+      // the sink finished or began renaming its output into place: the output is whole, and a
+      // late abort or memory alarm cannot take it back (lib/io/commit-point.ts)
+      if (this.#sinkCommitted()) return;
       this.#firstError ??= error;
       // every stream, not the source alone: once the source has ended, destroying it no longer
       // reaches the stages still finishing (a sort merging its runs, a sink writing its footer)
@@ -196,11 +199,7 @@ export class Run {
       this.#firstError ??= error;
     };
     for (const stream of this.streams) stream.on('error', noteError);
-    const onAbort = (): void => {
-      // the sink finished: its output is whole and in place, and an abort cannot take it back
-      if ((this.streams.at(-1) as Writable | undefined)?.writableFinished === true) return;
-      fail(new AbortError(undefined, { cause: signal?.reason }));
-    };
+    const onAbort = (): void => fail(new AbortError(undefined, { cause: signal?.reason }));
     signal?.addEventListener('abort', onAbort, { once: true });
     // which stage was working while memory rose, for the memory errors (sampled until the pause)
     const activity = new StageActivity(this.streams.flatMap((s) => (isStage(s) ? [s[STAGE].stats] : [])));
@@ -215,6 +214,12 @@ export class Run {
       governor?.off('critical', onCritical);
       governor?.off('sample', onSample);
     });
+  }
+
+  /** The last stream finished, or is a sink that passed its commit point. */
+  #sinkCommitted(): boolean {
+    const sink = this.streams.at(-1) as Writable | undefined;
+    return sink?.writableFinished === true || (sink instanceof BatchSink && sink.committed);
   }
 
   /**

@@ -21,6 +21,7 @@ import {
   type StageCapabilities,
 } from './stage.ts';
 import { brandClass } from './brand.ts';
+import { CommitPoint } from '../io/commit-point.ts';
 import { noteInput } from './negotiate.ts';
 
 /** Batches a sink buffers before it pushes back. */
@@ -54,6 +55,7 @@ export class BatchSink<T> extends Writable implements SpillwayStage, CheckpointS
   #context: StageContext | undefined;
   #finished = false;
   #discarded = false;
+  readonly #commitPoint = new CommitPoint();
   #output: T | undefined;
   #checkpoint: SinkCheckpointDriver | undefined;
 
@@ -152,7 +154,7 @@ export class BatchSink<T> extends Writable implements SpillwayStage, CheckpointS
     const started = performance.now();
     Promise.resolve()
       .then(() => this.#checkpoint?.beforeFinish())
-      .then(() => this.#spec.finish(this.#ctx(), stats))
+      .then(() => this.#commitPoint.run(() => this.#spec.finish(this.#ctx(), stats)))
       .then(
         (output) => {
           stats.timeMs += performance.now() - started;
@@ -176,9 +178,20 @@ export class BatchSink<T> extends Writable implements SpillwayStage, CheckpointS
     await discard(this.#output as T);
   }
 
+  /**
+   * True once the sink's finish began renaming its output into place (lib/io/commit-point.ts):
+   * an abort from then on cannot take the output back, and the run ends as a success.
+   */
+  get committed(): boolean {
+    return this.#finished || this.#commitPoint.committed;
+  }
+
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     const abort = this.#spec.abort;
-    if (this.#finished || !abort) {
+    // refused: a rename still to come in a running finish will not happen; false: one already did,
+    // and the finish completes the output (removing its temporary files would race it)
+    const uncommitted = this.#commitPoint.refuse();
+    if (this.#finished || !abort || !uncommitted) {
       callback(error);
       return;
     }

@@ -7,6 +7,7 @@
 import { mkdir, rename, rm, stat, readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { IoError } from '../core/errors.ts';
+import { passCommitPoint } from '../io/commit-point.ts';
 import type { PartitionFiles } from './partition-files.ts';
 import type { PartitionSettings, PartitionedResult } from './partition-options.ts';
 
@@ -44,6 +45,7 @@ export async function startTree(target: PartitionedTarget): Promise<void> {
 async function commitTree(target: PartitionedTarget): Promise<void> {
   const { dir, name, settings, files } = target;
   const temp = files.temp;
+  passCommitPoint(dir);
   if (settings.existing === 'append' && (await exists(dir))) {
     for (const rel of files.files) {
       await mkdir(dirname(join(dir, rel)), { recursive: true });

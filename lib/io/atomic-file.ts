@@ -7,6 +7,7 @@ import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { nodeCrypto } from '../core/crypto.ts';
 import { IoError } from '../core/errors.ts';
+import { passCommitPoint } from './commit-point.ts';
 import { forgetTempFile, newTempPath, trackTempFile } from './temp-files.ts';
 
 /** Options of {@link AtomicFile.open}. */
@@ -143,6 +144,7 @@ export class AtomicFile {
       if (options.fsync !== false) await this.#handle.sync();
       this.#closed = true;
       await this.#handle.close();
+      passCommitPoint(this.path);
       await rename(this.tempPath, this.path);
       await forgetTempFile(this.tempPath);
     } catch (error) {

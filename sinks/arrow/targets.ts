@@ -6,6 +6,7 @@
 import { once } from 'node:events';
 import { rename, unlink } from 'node:fs/promises';
 import { forgetTempFile, newTempPath } from '../../lib/io/temp-files.ts';
+import { passCommitPoint } from '../../lib/io/commit-point.ts';
 import { type RecordBatch, RecordBatchFileWriter, RecordBatchStreamWriter, type Schema } from 'apache-arrow';
 import type { Writable } from 'node:stream';
 import { IoError } from '../../lib/core/errors.ts';
@@ -84,6 +85,7 @@ export async function fileTarget(
     async commit() {
       await commitPart();
       try {
+        passCommitPoint(path);
         await rename(part, path);
       } catch (error) {
         throw new IoError(

@@ -5,7 +5,7 @@
  * whole and in place, and the run resolves with it rather than rejecting beside it.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pipeline } from '../../../lib/core/pipeline.ts';
@@ -14,6 +14,8 @@ import { fromIterable } from '../../../sources/fromIterable.ts';
 import { sort } from '../../../transforms/sort.ts';
 import { toCsv } from '../../../sinks/toCsv.ts';
 import { tempDir } from '../../helpers.ts';
+import { BatchSink } from '../../../lib/core/sink.ts';
+import { AtomicFile } from '../../../lib/io/atomic-file.ts';
 
 const rows = (n: number) => Array.from({ length: n }, (_, i) => ({ i, v: (i * 7919) % 10_007 }));
 
@@ -55,4 +57,52 @@ test('an abort after the sink finished: the run resolves with its whole output',
   assert.equal(controller.signal.aborted, true);
   assert.equal(output.rows, 2000);
   assert.equal(existsSync(out), true);
+});
+
+/** A sink that writes its rows' count to `path` through an AtomicFile, with `around` hooks at its rename. */
+function countingSink(path: string, around: { beforeCommit?: () => void; afterCommit?: () => void }) {
+  let file: AtomicFile | undefined;
+  let rows = 0;
+  return new BatchSink<number>({
+    name: 'counting',
+    write(batch) {
+      rows += batch.numRows;
+    },
+    async finish() {
+      file = await AtomicFile.open(path);
+      await file.write(`${rows}\n`);
+      around.beforeCommit?.();
+      await file.commit();
+      around.afterCommit?.();
+      // the rest of a finish (a temp file forgotten, stats): an abort lands here
+      await new Promise((resolve) => setImmediate(resolve));
+      return rows;
+    },
+    async abort() {
+      await file?.abort();
+    },
+  });
+}
+
+test('an abort between the sink renaming its file and finishing: the run resolves, the file whole (found under load by abort-random)', async () => {
+  const dir = tempDir();
+  const out = join(dir, 'count.txt');
+  const controller = new AbortController();
+  const sink = countingSink(out, { afterCommit: () => controller.abort(new Error('during the finish')) });
+  const { output } = await pipeline(fromIterable(rows(1000), { batchSize: 100 }), sink, { signal: controller.signal });
+  assert.equal(controller.signal.aborted, true);
+  assert.equal(output, 1000);
+  assert.equal(readFileSync(out, 'utf8'), '1000\n');
+  assert.deepEqual(readdirSync(dir), ['count.txt'], 'no temporary file left');
+});
+
+test('an abort while the sink flushes, before its rename: rejected, and the rename never happens', async () => {
+  const dir = tempDir();
+  const out = join(dir, 'count.txt');
+  const controller = new AbortController();
+  const sink = countingSink(out, { beforeCommit: () => controller.abort(new Error('before the rename')) });
+  await assert.rejects(pipeline(fromIterable(rows(1000), { batchSize: 100 }), sink, { signal: controller.signal }), {
+    code: 'ERR_SPILLWAY_ABORTED',
+  });
+  assert.deepEqual(readdirSync(dir), [], 'neither the file nor its temporary file');
 });
