@@ -56,6 +56,8 @@ export class BatchSink<T> extends Writable implements SpillwayStage, CheckpointS
   #finished = false;
   #discarded = false;
   readonly #commitPoint = new CommitPoint();
+  /** The finish under way (settles, never rejects), once `_final` ran. */
+  #finishing: Promise<void> | undefined;
   #output: T | undefined;
   #checkpoint: SinkCheckpointDriver | undefined;
 
@@ -152,7 +154,7 @@ export class BatchSink<T> extends Writable implements SpillwayStage, CheckpointS
   override _final(callback: (error?: Error | null) => void): void {
     const stats = this[STAGE].stats;
     const started = performance.now();
-    Promise.resolve()
+    this.#finishing = Promise.resolve()
       .then(() => this.#checkpoint?.beforeFinish())
       .then(() => this.#commitPoint.run(() => this.#spec.finish(this.#ctx(), stats)))
       .then(
@@ -191,6 +193,11 @@ export class BatchSink<T> extends Writable implements SpillwayStage, CheckpointS
     // refused: a rename still to come in a running finish will not happen; false: one already did,
     // and the finish completes the output (removing its temporary files would race it)
     const uncommitted = this.#commitPoint.refuse();
+    if (!uncommitted && !this.#finished && this.#finishing !== undefined) {
+      // destroyed directly (a pipeline lets such a sink finish): the output goes to nobody once whole
+      void this.#finishing.then(() => this.discardOutput().catch(() => undefined)).then(() => callback(error));
+      return;
+    }
     if (this.#finished || !abort || !uncommitted) {
       callback(error);
       return;

@@ -38,6 +38,12 @@ export function collectGarbage(deep: boolean): boolean {
  */
 export const ENTRY_GC_INTERVAL_MS = 200;
 
+/**
+ * Ms between a collection that left memory past the critical mark and the collection and reading
+ * that confirm it (the critical level fails the run; see governor.ts).
+ */
+export const CRITICAL_CONFIRM_MS = 25;
+
 /** Runs a full GC at most every `intervalMs`. */
 export class GcPacer {
   /** False with `gc: false`: never collect. */
