@@ -66,7 +66,7 @@ export function toArrow(
     // writes Arrow column by column: a source may produce Arrow for it (format negotiation)
     capabilities: { accepts: ['rows', 'arrow'] },
     write: async (batch, _context, stats) => (await open()).write(batch, stats),
-    finish: async () => (await open()).finish(),
+    finish: async (_context, _stats, point) => (await open()).finish(point),
     abort: async (error) => (await open()).abort(error),
   });
 }

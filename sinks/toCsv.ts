@@ -46,7 +46,7 @@ export function toCsv(
   return new BatchSink<ToCsvResult>({
     name: CsvSinkWriter.stage,
     write: (batch) => sink.write(batch),
-    finish: () => sink.finish(),
+    finish: (_context, _stats, point) => sink.finish(point),
     abort: (error) => sink.abort(error),
     checkpoint: csvCheckpoint(sink),
   });

@@ -107,8 +107,8 @@ export function toJsonl(
       rows += n;
       await out.write(text);
     },
-    async finish() {
-      const bytes = await (await ensureOpen()).commit();
+    async finish(_context, _stats, point) {
+      const bytes = await (await ensureOpen()).commit(point);
       return { path, rows, bytes };
     },
     async abort(error) {

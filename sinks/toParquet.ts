@@ -63,7 +63,7 @@ export function toParquet(
     // writes Arrow column by column: a source may produce Arrow for it (format negotiation)
     capabilities: { accepts: ['rows', 'arrow'] },
     write: (batch, context) => sink.write(batch, context.governor),
-    finish: () => sink.finish(),
+    finish: (_context, _stats, point) => sink.finish(point),
     abort: () => sink.abort(),
     checkpoint: parquetCheckpoint(sink),
   });

@@ -35,8 +35,12 @@ export interface SinkSpec<T> {
   capabilities?: Partial<StageCapabilities>;
   /** Writes one batch; the returned promise is the backpressure. */
   write(batch: Batch, context: StageContext, stats: StageStats): void | Promise<void>;
-  /** Input ended cleanly: flush, commit, and return the output. */
-  finish(context: StageContext, stats: StageStats): T | Promise<T>;
+  /**
+   * Input ended cleanly: flush, commit, and return the output. A sink that renames its output
+   * into a final name hands `point` to the call that renames, which enters it just before (an
+   * abort before that point stops the rename; one after it is too late: lib/io/commit-point.ts).
+   */
+  finish(context: StageContext, stats: StageStats, point: CommitPoint): T | Promise<T>;
   /** The sink is destroyed before finishing: release and remove what is not committed. */
   abort?(error: Error | null, context: StageContext): void | Promise<void>;
   /**
@@ -156,7 +160,7 @@ export class BatchSink<T> extends Writable implements SpillwayStage, CheckpointS
     const started = performance.now();
     this.#finishing = Promise.resolve()
       .then(() => this.#checkpoint?.beforeFinish())
-      .then(() => this.#commitPoint.run(() => this.#spec.finish(this.#ctx(), stats)))
+      .then(() => this.#spec.finish(this.#ctx(), stats, this.#commitPoint))
       .then(
         (output) => {
           stats.timeMs += performance.now() - started;

@@ -7,7 +7,7 @@
 import { mkdir, rename, rm, stat, readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { IoError } from '../core/errors.ts';
-import { passCommitPoint } from '../io/commit-point.ts';
+import type { CommitPoint } from '../io/commit-point.ts';
 import type { PartitionFiles } from './partition-files.ts';
 import type { PartitionSettings, PartitionedResult } from './partition-options.ts';
 
@@ -42,10 +42,10 @@ export async function startTree(target: PartitionedTarget): Promise<void> {
 }
 
 /** Puts the temporary tree in place: renamed over the target, or its files moved in (append). */
-async function commitTree(target: PartitionedTarget): Promise<void> {
+async function commitTree(target: PartitionedTarget, point: CommitPoint | undefined): Promise<void> {
   const { dir, name, settings, files } = target;
   const temp = files.temp;
-  passCommitPoint(dir);
+  point?.enter(dir);
   if (settings.existing === 'append' && (await exists(dir))) {
     for (const rel of files.files) {
       await mkdir(dirname(join(dir, rel)), { recursive: true });
@@ -70,11 +70,11 @@ async function commitTree(target: PartitionedTarget): Promise<void> {
 }
 
 /** Closes the open files, commits the tree and describes it. */
-export async function finishTree(target: PartitionedTarget): Promise<PartitionedResult> {
+export async function finishTree(target: PartitionedTarget, point?: CommitPoint): Promise<PartitionedResult> {
   const { dir, name, files } = target;
   await files.closeAll();
   try {
-    await commitTree(target);
+    await commitTree(target, point);
   } catch (error) {
     await rm(files.temp, { recursive: true, force: true });
     throw error instanceof IoError

@@ -63,10 +63,10 @@ export function partitionedSink(
       for (const [key, part] of splitPartitions(batch, settings.partitionBy)) await files.write(key, part);
       await files.relieve();
     },
-    async finish(context) {
+    async finish(context, _stats, point) {
       files.context = context;
       await (target.started ??= startTree(target));
-      return finishTree(target);
+      return finishTree(target, point);
     },
     async abort(error) {
       await files.abort(error);

@@ -7,7 +7,7 @@ import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { nodeCrypto } from '../core/crypto.ts';
 import { IoError } from '../core/errors.ts';
-import { passCommitPoint } from './commit-point.ts';
+import type { CommitPoint } from './commit-point.ts';
 import { forgetTempFile, newTempPath, trackTempFile } from './temp-files.ts';
 
 /** Options of {@link AtomicFile.open}. */
@@ -138,13 +138,16 @@ export class AtomicFile {
     }
   }
 
-  /** Flushes to disk, closes and renames into place. */
-  async commit(options: { fsync?: boolean } = {}): Promise<void> {
+  /**
+   * Flushes to disk, closes and renames into place. A sink's output passes the sink's
+   * `point` just before the rename (an aborted sink's file is not renamed).
+   */
+  async commit(options: { fsync?: boolean; point?: CommitPoint } = {}): Promise<void> {
     try {
       if (options.fsync !== false) await this.#handle.sync();
       this.#closed = true;
       await this.#handle.close();
-      passCommitPoint(this.path);
+      options.point?.enter(this.path);
       await rename(this.tempPath, this.path);
       await forgetTempFile(this.tempPath);
     } catch (error) {

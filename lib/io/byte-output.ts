@@ -9,13 +9,14 @@ import { createGzip, type Gzip } from 'node:zlib';
 import { keepForResume } from './temp-files.ts';
 import { AtomicFile } from './atomic-file.ts';
 import { IoError } from '../core/errors.ts';
+import type { CommitPoint } from './commit-point.ts';
 
 /** An open byte target. */
 export interface ByteOutput {
   /** Appends bytes. */
   write(data: string | Uint8Array): Promise<void>;
   /** Finishes: flushes, and for files renames into place. Returns bytes written (compressed when gzip). */
-  commit(): Promise<number>;
+  commit(point?: CommitPoint): Promise<number>;
   /** Gives up: removes the temporary file (files) or destroys the stream (streams). */
   abort(error: Error | null): Promise<void>;
   /** Plain files only: fsyncs and says where the bytes are (checkpoints). */
@@ -47,8 +48,8 @@ export async function openByteOutput(
 function fileOutput(file: AtomicFile): ByteOutput {
   return {
     write: (data) => file.write(data),
-    commit: async () => {
-      await file.commit();
+    commit: async (point) => {
+      await file.commit({ point });
       return file.bytesWritten;
     },
     abort: () => file.abort(),
@@ -93,12 +94,12 @@ function gzipOutput(file: AtomicFile): ByteOutput {
       if (queued > 4 * 1024 * 1024) await tail;
       if (failure) throw failure;
     },
-    async commit() {
+    async commit(point) {
       gzip.end();
       await once(gzip, 'end');
       await tail;
       if (failure) throw failure;
-      await file.commit();
+      await file.commit({ point });
       return file.bytesWritten;
     },
     async abort() {

@@ -6,7 +6,7 @@
 import { once } from 'node:events';
 import { rename, unlink } from 'node:fs/promises';
 import { forgetTempFile, newTempPath } from '../../lib/io/temp-files.ts';
-import { passCommitPoint } from '../../lib/io/commit-point.ts';
+import type { CommitPoint } from '../../lib/io/commit-point.ts';
 import { type RecordBatch, RecordBatchFileWriter, RecordBatchStreamWriter, type Schema } from 'apache-arrow';
 import type { Writable } from 'node:stream';
 import { IoError } from '../../lib/core/errors.ts';
@@ -21,7 +21,8 @@ export interface Target {
   readonly numRows: number;
   readonly numBatches: number;
   write(batch: RecordBatch): Promise<void>;
-  commit(): Promise<void>;
+  /** Finishes the output; a file passes the sink's commit `point` just before its rename into place. */
+  commit(point?: CommitPoint): Promise<void>;
   abort(error: Error | null): Promise<void>;
 }
 
@@ -82,10 +83,15 @@ export async function fileTarget(
       await commitPart();
       return part;
     },
-    async commit() {
+    async commit(point) {
       await commitPart();
       try {
-        passCommitPoint(path);
+        point?.enter(path);
+      } catch (error) {
+        await unlink(part).catch(() => undefined);
+        throw error;
+      }
+      try {
         await rename(part, path);
       } catch (error) {
         throw new IoError(

@@ -24,6 +24,7 @@ import { castRecordBatch, schemasEqual, unifySchemas } from '../../lib/formats/a
 import { forgetTempFile } from '../../lib/io/temp-files.ts';
 import type { ArrowSinkSettings, ToArrowResult } from './options.ts';
 import { fileTarget, streamTarget, type FileRegistry, type FileTarget, type Target } from './targets.ts';
+import type { CommitPoint } from '../../lib/io/commit-point.ts';
 
 const log = logger('toArrow');
 
@@ -162,7 +163,7 @@ export class ArrowSinkWriter {
   }
 
   /** Commits the target (an empty file when no batch came). */
-  async finish(): Promise<ToArrowResult> {
+  async finish(point?: CommitPoint): Promise<ToArrowResult> {
     let opened: Target;
     try {
       if (this.#opened === undefined) {
@@ -171,7 +172,7 @@ export class ArrowSinkWriter {
         this.#opened = await this.#opening;
       }
       opened = this.#opened;
-      await opened.commit();
+      await opened.commit(point);
     } catch (error) {
       throw this.#wrap(error);
     }

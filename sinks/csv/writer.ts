@@ -19,6 +19,7 @@ import {
 } from '../../lib/formats/csv/format.ts';
 import { openByteOutput, type ByteOutput, type ByteOutputResume } from '../../lib/io/byte-output.ts';
 import type { CsvSinkSettings, ToCsvResult } from './options.ts';
+import type { CommitPoint } from '../../lib/io/commit-point.ts';
 
 /** What a checkpoint records of a `toCsv` run besides the temporary file. */
 export interface CsvProgress {
@@ -145,7 +146,7 @@ export class CsvSinkWriter {
   }
 
   /** Writes the header of an empty file if due, then commits the output. */
-  async finish(): Promise<ToCsvResult> {
+  async finish(point?: CommitPoint): Promise<ToCsvResult> {
     const output = await this.#ensureOpen();
     const columns = this.#columns;
     if (this.#rows === 0 && this.settings.header && columns) {
@@ -154,7 +155,7 @@ export class CsvSinkWriter {
         fast ? csvHeader(fast, columns) : stringify([], { header: true, columns } as CsvStringifyOptions),
       );
     }
-    const bytes = await output.commit();
+    const bytes = await output.commit(point);
     return { path: this.settings.path, rows: this.#rows, bytes, columns };
   }
 

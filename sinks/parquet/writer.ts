@@ -8,6 +8,7 @@ import type { GovernorGate } from '../../lib/core/stage.ts';
 import { FormatError, withContext } from '../../lib/core/errors.ts';
 import type { ParquetFileWriter, ParquetWriteOptions } from '../../lib/formats/parquet/writer.ts';
 import { lazyImport } from '../../lib/core/lazy-import.ts';
+import type { CommitPoint } from '../../lib/io/commit-point.ts';
 
 /** The Parquet file writer (encoder, codecs, Arrow), loaded with the first batch rather than with `import 'spillway'`. */
 export const fileWriterModule = lazyImport(() => import('../../lib/formats/parquet/writer.ts'));
@@ -83,10 +84,10 @@ export class ParquetSinkWriter {
   }
 
   /** Writes the footer and renames the file into place. */
-  async finish(): Promise<ToParquetResult> {
+  async finish(point?: CommitPoint): Promise<ToParquetResult> {
     try {
       const w = await this.#ensureOpen();
-      await w.commit();
+      await w.commit(point);
       return { path: this.path, rows: w.rowsWritten, bytes: w.bytesWritten, rowGroups: w.rowGroupsWritten };
     } catch (error) {
       throw this.withStage(error);

@@ -48,28 +48,3 @@ test('finished, then the run failed: discardOutput() (what pipeline() calls) rem
   assert.equal(existsSync(dir), false);
   await sink.discardOutput();
 });
-
-test('destroyed directly after its finish began renaming: the finish completes, then the directory goes', async () => {
-  const dir = join(tempDir(), 'spill');
-  const sink = toSpill({ budget: 0, fileSize: 10_000, dir });
-  sink.on('error', () => undefined);
-  const closed = new Promise<void>((resolve) => sink.once('close', () => resolve()));
-  const final = sink._final.bind(sink);
-  sink._final = (callback) => {
-    final(callback);
-    // past the commit point (a file renamed into place), an abort can no longer stop the finish
-    const poll = (): void => {
-      if (sink.committed) sink.destroy(new Error('aborted after the commit point'));
-      else setImmediate(poll);
-    };
-    poll();
-  };
-  for (let i = 0; i < 20; i++) {
-    const rows = Array.from({ length: 200 }, (_, n) => ({ n: i * 200 + n, s: `row ${n}` }));
-    if (!sink.write(new Batch(rows, { source: 'test', index: i, rowStart: i * 200 }))) await once(sink, 'drain');
-  }
-  sink.end();
-  await closed;
-  assert.equal(sink.committed, true);
-  assert.equal(existsSync(dir), false, 'the whole spill is discarded once its finish ends');
-});

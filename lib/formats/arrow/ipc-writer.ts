@@ -13,7 +13,6 @@
  */
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { forgetTempFile, newTempPath } from '../../io/temp-files.ts';
-import { passCommitPoint } from '../../io/commit-point.ts';
 import { logger } from '../../core/log.ts';
 import { RecordBatchFileWriter, RecordBatchStreamWriter, util, type RecordBatch, type Schema } from 'apache-arrow';
 import { crc32 } from '../checksum.ts';
@@ -373,7 +372,6 @@ export class ArrowFileWriter {
       this.#throwIfFailed();
       if (this.#fsync) await this.#handle.sync();
       await this.#handle.close();
-      passCommitPoint(this.path);
       await rename(this.tempPath, this.path);
       await forgetTempFile(this.tempPath);
       this.#state = 'committed';

@@ -55,7 +55,7 @@ import type { Data, DataType, RecordBatch } from 'apache-arrow';
 import { ROWS_METADATA_KEY } from '../arrow/metadata-keys.ts';
 import { FormatError, IoError, SchemaMismatchError } from '../../core/errors.ts';
 import { forgetTempFile, keepForResume, newTempPath, trackTempFile } from '../../io/temp-files.ts';
-import { passCommitPoint } from '../../io/commit-point.ts';
+import type { CommitPoint } from '../../io/commit-point.ts';
 import type { ParquetCompression } from './encode/compress.ts';
 import type { RowGroupMeta } from './encode/metadata.ts';
 import { RowGroupEncoder } from './encode/row-group-encoder.ts';
@@ -304,7 +304,7 @@ export class ParquetFileWriter {
   }
 
   /** Writes the last row group and the footer, fsyncs, and renames the file into place. */
-  async commit(): Promise<void> {
+  async commit(point?: CommitPoint): Promise<void> {
     this.#expectOpen();
     try {
       if (!this.#set.fields)
@@ -322,7 +322,7 @@ export class ParquetFileWriter {
       this.#fileLength += tail.length;
       await this.#handle.sync();
       await this.#handle.close();
-      passCommitPoint(this.path);
+      point?.enter(this.path);
       await rename(this.tempPath, this.path);
       await forgetTempFile(this.tempPath);
       this.#state = 'committed';

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { Batch } from '../../../lib/core/batch.ts';
 import { pipeline } from '../../../lib/core/pipeline.ts';
 import { BatchTransform } from '../../../lib/core/transform.ts';
 import { fromIterable } from '../../../sources/fromIterable.ts';
@@ -60,7 +61,10 @@ test('an abort after the sink finished: the run resolves with its whole output',
 });
 
 /** A sink that writes its rows' count to `path` through an AtomicFile, with `around` hooks at its rename. */
-function countingSink(path: string, around: { beforeCommit?: () => void; afterCommit?: () => void }) {
+function countingSink(
+  path: string,
+  around: { beforeCommit?: () => void; afterCommit?: () => void; discarded?: (rows: number) => void },
+) {
   let file: AtomicFile | undefined;
   let rows = 0;
   return new BatchSink<number>({
@@ -68,11 +72,11 @@ function countingSink(path: string, around: { beforeCommit?: () => void; afterCo
     write(batch) {
       rows += batch.numRows;
     },
-    async finish() {
+    async finish(_context, _stats, point) {
       file = await AtomicFile.open(path);
       await file.write(`${rows}\n`);
       around.beforeCommit?.();
-      await file.commit();
+      await file.commit({ point });
       around.afterCommit?.();
       // the rest of a finish (a temp file forgotten, stats): an abort lands here
       await new Promise((resolve) => setImmediate(resolve));
@@ -80,6 +84,9 @@ function countingSink(path: string, around: { beforeCommit?: () => void; afterCo
     },
     async abort() {
       await file?.abort();
+    },
+    discard(output) {
+      around.discarded?.(output);
     },
   });
 }
@@ -105,4 +112,25 @@ test('an abort while the sink flushes, before its rename: rejected, and the rena
     code: 'ERR_SPILLWAY_ABORTED',
   });
   assert.deepEqual(readdirSync(dir), [], 'neither the file nor its temporary file');
+});
+
+test("a sink destroyed directly after its commit point: its finish ends, then its output is discarded as a failed run's", async () => {
+  const dir = tempDir();
+  const out = join(dir, 'count.txt');
+  let discarded: number | undefined;
+  const sink = countingSink(out, {
+    afterCommit: () => sink.destroy(new Error('destroyed after the rename')),
+    discarded: (rows) => {
+      discarded = rows;
+    },
+  });
+  sink.on('error', () => undefined);
+  const closed = new Promise<void>((resolve) => sink.once('close', () => resolve()));
+  for (let i = 0; i < 3; i++) sink.write(new Batch([{ i }], { source: 'test', index: i, rowStart: i }));
+  sink.end();
+  await closed;
+  assert.equal(sink.committed, true);
+  assert.equal(discarded, 3, 'the finished output went to discard');
+  assert.equal(readFileSync(out, 'utf8'), '3\n', 'the renamed file is whole');
+  assert.deepEqual(readdirSync(dir), ['count.txt']);
 });
