@@ -11,6 +11,7 @@ import { IoError } from '../../core/errors.ts';
 import { s3, s3Error } from './s3-client.ts';
 import type { ResolvedRemoteSettings } from './settings.ts';
 import { parseS3Url } from './url.ts';
+import type { CommitPoint } from '../../io/commit-point.ts';
 
 /** What an upload did. */
 export interface UploadReport {
@@ -31,7 +32,9 @@ interface Target {
 }
 
 /**
- * Uploads the file at `local` to `url` (`s3://bucket/key`).
+ * Uploads the file at `local` to `url` (`s3://bucket/key`). A sink's commit `point` is entered
+ * just before the request that makes the object visible (PutObject, or CompleteMultipartUpload:
+ * an abort during the parts then aborts the upload instead).
  * @throws IoError when S3 refuses; AggregateError when a multipart upload failed and its abort failed too
  */
 export async function uploadFile(
@@ -39,19 +42,21 @@ export async function uploadFile(
   url: string,
   settings: ResolvedRemoteSettings,
   stage?: string,
+  point?: CommitPoint,
 ): Promise<UploadReport> {
   const { bucket, key } = parseS3Url(url);
   const { sdk, client } = await s3();
   const target: Target = { sdk, client, bucket, key, url, stage };
   const size = (await stat(local)).size;
   if (size <= settings.multipartThreshold) {
+    point?.enter(url);
     await putWhole(target, local, size);
     return { bytes: size, parts: 0 };
   }
   const uploadId = await createUpload(target);
   let parts: number;
   try {
-    parts = await uploadParts(target, uploadId, local, size, settings.partSize);
+    parts = await uploadParts(target, uploadId, local, size, settings.partSize, point);
   } catch (error) {
     await abortUpload(target, uploadId, error);
     throw error;
@@ -94,6 +99,7 @@ async function uploadParts(
   local: string,
   size: number,
   partSize: number,
+  point: CommitPoint | undefined,
 ): Promise<number> {
   const { sdk, client, bucket, key, url, stage } = target;
   const parts: Array<{ PartNumber: number; ETag: string | undefined }> = [];
@@ -127,6 +133,7 @@ async function uploadParts(
   } finally {
     await handle.close();
   }
+  point?.enter(url);
   try {
     await client.send(
       new sdk.CompleteMultipartUploadCommand({

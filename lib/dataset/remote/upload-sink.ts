@@ -29,6 +29,7 @@ import type { SinkCheckpointHooks } from '../../observe/checkpoint.ts';
 import { uploadCheckpoint, type UploadResume } from './upload-checkpoint.ts';
 import { remoteSettings } from './settings.ts';
 import { parseS3Url } from './url.ts';
+import type { CommitPoint } from '../../io/commit-point.ts';
 
 /**
  * What the remote sink uploads: one file, or a tree with its `existing` policy; and the identity
@@ -62,6 +63,8 @@ class Upload {
   #dir: string | undefined;
   #inner: BatchSink<unknown> | undefined;
   #starting: Promise<BatchSink<unknown>> | undefined;
+  /** The removal of the local directory, once begun. */
+  #cleaning: Promise<void> | undefined;
   /** A checkpoint names the local tree: a failed run keeps it. */
   #keep = false;
 
@@ -150,27 +153,28 @@ class Upload {
   }
 
   /** Ends the local sink, uploads what it wrote, and returns its result with the URL as path. */
-  async finish(context: StageContext, stats: StageStats): Promise<Record<string, unknown>> {
+  async finish(context: StageContext, stats: StageStats, point?: CommitPoint): Promise<Record<string, unknown>> {
     const sink = await this.sink(context);
     try {
       sink.end();
       await finished(sink);
       const result = sink.result() as Record<string, unknown>;
-      await this.#upload(result, stats);
+      await this.#upload(result, stats, point);
       return { ...result, path: this.#url };
     } finally {
       await this.#cleanup();
     }
   }
 
-  async #upload(result: Record<string, unknown>, stats: StageStats): Promise<void> {
+  /** Uploads the file or tree; the object (or the tree's first upload) passes the sink's commit `point` first. */
+  async #upload(result: Record<string, unknown>, stats: StageStats, point: CommitPoint | undefined): Promise<void> {
     const settings = remoteSettings();
     const dir = this.#dir!;
     const shape = this.#shape;
     const [, { uploadFile }, { commitTree }] = await s3Modules.load();
     let report: { bytes: number; parts: number };
     if (shape.kind === 'file') {
-      report = await uploadFile(join(dir, this.#fileName), this.#url, settings, this.#name);
+      report = await uploadFile(join(dir, this.#fileName), this.#url, settings, this.#name, point);
     } else {
       const files = (result.files as string[]).map((rel) => ({
         local: join(dir, 'tree', rel),
@@ -178,6 +182,7 @@ class Upload {
       }));
       const existing = await this.#treeKeys(shape.existing);
       const replace = shape.existing === 'overwrite';
+      point?.enter(this.#url);
       report = await commitTree(this.#bucket, this.#prefix, files, existing, replace, settings, this.#name);
     }
     stats.details.uploadedBytes = report.bytes;
@@ -194,12 +199,12 @@ class Upload {
     if (!this.#keep) await this.#cleanup();
   }
 
-  async #cleanup(): Promise<void> {
+  /** Removes the local directory; a second caller (an abort beside a failing finish) waits for the first. */
+  #cleanup(): Promise<void> {
     const dir = this.#dir;
     this.#dir = undefined;
-    if (dir === undefined) return;
-    await rm(dir, { recursive: true, force: true });
-    forgetOnExit(dir);
+    if (dir !== undefined) this.#cleaning = rm(dir, { recursive: true, force: true }).then(() => forgetOnExit(dir));
+    return this.#cleaning ?? Promise.resolve();
   }
 }
 
@@ -220,8 +225,8 @@ export function uploadSink<R extends { path: string }>(
     async write(batch, context) {
       await writeTo(await upload.sink(context), batch);
     },
-    async finish(context, stats) {
-      return (await upload.finish(context, stats)) as unknown as R;
+    async finish(context, stats, point) {
+      return (await upload.finish(context, stats, point)) as unknown as R;
     },
     async abort(error) {
       await upload.abort(error);
