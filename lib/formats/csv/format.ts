@@ -20,9 +20,15 @@ export function binaryText(value: Uint8Array, encoding: BinaryEncoding): string 
   return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString(encoding);
 }
 
+/** A number's CSV text: as `String`, but -0 keeps its sign (`String(-0)` is "0"; DuckDB writes -0.0). */
+export function numberText(value: number): string {
+  return value === 0 && 1 / value < 0 ? '-0' : String(value);
+}
+
 /** The casts toCsv gives csv-stringify; the fast formatter writes the same text. */
 export function stringifyCast(binary: BinaryEncoding = 'hex'): CsvStringifyOptions['cast'] {
   return {
+    number: numberText,
     date: (value) => isoString(value),
     bigint: (value) => value.toString(),
     boolean: (value) => (value ? 'true' : 'false'),
@@ -92,7 +98,7 @@ export function csvFormatter(format: CsvFormat, columns: readonly string[] | und
     special.test(value) ? quote + value.replace(quotes, doubled) + quote : value;
   const field = (value: unknown): string => {
     if (typeof value === 'string') return text(value);
-    if (typeof value === 'number') return numbersNeedCheck ? text(String(value)) : String(value);
+    if (typeof value === 'number') return numbersNeedCheck ? text(numberText(value)) : numberText(value);
     if (value === null || value === undefined) return '';
     if (typeof value === 'boolean') return numbersNeedCheck ? text(value ? 'true' : 'false') : value ? 'true' : 'false';
     if (typeof value === 'bigint') return numbersNeedCheck ? text(value.toString()) : value.toString();

@@ -90,3 +90,12 @@ test("a quote other than '\"' is fast only with escape set to it, as csv-stringi
   assert.equal(fastCsvFormat({ quote: "'" }), undefined);
   assert.deepEqual(fastCsvFormat({ quote: "'", escape: "'" }), { delimiter: ',', quote: "'", recordDelimiter: '\n' });
 });
+
+test('-0 keeps its sign on both paths (String(-0) is "0"; DuckDB writes -0.0), and reads back as -0', () => {
+  const rows = [{ a: -0, b: 0, c: -1.5 }];
+  const fast = csvFormatter(fastCsvFormat({})!, ['a', 'b', 'c'])(rows);
+  const slow = stringify(rows, { cast: STRINGIFY_CAST, columns: ['a', 'b', 'c'] });
+  assert.equal(fast, '-0,0,-1.5\n');
+  assert.equal(slow, fast);
+  assert.ok(Object.is(Number(fast.split(',')[0]), -0));
+});
