@@ -157,3 +157,26 @@ export function childPids(pid: number | 'self' = 'self'): number[] {
 export function sortedRows(rows: readonly unknown[]): string[] {
   return rows.map((r) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))).sort();
 }
+
+/**
+ * Aborts `controller` at the first turn at which `sink` has passed its commit point
+ * (lib/io/commit-point.ts) but not yet finished; returns whether that happened.
+ */
+export function abortAfterCommitPoint(
+  sink: { _final: (callback: (error?: Error | null) => void) => void; committed: boolean; writableFinished: boolean },
+  controller: AbortController,
+): () => boolean {
+  let aborted = false;
+  const final = sink._final.bind(sink);
+  sink._final = (callback) => {
+    final(callback);
+    const poll = (): void => {
+      if (sink.committed && !sink.writableFinished) {
+        aborted = true;
+        controller.abort(new Error('too late'));
+      } else if (!sink.writableFinished) setImmediate(poll);
+    };
+    poll();
+  };
+  return () => aborted;
+}

@@ -15,7 +15,7 @@ import { toArrow } from '../../sinks/toArrow.ts';
 import { toCsv } from '../../sinks/toCsv.ts';
 import { toJsonl } from '../../sinks/toJsonl.ts';
 import { toParquet } from '../../sinks/toParquet.ts';
-import { tempDir } from '../helpers.ts';
+import { abortAfterCommitPoint, tempDir } from '../helpers.ts';
 
 const ROWS = 5000;
 const rows = () => Array.from({ length: ROWS }, (_, i) => ({ i, day: `d${i % 3}`, s: `row ${i}` }));
@@ -39,20 +39,9 @@ for (const { name, file, make } of SINKS) {
     const out = join(dir, file);
     const controller = new AbortController();
     const sink = make(out);
-    let abortedEarly = false;
-    const final = sink._final.bind(sink);
-    sink._final = (callback) => {
-      final(callback);
-      const poll = (): void => {
-        if (sink.committed && !sink.writableFinished) {
-          abortedEarly = true;
-          controller.abort(new Error('too late'));
-        } else if (!sink.writableFinished) setImmediate(poll);
-      };
-      poll();
-    };
+    const abortedLate = abortAfterCommitPoint(sink, controller);
     const { output } = await pipeline(fromIterable(rows(), { batchSize: 500 }), sink, { signal: controller.signal });
-    assert.equal(abortedEarly, true, 'the sink entered its commit point before it finished');
+    assert.equal(abortedLate(), true, 'the sink entered its commit point before it finished');
     assert.equal((output as { rows: number }).rows, ROWS);
     assert.ok(existsSync(out));
     assert.deepEqual(readdirSync(dir), [file], 'no temporary file beside the output');

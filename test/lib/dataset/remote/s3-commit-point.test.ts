@@ -10,7 +10,7 @@ import { readdirSync } from 'node:fs';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { pipeline, fromIterable, fromParquet, collect, toParquet } from '../../../../index.ts';
 import type { BatchSink } from '../../../../lib/core/sink.ts';
-import { tempDir } from '../../../helpers.ts';
+import { abortAfterCommitPoint, tempDir } from '../../../helpers.ts';
 import { useS3, useUploadTmp } from './s3-fixture.ts';
 
 const dir = tempDir('spillway-remote-s3-commit-');
@@ -24,23 +24,6 @@ after(() => {
 });
 
 const rows = Array.from({ length: 3000 }, (_, i) => ({ id: i, day: `d${i % 3}`, name: `name-${i}` }));
-
-/** Aborts at the first turn at which the sink has passed its commit point but not finished. */
-function abortAfterCommitPoint(sink: BatchSink<unknown>, controller: AbortController): () => boolean {
-  let aborted = false;
-  const final = sink._final.bind(sink);
-  sink._final = (callback) => {
-    final(callback);
-    const poll = (): void => {
-      if (sink.committed && !sink.writableFinished) {
-        aborted = true;
-        controller.abort(new Error('too late'));
-      } else if (!sink.writableFinished) setImmediate(poll);
-    };
-    poll();
-  };
-  return () => aborted;
-}
 
 async function keys(prefix: string): Promise<string[]> {
   const listed = (await s3().client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))) as {
