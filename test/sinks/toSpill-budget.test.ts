@@ -10,8 +10,9 @@
  * that day, load average above 20: +57-95 MB over four runs; at the peak the V8 heap had grown
  * 8-13 MB and external memory 27-52 MB over idle, the rest (40-80 MB) is native memory no counter
  * reports (allocator arenas; decoding LZ4 on lz4-napi's threadpool was one such cost on replay,
- * see lib/formats/spill/batch-reader.ts). The strict goal stays a `todo`; the bound asserted fails
- * the old behaviour.
+ * see lib/formats/spill/batch-reader.ts). 2026-12-05: the spill's collection pacer counts
+ * external memory (the spilled batches' ArrayBuffers, which it had not seen) and trims glibc's
+ * arenas: 47-57 MB over from the compiled build, idle or with both cores busy (84-97 MB before).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,17 +33,15 @@ interface Result {
   rawBytes: number;
 }
 
-let measured: Promise<Result> | undefined;
 function measure(): Promise<Result> {
-  measured ??= promisify(execFile)(process.execPath, [...nodeScript(FIXTURE), String(BUDGET), '10', 'lz4'], {
+  return promisify(execFile)(process.execPath, [...nodeScript(FIXTURE), String(BUDGET), '10', 'lz4'], {
     cwd: ROOT,
     maxBuffer: 1 << 20,
     env: { ...process.env, NODE_OPTIONS: '' },
   }).then(({ stdout }) => JSON.parse(stdout.trim().split('\n').pop()!) as Result);
-  return measured;
 }
 
-test('toSpill({ budget: 32 MB }) over ten times the budget replays every row in order, peak RSS (VmHWM) within idle + budget + 128 MB', {
+test('toSpill({ budget: 32 MB }) over ten times the budget replays every row in order, peak RSS (VmHWM) within idle + budget + 64 MB', {
   timeout: 10 * 60_000,
 }, async () => {
   const r = await measure();
@@ -50,18 +49,9 @@ test('toSpill({ budget: 32 MB }) over ten times the budget replays every row in 
   assert.equal(r.rows, Math.ceil((BUDGET * 10) / 150), 'every row replayed');
   assert.ok(r.rawBytes > 4 * BUDGET, `spilled ${r.rawBytes} bytes`);
   const over = r.peak - r.idle - r.budget;
-  // keeping row batches as rows measured 131-152 MB over: that fails here
+  // the pacer counting the JS heap alone measured 84-97 MB over: that fails here
   assert.ok(
-    over <= 128e6,
+    over <= 64e6,
     `peak ${(r.peak / 1e6).toFixed(0)} MB, idle ${(r.idle / 1e6).toFixed(0)} MB: ${(over / 1e6).toFixed(0)} MB over idle + budget`,
   );
-});
-
-test('goal: peak RSS at most budget + idle RSS + 64 MB', {
-  todo: 'measured 57-104 MB over idle + budget (native memory outside the V8 heap and Buffers grows ~40-90 MB); see docs/spill.md',
-  timeout: 10 * 60_000,
-}, async () => {
-  const r = await measure();
-  const over = r.peak - r.idle - r.budget;
-  assert.ok(over <= 64e6, `${(over / 1e6).toFixed(0)} MB over idle + budget`);
 });

@@ -2,6 +2,7 @@
  * The spill sink's collection pacer: full collections cost in proportion to the live heap, so it
  * runs one only when the bytes spilled and the heap's growth are as large as that heap, also
  * before its first collection (a process holding a large heap of its own pays none per sink).
+ * Spilled batches are ArrayBuffers, so external memory counts as growth too.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -36,4 +37,15 @@ test('the heap grows by more than it held and the spilled bytes reach the pace: 
   pacer.spilled(16 * MB);
   assert.equal(pacer.runs, 1, 'one collection once the heap grew past the pace and its size at the start');
   assert.ok(grown.length > 32);
+});
+
+test('spilled batches are ArrayBuffers: external memory that grew past the pace runs a collection', () => {
+  obtainGc()?.();
+  const start = v8.getHeapStatistics().used_heap_size;
+  const pacer = new GcPacer(32 * MB);
+  // the JS heap barely moves; the buffers are outside it (the old pacer counted the heap alone)
+  const buffers = Array.from({ length: Math.ceil(start / MB) + 16 }, () => new ArrayBuffer(MB));
+  pacer.spilled(8 * MB);
+  assert.equal(pacer.runs, 1);
+  assert.ok(buffers.length > 16);
 });
