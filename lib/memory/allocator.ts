@@ -9,7 +9,9 @@
  * (more mmap calls, fresh zeroed pages; the README's CSV -> Parquet measured slower, inside the
  * noise) and help only near the limit, so a
  * governor fixes them ({@link tuneAllocator}) when its level first leaves `ok`, and before it
- * pauses or gives up it trims the arenas after its collection ({@link trimAllocator}).
+ * pauses or gives up it trims the arenas after its collection ({@link trimAllocator}). A spill
+sink does both too, once it first spills and after each collection its pacer runs
+(lib/formats/spill/gc-pacer.ts): there memory is bounded by the user's own budget.
  *
  * Loaded on first use, never at import. Without the helper (not Linux, no compiler at install,
  * musl) both calls do nothing and {@link allocatorState} says why.
