@@ -103,9 +103,9 @@ test(`Parquet -> CSV: peak RSS grows by at most 64 MB from ${SMALL} to ${LARGE} 
 
 // Below 1M rows CSV -> Parquet is still warming up: 500k -> 1M measured +45-70 MB (291 -> 336 MB
 // in one run), 200k -> 1M +71; what grows then is native memory, not V8 heap or Buffers. From 1M
-// to 5M rows both directions are flat. 2026-12-05, lower of two runs each: idle,
-// CSV -> Parquet 225 -> 222 MB and Parquet -> CSV 213 -> 241 MB (154 s for the file); with both
-// cores busy, 203 -> 225 MB and 241 -> 236 MB (188 s).
+// to 5M rows both directions are flat. 2026-12-05, lower of two runs each, on a 2-core machine
+// with three busy loops running: CSV -> Parquet 225 -> 222 MB and Parquet -> CSV 213 -> 241 MB; with
+// five, 203 -> 225 MB and 241 -> 236 MB.
 
 test(`CSV -> Parquet: peak RSS grows by at most 64 MB from ${SMALL} to ${LARGE} rows, output checked`, {
   timeout: 30 * 60_000,
