@@ -14,11 +14,10 @@ import {
   distinct,
   join,
   agg,
+  select,
   MemoryGovernor,
   type Row,
 } from 'spillway';
-import { Batch, BatchTransform } from 'spillway/extend';
-import { RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
 import { peakRss } from './peak-rss.ts';
 
 const [engine, name, csv, out, limit] = process.argv.slice(2) as [string, string, string, string, string];
@@ -124,22 +123,8 @@ async function spillway(): Promise<Record<string, unknown>> {
     default:
       throw new Error(`unknown case ${name}`);
   }
-  // distinct keeps whole rows: project first, as the SQL does
-  const project = new BatchTransform({
-    name: 'project',
-    capabilities: { accepts: ['rows', 'arrow'] },
-    transform(batch, push) {
-      // (apache-arrow 21's RecordBatch.select pairs the names with the wrong columns: build it here)
-      const arrow = batch.arrow;
-      const fields = ['symbol', 'venue', 'qty', 'side'].map(
-        (name) => arrow.schema.fields.find((f) => f.name === name)!,
-      );
-      const children = fields.map((f) => arrow.getChild(f.name)!.data[0]!);
-      const data = makeData({ type: new Struct(fields), length: arrow.numRows, nullCount: 0, children });
-      push(Batch.fromArrow(new RecordBatch(new Schema(fields), data), batch.position));
-    },
-  });
-  const stages = name === 'distinct' ? [source, project, operator, sink] : [source, operator, sink];
+  // distinct keeps whole rows: select the columns first, as the SQL does (the reader then fills only them)
+  const stages = name === 'distinct' ? [source, select(['symbol', 'venue', 'qty', 'side']), operator, sink] : [source, operator, sink];
   const result = await (
     pipeline as (
       ...args: unknown[]

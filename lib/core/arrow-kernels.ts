@@ -21,6 +21,7 @@ export interface ArrowKernels {
   isBatchSelectable(batch: RecordBatch): boolean;
   keepsAll(selection: ArrayLike<number>, numRows: number): boolean;
   selectRows(batch: RecordBatch, selection: ArrayLike<number>): RecordBatch;
+  projectColumns(batch: RecordBatch, names: readonly string[]): RecordBatch | number;
 }
 
 let kernels: ArrowKernels | undefined;

@@ -197,6 +197,23 @@ export class Batch<R extends Row = Row> {
     return this.#bytes;
   }
 
+  /**
+   * The batch's Arrow data reduced to columns `names`, in that order, at the same position, with
+   * no column data copied; a filter's selection stays a selection of the reduced batch. For a
+   * batch that holds Arrow (`hasArrow`) and has every column of `names` (see `columns`); a name
+   * that repeats in the batch picks its last column, as rows keyed by name show it.
+   */
+  projectArrow(names: readonly string[]): Batch {
+    const source = this.#arrow ?? this.#selection?.source;
+    if (source === undefined) throw new TypeError('projectArrow: the batch holds no Arrow data');
+    const projected = arrowKernels().projectColumns(source, names);
+    if (typeof projected === 'number') throw new TypeError(`projectArrow: no column ${names[projected]}`);
+    const selection = this.#arrow === undefined ? this.#selection : undefined;
+    return selection
+      ? Batch.fromSelection(projected, selection.indices, this.position)
+      : Batch.fromArrow(projected, this.position);
+  }
+
   /** A new batch at the same position holding `rows`. */
   withRows<T extends Row>(rows: T[]): Batch<T> {
     return new Batch(rows, this.position);

@@ -30,6 +30,7 @@ const DOCUMENTED: Record<string, readonly string[]> = {
   transforms: [
     'map',
     'filter',
+    'select',
     'flatMap',
     'mapBatch',
     'batch',

@@ -7,7 +7,6 @@ import { commands } from '../main.ts';
 import { pipeline } from '../../core/pipeline.ts';
 import { ValidationError, SpillwayError, describeValue } from '../../core/errors.ts';
 import { formatBytes, formatDuration, formatExact, formatRate } from '../../core/format.ts';
-import { BatchTransform } from '../../core/transform.ts';
 import type { BatchSource } from '../../core/source.ts';
 import type { BatchSink } from '../../core/sink.ts';
 import type { Row } from '../../core/batch.ts';
@@ -19,6 +18,7 @@ import { toParquet } from '../../../sinks/toParquet.ts';
 import { toArrow } from '../../../sinks/toArrow.ts';
 import type { PipelineStats } from '../../core/stats.ts';
 import { distinct } from '../../../transforms/distinct.ts';
+import { select } from '../../../transforms/select.ts';
 import { sort } from '../../../transforms/sort.ts';
 import { parseSortFlag, parseSortKeys, type SortKey } from '../../operators/sort-key-spec.ts';
 import { terminalSafe } from '../../observe/terminal-text.ts';
@@ -260,30 +260,6 @@ function parseWhere(value: string): Predicate {
   return expectPredicate(parsed, '--where');
 }
 
-/** Keeps `columns` of object rows, in that order; a row without one of them is an error. */
-function project(columns: readonly string[], file: string): BatchTransform {
-  return new BatchTransform({
-    name: 'columns',
-    transform(batch, push) {
-      const rows = batch.rows;
-      const out = new Array<Row>(rows.length);
-      for (let i = 0; i < rows.length; i++) {
-        const row = rows[i] as Record<string, unknown>;
-        const kept: Record<string, unknown> = {};
-        for (const column of columns) {
-          if (!(column in row))
-            throw new ValidationError(
-              `--columns: ${file} has no column ${describeValue(column)} (it has ${Object.keys(row).join(', ')})`,
-            );
-          kept[column] = row[column];
-        }
-        out[i] = kept;
-      }
-      push(batch.withRows(out));
-    },
-  });
-}
-
 function source(args: ConvertArgs): BatchSource<Row> {
   const batchSize = {
     ...(args.batchSize === undefined ? {} : { batchSize: args.batchSize }),
@@ -342,7 +318,7 @@ export async function convert(
 ): Promise<{ rows: number; bytes: number; bytesRead: number; durationMs: number; stats: PipelineStats }> {
   const stages = [
     source(args),
-    ...(args.columns !== undefined && args.from === 'csv' ? [project(args.columns, redactUrl(args.input))] : []),
+    ...(args.columns !== undefined && args.from === 'csv' ? [select(args.columns)] : []),
     ...(args.distinct === undefined ? [] : [distinct(args.distinct === true ? undefined : args.distinct)]),
     ...(args.sort !== undefined ? [sort(args.sort)] : []),
     sink(args),
