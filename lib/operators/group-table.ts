@@ -21,8 +21,13 @@ import type { KeyGetter } from './key-encoding.ts';
 
 /** Groups of one spill partition, column by column. */
 export interface GroupChunk {
-  /** Key values, one array per key column. */
-  keys: unknown[][];
+  /**
+   * The distinct key values of the chunk, every key column's after the one before: a column of
+   * few values (a symbol, a side) spills each once, and merging codes each once per chunk.
+   */
+  keyValues: unknown[];
+  /** Per key column, each group's value as an index into {@link GroupChunk.keyValues}. */
+  keyCodes: Int32Array[];
   /** Exported aggregate states, packed by each aggregate's column (agg-columns.ts `exportStates`). */
   states: unknown[];
   /**
@@ -76,6 +81,10 @@ export class GroupTable {
   #capacity = 0;
   #rowCodes: Int32Array[];
   #gids = new Int32Array(0);
+  /** Scratch of {@link GroupTable.chunk}: per key column, a dictionary code's index in the chunk. */
+  #local: Int32Array[];
+  /** Scratch of {@link GroupTable.mergeChunk}: a chunk value's code here. */
+  #translate = new Int32Array(0);
   /** Groups held. */
   size = 0;
   /** Estimated bytes of states that grow (countDistinct sets, collect lists) and kept rows. */
@@ -88,6 +97,7 @@ export class GroupTable {
     this.#index = width > 1 ? new GroupIndex(width) : undefined;
     this.#columns = plan.aggregates.map(aggColumn);
     this.#rowCodes = plan.keys.map(() => new Int32Array(0));
+    this.#local = plan.keys.map(() => new Int32Array(0));
   }
 
   /** Estimated bytes held. */
@@ -209,10 +219,24 @@ export class GroupTable {
 
   /** Folds a spilled chunk in (its groups' states come after those already held). */
   mergeChunk(chunk: GroupChunk): void {
-    const n = chunk.keys[0]?.length ?? chunk.rows?.length ?? 0;
-    const keyValues = chunk.keys;
+    const n = chunk.keyCodes[0]?.length ?? chunk.rows?.length ?? 0;
+    const values = chunk.keyValues;
     const rows = chunk.rows;
-    this.#codes(n, (c, j) => keyValues[c]![j]);
+    this.#scratch(n);
+    // each chunk value is coded once, when a group first reads it (a value belongs to one column)
+    if (this.#translate.length < values.length) this.#translate = new Int32Array(values.length * 2);
+    const translate = this.#translate.fill(-1, 0, values.length);
+    for (let c = 0; c < this.#dicts.length; c++) {
+      const dict = this.#dicts[c]!;
+      const local = chunk.keyCodes[c]!;
+      const out = this.#rowCodes[c]!;
+      for (let j = 0; j < n; j++) {
+        const k = local[j]!;
+        let code = translate[k]!;
+        if (code < 0) translate[k] = code = dict.code(values[k]);
+        out[j] = code;
+      }
+    }
     const gids = this.#groupIds(n, rows ? (j) => rows[j] : undefined);
     for (let a = 0; a < this.#columns.length; a++) this.#columns[a]!.mergeStates(gids, n, chunk.states[a], this.meter);
   }
@@ -236,16 +260,29 @@ export class GroupTable {
 
   /** The groups `ids` as a chunk (their key values, exported states, kept rows). */
   chunk(ids: readonly number[]): GroupChunk {
-    const keys = this.#dicts.map((d, c) => {
+    const keyValues: unknown[] = [];
+    const keyCodes = this.#dicts.map((d, c) => {
       const codes = this.#index?.codes[c];
-      const out = new Array<unknown>(ids.length);
-      for (let j = 0; j < ids.length; j++) out[j] = d.values[codes ? codes[ids[j]!]! : ids[j]!];
+      // the chunk's index of each dictionary code it holds (-1: not yet), reset below
+      if (this.#local[c]!.length < d.size) this.#local[c] = new Int32Array(d.size).fill(-1);
+      const local = this.#local[c]!;
+      const out = new Int32Array(ids.length);
+      for (let j = 0; j < ids.length; j++) {
+        const code = codes ? codes[ids[j]!]! : ids[j]!;
+        let at = local[code]!;
+        if (at < 0) {
+          local[code] = at = keyValues.length;
+          keyValues.push(d.values[code]);
+        }
+        out[j] = at;
+      }
+      for (let j = 0; j < ids.length; j++) local[codes ? codes[ids[j]!]! : ids[j]!] = -1;
       return out;
     });
     const states = this.#columns.map((column) => column.exportStates(ids));
     let rows: (Row | undefined)[] | undefined;
     if (this.#plan.keepRows && ids.some((g) => this.#rows[g] !== undefined)) rows = ids.map((g) => this.#rows[g]);
-    return { keys, states, rows };
+    return { keyValues, keyCodes, states, rows };
   }
 
   /** Output rows of groups `from..to-1`: key columns then aggregates, or the kept row. */

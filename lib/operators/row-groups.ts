@@ -96,9 +96,15 @@ export class RowGroups {
 
   /** The rows `ids` as a chunk (key values, exported one-row states, kept rows). */
   chunk(ids: readonly number[]): GroupChunk {
-    const keys = this.#keys.map((values) => pick(values, ids));
+    // each row is a group of its own: its values in the chunk as they are, column after column
+    const keyValues = this.#keys.flatMap((values) => pick(values, ids));
+    const keyCodes = this.#keys.map((_, c) => {
+      const out = new Int32Array(ids.length);
+      for (let j = 0; j < ids.length; j++) out[j] = c * ids.length + j;
+      return out;
+    });
     const states = this.#columns.map((column) => column.exportStates(ids));
     const rows = this.#plan.keepRows ? pick(this.#rows, ids) : undefined;
-    return { keys, states, rows };
+    return { keyValues, keyCodes, states, rows };
   }
 }
