@@ -2,7 +2,8 @@
  * Key codes read straight from Arrow columns, for a group table fed Arrow batches: a key column
  * is read with the same reader a row view uses (so values are those `Batch.rows` gives), except
  * Utf8 columns, which the column's {@link KeyDictionary} codes by their UTF-8 bytes: a value seen
- * before costs a hash of its bytes, not a decoded string; a new one is decoded once.
+ * before costs a hash of its bytes, not a decoded string; a new one is held as its bytes when they
+ * are ASCII (decoded when output), else decoded once.
  */
 import { Type, type Data, type Field, type RecordBatch } from 'apache-arrow';
 import type { Row } from '../core/batch.ts';
@@ -28,8 +29,19 @@ function utf8Codes(data: Data, n: number, dict: KeyDictionary, out: Int32Array):
     const e = offsets[i + 1]!;
     const h = hashUtf8(bytes, s, e);
     const code = dict.findUtf8(bytes, s, e, h);
-    out[i] = code >= 0 ? code : dict.addUtf8(bytes, s, e, h, read(i) as string);
+    if (code >= 0) out[i] = code;
+    // ASCII is well-formed: held as bytes, decoded when output; other text decoded now (U+FFFD)
+    else
+      out[i] = isAscii(bytes, s, e)
+        ? dict.addUtf8Bytes(bytes, s, e, h)
+        : dict.addUtf8(bytes, s, e, h, read(i) as string);
   }
+}
+
+function isAscii(bytes: Uint8Array, s: number, e: number): boolean {
+  let high = 0;
+  for (let p = s; p < e; p++) high |= bytes[p]!;
+  return high < 0x80;
 }
 
 /** A key column of an Arrow batch: its field and data. */

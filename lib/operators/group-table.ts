@@ -17,16 +17,24 @@ import type { Aggregate, MemoryMeter } from './aggregates.ts';
 import { aggColumn, rowsInput, type AggColumn, type BatchInput } from './agg-columns.ts';
 import { GroupIndex } from './group-index.ts';
 import { KeyDictionary, combineHashes } from './key-dictionary.ts';
+import { copyBytes } from './string-codes.ts';
 import type { KeyGetter } from './key-encoding.ts';
 
 /** Groups of one spill partition, column by column. */
 export interface GroupChunk {
   /**
-   * The distinct key values of the chunk, every key column's after the one before: a column of
-   * few values (a symbol, a side) spills each once, and merging codes each once per chunk.
+   * The distinct key values of the chunk that are not text held as bytes, every key column's after
+   * the one before (a column of few values, a symbol or a side, spills each once, and merging
+   * codes each once per chunk), padded with nulls to {@link MIN_VALUES}.
    */
   keyValues: unknown[];
-  /** Per key column, each group's value as an index into {@link GroupChunk.keyValues}. */
+  /** The UTF-8 bytes of the chunk's distinct text keys, one after another. */
+  keyText: Uint8Array;
+  /** Where each text key of {@link GroupChunk.keyText} ends (it starts where the one before ends). */
+  keyTextEnds: Int32Array;
+  /**
+   * Per key column, each group's value: `k >= 0` is `keyValues[k]`, `k < 0` the text key `~k`.
+   */
   keyCodes: Int32Array[];
   /** Exported aggregate states, packed by each aggregate's column (agg-columns.ts `exportStates`). */
   states: unknown[];
@@ -36,6 +44,12 @@ export interface GroupChunk {
    */
   rows: (Row | undefined)[] | undefined;
 }
+
+/**
+ * A chunk's key values are padded to this many: the spill codec writes an array this long as a
+ * list (record-codec.ts), so that every chunk of a piece has one shape.
+ */
+export const MIN_VALUES = 16;
 
 /** What a new group keeps of input row `j` (distinct): the row, or undefined when it is its key values. */
 type Keep = (j: number) => Row | undefined;
@@ -83,8 +97,10 @@ export class GroupTable {
   #gids = new Int32Array(0);
   /** Scratch of {@link GroupTable.chunk}: per key column, a dictionary code's index in the chunk. */
   #local: Int32Array[];
-  /** Scratch of {@link GroupTable.mergeChunk}: a chunk value's code here. */
+  /** Scratch of {@link GroupTable.mergeChunk}: a chunk value's code here (text keys after the values). */
   #translate = new Int32Array(0);
+  /** Scratch of {@link GroupTable.chunk}: the chunk's text keys. */
+  #textScratch = new Uint8Array(4096);
   /** Groups held. */
   size = 0;
   /** Estimated bytes of states that grow (countDistinct sets, collect lists) and kept rows. */
@@ -162,7 +178,7 @@ export class GroupTable {
   #isKey(j: number, row: Row, checked: readonly number[]): boolean {
     const names = this.#plan.keyNames;
     for (const c of checked) {
-      const kept = this.#dicts[c]!.values[this.#rowCodes[c]![j]!];
+      const kept = this.#dicts[c]!.value(this.#rowCodes[c]![j]!);
       if (!sameForm((row as Record<string, unknown>)[names[c]!], kept)) return false;
     }
     return true;
@@ -220,20 +236,26 @@ export class GroupTable {
   /** Folds a spilled chunk in (its groups' states come after those already held). */
   mergeChunk(chunk: GroupChunk): void {
     const n = chunk.keyCodes[0]?.length ?? chunk.rows?.length ?? 0;
-    const values = chunk.keyValues;
+    const { keyValues: values, keyText: text, keyTextEnds: ends } = chunk;
     const rows = chunk.rows;
     this.#scratch(n);
     // each chunk value is coded once, when a group first reads it (a value belongs to one column)
-    if (this.#translate.length < values.length) this.#translate = new Int32Array(values.length * 2);
-    const translate = this.#translate.fill(-1, 0, values.length);
+    if (this.#translate.length < values.length + ends.length)
+      this.#translate = new Int32Array(2 * (values.length + ends.length));
+    const translate = this.#translate.fill(-1, 0, values.length + ends.length);
+    const texts = values.length;
     for (let c = 0; c < this.#dicts.length; c++) {
       const dict = this.#dicts[c]!;
       const local = chunk.keyCodes[c]!;
       const out = this.#rowCodes[c]!;
       for (let j = 0; j < n; j++) {
         const k = local[j]!;
-        let code = translate[k]!;
-        if (code < 0) translate[k] = code = dict.code(values[k]);
+        const slot = k >= 0 ? k : texts + ~k;
+        let code = translate[slot]!;
+        if (code < 0) {
+          code = k >= 0 ? dict.code(values[k]) : dict.codeUtf8(text, ~k === 0 ? 0 : ends[~k - 1]!, ends[~k]!);
+          translate[slot] = code;
+        }
         out[j] = code;
       }
     }
@@ -261,28 +283,56 @@ export class GroupTable {
   /** The groups `ids` as a chunk (their key values, exported states, kept rows). */
   chunk(ids: readonly number[]): GroupChunk {
     const keyValues: unknown[] = [];
+    const ends: number[] = [];
+    let textAt = 0;
     const keyCodes = this.#dicts.map((d, c) => {
       const codes = this.#index?.codes[c];
-      // the chunk's index of each dictionary code it holds (-1: not yet), reset below
-      if (this.#local[c]!.length < d.size) this.#local[c] = new Int32Array(d.size).fill(-1);
+      // the chunk's code of each dictionary code it holds, plus one when >= 0 (0: not yet); reset below
+      if (this.#local[c]!.length < d.size) this.#local[c] = new Int32Array(d.size);
       const local = this.#local[c]!;
+      const arena = d.strings.arena;
       const out = new Int32Array(ids.length);
       for (let j = 0; j < ids.length; j++) {
         const code = codes ? codes[ids[j]!]! : ids[j]!;
         let at = local[code]!;
-        if (at < 0) {
-          local[code] = at = keyValues.length;
-          keyValues.push(d.values[code]);
+        if (at === 0) {
+          const entry = d.textEntry(code);
+          if (entry >= 0) {
+            const from = d.strings.start(entry);
+            const to = d.strings.start(entry + 1);
+            textAt = this.#text(textAt, to - from);
+            copyBytes(arena, from, to, this.#textScratch, textAt);
+            textAt += to - from;
+            ends.push(textAt);
+            at = ~(ends.length - 1);
+          } else {
+            keyValues.push(d.value(code));
+            at = keyValues.length;
+          }
+          local[code] = at;
         }
-        out[j] = at;
+        out[j] = at > 0 ? at - 1 : at;
       }
-      for (let j = 0; j < ids.length; j++) local[codes ? codes[ids[j]!]! : ids[j]!] = -1;
+      for (let j = 0; j < ids.length; j++) local[codes ? codes[ids[j]!]! : ids[j]!] = 0;
       return out;
     });
+    while (keyValues.length < MIN_VALUES) keyValues.push(null);
+    const keyText = this.#textScratch.slice(0, textAt);
+    const keyTextEnds = Int32Array.from(ends);
     const states = this.#columns.map((column) => column.exportStates(ids));
     let rows: (Row | undefined)[] | undefined;
     if (this.#plan.keepRows && ids.some((g) => this.#rows[g] !== undefined)) rows = ids.map((g) => this.#rows[g]);
-    return { keyValues, keyCodes, states, rows };
+    return { keyValues, keyText, keyTextEnds, keyCodes, states, rows };
+  }
+
+  /** Room for `more` bytes of text after `at` in the chunk text scratch; returns `at`. */
+  #text(at: number, more: number): number {
+    if (at + more > this.#textScratch.length) {
+      const next = new Uint8Array(Math.max(2 * this.#textScratch.length, at + more));
+      next.set(this.#textScratch.subarray(0, at));
+      this.#textScratch = next;
+    }
+    return at;
   }
 
   /** Output rows of groups `from..to-1`: key columns then aggregates, or the kept row. */
@@ -297,7 +347,7 @@ export class GroupTable {
         continue;
       }
       const row: Record<string, unknown> = {};
-      for (let c = 0; c < keyNames.length; c++) row[keyNames[c]!] = this.#dicts[c]!.values[this.#code(g, c)];
+      for (let c = 0; c < keyNames.length; c++) row[keyNames[c]!] = this.#dicts[c]!.value(this.#code(g, c));
       for (let a = 0; a < names.length; a++) row[names[a]!] = columns[a]!.finish(g);
       out.push(row);
     }

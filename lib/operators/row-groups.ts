@@ -10,8 +10,8 @@
 import { estimateValueBytes, type Row } from '../core/batch.ts';
 import type { MemoryMeter } from './aggregates.ts';
 import { aggColumn, rowsInput, type AggColumn } from './agg-columns.ts';
-import type { GroupChunk, TablePlan } from './group-table.ts';
-import { canonical, combineHashes, hashCanonical } from './key-dictionary.ts';
+import { MIN_VALUES, type GroupChunk, type TablePlan } from './group-table.ts';
+import { combineHashes, hashKey } from './key-dictionary.ts';
 
 /** `values[g]` for each of `ids`, by a loop (the spill's hot path: no closure per value). */
 function pick<T>(values: readonly T[], ids: readonly number[]): T[] {
@@ -87,8 +87,8 @@ export class RowGroups {
     const out = new Uint16Array(this.size);
     const keys = this.#keys;
     for (let g = 0; g < this.size; g++) {
-      let h = hashCanonical(canonical(keys[0]![g]), seed);
-      for (let c = 1; c < keys.length; c++) h = combineHashes(h, hashCanonical(canonical(keys[c]![g]), seed));
+      let h = hashKey(keys[0]![g], seed);
+      for (let c = 1; c < keys.length; c++) h = combineHashes(h, hashKey(keys[c]![g], seed));
       out[g] = (h >>> 0) % fanout;
     }
     return out;
@@ -98,6 +98,7 @@ export class RowGroups {
   chunk(ids: readonly number[]): GroupChunk {
     // each row is a group of its own: its values in the chunk as they are, column after column
     const keyValues = this.#keys.flatMap((values) => pick(values, ids));
+    while (keyValues.length < MIN_VALUES) keyValues.push(null);
     const keyCodes = this.#keys.map((_, c) => {
       const out = new Int32Array(ids.length);
       for (let j = 0; j < ids.length; j++) out[j] = c * ids.length + j;
@@ -105,6 +106,6 @@ export class RowGroups {
     });
     const states = this.#columns.map((column) => column.exportStates(ids));
     const rows = this.#plan.keepRows ? pick(this.#rows, ids) : undefined;
-    return { keyValues, keyCodes, states, rows };
+    return { keyValues, keyText: new Uint8Array(0), keyTextEnds: new Int32Array(0), keyCodes, states, rows };
   }
 }

@@ -53,6 +53,15 @@ export function encodeUtf8(value: string, out: Uint8Array): number {
   return at;
 }
 
+/** Below this many bytes a loop copies faster than `set` of a `subarray` (an object per call). */
+const LOOP_COPY = 64;
+
+/** Copies `from[s..e)` to `to` at `at`. */
+export function copyBytes(from: Uint8Array, s: number, e: number, to: Uint8Array, at: number): void {
+  if (e - s < LOOP_COPY) for (let k = s; k < e; k++) to[at++] = from[k]!;
+  else to.set(from.subarray(s, e), at);
+}
+
 /** A UTF-8 bytes -> code table; codes are the caller's (a dictionary's dense codes). */
 export class StringCodes {
   #arena = new Uint8Array(4096);
@@ -65,6 +74,8 @@ export class StringCodes {
   #size = 0;
   /** Scratch for encoding JS strings. */
   #scratch = new Uint8Array(256);
+  /** A Buffer over the arena, for decoding (made again when the arena grows). */
+  #view: Buffer | undefined;
 
   /** Bytes of the typed arrays held. */
   get bytes(): number {
@@ -96,16 +107,16 @@ export class StringCodes {
     }
   }
 
-  /** Holds bytes `s..e-1` of `bytes` (hash `h`; not held yet) under `code`. */
-  insert(bytes: Uint8Array, s: number, e: number, h: number, code: number): void {
+  /** Holds bytes `s..e-1` of `bytes` (hash `h`; not held yet) under `code`; returns its entry. */
+  insert(bytes: Uint8Array, s: number, e: number, h: number, code: number): number {
     const len = e - s;
     if (this.#used + len > this.#arena.length) {
       const next = new Uint8Array(Math.max(this.#arena.length * 2, this.#used + len));
       next.set(this.#arena.subarray(0, this.#used));
       this.#arena = next;
+      this.#view = undefined;
     }
-    if (len < 16) for (let k = 0; k < len; k++) this.#arena[this.#used + k] = bytes[s + k]!;
-    else this.#arena.set(bytes.subarray(s, e), this.#used);
+    copyBytes(bytes, s, e, this.#arena, this.#used);
     const entry = this.#size++;
     if (entry === this.#codes.length) this.#grow();
     this.#used += len;
@@ -113,6 +124,28 @@ export class StringCodes {
     this.#codes[entry] = code;
     this.#hashes[entry] = h;
     this.#place(entry, h);
+    return entry;
+  }
+
+  /** The string of entry `entry` (decoded from its bytes). */
+  text(entry: number): string {
+    this.#view ??= Buffer.from(this.#arena.buffer, this.#arena.byteOffset, this.#arena.byteLength);
+    return this.#view.toString('utf8', this.#starts[entry]!, this.#starts[entry + 1]!);
+  }
+
+  /** The hash of entry `entry`'s bytes ({@link hashUtf8}). */
+  hashOf(entry: number): number {
+    return this.#hashes[entry]!;
+  }
+
+  /** Bytes of entry `entry`: `arena` from `start(entry)` to `start(entry + 1)`. */
+  get arena(): Uint8Array {
+    return this.#arena;
+  }
+
+  /** Where entry `entry`'s bytes start in {@link StringCodes.arena} (`start(entry + 1)`: where they end). */
+  start(entry: number): number {
+    return this.#starts[entry]!;
   }
 
   /**
@@ -129,6 +162,11 @@ export class StringCodes {
     if (code >= 0) return code;
     this.insert(out, 0, len, h, next);
     return next;
+  }
+
+  /** Entries held (the last inserted is `size - 1`). */
+  get size(): number {
+    return this.#size;
   }
 
   #place(entry: number, h: number): void {
@@ -153,4 +191,13 @@ export class StringCodes {
     this.#slots = new Int32Array(capacity * 2).fill(EMPTY);
     for (let entry = 0; entry < this.#size - 1; entry++) this.#place(entry, this.#hashes[entry]!);
   }
+}
+
+let stringScratch = new Uint8Array(256);
+
+/** {@link hashUtf8} of the UTF-8 bytes of `value`; undefined when it holds a lone surrogate (no UTF-8 form). */
+export function hashString(value: string): number | undefined {
+  if (stringScratch.length < 3 * value.length) stringScratch = new Uint8Array(6 * value.length);
+  const len = encodeUtf8(value, stringScratch);
+  return len < 0 ? undefined : hashUtf8(stringScratch, 0, len);
 }

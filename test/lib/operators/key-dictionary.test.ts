@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { KeyDictionary } from '../../../lib/operators/key-dictionary.ts';
+import { KeyDictionary, hashKey } from '../../../lib/operators/key-dictionary.ts';
 import { NumberCodes } from '../../../lib/operators/number-codes.ts';
 import { encodeUtf8, hashUtf8 } from '../../../lib/operators/string-codes.ts';
 import { encodeValue } from '../../../lib/operators/key-encoding.ts';
@@ -33,8 +33,8 @@ test('numbers, bigints and Dates get one code per SQL value', () => {
   assert.notEqual(d.code('5'), d.code(5));
   assert.equal(d.code(null), d.code(undefined));
   // the first value seen is the one kept
-  assert.equal(d.values[zero], 0);
-  assert.equal(d.values[d.code(5)], 5n);
+  assert.equal(d.value(zero), 0);
+  assert.equal(d.value(d.code(5)), 5n);
 });
 
 test('codes agree with the canonical encoding over many values and the tables growing', () => {
@@ -107,7 +107,7 @@ test('strings: one code per string from JS values and from Arrow UTF-8 bytes, va
         const expected = byKey.get(key) ?? d.size - (byKey.has(key) ? 0 : 1);
         if (!byKey.has(key)) byKey.set(key, code);
         assert.equal(code, expected, JSON.stringify(shown));
-        assert.equal(encodeValue(d.values[code], true), key);
+        assert.equal(encodeValue(d.value(code), true), key);
       }
       assert.equal(d.size, byKey.size);
     }),
@@ -137,4 +137,43 @@ test('a string table grows past many entries and keeps every code', () => {
     assert.equal(d.code(`k${i}`), i);
   }
   assert.equal(d.size, n);
+});
+
+test('text held as bytes is one value with the same string from rows, decodes when read, and hashes as hashKey does', () => {
+  const value = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 12 }),
+    fc.constantFrom('', 'é', '😀', 'AAPL', '\ufffd', null, 0, -0, Number.NaN, 7n, 2n ** 70n),
+    fc.integer({ min: -5, max: 5 }),
+  );
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(value, fc.boolean()), { maxLength: 60 }),
+      fc.integer({ min: 0, max: 3 }),
+      (items, seed) => {
+        const d = new KeyDictionary();
+        const byKey = new Map<string, number>();
+        const held: unknown[] = [];
+        for (const [v, asBytes] of items) {
+          // well-formed text may come as bytes (an Arrow column, a spilled chunk), else as a value
+          const wellFormed = typeof v === 'string' && !/\p{Surrogate}/u.test(v);
+          const bytes = wellFormed && asBytes ? Buffer.from(v, 'utf8') : undefined;
+          const code = bytes ? d.codeUtf8(bytes, 0, bytes.length) : d.code(v);
+          const key = encodeValue(v, true);
+          if (!byKey.has(key)) {
+            byKey.set(key, code);
+            held.push(v);
+          }
+          assert.equal(code, byKey.get(key), JSON.stringify(String(v)));
+        }
+        const hashes = d.hashes(seed);
+        for (const v of held) {
+          const code = byKey.get(encodeValue(v, true))!;
+          assert.equal(encodeValue(d.value(code), true), encodeValue(v, true));
+          assert.equal(hashes[code], hashKey(v, seed), `hash of ${JSON.stringify(String(v))}`);
+        }
+        assert.equal(d.size, byKey.size);
+      },
+    ),
+    { numRuns: 1000 },
+  );
 });
