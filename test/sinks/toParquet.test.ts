@@ -81,6 +81,11 @@ test('toParquet leaves nothing under the final name when the pipeline fails', as
     pipeline(fromIterable([{ a: 1 }, { a: 2, b: 3 }], { batchSize: 1 }), toParquet(out)),
     (e: SpillwayError) => e.code === ErrorCodes.FORMAT && /`b`/.test(e.message),
   );
+  // also when it stands in for a column the row lacks (as many keys as columns)
+  await assert.rejects(
+    pipeline(fromIterable([{ a: 1, b: 2 }, { a: 2, c: 3 }], { batchSize: 1 }), toParquet(out)),
+    (e: SpillwayError) => e.code === ErrorCodes.FORMAT && /`c`/.test(e.message),
+  );
   assert.deepEqual(readdirSync(sub), []);
 });
 
