@@ -99,8 +99,9 @@ export class GroupTable {
   #local: Int32Array[];
   /** Scratch of {@link GroupTable.mergeChunk}: a chunk value's code here (text keys after the values). */
   #translate = new Int32Array(0);
-  /** Scratch of {@link GroupTable.chunk}: the chunk's text keys. */
+  /** Scratch of {@link GroupTable.chunk}: the chunk's text keys, and the bytes they fill. */
   #textScratch = new Uint8Array(4096);
+  #textAt = 0;
   /** Groups held. */
   size = 0;
   /** Estimated bytes of states that grow (countDistinct sets, collect lists) and kept rows. */
@@ -284,38 +285,9 @@ export class GroupTable {
   chunk(ids: readonly number[]): GroupChunk {
     const keyValues: unknown[] = [];
     const ends: number[] = [];
-    let textAt = 0;
-    const keyCodes = this.#dicts.map((d, c) => {
-      const codes = this.#index?.codes[c];
-      // the chunk's code of each dictionary code it holds, plus one when >= 0 (0: not yet); reset below
-      if (this.#local[c]!.length < d.size) this.#local[c] = new Int32Array(d.size);
-      const local = this.#local[c]!;
-      const arena = d.strings.arena;
-      const out = new Int32Array(ids.length);
-      for (let j = 0; j < ids.length; j++) {
-        const code = codes ? codes[ids[j]!]! : ids[j]!;
-        let at = local[code]!;
-        if (at === 0) {
-          const entry = d.textEntry(code);
-          if (entry >= 0) {
-            const from = d.strings.start(entry);
-            const to = d.strings.start(entry + 1);
-            textAt = this.#text(textAt, to - from);
-            copyBytes(arena, from, to, this.#textScratch, textAt);
-            textAt += to - from;
-            ends.push(textAt);
-            at = ~(ends.length - 1);
-          } else {
-            keyValues.push(d.value(code));
-            at = keyValues.length;
-          }
-          local[code] = at;
-        }
-        out[j] = at > 0 ? at - 1 : at;
-      }
-      for (let j = 0; j < ids.length; j++) local[codes ? codes[ids[j]!]! : ids[j]!] = 0;
-      return out;
-    });
+    this.#textAt = 0;
+    const keyCodes = this.#dicts.map((_, c) => this.#chunkColumn(c, ids, keyValues, ends));
+    const textAt = this.#textAt;
     while (keyValues.length < MIN_VALUES) keyValues.push(null);
     const keyText = this.#textScratch.slice(0, textAt);
     const keyTextEnds = Int32Array.from(ends);
@@ -325,14 +297,53 @@ export class GroupTable {
     return { keyValues, keyText, keyTextEnds, keyCodes, states, rows };
   }
 
-  /** Room for `more` bytes of text after `at` in the chunk text scratch; returns `at`. */
-  #text(at: number, more: number): number {
-    if (at + more > this.#textScratch.length) {
-      const next = new Uint8Array(Math.max(2 * this.#textScratch.length, at + more));
-      next.set(this.#textScratch.subarray(0, at));
-      this.#textScratch = next;
+  /**
+   * Key column `c` of the chunk of groups `ids`: each group's index into `keyValues` (values met
+   * first here are added) or, for text held as bytes, `~t` for text key `t` (its bytes are added
+   * to the text scratch at {@link GroupTable.#textAt}, its end to `ends`).
+   */
+  #chunkColumn(c: number, ids: readonly number[], keyValues: unknown[], ends: number[]): Int32Array {
+    const d = this.#dicts[c]!;
+    const codes = this.#index?.codes[c];
+    // the chunk's code of each dictionary code it holds, plus one when >= 0 (0: not yet); reset below
+    if (this.#local[c]!.length < d.size) this.#local[c] = new Int32Array(d.size);
+    const local = this.#local[c]!;
+    const entries = d.textEntries;
+    const arena = d.strings.arena;
+    const starts = d.strings.starts;
+    const out = new Int32Array(ids.length);
+    let textAt = this.#textAt;
+    for (let j = 0; j < ids.length; j++) {
+      const code = codes ? codes[ids[j]!]! : ids[j]!;
+      let at = local[code]!;
+      if (at === 0) {
+        const entry = code < entries.length ? entries[code]! - 1 : -1;
+        if (entry >= 0) {
+          const from = starts[entry]!;
+          const to = starts[entry + 1]!;
+          if (textAt + (to - from) > this.#textScratch.length) this.#growText(textAt, to - from);
+          copyBytes(arena, from, to, this.#textScratch, textAt);
+          textAt += to - from;
+          at = ~ends.length;
+          ends.push(textAt);
+        } else {
+          keyValues.push(d.value(code));
+          at = keyValues.length;
+        }
+        local[code] = at;
+      }
+      out[j] = at > 0 ? at - 1 : at;
     }
-    return at;
+    for (let j = 0; j < ids.length; j++) local[codes ? codes[ids[j]!]! : ids[j]!] = 0;
+    this.#textAt = textAt;
+    return out;
+  }
+
+  /** Grows the chunk text scratch to hold `more` bytes after its first `at`. */
+  #growText(at: number, more: number): void {
+    const next = new Uint8Array(Math.max(2 * this.#textScratch.length, at + more));
+    next.set(this.#textScratch.subarray(0, at));
+    this.#textScratch = next;
   }
 
   /** Output rows of groups `from..to-1`: key columns then aggregates, or the kept row. */

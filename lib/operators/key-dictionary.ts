@@ -74,7 +74,12 @@ export class KeyDictionary {
     return code < this.#entries.length ? this.#entries[code]! - 1 : -1;
   }
 
-  /** The string table: {@link StringCodes.arena} and {@link StringCodes.start} give an entry's bytes. */
+  /** Per code, its string table entry plus one (0: not text), up to {@link KeyDictionary.size} (for loops: see {@link textEntry}). */
+  get textEntries(): Int32Array {
+    return this.#entries;
+  }
+
+  /** The string table: {@link StringCodes.arena} and {@link StringCodes.starts} give an entry's bytes. */
   get strings(): StringCodes {
     return this.#strings;
   }

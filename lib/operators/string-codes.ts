@@ -143,9 +143,9 @@ export class StringCodes {
     return this.#arena;
   }
 
-  /** Where entry `entry`'s bytes start in {@link StringCodes.arena} (`start(entry + 1)`: where they end). */
-  start(entry: number): number {
-    return this.#starts[entry]!;
+  /** Where each entry's bytes start in {@link StringCodes.arena} (entry `e` ends where `e + 1` starts). */
+  get starts(): Int32Array {
+    return this.#starts;
   }
 
   /**
