@@ -90,8 +90,8 @@ export class GroupTable {
   readonly #dicts: KeyDictionary[];
   readonly #index: GroupIndex | undefined;
   readonly #columns: AggColumn[];
-  /** Distinct: the kept first row of each group, undefined where that row is its key values. */
-  readonly #rows: (Row | undefined)[] = [];
+  /** Distinct: the kept first row of each group, undefined where that row is its key values (made on the first row kept). */
+  #rows: (Row | undefined)[] | undefined;
   #capacity = 0;
   #rowCodes: Int32Array[];
   #gids = new Int32Array(0);
@@ -123,7 +123,7 @@ export class GroupTable {
     for (const d of this.#dicts) bytes += d.bytes;
     let slot = 0;
     for (const c of this.#columns) slot += c.slotBytes;
-    return bytes + slot * this.#capacity + (this.#plan.keepRows ? 8 * this.#capacity : 0);
+    return bytes + slot * this.#capacity + (this.#rows ? 8 * this.#capacity : 0);
   }
 
   #reserve(size: number): void {
@@ -161,9 +161,12 @@ export class GroupTable {
         this.size++;
         this.#reserve(this.size);
         if (keepRows) {
+          // made on the first row kept: keys-only distinct keeps none
           const row = keep?.(j);
-          this.#rows.push(row);
-          if (row !== undefined) this.meter.bytes += 32 + estimateValueBytes(row, 0);
+          if (row !== undefined) {
+            (this.#rows ??= [])[g] = row;
+            this.meter.bytes += 32 + estimateValueBytes(row, 0);
+          }
         }
       }
     }
@@ -293,7 +296,8 @@ export class GroupTable {
     const keyTextEnds = Int32Array.from(ends);
     const states = this.#columns.map((column) => column.exportStates(ids));
     let rows: (Row | undefined)[] | undefined;
-    if (this.#plan.keepRows && ids.some((g) => this.#rows[g] !== undefined)) rows = ids.map((g) => this.#rows[g]);
+    const kept = this.#rows;
+    if (kept && ids.some((g) => kept[g] !== undefined)) rows = ids.map((g) => kept[g]);
     return { keyValues, keyText, keyTextEnds, keyCodes, states, rows };
   }
 
@@ -352,7 +356,7 @@ export class GroupTable {
     const { keyNames, names } = this.#plan;
     const columns = this.#columns;
     for (let g = from; g < to; g++) {
-      const kept = this.#rows[g];
+      const kept = this.#rows?.[g];
       if (kept !== undefined) {
         out.push(kept);
         continue;
