@@ -200,14 +200,13 @@ export class Batch<R extends Row = Row> {
   /**
    * The batch's Arrow data reduced to columns `names`, in that order, at the same position, with
    * no column data copied; a filter's selection stays a selection of the reduced batch. For a
-   * batch that holds Arrow (`hasArrow`) and has every column of `names` (see `columns`); a name
-   * that repeats in the batch picks its last column, as rows keyed by name show it.
+   * batch that holds Arrow (`hasArrow`); a name it lacks is a column of nulls, a name it repeats
+   * its last column, as rows keyed by name show them.
    */
   projectArrow(names: readonly string[]): Batch {
     const source = this.#arrow ?? this.#selection?.source;
     if (source === undefined) throw new TypeError('projectArrow: the batch holds no Arrow data');
-    const projected = arrowKernels().projectColumns(source, names);
-    if (typeof projected === 'number') throw new TypeError(`projectArrow: no column ${names[projected]}`);
+    const projected = arrowKernels().selectColumns(source, names);
     const selection = this.#arrow === undefined ? this.#selection : undefined;
     return selection
       ? Batch.fromSelection(projected, selection.indices, this.position)

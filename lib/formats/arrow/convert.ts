@@ -7,7 +7,8 @@
 import { provideArrowKernels } from '../../core/arrow-kernels.ts';
 import { recordBatchBytes, rowsToRecordBatch } from './build.ts';
 import { recordBatchToRows, valueReader } from './to-rows.ts';
-import { isBatchSelectable, keepsAll, projectColumns, selectRows } from './select.ts';
+import { isBatchSelectable, keepsAll, selectRows } from './select.ts';
+import { selectColumns } from './record-batch.ts';
 
 export type { Int64Mode } from '../values.ts';
 export { JSON_METADATA_KEY, ROWS_METADATA_KEY, inferSchema } from './infer.ts';
@@ -23,5 +24,5 @@ provideArrowKernels({
   isBatchSelectable,
   keepsAll,
   selectRows,
-  projectColumns,
+  selectColumns,
 });

@@ -52,15 +52,14 @@ export function emptyRecordBatch(fields: readonly Field[]): RecordBatch {
 }
 
 /**
- * The columns `names` of `batch`, in that order; a name the batch lacks is a column of nulls (as
- * a row without the key reads null). Not apache-arrow's `RecordBatch.select`: it puts each
- * column at its index in the old batch, so a column that moves comes out null or misplaced.
+ * The columns `names` of `batch`, in that order (their data not copied); a name the batch lacks
+ * is a column of nulls (as a row without the key reads null), a name it repeats its last column
+ * (as rows keyed by name show it). Not apache-arrow's `RecordBatch.select`: it puts each column at
+ * its index in the old batch, so a column that moves comes out null or misplaced.
  */
 export function selectColumns(batch: RecordBatch, names: readonly string[]): RecordBatch {
   const index = new Map<string, number>();
-  batch.schema.fields.forEach((f, i) => {
-    if (!index.has(f.name)) index.set(f.name, i);
-  });
+  batch.schema.fields.forEach((f, i) => index.set(f.name, i));
   const fields: Field[] = [];
   const children: Data[] = [];
   for (const name of names) {

@@ -5,7 +5,7 @@
  * their children. No JS value is made per row. Types without buffer code here (views, unions,
  * run-end encoding) are refused; {@link isSelectable} says so up front.
  */
-import { Data, type RecordBatch, Schema, Struct, Type, makeData, type DataType } from 'apache-arrow';
+import { Data, type RecordBatch, Struct, Type, type DataType } from 'apache-arrow';
 import { makeRecordBatchFast } from './record-batch.ts';
 import { UnsupportedError } from '../../core/errors.ts';
 
@@ -261,27 +261,4 @@ export function selectData(data: Data, selection: RowSelection, column = ''): Da
         {},
       );
   }
-}
-
-/**
- * Columns `names` of `batch`, in that order (zero copy: the same column data under a new schema
- * that keeps the batch's and each field's metadata). A name that repeats in the batch picks its
- * last column, as rows keyed by name show it; the index of a name the batch lacks is returned
- * instead of a batch, so that the caller can name it.
- */
-export function projectColumns(batch: RecordBatch, names: readonly string[]): RecordBatch | number {
-  const fields = batch.schema.fields;
-  const at = new Map<string, number>();
-  for (let f = 0; f < fields.length; f++) at.set(fields[f]!.name, f);
-  const picked: number[] = [];
-  for (let n = 0; n < names.length; n++) {
-    const f = at.get(names[n]!);
-    if (f === undefined) return n;
-    picked.push(f);
-  }
-  const kept = picked.map((f) => fields[f]!);
-  const schema = new Schema(kept, batch.schema.metadata);
-  const children = picked.map((f) => batch.data.children[f]!);
-  const data = makeData({ type: new Struct(kept), length: batch.numRows, nullCount: 0, children });
-  return makeRecordBatchFast(schema, data);
 }
