@@ -124,7 +124,10 @@ async function spillway(): Promise<Record<string, unknown>> {
       throw new Error(`unknown case ${name}`);
   }
   // distinct keeps whole rows: select the columns first, as the SQL does (the reader then fills only them)
-  const stages = name === 'distinct' ? [source, select(['symbol', 'venue', 'qty', 'side']), operator, sink] : [source, operator, sink];
+  const stages =
+    name === 'distinct'
+      ? [source, select(['symbol', 'venue', 'qty', 'side']), operator, sink]
+      : [source, operator, sink];
   const result = await (
     pipeline as (
       ...args: unknown[]

@@ -83,7 +83,16 @@ test('toParquet leaves nothing under the final name when the pipeline fails', as
   );
   // also when it stands in for a column the row lacks (as many keys as columns)
   await assert.rejects(
-    pipeline(fromIterable([{ a: 1, b: 2 }, { a: 2, c: 3 }], { batchSize: 1 }), toParquet(out)),
+    pipeline(
+      fromIterable(
+        [
+          { a: 1, b: 2 },
+          { a: 2, c: 3 },
+        ],
+        { batchSize: 1 },
+      ),
+      toParquet(out),
+    ),
     (e: SpillwayError) => e.code === ErrorCodes.FORMAT && /`c`/.test(e.message),
   );
   assert.deepEqual(readdirSync(sub), []);
