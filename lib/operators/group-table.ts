@@ -30,12 +30,16 @@ export interface GroupChunk {
   keyValues: unknown[];
   /** The UTF-8 bytes of the chunk's distinct text keys, one after another. */
   keyText: Uint8Array;
-  /** Where each text key of {@link GroupChunk.keyText} ends (it starts where the one before ends). */
-  keyTextEnds: Int32Array;
   /**
-   * Per key column, each group's value: `k >= 0` is `keyValues[k]`, `k < 0` the text key `~k`.
+   * The byte length of each text key of {@link GroupChunk.keyText} (one starts where the one
+   * before ends): a byte each when all are shorter than 256 bytes.
    */
-  keyCodes: Int32Array[];
+  keyTextLengths: Uint8Array | Uint32Array;
+  /**
+   * Per key column, each group's value: `k >= 0` is `keyValues[k]`, `k < 0` the text key `~k`
+   * (16-bit when every index of the chunk fits).
+   */
+  keyCodes: (Int16Array | Int32Array)[];
   /** Exported aggregate states, packed by each aggregate's column (agg-columns.ts `exportStates`). */
   states: unknown[];
   /**
@@ -102,6 +106,8 @@ export class GroupTable {
   /** Scratch of {@link GroupTable.chunk}: the chunk's text keys, and the bytes they fill. */
   #textScratch = new Uint8Array(4096);
   #textAt = 0;
+  /** Scratch of {@link GroupTable.mergeChunk}: where each text key of a chunk starts (and, after it, ends). */
+  #textStarts = new Int32Array(1);
   /** Groups held. */
   size = 0;
   /** Estimated bytes of states that grow (countDistinct sets, collect lists) and kept rows. */
@@ -240,13 +246,16 @@ export class GroupTable {
   /** Folds a spilled chunk in (its groups' states come after those already held). */
   mergeChunk(chunk: GroupChunk): void {
     const n = chunk.keyCodes[0]?.length ?? chunk.rows?.length ?? 0;
-    const { keyValues: values, keyText: text, keyTextEnds: ends } = chunk;
+    const { keyValues: values, keyText: text, keyTextLengths: lengths } = chunk;
     const rows = chunk.rows;
     this.#scratch(n);
     // each chunk value is coded once, when a group first reads it (a value belongs to one column)
-    if (this.#translate.length < values.length + ends.length)
-      this.#translate = new Int32Array(2 * (values.length + ends.length));
-    const translate = this.#translate.fill(-1, 0, values.length + ends.length);
+    const slots = values.length + lengths.length;
+    if (this.#translate.length < slots) this.#translate = new Int32Array(2 * slots);
+    const translate = this.#translate.fill(-1, 0, slots);
+    if (this.#textStarts.length <= lengths.length) this.#textStarts = new Int32Array(2 * lengths.length + 1);
+    const starts = this.#textStarts;
+    for (let t = 0; t < lengths.length; t++) starts[t + 1] = starts[t]! + lengths[t]!;
     const texts = values.length;
     for (let c = 0; c < this.#dicts.length; c++) {
       const dict = this.#dicts[c]!;
@@ -257,7 +266,7 @@ export class GroupTable {
         const slot = k >= 0 ? k : texts + ~k;
         let code = translate[slot]!;
         if (code < 0) {
-          code = k >= 0 ? dict.code(values[k]) : dict.codeUtf8(text, ~k === 0 ? 0 : ends[~k - 1]!, ends[~k]!);
+          code = k >= 0 ? dict.code(values[k]) : dict.codeUtf8(text, starts[~k]!, starts[~k + 1]!);
           translate[slot] = code;
         }
         out[j] = code;
@@ -287,26 +296,36 @@ export class GroupTable {
   /** The groups `ids` as a chunk (their key values, exported states, kept rows). */
   chunk(ids: readonly number[]): GroupChunk {
     const keyValues: unknown[] = [];
-    const ends: number[] = [];
+    const lengths: number[] = [];
     this.#textAt = 0;
-    const keyCodes = this.#dicts.map((_, c) => this.#chunkColumn(c, ids, keyValues, ends));
+    // 16-bit indexes when every value and text key of the chunk can have one
+    const wide = this.#dicts.length * ids.length >= 0x8000;
+    const keyCodes = this.#dicts.map((_, c) => this.#chunkColumn(c, ids, keyValues, lengths, wide));
     const textAt = this.#textAt;
     while (keyValues.length < MIN_VALUES) keyValues.push(null);
     const keyText = this.#textScratch.slice(0, textAt);
-    const keyTextEnds = Int32Array.from(ends);
+    let longest = 0;
+    for (const length of lengths) longest = Math.max(longest, length);
+    const keyTextLengths = longest < 256 ? Uint8Array.from(lengths) : Uint32Array.from(lengths);
     const states = this.#columns.map((column) => column.exportStates(ids));
     let rows: (Row | undefined)[] | undefined;
     const kept = this.#rows;
     if (kept && ids.some((g) => kept[g] !== undefined)) rows = ids.map((g) => kept[g]);
-    return { keyValues, keyText, keyTextEnds, keyCodes, states, rows };
+    return { keyValues, keyText, keyTextLengths, keyCodes, states, rows };
   }
 
   /**
    * Key column `c` of the chunk of groups `ids`: each group's index into `keyValues` (values met
    * first here are added) or, for text held as bytes, `~t` for text key `t` (its bytes are added
-   * to the text scratch at {@link GroupTable.#textAt}, its end to `ends`).
+   * to the text scratch at {@link GroupTable.#textAt}, its length to `lengths`).
    */
-  #chunkColumn(c: number, ids: readonly number[], keyValues: unknown[], ends: number[]): Int32Array {
+  #chunkColumn(
+    c: number,
+    ids: readonly number[],
+    keyValues: unknown[],
+    lengths: number[],
+    wide: boolean,
+  ): Int16Array | Int32Array {
     const d = this.#dicts[c]!;
     const codes = this.#index?.codes[c];
     // the chunk's code of each dictionary code it holds, plus one when >= 0 (0: not yet); reset below
@@ -315,7 +334,7 @@ export class GroupTable {
     const entries = d.textEntries;
     const arena = d.strings.arena;
     const starts = d.strings.starts;
-    const out = new Int32Array(ids.length);
+    const out = wide ? new Int32Array(ids.length) : new Int16Array(ids.length);
     let textAt = this.#textAt;
     for (let j = 0; j < ids.length; j++) {
       const code = codes ? codes[ids[j]!]! : ids[j]!;
@@ -328,8 +347,8 @@ export class GroupTable {
           if (textAt + (to - from) > this.#textScratch.length) this.#growText(textAt, to - from);
           copyBytes(arena, from, to, this.#textScratch, textAt);
           textAt += to - from;
-          at = ~ends.length;
-          ends.push(textAt);
+          at = ~lengths.length;
+          lengths.push(to - from);
         } else {
           keyValues.push(d.value(code));
           at = keyValues.length;

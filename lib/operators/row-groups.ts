@@ -106,6 +106,6 @@ export class RowGroups {
     });
     const states = this.#columns.map((column) => column.exportStates(ids));
     const rows = this.#plan.keepRows ? pick(this.#rows, ids) : undefined;
-    return { keyValues, keyText: new Uint8Array(0), keyTextEnds: new Int32Array(0), keyCodes, states, rows };
+    return { keyValues, keyText: new Uint8Array(0), keyTextLengths: new Uint8Array(0), keyCodes, states, rows };
   }
 }
