@@ -72,7 +72,7 @@ export function fromCsv<R extends Row = Row>(
     describeRead(stats, prepared, plan);
     await context.governor?.poll?.(); // the thread decision reads the headroom: a fresh sample
     signal.throwIfAborted();
-    const single = chooseCsvReader(prepared, stats, {
+    const single = await chooseCsvReader(prepared, stats, {
       counters,
       totalBytes,
       checkpointing: resume.enabled,

@@ -10,13 +10,14 @@
  * aggregate: later rows then skip it and go to the partitions as one-row groups (row-groups.ts),
  * in pieces of {@link PASS_ROWS} (row batches only: an Arrow batch's keys are read as codes).
  */
-import { flushDue } from './flush-policy.ts';
 import type { RecordBatch } from 'apache-arrow';
 import type { Row } from '../core/batch.ts';
 import { AbortError } from '../core/errors.ts';
 import { GroupTable, type GroupChunk, type TablePlan } from './group-table.ts';
 import { RowGroups } from './row-groups.ts';
-import { MAX_DEPTH, MIN_REPARTITION, openPartitions, type HashPartitions } from './hash-partitions.ts';
+import { flushDue, MAX_DEPTH, MIN_REPARTITION } from './flush-policy.ts';
+// the spill layer loads with the first partition: most runs fit their budget and never spill
+import type { HashPartitions } from './hash-partitions.ts';
 import { watchLevels } from '../memory/level-watch.ts';
 import { SerialQueue } from '../core/serial-queue.ts';
 import type { HashAggregatorOptions } from './operator-options.ts';
@@ -140,7 +141,11 @@ export class ColumnarAggregator {
 
   async #newPartitions(): Promise<HashPartitions> {
     if (this.#disposed) throw new AbortError('The aggregation was disposed');
-    const parts = await openPartitions(this.#options.scratch, this.#fanout, this.#options.budget);
+    const parts = await (await import('./hash-partitions.ts')).openPartitions(
+      this.#options.scratch,
+      this.#fanout,
+      this.#options.budget,
+    );
     this.#open.add(parts);
     return parts;
   }

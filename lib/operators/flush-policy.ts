@@ -7,6 +7,11 @@
  */
 import type { GovernorGate } from '../core/stage.ts';
 
+/** Recursive repartitioning stops at this depth (a skewed key cannot be split by hashing). */
+export const MAX_DEPTH = 6;
+/** A partition is repartitioned only when it holds at least this many groups (or keys) per partition it would make. */
+export const MIN_REPARTITION = 4;
+
 /** Smallest table written out because of the governor's pause or critical level. */
 const MIN_LEVEL_FLUSH = 1 << 20;
 

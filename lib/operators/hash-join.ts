@@ -17,7 +17,9 @@ import { columnGetter, hasNullKey, keyEncoder, type KeyGetter } from './key-enco
 import { hashCanonical } from './key-dictionary.ts';
 import { canonicalKey } from './key-trie.ts';
 import { JoinTable } from './join-table.ts';
-import { MAX_DEPTH, MIN_REPARTITION, openPartitions, type HashPartitions } from './hash-partitions.ts';
+import { MAX_DEPTH, MIN_REPARTITION } from './flush-policy.ts';
+// the spill layer loads with the first partition: most runs fit their budget and never spill
+import type { HashPartitions } from './hash-partitions.ts';
 import type { OperatorScratch } from './operator-scratch.ts';
 import type { OperatorCounters } from './operator-options.ts';
 import type { JoinOutput } from './join-output.ts';
@@ -109,7 +111,11 @@ export class HashJoin {
   }
 
   async #newPartitions(): Promise<HashPartitions> {
-    const parts = await openPartitions(this.#o.scratch, this.#fanout, this.#o.budget);
+    const parts = await (await import('./hash-partitions.ts')).openPartitions(
+      this.#o.scratch,
+      this.#fanout,
+      this.#o.budget,
+    );
     this.#open.add(parts);
     return parts;
   }

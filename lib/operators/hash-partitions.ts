@@ -38,11 +38,6 @@ const PIECE_RECORDS = 256;
 /** Spill files rotate at this size (a partition is normally one file). */
 const FILE_SIZE = 1 << 30;
 
-/** Recursive repartitioning stops at this depth (a skewed key cannot be split by hashing). */
-export const MAX_DEPTH = 6;
-/** A partition is repartitioned only when it holds at least this many groups (or keys) per partition it would make. */
-export const MIN_REPARTITION = 4;
-
 const CELL_SCHEMA = new Schema([new Field('records', new Binary(), false)]);
 
 /** Wraps serialized pieces as a RecordBatch with one Binary column, a piece per row. */

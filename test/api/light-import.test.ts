@@ -34,6 +34,16 @@ const LAZY = [
 
 /** The packages (under node_modules) a fresh process has loaded after importing `entry` and running `after`. */
 async function loadedBy(entry: string, after = ''): Promise<Set<string>> {
+  const packages = new Set<string>();
+  for (const file of await loadedFiles(entry, after)) {
+    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(file);
+    if (m) packages.add(m[1]!);
+  }
+  return packages;
+}
+
+/** The files (paths or URLs, decoded) a fresh process has loaded after importing `entry` and running `after`. */
+async function loadedFiles(entry: string, after = ''): Promise<string[]> {
   const dir = tempDir('spillway-light-');
   const hooks = join(dir, 'hooks.mjs');
   writeFileSync(
@@ -62,12 +72,7 @@ async function loadedBy(entry: string, after = ''): Promise<Set<string>> {
       .filter((l) => l.startsWith('LOADED '))
       .map((l) => l.slice(7)),
   ];
-  const packages = new Set<string>();
-  for (const file of files) {
-    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(decodeURIComponent(file));
-    if (m) packages.add(m[1]!);
-  }
-  return packages;
+  return files.map((file) => decodeURIComponent(file));
 }
 
 test('importing the main entry loads no codec, Parquet reader or optional peer', async () => {
@@ -93,4 +98,34 @@ test('a codec loads once used (the check can tell)', async () => {
     'spillway.decompressFrameSync(spillway.compressFrameSync(Buffer.from("x")));',
   );
   assert.ok(loaded.has('lz4-napi'));
+});
+
+test('a CSV -> groupBy -> Parquet run that fits its budget loads no csv-parse, zstd decoder, spill layer or worker pool', async () => {
+  const dir = tempDir('spillway-light-run-');
+  const csv = join(dir, 'in.csv');
+  writeFileSync(csv, `k,v\n${Array.from({ length: 100 }, (_, i) => `k${i % 7},${i}`).join('\n')}\n`);
+  const out = join(dir, 'out.parquet');
+  const files = await loadedFiles(
+    pathToFileURL(join(ROOT, 'index.ts')).href,
+    `const r = await spillway.pipeline(spillway.fromCsv(${JSON.stringify(csv)}, { cast: true }), spillway.groupBy('k', { n: spillway.agg.count() }), spillway.toParquet(${JSON.stringify(out)}));
+if (r.stats.rowsOut !== 7) throw new Error('expected 7 groups, got ' + r.stats.rowsOut);`,
+  );
+  assert.ok(
+    files.some((f) => f.includes('lib/operators/group-table.ts')),
+    'the check sees the modules the run loads',
+  );
+  const unwanted = [
+    'node_modules/csv-parse/',
+    'node_modules/fzstd/',
+    'node_modules/lru-cache/',
+    'lib/formats/spill/writer.ts',
+    'lib/formats/spill/reader.ts',
+    'lib/formats/records/record-codec.ts',
+    'lib/workers/pool/pool-worker.ts',
+    'lib/formats/csv/parallel/reader.ts',
+  ];
+  assert.deepEqual(
+    files.filter((f) => unwanted.some((part) => f.includes(part))),
+    [],
+  );
 });

@@ -15,6 +15,7 @@ import {
   type IoError,
 } from '../../index.ts';
 import { CORPUS, corpusSkip, tempDir } from '../helpers.ts';
+import { zstdCompressSync as zstdCompress } from '../../lib/formats/zstd.ts';
 
 interface CsvTruth {
   path: string;
@@ -148,6 +149,22 @@ test('a corrupt gzip file fails with an IoError naming the file', async () => {
     assert.equal(error.context.file, path);
     return true;
   });
+});
+
+test('a corrupt zstd file fails with an IoError naming the file (the decoder loads with the first chunk)', async () => {
+  const dir = tempDir();
+  const good = Buffer.from(await zstdCompress(Buffer.from(`a,b\n${'1,2\n'.repeat(1000)}`)));
+  const bad = Buffer.concat([good.subarray(0, 20), Buffer.alloc(60, 7)]);
+  const path = write(dir, 'bad.csv.zst', bad);
+  await assert.rejects(pipeline(fromCsv(path), collect()), (error: IoError) => {
+    assert.equal(error.code, ErrorCodes.IO);
+    assert.equal(error.context.file, path);
+    assert.match(error.message, /zstd/);
+    return true;
+  });
+  const { output } = await pipeline(fromCsv(write(dir, 'good.csv.zst', good), { cast: true }), collect());
+  assert.equal(output.length, 1000);
+  assert.deepEqual(output[999], { a: 1, b: 2 });
 });
 
 test('a missing file fails with an IoError naming it', async () => {

@@ -6,9 +6,8 @@
  * an import that does not finish in time (a top-level await on a server that never answers) ends
  * with its thread too, and the start fails instead of hanging.
  */
-import { startModuleThread } from '../pool/thread-worker.ts';
+import { startModuleThread, tsxFor } from '../pool/module-thread.ts';
 import { ownModule } from '../../core/own-module.ts';
-import { tsxFor } from '../pool/pool-worker.ts';
 
 type ProbeReply = { exports: string[] } | { error: string };
 

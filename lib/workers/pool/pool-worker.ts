@@ -4,7 +4,7 @@
  * running batch and of how the worker ended lives here, once.
  */
 import { fileURLToPath } from 'node:url';
-import { FROM_SOURCE, ownModule } from '../../core/own-module.ts';
+import { ownModule } from '../../core/own-module.ts';
 import { deserializeError } from './protocol.ts';
 import { decodeRecords } from '../../formats/records/record-codec.ts';
 import type { FromWorker, InitMessage, ToWorker } from './protocol.ts';
@@ -30,29 +30,6 @@ interface Running {
 /** The script workers run (worker-entry.ts from source, worker-entry.js once built). */
 export function entryUrl(): URL {
   return ownModule('lib/workers/pool/worker-entry');
-}
-
-/**
- * URLs of tsx's loaders when a worker needs them: the entry is TypeScript (running from source)
- * or the user module is. Undefined when plain Node can load both.
- */
-export function tsxFor(moduleUrl: URL): { loader: string; esm: string; cjs: string } | undefined {
-  if (!FROM_SOURCE && !/\.[cm]?tsx?$/i.test(moduleUrl.pathname)) return undefined;
-  return {
-    loader: import.meta.resolve('tsx'),
-    esm: import.meta.resolve('tsx/esm/api'),
-    cjs: import.meta.resolve('tsx/cjs/api'),
-  };
-}
-
-/** tsx's loaders when the user module itself is TypeScript (the entry being JavaScript). */
-export function tsxForModule(moduleUrl: URL): ReturnType<typeof tsxFor> {
-  if (!/\.[cm]?tsx?$/i.test(moduleUrl.pathname)) return undefined;
-  return {
-    loader: import.meta.resolve('tsx'),
-    esm: import.meta.resolve('tsx/esm/api'),
-    cjs: import.meta.resolve('tsx/cjs/api'),
-  };
 }
 
 /** The entry as a path, for `fork`. */

@@ -8,7 +8,8 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { orphanReaper } from './orphan-reaper.ts';
-import { PoolWorker, entryPath, tsxFor } from './pool-worker.ts';
+import { PoolWorker, entryPath } from './pool-worker.ts';
+import { tsxFor } from './module-thread.ts';
 import type { FromWorker, InitMessage, ToWorker } from './protocol.ts';
 
 /** A {@link PoolWorker} in a child process. */

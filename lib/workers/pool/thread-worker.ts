@@ -1,40 +1,13 @@
 /**
- * A pool worker on a worker thread. TypeScript support: tsx's loader is registered inside the
- * thread before the entry loads (`--import tsx` in a Worker's execArgv does not apply hooks to the
- * thread on Node 20), which works the same on Node 20, 22 and 24.
+ * A pool worker on a worker thread, started as module-thread.ts starts any module (with tsx's
+ * loaders registered in the thread for TypeScript).
  */
-import { Worker, type WorkerOptions } from 'node:worker_threads';
-import { entryUrl, PoolWorker, tsxFor, tsxForModule } from './pool-worker.ts';
+import type { Worker } from 'node:worker_threads';
+import { entryUrl, PoolWorker } from './pool-worker.ts';
+import { startModuleThread, tsxFor, tsxForModule } from './module-thread.ts';
 import { readyBundle } from './entry-bundle.ts';
 import { HeapReport } from './heap-report.ts';
 import type { FromWorker, InitMessage, ToWorker } from './protocol.ts';
-
-// Runs in the new thread as a script or as a module (the parent may run with --input-type=module),
-// so it uses only dynamic import(): register tsx when needed, then load the entry.
-const BOOTSTRAP = `
-(async () => {
-  const { workerData } = await import('node:worker_threads');
-  if (workerData.tsx) {
-    (await import(workerData.tsx.esm)).register();
-    (await import(workerData.tsx.cjs)).register();
-  }
-  await import(workerData.bundle ?? workerData.entry);
-})();
-`;
-
-/**
- * Starts a worker thread that loads the module `entry` (TypeScript through tsx when `tsx` is
- * given, see `tsxFor`; or `data.bundle`, a data: URL of the entry bundled to JavaScript, in its
- * place), with `data`'s fields in its workerData beside `entry` and `tsx`.
- */
-export function startModuleThread(
-  entry: URL,
-  data: Record<string, unknown>,
-  tsx: ReturnType<typeof tsxFor>,
-  options: Omit<WorkerOptions, 'eval' | 'workerData'> = {},
-): Worker {
-  return new Worker(BOOTSTRAP, { ...options, eval: true, workerData: { ...data, entry: entry.href, tsx } });
-}
 
 /** Options of a thread worker. */
 export interface ThreadWorkerOptions {

@@ -5,7 +5,7 @@
  * small batches at the same speed, and a record wider than any real table is refused with a
  * clear error (the memory of the columns it would create is the file's size times a large factor).
  */
-import { CsvError } from 'csv-parse';
+import { CsvRecordError } from './record-error.ts';
 
 /** Most fields in one record: 262,144 (a power of two: the scanner checks it when its field arrays grow). */
 export const MAX_CSV_FIELDS = 1 << 18;
@@ -50,21 +50,19 @@ export function rowsPerBatch(batchSize: number, columns: number): number {
 }
 
 /** The error for a record with more than {@link MAX_CSV_FIELDS} fields (a CsvParseError once wrapped, whatever `onError` says). */
-export function tooManyFields(line: number): CsvError {
-  return new CsvError(
-    'CSV_MAX_FIELDS' as never,
+export function tooManyFields(line: number): CsvRecordError {
+  return new CsvRecordError(
+    'CSV_MAX_FIELDS',
     `Record on line ${line} has more than ${MAX_CSV_FIELDS} fields: not a table spillway can hold (is the delimiter right?)`,
-    {} as never,
-    { lines: line },
+    line,
   );
 }
 
 /** The error for a record of more than `bound` bytes (csv-parse's code for its `max_record_size`). */
-export function recordTooLarge(line: number, bound: number): CsvError {
-  return new CsvError(
-    'CSV_MAX_RECORD_SIZE' as never,
+export function recordTooLarge(line: number, bound: number): CsvRecordError {
+  return new CsvRecordError(
+    'CSV_MAX_RECORD_SIZE',
     `Record starting on line ${line} is longer than ${bound} bytes: not a record spillway can hold (an unclosed quote?)`,
-    {} as never,
-    { lines: line },
+    line,
   );
 }

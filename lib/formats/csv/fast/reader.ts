@@ -4,7 +4,7 @@
  * (CSV_RECORD_INCONSISTENT_COLUMNS / _FIELDS_LENGTH), skip-mode error reporting with the raw
  * text, and `cast`. Free of streams: push chunks, end, take batches.
  */
-import { CsvError } from 'csv-parse';
+import { CsvRecordError } from './record-error.ts';
 import type { RecordBatch } from 'apache-arrow';
 import type { Row } from '../../../core/batch.ts';
 import { CastFailure } from '../cast.ts';
@@ -170,7 +170,7 @@ export class FastCsvReader implements ScanSink {
 
   faults(scanner: ScannedRecord, faults: ScanFault[]): void {
     for (const f of faults) {
-      const error = new CsvError(f.code as never, f.message, {} as never, { lines: f.line });
+      const error = new CsvRecordError(f.code, f.message, f.line);
       if (this.#options.fail) throw error;
       this.#options.onBad(error, f.line, this.#options.raw ? this.#decoder.raw(scanner, f.rawEnd) : undefined);
     }
@@ -201,17 +201,15 @@ export class FastCsvReader implements ScanSink {
     if (this.#arrayRows && this.#records === 0) this.#expected = n;
     if (n !== this.#expected && !s.recovered) {
       const error = this.#arrayRows
-        ? new CsvError(
+        ? new CsvRecordError(
             'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH',
             `Invalid Record Length: expect ${this.#expected}, got ${n} on line ${s.line}`,
-            {} as never,
-            { lines: s.line },
+            s.line,
           )
-        : new CsvError(
+        : new CsvRecordError(
             'CSV_RECORD_INCONSISTENT_COLUMNS',
             `Invalid Record Length: columns length is ${this.#expected}, got ${n} on line ${s.line}`,
-            {} as never,
-            { lines: s.line },
+            s.line,
           );
       if (this.#options.fail) throw error;
       this.#options.onBad(error, s.line, this.#options.raw ? this.#decoder.raw(s, s.rawEnd) : undefined);
@@ -274,13 +272,10 @@ export class FastCsvReader implements ScanSink {
       const name = this.#headerPending
         ? `header field ${i + 1}`
         : `column ${JSON.stringify(this.#names?.[i] ?? String(i))}`;
-      const error = new CsvError(
-        'CSV_INVALID_UTF8' as never,
+      const error = new CsvRecordError(
+        'CSV_INVALID_UTF8',
         `${invalidUtf8Message(name, bytes)} on line ${s.line}`,
-        {} as never,
-        {
-          lines: s.line,
-        },
+        s.line,
       );
       if (this.#options.fail || this.#headerPending) throw error;
       this.#options.onBad(error, s.line, this.#options.raw ? this.#decoder.raw(s, s.rawEnd) : undefined);

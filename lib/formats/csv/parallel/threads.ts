@@ -4,9 +4,8 @@
  * the ranges it held; the reader then parses them on the main thread.
  */
 import type { Worker } from 'node:worker_threads';
-import { startModuleThread } from '../../../workers/pool/thread-worker.ts';
+import { startModuleThread, tsxFor } from '../../../workers/pool/module-thread.ts';
 import { ownModule } from '../../../core/own-module.ts';
-import { tsxFor } from '../../../workers/pool/pool-worker.ts';
 import type { RangeReply, RangeTask } from './task.ts';
 
 interface Waiting {

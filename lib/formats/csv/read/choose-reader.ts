@@ -1,14 +1,14 @@
 /**
  * The reader of a settled fromCsv read: the one-thread reader of its kind (the fast scanner or
  * csv-parse), or the parser threads' when the read qualifies; stats say which, and why not.
+ * csv-parse's reader and the threads' load only when chosen: most reads use neither, and loading
+ * them cost about 20 ms of every fromCsv's start.
  */
 import type { GovernorGate, StageStats } from '../../../core/stage.ts';
 import { quoteAndComment } from '../fast/source.ts';
 import { parallelDecision } from '../parallel/eligible.ts';
-import { ParallelCsvReader } from '../parallel/reader.ts';
 import { FastCsvPathReader } from './fast-reader.ts';
 import { uniqueNames } from './names.ts';
-import { CsvParseReader } from './parse-reader.ts';
 import type { PreparedRead } from './prepare.ts';
 import type { CsvCounters, CsvReader } from './reader.ts';
 
@@ -26,10 +26,17 @@ export interface ReaderContext {
 }
 
 /** The reader for `prepared`; see the module comment. */
-export function chooseCsvReader(prepared: PreparedRead, stats: StageStats, context: ReaderContext): CsvReader {
+export async function chooseCsvReader(
+  prepared: PreparedRead,
+  stats: StageStats,
+  context: ReaderContext,
+): Promise<CsvReader> {
   const { kind, spec, dialect } = prepared;
   const { counters, totalBytes } = context;
-  const single = kind === 'fast' ? new FastCsvPathReader(counters) : new CsvParseReader(counters);
+  const single =
+    kind === 'fast'
+      ? new FastCsvPathReader(counters)
+      : new (await import('./parse-reader.ts')).CsvParseReader(counters);
   const columns = spec.columns;
   const decision = parallelDecision({
     plan: spec.plan,
@@ -50,5 +57,6 @@ export function chooseCsvReader(prepared: PreparedRead, stats: StageStats, conte
     stats.details.singleThreadReason = decision.reason;
     return single;
   }
+  const { ParallelCsvReader } = await import('../parallel/reader.ts');
   return new ParallelCsvReader(counters, single, totalBytes!, decision.names, context.negotiatedArrow);
 }

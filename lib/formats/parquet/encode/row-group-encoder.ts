@@ -10,9 +10,8 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { startModuleThread } from '../../../workers/pool/thread-worker.ts';
+import { startModuleThread, tsxFor } from '../../../workers/pool/module-thread.ts';
 import { ownModule } from '../../../core/own-module.ts';
-import { tsxFor } from '../../../workers/pool/pool-worker.ts';
 import type { ColumnBuffer, ColumnSnapshot } from './column-buffer.ts';
 import type { ParquetCompression } from './compress.ts';
 import { encodeColumnsAsync, type EncodedChunk } from './encoded-chunk.ts';
