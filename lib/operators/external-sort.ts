@@ -1,21 +1,21 @@
 /**
  * External merge sort over Arrow batches: batches are buffered up to a byte budget or until the
  * governor says spill (its level, or headroom too small for spilling the run: sort-memory.ts),
- * then sorted as one run (a radix permutation sort over key arrays, run-sort.ts; rows gathered
- * on the buffers) and spilled as compressed Arrow IPC runs under the operator's scratch
+ * then sorted as one run (a radix permutation sort over key arrays, run-sort.ts; rows put in
+ * order on the buffers by scattering, run-scatter.ts) and spilled as compressed Arrow IPC runs under the operator's scratch
  * directory (spill-runs.ts, the same scratch the hash operators partition into);
  * at the end the runs (the last one stays in memory when the governor leaves room) are merged
  * k-way with a heap, one small batch per run in memory, output streamed in batches. Too many runs for the budget are merged in
  * passes. Stable: rows that compare equal keep their input order (runs hold consecutive input,
  * ties between runs go to the earlier run).
  */
-import type { RecordBatch, Schema } from 'apache-arrow';
+import type { Data, RecordBatch, Schema } from 'apache-arrow';
 import { castRecordBatch, recordBatchBytes, schemasEqual, unifySchemas } from '../formats/arrow/convert.ts';
 import { AbortError } from '../core/errors.ts';
 import { logger, type GovernorGate } from '../core/stage.ts';
 import { SortMemory, isPaused } from './sort-memory.ts';
 import { collectGarbage } from '../memory/gc-pacer.ts';
-import { gatherRows } from './gather.ts';
+import { scatterRun } from './run-scatter.ts';
 import { RunSorter } from './run-sort.ts';
 import { mergeRuns, spilledSource, type RunSource } from './run-merge.ts';
 import { watchLevels } from '../memory/level-watch.ts';
@@ -54,12 +54,15 @@ export interface ExternalSortStats {
   peakBufferedBytes: number;
 }
 
-/** A sorted run in memory: its rows in sorted order, as (source batch, row) pairs. */
+/**
+ * A sorted run in memory: its source batches' columns (each column's chunks, one per source),
+ * the sources' sizes, and the sorted order as source rows numbered across the sources.
+ */
 interface MemoryRun {
   schema: Schema;
-  sources: RecordBatch[];
-  from: Uint32Array;
-  rows: Uint32Array;
+  columns: (Data[] | undefined)[];
+  sizes: number[];
+  order: Uint32Array;
 }
 
 /** Sorts batches of any size within a memory budget. */
@@ -175,33 +178,19 @@ export class ExternalSorter {
     ordering.bind(schema);
     const keys = ordering.keySet(sources);
     // stable: equal keys keep input order
-    const index = new RunSorter(ordering.keys, ordering.compare).sort(keys, n);
-    const starts = new Uint32Array(sources.length + 1);
-    sources.forEach((b, s) => (starts[s + 1] = starts[s]! + b.numRows));
-    const sourceOf = new Uint32Array(n);
-    for (let s = 0; s < sources.length; s++) sourceOf.fill(s, starts[s]!, starts[s + 1]!);
-    const from = new Uint32Array(n);
-    const rows = new Uint32Array(n);
-    for (let k = 0; k < n; k++) {
-      const g = index[k]!;
-      const s = sourceOf[g]!;
-      from[k] = s;
-      rows[k] = g - starts[s]!;
-    }
-    return { schema, sources, from, rows };
+    const order = new RunSorter(ordering.keys, ordering.compare).sort(keys, n);
+    const columns = schema.fields.map((_, c) => sources.map((b) => b.data.children[c]!));
+    return { schema, columns, sizes: sources.map((b) => b.numRows), order };
   }
 
-  /** The sorted batches of a memory run, `rowsPerBatch` rows each. */
-  *#memoryBatches(run: MemoryRun, rowsPerBatch: number): Generator<RecordBatch> {
-    const n = run.from.length;
-    for (let at = 0; at < n; at += rowsPerBatch) {
-      const end = Math.min(n, at + rowsPerBatch);
-      yield gatherRows(run.schema, run.sources, {
-        from: run.from.subarray(at, end),
-        rows: run.rows.subarray(at, end),
-        length: end - at,
-      });
-    }
+  /**
+   * The sorted batches of a memory run, `rowsPerBatch` rows each, put in order by scattering
+   * (run-scatter.ts); the run's columns are handed over and dropped as they are built.
+   */
+  #memoryBatches(run: MemoryRun, rowsPerBatch: number): Generator<RecordBatch> {
+    const { columns } = run;
+    run.columns = [];
+    return scatterRun(run.schema, columns, run.sizes, run.order, rowsPerBatch);
   }
 
   /** Writes a run; dispose waits for a write in progress before removing the directory. */
@@ -242,7 +231,7 @@ export class ExternalSorter {
     const run = this.#sortBuffered();
     debug(
       'spilling a run of %d rows (%d bytes buffered), governor %s',
-      run.from.length,
+      run.order.length,
       bytes,
       this.#options.governor?.level ?? 'none',
     );

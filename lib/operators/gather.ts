@@ -258,7 +258,8 @@ function gatherViews(type: DataType, chunks: readonly Data[], plan: GatherPlan):
   return new Data(type, 0, n, nullCount, [undefined, out, bitmap] as never, [], undefined, [bytes] as never);
 }
 
-function gatherColumn(field: Field, chunks: readonly Data[], plan: GatherPlan): Data {
+/** Column `field`'s rows `plan` names, gathered from `chunks` (one per source). */
+export function gatherColumn(field: Field, chunks: readonly Data[], plan: GatherPlan): Data {
   const type = field.type as DataType;
   const n = plan.length;
   const { from, rows } = plan;
