@@ -13,6 +13,7 @@
 import { Data, type RecordBatch, Struct, Type, makeData, type DataType, type Field, type Schema } from 'apache-arrow';
 import { makeRecordBatchFast } from '../formats/arrow/record-batch.ts';
 import { buildColumn, valueReader } from '../formats/arrow/convert.ts';
+import { isFixedWidth } from '../formats/arrow/fixed-width.ts';
 
 type Slots = ArrayLike<number | bigint> & { [i: number]: number | bigint; length: number };
 type SlotsConstructor = new (length: number) => Slots;
@@ -103,22 +104,35 @@ function gatherText(
     const src = from[k]!;
     const o = offsets[src]!;
     const i = rows[k]!;
-    let p = o[i]!;
+    const p = o[i]!;
     const end = o[i + 1]!;
-    if (end - p < 32) {
-      // short values four bytes at a time, then byte by byte: a subarray per value costs more
-      // than the copy, and a word per step copied 14-byte values in 50 ns against 68 byte by byte
-      const view = views[src]!;
-      for (; p + 4 <= end; p += 4, at += 4) out.setUint32(at, view.getUint32(p, true), true);
-      const v = values[src]!;
-      for (; p < end; p++) bytes[at++] = v[p]!;
-    } else {
-      bytes.set(values[src]!.subarray(p, end), at);
-      at += end - p;
-    }
+    copyValue(values[src]!, views[src]!, p, end, bytes, out, at);
+    at += end - p;
     ends[k + 1] = at;
   }
   return { bytes, ends };
+}
+
+/**
+ * Copies bytes `[p, end)` of `from` (and its DataView) to `to` at `at`: a short value four bytes
+ * at a time, then byte by byte (a subarray per value costs more than the copy, and a word per
+ * step copied 14-byte values in 50 ns against 68 byte by byte), a long one with `set`.
+ */
+export function copyValue(
+  from: Uint8Array,
+  fromView: DataView,
+  p: number,
+  end: number,
+  to: Uint8Array,
+  toView: DataView,
+  at: number,
+): void {
+  if (end - p >= 32) {
+    to.set(from.subarray(p, end), at);
+    return;
+  }
+  for (; p + 4 <= end; p += 4, at += 4) toView.setUint32(at, fromView.getUint32(p, true), true);
+  for (; p < end; p++) to[at++] = from[p]!;
 }
 
 /** Utf8/Binary (32-bit offsets) or LargeUtf8/LargeBinary (64-bit, narrowed while a chunk's bytes fit 32 bits). */
@@ -264,6 +278,7 @@ export function gatherColumn(field: Field, chunks: readonly Data[], plan: Gather
   const n = plan.length;
   const { from, rows } = plan;
   const first = chunks[0]!;
+  if (isFixedWidth(type)) return gatherSlots(type, chunks, plan);
   switch (type.typeId) {
     case Type.Null:
       return makeData({ type: type as never, length: n, nullCount: n }) as Data;
@@ -280,16 +295,6 @@ export function gatherColumn(field: Field, chunks: readonly Data[], plan: Gather
     case Type.Dictionary:
       if (!chunks.every((d) => d.dictionary === first.dictionary)) break;
       return gatherSlots(type, chunks, plan); // one shared dictionary: copy the indices
-    case Type.Int:
-    case Type.Float:
-    case Type.Decimal:
-    case Type.Date:
-    case Type.Time:
-    case Type.Timestamp:
-    case Type.Interval:
-    case Type.Duration:
-    case Type.FixedSizeBinary:
-      return gatherSlots(type, chunks, plan);
     case Type.Utf8:
     case Type.Binary:
     case Type.LargeUtf8:

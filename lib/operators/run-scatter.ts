@@ -22,7 +22,8 @@
  */
 import { Data, type DataType, type Field, type RecordBatch, type Schema, Struct, Type, makeData } from 'apache-arrow';
 import { makeRecordBatchFast } from '../formats/arrow/record-batch.ts';
-import { gatherColumn } from './gather.ts';
+import { isFixedWidth } from '../formats/arrow/fixed-width.ts';
+import { copyValue, gatherColumn } from './gather.ts';
 
 /** The output of one column: per output batch, its Data. */
 type ColumnBatches = Data[];
@@ -120,6 +121,10 @@ function scatterColumn(
   batches: Batches,
 ): Data[] | undefined {
   const type = field.type as DataType;
+  if (isFixedWidth(type)) {
+    const slots = scatterSlots(chunks, inverse, batches);
+    return slots && withValidity(type, chunks, inverse, batches, slots);
+  }
   switch (type.typeId) {
     case Type.Null:
       return Array.from({ length: batches.count }, (_, b) => {
@@ -133,18 +138,6 @@ function scatterColumn(
       if (!chunks.every((d) => d.dictionary === first.dictionary)) return undefined;
       const slots = scatterSlots(chunks, inverse, batches);
       return slots && withValidity(type, chunks, inverse, batches, slots, undefined, first.dictionary);
-    }
-    case Type.Int:
-    case Type.Float:
-    case Type.Decimal:
-    case Type.Date:
-    case Type.Time:
-    case Type.Timestamp:
-    case Type.Interval:
-    case Type.Duration:
-    case Type.FixedSizeBinary: {
-      const slots = scatterSlots(chunks, inverse, batches);
-      return slots && withValidity(type, chunks, inverse, batches, slots);
     }
     case Type.Utf8:
     case Type.Binary: {
@@ -343,16 +336,7 @@ function scatterText(
     for (let i = 0; i < d.length; i++, g++) {
       const k = inverse[g]!;
       const b = (k / per) | 0;
-      let at = ends[b]![k - b * per]!;
-      let p = o[i]!;
-      const end = o[i + 1]!;
-      if (end - p < 32) {
-        // short values a word at a time, then byte by byte (see gather.ts: a subarray per value costs more)
-        const out = views[b]!;
-        for (; p + 4 <= end; p += 4, at += 4) out.setUint32(at, view.getUint32(p, true), true);
-        const target = bytes[b]!;
-        for (; p < end; p++) target[at++] = v[p]!;
-      } else bytes[b]!.set(v.subarray(p, end), at);
+      copyValue(v, view, o[i]!, o[i + 1]!, bytes[b]!, views[b]!, ends[b]![k - b * per]!);
     }
   }
   return { bytes, ends };

@@ -7,6 +7,7 @@
  */
 import { Data, type RecordBatch, Struct, Type, type DataType } from 'apache-arrow';
 import { makeRecordBatchFast } from './record-batch.ts';
+import { isFixedWidth } from './fixed-width.ts';
 import { UnsupportedError } from '../../core/errors.ts';
 
 /** Row indices to keep, in output order (repeats allowed): a typed array or an array of numbers. */
@@ -17,18 +18,10 @@ type TypedArrayConstructor = new (length: number) => TypedArray;
 
 /** True when {@link selectData} handles `type` (and every type nested in it). */
 export function isSelectable(type: DataType): boolean {
+  if (isFixedWidth(type)) return true;
   switch (type.typeId) {
     case Type.Null:
     case Type.Bool:
-    case Type.Int:
-    case Type.Float:
-    case Type.Decimal:
-    case Type.Date:
-    case Type.Time:
-    case Type.Timestamp:
-    case Type.Interval:
-    case Type.Duration:
-    case Type.FixedSizeBinary:
     case Type.Utf8:
     case Type.LargeUtf8:
     case Type.Binary:
@@ -195,6 +188,14 @@ export function selectData(data: Data, selection: RowSelection, column = ''): Da
   const n = selection.length;
   const make = (buffers: [unknown, unknown, Uint8Array | undefined], nullCount: number, children: Data[] = []): Data =>
     new Data(type, 0, n, nullCount, buffers as never, children, data.dictionary);
+  const slots = (): Data => {
+    const { bitmap, nullCount } = selectValidity(data, selection);
+    return make(
+      [undefined, selectSlots(data.values as unknown as TypedArray, data.stride, selection), bitmap],
+      nullCount,
+    );
+  };
+  if (isFixedWidth(type)) return slots();
   switch (type.typeId) {
     case Type.Null:
       return new Data(type, 0, n, n);
@@ -208,22 +209,8 @@ export function selectData(data: Data, selection: RowSelection, column = ''): Da
       }
       return make([undefined, bits, bitmap], nullCount);
     }
-    case Type.Int:
-    case Type.Float:
-    case Type.Decimal:
-    case Type.Date:
-    case Type.Time:
-    case Type.Timestamp:
-    case Type.Interval:
-    case Type.Duration:
-    case Type.FixedSizeBinary:
-    case Type.Dictionary: {
-      const { bitmap, nullCount } = selectValidity(data, selection);
-      return make(
-        [undefined, selectSlots(data.values as unknown as TypedArray, data.stride, selection), bitmap],
-        nullCount,
-      );
-    }
+    case Type.Dictionary: // the indices are slots; the dictionary is shared
+      return slots();
     case Type.Utf8:
     case Type.LargeUtf8:
     case Type.Binary:
