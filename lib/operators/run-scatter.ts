@@ -18,7 +18,8 @@
  *
  * Memory: the output is built a window at a time ({@link WINDOWS}), so a run is held with a
  * quarter of it sorted beside it, where the gather held it with one output batch; the sources are
- * dropped before the last window's batches leave.
+ * dropped before the last window's batches leave. Each window knows which source rows land in it
+ * (its {@link Moves}, 12 bytes a row in all), so a column's pass reads only those, in order.
  */
 import { Data, type DataType, type Field, type RecordBatch, type Schema, Struct, Type, makeData } from 'apache-arrow';
 import { makeRecordBatchFast } from '../formats/arrow/record-batch.ts';
@@ -29,8 +30,18 @@ import { copyValue, gatherColumn } from './gather.ts';
 type ColumnBatches = Data[];
 
 /**
+ * The source rows whose output rows fall in one window, in source order (grouped by chunk): entry
+ * `e` moves row `row[e]` of chunk `chunk[e]` to the window's row `to[e]`.
+ */
+interface Moves {
+  chunk: Uint32Array;
+  row: Uint32Array;
+  to: Uint32Array;
+}
+
+/**
  * A window of output rows, `[k0, k0 + span)`, in batches of `rows` rows (the last may be shorter):
- * what one pass of the scatter builds.
+ * what one pass of the scatter builds, and the moves that fill it.
  */
 interface Batches {
   /** First output row of the window. */
@@ -41,6 +52,7 @@ interface Batches {
   rows: number;
   /** Number of batches in the window. */
   count: number;
+  moves: Moves;
 }
 
 function batchLength(batches: Batches, b: number): number {
@@ -49,9 +61,7 @@ function batchLength(batches: Batches, b: number): number {
 
 /**
  * Windows a run is built in: each holds a quarter of the run's rows (whole batches), so the output
- * held at once is a quarter of the run while the sources are held whole; each window reads every
- * source column once more, in order (about 3 ms a column per million rows, against a cache miss
- * per value for the gather).
+ * held at once is a quarter of the run while the sources are held whole.
  */
 const WINDOWS = 4;
 
@@ -72,15 +82,14 @@ export function* scatterRun(
   if (n === 0) return;
   const rows = Math.max(1, rowsPerBatch);
   const windowRows = Math.ceil(Math.ceil(n / rows) / WINDOWS) * rows;
-  const inverse = new Uint32Array(n);
-  for (let k = 0; k < n; k++) inverse[order[k]!] = k;
+  const windows = movesByWindow(order, sizes, windowRows);
   let fallback: { from: Uint32Array; rows: Uint32Array } | undefined;
-  for (let k0 = 0; k0 < n; k0 += windowRows) {
+  for (let w = 0, k0 = 0; k0 < n; w++, k0 += windowRows) {
     const span = Math.min(windowRows, n - k0);
-    const batches: Batches = { k0, span, rows, count: Math.ceil(span / rows) };
+    const batches: Batches = { k0, span, rows, count: Math.ceil(span / rows), moves: windows[w]! };
     const built: (ColumnBatches | undefined)[] = schema.fields.map((field, c) => {
       const chunks = columns[c]!;
-      const scattered = scatterColumn(field, chunks, inverse, batches);
+      const scattered = scatterColumn(field, chunks, batches);
       if (scattered) return scattered;
       fallback ??= sourcePlan(order, sizes);
       const out: Data[] = [];
@@ -97,6 +106,7 @@ export function* scatterRun(
       }
       return out;
     });
+    windows[w] = undefined as never;
     // the last window needs the sources no more: drop them before its batches go
     if (k0 + windowRows >= n) columns.fill(undefined);
     for (let b = 0; b < batches.count; b++) {
@@ -112,6 +122,37 @@ export function* scatterRun(
       );
     }
   }
+}
+
+/** Each window's {@link Moves}: one pass over the sources in order, a count and a fill. */
+function movesByWindow(order: Uint32Array, sizes: readonly number[], windowRows: number): Moves[] {
+  const n = order.length;
+  const inverse = new Uint32Array(n);
+  for (let k = 0; k < n; k++) inverse[order[k]!] = k;
+  const count = Math.ceil(n / windowRows);
+  const starts = new Uint32Array(count + 1);
+  for (let g = 0; g < n; g++) starts[((inverse[g]! / windowRows) | 0) + 1]!++;
+  for (let w = 0; w < count; w++) starts[w + 1]! += starts[w]!;
+  const chunk = new Uint32Array(n);
+  const row = new Uint32Array(n);
+  const to = new Uint32Array(n);
+  const at = starts.slice(0, count);
+  let g = 0;
+  for (let s = 0; s < sizes.length; s++) {
+    for (let i = 0; i < sizes[s]!; i++, g++) {
+      const k = inverse[g]!;
+      const w = (k / windowRows) | 0;
+      const e = at[w]!++;
+      chunk[e] = s;
+      row[e] = i;
+      to[e] = k - w * windowRows;
+    }
+  }
+  return Array.from({ length: count }, (_, w) => ({
+    chunk: chunk.subarray(starts[w]!, starts[w + 1]!),
+    row: row.subarray(starts[w]!, starts[w + 1]!),
+    to: to.subarray(starts[w]!, starts[w + 1]!),
+  }));
 }
 
 /** Each output row's source batch and row within it (for columns gathered, not scattered). */
@@ -133,16 +174,11 @@ function sourcePlan(order: Uint32Array, sizes: readonly number[]): { from: Uint3
 }
 
 /** Column `field` scattered into its output batches, or undefined for a type gathered instead. */
-function scatterColumn(
-  field: Field,
-  chunks: readonly Data[],
-  inverse: Uint32Array,
-  batches: Batches,
-): Data[] | undefined {
+function scatterColumn(field: Field, chunks: readonly Data[], batches: Batches): Data[] | undefined {
   const type = field.type as DataType;
   if (isFixedWidth(type)) {
-    const slots = scatterSlots(chunks, inverse, batches);
-    return slots && withValidity(type, chunks, inverse, batches, slots);
+    const slots = scatterSlots(chunks, batches);
+    return slots && withValidity(type, chunks, batches, slots);
   }
   switch (type.typeId) {
     case Type.Null:
@@ -151,17 +187,17 @@ function scatterColumn(
         return makeData({ type: type as never, length, nullCount: length }) as Data;
       });
     case Type.Bool:
-      return withValidity(type, chunks, inverse, batches, scatterBits(chunks, inverse, batches));
+      return withValidity(type, chunks, batches, scatterBits(chunks, batches));
     case Type.Dictionary: {
       const first = chunks[0]!;
       if (!chunks.every((d) => d.dictionary === first.dictionary)) return undefined;
-      const slots = scatterSlots(chunks, inverse, batches);
-      return slots && withValidity(type, chunks, inverse, batches, slots, undefined, first.dictionary);
+      const slots = scatterSlots(chunks, batches);
+      return slots && withValidity(type, chunks, batches, slots, undefined, first.dictionary);
     }
     case Type.Utf8:
     case Type.Binary: {
-      const text = scatterText(chunks, inverse, batches);
-      return text && withValidity(type, chunks, inverse, batches, text.bytes, text.ends);
+      const text = scatterText(chunks, batches);
+      return text && withValidity(type, chunks, batches, text.bytes, text.ends);
     }
     default:
       return undefined;
@@ -172,13 +208,12 @@ function scatterColumn(
 function withValidity(
   type: DataType,
   chunks: readonly Data[],
-  inverse: Uint32Array,
   batches: Batches,
   values: ArrayBufferView[],
   offsets?: Int32Array[],
   dictionary?: Data['dictionary'],
 ): Data[] {
-  const validity = scatterValidity(chunks, inverse, batches);
+  const validity = scatterValidity(chunks, batches);
   return values.map(
     (v, b) =>
       new Data(
@@ -196,28 +231,28 @@ function withValidity(
 /** Per output batch, a validity bitmap and its null count; undefined when no source has a null. */
 function scatterValidity(
   chunks: readonly Data[],
-  inverse: Uint32Array,
   batches: Batches,
 ): { bitmaps: Uint8Array[]; nullCounts: Int32Array } | undefined {
   if (!chunks.some((d) => d.nullCount > 0)) return undefined;
   const bitmaps = Array.from({ length: batches.count }, (_, b) => bitmapFor(batchLength(batches, b)));
   const nullCounts = new Int32Array(batches.count);
-  const { k0, span, rows: per } = batches;
-  let g = 0;
-  for (const d of chunks) {
-    const length = d.length;
+  const per = batches.rows;
+  const { chunk, row, to } = batches.moves;
+  const m = chunk.length;
+  for (let e = 0; e < m; ) {
+    const d = chunks[chunk[e]!]!;
     const bits = d.nullBitmap;
     // no bitmap: all valid, or (null count = length) all null
-    const allValid = d.nullCount === 0 || ((!bits || bits.length === 0) && d.nullCount !== length);
-    for (let i = 0; i < length; i++, g++) {
-      const k = (inverse[g]! - k0) >>> 0;
-      if (k >= span) continue;
+    const allValid = d.nullCount === 0 || ((!bits || bits.length === 0) && d.nullCount !== d.length);
+    const hasBits = !allValid && bits !== undefined && bits !== null && bits.length > 0;
+    for (const s = chunk[e]; e < m && chunk[e] === s; e++) {
+      const k = to[e]!;
       const b = (k / per) | 0;
       const local = k - b * per;
       let valid = allValid;
-      if (!allValid && bits && bits.length > 0) {
-        const at = d.offset + i;
-        valid = ((bits[at >> 3]! >> (at & 7)) & 1) === 1;
+      if (hasBits) {
+        const at = d.offset + row[e]!;
+        valid = ((bits![at >> 3]! >> (at & 7)) & 1) === 1;
       }
       if (valid) bitmaps[b]![local >> 3]! |= 1 << (local & 7);
       else nullCounts[b]!++;
@@ -232,17 +267,18 @@ function bitmapFor(length: number): Uint8Array {
 }
 
 /** Boolean values (bits at the chunk's offset) into one bitmap per output batch. */
-function scatterBits(chunks: readonly Data[], inverse: Uint32Array, batches: Batches): Uint8Array[] {
+function scatterBits(chunks: readonly Data[], batches: Batches): Uint8Array[] {
   const out = Array.from({ length: batches.count }, (_, b) => bitmapFor(batchLength(batches, b)));
-  const { k0, span, rows: per } = batches;
-  let g = 0;
-  for (const d of chunks) {
+  const per = batches.rows;
+  const { chunk, row, to } = batches.moves;
+  const m = chunk.length;
+  for (let e = 0; e < m; ) {
+    const d = chunks[chunk[e]!]!;
     const bits = d.values as Uint8Array;
-    for (let i = 0; i < d.length; i++, g++) {
-      const at = d.offset + i;
+    for (const s = chunk[e]; e < m && chunk[e] === s; e++) {
+      const at = d.offset + row[e]!;
       if (((bits[at >> 3]! >> (at & 7)) & 1) === 0) continue;
-      const k = (inverse[g]! - k0) >>> 0;
-      if (k >= span) continue;
+      const k = to[e]!;
       const b = (k / per) | 0;
       const local = k - b * per;
       out[b]![local >> 3]! |= 1 << (local & 7);
@@ -259,7 +295,7 @@ type SlotsConstructor = new (length: number) => Slots & ArrayBufferView;
  * Values of 4-byte multiples are moved as 32-bit words: a bigint is not boxed and a NaN keeps its
  * bits. Undefined when the sources' arrays differ in type or width.
  */
-function scatterSlots(chunks: readonly Data[], inverse: Uint32Array, batches: Batches): ArrayBufferView[] | undefined {
+function scatterSlots(chunks: readonly Data[], batches: Batches): ArrayBufferView[] | undefined {
   const first = chunks[0]!;
   const values = first.values as unknown as Slots & ArrayBufferView & { BYTES_PER_ELEMENT: number };
   const Ctor = values.constructor as SlotsConstructor;
@@ -274,45 +310,42 @@ function scatterSlots(chunks: readonly Data[], inverse: Uint32Array, batches: Ba
       return new Int32Array(v.buffer, v.byteOffset, v.byteLength >> 2);
     });
     const targets = out.map((v) => new Int32Array(v.buffer, v.byteOffset, v.byteLength >> 2));
-    moveSlots(chunks, sources, targets, inverse, batches, width >> 2);
+    moveSlots(sources, targets, batches, width >> 2);
   } else {
     const sources = chunks.map((d) => d.values as unknown as Slots);
-    moveSlots(chunks, sources, out as unknown as Slots[], inverse, batches, stride);
+    moveSlots(sources, out as unknown as Slots[], batches, stride);
   }
   return out;
 }
 
-/** Copies `stride` elements a row from each source in order to its output batch and row. */
+/** Copies `stride` elements a row from the sources to their output batch and row, by the window's moves. */
 function moveSlots<T extends Slots>(
-  chunks: readonly Data[],
   sources: readonly T[],
   targets: readonly T[],
-  inverse: Uint32Array,
   batches: Batches,
   stride: number,
 ): void {
-  const { k0, span, rows: per } = batches;
-  let g = 0;
-  for (let s = 0; s < chunks.length; s++) {
-    const src = sources[s]!;
-    const length = chunks[s]!.length;
+  const per = batches.rows;
+  const { chunk, row, to } = batches.moves;
+  const m = chunk.length;
+  for (let e = 0; e < m; ) {
+    const src = sources[chunk[e]!]!;
+    const s = chunk[e];
     if (stride === 1) {
-      for (let i = 0; i < length; i++, g++) {
-        const k = (inverse[g]! - k0) >>> 0;
-        if (k >= span) continue;
+      for (; e < m && chunk[e] === s; e++) {
+        const k = to[e]!;
         const b = (k / per) | 0;
-        targets[b]![k - b * per] = src[i]!;
+        targets[b]![k - b * per] = src[row[e]!]!;
       }
       continue;
     }
-    for (let i = 0; i < length; i++, g++) {
-      const k = (inverse[g]! - k0) >>> 0;
-      if (k >= span) continue;
+    for (; e < m && chunk[e] === s; e++) {
+      const k = to[e]!;
       const b = (k / per) | 0;
-      const to = targets[b]!;
+      const target = targets[b]!;
       const at = (k - b * per) * stride;
-      const from = i * stride;
-      for (let e = 0; e < stride; e++) to[at + e] = src[from + e]!;
+      const from = row[e]! * stride;
+      for (let x = 0; x < stride; x++) target[at + x] = src[from + x]!;
     }
   }
 }
@@ -324,27 +357,27 @@ function moveSlots<T extends Slots>(
  */
 function scatterText(
   chunks: readonly Data[],
-  inverse: Uint32Array,
   batches: Batches,
 ): { bytes: Uint8Array[]; ends: Int32Array[] } | undefined {
-  const { k0, span, rows: per } = batches;
-  const lengths = new Int32Array(span);
-  let g = 0;
-  for (const d of chunks) {
-    const o = d.valueOffsets as Int32Array;
-    for (let i = 0; i < d.length; i++, g++) {
-      const k = (inverse[g]! - k0) >>> 0;
-      if (k < span) lengths[k] = o[i + 1]! - o[i]!;
+  const per = batches.rows;
+  const { chunk, row, to } = batches.moves;
+  const m = chunk.length;
+  const lengths = new Int32Array(batches.span);
+  for (let e = 0; e < m; ) {
+    const o = chunks[chunk[e]!]!.valueOffsets as Int32Array;
+    for (const s = chunk[e]; e < m && chunk[e] === s; e++) {
+      const i = row[e]!;
+      lengths[to[e]!] = o[i + 1]! - o[i]!;
     }
   }
   const ends: Int32Array[] = [];
   const bytes: Uint8Array[] = [];
   const views: DataView[] = [];
   for (let b = 0; b < batches.count; b++) {
-    const m = batchLength(batches, b);
-    const e = new Int32Array(m + 1);
+    const count = batchLength(batches, b);
+    const e = new Int32Array(count + 1);
     let total = 0;
-    for (let j = 0, k = b * per; j < m; j++, k++) {
+    for (let j = 0, k = b * per; j < count; j++, k++) {
       total += lengths[k]!;
       if (total > 2 ** 31 - 1) return undefined;
       e[j + 1] = total;
@@ -354,15 +387,15 @@ function scatterText(
     bytes.push(out);
     views.push(new DataView(out.buffer));
   }
-  g = 0;
-  for (const d of chunks) {
+  for (let e = 0; e < m; ) {
+    const d = chunks[chunk[e]!]!;
     const o = d.valueOffsets as Int32Array;
     const v = d.values as Uint8Array;
     const view = new DataView(v.buffer, v.byteOffset, v.byteLength);
-    for (let i = 0; i < d.length; i++, g++) {
-      const k = (inverse[g]! - k0) >>> 0;
-      if (k >= span) continue;
+    for (const s = chunk[e]; e < m && chunk[e] === s; e++) {
+      const k = to[e]!;
       const b = (k / per) | 0;
+      const i = row[e]!;
       copyValue(v, view, o[i]!, o[i + 1]!, bytes[b]!, views[b]!, ends[b]![k - b * per]!);
     }
   }
