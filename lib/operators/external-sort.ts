@@ -2,8 +2,9 @@
  * External merge sort over Arrow batches: batches are buffered up to a byte budget or until the
  * governor says spill (its level, or headroom too small for spilling the run: sort-memory.ts),
  * then sorted as one run (a radix permutation sort over key arrays, run-sort.ts; rows put in
- * order on the buffers by scattering, run-scatter.ts) and spilled as compressed Arrow IPC runs under the operator's scratch
- * directory (spill-runs.ts, the same scratch the hash operators partition into);
+ * order on the buffers by scattering, run-scatter.ts) and spilled as compressed Arrow IPC runs
+ * under the operator's scratch directory (spill-runs.ts, the same scratch the hash operators
+ * partition into);
  * at the end the runs (the last one stays in memory when the governor leaves room) are merged
  * k-way with a heap, one small batch per run in memory, output streamed in batches. Too many runs for the budget are merged in
  * passes. Stable: rows that compare equal keep their input order (runs hold consecutive input,
@@ -185,7 +186,8 @@ export class ExternalSorter {
 
   /**
    * The sorted batches of a memory run, `rowsPerBatch` rows each, put in order by scattering
-   * (run-scatter.ts); the run's columns are handed over and dropped as they are built.
+   * (run-scatter.ts, a quarter of the run at a time); the run's columns are handed over and
+   * dropped once its last quarter is built.
    */
   #memoryBatches(run: MemoryRun, rowsPerBatch: number): Generator<RecordBatch> {
     const { columns } = run;
