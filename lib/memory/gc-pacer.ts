@@ -1,8 +1,8 @@
 /**
  * Collections the governor runs itself. Memory user code has dropped comes back only after a
- * collection, and a paused pipeline allocates little, so V8 may never run one. When a sample would enter `pause` or
- * `critical` (at most every `gcIntervalMs` while paused), the governor runs a full GC and
- * measures again before deciding. It uses `globalThis.gc` when exposed, otherwise exposes it once
+ * collection, and a paused pipeline allocates little, so V8 may never run one. When a sample would enter `spill`
+ * (from `ok`), `pause` or `critical` (at most every `gcIntervalMs` while paused), the governor
+ * runs a full GC and measures again before deciding. It uses `globalThis.gc` when exposed, otherwise exposes it once
  * through `v8.setFlagsFromString` + `vm.runInNewContext('gc')` (see `obtainGc`); `gc: false`
  * turns this off. Paced, so a long pause does not turn into back-to-back full collections.
  */
@@ -31,7 +31,7 @@ export function collectGarbage(deep: boolean): boolean {
 }
 
 /**
- * Least ms between two collections run before a pause begins or the critical level is declared
+ * Least ms between two collections run before the spill level or a pause begins or the critical level is declared
  * (while a pause lasts, `gcIntervalMs` paces them). Garbage is what most often takes a pipeline
  * into a pause; a pause that begins within `gcIntervalMs` of the last collection was held until
  * the next one: a groupBy at a 256 MB limit sat idle 2 s of its 10 s so.

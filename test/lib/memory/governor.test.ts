@@ -251,6 +251,30 @@ test('a GC runs before pausing, and the level is judged on the sample after it',
   g.close();
 });
 
+test('a GC runs before the spill level is entered: garbage alone never makes operators spill', async () => {
+  const probe = new FakeProbe();
+  const g = governor(probe, { gc: true });
+  const levels: string[] = [];
+  g.on('level', (level: string) => levels.push(level));
+  // past the spill mark, all of it garbage: the level stays ok (a join spilled its whole build so)
+  probe.before = (calls) => (probe.fraction = calls === 1 ? 0.65 : 0.3);
+  await g.sampleNow();
+  assert.equal(g.level, 'ok');
+  assert.equal(g.summary().gcRuns, 1);
+  // past it with memory held: spill, after a collection (200 ms later on the fake clock: the entry cap)
+  probe.before = undefined;
+  probe.fraction = 0.65;
+  probe.stepMs = 250;
+  await g.sampleNow();
+  assert.equal(g.level, 'spill');
+  assert.equal(g.summary().gcRuns, 2);
+  // inside the spill level, no collection per sample
+  await g.sampleNow();
+  assert.equal(g.summary().gcRuns, 2);
+  assert.deepEqual(levels, ['spill']);
+  g.close();
+});
+
 /** A governor that collects, paused at 90% after its first collection freed nothing. */
 async function pausedByHeldMemory(probe: FakeProbe): Promise<MemoryGovernor> {
   const g = governor(probe, { gc: true });
