@@ -194,7 +194,8 @@ const joinModules = lazyImport(() =>
 /**
  * Joins the pipeline's rows (the left side) with `right` on key columns. The right side is read
  * whole into a hash table first (put the smaller input on the right); left batches then stream
- * through it. Past the budget both sides are partitioned by key hash to spill files and joined
+ * through it (Arrow batches by column, without row objects, for inner, left, semi and anti joins
+ * held in memory). Past the budget both sides are partitioned by key hash to spill files and joined
  * partition by partition. Nulls never match. Output rows: the left columns, then the right ones;
  * a key column named the same on both sides appears once; another right column whose name the
  * left side has too is renamed `<name>_right` (`_right2`, ... if taken). Output order is
@@ -248,10 +249,14 @@ export function join(right: JoinRight, options: JoinOptions): OperatorTransform 
 
   return new OperatorTransform({
     name: 'join',
+    // Arrow in: inner, left, semi and anti joins probe it by column (lib/operators/join-arrow.ts)
+    accepts: ['rows', 'arrow'],
     async consume(batch, emit, context, stats) {
       const engine = await ensureBuilt(context);
-      types!.observe('left', batch.rows, batch.hasArrow ? batch.arrow : undefined);
-      await probeBatch(engine, batch.rows, emit, opts.batchSize);
+      types!.observe('left', () => batch.rows, batch.hasArrow ? batch.arrow : undefined);
+      // an Arrow batch is probed by column (no row objects) unless this join takes the rows path
+      if (!batch.hasArrow || batch.hasRows || !(await engine.probeArrow(batch.arrow, opts.batchSize, emit)))
+        await probeBatch(engine, batch.rows, emit, opts.batchSize);
       report(stats);
     },
     async finish(emit, context, stats) {

@@ -22,10 +22,11 @@ import { MAX_DEPTH, MIN_REPARTITION } from './flush-policy.ts';
 import type { HashPartitions } from './hash-partitions.ts';
 import type { OperatorScratch } from './operator-scratch.ts';
 import type { OperatorCounters } from './operator-options.ts';
-import type { JoinOutput } from './join-output.ts';
+import type { JoinHow, JoinOutput } from './join-output.ts';
+import type { ArrowProbe } from './join-arrow.ts';
+import type { RecordBatch } from 'apache-arrow';
 
-/** The six join kinds. */
-export type JoinHow = 'inner' | 'left' | 'right' | 'full' | 'semi' | 'anti';
+export type { JoinHow } from './join-output.ts';
 
 /**
  * A row's partition key: the canonical form of its one key value (key-trie.ts `canonicalKey`: a
@@ -78,6 +79,8 @@ export class HashJoin {
   #rightParts: HashPartitions | undefined;
   #leftParts: HashPartitions | undefined;
   readonly #open = new Set<HashPartitions>();
+  /** The columnar probe of the built table, once asked for (null: this join takes the rows path). */
+  #arrowProbe: ArrowProbe | null | undefined;
   /** Rows read from the right side. */
   rightRows = 0;
 
@@ -200,6 +203,24 @@ export class HashJoin {
       return;
     }
     await sink(this.#probeTable(rows, this.#table));
+  }
+
+  /**
+   * Probes a left Arrow batch on the columnar path (join-arrow.ts), handing joined Arrow batches
+   * of at most `batchSize` rows to `sink`; false (nothing done) when this join or batch takes the
+   * rows path instead: partitioned, a right or full join, right values Arrow cannot hold as rows
+   * would be written.
+   */
+  async probeArrow(batch: RecordBatch, batchSize: number, sink: (out: RecordBatch) => Promise<void>): Promise<boolean> {
+    this.#checkAbort();
+    if (this.#leftParts) return false;
+    if (batch.numRows === 0) return true;
+    this.#o.output.noteLeftNames(batch.schema.fields.map((f) => f.name));
+    if (this.#arrowProbe === undefined) {
+      const { ArrowProbe } = await import('./join-arrow.ts');
+      this.#arrowProbe = ArrowProbe.of(this.#table, this.#o.how, this.#o.leftKeys, this.#o.output) ?? null;
+    }
+    return (await this.#arrowProbe?.probe(batch, batchSize, sink)) ?? false;
   }
 
   /** Joins left rows against `table` (the in-memory build, or a partition's). */

@@ -4,9 +4,14 @@
  * such a join would silently return nothing. The first batches of each side fix each key column's
  * type (the Arrow type when the batch carries Arrow, else the JS type of the first non-null
  * value); a pair that differs raises {@link JoinKeyMismatchError} naming both columns.
+ *
+ * A float column whose values in that batch are all integers counts as a number of either kind:
+ * its values meet an integer column's (the join compares numbers by value), and a CSV read as
+ * Arrow for the join (format negotiation) holds every number column as Float64, integers included,
+ * where the same file read as rows held plain numbers.
  */
 import { valueFamily } from '../formats/values.ts';
-import { DataType, type RecordBatch } from 'apache-arrow';
+import { DataType, type Data, type RecordBatch } from 'apache-arrow';
 import { JoinKeyMismatchError } from '../core/errors.ts';
 import type { Row } from '../core/batch.ts';
 
@@ -15,6 +20,7 @@ interface KeyType {
   family: string;
   /** Arrow family when known: int, float, decimal, ... (Int32 vs Int64 are both `int`). */
   arrow?: string;
+  /** The exact type, as an error shows it when two number types differ (Int32, Float64; or bigint). */
   shown: string;
 }
 
@@ -28,6 +34,17 @@ function arrowFamily(type: DataType): { family: string; arrow: string } {
   if (DataType.isBinary(type) || DataType.isLargeBinary(type) || DataType.isFixedSizeBinary(type))
     return { family: 'binary', arrow: 'binary' };
   return { family: 'other', arrow: String(type) };
+}
+
+/** True when every value slot of a float column is an integer (null slots too: they hold 0 or an old value). */
+function integralFloats(data: Data): boolean {
+  const values = data.values as Float64Array | Float32Array | Uint16Array;
+  if (!(values instanceof Float64Array || values instanceof Float32Array)) return false;
+  for (let i = data.offset; i < data.offset + data.length; i++) {
+    const valid = data.nullCount === 0 || data.getValid(i - data.offset);
+    if (valid && !Number.isInteger(values[i])) return false;
+  }
+  return true;
 }
 
 /** Learns each key column's type from the first batches of both sides, and compares them. */
@@ -46,19 +63,21 @@ export class JoinKeyTypes {
   }
 
   /** Notes the types in a batch of one side (`arrow` when the batch carries it), then checks. */
-  observe(side: 'left' | 'right', rows: readonly Row[], arrow: RecordBatch | undefined): void {
+  observe(side: 'left' | 'right', rows: readonly Row[] | (() => readonly Row[]), arrow: RecordBatch | undefined): void {
     if (this.#done) return;
     const columns = side === 'left' ? this.#left : this.#right;
     const types = side === 'left' ? this.#leftTypes : this.#rightTypes;
     for (const [i, column] of columns.entries()) {
       if (types[i] !== undefined) continue;
-      const field = arrow?.schema.fields.find((f) => f.name === column);
+      const c = arrow ? arrow.schema.fields.findIndex((f) => f.name === column) : -1;
+      const field = c === -1 ? undefined : arrow!.schema.fields[c]!;
       if (field && !DataType.isNull(field.type)) {
         const { family, arrow: exact } = arrowFamily(field.type);
-        types[i] = { family, arrow: exact, shown: String(field.type) };
+        const integral = exact === 'float' && integralFloats(arrow!.data.children[c]!);
+        types[i] = { family, arrow: integral ? undefined : exact, shown: String(field.type) };
         continue;
       }
-      for (const row of rows) {
+      for (const row of typeof rows === 'function' ? rows() : rows) {
         const value = (row as Record<string, unknown>)[column];
         if (value === null || value === undefined) continue;
         const family = valueFamily(value);
@@ -80,8 +99,10 @@ export class JoinKeyTypes {
       }
       const mismatch = l.family !== r.family || (l.arrow !== undefined && r.arrow !== undefined && l.arrow !== r.arrow);
       if (mismatch) {
-        const left = { column: this.#left[i]!, type: l.shown };
-        const right = { column: this.#right[i]!, type: r.shown };
+        // families that differ are named as families, so a CSV read as rows or as Arrow fails alike
+        const exact = l.family === r.family;
+        const left = { column: this.#left[i]!, type: exact ? l.shown : l.family };
+        const right = { column: this.#right[i]!, type: exact ? r.shown : r.family };
         throw new JoinKeyMismatchError(
           `Join key types differ: left column "${left.column}" is ${left.type}, right column "${right.column}" is ${right.type}; no row could match (cast one side first)`,
           left,

@@ -7,6 +7,9 @@
  */
 import type { Row } from '../core/batch.ts';
 
+/** The six join kinds. */
+export type JoinHow = 'inner' | 'left' | 'right' | 'full' | 'semi' | 'anti';
+
 /**
  * A copy of `row` to add columns to. Not `{ ...row }`: adding properties to a spread copy made
  * V8 build a new hidden class per row (~15x slower than this in the join bench); Object.assign
@@ -33,8 +36,13 @@ export class JoinOutput {
 
   /** Notes the left input's columns (from its first row). */
   noteLeft(row: Row): void {
+    if (!this.#leftColumns) this.noteLeftNames(Object.keys(row));
+  }
+
+  /** Notes the left input's columns by name (from its first batch's schema, on the columnar probe). */
+  noteLeftNames(names: readonly string[]): void {
     if (this.#leftColumns) return;
-    this.#leftColumns = Object.keys(row);
+    this.#leftColumns = [...names];
     this.#leftSet = new Set(this.#leftColumns);
   }
 

@@ -189,6 +189,33 @@ export class JoinTable {
     };
   }
 
+  /** The right columns' names, in the order their values are held (see {@link JoinTable.values}). */
+  get names(): readonly string[] {
+    return this.#names;
+  }
+
+  /** Column `c`'s values by row (a row that lacked the column holds a mark: see {@link JoinTable.ragged}). */
+  values(c: number): readonly unknown[] {
+    return this.#columns[c]!;
+  }
+
+  /** True when some row lacks a column another row has. */
+  get ragged(): boolean {
+    return this.#ragged;
+  }
+
+  /**
+   * Appends left row index `left` paired with each right row of the chain from `head` to
+   * `lefts`/`rights`, marking them matched (the columnar probe, join-arrow.ts).
+   */
+  matchChain(left: number, head: number, lefts: number[], rights: number[]): void {
+    for (let i = head; i !== -1; i = this.#next[i]!) {
+      this.#matched[i] = 1;
+      lefts.push(left);
+      rights.push(i);
+    }
+  }
+
   /** Right row `i` as an object, as it came in. */
   row(i: number): Row {
     const row: Record<string, unknown> = {};

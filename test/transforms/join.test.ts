@@ -32,9 +32,20 @@ const SQL: Record<JoinHow, string> = {
 const asLeft = (rows: TRow[]) => rows.map((r) => ({ lid: r.id, k: r.k, g: r.g }));
 const asRight = (rows: TRow[]) => rows.map((r) => ({ rid: r.id, k: r.k, g: r.g }));
 
-async function run(left: TRow[], right: TRow[], how: JoinHow, budget: number | undefined) {
+/** The left rows as Arrow batches of 16 rows (the columnar probe's input). */
+function arrowLeft(rows: Record<string, unknown>[]): BatchSource {
+  return new BatchSource({
+    name: 'left',
+    async *open() {
+      for (let i = 0; i < rows.length; i += 16)
+        yield Batch.fromArrow(rowsToRecordBatch(rows.slice(i, i + 16)), { source: 'left', index: i / 16, rowStart: i });
+    },
+  });
+}
+
+async function run(left: TRow[], right: TRow[], how: JoinHow, budget: number | undefined, arrow = false) {
   const result = await pipeline(
-    fromIterable(asLeft(left), { batchSize: 16 }),
+    arrow ? arrowLeft(asLeft(left)) : fromIterable(asLeft(left), { batchSize: 16 }),
     join(asRight(right), { on: ['k', 'g'], how, ...(budget === undefined ? {} : { budget }) }),
     collect(),
   );
@@ -54,7 +65,11 @@ describe('join', () => {
           const columns = how === 'semi' || how === 'anti' ? ['lid'] : ['lid', 'rid'];
           const expected = multiset(await query(db.conn, SQL[how]), columns);
           assert.deepEqual(multiset((await run(left, right, how, undefined)).rows, columns), expected);
-          const spilled = await run(left, right, how, 300);
+          // Arrow left batches: probed by column in memory (inner, left, semi, anti), as rows once partitioned
+          const columnar = await run(left, right, how, undefined, true);
+          assert.deepEqual(multiset(columnar.rows, columns), expected);
+          if (left.length > 0) assert.equal(columnar.stats.details.input, 'arrow');
+          const spilled = await run(left, right, how, 300, right.length % 2 === 0);
           assert.deepEqual(multiset(spilled.rows, columns), expected);
           if (right.length >= 20) assert.ok((spilled.stats.details.partitionsSpilled as number) > 0, 'spilled');
         }),
@@ -88,6 +103,22 @@ describe('join', () => {
       ),
       { numRuns: 12 },
     );
+  });
+
+  it('an Arrow left batch that matches many right rows each comes out in batches of at most batchSize', async () => {
+    const left = Array.from({ length: 100 }, (_, i) => ({ k: i % 2 === 0 ? 'a' : 'b', i }));
+    const right = Array.from({ length: 200 }, (_, j) => ({ k: 'a', j, note: j % 3 === 0 ? null : `n${j}` }));
+    const result = await pipeline(arrowLeft(left), join(right, { on: 'k', batchSize: 1000 }), collect());
+    const stats = result.stats.stages.find((s: StageStats) => s.name === 'join')!;
+    assert.equal(stats.details.input, 'arrow');
+    assert.equal(result.output.length, 50 * 200);
+    // six 16-row left batches: 8 matching rows x 200 = 1600 joined rows each, in pieces of at most
+    // 1000; the last 4 rows hold 2 matching rows: 400
+    assert.equal(stats.batchesOut, 6 * 2 + 1);
+    const rows = result.output as { k: string; i: number; j: number; note: string | null }[];
+    assert.deepEqual(rows[0], { k: 'a', i: 0, j: 0, note: null });
+    assert.deepEqual(rows[1], { k: 'a', i: 0, j: 1, note: 'n1' });
+    assert.equal(rows.filter((r) => r.i === 98).length, 200);
   });
 
   it('takes a source stage, a Spilled, an async iterable and Arrow batches as the right input', async () => {

@@ -1,0 +1,180 @@
+/**
+ * The join's columnar probe: a left Arrow batch is probed against the in-memory build table
+ * without a row object, and the joined batch is built by column. The left columns are gathered by
+ * index from the batch (gather.ts: every Arrow type, values as they are); the right columns are
+ * built from the table's value arrays with one type each, fixed once from every right value
+ * (numbers Float64, strings Utf8, booleans Bool: the types toParquet gives those values as rows,
+ * so a file written from a join is the same whichever path ran).
+ *
+ * Used for inner, left, semi and anti joins that did not partition; the key values are read as
+ * the rows path reads them (valueReader: the same JS values, so the same matches). A right and
+ * full join (its unmatched right rows come as rows at the end), a partitioned join, a build whose
+ * right columns hold other values (bigints, dates, objects, mixed kinds, only nulls) or rows
+ * lacking columns, and a left batch with a repeated column name take the rows path.
+ */
+import {
+  Bool,
+  Field,
+  Float64,
+  Schema,
+  Struct,
+  Utf8,
+  makeData,
+  type Data,
+  type DataType,
+  type RecordBatch,
+} from 'apache-arrow';
+import { buildColumn, valueReader } from '../formats/arrow/convert.ts';
+import { makeRecordBatchFast, repeatsNames } from '../formats/arrow/record-batch.ts';
+import { gatherColumn } from './gather.ts';
+import type { KeyGetter } from './key-encoding.ts';
+import type { JoinTable } from './join-table.ts';
+import type { JoinHow, JoinOutput } from './join-output.ts';
+
+/** A right column of the output: where its values are in the table, its output field. */
+interface RightColumn {
+  values: readonly unknown[];
+  field: Field;
+}
+
+/** The one Arrow type of `values` as rows would be written (see the module comment), or undefined. */
+function rightType(values: readonly unknown[]): DataType | undefined {
+  let kind: string | undefined;
+  for (const v of values) {
+    if (v === null || v === undefined) continue;
+    const k = typeof v;
+    if (kind === undefined) {
+      if (k !== 'number' && k !== 'string' && k !== 'boolean') return undefined;
+      kind = k;
+    } else if (k !== kind) return undefined;
+  }
+  if (kind === 'number') return new Float64();
+  if (kind === 'string') return new Utf8();
+  if (kind === 'boolean') return new Bool();
+  return undefined;
+}
+
+/** The probe's cursor: the left row being looked up, read by the key getters. */
+interface Cursor {
+  i: number;
+}
+
+/** Probes left Arrow batches against one built table; see the module comment. */
+export class ArrowProbe {
+  readonly #table: JoinTable;
+  readonly #how: JoinHow;
+  readonly #right: RightColumn[];
+  readonly #keys: readonly string[];
+
+  private constructor(table: JoinTable, how: JoinHow, keys: readonly string[], right: RightColumn[]) {
+    this.#table = table;
+    this.#how = how;
+    this.#keys = keys;
+    this.#right = right;
+  }
+
+  /**
+   * The probe of `table` (built: its right columns are final), or undefined when this join takes
+   * the rows path (see the module comment).
+   */
+  static of(table: JoinTable, how: JoinHow, leftKeys: readonly string[], output: JoinOutput): ArrowProbe | undefined {
+    if (how === 'right' || how === 'full' || table.ragged) return undefined;
+    const right: RightColumn[] = [];
+    if (how !== 'semi' && how !== 'anti') {
+      for (const [c, name] of table.names.entries()) {
+        const target = output.rightName(name);
+        if (target === null) continue;
+        const values = table.values(c);
+        const type = rightType(values);
+        if (type === undefined) return undefined;
+        right.push({ values, field: new Field(target, type, true) });
+      }
+    }
+    return new ArrowProbe(table, how, leftKeys, right);
+  }
+
+  /**
+   * Joins `batch`, handing the output to `sink` in batches of at most `batchSize` rows; false
+   * (nothing done) when the batch cannot take this path (a key column missing, a repeated name).
+   */
+  async probe(batch: RecordBatch, batchSize: number, sink: (out: RecordBatch) => Promise<void>): Promise<boolean> {
+    const schema = batch.schema;
+    if (repeatsNames(schema)) return false;
+    const keyData: Data[] = [];
+    for (const name of this.#keys) {
+      const c = schema.fields.findIndex((f) => f.name === name);
+      if (c === -1) return false;
+      keyData.push(batch.data.children[c]!);
+    }
+    // the key values as rows would hold them (valueReader), so matches are the rows path's
+    const keyValues = keyData.map((data, k) => {
+      const read = valueReader(data, {}, this.#keys[k]);
+      const values = new Array<unknown>(data.length);
+      for (let i = 0; i < values.length; i++) values[i] = read(i);
+      return values;
+    });
+    const getters: KeyGetter[] = keyValues.map((values) => (cursor) => values[(cursor as Cursor).i]);
+    const cursor: Cursor = { i: 0 };
+    const table = this.#table;
+    const how = this.#how;
+    const lefts: number[] = [];
+    const rights: number[] = [];
+    const n = batch.numRows;
+    for (let i = 0; i < n; i++) {
+      let head = -1;
+      let nullKey = false;
+      for (const values of keyValues) {
+        const v = values[i];
+        if (v === null || v === undefined) nullKey = true;
+      }
+      if (!nullKey) {
+        cursor.i = i;
+        head = table.find(cursor, getters);
+      }
+      if (how === 'semi') {
+        if (head !== -1) lefts.push(i);
+      } else if (how === 'anti') {
+        if (head === -1) lefts.push(i);
+      } else if (head !== -1) table.matchChain(i, head, lefts, rights);
+      else if (how === 'left') {
+        lefts.push(i);
+        rights.push(-1);
+      }
+      if (lefts.length >= batchSize) {
+        await sink(this.#assemble(batch, lefts, rights));
+        lefts.length = 0;
+        rights.length = 0;
+      }
+    }
+    if (lefts.length > 0) await sink(this.#assemble(batch, lefts, rights));
+    return true;
+  }
+
+  /** The output batch: left rows `lefts` of `batch`, each beside right row `rights[k]` (-1: none). */
+  #assemble(batch: RecordBatch, lefts: readonly number[], rights: readonly number[]): RecordBatch {
+    const n = lefts.length;
+    const plan = { from: new Uint8Array(n), rows: lefts, length: n };
+    const whole = n === batch.numRows && isIdentity(lefts);
+    const fields: Field[] = [...batch.schema.fields];
+    const children: Data[] = batch.schema.fields.map((field, c) =>
+      whole ? batch.data.children[c]! : gatherColumn(field, [batch.data.children[c]!], plan),
+    );
+    for (const column of this.#right) {
+      const values = new Array<unknown>(n);
+      for (let k = 0; k < n; k++) {
+        const r = rights[k]!;
+        values[k] = r === -1 ? null : column.values[r];
+      }
+      fields.push(column.field);
+      children.push(buildColumn(column.field, values));
+    }
+    const schema = new Schema(fields, batch.schema.metadata);
+    return makeRecordBatchFast(schema, makeData({ type: new Struct(fields), length: n, nullCount: 0, children }));
+  }
+}
+
+/** True when `rows` is 0, 1, 2, ...: the left batch passes whole (a semi or anti join keeping every row, a 1:1 inner join). */
+function isIdentity(rows: readonly number[]): boolean {
+  for (let k = 0; k < rows.length; k++) if (rows[k] !== k) return false;
+  return true;
+}
