@@ -8,7 +8,8 @@
  */
 import { estimateValueBytes, type Row } from '../core/batch.ts';
 import { columnGetter, hasNullKey, type KeyGetter } from './key-encoding.ts';
-import { KeyTrie } from './key-trie.ts';
+import { canonicalKey, KeyTrie } from './key-trie.ts';
+import { NumberIndex } from './number-index.ts';
 import { copyRow, type JoinOutput } from './join-output.ts';
 import { JoinedRowMaker } from './joined-row.ts';
 
@@ -35,6 +36,10 @@ function columnBytesPerRow(rows: readonly Row[]): number {
 /** A join's right rows by column, found by key; see the module comment. */
 export class JoinTable {
   readonly #trie: KeyTrie<number>;
+  /** One-column keys that are numbers (see {@link JoinTable.#find}). */
+  readonly #numbers: NumberIndex | undefined;
+  /** The last {@link JoinTable.#find} looked in {@link JoinTable.#numbers}. */
+  #inNumbers = false;
   readonly #get: readonly KeyGetter[];
   readonly #keys: readonly string[];
   readonly #keepNull: boolean;
@@ -65,28 +70,51 @@ export class JoinTable {
     this.#keys = keys;
     this.#get = keys.map(columnGetter);
     this.#trie = new KeyTrie<number>(keys.length);
+    this.#numbers = keys.length === 1 ? new NumberIndex() : undefined;
     this.#keepNull = keepNull;
   }
 
   /** Distinct keys held. */
   get keys(): number {
-    return this.#trie.size;
+    return this.#trie.size + (this.#numbers?.size ?? 0);
+  }
+
+  /**
+   * The first row of the key `getters` read from `row`, or -1; remembers where the key goes for
+   * {@link JoinTable.#insert}. A one-column key whose canonical form is a number is looked up in
+   * the {@link NumberIndex}, any other key in the trie.
+   */
+  #find(row: object, getters: readonly KeyGetter[]): number {
+    const numbers = this.#numbers;
+    if (numbers !== undefined) {
+      const key = canonicalKey(getters[0]!(row));
+      if (typeof key === 'number') {
+        this.#inNumbers = true;
+        return numbers.find(key);
+      }
+      this.#inNumbers = false;
+    }
+    return this.#trie.find(row, getters) ?? -1;
+  }
+
+  /** Adds row `i` as the first of the key the last {@link JoinTable.#find} missed; returns the bytes added. */
+  #insert(i: number): number {
+    return this.#inNumbers ? this.#numbers!.insert(i) : this.#trie.insert(i);
   }
 
   /** Adds right rows; returns the estimated bytes added. */
   add(rows: readonly Row[]): number {
     const before = this.bytes;
     const each = columnBytesPerRow(rows) + SLOT_BYTES;
-    const trie = this.#trie;
     for (const row of rows) {
       if (hasNullKey(row, this.#keys)) {
         if (!this.#keepNull) continue;
         this.#store(row); // no key: never found, always unmatched
       } else {
-        const head = trie.find(row, this.#get);
+        const head = this.#find(row, this.#get);
         const i = this.#store(row);
-        if (head === undefined) {
-          this.bytes += trie.insert(i);
+        if (head === -1) {
+          this.bytes += this.#insert(i);
           this.#tail[i] = i;
         } else {
           this.#next[this.#tail[head]!] = i;
@@ -142,8 +170,8 @@ export class JoinTable {
   }
 
   /** The first row of the key `getters` read from left row `row`, or -1. */
-  find(row: Row, getters: readonly KeyGetter[]): number {
-    return this.#trie.find(row, getters) ?? -1;
+  find(row: object, getters: readonly KeyGetter[]): number {
+    return this.#find(row, getters);
   }
 
   /** The row after `i` with the same key, or -1. */
@@ -234,6 +262,7 @@ export class JoinTable {
   /** Drops every row. */
   clear(): void {
     this.#trie.clear();
+    this.#numbers?.clear();
     this.#columns = this.#columns.map(() => []);
     this.#maker = undefined;
     this.#ragged = false;
