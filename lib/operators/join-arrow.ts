@@ -16,8 +16,11 @@ import {
   Bool,
   Field,
   Float64,
+  type Int32,
+  Precision,
   Schema,
   Struct,
+  Type,
   Utf8,
   makeData,
   type Data,
@@ -106,8 +109,10 @@ export class ArrowProbe {
       if (c === -1) return false;
       keyData.push(batch.data.children[c]!);
     }
-    // the key values as rows would hold them (valueReader), so matches are the rows path's
-    const keyValues = keyData.map((data, k) => {
+    // the key values as rows would hold them (valueReader), so matches are the rows path's; a
+    // Float64 or 32-bit integer column without nulls is read in place (valueReader gives `values[i]`)
+    const keyValues = keyData.map((data, k): ArrayLike<unknown> => {
+      if (data.nullCount === 0 && isPlainNumber(data.type)) return data.values as Float64Array | Int32Array;
       const read = valueReader(data, {}, this.#keys[k]);
       const values = new Array<unknown>(data.length);
       for (let i = 0; i < values.length; i++) values[i] = read(i);
@@ -171,6 +176,12 @@ export class ArrowProbe {
     const schema = new Schema(fields, batch.schema.metadata);
     return makeRecordBatchFast(schema, makeData({ type: new Struct(fields), length: n, nullCount: 0, children }));
   }
+}
+
+/** Float64, or an integer type of at most 32 bits: values a typed array holds as the JS numbers rows hold. */
+function isPlainNumber(type: DataType): boolean {
+  if (type.typeId === Type.Float) return (type as Float64).precision === Precision.DOUBLE;
+  return type.typeId === Type.Int && (type as Int32).bitWidth <= 32;
 }
 
 /** True when `rows` is 0, 1, 2, ...: the left batch passes whole (a semi or anti join keeping every row, a 1:1 inner join). */
