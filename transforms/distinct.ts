@@ -8,6 +8,7 @@
 import type { Batch, Row } from '../lib/core/batch.ts';
 import type { StageContext } from '../lib/core/stage.ts';
 import { RowViewer, isViewable } from '../lib/core/row-view.ts';
+import type { RecordBatch } from 'apache-arrow';
 import type { ColumnarAggregator } from '../lib/operators/columnar-aggregate.ts';
 import { lazyImport } from '../lib/core/lazy-import.ts';
 import type { TablePlan } from '../lib/operators/group-table.ts';
@@ -102,7 +103,7 @@ class WholeRows {
     await (this.#other ??= this.#make(otherShapePlan())).add(others);
   }
 
-  async *finish(): AsyncGenerator<Row[]> {
+  async *finish(): AsyncGenerator<Row[] | RecordBatch> {
     if (this.#first) yield* this.#first.finish();
     if (this.#other) yield* this.#other.finish();
   }
@@ -126,7 +127,7 @@ class KeyedRows {
     return this.#feed.feed(this.#aggregator, batch);
   }
 
-  finish(): AsyncGenerator<Row[]> {
+  finish(): AsyncGenerator<Row[] | RecordBatch> {
     return this.#aggregator.finish();
   }
 

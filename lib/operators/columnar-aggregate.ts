@@ -179,8 +179,8 @@ export class ColumnarAggregator {
     if (table instanceof GroupTable) this.#options.counters.flushes++;
   }
 
-  /** Yields the output rows, in batches, once the input has ended. */
-  async *finish(): AsyncGenerator<Row[]> {
+  /** Yields the output, in batches (Arrow, or rows when a column has no plain type: GroupTable.outputBatch), once the input has ended. */
+  async *finish(): AsyncGenerator<Row[] | RecordBatch> {
     await this.#queue.idle();
     this.#input = false;
     if (this.#failure !== undefined) throw this.#failure;
@@ -199,7 +199,7 @@ export class ColumnarAggregator {
     yield* this.#mergeAll(parts, 1);
   }
 
-  async *#mergeAll(parts: HashPartitions, depth: number): AsyncGenerator<Row[]> {
+  async *#mergeAll(parts: HashPartitions, depth: number): AsyncGenerator<Row[] | RecordBatch> {
     for (let p = 0; p < parts.fanout; p++) {
       if (parts.records(p) === 0) continue;
       yield* this.#mergePartition(parts, p, depth);
@@ -209,7 +209,7 @@ export class ColumnarAggregator {
   }
 
   /** Merges partition `p` into a table and outputs it; repartitions it (seed = depth) when still too big. */
-  async *#mergePartition(parts: HashPartitions, p: number, depth: number): AsyncGenerator<Row[]> {
+  async *#mergePartition(parts: HashPartitions, p: number, depth: number): AsyncGenerator<Row[] | RecordBatch> {
     let table = new GroupTable(this.#plan);
     let sub: HashPartitions | undefined;
     for await (const records of parts.read(p)) {
@@ -232,11 +232,12 @@ export class ColumnarAggregator {
     yield* this.#mergeAll(sub, depth + 1);
   }
 
-  *#output(table: GroupTable): Generator<Row[]> {
+  *#output(table: GroupTable): Generator<Row[] | RecordBatch> {
     const size = this.#options.outputRows ?? 8192;
     for (let from = 0; from < table.size; from += size) {
-      const out = table.output(from, Math.min(table.size, from + size));
-      this.#options.counters.groups += out.length;
+      const to = Math.min(table.size, from + size);
+      const out = table.outputBatch(from, to);
+      this.#options.counters.groups += to - from;
       yield out;
     }
   }

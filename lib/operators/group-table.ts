@@ -9,7 +9,10 @@
  * exported states and kept rows, one array per column), which {@link GroupTable.mergeChunk}
  * folds back into a table.
  */
-import { Type, type RecordBatch } from 'apache-arrow';
+import { Field, Schema, Struct, Type, makeData, type Data, type RecordBatch } from 'apache-arrow';
+import { buildColumn } from '../formats/arrow/convert.ts';
+import { makeRecordBatchFast } from '../formats/arrow/record-batch.ts';
+import { simpleType, textColumn } from './output-columns.ts';
 import { estimateValueBytes, type Row } from '../core/batch.ts';
 import { nanosOf } from '../formats/values.ts';
 import { arrowInput, columnCodes, keyColumnsOf, type KeyColumn } from './arrow-key-codes.ts';
@@ -370,7 +373,61 @@ export class GroupTable {
   }
 
   /** Output rows of groups `from..to-1`: key columns then aggregates, or the kept row. */
+  /**
+   * Groups `from..to-1` as one Arrow batch (key columns, then aggregates, as {@link GroupTable.output}
+   * names them), or as rows when they must be: a group keeps a row, a name repeats or is an array
+   * index (rows would order or merge it otherwise), or a column has no type of output-columns.ts
+   * (its values are not all numbers, strings or booleans, or all null). Text keys are copied from
+   * the dictionary's bytes: no string is made for them. Each aggregate is finished once either way.
+   */
+  outputBatch(from: number, to: number): RecordBatch | Row[] {
+    const kept = this.#rows;
+    if (kept) for (let g = from; g < to; g++) if (kept[g] !== undefined) return this.output(from, to);
+    const { keyNames, names } = this.#plan;
+    const all = [...keyNames, ...names];
+    if (new Set(all).size !== all.length || all.some((name) => /^(?:0|[1-9]\d*)$/.test(name)))
+      return this.output(from, to);
+    const n = to - from;
+    const finished = names.map((_, a) => {
+      const column = this.#columns[a]!;
+      const values = new Array<unknown>(n);
+      for (let g = from; g < to; g++) values[g - from] = column.finish(g);
+      return values;
+    });
+    const children: Data[] = [];
+    const fields: Field[] = [];
+    const codes = new Int32Array(n);
+    for (let c = 0; c < keyNames.length; c++) {
+      const dict = this.#dicts[c]!;
+      for (let g = from; g < to; g++) codes[g - from] = this.#code(g, c);
+      let data = textColumn(dict, codes);
+      if (data === undefined) {
+        const values = Array.from(codes, (code) => dict.value(code));
+        const type = simpleType(values);
+        if (type === undefined) return this.#outputRows(from, to, finished);
+        data = buildColumn(new Field(keyNames[c]!, type, true), values);
+      }
+      fields.push(new Field(keyNames[c]!, data.type, true));
+      children.push(data);
+    }
+    for (let a = 0; a < names.length; a++) {
+      const type = simpleType(finished[a]!);
+      if (type === undefined) return this.#outputRows(from, to, finished);
+      const field = new Field(names[a]!, type, true);
+      fields.push(field);
+      children.push(buildColumn(field, finished[a]!));
+    }
+    const schema = new Schema(fields);
+    return makeRecordBatchFast(schema, makeData({ type: new Struct(fields), length: n, nullCount: 0, children }));
+  }
+
+  /** Groups `from..to-1` as rows: a kept row, or the key values and finished aggregates. */
   output(from: number, to: number): Row[] {
+    return this.#outputRows(from, to, undefined);
+  }
+
+  /** {@link GroupTable.output}, with each aggregate's values when already finished (`finished[a][g - from]`). */
+  #outputRows(from: number, to: number, finished: readonly unknown[][] | undefined): Row[] {
     const out: Row[] = [];
     const { keyNames, names } = this.#plan;
     const columns = this.#columns;
@@ -382,7 +439,7 @@ export class GroupTable {
       }
       const row: Record<string, unknown> = {};
       for (let c = 0; c < keyNames.length; c++) row[keyNames[c]!] = this.#dicts[c]!.value(this.#code(g, c));
-      for (let a = 0; a < names.length; a++) row[names[a]!] = columns[a]!.finish(g);
+      for (let a = 0; a < names.length; a++) row[names[a]!] = finished ? finished[a]![g - from] : columns[a]!.finish(g);
       out.push(row);
     }
     return out;

@@ -13,15 +13,13 @@
  * lacking columns, and a left batch with a repeated column name take the rows path.
  */
 import {
-  Bool,
   Field,
-  Float64,
+  type Float64,
   type Int32,
   Precision,
   Schema,
   Struct,
   Type,
-  Utf8,
   makeData,
   type Data,
   type DataType,
@@ -30,6 +28,7 @@ import {
 import { buildColumn, valueReader } from '../formats/arrow/convert.ts';
 import { makeRecordBatchFast, repeatsNames } from '../formats/arrow/record-batch.ts';
 import { gatherColumn } from './gather.ts';
+import { simpleType } from './output-columns.ts';
 import type { KeyGetter } from './key-encoding.ts';
 import type { JoinTable } from './join-table.ts';
 import type { JoinHow, JoinOutput } from './join-output.ts';
@@ -38,23 +37,6 @@ import type { JoinHow, JoinOutput } from './join-output.ts';
 interface RightColumn {
   values: readonly unknown[];
   field: Field;
-}
-
-/** The one Arrow type of `values` as rows would be written (see the module comment), or undefined. */
-function rightType(values: readonly unknown[]): DataType | undefined {
-  let kind: string | undefined;
-  for (const v of values) {
-    if (v === null || v === undefined) continue;
-    const k = typeof v;
-    if (kind === undefined) {
-      if (k !== 'number' && k !== 'string' && k !== 'boolean') return undefined;
-      kind = k;
-    } else if (k !== kind) return undefined;
-  }
-  if (kind === 'number') return new Float64();
-  if (kind === 'string') return new Utf8();
-  if (kind === 'boolean') return new Bool();
-  return undefined;
 }
 
 /** The probe's cursor: the left row being looked up, read by the key getters. */
@@ -88,7 +70,7 @@ export class ArrowProbe {
         const target = output.rightName(name);
         if (target === null) continue;
         const values = table.values(c);
-        const type = rightType(values);
+        const type = simpleType(values);
         if (type === undefined) return undefined;
         right.push({ values, field: new Field(target, type, true) });
       }

@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { Float32, Float64, Int8, Int32, RecordBatch, Uint32, Utf8, vectorFromArray } from 'apache-arrow';
 import type { Row } from '../../../lib/core/batch.ts';
 import { rowsToRecordBatch } from '../../../lib/formats/arrow/build.ts';
+import { recordBatchToRows } from '../../../lib/formats/arrow/to-rows.ts';
 import { RowViewer } from '../../../lib/core/row-view.ts';
 import { GroupTable, type TablePlan } from '../../../lib/operators/group-table.ts';
 import { GroupIndex } from '../../../lib/operators/group-index.ts';
@@ -37,6 +38,15 @@ function plan(keys: string[], aggs: Record<string, Aggregate>, keepRows = false)
   };
 }
 
+/** The rows as one Arrow batch, or undefined when their values have no Arrow type together. */
+function rowsToRecordBatchOrUndefined(rows: Row[]): RecordBatch | undefined {
+  try {
+    return rowsToRecordBatch(rows);
+  } catch {
+    return undefined;
+  }
+}
+
 const canon = (rows: Row[]): string[] =>
   rows.map((r) => encodeKeyValues(Object.values(r as Record<string, unknown>))).sort();
 
@@ -59,6 +69,56 @@ describe('group table', () => {
           for (const row of out) assert.equal(row.n, expected.get(encodeKeyValues(keys.map((k) => row[k]))));
         }
       }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('outputBatch: Arrow with the values output() gives when every column is plain, else those rows', () => {
+    const plainKey = fc.oneof(
+      fc.constant(null),
+      fc.constantFrom('', 'a', 'é', '😀', 'XNAS'),
+      fc.string({ maxLength: 3 }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({ a: plainKey, b: value, x: fc.oneof(fc.constant(null), fc.integer({ min: -9, max: 9 })) }),
+          {
+            maxLength: 60,
+          },
+        ),
+        fc.boolean(),
+        (rows, viaArrow) => {
+          const keys = ['a', 'b'];
+          const table = new GroupTable(plan(keys, { n: count(), s: sum('x'), lo: min('x') }));
+          // an Arrow batch codes text keys as bytes (the path that copies them out without strings)
+          const arrow = viaArrow ? rowsToRecordBatchOrUndefined(rows) : undefined;
+          if (arrow) {
+            const viewer = new RowViewer(arrow);
+            if (!table.addArrow(arrow, (i) => viewer.at(i))) table.add(rows.length, (i) => rows[i]!);
+          } else table.add(rows.length, (i) => rows[i]!);
+          const expected = table.output(0, table.size);
+          const out = table.outputBatch(0, table.size);
+          const plain = expected.every(
+            (r) =>
+              ['string', 'number', 'boolean'].includes(typeof (r as { b: unknown }).b) ||
+              (r as { b: unknown }).b === null,
+          );
+          const typed = (name: string): boolean => expected.some((r) => (r as Record<string, unknown>)[name] != null);
+          if (Array.isArray(out)) {
+            assert.deepEqual(out, expected);
+            // rows only for a reason: a column with no plain type, or none with a value
+            const kinds = new Set(expected.map((r) => typeof (r as { b: unknown }).b).filter((k) => k !== 'object'));
+            assert.ok(table.size === 0 || !plain || kinds.size > 1 || !typed('a') || !typed('b') || !typed('lo'));
+          } else {
+            assert.deepEqual(recordBatchToRows(out), expected);
+            assert.deepEqual(
+              out.schema.fields.map((f) => f.name),
+              ['a', 'b', 'n', 's', 'lo'],
+            );
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });
