@@ -2,7 +2,7 @@
  * Arrow columns an operator builds for its output from JS values, typed as `toParquet` (and the
  * rows-to-Arrow conversion it shares) types the same values held in rows: numbers Float64,
  * strings Utf8, booleans Bool. A column whose values are of another kind (bigints, dates,
- * objects), mix kinds, or are all null has no such type here: its operator outputs rows
+ * objects, strings with a lone surrogate), mix kinds, or are all null has no such type here: its operator outputs rows
  * instead, as before, so a file is the same whichever form the operator emitted.
  *
  * Also the Utf8 column of a key dictionary's text codes, copied from the dictionary's UTF-8 bytes
@@ -15,13 +15,20 @@ const FLOAT64 = new Float64();
 const UTF8 = new Utf8();
 const BOOL = new Bool();
 
-/** The one type of `values` as rows would be written (see the module comment), or undefined. */
+/** A lone surrogate: a string holding one has no UTF-8 form (Arrow's Utf8 would hold U+FFFD instead). */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * The one type of `values` as rows would be written (see the module comment), or undefined. A
+ * string with a lone surrogate has none: rows keep it exactly, a Utf8 column could not.
+ */
 export function simpleType(values: ArrayLike<unknown>): DataType | undefined {
   let kind: string | undefined;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (v === null || v === undefined) continue;
     const k = typeof v;
+    if (k === 'string' && LONE_SURROGATE.test(v as string)) return undefined;
     if (kind === undefined) {
       if (k !== 'number' && k !== 'string' && k !== 'boolean') return undefined;
       kind = k;

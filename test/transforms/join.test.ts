@@ -121,6 +121,18 @@ describe('join', () => {
     assert.equal(rows.filter((r) => r.i === 98).length, 200);
   });
 
+  it('a right column holding a lone surrogate keeps it exactly (rows, not a Utf8 column that cannot)', async () => {
+    const left = Array.from({ length: 40 }, (_, i) => ({ k: i % 4, i }));
+    const right = [
+      { k: 0, t: 'ok' },
+      { k: 1, t: 'bad \ud800 half' },
+    ];
+    const result = await pipeline(arrowLeft(left), join(right, { on: 'k' }), collect());
+    const rows = result.output as { k: number; t: string }[];
+    assert.equal(rows.length, 20);
+    assert.equal(rows.find((r) => r.k === 1)?.t, 'bad \ud800 half');
+  });
+
   it('takes a source stage, a Spilled, an async iterable and Arrow batches as the right input', async () => {
     const left = Array.from({ length: 100 }, (_, i) => ({ sym: `s${i % 10}`, i }));
     const symbols = Array.from({ length: 5 }, (_, i) => ({ symbol: `s${i}`, name: `Name ${i}` }));
