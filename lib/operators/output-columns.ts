@@ -2,7 +2,7 @@
  * Arrow columns an operator builds for its output from JS values, typed as `toParquet` (and the
  * rows-to-Arrow conversion it shares) types the same values held in rows: numbers Float64,
  * strings Utf8, booleans Bool. A column whose values are of another kind (bigints, dates,
- * objects, strings with a lone surrogate), mix kinds, or are all null has no such type here: its operator outputs rows
+ * objects, undefined, strings with a lone surrogate), mix kinds, or are all null has no such type here: its operator outputs rows
  * instead, as before, so a file is the same whichever form the operator emitted.
  *
  * Also the Utf8 column of a key dictionary's text codes, copied from the dictionary's UTF-8 bytes
@@ -26,9 +26,10 @@ export function simpleType(values: ArrayLike<unknown>): DataType | undefined {
   let kind: string | undefined;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (v === null || v === undefined) continue;
+    if (v === null) continue;
     const k = typeof v;
-    if (k === 'string' && LONE_SURROGATE.test(v as string)) return undefined;
+    // undefined: rows keep it apart from null, an Arrow column could not
+    if (k === 'undefined' || (k === 'string' && LONE_SURROGATE.test(v as string))) return undefined;
     if (kind === undefined) {
       if (k !== 'number' && k !== 'string' && k !== 'boolean') return undefined;
       kind = k;

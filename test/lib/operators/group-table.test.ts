@@ -124,9 +124,9 @@ describe('group table', () => {
 
   it('simpleType: numbers, strings, booleans (nulls aside); none for a lone surrogate, mixed kinds or only nulls', () => {
     assert.equal(String(simpleType([1, null, Number.NaN, -0])), 'Float64');
-    assert.equal(String(simpleType(['', '😀', undefined])), 'Utf8');
+    assert.equal(String(simpleType(['', '😀', null])), 'Utf8');
     assert.equal(String(simpleType([true, null])), 'Bool');
-    for (const values of [['a\ud800'], ['\udfffsx', 'b'], [1, 'a'], [1n], [new Date(0)], [null, undefined], []])
+    for (const values of [['a\ud800'], ['\udfffsx', 'b'], [1, 'a'], [1, undefined], [1n], [new Date(0)], [null, null], []])
       assert.equal(simpleType(values), undefined, String(values));
   });
 
