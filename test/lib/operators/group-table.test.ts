@@ -126,7 +126,16 @@ describe('group table', () => {
     assert.equal(String(simpleType([1, null, Number.NaN, -0])), 'Float64');
     assert.equal(String(simpleType(['', '😀', null])), 'Utf8');
     assert.equal(String(simpleType([true, null])), 'Bool');
-    for (const values of [['a\ud800'], ['\udfffsx', 'b'], [1, 'a'], [1, undefined], [1n], [new Date(0)], [null, null], []])
+    for (const values of [
+      ['a\ud800'],
+      ['\udfffsx', 'b'],
+      [1, 'a'],
+      [1, undefined],
+      [1n],
+      [new Date(0)],
+      [null, null],
+      [],
+    ])
       assert.equal(simpleType(values), undefined, String(values));
   });
 
