@@ -377,7 +377,7 @@ export class GroupTable {
    * Groups `from..to-1` as one Arrow batch (key columns, then aggregates, as {@link GroupTable.output}
    * names them), or as rows when they must be: a group keeps a row, a name repeats or is an array
    * index (rows would order or merge it otherwise), or a column has no type of output-columns.ts
-   * (its values are not all numbers, strings or booleans, or all null). Text keys are copied from
+   * (its values are not all numbers, strings or booleans, or all null; see simpleType). Text keys are copied from
    * the dictionary's bytes: no string is made for them. Each aggregate is finished once either way.
    */
   outputBatch(from: number, to: number): RecordBatch | Row[] {

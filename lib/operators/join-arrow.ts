@@ -9,8 +9,9 @@
  * Used for inner, left, semi and anti joins that did not partition; the key values are read as
  * the rows path reads them (valueReader: the same JS values, so the same matches). A right and
  * full join (its unmatched right rows come as rows at the end), a partitioned join, a build whose
- * right columns hold other values (bigints, dates, objects, mixed kinds, only nulls) or rows
- * lacking columns, and a left batch with a repeated column name take the rows path.
+ * right columns hold values with no such type (output-columns.ts: bigints, dates, objects,
+ * undefined, strings with a lone surrogate, mixed kinds, only nulls) or rows lacking columns, and
+ * a left batch with a repeated column name take the rows path.
  */
 import {
   Field,

@@ -36,13 +36,13 @@ function arrowFamily(type: DataType): { family: string; arrow: string } {
   return { family: 'other', arrow: String(type) };
 }
 
-/** True when every value slot of a float column is an integer (null slots too: they hold 0 or an old value). */
+/** True when every valid value of a float column is an integer. */
 function integralFloats(data: Data): boolean {
+  // a Data's values start at its first value (apache-arrow slices them; only validity keeps `offset`)
   const values = data.values as Float64Array | Float32Array | Uint16Array;
   if (!(values instanceof Float64Array || values instanceof Float32Array)) return false;
-  for (let i = data.offset; i < data.offset + data.length; i++) {
-    const valid = data.nullCount === 0 || data.getValid(i - data.offset);
-    if (valid && !Number.isInteger(values[i])) return false;
+  for (let i = 0; i < data.length; i++) {
+    if ((data.nullCount === 0 || data.getValid(i)) && !Number.isInteger(values[i])) return false;
   }
   return true;
 }

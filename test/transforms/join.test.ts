@@ -211,6 +211,17 @@ describe('join', () => {
     await assert.rejects(pipeline(source, join([floats], { on: 'k' }), collect()), {
       code: 'ERR_SPILLWAY_JOIN_KEY_MISMATCH',
     });
+    // a Float64 key holding only integers meets an Int32 one, read in a sliced batch too (the
+    // fractions before the slice are not its values)
+    const sliced = rowsToRecordBatch([{ k: 0.5 }, { k: 1.5 }, { k: 2 }, { k: 4 }, { k: null }]).slice(2);
+    const slicedSource = new BatchSource({
+      name: 'sliced',
+      async *open() {
+        yield Batch.fromArrow(sliced, { source: 'sliced', index: 0, rowStart: 0 });
+      },
+    });
+    const met = await pipeline(slicedSource, join([ints], { on: 'k' }), collect());
+    assert.deepEqual(met.output, [{ k: 2 }]);
   });
 
   it('abort mid-join leaves no temporary files', async () => {
