@@ -100,6 +100,8 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
   readonly #runs = new Set<Totals>();
   /** Events and time per level over the governor's life (leakWarnings read from the detector). */
   readonly #counts: Counters = zeroCounters();
+  /** A reading passed the spill mark that the collection before it kept at ok (see #notePressure). */
+  #nearSpill = false;
   /** A stage released memory while paused: the next sample collects at once (see released()). */
   #collectNow = false;
 
@@ -369,6 +371,7 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
     this.#record(sample);
     this.emit('sample', sample);
     if (next !== this.#level) this.#changeLevel(next, sample);
+    this.#notePressure(enteringSpill, next, sample);
     this.#checkPauseLength(sample);
     if (this.#leak && this.#rowsSinceSample > 0) {
       const info = this.#leak.add(sample.time, sample.rss);
@@ -408,6 +411,22 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
     log('pause outlasted %d ms: failing', this.maxPauseMs);
     this.#waiters.rejectAll(error);
     this.emit('critical', error);
+  }
+
+  /**
+   * Native codecs compress on the calling thread (native-pools.ts), and glibc's thresholds are
+   * fixed, from the first reading past the spill mark, even when the collection before entering
+   * the level keeps it at ok (so operators keep their tables): the codecs' thread arenas cannot be
+   * afforded near the mark all the same. With them on their pools, a toSpill at a limit ~180 MB
+   * above the idle process passed the critical mark in 1 run of 12, native memory 134 MB. This
+   * lasts until the level leaves ok, or a reading falls below the spill level's resume mark.
+   */
+  #notePressure(enteringSpill: boolean, next: MemoryLevel, sample: MemorySample): void {
+    if (enteringSpill && next === 'ok') {
+      this.#nearSpill = true;
+      if (this.#allocator) tuneAllocator();
+    } else if (next !== 'ok' || sample.fraction < this.#marks.spillResume) this.#nearSpill = false;
+    notePressure(this, next !== 'ok' || this.#nearSpill);
   }
 
   #changeLevel(next: MemoryLevel, sample: MemorySample): void {

@@ -16,6 +16,7 @@ import {
 } from '../../../lib/memory/governor.ts';
 import { ErrorCodes, type SpillwayError } from '../../../lib/core/errors.ts';
 import { HEAP_FULL } from '../../../lib/memory/sample.ts';
+import { nativePoolsAllowed } from '../../../lib/memory/native-pools.ts';
 
 const LIMIT = 1e9; // '1000MB'
 
@@ -257,12 +258,20 @@ test('a GC runs before the spill level is entered: garbage alone never makes ope
   const levels: string[] = [];
   g.on('level', (level: string) => levels.push(level));
   // past the spill mark, all of it garbage: the level stays ok (a join spilled its whole build so)
-  probe.before = (calls) => (probe.fraction = calls === 1 ? 0.65 : 0.3);
+  probe.before = (calls) => (probe.fraction = calls === 1 ? 0.65 : 0.55);
   await g.sampleNow();
   assert.equal(g.level, 'ok');
   assert.equal(g.summary().gcRuns, 1);
-  // past it with memory held: spill, after a collection (200 ms later on the fake clock: the entry cap)
+  // but native codecs keep off their thread pools until a reading falls below the resume mark (0.5)
+  assert.equal(nativePoolsAllowed(), false);
   probe.before = undefined;
+  probe.fraction = 0.52;
+  await g.sampleNow();
+  assert.equal(nativePoolsAllowed(), false);
+  probe.fraction = 0.4;
+  await g.sampleNow();
+  assert.equal(nativePoolsAllowed(), true);
+  // past it with memory held: spill, after a collection (200 ms later on the fake clock: the entry cap)
   probe.fraction = 0.65;
   probe.stepMs = 250;
   await g.sampleNow();
