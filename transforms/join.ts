@@ -261,9 +261,13 @@ export function join(right: JoinRight, options: JoinOptions): OperatorTransform 
     },
     async finish(emit, context, stats) {
       const engine = await ensureBuilt(context);
-      await engine.finish(async (out) => {
-        for (let i = 0; i < out.length; i += opts.batchSize) await emit(out.slice(i, i + opts.batchSize));
-      });
+      await engine.finish(
+        async (out) => {
+          for (let i = 0; i < out.length; i += opts.batchSize) await emit(out.slice(i, i + opts.batchSize));
+        },
+        // a partitioned join's Arrow left batches are probed by column, as in memory
+        { batchSize: opts.batchSize, sink: emit },
+      );
       report(stats);
     },
     async dispose() {

@@ -20,11 +20,15 @@ import { JoinTable } from './join-table.ts';
 import { MAX_DEPTH, MIN_REPARTITION } from './flush-policy.ts';
 // the spill layer loads with the first partition: most runs fit their budget and never spill
 import type { HashPartitions } from './hash-partitions.ts';
+import type { BatchPartitions } from './batch-partitions.ts';
 import type { OperatorScratch } from './operator-scratch.ts';
 import type { OperatorCounters } from './operator-options.ts';
 import type { JoinHow, JoinOutput } from './join-output.ts';
 import type { ArrowProbe } from './join-arrow.ts';
 import type { RecordBatch } from 'apache-arrow';
+import { Batch } from '../core/batch.ts';
+import { valueReader } from '../formats/arrow/to-rows.ts';
+import { gatherRows } from './gather.ts';
 
 export type { JoinHow } from './join-output.ts';
 
@@ -65,7 +69,99 @@ export interface HashJoinOptions {
 /** Receives output rows. */
 export type JoinSink = (rows: Row[]) => Promise<void>;
 
+/** Where a partitioned join's columnar probe hands its output (join-arrow.ts): batches of at most `batchSize` rows. */
+export interface JoinArrowSink {
+  batchSize: number;
+  sink: (out: RecordBatch) => Promise<void>;
+}
+
 const ENTRY_BYTES = 120;
+
+/**
+ * Left rows a partition gathers before it writes them as one batch: a batch of the bench CSV
+ * (~35k rows) spread over 16 partitions gives ~2k rows each, and written so, the 5M-row join
+ * spent its left phase compressing and checksumming small buffers.
+ */
+const PENDING_LEFT_ROWS = 16_384;
+/** Left batches held at most for the rows pending from them. */
+const PENDING_LEFT_BATCHES = 8;
+
+/**
+ * Rows of left Arrow batches waiting, per partition, as (batch, row) pairs: gathered into one
+ * batch per partition when it is written (gather.ts). The batches must share one schema; a batch of
+ * another schema is written after the pending rows ({@link PendingRows.fits}).
+ */
+class PendingRows {
+  readonly #sources: RecordBatch[] = [];
+  readonly #from: number[][];
+  readonly #rows: number[][];
+  constructor(fanout: number) {
+    this.#from = Array.from({ length: fanout }, () => []);
+    this.#rows = Array.from({ length: fanout }, () => []);
+  }
+
+  /** True when `batch` has the pending batches' schema (or none is pending). */
+  fits(batch: RecordBatch): boolean {
+    const first = this.#sources[0];
+    return first === undefined || first.schema === batch.schema || schemasMatch(first.schema, batch.schema);
+  }
+
+  /** Rows pending in the fullest partition. */
+  get mostRows(): number {
+    let most = 0;
+    for (const rows of this.#rows) most = Math.max(most, rows.length);
+    return most;
+  }
+
+  /** Source batches held. */
+  get sources(): number {
+    return this.#sources.length;
+  }
+
+  /** Lets the source batches go (once every partition was taken). */
+  clear(): void {
+    this.#sources.length = 0;
+  }
+
+  /** Adds rows `rows` of `batch` to partition `p`. */
+  add(p: number, batch: RecordBatch, rows: ArrayLike<number>): void {
+    if (this.#sources.at(-1) !== batch) this.#sources.push(batch);
+    const s = this.#sources.length - 1;
+    const from = this.#from[p]!;
+    const to = this.#rows[p]!;
+    for (let i = 0; i < rows.length; i++) {
+      from.push(s);
+      to.push(rows[i]!);
+    }
+  }
+
+  /** Partition `p`'s pending rows as one batch (undefined when none); source batches no partition needs are let go. */
+  take(p: number): RecordBatch | undefined {
+    const rows = this.#rows[p]!;
+    if (rows.length === 0) return undefined;
+    const from = this.#from[p]!;
+    const batch = gatherRows(this.#sources[0]!.schema, this.#sources, { from, rows, length: rows.length });
+    this.#from[p] = [];
+    this.#rows[p] = [];
+    return batch;
+  }
+}
+
+/** Same field names, types and nullability, in order (gather.ts reads every source with the first's fields). */
+function schemasMatch(a: RecordBatch['schema'], b: RecordBatch['schema']): boolean {
+  return (
+    a.fields.length === b.fields.length &&
+    a.fields.every((f, i) => {
+      const g = b.fields[i]!;
+      return (
+        f.name === g.name &&
+        f.nullable === g.nullable &&
+        String(f.type) === String(g.type) &&
+        JSON.stringify([...f.metadata]) === JSON.stringify([...g.metadata])
+      );
+    })
+  );
+}
 
 /** A hash join: {@link HashJoin.build} the right side, {@link HashJoin.probe} left batches, then {@link HashJoin.finish}. */
 export class HashJoin {
@@ -78,7 +174,11 @@ export class HashJoin {
   #bytes = 0;
   #rightParts: HashPartitions | undefined;
   #leftParts: HashPartitions | undefined;
-  readonly #open = new Set<HashPartitions>();
+  /** A partitioned join's left Arrow batches, by partition, as they came (see {@link HashJoin.probeArrow}). */
+  #leftBatches: BatchPartitions | undefined;
+  /** Left rows waiting for their partition's next write (see {@link PendingRows}). */
+  #pendingLeft: PendingRows | undefined;
+  readonly #open = new Set<{ dispose(): Promise<void> }>();
   /** The columnar probe of the built table, once asked for (null: this join takes the rows path). */
   #arrowProbe: ArrowProbe | null | undefined;
   /** Rows read from the right side. */
@@ -171,6 +271,30 @@ export class HashJoin {
     }
   }
 
+  /**
+   * Writes left rows to `parts` by key hash under `seed`; a row with a null key never matches and
+   * goes to `sink` at once as its join outputs it (left and full joins: with nulls; anti: as it is).
+   */
+  async #partitionLeftRows(
+    rows: readonly Row[],
+    parts: HashPartitions,
+    seed: number,
+    each: number,
+    sink: JoinSink,
+  ): Promise<void> {
+    const how = this.#o.how;
+    const keys = this.#o.leftKeys;
+    const unmatched: Row[] = [];
+    const keyed: Row[] = [];
+    for (const row of rows) {
+      if (!hasNullKey(row, keys)) keyed.push(row);
+      else if (how === 'left' || how === 'full') unmatched.push(this.#o.output.leftOnly(row));
+      else if (how === 'anti') unmatched.push(row);
+    }
+    await this.#partitionLeft(keyed, parts, seed, each);
+    await sink(unmatched);
+  }
+
   /** Writes left rows (no null keys) to `parts` by key hash under `seed`. */
   async #partitionLeft(rows: readonly Row[], parts: HashPartitions, seed: number, each: number): Promise<void> {
     for (const row of rows) {
@@ -183,23 +307,12 @@ export class HashJoin {
   async probe(rows: readonly Row[], sink: JoinSink): Promise<void> {
     this.#checkAbort();
     if (rows.length === 0) return;
-    const output = this.#o.output;
-    output.noteLeft(rows[0]!);
-    const how = this.#o.how;
-    const keys = this.#o.leftKeys;
+    this.#o.output.noteLeft(rows[0]!);
     const leftParts = this.#leftParts;
     if (leftParts) {
       // the build is over: its last buffered records go to disk before the left side fills partitions
       await this.#rightParts?.finish();
-      const unmatched: Row[] = [];
-      const keyed: Row[] = [];
-      for (const row of rows) {
-        if (!hasNullKey(row, keys)) keyed.push(row);
-        else if (how === 'left' || how === 'full') unmatched.push(output.leftOnly(row));
-        else if (how === 'anti') unmatched.push(row);
-      }
-      await this.#partitionLeft(keyed, leftParts, 0, estimateRowsBytes(rows) / rows.length);
-      await sink(unmatched);
+      await this.#partitionLeftRows(rows, leftParts, 0, estimateRowsBytes(rows) / rows.length, sink);
       return;
     }
     await sink(this.#probeTable(rows, this.#table));
@@ -213,7 +326,7 @@ export class HashJoin {
    */
   async probeArrow(batch: RecordBatch, batchSize: number, sink: (out: RecordBatch) => Promise<void>): Promise<boolean> {
     this.#checkAbort();
-    if (this.#leftParts) return false;
+    if (this.#leftParts) return this.#partitionArrow(batch);
     if (batch.numRows === 0) return true;
     this.#o.output.noteLeftNames(batch.schema.fields.map((f) => f.name));
     if (this.#arrowProbe === undefined) {
@@ -221,6 +334,67 @@ export class HashJoin {
       this.#arrowProbe = ArrowProbe.of(this.#table, this.#o.how, this.#o.leftKeys, this.#o.output) ?? null;
     }
     return (await this.#arrowProbe?.probe(batch, batchSize, sink)) ?? false;
+  }
+
+  /**
+   * Partitions a left Arrow batch by column, its rows gathered into one batch per partition (no
+   * row objects), for a partitioned join the columnar probe can take: inner, left, semi or anti,
+   * on one key column; false (nothing done) otherwise. A row with a null key goes to partition 0,
+   * where the probe outputs it unmatched (left, anti) or drops it (inner, semi).
+   */
+  async #partitionArrow(batch: RecordBatch): Promise<boolean> {
+    const how = this.#o.how;
+    const keys = this.#o.leftKeys;
+    if (how === 'right' || how === 'full' || keys.length !== 1) return false;
+    const names = batch.schema.fields.map((f) => f.name);
+    const c = names.indexOf(keys[0]!);
+    if (c === -1 || new Set(names).size !== names.length) return false;
+    if (batch.numRows === 0) return true;
+    this.#o.output.noteLeftNames(names);
+    await this.#rightParts?.finish();
+    if (!this.#leftBatches) {
+      const { openBatchPartitions } = await import('./batch-partitions.ts');
+      this.#leftBatches = await openBatchPartitions(this.#o.scratch, this.#fanout);
+      this.#open.add(this.#leftBatches);
+    }
+    const parts = this.#leftBatches;
+    // the key values as rows would hold them, hashed as the right rows' were (partKey)
+    const read = valueReader(batch.data.children[c]!, {}, keys[0]);
+    const n = batch.numRows;
+    const which = new Int32Array(n);
+    const starts = new Int32Array(parts.fanout + 1);
+    for (let i = 0; i < n; i++) {
+      const v = read(i);
+      const p = v === null || v === undefined ? 0 : partitionOf(canonicalKey(v), 0, parts.fanout);
+      which[i] = p;
+      starts[p + 1]!++;
+    }
+    for (let p = 0; p < parts.fanout; p++) starts[p + 1]! += starts[p]!;
+    // each partition's rows, in batch order
+    const order = new Int32Array(n);
+    const at = starts.slice(0, parts.fanout);
+    for (let i = 0; i < n; i++) order[at[which[i]!]!++] = i;
+    const pending = (this.#pendingLeft ??= new PendingRows(parts.fanout));
+    if (!pending.fits(batch)) await this.#writePendingLeft();
+    for (let p = 0; p < parts.fanout; p++)
+      if (starts[p + 1]! > starts[p]!) pending.add(p, batch, order.subarray(starts[p]!, starts[p + 1]!));
+    // every partition at once, so the source batches are let go together (at most PENDING_LEFT_BATCHES held)
+    if (pending.mostRows >= PENDING_LEFT_ROWS || pending.sources >= PENDING_LEFT_BATCHES)
+      await this.#writePendingLeft();
+    return true;
+  }
+
+  /** Gathers each partition's pending left rows into one batch and writes it. */
+  async #writePendingLeft(): Promise<void> {
+    const pending = this.#pendingLeft;
+    const parts = this.#leftBatches;
+    if (!pending || !parts) return;
+    for (let p = 0; p < parts.fanout; p++) {
+      const batch = pending.take(p);
+      if (batch) await parts.write(p, batch);
+      this.#checkAbort();
+    }
+    pending.clear();
   }
 
   /** Joins left rows against `table` (the in-memory build, or a partition's). */
@@ -244,7 +418,7 @@ export class HashJoin {
   }
 
   /** Emits what is left: unmatched right rows (right/full joins), and the partitioned join. */
-  async finish(sink: JoinSink): Promise<void> {
+  async finish(sink: JoinSink, arrow?: JoinArrowSink): Promise<void> {
     const rightParts = this.#rightParts;
     const leftParts = this.#leftParts;
     if (!rightParts || !leftParts) {
@@ -254,8 +428,11 @@ export class HashJoin {
     }
     await rightParts.finish();
     await leftParts.finish();
+    await this.#writePendingLeft();
+    this.#pendingLeft = undefined;
+    await this.#leftBatches?.finish();
     this.#o.counters.depth = Math.max(this.#o.counters.depth, 1);
-    await this.#joinAll(rightParts, leftParts, 1, sink);
+    await this.#joinAll(rightParts, leftParts, 1, sink, arrow, this.#leftBatches);
   }
 
   /** Unmatched rows of `table` (right and full joins). */
@@ -274,25 +451,70 @@ export class HashJoin {
     await sink(out);
   }
 
-  async #joinAll(rightParts: HashPartitions, leftParts: HashPartitions, depth: number, sink: JoinSink): Promise<void> {
+  async #joinAll(
+    rightParts: HashPartitions,
+    leftParts: HashPartitions,
+    depth: number,
+    sink: JoinSink,
+    arrow?: JoinArrowSink,
+    leftBatches?: BatchPartitions,
+  ): Promise<void> {
     for (let p = 0; p < rightParts.fanout; p++) {
-      if (rightParts.records(p) === 0 && leftParts.records(p) === 0) continue;
-      await this.#joinPartition(rightParts, leftParts, p, depth, sink);
+      if (rightParts.records(p) === 0 && leftParts.records(p) === 0 && (leftBatches?.rows(p) ?? 0) === 0) continue;
+      await this.#joinPartition({ rightParts, leftParts, leftBatches }, p, depth, sink, arrow);
     }
-    for (const parts of [rightParts, leftParts]) {
+    for (const parts of [rightParts, leftParts, leftBatches]) {
+      if (!parts) continue;
       await parts.dispose();
       this.#open.delete(parts);
     }
   }
 
+  /**
+   * Partition `p`'s left Arrow batches: probed by column against `table` when `arrow` is given and
+   * the table allows it (join-arrow.ts; its right columns are those of the whole right side), else
+   * as rows; or, when the partition is split again, repartitioned as rows into `subLeft`.
+   */
+  async #leftBatchesOf(
+    batches: BatchPartitions,
+    p: number,
+    table: JoinTable,
+    sink: JoinSink,
+    arrow: JoinArrowSink | undefined,
+    subLeft?: { parts: HashPartitions; seed: number },
+  ): Promise<void> {
+    let probe: ArrowProbe | undefined;
+    const rightColumns = this.#o.output.rightColumns;
+    if (
+      arrow &&
+      !subLeft &&
+      table.length > 0 &&
+      rightColumns !== undefined &&
+      table.names.length === rightColumns.length &&
+      table.names.every((name) => rightColumns.includes(name))
+    ) {
+      const { ArrowProbe } = await import('./join-arrow.ts');
+      probe = ArrowProbe.of(table, this.#o.how, this.#o.leftKeys, this.#o.output);
+    }
+    for await (const batch of batches.read(p)) {
+      this.#checkAbort();
+      if (probe && arrow && (await probe.probe(batch, arrow.batchSize, arrow.sink))) continue;
+      const rows = Batch.fromArrow(batch, { source: 'join.left', index: 0, rowStart: 0 }).rows;
+      if (subLeft) await this.#partitionLeftRows(rows, subLeft.parts, subLeft.seed, 64, sink);
+      else await sink(this.#probeTable(rows, table));
+    }
+    await batches.remove(p);
+  }
+
   /** Joins partition `p`: builds its right rows (repartitioning with seed `depth` when too big), probes its left rows. */
   async #joinPartition(
-    rightParts: HashPartitions,
-    leftParts: HashPartitions,
+    parts: { rightParts: HashPartitions; leftParts: HashPartitions; leftBatches: BatchPartitions | undefined },
     p: number,
     depth: number,
     sink: JoinSink,
+    arrow: JoinArrowSink | undefined,
   ): Promise<void> {
+    const { rightParts, leftParts, leftBatches } = parts;
     const how = this.#o.how;
     const table = new JoinTable(this.#o.rightKeys, how === 'right' || how === 'full');
     this.#bytes = 0;
@@ -320,10 +542,11 @@ export class HashJoin {
         await this.#partitionLeft(chunk as Row[], subLeft, depth, 64);
       }
       await leftParts.remove(p);
+      if (leftBatches) await this.#leftBatchesOf(leftBatches, p, table, sink, arrow, { parts: subLeft, seed: depth });
       await subRight.finish();
       await subLeft.finish();
       this.#o.counters.depth = Math.max(this.#o.counters.depth, depth + 1);
-      await this.#joinAll(subRight, subLeft, depth + 1, sink);
+      await this.#joinAll(subRight, subLeft, depth + 1, sink, arrow);
       return;
     }
     for await (const chunk of leftParts.read(p)) {
@@ -331,6 +554,7 @@ export class HashJoin {
       await sink(this.#probeTable(chunk as Row[], table));
     }
     await leftParts.remove(p);
+    if (leftBatches) await this.#leftBatchesOf(leftBatches, p, table, sink, arrow);
     await this.#emitTableUnmatched(table, sink);
     table.clear();
   }

@@ -16,14 +16,11 @@
  * All partitions of an operator live under its scratch directory (operator-scratch.ts), as a
  * sort's runs do.
  */
-import { mkdir, rm } from 'node:fs/promises';
-import path from 'node:path';
 import { Binary, Field, RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
 import { SpillError } from '../core/errors.ts';
-import { SpillWriter } from '../formats/spill/writer.ts';
-import { SpillFiles } from '../formats/spill/reader.ts';
 import type { OperatorScratch } from './operator-scratch.ts';
 import { decodeRecords, encodeRecords } from '../formats/records/record-codec.ts';
+import { BatchPartitions } from './batch-partitions.ts';
 
 /** Records per spilled chunk; also bounded by {@link CHUNK_BYTES}. */
 const CHUNK_RECORDS = 4096;
@@ -35,8 +32,6 @@ const CHUNK_RECORDS = 4096;
 const CHUNK_BYTES = 256 << 10;
 /** Records per serialized piece (one Binary cell): few enough that they die young. */
 const PIECE_RECORDS = 256;
-/** Spill files rotate at this size (a partition is normally one file). */
-const FILE_SIZE = 1 << 30;
 
 const CELL_SCHEMA = new Schema([new Field('records', new Binary(), false)]);
 
@@ -91,7 +86,7 @@ export async function openPartitions(
 
 /**
  * N spill partitions: {@link HashPartitions.add} buffers a record for a partition, full chunks are
- * written through the partition's {@link SpillWriter}; {@link HashPartitions.finish} commits every
+ * written to the partition's files (batch-partitions.ts); {@link HashPartitions.finish} commits every
  * partition; {@link HashPartitions.read} yields a partition's records chunk by chunk, in the order
  * they were added; {@link HashPartitions.remove} deletes a partition once read.
  */
@@ -99,7 +94,8 @@ export class HashPartitions {
   /** Number of partitions. */
   readonly fanout: number;
   readonly dir: string;
-  readonly #scratch: OperatorScratch;
+  /** The spill files of each partition, a batch of serialized pieces per chunk. */
+  readonly #files: BatchPartitions;
   /** Records not yet serialized, per partition. */
   readonly #buffers: unknown[][];
   readonly #bufferBytes: number[];
@@ -107,15 +103,14 @@ export class HashPartitions {
   readonly #pieces: Uint8Array[][];
   readonly #pieceBytes: number[];
   readonly #pieceRecords: number[];
-  readonly #writers: (SpillWriter | undefined)[];
   readonly #rows: number[];
   readonly #chunkBytes: number;
-  #finished = false;
+  #finishing: Promise<void> | undefined;
 
   /** Use {@link openPartitions}. */
   constructor(scratch: OperatorScratch, dir: string, fanout: number, chunkBytes = CHUNK_BYTES) {
     this.#chunkBytes = chunkBytes;
-    this.#scratch = scratch;
+    this.#files = new BatchPartitions(scratch, dir, fanout);
     this.dir = dir;
     this.fanout = fanout;
     this.#buffers = Array.from({ length: fanout }, () => []);
@@ -123,7 +118,6 @@ export class HashPartitions {
     this.#pieces = Array.from({ length: fanout }, () => []);
     this.#pieceBytes = new Array<number>(fanout).fill(0);
     this.#pieceRecords = new Array<number>(fanout).fill(0);
-    this.#writers = new Array<SpillWriter | undefined>(fanout).fill(undefined);
     this.#rows = new Array<number>(fanout).fill(0);
   }
 
@@ -171,67 +165,33 @@ export class HashPartitions {
     this.#pieces[p] = [];
     this.#pieceBytes[p] = 0;
     this.#pieceRecords[p] = 0;
-    let writer = this.#writers[p];
-    if (!writer) {
-      const dir = path.join(this.dir, `p${p}`);
-      await mkdir(dir, { mode: 0o700 });
-      // one chunk in flight per partition: with 16 partitions a deeper window multiplies the
-      // serialized and compressed copies held at once, a spike the governor sees in RSS
-      writer = new SpillWriter(dir, {
-        compression: 'lz4',
-        fileSize: FILE_SIZE,
-        window: 1,
-        maxBytesInFlight: 1,
-        durable: false,
-      });
-      this.#writers[p] = writer;
-      this.#scratch.partitionsSpilled++;
-    }
-    const before = writer.bytesOnDisk;
-    await writer.write(cellBatch(pieces), 'r');
-    this.#scratch.bytesSpilled += writer.bytesOnDisk - before;
+    await this.#files.write(p, cellBatch(pieces));
   }
 
   /** Writes what is buffered and commits every partition's files. */
-  async finish(): Promise<void> {
-    if (this.#finished) return;
-    this.#finished = true;
-    for (let p = 0; p < this.fanout; p++) {
-      await this.#writeChunk(p);
-      const writer = this.#writers[p];
-      if (writer) {
-        const before = writer.bytesOnDisk;
-        await writer.finish(0);
-        this.#scratch.bytesSpilled += Math.max(0, writer.bytesOnDisk - before);
-      }
-    }
+  finish(): Promise<void> {
+    this.#finishing ??= (async () => {
+      for (let p = 0; p < this.fanout; p++) await this.#writeChunk(p);
+      await this.#files.finish();
+    })();
+    return this.#finishing;
   }
 
   /** Yields partition `p`'s records in chunks, in the order they were added (after {@link HashPartitions.finish}). */
   async *read(p: number): AsyncGenerator<unknown[]> {
-    if (!this.#finished) throw new SpillError('Partitions are read after finish()', { dir: this.dir });
-    const writer = this.#writers[p];
-    if (!writer) return;
-    const files = new SpillFiles(writer.dir, writer.manifest, 1);
-    try {
-      for (let i = 0; i < files.numBatches; i++) yield cellRecords(await files.read(i));
-    } finally {
-      await files.close();
-    }
+    if (!this.#files.finished) throw new SpillError('Partitions are read after finish()', { dir: this.dir });
+    for await (const batch of this.#files.read(p)) yield cellRecords(batch);
   }
 
   /** Deletes partition `p`'s files. */
   async remove(p: number): Promise<void> {
-    const writer = this.#writers[p];
-    this.#writers[p] = undefined;
     this.#buffers[p] = [];
     this.#pieces[p] = [];
-    if (writer) await rm(writer.dir, { recursive: true, force: true });
+    await this.#files.remove(p);
   }
 
   /** Stops writing and deletes every partition of this set. */
-  async dispose(): Promise<void> {
-    for (const writer of this.#writers) await writer?.abort();
-    await rm(this.dir, { recursive: true, force: true });
+  dispose(): Promise<void> {
+    return this.#files.dispose();
   }
 }

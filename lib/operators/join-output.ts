@@ -51,6 +51,11 @@ export class JoinOutput {
     this.#rightColumns ??= Object.keys(row);
   }
 
+  /** The right input's columns (from its first row), once noted. */
+  get rightColumns(): readonly string[] | undefined {
+    return this.#rightColumns;
+  }
+
   /** The output name of right column `name`; null for a shared key column. */
   rightName(name: string): string | null {
     let out = this.#renamed.get(name);

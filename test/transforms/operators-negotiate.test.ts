@@ -94,12 +94,16 @@ const OPERATORS = {
   'distinct, keys': (budget?: string) => distinct(['symbol', 'qty', 'big'], { budget }),
   // passes batches on in the form it received (an Arrow batch crossing the limit is sliced)
   limit: () => limit(4321),
-  // Arrow probed by column (inner, left, semi, anti; in memory), rows when it partitions
+  // Arrow probed by column (inner, left, semi, anti on one key), in memory or partitioned; the text
+  // key joins have null keys on the left (empty notes), which a partitioned probe meets in partition 0
   'join, inner': (budget?: string) => join(JOIN_RIGHT, { on: 'id', budget }),
+  'join, inner, text key': (budget?: string) => join(JOIN_RIGHT, { on: { left: 'note', right: 'label' }, budget }),
   'join, left, text key': (budget?: string) =>
     join(JOIN_RIGHT, { on: { left: 'note', right: 'label' }, how: 'left', budget }),
   'join, semi': (budget?: string) => join(JOIN_RIGHT, { on: 'id', how: 'semi', budget }),
   'join, anti': (budget?: string) => join(JOIN_RIGHT, { on: 'id', how: 'anti', budget }),
+  'join, anti, text key': (budget?: string) =>
+    join(JOIN_RIGHT, { on: { left: 'note', right: 'label' }, how: 'anti', budget }),
   'join, full': (budget?: string) => join(JOIN_RIGHT, { on: 'id', how: 'full', budget }),
 } as const;
 const ORDERED = new Set(['sort', 'topK', 'limit']);
@@ -111,6 +115,7 @@ const PASSES_ROWS = new Set([
   'limit',
   'join, semi',
   'join, anti',
+  'join, anti, text key',
 ]);
 /** User-defined aggregates are handed plain rows (they may keep them): the reader makes rows for them. */
 const READS_ROWS = new Set(['groupBy, user-defined aggregate']);
