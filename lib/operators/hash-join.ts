@@ -13,44 +13,21 @@
 import { estimateRowsBytes, type Row } from '../core/batch.ts';
 import { AbortError } from '../core/errors.ts';
 import type { GovernorGate } from '../core/stage.ts';
-import { columnGetter, hasNullKey, keyEncoder, type KeyGetter } from './key-encoding.ts';
-import { hashCanonical } from './key-dictionary.ts';
-import { canonicalKey } from './key-trie.ts';
+import { columnGetter, hasNullKey, type KeyGetter } from './key-encoding.ts';
+import { partKey, partitionOf, type PartKey } from './join-partition-key.ts';
 import { JoinTable } from './join-table.ts';
 import { MAX_DEPTH, MIN_REPARTITION } from './flush-policy.ts';
 // the spill layer loads with the first partition: most runs fit their budget and never spill
 import type { HashPartitions } from './hash-partitions.ts';
-import type { BatchPartitions } from './batch-partitions.ts';
+import type { ArrowLeftPartitions } from './arrow-left-partitions.ts';
 import type { OperatorScratch } from './operator-scratch.ts';
 import type { OperatorCounters } from './operator-options.ts';
-import type { JoinHow, JoinOutput } from './join-output.ts';
+import type { JoinArrowSink, JoinHow, JoinOutput } from './join-output.ts';
 import type { ArrowProbe } from './join-arrow.ts';
 import type { RecordBatch } from 'apache-arrow';
 import { Batch } from '../core/batch.ts';
-import { valueReader } from '../formats/arrow/to-rows.ts';
-import { gatherRows } from './gather.ts';
 
 export type { JoinHow } from './join-output.ts';
-
-/**
- * A row's partition key: the canonical form of its one key value (key-trie.ts `canonicalKey`: a
- * number stays a number), or the encoded string of several. Equal keys under SQL equality give
- * equal forms, without a string built per row. Partitions hold the rows alone: a partition's
- * join finds them in a {@link JoinTable} by their key columns, as the in-memory join does.
- */
-type PartKey = unknown;
-
-/** The {@link PartKey} function of `columns`. */
-function partKey(columns: readonly string[]): (row: Row) => PartKey {
-  if (columns.length > 1) return keyEncoder(columns);
-  const name = columns[0]!;
-  return (row) => canonicalKey((row as Record<string, unknown>)[name]);
-}
-
-/** The partition (0..fanout-1) of a non-null {@link PartKey} under hash `seed`. */
-function partitionOf(key: PartKey, seed: number, fanout: number): number {
-  return (hashCanonical(key, seed) >>> 0) % fanout;
-}
 
 /** Options of {@link HashJoin}. */
 export interface HashJoinOptions {
@@ -69,99 +46,7 @@ export interface HashJoinOptions {
 /** Receives output rows. */
 export type JoinSink = (rows: Row[]) => Promise<void>;
 
-/** Where a partitioned join's columnar probe hands its output (join-arrow.ts): batches of at most `batchSize` rows. */
-export interface JoinArrowSink {
-  batchSize: number;
-  sink: (out: RecordBatch) => Promise<void>;
-}
-
 const ENTRY_BYTES = 120;
-
-/**
- * Left rows a partition gathers before it writes them as one batch: a batch of the bench CSV
- * (~35k rows) spread over 16 partitions gives ~2k rows each, and written so, the 5M-row join
- * spent its left phase compressing and checksumming small buffers.
- */
-const PENDING_LEFT_ROWS = 16_384;
-/** Left batches held at most for the rows pending from them. */
-const PENDING_LEFT_BATCHES = 8;
-
-/**
- * Rows of left Arrow batches waiting, per partition, as (batch, row) pairs: gathered into one
- * batch per partition when it is written (gather.ts). The batches must share one schema; a batch of
- * another schema is written after the pending rows ({@link PendingRows.fits}).
- */
-class PendingRows {
-  readonly #sources: RecordBatch[] = [];
-  readonly #from: number[][];
-  readonly #rows: number[][];
-  constructor(fanout: number) {
-    this.#from = Array.from({ length: fanout }, () => []);
-    this.#rows = Array.from({ length: fanout }, () => []);
-  }
-
-  /** True when `batch` has the pending batches' schema (or none is pending). */
-  fits(batch: RecordBatch): boolean {
-    const first = this.#sources[0];
-    return first === undefined || first.schema === batch.schema || schemasMatch(first.schema, batch.schema);
-  }
-
-  /** Rows pending in the fullest partition. */
-  get mostRows(): number {
-    let most = 0;
-    for (const rows of this.#rows) most = Math.max(most, rows.length);
-    return most;
-  }
-
-  /** Source batches held. */
-  get sources(): number {
-    return this.#sources.length;
-  }
-
-  /** Lets the source batches go (once every partition was taken). */
-  clear(): void {
-    this.#sources.length = 0;
-  }
-
-  /** Adds rows `rows` of `batch` to partition `p`. */
-  add(p: number, batch: RecordBatch, rows: ArrayLike<number>): void {
-    if (this.#sources.at(-1) !== batch) this.#sources.push(batch);
-    const s = this.#sources.length - 1;
-    const from = this.#from[p]!;
-    const to = this.#rows[p]!;
-    for (let i = 0; i < rows.length; i++) {
-      from.push(s);
-      to.push(rows[i]!);
-    }
-  }
-
-  /** Partition `p`'s pending rows as one batch (undefined when none); source batches no partition needs are let go. */
-  take(p: number): RecordBatch | undefined {
-    const rows = this.#rows[p]!;
-    if (rows.length === 0) return undefined;
-    const from = this.#from[p]!;
-    const batch = gatherRows(this.#sources[0]!.schema, this.#sources, { from, rows, length: rows.length });
-    this.#from[p] = [];
-    this.#rows[p] = [];
-    return batch;
-  }
-}
-
-/** Same field names, types and nullability, in order (gather.ts reads every source with the first's fields). */
-function schemasMatch(a: RecordBatch['schema'], b: RecordBatch['schema']): boolean {
-  return (
-    a.fields.length === b.fields.length &&
-    a.fields.every((f, i) => {
-      const g = b.fields[i]!;
-      return (
-        f.name === g.name &&
-        f.nullable === g.nullable &&
-        String(f.type) === String(g.type) &&
-        JSON.stringify([...f.metadata]) === JSON.stringify([...g.metadata])
-      );
-    })
-  );
-}
 
 /** A hash join: {@link HashJoin.build} the right side, {@link HashJoin.probe} left batches, then {@link HashJoin.finish}. */
 export class HashJoin {
@@ -175,9 +60,7 @@ export class HashJoin {
   #rightParts: HashPartitions | undefined;
   #leftParts: HashPartitions | undefined;
   /** A partitioned join's left Arrow batches, by partition, as they came (see {@link HashJoin.probeArrow}). */
-  #leftBatches: BatchPartitions | undefined;
-  /** Left rows waiting for their partition's next write (see {@link PendingRows}). */
-  #pendingLeft: PendingRows | undefined;
+  #leftBatches: ArrowLeftPartitions | undefined;
   readonly #open = new Set<{ dispose(): Promise<void> }>();
   /** The columnar probe of the built table, once asked for (null: this join takes the rows path). */
   #arrowProbe: ArrowProbe | null | undefined;
@@ -291,16 +174,11 @@ export class HashJoin {
       else if (how === 'left' || how === 'full') unmatched.push(this.#o.output.leftOnly(row));
       else if (how === 'anti') unmatched.push(row);
     }
-    await this.#partitionLeft(keyed, parts, seed, each);
-    await sink(unmatched);
-  }
-
-  /** Writes left rows (no null keys) to `parts` by key hash under `seed`. */
-  async #partitionLeft(rows: readonly Row[], parts: HashPartitions, seed: number, each: number): Promise<void> {
-    for (const row of rows) {
+    for (const row of keyed) {
       const pending = parts.add(partitionOf(this.#leftKey(row), seed, parts.fanout), row, each);
       if (pending) await pending;
     }
+    await sink(unmatched);
   }
 
   /** Probes a batch of left rows: joined rows go to `sink` (partitioned: stored for {@link HashJoin.finish}). */
@@ -353,48 +231,13 @@ export class HashJoin {
     this.#o.output.noteLeftNames(names);
     await this.#rightParts?.finish();
     if (!this.#leftBatches) {
-      const { openBatchPartitions } = await import('./batch-partitions.ts');
-      this.#leftBatches = await openBatchPartitions(this.#o.scratch, this.#fanout);
+      const { ArrowLeftPartitions } = await import('./arrow-left-partitions.ts');
+      this.#leftBatches = await ArrowLeftPartitions.open(this.#o.scratch, this.#fanout);
       this.#open.add(this.#leftBatches);
     }
-    const parts = this.#leftBatches;
-    // the key values as rows would hold them, hashed as the right rows' were (partKey)
-    const read = valueReader(batch.data.children[c]!, {}, keys[0]);
-    const n = batch.numRows;
-    const which = new Int32Array(n);
-    const starts = new Int32Array(parts.fanout + 1);
-    for (let i = 0; i < n; i++) {
-      const v = read(i);
-      const p = v === null || v === undefined ? 0 : partitionOf(canonicalKey(v), 0, parts.fanout);
-      which[i] = p;
-      starts[p + 1]!++;
-    }
-    for (let p = 0; p < parts.fanout; p++) starts[p + 1]! += starts[p]!;
-    // each partition's rows, in batch order
-    const order = new Int32Array(n);
-    const at = starts.slice(0, parts.fanout);
-    for (let i = 0; i < n; i++) order[at[which[i]!]!++] = i;
-    const pending = (this.#pendingLeft ??= new PendingRows(parts.fanout));
-    if (!pending.fits(batch)) await this.#writePendingLeft();
-    for (let p = 0; p < parts.fanout; p++)
-      if (starts[p + 1]! > starts[p]!) pending.add(p, batch, order.subarray(starts[p]!, starts[p + 1]!));
-    // every partition at once, so the source batches are let go together (at most PENDING_LEFT_BATCHES held)
-    if (pending.mostRows >= PENDING_LEFT_ROWS || pending.sources >= PENDING_LEFT_BATCHES)
-      await this.#writePendingLeft();
+    await this.#leftBatches.add(batch, c);
+    this.#checkAbort();
     return true;
-  }
-
-  /** Gathers each partition's pending left rows into one batch and writes it. */
-  async #writePendingLeft(): Promise<void> {
-    const pending = this.#pendingLeft;
-    const parts = this.#leftBatches;
-    if (!pending || !parts) return;
-    for (let p = 0; p < parts.fanout; p++) {
-      const batch = pending.take(p);
-      if (batch) await parts.write(p, batch);
-      this.#checkAbort();
-    }
-    pending.clear();
   }
 
   /** Joins left rows against `table` (the in-memory build, or a partition's). */
@@ -428,8 +271,6 @@ export class HashJoin {
     }
     await rightParts.finish();
     await leftParts.finish();
-    await this.#writePendingLeft();
-    this.#pendingLeft = undefined;
     await this.#leftBatches?.finish();
     this.#o.counters.depth = Math.max(this.#o.counters.depth, 1);
     await this.#joinAll(rightParts, leftParts, 1, sink, arrow, this.#leftBatches);
@@ -457,7 +298,7 @@ export class HashJoin {
     depth: number,
     sink: JoinSink,
     arrow?: JoinArrowSink,
-    leftBatches?: BatchPartitions,
+    leftBatches?: ArrowLeftPartitions,
   ): Promise<void> {
     for (let p = 0; p < rightParts.fanout; p++) {
       if (rightParts.records(p) === 0 && leftParts.records(p) === 0 && (leftBatches?.rows(p) ?? 0) === 0) continue;
@@ -476,26 +317,17 @@ export class HashJoin {
    * as rows; or, when the partition is split again, repartitioned as rows into `subLeft`.
    */
   async #leftBatchesOf(
-    batches: BatchPartitions,
+    batches: ArrowLeftPartitions,
     p: number,
     table: JoinTable,
     sink: JoinSink,
     arrow: JoinArrowSink | undefined,
     subLeft?: { parts: HashPartitions; seed: number },
   ): Promise<void> {
-    let probe: ArrowProbe | undefined;
-    const rightColumns = this.#o.output.rightColumns;
-    if (
-      arrow &&
-      !subLeft &&
-      table.length > 0 &&
-      rightColumns !== undefined &&
-      table.names.length === rightColumns.length &&
-      table.names.every((name) => rightColumns.includes(name))
-    ) {
-      const { ArrowProbe } = await import('./join-arrow.ts');
-      probe = ArrowProbe.of(table, this.#o.how, this.#o.leftKeys, this.#o.output);
-    }
+    const probe =
+      arrow && !subLeft
+        ? (await import('./join-arrow.ts')).ArrowProbe.ofPartition(table, this.#o.how, this.#o.leftKeys, this.#o.output)
+        : undefined;
     for await (const batch of batches.read(p)) {
       this.#checkAbort();
       if (probe && arrow && (await probe.probe(batch, arrow.batchSize, arrow.sink))) continue;
@@ -508,7 +340,7 @@ export class HashJoin {
 
   /** Joins partition `p`: builds its right rows (repartitioning with seed `depth` when too big), probes its left rows. */
   async #joinPartition(
-    parts: { rightParts: HashPartitions; leftParts: HashPartitions; leftBatches: BatchPartitions | undefined },
+    parts: { rightParts: HashPartitions; leftParts: HashPartitions; leftBatches: ArrowLeftPartitions | undefined },
     p: number,
     depth: number,
     sink: JoinSink,
@@ -539,7 +371,7 @@ export class HashJoin {
       const subLeft = await this.#newPartitions();
       for await (const chunk of leftParts.read(p)) {
         this.#checkAbort();
-        await this.#partitionLeft(chunk as Row[], subLeft, depth, 64);
+        await this.#partitionLeftRows(chunk as Row[], subLeft, depth, 64, sink);
       }
       await leftParts.remove(p);
       if (leftBatches) await this.#leftBatchesOf(leftBatches, p, table, sink, arrow, { parts: subLeft, seed: depth });

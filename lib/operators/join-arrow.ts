@@ -80,6 +80,22 @@ export class ArrowProbe {
   }
 
   /**
+   * The probe of one partition's table (a partitioned join), when its right columns are those of
+   * the whole right side: a partition's rows may lack a column others have, or be none, and its
+   * output batches would then lack that column; undefined otherwise (the rows path).
+   */
+  static ofPartition(
+    table: JoinTable,
+    how: JoinHow,
+    leftKeys: readonly string[],
+    output: JoinOutput,
+  ): ArrowProbe | undefined {
+    const all = output.rightColumns;
+    if (table.length === 0 || all === undefined || table.names.length !== all.length) return undefined;
+    return table.names.every((name) => all.includes(name)) ? ArrowProbe.of(table, how, leftKeys, output) : undefined;
+  }
+
+  /**
    * Joins `batch`, handing the output to `sink` in batches of at most `batchSize` rows; false
    * (nothing done) when the batch cannot take this path (a key column missing, a repeated name).
    */

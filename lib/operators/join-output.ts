@@ -6,9 +6,16 @@
  * `<name>_right3`, ... when that name is taken too: deterministic for given inputs.
  */
 import type { Row } from '../core/batch.ts';
+import type { RecordBatch } from 'apache-arrow';
 
 /** The six join kinds. */
 export type JoinHow = 'inner' | 'left' | 'right' | 'full' | 'semi' | 'anti';
+
+/** Where a partitioned join's columnar probe hands its output (join-arrow.ts): batches of at most `batchSize` rows. */
+export interface JoinArrowSink {
+  batchSize: number;
+  sink: (out: RecordBatch) => Promise<void>;
+}
 
 /**
  * A copy of `row` to add columns to. Not `{ ...row }`: adding properties to a spread copy made
