@@ -14,6 +14,7 @@ import type { RecordBatch } from 'apache-arrow';
 import type { Row } from '../core/batch.ts';
 import { AbortError } from '../core/errors.ts';
 import { GroupTable, type GroupChunk, type TablePlan } from './group-table.ts';
+import { GroupIndex } from './group-index.ts';
 import { RowGroups } from './row-groups.ts';
 import { flushDue, MAX_DEPTH, MIN_REPARTITION } from './flush-policy.ts';
 // the spill layer loads with the first partition: most runs fit their budget and never spill
@@ -46,6 +47,8 @@ export class ColumnarAggregator {
   #input = true;
   /** Rows folded into the table since it was last empty. */
   #rowsIn = 0;
+  /** Groups of the tables written out to the partitions (the final one included). */
+  #groupsFlushed = 0;
   /** One-row groups waiting for the partitions, once the table is skipped (see the module comment). */
   #passing: RowGroups | undefined;
   /** An Arrow batch came: its keys are read as codes, not values, so the table is never skipped. */
@@ -118,8 +121,11 @@ export class ColumnarAggregator {
     if (!this.#mustFlush(this.#table)) return;
     this.#partitions ??= await this.#newPartitions();
     if (!this.#arrow && this.#table.size > PASS_RATIO * this.#rowsIn) this.#passing ??= new RowGroups(this.#plan);
+    const flushed = this.#table.size;
     await this.#flush(this.#table, this.#partitions, 0);
-    this.#table = new GroupTable(this.#plan);
+    this.#groupsFlushed += flushed;
+    // the next table will likely grow as large: its index is made so at once (growing rehashes)
+    this.#table = new GroupTable(this.#plan, this.#expected(flushed));
     this.#rowsIn = 0;
     // paused, the sources wait for the table's memory to leave RSS: have it collected now
     await this.#options.governor?.released?.();
@@ -132,6 +138,15 @@ export class ColumnarAggregator {
     if (groups.size < PASS_ROWS) return;
     this.#passing = new RowGroups(this.#plan);
     await this.#flush(groups, this.#partitions!, 0);
+  }
+
+  /**
+   * Groups to size a new table's index for, `groups` at most, capped so that the index takes at
+   * most an eighth of the budget: a table flushed at the spill level holds a quarter of it.
+   */
+  #expected(groups: number): number {
+    const per = GroupIndex.bytesPerGroup(this.#plan.keys.length);
+    return Math.min(groups, Math.floor(this.#options.budget / 8 / per));
   }
 
   /** Over budget, or the governor's level says so (flush-policy.ts). */
@@ -192,6 +207,7 @@ export class ColumnarAggregator {
     // the one-row groups came after the table was last written out, the table's groups after them
     if (this.#passing) await this.#flush(this.#passing, parts, 0);
     this.#passing = undefined;
+    this.#groupsFlushed += this.#table.size;
     await this.#flush(this.#table, parts, 0);
     this.#table = new GroupTable(this.#plan);
     await parts.finish();
@@ -210,7 +226,8 @@ export class ColumnarAggregator {
 
   /** Merges partition `p` into a table and outputs it; repartitions it (seed = depth) when still too big. */
   async *#mergePartition(parts: HashPartitions, p: number, depth: number): AsyncGenerator<Row[] | RecordBatch> {
-    let table = new GroupTable(this.#plan);
+    // at most its share of the groups written out (a key flushed twice is one group)
+    let table = new GroupTable(this.#plan, this.#expected(Math.ceil(this.#groupsFlushed / parts.fanout ** depth)));
     let sub: HashPartitions | undefined;
     for await (const records of parts.read(p)) {
       this.#checkAbort();

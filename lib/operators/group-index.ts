@@ -27,11 +27,18 @@ export class GroupIndex {
   /** Groups held. */
   size = 0;
 
+  /** @param capacity groups held before the first growth (rounded up to a power of two) */
   constructor(width: number, capacity = 1024) {
+    capacity = 2 ** Math.ceil(Math.log2(Math.max(1024, capacity)));
     this.width = width;
     this.codes = Array.from({ length: width }, () => new Int32Array(capacity));
     this.#slots = new Int32Array(capacity * 2).fill(EMPTY);
     this.#mask = capacity * 2 - 1;
+  }
+
+  /** Bytes a group takes in an index of `width` key columns (a code per column, two slots). */
+  static bytesPerGroup(width: number): number {
+    return 8 + 4 * width;
   }
 
   /** Estimated bytes held. */

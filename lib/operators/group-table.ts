@@ -116,11 +116,15 @@ export class GroupTable {
   /** Estimated bytes of states that grow (countDistinct sets, collect lists) and kept rows. */
   readonly meter: MemoryMeter = { bytes: 0 };
 
-  constructor(plan: TablePlan) {
+  /**
+   * @param groups groups the table is expected to reach: a multi-column key's index is made that
+   * large at once, rather than grown by doubling (each growth rehashes every group)
+   */
+  constructor(plan: TablePlan, groups?: number) {
     this.#plan = plan;
     const width = plan.keys.length;
     this.#dicts = plan.keys.map(() => new KeyDictionary());
-    this.#index = width > 1 ? new GroupIndex(width) : undefined;
+    this.#index = width > 1 ? new GroupIndex(width, groups) : undefined;
     this.#columns = plan.aggregates.map(aggColumn);
     this.#rowCodes = plan.keys.map(() => new Int32Array(0));
     this.#local = plan.keys.map(() => new Int32Array(0));
