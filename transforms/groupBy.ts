@@ -33,7 +33,8 @@ export type GroupByOptions = HashOperatorOptions;
  * first, then one column per aggregate, in the order given. Output order is unspecified. Past
  * its budget the table spills partial states to hash partitions on disk and merges them
  * partition by partition (stats `details`: `partitionsSpilled`, `bytesSpilled`,
- * `recursionDepth`, `spills`, `groups`).
+ * `recursionDepth`, `spills`, `groups`, and `passedRows`: rows that skipped the table because a
+ * table written out held about as many groups as rows, spilled as they came).
  *
  * @example
  * ```ts
@@ -94,6 +95,8 @@ export function groupBy(
       }
       reportOperator(stats, scratch, counters, budget);
       stats.details.groups = counters.groups;
+      // rows that skipped the table as they came, aggregated partition by partition
+      stats.details.passedRows = aggregator.passedRows;
     },
     async dispose() {
       await aggregator?.dispose();

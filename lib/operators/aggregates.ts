@@ -64,6 +64,18 @@ export function isBuiltinAggregate(value: Aggregate): boolean {
 }
 
 /**
+ * True when every aggregate is a built-in count, sum, mean, min or max, whose result does not
+ * depend on the order rows come in (up to floating-point rounding, which spilling already
+ * reorders): a groupBy of them may fold rows in any order.
+ */
+export function orderFree(aggregates: readonly Aggregate[]): boolean {
+  return aggregates.every((a) => {
+    const kind = builtins.get(a)?.kind;
+    return kind !== undefined && kind !== 'other';
+  });
+}
+
+/**
  * The input columns `aggregates` read, or undefined when one is user-defined (it may read any):
  * with the keys, all a groupBy reads, so its source need not fill the others (projection).
  */

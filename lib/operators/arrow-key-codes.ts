@@ -10,7 +10,7 @@ import type { Row } from '../core/batch.ts';
 import { JSON_METADATA_KEY, ROWS_METADATA_KEY } from '../formats/arrow/convert.ts';
 import { int64ModeOf } from '../formats/arrow/metadata-keys.ts';
 import { valueReader } from '../formats/arrow/to-rows.ts';
-import type { KeyDictionary } from './key-dictionary.ts';
+import { combineHashes, hashKey, hashKeyUtf8, type KeyDictionary } from './key-dictionary.ts';
 import { rowsInput, type BatchInput } from './agg-columns.ts';
 import { hashUtf8 } from './string-codes.ts';
 
@@ -110,4 +110,31 @@ export function arrowInput(batch: RecordBatch, rowAt: (i: number) => Row): Batch
       return valueReader(column.data, {}, name);
     },
   };
+}
+
+/**
+ * The partition (0..fanout-1) under hash `seed` of each row's group, keys read from `columns`: the
+ * one a group table gives that group when it writes it out ({@link KeyDictionary.hashes}, each
+ * value by {@link hashKey}), so rows that skip the table meet their group's chunks. ASCII text is
+ * hashed from its bytes; any other value as rows hold it.
+ */
+export function groupPartitions(columns: readonly KeyColumn[], n: number, seed: number, fanout: number): Int32Array {
+  const hashes = new Int32Array(n);
+  columns.forEach((column, c) => {
+    const data = column.data;
+    const read = keyReader(column);
+    const text = (data.type as { typeId: Type }).typeId === Type.Utf8;
+    const nulls = data.nullCount > 0;
+    const offsets = data.valueOffsets as Int32Array;
+    const bytes = data.values as Uint8Array;
+    for (let i = 0; i < n; i++) {
+      const h =
+        text && (!nulls || data.getValid(i)) && isAscii(bytes, offsets[i]!, offsets[i + 1]!)
+          ? hashKeyUtf8(bytes, offsets[i]!, offsets[i + 1]!, seed)
+          : hashKey(read(i), seed);
+      hashes[i] = c === 0 ? h : combineHashes(hashes[i]!, h);
+    }
+  });
+  for (let i = 0; i < n; i++) hashes[i] = (hashes[i]! >>> 0) % fanout;
+  return hashes;
 }

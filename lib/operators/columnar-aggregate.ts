@@ -8,12 +8,20 @@
  *
  * A table written out holding more than {@link PASS_RATIO} groups per row it took in does not
  * aggregate: later rows then skip it and go to the partitions as one-row groups (row-groups.ts),
- * in pieces of {@link PASS_ROWS} (row batches only: an Arrow batch's keys are read as codes).
+ * in pieces of {@link PASS_ROWS}. Arrow batches skip it so too when the groupBy's aggregates do
+ * not depend on row order (aggregates.ts `orderFree`) and it keeps no rows: their rows are
+ * spilled as they are, by the partition of their group (arrow-row-partitions.ts), and folded into
+ * the partition's table after its chunks (a groupBy whose groups are as many as its rows built
+ * every group twice, in the table and in the merge).
  */
 import type { RecordBatch } from 'apache-arrow';
 import type { Row } from '../core/batch.ts';
 import { AbortError } from '../core/errors.ts';
 import { GroupTable, type GroupChunk, type TablePlan } from './group-table.ts';
+import { orderFree } from './aggregates.ts';
+import { groupPartitions, keyColumnsOf } from './arrow-key-codes.ts';
+import { RowViewer, isViewable } from '../core/row-view.ts';
+import type { ArrowRowPartitions } from './arrow-row-partitions.ts';
 import { GroupIndex } from './group-index.ts';
 import { RowGroups } from './row-groups.ts';
 import { flushDue, MAX_DEPTH, MIN_REPARTITION } from './flush-policy.ts';
@@ -40,7 +48,7 @@ export class ColumnarAggregator {
   readonly #fanout: number;
   #table: GroupTable;
   #partitions: HashPartitions | undefined;
-  readonly #open = new Set<HashPartitions>();
+  readonly #open = new Set<{ dispose(): Promise<void> }>();
   readonly #queue = new SerialQueue();
   #failure: unknown;
   #disposed = false;
@@ -51,8 +59,12 @@ export class ColumnarAggregator {
   #groupsFlushed = 0;
   /** One-row groups waiting for the partitions, once the table is skipped (see the module comment). */
   #passing: RowGroups | undefined;
-  /** An Arrow batch came: its keys are read as codes, not values, so the table is never skipped. */
+  /** An Arrow batch came: row batches no longer skip the table (their rows would pass Arrow rows). */
   #arrow = false;
+  /** Arrow rows that skip the table, by partition (see the module comment); set once they start to. */
+  #arrowPassing: ArrowRowPartitions | undefined;
+  /** True once a table written out did not aggregate and Arrow rows may skip the next ones. */
+  #passArrow = false;
   readonly #unwatch: () => void;
 
   constructor(plan: TablePlan, options: HashAggregatorOptions) {
@@ -98,6 +110,7 @@ export class ColumnarAggregator {
   addArrow(batch: RecordBatch, rowAt: (i: number) => Row, keepAt?: (i: number) => Row): Promise<void> {
     return this.#serial(async () => {
       this.#arrow = true;
+      if (this.#passArrow && (await this.#passArrowRows(batch))) return;
       if (this.#passing) {
         // rows that skipped the table go out first, so that first/last see them before this batch
         await this.#flush(this.#passing, this.#partitions!, 0);
@@ -120,7 +133,9 @@ export class ColumnarAggregator {
   async #flushIfNeeded(): Promise<void> {
     if (!this.#mustFlush(this.#table)) return;
     this.#partitions ??= await this.#newPartitions();
-    if (!this.#arrow && this.#table.size > PASS_RATIO * this.#rowsIn) this.#passing ??= new RowGroups(this.#plan);
+    const aggregating = this.#table.size <= PASS_RATIO * this.#rowsIn;
+    if (!this.#arrow && !aggregating) this.#passing ??= new RowGroups(this.#plan);
+    if (this.#arrow && !aggregating && !this.#plan.keepRows && orderFree(this.#plan.aggregates)) this.#passArrow = true;
     const flushed = this.#table.size;
     await this.#flush(this.#table, this.#partitions, 0);
     this.#groupsFlushed += flushed;
@@ -129,6 +144,25 @@ export class ColumnarAggregator {
     this.#rowsIn = 0;
     // paused, the sources wait for the table's memory to leave RSS: have it collected now
     await this.#options.governor?.released?.();
+  }
+
+  /**
+   * Spills the rows of `batch` by the partition of their group, unaggregated (see the module
+   * comment); false when its keys or rows cannot be read from its columns (the table takes it).
+   */
+  async #passArrowRows(batch: RecordBatch): Promise<boolean> {
+    const columns = keyColumnsOf(batch, this.#plan.keyNames);
+    if (!columns || !isViewable(batch)) return false;
+    if (!this.#arrowPassing) {
+      const { ArrowRowPartitions } = await import('./arrow-row-partitions.ts');
+      this.#arrowPassing = await ArrowRowPartitions.open(this.#options.scratch, this.#fanout);
+      this.#open.add(this.#arrowPassing);
+    }
+    const parts = this.#arrowPassing;
+    await parts.add(batch, groupPartitions(columns, batch.numRows, 0, parts.fanout));
+    this.passedRows += batch.numRows;
+    this.#checkAbort();
+    return true;
   }
 
   /** Adds rows as one-row groups, written to the partitions every {@link PASS_ROWS}. */
@@ -211,34 +245,65 @@ export class ColumnarAggregator {
     await this.#flush(this.#table, parts, 0);
     this.#table = new GroupTable(this.#plan);
     await parts.finish();
+    await this.#arrowPassing?.finish();
     this.#options.counters.depth = Math.max(this.#options.counters.depth, 1);
-    yield* this.#mergeAll(parts, 1);
+    yield* this.#mergeAll(parts, 1, this.#arrowPassing);
   }
 
-  async *#mergeAll(parts: HashPartitions, depth: number): AsyncGenerator<Row[] | RecordBatch> {
+  /** Merges every partition of `parts` (and of `rows`, the Arrow rows that skipped the table, at depth 1). */
+  async *#mergeAll(
+    parts: HashPartitions,
+    depth: number,
+    rows?: ArrowRowPartitions,
+  ): AsyncGenerator<Row[] | RecordBatch> {
     for (let p = 0; p < parts.fanout; p++) {
-      if (parts.records(p) === 0) continue;
-      yield* this.#mergePartition(parts, p, depth);
+      if (parts.records(p) === 0 && (rows?.rows(p) ?? 0) === 0) continue;
+      yield* this.#mergePartition(parts, p, depth, rows);
     }
-    await parts.dispose();
-    this.#open.delete(parts);
+    for (const set of [parts, rows]) {
+      await set?.dispose();
+      if (set) this.#open.delete(set);
+    }
   }
 
   /** Merges partition `p` into a table and outputs it; repartitions it (seed = depth) when still too big. */
-  async *#mergePartition(parts: HashPartitions, p: number, depth: number): AsyncGenerator<Row[] | RecordBatch> {
-    // at most its share of the groups written out (a key flushed twice is one group)
-    let table = new GroupTable(this.#plan, this.#expected(Math.ceil(this.#groupsFlushed / parts.fanout ** depth)));
+  async *#mergePartition(
+    parts: HashPartitions,
+    p: number,
+    depth: number,
+    rows?: ArrowRowPartitions,
+  ): AsyncGenerator<Row[] | RecordBatch> {
+    // at most its share of the groups written out and the rows that skipped a table
+    const share = Math.ceil((this.#groupsFlushed + this.passedRows) / parts.fanout ** depth);
+    let table = new GroupTable(this.#plan, this.#expected(share));
     let sub: HashPartitions | undefined;
-    for await (const records of parts.read(p)) {
-      this.#checkAbort();
-      for (const record of records) table.mergeChunk(record as GroupChunk);
+    // over budget: the groups so far go to sub-partitions by seed `depth`, and the table starts again
+    const spillIfFull = async (): Promise<void> => {
       if (depth < MAX_DEPTH && table.size >= MIN_REPARTITION * this.#fanout && this.#mustFlush(table, true)) {
         sub ??= await this.#newPartitions();
         await this.#flush(table, sub, depth);
         table = new GroupTable(this.#plan);
       }
+    };
+    for await (const records of parts.read(p)) {
+      this.#checkAbort();
+      for (const record of records) table.mergeChunk(record as GroupChunk);
+      await spillIfFull();
     }
     await parts.remove(p);
+    if (rows) {
+      // after the chunks: the aggregates are order-free (see the module comment)
+      let viewer: RowViewer | undefined;
+      for await (const batch of rows.read(p)) {
+        this.#checkAbort();
+        if (viewer?.fits(batch)) viewer.bind(batch);
+        else viewer = new RowViewer(batch);
+        const v = viewer;
+        if (!table.addArrow(batch, (i) => v.at(i))) table.add(batch.numRows, (i) => v.at(i));
+        await spillIfFull();
+      }
+      await rows.remove(p);
+    }
     if (!sub) {
       yield* this.#output(table);
       return;

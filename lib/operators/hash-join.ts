@@ -14,12 +14,12 @@ import { estimateRowsBytes, type Row } from '../core/batch.ts';
 import { AbortError } from '../core/errors.ts';
 import type { GovernorGate } from '../core/stage.ts';
 import { columnGetter, hasNullKey, type KeyGetter } from './key-encoding.ts';
-import { partKey, partitionOf, type PartKey } from './join-partition-key.ts';
+import { keyPartitions, partKey, partitionOf, type PartKey } from './join-partition-key.ts';
 import { JoinTable } from './join-table.ts';
 import { MAX_DEPTH, MIN_REPARTITION } from './flush-policy.ts';
 // the spill layer loads with the first partition: most runs fit their budget and never spill
 import type { HashPartitions } from './hash-partitions.ts';
-import type { ArrowLeftPartitions } from './arrow-left-partitions.ts';
+import type { ArrowRowPartitions } from './arrow-row-partitions.ts';
 import type { OperatorScratch } from './operator-scratch.ts';
 import type { OperatorCounters } from './operator-options.ts';
 import type { JoinArrowSink, JoinHow, JoinOutput } from './join-output.ts';
@@ -60,7 +60,7 @@ export class HashJoin {
   #rightParts: HashPartitions | undefined;
   #leftParts: HashPartitions | undefined;
   /** A partitioned join's left Arrow batches, by partition, as they came (see {@link HashJoin.probeArrow}). */
-  #leftBatches: ArrowLeftPartitions | undefined;
+  #leftBatches: ArrowRowPartitions | undefined;
   readonly #open = new Set<{ dispose(): Promise<void> }>();
   /** The columnar probe of the built table, once asked for (null: this join takes the rows path). */
   #arrowProbe: ArrowProbe | null | undefined;
@@ -231,11 +231,11 @@ export class HashJoin {
     this.#o.output.noteLeftNames(names);
     await this.#rightParts?.finish();
     if (!this.#leftBatches) {
-      const { ArrowLeftPartitions } = await import('./arrow-left-partitions.ts');
-      this.#leftBatches = await ArrowLeftPartitions.open(this.#o.scratch, this.#fanout);
+      const { ArrowRowPartitions } = await import('./arrow-row-partitions.ts');
+      this.#leftBatches = await ArrowRowPartitions.open(this.#o.scratch, this.#fanout);
       this.#open.add(this.#leftBatches);
     }
-    await this.#leftBatches.add(batch, c);
+    await this.#leftBatches.add(batch, keyPartitions(batch, c, this.#leftBatches.fanout));
     this.#checkAbort();
     return true;
   }
@@ -298,7 +298,7 @@ export class HashJoin {
     depth: number,
     sink: JoinSink,
     arrow?: JoinArrowSink,
-    leftBatches?: ArrowLeftPartitions,
+    leftBatches?: ArrowRowPartitions,
   ): Promise<void> {
     for (let p = 0; p < rightParts.fanout; p++) {
       if (rightParts.records(p) === 0 && leftParts.records(p) === 0 && (leftBatches?.rows(p) ?? 0) === 0) continue;
@@ -317,7 +317,7 @@ export class HashJoin {
    * as rows; or, when the partition is split again, repartitioned as rows into `subLeft`.
    */
   async #leftBatchesOf(
-    batches: ArrowLeftPartitions,
+    batches: ArrowRowPartitions,
     p: number,
     table: JoinTable,
     sink: JoinSink,
@@ -340,7 +340,7 @@ export class HashJoin {
 
   /** Joins partition `p`: builds its right rows (repartitioning with seed `depth` when too big), probes its left rows. */
   async #joinPartition(
-    parts: { rightParts: HashPartitions; leftParts: HashPartitions; leftBatches: ArrowLeftPartitions | undefined },
+    parts: { rightParts: HashPartitions; leftParts: HashPartitions; leftBatches: ArrowRowPartitions | undefined },
     p: number,
     depth: number,
     sink: JoinSink,

@@ -2,7 +2,9 @@
  * Which spill partition a joined row belongs to (hash-join.ts): both sides of a grace hash join
  * must send equal keys to the same partition, rows and Arrow batches alike.
  */
+import type { RecordBatch } from 'apache-arrow';
 import type { Row } from '../core/batch.ts';
+import { valueReader } from '../formats/arrow/to-rows.ts';
 import { keyEncoder } from './key-encoding.ts';
 import { hashCanonical } from './key-dictionary.ts';
 import { canonicalKey } from './key-trie.ts';
@@ -30,4 +32,19 @@ export function partitionOf(key: PartKey, seed: number, fanout: number): number 
 /** The partition of a one-column key whose (non-null) value is `value`, as {@link partKey} gives its row's. */
 export function valuePartition(value: unknown, seed: number, fanout: number): number {
   return partitionOf(canonicalKey(value), seed, fanout);
+}
+
+/**
+ * The partition of each row of `batch` by its value in key column `c` (as rows would hold it, so
+ * each row goes where its row object would), 0 for a null key: a partitioned join's probe of
+ * partition 0 outputs such a row unmatched (left, anti) or drops it (inner, semi).
+ */
+export function keyPartitions(batch: RecordBatch, c: number, fanout: number): Int32Array {
+  const read = valueReader(batch.data.children[c]!, {}, batch.schema.fields[c]!.name);
+  const which = new Int32Array(batch.numRows);
+  for (let i = 0; i < which.length; i++) {
+    const v = read(i);
+    if (v !== null && v !== undefined) which[i] = valuePartition(v, 0, fanout);
+  }
+  return which;
 }

@@ -206,6 +206,11 @@ function seededTextHash(h: number, seed: number): number {
   return fmix(h ^ Math.imul(seed + 1, 0x9e3779b1));
 }
 
+/** {@link hashKey} of the string that well-formed UTF-8 bytes `s..e-1` encode, from the bytes. */
+export function hashKeyUtf8(bytes: Uint8Array, s: number, e: number, seed: number): number {
+  return seededTextHash(hashUtf8(bytes, s, e), seed);
+}
+
 /**
  * The seeded hash of a key value that picks its spill partition, as {@link KeyDictionary.hashes}
  * gives it for the value's code: a well-formed string by its UTF-8 bytes, anything else by its

@@ -1,16 +1,14 @@
 /**
- * A partitioned join's Arrow left batches, by partition of their key (hash-join.ts): each batch's
- * rows are split by their key column, without row objects, and a partition's rows are gathered
- * from the batches they came in into one batch when written (gather.ts), {@link PENDING_ROWS} at
- * a time, to spill files of their own (batch-partitions.ts). A row with a null key goes to
- * partition 0, where the columnar probe outputs it unmatched (left, anti) or drops it (inner, semi).
+ * Rows of Arrow batches spilled by partition, without row objects: a partitioned join's left
+ * batches (by key: join-partition-key.ts), a groupBy's rows that skip its table (by group:
+ * arrow-key-codes.ts). Each batch's rows are split by the partition the caller gives each, and a
+ * partition's rows are gathered from the batches they came in into one batch when written
+ * (gather.ts), {@link PENDING_ROWS} at a time, to spill files of their own (batch-partitions.ts).
  */
 import type { RecordBatch, Schema } from 'apache-arrow';
-import { valueReader } from '../formats/arrow/to-rows.ts';
 import { openBatchPartitions, type BatchPartitions } from './batch-partitions.ts';
 import { gatherRows } from './gather.ts';
 import type { OperatorScratch } from './operator-scratch.ts';
-import { valuePartition } from './join-partition-key.ts';
 
 /**
  * Rows a partition gathers before they are written as one batch: a batch of the bench CSV (~35k
@@ -21,8 +19,8 @@ const PENDING_ROWS = 16_384;
 /** Source batches held at most for the rows pending from them. */
 const PENDING_BATCHES = 8;
 
-/** The left batches of a partitioned join; see the module comment. */
-export class ArrowLeftPartitions {
+/** Rows of Arrow batches by partition; see the module comment. */
+export class ArrowRowPartitions {
   readonly #files: BatchPartitions;
   /** Batches the pending rows come from (one schema: see {@link sameColumns}). */
   readonly #sources: RecordBatch[] = [];
@@ -37,8 +35,8 @@ export class ArrowLeftPartitions {
   }
 
   /** A new set of `fanout` partitions in a new directory of `scratch`. */
-  static async open(scratch: OperatorScratch, fanout: number): Promise<ArrowLeftPartitions> {
-    return new ArrowLeftPartitions(await openBatchPartitions(scratch, fanout));
+  static async open(scratch: OperatorScratch, fanout: number): Promise<ArrowRowPartitions> {
+    return new ArrowRowPartitions(await openBatchPartitions(scratch, fanout));
   }
 
   /** Number of partitions. */
@@ -46,28 +44,18 @@ export class ArrowLeftPartitions {
     return this.#files.fanout;
   }
 
-  /** Rows written to partition `p` (all of them, after {@link ArrowLeftPartitions.finish}). */
+  /** Rows written to partition `p` (all of them, after {@link ArrowRowPartitions.finish}). */
   rows(p: number): number {
     return this.#files.rows(p);
   }
 
-  /**
-   * Adds the rows of `batch` by the partition of their value in key column `c` (as rows would hold
-   * it, so the partition is the one its row would go to: join-partition-key.ts), 0 for a null key.
-   */
-  async add(batch: RecordBatch, c: number): Promise<void> {
+  /** Adds the rows of `batch`, row `i` to partition `which[i]` (0..fanout-1). */
+  async add(batch: RecordBatch, which: Int32Array): Promise<void> {
     const n = batch.numRows;
     if (n === 0) return;
     const fanout = this.fanout;
-    const read = valueReader(batch.data.children[c]!, {}, batch.schema.fields[c]!.name);
-    const which = new Int32Array(n);
     const starts = new Int32Array(fanout + 1);
-    for (let i = 0; i < n; i++) {
-      const v = read(i);
-      const p = v === null || v === undefined ? 0 : valuePartition(v, 0, fanout);
-      which[i] = p;
-      starts[p + 1]!++;
-    }
+    for (let i = 0; i < n; i++) starts[which[i]! + 1]!++;
     for (let p = 0; p < fanout; p++) starts[p + 1]! += starts[p]!;
     // each partition's rows, in batch order
     const order = new Int32Array(n);
@@ -111,7 +99,7 @@ export class ArrowLeftPartitions {
     await this.#files.finish();
   }
 
-  /** Yields partition `p`'s batches (after {@link ArrowLeftPartitions.finish}). */
+  /** Yields partition `p`'s batches (after {@link ArrowRowPartitions.finish}). */
   read(p: number): AsyncGenerator<RecordBatch> {
     return this.#files.read(p);
   }
