@@ -104,6 +104,11 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
   #nearSpill = false;
   /** A stage released memory while paused: the next sample collects at once (see released()). */
   #collectNow = false;
+  /**
+   * A stage released memory while not paused, and no collection ran since: the next sample that
+   * would pause collects at once, whatever the pacing (see released()).
+   */
+  #releasedSinceGc = false;
 
   /** Validates `options` synchronously; no timer runs until a pipeline {@link attach}es. */
   constructor(options?: MemoryGovernorOptions) {
@@ -238,9 +243,16 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
    * now, rather than at the next paced collection up to `gcIntervalMs` later, so the pause ends
    * as soon as the memory is gone: a groupBy at a 256 MB limit sat idle 1.4 s of its 8.6 s
    * waiting for that collection. Resolves when the level is up to date; undefined when not paused.
+   * Not paused, it is remembered: a pause about to begin on that memory collects first even when
+   * a collection ran a moment ago (a groupBy that spilled at the spill level then paused on its
+   * table's garbage for 1.9 s of a 7 s run, until the next paced collection).
    */
   released(): Promise<void> | undefined {
-    if (!this.paused || this.#closed || !this.#gc.enabled) return undefined;
+    if (this.#closed || !this.#gc.enabled) return undefined;
+    if (!this.paused) {
+      this.#releasedSinceGc = true;
+      return undefined;
+    }
     this.#collectNow = true;
     return this.#loop.sample(true).then(noop, (error: unknown) => log('sampling failed: %s', (error as Error).message));
   }
@@ -331,7 +343,7 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
   async #measureAndUpdate(fresh: boolean): Promise<MemorySample> {
     let sample = await this.#read(fresh);
     let next = decideLevel(this.#level, sample, false, this.#reuse, this.limit, this.#marks);
-    const released = this.#collectNow;
+    const released = this.#collectNow || (this.#releasedSinceGc && RANK[next] >= RANK.pause);
     this.#collectNow = false;
     // entering the spill level from ok, too: operators then write their tables out, which a join
     // cannot take back (its whole build side and every later probe row go through partitions). A
@@ -348,6 +360,7 @@ export class MemoryGovernor extends EventEmitter<MemoryGovernorEvents> {
       const cap = deep ? 0 : entering ? ENTRY_GC_INTERVAL_MS : Infinity;
       if (this.#gc.run(sample.time, cap, deep)) {
         this.#counts.gcRuns++;
+        this.#releasedSinceGc = false;
         // what the collection freed, glibc may keep: hand its free pages back before measuring
         if (this.#allocator) trimAllocator();
         this.#record(sample);

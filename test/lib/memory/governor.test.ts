@@ -534,3 +534,26 @@ test('defaultGovernor is one shared instance until closed', () => {
   assert.notEqual(b, a);
   b.close();
 });
+
+test('released() at the spill level: a pause about to begin on that memory collects first, pacing or not', async () => {
+  const probe = new FakeProbe();
+  probe.stepMs = 20;
+  const g = governor(probe, { gc: true });
+  // the spill level, after the collection that comes before it
+  assert.equal(await at(g, probe, 0.65), 'spill');
+  assert.equal(g.summary().gcRuns, 1);
+  // an operator wrote its table out at the spill level: nothing to wait for, but remembered
+  assert.equal(g.released(), undefined);
+  // 40 ms (fake clock) after that collection, inside the 200 ms a pause waits between
+  // collections: before, the pause began on the table's garbage and lasted until the next paced one
+  garbage(probe, 0.9, 0.3);
+  await g.sampleNow();
+  assert.equal(g.summary().gcRuns, 2);
+  assert.equal(g.level, 'ok');
+  // the release was spent by that collection: a later pause within the interval is paced again
+  garbage(probe, 0.9, 0.3);
+  await g.sampleNow();
+  assert.equal(g.summary().gcRuns, 2);
+  assert.equal(g.level, 'pause');
+  g.close();
+});
