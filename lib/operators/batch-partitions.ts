@@ -1,6 +1,6 @@
 /**
  * N spill partitions of Arrow record batches: each partition is a spill directory written by the
- * spill layer (compressed, checksummed Arrow IPC through {@link SpillWriter}), created with its
+ * spill layer (checksummed Arrow IPC through {@link SpillWriter}, uncompressed: SCRATCH_COMPRESSION), created with its
  * first batch, read back batch by batch (verified), then removed. The hash operators' record
  * partitions (hash-partitions.ts) store their serialized records through it, and a partitioned
  * join stores its Arrow left batches in one directly (their columns as they came, no row objects).
@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import { SpillWriter } from '../formats/spill/writer.ts';
 import { SpillFiles } from '../formats/spill/reader.ts';
-import type { OperatorScratch } from './operator-scratch.ts';
+import { SCRATCH_COMPRESSION, type OperatorScratch } from './operator-scratch.ts';
 
 /** Spill files rotate at this size (a partition is normally one file). */
 const FILE_SIZE = 1 << 30;
@@ -47,9 +47,9 @@ export class BatchPartitions {
       const dir = path.join(this.dir, `p${p}`);
       await mkdir(dir, { mode: 0o700 });
       // one batch in flight per partition: with 16 partitions a deeper window multiplies the
-      // serialized and compressed copies held at once, a spike the governor sees in RSS
+      // serialized and encoded copies held at once, a spike the governor sees in RSS
       writer = new SpillWriter(dir, {
-        compression: 'lz4',
+        compression: SCRATCH_COMPRESSION,
         fileSize: FILE_SIZE,
         window: 1,
         maxBytesInFlight: 1,

@@ -2,7 +2,7 @@
  * External merge sort over Arrow batches: batches are buffered up to a byte budget or until the
  * governor says spill (its level, or headroom too small for spilling the run: sort-memory.ts),
  * then sorted as one run (a radix permutation sort over key arrays, run-sort.ts; rows put in
- * order on the buffers by scattering, run-scatter.ts) and spilled as compressed Arrow IPC runs
+ * order on the buffers by scattering, run-scatter.ts) and spilled as Arrow IPC runs
  * under the operator's scratch directory (spill-runs.ts, the same scratch the hash operators
  * partition into);
  * at the end the runs (the last one stays in memory when the governor leaves room) are merged

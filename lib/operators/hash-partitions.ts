@@ -1,7 +1,7 @@
 /**
  * The spill partition store of the hash operators (groupBy, distinct, join): records go to one of
  * N partitions by hash, each partition is a spill directory written by the spill layer
- * (compressed, checksummed Arrow IPC files through {@link SpillWriter}), and a partition is read
+ * (checksummed Arrow IPC files through {@link SpillWriter}), and a partition is read
  * back batch by batch, verified, then removed. Records are arbitrary JS values (rows, or a group's
  * key and partial aggregate states): each spilled batch holds Binary cells, each a piece of
  * records encoded by lib/formats/records/record-codec.ts (by shape, or in V8's structured-clone format), which keeps

@@ -1,6 +1,6 @@
 /**
  * Sorted runs on disk, for the sort operator: each run is a sequence of Arrow RecordBatches
- * written once through the spill layer ({@link SpillWriter}: compressed Arrow IPC, fsync, CRC-32
+ * written once through the spill layer ({@link SpillWriter}: Arrow IPC, CRC-32
  * per batch), read back batch by batch ({@link SpillFiles}: verified reads), and removed once
  * merged. A run is a subdirectory of the operator's scratch directory (operator-scratch.ts), as
  * a hash operator's partition set is, so the scratch's dispose removes whatever is left.
@@ -13,7 +13,7 @@ import { rm } from 'node:fs/promises';
 import type { RecordBatch } from 'apache-arrow';
 import { SpillWriter } from '../formats/spill/writer.ts';
 import { SpillFiles } from '../formats/spill/reader.ts';
-import type { OperatorScratch } from './operator-scratch.ts';
+import { SCRATCH_COMPRESSION, type OperatorScratch } from './operator-scratch.ts';
 
 /** Runs hold one file each (rotation would only add descriptors to a merge). */
 const RUN_FILE_SIZE = 2 ** 40;
@@ -69,7 +69,7 @@ export class RunWriter {
   constructor(scratch: OperatorScratch, dir: string) {
     this.#scratch = scratch;
     this.dir = dir;
-    this.#writer = new SpillWriter(dir, { compression: 'lz4', fileSize: RUN_FILE_SIZE, durable: false });
+    this.#writer = new SpillWriter(dir, { compression: SCRATCH_COMPRESSION, fileSize: RUN_FILE_SIZE, durable: false });
   }
 
   /** Appends a batch; resolves when the writer has room for the next. Throws SpillError. */
