@@ -10,7 +10,7 @@
  * Nulls never match (SQL): a left row with a null key is unmatched at once; a right row with a
  * null key is only ever output unmatched (right and full joins).
  */
-import { estimateRowsBytes, type Row } from '../core/batch.ts';
+import { Batch, estimateRowsBytes, type Row } from '../core/batch.ts';
 import { AbortError } from '../core/errors.ts';
 import type { GovernorGate } from '../core/stage.ts';
 import { columnGetter, hasNullKey, type KeyGetter } from './key-encoding.ts';
@@ -25,7 +25,6 @@ import type { OperatorCounters } from './operator-options.ts';
 import type { JoinArrowSink, JoinHow, JoinOutput } from './join-output.ts';
 import type { ArrowProbe } from './join-arrow.ts';
 import type { RecordBatch } from 'apache-arrow';
-import { Batch } from '../core/batch.ts';
 
 export type { JoinHow } from './join-output.ts';
 
