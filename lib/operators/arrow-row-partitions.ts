@@ -16,14 +16,17 @@ import type { OperatorScratch } from './operator-scratch.ts';
  * phase compressing and checksumming small buffers (32.5 s against 20.6 s gathered).
  */
 const PENDING_ROWS = 16_384;
-/** Source batches held at most for the rows pending from them. */
+/** Source batches held at most for the rows pending from them, and their bytes at most. */
 const PENDING_BATCHES = 8;
+const PENDING_BYTES = 16 << 20;
 
 /** Rows of Arrow batches by partition; see the module comment. */
 export class ArrowRowPartitions {
   readonly #files: BatchPartitions;
   /** Batches the pending rows come from (one schema: see {@link sameColumns}). */
   readonly #sources: RecordBatch[] = [];
+  /** Bytes of {@link ArrowRowPartitions.#sources}. */
+  #sourceBytes = 0;
   /** Per partition: the source and the row of each pending row. */
   readonly #from: number[][];
   readonly #rows: number[][];
@@ -64,6 +67,7 @@ export class ArrowRowPartitions {
     const first = this.#sources[0];
     if (first && first !== batch && !sameColumns(first.schema, batch.schema)) await this.#writePending();
     this.#sources.push(batch);
+    this.#sourceBytes += batch.data.byteLength;
     const s = this.#sources.length - 1;
     let most = 0;
     for (let p = 0; p < fanout; p++) {
@@ -76,7 +80,8 @@ export class ArrowRowPartitions {
       most = Math.max(most, rows.length);
     }
     // every partition at once, so the source batches are let go together
-    if (most >= PENDING_ROWS || this.#sources.length >= PENDING_BATCHES) await this.#writePending();
+    const held = this.#sources.length >= PENDING_BATCHES || this.#sourceBytes >= PENDING_BYTES;
+    if (most >= PENDING_ROWS || held) await this.#writePending();
   }
 
   /** Gathers each partition's pending rows into one batch and writes it. */
@@ -91,6 +96,7 @@ export class ArrowRowPartitions {
       await this.#files.write(p, gatherRows(sources[0]!.schema, sources, { from, rows, length: rows.length }));
     }
     sources.length = 0;
+    this.#sourceBytes = 0;
   }
 
   /** Writes the pending rows and commits every partition's files. */
@@ -112,6 +118,7 @@ export class ArrowRowPartitions {
   /** Drops the pending rows and deletes every partition. */
   dispose(): Promise<void> {
     this.#sources.length = 0;
+    this.#sourceBytes = 0;
     return this.#files.dispose();
   }
 }
