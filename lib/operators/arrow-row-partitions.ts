@@ -5,7 +5,8 @@
  * partition's rows are gathered from the batches they came in into one batch when written
  * (gather.ts), {@link PENDING_ROWS} at a time, to spill files of their own (batch-partitions.ts).
  */
-import type { RecordBatch, Schema } from 'apache-arrow';
+import type { RecordBatch } from 'apache-arrow';
+import { schemasEqual } from '../formats/arrow/convert.ts';
 import { openBatchPartitions, type BatchPartitions } from './batch-partitions.ts';
 import { gatherRows } from './gather.ts';
 import type { OperatorScratch } from './operator-scratch.ts';
@@ -23,7 +24,7 @@ const PENDING_BYTES = 16 << 20;
 /** Rows of Arrow batches by partition; see the module comment. */
 export class ArrowRowPartitions {
   readonly #files: BatchPartitions;
-  /** Batches the pending rows come from (one schema: see {@link sameColumns}). */
+  /** Batches the pending rows come from (one schema: gather.ts reads every source with the first's fields). */
   readonly #sources: RecordBatch[] = [];
   /** Bytes of {@link ArrowRowPartitions.#sources}. */
   #sourceBytes = 0;
@@ -56,29 +57,19 @@ export class ArrowRowPartitions {
   async add(batch: RecordBatch, which: Int32Array): Promise<void> {
     const n = batch.numRows;
     if (n === 0) return;
-    const fanout = this.fanout;
-    const starts = new Int32Array(fanout + 1);
-    for (let i = 0; i < n; i++) starts[which[i]! + 1]!++;
-    for (let p = 0; p < fanout; p++) starts[p + 1]! += starts[p]!;
-    // each partition's rows, in batch order
-    const order = new Int32Array(n);
-    const at = starts.slice(0, fanout);
-    for (let i = 0; i < n; i++) order[at[which[i]!]!++] = i;
     const first = this.#sources[0];
-    if (first && first !== batch && !sameColumns(first.schema, batch.schema)) await this.#writePending();
+    if (first && !schemasEqual(first.schema, batch.schema)) await this.#writePending();
     this.#sources.push(batch);
     this.#sourceBytes += batch.data.byteLength;
+    // each partition's rows in batch order, as (source, row) pairs
     const s = this.#sources.length - 1;
-    let most = 0;
-    for (let p = 0; p < fanout; p++) {
-      const from = this.#from[p]!;
-      const rows = this.#rows[p]!;
-      for (let k = starts[p]!; k < starts[p + 1]!; k++) {
-        from.push(s);
-        rows.push(order[k]!);
-      }
-      most = Math.max(most, rows.length);
+    for (let i = 0; i < n; i++) {
+      const p = which[i]!;
+      this.#from[p]!.push(s);
+      this.#rows[p]!.push(i);
     }
+    let most = 0;
+    for (const rows of this.#rows) most = Math.max(most, rows.length);
     // every partition at once, so the source batches are let go together
     const held = this.#sources.length >= PENDING_BATCHES || this.#sourceBytes >= PENDING_BYTES;
     if (most >= PENDING_ROWS || held) await this.#writePending();
@@ -121,23 +112,4 @@ export class ArrowRowPartitions {
     this.#sourceBytes = 0;
     return this.#files.dispose();
   }
-}
-
-/**
- * Same column names, types, nullability and metadata, in order: gather.ts reads every source
- * with the first's fields.
- */
-function sameColumns(a: Schema, b: Schema): boolean {
-  return (
-    a.fields.length === b.fields.length &&
-    a.fields.every((f, i) => {
-      const g = b.fields[i]!;
-      return (
-        f.name === g.name &&
-        f.nullable === g.nullable &&
-        String(f.type) === String(g.type) &&
-        JSON.stringify([...f.metadata]) === JSON.stringify([...g.metadata])
-      );
-    })
-  );
 }
