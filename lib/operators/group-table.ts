@@ -285,7 +285,7 @@ export class GroupTable {
 
   /** The code of group `g` in key column `c`. */
   #code(g: number, c: number): number {
-    return this.#index ? this.#index.codes[c]![g]! : g;
+    return this.#index ? this.#index.code(g, c) : g;
   }
 
   /** The partition (0..fanout-1) of every group, by the hash of its key values under `seed`. */
@@ -334,7 +334,7 @@ export class GroupTable {
     wide: boolean,
   ): Int16Array | Int32Array {
     const d = this.#dicts[c]!;
-    const codes = this.#index?.codes[c];
+    const index = this.#index;
     // the chunk's code of each dictionary code it holds, plus one when >= 0 (0: not yet); reset below
     if (this.#local[c]!.length < d.size) this.#local[c] = new Int32Array(d.size);
     const local = this.#local[c]!;
@@ -344,7 +344,7 @@ export class GroupTable {
     const out = wide ? new Int32Array(ids.length) : new Int16Array(ids.length);
     let textAt = this.#textAt;
     for (let j = 0; j < ids.length; j++) {
-      const code = codes ? codes[ids[j]!]! : ids[j]!;
+      const code = index ? index.code(ids[j]!, c) : ids[j]!;
       let at = local[code]!;
       if (at === 0) {
         const entry = code < entries.length ? entries[code]! - 1 : -1;
@@ -364,7 +364,7 @@ export class GroupTable {
       }
       out[j] = at > 0 ? at - 1 : at;
     }
-    for (let j = 0; j < ids.length; j++) local[codes ? codes[ids[j]!]! : ids[j]!] = 0;
+    for (let j = 0; j < ids.length; j++) local[index ? index.code(ids[j]!, c) : ids[j]!] = 0;
     this.#textAt = textAt;
     return out;
   }

@@ -33,8 +33,41 @@ test('GroupIndex finds the groups a Map finds, from any starting capacity', () =
     assert.deepEqual(got, expected, `capacity ${capacity}`);
     assert.equal(index.size, reference.size);
     for (let g = 0; g < index.size; g++) {
-      assert.equal(index.codes[0]![g], tuples[g]![0]);
-      assert.equal(index.codes[1]![g], tuples[g]![1]);
+      assert.equal(index.code(g, 0), tuples[g]![0]);
+      assert.equal(index.code(g, 1), tuples[g]![1]);
     }
+  }
+});
+
+test('GroupIndex keeps wide tuples apart through many growths (slot tags and stored codes)', () => {
+  let seed = 11;
+  const random = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  const n = 200_000;
+  const cols = [new Int32Array(n), new Int32Array(n), new Int32Array(n)];
+  for (let i = 0; i < n; i++) {
+    cols[0]![i] = random(300);
+    cols[1]![i] = random(7);
+    // tuples that differ only in the last code, and one code far from zero
+    cols[2]![i] = i % 5 === 0 ? 2 ** 30 + random(3) : random(200);
+  }
+  const reference = new Map<string, number>();
+  const index = new GroupIndex(3);
+  for (let i = 0; i < n; i++) {
+    const key = `${cols[0]![i]},${cols[1]![i]},${cols[2]![i]}`;
+    if (!reference.has(key)) reference.set(key, reference.size);
+    assert.equal(index.find(cols, i), reference.get(key), `row ${i}`);
+  }
+  assert.equal(index.size, reference.size);
+  assert.ok(index.size > 80_000, `${index.size} groups: enough to grow many times`);
+  let g = 0;
+  for (const key of reference.keys()) {
+    assert.deepEqual(
+      [0, 1, 2].map((c) => index.code(g, c)),
+      key.split(',').map(Number),
+    );
+    g++;
   }
 });
