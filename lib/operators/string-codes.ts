@@ -70,7 +70,10 @@ export class StringCodes {
   #starts = new Int32Array(257);
   #codes = new Int32Array(256);
   #hashes = new Int32Array(256);
+  /** Per slot: EMPTY, or an entry in the low {@link StringCodes.#bits} bits under its hash's tag (see {@link slotTag}). */
   #slots = new Int32Array(512).fill(EMPTY);
+  /** log2 of the entries there is room for (`#codes.length`). */
+  #bits = 8;
   #size = 0;
   /** Scratch for encoding JS strings. */
   #scratch = new Uint8Array(256);
@@ -95,10 +98,14 @@ export class StringCodes {
     const starts = this.#starts;
     const arena = this.#arena;
     const len = e - s;
+    const low = this.#codes.length - 1;
+    const tag = slotTag(h, this.#bits);
     for (let at = h & mask; ; at = (at + 1) & mask) {
-      const entry = slots[at]!;
-      if (entry === EMPTY) return -1;
-      if (this.#hashes[entry] !== h) continue;
+      const slot = slots[at]!;
+      if (slot === EMPTY) return -1;
+      if ((slot & ~low) !== tag) continue;
+      // the tag matched: compare the bytes (a full-hash check here would be one more miss)
+      const entry = slot & low;
       const from = starts[entry]!;
       if (starts[entry + 1]! - from !== len) continue;
       let k = 0;
@@ -174,11 +181,12 @@ export class StringCodes {
     const mask = slots.length - 1;
     let at = h & mask;
     while (slots[at] !== EMPTY) at = (at + 1) & mask;
-    slots[at] = entry;
+    slots[at] = slotTag(h, this.#bits) | entry;
   }
 
   #grow(): void {
     const capacity = this.#codes.length * 2;
+    this.#bits++;
     const starts = new Int32Array(capacity + 1);
     starts.set(this.#starts);
     this.#starts = starts;
@@ -191,6 +199,16 @@ export class StringCodes {
     this.#slots = new Int32Array(capacity * 2).fill(EMPTY);
     for (let entry = 0; entry < this.#size - 1; entry++) this.#place(entry, this.#hashes[entry]!);
   }
+}
+
+/**
+ * The bits of a slot above an entry of `bits` bits: the top bits of hash `h`, which the slot
+ * number does not use, so that a probe meeting another string rejects it without reading the
+ * entry's hash (a cache miss per probe at millions of strings). Never the sign bit: a filled
+ * slot is never EMPTY. The same scheme as group-index.ts's slots.
+ */
+export function slotTag(h: number, bits: number): number {
+  return bits >= 31 ? 0 : ((h >>> (bits + 1)) << bits) & 0x7fffffff;
 }
 
 let stringScratch = new Uint8Array(256);
