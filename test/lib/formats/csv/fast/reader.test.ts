@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { parse, type CsvError, type Options } from 'csv-parse';
 import { FastCsvReader } from '../../../../../lib/formats/csv/fast/reader.ts';
+import { CSV_SEAM } from '../../../../../lib/formats/csv/fast/scanner.ts';
 import { inferRows } from '../../../../../lib/formats/csv/cast.ts';
 import { recordBatchToRows } from '../../../../../lib/formats/arrow/convert.ts';
 import { fromCsv } from '../../../../../sources/fromCsv.ts';
@@ -258,6 +259,76 @@ test('generated CSV (quotes, commas, newlines, CRLF, unicode, empty and ragged r
     { numRuns: 1500 },
   );
 });
+
+test('the seam between chunks (the unfinished record scanned on a copy with the head of the next chunk, the chunk then in place) reads the same', async () => {
+  const saved = { ...CSV_SEAM };
+  // every chunk of 2 bytes or more goes through the seam, its head starting at 1 byte
+  Object.assign(CSV_SEAM, { bytes: 1, minChunk: 2 });
+  try {
+    await fc.assert(
+      fc.asyncProperty(
+        csvText,
+        fc.array(fc.nat(400), { minLength: 1, maxLength: 8 }),
+        fc.constantFrom<Columns>(true, false),
+        fc.boolean(),
+        fc.boolean(),
+        async (text, cuts, columns, infer, relax) => {
+          await compare(Buffer.from(text, 'utf8'), cuts, columns, true, infer, `seam ${JSON.stringify(text)}`, relax);
+          await compare(Buffer.from(text, 'utf8'), cuts, columns, false, infer, `seam ${JSON.stringify(text)}`, relax);
+          // and each batch ends at the same line and byte as without the seam (resume and parallel ranges use them)
+          const chunks = split(Buffer.from(text, 'utf8'), cuts);
+          const seamed = batchEnds(chunks, columns, infer, relax);
+          Object.assign(CSV_SEAM, saved);
+          const whole = batchEnds(chunks, columns, infer, relax);
+          Object.assign(CSV_SEAM, { bytes: 1, minChunk: 2 });
+          assert.deepEqual(seamed, whole, `seam ${JSON.stringify(text)}: batch ends`);
+        },
+      ),
+      { numRuns: 800 },
+    );
+    // a record longer than the first heads: the head grows, then the chunk is joined whole to it;
+    // and one that a larger head finishes
+    for (const long of [70, 20]) {
+      const text = `a,b\n1,"x"\n${'y'.repeat(long)},2\n${'3,4\n'.repeat(60)}`;
+      const at = text.indexOf('"x"') + 5;
+      const chunks = [Buffer.from(text.slice(0, at)), Buffer.from(text.slice(at))];
+      await compare(Buffer.from(text), [at], true, false, true, 'seam with two records in the left-over bytes');
+      const seamed = batchEnds(chunks, true, true, false);
+      Object.assign(CSV_SEAM, saved);
+      assert.deepEqual(seamed, batchEnds(chunks, true, true, false));
+      Object.assign(CSV_SEAM, { bytes: 1, minChunk: 2 });
+    }
+  } finally {
+    Object.assign(CSV_SEAM, saved);
+  }
+});
+
+/** Where each one-row batch ends (line, byte), read by the fast reader from `chunks`. */
+function batchEnds(chunks: Uint8Array[], columns: Columns, infer: boolean, relax: boolean): [number, number][] {
+  const reader = new FastCsvReader({
+    delimiter: 44,
+    columns,
+    infer,
+    fail: false,
+    raw: false,
+    onBad: () => {},
+    onCastFailure: () => assert.fail('no schema here'),
+    output: 'arrow',
+    relaxQuotes: relax,
+  });
+  reader.batchSize = 1;
+  const ends: [number, number][] = [];
+  const take = (): void => {
+    for (const b of reader.ready.splice(0)) ends.push([b.endLine, b.endByte]);
+  };
+  for (const chunk of chunks) {
+    reader.push(chunk);
+    take();
+  }
+  reader.end();
+  take();
+  return ends;
+}
 
 test('chunks that cut multi-byte UTF-8 characters at every position decode the same', async () => {
   const text = 'name,city\n"Zoë, ""the"" first","Kraków\n日本"\nÅsa,😀😀\n';
