@@ -113,12 +113,21 @@ export class CsvScanner extends FieldList implements ScannedRecord, EmulationHos
     this.#stopMax = this.#stop.lastIndexOf(1);
   }
 
-  /** Scans a chunk; complete records go to the sink, an unfinished one waits for more bytes. */
+  /**
+   * Scans a chunk; complete records go to the sink, an unfinished one waits for more bytes. The
+   * chunk is only lent: its memory may be refilled once this returns (lib/io/file-chunks.ts), so
+   * whatever waits here (the unfinished record, or a chunk held while a long record builds up)
+   * is a copy.
+   */
   push(chunk: Uint8Array): void {
     if (chunk.byteLength === 0) return;
-    this.#pending.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     this.#pendingBytes += chunk.byteLength;
-    if (this.#pendingBytes < this.#waitFor) return;
+    if (this.#pendingBytes < this.#waitFor) {
+      this.#pending.push(Buffer.from(view));
+      return;
+    }
+    this.#pending.push(view);
     this.#scan(false);
   }
 
@@ -210,7 +219,7 @@ export class CsvScanner extends FieldList implements ScannedRecord, EmulationHos
     this.windowBase += from;
     this.#waitFor = Math.min(rest.length * 2, this.#maxRecord + 1);
     if (rest.length > 0) {
-      this.#pending.push(rest);
+      this.#pending.push(Buffer.from(rest));
       this.#pendingBytes = rest.length;
     }
   }

@@ -6,7 +6,11 @@ import type { Batch, Row } from '../../../core/batch.ts';
 import type { StageContext } from '../../../core/stage.ts';
 import { delimiterByte, fastCsvBatches, quoteAndComment, wrapFastError } from '../fast/source.ts';
 import type { CastFailure } from '../cast.ts';
+import type { ReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { openCsvBytes } from './bytes.ts';
+import { FileChunks } from '../../../io/file-chunks.ts';
+import type { FastCsvBatch } from '../fast/reader.ts';
 import { closeStream } from '../../../io/close-stream.ts';
 import type { CsvCounters, CsvReader, CsvReadSpec, CsvRun } from './reader.ts';
 
@@ -24,14 +28,25 @@ export class FastCsvPathReader implements CsvReader {
     run.stats.details.output = plan.output;
     // an abort before the listener below is added would never reach it: nothing is opened then
     context.signal.throwIfAborted();
-    const { bytes, file } = openCsvBytes(plan.input, plan.compression, spec.start.byte);
+    // a local uncompressed file is read into two reused buffers (the scanner copies what it keeps)
+    const chunks =
+      typeof plan.input === 'string' && plan.compression === undefined
+        ? new FileChunks(plan.input, spec.start.byte, context.signal)
+        : undefined;
+    const { bytes, file } = chunks
+      ? { bytes: chunks, file: chunks }
+      : openCsvBytes(plan.input, plan.compression, spec.start.byte);
     this.#counters.bytesRead = () => file?.bytesRead ?? 0;
     const onAbort = (): void => {
-      bytes.destroy(context.signal.reason instanceof Error ? context.signal.reason : new Error('aborted'));
+      if (!chunks)
+        (bytes as Readable).destroy(
+          context.signal.reason instanceof Error ? context.signal.reason : new Error('aborted'),
+        );
     };
     context.signal.addEventListener('abort', onAbort, { once: true });
+    let batches: AsyncGenerator<FastCsvBatch> | undefined;
     try {
-      const batches = fastCsvBatches(
+      batches = fastCsvBatches(
         bytes,
         {
           delimiter: delimiterByte(spec.parseOptions),
@@ -59,7 +74,7 @@ export class FastCsvPathReader implements CsvReader {
       for (;;) {
         let next;
         try {
-          next = await batches.next();
+          next = await batches!.next();
         } catch (error) {
           throw wrapFastError(error, {
             stage: plan.stageName,
@@ -77,9 +92,14 @@ export class FastCsvPathReader implements CsvReader {
       }
     } finally {
       context.signal.removeEventListener('abort', onAbort);
-      bytes.destroy();
       // wait for the file to close, so a stopped pipeline leaves no descriptor behind it
-      if (file) await closeStream(file);
+      if (chunks) {
+        await batches?.return(undefined);
+        await chunks.return();
+      } else {
+        (bytes as Readable).destroy();
+        if (file) await closeStream(file as ReadStream);
+      }
     }
   }
 }
