@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { MessageChannel } from 'node:worker_threads';
 import { ColumnBuffer } from '../../../../../lib/formats/parquet/encode/column-buffer.ts';
 
 test('property: pushString writes the bytes Buffer writes, for short and long, ASCII or not', () => {
@@ -37,4 +38,27 @@ test('property: pushString writes the bytes Buffer writes, for short and long, A
     }),
     { numRuns: 1000 },
   );
+});
+
+test('a snapshot hands its bytes over: transferred to a thread, the column writes the next row groups in a buffer of its own', () => {
+  const col = new ColumnBuffer('string', false);
+  const { port1, port2 } = new MessageChannel();
+  try {
+    for (let group = 0; group < 4; group++) {
+      const values = Array.from({ length: 3000 }, (_, i) => `group ${group} row ${i} ${'x'.repeat(i % 17)}`);
+      for (const v of values) col.pushString(v);
+      const used = Buffer.byteLength(values.join(''));
+      const snap = col.snapshot();
+      const expected = Buffer.from(values.join(''), 'utf8');
+      assert.deepEqual(Buffer.from(snap.data!), expected, `group ${group}: the bytes handed over`);
+      // as the encoder thread receives it: the bytes' memory moves, the column's must not
+      port1.postMessage(snap, [snap.data!.buffer as ArrayBuffer]);
+      assert.equal(snap.data!.byteLength, 0, 'transferred');
+      assert.ok(col.data.length >= used, 'the column has a buffer of its own, as large as the bytes it held');
+      col.reset();
+    }
+  } finally {
+    port1.close();
+    port2.close();
+  }
 });
