@@ -19,7 +19,8 @@ export class FileChunks implements AsyncIterableIterator<Buffer> {
   readonly #path: string;
   readonly #signal: AbortSignal | undefined;
   #handle: FileHandle | undefined;
-  #position: number;
+  /** Where the next read starts; null: where the last one ended (a pipe or a device cannot seek). */
+  #position: number | null;
   readonly #buffers: [Buffer, Buffer];
   #turn = 0;
   /** The read into `#buffers[#turn]` under way: the next chunk. */
@@ -33,7 +34,9 @@ export class FileChunks implements AsyncIterableIterator<Buffer> {
    */
   constructor(path: string, start = 0, signal?: AbortSignal) {
     this.#path = path;
-    this.#position = start;
+    // from the start, reads follow one another (one is in flight at a time), so a FIFO or a
+    // device such as /dev/stdin, which cannot take a position, reads as a ReadStream reads it
+    this.#position = start > 0 ? start : null;
     this.#signal = signal;
     const size = FILE_CHUNKS.bytes;
     this.#buffers = [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)];
@@ -84,7 +87,7 @@ export class FileChunks implements AsyncIterableIterator<Buffer> {
   async #read(turn: number): Promise<number> {
     const buffer = this.#buffers[turn]!;
     const { bytesRead } = await this.#handle!.read(buffer, 0, buffer.length, this.#position);
-    this.#position += bytesRead;
+    if (this.#position !== null) this.#position += bytesRead;
     this.bytesRead += bytesRead;
     return bytesRead;
   }

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execFileSync, spawn } from 'node:child_process';
 import { FILE_CHUNKS, FileChunks } from '../../../lib/io/file-chunks.ts';
 import { fromCsv } from '../../../sources/fromCsv.ts';
 import { pipeline } from '../../../lib/core/pipeline.ts';
@@ -64,6 +65,17 @@ test('FileChunks gives the bytes from an offset, a new Buffer per chunk, and clo
     assert.deepEqual(await aborted.next(), { done: true, value: undefined });
   });
   await assert.rejects(new FileChunks(join(dir, 'missing.csv')).next(), { code: 'ENOENT' });
+  // a FIFO cannot seek: from the start, reads take no position
+  const fifo = join(dir, 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  const writer = spawn('sh', ['-c', `head -c 5000 ${JSON.stringify(file)} > ${JSON.stringify(fifo)}`]);
+  const written = new Promise((resolve) => writer.once('close', resolve));
+  await withChunkBytes(777, async () => {
+    const parts: Buffer[] = [];
+    for await (const chunk of new FileChunks(fifo)) parts.push(Buffer.from(chunk));
+    assert.deepEqual(Buffer.concat(parts), data.subarray(0, 5000));
+  });
+  await written;
   if (before !== undefined) assert.equal(openFds(), before, 'no descriptor left open');
 });
 
