@@ -176,7 +176,7 @@ export class CsvScanner extends FieldList implements ScannedRecord, EmulationHos
   /**
    * Scans the records that start in `rest` (the unfinished record the last chunk ended with) on
    * a copy of `rest` and the head of `chunk`, so that the chunk itself is then scanned in place:
-   * joining the two whole copied every chunk once more (a quarter of the bytes this reader
+   * joining the two whole copied every chunk once more (a third of the bytes this reader
    * allocated, and so of the collections V8 ran for them). Returns where in `chunk` the next record
    * starts, or, when a record runs on past half the chunk, what is left of `rest` for the caller to
    * join with the chunk as before. Never final: a record the head cannot finish is scanned again
