@@ -6,12 +6,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GroupIndex } from '../../../lib/operators/group-index.ts';
 
-test('GroupIndex finds the groups a Map finds, from any starting capacity', () => {
-  let seed = 7;
-  const random = (n: number): number => {
+/** A deterministic random integer below `n`, from an LCG seeded with `seed`. */
+function seeded(seed: number): (n: number) => number {
+  return (n) => {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
     return seed % n;
   };
+}
+
+test('GroupIndex finds the groups a Map finds, from any starting capacity', () => {
+  const random = seeded(7);
   const n = 30_000;
   const a = new Int32Array(n);
   const b = new Int32Array(n);
@@ -40,11 +44,7 @@ test('GroupIndex finds the groups a Map finds, from any starting capacity', () =
 });
 
 test('GroupIndex keeps wide tuples apart through many growths (slot tags and stored codes)', () => {
-  let seed = 11;
-  const random = (n: number): number => {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    return seed % n;
-  };
+  const random = seeded(11);
   const n = 200_000;
   const cols = [new Int32Array(n), new Int32Array(n), new Int32Array(n)];
   for (let i = 0; i < n; i++) {
