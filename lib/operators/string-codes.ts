@@ -11,7 +11,7 @@
  * meet U+FFFD), so {@link encodeUtf8} refuses it and the dictionary keys it otherwise; Arrow bytes
  * that are not valid UTF-8 decode with U+FFFD, and the caller codes the decoded string instead.
  */
-import { fmix } from './hash-mix.ts';
+import { fmix, slotTag } from './hash-mix.ts';
 
 const EMPTY = -1;
 
@@ -70,7 +70,7 @@ export class StringCodes {
   #starts = new Int32Array(257);
   #codes = new Int32Array(256);
   #hashes = new Int32Array(256);
-  /** Per slot: EMPTY, or an entry in the low {@link StringCodes.#bits} bits under its hash's tag (see {@link slotTag}). */
+  /** Per slot: EMPTY, or an entry in the low {@link StringCodes.#bits} bits under its hash's tag (hash-mix.ts `slotTag`). */
   #slots = new Int32Array(512).fill(EMPTY);
   /** log2 of the entries there is room for (`#codes.length`). */
   #bits = 8;
@@ -199,16 +199,6 @@ export class StringCodes {
     this.#slots = new Int32Array(capacity * 2).fill(EMPTY);
     for (let entry = 0; entry < this.#size - 1; entry++) this.#place(entry, this.#hashes[entry]!);
   }
-}
-
-/**
- * The bits of a slot above an entry of `bits` bits: the top bits of hash `h`, which the slot
- * number does not use, so that a probe meeting another string rejects it without reading the
- * entry's hash (a cache miss per probe at millions of strings). Never the sign bit: a filled
- * slot is never EMPTY. The same scheme as group-index.ts's slots.
- */
-export function slotTag(h: number, bits: number): number {
-  return bits >= 31 ? 0 : ((h >>> (bits + 1)) << bits) & 0x7fffffff;
 }
 
 let stringScratch = new Uint8Array(256);
