@@ -6,11 +6,8 @@ import type { Batch, Row } from '../../../core/batch.ts';
 import type { StageContext } from '../../../core/stage.ts';
 import { delimiterByte, fastCsvBatches, quoteAndComment, wrapFastError } from '../fast/source.ts';
 import type { CastFailure } from '../cast.ts';
-import type { ReadStream } from 'node:fs';
-import type { Readable } from 'node:stream';
 import { openCsvBytes } from './bytes.ts';
 import { FileChunks } from '../../../io/file-chunks.ts';
-import type { FastCsvBatch } from '../fast/reader.ts';
 import { closeStream } from '../../../io/close-stream.ts';
 import type { CsvCounters, CsvReader, CsvReadSpec, CsvRun } from './reader.ts';
 
@@ -28,26 +25,14 @@ export class FastCsvPathReader implements CsvReader {
     run.stats.details.output = plan.output;
     // an abort before the listener below is added would never reach it: nothing is opened then
     context.signal.throwIfAborted();
-    // a local uncompressed file is read into two reused buffers (the scanner copies what it keeps)
-    const chunks =
-      typeof plan.input === 'string' && plan.compression === undefined
-        ? new FileChunks(plan.input, spec.start.byte, context.signal)
-        : undefined;
-    const { bytes, file } = chunks
-      ? { bytes: chunks, file: chunks }
-      : openCsvBytes(plan.input, plan.compression, spec.start.byte);
-    this.#counters.bytesRead = () => file?.bytesRead ?? 0;
-    const onAbort = (): void => {
-      if (!chunks)
-        (bytes as Readable).destroy(
-          context.signal.reason instanceof Error ? context.signal.reason : new Error('aborted'),
-        );
-    };
+    const input = openBytes(plan, spec.start.byte, context.signal);
+    this.#counters.bytesRead = input.bytesRead;
+    const onAbort = (): void =>
+      input.abort(context.signal.reason instanceof Error ? context.signal.reason : new Error('aborted'));
     context.signal.addEventListener('abort', onAbort, { once: true });
-    let batches: AsyncGenerator<FastCsvBatch> | undefined;
     try {
-      batches = fastCsvBatches(
-        bytes,
+      const batches = fastCsvBatches(
+        input.bytes,
         {
           delimiter: delimiterByte(spec.parseOptions),
           columns: spec.columns,
@@ -74,14 +59,14 @@ export class FastCsvPathReader implements CsvReader {
       for (;;) {
         let next;
         try {
-          next = await batches!.next();
+          next = await batches.next();
         } catch (error) {
           throw wrapFastError(error, {
             stage: plan.stageName,
             file: plan.where,
             lineBase: run.lineBase,
             batch: run.index,
-            byteOffset: file?.bytesRead,
+            byteOffset: input.bytesRead(),
           });
         }
         if (next.done) break;
@@ -93,13 +78,44 @@ export class FastCsvPathReader implements CsvReader {
     } finally {
       context.signal.removeEventListener('abort', onAbort);
       // wait for the file to close, so a stopped pipeline leaves no descriptor behind it
-      if (chunks) {
-        await batches?.return(undefined);
-        await chunks.return();
-      } else {
-        (bytes as Readable).destroy();
-        if (file) await closeStream(file as ReadStream);
-      }
+      await input.close();
     }
   }
+}
+
+/** The bytes of a read, with how to count, abort and close them. */
+interface ByteInput {
+  bytes: AsyncIterable<Uint8Array>;
+  bytesRead(): number;
+  abort(reason: Error): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A local uncompressed file is read into two reused buffers (lib/io/file-chunks.ts: the scanner
+ * copies what it keeps); an abort fails its next read, and closing waits for the read under way.
+ * Streams and compressed files go through openCsvBytes.
+ */
+function openBytes(plan: CsvReadSpec['plan'], start: number, signal: AbortSignal): ByteInput {
+  if (typeof plan.input === 'string' && plan.compression === undefined) {
+    const chunks = new FileChunks(plan.input, start, signal);
+    return {
+      bytes: chunks,
+      bytesRead: () => chunks.bytesRead,
+      abort: () => {},
+      close: async () => {
+        await chunks.return();
+      },
+    };
+  }
+  const { bytes, file } = openCsvBytes(plan.input, plan.compression, start);
+  return {
+    bytes,
+    bytesRead: () => file?.bytesRead ?? 0,
+    abort: (reason) => bytes.destroy(reason),
+    close: async () => {
+      bytes.destroy();
+      if (file) await closeStream(file);
+    },
+  };
 }
