@@ -1,16 +1,18 @@
 /**
  * `join`: a hash join of the pipeline's rows (left) with another input (right): a source stage,
- * a Spilled (toSpill's output), an array or an (async) iterable of rows. Grace hash join with
- * spilling past the budget (lib/operators/hash-join.ts).
+ * a chain of a source and transforms, a Spilled (toSpill's output), an array or an (async)
+ * iterable of rows. Grace hash join with spilling past the budget (lib/operators/hash-join.ts).
  */
-import { Readable } from 'node:stream';
+import { Readable, type Duplex } from 'node:stream';
 import type { RecordBatch } from 'apache-arrow';
 import { Batch, type Row } from '../lib/core/batch.ts';
 import { AbortError, ValidationError, describeValue } from '../lib/core/errors.ts';
 import type { Spilled } from '../lib/formats/spill/spilled.ts';
 import { hasBrand } from '../lib/core/brand.ts';
 import { lazyImport } from '../lib/core/lazy-import.ts';
-import { STAGE, isStage, type StageContext, type StageStats } from '../lib/core/stage.ts';
+import { DEFAULT_CAPABILITIES, STAGE, isStage, type StageContext, type StageStats } from '../lib/core/stage.ts';
+import { SourceChain, isStageChain } from '../lib/core/source-chain.ts';
+import type { PipelineFunction } from '../lib/core/build-streams.ts';
 import { asBatch } from '../lib/core/transform.ts';
 import type { HashJoin, JoinHow } from '../lib/operators/hash-join.ts';
 import { OperatorScratch } from '../lib/operators/operator-scratch.ts';
@@ -29,9 +31,14 @@ import {
 
 export type { JoinHow };
 
-/** What `join` accepts as its right input. */
+/**
+ * What `join` accepts as its right input. A chain `[source, ...transforms]` runs as a pipeline
+ * of its own would (functions, format negotiation, projection pushdown), and its last stage's
+ * batches are the right rows.
+ */
 export type JoinRight =
   | Readable
+  | readonly [Readable, ...(Duplex | PipelineFunction)[]]
   | Spilled
   | readonly Row[]
   | Iterable<Row | Row[] | Batch | RecordBatch>
@@ -88,9 +95,24 @@ function isRecordBatch(value: unknown): value is RecordBatch {
 
 /** Chunks of right rows, with the Arrow batch when the input carried one (for the key type check). */
 async function* rightChunks(
-  right: JoinRight,
+  right: JoinRight | SourceChain,
   context: StageContext,
 ): AsyncGenerator<{ rows: Row[]; arrow?: RecordBatch }> {
+  // ungoverned: a paused right source would hold the build (and the memory it has) forever;
+  // the build itself spills by budget and level
+  const ungoverned: StageContext = {
+    ...context,
+    governor: undefined,
+    signal: context.signal,
+    requestStop: () => {},
+    stopRequested: false,
+  };
+  if (right instanceof SourceChain) {
+    // the build reads rows
+    for await (const batch of right.batches(ungoverned, DEFAULT_CAPABILITIES))
+      yield { rows: batch.rows, arrow: batch.hasArrow ? batch.arrow : undefined };
+    return;
+  }
   if (isSpilled(right)) {
     for await (const recordBatch of right.batches()) {
       const batch = Batch.fromArrow(recordBatch, { source: 'join.right', index: 0, rowStart: 0 });
@@ -102,16 +124,7 @@ async function* rightChunks(
     for (let i = 0; i < right.length; i += 8192) yield { rows: (right as Row[]).slice(i, i + 8192) };
     return;
   }
-  // ungoverned: a paused right source would hold the build (and the memory it has) forever;
-  // the build itself spills by budget and level
-  if (isStage(right))
-    right[STAGE].attach({
-      ...context,
-      governor: undefined,
-      signal: context.signal,
-      requestStop: () => {},
-      stopRequested: false,
-    });
+  if (isStage(right)) right[STAGE].attach(ungoverned);
   let pending: Row[] = [];
   const iterable = right as AsyncIterable<unknown> | Iterable<unknown>;
   for await (const chunk of iterable) {
@@ -144,7 +157,7 @@ function resolveJoinOptions(
     !(isSpilled(right) || Array.isArray(right) || Symbol.asyncIterator in right || Symbol.iterator in right)
   ) {
     throw new ValidationError(
-      `Expected \`right\` to be a source stage, a Spilled, an array or an (async) iterable of rows, got ${describeValue(right)}`,
+      `Expected \`right\` to be a source stage, a chain [source, ...transforms], a Spilled, an array or an (async) iterable of rows, got ${describeValue(right)}`,
     );
   }
   if (typeof options !== 'object' || options === null)
@@ -160,7 +173,7 @@ function resolveJoinOptions(
 /** Reads the whole right input into `engine`'s build side, checking the key types as it goes. */
 async function buildRight(
   engine: HashJoin,
-  right: JoinRight,
+  right: JoinRight | SourceChain,
   context: StageContext,
   types: JoinKeyTypes,
   disposed: () => boolean,
@@ -208,9 +221,15 @@ const joinModules = lazyImport(() =>
  *   join(fromCsv('symbols.csv', { cast: true }), { on: { left: 'symbol', right: 'sym' }, how: 'left' }),
  *   toParquet('enriched.parquet'))
  * ```
+ *
+ * @example A chain on the right, as SQL joins a subquery: the reader fills only `id` and `price`
+ * ```ts
+ * join([fromCsv('history.csv', { cast: true }), select(['id', 'price']), filter((r: { id: number }) => r.id % 2 === 0)], { on: 'id' })
+ * ```
  */
 export function join(right: JoinRight, options: JoinOptions): OperatorTransform {
   const { opts, on, how } = resolveJoinOptions(right, options);
+  const chain = isStageChain(right) ? new SourceChain(right, 'join(right)') : undefined;
   const shared = on.left.filter((name, i) => on.right[i] === name);
   const output = new JoinOutput(shared);
   let types: JoinKeyTypes | undefined;
@@ -237,7 +256,7 @@ export function join(right: JoinRight, options: JoinOptions): OperatorTransform 
         signal: context.signal,
         counters,
       });
-      await buildRight(engine, right, context, types, () => disposed);
+      await buildRight(engine, chain ?? right, context, types, () => disposed);
       return engine;
     })();
     return built;
@@ -245,6 +264,7 @@ export function join(right: JoinRight, options: JoinOptions): OperatorTransform 
   const report = (stats: StageStats): void => {
     reportOperator(stats, scratch, counters, budget);
     stats.details.rightRowsIn = engine?.rightRows ?? 0;
+    if (chain) stats.details.right = chain.describe();
   };
 
   return new OperatorTransform({
@@ -276,6 +296,7 @@ export function join(right: JoinRight, options: JoinOptions): OperatorTransform 
       await scratch.dispose();
       // waits for its 'close' (its file closed), so the pipeline settles with no descriptor open
       if (right instanceof Readable && !right.readableEnded) await closeStream(right);
+      await chain?.close();
     },
   });
 }

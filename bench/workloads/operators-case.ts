@@ -15,8 +15,9 @@ import {
   join,
   agg,
   select,
+  filter,
+  map,
   MemoryGovernor,
-  type Row,
 } from 'spillway';
 import { peakRss } from './peak-rss.ts';
 
@@ -114,19 +115,19 @@ async function spillway(): Promise<Record<string, unknown>> {
     case 'join-small':
       operator = join(symbolTable(), { on: 'symbol' });
       break;
-    case 'join-large': {
-      async function* half(): AsyncGenerator<Row[]> {
-        for await (const batch of fromCsv(csv, { cast: true }) as AsyncIterable<{
-          rows: { id: number; price: number }[];
-        }>) {
-          const rows: Row[] = [];
-          for (const row of batch.rows) if (row.id % 2 === 0) rows.push({ id: row.id, p2: row.price });
-          yield rows;
-        }
-      }
-      operator = join(half(), { on: 'id' });
+    case 'join-large':
+      // the SQL's subquery `SELECT id, price AS p2 FROM read_csv(...) WHERE id % 2 = 0` as a chain:
+      // select tells the reader the two columns it needs (projection pushdown), as DuckDB's does
+      operator = join(
+        [
+          fromCsv(csv, { cast: true }),
+          select(['id', 'price']),
+          filter((row: { id: number }) => row.id % 2 === 0),
+          map((row: { id: number; price: number }) => ({ id: row.id, p2: row.price })),
+        ],
+        { on: 'id' },
+      );
       break;
-    }
     default:
       throw new Error(`unknown case ${name}`);
   }

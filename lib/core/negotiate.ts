@@ -110,14 +110,16 @@ export function noteInput(stats: StageStats, batch: Batch): void {
 
 /**
  * Resolves the form of every source in `streams` that offers a choice (the first stream; a
- * source later in a pipeline is not one). Called once by `pipeline()` before the run starts.
+ * source later in a pipeline is not one). Called once by `pipeline()` before the run starts, and
+ * by a join for its right input given as a chain (source-chain.ts), whose reader is `consumer`.
  */
-export function negotiateForms(streams: readonly unknown[]): void {
+export function negotiateForms(streams: readonly unknown[], consumer?: StageCapabilities): void {
   const [first, ...rest] = streams;
   if (!isStage(first)) return;
   const offer = first[STAGE].offer;
   if (offer === undefined) return;
   const downstream = rest.map((stream) => (isStage(stream) ? stream[STAGE].capabilities : undefined));
+  if (consumer !== undefined) downstream.push(consumer);
   const { form, reason } = resolveForm(offer.produces, downstream);
   offer.choose(form, reason);
   const reads = downstream[0]?.reads;

@@ -3,25 +3,21 @@
  * pipeline of batches, and resolves to the sink's output and the run's stats. This module builds
  * the streams from what the user passed; a {@link Run} owns the run itself.
  */
-import { Readable, Writable, Duplex } from 'node:stream';
-import { fun } from 'stream-chain/fun.js';
-import { none } from 'stream-chain/defs.js';
+import { type Readable, Writable, Duplex } from 'node:stream';
 import type { BatchSink } from './sink.ts';
 import { BatchTransform } from './transform.ts';
-import { rowStage } from './row-stage.ts';
 import { ValidationError } from './errors.ts';
 import { expectOptions, expectSignal, optionKeys } from './validate.ts';
-import { isStage, STAGE } from './stage.ts';
+import { isStage } from './stage.ts';
+import { buildStreams, isIterable, isStream, type PipelineFunction } from './build-streams.ts';
 import { Run } from './run.ts';
 import { negotiateForms } from './negotiate.ts';
 import type { RunObserver } from './observer.ts';
 import type { PipelineResult } from './stats.ts';
 import type { PipelineOptions } from './pipeline-options.ts';
-import { fromIterable } from '../../sources/fromIterable.ts';
 import { drain } from '../../sinks/drain.ts';
 import type { Row } from './batch.ts';
 import { MemoryGovernor, defaultGovernor } from '../memory/governor.ts';
-import type { RowFunction } from './row-function.ts';
 import { resolveProgress } from '../observe/progress.ts';
 import { ProgressObserver } from '../observe/progress-observer.ts';
 import { TimelineObserver } from '../observe/timeline.ts';
@@ -32,8 +28,7 @@ import { dashboardDefault, resolveDashboard } from '../observe/dashboard/options
 export type { PipelineResult, PipelineStats } from './stats.ts';
 export type { PipelineOptions } from './pipeline-options.ts';
 
-/** A per-row function or (async) generator function placed directly in a pipeline. */
-export type PipelineFunction = (row: never, index: number) => unknown;
+export type { PipelineFunction } from './build-streams.ts';
 
 /** What may stand in a pipeline: spillway stages, Node streams, functions, and (first) iterables of rows. */
 export type PipelineStage = Readable | Writable | Duplex | PipelineFunction | Iterable<Row> | AsyncIterable<Row>;
@@ -73,7 +68,7 @@ export async function pipeline(...args: unknown[]): Promise<PipelineResult<unkno
     throw new ValidationError('Expected `options.governor` to be a MemoryGovernor or false');
   }
   const observers = await runObservers(options);
-  const streams = buildStreams(split.stages);
+  const streams = pipelineStreams(split.stages);
   // the sources learn what to produce before anything is opened
   negotiateForms(streams);
   const run = new Run(streams, { governor, signal, checkpoint: options.checkpoint, observers });
@@ -104,14 +99,6 @@ async function runObservers(options: PipelineOptions): Promise<RunObserver[]> {
   return observers;
 }
 
-function isStream(value: unknown): value is Readable | Writable {
-  return value instanceof Readable || value instanceof Writable || value instanceof Duplex;
-}
-
-function isIterable(value: unknown): value is Iterable<Row> | AsyncIterable<Row> {
-  return typeof value === 'object' && value !== null && (Symbol.iterator in value || Symbol.asyncIterator in value);
-}
-
 /** Every option of PipelineOptions, for strict validation. */
 const KNOWN_PIPELINE_OPTIONS = optionKeys<PipelineOptions>({
   signal: true,
@@ -131,73 +118,9 @@ function splitArguments(args: unknown[]): { stages: unknown[]; options: Pipeline
   return { stages, options };
 }
 
-const GENERATOR = Object.getPrototypeOf(function* () {}) as object;
-const ASYNC_GENERATOR = Object.getPrototypeOf(async function* () {}) as object;
-
-function isGeneratorFunction(fn: unknown): boolean {
-  const proto = Object.getPrototypeOf(fn) as object;
-  return proto === GENERATOR || proto === ASYNC_GENERATOR;
-}
-
-/** stream-chain passes `undefined` on as a value; in a pipeline it drops the row, as `none` does. */
-function dropUndefined(fn: PipelineFunction): (value: unknown) => unknown {
-  if (isGeneratorFunction(fn)) return fn as (value: unknown) => unknown;
-  const call = fn as (value: unknown) => unknown;
-  return (value) => {
-    const result = call(value);
-    if (result === undefined) return none;
-    if (typeof result === 'object' && result !== null && typeof (result as Promise<unknown>).then === 'function') {
-      return (result as Promise<unknown>).then((settled) => (settled === undefined ? none : settled));
-    }
-    return result;
-  };
-}
-
-/** Turns the user's stages into streams: a source first, a sink last, functions fused per run. */
-function buildStreams(stages: unknown[]): (Readable | Writable)[] {
-  const streams: (Readable | Writable)[] = [];
-  const names = new Map<string, number>();
-  let functions: PipelineFunction[] = [];
-  const flushFunctions = (): void => {
-    if (functions.length === 0) return;
-    const only = functions[0];
-    // one plain function runs directly; several, or a generator, compose through stream-chain
-    const fn =
-      functions.length === 1 && only && !isGeneratorFunction(only)
-        ? only
-        : (fun(...functions.map(dropUndefined)) as unknown as RowFunction);
-    streams.push(
-      rowStage('map', fn as RowFunction, undefined, functions.length === 1 ? only?.name || 'function' : 'functions'),
-    );
-    functions = [];
-  };
-  stages.forEach((stage, i) => {
-    if (i === 0 && !isStream(stage)) {
-      if (isIterable(stage)) streams.push(fromIterable(stage));
-      else if (typeof stage === 'function' && isGeneratorFunction(stage))
-        streams.push(fromIterable((stage as () => Iterable<Row>)()));
-      else
-        throw new ValidationError(
-          `pipeline(): the first stage must be a source (a Readable, fromCsv(...), an iterable of rows), got ${typeof stage}`,
-        );
-      return;
-    }
-    if (typeof stage === 'function') {
-      functions.push(stage as PipelineFunction);
-      return;
-    }
-    flushFunctions();
-    if (!isStream(stage))
-      throw new ValidationError(
-        `pipeline(): stage ${i} must be a stream, a spillway stage or a function, got ${stage === null ? 'null' : typeof stage}`,
-      );
-    if (i > 0 && !(stage instanceof Writable))
-      throw new ValidationError(`pipeline(): stage ${i} is a Readable only; only the first stage may be a source`);
-    streams.push(stage);
-    // a foreign transform's output is normalised to batches and counted
-    if (!isStage(stage) && stage instanceof Readable) streams.push(normaliser(stage));
-  });
-  flushFunctions();
+/** The user's stages as streams (build-streams.ts), ending in a sink: a drain when they end in none. */
+function pipelineStreams(stages: readonly unknown[]): (Readable | Writable)[] {
+  const streams = buildStreams(stages);
   const last = streams[streams.length - 1];
   if (
     streams.length === 1 ||
@@ -207,18 +130,5 @@ function buildStreams(stages: unknown[]): (Readable | Writable)[] {
   ) {
     streams.push(drain());
   }
-  for (const stream of streams) {
-    if (!isStage(stream)) continue;
-    const stats = stream[STAGE].stats;
-    const count = (names.get(stats.name) ?? 0) + 1;
-    names.set(stats.name, count);
-    if (count > 1) stats.name = `${stats.name}#${count}`;
-  }
   return streams;
-}
-
-/** Counts and wraps what a foreign stream emits into batches. */
-function normaliser(after: Readable | Writable): BatchTransform {
-  const name = `${after.constructor.name || 'stream'}`;
-  return new BatchTransform({ name, transform: (batch, push) => push(batch) });
 }
