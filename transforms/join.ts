@@ -264,6 +264,7 @@ export function join(right: JoinRight, options: JoinOptions): OperatorTransform 
   const report = (stats: StageStats): void => {
     reportOperator(stats, scratch, counters, budget);
     stats.details.rightRowsIn = engine?.rightRows ?? 0;
+    if (engine?.partitioned) stats.details.partitionsInMemory = engine.partitionsInMemory;
     if (chain) stats.details.right = chain.describe();
   };
 

@@ -53,7 +53,7 @@ export class ArrowRowPartitions {
     return this.#files.rows(p);
   }
 
-  /** Adds the rows of `batch`, row `i` to partition `which[i]` (0..fanout-1). */
+  /** Adds the rows of `batch`, row `i` to partition `which[i]` (0..fanout-1; a row marked -1 is left out). */
   async add(batch: RecordBatch, which: Int32Array): Promise<void> {
     const n = batch.numRows;
     if (n === 0) return;
@@ -65,6 +65,7 @@ export class ArrowRowPartitions {
     const s = this.#sources.length - 1;
     for (let i = 0; i < n; i++) {
       const p = which[i]!;
+      if (p < 0) continue;
       this.#from[p]!.push(s);
       this.#rows[p]!.push(i);
     }

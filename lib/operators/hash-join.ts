@@ -7,6 +7,10 @@
  * rows built into a {@link JoinTable} as the in-memory join does (compiled output rows, values by
  * column), and a right partition still too big is repartitioned (both sides) with another hash
  * seed, recursively. Partitions hold the rows alone (their key is read again from them).
+ * Hybrid: when the build ends partitioned, an inner, left, semi or anti join reads back the first
+ * right partitions that fit its budget into the table, and left rows of those partitions are
+ * joined as they arrive, not written out and read again (the other partitions as before); as
+ * DuckDB's and DataFusion's hash joins keep what fits of a spilled build in memory.
  * Nulls never match (SQL): a left row with a null key is unmatched at once; a right row with a
  * null key is only ever output unmatched (right and full joins).
  */
@@ -56,6 +60,12 @@ export class HashJoin {
   readonly #fanout: number;
   readonly #table: JoinTable;
   #bytes = 0;
+  /** Estimated bytes a right row takes in a table, measured when the build first spilled. */
+  #rowBytes = 0;
+  /** Partitions whose right rows are in {@link HashJoin.#table} after a partitioned build (see the module comment). */
+  #resident: Uint8Array | undefined;
+  /** The build was settled (see {@link HashJoin.#settleBuild}). */
+  #settled = false;
   #rightParts: HashPartitions | undefined;
   #leftParts: HashPartitions | undefined;
   /** A partitioned join's left Arrow batches, by partition, as they came (see {@link HashJoin.probeArrow}). */
@@ -78,6 +88,11 @@ export class HashJoin {
   /** True once the join partitions to disk. */
   get partitioned(): boolean {
     return this.#rightParts !== undefined;
+  }
+
+  /** Partitions a partitioned join holds in memory and joins as the left rows come (see the module comment). */
+  get partitionsInMemory(): number {
+    return this.#resident?.reduce((a, b) => a + b, 0) ?? 0;
   }
 
   #checkAbort(): void {
@@ -120,6 +135,7 @@ export class HashJoin {
     this.#bytes = table.bytes;
     if (this.#overBudget()) {
       // grace: everything built so far goes to partitions, and so does the rest
+      this.#rowBytes = table.length > 0 ? table.bytes / table.length : 0;
       this.#rightParts = await this.#newPartitions();
       this.#leftParts = await this.#newPartitions();
       await this.#spillTable(table, this.#rightParts, 0);
@@ -128,6 +144,47 @@ export class HashJoin {
       // paused, the sources wait for the table's memory to leave RSS: have it collected now
       await this.#o.governor?.released?.();
     }
+  }
+
+  /**
+   * Ends a partitioned build, once, before the first left row: the right partitions go to disk,
+   * then an inner, left, semi or anti join reads back the first partitions whose rows fit its
+   * budget (estimated at the bytes a row took when the build spilled) into the table, unless
+   * the governor is at its pause level. A table that passes the budget while it loads (an
+   * estimate too low, or the governor at its spill level with a quarter of it held) is dropped,
+   * and every partition stays on disk.
+   */
+  async #settleBuild(): Promise<void> {
+    if (this.#settled) return;
+    this.#settled = true;
+    const rightParts = this.#rightParts;
+    if (!rightParts) return;
+    await rightParts.finish();
+    const how = this.#o.how;
+    const level = this.#o.governor?.level;
+    if (how === 'right' || how === 'full' || level === 'pause' || level === 'critical') return;
+    const resident = new Uint8Array(rightParts.fanout);
+    let estimate = 0;
+    for (let p = 0; p < rightParts.fanout; p++) {
+      const bytes = rightParts.records(p) * this.#rowBytes;
+      if (estimate + bytes > this.#o.budget) break;
+      estimate += bytes;
+      resident[p] = 1;
+    }
+    const table = this.#table;
+    for (let p = 0; p < rightParts.fanout && resident[p] === 1; p++) {
+      for await (const chunk of rightParts.read(p)) {
+        this.#checkAbort();
+        table.add(chunk as Row[]);
+        this.#bytes = table.bytes;
+        if (!this.#overBudget()) continue;
+        table.clear();
+        this.#bytes = 0;
+        return;
+      }
+    }
+    for (let p = 0; p < rightParts.fanout && resident[p] === 1; p++) await rightParts.remove(p);
+    if (resident.includes(1)) this.#resident = resident;
   }
 
   /** Writes the rows of `table` to `parts` by key hash under `seed`, then empties it. */
@@ -156,6 +213,7 @@ export class HashJoin {
   /**
    * Writes left rows to `parts` by key hash under `seed`; a row with a null key never matches and
    * goes to `sink` at once as its join outputs it (left and full joins: with nulls; anti: as it is).
+   * Rows of a partition marked in `resident` are joined against the table now, not written.
    */
   async #partitionLeftRows(
     rows: readonly Row[],
@@ -163,6 +221,7 @@ export class HashJoin {
     seed: number,
     each: number,
     sink: JoinSink,
+    resident?: Uint8Array,
   ): Promise<void> {
     const how = this.#o.how;
     const keys = this.#o.leftKeys;
@@ -173,10 +232,17 @@ export class HashJoin {
       else if (how === 'left' || how === 'full') unmatched.push(this.#o.output.leftOnly(row));
       else if (how === 'anti') unmatched.push(row);
     }
+    const here: Row[] = [];
     for (const row of keyed) {
-      const pending = parts.add(partitionOf(this.#leftKey(row), seed, parts.fanout), row, each);
+      const p = partitionOf(this.#leftKey(row), seed, parts.fanout);
+      if (resident?.[p] === 1) {
+        here.push(row);
+        continue;
+      }
+      const pending = parts.add(p, row, each);
       if (pending) await pending;
     }
+    if (here.length > 0) await sink(this.#probeTable(here, this.#table));
     await sink(unmatched);
   }
 
@@ -187,9 +253,9 @@ export class HashJoin {
     this.#o.output.noteLeft(rows[0]!);
     const leftParts = this.#leftParts;
     if (leftParts) {
-      // the build is over: its last buffered records go to disk before the left side fills partitions
-      await this.#rightParts?.finish();
-      await this.#partitionLeftRows(rows, leftParts, 0, estimateRowsBytes(rows) / rows.length, sink);
+      await this.#settleBuild();
+      const each = estimateRowsBytes(rows) / rows.length;
+      await this.#partitionLeftRows(rows, leftParts, 0, each, sink, this.#resident);
       return;
     }
     await sink(this.#probeTable(rows, this.#table));
@@ -203,7 +269,7 @@ export class HashJoin {
    */
   async probeArrow(batch: RecordBatch, batchSize: number, sink: (out: RecordBatch) => Promise<void>): Promise<boolean> {
     this.#checkAbort();
-    if (this.#leftParts) return this.#partitionArrow(batch);
+    if (this.#leftParts) return this.#partitionArrow(batch, batchSize, sink);
     if (batch.numRows === 0) return true;
     this.#o.output.noteLeftNames(batch.schema.fields.map((f) => f.name));
     if (this.#arrowProbe === undefined) {
@@ -217,9 +283,14 @@ export class HashJoin {
    * Partitions a left Arrow batch by column, its rows gathered into one batch per partition (no
    * row objects), for a partitioned join the columnar probe can take: inner, left, semi or anti,
    * on one key column; false (nothing done) otherwise. A row with a null key goes to partition 0,
-   * where the probe outputs it unmatched (left, anti) or drops it (inner, semi).
+   * where the probe outputs it unmatched (left, anti) or drops it (inner, semi). Rows of a
+   * partition held in memory are probed now, their output handed to `sink`.
    */
-  async #partitionArrow(batch: RecordBatch): Promise<boolean> {
+  async #partitionArrow(
+    batch: RecordBatch,
+    batchSize: number,
+    sink: (out: RecordBatch) => Promise<void>,
+  ): Promise<boolean> {
     const how = this.#o.how;
     const keys = this.#o.leftKeys;
     if (how === 'right' || how === 'full' || keys.length !== 1) return false;
@@ -228,13 +299,33 @@ export class HashJoin {
     if (c === -1 || new Set(names).size !== names.length) return false;
     if (batch.numRows === 0) return true;
     this.#o.output.noteLeftNames(names);
-    await this.#rightParts?.finish();
+    await this.#settleBuild();
+    const resident = this.#resident;
+    // the columnar probe of the partitions held; without one (right values Arrow cannot hold as
+    // rows would be written) the batch takes the rows path, where those rows are probed as rows
+    if (resident && this.#arrowProbe === undefined) {
+      const { ArrowProbe } = await import('./join-arrow.ts');
+      this.#arrowProbe = ArrowProbe.ofPartition(this.#table, how, keys, this.#o.output) ?? null;
+    }
+    if (resident && !this.#arrowProbe) return false;
     if (!this.#leftBatches) {
       const { ArrowRowPartitions } = await import('./arrow-row-partitions.ts');
       this.#leftBatches = await ArrowRowPartitions.open(this.#o.scratch, this.#fanout);
       this.#open.add(this.#leftBatches);
     }
-    await this.#leftBatches.add(batch, keyPartitions(batch, c, this.#leftBatches.fanout));
+    const which = keyPartitions(batch, c, this.#leftBatches.fanout);
+    if (resident) {
+      const here: number[] = [];
+      for (let i = 0; i < which.length; i++) {
+        if (resident[which[i]!] !== 1) continue;
+        here.push(i);
+        which[i] = -1;
+      }
+      // the key column exists and names are unique (checked above): the probe takes the batch
+      if (here.length > 0 && !(await this.#arrowProbe!.probe(batch, batchSize, sink, here)))
+        throw new Error('join: the columnar probe refused a left batch it was checked for');
+    }
+    await this.#leftBatches.add(batch, which);
     this.#checkAbort();
     return true;
   }
@@ -268,7 +359,9 @@ export class HashJoin {
       this.#table.clear();
       return;
     }
-    await rightParts.finish();
+    await this.#settleBuild();
+    // the partitions held are joined: their table goes before the others are built
+    this.#table.clear();
     await leftParts.finish();
     await this.#leftBatches?.finish();
     this.#o.counters.depth = Math.max(this.#o.counters.depth, 1);

@@ -121,7 +121,7 @@ export class HashPartitions {
     this.#rows = new Array<number>(fanout).fill(0);
   }
 
-  /** Records added to partition `p`. */
+  /** Records added to partition `p` (0 once it is removed). */
   records(p: number): number {
     return this.#rows[p]!;
   }
@@ -187,6 +187,7 @@ export class HashPartitions {
   async remove(p: number): Promise<void> {
     this.#buffers[p] = [];
     this.#pieces[p] = [];
+    this.#rows[p] = 0;
     await this.#files.remove(p);
   }
 

@@ -96,10 +96,16 @@ export class ArrowProbe {
   }
 
   /**
-   * Joins `batch`, handing the output to `sink` in batches of at most `batchSize` rows; false
-   * (nothing done) when the batch cannot take this path (a key column missing, a repeated name).
+   * Joins `batch` (only its rows `only`, in that order, when given), handing the output to `sink`
+   * in batches of at most `batchSize` rows; false (nothing done) when the batch cannot take this
+   * path (a key column missing, a repeated name).
    */
-  async probe(batch: RecordBatch, batchSize: number, sink: (out: RecordBatch) => Promise<void>): Promise<boolean> {
+  async probe(
+    batch: RecordBatch,
+    batchSize: number,
+    sink: (out: RecordBatch) => Promise<void>,
+    only?: ArrayLike<number>,
+  ): Promise<boolean> {
     const schema = batch.schema;
     if (repeatsNames(schema)) return false;
     const keyData: Data[] = [];
@@ -123,8 +129,9 @@ export class ArrowProbe {
     const how = this.#how;
     const lefts: number[] = [];
     const rights: number[] = [];
-    const n = batch.numRows;
-    for (let i = 0; i < n; i++) {
+    const n = only === undefined ? batch.numRows : only.length;
+    for (let j = 0; j < n; j++) {
+      const i = only === undefined ? j : only[j]!;
       let head = -1;
       let nullKey = false;
       for (const values of keyValues) {
