@@ -152,14 +152,15 @@ export class HashJoin {
    * budget (estimated at the bytes a row took when the build spilled) into the table, unless
    * the governor is at its pause level. A table that passes the budget while it loads (an
    * estimate too low, or the governor at its spill level with a quarter of it held) is dropped,
-   * and every partition stays on disk.
+   * and every partition stays on disk. `load` false (no left row came): nothing is read back.
    */
-  async #settleBuild(): Promise<void> {
+  async #settleBuild(load = true): Promise<void> {
     if (this.#settled) return;
     this.#settled = true;
     const rightParts = this.#rightParts;
     if (!rightParts) return;
     await rightParts.finish();
+    if (!load) return;
     const how = this.#o.how;
     const level = this.#o.governor?.level;
     if (how === 'right' || how === 'full' || level === 'pause' || level === 'critical') return;
@@ -314,6 +315,7 @@ export class HashJoin {
       this.#open.add(this.#leftBatches);
     }
     const which = keyPartitions(batch, c, this.#leftBatches.fanout);
+    let held = 0;
     if (resident) {
       const here: number[] = [];
       for (let i = 0; i < which.length; i++) {
@@ -321,11 +323,13 @@ export class HashJoin {
         here.push(i);
         which[i] = -1;
       }
+      held = here.length;
       // the key column exists and names are unique (checked above): the probe takes the batch
       if (here.length > 0 && !(await this.#arrowProbe!.probe(batch, batchSize, sink, here)))
         throw new Error('join: the columnar probe refused a left batch it was checked for');
     }
-    await this.#leftBatches.add(batch, which);
+    // a batch whose rows were all joined now is not kept for the partitions
+    if (held < which.length) await this.#leftBatches.add(batch, which);
     this.#checkAbort();
     return true;
   }
@@ -359,7 +363,7 @@ export class HashJoin {
       this.#table.clear();
       return;
     }
-    await this.#settleBuild();
+    await this.#settleBuild(false);
     // the partitions held are joined: their table goes before the others are built
     this.#table.clear();
     await leftParts.finish();
