@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { parse } from 'csv-parse';
-import { pipeline, fromCsv, fromParquet, map, filter, drain, toParquet } from 'spillway';
+import { pipeline, fromCsv, fromParquet, map, filter, select, drain, toParquet } from 'spillway';
 import { peakRss } from './peak-rss.ts';
 
 const [name, input, dir] = process.argv.slice(2) as [string, string, string];
@@ -75,6 +75,21 @@ const cases: Record<string, () => Promise<number>> = {
         notional: r.price * r.qty,
       })),
       toParquet(join(dir, 'readme-filter-map.parquet')),
+    );
+    return output.rows;
+  },
+  // the same, with the columns the filter and map read named first (the reader then fills only them)
+  'readme-filter-map-select': async () => {
+    const { output } = await pipeline(
+      fromCsv(csv, { cast: true }),
+      select(['id', 'symbol', 'price', 'qty']),
+      filter((r: { qty: number }) => r.qty > 100),
+      map((r: { id: number; symbol: string; price: number; qty: number }) => ({
+        id: r.id,
+        symbol: r.symbol,
+        notional: r.price * r.qty,
+      })),
+      toParquet(join(dir, 'readme-filter-map-select.parquet')),
     );
     return output.rows;
   },
