@@ -104,6 +104,7 @@ export type { Predicate, PredicateValue, ComparisonOp } from './lib/dataset/pred
 export { map } from './transforms/map.ts';
 export { filter } from './transforms/filter.ts';
 export { select } from './transforms/select.ts';
+export type { SelectRenames } from './transforms/select.ts';
 export { flatMap } from './transforms/flatMap.ts';
 export type { RowOptions, ViewRowOptions } from './lib/core/row-stage.ts';
 export type { RowInput } from './lib/core/row-function.ts';

@@ -224,7 +224,7 @@ const joinModules = lazyImport(() =>
  *
  * @example A chain on the right, as SQL joins a subquery: the reader fills only `id` and `price`
  * ```ts
- * join([fromCsv('history.csv', { cast: true }), select(['id', 'price']), filter((r: { id: number }) => r.id % 2 === 0)], { on: 'id' })
+ * join([fromCsv('history.csv', { cast: true }), select({ id: 'id', p2: 'price' }), filter((r: { id: number }) => r.id % 2 === 0)], { on: 'id' })
  * ```
  */
 export function join(right: JoinRight, options: JoinOptions): OperatorTransform {

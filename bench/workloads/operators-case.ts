@@ -16,7 +16,6 @@ import {
   agg,
   select,
   filter,
-  map,
   MemoryGovernor,
 } from 'spillway';
 import { peakRss } from './peak-rss.ts';
@@ -121,9 +120,8 @@ async function spillway(): Promise<Record<string, unknown>> {
       operator = join(
         [
           fromCsv(csv, { cast: true }),
-          select(['id', 'price']),
+          select({ id: 'id', p2: 'price' }),
           filter((row: { id: number }) => row.id % 2 === 0),
-          map((row: { id: number; price: number }) => ({ id: row.id, p2: row.price })),
         ],
         { on: 'id' },
       );

@@ -21,7 +21,7 @@ export interface ArrowKernels {
   isBatchSelectable(batch: RecordBatch): boolean;
   keepsAll(selection: ArrayLike<number>, numRows: number): boolean;
   selectRows(batch: RecordBatch, selection: ArrayLike<number>): RecordBatch;
-  selectColumns(batch: RecordBatch, names: readonly string[]): RecordBatch;
+  selectColumns(batch: RecordBatch, names: readonly string[], as?: readonly string[]): RecordBatch;
 }
 
 let kernels: ArrowKernels | undefined;

@@ -201,12 +201,12 @@ export class Batch<R extends Row = Row> {
    * The batch's Arrow data reduced to columns `names`, in that order, at the same position, with
    * no column data copied; a filter's selection stays a selection of the reduced batch. For a
    * batch that holds Arrow (`hasArrow`); a name it lacks is a column of nulls, a name it repeats
-   * its last column, as rows keyed by name show them.
+   * its last column, as rows keyed by name show them. `as` renames them (column `k` is `as[k]`).
    */
-  projectArrow(names: readonly string[]): Batch {
+  projectArrow(names: readonly string[], as?: readonly string[]): Batch {
     const source = this.#arrow ?? this.#selection?.source;
     if (source === undefined) throw new TypeError('projectArrow: the batch holds no Arrow data');
-    const projected = arrowKernels().selectColumns(source, names);
+    const projected = arrowKernels().selectColumns(source, names, as);
     const selection = this.#arrow === undefined ? this.#selection : undefined;
     return selection
       ? Batch.fromSelection(projected, selection.indices, this.position)

@@ -125,3 +125,51 @@ test('select checks its columns up front', () => {
   assert.throws(() => select(['a', 'a']), /appears twice/);
   assert.throws(() => select([''] as string[]), { code: ErrorCodes.INVALID_OPTION });
 });
+
+test('select({ output: input }) renames as SELECT ... AS does, from Arrow, a filter selection and rows, the same in Parquet', async () => {
+  const renames = { ident: 'id', p2: 'price', sym: 'symbol', again: 'id' };
+  const sql = `SELECT id AS ident, price AS p2, symbol AS sym, id AS again FROM read_csv(${sqlString(csv)})`;
+  const arrow = await pipeline(fromCsv(csv, { cast: true }), select(renames), collect());
+  const rows = await pipeline(fromCsv(csv, { cast: true, output: 'rows' }), select(renames), collect());
+  assert.deepEqual(Object.keys(arrow.output[0]!), ['ident', 'p2', 'sym', 'again']);
+  assert.deepEqual(arrow.output, rows.output);
+  assert.equal(comparable(arrow.output), await duckSelect(sql));
+  // the reader read each input column once
+  assert.equal(arrow.stats.stages[0]!.details.projection, 'id, symbol, price');
+  assert.equal(arrow.stats.stages[1]!.details.input, 'arrow');
+  const out = joinPath(dir, 'renamed.parquet');
+  await pipeline(
+    fromCsv(csv, { cast: true }),
+    filter((row: { qty: number | null }) => row.qty !== null && row.qty > 3),
+    select(renames),
+    toParquet(out),
+  );
+  const back = await parquetReadBack(out);
+  // the types and values the same columns get unrenamed (DuckDB reading both files)
+  const plain = joinPath(dir, 'unrenamed.parquet');
+  await pipeline(
+    fromCsv(csv, { cast: true }),
+    filter((row: { qty: number | null }) => row.qty !== null && row.qty > 3),
+    select(['id', 'price', 'symbol']),
+    toParquet(plain),
+  );
+  const unrenamed = await parquetReadBack(plain);
+  const [id, price, symbol] = unrenamed.types.map((t) => t.split(':')[1]);
+  assert.deepEqual(back.types, [`ident:${id}`, `p2:${price}`, `sym:${symbol}`, `again:${id}`]);
+  const expected = (JSON.parse(unrenamed.rows) as unknown[][]).map((row) => [...row, row[0]]);
+  assert.deepEqual(JSON.parse(back.rows), expected);
+  // an output named __proto__ is an own column of rows, not their prototype
+  const proto = await pipeline(fromIterable([{ a: 1 }]), select({ ['__proto__']: 'a' }), collect());
+  assert.deepEqual(Object.keys(proto.output[0]!), ['__proto__']);
+  assert.equal(Object.getPrototypeOf(proto.output[0]!), Object.prototype);
+});
+
+test('select({ ... }) checks its names up front, and a missing input column names it', async () => {
+  assert.throws(() => select({}), { code: ErrorCodes.INVALID_OPTION });
+  assert.throws(() => select({ a: '' }), { code: ErrorCodes.INVALID_OPTION, message: /columns\.a/ });
+  assert.throws(() => select({ a: 7 } as never), { code: ErrorCodes.INVALID_OPTION });
+  await assert.rejects(pipeline(fromCsv(csv, { cast: true }), select({ v: 'venue' }), collect()), {
+    code: ErrorCodes.SCHEMA_MISMATCH,
+    message: /no column "venue"/,
+  });
+});

@@ -55,20 +55,23 @@ export function emptyRecordBatch(fields: readonly Field[]): RecordBatch {
  * The columns `names` of `batch`, in that order (their data not copied); a name the batch lacks
  * is a column of nulls (as a row without the key reads null), a name it repeats its last column
  * (as rows keyed by name show it). Not apache-arrow's `RecordBatch.select`: it puts each column at
- * its index in the old batch, so a column that moves comes out null or misplaced.
+ * its index in the old batch, so a column that moves comes out null or misplaced. `as` renames
+ * them: column `k` is named `as[k]` (same data, same field metadata).
  */
-export function selectColumns(batch: RecordBatch, names: readonly string[]): RecordBatch {
+export function selectColumns(batch: RecordBatch, names: readonly string[], as?: readonly string[]): RecordBatch {
   const index = new Map<string, number>();
   batch.schema.fields.forEach((f, i) => index.set(f.name, i));
   const fields: Field[] = [];
   const children: Data[] = [];
-  for (const name of names) {
+  for (const [k, name] of names.entries()) {
     const i = index.get(name);
+    const target = as?.[k] ?? name;
     if (i === undefined) {
-      fields.push(new Field(name, new Null(), true));
+      fields.push(new Field(target, new Null(), true));
       children.push(makeData({ type: new Null(), length: batch.numRows, nullCount: batch.numRows }));
     } else {
-      fields.push(batch.schema.fields[i]!);
+      const field = batch.schema.fields[i]!;
+      fields.push(target === name ? field : field.clone({ name: target }));
       children.push(batch.data.children[i]!);
     }
   }
