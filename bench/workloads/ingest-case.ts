@@ -65,39 +65,30 @@ const cases: Record<string, () => Promise<number>> = {
   'readme-threads': async () =>
     (await pipeline(fromCsv(csv, { cast: true }), toParquet(join(dir, 'readme-threads.parquet')))).output.rows,
   // the same with a filter and a map that only read fields
-  'readme-filter-map': async () => {
-    const { output } = await pipeline(
-      fromCsv(csv, { cast: true }),
-      filter((r: { qty: number }) => r.qty > 100),
-      map((r: { id: number; symbol: string; price: number; qty: number }) => ({
-        id: r.id,
-        symbol: r.symbol,
-        notional: r.price * r.qty,
-      })),
-      toParquet(join(dir, 'readme-filter-map.parquet')),
-    );
-    return output.rows;
-  },
+  'readme-filter-map': () => readmeFilterMap('readme-filter-map'),
   // the same, with the columns the filter and map read named first (the reader then fills only them)
-  'readme-filter-map-select': async () => {
-    const { output } = await pipeline(
-      fromCsv(csv, { cast: true }),
-      select(['id', 'symbol', 'price', 'qty']),
-      filter((r: { qty: number }) => r.qty > 100),
-      map((r: { id: number; symbol: string; price: number; qty: number }) => ({
-        id: r.id,
-        symbol: r.symbol,
-        notional: r.price * r.qty,
-      })),
-      toParquet(join(dir, 'readme-filter-map-select.parquet')),
-    );
-    return output.rows;
-  },
+  'readme-filter-map-select': () => readmeFilterMap('readme-filter-map-select', ['id', 'symbol', 'price', 'qty']),
   'parquet-read': async () => (await pipeline(fromParquet(input), drain())).stats.rowsOut,
   'parquet-read-arrow': async () => (await pipeline(fromParquet(input, { output: 'arrow' }), drain())).stats.rowsOut,
   duckdb1: () => duckdb('1', join(dir, 'duckdb1.parquet')),
   duckdb2: () => duckdb('2', join(dir, 'duckdb2.parquet')),
 };
+
+/** The README's pipeline with a filter and a map that only read fields, after `select(columns)` when given. */
+async function readmeFilterMap(out: string, columns?: string[]): Promise<number> {
+  const { output } = await pipeline(
+    fromCsv(csv, { cast: true }),
+    ...(columns ? [select(columns)] : []),
+    filter((r: { qty: number }) => r.qty > 100),
+    map((r: { id: number; symbol: string; price: number; qty: number }) => ({
+      id: r.id,
+      symbol: r.symbol,
+      notional: r.price * r.qty,
+    })),
+    toParquet(join(dir, `${out}.parquet`)),
+  );
+  return output.rows;
+}
 
 const fn = cases[name];
 if (!fn) throw new Error(`unknown case ${name}; one of ${Object.keys(cases).join(', ')}`);

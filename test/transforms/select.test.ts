@@ -47,6 +47,18 @@ async function duckSelect(sql: string): Promise<string> {
   return JSON.stringify(rows.map((row) => Object.entries(row).map(([k, v]) => [k, fromDuck(v)])));
 }
 
+/** The CSV's rows with qty > 3, through `select(columns)`, written to Parquet and read back by DuckDB. */
+async function selectedParquet(name: string, columns: Parameters<typeof select>[0]) {
+  const out = joinPath(dir, name);
+  await pipeline(
+    fromCsv(csv, { cast: true }),
+    filter((row: { qty: number | null }) => row.qty !== null && row.qty > 3),
+    select(columns),
+    toParquet(out),
+  );
+  return parquetReadBack(out);
+}
+
 test('fromCsv -> select: the columns asked for, in that order, as DuckDB selects them; only they are read', async () => {
   const arrow = await pipeline(fromCsv(csv, { cast: true }), select(['qty', 'symbol', 'id']), collect());
   const rows = await pipeline(fromCsv(csv, { cast: true, output: 'rows' }), select(['qty', 'symbol', 'id']), collect());
@@ -61,14 +73,7 @@ test('fromCsv -> select: the columns asked for, in that order, as DuckDB selects
 });
 
 test('filter -> select keeps the filter selection; written to Parquet it reads back as DuckDB selects it', async () => {
-  const out = joinPath(dir, 'selected.parquet');
-  await pipeline(
-    fromCsv(csv, { cast: true }),
-    filter((row: { qty: number | null }) => row.qty !== null && row.qty > 3),
-    select(['symbol', 'note', 'price']),
-    toParquet(out),
-  );
-  const back = await parquetReadBack(out);
+  const back = await selectedParquet('selected.parquet', ['symbol', 'note', 'price']);
   assert.deepEqual(back.types, ['symbol:VARCHAR', 'note:VARCHAR', 'price:DOUBLE']);
   const { rows } = await duckRows(`SELECT symbol, note, price FROM read_csv(${sqlString(csv)}) WHERE qty > 3`);
   assert.equal(back.rows, JSON.stringify(rows.map((row) => Object.values(row).map(fromDuck))));
@@ -137,23 +142,9 @@ test('select({ output: input }) renames as SELECT ... AS does, from Arrow, a fil
   // the reader read each input column once
   assert.equal(arrow.stats.stages[0]!.details.projection, 'id, symbol, price');
   assert.equal(arrow.stats.stages[1]!.details.input, 'arrow');
-  const out = joinPath(dir, 'renamed.parquet');
-  await pipeline(
-    fromCsv(csv, { cast: true }),
-    filter((row: { qty: number | null }) => row.qty !== null && row.qty > 3),
-    select(renames),
-    toParquet(out),
-  );
-  const back = await parquetReadBack(out);
+  const back = await selectedParquet('renamed.parquet', renames);
   // the types and values the same columns get unrenamed (DuckDB reading both files)
-  const plain = joinPath(dir, 'unrenamed.parquet');
-  await pipeline(
-    fromCsv(csv, { cast: true }),
-    filter((row: { qty: number | null }) => row.qty !== null && row.qty > 3),
-    select(['id', 'price', 'symbol']),
-    toParquet(plain),
-  );
-  const unrenamed = await parquetReadBack(plain);
+  const unrenamed = await selectedParquet('unrenamed.parquet', ['id', 'price', 'symbol']);
   const [id, price, symbol] = unrenamed.types.map((t) => t.split(':')[1]);
   assert.deepEqual(back.types, [`ident:${id}`, `p2:${price}`, `sym:${symbol}`, `again:${id}`]);
   const expected = (JSON.parse(unrenamed.rows) as unknown[][]).map((row) => [...row, row[0]]);
