@@ -118,12 +118,13 @@ export class GroupTable {
 
   /**
    * @param groups groups the table is expected to reach: a multi-column key's index is made that
-   * large at once, rather than grown by doubling (each growth rehashes every group)
+   * large at once, rather than grown by doubling (each growth rehashes every group), and a key
+   * column's dictionary grows to it once it holds many values (hash-mix.ts `nextCapacity`)
    */
   constructor(plan: TablePlan, groups?: number) {
     this.#plan = plan;
     const width = plan.keys.length;
-    this.#dicts = plan.keys.map(() => new KeyDictionary());
+    this.#dicts = plan.keys.map(() => new KeyDictionary(groups));
     this.#index = width > 1 ? new GroupIndex(width, groups) : undefined;
     this.#columns = plan.aggregates.map(aggColumn);
     this.#rowCodes = plan.keys.map(() => new Int32Array(0));

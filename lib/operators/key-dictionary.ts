@@ -40,15 +40,22 @@ export function canonical(value: unknown): unknown {
  */
 export class KeyDictionary {
   readonly #codes = new Map<unknown, number>();
-  readonly #numbers = new NumberCodes();
-  readonly #dates = new NumberCodes();
-  readonly #strings = new StringCodes();
+  readonly #numbers: NumberCodes;
+  readonly #dates: NumberCodes;
+  readonly #strings: StringCodes;
   #nullCode = -1;
   #bytes = 0;
   /** The first value seen of each code (null for the null code; undefined for a string not yet decoded). */
   readonly #values: unknown[] = [];
   /** Per code, its entry in the string table plus one (0: not coded by UTF-8 bytes). */
   #entries = new Int32Array(1024);
+
+  /** @param expected distinct values the column may reach (its table's expected groups): a table of many values grows to it at once */
+  constructor(expected = 0) {
+    this.#numbers = new NumberCodes(expected);
+    this.#dates = new NumberCodes(expected);
+    this.#strings = new StringCodes(expected);
+  }
 
   /** Estimated bytes held (table entries and values). */
   get bytes(): number {

@@ -7,7 +7,7 @@
  * group table spent coding keys. Keys compare as SameValueZero does: -0 is 0, and every NaN is
  * one key.
  */
-import { fmix } from './hash-mix.ts';
+import { fmix, nextCapacity } from './hash-mix.ts';
 
 const EMPTY = -1;
 const f64 = new Float64Array(1);
@@ -26,6 +26,12 @@ export class NumberCodes {
   #slots = new Int32Array(512).fill(EMPTY);
   #size = 0;
   #nanCode = EMPTY;
+  readonly #expected: number;
+
+  /** @param expected entries the table is expected to reach (hash-mix.ts `nextCapacity`) */
+  constructor(expected = 0) {
+    this.#expected = expected;
+  }
 
   /** Bytes of the typed arrays held. */
   get bytes(): number {
@@ -76,7 +82,7 @@ export class NumberCodes {
   }
 
   #grow(): void {
-    const capacity = this.#keys.length * 2;
+    const capacity = nextCapacity(this.#keys.length, this.#expected);
     const keys = new Float64Array(capacity);
     keys.set(this.#keys);
     const codes = new Int32Array(capacity);

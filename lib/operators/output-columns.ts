@@ -10,6 +10,7 @@
  */
 import { Bool, Data, Float64, Utf8, type DataType } from 'apache-arrow';
 import type { KeyDictionary } from './key-dictionary.ts';
+import { copyBytes } from './string-codes.ts';
 
 const FLOAT64 = new Float64();
 const UTF8 = new Utf8();
@@ -69,17 +70,28 @@ export function textColumn(dict: KeyDictionary, codes: Int32Array): Data | undef
   const data = new Uint8Array(bytes);
   const offsets = new Int32Array(n + 1);
   const validity = nulls > 0 ? new Uint8Array(bitmapBytes(n)) : undefined;
+  // values whose entries follow one another in the arena are copied as one run: a group table's
+  // groups come in the order their keys were first seen, so a column of keys unique to their group
+  // (a time) is one run, copied at once
   let at = 0;
+  let runFrom = 0;
+  let runTo = 0;
   for (let k = 0; k < n; k++) {
     const code = codes[k]!;
     const entry = code < entries.length ? entries[code]! - 1 : -1;
     if (entry >= 0) {
       const s = starts[entry]!;
       const e = starts[entry + 1]!;
-      for (let p = s; p < e; p++) data[at++] = arena[p]!;
+      if (s !== runTo) {
+        copyBytes(arena, runFrom, runTo, data, at - (runTo - runFrom));
+        runFrom = s;
+      }
+      runTo = e;
+      at += e - s;
       if (validity) validity[k >> 3]! |= 1 << (k & 7);
     }
     offsets[k + 1] = at;
   }
+  copyBytes(arena, runFrom, runTo, data, at - (runTo - runFrom));
   return new Data(UTF8, 0, n, nulls, [offsets, data, validity] as never);
 }

@@ -11,7 +11,7 @@
  * meet U+FFFD), so {@link encodeUtf8} refuses it and the dictionary keys it otherwise; Arrow bytes
  * that are not valid UTF-8 decode with U+FFFD, and the caller codes the decoded string instead.
  */
-import { fmix, slotTag } from './hash-mix.ts';
+import { fmix, nextCapacity, slotTag } from './hash-mix.ts';
 
 const EMPTY = -1;
 
@@ -79,6 +79,12 @@ export class StringCodes {
   #scratch = new Uint8Array(256);
   /** A Buffer over the arena, for decoding (made again when the arena grows). */
   #view: Buffer | undefined;
+  readonly #expected: number;
+
+  /** @param expected entries the table is expected to reach (hash-mix.ts `nextCapacity`) */
+  constructor(expected = 0) {
+    this.#expected = expected;
+  }
 
   /** Bytes of the typed arrays held. */
   get bytes(): number {
@@ -185,8 +191,8 @@ export class StringCodes {
   }
 
   #grow(): void {
-    const capacity = this.#codes.length * 2;
-    this.#bits++;
+    const capacity = nextCapacity(this.#codes.length, this.#expected);
+    this.#bits = Math.log2(capacity);
     const starts = new Int32Array(capacity + 1);
     starts.set(this.#starts);
     this.#starts = starts;

@@ -292,3 +292,49 @@ describe('groupBy over timestamps finer than the millisecond', () => {
     }
   });
 });
+
+describe('groupBy over Arrow input whose first table does not aggregate', () => {
+  /** 150k rows over 120k keys: the first 100k rows are as many groups, then keys 0..29,999 come again. */
+  const ROWS = 150_000;
+  const KEYS = 120_000;
+  const key = (i: number): string | null => (i % KEYS === 7 ? null : i % 1000 === 3 ? `é-${i % KEYS}` : `k${i % KEYS}`);
+  async function grouped(keyOf: (i: number) => string | null, budget: string) {
+    const { rowsToRecordBatch } = await import('../../lib/formats/arrow/convert.ts');
+    const { Readable } = await import('node:stream');
+    const batches = function* () {
+      for (let from = 0; from < ROWS; from += 10_000)
+        yield rowsToRecordBatch(Array.from({ length: 10_000 }, (_, j) => ({ k: keyOf(from + j), v: (from + j) % 97 })));
+    };
+    const result = await pipeline(
+      Readable.from(batches()),
+      groupBy('k', { n: count(), s: sum('v'), lo: min('v') }, { budget }),
+      collect<{ k: string | null; n: number; s: number; lo: number }>(),
+    );
+    const expected = new Map<string | null, { n: number; s: number; lo: number }>();
+    for (let i = 0; i < ROWS; i++) {
+      const v = i % 97;
+      const e = expected.get(keyOf(i));
+      if (e === undefined) expected.set(keyOf(i), { n: 1, s: v, lo: v });
+      else Object.assign(e, { n: e.n + 1, s: e.s + v, lo: Math.min(e.lo, v) });
+    }
+    assert.equal(result.output.length, expected.size);
+    for (const { k, n, s, lo } of result.output) assert.deepEqual({ n, s, lo }, expected.get(k), `group ${k}`);
+    return stageStats(result.stats, 'groupBy').details;
+  }
+
+  it('writes it out once it holds a quarter of its budget, and later rows skip the tables, with every group right', async () => {
+    // 100k groups take about 8.5 MB, 120k groups fit 32 MB: without the probe nothing would spill
+    const details = await grouped(key, '32MB');
+    assert.ok((details.passedRows as number) >= 40_000, `rows that skipped the table: ${details.passedRows}`);
+    assert.ok((details.partitionsSpilled as number) > 0);
+  });
+
+  it('keeps aggregating in memory when the rows fall into fewer groups, or the table stays small', async () => {
+    // 60k groups (4.4 MB, past a quarter of 16 MB) in the first 100k rows: they aggregate
+    const few = await grouped((i) => `k${i % 60_000}`, '16MB');
+    assert.deepEqual([few.spills, few.passedRows, few.partitionsSpilled], [0, 0, 0]);
+    // 120k groups take less than a quarter of 1 GB: nothing is written out
+    const small = await grouped(key, '1GB');
+    assert.deepEqual([small.spills, small.passedRows, small.partitionsSpilled], [0, 0, 0]);
+  });
+});

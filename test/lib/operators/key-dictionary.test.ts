@@ -66,11 +66,22 @@ test('codes agree with the canonical encoding over many values and the tables gr
   );
 });
 
-test('NumberCodes keeps codes through growth', () => {
-  const t = new NumberCodes();
-  for (let i = 0; i < 100_000; i++) assert.equal(t.codeOf(i * 1.5, i), i);
-  for (let i = 0; i < 100_000; i += 997) assert.equal(t.codeOf(i * 1.5, -5), i);
-  assert.ok(t.bytes >= 100_000 * 20);
+for (const expected of [undefined, 70_000, 200_000]) {
+  test(`NumberCodes keeps codes through growth (expected ${expected})`, () => {
+    const t = new NumberCodes(expected);
+    for (let i = 0; i < 100_000; i++) assert.equal(t.codeOf(i * 1.5, i), i);
+    for (let i = 0; i < 100_000; i += 997) assert.equal(t.codeOf(i * 1.5, -5), i);
+    assert.ok(t.bytes >= 100_000 * 20);
+  });
+}
+
+test('nextCapacity: doubles, and jumps to the expected size once a table holds many entries', async () => {
+  const { nextCapacity } = await import('../../../lib/operators/hash-mix.ts');
+  assert.equal(nextCapacity(256, 1e6), 512, 'a small table doubles whatever is expected');
+  assert.equal(nextCapacity(4096, 0), 8192);
+  assert.equal(nextCapacity(4096, 8000), 8192);
+  assert.equal(nextCapacity(4096, 156_000), 262_144);
+  assert.equal(nextCapacity(262_144, 156_000), 524_288, 'past the expected size it doubles again');
 });
 
 test('strings: one code per string from JS values and from Arrow UTF-8 bytes, valid or not', () => {
