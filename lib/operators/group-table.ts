@@ -111,6 +111,10 @@ export class GroupTable {
   #textAt = 0;
   /** Scratch of {@link GroupTable.mergeChunk}: where each text key of a chunk starts (and, after it, ends). */
   #textStarts = new Int32Array(1);
+  /** Groups the table is expected to reach (0: unknown). */
+  readonly #groups: number;
+  /** Rows (or chunk groups) taken in so far. */
+  #taken = 0;
   /** Groups held. */
   size = 0;
   /** Estimated bytes of states that grow (countDistinct sets, collect lists) and kept rows. */
@@ -118,13 +122,14 @@ export class GroupTable {
 
   /**
    * @param groups groups the table is expected to reach: a multi-column key's index is made that
-   * large at once, rather than grown by doubling (each growth rehashes every group), and a key
-   * column's dictionary grows to it once it holds many values (hash-mix.ts `nextCapacity`)
+   * large at once, rather than grown by doubling (each growth rehashes every group), and so is a
+   * key column's dictionary that holds a value per two rows or more (see {@link GroupTable.#scratch})
    */
   constructor(plan: TablePlan, groups?: number) {
     this.#plan = plan;
+    this.#groups = groups ?? 0;
     const width = plan.keys.length;
-    this.#dicts = plan.keys.map(() => new KeyDictionary(groups));
+    this.#dicts = plan.keys.map(() => new KeyDictionary());
     this.#index = width > 1 ? new GroupIndex(width, groups) : undefined;
     this.#columns = plan.aggregates.map(aggColumn);
     this.#rowCodes = plan.keys.map(() => new Int32Array(0));
@@ -146,7 +151,16 @@ export class GroupTable {
     for (const c of this.#columns) c.reserve(this.#capacity);
   }
 
+  /**
+   * Makes the scratch arrays hold `n` rows, before each batch or chunk. A key column whose
+   * dictionary holds a value per two rows taken so far or more (a time, an id) is told the groups
+   * the table expects, and grows to them at once (hash-mix.ts `nextCapacity`); a column of fewer
+   * values (a quantity beside a symbol) is not, so it does not take memory for values it never sees.
+   */
   #scratch(n: number): void {
+    if (this.#groups > 0)
+      for (const dict of this.#dicts) dict.expect(dict.size * 2 > this.#taken ? this.#groups : 0);
+    this.#taken += n;
     if (this.#gids.length >= n) return;
     this.#gids = new Int32Array(n);
     this.#rowCodes = this.#rowCodes.map(() => new Int32Array(n));

@@ -40,9 +40,9 @@ export function canonical(value: unknown): unknown {
  */
 export class KeyDictionary {
   readonly #codes = new Map<unknown, number>();
-  readonly #numbers: NumberCodes;
-  readonly #dates: NumberCodes;
-  readonly #strings: StringCodes;
+  readonly #numbers = new NumberCodes();
+  readonly #dates = new NumberCodes();
+  readonly #strings = new StringCodes();
   #nullCode = -1;
   #bytes = 0;
   /** The first value seen of each code (null for the null code; undefined for a string not yet decoded). */
@@ -50,11 +50,11 @@ export class KeyDictionary {
   /** Per code, its entry in the string table plus one (0: not coded by UTF-8 bytes). */
   #entries = new Int32Array(1024);
 
-  /** @param expected distinct values the column may reach (its table's expected groups): a table of many values grows to it at once */
-  constructor(expected = 0) {
-    this.#numbers = new NumberCodes(expected);
-    this.#dates = new NumberCodes(expected);
-    this.#strings = new StringCodes(expected);
+  /** Distinct values the column is expected to reach (0: unknown): its tables, once large, grow to it at once (hash-mix.ts `nextCapacity`). */
+  expect(values: number): void {
+    this.#numbers.expected = values;
+    this.#dates.expected = values;
+    this.#strings.expected = values;
   }
 
   /** Estimated bytes held (table entries and values). */

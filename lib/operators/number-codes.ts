@@ -26,11 +26,12 @@ export class NumberCodes {
   #slots = new Int32Array(512).fill(EMPTY);
   #size = 0;
   #nanCode = EMPTY;
-  readonly #expected: number;
+  /** Entries the table is expected to reach (0: unknown; hash-mix.ts `nextCapacity`). */
+  expected = 0;
 
-  /** @param expected entries the table is expected to reach (hash-mix.ts `nextCapacity`) */
+  /** @param expected entries the table is expected to reach */
   constructor(expected = 0) {
-    this.#expected = expected;
+    this.expected = expected;
   }
 
   /** Bytes of the typed arrays held. */
@@ -82,7 +83,7 @@ export class NumberCodes {
   }
 
   #grow(): void {
-    const capacity = nextCapacity(this.#keys.length, this.#expected);
+    const capacity = nextCapacity(this.#keys.length, this.expected);
     const keys = new Float64Array(capacity);
     keys.set(this.#keys);
     const codes = new Int32Array(capacity);

@@ -79,11 +79,12 @@ export class StringCodes {
   #scratch = new Uint8Array(256);
   /** A Buffer over the arena, for decoding (made again when the arena grows). */
   #view: Buffer | undefined;
-  readonly #expected: number;
+  /** Entries the table is expected to reach (0: unknown; hash-mix.ts `nextCapacity`). */
+  expected = 0;
 
-  /** @param expected entries the table is expected to reach (hash-mix.ts `nextCapacity`) */
+  /** @param expected entries the table is expected to reach */
   constructor(expected = 0) {
-    this.#expected = expected;
+    this.expected = expected;
   }
 
   /** Bytes of the typed arrays held. */
@@ -191,7 +192,7 @@ export class StringCodes {
   }
 
   #grow(): void {
-    const capacity = nextCapacity(this.#codes.length, this.#expected);
+    const capacity = nextCapacity(this.#codes.length, this.expected);
     this.#bits = Math.log2(capacity);
     const starts = new Int32Array(capacity + 1);
     starts.set(this.#starts);

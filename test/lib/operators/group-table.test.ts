@@ -74,6 +74,23 @@ describe('group table', () => {
     );
   });
 
+  it('grows a key dictionary of a value per row at once to the groups it expects, and not one of fewer values', () => {
+    // u: a new value every row; q: 5,000 values over 30,000 rows (one key column each: no group index)
+    const fill = (key: string, groups?: number): GroupTable => {
+      const table = new GroupTable(plan([key], { n: count() }), groups);
+      for (let from = 0; from < 30_000; from += 10_000)
+        table.add(10_000, (i) => ({ u: from + i, q: (from + i) % 5000 }));
+      return table;
+    };
+    const u = fill('u', 200_000);
+    assert.equal(u.size, 30_000);
+    assert.deepEqual(u.output(29_990, 30_000), fill('u').output(29_990, 30_000));
+    // a number table takes 20 bytes per entry of capacity: u's grew to 262,144 (2^18 >= 200k), not
+    // 32,768; q's stayed at 8,192 (at 262,144 it would take 5 MB more)
+    assert.equal(u.bytes - fill('u').bytes, (262_144 - 32_768) * 20);
+    assert.equal(fill('q', 200_000).bytes - fill('q').bytes, 0);
+  });
+
   it('outputBatch: Arrow with the values output() gives when every column is plain, else those rows', () => {
     const plainKey = fc.oneof(
       fc.constant(null),
