@@ -158,8 +158,7 @@ export class GroupTable {
    * values (a quantity beside a symbol) is not, so it does not take memory for values it never sees.
    */
   #scratch(n: number): void {
-    if (this.#groups > 0)
-      for (const dict of this.#dicts) dict.expect(dict.size * 2 > this.#taken ? this.#groups : 0);
+    if (this.#groups > 0) for (const dict of this.#dicts) dict.expect(dict.size * 2 > this.#taken ? this.#groups : 0);
     this.#taken += n;
     if (this.#gids.length >= n) return;
     this.#gids = new Int32Array(n);
