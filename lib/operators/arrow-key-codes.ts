@@ -10,9 +10,9 @@ import type { Row } from '../core/batch.ts';
 import { JSON_METADATA_KEY, ROWS_METADATA_KEY } from '../formats/arrow/convert.ts';
 import { int64ModeOf } from '../formats/arrow/metadata-keys.ts';
 import { valueReader } from '../formats/arrow/to-rows.ts';
-import { combineHashes, hashKey, hashKeyUtf8, type KeyDictionary } from './key-dictionary.ts';
+import { combineHashes, hashKey, seededTextHash, type KeyDictionary } from './key-dictionary.ts';
 import { rowsInput, type BatchInput } from './agg-columns.ts';
-import { hashUtf8 } from './string-codes.ts';
+import { hashedAscii, hashUtf8 } from './string-codes.ts';
 
 /** Writes the code of each of the `n` values of Utf8 `data` to `out`, by their bytes (string-codes.ts). */
 function utf8Codes(data: Data, n: number, dict: KeyDictionary, out: Int32Array): void {
@@ -28,20 +28,12 @@ function utf8Codes(data: Data, n: number, dict: KeyDictionary, out: Int32Array):
     const s = offsets[i]!;
     const e = offsets[i + 1]!;
     const h = hashUtf8(bytes, s, e);
+    const ascii = hashedAscii();
     const code = dict.findUtf8(bytes, s, e, h);
     if (code >= 0) out[i] = code;
     // ASCII is well-formed: held as bytes, decoded when output; other text decoded now (U+FFFD)
-    else
-      out[i] = isAscii(bytes, s, e)
-        ? dict.addUtf8Bytes(bytes, s, e, h)
-        : dict.addUtf8(bytes, s, e, h, read(i) as string);
+    else out[i] = ascii ? dict.addUtf8Bytes(bytes, s, e, h) : dict.addUtf8(bytes, s, e, h, read(i) as string);
   }
-}
-
-function isAscii(bytes: Uint8Array, s: number, e: number): boolean {
-  let high = 0;
-  for (let p = s; p < e; p++) high |= bytes[p]!;
-  return high < 0x80;
 }
 
 /** A key column of an Arrow batch: its field and data. */
@@ -128,10 +120,12 @@ export function groupPartitions(columns: readonly KeyColumn[], n: number, seed: 
     const offsets = data.valueOffsets as Int32Array;
     const bytes = data.values as Uint8Array;
     for (let i = 0; i < n; i++) {
-      const h =
-        text && (!nulls || data.getValid(i)) && isAscii(bytes, offsets[i]!, offsets[i + 1]!)
-          ? hashKeyUtf8(bytes, offsets[i]!, offsets[i + 1]!, seed)
-          : hashKey(read(i), seed);
+      let h: number;
+      if (text && (!nulls || data.getValid(i))) {
+        // ASCII text from its bytes; other text as rows hold it (bytes not valid UTF-8 decode with U+FFFD)
+        h = hashUtf8(bytes, offsets[i]!, offsets[i + 1]!);
+        h = hashedAscii() ? seededTextHash(h, seed) : hashKey(read(i), seed);
+      } else h = hashKey(read(i), seed);
       hashes[i] = c === 0 ? h : combineHashes(hashes[i]!, h);
     }
   });

@@ -209,13 +209,8 @@ export class KeyDictionary {
 }
 
 /** A text hash (string-codes.ts `hashUtf8`) under `seed`. */
-function seededTextHash(h: number, seed: number): number {
+export function seededTextHash(h: number, seed: number): number {
   return fmix(h ^ Math.imul(seed + 1, 0x9e3779b1));
-}
-
-/** {@link hashKey} of the string that well-formed UTF-8 bytes `s..e-1` encode, from the bytes. */
-export function hashKeyUtf8(bytes: Uint8Array, s: number, e: number, seed: number): number {
-  return seededTextHash(hashUtf8(bytes, s, e), seed);
 }
 
 /**

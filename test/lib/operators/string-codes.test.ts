@@ -38,3 +38,28 @@ for (const expected of [undefined, 40_000, 20_000]) {
     assert.equal(table.codeOfString('abcde', 7), 7);
   });
 }
+
+test('hashUtf8 hashes the same bytes alike at any offset, tells them apart by one bit, and notes whether they were ASCII', async () => {
+  const { hashedAscii } = await import('../../../lib/operators/string-codes.ts');
+  for (let length = 0; length <= 13; length++) {
+    const text = 'abcdefghijklm'.slice(0, length);
+    const hashes = new Set<number>();
+    for (let offset = 0; offset < 4; offset++) {
+      const b = Buffer.concat([Buffer.alloc(offset, 0xff), Buffer.from(text), Buffer.alloc(3, 0xff)]);
+      hashes.add(hashUtf8(b, offset, offset + length));
+      assert.equal(hashedAscii(), true, `${text} at ${offset}`);
+    }
+    assert.equal(hashes.size, 1, `one hash for ${text} at every offset`);
+    // a high bit in any byte, in a whole word or in the tail: not ASCII, and another hash
+    for (let at = 0; at < length; at++) {
+      const b = Buffer.from(text);
+      b[at]! |= 0x80;
+      const h = hashUtf8(b, 0, length);
+      assert.equal(hashedAscii(), false, `${text} with byte ${at} high`);
+      assert.ok(!hashes.has(h), `${text} with byte ${at} high hashes apart`);
+    }
+  }
+  const empty = Buffer.alloc(0);
+  assert.notEqual(hashUtf8(Buffer.from('a'), 0, 1), hashUtf8(empty, 0, 0));
+  assert.equal(hashedAscii(), true);
+});
