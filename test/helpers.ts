@@ -78,6 +78,20 @@ export function openFds(): number {
   return readdirSync('/proc/self/fd').length;
 }
 
+/** Files under `dir` this process holds open (Linux): what a reader that did not close would leave. */
+export function fdsUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (target.startsWith(`${dir}/`)) out.push(target);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return out;
+}
+
 /**
  * Descriptors of this process open on a /proc/<pid>/ file of another process (Linux): what a
  * memory reader that keeps /proc/<child>/stat open for reuse would leave behind.

@@ -81,14 +81,31 @@ export class BatchPartitions {
     return this.#finished;
   }
 
-  /** Yields partition `p`'s batches in the order they were written (after {@link BatchPartitions.finish}). */
+  /**
+   * Yields partition `p`'s batches in the order they were written (after {@link BatchPartitions.finish}).
+   * The next batch is read (its checksum checked, decoded) while the caller works on this one, so
+   * the disk read overlaps a join's probe or a groupBy's merge instead of leaving the thread idle.
+   */
   async *read(p: number): AsyncGenerator<RecordBatch> {
     const writer = this.#writers[p];
     if (!writer) return;
     const files = new SpillFiles(writer.dir, writer.manifest, 1);
+    const readAt = (i: number): Promise<RecordBatch> | undefined => {
+      if (i >= files.numBatches) return undefined;
+      const read = files.read(i);
+      read.catch(() => {}); // observed at its turn, or dropped when the caller stops
+      return read;
+    };
+    let next = readAt(0);
     try {
-      for (let i = 0; i < files.numBatches; i++) yield await files.read(i);
+      for (let i = 0; next; i++) {
+        const batch = await next;
+        next = readAt(i + 1);
+        yield batch;
+      }
     } finally {
+      // a caller that stops early leaves a read in flight: it settles before the files close
+      await next?.catch(() => {});
       await files.close();
     }
   }

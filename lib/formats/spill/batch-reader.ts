@@ -77,6 +77,8 @@ export class SpillBatchReader {
   readonly #compression: SpillManifest['compression'];
   readonly #handle: FileHandle;
   #closed = false;
+  /** The file's close, once begun. */
+  #closing: Promise<void> | undefined;
 
   private constructor(init: ReaderInit, file: string, handle: FileHandle) {
     const { dir, entry, schema, compression } = init;
@@ -218,11 +220,15 @@ export class SpillBatchReader {
     });
   }
 
-  /** Closes the file. Idempotent. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  /**
+   * Closes the file. Idempotent: a second call resolves when the first one's close does, so that
+   * a caller awaiting it knows the descriptor is gone (SpillFiles.close and its cache's eviction
+   * both close a reader; the one awaited used to return at once while the other was still closing).
+   */
+  close(): Promise<void> {
     this.#closed = true;
-    await this.#handle.close().catch(() => {});
+    this.#closing ??= this.#handle.close().catch(() => {});
+    return this.#closing;
   }
 }
 

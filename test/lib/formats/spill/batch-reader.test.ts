@@ -28,7 +28,7 @@ import { toSpill } from '../../../../sinks/toSpill.ts';
 import { openSpill } from '../../../../lib/formats/spill/spilled.ts';
 import { SpillBatchReader } from '../../../../lib/formats/spill/batch-reader.ts';
 import { compressFrameSync, lz4SingleBlock } from '../../../../lib/formats/lz4.ts';
-import { tempDir } from '../../../helpers.ts';
+import { fdsUnder, tempDir } from '../../../helpers.ts';
 
 function source(batches: RecordBatch[]): BatchSource {
   return new BatchSource({
@@ -118,6 +118,31 @@ test('a dictionary column is read through apache-arrow after a whole-file check,
   let i = 0;
   for await (const batch of spilled.batches()) assert.deepStrictEqual(values(batch), values(input[i++]!));
   assert.equal(i, 1);
+  await spilled.dispose({ remove: true });
+});
+
+test('a second close() resolves once the file is closed, not before (SpillFiles closes a reader twice)', async () => {
+  const dir = path.join(tempDir('spillway-batch-reader-close-'), 'spill');
+  const { output } = await pipeline(
+    source(batches(1, 100)),
+    toSpill({ budget: 0, compression: 'none', keep: true, dir }),
+    {
+      governor: false,
+    },
+  );
+  await output.dispose();
+  const spilled = await openSpill(dir);
+  const entry = spilled.manifest.files[0]!;
+  const reader = await SpillBatchReader.open({ dir, entry, schema: spilled.schemas[0]!, compression: 'none' });
+  assert.equal((await reader.readBatch(0)).numRows, 100);
+  assert.equal(fdsUnder(dir).length, 1);
+  // a read in flight holds the descriptor: the first close() waits for it
+  const reading = reader.readBatch(0).catch((error: Error) => error);
+  const first = reader.close();
+  await reader.close();
+  assert.deepEqual(fdsUnder(dir), [], 'closed when the second close() resolves');
+  await first;
+  await reading;
   await spilled.dispose({ remove: true });
 });
 
