@@ -78,13 +78,12 @@ export function openFds(): number {
   return readdirSync('/proc/self/fd').length;
 }
 
-/** Files under `dir` this process holds open (Linux): what a reader that did not close would leave. */
-export function fdsUnder(dir: string): string[] {
+/** Where each descriptor of this process points (Linux); one closed meanwhile is left out. */
+function fdTargets(): string[] {
   const out: string[] = [];
   for (const fd of readdirSync('/proc/self/fd')) {
     try {
-      const target = readlinkSync(`/proc/self/fd/${fd}`);
-      if (target.startsWith(`${dir}/`)) out.push(target);
+      out.push(readlinkSync(`/proc/self/fd/${fd}`));
     } catch {
       // closed meanwhile
     }
@@ -92,21 +91,17 @@ export function fdsUnder(dir: string): string[] {
   return out;
 }
 
+/** Files under `dir` this process holds open (Linux): what a reader that did not close would leave. */
+export function fdsUnder(dir: string): string[] {
+  return fdTargets().filter((target) => target.startsWith(`${dir}/`));
+}
+
 /**
  * Descriptors of this process open on a /proc/<pid>/ file of another process (Linux): what a
  * memory reader that keeps /proc/<child>/stat open for reuse would leave behind.
  */
 export function procFds(): string[] {
-  const out: string[] = [];
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      const target = readlinkSync(`/proc/self/fd/${fd}`);
-      if (/^\/proc\/\d+\//.test(target) && !target.startsWith(`/proc/${process.pid}/`)) out.push(target);
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return out;
+  return fdTargets().filter((target) => /^\/proc\/\d+\//.test(target) && !target.startsWith(`/proc/${process.pid}/`));
 }
 
 /**
