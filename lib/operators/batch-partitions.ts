@@ -89,7 +89,8 @@ export class BatchPartitions {
   async *read(p: number): AsyncGenerator<RecordBatch> {
     const writer = this.#writers[p];
     if (!writer) return;
-    const files = new SpillFiles(writer.dir, writer.manifest, 1);
+    // room for two files: the one read and the next, opened ahead when a partition passed FILE_SIZE
+    const files = new SpillFiles(writer.dir, writer.manifest, 2);
     const readAt = (i: number): Promise<RecordBatch> | undefined => {
       if (i >= files.numBatches) return undefined;
       const read = files.read(i);

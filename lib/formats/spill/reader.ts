@@ -150,7 +150,13 @@ export class SpillFiles {
     return check;
   }
 
-  async #handle(k: number): Promise<BatchHandle> {
+  /**
+   * The cached handle of file `k` (opened now when not cached). Not an async function: the
+   * promise returned must be the one in the cache, which {@link SpillFiles.read} marks in use and
+   * the cache's eviction finds by identity (an async wrapper was another promise, never in use,
+   * so evicting a file being read closed it under the read).
+   */
+  #handle(k: number): Promise<BatchHandle> {
     let handle = this.#handles.get(k);
     if (!handle) {
       const entry = this.manifest.files[k]!;
@@ -174,9 +180,11 @@ export class SpillFiles {
     const { file, batch, entry } = this.locate(index);
     const path = checkFileName(this.dir, entry.name);
     const pending = this.#handle(file);
+    // in use before the next file opens: with room for one file, opening it evicts this one,
+    // which must then close after this read, not before it (a multi-file read failed so)
+    this.#inUse.set(pending, (this.#inUse.get(pending) ?? 0) + 1);
     // replay reads files in order: verify and open the next one while this one is consumed
     if (batch === 0 && file + 1 < this.manifest.files.length) void this.#handle(file + 1).catch(() => {});
-    this.#inUse.set(pending, (this.#inUse.get(pending) ?? 0) + 1);
     try {
       return await this.#readFrom(await pending, batch, entry, path);
     } finally {

@@ -146,6 +146,28 @@ test('a second close() resolves once the file is closed, not before (SpillFiles 
   await spilled.dispose({ remove: true });
 });
 
+test('SpillFiles with room for one open file reads a spill of several files in order, each closed after its reads', async () => {
+  const { SpillFiles } = await import('../../../../lib/formats/spill/reader.ts');
+  const dir = path.join(tempDir('spillway-batch-reader-files-'), 'spill');
+  const input = batches(6, 200);
+  const { output } = await pipeline(
+    source(input),
+    toSpill({ budget: 0, compression: 'none', keep: true, dir, fileSize: '100kB' }),
+    { governor: false },
+  );
+  await output.dispose();
+  const spilled = await openSpill(dir);
+  assert.ok(spilled.manifest.files.length >= 3, `${spilled.manifest.files.length} files`);
+  // reading batch 0 of a file opens the next one ahead, which evicts the file being read: it
+  // must close after that read, not under it (an operator partition's reader has room for one)
+  const files = new SpillFiles(dir, spilled.manifest, 1);
+  for (let i = 0; i < files.numBatches; i++)
+    assert.deepStrictEqual(values(await files.read(i)), values(input[i]!), `batch ${i}`);
+  await files.close();
+  assert.deepEqual(fdsUnder(dir), []);
+  await spilled.dispose({ remove: true });
+});
+
 test('lz4SingleBlock: finds the one block of a small frame, stored or compressed, and nothing in a larger one', () => {
   const small = Buffer.from('abcabcabc'.repeat(1000));
   const frame = compressFrameSync(small);
