@@ -159,17 +159,23 @@ export class SpillFiles {
   #handle(k: number): Promise<BatchHandle> {
     let handle = this.#handles.get(k);
     if (!handle) {
-      const entry = this.manifest.files[k]!;
-      const schema = this.schemas[entry.segment]!;
-      // batch by batch, each range verified as it is read; else the whole file first, then apache-arrow's reader
-      handle = SpillBatchReader.supports(entry, schema)
-        ? SpillBatchReader.open({ dir: this.dir, entry, schema, compression: this.manifest.compression })
-        : this.verify(k).then(() => openArrowFile(checkFileName(this.dir, entry.name)));
+      handle = this.#open(k);
       handle.catch(() => {});
       this.#handles.set(k, handle);
       handle.catch(() => this.#handles.delete(k));
     }
     return handle;
+  }
+
+  /** Opens file `k` (an async function: whatever fails, even a bad name, rejects and never throws). */
+  async #open(k: number): Promise<BatchHandle> {
+    const entry = this.manifest.files[k]!;
+    const schema = this.schemas[entry.segment]!;
+    // batch by batch, each range verified as it is read; else the whole file first, then apache-arrow's reader
+    if (SpillBatchReader.supports(entry, schema))
+      return SpillBatchReader.open({ dir: this.dir, entry, schema, compression: this.manifest.compression });
+    await this.verify(k);
+    return openArrowFile(checkFileName(this.dir, entry.name));
   }
 
   /** Reads and decodes global batch `index` (verifying its file on first use). */
