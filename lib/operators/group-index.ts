@@ -64,6 +64,19 @@ export class GroupIndex {
     return this.#keys[g * this.width + c]!;
   }
 
+  /**
+   * The codes of groups `ids`, row-major (`into[j * width + c]`), read in one pass: a group's codes
+   * share a cache line, so reading them column by column would fetch each line once per column.
+   */
+  gather(ids: readonly number[], into: Int32Array): void {
+    const width = this.width;
+    const keys = this.#keys;
+    for (let j = 0; j < ids.length; j++) {
+      const from = ids[j]! * width;
+      for (let c = 0; c < width; c++) into[j * width + c] = keys[from + c]!;
+    }
+  }
+
   /** The group id of row `i` of `rowCodes` (one code array per column); a new id when it is new. */
   find(rowCodes: readonly Int32Array[], i: number): number {
     const width = this.width;

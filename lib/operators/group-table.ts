@@ -108,6 +108,8 @@ export class GroupTable {
   #translate = new Int32Array(0);
   /** Scratch of {@link GroupTable.chunk}: the chunk's text keys, and the bytes they fill. */
   #textScratch = new Uint8Array(4096);
+  /** A chunk's key codes, row-major (GroupIndex.gather). */
+  #gathered = new Int32Array(0);
   #textAt = 0;
   /** Scratch of {@link GroupTable.mergeChunk}: where each text key of a chunk starts (and, after it, ends). */
   #textStarts = new Int32Array(1);
@@ -321,7 +323,14 @@ export class GroupTable {
     this.#textAt = 0;
     // 16-bit indexes when every value and text key of the chunk can have one
     const wide = this.#dicts.length * ids.length >= 0x8000;
-    const keyCodes = this.#dicts.map((_, c) => this.#chunkColumn(c, ids, keyValues, lengths, wide));
+    let codes: Int32Array | undefined;
+    if (this.#index) {
+      const need = ids.length * this.#index.width;
+      if (this.#gathered.length < need) this.#gathered = new Int32Array(need);
+      codes = this.#gathered;
+      this.#index.gather(ids, codes);
+    }
+    const keyCodes = this.#dicts.map((_, c) => this.#chunkColumn(c, ids, codes, keyValues, lengths, wide));
     const textAt = this.#textAt;
     while (keyValues.length < MIN_VALUES) keyValues.push(null);
     const keyText = this.#textScratch.slice(0, textAt);
@@ -338,17 +347,19 @@ export class GroupTable {
   /**
    * Key column `c` of the chunk of groups `ids`: each group's index into `keyValues` (values met
    * first here are added) or, for text held as bytes, `~t` for text key `t` (its bytes are added
-   * to the text scratch at {@link GroupTable.#textAt}, its length to `lengths`).
+   * to the text scratch at {@link GroupTable.#textAt}, its length to `lengths`). A multi-column
+   * key's codes come from `codes` (GroupIndex.gather), a single column's code is its group id.
    */
   #chunkColumn(
     c: number,
     ids: readonly number[],
+    codes: Int32Array | undefined,
     keyValues: unknown[],
     lengths: number[],
     wide: boolean,
   ): Int16Array | Int32Array {
     const d = this.#dicts[c]!;
-    const index = this.#index;
+    const width = this.#dicts.length;
     // the chunk's code of each dictionary code it holds, plus one when >= 0 (0: not yet); reset below
     if (this.#local[c]!.length < d.size) this.#local[c] = new Int32Array(d.size);
     const local = this.#local[c]!;
@@ -358,7 +369,7 @@ export class GroupTable {
     const out = wide ? new Int32Array(ids.length) : new Int16Array(ids.length);
     let textAt = this.#textAt;
     for (let j = 0; j < ids.length; j++) {
-      const code = index ? index.code(ids[j]!, c) : ids[j]!;
+      const code = codes ? codes[j * width + c]! : ids[j]!;
       let at = local[code]!;
       if (at === 0) {
         const entry = code < entries.length ? entries[code]! - 1 : -1;
@@ -378,7 +389,7 @@ export class GroupTable {
       }
       out[j] = at > 0 ? at - 1 : at;
     }
-    for (let j = 0; j < ids.length; j++) local[index ? index.code(ids[j]!, c) : ids[j]!] = 0;
+    for (let j = 0; j < ids.length; j++) local[codes ? codes[j * width + c]! : ids[j]!] = 0;
     this.#textAt = textAt;
     return out;
   }

@@ -71,3 +71,21 @@ test('GroupIndex keeps wide tuples apart through many growths (slot tags and sto
     g++;
   }
 });
+
+test('GroupIndex.gather reads the codes of any groups, in the order asked, row-major', () => {
+  const random = seeded(11);
+  const n = 5_000;
+  const columns = [new Int32Array(n), new Int32Array(n), new Int32Array(n)];
+  for (let i = 0; i < n; i++) for (const column of columns) column[i] = random(50);
+  const index = new GroupIndex(3);
+  for (let i = 0; i < n; i++) index.find(columns, i);
+  // scattered and repeated ids, as a partition's groups are
+  const ids = Array.from({ length: 700 }, () => random(index.size));
+  const into = new Int32Array(ids.length * 3 + 5).fill(-7);
+  index.gather(ids, into);
+  for (let j = 0; j < ids.length; j++) {
+    for (let c = 0; c < 3; c++) assert.equal(into[j * 3 + c], index.code(ids[j]!, c), `group ${ids[j]} column ${c}`);
+  }
+  // nothing past the ids' codes is written
+  assert.deepEqual([...into.subarray(ids.length * 3)], [-7, -7, -7, -7, -7]);
+});
