@@ -124,6 +124,8 @@ export class ArrowProbe {
       return values;
     });
     const getters: KeyGetter[] = keyValues.map((values) => (cursor) => values[(cursor as Cursor).i]);
+    // one key read in place from a typed array (no nulls): looked up as a number, with no getter
+    const numbers = keyValues.length === 1 && ArrayBuffer.isView(keyValues[0]) ? (keyValues[0] as Float64Array) : undefined;
     const cursor: Cursor = { i: 0 };
     const table = this.#table;
     const how = this.#how;
@@ -133,14 +135,17 @@ export class ArrowProbe {
     for (let j = 0; j < n; j++) {
       const i = only === undefined ? j : only[j]!;
       let head = -1;
-      let nullKey = false;
-      for (const values of keyValues) {
-        const v = values[i];
-        if (v === null || v === undefined) nullKey = true;
-      }
-      if (!nullKey) {
-        cursor.i = i;
-        head = table.find(cursor, getters);
+      if (numbers !== undefined) head = table.findNumber(numbers[i]!);
+      else {
+        let nullKey = false;
+        for (const values of keyValues) {
+          const v = values[i];
+          if (v === null || v === undefined) nullKey = true;
+        }
+        if (!nullKey) {
+          cursor.i = i;
+          head = table.find(cursor, getters);
+        }
       }
       if (how === 'semi') {
         if (head !== -1) lefts.push(i);

@@ -33,6 +33,9 @@ function columnBytesPerRow(rows: readonly Row[]): number {
   return sampled === 0 ? 0 : bytes / sampled;
 }
 
+/** Reads the key of {@link JoinTable.findNumber}'s stand-in row. */
+const NUMBER_GETTER: readonly KeyGetter[] = [(row) => (row as { v: number }).v];
+
 /** A join's right rows by column, found by key; see the module comment. */
 export class JoinTable {
   readonly #trie: KeyTrie<number>;
@@ -172,6 +175,17 @@ export class JoinTable {
   /** The first row of the key `getters` read from left row `row`, or -1. */
   find(row: object, getters: readonly KeyGetter[]): number {
     return this.#find(row, getters);
+  }
+
+  /**
+   * {@link JoinTable.find} of a one-column key read as number `v` (a left key column held in a
+   * typed array): the number index at once, with no getter and no canonical form to build; an
+   * integer past the safe range is canonically text, and is looked up as {@link JoinTable.find} does.
+   */
+  findNumber(v: number): number {
+    const numbers = this.#numbers;
+    if (numbers !== undefined && !(Number.isInteger(v) && !Number.isSafeInteger(v))) return numbers.find(v);
+    return this.#find({ v }, NUMBER_GETTER);
   }
 
   /** The row after `i` with the same key, or -1. */

@@ -103,3 +103,31 @@ describe('JoinedRowMaker', () => {
     assert.equal(JoinedRowMaker.compile(['a'], ['a']), undefined);
   });
 });
+
+describe('JoinTable.findNumber', () => {
+  it('finds what find finds for any number key: -0 as 0, every NaN as one, unsafe integers, text and bigints apart', () => {
+    const keyValue = fc.oneof(
+      fc.double(),
+      fc.integer({ min: -3, max: 3 }),
+      fc.constantFrom(0, -0, Number.NaN, 2 ** 60, -(2 ** 60), 2 ** 53, 2 ** 53 + 2, 1.5, Infinity),
+      fc.constantFrom('1', '', 'NaN'),
+      fc.constantFrom(1n, 2n ** 60n),
+    );
+    const probeValue = fc.oneof(
+      fc.double(),
+      fc.integer({ min: -3, max: 3 }),
+      fc.constantFrom(0, -0, Number.NaN, 2 ** 60, -(2 ** 60), 2 ** 53, 2 ** 53 + 2, 1.5, Infinity),
+    );
+    fc.assert(
+      fc.property(fc.array(keyValue, { maxLength: 40 }), fc.array(probeValue, { maxLength: 40 }), (keys, probes) => {
+        const table = new JoinTable(['k'], false);
+        table.add(keys.map((k, i) => ({ k, i })));
+        const get = [columnGetter('k')];
+        for (const v of [...probes, ...keys.filter((k): k is number => typeof k === 'number')]) {
+          assert.equal(table.findNumber(v), table.find({ k: v }, get), `key ${String(v)}`);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
