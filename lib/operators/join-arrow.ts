@@ -125,7 +125,8 @@ export class ArrowProbe {
     });
     const getters: KeyGetter[] = keyValues.map((values) => (cursor) => values[(cursor as Cursor).i]);
     // one key read in place from a typed array (no nulls): looked up as a number, with no getter
-    const numbers = keyValues.length === 1 && ArrayBuffer.isView(keyValues[0]) ? (keyValues[0] as Float64Array) : undefined;
+    const numbers =
+      keyValues.length === 1 && ArrayBuffer.isView(keyValues[0]) ? (keyValues[0] as Float64Array) : undefined;
     const cursor: Cursor = { i: 0 };
     const table = this.#table;
     const how = this.#how;
