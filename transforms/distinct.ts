@@ -151,7 +151,7 @@ export function distinct(keys?: string | readonly string[], options?: DistinctOp
   const keyColumns = keys === undefined ? undefined : expectKeyColumns(keys, 'keys');
   const opts = resolveOperatorOptions(options, 'options');
   const scratch = new OperatorScratch('distinct', opts.dir);
-  const counters: OperatorCounters = { depth: 0, flushes: 0, groups: 0 };
+  const counters: OperatorCounters = { depth: 0, flushes: 0, groups: 0, tableBytesAtSpill: 0 };
   let rows: WholeRows | KeyedRows | undefined;
   let budget = 0;
   const start = async (context: StageContext): Promise<WholeRows | KeyedRows> => {

@@ -33,7 +33,8 @@ export type GroupByOptions = HashOperatorOptions;
  * first, then one column per aggregate, in the order given. Output order is unspecified. Past
  * its budget the table spills partial states to hash partitions on disk and merges them
  * partition by partition (stats `details`: `partitionsSpilled`, `bytesSpilled`,
- * `recursionDepth`, `spills`, `groups`, and `passedRows`: rows that skipped the table because a
+ * `recursionDepth`, `spills`, `tableBytesAtSpill` (the most bytes a table held when written out),
+ * `groups`, and `passedRows`: rows that skipped the table because a
  * table written out held about as many groups as rows, spilled as they came).
  *
  * @example
@@ -60,7 +61,7 @@ export function groupBy(
     if (keyColumns.includes(name)) throw new ValidationError(`Aggregate \`${name}\` has the name of a key column`);
   const opts = resolveOperatorOptions(options, 'options');
   const scratch = new OperatorScratch('groupBy', opts.dir);
-  const counters: OperatorCounters = { depth: 0, flushes: 0, groups: 0 };
+  const counters: OperatorCounters = { depth: 0, flushes: 0, groups: 0, tableBytesAtSpill: 0 };
   let aggregator: ColumnarAggregator | undefined;
   const table = { keyNames: keyColumns, keys: keyColumns.map(columnGetter), names, aggregates: aggs, keepRows: false };
   let budget = 0;

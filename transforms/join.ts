@@ -234,7 +234,7 @@ export function join(right: JoinRight, options: JoinOptions): OperatorTransform 
   const output = new JoinOutput(shared);
   let types: JoinKeyTypes | undefined;
   const scratch = new OperatorScratch('join', opts.dir);
-  const counters: OperatorCounters = { depth: 0, flushes: 0, groups: 0 };
+  const counters: OperatorCounters = { depth: 0, flushes: 0, groups: 0, tableBytesAtSpill: 0 };
   let engine: HashJoin | undefined;
   let built: Promise<HashJoin> | undefined;
   let budget = 0;

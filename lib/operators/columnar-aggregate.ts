@@ -103,6 +103,7 @@ export class ColumnarAggregator {
   /** Folds `n` rows in, read through `rowAt` (possibly a reused view); kept rows come from `keepAt` when given. */
   addEach(n: number, rowAt: (i: number) => Row, keepAt?: (i: number) => Row): Promise<void> {
     return this.#serial(async () => {
+      await this.#flushIfNeeded(n);
       if (this.#passing) return this.#pass(this.#passing, n, rowAt, keepAt);
       this.#table.add(n, rowAt, keepAt);
       this.#rowsIn += n;
@@ -114,6 +115,7 @@ export class ColumnarAggregator {
   addArrow(batch: RecordBatch, rowAt: (i: number) => Row, keepAt?: (i: number) => Row): Promise<void> {
     return this.#serial(async () => {
       this.#arrow = true;
+      await this.#flushIfNeeded(batch.numRows);
       if (this.#passArrow && (await this.#passArrowRows(batch))) return;
       if (this.#passing) {
         // rows that skipped the table go out first, so that first/last see them before this batch
@@ -134,8 +136,9 @@ export class ColumnarAggregator {
     });
   }
 
-  async #flushIfNeeded(): Promise<void> {
-    if (!this.#mustFlush(this.#table) && !this.#probeSaysPass()) return;
+  /** Writes the table out when it must (its budget, the governor, the probe), or before `incoming` rows could grow it past its budget. */
+  async #flushIfNeeded(incoming = 0): Promise<void> {
+    if (!this.#mustFlush(this.#table) && !this.#probeSaysPass() && !this.#growsPastBudget(incoming)) return;
     this.#partitions ??= await this.#newPartitions();
     const aggregating = this.#table.size <= PASS_RATIO * this.#rowsIn;
     if (!this.#arrow && !aggregating) this.#passing ??= new RowGroups(this.#plan);
@@ -209,6 +212,17 @@ export class ColumnarAggregator {
     return Math.min(groups, Math.floor(this.#options.budget / 8 / per));
   }
 
+  /**
+   * True when `n` more rows could grow the table past its budget: it is written out before them,
+   * not grown and then written out. A 5M-row DISTINCT's first table doubled its index from 2M to
+   * 4M groups (a rehash of 2M groups, and 100 MB held against a 64 MB budget) just before it was
+   * written out.
+   */
+  #growsPastBudget(n: number): boolean {
+    const table = this.#table;
+    return n > 0 && table.size > 1 && table.bytes + table.growthBytes(n) > this.#options.budget;
+  }
+
   /** Over budget, or the governor's level says so (flush-policy.ts). */
   #mustFlush(table: GroupTable, merging = false): boolean {
     return flushDue(table.size, table.bytes, this.#options.budget, this.#options.governor, merging);
@@ -251,7 +265,10 @@ export class ColumnarAggregator {
       lists[p] = [];
     }
     // `spills` counts tables written out by budget or level, not pieces of rows that skipped one
-    if (table instanceof GroupTable) this.#options.counters.flushes++;
+    if (table instanceof GroupTable) {
+      this.#options.counters.flushes++;
+      this.#options.counters.tableBytesAtSpill = Math.max(this.#options.counters.tableBytesAtSpill, table.bytes);
+    }
   }
 
   /** Yields the output, in batches (Arrow, or rows when a column has no plain type: GroupTable.outputBatch), once the input has ended. */

@@ -59,6 +59,11 @@ export class GroupIndex {
     return this.#slots.byteLength + this.#keys.byteLength;
   }
 
+  /** Bytes a growth would add should `more` new groups come now (the index doubles), or 0 when they fit. */
+  growthBytes(more: number): number {
+    return this.size + more > this.#capacity ? this.bytes : 0;
+  }
+
   /** The code of group `g` in key column `c`. */
   code(g: number, c: number): number {
     return this.#keys[g * this.width + c]!;

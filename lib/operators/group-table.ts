@@ -147,6 +147,20 @@ export class GroupTable {
     return bytes + slot * this.#capacity + (this.#rows ? 8 * this.#capacity : 0);
   }
 
+  /**
+   * Bytes the table would add should `more` new groups come now: its group index and aggregate
+   * slots double when their capacity is passed (0 when they fit).
+   */
+  growthBytes(more: number): number {
+    let bytes = this.#index?.growthBytes(more) ?? 0;
+    if (this.size + more > this.#capacity) {
+      let slot = 0;
+      for (const c of this.#columns) slot += c.slotBytes;
+      bytes += (slot + (this.#rows ? 8 : 0)) * Math.max(1024, this.#capacity);
+    }
+    return bytes;
+  }
+
   #reserve(size: number): void {
     if (size <= this.#capacity) return;
     this.#capacity = Math.max(1024, this.#capacity * 2, size);

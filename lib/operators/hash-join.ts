@@ -138,6 +138,7 @@ export class HashJoin {
       this.#rowBytes = table.length > 0 ? table.bytes / table.length : 0;
       this.#rightParts = await this.#newPartitions();
       this.#leftParts = await this.#newPartitions();
+      this.#o.counters.tableBytesAtSpill = Math.max(this.#o.counters.tableBytesAtSpill, table.bytes);
       await this.#spillTable(table, this.#rightParts, 0);
       this.#bytes = 0;
       this.#o.counters.flushes++;

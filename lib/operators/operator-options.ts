@@ -16,6 +16,8 @@ export interface OperatorCounters {
   flushes: number;
   /** Groups output. */
   groups: number;
+  /** The most bytes (estimated) an in-memory table held when it was written to partitions (0: none was). */
+  tableBytesAtSpill: number;
 }
 
 /** Options of the spilling operators (sort, groupBy, distinct, join). */
@@ -130,4 +132,5 @@ export function reportOperator(
   stats.details.partitionsSpilled = scratch.partitionsSpilled;
   stats.details.recursionDepth = counters.depth;
   stats.details.spills = counters.flushes;
+  stats.details.tableBytesAtSpill = counters.tableBytesAtSpill;
 }

@@ -56,7 +56,7 @@ const rows = (from: number, n: number): { k: string }[] =>
 test('a flush the governor asks for while a batch is folded in runs after it, never beside it', async () => {
   const gate = new TestGate();
   const scratch = new OperatorScratch('groupBy');
-  const counters = { depth: 0, flushes: 0, groups: 0 };
+  const counters = { depth: 0, flushes: 0, groups: 0, tableBytesAtSpill: 0 };
   const agg = new ColumnarAggregator(plan, { budget: 1e9, scratch, governor: gate, counters });
   try {
     await agg.add(rows(0, 3000));
@@ -83,7 +83,7 @@ test('a flush the governor asks for while a batch is folded in runs after it, ne
 test('dispose while a flush is in flight waits for it, and no partition outlives it', async () => {
   const parent = await mkdtemp(path.join(os.tmpdir(), 'spillway-agg-dispose-'));
   const scratch = new OperatorScratch('groupBy', parent);
-  const counters = { depth: 0, flushes: 0, groups: 0 };
+  const counters = { depth: 0, flushes: 0, groups: 0, tableBytesAtSpill: 0 };
   // a tiny budget: the batch's own check flushes the table to freshly opened partitions
   const agg = new ColumnarAggregator(plan, { budget: 1, scratch, counters });
   try {
@@ -105,5 +105,35 @@ test('dispose while a flush is in flight waits for it, and no partition outlives
   } finally {
     await scratch.dispose();
     await rm(parent, { recursive: true, force: true });
+  }
+});
+
+test('a table that more rows would grow past its budget is written out before them, not grown first', async () => {
+  const pairs: TablePlan = { ...plan, keyNames: ['a', 'b'], keys: [columnGetter('a'), columnGetter('b')] };
+  const scratch = new OperatorScratch('groupBy');
+  const counters = { depth: 0, flushes: 0, groups: 0, tableBytesAtSpill: 0 };
+  const budget = 1_000_000;
+  const agg = new ColumnarAggregator(pairs, { budget, scratch, counters });
+  try {
+    // every row a new group: the group index doubles as the table fills
+    for (let from = 0; from < 200_000; from += 2000) {
+      await agg.add(Array.from({ length: 2000 }, (_, i) => ({ a: (from + i) % 7, b: from + i })));
+    }
+    assert.ok(counters.flushes >= 1, `${counters.flushes} tables written out`);
+    const held = counters.tableBytesAtSpill;
+    // written out before the doubling that would pass the budget: more than half of it held, not past it
+    assert.ok(held > budget / 2 && held <= budget, `the table held ${held} bytes when written out, budget ${budget}`);
+    let groups = 0;
+    for await (const batch of agg.finish()) {
+      const out = Array.isArray(batch) ? batch : batch.toArray();
+      for (const row of out as { n: number }[]) {
+        assert.equal(row.n, 1);
+        groups++;
+      }
+    }
+    assert.equal(groups, 200_000);
+  } finally {
+    await agg.dispose();
+    await scratch.dispose();
   }
 });

@@ -89,3 +89,17 @@ test('GroupIndex.gather reads the codes of any groups, in the order asked, row-m
   // nothing past the ids' codes is written
   assert.deepEqual([...into.subarray(ids.length * 3)], [-7, -7, -7, -7, -7]);
 });
+
+test('GroupIndex.growthBytes is what the next growth adds, and 0 while the groups fit', () => {
+  const index = new GroupIndex(2, 1024);
+  const a = new Int32Array(5000).map((_, i) => i);
+  const b = new Int32Array(5000).map((_, i) => i % 3);
+  let i = 0;
+  while (index.size < 1000) index.find([a, b], i++);
+  assert.equal(index.growthBytes(24), 0);
+  const before = index.bytes;
+  const predicted = index.growthBytes(25);
+  assert.ok(predicted > 0);
+  while (index.size < 1025) index.find([a, b], i++);
+  assert.equal(index.bytes - before, predicted);
+});

@@ -46,7 +46,7 @@ async function aggregate(parts: readonly (In[] | { arrow: In[] })[]): Promise<{ 
       aggregates: [count(), first('i'), last('i'), sum('v')],
       keepRows: false,
     },
-    { budget: 16_000, scratch, counters: { depth: 0, flushes: 0, groups: 0 } },
+    { budget: 16_000, scratch, counters: { depth: 0, flushes: 0, groups: 0, tableBytesAtSpill: 0 } },
   );
   try {
     for (const part of parts) {
