@@ -148,11 +148,12 @@ export class GroupTable {
   }
 
   /**
-   * Bytes the table would add should `more` new groups come now: its group index and aggregate
-   * slots double when their capacity is passed (0 when they fit).
+   * Bytes the table would add should `more` new groups come now: its group index, key
+   * dictionaries and aggregate slots double when their capacity is passed (0 when they fit).
    */
   growthBytes(more: number): number {
     let bytes = this.#index?.growthBytes(more) ?? 0;
+    for (const d of this.#dicts) bytes += d.growthBytes(more);
     if (this.size + more > this.#capacity) {
       let slot = 0;
       for (const c of this.#columns) slot += c.slotBytes;

@@ -62,6 +62,11 @@ export class KeyDictionary {
     return this.#bytes + this.#entries.byteLength + this.#numbers.bytes + this.#dates.bytes + this.#strings.bytes;
   }
 
+  /** Bytes the dictionary's code tables would add should `more` new values come now (0 when they fit). */
+  growthBytes(more: number): number {
+    return this.#numbers.growthBytes(more) + this.#dates.growthBytes(more) + this.#strings.growthBytes(more);
+  }
+
   /** Distinct values held. */
   get size(): number {
     return this.#values.length;

@@ -39,6 +39,11 @@ export class NumberCodes {
     return this.#keys.byteLength + this.#codes.byteLength + this.#slots.byteLength;
   }
 
+  /** Bytes a growth would add should `more` new keys come now (the table at least doubles), or 0 when they fit. */
+  growthBytes(more: number): number {
+    return this.#size + more > this.#keys.length ? this.bytes : 0;
+  }
+
   /** The code of `key`, or `next` after storing it under that code when `key` is new. */
   codeOf(key: number, next: number): number {
     if (key !== key) {

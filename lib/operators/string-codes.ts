@@ -122,6 +122,14 @@ export class StringCodes {
     );
   }
 
+  /**
+   * Bytes a growth of the entry tables would add should `more` new entries come now (they at
+   * least double; the arena grows with the bytes themselves), or 0 when they fit.
+   */
+  growthBytes(more: number): number {
+    return this.#size + more > this.#codes.length ? this.bytes - this.#arena.byteLength : 0;
+  }
+
   /** The code of bytes `s..e-1` of `bytes` (hash `h`, by {@link hashUtf8}), or -1 when not held. */
   find(bytes: Uint8Array, s: number, e: number, h: number): number {
     const slots = this.#slots;

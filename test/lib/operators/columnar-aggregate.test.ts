@@ -108,32 +108,39 @@ test('dispose while a flush is in flight waits for it, and no partition outlives
   }
 });
 
-test('a table that more rows would grow past its budget is written out before them, not grown first', async () => {
-  const pairs: TablePlan = { ...plan, keyNames: ['a', 'b'], keys: [columnGetter('a'), columnGetter('b')] };
-  const scratch = new OperatorScratch('groupBy');
-  const counters = { depth: 0, flushes: 0, groups: 0, tableBytesAtSpill: 0 };
-  const budget = 1_000_000;
-  const agg = new ColumnarAggregator(pairs, { budget, scratch, counters });
-  try {
-    // every row a new group: the group index doubles as the table fills
-    for (let from = 0; from < 200_000; from += 2000) {
-      await agg.add(Array.from({ length: 2000 }, (_, i) => ({ a: (from + i) % 7, b: from + i })));
-    }
-    assert.ok(counters.flushes >= 1, `${counters.flushes} tables written out`);
-    const held = counters.tableBytesAtSpill;
-    // written out before the doubling that would pass the budget: more than half of it held, not past it
-    assert.ok(held > budget / 2 && held <= budget, `the table held ${held} bytes when written out, budget ${budget}`);
-    let groups = 0;
-    for await (const batch of agg.finish()) {
-      const out = Array.isArray(batch) ? batch : batch.toArray();
-      for (const row of out as { n: number }[]) {
-        assert.equal(row.n, 1);
-        groups++;
+const keyPlans: [string, TablePlan][] = [
+  // two columns: the group index doubles
+  ['a, b', { ...plan, keyNames: ['a', 'b'], keys: [columnGetter('a'), columnGetter('b')] }],
+  // one number column: its dictionary's code table is the index, and doubles
+  ['b', { ...plan, keyNames: ['b'], keys: [columnGetter('b')] }],
+];
+
+for (const [keys, keyPlan] of keyPlans)
+  test(`a table that more rows would grow past its budget is written out before them, not grown first (keys ${keys})`, async () => {
+    const scratch = new OperatorScratch('groupBy');
+    const counters = { depth: 0, flushes: 0, groups: 0, tableBytesAtSpill: 0 };
+    const budget = 1_000_000;
+    const agg = new ColumnarAggregator(keyPlan, { budget, scratch, counters });
+    try {
+      // every row a new group: the group index doubles as the table fills
+      for (let from = 0; from < 200_000; from += 2000) {
+        await agg.add(Array.from({ length: 2000 }, (_, i) => ({ a: (from + i) % 7, b: from + i })));
       }
+      assert.ok(counters.flushes >= 1, `${counters.flushes} tables written out`);
+      const held = counters.tableBytesAtSpill;
+      // written out before the doubling that would pass the budget: more than half of it held, not past it
+      assert.ok(held > budget / 2 && held <= budget, `the table held ${held} bytes when written out, budget ${budget}`);
+      let groups = 0;
+      for await (const batch of agg.finish()) {
+        const out = Array.isArray(batch) ? batch : batch.toArray();
+        for (const row of out as { n: number }[]) {
+          assert.equal(row.n, 1);
+          groups++;
+        }
+      }
+      assert.equal(groups, 200_000);
+    } finally {
+      await agg.dispose();
+      await scratch.dispose();
     }
-    assert.equal(groups, 200_000);
-  } finally {
-    await agg.dispose();
-    await scratch.dispose();
-  }
-});
+  });
