@@ -142,9 +142,14 @@ export class GroupTable {
   get bytes(): number {
     let bytes = this.meter.bytes + (this.#index?.bytes ?? 0) + 64;
     for (const d of this.#dicts) bytes += d.bytes;
-    let slot = 0;
+    return bytes + this.#slotBytes() * this.#capacity;
+  }
+
+  /** Bytes a group's slot takes in the aggregate columns (and the kept-row array). */
+  #slotBytes(): number {
+    let slot = this.#rows ? 8 : 0;
     for (const c of this.#columns) slot += c.slotBytes;
-    return bytes + slot * this.#capacity + (this.#rows ? 8 * this.#capacity : 0);
+    return slot;
   }
 
   /**
@@ -154,11 +159,7 @@ export class GroupTable {
   growthBytes(more: number): number {
     let bytes = this.#index?.growthBytes(more) ?? 0;
     for (const d of this.#dicts) bytes += d.growthBytes(more);
-    if (this.size + more > this.#capacity) {
-      let slot = 0;
-      for (const c of this.#columns) slot += c.slotBytes;
-      bytes += (slot + (this.#rows ? 8 : 0)) * Math.max(1024, this.#capacity);
-    }
+    if (this.size + more > this.#capacity) bytes += this.#slotBytes() * Math.max(1024, this.#capacity);
     return bytes;
   }
 
