@@ -9,6 +9,7 @@ import { none } from 'stream-chain/defs.js';
 import { BatchTransform } from './transform.ts';
 import { rowStage } from './row-stage.ts';
 import { ValidationError } from './errors.ts';
+import { isThenable } from './thenable.ts';
 import { isStage, STAGE } from './stage.ts';
 import { fromIterable } from '../../sources/fromIterable.ts';
 import type { Row } from './batch.ts';
@@ -42,9 +43,7 @@ function dropUndefined(fn: PipelineFunction): (value: unknown) => unknown {
   return (value) => {
     const result = call(value);
     if (result === undefined) return none;
-    if (typeof result === 'object' && result !== null && typeof (result as Promise<unknown>).then === 'function') {
-      return (result as Promise<unknown>).then((settled) => (settled === undefined ? none : settled));
-    }
+    if (isThenable(result)) return result.then((settled) => (settled === undefined ? none : settled));
     return result;
   };
 }

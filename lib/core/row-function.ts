@@ -9,7 +9,8 @@
  * function keeps (filter's truthy rows, map's returned view) leave as an Arrow selection of the
  * input batch (lib/arrow/select.ts).
  */
-import { none, stop, isMany, getManyValues, isStop, many } from 'stream-chain/defs.js';
+import { none, stop, isMany, getManyValues, isStop, many, type Many } from 'stream-chain/defs.js';
+import { isThenable } from './thenable.ts';
 import { Batch, type Row } from './batch.ts';
 import { StageError } from './errors.ts';
 import type { StageContext } from './stage.ts';
@@ -24,6 +25,9 @@ export type RowInput = 'view' | 'object';
 
 /** A per-row function as map/filter/flatMap receive it: the row and its index in the batch. */
 export type RowFunction = (row: never, index: number) => unknown;
+
+/** The key stream-chain's `many()` marks its result with (`Symbol.for`, so shared with it). */
+const MANY = Symbol.for('object-stream.many');
 
 /** A result standing for "the input row itself" (the function returned the view it was given). */
 const KEEP: unique symbol = Symbol('spillway.keep');
@@ -53,7 +57,7 @@ function collect(mode: RowMode, index: number, result: unknown, out: Output): bo
     return false;
   }
   if (result === undefined || result === none) return false;
-  if (isMany(result)) {
+  if (isManyResult(result)) {
     for (const value of getManyValues(result)) emit(index, value, out);
     return false;
   }
@@ -78,8 +82,12 @@ function emit(index: number, value: unknown, out: Output): void {
   else out.value(value);
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+/**
+ * stream-chain's `isMany`, asked with `in` first: its symbol lookup on a row built by object
+ * spread is as slow as a missing `then` (see thenable.ts), and this runs on every result.
+ */
+function isManyResult(value: unknown): value is Many {
+  return typeof value === 'object' && value !== null && MANY in value && isMany(value);
 }
 
 async function drainAsyncIterable(iterable: AsyncIterable<unknown>): Promise<unknown[]> {
@@ -177,7 +185,7 @@ class ViewIo implements Input, Output {
     const view = this.#viewers[lane]!.view;
     if (result === view) return KEEP;
     // never let the flyweight out: a many() holding it keeps the row instead
-    if (isMany(result)) {
+    if (isManyResult(result)) {
       const values = getManyValues(result);
       if (values.includes(view)) return many(values.map((v) => (v === view ? KEEP : v)));
     }

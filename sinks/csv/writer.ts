@@ -100,17 +100,35 @@ export class CsvSinkWriter {
     };
   }
 
-  /** A key the header lacks would be dropped silently by csv-stringify: refuse instead. */
+  /**
+   * A key the header lacks would be dropped silently by csv-stringify: refuse instead. A row
+   * whose keys are the header's, in its order (most rows: they come from one source), needs no
+   * look-up per key; a row in another order is checked key by key.
+   */
   #checkKeys(sample: readonly Row[], batch: number): void {
-    this.#known ??= new Set(this.#columns);
+    const columns = this.#columns ?? [];
     for (const row of sample) {
+      let k = 0;
+      let inOrder = true;
       for (const key in row) {
-        if (!this.#known.has(key)) {
-          throw new FormatError(
-            `row has column \`${key}\`, which the CSV header [${this.#columns?.join(',')}] lacks; pass options.columns to choose the columns`,
-            { stage: CsvSinkWriter.stage, file: this.settings.path, batch },
-          );
+        if (key !== columns[k++]) {
+          inOrder = false;
+          break;
         }
+      }
+      if (!inOrder) this.#checkEachKey(row, batch);
+    }
+  }
+
+  /** Throws when `row` has a key the header lacks. */
+  #checkEachKey(row: Row, batch: number): void {
+    this.#known ??= new Set(this.#columns);
+    for (const key in row) {
+      if (!this.#known.has(key)) {
+        throw new FormatError(
+          `row has column \`${key}\`, which the CSV header [${this.#columns?.join(',')}] lacks; pass options.columns to choose the columns`,
+          { stage: CsvSinkWriter.stage, file: this.settings.path, batch },
+        );
       }
     }
   }

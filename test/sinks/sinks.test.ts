@@ -67,6 +67,23 @@ test('toCsv refuses a column the header lacks instead of dropping it, and leaves
   assert.equal(ok.output.rows, 2);
 });
 
+test('toCsv checks every row\'s keys whatever their order: known keys in any order pass, an unknown one in a known one\'s place is refused', async () => {
+  const dir = tempDir();
+  const out = join(dir, 'out.csv');
+  // header a,b,c from the first row; then the same keys reordered, fewer keys, and none missing
+  const rows = [{ a: 1, b: 2, c: 3 }, { c: 6, a: 4, b: 5 }, { b: 8 }, { a: 7, c: 9 }];
+  const ok = await pipeline(fromIterable(rows, { batchSize: 2 }), toCsv(out));
+  assert.equal(ok.output.rows, 4);
+  assert.equal(readFileSync(out, 'utf8'), 'a,b,c\n1,2,3\n4,5,6\n,8,\n7,,9\n');
+  // as many keys as the header (from the first batch), one of them unknown, in the place of a known one
+  const bad = join(dir, 'bad.csv');
+  await assert.rejects(
+    pipeline(fromIterable([{ a: 1, b: 2, c: 3 }, { a: 4, x: 5, c: 6 }], { batchSize: 1 }), toCsv(bad)),
+    (e: FormatError) => e.code === ErrorCodes.FORMAT && /`x`/.test(e.message),
+  );
+  assert.ok(!readdirSync(dir).includes('bad.csv'));
+});
+
 test('toCsv writes array rows without a header, and to a Writable', async () => {
   const sink = new PassThrough();
   const done = text(sink);

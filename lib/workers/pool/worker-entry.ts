@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { collectTransferables, encodedRows, exportedFunction, serializeError } from './protocol.ts';
 import { decodeRecords } from '../../formats/records/record-codec.ts';
 import { startHeapWriter } from './heap-report.ts';
+import { isThenable } from '../../core/thenable.ts';
 import type { FromWorker, InitMessage, RunMessage, ToWorker } from './protocol.ts';
 
 type UserFunction = (input: unknown, info: { batch: number }) => unknown;
@@ -23,14 +24,6 @@ const HEAP_EVERY = 64;
 function send(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   if (port) port.postMessage(message, transfer);
   else process.send?.(message);
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }
 
 async function load(moduleUrl: string, exportName: string): Promise<UserFunction> {
