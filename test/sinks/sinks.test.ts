@@ -67,7 +67,7 @@ test('toCsv refuses a column the header lacks instead of dropping it, and leaves
   assert.equal(ok.output.rows, 2);
 });
 
-test('toCsv checks every row\'s keys whatever their order: known keys in any order pass, an unknown one in a known one\'s place is refused', async () => {
+test("toCsv checks every row's keys whatever their order: known keys in any order pass, an unknown one in a known one's place is refused", async () => {
   const dir = tempDir();
   const out = join(dir, 'out.csv');
   // header a,b,c from the first row; then the same keys reordered, fewer keys, and none missing
@@ -78,7 +78,16 @@ test('toCsv checks every row\'s keys whatever their order: known keys in any ord
   // as many keys as the header (from the first batch), one of them unknown, in the place of a known one
   const bad = join(dir, 'bad.csv');
   await assert.rejects(
-    pipeline(fromIterable([{ a: 1, b: 2, c: 3 }, { a: 4, x: 5, c: 6 }], { batchSize: 1 }), toCsv(bad)),
+    pipeline(
+      fromIterable(
+        [
+          { a: 1, b: 2, c: 3 },
+          { a: 4, x: 5, c: 6 },
+        ],
+        { batchSize: 1 },
+      ),
+      toCsv(bad),
+    ),
     (e: FormatError) => e.code === ErrorCodes.FORMAT && /`x`/.test(e.message),
   );
   assert.ok(!readdirSync(dir).includes('bad.csv'));
