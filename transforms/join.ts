@@ -10,7 +10,7 @@ import { AbortError, ValidationError, describeValue } from '../lib/core/errors.t
 import type { Spilled } from '../lib/formats/spill/spilled.ts';
 import { hasBrand } from '../lib/core/brand.ts';
 import { lazyImport } from '../lib/core/lazy-import.ts';
-import { DEFAULT_CAPABILITIES, STAGE, isStage, type StageContext, type StageStats } from '../lib/core/stage.ts';
+import { STAGE, capabilities, isStage, type StageContext, type StageStats } from '../lib/core/stage.ts';
 import { SourceChain, isStageChain } from '../lib/core/source-chain.ts';
 import type { PipelineFunction } from '../lib/core/build-streams.ts';
 import { asBatch } from '../lib/core/transform.ts';
@@ -93,11 +93,23 @@ function isRecordBatch(value: unknown): value is RecordBatch {
   );
 }
 
-/** Chunks of right rows, with the Arrow batch when the input carried one (for the key type check). */
-async function* rightChunks(
-  right: JoinRight | SourceChain,
-  context: StageContext,
-): AsyncGenerator<{ rows: Row[]; arrow?: RecordBatch }> {
+/**
+ * The build side reads Arrow as well as rows: a right chain's last stage then passes Arrow on (a
+ * filter reads row views), and the table reads the values by column (join-table.ts).
+ */
+const BUILD_READER = capabilities({ accepts: ['rows', 'arrow'] });
+
+/** A chunk of the right input: its rows, its Arrow batch, or both. */
+type RightChunk = { rows: Row[]; arrow?: RecordBatch } | { rows?: undefined; arrow: RecordBatch };
+
+/** The chunk of a batch: Arrow alone while no rows were made (the table reads it by column). */
+function chunkOf(batch: Batch): RightChunk {
+  if (batch.hasArrow && !batch.hasRows) return { arrow: batch.arrow };
+  return { rows: batch.rows, arrow: batch.hasArrow ? batch.arrow : undefined };
+}
+
+/** Chunks of the right input (see {@link RightChunk}). */
+async function* rightChunks(right: JoinRight | SourceChain, context: StageContext): AsyncGenerator<RightChunk> {
   // ungoverned: a paused right source would hold the build (and the memory it has) forever;
   // the build itself spills by budget and level
   const ungoverned: StageContext = {
@@ -108,16 +120,11 @@ async function* rightChunks(
     stopRequested: false,
   };
   if (right instanceof SourceChain) {
-    // the build reads rows
-    for await (const batch of right.batches(ungoverned, DEFAULT_CAPABILITIES))
-      yield { rows: batch.rows, arrow: batch.hasArrow ? batch.arrow : undefined };
+    for await (const batch of right.batches(ungoverned, BUILD_READER)) yield chunkOf(batch);
     return;
   }
   if (isSpilled(right)) {
-    for await (const recordBatch of right.batches()) {
-      const batch = Batch.fromArrow(recordBatch, { source: 'join.right', index: 0, rowStart: 0 });
-      yield { rows: batch.rows, arrow: recordBatch };
-    }
+    for await (const recordBatch of right.batches()) yield { arrow: recordBatch };
     return;
   }
   if (Array.isArray(right) && !right.some((r) => r instanceof Batch || Array.isArray(r) || isRecordBatch(r))) {
@@ -133,8 +140,7 @@ async function* rightChunks(
         yield { rows: pending };
         pending = [];
       }
-      const batch = asBatch(chunk, 'join.right');
-      yield { rows: batch.rows, arrow: batch.hasArrow ? batch.arrow : undefined };
+      yield chunkOf(asBatch(chunk, 'join.right'));
     } else {
       pending.push(chunk as Row);
       if (pending.length >= 8192) {
@@ -180,8 +186,13 @@ async function buildRight(
 ): Promise<void> {
   for await (const { rows, arrow } of rightChunks(right, context)) {
     if (disposed()) throw new AbortError('The join was stopped while reading its right input');
-    types.observe('right', rows, arrow);
-    await engine.build(rows);
+    if (rows) {
+      types.observe('right', rows, arrow);
+      await engine.build(rows);
+    } else {
+      types.observe('right', () => Batch.fromArrow(arrow, { source: 'join.right', index: 0, rowStart: 0 }).rows, arrow);
+      await engine.build(arrow);
+    }
   }
 }
 

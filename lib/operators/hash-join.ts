@@ -20,6 +20,7 @@ import type { GovernorGate } from '../core/stage.ts';
 import { columnGetter, hasNullKey, type KeyGetter } from './key-encoding.ts';
 import { keyPartitions, partKey, partitionOf, type PartKey } from './join-partition-key.ts';
 import { JoinTable } from './join-table.ts';
+import { ROWS_METADATA_KEY } from '../formats/arrow/metadata-keys.ts';
 import { MAX_DEPTH, MIN_REPARTITION } from './flush-policy.ts';
 // the spill layer loads with the first partition: most runs fit their budget and never spill
 import type { HashPartitions } from './hash-partitions.ts';
@@ -51,6 +52,29 @@ export type JoinSink = (rows: Row[]) => Promise<void>;
 
 const ENTRY_BYTES = 120;
 
+/** The rows of a right Arrow batch, as {@link Batch.rows} makes them. */
+function rowsOf(batch: RecordBatch): Row[] {
+  return Batch.fromArrow(batch, { source: 'join.right', index: 0, rowStart: 0 }).rows;
+}
+
+/** A partitioned join's spill files: rows by partition, and Arrow batches by partition when the input came so. */
+interface JoinPartitions {
+  rightParts: HashPartitions;
+  leftParts: HashPartitions;
+  rightBatches?: ArrowRowPartitions | undefined;
+  leftBatches?: ArrowRowPartitions | undefined;
+}
+
+/** Partition `p`'s right chunks: its rows, then its Arrow batches. */
+async function* rightChunksOf(
+  rows: HashPartitions,
+  batches: ArrowRowPartitions | undefined,
+  p: number,
+): AsyncGenerator<Row[] | RecordBatch> {
+  for await (const chunk of rows.read(p)) yield chunk as Row[];
+  if (batches) yield* batches.read(p);
+}
+
 /** A hash join: {@link HashJoin.build} the right side, {@link HashJoin.probe} left batches, then {@link HashJoin.finish}. */
 export class HashJoin {
   readonly #o: HashJoinOptions;
@@ -70,6 +94,8 @@ export class HashJoin {
   #leftParts: HashPartitions | undefined;
   /** A partitioned join's left Arrow batches, by partition, as they came (see {@link HashJoin.probeArrow}). */
   #leftBatches: ArrowRowPartitions | undefined;
+  /** A partitioned join's right Arrow batches, by partition, as they came (see {@link HashJoin.build}). */
+  #rightBatches: ArrowRowPartitions | undefined;
   readonly #open = new Set<{ dispose(): Promise<void> }>();
   /** The columnar probe of the built table, once asked for (null: this join takes the rows path). */
   #arrowProbe: ArrowProbe | null | undefined;
@@ -120,18 +146,36 @@ export class HashJoin {
     return parts;
   }
 
-  /** Adds a chunk of right rows to the build side (in memory, or partitions once over budget). */
-  async build(rows: readonly Row[]): Promise<void> {
+  /**
+   * Adds a chunk of right rows to the build side (in memory, or partitions once over budget): rows,
+   * or an Arrow batch whose values the table reads by column (no row objects). Partitioned, an
+   * Arrow batch on one key column is split by column into Arrow partitions (as the left side's, see
+   * {@link HashJoin.probeArrow}); any other chunk goes to the row partitions.
+   */
+  async build(chunk: readonly Row[] | RecordBatch): Promise<void> {
     this.#checkAbort();
-    this.rightRows += rows.length;
-    if (rows.length > 0) this.#o.output.noteRight(rows[0]!);
+    let arrow = Array.isArray(chunk) ? undefined : (chunk as RecordBatch);
+    let rows = arrow ? undefined : (chunk as readonly Row[]);
+    // rows of `'array'` shape: as rows (the table reads objects by name)
+    if (arrow?.schema.metadata.get(ROWS_METADATA_KEY) === 'array') {
+      rows = rowsOf(arrow);
+      arrow = undefined;
+    }
+    const n = arrow ? arrow.numRows : rows!.length;
+    this.rightRows += n;
+    if (n === 0) return;
+    if (arrow) this.#o.output.noteRightNames(arrow.schema.fields.map((f) => f.name));
+    else this.#o.output.noteRight(rows![0]!);
     if (this.#rightParts) {
-      const each = rows.length === 0 ? 0 : estimateRowsBytes(rows) / rows.length + ENTRY_BYTES;
+      if (arrow && (await this.#partitionRightArrow(arrow))) return;
+      rows ??= rowsOf(arrow!);
+      const each = estimateRowsBytes(rows) / rows.length + ENTRY_BYTES;
       await this.#partitionRight(rows, this.#rightParts, 0, each);
       return;
     }
     const table = this.#table;
-    table.add(rows);
+    if (arrow) table.addArrow(arrow);
+    else table.add(rows!);
     this.#bytes = table.bytes;
     if (this.#overBudget()) {
       // grace: everything built so far goes to partitions, and so does the rest
@@ -148,6 +192,28 @@ export class HashJoin {
   }
 
   /**
+   * Writes a right Arrow batch to the right Arrow partitions by its key column (a row with a null
+   * key to partition 0 for right and full joins, which output it unmatched; left out otherwise);
+   * false (nothing done) for a key of several columns or a batch without the key column.
+   */
+  async #partitionRightArrow(batch: RecordBatch): Promise<boolean> {
+    const keys = this.#o.rightKeys;
+    if (keys.length !== 1) return false;
+    const names = batch.schema.fields.map((f) => f.name);
+    const c = names.lastIndexOf(keys[0]!);
+    if (c === -1 || names.indexOf(keys[0]!) !== c) return false;
+    if (!this.#rightBatches) {
+      const { ArrowRowPartitions } = await import('./arrow-row-partitions.ts');
+      this.#rightBatches = await ArrowRowPartitions.open(this.#o.scratch, this.#fanout);
+      this.#open.add(this.#rightBatches);
+    }
+    const keepNull = this.#o.how === 'right' || this.#o.how === 'full';
+    const which = keyPartitions(batch, c, this.#rightBatches.fanout, keepNull ? 0 : -1);
+    await this.#rightBatches.add(batch, which);
+    return true;
+  }
+
+  /**
    * Ends a partitioned build, once, before the first left row: the right partitions go to disk,
    * then an inner, left, semi or anti join reads back the first partitions whose rows fit its
    * budget (estimated at the bytes a row took when the build spilled) into the table, unless
@@ -161,6 +227,8 @@ export class HashJoin {
     const rightParts = this.#rightParts;
     if (!rightParts) return;
     await rightParts.finish();
+    const rightBatches = this.#rightBatches;
+    await rightBatches?.finish();
     if (!load) return;
     const how = this.#o.how;
     const level = this.#o.governor?.level;
@@ -168,16 +236,17 @@ export class HashJoin {
     const resident = new Uint8Array(rightParts.fanout);
     let estimate = 0;
     for (let p = 0; p < rightParts.fanout; p++) {
-      const bytes = rightParts.records(p) * this.#rowBytes;
+      const bytes = (rightParts.records(p) + (rightBatches?.rows(p) ?? 0)) * this.#rowBytes;
       if (estimate + bytes > this.#o.budget) break;
       estimate += bytes;
       resident[p] = 1;
     }
     const table = this.#table;
     for (let p = 0; p < rightParts.fanout && resident[p] === 1; p++) {
-      for await (const chunk of rightParts.read(p)) {
+      for await (const chunk of rightChunksOf(rightParts, rightBatches, p)) {
         this.#checkAbort();
-        table.add(chunk as Row[]);
+        if (Array.isArray(chunk)) table.add(chunk);
+        else table.addArrow(chunk as RecordBatch);
         this.#bytes = table.bytes;
         if (!this.#overBudget()) continue;
         table.clear();
@@ -185,7 +254,10 @@ export class HashJoin {
         return;
       }
     }
-    for (let p = 0; p < rightParts.fanout && resident[p] === 1; p++) await rightParts.remove(p);
+    for (let p = 0; p < rightParts.fanout && resident[p] === 1; p++) {
+      await rightParts.remove(p);
+      await rightBatches?.remove(p);
+    }
     if (resident.includes(1)) this.#resident = resident;
   }
 
@@ -370,7 +442,12 @@ export class HashJoin {
     await leftParts.finish();
     await this.#leftBatches?.finish();
     this.#o.counters.depth = Math.max(this.#o.counters.depth, 1);
-    await this.#joinAll(rightParts, leftParts, 1, sink, arrow, this.#leftBatches);
+    await this.#joinAll(
+      { rightParts, leftParts, rightBatches: this.#rightBatches, leftBatches: this.#leftBatches },
+      1,
+      sink,
+      arrow,
+    );
   }
 
   /** Unmatched rows of `table` (right and full joins). */
@@ -389,22 +466,17 @@ export class HashJoin {
     await sink(out);
   }
 
-  async #joinAll(
-    rightParts: HashPartitions,
-    leftParts: HashPartitions,
-    depth: number,
-    sink: JoinSink,
-    arrow?: JoinArrowSink,
-    leftBatches?: ArrowRowPartitions,
-  ): Promise<void> {
+  async #joinAll(parts: JoinPartitions, depth: number, sink: JoinSink, arrow?: JoinArrowSink): Promise<void> {
+    const { rightParts, leftParts, rightBatches, leftBatches } = parts;
     for (let p = 0; p < rightParts.fanout; p++) {
-      if (rightParts.records(p) === 0 && leftParts.records(p) === 0 && (leftBatches?.rows(p) ?? 0) === 0) continue;
-      await this.#joinPartition({ rightParts, leftParts, leftBatches }, p, depth, sink, arrow);
+      const right = rightParts.records(p) + (rightBatches?.rows(p) ?? 0);
+      if (right === 0 && leftParts.records(p) === 0 && (leftBatches?.rows(p) ?? 0) === 0) continue;
+      await this.#joinPartition(parts, p, depth, sink, arrow);
     }
-    for (const parts of [rightParts, leftParts, leftBatches]) {
-      if (!parts) continue;
-      await parts.dispose();
-      this.#open.delete(parts);
+    for (const each of [rightParts, leftParts, rightBatches, leftBatches]) {
+      if (!each) continue;
+      await each.dispose();
+      this.#open.delete(each);
     }
   }
 
@@ -437,25 +509,25 @@ export class HashJoin {
 
   /** Joins partition `p`: builds its right rows (repartitioning with seed `depth` when too big), probes its left rows. */
   async #joinPartition(
-    parts: { rightParts: HashPartitions; leftParts: HashPartitions; leftBatches: ArrowRowPartitions | undefined },
+    parts: JoinPartitions,
     p: number,
     depth: number,
     sink: JoinSink,
     arrow: JoinArrowSink | undefined,
   ): Promise<void> {
-    const { rightParts, leftParts, leftBatches } = parts;
+    const { rightParts, leftParts, rightBatches, leftBatches } = parts;
     const how = this.#o.how;
     const table = new JoinTable(this.#o.rightKeys, how === 'right' || how === 'full');
     this.#bytes = 0;
     let subRight: HashPartitions | undefined;
-    for await (const chunk of rightParts.read(p)) {
+    for await (const chunk of rightChunksOf(rightParts, rightBatches, p)) {
       this.#checkAbort();
-      const rows = chunk as Row[];
       if (subRight) {
-        await this.#partitionRight(rows, subRight, depth, 64);
+        await this.#partitionRight(Array.isArray(chunk) ? chunk : rowsOf(chunk), subRight, depth, 64);
         continue;
       }
-      table.add(rows);
+      if (Array.isArray(chunk)) table.add(chunk);
+      else table.addArrow(chunk);
       this.#bytes = table.bytes;
       if (depth < MAX_DEPTH && table.keys >= MIN_REPARTITION * this.#fanout && this.#overBudget(true)) {
         subRight = await this.#newPartitions();
@@ -464,6 +536,7 @@ export class HashJoin {
       }
     }
     await rightParts.remove(p);
+    await rightBatches?.remove(p);
     if (subRight) {
       const subLeft = await this.#newPartitions();
       for await (const chunk of leftParts.read(p)) {
@@ -475,7 +548,7 @@ export class HashJoin {
       await subRight.finish();
       await subLeft.finish();
       this.#o.counters.depth = Math.max(this.#o.counters.depth, depth + 1);
-      await this.#joinAll(subRight, subLeft, depth + 1, sink, arrow);
+      await this.#joinAll({ rightParts: subRight, leftParts: subLeft }, depth + 1, sink, arrow);
       return;
     }
     for await (const chunk of leftParts.read(p)) {

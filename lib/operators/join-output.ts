@@ -58,6 +58,11 @@ export class JoinOutput {
     this.#rightColumns ??= Object.keys(row);
   }
 
+  /** Notes the right input's columns by name (from its first Arrow batch's schema: a name twice is one column, as in a row). */
+  noteRightNames(names: readonly string[]): void {
+    this.#rightColumns ??= [...new Set(names)];
+  }
+
   /** The right input's columns (from its first row), once noted. */
   get rightColumns(): readonly string[] | undefined {
     return this.#rightColumns;

@@ -36,15 +36,16 @@ export function valuePartition(value: unknown, seed: number, fanout: number): nu
 
 /**
  * The partition of each row of `batch` by its value in key column `c` (as rows would hold it, so
- * each row goes where its row object would), 0 for a null key: a partitioned join's probe of
- * partition 0 outputs such a row unmatched (left, anti) or drops it (inner, semi).
+ * each row goes where its row object would); a null key gets `nulls`: 0 by default (a partitioned
+ * join's probe of partition 0 outputs such a left row unmatched (left, anti) or drops it (inner,
+ * semi)), -1 to leave the row out.
  */
-export function keyPartitions(batch: RecordBatch, c: number, fanout: number): Int32Array {
+export function keyPartitions(batch: RecordBatch, c: number, fanout: number, nulls = 0): Int32Array {
   const read = valueReader(batch.data.children[c]!, {}, batch.schema.fields[c]!.name);
   const which = new Int32Array(batch.numRows);
   for (let i = 0; i < which.length; i++) {
     const v = read(i);
-    if (v !== null && v !== undefined) which[i] = valuePartition(v, 0, fanout);
+    which[i] = v !== null && v !== undefined ? valuePartition(v, 0, fanout) : nulls;
   }
   return which;
 }

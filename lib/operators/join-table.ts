@@ -6,8 +6,10 @@
  * about three times that, and made a large x large join spill what fits (the right rows are
  * dropped once copied). Output reads the right values by index with their output names fixed once.
  */
+import type { RecordBatch } from 'apache-arrow';
 import { estimateValueBytes, type Row } from '../core/batch.ts';
-import { columnGetter, hasNullKey, type KeyGetter } from './key-encoding.ts';
+import { recordBatchColumns } from '../formats/arrow/to-rows.ts';
+import { columnGetter, hasNullKey, isNullish, type KeyGetter } from './key-encoding.ts';
 import { canonicalKey, KeyTrie } from './key-trie.ts';
 import { NumberIndex } from './number-index.ts';
 import { copyRow, type JoinOutput } from './join-output.ts';
@@ -33,8 +35,23 @@ function columnBytesPerRow(rows: readonly Row[]): number {
   return sampled === 0 ? 0 : bytes / sampled;
 }
 
-/** Reads the key of {@link JoinTable.findNumber}'s stand-in row. */
-const NUMBER_GETTER: readonly KeyGetter[] = [(row) => (row as { v: number }).v];
+/** {@link columnBytesPerRow} of rows held by column: `values[c][i]` is row `i`'s value of column `c`. */
+function valueBytesPerRow(values: readonly (readonly unknown[])[], n: number): number {
+  const step = Math.max(1, Math.floor(n / SAMPLE));
+  let bytes = 0;
+  let sampled = 0;
+  for (let i = 0; i < n; i += step, sampled++)
+    for (const column of values) bytes += 8 + estimateValueBytes(column[i], 0);
+  return sampled === 0 ? 0 : bytes / sampled;
+}
+
+/** Reads the key of a stand-in row `{ v }` (a one-column key read elsewhere than a row). */
+const VALUE_GETTER: readonly KeyGetter[] = [(row) => (row as { v: unknown }).v];
+
+/** Writes `from[kept[k]]` at `to[start + k]` for the first `count` of `kept` (with a name twice, a later column overwrites). */
+function copyKept(to: unknown[], from: readonly unknown[], kept: Int32Array, count: number, start: number): void {
+  for (let k = 0; k < count; k++) to[start + k] = from[kept[k]!];
+}
 
 /** A join's right rows by column, found by key; see the module comment. */
 export class JoinTable {
@@ -113,20 +130,79 @@ export class JoinTable {
       if (hasNullKey(row, this.#keys)) {
         if (!this.#keepNull) continue;
         this.#store(row); // no key: never found, always unmatched
-      } else {
-        const head = this.#find(row, this.#get);
-        const i = this.#store(row);
-        if (head === -1) {
-          this.bytes += this.#insert(i);
-          this.#tail[i] = i;
-        } else {
-          this.#next[this.#tail[head]!] = i;
-          this.#tail[head] = i;
-        }
-      }
+      } else this.#chain(this.#find(row, this.#get), this.#store(row));
       this.bytes += each;
     }
     return this.bytes - before;
+  }
+
+  /**
+   * Adds the rows of an Arrow batch read by column, with the values {@link Batch.rows} would
+   * give them but no row object made (a right chain whose last stage passes Arrow on: its rows
+   * are built only if the join partitions them); returns the estimated bytes added. The batch's
+   * rows must be objects (not `'array'` rows: see ROWS_METADATA_KEY).
+   */
+  addArrow(batch: RecordBatch): number {
+    const n = batch.numRows;
+    if (n === 0) return 0;
+    const before = this.bytes;
+    const values = recordBatchColumns(batch);
+    const names = batch.schema.fields.map((f) => f.name);
+    const each = valueBytesPerRow(values, n) + SLOT_BYTES;
+    const into = names.map((name) => this.#index.get(name) ?? this.#addColumn(name, this.length));
+    // a table column this batch lacks, or a name twice (a row object keeps the last): as #store does
+    const lacking = into.length !== this.#columns.length || new Set(into).size !== into.length;
+    const keyValues = this.#keys.map((name) => {
+      const c = names.lastIndexOf(name);
+      return c === -1 ? undefined : values[c]!;
+    });
+    // the rows kept (by batch row), each found and chained as it is numbered; the values are then
+    // copied column by column (one loop per column: its array keeps one element kind)
+    const kept = new Int32Array(n);
+    let count = 0;
+    const one = keyValues.length === 1 ? keyValues[0] : undefined;
+    const holder = { v: undefined as unknown };
+    const at = { i: 0 };
+    const getters: KeyGetter[] = keyValues.map((column) => () => column?.[at.i]);
+    for (let i = 0; i < n; i++) {
+      let nullKey = false;
+      if (one !== undefined) nullKey = isNullish(one[i]);
+      else for (const column of keyValues) if (column === undefined || isNullish(column[i])) nullKey = true;
+      if (nullKey && !this.#keepNull) continue;
+      let head = -1;
+      if (nullKey) {
+        // no key: never found, always unmatched
+      } else if (one !== undefined) {
+        holder.v = one[i];
+        head = this.#find(holder, VALUE_GETTER);
+      } else {
+        at.i = i;
+        head = this.#find(at, getters);
+      }
+      const t = this.length + count;
+      kept[count++] = i;
+      if (t === this.#next.length) this.#grow();
+      this.#next[t] = -1;
+      if (!nullKey) this.#chain(head, t);
+    }
+    const start = this.length;
+    const columns = this.#columns;
+    for (let c = 0; c < into.length; c++) copyKept(columns[into[c]!]!, values[c]!, kept, count, start);
+    this.length += count;
+    if (lacking) for (let t = start; t < this.length; t++) this.#fillAbsent(t);
+    this.bytes += each * count;
+    return this.bytes - before;
+  }
+
+  /** Chains row `i` after the rows of its key (`head`: the key's first row, or -1: `i` is the first). */
+  #chain(head: number, i: number): void {
+    if (head === -1) {
+      this.bytes += this.#insert(i);
+      this.#tail[i] = i;
+    } else {
+      this.#next[this.#tail[head]!] = i;
+      this.#tail[head] = i;
+    }
   }
 
   #store(row: Row): number {
@@ -141,11 +217,17 @@ export class JoinTable {
       columns[c]!.push((row as Record<string, unknown>)[name]);
       seen++;
     }
-    if (seen !== columns.length) {
-      this.#ragged = true;
-      for (const column of columns) if (column.length === i) column.push(ABSENT);
-    }
+    if (seen !== columns.length) this.#fillAbsent(i);
     return i;
+  }
+
+  /** Marks the columns row `i` did not fill as absent. */
+  #fillAbsent(i: number): void {
+    for (const column of this.#columns) {
+      if (column.length !== i) continue;
+      column.push(ABSENT);
+      this.#ragged = true;
+    }
   }
 
   #addColumn(name: string, rows: number): number {
@@ -185,7 +267,7 @@ export class JoinTable {
   findNumber(v: number): number {
     const numbers = this.#numbers;
     if (numbers !== undefined && !(Number.isInteger(v) && !Number.isSafeInteger(v))) return numbers.find(v);
-    return this.#find({ v }, NUMBER_GETTER);
+    return this.#find({ v }, VALUE_GETTER);
   }
 
   /** The row after `i` with the same key, or -1. */

@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import fc from 'fast-check';
+import type { RecordBatch } from 'apache-arrow';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { Batch, BatchSource } from 'spillway/extend';
 import { rowsToRecordBatch } from 'spillway/arrow';
@@ -43,10 +44,32 @@ function arrowLeft(rows: Record<string, unknown>[]): BatchSource {
   });
 }
 
-async function run(left: TRow[], right: TRow[], how: JoinHow, budget: number | undefined, arrow = false) {
+/**
+ * The right rows as Arrow record batches of `size` rows: the build reads their values by column
+ * (join-table.ts `addArrow`) and, partitioned on one key column, spills them as Arrow.
+ */
+function arrowRight(rows: Record<string, unknown>[], size = 16): RecordBatch[] {
+  const batches: RecordBatch[] = [];
+  for (let i = 0; i < rows.length; i += size) batches.push(rowsToRecordBatch(rows.slice(i, i + size)));
+  return batches;
+}
+
+async function run(
+  left: TRow[],
+  right: TRow[],
+  how: JoinHow,
+  budget: number | undefined,
+  arrow = false,
+  rightArrow = false,
+) {
+  const rights = asRight(right);
   const result = await pipeline(
     arrow ? arrowLeft(asLeft(left)) : fromIterable(asLeft(left), { batchSize: 16 }),
-    join(asRight(right), { on: ['k', 'g'], how, ...(budget === undefined ? {} : { budget }) }),
+    join(rightArrow ? arrowRight(rights) : rights, {
+      on: ['k', 'g'],
+      how,
+      ...(budget === undefined ? {} : { budget }),
+    }),
     collect(),
   );
   return {
@@ -72,6 +95,11 @@ describe('join', () => {
           const spilled = await run(left, right, how, 300, right.length % 2 === 0);
           assert.deepEqual(multiset(spilled.rows, columns), expected);
           if (right.length >= 20) assert.ok((spilled.stats.details.partitionsSpilled as number) > 0, 'spilled');
+          // the right side as Arrow batches: read by column, in memory and spilled
+          assert.deepEqual(multiset((await run(left, right, how, undefined, false, true)).rows, columns), expected);
+          const spilledArrow = await run(left, right, how, 300, right.length % 2 === 1, true);
+          assert.deepEqual(multiset(spilledArrow.rows, columns), expected);
+          if (right.length >= 20) assert.ok((spilledArrow.stats.details.partitionsSpilled as number) > 0, 'spilled');
         }),
         { numRuns: 10 },
       );
@@ -95,15 +123,17 @@ describe('join', () => {
         fc.constantFrom<JoinHow>('inner', 'left', 'semi', 'anti'),
         fc.constantFrom('k', 'k,g'),
         fc.boolean(),
-        async (left, right, how, on, arrow) => {
+        fc.boolean(),
+        async (left, right, how, on, arrow, rightArrow) => {
           await loadTable(db.conn, 'l', left);
           await loadTable(db.conn, 'r', right);
           const columns = how === 'semi' || how === 'anti' ? ['lid'] : ['lid', 'rid'];
           const expected = multiset(await query(db.conn, sql(how, on)), columns);
+          // one key and plain right values: Arrow left batches take the columnar probe of what is held
+          const rights = on === 'k' ? right.map((r) => ({ rid: r.id, k: r.k })) : asRight(right);
           const result = await pipeline(
             arrow ? arrowLeft(asLeft(left)) : fromIterable(asLeft(left), { batchSize: 16 }),
-            // one key and plain right values: Arrow left batches take the columnar probe of what is held
-            join(on === 'k' ? right.map((r) => ({ rid: r.id, k: r.k })) : asRight(right), {
+            join(rightArrow ? arrowRight(rights) : rights, {
               on: on.split(','),
               how,
               budget: 40 * right.length + 1,
@@ -151,6 +181,58 @@ describe('join', () => {
         const held = details.partitionsInMemory as number;
         assert.ok(held > 0 && held < 16, `${how}: part of the right side held (${held} of 16)`);
         if (arrow) assert.equal(details.input, 'arrow');
+      }
+    }
+  });
+
+  it('reads an Arrow right side by column, in memory and spilled as Arrow partitions, for every kind, matching DuckDB', async () => {
+    // the build reads Arrow batches' values by column (join-table.ts addArrow); partitioned on one
+    // key column, the right batches are split by column into Arrow partitions, which must send each
+    // key where the left side's rows and Arrow batches send it. Text keys (k) and integer keys (g),
+    // with nulls and duplicates on both sides; a budget that holds back only some partitions.
+    const text = (i: number) => (i % 97 === 0 ? null : `k${(i * 7919) % 1500}é`);
+    const int = (i: number) => (i % 89 === 0 ? null : (i * 7919) % 1500);
+    const right = Array.from({ length: 2000 }, (_, i) => ({ id: i, k: text(i), g: int(i), x: i / 4, q: i % 3 }));
+    const left = Array.from({ length: 3000 }, (_, i) => ({
+      id: i,
+      k: text(i * 3 + 1),
+      g: int(i * 3 + 1),
+      x: null,
+      q: null,
+    }));
+    await loadTable(db.conn, 'l', left);
+    await loadTable(db.conn, 'r', right);
+    for (const on of ['k', 'g']) {
+      const rights = arrowRight(
+        right.map((r) => ({ rid: r.id, [on]: r[on as 'k' | 'g'], x: r.x })),
+        250,
+      );
+      const lefts = left.map((r) => ({ lid: r.id, [on]: r[on as 'k' | 'g'] }));
+      for (const how of ['inner', 'left', 'right', 'full', 'semi', 'anti'] as JoinHow[]) {
+        const columns = how === 'semi' || how === 'anti' ? ['lid'] : ['lid', 'rid', 'x'];
+        const select = columns.length === 1 ? 'l.id AS lid' : 'l.id AS lid, r.id AS rid, r.x';
+        const sql = `SELECT ${select} FROM l ${how === 'inner' ? '' : how.toUpperCase()} JOIN r ON l.${on} = r.${on}`;
+        const expected = multiset(await query(db.conn, sql), columns);
+        // spilled: each kind on one of the two key types (a partitioned run costs its ~50 files)
+        const spilled = ['inner', 'right', 'semi'].includes(how) === (on === 'k');
+        for (const budget of spilled ? [undefined, 30_000] : [undefined]) {
+          const result = await pipeline(
+            arrowLeft(lefts),
+            join(rights, { on, how, ...(budget === undefined ? {} : { budget }) }),
+            collect(),
+          );
+          const label = `on ${on} ${how} budget=${budget}`;
+          assert.deepEqual(multiset(result.output as Record<string, unknown>[], columns), expected, label);
+          const details = result.stats.stages.find((s: StageStats) => s.name === 'join')!.details;
+          assert.equal(details.rightRowsIn, 2000, label);
+          if (budget !== undefined) {
+            assert.ok((details.partitionsSpilled as number) > 0, `${label}: spilled`);
+            assert.ok(
+              ((details.partitionsInMemory as number | undefined) ?? 0) < 16,
+              `${label}: some partitions on disk`,
+            );
+          }
+        }
       }
     }
   });

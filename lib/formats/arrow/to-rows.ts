@@ -417,12 +417,32 @@ function readerOf(data: Data, r: Resolved, column: string): ValueReader {
  * as bigints unless `options.int64` says otherwise.
  */
 export function recordBatchToRows(batch: RecordBatch, options: ToRowsOptions = {}): Row[] {
+  const columns = recordBatchColumns(batch, options);
+  const numRows = options.selection?.length ?? batch.numRows;
+  const asArrays =
+    options.shape === 'array' ||
+    (options.shape === undefined && batch.schema.metadata.get(ROWS_METADATA_KEY) === 'array');
+  const rows = new Array<Row>(numRows);
+  if (asArrays) {
+    for (let i = 0; i < numRows; i++) rows[i] = columns.map((c) => c[i]);
+    return rows;
+  }
+  const make = columnsRowMaker(batch.schema.fields.map((f) => f.name));
+  for (let i = 0; i < numRows; i++) rows[i] = make(columns, i);
+  return rows;
+}
+
+/**
+ * The values {@link recordBatchToRows} puts in its rows, by column (one array per field, in
+ * schema order), without the row objects: for a reader that keeps values by column (a join's
+ * build side, join-table.ts). `options.shape` is not read.
+ */
+export function recordBatchColumns(batch: RecordBatch, options: ToRowsOptions = {}): unknown[][] {
   const r: Resolved = { int64: options.int64 ?? 'auto', timestamps: options.timestamps ?? 'date' };
   const bigints: Resolved = { ...r, int64: options.int64 ?? 'bigint' };
-  const fields = batch.schema.fields;
   const selection = options.selection;
   const numRows = selection?.length ?? batch.numRows;
-  const columns = fields.map((field, c) => {
+  return batch.schema.fields.map((field, c) => {
     const rc = int64ModeOf(field) === undefined ? r : bigints;
     const vector = batch.getChildAt(c);
     const chunks = vector?.data ?? [];
@@ -442,17 +462,6 @@ export function recordBatchToRows(batch: RecordBatch, options: ToRowsOptions = {
     }
     return values;
   });
-  const asArrays =
-    options.shape === 'array' ||
-    (options.shape === undefined && batch.schema.metadata.get(ROWS_METADATA_KEY) === 'array');
-  const rows = new Array<Row>(numRows);
-  if (asArrays) {
-    for (let i = 0; i < numRows; i++) rows[i] = columns.map((c) => c[i]);
-    return rows;
-  }
-  const make = columnsRowMaker(fields.map((f) => f.name));
-  for (let i = 0; i < numRows; i++) rows[i] = make(columns, i);
-  return rows;
 }
 
 /** `values` at `selection` (all of them without one). */
