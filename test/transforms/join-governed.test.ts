@@ -95,6 +95,10 @@ describe('join with a build side several times its memory', () => {
       assert.equal(details.budget, 2e6, 'a quarter of the limit');
       assert.deepEqual(multiset(rows, ['lid', 'rid']), await expected('inner'));
       assert.ok(Number(details.partitionsSpilled) > 16, `partitions spilled: ${String(details.partitionsSpilled)}`);
+      // read back after the build: the partitions that fit a quarter of the budget (what the spill
+      // level lets a table hold), not a whole budget's worth that the level would make it drop
+      const held = Number(details.partitionsInMemory);
+      assert.ok(held >= 1 && held <= 4, `partitions held at the spill level: ${held}`);
       assert.deepEqual(readdirSync(dir), [], 'spill files removed');
     } finally {
       governor.close();
