@@ -166,6 +166,11 @@ export class HashJoin {
     if (n === 0) return;
     if (arrow) this.#o.output.noteRightNames(arrow.schema.fields.map((f) => f.name));
     else this.#o.output.noteRight(rows![0]!);
+    const table = this.#table;
+    // a chunk whose keys would grow the table's arrays past the budget: the table goes to
+    // partitions first (as groupBy's tables do), and the chunk after it
+    if (!this.#rightParts && table.length > 0 && table.bytes + table.growthBytes(n) > this.#o.budget)
+      await this.#partitionBuild();
     if (this.#rightParts) {
       if (arrow && (await this.#partitionRightArrow(arrow))) return;
       rows ??= rowsOf(arrow!);
@@ -173,22 +178,24 @@ export class HashJoin {
       await this.#partitionRight(rows, this.#rightParts, 0, each);
       return;
     }
-    const table = this.#table;
     if (arrow) table.addArrow(arrow);
     else table.add(rows!);
     this.#bytes = table.bytes;
-    if (this.#overBudget()) {
-      // grace: everything built so far goes to partitions, and so does the rest
-      this.#rowBytes = table.length > 0 ? table.bytes / table.length : 0;
-      this.#rightParts = await this.#newPartitions();
-      this.#leftParts = await this.#newPartitions();
-      this.#o.counters.tableBytesAtSpill = Math.max(this.#o.counters.tableBytesAtSpill, table.bytes);
-      await this.#spillTable(table, this.#rightParts, 0);
-      this.#bytes = 0;
-      this.#o.counters.flushes++;
-      // paused, the sources wait for the table's memory to leave RSS: have it collected now
-      await this.#o.governor?.released?.();
-    }
+    if (this.#overBudget()) await this.#partitionBuild();
+  }
+
+  /** Grace: the rows built so far go to partitions, and so will the rest of the build. */
+  async #partitionBuild(): Promise<void> {
+    const table = this.#table;
+    this.#rowBytes = table.length > 0 ? table.bytes / table.length : 0;
+    this.#rightParts = await this.#newPartitions();
+    this.#leftParts = await this.#newPartitions();
+    this.#o.counters.tableBytesAtSpill = Math.max(this.#o.counters.tableBytesAtSpill, table.bytes);
+    await this.#spillTable(table, this.#rightParts, 0);
+    this.#bytes = 0;
+    this.#o.counters.flushes++;
+    // paused, the sources wait for the table's memory to leave RSS: have it collected now
+    await this.#o.governor?.released?.();
   }
 
   /**

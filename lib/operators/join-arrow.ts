@@ -4,7 +4,8 @@
  * index from the batch (gather.ts: every Arrow type, values as they are); the right columns are
  * built from the table's value arrays with one type each, fixed once from every right value
  * (numbers Float64, strings Utf8, booleans Bool: the types toParquet gives those values as rows,
- * so a file written from a join is the same whichever path ran).
+ * so a file written from a join is the same whichever path ran); a column the table holds in a
+ * Float64Array is gathered from it into the output's values at once.
  *
  * Used for inner, left, semi and anti joins that did not partition; the key values are read as
  * the rows path reads them (valueReader: the same JS values, so the same matches). A right and
@@ -13,25 +14,13 @@
  * undefined, strings with a lone surrogate, mixed kinds, only nulls) or rows lacking columns, and
  * a left batch with a repeated column name take the rows path.
  */
-import {
-  Field,
-  type Float64,
-  type Int32,
-  Precision,
-  Schema,
-  Struct,
-  Type,
-  makeData,
-  type Data,
-  type DataType,
-  type RecordBatch,
-} from 'apache-arrow';
+import { Field, Schema, Struct, makeData, type Data, type Float64, type RecordBatch } from 'apache-arrow';
 import { buildColumn, valueReader } from '../formats/arrow/convert.ts';
 import { makeRecordBatchFast, repeatsNames } from '../formats/arrow/record-batch.ts';
 import { gatherColumn } from './gather.ts';
 import { simpleType } from './output-columns.ts';
 import type { KeyGetter } from './key-encoding.ts';
-import type { JoinTable } from './join-table.ts';
+import { isPlainNumber, type JoinTable } from './join-table.ts';
 import type { JoinHow, JoinOutput } from './join-output.ts';
 
 /** A right column of the output: where its values are in the table, its output field. */
@@ -177,12 +166,16 @@ export class ArrowProbe {
       whole ? batch.data.children[c]! : gatherColumn(field, [batch.data.children[c]!], plan),
     );
     for (const column of this.#right) {
+      fields.push(column.field);
+      if (column.values instanceof Float64Array) {
+        children.push(numberColumn(column.field, column.values, rights));
+        continue;
+      }
       const values = new Array<unknown>(n);
       for (let k = 0; k < n; k++) {
         const r = rights[k]!;
         values[k] = r === -1 ? null : column.values[r];
       }
-      fields.push(column.field);
       children.push(buildColumn(column.field, values));
     }
     const schema = new Schema(fields, batch.schema.metadata);
@@ -190,10 +183,25 @@ export class ArrowProbe {
   }
 }
 
-/** Float64, or an integer type of at most 32 bits: values a typed array holds as the JS numbers rows hold. */
-function isPlainNumber(type: DataType): boolean {
-  if (type.typeId === Type.Float) return (type as Float64).precision === Precision.DOUBLE;
-  return type.typeId === Type.Int && (type as Int32).bitWidth <= 32;
+/**
+ * The Float64 column of right rows `rights` (-1: null) of a column the table holds in a
+ * Float64Array (join-table.ts), gathered from it at once.
+ */
+function numberColumn(field: Field, from: Float64Array, rights: readonly number[]): Data<Float64> {
+  const n = rights.length;
+  const values = new Float64Array(n);
+  let nullCount = 0;
+  for (let k = 0; k < n; k++) {
+    const r = rights[k]!;
+    if (r === -1) nullCount++;
+    else values[k] = from[r]!;
+  }
+  let nullBitmap: Uint8Array | undefined;
+  if (nullCount > 0) {
+    nullBitmap = new Uint8Array(((n + 63) >> 6) << 3);
+    for (let k = 0; k < n; k++) if (rights[k] !== -1) nullBitmap[k >> 3]! |= 1 << (k & 7);
+  }
+  return makeData({ type: field.type as Float64, length: n, nullCount, data: values, nullBitmap });
 }
 
 /** True when `rows` is 0, 1, 2, ...: the left batch passes whole (a semi or anti join keeping every row, a 1:1 inner join). */

@@ -5,10 +5,14 @@
  * values and a few slots, where a row object, an entry object and a one-row array per key cost
  * about three times that, and made a large x large join spill what fits (the right rows are
  * dropped once copied). Output reads the right values by index with their output names fixed once.
+ * Rows come as objects ({@link JoinTable.add}) or as Arrow batches read by column
+ * ({@link JoinTable.addArrow}); an Arrow number column without nulls is held in a Float64Array
+ * (8 bytes a value: the bench's 2.5M-row right side was estimated at 65 bytes a row with its
+ * doubles in a JS array, 49 so), which becomes a JS array when a value of another kind comes.
  */
-import type { RecordBatch } from 'apache-arrow';
+import { Precision, Type, type DataType, type Float64, type Int32, type RecordBatch } from 'apache-arrow';
 import { estimateValueBytes, type Row } from '../core/batch.ts';
-import { recordBatchColumns } from '../formats/arrow/to-rows.ts';
+import { recordBatchColumn } from '../formats/arrow/to-rows.ts';
 import { columnGetter, hasNullKey, isNullish, type KeyGetter } from './key-encoding.ts';
 import { canonicalKey, KeyTrie } from './key-trie.ts';
 import { NumberIndex } from './number-index.ts';
@@ -20,7 +24,9 @@ const ABSENT: unique symbol = Symbol('absent');
 
 /** Rows sampled per chunk for the byte estimate. */
 const SAMPLE = 32;
-/** Typed-array slots per row: chain, chain tail, matched flag. */
+/** Rows the typed arrays of a new table have room for (they double from there). */
+const FIRST_ROWS = 64;
+/** Bytes of the typed-array slots of a row: chain, chain tail, matched flag. */
 const SLOT_BYTES = 4 + 4 + 1;
 
 /** Estimated bytes the values of `rows` take in column arrays (a slot each, plus what they point to). */
@@ -35,22 +41,49 @@ function columnBytesPerRow(rows: readonly Row[]): number {
   return sampled === 0 ? 0 : bytes / sampled;
 }
 
-/** {@link columnBytesPerRow} of rows held by column: `values[c][i]` is row `i`'s value of column `c`. */
-function valueBytesPerRow(values: readonly (readonly unknown[])[], n: number): number {
+/**
+ * {@link columnBytesPerRow} of rows held by column (`values[c][i]` is row `i`'s value of column
+ * `c`), but for the columns held in a Float64Array (`typed[c]`: counted by their arrays).
+ */
+function valueBytesPerRow(values: readonly ArrayLike<unknown>[], typed: readonly boolean[], n: number): number {
   const step = Math.max(1, Math.floor(n / SAMPLE));
   let bytes = 0;
   let sampled = 0;
   for (let i = 0; i < n; i += step, sampled++)
-    for (const column of values) bytes += 8 + estimateValueBytes(column[i], 0);
+    for (let c = 0; c < values.length; c++) if (!typed[c]) bytes += 8 + estimateValueBytes(values[c]![i], 0);
   return sampled === 0 ? 0 : bytes / sampled;
 }
+
+/** Float64, or an integer type of at most 32 bits: values a typed array holds as the JS numbers rows hold. */
+export function isPlainNumber(type: DataType): boolean {
+  if (type.typeId === Type.Float) return (type as Float64).precision === Precision.DOUBLE;
+  return type.typeId === Type.Int && (type as Int32).bitWidth <= 32;
+}
+
+/**
+ * A right column's values by row: a JS array, or a Float64Array (its length a capacity; rows
+ * past the table's length unused) while every value came from an Arrow number column without
+ * nulls, 8 bytes a value where a JS array of numbers mixed with nulls boxes each double.
+ */
+type ColumnValues = unknown[] | Float64Array;
 
 /** Reads the key of a stand-in row `{ v }` (a one-column key read elsewhere than a row). */
 const VALUE_GETTER: readonly KeyGetter[] = [(row) => (row as { v: unknown }).v];
 
 /** Writes `from[kept[k]]` at `to[start + k]` for the first `count` of `kept` (with a name twice, a later column overwrites). */
-function copyKept(to: unknown[], from: readonly unknown[], kept: Int32Array, count: number, start: number): void {
+function copyKept(to: unknown[], from: ArrayLike<unknown>, kept: Int32Array, count: number, start: number): void {
   for (let k = 0; k < count; k++) to[start + k] = from[kept[k]!];
+}
+
+/** {@link copyKept} into a Float64Array (its own function: each keeps its loop monomorphic). */
+function copyKeptNumbers(
+  to: Float64Array,
+  from: ArrayLike<number>,
+  kept: Int32Array,
+  count: number,
+  start: number,
+): void {
+  for (let k = 0; k < count; k++) to[start + k] = from[kept[k]!]!;
 }
 
 /** A join's right rows by column, found by key; see the module comment. */
@@ -65,22 +98,22 @@ export class JoinTable {
   readonly #keepNull: boolean;
   readonly #names: string[] = [];
   readonly #index = new Map<string, number>();
-  #columns: unknown[][] = [];
+  #columns: ColumnValues[] = [];
   /** Next row of the same key (-1: none). */
-  #next = new Int32Array(1024);
+  #next = new Int32Array(FIRST_ROWS);
   /** For a key's first row: its last row. */
-  #tail = new Int32Array(1024);
-  #matched = new Uint8Array(1024);
+  #tail = new Int32Array(FIRST_ROWS);
+  #matched = new Uint8Array(FIRST_ROWS);
   /** Output name of each column (null: a shared key), fixed at the first output. */
   #targets: (string | null)[] | undefined;
   /** The compiled maker of joined rows and the columns it reads (see joined-row.ts), once made. */
-  #maker: { make: JoinedRowMaker | undefined; columns: unknown[][] } | undefined;
+  #maker: { make: JoinedRowMaker | undefined; columns: readonly (readonly unknown[])[] } | undefined;
   /** Some row lacks a column (the maker would add it). */
   #ragged = false;
   /** Rows held. */
   length = 0;
-  /** Estimated bytes held. */
-  bytes = 0;
+  /** Estimated bytes of the values in JS arrays and of the trie's entries (see {@link JoinTable.bytes}). */
+  #valueBytes = 0;
 
   /**
    * @param keys the right key columns
@@ -92,6 +125,35 @@ export class JoinTable {
     this.#trie = new KeyTrie<number>(keys.length);
     this.#numbers = keys.length === 1 ? new NumberIndex() : undefined;
     this.#keepNull = keepNull;
+  }
+
+  /**
+   * Bytes held: the typed arrays as allocated (the chains, the number index and Float64Array
+   * columns, which double or grow by half as rows come: at times twice what their rows use) and
+   * the estimated values of JS-array columns and trie entries. Counting the number index at 24
+   * bytes a key, as until 2026-12-06, put a 1.09M-row table at 53 MB where its arrays held 92.
+   */
+  get bytes(): number {
+    let bytes = this.#valueBytes + this.#next.byteLength + this.#tail.byteLength + this.#matched.byteLength;
+    bytes += this.#numbers?.bytes ?? 0;
+    for (const column of this.#columns) if (column instanceof Float64Array) bytes += column.byteLength;
+    return bytes;
+  }
+
+  /**
+   * Bytes {@link JoinTable.bytes} would grow by were `more` rows added, each a new key, before
+   * their values: what the chains, the number index and the Float64Array columns would allocate
+   * (a join checks it before a batch, so that no growth takes its table past its budget).
+   */
+  growthBytes(more: number): number {
+    const rows = this.length + more;
+    let slots = this.#next.length;
+    while (slots < rows) slots *= 2;
+    let growth = (slots - this.#next.length) * SLOT_BYTES + (this.#numbers?.growthBytes(more) ?? 0);
+    for (const column of this.#columns)
+      if (column instanceof Float64Array && column.length < rows)
+        growth += (Math.max(rows, Math.ceil(column.length * 1.5)) - column.length) * 8;
+    return growth;
   }
 
   /** Distinct keys held. */
@@ -117,21 +179,25 @@ export class JoinTable {
     return this.#trie.find(row, getters) ?? -1;
   }
 
-  /** Adds row `i` as the first of the key the last {@link JoinTable.#find} missed; returns the bytes added. */
+  /** Adds row `i` as the first of the key the last {@link JoinTable.#find} missed; returns the trie's bytes added (the number index is counted by its arrays). */
   #insert(i: number): number {
-    return this.#inNumbers ? this.#numbers!.insert(i) : this.#trie.insert(i);
+    if (!this.#inNumbers) return this.#trie.insert(i);
+    this.#numbers!.insert(i);
+    return 0;
   }
 
   /** Adds right rows; returns the estimated bytes added. */
   add(rows: readonly Row[]): number {
     const before = this.bytes;
-    const each = columnBytesPerRow(rows) + SLOT_BYTES;
+    // rows may hold anything: their columns are JS arrays
+    for (let c = 0; c < this.#columns.length; c++) this.#untype(c);
+    const each = columnBytesPerRow(rows);
     for (const row of rows) {
       if (hasNullKey(row, this.#keys)) {
         if (!this.#keepNull) continue;
         this.#store(row); // no key: never found, always unmatched
       } else this.#chain(this.#find(row, this.#get), this.#store(row));
-      this.bytes += each;
+      this.#valueBytes += each;
     }
     return this.bytes - before;
   }
@@ -146,15 +212,20 @@ export class JoinTable {
     const n = batch.numRows;
     if (n === 0) return 0;
     const before = this.bytes;
-    const values = recordBatchColumns(batch);
+    const start = this.length;
     const names = batch.schema.fields.map((f) => f.name);
-    const each = valueBytesPerRow(values, n) + SLOT_BYTES;
-    const into = names.map((name) => this.#index.get(name) ?? this.#addColumn(name, this.length));
-    // a table column this batch lacks, or a name twice (a row object keeps the last): as #store does
-    const lacking = into.length !== this.#columns.length || new Set(into).size !== into.length;
+    // a name twice: a row object keeps the last value, and so do the JS arrays here
+    const repeated = new Set(names).size !== names.length;
+    // a number column without nulls is read in place, and held in a Float64Array while the table's
+    // column has only ever held such values; any other column as rows would hold it
+    const children = batch.data.children;
+    const inPlace = names.map((_, c) => !repeated && children[c]!.nullCount === 0 && isPlainNumber(children[c]!.type));
+    const sources: ArrayLike<unknown>[] = names.map((_, c) =>
+      inPlace[c] ? (children[c]!.values as ArrayLike<number>) : recordBatchColumn(batch, c),
+    );
     const keyValues = this.#keys.map((name) => {
       const c = names.lastIndexOf(name);
-      return c === -1 ? undefined : values[c]!;
+      return c === -1 ? undefined : sources[c]!;
     });
     // the rows kept (by batch row), each found and chained as it is numbered; the values are then
     // copied column by column (one loop per column: its array keeps one element kind)
@@ -179,25 +250,66 @@ export class JoinTable {
         at.i = i;
         head = this.#find(at, getters);
       }
-      const t = this.length + count;
+      const t = start + count;
       kept[count++] = i;
       if (t === this.#next.length) this.#grow();
       this.#next[t] = -1;
       if (!nullKey) this.#chain(head, t);
     }
-    const start = this.length;
-    const columns = this.#columns;
-    for (let c = 0; c < into.length; c++) copyKept(columns[into[c]!]!, values[c]!, kept, count, start);
-    this.length += count;
-    if (lacking) for (let t = start; t < this.length; t++) this.#fillAbsent(t);
-    this.bytes += each * count;
+    // columns are made by the rows kept, as add() makes them (a batch whose rows all had null keys adds none)
+    if (count === 0) return 0;
+    const into = names.map((name) => this.#index.get(name) ?? this.#addColumn(name, start));
+    const typed = into.map((tc, c) => {
+      const column = this.#columns[tc]!;
+      return inPlace[c]! && (column instanceof Float64Array || (start === 0 && column.length === 0));
+    });
+    const each = valueBytesPerRow(sources, typed, n);
+    for (let c = 0; c < into.length; c++) {
+      const tc = into[c]!;
+      if (typed[c])
+        copyKeptNumbers(this.#roomFor(tc, start + count), sources[c] as ArrayLike<number>, kept, count, start);
+      else copyKept(this.#untype(tc), sources[c]!, kept, count, start);
+    }
+    // a table column this batch lacks: absent in its rows
+    const filled = new Set(into);
+    for (let tc = 0; tc < this.#columns.length; tc++) {
+      if (filled.has(tc)) continue;
+      const column = this.#untype(tc);
+      for (let k = 0; k < count; k++) column.push(ABSENT);
+      this.#ragged = true;
+    }
+    this.length = start + count;
+    this.#valueBytes += each * count;
     return this.bytes - before;
+  }
+
+  /** Column `c` as a Float64Array with room for `rows` rows (made when the column is empty). */
+  #roomFor(c: number, rows: number): Float64Array {
+    const column = this.#columns[c]!;
+    if (column instanceof Float64Array && column.length >= rows) return column;
+    const size =
+      column instanceof Float64Array ? Math.max(rows, Math.ceil(column.length * 1.5)) : Math.max(rows, FIRST_ROWS);
+    const grown = new Float64Array(size);
+    if (column instanceof Float64Array) grown.set(column.subarray(0, this.length));
+    this.#columns[c] = grown;
+    this.#maker = undefined;
+    return grown;
+  }
+
+  /** Column `c` as a JS array (a Float64Array's rows copied into one). */
+  #untype(c: number): unknown[] {
+    const column = this.#columns[c]!;
+    if (!(column instanceof Float64Array)) return column;
+    const values = Array.from(column.subarray(0, this.length));
+    this.#columns[c] = values;
+    this.#maker = undefined;
+    return values;
   }
 
   /** Chains row `i` after the rows of its key (`head`: the key's first row, or -1: `i` is the first). */
   #chain(head: number, i: number): void {
     if (head === -1) {
-      this.bytes += this.#insert(i);
+      this.#valueBytes += this.#insert(i);
       this.#tail[i] = i;
     } else {
       this.#next[this.#tail[head]!] = i;
@@ -214,16 +326,17 @@ export class JoinTable {
     for (const name in row) {
       let c = this.#index.get(name);
       if (c === undefined) c = this.#addColumn(name, i);
-      columns[c]!.push((row as Record<string, unknown>)[name]);
+      // add() made every column a JS array
+      (columns[c] as unknown[]).push((row as Record<string, unknown>)[name]);
       seen++;
     }
     if (seen !== columns.length) this.#fillAbsent(i);
     return i;
   }
 
-  /** Marks the columns row `i` did not fill as absent. */
+  /** Marks the columns row `i` did not fill as absent (in {@link JoinTable.add}: JS arrays). */
   #fillAbsent(i: number): void {
-    for (const column of this.#columns) {
+    for (const column of this.#columns as unknown[][]) {
       if (column.length !== i) continue;
       column.push(ABSENT);
       this.#ragged = true;
@@ -300,9 +413,13 @@ export class JoinTable {
   }
 
   /** The maker for left rows shaped as `left` (none when some right row lacks a column). */
-  #compile(left: Row, targets: readonly (string | null)[]): { make: JoinedRowMaker | undefined; columns: unknown[][] } {
+  #compile(
+    left: Row,
+    targets: readonly (string | null)[],
+  ): { make: JoinedRowMaker | undefined; columns: readonly (readonly unknown[])[] } {
     const kept = targets.flatMap((t, c) => (t === null ? [] : [c]));
-    const columns = kept.map((c) => this.#columns[c]!);
+    // the maker reads `columns[c][i]` for rows i < length: a Float64Array reads as an array does
+    const columns = kept.map((c) => this.#columns[c]!) as readonly (readonly unknown[])[];
     if (this.#ragged) return { make: undefined, columns };
     return {
       make: JoinedRowMaker.compile(
@@ -320,7 +437,8 @@ export class JoinTable {
 
   /** Column `c`'s values by row (a row that lacked the column holds a mark: see {@link JoinTable.ragged}). */
   values(c: number): readonly unknown[] {
-    return this.#columns[c]!;
+    const column = this.#columns[c]!;
+    return column instanceof Float64Array ? (column.subarray(0, this.length) as unknown as readonly unknown[]) : column;
   }
 
   /** True when some row lacks a column another row has. */
@@ -362,10 +480,10 @@ export class JoinTable {
     this.#columns = this.#columns.map(() => []);
     this.#maker = undefined;
     this.#ragged = false;
-    this.#next = new Int32Array(1024);
-    this.#tail = new Int32Array(1024);
-    this.#matched = new Uint8Array(1024);
+    this.#next = new Int32Array(FIRST_ROWS);
+    this.#tail = new Int32Array(FIRST_ROWS);
+    this.#matched = new Uint8Array(FIRST_ROWS);
     this.length = 0;
-    this.bytes = 0;
+    this.#valueBytes = 0;
   }
 }

@@ -8,8 +8,11 @@
  * Equality is the Map's SameValueZero on canonical keys: -0 is 0, and every NaN is one key.
  */
 
-/** Bytes a key takes in the table at its largest load (two slots of 8 + 4 bytes). */
-export const NUMBER_KEY_BYTES = 24;
+/** Slots of a new table: small, as a table is counted by its arrays (a partition's table may hold a few rows). */
+const FIRST_SLOTS = 64;
+
+/** Bytes of one slot (a key and a group). */
+const SLOT_BYTES = 8 + 4;
 
 const BITS = new Float64Array(1);
 const WORDS = new Int32Array(BITS.buffer);
@@ -28,8 +31,8 @@ function hashNumber(v: number): number {
 
 /** Number keys -> group indexes (>= 0); see the module comment. */
 export class NumberIndex {
-  #keys = new Float64Array(1024);
-  #groups = new Int32Array(1024).fill(-1);
+  #keys = new Float64Array(FIRST_SLOTS);
+  #groups = new Int32Array(FIRST_SLOTS).fill(-1);
   /** The slot where the last {@link NumberIndex.find} stopped (its key's, or the empty one to insert at). */
   #slot = 0;
   #key = 0;
@@ -60,32 +63,53 @@ export class NumberIndex {
     return -1;
   }
 
-  /** Adds `group` for the key the last {@link NumberIndex.find} missed; returns the bytes added. */
-  insert(group: number): number {
+  /** Adds `group` for the key the last {@link NumberIndex.find} missed (see {@link NumberIndex.bytes} for its memory). */
+  insert(group: number): void {
     this.#keys[this.#slot] = this.#key;
     this.#groups[this.#slot] = group;
     this.size++;
     if (this.size * 2 > this.#groups.length) this.#grow();
-    return NUMBER_KEY_BYTES;
   }
 
+  /** Bytes the table's arrays hold (they double as keys come: at most half the slots are used). */
+  get bytes(): number {
+    return this.#groups.length * SLOT_BYTES;
+  }
+
+  /** Bytes {@link NumberIndex.bytes} would grow by were `more` new keys inserted. */
+  growthBytes(more: number): number {
+    let slots = this.#groups.length;
+    while ((this.size + more) * 2 > slots) slots *= 2;
+    return (slots - this.#groups.length) * SLOT_BYTES;
+  }
+
+  /**
+   * Doubles the table. The keys are distinct, so each goes to the first empty slot from its
+   * hash, with no key compared (a find per key compared each probed slot's key first).
+   */
   #grow(): void {
     const keys = this.#keys;
     const groups = this.#groups;
-    this.#keys = new Float64Array(keys.length * 2);
-    this.#groups = new Int32Array(groups.length * 2).fill(-1);
-    this.size = 0;
+    const newKeys = new Float64Array(keys.length * 2);
+    const newGroups = new Int32Array(groups.length * 2).fill(-1);
+    const mask = newGroups.length - 1;
     for (let s = 0; s < groups.length; s++) {
-      if (groups[s] === -1) continue;
-      this.find(keys[s]!);
-      this.insert(groups[s]!);
+      const group = groups[s]!;
+      if (group === -1) continue;
+      const k = keys[s]!;
+      let slot = hashNumber(k !== k ? Number.NaN : k) & mask;
+      while (newGroups[slot] !== -1) slot = (slot + 1) & mask;
+      newKeys[slot] = k;
+      newGroups[slot] = group;
     }
+    this.#keys = newKeys;
+    this.#groups = newGroups;
   }
 
   /** Drops every key. */
   clear(): void {
-    this.#keys = new Float64Array(1024);
-    this.#groups = new Int32Array(1024).fill(-1);
+    this.#keys = new Float64Array(FIRST_SLOTS);
+    this.#groups = new Int32Array(FIRST_SLOTS).fill(-1);
     this.size = 0;
   }
 }

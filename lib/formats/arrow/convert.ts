@@ -14,7 +14,7 @@ export type { Int64Mode } from '../values.ts';
 export { JSON_METADATA_KEY, ROWS_METADATA_KEY, inferSchema } from './infer.ts';
 export { buildColumn, recordBatchBytes, rowsToRecordBatch, type FromRowsOptions } from './build.ts';
 export { castRecordBatch, schemasEqual, unifySchemas } from './widen.ts';
-export { recordBatchColumns, recordBatchToRows, valueReader, type ToRowsOptions, type ValueReader } from './to-rows.ts';
+export { recordBatchToRows, valueReader, type ToRowsOptions, type ValueReader } from './to-rows.ts';
 
 provideArrowKernels({
   recordBatchToRows,

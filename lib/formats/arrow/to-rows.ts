@@ -438,30 +438,33 @@ export function recordBatchToRows(batch: RecordBatch, options: ToRowsOptions = {
  * build side, join-table.ts). `options.shape` is not read.
  */
 export function recordBatchColumns(batch: RecordBatch, options: ToRowsOptions = {}): unknown[][] {
+  return batch.schema.fields.map((_, c) => recordBatchColumn(batch, c, options));
+}
+
+/** Column `c` of {@link recordBatchColumns}. */
+export function recordBatchColumn(batch: RecordBatch, c: number, options: ToRowsOptions = {}): unknown[] {
+  const field = batch.schema.fields[c]!;
   const r: Resolved = { int64: options.int64 ?? 'auto', timestamps: options.timestamps ?? 'date' };
-  const bigints: Resolved = { ...r, int64: options.int64 ?? 'bigint' };
+  const rc: Resolved = int64ModeOf(field) === undefined ? r : { ...r, int64: options.int64 ?? 'bigint' };
   const selection = options.selection;
   const numRows = selection?.length ?? batch.numRows;
-  return batch.schema.fields.map((field, c) => {
-    const rc = int64ModeOf(field) === undefined ? r : bigints;
-    const vector = batch.getChildAt(c);
-    const chunks = vector?.data ?? [];
-    // one Data per column is the rule: its values are the column (flatMap would copy them)
-    const values =
-      vector === null
-        ? new Array<unknown>(numRows).fill(null)
-        : chunks.length === 1
-          ? dataToValues(chunks[0]!, rc, field.name, selection)
-          : selectValues(
-              chunks.flatMap((d) => dataToValues(d, rc, field.name)),
-              selection,
-            );
-    if (field.metadata.get(JSON_METADATA_KEY) === 'true') {
-      for (let i = 0; i < values.length; i++)
-        if (typeof values[i] === 'string') values[i] = parseJsonExact(values[i] as string);
-    }
-    return values;
-  });
+  const vector = batch.getChildAt(c);
+  const chunks = vector?.data ?? [];
+  // one Data per column is the rule: its values are the column (flatMap would copy them)
+  const values =
+    vector === null
+      ? new Array<unknown>(numRows).fill(null)
+      : chunks.length === 1
+        ? dataToValues(chunks[0]!, rc, field.name, selection)
+        : selectValues(
+            chunks.flatMap((d) => dataToValues(d, rc, field.name)),
+            selection,
+          );
+  if (field.metadata.get(JSON_METADATA_KEY) === 'true') {
+    for (let i = 0; i < values.length; i++)
+      if (typeof values[i] === 'string') values[i] = parseJsonExact(values[i] as string);
+  }
+  return values;
 }
 
 /** `values` at `selection` (all of them without one). */

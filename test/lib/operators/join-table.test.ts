@@ -6,6 +6,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { Float64, RecordBatch, Utf8, makeVector, vectorFromArray } from 'apache-arrow';
+import { recordBatchToRows } from '../../../lib/formats/arrow/to-rows.ts';
 import type { Row } from '../../../lib/core/batch.ts';
 import { columnGetter } from '../../../lib/operators/key-encoding.ts';
 import { JoinOutput } from '../../../lib/operators/join-output.ts';
@@ -75,13 +77,16 @@ describe('JoinTable', () => {
 
   it('drops null-key rows unless asked to keep them, and counts keys and bytes', () => {
     const table = new JoinTable(['k'], false);
+    // an empty table's bytes are its arrays' first allocation
+    const empty = table.bytes;
+    assert.ok(empty > 0);
     const added = table.add([{ k: null }, { k: 1 }, { k: 1 }, { k: 'x' }]);
     assert.equal(table.length, 3);
     assert.equal(table.keys, 2);
-    assert.ok(added > 0 && table.bytes === added);
+    assert.ok(added > 0 && table.bytes === empty + added);
     table.clear();
     assert.equal(table.length, 0);
-    assert.equal(table.bytes, 0);
+    assert.equal(table.bytes, empty);
   });
 });
 
@@ -129,5 +134,115 @@ describe('JoinTable.findNumber', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('JoinTable.addArrow', () => {
+  /** A column of an Arrow chunk: its kind and its values by row (nulls only in the kinds that allow them). */
+  type Kind = 'f64' | 'i32' | 'f64-nulls' | 'text';
+  const columnOf = (kind: Kind, values: (number | null)[]) => {
+    switch (kind) {
+      case 'f64':
+        return makeVector(Float64Array.from(values, (v) => v ?? 0.5)).data[0]!;
+      case 'i32':
+        return makeVector(Int32Array.from(values, (v) => v ?? 7)).data[0]!;
+      case 'f64-nulls':
+        return vectorFromArray(values, new Float64()).data[0]!;
+      default:
+        return vectorFromArray(
+          values.map((v) => (v === null ? null : `t${v}`)),
+          new Utf8(),
+        ).data[0]!;
+    }
+  };
+  const number = fc.oneof(
+    fc.integer({ min: -3, max: 3 }),
+    fc.constantFrom(-0, Number.NaN, 1.5, 2 ** 40),
+    fc.constant(null),
+  );
+  const chunk = fc.record({
+    arrow: fc.boolean(),
+    rows: fc.integer({ min: 0, max: 12 }),
+    columns: fc.uniqueArray(fc.constantFrom('k', 'a', 'b'), { minLength: 1, maxLength: 3 }),
+    kinds: fc.array(fc.constantFrom<Kind>('f64', 'i32', 'f64-nulls', 'text'), { minLength: 3, maxLength: 3 }),
+    values: fc.array(number, { minLength: 36, maxLength: 36 }),
+  });
+
+  it('holds what add() holds for the same rows: values (Float64Array or not), chains, keys, absent columns', () => {
+    fc.assert(
+      fc.property(fc.array(chunk, { maxLength: 6 }), fc.boolean(), (chunks, keepNull) => {
+        const byRows = new JoinTable(['k'], keepNull);
+        const byArrow = new JoinTable(['k'], keepNull);
+        for (const c of chunks) {
+          const cols = Object.fromEntries(
+            c.columns.map((name, j) => [name, c.values.slice(j * 12, j * 12 + c.rows)] as const),
+          );
+          if (!c.arrow) {
+            const rows = Array.from({ length: c.rows }, (_, i) =>
+              Object.fromEntries(c.columns.map((name) => [name, cols[name]![i]])),
+            );
+            byRows.add(rows);
+            byArrow.add(rows);
+            continue;
+          }
+          const batch = new RecordBatch(
+            Object.fromEntries(c.columns.map((name, j) => [name, columnOf(c.kinds[j]!, cols[name]!)])),
+          );
+          byRows.add(recordBatchToRows(batch));
+          byArrow.addArrow(batch);
+        }
+        assert.equal(byArrow.length, byRows.length);
+        assert.equal(byArrow.keys, byRows.keys);
+        assert.equal(byArrow.ragged, byRows.ragged);
+        assert.deepEqual([...byArrow.names].sort(), [...byRows.names].sort());
+        for (let i = 0; i < byRows.length; i++) {
+          assert.deepEqual(byArrow.row(i), byRows.row(i), `row ${i}`);
+          assert.equal(byArrow.next(i), byRows.next(i), `chain after row ${i}`);
+        }
+        for (const name of byRows.names) {
+          const values = byArrow.values(byArrow.names.indexOf(name));
+          assert.equal(values.length, byArrow.length, `${name}: one value a row`);
+        }
+        const get = [columnGetter('k')];
+        for (const v of [0, 1, -3, 1.5, Number.NaN, 2 ** 40, 't1', 'x'])
+          assert.equal(byArrow.find({ k: v }, get), byRows.find({ k: v }, get), `key ${String(v)}`);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('holds an Arrow number column without nulls in 8 bytes a value', () => {
+    const table = new JoinTable(['k'], false);
+    const n = 10_000;
+    const batch = new RecordBatch({
+      k: makeVector(Int32Array.from({ length: n }, (_, i) => i)).data[0]!,
+      p: makeVector(Float64Array.from({ length: n }, (_, i) => i + 0.5)).data[0]!,
+    });
+    const added = table.addArrow(batch);
+    assert.ok(ArrayBuffer.isView(table.values(1)), 'a Float64Array');
+    // the bytes are the arrays' as allocated: two Float64Array columns of 10,000 slots, the chain
+    // slots (9 bytes a row, 16,384 of them) and the number index (12 bytes a slot, 32,768): no
+    // boxed double, no JS array
+    assert.equal(table.bytes, 2 * 8 * n + 9 * 16_384 + 12 * 32_768);
+    assert.ok(added < table.bytes);
+    // what more rows would allocate: one more, the columns grow by half (the chains and the
+    // index have room); 6,385 more (16,385 rows), the chains and the index double too
+    assert.equal(table.growthBytes(1), 2 * 8 * (n / 2));
+    assert.equal(table.growthBytes(6_385), 9 * 16_384 + 12 * 32_768 + 2 * 8 * 6_385);
+    // a second batch grows the arrays: the first batch's values stay
+    table.addArrow(batch);
+    assert.equal(table.length, 2 * n);
+    assert.deepEqual(
+      [0, n - 1, n, 2 * n - 1].map((i) => table.values(1)[i]),
+      [0.5, n - 0.5, 0.5, n - 0.5],
+    );
+    assert.equal(table.next(0), n, 'the key 0 twice: chained');
+    table.add([{ k: -1, p: null }]);
+    assert.ok(!ArrayBuffer.isView(table.values(1)), 'a JS array once a null came');
+    assert.deepEqual(
+      [0, n - 1, 2 * n - 1].map((i) => table.values(1)[i]),
+      [0.5, n - 0.5, n - 0.5],
+    );
+    assert.equal(table.values(1)[2 * n], null);
   });
 });
