@@ -3,7 +3,7 @@
  * a chain of a source and transforms, a Spilled (toSpill's output), an array or an (async)
  * iterable of rows. Grace hash join with spilling past the budget (lib/operators/hash-join.ts).
  */
-import { Readable, type Duplex } from 'node:stream';
+import { Readable, Writable, type Duplex } from 'node:stream';
 import type { RecordBatch } from 'apache-arrow';
 import { Batch, type Row } from '../lib/core/batch.ts';
 import { AbortError, ValidationError, describeValue } from '../lib/core/errors.ts';
@@ -152,6 +152,11 @@ async function* rightChunks(right: JoinRight | SourceChain, context: StageContex
   if (pending.length > 0) yield { rows: pending };
 }
 
+/** True for a spillway source stage (a Readable stage that is not also a Writable: not a transform). */
+function isSourceStage(value: unknown): value is Readable {
+  return isStage(value) && value instanceof Readable && !(value instanceof Writable);
+}
+
 /** Validates `join`'s arguments (synchronously, at construction). */
 function resolveJoinOptions(
   right: JoinRight,
@@ -240,7 +245,12 @@ const joinModules = lazyImport(() =>
  */
 export function join(right: JoinRight, options: JoinOptions): OperatorTransform {
   const { opts, on, how } = resolveJoinOptions(right, options);
-  const chain = isStageChain(right) ? new SourceChain(right, 'join(right)') : undefined;
+  // a source stage alone is a chain of one: negotiated as a pipeline's head (Arrow for the build)
+  const chain = isStageChain(right)
+    ? new SourceChain(right, 'join(right)')
+    : isSourceStage(right)
+      ? new SourceChain([right], 'join(right)')
+      : undefined;
   const shared = on.left.filter((name, i) => on.right[i] === name);
   const output = new JoinOutput(shared);
   let types: JoinKeyTypes | undefined;

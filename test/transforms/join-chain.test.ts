@@ -88,6 +88,24 @@ describe('join with a chain as its right input', () => {
     });
   }
 
+  it('a source stage alone on the right is negotiated as a chain: it reads Arrow, and the join equals DuckDB', async () => {
+    // the right columns the left lacks keep their names (note), a shared one is renamed (symbol_right)
+    const sql = `SELECT t.id, t.symbol, h.symbol AS symbol_right, h.note FROM read_csv('${csv}') t JOIN read_csv('${csv}') h ON t.id = h.id`;
+    const expected = multiset(await query(db.conn, sql), ['id', 'symbol', 'symbol_right', 'note']);
+    for (const budget of [undefined, '20kB']) {
+      const result = await pipeline(
+        fromCsv(csv, { cast: true }),
+        select(['id', 'symbol']),
+        join(fromCsv(csv, { cast: true }), { on: 'id', ...(budget === undefined ? {} : { budget }) }),
+        collect(),
+      );
+      assert.deepEqual(multiset(result.output, ['id', 'symbol', 'symbol_right', 'note']), expected);
+      const stats = result.stats.stages.find((s: StageStats) => s.name === 'join')!;
+      assert.match(String(stats.details.right), /^fromCsv \(arrow: /);
+      assert.equal(stats.details.rightRowsIn, ROWS);
+    }
+  });
+
   it('runs per-row functions as a pipeline does, and a chain of a source alone', async () => {
     const symbols = Array.from({ length: 10 }, (_, i) => ({ symbol: `s${i}`, n: i }));
     const left = Array.from({ length: 100 }, (_, i) => ({ sym: `s${i % 20}`, i }));
