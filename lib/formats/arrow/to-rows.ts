@@ -417,7 +417,7 @@ function readerOf(data: Data, r: Resolved, column: string): ValueReader {
  * as bigints unless `options.int64` says otherwise.
  */
 export function recordBatchToRows(batch: RecordBatch, options: ToRowsOptions = {}): Row[] {
-  const columns = recordBatchColumns(batch, options);
+  const columns = batch.schema.fields.map((_, c) => recordBatchColumn(batch, c, options));
   const numRows = options.selection?.length ?? batch.numRows;
   const asArrays =
     options.shape === 'array' ||
@@ -433,15 +433,10 @@ export function recordBatchToRows(batch: RecordBatch, options: ToRowsOptions = {
 }
 
 /**
- * The values {@link recordBatchToRows} puts in its rows, by column (one array per field, in
- * schema order), without the row objects: for a reader that keeps values by column (a join's
- * build side, join-table.ts). `options.shape` is not read.
+ * The values {@link recordBatchToRows} puts in its rows' column `c`, without the row objects: for
+ * a reader that keeps values by column (a join's build side, join-table.ts). `options.shape` is
+ * not read.
  */
-export function recordBatchColumns(batch: RecordBatch, options: ToRowsOptions = {}): unknown[][] {
-  return batch.schema.fields.map((_, c) => recordBatchColumn(batch, c, options));
-}
-
-/** Column `c` of {@link recordBatchColumns}. */
 export function recordBatchColumn(batch: RecordBatch, c: number, options: ToRowsOptions = {}): unknown[] {
   const field = batch.schema.fields[c]!;
   const r: Resolved = { int64: options.int64 ?? 'auto', timestamps: options.timestamps ?? 'date' };
