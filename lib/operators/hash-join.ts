@@ -18,7 +18,17 @@ import { Batch, estimateRowsBytes, type Row } from '../core/batch.ts';
 import { AbortError } from '../core/errors.ts';
 import type { GovernorGate } from '../core/stage.ts';
 import { columnGetter, hasNullKey, type KeyGetter } from './key-encoding.ts';
-import { keyPartitions, partKey, partitionOf, type PartKey } from './join-partition-key.ts';
+import { keyPartitions, partKey } from './join-partition-key.ts';
+import {
+  arrowPartitions,
+  rightChunksOf,
+  rowBytesInPartition,
+  rowsOf,
+  writeByKey,
+  writeTable,
+  type JoinPartitions,
+  type PartitionSide,
+} from './join-partition-rows.ts';
 import { JoinTable } from './join-table.ts';
 import { ROWS_METADATA_KEY } from '../formats/arrow/metadata-keys.ts';
 import { MAX_DEPTH, MIN_REPARTITION } from './flush-policy.ts';
@@ -50,36 +60,11 @@ export interface HashJoinOptions {
 /** Receives output rows. */
 export type JoinSink = (rows: Row[]) => Promise<void>;
 
-const ENTRY_BYTES = 120;
-
-/** The rows of a right Arrow batch, as {@link Batch.rows} makes them. */
-function rowsOf(batch: RecordBatch): Row[] {
-  return Batch.fromArrow(batch, { source: 'join.right', index: 0, rowStart: 0 }).rows;
-}
-
-/** A partitioned join's spill files: rows by partition, and Arrow batches by partition when the input came so. */
-interface JoinPartitions {
-  rightParts: HashPartitions;
-  leftParts: HashPartitions;
-  rightBatches?: ArrowRowPartitions | undefined;
-  leftBatches?: ArrowRowPartitions | undefined;
-}
-
-/** Partition `p`'s right chunks: its rows, then its Arrow batches. */
-async function* rightChunksOf(
-  rows: HashPartitions,
-  batches: ArrowRowPartitions | undefined,
-  p: number,
-): AsyncGenerator<Row[] | RecordBatch> {
-  for await (const chunk of rows.read(p)) yield chunk as Row[];
-  if (batches) yield* batches.read(p);
-}
-
 /** A hash join: {@link HashJoin.build} the right side, {@link HashJoin.probe} left batches, then {@link HashJoin.finish}. */
 export class HashJoin {
   readonly #o: HashJoinOptions;
-  readonly #leftKey: (row: Row) => PartKey;
-  readonly #rightKey: (row: Row) => PartKey;
+  readonly #left: PartitionSide;
+  readonly #right: PartitionSide;
   readonly #leftGet: readonly KeyGetter[];
   readonly #fanout: number;
   readonly #table: JoinTable;
@@ -104,8 +89,10 @@ export class HashJoin {
 
   constructor(options: HashJoinOptions) {
     this.#o = options;
-    this.#leftKey = partKey(options.leftKeys);
-    this.#rightKey = partKey(options.rightKeys);
+    const keepNull = options.how === 'right' || options.how === 'full';
+    // left rows with a null key never reach the partitions (they are output, or dropped, at once)
+    this.#left = { keys: options.leftKeys, partKey: partKey(options.leftKeys), keepNull: false };
+    this.#right = { keys: options.rightKeys, partKey: partKey(options.rightKeys), keepNull };
     this.#leftGet = options.leftKeys.map(columnGetter);
     this.#table = new JoinTable(options.rightKeys, options.how === 'right' || options.how === 'full');
     this.#fanout = options.fanout ?? 16;
@@ -174,8 +161,7 @@ export class HashJoin {
     if (this.#rightParts) {
       if (arrow && (await this.#partitionRightArrow(arrow))) return;
       rows ??= rowsOf(arrow!);
-      const each = estimateRowsBytes(rows) / rows.length + ENTRY_BYTES;
-      await this.#partitionRight(rows, this.#rightParts, 0, each);
+      await writeByKey(rows, this.#right, this.#rightParts, 0, rowBytesInPartition(rows));
       return;
     }
     if (arrow) table.addArrow(arrow);
@@ -191,31 +177,22 @@ export class HashJoin {
     this.#rightParts = await this.#newPartitions();
     this.#leftParts = await this.#newPartitions();
     this.#o.counters.tableBytesAtSpill = Math.max(this.#o.counters.tableBytesAtSpill, table.bytes);
-    await this.#spillTable(table, this.#rightParts, 0);
+    await writeTable(table, this.#right, this.#rightParts, 0);
     this.#bytes = 0;
     this.#o.counters.flushes++;
     // paused, the sources wait for the table's memory to leave RSS: have it collected now
     await this.#o.governor?.released?.();
   }
 
-  /**
-   * Writes a right Arrow batch to the right Arrow partitions by its key column (a row with a null
-   * key to partition 0 for right and full joins, which output it unmatched; left out otherwise);
-   * false (nothing done) for a key of several columns or a batch without the key column.
-   */
+  /** Writes a right Arrow batch to the right Arrow partitions by its key column; false (nothing done) when it has no such column (see arrowPartitions). */
   async #partitionRightArrow(batch: RecordBatch): Promise<boolean> {
-    const keys = this.#o.rightKeys;
-    if (keys.length !== 1) return false;
-    const names = batch.schema.fields.map((f) => f.name);
-    const c = names.lastIndexOf(keys[0]!);
-    if (c === -1 || names.indexOf(keys[0]!) !== c) return false;
+    const which = arrowPartitions(batch, this.#right, this.#fanout);
+    if (!which) return false;
     if (!this.#rightBatches) {
       const { ArrowRowPartitions } = await import('./arrow-row-partitions.ts');
       this.#rightBatches = await ArrowRowPartitions.open(this.#o.scratch, this.#fanout);
       this.#open.add(this.#rightBatches);
     }
-    const keepNull = this.#o.how === 'right' || this.#o.how === 'full';
-    const which = keyPartitions(batch, c, this.#rightBatches.fanout, keepNull ? 0 : -1);
     await this.#rightBatches.add(batch, which);
     return true;
   }
@@ -273,29 +250,6 @@ export class HashJoin {
     if (resident.includes(1)) this.#resident = resident;
   }
 
-  /** Writes the rows of `table` to `parts` by key hash under `seed`, then empties it. */
-  async #spillTable(table: JoinTable, parts: HashPartitions, seed: number): Promise<void> {
-    for (let start = 0; start < table.length; start += 4096) {
-      const held: Row[] = [];
-      for (let i = start; i < Math.min(table.length, start + 4096); i++) held.push(table.row(i));
-      await this.#partitionRight(held, parts, seed, estimateRowsBytes(held) / held.length + ENTRY_BYTES);
-    }
-    table.clear();
-  }
-
-  /** Writes right rows to `parts` by key hash under `seed` (null keys to partition 0, kept for right and full joins only). */
-  async #partitionRight(rows: readonly Row[], parts: HashPartitions, seed: number, each: number): Promise<void> {
-    const keys = this.#o.rightKeys;
-    const keepNull = this.#o.how === 'right' || this.#o.how === 'full';
-    for (const row of rows) {
-      let p = 0;
-      if (!hasNullKey(row, keys)) p = partitionOf(this.#rightKey(row), seed, parts.fanout);
-      else if (!keepNull) continue;
-      const pending = parts.add(p, row, each);
-      if (pending) await pending;
-    }
-  }
-
   /**
    * Writes left rows to `parts` by key hash under `seed`; a row with a null key never matches and
    * goes to `sink` at once as its join outputs it (left and full joins: with nulls; anti: as it is).
@@ -318,16 +272,7 @@ export class HashJoin {
       else if (how === 'left' || how === 'full') unmatched.push(this.#o.output.leftOnly(row));
       else if (how === 'anti') unmatched.push(row);
     }
-    const here: Row[] = [];
-    for (const row of keyed) {
-      const p = partitionOf(this.#leftKey(row), seed, parts.fanout);
-      if (resident?.[p] === 1) {
-        here.push(row);
-        continue;
-      }
-      const pending = parts.add(p, row, each);
-      if (pending) await pending;
-    }
+    const here = await writeByKey(keyed, this.#left, parts, seed, each, resident);
     if (here.length > 0) await sink(this.#probeTable(here, this.#table));
     await sink(unmatched);
   }
@@ -421,22 +366,7 @@ export class HashJoin {
 
   /** Joins left rows against `table` (the in-memory build, or a partition's). */
   #probeTable(rows: readonly Row[], table: JoinTable): Row[] {
-    const out: Row[] = [];
-    const get = this.#leftGet;
-    const keys = this.#o.leftKeys;
-    const how = this.#o.how;
-    const output = this.#o.output;
-    const outer = how === 'left' || how === 'full';
-    for (const row of rows) {
-      const head = hasNullKey(row, keys) ? -1 : table.find(row, get);
-      if (how === 'semi') {
-        if (head !== -1) out.push(row);
-      } else if (how === 'anti') {
-        if (head === -1) out.push(row);
-      } else if (head !== -1) table.joinChain(out, row, head, output);
-      else if (outer) out.push(output.leftOnly(row));
-    }
-    return out;
+    return table.probe(rows, this.#o.leftKeys, this.#leftGet, this.#o.how, this.#o.output);
   }
 
   /** Emits what is left: unmatched right rows (right/full joins), and the partitioned join. */
@@ -535,7 +465,7 @@ export class HashJoin {
     for await (const chunk of rightChunksOf(rightParts, rightBatches, p)) {
       this.#checkAbort();
       if (subRight) {
-        await this.#partitionRight(Array.isArray(chunk) ? chunk : rowsOf(chunk), subRight, depth, 64);
+        await writeByKey(Array.isArray(chunk) ? chunk : rowsOf(chunk), this.#right, subRight, depth, 64);
         continue;
       }
       if (Array.isArray(chunk)) table.add(chunk);
@@ -543,7 +473,7 @@ export class HashJoin {
       this.#bytes = table.bytes;
       if (depth < MAX_DEPTH && table.keys >= MIN_REPARTITION * this.#fanout && this.#overBudget(true)) {
         subRight = await this.#newPartitions();
-        await this.#spillTable(table, subRight, depth);
+        await writeTable(table, this.#right, subRight, depth);
         this.#bytes = 0;
       }
     }

@@ -16,7 +16,7 @@ import { recordBatchColumn } from '../formats/arrow/to-rows.ts';
 import { columnGetter, hasNullKey, isNullish, type KeyGetter } from './key-encoding.ts';
 import { canonicalKey, KeyTrie } from './key-trie.ts';
 import { NumberIndex } from './number-index.ts';
-import { copyRow, type JoinOutput } from './join-output.ts';
+import { copyRow, type JoinHow, type JoinOutput } from './join-output.ts';
 import { JoinedRowMaker } from './joined-row.ts';
 
 /** A column a row did not have (kept apart from `undefined`, which the row may hold). */
@@ -386,6 +386,32 @@ export class JoinTable {
   /** The row after `i` with the same key, or -1. */
   next(i: number): number {
     return this.#next[i]!;
+  }
+
+  /**
+   * Left rows `rows` joined against this table as join kind `how` outputs them (semi and anti:
+   * the left rows with or without a match; left and full: unmatched rows with nulls), their keys
+   * read by `getters` from columns `keys` (a null key never matches).
+   */
+  probe(
+    rows: readonly Row[],
+    keys: readonly string[],
+    getters: readonly KeyGetter[],
+    how: JoinHow,
+    output: JoinOutput,
+  ): Row[] {
+    const out: Row[] = [];
+    const outer = how === 'left' || how === 'full';
+    for (const row of rows) {
+      const head = hasNullKey(row, keys) ? -1 : this.#find(row, getters);
+      if (how === 'semi') {
+        if (head !== -1) out.push(row);
+      } else if (how === 'anti') {
+        if (head === -1) out.push(row);
+      } else if (head !== -1) this.joinChain(out, row, head, output);
+      else if (outer) out.push(output.leftOnly(row));
+    }
+    return out;
   }
 
   /** Appends left row `left` joined with each right row of the chain from `head` to `out`, marking them matched. */
