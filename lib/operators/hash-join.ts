@@ -410,9 +410,13 @@ export class HashJoin {
 
   async #joinAll(parts: JoinPartitions, depth: number, sink: JoinSink, arrow?: JoinArrowSink): Promise<void> {
     const { rightParts, leftParts, rightBatches, leftBatches } = parts;
+    // only right and full joins output right rows without a left row: the others skip a partition
+    // whose left side is empty (its right rows are never built into a table)
+    const rightAlone = this.#o.how === 'right' || this.#o.how === 'full';
     for (let p = 0; p < rightParts.fanout; p++) {
       const right = rightParts.records(p) + (rightBatches?.rows(p) ?? 0);
-      if (right === 0 && leftParts.records(p) === 0 && (leftBatches?.rows(p) ?? 0) === 0) continue;
+      const left = leftParts.records(p) + (leftBatches?.rows(p) ?? 0);
+      if (left === 0 && (right === 0 || !rightAlone)) continue;
       await this.#joinPartition(parts, p, depth, sink, arrow);
     }
     for (const each of [rightParts, leftParts, rightBatches, leftBatches]) {

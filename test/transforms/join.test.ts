@@ -237,6 +237,25 @@ describe('join', () => {
     }
   });
 
+  it('a partitioned join builds no partition whose left side is empty, unless it outputs right rows alone', async () => {
+    // 20,000 right rows (~125 kB a partition against a 100 kB budget: a partition built would be
+    // split again) and one left row with a null key (it reaches no partition): only right and
+    // full joins, which output unmatched right rows, build the partitions
+    const right = Array.from({ length: 20_000 }, (_, i) => ({ k: i, pad: 'x'.repeat(40) }));
+    for (const how of ['inner', 'left', 'semi', 'anti', 'right', 'full'] as JoinHow[]) {
+      const result = await pipeline(
+        fromIterable([{ k: null, l: 1 }]),
+        join(right, { on: 'k', how, budget: 100_000 }),
+        collect(),
+      );
+      const outer = how === 'right' || how === 'full';
+      const expected = { inner: 0, semi: 0, left: 1, anti: 1, right: 20_000, full: 20_001 }[how];
+      assert.equal(result.output.length, expected, how);
+      const details = result.stats.stages.find((s: StageStats) => s.name === 'join')!.details;
+      assert.equal(details.recursionDepth, outer ? 2 : 1, `${how}: partitions built and split`);
+    }
+  });
+
   it('a one-column key (strings, or numbers mixed with bigints) matches DuckDB when spilled', async () => {
     // partitions key such rows by the value's canonical form, not an encoded string
     await fc.assert(
