@@ -67,6 +67,11 @@ export function isPlainNumber(type: DataType): boolean {
  */
 type ColumnValues = unknown[] | Float64Array;
 
+/** Rows a Float64Array column of `length` slots grows to for `rows` rows: by half, or to `rows` when that is more. */
+function grownSlots(length: number, rows: number): number {
+  return Math.max(rows, Math.ceil(length * 1.5));
+}
+
 /** Reads the key of a stand-in row `{ v }` (a one-column key read elsewhere than a row). */
 const VALUE_GETTER: readonly KeyGetter[] = [(row) => (row as { v: unknown }).v];
 
@@ -152,7 +157,7 @@ export class JoinTable {
     let growth = (slots - this.#next.length) * SLOT_BYTES + (this.#numbers?.growthBytes(more) ?? 0);
     for (const column of this.#columns)
       if (column instanceof Float64Array && column.length < rows)
-        growth += (Math.max(rows, Math.ceil(column.length * 1.5)) - column.length) * 8;
+        growth += (grownSlots(column.length, rows) - column.length) * 8;
     return growth;
   }
 
@@ -287,8 +292,7 @@ export class JoinTable {
   #roomFor(c: number, rows: number): Float64Array {
     const column = this.#columns[c]!;
     if (column instanceof Float64Array && column.length >= rows) return column;
-    const size =
-      column instanceof Float64Array ? Math.max(rows, Math.ceil(column.length * 1.5)) : Math.max(rows, FIRST_ROWS);
+    const size = column instanceof Float64Array ? grownSlots(column.length, rows) : Math.max(rows, FIRST_ROWS);
     const grown = new Float64Array(size);
     if (column instanceof Float64Array) grown.set(column.subarray(0, this.length));
     this.#columns[c] = grown;
