@@ -65,7 +65,7 @@ export function toArrow(
     name: 'toArrow',
     // writes Arrow column by column: a source may produce Arrow for it (format negotiation)
     capabilities: { accepts: ['rows', 'arrow'] },
-    write: async (batch, _context, stats) => (await open()).write(batch, stats),
+    write: async (batch, context, stats) => (await open()).write(batch, stats, context.signal),
     finish: async (_context, _stats, point) => (await open()).finish(point),
     abort: async (error) => (await open()).abort(error),
   });

@@ -45,7 +45,7 @@ export function toCsv(
   const sink = new CsvSinkWriter(resolveCsvOptions(target, options));
   return new BatchSink<ToCsvResult>({
     name: CsvSinkWriter.stage,
-    write: (batch) => sink.write(batch),
+    write: (batch, context) => sink.write(batch, context.signal),
     finish: (_context, _stats, point) => sink.finish(point),
     abort: (error) => sink.abort(error),
     checkpoint: csvCheckpoint(sink),

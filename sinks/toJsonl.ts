@@ -83,7 +83,7 @@ export function toJsonl(
 
   return new BatchSink<ToJsonlResult>({
     name,
-    async write(batch) {
+    async write(batch, context) {
       const out = await ensureOpen();
       const n = batch.numRows;
       if (n === 0) return;
@@ -105,7 +105,7 @@ export function toJsonl(
         }
       }
       rows += n;
-      await out.write(text);
+      await out.write(text, context.signal);
     },
     async finish(_context, _stats, point) {
       const bytes = await (await ensureOpen()).commit(point);

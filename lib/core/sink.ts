@@ -12,6 +12,7 @@ import { ensureArrowKernels } from './arrow-load.ts';
 import {
   STAGE,
   detachedContext,
+  stoppableContext,
   newStageStats,
   type SpillwayStage,
   type StageContext,
@@ -33,7 +34,10 @@ export interface SinkSpec<T> {
   name: string;
   /** What the stage can do; defaults: ordered, rows only, checkpointable when it has checkpoint hooks. */
   capabilities?: Partial<StageCapabilities>;
-  /** Writes one batch; the returned promise is the backpressure. */
+  /**
+   * Writes one batch; the returned promise is the backpressure. `context.signal` is aborted when
+   * the sink is destroyed during the write: a wait on a caller's stream must end with it.
+   */
   write(batch: Batch, context: StageContext, stats: StageStats): void | Promise<void>;
   /**
    * Input ended cleanly: flush, commit, and return the output. A sink that renames its output
@@ -41,7 +45,10 @@ export interface SinkSpec<T> {
    * abort before that point stops the rename; one after it is too late: lib/io/commit-point.ts).
    */
   finish(context: StageContext, stats: StageStats, point: CommitPoint): T | Promise<T>;
-  /** The sink is destroyed before finishing: release and remove what is not committed. */
+  /**
+   * The sink is destroyed before finishing: release and remove what is not committed. Called
+   * once a write under way has settled, so it never races a write that is still opening files.
+   */
   abort?(error: Error | null, context: StageContext): void | Promise<void>;
   /**
    * The sink finished, then was destroyed with an error (the run failed or was aborted after
@@ -57,6 +64,12 @@ export class BatchSink<T> extends Writable implements SpillwayStage, CheckpointS
   readonly [STAGE]: StageInfo;
   readonly #spec: SinkSpec<T>;
   #context: StageContext | undefined;
+  /** The context the spec sees: the run's, with a signal the sink's destroy also aborts. */
+  #specContext: StageContext | undefined;
+  /** Aborted when the sink is destroyed before finishing. */
+  readonly #stop = new AbortController();
+  /** The write under way (settles, never rejects): a destroy waits for it before the abort. */
+  #writing: Promise<void> | undefined;
   #finished = false;
   #discarded = false;
   readonly #commitPoint = new CommitPoint();
@@ -74,6 +87,7 @@ export class BatchSink<T> extends Writable implements SpillwayStage, CheckpointS
       stats: newStageStats(spec.name, 'sink'),
       attach: (context) => {
         this.#context = context;
+        this.#specContext = undefined;
       },
     };
   }
@@ -100,11 +114,26 @@ export class BatchSink<T> extends Writable implements SpillwayStage, CheckpointS
     const started = performance.now();
     if (skip < batch.numRows) await this.#spec.write(skip > 0 ? dropRows(batch, skip) : batch, this.#ctx(), stats);
     stats.timeMs += performance.now() - started;
+    // destroyed meanwhile: a commit now would snapshot files the abort is about to remove
+    if (this.destroyed) return;
     await driver.afterWrite(this.#ctx());
   }
 
   #ctx(): StageContext {
-    return (this.#context ??= detachedContext());
+    return (this.#specContext ??= stoppableContext((this.#context ??= detachedContext()), this.#stop.signal));
+  }
+
+  /** Notes `write` as the write under way until it settles; returns it. */
+  #track(write: Promise<void>): Promise<void> {
+    const writing = write.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#writing = writing;
+    void writing.then(() => {
+      if (this.#writing === writing) this.#writing = undefined;
+    });
+    return write;
   }
 
   override _write(chunk: unknown, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -121,13 +150,18 @@ export class BatchSink<T> extends Writable implements SpillwayStage, CheckpointS
   }
 
   #writeBatch(batch: Batch, callback: (error?: Error | null) => void): void {
+    // destroyed while the Arrow kernels loaded: the abort may already have run
+    if (this.destroyed) {
+      callback(new Error(`${this.#spec.name}: write after the sink was destroyed`));
+      return;
+    }
     const stats = this[STAGE].stats;
     stats.batchesIn++;
     stats.rowsIn += batch.numRows;
     noteInput(stats, batch);
     const driver = this.#checkpoint;
     if (driver) {
-      this.#writeCheckpointed(batch, driver, stats).then(
+      this.#track(this.#writeCheckpointed(batch, driver, stats)).then(
         () => callback(),
         (error: unknown) => callback(toError(error)),
       );
@@ -146,7 +180,7 @@ export class BatchSink<T> extends Writable implements SpillwayStage, CheckpointS
       callback();
       return;
     }
-    result.then(
+    this.#track(result).then(
       () => {
         stats.timeMs += performance.now() - started;
         callback();
@@ -206,7 +240,10 @@ export class BatchSink<T> extends Writable implements SpillwayStage, CheckpointS
       callback(error);
       return;
     }
-    Promise.resolve()
+    // a write under way may still open files: it ends (its waits on a caller's stream through
+    // the signal) before the abort removes what the sink made
+    this.#stop.abort(error ?? new Error(`${this.#spec.name} was destroyed`));
+    Promise.resolve(this.#writing)
       .then(() => abort(error, this.#ctx()))
       .then(
         () => callback(error),

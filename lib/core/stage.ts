@@ -199,3 +199,21 @@ export function detachedContext(): StageContext {
     },
   };
 }
+
+/**
+ * `base` with a signal that is also aborted by `stop`: a sink destroyed in the middle of a write
+ * stops waiting on a caller's stream through it (lib/core/sink.ts), even outside a run.
+ */
+export function stoppableContext(base: StageContext, stop: AbortSignal): StageContext {
+  const signal = AbortSignal.any([base.signal, stop]);
+  return {
+    signal,
+    get governor() {
+      return base.governor;
+    },
+    requestStop: () => base.requestStop(),
+    get stopRequested() {
+      return base.stopRequested;
+    },
+  };
+}

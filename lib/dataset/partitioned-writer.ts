@@ -60,7 +60,11 @@ export function partitionedSink(
     async write(batch, context) {
       files.context = context;
       await (target.started ??= startTree(target));
-      for (const [key, part] of splitPartitions(batch, settings.partitionBy)) await files.write(key, part);
+      for (const [key, part] of splitPartitions(batch, settings.partitionBy)) {
+        // destroyed mid-batch: open no more files (the abort runs once this write settles)
+        context.signal.throwIfAborted();
+        await files.write(key, part);
+      }
       await files.relieve();
     },
     async finish(context, _stats, point) {

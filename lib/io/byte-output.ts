@@ -13,8 +13,8 @@ import type { CommitPoint } from './commit-point.ts';
 
 /** An open byte target. */
 export interface ByteOutput {
-  /** Appends bytes. */
-  write(data: string | Uint8Array): Promise<void>;
+  /** Appends bytes; a wait on a caller's stream ends when `signal` aborts (the sink was destroyed). */
+  write(data: string | Uint8Array, signal?: AbortSignal): Promise<void>;
   /** Finishes: flushes, and for files renames into place. Returns bytes written (compressed when gzip). */
   commit(point?: CommitPoint): Promise<number>;
   /** Gives up: removes the temporary file (files) or destroys the stream (streams). */
@@ -115,10 +115,11 @@ function streamOutput(stream: Writable, stage: string): ByteOutput {
   const wrap = (error: unknown): IoError =>
     new IoError(`Cannot write to the output stream: ${(error as Error).message}`, { stage }, { cause: error });
   return {
-    async write(data) {
+    async write(data, signal) {
       bytes += typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
       if (stream.destroyed) throw wrap(stream.errored ?? new Error('stream destroyed'));
-      if (!stream.write(data)) await once(stream, 'drain').catch((error: unknown) => Promise.reject(wrap(error)));
+      if (!stream.write(data))
+        await once(stream, 'drain', { signal }).catch((error: unknown) => Promise.reject(wrap(error)));
     },
     async commit() {
       stream.end();

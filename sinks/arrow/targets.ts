@@ -20,7 +20,8 @@ export interface Target {
   readonly bytesWritten: number;
   readonly numRows: number;
   readonly numBatches: number;
-  write(batch: RecordBatch): Promise<void>;
+  /** Writes a batch; a wait on a caller's stream ends when `signal` aborts (the sink was destroyed). */
+  write(batch: RecordBatch, signal?: AbortSignal): Promise<void>;
   /** Finishes the output; a file passes the sink's commit `point` just before its rename into place. */
   commit(point?: CommitPoint): Promise<void>;
   abort(error: Error | null): Promise<void>;
@@ -154,7 +155,7 @@ export function streamTarget(stream: Writable, schema: Schema, compression: Comp
       { stage: 'toArrow' },
       { cause: error },
     );
-  const flush = async (): Promise<void> => {
+  const flush = async (signal?: AbortSignal): Promise<void> => {
     const chunks = sink.chunks;
     sink.chunks = [];
     let full = false;
@@ -163,7 +164,7 @@ export function streamTarget(stream: Writable, schema: Schema, compression: Comp
       bytes += chunk.byteLength;
       if (!stream.write(chunk)) full = true;
     }
-    if (full) await once(stream, 'drain').catch((error: unknown) => Promise.reject(fail(error)));
+    if (full) await once(stream, 'drain', { signal }).catch((error: unknown) => Promise.reject(fail(error)));
   };
   return {
     schema,
@@ -176,12 +177,12 @@ export function streamTarget(stream: Writable, schema: Schema, compression: Comp
     get numBatches() {
       return batches;
     },
-    async write(batch) {
+    async write(batch, signal) {
       writer.write(batch);
       if (sink.closed) throw new IoError('apache-arrow closed the writer unexpectedly', { stage: 'toArrow' });
       rows += batch.numRows;
       batches++;
-      await flush();
+      await flush(signal);
     },
     async commit() {
       writer.finish();

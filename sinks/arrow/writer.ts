@@ -131,8 +131,8 @@ export class ArrowSinkWriter {
     );
   }
 
-  /** Writes one batch, opening the target with its schema on the first. */
-  async write(batch: Batch, stats: StageStats): Promise<void> {
+  /** Writes one batch, opening the target with its schema on the first; `signal` ends a wait on a caller's stream. */
+  async write(batch: Batch, stats: StageStats, signal?: AbortSignal): Promise<void> {
     const index = batch.position.index;
     if (batch.numRows === 0) {
       // a source of no rows still hands on its schema (a Parquet file of none): the finish writes it
@@ -155,7 +155,7 @@ export class ArrowSinkWriter {
       // conform first: a widening replaces the target
       const conformed = await this.#conform(recordBatch, index, stats);
       opened = this.#opened;
-      await opened.write(conformed);
+      await opened.write(conformed, signal);
     } catch (error) {
       throw this.#wrap(error, index);
     }

@@ -133,8 +133,8 @@ export class CsvSinkWriter {
     }
   }
 
-  /** Writes one batch (the header before the first rows). */
-  async write(batch: Batch): Promise<void> {
+  /** Writes one batch (the header before the first rows); `signal` ends a wait on a caller's stream. */
+  async write(batch: Batch, signal?: AbortSignal): Promise<void> {
     const output = await this.#ensureOpen();
     const count = batch.numRows;
     if (count === 0) {
@@ -160,7 +160,7 @@ export class CsvSinkWriter {
     if (this.#objectRows && this.settings.columns === undefined) this.#checkKeys(sample, batch.position.index);
     const text = this.#format(batchRows, this.settings.header && first && this.#objectRows);
     this.#rows += count;
-    await output.write(text);
+    await output.write(text, signal);
   }
 
   /** Writes the header of an empty file if due, then commits the output. */

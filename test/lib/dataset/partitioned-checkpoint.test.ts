@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import {
   pipeline,
   collect,
@@ -109,4 +109,52 @@ test('a checkpoint whose tree lost a file is refused with ERR_SPILLWAY_CHECKPOIN
     assert.match(error.message, /day=d2\/part-0\.csv is gone since the checkpoint/);
     return true;
   });
+});
+
+test('a run failing while the sink writes a batch of many partitions leaves no temporary file of a writer; the rerun writes every row once', async () => {
+  // 100 partitions a batch: the sink's write of one batch opens 100 files, so the failure
+  // upstream lands in the middle of it (CI once saw a write go on after the abort and commit
+  // files the rerun then wrote again)
+  const many = Array.from({ length: 3_000 }, (_, i) => ({ id: i, day: `d${i % 100}` }));
+  const run = (out: string, checkpoint: string, fail: boolean) => {
+    let batches = 0;
+    return pipeline(
+      fromIterable(many, { batchSize: 500 }),
+      mapBatch(async (batch) => {
+        if (!fail || ++batches <= 3) return batch;
+        // fail once a checkpoint exists, while the sink writes a later batch
+        for (let waited = 0; waited < 2_000 && commits(checkpoint) === 0; waited++)
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        throw new Error('crash');
+      }),
+      toCsv(out, { partitionBy: ['day'] }),
+      { checkpoint: { dir: checkpoint, everyBatches: 1, intervalMs: 60_000 } },
+    );
+  };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const dir = tempDir('spillway-partitioned-ckpt-many-');
+    const out = join(dir, 'out');
+    const checkpoint = join(dir, 'ckpt');
+    await assert.rejects(run(out, checkpoint, true), /crash/);
+    const state = JSON.parse(readFileSync(join(checkpoint, 'checkpoint.json'), 'utf8')) as {
+      sink: { files: Array<[string, number]> };
+    };
+    const tree = await listTree(join(dir, '.out.tmp-checkpoint'));
+    for (const [rel] of state.sink.files) assert.ok(tree.includes(rel), `${rel} is kept`);
+    // finished files after the checkpoint may stay (the rerun removes them); a writer's own
+    // temporary file would mean a write went on after the abort
+    assert.deepEqual(
+      tree.filter((rel) => basename(rel).startsWith('.')),
+      [],
+      'no temporary file is left in the tree',
+    );
+    await run(out, checkpoint, false);
+    const ids = await idsByPartition(out);
+    for (let d = 0; d < 100; d++)
+      assert.deepEqual(
+        [...(ids.get(`day=d${d}`) ?? [])].sort((a, b) => a - b),
+        many.filter((r) => r.day === `d${d}`).map((r) => r.id),
+        `day=d${d}: every row once`,
+      );
+  }
 });
