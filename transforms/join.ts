@@ -6,6 +6,7 @@
 import { Readable, Writable, type Duplex } from 'node:stream';
 import type { RecordBatch } from 'apache-arrow';
 import { Batch, type Row } from '../lib/core/batch.ts';
+import { untilAborted } from '../lib/core/until-aborted.ts';
 import { AbortError, ValidationError, describeValue } from '../lib/core/errors.ts';
 import type { Spilled } from '../lib/formats/spill/spilled.ts';
 import { hasBrand } from '../lib/core/brand.ts';
@@ -189,7 +190,12 @@ async function buildRight(
   types: JoinKeyTypes,
   disposed: () => boolean,
 ): Promise<void> {
-  for await (const { rows, arrow } of rightChunks(right, context)) {
+  // a destroy waits for this step: it ends with the signal, even on a right input that stalls
+  for await (const { rows, arrow } of untilAborted(
+    rightChunks(right, context),
+    context.signal,
+    "The join's right input",
+  )) {
     if (disposed()) throw new AbortError('The join was stopped while reading its right input');
     if (rows) {
       types.observe('right', rows, arrow);

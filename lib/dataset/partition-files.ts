@@ -55,8 +55,11 @@ export class PartitionFiles {
   readonly #settings: PartitionSettings;
   readonly #format: PartitionFormat;
   readonly #writers = new Map<string, OpenWriter>();
-  /** Writers detached by a checkpoint and still finishing their files. */
-  readonly #detached = new Set<BatchSink<unknown>>();
+  /**
+   * Writers taken out of use and still finishing their files (closed by a bound or at the end,
+   * detached by a checkpoint): an abort destroys and waits for them too.
+   */
+  readonly #finishing = new Set<BatchSink<unknown>>();
   #buffered = 0;
   #clock = 0;
 
@@ -104,13 +107,12 @@ export class PartitionFiles {
     const sinks = [...this.#writers.values()].map((w) => w.sink);
     this.#writers.clear();
     this.#buffered = 0;
-    for (const sink of sinks) this.#detached.add(sink);
-    return Promise.all(sinks.map((sink) => end(sink).finally(() => this.#detached.delete(sink)))).then(() => undefined);
+    return Promise.all(sinks.map((sink) => this.#end(sink))).then(() => undefined);
   }
 
   /** Destroys every writer, open or detached (each sink's own abort removes its temporary file). */
   async abort(error: Error | null): Promise<void> {
-    const sinks = [...[...this.#writers.values()].map((w) => w.sink), ...this.#detached];
+    const sinks = [...[...this.#writers.values()].map((w) => w.sink), ...this.#finishing];
     this.#writers.clear();
     for (const sink of sinks) sink.destroy(error ?? new Error('partitioned write aborted'));
     await Promise.all(sinks.map((sink) => finished(sink).catch(() => undefined)));
@@ -121,7 +123,17 @@ export class PartitionFiles {
     if (!writer) return;
     this.#writers.delete(key);
     this.#buffered -= writer.bytes;
-    await end(writer.sink);
+    await this.#end(writer.sink);
+  }
+
+  /** Ends a writer taken out of use, tracked until its file is complete. */
+  async #end(sink: BatchSink<unknown>): Promise<void> {
+    this.#finishing.add(sink);
+    try {
+      await end(sink);
+    } finally {
+      this.#finishing.delete(sink);
+    }
   }
 
   async #open(key: string): Promise<OpenWriter> {

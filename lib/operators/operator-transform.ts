@@ -5,7 +5,10 @@
  * a whole aggregation's output in memory at the end of the input; here the operator's `emit`
  * pushes at once and waits for the reader when the readable side is full, so output streams with
  * backpressure. `dispose` runs on success, failure and destroy (abort), exactly once, so spill
- * files never outlive the stage.
+ * files never outlive the stage. On a destroy it runs once the step under way has settled (its
+ * signal aborted, its wait for the reader rejected): a step still writing a spill partition would
+ * otherwise open files after the dispose removed the directory (a groupBy aborted while merging
+ * left 15 descriptors open on deleted files, test/e2e/abort-random.test.ts).
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import type { RecordBatch } from 'apache-arrow';
@@ -19,6 +22,7 @@ import {
   capabilities,
   detachedContext,
   newStageStats,
+  stoppableContext,
   type BatchForm,
   type SpillwayStage,
   type StageContext,
@@ -53,6 +57,12 @@ export class OperatorTransform extends Transform implements SpillwayStage {
   readonly [STAGE]: StageInfo;
   readonly #spec: OperatorSpec;
   #context: StageContext | undefined;
+  /** The context the spec sees: the run's, with a signal the stage's destroy also aborts. */
+  #specContext: StageContext | undefined;
+  /** Aborted when the stage is destroyed. */
+  readonly #stop = new AbortController();
+  /** The step under way (settles, never rejects): a destroy waits for it before the dispose. */
+  #working: Promise<void> | undefined;
   #waiting: { resolve: () => void; reject: (error: Error) => void } | undefined;
   #disposed: Promise<void> | undefined;
   #batches = 0;
@@ -73,12 +83,13 @@ export class OperatorTransform extends Transform implements SpillwayStage {
       stats,
       attach: (context) => {
         this.#context = context;
+        this.#specContext = undefined;
       },
     };
   }
 
   #ctx(): StageContext {
-    return (this.#context ??= detachedContext());
+    return (this.#specContext ??= stoppableContext((this.#context ??= detachedContext()), this.#stop.signal));
   }
 
   /** Pushes rows as one batch; waits for the reader when the readable buffer is full. */
@@ -162,10 +173,14 @@ export class OperatorTransform extends Transform implements SpillwayStage {
       done(error);
       return;
     }
-    result.then(
+    const working = result.then(
       () => done(),
       (error: unknown) => done(error ?? new Error(`${stats.name} failed`)),
     );
+    this.#working = working;
+    void working.then(() => {
+      if (this.#working === working) this.#working = undefined;
+    });
   }
 
   #dispose(): Promise<void> {
@@ -177,9 +192,12 @@ export class OperatorTransform extends Transform implements SpillwayStage {
     const waiting = this.#waiting;
     this.#waiting = undefined;
     waiting?.reject(error ?? new AbortError(`${this[STAGE].stats.name} was destroyed`));
-    this.#dispose().then(
-      () => callback(error),
-      (e: unknown) => callback(error ?? toError(e)),
-    );
+    this.#stop.abort(error ?? new AbortError(`${this[STAGE].stats.name} was destroyed`));
+    Promise.resolve(this.#working)
+      .then(() => this.#dispose())
+      .then(
+        () => callback(error),
+        (e: unknown) => callback(error ?? toError(e)),
+      );
   }
 }

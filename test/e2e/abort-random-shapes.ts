@@ -155,6 +155,16 @@ export const SHAPES: readonly Shape[] = [
     },
   },
   {
+    // a write opens up to 16 partition files one after another: an abort lands inside it
+    name: 'fromCsv -> map -> toParquet partitioned',
+    build: (inputs, out) => {
+      const finalPath = join(out, 'tree');
+      const bucket = map((r: { v: number }) => ({ ...r, b: r.v % 16 }));
+      const rest = [bucket, toParquet(finalPath, { partitionBy: ['b'] })];
+      return { source: csvSource(inputs), rest, finalPath, expected: ROWS, rowsOf: fileRows };
+    },
+  },
+  {
     name: 'fromCsv -> toArrow',
     build: (inputs, out) => {
       const finalPath = join(out, 'out.arrow');

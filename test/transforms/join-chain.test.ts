@@ -175,6 +175,32 @@ describe('join with a chain as its right input', () => {
     assert.deepEqual(entries(scratch), []);
   });
 
+  // the join's step waits for its right input; a destroy waits for the step (operator-transform.ts)
+  it("an abort while the right input (a caller's async iterable) stalls ends the run, its scratch removed", async () => {
+    const controller = new AbortController();
+    const scratch = tempDir('join-stalled-right-');
+    const stalled: AsyncIterable<{ id: number }[]> = {
+      [Symbol.asyncIterator]() {
+        let first = true;
+        return {
+          next: () => {
+            if (!first) return new Promise<never>(() => undefined);
+            first = false;
+            setImmediate(() => controller.abort(new Error('stop')));
+            return Promise.resolve({ done: false, value: [{ id: 1 }, { id: 2 }] });
+          },
+        };
+      },
+    };
+    await assert.rejects(
+      pipeline(fromIterable([{ id: 1 }]), join(stalled, { on: 'id', dir: scratch }), collect(), {
+        signal: controller.signal,
+      }),
+      { code: 'ERR_SPILLWAY_ABORTED' },
+    );
+    assert.deepEqual(entries(scratch), []);
+  });
+
   it('a key type mismatch found in the chain fails with both columns named, the file closed', async () => {
     await assert.rejects(
       pipeline(
