@@ -13,6 +13,7 @@ import { count, sum } from '../../lib/operators/aggregates.ts';
 import { fromCsv } from '../../sources/fromCsv.ts';
 import { fromIterable } from '../../sources/fromIterable.ts';
 import { fromParquet } from '../../sources/fromParquet.ts';
+import { distinct } from '../../transforms/distinct.ts';
 import { filter } from '../../transforms/filter.ts';
 import { groupBy } from '../../transforms/groupBy.ts';
 import { join as joinStage } from '../../transforms/join.ts';
@@ -22,6 +23,7 @@ import { sort } from '../../transforms/sort.ts';
 import { collect } from '../../sinks/collect.ts';
 import { toArrow } from '../../sinks/toArrow.ts';
 import { toCsv } from '../../sinks/toCsv.ts';
+import { toJsonl } from '../../sinks/toJsonl.ts';
 import { toParquet } from '../../sinks/toParquet.ts';
 import { toSpill } from '../../sinks/toSpill.ts';
 import { runnableUrl } from '../helpers.ts';
@@ -204,6 +206,15 @@ export const SHAPES: readonly Shape[] = [
       expected: KEYS,
       rowsOf: arrayRows,
     }),
+  },
+  {
+    name: 'fromParquet -> distinct (spilling) -> toJsonl',
+    build: (inputs, out) => {
+      const finalPath = join(out, 'keys.jsonl');
+      const rest = [distinct(['key'], { budget: 40_000 }), toJsonl(finalPath)];
+      const source = fromParquet(inputs.parquet, { batchSize: BATCH });
+      return { source, rest, finalPath, expected: KEYS, rowsOf: fileRows };
+    },
   },
   parallelShape('thread'),
   parallelShape('process'),
