@@ -69,9 +69,17 @@ export const corpusSkip: string | false = skipUnlessCI(
 /** A fresh temporary folder, removed when the process exits. */
 export function tempDir(prefix = 'spillway-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  // one exit listener for all (one each passed Node's limit of 10 and printed a leak warning)
+  if (tempDirs.size === 0)
+    process.once('exit', () => {
+      for (const made of tempDirs) rmSync(made, { recursive: true, force: true });
+    });
+  tempDirs.add(dir);
   return dir;
 }
+
+/** The directories {@link tempDir} made, removed when the process exits. */
+const tempDirs = new Set<string>();
 
 /** Open file descriptors of this process (Linux). */
 export function openFds(): number {
