@@ -139,6 +139,7 @@ export abstract class PoolWorker {
 
   /** Subclasses call this for every message. */
   protected handleMessage(message: FromWorker): void {
+    if (message.type === 'loaded') return;
     if (message.type === 'ready') {
       this.#idle();
       this.#ready?.resolve();

@@ -44,6 +44,8 @@ export interface SerializedError {
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'init-error'; error: SerializedError }
+  /** The thread finished importing what a batch needed (the Arrow decoder): it may be terminated now. */
+  | { type: 'loaded' }
   | { type: 'result'; taskId: number; records?: Uint8Array; rows?: unknown[] }
   | { type: 'error'; taskId: number; error: SerializedError };
 

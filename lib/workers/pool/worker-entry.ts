@@ -76,7 +76,7 @@ async function loadArrowDecoder(): Promise<ArrowDecoder> {
   const [{ tableFromIPC }, { recordBatchToRows }] = await Promise.all([
     import('apache-arrow'),
     import('../../formats/arrow/convert.ts'),
-  ]);
+  ]).finally(() => send({ type: 'loaded' }));
   // the same conversion as Batch.rows in the main thread, so results do not depend on the path
   return (bytes) => tableFromIPC(bytes).batches.flatMap((batch) => recordBatchToRows(batch));
 }
