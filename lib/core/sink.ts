@@ -12,7 +12,6 @@ import { ensureArrowKernels } from './arrow-load.ts';
 import {
   STAGE,
   detachedContext,
-  stoppableContext,
   newStageStats,
   type SpillwayStage,
   type StageContext,
@@ -24,6 +23,7 @@ import {
 import { brandClass } from './brand.ts';
 import { CommitPoint } from '../io/commit-point.ts';
 import { noteInput } from './negotiate.ts';
+import { WorkInFlight } from './work-in-flight.ts';
 
 /** Batches a sink buffers before it pushes back. */
 export const SINK_HIGH_WATER_MARK = 2;
@@ -64,12 +64,8 @@ export class BatchSink<T> extends Writable implements SpillwayStage, CheckpointS
   readonly [STAGE]: StageInfo;
   readonly #spec: SinkSpec<T>;
   #context: StageContext | undefined;
-  /** The context the spec sees: the run's, with a signal the sink's destroy also aborts. */
-  #specContext: StageContext | undefined;
-  /** Aborted when the sink is destroyed before finishing. */
-  readonly #stop = new AbortController();
-  /** The write under way (settles, never rejects): a destroy waits for it before the abort. */
-  #writing: Promise<void> | undefined;
+  /** The write under way: a destroy waits for it before the abort. */
+  readonly #work = new WorkInFlight();
   #finished = false;
   #discarded = false;
   readonly #commitPoint = new CommitPoint();
@@ -87,7 +83,6 @@ export class BatchSink<T> extends Writable implements SpillwayStage, CheckpointS
       stats: newStageStats(spec.name, 'sink'),
       attach: (context) => {
         this.#context = context;
-        this.#specContext = undefined;
       },
     };
   }
@@ -120,20 +115,7 @@ export class BatchSink<T> extends Writable implements SpillwayStage, CheckpointS
   }
 
   #ctx(): StageContext {
-    return (this.#specContext ??= stoppableContext((this.#context ??= detachedContext()), this.#stop.signal));
-  }
-
-  /** Notes `write` as the write under way until it settles; returns it. */
-  #track(write: Promise<void>): Promise<void> {
-    const writing = write.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#writing = writing;
-    void writing.then(() => {
-      if (this.#writing === writing) this.#writing = undefined;
-    });
-    return write;
+    return this.#work.context((this.#context ??= detachedContext()));
   }
 
   override _write(chunk: unknown, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -161,7 +143,7 @@ export class BatchSink<T> extends Writable implements SpillwayStage, CheckpointS
     noteInput(stats, batch);
     const driver = this.#checkpoint;
     if (driver) {
-      this.#track(this.#writeCheckpointed(batch, driver, stats)).then(
+      this.#work.track(this.#writeCheckpointed(batch, driver, stats)).then(
         () => callback(),
         (error: unknown) => callback(toError(error)),
       );
@@ -180,7 +162,7 @@ export class BatchSink<T> extends Writable implements SpillwayStage, CheckpointS
       callback();
       return;
     }
-    this.#track(result).then(
+    this.#work.track(result).then(
       () => {
         stats.timeMs += performance.now() - started;
         callback();
@@ -242,8 +224,8 @@ export class BatchSink<T> extends Writable implements SpillwayStage, CheckpointS
     }
     // a write under way may still open files: it ends (its waits on a caller's stream through
     // the signal) before the abort removes what the sink made
-    this.#stop.abort(error ?? new Error(`${this.#spec.name} was destroyed`));
-    Promise.resolve(this.#writing)
+    this.#work
+      .stop(error ?? new Error(`${this.#spec.name} was destroyed`))
       .then(() => abort(error, this.#ctx()))
       .then(
         () => callback(error),

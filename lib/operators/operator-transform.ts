@@ -17,12 +17,12 @@ import { AbortError, toError } from '../core/errors.ts';
 import { asBatch, TRANSFORM_HIGH_WATER_MARK } from '../core/transform.ts';
 import { loadArrowKernels } from '../core/arrow-load.ts';
 import { noteInput } from '../core/negotiate.ts';
+import { WorkInFlight } from '../core/work-in-flight.ts';
 import {
   STAGE,
   capabilities,
   detachedContext,
   newStageStats,
-  stoppableContext,
   type BatchForm,
   type SpillwayStage,
   type StageContext,
@@ -57,12 +57,8 @@ export class OperatorTransform extends Transform implements SpillwayStage {
   readonly [STAGE]: StageInfo;
   readonly #spec: OperatorSpec;
   #context: StageContext | undefined;
-  /** The context the spec sees: the run's, with a signal the stage's destroy also aborts. */
-  #specContext: StageContext | undefined;
-  /** Aborted when the stage is destroyed. */
-  readonly #stop = new AbortController();
-  /** The step under way (settles, never rejects): a destroy waits for it before the dispose. */
-  #working: Promise<void> | undefined;
+  /** The step under way: a destroy waits for it before the dispose. */
+  readonly #work = new WorkInFlight();
   #waiting: { resolve: () => void; reject: (error: Error) => void } | undefined;
   #disposed: Promise<void> | undefined;
   #batches = 0;
@@ -83,13 +79,12 @@ export class OperatorTransform extends Transform implements SpillwayStage {
       stats,
       attach: (context) => {
         this.#context = context;
-        this.#specContext = undefined;
       },
     };
   }
 
   #ctx(): StageContext {
-    return (this.#specContext ??= stoppableContext((this.#context ??= detachedContext()), this.#stop.signal));
+    return this.#work.context((this.#context ??= detachedContext()));
   }
 
   /** Pushes rows as one batch; waits for the reader when the readable buffer is full. */
@@ -173,14 +168,12 @@ export class OperatorTransform extends Transform implements SpillwayStage {
       done(error);
       return;
     }
-    const working = result.then(
-      () => done(),
-      (error: unknown) => done(error ?? new Error(`${stats.name} failed`)),
+    void this.#work.track(
+      result.then(
+        () => done(),
+        (error: unknown) => done(error ?? new Error(`${stats.name} failed`)),
+      ),
     );
-    this.#working = working;
-    void working.then(() => {
-      if (this.#working === working) this.#working = undefined;
-    });
   }
 
   #dispose(): Promise<void> {
@@ -192,8 +185,8 @@ export class OperatorTransform extends Transform implements SpillwayStage {
     const waiting = this.#waiting;
     this.#waiting = undefined;
     waiting?.reject(error ?? new AbortError(`${this[STAGE].stats.name} was destroyed`));
-    this.#stop.abort(error ?? new AbortError(`${this[STAGE].stats.name} was destroyed`));
-    Promise.resolve(this.#working)
+    this.#work
+      .stop(error ?? new AbortError(`${this[STAGE].stats.name} was destroyed`))
       .then(() => this.#dispose())
       .then(
         () => callback(error),
