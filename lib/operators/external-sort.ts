@@ -275,10 +275,14 @@ export class ExternalSorter {
         schema,
         true,
       );
-      await this.#writeRun(merged, schema);
+      try {
+        await this.#writeRun(merged, schema);
+      } finally {
+        // out of #runs, so dispose would not close them: a failed pass (an abort) closes them here
+        await Promise.allSettled(group.map((r) => r.run.remove()));
+      }
       this.#runs.unshift(this.#runs.pop()!); // the merged run holds the oldest rows: first
       this.stats.mergePasses++;
-      await Promise.all(group.map((r) => r.run.remove()));
     }
     const sources: RunSource[] = this.#runs.map((r) => spilledSource(r.run));
     let schema = this.#runs.map((r) => r.schema).reduce((a, b) => unifySchemas(a, b));

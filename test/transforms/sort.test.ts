@@ -28,7 +28,7 @@ import {
   type SortKey,
 } from '../../index.ts';
 import type { BatchSource } from '../../lib/core/source.ts';
-import { openFds, settledFds, tempDir } from '../helpers.ts';
+import { fdsUnder, openFds, settledFds, tempDir } from '../helpers.ts';
 
 /** A sort test that hangs fails with an error well before CI's limit. */
 const TIMEOUT = { timeout: 120_000 };
@@ -390,4 +390,36 @@ test('abort mid-sort rejects with ERR_SPILLWAY_ABORTED and leaves no temporary f
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+});
+
+test('abort during a merge pass (more runs than one merge takes) closes the runs being merged', TIMEOUT, async () => {
+  // a pass takes its runs out of the sort's list: an abort in it once left their files open
+  // (deleted by the scratch's removal), test/e2e/abort-random.test.ts seed 35
+  let caught = 0;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const tmp = tempDir();
+    const controller = new AbortController();
+    let ended = false;
+    const source = numbers(600, () => undefined);
+    const run = pipeline(source, sort('v', { budget: 60_000, dir: tmp }), collect(), {
+      governor: false,
+      signal: controller.signal,
+    });
+    void run.then(
+      () => (ended = true),
+      () => (ended = true),
+    );
+    // a pass reads runs (their files) while it writes the merged one (a temporary file)
+    for (;;) {
+      const open = fdsUnder(tmp);
+      if (ended || (open.some((f) => f.endsWith('.tmp')) && open.some((f) => /spill-\d+\.arrow$/.test(f)))) break;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (!ended) caught++;
+    controller.abort(new Error('user abort'));
+    await run.catch(() => undefined);
+    assert.deepEqual(fdsUnder(tmp), [], `attempt ${attempt}: no run file left open`);
+    assert.deepEqual(readdirSync(tmp), []);
+  }
+  assert.ok(caught > 0, 'at least one abort landed in a merge pass');
 });
