@@ -12,7 +12,7 @@
  * With redis-server installed, a shape runs over BullMQ too, and its run must leave no key
  * without an expiry in Redis.
  *
- * SPILLWAY_ABORT_SEED (default 19) and SPILLWAY_ABORT_CASES (default 30) run it longer; a case's
+ * SPILLWAY_ABORT_SEED (default 19) and SPILLWAY_ABORT_CASES (default 45) run it longer; a case's
  * name carries its seed and number, and it replays alone with --test-name-pattern.
  */
 import assert from 'node:assert/strict';
@@ -46,7 +46,7 @@ import {
 } from './abort-random-shapes.ts';
 
 const SEED = Number(process.env.SPILLWAY_ABORT_SEED ?? 19);
-const CASES = Number(process.env.SPILLWAY_ABORT_CASES ?? 30);
+const CASES = Number(process.env.SPILLWAY_ABORT_CASES ?? 45);
 const QUEUE = 'abort-random';
 let redis: RedisServer | undefined;
 let worker: WorkerProcess | undefined;
