@@ -5,7 +5,7 @@
  * it loads; the stream adapters load it (lib/core/arrow-load.ts) before the first batch that
  * holds Arrow, and every module that makes Arrow from rows imports convert.ts itself.
  */
-import type { Data, RecordBatch } from 'apache-arrow';
+import type { Data, Field, RecordBatch } from 'apache-arrow';
 import { UnsupportedError } from './errors.ts';
 import type { Row } from './row.ts';
 
@@ -18,6 +18,8 @@ export interface ArrowKernels {
   rowsToRecordBatch(rows: readonly Row[], options: { columns?: readonly string[] }): RecordBatch;
   recordBatchBytes(batch: RecordBatch): number;
   valueReader(data: Data, options: { int64?: 'bigint' }, column: string): ArrowValueReader;
+  /** True when rows hold only primitives for `field` (lib/formats/arrow/to-rows.ts). */
+  primitiveValued(field: Field): boolean;
   isBatchSelectable(batch: RecordBatch): boolean;
   keepsAll(selection: ArrayLike<number>, numRows: number): boolean;
   selectRows(batch: RecordBatch, selection: ArrayLike<number>): RecordBatch;

@@ -1,4 +1,4 @@
-import type { RecordBatch } from 'apache-arrow';
+import type { RecordBatch, Schema } from 'apache-arrow';
 import { arrowKernels } from './arrow-kernels.ts';
 import { brandClass } from './brand.ts';
 import type { Row } from './row.ts';
@@ -115,6 +115,11 @@ export class Batch<R extends Row = Row> {
     const arrow = this.#arrow ?? this.#selection?.source;
     if (this.#columns === undefined && arrow !== undefined) this.#columns = arrow.schema.fields.map((f) => f.name);
     return this.#columns;
+  }
+
+  /** The schema of the batch's Arrow data (a selection's source's), without copying a selection out; undefined for rows alone. */
+  get schema(): Schema | undefined {
+    return (this.#arrow ?? this.#selection?.source)?.schema;
   }
 
   /** A batch holding an Arrow RecordBatch; its rows are converted on first use of `rows`. */

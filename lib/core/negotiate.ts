@@ -8,8 +8,11 @@
  * user told what to produce (`output: 'rows'`) keeps its word: the offer is not made.
  *
  * Projection pushdown: when the stage right after a source producing Arrow reads only some
- * columns and passes no other on (its `reads`), the source is told, and may leave the others
+ * columns and passes no other on (its `reads`: a select, a groupBy, a map whose function's
+ * fields are known, lib/core/fields-read.ts), the source is told, and may leave the others
  * unfilled (fromCsv skips their cells), as DuckDB's readers skip columns a query does not use.
+ * Stages before it that pass every column on and say which they read (a filter's `inspects`)
+ * are looked through, their columns added.
  */
 import type { Batch } from './batch.ts';
 import { STAGE, isStage, type BatchForm, type FormOffer, type StageCapabilities, type StageStats } from './stage.ts';
@@ -122,6 +125,25 @@ export function negotiateForms(streams: readonly unknown[], consumer?: StageCapa
   if (consumer !== undefined) downstream.push(consumer);
   const { form, reason } = resolveForm(offer.produces, downstream);
   offer.choose(form, reason);
-  const reads = downstream[0]?.reads;
+  const reads = projectionFor(downstream);
   if (form === 'arrow' && reads && offer.project) offer.project(reads);
+}
+
+/**
+ * The only columns `downstream` reads of a source (see the module comment), or undefined when a
+ * stage may read any: the first stage that passes no other column on ends the search, looked
+ * for through stages that pass every column on and say which they read.
+ */
+export function projectionFor(downstream: Downstream): readonly string[] | undefined {
+  const columns = new Set<string>();
+  for (const stage of downstream) {
+    if (stage?.reads !== undefined) {
+      for (const name of stage.reads) columns.add(name);
+      // no column at all is not a projection a reader takes
+      return columns.size > 0 ? [...columns] : undefined;
+    }
+    if (stage?.keepsForm !== true || stage.inspects === undefined) return undefined;
+    for (const name of stage.inspects) columns.add(name);
+  }
+  return undefined;
 }

@@ -16,6 +16,8 @@ import { StageError } from './errors.ts';
 import type { StageContext } from './stage.ts';
 import { RowViewer, isViewable } from './row-view.ts';
 import { arrowKernels } from './arrow-kernels.ts';
+import { ROWS_METADATA_KEY } from '../formats/arrow/metadata-keys.ts';
+import type { Schema } from 'apache-arrow';
 
 /** How the function's result becomes output rows. */
 export type RowMode = 'map' | 'filter' | 'flatMap';
@@ -133,6 +135,22 @@ export function rowsOf(batch: Batch, stage: string): unknown[] {
   }
 }
 
+/**
+ * The objects the function is given: the batch's rows, or, when the function's fields are known
+ * (lib/core/fields-read.ts) and the batch holds Arrow, objects of only those columns, made fresh
+ * for it (so the batch keeps no half rows).
+ */
+function objectsFor(batch: Batch, stage: string, fields: readonly string[] | undefined): unknown[] {
+  const schema = fields !== undefined && !batch.hasRows ? batch.schema : undefined;
+  // array rows are read by position, not by the names fields-read found
+  if (schema === undefined || schema.metadata.get(ROWS_METADATA_KEY) === 'array') return rowsOf(batch, stage);
+  const names = schema.fields.map((field) => field.name);
+  const wanted = new Set(fields);
+  // a repeated name's last column is the one a row shows (as projectArrow takes it)
+  const kept = names.filter((name, c) => wanted.has(name) && names.lastIndexOf(name) === c);
+  return kept.length === names.length ? rowsOf(batch, stage) : rowsOf(batch.projectArrow(kept), stage);
+}
+
 /** Plain rows in, plain rows out. */
 class RowsIo implements Input, Output {
   readonly rows: unknown[];
@@ -223,6 +241,35 @@ class ViewIo implements Input, Output {
 /** Per-stage state kept between batches: the viewer, reused while the batches keep their columns. */
 export interface RowViewState {
   viewer?: RowViewer;
+  /**
+   * The only fields the function reads, when its source shows them (lib/core/fields-read.ts) and
+   * its output is what it makes (map, flatMap): objects made from Arrow then hold only these.
+   */
+  readonly fields?: readonly string[];
+  /**
+   * The function, given objects, only reads its fields during the call (RowUse.readOnly): over
+   * a batch whose fields it reads hold primitives, a view gives it the same values, with no
+   * object made per row.
+   */
+  readonly viewable?: boolean;
+  /** The last schema {@link viewFits} checked, and its answer. */
+  checked?: { schema: Schema; fits: boolean };
+}
+
+/** True when a function given objects can read `batch` through a view instead (see RowViewState.viewable). */
+function viewFits(batch: Batch, state: RowViewState): boolean {
+  if (state.viewable !== true || batch.hasRows) return false;
+  const schema = batch.schema;
+  if (schema === undefined) return false;
+  if (state.checked?.schema === schema) return state.checked.fits;
+  const wanted = new Set(state.fields);
+  const kernels = arrowKernels();
+  const fits =
+    // array rows are read by position, not by the names fields-read found
+    schema.metadata.get(ROWS_METADATA_KEY) !== 'array' &&
+    schema.fields.every((field) => !wanted.has(field.name) || kernels.primitiveValued(field));
+  state.checked = { schema, fits };
+  return fits;
 }
 
 /** The view input/output for `batch`, or undefined when it is to be read as rows. */
@@ -252,7 +299,9 @@ export function applyRowFunction(
   input: RowInput = 'object',
   state: RowViewState = {},
 ): Batch | Promise<Batch> {
-  const io = (input === 'view' ? viewIo(batch, state) : undefined) ?? new RowsIo(rowsOf(batch, stage));
+  const io =
+    (input === 'view' || viewFits(batch, state) ? viewIo(batch, state) : undefined) ??
+    new RowsIo(objectsFor(batch, stage, state.fields));
   const call = fn as (row: unknown, index: number) => unknown;
   const n = io.numRows;
   for (let i = 0; i < n; i++) {

@@ -4,6 +4,8 @@
  */
 import { BatchTransform } from './transform.ts';
 import { applyRowFunction, type RowFunction, type RowInput, type RowMode, type RowViewState } from './row-function.ts';
+import { fieldsRead } from './fields-read.ts';
+import type { StageCapabilities } from './stage.ts';
 import { expectFunction, expectInteger, expectOneOf, expectOptions, optionKeys } from './validate.ts';
 
 /** Options of the per-row transforms. */
@@ -26,6 +28,11 @@ export interface ViewRowOptions extends RowOptions {
    *
    * Batches that already hold rows always give plain objects. Default: `'view'` for filter,
    * `'object'` for map.
+   *
+   * Left to its default, a map whose source shows which fields it reads (`r => ({ id: r.id })`;
+   * lib/core/fields-read.ts) gets objects of just those fields, or a view when it only reads
+   * primitive fields during the call (it cannot tell the two apart); `input: 'object'` given
+   * explicitly always gives objects.
    */
   input?: RowInput;
 }
@@ -47,15 +54,38 @@ export function rowStage(
       ? expectOneOf(opts.input, 'options.input', ['object'], 'object')
       : expectOneOf(opts.input, 'options.input', ['view', 'object'], mode === 'filter' ? 'view' : 'object');
   const name = opts.name ?? defaultName;
-  const state: RowViewState = {};
+  const use = fieldsRead(fn);
+  const fields = use?.fields;
+  // a map left to its default input gets a view where it cannot tell one from an object
+  const viewable = mode === 'map' && opts.input === undefined && use?.readOnly === true;
+  // a filter passes the very rows it was given on, so they stay whole
+  const state: RowViewState = { fields: mode === 'filter' ? undefined : fields, viewable };
   return new BatchTransform({
     name,
-    // over views a stage reads Arrow as it is; a filter emits what it was given (an Arrow selection)
-    capabilities: input === 'view' ? { accepts: ['rows', 'arrow', 'view'], keepsForm: mode === 'filter' } : undefined,
-    transform(batch, push, context) {
+    capabilities: rowCapabilities(mode, input, fields),
+    transform(batch, push, context, stats) {
+      // for display: what the function was found to read (its objects hold only these)
+      if (fields !== undefined) stats.details.fieldsRead ??= fields.join(', ');
       const out = applyRowFunction(batch, fn, mode, concurrency, name, context, input, state);
       if (out instanceof Promise) return out.then(push);
       push(out);
     },
   });
+}
+
+/**
+ * What a per-row stage reads. Over views it reads Arrow as it is, and a filter emits what it was
+ * given (an Arrow selection, every column). A map or flatMap whose function's fields are known
+ * (fields-read.ts) passes on only what it makes from them: it reads Arrow too (making objects of
+ * just those columns), and the source may fill only them.
+ */
+function rowCapabilities(
+  mode: RowMode,
+  input: RowInput,
+  fields: readonly string[] | undefined,
+): Partial<StageCapabilities> | undefined {
+  const known = fields === undefined ? {} : mode === 'filter' ? { inspects: fields } : { reads: fields };
+  if (input === 'view') return { accepts: ['rows', 'arrow', 'view'], keepsForm: mode === 'filter', ...known };
+  if (mode === 'filter' || fields === undefined) return undefined;
+  return { accepts: ['rows', 'arrow'], keepsForm: false, ...known };
 }

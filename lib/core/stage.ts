@@ -111,6 +111,12 @@ export interface StageCapabilities {
    * pushdown, lib/core/negotiate.ts). Undefined: every column.
    */
   readonly reads?: readonly string[];
+  /**
+   * For a stage that passes its input's columns on as they came ({@link keepsForm}, a filter over
+   * row views): the only columns it reads itself. Projection pushdown looks through it to the
+   * stage after, and the source fills these columns and that stage's {@link reads}.
+   */
+  readonly inspects?: readonly string[];
 }
 
 /** Capabilities of a stage that declares none: ordered, not checkpointable, rows only. */

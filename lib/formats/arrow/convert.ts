@@ -7,6 +7,7 @@
 import { provideArrowKernels } from '../../core/arrow-kernels.ts';
 import { recordBatchBytes, rowsToRecordBatch } from './build.ts';
 import { recordBatchToRows, valueReader } from './to-rows.ts';
+import { primitiveValued } from './primitive-valued.ts';
 import { isBatchSelectable, keepsAll, selectRows } from './select.ts';
 import { selectColumns } from './record-batch.ts';
 
@@ -21,6 +22,7 @@ provideArrowKernels({
   rowsToRecordBatch,
   recordBatchBytes,
   valueReader,
+  primitiveValued,
   isBatchSelectable,
   keepsAll,
   selectRows,

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveForm } from '../../../lib/core/negotiate.ts';
+import { projectionFor, resolveForm } from '../../../lib/core/negotiate.ts';
 import { capabilities } from '../../../lib/core/stage.ts';
 import { pipeline, fromCsv, toParquet, filter, map, collect, drain } from '../../../index.ts';
 import { tempDir } from '../../helpers.ts';
@@ -38,7 +38,7 @@ test('fromCsv -> toParquet: the source produces Arrow unasked, and the sink rece
   assert.equal(sink!.details.input, 'arrow');
 });
 
-test('a filter over views is looked through; a map that needs objects gets rows made once by the source', async () => {
+test('a filter over views is looked through; a map that needs whole rows gets them made once by the source', async () => {
   const viaFilter = await pipeline(
     fromCsv(csv, { cast: true }),
     filter((r: { a: number }) => r.a % 2 === 0),
@@ -51,13 +51,36 @@ test('a filter over views is looked through; a map that needs objects gets rows 
   assert.equal(viaFilter.output.rows, 25);
   const viaMap = await pipeline(
     fromCsv(csv, { cast: true }),
-    map((r: { a: number; b: string }) => ({ a: r.a, b: r.b })),
+    map((r: { a: number; b: string }) => ({ ...r, c: r.a * 2 })),
     toParquet(join(dir, 'm.parquet')),
   );
   assert.deepEqual(
     viaMap.stats.stages.map((s) => s.details.input ?? s.details.output),
     ['rows', 'rows', 'rows'],
   );
+});
+
+test("a map whose function shows the fields it reads takes Arrow; the source fills those and the filter's", async () => {
+  const { stats, output } = await pipeline(
+    fromCsv(csv, { cast: true }),
+    filter((r: { a: number }) => r.a % 2 === 0),
+    map((r: { a: number }) => ({ twice: r.a * 2 })),
+    collect(),
+  );
+  assert.deepEqual(
+    stats.stages.map((s) => s.details.input ?? s.details.output),
+    ['arrow', 'arrow', 'arrow', 'rows'],
+  );
+  assert.equal(stats.stages[0]!.details.projection, 'a');
+  assert.equal(stats.stages[2]!.details.fieldsRead, 'a');
+  assert.deepEqual(output.slice(0, 2), [{ twice: 0 }, { twice: 4 }]);
+  // projectionFor: a filter's columns count only when a stage after it names its own
+  const inspecting = capabilities({ accepts: ['rows', 'arrow', 'view'], keepsForm: true, inspects: ['a'] });
+  const reading = capabilities({ accepts: ['rows', 'arrow'], reads: ['b'] });
+  assert.deepEqual(projectionFor([inspecting, reading]), ['a', 'b']);
+  assert.equal(projectionFor([inspecting, arrowSink]), undefined);
+  assert.equal(projectionFor([viewFilter, reading]), undefined);
+  assert.equal(projectionFor([capabilities({ accepts: ['rows', 'arrow'], reads: [] })]), undefined);
 });
 
 test("output: 'rows' given explicitly is kept (no offer is made); collect gets rows; drain takes Arrow", async () => {

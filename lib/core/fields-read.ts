@@ -1,0 +1,215 @@
+/**
+ * Which fields of its row a per-row function reads, found from its source text, so that a
+ * `map(r => ({ id: r.id, total: r.price * r.qty }))` gets the fast path a `select` would give
+ * without the user naming the columns: the source fills only those columns (projection pushdown,
+ * lib/core/negotiate.ts) and the function's row object holds only them. Arquero reads its table
+ * expressions' sources the same way.
+ *
+ * The answer must never change what the function computes, so it is given only when the source
+ * proves it: the row parameter is used nowhere but as the object of `row.name` (or `row['name']`)
+ * reads and writes, never as a value (returned, passed, spread, enumerated, compared, captured
+ * under another name), never called through (`row.fn()`), never shadowed, and no name it reads is
+ * one every object has (`constructor`, `toString`, `__proto__`...); a destructuring parameter
+ * names its fields and has no rest. `arguments` and `eval` anywhere, a source that does not parse
+ * (a native or bound function), or any other parameter shape: no answer, and the function gets
+ * whole rows as before.
+ */
+import type { Node } from 'acorn';
+import { lazyRequire } from './lazy-require.ts';
+
+const acorn = lazyRequire<typeof import('acorn')>('acorn');
+
+/** What the source of a per-row function shows of its use of the row (see {@link fieldsRead}). */
+export interface RowUse {
+  /** The fields it can read or write, in the order first named; empty: none. */
+  readonly fields: readonly string[];
+  /**
+   * True when it only reads them, during the call: no field is written or deleted, and no
+   * function made inside it reads the row (a closure could read it after the call). Such a
+   * function cannot tell a read-only row view from a row object whose values are primitives.
+   */
+  readonly readOnly: boolean;
+}
+
+/** Answers so far, per function (a pipeline may build the same function into many stages). */
+const known = new WeakMap<object, RowUse | undefined>();
+
+/**
+ * The fields `fn` can read from its first argument and how, or undefined when its source does
+ * not prove it touches no others (see the module comment).
+ */
+export function fieldsRead(fn: (...args: never[]) => unknown): RowUse | undefined {
+  if (known.has(fn)) return known.get(fn);
+  const use = analyse(fn);
+  known.set(fn, use);
+  return use;
+}
+
+/** A node as the walker sees it: its type and its children by key. */
+type AnyNode = Node & Record<string, unknown>;
+
+/** Thrown inside the walk when the source does not prove which fields are read. */
+const UNPROVEN = Symbol('unproven');
+
+const FUNCTION_TYPES = new Set(['ArrowFunctionExpression', 'FunctionExpression', 'FunctionDeclaration']);
+
+function analyse(fn: (...args: never[]) => unknown): RowUse | undefined {
+  const node = parseFunction(Function.prototype.toString.call(fn));
+  if (node === undefined) return undefined;
+  const [row, ...rest] = node.params as AnyNode[];
+  if (row !== undefined && row.type !== 'Identifier' && row.type !== 'ObjectPattern') return undefined;
+  const walker = new RowWalker(row?.type === 'Identifier' ? (row.name as string) : undefined);
+  try {
+    if (row?.type === 'ObjectPattern') walker.pattern(row);
+    for (const param of rest) walker.walk(param, undefined);
+    walker.walk(node.body as AnyNode, undefined);
+  } catch (error) {
+    if (error === UNPROVEN) return undefined;
+    throw error;
+  }
+  // a generator's body runs as it is iterated, after the call
+  return { fields: [...walker.reads], readOnly: !walker.writes && !walker.readLater && node.generator !== true };
+}
+
+/** The function expression `source` is (an arrow, a function or a method), or undefined. */
+function parseFunction(source: string): AnyNode | undefined {
+  const { parse } = acorn();
+  const attempts = [
+    () => (parse(`(${source})`, { ecmaVersion: 'latest' }).body[0] as AnyNode | undefined)?.expression,
+    // a method's source (`m(r) { ... }`) is a function only inside an object literal
+    () =>
+      (
+        ((parse(`({${source}})`, { ecmaVersion: 'latest' }).body[0] as AnyNode | undefined)?.expression as AnyNode)
+          ?.properties as AnyNode[]
+      )?.[0]?.value,
+  ];
+  for (const attempt of attempts) {
+    try {
+      const node = attempt() as AnyNode | undefined;
+      if (node?.type === 'ArrowFunctionExpression' || node?.type === 'FunctionExpression') return node;
+    } catch {
+      // not this form: try the next
+    }
+  }
+  return undefined;
+}
+
+/** The field a member's property or a pattern's key names, when it is a fixed name. */
+function fieldName(key: AnyNode, computed: boolean): string {
+  let name: string | undefined;
+  if (!computed && key.type === 'Identifier') name = key.name as string;
+  else if (key.type === 'Literal' && (typeof key.value === 'string' || typeof key.value === 'number'))
+    name = String(key.value);
+  // every object has these, whatever its fields: reading one is not reading a column
+  if (name === undefined || name in Object.prototype) throw UNPROVEN;
+  return name;
+}
+
+/** Children that are names, not references: a member's `.name`, a non-computed key, a label. */
+function isNameSlot(node: AnyNode, key: string): boolean {
+  switch (node.type) {
+    case 'MemberExpression':
+      return key === 'property' && !node.computed;
+    case 'Property':
+    case 'MethodDefinition':
+    case 'PropertyDefinition':
+      return key === 'key' && !node.computed;
+    case 'LabeledStatement':
+    case 'BreakStatement':
+    case 'ContinueStatement':
+      return key === 'label';
+    case 'MetaProperty':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** True when `member` is called or constructed through (`row.f()`, `new row.f`, row.f`...`). */
+function isCalled(member: AnyNode, parent: AnyNode | undefined): boolean {
+  if (parent === undefined) return false;
+  if (parent.type === 'CallExpression' || parent.type === 'NewExpression') return parent.callee === member;
+  return parent.type === 'TaggedTemplateExpression' && parent.tag === member;
+}
+
+/** True when `member` is written (assigned, updated, deleted, a loop's or a pattern's target) by `parent`. */
+function isWritten(member: AnyNode, parent: AnyNode | undefined, inPattern: boolean): boolean {
+  if (inPattern || parent === undefined) return inPattern;
+  switch (parent.type) {
+    case 'AssignmentExpression':
+    case 'ForInStatement':
+    case 'ForOfStatement':
+      return parent.left === member;
+    case 'UpdateExpression':
+      return true;
+    case 'UnaryExpression':
+      return parent.operator === 'delete';
+    default:
+      return false;
+  }
+}
+
+/** Walks a function's parameters and body for the uses of its row parameter. */
+class RowWalker {
+  /** Fields named, in the order first named. */
+  readonly reads = new Set<string>();
+  /** A field is written or deleted. */
+  writes = false;
+  /** A function made inside reads the row. */
+  readLater = false;
+  readonly #row: string | undefined;
+  #depth = 0;
+  #inPattern = 0;
+
+  /** @param row the row parameter's name; undefined when it is destructured (or absent) */
+  constructor(row: string | undefined) {
+    this.#row = row;
+  }
+
+  /** Adds the fields a destructuring parameter `{ a, b: { c }, 'd e': f = 1 }` takes (a, b, 'd e'). */
+  pattern(pattern: AnyNode): void {
+    for (const property of pattern.properties as AnyNode[]) {
+      if (property.type !== 'Property') throw UNPROVEN; // a rest element takes every other field
+      this.reads.add(fieldName(property.key as AnyNode, property.computed as boolean));
+      // a default value may still reach the row (`{ a = arguments[0] }`)
+      this.walk(property.value as AnyNode, property);
+    }
+  }
+
+  /** Walks `node`; throws {@link UNPROVEN} at a use of the row other than a field's. */
+  walk(node: AnyNode, parent: AnyNode | undefined): void {
+    if (node.type === 'Identifier') {
+      const name = node.name as string;
+      if (name === this.#row || name === 'arguments' || name === 'eval') throw UNPROVEN;
+      return;
+    }
+    if (node.type === 'MemberExpression' && this.#isRow(node.object as AnyNode)) {
+      if (isCalled(node, parent)) throw UNPROVEN;
+      this.reads.add(fieldName(node.property as AnyNode, node.computed as boolean));
+      if (isWritten(node, parent, this.#inPattern > 0)) this.writes = true;
+      if (this.#depth > 0) this.readLater = true;
+      return;
+    }
+    const nested = FUNCTION_TYPES.has(node.type) || node.type === 'ClassExpression' || node.type === 'ClassDeclaration';
+    const pattern = node.type === 'ObjectPattern' || node.type === 'ArrayPattern';
+    if (nested) this.#depth++;
+    if (pattern) this.#inPattern++;
+    for (const key of Object.keys(node)) {
+      if (isNameSlot(node, key)) continue;
+      const child = node[key];
+      if (Array.isArray(child)) {
+        for (const item of child) if (isNode(item)) this.walk(item, node);
+      } else if (isNode(child)) this.walk(child, node);
+    }
+    if (nested) this.#depth--;
+    if (pattern) this.#inPattern--;
+  }
+
+  #isRow(node: AnyNode): boolean {
+    return this.#row !== undefined && node.type === 'Identifier' && node.name === this.#row;
+  }
+}
+
+function isNode(value: unknown): value is AnyNode {
+  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
+}

@@ -1,0 +1,169 @@
+/**
+ * A map or flatMap whose source shows the fields it reads (lib/core/fields-read.ts) is given
+ * objects of those columns only, or row views when it only reads primitives, and the source
+ * fills only those columns. None of that may change a single output value: every function here
+ * runs once over whole row objects (the source told to produce rows) and once on the default
+ * path, over a messy CSV and a DuckDB-written Parquet file of many types, and the outputs must
+ * be equal.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable, Transform } from 'node:stream';
+import { pipeline, fromCsv, fromParquet, map, flatMap, filter, collect, none } from '../../index.ts';
+import type { PipelineStats } from '../../index.ts';
+import { tempDir } from '../helpers.ts';
+import { duckRun, sqlString } from '../lib/formats/parquet/duckdb.ts';
+
+const dir = tempDir();
+const ROWS = 3000;
+
+function line(i: number): string {
+  const ts = i % 11 === 0 ? '' : new Date(Date.UTC(2024, 0, 1, 0, 0, i)).toISOString();
+  const price = i % 13 === 0 ? '' : i % 2 === 0 ? String(i % 500) : `${i % 500}.5`;
+  const note = i % 7 === 0 ? '' : i % 5 === 0 ? `"a, ""b""\nc${i} é✓"` : `n${i}`;
+  const big = String(9007199254740993n + BigInt(i));
+  return [i, ts, `S${i % 37}`, price, i % 300, i % 3 === 0, note, big].join(',');
+}
+const csv = join(dir, 'mixed.csv');
+writeFileSync(
+  csv,
+  `id,ts,symbol,price,qty,flag,note,big\n${Array.from({ length: ROWS }, (_, i) => line(i)).join('\n')}\n`,
+);
+
+const parquet = join(dir, 'types.parquet');
+await duckRun(`COPY (
+  SELECT i AS id, (i * 7)::BIGINT AS big, i / 3.0 AS ratio, (i / 7)::DECIMAL(12, 3) AS dec,
+    CASE WHEN i % 9 = 0 THEN NULL ELSE 'text-' || i END AS txt,
+    DATE '2024-01-01' + i::INTEGER AS day, TIMESTAMP '2024-01-01 00:00:00' + i * INTERVAL 1 SECOND AS at,
+    [i, i + 1] AS list, {'a': i, 'b': 'x' || i} AS rec, ('b' || i)::BLOB AS bin
+  FROM range(${ROWS}) t(i)
+) TO ${sqlString(parquet)} (FORMAT PARQUET, ROW_GROUP_SIZE 700)`);
+
+/** Rows of many types, read as each function pleases. */
+type Any = Record<string, any>;
+
+/** Per-row functions for the CSV, each a different use of the row. */
+const csvFunctions: Record<string, (r: Any, i: number) => unknown> = {
+  primitives: (r) => ({ id: r.id, symbol: r.symbol, n: r.price * r.qty, big: r.big }),
+  destructured: ({ id, note }) => ({ id, len: note?.length ?? -1, note }),
+  timestamp: (r) => ({ id: r.id, day: r.ts?.slice(0, 10) ?? null }),
+  'writes a field': (r) => {
+    r.extra = r.id * 2;
+    return { e: r.extra, flag: r.flag };
+  },
+  closure: (r) => {
+    const later = () => r.symbol;
+    return { s: later() };
+  },
+  async: async (r) => {
+    await null;
+    return { id: r.id, note: r.note };
+  },
+  drops: (r) => (r.qty > 100 ? { id: r.id } : undefined),
+  'none sentinel': (r) => (r.flag ? none : { id: r.id }),
+  'a field no column has': (r) => ({ missing: r.nope ?? 'none', id: r.id }),
+  'whole row': (r) => r,
+  spread: (r) => ({ ...r, x: 1 }),
+  keys: (r) => ({ k: Object.keys(r).join() }),
+};
+
+/** The same for the Parquet file's types. */
+const parquetFunctions: Record<string, (r: Any, i: number) => unknown> = {
+  numbers: (r) => ({ id: r.id, big: r.big, ratio: r.ratio, dec: r.dec }),
+  'dates and text': (r) => ({ day: r.day, at: r.at, txt: r.txt }),
+  nested: (r) => ({ first: r.list[0], a: r.rec.a, b: r.rec.b, bytes: r.bin.length }),
+  'date read twice after mutating it': (r) => {
+    r.at.setUTCFullYear(2000);
+    return { year: r.at.getUTCFullYear() };
+  },
+  'nested mutated then read again': (r) => {
+    r.list.push(99);
+    return { n: r.list.length };
+  },
+};
+
+async function both(
+  read: (rows: boolean) => Readable,
+  stage: () => Transform,
+  between?: () => Transform,
+): Promise<{ whole: unknown[]; fast: unknown[]; stats: PipelineStats }> {
+  const run = (rows: boolean) =>
+    pipeline(read(rows), ...(between ? [between()] : []), stage(), collect()) as Promise<{
+      output: unknown[];
+      stats: PipelineStats;
+    }>;
+  const whole = await run(true);
+  const fast = await run(false);
+  return { whole: whole.output, fast: fast.output, stats: fast.stats };
+}
+
+const fromCsvFile = (rows: boolean) =>
+  fromCsv(csv, { cast: true, batchSize: 256, ...(rows ? { output: 'rows' } : {}) });
+const fromParquetFile = (rows: boolean) => fromParquet(parquet, rows ? { output: 'rows' } : {});
+
+for (const [name, fn] of Object.entries(csvFunctions)) {
+  test(`CSV, map: ${name}: the same output as over whole rows`, async () => {
+    const { whole, fast } = await both(fromCsvFile, () => map(fn));
+    assert.ok(whole.length > 0);
+    assert.deepEqual(fast, whole);
+  });
+  test(`CSV, filter then map: ${name}: the same output as over whole rows`, async () => {
+    const keep = (r: { id: number }) => r.id % 4 !== 1;
+    const { whole, fast } = await both(
+      fromCsvFile,
+      () => map(fn),
+      () => filter(keep),
+    );
+    assert.deepEqual(fast, whole);
+  });
+}
+
+for (const [name, fn] of Object.entries(parquetFunctions)) {
+  test(`Parquet, map: ${name}: the same output as over whole rows`, async () => {
+    const { whole, fast } = await both(fromParquetFile, () => map(fn));
+    assert.equal(whole.length, ROWS);
+    assert.deepEqual(fast, whole);
+  });
+}
+
+test('flatMap with known fields: the same output as over whole rows', async () => {
+  const { whole, fast, stats } = await both(fromCsvFile, () =>
+    flatMap((r: Any) => (r.qty % 2 === 0 ? [r.id, r.symbol] : [])),
+  );
+  assert.deepEqual(fast, whole);
+  assert.equal(stats.stages[0]!.details.projection, 'id, symbol, qty');
+});
+
+test('the fast path is taken: the source fills only the fields read, and stats say so', async () => {
+  const { stats } = await both(
+    fromCsvFile,
+    () => map(csvFunctions.primitives!),
+    () => filter((r: { flag: boolean }) => r.flag),
+  );
+  const [source, , mapped] = stats.stages;
+  assert.equal(source!.details.output, 'arrow');
+  assert.equal(source!.details.projection, 'id, symbol, price, qty, flag, big');
+  assert.equal(mapped!.details.fieldsRead, 'id, symbol, price, qty, big');
+  // a field the file lacks: every column is read, and the output is still the whole-row one
+  const missing = await both(fromCsvFile, () => map(csvFunctions['a field no column has']!));
+  assert.equal(missing.stats.stages[0]!.details.projection, undefined);
+  // a function that needs the whole row: rows from the source, no field list
+  const whole = await both(fromCsvFile, () => map(csvFunctions.spread!));
+  assert.equal(whole.stats.stages[0]!.details.output, 'rows');
+  assert.equal(whole.stats.stages[1]!.details.fieldsRead, undefined);
+});
+
+test('a filter passes on the rows it was given whole, whatever fields its function reads', async () => {
+  for (const input of ['object', 'view'] as const) {
+    // after a filter over views, so that Arrow reaches it
+    const { whole, fast } = await both(
+      fromCsvFile,
+      () => filter((r: { id: number }) => r.id % 2 === 0, { input }),
+      () => filter((r: { qty: number }) => r.qty > 10),
+    );
+    assert.equal(Object.keys(fast[0] as object).length, 8, input);
+    assert.deepEqual(fast, whole, input);
+  }
+});
