@@ -24,6 +24,10 @@ export interface ArrowKernels {
   keepsAll(selection: ArrayLike<number>, numRows: number): boolean;
   selectRows(batch: RecordBatch, selection: ArrayLike<number>): RecordBatch;
   selectColumns(batch: RecordBatch, names: readonly string[], as?: readonly string[]): RecordBatch;
+  /** `batch` with `added`'s columns set (replaced in place or appended; lib/formats/arrow/record-batch.ts). */
+  withColumns(batch: RecordBatch, added: RecordBatch): RecordBatch;
+  /** `batch` with its Int32 columns as Float64, as rows of JS numbers write (lib/formats/arrow/int32-as-double.ts). */
+  int32AsDouble(batch: RecordBatch): RecordBatch;
 }
 
 let kernels: ArrowKernels | undefined;

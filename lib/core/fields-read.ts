@@ -21,7 +21,10 @@ const acorn = lazyRequire<typeof import('acorn')>('acorn');
 
 /** What the source of a per-row function shows of its use of the row (see {@link fieldsRead}). */
 export interface RowUse {
-  /** The fields it can read or write, in the order first named; empty: none. */
+  /**
+   * The fields it can read or write as `row.name`, in the order first named; empty: none. A
+   * function that spreads its row ({@link RowUse.extendsRow}) reads every field besides.
+   */
   readonly fields: readonly string[];
   /**
    * True when it only reads them, during the call: no field is written or deleted, and no
@@ -29,6 +32,13 @@ export interface RowUse {
    * function cannot tell a read-only row view from a row object whose values are primitives.
    */
   readonly readOnly: boolean;
+  /**
+   * When the function returns `{ ...row, k1: e1, k2: e2 }` (its one result, an object literal
+   * whose first element spreads the row, then fixed keys), and uses the row otherwise only as
+   * fields: the keys it adds or replaces, in order. Its output is then the row's columns with
+   * these set, which a batch can hold without a row object (lib/core/row-extend.ts).
+   */
+  readonly extendsRow?: readonly string[];
 }
 
 /** Answers so far, per function (a pipeline may build the same function into many stages). */
@@ -58,7 +68,7 @@ function analyse(fn: (...args: never[]) => unknown): RowUse | undefined {
   if (node === undefined) return undefined;
   const [row, ...rest] = node.params as AnyNode[];
   if (row !== undefined && row.type !== 'Identifier' && row.type !== 'ObjectPattern') return undefined;
-  const walker = new RowWalker(row?.type === 'Identifier' ? (row.name as string) : undefined);
+  const walker = new RowWalker(row?.type === 'Identifier' ? (row.name as string) : undefined, resultLiteral(node));
   try {
     if (row?.type === 'ObjectPattern') walker.pattern(row);
     for (const param of rest) walker.walk(param, undefined);
@@ -68,7 +78,45 @@ function analyse(fn: (...args: never[]) => unknown): RowUse | undefined {
     throw error;
   }
   // a generator's body runs as it is iterated, after the call
-  return { fields: [...walker.reads], readOnly: !walker.writes && !walker.readLater && node.generator !== true };
+  const readOnly = !walker.writes && !walker.readLater && node.generator !== true;
+  const use = { fields: [...walker.reads], readOnly };
+  return walker.extension === undefined ? use : { ...use, extendsRow: walker.extension };
+}
+
+/**
+ * The object literal a synchronous, non-generator function always returns, when its body says
+ * so: an arrow's body, or a block whose last statement returns it and holds no other return.
+ */
+function resultLiteral(fn: AnyNode): AnyNode | undefined {
+  if (fn.async === true || fn.generator === true) return undefined;
+  const body = fn.body as AnyNode;
+  if (body.type === 'ObjectExpression') return body;
+  if (body.type !== 'BlockStatement') return undefined;
+  const statements = body.body as AnyNode[];
+  const last = statements[statements.length - 1];
+  if (last?.type !== 'ReturnStatement' || (last.argument as AnyNode | null)?.type !== 'ObjectExpression')
+    return undefined;
+  // any other return at this level (in an if, a loop) could return something else
+  return statements.slice(0, -1).some(returnsHere) ? undefined : (last.argument as AnyNode);
+}
+
+/** True when `node` holds a return statement of the function it is in (not of a nested one). */
+function returnsHere(node: AnyNode): boolean {
+  if (node.type === 'ReturnStatement') return true;
+  if (FUNCTION_TYPES.has(node.type) || node.type === 'ClassExpression' || node.type === 'ClassDeclaration')
+    return false;
+  for (const key of Object.keys(node)) {
+    const child = node[key];
+    if (Array.isArray(child)) {
+      if (child.some((item) => isNode(item) && returnsHere(item))) return true;
+    } else if (isNode(child) && returnsHere(child)) return true;
+  }
+  return false;
+}
+
+/** Keys a row object orders before all others (array indices) or treats specially: no extension may use them. */
+function plainKey(key: string): boolean {
+  return key !== '__proto__' && !/^(0|[1-9]\d{0,9})$/.test(key);
 }
 
 /** The function expression `source` is (an arrow, a function or a method), or undefined. */
@@ -157,13 +205,34 @@ class RowWalker {
   writes = false;
   /** A function made inside reads the row. */
   readLater = false;
+  /** The keys of the result literal that spreads the row (see RowUse.extendsRow), once seen. */
+  extension: string[] | undefined;
   readonly #row: string | undefined;
+  readonly #result: AnyNode | undefined;
   #depth = 0;
   #inPattern = 0;
 
-  /** @param row the row parameter's name; undefined when it is destructured (or absent) */
-  constructor(row: string | undefined) {
+  /**
+   * @param row the row parameter's name; undefined when it is destructured (or absent)
+   * @param result the literal the function returns, where `...row` may stand first
+   */
+  constructor(row: string | undefined, result: AnyNode | undefined) {
     this.#row = row;
+    this.#result = result;
+  }
+
+  /** Walks the result literal `{ ...row, k: v, ... }`: its keys are the extension, its values are walked. */
+  #extension(literal: AnyNode): void {
+    const keys: string[] = [];
+    for (const property of (literal.properties as AnyNode[]).slice(1)) {
+      // a further spread, a computed key, a method or an accessor: not fixed keys
+      if (property.type !== 'Property' || property.kind !== 'init' || property.method === true) throw UNPROVEN;
+      const key = fieldName(property.key as AnyNode, property.computed as boolean);
+      if (!plainKey(key)) throw UNPROVEN;
+      if (!keys.includes(key)) keys.push(key);
+      this.walk(property.value as AnyNode, property);
+    }
+    this.extension = keys;
   }
 
   /** Adds the fields a destructuring parameter `{ a, b: { c }, 'd e': f = 1 }` takes (a, b, 'd e'). */
@@ -182,6 +251,10 @@ class RowWalker {
       const name = node.name as string;
       if (name === this.#row || name === 'arguments' || name === 'eval') throw UNPROVEN;
       return;
+    }
+    if (node === this.#result && this.#depth === 0) {
+      const first = (node.properties as AnyNode[])[0];
+      if (first?.type === 'SpreadElement' && this.#isRow(first.argument as AnyNode)) return this.#extension(node);
     }
     if (node.type === 'MemberExpression' && this.#isRow(node.object as AnyNode)) {
       if (isCalled(node, parent)) throw UNPROVEN;

@@ -15,6 +15,7 @@ import { Batch, type Row } from './batch.ts';
 import { StageError } from './errors.ts';
 import type { StageContext } from './stage.ts';
 import { RowViewer, isViewable } from './row-view.ts';
+import { extendRows, type RowExtension } from './row-extend.ts';
 import { arrowKernels } from './arrow-kernels.ts';
 import { ROWS_METADATA_KEY } from '../formats/arrow/metadata-keys.ts';
 import type { Schema } from 'apache-arrow';
@@ -252,6 +253,8 @@ export interface RowViewState {
    * object made per row.
    */
   readonly viewable?: boolean;
+  /** The function returns `{ ...row, k: v }` and only reads the row: run by column where a batch allows (row-extend.ts). */
+  readonly extension?: RowExtension;
   /** The last schema {@link viewFits} checked, and its answer. */
   checked?: { schema: Schema; fits: boolean };
 }
@@ -277,10 +280,8 @@ function viewIo(batch: Batch, state: RowViewState): ViewIo | undefined {
   if (!batch.hasArrow || batch.hasRows) return undefined;
   const arrow = batch.arrow;
   if (!isViewable(arrow) || !arrowKernels().isBatchSelectable(arrow)) return undefined;
-  let viewer = state.viewer;
-  if (viewer !== undefined && viewer.fits(arrow)) viewer.bind(arrow);
-  else state.viewer = viewer = new RowViewer(arrow);
-  return new ViewIo(viewer, arrow.numRows);
+  state.viewer = RowViewer.over(arrow, state.viewer);
+  return new ViewIo(state.viewer, arrow.numRows);
 }
 
 /**
@@ -299,10 +300,17 @@ export function applyRowFunction(
   input: RowInput = 'object',
   state: RowViewState = {},
 ): Batch | Promise<Batch> {
+  const call = fn as (row: unknown, index: number) => unknown;
+  if (state.extension !== undefined) {
+    const extended = extendRows(batch, call, state.extension, context);
+    if (extended !== undefined) {
+      if ('failed' in extended) throw stageError(stage, batch, extended.index, extended.failed);
+      return extended.batch;
+    }
+  }
   const io =
     (input === 'view' || viewFits(batch, state) ? viewIo(batch, state) : undefined) ??
     new RowsIo(objectsFor(batch, stage, state.fields));
-  const call = fn as (row: unknown, index: number) => unknown;
   const n = io.numRows;
   for (let i = 0; i < n; i++) {
     let result: unknown;

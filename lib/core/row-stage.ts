@@ -55,17 +55,25 @@ export function rowStage(
       : expectOneOf(opts.input, 'options.input', ['view', 'object'], mode === 'filter' ? 'view' : 'object');
   const name = opts.name ?? defaultName;
   const use = fieldsRead(fn);
-  const fields = use?.fields;
-  // a map left to its default input gets a view where it cannot tell one from an object
-  const viewable = mode === 'map' && opts.input === undefined && use?.readOnly === true;
-  // a filter passes the very rows it was given on, so they stay whole
-  const state: RowViewState = { fields: mode === 'filter' ? undefined : fields, viewable };
+  const extendsRow = use?.extendsRow;
+  // a function spreading its row reads every field
+  const fields = extendsRow === undefined ? use?.fields : undefined;
+  // a map left to its default input gets a view (or runs by column) where it cannot tell the difference
+  const free = mode === 'map' && opts.input === undefined && use?.readOnly === true;
+  const extension = free && extendsRow !== undefined ? { keys: extendsRow, fields: use!.fields } : undefined;
+  const state: RowViewState = {
+    // a filter passes the very rows it was given on, so they stay whole
+    fields: mode === 'filter' ? undefined : fields,
+    viewable: free && extension === undefined,
+    extension,
+  };
   return new BatchTransform({
     name,
-    capabilities: rowCapabilities(mode, input, fields),
+    capabilities: extension ? { accepts: ['rows', 'arrow'], keepsForm: false } : rowCapabilities(mode, input, fields),
     transform(batch, push, context, stats) {
-      // for display: what the function was found to read (its objects hold only these)
+      // for display: what the function was found to read (its objects hold only these) or set
       if (fields !== undefined) stats.details.fieldsRead ??= fields.join(', ');
+      if (extension !== undefined) stats.details.setsColumns ??= extension.keys.join(', ');
       const out = applyRowFunction(batch, fn, mode, concurrency, name, context, input, state);
       if (out instanceof Promise) return out.then(push);
       push(out);

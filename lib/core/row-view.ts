@@ -69,11 +69,27 @@ export class RowViewer<R extends Row = Row> {
   #batch: RecordBatch | undefined;
   readonly #layout: Layout;
 
-  /** A viewer for batches laid out as `batch` (same column names and row shape), bound to it. */
-  constructor(batch: RecordBatch) {
+  readonly #hidden: boolean;
+
+  /**
+   * A viewer for batches laid out as `batch` (same column names and row shape), bound to it.
+   * @param hidden columns as non-enumerable accessors: `{ ...view }` then copies none of them (a
+   *   map returning `{ ...row, k: v }` whose row columns are passed on as Arrow, row-extend.ts)
+   */
+  constructor(batch: RecordBatch, hidden = false) {
     this.#layout = layoutOf(batch);
+    this.#hidden = hidden;
     this.view = this.#makeView();
     this.bind(batch);
+  }
+
+  /** `previous` bound to `batch` when it fits it (a stage's batches keep their columns), else a new viewer. */
+  static over<R extends Row>(batch: RecordBatch, previous: RowViewer<R> | undefined, hidden = false): RowViewer<R> {
+    if (previous?.fits(batch)) {
+      previous.bind(batch);
+      return previous;
+    }
+    return new RowViewer<R>(batch, hidden);
   }
 
   /** The batch the viewer reads. */
@@ -122,14 +138,14 @@ export class RowViewer<R extends Row = Row> {
 
   /** Another viewer on the same batch with its own view and cursor (for calls in flight at once). */
   fork(): RowViewer<R> {
-    return new RowViewer<R>(this.#batch!);
+    return new RowViewer<R>(this.#batch!, this.#hidden);
   }
 
   #makeView(): R {
     const view: object = this.#layout.arrayRows ? new Array<unknown>(this.#layout.names.length) : {};
     for (const [name, c] of this.#layout.columns) {
       Object.defineProperty(view, name, {
-        enumerable: true,
+        enumerable: !this.#hidden,
         configurable: false,
         get: () => this.#readers[c]!(this.index),
         set: () => {

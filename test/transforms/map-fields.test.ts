@@ -11,10 +11,10 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Transform } from 'node:stream';
-import { pipeline, fromCsv, fromParquet, map, flatMap, filter, collect, none } from '../../index.ts';
+import { pipeline, fromCsv, fromParquet, map, flatMap, filter, collect, none, toParquet, Stop } from '../../index.ts';
 import type { PipelineStats } from '../../index.ts';
 import { tempDir } from '../helpers.ts';
-import { duckRun, sqlString } from '../lib/formats/parquet/duckdb.ts';
+import { duckRun, parquetReadBack, sqlString } from '../lib/formats/parquet/duckdb.ts';
 
 const dir = tempDir();
 const ROWS = 3000;
@@ -22,7 +22,7 @@ const ROWS = 3000;
 function line(i: number): string {
   const ts = i % 11 === 0 ? '' : new Date(Date.UTC(2024, 0, 1, 0, 0, i)).toISOString();
   const price = i % 13 === 0 ? '' : i % 2 === 0 ? String(i % 500) : `${i % 500}.5`;
-  const note = i % 7 === 0 ? '' : i % 5 === 0 ? `"a, ""b""\nc${i} é✓"` : `n${i}`;
+  const note = i % 7 === 0 ? '' : i % 5 === 0 ? `"a, ""b""\nc${i} é✓"` : i % 17 === 0 ? `😀${i}` : `n${i}`;
   const big = String(9007199254740993n + BigInt(i));
   return [i, ts, `S${i % 37}`, price, i % 300, i % 3 === 0, note, big].join(',');
 }
@@ -64,9 +64,49 @@ const csvFunctions: Record<string, (r: Any, i: number) => unknown> = {
   drops: (r) => (r.qty > 100 ? { id: r.id } : undefined),
   'none sentinel': (r) => (r.flag ? none : { id: r.id }),
   'a field no column has': (r) => ({ missing: r.nope ?? 'none', id: r.id }),
+  'adds a column': (r) => ({ ...r, notional: r.price * r.qty }),
+  'a copy of the row': (r) => ({ ...r }),
+  'replaces a column where it stands': (r) => ({
+    ...r,
+    price: r.price === null ? null : r.price * 2,
+    id: String(r.id),
+  }),
+  'adds bigints and booleans': (r) => ({ ...r, big2: r.big, odd: r.id % 2 === 1 }),
+  'block body': (r) => {
+    const n = r.qty * 2;
+    return { ...r, n, symbol: `${r.symbol}!` };
+  },
+  'a lone surrogate set': (r) => ({ ...r, first: r.note?.slice(0, 1) ?? null }),
+  'numbers and strings under one key': (r) => ({ ...r, v: r.id % 2 ? r.id : String(r.id) }),
+  'undefined set': (r) => ({ ...r, u: r.flag ? undefined : 1 }),
+  stops: (r) => {
+    if (r.id === 1500) throw new Stop();
+    return { ...r, x: 1 };
+  },
+  throws: (r) => ({ ...r, x: r.id === 2999 ? JSON.parse('{') : 1 }),
   'whole row': (r) => r,
   spread: (r) => ({ ...r, x: 1 }),
   keys: (r) => ({ k: Object.keys(r).join() }),
+};
+
+/** A Parquet file of flat types only, which fromParquet reads as Arrow (the file above reads as rows). */
+const flat = join(dir, 'flat.parquet');
+await duckRun(`COPY (
+  SELECT i AS id, (i * 7)::BIGINT AS big, i / 3.0 AS ratio,
+    CASE WHEN i % 9 = 0 THEN NULL ELSE 'text-' || i END AS txt,
+    DATE '2024-01-01' + i::INTEGER AS day, TIMESTAMP '2024-01-01 00:00:00' + i * INTERVAL 1 SECOND AS at,
+    ('b' || i)::BLOB AS bin
+  FROM range(${ROWS}) t(i)
+) TO ${sqlString(flat)} (FORMAT PARQUET, ROW_GROUP_SIZE 700)`);
+
+const flatFunctions: Record<string, (r: Any, i: number) => unknown> = {
+  'adds beside every flat type': (r) => ({ ...r, twice: r.id * 2, big3: r.big * 3 }),
+  'changes a spread Date': (r) => ({ ...r, y: r.at.setUTCFullYear(2000) }),
+  'reads a Date twice after changing it': (r) => {
+    r.day.setUTCFullYear(1999);
+    return { y: r.day.getUTCFullYear() };
+  },
+  'adds from bytes': (r) => ({ ...r, n: r.bin.length }),
 };
 
 /** The same for the Parquet file's types. */
@@ -78,6 +118,9 @@ const parquetFunctions: Record<string, (r: Any, i: number) => unknown> = {
     r.at.setUTCFullYear(2000);
     return { year: r.at.getUTCFullYear() };
   },
+  'adds a column beside every type': (r) => ({ ...r, twice: r.id * 2, txt: r.txt ?? 'none' }),
+  'adds from a timestamp': (r) => ({ ...r, y: r.at.getUTCFullYear() }),
+  'adds from a list': (r) => ({ ...r, n: r.list.length }),
   'nested mutated then read again': (r) => {
     r.list.push(99);
     return { n: r.list.length };
@@ -94,8 +137,16 @@ async function both(
       output: unknown[];
       stats: PipelineStats;
     }>;
-  const whole = await run(true);
-  const fast = await run(false);
+  const settle = (rows: boolean) =>
+    run(rows).then(
+      (result) => result,
+      (error: Error & { code?: string; context?: unknown }) => ({
+        output: [{ error: error.message, code: error.code }],
+        stats: undefined as unknown as PipelineStats,
+      }),
+    );
+  const whole = await settle(true);
+  const fast = await settle(false);
   return { whole: whole.output, fast: fast.output, stats: fast.stats };
 }
 
@@ -128,6 +179,36 @@ for (const [name, fn] of Object.entries(parquetFunctions)) {
   });
 }
 
+for (const [name, fn] of Object.entries(flatFunctions)) {
+  test(`Parquet of flat types, map: ${name}: the same output as over whole rows`, async () => {
+    const { whole, fast, stats } = await both(
+      (rows) => fromParquet(flat, rows ? { output: 'rows' } : {}),
+      () => map(fn),
+    );
+    assert.equal(whole.length, ROWS);
+    assert.equal(stats.stages[0]!.details.output, 'arrow');
+    assert.deepEqual(fast, whole);
+  });
+}
+
+test('a column named like an array index, which objects list first, keeps the whole-row order', async () => {
+  const indexed = join(dir, 'indexed.csv');
+  writeFileSync(indexed, `a,1,b\n${Array.from({ length: 50 }, (_, i) => `${i},${i * 2},x${i}`).join('\n')}\n`);
+  const write = async (rows: boolean) => {
+    const out = join(dir, `indexed-${rows}.parquet`);
+    await pipeline(
+      fromCsv(indexed, { cast: true, ...(rows ? { output: 'rows' } : {}) }),
+      map((r: Any) => ({ ...r, c: r.a + 1 })),
+      toParquet(out),
+    );
+    return parquetReadBack(out);
+  };
+  const whole = await write(true);
+  const fast = await write(false);
+  assert.deepEqual(fast.types, whole.types);
+  assert.equal(fast.rows, whole.rows);
+});
+
 test('flatMap with known fields: the same output as over whole rows', async () => {
   const { whole, fast, stats } = await both(fromCsvFile, () =>
     flatMap((r: Any) => (r.qty % 2 === 0 ? [r.id, r.symbol] : [])),
@@ -150,7 +231,7 @@ test('the fast path is taken: the source fills only the fields read, and stats s
   const missing = await both(fromCsvFile, () => map(csvFunctions['a field no column has']!));
   assert.equal(missing.stats.stages[0]!.details.projection, undefined);
   // a function that needs the whole row: rows from the source, no field list
-  const whole = await both(fromCsvFile, () => map(csvFunctions.spread!));
+  const whole = await both(fromCsvFile, () => map(csvFunctions.keys!));
   assert.equal(whole.stats.stages[0]!.details.output, 'rows');
   assert.equal(whole.stats.stages[1]!.details.fieldsRead, undefined);
 });
@@ -166,4 +247,28 @@ test('a filter passes on the rows it was given whole, whatever fields its functi
     assert.equal(Object.keys(fast[0] as object).length, 8, input);
     assert.deepEqual(fast, whole, input);
   }
+});
+
+test('the README idiom `{ ...row, k: v }` runs by column: Arrow in and out, the same Parquet file as from whole rows', async () => {
+  // `twice` is integers only: Float64 as rows of numbers write it, never an Int32 batch
+  const notional = (r: Any) => ({ ...r, notional: r.price * r.qty, twice: r.qty * 2 });
+  const write = async (rows: boolean) => {
+    const out = join(dir, `readme-${rows}.parquet`);
+    const { stats } = await pipeline(
+      fromCsvFile(rows),
+      filter((r: { qty: number }) => r.qty > 10),
+      map(notional),
+      toParquet(out, { rowGroupSize: 700 }),
+    );
+    return { stats, back: await parquetReadBack(out, 'id') };
+  };
+  const whole = await write(true);
+  const fast = await write(false);
+  assert.deepEqual(fast.back.types, whole.back.types);
+  assert.equal(fast.back.rows, whole.back.rows);
+  const [source, , mapped, sink] = fast.stats.stages;
+  assert.equal(source!.details.output, 'arrow');
+  assert.equal(mapped!.details.setsColumns, 'notional, twice');
+  assert.equal(sink!.details.input, 'arrow', 'no row object on the way');
+  assert.equal(whole.stats.stages[3]!.details.input, 'rows');
 });

@@ -9,7 +9,8 @@ import { recordBatchBytes, rowsToRecordBatch } from './build.ts';
 import { recordBatchToRows, valueReader } from './to-rows.ts';
 import { primitiveValued } from './primitive-valued.ts';
 import { isBatchSelectable, keepsAll, selectRows } from './select.ts';
-import { selectColumns } from './record-batch.ts';
+import { selectColumns, withColumns } from './record-batch.ts';
+import { int32AsDouble } from './int32-as-double.ts';
 
 export type { Int64Mode } from '../values.ts';
 export { JSON_METADATA_KEY, ROWS_METADATA_KEY, inferSchema } from './infer.ts';
@@ -27,4 +28,6 @@ provideArrowKernels({
   keepsAll,
   selectRows,
   selectColumns,
+  withColumns,
+  int32AsDouble,
 });

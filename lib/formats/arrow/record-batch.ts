@@ -81,3 +81,33 @@ export function selectColumns(batch: RecordBatch, names: readonly string[], as?:
     makeData({ type: new Struct(fields), length: batch.numRows, nullCount: 0, children }),
   );
 }
+
+/**
+ * `batch` with the columns of `added` (of as many rows) set: a column of the same name is
+ * replaced where it stands, the others appended in `added`'s order, as `{ ...row, ...added }`
+ * orders an object's keys. No column data is copied. `batch` must not repeat a name.
+ */
+export function withColumns(batch: RecordBatch, added: RecordBatch): RecordBatch {
+  const byName = new Map<string, number>();
+  added.schema.fields.forEach((f, i) => byName.set(f.name, i));
+  const fields: Field[] = [];
+  const children: Data[] = [];
+  const take = (from: RecordBatch, i: number): void => {
+    fields.push(from.schema.fields[i]!);
+    children.push(from.data.children[i]!);
+  };
+  batch.schema.fields.forEach((f, i) => {
+    const j = byName.get(f.name);
+    if (j === undefined) take(batch, i);
+    else {
+      take(added, j);
+      byName.delete(f.name);
+    }
+  });
+  for (const j of byName.values()) take(added, j);
+  const schema = new Schema(fields, batch.schema.metadata);
+  return makeRecordBatchFast(
+    schema,
+    makeData({ type: new Struct(fields), length: batch.numRows, nullCount: 0, children }),
+  );
+}

@@ -49,7 +49,7 @@ test('a destructuring parameter names its fields; a rest element or a computed k
 test('any use of the row as a value gives no answer', () => {
   for (const source of [
     '(r) => r',
-    '(r) => ({ ...r, x: 1 })',
+    '(r) => ({ x: 1, ...r })',
     '(r) => Object.keys(r).length',
     '(r) => JSON.stringify(r)',
     '(r) => ({ r })',
@@ -118,6 +118,35 @@ test('readOnly: only reads during the call; writes, deletes, closures reading th
     'function* (r) { yield r.a; }',
   ])
     assert.equal(readOnly(source), false, source);
+});
+
+test('extendsRow: a function whose one result is `{ ...row, k: v }` sets those keys', () => {
+  const use = (source: string) => fieldsRead(fn(source));
+  assert.deepEqual(use('(r) => ({ ...r, n: r.price * r.qty, price: 1, n: 2 })'), {
+    fields: ['price', 'qty'],
+    readOnly: true,
+    extendsRow: ['n', 'price'],
+  });
+  assert.deepEqual(use("(row) => { const n = row.a * 2; return { ...row, n, 'a b': n }; }")?.extendsRow, ['n', 'a b']);
+  assert.deepEqual(use('(r) => ({ ...r })')?.extendsRow, []);
+  assert.equal(use('(r) => { r.a = 1; return { ...r, x: 1 }; }')?.readOnly, false, 'a write is seen');
+  for (const source of [
+    '(r) => ({ x: 1, ...r })',
+    '(r) => ({ ...r, ...other })',
+    '(r) => ({ ...r, [key]: 1 })',
+    '(r) => ({ ...r, get x() { return 1; } })',
+    '(r) => ({ ...r, m() { return 1; } })',
+    "(r) => ({ ...r, '1': 2 })",
+    '(r) => ({ ...r, __proto__: null })',
+    '(r) => { if (r.a) return null; return { ...r, x: 1 }; }',
+    '(r) => (r.a ? { ...r, x: 1 } : undefined)',
+    'async (r) => ({ ...r, x: 1 })',
+    'function* (r) { return { ...r, x: 1 }; }',
+    '(r) => [{ ...r, x: 1 }]',
+    '(r) => ({ ...r, x: { ...r } })',
+    '(r) => { const o = { ...r, x: 1 }; return o; }',
+  ])
+    assert.equal(use(source)?.extendsRow, undefined, source);
 });
 
 test('the answer for a function is computed once', () => {

@@ -1,7 +1,7 @@
 /**
  * fromCsv's output form. `output` given: the user's word. Not given: fromCsv offers rows or Arrow
  * to format negotiation (lib/core/negotiate.ts) and produces what the pipeline chose; negotiated
- * Arrow holds numbers as Float64 (see numbers.ts), so the choice never changes a column's type.
+ * Arrow holds numbers as Float64 (see lib/formats/arrow/int32-as-double.ts), so the choice never changes a column's type.
  */
 import { Batch, type Row } from '../../../core/batch.ts';
 import type { FormOffer, StageContext, StageStats } from '../../../core/stage.ts';
@@ -11,7 +11,7 @@ import type { CsvReader, CsvReadSpec, CsvRun } from '../read/reader.ts';
 import { lazyImport } from '../../../core/lazy-import.ts';
 
 // widens Arrow columns: loads (with apache-arrow) when Arrow was negotiated and read
-const numbersModule = lazyImport(() => import('./numbers.ts'));
+const numbersModule = lazyImport(() => import('../../arrow/int32-as-double.ts'));
 
 /** The output form of one fromCsv source; see the module comment. */
 export class CsvOutput {

@@ -23,7 +23,7 @@ import type { RangeTask } from './task.ts';
 import { ParserThreads } from './threads.ts';
 import { RangeQueue } from './range-queue.ts';
 import { receiveBatch } from './transfer.ts';
-import { int32AsDouble } from './numbers.ts';
+import { int32AsDouble } from '../../arrow/int32-as-double.ts';
 import { closeStream } from '../../../io/close-stream.ts';
 
 /** A range whose records were delivered: where it was scanned from and how it ended. */

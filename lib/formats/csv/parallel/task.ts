@@ -3,7 +3,7 @@
  * function (so it runs the same on a thread or, for a fallback, on the main thread).
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import { int32AsDouble } from './numbers.ts';
+import { int32AsDouble } from '../../arrow/int32-as-double.ts';
 import { RangeParser, type BadRecord, type DelimiterKind, type RangeOptions } from './range-parser.ts';
 import { postBatch, type PostedBatch } from './transfer.ts';
 
@@ -19,7 +19,7 @@ export interface RangeTask {
   to: number;
   /** The range reaches the end of the file: its last record may lack a delimiter. */
   final: boolean;
-  /** Int32 columns become Float64 (negotiated Arrow, see numbers.ts). */
+  /** Int32 columns become Float64 (negotiated Arrow, see lib/formats/arrow/int32-as-double.ts). */
   doubles: boolean;
   options: RangeOptions;
 }

@@ -4,7 +4,8 @@
  * fast scanner's Arrow columns are Int32 when a batch's integers fit. When fromCsv produces Arrow
  * because the pipeline negotiated it (not because the user asked), its Int32 columns become
  * Float64, so the same file gives the same column types, and never a schema that a later
- * fractional value cannot fit, whichever form the stages agreed on.
+ * fractional value cannot fit, whichever form the stages agreed on. The columns a map adds to
+ * Arrow rows (lib/core/row-extend.ts) go the same way, for the same reason.
  */
 import {
   Field,
@@ -17,7 +18,7 @@ import {
   type DataType,
   type RecordBatch,
 } from 'apache-arrow';
-import { makeRecordBatchFast } from '../../arrow/record-batch.ts';
+import { makeRecordBatchFast } from './record-batch.ts';
 
 /** True for a plain (unannotated) signed 32-bit integer column, as the scanner makes them. */
 function isInt32(type: DataType): boolean {

@@ -1,0 +1,134 @@
+/**
+ * A map that returns `{ ...row, k: v }` (the README's idiom: add or replace a column), run over
+ * Arrow batches without a row object: the row's columns go on as the Arrow columns they are, and
+ * only the keys the function sets are built into new columns. lib/core/fields-read.ts proves the
+ * shape from the function's source; this file runs it.
+ *
+ * The function is given a row view whose columns are non-enumerable, so its spread copies
+ * nothing and its result holds just the keys it sets; every call is made exactly as on an object,
+ * in order, once. The output is what `{ ...row, k: v }` would hold, with its key order (a set key
+ * stays where the column stood, new keys follow), as long as:
+ * - the function only reads the row during the call (RowUse.readOnly), and the fields it reads
+ *   hold primitives (a Date or a nested value it changed would be passed on changed);
+ * - the batch's column names are plain keys (no repeats, no `__proto__`, no array indices, which
+ *   an object orders first), and its rows are objects, not arrays;
+ * - every value set is a string, number, boolean, bigint or null, one type per key, which Arrow
+ *   columns give back as they were (and a JS number column is Float64, as toParquet writes rows
+ *   of numbers).
+ * Where one of these fails for a batch, the batch is made of row objects as before: for the
+ * values, from the results the calls already gave (the function is not called twice).
+ */
+import type { Schema } from 'apache-arrow';
+import { isStop } from 'stream-chain/defs.js';
+import { Batch } from './batch.ts';
+import { arrowKernels } from './arrow-kernels.ts';
+import { RowViewer, isViewable } from './row-view.ts';
+import type { StageContext } from './stage.ts';
+import { ROWS_METADATA_KEY } from '../formats/arrow/metadata-keys.ts';
+
+/** A map stage's extension: what the function sets and reads, and state kept between batches. */
+export interface RowExtension {
+  /** The keys the function sets (RowUse.extendsRow). */
+  readonly keys: readonly string[];
+  /** The fields it reads (RowUse.fields). */
+  readonly fields: readonly string[];
+  /** The viewer, reused while batches keep their columns. */
+  viewer?: RowViewer;
+  /** The last schema checked by {@link fits}, and its answer. */
+  checked?: { schema: Schema; fits: boolean };
+}
+
+/** Array indices: an object orders these keys before all others. */
+const INDEX = /^(0|[1-9]\d{0,9})$/;
+
+/** True when batches of `schema` can be extended column by column (see the module comment). */
+function fits(schema: Schema, extension: RowExtension): boolean {
+  if (extension.checked?.schema === schema) return extension.checked.fits;
+  const names = schema.fields.map((field) => field.name);
+  const read = new Set(extension.fields);
+  const kernels = arrowKernels();
+  const answer =
+    schema.metadata.get(ROWS_METADATA_KEY) !== 'array' &&
+    new Set(names).size === names.length &&
+    names.every((name) => name !== '__proto__' && !INDEX.test(name)) &&
+    schema.fields.every((field) => !read.has(field.name) || kernels.primitiveValued(field));
+  extension.checked = { schema, fits: answer };
+  return answer;
+}
+
+/** `String.prototype.isWellFormed` (Node 20+; ES2024, past this project's `lib`). */
+const isWellFormed = (String.prototype as unknown as { isWellFormed(this: string): boolean }).isWellFormed;
+
+/**
+ * Checks the values set for one key: each a string (well formed: a lone surrogate would not
+ * survive UTF-8), number, boolean, bigint or null, all of one type but null (a column mixing
+ * numbers and bigints would read back as numbers).
+ */
+class ColumnCheck {
+  #type: string | undefined;
+  ok = true;
+
+  add(value: unknown): void {
+    if (value === null) return;
+    const type = typeof value;
+    if (type !== (this.#type ??= type)) this.ok = false;
+    else if (type === 'string') this.ok &&= isWellFormed.call(value as string);
+    else this.ok &&= type === 'number' || type === 'boolean' || type === 'bigint';
+  }
+}
+
+/** What {@link extendRows} did with a batch. */
+export type Extended = { readonly batch: Batch } | { readonly failed: unknown; readonly index: number };
+
+/**
+ * Runs `fn` over the rows of `batch` and returns the output batch (when the function threw
+ * `Stop`, the rows before it, and the pipeline is asked to stop), or the error a call threw and
+ * its row; or undefined when the batch does not fit (then it is to be read as rows).
+ */
+export function extendRows(
+  batch: Batch,
+  fn: (row: unknown, index: number) => unknown,
+  extension: RowExtension,
+  context: StageContext,
+): Extended | undefined {
+  const schema = batch.hasRows ? undefined : batch.schema;
+  if (schema === undefined || !fits(schema, extension)) return undefined;
+  const arrow = batch.arrow;
+  if (!isViewable(arrow)) return undefined;
+  const viewer = (extension.viewer = RowViewer.over(arrow, extension.viewer, true));
+  const keys = extension.keys;
+  const n = arrow.numRows;
+  const results = new Array<Record<string, unknown>>(n);
+  const checks = keys.map(() => new ColumnCheck());
+  let columnar = true;
+  let end = n;
+  for (let i = 0; i < n; i++) {
+    let result: Record<string, unknown>;
+    try {
+      result = fn(viewer.at(i), i) as Record<string, unknown>;
+    } catch (error) {
+      if (!isStop(error)) return { failed: error, index: i };
+      context.requestStop();
+      end = i;
+      break;
+    }
+    results[i] = result;
+    if (columnar)
+      for (let k = 0; k < keys.length; k++) {
+        const check = checks[k]!;
+        check.add(result[keys[k]!]);
+        if (!check.ok) columnar = false;
+      }
+  }
+  const made = end === n ? results : results.slice(0, end);
+  if (!columnar) {
+    // as the object path would: the row, then what the function set
+    const rows = made.map((result, i) => Object.assign(viewer.materialize(i), result));
+    return { batch: batch.withRows(rows) };
+  }
+  const base = end === n ? arrow : arrow.slice(0, end);
+  if (keys.length === 0) return { batch: Batch.fromArrow(base, batch.position) };
+  const kernels = arrowKernels();
+  const added = kernels.int32AsDouble(kernels.rowsToRecordBatch(made, { columns: keys }));
+  return { batch: Batch.fromArrow(kernels.withColumns(base, added), batch.position) };
+}
