@@ -47,6 +47,7 @@ export async function run(): Promise<BenchRow[]> {
       'readme-threads',
       'readme-filter-map',
       'readme-filter-map-select',
+      'readme-spread',
       'filter-parquet',
       'parquet-read',
       'parquet-read-arrow',
@@ -68,6 +69,8 @@ export async function run(): Promise<BenchRow[]> {
     const plain = results['readme-filter-map']?.[0]?.rows;
     const selected = results['readme-filter-map-select']?.[0]?.rows;
     if (plain !== selected) throw new Error(`filter+map wrote ${plain} rows, with select first ${selected}`);
+    const spread = results['readme-spread']?.[0]?.rows;
+    if (plain !== spread) throw new Error(`filter+map wrote ${plain} rows, filter + the README's map ${spread}`);
     const summary = (name: string): { rowsPerSec: number; mbPerSec: number; peakRss: number; rows: number } => {
       const list = results[name]!;
       const ms = median(list.map((x) => x.ms));
@@ -107,6 +110,11 @@ export async function run(): Promise<BenchRow[]> {
         'same with filter(qty > 100) and a map reading fields',
         'readme-filter-map',
         `${vsDuck('readme-filter-map')}; goal >= 0.8x 1 thread; rows/s counts input rows`,
+      ),
+      row(
+        "same filter and the README's map, `{ ...row, notional: row.price * row.qty }` (every column out)",
+        'readme-spread',
+        `${vsDuck('readme-spread')}; rows/s counts input rows`,
       ),
       row(
         "same with select(['id', 'symbol', 'price', 'qty']) first (the reader fills 4 of 8 columns)",

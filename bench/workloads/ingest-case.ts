@@ -66,6 +66,16 @@ const cases: Record<string, () => Promise<number>> = {
     (await pipeline(fromCsv(csv, { cast: true }), toParquet(join(dir, 'readme-threads.parquet')))).output.rows,
   // the same with a filter and a map that only read fields
   'readme-filter-map': () => readmeFilterMap('readme-filter-map'),
+  // the same filter and the README's map: add a column to the whole row (`{ ...row, notional }`)
+  'readme-spread': async () => {
+    const { output } = await pipeline(
+      fromCsv(csv, { cast: true }),
+      filter((r: { qty: number }) => r.qty > 100),
+      map((row: { price: number; qty: number }) => ({ ...row, notional: row.price * row.qty })),
+      toParquet(join(dir, 'readme-spread.parquet')),
+    );
+    return output.rows;
+  },
   // the same, with the columns the filter and map read named first (the reader then fills only them)
   'readme-filter-map-select': () => readmeFilterMap('readme-filter-map-select', ['id', 'symbol', 'price', 'qty']),
   'parquet-read': async () => (await pipeline(fromParquet(input), drain())).stats.rowsOut,

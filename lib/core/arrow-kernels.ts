@@ -8,6 +8,7 @@
 import type { Data, Field, RecordBatch } from 'apache-arrow';
 import { UnsupportedError } from './errors.ts';
 import type { Row } from './row.ts';
+import type { PrimitiveType } from '../formats/arrow/primitives.ts';
 
 /** A reader of one column's values by row index. */
 export type ArrowValueReader = (i: number) => unknown;
@@ -18,7 +19,7 @@ export interface ArrowKernels {
   rowsToRecordBatch(rows: readonly Row[], options: { columns?: readonly string[] }): RecordBatch;
   recordBatchBytes(batch: RecordBatch): number;
   valueReader(data: Data, options: { int64?: 'bigint' }, column: string): ArrowValueReader;
-  /** True when rows hold only primitives for `field` (lib/formats/arrow/to-rows.ts). */
+  /** True when rows hold only primitives for `field` (lib/formats/arrow/primitives.ts). */
   primitiveValued(field: Field): boolean;
   isBatchSelectable(batch: RecordBatch): boolean;
   keepsAll(selection: ArrayLike<number>, numRows: number): boolean;
@@ -26,8 +27,11 @@ export interface ArrowKernels {
   selectColumns(batch: RecordBatch, names: readonly string[], as?: readonly string[]): RecordBatch;
   /** `batch` with `added`'s columns set (replaced in place or appended; lib/formats/arrow/record-batch.ts). */
   withColumns(batch: RecordBatch, added: RecordBatch): RecordBatch;
-  /** `batch` with its Int32 columns as Float64, as rows of JS numbers write (lib/formats/arrow/int32-as-double.ts). */
-  int32AsDouble(batch: RecordBatch): RecordBatch;
+  /** A batch of rows' columns of known primitive JS types (lib/formats/arrow/primitives.ts). */
+  primitiveBatch(
+    rows: readonly Row[],
+    columns: readonly { readonly name: string; readonly type: PrimitiveType }[],
+  ): RecordBatch;
 }
 
 let kernels: ArrowKernels | undefined;

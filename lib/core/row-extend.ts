@@ -12,9 +12,9 @@
  *   hold primitives (a Date or a nested value it changed would be passed on changed);
  * - the batch's column names are plain keys (no repeats, no `__proto__`, no array indices, which
  *   an object orders first), and its rows are objects, not arrays;
- * - every value set is a string, number, boolean, bigint or null, one type per key, which Arrow
- *   columns give back as they were (and a JS number column is Float64, as toParquet writes rows
- *   of numbers).
+ * - every value set is a string, number, boolean, bigint (64-bit) or null, one type per key,
+ *   which Arrow columns give back as they were (and a JS number column is Float64, as toParquet
+ *   writes rows of numbers).
  * Where one of these fails for a batch, the batch is made of row objects as before: for the
  * values, from the results the calls already gave (the function is not called twice).
  */
@@ -25,6 +25,7 @@ import { arrowKernels } from './arrow-kernels.ts';
 import { RowViewer, isViewable } from './row-view.ts';
 import type { StageContext } from './stage.ts';
 import { ROWS_METADATA_KEY } from '../formats/arrow/metadata-keys.ts';
+import type { PrimitiveType } from '../formats/arrow/primitives.ts';
 
 /** A map stage's extension: what the function sets and reads, and state kept between batches. */
 export interface RowExtension {
@@ -65,17 +66,22 @@ const isWellFormed = (String.prototype as unknown as { isWellFormed(this: string
  * numbers and bigints would read back as numbers).
  */
 class ColumnCheck {
-  #type: string | undefined;
+  /** The values' one type (a typeof), undefined while all were null. */
+  type: string | undefined;
   ok = true;
 
   add(value: unknown): void {
     if (value === null) return;
     const type = typeof value;
-    if (type !== (this.#type ??= type)) this.ok = false;
+    if (type !== (this.type ??= type)) this.ok = false;
     else if (type === 'string') this.ok &&= isWellFormed.call(value as string);
-    else this.ok &&= type === 'number' || type === 'boolean' || type === 'bigint';
+    else if (type === 'bigint') this.ok &&= (value as bigint) >= INT64_MIN && (value as bigint) <= INT64_MAX;
+    else this.ok &&= type === 'number' || type === 'boolean';
   }
 }
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
 
 /** What {@link extendRows} did with a batch. */
 export type Extended = { readonly batch: Batch } | { readonly failed: unknown; readonly index: number };
@@ -129,6 +135,7 @@ export function extendRows(
   const base = end === n ? arrow : arrow.slice(0, end);
   if (keys.length === 0) return { batch: Batch.fromArrow(base, batch.position) };
   const kernels = arrowKernels();
-  const added = kernels.int32AsDouble(kernels.rowsToRecordBatch(made, { columns: keys }));
+  const columns = keys.map((name, k) => ({ name, type: (checks[k]!.type ?? 'null') as PrimitiveType }));
+  const added = kernels.primitiveBatch(made, columns);
   return { batch: Batch.fromArrow(kernels.withColumns(base, added), batch.position) };
 }

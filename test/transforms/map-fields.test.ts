@@ -79,6 +79,7 @@ const csvFunctions: Record<string, (r: Any, i: number) => unknown> = {
   'a lone surrogate set': (r) => ({ ...r, first: r.note?.slice(0, 1) ?? null }),
   'numbers and strings under one key': (r) => ({ ...r, v: r.id % 2 ? r.id : String(r.id) }),
   'undefined set': (r) => ({ ...r, u: r.flag ? undefined : 1 }),
+  'a bigint past 64 bits set': (r) => ({ ...r, huge: r.id === 7 ? r.big * 2n ** 64n : r.big }),
   stops: (r) => {
     if (r.id === 1500) throw new Stop();
     return { ...r, x: 1 };

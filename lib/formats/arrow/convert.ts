@@ -7,10 +7,9 @@
 import { provideArrowKernels } from '../../core/arrow-kernels.ts';
 import { recordBatchBytes, rowsToRecordBatch } from './build.ts';
 import { recordBatchToRows, valueReader } from './to-rows.ts';
-import { primitiveValued } from './primitive-valued.ts';
+import { primitiveBatch, primitiveValued } from './primitives.ts';
 import { isBatchSelectable, keepsAll, selectRows } from './select.ts';
 import { selectColumns, withColumns } from './record-batch.ts';
-import { int32AsDouble } from './int32-as-double.ts';
 
 export type { Int64Mode } from '../values.ts';
 export { JSON_METADATA_KEY, ROWS_METADATA_KEY, inferSchema } from './infer.ts';
@@ -29,5 +28,5 @@ provideArrowKernels({
   selectRows,
   selectColumns,
   withColumns,
-  int32AsDouble,
+  primitiveBatch,
 });
