@@ -23,7 +23,7 @@ const acorn = lazyRequire<typeof import('acorn')>('acorn');
 export interface RowUse {
   /**
    * The fields it can read or write as `row.name`, in the order first named; empty: none. A
-   * function that spreads its row ({@link RowUse.extendsRow}) reads every field besides.
+   * function that spreads its row ({@link ResultLiteral.spreadsRow}) reads every field besides.
    */
   readonly fields: readonly string[];
   /**
@@ -33,12 +33,19 @@ export interface RowUse {
    */
   readonly readOnly: boolean;
   /**
-   * When the function returns `{ ...row, k1: e1, k2: e2 }` (its one result, an object literal
-   * whose first element spreads the row, then fixed keys), and uses the row otherwise only as
-   * fields: the keys it adds or replaces, in order. Its output is then the row's columns with
-   * these set, which a batch can hold without a row object (lib/core/row-extend.ts).
+   * When the function's one result is an object literal of fixed keys, `{ k1: e1, k2: e2 }`, or
+   * `{ ...row, k1: e1 }` spreading the row first: what its output rows are made of, which a batch
+   * can then hold as Arrow columns with no row object (lib/core/row-extend.ts).
    */
-  readonly extendsRow?: readonly string[];
+  readonly result?: ResultLiteral;
+}
+
+/** The object literal a function always returns (see {@link RowUse.result}). */
+export interface ResultLiteral {
+  /** Its keys, in order (a key given twice counts once, where it first stood). */
+  readonly keys: readonly string[];
+  /** It spreads the row first: the output is the row's columns with these keys set. */
+  readonly spreadsRow: boolean;
 }
 
 /** Answers so far, per function (a pipeline may build the same function into many stages). */
@@ -80,7 +87,7 @@ function analyse(fn: (...args: never[]) => unknown): RowUse | undefined {
   // a generator's body runs as it is iterated, after the call
   const readOnly = !walker.writes && !walker.readLater && node.generator !== true;
   const use = { fields: [...walker.reads], readOnly };
-  return walker.extension === undefined ? use : { ...use, extendsRow: walker.extension };
+  return walker.result === undefined ? use : { ...use, result: walker.result };
 }
 
 /**
@@ -114,7 +121,27 @@ function returnsHere(node: AnyNode): boolean {
   return false;
 }
 
-/** Keys a row object orders before all others (array indices) or treats specially: no extension may use them. */
+/**
+ * The keys of an object literal's `properties` when all are fixed keys of plain values (no
+ * spread, computed key, method or accessor, and no key an object orders or treats specially),
+ * in order of first appearance; else undefined.
+ */
+function fixedKeys(properties: readonly AnyNode[]): string[] | undefined {
+  const keys: string[] = [];
+  for (const property of properties) {
+    if (property.type !== 'Property' || property.kind !== 'init' || property.method === true) return undefined;
+    const key = property.key as AnyNode;
+    let name: string | undefined;
+    if (!property.computed && key.type === 'Identifier') name = key.name as string;
+    else if (key.type === 'Literal' && (typeof key.value === 'string' || typeof key.value === 'number'))
+      name = String(key.value);
+    if (name === undefined || !plainKey(name)) return undefined;
+    if (!keys.includes(name)) keys.push(name);
+  }
+  return keys;
+}
+
+/** Keys a row object orders before all others (array indices) or treats specially: no result literal may use them. */
 function plainKey(key: string): boolean {
   return key !== '__proto__' && !/^(0|[1-9]\d{0,9})$/.test(key);
 }
@@ -205,8 +232,8 @@ class RowWalker {
   writes = false;
   /** A function made inside reads the row. */
   readLater = false;
-  /** The keys of the result literal that spreads the row (see RowUse.extendsRow), once seen. */
-  extension: string[] | undefined;
+  /** The result literal's keys (see RowUse.result), once seen. */
+  result: ResultLiteral | undefined;
   readonly #row: string | undefined;
   readonly #result: AnyNode | undefined;
   #depth = 0;
@@ -221,18 +248,15 @@ class RowWalker {
     this.#result = result;
   }
 
-  /** Walks the result literal `{ ...row, k: v, ... }`: its keys are the extension, its values are walked. */
+  /**
+   * Walks the result literal `{ ...row, k: v, ... }`: its keys are the result's, its values are
+   * walked. Anything but fixed keys after the spread lets the row out: no answer.
+   */
   #extension(literal: AnyNode): void {
-    const keys: string[] = [];
-    for (const property of (literal.properties as AnyNode[]).slice(1)) {
-      // a further spread, a computed key, a method or an accessor: not fixed keys
-      if (property.type !== 'Property' || property.kind !== 'init' || property.method === true) throw UNPROVEN;
-      const key = fieldName(property.key as AnyNode, property.computed as boolean);
-      if (!plainKey(key)) throw UNPROVEN;
-      if (!keys.includes(key)) keys.push(key);
-      this.walk(property.value as AnyNode, property);
-    }
-    this.extension = keys;
+    const keys = fixedKeys((literal.properties as AnyNode[]).slice(1));
+    if (keys === undefined) throw UNPROVEN;
+    for (const property of (literal.properties as AnyNode[]).slice(1)) this.walk(property.value as AnyNode, property);
+    this.result = { keys, spreadsRow: true };
   }
 
   /** Adds the fields a destructuring parameter `{ a, b: { c }, 'd e': f = 1 }` takes (a, b, 'd e'). */
@@ -255,6 +279,8 @@ class RowWalker {
     if (node === this.#result && this.#depth === 0) {
       const first = (node.properties as AnyNode[])[0];
       if (first?.type === 'SpreadElement' && this.#isRow(first.argument as AnyNode)) return this.#extension(node);
+      const keys = fixedKeys(node.properties as AnyNode[]);
+      if (keys !== undefined) this.result = { keys, spreadsRow: false };
     }
     if (node.type === 'MemberExpression' && this.#isRow(node.object as AnyNode)) {
       if (isCalled(node, parent)) throw UNPROVEN;

@@ -1,8 +1,9 @@
 /**
  * A map that returns `{ ...row, k: v }` (the README's idiom: add or replace a column), run over
  * Arrow batches without a row object: the row's columns go on as the Arrow columns they are, and
- * only the keys the function sets are built into new columns. lib/core/fields-read.ts proves the
- * shape from the function's source; this file runs it.
+ * only the keys the function sets are built into new columns. A map returning `{ k: v }` of fixed
+ * keys runs the same way, its output just those columns. lib/core/fields-read.ts proves the shape
+ * from the function's source; this file runs it.
  *
  * The function is given a row view whose columns are non-enumerable, so its spread copies
  * nothing and its result holds just the keys it sets; every call is made exactly as on an object,
@@ -29,8 +30,10 @@ import type { PrimitiveType } from '../formats/arrow/primitives.ts';
 
 /** A map stage's extension: what the function sets and reads, and state kept between batches. */
 export interface RowExtension {
-  /** The keys the function sets (RowUse.extendsRow). */
+  /** The keys of the object the function returns (RowUse.result). */
   readonly keys: readonly string[];
+  /** It spreads the row first: the output is the row's columns with the keys set. */
+  readonly spreadsRow: boolean;
   /** The fields it reads (RowUse.fields). */
   readonly fields: readonly string[];
   /** The viewer, reused while batches keep their columns. */
@@ -128,7 +131,8 @@ export function extendRows(
   }
   const made = end === n ? results : results.slice(0, end);
   if (!columnar) {
-    // as the object path would: the row, then what the function set
+    // as the object path would: the results, after the row's fields where the function spreads it
+    if (!extension.spreadsRow) return { batch: batch.withRows(made) };
     const rows = made.map((result, i) => Object.assign(viewer.materialize(i), result));
     return { batch: batch.withRows(rows) };
   }
@@ -137,5 +141,6 @@ export function extendRows(
   const kernels = arrowKernels();
   const columns = keys.map((name, k) => ({ name, type: (checks[k]!.type ?? 'null') as PrimitiveType }));
   const added = kernels.primitiveBatch(made, columns);
-  return { batch: Batch.fromArrow(kernels.withColumns(base, added), batch.position) };
+  const out = extension.spreadsRow ? kernels.withColumns(base, added) : added;
+  return { batch: Batch.fromArrow(out, batch.position) };
 }

@@ -55,12 +55,16 @@ export function rowStage(
       : expectOneOf(opts.input, 'options.input', ['view', 'object'], mode === 'filter' ? 'view' : 'object');
   const name = opts.name ?? defaultName;
   const use = fieldsRead(fn);
-  const extendsRow = use?.extendsRow;
+  const result = use?.result;
+  const spreadsRow = result?.spreadsRow === true;
   // a function spreading its row reads every field
-  const fields = extendsRow === undefined ? use?.fields : undefined;
+  const fields = spreadsRow ? undefined : use?.fields;
   // a map left to its default input gets a view (or runs by column) where it cannot tell the difference
   const free = mode === 'map' && opts.input === undefined && use?.readOnly === true;
-  const extension = free && extendsRow !== undefined ? { keys: extendsRow, fields: use!.fields } : undefined;
+  const extension =
+    free && result !== undefined && (spreadsRow || result.keys.length > 0)
+      ? { keys: result.keys, fields: use!.fields, spreadsRow }
+      : undefined;
   const state: RowViewState = {
     // a filter passes the very rows it was given on, so they stay whole
     fields: mode === 'filter' ? undefined : fields,
@@ -69,11 +73,13 @@ export function rowStage(
   };
   return new BatchTransform({
     name,
-    capabilities: extension ? { accepts: ['rows', 'arrow'], keepsForm: false } : rowCapabilities(mode, input, fields),
+    capabilities:
+      spreadsRow && extension ? { accepts: ['rows', 'arrow'], keepsForm: false } : rowCapabilities(mode, input, fields),
     transform(batch, push, context, stats) {
       // for display: what the function was found to read (its objects hold only these) or set
       if (fields !== undefined) stats.details.fieldsRead ??= fields.join(', ');
-      if (extension !== undefined) stats.details.setsColumns ??= extension.keys.join(', ');
+      if (extension !== undefined)
+        stats.details[spreadsRow ? 'setsColumns' : 'makesColumns'] ??= extension.keys.join(', ');
       const out = applyRowFunction(batch, fn, mode, concurrency, name, context, input, state);
       if (out instanceof Promise) return out.then(push);
       push(out);

@@ -120,15 +120,18 @@ test('readOnly: only reads during the call; writes, deletes, closures reading th
     assert.equal(readOnly(source), false, source);
 });
 
-test('extendsRow: a function whose one result is `{ ...row, k: v }` sets those keys', () => {
+test('result: a function whose one result is `{ ...row, k: v }` sets those keys', () => {
   const use = (source: string) => fieldsRead(fn(source));
   assert.deepEqual(use('(r) => ({ ...r, n: r.price * r.qty, price: 1, n: 2 })'), {
     fields: ['price', 'qty'],
     readOnly: true,
-    extendsRow: ['n', 'price'],
+    result: { keys: ['n', 'price'], spreadsRow: true },
   });
-  assert.deepEqual(use("(row) => { const n = row.a * 2; return { ...row, n, 'a b': n }; }")?.extendsRow, ['n', 'a b']);
-  assert.deepEqual(use('(r) => ({ ...r })')?.extendsRow, []);
+  assert.deepEqual(use("(row) => { const n = row.a * 2; return { ...row, n, 'a b': n }; }")?.result?.keys, [
+    'n',
+    'a b',
+  ]);
+  assert.deepEqual(use('(r) => ({ ...r })')?.result, { keys: [], spreadsRow: true });
   assert.equal(use('(r) => { r.a = 1; return { ...r, x: 1 }; }')?.readOnly, false, 'a write is seen');
   for (const source of [
     '(r) => ({ x: 1, ...r })',
@@ -146,7 +149,31 @@ test('extendsRow: a function whose one result is `{ ...row, k: v }` sets those k
     '(r) => ({ ...r, x: { ...r } })',
     '(r) => { const o = { ...r, x: 1 }; return o; }',
   ])
-    assert.equal(use(source)?.extendsRow, undefined, source);
+    assert.equal(use(source), undefined, source);
+});
+
+test('result: a function whose one result is an object literal of fixed keys makes those keys', () => {
+  const use = (source: string) => fieldsRead(fn(source));
+  assert.deepEqual(use('(r) => ({ id: r.id, n: r.price * r.qty })'), {
+    fields: ['id', 'price', 'qty'],
+    readOnly: true,
+    result: { keys: ['id', 'n'], spreadsRow: false },
+  });
+  assert.deepEqual(use('({ id, price }) => ({ id, twice: price * 2 })')?.result?.keys, ['id', 'twice']);
+  // not fixed keys, or not the one result: the fields still count, with no result
+  for (const source of [
+    '(r) => ({ [r.k]: 1 })',
+    '(r) => ({ ...other, a: r.a })',
+    "(r) => ({ a: r.a, '1': 2 })",
+    '(r) => ({ get a() { return 1; } })',
+    '(r) => (r.a ? { a: 1 } : undefined)',
+    '(r) => { if (r.a) return; return { a: 1 }; }',
+    'async (r) => ({ a: r.a })',
+  ]) {
+    const answer = use(source);
+    assert.ok(answer !== undefined, source);
+    assert.equal(answer.result, undefined, source);
+  }
 });
 
 test('the answer for a function is computed once', () => {
