@@ -122,6 +122,11 @@ export class Batch<R extends Row = Row> {
     return (this.#arrow ?? this.#selection?.source)?.schema;
   }
 
+  /** The rows a filter kept and their source, while not copied out (see {@link Batch.fromSelection}); else undefined. */
+  get selection(): { readonly source: RecordBatch; readonly indices: ArrayLike<number> } | undefined {
+    return this.#arrow === undefined ? this.#selection : undefined;
+  }
+
   /** A batch holding an Arrow RecordBatch; its rows are converted on first use of `rows`. */
   static fromArrow(recordBatch: RecordBatch, position: BatchPosition): Batch {
     const batch = new Batch<Row>([], position);

@@ -148,7 +148,12 @@ function plainKey(key: string): boolean {
 
 /** The function expression `source` is (an arrow, a function or a method), or undefined. */
 function parseFunction(source: string): AnyNode | undefined {
-  const { parse } = acorn();
+  let parse: typeof import('acorn').parse;
+  try {
+    ({ parse } = acorn());
+  } catch {
+    return undefined; // no parser installed: every function gets whole rows, as before
+  }
   const attempts = [
     () => (parse(`(${source})`, { ecmaVersion: 'latest' }).body[0] as AnyNode | undefined)?.expression,
     // a method's source (`m(r) { ... }`) is a function only inside an object literal

@@ -102,11 +102,14 @@ export function extendRows(
 ): Extended | undefined {
   const schema = batch.hasRows ? undefined : batch.schema;
   if (schema === undefined || !fits(schema, extension)) return undefined;
-  const arrow = batch.arrow;
+  // a filter's kept rows are read where they are, unless the row's columns go on (then copied once)
+  const selection = extension.spreadsRow ? undefined : batch.selection;
+  const arrow = selection?.source ?? batch.arrow;
   if (!isViewable(arrow)) return undefined;
   const viewer = (extension.viewer = RowViewer.over(arrow, extension.viewer, true));
+  const at = selection?.indices;
   const keys = extension.keys;
-  const n = arrow.numRows;
+  const n = at?.length ?? arrow.numRows;
   const results = new Array<Record<string, unknown>>(n);
   const checks = keys.map(() => new ColumnCheck());
   let columnar = true;
@@ -114,7 +117,7 @@ export function extendRows(
   for (let i = 0; i < n; i++) {
     let result: Record<string, unknown>;
     try {
-      result = fn(viewer.at(i), i) as Record<string, unknown>;
+      result = fn(viewer.at(at === undefined ? i : at[i]!), i) as Record<string, unknown>;
     } catch (error) {
       if (!isStop(error)) return { failed: error, index: i };
       context.requestStop();
@@ -136,11 +139,10 @@ export function extendRows(
     const rows = made.map((result, i) => Object.assign(viewer.materialize(i), result));
     return { batch: batch.withRows(rows) };
   }
-  const base = end === n ? arrow : arrow.slice(0, end);
-  if (keys.length === 0) return { batch: Batch.fromArrow(base, batch.position) };
   const kernels = arrowKernels();
   const columns = keys.map((name, k) => ({ name, type: (checks[k]!.type ?? 'null') as PrimitiveType }));
-  const added = kernels.primitiveBatch(made, columns);
-  const out = extension.spreadsRow ? kernels.withColumns(base, added) : added;
-  return { batch: Batch.fromArrow(out, batch.position) };
+  if (!extension.spreadsRow) return { batch: Batch.fromArrow(kernels.primitiveBatch(made, columns), batch.position) };
+  const base = end === n ? arrow : arrow.slice(0, end);
+  if (keys.length === 0) return { batch: Batch.fromArrow(base, batch.position) };
+  return { batch: Batch.fromArrow(kernels.withColumns(base, kernels.primitiveBatch(made, columns)), batch.position) };
 }

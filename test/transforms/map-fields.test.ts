@@ -77,6 +77,7 @@ const csvFunctions: Record<string, (r: Any, i: number) => unknown> = {
   drops: (r) => (r.qty > 100 ? { id: r.id } : undefined),
   'none sentinel': (r) => (r.flag ? none : { id: r.id }),
   'a field no column has': (r) => ({ missing: r.nope ?? 'none', id: r.id }),
+  'uses the index': (r, i) => ({ id: r.id, i }),
   'makes two types under one key': (r) => ({ v: r.id % 2 ? r.id : String(r.id) }),
   'makes a Date': (r) => ({ id: r.id, d: new Date(r.id * 1000) }),
   'makes nothing but a constant': (r) => ({ one: 1, big: r.big }),
