@@ -32,6 +32,8 @@ export interface ArrowKernels {
     rows: readonly Row[],
     columns: readonly { readonly name: string; readonly type: PrimitiveType }[],
   ): RecordBatch;
+  /** True when `field` is the column primitiveBatch would build from its values (lib/formats/arrow/primitives.ts). */
+  rebuildsAsItself(field: Field): boolean;
 }
 
 let kernels: ArrowKernels | undefined;

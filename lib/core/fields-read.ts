@@ -46,6 +46,11 @@ export interface ResultLiteral {
   readonly keys: readonly string[];
   /** It spreads the row first: the output is the row's columns with these keys set. */
   readonly spreadsRow: boolean;
+  /**
+   * Per key, the field whose value it is when its (last) value is just `row.field` (a copy of a
+   * column, which a batch can pass on as it is), else undefined. Given when the row is not spread.
+   */
+  readonly copies?: readonly (string | undefined)[];
 }
 
 /** Answers so far, per function (a pipeline may build the same function into many stages). */
@@ -130,15 +135,27 @@ function fixedKeys(properties: readonly AnyNode[]): string[] | undefined {
   const keys: string[] = [];
   for (const property of properties) {
     if (property.type !== 'Property' || property.kind !== 'init' || property.method === true) return undefined;
-    const key = property.key as AnyNode;
-    let name: string | undefined;
-    if (!property.computed && key.type === 'Identifier') name = key.name as string;
-    else if (key.type === 'Literal' && (typeof key.value === 'string' || typeof key.value === 'number'))
-      name = String(key.value);
+    const name = propertyName(property);
     if (name === undefined || !plainKey(name)) return undefined;
     if (!keys.includes(name)) keys.push(name);
   }
   return keys;
+}
+
+/** The fixed name of a literal's property (`a: 1`, `'a b': 1`, `['a']: 1`, `1: 1`), else undefined. */
+function propertyName(property: AnyNode): string | undefined {
+  const key = property.key as AnyNode;
+  if (!property.computed && key.type === 'Identifier') return key.name as string;
+  if (key.type === 'Literal' && (typeof key.value === 'string' || typeof key.value === 'number'))
+    return String(key.value);
+  return undefined;
+}
+
+/** The field a member expression names (`row.a`, `row['a']`), else undefined. */
+function memberName(member: AnyNode): string | undefined {
+  const property = member.property as AnyNode;
+  if (!member.computed && property.type === 'Identifier') return property.name as string;
+  return property.type === 'Literal' && typeof property.value === 'string' ? property.value : undefined;
 }
 
 /** Keys a row object orders before all others (array indices) or treats specially: no result literal may use them. */
@@ -264,6 +281,21 @@ class RowWalker {
     this.result = { keys, spreadsRow: true };
   }
 
+  /** Per key of the literal, the row field its last value copies (see ResultLiteral.copies). */
+  #copies(literal: AnyNode, keys: readonly string[]): (string | undefined)[] {
+    const copies = new Map<string, string | undefined>();
+    for (const property of literal.properties as AnyNode[]) {
+      const value = property.value as AnyNode;
+      const copied =
+        value.type === 'MemberExpression' && this.#isRow(value.object as AnyNode) && value.optional !== true
+          ? memberName(value)
+          : undefined;
+      // fixedKeys found every property's name; a later value of a key replaces an earlier one
+      copies.set(propertyName(property)!, copied);
+    }
+    return keys.map((key) => copies.get(key));
+  }
+
   /** Adds the fields a destructuring parameter `{ a, b: { c }, 'd e': f = 1 }` takes (a, b, 'd e'). */
   pattern(pattern: AnyNode): void {
     for (const property of pattern.properties as AnyNode[]) {
@@ -285,7 +317,7 @@ class RowWalker {
       const first = (node.properties as AnyNode[])[0];
       if (first?.type === 'SpreadElement' && this.#isRow(first.argument as AnyNode)) return this.#extension(node);
       const keys = fixedKeys(node.properties as AnyNode[]);
-      if (keys !== undefined) this.result = { keys, spreadsRow: false };
+      if (keys !== undefined) this.result = { keys, spreadsRow: false, copies: this.#copies(node, keys) };
     }
     if (node.type === 'MemberExpression' && this.#isRow(node.object as AnyNode)) {
       if (isCalled(node, parent)) throw UNPROVEN;

@@ -19,7 +19,7 @@
  * Where one of these fails for a batch, the batch is made of row objects as before: for the
  * values, from the results the calls already gave (the function is not called twice).
  */
-import type { Schema } from 'apache-arrow';
+import type { RecordBatch, Schema } from 'apache-arrow';
 import { isStop } from 'stream-chain/defs.js';
 import { Batch } from './batch.ts';
 import { arrowKernels } from './arrow-kernels.ts';
@@ -36,10 +36,12 @@ export interface RowExtension {
   readonly spreadsRow: boolean;
   /** The fields it reads (RowUse.fields). */
   readonly fields: readonly string[];
+  /** Per key, the field it copies (ResultLiteral.copies), when the row is not spread. */
+  readonly copies?: readonly (string | undefined)[];
   /** The viewer, reused while batches keep their columns. */
   viewer?: RowViewer;
-  /** The last schema checked by {@link fits}, and its answer. */
-  checked?: { schema: Schema; fits: boolean };
+  /** The last schema checked by {@link fits}, its answer, and per key the column passed on as it is. */
+  checked?: { schema: Schema; fits: boolean; passed: readonly (number | undefined)[] };
 }
 
 /** Array indices: an object orders these keys before all others. */
@@ -56,7 +58,12 @@ function fits(schema: Schema, extension: RowExtension): boolean {
     new Set(names).size === names.length &&
     names.every((name) => name !== '__proto__' && !INDEX.test(name)) &&
     schema.fields.every((field) => !read.has(field.name) || kernels.primitiveValued(field));
-  extension.checked = { schema, fits: answer };
+  // a key copying a column that its values would rebuild as it is: the column is passed on
+  const passed = extension.keys.map((_, k) => {
+    const c = names.indexOf(extension.copies?.[k] ?? '');
+    return c >= 0 && kernels.rebuildsAsItself(schema.fields[c]!) ? c : undefined;
+  });
+  extension.checked = { schema, fits: answer, passed };
   return answer;
 }
 
@@ -111,7 +118,9 @@ export function extendRows(
   const keys = extension.keys;
   const n = at?.length ?? arrow.numRows;
   const results = new Array<Record<string, unknown>>(n);
-  const checks = keys.map(() => new ColumnCheck());
+  const passed = extension.checked!.passed;
+  // a passed key's values need no check: they are the column's
+  const checks = keys.map((_, k) => (passed[k] === undefined ? new ColumnCheck() : undefined));
   let columnar = true;
   let end = n;
   for (let i = 0; i < n; i++) {
@@ -127,7 +136,8 @@ export function extendRows(
     results[i] = result;
     if (columnar)
       for (let k = 0; k < keys.length; k++) {
-        const check = checks[k]!;
+        const check = checks[k];
+        if (check === undefined) continue;
         check.add(result[keys[k]!]);
         if (!check.ok) columnar = false;
       }
@@ -140,9 +150,47 @@ export function extendRows(
     return { batch: batch.withRows(rows) };
   }
   const kernels = arrowKernels();
+  if (!extension.spreadsRow) {
+    const out = madeColumns(made, arrow, selection?.indices, end, extension, checks);
+    return { batch: Batch.fromArrow(out, batch.position) };
+  }
   const columns = keys.map((name, k) => ({ name, type: (checks[k]!.type ?? 'null') as PrimitiveType }));
-  if (!extension.spreadsRow) return { batch: Batch.fromArrow(kernels.primitiveBatch(made, columns), batch.position) };
   const base = end === n ? arrow : arrow.slice(0, end);
   if (keys.length === 0) return { batch: Batch.fromArrow(base, batch.position) };
   return { batch: Batch.fromArrow(kernels.withColumns(base, kernels.primitiveBatch(made, columns)), batch.position) };
+}
+
+/**
+ * The output of a map returning `{ k: v }`: the columns built from the results, and the columns
+ * passed on as they are (the first `end` rows of `arrow`, at `indices` for a filter's kept rows),
+ * in the order of the keys.
+ */
+function madeColumns(
+  made: readonly Record<string, unknown>[],
+  arrow: RecordBatch,
+  indices: ArrayLike<number> | undefined,
+  end: number,
+  extension: RowExtension,
+  checks: readonly (ColumnCheck | undefined)[],
+): RecordBatch {
+  const kernels = arrowKernels();
+  const keys = extension.keys;
+  const built = keys.flatMap((name, k) => {
+    const check = checks[k];
+    return check === undefined ? [] : [{ name, type: (check.type ?? 'null') as PrimitiveType }];
+  });
+  const out = kernels.primitiveBatch(made, built);
+  const passed = extension.checked!.passed;
+  if (built.length === keys.length) return out;
+  const names = arrow.schema.fields.map((field) => field.name);
+  const from = keys.flatMap((_, k) => (passed[k] === undefined ? [] : [names[passed[k]!]!]));
+  const as = keys.filter((_, k) => passed[k] !== undefined);
+  let copied = kernels.selectColumns(arrow, from, as);
+  if (indices !== undefined)
+    copied = kernels.selectRows(
+      copied,
+      end === indices.length ? indices : (Array.prototype.slice.call(indices, 0, end) as number[]),
+    );
+  else if (end < copied.numRows) copied = copied.slice(0, end);
+  return kernels.selectColumns(kernels.withColumns(copied, out), keys);
 }

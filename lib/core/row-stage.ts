@@ -63,7 +63,7 @@ export function rowStage(
   const free = mode === 'map' && opts.input === undefined && use?.readOnly === true;
   const extension =
     free && result !== undefined && (spreadsRow || result.keys.length > 0)
-      ? { keys: result.keys, fields: use!.fields, spreadsRow }
+      ? { keys: result.keys, fields: use!.fields, spreadsRow, copies: result.copies }
       : undefined;
   const state: RowViewState = {
     // a filter passes the very rows it was given on, so they stay whole

@@ -7,7 +7,7 @@
 import { provideArrowKernels } from '../../core/arrow-kernels.ts';
 import { recordBatchBytes, rowsToRecordBatch } from './build.ts';
 import { recordBatchToRows, valueReader } from './to-rows.ts';
-import { primitiveBatch, primitiveValued } from './primitives.ts';
+import { primitiveBatch, primitiveValued, rebuildsAsItself } from './primitives.ts';
 import { isBatchSelectable, keepsAll, selectRows } from './select.ts';
 import { selectColumns, withColumns } from './record-batch.ts';
 
@@ -29,4 +29,5 @@ provideArrowKernels({
   selectColumns,
   withColumns,
   primitiveBatch,
+  rebuildsAsItself,
 });

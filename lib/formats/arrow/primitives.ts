@@ -13,6 +13,7 @@ import {
   Float64,
   Int64,
   Null,
+  Precision,
   type RecordBatch,
   Schema,
   Type,
@@ -82,4 +83,16 @@ export function primitiveBatch(
       new Field(name, arrowTypeOf(type), true, type === 'bigint' ? new Map([[INT64_METADATA_KEY, 'bigint']]) : null),
   );
   return rowsToRecordBatch(rows, { schema: new Schema(fields) });
+}
+
+/**
+ * True when `field` is the column {@link primitiveBatch} builds from the values rows read from
+ * it: a nullable Float64, Utf8 or Bool without metadata. A map's key that copies such a column
+ * (`{ symbol: row.symbol }`) may then pass the column on instead of building it again.
+ */
+export function rebuildsAsItself(field: Field): boolean {
+  if (!field.nullable || field.metadata.size > 0) return false;
+  const type = field.type as DataType;
+  if (type.typeId === Type.Float) return (type as Float64).precision === Precision.DOUBLE;
+  return type.typeId === Type.Utf8 || type.typeId === Type.Bool;
 }

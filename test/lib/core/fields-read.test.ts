@@ -157,8 +157,15 @@ test('result: a function whose one result is an object literal of fixed keys mak
   assert.deepEqual(use('(r) => ({ id: r.id, n: r.price * r.qty })'), {
     fields: ['id', 'price', 'qty'],
     readOnly: true,
-    result: { keys: ['id', 'n'], spreadsRow: false },
+    result: { keys: ['id', 'n'], spreadsRow: false, copies: ['id', undefined] },
   });
+  // a key's last value counts; only a plain read of a field is a copy
+  assert.deepEqual(use("(r) => ({ a: r.a, a: 1, b: r['b'], c: r?.c, d: r.a })")?.result?.copies, [
+    undefined,
+    'b',
+    undefined,
+    'a',
+  ]);
   assert.deepEqual(use('({ id, price }) => ({ id, twice: price * 2 })')?.result?.keys, ['id', 'twice']);
   // not fixed keys, or not the one result: the fields still count, with no result
   for (const source of [
