@@ -23,9 +23,8 @@ import type { RecordBatch, Schema } from 'apache-arrow';
 import { isStop } from 'stream-chain/defs.js';
 import { Batch } from './batch.ts';
 import { arrowKernels } from './arrow-kernels.ts';
-import { RowViewer, isViewable } from './row-view.ts';
+import { RowViewer, isViewable, readsPrimitivesOnly } from './row-view.ts';
 import type { StageContext } from './stage.ts';
-import { ROWS_METADATA_KEY } from '../formats/arrow/metadata-keys.ts';
 import type { PrimitiveType } from '../formats/arrow/primitives.ts';
 
 /** A map stage's extension: what the function sets and reads, and state kept between batches. */
@@ -51,13 +50,11 @@ const INDEX = /^(0|[1-9]\d{0,9})$/;
 function fits(schema: Schema, extension: RowExtension): boolean {
   if (extension.checked?.schema === schema) return extension.checked.fits;
   const names = schema.fields.map((field) => field.name);
-  const read = new Set(extension.fields);
   const kernels = arrowKernels();
   const answer =
-    schema.metadata.get(ROWS_METADATA_KEY) !== 'array' &&
+    readsPrimitivesOnly(schema, extension.fields) &&
     new Set(names).size === names.length &&
-    names.every((name) => name !== '__proto__' && !INDEX.test(name)) &&
-    schema.fields.every((field) => !read.has(field.name) || kernels.primitiveValued(field));
+    names.every((name) => name !== '__proto__' && !INDEX.test(name));
   // a key copying a column that its values would rebuild as it is: the column is passed on
   const passed = extension.keys.map((_, k) => {
     const c = names.indexOf(extension.copies?.[k] ?? '');

@@ -14,7 +14,7 @@ import { isThenable } from './thenable.ts';
 import { Batch, type Row } from './batch.ts';
 import { StageError } from './errors.ts';
 import type { StageContext } from './stage.ts';
-import { RowViewer, isViewable } from './row-view.ts';
+import { RowViewer, isViewable, readsPrimitivesOnly } from './row-view.ts';
 import { extendRows, type RowExtension } from './row-extend.ts';
 import { arrowKernels } from './arrow-kernels.ts';
 import { ROWS_METADATA_KEY } from '../formats/arrow/metadata-keys.ts';
@@ -265,12 +265,7 @@ function viewFits(batch: Batch, state: RowViewState): boolean {
   const schema = batch.schema;
   if (schema === undefined) return false;
   if (state.checked?.schema === schema) return state.checked.fits;
-  const wanted = new Set(state.fields);
-  const kernels = arrowKernels();
-  const fits =
-    // array rows are read by position, not by the names fields-read found
-    schema.metadata.get(ROWS_METADATA_KEY) !== 'array' &&
-    schema.fields.every((field) => !wanted.has(field.name) || kernels.primitiveValued(field));
+  const fits = readsPrimitivesOnly(schema, state.fields ?? []);
   state.checked = { schema, fits };
   return fits;
 }

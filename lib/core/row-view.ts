@@ -7,7 +7,7 @@
  * as on a plain row; the view is read-only and not extensible.
  */
 import { inspect } from 'node:util';
-import type { RecordBatch } from 'apache-arrow';
+import type { RecordBatch, Schema } from 'apache-arrow';
 import { int64ModeOf, JSON_METADATA_KEY, ROWS_METADATA_KEY } from '../formats/arrow/metadata-keys.ts';
 import { arrowKernels, type ArrowValueReader as ValueReader } from './arrow-kernels.ts';
 import type { Row } from './batch.ts';
@@ -36,6 +36,18 @@ function layoutOf(batch: RecordBatch): Layout {
 export function isViewable(batch: RecordBatch): boolean {
   if (batch.schema.metadata.get(ROWS_METADATA_KEY) === 'array') return true;
   return !batch.schema.fields.some((field) => field.name === '__proto__');
+}
+
+/**
+ * True when a function reading only `fields` of rows of `schema` (by name) cannot tell a view
+ * from a row object: the rows are objects, not arrays read by position, and every one of those
+ * fields holds primitives (a Date or a nested value a view makes anew at each read).
+ */
+export function readsPrimitivesOnly(schema: Schema, fields: readonly string[]): boolean {
+  if (schema.metadata.get(ROWS_METADATA_KEY) === 'array') return false;
+  const read = new Set(fields);
+  const kernels = arrowKernels();
+  return schema.fields.every((field) => !read.has(field.name) || kernels.primitiveValued(field));
 }
 
 /** Readers of every column of `batch`, with JSON columns parsed back as `Batch.rows` does. */
