@@ -7,8 +7,9 @@
  *
  * The answer must never change what the function computes, so it is given only when the source
  * proves it: the row parameter is used nowhere but as the object of `row.name` (or `row['name']`)
- * reads and writes, never as a value (returned, passed, spread, enumerated, compared, captured
- * under another name), never called through (`row.fn()`), never shadowed, and no name it reads is
+ * reads and writes, never as a value (returned, passed, spread other than first in the object
+ * literal it returns, see {@link RowUse.result}; enumerated, compared, captured under another
+ * name), never called through (`row.fn()`), never shadowed, and no name it reads is
  * one every object has (`constructor`, `toString`, `__proto__`...); a destructuring parameter
  * names its fields and has no rest. `arguments` and `eval` anywhere, a source that does not parse
  * (a native or bound function), or any other parameter shape: no answer, and the function gets

@@ -10,7 +10,8 @@
  * in order, once. The output is what `{ ...row, k: v }` would hold, with its key order (a set key
  * stays where the column stood, new keys follow), as long as:
  * - the function only reads the row during the call (RowUse.readOnly), and the fields it reads
- *   hold primitives (a Date or a nested value it changed would be passed on changed);
+ *   hold primitives (a Date or a nested value it changed in place would go on unchanged, where
+ *   an object's spread would carry the change);
  * - the batch's column names are plain keys (no repeats, no `__proto__`, no array indices, which
  *   an object orders first), and its rows are objects, not arrays;
  * - every value set is a string, number, boolean, bigint (64-bit) or null, one type per key,
