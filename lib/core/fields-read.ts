@@ -136,27 +136,22 @@ function fixedKeys(properties: readonly AnyNode[]): string[] | undefined {
   const keys: string[] = [];
   for (const property of properties) {
     if (property.type !== 'Property' || property.kind !== 'init' || property.method === true) return undefined;
-    const name = propertyName(property);
+    const name = fixedName(property.key as AnyNode, property.computed as boolean);
     if (name === undefined || !plainKey(name)) return undefined;
     if (!keys.includes(name)) keys.push(name);
   }
   return keys;
 }
 
-/** The fixed name of a literal's property (`a: 1`, `'a b': 1`, `['a']: 1`, `1: 1`), else undefined. */
-function propertyName(property: AnyNode): string | undefined {
-  const key = property.key as AnyNode;
-  if (!property.computed && key.type === 'Identifier') return key.name as string;
+/**
+ * The fixed name a key stands for: `a` (not computed), `'a b'` or `0` (a string or number
+ * literal, computed or not), as an object literal's key or a member's property; else undefined.
+ */
+function fixedName(key: AnyNode, computed: boolean): string | undefined {
+  if (!computed && key.type === 'Identifier') return key.name as string;
   if (key.type === 'Literal' && (typeof key.value === 'string' || typeof key.value === 'number'))
     return String(key.value);
   return undefined;
-}
-
-/** The field a member expression names (`row.a`, `row['a']`), else undefined. */
-function memberName(member: AnyNode): string | undefined {
-  const property = member.property as AnyNode;
-  if (!member.computed && property.type === 'Identifier') return property.name as string;
-  return property.type === 'Literal' && typeof property.value === 'string' ? property.value : undefined;
 }
 
 /** Keys a row object orders before all others (array indices) or treats specially: no result literal may use them. */
@@ -194,10 +189,7 @@ function parseFunction(source: string): AnyNode | undefined {
 
 /** The field a member's property or a pattern's key names, when it is a fixed name. */
 function fieldName(key: AnyNode, computed: boolean): string {
-  let name: string | undefined;
-  if (!computed && key.type === 'Identifier') name = key.name as string;
-  else if (key.type === 'Literal' && (typeof key.value === 'string' || typeof key.value === 'number'))
-    name = String(key.value);
+  const name = fixedName(key, computed);
   // every object has these, whatever its fields: reading one is not reading a column
   if (name === undefined || name in Object.prototype) throw UNPROVEN;
   return name;
@@ -289,10 +281,10 @@ class RowWalker {
       const value = property.value as AnyNode;
       const copied =
         value.type === 'MemberExpression' && this.#isRow(value.object as AnyNode) && value.optional !== true
-          ? memberName(value)
+          ? fixedName(value.property as AnyNode, value.computed as boolean)
           : undefined;
       // fixedKeys found every property's name; a later value of a key replaces an earlier one
-      copies.set(propertyName(property)!, copied);
+      copies.set(fixedName(property.key as AnyNode, property.computed as boolean)!, copied);
     }
     return keys.map((key) => copies.get(key));
   }

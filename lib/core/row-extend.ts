@@ -24,7 +24,7 @@ import type { RecordBatch, Schema } from 'apache-arrow';
 import { isStop } from 'stream-chain/defs.js';
 import { Batch } from './batch.ts';
 import { arrowKernels } from './arrow-kernels.ts';
-import { RowViewer, isViewable, readsPrimitivesOnly } from './row-view.ts';
+import { RowViewer, readsPrimitivesOnly } from './row-view.ts';
 import type { StageContext } from './stage.ts';
 import type { PrimitiveType } from '../formats/arrow/primitives.ts';
 
@@ -110,7 +110,6 @@ export function extendRows(
   // a filter's kept rows are read where they are, unless the row's columns go on (then copied once)
   const selection = extension.spreadsRow ? undefined : batch.selection;
   const arrow = selection?.source ?? batch.arrow;
-  if (!isViewable(arrow)) return undefined;
   const viewer = (extension.viewer = RowViewer.over(arrow, extension.viewer, true));
   const at = selection?.indices;
   const keys = extension.keys;
