@@ -107,8 +107,8 @@ export function extendRows(
 ): Extended | undefined {
   const schema = batch.hasRows ? undefined : batch.schema;
   if (schema === undefined || !fits(schema, extension)) return undefined;
-  // a filter's kept rows are read where they are, unless the row's columns go on (then copied once)
-  const selection = extension.spreadsRow ? undefined : batch.selection;
+  // a filter's kept rows are read where they are (and stay a selection when the row's columns go on)
+  const selection = keptInOrder(batch.selection);
   const arrow = selection?.source ?? batch.arrow;
   const viewer = (extension.viewer = RowViewer.over(arrow, extension.viewer, true));
   const at = selection?.indices;
@@ -143,7 +143,7 @@ export function extendRows(
   if (!columnar) {
     // as the object path would: the results, after the row's fields where the function spreads it
     if (!extension.spreadsRow) return { batch: batch.withRows(made) };
-    const rows = made.map((result, i) => Object.assign(viewer.materialize(i), result));
+    const rows = made.map((result, i) => Object.assign(viewer.materialize(at === undefined ? i : at[i]!), result));
     return { batch: batch.withRows(rows) };
   }
   const kernels = arrowKernels();
@@ -152,9 +152,44 @@ export function extendRows(
     return { batch: Batch.fromArrow(out, batch.position) };
   }
   const columns = keys.map((name, k) => ({ name, type: (checks[k]!.type ?? 'null') as PrimitiveType }));
+  if (at !== undefined) return { batch: spreadSelection(arrow, at, made, columns, batch) };
   const base = end === n ? arrow : arrow.slice(0, end);
   if (keys.length === 0) return { batch: Batch.fromArrow(base, batch.position) };
   return { batch: Batch.fromArrow(kernels.withColumns(base, kernels.primitiveBatch(made, columns)), batch.position) };
+}
+
+/** A filter's selection whose rows are each kept once, in order (a source row then holds one result); else undefined. */
+function keptInOrder(selection: Batch['selection']): Batch['selection'] {
+  const indices = selection?.indices;
+  if (indices === undefined) return undefined;
+  for (let k = 1; k < indices.length; k++) if (indices[k]! <= indices[k - 1]!) return undefined;
+  return selection;
+}
+
+/**
+ * `{ ...row, k: v }` over a filter's kept rows `at` of `source`: still a selection of the source,
+ * which has the set keys' columns added at its full length (set at the kept rows, null at the
+ * others, which the selection never reads). A sink that reads selections (toParquet) then copies
+ * each kept row once, where copying them out here first copied them twice.
+ */
+function spreadSelection(
+  source: RecordBatch,
+  at: ArrayLike<number>,
+  made: readonly Record<string, unknown>[],
+  columns: readonly { name: string; type: PrimitiveType }[],
+  batch: Batch,
+): Batch {
+  const kept = made.length === at.length ? at : (Array.prototype.slice.call(at, 0, made.length) as number[]);
+  if (columns.length === 0) return Batch.fromSelection(source, kept, batch.position);
+  const unset = Object.fromEntries(columns.map(({ name }) => [name, null]));
+  const placed = new Array<Record<string, unknown>>(source.numRows).fill(unset);
+  for (let i = 0; i < made.length; i++) placed[kept[i]!] = made[i]!;
+  const kernels = arrowKernels();
+  return Batch.fromSelection(
+    kernels.withColumns(source, kernels.primitiveBatch(placed, columns)),
+    kept,
+    batch.position,
+  );
 }
 
 /**

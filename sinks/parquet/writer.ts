@@ -66,6 +66,12 @@ export class ParquetSinkWriter {
       const w = await this.#ensureOpen();
       w.governWith(governor);
       // nested columns the Arrow writer cannot write (a list of Decimal256) go through rows, as before
+      // a filter's kept rows are written from where they are, not copied out first (arrow-rows.ts)
+      const selection = batch.selection;
+      if (selection && w.acceptsArrow(selection.source)) {
+        await w.writeArrow(selection.source, batch.position.index, selection.indices);
+        return;
+      }
       if (batch.hasArrow && w.acceptsArrow(batch.arrow)) {
         await w.writeArrow(batch.arrow, batch.position.index);
         return;

@@ -60,11 +60,7 @@ export function keepsAll(selection: RowSelection, numRows: number): boolean {
  */
 export function selectRows(batch: RecordBatch, selection: RowSelection): RecordBatch {
   if (keepsAll(selection, batch.numRows)) return batch;
-  for (let k = 0; k < selection.length; k++) {
-    const i = selection[k]!;
-    if (!(i >= 0 && i < batch.numRows && Number.isInteger(i)))
-      throw new RangeError(`selection[${k}] is ${i}, not a row of a ${batch.numRows}-row batch`);
-  }
+  checkSelection(selection, batch.numRows);
   const fields = batch.schema.fields;
   const children = fields.map((field, c) => {
     const data = batch.data.children[c];
@@ -73,6 +69,15 @@ export function selectRows(batch: RecordBatch, selection: RowSelection): RecordB
   });
   const struct = new Data(new Struct(fields), 0, selection.length, 0, undefined, children);
   return makeRecordBatchFast(batch.schema, struct);
+}
+
+/** Throws a RangeError when an index of `selection` is not a row of a `numRows`-row batch. */
+export function checkSelection(selection: RowSelection, numRows: number): void {
+  for (let k = 0; k < selection.length; k++) {
+    const i = selection[k]!;
+    if (!(i >= 0 && i < numRows && Number.isInteger(i)))
+      throw new RangeError(`selection[${k}] is ${i}, not a row of a ${numRows}-row batch`);
+  }
 }
 
 /** Validity of the selected slots, or none when the source has no nulls. */
@@ -106,49 +111,68 @@ function selectSlots(values: TypedArray, stride: number, selection: RowSelection
   return out;
 }
 
-/** Selected variable-width values: new offsets and the bytes of each kept value, adjacent rows copied as one run. */
+/** Selected variable-width values: new offsets and the bytes of each kept value. */
 function selectVarBinary(
   data: Data,
   selection: RowSelection,
 ): { offsets: Int32Array | BigInt64Array; bytes: Uint8Array } {
+  const values = data.values as Uint8Array;
+  if (data.valueOffsets instanceof Int32Array) return selectVarBinary32(data.valueOffsets, values, selection);
+  // 64-bit offsets (LargeUtf8, LargeBinary): rare, row by row
+  const src = data.valueOffsets as unknown as BigInt64Array;
   const n = selection.length;
-  const large = data.valueOffsets instanceof BigInt64Array;
-  const src = data.valueOffsets as ArrayLike<number | bigint>;
-  const start = (i: number): number => Number(src[i]);
+  const offsets = new BigInt64Array(n + 1);
   let total = 0;
   for (let k = 0; k < n; k++) {
     const i = selection[k]!;
-    total += start(i + 1) - start(i);
+    total += Number(src[i + 1]! - src[i]!);
+    offsets[k + 1] = BigInt(total);
   }
-  if (!large && total > 2 ** 31 - 1)
-    throw new UnsupportedError('The selected rows hold more than 2 GiB of bytes in one column', {});
   const bytes = new Uint8Array(total);
-  const values = data.values as Uint8Array;
-  const offsets = large ? new BigInt64Array(n + 1) : new Int32Array(n + 1);
-  let at = 0;
-  let runFrom = 0;
-  let runTo = 0;
-  let runAt = 0;
-  const flush = (): void => {
-    const len = runTo - runFrom;
-    if (len < 16) for (let p = 0; p < len; p++) bytes[runAt + p] = values[runFrom + p]!;
-    else bytes.set(values.subarray(runFrom, runTo), runAt);
-  };
   for (let k = 0; k < n; k++) {
     const i = selection[k]!;
-    const s = start(i);
-    const e = start(i + 1);
-    if (s !== runTo || k === 0) {
-      if (k > 0) flush();
-      runFrom = s;
-      runAt = at;
-    }
-    runTo = e;
-    at += e - s;
-    if (large) (offsets as BigInt64Array)[k + 1] = BigInt(at);
-    else (offsets as Int32Array)[k + 1] = at;
+    bytes.set(values.subarray(Number(src[i]!), Number(src[i + 1]!)), Number(offsets[k]!));
   }
-  if (n > 0) flush();
+  return { offsets, bytes };
+}
+
+/**
+ * {@link selectVarBinary} for 32-bit offsets (Utf8, Binary: nearly every column), each run of
+ * adjacent rows copied at once, a short run byte by byte. One loop shared with 64-bit offsets,
+ * converting each offset through `Number` and testing their width per row, took 250 ms of a
+ * 3M-row `filter -> map(row => ({ ...row, k }))` run (24 ns a value).
+ */
+function selectVarBinary32(
+  src: Int32Array,
+  values: Uint8Array,
+  selection: RowSelection,
+): { offsets: Int32Array; bytes: Uint8Array } {
+  const n = selection.length;
+  const offsets = new Int32Array(n + 1);
+  // a number, not the Int32Array slot: repeated rows may sum past 2 GiB (checked before it wraps)
+  let total = 0;
+  for (let k = 0; k < n; k++) {
+    const i = selection[k]!;
+    total += src[i + 1]! - src[i]!;
+    offsets[k + 1] = total;
+  }
+  if (total > 2 ** 31 - 1)
+    throw new UnsupportedError('The selected rows hold more than 2 GiB of bytes in one column', {});
+  const bytes = new Uint8Array(total);
+  let k = 0;
+  while (k < n) {
+    let i = selection[k]!;
+    const from = src[i]!;
+    const to = offsets[k]!;
+    k++;
+    while (k < n && selection[k] === i + 1) {
+      i++;
+      k++;
+    }
+    const len = offsets[k]! - to;
+    if (len <= 64) for (let p = 0; p < len; p++) bytes[to + p] = values[from + p]!;
+    else bytes.set(values.subarray(from, from + len), to);
+  }
   return { offsets, bytes };
 }
 

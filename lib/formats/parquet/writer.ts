@@ -70,6 +70,7 @@ import { layOutRowGroup, writeAll, writeParts } from './write/row-group.ts';
 import { fileTail, MAGIC } from './write/footer.ts';
 import { pageIndexBlock } from './encode/page-index.ts';
 import { plainArrow } from './write/plain-arrow.ts';
+import { checkSelection, type RowSelection } from '../arrow/select.ts';
 
 export type { ParquetCompression };
 export type { ColumnKind as ParquetColumnKind, RowGroupMeta as ParquetRowGroupMeta };
@@ -196,10 +197,11 @@ export class ParquetFileWriter {
    * Adds an Arrow record batch, column by column in bulk (no row objects). Columns are matched by
    * name; a column the file lacks is refused, a column the batch lacks is written as nulls.
    * @param batchIndex the batch's index in its source, for error messages
+   * @param rows the rows to write, by index (a filter's kept rows, not copied out); all when undefined
    * @throws UnsupportedError for an Arrow type the writer cannot write
    * @throws SchemaMismatchError (inferred schema) or FormatError (declared) for a column whose type cannot be converted exactly
    */
-  async writeArrow(given: RecordBatch, batchIndex?: number): Promise<void> {
+  async writeArrow(given: RecordBatch, batchIndex?: number, rows?: RowSelection): Promise<void> {
     this.#expectOpen();
     const batch = plainArrow(given);
     if (batch.schema.metadata.get(ROWS_METADATA_KEY) === 'array') {
@@ -211,11 +213,12 @@ export class ParquetFileWriter {
     if (!this.#set.fields) this.#set.inferFromArrow(batch, batchIndex);
     const map = this.#set.mapArrow(batch, batchIndex);
     const children = batch.data.children as Data<DataType>[];
-    const total = batch.numRows;
+    if (rows) checkSelection(rows, batch.numRows);
+    const total = rows?.length ?? batch.numRows;
     let offset = 0;
     while (offset < total) {
-      const take = this.#set.rowsThatFit(children, map.index, offset, total - offset);
-      this.#set.appendArrow(children, map, offset, take, batchIndex);
+      const take = this.#set.rowsThatFit(children, map.index, offset, total - offset, rows);
+      this.#set.appendArrow(children, map, offset, take, batchIndex, rows);
       offset += take;
       if (this.#set.full()) await this.#flushGroup();
     }

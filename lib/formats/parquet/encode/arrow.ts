@@ -34,8 +34,8 @@ type AnyData = Data<DataType> & {
 const MS_PER_DAY = 86_400_000;
 
 /** Timestamp multipliers to nanoseconds by Arrow unit (s, ms, us, ns) and by kind. */
-const ARROW_UNIT_NS = [1_000_000_000n, 1_000_000n, 1000n, 1n];
-const KIND_UNIT_NS: Partial<Record<ColumnKind, bigint>> = {
+export const ARROW_UNIT_NS = [1_000_000_000n, 1_000_000n, 1000n, 1n];
+export const KIND_UNIT_NS: Partial<Record<ColumnKind, bigint>> = {
   timestamp: 1_000_000n,
   timestamp_us: 1000n,
   timestamp_ns: 1n,

@@ -8,6 +8,8 @@ import { FormatError, SchemaMismatchError, UnsupportedError, describeValue } fro
 import { logger } from '../../../core/stage.ts';
 import { ColumnBuffer } from '../encode/column-buffer.ts';
 import { appendArrow, arrowBytes, kindOfField } from '../encode/arrow.ts';
+import { appendArrowRows, arrowBytesAt, rowsAt } from '../encode/arrow-rows.ts';
+import { selectData, type RowSelection } from '../../arrow/select.ts';
 import { widenKind } from '../encode/drift.ts';
 import { dateKind, kindOfValue, pushValue } from '../encode/rows.ts';
 import { decimalOfArrow, isLocalTimestamp, widthOf, type ColumnKind } from '../encode/schema.ts';
@@ -183,8 +185,17 @@ export class ColumnSet {
     return this.#arrowMap;
   }
 
-  /** How many of the next `available` rows go into the current row group (its bounds are per row, as on the rows path). */
-  rowsThatFit(children: Data<DataType>[], index: number[], offset: number, available: number): number {
+  /**
+   * How many of the next `available` rows go into the current row group (its bounds are per row,
+   * as on the rows path); with `rows`, of the rows at those indices (a filter's kept rows).
+   */
+  rowsThatFit(
+    children: Data<DataType>[],
+    index: number[],
+    offset: number,
+    available: number,
+    rows?: RowSelection,
+  ): number {
     let take = Math.min(available, this.limits.rowGroupSize - this.pendingRows);
     const room = this.limits.rowGroupBytes - this.bufferedBytes();
     const bytes = (k: number): number => {
@@ -196,7 +207,9 @@ export class ColumnSet {
             ? k * (col.n > 0 ? col.bytes / col.n : 16)
             : i < 0
               ? k * (widthOf(col.storage) + (col.nullable ? 1 : 0))
-              : arrowBytes(children[i]!, widthOf(col.storage), col.nullable, offset, k);
+              : rows
+                ? arrowBytesAt(children[i]!, widthOf(col.storage), col.nullable, rows, offset, k)
+                : arrowBytes(children[i]!, widthOf(col.storage), col.nullable, offset, k);
       });
       return sum;
     };
@@ -213,13 +226,17 @@ export class ColumnSet {
     return take;
   }
 
-  /** Appends `count` rows of an Arrow batch from `offset`, widening or refusing a column that does not fit. */
+  /**
+   * Appends `count` rows of an Arrow batch from `offset` (with `rows`, the rows at `rows[offset]`
+   * on: a filter's kept rows, read where they are), widening or refusing a column that does not fit.
+   */
   appendArrow(
     children: Data<DataType>[],
     map: { index: number[]; kinds: (ColumnKind | undefined)[] },
     offset: number,
     count: number,
     batchIndex: number | undefined,
+    rows?: RowSelection,
   ): void {
     const fields = this.fields!;
     const before = this.columns.map((col) => col.n);
@@ -237,10 +254,23 @@ export class ColumnSet {
           return;
         }
         if (col instanceof NestedColumn)
-          return this.#appendNestedArrow(col, field, children[i]!, offset, count, batchIndex);
+          return rows
+            ? this.#appendNestedArrow(
+                col,
+                field,
+                selectData(children[i]!, rowsAt(rows, offset, count)),
+                0,
+                count,
+                batchIndex,
+              )
+            : this.#appendNestedArrow(col, field, children[i]!, offset, count, batchIndex);
         const source = map.kinds[c]!;
         const data = children[i]!;
-        let failure = appendArrow(col, data, source, offset, count);
+        const append = () =>
+          rows
+            ? appendArrowRows(col, data, source, rows, offset, count)
+            : appendArrow(col, data, source, offset, count);
+        let failure = append();
         if (failure === undefined) return;
         const wider = this.canWiden() ? widenKind(col.kind, source) : undefined;
         if (wider !== undefined && wider !== col.kind && col.widen(wider)) {
@@ -253,7 +283,7 @@ export class ColumnSet {
           );
           if (field.type === 'null' && isLocalTimestamp(data.type)) field.local = true;
           field.type = wider;
-          failure = appendArrow(col, data, source, offset, count);
+          failure = append();
           if (failure === undefined) return;
         }
         const what = `Column \`${field.name}\` is ${field.type} in the Parquet file but ${source} in batch ${batchIndex ?? '?'} (${failure})`;
