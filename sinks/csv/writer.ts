@@ -85,17 +85,24 @@ export class CsvSinkWriter {
     return (withHeader && this.#columns ? csvHeader(fast, this.#columns) : '') + this.#formatter(batchRows);
   }
 
-  /** The rows of an Arrow batch as one reused read-only view each (no object per row), when the fast formatter writes. */
+  /**
+   * The rows of an Arrow batch as one reused read-only view each (no object per row), when the
+   * fast formatter writes. A filter's kept rows are viewed where they are in its source batch,
+   * not copied out first.
+   */
   #views(batch: Batch): Iterable<Row> | undefined {
-    if (this.#fast === undefined || batch.hasRows || !batch.hasArrow || !isViewable(batch.arrow)) return undefined;
-    const recordBatch = batch.arrow;
+    if (this.#fast === undefined || batch.hasRows || !batch.hasArrow) return undefined;
+    const selection = batch.selection;
+    const recordBatch = selection?.source ?? batch.arrow;
+    if (!isViewable(recordBatch)) return undefined;
     if (this.#viewer?.fits(recordBatch)) this.#viewer.bind(recordBatch);
     else this.#viewer = new RowViewer(recordBatch);
     const v = this.#viewer;
-    const count = recordBatch.numRows;
+    const at = selection?.indices;
+    const count = at?.length ?? recordBatch.numRows;
     return {
       *[Symbol.iterator]() {
-        for (let i = 0; i < count; i++) yield v.at(i);
+        for (let i = 0; i < count; i++) yield v.at(at === undefined ? i : at[i]!);
       },
     };
   }

@@ -2,7 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { stringify, type Options } from 'csv-stringify/sync';
-import { STRINGIFY_CAST, csvFormatter, csvHeader, fastCsvFormat } from '../../../../lib/formats/csv/format.ts';
+import {
+  STRINGIFY_CAST,
+  csvFormatter,
+  csvHeader,
+  fastCsvFormat,
+  numberText,
+} from '../../../../lib/formats/csv/format.ts';
 
 const field = fc.oneof(
   fc.string({ unit: fc.constantFrom('a', 'b', ',', ';', '"', "'", '\n', '\r', ' ', 'é', '😀', '|', '0', '.', '-') }),
@@ -98,4 +104,52 @@ test('-0 keeps its sign on both paths (String(-0) is "0"; DuckDB writes -0.0), a
   assert.equal(fast, '-0,0,-1.5\n');
   assert.equal(slow, fast);
   assert.ok(Object.is(Number(fast.split(',')[0]), -0));
+});
+
+/** What numberText must give: `String`, with -0's sign kept. */
+const reference = (v: number): string => (Object.is(v, -0) ? '-0' : String(v));
+
+test('numberText writes every double as String does (its integer path included), -0 with its sign', () => {
+  const edges = [
+    0,
+    -0,
+    0.1,
+    0.2,
+    0.1 + 0.2,
+    1 / 3,
+    1e-6,
+    1.5e-6,
+    9.99e-7,
+    5e-324,
+    2 ** 52 - 0.5,
+    2 ** 52,
+    2 ** 53,
+    1e21,
+    123456789.123456789,
+    0.000123,
+    63.871,
+    31680.016,
+    4503599627370495.5,
+    Number.MAX_VALUE,
+    NaN,
+    Infinity,
+  ];
+  for (const v of edges) for (const x of [v, -v]) assert.equal(numberText(x), reference(x), String(x));
+  // any bit pattern, and decimals of up to 12 fraction digits (prices, rates, their products)
+  fc.assert(
+    fc.property(fc.double(), (v) => numberText(v) === reference(v)),
+    { numRuns: 20_000 },
+  );
+  fc.assert(
+    fc.property(
+      fc.integer({ min: -(2 ** 40), max: 2 ** 40 }),
+      fc.integer({ min: 0, max: 12 }),
+      fc.integer({ min: 1, max: 999 }),
+      (m, k, by) => {
+        const v = m / 10 ** k;
+        return numberText(v) === reference(v) && numberText(v * by) === reference(v * by);
+      },
+    ),
+    { numRuns: 50_000 },
+  );
 });
