@@ -111,6 +111,19 @@ export function isoString(date: Date): string {
   return proto === Date.prototype || proto === PreciseDate.prototype ? isoText(date) : date.toISOString();
 }
 
+/**
+ * `new Date(ms).toISOString()` for a whole number of milliseconds within the Date range (the
+ * caller checks), without the Date: what {@link isoString} gives for that Date.
+ */
+export function isoTextOfMillis(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastSecondText = secondText(second);
+    lastSecond = second;
+  }
+  return lastSecondText + MILLIS_Z[ms - second * 1000]!;
+}
+
 /** {@link isoString} of a Date or PreciseDate. */
 function isoText(date: Date): string {
   const ms = date.getTime();

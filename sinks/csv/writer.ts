@@ -9,6 +9,7 @@ import type { Batch, Row } from '../../lib/core/batch.ts';
 import { FormatError } from '../../lib/core/errors.ts';
 import { RowViewer, isViewable } from '../../lib/core/row-view.ts';
 import { stringify } from '../../lib/formats/csv/stringify.ts';
+import { arrowCsvText } from '../../lib/formats/csv/arrow-text.ts';
 import {
   csvFormatter,
   csvHeader,
@@ -107,6 +108,14 @@ export class CsvSinkWriter {
     };
   }
 
+  /** The CSV bytes of an Arrow batch (a selection's kept rows where they are), when arrow-text.ts writes all its columns. */
+  #arrowText(batch: Batch): Buffer | undefined {
+    const columns = this.#columns;
+    if (this.#fast === undefined || columns === undefined) return undefined;
+    const selection = batch.selection;
+    return arrowCsvText(selection?.source ?? batch.arrow, selection?.indices, this.#fast, columns);
+  }
+
   /**
    * A key the header lacks would be dropped silently by csv-stringify: refuse instead. A row
    * whose keys are the header's, in its order (most rows: they come from one source), needs no
@@ -165,9 +174,18 @@ export class CsvSinkWriter {
       first = true;
     } else if (this.#rows === 0) first = true;
     if (this.#objectRows && this.settings.columns === undefined) this.#checkKeys(sample, batch.position.index);
-    const text = this.#format(batchRows, this.settings.header && first && this.#objectRows);
+    const withHeader = this.settings.header && first && this.#objectRows;
+    // Arrow rows written from their buffers where the text cannot differ (arrow-text.ts), else formatted
+    const bytes = viewed && this.#objectRows ? this.#arrowText(batch) : undefined;
+    if (bytes === undefined) {
+      const text = this.#format(batchRows, withHeader);
+      this.#rows += count;
+      await output.write(text, signal);
+      return;
+    }
+    if (withHeader && this.#columns) await output.write(csvHeader(this.#fast!, this.#columns), signal);
     this.#rows += count;
-    await output.write(text, signal);
+    await output.write(bytes, signal);
   }
 
   /** Writes the header of an empty file if due, then commits the output. */

@@ -11,3 +11,15 @@ export const LIST_TYPE_ID = 12;
 export const STRUCT_TYPE_ID = 13;
 /** `Type.Map`. */
 export const MAP_TYPE_ID = 17;
+/** `Type.Null`. */
+export const NULL_TYPE_ID = 1;
+/** `Type.Int`. */
+export const INT_TYPE_ID = 2;
+/** `Type.Float`. */
+export const FLOAT_TYPE_ID = 3;
+/** `Type.Utf8`. */
+export const UTF8_TYPE_ID = 5;
+/** `Type.Bool`. */
+export const BOOL_TYPE_ID = 6;
+/** `Type.Timestamp`. */
+export const TIMESTAMP_TYPE_ID = 10;

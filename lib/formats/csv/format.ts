@@ -20,36 +20,51 @@ export function binaryText(value: Uint8Array, encoding: BinaryEncoding): string 
   return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString(encoding);
 }
 
-/** Powers of ten a number's text is tried with, by fraction digits (see {@link numberText}). */
+/** Powers of ten a number's text is tried with, by fraction digits (see {@link shortDecimal}). */
 const POWERS = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 
+/** {@link shortDecimal}'s integer: the number's digits without its point. */
+export const DECIMAL_DIGITS = new Float64Array(1);
+
 /**
- * A number's CSV text: as `String`, but -0 keeps its sign (`String(-0)` is "0"; DuckDB writes -0.0).
+ * The fraction digits `k` of `v`'s `String` text (`v` positive, not an integer) when it is a
+ * short decimal, with its digits as an integer in DECIMAL_DIGITS[0]; -1 for any other number.
  *
- * A number with at most 9 fraction digits (a price, a quantity times a price of few digits) is
- * written from two integers, which is what `String` gives and about twice as fast: `String` of a
- * double with a fraction took 190 ns, a third of toCsv's time on the README's pipeline. Its text
- * is the shortest decimal that reads back as the same double; with `k` fraction digits that is
- * the integer `m` nearest `v * 10^k` when `m / 10^k === v` (IEEE division rounds the exact
- * quotient, as parsing the text does), and the smallest such `k` gives the fewest digits. Below
- * 2^52 two decimals of `k` digits cannot both read back as `v` (they are further apart than the
- * doubles around it), so the text is the one `String` picks; below 1e-6 `String` writes an
- * exponent, so those go to it, as do numbers whose digits run past 9 decimals.
+ * `String` of a double with a fraction took 190 ns, a third of toCsv's time on the README's
+ * pipeline; a number of at most 9 fraction digits (a price, a quantity times a price of few
+ * digits) is written from two integers instead. Its text is the shortest decimal that reads back
+ * as the same double; with `k` fraction digits that is the integer `m` nearest `v * 10^k` when
+ * `m / 10^k === v` (IEEE division rounds the exact quotient, as parsing the text does), and the
+ * smallest such `k` gives the fewest digits. Below 2^52 two decimals of `k` digits cannot both
+ * read back as `v` (they are further apart than the doubles around it), so the digits are the
+ * ones `String` picks; below 1e-6 `String` writes an exponent, so those are left to it.
  */
-export function numberText(value: number): string {
-  if (value === 0) return 1 / value < 0 ? '-0' : '0';
-  const v = value < 0 ? -value : value;
-  if (!(v >= 1e-6 && v < 2 ** 52) || Number.isInteger(v)) return String(value);
+export function shortDecimal(v: number): number {
+  if (!(v >= 1e-6 && v < 2 ** 52)) return -1;
   for (let k = 1; k < POWERS.length; k++) {
     const p = POWERS[k]!;
     const m = Math.round(v * p);
-    if (m >= 2 ** 52) break;
-    if (m / p !== v) continue;
-    const fraction = m % p;
-    const digits = String(fraction);
-    return `${value < 0 ? '-' : ''}${(m - fraction) / p}.${'0'.repeat(k - digits.length)}${digits}`;
+    if (m >= 2 ** 52) return -1;
+    if (m / p === v) {
+      DECIMAL_DIGITS[0] = m;
+      return k;
+    }
   }
-  return String(value);
+  return -1;
+}
+
+/** A number's CSV text: as `String`, but -0 keeps its sign (`String(-0)` is "0"; DuckDB writes -0.0). */
+export function numberText(value: number): string {
+  if (value === 0) return 1 / value < 0 ? '-0' : '0';
+  const v = value < 0 ? -value : value;
+  if (Number.isInteger(v)) return String(value);
+  const k = shortDecimal(v);
+  if (k < 0) return String(value);
+  const m = DECIMAL_DIGITS[0]!;
+  const p = POWERS[k]!;
+  const fraction = m % p;
+  const digits = String(fraction);
+  return `${value < 0 ? '-' : ''}${(m - fraction) / p}.${'0'.repeat(k - digits.length)}${digits}`;
 }
 
 /** The casts toCsv gives csv-stringify; the fast formatter writes the same text. */

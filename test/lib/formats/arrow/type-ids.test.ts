@@ -2,8 +2,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Type } from 'apache-arrow';
-import { LIST_TYPE_ID, MAP_TYPE_ID, STRUCT_TYPE_ID } from '../../../../lib/formats/arrow/type-ids.ts';
+import * as ids from '../../../../lib/formats/arrow/type-ids.ts';
 
 test('the hard-coded Arrow type ids match apache-arrow', () => {
-  assert.deepEqual([LIST_TYPE_ID, STRUCT_TYPE_ID, MAP_TYPE_ID], [Type.List, Type.Struct, Type.Map]);
+  assert.deepEqual(
+    [
+      ids.NULL_TYPE_ID,
+      ids.INT_TYPE_ID,
+      ids.FLOAT_TYPE_ID,
+      ids.UTF8_TYPE_ID,
+      ids.BOOL_TYPE_ID,
+      ids.TIMESTAMP_TYPE_ID,
+      ids.LIST_TYPE_ID,
+      ids.STRUCT_TYPE_ID,
+      ids.MAP_TYPE_ID,
+    ],
+    [Type.Null, Type.Int, Type.Float, Type.Utf8, Type.Bool, Type.Timestamp, Type.List, Type.Struct, Type.Map],
+  );
 });
