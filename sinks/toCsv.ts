@@ -49,5 +49,7 @@ export function toCsv(
     finish: (_context, _stats, point) => sink.finish(point),
     abort: (error) => sink.abort(error),
     checkpoint: csvCheckpoint(sink),
+    // Arrow batches are written from their buffers or through row views (sinks/csv/writer.ts)
+    capabilities: { accepts: ['rows', 'arrow'] },
   });
 }

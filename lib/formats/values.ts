@@ -112,30 +112,25 @@ export function isoString(date: Date): string {
 }
 
 /**
- * `new Date(ms).toISOString()` for a whole number of milliseconds within the Date range (the
- * caller checks), without the Date: what {@link isoString} gives for that Date.
+ * {@link isoString} of the Date of `ms` (a whole number of milliseconds within the Date range,
+ * which the caller checks) with `nanos` nanoseconds below the millisecond (a PreciseDate's; 0 for
+ * a Date), without making either.
  */
-export function isoTextOfMillis(ms: number): string {
-  const second = Math.floor(ms / 1000);
-  if (second !== lastSecond) {
-    lastSecondText = secondText(second);
-    lastSecond = second;
-  }
-  return lastSecondText + MILLIS_Z[ms - second * 1000]!;
-}
-
-/** {@link isoString} of a Date or PreciseDate. */
-function isoText(date: Date): string {
-  const ms = date.getTime();
-  if (Number.isNaN(ms)) return Date.prototype.toISOString.call(date);
+export function isoTextOf(ms: number, nanos: number): string {
   const second = Math.floor(ms / 1000);
   if (second !== lastSecond) {
     lastSecondText = secondText(second);
     lastSecond = second;
   }
   const milli = ms - second * 1000;
-  // by the brand, not by a `nanos` property any Date could be given
-  const nanos = nanosOf(date);
   if (nanos === 0) return lastSecondText + MILLIS_Z[milli]!;
   return `${lastSecondText}${THREE_DIGITS[milli]}${String(nanos).padStart(6, '0').replace(/0+$/, '')}Z`;
+}
+
+/** {@link isoString} of a Date or PreciseDate. */
+function isoText(date: Date): string {
+  const ms = date.getTime();
+  if (Number.isNaN(ms)) return Date.prototype.toISOString.call(date);
+  // by the brand, not by a `nanos` property any Date could be given
+  return isoTextOf(ms, nanosOf(date));
 }

@@ -2,18 +2,19 @@
  * CSV bytes of an Arrow batch's rows written straight from its buffers: the bytes csvFormatter
  * (format.ts) writes for the row views of the same rows, with no JS value made per field. Text
  * columns are copied as the UTF-8 they are, quoted and with quotes doubled where csvFormatter
- * quotes; numbers go through numberText, millisecond timestamps through the ISO text isoString
- * gives, booleans as `true`/`false`, nulls as nothing.
+ * quotes; numbers (64-bit integers too) digit by digit as numberText writes them, timestamps as
+ * isoString writes the Date or PreciseDate a view makes, booleans as `true`/`false`, nulls as
+ * nothing.
  *
  * Why: on the README's pipeline (filter -> `{ ...row, notional }` -> toCsv), formatting row views
  * took most of the run: a Date and a string made per field, then concatenated into one string per
  * batch that was encoded again to UTF-8. See docs/performance.md for the figures.
  *
- * Only where the two cannot differ: columns of null, boolean, 8- to 32-bit integer, float, Utf8
- * (valid UTF-8: a view would decode invalid bytes to U+FFFD) and millisecond timestamps within the
- * Date range (a view throws for others), without JSON metadata; a dialect whose delimiter and
- * quote are ASCII and can appear in no number's or timestamp's text; every column named once in
- * the batch. Otherwise undefined, and the caller formats views as before.
+ * Only where the two cannot differ: columns of null, boolean, integer, 32- and 64-bit float, Utf8
+ * (valid UTF-8: a view would decode invalid bytes to U+FFFD) and timestamps within the Date range
+ * (a view throws for others), without JSON metadata; a dialect whose delimiter and quote are
+ * ASCII and can appear in no number's or timestamp's text; every column named once in the batch.
+ * Otherwise undefined, and the caller formats views as before.
  */
 import { isUtf8 } from 'node:buffer';
 import type { Data, DataType, RecordBatch } from 'apache-arrow';
@@ -26,7 +27,7 @@ import {
   TIMESTAMP_TYPE_ID,
   UTF8_TYPE_ID,
 } from '../arrow/type-ids.ts';
-import { isoTextOfMillis } from '../values.ts';
+import { isoTextOf } from '../values.ts';
 import { DECIMAL_DIGITS, shortDecimal, type CsvFormat } from './format.ts';
 
 /** Appends one field of row `i` (nothing for null). */
@@ -151,7 +152,7 @@ function fieldWriter(data: Data, delimiter: number, quote: number): FieldWriter 
       };
     }
     case INT_TYPE_ID:
-      if (type.bitWidth === 64) return undefined; // a view's bigint-or-number rules: left to it
+      if (type.bitWidth === 64) return int64Writer(data, valid);
       return (out, i) => {
         if (valid(i)) out.number(values[i]!);
       };
@@ -161,7 +162,7 @@ function fieldWriter(data: Data, delimiter: number, quote: number): FieldWriter 
         if (valid(i)) out.number(values[i]!);
       };
     case TIMESTAMP_TYPE_ID:
-      return type.unit === 1 ? millisWriter(data, valid) : undefined;
+      return timestampWriter(data, valid, type.unit!);
     case UTF8_TYPE_ID:
       return textWriter(data, valid, delimiter, quote);
     default:
@@ -177,12 +178,51 @@ function validity(data: Data): (i: number) => boolean {
   return (i) => ((bitmap[(offset + i) >> 3]! >> ((offset + i) & 7)) & 1) === 1;
 }
 
-/** Millisecond timestamps as isoString writes their Dates; undefined when one is outside the Date range (a view throws). */
-function millisWriter(data: Data, valid: (i: number) => boolean): FieldWriter | undefined {
-  const ms = data.values as unknown as BigInt64Array;
-  for (let i = 0; i < data.length; i++) if (valid(i) && !(Math.abs(Number(ms[i]!)) <= 8.64e15)) return undefined;
+/**
+ * 64-bit integers: a view reads a number when it is safe and a bigint when not, whose texts are
+ * both the integer's decimal digits.
+ */
+function int64Writer(data: Data, valid: (i: number) => boolean): FieldWriter {
+  const values = data.values as unknown as BigInt64Array | BigUint64Array;
   return (out, i) => {
-    if (valid(i)) out.ascii(isoTextOfMillis(Number(ms[i]!)));
+    if (!valid(i)) return;
+    const v = values[i]!;
+    if (v >= -(2n ** 53n) && v <= 2n ** 53n) out.number(Number(v));
+    else out.ascii(v.toString());
+  };
+}
+
+/** Units of an Arrow timestamp per millisecond, by unit (seconds, ms, us, ns); seconds are multiplied. */
+const PER_MILLI = [0n, 1n, 1000n, 1_000_000n];
+const MAX_DATE_MS = 8_640_000_000_000_000n;
+
+/**
+ * Timestamps as isoString writes the Dates (milliseconds, seconds) and PreciseDates (micro- and
+ * nanoseconds) a view makes of them, split as to-rows.ts's timestampOut splits them (the
+ * millisecond rounded down, the rest as nanoseconds); undefined when one is outside the Date
+ * range (a view throws).
+ */
+function timestampWriter(data: Data, valid: (i: number) => boolean, unit: number): FieldWriter | undefined {
+  const values = data.values as unknown as BigInt64Array;
+  const per = PER_MILLI[unit];
+  if (per === undefined) return undefined;
+  const millis = (v: bigint): bigint => {
+    if (per === 0n) return v * 1000n;
+    const q = v / per;
+    return v % per !== 0n && v < 0n ? q - 1n : q;
+  };
+  for (let i = 0; i < data.length; i++) {
+    if (!valid(i)) continue;
+    const ms = millis(values[i]!);
+    if (ms > MAX_DATE_MS || ms < -MAX_DATE_MS) return undefined;
+  }
+  const toNanos = per === 0n ? 0n : 1_000_000n / per;
+  return (out, i) => {
+    if (!valid(i)) return;
+    const v = values[i]!;
+    if (per === 1n) return out.ascii(isoTextOf(Number(v), 0));
+    const ms = millis(v);
+    out.ascii(isoTextOf(Number(ms), Number((v - ms * (per === 0n ? 0n : per)) * toNanos)));
   };
 }
 
