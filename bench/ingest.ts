@@ -11,6 +11,33 @@ import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { BENCH_RUNS, DATA_DIR, benchCsv, median, type BenchRow } from './common.ts';
 import { workloadArgs } from './workload.ts';
+import { drain, fromCsv, mapBatch, pipeline } from 'spillway';
+
+/** Row count and the sums of `id` and `qty` of a CSV file: what two engines' outputs must share. */
+async function checksum(path: string): Promise<string> {
+  let rows = 0;
+  let ids = 0;
+  let qty = 0;
+  await pipeline(
+    fromCsv(path, { cast: true, output: 'rows' }),
+    mapBatch((batch: { id: number; qty: number }[]) => {
+      for (const row of batch) {
+        rows++;
+        ids += row.id;
+        qty += row.qty;
+      }
+      return batch;
+    }),
+    drain(),
+  );
+  return `${rows} rows, sum(id) ${ids}, sum(qty) ${qty}`;
+}
+
+/** Throws unless the two CSV files hold the same rows by {@link checksum}. */
+async function sameRows(ours: string, duck: string): Promise<void> {
+  const [a, b] = [await checksum(ours), await checksum(duck)];
+  if (a !== b) throw new Error(`the README pipeline wrote ${a}, DuckDB ${b}`);
+}
 
 interface CaseResult {
   rows: number;
@@ -48,10 +75,12 @@ export async function run(): Promise<BenchRow[]> {
       'readme-filter-map',
       'readme-filter-map-select',
       'readme-spread',
+      'readme-csv',
       'filter-parquet',
       'parquet-read',
       'parquet-read-arrow',
       'duckdb1',
+      'duckdb1-csv',
       'duckdb2',
     ] as const;
     const names = only
@@ -71,6 +100,8 @@ export async function run(): Promise<BenchRow[]> {
     if (plain !== selected) throw new Error(`filter+map wrote ${plain} rows, with select first ${selected}`);
     const spread = results['readme-spread']?.[0]?.rows;
     if (plain !== spread) throw new Error(`filter+map wrote ${plain} rows, filter + the README's map ${spread}`);
+    // the README's own pipeline and DuckDB's query write the same rows (count, and sums of two columns)
+    await sameRows(join(dir, 'readme-csv.csv'), join(dir, 'duckdb1-csv.csv'));
     const summary = (name: string): { rowsPerSec: number; mbPerSec: number; peakRss: number; rows: number } => {
       const list = results[name]!;
       const ms = median(list.map((x) => x.ms));
@@ -117,6 +148,11 @@ export async function run(): Promise<BenchRow[]> {
         `${vsDuck('readme-spread')}; rows/s counts input rows`,
       ),
       row(
+        "the README's own pipeline: fromCsv (dead letters) -> filter(qty > 0) -> `{ ...row, notional }` -> toCsv",
+        'readme-csv',
+        `${(summary('readme-csv').rowsPerSec / summary('duckdb1-csv').rowsPerSec).toFixed(2)}x DuckDB 1 thread, the same query COPY ... TO csv`,
+      ),
+      row(
         "same with select(['id', 'symbol', 'price', 'qty']) first (the reader fills 4 of 8 columns)",
         'readme-filter-map-select',
         `${vsDuck('readme-filter-map-select')}; not the goal's pipeline: what naming the columns gives`,
@@ -128,6 +164,7 @@ export async function run(): Promise<BenchRow[]> {
         row('same as README, one parser thread forced', 'readme-threads', vsDuck('readme-threads')),
         row('DuckDB COPY csv -> parquet (snappy), 1 thread', 'duckdb1', '@duckdb/node-api, devDependency'),
         row('DuckDB COPY csv -> parquet (snappy), 2 threads', 'duckdb2', ''),
+        row("DuckDB, the README's query to CSV, 1 thread", 'duckdb1-csv', ''),
       ];
     const pq = summary('parquet');
     return [
@@ -153,6 +190,7 @@ export async function run(): Promise<BenchRow[]> {
       row("fromParquet { output: 'arrow' } (same file) -> drain [Arrow]", 'parquet-read-arrow', ''),
       row('DuckDB COPY csv -> parquet (snappy), 1 thread', 'duckdb1', '@duckdb/node-api, devDependency'),
       row('DuckDB COPY csv -> parquet (snappy), 2 threads', 'duckdb2', ''),
+      row("DuckDB, the README's query to CSV, 1 thread", 'duckdb1-csv', ''),
     ];
   } finally {
     rmSync(dir, { recursive: true, force: true });
