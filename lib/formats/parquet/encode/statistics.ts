@@ -188,7 +188,26 @@ function int64MinMax(col: ColumnBuffer, defs: Uint8Array | undefined, start: num
 
 /** NaN is left out; no min/max when every value is NaN. */
 function floatMinMax(col: ColumnBuffer, defs: Uint8Array | undefined, start: number, end: number): MinMax {
-  const a = col.storage === 'f64' ? col.f64 : col.f32;
+  if (!floatRange(col.storage === 'f64' ? col.f64 : col.f32, defs, start, end)) return {};
+  let min = FLOAT_RANGE[0]!;
+  let max = FLOAT_RANGE[1]!;
+  // the spec asks for -0 as a zero min and +0 as a zero max
+  if (min === 0) min = -0;
+  if (max === 0) max = 0;
+  if (col.storage === 'f64')
+    return { min: le(8, (d) => d.setFloat64(0, min, true)), max: le(8, (d) => d.setFloat64(0, max, true)) };
+  return { min: le(4, (d) => d.setFloat32(0, min, true)), max: le(4, (d) => d.setFloat32(0, max, true)) };
+}
+
+/** {@link floatRange}'s answer: the least and greatest value. */
+const FLOAT_RANGE = new Float64Array(2);
+
+/**
+ * The least and greatest of the non-null, non-NaN values in [start, end) into FLOAT_RANGE; false
+ * when there is none. A loop of its own: compiled mid-loop in its first long call, floatMinMax met
+ * the code after its loop with no type feedback and left its optimised code there again and again.
+ */
+function floatRange(a: Float64Array | Float32Array, defs: Uint8Array | undefined, start: number, end: number): boolean {
   let min = Infinity;
   let max = -Infinity;
   let seen = false;
@@ -200,13 +219,9 @@ function floatMinMax(col: ColumnBuffer, defs: Uint8Array | undefined, start: num
     if (v < min) min = v;
     if (v > max) max = v;
   }
-  if (!seen) return {};
-  // the spec asks for -0 as a zero min and +0 as a zero max
-  if (min === 0) min = -0;
-  if (max === 0) max = 0;
-  if (col.storage === 'f64')
-    return { min: le(8, (d) => d.setFloat64(0, min, true)), max: le(8, (d) => d.setFloat64(0, max, true)) };
-  return { min: le(4, (d) => d.setFloat32(0, min, true)), max: le(4, (d) => d.setFloat32(0, max, true)) };
+  FLOAT_RANGE[0] = min;
+  FLOAT_RANGE[1] = max;
+  return seen;
 }
 
 function boolMinMax(col: ColumnBuffer, defs: Uint8Array | undefined, start: number, end: number): MinMax {
