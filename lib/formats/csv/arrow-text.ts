@@ -28,7 +28,7 @@ import {
   UTF8_TYPE_ID,
 } from '../arrow/type-ids.ts';
 import { isoTextOf } from '../values.ts';
-import { DECIMAL_DIGITS, shortDecimal, type CsvFormat } from './format.ts';
+import { DECIMAL_DIGITS, POWERS, shortDecimal, type CsvFormat } from './format.ts';
 
 /** Appends one field of row `i` (nothing for null). */
 type FieldWriter = (out: TextOut, i: number) => void;
@@ -65,8 +65,8 @@ class TextOut {
       m = DECIMAL_DIGITS[0]!;
     } else if (v >= 2 ** 52) k = -1;
     if (k < 0) return this.ascii(String(value));
-    const fraction = m % TEN[k]!;
-    let whole = (m - fraction) / TEN[k]!;
+    const fraction = m % POWERS[k]!;
+    let whole = (m - fraction) / POWERS[k]!;
     let digits = 1;
     for (let t = whole; t >= 10; t = Math.floor(t / 10)) digits++;
     const buf = this.room(digits + k + 2);
@@ -88,8 +88,6 @@ class TextOut {
     this.at = at;
   }
 }
-
-const TEN = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 
 /** Characters a number's or an ISO timestamp's text may hold: a delimiter or quote among them needs csvFormatter's checks. */
 const NUMBER_OR_DATE = /[0-9.eE+\-a-zA-Z:]/;

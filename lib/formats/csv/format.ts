@@ -21,7 +21,7 @@ export function binaryText(value: Uint8Array, encoding: BinaryEncoding): string 
 }
 
 /** Powers of ten a number's text is tried with, by fraction digits (see {@link shortDecimal}). */
-const POWERS = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+export const POWERS = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 
 /** {@link shortDecimal}'s integer: the number's digits without its point. */
 export const DECIMAL_DIGITS = new Float64Array(1);
