@@ -155,14 +155,24 @@ export class SpillWriter {
   async write(batch: RecordBatch, origin: 'r' | 'a'): Promise<void> {
     if (this.#failure) throw this.#failure;
     if (this.#closed) throw new SpillError('The spill writer is closed', { dir: this.dir });
-    const { schema, newFile } = this.#plan(batch);
+    let { schema, newFile } = this.#plan(batch);
+    let conformed = batch;
+    if (!schemasEqual(batch.schema, schema)) {
+      try {
+        conformed = castRecordBatch(batch, schema);
+      } catch {
+        // a column the widened schema cannot rebuild (an Int8, a dictionary, ...): a segment of
+        // its own, as for schemas that do not unify, where the batch failed the spill before
+        schema = batch.schema;
+        newFile = true;
+      }
+    }
     try {
       if (newFile) {
         await this.#commitFile();
         await this.#openFile(schema);
       }
       const file = this.#file!;
-      const conformed = schemasEqual(batch.schema, schema) ? batch : castRecordBatch(batch, schema);
       file.rawBytes += recordBatchBytes(conformed);
       file.batchRows.push(conformed.numRows);
       file.origins += origin;
