@@ -108,6 +108,11 @@ class WholeRows {
     if (this.#other) yield* this.#other.finish();
   }
 
+  /** Rows that skipped the tables (columnar-aggregate.ts). */
+  get passedRows(): number {
+    return (this.#first?.passedRows ?? 0) + (this.#other?.passedRows ?? 0);
+  }
+
   async dispose(): Promise<void> {
     await this.#first?.dispose();
     await this.#other?.dispose();
@@ -131,6 +136,11 @@ class KeyedRows {
     return this.#aggregator.finish();
   }
 
+  /** Rows that skipped the table (columnar-aggregate.ts). */
+  get passedRows(): number {
+    return this.#aggregator.passedRows;
+  }
+
   dispose(): Promise<void> {
     return this.#aggregator.dispose();
   }
@@ -140,7 +150,9 @@ class KeyedRows {
  * Removes duplicate rows: with no `keys`, rows equal in every column; with `keys`, rows equal in
  * those columns, keeping the first row (all its columns) of each key in input order. Equality is
  * SQL grouping's: nulls equal each other, NaN equals NaN, -0 equals 0, an integer equals the same
- * bigint. Output order is unspecified. Spills past its budget as groupBy does.
+ * bigint. Output order is unspecified. Spills past its budget as groupBy does, and as groupBy's,
+ * its Arrow rows skip the table once a table written out shows that they do not repeat (stats
+ * `details.passedRows`); the first row of each key is still the first in input order.
  *
  * @example
  * ```ts
@@ -176,6 +188,7 @@ export function distinct(keys?: string | readonly string[], options?: DistinctOp
       for await (const out of rows.finish()) await emit(out);
       reportOperator(stats, scratch, counters, budget);
       stats.details.groups = counters.groups;
+      stats.details.passedRows = rows.passedRows;
     },
     async dispose() {
       await rows?.dispose();

@@ -8,11 +8,14 @@
  *
  * A table written out holding more than {@link PASS_RATIO} groups per row it took in does not
  * aggregate: later rows then skip it and go to the partitions as one-row groups (row-groups.ts),
- * in pieces of {@link PASS_ROWS}. Arrow batches skip it so too when the groupBy's aggregates do
- * not depend on row order (aggregates.ts `orderFree`) and it keeps no rows: their rows are
- * spilled as they are, by the partition of their group (arrow-row-partitions.ts), and folded into
- * the partition's table after its chunks (a groupBy whose groups are as many as its rows built
- * every group twice, in the table and in the merge).
+ * in pieces of {@link PASS_ROWS}. Arrow batches skip it so too when the aggregates do not depend
+ * on row order (aggregates.ts `orderFree`): their rows are spilled as they are, by the partition
+ * of their group (arrow-row-partitions.ts), and folded into the partition's table after the
+ * chunks written before they began to skip and before those written after (a groupBy whose groups
+ * are as many as its rows built every group twice, in the table and in the merge). So a distinct,
+ * which keeps the first row of each group, meets its rows in input order in the merge too, and
+ * skips the table as groupBy does; once a batch of it cannot skip (its key columns unreadable),
+ * none does again, so that no later row is merged before an earlier one.
  */
 import type { RecordBatch } from 'apache-arrow';
 import type { Row } from '../core/batch.ts';
@@ -69,6 +72,13 @@ export class ColumnarAggregator {
   #arrowPassing: ArrowRowPartitions | undefined;
   /** True once a table written out did not aggregate and Arrow rows may skip the next ones. */
   #passArrow = false;
+  /** A plan that keeps rows stopped skipping for good (see the module comment). */
+  #passStopped = false;
+  /**
+   * Per partition, the records written before Arrow rows began to skip the table: the merge folds
+   * the skipped rows in after them, and the later records after the rows (input order).
+   */
+  #recordsBeforePass: number[] | undefined;
   readonly #unwatch: () => void;
 
   constructor(plan: TablePlan, options: HashAggregatorOptions) {
@@ -140,11 +150,16 @@ export class ColumnarAggregator {
   async #flushIfNeeded(incoming = 0): Promise<void> {
     if (!this.#mustFlush(this.#table) && !this.#probeSaysPass() && !this.#growsPastBudget(incoming)) return;
     this.#partitions ??= await this.#newPartitions();
+    const parts = this.#partitions;
     const aggregating = this.#table.size <= PASS_RATIO * this.#rowsIn;
     if (!this.#arrow && !aggregating) this.#passing ??= new RowGroups(this.#plan);
-    if (this.#arrow && !aggregating && !this.#plan.keepRows && orderFree(this.#plan.aggregates)) this.#passArrow = true;
+    const passArrow = this.#arrow && !aggregating && !this.#passStopped && orderFree(this.#plan.aggregates);
     const flushed = this.#table.size;
-    await this.#flush(this.#table, this.#partitions, 0);
+    await this.#flush(this.#table, parts, 0);
+    if (passArrow && !this.#passArrow) {
+      this.#passArrow = true;
+      this.#recordsBeforePass = Array.from({ length: parts.fanout }, (_, p) => parts.records(p));
+    }
     this.#groupsFlushed += flushed;
     // the next table will likely grow as large: its index is made so at once (growing rehashes)
     this.#table = new GroupTable(this.#plan, this.#expected(flushed));
@@ -167,7 +182,6 @@ export class ColumnarAggregator {
     return (
       this.#arrow &&
       this.#partitions === undefined &&
-      !this.#plan.keepRows &&
       this.#rowsIn >= PROBE_ROWS &&
       table.size > PROBE_RATIO * this.#rowsIn &&
       table.bytes >= this.#options.budget / 4 &&
@@ -181,7 +195,14 @@ export class ColumnarAggregator {
    */
   async #passArrowRows(batch: RecordBatch): Promise<boolean> {
     const columns = keyColumnsOf(batch, this.#plan.keyNames);
-    if (!columns || !isViewable(batch)) return false;
+    if (!columns || !isViewable(batch)) {
+      // kept rows: a row that skipped after this one would be merged before it
+      if (this.#plan.keepRows) {
+        this.#passArrow = false;
+        this.#passStopped = true;
+      }
+      return false;
+    }
     if (!this.#arrowPassing) {
       const { ArrowRowPartitions } = await import('./arrow-row-partitions.ts');
       this.#arrowPassing = await ArrowRowPartitions.open(this.#options.scratch, this.#fanout);
@@ -328,25 +349,36 @@ export class ColumnarAggregator {
         table = new GroupTable(this.#plan);
       }
     };
-    for await (const records of parts.read(p)) {
-      this.#checkAbort();
-      for (const record of records) table.mergeChunk(record as GroupChunk);
-      await spillIfFull();
-    }
-    await parts.remove(p);
-    if (rows) {
-      // after the chunks: the aggregates are order-free (see the module comment)
+    // the rows that skipped the table, after the chunks written before they began to (input order)
+    let pending = rows;
+    const foldRows = async (from: ArrowRowPartitions): Promise<void> => {
+      pending = undefined;
       let viewer: RowViewer | undefined;
-      for await (const batch of rows.read(p)) {
+      for await (const batch of from.read(p)) {
         this.#checkAbort();
         if (viewer?.fits(batch)) viewer.bind(batch);
         else viewer = new RowViewer(batch);
         const v = viewer;
-        if (!table.addArrow(batch, (i) => v.at(i))) table.add(batch.numRows, (i) => v.at(i));
+        // a kept row (distinct's first) is a copy: the view moves on
+        const keep = this.#plan.keepRows ? (i: number) => v.materialize(i) : undefined;
+        if (!table.addArrow(batch, (i) => v.at(i), keep)) table.add(batch.numRows, (i) => v.at(i), keep);
         await spillIfFull();
       }
-      await rows.remove(p);
+      await from.remove(p);
+    };
+    const before = this.#recordsBeforePass?.[p] ?? Infinity;
+    let seen = 0;
+    for await (const records of parts.read(p)) {
+      this.#checkAbort();
+      for (const record of records) {
+        if (pending && seen === before) await foldRows(pending);
+        seen++;
+        table.mergeChunk(record as GroupChunk);
+      }
+      await spillIfFull();
     }
+    await parts.remove(p);
+    if (pending) await foldRows(pending);
     if (!sub) {
       yield* this.#output(table);
       return;

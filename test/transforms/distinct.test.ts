@@ -63,6 +63,53 @@ describe('distinct', () => {
     );
   });
 
+  it('by keys over Arrow batches that do not repeat: rows skip the table, and each key keeps its first row (-0 before 0), also when a batch cannot skip', async () => {
+    type R = { id: number; k: string; f?: number };
+    const rows: R[] = Array.from({ length: 6000 }, (_, i) => {
+      const j = i % 5000;
+      // key (k7, -0) first, (k7, 0) later: one key, whose first row holds -0
+      return { id: i, k: `k${j}`, f: j === 7 ? (i < 5000 ? -0 : 0) : j / 4 };
+    });
+    /** The first row of each key (k, f), f missing read as null and -0 as 0, in input order. */
+    const firsts = (input: R[]) => {
+      const seen = new Map<string, R>();
+      for (const r of input) {
+        const key = `${r.k}|${r.f === undefined ? 'null' : r.f === 0 ? 0 : r.f}`;
+        if (!seen.has(key)) seen.set(key, r);
+      }
+      return [...seen.values()];
+    };
+    // the second run: batch 4 lacks the key column f, so that from it on no row skips the table
+    for (const lacking of [-1, 4]) {
+      const input = rows.map((r, i) => (Math.floor(i / 500) === lacking ? { id: r.id, k: r.k } : r));
+      const source = new BatchSource({
+        name: 'arrow',
+        async *open() {
+          for (let i = 0; i < input.length; i += 500)
+            yield Batch.fromArrow(rowsToRecordBatch(input.slice(i, i + 500)), {
+              source: 'arrow',
+              index: i / 500,
+              rowStart: i,
+            });
+        },
+      });
+      const result = await pipeline(source, distinct(['k', 'f'], { budget: 20_000 }), collect());
+      const stats = result.stats.stages.find((s: StageStats) => s.name === 'distinct')!;
+      const out = (result.output as R[]).map((r) => ({ ...r })).sort((a, b) => a.id - b.id);
+      const want = firsts(input).map((r) => ({ f: null, ...r }));
+      assert.deepEqual(
+        out.map((r) => r.id),
+        want.map((r) => r.id),
+        `first rows (batch lacking f: ${lacking})`,
+      );
+      assert.ok(Object.is(out.find((r) => r.id === 7)!.f, -0), 'the first row of (k7, 0) holds -0');
+      assert.ok((stats.details.passedRows as number) > 0, `rows skipped the table (batch lacking f: ${lacking})`);
+      assert.ok((stats.details.partitionsSpilled as number) > 0, 'spilled');
+      if (lacking >= 0)
+        assert.ok((stats.details.passedRows as number) < 2000, 'no row skipped from the batch lacking f on');
+    }
+  });
+
   it('whole rows of other shapes: the same columns in another order are equal, other columns are not', async () => {
     const rows = [
       { a: 1, b: 2 },
