@@ -119,6 +119,8 @@ async function* rightChunks(right: JoinRight | SourceChain, context: StageContex
     signal: context.signal,
     requestStop: () => {},
     stopRequested: false,
+    // the run's input is the left side's: a right chain's operators know nothing of their own
+    inputRead: undefined,
   };
   if (right instanceof SourceChain) {
     for await (const batch of right.batches(ungoverned, BUILD_READER)) yield chunkOf(batch);

@@ -63,6 +63,7 @@ export class Run {
       get stopRequested() {
         return stopRequested;
       },
+      inputRead: () => inputRead(streams),
     };
     for (const stream of streams) if (isStage(stream)) stream[STAGE].attach(this.context);
   }
@@ -294,4 +295,14 @@ export class Run {
 
 function stageName(stream: Readable | Writable): string {
   return isStage(stream) ? stream[STAGE].stats.name : stream.constructor.name;
+}
+
+/** The share of the first source's input read so far, by bytes or rows, when it knows its total. */
+function inputRead(streams: readonly (Readable | Writable)[]): number | undefined {
+  const source = streams.find((s): s is BatchSource => s instanceof BatchSource);
+  if (source === undefined) return undefined;
+  const { rows, bytes, totalRows, totalBytes } = source.progress();
+  if (totalBytes !== undefined && totalBytes > 0) return Math.min(1, bytes / totalBytes);
+  if (totalRows !== undefined && totalRows > 0) return Math.min(1, rows / totalRows);
+  return undefined;
 }

@@ -138,6 +138,7 @@ export class BatchSource<R extends Row = Row> extends Readable implements Spillw
       get stopRequested() {
         return context.stopRequested;
       },
+      inputRead: context.inputRead,
     };
   }
 

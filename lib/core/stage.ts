@@ -83,6 +83,12 @@ export interface StageContext {
   requestStop(): void;
   /** True once {@link StageContext.requestStop} was called. */
   readonly stopRequested: boolean;
+  /**
+   * The share (0..1) of the run's first source read so far, when that source knows its size (a
+   * file): an operator weighs what it holds against what is still to come. Undefined outside a
+   * run, or for a stream.
+   */
+  readonly inputRead?: (() => number | undefined) | undefined;
 }
 
 /** How a batch holds its rows: plain row objects, an Arrow RecordBatch, or read-only row views over one. */
@@ -221,5 +227,6 @@ export function stoppableContext(base: StageContext, stop: AbortSignal): StageCo
     get stopRequested() {
       return base.stopRequested;
     },
+    inputRead: base.inputRead,
   };
 }

@@ -171,7 +171,8 @@ export class ColumnarAggregator {
   /**
    * True when the first table, fed Arrow rows that may skip it, has shown it does not aggregate:
    * past {@link PROBE_ROWS} rows it holds more than {@link PROBE_RATIO} groups per row, and a
-   * quarter of its budget, so that the input is already large for it. It is then written out
+   * quarter of its budget, so that the input is already large for it (a distinct: and the input
+   * still to come would take it past its budget). It is then written out
    * before its budget is full, and the rows after it skip the tables (see the module comment):
    * building every group in a table that only fills up to be written out cost a 5M-row groupBy by
    * symbol and time 1-2 s of its 11-13 s. DataFusion's partial aggregation stops so, on a probe of
@@ -185,8 +186,20 @@ export class ColumnarAggregator {
       this.#rowsIn >= PROBE_ROWS &&
       table.size > PROBE_RATIO * this.#rowsIn &&
       table.bytes >= this.#options.budget / 4 &&
-      orderFree(this.#plan.aggregates)
+      orderFree(this.#plan.aggregates) &&
+      (!this.#plan.keepRows || this.#outgrowsBudget())
     );
+  }
+
+  /**
+   * True when the table, grown with the input still to come at the rate it grew so far, would pass
+   * its budget. A distinct's table holds no states, so one that will fit is cheaper than any
+   * spill: on the bench's 1M rows, 1.2 s in memory against 2.0 s written out at the probe. Unknown
+   * (a stream, a join's right side): false.
+   */
+  #outgrowsBudget(): boolean {
+    const read = this.#options.inputRead?.();
+    return read !== undefined && read > 0 && this.#table.bytes / read > this.#options.budget;
   }
 
   /**

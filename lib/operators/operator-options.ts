@@ -5,7 +5,7 @@
  */
 import { ValidationError } from '../core/errors.ts';
 import { expectInteger, expectOptions, parseBytes, type ByteSize } from '../core/validate.ts';
-import type { GovernorGate, StageStats } from '../core/stage.ts';
+import type { GovernorGate, StageContext, StageStats } from '../core/stage.ts';
 import type { OperatorScratch } from './operator-scratch.ts';
 
 /** Counters a hash operator (groupBy, distinct, join) reports in its stage's stats. */
@@ -93,6 +93,8 @@ export interface HashAggregatorOptions {
   governor?: GovernorGate | undefined;
   signal?: AbortSignal;
   counters: OperatorCounters;
+  /** The share of the run's input read so far, when known (StageContext.inputRead). */
+  inputRead?: (() => number | undefined) | undefined;
 }
 
 /**
@@ -101,7 +103,7 @@ export interface HashAggregatorOptions {
  */
 export function tableOptions(
   opts: ResolvedOperatorOptions,
-  context: { governor: GovernorGate | undefined; signal: AbortSignal },
+  context: Pick<StageContext, 'governor' | 'signal' | 'inputRead'>,
   scratch: OperatorScratch,
   counters: OperatorCounters,
 ): HashAggregatorOptions {
@@ -112,6 +114,7 @@ export function tableOptions(
     signal: context.signal,
     counters,
     outputRows: opts.batchSize,
+    inputRead: context.inputRead,
   };
 }
 

@@ -31,6 +31,21 @@ async function run(rows: object[], keys: string[] | undefined, budget: number | 
   };
 }
 
+/** A source of `rows` as Arrow batches of `per` rows. */
+function arrowSource(rows: object[], per: number): BatchSource {
+  return new BatchSource({
+    name: 'arrow',
+    async *open() {
+      for (let i = 0; i < rows.length; i += per)
+        yield Batch.fromArrow(rowsToRecordBatch(rows.slice(i, i + per)), {
+          source: 'arrow',
+          index: i / per,
+          rowStart: i,
+        });
+    },
+  });
+}
+
 describe('distinct', () => {
   it('whole rows match DuckDB SELECT DISTINCT (spilling and in memory)', async () => {
     await fc.assert(
@@ -82,18 +97,7 @@ describe('distinct', () => {
     // the second run: batch 4 lacks the key column f, so that from it on no row skips the table
     for (const lacking of [-1, 4]) {
       const input = rows.map((r, i) => (Math.floor(i / 500) === lacking ? { id: r.id, k: r.k } : r));
-      const source = new BatchSource({
-        name: 'arrow',
-        async *open() {
-          for (let i = 0; i < input.length; i += 500)
-            yield Batch.fromArrow(rowsToRecordBatch(input.slice(i, i + 500)), {
-              source: 'arrow',
-              index: i / 500,
-              rowStart: i,
-            });
-        },
-      });
-      const result = await pipeline(source, distinct(['k', 'f'], { budget: 20_000 }), collect());
+      const result = await pipeline(arrowSource(input, 500), distinct(['k', 'f'], { budget: 20_000 }), collect());
       const stats = result.stats.stages.find((s: StageStats) => s.name === 'distinct')!;
       const out = (result.output as R[]).map((r) => ({ ...r })).sort((a, b) => a.id - b.id);
       const want = firsts(input).map((r) => ({ f: null, ...r }));
@@ -107,6 +111,38 @@ describe('distinct', () => {
       assert.ok((stats.details.partitionsSpilled as number) > 0, 'spilled');
       if (lacking >= 0)
         assert.ok((stats.details.passedRows as number) < 2000, 'no row skipped from the batch lacking f on');
+    }
+  });
+
+  it('by keys, from a source that knows its size: rows skip the table early only when the input to come would take it past its budget', async () => {
+    for (const [n, early] of [
+      [150_000, false],
+      [600_000, true],
+    ] as const) {
+      const rows = Array.from({ length: n }, (_, i) => ({ id: i, k: `k${i}` }));
+      let emitted = 0;
+      const source = new BatchSource({
+        name: 'sized',
+        progress: () => ({ rows: emitted, bytes: 0, totalRows: n }),
+        async *open() {
+          for (let i = 0; i < n; i += 10_000) {
+            emitted = Math.min(n, i + 10_000);
+            yield Batch.fromArrow(rowsToRecordBatch(rows.slice(i, i + 10_000)), {
+              source: 'sized',
+              index: i,
+              rowStart: i,
+            });
+          }
+        },
+      });
+      // 100k rows fill about 16 MB of table: 150k rows fit 40 MB, 600k would not
+      const result = await pipeline(source, distinct(['k'], { budget: 40e6 }), collect());
+      const details = result.stats.stages.find((s: StageStats) => s.name === 'distinct')!.details;
+      assert.equal((result.output as unknown[]).length, n);
+      if (early) {
+        assert.ok((details.passedRows as number) >= n - 200_000, `${n} rows: most skipped the table`);
+        assert.ok((details.tableBytesAtSpill as number) < 40e6 / 2, `${n} rows: written out at the probe`);
+      } else assert.deepEqual([details.passedRows, details.partitionsSpilled], [0, 0], `${n} rows: in memory`);
     }
   });
 
@@ -133,17 +169,7 @@ describe('distinct', () => {
 
   it('whole rows of Arrow batches match the same rows as objects, spilling', async () => {
     const rows = Array.from({ length: 3000 }, (_, i) => ({ s: `k${i % 700}`, n: i % 3, f: i % 2 === 0 ? 0.5 : null }));
-    const source = new BatchSource({
-      name: 'arrow',
-      async *open() {
-        for (let i = 0; i < rows.length; i += 500)
-          yield Batch.fromArrow(rowsToRecordBatch(rows.slice(i, i + 500)), {
-            source: 'arrow',
-            index: i / 500,
-            rowStart: i,
-          });
-      },
-    });
+    const source = arrowSource(rows, 500);
     const result = await pipeline(source, distinct(undefined, { budget: 2000 }), collect());
     const stats = result.stats.stages.find((s: StageStats) => s.name === 'distinct')!;
     const columns = ['s', 'n', 'f'];
