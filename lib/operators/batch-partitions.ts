@@ -64,16 +64,23 @@ export class BatchPartitions {
     this.#scratch.bytesSpilled += writer.bytesOnDisk - before;
   }
 
-  /** Commits every partition's files (idempotent). */
+  /**
+   * Commits every partition's files (idempotent), all at once: each commit waits on a few small
+   * writes, a close and renames, which in turn left the thread idle for each (about 140 ms of a
+   * 2 s `GROUP BY symbol, ts` over 1M rows committing 64 partitions). Every commit settles
+   * before a failure is thrown.
+   */
   async finish(): Promise<void> {
     if (this.#finished) return;
     this.#finished = true;
-    for (const writer of this.#writers) {
-      if (!writer) continue;
+    const commits = this.#writers.map(async (writer) => {
+      if (!writer) return;
       const before = writer.bytesOnDisk;
       await writer.finish(0);
       this.#scratch.bytesSpilled += Math.max(0, writer.bytesOnDisk - before);
-    }
+    });
+    const failed = (await Promise.allSettled(commits)).find((c) => c.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /** True once {@link BatchPartitions.finish} ran. */

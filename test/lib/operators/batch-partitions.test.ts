@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rowsToRecordBatch } from '../../../lib/formats/arrow/convert.ts';
 import { recordBatchToRows } from '../../../lib/formats/arrow/to-rows.ts';
@@ -72,6 +72,26 @@ test('BatchPartitions fails a read at a corrupt batch, after the batches before 
     );
     assert.ok(rows >= 300 && rows < 500, `rows read before the corrupt batch: ${rows}`);
     assert.deepEqual(fdsUnder(parts.dir), [], 'its file closed');
+    await parts.dispose();
+  } finally {
+    await scratch.dispose();
+  }
+});
+
+test('BatchPartitions commits its partitions together: one that fails fails the finish, after every other commit settled', async () => {
+  const scratch = new OperatorScratch('join', tempDir());
+  try {
+    const parts = await openBatchPartitions(scratch, 3);
+    for (let p = 0; p < 3; p++) await parts.write(p, batch(p * 100, 100));
+    // partition 1's directory gone: its commit cannot rename its file into place
+    rmSync(join(parts.dir, 'p1'), { recursive: true });
+    await assert.rejects(parts.finish(), (error: Error & { code?: string }) => error.code === 'ERR_SPILLWAY_SPILL');
+    assert.deepEqual(fdsUnder(parts.dir), [], 'every file closed, the failed one too');
+    for (const p of [0, 2]) {
+      let rows = 0;
+      for await (const b of parts.read(p)) rows += b.numRows;
+      assert.equal(rows, 100, `partition ${p} committed`);
+    }
     await parts.dispose();
   } finally {
     await scratch.dispose();
