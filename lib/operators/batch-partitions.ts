@@ -25,6 +25,8 @@ export class BatchPartitions {
   /** Rows written to each partition. */
   readonly #rows: number[];
   #finished = false;
+  /** Deletions of removed partitions still under way. */
+  readonly #removals = new Set<Promise<void>>();
 
   /** @param dir a new directory of `scratch` (its partitions are made in it) */
   constructor(scratch: OperatorScratch, dir: string, fanout: number) {
@@ -118,16 +120,28 @@ export class BatchPartitions {
     }
   }
 
-  /** Deletes partition `p`'s files. */
-  async remove(p: number): Promise<void> {
+  /**
+   * Deletes partition `p`'s files, in the background: a merge moves on to the next partition
+   * while the directory goes (its unlinks waited on in turn left the thread idle for each);
+   * {@link BatchPartitions.dispose} waits for every deletion.
+   */
+  remove(p: number): Promise<void> {
     const writer = this.#writers[p];
     this.#writers[p] = undefined;
-    if (writer) await rm(writer.dir, { recursive: true, force: true });
+    if (writer) {
+      const removal = rm(writer.dir, { recursive: true, force: true }).catch(() => {
+        // dispose removes the whole set's directory after it
+      });
+      this.#removals.add(removal);
+      void removal.then(() => this.#removals.delete(removal));
+    }
+    return Promise.resolve();
   }
 
   /** Stops writing and deletes every partition. */
   async dispose(): Promise<void> {
     for (const writer of this.#writers) await writer?.abort();
+    await Promise.all(this.#removals);
     await rm(this.dir, { recursive: true, force: true });
   }
 }
