@@ -14,6 +14,7 @@ import { type Data, type Field, type RecordBatch, Struct, makeData } from 'apach
 import { schemasEqual } from '../formats/arrow/convert.ts';
 import { makeRecordBatchFast } from '../formats/arrow/record-batch.ts';
 import { openBatchPartitions, type BatchPartitions } from './batch-partitions.ts';
+import { settleAll } from '../core/settle-all.ts';
 import { gatherColumn } from './gather.ts';
 import type { OperatorScratch } from './operator-scratch.ts';
 import { type Moves, scatterColumn } from './scatter.ts';
@@ -119,8 +120,7 @@ export class ArrowRowPartitions {
       return this.#files.write(p, makeRecordBatchFast(schema, data));
     });
     columns.length = 0;
-    const failed = (await Promise.allSettled(writes)).find((w) => w.status === 'rejected');
-    if (failed) throw failed.reason;
+    await settleAll(writes);
   }
 
   /** Writes the pending rows and commits every partition's files. */

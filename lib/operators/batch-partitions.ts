@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import { SpillWriter } from '../formats/spill/writer.ts';
 import { SpillFiles } from '../formats/spill/reader.ts';
+import { settleAll } from '../core/settle-all.ts';
 import { SCRATCH_COMPRESSION, type OperatorScratch } from './operator-scratch.ts';
 
 /** Spill files rotate at this size (a partition is normally one file). */
@@ -75,14 +76,14 @@ export class BatchPartitions {
   async finish(): Promise<void> {
     if (this.#finished) return;
     this.#finished = true;
-    const commits = this.#writers.map(async (writer) => {
-      if (!writer) return;
-      const before = writer.bytesOnDisk;
-      await writer.finish(0);
-      this.#scratch.bytesSpilled += Math.max(0, writer.bytesOnDisk - before);
-    });
-    const failed = (await Promise.allSettled(commits)).find((c) => c.status === 'rejected');
-    if (failed) throw failed.reason;
+    await settleAll(
+      this.#writers.map(async (writer) => {
+        if (!writer) return;
+        const before = writer.bytesOnDisk;
+        await writer.finish(0);
+        this.#scratch.bytesSpilled += Math.max(0, writer.bytesOnDisk - before);
+      }),
+    );
   }
 
   /** True once {@link BatchPartitions.finish} ran. */

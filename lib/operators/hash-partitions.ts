@@ -21,6 +21,7 @@ import { SpillError } from '../core/errors.ts';
 import type { OperatorScratch } from './operator-scratch.ts';
 import { decodeRecords, encodeRecords } from '../formats/records/record-codec.ts';
 import { BatchPartitions } from './batch-partitions.ts';
+import { settleAll } from '../core/settle-all.ts';
 
 /** Records per spilled chunk; also bounded by {@link CHUNK_BYTES}. */
 const CHUNK_RECORDS = 4096;
@@ -171,7 +172,8 @@ export class HashPartitions {
   /** Writes what is buffered and commits every partition's files. */
   finish(): Promise<void> {
     this.#finishing ??= (async () => {
-      for (let p = 0; p < this.fanout; p++) await this.#writeChunk(p);
+      // every partition's last chunk at once: each goes to a file of its own (as batch-partitions.ts commits)
+      await settleAll(Array.from({ length: this.fanout }, (_, p) => this.#writeChunk(p)));
       await this.#files.finish();
     })();
     return this.#finishing;
