@@ -71,7 +71,7 @@ export class ArrowRowPartitions {
     const first = this.#sources[0];
     if (first && !schemasEqual(first.schema, batch.schema)) await this.#writePending();
     this.#sources.push(batch);
-    this.#which.push(which);
+    this.#which.push(which.length === n ? which : which.subarray(0, n));
     this.#sourceBytes += batch.data.byteLength;
     const pending = this.#pending;
     for (let i = 0; i < n; i++) {
