@@ -65,13 +65,9 @@ export function fromParquet(input: DatasetInput, options?: FromParquetOptions): 
     let output = plan.output;
     if (choice.chosen === 'arrow') {
       // Arrow only where it hands every stage the values rows would (else a column's type could change)
-      const other = rowsOnlyColumn(reader.columns);
+      const other = rowsOnlyColumn(reader);
       output = other === undefined ? 'arrow' : 'rows';
-      choice.note(
-        stats,
-        output,
-        other && `column \`${other.name}\` (${other.annotation ?? other.type}) is read as rows`,
-      );
+      choice.note(stats, output, other?.why);
     } else choice.note(stats);
     stats.details.output = output;
     counters.totalRows = reader.numRows;

@@ -64,11 +64,10 @@ export interface FileDescription {
   rows: number;
   columns: readonly string[];
   /**
-   * Columns an Arrow read would hand on with other values than a rows read (Parquet decimals,
-   * nested columns, INT96...), each with its type: with one of them in the projection, a
-   * negotiated dataset reads rows.
+   * Columns an Arrow read could not hand on as a rows read does (Parquet INT96, JSON, INTERVAL,
+   * VARIANT...), each with why: with one of them in the projection, a negotiated dataset reads rows.
    */
-  rowsOnly?: readonly { column: string; type: string }[];
+  rowsOnly?: readonly { column: string; why: string }[];
 }
 
 /** Validated dataset options, split from the format's own. */

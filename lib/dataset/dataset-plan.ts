@@ -112,7 +112,7 @@ function rowsOnlyReason(
   if (described === undefined) return 'the files could not all be described from their footers';
   for (const [path, file] of described.files) {
     const hit = file.rowsOnly?.find((c) => fileColumns === undefined || fileColumns.includes(c.column));
-    if (hit) return `column \`${hit.column}\` (${hit.type}) of ${path} is read as rows, and so is every file`;
+    if (hit) return `${path}: ${hit.why}, and so is every file`;
   }
   return undefined;
 }

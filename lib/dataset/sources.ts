@@ -99,10 +99,7 @@ export function parquetDataset<
       const reader = await (await loadParquetReader()).openParquet(path);
       try {
         const { rowsOnlyColumns } = await import('../formats/parquet/read/batch-reader.ts');
-        const rowsOnly = rowsOnlyColumns(reader.columns).map((c) => ({
-          column: c.name,
-          type: c.annotation ?? c.type,
-        }));
+        const rowsOnly = rowsOnlyColumns(reader).map((c) => ({ column: c.name, why: c.why }));
         return { rows: reader.numRows, columns: reader.columns.map((c) => c.name), rowsOnly };
       } finally {
         await reader.close();

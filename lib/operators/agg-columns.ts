@@ -12,6 +12,8 @@
 import type { Row } from '../core/batch.ts';
 import { aggregateSpec, type Aggregate, type MemoryMeter } from './aggregates.ts';
 import { compareValues } from './key-encoding.ts';
+import { compareDecimalText } from '../formats/arrow/decimal.ts';
+import type { InputTypes } from './input-types.ts';
 import { addNumber, addValue, mergeSums, sumResult, type SumState } from './sum-state.ts';
 
 /**
@@ -264,9 +266,22 @@ class ExtremeColumn implements AggColumn {
   readonly #objects = new Map<number, unknown>();
   readonly #column: string;
   readonly #sign: 1 | -1;
-  constructor(column: string, sign: 1 | -1) {
+  readonly #types: InputTypes | undefined;
+  /** Compares two values of the column that are not both numbers (decimal text by value; see input-types.ts). */
+  #compare: ((a: unknown, b: unknown) => number) | undefined;
+  constructor(column: string, sign: 1 | -1, types?: InputTypes) {
     this.#column = column;
     this.#sign = sign;
+    this.#types = types;
+  }
+  #comparer(): (a: unknown, b: unknown) => number {
+    if (this.#compare) return this.#compare;
+    const decimal = this.#types?.isDecimal(this.#column) === true;
+    const compare = decimal
+      ? (a: unknown, b: unknown) =>
+          typeof a === 'string' && typeof b === 'string' ? compareDecimalText(a, b) : compareValues(a, b)
+      : compareValues;
+    return (this.#compare = compare);
   }
   reserve(capacity: number): void {
     this.#kind = grown(this.#kind, capacity);
@@ -295,7 +310,7 @@ class ExtremeColumn implements AggColumn {
     }
     const a = k === 0 ? undefined : k === 1 ? this.#v[g]! : this.#objects.get(g);
     this.#kind[g] = 2;
-    this.#objects.set(g, a === undefined || this.#sign * compareValues(b, a) > 0 ? b : a);
+    this.#objects.set(g, a === undefined || this.#sign * this.#comparer()(b, a) > 0 ? b : a);
   }
   addBatch(gids: Int32Array, n: number, input: BatchInput): void {
     const read = input.column(this.#column);
@@ -369,8 +384,11 @@ class GenericColumn implements AggColumn {
   }
 }
 
-/** The column that keeps `agg`'s states: typed for the built-in count, sum, mean, min and max. */
-export function aggColumn(agg: Aggregate): AggColumn {
+/**
+ * The column that keeps `agg`'s states: typed for the built-in count, sum, mean, min and max
+ * (`types`: the input's, by which min and max compare decimals as numbers).
+ */
+export function aggColumn(agg: Aggregate, types?: InputTypes): AggColumn {
   const spec = aggregateSpec(agg);
   switch (spec?.kind) {
     case 'count':
@@ -380,9 +398,9 @@ export function aggColumn(agg: Aggregate): AggColumn {
     case 'mean':
       return new SumColumn(spec.column!, true);
     case 'min':
-      return new ExtremeColumn(spec.column!, -1);
+      return new ExtremeColumn(spec.column!, -1, types);
     case 'max':
-      return new ExtremeColumn(spec.column!, 1);
+      return new ExtremeColumn(spec.column!, 1, types);
     default:
       return new GenericColumn(agg);
   }

@@ -21,6 +21,7 @@ import type { RecordBatch } from 'apache-arrow';
 import type { Row } from '../core/batch.ts';
 import { AbortError } from '../core/errors.ts';
 import { GroupTable, type GroupChunk, type TablePlan } from './group-table.ts';
+import { InputTypes } from './input-types.ts';
 import { orderFree } from './aggregates.ts';
 import { groupPartitions, keyColumnsOf } from './arrow-key-codes.ts';
 import { RowViewer, isViewable } from '../core/row-view.ts';
@@ -82,10 +83,11 @@ export class ColumnarAggregator {
   readonly #unwatch: () => void;
 
   constructor(plan: TablePlan, options: HashAggregatorOptions) {
-    this.#plan = plan;
+    // every table of this aggregation (before and after it spills) notes and keeps the input's types
+    this.#plan = { ...plan, inputTypes: new InputTypes() };
     this.#options = options;
     this.#fanout = options.fanout ?? 16;
-    this.#table = new GroupTable(plan);
+    this.#table = new GroupTable(this.#plan);
     this.#unwatch = watchLevels(options.governor, (level) => {
       if (level === 'ok') return;
       // the sources may be paused: no batch will come to trigger the spill, so do it now
@@ -107,6 +109,7 @@ export class ColumnarAggregator {
 
   /** Folds `rows` in; spills the table when it passes the budget. */
   add(rows: readonly Row[]): Promise<void> {
+    this.#plan.inputTypes?.noteRows();
     return this.addEach(rows.length, (i) => rows[i]!);
   }
 
@@ -123,6 +126,7 @@ export class ColumnarAggregator {
 
   /** Folds an Arrow batch in: keys read from its columns, aggregates through `rowAt`. */
   addArrow(batch: RecordBatch, rowAt: (i: number) => Row, keepAt?: (i: number) => Row): Promise<void> {
+    this.#plan.inputTypes?.noteArrow(batch);
     return this.#serial(async () => {
       this.#arrow = true;
       await this.#flushIfNeeded(batch.numRows);

@@ -13,10 +13,11 @@ import { Field, Schema, Struct, Type, makeData, type Data, type RecordBatch } fr
 import { buildColumn } from '../formats/arrow/convert.ts';
 import { makeRecordBatchFast } from '../formats/arrow/record-batch.ts';
 import { simpleType, textColumn } from './output-columns.ts';
+import type { InputTypes } from './input-types.ts';
 import { estimateValueBytes, type Row } from '../core/batch.ts';
 import { nanosOf } from '../formats/values.ts';
 import { arrowInput, columnCodes, keyColumnsOf, type KeyColumn } from './arrow-key-codes.ts';
-import type { Aggregate, MemoryMeter } from './aggregates.ts';
+import { aggregateSpec, type Aggregate, type MemoryMeter } from './aggregates.ts';
 import { aggColumn, rowsInput, type AggColumn, type BatchInput } from './agg-columns.ts';
 import { GroupIndex } from './group-index.ts';
 import { KeyDictionary, combineHashes } from './key-dictionary.ts';
@@ -89,6 +90,8 @@ export interface TablePlan {
   aggregates: readonly Aggregate[];
   /** True for distinct: the table keeps the first row of each group and outputs it. */
   keepRows: boolean;
+  /** The input's column types, which the output's keys and kept rows keep (input-types.ts). */
+  inputTypes?: InputTypes;
 }
 
 /** A hash table of groups with typed aggregate states (see the module comment). */
@@ -133,7 +136,7 @@ export class GroupTable {
     const width = plan.keys.length;
     this.#dicts = plan.keys.map(() => new KeyDictionary());
     this.#index = width > 1 ? new GroupIndex(width, groups) : undefined;
-    this.#columns = plan.aggregates.map(aggColumn);
+    this.#columns = plan.aggregates.map((agg) => aggColumn(agg, plan.inputTypes));
     this.#rowCodes = plan.keys.map(() => new Int32Array(0));
     this.#local = plan.keys.map(() => new Int32Array(0));
   }
@@ -427,7 +430,7 @@ export class GroupTable {
    */
   outputBatch(from: number, to: number): RecordBatch | Row[] {
     const kept = this.#rows;
-    if (kept) for (let g = from; g < to; g++) if (kept[g] !== undefined) return this.output(from, to);
+    if (kept) for (let g = from; g < to; g++) if (kept[g] !== undefined) return this.#keptBatch(from, to);
     const { keyNames, names } = this.#plan;
     const all = [...keyNames, ...names];
     if (new Set(all).size !== all.length || all.some((name) => /^(?:0|[1-9]\d*)$/.test(name)))
@@ -442,10 +445,18 @@ export class GroupTable {
     const children: Data[] = [];
     const fields: Field[] = [];
     const codes = new Int32Array(n);
+    const types = this.#plan.inputTypes;
     for (let c = 0; c < keyNames.length; c++) {
       const dict = this.#dicts[c]!;
       for (let g = from; g < to; g++) codes[g - from] = this.#code(g, c);
-      let data = textColumn(dict, codes);
+      // a key the input typed otherwise than text (a decimal's exact text, a BIGINT) gets that type back
+      let data = types?.retyped(keyNames[c]!)
+        ? types.column(
+            keyNames[c]!,
+            Array.from(codes, (code) => dict.value(code)),
+          )
+        : undefined;
+      data ??= textColumn(dict, codes);
       if (data === undefined) {
         const values = Array.from(codes, (code) => dict.value(code));
         const type = simpleType(values);
@@ -456,6 +467,16 @@ export class GroupTable {
       children.push(data);
     }
     for (let a = 0; a < names.length; a++) {
+      // a min or max of a column the input typed (a decimal, a BIGINT) has that column's type
+      const spec = aggregateSpec(this.#plan.aggregates[a]!);
+      const source = spec?.kind === 'min' || spec?.kind === 'max' ? spec.column! : undefined;
+      const typed =
+        source !== undefined && types?.retyped(source) ? types.column(source, finished[a]!, names[a]) : undefined;
+      if (typed) {
+        fields.push(new Field(names[a]!, typed.type, true));
+        children.push(typed);
+        continue;
+      }
       const type = simpleType(finished[a]!);
       if (type === undefined) return this.#outputRows(from, to, finished);
       const field = new Field(names[a]!, type, true);
@@ -464,6 +485,12 @@ export class GroupTable {
     }
     const schema = new Schema(fields);
     return makeRecordBatchFast(schema, makeData({ type: new Struct(fields), length: n, nullCount: 0, children }));
+  }
+
+  /** Kept rows of groups `from..to-1`, as one batch of the input's column types when it had them, else rows. */
+  #keptBatch(from: number, to: number): RecordBatch | Row[] {
+    const rows = this.output(from, to);
+    return this.#plan.inputTypes?.batch(rows) ?? rows;
   }
 
   /** Groups `from..to-1` as rows: a kept row, or the key values and finished aggregates. */

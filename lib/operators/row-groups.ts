@@ -39,7 +39,7 @@ export class RowGroups {
   constructor(plan: TablePlan) {
     this.#plan = plan;
     this.#keys = plan.keys.map(() => []);
-    this.#columns = plan.aggregates.map(aggColumn);
+    this.#columns = plan.aggregates.map((agg) => aggColumn(agg, plan.inputTypes));
   }
 
   /** Appends rows `0..n-1` (read through `rowAt`; a kept row from `keepAt`, or the row itself). */

@@ -31,6 +31,7 @@ import { duckRun, parquetReadBack, sqlString } from '../lib/formats/parquet/duck
 const dir = tempDir();
 const file = joinPath(dir, 'types.parquet');
 const withDecimal = joinPath(dir, 'decimal.parquet');
+const withInterval = joinPath(dir, 'interval.parquet');
 const N = 5000;
 
 /** Every type the Arrow path negotiates, DuckDB-written, a null in every column now and then. */
@@ -58,7 +59,11 @@ const ready = (async () => {
     `COPY (SELECT ${COLUMNS} FROM range(${N}) t(i)) TO ${sqlString(file)} (FORMAT parquet, ROW_GROUP_SIZE 1500)`,
   );
   await duckRun(
-    `COPY (SELECT i AS id, (i / 8)::DECIMAL(12, 3) AS amount FROM range(${N}) t(i)) TO ${sqlString(withDecimal)} (FORMAT parquet)`,
+    `COPY (SELECT i AS id, CASE WHEN i % 9 = 0 THEN NULL ELSE (i / 8 - 300)::DECIMAL(12, 3) END AS amount, i * 7 % 100 AS qty
+       FROM range(${N}) t(i)) TO ${sqlString(withDecimal)} (FORMAT parquet)`,
+  );
+  await duckRun(
+    `COPY (SELECT i AS id, INTERVAL (i) DAY AS span FROM range(${N}) t(i)) TO ${sqlString(withInterval)} (FORMAT parquet)`,
   );
 })();
 
@@ -205,13 +210,35 @@ test('fromParquet -> sort on UBIGINT up to 2^64-1: negotiated Arrow sorts what r
   for (let i = 1; i < present.length; i++) assert.ok(present[i - 1]! <= present[i]!, `sorted at ${i}`);
 });
 
-test('fromParquet with a DECIMAL column reads rows even when the next stage reads Arrow, and says why', async () => {
+test('fromParquet with a DECIMAL column reads Arrow: a sort orders it as numbers, toParquet keeps DECIMAL, rows get exact text', async () => {
   await ready;
-  const { output, stats } = await pipeline(fromParquet(withDecimal), sort(['amount', 'id']), collect());
-  assert.equal(stats.stages[0]!.details.output, 'rows');
-  assert.match(String(stats.stages[0]!.details.outputChosen), /^rows: column `amount` \(DECIMAL\) is read as rows/);
+  const { output, stats } = await pipeline(
+    fromParquet(withDecimal),
+    sort([{ column: 'amount', order: 'desc' }, 'id']),
+    collect(),
+  );
+  assert.equal(stats.stages[0]!.details.output, 'arrow');
   assert.equal(output.length, N);
-  assert.equal((output[8] as { amount: unknown }).amount, '1.000');
+  const amounts = output.map((r) => (r as { amount: string | null }).amount);
+  // as numbers: 324.875 first (text order put '99.875' first, and '-0.125' among the positives)
+  assert.deepEqual(amounts.slice(0, 3), ['324.875', '324.750', '324.625']);
+  const present = amounts.filter((a) => a !== null).map(Number);
+  for (let i = 1; i < present.length; i++) assert.ok(present[i - 1]! >= present[i]!, `descending at ${i}`);
+  assert.equal(present.at(-1), -299.875);
+  assert.equal(amounts.at(-1), null);
+  const out = joinPath(dir, 'decimal-sorted.parquet');
+  await pipeline(fromParquet(withDecimal), sort(['amount', 'id']), toParquet(out));
+  const written = await parquetReadBack(out);
+  assert.deepEqual(written.types, ['id:BIGINT', 'amount:DECIMAL(12,3)', 'qty:BIGINT']);
+  assert.equal(written.rows, (await parquetReadBack(withDecimal, 'amount NULLS LAST, id')).rows);
+});
+
+test('fromParquet with an INTERVAL column reads rows even when the next stage reads Arrow, and says why', async () => {
+  await ready;
+  const { output, stats } = await pipeline(fromParquet(withInterval), sort(['id']), collect());
+  assert.equal(stats.stages[0]!.details.output, 'rows');
+  assert.match(String(stats.stages[0]!.details.outputChosen), /^rows: column `span` \(INTERVAL\) is read as rows/);
+  assert.deepEqual((output[3] as { span: unknown }).span, { months: 0, days: 3, milliseconds: 0 });
 });
 
 test('fromParquet with `int64` given keeps its rows: no offer', async () => {

@@ -6,6 +6,7 @@ import {
   type Bool,
   type Data,
   type DataType,
+  type Decimal,
   type Field,
   type Float64,
   type Int32,
@@ -20,6 +21,7 @@ import {
   type Utf8,
 } from 'apache-arrow';
 import { UnsupportedError } from '../../core/errors.ts';
+import { decimalWords, unscaledDecimal } from './decimal.ts';
 import type { Row } from '../../core/row.ts';
 import { INT32_MAX, INT32_MIN, JSON_METADATA_KEY, ROWS_METADATA_KEY, describeType, inferSchema } from './infer.ts';
 
@@ -139,6 +141,8 @@ export function buildColumn(field: Field, values: readonly unknown[]): Data {
       });
     case Type.Timestamp:
       return buildTimestamp(field, type as TimestampMillisecond, values);
+    case Type.Decimal:
+      return buildDecimal(field, type as Decimal, values);
     default:
       throw new UnsupportedError(`Column "${field.name}": building ${String(type)} from rows is not supported`, {});
   }
@@ -175,6 +179,20 @@ function buildNumeric(field: Field, type: DataType, values: readonly unknown[]):
     } else throw mismatch(field, v);
   });
   return makeData({ type: type as Int32, length, nullCount, nullBitmap: bitmap, data: out as Int32Array });
+}
+
+/** Decimals from their exact text (as rows hold them), bigints or safe integers; a value the type cannot hold exactly is refused. */
+function buildDecimal(field: Field, type: Decimal, values: readonly unknown[]): Data {
+  const { bitmap, nullCount } = validityOf(values);
+  const stride = type.bitWidth / 32;
+  const words = new Uint32Array(values.length * stride);
+  values.forEach((v, i) => {
+    if (v === null || v === undefined) return;
+    const units = unscaledDecimal(v, type.precision, type.scale);
+    if (units === undefined) throw mismatch(field, v);
+    decimalWords(units, words, i * stride, stride);
+  });
+  return makeData({ type, length: values.length, nullCount, nullBitmap: bitmap, data: words });
 }
 
 /**

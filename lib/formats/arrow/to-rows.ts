@@ -20,6 +20,7 @@ import type { Int64Mode } from '../values.ts';
 import type { Row } from '../../core/row.ts';
 import { columnsRowMaker } from '../../core/row-literal.ts';
 import { JSON_METADATA_KEY } from './infer.ts';
+import { decimalText } from './decimal.ts';
 import { ROWS_METADATA_KEY } from './infer.ts';
 import { int64ModeOf } from './metadata-keys.ts';
 import { parseJsonExact } from '../json/lines.ts';
@@ -113,20 +114,6 @@ function timeOfDay(v: bigint, unit: number, column: string): string {
     .map((n) => String(n).padStart(2, '0'))
     .join(':');
   return frac === 0n ? hms : `${hms}.${frac.toString().padStart(UNIT_DIGITS[unit]!, '0').replace(/0+$/, '')}`;
-}
-
-function decimalOut(words: Uint32Array, at: number, stride: number, scale: number): string {
-  let v = 0n;
-  for (let w = stride - 1; w >= 0; w--) v = (v << 32n) | BigInt(words[at + w]!);
-  const bits = BigInt(stride * 32);
-  if (v >> (bits - 1n)) v -= 1n << bits;
-  const negative = v < 0n;
-  let digits = (negative ? -v : v).toString();
-  if (scale > 0) {
-    digits = digits.padStart(scale + 1, '0');
-    digits = `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
-  } else if (scale < 0) digits += '0'.repeat(-scale);
-  return negative ? `-${digits}` : digits;
 }
 
 /** Reads value `i` (0-based in its Data) as {@link recordBatchToRows} would give it; null when not valid. */
@@ -254,7 +241,7 @@ function flatReader(
       const t = type as unknown as { scale: number; bitWidth: number };
       const stride = t.bitWidth / 32;
       const words = data.values as Uint32Array;
-      return valid((i) => decimalOut(words, i * stride, stride, t.scale));
+      return valid((i) => decimalText(words, i * stride, stride, t.scale));
     }
     default:
       return undefined;

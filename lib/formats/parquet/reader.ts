@@ -102,6 +102,12 @@ export interface ParquetReader {
   recordBatches(fromRow?: number): AsyncIterable<ParquetArrowBatch>;
   /** A batch of no rows with the schema {@link ParquetReader.recordBatches} gives (for a file of no rows). */
   emptyRecordBatch(): RecordBatch;
+  /**
+   * The columns {@link ParquetReader.recordBatches} cannot plan, and why: a value inside a list,
+   * struct or map that Arrow cannot hold as the rows path gives it (read/arrow-nested.ts). Empty
+   * when every column has an Arrow form.
+   */
+  arrowRefusals(): { column: string; why: string }[];
   /** Closes the file. Idempotent. */
   close(): Promise<void>;
 }
@@ -302,13 +308,11 @@ async function prepare(path: string, file: FileBuffer, o: Resolved): Promise<Par
     isClosed: () => closed,
   };
   let plans: ArrowColumnPlan[] | undefined;
-  const plansFor = (): ArrowColumnPlan[] => {
-    const rawTree = parquetSchema(raw);
-    const node = (t: SchemaTree, n: string): SchemaTree => t.children.find((c) => c.element.name === n)!;
-    return (plans ??= names.map((n) =>
-      planArrowColumn(node(rawTree, n), node(tree, n), prepared.finishers.get(n), o.invalidUtf8, path),
-    ));
+  const planOf = (n: string): ArrowColumnPlan => {
+    const node = (t: SchemaTree): SchemaTree => t.children.find((c) => c.element.name === n)!;
+    return planArrowColumn(node(parquetSchema(raw)), node(tree), prepared.finishers.get(n), o.invalidUtf8, path);
   };
+  const plansFor = (): ArrowColumnPlan[] => (plans ??= names.map(planOf));
   const byName = new Map(footer.all.map((c) => [c.name, c]));
   return {
     path,
@@ -324,6 +328,16 @@ async function prepare(path: string, file: FileBuffer, o: Resolved): Promise<Par
     batches: (fromRow = 0) => rowBatches(f, fromRow),
     recordBatches: (fromRow = 0) => arrowBatches(f, fromRow, plansFor),
     emptyRecordBatch: () => emptyRecordBatch(plansFor().map((p) => p.field)),
+    arrowRefusals: () =>
+      names.flatMap((n) => {
+        try {
+          planOf(n);
+          return [];
+        } catch (error) {
+          if (!(error instanceof UnsupportedError)) throw error;
+          return [{ column: n, why: error.message }];
+        }
+      }),
     async close() {
       closed = true;
       await file.close();

@@ -1,10 +1,10 @@
 /**
  * Fast by default over a dataset (issue 17): `fromParquet(dir)` without `output` reads every file
  * as Arrow when the next stage reads Arrow, as `fromParquet(file)` does, so a dataset keeps its
- * column types into toParquet (rows infer DOUBLE for BIGINT) and skips building row objects. One
- * form for all files: a column of any file that reads differently as Arrow (a decimal) makes the
- * whole dataset rows, and `stats` names the file and column. Each negotiated run is compared with
- * the same pipeline forced to rows.
+ * column types into toParquet (rows infer DOUBLE for BIGINT, text for DECIMAL) and skips building
+ * row objects. One form for all files: a column of any file that Arrow cannot carry as rows do
+ * (an INTERVAL) makes the whole dataset rows, and `stats` names the file and column. Each
+ * negotiated run is compared with the same pipeline forced to rows.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +17,7 @@ import { duckRows, duckRun, parquetReadBack, sqlString } from '../formats/parque
 const dir = tempDir();
 const dataset = join(dir, 'trades');
 const decimal = join(dir, 'decimal.parquet');
+const interval = join(dir, 'interval.parquet');
 
 /** Three hive partitions of DuckDB-written files: BIGINT beyond 2^53, nulls, timestamps, text. */
 const ready = (async () => {
@@ -33,6 +34,9 @@ const ready = (async () => {
   }
   await duckRun(
     `COPY (SELECT i AS id, (i / 8)::DECIMAL(12, 3) AS amount FROM range(500) t(i)) TO ${sqlString(decimal)} (FORMAT parquet)`,
+  );
+  await duckRun(
+    `COPY (SELECT i AS id, INTERVAL (i) DAY AS span FROM range(500) t(i)) TO ${sqlString(interval)} (FORMAT parquet)`,
   );
 })();
 
@@ -88,22 +92,22 @@ test('negotiated rows equal the rows path, with hive columns and a where filter'
   assert.deepEqual(text(negotiated.rows), text(rows.rows));
 });
 
-test('a file with a column Arrow reads differently makes the whole dataset rows, naming it', async () => {
+test('a file with a column Arrow cannot carry makes the whole dataset rows, naming it', async () => {
   await ready;
-  const files = [join(dataset, 'day=1', 'part-0.parquet'), decimal];
+  const files = [join(dataset, 'day=1', 'part-0.parquet'), interval];
   const mixed = await read(
     files,
     {},
     filter(() => true),
   );
-  assert.match(String(mixed.chosen), /^rows: column `amount` \(DECIMAL\) of .*decimal\.parquet/);
+  assert.match(String(mixed.chosen), /^rows: .*interval\.parquet: column `span` \(INTERVAL\) is read as rows/);
   const rows = await read(
     files,
     { output: 'rows' },
     filter(() => true),
   );
   assert.deepEqual(text(mixed.rows), text(rows.rows));
-  // projected away, the decimal column no longer decides
+  // projected away, the INTERVAL column no longer decides
   const projected = await read(
     files,
     { columns: ['id'] },
@@ -111,6 +115,26 @@ test('a file with a column Arrow reads differently makes the whole dataset rows,
   );
   assert.match(String(projected.chosen), /^arrow: /);
   assert.equal(projected.rows.length, 1500);
+});
+
+test('a file with a DECIMAL column reads Arrow like the others, with the rows the rows path gives', async () => {
+  await ready;
+  const files = [join(dataset, 'day=1', 'part-0.parquet'), decimal];
+  const mixed = await read(
+    files,
+    {},
+    filter(() => true),
+  );
+  assert.match(String(mixed.chosen), /^arrow: /);
+  const rows = await read(
+    files,
+    { output: 'rows' },
+    filter(() => true),
+  );
+  // the rows path appends a column a file lacks after its own; Arrow has the unified schema's order
+  const byName = (all: readonly Row[]): Row[] =>
+    all.map((row) => Object.fromEntries(Object.entries(row).sort(([a], [b]) => (a < b ? -1 : 1))));
+  assert.deepEqual(text(byName(mixed.rows)), text(byName(rows.rows)));
 });
 
 test('int64 given: the user chose the rows, no offer is made', async () => {

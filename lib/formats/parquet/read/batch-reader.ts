@@ -11,7 +11,6 @@ import { rowGroupPruner } from '../../../dataset/pushdown.ts';
 import { pagePruner } from '../../../dataset/page-pushdown.ts';
 import { loadParquetReader, parquetReaderLoaded } from '../load.ts';
 import type { ParquetReader } from '../reader.ts';
-import type { ParquetColumn } from '../types.ts';
 import type { ParquetPlan } from './options.ts';
 
 /** Where a read starts: rows before it, and the index of its first batch. */
@@ -35,25 +34,36 @@ export interface ParquetBatchReader {
   read(reader: ParquetReader, start: ParquetStart): AsyncGenerator<Batch<Record<string, unknown>>>;
 }
 
-/** Column types the Arrow path holds as the rows path gives them, to every stage (test/sources/fromParquet-negotiate.test.ts). */
-const SAME_AS_ROWS = new Set(['boolean', 'int32', 'int64', 'double', 'string', 'binary', 'date', 'timestamp']);
+/**
+ * Column types whose Arrow form may refuse a value the rows path reads (read/arrow-json.ts: JSON
+ * text that must give the value back), or that Arrow carries as JSON text where rows have the
+ * value: the source reads them as rows. INT96 joins them (a value past the years 1677-2262 has no
+ * Arrow nanosecond timestamp). Every other column is handed to stages as the rows path hands it,
+ * through row views or rows made from the batch (test/sources/fromParquet-negotiate.test.ts).
+ */
+const ROWS_ONLY = new Set(['json', 'interval', 'variant', 'unknown']);
 
 /**
- * The first column a negotiated Arrow read would hand on differently from the rows path, so the
- * source reads rows: decimals (Arrow Decimal, rows exact strings), TIME, JSON, INTERVAL, VARIANT,
- * nested columns, INT96 and FLOAT16. Undefined when Arrow gives every stage the same values.
+ * The first column a negotiated Arrow read could not hand on as the rows path does (see
+ * {@link ROWS_ONLY}), so the source reads rows, with why; a column {@link ParquetReader.arrowRefusals}
+ * names too. Undefined when Arrow gives every stage the rows path's values: then decimals keep
+ * their type and order (rows hold them as exact strings, which would sort and be written as text).
  */
-export function rowsOnlyColumn(columns: readonly ParquetColumn[]): ParquetColumn | undefined {
-  return columns.find((c) => !sameAsRows(c));
+export function rowsOnlyColumn(reader: ParquetReader): { name: string; why: string } | undefined {
+  return rowsOnlyColumns(reader)[0];
 }
 
 /** Every column {@link rowsOnlyColumn} would name (a dataset checks them against its projection). */
-export function rowsOnlyColumns(columns: readonly ParquetColumn[]): ParquetColumn[] {
-  return columns.filter((c) => !sameAsRows(c));
-}
-
-function sameAsRows(c: ParquetColumn): boolean {
-  return c.physicalType !== 'INT96' && (SAME_AS_ROWS.has(c.type) || (c.type === 'float' && c.physicalType === 'FLOAT'));
+export function rowsOnlyColumns(reader: ParquetReader): { name: string; why: string }[] {
+  const byType = reader.columns
+    .filter((c) => c.physicalType === 'INT96' || ROWS_ONLY.has(c.type))
+    .map((c) => ({ name: c.name, why: `column \`${c.name}\` (${c.annotation ?? c.type}) is read as rows` }));
+  const planned = new Set(byType.map((c) => c.name));
+  const refused = reader
+    .arrowRefusals()
+    .filter((r) => !planned.has(r.column))
+    .map((r) => ({ name: r.column, why: `column \`${r.column}\` is read as rows: ${r.why}` }));
+  return [...byType, ...refused];
 }
 
 /** Adds the stage and file to a reader error (a foreign error is translated first), keeping the error itself. */

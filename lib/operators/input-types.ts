@@ -1,0 +1,105 @@
+/**
+ * The Arrow fields a groupBy's or distinct's input gave its columns, so that its output keeps
+ * their types. A key or a kept row passes through JS values (a DECIMAL as its exact text, a BIGINT
+ * as a number or a bigint, a timestamp as a Date); built from the values alone it came out as text
+ * or doubles, and a BIGINT column whose first values were small numbers and later ones bigints was
+ * refused by toParquet. One tracker serves every table of an aggregation, before and after it
+ * spills. A column is typed only while every Arrow batch gave it the same field and no batch came
+ * as rows; a type the builders cannot make from values exactly is left to the output's own typing.
+ */
+import { Field, Schema, Type, type Data, type DataType, type RecordBatch } from 'apache-arrow';
+import { UnsupportedError } from '../core/errors.ts';
+import type { Row } from '../core/batch.ts';
+import { buildColumn, rowsToRecordBatch } from '../formats/arrow/build.ts';
+
+/** True for the types lib/formats/arrow/build.ts builds from JS values exactly. */
+function rebuilt(type: DataType): boolean {
+  switch (type.typeId) {
+    case Type.Int: {
+      const int = type as unknown as { bitWidth: number; isSigned: boolean };
+      return int.isSigned && (int.bitWidth === 32 || int.bitWidth === 64);
+    }
+    case Type.Float:
+      return (type as unknown as { precision: number }).precision === 2;
+    case Type.Timestamp:
+      return (type as unknown as { unit: number }).unit !== 0;
+    case Type.Decimal:
+    case Type.Bool:
+    case Type.Utf8:
+    case Type.Binary:
+      return true;
+    default:
+      return false;
+  }
+}
+
+function sameField(a: Field, b: Field): boolean {
+  return String(a.type) === String(b.type) && a.metadata.get('spillway.json') === b.metadata.get('spillway.json');
+}
+
+/** See the module comment. */
+export class InputTypes {
+  /** By column name, in input order: its field, or null once it had two. */
+  readonly #fields = new Map<string, Field | null>();
+  #rows = false;
+
+  /** Notes the fields of an Arrow input batch. */
+  noteArrow(batch: RecordBatch): void {
+    for (const field of batch.schema.fields) {
+      const seen = this.#fields.get(field.name);
+      if (seen === undefined) this.#fields.set(field.name, field);
+      else if (seen !== null && !sameField(seen, field)) this.#fields.set(field.name, null);
+    }
+  }
+
+  /** Rows came: no column is typed from here on. */
+  noteRows(): void {
+    this.#rows = true;
+  }
+
+  /** True when column `name` has an input type other than text (text is built from its bytes). */
+  retyped(name: string): boolean {
+    const field = this.#fieldOf(name);
+    return field !== undefined && field.type.typeId !== Type.Utf8;
+  }
+
+  /** True when column `name` is a decimal (its values decimal text of one scale; see compareDecimalText). */
+  isDecimal(name: string): boolean {
+    return this.#fieldOf(name)?.type.typeId === Type.Decimal;
+  }
+
+  /**
+   * Values of column `name` (or of an aggregate of it that keeps its type, named `as`), built with
+   * its input type; undefined when it has none or a value does not fit it.
+   */
+  column(name: string, values: readonly unknown[], as = name): Data | undefined {
+    const field = this.#fieldOf(name, as);
+    return field && attempt(() => buildColumn(field, values));
+  }
+
+  /** `rows` as one batch of the input's columns and types; undefined when a column has no such type (or a value does not fit). */
+  batch(rows: readonly Row[]): RecordBatch | undefined {
+    const fields: Field[] = [];
+    for (const name of this.#fields.keys()) {
+      const field = this.#fieldOf(name);
+      if (!field) return undefined;
+      fields.push(field);
+    }
+    return fields.length === 0 ? undefined : attempt(() => rowsToRecordBatch(rows, { schema: new Schema(fields) }));
+  }
+
+  #fieldOf(name: string, as = name): Field | undefined {
+    const field = this.#rows ? undefined : this.#fields.get(name);
+    return field && rebuilt(field.type) ? new Field(as, field.type, true, field.metadata) : undefined;
+  }
+}
+
+/** `build()`, or undefined when a value does not fit its column (the caller types from values instead). */
+function attempt<T>(build: () => T): T | undefined {
+  try {
+    return build();
+  } catch (error) {
+    if (error instanceof UnsupportedError) return undefined;
+    throw error;
+  }
+}
