@@ -194,5 +194,7 @@ export function distinct(keys?: string | readonly string[], options?: DistinctOp
       await rows?.dispose();
       await scratch.dispose();
     },
+    // no input row: no row out, but the input's columns
+    empty: (input) => input,
   });
 }

@@ -99,6 +99,8 @@ export function groupBy(
       // rows that skipped the table as they came, aggregated partition by partition
       stats.details.passedRows = aggregator.passedRows;
     },
+    // no input row: no group, but the keys' and aggregates' columns
+    empty: (input) => (input && aggregator ? aggregator.emptyOutput(input) : undefined),
     async dispose() {
       await aggregator?.dispose();
       await scratch.dispose();

@@ -94,5 +94,7 @@ export function sort(keys: SortKeys, options?: SortOptions): OperatorTransform {
       await sorter?.dispose();
       await scratch.dispose();
     },
+    // no input row: no row out, but the input's columns
+    empty: (input) => input,
   });
 }

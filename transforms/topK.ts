@@ -55,5 +55,7 @@ export function topK(n: number, keys: SortKeys, options?: TopKOptions): Operator
       for (const out of top.finish(opts.batchSize)) await emit(out);
     },
     async dispose() {},
+    // no input row: no row out, but the input's columns
+    empty: (input) => input,
   });
 }

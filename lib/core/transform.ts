@@ -4,7 +4,7 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { Batch, type Row } from './batch.ts';
-import { toError } from './errors.ts';
+import { toError, withContext } from './errors.ts';
 import {
   STAGE,
   detachedContext,
@@ -46,6 +46,12 @@ export class BatchTransform extends Transform implements SpillwayStage {
   #context: StageContext | undefined;
   readonly #push: PushBatch;
   #out: Batch[] = [];
+  /**
+   * A batch of no rows with Arrow columns (a filter that kept nothing), pushed at the end when no
+   * other batch went out: the sink still learns the columns, as DuckDB writes a query's schema
+   * when it has no rows (toParquet refused to guess one, and a CSV got no header).
+   */
+  #columnsOnly: Batch | undefined;
 
   constructor(spec: TransformSpec) {
     super({ objectMode: true, highWaterMark: TRANSFORM_HIGH_WATER_MARK });
@@ -62,7 +68,12 @@ export class BatchTransform extends Transform implements SpillwayStage {
     // batches are held until the stage's own work is timed, then pushed: push() runs the
     // downstream stages synchronously, and their time is theirs
     this.#push = (batch) => {
-      if (batch.numRows === 0) return;
+      if (batch.numRows === 0) {
+        if (stats.batchesOut === 0 && batch.hasArrow) this.#columnsOnly ??= batch;
+        return;
+      }
+      // it holds its source's columns: not kept past the first batch with rows
+      this.#columnsOnly = undefined;
       stats.batchesOut++;
       stats.rowsOut += batch.numRows;
       this.#out.push(batch);
@@ -93,11 +104,18 @@ export class BatchTransform extends Transform implements SpillwayStage {
 
   override _flush(callback: TransformCallback): void {
     const flush = this.#spec.flush;
+    const end: TransformCallback = (error, data) => {
+      const columnsOnly = this.#columnsOnly;
+      this.#columnsOnly = undefined;
+      if (!error && columnsOnly && this[STAGE].stats.batchesOut === 0 && selectsNone(columnsOnly))
+        this.push(columnsOnly);
+      callback(error, data);
+    };
     if (!flush) {
-      callback();
+      end();
       return;
     }
-    this.#run(() => flush(this.#push, this.#ctx(), this[STAGE].stats), callback);
+    this.#run(() => flush(this.#push, this.#ctx(), this[STAGE].stats), end);
   }
 
   #ctx(): StageContext {
@@ -112,7 +130,8 @@ export class BatchTransform extends Transform implements SpillwayStage {
       const out = this.#out;
       this.#out = [];
       if (error !== undefined) {
-        callback(toError(error));
+        // a coded error that does not say where it came from names this stage
+        callback(withContext(toError(error), { stage: stats.name }));
         return;
       }
       for (const batch of out) this.push(batch);
@@ -134,6 +153,15 @@ export class BatchTransform extends Transform implements SpillwayStage {
   }
 }
 brandClass(BatchTransform, 'BatchTransform');
+
+/** True once `batch` (of no rows) holds its columns as a RecordBatch; false when they cannot be selected (view types). */
+function selectsNone(batch: Batch): boolean {
+  try {
+    return batch.arrow.numRows === 0;
+  } catch {
+    return false;
+  }
+}
 
 let looseBatches = 0;
 

@@ -21,7 +21,7 @@ import type { RecordBatch } from 'apache-arrow';
 import type { Row } from '../core/batch.ts';
 import { AbortError } from '../core/errors.ts';
 import { GroupTable, type GroupChunk, type TablePlan } from './group-table.ts';
-import { InputTypes } from './input-types.ts';
+import { InputTypes, emptyGroups } from './input-types.ts';
 import { orderFree } from './aggregates.ts';
 import { groupPartitions, keyColumnsOf } from './arrow-key-codes.ts';
 import { RowViewer, isViewable } from '../core/row-view.ts';
@@ -101,6 +101,11 @@ export class ColumnarAggregator {
 
   /** Rows that skipped the table as one-row groups (see the module comment). */
   passedRows = 0;
+
+  /** The output of no groups, for an input with the columns of `input`; undefined when a column's type is not known. */
+  emptyOutput(input: RecordBatch): RecordBatch | undefined {
+    return emptyGroups(input, this.#plan);
+  }
 
   /** Estimated bytes the table holds now. */
   get bytes(): number {

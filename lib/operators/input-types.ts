@@ -7,10 +7,12 @@
  * spills. A column is typed only while every Arrow batch gave it the same field and no batch came
  * as rows; a type the builders cannot make from values exactly is left to the output's own typing.
  */
-import { Field, Schema, Type, type Data, type DataType, type RecordBatch } from 'apache-arrow';
+import { Field, Float64, Schema, Type, type Data, type DataType, type RecordBatch } from 'apache-arrow';
 import { UnsupportedError } from '../core/errors.ts';
 import type { Row } from '../core/batch.ts';
 import { buildColumn, rowsToRecordBatch } from '../formats/arrow/build.ts';
+import { emptyRecordBatch } from '../formats/arrow/record-batch.ts';
+import { aggregateSpec, type Aggregate } from './aggregates.ts';
 
 /** True for the types lib/formats/arrow/build.ts builds from JS values exactly. */
 function rebuilt(type: DataType): boolean {
@@ -92,6 +94,34 @@ export class InputTypes {
     const field = this.#rows ? undefined : this.#fields.get(name);
     return field && rebuilt(field.type) ? new Field(as, field.type, true, field.metadata) : undefined;
   }
+}
+
+/**
+ * A groupBy's output of no groups for input columns `input`: its keys with their input types, a
+ * count, sum or mean a double (as their values are typed when there are groups), a min or max its
+ * column's type. Undefined for a key the input lacks or another aggregate (its type comes from
+ * its values).
+ */
+export function emptyGroups(
+  input: RecordBatch,
+  plan: { keyNames: readonly string[]; names: readonly string[]; aggregates: readonly Aggregate[] },
+): RecordBatch | undefined {
+  const byName = new Map(input.schema.fields.map((f) => [f.name, f]));
+  const fields: Field[] = [];
+  for (const name of plan.keyNames) {
+    const field = byName.get(name);
+    if (!field) return undefined;
+    fields.push(field);
+  }
+  for (let a = 0; a < plan.names.length; a++) {
+    const spec = aggregateSpec(plan.aggregates[a]!);
+    let type: DataType | undefined;
+    if (spec?.kind === 'count' || spec?.kind === 'sum' || spec?.kind === 'mean') type = new Float64();
+    else if (spec?.kind === 'min' || spec?.kind === 'max') type = byName.get(spec.column!)?.type;
+    if (!type) return undefined;
+    fields.push(new Field(plan.names[a]!, type, true));
+  }
+  return emptyRecordBatch(fields);
 }
 
 /** `build()`, or undefined when a value does not fit its column (the caller types from values instead). */

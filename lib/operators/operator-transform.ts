@@ -11,9 +11,9 @@
  * left 15 descriptors open on deleted files, test/e2e/abort-random.test.ts).
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import type { RecordBatch } from 'apache-arrow';
+import type { RecordBatch, Schema } from 'apache-arrow';
 import { Batch, type Row } from '../core/batch.ts';
-import { AbortError, toError } from '../core/errors.ts';
+import { AbortError, toError, withContext } from '../core/errors.ts';
 import { asBatch, TRANSFORM_HIGH_WATER_MARK } from '../core/transform.ts';
 import { loadArrowKernels } from '../core/arrow-load.ts';
 import { noteInput } from '../core/negotiate.ts';
@@ -50,6 +50,12 @@ export interface OperatorSpec {
   finish(emit: EmitRows, context: StageContext, stats: StageStats): Promise<void>;
   /** Releases memory and removes spill files; called once, on end, error or destroy. */
   dispose(): Promise<void>;
+  /**
+   * The output of no rows, with its columns, for an input whose Arrow columns were those of
+   * `input` (no rows; undefined when only rows came): emitted when the operator output nothing,
+   * so a sink still learns the columns (see BatchTransform's columns-only batch).
+   */
+  empty?(input: RecordBatch | undefined): RecordBatch | undefined;
 }
 
 /** A Transform of batches for operators that hold state across batches and emit at the end. */
@@ -64,6 +70,8 @@ export class OperatorTransform extends Transform implements SpillwayStage {
   #batches = 0;
   #rowStart = 0;
   #paused = 0;
+  /** The columns of the first Arrow input batch (see OperatorSpec.empty). */
+  #inputColumns: Schema | undefined;
 
   constructor(spec: OperatorSpec) {
     super({ objectMode: true, highWaterMark: TRANSFORM_HIGH_WATER_MARK });
@@ -120,6 +128,7 @@ export class OperatorTransform extends Transform implements SpillwayStage {
     const stats = this[STAGE].stats;
     const batch = asBatch(chunk, stats.name);
     noteInput(stats, batch);
+    this.#inputColumns ??= batch.schema;
     stats.batchesIn++;
     stats.rowsIn += batch.numRows;
     // operators work on Arrow buffers: the conversions load before the first batch
@@ -137,11 +146,28 @@ export class OperatorTransform extends Transform implements SpillwayStage {
     this.#run(
       async () => {
         await loadArrowKernels();
-        await this.#spec.finish(this.#emit, this.#ctx(), this[STAGE].stats);
+        const stats = this[STAGE].stats;
+        await this.#spec.finish(this.#emit, this.#ctx(), stats);
+        const empty = stats.batchesOut === 0 ? await this.#empty() : undefined;
+        if (empty) this.push(Batch.fromArrow(empty, { source: stats.name, index: 0, rowStart: 0 }));
       },
       callback,
       true,
     );
+  }
+
+  /** The operator's output of no rows (OperatorSpec.empty), from its input's columns when it had Arrow ones. */
+  async #empty(): Promise<RecordBatch | undefined> {
+    const schema = this.#inputColumns;
+    if (!this.#spec.empty || !schema) return undefined;
+    const { emptyRecordBatch } = await import('../formats/arrow/record-batch.ts');
+    let input: RecordBatch;
+    try {
+      input = emptyRecordBatch(schema.fields);
+    } catch {
+      return undefined; // a type apache-arrow builds no column of (a view type): no columns-only batch
+    }
+    return this.#spec.empty(input);
   }
 
   #run(work: () => Promise<void>, callback: TransformCallback, last: boolean): void {
@@ -151,7 +177,8 @@ export class OperatorTransform extends Transform implements SpillwayStage {
     const done = (error?: unknown): void => {
       stats.timeMs += performance.now() - started - this.#paused;
       if (error !== undefined) {
-        void this.#dispose().finally(() => callback(toError(error)));
+        // a coded error that does not say where it came from names this operator
+        void this.#dispose().finally(() => callback(withContext(toError(error), { stage: stats.name })));
         return;
       }
       if (last)

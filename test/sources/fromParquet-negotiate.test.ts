@@ -25,7 +25,7 @@ import {
   collect,
   type Row,
 } from '../../index.ts';
-import { sortedRows, tempDir } from '../helpers.ts';
+import { CORPUS, corpusSkip, sortedRows, tempDir } from '../helpers.ts';
 import { duckRun, parquetReadBack, sqlString } from '../lib/formats/parquet/duckdb.ts';
 
 const dir = tempDir();
@@ -297,4 +297,25 @@ test('fromParquet -> groupBy reads only the columns the groupBy reads (and a DEC
   const missing = await pipeline(fromParquet(withDecimal), groupBy('nope', { n: agg.count() }), collect());
   assert.equal(missing.stats.stages[0]!.details.projection, undefined);
   assert.deepEqual(missing.output, [{ nope: null, n: N }]);
+});
+
+test('INT96 timestamps read as Arrow: a Spark or Impala file keeps its other columns types; one past 2262 is a coded error naming rows', {
+  skip: corpusSkip,
+}, async () => {
+  const impala = joinPath(CORPUS, 'parquet', 'alltypes_plain.parquet');
+  const out = joinPath(dir, 'impala.parquet');
+  const { stats } = await pipeline(fromParquet(impala), toParquet(out));
+  assert.equal(stats.stages[0]!.details.output, 'arrow');
+  const { types } = await parquetReadBack(out);
+  assert.ok(types.includes('float_col:FLOAT'), `types: ${types.join(', ')}`);
+  assert.ok(types.includes('tinyint_col:INTEGER'), `types: ${types.join(', ')}`);
+  const direct = await pipeline(fromParquet(impala, { output: 'rows' }), collect());
+  const back = await pipeline(fromParquet(out, { output: 'rows' }), collect());
+  sameRows(direct.output, back.output, true, 'alltypes_plain copied through Arrow');
+  const spark = joinPath(CORPUS, 'parquet', 'int96_from_spark.parquet');
+  await assert.rejects(pipeline(fromParquet(spark), toParquet(joinPath(dir, 'spark.parquet'))), {
+    code: 'ERR_SPILLWAY_UNSUPPORTED',
+    message: /INT96 timestamp of column `a` is beyond the range of Arrow nanosecond timestamps.*output 'rows'/,
+  });
+  assert.equal((await pipeline(fromParquet(spark, { output: 'rows' }), collect())).output.length, 6);
 });

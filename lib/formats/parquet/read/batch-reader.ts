@@ -37,9 +37,12 @@ export interface ParquetBatchReader {
 /**
  * Column types whose Arrow form may refuse a value the rows path reads (read/arrow-json.ts: JSON
  * text that must give the value back), or that Arrow carries as JSON text where rows have the
- * value: the source reads them as rows. INT96 joins them (a value past the years 1677-2262 has no
- * Arrow nanosecond timestamp). Every other column is handed to stages as the rows path hands it,
- * through row views or rows made from the batch (test/sources/fromParquet-negotiate.test.ts).
+ * value: the source reads them as rows. Every other column is handed to stages as the rows path
+ * hands it, through row views or rows made from the batch (test/sources/fromParquet-negotiate.test.ts).
+ * INT96 (Spark's, Impala's and Hive's timestamps) reads as Arrow: kept on rows, it put every other
+ * column of such a file on rows too (a FLOAT written back as DOUBLE); a value past the years
+ * 1677-2262, which no Arrow nanosecond timestamp holds, fails the read with a coded error that
+ * says to read with `output: 'rows'`.
  */
 const ROWS_ONLY = new Set(['json', 'interval', 'variant', 'unknown']);
 
@@ -56,7 +59,7 @@ export function rowsOnlyColumn(reader: ParquetReader): { name: string; why: stri
 /** Every column {@link rowsOnlyColumn} would name (a dataset checks them against its projection). */
 export function rowsOnlyColumns(reader: ParquetReader): { name: string; why: string }[] {
   const byType = reader.columns
-    .filter((c) => c.physicalType === 'INT96' || ROWS_ONLY.has(c.type))
+    .filter((c) => ROWS_ONLY.has(c.type))
     .map((c) => ({ name: c.name, why: `column \`${c.name}\` (${c.annotation ?? c.type}) is read as rows` }));
   const planned = new Set(byType.map((c) => c.name));
   const refused = reader
