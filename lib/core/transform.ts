@@ -107,7 +107,7 @@ export class BatchTransform extends Transform implements SpillwayStage {
     const end: TransformCallback = (error, data) => {
       const columnsOnly = this.#columnsOnly;
       this.#columnsOnly = undefined;
-      if (!error && columnsOnly && this[STAGE].stats.batchesOut === 0 && selectsNone(columnsOnly))
+      if (!error && columnsOnly && this[STAGE].stats.batchesOut === 0 && holdsColumns(columnsOnly))
         this.push(columnsOnly);
       callback(error, data);
     };
@@ -155,7 +155,7 @@ export class BatchTransform extends Transform implements SpillwayStage {
 brandClass(BatchTransform, 'BatchTransform');
 
 /** True once `batch` (of no rows) holds its columns as a RecordBatch; false when they cannot be selected (view types). */
-function selectsNone(batch: Batch): boolean {
+function holdsColumns(batch: Batch): boolean {
   try {
     return batch.arrow.numRows === 0;
   } catch {

@@ -449,19 +449,17 @@ export class GroupTable {
     for (let c = 0; c < keyNames.length; c++) {
       const dict = this.#dicts[c]!;
       for (let g = from; g < to; g++) codes[g - from] = this.#code(g, c);
-      // a key the input typed otherwise than text (a decimal's exact text, a BIGINT) gets that type back
-      let data = types?.retyped(keyNames[c]!)
-        ? types.column(
-            keyNames[c]!,
-            Array.from(codes, (code) => dict.value(code)),
-          )
-        : undefined;
-      data ??= textColumn(dict, codes);
+      const retyped = types?.retyped(keyNames[c]!) === true;
+      let data = retyped ? undefined : textColumn(dict, codes);
       if (data === undefined) {
         const values = Array.from(codes, (code) => dict.value(code));
-        const type = simpleType(values);
-        if (type === undefined) return this.#outputRows(from, to, finished);
-        data = buildColumn(new Field(keyNames[c]!, type, true), values);
+        // a key the input typed otherwise than text (a decimal's exact text, a BIGINT) gets that type back
+        data = retyped ? types!.column(keyNames[c]!, values) : undefined;
+        if (data === undefined) {
+          const type = simpleType(values);
+          if (type === undefined) return this.#outputRows(from, to, finished);
+          data = buildColumn(new Field(keyNames[c]!, type, true), values);
+        }
       }
       fields.push(new Field(keyNames[c]!, data.type, true));
       children.push(data);

@@ -12,6 +12,7 @@ import { UnsupportedError } from '../core/errors.ts';
 import type { Row } from '../core/batch.ts';
 import { buildColumn, rowsToRecordBatch } from '../formats/arrow/build.ts';
 import { emptyRecordBatch } from '../formats/arrow/record-batch.ts';
+import { JSON_METADATA_KEY } from '../formats/arrow/metadata-keys.ts';
 import { aggregateSpec, type Aggregate } from './aggregates.ts';
 
 /** True for the types lib/formats/arrow/build.ts builds from JS values exactly. */
@@ -36,7 +37,7 @@ function rebuilt(type: DataType): boolean {
 }
 
 function sameField(a: Field, b: Field): boolean {
-  return String(a.type) === String(b.type) && a.metadata.get('spillway.json') === b.metadata.get('spillway.json');
+  return String(a.type) === String(b.type) && a.metadata.get(JSON_METADATA_KEY) === b.metadata.get(JSON_METADATA_KEY);
 }
 
 /** See the module comment. */
