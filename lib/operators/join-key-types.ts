@@ -22,6 +22,8 @@ interface KeyType {
   arrow?: string;
   /** The exact type, as an error shows it when two number types differ (Int32, Float64; or bigint). */
   shown: string;
+  /** A decimal's scale: keys are its exact text, so two scales never meet (1.00 against 1.000). */
+  scale?: number;
 }
 
 function arrowFamily(type: DataType): { family: string; arrow: string } {
@@ -75,6 +77,7 @@ export class JoinKeyTypes {
         const { family, arrow: exact } = arrowFamily(field.type);
         const integral = exact === 'float' && integralFloats(arrow!.data.children[c]!);
         types[i] = { family, arrow: integral ? undefined : exact, shown: String(field.type) };
+        if (DataType.isDecimal(field.type)) types[i]!.scale = field.type.scale;
         continue;
       }
       for (const row of typeof rows === 'function' ? rows() : rows) {
@@ -98,9 +101,20 @@ export class JoinKeyTypes {
         continue;
       }
       const mismatch = l.family !== r.family || (l.arrow !== undefined && r.arrow !== undefined && l.arrow !== r.arrow);
+      if (l.scale !== undefined && r.scale !== undefined && l.scale !== r.scale) {
+        const left = { column: this.#left[i]!, type: l.shown };
+        const right = { column: this.#right[i]!, type: r.shown };
+        throw new JoinKeyMismatchError(
+          `Join key types differ: left column "${left.column}" is a decimal of scale ${l.scale}, right column "${right.column}" of scale ${r.scale}; the join compares decimals as their exact text, so equal values would not match (cast one side to the other's scale first)`,
+          left,
+          right,
+          { stage: 'join' },
+        );
+      }
       if (mismatch) {
-        // families that differ are named as families, so a CSV read as rows or as Arrow fails alike
-        const exact = l.family === r.family;
+        // families that differ are named as families, so a CSV read as rows or as Arrow fails alike;
+        // a decimal is named as one (its values are text, its family string)
+        const exact = l.family === r.family || l.arrow === 'decimal' || r.arrow === 'decimal';
         const left = { column: this.#left[i]!, type: exact ? l.shown : l.family };
         const right = { column: this.#right[i]!, type: exact ? r.shown : r.family };
         throw new JoinKeyMismatchError(

@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import fc from 'fast-check';
-import type { RecordBatch } from 'apache-arrow';
+import { Decimal, Field, Schema, type RecordBatch } from 'apache-arrow';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { Batch, BatchSource } from 'spillway/extend';
 import { rowsToRecordBatch } from 'spillway/arrow';
@@ -400,6 +400,37 @@ describe('join', () => {
     });
     const met = await pipeline(slicedSource, join([ints], { on: 'k' }), collect());
     assert.deepEqual(met.output, [{ k: 2 }]);
+  });
+
+  it('decimal keys of two scales are a coded error (1.00 never met 1.000: keys are exact text); one scale joins', async () => {
+    const decimals = (scale: number, rows: Record<string, unknown>[]): RecordBatch =>
+      rowsToRecordBatch(rows, { schema: new Schema([new Field('k', new Decimal(scale, 10, 128), true)]) });
+    const source = (batch: RecordBatch): BatchSource =>
+      new BatchSource({
+        name: 'decimals',
+        async *open() {
+          yield Batch.fromArrow(batch, { source: 'decimals', index: 0, rowStart: 0 });
+        },
+      });
+    const left = decimals(2, [{ k: '1.00' }, { k: '2.50' }, { k: null }]);
+    await assert.rejects(
+      pipeline(source(left), join([decimals(3, [{ k: '1.000' }])], { on: 'k' }), collect()),
+      (error: { code: string; message: string }) => {
+        assert.equal(error.code, 'ERR_SPILLWAY_JOIN_KEY_MISMATCH');
+        assert.match(error.message, /decimal of scale 2.*of scale 3/);
+        return true;
+      },
+    );
+    await assert.rejects(pipeline(source(left), join([rowsToRecordBatch([{ k: 1 }])], { on: 'k' }), collect()), {
+      code: 'ERR_SPILLWAY_JOIN_KEY_MISMATCH',
+      message: /"k" is Decimal.*"k" is Int32/,
+    });
+    const met = await pipeline(
+      source(left),
+      join([decimals(2, [{ k: '2.50' }, { k: '7.25' }])], { on: 'k' }),
+      collect(),
+    );
+    assert.deepEqual(met.output, [{ k: '2.50' }]);
   });
 
   it('abort mid-join leaves no temporary files', async () => {
