@@ -30,6 +30,7 @@ import {
   type PartitionSide,
 } from './join-partition-rows.ts';
 import { JoinTable } from './join-table.ts';
+import { InputTypes } from './input-types.ts';
 import { ROWS_METADATA_KEY } from '../formats/arrow/metadata-keys.ts';
 import { MAX_DEPTH, MIN_REPARTITION } from './flush-policy.ts';
 // the spill layer loads with the first partition: most runs fit their budget and never spill
@@ -86,6 +87,8 @@ export class HashJoin {
   #arrowProbe: ArrowProbe | null | undefined;
   /** Rows read from the right side. */
   rightRows = 0;
+  /** The right input's column types, which the columnar probe's output keeps (a DECIMAL stays one). */
+  readonly #rightTypes = new InputTypes();
 
   constructor(options: HashJoinOptions) {
     this.#o = options;
@@ -153,6 +156,8 @@ export class HashJoin {
     if (n === 0) return;
     if (arrow) this.#o.output.noteRightNames(arrow.schema.fields.map((f) => f.name));
     else this.#o.output.noteRight(rows![0]!);
+    if (arrow) this.#rightTypes.noteArrow(arrow);
+    else this.#rightTypes.noteRows();
     const table = this.#table;
     // a chunk whose keys would grow the table's arrays past the budget: the table goes to
     // partitions first (as groupBy's tables do), and the chunk after it
@@ -305,7 +310,8 @@ export class HashJoin {
     this.#o.output.noteLeftNames(batch.schema.fields.map((f) => f.name));
     if (this.#arrowProbe === undefined) {
       const { ArrowProbe } = await import('./join-arrow.ts');
-      this.#arrowProbe = ArrowProbe.of(this.#table, this.#o.how, this.#o.leftKeys, this.#o.output) ?? null;
+      this.#arrowProbe =
+        ArrowProbe.of(this.#table, this.#o.how, this.#o.leftKeys, this.#o.output, this.#rightTypes) ?? null;
     }
     return (await this.#arrowProbe?.probe(batch, batchSize, sink)) ?? false;
   }
@@ -336,7 +342,7 @@ export class HashJoin {
     // rows would be written) the batch takes the rows path, where those rows are probed as rows
     if (resident && this.#arrowProbe === undefined) {
       const { ArrowProbe } = await import('./join-arrow.ts');
-      this.#arrowProbe = ArrowProbe.ofPartition(this.#table, how, keys, this.#o.output) ?? null;
+      this.#arrowProbe = ArrowProbe.ofPartition(this.#table, how, keys, this.#o.output, this.#rightTypes) ?? null;
     }
     if (resident && !this.#arrowProbe) return false;
     if (!this.#leftBatches) {
@@ -441,7 +447,13 @@ export class HashJoin {
   ): Promise<void> {
     const probe =
       arrow && !subLeft
-        ? (await import('./join-arrow.ts')).ArrowProbe.ofPartition(table, this.#o.how, this.#o.leftKeys, this.#o.output)
+        ? (await import('./join-arrow.ts')).ArrowProbe.ofPartition(
+            table,
+            this.#o.how,
+            this.#o.leftKeys,
+            this.#o.output,
+            this.#rightTypes,
+          )
         : undefined;
     for await (const batch of batches.read(p)) {
       this.#checkAbort();

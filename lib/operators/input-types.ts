@@ -62,8 +62,13 @@ export class InputTypes {
 
   /** True when column `name` has an input type other than text (text is built from its bytes). */
   retyped(name: string): boolean {
-    const field = this.#fieldOf(name);
-    return field !== undefined && field.type.typeId !== Type.Utf8;
+    const type = this.typeOf(name);
+    return type !== undefined && type.typeId !== Type.Utf8;
+  }
+
+  /** Column `name`'s input type, when it has one the builders make from values. */
+  typeOf(name: string): DataType | undefined {
+    return this.#fieldOf(name)?.type;
   }
 
   /** True when column `name` is a decimal (its values decimal text of one scale; see compareDecimalText). */

@@ -14,11 +14,12 @@
  * undefined, strings with a lone surrogate, mixed kinds, only nulls) or rows lacking columns, and
  * a left batch with a repeated column name take the rows path.
  */
-import { Field, Schema, Struct, makeData, type Data, type Float64, type RecordBatch } from 'apache-arrow';
+import { Field, Schema, Struct, Type, makeData, type Data, type Float64, type RecordBatch } from 'apache-arrow';
 import { buildColumn, valueReader } from '../formats/arrow/convert.ts';
 import { makeRecordBatchFast, repeatsNames } from '../formats/arrow/record-batch.ts';
 import { gatherColumn } from './gather.ts';
 import { simpleType } from './output-columns.ts';
+import type { InputTypes } from './input-types.ts';
 import type { KeyGetter } from './key-encoding.ts';
 import { isPlainNumber, type JoinTable } from './join-table.ts';
 import type { JoinHow, JoinOutput } from './join-output.ts';
@@ -52,7 +53,13 @@ export class ArrowProbe {
    * The probe of `table` (built: its right columns are final), or undefined when this join takes
    * the rows path (see the module comment).
    */
-  static of(table: JoinTable, how: JoinHow, leftKeys: readonly string[], output: JoinOutput): ArrowProbe | undefined {
+  static of(
+    table: JoinTable,
+    how: JoinHow,
+    leftKeys: readonly string[],
+    output: JoinOutput,
+    rightTypes?: InputTypes,
+  ): ArrowProbe | undefined {
     if (how === 'right' || how === 'full' || table.ragged) return undefined;
     const right: RightColumn[] = [];
     if (how !== 'semi' && how !== 'anti') {
@@ -60,7 +67,15 @@ export class ArrowProbe {
         const target = output.rightName(name);
         if (target === null) continue;
         const values = table.values(c);
-        const type = simpleType(values);
+        // a column the right input typed otherwise than text or numbers a table may hold as doubles
+        // (a DECIMAL, a BIGINT, a timestamp) keeps that type when every value the table holds fits
+        // it (built once here to know); every partition's table then gives it alike
+        const input = rightTypes?.typeOf(name);
+        const typed =
+          input && input.typeId !== Type.Utf8 && !isPlainNumber(input)
+            ? rightTypes!.column(name, values, target)?.type
+            : undefined;
+        const type = typed ?? simpleType(values);
         if (type === undefined) return undefined;
         right.push({ values, field: new Field(target, type, true) });
       }
@@ -78,10 +93,13 @@ export class ArrowProbe {
     how: JoinHow,
     leftKeys: readonly string[],
     output: JoinOutput,
+    rightTypes?: InputTypes,
   ): ArrowProbe | undefined {
     const all = output.rightColumns;
     if (table.length === 0 || all === undefined || table.names.length !== all.length) return undefined;
-    return table.names.every((name) => all.includes(name)) ? ArrowProbe.of(table, how, leftKeys, output) : undefined;
+    return table.names.every((name) => all.includes(name))
+      ? ArrowProbe.of(table, how, leftKeys, output, rightTypes)
+      : undefined;
   }
 
   /**

@@ -1,5 +1,5 @@
 /**
- * groupBy and distinct keep the types of their Arrow input (input-types.ts): DECIMAL keys, min
+ * groupBy, distinct and a join's right columns keep the types of their Arrow input (input-types.ts): DECIMAL keys, min
  * and max stay DECIMAL and compare as numbers, BIGINT keys past 2^53 stay BIGINT (toParquet
  * refused the mix of numbers and bigints they came out as), INTEGER stays INTEGER, timestamps
  * keep their type and unit; in memory and spilled. Each result is compared with DuckDB's same query.
@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { pipeline, fromParquet, toParquet, groupBy, distinct, agg } from '../../../index.ts';
+import { pipeline, fromParquet, toParquet, groupBy, distinct, join as joinOn, agg } from '../../../index.ts';
 import { tempDir } from '../../helpers.ts';
 import { duckRows, duckRun, parquetReadBack, sqlString } from '../formats/parquet/duckdb.ts';
 
@@ -71,6 +71,23 @@ for (const budget of [undefined, '256KB']) {
     const { types } = await parquetReadBack(out);
     assert.deepEqual(types, ['amount:DECIMAL(12,3)', 'big:BIGINT', 'small:INTEGER']);
     const expected = `SELECT DISTINCT amount, big, small FROM ${sqlString(file)}`;
+    assert.deepEqual(await differences(`SELECT * FROM ${sqlString(out)}`, expected), [0, 0]);
+  });
+  test(`a join's right DECIMAL, BIGINT and TIMESTAMP columns keep their types, ${how}`, async () => {
+    await ready;
+    const out = join(dir, `join-${budget ?? 'all'}.parquet`);
+    const { stats } = await pipeline(
+      fromParquet(file, { columns: ['id', 'small'] }),
+      joinOn(fromParquet(file, { columns: ['id', 'amount', 'big', 'ts'] }), {
+        on: 'id',
+        ...(budget ? { budget } : {}),
+      }),
+      toParquet(out),
+    );
+    if (budget) assert.ok(Number(stats.stages[1]!.details.partitionsSpilled) > 0, 'it partitioned');
+    const { types } = await parquetReadBack(out);
+    assert.deepEqual(types, ['id:BIGINT', 'small:INTEGER', 'amount:DECIMAL(12,3)', 'big:BIGINT', 'ts:TIMESTAMP']);
+    const expected = `SELECT id, small, amount, big, ts FROM ${sqlString(file)}`;
     assert.deepEqual(await differences(`SELECT * FROM ${sqlString(out)}`, expected), [0, 0]);
   });
 }
