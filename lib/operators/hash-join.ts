@@ -156,8 +156,7 @@ export class HashJoin {
     if (n === 0) return;
     if (arrow) this.#o.output.noteRightNames(arrow.schema.fields.map((f) => f.name));
     else this.#o.output.noteRight(rows![0]!);
-    if (arrow) this.#rightTypes.noteArrow(arrow);
-    else this.#rightTypes.noteRows();
+    this.#rightTypes.note(arrow);
     const table = this.#table;
     // a chunk whose keys would grow the table's arrays past the budget: the table goes to
     // partitions first (as groupBy's tables do), and the chunk after it
@@ -308,11 +307,7 @@ export class HashJoin {
     if (this.#leftParts) return this.#partitionArrow(batch, batchSize, sink);
     if (batch.numRows === 0) return true;
     this.#o.output.noteLeftNames(batch.schema.fields.map((f) => f.name));
-    if (this.#arrowProbe === undefined) {
-      const { ArrowProbe } = await import('./join-arrow.ts');
-      this.#arrowProbe =
-        ArrowProbe.of(this.#table, this.#o.how, this.#o.leftKeys, this.#o.output, this.#rightTypes) ?? null;
-    }
+    if (this.#arrowProbe === undefined) this.#arrowProbe = (await this.#probeOf(this.#table, false)) ?? null;
     return (await this.#arrowProbe?.probe(batch, batchSize, sink)) ?? false;
   }
 
@@ -340,10 +335,7 @@ export class HashJoin {
     const resident = this.#resident;
     // the columnar probe of the partitions held; without one (right values Arrow cannot hold as
     // rows would be written) the batch takes the rows path, where those rows are probed as rows
-    if (resident && this.#arrowProbe === undefined) {
-      const { ArrowProbe } = await import('./join-arrow.ts');
-      this.#arrowProbe = ArrowProbe.ofPartition(this.#table, how, keys, this.#o.output, this.#rightTypes) ?? null;
-    }
+    if (resident && this.#arrowProbe === undefined) this.#arrowProbe = (await this.#probeOf(this.#table, true)) ?? null;
     if (resident && !this.#arrowProbe) return false;
     if (!this.#leftBatches) {
       const { ArrowRowPartitions } = await import('./arrow-row-partitions.ts');
@@ -368,6 +360,13 @@ export class HashJoin {
     if (held < which.length) await this.#leftBatches.add(batch, which);
     this.#checkAbort();
     return true;
+  }
+
+  /** The columnar probe of `table` (join-arrow.ts: of one partition's when `partition`), or undefined when it takes rows. */
+  async #probeOf(table: JoinTable, partition: boolean): Promise<ArrowProbe | undefined> {
+    const { ArrowProbe } = await import('./join-arrow.ts');
+    const make = partition ? ArrowProbe.ofPartition : ArrowProbe.of;
+    return make(table, this.#o.how, this.#o.leftKeys, this.#o.output, this.#rightTypes);
   }
 
   /** Joins left rows against `table` (the in-memory build, or a partition's). */
@@ -445,16 +444,7 @@ export class HashJoin {
     arrow: JoinArrowSink | undefined,
     subLeft?: { parts: HashPartitions; seed: number },
   ): Promise<void> {
-    const probe =
-      arrow && !subLeft
-        ? (await import('./join-arrow.ts')).ArrowProbe.ofPartition(
-            table,
-            this.#o.how,
-            this.#o.leftKeys,
-            this.#o.output,
-            this.#rightTypes,
-          )
-        : undefined;
+    const probe = arrow && !subLeft ? await this.#probeOf(table, true) : undefined;
     for await (const batch of batches.read(p)) {
       this.#checkAbort();
       if (probe && arrow && (await probe.probe(batch, arrow.batchSize, arrow.sink))) continue;

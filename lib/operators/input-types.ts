@@ -60,6 +60,12 @@ export class InputTypes {
     this.#rows = true;
   }
 
+  /** Notes an input batch: its Arrow fields, or (undefined) that it came as rows. */
+  note(batch: RecordBatch | undefined): void {
+    if (batch) this.noteArrow(batch);
+    else this.noteRows();
+  }
+
   /** True when column `name` has an input type other than text (text is built from its bytes). */
   retyped(name: string): boolean {
     const type = this.typeOf(name);
