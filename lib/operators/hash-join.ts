@@ -365,8 +365,8 @@ export class HashJoin {
   /** The columnar probe of `table` (join-arrow.ts: of one partition's when `partition`), or undefined when it takes rows. */
   async #probeOf(table: JoinTable, partition: boolean): Promise<ArrowProbe | undefined> {
     const { ArrowProbe } = await import('./join-arrow.ts');
-    const make = partition ? ArrowProbe.ofPartition : ArrowProbe.of;
-    return make(table, this.#o.how, this.#o.leftKeys, this.#o.output, this.#rightTypes);
+    const { how, leftKeys, output } = this.#o;
+    return ArrowProbe.of(table, { how, leftKeys, output, rightTypes: this.#rightTypes }, partition);
   }
 
   /** Joins left rows against `table` (the in-memory build, or a partition's). */

@@ -25,6 +25,15 @@ import { isPlainNumber, type JoinTable } from './join-table.ts';
 import type { JoinHow, JoinOutput } from './join-output.ts';
 
 /** A right column of the output: where its values are in the table, its output field. */
+/** What a join's columnar probe is made from, beside its table (see {@link ArrowProbe.of}). */
+export interface ProbeSpec {
+  how: JoinHow;
+  leftKeys: readonly string[];
+  output: JoinOutput;
+  /** The right input's column types (input-types.ts), which the probe's right columns keep. */
+  rightTypes?: InputTypes | undefined;
+}
+
 interface RightColumn {
   values: readonly unknown[];
   field: Field;
@@ -51,16 +60,19 @@ export class ArrowProbe {
 
   /**
    * The probe of `table` (built: its right columns are final), or undefined when this join takes
-   * the rows path (see the module comment).
+   * the rows path (see the module comment). `partition`: the table is one partition's of a
+   * partitioned join, probed this way only when its right columns are those of the whole right
+   * side (a partition's rows may lack a column others have, or be none, and its output batches
+   * would then lack that column).
    */
-  static of(
-    table: JoinTable,
-    how: JoinHow,
-    leftKeys: readonly string[],
-    output: JoinOutput,
-    rightTypes?: InputTypes,
-  ): ArrowProbe | undefined {
+  static of(table: JoinTable, spec: ProbeSpec, partition = false): ArrowProbe | undefined {
+    const { how, leftKeys, output, rightTypes } = spec;
     if (how === 'right' || how === 'full' || table.ragged) return undefined;
+    if (partition) {
+      const all = output.rightColumns;
+      if (table.length === 0 || all === undefined || table.names.length !== all.length) return undefined;
+      if (!table.names.every((name) => all.includes(name))) return undefined;
+    }
     const right: RightColumn[] = [];
     if (how !== 'semi' && how !== 'anti') {
       for (const [c, name] of table.names.entries()) {
@@ -81,25 +93,6 @@ export class ArrowProbe {
       }
     }
     return new ArrowProbe(table, how, leftKeys, right);
-  }
-
-  /**
-   * The probe of one partition's table (a partitioned join), when its right columns are those of
-   * the whole right side: a partition's rows may lack a column others have, or be none, and its
-   * output batches would then lack that column; undefined otherwise (the rows path).
-   */
-  static ofPartition(
-    table: JoinTable,
-    how: JoinHow,
-    leftKeys: readonly string[],
-    output: JoinOutput,
-    rightTypes?: InputTypes,
-  ): ArrowProbe | undefined {
-    const all = output.rightColumns;
-    if (table.length === 0 || all === undefined || table.names.length !== all.length) return undefined;
-    return table.names.every((name) => all.includes(name))
-      ? ArrowProbe.of(table, how, leftKeys, output, rightTypes)
-      : undefined;
   }
 
   /**
