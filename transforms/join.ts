@@ -20,6 +20,7 @@ import { OperatorScratch } from '../lib/operators/operator-scratch.ts';
 import { closeStream } from '../lib/io/close-stream.ts';
 import { expectKeyColumns } from '../lib/operators/key-columns.ts';
 import type { JoinKeyTypes } from '../lib/operators/join-key-types.ts';
+import type { RightColumns } from '../lib/operators/join-empty.ts';
 import { JoinOutput } from '../lib/operators/join-output.ts';
 import { OperatorTransform, type EmitRows } from '../lib/operators/operator-transform.ts';
 import {
@@ -190,6 +191,7 @@ async function buildRight(
   right: JoinRight | SourceChain,
   context: StageContext,
   types: JoinKeyTypes,
+  columns: RightColumns,
   disposed: () => boolean,
 ): Promise<void> {
   // a destroy waits for this step: it ends with the signal, even on a right input that stalls
@@ -199,6 +201,7 @@ async function buildRight(
     "The join's right input",
   )) {
     if (disposed()) throw new AbortError('The join was stopped while reading its right input');
+    columns.note(arrow ?? rows!);
     if (rows) {
       types.observe('right', rows, arrow);
       await engine.build(rows);
@@ -225,7 +228,11 @@ async function probeBatch(engine: HashJoin, rows: readonly Row[], emit: EmitRows
 
 // the hash table and the Arrow key-type checks load with the first batch, not with `import 'spillway'`
 const joinModules = lazyImport(() =>
-  Promise.all([import('../lib/operators/join-key-types.ts'), import('../lib/operators/hash-join.ts')]),
+  Promise.all([
+    import('../lib/operators/join-key-types.ts'),
+    import('../lib/operators/hash-join.ts'),
+    import('../lib/operators/join-empty.ts'),
+  ]),
 );
 
 /**
@@ -262,6 +269,7 @@ export function join(right: JoinRight, options: JoinOptions): OperatorTransform 
   const shared = on.left.filter((name, i) => on.right[i] === name);
   const output = new JoinOutput(shared);
   let types: JoinKeyTypes | undefined;
+  let empty: ((left: RecordBatch) => RecordBatch | undefined) | undefined;
   const scratch = new OperatorScratch('join', opts.dir);
   const counters: OperatorCounters = { depth: 0, flushes: 0, groups: 0, tableBytesAtSpill: 0 };
   let engine: HashJoin | undefined;
@@ -271,8 +279,10 @@ export function join(right: JoinRight, options: JoinOptions): OperatorTransform 
 
   const ensureBuilt = (context: StageContext): Promise<HashJoin> => {
     built ??= (async () => {
-      const [{ JoinKeyTypes }, { HashJoin }] = await joinModules.load();
+      const [{ JoinKeyTypes }, { HashJoin }, { RightColumns, emptyJoin }] = await joinModules.load();
       types = new JoinKeyTypes(on.left, on.right);
+      const columns = new RightColumns();
+      empty = (left) => emptyJoin(left, columns, output, how);
       budget = operatorBudget(opts.budget, context.governor);
       engine = new HashJoin({
         how,
@@ -285,7 +295,7 @@ export function join(right: JoinRight, options: JoinOptions): OperatorTransform 
         signal: context.signal,
         counters,
       });
-      await buildRight(engine, chain ?? right, context, types, () => disposed);
+      await buildRight(engine, chain ?? right, context, types, columns, () => disposed);
       return engine;
     })();
     return built;
@@ -320,6 +330,8 @@ export function join(right: JoinRight, options: JoinOptions): OperatorTransform 
       );
       report(stats);
     },
+    // no row out: the left columns, then the right ones (`empty` was made by finish's build)
+    empty: (input) => (input && empty ? empty(input) : undefined),
     async dispose() {
       disposed = true;
       await engine?.dispose();

@@ -74,11 +74,21 @@ export class ArrowProbe {
       if (!table.names.every((name) => all.includes(name))) return undefined;
     }
     const right: RightColumn[] = [];
+    // a table of no rows (every right key null, or no right row) has no columns: the right
+    // input's are all null, each of its input type (without one, the rows path names them)
+    const none = table.length === 0;
+    const names = none ? (output.rightColumns ?? []) : table.names;
     if (how !== 'semi' && how !== 'anti') {
-      for (const [c, name] of table.names.entries()) {
+      for (const [c, name] of names.entries()) {
         const target = output.rightName(name);
         if (target === null) continue;
-        const values = table.values(c);
+        const values = none ? [] : table.values(c);
+        if (none) {
+          const input = rightTypes?.column(name, values, target)?.type;
+          if (input === undefined) return undefined;
+          right.push({ values, field: new Field(target, input, true) });
+          continue;
+        }
         // a column the right input typed otherwise than text or numbers a table may hold as doubles
         // (a DECIMAL, a BIGINT, a timestamp) keeps that type when every value the table holds fits
         // it (built once here to know); every partition's table then gives it alike

@@ -299,6 +299,20 @@ describe('join', () => {
     assert.equal(rows.filter((r) => r.i === 98).length, 200);
   });
 
+  it('a left join whose right keys are all null gives every right column, null, of its type (columnar probe)', async () => {
+    const left = Array.from({ length: 40 }, (_, i) => ({ k: `k${i % 4}`, i }));
+    const right = arrowRight([
+      { k: null, label: 'x', price: 1.5 },
+      { k: null, label: 'y', price: 2 },
+    ]);
+    const result = await pipeline(arrowLeft(left), join(right, { on: 'k', how: 'left' }), collect());
+    const stats = result.stats.stages.find((s: StageStats) => s.name === 'join')!;
+    assert.equal(stats.details.input, 'arrow');
+    assert.equal(result.output.length, 40);
+    // the table held no row (null keys never match): its columns came from the right input
+    assert.deepEqual(result.output[5], { k: 'k1', i: 5, label: null, price: null });
+  });
+
   it('a right column holding a lone surrogate keeps it exactly (rows, not a Utf8 column that cannot)', async () => {
     const left = Array.from({ length: 40 }, (_, i) => ({ k: i % 4, i }));
     const right = [

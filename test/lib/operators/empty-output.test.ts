@@ -1,7 +1,7 @@
 /**
  * A pipeline whose stages keep no row still hands its columns to the sink, as DuckDB's COPY of a
  * query with no result writes a schema and a header: a filter that keeps nothing, and sort, topK,
- * distinct and groupBy over an input of no rows. Before, toParquet failed ("Cannot infer a Parquet
+ * distinct and groupBy over an input of no rows, a join whose keys never meet. Before, toParquet failed ("Cannot infer a Parquet
  * schema without rows") and toCsv wrote a file with no header. A stage that emitted rows emits no
  * extra batch.
  */
@@ -21,6 +21,7 @@ import {
   distinct,
   groupBy,
   agg,
+  join as joinOn,
 } from '../../../index.ts';
 import { tempDir } from '../../helpers.ts';
 import { duckRun, parquetReadBack, sqlString } from '../formats/parquet/duckdb.ts';
@@ -92,4 +93,53 @@ test('sort over a CSV of only a header writes the header', async () => {
   const out = join(dir, 'header-sorted.csv');
   await pipeline(fromCsv(header), sort(['a']), toCsv(out));
   assert.equal(readFileSync(out, 'utf8'), 'a,b\n');
+});
+
+test('a join whose keys never meet writes the left columns, then the right ones', async () => {
+  const symbols = join(dir, 'symbols.csv');
+  writeFileSync(symbols, 'symbol,name,price\nZZZ,Sleepy,1.5\n');
+  const out = join(dir, 'join-none.parquet');
+  const { output } = await pipeline(
+    fromCsv(csv, { cast: true }),
+    joinOn(fromCsv(symbols, { cast: true }), { on: 'symbol' }),
+    toParquet(out),
+  );
+  assert.equal(output.rows, 0);
+  // the shared key once, the right `price` renamed as a joined row's would be
+  assert.deepEqual((await parquetReadBack(out)).types, [
+    'id:DOUBLE',
+    'symbol:VARCHAR',
+    'price:DOUBLE',
+    'name:VARCHAR',
+    'price_right:DOUBLE',
+  ]);
+  const semi = join(dir, 'semi-none.csv');
+  await pipeline(fromCsv(csv, { cast: true }), joinOn(fromCsv(symbols), { on: 'symbol', how: 'semi' }), toCsv(semi));
+  assert.equal(readFileSync(semi, 'utf8'), 'id,symbol,price\n');
+});
+
+test('a join with a right input of no rows keeps its types; rows on the right are typed by their values', async () => {
+  await ready;
+  const out = join(dir, 'join-empty-right.parquet');
+  await pipeline(fromCsv(csv, { cast: true }), joinOn(fromParquet(empty), { on: 'id' }), toParquet(out));
+  assert.deepEqual((await parquetReadBack(out)).types, [
+    'id:DOUBLE',
+    'symbol:VARCHAR',
+    'price:DOUBLE',
+    'symbol_right:VARCHAR',
+    'price_right:DECIMAL(9,2)',
+  ]);
+  const rows = join(dir, 'join-rows-right.parquet');
+  await pipeline(
+    fromParquet(empty),
+    joinOn([{ id: 1, label: 'one', big: 2n ** 60n }], { on: 'id', how: 'left' }),
+    toParquet(rows),
+  );
+  assert.deepEqual((await parquetReadBack(rows)).types, [
+    'id:INTEGER',
+    'symbol:VARCHAR',
+    'price:DECIMAL(9,2)',
+    'label:VARCHAR',
+    'big:BIGINT',
+  ]);
 });
