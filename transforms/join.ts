@@ -20,7 +20,7 @@ import { OperatorScratch } from '../lib/operators/operator-scratch.ts';
 import { closeStream } from '../lib/io/close-stream.ts';
 import { expectKeyColumns } from '../lib/operators/key-columns.ts';
 import type { JoinKeyTypes } from '../lib/operators/join-key-types.ts';
-import type { RightColumns } from '../lib/operators/join-empty.ts';
+import type { JoinOutputTypes } from '../lib/operators/join-output-types.ts';
 import { JoinOutput } from '../lib/operators/join-output.ts';
 import { OperatorTransform, type EmitRows } from '../lib/operators/operator-transform.ts';
 import {
@@ -191,7 +191,7 @@ async function buildRight(
   right: JoinRight | SourceChain,
   context: StageContext,
   types: JoinKeyTypes,
-  columns: RightColumns,
+  outputTypes: JoinOutputTypes,
   disposed: () => boolean,
 ): Promise<void> {
   // a destroy waits for this step: it ends with the signal, even on a right input that stalls
@@ -201,7 +201,7 @@ async function buildRight(
     "The join's right input",
   )) {
     if (disposed()) throw new AbortError('The join was stopped while reading its right input');
-    columns.note(arrow ?? rows!);
+    outputTypes.noteRight(rows, arrow);
     if (rows) {
       types.observe('right', rows, arrow);
       await engine.build(rows);
@@ -231,7 +231,7 @@ const joinModules = lazyImport(() =>
   Promise.all([
     import('../lib/operators/join-key-types.ts'),
     import('../lib/operators/hash-join.ts'),
-    import('../lib/operators/join-empty.ts'),
+    import('../lib/operators/join-output-types.ts'),
   ]),
 );
 
@@ -269,7 +269,7 @@ export function join(right: JoinRight, options: JoinOptions): OperatorTransform 
   const shared = on.left.filter((name, i) => on.right[i] === name);
   const output = new JoinOutput(shared);
   let types: JoinKeyTypes | undefined;
-  let empty: ((left: RecordBatch) => RecordBatch | undefined) | undefined;
+  let outputTypes: JoinOutputTypes | undefined;
   const scratch = new OperatorScratch('join', opts.dir);
   const counters: OperatorCounters = { depth: 0, flushes: 0, groups: 0, tableBytesAtSpill: 0 };
   let engine: HashJoin | undefined;
@@ -279,10 +279,9 @@ export function join(right: JoinRight, options: JoinOptions): OperatorTransform 
 
   const ensureBuilt = (context: StageContext): Promise<HashJoin> => {
     built ??= (async () => {
-      const [{ JoinKeyTypes }, { HashJoin }, { RightColumns, emptyJoin }] = await joinModules.load();
+      const [{ JoinKeyTypes }, { HashJoin }, { JoinOutputTypes }] = await joinModules.load();
       types = new JoinKeyTypes(on.left, on.right);
-      const columns = new RightColumns();
-      empty = (left) => emptyJoin(left, columns, output, how);
+      outputTypes = new JoinOutputTypes(output, how);
       budget = operatorBudget(opts.budget, context.governor);
       engine = new HashJoin({
         how,
@@ -295,7 +294,7 @@ export function join(right: JoinRight, options: JoinOptions): OperatorTransform 
         signal: context.signal,
         counters,
       });
-      await buildRight(engine, chain ?? right, context, types, columns, () => disposed);
+      await buildRight(engine, chain ?? right, context, types, outputTypes, () => disposed);
       return engine;
     })();
     return built;
@@ -314,16 +313,18 @@ export function join(right: JoinRight, options: JoinOptions): OperatorTransform 
     async consume(batch, emit, context, stats) {
       const engine = await ensureBuilt(context);
       types!.observe('left', () => batch.rows, batch.hasArrow ? batch.arrow : undefined);
+      outputTypes!.noteLeft(batch.hasArrow ? batch.arrow : undefined);
       // an Arrow batch is probed by column (no row objects) unless this join takes the rows path
       if (!batch.hasArrow || batch.hasRows || !(await engine.probeArrow(batch.arrow, opts.batchSize, emit)))
-        await probeBatch(engine, batch.rows, emit, opts.batchSize);
+        await probeBatch(engine, batch.rows, outputTypes!.typedEmit(emit), opts.batchSize);
       report(stats);
     },
     async finish(emit, context, stats) {
       const engine = await ensureBuilt(context);
+      const emitRows = outputTypes!.typedEmit(emit);
       await engine.finish(
         async (out) => {
-          for (let i = 0; i < out.length; i += opts.batchSize) await emit(out.slice(i, i + opts.batchSize));
+          for (let i = 0; i < out.length; i += opts.batchSize) await emitRows(out.slice(i, i + opts.batchSize));
         },
         // a partitioned join's Arrow left batches are probed by column, as in memory
         { batchSize: opts.batchSize, sink: emit },
@@ -331,7 +332,7 @@ export function join(right: JoinRight, options: JoinOptions): OperatorTransform 
       report(stats);
     },
     // no row out: the left columns, then the right ones (`empty` was made by finish's build)
-    empty: (input) => (input && empty ? empty(input) : undefined),
+    empty: (input) => (input && outputTypes ? outputTypes.empty(input) : undefined),
     async dispose() {
       disposed = true;
       await engine?.dispose();

@@ -12,6 +12,7 @@ import { UnsupportedError } from '../core/errors.ts';
 import type { Row } from '../core/batch.ts';
 import { buildColumn, rowsToRecordBatch } from '../formats/arrow/build.ts';
 import { emptyRecordBatch } from '../formats/arrow/record-batch.ts';
+import { inferSchema } from '../formats/arrow/infer.ts';
 import { JSON_METADATA_KEY } from '../formats/arrow/metadata-keys.ts';
 import { aggregateSpec, type Aggregate } from './aggregates.ts';
 
@@ -25,7 +26,8 @@ function rebuilt(type: DataType): boolean {
     case Type.Float:
       return (type as unknown as { precision: number }).precision === 2;
     case Type.Timestamp:
-      return (type as unknown as { unit: number }).unit !== 0;
+    case Type.Date:
+    case Type.Time:
     case Type.Decimal:
     case Type.Bool:
     case Type.Utf8:
@@ -77,6 +79,16 @@ export class InputTypes {
     return this.#fieldOf(name)?.type;
   }
 
+  /** The typed columns' fields, in input order (none once rows came). */
+  fields(): Field[] {
+    const out: Field[] = [];
+    for (const name of this.#fields.keys()) {
+      const field = this.#fieldOf(name);
+      if (field) out.push(field);
+    }
+    return out;
+  }
+
   /** True when column `name` is a decimal (its values decimal text of one scale; see compareDecimalText). */
   isDecimal(name: string): boolean {
     return this.#fieldOf(name)?.type.typeId === Type.Decimal;
@@ -91,15 +103,18 @@ export class InputTypes {
     return field && attempt(() => buildColumn(field, values));
   }
 
-  /** `rows` as one batch of the input's columns and types; undefined when a column has no such type (or a value does not fit). */
+  /**
+   * `rows` as one batch of the input's columns, each of its input type where it has one the
+   * builders make (the others typed from their values); undefined when no column has one, or a
+   * value does not fit its type.
+   */
   batch(rows: readonly Row[]): RecordBatch | undefined {
-    const fields: Field[] = [];
-    for (const name of this.#fields.keys()) {
-      const field = this.#fieldOf(name);
-      if (!field) return undefined;
-      fields.push(field);
-    }
-    return fields.length === 0 ? undefined : attempt(() => rowsToRecordBatch(rows, { schema: new Schema(fields) }));
+    const names = [...this.#fields.keys()];
+    const typed = names.map((name) => this.#fieldOf(name));
+    if (!typed.some((field) => field !== undefined)) return undefined;
+    const inferred = typed.every((field) => field !== undefined) ? undefined : inferSchema(rows, names);
+    const fields = typed.map((field, c) => field ?? inferred!.fields.find((f) => f.name === names[c])!);
+    return attempt(() => rowsToRecordBatch(rows, { schema: new Schema(fields) }));
   }
 
   #fieldOf(name: string, as = name): Field | undefined {

@@ -99,10 +99,18 @@ export function compareStrings(a: string, b: string): number {
   return a.length - b.length;
 }
 
+/** Orders byte strings as unsigned bytes, a prefix first (DuckDB's BLOB order). */
+function compareByteArrays(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
 /**
- * Orders two non-null values of one column for min/max: numbers and bigints numerically with NaN
- * above every number (as DuckDB), strings by code point, dates by time (a PreciseDate's
- * nanoseconds included), booleans false < true.
+ * Orders two non-null values of one column (min/max, and a sort key without a buffer path):
+ * numbers and bigints numerically with NaN above every number (as DuckDB), strings by code point,
+ * bytes as unsigned bytes, dates by time (a PreciseDate's nanoseconds included), booleans
+ * false < true.
  */
 export function compareValues(a: unknown, b: unknown): number {
   if (typeof a === 'string' && typeof b === 'string') return compareStrings(a, b);
@@ -118,6 +126,7 @@ export function compareValues(a: unknown, b: unknown): number {
   }
   if (a instanceof Date && b instanceof Date) return a.getTime() - b.getTime() || nanosOf(a) - nanosOf(b);
   if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b);
+  if (a instanceof Uint8Array && b instanceof Uint8Array) return compareByteArrays(a, b);
   const x = String(a);
   const y = String(b);
   return compareStrings(x, y);

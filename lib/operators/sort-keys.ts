@@ -18,7 +18,7 @@ import { Type, type Data, type DataType, type RecordBatch, type Schema } from 'a
 import type { Collation, ResolvedSortKey } from './sort-key-spec.ts';
 import { SchemaMismatchError, UnsupportedError, describeValue } from '../core/errors.ts';
 import { valueReader } from '../formats/arrow/convert.ts';
-import { nanosOf } from '../formats/values.ts';
+import { compareValues } from './key-encoding.ts';
 
 /** Key values of one column over a range of rows, in the form its type compares fastest. */
 export type KeyColumn =
@@ -232,6 +232,8 @@ function valueKeys(
     for (let i = 0; i < d.length; i++) {
       let value = read(i);
       if (value instanceof Uint8Array && collation === 'locale') value = textDecoder.decode(value);
+      // a null the validity bitmap does not show: a dictionary entry that is null itself
+      if (value === null || value === undefined) (nulls ??= new Uint8Array(n))[at + i] = 1;
       s[at + i] = value;
     }
     at += d.length;
@@ -268,21 +270,7 @@ export function keyColumn(
   return valueKeys(chunks, type, collation, collator, column, n, nulls);
 }
 
-/** Compares two strings by code point (= UTF-8 byte order), not UTF-16 code unit. */
-export function compareCodePoints(x: string, y: string): number {
-  const n = Math.min(x.length, y.length);
-  for (let k = 0; k < n; k++) {
-    const a = x.charCodeAt(k);
-    const b = y.charCodeAt(k);
-    if (a === b) continue;
-    // surrogates (D800-DFFF) stand for code points above FFFF: above E000-FFFF in code point order
-    const sa = a >= 0xd800 && a <= 0xdfff ? a + 0x2000 : a >= 0xe000 ? a - 0x800 : a;
-    const sb = b >= 0xd800 && b <= 0xdfff ? b + 0x2000 : b >= 0xe000 ? b - 0x800 : b;
-    return sa < sb ? -1 : 1;
-  }
-  return x.length - y.length;
-}
-
+/** Compares byte ranges past their first 6 bytes, which the keys' numeric prefixes compared. */
 function compareBytes(ab: Uint8Array, as: number, ae: number, bb: Uint8Array, bs: number, be: number): number {
   const la = ae - as;
   const lb = be - bs;
@@ -302,23 +290,6 @@ function compareNumbers(x: number, y: number): number {
   const xn = x !== x;
   const yn = y !== y;
   return xn === yn ? 0 : xn ? 1 : -1; // NaN above every number
-}
-
-/** Orders JS values of one column (the generic path): numbers, bigints, strings, dates, bytes, booleans. */
-function compareValues(x: unknown, y: unknown): number {
-  if (typeof x === 'number' && typeof y === 'number') return compareNumbers(x, y);
-  if (typeof x === 'bigint' && typeof y === 'bigint') return x < y ? -1 : x > y ? 1 : 0;
-  if ((typeof x === 'bigint' || typeof x === 'number') && (typeof y === 'bigint' || typeof y === 'number')) {
-    if (x !== x) return 1;
-    if (y !== y) return -1;
-    return x < y ? -1 : x > y ? 1 : 0;
-  }
-  if (typeof x === 'string' && typeof y === 'string') return x === y ? 0 : compareCodePoints(x, y);
-  if (typeof x === 'boolean' && typeof y === 'boolean') return x === y ? 0 : x ? 1 : -1;
-  if (x instanceof Date && y instanceof Date)
-    return compareNumbers(x.getTime(), y.getTime()) || nanosOf(x) - nanosOf(y);
-  if (x instanceof Uint8Array && y instanceof Uint8Array) return compareBytes(x, 0, x.length, y, 0, y.length) || 0;
-  return compareCodePoints(String(x), String(y));
 }
 
 /** The comparator of one key over its key columns, direction and NULL placement applied. */

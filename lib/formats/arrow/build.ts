@@ -17,13 +17,17 @@ import {
   type Schema,
   Struct,
   type TimestampMillisecond,
+  type DateDay,
+  type TimeMillisecond,
   Type,
   type Utf8,
 } from 'apache-arrow';
 import { UnsupportedError } from '../../core/errors.ts';
 import { decimalWords, unscaledDecimal } from './decimal.ts';
+import { buildDate, buildTime, buildTimestamp } from './build-temporal.ts';
+import { mismatch, validityOf } from './build-checks.ts';
 import type { Row } from '../../core/row.ts';
-import { INT32_MAX, INT32_MIN, JSON_METADATA_KEY, ROWS_METADATA_KEY, describeType, inferSchema } from './infer.ts';
+import { INT32_MAX, INT32_MIN, JSON_METADATA_KEY, ROWS_METADATA_KEY, inferSchema } from './infer.ts';
 
 /** Options of {@link rowsToRecordBatch}. */
 export interface FromRowsOptions {
@@ -31,24 +35,6 @@ export interface FromRowsOptions {
   schema?: Schema;
   /** Column order for an inferred schema (the source's order; keys of rows follow JavaScript's order). */
   columns?: readonly string[];
-}
-
-function validityOf(values: readonly unknown[]): { bitmap: Uint8Array; nullCount: number } {
-  const bitmap = new Uint8Array(((values.length + 63) >> 6) << 3);
-  let nullCount = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v === null || v === undefined) nullCount++;
-    else bitmap[i >> 3]! |= 1 << (i & 7);
-  }
-  return { bitmap, nullCount };
-}
-
-function mismatch(field: Field, value: unknown): UnsupportedError {
-  return new UnsupportedError(
-    `Column "${field.name}" is ${String(field.type)} in the schema but holds a ${describeType(value)}`,
-    {},
-  );
 }
 
 function toBigInt(field: Field, value: unknown): bigint {
@@ -141,6 +127,10 @@ export function buildColumn(field: Field, values: readonly unknown[]): Data {
       });
     case Type.Timestamp:
       return buildTimestamp(field, type as TimestampMillisecond, values);
+    case Type.Date:
+      return buildDate(field, type as DateDay, values);
+    case Type.Time:
+      return buildTime(field, type as TimeMillisecond, values);
     case Type.Decimal:
       return buildDecimal(field, type as Decimal, values);
     default:
@@ -193,36 +183,6 @@ function buildDecimal(field: Field, type: Decimal, values: readonly unknown[]): 
     decimalWords(units, words, i * stride, stride);
   });
   return makeData({ type, length: values.length, nullCount, nullBitmap: bitmap, data: words });
-}
-
-/**
- * Millisecond, microsecond or nanosecond timestamps from Dates. A PreciseDate (from spillway's
- * readers) carries the nanoseconds below the millisecond: they are kept, and a value the unit
- * cannot hold exactly (nanoseconds into microseconds, any below-ms digits into milliseconds) is refused.
- */
-function buildTimestamp(field: Field, type: TimestampMillisecond, values: readonly unknown[]): Data {
-  const unit = type.unit;
-  if (unit === 0)
-    throw new UnsupportedError(
-      `Column "${field.name}": building second-unit timestamps from rows is not supported`,
-      {},
-    );
-  const perMs = [1n, 1n, 1000n, 1000000n][unit] ?? 1n;
-  const nsPerUnit = 1_000_000n / perMs;
-  const { bitmap, nullCount } = validityOf(values);
-  const out = new BigInt64Array(values.length);
-  values.forEach((v, i) => {
-    if (v === null || v === undefined) return;
-    if (!(v instanceof Date)) throw mismatch(field, v);
-    const ms = v.getTime();
-    if (Number.isNaN(ms)) throw new UnsupportedError(`Column "${field.name}" holds an invalid Date`, {});
-    const nanos = BigInt((v as Date & { nanos?: number }).nanos ?? 0);
-    if (nanos % nsPerUnit !== 0n) throw mismatch(field, v);
-    const value = BigInt(ms) * perMs + nanos / nsPerUnit;
-    if (value !== BigInt.asIntN(64, value)) throw mismatch(field, v); // past int64 at this unit (ns after 2262)
-    out[i] = value;
-  });
-  return makeData({ type, length: values.length, nullCount, nullBitmap: bitmap, data: out });
 }
 
 /**

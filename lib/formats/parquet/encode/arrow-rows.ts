@@ -75,9 +75,8 @@ function exactCopy(col: ColumnBuffer, d: SourceData, source: ColumnKind): Copy |
   if ((d.type.typeId as number) === -1) return undefined; // a dictionary: decoded by appendArrow
   switch (col.storage) {
     case 'bytes': {
-      const textual = col.kind === 'string' || col.kind === 'json';
-      const same = textual ? source === col.kind : source === 'binary';
-      return same && d.valueOffsets instanceof Int32Array ? copyBytes : undefined;
+      // not into a column of nulls so far (kind null): appendArrow widens it first
+      return source === col.kind && d.valueOffsets instanceof Int32Array ? copyBytes : undefined;
     }
     case 'f64':
       return source === 'double' ? copyF64 : undefined;

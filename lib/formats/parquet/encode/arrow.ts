@@ -277,8 +277,9 @@ function appendBytes(
   at: number,
 ): string | undefined {
   const target = col.kind;
-  const textual = target === 'string' || target === 'json';
-  if (textual ? source !== target : source !== 'binary') return mismatch(source, target);
+  // text into text, bytes into bytes; a column of nulls so far (kind null, stored as bytes) is
+  // widened first, never filled: its buffer is reset when it takes a type
+  if (source !== target) return mismatch(source, target);
   const out = col.offsets;
   if ((d.type.typeId as number) === -1) {
     // dictionary-encoded strings: decode through the indices

@@ -191,3 +191,33 @@ test('a selection naming a row the batch lacks is refused before anything is app
   );
   await w.abort();
 });
+
+test('a column of nulls in the first batch, then bytes or text: every value kept, in place or copied out', async () => {
+  // a Null column is stored as bytes until it takes a type: Binary values were appended into it
+  // and then dropped when it became a string column (every value read back null)
+  const nulls = new RecordBatch({ v: vectorFromArray([null, null], new Null()).data[0]! } as never);
+  for (const [name, type, values] of [
+    ['binary', new Binary(), [new Uint8Array([1, 2]), null, new Uint8Array([255])]],
+    ['text', new Utf8(), ['a', null, 'é✓']],
+  ] as const) {
+    const later = new RecordBatch({ v: vectorFromArray([...values] as unknown[], type as DataType).data[0]! } as never);
+    for (const inPlace of [false, true]) {
+      const file = join(dir, `nulls-then-${name}-${inPlace}.parquet`);
+      await write(
+        file,
+        {},
+        [
+          { batch: nulls, rows: [0, 1] },
+          { batch: later, rows: [0, 1, 2] },
+        ],
+        inPlace,
+      );
+      const back = await duckRows(`SELECT v::VARCHAR AS v, typeof(v) AS t FROM read_parquet(${sqlString(file)})`);
+      assert.deepEqual(
+        back.rows.map((r) => r.v),
+        name === 'binary' ? [null, null, '\\x01\\x02', null, '\\xFF'] : [null, null, 'a', null, 'é✓'],
+      );
+      assert.equal(back.rows[0]!.t, name === 'binary' ? 'BLOB' : 'VARCHAR');
+    }
+  }
+});
