@@ -453,8 +453,8 @@ export class GroupTable {
       let data = retyped ? undefined : textColumn(dict, codes);
       if (data === undefined) {
         const values = Array.from(codes, (code) => dict.value(code));
-        // a key the input typed otherwise than text (a decimal's exact text, a BIGINT) gets that type back
-        data = retyped ? types!.column(keyNames[c]!, values) : undefined;
+        // a key the input typed (a decimal's exact text, a BIGINT, text whose values are all null here) gets that type back
+        data = types?.column(keyNames[c]!, values);
         if (data === undefined) {
           const type = simpleType(values);
           if (type === undefined) return this.#outputRows(from, to, finished);

@@ -7,25 +7,43 @@
  * spills. A column is typed only while every Arrow batch gave it the same field and no batch came
  * as rows; a type the builders cannot make from values exactly is left to the output's own typing.
  */
-import { Field, Float64, Schema, Type, type Data, type DataType, type RecordBatch } from 'apache-arrow';
+import { isDeepStrictEqual } from 'node:util';
+import {
+  Field,
+  Float64,
+  type Dictionary,
+  RecordBatch,
+  Schema,
+  Struct,
+  Type,
+  makeData,
+  vectorFromArray,
+  type Data,
+  type DataType,
+} from 'apache-arrow';
 import { UnsupportedError } from '../core/errors.ts';
 import type { Row } from '../core/batch.ts';
-import { buildColumn, rowsToRecordBatch } from '../formats/arrow/build.ts';
+import { buildColumn } from '../formats/arrow/build.ts';
+import { valueReader } from '../formats/arrow/to-rows.ts';
 import { emptyRecordBatch } from '../formats/arrow/record-batch.ts';
 import { inferSchema } from '../formats/arrow/infer.ts';
 import { JSON_METADATA_KEY } from '../formats/arrow/metadata-keys.ts';
 import { aggregateSpec, type Aggregate } from './aggregates.ts';
 
-/** True for the types lib/formats/arrow/build.ts builds from JS values exactly. */
+/** True for the types lib/formats/arrow/build.ts builds from JS values exactly, and the nested ones {@link buildTyped} checks. */
 function rebuilt(type: DataType): boolean {
   switch (type.typeId) {
-    case Type.Int: {
-      const int = type as unknown as { bitWidth: number; isSigned: boolean };
-      return int.isSigned && (int.bitWidth === 32 || int.bitWidth === 64);
-    }
+    case Type.Int:
+      return true;
     case Type.Float:
-      return (type as unknown as { precision: number }).precision === 2;
+      return (type as unknown as { precision: number }).precision !== 0; // not a half float
     case Type.Timestamp:
+    case Type.List:
+    case Type.LargeList:
+    case Type.FixedSizeList:
+    case Type.Struct:
+    case Type.Map:
+    case Type.Null:
     case Type.Date:
     case Type.Time:
     case Type.Decimal:
@@ -100,7 +118,7 @@ export class InputTypes {
    */
   column(name: string, values: readonly unknown[], as = name): Data | undefined {
     const field = this.#fieldOf(name, as);
-    return field && attempt(() => buildColumn(field, values));
+    return field && buildTyped(field, values);
   }
 
   /**
@@ -113,13 +131,29 @@ export class InputTypes {
     const typed = names.map((name) => this.#fieldOf(name));
     if (!typed.some((field) => field !== undefined)) return undefined;
     const inferred = typed.every((field) => field !== undefined) ? undefined : inferSchema(rows, names);
-    const fields = typed.map((field, c) => field ?? inferred!.fields.find((f) => f.name === names[c])!);
-    return attempt(() => rowsToRecordBatch(rows, { schema: new Schema(fields) }));
+    const fields: Field[] = [];
+    const children: Data[] = [];
+    for (const [c, name] of names.entries()) {
+      const field = typed[c] ?? inferred!.fields.find((f) => f.name === name)!;
+      // nested values typed from their values would be JSON text: rows then, as before
+      if (!typed[c] && field.metadata.has(JSON_METADATA_KEY)) return undefined;
+      const values = rows.map((row) => (row as Record<string, unknown>)[name]);
+      const data = buildTyped(field, values);
+      if (!data) return undefined;
+      fields.push(field);
+      children.push(data);
+    }
+    return new RecordBatch(
+      new Schema(fields),
+      makeData({ type: new Struct(fields), length: rows.length, nullCount: 0, children }),
+    );
   }
 
   #fieldOf(name: string, as = name): Field | undefined {
     const field = this.#rows ? undefined : this.#fields.get(name);
-    return field && rebuilt(field.type) ? new Field(as, field.type, true, field.metadata) : undefined;
+    // a dictionary's values come out decoded, of its value type (as toParquet writes them)
+    const type = field?.type.typeId === Type.Dictionary ? (field.type as Dictionary).dictionary : field?.type;
+    return field && type && rebuilt(type) ? new Field(as, type, true, field.metadata) : undefined;
   }
 }
 
@@ -158,5 +192,32 @@ function attempt<T>(build: () => T): T | undefined {
   } catch (error) {
     if (error instanceof UnsupportedError) return undefined;
     throw error;
+  }
+}
+
+const NESTED = new Set<Type>([Type.List, Type.LargeList, Type.FixedSizeList, Type.Struct, Type.Map]);
+
+/**
+ * Column `field` built from `values`, or undefined when a value does not fit its type. A nested
+ * column is built by apache-arrow's builders and read back: kept only when every value reads back
+ * as it was (a builder may coerce a value it does not expect rather than refuse it).
+ */
+function buildTyped(field: Field, values: readonly unknown[]): Data | undefined {
+  if (!NESTED.has(field.type.typeId)) return attempt(() => buildColumn(field, values));
+  try {
+    // a map reads as its entries, [{ key, value }, ...]; apache-arrow builds one from a Map
+    const input =
+      field.type.typeId === Type.Map
+        ? values.map((v) =>
+            Array.isArray(v) ? new Map(v.map((e: { key: unknown; value: unknown }) => [e.key, e.value])) : v,
+          )
+        : (values as unknown[]);
+    const data = vectorFromArray(input, field.type).data;
+    if (data.length !== 1) return undefined;
+    const read = valueReader(data[0]!, {}, field.name);
+    for (let i = 0; i < values.length; i++) if (!isDeepStrictEqual(read(i), values[i] ?? null)) return undefined;
+    return data[0];
+  } catch {
+    return undefined;
   }
 }

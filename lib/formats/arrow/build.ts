@@ -8,9 +8,7 @@ import {
   type DataType,
   type Decimal,
   type Field,
-  type Float64,
   type Int32,
-  type Int64,
   makeData,
   type Null,
   RecordBatch,
@@ -27,7 +25,7 @@ import { decimalWords, unscaledDecimal } from './decimal.ts';
 import { buildDate, buildTime, buildTimestamp } from './build-temporal.ts';
 import { mismatch, validityOf } from './build-checks.ts';
 import type { Row } from '../../core/row.ts';
-import { INT32_MAX, INT32_MIN, JSON_METADATA_KEY, ROWS_METADATA_KEY, inferSchema } from './infer.ts';
+import { INT32_MAX, JSON_METADATA_KEY, ROWS_METADATA_KEY, inferSchema } from './infer.ts';
 
 /** Options of {@link rowsToRecordBatch}. */
 export interface FromRowsOptions {
@@ -138,37 +136,48 @@ export function buildColumn(field: Field, values: readonly unknown[]): Data {
   }
 }
 
-/** Int64 from bigints or safe integers; Int32 and Float64 from numbers (Float64 also from exact bigints). */
+/**
+ * Integers of any width and sign from numbers or bigints in their range (64 bits: bigints or safe
+ * integers); Float64 from numbers (and exact bigints), Float32 from numbers a float32 holds exactly
+ * (as a Float32 column reads). Half floats are not built.
+ */
 function buildNumeric(field: Field, type: DataType, values: readonly unknown[]): Data {
   const length = values.length;
   const { bitmap, nullCount } = validityOf(values);
-  const is64 = type.typeId === Type.Int && (type as Int64).bitWidth === 64;
-  if (is64) {
-    const out = new BigInt64Array(length);
+  const t = type as unknown as { bitWidth: number; isSigned: boolean; precision: number };
+  const ArrayType = (type as unknown as { ArrayType: new (n: number) => unknown }).ArrayType;
+  const make = (data: unknown) =>
+    makeData({ type: type as Int32, length, nullCount, nullBitmap: bitmap, data: data as Int32Array });
+  if (type.typeId === Type.Int && t.bitWidth === 64) {
+    const out = new ArrayType(length) as BigInt64Array | BigUint64Array;
     values.forEach((v, i) => {
-      if (v !== null && v !== undefined) out[i] = toBigInt(field, v);
+      if (v === null || v === undefined) return;
+      const b = toBigInt(field, v);
+      if (!t.isSigned && b < 0n) throw mismatch(field, v);
+      out[i] = t.isSigned ? b : BigInt.asUintN(64, b);
     });
-    return makeData({ type: type as Int64, length, nullCount, nullBitmap: bitmap, data: out });
+    return make(out);
   }
-  const isInt32 = type.typeId === Type.Int && (type as Int32).bitWidth === 32 && (type as Int32).isSigned;
-  const isF64 = type.typeId === Type.Float && (type as Float64).precision === 2;
-  if (!isInt32 && !isF64)
-    throw new UnsupportedError(
-      `Column "${field.name}": building ${String(type)} from rows is not supported (use Int32, Int64 or Float64)`,
-      {},
-    );
-  const out = isInt32 ? new Int32Array(length) : new Float64Array(length);
+  if (type.typeId === Type.Float && t.precision === 0)
+    throw new UnsupportedError(`Column "${field.name}": building ${String(type)} from rows is not supported`, {});
+  const int = type.typeId === Type.Int;
+  const lo = int ? (t.isSigned ? -(2 ** (t.bitWidth - 1)) : 0) : -Infinity;
+  const hi = int ? (t.isSigned ? 2 ** (t.bitWidth - 1) - 1 : 2 ** t.bitWidth - 1) : Infinity;
+  const single = !int && t.precision === 1;
+  const out = new ArrayType(length) as Int32Array;
   values.forEach((v, i) => {
     if (v === null || v === undefined) return;
-    if (typeof v === 'number') {
-      if (isInt32 && (!Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX || Object.is(v, -0)))
-        throw mismatch(field, v);
-      out[i] = v;
-    } else if (typeof v === 'bigint' && isF64 && Number.isSafeInteger(Number(v)) && BigInt(Number(v)) === v) {
-      out[i] = Number(v);
-    } else throw mismatch(field, v);
+    let n: number;
+    if (typeof v === 'number') n = v;
+    else if (typeof v === 'bigint' && Number.isSafeInteger(Number(v)) && BigInt(Number(v)) === v) n = Number(v);
+    else throw mismatch(field, v);
+    const exact = int
+      ? Number.isInteger(n) && n >= lo && n <= hi && !Object.is(n, -0)
+      : !single || Number.isNaN(n) || Math.fround(n) === n;
+    if (!exact) throw mismatch(field, v);
+    out[i] = n;
   });
-  return makeData({ type: type as Int32, length, nullCount, nullBitmap: bitmap, data: out as Int32Array });
+  return make(out);
 }
 
 /** Decimals from their exact text (as rows hold them), bigints or safe integers; a value the type cannot hold exactly is refused. */
