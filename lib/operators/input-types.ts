@@ -197,6 +197,11 @@ function attempt<T>(build: () => T): T | undefined {
 
 const NESTED = new Set<Type>([Type.List, Type.LargeList, Type.FixedSizeList, Type.Struct, Type.Map]);
 
+/** True for a list, struct or map: built by apache-arrow's builders (buildTyped), not by buildColumn. */
+export function isNested(type: DataType): boolean {
+  return NESTED.has(type.typeId);
+}
+
 /**
  * Column `field` built from `values`, or undefined when a value does not fit its type. A nested
  * column is built by apache-arrow's builders and read back: kept only when every value reads back

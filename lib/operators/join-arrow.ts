@@ -19,7 +19,7 @@ import { buildColumn, valueReader } from '../formats/arrow/convert.ts';
 import { makeRecordBatchFast, repeatsNames } from '../formats/arrow/record-batch.ts';
 import { gatherColumn } from './gather.ts';
 import { simpleType } from './output-columns.ts';
-import type { InputTypes } from './input-types.ts';
+import { isNested, type InputTypes } from './input-types.ts';
 import type { KeyGetter } from './key-encoding.ts';
 import { isPlainNumber, type JoinTable } from './join-table.ts';
 import type { JoinHow, JoinOutput } from './join-output.ts';
@@ -85,7 +85,7 @@ export class ArrowProbe {
         const values = none ? [] : table.values(c);
         if (none) {
           const input = rightTypes?.column(name, values, target)?.type;
-          if (input === undefined) return undefined;
+          if (input === undefined || isNested(input)) return undefined;
           right.push({ values, field: new Field(target, input, true) });
           continue;
         }
@@ -93,8 +93,9 @@ export class ArrowProbe {
         // (a DECIMAL, a BIGINT, a timestamp) keeps that type when every value the table holds fits
         // it (built once here to know); every partition's table then gives it alike
         const input = rightTypes?.typeOf(name);
+        // (a nested column is not: its values take the rows path, as objects)
         const typed =
-          input && input.typeId !== Type.Utf8 && !isPlainNumber(input)
+          input && input.typeId !== Type.Utf8 && !isPlainNumber(input) && !isNested(input)
             ? rightTypes!.column(name, values, target)?.type
             : undefined;
         const type = typed ?? simpleType(values);

@@ -4,8 +4,11 @@
  * - every Arrow IPC stream Arrow C++ 21 wrote for the integration suite, sorted by each of its
  *   columns (the order checked row by row with DuckDB's comparison, NULLs last) and made distinct
  *   (the rows and the column types those of the file), through a Parquet copy DuckDB can read;
- * - every small Parquet file joined to itself on each of its columns, left, full and anti, the
- *   rows equal to DuckDB's join as multisets.
+ * - every small Parquet file joined to itself on each of its columns, left, full and anti, in
+ *   memory and partitioned by a 16 KB budget, the rows equal to DuckDB's join as multisets.
+ *
+ * A refusal passes only when it is coded and gives the expected reason: a regression that turns a
+ * result into an error fails here as a wrong result would.
  *
  * This is how these were found: sort ordered fixed-size binary keys arbitrarily and a dictionary's
  * null entry as the text "null"; distinct turned DATE into TIMESTAMP WITH TIME ZONE and TIME into
@@ -47,14 +50,27 @@ async function columnsOf(file: string): Promise<{ name: string; type: string }[]
   return rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
 }
 
-/** A refusal is fine when it is coded and says why; anything else fails the test. */
-function refused(error: unknown, what: string): void {
+/** A refusal is fine only when it is coded and says the reason `why` expects; anything else fails the test. */
+function refused(error: unknown, what: string, why: RegExp): void {
   const code = (error as SpillwayError).code;
+  const message = String((error as Error).message);
   assert.ok(
-    code === ErrorCodes.UNSUPPORTED || code === ErrorCodes.SCHEMA_MISMATCH,
-    `${what}: ${String((error as Error).message)}`,
+    (code === ErrorCodes.UNSUPPORTED || code === ErrorCodes.SCHEMA_MISMATCH) && why.test(message),
+    `${what}: ${message}`,
   );
 }
+
+/** Streams with no Parquet copy for DuckDB to check against, and the refusal each gives. */
+const NOT_COPIED: Record<string, RegExp> = {
+  'generated_duplicate_fieldnames.stream': /two struct fields named ""/,
+  'generated_duration.stream': /Duration<SECOND>, which the Parquet writer cannot write/,
+  'generated_interval.stream': /Interval<YEAR_MONTH>, which the Parquet writer cannot write/,
+  'generated_interval_mdn.stream': /Interval<MONTH_DAY_NANO>, which the Parquet writer cannot write/,
+  'generated_list_view.stream': /Unrecognized type: "ListView"/,
+  'generated_nested_dictionary.stream': /List<Dictionary<Int8, Utf8>>>, which the Parquet writer cannot write/,
+  'generated_run_end_encoded.stream': /Unrecognized type: "RunEndEncoded"/,
+  'generated_union.stream': /Union<Int32 \| Utf8>, which the Parquet writer cannot write/,
+};
 
 const arrowDir = join(CORPUS, 'arrow', 'cpp-21.0.0');
 const streams = skip ? [] : readdirSync(arrowDir).filter((f) => f.endsWith('.stream'));
@@ -69,7 +85,7 @@ test('every corpus Arrow stream sorted by each column comes out in DuckDB order,
     try {
       await pipeline(fromArrow(path), toParquet(copy));
     } catch (error) {
-      refused(error, `copying ${name}`);
+      refused(error, `copying ${name}`, NOT_COPIED[name] ?? /^$/);
       continue;
     }
     const columns = await columnsOf(copy);
@@ -79,7 +95,7 @@ test('every corpus Arrow stream sorted by each column comes out in DuckDB order,
       try {
         await pipeline(fromArrow(path), sort([column]), toParquet(out));
       } catch (error) {
-        refused(error, `sorting ${name} by ${column} (${type})`);
+        refused(error, `sorting ${name} by ${column} (${type})`, /nested values have no order here/);
         continue;
       }
       sorted++;
@@ -137,13 +153,10 @@ test('every small corpus Parquet file joined to itself on each column (left, ful
     const columns = await columnsOf(path);
     for (const { name: key, type } of columns) {
       for (const how of ['left', 'full', 'anti'] as const) {
+        // in memory, and partitioned by a tiny budget (the partitions' own probe and rows paths)
+        const budget = joined % 2 === 0 ? undefined : '16KB';
         const out = join(dir, `${name}.${joined}.${how}.parquet`);
-        try {
-          await pipeline(fromParquet(path), joinOn(fromParquet(path), { on: key, how }), toParquet(out));
-        } catch (error) {
-          refused(error, `${how} join of ${name} on ${key} (${type})`);
-          continue;
-        }
+        await pipeline(fromParquet(path), joinOn(fromParquet(path), { on: key, how, budget }), toParquet(out));
         joined++;
         const k = q(key);
         const right = columns.filter((c) => c.name !== key).map((c) => `r.${q(c.name)} AS ${q(`${c.name}_right`)}`);
@@ -155,7 +168,7 @@ test('every small corpus Parquet file joined to itself on each column (left, ful
         assert.deepEqual(
           await differences(`SELECT * FROM ${sqlString(out)}`, expected),
           [0, 0],
-          `${how} join of ${name} on ${key} (${type})`,
+          `${how} join of ${name} on ${key} (${type}), budget ${budget ?? 'none'}`,
         );
       }
     }
