@@ -123,30 +123,10 @@ export class InputTypes {
 
   /**
    * `rows` as one batch of the input's columns, each of its input type where it has one the
-   * builders make (the others typed from their values); undefined when no column has one, or a
-   * value does not fit its type.
+   * builders make (see {@link typedBatch}); undefined when none has, or a value does not fit.
    */
   batch(rows: readonly Row[]): RecordBatch | undefined {
-    const names = [...this.#fields.keys()];
-    const typed = names.map((name) => this.#fieldOf(name));
-    if (!typed.some((field) => field !== undefined)) return undefined;
-    const inferred = typed.every((field) => field !== undefined) ? undefined : inferSchema(rows, names);
-    const fields: Field[] = [];
-    const children: Data[] = [];
-    for (const [c, name] of names.entries()) {
-      const field = typed[c] ?? inferred!.fields.find((f) => f.name === name)!;
-      // nested values typed from their values would be JSON text: rows then, as before
-      if (!typed[c] && field.metadata.has(JSON_METADATA_KEY)) return undefined;
-      const values = rows.map((row) => (row as Record<string, unknown>)[name]);
-      const data = buildTyped(field, values);
-      if (!data) return undefined;
-      fields.push(field);
-      children.push(data);
-    }
-    return new RecordBatch(
-      new Schema(fields),
-      makeData({ type: new Struct(fields), length: rows.length, nullCount: 0, children }),
-    );
+    return typedBatch(rows, [...this.#fields.keys()], (name) => this.#fieldOf(name));
   }
 
   #fieldOf(name: string, as = name): Field | undefined {
@@ -193,6 +173,44 @@ function attempt<T>(build: () => T): T | undefined {
     if (error instanceof UnsupportedError) return undefined;
     throw error;
   }
+}
+
+/**
+ * `rows` as one batch of columns `names`: a column `typed` gives a field for is built with it, the
+ * others are typed as a sink types rows (inferred from their values, a number a double, so that
+ * every batch agrees). Undefined when no column is typed, a column without a type holds nested
+ * values (their inference is JSON text, where toParquet writes a LIST or STRUCT from rows), or a
+ * value does not fit its type: the caller keeps the rows.
+ */
+export function typedBatch(
+  rows: readonly Row[],
+  names: readonly string[],
+  typed: (name: string) => Field | undefined,
+): RecordBatch | undefined {
+  const given = names.map(typed);
+  if (!given.some((field) => field !== undefined)) return undefined;
+  const inferred = given.every((field) => field !== undefined) ? undefined : inferSchema(rows, names);
+  const fields: Field[] = [];
+  const children: Data[] = [];
+  for (const [c, name] of names.entries()) {
+    let field = given[c];
+    if (!field) {
+      const guess = inferred!.fields.find((f) => f.name === name)!;
+      if (guess.metadata.has(JSON_METADATA_KEY)) return undefined;
+      field = guess.type.typeId === Type.Int ? new Field(name, new Float64(), true) : guess;
+    }
+    const data = buildTyped(
+      field,
+      rows.map((row) => (row as Record<string, unknown>)[name]),
+    );
+    if (!data) return undefined;
+    fields.push(field);
+    children.push(data);
+  }
+  return new RecordBatch(
+    new Schema(fields),
+    makeData({ type: new Struct(fields), length: rows.length, nullCount: 0, children }),
+  );
 }
 
 const NESTED = new Set<Type>([Type.List, Type.LargeList, Type.FixedSizeList, Type.Struct, Type.Map]);

@@ -9,13 +9,11 @@
  *   BIGINT holds numbers and bigints (toParquet typed it DOUBLE from the first batch, then refused
  *   a bigint), a DECIMAL its text, a DATE or TIME a Date or text.
  */
-import { Field, Float64, Schema, Type, type DataType, type RecordBatch } from 'apache-arrow';
+import { Field, Type, type DataType, type RecordBatch } from 'apache-arrow';
 import type { Row } from '../core/batch.ts';
 import { inferSchema } from '../formats/arrow/infer.ts';
-import { JSON_METADATA_KEY } from '../formats/arrow/metadata-keys.ts';
-import { rowsToRecordBatch } from '../formats/arrow/build.ts';
 import { emptyRecordBatch } from '../formats/arrow/record-batch.ts';
-import { InputTypes } from './input-types.ts';
+import { InputTypes, typedBatch } from './input-types.ts';
 import type { JoinHow, JoinOutput } from './join-output.ts';
 import type { EmitRows } from './operator-transform.ts';
 
@@ -114,23 +112,12 @@ export class JoinOutputTypes {
     return (rows) => emit(Array.isArray(rows) ? this.typed(rows) : rows);
   }
 
-  /** `rows` as one batch of the input types where values alone lose them; the rows themselves when none would (or a value does not fit). */
+  /** `rows` as one batch of the input types where values alone lose them (see typedBatch); the rows themselves when none would, or a value does not fit. */
   typed(rows: Row[]): RecordBatch | Row[] {
     const typed = (this.#typed ??= this.#plan());
     if (typed.size === 0 || rows.length === 0) return rows;
-    // the other columns as a sink types rows: a JS number is a double; nested values stay rows
-    // (Arrow's inference makes them JSON text, where toParquet writes a LIST or STRUCT)
-    const fields: Field[] = [];
-    for (const field of inferSchema(rows).fields) {
-      const keep = typed.get(field.name);
-      if (field.metadata.has(JSON_METADATA_KEY) && !keep) return rows;
-      fields.push(keep ?? (field.type.typeId === Type.Int ? new Field(field.name, new Float64(), true) : field));
-    }
-    try {
-      return rowsToRecordBatch(rows, { schema: new Schema(fields) });
-    } catch {
-      return rows;
-    }
+    const names = inferSchema(rows).fields.map((f) => f.name);
+    return typedBatch(rows, names, (name) => typed.get(name)) ?? rows;
   }
 
   #plan(): Map<string, Field> {
