@@ -2,19 +2,19 @@
  * SpillWriter (lib/formats/spill/writer.ts) writes a batch whose schema differs from its file's in
  * the file's schema when the two unify and the batch converts to it, and otherwise in a segment of
  * its own. A batch the unified schema holds but cannot be converted to (a column type that rows
- * cannot rebuild, such as Int8) failed the spill until 2026-12-06; it now starts a segment, and
+ * cannot rebuild, Int8 then, a half float now) failed the spill until 2026-12-06; it now starts a segment, and
  * every batch reads back as it was written.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Field, Int8, RecordBatch, Schema, Struct, Utf8, makeData, vectorFromArray, type Data } from 'apache-arrow';
+import { Field, Float16, RecordBatch, Schema, Struct, Utf8, makeData, vectorFromArray, type Data } from 'apache-arrow';
 import { SpillWriter } from '../../../../lib/formats/spill/writer.ts';
 import { SpillFiles } from '../../../../lib/formats/spill/reader.ts';
 import { tempDir } from '../../../helpers.ts';
 
-function batchOf(columns: Record<string, { type: Int8 | Utf8; values: unknown[] }>): RecordBatch {
+function batchOf(columns: Record<string, { type: Float16 | Utf8; values: unknown[] }>): RecordBatch {
   const fields = Object.entries(columns).map(([name, c]) => new Field(name, c.type, true));
   const children = Object.values(columns).map((c) => vectorFromArray(c.values, c.type).data[0]! as Data);
   const length = children[0]!.length;
@@ -26,10 +26,10 @@ test('SpillWriter gives a batch its own segment when the widened schema cannot h
   mkdirSync(dir);
   const writer = new SpillWriter(dir, { compression: 'none', fileSize: 1 << 20, durable: false });
   const first = batchOf({
-    a: { type: new Int8(), values: [1, -2, null] },
+    a: { type: new Float16(), values: [1, -2, null] },
     s: { type: new Utf8(), values: ['x', 'y', 'z'] },
   });
-  // no column a: the widened schema has it, as an Int8 column rows cannot build
+  // no column a: the widened schema has it, as a Float16 column rows cannot build
   const second = batchOf({ s: { type: new Utf8(), values: ['p', null] } });
   await writer.write(first, 'a');
   await writer.write(second, 'a');
