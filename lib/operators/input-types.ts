@@ -197,7 +197,7 @@ export function typedBatch(
     if (!field) {
       const guess = inferred!.fields.find((f) => f.name === name)!;
       if (guess.metadata.has(JSON_METADATA_KEY)) return undefined;
-      field = guess.type.typeId === Type.Int ? new Field(name, new Float64(), true) : guess;
+      field = asSinkTypes(guess);
     }
     const data = buildTyped(
       field,
@@ -211,6 +211,16 @@ export function typedBatch(
     new Schema(fields),
     makeData({ type: new Struct(fields), length: rows.length, nullCount: 0, children }),
   );
+}
+
+/**
+ * Field `inferred` (Arrow's inference from JS values) as a sink types the same rows: a JS number is
+ * a double there (toParquet's DOUBLE), where Arrow's inference makes a column of integers Int32.
+ */
+export function asSinkTypes(inferred: Field): Field {
+  return inferred.type.typeId === Type.Int && (inferred.type as unknown as { bitWidth: number }).bitWidth === 32
+    ? new Field(inferred.name, new Float64(), true)
+    : inferred;
 }
 
 const NESTED = new Set<Type>([Type.List, Type.LargeList, Type.FixedSizeList, Type.Struct, Type.Map]);

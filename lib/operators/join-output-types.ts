@@ -13,7 +13,7 @@ import { Field, Type, type DataType, type RecordBatch } from 'apache-arrow';
 import type { Row } from '../core/batch.ts';
 import { inferSchema } from '../formats/arrow/infer.ts';
 import { emptyRecordBatch } from '../formats/arrow/record-batch.ts';
-import { InputTypes, typedBatch } from './input-types.ts';
+import { InputTypes, asSinkTypes, typedBatch } from './input-types.ts';
 import type { JoinHow, JoinOutput } from './join-output.ts';
 import type { EmitRows } from './operator-transform.ts';
 
@@ -32,7 +32,7 @@ class RightColumns {
 
   /** The fields: the Arrow batch's, or typed from the first rows' values as a sink would type them. */
   fields(): readonly Field[] | undefined {
-    return this.#fields ?? (this.#sample && inferSchema(this.#sample).fields);
+    return this.#fields ?? (this.#sample && inferSchema(this.#sample).fields.map(asSinkTypes));
   }
 }
 

@@ -118,7 +118,7 @@ test('a join whose keys never meet writes the left columns, then the right ones'
   assert.equal(readFileSync(semi, 'utf8'), 'id,symbol,price\n');
 });
 
-test('a join with a right input of no rows keeps its types; rows on the right are typed by their values', async () => {
+test('a join with a right input of no rows keeps its types; rows on the right are typed by their values, a number as a double', async () => {
   await ready;
   const out = join(dir, 'join-empty-right.parquet');
   await pipeline(fromCsv(csv, { cast: true }), joinOn(fromParquet(empty), { on: 'id' }), toParquet(out));
@@ -132,7 +132,7 @@ test('a join with a right input of no rows keeps its types; rows on the right ar
   const rows = join(dir, 'join-rows-right.parquet');
   await pipeline(
     fromParquet(empty),
-    joinOn([{ id: 1, label: 'one', big: 2n ** 60n }], { on: 'id', how: 'left' }),
+    joinOn([{ id: 1, label: 'one', big: 2n ** 60n, n: 7 }], { on: 'id', how: 'left' }),
     toParquet(rows),
   );
   assert.deepEqual((await parquetReadBack(rows)).types, [
@@ -141,5 +141,6 @@ test('a join with a right input of no rows keeps its types; rows on the right ar
     'price:DECIMAL(9,2)',
     'label:VARCHAR',
     'big:BIGINT',
+    'n:DOUBLE',
   ]);
 });
