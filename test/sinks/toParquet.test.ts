@@ -185,3 +185,29 @@ test('CSV type drift between Arrow batches: widened within the first row group, 
   );
   assert.deepEqual(readdirSync(sub), []);
 });
+
+test("a CSV column of text and numbers through the README's pipeline: a coded error naming the column and the fix, no file; cast: 'auto' writes it as text", async () => {
+  // cast: true casts cell by cell ("ha" stays text, "4" becomes 4); DuckDB sniffs the column as VARCHAR
+  const mixed = join(dir, 'mixed.csv');
+  writeFileSync(mixed, 'a,b\n1,ha\n3,4\n');
+  const sub = tempDir('spillway-toparquet-mixed-');
+  await assert.rejects(
+    pipeline(fromCsv(mixed, { cast: true }), toParquet(join(sub, 'm.parquet'))),
+    (e: SpillwayError) => {
+      assert.equal(e.code, ErrorCodes.FORMAT);
+      assert.match(
+        e.message,
+        /Column `b` has type string but got `4` \(number\); declare the column's type \(`cast: 'auto'`/,
+      );
+      return true;
+    },
+  );
+  assert.deepEqual(readdirSync(sub), []);
+  const out = join(dir, 'mixed.parquet');
+  await pipeline(fromCsv(mixed, { cast: 'auto' }), toParquet(out));
+  const { output } = await pipeline(fromParquet(out), collect());
+  assert.deepEqual(output, [
+    { a: 1, b: 'ha' },
+    { a: 3, b: '4' },
+  ]);
+});

@@ -374,8 +374,13 @@ export class ColumnSet {
             ? widenKind(col.kind, f.type === 'null' ? inferType(value) : (kindOfValue(value) ?? f.type))
             : undefined;
           if (wider === undefined || wider === col.kind || !col.widen(wider) || !pushValue(col, value)) {
+            // name the fix: an inferred column met a value of another type (a CSV column of text and
+            // numbers read with `cast: true`, cell by cell), a declared one a value it cannot hold
+            const fix = this.inferred
+              ? "; declare the column's type (`cast: 'auto'` or `types` in fromCsv, `schema` in toParquet)"
+              : '; change the declared `schema` or convert the column first';
             throw new FormatError(
-              `Column \`${f.name}\` has type ${f.type === 'null' ? 'null' : f.type} but got ${describeValue(value)}`,
+              `Column \`${f.name}\` has type ${f.type === 'null' ? 'null' : f.type} but got ${describeValue(value)}${fix}`,
               { file: this.path, row: rowIndex },
             );
           }
