@@ -23,10 +23,13 @@ import { join } from 'node:path';
 import {
   pipeline,
   fromArrow,
+  fromCsv,
   fromParquet,
   toParquet,
   sort,
   distinct,
+  groupBy,
+  agg,
   join as joinOn,
   ErrorCodes,
 } from '../../index.ts';
@@ -174,4 +177,64 @@ test('every small corpus Parquet file joined to itself on each column (left, ful
     }
   }
   assert.ok(joined > 300, `${joined} joins`);
+});
+
+test("every corpus CSV file read with cast: 'auto', sorted, grouped and full-joined on each column, matches DuckDB", {
+  skip,
+}, async () => {
+  let checked = 0;
+  for (const sub of skip ? [] : ['csv-spectrum', 'csv-test-data', 'arrow-testing']) {
+    const csvDir = join(CORPUS, 'csv', sub);
+    for (const name of readdirSync(csvDir).filter((f) => f.endsWith('.csv') && !f.startsWith('bad-'))) {
+      const path = join(csvDir, name);
+      // the copy DuckDB checks against: the file as spillway reads it, typed per column
+      const copy = join(dir, `${sub}-${name}.parquet`);
+      await pipeline(fromCsv(path, { cast: 'auto' }), toParquet(copy));
+      const file = sqlString(copy);
+      const columns = await columnsOf(copy);
+      for (const { name: key, type } of columns) {
+        const k = q(key);
+        const what = `${sub}/${name} on ${key} (${type})`;
+        const sorted = join(dir, `${sub}-${name}.${checked}.sorted.parquet`);
+        await pipeline(fromCsv(path, { cast: 'auto' }), sort([key]), toParquet(sorted));
+        const { rows } = await duckRows(
+          `SELECT count(*) FILTER (WHERE prev > v)::INTEGER AS down FROM (SELECT ${k} AS v, lag(${k}) OVER (ORDER BY file_row_number) AS prev FROM read_parquet(${sqlString(sorted)}, file_row_number = true))`,
+        );
+        assert.equal(rows[0]!.down, 0, `sorted ${what}`);
+        assert.deepEqual(
+          await differences(`SELECT * FROM ${sqlString(sorted)}`, `SELECT * FROM ${file}`),
+          [0, 0],
+          what,
+        );
+        const grouped = join(dir, `${sub}-${name}.${checked}.grouped.parquet`);
+        await pipeline(fromCsv(path, { cast: 'auto' }), groupBy([key], { n: agg.count() }), toParquet(grouped));
+        assert.deepEqual(
+          await differences(
+            `SELECT * FROM ${sqlString(grouped)}`,
+            `SELECT ${k}, count(*)::DOUBLE AS n FROM ${file} GROUP BY ALL`,
+          ),
+          [0, 0],
+          `grouped ${what}`,
+        );
+        const joined = join(dir, `${sub}-${name}.${checked}.joined.parquet`);
+        await pipeline(
+          fromCsv(path, { cast: 'auto' }),
+          joinOn(fromCsv(path, { cast: 'auto' }), { on: key, how: 'full' }),
+          toParquet(joined),
+        );
+        const right = columns.filter((c) => c.name !== key).map((c) => `r.${q(c.name)} AS ${q(`${c.name}_right`)}`);
+        const left = columns.map((c) => (c.name === key ? `coalesce(l.${k}, r.${k}) AS ${k}` : `l.${q(c.name)}`));
+        assert.deepEqual(
+          await differences(
+            `SELECT * FROM ${sqlString(joined)}`,
+            `SELECT ${[...left, ...right].join(', ')} FROM ${file} l FULL JOIN ${file} r ON l.${k} = r.${k}`,
+          ),
+          [0, 0],
+          `full join ${what}`,
+        );
+        checked++;
+      }
+    }
+  }
+  assert.ok(checked > 40, `${checked} columns`);
 });
