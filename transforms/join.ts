@@ -293,6 +293,7 @@ export function join(right: JoinRight, options: JoinOptions): OperatorTransform 
         governor: context.governor,
         signal: context.signal,
         counters,
+        rightTypes: outputTypes.right,
       });
       await buildRight(engine, chain ?? right, context, types, outputTypes, () => disposed);
       return engine;

@@ -30,7 +30,7 @@ import {
   type PartitionSide,
 } from './join-partition-rows.ts';
 import { JoinTable } from './join-table.ts';
-import { InputTypes } from './input-types.ts';
+import type { InputTypes } from './input-types.ts';
 import { ROWS_METADATA_KEY } from '../formats/arrow/metadata-keys.ts';
 import { MAX_DEPTH, MIN_REPARTITION } from './flush-policy.ts';
 // the spill layer loads with the first partition: most runs fit their budget and never spill
@@ -56,6 +56,8 @@ export interface HashJoinOptions {
   governor?: GovernorGate | undefined;
   signal?: AbortSignal;
   counters: OperatorCounters;
+  /** The right input's column types, noted by the caller as it reads the right side; the columnar probe's output keeps them (a DECIMAL stays one). */
+  rightTypes?: InputTypes | undefined;
 }
 
 /** Receives output rows. */
@@ -87,8 +89,6 @@ export class HashJoin {
   #arrowProbe: ArrowProbe | null | undefined;
   /** Rows read from the right side. */
   rightRows = 0;
-  /** The right input's column types, which the columnar probe's output keeps (a DECIMAL stays one). */
-  readonly #rightTypes = new InputTypes();
 
   constructor(options: HashJoinOptions) {
     this.#o = options;
@@ -156,7 +156,6 @@ export class HashJoin {
     if (n === 0) return;
     if (arrow) this.#o.output.noteRightNames(arrow.schema.fields.map((f) => f.name));
     else this.#o.output.noteRight(rows![0]!);
-    this.#rightTypes.note(arrow);
     const table = this.#table;
     // a chunk whose keys would grow the table's arrays past the budget: the table goes to
     // partitions first (as groupBy's tables do), and the chunk after it
@@ -365,8 +364,8 @@ export class HashJoin {
   /** The columnar probe of `table` (join-arrow.ts: of one partition's when `partition`), or undefined when it takes rows. */
   async #probeOf(table: JoinTable, partition: boolean): Promise<ArrowProbe | undefined> {
     const { ArrowProbe } = await import('./join-arrow.ts');
-    const { how, leftKeys, output } = this.#o;
-    return ArrowProbe.of(table, { how, leftKeys, output, rightTypes: this.#rightTypes }, partition);
+    const { how, leftKeys, output, rightTypes } = this.#o;
+    return ArrowProbe.of(table, { how, leftKeys, output, rightTypes }, partition);
   }
 
   /** Joins left rows against `table` (the in-memory build, or a partition's). */

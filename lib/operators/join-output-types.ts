@@ -12,6 +12,7 @@
 import { Field, Type, type DataType, type RecordBatch } from 'apache-arrow';
 import type { Row } from '../core/batch.ts';
 import { inferSchema } from '../formats/arrow/infer.ts';
+import { ROWS_METADATA_KEY } from '../formats/arrow/metadata-keys.ts';
 import { emptyRecordBatch } from '../formats/arrow/record-batch.ts';
 import { InputTypes, asSinkTypes, typedBatch } from './input-types.ts';
 import type { JoinHow, JoinOutput } from './join-output.ts';
@@ -78,8 +79,8 @@ function lostInRows(type: DataType): boolean {
 export class JoinOutputTypes {
   /** The left input's column types (noted from each batch). */
   readonly #left = new InputTypes();
-  /** The right input's column types (noted from each chunk of the build). */
-  readonly #right = new InputTypes();
+  /** The right input's column types (noted from each chunk of the build; the columnar probe's too, see HashJoinOptions.rightTypes). */
+  readonly right = new InputTypes();
   readonly #rightColumns = new RightColumns();
   readonly #output: JoinOutput;
   readonly #how: JoinHow;
@@ -94,7 +95,8 @@ export class JoinOutputTypes {
   /** Notes a chunk of the right input: its rows, its Arrow batch, or both. */
   noteRight(rows: readonly Row[] | undefined, arrow: RecordBatch | undefined): void {
     this.#rightColumns.note(arrow ?? rows!);
-    this.#right.note(arrow);
+    // rows of array shape are rows to the join (hash-join.ts reads them by name): untyped
+    this.right.note(arrow?.schema.metadata.get(ROWS_METADATA_KEY) === 'array' ? undefined : arrow);
   }
 
   /** Notes a left batch: its Arrow columns, or (undefined) that it came as rows. */
@@ -123,7 +125,7 @@ export class JoinOutputTypes {
   #plan(): Map<string, Field> {
     const typed = new Map<string, Field>();
     for (const field of this.#left.fields()) if (lostInRows(field.type)) typed.set(field.name, field);
-    for (const field of this.#right.fields()) {
+    for (const field of this.right.fields()) {
       const name = this.#output.rightName(field.name);
       if (name !== null && lostInRows(field.type)) typed.set(name, new Field(name, field.type, true, field.metadata));
     }
