@@ -176,7 +176,7 @@ function attempt<T>(build: () => T): T | undefined {
 }
 
 /**
- * `rows` as one batch of columns `names`: a column `typed` gives a field for is built with it, the
+ * `rows` as one batch of columns `columns` (the rows' keys when not given): a column `typed` gives a field for is built with it, the
  * others are typed as a sink types rows (inferred from their values, a number a double, so that
  * every batch agrees). Undefined when no column is typed, a column without a type holds nested
  * values (their inference is JSON text, where toParquet writes a LIST or STRUCT from rows), or a
@@ -184,12 +184,15 @@ function attempt<T>(build: () => T): T | undefined {
  */
 export function typedBatch(
   rows: readonly Row[],
-  names: readonly string[],
+  columns: readonly string[] | undefined,
   typed: (name: string) => Field | undefined,
 ): RecordBatch | undefined {
+  // without `columns`, the rows' own keys, from one inference that also types the untyped columns
+  let inferred = columns ? undefined : inferSchema(rows);
+  const names = columns ?? inferred!.fields.map((f) => f.name);
   const given = names.map(typed);
   if (!given.some((field) => field !== undefined)) return undefined;
-  const inferred = given.every((field) => field !== undefined) ? undefined : inferSchema(rows, names);
+  if (!inferred && !given.every((field) => field !== undefined)) inferred = inferSchema(rows, names);
   const fields: Field[] = [];
   const children: Data[] = [];
   for (const [c, name] of names.entries()) {

@@ -118,8 +118,7 @@ export class JoinOutputTypes {
   typed(rows: Row[]): RecordBatch | Row[] {
     const typed = (this.#typed ??= this.#plan());
     if (typed.size === 0 || rows.length === 0) return rows;
-    const names = inferSchema(rows).fields.map((f) => f.name);
-    return typedBatch(rows, names, (name) => typed.get(name)) ?? rows;
+    return typedBatch(rows, undefined, (name) => typed.get(name)) ?? rows;
   }
 
   #plan(): Map<string, Field> {
