@@ -176,7 +176,7 @@ export class HashJoin {
   /** Grace: the rows built so far go to partitions, and so will the rest of the build. */
   async #partitionBuild(): Promise<void> {
     const table = this.#table;
-    this.#rowBytes = table.length > 0 ? table.bytes / table.length : 0;
+    this.#rowBytes = table.partitionRowBytes;
     this.#rightParts = await this.#newPartitions();
     this.#leftParts = await this.#newPartitions();
     this.#o.counters.tableBytesAtSpill = Math.max(this.#o.counters.tableBytesAtSpill, table.bytes);

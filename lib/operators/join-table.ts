@@ -26,8 +26,6 @@ const ABSENT: unique symbol = Symbol('absent');
 const SAMPLE = 32;
 /** Rows the typed arrays of a new table have room for (they double from there). */
 const FIRST_ROWS = 64;
-/** Bytes of the typed-array slots of a row: chain, chain tail, matched flag. */
-const SLOT_BYTES = 4 + 4 + 1;
 
 /** Estimated bytes the values of `rows` take in column arrays (a slot each, plus what they point to). */
 function columnBytesPerRow(rows: readonly Row[]): number {
@@ -104,11 +102,16 @@ export class JoinTable {
   readonly #names: string[] = [];
   readonly #index = new Map<string, number>();
   #columns: ColumnValues[] = [];
-  /** Next row of the same key (-1: none). */
-  #next = new Int32Array(FIRST_ROWS);
-  /** For a key's first row: its last row. */
-  #tail = new Int32Array(FIRST_ROWS);
-  #matched = new Uint8Array(FIRST_ROWS);
+  /** Rows the typed arrays below have room for (they grow together). */
+  #capacity = FIRST_ROWS;
+  /**
+   * Next row of the same key (-1: none), and for a key's first row its last row: made at the
+   * first key that comes twice (until then every key has one row, and a table of unique keys,
+   * the usual build side, saves their 8 bytes a row).
+   */
+  #chains: { next: Int32Array; tail: Int32Array } | undefined;
+  /** Rows a left row matched (1), kept by right and full joins only, which output the others. */
+  #matched: Uint8Array | undefined;
   /** Output name of each column (null: a shared key), fixed at the first output. */
   #targets: (string | null)[] | undefined;
   /** The compiled maker of joined rows and the columns it reads (see joined-row.ts), once made. */
@@ -122,7 +125,8 @@ export class JoinTable {
 
   /**
    * @param keys the right key columns
-   * @param keepNull keep rows with a null key (right and full joins output them unmatched)
+   * @param keepNull keep rows with a null key, and note which rows match (right and full joins
+   *   output the unmatched rows)
    */
   constructor(keys: readonly string[], keepNull: boolean) {
     this.#keys = keys;
@@ -130,6 +134,7 @@ export class JoinTable {
     this.#trie = new KeyTrie<number>(keys.length);
     this.#numbers = keys.length === 1 ? new NumberIndex() : undefined;
     this.#keepNull = keepNull;
+    if (keepNull) this.#matched = new Uint8Array(FIRST_ROWS);
   }
 
   /**
@@ -139,7 +144,7 @@ export class JoinTable {
    * bytes a key, as until 2026-12-06, put a 1.09M-row table at 53 MB where its arrays held 92.
    */
   get bytes(): number {
-    let bytes = this.#valueBytes + this.#next.byteLength + this.#tail.byteLength + this.#matched.byteLength;
+    let bytes = this.#valueBytes + this.#slotBytes * this.#capacity;
     bytes += this.#numbers?.bytes ?? 0;
     for (const column of this.#columns) if (column instanceof Float64Array) bytes += column.byteLength;
     return bytes;
@@ -152,13 +157,34 @@ export class JoinTable {
    */
   growthBytes(more: number): number {
     const rows = this.length + more;
-    let slots = this.#next.length;
+    let slots = this.#capacity;
     while (slots < rows) slots *= 2;
-    let growth = (slots - this.#next.length) * SLOT_BYTES + (this.#numbers?.growthBytes(more) ?? 0);
+    let growth = (slots - this.#capacity) * this.#slotBytes + (this.#numbers?.growthBytes(more) ?? 0);
     for (const column of this.#columns)
       if (column instanceof Float64Array && column.length < rows)
         growth += (grownSlots(column.length, rows) - column.length) * 8;
     return growth;
+  }
+
+  /**
+   * Bytes a row takes in the typed arrays: chains (once made; a key that comes twice makes them,
+   * counted after its batch) and match flags.
+   */
+  get #slotBytes(): number {
+    return (this.#chains === undefined ? 0 : 8) + (this.#matched === undefined ? 0 : 1);
+  }
+
+  /**
+   * Bytes a row of this table would take in the table of one of its hash partitions: as now,
+   * but for number keys held by direct address, which a partition holds in the hash table (its
+   * keys are spread over the same range, a sixteenth as many: too sparse), at 36 bytes a key
+   * (12 a slot, 2 to 4 slots a key).
+   */
+  get partitionRowBytes(): number {
+    if (this.length === 0) return 0;
+    const numbers = this.#numbers;
+    const rehashed = numbers?.direct ? numbers.size * 36 - numbers.bytes : 0;
+    return (this.bytes + rehashed) / this.length;
   }
 
   /** Distinct keys held. */
@@ -257,8 +283,8 @@ export class JoinTable {
       }
       const t = start + count;
       kept[count++] = i;
-      if (t === this.#next.length) this.#grow();
-      this.#next[t] = -1;
+      if (t === this.#capacity) this.#grow();
+      if (this.#chains !== undefined) this.#chains.next[t] = -1;
       if (!nullKey) this.#chain(head, t);
     }
     // columns are made by the rows kept, as add() makes them (a batch whose rows all had null keys adds none)
@@ -314,17 +340,26 @@ export class JoinTable {
   #chain(head: number, i: number): void {
     if (head === -1) {
       this.#valueBytes += this.#insert(i);
-      this.#tail[i] = i;
+      if (this.#chains !== undefined) this.#chains.tail[i] = i;
     } else {
-      this.#next[this.#tail[head]!] = i;
-      this.#tail[head] = i;
+      const { next, tail } = (this.#chains ??= this.#makeChains(i));
+      next[tail[head]!] = i;
+      tail[head] = i;
     }
+  }
+
+  /** The chains of the rows before row `i` (the first to repeat a key): each its key's only row. */
+  #makeChains(i: number): { next: Int32Array; tail: Int32Array } {
+    const next = new Int32Array(this.#capacity).fill(-1);
+    const tail = new Int32Array(this.#capacity);
+    for (let r = 0; r < i; r++) tail[r] = r;
+    return { next, tail };
   }
 
   #store(row: Row): number {
     const i = this.length++;
-    if (i === this.#next.length) this.#grow();
-    this.#next[i] = -1;
+    if (i === this.#capacity) this.#grow();
+    if (this.#chains !== undefined) this.#chains.next[i] = -1;
     const columns = this.#columns;
     let seen = 0;
     for (const name in row) {
@@ -359,16 +394,21 @@ export class JoinTable {
   }
 
   #grow(): void {
-    const size = this.#next.length * 2;
-    for (const key of ['next', 'tail'] as const) {
-      const grown = new Int32Array(size);
-      grown.set(key === 'next' ? this.#next : this.#tail);
-      if (key === 'next') this.#next = grown;
-      else this.#tail = grown;
+    const size = this.#capacity * 2;
+    this.#capacity = size;
+    const chains = this.#chains;
+    if (chains !== undefined) {
+      const next = new Int32Array(size);
+      next.set(chains.next);
+      const tail = new Int32Array(size);
+      tail.set(chains.tail);
+      this.#chains = { next, tail };
     }
-    const matched = new Uint8Array(size);
-    matched.set(this.#matched);
-    this.#matched = matched;
+    if (this.#matched !== undefined) {
+      const matched = new Uint8Array(size);
+      matched.set(this.#matched);
+      this.#matched = matched;
+    }
   }
 
   /** The first row of the key `getters` read from left row `row`, or -1. */
@@ -389,7 +429,7 @@ export class JoinTable {
 
   /** The row after `i` with the same key, or -1. */
   next(i: number): number {
-    return this.#next[i]!;
+    return this.#chains === undefined ? -1 : this.#chains.next[i]!;
   }
 
   /**
@@ -423,15 +463,15 @@ export class JoinTable {
     const targets = (this.#targets ??= this.#names.map((name) => output.rightName(name)));
     const maker = (this.#maker ??= this.#compile(left, targets));
     if (maker.make?.fits(left)) {
-      for (let i = head; i !== -1; i = this.#next[i]!) {
-        this.#matched[i] = 1;
+      for (let i = head; i !== -1; i = this.next(i)) {
+        if (this.#matched !== undefined) this.#matched[i] = 1;
         out.push(maker.make.make(left, maker.columns, i));
       }
       return;
     }
     const columns = this.#columns;
-    for (let i = head; i !== -1; i = this.#next[i]!) {
-      this.#matched[i] = 1;
+    for (let i = head; i !== -1; i = this.next(i)) {
+      if (this.#matched !== undefined) this.#matched[i] = 1;
       const joined = copyRow(left);
       for (let c = 0; c < targets.length; c++) {
         const target = targets[c];
@@ -481,8 +521,8 @@ export class JoinTable {
    * `lefts`/`rights`, marking them matched (the columnar probe, join-arrow.ts).
    */
   matchChain(left: number, head: number, lefts: number[], rights: number[]): void {
-    for (let i = head; i !== -1; i = this.#next[i]!) {
-      this.#matched[i] = 1;
+    for (let i = head; i !== -1; i = this.next(i)) {
+      if (this.#matched !== undefined) this.#matched[i] = 1;
       lefts.push(left);
       rights.push(i);
     }
@@ -500,7 +540,9 @@ export class JoinTable {
 
   /** Indices of the rows no left row matched, in build order. */
   *unmatched(): Generator<number> {
-    for (let i = 0; i < this.length; i++) if (this.#matched[i] === 0) yield i;
+    const matched = this.#matched;
+    if (matched === undefined) throw new Error('JoinTable: matches are noted for right and full joins only');
+    for (let i = 0; i < this.length; i++) if (matched[i] === 0) yield i;
   }
 
   /** Drops every row. */
@@ -510,9 +552,9 @@ export class JoinTable {
     this.#columns = this.#columns.map(() => []);
     this.#maker = undefined;
     this.#ragged = false;
-    this.#next = new Int32Array(FIRST_ROWS);
-    this.#tail = new Int32Array(FIRST_ROWS);
-    this.#matched = new Uint8Array(FIRST_ROWS);
+    this.#capacity = FIRST_ROWS;
+    this.#chains = undefined;
+    if (this.#matched !== undefined) this.#matched = new Uint8Array(FIRST_ROWS);
     this.length = 0;
     this.#valueBytes = 0;
   }

@@ -77,16 +77,18 @@ describe('JoinTable', () => {
 
   it('drops null-key rows unless asked to keep them, and counts keys and bytes', () => {
     const table = new JoinTable(['k'], false);
-    // an empty table's bytes are its arrays' first allocation
-    const empty = table.bytes;
-    assert.ok(empty > 0);
+    // an inner join's empty table holds no array yet: no match flags (right and full joins
+    // only), and the chains and the number index are made as keys come
+    assert.equal(table.bytes, 0);
     const added = table.add([{ k: null }, { k: 1 }, { k: 1 }, { k: 'x' }]);
     assert.equal(table.length, 3);
     assert.equal(table.keys, 2);
-    assert.ok(added > 0 && table.bytes === empty + added);
+    assert.ok(added > 0 && table.bytes === added);
     table.clear();
     assert.equal(table.length, 0);
-    assert.equal(table.bytes, empty);
+    assert.equal(table.bytes, 0);
+    // a full join's table notes matches: a byte a row from the start
+    assert.equal(new JoinTable(['k'], true).bytes, 64);
   });
 });
 
@@ -220,18 +222,20 @@ describe('JoinTable.addArrow', () => {
     });
     const added = table.addArrow(batch);
     assert.ok(ArrayBuffer.isView(table.values(1)), 'a Float64Array');
-    // the bytes are the arrays' as allocated: two Float64Array columns of 10,000 slots, the chain
-    // slots (9 bytes a row, 16,384 of them) and the number index (12 bytes a slot, 32,768): no
-    // boxed double, no JS array
-    assert.equal(table.bytes, 2 * 8 * n + 9 * 16_384 + 12 * 32_768);
-    assert.ok(added < table.bytes);
-    // what more rows would allocate: one more, the columns grow by half (the chains and the
-    // index have room); 6,385 more (16,385 rows), the chains and the index double too
+    // the bytes are the arrays' as allocated: two Float64Array columns of 10,000 slots and the
+    // number index, the keys 0..9,999 by direct address (4 bytes a slot, 16,384 of them); no
+    // chains (no key came twice), no match flags (an inner join): no boxed double, no JS array
+    assert.equal(table.bytes, 2 * 8 * n + 4 * 16_384);
+    assert.ok(added <= table.bytes);
+    // what more rows would allocate: one more, the columns grow by half (the index has room);
+    // 6,385 more (16,385 rows, keys as dense as these), the index doubles too
     assert.equal(table.growthBytes(1), 2 * 8 * (n / 2));
-    assert.equal(table.growthBytes(6_385), 9 * 16_384 + 12 * 32_768 + 2 * 8 * 6_385);
-    // a second batch grows the arrays: the first batch's values stay
+    assert.equal(table.growthBytes(6_385), 4 * 16_384 + 2 * 8 * 6_385);
+    // a second batch grows the arrays, and its keys, all seen, make the chains (8 bytes a row of
+    // room: 32,768 rows): the first batch's values stay
     table.addArrow(batch);
     assert.equal(table.length, 2 * n);
+    assert.equal(table.bytes, 2 * 8 * (2 * n) + 4 * 16_384 + 8 * 32_768);
     assert.deepEqual(
       [0, n - 1, n, 2 * n - 1].map((i) => table.values(1)[i]),
       [0.5, n - 0.5, 0.5, n - 0.5],
