@@ -120,7 +120,8 @@ export type {
   BullmqBackendOptions,
   RedisConnectionOptions,
 } from './lib/workers/distributed/options.ts';
-export { groupBy } from './transforms/groupBy.ts';
+export { groupBy, mergeGroups } from './transforms/groupBy.ts';
+export { partialGroups } from './lib/operators/partial-groups.ts';
 export type { GroupByOptions } from './transforms/groupBy.ts';
 export { agg } from './lib/operators/aggregates.ts';
 export type { Aggregate, Aggregates, CollectAggregateOptions } from './lib/operators/aggregates.ts';

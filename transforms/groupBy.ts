@@ -8,6 +8,7 @@ import { ValidationError, describeValue } from '../lib/core/errors.ts';
 import { aggregateColumns, expectAggregate, isBuiltinAggregate, type Aggregates } from '../lib/operators/aggregates.ts';
 import type { ColumnarAggregator } from '../lib/operators/columnar-aggregate.ts';
 import { lazyImport } from '../lib/core/lazy-import.ts';
+import { mergeStates } from '../lib/operators/partial-groups.ts';
 import type { StageContext } from '../lib/core/stage.ts';
 import { OperatorScratch } from '../lib/operators/operator-scratch.ts';
 import { BatchFeed } from '../lib/operators/batch-feed.ts';
@@ -106,6 +107,32 @@ export function groupBy(
       await scratch.dispose();
     },
   });
+}
+
+/**
+ * The main thread's half of a two-phase groupBy: merges the partial rows that
+ * `partialGroups(keys, aggregates)` made on `parallel()` workers (one row per group per batch,
+ * each aggregate's partial state in its column) into one row per group, as
+ * `groupBy(keys, aggregates)` over the workers' input would give. It is a groupBy (same budget,
+ * spilling and stats) whose aggregates merge states rather than add rows.
+ *
+ * @example
+ * ```ts
+ * // totals.ts: export const aggregates = { n: agg.count(), volume: agg.sum('qty') };
+ * //            export default partialGroups('symbol', aggregates);
+ * import { aggregates } from './totals.ts';
+ * pipeline(fromCsv('trades.csv', { cast: true }),
+ *   parallel(new URL('./totals.ts', import.meta.url), { kind: 'batch', workers: 2 }),
+ *   mergeGroups('symbol', aggregates),
+ *   toParquet('totals.parquet'))
+ * ```
+ */
+export function mergeGroups(
+  keys: string | readonly string[],
+  aggregates: Aggregates,
+  options?: GroupByOptions,
+): OperatorTransform {
+  return groupBy(keys, mergeStates(aggregates), options);
 }
 
 export type { Row };

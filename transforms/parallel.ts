@@ -137,7 +137,12 @@ class ParallelTransform extends BatchTransform {
   #source: string | undefined;
 
   constructor(name: string, plan: RunnerPlan) {
-    super({ name, transform: () => undefined, capabilities: { ordered: plan.options.ordered } });
+    // Arrow crosses as IPC bytes and becomes rows on the worker: the main thread builds no row object
+    super({
+      name,
+      transform: () => undefined,
+      capabilities: { ordered: plan.options.ordered, accepts: ['rows', 'arrow'] },
+    });
     this.#plan = plan;
     const info = this[STAGE];
     const attach = info.attach;

@@ -36,6 +36,9 @@ const DOCUMENTED: Record<string, readonly string[]> = {
     'batch',
     'parallel',
     'groupBy',
+    // two-phase groupBy: partial states on parallel() workers, merged on the main thread
+    'partialGroups',
+    'mergeGroups',
     'agg',
     'distinct',
     'join',

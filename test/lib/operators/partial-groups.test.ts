@@ -1,0 +1,105 @@
+/**
+ * Two-phase groupBy: partialGroups on parallel() worker threads, mergeGroups on the main thread,
+ * gives what one groupBy over the same rows gives (every built-in aggregate and a user-defined
+ * one; null, NaN, -0 and unicode keys; a sum past 2^53; first/last in input order), in memory and
+ * with a budget that makes the merge spill; and errors that name what is wrong.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { pipeline, fromIterable, collect, groupBy, mergeGroups, parallel, partialGroups, agg } from 'spillway';
+import { aggregates } from '../../fixtures/parallel/partial-totals.ts';
+import { runnableUrl } from '../../helpers.ts';
+
+const MODULE = runnableUrl('test/fixtures/parallel/partial-totals.ts');
+const SYMBOLS = ['AAPL', 'MSFT', 'Ünïcødé', '', null, 'NaN-free', 'ZZZ'];
+
+/** 12,000 trades over 7 symbols (one holds most rows), with nulls, a bigint sum past 2^53 and notes. */
+function trades(): Record<string, unknown>[] {
+  return Array.from({ length: 12_000 }, (_, i) => ({
+    id: i,
+    symbol: i % 3 === 0 ? 'AAPL' : SYMBOLS[i % SYMBOLS.length],
+    price: i % 11 === 0 ? null : ((i * 7919) % 1000) / 10 - 20,
+    qty: (i % 13) - 4,
+    big: 2 ** 52 + i,
+    venue: `v${i % 5}`,
+    note: i % 17 === 0 ? null : 'x'.repeat(i % 40),
+  }));
+}
+
+/**
+ * Rows by symbol, values made comparable: bigints as text, and the mean to 12 significant digits
+ * (merged partial sums add the same doubles in another order, as a spilled groupBy's do).
+ */
+function bySymbol(rows: readonly Record<string, unknown>[]): Map<unknown, string> {
+  const replacer = (key: string, v: unknown) =>
+    typeof v === 'bigint' ? `${v}n` : key === 'avg' && typeof v === 'number' ? v.toPrecision(12) : v;
+  return new Map(rows.map((row) => [row.symbol, JSON.stringify(row, replacer)]));
+}
+
+describe('partialGroups on workers + mergeGroups', () => {
+  for (const budget of [undefined, '4kB'] as const) {
+    it(`gives what one groupBy gives (${budget ? `merge spilling at ${budget}` : 'in memory'})`, async () => {
+      const expected = await pipeline(
+        fromIterable(trades(), { batchSize: 500 }),
+        groupBy('symbol', aggregates),
+        collect(),
+      );
+      const { output, stats } = await pipeline(
+        fromIterable(trades(), { batchSize: 500 }),
+        parallel(MODULE, { kind: 'batch', workers: 2 }),
+        mergeGroups('symbol', aggregates, budget ? { budget } : undefined),
+        collect(),
+      );
+      assert.equal(output.length, SYMBOLS.length);
+      assert.deepEqual(
+        bySymbol(output as Record<string, unknown>[]),
+        bySymbol(expected.output as Record<string, unknown>[]),
+      );
+      const aapl = (output as Record<string, unknown>[]).find((row) => row.symbol === 'AAPL')!;
+      assert.equal(typeof aapl.big, 'bigint', 'a sum past 2^53 stays exact');
+      assert.equal(aapl.first, 0);
+      assert.deepEqual(aapl.sample, [0, 3, 6]);
+      // the workers did the adding: 24 batches of 500 rows in, a row per symbol per batch out
+      const workers = stats.stages.find((s) => s.name === 'parallel')!;
+      assert.equal(workers.rowsIn, 12_000);
+      assert.ok(workers.rowsOut <= 24 * SYMBOLS.length);
+      const merge = stats.stages.find((s) => s.name === 'groupBy')!;
+      if (budget) assert.ok((merge.details.partitionsSpilled as number) > 0, 'the merge spilled');
+    });
+  }
+
+  it('groups a batch by SQL key equality, in the order groups first appear', () => {
+    const partial = partialGroups(['k'], { n: agg.count(), s: agg.sum('v') });
+    const out = partial([
+      { k: 'b', v: 1 },
+      { k: null, v: 2 },
+      { k: Number.NaN, v: 3 },
+      { k: -0, v: 4 },
+      { v: 5 },
+      { k: 0, v: 6 },
+      { k: Number.NaN, v: 7 },
+      { k: 'b', v: 8 },
+    ]);
+    assert.deepEqual(
+      (out as Record<string, unknown>[]).map((row) => [row.k, row.n]),
+      [
+        ['b', 2],
+        [null, 2],
+        [Number.NaN, 2],
+        [-0, 2],
+      ],
+    );
+  });
+
+  it('refuses rows without partial states, and options that are no aggregates', async () => {
+    await assert.rejects(
+      pipeline(fromIterable([{ symbol: 'A', qty: 1 }]), mergeGroups('symbol', { volume: agg.sum('qty') }), collect()),
+      (error: Error & { code?: string }) =>
+        error.code === 'ERR_SPILLWAY_SCHEMA_MISMATCH' && /no partial state in column `volume`/.test(error.message),
+    );
+    assert.throws(() => partialGroups('k', { n: 3 as never }), /aggregates\.n/);
+    assert.throws(() => partialGroups('k', { k: agg.count() }), /name of a key column/);
+    assert.throws(() => mergeGroups('k', [] as never), /object of output column -> aggregate/);
+    assert.throws(() => (partialGroups('k', { n: agg.count() }) as (rows: unknown) => unknown)({}), /kind: 'batch'/);
+  });
+});
