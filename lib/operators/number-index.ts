@@ -134,7 +134,11 @@ export class NumberIndex {
     return this.#dense !== undefined;
   }
 
-  /** Bytes the table's arrays hold (they double as keys come: at most half the slots are used). */
+  /**
+   * Bytes the arrays hold: the direct-address array (4 bytes a slot over the keys' range, and
+   * room to grow), or the hash table's (12 bytes a slot; they double as keys come: at most half
+   * the slots are used).
+   */
   get bytes(): number {
     return this.#dense !== undefined ? this.#dense.byteLength : this.#groups.length * SLOT_BYTES;
   }
