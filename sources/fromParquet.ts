@@ -75,7 +75,11 @@ export function fromParquet(input: DatasetInput, options?: FromParquetOptions): 
     // a pending row group decode cannot be interrupted, but the next one is never started
     const onAbort = (): void => void reader.close().catch(() => undefined);
     context.signal.addEventListener('abort', onAbort, { once: true });
-    const path = output === 'arrow' ? new ParquetArrowReader(plan, counters) : new ParquetRowsReader(plan, counters);
+    // a negotiated Arrow read goes on as rows at a value Arrow cannot hold; one asked for fails
+    const path =
+      output === 'arrow'
+        ? new ParquetArrowReader(plan, counters, choice.chosen === 'arrow')
+        : new ParquetRowsReader(plan, counters);
     try {
       // destroyed while the file opened: the listener above never runs, the finally closes it
       context.signal.throwIfAborted();
@@ -86,6 +90,7 @@ export function fromParquet(input: DatasetInput, options?: FromParquetOptions): 
     } finally {
       context.signal.removeEventListener('abort', onAbort);
       stats.details.bytesRead = reader.bytesRead;
+      if (counters.rowsFrom !== undefined) stats.details.rowsFrom = counters.rowsFrom;
       await reader.close();
     }
   }

@@ -8,6 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { join as joinPath } from 'node:path';
 import {
   pipeline,
@@ -299,7 +300,7 @@ test('fromParquet -> groupBy reads only the columns the groupBy reads (and a DEC
   assert.deepEqual(missing.output, [{ nope: null, n: N }]);
 });
 
-test('INT96 timestamps read as Arrow: a Spark or Impala file keeps its other columns types; one past 2262 is a coded error naming rows', {
+test('INT96 timestamps read as Arrow: a Spark or Impala file keeps its other columns types; one past 2262 sends the rest of a negotiated read to rows', {
   skip: corpusSkip,
 }, async () => {
   const impala = joinPath(CORPUS, 'parquet', 'alltypes_plain.parquet');
@@ -312,10 +313,31 @@ test('INT96 timestamps read as Arrow: a Spark or Impala file keeps its other col
   const direct = await pipeline(fromParquet(impala, { output: 'rows' }), collect());
   const back = await pipeline(fromParquet(out, { output: 'rows' }), collect());
   sameRows(direct.output, back.output, true, 'alltypes_plain copied through Arrow');
+  // 9999-12-31 and a year -4128 past what an Arrow nanosecond timestamp holds: a stage that reads
+  // Arrow (a filter over row views) gets the rows path's rows from the row where Arrow stopped
   const spark = joinPath(CORPUS, 'parquet', 'int96_from_spark.parquet');
-  await assert.rejects(pipeline(fromParquet(spark), toParquet(joinPath(dir, 'spark.parquet'))), {
+  const asRows = await pipeline(fromParquet(spark, { output: 'rows' }), collect());
+  assert.equal(asRows.output.length, 6);
+  const negotiated = await pipeline(
+    fromParquet(spark),
+    filter((row: { a: unknown }) => row.a !== undefined),
+    collect(),
+  );
+  assert.equal(negotiated.stats.stages[0]!.details.output, 'arrow');
+  assert.match(
+    String(negotiated.stats.stages[0]!.details.rowsFrom),
+    /^row 0: INT96 timestamp of column `a` is beyond the range of Arrow nanosecond timestamps/,
+  );
+  sameRows(negotiated.output, asRows.output, true, 'int96_from_spark negotiated, then rows');
+  // asked for Arrow: a coded error that says how to read it
+  await assert.rejects(pipeline(fromParquet(spark, { output: 'arrow' }), collect()), {
     code: 'ERR_SPILLWAY_UNSUPPORTED',
     message: /INT96 timestamp of column `a` is beyond the range of Arrow nanosecond timestamps.*output 'rows'/,
   });
-  assert.equal((await pipeline(fromParquet(spark, { output: 'rows' }), collect())).output.length, 6);
+  // Parquet's TIMESTAMP cannot hold year -4128 to the nanosecond: a coded error, and no file
+  await assert.rejects(pipeline(fromParquet(spark), toParquet(joinPath(dir, 'spark.parquet'))), {
+    code: 'ERR_SPILLWAY_FORMAT',
+    message: /Column `a` has type timestamp/,
+  });
+  assert.equal(existsSync(joinPath(dir, 'spark.parquet')), false);
 });

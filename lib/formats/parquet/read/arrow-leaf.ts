@@ -30,7 +30,7 @@ import {
 import type { Data, DataType } from 'apache-arrow';
 import type { DecodedArray, ParquetParsers, SchemaElement } from 'hyparquet';
 import { JSON_METADATA_KEY } from '../../arrow/convert.ts';
-import { UnsupportedError } from '../../../core/errors.ts';
+import { ArrowRangeError } from './arrow-range.ts';
 import { bool, decimal, fixed, utf8, varBinary } from './arrow-build.ts';
 import type { TypedCtor } from './arrow-build.ts';
 import { exactJsonText } from './arrow-json.ts';
@@ -132,7 +132,7 @@ function int96Plan(c: LeafContext, decoded: SchemaElement): ArrowColumnPlan {
   const type = new Timestamp(TimeUnit.NANOSECOND, null);
   const fits = (nanos: bigint): bigint => {
     if (nanos !== BigInt.asIntN(64, nanos)) {
-      throw new UnsupportedError(
+      throw new ArrowRangeError(
         `INT96 timestamp of column \`${c.name}\` is beyond the range of Arrow nanosecond timestamps (years 1677-2262); read it with output 'rows'`,
         {},
       );

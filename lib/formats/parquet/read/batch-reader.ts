@@ -11,6 +11,8 @@ import { rowGroupPruner } from '../../../dataset/pushdown.ts';
 import { pagePruner } from '../../../dataset/page-pushdown.ts';
 import { loadParquetReader, parquetReaderLoaded } from '../load.ts';
 import type { ParquetReader } from '../reader.ts';
+import type { ParquetArrowBatch } from './file-batches.ts';
+import { arrowRangeCause } from './arrow-range.ts';
 import type { ParquetPlan } from './options.ts';
 
 /** Where a read starts: rows before it, and the index of its first batch. */
@@ -26,6 +28,8 @@ export interface ParquetCounters {
   totalBytes: number | undefined;
   groupsRead: number;
   numGroups: number;
+  /** Why a negotiated Arrow read went on as rows, and from which row (see {@link ParquetArrowReader}). */
+  rowsFrom?: string;
 }
 
 /** A Parquet batch reader: one per output path. */
@@ -41,8 +45,9 @@ export interface ParquetBatchReader {
  * hands it, through row views or rows made from the batch (test/sources/fromParquet-negotiate.test.ts).
  * INT96 (Spark's, Impala's and Hive's timestamps) reads as Arrow: kept on rows, it put every other
  * column of such a file on rows too (a FLOAT written back as DOUBLE); a value past the years
- * 1677-2262, which no Arrow nanosecond timestamp holds, fails the read with a coded error that
- * says to read with `output: 'rows'`.
+ * 1677-2262, which no Arrow nanosecond timestamp holds (Spark's 9999-12-31 "valid to" sentinels),
+ * sends the rest of a negotiated read to rows, and fails a read that asked for Arrow with a coded
+ * error that says to read with `output: 'rows'`.
  */
 const ROWS_ONLY = new Set(['json', 'interval', 'variant', 'unknown']);
 
@@ -145,7 +150,12 @@ export class ParquetRowsReader implements ParquetBatchReader {
     this.#counters = counters;
   }
 
-  async *read(reader: ParquetReader, start: ParquetStart): AsyncGenerator<Batch<Record<string, unknown>>> {
+  /** @param yielded batches were handed on before `start` (an Arrow read that went on as rows) */
+  async *read(
+    reader: ParquetReader,
+    start: ParquetStart,
+    yielded = false,
+  ): AsyncGenerator<Batch<Record<string, unknown>>> {
     let index = start.index;
     // the names go with the rows: a filter after this source that keeps no row still has them
     const names = reader.columns.map((c) => c.name);
@@ -158,27 +168,51 @@ export class ParquetRowsReader implements ParquetBatchReader {
       this.#counters.rowsRead = part.rowStart + part.rows.length;
       yield batch;
     }
-    if (noRows(index !== start.index, start)) yield emptyBatch(this.#plan, reader, index);
+    if (noRows(yielded || index !== start.index, start)) yield emptyBatch(this.#plan, reader, index);
   }
 }
 
-/** Batches holding an Arrow RecordBatch built from the decoded pages. */
+/**
+ * Batches holding an Arrow RecordBatch built from the decoded pages. With `rowsOnRange` (the
+ * pipeline chose Arrow, the user did not), a value Arrow cannot hold (read/arrow-leaf.ts
+ * `ArrowRangeError`) sends the rest of the file to the rows path from the first row not yet
+ * handed on: every stage takes rows, so the run goes on with the rows path's values, and
+ * `rowsFrom` says why and where.
+ */
 export class ParquetArrowReader implements ParquetBatchReader {
   readonly #plan: ParquetPlan;
   readonly #counters: ParquetCounters;
+  readonly #rowsOnRange: boolean;
 
-  constructor(plan: ParquetPlan, counters: ParquetCounters) {
+  constructor(plan: ParquetPlan, counters: ParquetCounters, rowsOnRange = false) {
     this.#plan = plan;
     this.#counters = counters;
+    this.#rowsOnRange = rowsOnRange;
   }
 
   async *read(reader: ParquetReader, start: ParquetStart): AsyncGenerator<Batch<Record<string, unknown>>> {
     let index = start.index;
-    for await (const part of reader.recordBatches(start.rows)) {
-      this.#counters.groupsRead = part.rowGroup + 1;
-      const position = { source: this.#plan.path, index: index++, rowStart: part.rowStart };
-      const batch = Batch.fromArrow(part.batch, position) as Batch<Record<string, unknown>>;
-      this.#counters.rowsRead = part.rowStart + part.batch.numRows;
+    let next = start.rows;
+    const parts = reader.recordBatches(start.rows)[Symbol.asyncIterator]();
+    for (;;) {
+      let part: IteratorResult<ParquetArrowBatch>;
+      try {
+        part = await parts.next();
+      } catch (error) {
+        const range = this.#rowsOnRange ? arrowRangeCause(error) : undefined;
+        if (range === undefined) throw error;
+        this.#counters.rowsFrom = `row ${next}: ${range.message.replace(/; read it with output 'rows'.*$/, '')}`;
+        const rows = new ParquetRowsReader(this.#plan, this.#counters);
+        yield* rows.read(reader, { rows: next, index }, index !== start.index);
+        return;
+      }
+      if (part.done) break;
+      const { rowGroup, rowStart, batch: arrow } = part.value;
+      this.#counters.groupsRead = rowGroup + 1;
+      const position = { source: this.#plan.path, index: index++, rowStart };
+      const batch = Batch.fromArrow(arrow, position) as Batch<Record<string, unknown>>;
+      next = rowStart + arrow.numRows;
+      this.#counters.rowsRead = next;
       yield batch;
     }
     if (noRows(index !== start.index, start)) yield emptyBatch(this.#plan, reader, index);
