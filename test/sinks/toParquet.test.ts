@@ -10,6 +10,7 @@ import { fromParquet } from '../../sources/fromParquet.ts';
 import { toParquet } from '../../sinks/toParquet.ts';
 import type { ParquetCompression } from '../../lib/formats/parquet/writer.ts';
 import { tempDir } from '../helpers.ts';
+import { PreciseDate } from '../../lib/formats/values.ts';
 
 const dir = tempDir('spillway-toparquet-');
 const csv = join(dir, 'in.csv');
@@ -184,6 +185,31 @@ test('CSV type drift between Arrow batches: widened within the first row group, 
     },
   );
   assert.deepEqual(readdirSync(sub), []);
+});
+
+test('a timestamp past 2262 in a nanosecond column is a coded error, never wrapped (9999-12-31 was written as 1816-03-29); microseconds hold it', async () => {
+  const precise = (iso: string, nanos: number) => new PreciseDate(Date.parse(iso), nanos);
+  const sub = tempDir('spillway-toparquet-ns-');
+  // the first value has a nanosecond digit: the column is TIMESTAMP(NANOS)
+  const rows = [{ a: precise('2024-01-01T00:00:00.000Z', 1) }, { a: precise('9999-12-31T00:00:00.000Z', 0) }];
+  await assert.rejects(pipeline(fromIterable(rows), toParquet(join(sub, 'ns.parquet'))), (e: SpillwayError) => {
+    assert.equal(e.code, ErrorCodes.FORMAT);
+    assert.match(
+      e.message,
+      /Column `a` has type timestamp_ns but got .*9999-12-31.*nanoseconds hold only the years 1677-2262/,
+    );
+    return true;
+  });
+  assert.deepEqual(readdirSync(sub), []);
+  // whole microseconds: the column is TIMESTAMP(MICROS), which holds year 9999
+  const out = join(dir, 'us.parquet');
+  const micros = [{ a: precise('2024-01-01T00:00:00.000Z', 1000) }, { a: precise('9999-12-31T00:00:00.000Z', 0) }];
+  await pipeline(fromIterable(micros), toParquet(out));
+  const { output } = await pipeline(fromParquet(out, { output: 'rows' }), collect());
+  assert.deepEqual(
+    output.map((row) => (row as { a: Date }).a.toISOString()),
+    ['2024-01-01T00:00:00.000001Z', '9999-12-31T00:00:00.000Z'],
+  );
 });
 
 test("a CSV column of text and numbers through the README's pipeline: a coded error naming the column and the fix, no file; cast: 'auto' writes it as text", async () => {

@@ -100,8 +100,12 @@ function pushTemporal(col: ColumnBuffer, value: unknown): boolean {
   } else {
     // a PreciseDate (from our reader) carries the nanoseconds below the millisecond
     const ns = BigInt(ms) * 1_000_000n + BigInt(nanos);
-    if (col.kind === 'timestamp_ns') col.pushBigInt(ns);
-    else {
+    if (col.kind === 'timestamp_ns') {
+      // int64 nanoseconds end in 1677 and 2262: a date past them is refused, never wrapped
+      // (9999-12-31 was written as 1816-03-29)
+      if (ns !== BigInt.asIntN(64, ns)) return false;
+      col.pushBigInt(ns);
+    } else {
       if (ns % 1000n !== 0n) return false;
       col.pushBigInt(ns / 1000n);
     }

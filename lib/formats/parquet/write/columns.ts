@@ -376,9 +376,13 @@ export class ColumnSet {
           if (wider === undefined || wider === col.kind || !col.widen(wider) || !pushValue(col, value)) {
             // name the fix: an inferred column met a value of another type (a CSV column of text and
             // numbers read with `cast: true`, cell by cell), a declared one a value it cannot hold
-            const fix = this.inferred
-              ? "; declare the column's type (`cast: 'auto'` or `types` in fromCsv, `schema` in toParquet)"
-              : '; change the declared `schema` or convert the column first';
+            // a timestamp of a timestamp column is no type mismatch: its unit cannot hold it
+            const fix =
+              value instanceof Date && String(f.type).startsWith('timestamp')
+                ? ": Parquet's TIMESTAMP is int64, whose nanoseconds hold only the years 1677-2262 and whose microseconds hold no digit below them"
+                : this.inferred
+                  ? "; declare the column's type (`cast: 'auto'` or `types` in fromCsv, `schema` in toParquet)"
+                  : '; change the declared `schema` or convert the column first';
             throw new FormatError(
               `Column \`${f.name}\` has type ${f.type === 'null' ? 'null' : f.type} but got ${describeValue(value)}${fix}`,
               { file: this.path, row: rowIndex },
