@@ -64,16 +64,18 @@ export interface ConvertArgs {
 const USAGE = `Usage: spillway convert IN OUT [options]
 
 Converts between CSV (.csv, .csv.gz), Parquet (.parquet), Arrow IPC (.arrow, .arrows,
-.ipc, .feather) and JSON Lines (.jsonl, .jsonl.gz, .jsonl.zst; output .jsonl[.gz]), streaming: memory holds a few batches, whatever the file size. The format
-comes from the extension unless given. Prints one summary line; exits non-zero with a one-line
-error on bad input.
+.ipc, .feather) and JSON Lines (.jsonl, .jsonl.gz, .jsonl.zst; output .jsonl[.gz]),
+streaming: memory holds a few batches, whatever the file size. The format comes from the
+extension unless given. Prints one summary line; exits non-zero with a one-line error on bad
+input.
 
 Options:
-  --from FORMAT        input format: csv, parquet or arrow (default: by extension)
-  --to FORMAT          output format: csv, parquet or arrow (default: by extension)
+  --from FORMAT        input format: csv, parquet, arrow or jsonl (default: by extension)
+  --to FORMAT          output format: csv, parquet, arrow or jsonl (default: by extension)
   --columns a,b,c      keep these columns, in this order
   --compression X      csv: gzip | none (default: gzip for .gz); parquet: snappy (default) |
-                       gzip | zstd | none; arrow: lz4 (default) | zstd | none
+                       gzip | zstd | none; arrow: lz4 (default) | zstd | none; jsonl: gzip |
+                       none (default: gzip for .gz)
   --batch-size N       rows per batch read (default: the reader's own)
   --partition-by a,b   write OUT as a hive-partitioned directory (a=.../b=.../part-0.<ext>);
                        the output format then comes from --to
