@@ -4,8 +4,12 @@
  * columnar group table with typed aggregate states, lib/operators/group-table.ts).
  */
 import type { Row } from '../lib/core/batch.ts';
-import { ValidationError, describeValue } from '../lib/core/errors.ts';
-import { aggregateColumns, expectAggregate, isBuiltinAggregate, type Aggregates } from '../lib/operators/aggregates.ts';
+import {
+  aggregateColumns,
+  expectAggregates,
+  isBuiltinAggregate,
+  type Aggregates,
+} from '../lib/operators/aggregates.ts';
 import type { ColumnarAggregator } from '../lib/operators/columnar-aggregate.ts';
 import { lazyImport } from '../lib/core/lazy-import.ts';
 import { mergeStates } from '../lib/operators/partial-groups.ts';
@@ -51,15 +55,7 @@ export function groupBy(
   options?: GroupByOptions,
 ): OperatorTransform {
   const keyColumns = expectKeyColumns(keys, 'keys');
-  if (typeof aggregates !== 'object' || aggregates === null || Array.isArray(aggregates)) {
-    throw new ValidationError(
-      `Expected \`aggregates\` to be an object of output column -> aggregate, got ${describeValue(aggregates)}`,
-    );
-  }
-  const names = Object.keys(aggregates);
-  const aggs = names.map((name) => expectAggregate(aggregates[name], `aggregates.${name}`));
-  for (const name of names)
-    if (keyColumns.includes(name)) throw new ValidationError(`Aggregate \`${name}\` has the name of a key column`);
+  const { names, aggs } = expectAggregates(aggregates, keyColumns);
   const opts = resolveOperatorOptions(options, 'options');
   const scratch = new OperatorScratch('groupBy', opts.dir);
   const counters: OperatorCounters = { depth: 0, flushes: 0, groups: 0, tableBytesAtSpill: 0 };

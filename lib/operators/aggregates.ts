@@ -333,6 +333,23 @@ export function expectAggregate(value: unknown, path: string): Aggregate {
   return value as Aggregate;
 }
 
+/**
+ * The aggregates of a groupBy (and of its two phases, partial-groups.ts), validated: output names
+ * and their aggregates, in order. No output may take the name of one of `keys` (the key columns
+ * come first in an output row).
+ */
+export function expectAggregates(aggregates: unknown, keys: readonly string[]): { names: string[]; aggs: Aggregate[] } {
+  if (typeof aggregates !== 'object' || aggregates === null || Array.isArray(aggregates))
+    throw new ValidationError(
+      `Expected \`aggregates\` to be an object of output column -> aggregate, got ${describeValue(aggregates)}`,
+    );
+  const names = Object.keys(aggregates);
+  const aggs = names.map((name) => expectAggregate((aggregates as Aggregates)[name], `aggregates.${name}`));
+  for (const name of names)
+    if (keys.includes(name)) throw new ValidationError(`Aggregate \`${name}\` has the name of a key column`);
+  return { names, aggs };
+}
+
 /** `collect` under a name that does not clash with the `collect()` sink. */
 export const collectValues = collect;
 

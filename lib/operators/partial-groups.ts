@@ -10,20 +10,10 @@
  */
 import type { Row } from '../core/batch.ts';
 import { SchemaMismatchError, ValidationError, describeValue } from '../core/errors.ts';
-import { expectAggregate, type Aggregate, type Aggregates, type MemoryMeter } from './aggregates.ts';
+import { expectAggregates, type Aggregates, type MemoryMeter } from './aggregates.ts';
 import { columnGetter } from './key-encoding.ts';
 import { expectKeyColumns } from './key-columns.ts';
 import { KeyTrie } from './key-trie.ts';
-
-/** Validated aggregates: output names and their aggregates, in order. */
-function expectAggregates(aggregates: Aggregates, what: string): { names: string[]; aggs: Aggregate[] } {
-  if (typeof aggregates !== 'object' || aggregates === null || Array.isArray(aggregates))
-    throw new ValidationError(
-      `Expected the aggregates of \`${what}\` to be an object of output column -> aggregate, got ${describeValue(aggregates)}`,
-    );
-  const names = Object.keys(aggregates);
-  return { names, aggs: names.map((name) => expectAggregate(aggregates[name], `aggregates.${name}`)) };
-}
 
 /**
  * A batch function for `parallel(module, { kind: 'batch' })`: groups the rows of each batch by
@@ -45,9 +35,7 @@ export function partialGroups(
   aggregates: Aggregates,
 ): (rows: readonly Row[]) => Row[] {
   const keyNames = expectKeyColumns(keys, 'keys');
-  const { names, aggs } = expectAggregates(aggregates, 'partialGroups');
-  for (const name of names)
-    if (keyNames.includes(name)) throw new ValidationError(`Aggregate \`${name}\` has the name of a key column`);
+  const { names, aggs } = expectAggregates(aggregates, keyNames);
   const getters = keyNames.map(columnGetter);
   return (rows) => {
     if (!Array.isArray(rows))
@@ -86,7 +74,7 @@ export function partialGroups(
  * without the column (or `undefined` in it) is a SchemaMismatchError naming the column.
  */
 export function mergeStates(aggregates: Aggregates): Aggregates {
-  const { names, aggs } = expectAggregates(aggregates, 'mergeGroups');
+  const { names, aggs } = expectAggregates(aggregates, []);
   const merged: Aggregates = {};
   names.forEach((name, a) => {
     const aggregate = aggs[a]!;
