@@ -193,27 +193,32 @@ export class ParquetArrowReader implements ParquetBatchReader {
   async *read(reader: ParquetReader, start: ParquetStart): AsyncGenerator<Batch<Record<string, unknown>>> {
     let index = start.index;
     let next = start.rows;
+    // iterated by hand, to catch the decoder's error alone; closed as for-await would close it
     const parts = reader.recordBatches(start.rows)[Symbol.asyncIterator]();
-    for (;;) {
-      let part: IteratorResult<ParquetArrowBatch>;
-      try {
-        part = await parts.next();
-      } catch (error) {
-        const range = this.#rowsOnRange ? arrowRangeCause(error) : undefined;
-        if (range === undefined) throw error;
-        this.#counters.rowsFrom = `row ${next}: ${range.message.replace(/; read it with output 'rows'.*$/, '')}`;
-        const rows = new ParquetRowsReader(this.#plan, this.#counters);
-        yield* rows.read(reader, { rows: next, index }, index !== start.index);
-        return;
+    try {
+      for (;;) {
+        let part: IteratorResult<ParquetArrowBatch>;
+        try {
+          part = await parts.next();
+        } catch (error) {
+          const range = this.#rowsOnRange ? arrowRangeCause(error) : undefined;
+          if (range === undefined) throw error;
+          this.#counters.rowsFrom = `row ${next}: ${range.message.replace(/; read it with output 'rows'.*$/, '')}`;
+          const rows = new ParquetRowsReader(this.#plan, this.#counters);
+          yield* rows.read(reader, { rows: next, index }, index !== start.index);
+          return;
+        }
+        if (part.done) break;
+        const { rowGroup, rowStart, batch: arrow } = part.value;
+        this.#counters.groupsRead = rowGroup + 1;
+        const position = { source: this.#plan.path, index: index++, rowStart };
+        const batch = Batch.fromArrow(arrow, position) as Batch<Record<string, unknown>>;
+        next = rowStart + arrow.numRows;
+        this.#counters.rowsRead = next;
+        yield batch;
       }
-      if (part.done) break;
-      const { rowGroup, rowStart, batch: arrow } = part.value;
-      this.#counters.groupsRead = rowGroup + 1;
-      const position = { source: this.#plan.path, index: index++, rowStart };
-      const batch = Batch.fromArrow(arrow, position) as Batch<Record<string, unknown>>;
-      next = rowStart + arrow.numRows;
-      this.#counters.rowsRead = next;
-      yield batch;
+    } finally {
+      await parts.return?.(undefined);
     }
     if (noRows(index !== start.index, start)) yield emptyBatch(this.#plan, reader, index);
   }
