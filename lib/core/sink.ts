@@ -6,7 +6,7 @@
 import { Writable } from 'node:stream';
 import { Batch } from './batch.ts';
 import type { CheckpointSink, SinkCheckpointDriver, SinkCheckpointHooks } from '../observe/checkpoint.ts';
-import { toError } from './errors.ts';
+import { toError, withContext } from './errors.ts';
 import { asBatch } from './transform.ts';
 import { ensureArrowKernels } from './arrow-load.ts';
 import {
@@ -118,20 +118,26 @@ export class BatchSink<T> extends Writable implements SpillwayStage, CheckpointS
     return this.#work.context((this.#context ??= detachedContext()));
   }
 
-  override _write(chunk: unknown, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+  /** `error` as an Error; a coded one that does not say where it came from names this sink (as a transform's does). */
+  #failure(error: unknown): Error {
+    return withContext(toError(error), { stage: this[STAGE].stats.name });
+  }
+
+  override _write(chunk: unknown, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
+    const callback = (error?: unknown): void => (error === undefined ? done() : done(this.#failure(error)));
     const batch = asBatch(chunk, this[STAGE].stats.name);
     const loading = ensureArrowKernels(batch);
     if (loading) {
       loading.then(
         () => this.#writeBatch(batch, callback),
-        (error: unknown) => callback(toError(error)),
+        (error: unknown) => callback(error),
       );
       return;
     }
     this.#writeBatch(batch, callback);
   }
 
-  #writeBatch(batch: Batch, callback: (error?: Error | null) => void): void {
+  #writeBatch(batch: Batch, callback: (error?: unknown) => void): void {
     // destroyed while the Arrow kernels loaded: the abort may already have run
     if (this.destroyed) {
       callback(new Error(`${this.#spec.name}: write after the sink was destroyed`));
@@ -184,7 +190,7 @@ export class BatchSink<T> extends Writable implements SpillwayStage, CheckpointS
           this.#finished = true;
           callback();
         },
-        (error: unknown) => callback(toError(error)),
+        (error: unknown) => callback(this.#failure(error)),
       );
   }
 

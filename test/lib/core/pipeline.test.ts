@@ -7,6 +7,7 @@ import {
   pipeline,
   fromIterable,
   fromCsv,
+  fromParquet,
   map,
   filter,
   collect,
@@ -297,5 +298,25 @@ test('stage names are unique within a pipeline', async () => {
   assert.deepEqual(
     stats.stages.map((s) => s.name),
     ['fromIterable', 'map', 'map#2', 'collect'],
+  );
+});
+
+test('a coded error a sink meets names the sink, as a transform names itself', async () => {
+  // a timestamp past a JS Date's range (DuckDB's own range is wider): the sink meets it making
+  // rows of the Arrow batch the reader gave it
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const db = await DuckDBInstance.create(':memory:');
+  const connection = await db.connect();
+  const file = join(tempDir('spillway-sink-error-'), 'far.parquet');
+  await connection.run(`COPY (SELECT TIMESTAMP '290000-01-01 00:00:00' AS a) TO '${file}' (FORMAT parquet)`);
+  connection.closeSync();
+  db.closeSync();
+  await assert.rejects(
+    pipeline(fromParquet(file, { output: 'arrow' }), collect()),
+    (error: Error & { code?: string }) => {
+      assert.equal(error.code, ErrorCodes.UNSUPPORTED);
+      assert.match(error.message, /holds a time outside the range of a JS Date \(stage collect\)/);
+      return true;
+    },
   );
 });
