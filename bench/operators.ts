@@ -61,10 +61,10 @@ const GOALS: Record<string, number> = {
   'join-large': 1 / 3,
 };
 
-async function runCase(engine: string, name: string, csv: string, out: string): Promise<CaseResult> {
+async function runCase(engine: string, name: string, csv: string, out: string, limit = LIMIT): Promise<CaseResult> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    workloadArgs('operators-case.ts', [engine, name, csv, out, LIMIT]),
+    workloadArgs('operators-case.ts', [engine, name, csv, out, limit]),
     { maxBuffer: 1 << 20 },
   );
   return JSON.parse(stdout.trim().split('\n').pop()!) as CaseResult;
@@ -96,22 +96,33 @@ export async function run(): Promise<BenchRow[]> {
     const results: Record<string, CaseResult[]> = {};
     const sums: Record<string, string> = {};
     const failed: Record<string, string> = {};
+    /** Cases DuckDB failed at LIMIT: it then runs at its default memory_limit, so a speed ratio is still measured. */
+    const unlimited = new Set<string>();
     const runs = names.flatMap((name) => ['spillway', 'duckdb'].map((engine) => ({ name, engine })));
     for (let r = 0; r < BENCH_RUNS; r++) {
       const order = [...runs.slice((r * 2) % runs.length), ...runs.slice(0, (r * 2) % runs.length)];
       for (const { name, engine } of order) {
         const out = join(dir, `${engine}-${name}.parquet`);
         let result: CaseResult;
+        const retry = engine === 'duckdb' && unlimited.has(name);
         try {
-          result = await runCase(engine, name, data.path, out);
+          result = await runCase(engine, name, data.path, out, retry ? 'default' : LIMIT);
         } catch (error) {
           // one failed case (e.g. the governor's memory limit) must not hide the others
+          const stderr = String((error as { stderr?: string }).stderr ?? error);
           const message =
-            /(ERR_SPILLWAY_\w+|MemoryLimitError[^\n]*)/.exec(
-              String((error as { stderr?: string }).stderr ?? error),
-            )?.[1] ?? String(error).split('\n')[0]!;
+            /(ERR_SPILLWAY_\w+|MemoryLimitError[^\n]*|Out of Memory Error[^\n]*)/.exec(stderr)?.[1] ??
+            String(error).split('\n')[0]!;
           failed[`${engine}:${name}`] = message;
-          continue;
+          if (engine !== 'duckdb' || retry) continue;
+          // DuckDB could not run the query within the limit (its sort of 5M rows at 256 MB): its
+          // speed without the limit is still the speed spillway is measured against
+          unlimited.add(name);
+          try {
+            result = await runCase(engine, name, data.path, out, 'default');
+          } catch {
+            continue;
+          }
         }
         (results[`${engine}:${name}`] ??= []).push(result);
         const sum = await checksum(out, name);
@@ -161,7 +172,7 @@ export async function run(): Promise<BenchRow[]> {
         mbPerSec: data.bytes / 1e6 / (sMs / 1000),
         ratio,
         peakRss: median(s.map((x) => x.maxRss)),
-        note: `${ratio.toFixed(2)}x DuckDB (goal >= ${GOALS[name]!.toFixed(2)}), ${cpuRatio.toFixed(2)}x by CPU time; ${spilled}; check ${sums[`spillway:${name}`]}`,
+        note: `${ratio.toFixed(2)}x DuckDB${unlimited.has(name) ? ' at its default memory_limit' : ''} (goal >= ${GOALS[name]!.toFixed(2)}), ${cpuRatio.toFixed(2)}x by CPU time; ${spilled}; check ${sums[`spillway:${name}`]}`,
       });
       rows.push({
         group: 'operators',
@@ -169,7 +180,9 @@ export async function run(): Promise<BenchRow[]> {
         rowsPerSec: ROWS / (dMs / 1000),
         mbPerSec: data.bytes / 1e6 / (dMs / 1000),
         peakRss: median(d.map((x) => x.maxRss)),
-        note: `memory_limit ${LIMIT}`,
+        note: unlimited.has(name)
+          ? `FAILED at memory_limit ${LIMIT} (${failed[`duckdb:${name}`]}); timed at its default memory_limit (80% of RAM)`
+          : `memory_limit ${LIMIT}`,
       });
     }
     return rows;

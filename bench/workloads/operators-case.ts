@@ -3,6 +3,7 @@
  * the operator, Parquet out, by spillway (governor limit LIMIT) or DuckDB (one thread,
  * memory_limit LIMIT). Prints one JSON line `{ ms, maxRss, details }`.
  * Usage: operators-case.ts <engine: spillway|duckdb> <case> <csv> <out.parquet> <limit e.g. 256MB>
+ * (for DuckDB, `default` leaves memory_limit at its default, 80% of the machine's memory).
  */
 import {
   pipeline,
@@ -49,7 +50,7 @@ async function duckdb(): Promise<Record<string, unknown>> {
   const { DuckDBInstance } = await import('@duckdb/node-api');
   const db = await DuckDBInstance.create(':memory:', {
     threads: '1',
-    memory_limit: limit,
+    ...(limit === 'default' ? {} : { memory_limit: limit }),
     preserve_insertion_order: 'false',
   });
   const connection = await db.connect();

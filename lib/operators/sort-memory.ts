@@ -50,14 +50,21 @@ export class SortMemory {
   }
 
   /**
-   * True when the governor says a run of `buffered` bytes must go: its level is past `ok`, or
+   * True when the governor says a run of `buffered` bytes must go: it has paused the sources, or
    * what is left before its pause mark would not hold the memory spilling the run takes. The run
    * budget is thus what the governor says is available, capped by the operator's budget.
+   *
+   * The spill level alone does not make a run go here: the run held when the level was entered
+   * went then (the sorter listens to the level), and the level can stay at `spill` on memory the
+   * sort does not hold (the reader, V8's heap, the allocator's free pages: a 256 MB limit's
+   * process sat at 137 MB, between the spill mark and the one below which the level is left). A
+   * run per {@link SortMemory.minRun} while it stayed there made a 5M-row sort write 49 runs of 8
+   * MB and merge them in two passes, where runs the headroom holds are a single pass.
    */
   mustSpill(buffered: number): boolean {
     const governor = this.#governor;
     if (governor === undefined || buffered < this.minRun()) return false;
-    return governor.level !== 'ok' || governor.headroom() < buffered * SPILL_OVERHEAD;
+    return isPaused(governor) || governor.headroom() < buffered * SPILL_OVERHEAD;
   }
 
   /**

@@ -120,3 +120,40 @@ test('sort sized by the governor alone (budget 1GB, limit a quarter of its input
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a process that sits at the spill level on memory the sort does not hold: runs as big as the headroom allows, not one per minimum run', {
+  timeout: 300_000,
+}, async () => {
+  const dir = tempDir();
+  await pipeline(generated(3), sort('k', { dir, budget: 256 * 1024 }), drain(), { governor: false });
+  const limit = 64e6;
+  // the rest of the process: above the mark below which the spill level is left (0.5 of the
+  // limit) and below the spill mark (0.6), so one run takes the level to spill and it stays there
+  const other = 0.55 * limit;
+  const base = process.memoryUsage().arrayBuffers;
+  const probe: MemoryProbe = {
+    sample: () => ({
+      rss: other + Math.max(0, process.memoryUsage().arrayBuffers - base),
+      heapUsed: 1e6,
+      heapLimit: 4e9,
+    }),
+  };
+  const governor = new MemoryGovernor({ limit, intervalMs: 10, probe, leak: false, gcIntervalMs: 50 });
+  try {
+    const check = checker();
+    const { stats } = await pipeline(generated(), sort('k', { dir, budget: '1GB' }), check.stage, drain(), {
+      governor,
+    });
+    assert.equal(check.rows(), BATCH * BATCHES);
+    const details = stats.stages.find((s) => s.name === 'sort')!.details;
+    const runs = Number(details.runsSpilled);
+    // about 62 MB of input: a run per minimum run (limit / 32 = 2 MB, two 1.3 MB batches) made 24
+    // runs; the 16 MB before the pause mark hold runs of about 5 MB (spilling one takes twice it)
+    assert.ok(runs > 1, `spilled runs: ${runs}`);
+    assert.ok(runs <= 16, `runs as big as the headroom allows: ${runs} runs`);
+    assert.equal(stats.memory?.criticalEvents, 0, 'no critical event');
+  } finally {
+    governor.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
