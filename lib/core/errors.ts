@@ -101,9 +101,13 @@ export function withContext<E>(error: E, context: ErrorContext): E {
   }
   if (!added) return error;
   const before = error.message;
+  // V8 formats a stack when first read, with the message of that moment: read it before the
+  // message changes (read after, it already held the new message, and replacing the old one,
+  // its prefix, named the stage twice: "... (stage topK) (stage topK)")
+  const stack = error.stack;
   const where = describeContext(error.context);
   error.message = where ? `${error.detail} (${where})` : error.detail;
-  if (error.stack?.includes(before)) error.stack = error.stack.replace(before, error.message);
+  if (stack?.includes(before)) error.stack = stack.replace(before, error.message);
   return error;
 }
 

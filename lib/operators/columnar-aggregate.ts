@@ -131,7 +131,9 @@ export class ColumnarAggregator {
 
   /** Folds an Arrow batch in: keys read from its columns, aggregates through `rowAt`. */
   addArrow(batch: RecordBatch, rowAt: (i: number) => Row, keepAt?: (i: number) => Row): Promise<void> {
-    this.#plan.inputTypes?.noteArrow(batch);
+    const types = this.#plan.inputTypes;
+    types?.noteArrow(batch);
+    types?.checkKeyScales(this.#plan.keyNames, this.#options.scratch.stage);
     return this.#serial(async () => {
       this.#arrow = true;
       await this.#flushIfNeeded(batch.numRows);

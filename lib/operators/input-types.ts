@@ -9,6 +9,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import {
+  DataType,
   Field,
   Float64,
   type Dictionary,
@@ -19,9 +20,9 @@ import {
   makeData,
   vectorFromArray,
   type Data,
-  type DataType,
 } from 'apache-arrow';
-import { UnsupportedError } from '../core/errors.ts';
+import { SchemaMismatchError, UnsupportedError } from '../core/errors.ts';
+import { widenField } from '../formats/arrow/widen.ts';
 import type { Row } from '../core/batch.ts';
 import { buildColumn } from '../formats/arrow/build.ts';
 import { valueReader } from '../formats/arrow/to-rows.ts';
@@ -56,6 +57,17 @@ function rebuilt(type: DataType): boolean {
   }
 }
 
+/** The wider decimal field of two decimal fields of one column, else null (the column is not typed). */
+function widerDecimal(a: Field, b: Field): Field | null {
+  if (!DataType.isDecimal(a.type) || !DataType.isDecimal(b.type)) return null;
+  if (a.metadata.get(JSON_METADATA_KEY) !== b.metadata.get(JSON_METADATA_KEY)) return null;
+  try {
+    return widenField(a, b);
+  } catch {
+    return null; // past 38 digits
+  }
+}
+
 function sameField(a: Field, b: Field): boolean {
   return String(a.type) === String(b.type) && a.metadata.get(JSON_METADATA_KEY) === b.metadata.get(JSON_METADATA_KEY);
 }
@@ -64,14 +76,43 @@ function sameField(a: Field, b: Field): boolean {
 export class InputTypes {
   /** By column name, in input order: its field, or null once it had two. */
   readonly #fields = new Map<string, Field | null>();
+  /** Decimal columns whose scale changed between batches, with the scales seen first and last. */
+  readonly #rescaled = new Map<string, [number, number]>();
   #rows = false;
 
-  /** Notes the fields of an Arrow input batch. */
+  /**
+   * Notes the fields of an Arrow input batch. A decimal of another scale or precision (the files
+   * of a dataset need not agree) keeps the column a decimal, of the wider type: its values are
+   * exact text of either scale, which min and max compare by value (compareDecimalText).
+   */
   noteArrow(batch: RecordBatch): void {
     for (const field of batch.schema.fields) {
       const seen = this.#fields.get(field.name);
       if (seen === undefined) this.#fields.set(field.name, field);
-      else if (seen !== null && !sameField(seen, field)) this.#fields.set(field.name, null);
+      else if (seen !== null && !sameField(seen, field)) this.#fields.set(field.name, widerDecimal(seen, field));
+      if (
+        seen &&
+        DataType.isDecimal(seen.type) &&
+        DataType.isDecimal(field.type) &&
+        seen.type.scale !== field.type.scale
+      )
+        this.#rescaled.set(field.name, [this.#rescaled.get(field.name)?.[0] ?? seen.type.scale, field.type.scale]);
+    }
+  }
+
+  /**
+   * Throws a {@link SchemaMismatchError} when one of `keys` is a decimal whose scale changed
+   * between batches: keys compare as their exact text, so 0.50 and 0.5000 would be two keys
+   * (the join refuses the same; join-key-types.ts).
+   */
+  checkKeyScales(keys: readonly string[], operator: string): void {
+    for (const key of keys) {
+      const scales = this.#rescaled.get(key);
+      if (scales === undefined) continue;
+      throw new SchemaMismatchError(
+        `${operator} key column "${key}" is a decimal whose scale changed between batches (${scales[0]}, then ${scales[1]}; the files of a dataset may differ): keys compare as their exact text, so equal values such as 0.50 and 0.5000 would be two keys. Cast the column to one scale first`,
+        {},
+      );
     }
   }
 

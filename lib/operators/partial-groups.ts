@@ -8,9 +8,11 @@
  * spillway's record codec cannot carry them: Sets, Maps, nested objects), so they must be plain
  * data, as spilled states already must.
  */
+import type { Schema } from 'apache-arrow';
 import type { Row } from '../core/batch.ts';
-import { SchemaMismatchError, ValidationError, describeValue } from '../core/errors.ts';
-import { expectAggregates, type Aggregates, type MemoryMeter } from './aggregates.ts';
+import { SchemaMismatchError, UnsupportedError, ValidationError, describeValue } from '../core/errors.ts';
+import { ROWS_SCHEMA } from '../formats/arrow/metadata-keys.ts';
+import { aggregateSpec, expectAggregates, type Aggregate, type Aggregates, type MemoryMeter } from './aggregates.ts';
 import { columnGetter } from './key-encoding.ts';
 import { expectKeyColumns } from './key-columns.ts';
 import { KeyTrie } from './key-trie.ts';
@@ -42,6 +44,7 @@ export function partialGroups(
       throw new ValidationError(
         `partialGroups runs on a batch of rows (parallel's \`kind: 'batch'\`), got ${describeValue(rows)}`,
       );
+    refuseDecimalOrder(rows, aggs);
     const trie = new KeyTrie<number>(keyNames.length);
     const out: Row[] = [];
     const states: unknown[][] = [];
@@ -65,6 +68,30 @@ export function partialGroups(
     }
     return out;
   };
+}
+
+/** Arrow type id of Decimal (apache-arrow's `Type.Decimal`; not imported: the worker may never load apache-arrow). */
+const DECIMAL_TYPE_ID = 7;
+
+/**
+ * Refuses a min or max of a DECIMAL column: rows hold a decimal as its exact text, and the states
+ * merged on the main thread are rows too, so both phases would compare it as text (9.50 above
+ * 24.00), where groupBy compares the Arrow column's values. The rows tell what they were made
+ * from when a parallel() worker decoded them from Arrow ({@link ROWS_SCHEMA}).
+ */
+function refuseDecimalOrder(rows: readonly Row[], aggs: readonly Aggregate[]): void {
+  const schema = (rows as { [ROWS_SCHEMA]?: Schema })[ROWS_SCHEMA];
+  if (schema === undefined) return;
+  for (const aggregate of aggs) {
+    const spec = aggregateSpec(aggregate);
+    if ((spec?.kind !== 'min' && spec?.kind !== 'max') || spec.column === undefined) continue;
+    const field = schema.fields.find((f) => f.name === spec.column);
+    if (field?.typeId === DECIMAL_TYPE_ID)
+      throw new UnsupportedError(
+        `partialGroups cannot take the ${spec.kind} of DECIMAL column "${spec.column}": across workers its values are compared as text (9.50 above 24.00). Use groupBy, or cast the column to a number first`,
+        {},
+      );
+  }
 }
 
 /**

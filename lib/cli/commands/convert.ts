@@ -23,6 +23,7 @@ import { sort } from '../../../transforms/sort.ts';
 import { parseSortFlag, parseSortKeys, type SortKey } from '../../operators/sort-key-spec.ts';
 import { terminalSafe } from '../../observe/terminal-text.ts';
 import { describeError, onInterrupt, takeCommonFlags, writeReportFile } from './common.ts';
+import { textSortStages } from './text-sort.ts';
 import { fromJsonl } from '../../../sources/fromJsonl.ts';
 import { toJsonl } from '../../../sinks/toJsonl.ts';
 import { expectPredicate, type Predicate } from '../../dataset/predicate.ts';
@@ -86,7 +87,8 @@ Options:
   --sort a,b:desc      sort the rows by these columns (asc by default; :desc, :nulls-first);
                        NULLs last, strings by UTF-8 bytes, stable; spills sorted runs to a
                        temporary directory past a quarter of the memory limit. CSV input is
-                       typed (numbers sort as numbers) when sorting
+                       typed when sorting to a typed format; CSV to CSV keeps every cell as
+                       written, numbers sorted as numbers (then text, in a mixed column)
   --progress / --no-progress
                        live progress on stderr (default: on; a plain line every 5 s off a terminal)
   --report FILE        write the run's stats as JSON to FILE
@@ -270,10 +272,10 @@ function source(args: ConvertArgs): BatchSource<Row> {
   const columns = args.columns === undefined ? {} : { columns: args.columns };
   switch (args.from) {
     case 'csv':
-      // typed output formats take the fast path's Arrow columns as they are: no object per row
-      // (sorted CSV is typed too, so that numbers sort as numbers)
-      return (args.to === 'csv' && args.sort === undefined) || args.columns !== undefined
-        ? fromCsv(args.input, { ...batchSize, cast: args.to !== 'csv' || args.sort !== undefined })
+      // typed output formats take the fast path's Arrow columns as they are: no object per row;
+      // CSV to CSV keeps every cell as written, sorted or not (text-sort.ts)
+      return args.to === 'csv' || args.columns !== undefined
+        ? fromCsv(args.input, { ...batchSize, cast: args.to !== 'csv' })
         : fromCsv(args.input, { ...batchSize, cast: true, output: 'arrow' });
     case 'parquet':
       return fromParquet(args.input, { ...batchSize, ...columns }) as BatchSource<Row>;
@@ -322,7 +324,11 @@ export async function convert(
     source(args),
     ...(args.columns !== undefined && args.from === 'csv' ? [select(args.columns)] : []),
     ...(args.distinct === undefined ? [] : [distinct(args.distinct === true ? undefined : args.distinct)]),
-    ...(args.sort !== undefined ? [sort(args.sort)] : []),
+    ...(args.sort === undefined
+      ? []
+      : args.from === 'csv' && args.to === 'csv'
+        ? textSortStages(args.sort)
+        : [sort(args.sort)]),
     sink(args),
   ] as const;
   const { output, stats } = await pipeline(...stages, options);

@@ -18,3 +18,10 @@ export const INT64_METADATA_KEY = 'spillway.int64';
 export function int64ModeOf(field: { metadata: Map<string, string> }): 'bigint' | undefined {
   return field.metadata.get(INT64_METADATA_KEY) === 'bigint' ? 'bigint' : undefined;
 }
+
+/**
+ * A non-enumerable property a parallel() worker sets on the rows it decoded from an Arrow batch:
+ * that batch's Schema, which says what the rows' values were (a DECIMAL is exact text in them).
+ * A registered symbol, so code that loaded another copy of spillway reads it too.
+ */
+export const ROWS_SCHEMA: unique symbol = Symbol.for('spillway.rowsSchema') as never;

@@ -4,16 +4,62 @@
  */
 import { INT64_METADATA_KEY, JSON_METADATA_KEY, ROWS_METADATA_KEY } from './infer.ts';
 import { dataToValues } from './to-rows.ts';
-import { DataType, Field, Float64, Int64, makeData, type RecordBatch, Schema, Struct, util } from 'apache-arrow';
+import {
+  DataType,
+  Decimal,
+  Field,
+  Float64,
+  Int64,
+  makeData,
+  type RecordBatch,
+  Schema,
+  Struct,
+  util,
+} from 'apache-arrow';
 import { makeRecordBatchFast } from './record-batch.ts';
 import { UnsupportedError } from '../../core/errors.ts';
 import { buildColumn } from './build.ts';
 
-function sameType(a: DataType, b: DataType): boolean {
-  return util.compareTypes(a, b);
+/** Digits a 128-bit decimal holds. */
+const DECIMAL128_DIGITS = 38;
+
+/**
+ * True when `a` and `b` are one type. apache-arrow's `compareTypes` takes any two decimals for
+ * the same type (its comparator visits Decimal with `compareAny`), so a DECIMAL(10,2) batch and a
+ * DECIMAL(12,4) one were taken for one schema and the second's integers read at the first's
+ * scale: 0.2500 became 25.00, silently (a Parquet dataset whose files differ in scale).
+ */
+export function sameType(a: DataType, b: DataType): boolean {
+  return util.compareTypes(a, b) && sameDecimals(a, b);
 }
 
-function widen(a: Field, b: Field): Field {
+/** Decimal scale, precision and width agree throughout two types `compareTypes` found equal. */
+function sameDecimals(a: DataType, b: DataType): boolean {
+  if (DataType.isDecimal(a) && DataType.isDecimal(b))
+    return a.scale === b.scale && a.precision === b.precision && a.bitWidth === b.bitWidth;
+  const ca = a.children ?? [];
+  const cb = b.children ?? [];
+  for (let i = 0; i < ca.length; i++) if (!sameDecimals(ca[i]!.type, cb[i]!.type)) return false;
+  if (DataType.isDictionary(a) && DataType.isDictionary(b)) return sameDecimals(a.dictionary, b.dictionary);
+  return true;
+}
+
+/**
+ * The decimal holding every value of both, as DuckDB unifies them: the larger scale, and the
+ * larger count of integer digits; undefined past 38 digits.
+ */
+function widerDecimal(a: Decimal, b: Decimal): Decimal | undefined {
+  const scale = Math.max(a.scale, b.scale);
+  const precision = Math.max(a.precision - a.scale, b.precision - b.scale) + scale;
+  if (precision > DECIMAL128_DIGITS) return undefined;
+  return new Decimal(scale, precision, Math.max(128, a.bitWidth, b.bitWidth));
+}
+
+/**
+ * The field holding both `a` and `b` (same name): see {@link unifySchemas} for what widens.
+ * Throws {@link UnsupportedError} when they cannot widen without loss.
+ */
+export function widenField(a: Field, b: Field): Field {
   const ta = a.type as DataType;
   const tb = b.type as DataType;
   if (DataType.isNull(ta)) return b.nullable ? b : new Field(b.name, tb, true, b.metadata);
@@ -32,6 +78,11 @@ function widen(a: Field, b: Field): Field {
   const nullable = a.nullable || b.nullable;
   if ((isInt32(ta) && isF64(tb)) || (isF64(ta) && isInt32(tb))) return new Field(a.name, new Float64(), nullable);
   if ((isInt32(ta) && isInt64(tb)) || (isInt64(ta) && isInt32(tb))) return new Field(a.name, new Int64(), nullable);
+  // decimals of another scale or precision: rescaled, exactly (a value that does not fit fails when cast)
+  if (DataType.isDecimal(ta) && DataType.isDecimal(tb) && !ja && !jb) {
+    const wider = widerDecimal(ta, tb);
+    if (wider) return new Field(a.name, wider, nullable);
+  }
   // timestamps of one zone widen to the finer unit (values out of its range fail when cast)
   if (DataType.isTimestamp(ta) && DataType.isTimestamp(tb) && ta.timezone === tb.timezone && !ja && !jb)
     return new Field(a.name, ta.unit >= tb.unit ? ta : tb, nullable);
@@ -43,7 +94,8 @@ function widen(a: Field, b: Field): Field {
 
 /**
  * The narrowest schema holding both `a` and `b`: same columns keep their type; Int32 + Float64 ->
- * Float64; Int32 + Int64 -> Int64; timestamps -> the finer unit; Null + T -> T; columns only in `b` are appended (nullable);
+ * Float64; Int32 + Int64 -> Int64; timestamps -> the finer unit; decimals -> the larger scale and
+ * integer digits (up to 38 digits); Null + T -> T; columns only in `b` are appended (nullable);
  * columns only in `a` become nullable. Other changes (e.g. Int64 + Float64, Utf8 + Int32) throw
  * {@link UnsupportedError}: start a new segment instead. Returns `a` itself when nothing changes.
  */
@@ -53,7 +105,8 @@ export function unifySchemas(a: Schema, b: Schema): Schema {
   const fields: Field[] = a.fields.map((fa) => {
     const fb = byName.get(fa.name);
     byName.delete(fa.name);
-    const out = fb === undefined ? (fa.nullable ? fa : new Field(fa.name, fa.type, true, fa.metadata)) : widen(fa, fb);
+    const out =
+      fb === undefined ? (fa.nullable ? fa : new Field(fa.name, fa.type, true, fa.metadata)) : widenField(fa, fb);
     if (out !== fa) changed = true;
     return out;
   });

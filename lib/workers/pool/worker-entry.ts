@@ -9,6 +9,7 @@ import { decodeRecords } from '../../formats/records/record-codec.ts';
 import { startHeapWriter } from './heap-report.ts';
 import { isThenable } from '../../core/thenable.ts';
 import type { FromWorker, InitMessage, RunMessage, ToWorker } from './protocol.ts';
+import { ROWS_SCHEMA } from '../../formats/arrow/metadata-keys.ts';
 
 type UserFunction = (input: unknown, info: { batch: number }) => unknown;
 
@@ -78,7 +79,13 @@ async function loadArrowDecoder(): Promise<ArrowDecoder> {
     import('../../formats/arrow/convert.ts'),
   ]).finally(() => send({ type: 'loaded' }));
   // the same conversion as Batch.rows in the main thread, so results do not depend on the path
-  return (bytes) => tableFromIPC(bytes).batches.flatMap((batch) => recordBatchToRows(batch));
+  return (bytes) => {
+    const table = tableFromIPC(bytes);
+    const rows = table.batches.flatMap((batch) => recordBatchToRows(batch));
+    // what the rows were (a DECIMAL is text in them): partialGroups refuses to compare such text as text
+    Object.defineProperty(rows, ROWS_SCHEMA, { value: table.schema });
+    return rows;
+  };
 }
 
 async function inputRows(message: RunMessage): Promise<unknown[]> {

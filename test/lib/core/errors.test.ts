@@ -42,3 +42,11 @@ test('withContext adds only what is missing, twice over, and leaves other values
   withContext(a, { stage: 'one' });
   assert.deepEqual(context, { file: 'shared.csv' }, "the caller's context object is not changed");
 });
+
+test('withContext on an error made without context names the stage once in its stack', () => {
+  // the stack is formatted when first read: it must be read before the message changes
+  const error = new FormatError('bad value', {});
+  withContext(error, { stage: 'topK' });
+  assert.equal(error.message, 'bad value (stage topK)');
+  assert.equal((error.stack ?? '').split('\n')[0], 'FormatError: bad value (stage topK)');
+});

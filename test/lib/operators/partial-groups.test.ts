@@ -6,9 +6,22 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { pipeline, fromIterable, collect, groupBy, mergeGroups, parallel, partialGroups, agg } from 'spillway';
+import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { DuckDBInstance } from '@duckdb/node-api';
+import {
+  pipeline,
+  fromIterable,
+  fromParquet,
+  collect,
+  groupBy,
+  mergeGroups,
+  parallel,
+  partialGroups,
+  agg,
+} from 'spillway';
 import { aggregates } from '../../fixtures/parallel/partial-totals.ts';
-import { runnableUrl } from '../../helpers.ts';
+import { runnableUrl, tempDir } from '../../helpers.ts';
 
 const MODULE = runnableUrl('test/fixtures/parallel/partial-totals.ts');
 const SYMBOLS = ['AAPL', 'MSFT', 'Ünïcødé', '', null, 'NaN-free', 'ZZZ'];
@@ -101,5 +114,37 @@ describe('partialGroups on workers + mergeGroups', () => {
     assert.throws(() => partialGroups('k', { k: agg.count() }), /name of a key column/);
     assert.throws(() => mergeGroups('k', [] as never), /object of output column -> aggregate/);
     assert.throws(() => (partialGroups('k', { n: agg.count() }) as (rows: unknown) => unknown)({}), /kind: 'batch'/);
+  });
+
+  it('refuses the max of a DECIMAL column (its text would be compared as text), naming the column', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'prices.parquet');
+    const db = await DuckDBInstance.create(':memory:', { threads: '1' });
+    const con = await db.connect();
+    try {
+      // 9.50 sorts above 24.00 as text: groupBy's max is 24.00
+      await con.run(
+        `COPY (SELECT 'x' AS g, v::DECIMAL(8,2) AS price FROM (VALUES (9.5), (24.0), (-3.25), (-10.0)) t(v)) TO '${file}' (FORMAT parquet)`,
+      );
+      const one = await pipeline(fromParquet(file), groupBy('g', { hi: agg.max('price') }), collect());
+      assert.equal((one.output[0] as { hi: string }).hi, '24.00');
+      await assert.rejects(
+        pipeline(
+          fromParquet(file),
+          parallel(runnableUrl('test/fixtures/parallel/partial-decimal.ts'), { kind: 'batch', workers: 1, retries: 0 }),
+          mergeGroups('g', { total: agg.sum('price'), hi: agg.max('price') }),
+          collect(),
+        ),
+        (error: Error & { code?: string }) => {
+          assert.equal(error.code, 'ERR_SPILLWAY_WORKER');
+          assert.match(error.message, /cannot take the max of DECIMAL column "price"/);
+          return true;
+        },
+      );
+    } finally {
+      con.closeSync();
+      db.closeSync();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -286,7 +286,9 @@ export class ColumnSet {
           failure = append();
           if (failure === undefined) return;
         }
-        const what = `Column \`${field.name}\` is ${field.type} in the Parquet file but ${source} in batch ${batchIndex ?? '?'} (${failure})`;
+        // one kind on both sides (two decimals of other scales): the Arrow type says how they differ
+        const got = source === field.type ? String(data.type) : source;
+        const what = `Column \`${field.name}\` is ${field.type} in the Parquet file but ${got} in batch ${batchIndex ?? '?'} (${failure})`;
         if (!this.inferred)
           throw new FormatError(`${what}; change the declared \`schema\` or convert the column first`, {
             file: this.path,
