@@ -45,7 +45,7 @@ export type Aggregates = Record<string, Aggregate>;
 
 /** What a built-in aggregate computes, so that a group table can keep its state in typed arrays (agg-columns.ts). */
 export interface AggregateSpec {
-  kind: 'count' | 'sum' | 'mean' | 'min' | 'max' | 'other';
+  kind: 'count' | 'sum' | 'mean' | 'min' | 'max' | 'first' | 'last' | 'other';
   /** The input column, the only one it reads (none for `count()`). */
   column: string | undefined;
 }
@@ -218,7 +218,7 @@ export function first(column: string): Aggregate<{ set: boolean; v: unknown }, u
       merge: (a, b) => (a.set ? a : b),
       finish: (s) => s.v,
     },
-    'other',
+    'first',
     col,
   );
 }
@@ -237,7 +237,7 @@ export function last(column: string): Aggregate<{ set: boolean; v: unknown }, un
       merge: (a, b) => (b.set ? b : a),
       finish: (s) => s.v,
     },
-    'other',
+    'last',
     col,
   );
 }

@@ -13,7 +13,7 @@ import { Field, Schema, Struct, Type, makeData, type Data, type RecordBatch } fr
 import { buildColumn } from '../formats/arrow/convert.ts';
 import { makeRecordBatchFast } from '../formats/arrow/record-batch.ts';
 import { simpleType, textColumn } from './output-columns.ts';
-import type { InputTypes } from './input-types.ts';
+import { inferredColumn, type InputTypes } from './input-types.ts';
 import { estimateValueBytes, type Row } from '../core/batch.ts';
 import { nanosOf } from '../formats/values.ts';
 import { arrowInput, columnCodes, keyColumnsOf, type KeyColumn } from './arrow-key-codes.ts';
@@ -457,17 +457,18 @@ export class GroupTable {
         data = types?.column(keyNames[c]!, values);
         if (data === undefined) {
           const type = simpleType(values);
-          if (type === undefined) return this.#outputRows(from, to, finished);
-          data = buildColumn(new Field(keyNames[c]!, type, true), values);
+          data = type ? buildColumn(new Field(keyNames[c]!, type, true), values) : inferredColumn(keyNames[c]!, values);
+          if (data === undefined) return this.#outputRows(from, to, finished);
         }
       }
       fields.push(new Field(keyNames[c]!, data.type, true));
       children.push(data);
     }
     for (let a = 0; a < names.length; a++) {
-      // a min or max of a column the input typed (a decimal, a BIGINT) has that column's type
+      // a min, max, first or last of a column the input typed (a decimal, a BIGINT, a DATE) has that column's type
       const spec = aggregateSpec(this.#plan.aggregates[a]!);
-      const source = spec?.kind === 'min' || spec?.kind === 'max' ? spec.column! : undefined;
+      const keeps = spec?.kind === 'min' || spec?.kind === 'max' || spec?.kind === 'first' || spec?.kind === 'last';
+      const source = keeps ? spec.column! : undefined;
       const typed =
         source !== undefined && types?.retyped(source) ? types.column(source, finished[a]!, names[a]) : undefined;
       if (typed) {
@@ -476,10 +477,12 @@ export class GroupTable {
         continue;
       }
       const type = simpleType(finished[a]!);
-      if (type === undefined) return this.#outputRows(from, to, finished);
-      const field = new Field(names[a]!, type, true);
-      fields.push(field);
-      children.push(buildColumn(field, finished[a]!));
+      const data = type
+        ? buildColumn(new Field(names[a]!, type, true), finished[a]!)
+        : inferredColumn(names[a]!, finished[a]!);
+      if (data === undefined) return this.#outputRows(from, to, finished);
+      fields.push(new Field(names[a]!, data.type, true));
+      children.push(data);
     }
     const schema = new Schema(fields);
     return makeRecordBatchFast(schema, makeData({ type: new Struct(fields), length: n, nullCount: 0, children }));
