@@ -12,7 +12,6 @@ import {
   DataType,
   Field,
   Float64,
-  List,
   type Dictionary,
   RecordBatch,
   Schema,
@@ -31,7 +30,6 @@ import { emptyRecordBatch } from '../formats/arrow/record-batch.ts';
 import { inferSchema } from '../formats/arrow/infer.ts';
 import { JSON_METADATA_KEY } from '../formats/arrow/metadata-keys.ts';
 import { aggregateSpec, type Aggregate } from './aggregates.ts';
-import { simpleType } from './output-columns.ts';
 
 /** True for the types lib/formats/arrow/build.ts builds from JS values exactly, and the nested ones {@link buildTyped} checks. */
 function rebuilt(type: DataType): boolean {
@@ -221,10 +219,9 @@ function attempt<T>(build: () => T): T | undefined {
 /**
  * `rows` as one batch of columns `columns` (the rows' keys when not given): a column `typed` gives a field for is built with it, the
  * others are typed as a sink types rows (inferred from their values, a number a double, so that
- * every batch agrees; a list of plain values an Arrow list, {@link inferredColumn}). Undefined when
- * no column is typed, a column without a type holds other nested values (their inference is JSON
- * text, where toParquet writes a LIST or STRUCT from rows), or a value does not fit its type: the
- * caller keeps the rows.
+ * every batch agrees). Undefined when no column is typed, a column without a type holds nested
+ * values (their inference is JSON text, where toParquet writes a LIST or STRUCT from rows), or a
+ * value does not fit its type: the caller keeps the rows.
  */
 export function typedBatch(
   rows: readonly Row[],
@@ -244,14 +241,7 @@ export function typedBatch(
     const values = rows.map((row) => (row as Record<string, unknown>)[name]);
     if (!field) {
       const guess = inferred!.fields.find((f) => f.name === name)!;
-      if (guess.metadata.has(JSON_METADATA_KEY)) {
-        // nested values: a list of plain values is an Arrow list, as a sink writes it from rows
-        const data = inferredColumn(name, values);
-        if (!data) return undefined;
-        fields.push(new Field(name, data.type, true));
-        children.push(data);
-        continue;
-      }
+      if (guess.metadata.has(JSON_METADATA_KEY)) return undefined;
       field = asSinkTypes(guess);
     }
     const data = buildTyped(field, values);
@@ -284,37 +274,28 @@ export function isNested(type: DataType): boolean {
 
 /**
  * A column of output values no input type covers and that are not all numbers, strings or
- * booleans: all dates (a `first` of a Date) become a timestamp column, and all lists of numbers,
- * strings or booleans (a `collect`) a list column, as a sink types such rows (inference alone
- * makes nested values JSON text, where toParquet writes a LIST from rows). Anything else, or no
- * value at all, is undefined: the caller keeps rows (a column mixing numbers and bigints, say,
- * whose rows keep each value's type). Without it, one such column made a groupBy's whole output
- * rows, and its typed keys lost their types (an INTEGER key written as DOUBLE, a DATE as a
- * timestamp, a BIGINT past 2^53 refused by toParquet).
+ * booleans: all dates (a `first` of a Date from rows) become a timestamp column, as a sink types
+ * such rows. Anything else, or no value at all, is undefined: the caller keeps rows (a column
+ * mixing numbers and bigints, say, whose rows keep each value's type). Lists stay rows: a batch
+ * whose lists are all null would be rows and the next an Arrow list, and toParquet cannot take an
+ * Arrow list into a column a rows batch left untyped (a spilled full join failed so).
  */
 export function inferredColumn(name: string, values: readonly unknown[]): Data | undefined {
-  let kind: 'date' | 'list' | undefined;
-  const items: unknown[] = [];
+  let dates = false;
   for (const v of values) {
     if (v === null) continue;
-    const k = v instanceof Date ? 'date' : Array.isArray(v) ? 'list' : undefined;
-    if (k === undefined || (kind !== undefined && k !== kind)) return undefined;
-    kind = k;
-    if (k === 'list') for (const item of v as unknown[]) items.push(item);
+    if (!(v instanceof Date)) return undefined;
+    dates = true;
   }
-  if (kind === 'date') {
-    const guess = attempt(
-      () =>
-        inferSchema(
-          values.map((v) => ({ [name]: v })),
-          [name],
-        ).fields[0]!,
-    );
-    return guess && buildTyped(guess, values);
-  }
-  if (kind !== 'list') return undefined;
-  const item = simpleType(items);
-  return item && buildTyped(new Field(name, new List(new Field('item', item, true)), true), values);
+  if (!dates) return undefined;
+  const guess = attempt(
+    () =>
+      inferSchema(
+        values.map((v) => ({ [name]: v })),
+        [name],
+      ).fields[0]!,
+  );
+  return guess && buildTyped(guess, values);
 }
 
 /**
