@@ -265,10 +265,14 @@ export class ExternalSorter {
       }
       return;
     }
-    // too many runs for one merge: merge the oldest into bigger runs first (order kept: stable)
+    // too many runs for one merge: merge the oldest into one first (order kept: stable), as few as
+    // bring the count down to the fan-in, so the pass rewrites the least (26 runs at a fan-in of
+    // 21: 6 runs merged, not 21; a 5M-row sort wrote 833 MB where 446 MB is the data)
     const fanIn = this.#memory.fanIn();
-    while (this.#runs.length + (this.#buffered.length > 0 ? 1 : 0) > fanIn) {
-      const group = this.#runs.splice(0, fanIn);
+    for (;;) {
+      const sources = this.#runs.length + (this.#buffered.length > 0 ? 1 : 0);
+      if (sources <= fanIn) break;
+      const group = this.#runs.splice(0, Math.min(fanIn, sources - fanIn + 1));
       const schema = group.map((r) => r.schema).reduce((a, b) => unifySchemas(a, b));
       const merged = this.#merge(
         group.map((r) => spilledSource(r.run)),

@@ -423,3 +423,27 @@ test('abort during a merge pass (more runs than one merge takes) closes the runs
   }
   assert.ok(caught > 0, 'at least one abort landed in a merge pass');
 });
+
+test('too many runs for one merge: a pass merges only as many as bring them down to the fan-in', TIMEOUT, async () => {
+  // a 1-byte budget spills each of 6 batches as a run; its merge reads at most 4 runs at once: 3
+  // are merged first (6 - 4 + 1), then the 4 left. Merging 4 first rewrote a run more than needed.
+  const dir = tempDir();
+  try {
+    const rows = Array.from({ length: 600 }, (_, i) => ({ i, k: (i * 7919) % 601 }));
+    const { output, stats } = await pipeline(
+      fromIterable(rows, { batchSize: 100 }),
+      sort('k', { budget: 1, dir }),
+      collect(),
+      { governor: false },
+    );
+    assert.deepEqual(
+      output.map((r) => (r as { k: number }).k),
+      rows.map((r) => r.k).sort((a, b) => a - b),
+    );
+    const details = stats.stages.find((s) => s.name === 'sort')!.details;
+    assert.equal(details.mergePasses, 1);
+    assert.equal(details.rowsSpilled, 600 + 300, 'the input once, and the 3 runs merged first');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
