@@ -80,6 +80,28 @@ function checker(): { stage: BatchTransform; rows(): number } {
   return { stage, rows: () => rows };
 }
 
+/**
+ * The generated input sorted (budget 1GB: only the governor makes it spill) under a governor of
+ * `limit` whose memory is `probe`'s, every row checked: the sort's details and the memory summary.
+ */
+async function sortUnderGovernor(
+  dir: string,
+  limit: number,
+  probe: MemoryProbe,
+): Promise<{ details: Record<string, unknown>; memory: { criticalEvents: number } | undefined }> {
+  const governor = new MemoryGovernor({ limit, intervalMs: 10, probe, leak: false, gcIntervalMs: 50 });
+  try {
+    const check = checker();
+    const { stats } = await pipeline(generated(), sort('k', { dir, budget: '1GB' }), check.stage, drain(), {
+      governor,
+    });
+    assert.equal(check.rows(), BATCH * BATCHES);
+    return { details: stats.stages.find((s) => s.name === 'sort')!.details, memory: stats.memory };
+  } finally {
+    governor.close();
+  }
+}
+
 test('sort sized by the governor alone (budget 1GB, limit a quarter of its input) finishes, spilling, rows in order', {
   timeout: 300_000,
 }, async () => {
@@ -98,14 +120,8 @@ test('sort sized by the governor alone (budget 1GB, limit a quarter of its input
       return { rss: held, heapUsed: 1e6, heapLimit: 4e9 };
     },
   };
-  const governor = new MemoryGovernor({ limit: LIMIT, intervalMs: 10, probe, leak: false, gcIntervalMs: 50 });
   try {
-    const check = checker();
-    const { stats } = await pipeline(generated(), sort('k', { dir, budget: '1GB' }), check.stage, drain(), {
-      governor,
-    });
-    assert.equal(check.rows(), BATCH * BATCHES);
-    const details = stats.stages.find((s) => s.name === 'sort')!.details;
+    const { details, memory } = await sortUnderGovernor(dir, LIMIT, probe);
     assert.ok(Number(details.runsSpilled) > 1, `spilled runs: ${String(details.runsSpilled)}`);
     // (bytes on disk say little: the payloads compress well)
     assert.ok(Number(details.rowsSpilled) >= (BATCH * BATCHES) / 2, `rows spilled: ${String(details.rowsSpilled)}`);
@@ -113,10 +129,9 @@ test('sort sized by the governor alone (budget 1GB, limit a quarter of its input
     // limit for a moment: ArrayBuffers freed but not yet collected count in them (the governor
     // discounts reusable memory), and on a loaded machine a 10 ms sampler runs late (16.7 MB was
     // seen once at load average 13, with no critical event)
-    assert.equal(stats.memory?.criticalEvents, 0, 'no critical event');
+    assert.equal(memory?.criticalEvents, 0, 'no critical event');
     assert.ok(peak < LIMIT * 1.25, `peak measured ${peak} within a quarter over the limit`);
   } finally {
-    governor.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
@@ -138,22 +153,15 @@ test('a process that sits at the spill level on memory the sort does not hold: r
       heapLimit: 4e9,
     }),
   };
-  const governor = new MemoryGovernor({ limit, intervalMs: 10, probe, leak: false, gcIntervalMs: 50 });
   try {
-    const check = checker();
-    const { stats } = await pipeline(generated(), sort('k', { dir, budget: '1GB' }), check.stage, drain(), {
-      governor,
-    });
-    assert.equal(check.rows(), BATCH * BATCHES);
-    const details = stats.stages.find((s) => s.name === 'sort')!.details;
+    const { details, memory } = await sortUnderGovernor(dir, limit, probe);
     const runs = Number(details.runsSpilled);
     // about 62 MB of input: a run per minimum run (limit / 32 = 2 MB, two 1.3 MB batches) made 24
     // runs; the 16 MB before the pause mark hold runs of about 5 MB (spilling one takes twice it)
     assert.ok(runs > 1, `spilled runs: ${runs}`);
     assert.ok(runs <= 16, `runs as big as the headroom allows: ${runs} runs`);
-    assert.equal(stats.memory?.criticalEvents, 0, 'no critical event');
+    assert.equal(memory?.criticalEvents, 0, 'no critical event');
   } finally {
-    governor.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
