@@ -273,7 +273,9 @@ function source(args: ConvertArgs): BatchSource<Row> {
   switch (args.from) {
     case 'csv':
       // typed output formats take the fast path's Arrow columns as they are: no object per row;
-      // CSV to CSV keeps every cell as written, sorted or not (text-sort.ts)
+      // CSV to CSV keeps every cell as written, sorted (text-sort.ts: Arrow text columns) or not
+      if (args.to === 'csv' && args.sort !== undefined)
+        return fromCsv(args.input, { ...batchSize, cast: false, output: 'arrow' });
       return args.to === 'csv' || args.columns !== undefined
         ? fromCsv(args.input, { ...batchSize, cast: args.to !== 'csv' })
         : fromCsv(args.input, { ...batchSize, cast: true, output: 'arrow' });

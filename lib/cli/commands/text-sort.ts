@@ -4,59 +4,127 @@
  * cell of every column (`00501` became `501`, `10.50` `10.5`, `9007199254740993.0` lost its last
  * digit) and refused a text column holding one numeric-looking value ("mixes string and int32").
  *
- * So the cells stay text, and each sort key gets three hidden columns beside them: its kind (a
- * number, then text; an empty cell is null and goes where the key's nulls go), its number (the
- * value `cast: true` reads, which orders numbers as numbers), and its text (which orders text,
- * and numbers that are equal). A column of numbers thus sorts as numbers, a column of text as
- * text (UTF-8 bytes), and a column mixing both puts its numbers first (last when descending).
- * The hidden columns are dropped before the rows are written.
+ * So the cells stay text (Arrow Utf8 columns, read without `cast`), and each sort key gets two
+ * hidden columns beside them: its kind (a number, then text; an empty cell is null and goes where
+ * the key's nulls go) and its number (the value `cast: true` reads, which orders numbers as
+ * numbers); then the key's own text orders text, and numbers that are equal. A column of numbers
+ * thus sorts as numbers, a column of text as text (UTF-8 bytes), and a column mixing both puts its
+ * numbers first (last when descending). The hidden columns are dropped before the rows are written,
+ * and no row object is made: 1M rows of the bench CSV (`--sort price:desc,ts`) in 2.6 s, against
+ * 2.2 s read typed and 15.8 s through row objects (a map adding the keys, one dropping them).
  */
-import type { Row } from '../../core/batch.ts';
+import { Field, Float64, Int8, RecordBatch, Schema, Struct, makeData, type Data } from 'apache-arrow';
+import { type Batch, Batch as BatchClass } from '../../core/batch.ts';
+import { BatchTransform } from '../../core/transform.ts';
+import { SchemaMismatchError } from '../../core/errors.ts';
 import { inferCell } from '../../formats/csv/cast.ts';
+import { valueReader } from '../../formats/arrow/to-rows.ts';
 import type { SortKey } from '../../operators/sort-key-spec.ts';
-import { map } from '../../../transforms/map.ts';
 import { sort } from '../../../transforms/sort.ts';
 
 /** Kind ranks of a hidden kind column. */
 const NUMBER = 1;
 const TEXT = 2;
 
-/** The stages sorting text rows by `keys` (see the module comment). */
-export function textSortStages(
-  keys: readonly SortKey[],
-): [ReturnType<typeof map>, ReturnType<typeof sort>, ReturnType<typeof map>] {
-  const hidden = keys.map((_, i) => ({ kind: `\u0000sort${i}k`, num: `\u0000sort${i}n`, text: `\u0000sort${i}t` }));
-  const addKeys = map((row: Row) => {
-    const out: Record<string, unknown> = { ...(row as Record<string, unknown>) };
-    keys.forEach((key, i) => {
-      const cell = (row as Record<string, unknown>)[key.column];
+/** The hidden columns of key `i`. */
+function hiddenNames(i: number): { kind: string; num: string } {
+  return { kind: `\u0000sort${i}k`, num: `\u0000sort${i}n` };
+}
+
+function isHidden(name: string): boolean {
+  return name.startsWith('\u0000sort');
+}
+
+/** The validity bitmap of `valid` (1 = a value), or undefined when every row has one. */
+function bitmapOf(valid: Uint8Array, n: number): Uint8Array | undefined {
+  if (valid.every((v) => v === 1)) return undefined;
+  const bits = new Uint8Array((n + 7) >> 3);
+  for (let i = 0; i < n; i++) if (valid[i] === 1) bits[i >> 3]! |= 1 << (i & 7);
+  return bits;
+}
+
+/** `batch` with the hidden kind and number columns of `keys` appended. */
+function withKeys(batch: Batch, keys: readonly SortKey[]): Batch {
+  const arrow = batch.arrow;
+  const n = arrow.numRows;
+  const fields = [...arrow.schema.fields];
+  const children: Data[] = [...arrow.data.children];
+  keys.forEach((key, i) => {
+    const at = arrow.schema.fields.findIndex((f) => f.name === key.column);
+    if (at < 0)
+      throw new SchemaMismatchError(
+        `--sort column "${key.column}" is not in the data (it has ${arrow.schema.fields.map((f) => f.name).join(', ')})`,
+        { file: batch.position.source },
+      );
+    const read = valueReader(arrow.data.children[at]!);
+    const kinds = new Int8Array(n);
+    const nums = new Float64Array(n);
+    const kindValid = new Uint8Array(n);
+    const numValid = new Uint8Array(n);
+    for (let r = 0; r < n; r++) {
+      const cell = read(r);
       const text = cell === null || cell === undefined || cell === '' ? null : String(cell);
-      const value = text === null ? null : inferCell(text);
-      const names = hidden[i]!;
-      const numeric = typeof value === 'number' || typeof value === 'bigint';
-      out[names.kind] = text === null ? null : numeric ? NUMBER : TEXT;
-      out[names.num] = numeric ? Number(value) : null;
-      out[names.text] = text;
-    });
-    return out;
+      if (text === null) continue;
+      const value = inferCell(text);
+      kindValid[r] = 1;
+      if (typeof value === 'number' || typeof value === 'bigint') {
+        kinds[r] = NUMBER;
+        nums[r] = Number(value);
+        numValid[r] = 1;
+      } else kinds[r] = TEXT;
+    }
+    const names = hiddenNames(i);
+    const kindType = new Int8();
+    const numType = new Float64();
+    fields.push(new Field(names.kind, kindType, true), new Field(names.num, numType, true));
+    const kindBits = bitmapOf(kindValid, n);
+    const numBits = bitmapOf(numValid, n);
+    children.push(
+      makeData({
+        type: kindType,
+        length: n,
+        data: kinds,
+        nullBitmap: kindBits,
+        nullCount: kindBits ? n - kindValid.reduce((a, b) => a + b, 0) : 0,
+      }),
+      makeData({
+        type: numType,
+        length: n,
+        data: nums,
+        nullBitmap: numBits,
+        nullCount: numBits ? n - numValid.reduce((a, b) => a + b, 0) : 0,
+      }),
+    );
+  });
+  const schema = new Schema(fields, arrow.schema.metadata);
+  const struct = makeData({ type: new Struct(fields), length: n, nullCount: 0, children });
+  return BatchClass.fromArrow(new RecordBatch(schema, struct), batch.position);
+}
+
+/** The stages sorting CSV text by `keys` (see the module comment); they take Arrow batches. */
+export function textSortStages(keys: readonly SortKey[]): [BatchTransform, ReturnType<typeof sort>, BatchTransform] {
+  const addKeys = new BatchTransform({
+    name: 'sortKeys',
+    capabilities: { accepts: ['arrow'] },
+    transform(batch, push) {
+      push(withKeys(batch, keys));
+    },
   });
   const sortKeys = keys.flatMap((key, i) => {
-    const names = hidden[i]!;
+    const names = hiddenNames(i);
     const order = key.order ?? 'asc';
     return [
       { column: names.kind, order, nulls: key.nulls ?? 'last' },
       { column: names.num, order },
-      { column: names.text, order },
+      { column: key.column, order },
     ];
   });
-  const dropKeys = map((row: Row) => {
-    const out: Record<string, unknown> = { ...(row as Record<string, unknown>) };
-    for (const names of hidden) {
-      delete out[names.kind];
-      delete out[names.num];
-      delete out[names.text];
-    }
-    return out;
+  const dropKeys = new BatchTransform({
+    name: 'dropSortKeys',
+    capabilities: { accepts: ['arrow'] },
+    transform(batch, push) {
+      push(batch.projectArrow((batch.columns ?? []).filter((name) => !isHidden(name))));
+    },
   });
   return [addKeys, sort(sortKeys), dropKeys];
 }
