@@ -17,7 +17,7 @@ import type { Field } from './options.ts';
 import { NestedColumn } from '../encode/nested-column.ts';
 import { inferNested } from '../encode/nested-js.ts';
 import { isNestedArrow, nodeOfArrow, repeatedStructField } from '../encode/nested-arrow.ts';
-import { describeNode } from '../encode/nested-schema.ts';
+import { describeNode, type NestedNode } from '../encode/nested-schema.ts';
 
 const log = logger('parquet-writer');
 
@@ -157,6 +157,8 @@ export class ColumnSet {
     const kinds = index.map((i, c) => {
       if (i < 0) return undefined;
       const field = batch.schema.fields[i]!;
+      // a column all null so far takes the nested type of the first batch that has one
+      if (isNestedArrow(field.type) && !fields[c]!.nested) this.#toNested(c, nodeOfArrow(field.type));
       // a nested column checks its values as it shreds them
       if (fields[c]!.nested) return 'json';
       const kind = kindOfField(field);
@@ -338,6 +340,26 @@ export class ColumnSet {
     return this.inferred && this.groupsFlushed === 0;
   }
 
+  /**
+   * Makes column `c`, all null so far, the nested column `node` with those nulls, while the first
+   * row group is open (an inferred schema). Without it a column whose first batch held only nulls
+   * became JSON text when lists came later from rows (DuckDB read it as JSON, not a LIST), and
+   * refused them from Arrow. False when it cannot: the caller goes on as before.
+   */
+  #toNested(c: number, node: NestedNode | undefined): boolean {
+    const f = this.fields![c]!;
+    const col = this.columns[c]!;
+    if (node === undefined || !this.canWiden() || f.type !== 'null' || col instanceof NestedColumn) return false;
+    const nested = new NestedColumn(f.name, node, f.nullable);
+    nested.canWiden = true;
+    for (let i = 0; i < col.n; i++) nested.pushNull();
+    this.fields![c] = { ...f, type: 'json', nested: node };
+    this.columns[c] = nested;
+    this.#arrowMap = undefined;
+    log('column %s, null so far, became %s in the first row group', f.name, describeNode(node));
+    return true;
+  }
+
   /** Converts one row into the column buffers. */
   appendRow(row: Record<string, unknown>): void {
     const fields = this.fields!;
@@ -372,6 +394,14 @@ export class ColumnSet {
             });
           col.pushNull();
         } else if (!pushValue(col, value)) {
+          // a list or struct in a column all null so far: a nested column, as if the first batch had it
+          if (f.type === 'null' && inferType(value) === 'json' && this.#toNested(c, inferNested([value]))) {
+            const nested = columns[c] as NestedColumn;
+            const why = nested.appendValue(value);
+            if (why !== undefined)
+              this.#nestedMismatch(fields[c]!, `${describeValue(value)}: ${atPath(f.name, why)}`, { row: rowIndex });
+            continue;
+          }
           const wider = this.canWiden()
             ? widenKind(col.kind, f.type === 'null' ? inferType(value) : (kindOfValue(value) ?? f.type))
             : undefined;

@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   Decimal,
@@ -15,6 +16,7 @@ import {
   Int64,
   List,
   Map_,
+  Null,
   RecordBatch,
   Struct,
   Table,
@@ -130,6 +132,45 @@ test('a later batch whose nested value does not fit the inferred type is a coded
     });
     await w.abort();
   }
+});
+
+test('a column null in its first batch takes the nested type of a later one in the first row group, from rows and Arrow', async () => {
+  // until 2026-12-07 rows made it JSON text (DuckDB read JSON, not a LIST) and Arrow was refused
+  const rows = [
+    ...Array.from({ length: 3 }, (_, i) => ({ id: i, tags: null, pos: null })),
+    { id: 3, tags: ['a', null], pos: { x: 1.5 } },
+    { id: 4, tags: [], pos: null },
+  ];
+  const fromRows = fileName();
+  await pipeline(fromIterable(rows, { batchSize: 3 }), toParquet(fromRows), { governor: false });
+  assert.deepEqual(await duckTypes(fromRows), { id: 'DOUBLE', tags: 'VARCHAR[]', pos: 'STRUCT(x DOUBLE)' });
+  assert.deepEqual(await readRows(fromRows), rows);
+  const arrowFile = fileName();
+  const w = await ParquetFileWriter.open(arrowFile, {});
+  await w.writeArrow(batchOf({ id: data([0, 1], new Float64()), tags: data([null, null], new Null()) }));
+  await w.writeArrow(
+    batchOf({
+      id: data([2], new Float64()),
+      tags: data([[1.5, null]], new List(new Field('item', new Float64(), true))),
+    }),
+  );
+  await w.commit();
+  assert.deepEqual(await duckTypes(arrowFile), { id: 'DOUBLE', tags: 'DOUBLE[]' });
+  assert.deepEqual(
+    (await readRows(arrowFile)).map((r) => r.tags),
+    [null, null, [1.5, null]],
+  );
+  // past the first row group the column's type is fixed (a null column became text): a coded error, no file
+  const late = fileName();
+  await assert.rejects(
+    pipeline(fromIterable(rows, { batchSize: 3 }), toParquet(late, { rowGroupSize: 2 }), { governor: false }),
+    (e: Error & { code: string }) => {
+      assert.equal(e.code, ErrorCodes.FORMAT, e.message);
+      assert.match(e.message, /Column `tags` has type string/);
+      return true;
+    },
+  );
+  assert.equal(existsSync(late), false);
 });
 
 const data = (values: unknown[], type: DataType): Data =>
