@@ -396,8 +396,7 @@ export class ColumnSet {
         } else if (!pushValue(col, value)) {
           // a list or struct in a column all null so far: a nested column, as if the first batch had it
           if (f.type === 'null' && inferType(value) === 'json' && this.#toNested(c, inferNested([value]))) {
-            const nested = columns[c] as NestedColumn;
-            const why = nested.appendValue(value);
+            const why = (columns[c] as NestedColumn).appendValue(value);
             if (why !== undefined)
               this.#nestedMismatch(fields[c]!, `${describeValue(value)}: ${atPath(f.name, why)}`, { row: rowIndex });
             continue;
