@@ -14,6 +14,7 @@
  * 2.2 s read typed and 15.8 s through row objects (a map adding the keys, one dropping them).
  */
 import { Field, Float64, Int8, RecordBatch, Schema, Struct, makeData, type Data } from 'apache-arrow';
+import { buildColumn } from '../../formats/arrow/build.ts';
 import { type Batch, Batch as BatchClass } from '../../core/batch.ts';
 import { BatchTransform } from '../../core/transform.ts';
 import { SchemaMismatchError } from '../../core/errors.ts';
@@ -35,14 +36,6 @@ function isHidden(name: string): boolean {
   return name.startsWith('\u0000sort');
 }
 
-/** The validity bitmap of `valid` (1 = a value), or undefined when every row has one. */
-function bitmapOf(valid: Uint8Array, n: number): Uint8Array | undefined {
-  if (valid.every((v) => v === 1)) return undefined;
-  const bits = new Uint8Array((n + 7) >> 3);
-  for (let i = 0; i < n; i++) if (valid[i] === 1) bits[i >> 3]! |= 1 << (i & 7);
-  return bits;
-}
-
 /** `batch` with the hidden kind and number columns of `keys` appended. */
 function withKeys(batch: Batch, keys: readonly SortKey[]): Batch {
   const arrow = batch.arrow;
@@ -57,44 +50,21 @@ function withKeys(batch: Batch, keys: readonly SortKey[]): Batch {
         { file: batch.position.source },
       );
     const read = valueReader(arrow.data.children[at]!);
-    const kinds = new Int8Array(n);
-    const nums = new Float64Array(n);
-    const kindValid = new Uint8Array(n);
-    const numValid = new Uint8Array(n);
+    const kinds = new Array<number | null>(n).fill(null);
+    const nums = new Array<number | null>(n).fill(null);
     for (let r = 0; r < n; r++) {
       const cell = read(r);
-      const text = cell === null || cell === undefined || cell === '' ? null : String(cell);
-      if (text === null) continue;
-      const value = inferCell(text);
-      kindValid[r] = 1;
-      if (typeof value === 'number' || typeof value === 'bigint') {
-        kinds[r] = NUMBER;
-        nums[r] = Number(value);
-        numValid[r] = 1;
-      } else kinds[r] = TEXT;
+      if (cell === null || cell === undefined || cell === '') continue;
+      const value = inferCell(String(cell));
+      const numeric = typeof value === 'number' || typeof value === 'bigint';
+      kinds[r] = numeric ? NUMBER : TEXT;
+      if (numeric) nums[r] = Number(value);
     }
     const names = hiddenNames(i);
-    const kindType = new Int8();
-    const numType = new Float64();
-    fields.push(new Field(names.kind, kindType, true), new Field(names.num, numType, true));
-    const kindBits = bitmapOf(kindValid, n);
-    const numBits = bitmapOf(numValid, n);
-    children.push(
-      makeData({
-        type: kindType,
-        length: n,
-        data: kinds,
-        nullBitmap: kindBits,
-        nullCount: kindBits ? n - kindValid.reduce((a, b) => a + b, 0) : 0,
-      }),
-      makeData({
-        type: numType,
-        length: n,
-        data: nums,
-        nullBitmap: numBits,
-        nullCount: numBits ? n - numValid.reduce((a, b) => a + b, 0) : 0,
-      }),
-    );
+    const kindField = new Field(names.kind, new Int8(), true);
+    const numField = new Field(names.num, new Float64(), true);
+    fields.push(kindField, numField);
+    children.push(buildColumn(kindField, kinds), buildColumn(numField, nums));
   });
   const schema = new Schema(fields, arrow.schema.metadata);
   const struct = makeData({ type: new Struct(fields), length: n, nullCount: 0, children });
