@@ -11,6 +11,7 @@ import type { RecordBatch, Schema } from 'apache-arrow';
 import { int64ModeOf, JSON_METADATA_KEY, ROWS_METADATA_KEY } from '../formats/arrow/metadata-keys.ts';
 import { arrowKernels, type ArrowValueReader as ValueReader } from './arrow-kernels.ts';
 import type { Row } from './batch.ts';
+import { parseJsonExact } from '../formats/json/lines.ts';
 
 /** The column layout a view is built for: names (first position of a repeated name wins) and the row shape. */
 interface Layout {
@@ -59,7 +60,7 @@ function readersOf(batch: RecordBatch): ValueReader[] {
     if (field.metadata.get(JSON_METADATA_KEY) !== 'true') return read;
     return (i: number) => {
       const value = read(i);
-      return typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
+      return typeof value === 'string' ? parseJsonExact(value) : value;
     };
   });
 }

@@ -15,6 +15,7 @@ import { Batch, type Row } from '../../lib/core/batch.ts';
 import { BatchSource } from '../../lib/core/source.ts';
 import { rowsToRecordBatch, recordBatchToRows } from '../../lib/formats/arrow/convert.ts';
 import { ErrorCodes } from '../../lib/core/errors.ts';
+import { RowViewer } from '../../lib/core/row-view.ts';
 import type { GovernorGate } from '../../lib/core/stage.ts';
 import { ROOT, tempDir } from '../helpers.ts';
 
@@ -421,4 +422,27 @@ test('rows Arrow cannot hold (a column mixing numbers and text, as cast: true re
       /Batch 0 \(.*messy\.csv, lines 1-102\) cannot be spilled as Arrow: Column "price" mixes/.test(e.message),
   );
   assert.equal(existsSync(spillDir), false);
+});
+
+test('nested values keep NaN, infinities and bigints through a spill file, in rows and in row views', async () => {
+  type Nested = { id: number; l: unknown[]; o: Record<string, unknown> };
+  const rows: Nested[] = [
+    { id: 1, l: [1.5, NaN, Infinity, -Infinity, null], o: { big: 2n ** 60n + 1n, neg: -(2n ** 63n), x: -0.25 } },
+    { id: 2, l: [], o: { nested: [{ n: NaN }], s: 'NaN' } },
+  ];
+  const { output } = await pipeline(fromIterable(rows), toSpill({ budget: 0 }), { governor: false });
+  try {
+    assert.equal(output.rowsInMemory, 0, 'the batch went to a file');
+    const back: Row[] = [];
+    for await (const row of output.rows()) back.push(row);
+    assert.deepStrictEqual(back, rows);
+    for await (const batch of output.batches()) {
+      const viewer = new RowViewer<Nested>(batch);
+      viewer.at(0);
+      assert.deepStrictEqual(viewer.view.l, rows[0]!.l);
+      assert.deepStrictEqual(viewer.view.o, rows[0]!.o);
+    }
+  } finally {
+    await output.dispose();
+  }
 });

@@ -26,6 +26,14 @@ import { buildDate, buildTime, buildTimestamp } from './build-temporal.ts';
 import { mismatch, validityOf } from './build-checks.ts';
 import type { Row } from '../../core/row.ts';
 import { INT32_MAX, JSON_METADATA_KEY, ROWS_METADATA_KEY, inferSchema } from './infer.ts';
+import { jsonLineFormatter, type JsonRowFormatter } from '../json/format.ts';
+
+/**
+ * JSON text of a nested value, as toParquet and toJsonl write it: bigints as their digits and
+ * NaN/Infinity as bare tokens, read back exactly (parseJsonExact), where `JSON.stringify` threw on
+ * a bigint and wrote NaN as null. Made on first use (the formatter loads node:crypto).
+ */
+let jsonText: JsonRowFormatter | undefined;
 
 /** Options of {@link rowsToRecordBatch}. */
 export interface FromRowsOptions {
@@ -114,7 +122,7 @@ export function buildColumn(field: Field, values: readonly unknown[]): Data {
       return buildNumeric(field, type, values);
     case Type.Utf8:
       return buildVarBinary(field, type, values, (v) => {
-        if (json) return JSON.stringify(v);
+        if (json) return (jsonText ??= jsonLineFormatter())(v);
         if (typeof v !== 'string') throw mismatch(field, v);
         return v;
       });
