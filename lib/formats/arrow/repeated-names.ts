@@ -6,7 +6,7 @@
  * an Arrow reader renames repeated and empty top-level names as the Parquet reader does, by
  * DuckDB's rule (`ints`, `ints_1`; parquet/read/names.ts), before any batch is built.
  */
-import { Schema } from 'apache-arrow';
+import { type DataType, type Field, Schema } from 'apache-arrow';
 import { renamedColumns, uniqueNames, type RenamedColumn } from '../parquet/read/names.ts';
 
 interface ReaderImpl {
@@ -17,9 +17,25 @@ interface ReaderImpl {
 /** The renames {@link withUniqueNames} made for each schema it returned renamed. */
 const renames = new WeakMap<Schema, RenamedColumn[]>();
 
+/**
+ * apache-arrow's IPC writer leaves an empty field name out of the file (`if (field.name)`), and
+ * its reader makes a missing name null: a struct child named "" came back named null (the key
+ * "null" in rows) from any file spillway wrote, while Arrow C++ reads a missing name as "". This
+ * puts "" back in the nested fields of a schema just decoded (its Field objects are the reader's
+ * own, shared by the types of the batches it builds, so they are set in place).
+ */
+export function restoreEmptyNames(fields: readonly Field[]): void {
+  for (const field of fields) {
+    if (field.name === null) (field as { name: string }).name = '';
+    const children = (field.type as DataType).children as Field[] | undefined;
+    if (children?.length) restoreEmptyNames(children);
+  }
+}
+
 /** `schema` with unique, non-empty top-level names (the same schema when they already are). */
 export function withUniqueNames(schema: Schema): Schema {
   if (renames.has(schema)) return schema;
+  restoreEmptyNames(schema.fields);
   const names = schema.fields.map((f) => f.name);
   const unique = uniqueNames(names);
   if (unique.every((name, i) => name === names[i])) return schema;

@@ -8,7 +8,8 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Table, tableFromIPC, tableToIPC, type Schema } from 'apache-arrow';
+import { Schema, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
+import { restoreEmptyNames } from '../arrow/repeated-names.ts';
 import { SpillError, SpillCorruptError } from '../../core/errors.ts';
 import { writeFileAtomic } from '../../io/atomic-file.ts';
 import { crc32, crcHex } from '../checksum.ts';
@@ -98,7 +99,16 @@ export function encodeSchema(schema: Schema): SpillSegment {
 /** Decodes a segment's schema. */
 export function decodeSchema(segment: SpillSegment, dir: string): Schema {
   try {
-    return tableFromIPC(Buffer.from(segment.schema, 'base64')).schema;
+    const schema = tableFromIPC(Buffer.from(segment.schema, 'base64')).schema;
+    // an empty name is left out of the IPC bytes (repeated-names.ts); the words keep it
+    restoreEmptyNames(schema.fields);
+    const names = segment.fields.map((f) => f.name);
+    if (names.length !== schema.fields.length || schema.fields.every((f, i) => f.name === names[i])) return schema;
+    return new Schema(
+      schema.fields.map((f, i) => (f.name === names[i] ? f : f.clone({ name: names[i]! }))),
+      schema.metadata,
+      schema.dictionaries,
+    );
   } catch (error) {
     throw new SpillError(
       'The spill manifest holds a schema that cannot be decoded',

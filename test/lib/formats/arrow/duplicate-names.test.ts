@@ -13,7 +13,7 @@ import { Field, Int8, Int32, Schema, Struct, Utf8, makeData, vectorFromArray, ty
 import { makeRecordBatchFast } from '../../../../lib/formats/arrow/record-batch.ts';
 import { ArrowFileWriter } from '../../../../lib/formats/arrow/ipc-writer.ts';
 import type { Batch } from '../../../../lib/entry/extend.ts';
-import { filter, fromArrow, openSpill, pipeline, sort, toArrow, toSpill } from '../../../../index.ts';
+import { filter, fromArrow, fromIterable, openSpill, pipeline, sort, toArrow, toSpill } from '../../../../index.ts';
 import { CORPUS, corpusSkip, tempDir } from '../../../helpers.ts';
 
 const N = 50;
@@ -124,4 +124,47 @@ test('the corpus file with repeated names reads as its integration JSON says, an
       file,
     );
   }
+});
+
+test('empty field names come back empty through toArrow, fromArrow and toSpill (apache-arrow read them as null)', async () => {
+  const child = [new Field('', new Int32(), true), new Field('x', new Utf8(), true)];
+  const outer = [new Field('s', new Struct(child), true)];
+  const batch = makeRecordBatchFast(
+    new Schema(outer),
+    makeData({
+      type: new Struct(outer),
+      length: 2,
+      nullCount: 0,
+      children: [
+        makeData({
+          type: new Struct(child),
+          length: 2,
+          nullCount: 0,
+          children: [vectorFromArray([1, 2], new Int32()).data[0]!, vectorFromArray(['a', 'b'], new Utf8()).data[0]!],
+        }),
+      ],
+    }),
+  );
+  const file = path.join(dir, 'empty-names.arrow');
+  const w = await ArrowFileWriter.open(file, { schema: batch.schema });
+  await w.write(batch);
+  await w.commit();
+  const read = await arrowBatches(file);
+  assert.equal(String(read[0]!.schema.fields[0]!.type), 'Struct<{:Int32, x:Utf8}>');
+  assert.deepEqual(read[0]!.getChildAt(0)!.get(1)!.toJSON(), { '': 2, x: 'b' });
+  // from rows: a top-level "" key and a nested one, through a spill file and back
+  const rows = [{ '': 1, o: { '': [2] } }];
+  const { output } = await pipeline(fromIterable(rows), toSpill({ budget: 0 }));
+  try {
+    const back: unknown[] = [];
+    for await (const row of output.rows()) back.push(row);
+    assert.deepEqual(back, rows);
+    for await (const b of output.batches()) assert.equal(b.schema.fields[0]!.name, '');
+  } finally {
+    await output.dispose();
+  }
+  const spilled = path.join(dir, 'empty-names-spill');
+  await pipeline(fromArrow(file), toSpill({ dir: spilled, budget: 0, keep: true }));
+  for await (const b of (await openSpill(spilled)).batches())
+    assert.equal(String(b.schema.fields[0]!.type), 'Struct<{:Int32, x:Utf8}>');
 });
