@@ -148,22 +148,7 @@ export class TopK {
   /** Gathers the kept rows into one batch and drops the batches they came from. */
   #compact(): void {
     const heap = this.#heap;
-    const slots = new Map<number, number>();
-    const sources: RecordBatch[] = [];
-    const from = new Uint32Array(heap.length);
-    const rows = new Uint32Array(heap.length);
-    heap.forEach((e, k) => {
-      const slot = this.#batch[e]!;
-      let s = slots.get(slot);
-      if (s === undefined) {
-        s = sources.length;
-        slots.set(slot, s);
-        sources.push(this.#held[slot]!.batch);
-      }
-      from[k] = s;
-      rows[k] = this.#row[e]!;
-    });
-    const batch = gatherRows(this.#schema!, sources, { from, rows, length: heap.length });
+    const batch = this.#gather(heap);
     this.#held = [{ batch, keys: this.#ordering.keySet([batch]), refs: heap.length }];
     this.#live = 1;
     heap.forEach((e, k) => {
@@ -179,23 +164,27 @@ export class TopK {
     if (heap.length === 0) return;
     heap.sort((a, b) => (this.#worse(a, b) ? 1 : this.#worse(b, a) ? -1 : 0));
     for (let at = 0; at < heap.length; at += batchSize) {
-      const part = heap.slice(at, at + batchSize);
-      const slots = new Map<number, number>();
-      const sources: RecordBatch[] = [];
-      const from = new Uint32Array(part.length);
-      const rows = new Uint32Array(part.length);
-      part.forEach((e, k) => {
-        const slot = this.#batch[e]!;
-        let s = slots.get(slot);
-        if (s === undefined) {
-          s = sources.length;
-          slots.set(slot, s);
-          sources.push(this.#held[slot]!.batch);
-        }
-        from[k] = s;
-        rows[k] = this.#row[e]!;
-      });
-      yield gatherRows(this.#schema!, sources, { from, rows, length: part.length });
+      yield this.#gather(heap.slice(at, at + batchSize));
     }
+  }
+
+  /** The rows of heap entries `entries`, in that order, gathered from the batches holding them. */
+  #gather(entries: readonly number[]): RecordBatch {
+    const slots = new Map<number, number>();
+    const sources: RecordBatch[] = [];
+    const from = new Uint32Array(entries.length);
+    const rows = new Uint32Array(entries.length);
+    entries.forEach((e, k) => {
+      const slot = this.#batch[e]!;
+      let s = slots.get(slot);
+      if (s === undefined) {
+        s = sources.length;
+        slots.set(slot, s);
+        sources.push(this.#held[slot]!.batch);
+      }
+      from[k] = s;
+      rows[k] = this.#row[e]!;
+    });
+    return gatherRows(this.#schema!, sources, { from, rows, length: entries.length });
   }
 }
