@@ -44,6 +44,8 @@ export interface DatasetFormat {
     columns: readonly string[] | undefined,
     where: Predicate | undefined,
     output?: 'arrow',
+    /** Columns the dataset adds (partition keys, `fileColumn`): a file's own column of that name is replaced, its statistics unused. */
+    virtual?: readonly string[],
   ): BatchSource<Row> | Promise<BatchSource<Row>>;
   /** The file's row count and columns when they are cheap to know (a footer), for progress totals and checking `where`. */
   describe?(path: string): Promise<FileDescription>;

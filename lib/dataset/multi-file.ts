@@ -170,7 +170,9 @@ class FileRead {
     const stage = this.#format.name;
     const counters = this.#counters;
     const [columns] = await Promise.all([columnsModule.load(), unifierArrow.load()]);
-    const source = await this.#format.openFile(file.path, this.#plan.fileColumns, this.#where, this.#output);
+    const source = await this.#format.openFile(file.path, this.#plan.fileColumns, this.#where, this.#output, [
+      ...this.#plan.virtual,
+    ]);
     counters.current = source;
     this.#resume.prepare(source, at, stage);
     source[STAGE].attach(context);

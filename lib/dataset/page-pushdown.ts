@@ -11,7 +11,8 @@
 import type { FileMetaData, RowGroup, SchemaElement } from 'hyparquet';
 import type { StageStats } from '../core/stage.ts';
 import type { ColumnPages, PageFilter, RowRanges } from '../formats/parquet/read/page-filter.ts';
-import { TRUE, possibleOutcomes, predicateColumns, rangeLeaf, type ColumnRange, type Predicate } from './predicate.ts';
+import { TRUE, possibleOutcomes, predicateColumns, rangeLeaf, type ColumnRange } from './predicate.ts';
+import type { PruneRequest } from './pushdown.ts';
 import { fits, kindOf, rowGroupRanges, topLevelElements } from './row-group-stats.ts';
 
 /** The range of page `p` of `pages` for a column of `kind`, covering `rows` rows. */
@@ -39,11 +40,18 @@ function boundaries(pages: ReadonlyMap<string, ColumnPages>, groupRows: number):
   return [...starts].sort((a, b) => a - b);
 }
 
-/** Whether the pages' first rows are usable: starting at 0, increasing, within the group. */
-function wellFormed(p: ColumnPages, groupRows: number): boolean {
+/**
+ * Whether a column's page index is usable: first rows starting at 0, increasing, within the group;
+ * and a ColumnIndex that does not contradict itself. A corpus file (datapage_v1-snappy-compressed-
+ * checksum.parquet) marks every page of a REQUIRED column a null page with null counts of -1:
+ * trusted, every page was skipped and a filter matching all 2,560 rows returned none.
+ */
+function wellFormed(p: ColumnPages, groupRows: number, element: SchemaElement): boolean {
   const n = p.firstRows.length;
   if (n === 0 || p.firstRows[0] !== 0 || p.nullPages.length !== n || p.mins.length !== n || p.maxs.length !== n)
     return false;
+  if (element.repetition_type === 'REQUIRED' && p.nullPages.some((x) => x === true)) return false;
+  if (p.nullCounts?.some((c) => c !== undefined && !(Number(c) >= 0 && Number(c) <= groupRows))) return false;
   for (let i = 1; i < n; i++) if (!(p.firstRows[i]! > p.firstRows[i - 1]!)) return false;
   return p.firstRows[n - 1]! < groupRows;
 }
@@ -52,17 +60,23 @@ function wellFormed(p: ColumnPages, groupRows: number): boolean {
  * A page filter for `where` that counts `pagesRead`, `pagesSkipped` in `stats.details` and adds
  * the skipped pages' compressed bytes to `bytesSkipped`.
  */
-export function pagePruner(where: Predicate, stats: StageStats): PageFilter {
+export function pagePruner({ where, ignore }: PruneRequest, stats: StageStats): PageFilter {
+  const ignored = new Set(ignore);
   let elements: { metadata: FileMetaData; map: Map<string, SchemaElement> } | undefined;
   stats.details.pagesSkipped ??= 0;
   stats.details.pagesRead ??= 0;
   stats.details.bytesSkipped ??= 0;
   return {
-    columns: [...predicateColumns(where)],
+    columns: [...predicateColumns(where)].filter((c) => !ignored.has(c)),
     select(group: RowGroup, metadata: FileMetaData, pages: ReadonlyMap<string, ColumnPages>): RowRanges | undefined {
       if (elements?.metadata !== metadata) elements = { metadata, map: topLevelElements(metadata) };
       const groupRows = Number(group.num_rows);
-      const usable = new Map([...pages].filter(([col, p]) => elements!.map.has(col) && wellFormed(p, groupRows)));
+      const usable = new Map(
+        [...pages].filter(
+          ([col, p]) =>
+            !ignored.has(col) && elements!.map.has(col) && wellFormed(p, groupRows, elements!.map.get(col)!),
+        ),
+      );
       if (usable.size === 0) return undefined;
       const chunk = rowGroupRanges(metadata, group, elements.map);
       const cuts = boundaries(usable, groupRows);
@@ -78,7 +92,9 @@ export function pagePruner(where: Predicate, stats: StageStats): PageFilter {
           const end = i + 1 < p.firstRows.length ? p.firstRows[i + 1]! : groupRows;
           ranges.set(col, pageRange(p, i, end - p.firstRows[i]!, elements.map.get(col)!));
         }
-        const leaf = rangeLeaf((col) => (ranges.has(col) ? ranges.get(col) : chunk(col)));
+        const leaf = rangeLeaf((col) =>
+          ignored.has(col) ? undefined : ranges.has(col) ? ranges.get(col) : chunk(col),
+        );
         if ((possibleOutcomes(where, leaf) & TRUE) === 0) continue;
         // adjacent segments merge into one range
         if (kept.length > 0 && kept[kept.length - 1] === start) kept[kept.length - 1] = cuts[s + 1]!;

@@ -157,8 +157,26 @@ export function compareValues(a: unknown, b: unknown): number {
   return Number.NaN;
 }
 
+/** A plain decimal: sign, integer digits, fraction digits (a DECIMAL column's rows are such text). */
+const DECIMAL_TEXT = /^\s*([+-]?)(\d+)(?:\.(\d*))?\s*$/;
+
+/**
+ * Compares numeric text with a number by value. Against an integer (a bigint, or an integral
+ * number) a plain decimal compares exactly, its integer part as a bigint: through doubles,
+ * 9007199254740993 (a DECIMAL(20,0) cell) was equal to 9007199254740992n. Otherwise both sides are
+ * doubles, as the value the user wrote is.
+ */
 function compareNumeric(text: string, n: number | bigint): number {
   if (text.trim() === '') return Number.NaN;
+  const m = typeof n === 'bigint' || Number.isInteger(n) ? DECIMAL_TEXT.exec(text) : null;
+  if (m !== null) {
+    const negative = m[1] === '-';
+    const whole = negative ? -BigInt(m[2]!) : BigInt(m[2]!);
+    const b = BigInt(n);
+    // a fraction moves the value away from zero, past no other integer
+    if (whole !== b) return whole < b ? -1 : 1;
+    return /[1-9]/.test(m[3] ?? '') ? (negative ? -1 : 1) : 0;
+  }
   const x = Number(text);
   if (Number.isNaN(x)) return Number.NaN;
   return compareValues(x, typeof n === 'bigint' ? Number(n) : n);
@@ -318,6 +336,10 @@ export function rangeLeaf(range: (col: string) => ColumnRange | undefined): Leaf
     if (r.min === undefined || r.min === null || r.max === undefined || r.max === null) return ANY;
     const nan = r.nanPossible;
     const point = (v: PredicateValue): { canEqual: boolean; allEqual: boolean; lo: number; hi: number } | undefined => {
+      // string bounds are in text order, which only a string value compares in: '10' < '9' as
+      // text, while a row compares with 5 or a Date by its number or time (a group holding '5'
+      // was skipped for `= 5`)
+      if (typeof r.min === 'string' && typeof v !== 'string') return undefined;
       const lo = compareValues(r.min, v);
       const hi = compareValues(r.max, v);
       if (Number.isNaN(lo) || Number.isNaN(hi)) return undefined;

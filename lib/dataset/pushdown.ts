@@ -16,14 +16,26 @@ import { rowGroupBytes, rowGroupRanges, topLevelElements } from './row-group-sta
 export const PRUNE_WHERE: unique symbol = Symbol.for('spillway.dataset.pruneWhere');
 
 /**
+ * What a dataset hands each file's `fromParquet` to prune with: its `where`, and the columns whose
+ * statistics must not be used because the dataset replaces the file's own column of that name
+ * (hive partition keys, `fileColumn`): pruning by the file's column lost the rows whose partition
+ * value matched. The dataset already pruned whole files by those columns' values.
+ */
+export interface PruneRequest {
+  readonly where: Predicate;
+  readonly ignore: readonly string[];
+}
+
+/**
  * A row-group filter for `where` that counts `rowGroupsSkipped`, `rowGroupsRead` and
  * `bytesSkipped` (compressed bytes of the projected column chunks not read) in `stats.details`.
  */
 export function rowGroupPruner(
-  where: Predicate,
+  { where, ignore }: PruneRequest,
   columns: readonly string[] | undefined,
   stats: StageStats,
 ): (index: number, group: RowGroup, metadata: FileMetaData) => boolean {
+  const ignored = new Set(ignore);
   const projected = columns === undefined ? undefined : new Set(columns);
   let elements: { metadata: FileMetaData; map: Map<string, SchemaElement> } | undefined;
   stats.details.rowGroupsSkipped ??= 0;
@@ -31,7 +43,9 @@ export function rowGroupPruner(
   stats.details.bytesSkipped ??= 0;
   return (_index, group, metadata) => {
     if (elements?.metadata !== metadata) elements = { metadata, map: topLevelElements(metadata) };
-    const may = (possibleOutcomes(where, rangeLeaf(rowGroupRanges(metadata, group, elements.map))) & TRUE) !== 0;
+    const ranges = rowGroupRanges(metadata, group, elements.map);
+    const leaf = rangeLeaf((col) => (ignored.has(col) ? undefined : ranges(col)));
+    const may = (possibleOutcomes(where, leaf) & TRUE) !== 0;
     if (may) {
       stats.details.rowGroupsRead = (stats.details.rowGroupsRead as number) + 1;
     } else {

@@ -10,7 +10,7 @@ import type { BatchSource } from '../core/source.ts';
 import { loadParquetReader } from '../formats/parquet/load.ts';
 import { expectDatasetInput, isDatasetInput, type DatasetInput } from './expand.ts';
 import { datasetSource, splitDatasetOptions, usesDatasetOptions, type DatasetFormat } from './multi-file.ts';
-import { PRUNE_WHERE } from './pushdown.ts';
+import { PRUNE_WHERE, type PruneRequest } from './pushdown.ts';
 import { DATASET_FILE, isDatasetFile } from './file-mark.ts';
 import type { Predicate } from './predicate.ts';
 import type { Readable } from 'node:stream';
@@ -46,7 +46,7 @@ function validate<O>(factory: Factory<O>, options: O): DatasetFormat['checkpoint
 interface ProjectingFormat {
   name: string;
   /** Extra options of each file's source (Parquet: the `where` its row-group pruning reads). */
-  fileOptions?(where: Predicate | undefined): object;
+  fileOptions?(where: Predicate | undefined, virtual: readonly string[]): object;
   describe: DatasetFormat['describe'];
   sumDetails?: readonly string[];
   /** See {@link DatasetFormat.negotiable}. */
@@ -71,12 +71,12 @@ function projectingDataset<O extends { columns?: readonly string[]; name?: strin
       name: base.name ?? format.name,
       ...(checkpoint ? { checkpoint } : {}),
       projects: true,
-      openFile: (path, columns, where, output) =>
+      openFile: (path, columns, where, output, virtual) =>
         factory(path, {
           ...base,
           ...(columns ? { columns } : {}),
           ...(output ? { output } : {}),
-          ...format.fileOptions?.(where),
+          ...format.fileOptions?.(where, virtual ?? []),
           [DATASET_FILE]: true,
         } as O),
       ...(format.negotiable ? { negotiable: true } : {}),
@@ -92,7 +92,7 @@ export function parquetDataset<
 >(input: DatasetInput, options: O | undefined, factory: Factory<O>): BatchSource<Row> {
   return projectingDataset(input, options, factory, {
     name: 'fromParquet',
-    fileOptions: (where) => (where ? { [PRUNE_WHERE]: where } : {}),
+    fileOptions: (where, ignore) => (where ? { [PRUNE_WHERE]: { where, ignore } satisfies PruneRequest } : {}),
     // as for one file (sources/fromParquet.ts): `output` or `int64` given, the user chose rows' shape
     negotiable: options?.output === undefined && options?.int64 === undefined,
     describe: async (path) => {

@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { pipeline, collect, fromIterable, fromParquet, toParquet } from '../../../index.ts';
 import { TRUE, compilePredicate, type Predicate, type PredicateValue } from '../../../lib/dataset/predicate.ts';
-import { tempDir } from '../../helpers.ts';
+import { CORPUS, corpusSkip, tempDir } from '../../helpers.ts';
 import { predicateArbitrary } from './predicate-arbitrary.ts';
 import { rangeResponse } from './remote/range-response.ts';
 import { duckRows, duckRun, fromDuck, fromSpillway, sqlString } from '../formats/parquet/duckdb.ts';
@@ -257,4 +257,21 @@ test('over HTTP, only the byte ranges of the pages needed are fetched', async ()
   assert.deepEqual(remote.rows, local.rows);
   assert.ok((remote.details.pagesSkipped as number) > 0);
   assert.ok(served * 8 < bytes.length, `${served} of ${bytes.length} bytes fetched`);
+});
+
+test('a page index that contradicts itself is not used (corpus: null pages of a REQUIRED column, null counts of -1)', {
+  skip: corpusSkip,
+}, async () => {
+  const file = join(CORPUS!, 'parquet', 'datapage_v1-snappy-compressed-checksum.parquet');
+  const all = (await pipeline(fromParquet(file), collect())).output as Array<{ b: number }>;
+  for (const where of [
+    { col: 'b', op: '>=', value: 0 },
+    { col: 'b', op: 'isNotNull' },
+  ] as Predicate[]) {
+    const want = all.filter((r) => compilePredicate(where)((c) => r[c as 'b']) === TRUE).length;
+    assert.ok(want > 0);
+    const { output } = await pipeline(fromParquet(file, { where }), collect());
+    assert.equal(output.length, want, JSON.stringify(where));
+  }
+  assert.equal((await pipeline(fromParquet(file, { where: { col: 'b', op: 'isNull' } }), collect())).output.length, 0);
 });

@@ -267,3 +267,29 @@ test('where naming a column no Parquet file has is a ValidationError before any 
     },
   );
 });
+
+test('a partition or file-name column that replaces a file column is not pruned by that column statistics', async () => {
+  // the files also hold a column `p` (a stale copy) and `src`, whose statistics say 99 and 'zzz'
+  const shadow = join(dir, 'shadow');
+  for (const p of [1, 2]) {
+    mkdirSync(join(shadow, `p=${p}`), { recursive: true });
+    await con.run(
+      `COPY (SELECT ${p} AS id, 99 AS p, 'zzz' AS src) TO '${join(shadow, `p=${p}`, 'part-0.parquet')}' (FORMAT parquet)`,
+    );
+  }
+  const ids = async (options: Parameters<typeof fromParquet>[1]): Promise<unknown[]> =>
+    ((await pipeline(fromParquet(shadow, options), collect())).output as Record<string, unknown>[]).map((r) =>
+      Number(r.id),
+    );
+  const duckIds = (
+    await con.runAndReadAll(
+      `SELECT id FROM read_parquet('${shadow}/*/*.parquet', hive_partitioning = true) WHERE p = 1 ORDER BY id`,
+    )
+  )
+    .getRowObjectsJS()
+    .map((r) => Number(r.id));
+  assert.deepEqual(await ids({ where: { col: 'p', op: '=', value: 1 } }), duckIds);
+  assert.deepEqual(duckIds, [1]);
+  const file = join(shadow, 'p=2', 'part-0.parquet');
+  assert.deepEqual(await ids({ fileColumn: 'src', where: { col: 'src', op: '=', value: file } }), [2]);
+});

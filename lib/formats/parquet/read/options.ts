@@ -5,8 +5,7 @@
 import { ValidationError, describeValue } from '../../../core/errors.ts';
 import { expectInteger, expectOneOf, expectOptions, optionKeys } from '../../../core/validate.ts';
 import type { DatasetOptions } from '../../../dataset/multi-file.ts';
-import type { Predicate } from '../../../dataset/predicate.ts';
-import { PRUNE_WHERE } from '../../../dataset/pushdown.ts';
+import { PRUNE_WHERE, type PruneRequest } from '../../../dataset/pushdown.ts';
 import type { Int64Mode } from '../types.ts';
 
 /** Options of {@link fromParquet} (dataset options: see docs/datasets.md). */
@@ -64,7 +63,7 @@ export interface ParquetPlan {
   /** The only columns the pipeline needs (negotiated; read when the file has them all), else undefined. */
   project?: readonly string[];
   /** A dataset's filter, handed down for row group pruning. */
-  pruneWhere: Predicate | undefined;
+  pruneWhere: PruneRequest | undefined;
 }
 
 /** Validates fromParquet's path and options (synchronously; nothing is opened). */
@@ -97,6 +96,6 @@ export function resolveParquetOptions(path: unknown, options: FromParquetOptions
     invalidUtf8,
     maxNestedPageValues,
     columns: opts.columns === undefined ? undefined : [...opts.columns],
-    pruneWhere: (opts as { [PRUNE_WHERE]?: Predicate })[PRUNE_WHERE],
+    pruneWhere: (opts as { [PRUNE_WHERE]?: PruneRequest })[PRUNE_WHERE],
   };
 }

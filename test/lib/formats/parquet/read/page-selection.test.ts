@@ -84,7 +84,7 @@ test("a nested column and a column without ColumnIndex stay aligned with another
 
 test('resuming at rowStart + rows of any batch yields the rows kept after it', async () => {
   const stats = { details: {} } as StageStats;
-  const open = () => openParquet(file, { batchSize: 250, pageFilter: pagePruner(WHERE, stats) });
+  const open = () => openParquet(file, { batchSize: 250, pageFilter: pagePruner({ where: WHERE, ignore: [] }, stats) });
   const reader = await open();
   const batches: { end: number; ids: number[] }[] = [];
   for await (const b of reader.batches())
