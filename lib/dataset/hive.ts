@@ -51,13 +51,29 @@ function decode(text: string): string {
 }
 
 const INT = /^[-+]?\d+$/;
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+/** An integer written as DuckDB infers one: no sign but `-`, no leading zero (`00501` stays text). */
+const CANONICAL_INT = /^-?(0|[1-9]\d*)$/;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const DATE = /^(\d{4})-(\d{1,2})-(\d{1,2})$/;
+
+/** `text` as a UTC-midnight Date when it is a real `YYYY-M-D` date, else undefined. */
+function dateOf(text: string): Date | undefined {
+  const m = DATE.exec(text);
+  if (!m) return undefined;
+  const d = new Date(`${m[1]}-${m[2]!.padStart(2, '0')}-${m[3]!.padStart(2, '0')}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.getUTCDate() === Number(m[3]) ? d : undefined;
+}
 
 function isDate(text: string): boolean {
-  const m = DATE.exec(text);
-  if (!m) return false;
-  const d = new Date(`${text}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.getUTCDate() === Number(m[3]);
+  return dateOf(text) !== undefined;
+}
+
+/** An integer that reads back as the same text, within BIGINT's range (what inference makes `int`). */
+function isCanonicalInt(text: string): boolean {
+  if (!CANONICAL_INT.test(text)) return false;
+  const n = BigInt(text);
+  return n >= INT64_MIN && n <= INT64_MAX;
 }
 
 function isDouble(text: string): boolean {
@@ -67,8 +83,9 @@ function isDouble(text: string): boolean {
 /** The narrowest type that every (non-null, decoded) value of a key fits. */
 export function inferHiveType(values: readonly string[]): HiveType {
   if (values.length === 0) return 'string';
-  if (values.every((v) => INT.test(v))) return 'int';
-  if (values.every(isDouble)) return 'double';
+  // as DuckDB infers them: a value that would not read back as its own text stays a string
+  // (`00501`, `+5`, `1.10`: until 2026-12-07 they became 501, 5 and 1.1); never a double
+  if (values.every(isCanonicalInt)) return 'int';
   if (values.every(isDate)) return 'date';
   return 'string';
 }
@@ -87,9 +104,11 @@ export function castHiveValue(text: string, type: HiveType, key: string, file: s
     case 'double':
       if (isDouble(text)) return Number(text);
       break;
-    case 'date':
-      if (isDate(text)) return new Date(`${text}T00:00:00Z`);
+    case 'date': {
+      const date = dateOf(text);
+      if (date) return date;
       break;
+    }
   }
   throw new FormatError(`Partition value ${describeValue(text)} of \`${key}\` is not a ${type}`, { file });
 }

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCodes, SpillwayError } from '../../../index.ts';
 import { expandDataset, globToRegExp, splitGlob } from '../../../lib/dataset/expand.ts';
-import { readHivePartitions, inferHiveType } from '../../../lib/dataset/hive.ts';
+import { castHiveValue, readHivePartitions, inferHiveType } from '../../../lib/dataset/hive.ts';
 import { tempDir } from '../../helpers.ts';
 
 const dir = tempDir('spillway-expand-');
@@ -89,11 +89,16 @@ test('hive partitions are typed, URL-decoded, and the default partition is null'
   assert.equal(forced.values.get(files[1]!.path)!.date, '2026-11-30');
 });
 
-test('hive type inference: int, double, date, string; auto mode gives up when keys differ', async () => {
-  assert.equal(inferHiveType(['1', '-20', '007']), 'int');
-  assert.equal(inferHiveType(['1', '2.5']), 'double');
+test('hive type inference as DuckDB infers (int, date, string: never a value that would not read back as its text); auto mode gives up when keys differ', async () => {
+  assert.equal(inferHiveType(['1', '-20', '0']), 'int');
+  // DuckDB 1.5 reads each of these as VARCHAR: 501, 5, 1.1 and 1.5 would not be the text
+  for (const text of ['007', '00501', '+5', '1.10', '1.5', '1e3', '99999999999999999999'])
+    assert.equal(inferHiveType(['1', text]), 'string', text);
   assert.equal(inferHiveType(['2026-02-30']), 'string');
-  assert.equal(inferHiveType(['2026-02-28']), 'date');
+  assert.equal(inferHiveType(['2026-02-28', '2024-1-5']), 'date');
+  assert.deepEqual(castHiveValue('2024-1-5', 'date', 'd', 'f'), new Date('2024-01-05T00:00:00Z'));
+  // asked for, a double still reads
+  assert.equal(castHiveValue('1.10', 'double', 'v', 'f'), 1.1);
   const files = [
     { path: join(dir, 'a=1/x.csv'), root: dir },
     { path: join(dir, 'b=1/x.csv'), root: dir },
