@@ -205,6 +205,9 @@ class ParallelTransform extends BatchTransform {
 
   override _flush(callback: TransformCallback): void {
     this.#pending++;
+    // the held results go first: the results still to come are pushed as they arrive (held ones
+    // pushed only after the loop went out behind them: batches 10, 20, 0)
+    this.#pushHeld();
     this.#handoff.end();
     const loop = this.#loop ?? Promise.resolve();
     void loop
@@ -255,8 +258,10 @@ class ParallelTransform extends BatchTransform {
         const stats = this[STAGE].stats;
         stats.batchesOut++;
         stats.rowsOut += out.numRows;
-        if (this.#pending > 0) this.push(out);
-        else this.#held.push(out);
+        if (this.#pending > 0) {
+          this.#pushHeld();
+          this.push(out);
+        } else this.#held.push(out);
       }
     } catch (error) {
       if (this.destroyed) return;

@@ -101,6 +101,26 @@ for (const isolation of ['thread', 'process'] as const) {
       } else assert.deepEqual([...pids], [process.pid]);
     });
 
+    test('in order when a result is held as the input ends: the held batch goes before later ones', async () => {
+      // batch 0 is done while no write is pending (its result is held); the source ends 0.9 s
+      // later, while batches 1 and 2 (1.2 s each) still run. The held result went out last:
+      // batches 1, 2, 0. (Slower than that to start, a worker only makes the case easier.)
+      async function* slowEnd(): AsyncGenerator<TestRow> {
+        for (let n = 0; n < 30; n++) yield n < 10 ? { n } : { n, ms: 120 };
+        await new Promise((resolve) => setTimeout(resolve, 900));
+      }
+      const { output } = await pipeline(
+        fromIterable(slowEnd(), { batchSize: 10 }),
+        parallel(MODULE, { workers: 2, isolation }),
+        collect<Out>(),
+        { governor: false },
+      );
+      assert.deepEqual(
+        output.map((r) => r.n),
+        Array.from({ length: 30 }, (_, n) => n),
+      );
+    });
+
     test('ordered: false emits every row once; a batch function sees whole batches', async () => {
       const { output } = await pipeline(
         fromIterable(grid(300), { batchSize: 10 }),
