@@ -27,6 +27,7 @@ export function collect<R extends Row = Row>(options?: CollectOptions): BatchSin
   let bytes = 0;
   return new BatchSink<R[]>({
     name: 'collect',
+    anyValues: true,
     write(batch) {
       bytes += batch.bytes;
       if (rows.length + batch.numRows > maxRows) {

@@ -12,6 +12,7 @@ export function drain(): BatchSink<DrainResult> {
   const result: DrainResult = { rows: 0, batches: 0 };
   return new BatchSink<DrainResult>({
     name: 'drain',
+    anyValues: true,
     // reads no rows: any form will do
     capabilities: { accepts: ['rows', 'arrow', 'view'] },
     write(batch) {

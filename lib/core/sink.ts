@@ -6,7 +6,7 @@
 import { Writable } from 'node:stream';
 import { Batch } from './batch.ts';
 import type { CheckpointSink, SinkCheckpointDriver, SinkCheckpointHooks } from '../observe/checkpoint.ts';
-import { toError, withContext } from './errors.ts';
+import { SchemaMismatchError, describeValue, toError, withContext } from './errors.ts';
 import { asBatch } from './transform.ts';
 import { ensureArrowKernels } from './arrow-load.ts';
 import {
@@ -57,6 +57,29 @@ export interface SinkSpec<T> {
   discard?(output: T): void | Promise<void>;
   /** Checkpoint support for `pipeline(..., { checkpoint })`; sinks without it refuse checkpointing. */
   checkpoint?: SinkCheckpointHooks;
+  /**
+   * True when the sink takes any values as rows (collect, drain). Other sinks write columns by
+   * name and refuse a row that is not an object or array (see {@link checkRowObjects}).
+   */
+  anyValues?: boolean;
+}
+
+/**
+ * Refuses a batch holding a row that is not an object or array: a `map` that returned `42` for
+ * a row made a CSV line of empty fields and a Parquet row of nulls, `'x'` a column named `0`, and
+ * a null failed with a TypeError. One `typeof` a row (about a millisecond per million rows).
+ */
+function checkRowObjects(batch: Batch, stage: string): void {
+  const rows = batch.rows as unknown[];
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
+    if (typeof row === 'object' && row !== null) continue;
+    const position = batch.position;
+    throw new SchemaMismatchError(
+      `Row ${i} of the batch is ${describeValue(row)}, not an object: ${stage} writes rows of named columns (did a map return a value rather than a row?)`,
+      { stage, file: position.source, batch: position.index, rowInBatch: i },
+    );
+  }
 }
 
 /** A Writable of {@link Batch}es with an output; the base of every spillway sink. */
@@ -147,6 +170,12 @@ export class BatchSink<T> extends Writable implements SpillwayStage, CheckpointS
     stats.batchesIn++;
     stats.rowsIn += batch.numRows;
     noteInput(stats, batch);
+    try {
+      if (batch.hasRows && this.#spec.anyValues !== true) checkRowObjects(batch, this.#spec.name);
+    } catch (error) {
+      callback(error);
+      return;
+    }
     const driver = this.#checkpoint;
     if (driver) {
       this.#work.track(this.#writeCheckpointed(batch, driver, stats)).then(

@@ -13,6 +13,10 @@ import {
   toCsv,
   collect,
   drain,
+  toArrow,
+  toJsonl,
+  toParquet,
+  toSpill,
   type CollectLimitError,
   ErrorCodes,
   type FormatError,
@@ -196,4 +200,34 @@ test('toCsv writes Arrow batches through row views with the same bytes as their 
   const expected = readFileSync(join(dir, 'from-rows.csv'), 'utf8');
   assert.equal(readFileSync(join(dir, 'from-arrow.csv'), 'utf8'), expected);
   assert.equal(expected, readFileSync(input, 'utf8'));
+});
+
+test('a row that is not an object is a coded error naming the sink and the row, and no file is left', async () => {
+  const dir = tempDir();
+  const sinks = {
+    toCsv: () => toCsv(join(dir, 'v.csv')),
+    toJsonl: () => toJsonl(join(dir, 'v.jsonl')),
+    toParquet: () => toParquet(join(dir, 'v.parquet')),
+    toArrow: () => toArrow(join(dir, 'v.arrow')),
+    toSpill: () => toSpill({ budget: 0 }),
+  };
+  for (const bad of [42, 'x', null]) {
+    for (const [name, sink] of Object.entries(sinks)) {
+      await assert.rejects(
+        pipeline(
+          fromIterable([{ i: 0 }, { i: 1 }, { i: 2 }]),
+          map((r: { i: number }) => (r.i === 1 ? bad : r)),
+          sink(),
+        ),
+        (e: Error & { code?: string; context?: { stage?: string; rowInBatch?: number } }) =>
+          e.code === ErrorCodes.SCHEMA_MISMATCH && e.context?.stage === name && e.context.rowInBatch === 1,
+        `${name} ${JSON.stringify(bad)}`,
+      );
+    }
+  }
+  assert.deepEqual(readdirSync(dir), []);
+  // collect and drain take any values
+  const values = [1, 'x', null] as unknown as object[];
+  assert.deepEqual((await pipeline(fromIterable(values), collect())).output, values);
+  await pipeline(fromIterable(values), drain());
 });
