@@ -185,15 +185,7 @@ export class Run {
   /** Error, abort and critical-memory listeners; removed by dispose(). */
   #listen(): void {
     const { signal, governor } = this.#options;
-    const fail = (error: Error): void => {
-      // the sink finished or began renaming its output into place: the output is whole, and a
-      // late abort or memory alarm cannot take it back (lib/io/commit-point.ts)
-      if (this.#sinkCommitted()) return;
-      this.#firstError ??= error;
-      // every stream, not the source alone: once the source has ended, destroying it no longer
-      // reaches the stages still finishing (a sort merging its runs, a sink writing its footer)
-      for (const stream of this.streams) if (!stream.destroyed) stream.destroy(error);
-    };
+    const fail = (error: Error): void => this.#fail(error);
     const noteError = (error: Error): void => {
       // the first real error wins; a premature close is only the echo of another failure
       if ((error as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') return;
@@ -217,6 +209,18 @@ export class Run {
     });
   }
 
+  /** Fails the run with `error` (an abort, a signal, a memory alarm): every stage is destroyed. */
+  #fail(error: Error): void {
+    // the sink finished or began renaming its output into place: the output is whole, and a
+    // late abort or memory alarm cannot take it back (lib/io/commit-point.ts)
+    if (this.#sinkCommitted()) return;
+    this.#firstError ??= error;
+    // every stream, not the source alone: once the source has ended, destroying it no longer
+    // reaches the stages still finishing (a sort merging its runs, a sink writing its footer, a
+    // worker in a long call: SIGTERM then waited out its 10 s grace)
+    for (const stream of this.streams) if (!stream.destroyed) stream.destroy(error);
+  }
+
   /** The last stream finished, or is a sink that passed its commit point. */
   #sinkCommitted(): boolean {
     const sink = this.streams.at(-1) as Writable | undefined;
@@ -229,13 +233,7 @@ export class Run {
    */
   #guardSignals(): void {
     let settled: () => void = () => undefined;
-    const unguard = guardRun(
-      (reason) => {
-        this.#firstError ??= reason;
-        this.streams[0]?.destroy(reason);
-      },
-      new Promise<void>((resolve) => (settled = resolve)),
-    );
+    const unguard = guardRun((reason) => this.#fail(reason), new Promise<void>((resolve) => (settled = resolve)));
     this.#cleanups.push(() => {
       settled();
       unguard();

@@ -15,8 +15,10 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { describe, test } from 'node:test';
 import { ROOT, nodeScript, openFds, settledFds, tempDir } from '../../helpers.ts';
+import { SIGNAL_GRACE_MS } from '../../../lib/io/signals.ts';
 
 const WRITER = join(ROOT, 'test/fixtures/safety/writer.ts');
+const BUSY_STAGE = join(ROOT, 'test/fixtures/safety/busy-stage.ts');
 
 interface Child {
   ready: Promise<void>;
@@ -24,8 +26,8 @@ interface Child {
   kill(signal: NodeJS.Signals): void;
 }
 
-function writer(outDir: string, tmp: string, quick = false): Child {
-  const child = spawn(process.execPath, [...nodeScript(WRITER), outDir, ...(quick ? ['--quick'] : [])], {
+function writer(outDir: string, tmp: string, quick = false, script = WRITER): Child {
+  const child = spawn(process.execPath, [...nodeScript(script), outDir, ...(quick ? ['--quick'] : [])], {
     cwd: ROOT,
     env: { ...process.env, TMPDIR: tmp },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -137,6 +139,22 @@ describe('kills and signals', () => {
       assert.deepEqual(readdirSync(out), []);
     });
   }
+});
+
+test('SIGTERM while the source has ended and a stage is still busy aborts that stage: the run settles, no grace waited out', {
+  timeout: 120_000,
+}, async () => {
+  const { out, tmp } = folders();
+  const child = writer(out, tmp, false, BUSY_STAGE);
+  await child.ready;
+  const killed = performance.now();
+  child.kill('SIGTERM');
+  const result = await child.exit;
+  assert.equal(result.signal, 'SIGTERM', `exit ${result.code}: ${result.stderr}`);
+  // only the source was destroyed: the map kept waiting, the run never settled, and the process
+  // ended when the grace ran out (the map itself waits 60 s)
+  assert.ok(performance.now() - killed < SIGNAL_GRACE_MS, 'the run settled before the grace ran out');
+  assert.deepEqual(readdirSync(out), []);
 });
 
 describe('the CLI', () => {
