@@ -259,8 +259,15 @@ export class QueueWorker {
     try {
       out = await this.#pool(d).run(d.task, input);
     } catch (error) {
-      this.#stats.failures++;
       this.#stats.busyMs += performance.now() - started;
+      // the run gave up meanwhile (another batch failed): a failed job would stay in BullMQ's
+      // failed set for good (removeOnFail: false; the producer that reads and removes them is
+      // gone), so it completes as skipped and is removed like any completed job
+      if (!(await this.#runStillWaits(d))) {
+        this.#stats.skipped++;
+        return result();
+      }
+      this.#stats.failures++;
       const reason: WorkerFailureReason = error instanceof WorkerError ? error.reason : 'error';
       const cause = error instanceof WorkerError && error.cause instanceof Error ? error.cause : error;
       const message = cause instanceof Error ? cause.message : String(cause);
@@ -270,9 +277,8 @@ export class QueueWorker {
     }
     const encoded = encodeRows(out);
     // the run may have ended (aborted) or died meanwhile: do not leave a result nobody reads
-    if ((await client.exists(d.input)) === 0 || !(await this.#runAlive(d))) {
+    if (!(await this.#runStillWaits(d))) {
       this.#stats.skipped++;
-      await client.del(d.input);
       return result();
     }
     const outKey = payloadKey(d.base, 'out', d.seq, this.id);
@@ -290,6 +296,14 @@ export class QueueWorker {
       Math.round(performance.now() - started),
     );
     return result(outKey);
+  }
+
+  /** True while the batch's run still waits for it: its payload is there and its producer alive (else the payload is removed). */
+  async #runStillWaits(d: BatchJobData): Promise<boolean> {
+    const client = this.#redis!.client;
+    if ((await client.exists(d.input)) === 1 && (await this.#runAlive(d))) return true;
+    await client.del(d.input);
+    return false;
   }
 
   /** False once the run's lease has lapsed (its producer died); runs from before leases count as alive. */

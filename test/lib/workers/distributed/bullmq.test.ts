@@ -195,6 +195,36 @@ describe('parallel on BullMQ', { skip: skipReason }, () => {
       assert.deepEqual(await runKeys(redis, queue), []);
     });
 
+    test('batches still running when the run gives up leave no BullMQ job behind once they fail', async () => {
+      // batch 0 fails at once; batches 1 and 2 are in the worker's hands then, and fail 0.4 s
+      // later: their jobs went to BullMQ's failed set for good (removeOnFail: false)
+      const rows = grid(30, (n) => (n === 0 ? { throw: true } : n % 10 === 0 ? { ms: 400 } : { throw: true }));
+      const client = new Redis({ host: '127.0.0.1', port: redis.port });
+      try {
+        const failedBefore = await client.zcard(`bull:${queue}:failed`);
+        await assert.rejects(
+          pipeline(
+            fromIterable(rows, { batchSize: 10 }),
+            parallel(MODULE, { backend: backend(redis, queue), retries: 0 }),
+            collect(),
+            { governor: false },
+          ),
+          WorkerError,
+        );
+        // the attempts under way end (0.4 s, more on a busy machine) and are completed as skipped
+        const jobs = async (): Promise<string[]> =>
+          (await client.keys(`bull:${queue}:*`)).filter((k) => /:[0-9a-f]+-\d+$/.test(k));
+        for (let waited = 0; waited < 20_000 && (await jobs()).length > 0; waited += 100)
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        assert.deepEqual(await jobs(), []);
+        // the batch that failed while the run waited was read and removed by the run
+        assert.equal(await client.zcard(`bull:${queue}:failed`), failedBefore);
+        assert.deepEqual(await runKeys(redis, queue), []);
+      } finally {
+        client.disconnect();
+      }
+    });
+
     test('onError deadLetter: the batch goes to the file and the run goes on', async () => {
       const dir = tempDir('spillway-distributed-');
       const deadLetter = join(dir, 'dead.jsonl');
