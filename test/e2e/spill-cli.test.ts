@@ -9,7 +9,7 @@ import { pipeline } from '../../lib/core/pipeline.ts';
 import { fromIterable } from '../../sources/fromIterable.ts';
 import { toSpill } from '../../sinks/toSpill.ts';
 import { openArrowFile } from '../../lib/formats/arrow/ipc-reader.ts';
-import { ROOT, nodeScript, tempDir } from '../helpers.ts';
+import { CORPUS, ROOT, nodeScript, tempDir } from '../helpers.ts';
 
 const run = promisify(execFile);
 const CLI = path.join(ROOT, 'lib/cli/main.ts');
@@ -97,4 +97,20 @@ test('spillway replay DIR --to out.csv / out.arrow / out.parquet writes the rows
   const missing = await cli(['replay', dir]);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /--to FILE is required/);
+});
+
+test('spillway inspect on a missing file says so (not "Not a spill directory"), and an encrypted Parquet file is unsupported', async () => {
+  const missing = path.join(tempDir(), 'trades.parquet');
+  const gone = await cli(['inspect', missing]);
+  assert.equal(gone.code, 1);
+  assert.match(gone.stderr, /no such file.*ERR_SPILLWAY_IO/);
+  const none = await cli(['inspect']);
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /expected one file, dataset or spill directory/);
+  const encrypted = CORPUS && path.join(CORPUS, 'parquet', 'bad', 'uniform_encryption.parquet.encrypted');
+  if (encrypted && existsSync(encrypted)) {
+    const r = await cli(['inspect', encrypted]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /Encrypted Parquet.*ERR_SPILLWAY_UNSUPPORTED/);
+  }
 });

@@ -18,7 +18,9 @@ export async function sniffDataFile(path: string): Promise<'parquet' | 'arrow' |
     const size = (await handle.stat()).size;
     const head = Buffer.alloc(Math.min(8, size));
     await handle.read(head, 0, head.length, 0);
-    if (head.subarray(0, 4).toString('latin1') === 'PAR1') return 'parquet';
+    // PARE: an encrypted footer, which the Parquet reader refuses by name (unsupported)
+    const magic = head.subarray(0, 4).toString('latin1');
+    if (magic === 'PAR1' || magic === 'PARE') return 'parquet';
     if (head.subarray(0, 6).toString('latin1') === 'ARROW1') return 'arrow';
     // an IPC stream starts with a continuation marker (0xFFFFFFFF) or a metadata length
     if (/\.(arrow|arrows|feather|ipc)$/i.test(path)) return 'arrow';

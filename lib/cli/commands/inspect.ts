@@ -11,7 +11,7 @@ import { isGlob } from '../../dataset/expand.ts';
 import { isRemoteUrl } from '../../dataset/remote/url.ts';
 import path from 'node:path';
 import { commands } from '../main.ts';
-import { SpillwayError, ValidationError } from '../../core/errors.ts';
+import { IoError, SpillwayError, ValidationError } from '../../core/errors.ts';
 import { formatBytes, formatExact } from '../../core/format.ts';
 import { readManifest, type SpillManifest } from '../../formats/spill/manifest.ts';
 import { verifySpillFile } from '../../formats/spill/reader.ts';
@@ -149,7 +149,7 @@ commands.set('inspect', {
         throw new ValidationError(`unknown option ${f} (see spillway inspect --help)`);
     if (positional.length !== 1)
       throw new ValidationError(
-        `expected one spill directory, got ${positional.length} arguments (see spillway inspect --help)`,
+        `expected one file, dataset or spill directory, got ${positional.length} arguments (see spillway inspect --help)`,
       );
     const json = flags.includes('--json');
     // everything printed comes from the file (names, metadata, paths): escaped for the terminal
@@ -174,7 +174,10 @@ commands.set('inspect', {
       process.stdout.write(`${json ? terminalSafeJson(description) : terminalSafe(description)}\n`);
       return 0;
     }
-    // a path that does not exist (and is no glob) still gets the spill error: "Not a spill directory"
+    // a path that does not exist and names a file (an extension): said so, not "Not a spill directory"
+    if (!isGlob(target) && !existsSync(target) && /\.[A-Za-z0-9]+$/.test(path.basename(target)))
+      throw new IoError(`Cannot inspect ${target}: no such file`, { file: target });
+    // any other path that does not exist (and is no glob) gets the spill error: "Not a spill directory"
     if (!existsSync(path.join(target, MANIFEST_NAME)) && (isGlob(target) || existsSync(target))) {
       if (flags.includes('--verify')) throw new ValidationError('--verify checks spill directories; this is not one');
       const dataset = await inspectDataset(target);
