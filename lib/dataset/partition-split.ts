@@ -4,7 +4,7 @@
  * values are in the path). On the Arrow buffers when the batch is Arrow, else on rows.
  */
 import { Batch, type Row } from '../core/batch.ts';
-import { ValidationError, describeValue } from '../core/errors.ts';
+import { UnsupportedError, ValidationError, describeValue } from '../core/errors.ts';
 import { arrowKernels } from '../core/arrow-kernels.ts';
 import { RowViewer, isViewable } from '../core/row-view.ts';
 import { HIVE_NULL } from './hive.ts';
@@ -20,8 +20,19 @@ export function partitionSegment(key: string, value: unknown): string {
   if (text === '') text = HIVE_NULL;
   const encode = (s: string): string =>
     encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  return `${encode(key)}=${text === HIVE_NULL ? text : encode(text)}`;
+  const segment = `${encode(key)}=${text === HIVE_NULL ? text : encode(text)}`;
+  // URL-encoded, a segment is ASCII: its length is its bytes. Past the limit the directory could
+  // not be made (a bare ENAMETOOLONG naming neither the column nor the limit)
+  if (segment.length > MAX_SEGMENT_BYTES)
+    throw new UnsupportedError(
+      `Partition column \`${key}\` holds a value ${segment.length - encode(key).length - 1} bytes long as a directory name (URL-encoded: ${describeValue(`${segment.slice(0, 48)}...`)}), past the ${MAX_SEGMENT_BYTES} bytes a file name may have; partition by a shorter column (a hash or a prefix of it)`,
+      {},
+    );
+  return segment;
 }
+
+/** Bytes a file or directory name may have (NAME_MAX on Linux, macOS and Windows' NTFS). */
+const MAX_SEGMENT_BYTES = 255;
 
 /** Splits `batch` into partition key (its directory, `a=1/b=x`) -> batch without the partition columns `by`. */
 export function splitPartitions(batch: Batch, by: readonly string[]): Map<string, Batch> {

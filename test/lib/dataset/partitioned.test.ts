@@ -51,6 +51,17 @@ test('partition segments: URL-encoded, dates as YYYY-MM-DD, null as the hive def
   assert.equal(partitionSegment('n', 10), 'n=10');
 });
 
+test('a partition value too long for a directory name is a coded error naming the column; nothing is left', async () => {
+  const dir = tempDir();
+  // 50 'é' are 100 bytes of UTF-8 and 300 URL-encoded: past the 255 bytes of a file name
+  await assert.rejects(
+    pipeline(fromIterable([{ id: 1, k: 'é'.repeat(50) }]), toParquet(join(dir, 'tree'), { partitionBy: ['k'] })),
+    (e: SpillwayError) => e.code === ErrorCodes.UNSUPPORTED && /`k`.*255 bytes/.test(e.message),
+  );
+  assert.deepEqual(readdirSync(dir), []);
+  assert.equal(partitionSegment('k', 'x'.repeat(253)).length, 255);
+});
+
 test('toParquet partitionBy writes a hive tree that DuckDB reads to the same rows', async () => {
   const target = join(dir, 'pq');
   const { output } = await pipeline(fromIterable(rows(2000)), toParquet(target, { partitionBy: ['date', 'symbol'] }));
