@@ -340,6 +340,17 @@ describe('parallel', () => {
     });
   });
 
+  test('a generator function is a WorkerError that says so, not "could not be cloned"', async () => {
+    await assert.rejects(
+      pipeline(fromIterable(grid(5)), parallel(MODULE, { workers: 1, export: 'generated', retries: 0 }), collect(), {
+        governor: false,
+      }),
+      (e: Error) =>
+        e instanceof WorkerError &&
+        /got an iterator \(a generator function\?\)/.test(String((e.cause as Error)?.message ?? e.message)),
+    );
+  });
+
   test('a pipeline with no rows starts no worker', async () => {
     const { output, stats } = await pipeline(
       fromIterable([] as TestRow[]),

@@ -44,7 +44,9 @@ async function runBatch(taskId: number, rows: unknown[]): Promise<unknown[]> {
     let out = fn(rows, info);
     if (isThenable(out)) out = await out;
     if (!Array.isArray(out))
-      throw new TypeError(`Expected the batch function to return an array, got ${out === null ? 'null' : typeof out}`);
+      throw new TypeError(
+        `Expected the batch function to return an array, got ${isIterator(out) ? 'an iterator (a generator function? return [...rows])' : out === null ? 'null' : typeof out}`,
+      );
     return out;
   }
   const out: unknown[] = [];
@@ -53,9 +55,19 @@ async function runBatch(taskId: number, rows: unknown[]): Promise<unknown[]> {
     if (++n % HEAP_EVERY === 0) writeHeap?.();
     let result = fn(row, info);
     if (isThenable(result)) result = await result;
+    // a generator function: its iterator cannot cross to the main thread ("could not be cloned")
+    if (isIterator(result))
+      throw new TypeError(
+        "Expected the row function to return a row, got an iterator (a generator function?): parallel() takes one result a row; for many rows from a batch, use `kind: 'batch'` and return an array",
+      );
     if (result !== undefined) out.push(result);
   }
   return out;
+}
+
+/** An iterator object (what a generator function returns), not an array or a row. */
+function isIterator(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && typeof (value as { next?: unknown }).next === 'function';
 }
 
 async function init(message: InitMessage): Promise<void> {
