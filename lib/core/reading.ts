@@ -5,7 +5,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { BatchSource } from './source.ts';
 import { STAGE, isStage, type StageKind } from './stage.ts';
-import type { GovernorGate } from './stage.ts';
+import type { GovernorGate, SourceProgress } from './stage.ts';
 import type { MemoryLevel, MemorySample } from '../memory/types.ts';
 
 /** One stage's counters in a reading. */
@@ -28,6 +28,8 @@ export interface RunReading {
   rows: number;
   /** Rows the first source will produce, when it knows. */
   rowsTotal?: number;
+  /** Input rows the first source passed over, when its filter makes that differ from `rows`. */
+  rowsScanned?: number;
   /** Bytes the first source read. */
   bytes: number;
   /** Bytes the first source will read, when it knows. */
@@ -62,7 +64,7 @@ export function readRun(streams: readonly (Readable | Writable)[], governor: Gov
   const stages: StageReading[] = [];
   let spilledBytes = 0;
   let workers: { busy: number; total: number } | undefined;
-  let source: { rows: number; bytes: number; totalRows?: number; totalBytes?: number } | undefined;
+  let source: SourceProgress | undefined;
   let batchSizeLast: number | undefined;
   for (const stream of streams) {
     if (!isStage(stream)) continue;
@@ -97,6 +99,7 @@ export function readRun(streams: readonly (Readable | Writable)[], governor: Gov
     at: performance.now(),
     rows: stages[0]?.rowsOut ?? 0,
     ...(source?.totalRows !== undefined ? { rowsTotal: source.totalRows } : {}),
+    ...(source?.rowsScanned !== undefined ? { rowsScanned: source.rowsScanned } : {}),
     bytes: source?.bytes ?? 0,
     ...(source?.totalBytes !== undefined ? { bytesTotal: source.totalBytes } : {}),
     batches: stages[0]?.batchesOut ?? 0,

@@ -67,6 +67,8 @@ export interface GovernorGate {
 /** Progress as a source sees it. Totals are undefined when unknown. */
 export interface SourceProgress {
   rows: number;
+  /** Input rows passed over, when a filter in the source makes it differ from `rows` (see ProgressEvent.rowsScanned). */
+  rowsScanned?: number;
   /** Bytes read from the underlying file (compressed bytes for compressed input). */
   bytes: number;
   totalBytes?: number;

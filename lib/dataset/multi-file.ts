@@ -39,6 +39,8 @@ const columnsModule = lazyImport(() => import('./dataset-columns.ts'));
 /** The running counters of a dataset read (progress reads them). */
 interface DatasetCounters {
   rowsDone: number;
+  /** Rows of the files read to their end, before the dataset's filter (see SourceProgress.rowsScanned). */
+  rowsScanned: number;
   bytesDone: number;
   totalBytes: number | undefined;
   totalRows: number | undefined;
@@ -56,6 +58,7 @@ export function datasetSource(input: DatasetInput, settings: DatasetSettings, fo
   const stage = format.name;
   const counters: DatasetCounters = {
     rowsDone: 0,
+    rowsScanned: 0,
     bytesDone: 0,
     totalBytes: undefined,
     totalRows: undefined,
@@ -118,8 +121,11 @@ export function datasetSource(input: DatasetInput, settings: DatasetSettings, fo
     progress: () => {
       const now = counters.current?.progress();
       const { totalBytes, totalRows } = counters;
+      // with a filter the rows out are fewer than the input's: progress is of the input passed over
+      const filtered = settings.where !== undefined && totalRows !== undefined;
       return {
         rows: counters.rowsDone,
+        ...(filtered ? { rowsScanned: counters.rowsScanned + (now?.rows ?? 0) } : {}),
         bytes: counters.bytesDone + (now?.bytes ?? 0),
         ...(totalBytes === undefined ? {} : { totalBytes }),
         ...(totalRows === undefined ? {} : { totalRows }),
@@ -212,6 +218,8 @@ class FileRead {
     }
     this.#addStats(source, stats);
     counters.bytesDone += sizeOf(source);
+    // the whole file is passed over, row groups skipped by its statistics too
+    counters.rowsScanned += source.progress().totalRows ?? source[STAGE].stats.rowsOut;
     counters.current = undefined;
   }
 

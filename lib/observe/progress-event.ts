@@ -16,6 +16,12 @@ export interface ProgressEvent {
   rows: number;
   /** Rows the source will produce, when it knows (Parquet/Arrow footers, arrays, spills). */
   rowsTotal?: number;
+  /**
+   * Rows of the input the source has passed over, when its own filter (a dataset's `where`) makes
+   * that differ from `rows`: read and filtered out, or in files and row groups skipped. With
+   * `rowsTotal` (the input's rows) it gives `fraction`.
+   */
+  rowsScanned?: number;
   /** Bytes the source read from its file (compressed bytes for gzip input). */
   bytes: number;
   /** The file's size, when the source reads a file. */

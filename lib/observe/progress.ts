@@ -259,8 +259,13 @@ export class ProgressTracker {
     let fraction: number | undefined;
     let remaining: number | undefined;
     if (live.rowsTotal !== undefined && live.rowsTotal > 0) {
-      fraction = clamp(live.rows / live.rowsTotal);
-      if (rowsPerSec > 0) remaining = (Math.max(0, live.rowsTotal - live.rows) / rowsPerSec) * 1000;
+      // a source that filters (a dataset's `where`) gives fewer rows than its input holds: the
+      // share done is of the input it passed over (the done line of a pushdown read said 15%)
+      const scanned = live.rowsScanned ?? live.rows;
+      fraction = clamp(scanned / live.rowsTotal);
+      if (live.rowsScanned !== undefined) {
+        if (fraction > 0) remaining = (elapsedMs * (1 - fraction)) / fraction;
+      } else if (rowsPerSec > 0) remaining = (Math.max(0, live.rowsTotal - live.rows) / rowsPerSec) * 1000;
     } else if (live.bytesTotal !== undefined && live.bytesTotal > 0) {
       fraction = clamp(live.bytes / live.bytesTotal);
       if (bytesPerSec > 0) remaining = (Math.max(0, live.bytesTotal - live.bytes) / bytesPerSec) * 1000;
@@ -268,7 +273,10 @@ export class ProgressTracker {
       fraction = 1;
       remaining = 0;
     }
-    if (state === 'done' && fraction !== undefined) remaining = 0;
+    if (state === 'done' && fraction !== undefined) {
+      fraction = 1;
+      remaining = 0;
+    }
     const { stages, ...figures } = live;
     return {
       state,

@@ -171,6 +171,24 @@ test('Parquet and Arrow footers and spill manifests give row totals', async () =
   }
 });
 
+test('a dataset read with `where` counts progress over the input it passed over: fraction 1 at the end, never past', async () => {
+  const dir = tempDir();
+  const files = [path.join(dir, 'a.parquet'), path.join(dir, 'b.parquet')];
+  for (const file of files) await pipeline(fromIterable(rows(10_000)), toParquet(file, { rowGroupSize: 1000 }));
+  const events: ProgressEvent[] = [];
+  const { stats } = await pipeline(fromParquet(files, { where: { col: 'id', op: '<', value: 1500 } }), drain(), {
+    progress: { onProgress: (e) => events.push(e), intervalMs: 10 },
+  });
+  assert.ok((stats.stages[0]!.details.rowGroupsSkipped as number) > 0);
+  const last = events.at(-1)!;
+  // 3,000 rows out of 20,000: the done line said 15%
+  assert.deepEqual([last.state, last.rows, last.rowsTotal, last.fraction], ['done', 3000, 20_000, 1]);
+  for (const e of events) {
+    assert.ok(e.fraction !== undefined && e.fraction >= 0 && e.fraction <= 1);
+    if (e.state === 'running') assert.ok(e.rowsScanned !== undefined && e.rowsScanned >= e.rows);
+  }
+});
+
 test('governed runs report the memory level and fraction, and bytes spilled', async () => {
   const governor = new MemoryGovernor({ limit: '4GB' });
   const events: ProgressEvent[] = [];
