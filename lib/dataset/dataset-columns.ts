@@ -10,6 +10,7 @@ import {
   makeData,
   Float64,
   Int64,
+  Null,
   TimestampMillisecond,
   Utf8,
   type DataType,
@@ -83,6 +84,36 @@ export function addColumns(batch: Batch<Row>, extra: readonly ExtraColumn[]): Ba
   }
   const rows = batch.rows as Record<string, unknown>[];
   for (const row of rows) for (const e of extra) row[e.name] = e.value;
+  return batch;
+}
+
+/**
+ * Adds the columns of `names` that `batch` lacks, all null (a file older than the column): Arrow
+ * Null columns, which the schema unifier widens to the type later files give them.
+ */
+export function addNullColumns(batch: Batch<Row>, names: readonly string[]): Batch<Row> {
+  if (batch.hasArrow && !batch.hasRows) {
+    const rb = batch.arrow;
+    const have = new Set(rb.schema.fields.map((f) => f.name));
+    const missing = names.filter((n) => !have.has(n));
+    if (missing.length === 0) return batch;
+    const added = missing.map((n) => new Field(n, new Null(), true));
+    const fields = [...rb.schema.fields, ...added];
+    const children = [
+      ...rb.data.children,
+      ...added.map(() => makeData({ type: new Null(), length: rb.numRows, nullCount: rb.numRows })),
+    ];
+    const data = makeData({ type: new Struct(fields), length: rb.numRows, nullCount: 0, children });
+    return Batch.fromArrow(
+      makeRecordBatchFast(new Schema(fields, rb.schema.metadata), data),
+      batch.position,
+    ) as Batch<Row>;
+  }
+  const rows = batch.rows as Record<string, unknown>[];
+  if (rows.length === 0 || Array.isArray(rows[0])) return batch;
+  const missing = names.filter((n) => !(n in rows[0]!));
+  if (missing.length === 0) return batch;
+  for (const row of rows) for (const n of missing) if (!(n in row)) row[n] = null;
   return batch;
 }
 

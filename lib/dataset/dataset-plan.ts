@@ -36,6 +36,14 @@ export interface DatasetPlan {
    * file, or files the footers could not describe); undefined when they can (negotiable formats).
    */
   rowsOnly: string | undefined;
+  /**
+   * Every file column of the files (described from their footers), in order of first appearance,
+   * virtual columns aside: each batch gets the ones its file lacks as nulls, as DuckDB's
+   * `union_by_name` reads a dataset whose later files added a column. Undefined when not described.
+   */
+  union: readonly string[] | undefined;
+  /** The file columns of each described file (to project each file on the columns it has). */
+  columnsOf: ReadonlyMap<string, ReadonlySet<string>> | undefined;
 }
 
 /**
@@ -74,6 +82,14 @@ export async function planDataset(
       );
     }
   }
+  if (described !== undefined && settings.columns !== undefined) {
+    // a column some file has is a column of the dataset (the others read it as null)
+    const unknown = settings.columns.filter((c) => !described.columns.has(c));
+    if (unknown.length > 0)
+      throw new ValidationError(
+        `Expected \`options.columns\` to name columns of the dataset; ${unknown.map((c) => describeValue(c)).join(', ')} is in no file (columns: ${[...described.columns].join(', ')})`,
+      );
+  }
   const soft =
     settings.columns === undefined &&
     project !== undefined &&
@@ -101,7 +117,20 @@ export async function planDataset(
     trim,
     projected: format.projects && soft !== undefined ? fileColumns : undefined,
     rowsOnly: format.negotiable ? rowsOnlyReason(described, fileColumns) : undefined,
+    union: described === undefined ? undefined : unionOf(files, described, virtual),
+    columnsOf:
+      described === undefined
+        ? undefined
+        : new Map([...described.files].map(([path, file]) => [path, new Set(file.columns)])),
   };
+}
+
+/** The file columns of `files` in order of first appearance, virtual columns left out. */
+function unionOf(files: readonly DatasetFile[], described: Described, virtual: ReadonlySet<string>): string[] {
+  const out = new Set<string>();
+  for (const file of files)
+    for (const c of described.files.get(file.path)?.columns ?? []) if (!virtual.has(c)) out.add(c);
+  return [...out];
 }
 
 /** The first column read (of the projection, or any) that a file reads only as rows; see {@link DatasetPlan.rowsOnly}. */

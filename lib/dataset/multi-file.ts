@@ -176,7 +176,10 @@ class FileRead {
     const stage = this.#format.name;
     const counters = this.#counters;
     const [columns] = await Promise.all([columnsModule.load(), unifierArrow.load()]);
-    const source = await this.#format.openFile(file.path, this.#plan.fileColumns, this.#where, this.#output, [
+    // a file reads the projected columns it has; those it lacks are added as nulls (#shape)
+    const has = this.#plan.columnsOf?.get(file.path);
+    const fileColumns = has ? this.#plan.fileColumns?.filter((c) => has.has(c)) : this.#plan.fileColumns;
+    const source = await this.#format.openFile(file.path, fileColumns, this.#where, this.#output, [
       ...this.#plan.virtual,
     ]);
     counters.current = source;
@@ -231,6 +234,8 @@ class FileRead {
     path: string,
   ): Batch<Row> {
     let out = columns.addColumns(batch, extra);
+    const union = this.#plan.fileColumns ?? this.#plan.union;
+    if (union !== undefined) out = columns.addNullColumns(out, union);
     out = this.#unifier.conform(out, path);
     if (this.#test) out = columns.filterBatch(out, this.#test);
     return this.#trim(columns, out);

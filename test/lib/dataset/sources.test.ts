@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import {
@@ -11,6 +11,8 @@ import {
   fromParquet,
   fromArrow,
   toArrow,
+  toCsv,
+  toParquet,
   fromIterable,
   ErrorCodes,
   SpillwayError,
@@ -292,4 +294,53 @@ test('a partition or file-name column that replaces a file column is not pruned 
   assert.deepEqual(duckIds, [1]);
   const file = join(shadow, 'p=2', 'part-0.parquet');
   assert.deepEqual(await ids({ fileColumn: 'src', where: { col: 'src', op: '=', value: file } }), [2]);
+});
+
+test('files that add columns read as DuckDB union_by_name reads them: a column a file lacks is null in its rows', async () => {
+  const evolving = join(dir, 'evolving');
+  mkdirSync(evolving, { recursive: true });
+  await con.run(`COPY (SELECT i AS id FROM range(3) t(i)) TO '${join(evolving, '2026-01.parquet')}' (FORMAT parquet)`);
+  await con.run(
+    `COPY (SELECT i AS id, 's' || i AS s FROM range(3, 6) t(i)) TO '${join(evolving, '2026-02.parquet')}' (FORMAT parquet)`,
+  );
+  await con.run(
+    `COPY (SELECT i AS id, 's' || i AS s, i * 10 AS n FROM range(6, 9) t(i)) TO '${join(evolving, '2026-03.parquet')}' (FORMAT parquet)`,
+  );
+  const want = (
+    await con.runAndReadAll(
+      `SELECT id, s, n FROM read_parquet('${evolving}/*.parquet', union_by_name = true) ORDER BY id`,
+    )
+  )
+    .getRowObjectsJS()
+    .map((r) => ({ id: Number(r.id), s: r.s ?? null, n: r.n === null ? null : Number(r.n) }));
+  const norm = (rows: Record<string, unknown>[]) =>
+    rows.map((r) => ({ id: Number(r.id), s: r.s ?? null, n: r.n == null ? null : Number(r.n) }));
+  // rows, Arrow, and through each sink
+  const rows = (await pipeline(fromParquet(evolving), collect())).output as Record<string, unknown>[];
+  assert.deepEqual(Object.keys(rows[0]!), ['id', 's', 'n']);
+  assert.deepEqual(norm(rows), want);
+  const arrow = await pipeline(fromParquet(evolving, { output: 'arrow' }), collect());
+  assert.deepEqual(norm(arrow.output as Record<string, unknown>[]), want);
+  const parquet = join(dir, 'evolving.parquet');
+  await pipeline(fromParquet(evolving), toParquet(parquet));
+  assert.deepEqual(norm((await pipeline(fromParquet(parquet), collect())).output as Record<string, unknown>[]), want);
+  const csv = join(dir, 'evolving.csv');
+  await pipeline(fromParquet(evolving), toCsv(csv));
+  assert.equal(readFileSync(csv, 'utf8').split('\n')[0], 'id,s,n');
+  // a column some file has can be projected and filtered on
+  const some = await pipeline(
+    fromParquet(evolving, { columns: ['n', 'id'], where: { col: 's', op: 'isNull' } }),
+    collect(),
+  );
+  const projected = some.output as Record<string, unknown>[];
+  assert.deepEqual(Object.keys(projected[0]!), ['n', 'id']);
+  assert.deepEqual(
+    projected.map((r) => [r.n, Number(r.id)]),
+    [
+      [null, 0],
+      [null, 1],
+      [null, 2],
+    ],
+  );
+  await assert.rejects(pipeline(fromParquet(evolving, { columns: ['id', 'nope'] }), collect()), /nope.*is in no file/);
 });
