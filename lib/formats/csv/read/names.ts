@@ -21,6 +21,8 @@ export function trimName(raw: string): string {
  * Unique names, DuckDB's rule: surrounding spaces are removed ({@link trimName}); an empty name
  * becomes `column<i>` (`i` its 0-based position); a name already taken gets `_1`, `_2`, ... (the
  * first suffix not taken), so `a,a,,a_1` gives `a, a_1, column2, a_1_1` and `a, a ` gives `a, a_1`.
+ * Names compare case-insensitively, as DuckDB's and spillway's Parquet reader compare them
+ * (`id,ID,Id` gives `id, ID_1, Id_2`).
  */
 export function uniqueNames(header: readonly string[]): string[] {
   const taken = new Set<string>();
@@ -28,11 +30,12 @@ export function uniqueNames(header: readonly string[]): string[] {
   return header.map((raw, i) => {
     const trimmed = trimName(raw);
     const base = trimmed === '' ? `column${i}` : trimmed;
+    const key = base.toLowerCase();
     let name = base;
-    let k = next.get(base) ?? 1;
-    while (taken.has(name)) name = `${base}_${k++}`;
-    next.set(base, k);
-    taken.add(name);
+    let k = next.get(key) ?? 1;
+    while (taken.has(name.toLowerCase())) name = `${base}_${k++}`;
+    next.set(key, k);
+    taken.add(name.toLowerCase());
     return name;
   });
 }
