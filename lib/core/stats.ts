@@ -25,7 +25,7 @@ export interface PipelineStats {
   startedAt: string;
   /** Per stage, in pipeline order. */
   stages: StageStats[];
-  /** Rows dropped by error policies, over all stages. */
+  /** Rows dropped by error policies, over all stages: `skipped` counts them all, dead-lettered ones included; `deadLettered` those also written to a dead-letter file. */
   errors: { skipped: number; deadLettered: number };
   /** Memory over this run (peak, mean and min RSS, growth, time paused, pressure events, leak warnings, spills); absent when ungoverned. */
   memory?: MemorySummary;
