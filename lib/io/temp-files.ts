@@ -161,12 +161,41 @@ export async function sweepTempFiles(dir: string): Promise<string[]> {
 export async function newTempPath(finalPath: string, suffix: 'tmp' | 'part' = 'tmp'): Promise<string> {
   const dir = dirname(finalPath);
   await claimDirectory(dir);
+  await sweepSuperseded(dir, basename(finalPath));
   const tempPath = join(
     dir,
     `.${basename(finalPath)}.${SELF.pid}-${SELF.start ?? 'x'}-${nodeCrypto().randomBytes(4).toString('hex')}.${suffix}`,
   );
   live.add(tempPath);
   return tempPath;
+}
+
+/**
+ * Removes the kept temporary files of `name` in `dir` whose owner is dead: a fresh write of the
+ * same file supersedes them. A file is marked kept just before the checkpoint naming it commits;
+ * a process killed in between left a file no checkpoint refers to, which sweeps, keeping every
+ * kept file, never removed (each rerun added another). A checkpoint that did commit and is
+ * resumed later no longer finds its file, and says so (an IoError), rather than writing `name`
+ * over the fresh write.
+ */
+async function sweepSuperseded(dir: string, name: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  const present = new Set(names);
+  for (const entry of names) {
+    const match = TEMP_NAME.exec(entry);
+    if (match === null || match[1] !== name || !present.has(`${entry}${KEEP_SUFFIX}`)) continue;
+    const start = match[3];
+    if (ownerAlive({ pid: Number(match[2]), start: start === undefined || start === 'x' ? undefined : start }))
+      continue;
+    await unlink(join(dir, entry)).catch(() => undefined);
+    await unlink(join(dir, `${entry}${KEEP_SUFFIX}`)).catch(() => undefined);
+    debug('removed %s, kept for a resume but superseded by a new write of %s', entry, name);
+  }
 }
 
 /** Stops tracking `tempPath` (committed or removed) and drops its checkpoint mark, if any. */

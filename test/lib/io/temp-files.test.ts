@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { createScratchDir, ownerLine, SCRATCH_OWNER, sweepScratchBase } from '../../../lib/io/temp-files.ts';
 import { tempDir } from '../../helpers.ts';
+import { fromIterable, pipeline, toCsv } from '../../../index.ts';
 
 /** The pid of a process that has ended. */
 function deadPid(): number {
@@ -47,4 +48,29 @@ test('createScratchDir sweeps its parent first and names its owner', async () =>
   assert.match(dir, /spillway-op-\w{6}$/);
   assert.equal(readFileSync(join(dir, SCRATCH_OWNER), 'utf8'), ownerLine());
   assert.equal(statSync(dir).mode & 0o777, 0o700);
+});
+
+test('a fresh write of a file removes the temporary files kept for its resume by dead processes, and only those', async () => {
+  const dir = tempDir('spillway-superseded-');
+  const dead = deadPid();
+  // killed after marking its file kept, before the checkpoint naming it committed: no checkpoint
+  // refers to it, and sweeps keep every kept file
+  const orphan = join(dir, `.out.csv.${dead}-x-0badc0de.tmp`);
+  writeFileSync(orphan, 'id\n1\n');
+  writeFileSync(`${orphan}.keep`, ownerLine({ pid: dead, start: undefined }));
+  // another file's kept temporary file, and a live process's (this one's) of the same file
+  const other = join(dir, `.other.csv.${dead}-x-0badc0de.tmp`);
+  writeFileSync(other, 'x');
+  writeFileSync(`${other}.keep`, ownerLine({ pid: dead, start: undefined }));
+  const live = join(dir, `.out.csv.${process.pid}-x-0badc0de.tmp`);
+  writeFileSync(live, 'x');
+  writeFileSync(`${live}.keep`, ownerLine());
+  await pipeline(fromIterable([{ id: 1 }]), toCsv(join(dir, 'out.csv')));
+  assert.deepEqual(readdirSync(dir).sort(), [
+    `.other.csv.${dead}-x-0badc0de.tmp`,
+    `.other.csv.${dead}-x-0badc0de.tmp.keep`,
+    `.out.csv.${process.pid}-x-0badc0de.tmp`,
+    `.out.csv.${process.pid}-x-0badc0de.tmp.keep`,
+    'out.csv',
+  ]);
 });
