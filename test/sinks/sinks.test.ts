@@ -231,3 +231,19 @@ test('a row that is not an object is a coded error naming the sink and the row, 
   assert.deepEqual((await pipeline(fromIterable(values), collect())).output, values);
   await pipeline(fromIterable(values), drain());
 });
+
+test('toJsonl writes binary values as base64 strings, bigints and NaN exactly, at any depth', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'bin.jsonl');
+  const rows = [
+    { id: 1, b: new Uint8Array([1, 2, 255]), nested: { parts: [new Uint8Array([7])] } },
+    { id: 2, b: new Uint8Array(0), nested: { parts: [] as Uint8Array[] } },
+    { id: 3, b: null, nested: { n: Number.NaN, big: 2n ** 70n } },
+  ];
+  await pipeline(fromIterable(rows), toJsonl(file));
+  assert.deepEqual(readFileSync(file, 'utf8').trim().split('\n'), [
+    '{"id":1,"b":"AQL/","nested":{"parts":["Bw=="]}}',
+    '{"id":2,"b":"","nested":{"parts":[]}}',
+    '{"id":3,"b":null,"nested":{"n":NaN,"big":1180591620717411303424}}',
+  ]);
+});

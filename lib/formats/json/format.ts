@@ -6,7 +6,8 @@
  * JSON has no numbers for and `JSON.stringify` writes as null, are written as the bare tokens
  * `NaN`, `Infinity` and `-Infinity`, as DuckDB and Python write them (fromJsonl, DuckDB and
  * Python read them back; a strict JSON parser refuses the line). Dates become ISO strings, as
- * `JSON.stringify` makes them.
+ * `JSON.stringify` makes them, and binary values (Uint8Array) base64 strings, where
+ * `JSON.stringify` made an object of their bytes (`{"0":1,"1":2}`, read back as a struct).
  */
 import { nodeCrypto } from '../../core/crypto.ts';
 
@@ -18,7 +19,11 @@ export function jsonLineFormatter(): JsonRowFormatter {
   const token = `\u0000${nodeCrypto().randomBytes(6).toString('hex')}:`;
   const marked = new RegExp(`"\\\\u0000${token.slice(1)}(-?\\d+|NaN|-?Infinity)"`, 'g');
   const replacer = (_key: string, value: unknown): unknown =>
-    typeof value === 'bigint' || (typeof value === 'number' && !Number.isFinite(value)) ? `${token}${value}` : value;
+    typeof value === 'bigint' || (typeof value === 'number' && !Number.isFinite(value))
+      ? `${token}${value}`
+      : value instanceof Uint8Array
+        ? Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')
+        : value;
   const marking = (row: unknown): string => JSON.stringify(row, replacer).replace(marked, '$1');
   return (row) => {
     let text: string;
@@ -28,9 +33,20 @@ export function jsonLineFormatter(): JsonRowFormatter {
       if (!(error instanceof TypeError) || !/BigInt/i.test(error.message)) throw error;
       return marking(row);
     }
-    // JSON.stringify writes NaN and Infinity as null: a line with a null is checked for them
-    return text.includes('null') && hasNonFinite(row, 0) ? marking(row) : text;
+    // JSON.stringify writes NaN and Infinity as null: a line with a null is checked for them; and
+    // bytes as an object of indices (`{}` when empty): a line with such an object, for binary
+    if (text.includes('null') && hasNonFinite(row, 0)) return marking(row);
+    return (text.includes('{"0":') || text.includes('{}')) && hasBinary(row, 0) ? marking(row) : text;
   };
+}
+
+/** True when `value` holds a Uint8Array (in arrays and objects, as JSON.stringify walks them). */
+function hasBinary(value: unknown, depth: number): boolean {
+  if (value instanceof Uint8Array) return true;
+  if (typeof value !== 'object' || value === null || depth > 64 || value instanceof Date) return false;
+  if (Array.isArray(value)) return value.some((v) => hasBinary(v, depth + 1));
+  for (const key of Object.keys(value)) if (hasBinary((value as Record<string, unknown>)[key], depth + 1)) return true;
+  return false;
 }
 
 /** True when `value` holds a NaN or infinite number (in arrays and objects, as JSON.stringify walks them). */
