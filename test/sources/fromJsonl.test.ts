@@ -308,3 +308,18 @@ test('a line that never ends is refused once it passes the bound, not read to th
     assert.ok(pulled < 1 << 20, `${pulled} bytes were read`);
   });
 });
+
+test('a UTF-8 byte order mark before the first line is read past; a dead letter of a CRLF line keeps no CR', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'bom.jsonl');
+  writeFileSync(
+    file,
+    Buffer.concat([Buffer.from('\uFEFF{"a":1}\r\n{"a":2}\r\n'), Buffer.from([0x7b, 0xff, 0x7d, 0x0d, 0x0a])]),
+  );
+  const dead = join(dir, 'dead.jsonl');
+  const { output } = await pipeline(fromJsonl(file, { onError: { deadLetter: dead } }), collect());
+  assert.deepEqual(output, [{ a: 1 }, { a: 2 }]);
+  const letter = JSON.parse(readFileSync(dead, 'utf8').trim()) as { line: number; raw: string };
+  assert.equal(letter.line, 3);
+  assert.equal(letter.raw, '{\uFFFD}');
+});

@@ -56,7 +56,10 @@ export class JsonlLines {
   /** Parses one line into `rows`; returns what is wrong with it, if anything (sync: the hot path). */
   take(raw: string): BadLine | undefined {
     const line = ++this.line;
-    const body = raw.charCodeAt(raw.length - 1) === 0x0d ? raw.slice(0, -1) : raw;
+    let body = withoutCr(raw);
+    // a UTF-8 byte order mark (Windows tools write one): not JSON, and invisible in the message
+    // it made ("Unexpected token ''"), so the file's first line is read without it
+    if (line === 1 && body.charCodeAt(0) === 0xfeff) body = body.slice(1);
     const first = body.charCodeAt(0);
     if (body.length === 0 || ((first === 0x20 || first === 0x09) && body.trim() === '')) return undefined;
     let value: unknown;
@@ -80,7 +83,7 @@ export class JsonlLines {
     const line = ++this.line;
     return {
       message: `Invalid UTF-8 on line ${line} (shown with U+FFFD); pass invalidUtf8: 'replace' to read it so`,
-      body: raw,
+      body: withoutCr(raw),
     };
   }
 
@@ -125,4 +128,9 @@ export class JsonlLines {
     this.rows = [];
     return batch;
   }
+}
+
+/** A line without the CR of a CRLF line end. */
+function withoutCr(raw: string): string {
+  return raw.charCodeAt(raw.length - 1) === 0x0d ? raw.slice(0, -1) : raw;
 }
