@@ -183,9 +183,10 @@ test('a dataset read with `where` counts progress over the input it passed over:
   const last = events.at(-1)!;
   // 3,000 rows out of 20,000: the done line said 15%
   assert.deepEqual([last.state, last.rows, last.rowsTotal, last.fraction], ['done', 3000, 20_000, 1]);
+  // (a sample taken before the files' footers are read has no total yet, so no fraction)
   for (const e of events) {
-    assert.ok(e.fraction !== undefined && e.fraction >= 0 && e.fraction <= 1);
-    if (e.state === 'running') assert.ok(e.rowsScanned !== undefined && e.rowsScanned >= e.rows);
+    if (e.fraction !== undefined) assert.ok(e.fraction >= 0 && e.fraction <= 1, String(e.fraction));
+    if (e.rowsScanned !== undefined) assert.ok(e.rowsScanned >= e.rows);
   }
 });
 
