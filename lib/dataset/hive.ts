@@ -98,7 +98,8 @@ export function castHiveValue(text: string, type: HiveType, key: string, file: s
       return text;
     case 'int': {
       if (!INT.test(text)) break;
-      const n = Number(text);
+      // `+ 0` makes `-0` the integer 0 (as DuckDB reads it)
+      const n = Number(text) + 0;
       return Number.isSafeInteger(n) ? n : BigInt(text);
     }
     case 'double':

@@ -97,6 +97,7 @@ test('hive type inference as DuckDB infers (int, date, string: never a value tha
   assert.equal(inferHiveType(['2026-02-30']), 'string');
   assert.equal(inferHiveType(['2026-02-28', '2024-1-5']), 'date');
   assert.deepEqual(castHiveValue('2024-1-5', 'date', 'd', 'f'), new Date('2024-01-05T00:00:00Z'));
+  assert.ok(Object.is(castHiveValue('-0', 'int', 'n', 'f'), 0));
   // asked for, a double still reads
   assert.equal(castHiveValue('1.10', 'double', 'v', 'f'), 1.1);
   const files = [
