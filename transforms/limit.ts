@@ -28,7 +28,12 @@ export function limit(n: number, options?: LimitOptions): BatchTransform {
   return new BatchTransform({
     name,
     // Arrow in, Arrow out (sliced): the source produces Arrow when the stage after reads it
-    capabilities: { accepts: ['rows', 'arrow'], keepsForm: true },
+    // its count is not in the checkpoint: resumed, it counted again from 0 and let too many rows through
+    capabilities: {
+      accepts: ['rows', 'arrow'],
+      keepsForm: true,
+      notResumable: 'its count of rows let through is not in the checkpoint',
+    },
     transform(batch, push, context) {
       if (left > 0) {
         if (batch.numRows <= left) push(batch);

@@ -276,7 +276,8 @@ export class Run {
     const stages = this.streams.map((stream) => {
       if (!isStage(stream)) return { kind: 'foreign' as const, name: stream.constructor.name || 'stream' };
       const face = stream[STAGE];
-      return { kind: face.stats.kind, name: face.stats.name, ordered: face.capabilities.ordered };
+      const { ordered, notResumable } = face.capabilities;
+      return { kind: face.stats.kind, name: face.stats.name, ordered, ...(notResumable ? { notResumable } : {}) };
     });
     const first = this.streams[0];
     const last = this.streams[this.streams.length - 1];

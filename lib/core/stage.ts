@@ -106,6 +106,12 @@ export interface StageCapabilities {
   readonly ordered: boolean;
   /** The stage can record and resume a position (sources) or a committed output (sinks). */
   readonly checkpointable: boolean;
+  /**
+   * Why a checkpointed run cannot resume through this transform, when it cannot: it holds state
+   * across batches that a checkpoint does not keep (a sort's runs, a limit's count). The run is
+   * refused before any row, naming the stage.
+   */
+  readonly notResumable?: string;
   /** Forms of batch the stage consumes without converting; rows are always accepted. */
   readonly accepts: readonly BatchForm[];
   /**

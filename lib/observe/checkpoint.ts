@@ -179,6 +179,8 @@ export interface CheckpointStage {
   name: string;
   /** A parallel stage's `ordered` option (false refuses checkpointing). */
   ordered?: boolean;
+  /** Why a run cannot resume through the stage (see StageCapabilities.notResumable). */
+  notResumable?: string;
 }
 
 /**
@@ -232,6 +234,7 @@ export class Checkpointer implements SinkCheckpointDriver {
       if (stage.kind === 'foreign')
         refuse(`stage \`${stage.name}\` is a foreign stream; its batches' positions cannot be followed`);
       if (stage.ordered === false) refuse(`stage \`${stage.name}\` reorders batches (ordered: false)`);
+      if (stage.notResumable) refuse(`stage \`${stage.name}\` cannot be resumed: ${stage.notResumable}`);
     }
     const sourceHooks = source?.checkpointHooks;
     const sinkHooks = sink?.checkpointHooks;

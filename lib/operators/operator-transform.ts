@@ -83,6 +83,7 @@ export class OperatorTransform extends Transform implements SpillwayStage {
       capabilities: capabilities({
         ...(spec.accepts ? { accepts: spec.accepts } : {}),
         ...(spec.reads ? { reads: spec.reads } : {}),
+        notResumable: 'it holds rows across batches (a table, sorted runs), which a checkpoint does not keep',
       }),
       stats,
       attach: (context) => {

@@ -13,6 +13,12 @@ import { fromParquet } from '../../../sources/fromParquet.ts';
 import { map } from '../../../transforms/map.ts';
 import { filter } from '../../../transforms/filter.ts';
 import { batch } from '../../../transforms/batch.ts';
+import { limit } from '../../../transforms/limit.ts';
+import { sort } from '../../../transforms/sort.ts';
+import { groupBy } from '../../../transforms/groupBy.ts';
+import { distinct } from '../../../transforms/distinct.ts';
+import { agg } from '../../../lib/operators/aggregates.ts';
+import { STAGE } from '../../../lib/core/stage.ts';
 import { toCsv } from '../../../sinks/toCsv.ts';
 import { toParquet } from '../../../sinks/toParquet.ts';
 import { tempDir } from '../../helpers.ts';
@@ -195,6 +201,18 @@ test('stages that cannot be checkpointed are refused with a clear error', async 
     pipeline(fromCsv(input), batch({ rows: 100 }), toCsv(fresh('a.csv')), checkpoint()),
     (e: unknown) => isCheckpointError(e) && /re-batches/.test((e as Error).message),
   );
+  // stages holding state a checkpoint does not keep: refused before any row, naming the stage (a
+  // limit resumed from 0 let too many rows through; an operator failed at the sink, after reading all)
+  for (const stage of [limit(100), sort(['id']), groupBy(['id'], { n: agg.count() }), distinct()]) {
+    const name = stage[STAGE].stats.name;
+    await assert.rejects(
+      pipeline(fromCsv(input), stage, toCsv(fresh('a.csv')), checkpoint()),
+      (e: unknown) =>
+        isCheckpointError(e) && new RegExp(`stage \`${name}\` cannot be resumed`).test((e as Error).message),
+      name,
+    );
+    assert.equal(stage[STAGE].stats.rowsIn, 0, `${name} refused before any row`);
+  }
   await assert.rejects(
     pipeline(fromCsv(input), toCsv(fresh('a.csv.gz')), checkpoint()),
     (e: unknown) => isCheckpointError(e) && /gzip/.test((e as Error).message),
