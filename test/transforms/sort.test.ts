@@ -447,3 +447,31 @@ test('too many runs for one merge: a pass merges only as many as bring them down
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test(
+  'many runs at a small fan-in: each level merges every run once (the data rewritten per level, not per merge), stable',
+  TIMEOUT,
+  async () => {
+    // 40 runs of 50 rows at a fan-in of 4: a level of 10 merges (40 -> 10 runs), a level of 3 (10 ->
+    // 3), then the final merge: the input written 3 times. Merging the oldest 4 again and again
+    // rewrote the growing first run each time: 12 merges and 14,300 rows written.
+    const dir = tempDir();
+    try {
+      const rows = Array.from({ length: 2000 }, (_, i) => ({ i, k: (i * 7919) % 13 }));
+      const { output, stats } = await pipeline(
+        fromIterable(rows, { batchSize: 50 }),
+        sort('k', { budget: 1, dir }),
+        collect(),
+        { governor: false },
+      );
+      // stable: equal keys keep their input order
+      const sorted = [...rows].sort((a, b) => a.k - b.k || a.i - b.i);
+      assert.deepEqual(output, sorted);
+      const details = stats.stages.find((s) => s.name === 'sort')!.details;
+      assert.equal(details.rowsSpilled, 3 * 2000);
+      assert.equal(details.mergePasses, 10 + 3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
