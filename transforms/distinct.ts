@@ -176,6 +176,7 @@ export function distinct(keys?: string | readonly string[], options?: DistinctOp
   };
   return new OperatorTransform({
     name: 'distinct',
+    requires: keyColumns?.map((name) => ({ name, role: 'key' })),
     // keys read from Arrow columns, rows through views: a row is copied out only when kept
     accepts: ['rows', 'arrow'],
     async consume(batch, _emit, context, stats) {

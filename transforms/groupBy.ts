@@ -74,6 +74,10 @@ export function groupBy(
   };
   return new OperatorTransform({
     name: 'groupBy',
+    requires: [
+      ...keyColumns.map((name) => ({ name, role: 'key' })),
+      ...(aggColumns ?? []).map((name) => ({ name, role: 'aggregated column' })),
+    ],
     // built-in aggregates read Arrow keys and row views; user-defined ones get rows
     accepts: viewable ? ['rows', 'arrow'] : ['rows'],
     // it outputs keys and aggregates only: a source before it may leave other columns unread

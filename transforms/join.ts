@@ -6,6 +6,7 @@
 import { Readable, Writable, type Duplex } from 'node:stream';
 import type { RecordBatch } from 'apache-arrow';
 import { Batch, type Row } from '../lib/core/batch.ts';
+import { RequiredColumns } from '../lib/operators/required-columns.ts';
 import { untilAborted } from '../lib/core/until-aborted.ts';
 import { AbortError, ValidationError, describeValue } from '../lib/core/errors.ts';
 import type { Spilled } from '../lib/formats/spill/spilled.ts';
@@ -193,7 +194,13 @@ async function buildRight(
   types: JoinKeyTypes,
   outputTypes: JoinOutputTypes,
   disposed: () => boolean,
+  rightKeys: readonly string[],
 ): Promise<void> {
+  const required = new RequiredColumns(
+    'join',
+    rightKeys.map((name) => ({ name, role: 'key' })),
+    'right input',
+  );
   // a destroy waits for this step: it ends with the signal, even on a right input that stalls
   for await (const { rows, arrow } of untilAborted(
     rightChunks(right, context),
@@ -201,6 +208,7 @@ async function buildRight(
     "The join's right input",
   )) {
     if (disposed()) throw new AbortError('The join was stopped while reading its right input');
+    required.note(rows ? new Batch(rows, RIGHT_POSITION) : Batch.fromArrow(arrow, RIGHT_POSITION));
     outputTypes.noteRight(rows, arrow);
     if (rows) {
       types.observe('right', rows, arrow);
@@ -210,7 +218,10 @@ async function buildRight(
       await engine.build(arrow);
     }
   }
+  required.finish();
 }
+
+const RIGHT_POSITION = { source: 'join.right', index: 0, rowStart: 0 };
 
 /** Probes one left batch, emitting the joined rows in batches of about `batchSize`. */
 async function probeBatch(engine: HashJoin, rows: readonly Row[], emit: EmitRows, batchSize: number): Promise<void> {
@@ -295,7 +306,7 @@ export function join(right: JoinRight, options: JoinOptions): OperatorTransform 
         counters,
         rightTypes: outputTypes.right,
       });
-      await buildRight(engine, chain ?? right, context, types, outputTypes, () => disposed);
+      await buildRight(engine, chain ?? right, context, types, outputTypes, () => disposed, on.right);
       return engine;
     })();
     return built;
@@ -309,6 +320,7 @@ export function join(right: JoinRight, options: JoinOptions): OperatorTransform 
 
   return new OperatorTransform({
     name: 'join',
+    requires: on.left.map((name) => ({ name, role: 'key' })),
     // Arrow in: inner, left, semi and anti joins probe it by column (lib/operators/join-arrow.ts)
     accepts: ['rows', 'arrow'],
     async consume(batch, emit, context, stats) {

@@ -11,6 +11,7 @@
  * left 15 descriptors open on deleted files, test/e2e/abort-random.test.ts).
  */
 import { Transform, type TransformCallback } from 'node:stream';
+import { RequiredColumns, type RequiredColumn } from './required-columns.ts';
 import type { RecordBatch, Schema } from 'apache-arrow';
 import { Batch, type Row } from '../core/batch.ts';
 import { AbortError, toError, withContext } from '../core/errors.ts';
@@ -44,6 +45,8 @@ export interface OperatorSpec {
   accepts?: readonly BatchForm[];
   /** The only input columns it reads, when known (projection pushdown; see StageCapabilities.reads). */
   reads?: readonly string[];
+  /** Columns the input must have (keys, aggregated columns): a missing one is an error (required-columns.ts). */
+  requires?: readonly RequiredColumn[];
   /** Takes one input batch (may emit, e.g. a join's probe output). */
   consume(batch: Batch, emit: EmitRows, context: StageContext, stats: StageStats): Promise<void>;
   /** The input ended: emit everything that is left. */
@@ -72,10 +75,12 @@ export class OperatorTransform extends Transform implements SpillwayStage {
   #paused = 0;
   /** The columns of the first Arrow input batch (see OperatorSpec.empty). */
   #inputColumns: Schema | undefined;
+  readonly #required: RequiredColumns | undefined;
 
   constructor(spec: OperatorSpec) {
     super({ objectMode: true, highWaterMark: TRANSFORM_HIGH_WATER_MARK });
     this.#spec = spec;
+    this.#required = spec.requires?.length ? new RequiredColumns(spec.name, spec.requires) : undefined;
     const stats = newStageStats(spec.name, 'transform');
     this[STAGE] = {
       kind: 'transform',
@@ -136,6 +141,7 @@ export class OperatorTransform extends Transform implements SpillwayStage {
     this.#run(
       async () => {
         await loadArrowKernels();
+        this.#required?.note(batch);
         await this.#spec.consume(batch, this.#emit, this.#ctx(), stats);
       },
       callback,
@@ -148,6 +154,7 @@ export class OperatorTransform extends Transform implements SpillwayStage {
       async () => {
         await loadArrowKernels();
         const stats = this[STAGE].stats;
+        this.#required?.finish();
         await this.#spec.finish(this.#emit, this.#ctx(), stats);
         const empty = stats.batchesOut === 0 ? await this.#empty() : undefined;
         if (empty) this.push(Batch.fromArrow(empty, { source: stats.name, index: 0, rowStart: 0 }));
