@@ -78,7 +78,8 @@ export function readRun(streams: readonly (Readable | Writable)[], governor: Gov
       batchesOut: s.batchesOut,
       timeMs: Math.round(s.timeMs),
     });
-    const onDisk = s.details.bytesOnDisk;
+    // a spill sink's files, or what an operator wrote to its scratch (sorted runs, partitions)
+    const onDisk = s.details.bytesOnDisk ?? s.details.bytesSpilled;
     if (typeof onDisk === 'number') spilledBytes += onDisk;
     if (source === undefined && stream instanceof BatchSource) {
       source = stream.progress();

@@ -122,7 +122,12 @@ function textReport(s: PipelineStats, title: string | undefined): string {
 
   // spills
   const spillStages = s.stages.filter((stage) => typeof stage.details.bytesOnDisk === 'number');
-  if (spillStages.length > 0 || (m && m.spills > 0)) {
+  // operators (sort, groupBy, distinct, join) report what they wrote to their scratch files
+  const operatorStages = s.stages.filter(
+    (stage) => typeof stage.details.bytesOnDisk !== 'number' && (stage.details.bytesSpilled as number) > 0,
+  );
+  const written = operatorStages.reduce((total, stage) => total + (stage.details.bytesSpilled as number), 0);
+  if (spillStages.length > 0 || operatorStages.length > 0 || (m && m.spills > 0)) {
     const onDisk = spillStages.reduce((total, stage) => total + (stage.details.bytesOnDisk as number), 0);
     const batches = spillStages.reduce(
       (total, stage) => total + (typeof stage.details.batchesSpilled === 'number' ? stage.details.batchesSpilled : 0),
@@ -131,7 +136,13 @@ function textReport(s: PipelineStats, title: string | undefined): string {
     const moved = m
       ? `${m.spills} spill${m.spills === 1 ? '' : 's'} moved ${formatBytes(m.spilledBytes)} out of memory; `
       : '';
-    lines.push(`  spills: ${moved}${formatBytes(onDisk)} on disk in ${n(batches)} batch${batches === 1 ? '' : 'es'}`);
+    const sink =
+      spillStages.length > 0 ? `${formatBytes(onDisk)} on disk in ${n(batches)} batch${batches === 1 ? '' : 'es'}` : '';
+    const operators =
+      operatorStages.length > 0
+        ? `${formatBytes(written)} written by ${operatorStages.map((stage) => stage.name).join(', ')} (runs and partitions)`
+        : '';
+    lines.push(`  spills: ${moved}${[sink, operators].filter(Boolean).join('; ') || '0 B on disk'}`);
   }
 
   // errors by policy: rowsSkipped counts every dropped row, rowsDeadLettered those also written out

@@ -313,6 +313,8 @@ export class ColumnarAggregator {
     if (table instanceof GroupTable) {
       this.#options.counters.flushes++;
       this.#options.counters.tableBytesAtSpill = Math.max(this.#options.counters.tableBytesAtSpill, table.bytes);
+      // the run's memory stats count it, as they count a sort's runs and a spill sink's batches
+      this.#options.governor?.noteSpill?.(table.bytes);
     }
   }
 

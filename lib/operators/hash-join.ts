@@ -181,6 +181,7 @@ export class HashJoin {
     this.#leftParts = await this.#newPartitions();
     this.#o.counters.tableBytesAtSpill = Math.max(this.#o.counters.tableBytesAtSpill, table.bytes);
     await writeTable(table, this.#right, this.#rightParts, 0);
+    this.#o.governor?.noteSpill?.(table.bytes);
     this.#bytes = 0;
     this.#o.counters.flushes++;
     // paused, the sources wait for the table's memory to leave RSS: have it collected now

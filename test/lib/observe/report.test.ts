@@ -14,6 +14,10 @@ import { ErrorCodes } from '../../../lib/core/errors.ts';
 import { formatReport } from '../../../lib/observe/report.ts';
 import { setPipelineDefaults, type PipelineEnd } from '../../../lib/core/defaults.ts';
 import { tempDir } from '../../helpers.ts';
+import { groupBy } from '../../../transforms/groupBy.ts';
+import { sort } from '../../../transforms/sort.ts';
+import { agg } from '../../../lib/operators/aggregates.ts';
+import type { ProgressEvent } from '../../../lib/observe/progress-event.ts';
 
 /** A governed CSV-to-spill run with bad rows dead-lettered. */
 async function governedSpillRun(): Promise<PipelineStats> {
@@ -170,4 +174,29 @@ test('a failing run hands its stats and error to the defaults hook', async () =>
   assert.equal(ended[0]!.error?.message.includes('bad row'), true);
   assert.ok(ended[0]!.stats.rowsIn >= 50);
   assert.deepStrictEqual(JSON.parse(JSON.stringify(ended[0]!.stats)), ended[0]!.stats);
+});
+
+test('operator spills are in the stats, the progress and the report: what groupBy and sort wrote to disk', async () => {
+  const rows = Array.from({ length: 20_000 }, (_, i) => ({ k: i % 5000, v: i }));
+  for (const stage of [
+    () => groupBy('k', { n: agg.count() }, { budget: '64kB' }),
+    () => sort('v', { budget: '64kB' }),
+  ]) {
+    const governor = new MemoryGovernor({ limit: '4GB', leak: false });
+    const events: ProgressEvent[] = [];
+    try {
+      const { stats } = await pipeline(fromIterable(rows, { batchSize: 1000 }), stage(), collect(), {
+        governor,
+        progress: { onProgress: (e) => events.push(e), intervalMs: 10 },
+      });
+      const op = stats.stages[1]!;
+      const written = op.details.bytesSpilled as number;
+      assert.ok(written > 0, `${op.name} spilled`);
+      assert.ok(stats.memory!.spills > 0, `${op.name}: the governor's stats count its spills`);
+      assert.equal(events.at(-1)!.spilledBytes, written);
+      assert.match(formatReport(stats), new RegExp(`spills: .*written by ${op.name}`));
+    } finally {
+      governor.close();
+    }
+  }
 });
