@@ -121,29 +121,8 @@ function textReport(s: PipelineStats, title: string | undefined): string {
   } else lines.push('  memory: ungoverned');
 
   // spills
-  const spillStages = s.stages.filter((stage) => typeof stage.details.bytesOnDisk === 'number');
-  // operators (sort, groupBy, distinct, join) report what they wrote to their scratch files
-  const operatorStages = s.stages.filter(
-    (stage) => typeof stage.details.bytesOnDisk !== 'number' && (stage.details.bytesSpilled as number) > 0,
-  );
-  const written = operatorStages.reduce((total, stage) => total + (stage.details.bytesSpilled as number), 0);
-  if (spillStages.length > 0 || operatorStages.length > 0 || (m && m.spills > 0)) {
-    const onDisk = spillStages.reduce((total, stage) => total + (stage.details.bytesOnDisk as number), 0);
-    const batches = spillStages.reduce(
-      (total, stage) => total + (typeof stage.details.batchesSpilled === 'number' ? stage.details.batchesSpilled : 0),
-      0,
-    );
-    const moved = m
-      ? `${m.spills} spill${m.spills === 1 ? '' : 's'} moved ${formatBytes(m.spilledBytes)} out of memory; `
-      : '';
-    const sink =
-      spillStages.length > 0 ? `${formatBytes(onDisk)} on disk in ${n(batches)} batch${batches === 1 ? '' : 'es'}` : '';
-    const operators =
-      operatorStages.length > 0
-        ? `${formatBytes(written)} written by ${operatorStages.map((stage) => stage.name).join(', ')} (runs and partitions)`
-        : '';
-    lines.push(`  spills: ${moved}${[sink, operators].filter(Boolean).join('; ') || '0 B on disk'}`);
-  }
+  const spills = spillLine(s);
+  if (spills !== undefined) lines.push(spills);
 
   // errors by policy: rowsSkipped counts every dropped row, rowsDeadLettered those also written out
   const dropped = s.stages.filter((stage) => stage.rowsSkipped > 0 || stage.rowsDeadLettered > 0);
@@ -154,6 +133,36 @@ function textReport(s: PipelineStats, title: string | undefined): string {
     lines.push(`  errors: ${n(Math.max(0, skippedOnly))} skipped, ${n(s.errors.deadLettered)} dead-lettered (${per})`);
   }
   return lines.join('\n');
+}
+
+/**
+ * The report's spills line: what the governor saw moved out of memory, what spill sinks hold on
+ * disk, and what operators (sort, groupBy, distinct, join) wrote to their scratch files;
+ * undefined when nothing spilled.
+ */
+function spillLine(s: PipelineStats): string | undefined {
+  const m = s.memory;
+  const spillStages = s.stages.filter((stage) => typeof stage.details.bytesOnDisk === 'number');
+  const operatorStages = s.stages.filter(
+    (stage) => typeof stage.details.bytesOnDisk !== 'number' && (stage.details.bytesSpilled as number) > 0,
+  );
+  if (spillStages.length === 0 && operatorStages.length === 0 && !(m && m.spills > 0)) return undefined;
+  const written = operatorStages.reduce((total, stage) => total + (stage.details.bytesSpilled as number), 0);
+  const onDisk = spillStages.reduce((total, stage) => total + (stage.details.bytesOnDisk as number), 0);
+  const batches = spillStages.reduce(
+    (total, stage) => total + (typeof stage.details.batchesSpilled === 'number' ? stage.details.batchesSpilled : 0),
+    0,
+  );
+  const moved = m
+    ? `${m.spills} spill${m.spills === 1 ? '' : 's'} moved ${formatBytes(m.spilledBytes)} out of memory; `
+    : '';
+  const sink =
+    spillStages.length > 0 ? `${formatBytes(onDisk)} on disk in ${n(batches)} batch${batches === 1 ? '' : 'es'}` : '';
+  const operators =
+    operatorStages.length > 0
+      ? `${formatBytes(written)} written by ${operatorStages.map((stage) => stage.name).join(', ')} (runs and partitions)`
+      : '';
+  return `  spills: ${moved}${[sink, operators].filter(Boolean).join('; ') || '0 B on disk'}`;
 }
 
 /** Aligned columns; `right[i]` right-aligns column i. */
