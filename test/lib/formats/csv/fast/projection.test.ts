@@ -83,13 +83,13 @@ test('no projection where it cannot apply: a user-defined aggregate, or a key th
   const udf = await run('udf', () => groupBy('symbol', { longest }), false);
   assert.equal(udf.details.projection, undefined);
   assert.deepEqual(udf.rows, (await run('udf', () => groupBy('symbol', { longest }), true)).rows);
-  // a key the file lacks: asked for, not applied; every row falls in the null group as before
-  const missing = await run('missing', () => groupBy(['venue', 'side'], { n: agg.count() }), false);
-  assert.equal(missing.details.projection, undefined);
-  assert.deepEqual(
-    missing.rows,
-    (await run('missing', () => groupBy(['venue', 'side'], { n: agg.count() }), true)).rows,
-  );
+  // a key the file lacks: refused, naming it, projected or not (every row fell in a null group
+  // until 2026-12-07)
+  for (const projected of [false, true])
+    await assert.rejects(
+      run('missing', () => groupBy(['venue', 'side'], { n: agg.count() }), projected),
+      /groupBy key .*"venue".* not a column of its input/,
+    );
 });
 
 test('on parser threads, the projected read gives the rows one thread gives', async () => {
