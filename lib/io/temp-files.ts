@@ -96,6 +96,8 @@ export function exemptDirectory(dir: string): void {
 const live = new Set<string>();
 /** Temporary files marked for a checkpoint's resume. */
 const kept = new Set<string>();
+/** Outputs whose superseded kept files were swept ({@link newTempPath}). */
+const superseded = new Set<string>();
 
 /**
  * Claims `dir` for this process, once: removes what dead processes left there
@@ -161,7 +163,12 @@ export async function sweepTempFiles(dir: string): Promise<string[]> {
 export async function newTempPath(finalPath: string, suffix: 'tmp' | 'part' = 'tmp'): Promise<string> {
   const dir = dirname(finalPath);
   await claimDirectory(dir);
-  await sweepSuperseded(dir, basename(finalPath));
+  // once per output and process: a writer of parts (toArrow) asks for a path per part
+  const key = resolve(finalPath);
+  if (!superseded.has(key)) {
+    superseded.add(key);
+    await sweepSuperseded(dir, basename(finalPath));
+  }
   const tempPath = join(
     dir,
     `.${basename(finalPath)}.${SELF.pid}-${SELF.start ?? 'x'}-${nodeCrypto().randomBytes(4).toString('hex')}.${suffix}`,
