@@ -208,7 +208,8 @@ async function buildRight(
     "The join's right input",
   )) {
     if (disposed()) throw new AbortError('The join was stopped while reading its right input');
-    required.note(rows ? new Batch(rows, RIGHT_POSITION) : Batch.fromArrow(arrow, RIGHT_POSITION));
+    if (rows) required.noteRows(rows);
+    else required.noteArrow(arrow);
     outputTypes.noteRight(rows, arrow);
     if (rows) {
       types.observe('right', rows, arrow);
@@ -220,8 +221,6 @@ async function buildRight(
   }
   required.finish();
 }
-
-const RIGHT_POSITION = { source: 'join.right', index: 0, rowStart: 0 };
 
 /** Probes one left batch, emitting the joined rows in batches of about `batchSize`. */
 async function probeBatch(engine: HashJoin, rows: readonly Row[], emit: EmitRows, batchSize: number): Promise<void> {

@@ -6,6 +6,7 @@
  * checked at once. Rows may leave out a column (JSON Lines, sparse objects): a column is missing
  * only when no input row had it, checked when the input ends.
  */
+import type { RecordBatch } from 'apache-arrow';
 import type { Batch } from '../core/batch.ts';
 import { SchemaMismatchError, describeValue } from '../core/errors.ts';
 
@@ -36,14 +37,21 @@ export class RequiredColumns {
 
   /** Checks `batch`: an Arrow one at once; rows note the columns they have. */
   note(batch: Batch): void {
+    if (batch.hasArrow && !batch.hasRows) this.noteArrow(batch.arrow);
+    else this.noteRows(batch.rows);
+  }
+
+  /** Checks an Arrow batch's columns (one of no rows may carry none: skipped). */
+  noteArrow(batch: RecordBatch): void {
     if (this.#unseen.size === 0 || batch.numRows === 0) return;
-    if (batch.hasArrow && !batch.hasRows) {
-      const names = batch.arrow.schema.fields.map((f) => f.name);
-      for (const column of this.#columns) if (!names.includes(column.name)) throw this.#error(column, names);
-      this.#unseen.clear();
-      return;
-    }
-    const rows = batch.rows as unknown[];
+    const names = batch.schema.fields.map((f) => f.name);
+    for (const column of this.#columns) if (!names.includes(column.name)) throw this.#error(column, names);
+    this.#unseen.clear();
+  }
+
+  /** Notes the columns `rows` have, until every required one was seen. */
+  noteRows(rows: readonly unknown[]): void {
+    if (this.#unseen.size === 0) return;
     this.#rows += rows.length;
     for (let i = 0; i < rows.length && this.#unseen.size > 0; i++) {
       const row = rows[i];
