@@ -21,7 +21,7 @@ import {
   type CsvParseError,
   type ValidationError,
 } from '../../index.ts';
-import { ROOT, nodeScript, tempDir } from '../helpers.ts';
+import { ROOT, nodeScript, pollUntil, tempDir } from '../helpers.ts';
 
 const dir = tempDir();
 function write(name: string, text: string | Buffer): string {
@@ -239,4 +239,69 @@ test('a quote inside an unquoted field is text by default (as DuckDB), a bad rec
     { a: '1', b: '4"0' },
     { a: '3', b: '4' },
   ]);
+});
+
+test('mixed line ends (files concatenated from two systems): \\r\\n and \\n both end lines on every path, with exact line numbers', async () => {
+  const text = 'id,note\n1,a\r\n2,"b\nc"\n3,x,extra\r\n4,d\n5,e\r\n';
+  const files = {
+    utf8: write('mixed.csv', text),
+    gzip: write('mixed.csv.gz', gzipSync(text)),
+    utf16: write('mixed16.csv', Buffer.concat([Buffer.of(0xff, 0xfe), Buffer.from(text, 'utf16le')])),
+  };
+  const want = [
+    { id: 1, note: 'a' },
+    { id: 2, note: 'b\nc' },
+    { id: 4, note: 'd' },
+    { id: 5, note: 'e' },
+  ];
+  for (const [kind, path] of Object.entries(files)) {
+    for (const parser of ['auto', 'fast', 'csv-parse'] as const) {
+      if (kind === 'utf16' && parser === 'fast') continue;
+      const label = `${kind} ${parser}`;
+      const deadLetter = join(dir, `mixed-${kind}-${parser}.jsonl`);
+      const { output } = await pipeline(fromCsv(path, { parser, cast: true, onError: { deadLetter } }), collect());
+      assert.deepEqual(output, want, label);
+      const [letter] = readFileSync(deadLetter, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      assert.equal(letter.line, 5, `${label}: the bad record's line`);
+      await assert.rejects(
+        pipeline(fromCsv(path, { parser, cast: true }), collect()),
+        (e: CsvParseError) => e.code === ErrorCodes.CSV_PARSE && e.context.line === 5,
+        label,
+      );
+    }
+  }
+  // a first line ending in a lone \r (old Mac files) keeps \r as the only line end, as before
+  const mac = write('mac.csv', 'id,note\r1,a\r2,b\r');
+  for (const parser of ['fast', 'csv-parse'] as const) {
+    const { output } = await pipeline(fromCsv(mac, { parser, cast: true }), collect());
+    assert.deepEqual(
+      output,
+      [
+        { id: 1, note: 'a' },
+        { id: 2, note: 'b' },
+      ],
+      parser,
+    );
+  }
+});
+
+test('csv-parse path: an abort while the first line has not ended (a stream that stalls) rejects, nothing left open', async () => {
+  const { PassThrough } = await import('node:stream');
+  const input = new PassThrough();
+  input.write('id,note,');
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 100);
+  await assert.rejects(
+    pipeline(fromCsv(input, { parser: 'csv-parse' }), collect(), { signal: controller.signal }),
+    (e: Error & { code?: string }) => e.code === ErrorCodes.ABORTED,
+  );
+  const released = await pollUntil(
+    async () => input.destroyed,
+    (destroyed) => destroyed,
+    5_000,
+  );
+  assert.ok(released, 'the input stream is released');
 });

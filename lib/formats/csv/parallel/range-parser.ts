@@ -9,7 +9,7 @@
 import type { CsvError } from 'csv-parse';
 import { FastCsvReader, type FastCsvBatch } from '../fast/reader.ts';
 import type { ScanFault, ScannedRecord } from '../fast/scan-types.ts';
-import type { RecordDelimiter } from '../fast/record-delimiter.ts';
+import type { DelimiterKind, RecordDelimiter } from '../fast/record-delimiter.ts';
 
 /** How a range is parsed (plain data: it is posted to threads). */
 export interface RangeOptions {
@@ -41,13 +41,8 @@ export interface BadRecord {
   raw: string | undefined;
 }
 
-/** The record delimiter a scanner settled on. */
-export type DelimiterKind = 'lf' | 'cr' | 'crlf' | 'unknown';
-
 /** The scanner as the sink sees it, with the parts the range checks read. */
 type Scanner = ScannedRecord & { lineStart: number; rd: RecordDelimiter };
-
-const LF_ONLY = Buffer.of(10);
 
 /** Parses one range; see the module comment. */
 export class RangeParser {
@@ -131,9 +126,6 @@ export class RangeParser {
 
   /** The record delimiter the scanner discovered. */
   get delimiter(): DelimiterKind {
-    const rd = this.#scanner?.rd;
-    if (rd === undefined || rd.unknown) return 'unknown';
-    if (rd.length === 2) return 'crlf';
-    return rd.at(LF_ONLY, 0, 1, true) === 1 ? 'lf' : 'cr';
+    return this.#scanner?.rd.kind ?? 'unknown';
   }
 }

@@ -4,7 +4,8 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { int32AsDouble } from '../../arrow/int32-as-double.ts';
-import { RangeParser, type BadRecord, type DelimiterKind, type RangeOptions } from './range-parser.ts';
+import { RangeParser, type BadRecord, type RangeOptions } from './range-parser.ts';
+import type { DelimiterKind } from '../fast/record-delimiter.ts';
 import { postBatch, type PostedBatch } from './transfer.ts';
 
 /** One range to parse. Offsets are absolute bytes of the file. */

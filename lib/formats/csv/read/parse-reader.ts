@@ -4,7 +4,9 @@
  * reads with, and the byte pipeline into it; its records become batches in read/parse-queue.ts.
  */
 import { parse, type CsvError, type Options as CsvParseOptions, type Parser } from 'csv-parse';
-import { type PassThrough, pipeline as streamPipeline } from 'node:stream';
+import type { ReadStream } from 'node:fs';
+import { type PassThrough, type Readable, pipeline as streamPipeline } from 'node:stream';
+import { settleLineEnds } from './line-ends.ts';
 import { commentDialect, commentFilter, type CommentFilter } from './comment-filter.ts';
 import type { Batch, Row } from '../../../core/batch.ts';
 import type { StageContext } from '../../../core/stage.ts';
@@ -90,13 +92,17 @@ export class CsvParseReader implements CsvReader {
     // an abort before the listener below is added would never reach it: nothing is opened then
     context.signal.throwIfAborted();
     const ends: RecordEnds = { bytes: [], lines: [] };
-    const parser: Parser = parse(this.#options(run, spec, ends));
-    const filter = this.#commentFilter(run, spec);
-    const queue = new ParseQueue(parser, run, spec, ends, () => filter?.refusal);
-    const { bytes, file } = openCsvBytes(spec.plan.input, spec.plan.compression, spec.start.byte, (error) =>
-      queue.fail(error),
-    );
+    let queue: ParseQueue | undefined;
+    const opened = openCsvBytes(spec.plan.input, spec.plan.compression, spec.start.byte, (error) => queue?.fail(error));
+    const file = opened.file;
     this.#counters.bytesRead = () => file?.bytesRead ?? 0;
+    const { bytes, recordDelimiter } = await this.#lineEnds(context, run, spec, opened.bytes, file);
+    const parser: Parser = parse({
+      ...this.#options(run, spec, ends),
+      ...(recordDelimiter && { record_delimiter: recordDelimiter }),
+    });
+    const filter = this.#commentFilter(run, spec);
+    queue = new ParseQueue(parser, run, spec, ends, () => filter?.refusal);
     // a stream read from its start may be UTF-16BE (a file's first bytes were checked at open)
     const head = spec.start.byte === 0 ? [refuseUtf16Be(spec.plan.stageName, spec.plan.where)] : [];
     const guard =
@@ -126,8 +132,39 @@ export class CsvParseReader implements CsvReader {
       context.signal.removeEventListener('abort', onAbort);
       if (!parser.destroyed) parser.destroy();
       bytes.destroy();
+      opened.bytes.destroy();
       // wait for the file to close, so a stopped pipeline leaves no descriptor behind it
       if (file) await closeStream(file);
+    }
+  }
+
+  /**
+   * The input's line ends settled before csv-parse starts (read/line-ends.ts), unless the options
+   * name a record delimiter. Closes what is open when the look fails or the read is aborted.
+   */
+  async #lineEnds(
+    context: StageContext,
+    run: CsvRun,
+    spec: CsvReadSpec,
+    bytes: PassThrough,
+    file: ReadStream | undefined,
+  ): Promise<{ bytes: Readable; recordDelimiter?: string[] }> {
+    const options = spec.parseOptions;
+    if ((options.record_delimiter ?? options.recordDelimiter) !== undefined) return { bytes };
+    const onAbort = (): void => {
+      bytes.destroy(context.signal.reason instanceof Error ? context.signal.reason : new Error('aborted'));
+    };
+    context.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await settleLineEnds(bytes, spec.encoding, quoteUnit(options.quote));
+    } catch (error) {
+      bytes.destroy();
+      // the pipeline under `bytes` would release a caller's stream a tick later: now, before the rejection
+      if (typeof spec.plan.input !== 'string') spec.plan.input.destroy();
+      if (file) await closeStream(file);
+      throw run.wrap(error as Error, file?.bytesRead);
+    } finally {
+      context.signal.removeEventListener('abort', onAbort);
     }
   }
 
@@ -136,6 +173,13 @@ export class CsvParseReader implements CsvReader {
     const comments = isAsciiCompatible(spec.encoding) ? commentDialect(spec.parseOptions) : undefined;
     return comments && commentFilter(comments, spec.plan.policy === 'fail' ? 'stop' : run.onBad);
   }
+}
+
+/** The quote as one code unit for {@link settleLineEnds} (csv-parse's default `"`; none when off or longer). */
+function quoteUnit(quote: unknown): number | undefined {
+  if (quote === undefined || quote === true) return 0x22;
+  const text = Buffer.isBuffer(quote) ? quote.toString('latin1') : quote;
+  return typeof text === 'string' && text.length === 1 ? text.charCodeAt(0) : undefined;
 }
 
 /** The header hook with the fast path's bound on fields per record. */

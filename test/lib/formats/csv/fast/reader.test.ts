@@ -27,7 +27,25 @@ interface Outcome {
 
 type Columns = boolean | string[];
 
-function viaCsvParse(
+/**
+ * The reference's line ends, as the fast path takes them: csv-parse discovers the first (one
+ * pass over the input with its own discovery), and past a first `\n` or `\r\n` both end lines.
+ */
+async function lineEnds(chunks: Uint8Array[], delimiter: string, relax: boolean): Promise<string[] | undefined> {
+  const parser = parse({ bom: true, delimiter, relax_quotes: relax, skip_records_with_error: true } as Options);
+  parser.on('data', () => {});
+  const done = new Promise((resolve) => {
+    parser.on('end', resolve);
+    parser.on('error', resolve);
+  });
+  for (const chunk of chunks) parser.write(Buffer.from(chunk));
+  parser.end();
+  await done;
+  const found = (parser as unknown as { options: { record_delimiter: Buffer[] } }).options.record_delimiter;
+  return found[0]?.toString() === '\r' ? undefined : ['\r\n', '\n'];
+}
+
+async function viaCsvParse(
   chunks: Uint8Array[],
   columns: Columns,
   skip: boolean,
@@ -35,9 +53,11 @@ function viaCsvParse(
   delimiter = ',',
   relax = false,
 ): Promise<Outcome> {
+  const record_delimiter = await lineEnds(chunks, delimiter, relax);
   return new Promise((resolve) => {
     const out: Outcome = { rows: [], bad: [] };
     const parser = parse({
+      record_delimiter,
       bom: true,
       delimiter,
       relax_quotes: relax,
@@ -219,12 +239,15 @@ const csvText = fc
   .tuple(
     fc.integer({ min: 1, max: 4 }),
     fc.array(fc.tuple(fc.array(field, { minLength: 0, maxLength: 5 }), fc.boolean()), { minLength: 0, maxLength: 8 }),
-    fc.constantFrom('\n', '\r\n', '\r'),
+    // 'mixed': files concatenated from two systems, each line ending in \n or \r\n
+    fc.constantFrom('\n', '\r\n', '\r', 'mixed'),
     fc.boolean(),
     fc.boolean(),
     fc.double({ min: 0, max: 1, noNaN: true }),
+    fc.array(fc.boolean(), { minLength: 9, maxLength: 9 }),
   )
-  .map(([width, lines, eol, bom, trailing, broken]) => {
+  .map(([width, lines, kind, bom, trailing, broken, crlf]) => {
+    const eol = (i: number): string => (kind !== 'mixed' ? kind : crlf[i] ? '\r\n' : '\n');
     const rows = lines.map(([fields, ragged]) => {
       const cells = ragged ? fields : Array.from({ length: width }, (_, i) => fields[i] ?? String(i));
       // mostly well-formed: keep the malformed fields for a fraction of the runs
@@ -232,7 +255,8 @@ const csvText = fc
         .map((c) => (broken > 0.3 && c.startsWith('"') && !/^"([^"]|"")*"$/.test(c) ? c.slice(1) : c))
         .join(',');
     });
-    return `${bom ? '\uFEFF' : ''}${rows.join(eol)}${trailing ? eol : ''}`;
+    const text = rows.map((row, i) => (i < rows.length - 1 || trailing ? row + eol(i) : row)).join('');
+    return `${bom ? '\uFEFF' : ''}${text}`;
   });
 
 test('generated CSV (quotes, commas, newlines, CRLF, unicode, empty and ragged rows, bad quoting) at random chunk boundaries', async () => {

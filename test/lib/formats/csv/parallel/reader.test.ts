@@ -246,3 +246,23 @@ test('an abort while the threads parse rejects with an AbortError and leaves no 
   // a thread left running would keep this test's process alive past its end: the runner would time out
   assert.equal(batches, 2);
 });
+
+test('a file mixing \\r\\n and \\n lines (concatenated from two systems) reads whole on threads, with no fallback', async () => {
+  const lines = Array.from({ length: 8000 }, (_, i) => line(i));
+  // the first half written on Windows, the second on Unix: ranges of each kind agree
+  const text = lines.map((l, i) => l + (i < 4000 ? '\r\n' : '\n')).join('');
+  const csv = join(dir, 'mixed-ends.csv');
+  writeFileSync(csv, `id,price,qty,note\r\n${text}`);
+  const { threads, one } = await both(async () => {
+    const { output, stats } = await pipeline(fromCsv(csv, { cast: true, output: 'arrow' }), collect());
+    return { rows: output as Record<string, unknown>[], fallback: stats.stages[0]?.details.parallelFallback };
+  });
+  assert.equal(threads.fallback, undefined);
+  assert.equal(threads.rows.length, 8000);
+  assert.deepEqual(
+    threads.rows.map((r) => r.id),
+    Array.from({ length: 8000 }, (_, i) => i),
+  );
+  assert.ok(threads.rows.every((r) => typeof r.note !== 'string' || !r.note.endsWith('\r')));
+  assert.deepEqual(threads.rows, one.rows);
+});
