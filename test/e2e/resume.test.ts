@@ -144,6 +144,23 @@ test('CSV -> spill: SIGKILL at random points, rerun, replay identical to an unin
   }
 });
 
+test("UTF-16LE CSV -> CSV: SIGKILL at random points, rerun, output byte-identical to the UTF-8 file's uninterrupted run", async () => {
+  // resume points are offsets in the UTF-8 the file is transcoded to, not in the file (read/utf16.ts)
+  const text = readFileSync(input, 'utf8').replace(/,n(\d*7)$/gm, ',nä€😀$1');
+  const utf8 = join(dir, 'in8.csv');
+  const utf16 = join(dir, 'in16.csv');
+  writeFileSync(utf8, text);
+  writeFileSync(utf16, Buffer.concat([Buffer.of(0xff, 0xfe), Buffer.from(text, 'utf16le')]));
+  const reference = join(dir, 'ref8.csv');
+  const ref = await run(['csv', utf8, reference, '-']);
+  assert.ok(ref.done, ref.stderr);
+  const output = join(dir, 'out16.csv');
+  const kills = await runWithCrashes('csv', utf16, output, join(dir, 'ckpt-utf16'), 60_013, ref.batches);
+  assert.ok(kills > 0, 'at least one run was killed');
+  assert.ok(readFileSync(reference, 'utf8').includes('nä€😀'));
+  assert.ok(readFileSync(output).equals(readFileSync(reference)), `the output differs (after ${kills} kills)`);
+});
+
 test('CSV with bad rows -> CSV, dead-lettered: SIGKILL at random points, rerun; the dead-letter file holds every bad row once, as an uninterrupted run writes it', async () => {
   const bad = join(dir, 'bad-in.csv');
   const lines = readFileSync(input, 'utf8').split('\n');

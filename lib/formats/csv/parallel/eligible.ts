@@ -1,6 +1,6 @@
 /**
  * Whether a fromCsv read goes to parser threads, and when not, why (for `stats`): only a local,
- * uncompressed file of at least {@link PARALLEL_CSV.minBytes}, read by the fast scanner into
+ * uncompressed UTF-8 file of at least {@link PARALLEL_CSV.minBytes}, read by the fast scanner into
  * Arrow, with known column names (a header the sniffer read, or names given), no comment lines,
  * no declared types (they cast rows), no checkpoint (a resumed run starts on one thread), and,
  * when memory is governed, {@link PARALLEL_CSV.threadRoom} bytes of headroom at the level `ok`.
@@ -13,6 +13,8 @@ export interface ParallelFacts {
   plan: CsvPlan;
   /** The reader chosen: `fast` or `csv-parse`. */
   kind: string;
+  /** The file's settled encoding (UTF-16 is transcoded from the start: no byte ranges). */
+  encoding: string;
   /** The file's size, for a file. */
   size: number | undefined;
   checkpointing: boolean;
@@ -31,6 +33,7 @@ export function parallelDecision(facts: ParallelFacts): { names: string[] } | { 
   if (PARALLEL_CSV.threads < 1) return { reason: 'no core to spare (parser threads: see PARALLEL_CSV.threads)' };
   if (plan.file === undefined) return { reason: 'a stream' };
   if (plan.compression !== undefined) return { reason: `${plan.compression} input` };
+  if (facts.encoding === 'utf16le') return { reason: 'UTF-16 input (transcoded to UTF-8 from the start)' };
   if (facts.kind !== 'fast') return { reason: 'csv-parse reader' };
   if (plan.output !== 'arrow') return { reason: 'rows output' };
   if (facts.checkpointing) return { reason: 'checkpointing' };

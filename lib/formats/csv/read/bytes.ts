@@ -21,22 +21,27 @@ function decompressor(compression: 'gzip' | 'zstd'): Transform {
 }
 
 /**
- * Opens the input from `start` (a byte offset in the decompressed text). Errors arrive on
- * `bytes`; `onError` sees them too (csv-parse reads them from its own pipeline).
+ * Opens the input from `start` (a byte offset in the decompressed, transcoded text). Errors
+ * arrive on `bytes`; `onError` sees them too (csv-parse reads them from its own pipeline).
+ * @param transcode a pass to UTF-8 for input in another encoding (read/utf16.ts): like a
+ *   decompressor, it reads from the start
  */
 export function openCsvBytes(
   input: string | Readable,
   compression: 'gzip' | 'zstd' | undefined,
   start: number,
   onError?: (error: Error) => void,
+  transcode?: Transform,
 ): CsvBytes {
+  const seeks = compression === undefined && transcode === undefined;
   const file =
     typeof input === 'string'
-      ? createReadStream(input, { highWaterMark: 256 * 1024, start: compression ? undefined : start || undefined })
+      ? createReadStream(input, { highWaterMark: 256 * 1024, start: seeks ? start || undefined : undefined })
       : undefined;
   const source = file ?? (input as Readable);
   const stages: NodeJS.ReadableStream[] = compression ? [source, decompressor(compression)] : [source];
-  if ((compression || file === undefined) && start > 0) stages.push(skipBytes(start));
+  if (transcode) stages.push(transcode);
+  if ((!seeks || file === undefined) && start > 0) stages.push(skipBytes(start));
   const bytes = new PassThrough({ highWaterMark: 0 });
   streamPipeline([...stages, bytes] as unknown as [Readable, PassThrough], (error) => {
     if (error) onError?.(error);

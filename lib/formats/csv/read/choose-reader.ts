@@ -41,6 +41,7 @@ export async function chooseCsvReader(
   const decision = parallelDecision({
     plan: spec.plan,
     kind,
+    encoding: spec.encoding,
     size: totalBytes,
     checkpointing: context.checkpointing,
     governor: context.governor,

@@ -32,11 +32,6 @@ export function csvEncoding(value: unknown, path: string): CsvEncoding {
   );
 }
 
-/** True when every ASCII character is one byte (delimiters, quotes and comments can be matched as bytes). */
-export function isAsciiCompatible(encoding: CsvEncoding): boolean {
-  return encoding !== 'utf16le';
-}
-
 /** The byte order mark `head` starts with: the encoding it names and its length. */
 export function byteOrderMark(head: Uint8Array): { encoding: CsvEncoding | 'utf16be'; length: number } | undefined {
   if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return { encoding: 'utf8', length: 3 };

@@ -7,6 +7,7 @@ import type { StageContext } from '../../../core/stage.ts';
 import { delimiterByte, fastCsvBatches, quoteAndComment, wrapFastError } from '../fast/source.ts';
 import type { CastFailure } from '../cast.ts';
 import { openCsvBytes } from './bytes.ts';
+import { transcoderFor } from './utf16.ts';
 import { FileChunks } from '../../../io/file-chunks.ts';
 import { closeStream } from '../../../io/close-stream.ts';
 import type { CsvCounters, CsvReader, CsvReadSpec, CsvRun } from './reader.ts';
@@ -25,7 +26,7 @@ export class FastCsvPathReader implements CsvReader {
     run.stats.details.output = plan.output;
     // an abort before the listener below is added would never reach it: nothing is opened then
     context.signal.throwIfAborted();
-    const input = openBytes(plan, spec.start.byte, context.signal);
+    const input = openBytes(spec, context.signal);
     this.#counters.bytesRead = input.bytesRead;
     const onAbort = (): void =>
       input.abort(context.signal.reason instanceof Error ? context.signal.reason : new Error('aborted'));
@@ -94,10 +95,13 @@ interface ByteInput {
 /**
  * A local uncompressed file is read into two reused buffers (lib/io/file-chunks.ts: the scanner
  * copies what it keeps); an abort fails its next read, and closing waits for the read under way.
- * Streams and compressed files go through openCsvBytes.
+ * Streams, compressed and UTF-16 files go through openCsvBytes.
  */
-function openBytes(plan: CsvReadSpec['plan'], start: number, signal: AbortSignal): ByteInput {
-  if (typeof plan.input === 'string' && plan.compression === undefined) {
+function openBytes(spec: CsvReadSpec, signal: AbortSignal): ByteInput {
+  const { plan } = spec;
+  const start = spec.start.byte;
+  const transcode = transcoderFor(spec);
+  if (typeof plan.input === 'string' && plan.compression === undefined && transcode === undefined) {
     const chunks = new FileChunks(plan.input, start, signal);
     return {
       bytes: chunks,
@@ -108,7 +112,7 @@ function openBytes(plan: CsvReadSpec['plan'], start: number, signal: AbortSignal
       },
     };
   }
-  const { bytes, file } = openCsvBytes(plan.input, plan.compression, start);
+  const { bytes, file } = openCsvBytes(plan.input, plan.compression, start, undefined, transcode);
   return {
     bytes,
     bytesRead: () => file?.bytesRead ?? 0,

@@ -8,7 +8,6 @@
  * first line ends in a lone `\r` (old Mac files) or no line ends within the bound.
  */
 import { Readable } from 'node:stream';
-import type { CsvEncoding } from './encoding.ts';
 
 const CR = 13;
 const LF = 10;
@@ -25,14 +24,10 @@ export interface SettledLineEnds {
 }
 
 /** Looks at `bytes` up to its first line end outside quotes; see the module comment. */
-export async function settleLineEnds(
-  bytes: Readable,
-  encoding: CsvEncoding,
-  quote: number | undefined,
-): Promise<SettledLineEnds> {
+export async function settleLineEnds(bytes: Readable, quote: number | undefined): Promise<SettledLineEnds> {
   const chunks = bytes[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const held: Buffer[] = [];
-  const look = new FirstLineEnd(encoding === 'utf16le' ? 2 : 1, quote);
+  const look = new FirstLineEnd(quote);
   let found: 'newline' | 'cr' | undefined;
   let ended = false;
   for (let size = 0; found === undefined && size < LOOK_BYTES; ) {
@@ -62,44 +57,27 @@ export async function settleLineEnds(
   };
 }
 
-/** The first CR or LF code unit outside quotes, chunk by chunk. */
+/** The first CR or LF byte outside quotes, chunk by chunk (the bytes are ASCII-compatible). */
 class FirstLineEnd {
-  readonly #unit: 1 | 2;
   readonly #quote: number | undefined;
-  /** The first byte of a UTF-16 code unit cut by a chunk's end. */
-  #carry: number | undefined;
   #quoted = false;
-  /** A CR was the last unit seen: what follows it decides. */
+  /** A CR was the last byte seen: what follows it decides. */
   #cr = false;
 
-  constructor(unit: 1 | 2, quote: number | undefined) {
-    this.#unit = unit;
+  constructor(quote: number | undefined) {
     this.#quote = quote;
   }
 
   /** The kind once the input so far shows it, else undefined (more bytes needed). */
   scan(chunk: Buffer): 'newline' | 'cr' | undefined {
-    let i = 0;
-    if (this.#carry !== undefined && chunk.byteLength > 0) {
-      const found = this.#unitIs(this.#carry | (chunk[0]! << 8));
-      this.#carry = undefined;
-      i = 1;
-      if (found !== undefined) return found;
+    for (let i = 0; i < chunk.byteLength; i++) {
+      const c = chunk[i]!;
+      if (this.#cr) return c === LF ? 'newline' : 'cr';
+      if (c === this.#quote) this.#quoted = !this.#quoted;
+      else if (this.#quoted) continue;
+      else if (c === LF) return 'newline';
+      else if (c === CR) this.#cr = true;
     }
-    for (; i + this.#unit <= chunk.byteLength; i += this.#unit) {
-      const found = this.#unitIs(this.#unit === 1 ? chunk[i]! : chunk.readUInt16LE(i));
-      if (found !== undefined) return found;
-    }
-    if (i < chunk.byteLength) this.#carry = chunk[i];
-    return undefined;
-  }
-
-  #unitIs(c: number): 'newline' | 'cr' | undefined {
-    if (this.#cr) return c === LF ? 'newline' : 'cr';
-    if (c === this.#quote) this.#quoted = !this.#quoted;
-    else if (this.#quoted) return undefined;
-    else if (c === LF) return 'newline';
-    else if (c === CR) this.#cr = true;
     return undefined;
   }
 

@@ -7,6 +7,7 @@ import { parse, type CsvError, type Options as CsvParseOptions, type Parser } fr
 import type { ReadStream } from 'node:fs';
 import { type PassThrough, type Readable, pipeline as streamPipeline } from 'node:stream';
 import { settleLineEnds } from './line-ends.ts';
+import { readEncoding, transcoderFor } from './utf16.ts';
 import { commentDialect, commentFilter, type CommentFilter } from './comment-filter.ts';
 import type { Batch, Row } from '../../../core/batch.ts';
 import type { StageContext } from '../../../core/stage.ts';
@@ -16,7 +17,6 @@ import { closeStream } from '../../../io/close-stream.ts';
 import { MAX_CSV_FIELDS, maxRecordBytes, tooManyFields } from '../fast/limits.ts';
 import type { CsvCounters, CsvReader, CsvReadSpec, CsvRun } from './reader.ts';
 import { refuseUtf16Be } from './bom.ts';
-import { isAsciiCompatible } from './encoding.ts';
 import { ParseQueue, type RecordEnds } from './parse-queue.ts';
 import { utf8Guard } from './utf8-guard.ts';
 
@@ -61,8 +61,8 @@ export class CsvParseReader implements CsvReader {
       relax_quotes: (spec.parseOptions.relax_quotes ?? spec.parseOptions.relaxQuotes ?? true) as boolean,
       skip_empty_lines: spec.skipBlankLines,
       bom: spec.bom,
-      // the settled encoding: csv-parse matches delimiters and quotes as bytes of it and decodes fields with it
-      encoding: spec.encoding,
+      // the encoding of the bytes it gets: csv-parse matches delimiters and quotes as bytes of it and decodes fields with it
+      encoding: readEncoding(spec.encoding),
       columns: boundedColumns(spec.columns),
       // csv-parse's own bound on a record's bytes, with its code CSV_MAX_RECORD_SIZE (as the fast path)
       max_record_size: (spec.parseOptions.max_record_size ??
@@ -93,7 +93,13 @@ export class CsvParseReader implements CsvReader {
     context.signal.throwIfAborted();
     const ends: RecordEnds = { bytes: [], lines: [] };
     let queue: ParseQueue | undefined;
-    const opened = openCsvBytes(spec.plan.input, spec.plan.compression, spec.start.byte, (error) => queue?.fail(error));
+    const opened = openCsvBytes(
+      spec.plan.input,
+      spec.plan.compression,
+      spec.start.byte,
+      (error) => queue?.fail(error),
+      transcoderFor(spec),
+    );
     const file = opened.file;
     this.#counters.bytesRead = () => file?.bytesRead ?? 0;
     const { bytes, recordDelimiter } = await this.#lineEnds(context, run, spec, opened.bytes, file);
@@ -156,7 +162,7 @@ export class CsvParseReader implements CsvReader {
     };
     context.signal.addEventListener('abort', onAbort, { once: true });
     try {
-      return await settleLineEnds(bytes, spec.encoding, quoteUnit(options.quote));
+      return await settleLineEnds(bytes, quoteUnit(options.quote));
     } catch (error) {
       bytes.destroy();
       // the pipeline under `bytes` would release a caller's stream a tick later: now, before the rejection
@@ -170,7 +176,8 @@ export class CsvParseReader implements CsvReader {
 
   /** The comment filter for the dialect (ASCII-compatible encodings only: it matches bytes), or undefined. */
   #commentFilter(run: CsvRun, spec: CsvReadSpec): CommentFilter | undefined {
-    const comments = isAsciiCompatible(spec.encoding) ? commentDialect(spec.parseOptions) : undefined;
+    // the bytes are ASCII-compatible (UTF-16 arrives as UTF-8): the filter matches bytes
+    const comments = commentDialect(spec.parseOptions);
     return comments && commentFilter(comments, spec.plan.policy === 'fail' ? 'stop' : run.onBad);
   }
 }

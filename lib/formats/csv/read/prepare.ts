@@ -3,10 +3,10 @@
  * options, where to start, the header hook and column names, the casts, and which reader can
  * honour it all, gathered into the {@link CsvReadSpec} a reader reads with.
  */
-import { UnsupportedError } from '../../../core/errors.ts';
 import type { StageStats } from '../../../core/stage.ts';
 import { fileByteOrderMark } from './bom.ts';
 import { settleEncoding, type CsvEncoding } from './encoding.ts';
+import { readEncoding } from './utf16.ts';
 import { sniffFile } from './inspect.ts';
 import { headerHook, renamed, uniqueNames } from './names.ts';
 import type { CsvPlan } from './options.ts';
@@ -82,15 +82,9 @@ async function markedEncoding(plan: CsvPlan): Promise<CsvEncoding> {
   return settleEncoding(plan.encoding, bomOff ? undefined : mark, plan.stageName, plan.where).encoding;
 }
 
-/** The reader for the settled options; a UTF-16 file (by its mark) with `parser: 'fast'` is refused by name. */
+/** The reader for the settled options (UTF-16 is read as the UTF-8 it is transcoded to: read/utf16.ts). */
 function readerKind(plan: CsvPlan, parseOptions: Record<string, unknown>, encoding: CsvEncoding): 'fast' | 'csv-parse' {
-  if (plan.parser === 'fast' && encoding === 'utf16le' && plan.encoding !== 'utf16le') {
-    throw new UnsupportedError(
-      "the input is UTF-16 (it starts with a UTF-16 byte order mark); the fast CSV path reads UTF-8: pass parser: 'csv-parse' or 'auto'",
-      { stage: plan.stageName, file: plan.where },
-    );
-  }
-  return chooseReader(plan, parseOptions, encoding);
+  return chooseReader(plan, parseOptions, readEncoding(encoding));
 }
 
 /** Names the casts are set up with before the header is read: the sniffed header's (by position for array rows). */

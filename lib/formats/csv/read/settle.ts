@@ -6,6 +6,7 @@
  */
 import { ValidationError } from '../../../core/errors.ts';
 import { fastPathBlocker } from '../fast/source.ts';
+import { readEncoding } from './utf16.ts';
 import { inferCell, schemaCaster, type CsvColumnType, type CsvSchema } from '../cast.ts';
 import { castDetected, type DetectedType } from './detect-types.ts';
 import { defaultNames } from './names.ts';
@@ -141,7 +142,7 @@ export function rowCaster(
 export function chooseReader(
   plan: CsvPlan,
   parseOptions: Record<string, unknown>,
-  encoding: string = plan.encoding,
+  encoding: string = readEncoding(plan.encoding),
 ): 'fast' | 'csv-parse' {
   const { skip_empty_lines: _s, skipEmptyLines: _e, ...rest } = parseOptions;
   const blocker = fastPathBlocker(rest, encoding);

@@ -192,7 +192,11 @@ export function sniffCsv(
     comment,
     inlineComments: comment !== undefined && inlineComments,
     skipLines: records[from]?.line ?? 0,
-    skipBytes: bom + Buffer.byteLength(text.slice(0, startChar), encoding.encoding),
+    // in the bytes the readers see: UTF-16 arrives transcoded to UTF-8, its mark too (read/utf16.ts)
+    skipBytes:
+      encoding.encoding === 'utf16le'
+        ? (bom > 0 ? 3 : 0) + Buffer.byteLength(text.slice(0, startChar), 'utf8')
+        : bom + Buffer.byteLength(text.slice(0, startChar), encoding.encoding),
     encoding: encoding.encoding,
     header,
     headerNames: header ? rows[0] : undefined,

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { parse, type CsvError, type Options } from 'csv-parse';
@@ -16,7 +16,7 @@ import { recordBatchToRows } from '../../../../../lib/formats/arrow/convert.ts';
 import { fromCsv } from '../../../../../sources/fromCsv.ts';
 import { pipeline } from '../../../../../lib/core/pipeline.ts';
 import { collect } from '../../../../../sinks/collect.ts';
-import { ErrorCodes, type UnsupportedError } from '../../../../../lib/core/errors.ts';
+import { ErrorCodes, type CsvParseError } from '../../../../../lib/core/errors.ts';
 import { CORPUS, corpusSkip, tempDir } from '../../../../helpers.ts';
 
 interface Outcome {
@@ -429,20 +429,56 @@ test('fromCsv picks the fast path when it can, says so in stats, and gives the r
   assert.equal(stats.stages[0]?.details.parser, 'csv-parse', 'an option only csv-parse has falls back');
 });
 
-test("UTF-16 input is refused by the fast path with a clear error, never read as garbage; csv-parse (and parser 'auto') reads it", async () => {
+test('UTF-16LE reads exactly as its UTF-8 twin on every parser: broken quotes, dead letters and the records after them', async () => {
   const dir = tempDir('spillway-u16-');
-  {
-    const path = join(dir, 'u16.csv');
-    writeFileSync(path, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('a,b\n1,2\n', 'utf16le')]));
-    assert.deepEqual((await pipeline(fromCsv(path), collect())).output, [{ a: '1', b: '2' }]);
-    await assert.rejects(pipeline(fromCsv(path, { parser: 'fast' }), collect()), (error: UnsupportedError) => {
-      assert.equal(error.code, ErrorCodes.UNSUPPORTED);
-      assert.equal(error.context.file, path);
-      assert.match(error.message, /UTF-16/);
-      return true;
-    });
-    const { output } = await pipeline(fromCsv(path, { parser: 'csv-parse' }), collect());
-    assert.deepEqual(output, [{ a: '1', b: '2' }]);
+  // csv-parse decoding UTF-16 itself garbled text after a closing quote ("ab挢), decoded dead
+  // letters one byte off, and in strict mode lost the records after a bad one
+  const text = 'a,b\n"ab"c,1\n3,4\n"日本"語,5\nx"y,6\n7,"😀"\n';
+  const utf8 = join(dir, 'u8.csv');
+  const utf16 = join(dir, 'u16.csv');
+  writeFileSync(utf8, text);
+  writeFileSync(utf16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+  const read = async (path: string, options: Record<string, unknown>) => {
+    const deadLetter = `${path}.${JSON.stringify(options).replace(/\W/g, '')}.jsonl`;
+    const { output, stats } = await pipeline(fromCsv(path, { ...options, onError: { deadLetter } }), collect());
+    const letters = existsSync(deadLetter)
+      ? readFileSync(deadLetter, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { line: number; raw: string; code: string })
+          .map((l) => [l.line, l.raw, l.code])
+      : [];
+    return { output, letters, parser: stats.stages[0]?.details.parser };
+  };
+  for (const parser of ['auto', 'fast', 'csv-parse'] as const) {
+    for (const relax_quotes of [undefined, false]) {
+      const options = { parser, ...(relax_quotes === undefined ? {} : { relax_quotes }) };
+      const want = await read(utf8, options);
+      assert.deepEqual(await read(utf16, options), want, JSON.stringify(options));
+    }
+  }
+  // the twins' results are not empty: csv-parse keeps the broken quotes as text, the fast path's strict mode refuses them
+  const relaxed = await read(utf16, { parser: 'csv-parse' });
+  assert.deepEqual(relaxed.output[0], { a: '"ab"c', b: '1' });
+  const strict = await read(utf16, { parser: 'fast', relax_quotes: false });
+  assert.deepEqual(strict.output, [
+    { a: '3', b: '4' },
+    { a: '7', b: '😀' },
+  ]);
+  assert.deepEqual(strict.letters.map((l) => l[1]).slice(0, 2), ['"ab"c,1\n', '"日本"語,5\n']);
+  assert.equal(strict.letters.length, 3);
+  // a lone surrogate is refused with its byte offset, or read as U+FFFD when asked
+  const bad = join(dir, 'bad16.csv');
+  const lone = Buffer.of(0x00, 0xd8);
+  writeFileSync(bad, Buffer.concat([Buffer.from('a,b\n1,', 'utf16le'), lone, Buffer.from('x\n', 'utf16le')]));
+  for (const parser of ['fast', 'csv-parse'] as const) {
+    await assert.rejects(
+      pipeline(fromCsv(bad, { parser, encoding: 'utf16le' }), collect()),
+      (e: CsvParseError) => e.code === ErrorCodes.CSV_PARSE && e.context.byteOffset === 12 && /UTF-16/.test(e.message),
+      parser,
+    );
+    const { output } = await pipeline(fromCsv(bad, { parser, encoding: 'utf16le', invalidUtf8: 'replace' }), collect());
+    assert.deepEqual(output, [{ a: '1', b: '\ufffdx' }], parser);
   }
 });
 
