@@ -1,11 +1,10 @@
 /**
  * What the spill sink holds in memory and how it counts it: row batches held in their Arrow form
- * (counted by the ArrayBuffers they keep, builder slack included), and how a resident batch is
- * handed out by the output.
+ * (counted by the ArrayBuffers they keep, builder slack included).
  */
-import { Type, type Data, type RecordBatch } from 'apache-arrow';
+import type { Data, RecordBatch } from 'apache-arrow';
 import { Batch } from '../../core/batch.ts';
-import { recordBatchBytes, recordBatchToRows } from '../arrow/convert.ts';
+import { recordBatchBytes } from '../arrow/convert.ts';
 
 /** A batch the sink holds in memory: where it came from, and the bytes it really holds. */
 export interface Held {
@@ -54,17 +53,4 @@ function heldBytes(batch: RecordBatch): number {
   };
   for (const child of batch.data.children) visit(child);
   return bytes;
-}
-
-/**
- * A resident batch as the output hands it out: rows that held 64-bit integers come back as
- * bigints, as they do from the spill files (`origin` r), not as numbers.
- */
-export function residentOutput({ batch, origin }: Held): Batch {
-  if (origin === 'a' || batch.hasRows || !batch.arrow.schema.fields.some((f) => f.type.typeId === Type.Int))
-    return batch;
-  const hasInt64 = batch.arrow.schema.fields.some(
-    (f) => f.type.typeId === Type.Int && (f.type as { bitWidth?: number }).bitWidth === 64,
-  );
-  return hasInt64 ? new Batch(recordBatchToRows(batch.arrow, { int64: 'bigint' }), batch.position) : batch;
 }

@@ -16,7 +16,7 @@ import { forgetOnExit, removeOnExit } from './cleanup.ts';
 import { GcPacer } from './gc-pacer.ts';
 import type { SpillManifest } from './manifest.ts';
 import { claimSpillDir, createSpillDir, removeContents, rewindSpillDir } from './sink-dir.ts';
-import { hold, residentOutput, type Held } from './sink-memory.ts';
+import { hold, type Held } from './sink-memory.ts';
 import { Spilled } from './spilled.ts';
 import { SpillWriter } from './writer.ts';
 import { SerialQueue } from '../../core/serial-queue.ts';
@@ -210,7 +210,7 @@ export class SpillSinkState {
     }
     // a kept directory outlives this process on purpose: no owner, so no sweep removes it
     if (keep) unmarkScratchOwner(dir);
-    const output = new Spilled({ dir, manifest, memory: this.#memory.map(residentOutput), keep, cacheBytes });
+    const output = new Spilled({ dir, manifest, memory: this.#memory.map((held) => held.batch), keep, cacheBytes });
     this.#memory.length = 0;
     return output;
   }

@@ -126,11 +126,6 @@ export class Spilled {
     if (this.#disposed) throw new SpillError('The spill is disposed', { dir: this.dir });
   }
 
-  #int64(index: number): 'bigint' | 'auto' {
-    const { entry, batch } = this.#files.locate(index);
-    return entry.origins[batch] === 'r' ? 'bigint' : 'auto';
-  }
-
   /** Decoded batch `index` (memory or disk; `cache`: keep it in the LRU). */
   async #arrow(index: number, cache: boolean): Promise<RecordBatch> {
     this.#check();
@@ -151,7 +146,9 @@ export class Spilled {
     }
     const batch = await this.#arrow(index, cache);
     const part = from === undefined ? batch : batch.slice(from, to);
-    return recordBatchToRows(part, { int64: this.#int64(index) });
+    // int64 'auto': a column of bigints only is marked (INT64_METADATA_KEY) and reads back as
+    // bigints; one mixing them with numbers gives numbers where safe, as they went in
+    return recordBatchToRows(part);
   }
 
   /** Batch holding global row `row` (binary search). */
@@ -232,7 +229,7 @@ export class Spilled {
         if (index >= this.#diskBatches) {
           this.#check();
           yield* this.#memory[index - this.#diskBatches]!.rows;
-        } else yield* recordBatchToRows(batch!, { int64: this.#int64(index) });
+        } else yield* recordBatchToRows(batch!);
       }
     } finally {
       this.#files.releaseFiles();
@@ -306,8 +303,6 @@ export class Spilled {
         if (i >= this.#diskBatches) {
           this.#check();
           batch = this.#memory[i - this.#diskBatches]!;
-        } else if (this.#int64(i) === 'bigint') {
-          batch = new Batch(recordBatchToRows(arrow!, { int64: 'bigint' }), position);
         } else {
           batch = Batch.fromArrow(arrow!, position);
         }
