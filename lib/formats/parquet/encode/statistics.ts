@@ -1,7 +1,7 @@
 /**
  * Column chunk statistics: null count, and min/max as PLAIN-encoded bytes in the column's sort
  * order (signed for ints and floats, unsigned for UINT kinds, unsigned bytewise for byte arrays;
- * NaN skipped; min/max omitted for a chunk of only nulls or only NaN).
+ * min/max omitted for a chunk of only nulls, and for a float chunk holding a NaN).
  */
 import { isUnsigned } from './schema.ts';
 import type { ColumnBuffer } from './column-buffer.ts';
@@ -186,7 +186,12 @@ function int64MinMax(col: ColumnBuffer, defs: Uint8Array | undefined, start: num
   return { min: bytes.slice(lo * 8, lo * 8 + 8), max: bytes.slice(hi * 8, hi * 8 + 8) };
 }
 
-/** NaN is left out; no min/max when every value is NaN. */
+/**
+ * No min/max when a value is NaN. The spec leaves NaN out of them, but DuckDB (1.5) prunes row
+ * groups by a max that omits NaN as if NaN were the greatest value: `f > 0` or `f = 'NaN'` on
+ * such a file lost rows. DuckDB's own writer omits them for such chunks; so do we, and readers
+ * simply read those chunks.
+ */
 function floatMinMax(col: ColumnBuffer, defs: Uint8Array | undefined, start: number, end: number): MinMax {
   if (!floatRange(col.storage === 'f64' ? col.f64 : col.f32, defs, start, end)) return {};
   let min = FLOAT_RANGE[0]!;
@@ -203,8 +208,8 @@ function floatMinMax(col: ColumnBuffer, defs: Uint8Array | undefined, start: num
 const FLOAT_RANGE = new Float64Array(2);
 
 /**
- * The least and greatest of the non-null, non-NaN values in [start, end) into FLOAT_RANGE; false
- * when there is none. A loop of its own: compiled mid-loop in its first long call, floatMinMax met
+ * The least and greatest of the non-null values in [start, end) into FLOAT_RANGE; false when
+ * there is none, or a NaN. A loop of its own: compiled mid-loop in its first long call, floatMinMax met
  * the code after its loop with no type feedback and left its optimised code there again and again.
  */
 function floatRange(a: Float64Array | Float32Array, defs: Uint8Array | undefined, start: number, end: number): boolean {
@@ -214,7 +219,7 @@ function floatRange(a: Float64Array | Float32Array, defs: Uint8Array | undefined
   for (let i = start; i < end; i++) {
     if (defs !== undefined && defs[i] === 0) continue;
     const v = a[i]!;
-    if (v !== v) continue;
+    if (v !== v) return false;
     seen = true;
     if (v < min) min = v;
     if (v > max) max = v;

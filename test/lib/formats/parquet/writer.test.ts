@@ -5,6 +5,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import {
   Binary,
@@ -35,6 +36,8 @@ import {
   Uint8,
   Utf8,
   makeData,
+  tableFromArrays,
+  tableToIPC,
   vectorFromArray,
 } from 'apache-arrow';
 import type { Data, DataType } from 'apache-arrow';
@@ -46,7 +49,7 @@ import { ParquetFileWriter } from '../../../../lib/formats/parquet/writer.ts';
 import type { ParquetCompression, ParquetWriteOptions } from '../../../../lib/formats/parquet/writer.ts';
 import { openParquet } from '../../../../lib/formats/parquet/reader.ts';
 import { ErrorCodes } from '../../../../lib/core/errors.ts';
-import { fromIterable, fromParquet, mapBatch, pipeline, toParquet } from '../../../../index.ts';
+import { fromArrow, fromIterable, fromParquet, mapBatch, pipeline, toParquet } from '../../../../index.ts';
 import { duckRows, sqlString } from './duckdb.ts';
 import { pollUntil } from '../../../helpers.ts';
 
@@ -549,17 +552,17 @@ test('several row groups, several pages per chunk, dictionary pages for repetiti
     assert.deepEqual(pj[n - 1], rows[n - 1]);
   }));
 
-test('statistics: null counts, min/max in type order, NaN skipped, none for an all-null chunk', () =>
+test('statistics: null counts, min/max in type order, none for a float chunk holding NaN or an all-null chunk', () =>
   withDir(async (dir) => {
     const file = path.join(dir, 'stats.parquet');
     const w = await ParquetFileWriter.open(file, {
-      schema: { i: 'int32', d: 'double', s: 'string', l: 'int64', b: 'boolean', empty: 'string' },
+      schema: { i: 'int32', d: 'double', f: 'double', s: 'string', l: 'int64', b: 'boolean', empty: 'string' },
     });
     await w.write([
-      { i: 5, d: NaN, s: 'zebra', l: -(2n ** 40n), b: true, empty: null },
-      { i: -3, d: 2.5, s: 'éclair', l: 7n, b: true, empty: null },
-      { i: null, d: -1, s: null, l: null, b: null, empty: null },
-      { i: 100, d: NaN, s: 'apple', l: 2n ** 50n, b: true, empty: null },
+      { i: 5, d: NaN, f: 0, s: 'zebra', l: -(2n ** 40n), b: true, empty: null },
+      { i: -3, d: 2.5, f: 2.5, s: 'éclair', l: 7n, b: true, empty: null },
+      { i: null, d: -1, f: -1, s: null, l: null, b: null, empty: null },
+      { i: 100, d: NaN, f: null, s: 'apple', l: 2n ** 50n, b: true, empty: null },
     ]);
     await w.commit();
     const md = await metadataOf(file);
@@ -568,7 +571,9 @@ test('statistics: null counts, min/max in type order, NaN skipped, none for an a
     );
     assert.equal(md.row_groups[0]!.columns[0]!.meta_data!.num_values, 4n);
     assert.deepEqual([stats.i!.min_value, stats.i!.max_value, stats.i!.null_count], [-3, 100, 1n]);
-    assert.deepEqual([stats.d!.min_value, stats.d!.max_value, stats.d!.null_count], [-1, 2.5, 0n]);
+    // NaN: no min/max (DuckDB prunes by a max that leaves NaN out as if NaN were greatest)
+    assert.deepEqual([stats.d!.min_value, stats.d!.max_value, stats.d!.null_count], [undefined, undefined, 0n]);
+    assert.deepEqual([stats.f!.min_value, stats.f!.max_value, stats.f!.null_count], [-1, 2.5, 1n]);
     // unsigned byte order: 'é' (0xC3...) sorts after 'z'
     assert.deepEqual([stats.s!.min_value, stats.s!.max_value, stats.s!.null_count], ['apple', 'éclair', 1n]);
     assert.deepEqual([stats.l!.min_value, stats.l!.max_value], [-(2n ** 40n), 2n ** 50n]);
@@ -578,6 +583,37 @@ test('statistics: null counts, min/max in type order, NaN skipped, none for an a
       [undefined, undefined, 4n],
     );
   }));
+
+test('DuckDB filters a file whose float row groups hold NaN exactly as the rows (it pruned by a max without NaN)', async () => {
+  await withDir(async (dir) => {
+    const file = path.join(dir, 'nan.parquet');
+    const values = [NaN, -0, 0, -Infinity, Infinity, 1.5, -2.5, 2];
+    const rows = Array.from({ length: 64 }, (_, i) => ({ d: values[(i * 5) % 8]!, f: values[(i * 3) % 8]! }));
+    // d a DOUBLE from rows, f a FLOAT from an Arrow Float32 column
+    const arrowFile = path.join(dir, 'nan.arrow');
+    const table = tableFromArrays({
+      d: Float64Array.from(rows, (r) => r.d),
+      f: Float32Array.from(rows, (r) => r.f),
+    });
+    writeFileSync(arrowFile, tableToIPC(table, 'file'));
+    await pipeline(fromArrow(arrowFile), toParquet(file, { rowGroupSize: 4 }), { governor: false });
+    const count = (test: (v: number) => boolean, column: 'd' | 'f') => rows.filter((r) => test(r[column])).length;
+    for (const column of ['d', 'f'] as const) {
+      for (const [where, test] of [
+        ['> 0', (v: number) => v > 0 || Number.isNaN(v)],
+        ['> 1', (v: number) => v > 1 || Number.isNaN(v)],
+        ["= 'NaN'", (v: number) => Number.isNaN(v)],
+        ['< 0', (v: number) => v < 0],
+      ] as const) {
+        // DuckDB orders NaN above every number
+        const { rows: got } = await duckRows(
+          `SELECT count(*)::INTEGER AS n FROM ${sqlString(file)} WHERE ${column} ${where}`,
+        );
+        assert.equal(got[0]!.n, count(test, column), `${column} ${where}`);
+      }
+    }
+  });
+});
 
 test('0 rows with a declared schema: a valid empty file; without a schema: a FormatError and no file', () =>
   withDir(async (dir) => {
