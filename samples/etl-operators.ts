@@ -1,8 +1,9 @@
 /**
  * The worked ETL example of docs/operators.md: trades joined to a symbol table, totalled per day
  * and symbol, sorted, written as Parquet; then the operators' spill counters. Without an input
- * file it generates trades into a temporary folder. A small `--budget` makes every operator
- * spill (the result is the same).
+ * file it generates trades into a temporary folder. Without `--out` the totals go there too:
+ * their first rows are printed and the folder is removed at exit. A small `--budget` makes
+ * every operator spill (the result is the same).
  *
  *   node --conditions=spillway-source --import tsx samples/etl-operators.ts                  # 200,000 generated rows
  *   node --conditions=spillway-source --import tsx samples/etl-operators.ts --rows 1000000 --budget 4MB
@@ -13,7 +14,20 @@ import { tmpdir } from 'node:os';
 import { join as joinPath, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { pipeline, fromCsv, map, join, groupBy, agg, sort, toParquet, type Row } from 'spillway';
+import {
+  pipeline,
+  fromCsv,
+  fromParquet,
+  map,
+  join,
+  groupBy,
+  agg,
+  sort,
+  limit,
+  collect,
+  toParquet,
+  type Row,
+} from 'spillway';
 import { writeTradesCsv } from './trades-data.ts';
 
 /** The symbol table: one row per listed symbol (BRK.B and V are missing on purpose: inner join drops them). */
@@ -55,11 +69,21 @@ export async function totalsPerDay(csv: string, out: string, budget?: string) {
   );
 }
 
+/** The first rows of the totals, one line each: what the job made, shown before a temporary output goes. */
+async function firstRows(parquet: string, count: number): Promise<string[]> {
+  const { output } = await pipeline(fromParquet(parquet), limit(count), collect());
+  return output.map((r) => {
+    const t = r as { day: string; symbol: string; trades: number | bigint; volume: number | bigint };
+    return `  ${t.day} ${t.symbol.padEnd(5)} ${String(t.trades).padStart(6)} trades, volume ${t.volume}`;
+  });
+}
+
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: { rows: { type: 'string', default: '200000' }, out: { type: 'string' }, budget: { type: 'string' } },
   });
+  // generated trades and, without --out, the totals: removed at the end whatever happens
   const scratch = mkdtempSync(joinPath(tmpdir(), 'spillway-etl-ops-'));
   try {
     let csv = positionals[0];
@@ -69,9 +93,11 @@ async function main(): Promise<void> {
     }
     const out = values.out ?? joinPath(scratch, 'totals.parquet');
     const { stats } = await totalsPerDay(csv, out, values.budget);
+    const where = values.out === undefined ? 'a temporary file, removed at exit (--out FILE keeps it)' : out;
     console.log(
-      `${stats.rowsIn.toLocaleString('en-US')} trades -> ${stats.rowsOut.toLocaleString('en-US')} rows (day, symbol) in ${out}`,
+      `${stats.rowsIn.toLocaleString('en-US')} trades -> ${stats.rowsOut.toLocaleString('en-US')} rows (day, symbol) in ${where}`,
     );
+    console.log((await firstRows(out, 5)).join('\n'));
     for (const stage of stats.stages.filter((s) => ['join', 'groupBy', 'sort'].includes(s.name))) {
       const d = stage.details;
       console.log(
@@ -79,8 +105,7 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    if (values.out === undefined) rmSync(scratch, { recursive: true, force: true });
-    else rmSync(joinPath(scratch, 'trades.csv'), { force: true });
+    rmSync(scratch, { recursive: true, force: true });
   }
 }
 

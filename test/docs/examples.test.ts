@@ -8,13 +8,15 @@
  * The blocks are written into a folder inside the project (.tmp/, ignored by git) so that
  * `import ... from 'spillway'` resolves through the package's self-reference and the
  * `spillway-source` condition, as it does for a user's code beside an installed package; each
- * one runs with its own fresh working directory holding the inputs.
+ * one runs with its own fresh working directory holding the inputs, and with TMPDIR set to an
+ * empty folder that must be empty again when it ends (an example a reader copies cleans up).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { basename, join, relative } from 'node:path';
 import ts from 'typescript';
 import { BUILD, ROOT, tempDir } from '../helpers.ts';
 import { allCodeBlocks, writeRunnableBlock, type CodeBlock } from './code-blocks.ts';
@@ -26,6 +28,8 @@ const work = join(ROOT, '.tmp', `docs-examples-${process.pid}`);
 const inputs = tempDir('spillway-docs-inputs-');
 // `--import tsx` resolved here, since the examples run with a working directory outside the project
 const tsx = import.meta.resolve('tsx');
+/** Where tsx caches what it compiled (its own rule: `tsx-` and the user id, in os.tmpdir()). */
+const TSX_CACHE = join(tmpdir(), `tsx-${process.geteuid?.() ?? userInfo().username}`);
 
 /** The file a block is written to. */
 function fileOf(block: CodeBlock): string {
@@ -64,14 +68,27 @@ function typeErrors(list: readonly CodeBlock[]): string[] {
 function runBlock(block: CodeBlock): Promise<void> {
   const cwd = tempDir('spillway-docs-example-');
   copyExampleInputs(inputs, cwd);
+  // a reader copies the examples: what one makes under os.tmpdir() it must remove. Each gets a
+  // TMPDIR of its own, so the check is not fooled by tests running beside it
+  const tmp = tempDir('spillway-docs-tmpdir-');
+  // tsx keeps its compile cache in os.tmpdir(): shared through a link, not compiled afresh each time
+  if (BUILD === undefined) {
+    mkdirSync(TSX_CACHE, { recursive: true });
+    symlinkSync(TSX_CACHE, join(tmp, basename(TSX_CACHE)));
+  }
   const file = writeRunnableBlock(block.code, fileOf(block));
   const args = BUILD === undefined ? ['--conditions=spillway-source', '--import', tsx, file] : [file];
-  const options = { cwd, timeout: 120_000, killSignal: 'SIGKILL' as const, env: { ...process.env, NODE_OPTIONS: '' } };
+  const env = { ...process.env, NODE_OPTIONS: '', TMPDIR: tmp };
+  const options = { cwd, timeout: 120_000, killSignal: 'SIGKILL' as const, env };
   return new Promise((resolve, reject) => {
     execFile(process.execPath, args, options, (error, stdout, stderr) => {
-      if (error === null) return resolve();
-      const how = error.signal ?? `exit ${String(error.code)}`;
-      reject(new Error(`${block.page}:${block.line} failed (${how})\n${stderr}\n${stdout}`));
+      if (error !== null) {
+        const how = error.signal ?? `exit ${String(error.code)}`;
+        return reject(new Error(`${block.page}:${block.line} failed (${how})\n${stderr}\n${stdout}`));
+      }
+      const left = readdirSync(tmp).filter((name) => name !== basename(TSX_CACHE));
+      if (left.length === 0) return resolve();
+      reject(new Error(`${block.page}:${block.line} left ${left.join(', ')} in os.tmpdir()`));
     });
   });
 }

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -72,21 +72,40 @@ test('the ETL sample totals per day and symbol as DuckDB does, sorted, spilling 
   }
 });
 
-test('the ETL sample runs as a script', { timeout: 180_000 }, async () => {
+/** Runs the sample as users run it, with a TMPDIR of its own (what it leaves there is litter). */
+async function runSample(args: string[], tmp: string): Promise<string> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    [
-      '--conditions=spillway-source',
-      '--import',
-      'tsx',
-      join(ROOT, 'samples/etl-operators.ts'),
-      '--rows',
-      '3000',
-      '--budget',
-      '4kB',
-    ],
-    { cwd: ROOT },
+    ['--conditions=spillway-source', '--import', 'tsx', join(ROOT, 'samples/etl-operators.ts'), ...args],
+    { cwd: ROOT, env: { ...process.env, TMPDIR: tmp } },
   );
-  assert.match(stdout, /^3,000 trades -> \d+ rows \(day, symbol\)/);
+  return stdout;
+}
+
+/** What is in `tmp` but tsx's compile cache (which it keeps in os.tmpdir()). */
+function litter(tmp: string): string[] {
+  return readdirSync(tmp).filter((name) => !name.startsWith('tsx-'));
+}
+
+test('the ETL sample runs as a script: prints the totals it removes, leaves nothing behind', {
+  timeout: 180_000,
+}, async () => {
+  const tmp = tempDir();
+  const stdout = await runSample(['--rows', '3000', '--budget', '4kB'], tmp);
+  assert.match(stdout, /^3,000 trades -> \d+ rows \(day, symbol\) in a temporary file, removed at exit/);
+  // no path is printed that is gone once the script ends: the first rows are shown instead
+  assert.doesNotMatch(stdout, /totals\.parquet/);
+  assert.match(stdout, /\n {2}2026-\d\d-\d\d [A-Z]+ +\d+ trades, volume \d+\n/);
   assert.match(stdout, /groupBy: \d+ rows in, \d+ out, [1-9]\d* bytes spilled/);
+  assert.deepEqual(litter(tmp), []);
+});
+
+test('the ETL sample with --out keeps the totals there and says so', { timeout: 180_000 }, async () => {
+  const tmp = tempDir();
+  const out = join(tempDir(), 'totals.parquet');
+  const stdout = await runSample(['--rows', '2000', '--out', out], tmp);
+  assert.match(stdout, /^2,000 trades -> \d+ rows \(day, symbol\) in (.+)$/m);
+  assert.equal(/ in (.+)$/m.exec(stdout)?.[1], out);
+  assert.ok(existsSync(out), 'the output named is there');
+  assert.deepEqual(litter(tmp), [], 'the generated trades and their folder are removed');
 });

@@ -2,7 +2,6 @@
  * `spillway convert IN OUT`: converts between CSV (optionally gzipped), Parquet and Arrow IPC,
  * streaming batch by batch, with the format told by the file extension or a flag.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
 import { commands } from '../main.ts';
 import { pipeline } from '../../core/pipeline.ts';
 import { ValidationError, SpillwayError, describeValue } from '../../core/errors.ts';
@@ -24,6 +23,7 @@ import { parseSortFlag, parseSortKeys, type SortKey } from '../../operators/sort
 import { terminalSafe } from '../../observe/terminal-text.ts';
 import { describeError, onInterrupt, takeCommonFlags, writeReportFile } from './common.ts';
 import { textSortStages } from './text-sort.ts';
+import { sniffDataFile } from '../sniff.ts';
 import { fromJsonl } from '../../../sources/fromJsonl.ts';
 import { toJsonl } from '../../../sinks/toJsonl.ts';
 import { expectPredicate, type Predicate } from '../../dataset/predicate.ts';
@@ -211,28 +211,11 @@ function pickFormat(flag: 'from' | 'to', file: string, given: string | undefined
 }
 
 /**
- * An input's format by its first bytes, for a local file whose extension names none (Arrow's own
- * test files end in `.arrow_file`, `.stream`): Parquet starts with `PAR1`, an Arrow IPC file with
- * `ARROW1`, an Arrow stream with a continuation marker (0xFFFFFFFF). Text formats have no magic.
+ * An input's format by its first bytes, for a local file whose extension names none (sniff.ts,
+ * shared with `inspect`); an encrypted Parquet file is Parquet, which the reader refuses by name.
  */
 function formatByMagic(file: string): ConvertFormat | undefined {
-  if (isRemoteUrl(file)) return undefined;
-  let head: Buffer;
-  try {
-    const fd = openSync(file, 'r');
-    try {
-      head = Buffer.alloc(6);
-      head = head.subarray(0, readSync(fd, head, 0, 6, 0));
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    return undefined; // a missing file is reported by the source, with its own error
-  }
-  const text = head.toString('latin1');
-  if (text.startsWith('PAR1')) return 'parquet';
-  if (text === 'ARROW1' || (head.length >= 4 && head.readUInt32LE(0) === 0xffffffff)) return 'arrow';
-  return undefined;
+  return isRemoteUrl(file) ? undefined : sniffDataFile(file);
 }
 
 /** A comma-separated list of non-empty names (undefined when the flag is absent). */

@@ -1,34 +1,24 @@
 /**
  * `spillway inspect FILE` for data files: a Parquet file (schema, row groups, statistics,
- * codecs, key-value metadata) or an Arrow IPC file (schema and batches), through the library's
- * `inspectParquet` / `inspectArrow`. `inspect.ts` hands a path here when it is a file.
+ * codecs, key-value metadata) or an Arrow IPC file or stream (schema and batches), through the
+ * library's `inspectParquet` / `inspectArrow`. `inspect.ts` hands a path here when it is a file.
  */
-import { open } from 'node:fs/promises';
 import { ValidationError } from '../../core/errors.ts';
 import { formatBytes, formatExact } from '../../core/format.ts';
 import { inspectParquet } from '../../formats/parquet/inspect.ts';
 import type { ParquetInspection, ParquetSchemaNode } from '../../formats/parquet/inspect.ts';
 import { inspectArrow } from '../../formats/arrow/inspect.ts';
 import type { ArrowFieldInfo, ArrowInspection } from '../../formats/arrow/inspect.ts';
+import { sniffDataFile, type SniffedFormat } from '../sniff.ts';
 
-/** The format of a data file from its first and last bytes: `parquet`, `arrow`, or undefined. */
-export async function sniffDataFile(path: string): Promise<'parquet' | 'arrow' | undefined> {
-  const handle = await open(path, 'r');
-  try {
-    const size = (await handle.stat()).size;
-    const head = Buffer.alloc(Math.min(8, size));
-    await handle.read(head, 0, head.length, 0);
-    // PARE: an encrypted footer, which the Parquet reader refuses by name (unsupported)
-    const magic = head.subarray(0, 4).toString('latin1');
-    if (magic === 'PAR1' || magic === 'PARE') return 'parquet';
-    if (head.subarray(0, 6).toString('latin1') === 'ARROW1') return 'arrow';
-    // an IPC stream starts with a continuation marker (0xFFFFFFFF) or a metadata length
-    if (/\.(arrow|arrows|feather|ipc)$/i.test(path)) return 'arrow';
-    if (/\.parquet$/i.test(path)) return 'parquet';
-    return undefined;
-  } finally {
-    await handle.close();
-  }
+/** The format of a data file: by its first bytes (sniff.ts, as `convert` tells it), else its extension. */
+function formatOfFile(path: string): SniffedFormat | undefined {
+  const sniffed = sniffDataFile(path);
+  if (sniffed !== undefined) return sniffed;
+  // a damaged file with a telling name goes to its reader, whose error says what is wrong
+  if (/\.(arrow|arrows|feather|ipc)$/i.test(path)) return 'arrow';
+  if (/\.parquet$/i.test(path)) return 'parquet';
+  return undefined;
 }
 
 function schemaLines(nodes: readonly ParquetSchemaNode[], indent: string): string[] {
@@ -93,7 +83,7 @@ function arrowText(r: ArrowInspection): string {
 
 /** Describes a Parquet or Arrow file as text or JSON. */
 export async function inspectDataFile(path: string, json: boolean): Promise<string> {
-  const format = await sniffDataFile(path);
+  const format = formatOfFile(path);
   if (format === undefined)
     throw new ValidationError(`${path} is neither a Parquet nor an Arrow file (nor a spill directory)`);
   const report = format === 'parquet' ? await inspectParquet(path) : await inspectArrow(path);

@@ -30,7 +30,8 @@ Describes a spill directory written by toSpill(): rows, batches, files, bytes on
 compression ratio, and the schema of each segment. For a CSV file (.csv, .tsv, .txt, with .gz
 or .zst): the detected dialect, header and column types. Given a Parquet file: its schema, row
 groups, column chunks (codec, encodings, sizes, statistics) and key-value metadata; given an
-Arrow IPC file: its schema and batches.
+Arrow IPC file or stream: its schema and batches. Parquet and Arrow are told by their first
+bytes, whatever the file's extension.
 
 A glob (quoted) or a directory that is not a spill is described as a dataset: its files in read
 order with sizes, row counts (Parquet, Arrow) and partition values, the hive partition keys, and
@@ -139,7 +140,7 @@ function csvText(d: CsvDescription): string {
 }
 
 commands.set('inspect', {
-  summary: 'describe a spill directory, a Parquet or an Arrow file (rows, schemas; --verify spill checksums)',
+  summary: 'describe a spill directory, a CSV, Parquet or Arrow file, or a dataset (glob, folder, URL)',
   usage: USAGE,
   async run(argv) {
     const positional = argv.filter((a) => !a.startsWith('--'));

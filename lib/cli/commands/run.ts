@@ -32,8 +32,9 @@ on stderr (the script keeps stdout).
 Options:
   --progress / --no-progress   live progress on stderr (default: on). On a terminal one line
                                redrawn in place; otherwise a plain line every 5 s
-  --memory SIZE                memory limit of the governor: bytes or 2GB, 512MB, ...; or a
-                               fraction (0.5, 50%) of what the machine or cgroup allows
+  --memory SIZE                memory limit of the governor, at least 1 MiB: bytes or 2GB,
+                               512MB, ...; or a fraction (0.5, 50%) of what the machine or
+                               cgroup allows
   --report FILE                also write the stats of every pipeline as JSON to FILE, or,
                                when FILE ends in .html, as one self-contained HTML page with
                                charts of memory and throughput over time
@@ -74,9 +75,20 @@ export function parseMemory(value: string): number {
     : /^\s*(0?\.\d+|1(\.0*)?)\s*$/.test(value)
       ? Number(value)
       : undefined;
-  if (fraction !== undefined && !(fraction > 0 && fraction <= 1))
-    throw new ValidationError(`--memory must be a size (2GB) or a fraction in (0, 1], got ${describeValue(value)}`);
-  return resolveLimit(fraction ?? value, '--memory');
+  // one message for every refusal, saying all that is accepted (the library's speaks of its option)
+  const refuse = (cause?: unknown): never => {
+    throw new ValidationError(
+      `--memory must be a size of at least 1 MiB (1048576, 512MB, 2GB, 1.5GiB) or a fraction in (0, 1] of what the machine or cgroup allows (0.5, 50%), got ${describeValue(value)}`,
+      { cause },
+    );
+  };
+  if (fraction !== undefined && !(fraction > 0 && fraction <= 1)) refuse();
+  try {
+    return resolveLimit(fraction ?? value, '--memory');
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    return refuse(error);
+  }
 }
 
 /** Parses `run`'s arguments; throws ValidationError. */
