@@ -15,6 +15,7 @@ import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { forgetTempFile, newTempPath } from '../../io/temp-files.ts';
 import { logger } from '../../core/log.ts';
 import { RecordBatchFileWriter, RecordBatchStreamWriter, util, type RecordBatch, type Schema } from 'apache-arrow';
+import { rebaseViews } from './rebase-views.ts';
 import { crc32 } from '../checksum.ts';
 import { crc32Combine } from '../spill/crc-combine.ts';
 import { IoError, SchemaMismatchError, SpillwayError } from '../../core/errors.ts';
@@ -288,9 +289,10 @@ export class ArrowFileWriter {
    * {@link SchemaMismatchError} when the schema differs (nothing is written), {@link IoError}
    * when an earlier write failed. The caller must not mutate the batch's buffers afterwards.
    */
-  async write(batch: RecordBatch): Promise<void> {
+  async write(input: RecordBatch): Promise<void> {
     if (this.#state !== 'open') throw new IoError(`Arrow writer is already ${this.#state}`, { file: this.path });
     this.#throwIfFailed();
+    const batch = rebaseViews(input);
     if (!this.schemaMatches(batch)) {
       throw new SchemaMismatchError(
         `Batch schema differs from the file's schema (${describe(batch.schema)} vs ${describe(this.schema)}); start a new file or conform the batch`,
