@@ -16,6 +16,8 @@ export interface ToCsvOptions extends PartitionOptions, Omit<CsvStringifyOptions
   /**
    * Columns in order (other keys are left out on purpose). Default: the keys of the first batch's
    * rows in order of first appearance; a later row with a key outside them is an error, not dropped.
+   * A name the input does not have (no row had it, or the Arrow schema lacks it) is a
+   * SchemaMismatchError, not a column of empty cells.
    */
   columns?: readonly string[];
   /** Gzip the output; default: true when the path ends in `.gz`. */

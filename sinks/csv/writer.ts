@@ -4,6 +4,7 @@
  * formatter for the common dialects or csv-stringify for the rest. Checkpoints go through
  * sinks/csv/resume.ts.
  */
+import { RequiredColumns } from '../../lib/operators/required-columns.ts';
 import type { Options as CsvStringifyOptions } from 'csv-stringify/sync';
 import type { Batch, Row } from '../../lib/core/batch.ts';
 import { FormatError } from '../../lib/core/errors.ts';
@@ -47,10 +48,18 @@ export class CsvSinkWriter {
   readonly #fast: CsvFormat | undefined;
   #formatter: RowFormatter | undefined;
   #viewer: RowViewer | undefined;
+  /** `options.columns` checked against the input: a name no row has is a typo, not an empty column. */
+  readonly #required: RequiredColumns | undefined;
 
   /** `settings` from resolveCsvOptions. */
   constructor(readonly settings: CsvSinkSettings) {
     this.#columns = settings.columns ? [...settings.columns] : undefined;
+    this.#required = settings.columns
+      ? new RequiredColumns(
+          CsvSinkWriter.stage,
+          settings.columns.map((name) => ({ name, role: 'column' })),
+        )
+      : undefined;
     const dialect = fastCsvFormat(settings.stringifyOptions);
     this.#fast = dialect ? { ...dialect, binary: settings.binary } : undefined;
   }
@@ -174,6 +183,7 @@ export class CsvSinkWriter {
       first = true;
     } else if (this.#rows === 0) first = true;
     if (this.#objectRows && this.settings.columns === undefined) this.#checkKeys(sample, batch.position.index);
+    if (this.#objectRows) this.#required?.note(batch);
     const withHeader = this.settings.header && first && this.#objectRows;
     // Arrow rows written from their buffers where the text cannot differ (arrow-text.ts), else formatted
     const bytes = viewed && this.#objectRows ? this.#arrowText(batch) : undefined;
@@ -191,6 +201,7 @@ export class CsvSinkWriter {
   /** Writes the header of an empty file if due, then commits the output. */
   async finish(point?: CommitPoint): Promise<ToCsvResult> {
     const output = await this.#ensureOpen();
+    if (this.#objectRows) this.#required?.finish();
     const columns = this.#columns;
     if (this.#rows === 0 && this.settings.header && columns) {
       const fast = this.#fast;

@@ -8,6 +8,7 @@ import { text } from 'node:stream/consumers';
 import {
   pipeline,
   fromIterable,
+  fromArrow,
   fromCsv,
   map,
   toCsv,
@@ -20,6 +21,7 @@ import {
   type CollectLimitError,
   ErrorCodes,
   type FormatError,
+  type SchemaMismatchError,
 } from '../../index.ts';
 import { tempDir } from '../helpers.ts';
 
@@ -69,6 +71,25 @@ test('toCsv refuses a column the header lacks instead of dropping it, and leaves
   assert.deepEqual(readdirSync(dir), []);
   const ok = await pipeline(fromIterable([{ a: 1 }, { a: 2, b: 3 }], { batchSize: 1 }), toCsv(out, { columns: ['a'] }));
   assert.equal(ok.output.rows, 2);
+});
+
+test('toCsv refuses options.columns naming a column the input lacks (a typo wrote an empty column), rows and Arrow, and leaves no file', async () => {
+  const dir = tempDir();
+  const out = join(dir, 'typo.csv');
+  const rows = [{ symbol: 'A', price: 1 }, { symbol: 'B' }];
+  await assert.rejects(
+    pipeline(fromIterable(rows, { batchSize: 1 }), toCsv(out, { columns: ['symbol', 'prcie'] })),
+    (e: SchemaMismatchError) => e.code === ErrorCodes.SCHEMA_MISMATCH && /`"prcie"`.*symbol, price/.test(e.message),
+  );
+  const arrow = join(dir, 'in.arrow');
+  await pipeline(fromIterable(rows), toArrow(arrow));
+  await assert.rejects(pipeline(fromArrow(arrow), toCsv(out, { columns: ['prcie'] })), {
+    code: ErrorCodes.SCHEMA_MISMATCH,
+  });
+  assert.deepEqual(readdirSync(dir), ['in.arrow']);
+  // sparse rows: a column only some rows have is fine, its other cells empty
+  await pipeline(fromIterable(rows, { batchSize: 1 }), toCsv(out, { columns: ['price', 'symbol'] }));
+  assert.equal(readFileSync(out, 'utf8'), 'price,symbol\n1,A\n,B\n');
 });
 
 test("toCsv checks every row's keys whatever their order: known keys in any order pass, an unknown one in a known one's place is refused", async () => {
