@@ -237,3 +237,15 @@ test("a CSV column of text and numbers through the README's pipeline: a coded er
     { a: 3, b: '4' },
   ]);
 });
+
+test('a bigint after a first batch of numbers (int64 auto over a large INT64) is refused with the fixes that work, which do', async () => {
+  const rows = [...Array.from({ length: 10 }, (_, i) => ({ id: i })), { id: 2n ** 60n }];
+  await assert.rejects(
+    pipeline(fromIterable(rows, { batchSize: 5 }), toParquet(join(dir, 'a.parquet'))),
+    (e: Error) => /typed DOUBLE from its first rows/.test(e.message) && /schema: \{ "id": 'int64' \}/.test(e.message),
+  );
+  const declared = join(dir, 'b.parquet');
+  await pipeline(fromIterable(rows, { batchSize: 5 }), toParquet(declared, { schema: { id: 'int64' } }));
+  const { output } = await pipeline(fromParquet(declared), collect());
+  assert.deepEqual(output.at(-1), { id: 2n ** 60n });
+});

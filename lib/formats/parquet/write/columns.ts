@@ -411,9 +411,11 @@ export class ColumnSet {
             const fix =
               value instanceof Date && String(f.type).startsWith('timestamp')
                 ? ": Parquet's TIMESTAMP is int64, whose nanoseconds hold only the years 1677-2262 and whose microseconds hold no digit below them"
-                : this.inferred
-                  ? "; declare the column's type (`cast: 'auto'` or `types` in fromCsv, `schema` in toParquet)"
-                  : '; change the declared `schema` or convert the column first';
+                : this.inferred && typeof value === 'bigint' && f.type === 'double'
+                  ? `: the column was typed DOUBLE from its first rows' numbers, and a bigint (an integer past 2^53, as \`int64: 'auto'\` reads a large INT64) cannot join it; declare it (\`schema: { ${JSON.stringify(f.name)}: 'int64' }\` in toParquet) or read 64-bit integers as bigints throughout (\`int64: 'bigint'\` in fromParquet or fromArrow)`
+                  : this.inferred
+                    ? "; declare the column's type (`cast: 'auto'` or `types` in fromCsv, `schema` in toParquet)"
+                    : '; change the declared `schema` or convert the column first';
             throw new FormatError(
               `Column \`${f.name}\` has type ${f.type === 'null' ? 'null' : f.type} but got ${describeValue(value)}${fix}`,
               { file: this.path, row: rowIndex },
