@@ -3,6 +3,7 @@
  * or inferred from the first rows or Arrow batch), one {@link ColumnBuffer} per column, and the
  * appending of rows and Arrow batches with their checks and exact widenings (schema drift).
  */
+import { mismatchHint } from './mismatch-hint.ts';
 import type { Data, DataType, RecordBatch } from 'apache-arrow';
 import { FormatError, SchemaMismatchError, UnsupportedError, describeValue } from '../../../core/errors.ts';
 import { logger } from '../../../core/stage.ts';
@@ -405,17 +406,7 @@ export class ColumnSet {
             ? widenKind(col.kind, f.type === 'null' ? inferType(value) : (kindOfValue(value) ?? f.type))
             : undefined;
           if (wider === undefined || wider === col.kind || !col.widen(wider) || !pushValue(col, value)) {
-            // name the fix: an inferred column met a value of another type (a CSV column of text and
-            // numbers read with `cast: true`, cell by cell), a declared one a value it cannot hold
-            // a timestamp of a timestamp column is no type mismatch: its unit cannot hold it
-            const fix =
-              value instanceof Date && String(f.type).startsWith('timestamp')
-                ? ": Parquet's TIMESTAMP is int64, whose nanoseconds hold only the years 1677-2262 and whose microseconds hold no digit below them"
-                : this.inferred && typeof value === 'bigint' && f.type === 'double'
-                  ? `: the column was typed DOUBLE from its first rows' numbers, and a bigint (an integer past 2^53, as \`int64: 'auto'\` reads a large INT64) cannot join it; declare it (\`schema: { ${JSON.stringify(f.name)}: 'int64' }\` in toParquet) or read 64-bit integers as bigints throughout (\`int64: 'bigint'\` in fromParquet or fromArrow)`
-                  : this.inferred
-                    ? "; declare the column's type (`cast: 'auto'` or `types` in fromCsv, `schema` in toParquet)"
-                    : '; change the declared `schema` or convert the column first';
+            const fix = mismatchHint(value, f.name, String(f.type), this.inferred);
             throw new FormatError(
               `Column \`${f.name}\` has type ${f.type === 'null' ? 'null' : f.type} but got ${describeValue(value)}${fix}`,
               { file: this.path, row: rowIndex },

@@ -1,0 +1,17 @@
+/**
+ * What to do about a value a Parquet column cannot take, for the error that refuses it: an
+ * inferred column met a value of another type (a CSV column of text and numbers read with
+ * `cast: true`, cell by cell; a bigint after numbers, as `int64: 'auto'` reads a large INT64), a
+ * declared one a value it cannot hold; a timestamp of a timestamp column is no type mismatch:
+ * its unit cannot hold it.
+ */
+
+/** The hint appended to the message for `value` in column `name` of `type` (`inferred` from the data, or declared). */
+export function mismatchHint(value: unknown, name: string, type: string, inferred: boolean): string {
+  if (value instanceof Date && type.startsWith('timestamp'))
+    return ": Parquet's TIMESTAMP is int64, whose nanoseconds hold only the years 1677-2262 and whose microseconds hold no digit below them";
+  if (!inferred) return '; change the declared `schema` or convert the column first';
+  if (typeof value === 'bigint' && type === 'double')
+    return `: the column was typed DOUBLE from its first rows' numbers, and a bigint (an integer past 2^53, as \`int64: 'auto'\` reads a large INT64) cannot join it; declare it (\`schema: { ${JSON.stringify(name)}: 'int64' }\` in toParquet) or read 64-bit integers as bigints throughout (\`int64: 'bigint'\` in fromParquet or fromArrow)`;
+  return "; declare the column's type (`cast: 'auto'` or `types` in fromCsv, `schema` in toParquet)";
+}
