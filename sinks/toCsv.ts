@@ -16,7 +16,8 @@ export type { ToCsvOptions, ToCsvResult } from './csv/options.ts';
 /**
  * Writes rows as CSV. A path is written under a temporary name and renamed into place only when
  * every row is written, so an aborted or failed pipeline leaves no partial file under `path`.
- * Dates are written as ISO-8601, bigints as digits, binary values as hex (or base64 with
+ * Dates are written as ISO-8601 (an Arrow DATE as its day, a zone-less TIMESTAMP without its `Z`,
+ * as DuckDB writes them), bigints as digits, binary values as hex (or base64 with
  * `binary: 'base64'`), nested values as JSON.
  *
  * @example

@@ -11,6 +11,8 @@ import { FormatError } from '../../lib/core/errors.ts';
 import { RowViewer, isViewable } from '../../lib/core/row-view.ts';
 import { stringify } from '../../lib/formats/csv/stringify.ts';
 import { arrowCsvText } from '../../lib/formats/csv/arrow-text.ts';
+import { dateStyleOf, type DateStyle } from '../../lib/formats/csv/date-style.ts';
+import type { RecordBatch } from 'apache-arrow';
 import {
   csvFormatter,
   csvHeader,
@@ -47,6 +49,9 @@ export class CsvSinkWriter {
   /** The dialect of the fast formatter, undefined when csv-stringify writes. */
   readonly #fast: CsvFormat | undefined;
   #formatter: RowFormatter | undefined;
+  /** The formatter of Arrow batches whose columns' Dates are styled, and their styles. */
+  #styled: RowFormatter | undefined;
+  #stylesOf: DateStyle[] | null | undefined;
   #viewer: RowViewer | undefined;
   /** `options.columns` checked against the input: a name no row has is a typo, not an empty column. */
   readonly #required: RequiredColumns | undefined;
@@ -76,7 +81,7 @@ export class CsvSinkWriter {
   }
 
   /** Formats a batch: the fast formatter for the common dialects, csv-stringify for the rest. */
-  #format(batchRows: Iterable<Row>, withHeader: boolean): string {
+  #format(batchRows: Iterable<Row>, withHeader: boolean, arrow?: RecordBatch): string {
     const fast = this.#fast;
     const columns = this.#objectRows ? this.#columns : undefined;
     if (fast === undefined) {
@@ -91,8 +96,29 @@ export class CsvSinkWriter {
         } as CsvStringifyOptions,
       );
     }
-    this.#formatter ??= csvFormatter(fast, columns);
-    return (withHeader && this.#columns ? csvHeader(fast, this.#columns) : '') + this.#formatter(batchRows);
+    const styles = arrow && columns ? this.#dateStyles(arrow, columns) : undefined;
+    const formatter =
+      styles === undefined
+        ? (this.#formatter ??= csvFormatter(fast, columns))
+        : (this.#styled ??= csvFormatter(fast, columns, styles));
+    return (withHeader && this.#columns ? csvHeader(fast, this.#columns) : '') + formatter(batchRows);
+  }
+
+  /**
+   * How the Dates of an Arrow batch's columns are written (date-style.ts: a DATE as its day, a
+   * zone-less TIMESTAMP as wall-clock time), or undefined when every column's are instants.
+   * Fixed by the first Arrow batch with such a column: a file's columns keep one type.
+   */
+  #dateStyles(arrow: RecordBatch, columns: readonly string[]): DateStyle[] | undefined {
+    if (this.#stylesOf === undefined) {
+      const types = new Map(arrow.schema.fields.map((f) => [f.name, f.type]));
+      const styles = columns.map((name) => {
+        const type = types.get(name);
+        return type === undefined ? undefined : dateStyleOf(type);
+      });
+      this.#stylesOf = styles.every((s) => s === undefined) ? null : styles;
+    }
+    return this.#stylesOf ?? undefined;
   }
 
   /**
@@ -188,7 +214,8 @@ export class CsvSinkWriter {
     // Arrow rows written from their buffers where the text cannot differ (arrow-text.ts), else formatted
     const bytes = viewed && this.#objectRows ? this.#arrowText(batch) : undefined;
     if (bytes === undefined) {
-      const text = this.#format(batchRows, withHeader);
+      const arrow = viewed ? (batch.selection?.source ?? batch.arrow) : undefined;
+      const text = this.#format(batchRows, withHeader, arrow);
       this.#rows += count;
       await output.write(text, signal);
       return;

@@ -21,5 +21,7 @@ export const FLOAT_TYPE_ID = 3;
 export const UTF8_TYPE_ID = 5;
 /** `Type.Bool`. */
 export const BOOL_TYPE_ID = 6;
+/** `Type.Date`. */
+export const DATE_TYPE_ID = 8;
 /** `Type.Timestamp`. */
 export const TIMESTAMP_TYPE_ID = 10;

@@ -2,9 +2,9 @@
  * CSV bytes of an Arrow batch's rows written straight from its buffers: the bytes csvFormatter
  * (format.ts) writes for the row views of the same rows, with no JS value made per field. Text
  * columns are copied as the UTF-8 they are, quoted and with quotes doubled where csvFormatter
- * quotes; numbers (64-bit integers too) digit by digit as numberText writes them, timestamps as
- * isoString writes the Date or PreciseDate a view makes, booleans as `true`/`false`, nulls as
- * nothing.
+ * quotes; numbers (64-bit integers too) digit by digit as numberText writes them, timestamps and
+ * days as isoString writes the Date or PreciseDate a view makes (styled by date-style.ts: a DATE as
+ * its day, a zone-less TIMESTAMP without its `Z`), booleans as `true`/`false`, nulls as nothing.
  *
  * Why: on the README's pipeline (filter -> `{ ...row, notional }` -> toCsv), formatting row views
  * took most of the run: a Date and a string made per field, then concatenated into one string per
@@ -21,6 +21,7 @@ import type { Data, DataType, RecordBatch } from 'apache-arrow';
 import { JSON_METADATA_KEY } from '../arrow/metadata-keys.ts';
 import {
   BOOL_TYPE_ID,
+  DATE_TYPE_ID,
   FLOAT_TYPE_ID,
   INT_TYPE_ID,
   NULL_TYPE_ID,
@@ -29,6 +30,7 @@ import {
 } from '../arrow/type-ids.ts';
 import { isoTextOf } from '../values.ts';
 import { DECIMAL_DIGITS, POWERS, shortDecimal, type CsvFormat } from './format.ts';
+import { dateStyleOf, styledDate, type DateStyle } from './date-style.ts';
 
 /** Appends one field of row `i` (nothing for null). */
 type FieldWriter = (out: TextOut, i: number) => void;
@@ -90,7 +92,7 @@ class TextOut {
 }
 
 /** Characters a number's or an ISO timestamp's text may hold: a delimiter or quote among them needs csvFormatter's checks. */
-const NUMBER_OR_DATE = /[0-9.eE+\-a-zA-Z:]/;
+const NUMBER_OR_DATE = /[0-9.eE+\-a-zA-Z: ]/;
 
 /**
  * The CSV bytes of `batch`'s rows (those at `rows` when given, a filter's kept rows), fields in
@@ -135,7 +137,12 @@ export function arrowCsvText(
 
 /** The writer of one column's fields, or undefined for a type a view could give another text. */
 function fieldWriter(data: Data, delimiter: number, quote: number): FieldWriter | undefined {
-  const type = data.type as DataType & { precision?: number; bitWidth?: number; unit?: number };
+  const type = data.type as DataType & {
+    precision?: number;
+    bitWidth?: number;
+    unit?: number;
+    timezone?: string | null;
+  };
   const valid = validity(data);
   const values = data.values as unknown as ArrayLike<number> & { [i: number]: number };
   switch (type.typeId as number) {
@@ -160,7 +167,10 @@ function fieldWriter(data: Data, delimiter: number, quote: number): FieldWriter 
         if (valid(i)) out.number(values[i]!);
       };
     case TIMESTAMP_TYPE_ID:
-      return timestampWriter(data, valid, type.unit!);
+      return timestampWriter(data, valid, type.unit!, dateStyleOf(type));
+    case DATE_TYPE_ID:
+      // days (DateDay) as the Dates a view makes of them; DateMillisecond through views
+      return type.unit === 0 ? timestampWriter(data, valid, DAYS, 'date') : undefined;
     case UTF8_TYPE_ID:
       return textWriter(data, valid, delimiter, quote);
     default:
@@ -192,6 +202,8 @@ function int64Writer(data: Data, valid: (i: number) => boolean): FieldWriter {
 
 /** Units of an Arrow timestamp per millisecond, by unit (seconds, ms, us, ns); seconds are multiplied. */
 const PER_MILLI = [0n, 1n, 1000n, 1_000_000n];
+/** The unit {@link timestampWriter} takes for DateDay's days (int32). */
+const DAYS = -1;
 const MAX_DATE_MS = 8_640_000_000_000_000n;
 
 /**
@@ -200,7 +212,20 @@ const MAX_DATE_MS = 8_640_000_000_000_000n;
  * millisecond rounded down, the rest as nanoseconds); undefined when one is outside the Date
  * range (a view throws).
  */
-function timestampWriter(data: Data, valid: (i: number) => boolean, unit: number): FieldWriter | undefined {
+function timestampWriter(
+  data: Data,
+  valid: (i: number) => boolean,
+  unit: number,
+  style: DateStyle,
+): FieldWriter | undefined {
+  if (unit === DAYS) {
+    const days = data.values as Int32Array;
+    // the Date range is 10^8 days either side of 1970 (a view throws beyond)
+    for (let i = 0; i < data.length; i++) if (valid(i) && Math.abs(days[i]!) > 1e8) return undefined;
+    return (out, i) => {
+      if (valid(i)) out.ascii(styledDate(isoTextOf(days[i]! * 86_400_000, 0), style));
+    };
+  }
   const values = data.values as unknown as BigInt64Array;
   const per = PER_MILLI[unit];
   if (per === undefined) return undefined;
@@ -218,9 +243,9 @@ function timestampWriter(data: Data, valid: (i: number) => boolean, unit: number
   return (out, i) => {
     if (!valid(i)) return;
     const v = values[i]!;
-    if (per === 1n) return out.ascii(isoTextOf(Number(v), 0));
+    if (per === 1n) return out.ascii(styledDate(isoTextOf(Number(v), 0), style));
     const ms = millis(v);
-    out.ascii(isoTextOf(Number(ms), Number((v - ms * (per === 0n ? 0n : per)) * toNanos)));
+    out.ascii(styledDate(isoTextOf(Number(ms), Number((v - ms * (per === 0n ? 0n : per)) * toNanos)), style));
   };
 }
 

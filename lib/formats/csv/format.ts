@@ -11,6 +11,7 @@
 import type { Options as CsvStringifyOptions } from 'csv-stringify/sync';
 import { FormatError } from '../../core/errors.ts';
 import { isoString } from '../values.ts';
+import { styledDate, type DateStyle } from './date-style.ts';
 
 /** How binary values (Uint8Array, Buffer) are written: hex digits (default) or base64. */
 export type BinaryEncoding = 'hex' | 'base64';
@@ -124,9 +125,14 @@ export type RowFormatter = (rows: Iterable<unknown>) => string;
 
 /**
  * Builds a formatter for object rows (`columns` given: fields in that order, looked up as own
- * keys) or array rows (`columns` undefined: fields in array order).
+ * keys) or array rows (`columns` undefined: fields in array order). `styles`: how each column's
+ * Dates are written (date-style.ts; rows from Arrow DATE and zone-less TIMESTAMP columns).
  */
-export function csvFormatter(format: CsvFormat, columns: readonly string[] | undefined): RowFormatter {
+export function csvFormatter(
+  format: CsvFormat,
+  columns: readonly string[] | undefined,
+  styles?: readonly DateStyle[],
+): RowFormatter {
   const { delimiter, quote, recordDelimiter } = format;
   const binary = format.binary ?? 'hex';
   const special = new RegExp(`[${escapeClass(delimiter)}${escapeClass(quote)}\\n\\r]`);
@@ -134,17 +140,20 @@ export function csvFormatter(format: CsvFormat, columns: readonly string[] | und
   const doubled = quote + quote;
   // a number's or boolean's text can only need quotes when the delimiter or quote is a letter, digit or sign
   const numbersNeedCheck = /[0-9.eE+\-a-zA-Z]/.test(delimiter + quote);
-  // nor an ISO timestamp's (digits, - : . + T Z)
-  const datesNeedCheck = /[0-9TZ:.+-]/.test(delimiter + quote);
+  // nor an ISO timestamp's (digits, - : . + T Z; a space in a zone-less one)
+  const datesNeedCheck = /[0-9TZ:.+\- ]/.test(delimiter + quote);
   const text = (value: string): string =>
     special.test(value) ? quote + value.replace(quotes, doubled) + quote : value;
-  const field = (value: unknown): string => {
+  const field = (value: unknown, style?: DateStyle): string => {
     if (typeof value === 'string') return text(value);
     if (typeof value === 'number') return numbersNeedCheck ? text(numberText(value)) : numberText(value);
     if (value === null || value === undefined) return '';
     if (typeof value === 'boolean') return numbersNeedCheck ? text(value ? 'true' : 'false') : value ? 'true' : 'false';
     if (typeof value === 'bigint') return numbersNeedCheck ? text(value.toString()) : value.toString();
-    if (value instanceof Date) return datesNeedCheck ? text(isoString(value)) : isoString(value);
+    if (value instanceof Date) {
+      const iso = styledDate(isoString(value), style);
+      return datesNeedCheck ? text(iso) : iso;
+    }
     if (value instanceof Uint8Array) return binaryText(value, binary);
     // csv-stringify refuses these too
     if (typeof value === 'function' || typeof value === 'symbol')
@@ -165,7 +174,7 @@ export function csvFormatter(format: CsvFormat, columns: readonly string[] | und
   return (rows) => {
     let out = '';
     for (const row of rows as Iterable<Record<string, unknown>>) {
-      for (let i = 0; i < keys.length; i++) out += (i === 0 ? '' : delimiter) + field(row[keys[i]!]);
+      for (let i = 0; i < keys.length; i++) out += (i === 0 ? '' : delimiter) + field(row[keys[i]!], styles?.[i]);
       out += recordDelimiter;
     }
     return out;

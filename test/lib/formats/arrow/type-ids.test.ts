@@ -13,10 +13,22 @@ test('the hard-coded Arrow type ids match apache-arrow', () => {
       ids.UTF8_TYPE_ID,
       ids.BOOL_TYPE_ID,
       ids.TIMESTAMP_TYPE_ID,
+      ids.DATE_TYPE_ID,
       ids.LIST_TYPE_ID,
       ids.STRUCT_TYPE_ID,
       ids.MAP_TYPE_ID,
     ],
-    [Type.Null, Type.Int, Type.Float, Type.Utf8, Type.Bool, Type.Timestamp, Type.List, Type.Struct, Type.Map],
+    [
+      Type.Null,
+      Type.Int,
+      Type.Float,
+      Type.Utf8,
+      Type.Bool,
+      Type.Timestamp,
+      Type.Date,
+      Type.List,
+      Type.Struct,
+      Type.Map,
+    ],
   );
 });

@@ -25,6 +25,7 @@ import {
   TimestampMillisecond,
   TimestampNanosecond,
   TimestampSecond,
+  DateDay,
   Uint64,
   Uint8,
   Uint16,
@@ -36,6 +37,7 @@ import {
 } from 'apache-arrow';
 import { arrowCsvText } from '../../../../lib/formats/csv/arrow-text.ts';
 import { csvFormatter, fastCsvFormat, type CsvFormat } from '../../../../lib/formats/csv/format.ts';
+import { dateStyleOf } from '../../../../lib/formats/csv/date-style.ts';
 import { RowViewer } from '../../../../lib/core/row-view.ts';
 // row views read through the Arrow kernels this module provides
 import '../../../../lib/formats/arrow/convert.ts';
@@ -54,7 +56,10 @@ function viaViews(
       for (let r = 0; r < n; r++) yield viewer.at(rows === undefined ? r : rows[r]!);
     },
   };
-  return csvFormatter(format, columns)(views);
+  // as toCsv formats an Arrow batch's views: DATE and zone-less TIMESTAMP columns styled
+  const types = new Map(batch.schema.fields.map((f) => [f.name, f.type]));
+  const styles = columns.map((c) => (types.has(c) ? dateStyleOf(types.get(c)!) : undefined));
+  return csvFormatter(format, columns, styles)(views);
 }
 
 function batchOf(columns: Record<string, { type: DataType; values: unknown[] }>): RecordBatch {
@@ -70,7 +75,9 @@ function batchOf(columns: Record<string, { type: DataType; values: unknown[] }>)
 
 /** 64-bit columns built from their stored integers (Arrow's builders take timestamps as milliseconds). */
 const isBig = (type: DataType) =>
-  type instanceof Int64 || type instanceof Uint64 || (type as { unit?: number }).unit !== undefined;
+  type instanceof Int64 ||
+  type instanceof Uint64 ||
+  ((type as { unit?: number }).unit !== undefined && !(type instanceof DateDay));
 
 function bigData(type: DataType, values: (bigint | null)[]) {
   const bitmap = new Uint8Array(Math.ceil(values.length / 8));
@@ -152,6 +159,12 @@ for (const [name, format] of Object.entries(formats)) {
             price: { type: new Float64(), values: col('price') },
             b: { type: new Bool(), values: col('b') },
             ts: { type: new TimestampMillisecond(), values: col('ts') },
+            // a zone: instants, written with Z; a DATE: its day
+            tsz: { type: new TimestampMillisecond('UTC'), values: col('ts') },
+            day: {
+              type: new DateDay(),
+              values: col('ts').map((v) => (v === null ? null : new Date(Math.floor(Number(v) / 864e5) * 864e5))),
+            },
             sec: { type: new TimestampSecond(), values: col('sec') },
             us: { type: new TimestampMicrosecond(), values: col('us') },
             ns: { type: new TimestampNanosecond(), values: col('ns') },

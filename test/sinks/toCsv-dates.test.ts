@@ -1,0 +1,52 @@
+/**
+ * toCsv writes a DATE column as its day and a TIMESTAMP without a time zone as wall-clock time, as
+ * DuckDB writes them, so that a round trip through CSV keeps their types; instants keep their `Z`.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { pipeline, fromParquet, fromIterable, toCsv, map } from '../../index.ts';
+import { tempDir } from '../helpers.ts';
+
+test('DATE and zone-less TIMESTAMP columns read back by DuckDB with their types and values; instants as before', async () => {
+  const dir = tempDir();
+  const parquet = join(dir, 'dates.parquet');
+  const db = await DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  const select = `SELECT i,
+      (DATE '2024-02-28' + i::INTEGER) AS d,
+      (TIMESTAMP '1969-12-31 23:59:59.123' + INTERVAL (i) HOUR) AS ts,
+      (TIMESTAMP '2024-01-01 10:00:00.123456' + INTERVAL (i) MINUTE) AS us,
+      (TIMESTAMPTZ '2024-01-01 10:00:00+00' + INTERVAL (i) SECOND) AS tz
+    FROM range(3000) t(i)`;
+  await c.run(`COPY (${select}) TO '${parquet}'`);
+  for (const [label, source] of [
+    ['Arrow', () => fromParquet(parquet)],
+    // a map reading fields keeps the Arrow form: the columns keep their types
+    ['map', () => [fromParquet(parquet), map((r: { i: number }) => r, { input: 'view' })]],
+  ] as const) {
+    const csv = join(dir, `${label}.csv`);
+    const stages = source();
+    await pipeline(...((Array.isArray(stages) ? stages : [stages]) as [never]), toCsv(csv));
+    const types = (await c.runAndReadAll(`DESCRIBE SELECT * FROM read_csv('${csv}')`))
+      .getRowObjectsJson()
+      .map((r) => `${r.column_name}:${r.column_type}`);
+    assert.deepEqual(
+      types,
+      ['i:BIGINT', 'd:DATE', 'ts:TIMESTAMP', 'us:TIMESTAMP', 'tz:TIMESTAMP WITH TIME ZONE'],
+      label,
+    );
+    const differ = await c.runAndReadAll(
+      `SELECT count(*)::INTEGER AS n FROM (SELECT * FROM read_csv('${csv}') EXCEPT SELECT * FROM (${select}))`,
+    );
+    assert.equal(differ.getRowObjectsJson()[0]!.n, 0, `${label}: every value as in the Parquet file`);
+    const second = readFileSync(csv, 'utf8').split('\n')[1];
+    assert.equal(second, '0,2024-02-28,1969-12-31 23:59:59.123,2024-01-01 10:00:00.123456,2024-01-01T10:00:00.000Z');
+  }
+  // a JS Date in a row is an instant, as before
+  const rows = join(dir, 'rows.csv');
+  await pipeline(fromIterable([{ at: new Date(Date.UTC(2024, 0, 1)) }]), toCsv(rows));
+  assert.equal(readFileSync(rows, 'utf8'), 'at\n2024-01-01T00:00:00.000Z\n');
+});
