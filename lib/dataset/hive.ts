@@ -1,7 +1,8 @@
 /**
  * Hive partitions: the `key=value` directory segments of a dataset's paths
  * (`trades/date=2026-11-30/symbol=ABC/part-0.parquet`) read as typed columns. Values are
- * URL-decoded; `__HIVE_DEFAULT_PARTITION__` (Spark and DuckDB's spelling of null) is null. A
+ * URL-decoded; `__HIVE_DEFAULT_PARTITION__` as written (Spark and DuckDB's spelling of null) is null,
+ * and a value that only decodes to it (`%5F_HIVE_DEFAULT_PARTITION__`) is that text, as DuckDB reads them. A
  * key's type is inferred from all its values across the dataset, as DuckDB does: integers, then
  * doubles, then dates (`YYYY-MM-DD`), else strings; `hiveTypes` overrides the inference.
  */
@@ -90,9 +91,8 @@ export function inferHiveType(values: readonly string[]): HiveType {
   return 'string';
 }
 
-/** Converts a decoded partition value to `type`; throws a FormatError when it does not fit. */
+/** Converts a decoded partition value (not the null marker) to `type`; throws a FormatError when it does not fit. */
 export function castHiveValue(text: string, type: HiveType, key: string, file: string): HiveValue {
-  if (text === HIVE_NULL) return null;
   switch (type) {
     case 'string':
       return text;
@@ -146,14 +146,16 @@ export function readHivePartitions(
       types[key] = given;
       continue;
     }
-    const seen = raw.map((pairs) => decode(pairs[i]![1])).filter((v) => v !== HIVE_NULL);
+    // null is the marker as written; a value that decodes to it (`%5F_HIVE...`) is that text
+    const seen = raw.filter((pairs) => pairs[i]![1] !== HIVE_NULL).map((pairs) => decode(pairs[i]![1]));
     types[key] = inferHiveType(seen);
   }
   const values = new Map<string, Record<string, HiveValue>>();
   for (const [f, file] of files.entries()) {
     const record: Record<string, HiveValue> = {};
     for (const [i, key] of first.entries())
-      record[key] = castHiveValue(decode(raw[f]![i]![1]), types[key]!, key, file.path);
+      record[key] =
+        raw[f]![i]![1] === HIVE_NULL ? null : castHiveValue(decode(raw[f]![i]![1]), types[key]!, key, file.path);
     values.set(file.path, record);
   }
   return { keys: first, types, values };

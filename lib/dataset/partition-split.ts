@@ -20,7 +20,7 @@ export function partitionSegment(key: string, value: unknown): string {
   if (text === '') text = HIVE_NULL;
   const encode = (s: string): string =>
     encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  const segment = `${encode(key)}=${text === HIVE_NULL ? text : encode(text)}`;
+  const segment = `${encode(key)}=${text === HIVE_NULL && (value === null || value === undefined || value === '') ? text : literal(encode(text))}`;
   // URL-encoded, a segment is ASCII: its length is its bytes. Past the limit the directory could
   // not be made (a bare ENAMETOOLONG naming neither the column nor the limit)
   if (segment.length > MAX_SEGMENT_BYTES)
@@ -29,6 +29,17 @@ export function partitionSegment(key: string, value: unknown): string {
       {},
     );
   return segment;
+}
+
+/**
+ * The text of a value that spells a null marker (`__HIVE_DEFAULT_PARTITION__`, which every hive
+ * reader reads as null, or `NULL` in any case, which DuckDB does) with its first character percent-encoded:
+ * DuckDB and spillway decode it back to the text, not to null.
+ */
+function literal(encoded: string): string {
+  return encoded === HIVE_NULL || encoded.toUpperCase() === 'NULL'
+    ? `%${encoded.charCodeAt(0).toString(16).toUpperCase()}${encoded.slice(1)}`
+    : encoded;
 }
 
 /** Bytes a file or directory name may have (NAME_MAX on Linux, macOS and Windows' NTFS). */

@@ -51,6 +51,32 @@ test('partition segments: URL-encoded, dates as YYYY-MM-DD, null as the hive def
   assert.equal(partitionSegment('n', 10), 'n=10');
 });
 
+test('values that spell a null marker (__HIVE_DEFAULT_PARTITION__, NULL) stay text in spillway and DuckDB; null stays null', async () => {
+  // they were written as the marker itself: read back as null (DuckDB also reads k=NULL as null)
+  assert.equal(partitionSegment('k', '__HIVE_DEFAULT_PARTITION__'), 'k=%5F_HIVE_DEFAULT_PARTITION__');
+  assert.equal(partitionSegment('k', 'NULL'), 'k=%4EULL');
+  const target = join(dir, 'markers');
+  const input = [
+    { id: 1, k: '__HIVE_DEFAULT_PARTITION__' },
+    { id: 2, k: 'NULL' },
+    { id: 3, k: null },
+    { id: 4, k: 'null' },
+  ];
+  await pipeline(fromIterable(input), toParquet(target, { partitionBy: ['k'] }));
+  const back = await pipeline(fromParquet(target), collect());
+  const byId = (a: { id: unknown }, b: { id: unknown }) => Number(a.id) - Number(b.id);
+  assert.deepEqual(
+    (back.output as { id: number; k: unknown }[]).map((r) => ({ id: Number(r.id), k: r.k })).sort(byId),
+    input,
+  );
+  const duck = (
+    await con.runAndReadAll(
+      `SELECT id::INTEGER AS id, k FROM read_parquet('${target}/**/*.parquet', hive_partitioning = true) ORDER BY id`,
+    )
+  ).getRowObjectsJson();
+  assert.deepEqual(duck, input);
+});
+
 test('a partition value too long for a directory name is a coded error naming the column; nothing is left', async () => {
   const dir = tempDir();
   // 50 'é' are 100 bytes of UTF-8 and 300 URL-encoded: past the 255 bytes of a file name
