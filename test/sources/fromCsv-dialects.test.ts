@@ -305,3 +305,23 @@ test('csv-parse path: an abort while the first line has not ended (a stream that
   );
   assert.ok(released, 'the input stream is released');
 });
+
+test("cast: 'auto' types dates and timestamps of the years 0001-0099 as DuckDB does (they were text)", async () => {
+  const path = write(
+    'old-dates.csv',
+    'd,ts\n2024-02-29,2024-01-01 10:00:00\n0001-01-01,0001-01-01 00:00:00\n0099-12-31,0050-06-15 12:30:00\n',
+  );
+  const { output } = await pipeline(fromCsv(path, { cast: 'auto' }), collect());
+  const iso = (output as { d: Date; ts: Date }[]).map((r) => [r.d.toISOString(), r.ts.toISOString()]);
+  assert.deepEqual(iso, [
+    ['2024-02-29T00:00:00.000Z', '2024-01-01T10:00:00.000Z'],
+    ['0001-01-01T00:00:00.000Z', '0001-01-01T00:00:00.000Z'],
+    ['0099-12-31T00:00:00.000Z', '0050-06-15T12:30:00.000Z'],
+  ]);
+  const c = await (await DuckDBInstance.create(':memory:')).connect();
+  const types = (await c.runAndReadAll(`DESCRIBE SELECT * FROM read_csv('${path}')`)).getRowObjectsJson();
+  assert.deepEqual(
+    types.map((r) => r.column_type),
+    ['DATE', 'TIMESTAMP'],
+  );
+});

@@ -145,7 +145,9 @@ function parseDate(text: string, format: DateFormat = '%Y-%m-%d'): Date | undefi
   const m = re.exec(text);
   if (!m) return undefined;
   const [year, month, day] = [Number(m[y]), Number(m[mi]), Number(m[di])];
-  const d = new Date(Date.UTC(year, month - 1, day));
+  // setUTCFullYear, not Date.UTC: Date.UTC takes years 0-99 as 1900-1999 (0001-01-01 was text)
+  const d = new Date(0);
+  d.setUTCFullYear(year, month - 1, day);
   return d.getUTCFullYear() === year && d.getUTCDate() === day && d.getUTCMonth() === month - 1 ? d : undefined;
 }
 
