@@ -34,7 +34,9 @@ import { type Batch, BatchTransform } from '../../lib/entry/extend.ts';
 import { fromArrow } from '../../sources/fromArrow.ts';
 import { toArrow } from '../../sinks/toArrow.ts';
 import { registerArrowCodecs } from '../../lib/formats/arrow/codecs.ts';
-import { tempDir } from '../helpers.ts';
+import { CORPUS, corpusSkip, tempDir } from '../helpers.ts';
+import { fromParquet } from '../../sources/fromParquet.ts';
+import { mapBatch } from '../../transforms/mapBatch.ts';
 
 /** A CSV with ints, floats, strings with quotes and newlines, booleans, empty cells and a late-typed column. */
 function csvText(rows: number): string {
@@ -326,4 +328,19 @@ test('sliced string and binary view columns (re-batched by fromArrow or cut by l
   } finally {
     await spilled.dispose();
   }
+});
+
+test('a timestamp past the nanosecond range (an INT96 of the year 9999) is refused naming the range, not as a type mismatch', {
+  skip: corpusSkip,
+}, async () => {
+  const dir = tempDir();
+  await assert.rejects(
+    pipeline(
+      fromParquet(join(CORPUS, 'parquet', 'int96_from_spark.parquet')),
+      mapBatch((rows) => rows),
+      toArrow(join(dir, 'out.arrow')),
+    ),
+    (e: Error) => /nanoseconds hold only the years 1677-2262/.test(e.message) && !/holds a PreciseDate/.test(e.message),
+  );
+  assert.deepEqual(readdirSync(dir), []);
 });

@@ -38,7 +38,7 @@ export function buildTimestamp(field: Field, type: TimestampMillisecond, values:
     // seconds: a Date holding milliseconds is refused
     if (unit === 0 && (nanos !== 0n || ms % 1000 !== 0)) throw mismatch(field, v);
     const value = unit === 0 ? BigInt(ms / 1000) : BigInt(ms) * perMs + nanos / nsPerUnit;
-    if (value !== BigInt.asIntN(64, value)) throw mismatch(field, v); // past int64 at this unit (ns after 2262)
+    if (value !== BigInt.asIntN(64, value)) throw outOfRange(field, v, unit);
     out[i] = value;
   });
   return makeData({ type, length: values.length, nullCount, nullBitmap: bitmap, data: out });
@@ -82,4 +82,13 @@ export function buildTime(field: Field, type: TimeMillisecond, values: readonly 
     else (out as Int32Array)[i] = Number(units);
   });
   return makeData({ type, length: values.length, nullCount, nullBitmap: bitmap, data: out as Int32Array });
+}
+
+/** A Date past int64 at the column's unit: nanoseconds hold only the years 1677-2262. */
+function outOfRange(field: Field, value: Date, unit: number): UnsupportedError {
+  const years = unit === 3 ? 'the years 1677-2262' : 'about 292,000 years either side of 1970';
+  return new UnsupportedError(
+    `Column "${field.name}" is ${String(field.type)}, whose 64-bit ${['seconds', 'milliseconds', 'microseconds', 'nanoseconds'][unit]} hold only ${years}; it holds ${value.toISOString()}: cast the column to a coarser unit first`,
+    {},
+  );
 }
