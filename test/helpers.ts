@@ -1,4 +1,5 @@
 /** Shared test helpers: temporary folders, the shared corpus, fd counting. */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname, relative, sep } from 'node:path';
@@ -43,6 +44,27 @@ export function runnableUrl(file: string): URL {
 export function nodeScript(script: string): string[] {
   if (BUILD !== undefined) return [runnable(script)];
   return ['--conditions=spillway-source', '--import', 'tsx', resolve(ROOT, script)];
+}
+
+/** What a `spillway` command run as a process printed, and its exit code. */
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `spillway ...args` as a user does, from the project root (the built CLI under SPILLWAY_TEST_BUILD). */
+export function runCli(...args: string[]): Promise<CliRun> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [...nodeScript('lib/cli/main.ts'), ...args],
+      { cwd: ROOT, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
+  });
 }
 
 /** ../shared/corpus beside the project (or SPILLWAY_CORPUS, for a git worktree elsewhere), when present. */

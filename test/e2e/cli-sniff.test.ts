@@ -5,31 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CORPUS, ROOT, corpusSkip, nodeScript, tempDir } from '../helpers.ts';
+import { CORPUS, corpusSkip, runCli, tempDir } from '../helpers.ts';
 import { parseMemory } from '../../lib/cli/commands/run.ts';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `spillway ...args` from the project root. */
-function cli(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [...nodeScript('lib/cli/main.ts'), ...args],
-      { cwd: ROOT, encoding: 'utf8' },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
+const cli = runCli;
 
 const ENCRYPTED =
   /Encrypted Parquet file \(Parquet Modular Encryption footer\) is not supported.*\[ERR_SPILLWAY_UNSUPPORTED\]/;

@@ -3,31 +3,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { gzipSync, gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { ROOT, nodeScript, tempDir } from '../helpers.ts';
+import { type CliRun, runCli, tempDir } from '../helpers.ts';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `spillway convert ...args` from the project root. */
-function convert(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [...nodeScript('lib/cli/main.ts'), 'convert', ...args],
-      { cwd: ROOT, encoding: 'utf8' },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
+const convert = (...args: string[]): Promise<CliRun> => runCli('convert', ...args);
 
 /** A CSV whose text survives typing (canonical numbers, true/false, empty cells, quoting). */
 function csvText(rows: number): string {
@@ -39,7 +20,7 @@ function csvText(rows: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-function assertOk(run: Run, what: string): void {
+function assertOk(run: CliRun, what: string): void {
   assert.equal(run.code, 0, `${what}: ${run.stderr}`);
   assert.equal(run.stderr, '');
   assert.match(run.stdout, /^converted .+: [\d,]+ rows, [\d.]+ (B|kB|MB) written, [\d.]+ (ms|s|min)/);

@@ -1,31 +1,13 @@
 /** `spillway convert` and `spillway inspect` on datasets, run as real processes. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline, collect, fromParquet } from '../../../index.ts';
 import { listTree } from '../../../lib/dataset/partitioned-writer.ts';
-import { ROOT, nodeScript, tempDir } from '../../helpers.ts';
+import { runCli, tempDir } from '../../helpers.ts';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [...nodeScript('lib/cli/main.ts'), ...args],
-      { cwd: ROOT, encoding: 'utf8' },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
+const cli = runCli;
 
 const dir = tempDir('spillway-dataset-cli-');
 const raw = join(dir, 'raw');
