@@ -18,8 +18,9 @@ import { PreciseDate, isPreciseDate } from '../../lib/formats/values.ts';
 import { WorkerError } from '../../lib/core/errors.ts';
 import { fromIterable } from '../../sources/fromIterable.ts';
 import { collect } from '../../sinks/collect.ts';
+import { map } from '../../transforms/map.ts';
 import { alive, runnableUrl, tempDir } from '../helpers.ts';
-import square from '../fixtures/parallel/worker.ts';
+import square, { sentinels } from '../fixtures/parallel/worker.ts';
 import type { TestRow } from '../fixtures/parallel/worker.ts';
 
 const MODULE = runnableUrl('test/fixtures/parallel/worker.ts');
@@ -348,6 +349,26 @@ describe('parallel', () => {
       (e: Error) =>
         e instanceof WorkerError &&
         /got an iterator \(a generator function\?\)/.test(String((e.cause as Error)?.message ?? e.message)),
+    );
+  });
+
+  test('many() and none work as in map (many became a row `{ values }`), stop is refused by name', async () => {
+    const input = grid(12);
+    const serial = await pipeline(fromIterable(input), map(sentinels), collect(), { governor: false });
+    for (const isolation of ['thread', 'process'] as const) {
+      const { output } = await pipeline(
+        fromIterable(input, { batchSize: 5 }),
+        parallel(MODULE, { workers: 2, isolation, export: 'sentinels' }),
+        collect(),
+        { governor: false },
+      );
+      assert.deepEqual(output, serial.output, isolation);
+    }
+    await assert.rejects(
+      pipeline(fromIterable(input), parallel(MODULE, { workers: 1, export: 'stopping', retries: 0 }), collect(), {
+        governor: false,
+      }),
+      (e: Error) => e instanceof WorkerError && /got `stop`/.test(String((e.cause as Error)?.message ?? e.message)),
     );
   });
 

@@ -1,7 +1,8 @@
 /**
  * Runs inside a worker thread or a forked child: loads the user's module once, then runs one batch
  * per message, one at a time. A row function is called once per row (sync or async, awaited in
- * order); `undefined` drops the row. A batch function gets the rows and returns the output rows.
+ * order); `undefined` or `none` drops the row, `many([...])` gives several, as in `map`. A batch
+ * function gets the rows and returns the output rows.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { collectTransferables, encodedRows, exportedFunction, serializeError } from './protocol.ts';
@@ -60,10 +61,24 @@ async function runBatch(taskId: number, rows: unknown[]): Promise<unknown[]> {
       throw new TypeError(
         "Expected the row function to return a row, got an iterator (a generator function?): parallel() takes one result a row; for many rows from a batch, use `kind: 'batch'` and return an array",
       );
-    if (result !== undefined) out.push(result);
+    if (result === undefined || result === NONE) continue;
+    if (typeof result === 'object' && result !== null && MANY in result) {
+      // many([...]): its values, in order (cloned as is, it became a row `{ values: [...] }`)
+      for (const value of (result as unknown as { values: unknown[] }).values)
+        if (value !== undefined && value !== NONE) out.push(value);
+    } else if (result === STOP)
+      throw new TypeError(
+        'Expected the row function to return a row, got `stop`: a parallel() worker sees only its own batches and cannot end the input; stop it before parallel() (limit, or a map returning stop)',
+      );
+    else out.push(result);
   }
   return out;
 }
+
+// stream-chain's sentinels, by their registered symbols: the user's module may hold its own copy
+const NONE = Symbol.for('object-stream.none');
+const STOP = Symbol.for('object-stream.stop');
+const MANY = Symbol.for('object-stream.many');
 
 /** An iterator object (what a generator function returns), not an array or a row. */
 function isIterator(value: unknown): boolean {
