@@ -76,8 +76,11 @@ export function widenField(a: Field, b: Field): Field {
   const isInt64 = (t: DataType): boolean => DataType.isInt(t) && t.bitWidth === 64 && t.isSigned;
   const isF64 = (t: DataType): boolean => DataType.isFloat(t) && t.precision === 2;
   const nullable = a.nullable || b.nullable;
-  if ((isInt32(ta) && isF64(tb)) || (isF64(ta) && isInt32(tb))) return new Field(a.name, new Float64(), nullable);
-  if ((isInt32(ta) && isInt64(tb)) || (isInt64(ta) && isInt32(tb))) return new Field(a.name, new Int64(), nullable);
+  // the wider side's own type object: apache-arrow's compareTypes tells `new Float64()` from the
+  // `Float(DOUBLE)` an IPC reader makes, and the wider file's later batches must compare equal
+  if ((isInt32(ta) && isF64(tb)) || (isF64(ta) && isInt32(tb))) return new Field(a.name, isF64(ta) ? ta : tb, nullable);
+  if ((isInt32(ta) && isInt64(tb)) || (isInt64(ta) && isInt32(tb)))
+    return new Field(a.name, isInt64(ta) ? ta : tb, nullable);
   // decimals of another scale or precision: rescaled, exactly (a value that does not fit fails when cast)
   if (DataType.isDecimal(ta) && DataType.isDecimal(tb) && !ja && !jb) {
     const wider = widerDecimal(ta, tb);

@@ -227,6 +227,17 @@ test('fromArrow over an array of files widens Int32 to Float64 across files', as
   await pipeline(fromIterable([{ v: 2.5 }]), toArrow(b));
   const result = await pipeline(fromArrow([b, a]), collect());
   assert.deepEqual(result.output, [{ v: 1 }, { v: 2 }, { v: 2.5 }]);
+  // the wider file in several record batches, Float64 and Int64 (a partitioned toArrow tree does
+  // this): its second batch was "Float64 to Float64, which cannot widen" (apache-arrow tells the
+  // `new Float64()` the widening made from the Float(DOUBLE) its reader makes)
+  const c = join(dir, 'c.arrow');
+  const d = join(dir, 'd.arrow');
+  await pipeline(fromIterable([{ v: 1.5 }, { v: 2.5 }, { v: 3.5 }], { batchSize: 1 }), toArrow(c));
+  await pipeline(fromIterable([{ v: 2n ** 60n }, { v: 3n }], { batchSize: 1 }), toArrow(d));
+  const floats = await pipeline(fromArrow([a, c]), collect());
+  assert.deepEqual(floats.output, [{ v: 1 }, { v: 2 }, { v: 1.5 }, { v: 2.5 }, { v: 3.5 }]);
+  const ints = await pipeline(fromArrow([a, d]), collect());
+  assert.deepEqual(ints.output, [{ v: 1 }, { v: 2 }, { v: 2n ** 60n }, { v: 3 }]);
 });
 
 test('dataset options are validated at once', () => {
