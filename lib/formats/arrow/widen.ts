@@ -4,18 +4,7 @@
  */
 import { INT64_METADATA_KEY, JSON_METADATA_KEY, ROWS_METADATA_KEY } from './infer.ts';
 import { dataToValues } from './to-rows.ts';
-import {
-  DataType,
-  Decimal,
-  Field,
-  Float64,
-  Int64,
-  makeData,
-  type RecordBatch,
-  Schema,
-  Struct,
-  util,
-} from 'apache-arrow';
+import { DataType, Decimal, Field, makeData, type RecordBatch, Schema, Struct, util } from 'apache-arrow';
 import { makeRecordBatchFast } from './record-batch.ts';
 import { UnsupportedError } from '../../core/errors.ts';
 import { buildColumn } from './build.ts';
