@@ -69,6 +69,12 @@ export function partitionedCheckpoint(target: PartitionedTarget, format: Partiti
       existing,
       options: format.options ?? null,
     },
+    // its files move into the target one by one after the checkpoint is gone: a run killed while
+    // they move would, rerun, append them all again (rows twice), with nothing to tell which went
+    refuse:
+      existing === 'append'
+        ? `${target.name} with existing: 'append' cannot be checkpointed: a run killed while its files move into ${target.dir} would append them again when rerun; write a new tree and move it, or run without a checkpoint`
+        : undefined,
     restart,
     async commit() {
       if (target.started === undefined) return { rows: files.rows, state: null };

@@ -158,3 +158,25 @@ test('a run failing while the sink writes a batch of many partitions leaves no t
       );
   }
 });
+
+test("existing: 'append' is refused under a checkpoint before any row (a run killed while its files moved appended them twice when rerun)", async () => {
+  const dir = tempDir('spillway-partitioned-ckpt-append-');
+  const out = join(dir, 'out');
+  const checkpoint = join(dir, 'ckpt');
+  await pipeline(fromIterable(rows.slice(0, 10)), toCsv(out, { partitionBy: ['day'] }));
+  const before = await listTree(out);
+  await assert.rejects(
+    pipeline(fromIterable(rows, { batchSize: 100 }), toCsv(out, { partitionBy: ['day'], existing: 'append' }), {
+      checkpoint: { dir: checkpoint, everyBatches: 1, intervalMs: 60_000 },
+    }),
+    (error: unknown) =>
+      error instanceof SpillwayError &&
+      error.code === ErrorCodes.CHECKPOINT &&
+      /existing: 'append'/.test(error.message),
+  );
+  assert.deepEqual(await listTree(out), before, 'the tree is untouched');
+  // without a checkpoint, append works as before
+  await pipeline(fromIterable(rows), toCsv(out, { partitionBy: ['day'], existing: 'append' }));
+  const all = await pipeline(fromCsv(join(out, '**/*.csv'), { cast: true }), collect());
+  assert.equal(all.output.length, rows.length + 10);
+});
