@@ -27,6 +27,18 @@ test('integers beyond 2^53 are bigints, never rounded; CRLF and blank lines are 
   ]);
 });
 
+test('number literals of any length read as JSON.parse reads them (a 400-character window refused longer ones)', async () => {
+  const file = join(dir, 'long-numbers.jsonl');
+  const digits = '1'.repeat(450);
+  // a 16-digit run sends a line to the exact parser, which cut numbers at 400 characters
+  writeFileSync(file, `{"id":9007199254740993,"a":0.${digits}}\n{"id":2,"a":${digits}}\n`);
+  const { output } = await pipeline(fromJsonl(file), collect());
+  assert.deepEqual(output, [
+    { id: 9007199254740993n, a: JSON.parse(`0.${digits}`) },
+    { id: 2, a: BigInt(digits) },
+  ]);
+});
+
 /** Bigints back to numbers (rounded as JSON.parse rounds), checking each was beyond 2^53. */
 const rounded = (value: unknown): unknown => {
   if (typeof value === 'bigint') {

@@ -187,8 +187,10 @@ class ExactParser {
   #number(): number | bigint {
     const t = this.#text;
     const start = this.#i;
-    const m = /^-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(t.slice(start, start + 400));
-    if (!m) this.#fail('Invalid number');
+    // sticky at the number, however long (a 450-digit literal is valid JSON; a 400-character window cut it)
+    NUMBER.lastIndex = start;
+    const m = NUMBER.exec(t);
+    if (!m) return this.#fail('Invalid number');
     const text = m[0];
     this.#i = start + text.length;
     if (m[1] === undefined && m[2] === undefined) {
@@ -198,3 +200,6 @@ class ExactParser {
     return Number(text);
   }
 }
+
+/** A JSON number at `lastIndex`. */
+const NUMBER = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
