@@ -49,6 +49,15 @@ async function fsyncPath(path: string): Promise<void> {
   }
 }
 
+/**
+ * Why a partitioned write with `existing: 'append'` cannot be checkpointed: its files move into
+ * the target (or upload) after the checkpoint is gone, so a run killed meanwhile would add them
+ * all again when rerun, with nothing to tell which went.
+ */
+export function appendRefusal(sink: string, target: string): string {
+  return `${sink} with existing: 'append' cannot be checkpointed: a run killed while its files move into ${target} would append them again when rerun; write a new tree and move it, or run without a checkpoint`;
+}
+
 /** The checkpoint hooks of the partitioned sink writing `target`. */
 export function partitionedCheckpoint(target: PartitionedTarget, format: PartitionFormat): SinkCheckpointHooks {
   const files = target.files;
@@ -69,12 +78,7 @@ export function partitionedCheckpoint(target: PartitionedTarget, format: Partiti
       existing,
       options: format.options ?? null,
     },
-    // its files move into the target one by one after the checkpoint is gone: a run killed while
-    // they move would, rerun, append them all again (rows twice), with nothing to tell which went
-    refuse:
-      existing === 'append'
-        ? `${target.name} with existing: 'append' cannot be checkpointed: a run killed while its files move into ${target.dir} would append them again when rerun; write a new tree and move it, or run without a checkpoint`
-        : undefined,
+    refuse: existing === 'append' ? appendRefusal(target.name, target.dir) : undefined,
     restart,
     async commit() {
       if (target.started === undefined) return { rows: files.rows, state: null };

@@ -16,6 +16,7 @@ import {
 import { isHttpUrl, isS3Url, redactUrl } from './remote/url.ts';
 import { uploadSink } from './remote/upload-sink.ts';
 import { withoutPath } from './remote/upload-checkpoint.ts';
+import { appendRefusal } from './partitioned-resume.ts';
 
 /**
  * True when a sink must hand its write to {@link partitionedWrite}: `options` ask for a
@@ -86,7 +87,15 @@ function remoteWrite<O extends object>(
   return uploadSink<PartitionedResult>(
     url,
     name,
-    { kind: 'tree', existing, resume: { identity: { partitionBy, fileName, existing, options: json } } },
+    {
+      kind: 'tree',
+      existing,
+      resume: {
+        identity: { partitionBy, fileName, existing, options: json },
+        // as a local tree (partitioned-resume.ts): a run killed while it uploads would add its objects again
+        ...(existing === 'append' ? { refuse: appendRefusal(name, redactUrl(url)) } : {}),
+      },
+    },
     (path) =>
       partitionedSink(path, settings, {
         name,

@@ -49,7 +49,11 @@ async function keysUnder(prefix: string): Promise<string[]> {
  * a little for the next commit, so a slow machine still leaves one). `seen` collects the number of
  * keys under the prefix at every batch.
  */
-function write(prefix: string, ckpt: string, options: { failFrom?: number; existing?: 'overwrite'; seen?: number[] }) {
+function write(
+  prefix: string,
+  ckpt: string,
+  options: { failFrom?: number; existing?: 'overwrite' | 'append'; seen?: number[] },
+) {
   const { failFrom, existing, seen } = options;
   const crash = crashAfterCommit(ckpt, failFrom);
   return pipeline(
@@ -134,4 +138,16 @@ test('a resumed run whose prefix got objects meanwhile follows `existing` as a f
   assert.equal((await keysUnder('over')).includes('over/stray.txt'), false, 'overwrite replaces what appeared');
   assert.deepEqual(await readBack('over'), rows);
   assert.equal(existsSync(ckptOver), false);
+});
+
+test("existing: 'append' to s3:// is refused under a checkpoint before anything is uploaded (a rerun would upload it again)", async () => {
+  const ckpt = join(dir, 'ckpt-append');
+  await assert.rejects(
+    write('append', ckpt, { existing: 'append' }),
+    (error: unknown) =>
+      error instanceof SpillwayError &&
+      error.code === ErrorCodes.CHECKPOINT &&
+      /existing: 'append'/.test(error.message),
+  );
+  assert.deepEqual(await keysUnder('append'), []);
 });
