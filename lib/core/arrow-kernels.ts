@@ -8,6 +8,7 @@
 import type { Data, Field, RecordBatch } from 'apache-arrow';
 import { UnsupportedError } from './errors.ts';
 import type { Row } from './row.ts';
+import type { SniffedTypes } from './sniffed-types.ts';
 import type { PrimitiveType } from '../formats/arrow/primitives.ts';
 
 /** A reader of one column's values by row index. */
@@ -16,7 +17,10 @@ export type ArrowValueReader = (i: number) => unknown;
 /** What lib/formats/arrow/convert.ts and select.ts provide to core. */
 export interface ArrowKernels {
   recordBatchToRows(batch: RecordBatch, options?: { selection?: ArrayLike<number> }): Row[];
-  rowsToRecordBatch(rows: readonly Row[], options: { columns?: readonly string[] }): RecordBatch;
+  rowsToRecordBatch(
+    rows: readonly Row[],
+    options: { columns?: readonly string[]; sniffed?: SniffedTypes },
+  ): RecordBatch;
   recordBatchBytes(batch: RecordBatch): number;
   valueReader(data: Data, options: { int64?: 'bigint' }, column: string): ArrowValueReader;
   /** True when rows hold only primitives for `field` (lib/formats/arrow/primitives.ts). */

@@ -1,4 +1,7 @@
 import type { RecordBatch, Schema } from 'apache-arrow';
+import type { SniffedTypes } from './sniffed-types.ts';
+
+export type { SniffedTypes } from './sniffed-types.ts';
 import { arrowKernels } from './arrow-kernels.ts';
 import { brandClass } from './brand.ts';
 import type { Row } from './row.ts';
@@ -90,6 +93,7 @@ export class Batch<R extends Row = Row> {
   #arrow: RecordBatch | undefined;
   #bytes: number | undefined;
   #columns: readonly string[] | undefined;
+  #sniffed: SniffedTypes | undefined;
   /** Rows `indices` of `source`, not yet copied out (see {@link Batch.fromSelection}). */
   #selection: { source: RecordBatch; indices: ArrayLike<number> } | undefined;
 
@@ -99,12 +103,15 @@ export class Batch<R extends Row = Row> {
    * @param bytes a known size in bytes; estimated from a sample of the rows when omitted
    * @param columns the column names in the source's order, when the source knows them (object
    *   rows alone cannot carry it: JavaScript lists integer-like keys such as `"1"` first)
+   * @param sniffed column types the source knows (a sniffed CSV: DATE, a TIMESTAMP without a
+   *   zone, BIGINT, DOUBLE), which the batch's Arrow form takes instead of inferring them
    */
-  constructor(rows: R[], position: BatchPosition, bytes?: number, columns?: readonly string[]) {
+  constructor(rows: R[], position: BatchPosition, bytes?: number, columns?: readonly string[], sniffed?: SniffedTypes) {
     this.#rows = rows;
     this.position = position;
     this.#bytes = bytes;
     this.#columns = columns;
+    this.#sniffed = sniffed;
   }
 
   /**
@@ -115,6 +122,11 @@ export class Batch<R extends Row = Row> {
     const arrow = this.#arrow ?? this.#selection?.source;
     if (this.#columns === undefined && arrow !== undefined) this.#columns = arrow.schema.fields.map((f) => f.name);
     return this.#columns;
+  }
+
+  /** The column types the source knew (see the constructor), when it said. */
+  get sniffed(): SniffedTypes | undefined {
+    return this.#sniffed;
   }
 
   /** The schema of the batch's Arrow data (a selection's source's), without copying a selection out; undefined for rows alone. */
@@ -166,7 +178,7 @@ export class Batch<R extends Row = Row> {
       const selection = this.#selection;
       this.#arrow = selection
         ? arrowKernels().selectRows(selection.source, selection.indices)
-        : arrowKernels().rowsToRecordBatch(this.#rows!, { columns: this.#columns });
+        : arrowKernels().rowsToRecordBatch(this.#rows!, { columns: this.#columns, sniffed: this.#sniffed });
       this.#selection = undefined;
       this.#bytes = undefined;
     }

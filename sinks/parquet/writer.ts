@@ -72,7 +72,9 @@ export class ParquetSinkWriter {
         await w.writeArrow(selection.source, batch.position.index, selection.indices);
         return;
       }
-      if (batch.hasArrow && w.acceptsArrow(batch.arrow)) {
+      // rows whose source knows their types (a sniffed CSV: DATE, zone-less TIMESTAMP, BIGINT) go
+      // through their Arrow form, which has them (from rows a Date is an instant, a number a DOUBLE)
+      if ((batch.hasArrow || batch.sniffed !== undefined) && w.acceptsArrow(batch.arrow)) {
         await w.writeArrow(batch.arrow, batch.position.index);
         return;
       }

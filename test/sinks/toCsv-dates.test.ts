@@ -1,13 +1,14 @@
 /**
  * toCsv writes a DATE column as its day and a TIMESTAMP without a time zone as wall-clock time, as
- * DuckDB writes them, so that a round trip through CSV keeps their types; instants keep their `Z`.
+ * DuckDB writes them, and fromCsv's sniffed date and timestamp columns become DATE and TIMESTAMP,
+ * so that a round trip through CSV keeps their types; instants keep their `Z`.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { pipeline, fromParquet, fromIterable, toCsv, map } from '../../index.ts';
+import { pipeline, fromCsv, fromParquet, fromIterable, toCsv, toParquet, map } from '../../index.ts';
 import { tempDir } from '../helpers.ts';
 
 test('DATE and zone-less TIMESTAMP columns read back by DuckDB with their types and values; instants as before', async () => {
@@ -49,4 +50,33 @@ test('DATE and zone-less TIMESTAMP columns read back by DuckDB with their types 
   const rows = join(dir, 'rows.csv');
   await pipeline(fromIterable([{ at: new Date(Date.UTC(2024, 0, 1)) }]), toCsv(rows));
   assert.equal(readFileSync(rows, 'utf8'), 'at\n2024-01-01T00:00:00.000Z\n');
+});
+
+test("fromCsv cast: 'auto' -> toParquet takes the types DuckDB reads the CSV with: DATE, TIMESTAMP, BIGINT (were TIMESTAMPTZ and DOUBLE)", async () => {
+  const dir = tempDir();
+  const csv = join(dir, 'typed.csv');
+  const lines = ['d,ts,tz,n'];
+  // the first rows null, so a batch of nulls comes first: the column widens from Null
+  for (let i = 0; i < 5000; i++)
+    lines.push(
+      i < 3000
+        ? `,,,${i}`
+        : `2024-0${1 + (i % 9)}-1${i % 10},2024-01-01 10:${String(i % 60).padStart(2, '0')}:00.${String(i % 1000).padStart(3, '0')},2024-01-01T10:00:00+0${i % 3}:00,${i}`,
+    );
+  writeFileSync(csv, `${lines.join('\n')}\n`);
+  const parquet = join(dir, 'typed.parquet');
+  await pipeline(fromCsv(csv, { cast: 'auto', batchSize: 1000 }), toParquet(parquet));
+  const c = await (await DuckDBInstance.create(':memory:')).connect();
+  const types = async (from: string) =>
+    (await c.runAndReadAll(`DESCRIBE SELECT * FROM ${from}`)).getRowObjectsJson().map((r) => r.column_type);
+  assert.deepEqual(await types(`read_parquet('${parquet}')`), [
+    'DATE',
+    'TIMESTAMP',
+    'TIMESTAMP WITH TIME ZONE',
+    'BIGINT',
+  ]);
+  const differ = await c.runAndReadAll(
+    `SELECT count(*)::INTEGER AS n FROM (SELECT * FROM read_parquet('${parquet}') EXCEPT SELECT * FROM read_csv('${csv}'))`,
+  );
+  assert.equal(differ.getRowObjectsJson()[0]!.n, 0);
 });

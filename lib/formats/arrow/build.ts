@@ -5,17 +5,20 @@
 import {
   type Bool,
   type Data,
-  type DataType,
+  DataType,
+  DateDay,
   type Decimal,
-  type Field,
+  Field,
+  Float64,
   type Int32,
+  Int64,
   makeData,
   type Null,
   RecordBatch,
-  type Schema,
+  Schema,
   Struct,
+  Timestamp,
   type TimestampMillisecond,
-  type DateDay,
   type TimeMillisecond,
   Type,
   type Utf8,
@@ -25,6 +28,7 @@ import { decimalWords, unscaledDecimal } from './decimal.ts';
 import { buildDate, buildTime, buildTimestamp } from './build-temporal.ts';
 import { mismatch, validityOf } from './build-checks.ts';
 import type { Row } from '../../core/row.ts';
+import type { SniffedTypes } from '../../core/sniffed-types.ts';
 import { INT32_MAX, JSON_METADATA_KEY, ROWS_METADATA_KEY, inferSchema } from './infer.ts';
 import { jsonLineFormatter, type JsonRowFormatter } from '../json/format.ts';
 
@@ -41,6 +45,44 @@ export interface FromRowsOptions {
   schema?: Schema;
   /** Column order for an inferred schema (the source's order; keys of rows follow JavaScript's order). */
   columns?: readonly string[];
+  /**
+   * Column types a sniffed CSV knows, which the rows alone do not say: a Date of a `date` column is
+   * a calendar day (DATE) and of a `timestamp` column a wall-clock time (a TIMESTAMP without a
+   * zone), where inferred it is an instant (a TIMESTAMP in UTC); an `int64` column is Int64 and a
+   * `double` column Float64 whatever the batch's values (inferred, small integers are Int32). So the
+   * Arrow form has DuckDB's types for the CSV, and every batch the same ones.
+   */
+  sniffed?: SniffedTypes;
+}
+
+/** `schema` with the columns of `sniffed` retyped where their inferred type allows (see FromRowsOptions). */
+function withSniffed(schema: Schema, sniffed: SniffedTypes | undefined): Schema {
+  if (sniffed === undefined) return schema;
+  let changed = false;
+  const fields = schema.fields.map((field) => {
+    const kind = Object.hasOwn(sniffed, field.name) ? sniffed[field.name] : undefined;
+    const retyped = kind === undefined ? undefined : sniffedType(kind, field.type as DataType);
+    if (retyped === undefined) return field;
+    changed = true;
+    return new Field(field.name, retyped, field.nullable, field.metadata);
+  });
+  return changed ? new Schema(fields, schema.metadata) : schema;
+}
+
+/** The type a column inferred as `type` takes for its sniffed `kind`, or undefined to keep it. */
+function sniffedType(kind: SniffedTypes[string], type: DataType): DataType | undefined {
+  const empty = DataType.isNull(type);
+  switch (kind) {
+    case 'date':
+      return DataType.isTimestamp(type) || empty ? new DateDay() : undefined;
+    case 'timestamp':
+      // the unit follows the values (digits below the millisecond): a column of nulls keeps Null
+      return DataType.isTimestamp(type) ? new Timestamp(type.unit, null) : undefined;
+    case 'int64':
+      return (DataType.isInt(type) && !(type.bitWidth === 64 && type.isSigned)) || empty ? new Int64() : undefined;
+    case 'double':
+      return DataType.isInt(type) || empty ? new Float64() : undefined;
+  }
 }
 
 function toBigInt(field: Field, value: unknown): bigint {
@@ -208,7 +250,7 @@ function buildDecimal(field: Field, type: Decimal, values: readonly unknown[]): 
  * column when a value does not fit.
  */
 export function rowsToRecordBatch(rows: readonly Row[], options: FromRowsOptions = {}): RecordBatch {
-  const schema = options.schema ?? inferSchema(rows, options.columns);
+  const schema = options.schema ?? withSniffed(inferSchema(rows, options.columns), options.sniffed);
   const arrayRows = schema.metadata.get(ROWS_METADATA_KEY) === 'array';
   const children = schema.fields.map((field, c) => {
     const values = new Array<unknown>(rows.length);

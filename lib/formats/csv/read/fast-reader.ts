@@ -71,7 +71,7 @@ export class FastCsvPathReader implements CsvReader {
           });
         }
         if (next.done) break;
-        const batch = run.batch(next.value, spec.names());
+        const batch = run.batch(next.value, spec.names(), spec.sniffed);
         await run.ready();
         yield batch;
         run.nextSize();

@@ -128,7 +128,7 @@ export class CsvParseReader implements CsvReader {
         const next = await queue.next((error) => run.wrap(error, file?.bytesRead));
         if (next === undefined) break;
         if (spec.infer) inferRows(next.ready.rows as (Record<string, unknown> | unknown[])[]);
-        const batch = run.batch(next.ready, spec.names());
+        const batch = run.batch(next.ready, spec.names(), spec.sniffed);
         await run.ready();
         yield batch;
         if (!next.last) run.nextSize();

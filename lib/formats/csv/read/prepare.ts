@@ -70,6 +70,7 @@ export async function prepareRead(
     bom: start.byte === 0 ? ((parseOptions.bom as boolean | undefined) ?? true) : false,
     tracking: false,
     names: () => names,
+    sniffed: casts.sniffed,
   };
   return { spec, kind: readerKind(plan, parseOptions, encoding), dialect, header };
 }

@@ -5,7 +5,7 @@
  * and dead-letter file, and the counters progress reads.
  */
 import type { CsvError } from 'csv-parse';
-import { Batch, type Row } from '../../../core/batch.ts';
+import { Batch, type Row, type SniffedTypes } from '../../../core/batch.ts';
 import { batchSizer } from '../../../memory/batch-size.ts';
 import { DeadLetterFile } from '../../../io/dead-letter.ts';
 import { CsvParseError, IoError } from '../../../core/errors.ts';
@@ -48,6 +48,8 @@ export interface CsvReadSpec {
   bom: boolean;
   /** Track exact record ends (checkpointing). */
   tracking: boolean;
+  /** Types the sniffer detected, which the batches' Arrow form takes (Batch's `sniffed`). */
+  sniffed?: SniffedTypes;
   /** The column names once known, for batches. */
   names: () => readonly string[] | undefined;
 }
@@ -123,6 +125,7 @@ export class CsvRun {
   batch(
     done: { rows?: Row[]; arrow?: Batch['arrow']; numRows: number; endLine: number; endByte: number },
     names: readonly string[] | undefined,
+    sniffed?: SniffedTypes,
   ): Batch<Row> {
     const position = {
       source: this.plan.where,
@@ -134,7 +137,7 @@ export class CsvRun {
     };
     const batch = done.arrow
       ? (Batch.fromArrow(done.arrow, position) as Batch<Row>)
-      : new Batch(done.rows!, position, undefined, names);
+      : new Batch(done.rows!, position, undefined, names, sniffed);
     this.#counters.rows += done.numRows;
     this.line = this.lineBase + done.endLine + 1;
     this.sizer.observe(batch.numRows, batch.bytes);

@@ -7,6 +7,7 @@
 import { ValidationError } from '../../../core/errors.ts';
 import { fastPathBlocker } from '../fast/source.ts';
 import { readEncoding } from './utf16.ts';
+import type { SniffedTypes } from '../../../core/batch.ts';
 import { inferCell, schemaCaster, type CsvColumnType, type CsvSchema } from '../cast.ts';
 import { castDetected, type DetectedType } from './detect-types.ts';
 import { defaultNames } from './names.ts';
@@ -105,7 +106,7 @@ export function castsOf(
   plan: CsvPlan,
   dialect: CsvDialect | undefined,
   names: readonly string[] | undefined,
-): { infer: boolean; schema: CsvSchema | undefined } {
+): { infer: boolean; schema: CsvSchema | undefined; sniffed?: SniffedTypes } {
   const { cast, types } = plan;
   if (typeof cast === 'object') return { infer: false, schema: cast };
   const auto = cast === 'auto' && dialect !== undefined;
@@ -118,7 +119,27 @@ export function castsOf(
   const schema: Record<string, CsvColumnType> = {};
   if (auto) names.forEach((name, c) => (schema[name] = casterOf(dialect, c, name)));
   Object.assign(schema, types);
-  return { infer, schema };
+  return { infer, schema, sniffed: auto ? detectedTypes(dialect, names, types) : undefined };
+}
+
+/**
+ * The detected types the Arrow form takes (a type declared in `types` wins): dates and zone-less
+ * timestamps are days and wall-clock times, not instants; integers are 64-bit and doubles doubles
+ * in every batch, as DuckDB types the CSV (Batch's `sniffed`).
+ */
+function detectedTypes(
+  dialect: CsvDialect,
+  names: readonly string[],
+  types: Readonly<Record<string, unknown>> | undefined,
+): SniffedTypes | undefined {
+  const out: Record<string, 'date' | 'timestamp' | 'int64' | 'double'> = {};
+  names.forEach((name, c) => {
+    if (types !== undefined && Object.hasOwn(types, name)) return;
+    const type = dialect.types[c];
+    if (type === 'date' || type === 'timestamp' || type === 'double') out[name] = type;
+    else if (type === 'integer') out[name] = 'int64';
+  });
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** A row caster for `schema` that also infers cells outside it when `infer`. */
