@@ -9,8 +9,8 @@
  * around a boolean, and never a leading `+`), so a column is typed as DuckDB types it; the casts
  * then read a value with them, as DuckDB's casts do once the type is chosen (see blanks.ts).
  */
-import { PreciseDate } from '../../values.ts';
 import { trimBlanks, trimLeadingBlanks } from './blanks.ts';
+import { civilDays, parseIsoDate, parseTimestamp, parseTimestampTz } from './iso-temporal.ts';
 
 /** A cell that does not fit its declared type. */
 export class CastFailure extends Error {
@@ -61,7 +61,6 @@ const DATE_PATTERNS: Record<DateFormat, { re: RegExp; y: number; m: number; d: n
   '%d-%m-%Y': { re: /^(\d{1,2})-(\d{1,2})-(\d{4})$/, y: 3, m: 2, d: 1 },
   '%m-%d-%Y': { re: /^(\d{1,2})-(\d{1,2})-(\d{4})$/, y: 3, m: 1, d: 2 },
 };
-const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?$/;
 // with an offset DuckDB's sniffer wants the seconds, and no space before the offset
 const TIMESTAMP_TZ =
   /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}(?::\d{2}(?::\d{2})?|\d{2})?)$/;
@@ -141,49 +140,12 @@ export function detectColumn(values: Iterable<string>): { type: DetectedType; fo
 }
 
 function parseDate(text: string, format: DateFormat = '%Y-%m-%d'): Date | undefined {
+  if (format === '%Y-%m-%d') return parseIsoDate(text);
   const { re, y, m: mi, d: di } = DATE_PATTERNS[format];
   const m = re.exec(text);
   if (!m) return undefined;
-  const [year, month, day] = [Number(m[y]), Number(m[mi]), Number(m[di])];
-  // setUTCFullYear, not Date.UTC: Date.UTC takes years 0-99 as 1900-1999 (0001-01-01 was text)
-  const d = new Date(0);
-  d.setUTCFullYear(year, month - 1, day);
-  return d.getUTCFullYear() === year && d.getUTCDate() === day && d.getUTCMonth() === month - 1 ? d : undefined;
-}
-
-function parseTimestamp(text: string): Date | undefined {
-  const m = TIMESTAMP.exec(text);
-  if (!m) return undefined;
-  const date = parseDate(`${m[1]}-${m[2]}-${m[3]}`, '%Y-%m-%d');
-  const [hours, minutes, seconds] = [Number(m[4]), Number(m[5]), Number(m[6] ?? 0)];
-  if (!date || hours > 23 || minutes > 59 || seconds > 59) return undefined;
-  const fraction = (m[7] ?? '').padEnd(9, '0');
-  const millis = date.getTime() + ((hours * 60 + minutes) * 60 + seconds) * 1000 + Number(fraction.slice(0, 3));
-  const nanos = Number(fraction.slice(3));
-  return nanos === 0 ? new Date(millis) : new PreciseDate(millis, nanos);
-}
-
-/** Seconds east of UTC of an offset `Z`, `+HH`, `+HHMM`, `+HH:MM` or `+HH:MM:SS`; undefined when out of range. */
-function offsetSeconds(offset: string): number | undefined {
-  if (offset === 'Z') return 0;
-  const digits = offset.slice(1).replaceAll(':', '');
-  const [h, m, s] = [Number(digits.slice(0, 2)), Number(digits.slice(2, 4) || 0), Number(digits.slice(4, 6) || 0)];
-  if (h > 23 || m > 59 || s > 59) return undefined;
-  return (offset[0] === '-' ? -1 : 1) * ((h * 60 + m) * 60 + s);
-}
-
-/** A timestamp with an offset as the instant it names, to the microsecond (DuckDB drops finer digits); without one, as UTC. */
-function parseTimestampTz(text: string): Date | undefined {
-  const m = TIMESTAMP_TZ.exec(text);
-  if (!m) return parseTimestamp(text);
-  const local = parseTimestamp(
-    `${m[1]}-${m[2]}-${m[3]} ${m[4]}:${m[5]}:${m[6]}${m[7] === undefined ? '' : `.${m[7].slice(0, 6)}`}`,
-  );
-  const offset = offsetSeconds(m[8]!);
-  if (local === undefined || offset === undefined) return undefined;
-  const millis = local.getTime() - offset * 1000;
-  const nanos = local instanceof PreciseDate ? local.nanos : 0;
-  return nanos === 0 ? new Date(millis) : new PreciseDate(millis, nanos);
+  const days = civilDays(Number(m[y]), Number(m[mi]), Number(m[di]));
+  return Number.isNaN(days) ? undefined : new Date(days * 86_400_000);
 }
 
 /**
