@@ -3,18 +3,7 @@
  * columns added to a file's rows, the exact `where` filter, and the projection back to the
  * columns asked for. Rows or Arrow batches, whichever the file's reader made.
  */
-import {
-  Field,
-  Schema,
-  Struct,
-  makeData,
-  Float64,
-  Int64,
-  Null,
-  TimestampMillisecond,
-  Utf8,
-  type DataType,
-} from 'apache-arrow';
+import { Field, Schema, Struct, makeData, Float64, Int64, Null, DateDay, Utf8, type DataType } from 'apache-arrow';
 import { Batch, type Row } from '../core/batch.ts';
 import { buildColumn } from '../formats/arrow/convert.ts';
 import { isBatchSelectable, selectRows } from '../formats/arrow/select.ts';
@@ -32,7 +21,7 @@ function hiveArrowType(type: HiveType): DataType {
     case 'double':
       return new Float64();
     case 'date':
-      return new TimestampMillisecond();
+      return new DateDay(); // a calendar day, as DuckDB types a hive date (its rows are Dates at UTC midnight)
     case 'string':
       return new Utf8();
   }

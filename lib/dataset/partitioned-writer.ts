@@ -56,6 +56,9 @@ export function partitionedSink(
   const files = target.files;
   return new BatchSink<PartitionedResult>({
     name: format.name,
+    // Arrow batches are split on their buffers (partition-split.ts): a source gives them Arrow, so
+    // every file keeps the input's types (rows typed each file's columns from its own values)
+    capabilities: { accepts: ['rows', 'arrow'] },
     checkpoint: partitionedCheckpoint(target, format),
     async write(batch, context) {
       files.context = context;

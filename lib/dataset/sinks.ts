@@ -5,6 +5,7 @@
  * factory is passed in, so sinks/ and lib/dataset/ do not import each other in a cycle.
  */
 import type { BatchSink } from '../core/sink.ts';
+import { STAGE } from '../core/stage.ts';
 import { ValidationError, describeValue } from '../core/errors.ts';
 import type { CheckpointJson } from '../observe/checkpoint.ts';
 import {
@@ -76,8 +77,12 @@ function remoteWrite<O extends object>(
     probe.destroy();
     // resumable as the format's local file is (toParquet, toCsv), in the checkpoint directory
     const resume = hooks && { identity: withoutPath(hooks.identity), refuse: hooks.refuse };
-    return uploadSink(url, name, { kind: 'file', resume }, (path) =>
-      factory(path, options),
+    return uploadSink(
+      url,
+      name,
+      { kind: 'file', resume },
+      (path) => factory(path, options),
+      probe[STAGE].capabilities.accepts,
     ) as unknown as BatchSink<PartitionedResult>;
   }
   const { settings, rest } = splitPartitionOptions(options, extension);
@@ -103,5 +108,6 @@ function remoteWrite<O extends object>(
         openFile: (file) => factory(file, rest as O),
         options: json,
       }) as BatchSink<unknown>,
+    ['rows', 'arrow'],
   );
 }

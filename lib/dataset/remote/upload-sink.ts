@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { Batch } from '../../core/batch.ts';
 import { BatchSink } from '../../core/sink.ts';
-import { STAGE, type StageContext, type StageStats } from '../../core/stage.ts';
+import { STAGE, type BatchForm, type StageContext, type StageStats } from '../../core/stage.ts';
 import { IoError } from '../../core/errors.ts';
 import { lazyImport } from '../../core/lazy-import.ts';
 import { forgetOnExit, removeOnExit } from '../../formats/spill/cleanup.ts';
@@ -216,11 +216,14 @@ export function uploadSink<R extends { path: string }>(
   name: string,
   shape: UploadShape,
   local: (path: string) => BatchSink<unknown>,
+  accepts: readonly BatchForm[],
 ): BatchSink<R> {
   const upload = new Upload(url, name, shape, local);
   const checkpoint = upload.checkpointHooks();
   return new BatchSink<R>({
     name,
+    // the forms the local sink takes: a source gives it Arrow as it would give the local write
+    capabilities: { accepts },
     ...(checkpoint === undefined ? {} : { checkpoint }),
     async write(batch, context) {
       await writeTo(await upload.sink(context), batch);

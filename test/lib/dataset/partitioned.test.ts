@@ -214,3 +214,39 @@ test('Arrow batches are split on their buffers (no row objects) and read back th
   const back = await pipeline(fromParquet(target), collect());
   assert.deepEqual((back.output as Array<Record<string, unknown>>).map(key).sort(), rows(1000).map(key).sort());
 });
+
+test("a typed file partitioned as the README writes it (no options) keeps every column's type, and the tree reads back", async () => {
+  // the sink read rows: BIGINT became DOUBLE, DATE TIMESTAMPTZ, DECIMAL text, and a column all
+  // null in one partition was text there and a double elsewhere, so fromParquet refused the tree
+  const src = join(dir, 'typed-src.parquet');
+  await con.run(
+    `COPY (SELECT i AS id, (i % 3)::INTEGER AS part, DATE '2024-02-28' + (i % 2)::INTEGER AS day,
+       (i * 0.5)::DECIMAL(9,2) AS price, (9007199254740993 + i)::BIGINT AS big,
+       CASE WHEN i % 3 = 0 THEN NULL ELSE i END::INTEGER AS sparse
+     FROM range(30) t(i)) TO '${src}'`,
+  );
+  const target = join(dir, 'typed-tree');
+  const { stats } = await pipeline(fromParquet(src), toParquet(target, { partitionBy: ['part'] }));
+  assert.equal(stats.stages[0]!.details.output, 'arrow');
+  const describe = async (from: string) =>
+    Object.fromEntries(
+      (await (await con.run(`DESCRIBE SELECT * FROM ${from}`)).getRows()).map((r) => [String(r[0]), String(r[1])]),
+    );
+  const types = await describe(`read_parquet('${target}/**/*.parquet', hive_partitioning = true)`);
+  assert.deepEqual(
+    { id: types.id, day: types.day, price: types.price, big: types.big, sparse: types.sparse },
+    { id: 'BIGINT', day: 'DATE', price: 'DECIMAL(9,2)', big: 'BIGINT', sparse: 'INTEGER' },
+  );
+  // spillway reads its own tree back, the hive `day` of a day-partitioned copy as a DATE
+  const back = join(dir, 'typed-back.parquet');
+  const read = await pipeline(fromParquet(target), toParquet(back));
+  assert.equal(read.output.rows, 30);
+  const byDay = join(dir, 'typed-by-day');
+  await pipeline(fromParquet(src), toParquet(byDay, { partitionBy: ['day'] }));
+  await pipeline(fromParquet(byDay), toParquet(join(dir, 'typed-by-day.parquet')));
+  assert.equal((await describe(`'${join(dir, 'typed-by-day.parquet')}'`)).day, 'DATE');
+  const diff = await con.run(
+    `SELECT count(*) FROM (SELECT id, day, price, big, sparse FROM '${src}' EXCEPT SELECT id, day, price, big, sparse FROM '${back}')`,
+  );
+  assert.equal(Number((await diff.getRows())[0]![0]), 0);
+});
