@@ -239,6 +239,15 @@ export class Batch<R extends Row = Row> {
   withRows<T extends Row>(rows: T[]): Batch<T> {
     return new Batch(rows, this.position);
   }
+
+  /**
+   * A new batch at the same position holding `rows`, some of this batch's own rows (a filter's
+   * output): it keeps what the source said of their columns ({@link Batch.sniffed}, the names),
+   * so a sniffed CSV's dates stay DATE past a filter.
+   */
+  keepRows<T extends Row>(rows: T[]): Batch<T> {
+    return new Batch(rows, this.position, undefined, this.columns, this.#sniffed);
+  }
 }
 brandClass(Batch, 'Batch');
 

@@ -156,6 +156,8 @@ function objectsFor(batch: Batch, stage: string, fields: readonly string[] | und
 class RowsIo implements Input, Output {
   readonly rows: unknown[];
   readonly out: unknown[] = [];
+  /** A value the function made went out (not only input rows, as a filter passes them). */
+  #made = false;
   constructor(rows: unknown[]) {
     this.rows = rows;
   }
@@ -172,10 +174,12 @@ class RowsIo implements Input, Output {
     this.out.push(this.rows[index]);
   }
   value(value: unknown): void {
+    this.#made = true;
     this.out.push(value);
   }
   finish(batch: Batch): Batch {
-    return batch.withRows(this.out as Row[]);
+    // kept input rows are the same objects: what the source knew of their columns still holds
+    return this.#made ? batch.withRows(this.out as Row[]) : batch.keepRows(this.out as Row[]);
   }
 }
 
