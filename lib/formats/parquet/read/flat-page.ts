@@ -10,6 +10,7 @@ import { convertWithDictionary } from 'hyparquet/src/convert.js';
 import type { DecodedArray, Encoding, PageHeader } from 'hyparquet';
 import type { DataPageHeaderV2 } from 'hyparquet/src/types.js';
 import { getMaxDefinitionLevel } from 'hyparquet/src/schema.js';
+import { fixDeltaInt32 } from './delta-int32.ts';
 import type { ColumnDecoder } from 'hyparquet/src/types.js';
 import { checkLevelsV2, checkPageV1, checkValuesFit } from './page-counts.ts';
 import type { PageShape } from './page-counts.ts';
@@ -37,11 +38,12 @@ export function readFlatPage(
     if (skipRows > daph.num_values) return { data: undefined, skipped: daph.num_values };
     const page = decompressPage(bytes, Number(header.uncompressed_page_size), decoder.codec, decoder.compressors);
     // hyparquet sizes its arrays from num_values: what the bytes encode is counted first
-    checkPageV1(page, daph, shapeOf(decoder));
+    const valuesAt = checkPageV1(page, daph, shapeOf(decoder));
     const decoded = readDataPage(page, daph, decoder);
     levels = decoded.definitionLevels;
     values = decoded.dataPage;
     encoding = daph.encoding;
+    if (encoding === 'DELTA_BINARY_PACKED' && values instanceof Int32Array) fixDeltaInt32(values, page, valuesAt);
   } else if (header.type === 'DATA_PAGE_V2') {
     const daph2 = header.data_page_header_v2;
     if (!daph2) throw new Error('parquet data page header v2 is undefined');
@@ -51,6 +53,8 @@ export function readFlatPage(
     levels = decoded.definitionLevels;
     values = decoded.dataPage;
     encoding = daph2.encoding;
+    if (encoding === 'DELTA_BINARY_PACKED' && values instanceof Int32Array)
+      fixDeltaInt32(values, page, daph2.repetition_levels_byte_length + daph2.definition_levels_byte_length);
   } else {
     throw new Error(`parquet page type ${header.type} is not a data page`);
   }

@@ -17,6 +17,7 @@ import { UnsupportedError } from '../../../core/errors.ts';
 import { bitWidthOf, decodeHybrid, levelArray } from './levels.ts';
 import type { LevelArray } from './levels.ts';
 import { checkLevelsV2, checkPageV1, checkValuesFit } from './page-counts.ts';
+import { fixDeltaInt32 } from './delta-int32.ts';
 import type { PageShape } from './page-counts.ts';
 
 /** One decoded page of a nested leaf. */
@@ -89,6 +90,7 @@ function decodeValues(
   else if (encoding === 'DELTA_BINARY_PACKED') {
     raw = type === 'INT32' ? new Int32Array(n) : new BigInt64Array(n);
     deltaBinaryUnpack(reader, n, raw as Int32Array);
+    if (raw instanceof Int32Array) fixDeltaInt32(raw, bytes, at);
   } else if (encoding === 'DELTA_LENGTH_BYTE_ARRAY' || encoding === 'DELTA_BYTE_ARRAY') {
     raw = new Array<Uint8Array>(n);
     if (encoding === 'DELTA_BYTE_ARRAY') deltaByteArray(reader, n, raw);

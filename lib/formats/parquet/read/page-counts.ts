@@ -251,9 +251,10 @@ export function checkDictionaryFits(header: PageHeader, type: ParquetType, typeL
 /**
  * Checks a decompressed DATA_PAGE (v1) before its arrays are sized from `daph.num_values`:
  * each level stream must encode that many levels, and the values must fit the bytes after them.
+ * @returns where the values start in `page` (after the levels)
  * @throws Error naming what the bytes cannot hold (the caller adds file and column)
  */
-export function checkPageV1(page: Uint8Array, daph: DataPageHeader, shape: PageShape): void {
+export function checkPageV1(page: Uint8Array, daph: DataPageHeader, shape: PageShape): number {
   const count = daph.num_values;
   const view = new DataView(page.buffer, page.byteOffset, page.byteLength);
   let at = 0;
@@ -279,6 +280,7 @@ export function checkPageV1(page: Uint8Array, daph: DataPageHeader, shape: PageS
     at = end;
   }
   checkValuesFit(page, at, page.length, daph.encoding, shape, defined);
+  return at;
 }
 
 /**
