@@ -143,7 +143,11 @@ export function statisticText(bytes: Uint8Array, e: SchemaElement): string | und
       if (bytes.length !== 4) return undefined;
       const v = unsigned ? view.getUint32(0, true) : view.getInt32(0, true);
       if (ann === 'DECIMAL') return formatDecimal(BigInt(v), scale);
-      if (ann === 'DATE') return new Date(v * 86_400_000).toISOString().slice(0, 10);
+      if (ann === 'DATE') {
+        const date = new Date(v * 86_400_000);
+        // past a JS Date's range (DuckDB's DATE goes to 5877642-06-25): not decoded, `invalid`
+        return Number.isNaN(date.getTime()) ? undefined : date.toISOString().slice(0, 10);
+      }
       return String(v);
     }
     case 'INT64': {

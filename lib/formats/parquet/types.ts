@@ -117,8 +117,17 @@ export const parsers: Partial<ParquetParsers> = {
   },
   timestampFromMicroseconds: (micros: bigint) => splitUnits(micros, 1000),
   timestampFromNanoseconds: (nanos: bigint) => splitUnits(nanos, 1_000_000),
-  dateFromDays: (days: number) => new Date(days * 86_400_000),
+  dateFromDays: (days: number) => {
+    // past about 275,760 years from 1970 a Date is Invalid Date: refused, never handed on as one
+    if (days > MAX_DATE_DAYS || days < -MAX_DATE_DAYS)
+      throw new UnsupportedError(
+        `Date ${days} days from 1970-01-01 is outside the range of a JavaScript Date (years -271821 to 275760); read the column with output: 'arrow' (Date32) and keep it there`,
+        {},
+      );
+    return new Date(days * 86_400_000);
+  },
 };
+const MAX_DATE_DAYS = MAX_DATE_MS / 86_400_000;
 
 /** How to finish a decoded top-level column value. */
 type Finisher = (value: unknown, column: string) => unknown;

@@ -19,7 +19,8 @@ import type {
   SchemaTree,
 } from 'hyparquet';
 import type { ColumnDecoder } from 'hyparquet/src/types.js';
-import { FormatError, SpillwayError } from '../../../core/errors.ts';
+import { FormatError } from '../../../core/errors.ts';
+import { pageDecodeError } from './page-error.ts';
 import type { FileBuffer } from '../fileBuffer.ts';
 import { openPageStream } from './pages.ts';
 import { readFlatPage } from './flat-page.ts';
@@ -158,13 +159,7 @@ function flatCursor(
             ? readFlatPage(page.bytes, page.header, decoder, dictionary, toSkip)
             : { data: undefined, skipped: 0 };
       } catch (error) {
-        // a value our parsers refuse (UnsupportedError) keeps its own class and message
-        if (error instanceof SpillwayError) throw error;
-        throw new FormatError(
-          `Cannot decode Parquet page in ${where}: ${(error as Error).message}`,
-          { file, byteOffset: page.offset },
-          { cause: error },
-        );
+        throw pageDecodeError(error, where, file, page.offset);
       }
       if (result.skipped) {
         toSkip -= result.skipped;

@@ -9,7 +9,8 @@
 import { convert } from 'hyparquet/src/convert.js';
 import { readPage } from 'hyparquet/src/column.js';
 import type { DecodedArray } from 'hyparquet';
-import { FormatError, SpillwayError, UnsupportedError } from '../../../core/errors.ts';
+import { FormatError, UnsupportedError } from '../../../core/errors.ts';
+import { pageDecodeError } from './page-error.ts';
 import type { LevelArray } from './levels.ts';
 import { readLeafPage } from './nested-page.ts';
 import { checkDictionaryFits } from './page-counts.ts';
@@ -145,12 +146,7 @@ export class LeafCursor {
         }
         decoded = readLeafPage(page.bytes, header, this.leaf, this.chunkDictionary);
       } catch (error) {
-        if (error instanceof SpillwayError) throw error;
-        throw new FormatError(
-          `Cannot decode Parquet page in ${this.at.where}: ${(error as Error).message}`,
-          { file: this.at.file, byteOffset: page.offset },
-          { cause: error },
-        );
+        throw pageDecodeError(error, this.at.where, this.at.file, page.offset);
       }
       if ((!this.started || this.at.pagesStartRows) && decoded.rep[0] !== 0) {
         const what = this.started ? 'has a page (selected through its OffsetIndex) that starts' : 'starts';
