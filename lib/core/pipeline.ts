@@ -8,7 +8,7 @@ import type { BatchSink } from './sink.ts';
 import { BatchTransform } from './transform.ts';
 import { ValidationError } from './errors.ts';
 import { expectOptions, expectSignal, optionKeys } from './validate.ts';
-import { isStage } from './stage.ts';
+import { STAGE, isStage } from './stage.ts';
 import { buildStreams, isIterable, isStream, type PipelineFunction } from './build-streams.ts';
 import { Run } from './run.ts';
 import { negotiateForms } from './negotiate.ts';
@@ -115,7 +115,31 @@ function splitArguments(args: unknown[]): { stages: unknown[]; options: Pipeline
   const stages = hasOptions ? args.slice(0, -1) : args;
   const options = hasOptions ? expectOptions(last as PipelineOptions, 'options', KNOWN_PIPELINE_OPTIONS) : {};
   if (stages.length === 0) throw new ValidationError('pipeline() needs at least a source');
+  checkStages(stages);
   return { stages, options };
+}
+
+/** Stages handed to a pipeline before: each is a stream, used once. */
+const usedStages = new WeakSet<object>();
+
+/**
+ * Refuses a stage a pipeline used before (its stream has ended: a second run hung or read
+ * nothing) and a sink before the last place, each as a coded error naming the stage.
+ */
+function checkStages(stages: readonly unknown[]): void {
+  for (const [i, stage] of stages.entries()) {
+    if (!isStage(stage)) continue;
+    const { kind, stats } = stage[STAGE];
+    if (usedStages.has(stage))
+      throw new ValidationError(
+        `Stage ${i + 1} (${stats.name}) was used in a pipeline before: a stage is a stream and runs once; create it again (call ${stats.name}(...) anew) for another pipeline`,
+      );
+    if (kind === 'sink' && i < stages.length - 1)
+      throw new ValidationError(
+        `Stage ${i + 1} (${stats.name}) is a sink: it must be the last stage of the pipeline, and stage ${i + 2} comes after it`,
+      );
+  }
+  for (const stage of stages) if (isStage(stage)) usedStages.add(stage);
 }
 
 /** The user's stages as streams (build-streams.ts), ending in a sink: a drain when they end in none. */

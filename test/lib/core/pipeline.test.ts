@@ -20,7 +20,7 @@ import {
   type StageError,
   type AbortError,
   ErrorCodes,
-  type ValidationError,
+  ValidationError,
 } from '../../../index.ts';
 import { Batch } from '../../../lib/entry/extend.ts';
 import { tempDir, openFds, settledFds } from '../../helpers.ts';
@@ -316,6 +316,34 @@ test('a coded error a sink meets names the sink, as a transform names itself', a
     (error: Error & { code?: string }) => {
       assert.equal(error.code, ErrorCodes.UNSUPPORTED);
       assert.match(error.message, /holds a time outside the range of a JS Date \(stage collect\)/);
+      return true;
+    },
+  );
+});
+
+test('a stage used in one pipeline is refused by the next, by name; a sink must come last', async () => {
+  // the second run hung for ever (a transform or sink) or read nothing (a source)
+  const rows = [{ a: 1 }, { a: 2 }];
+  const m = map((r: { a: number }) => r);
+  assert.equal((await pipeline(fromIterable(rows), m, collect())).output.length, 2);
+  await assert.rejects(pipeline(fromIterable(rows), m, collect()), (error: unknown) => {
+    assert.ok(error instanceof ValidationError);
+    assert.match(error.message, /Stage 2 \(map\) was used in a pipeline before/);
+    return true;
+  });
+  const source = fromIterable(rows);
+  await pipeline(source, collect());
+  await assert.rejects(pipeline(source, collect()), /Stage 1 \(fromIterable\) was used in a pipeline before/);
+  const sink = collect();
+  await assert.rejects(
+    pipeline(
+      fromIterable(rows),
+      sink,
+      map((r: unknown) => r),
+    ),
+    (error: unknown) => {
+      assert.ok(error instanceof ValidationError);
+      assert.match(error.message, /Stage 2 \(collect\) is a sink: it must be the last stage/);
       return true;
     },
   );
