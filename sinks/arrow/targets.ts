@@ -95,6 +95,10 @@ export async function fileTarget(
       try {
         await rename(part, path);
       } catch (error) {
+        // no commit: the whole output under its intermediate name is worthless, and no abort follows
+        files.parts.delete(part);
+        await unlink(part).catch(() => undefined);
+        await forgetTempFile(part);
         throw new IoError(
           `Cannot rename the Arrow file into place: ${(error as Error).message}`,
           { stage: 'toArrow', file: path },

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, writeFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import {
@@ -343,4 +343,15 @@ test('a timestamp past the nanosecond range (an INT96 of the year 9999) is refus
     (e: Error) => /nanoseconds hold only the years 1677-2262/.test(e.message) && !/holds a PreciseDate/.test(e.message),
   );
   assert.deepEqual(readdirSync(dir), []);
+});
+
+test('toArrow into a path that is a directory fails with IoError and leaves no .part file beside it', async () => {
+  // the rename failed after the whole output was written, and the intermediate file stayed
+  const dir = tempDir();
+  mkdirSync(join(dir, 'target.arrow'));
+  await assert.rejects(
+    pipeline(fromIterable([{ a: 1 }, { a: 2 }]), toArrow(join(dir, 'target.arrow'))),
+    (error: unknown) => (error as { code?: string }).code === ErrorCodes.IO,
+  );
+  assert.deepEqual(readdirSync(dir), ['target.arrow']);
 });
