@@ -2,10 +2,10 @@
  * A dead-letter file: rows or records a stage could not handle, one JSON object a line, with
  * where they came from and why. Opened on the first record, so a clean run leaves no file.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, statSync, type WriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { once } from 'node:events';
-import { IoError } from '../core/errors.ts';
+import { IoError, ValidationError } from '../core/errors.ts';
 import { writeFileAtomic } from './atomic-file.ts';
 
 /** One dead-lettered record. */
@@ -44,7 +44,15 @@ export class DeadLetterFile {
   /** 'w' for a new run; 'a' once a resumed run has kept the records of the part already done. */
   #flags: 'w' | 'a' = 'w';
 
-  constructor(path: string) {
+  /**
+   * @param input the file the stage reads, when it reads one: a dead-letter path naming that
+   *   same file is refused (opened for writing, it truncated the input while it was read)
+   */
+  constructor(path: string, input?: string) {
+    if (input !== undefined && sameFile(path, input))
+      throw new ValidationError(
+        `Expected \`options.onError.deadLetter\` to name another file than the input: ${path} is the input file ${input} itself, and writing dead letters there would destroy it`,
+      );
     this.path = path;
   }
 
@@ -176,3 +184,10 @@ function jsonSafe(_key: string, value: unknown): unknown {
 
 /** The error policy of a stage: fail the pipeline, skip and count, or skip into a dead-letter file. */
 export type ErrorPolicy = 'fail' | 'skip' | { deadLetter: string };
+
+/** True when `a` and `b` are one existing file (the same device and inode: links and `./` spellings too). */
+function sameFile(a: string, b: string): boolean {
+  const sa = statSync(a, { throwIfNoEntry: false });
+  const sb = sa && statSync(b, { throwIfNoEntry: false });
+  return sa !== undefined && sb !== undefined && sa.dev === sb.dev && sa.ino === sb.ino;
+}

@@ -107,7 +107,7 @@ export class JsonlReader {
       source.destroy();
     };
     context.signal.addEventListener('abort', onAbort, { once: true });
-    const deadLetter = typeof policy === 'object' ? new DeadLetterFile(policy.deadLetter) : undefined;
+    const deadLetter = typeof policy === 'object' ? new DeadLetterFile(policy.deadLetter, this.#plan.file) : undefined;
     const lines = new JsonlLines(this.#plan, stats, deadLetter, this.#start);
     try {
       // a resumed read: the lines after the checkpoint are read again, so are their dead letters
