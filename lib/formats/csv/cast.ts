@@ -3,7 +3,7 @@
  * `cast: { col: 'number', ... }`. Pure functions, no streams.
  */
 
-import { CastFailure, castDetected } from './read/detect-types.ts';
+import { CastFailure, castDetected, specialDouble } from './read/detect-types.ts';
 import { isBlank, trimBlanks } from './read/blanks.ts';
 
 export { CastFailure };
@@ -103,8 +103,10 @@ export function castCell(cell: string, type: CsvColumnType, column: string): unk
     case 'timestamptz':
       return castDetected(text, type, column);
     case 'number': {
-      if (!NUMERIC.test(text)) throw new CastFailure(column, cell, 'number');
-      return Number(text);
+      if (NUMERIC.test(text)) return Number(text);
+      const special = specialDouble(text);
+      if (special === undefined) throw new CastFailure(column, cell, 'number');
+      return special;
     }
     case 'integer': {
       const n = Number(text);

@@ -40,6 +40,18 @@ const SNIFF_DOUBLE = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
 // the casts, once a column is typed: DuckDB's casts read `+5` and `007`
 const INTEGER = /^[-+]?\d+$/;
 const DOUBLE = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
+// NaN and infinities as DuckDB reads a double: any case, `inf` or `infinity`; the sniffer takes
+// no leading `+` (`+Infinity` makes the column text), the cast does
+const SNIFF_SPECIAL = /^-?(?:nan|inf|infinity)$/i;
+const SPECIAL = /^[-+]?(?:nan|inf|infinity)$/i;
+
+/** The double `text` names when it is NaN or an infinity as DuckDB casts them (`-inf`, `NaN`, `+Infinity`), else undefined. */
+export function specialDouble(text: string): number | undefined {
+  if (!SPECIAL.test(text)) return undefined;
+  const lower = text.toLowerCase();
+  if (lower.endsWith('nan')) return Number.NaN;
+  return lower.startsWith('-') ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+}
 /** Date formats the sniffer tries, in DuckDB's order of preference (day before month when both fit). */
 export const DATE_FORMATS = [
   '%Y-%m-%d',
@@ -80,7 +92,7 @@ export function fitsType(text: string, type: DetectedType): boolean {
     }
     case 'double': {
       const t = trimLeadingBlanks(text);
-      return SNIFF_DOUBLE.test(t) && !/^-?0\d/.test(t);
+      return (SNIFF_DOUBLE.test(t) && !/^-?0\d/.test(t)) || SNIFF_SPECIAL.test(t);
     }
     case 'date': {
       const t = trimBlanks(text);
@@ -179,6 +191,7 @@ export function castDetected(cell: string, type: DetectedType, column: string, f
     }
     case 'double':
       if (DOUBLE.test(text)) return Number(text);
+      if (SPECIAL.test(text)) return specialDouble(text)!;
       break;
     case 'date': {
       const d = parseDate(text, format);

@@ -127,3 +127,25 @@ test("comment lines: indented by spaces only (a tab makes a record, DuckDB's rul
     false,
   );
 });
+
+test('NaN and infinities are doubles, as DuckDB sniffs and casts them (toCsv writes them; they made the column text)', () => {
+  // DuckDB's read_csv: DOUBLE for each of these columns, VARCHAR for a leading `+`
+  for (const values of [
+    ['1.5', 'NaN'],
+    ['1', 'NaN'],
+    ['NaN'],
+    ['1.5', 'Infinity', '-Infinity'],
+    ['inf', '-inf', 'INF'],
+    ['nan', '-nan', ' NaN'],
+    ['infinity'],
+  ])
+    assert.equal(detectType(values), 'double', JSON.stringify(values));
+  assert.equal(detectType(['1.5', '+Infinity']), 'text');
+  assert.equal(detectType(['1.5', 'Infinityx']), 'text');
+  assert.ok(Number.isNaN(castDetected('NaN', 'double', 'x') as number));
+  assert.ok(Number.isNaN(castDetected('-nan', 'double', 'x') as number));
+  assert.equal(castDetected('-Infinity', 'double', 'x'), Number.NEGATIVE_INFINITY);
+  assert.equal(castDetected('inf', 'double', 'x'), Number.POSITIVE_INFINITY);
+  assert.equal(castDetected('+inf', 'double', 'x'), Number.POSITIVE_INFINITY);
+  assert.throws(() => castDetected('NaN', 'integer', 'x'));
+});
