@@ -175,9 +175,10 @@ function pageV2(
   if (maxRep > 0) decodeHybrid(bytes, 0, repBytes, bitWidthOf(maxRep), rep, maxRep, 'repetition level');
   if (maxDef > 0)
     decodeHybrid(bytes, repBytes, repBytes + defBytes, bitWidthOf(maxDef), def, maxDef, 'definition level');
+  // the values are what the levels define: the header's num_nulls is not checked against them
+  // (Arrow C++ counts it otherwise under a list of structs; DuckDB reads those pages by their levels),
+  // and the values must still fit the page (checkValuesFit below)
   const { defined, rows } = tally(rep, def, maxDef);
-  if (defined !== count - daph2.num_nulls)
-    throw new Error(`page header says ${daph2.num_nulls} nulls, its levels ${count - defined}`);
   let page = bytes.subarray(repBytes + defBytes);
   if (daph2.is_compressed !== false) {
     const size = Number(header.uncompressed_page_size) - repBytes - defBytes;
