@@ -10,6 +10,10 @@ import { rowStage, type ViewRowOptions } from '../lib/core/row-stage.ts';
  * reads the columns in place, no object is made per row, and the kept rows leave as an Arrow
  * batch. The view is valid during the call only; pass `{ input: 'object' }` for plain objects.
  *
+ * `index` is the row's position in its batch: it starts at 0 in every batch, and batch sizes vary
+ * (`batchSize: 'auto'`), so it is not the row's position in the input (count rows in the function
+ * for that).
+ *
  * @example
  * ```ts
  * filter((row) => row.qty > 0)

@@ -8,6 +8,10 @@ import { rowStage, type RowOptions } from '../lib/core/row-stage.ts';
  * Maps each row to an iterable of rows (an array, a generator, an async generator, or a promise
  * of an array) and emits them all, in order.
  *
+ * `index` is the row's position in its batch: it starts at 0 in every batch, and batch sizes vary
+ * (`batchSize: 'auto'`), so it is not the row's position in the input (count rows in the function
+ * for that).
+ *
  * @example
  * ```ts
  * flatMap((order) => order.fills)          // one row per fill

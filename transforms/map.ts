@@ -9,6 +9,10 @@ import { rowStage, type ViewRowOptions } from '../lib/core/row-stage.ts';
  * drops the row; `many([...])` emits several; `stop` ends the input early. With an async `fn`,
  * `options.concurrency` calls may run at once and the output keeps the input order.
  *
+ * `index` is the row's position in its batch: it starts at 0 in every batch, and batch sizes vary
+ * (`batchSize: 'auto'`), so it is not the row's position in the input (count rows in the function
+ * for that).
+ *
  * With `{ input: 'view' }`, over Arrow batches `fn` gets a read-only row view instead of an
  * object; returning the view itself keeps the row as it is (the batch stays Arrow while every
  * row is kept or dropped), returning anything else makes a row of it.
