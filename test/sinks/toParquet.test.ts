@@ -249,3 +249,17 @@ test('a bigint after a first batch of numbers (int64 auto over a large INT64) is
   const { output } = await pipeline(fromParquet(declared), collect());
   assert.deepEqual(output.at(-1), { id: 2n ** 60n });
 });
+
+test('a bigint past int64 in rows (a UBIGINT past 2^63) is refused with what to do, and no file is left', async () => {
+  // the hint said to declare a schema type, and toParquet has no unsigned one
+  const dir = tempDir();
+  const out = join(dir, 'u.parquet');
+  await assert.rejects(
+    pipeline(fromIterable([{ u: 1n }, { u: 2n ** 64n - 1n }]), toParquet(out)),
+    (error: SpillwayError) =>
+      error.code === ErrorCodes.FORMAT &&
+      /past int64's range/.test(error.message) &&
+      /only Arrow batches write it/.test(error.message),
+  );
+  assert.deepEqual(readdirSync(dir), []);
+});

@@ -6,10 +6,15 @@
  * its unit cannot hold it.
  */
 
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+
 /** The hint appended to the message for `value` in column `name` of `type` (`inferred` from the data, or declared). */
 export function mismatchHint(value: unknown, name: string, type: string, inferred: boolean): string {
   if (value instanceof Date && type.startsWith('timestamp'))
     return ": Parquet's TIMESTAMP is int64, whose nanoseconds hold only the years 1677-2262 and whose microseconds hold no digit below them";
+  if (typeof value === 'bigint' && (value > INT64_MAX || value < INT64_MIN))
+    return `: past int64's range (an unsigned 64-bit value, as a UBIGINT column holds, or a sum past 2^63): row objects cannot say a column is unsigned, so only Arrow batches write it (UINT64); keep the rows out of row objects (no stage that makes them, or \`map(fn, { input: 'view' })\`), or convert the column in a map (\`String(v)\` for its exact digits)`;
   if (!inferred) return '; change the declared `schema` or convert the column first';
   if (typeof value === 'bigint' && type === 'double')
     return `: the column was typed DOUBLE from its first rows' numbers, and a bigint (an integer past 2^53, as \`int64: 'auto'\` reads a large INT64) cannot join it; declare it (\`schema: { ${JSON.stringify(name)}: 'int64' }\` in toParquet) or read 64-bit integers as bigints throughout (\`int64: 'bigint'\` in fromParquet or fromArrow)`;
