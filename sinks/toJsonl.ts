@@ -5,6 +5,7 @@
  */
 import type { Writable } from 'node:stream';
 import { BatchSink } from '../lib/core/sink.ts';
+import { refuseZstdOutputName } from '../lib/io/zstd-output-name.ts';
 import { FormatError, ValidationError, describeValue } from '../lib/core/errors.ts';
 import { expectBoolean, expectOptions } from '../lib/core/validate.ts';
 import { openByteOutput, type ByteOutput } from '../lib/io/byte-output.ts';
@@ -15,7 +16,7 @@ import type { PartitionOptions, PartitionedResult } from '../lib/dataset/partiti
 
 /** Options of {@link toJsonl}. */
 export interface ToJsonlOptions extends PartitionOptions {
-  /** Gzip the file; default: true when the path ends in `.gz`. */
+  /** Gzip the file; default: true when the path ends in `.gz`. A `.zst`/`.zstd` path is refused (no zstd output). */
   gzip?: boolean;
 }
 
@@ -67,6 +68,7 @@ export function toJsonl(
     throw new ValidationError(`Expected \`target\` to be a file path or a Writable, got ${describeValue(target)}`);
   }
   const path = typeof target === 'string' ? target : undefined;
+  refuseZstdOutputName(path, 'toJsonl', '.jsonl');
   const gzip = expectBoolean(opts.gzip, 'options.gzip', path?.endsWith('.gz') ?? false);
   const name = 'toJsonl';
   const format = jsonLineFormatter();

@@ -5,6 +5,7 @@
 import type { Writable } from 'node:stream';
 import type { Options as CsvStringifyOptions } from 'csv-stringify/sync';
 import type { PartitionOptions } from '../../lib/dataset/partitioned-writer.ts';
+import { refuseZstdOutputName } from '../../lib/io/zstd-output-name.ts';
 import { ValidationError } from '../../lib/core/errors.ts';
 import { expectBoolean, expectOneOf, expectOptions, optionKeys } from '../../lib/core/validate.ts';
 import type { BinaryEncoding } from '../../lib/formats/csv/format.ts';
@@ -20,7 +21,7 @@ export interface ToCsvOptions extends PartitionOptions, Omit<CsvStringifyOptions
    * SchemaMismatchError, not a column of empty cells.
    */
   columns?: readonly string[];
-  /** Gzip the output; default: true when the path ends in `.gz`. */
+  /** Gzip the output; default: true when the path ends in `.gz`. A `.zst`/`.zstd` path is refused (no zstd output). */
   gzip?: boolean;
   /** Binary values (Uint8Array, Buffer): `'hex'` digits (default) or `'base64'`. */
   binary?: BinaryEncoding;
@@ -109,6 +110,7 @@ export function resolveCsvOptions(target: string | Writable, options: ToCsvOptio
     throw new ValidationError('Expected `target` to be a file path or a Writable');
   }
   const path = typeof target === 'string' ? target : undefined;
+  refuseZstdOutputName(path, 'toCsv', '.csv');
   const {
     header: headerOption,
     columns: columnsOption,

@@ -23,6 +23,13 @@ import { parseSortFlag, parseSortKeys, type SortKey } from '../../operators/sort
 import { terminalSafe } from '../../observe/terminal-text.ts';
 import { describeError, onInterrupt, takeCommonFlags, writeReportFile } from './common.ts';
 import { textSortStages } from './text-sort.ts';
+import {
+  emptyDirectoryError,
+  expectNoZstdOutput,
+  expectOutputNotInput,
+  explainEmptyParquet,
+  isEmptyDirectory,
+} from './convert-checks.ts';
 import { sniffDataFile } from '../sniff.ts';
 import { fromJsonl } from '../../../sources/fromJsonl.ts';
 import { toJsonl } from '../../../sinks/toJsonl.ts';
@@ -65,7 +72,7 @@ export interface ConvertArgs {
 const USAGE = `Usage: spillway convert IN OUT [options]
 
 Converts between CSV (.csv, .csv.gz), Parquet (.parquet), Arrow IPC (.arrow, .arrows,
-.ipc, .feather) and JSON Lines (.jsonl, .jsonl.gz, .jsonl.zst; output .jsonl[.gz]),
+.ipc, .feather) and JSON Lines (.jsonl, .jsonl.gz, .jsonl.zst; output .jsonl[.gz], no zstd),
 streaming: memory holds a few batches, whatever the file size. The format comes from the
 extension unless given. Prints one summary line; exits non-zero with a one-line error on bad
 input.
@@ -123,6 +130,7 @@ export function parseConvertArgs(args: readonly string[]): ConvertArgs {
     );
   const [input, output] = positional as [string, string];
   const from = pickFormat('from', input, flags.get('from'));
+  expectNoZstdOutput(output, flags.get('to'), flags.has('partition-by'));
   const to = pickFormat('to', output, flags.get('to'));
   const columns = nameList(flags.get('columns'), '--columns', 'names');
   if (columns !== undefined && new Set(columns).size !== columns.length)
@@ -203,6 +211,7 @@ function pickFormat(flag: 'from' | 'to', file: string, given: string | undefined
   const found =
     formatOf(named) ??
     (flag === 'from' ? ((datasetFormatOf(named) as ConvertFormat | undefined) ?? formatByMagic(file)) : undefined);
+  if (found === undefined && flag === 'from' && isEmptyDirectory(file)) throw emptyDirectoryError(file);
   if (found === undefined)
     throw new ValidationError(
       `cannot tell the format of ${file} from its extension or its first bytes; pass --${flag} ${FORMATS.join('|')}`,
@@ -305,6 +314,9 @@ export async function convert(
   args: ConvertArgs,
   options: { progress?: boolean; signal?: AbortSignal } = {},
 ): Promise<{ rows: number; bytes: number; bytesRead: number; durationMs: number; stats: PipelineStats }> {
+  // before the source opens: spellings of one file (./x, a symlink) pass parseConvertArgs' check
+  if (isEmptyDirectory(args.input)) throw emptyDirectoryError(args.input);
+  await expectOutputNotInput(args.input, args.output);
   const stages = [
     source(args),
     ...(args.columns !== undefined && args.from === 'csv' ? [select(args.columns)] : []),
@@ -316,7 +328,9 @@ export async function convert(
         : [sort(args.sort)]),
     sink(args),
   ] as const;
-  const { output, stats } = await pipeline(...stages, options);
+  const { output, stats } = await pipeline(...stages, options).catch((error: unknown) => {
+    throw explainEmptyParquet(error, args);
+  });
   return { rows: output.rows, bytes: output.bytes, bytesRead: stats.bytesRead, durationMs: stats.durationMs, stats };
 }
 
