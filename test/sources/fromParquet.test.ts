@@ -152,6 +152,21 @@ test('fromParquet errors carry the stage and the file', async () => {
     assert.ok(e.message.includes(garbage), e.message);
     return true;
   });
+  // a CSV or an empty file said "parquet metadata length 858995253 exceeds the file"
+  const csv = join(dir, 'really.csv');
+  writeFileSync(csv, 'a,b\n1,2\n3,4\n');
+  const empty = join(dir, 'empty.parquet');
+  writeFileSync(empty, '');
+  for (const [file, what] of [
+    [csv, /Not a Parquet file: it does not end with the PAR1 magic bytes/],
+    [empty, /Not a Parquet file: it is empty/],
+  ] as const)
+    await assert.rejects(pipeline(fromParquet(file), collect()), (e: SpillwayError) => {
+      assert.equal(e.code, ErrorCodes.FORMAT);
+      assert.equal(e.context.file, file);
+      assert.match(e.message, what);
+      return true;
+    });
 });
 
 test('fromParquet closes its file when the pipeline is aborted mid-file or the source is destroyed early', async () => {

@@ -11,7 +11,7 @@
 import { parquetSchema } from 'hyparquet';
 import type { FileMetaData, RowGroup, SchemaTree } from 'hyparquet';
 import { cappedCompressors as compressors } from './read/decompress.ts';
-import { UnsupportedError, ValidationError, describeValue } from '../../core/errors.ts';
+import { FormatError, UnsupportedError, ValidationError, describeValue } from '../../core/errors.ts';
 import { expectInteger, expectOneOf, expectOptions } from '../../core/validate.ts';
 import { readMetadata } from './read/footer.ts';
 import { withUniqueNames } from './read/names.ts';
@@ -220,13 +220,23 @@ async function open(path: string, o: Resolved): Promise<ParquetReader> {
   }
 }
 
-async function checkNotEncrypted(file: FileBuffer, path: string): Promise<void> {
-  if (file.byteLength < 8) return;
-  const magic = new TextDecoder().decode(await file.slice(file.byteLength - 4));
+/**
+ * Checks the file's last four bytes: `PARE` (encryption) is unsupported; anything but `PAR1` is no
+ * Parquet file at all, said so, where the footer's length read from it claimed a nonsense size.
+ */
+async function checkMagic(file: FileBuffer, path: string): Promise<void> {
+  const magic = file.byteLength < 4 ? '' : Buffer.from(await file.slice(file.byteLength - 4)).toString('latin1');
   if (magic === 'PARE')
     throw new UnsupportedError('Encrypted Parquet file (Parquet Modular Encryption footer) is not supported', {
       file: path,
     });
+  if (magic !== 'PAR1')
+    throw new FormatError(
+      file.byteLength === 0
+        ? 'Not a Parquet file: it is empty (0 bytes)'
+        : `Not a Parquet file: it does not end with the PAR1 magic bytes (${file.byteLength} bytes; a CSV, JSON or Arrow file, or one cut short)`,
+      { file: path },
+    );
 }
 
 /** The footer, read and checked: unique column names, the schema the rows path decodes with. */
@@ -279,7 +289,7 @@ function projection(
 }
 
 async function prepare(path: string, file: FileBuffer, o: Resolved): Promise<ParquetReader> {
-  await checkNotEncrypted(file, path);
+  await checkMagic(file, path);
   const footer = await readFooter(file, path, o.int64);
   const { prepared, raw } = footer;
   const names = projection(footer.all, o.wanted, path, o.maybe);
