@@ -8,6 +8,7 @@
  * possible for a file or row group (true, false, unknown) and skips it when true is not one.
  */
 import { ValidationError, describeValue } from '../core/errors.ts';
+import { isPreciseDate } from '../formats/values.ts';
 
 /** A value a predicate compares with. Strings compare with dates as ISO dates (`'2026-11-30'`). */
 export type PredicateValue = string | number | bigint | boolean | Date | null;
@@ -118,6 +119,15 @@ export function compareStrings(a: string, b: string): number {
   return a.length - b.length;
 }
 
+/** The nanoseconds below the millisecond of a PreciseDate or an ISO string's fraction digits (4th to 9th), else 0. */
+function belowMillis(v: unknown): number {
+  if (isPreciseDate(v)) return v.nanos;
+  if (typeof v !== 'string') return 0;
+  const m = SUB_MILLIS.exec(v);
+  return m ? Number(m[1]!.padEnd(6, '0')) : 0;
+}
+const SUB_MILLIS = /[T ]\d{2}:\d{2}:\d{2}\.\d{3}(\d{1,6})(?!\d)/;
+
 function toMillis(v: unknown): number {
   if (v instanceof Date) return v.getTime();
   if (typeof v === 'string') return Date.parse(v.length === 10 ? `${v}T00:00:00Z` : v);
@@ -148,7 +158,12 @@ export function compareValues(a: unknown, b: unknown): number {
   if (a instanceof Date || b instanceof Date) {
     const x = toMillis(a);
     const y = toMillis(b);
-    return x < y ? -1 : x > y ? 1 : x === y ? 0 : Number.NaN;
+    if (x !== y) return x < y ? -1 : x > y ? 1 : Number.NaN;
+    // the same millisecond: the digits below it decide (a microsecond TIMESTAMP's rows and
+    // statistics are PreciseDates; compared by milliseconds, `> 12:00:00.000` skipped 12:00:00.000001)
+    const nx = belowMillis(a);
+    const ny = belowMillis(b);
+    return nx < ny ? -1 : nx > ny ? 1 : 0;
   }
   if (ta === 'boolean' && tb === 'boolean') return a === b ? 0 : a ? 1 : -1;
   if (ta === 'string' && (tb === 'number' || tb === 'bigint')) return compareNumeric(a as string, b as number | bigint);
