@@ -2,7 +2,7 @@
  * What an open Arrow IPC file looks like to its readers, and how the readers turn a failure
  * into a spillway error naming the file.
  */
-import { FormatError, SpillwayError, UnsupportedError } from '../../core/errors.ts';
+import { FormatError, IoError, SpillwayError, UnsupportedError } from '../../core/errors.ts';
 import type { RecordBatch, Schema } from 'apache-arrow';
 import { ARROW_MAGIC } from './ipc-metadata.ts';
 
@@ -39,11 +39,18 @@ export const MAGIC_BYTES = Buffer.from(ARROW_MAGIC);
 
 /**
  * A failure while reading `path` as a spillway error: spillway errors as they are, a missing
- * codec or unknown type as {@link UnsupportedError}, anything else as {@link FormatError}.
+ * codec or unknown type as {@link UnsupportedError}, a file system refusal (EISDIR, EACCES) as
+ * {@link IoError}, anything else as {@link FormatError}.
  */
 export function wrapArrowError(error: unknown, path: string, what: string, batch?: number): SpillwayError {
   if (error instanceof SpillwayError) return error;
   const message = error instanceof Error ? error.message : String(error);
+  // the file system's refusal (a directory, no permission), not the bytes: an I/O error
+  if (
+    typeof (error as NodeJS.ErrnoException)?.code === 'string' &&
+    typeof (error as NodeJS.ErrnoException).syscall === 'string'
+  )
+    return new IoError(`Cannot read Arrow ${what}: ${message}`, { file: path, batch }, { cause: error });
   if (/codec not found|Unrecognized type/i.test(message))
     return new UnsupportedError(`Cannot read Arrow ${what}: ${message}`, { file: path, batch }, { cause: error });
   return new FormatError(`Corrupt or invalid Arrow ${what}: ${message}`, { file: path, batch }, { cause: error });

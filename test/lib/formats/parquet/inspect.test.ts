@@ -162,6 +162,12 @@ test('inspectArrow describes schema and batches, also of a file with no batches'
   const stream = join(dir, 'data.arrows');
   writeFileSync(stream, await RecordBatchStreamWriter.writeAll(table).toUint8Array());
   assert.equal((await inspectArrow(stream)).ipcFormat, 'stream');
+  // a directory is the file system's refusal, not corrupt bytes (it was "Corrupt or invalid Arrow file: EISDIR")
+  await assert.rejects(inspectArrow(dir), (error: { code?: string; message: string }) => {
+    assert.equal(error.code, 'ERR_SPILLWAY_IO');
+    assert.match(error.message, /EISDIR/);
+    return true;
+  });
 });
 
 test('spillway inspect FILE prints the same description (text and --json)', async () => {
