@@ -14,6 +14,7 @@ import { buildColumn } from '../formats/arrow/convert.ts';
 import { makeRecordBatchFast } from '../formats/arrow/record-batch.ts';
 import { simpleType, textColumn } from './output-columns.ts';
 import { inferredColumn, type InputTypes } from './input-types.ts';
+import { typedGroups } from './group-output-types.ts';
 import { estimateValueBytes, type Row } from '../core/batch.ts';
 import { nanosOf } from '../formats/values.ts';
 import { arrowInput, columnCodes, keyColumnsOf, type KeyColumn } from './arrow-key-codes.ts';
@@ -480,12 +481,22 @@ export class GroupTable {
       const data = type
         ? buildColumn(new Field(names[a]!, type, true), finished[a]!)
         : inferredColumn(names[a]!, finished[a]!);
-      if (data === undefined) return this.#outputRows(from, to, finished);
+      if (data === undefined) return this.#typedRows(from, to, finished);
       fields.push(new Field(names[a]!, data.type, true));
       children.push(data);
     }
     const schema = new Schema(fields);
     return makeRecordBatchFast(schema, makeData({ type: new Struct(fields), length: n, nullCount: 0, children }));
+  }
+
+  /**
+   * Groups `from..to-1` whose aggregate `finished` has no type of its values alone: one batch
+   * whose keys keep their input types (group-output-types.ts), else rows.
+   */
+  #typedRows(from: number, to: number, finished: readonly unknown[][]): RecordBatch | Row[] {
+    const rows = this.#outputRows(from, to, finished);
+    const types = this.#plan.inputTypes;
+    return (types && typedGroups(rows, this.#plan, finished, types)) ?? rows;
   }
 
   /** Kept rows of groups `from..to-1`, as one batch of the input's column types when it had them, else rows. */

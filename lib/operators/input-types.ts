@@ -30,6 +30,8 @@ import { emptyRecordBatch } from '../formats/arrow/record-batch.ts';
 import { inferSchema } from '../formats/arrow/infer.ts';
 import { JSON_METADATA_KEY } from '../formats/arrow/metadata-keys.ts';
 import { aggregateSpec, type Aggregate } from './aggregates.ts';
+import { hasInt64Leaf, int64Canonical } from './nested-values.ts';
+import { simpleType } from './output-columns.ts';
 
 /** True for the types lib/formats/arrow/build.ts builds from JS values exactly, and the nested ones {@link buildTyped} checks. */
 function rebuilt(type: DataType): boolean {
@@ -148,6 +150,11 @@ export class InputTypes {
     return out;
   }
 
+  /** Column `name`'s input field (named `as`), when it has a type the builders make from values. */
+  field(name: string, as = name): Field | undefined {
+    return this.#fieldOf(name, as);
+  }
+
   /** True when column `name` is a decimal (its values decimal text of one scale; see compareDecimalText). */
   isDecimal(name: string): boolean {
     return this.#fieldOf(name)?.type.typeId === Type.Decimal;
@@ -233,18 +240,24 @@ export function typedBatch(
   const names = columns ?? inferred!.fields.map((f) => f.name);
   const given = names.map(typed);
   if (!given.some((field) => field !== undefined)) return undefined;
-  if (!inferred && !given.every((field) => field !== undefined)) inferred = inferSchema(rows, names);
+  if (!inferred && !given.every((field) => field !== undefined)) inferred = attempt(() => inferSchema(rows, names));
   const fields: Field[] = [];
   const children: Data[] = [];
   for (const [c, name] of names.entries()) {
-    let field = given[c];
     const values = rows.map((row) => (row as Record<string, unknown>)[name]);
+    const typedData = given[c] && buildTyped(given[c], values);
+    let field = typedData ? given[c]! : undefined;
+    let data = typedData;
     if (!field) {
-      const guess = inferred!.fields.find((f) => f.name === name)!;
-      if (guess.metadata.has(JSON_METADATA_KEY)) return undefined;
+      // untyped, or its values do not fit its type: typed as a sink types them, this column alone
+      inferred ??= attempt(() => inferSchema(rows, names));
+      const guess = inferred?.fields.find((f) => f.name === name);
+      if (!guess || guess.metadata.has(JSON_METADATA_KEY)) return undefined;
+      // a string with a lone surrogate: rows keep it exactly, a Utf8 column could not (output-columns.ts)
+      if (guess.type.typeId === Type.Utf8 && simpleType(values) === undefined) return undefined;
       field = asSinkTypes(guess);
+      data = buildTyped(field, values);
     }
-    const data = buildTyped(field, values);
     if (!data) return undefined;
     fields.push(field);
     children.push(data);
@@ -301,22 +314,30 @@ export function inferredColumn(name: string, values: readonly unknown[]): Data |
 /**
  * Column `field` built from `values`, or undefined when a value does not fit its type. A nested
  * column is built by apache-arrow's builders and read back: kept only when every value reads back
- * as it was (a builder may coerce a value it does not expect rather than refuse it).
+ * as it was (a builder may coerce a value it does not expect rather than refuse it). Its 64-bit
+ * integer leaves go in as bigints and compare by their integer (nested-values.ts): they read back
+ * as numbers where safe, as they came from an Arrow input.
  */
 function buildTyped(field: Field, values: readonly unknown[]): Data | undefined {
   if (!NESTED.has(field.type.typeId)) return attempt(() => buildColumn(field, values));
+  const type = field.type;
+  const int64 = hasInt64Leaf(type);
+  const same = int64
+    ? (a: unknown, b: unknown) => isDeepStrictEqual(int64Canonical(type, a), int64Canonical(type, b))
+    : isDeepStrictEqual;
   try {
     // a map reads as its entries, [{ key, value }, ...]; apache-arrow builds one from a Map
-    const input =
-      field.type.typeId === Type.Map
+    const input = int64
+      ? values.map((v) => int64Canonical(type, v, true))
+      : type.typeId === Type.Map
         ? values.map((v) =>
             Array.isArray(v) ? new Map(v.map((e: { key: unknown; value: unknown }) => [e.key, e.value])) : v,
           )
         : (values as unknown[]);
-    const data = vectorFromArray(input, field.type).data;
+    const data = vectorFromArray(input, type).data;
     if (data.length !== 1) return undefined;
     const read = valueReader(data[0]!, {}, field.name);
-    for (let i = 0; i < values.length; i++) if (!isDeepStrictEqual(read(i), values[i] ?? null)) return undefined;
+    for (let i = 0; i < values.length; i++) if (!same(read(i), values[i] ?? null)) return undefined;
     return data[0];
   } catch {
     return undefined;

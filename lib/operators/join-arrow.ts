@@ -14,7 +14,17 @@
  * undefined, strings with a lone surrogate, mixed kinds, only nulls) or rows lacking columns, and
  * a left batch with a repeated column name take the rows path.
  */
-import { Field, Schema, Struct, Type, makeData, type Data, type Float64, type RecordBatch } from 'apache-arrow';
+import {
+  Field,
+  Schema,
+  Struct,
+  Type,
+  makeData,
+  type Data,
+  type DataType,
+  type Float64,
+  type RecordBatch,
+} from 'apache-arrow';
 import { buildColumn, valueReader } from '../formats/arrow/convert.ts';
 import { makeRecordBatchFast, repeatsNames } from '../formats/arrow/record-batch.ts';
 import { gatherColumn } from './gather.ts';
@@ -89,14 +99,14 @@ export class ArrowProbe {
           right.push({ values, field: new Field(target, input, true) });
           continue;
         }
-        // a column the right input typed otherwise than text or numbers a table may hold as doubles
-        // (a DECIMAL, a BIGINT, a timestamp) keeps that type when every value the table holds fits
+        // a column the right input typed otherwise than text or doubles (a DECIMAL, a BIGINT, a
+        // timestamp, an INTEGER of any width) keeps that type when every value the table holds fits
         // it (built once here to know); every partition's table then gives it alike
         const input = rightTypes?.typeOf(name);
         // (a nested column is not: its values take the rows path, as objects)
         const typed =
-          input && input.typeId !== Type.Utf8 && !isPlainNumber(input) && !isNested(input)
-            ? rightTypes!.column(name, values, target)?.type
+          input && input.typeId !== Type.Utf8 && !isDouble(input) && !isNested(input)
+            ? rightTypes!.column(name, heldValues(values, table.length), target)?.type
             : undefined;
         const type = typed ?? simpleType(values);
         if (type === undefined) return undefined;
@@ -189,7 +199,7 @@ export class ArrowProbe {
     );
     for (const column of this.#right) {
       fields.push(column.field);
-      if (column.values instanceof Float64Array) {
+      if (column.values instanceof Float64Array && isPlainNumber(column.field.type)) {
         children.push(numberColumn(column.field, column.values, rights));
         continue;
       }
@@ -205,13 +215,24 @@ export class ArrowProbe {
   }
 }
 
+/** True for a Float64: the type the probe gives a column of numbers from their values alone. */
+function isDouble(type: DataType): boolean {
+  return type.typeId === Type.Float && isPlainNumber(type);
+}
+
+/** The `length` values a table holds of a column (a Float64Array's length is a capacity; join-table.ts). */
+function heldValues(values: readonly unknown[] | Float64Array, length: number): readonly unknown[] {
+  return values instanceof Float64Array ? Array.from(values.subarray(0, length)) : values;
+}
+
 /**
- * The Float64 column of right rows `rights` (-1: null) of a column the table holds in a
- * Float64Array (join-table.ts), gathered from it at once.
+ * The column of right rows `rights` (-1: null) of a column the table holds in a Float64Array
+ * (join-table.ts), gathered from it at once: a Float64, or the 32-bit or narrower integer the
+ * right input gave it (every value the table holds fits it; see ArrowProbe.of).
  */
 function numberColumn(field: Field, from: Float64Array, rights: readonly number[]): Data<Float64> {
   const n = rights.length;
-  const values = new Float64Array(n);
+  const values = new (field.type as Float64).ArrayType(n);
   let nullCount = 0;
   for (let k = 0; k < n; k++) {
     const r = rights[k]!;

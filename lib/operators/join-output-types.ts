@@ -7,14 +7,16 @@
  * - the rows its rows path outputs (a right or full join, a partitioned join on several keys, rows
  *   in), as a batch of the inputs' types for the columns whose values do not say their type: a
  *   BIGINT holds numbers and bigints (toParquet typed it DOUBLE from the first batch, then refused
- *   a bigint), a DECIMAL its text, a DATE or TIME a Date or text.
+ *   a bigint), a DECIMAL its text, a DATE or TIME a Date or text, an INTEGER of any width or a
+ *   FLOAT numbers (a DOUBLE from them), a LIST, STRUCT or MAP objects (JSON text from them, so the
+ *   rows stayed rows and every column lost its type).
  */
-import { Field, Type, type DataType, type RecordBatch } from 'apache-arrow';
+import { Field, Precision, Type, type DataType, type RecordBatch } from 'apache-arrow';
 import type { Row } from '../core/batch.ts';
 import { inferSchema } from '../formats/arrow/infer.ts';
 import { ROWS_METADATA_KEY } from '../formats/arrow/metadata-keys.ts';
 import { emptyRecordBatch } from '../formats/arrow/record-batch.ts';
-import { InputTypes, asSinkTypes, typedBatch } from './input-types.ts';
+import { InputTypes, asSinkTypes, isNested, typedBatch } from './input-types.ts';
 import type { JoinHow, JoinOutput } from './join-output.ts';
 import type { EmitRows } from './operator-transform.ts';
 
@@ -60,19 +62,31 @@ function emptyJoin(left: RecordBatch, right: RightColumns, output: JoinOutput, h
   }
 }
 
-/** True for a type the rows path's values do not keep: inferred from them, it would be another. */
+/**
+ * True for a type the rows path's values do not keep: inferred from them, it would be another (an
+ * integer of any width or a FLOAT a DOUBLE, a LIST of integers a DOUBLE[]; a LIST or STRUCT column
+ * made the whole batch rows, every column then typed from its values). A DOUBLE, text, a boolean
+ * or a binary are what their values give.
+ */
 function lostInRows(type: DataType): boolean {
   switch (type.typeId) {
+    case Type.Float:
+      return (type as unknown as { precision: number }).precision !== Precision.DOUBLE;
     case Type.Int:
-      return (type as unknown as { bitWidth: number }).bitWidth === 64;
     case Type.Decimal:
     case Type.Date:
     case Type.Time:
     case Type.Timestamp:
       return true;
     default:
-      return false;
+      return isNested(type);
   }
+}
+
+/** True for an integer narrower than 64 bits or a FLOAT: a value of another number type may not fit it. */
+function narrow(type: DataType): boolean {
+  if (type.typeId === Type.Int) return (type as unknown as { bitWidth: number }).bitWidth < 64;
+  return type.typeId === Type.Float && (type as unknown as { precision: number }).precision !== Precision.DOUBLE;
 }
 
 /** A join's output types (see the module comment), noted from its inputs as they come. */
@@ -124,9 +138,22 @@ export class JoinOutputTypes {
   #plan(): Map<string, Field> {
     const typed = new Map<string, Field>();
     for (const field of this.#left.fields()) if (lostInRows(field.type)) typed.set(field.name, field);
-    for (const field of this.right.fields()) {
+    const right = new Map(this.right.fields().map((field) => [field.name, field]));
+    for (const field of right.values()) {
       const name = this.#output.rightName(field.name);
       if (name !== null && lostInRows(field.type)) typed.set(name, new Field(name, field.type, true, field.metadata));
+    }
+    // a shared key holds the right value on rows only the right has: a narrow number type (an
+    // INTEGER, a FLOAT) the left gave it is kept only when the right gave it the same
+    for (const name of this.#output.rightColumns ?? []) {
+      const type = typed.get(name)?.type;
+      if (
+        type &&
+        narrow(type) &&
+        this.#output.rightName(name) === null &&
+        String(right.get(name)?.type) !== String(type)
+      )
+        typed.delete(name);
     }
     return typed;
   }

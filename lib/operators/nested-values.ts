@@ -1,0 +1,81 @@
+/**
+ * The form apache-arrow's builders take a nested column's values in, and the form its values are
+ * compared in once read back (input-types.ts `buildTyped`). A 64-bit integer leaf (a STRUCT field,
+ * a LIST element, a MAP key or value) is read as a number when it is a safe integer and as a
+ * bigint otherwise (int64 'auto'), and apache-arrow's Int64 builder refuses a number: both forms
+ * are made a bigint here, so that a value goes in and compares by its integer. Nothing else is
+ * changed: a leaf of another form (a fraction, -0, an unsafe number) stays as it is, and the
+ * builder refuses it or the read-back check does, so a value never changes.
+ */
+import { type DataType, type Field, Type } from 'apache-arrow';
+
+/** True when `type` or a type nested in it is a 64-bit integer (the only leaves made over). */
+export function hasInt64Leaf(type: DataType): boolean {
+  if (type.typeId === Type.Int) return (type as unknown as { bitWidth: number }).bitWidth === 64;
+  const children = (type as { children?: Field[] }).children;
+  return children?.some((child) => hasInt64Leaf(child.type)) ?? false;
+}
+
+/** A number that is one exact 64-bit integer, as the bigint the builder takes (-0 and unsafe numbers stay). */
+function int64Form(v: unknown): unknown {
+  return typeof v === 'number' && Number.isSafeInteger(v) && !Object.is(v, -0) ? BigInt(v) : v;
+}
+
+/**
+ * Value `v` of `type` with its 64-bit integer leaves as bigints (see the module comment); a map
+ * stays in the form it came in (its entries `[{ key, value }]`, or a Map), `asMap` makes entries a
+ * Map (what apache-arrow's map builder takes). A value whose shape is not the type's is returned
+ * as it is (the builder refuses it or the read-back check does).
+ */
+export function int64Canonical(type: DataType, v: unknown, asMap = false): unknown {
+  if (v === null || v === undefined) return v;
+  switch (type.typeId) {
+    case Type.Int:
+      return (type as unknown as { bitWidth: number }).bitWidth === 64 ? int64Form(v) : v;
+    case Type.List:
+    case Type.LargeList:
+    case Type.FixedSizeList: {
+      if (!Array.isArray(v)) return v;
+      const child = (type.children as Field[])[0]!.type;
+      return v.map((item) => int64Canonical(child, item, asMap));
+    }
+    case Type.Struct:
+      return structForm(type.children as Field[], v, asMap);
+    case Type.Map:
+      return mapForm(type.children as Field[], v, asMap);
+    default:
+      return v;
+  }
+}
+
+function structForm(fields: readonly Field[], v: unknown, asMap: boolean): unknown {
+  if (typeof v !== 'object' || Array.isArray(v) || v instanceof Date || ArrayBuffer.isView(v)) return v;
+  const row = v as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...row };
+  for (const field of fields)
+    if (field.name in row) out[field.name] = int64Canonical(field.type, row[field.name], asMap);
+  return out;
+}
+
+function mapForm(children: readonly Field[], v: unknown, asMap: boolean): unknown {
+  const [keyField, valueField] = (children[0]!.type.children as Field[]) ?? [];
+  if (!keyField || !valueField) return v;
+  const entries =
+    v instanceof Map
+      ? [...v].map(([key, value]) => ({ key, value }))
+      : Array.isArray(v)
+        ? (v as { key: unknown; value: unknown }[])
+        : undefined;
+  if (entries === undefined) return v;
+  const out = entries.map((e) =>
+    e === null || typeof e !== 'object'
+      ? e
+      : {
+          ...e,
+          key: int64Canonical(keyField.type, e.key, asMap),
+          value: int64Canonical(valueField.type, e.value, asMap),
+        },
+  );
+  if (!asMap) return v instanceof Map ? new Map(out.map((e) => [e.key, e.value])) : out;
+  return new Map(out.map((e) => [e!.key, e!.value]));
+}
