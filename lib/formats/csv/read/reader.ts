@@ -98,7 +98,8 @@ export class CsvRun {
     this.line = start.line + 1;
     this.#counters = counters;
     counters.rows = start.rows;
-    this.deadLetter = typeof plan.policy === 'object' ? new DeadLetterFile(plan.policy.deadLetter, plan.file) : undefined;
+    this.deadLetter =
+      typeof plan.policy === 'object' ? new DeadLetterFile(plan.policy.deadLetter, plan.file) : undefined;
   }
 
   /** A bad record (skip mode): counted, and written to the dead-letter file when there is one. */
