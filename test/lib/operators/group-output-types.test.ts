@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { pipeline, fromParquet, toParquet, groupBy, agg } from '../../../index.ts';
 import { tempDir } from '../../helpers.ts';
-import { duckRows, duckRun, sqlString } from '../formats/parquet/duckdb.ts';
+import { duckRun, sqlString, duckDescribe, duckDifferences } from '../formats/parquet/duckdb.ts';
 
 const dir = tempDir();
 const src = join(dir, 'keys.parquet');
@@ -26,18 +26,8 @@ const ready = duckRun(
    FROM range(0, 3000) r(i)) TO ${sqlString(src)} (FORMAT parquet)`,
 );
 
-async function describe(sql: string): Promise<Record<string, string>> {
-  const { rows } = await duckRows(`DESCRIBE ${sql}`);
-  return Object.fromEntries(rows.map((r) => [String(r.column_name), String(r.column_type)]));
-}
-
-async function differences(a: string, b: string): Promise<[number, number]> {
-  const count = async (x: string, y: string): Promise<number> => {
-    const { rows } = await duckRows(`SELECT count(*)::INTEGER AS n FROM ((${x}) EXCEPT ALL (${y}))`);
-    return rows[0]!.n as number;
-  };
-  return [await count(a, b), await count(b, a)];
-}
+const describe = duckDescribe;
+const differences = duckDifferences;
 
 function pick(types: Record<string, string>, names: readonly string[]): Record<string, string> {
   return Object.fromEntries(names.map((n) => [n, types[n]!]));

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { pipeline, fromParquet, toParquet, join as joinOn, type JoinHow } from '../../../index.ts';
 import { tempDir } from '../../helpers.ts';
-import { duckRows, duckRun, sqlString } from '../formats/parquet/duckdb.ts';
+import { duckRun, sqlString, duckDescribe, duckDifferences } from '../formats/parquet/duckdb.ts';
 
 const dir = tempDir();
 const left = join(dir, 'left.parquet');
@@ -35,18 +35,8 @@ const ready = (async () => {
   );
 })();
 
-async function describe(sql: string): Promise<Record<string, string>> {
-  const { rows } = await duckRows(`DESCRIBE ${sql}`);
-  return Object.fromEntries(rows.map((r) => [String(r.column_name), String(r.column_type)]));
-}
-
-async function differences(a: string, b: string): Promise<[number, number]> {
-  const count = async (x: string, y: string): Promise<number> => {
-    const { rows } = await duckRows(`SELECT count(*)::INTEGER AS n FROM ((${x}) EXCEPT ALL (${y}))`);
-    return rows[0]!.n as number;
-  };
-  return [await count(a, b), await count(b, a)];
-}
+const describe = duckDescribe;
+const differences = duckDifferences;
 
 const SQL_HOW: Record<string, string> = { inner: 'INNER', left: 'LEFT', right: 'RIGHT', full: 'FULL' };
 

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { pipeline, fromParquet, toParquet, groupBy, distinct, agg } from '../../../index.ts';
 import { tempDir } from '../../helpers.ts';
-import { duckRows, duckRun, sqlString } from '../formats/parquet/duckdb.ts';
+import { duckRun, sqlString, duckDescribe, duckDifferences } from '../formats/parquet/duckdb.ts';
 
 const dir = tempDir();
 
@@ -23,18 +23,8 @@ const NESTED: Record<string, string> = {
   big_struct: `{'a': (9007199254740993 + i)::BIGINT, 'b': i::INTEGER}`,
 };
 
-async function describe(sql: string): Promise<Record<string, string>> {
-  const { rows } = await duckRows(`DESCRIBE ${sql}`);
-  return Object.fromEntries(rows.map((r) => [String(r.column_name), String(r.column_type)]));
-}
-
-async function differences(a: string, b: string): Promise<[number, number]> {
-  const count = async (x: string, y: string): Promise<number> => {
-    const { rows } = await duckRows(`SELECT count(*)::INTEGER AS n FROM ((${x}) EXCEPT ALL (${y}))`);
-    return rows[0]!.n as number;
-  };
-  return [await count(a, b), await count(b, a)];
-}
+const describe = duckDescribe;
+const differences = duckDifferences;
 
 for (const [name, expr] of Object.entries(NESTED)) {
   const src = join(dir, `${name}.parquet`);

@@ -108,3 +108,18 @@ export function fromDuck(value: unknown): unknown {
   }
   return value;
 }
+
+/** DuckDB's column types of a query or a file (`DESCRIBE sql`), by column name. */
+export async function duckDescribe(sql: string): Promise<Record<string, string>> {
+  const { rows } = await duckRows(`DESCRIBE ${sql}`);
+  return Object.fromEntries(rows.map((r) => [String(r.column_name), String(r.column_type)]));
+}
+
+/** Rows of query `a` not in `b` and of `b` not in `a`, as multisets (EXCEPT ALL both ways). */
+export async function duckDifferences(a: string, b: string): Promise<[number, number]> {
+  const count = async (x: string, y: string): Promise<number> => {
+    const { rows } = await duckRows(`SELECT count(*)::INTEGER AS n FROM ((${x}) EXCEPT ALL (${y}))`);
+    return rows[0]!.n as number;
+  };
+  return [await count(a, b), await count(b, a)];
+}
