@@ -3,6 +3,7 @@
  * a chain of a source and transforms, a Spilled (toSpill's output), an array or an (async)
  * iterable of rows. Grace hash join with spilling past the budget (lib/operators/hash-join.ts).
  */
+import { sniffedAsArrow } from '../lib/operators/sniffed-input.ts';
 import { Readable, Writable, type Duplex } from 'node:stream';
 import type { RecordBatch } from 'apache-arrow';
 import { Batch, type Row } from '../lib/core/batch.ts';
@@ -106,7 +107,9 @@ const BUILD_READER = capabilities({ accepts: ['rows', 'arrow'] });
 type RightChunk = { rows: Row[]; arrow?: RecordBatch } | { rows?: undefined; arrow: RecordBatch };
 
 /** The chunk of a batch: Arrow alone while no rows were made (the table reads it by column). */
-function chunkOf(batch: Batch): RightChunk {
+function chunkOf(given: Batch): RightChunk {
+  // rows a source typed (a sniffed CSV) are built as Arrow, so the right columns keep the types
+  const batch = sniffedAsArrow(given);
   if (batch.hasArrow && !batch.hasRows) return { arrow: batch.arrow };
   return { rows: batch.rows, arrow: batch.hasArrow ? batch.arrow : undefined };
 }

@@ -15,6 +15,7 @@ import { RequiredColumns, type RequiredColumn } from './required-columns.ts';
 import type { RecordBatch, Schema } from 'apache-arrow';
 import { Batch, type Row } from '../core/batch.ts';
 import { AbortError, toError, withContext } from '../core/errors.ts';
+import { sniffedAsArrow } from './sniffed-input.ts';
 import { asBatch, TRANSFORM_HIGH_WATER_MARK } from '../core/transform.ts';
 import { loadArrowKernels } from '../core/arrow-load.ts';
 import { noteInput } from '../core/negotiate.ts';
@@ -142,7 +143,9 @@ export class OperatorTransform extends Transform implements SpillwayStage {
       async () => {
         await loadArrowKernels();
         this.#required?.note(batch);
-        await this.#spec.consume(batch, this.#emit, this.#ctx(), stats);
+        // rows a source typed (a sniffed CSV) go in as Arrow, so the output keeps the types
+        const input = this.#spec.accepts?.includes('arrow') ? sniffedAsArrow(batch) : batch;
+        await this.#spec.consume(input, this.#emit, this.#ctx(), stats);
       },
       callback,
       false,

@@ -8,7 +8,19 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { pipeline, fromCsv, fromParquet, fromIterable, toCsv, toParquet, map, filter } from '../../index.ts';
+import {
+  pipeline,
+  fromCsv,
+  fromParquet,
+  fromIterable,
+  toCsv,
+  toParquet,
+  map,
+  filter,
+  distinct,
+  sort,
+  join as joinOn,
+} from '../../index.ts';
 import { tempDir } from '../helpers.ts';
 
 test('DATE and zone-less TIMESTAMP columns read back by DuckDB with their types and values; instants as before', async () => {
@@ -69,7 +81,8 @@ test("fromCsv cast: 'auto' -> toParquet takes the types DuckDB reads the CSV wit
     (await c.runAndReadAll(`DESCRIBE SELECT * FROM ${from}`)).getRowObjectsJson().map((r) => r.column_type);
   // straight to the sink, and through a filter (it passed the rows on without the sniffed types:
   // Int32 and TIMESTAMPTZ past a filter(() => true))
-  for (const between of [[], [filter((r: { n: number }) => r.n >= 0)]]) {
+  // and through the operators, which took the rows untyped (a distinct's DATE came out TIMESTAMPTZ)
+  for (const between of [[], [filter((r: { n: number }) => r.n >= 0)], [distinct()], [sort('n')]]) {
     const parquet = join(dir, `typed-${between.length}.parquet`);
     await pipeline(fromCsv(csv, { cast: 'auto', batchSize: 1000 }), ...between, toParquet(parquet));
     assert.deepEqual(await types(`read_parquet('${parquet}')`), [
@@ -83,4 +96,21 @@ test("fromCsv cast: 'auto' -> toParquet takes the types DuckDB reads the CSV wit
     );
     assert.equal(differ.getRowObjectsJson()[0]!.n, 0);
   }
+  // a join's right side, read the same way, keeps them too
+  const joined = join(dir, 'typed-join.parquet');
+  await pipeline(
+    fromCsv(csv, { cast: 'auto', batchSize: 1000 }),
+    joinOn(fromCsv(csv, { cast: 'auto' }), { on: 'n', how: 'inner' }),
+    toParquet(joined),
+  );
+  const joinedTypes = (await c.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${joined}')`)).getRowObjectsJson();
+  assert.deepEqual(Object.fromEntries(joinedTypes.map((r) => [r.column_name, r.column_type])), {
+    d: 'DATE',
+    ts: 'TIMESTAMP',
+    tz: 'TIMESTAMP WITH TIME ZONE',
+    n: 'BIGINT',
+    d_right: 'DATE',
+    ts_right: 'TIMESTAMP',
+    tz_right: 'TIMESTAMP WITH TIME ZONE',
+  });
 });

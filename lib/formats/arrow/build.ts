@@ -18,6 +18,7 @@ import {
   Schema,
   Struct,
   Timestamp,
+  TimeUnit,
   type TimestampMillisecond,
   type TimeMillisecond,
   Type,
@@ -76,8 +77,12 @@ function sniffedType(kind: SniffedTypes[string], type: DataType): DataType | und
     case 'date':
       return DataType.isTimestamp(type) || empty ? new DateDay() : undefined;
     case 'timestamp':
-      // the unit follows the values (digits below the millisecond): a column of nulls keeps Null
-      return DataType.isTimestamp(type) ? new Timestamp(type.unit, null) : undefined;
+      // microseconds, DuckDB's TIMESTAMP, in every batch (an operator types a column only while
+      // every batch gives it one field; a batch of nulls or of whole milliseconds gave Null or
+      // milliseconds), or nanoseconds where a batch's values have digits below the microsecond
+      if (empty) return new Timestamp(TimeUnit.MICROSECOND, null);
+      if (!DataType.isTimestamp(type)) return undefined;
+      return new Timestamp(type.unit === TimeUnit.NANOSECOND ? TimeUnit.NANOSECOND : TimeUnit.MICROSECOND, null);
     case 'int64':
       return (DataType.isInt(type) && !(type.bitWidth === 64 && type.isSigned)) || empty ? new Int64() : undefined;
     case 'double':
