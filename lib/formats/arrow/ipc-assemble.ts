@@ -51,6 +51,29 @@ export async function assembleCompressed(
   const { nodes, buffers, variadicBufferCounts } = VectorAssembler.assemble(batch) as unknown as Assembled;
   const raw = buffers.map(asBytes);
   const compressed = await Promise.all(raw.map((bytes) => (bytes.byteLength === 0 ? null : codec(bytes))));
+  return laidOut(raw, compressed, nodes, variadicBufferCounts);
+}
+
+/**
+ * The body of a batch the writer compresses with each buffer stored as it is (length prefix -1,
+ * which the format allows buffer by buffer): for dictionary batches, which apache-arrow 21
+ * compresses itself with the compressed length in the prefix, so a dictionary longer than a few
+ * values was unreadable by pyarrow ("Lz4 decompression buffer too small"); spillway's reader
+ * tolerated it.
+ */
+export function assembleStored(input: RecordBatch | Vector): Assembled {
+  const { nodes, buffers, variadicBufferCounts } = VectorAssembler.assemble(input) as unknown as Assembled;
+  const raw = buffers.map(asBytes);
+  return laidOut(raw, raw, nodes, variadicBufferCounts);
+}
+
+/** Buffers with their 8-byte length prefixes, in 8-byte aligned regions (a packed buffer no smaller than its bytes is stored as they are). */
+function laidOut(
+  raw: readonly Uint8Array[],
+  compressed: readonly (Uint8Array | null)[],
+  nodes: unknown[],
+  variadicBufferCounts: number[],
+): Assembled {
   const out: ArrayBufferView[] = [];
   const bufferRegions: BufferRegion[] = [];
   let offset = 0;

@@ -24,6 +24,7 @@ import { recordBatchBytes } from './convert.ts';
 import { registerArrowCodecs, toCompressionType, type Compression } from './codecs.ts';
 import {
   assembleCompressed,
+  assembleStored,
   collector,
   lz4Frame,
   zstdOffThread,
@@ -144,11 +145,14 @@ export class ArrowFileWriter {
     this.#writer.reset(this.#sink as never, schema);
     this.#window = window;
     this.#maxBytesInFlight = maxBytesInFlight;
-    // Hand apache-arrow the body we compressed asynchronously; dictionaries take its own path.
+    // Hand apache-arrow the body we compressed asynchronously; a dictionary batch's buffers are
+    // stored uncompressed (apache-arrow's own compression of them is unreadable: assembleStored)
     const internals = this.#writer as unknown as { _assembleRecordBatch: AssembleFn };
     const original = internals._assembleRecordBatch.bind(this.#writer);
-    internals._assembleRecordBatch = (input) =>
-      this.#ready !== undefined && input === this.#ready.batch ? this.#ready.assembled : original(input);
+    internals._assembleRecordBatch = (input) => {
+      if (this.#ready !== undefined && input === this.#ready.batch) return this.#ready.assembled;
+      return compressionType === null ? original(input) : assembleStored(input);
+    };
   }
 
   /**
