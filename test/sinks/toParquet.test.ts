@@ -7,6 +7,7 @@ import { compressors } from 'hyparquet-compressors';
 import { pipeline, fromCsv, fromIterable, collect, map, ErrorCodes } from '../../index.ts';
 import type { AbortError, SpillwayError } from '../../index.ts';
 import { fromParquet } from '../../sources/fromParquet.ts';
+import { fromArrow } from '../../sources/fromArrow.ts';
 import { toParquet } from '../../sinks/toParquet.ts';
 import type { ParquetCompression } from '../../lib/formats/parquet/writer.ts';
 import { tempDir } from '../helpers.ts';
@@ -260,6 +261,29 @@ test('a bigint past int64 in rows (a UBIGINT past 2^63) is refused with what to 
       error.code === ErrorCodes.FORMAT &&
       /past int64's range/.test(error.message) &&
       /only Arrow batches write it/.test(error.message),
+  );
+  assert.deepEqual(readdirSync(dir), []);
+});
+
+test('an Arrow DECIMAL with a negative scale is refused, naming the column and why; no file is left', async () => {
+  // it was written as DECIMAL(6, -2), which DuckDB and pyarrow refuse to read
+  const { Decimal, Field, RecordBatch, Schema, Struct, makeData } = await import('apache-arrow');
+  const type = new Decimal(-2, 6, 128);
+  const column = makeData({ type, length: 2, data: new Uint32Array([123, 0, 0, 0, 5, 0, 0, 0]) });
+  const fields = [new Field('d', type, true)];
+  const batch = new RecordBatch(
+    new Schema(fields),
+    makeData({ type: new Struct(fields), length: 2, nullCount: 0, children: [column] }),
+  );
+  const { Table, tableToIPC } = await import('apache-arrow');
+  const src = join(tempDir(), 'neg.arrow');
+  writeFileSync(src, tableToIPC(new Table([batch]), 'file'));
+  const dir = tempDir();
+  const out = join(dir, 'neg.parquet');
+  await assert.rejects(
+    pipeline(fromArrow(src), toParquet(out)),
+    (error: SpillwayError) =>
+      error.code === ErrorCodes.UNSUPPORTED && /`d`/.test(error.message) && /scale -2/.test(error.message),
   );
   assert.deepEqual(readdirSync(dir), []);
 });

@@ -237,6 +237,9 @@ export function isLocalTimestamp(type: DataType): boolean {
 export function decimalOfArrow(type: DataType): DecimalSpec | undefined {
   const t = type as DataType & { precision?: number; scale?: number; bitWidth?: number };
   if ((type.typeId as number) !== A.Decimal || ![32, 64, 128, 256].includes(t.bitWidth!)) return undefined;
+  // Parquet's DECIMAL holds 0 <= scale <= precision: a file with a negative scale (Arrow allows
+  // one) was written, and DuckDB and pyarrow refused to read it
+  if (t.scale! < 0 || t.scale! > t.precision!) return undefined;
   return { precision: t.precision!, scale: t.scale! };
 }
 

@@ -3,7 +3,7 @@
  * or inferred from the first rows or Arrow batch), one {@link ColumnBuffer} per column, and the
  * appending of rows and Arrow batches with their checks and exact widenings (schema drift).
  */
-import { mismatchHint } from './mismatch-hint.ts';
+import { mismatchHint, unwritableReason } from './mismatch-hint.ts';
 import type { Data, DataType, RecordBatch } from 'apache-arrow';
 import { FormatError, SchemaMismatchError, UnsupportedError, describeValue } from '../../../core/errors.ts';
 import { logger } from '../../../core/stage.ts';
@@ -120,7 +120,7 @@ export class ColumnSet {
       const kind = kindOfField(f);
       if (kind === undefined) {
         throw new UnsupportedError(
-          `Column \`${f.name}\` has Arrow type ${String(f.type)}, which the Parquet writer cannot write; map it to a supported type first`,
+          `Column \`${f.name}\` has Arrow type ${String(f.type)}, which the Parquet writer cannot write${unwritableReason(f.type)}; map it to a supported type first`,
           { file: this.path, batch: batchIndex },
         );
       }

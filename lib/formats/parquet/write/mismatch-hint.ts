@@ -20,3 +20,11 @@ export function mismatchHint(value: unknown, name: string, type: string, inferre
     return `: the column was typed DOUBLE from its first rows' numbers, and a bigint (an integer past 2^53, as \`int64: 'auto'\` reads a large INT64) cannot join it; declare it (\`schema: { ${JSON.stringify(name)}: 'int64' }\` in toParquet) or read 64-bit integers as bigints throughout (\`int64: 'bigint'\` in fromParquet or fromArrow)`;
   return "; declare the column's type (`cast: 'auto'` or `types` in fromCsv, `schema` in toParquet)";
 }
+
+/** Why the Parquet writer cannot write an Arrow column of `type`, when there is more to say than its type. */
+export function unwritableReason(type: { typeId: number; scale?: number }): string {
+  // Type.Decimal: a scale Arrow allows (negative, or past the precision) that Parquet's DECIMAL does not
+  if (type.typeId === 7 && type.scale !== undefined)
+    return ` (scale ${type.scale}: Parquet's DECIMAL holds a scale from 0 to its precision, and DuckDB and pyarrow refuse a file with another)`;
+  return '';
+}
