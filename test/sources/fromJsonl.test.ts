@@ -335,3 +335,21 @@ test('a UTF-8 byte order mark before the first line is read past; a dead letter 
   assert.equal(letter.line, 3);
   assert.equal(letter.raw, '{\uFFFD}');
 });
+
+test('a Map or a Set in a row is written as its entries or values, not `{}` (toJsonl and Parquet JSON columns)', () => {
+  // JSON.stringify writes both as {}, so their contents were lost without a word
+  const format = jsonLineFormatter();
+  assert.equal(
+    format({
+      m: new Map<unknown, unknown>([
+        ['a', 1],
+        [2, 'x'],
+      ]),
+      s: new Set([1, 2]),
+      l: [new Map([['k', 1n]])],
+    }),
+    '{"m":[{"key":"a","value":1},{"key":2,"value":"x"}],"s":[1,2],"l":[[{"key":"k","value":1}]]}',
+  );
+  assert.equal(format({ m: new Map(), s: new Set() }), '{"m":[],"s":[]}');
+  assert.equal(format({ o: {} }), '{"o":{}}');
+});

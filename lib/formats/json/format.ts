@@ -7,7 +7,9 @@
  * `NaN`, `Infinity` and `-Infinity`, as DuckDB and Python write them (fromJsonl, DuckDB and
  * Python read them back; a strict JSON parser refuses the line). Dates become ISO strings, as
  * `JSON.stringify` makes them, and binary values (Uint8Array) base64 strings, where
- * `JSON.stringify` made an object of their bytes (`{"0":1,"1":2}`, read back as a struct).
+ * `JSON.stringify` made an object of their bytes (`{"0":1,"1":2}`, read back as a struct). A
+ * Map becomes its entries `[{ "key": k, "value": v }]` (how spillway's rows hold a MAP) and a Set
+ * its values, where `JSON.stringify` wrote `{}` for both, losing them.
  */
 import { nodeCrypto } from '../../core/crypto.ts';
 
@@ -23,7 +25,11 @@ export function jsonLineFormatter(): JsonRowFormatter {
       ? `${token}${value}`
       : value instanceof Uint8Array
         ? Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')
-        : value;
+        : value instanceof Map
+          ? Array.from(value, ([key, v]) => ({ key, value: v }))
+          : value instanceof Set
+            ? Array.from(value)
+            : value;
   const marking = (row: unknown): string => JSON.stringify(row, replacer).replace(marked, '$1');
   return (row) => {
     let text: string;
@@ -34,15 +40,17 @@ export function jsonLineFormatter(): JsonRowFormatter {
       return marking(row);
     }
     // JSON.stringify writes NaN and Infinity as null: a line with a null is checked for them; and
-    // bytes as an object of indices (`{}` when empty): a line with such an object, for binary
+    // bytes as an object of indices (`{}` when empty), and a Map or a Set as `{}` (its entries
+    // lost): a line with such an object is checked for them, a Map becoming its entries
+    // `[{ key, value }]` (the rows form of a MAP) and a Set its values
     if (text.includes('null') && hasNonFinite(row, 0)) return marking(row);
     return (text.includes('{"0":') || text.includes('{}')) && hasBinary(row, 0) ? marking(row) : text;
   };
 }
 
-/** True when `value` holds a Uint8Array (in arrays and objects, as JSON.stringify walks them). */
+/** True when `value` holds a Uint8Array, a Map or a Set (in arrays and objects, as JSON.stringify walks them). */
 function hasBinary(value: unknown, depth: number): boolean {
-  if (value instanceof Uint8Array) return true;
+  if (value instanceof Uint8Array || value instanceof Map || value instanceof Set) return true;
   if (typeof value !== 'object' || value === null || depth > 64 || value instanceof Date) return false;
   if (Array.isArray(value)) return value.some((v) => hasBinary(v, depth + 1));
   for (const key of Object.keys(value)) if (hasBinary((value as Record<string, unknown>)[key], depth + 1)) return true;
