@@ -45,12 +45,24 @@ export function partitionedWrite<O extends object>(
   if (isS3Url(dir)) return remoteWrite(dir, options ?? ({} as O), factory, name, extension);
   const { settings, rest } = splitPartitionOptions(options, extension);
   factory('partition-option-check', rest as O).destroy();
+  const fileOptions = perFileOptions(rest, extension) as O;
   return partitionedSink(dir as string, settings, {
     name,
     extension,
-    openFile: (path) => factory(path, rest as O),
+    openFile: (path) => factory(path, fileOptions),
     options: jsonOf(rest),
   });
+}
+
+/**
+ * The format's options for each file of a tree. A Parquet file keeps its row groups' encoding on
+ * the main thread unless asked otherwise: each open file had an encoder thread of its own (a V8
+ * isolate each), so 5 open partitions took a 1M-row write from 318 to 535 MB of peak RSS and from
+ * 3.2 to 4.3 s on 2 cores.
+ */
+export function perFileOptions(rest: object, extension: string): object {
+  if (extension !== 'parquet' || (rest as { encoderThread?: unknown }).encoderThread !== undefined) return rest;
+  return { ...rest, encoderThread: false };
 }
 
 /** Options as JSON (functions by their source), for the checkpoint fingerprint. */
@@ -87,6 +99,7 @@ function remoteWrite<O extends object>(
   }
   const { settings, rest } = splitPartitionOptions(options, extension);
   factory('partition-option-check', rest as O).destroy();
+  const fileOptions = perFileOptions(rest, extension) as O;
   const { partitionBy, fileName, existing } = settings;
   const json = jsonOf(rest);
   return uploadSink<PartitionedResult>(
@@ -105,7 +118,7 @@ function remoteWrite<O extends object>(
       partitionedSink(path, settings, {
         name,
         extension,
-        openFile: (file) => factory(file, rest as O),
+        openFile: (file) => factory(file, fileOptions),
         options: json,
       }) as BatchSink<unknown>,
     ['rows', 'arrow'],
