@@ -287,3 +287,26 @@ test('an Arrow DECIMAL with a negative scale is refused, naming the column and w
   );
   assert.deepEqual(readdirSync(dir), []);
 });
+
+test('a declared date column refuses a Date with a time of day (it was cut to the day without a word)', async () => {
+  const dir = tempDir();
+  const out = join(dir, 'd.parquet');
+  await assert.rejects(
+    pipeline(
+      fromIterable([{ a: new Date('2024-01-01T00:00:00Z') }, { a: new Date('2024-01-01T12:00:00Z') }]),
+      toParquet(out, { schema: { a: 'date' } }),
+    ),
+    (error: SpillwayError) => error.code === ErrorCodes.FORMAT && /`a` has type date/.test(error.message),
+  );
+  assert.deepEqual(readdirSync(dir), []);
+  // midnights, before and after 1970, are days as before
+  await pipeline(
+    fromIterable([{ a: new Date('1969-12-31T00:00:00Z') }, { a: new Date('2024-02-29T00:00:00Z') }]),
+    toParquet(out, { schema: { a: 'date' } }),
+  );
+  const { output } = await pipeline(fromParquet(out), collect());
+  assert.deepEqual(
+    (output as { a: Date }[]).map((r) => r.a.toISOString().slice(0, 10)),
+    ['1969-12-31', '2024-02-29'],
+  );
+});

@@ -92,8 +92,11 @@ function pushTemporal(col: ColumnBuffer, value: unknown): boolean {
   const ms = value.getTime();
   if (Number.isNaN(ms)) return false;
   const nanos = (value as Date & { nanos?: number }).nanos ?? 0;
-  if (col.kind === 'date') col.pushNumber(Math.floor(ms / 86_400_000));
-  else if (col.kind === 'timestamp') {
+  if (col.kind === 'date') {
+    // a calendar day is a Date at UTC midnight: a time of day is refused, never cut off
+    if (ms % 86_400_000 !== 0 || nanos !== 0) return false;
+    col.pushNumber(ms / 86_400_000);
+  } else if (col.kind === 'timestamp') {
     // a PreciseDate's microseconds do not fit milliseconds: refused, never cut off
     if (nanos !== 0) return false;
     col.pushBigInt(BigInt(ms));
