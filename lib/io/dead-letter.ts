@@ -2,11 +2,12 @@
  * A dead-letter file: rows or records a stage could not handle, one JSON object a line, with
  * where they came from and why. Opened on the first record, so a clean run leaves no file.
  */
-import { createWriteStream, statSync, type WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { IoError, ValidationError } from '../core/errors.ts';
 import { writeFileAtomic } from './atomic-file.ts';
+import { sameFile } from './same-file.ts';
 
 /** One dead-lettered record. */
 export interface DeadLetterRecord {
@@ -184,10 +185,3 @@ function jsonSafe(_key: string, value: unknown): unknown {
 
 /** The error policy of a stage: fail the pipeline, skip and count, or skip into a dead-letter file. */
 export type ErrorPolicy = 'fail' | 'skip' | { deadLetter: string };
-
-/** True when `a` and `b` are one existing file (the same device and inode: links and `./` spellings too). */
-function sameFile(a: string, b: string): boolean {
-  const sa = statSync(a, { throwIfNoEntry: false });
-  const sb = sa && statSync(b, { throwIfNoEntry: false });
-  return sa !== undefined && sb !== undefined && sa.dev === sb.dev && sa.ino === sb.ino;
-}

@@ -4,12 +4,12 @@
  * formats, and messages for empty inputs that say what a CLI user can do about them.
  */
 import { readdirSync, statSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FormatError, ValidationError, describeValue } from '../../core/errors.ts';
 import { expandDataset, isDatasetInput } from '../../dataset/expand.ts';
 import { formatOfName } from '../../dataset/cli-args.ts';
 import { isRemoteUrl } from '../../dataset/remote/url.ts';
+import { fileIdentity } from '../../io/same-file.ts';
 
 /** The arguments the checks look at (a subset of ConvertArgs). */
 interface CheckedArgs {
@@ -35,16 +35,6 @@ export function expectNoZstdOutput(output: string, to: string | undefined, parti
   );
 }
 
-/** The file's identity (device and inode, so symlinks, `./` and hard links all match), or undefined when absent. */
-async function identity(path: string): Promise<string | undefined> {
-  try {
-    const info = await stat(path, { bigint: true });
-    return `${info.dev}:${info.ino}`;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Refuses an output that is the input, or one of the files of a directory or glob input, however
  * either path is spelled: writing it would replace the data being read. An output that does not
@@ -52,10 +42,10 @@ async function identity(path: string): Promise<string | undefined> {
  */
 export async function expectOutputNotInput(input: string, output: string): Promise<void> {
   if (isRemoteUrl(input) || isRemoteUrl(output)) return;
-  const target = await identity(output);
+  const target = fileIdentity(output);
   if (target === undefined) return;
   if (!isDatasetInput(input)) {
-    if ((await identity(input)) === target) throw new ValidationError('the input and the output are the same file');
+    if (fileIdentity(input) === target) throw new ValidationError('the input and the output are the same file');
     return;
   }
   let files: readonly { path: string }[];
@@ -65,7 +55,7 @@ export async function expectOutputNotInput(input: string, output: string): Promi
     return;
   }
   for (const file of files) {
-    if ((await identity(file.path)) === target)
+    if (fileIdentity(file.path) === target)
       throw new ValidationError(`the output is one of the input's files (${file.path})`);
   }
 }
