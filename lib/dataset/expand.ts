@@ -2,13 +2,15 @@
  * Dataset inputs: what a file source was pointed at (a path, an array of paths, a glob such as
  * `data/**\/*.parquet`, or a directory) turned into one sorted list of files. Node 20 has no
  * `fs.glob`, and the matcher we need is small (segments, `*`, `?`, `**`, `[...]`, `{a,b}`), so
- * it lives here rather than in a dependency. The order is documented and stable: paths sorted by
- * code point, so the same dataset always yields its rows in the same order.
+ * it lives here rather than in a dependency. The order is documented and stable: paths sorted with
+ * digit runs compared as numbers (path-order.ts), so the same dataset always yields its rows in the
+ * same order, and a writer's `part-2` before its `part-10`.
  */
 import { readdir, stat } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { IoError, ValidationError, describeValue } from '../core/errors.ts';
+import { comparePaths } from './path-order.ts';
 import { expectNoHttpGlob, isHttpUrl, isRemoteUrl, isS3Url, parseS3Url } from './remote/url.ts';
 import type { DatasetFile } from './dataset-file.ts';
 
@@ -57,9 +59,9 @@ export function expectDatasetInput(input: unknown, path = 'path'): DatasetInput 
   );
 }
 
-/** Compares by UTF-16 code units, which for paths is the stable order we document. */
+/** The documented order of a dataset's files (path-order.ts). */
 function byPath(a: DatasetFile, b: DatasetFile): number {
-  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+  return comparePaths(a.path, b.path);
 }
 
 /** Hidden and marker entries that dataset writers leave beside data (`.tmp`, `_SUCCESS`, `_temporary`). */

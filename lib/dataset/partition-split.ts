@@ -133,8 +133,10 @@ function splitArrow(batch: Batch, by: readonly string[]): Map<string, Batch> {
     .map((f, i) => [f.name, i] as const)
     .filter(([n]) => !by.includes(n))
     .map(([, i]) => i);
+  // the columns kept, once a batch: each part then copies only them, under one schema object
+  const kept = rb.selectAt(keep);
   const out = new Map<string, Batch>();
   for (const [key, indices] of groups)
-    out.set(key, Batch.fromArrow(arrowKernels().selectRows(rb, indices).selectAt(keep), batch.position));
+    out.set(key, Batch.fromArrow(arrowKernels().selectRows(kept, indices), batch.position));
   return out;
 }

@@ -10,6 +10,7 @@ import { IoError } from '../core/errors.ts';
 import type { CommitPoint } from '../io/commit-point.ts';
 import type { PartitionFiles } from './partition-files.ts';
 import type { PartitionSettings, PartitionedResult } from './partition-options.ts';
+import { comparePaths } from './path-order.ts';
 
 /** True when `path` exists. */
 export async function exists(path: string): Promise<boolean> {
@@ -85,7 +86,7 @@ export async function finishTree(target: PartitionedTarget, point?: CommitPoint)
           { cause: error },
         );
   }
-  const written = [...files.files].sort();
+  const written = [...files.files].sort(comparePaths);
   let bytes = 0;
   for (const rel of written) bytes += (await stat(join(dir, rel))).size;
   const partitions = new Set(written.map((f) => dirname(f))).size;
@@ -100,5 +101,5 @@ export async function listTree(dir: string, rel = ''): Promise<string[]> {
     if (entry.isDirectory()) out.push(...(await listTree(dir, child)));
     else out.push(child);
   }
-  return out.sort();
+  return out.sort(comparePaths);
 }

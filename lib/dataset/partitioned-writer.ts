@@ -63,6 +63,7 @@ export function partitionedSink(
     async write(batch, context) {
       files.context = context;
       await (target.started ??= startTree(target));
+      files.nextBatch();
       for (const [key, part] of splitPartitions(batch, settings.partitionBy)) {
         // destroyed mid-batch: open no more files (the abort runs once this write settles)
         context.signal.throwIfAborted();

@@ -38,7 +38,7 @@ function commits(dir: string): number {
  * the first batch from that one on that finds a checkpoint written; until then each batch waits
  * (a little, capped) for the next commit to land, so a busy machine's slow fsyncs still leave one.
  */
-function write(out: string, checkpoint: string, failFrom?: number, everyBatches = 1) {
+function write(out: string, checkpoint: string, failFrom?: number, everyBatches = 1, maxOpenFiles?: number) {
   let batches = 0;
   return pipeline(
     fromIterable(rows, { batchSize: 100 }),
@@ -50,7 +50,7 @@ function write(out: string, checkpoint: string, failFrom?: number, everyBatches 
         await new Promise((resolve) => setTimeout(resolve, 5));
       return batch;
     }),
-    toCsv(out, { partitionBy: ['day'] }),
+    toCsv(out, { partitionBy: ['day'], ...(maxOpenFiles === undefined ? {} : { maxOpenFiles }) }),
     { checkpoint: { dir: checkpoint, everyBatches, intervalMs: 60_000 } },
   );
 }
@@ -93,6 +93,22 @@ test('a failed checkpointed partitioned write resumes: stray files removed, ever
     'no temporary tree is left',
   );
   assert.equal(existsSync(join(checkpoint, 'checkpoint.json')), false);
+});
+
+test('rows held for want of an open file (more partitions than maxOpenFiles) are in the checkpointed files; the rerun writes every row once, in order', async () => {
+  const dir = tempDir('spillway-partitioned-held-');
+  const out = join(dir, 'out');
+  const checkpoint = join(dir, 'ckpt');
+  // four days in every batch, two open files: two days' rows are held at each checkpoint
+  await assert.rejects(write(out, checkpoint, 9, 1, 2), /crash/);
+  await write(out, checkpoint, undefined, 1, 2);
+  const ids = await idsByPartition(out);
+  for (let d = 0; d < 4; d++)
+    assert.deepEqual(
+      ids.get(`day=d${d}`),
+      rows.filter((r) => r.day === `d${d}`).map((r) => r.id),
+      `day=d${d}: rows missing, repeated or out of order`,
+    );
 });
 
 test('a checkpoint whose tree lost a file is refused with ERR_SPILLWAY_CHECKPOINT naming it', async () => {
