@@ -9,6 +9,7 @@
  */
 import { ValidationError, describeValue } from '../core/errors.ts';
 import { isPreciseDate } from '../formats/values.ts';
+import { parseIsoDate, parseTimestampTz } from '../formats/csv/read/iso-temporal.ts';
 
 /** A value a predicate compares with. Strings compare with dates as ISO dates (`'2026-11-30'`). */
 export type PredicateValue = string | number | bigint | boolean | Date | null;
@@ -128,9 +129,18 @@ function belowMillis(v: unknown): number {
 }
 const SUB_MILLIS = /[T ]\d{2}:\d{2}:\d{2}\.\d{3}(\d{1,6})(?!\d)/;
 
+/**
+ * Milliseconds of a Date, epoch milliseconds, or ISO text: `YYYY-MM-DD`, or a timestamp with an
+ * offset (the instant it names) or without one (read as UTC, as DuckDB reads a TIMESTAMP literal).
+ * `Date.parse` read text without an offset in the process's time zone, so the rows a `where` kept
+ * (and the files and row groups it skipped) changed with `TZ`. Other text is not comparable (NaN).
+ */
 function toMillis(v: unknown): number {
   if (v instanceof Date) return v.getTime();
-  if (typeof v === 'string') return Date.parse(v.length === 10 ? `${v}T00:00:00Z` : v);
+  if (typeof v === 'string') {
+    const text = v.trim();
+    return (parseIsoDate(text) ?? parseTimestampTz(text))?.getTime() ?? Number.NaN;
+  }
   if (typeof v === 'number') return v;
   return Number.NaN;
 }
@@ -154,7 +164,8 @@ export function compareValues(a: unknown, b: unknown): number {
           ? 0
           : Number.NaN;
   }
-  if (ta === 'string' && tb === 'string') return compareStrings(a as string, b as string);
+  if (ta === 'string' && tb === 'string')
+    return compareTimes(a as string, b as string) ?? compareStrings(a as string, b as string);
   if (a instanceof Date || b instanceof Date) {
     const x = toMillis(a);
     const y = toMillis(b);
@@ -170,6 +181,30 @@ export function compareValues(a: unknown, b: unknown): number {
   if (tb === 'string' && (ta === 'number' || ta === 'bigint'))
     return -compareNumeric(b as string, a as number | bigint);
   return Number.NaN;
+}
+
+const TIME_OF_DAY = /^(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:([+-])(\d{2})(?::?(\d{2}))?)?$/;
+
+/** Nanoseconds since midnight (UTC, for a TIMETZ's `+HH[:MM]`) of `HH:MM[:SS[.f]][±HH[:MM]]`, or undefined. */
+function timeNanos(text: string): number | undefined {
+  const m = TIME_OF_DAY.exec(text);
+  if (m === null) return undefined;
+  const offset = m[5] === undefined ? 0 : (m[5] === '-' ? -1 : 1) * (Number(m[6]) * 60 + Number(m[7] ?? 0)) * 60;
+  const seconds = (Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3] ?? 0) - offset;
+  return seconds * 1e9 + Number((m[4] ?? '').padEnd(9, '0'));
+}
+
+/**
+ * Two times of day (`HH:MM[:SS[.f]]`, with an offset for a TIMETZ, as a TIME column's rows and statistics hold them) compared
+ * by time; undefined when either is other text. As text, `02:30:00.000` was not equal to
+ * `02:30:00`, and `02:30:00.50` sorted after `02:30:00.5`.
+ */
+function compareTimes(a: string, b: string): number | undefined {
+  if (a.charCodeAt(2) !== 58 || b.charCodeAt(2) !== 58) return undefined;
+  const x = timeNanos(a);
+  const y = timeNanos(b);
+  if (x === undefined || y === undefined) return undefined;
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /** A plain decimal: sign, integer digits, fraction digits (a DECIMAL column's rows are such text). */

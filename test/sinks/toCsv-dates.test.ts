@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import {
@@ -14,7 +14,10 @@ import {
   fromParquet,
   fromIterable,
   toCsv,
+  toJsonl,
   toParquet,
+  ErrorCodes,
+  type SpillwayError,
   map,
   filter,
   distinct,
@@ -113,4 +116,25 @@ test("fromCsv cast: 'auto' -> toParquet takes the types DuckDB reads the CSV wit
     ts_right: 'TIMESTAMP',
     tz_right: 'TIMESTAMP WITH TIME ZONE',
   });
+});
+
+test('an invalid Date (NaN time) is a coded error naming its column in toCsv, toJsonl and toParquet, and no file is left', async () => {
+  // toJsonl wrote it as null (Date#toJSON), toCsv threw a bare RangeError, toParquet blamed the unit
+  const dir = tempDir();
+  const rows = [
+    { id: 1, when: new Date('2024-03-10T00:00:00Z') },
+    { id: 2, when: new Date('not a date') },
+  ];
+  for (const [name, sink] of [
+    ['out.csv', (p: string) => toCsv(p)],
+    ['out.jsonl', (p: string) => toJsonl(p)],
+    ['out.parquet', (p: string) => toParquet(p)],
+  ] as const) {
+    await assert.rejects(pipeline(fromIterable(rows), sink(join(dir, name))), (error: SpillwayError) => {
+      assert.equal(error.code, ErrorCodes.FORMAT, name);
+      assert.match(error.message, /`when`.*invalid Date/, name);
+      return true;
+    });
+  }
+  assert.deepEqual(readdirSync(dir), []);
 });

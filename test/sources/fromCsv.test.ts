@@ -13,7 +13,10 @@ import {
   ErrorCodes,
   type ValidationError,
   type IoError,
+  toParquet,
+  fromParquet,
 } from '../../index.ts';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { CORPUS, corpusSkip, tempDir } from '../helpers.ts';
 import { zstdCompressSync as zstdCompress } from '../../lib/formats/zstd.ts';
 
@@ -224,7 +227,7 @@ test('onError deadLetter writes each raw bad line with its line number and reaso
 
 test('a declared schema casts columns; a cell that does not fit follows the error policy with its line', async () => {
   const dir = tempDir();
-  const path = write(dir, 's.csv', 'id,qty,ok,when\n1,10,true,2024-01-02T03:04:05Z\n2,x,false,2024-01-03\n3,,1,\n');
+  const path = write(dir, 's.csv', 'id,qty,ok,when\n1,10,true,2024-01-02\n2,x,false,2024-01-03\n3,,1,\n');
   const schema = { id: 'integer', qty: 'number', ok: 'boolean', when: 'date' } as const;
   await assert.rejects(pipeline(fromCsv(path, { cast: schema }), collect()), (error: CsvParseError) => {
     assert.equal(error.code, ErrorCodes.CSV_PARSE);
@@ -235,13 +238,55 @@ test('a declared schema casts columns; a cell that does not fit follows the erro
   const deadLetter = join(dir, 'dl.jsonl');
   const { output, stats } = await pipeline(fromCsv(path, { cast: schema, onError: { deadLetter } }), collect());
   assert.deepEqual(output, [
-    { id: 1, qty: 10, ok: true, when: new Date('2024-01-02T03:04:05Z') },
+    { id: 1, qty: 10, ok: true, when: new Date('2024-01-02T00:00:00Z') },
     { id: 3, qty: null, ok: true, when: null },
   ]);
   assert.equal(stats.errors.deadLettered, 1);
   const record = JSON.parse(readFileSync(deadLetter, 'utf8').trim()) as { line: number; raw: string };
   assert.equal(record.line, 3);
   assert.equal(record.raw, '2,x,false,2024-01-03\n');
+});
+
+test("a declared 'date' is YYYY-MM-DD at UTC midnight in any time zone, a DATE column; other shapes are bad rows", async (t) => {
+  // it was `new Date(text)`: `2024-3-1` became the local midnight, `12` 2001-12-01, `2024-02-30` March 1st
+  const dir = tempDir();
+  const path = write(
+    dir,
+    'd.csv',
+    'id,d\n1,2024-03-10\n2,2024-3-1\n3,12\n4,2024-02-30\n5,03/10/2024\n6,2024-03-10 02:30:00\n7, 1969-12-31 \n8,\n',
+  );
+  const zone = process.env.TZ;
+  t.after(() => {
+    if (zone === undefined) delete process.env.TZ;
+    else process.env.TZ = zone;
+  });
+  for (const tz of ['Asia/Kolkata', 'America/New_York', 'UTC']) {
+    process.env.TZ = tz;
+    const deadLetter = join(dir, `dl-${tz.replace('/', '-')}.jsonl`);
+    const out = join(dir, `d-${tz.replace('/', '-')}.parquet`);
+    const { output } = await pipeline(
+      fromCsv(path, { cast: { id: 'integer', d: 'date' }, onError: { deadLetter } }),
+      toParquet(out),
+    );
+    assert.equal(output.rows, 3, tz);
+    const lines = readFileSync(deadLetter, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { line: number }).line);
+    assert.deepEqual(lines, [3, 4, 5, 6, 7], tz);
+    const back = await pipeline(fromParquet(out), collect());
+    assert.deepEqual(back.output, [
+      { id: 1, d: new Date('2024-03-10T00:00:00Z') },
+      { id: 7, d: new Date('1969-12-31T00:00:00Z') },
+      { id: 8, d: null },
+    ]);
+    const db = await DuckDBInstance.create(':memory:');
+    const c = await db.connect();
+    const types = (await (await c.run(`DESCRIBE SELECT * FROM '${out}'`)).getRows()).map((r) => String(r[1]));
+    c.closeSync();
+    db.closeSync();
+    assert.deepEqual(types, ['BIGINT', 'DATE'], tz);
+  }
 });
 
 test('cast: true infers numbers, booleans, null for empty, and keeps big integers exact as bigint', async () => {

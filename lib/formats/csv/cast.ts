@@ -9,7 +9,8 @@ import { isBlank, trimBlanks } from './read/blanks.ts';
 export { CastFailure };
 
 /**
- * A declared CSV column type, or a function that converts the cell text. The sniffer's names work
+ * A declared CSV column type, or a function that converts the cell text. `'date'` is
+ * `YYYY-MM-DD` (spaces and tabs around it skipped), a Date at UTC midnight. The sniffer's names work
  * too: `'text'` (as `'string'`), `'double'` (as `'number'`), `'int64'` (a number when safe, else a
  * bigint; beyond int64 an out-of-range error), `'timestamp'` (`YYYY-MM-DD[ T]HH:MM[:SS[.fffffffff]]`
  * read as UTC, digits below the millisecond kept), `'timestamptz'` (the same, or with an offset
@@ -123,11 +124,10 @@ export function castCell(cell: string, type: CsvColumnType, column: string): unk
       if (lower === 'false' || lower === '0') return false;
       throw new CastFailure(column, text, 'boolean');
     }
-    case 'date': {
-      const d = new Date(text);
-      if (Number.isNaN(d.getTime())) throw new CastFailure(column, text, 'date');
-      return d;
-    }
+    case 'date':
+      // `YYYY-MM-DD` at UTC midnight, as the sniffer reads it: `new Date(text)` read other shapes
+      // in the process's time zone and took `12` for 2001-12-01 and `2024-02-30` for March 1st
+      return castDetected(text, 'date', column);
   }
 }
 

@@ -144,13 +144,18 @@ export function csvFormatter(
   const datesNeedCheck = /[0-9TZ:.+\- ]/.test(delimiter + quote);
   const text = (value: string): string =>
     special.test(value) ? quote + value.replace(quotes, doubled) + quote : value;
-  const field = (value: unknown, style?: DateStyle): string => {
+  const field = (value: unknown, style?: DateStyle, column?: string | number): string => {
     if (typeof value === 'string') return text(value);
     if (typeof value === 'number') return numbersNeedCheck ? text(numberText(value)) : numberText(value);
     if (value === null || value === undefined) return '';
     if (typeof value === 'boolean') return numbersNeedCheck ? text(value ? 'true' : 'false') : value ? 'true' : 'false';
     if (typeof value === 'bigint') return numbersNeedCheck ? text(value.toString()) : value.toString();
     if (value instanceof Date) {
+      if (Number.isNaN(value.getTime()))
+        throw new FormatError(
+          `Column ${describeColumn(column)} holds an invalid Date (its time is NaN, as \`new Date(text)\` gives for text it cannot read): there is no text to write for it`,
+          { stage: 'toCsv' },
+        );
       const iso = styledDate(isoString(value), style);
       return datesNeedCheck ? text(iso) : iso;
     }
@@ -164,7 +169,7 @@ export function csvFormatter(
     return (rows) => {
       let out = '';
       for (const row of rows as Iterable<readonly unknown[]>) {
-        for (let i = 0; i < row.length; i++) out += (i === 0 ? '' : delimiter) + field(row[i]);
+        for (let i = 0; i < row.length; i++) out += (i === 0 ? '' : delimiter) + field(row[i], undefined, i);
         out += recordDelimiter;
       }
       return out;
@@ -174,11 +179,17 @@ export function csvFormatter(
   return (rows) => {
     let out = '';
     for (const row of rows as Iterable<Record<string, unknown>>) {
-      for (let i = 0; i < keys.length; i++) out += (i === 0 ? '' : delimiter) + field(row[keys[i]!], styles?.[i]);
+      for (let i = 0; i < keys.length; i++)
+        out += (i === 0 ? '' : delimiter) + field(row[keys[i]!], styles?.[i], keys[i]);
       out += recordDelimiter;
     }
     return out;
   };
+}
+
+/** A column for an error: its name, or its position in an array row. */
+function describeColumn(column: string | number | undefined): string {
+  return typeof column === 'number' ? `${column + 1}` : `\`${column}\``;
 }
 
 /** The header line for `columns`, quoted as csv-stringify quotes a header. */

@@ -12,6 +12,7 @@
  * its values, where `JSON.stringify` wrote `{}` for both, losing them.
  */
 import { nodeCrypto } from '../../core/crypto.ts';
+import { FormatError } from '../../core/errors.ts';
 
 /** A function that formats one row as one line (without the newline). */
 export type JsonRowFormatter = (row: unknown) => string;
@@ -43,9 +44,37 @@ export function jsonLineFormatter(): JsonRowFormatter {
     // bytes as an object of indices (`{}` when empty), and a Map or a Set as `{}` (its entries
     // lost): a line with such an object is checked for them, a Map becoming its entries
     // `[{ key, value }]` (the rows form of a MAP) and a Set its values
-    if (text.includes('null') && hasNonFinite(row, 0)) return marking(row);
+    if (text.includes('null')) {
+      // an invalid Date's toJSON gives null: written, its value would be lost without a word
+      const invalid = invalidDateColumn(row);
+      if (invalid !== undefined)
+        throw new FormatError(
+          `Column \`${invalid}\` holds an invalid Date (its time is NaN, as \`new Date(text)\` gives for text it cannot read): JSON would hold null for it`,
+          { stage: 'toJsonl' },
+        );
+      if (hasNonFinite(row, 0)) return marking(row);
+    }
     return (text.includes('{"0":') || text.includes('{}')) && hasBinary(row, 0) ? marking(row) : text;
   };
+}
+
+/** The top-level column of `row` holding an invalid Date (at any depth), or undefined. */
+function invalidDateColumn(row: unknown): string | undefined {
+  if (typeof row !== 'object' || row === null) return undefined;
+  for (const key of Object.keys(row)) if (hasInvalidDate((row as Record<string, unknown>)[key], 0)) return key;
+  return undefined;
+}
+
+function hasInvalidDate(value: unknown, depth: number): boolean {
+  if (value instanceof Date) return Number.isNaN(value.getTime());
+  if (typeof value !== 'object' || value === null || depth > 64) return false;
+  if (Array.isArray(value)) return value.some((v) => hasInvalidDate(v, depth + 1));
+  if (value instanceof Map)
+    return [...value].some(([k, v]) => hasInvalidDate(k, depth + 1) || hasInvalidDate(v, depth + 1));
+  if (value instanceof Set) return [...value].some((v) => hasInvalidDate(v, depth + 1));
+  for (const key of Object.keys(value))
+    if (hasInvalidDate((value as Record<string, unknown>)[key], depth + 1)) return true;
+  return false;
 }
 
 /** True when `value` holds a Uint8Array, a Map or a Set (in arrays and objects, as JSON.stringify walks them). */

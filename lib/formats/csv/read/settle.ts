@@ -108,7 +108,7 @@ export function castsOf(
   names: readonly string[] | undefined,
 ): { infer: boolean; schema: CsvSchema | undefined; sniffed?: SniffedTypes } {
   const { cast, types } = plan;
-  if (typeof cast === 'object') return { infer: false, schema: cast };
+  if (typeof cast === 'object') return { infer: false, schema: cast, sniffed: declaredTypes(cast) };
   const auto = cast === 'auto' && dialect !== undefined;
   const infer = cast === true || (cast === 'auto' && dialect === undefined);
   if (!auto && types === undefined) return { infer, schema: undefined };
@@ -119,7 +119,20 @@ export function castsOf(
   const schema: Record<string, CsvColumnType> = {};
   if (auto) names.forEach((name, c) => (schema[name] = casterOf(dialect, c, name)));
   Object.assign(schema, types);
-  return { infer, schema, sniffed: auto ? detectedTypes(dialect, names, types) : undefined };
+  const sniffed = { ...(auto ? detectedTypes(dialect, names, types) : undefined), ...declaredTypes(types) };
+  return { infer, schema, sniffed: Object.keys(sniffed).length > 0 ? sniffed : undefined };
+}
+
+/** The Arrow types of declared columns, as of detected ones: a declared `'date'` is a DATE column, not instants. */
+function declaredTypes(schema: CsvSchema | Readonly<Record<string, unknown>> | undefined): SniffedTypes | undefined {
+  if (schema === undefined || Array.isArray(schema)) return undefined;
+  const out: Record<string, 'date' | 'timestamp' | 'int64' | 'double'> = {};
+  for (const [name, type] of Object.entries(schema)) {
+    if (type === 'date' || type === 'timestamp' || type === 'int64' || type === 'double') out[name] = type;
+    else if (type === 'integer' || type === 'bigint') out[name] = 'int64';
+    else if (type === 'number') out[name] = 'double';
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /**

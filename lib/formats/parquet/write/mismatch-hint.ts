@@ -11,6 +11,8 @@ const INT64_MIN = -(2n ** 63n);
 
 /** The hint appended to the message for `value` in column `name` of `type` (`inferred` from the data, or declared). */
 export function mismatchHint(value: unknown, name: string, type: string, inferred: boolean): string {
+  if (value instanceof Date && Number.isNaN(value.getTime()))
+    return ': it is an invalid Date (its time is NaN, as `new Date(text)` gives for text it cannot read); check the map that made it';
   if (value instanceof Date && type.startsWith('timestamp'))
     return ": Parquet's TIMESTAMP is int64, whose nanoseconds hold only the years 1677-2262 and whose microseconds hold no digit below them";
   if (typeof value === 'bigint' && (value > INT64_MAX || value < INT64_MIN))
