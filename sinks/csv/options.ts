@@ -100,6 +100,15 @@ export interface CsvSinkSettings {
   readonly stringifyOptions: Record<string, unknown>;
 }
 
+/**
+ * A quote other than `"` escapes itself (doubled), as DuckDB, Python and spillway's reader take
+ * it: csv-stringify escapes with `"` whatever the quote, and `quote: "'"` wrote `it's` as
+ * `'it"'s'`, which fromCsv, given the same quote, read back as another value.
+ */
+function withEscape(options: Record<string, unknown>): Record<string, unknown> {
+  return options.quote !== undefined && options.escape === undefined ? { ...options, escape: options.quote } : options;
+}
+
 /** Checks `target` and `options` of `toCsv`, or throws a ValidationError. */
 export function resolveCsvOptions(target: string | Writable, options: ToCsvOptions | undefined): CsvSinkSettings {
   const opts = expectOptions(options, 'options', KNOWN_TO_CSV_OPTIONS);
@@ -131,6 +140,6 @@ export function resolveCsvOptions(target: string | Writable, options: ToCsvOptio
     gzip,
     binary,
     columns: columnsOption,
-    stringifyOptions: stringifyOptions as Record<string, unknown>,
+    stringifyOptions: withEscape(stringifyOptions as Record<string, unknown>),
   };
 }

@@ -24,6 +24,7 @@ import {
   type SchemaMismatchError,
 } from '../../index.ts';
 import { tempDir } from '../helpers.ts';
+import { DuckDBInstance } from '@duckdb/node-api';
 
 test('toCsv writes a header and rows, dates as ISO and bigints as digits, then renames into place', async () => {
   const dir = tempDir();
@@ -267,4 +268,20 @@ test('toJsonl writes binary values as base64 strings, bigints and NaN exactly, a
     '{"id":2,"b":"","nested":{"parts":[]}}',
     '{"id":3,"b":null,"nested":{"n":NaN,"big":1180591620717411303424}}',
   ]);
+});
+
+test('toCsv with quote: "\'" doubles the quote inside a field, and fromCsv and DuckDB read every value back', async () => {
+  // csv-stringify escapes with `"` whatever the quote: `it's` was written `'it"'s'` and read back as `'it"'s'`
+  const file = join(tempDir(), 'quote.csv');
+  const rows = [{ a: "it's", b: 'x,y', c: 'say "hi"', d: "''" }];
+  await pipeline(fromIterable(rows), toCsv(file, { quote: "'" }));
+  assert.equal(readFileSync(file, 'utf8'), "a,b,c,d\n'it''s','x,y',say \"hi\",''''''\n");
+  const { output } = await pipeline(fromCsv(file, { quote: "'" }), collect());
+  assert.deepEqual(output, rows);
+  const db = await DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  const back = (await c.runAndReadAll(`SELECT * FROM read_csv('${file}', quote = '''', escape = '''')`)).getRows();
+  c.closeSync();
+  db.closeSync();
+  assert.deepEqual(back, [Object.values(rows[0]!)]);
 });
