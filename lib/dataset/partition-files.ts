@@ -149,7 +149,9 @@ export class PartitionFiles {
     // a few at a time: each file's commit waits on its fsync, and 500 of them one after the
     // other left the process idle for seconds
     await eachAtOnce([...this.#writers.keys()], CLOSING_AT_ONCE, (key) => this.#close(key));
-    await eachAtOnce([...this.#held.keys()], CLOSING_AT_ONCE, (key) => this.#writeOut(key));
+    // no more at once than files may be open: a held partition's file then never closes another's
+    const atOnce = Math.min(CLOSING_AT_ONCE, this.#settings.maxOpenFiles);
+    await eachAtOnce([...this.#held.keys()], atOnce, (key) => this.#writeOut(key));
   }
 
   /**
