@@ -6,6 +6,26 @@ import { Batch, type Row } from '../lib/core/batch.ts';
 import { BatchSource } from '../lib/core/source.ts';
 import { ValidationError } from '../lib/core/errors.ts';
 import { expectInteger, expectOptions, optionKeys } from '../lib/core/validate.ts';
+import type { StageContext } from '../lib/core/stage.ts';
+
+/** The iterator's next step, or the signal's abort reason as soon as it aborts. */
+function nextOrAbort<R>(iterator: AsyncIterator<R>, signal: AbortSignal): Promise<IteratorResult<R>> {
+  signal.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    iterator.next().then(
+      (step) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(step);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
 
 /** Options of {@link fromIterable}. */
 export interface FromIterableOptions {
@@ -43,7 +63,7 @@ export function fromIterable<R extends Row>(
   let skipRows = 0;
   let firstIndex = 0;
 
-  async function* open(): AsyncGenerator<Batch<R>> {
+  async function* open(context: StageContext): AsyncGenerator<Batch<R>> {
     let index = firstIndex;
     let buffer: R[] = [];
     let skip = skipRows;
@@ -64,13 +84,26 @@ export function fromIterable<R extends Row>(
         if (buffer.length >= batchSize) yield emit();
       }
     } else {
-      for await (const row of rows as AsyncIterable<R>) {
-        if (skip > 0) {
-          skip--;
-          continue;
+      // not `for await`: a destroyed source waited on the iterator's next row, which a queue
+      // consumer with no new message never gives (the abort never completed)
+      const iterator = (rows as AsyncIterable<R>)[Symbol.asyncIterator]();
+      try {
+        for (;;) {
+          const step = await nextOrAbort(iterator, context.signal);
+          if (step.done) break;
+          if (skip > 0) {
+            skip--;
+            continue;
+          }
+          buffer.push(step.value);
+          if (buffer.length >= batchSize) yield emit();
         }
-        buffer.push(row);
-        if (buffer.length >= batchSize) yield emit();
+      } catch (error) {
+        // the iterator's finally runs once its pending next() settles: not awaited here
+        if (context.signal.aborted) iterator.return?.()?.catch(() => undefined);
+        throw error;
+      } finally {
+        if (!context.signal.aborted) await iterator.return?.();
       }
     }
     if (buffer.length > 0) yield emit();

@@ -93,6 +93,7 @@ export function buildStreams(stages: readonly unknown[], what = 'pipeline()'): (
       );
     if (i > 0 && !(stage instanceof Writable))
       throw new ValidationError(`${what}: stage ${i} is a Readable only; only the first stage may be a source`);
+    if (!isStage(stage)) checkForeign(stage, i, i === stages.length - 1, what);
     streams.push(stage);
     // a foreign transform's output is normalised to batches and counted
     if (!isStage(stage) && stage instanceof Readable) streams.push(normaliser(stage));
@@ -100,6 +101,27 @@ export function buildStreams(stages: readonly unknown[], what = 'pipeline()'): (
   flushFunctions();
   uniqueNames(streams);
   return streams;
+}
+
+/**
+ * Refuses a foreign stream that cannot carry batches where it stands: a byte stream (not in object
+ * mode) read from, whose Buffers became rows (`{"type":"Buffer","data":[...]}` in a JSONL file), or
+ * written to (a raw Node type error); a Writable that is not also a Readable before the last place.
+ */
+function checkForeign(stage: Readable | Writable, i: number, last: boolean, what: string): void {
+  const readsBytes = stage instanceof Readable && !stage.readableObjectMode;
+  if (readsBytes && !(stage instanceof Writable))
+    throw new ValidationError(
+      `${what}: stage ${i + 1} is a byte stream (a Readable not in object mode): its chunks are bytes, not rows; read it through a source, such as fromCsv(stream), fromJsonl(stream) or fromArrow(stream)`,
+    );
+  if (stage instanceof Writable && i > 0 && !stage.writableObjectMode)
+    throw new ValidationError(
+      `${what}: stage ${i + 1} takes bytes (a Writable not in object mode), and stages pass batches of rows; write bytes through a sink, such as toCsv(stream), toJsonl(stream) or toArrow(stream)`,
+    );
+  if (!last && !(stage instanceof Readable))
+    throw new ValidationError(
+      `${what}: stage ${i + 1} is a Writable only: only the last stage may be a sink, and stage ${i + 2} comes after it`,
+    );
 }
 
 /** Names repeated stages `name#2`, `name#3`... so stats tell them apart. */

@@ -127,6 +127,7 @@ const usedStages = new WeakSet<object>();
  * nothing) and a sink before the last place, each as a coded error naming the stage.
  */
 function checkStages(stages: readonly unknown[]): void {
+  const seen = new Set<object>();
   for (const [i, stage] of stages.entries()) {
     if (!isStage(stage)) continue;
     const { kind, stats } = stage[STAGE];
@@ -134,6 +135,12 @@ function checkStages(stages: readonly unknown[]): void {
       throw new ValidationError(
         `Stage ${i + 1} (${stats.name}) was used in a pipeline before: a stage is a stream and runs once; create it again (call ${stats.name}(...) anew) for another pipeline`,
       );
+    // the same stage twice in one list was piped into itself: a hang, or a CPU spin that starved signals
+    if (seen.has(stage))
+      throw new ValidationError(
+        `Stage ${i + 1} (${stats.name}) stands earlier in this pipeline too: a stage is a stream and runs once; create a second one (call ${stats.name}(...) again)`,
+      );
+    seen.add(stage);
     if (kind === 'sink' && i < stages.length - 1)
       throw new ValidationError(
         `Stage ${i + 1} (${stats.name}) is a sink: it must be the last stage of the pipeline, and stage ${i + 2} comes after it`,

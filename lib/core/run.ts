@@ -190,6 +190,9 @@ export class Run {
       // the first real error wins; a premature close is only the echo of another failure
       if ((error as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') return;
       this.#firstError ??= error;
+      // the stages' signal too, at once: a stage in the middle of a batch (an async map's lanes)
+      // went on calling the user's function until its batch ended, after the run had failed
+      if (!this.#sinkCommitted()) this.#controller.abort(this.#firstError);
     };
     for (const stream of this.streams) stream.on('error', noteError);
     const onAbort = (): void => fail(new AbortError(undefined, { cause: signal?.reason }));

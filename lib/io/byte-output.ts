@@ -9,6 +9,7 @@ import { createGzip, type Gzip } from 'node:zlib';
 import { keepForResume } from './temp-files.ts';
 import { AtomicFile } from './atomic-file.ts';
 import { IoError } from '../core/errors.ts';
+import { abandonCaller, endCaller, writeToCaller } from './caller-stream.ts';
 import type { CommitPoint } from './commit-point.ts';
 
 /** An open byte target. */
@@ -117,17 +118,14 @@ function streamOutput(stream: Writable, stage: string): ByteOutput {
   return {
     async write(data, signal) {
       bytes += typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
-      if (stream.destroyed) throw wrap(stream.errored ?? new Error('stream destroyed'));
-      if (!stream.write(data))
-        await once(stream, 'drain', { signal }).catch((error: unknown) => Promise.reject(wrap(error)));
+      await writeToCaller(stream, data, signal).catch((error: unknown) => Promise.reject(wrap(error)));
     },
     async commit() {
-      stream.end();
-      if (!stream.writableFinished) await once(stream, 'finish').catch((error: unknown) => Promise.reject(wrap(error)));
+      await endCaller(stream).catch((error: unknown) => Promise.reject(wrap(error)));
       return bytes;
     },
     async abort(error) {
-      stream.destroy(error ?? undefined);
+      abandonCaller(stream, error);
     },
   };
 }

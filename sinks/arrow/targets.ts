@@ -3,13 +3,13 @@
  * name so a widening rewrite can read a finished file back; the registry lets an abort remove
  * every file made) or a caller's Writable (apache-arrow's writer, with the stream's backpressure).
  */
-import { once } from 'node:events';
 import { rename, unlink } from 'node:fs/promises';
 import { forgetTempFile, newTempPath } from '../../lib/io/temp-files.ts';
 import type { CommitPoint } from '../../lib/io/commit-point.ts';
 import { type RecordBatch, RecordBatchFileWriter, RecordBatchStreamWriter, type Schema } from 'apache-arrow';
 import type { Writable } from 'node:stream';
 import { IoError } from '../../lib/core/errors.ts';
+import { abandonCaller, drainCaller, endCaller } from '../../lib/io/caller-stream.ts';
 import { ArrowFileWriter } from '../../lib/formats/arrow/ipc-writer.ts';
 import type { ArrowFormat } from '../../lib/formats/arrow/ipc-reader.ts';
 import { registerArrowCodecs, toCompressionType, type Compression } from '../../lib/formats/arrow/codecs.ts';
@@ -162,13 +162,12 @@ export function streamTarget(stream: Writable, schema: Schema, compression: Comp
   const flush = async (signal?: AbortSignal): Promise<void> => {
     const chunks = sink.chunks;
     sink.chunks = [];
-    let full = false;
     for (const chunk of chunks) {
-      if (stream.destroyed) throw fail(stream.errored ?? new Error('stream destroyed'));
+      if (stream.destroyed || stream.closed) throw fail(stream.errored ?? new Error('stream destroyed'));
       bytes += chunk.byteLength;
-      if (!stream.write(chunk)) full = true;
+      stream.write(chunk);
     }
-    if (full) await once(stream, 'drain', { signal }).catch((error: unknown) => Promise.reject(fail(error)));
+    await drainCaller(stream, signal).catch((error: unknown) => Promise.reject(fail(error)));
   };
   return {
     schema,
@@ -191,11 +190,10 @@ export function streamTarget(stream: Writable, schema: Schema, compression: Comp
     async commit() {
       writer.finish();
       await flush();
-      stream.end();
-      if (!stream.writableFinished) await once(stream, 'finish').catch((error: unknown) => Promise.reject(fail(error)));
+      await endCaller(stream).catch((error: unknown) => Promise.reject(fail(error)));
     },
     async abort(error) {
-      stream.destroy(error ?? undefined);
+      abandonCaller(stream, error);
     },
   };
 }

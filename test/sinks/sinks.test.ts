@@ -23,7 +23,9 @@ import {
   type FormatError,
   type SchemaMismatchError,
 } from '../../index.ts';
-import { tempDir } from '../helpers.ts';
+import { nodeScript, tempDir } from '../helpers.ts';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 
 test('toCsv writes a header and rows, dates as ISO and bigints as digits, then renames into place', async () => {
@@ -284,4 +286,11 @@ test('toCsv with quote: "\'" doubles the quote inside a field, and fromCsv and D
   c.closeSync();
   db.closeSync();
   assert.deepEqual(back, [Object.values(rows[0]!)]);
+});
+
+test('sinks writing to process.stdout leave it open: a second table and later output still arrive', async () => {
+  const { stdout } = await promisify(execFile)(process.execPath, nodeScript('test/fixtures/stdio/sinks-to-stdout.ts'), {
+    timeout: 60_000,
+  });
+  assert.equal(stdout, 'a,b\n1,x\n2,y\n{"a":1,"b":"x"}\n{"a":2,"b":"y"}\nAFTER\n');
 });

@@ -348,3 +348,89 @@ test('a stage used in one pipeline is refused by the next, by name; a sink must 
     },
   );
 });
+
+test('the same stage twice in one pipeline, a byte stream as a stage, and a Writable before the last place are coded errors', async () => {
+  // the stage was piped into itself (a hang, or a CPU spin that starved signals); a file stream's
+  // Buffers became rows; a Writable in the middle raised a raw Node type error
+  const rows = [{ a: 1 }, { a: 2 }];
+  const m = map((r: { a: number }) => r);
+  await assert.rejects(pipeline(fromIterable(rows), m, m, collect()), (error: unknown) => {
+    assert.ok(error instanceof ValidationError);
+    assert.match(error.message, /Stage 3 \(map\) stands earlier in this pipeline too/);
+    return true;
+  });
+  const file = join(tempDir(), 'bytes.csv');
+  writeFileSync(file, 'a,b\n1,2\n');
+  const { createReadStream } = await import('node:fs');
+  await assert.rejects(pipeline(createReadStream(file), collect()), /stage 1 is a byte stream .* fromCsv\(stream\)/);
+  const bytesIn = new Writable({ write: (_c, _e, done) => done() });
+  await assert.rejects(pipeline(fromIterable(rows), bytesIn), /stage 2 takes bytes .* toCsv\(stream\)/);
+  const middle = new Writable({ objectMode: true, write: (_c, _e, done) => done() });
+  await assert.rejects(pipeline(fromIterable(rows), middle, collect()), /stage 2 is a Writable only/);
+});
+
+test("a caller's Writable: a failed run rejects without an unhandled 'error' on it; one that closes mid-run rejects with an IoError", async () => {
+  // the sink destroyed the caller's stream with the run's error: with no listener, the process crashed
+  const dir = tempDir();
+  const { createWriteStream } = await import('node:fs');
+  const out = createWriteStream(join(dir, 'out.csv'));
+  await assert.rejects(
+    pipeline(
+      fromIterable(range(5000), { batchSize: 100 }),
+      map((r: { i: number }) => {
+        if (r.i === 3000) throw new Error('bad row');
+        return r;
+      }),
+      toCsv(out),
+    ),
+    /bad row/,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(out.destroyed, true);
+  // a reader that goes away (destroyed without an error) while the sink waits for 'drain': it waited for ever
+  let writes = 0;
+  const leaving: Writable = new Writable({
+    highWaterMark: 16,
+    write(_chunk, _encoding, done) {
+      if (++writes === 3) setImmediate(() => leaving.destroy());
+      else setTimeout(done, 1);
+    },
+  });
+  await assert.rejects(pipeline(fromIterable(range(20_000), { batchSize: 100 }), toCsv(leaving)), (error: unknown) => {
+    assert.equal((error as { code?: string }).code, ErrorCodes.IO);
+    assert.match((error as Error).message, /closed before its 'drain'/);
+    return true;
+  });
+});
+
+test('an abort ends a run whose async iterable source waits for its next row; a failing input stream is an IoError', async (t) => {
+  // the source awaited the iterator's next row (a queue consumer with no new message): never
+  let release!: () => void;
+  const idle = new Promise<void>((resolve) => (release = resolve));
+  async function* messages() {
+    for (let i = 0; i < 5; i++) yield { i };
+    await idle;
+    yield { i: -1 };
+  }
+  const started = Date.now();
+  // AbortSignal.timeout's timer does not keep the process alive; a real consumer's connection would
+  const alive = setInterval(() => undefined, 1000);
+  t.after(() => clearInterval(alive));
+  await assert.rejects(
+    pipeline(fromIterable(messages()), collect(), { signal: AbortSignal.timeout(200) }),
+    (error: unknown) => (error as AbortError).code === ErrorCodes.ABORTED,
+  );
+  assert.ok(Date.now() - started < 5_000);
+  release();
+  // a caller's byte stream that fails mid-read: the raw Error (or ERR_STREAM_PREMATURE_CLOSE) reached the caller
+  for (const end of ['error', 'destroy'] as const) {
+    const input = new Readable({ read() {} });
+    input.push('a,b\n1,2\n');
+    setTimeout(() => (end === 'error' ? input.destroy(new Error('network reset')) : input.destroy()), 20);
+    await assert.rejects(pipeline(fromCsv(input), collect()), (error: unknown) => {
+      assert.equal((error as { code?: string }).code, ErrorCodes.IO, end);
+      assert.match((error as Error).message, end === 'error' ? /network reset/ : /Premature close/);
+      return true;
+    });
+  }
+});

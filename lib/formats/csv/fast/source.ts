@@ -128,7 +128,7 @@ export function wrapFastError(
       { cause: error },
     );
   }
-  if (typeof e.errno === 'number' || e.code === 'Z_DATA_ERROR' || e.code === 'Z_BUF_ERROR') {
+  if (typeof e.errno === 'number' || e.code === 'Z_DATA_ERROR' || e.code === 'Z_BUF_ERROR' || isStreamFailure(error)) {
     return new IoError(
       `Cannot read ${where.file}: ${error.message}`,
       { stage: where.stage, file: where.file, byteOffset: where.byteOffset },
@@ -143,6 +143,15 @@ export function wrapFastError(
     );
   }
   return error;
+}
+
+/**
+ * An error of the input stream itself: a premature close (a stream destroyed mid-read), or a
+ * plain Error (a caller's stream failing, `new Error('network reset')`), not csv-parse's nor a
+ * TypeError of code. They reached the caller raw, with no code and no file.
+ */
+export function isStreamFailure(error: Error): boolean {
+  return (error as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE' || error.constructor === Error;
 }
 
 /** Readable is accepted wherever a byte iterable is. */

@@ -10,7 +10,7 @@ import { batchSizer } from '../../../memory/batch-size.ts';
 import { DeadLetterFile } from '../../../io/dead-letter.ts';
 import { CsvParseError, IoError } from '../../../core/errors.ts';
 import type { StageContext, StageStats } from '../../../core/stage.ts';
-import { absoluteLines } from '../fast/source.ts';
+import { absoluteLines, isStreamFailure } from '../fast/source.ts';
 import type { CsvPlan } from './options.ts';
 import type { CsvEncoding } from './encoding.ts';
 
@@ -201,6 +201,7 @@ export class CsvRun {
       typeof e.errno === 'number' ||
       code === 'Z_DATA_ERROR' ||
       code === 'Z_BUF_ERROR' ||
+      isStreamFailure(error) ||
       /zstd|Unknown frame descriptor/i.test(error.message)
     ) {
       return new IoError(
