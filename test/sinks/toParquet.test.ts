@@ -310,3 +310,20 @@ test('a declared date column refuses a Date with a time of day (it was cut to th
     ['1969-12-31', '2024-02-29'],
   );
 });
+
+test("a declared 'timestamp' given a microsecond value says the declaration holds milliseconds (it blamed the years 1677-2262)", async () => {
+  const { PreciseDate } = await import('../../lib/formats/values.ts');
+  const out = join(tempDir(), 'us.parquet');
+  await assert.rejects(
+    pipeline(
+      fromIterable([{ ts: new PreciseDate(Date.UTC(2024, 2, 10, 2, 30), 123_000) }]),
+      toParquet(out, { schema: { ts: 'timestamp' } }),
+    ),
+    (error: SpillwayError) => {
+      assert.equal(error.code, ErrorCodes.FORMAT);
+      assert.match(error.message, /a declared `timestamp` holds milliseconds/);
+      assert.doesNotMatch(error.message, /1677-2262/);
+      return true;
+    },
+  );
+});

@@ -6,6 +6,8 @@
  * its unit cannot hold it.
  */
 
+import { nanosOf } from '../../values.ts';
+
 const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
 
@@ -13,6 +15,8 @@ const INT64_MIN = -(2n ** 63n);
 export function mismatchHint(value: unknown, name: string, type: string, inferred: boolean): string {
   if (value instanceof Date && Number.isNaN(value.getTime()))
     return ': it is an invalid Date (its time is NaN, as `new Date(text)` gives for text it cannot read); check the map that made it';
+  if (value instanceof Date && type === 'timestamp' && !inferred && nanosOf(value) !== 0)
+    return ": a declared `timestamp` holds milliseconds, a Date's precision, and this value has digits below the millisecond (a microsecond or nanosecond timestamp read as a PreciseDate); leave the column out of `schema` (its unit then follows the values) or keep the input Arrow";
   if (value instanceof Date && type.startsWith('timestamp'))
     return ": Parquet's TIMESTAMP is int64, whose nanoseconds hold only the years 1677-2262 and whose microseconds hold no digit below them";
   if (typeof value === 'bigint' && (value > INT64_MAX || value < INT64_MIN))
