@@ -94,6 +94,19 @@ export function exemptDirectory(dir: string): void {
 
 /** Temporary files this process is writing now, for the signal path ({@link removeTempFilesSync}). */
 const live = new Set<string>();
+
+let exitHooked = false;
+/**
+ * Tracks `tempPath` as written by this process, and removes every such file when the process
+ * exits before its run cleaned up: a run under Node's own `stream.pipeline`, whose rejection
+ * comes before the sink removed its file, then `process.exit()` in the caller's catch, left it.
+ */
+function addLive(tempPath: string): void {
+  live.add(tempPath);
+  if (exitHooked) return;
+  exitHooked = true;
+  process.on('exit', () => removeTempFilesSync());
+}
 /** Temporary files marked for a checkpoint's resume. */
 const kept = new Set<string>();
 /** Outputs whose superseded kept files were swept ({@link newTempPath}). */
@@ -173,7 +186,7 @@ export async function newTempPath(finalPath: string, suffix: 'tmp' | 'part' = 't
     dir,
     `.${basename(finalPath)}.${SELF.pid}-${SELF.start ?? 'x'}-${nodeCrypto().randomBytes(4).toString('hex')}.${suffix}`,
   );
-  live.add(tempPath);
+  addLive(tempPath);
   return tempPath;
 }
 
@@ -225,7 +238,7 @@ export async function keepForResume(tempPath: string): Promise<void> {
 
 /** Tracks a temporary file opened by someone else's naming (a resumed run's file). */
 export function trackTempFile(tempPath: string): void {
-  live.add(tempPath);
+  addLive(tempPath);
 }
 
 /**

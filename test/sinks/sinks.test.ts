@@ -294,3 +294,14 @@ test('sinks writing to process.stdout leave it open: a second table and later ou
   });
   assert.equal(stdout, 'a,b\n1,x\n2,y\n{"a":1,"b":"x"}\n{"a":2,"b":"y"}\nAFTER\n');
 });
+
+test("a run under Node's own stream.pipeline that fails and ends the process leaves no temporary file", async () => {
+  const dir = tempDir();
+  await assert.rejects(
+    promisify(execFile)(process.execPath, [...nodeScript('test/fixtures/stdio/node-pipeline-fails.ts'), dir], {
+      timeout: 60_000,
+    }),
+    /boom/,
+  );
+  assert.deepEqual(readdirSync(dir), []);
+});
