@@ -9,7 +9,10 @@
 import { Batch } from '../core/batch.ts';
 import { UnsupportedError } from '../core/errors.ts';
 import type { RecordBatch, Schema } from 'apache-arrow';
-import { gatherRows } from '../operators/gather.ts';
+import { lazyImport } from '../core/lazy-import.ts';
+
+// apache-arrow loads only once a run meets Arrow (issue 17's light import)
+const gatherModule = lazyImport(() => import('../operators/gather.ts'));
 
 /** Batches gathered into one at a time. */
 export const COMPACT_PARTS = 8;
@@ -26,19 +29,19 @@ export class HeldRows {
   #compacts = true;
 
   /** Holds `part` after the ones before it. */
-  add(part: Batch): void {
+  async add(part: Batch): Promise<void> {
     this.batches.push(part);
     this.bytes += part.bytes;
     if (++this.#loose < COMPACT_PARTS || !this.#compacts) return;
-    this.#compact(this.batches.length - this.#loose);
+    await this.#compact(this.batches.length - this.#loose);
     this.#loose = 0;
-    if (this.batches.length >= COMPACT_PARTS) this.#compact(0);
+    if (this.batches.length >= COMPACT_PARTS) await this.#compact(0);
   }
 
   /** Replaces the batches from `from` on by one batch of their rows, when they are alike. */
-  #compact(from: number): void {
+  async #compact(from: number): Promise<void> {
     const parts = this.batches.slice(from);
-    const merged = mergeBatches(parts);
+    const merged = await mergeBatches(parts);
     if (merged === undefined) {
       this.#compacts = false;
       return;
@@ -50,7 +53,7 @@ export class HeldRows {
 }
 
 /** One batch of `parts`' rows in order: rows joined, or Arrow gathered; undefined when they differ in form or schema. */
-function mergeBatches(parts: readonly Batch[]): Batch | undefined {
+async function mergeBatches(parts: readonly Batch[]): Promise<Batch | undefined> {
   const first = parts[0]!;
   if (parts.every((p) => p.hasRows && !p.hasArrow))
     return new Batch(
@@ -71,6 +74,7 @@ function mergeBatches(parts: readonly Batch[]): Batch | undefined {
       rows[k] = i;
     }
   });
+  const { gatherRows } = await gatherModule.load();
   try {
     return Batch.fromArrow(gatherRows(schema, sources, { from, rows, length }), first.position);
   } catch (error) {

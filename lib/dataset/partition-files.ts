@@ -116,7 +116,7 @@ export class PartitionFiles {
         const rows = held ?? new HeldRows();
         if (!held) this.#held.set(key, rows);
         this.#buffered -= rows.bytes;
-        rows.add(part);
+        await rows.add(part);
         this.#buffered += rows.bytes;
         return;
       }
