@@ -21,6 +21,7 @@ import {
 } from '../../../index.ts';
 import { listTree } from '../../../lib/dataset/partitioned-writer.ts';
 import { tempDir } from '../../helpers.ts';
+import { idsByPartition } from './tree-ids.ts';
 
 const rows = Array.from({ length: 2_000 }, (_, i) => ({ id: i, day: `d${i % 4}`, x: i / 2 }));
 
@@ -55,15 +56,15 @@ function write(out: string, checkpoint: string, failFrom?: number, everyBatches 
   );
 }
 
-/** Every id in the tree at `out`, per partition, in file order. */
-async function idsByPartition(out: string): Promise<Map<string, number[]>> {
-  const found = new Map<string, number[]>();
-  for (const rel of await listTree(out)) {
-    const { output } = await pipeline(fromCsv(join(out, rel), { cast: true }), collect<{ id: number }>());
-    const key = rel.split('/')[0]!;
-    found.set(key, [...(found.get(key) ?? []), ...output.map((r) => r.id)]);
-  }
-  return found;
+/** Every row of `rows` is in the tree at `out` once, in its partition, in the order written. */
+async function assertEveryRowOnce(out: string): Promise<void> {
+  const ids = await idsByPartition(out);
+  for (let d = 0; d < 4; d++)
+    assert.deepEqual(
+      ids.get(`day=d${d}`),
+      rows.filter((r) => r.day === `d${d}`).map((r) => r.id),
+      `day=d${d}: rows missing, repeated or out of order`,
+    );
 }
 
 test('a failed checkpointed partitioned write resumes: stray files removed, every row once, no temporary tree left', async () => {
@@ -79,13 +80,7 @@ test('a failed checkpointed partitioned write resumes: stray files removed, ever
   writeFileSync(join(temp, 'day=d1', '.part-98.csv.tmp-1-x'), 'id,x\n');
   // a slower cadence: the rerun writes fewer files than the failed run numbered
   await write(out, checkpoint, undefined, 1_000);
-  const ids = await idsByPartition(out);
-  for (let d = 0; d < 4; d++)
-    assert.deepEqual(
-      ids.get(`day=d${d}`),
-      rows.filter((r) => r.day === `d${d}`).map((r) => r.id),
-      `day=d${d}: rows missing, repeated or out of order`,
-    );
+  await assertEveryRowOnce(out);
   assert.equal((await listTree(out)).includes('day=d0/part-99.csv'), false);
   assert.deepEqual(
     readdirSync(dir).filter((n) => n.startsWith('.')),
@@ -102,13 +97,7 @@ test('rows held for want of an open file (more partitions than maxOpenFiles) are
   // four days in every batch, two open files: two days' rows are held at each checkpoint
   await assert.rejects(write(out, checkpoint, 9, 1, 2), /crash/);
   await write(out, checkpoint, undefined, 1, 2);
-  const ids = await idsByPartition(out);
-  for (let d = 0; d < 4; d++)
-    assert.deepEqual(
-      ids.get(`day=d${d}`),
-      rows.filter((r) => r.day === `d${d}`).map((r) => r.id),
-      `day=d${d}: rows missing, repeated or out of order`,
-    );
+  await assertEveryRowOnce(out);
 });
 
 test('a checkpoint whose tree lost a file is refused with ERR_SPILLWAY_CHECKPOINT naming it', async () => {

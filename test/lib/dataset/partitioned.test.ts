@@ -19,6 +19,7 @@ import {
 } from '../../../index.ts';
 import { listTree, partitionSegment } from '../../../lib/dataset/partitioned-writer.ts';
 import { tempDir } from '../../helpers.ts';
+import { idsByPartition } from './tree-ids.ts';
 
 const dir = tempDir('spillway-partitioned-');
 let db: DuckDBInstance;
@@ -148,17 +149,6 @@ function interleaved(count: number, n: number): Array<{ id: number; p: string; x
   return Array.from({ length: count }, (_, i) => ({ id: i, p: `k${i % n}`, x: i / 8 }));
 }
 
-/** Ids per partition of the tree at `target`, its files read in path order (listTree's). */
-async function idsInPathOrder(target: string): Promise<Map<string, number[]>> {
-  const found = new Map<string, number[]>();
-  for (const rel of await listTree(target)) {
-    const { output } = await pipeline(fromCsv(join(target, rel), { cast: true }), collect<{ id: number }>());
-    const key = rel.split('/')[0]!;
-    found.set(key, [...(found.get(key) ?? []), ...output.map((r) => r.id)]);
-  }
-  return found;
-}
-
 test('more partitions than maxOpenFiles in input not ordered by them: one file a partition while the rows fit the byte bound, rows in order', async () => {
   // closing the least recently used writer for every new partition made 45,092 files of about 22
   // rows from the 1M-row bench CSV's 500 symbols; rows now wait for a writer to fall idle
@@ -175,7 +165,7 @@ test('more partitions than maxOpenFiles in input not ordered by them: one file a
     const back = await pipeline(fromCsv(target, { cast: true }), collect<{ id: number; p: string; x: number }>());
     const text = (r: { id: number; p: string; x: number }): string => `${r.id}|${r.p}|${r.x}`;
     assert.deepEqual(back.output.map(text).sort(), data.map(text).sort(), `${name}: every column of every row`);
-    const ids = await idsInPathOrder(target);
+    const ids = await idsByPartition(target);
     for (let k = 0; k < 60; k++)
       assert.deepEqual(
         ids.get(`p=k${k}`),
@@ -194,7 +184,7 @@ test('held rows past the byte bound are written out, largest first, and read bac
   );
   assert.ok(output.rotations > 0);
   assert.ok(output.files.includes('p=k5/part-10.csv'), 'some partition has more than ten files');
-  const ids = await idsInPathOrder(target);
+  const ids = await idsByPartition(target);
   for (let k = 0; k < 12; k++)
     assert.deepEqual(
       ids.get(`p=k${k}`),
