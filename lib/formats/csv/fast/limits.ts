@@ -41,6 +41,33 @@ export function setMaxRecordBytes(bytes: number): () => void {
   };
 }
 
+/**
+ * Most text bytes in one Arrow batch before it is sealed (then one more record, at most the record
+ * bound, may join it): Arrow's Utf8 offsets are int32, and a batch of 18 rows of 125 MB wrapped
+ * them past 2 GiB. toCsv then wrote NULs and toArrow a 642-byte file, each saying it succeeded.
+ */
+export const MAX_BATCH_TEXT_BYTES = 1 << 30;
+let batchTextBound = MAX_BATCH_TEXT_BYTES;
+
+/** The text bound of a batch now ({@link MAX_BATCH_TEXT_BYTES} unless a test set another). */
+export function maxBatchTextBytes(): number {
+  return batchTextBound;
+}
+
+/**
+ * Internal, for tests: sets the text bound of batches in this thread, so the split can be checked
+ * on kilobytes instead of a gigabyte. Returns a function that puts the previous bound back.
+ */
+export function setMaxBatchTextBytes(bytes: number): () => void {
+  if (!Number.isSafeInteger(bytes) || bytes < 1)
+    throw new RangeError(`Expected \`bytes\` to be a positive integer, got ${bytes}`);
+  const previous = batchTextBound;
+  batchTextBound = bytes;
+  return () => {
+    batchTextBound = previous;
+  };
+}
+
 /** Most cells (rows x columns) in one batch: the row count of a batch shrinks as the file widens. */
 export const MAX_BATCH_CELLS = 1 << 21;
 

@@ -16,7 +16,7 @@ import { FIELD_OVERRIDE } from './scan-types.ts';
 import type { CellScratch } from './cell-store.ts';
 import { ColumnBatch, assignRow, literalRows } from './columns.ts';
 import { ProjectedRecord } from './projected-record.ts';
-import { rowsPerBatch } from './limits.ts';
+import { maxBatchTextBytes, rowsPerBatch } from './limits.ts';
 
 /** Options of {@link FastCsvReader}. */
 export interface FastCsvOptions {
@@ -238,7 +238,13 @@ export class FastCsvReader implements ScanSink {
     }
     this.#endLine = s.line;
     this.#endByte = s.endByte;
-    if ((this.#arrow ? this.#columns!.numRows : this.#rows.length) >= rowsPerBatch(this.batchSize, n)) this.#seal();
+    if (this.#arrow ? this.#fullColumns(n) : this.#rows.length >= rowsPerBatch(this.batchSize, n)) this.#seal();
+  }
+
+  /** The Arrow batch being filled has its rows, or as much text as one batch may hold. */
+  #fullColumns(n: number): boolean {
+    const columns = this.#columns!;
+    return columns.numRows >= rowsPerBatch(this.batchSize, n) || columns.textBytes >= maxBatchTextBytes();
   }
 
   /** Appends a good record to the Arrow batch being filled (its projected columns only, when projecting). */

@@ -18,6 +18,7 @@ import {
   MAX_RECORD_BYTES,
   maxRecordBytes,
   rowsPerBatch,
+  setMaxBatchTextBytes,
   setMaxRecordBytes,
 } from '../../../../../lib/formats/csv/fast/limits.ts';
 import { nodeScript, tempDir } from '../../../../helpers.ts';
@@ -203,5 +204,34 @@ test('a 1 MB file of 100,000 columns reads within a bounded peak (child process,
     assert.equal(rows, 2);
     assert.ok(fileBytes > 1_000_000);
     assert.ok(grew <= bound, `${output}: peak grew ${grew} MB reading a ${fileBytes}-byte file (bound ${bound} MB)`);
+  }
+});
+
+test('an Arrow batch is sealed once it holds the text bound: no batch reaches 2 GiB of text, every value read back', async () => {
+  // 18 rows of 125 MB cells made one batch whose int32 offsets wrapped: toCsv wrote NULs and
+  // toArrow a 642-byte file, each saying it succeeded. Here the bound is 64 kB, the cells 20 kB.
+  const path = join(dir, 'big-cells.csv');
+  const cell = (r: number): string => `${String(r).padStart(6, '0')}${'x'.repeat(20_000)}`;
+  writeFileSync(path, `id,text\n${Array.from({ length: 40 }, (_, r) => `${r},${cell(r)}`).join('\n')}\n`);
+  const restore = setMaxBatchTextBytes(64_000);
+  try {
+    const sizes: number[] = [];
+    const { output } = await pipeline(
+      fromCsv(path, { cast: true, output: 'arrow' }),
+      mapBatch((rows: unknown[]) => {
+        sizes.push(rows.length);
+        return rows;
+      }),
+      collect<{ id: number; text: string }>(),
+    );
+    assert.deepEqual(
+      output.map((r) => [r.id, r.text]),
+      Array.from({ length: 40 }, (_, r) => [r, cell(r)]),
+    );
+    // sealed at the first row that reaches 64 kB: four rows of about 20 kB
+    assert.ok(Math.max(...sizes) <= 4, `batch sizes ${sizes.join(',')}`);
+    assert.ok(sizes.length >= 10);
+  } finally {
+    restore();
   }
 });
