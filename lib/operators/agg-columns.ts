@@ -14,7 +14,7 @@ import { aggregateSpec, type Aggregate, type MemoryMeter } from './aggregates.ts
 import { compareValues } from './key-encoding.ts';
 import { compareDecimalText } from '../formats/arrow/decimal.ts';
 import type { InputTypes } from './input-types.ts';
-import { addNumber, addValue, mergeSums, sumResult, type SumState } from './sum-state.ts';
+import { addDouble, addNumber, addValue, mergeSums, sumResult, type SumState } from './sum-state.ts';
 
 /**
  * The rows of a batch as aggregates read them: each row (a view for Arrow batches, which
@@ -24,6 +24,8 @@ import { addNumber, addValue, mergeSums, sumResult, type SumState } from './sum-
 export interface BatchInput {
   row(i: number): Row;
   column(name: string): (i: number) => unknown;
+  /** True when column `name` is a floating-point column (Arrow input; rows cannot say). */
+  isDouble?(name: string): boolean;
 }
 
 /** A batch of plain rows (or views) as {@link BatchInput}. */
@@ -154,7 +156,7 @@ class SumColumn implements AggColumn {
     const k = kind[g]!;
     if (typeof value === 'number' && k !== OBJECT) {
       if (k === 3) this.#v[g]! += value;
-      else if (!Number.isInteger(value)) {
+      else if (!Number.isSafeInteger(value)) {
         kind[g] = 3;
         this.#v[g] = k === 0 ? value : this.#v[g]! + value;
       } else if (k === 0) {
@@ -172,13 +174,23 @@ class SumColumn implements AggColumn {
   addBatch(gids: Int32Array, n: number, input: BatchInput): void {
     const read = input.column(this.#column);
     const counts = this.#n;
+    // a DOUBLE column sums as doubles, as DuckDB's sum(DOUBLE) does: its integral values past 2^53
+    // made a bigint sum, which a sort or a Parquet DOUBLE column after it refused
+    const double = input.isDouble?.(this.#column) === true;
     for (let i = 0; i < n; i++) {
       const value = read(i);
       if (value === null || value === undefined) continue;
       const g = gids[i]!;
-      this.#add(g, value);
+      if (double) this.#addDouble(g, value as number);
+      else this.#add(g, value);
       if (this.#mean) counts[g]!++;
     }
+  }
+  #addDouble(g: number, value: number): void {
+    const k = this.#kind[g]!;
+    if (k === OBJECT) return addDouble(this.#objects.get(g)!, value);
+    this.#v[g] = k === 0 ? value : this.#v[g]! + value;
+    this.#kind[g] = 3;
   }
   #sumState(g: number): SumState {
     const k = this.#kind[g]!;

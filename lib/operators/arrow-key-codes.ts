@@ -101,6 +101,9 @@ export function arrowInput(batch: RecordBatch, rowAt: (i: number) => Row): Batch
       if (column === undefined || !isPlainNumber(column.data.type as never)) return rows.column(name);
       return valueReader(column.data, {}, name);
     },
+    isDouble(name) {
+      return (keyColumnsOf(batch, [name])?.[0]?.data.type as { typeId?: Type } | undefined)?.typeId === Type.Float;
+    },
   };
 }
 

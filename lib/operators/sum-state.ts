@@ -57,14 +57,26 @@ export function addUnits(s: SumState, units: bigint, scale: number, column: stri
 }
 
 /** Adds a number: safe integers stay exact (bigint past 2^53), a fraction makes the sum a double. */
+/** Adds a value of a floating-point column: the sum becomes (or stays) a double, whatever came before. */
+export function addDouble(s: SumState, value: number): void {
+  if (s.k === 4) s.v = Number(s.v) / 10 ** s.scale + value;
+  else s.v = s.k === 0 ? value : Number(s.v) + value;
+  s.k = 3;
+}
+
+/**
+ * Adds a number: exact while the sum is a safe integer, a bigint past 2^53, a double from the
+ * first fraction on, or the first value past 2^53 (a double that holds no exact integer: 1e308 + 1e308
+ * was a 309-digit bigint where DuckDB's sum is inf).
+ */
 export function addNumber(s: SumState, value: number): void {
   switch (s.k) {
     case 0:
-      s.k = Number.isInteger(value) ? 1 : 3;
+      s.k = Number.isSafeInteger(value) ? 1 : 3;
       s.v = value;
       return;
     case 1: {
-      if (!Number.isInteger(value)) {
+      if (!Number.isSafeInteger(value)) {
         s.k = 3;
         s.v = (s.v as number) + value;
         return;
@@ -78,7 +90,7 @@ export function addNumber(s: SumState, value: number): void {
       return;
     }
     case 2:
-      if (Number.isInteger(value)) s.v = (s.v as bigint) + BigInt(value);
+      if (Number.isSafeInteger(value)) s.v = (s.v as bigint) + BigInt(value);
       else {
         s.k = 3;
         s.v = Number(s.v) + value;
@@ -88,7 +100,7 @@ export function addNumber(s: SumState, value: number): void {
       s.v = (s.v as number) + value;
       return;
     case 4:
-      if (Number.isInteger(value)) s.v = (s.v as bigint) + BigInt(value) * 10n ** BigInt(s.scale);
+      if (Number.isSafeInteger(value)) s.v = (s.v as bigint) + BigInt(value) * 10n ** BigInt(s.scale);
       else {
         s.k = 3;
         s.v = Number(s.v) / 10 ** s.scale + value;

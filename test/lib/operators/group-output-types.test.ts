@@ -89,3 +89,30 @@ test('a sum that passes 2^53 in a later output batch only is still refused by to
   assert.deepEqual(await describe(`SELECT * FROM ${sqlString(typed)}`), { g: 'INTEGER', s: 'BIGINT' });
   assert.deepEqual(await differences(`SELECT * FROM ${sqlString(typed)}`, expected), [0, 0]);
 });
+
+test('sum and mean of a DOUBLE column are doubles, as DuckDB sums them, also for integral values past 2^53, in memory and spilled', async () => {
+  // 1e16 + 1 made a bigint sum, which a sort then refused ("mixes bigint and float values") and
+  // toParquet too; 1e308 + 1e308 was a 309-digit bigint where DuckDB's sum is inf
+  await ready;
+  const doubles = join(dir, 'doubles.parquet');
+  await duckRun(
+    `COPY (SELECT k, x FROM (VALUES ('a', 1e16::DOUBLE), ('a', 1::DOUBLE), ('c', 2.5::DOUBLE), ('d', 1e308::DOUBLE), ('d', 1e308::DOUBLE)) t(k, x)
+       UNION ALL SELECT 'e' || (i % 500), (i * 4096)::DOUBLE FROM range(20000) r(i)) TO ${sqlString(doubles)} (FORMAT parquet)`,
+  );
+  for (const budget of [undefined, 16_384]) {
+    const out = join(dir, `doubles-${budget ?? 'all'}.parquet`);
+    const { sort } = await import('../../../index.ts');
+    await pipeline(
+      fromParquet(doubles),
+      groupBy('k', { s: agg.sum('x'), m: agg.mean('x') }, budget ? { budget } : {}),
+      sort('k'),
+      toParquet(out),
+    );
+    const expected = `SELECT k, sum(x) AS s, avg(x) AS m FROM ${sqlString(doubles)} GROUP BY k`;
+    assert.deepEqual(await describe(`SELECT * FROM ${sqlString(out)}`), await describe(expected));
+    assert.deepEqual(
+      await differences(`SELECT k, s::VARCHAR, m FROM ${sqlString(out)}`, `SELECT k, s::VARCHAR, m FROM (${expected})`),
+      [0, 0],
+    );
+  }
+});
