@@ -24,6 +24,7 @@ import type { FileBuffer } from './fileBuffer.ts';
 import { describeColumns, parsers, prepareSchema } from './types.ts';
 import type { Int64Mode, ParquetColumn } from './types.ts';
 import { DEFAULT_MAX_NESTED_PAGE_VALUES } from './read/column.ts';
+import { topColumn } from './read/column-index.ts';
 import { planArrowColumn } from './read/arrow.ts';
 import type { ArrowColumnPlan } from './read/arrow.ts';
 import { arrowBatches, rowBatches } from './read/file-batches.ts';
@@ -318,9 +319,11 @@ async function prepare(path: string, file: FileBuffer, o: Resolved): Promise<Par
     isClosed: () => closed,
   };
   let plans: ArrowColumnPlan[] | undefined;
+  // the raw schema's tree once, not once a column (a 20,000-column file spent 300 s rebuilding it)
+  let rawTree: SchemaTree | undefined;
   const planOf = (n: string): ArrowColumnPlan => {
-    const node = (t: SchemaTree): SchemaTree => t.children.find((c) => c.element.name === n)!;
-    return planArrowColumn(node(parquetSchema(raw)), node(tree), prepared.finishers.get(n), o.invalidUtf8, path);
+    rawTree ??= parquetSchema(raw);
+    return planArrowColumn(topColumn(rawTree, n)!, topColumn(tree, n)!, prepared.finishers.get(n), o.invalidUtf8, path);
   };
   const plansFor = (): ArrowColumnPlan[] => (plans ??= names.map(planOf));
   const byName = new Map(footer.all.map((c) => [c.name, c]));

@@ -8,7 +8,7 @@
  */
 import { readPage } from 'hyparquet/src/column.js';
 import { convert, DEFAULT_PARSERS } from 'hyparquet/src/convert.js';
-import { getTreePath, isFlatColumn } from 'hyparquet/src/schema.js';
+import { isFlatColumn } from 'hyparquet/src/schema.js';
 import type {
   ColumnChunk,
   ColumnMetaData,
@@ -27,6 +27,7 @@ import { readFlatPage } from './flat-page.ts';
 import { checkDictionaryFits, checkFlatPageRows } from './page-counts.ts';
 import { nestedCursor } from './nested.ts';
 import type { PageStream } from './pages.ts';
+import { chunksNamed, topColumn, treePath } from './column-index.ts';
 
 /**
  * Default bound on the values of one nested page: a page is decoded into level and value arrays
@@ -81,7 +82,7 @@ function chunkRange(meta: ColumnMetaData, fileBytes: number, where: string, file
 }
 
 function leafDecoder(tree: SchemaTree, meta: ColumnMetaData, s: DecodeSettings, flat: boolean): ColumnDecoder {
-  const schemaPath = getTreePath(tree, meta.path_in_schema);
+  const schemaPath = treePath(tree, meta.path_in_schema);
   const element = schemaPath[schemaPath.length - 1]!.element;
   const raw = flat ? s.raw : s.rawLeaves?.get(meta.path_in_schema.join('.'));
   return {
@@ -235,7 +236,7 @@ export function openColumn(
   s: DecodeSettings,
   narrow?: NarrowChunk,
 ): ColumnCursor {
-  const leaves = chunks.filter((c) => c.meta_data?.path_in_schema[0] === name).map((c) => c.meta_data!);
+  const leaves = chunksNamed(chunks, name).map((c) => c.meta_data!);
   const where = `row group ${rowGroup}, column \`${name}\``;
   const chunkOf = (meta: ColumnMetaData): Parameters<NarrowChunk>[0] => {
     const [start, end] = chunkRange(
@@ -261,7 +262,7 @@ export function openColumn(
   };
   const first = leaves[0];
   if (!first) throw new FormatError(`Parquet ${where} has no column chunk`, { file: s.path });
-  if (leaves.length === 1 && isFlatColumn(getTreePath(tree, first.path_in_schema))) {
+  if (leaves.length === 1 && isFlatColumn(treePath(tree, first.path_in_schema))) {
     if (narrow !== undefined) {
       const { pages, rows } = narrow(chunkOf(first), 0);
       return flatCursor(pages, leafDecoder(tree, first, s, true), where, s.path, 0, rows);
@@ -269,7 +270,7 @@ export function openColumn(
     return flatCursor(stream(first), leafDecoder(tree, first, s, true), where, s.path, skip, groupRows - skip);
   }
   // nested: every leaf page by page, rows assembled batch by batch (read/nested.ts)
-  const node = tree.children.find((c) => c.element.name === name);
+  const node = topColumn(tree, name);
   if (!node) throw new FormatError(`Parquet ${where} is not in the schema`, { file: s.path });
   let rows = groupRows;
   const nested = leaves.map((leaf, k) => {

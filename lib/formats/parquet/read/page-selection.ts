@@ -9,13 +9,14 @@
  * a repeated column start at a row's start, which the index requires); any other column (no
  * index) is read as before and its other rows dropped.
  */
-import { getTreePath, isFlatColumn } from 'hyparquet/src/schema.js';
+import { isFlatColumn } from 'hyparquet/src/schema.js';
 import type { ColumnChunk, DecodedArray, FileMetaData, SchemaTree } from 'hyparquet';
 import { FormatError } from '../../../core/errors.ts';
 import { topLevelElements } from '../../../dataset/row-group-stats.ts';
 import { parsers } from '../types.ts';
 import type { FileBuffer } from '../fileBuffer.ts';
 import { concatValues, openColumn, type ColumnCursor, type DecodeSettings, type NarrowChunk } from './column.ts';
+import { chunksNamed, treePath } from './column-index.ts';
 import { clipRanges, rangeRows, type ColumnPages, type PageFilter, type RowRanges } from './page-filter.ts';
 import {
   indexRange,
@@ -57,10 +58,10 @@ export interface SelectionFile {
 
 /** The chunk of a flat top-level column, or undefined (nested or missing). */
 function flatChunk(tree: SchemaTree, chunks: readonly ColumnChunk[], name: string): ColumnChunk | undefined {
-  const leaves = chunks.filter((c) => c.meta_data?.path_in_schema[0] === name);
+  const leaves = chunksNamed(chunks, name);
   const meta = leaves[0]?.meta_data;
   if (leaves.length !== 1 || !meta || meta.path_in_schema.length !== 1) return undefined;
-  return isFlatColumn(getTreePath(tree, meta.path_in_schema)) ? leaves[0] : undefined;
+  return isFlatColumn(treePath(tree, meta.path_in_schema)) ? leaves[0] : undefined;
 }
 
 function chunkBytes(chunk: ColumnChunk): [number, number] {
@@ -138,9 +139,9 @@ export async function selectGroupRows(f: SelectionFile, g: number, skip: number)
 }
 
 /** The leaf chunks of each projected nested column whose leaves all have an OffsetIndex. */
-function* nestedChunks(f: SelectionFile, chunks: readonly ColumnChunk[]): Generator<[string, ColumnChunk[]]> {
+function* nestedChunks(f: SelectionFile, chunks: readonly ColumnChunk[]): Generator<[string, readonly ColumnChunk[]]> {
   for (const name of f.names) {
-    const leaves = chunks.filter((c) => c.meta_data?.path_in_schema[0] === name);
+    const leaves = chunksNamed(chunks, name);
     if (leaves.length === 0 || flatChunk(f.tree, chunks, name) !== undefined) continue;
     if (leaves.every((c) => indexRange(c, 'offset', f.file.byteLength) !== undefined)) yield [name, leaves];
   }
