@@ -95,17 +95,25 @@ export function exemptDirectory(dir: string): void {
 /** Temporary files this process is writing now, for the signal path ({@link removeTempFilesSync}). */
 const live = new Set<string>();
 
+/** Temporary files this process named and created (not a resumed run's), while they are live. */
+const created = new Set<string>();
 let exitHooked = false;
+
 /**
- * Tracks `tempPath` as written by this process, and removes every such file when the process
- * exits before its run cleaned up: a run under Node's own `stream.pipeline`, whose rejection
- * comes before the sink removed its file, then `process.exit()` in the caller's catch, left it.
+ * Tracks `tempPath`, created by this process, and removes it when the process exits before its
+ * run cleaned up: a run under Node's own `stream.pipeline`, whose rejection comes before the sink
+ * removed its file, then `process.exit()` in the caller's catch, left it. A file a checkpoint
+ * names is kept ({@link keepForResume}), and so is a resumed run's file ({@link trackTempFile}):
+ * a run refused at its start must leave it for the rerun.
  */
-function addLive(tempPath: string): void {
+function addCreated(tempPath: string): void {
   live.add(tempPath);
+  created.add(tempPath);
   if (exitHooked) return;
   exitHooked = true;
-  process.on('exit', () => removeTempFilesSync());
+  process.on('exit', () => {
+    for (const path of created) if (live.has(path)) rmSync(path, { force: true });
+  });
 }
 /** Temporary files marked for a checkpoint's resume. */
 const kept = new Set<string>();
@@ -186,7 +194,7 @@ export async function newTempPath(finalPath: string, suffix: 'tmp' | 'part' = 't
     dir,
     `.${basename(finalPath)}.${SELF.pid}-${SELF.start ?? 'x'}-${nodeCrypto().randomBytes(4).toString('hex')}.${suffix}`,
   );
-  addLive(tempPath);
+  addCreated(tempPath);
   return tempPath;
 }
 
@@ -221,6 +229,7 @@ async function sweepSuperseded(dir: string, name: string): Promise<void> {
 /** Stops tracking `tempPath` (committed or removed) and drops its checkpoint mark, if any. */
 export async function forgetTempFile(tempPath: string): Promise<void> {
   live.delete(tempPath);
+  created.delete(tempPath);
   kept.delete(tempPath);
   await unlink(`${tempPath}${KEEP_SUFFIX}`).catch(() => undefined);
 }
@@ -231,6 +240,7 @@ export async function forgetTempFile(tempPath: string): Promise<void> {
  */
 export async function keepForResume(tempPath: string): Promise<void> {
   live.delete(tempPath);
+  created.delete(tempPath);
   if (kept.has(tempPath)) return;
   await writeFile(`${tempPath}${KEEP_SUFFIX}`, ownerLine(), { flag: 'w' });
   kept.add(tempPath);
@@ -238,7 +248,7 @@ export async function keepForResume(tempPath: string): Promise<void> {
 
 /** Tracks a temporary file opened by someone else's naming (a resumed run's file). */
 export function trackTempFile(tempPath: string): void {
-  addLive(tempPath);
+  live.add(tempPath);
 }
 
 /**
