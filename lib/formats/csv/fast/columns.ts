@@ -47,11 +47,6 @@ export class ColumnBatch {
     return this.#store.rows;
   }
 
-  /** Text bytes held (every column's, as Arrow's Utf8 values will hold them). */
-  get textBytes(): number {
-    return this.#store.byteLength;
-  }
-
   /** Appends the scanner's current record (it has exactly as many fields as there are columns). */
   add(scanner: ScannedRecord, windowAscii: boolean, decode: (f: number) => string): void {
     const store = this.#store;

@@ -228,7 +228,7 @@ test('an Arrow batch is sealed once it holds the text bound: no batch reaches 2 
       output.map((r) => [r.id, r.text]),
       Array.from({ length: 40 }, (_, r) => [r, cell(r)]),
     );
-    // sealed at the first row that reaches 64 kB: four rows of about 20 kB
+    // sealed once its input bytes, tripled, reach 64 kB: two rows of about 20 kB
     assert.ok(Math.max(...sizes) <= 4, `batch sizes ${sizes.join(',')}`);
     assert.ok(sizes.length >= 10);
   } finally {
