@@ -16,14 +16,31 @@ export const MAX_CSV_FIELDS = 1 << 18;
  */
 export const MAX_RECORD_BYTES = 128 * 1024 * 1024;
 
-let recordBound = MAX_RECORD_BYTES;
+/** A bound that tests may lower in this thread, with the function that puts the previous one back. */
+function testableBound(initial: number): { get(): number; set(bytes: number): () => void } {
+  let bound = initial;
+  return {
+    get: () => bound,
+    set(bytes) {
+      if (!Number.isSafeInteger(bytes) || bytes < 1)
+        throw new RangeError(`Expected \`bytes\` to be a positive integer, got ${bytes}`);
+      const previous = bound;
+      bound = bytes;
+      return () => {
+        bound = previous;
+      };
+    },
+  };
+}
+
+const recordBound = testableBound(MAX_RECORD_BYTES);
 
 /**
  * The record bound readers started from now on apply: {@link MAX_RECORD_BYTES} unless a test
  * lowered it with {@link setMaxRecordBytes}.
  */
 export function maxRecordBytes(): number {
-  return recordBound;
+  return recordBound.get();
 }
 
 /**
@@ -32,13 +49,7 @@ export function maxRecordBytes(): number {
  * Returns a function that puts the previous bound back.
  */
 export function setMaxRecordBytes(bytes: number): () => void {
-  if (!Number.isSafeInteger(bytes) || bytes < 1)
-    throw new RangeError(`Expected \`bytes\` to be a positive integer, got ${bytes}`);
-  const previous = recordBound;
-  recordBound = bytes;
-  return () => {
-    recordBound = previous;
-  };
+  return recordBound.set(bytes);
 }
 
 /**
@@ -47,11 +58,11 @@ export function setMaxRecordBytes(bytes: number): () => void {
  * them past 2 GiB. toCsv then wrote NULs and toArrow a 642-byte file, each saying it succeeded.
  */
 export const MAX_BATCH_TEXT_BYTES = 1 << 30;
-let batchTextBound = MAX_BATCH_TEXT_BYTES;
+const batchTextBound = testableBound(MAX_BATCH_TEXT_BYTES);
 
 /** The text bound of a batch now ({@link MAX_BATCH_TEXT_BYTES} unless a test set another). */
 export function maxBatchTextBytes(): number {
-  return batchTextBound;
+  return batchTextBound.get();
 }
 
 /**
@@ -59,13 +70,7 @@ export function maxBatchTextBytes(): number {
  * on kilobytes instead of a gigabyte. Returns a function that puts the previous bound back.
  */
 export function setMaxBatchTextBytes(bytes: number): () => void {
-  if (!Number.isSafeInteger(bytes) || bytes < 1)
-    throw new RangeError(`Expected \`bytes\` to be a positive integer, got ${bytes}`);
-  const previous = batchTextBound;
-  batchTextBound = bytes;
-  return () => {
-    batchTextBound = previous;
-  };
+  return batchTextBound.set(bytes);
 }
 
 /** Most cells (rows x columns) in one batch: the row count of a batch shrinks as the file widens. */
