@@ -8,6 +8,7 @@ import { fun } from 'stream-chain/fun.js';
 import { none } from 'stream-chain/defs.js';
 import { BatchTransform } from './transform.ts';
 import { rowStage } from './row-stage.ts';
+import { LooseRows } from './loose-rows.ts';
 import { ValidationError } from './errors.ts';
 import { isThenable } from './thenable.ts';
 import { isStage, STAGE } from './stage.ts';
@@ -95,8 +96,8 @@ export function buildStreams(stages: readonly unknown[], what = 'pipeline()'): (
       throw new ValidationError(`${what}: stage ${i} is a Readable only; only the first stage may be a source`);
     if (!isStage(stage)) checkForeign(stage, i, i === stages.length - 1, what);
     streams.push(stage);
-    // a foreign transform's output is normalised to batches and counted
-    if (!isStage(stage) && stage instanceof Readable) streams.push(normaliser(stage));
+    // a foreign stream's output is normalised to batches (single rows grouped) and counted
+    if (!isStage(stage) && stage instanceof Readable) streams.push(new LooseRows(), normaliser(stage));
   });
   flushFunctions();
   uniqueNames(streams);

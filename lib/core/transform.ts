@@ -168,7 +168,7 @@ let looseBatches = 0;
 /**
  * Accepts what a foreign stream may emit and makes it a {@link Batch}: a Batch as it is, an
  * apache-arrow RecordBatch as an Arrow batch (converted to rows only if a stage asks), an array
- * as a batch of rows, anything else as a one-row batch (slow: emit arrays instead).
+ * as a batch of rows, anything else as a one-row batch (LooseRows, before it, groups such rows).
  */
 export function asBatch(chunk: unknown, source: string): Batch {
   if (chunk instanceof Batch) return chunk;
