@@ -30,7 +30,7 @@ import { emptyRecordBatch } from '../formats/arrow/record-batch.ts';
 import { inferSchema } from '../formats/arrow/infer.ts';
 import { JSON_METADATA_KEY } from '../formats/arrow/metadata-keys.ts';
 import { aggregateSpec, type Aggregate } from './aggregates.ts';
-import { hasInt64Leaf, int64Canonical } from './nested-values.ts';
+import { hasMadeOverLeaf, nestedCanonical } from './nested-values.ts';
 import { simpleType } from './output-columns.ts';
 
 /** True for the types lib/formats/arrow/build.ts builds from JS values exactly, and the nested ones {@link buildTyped} checks. */
@@ -321,14 +321,14 @@ export function inferredColumn(name: string, values: readonly unknown[]): Data |
 function buildTyped(field: Field, values: readonly unknown[]): Data | undefined {
   if (!NESTED.has(field.type.typeId)) return attempt(() => buildColumn(field, values));
   const type = field.type;
-  const int64 = hasInt64Leaf(type);
-  const same = int64
-    ? (a: unknown, b: unknown) => isDeepStrictEqual(int64Canonical(type, a), int64Canonical(type, b))
+  const madeOver = hasMadeOverLeaf(type);
+  const same = madeOver
+    ? (a: unknown, b: unknown) => isDeepStrictEqual(nestedCanonical(type, a), nestedCanonical(type, b))
     : isDeepStrictEqual;
   try {
     // a map reads as its entries, [{ key, value }, ...]; apache-arrow builds one from a Map
-    const input = int64
-      ? values.map((v) => int64Canonical(type, v, true))
+    const input = madeOver
+      ? values.map((v) => nestedCanonical(type, v, true))
       : type.typeId === Type.Map
         ? values.map((v) =>
             Array.isArray(v) ? new Map(v.map((e: { key: unknown; value: unknown }) => [e.key, e.value])) : v,
