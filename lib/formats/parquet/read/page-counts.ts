@@ -187,6 +187,32 @@ function fixedWidth(type: ParquetType, typeLength: number | undefined): number {
   }
 }
 
+/** The physical types each value encoding may store (the Parquet format's Encodings.md). */
+const ENCODING_TYPES: Partial<Record<Encoding, readonly ParquetType[]>> = {
+  RLE: ['BOOLEAN'],
+  BIT_PACKED: [],
+  DELTA_BINARY_PACKED: ['INT32', 'INT64'],
+  DELTA_LENGTH_BYTE_ARRAY: ['BYTE_ARRAY'],
+  DELTA_BYTE_ARRAY: ['BYTE_ARRAY', 'FIXED_LEN_BYTE_ARRAY'],
+  BYTE_STREAM_SPLIT: ['FLOAT', 'DOUBLE', 'INT32', 'INT64', 'FIXED_LEN_BYTE_ARRAY'],
+};
+
+/**
+ * Throws when a data page stores `type` values in an encoding the format does not define for that
+ * type (checked with the values' size, before any decoding: {@link checkValuesFit}). parquetjs-lite writes INT32 pages as `RLE` with a bit width the file does not record;
+ * hyparquet took them for dictionary indices without a dictionary, and 1, 2, 3 were read as
+ * true, false, false (rows) or 1, 0, 0 (Arrow), silently. DuckDB refuses them too.
+ */
+export function checkValueEncoding(encoding: Encoding, type: ParquetType): void {
+  const allowed = ENCODING_TYPES[encoding];
+  if (allowed === undefined || allowed.includes(type)) return;
+  throw new Error(
+    allowed.length === 0
+      ? `page stores its values in ${encoding} encoding, which Parquet defines for levels only: the values cannot be read`
+      : `page stores ${type} values in ${encoding} encoding, which Parquet defines for ${allowed.join(', ')} values only: the writer did not record how to read them (parquetjs-lite writes such pages for \`encoding: 'RLE'\`)`,
+  );
+}
+
 /**
  * Throws when `bytes[at, end)` cannot hold `n` values in `encoding`: fixed-width values need
  * their bytes, byte arrays their 4-byte lengths, index and delta streams their runs.
@@ -199,6 +225,7 @@ export function checkValuesFit(
   shape: PageShape,
   n: number,
 ): void {
+  checkValueEncoding(encoding, shape.type);
   if (n <= 0) return;
   const left = Math.max(0, end - at);
   const fail = (what: string): never => {
