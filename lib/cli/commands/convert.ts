@@ -34,6 +34,7 @@ import { sniffDataFile } from '../sniff.ts';
 import { fromJsonl } from '../../../sources/fromJsonl.ts';
 import { toJsonl } from '../../../sinks/toJsonl.ts';
 import { expectPredicate, type Predicate } from '../../dataset/predicate.ts';
+import { parseJsonExact } from '../../formats/json/lines.ts';
 import { datasetFormatOf, formatOfName } from '../../dataset/cli-args.ts';
 import { isRemoteUrl, redactUrl, remotePathname } from '../../dataset/remote/url.ts';
 
@@ -249,7 +250,9 @@ function sortFlagKeys(value: string | undefined, columns: string[] | undefined):
 function parseWhere(value: string): Predicate {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(value);
+    // an integer past 2^53 as a bigint: JSON.parse rounded `9007199254740993` to ...992, and the
+    // filter kept the other row
+    parsed = parseJsonExact(value);
   } catch {
     throw new ValidationError(`--where must be a JSON predicate, got ${describeValue(value)}`);
   }

@@ -1,7 +1,7 @@
 /** `spillway convert` and `spillway inspect` on datasets, run as real processes. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline, collect, fromParquet } from '../../../index.ts';
 import { listTree } from '../../../lib/dataset/partitioned-writer.ts';
@@ -60,4 +60,20 @@ test('convert takes a directory (format from its files) and refuses a bad --wher
   const bad = await cli('convert', raw, join(dir, 'x.parquet'), '--where', '{"col":"price","op":"~"}');
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /--where.*ERR_SPILLWAY_INVALID_OPTION/);
+});
+
+test('--where compares an integer past 2^53 exactly (JSON.parse rounded 9007199254740993 to ...992)', async () => {
+  const input = join(dir, 'big-ids.csv');
+  writeFileSync(input, 'id,tag\n9007199254740992,wrong\n9007199254740993,right\n');
+  const out = join(dir, 'big-ids.jsonl');
+  const run = await cli(
+    'convert',
+    input,
+    out,
+    '--where',
+    '{"col":"id","op":"=","value":9007199254740993}',
+    '--no-progress',
+  );
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(readFileSync(out, 'utf8'), '{"id":9007199254740993,"tag":"right"}\n');
 });
