@@ -194,3 +194,22 @@ test('a projection that puts a hive column first and drops a where column: the P
     expected.rows.map((r) => columns.map((c) => String(r[c]))),
   );
 });
+
+test('a DECIMAL column only a later file holds is written as that DECIMAL (it was a bare TypeError in toParquet)', async () => {
+  const root = join(dir, 'late-decimal');
+  mkdirSync(root, { recursive: true });
+  await duckRun(`COPY (SELECT 1 AS y) TO ${sqlString(join(root, 'part-0.parquet'))} (FORMAT parquet)`);
+  await duckRun(
+    `COPY (SELECT 2 AS y, 3.5::DECIMAL(5, 1) AS x UNION ALL SELECT 3, -12.25::DECIMAL(5, 1)) TO ${sqlString(join(root, 'part-1.parquet'))} (FORMAT parquet)`,
+  );
+  for (const output of [undefined, 'arrow'] as const) {
+    const out = join(dir, `late-decimal-${output ?? 'negotiated'}.parquet`);
+    await pipeline(fromParquet(root, output ? { output } : {}), toParquet(out));
+    const got = await duckRows(`SELECT y, x::VARCHAR AS x, typeof(x) AS t FROM ${sqlString(out)} ORDER BY y`);
+    assert.deepEqual(got.rows, [
+      { y: 1, x: null, t: 'DECIMAL(5,1)' },
+      { y: 2, x: '3.5', t: 'DECIMAL(5,1)' },
+      { y: 3, x: '-12.3', t: 'DECIMAL(5,1)' },
+    ]);
+  }
+});

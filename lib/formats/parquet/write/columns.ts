@@ -285,6 +285,15 @@ export class ColumnSet {
             batchIndex,
           );
           if (field.type === 'null' && isLocalTimestamp(data.type)) field.local = true;
+          // a column all null so far takes the first decimal's precision and scale (it had none:
+          // a dataset whose DECIMAL column only a later file holds failed with a bare TypeError)
+          if (field.type === 'null' && wider === 'decimal' && col instanceof ColumnBuffer) {
+            const decimal = decimalOfArrow(data.type);
+            if (decimal) {
+              field.decimal = decimal;
+              col.decimal = decimal;
+            }
+          }
           field.type = wider;
           failure = append();
           if (failure === undefined) return;
