@@ -18,7 +18,7 @@ import type { RenamedColumn } from './read/names.ts';
 import { translateError } from './reader.ts';
 import { describeColumns, parsers } from './types.ts';
 import type { ParquetColumn } from './types.ts';
-import { annotationOf, bytesToSignedBigInt, formatDecimal } from './read/values.ts';
+import { annotationOf, bytesToSignedBigInt, formatDecimal, formatTime } from './read/values.ts';
 
 /** One node of the Parquet schema tree. */
 export interface ParquetSchemaNode {
@@ -146,14 +146,21 @@ export function statisticText(bytes: Uint8Array, e: SchemaElement): string | und
       if (ann === 'DATE') {
         const date = new Date(v * 86_400_000);
         // past a JS Date's range (DuckDB's DATE goes to 5877642-06-25): not decoded, `invalid`
-        return Number.isNaN(date.getTime()) ? undefined : date.toISOString().slice(0, 10);
+        if (Number.isNaN(date.getTime())) return undefined;
+        // the day part whatever the year's width (`-000044-03-15`: a slice of 10 cut it to `-000044-03`)
+        const iso = date.toISOString();
+        return iso.slice(0, iso.indexOf('T'));
       }
+      const time = timeText(e, BigInt(v));
+      if (time !== null) return time;
       return String(v);
     }
     case 'INT64': {
       if (bytes.length !== 8) return undefined;
       const v = unsigned ? view.getBigUint64(0, true) : view.getBigInt64(0, true);
       if (ann === 'DECIMAL') return formatDecimal(v, scale);
+      const time = timeText(e, v);
+      if (time !== null) return time;
       if (ann === 'TIMESTAMP' || ann === 'TIMESTAMP_MILLIS' || ann === 'TIMESTAMP_MICROS') {
         const unit =
           e.logical_type?.type === 'TIMESTAMP' ? e.logical_type.unit : ann === 'TIMESTAMP_MILLIS' ? 'MILLIS' : 'MICROS';
@@ -180,8 +187,36 @@ export function statisticText(bytes: Uint8Array, e: SchemaElement): string | und
     default: {
       if (ann === 'DECIMAL') return bytes.length === 0 ? undefined : formatDecimal(bytesToSignedBigInt(bytes), scale);
       if (ann === 'UTF8' || ann === 'STRING' || ann === 'ENUM' || ann === 'JSON') return lenient.decode(bytes);
-      return Buffer.from(bytes).toString('hex');
+      const hex = Buffer.from(bytes).toString('hex');
+      // a UUID as the reader gives it (8-4-4-4-12)
+      if (ann === 'UUID' && bytes.length === 16)
+        return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+      return hex;
     }
+  }
+}
+
+/**
+ * A TIME statistic as the reader gives the column's values (`HH:MM:SS[.fraction]`); null when the
+ * column is not a TIME, undefined when the value is past 24:00:00 (not decoded, as a DATE past a
+ * JS Date's range).
+ */
+function timeText(e: SchemaElement, v: bigint): string | undefined | null {
+  const lt = e.logical_type;
+  const unit =
+    lt?.type === 'TIME'
+      ? lt.unit
+      : e.converted_type === 'TIME_MILLIS'
+        ? 'MILLIS'
+        : e.converted_type === 'TIME_MICROS'
+          ? 'MICROS'
+          : undefined;
+  if (unit === undefined) return null;
+  const perSecond = unit === 'MILLIS' ? 1000n : unit === 'MICROS' ? 1_000_000n : 1_000_000_000n;
+  try {
+    return formatTime(v, perSecond, e.name, '');
+  } catch {
+    return undefined;
   }
 }
 

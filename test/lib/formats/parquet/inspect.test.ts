@@ -79,6 +79,25 @@ test('inspectParquet and `spillway inspect` show which chunks have a page index 
   assert.match(stdout, /\n\s+id: DOUBLE .* page index min\/max/);
 });
 
+test('inspectParquet: DATE, TIME and UUID statistics are the text the reader gives their values', async () => {
+  const file = join(dir, 'temporal-stats.parquet');
+  await duckRun(`COPY (SELECT * FROM (VALUES
+      (DATE '-0044-03-15', TIME '00:00:00', TIME_NS '23:59:59.999999999', UUID '00000000-0000-0000-0000-000000000000'),
+      (DATE '9999-12-31', TIME '12:00:00.5', TIME_NS '01:02:03', UUID '6f1a2b3c-0000-4000-8000-00000000abcd'))
+    t(d, tm, tn, u)) TO ${sqlString(file)} (FORMAT parquet)`);
+  const info = await inspectParquet(file);
+  const stats = Object.fromEntries(
+    info.rowGroups[0]!.columns.map((c) => [c.path, [c.statistics?.min, c.statistics?.max]]),
+  );
+  // a DATE before year 0 was cut to `-000044-03`, TIME was its integer, a UUID undashed hex
+  assert.deepEqual(stats, {
+    d: ['-000044-03-15', '9999-12-31'],
+    tm: ['00:00:00', '12:00:00.5'],
+    tn: ['01:02:03', '23:59:59.999999999'],
+    u: ['00000000-0000-0000-0000-000000000000', '6f1a2b3c-0000-4000-8000-00000000abcd'],
+  });
+});
+
 test('inspectParquet: a file with no rows still has its columns; bad statistics are flagged, not thrown', async () => {
   const empty = join(dir, 'empty.parquet');
   await duckRun(`COPY (SELECT 1::INT AS a, 'x' AS b WHERE false) TO ${sqlString(empty)}`);
