@@ -4,7 +4,7 @@
  */
 import { INT64_METADATA_KEY, JSON_METADATA_KEY, ROWS_METADATA_KEY } from './infer.ts';
 import { dataToValues } from './to-rows.ts';
-import { DataType, Decimal, Field, makeData, type RecordBatch, Schema, Struct, util } from 'apache-arrow';
+import { DataType, Decimal, Field, Float64, Int, makeData, type RecordBatch, Schema, Struct, util } from 'apache-arrow';
 import { makeRecordBatchFast } from './record-batch.ts';
 import { UnsupportedError } from '../../core/errors.ts';
 import { buildColumn } from './build.ts';
@@ -45,6 +45,42 @@ function widerDecimal(a: Decimal, b: Decimal): Decimal | undefined {
 }
 
 /**
+ * The narrowest number type holding every value of integer or float types `a` and `b`, as DuckDB
+ * unifies a dataset's files: integers of any width and signedness widen to the signed or unsigned
+ * integer holding both ranges (INTEGER + UINTEGER -> BIGINT); a FLOAT and a DOUBLE to DOUBLE (every
+ * float is a double); an integer of up to 32 bits and a float to DOUBLE. Undefined where a value
+ * could change: a 64-bit integer with a float (DuckDB's DOUBLE rounds 2^53 + 1), UBIGINT with a
+ * signed type (DuckDB's HUGEINT, which Arrow does not have).
+ */
+function widerNumber(a: DataType, b: DataType): DataType | undefined {
+  if (DataType.isInt(a) && DataType.isInt(b)) {
+    if (a.isSigned === b.isSigned) return a.bitWidth >= b.bitWidth ? a : b;
+    const [signed, unsigned] = a.isSigned ? [a, b] : [b, a];
+    const bits = Math.max(signed.bitWidth, unsigned.bitWidth * 2);
+    return bits > 64 ? undefined : new Int(true, bits as 8 | 16 | 32 | 64);
+  }
+  const float = (t: DataType): boolean => DataType.isFloat(t) && t.precision !== 0; // not a half float
+  const small = (t: DataType): boolean => DataType.isInt(t) && t.bitWidth <= 32;
+  if ((float(a) || small(a)) && (float(b) || small(b)) && (float(a) || float(b)))
+    return DataType.isFloat(a) && a.precision === 2 ? a : DataType.isFloat(b) && b.precision === 2 ? b : new Float64();
+  return undefined;
+}
+
+/**
+ * The type holding both temporal types `a` and `b`: timestamps of one zone widen to the finer
+ * unit (a value out of its range fails when cast), and a DATE with a TIMESTAMP without a zone is
+ * that TIMESTAMP (the day's midnight), as DuckDB unifies them. A DATE with a zoned TIMESTAMP, or
+ * two zones, stays undefined: midnight of which zone, DuckDB answers with its session's.
+ */
+function widerTemporal(a: DataType, b: DataType): DataType | undefined {
+  if (DataType.isTimestamp(a) && DataType.isTimestamp(b))
+    return a.timezone === b.timezone ? (a.unit >= b.unit ? a : b) : undefined;
+  if (DataType.isDate(a) && DataType.isTimestamp(b) && !b.timezone) return b;
+  if (DataType.isDate(b) && DataType.isTimestamp(a) && !a.timezone) return a;
+  return undefined;
+}
+
+/**
  * The field holding both `a` and `b` (same name): see {@link unifySchemas} for what widens.
  * Throws {@link UnsupportedError} when they cannot widen without loss.
  */
@@ -61,23 +97,20 @@ export function widenField(a: Field, b: Field): Field {
       return new Field(a.name, ta, a.nullable || b.nullable);
     return a.nullable || !b.nullable ? a : b;
   }
-  const isInt32 = (t: DataType): boolean => DataType.isInt(t) && t.bitWidth === 32 && t.isSigned;
-  const isInt64 = (t: DataType): boolean => DataType.isInt(t) && t.bitWidth === 64 && t.isSigned;
-  const isF64 = (t: DataType): boolean => DataType.isFloat(t) && t.precision === 2;
   const nullable = a.nullable || b.nullable;
-  // the wider side's own type object: apache-arrow's compareTypes tells `new Float64()` from the
-  // `Float(DOUBLE)` an IPC reader makes, and the wider file's later batches must compare equal
-  if ((isInt32(ta) && isF64(tb)) || (isF64(ta) && isInt32(tb))) return new Field(a.name, isF64(ta) ? ta : tb, nullable);
-  if ((isInt32(ta) && isInt64(tb)) || (isInt64(ta) && isInt32(tb)))
-    return new Field(a.name, isInt64(ta) ? ta : tb, nullable);
+  if (!ja && !jb) {
+    const wider = widerNumber(ta, tb) ?? widerTemporal(ta, tb);
+    // the wider side's own type object where it is one: apache-arrow's compareTypes tells
+    // `new Float64()` from the `Float(DOUBLE)` an IPC reader makes, and the wider file's later
+    // batches must compare equal
+    if (wider !== undefined)
+      return new Field(a.name, sameType(wider, ta) ? ta : sameType(wider, tb) ? tb : wider, nullable);
+  }
   // decimals of another scale or precision: rescaled, exactly (a value that does not fit fails when cast)
   if (DataType.isDecimal(ta) && DataType.isDecimal(tb) && !ja && !jb) {
     const wider = widerDecimal(ta, tb);
     if (wider) return new Field(a.name, wider, nullable);
   }
-  // timestamps of one zone widen to the finer unit (values out of its range fail when cast)
-  if (DataType.isTimestamp(ta) && DataType.isTimestamp(tb) && ta.timezone === tb.timezone && !ja && !jb)
-    return new Field(a.name, ta.unit >= tb.unit ? ta : tb, nullable);
   throw new UnsupportedError(
     `Column "${a.name}" changed type from ${String(ta)}${ja ? ' (JSON)' : ''} to ${String(tb)}${jb ? ' (JSON)' : ''}, which cannot widen without loss`,
     {},
@@ -85,10 +118,11 @@ export function widenField(a: Field, b: Field): Field {
 }
 
 /**
- * The narrowest schema holding both `a` and `b`: same columns keep their type; Int32 + Float64 ->
- * Float64; Int32 + Int64 -> Int64; timestamps -> the finer unit; decimals -> the larger scale and
- * integer digits (up to 38 digits); Null + T -> T; columns only in `b` are appended (nullable);
- * columns only in `a` become nullable. Other changes (e.g. Int64 + Float64, Utf8 + Int32) throw
+ * The narrowest schema holding both `a` and `b`: same columns keep their type; integers -> the
+ * integer holding both ranges; floats, and a float with an integer of up to 32 bits -> Float64;
+ * timestamps -> the finer unit, a DATE with a zone-less TIMESTAMP -> that TIMESTAMP; decimals ->
+ * the larger scale and integer digits (up to 38 digits); Null + T -> T; columns only in `b` are
+ * appended (nullable); columns only in `a` become nullable. Other changes (e.g. Int64 + Float64, Utf8 + Int32) throw
  * {@link UnsupportedError}: start a new segment instead. Returns `a` itself when nothing changes.
  */
 export function unifySchemas(a: Schema, b: Schema): Schema {
