@@ -199,7 +199,52 @@ export function readLeafPage(
   leaf: LeafLevels,
   dictionary: DecodedArray | undefined,
 ): LeafPage {
-  return header.type === 'DATA_PAGE_V2'
-    ? pageV2(bytes, header, leaf, dictionary)
-    : pageV1(bytes, header, leaf, dictionary);
+  const page =
+    header.type === 'DATA_PAGE_V2' ? pageV2(bytes, header, leaf, dictionary) : pageV1(bytes, header, leaf, dictionary);
+  return leaf.maxRep > 0 ? withoutOrphans(page, repeatedDefinitionLevels(leaf.decoder)) : page;
+}
+
+/** Per leaf decoder: the definition level at which each repeated ancestor is present, by repetition level. */
+const repeatedLevels = new WeakMap<ColumnDecoder, readonly number[]>();
+
+/**
+ * `at[r]` is the definition level an entry of repetition level `r` (r >= 1) needs: the level at
+ * which the r-th repeated node of the leaf's path holds an element.
+ */
+function repeatedDefinitionLevels(decoder: ColumnDecoder): readonly number[] {
+  let at = repeatedLevels.get(decoder);
+  if (at) return at;
+  const levels = [0];
+  let def = 0;
+  for (const node of decoder.schemaPath.slice(1)) {
+    const repetition = node.element.repetition_type;
+    if (repetition !== 'REQUIRED') def++;
+    if (repetition === 'REPEATED') levels.push(def);
+  }
+  at = levels;
+  repeatedLevels.set(decoder, at);
+  return at;
+}
+
+/**
+ * `page` without the entries that continue a list that holds no element (repetition level r > 0
+ * with a definition level below the r-th list's). DuckDB writes a NULL fixed-size ARRAY (`INT[3]`)
+ * as three such entries, one a slot; the format has one entry for a null list, and these were
+ * refused ("levels that do not line up", "does not start at a row"). DuckDB reads them as one null
+ * list, and so does this: such an entry is below the leaf's maximum level, so it holds no value.
+ */
+function withoutOrphans(page: LeafPage, at: readonly number[]): LeafPage {
+  const { rep, def } = page;
+  let orphans = 0;
+  for (let i = 0; i < rep.length; i++) if (rep[i]! > 0 && def[i]! < at[rep[i]!]!) orphans++;
+  if (orphans === 0) return page;
+  const keptRep = new (rep.constructor as new (n: number) => LevelArray)(rep.length - orphans);
+  const keptDef = new (def.constructor as new (n: number) => LevelArray)(def.length - orphans);
+  let k = 0;
+  for (let i = 0; i < rep.length; i++) {
+    if (rep[i]! > 0 && def[i]! < at[rep[i]!]!) continue;
+    keptRep[k] = rep[i]!;
+    keptDef[k++] = def[i]!;
+  }
+  return { ...page, count: k, rep: keptRep, def: keptDef };
 }
