@@ -342,3 +342,20 @@ test('INT96 timestamps read as Arrow: a Spark or Impala file keeps its other col
   });
   assert.equal(existsSync(joinPath(dir, 'spark.parquet')), false);
 });
+
+test('a JSON column is copied as its text by default: numbers no double holds, repeated keys, scalars beside objects', async () => {
+  const file = joinPath(dir, 'json-text.parquet');
+  await duckRun(
+    `COPY (SELECT * FROM (VALUES (1, '3.14159265358979323846264338327950288'::JSON), (2, '1e400'::JSON), (3, '-0'::JSON),
+       (4, '{"a":1,"a":2}'::JSON), (5, '[0.1000000000000000055511151231257827]'::JSON), (6, '12345678901234567890.5'::JSON))
+     t(id, j)) TO ${sqlString(file)} (FORMAT parquet)`,
+  );
+  const out = joinPath(dir, 'json-text-copy.parquet');
+  // read as rows, the numbers were rounded and the repeated key dropped, and a number beside an
+  // object failed toParquet ("type double but got {...}"); the Arrow form is the file's text
+  const { stats } = await pipeline(fromParquet(file), toParquet(out));
+  assert.match(String(stats.stages[0]!.details.outputChosen), /^arrow/);
+  const written = await parquetReadBack(out, 'id');
+  assert.deepEqual(written.types, ['id:INTEGER', 'j:JSON']);
+  assert.equal(written.rows, (await parquetReadBack(file, 'id')).rows);
+});

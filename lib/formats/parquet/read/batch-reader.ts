@@ -41,7 +41,8 @@ export interface ParquetBatchReader {
 /**
  * Column types whose Arrow form may refuse a value the rows path reads (read/arrow-json.ts: JSON
  * text that must give the value back), or that Arrow carries as JSON text where rows have the
- * value: the source reads them as rows. Every other column is handed to stages as the rows path
+ * value: the source reads them as rows. A JSON column is not one: its Arrow form is the file's
+ * own text (exact, where rows round numbers no double holds), parsed for stages that read rows. Every other column is handed to stages as the rows path
  * hands it, through row views or rows made from the batch (test/sources/fromParquet-negotiate.test.ts).
  * INT96 (Spark's, Impala's and Hive's timestamps) reads as Arrow: kept on rows, it put every other
  * column of such a file on rows too (a FLOAT written back as DOUBLE); a value past the years
@@ -49,7 +50,7 @@ export interface ParquetBatchReader {
  * sends the rest of a negotiated read to rows, and fails a read that asked for Arrow with a coded
  * error that says to read with `output: 'rows'`.
  */
-const ROWS_ONLY = new Set(['json', 'interval', 'variant', 'unknown']);
+const ROWS_ONLY = new Set(['interval', 'variant', 'unknown']);
 
 /**
  * The first column a negotiated Arrow read could not hand on as the rows path does (see
