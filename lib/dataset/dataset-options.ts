@@ -3,6 +3,7 @@
  * `where`), their validation and their split from the format's own options, and what a format
  * provides to the dataset source to read one file.
  */
+import type { Schema } from 'apache-arrow';
 import type { Row } from '../core/batch.ts';
 import type { BatchSource } from '../core/source.ts';
 import { ValidationError, describeValue } from '../core/errors.ts';
@@ -70,6 +71,8 @@ export interface FileDescription {
    * VARIANT...), each with why: with one of them in the projection, a negotiated dataset reads rows.
    */
   rowsOnly?: readonly { column: string; why: string }[];
+  /** The Arrow schema an Arrow read of the file gives (Parquet), for one schema over every file. */
+  arrowSchema?: Schema;
 }
 
 /** Validated dataset options, split from the format's own. */

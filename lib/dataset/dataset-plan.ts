@@ -12,6 +12,8 @@ import { readHivePartitions, type HivePartitions } from './hive.ts';
 import { isRemoteUrl } from './remote/url.ts';
 import type { DatasetResume } from './dataset-resume.ts';
 import type { DatasetFormat, DatasetSettings, FileDescription } from './dataset-options.ts';
+import type { Field, Schema } from 'apache-arrow';
+import { unifierArrow } from './schema-unifier.ts';
 import { TRUE, knownValuesLeaf, possibleOutcomes, predicateColumns } from './predicate.ts';
 
 /** A planned dataset read. */
@@ -36,6 +38,13 @@ export interface DatasetPlan {
    * file, or files the footers could not describe); undefined when they can (negotiable formats).
    */
   rowsOnly: string | undefined;
+  /**
+   * One Arrow schema for every file's projected columns (Parquet footers), when files differ in a
+   * type that widens (SMALLINT and INTEGER, DECIMAL(10,2) and DECIMAL(12,4), DATE and TIMESTAMP):
+   * every batch is cast to it from the first, so a sink fixes the type the dataset needs and not
+   * the first file's. Undefined when the files agree, or cannot be described.
+   */
+  arrowSchema: Schema | undefined;
   /**
    * Every file column of the files (described from their footers), in order of first appearance,
    * virtual columns aside: each batch gets the ones its file lacks as nulls, as DuckDB's
@@ -104,6 +113,7 @@ export async function planDataset(
     for (const c of where ? predicateColumns(where) : [])
       if (!virtual.has(c) && !fileColumns.includes(c)) fileColumns.push(c);
   }
+  const arrow = described && (await plannedArrowSchema(files, described, fileColumns, virtual));
   // project again when partition/file columns were added or `where` needed columns beyond the projection
   const trim = wanted !== undefined && (virtual.size > 0 || fileColumns!.length !== wanted.length) ? wanted : undefined;
   return {
@@ -116,13 +126,65 @@ export async function planDataset(
     fileColumns,
     trim,
     projected: format.projects && soft !== undefined ? fileColumns : undefined,
-    rowsOnly: format.negotiable ? rowsOnlyReason(described, fileColumns) : undefined,
+    rowsOnly: format.negotiable ? (rowsOnlyReason(described, fileColumns) ?? arrow?.conflict) : undefined,
+    arrowSchema: arrow?.schema,
     union: described === undefined ? undefined : unionOf(files, described, virtual),
     columnsOf:
       described === undefined
         ? undefined
         : new Map([...described.files].map(([path, file]) => [path, new Set(file.columns)])),
   };
+}
+
+/**
+ * The Arrow schema holding every file's projected columns, when the files' own schemas differ
+ * (see {@link DatasetPlan.arrowSchema}); `conflict` says why the files cannot share one (a
+ * negotiated read then reads rows, whose values each file gives as it is). Undefined when a file
+ * has no Arrow schema in its description, or all agree.
+ */
+async function plannedArrowSchema(
+  files: readonly DatasetFile[],
+  described: Described,
+  fileColumns: readonly string[] | undefined,
+  virtual: ReadonlySet<string>,
+): Promise<{ schema?: Schema; conflict?: string } | undefined> {
+  const schemas: [string, Schema][] = [];
+  for (const file of files) {
+    const schema = described.files.get(file.path)?.arrowSchema;
+    if (schema === undefined) return undefined;
+    schemas.push([file.path, schema]);
+  }
+  if (schemas.length < 2) return undefined;
+  const { unifySchemas, schemasEqual } = await unifierArrow.load();
+  const { Schema: ArrowSchema } = await import('apache-arrow');
+  const keep = (schema: Schema): Schema =>
+    new ArrowSchema(
+      schema.fields.filter((f) => !virtual.has(f.name) && (fileColumns === undefined || fileColumns.includes(f.name))),
+      schema.metadata,
+    );
+  const from = new Map<string, string>();
+  const kept = schemas.map(([path, own]) => [path, keep(own)] as const);
+  let unified: Schema | undefined;
+  for (const [path, schema] of kept) {
+    try {
+      unified = unified === undefined ? schema : unifySchemas(unified, schema);
+    } catch (error) {
+      const column = /Column "([^"]*)"/.exec((error as Error).message)?.[1];
+      return {
+        conflict: `${(error as Error).message}: ${(column && from.get(column)) ?? 'an earlier file'} and ${path} do not agree, so every file is read as rows`,
+      };
+    }
+    for (const f of schema.fields) if (!from.has(f.name)) from.set(f.name, path);
+  }
+  // a file's own type that the unified one is not (a column a file lacks is nulls: no cast)
+  const one = (f: Field): Schema => new ArrowSchema([f]);
+  const differ = kept.some(([, schema]) =>
+    schema.fields.some((f) => {
+      const u = unified!.fields.find((x) => x.name === f.name);
+      return u !== undefined && !schemasEqual(one(u), one(f));
+    }),
+  );
+  return differ ? { schema: unified } : undefined;
 }
 
 /** The file columns of `files` in order of first appearance, virtual columns left out. */

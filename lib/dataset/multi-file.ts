@@ -168,7 +168,7 @@ class FileRead {
     this.#fileColumn = settings.fileColumn;
     this.#where = settings.where;
     this.#test = settings.where ? compilePredicate(settings.where) : undefined;
-    this.#unifier = new Unifier(format.name);
+    this.#unifier = new Unifier(format.name, plan.arrowSchema);
   }
 
   /** The batches of `file` (index `at` in the listed files), with the dataset's columns, filter and projection. */

@@ -19,14 +19,18 @@ import { lazyImport } from '../core/lazy-import.ts';
  */
 export class Unifier {
   #schema: Schema | undefined;
+  /** Set until the first Arrow batch: it starts from this schema, not its own. */
+  #planned: Schema | undefined;
   readonly #fieldFile = new Map<string, string>();
   readonly #kinds = new Map<string, { kind: string; file: string }>();
   #columns: string[] = [];
   readonly #columnSet = new Set<string>();
   readonly #stage: string;
 
-  constructor(stage: string) {
+  /** @param planned the schema planned from every file's footer, when they differ (dataset-plan.ts) */
+  constructor(stage: string, planned?: Schema) {
     this.#stage = stage;
+    this.#planned = planned;
   }
 
   /** `batch` of `file` in the schema of the files so far (widened or cast; missing row columns as null). */
@@ -38,6 +42,7 @@ export class Unifier {
   #conformArrow(batch: Batch<Row>, file: string): Batch<Row> {
     const rb = batch.arrow;
     const { castRecordBatch, unifySchemas } = unifierArrow.loaded!;
+    if (this.#schema === undefined && this.#planned !== undefined) this.#schema = this.#planned;
     if (this.#schema === undefined) {
       this.#schema = rb.schema;
       for (const f of rb.schema.fields) this.#fieldFile.set(f.name, file);

@@ -5,6 +5,7 @@
  * are the format's ordinary single-file sources. The factories are passed in, so sources/ and
  * lib/dataset/ do not import each other in a cycle.
  */
+import type { Schema } from 'apache-arrow';
 import type { Row } from '../core/batch.ts';
 import type { BatchSource } from '../core/source.ts';
 import { loadParquetReader } from '../formats/parquet/load.ts';
@@ -100,7 +101,19 @@ export function parquetDataset<
       try {
         const { rowsOnlyColumns } = await import('../formats/parquet/read/batch-reader.ts');
         const rowsOnly = rowsOnlyColumns(reader).map((c) => ({ column: c.name, why: c.why }));
-        return { rows: reader.numRows, columns: reader.columns.map((c) => c.name), rowsOnly };
+        // a column Arrow cannot plan (refused when read as Arrow) leaves the schema out
+        let arrowSchema: Schema | undefined;
+        try {
+          arrowSchema = reader.emptyRecordBatch().schema;
+        } catch {
+          arrowSchema = undefined;
+        }
+        return {
+          rows: reader.numRows,
+          columns: reader.columns.map((c) => c.name),
+          rowsOnly,
+          ...(arrowSchema ? { arrowSchema } : {}),
+        };
       } finally {
         await reader.close();
       }

@@ -49,16 +49,39 @@ for (const [name, selects] of Object.entries(WIDENED))
     }
   });
 
-test('DATE + TIMESTAMP: read as Arrow as the TIMESTAMP (the day at midnight)', async () => {
-  const root = await dataset('date_timestamp', [
-    `SELECT DATE '2024-01-01' AS x`,
-    `SELECT TIMESTAMP '2024-01-01 12:00:00.25' AS x`,
+const PLANNED: Record<string, string[]> = {
+  date_timestamp: [`SELECT DATE '2024-01-01' AS x`, `SELECT TIMESTAMP '2024-01-01 12:00:00.25' AS x`],
+  null_decimal_then_wider: ['SELECT NULL::DECIMAL(4, 1) AS x', 'SELECT 123456.789::DECIMAL(12, 3) AS x'],
+  decimal_scales: [
+    'SELECT 1.25::DECIMAL(10, 2) AS x',
+    'SELECT 0.2500::DECIMAL(12, 4) AS x',
+    'SELECT 123456789.1::DECIMAL(18, 1) AS x',
+  ],
+};
+
+// a sink fixes a column's type on its first batch: the first file's batches must already have the
+// type the later files need (toParquet refused DATE then TIMESTAMP, DECIMAL(4,1) then (12,3))
+for (const [name, selects] of Object.entries(PLANNED))
+  test(`${name}: the first file's batches have the type planned from every footer, so toParquet takes them all`, async () => {
+    const root = await dataset(name, selects);
+    const out = join(dir, `${name}.parquet`);
+    const { stats } = await pipeline(fromParquet(root), toParquet(out));
+    assert.match(String(stats.stages[0]!.details.outputChosen), /^arrow/);
+    assert.deepEqual(await duckDescribe(`SELECT * FROM ${sqlString(out)}`), await duckDescribe(union(root)));
+    assert.deepEqual(await duckDifferences(`SELECT * FROM ${sqlString(out)}`, union(root)), [0, 0]);
+  });
+
+test('TIMESTAMP + TIMESTAMPTZ do not unify without a time zone: a negotiated read takes rows, and says why', async () => {
+  const root = await dataset('timestamp_tz', [
+    `SELECT TIMESTAMP '2024-01-01 00:00:00' AS x`,
+    `SELECT TIMESTAMPTZ '2024-01-01 00:00:00+00' AS x`,
   ]);
-  const { output } = await pipeline(fromParquet(root, { output: 'arrow' }), collect());
-  assert.deepEqual((output as { x: Date }[]).map((r) => r.x.toISOString()).sort(), [
-    '2024-01-01T00:00:00.000Z',
-    '2024-01-01T12:00:00.250Z',
-  ]);
+  const { output, stats } = await pipeline(fromParquet(root), toParquet(join(dir, 'timestamp_tz.parquet')));
+  assert.equal(output.rows, 2);
+  assert.match(
+    String(stats.stages[0]!.details.outputChosen),
+    /^rows: .*changed type .*part-0\.parquet and .*part-1\.parquet do not agree/,
+  );
 });
 
 test('BIGINT + DOUBLE would round a value: a coded error naming both files', async () => {
