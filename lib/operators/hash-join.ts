@@ -285,7 +285,7 @@ export class HashJoin {
   async probe(rows: readonly Row[], sink: JoinSink): Promise<void> {
     this.#checkAbort();
     if (rows.length === 0) return;
-    this.#o.output.noteLeft(rows[0]!);
+    this.#o.output.noteLeft(rows);
     const leftParts = this.#leftParts;
     if (leftParts) {
       await this.#settleBuild();

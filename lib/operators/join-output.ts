@@ -2,10 +2,14 @@
  * How a join's output rows are shaped: the left row's columns first, then the right row's. A key
  * column with the same name on both sides appears once (the left value, or the right value on a
  * row only the right side has, as SQL's USING). Any other right column whose name is a column of
- * the left input (as its first row has them) is renamed `<name>_right`, or `<name>_right2`,
- * `<name>_right3`, ... when that name is taken too: deterministic for given inputs.
+ * the left input (as its first batch has them) is renamed `<name>_right`, or `<name>_right2`,
+ * `<name>_right3`, ... when that name is taken too: deterministic for given inputs. A later left
+ * row with a column its first batch lacked, that a right column's output name would overwrite,
+ * is a SchemaMismatchError: sparse JSON rows (`{"id":1}` first, `{"id":2,"name":...}` later)
+ * had their `name` replaced by the right side's, silently.
  */
 import type { Row } from '../core/batch.ts';
+import { SchemaMismatchError } from '../core/errors.ts';
 import type { RecordBatch } from 'apache-arrow';
 
 /** The six join kinds. */
@@ -41,9 +45,12 @@ export class JoinOutput {
     this.#sharedKeys = new Set(sharedKeys);
   }
 
-  /** Notes the left input's columns (from its first row). */
-  noteLeft(row: Row): void {
-    if (!this.#leftColumns) this.noteLeftNames(Object.keys(row));
+  /** Notes the left input's columns (every column of its first batch, in order of first appearance). */
+  noteLeft(rows: readonly Row[]): void {
+    if (this.#leftColumns) return;
+    const names = new Set<string>();
+    for (const row of rows) for (const name in row) names.add(name);
+    this.noteLeftNames([...names]);
   }
 
   /** Notes the left input's columns by name (from its first batch's schema, on the columnar probe). */
@@ -98,7 +105,11 @@ export class JoinOutput {
   /** A matched pair, the right row given by its {@link JoinOutput.project} pairs. */
   withPairs(left: Row, pairs: readonly unknown[]): Row {
     const out = copyRow(left);
-    for (let i = 0; i < pairs.length; i += 2) out[pairs[i] as string] = pairs[i + 1];
+    for (let i = 0; i < pairs.length; i += 2) {
+      const target = pairs[i] as string;
+      if (Object.hasOwn(out, target)) this.clash(target);
+      out[target] = pairs[i + 1];
+    }
     return out;
   }
 
@@ -107,7 +118,9 @@ export class JoinOutput {
     const out = copyRow(left);
     for (const name in right) {
       const target = this.rightName(name);
-      if (target !== null) out[target] = (right as Record<string, unknown>)[name];
+      if (target === null) continue;
+      if (Object.hasOwn(out, target)) this.clash(target);
+      out[target] = (right as Record<string, unknown>)[name];
     }
     return out;
   }
@@ -117,9 +130,19 @@ export class JoinOutput {
     const out = copyRow(left);
     for (const name of this.#rightColumns ?? []) {
       const target = this.rightName(name);
-      if (target !== null) out[target] = null;
+      if (target === null) continue;
+      if (Object.hasOwn(out, target)) this.clash(target);
+      out[target] = null;
     }
     return out;
+  }
+
+  /** Throws: a left row holds output column `target` of a right column (see the module comment). */
+  clash(target: string): never {
+    throw new SchemaMismatchError(
+      `join: a left row has a column \`${target}\` that the left input's first batch did not have, and a right column is written as \`${target}\` (its output name was chosen from that first batch): the left value would be lost. Give the left rows the same columns from the first batch (null where absent), or rename one side's column before the join`,
+      {},
+    );
   }
 
   /** A right row without a match: the left columns are null, shared keys take the right value. */

@@ -474,9 +474,11 @@ export class JoinTable {
       if (this.#matched !== undefined) this.#matched[i] = 1;
       const joined = copyRow(left);
       for (let c = 0; c < targets.length; c++) {
-        const target = targets[c];
+        const target = targets[c]!;
         const value = columns[c]![i];
-        if (target !== null && value !== ABSENT) joined[target!] = value;
+        if (target === null || value === ABSENT) continue;
+        if (Object.hasOwn(joined, target)) output.clash(target);
+        joined[target] = value;
       }
       out.push(joined);
     }

@@ -45,7 +45,7 @@ describe('JoinTable', () => {
         fc.array(rowOf(fc.constantFrom(1, 2, 3, null)), { minLength: 1, maxLength: 12 }),
         (rights, lefts) => {
           const output = new JoinOutput(['k']);
-          output.noteLeft(lefts[0]!);
+          output.noteLeft(lefts);
           if (rights.length > 0) output.noteRight(rights[0]!);
           const table = new JoinTable(['k'], true);
           table.add(rights);
