@@ -18,7 +18,9 @@ export type { ToCsvOptions, ToCsvResult } from './csv/options.ts';
  * every row is written, so an aborted or failed pipeline leaves no partial file under `path`.
  * Dates are written as ISO-8601 (an Arrow DATE as its day, a zone-less TIMESTAMP without its `Z`,
  * as DuckDB writes them), bigints as digits, binary values as hex (or base64 with
- * `binary: 'base64'`), nested values as JSON.
+ * `binary: 'base64'`), nested values as the JSON text toJsonl writes for them (NaN and infinities
+ * as bare tokens, bigints as bare digits, binary inside as base64), and null, undefined and an
+ * empty string as an empty field (CSV cannot tell them apart).
  *
  * @example
  * ```ts

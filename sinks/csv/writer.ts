@@ -49,6 +49,8 @@ export class CsvSinkWriter {
   /** The dialect of the fast formatter, undefined when csv-stringify writes. */
   readonly #fast: CsvFormat | undefined;
   #formatter: RowFormatter | undefined;
+  /** csv-stringify's casts, when it writes. */
+  #cast: CsvStringifyOptions['cast'];
   /** The formatter of Arrow batches whose columns' Dates are styled, and their styles. */
   #styled: RowFormatter | undefined;
   #stylesOf: DateStyle[] | null | undefined;
@@ -84,24 +86,23 @@ export class CsvSinkWriter {
   #format(batchRows: Iterable<Row>, withHeader: boolean, arrow?: RecordBatch): string {
     const fast = this.#fast;
     const columns = this.#objectRows ? this.#columns : undefined;
-    if (fast === undefined) {
-      const { stringifyOptions, binary } = this.settings;
-      return stringify(
-        batchRows as unknown[],
-        {
-          ...stringifyOptions,
-          cast: stringifyCast(binary),
-          header: withHeader,
-          columns,
-        } as CsvStringifyOptions,
-      );
-    }
+    if (fast === undefined) return stringify(batchRows as unknown[], this.#stringifyOptions(withHeader, columns));
     const styles = arrow && columns ? this.#dateStyles(arrow, columns) : undefined;
     const formatter =
       styles === undefined
         ? (this.#formatter ??= csvFormatter(fast, columns))
         : (this.#styled ??= csvFormatter(fast, columns, styles));
     return (withHeader && this.#columns ? csvHeader(fast, this.#columns) : '') + formatter(batchRows);
+  }
+
+  /**
+   * csv-stringify's options: the caller's, with toCsv's casts (nested values as toJsonl's JSON:
+   * format.ts's stringifyCast).
+   */
+  #stringifyOptions(header: boolean, columns: readonly string[] | undefined): CsvStringifyOptions {
+    const { stringifyOptions, binary } = this.settings;
+    this.#cast ??= stringifyCast(binary);
+    return { ...stringifyOptions, cast: this.#cast, header, columns } as CsvStringifyOptions;
   }
 
   /**
@@ -232,9 +233,8 @@ export class CsvSinkWriter {
     const columns = this.#columns;
     if (this.#rows === 0 && this.settings.header && columns) {
       const fast = this.#fast;
-      await output.write(
-        fast ? csvHeader(fast, columns) : stringify([], { header: true, columns } as CsvStringifyOptions),
-      );
+      // the header csv-stringify writes before rows: the caller's options and the casts too
+      await output.write(fast ? csvHeader(fast, columns) : stringify([], this.#stringifyOptions(true, columns)));
     }
     const bytes = await output.commit(point);
     return { path: this.settings.path, rows: this.#rows, bytes, columns };

@@ -1,15 +1,18 @@
 /**
  * Formats rows as CSV text, byte for byte as csv-stringify does with toCsv's casts (numbers as
- * `String(n)`, booleans `true`/`false`, Dates ISO-8601, bigints as digits, binary as hex or base64, other objects as JSON,
- * null and undefined as an empty field; a field is quoted when it holds the delimiter, the quote or
- * a line break, and quotes inside are doubled), for the options most files use. One deliberate
- * difference: a field holding \n or \r is always quoted, also when `record_delimiter` is given
- * (csv-stringify then quotes only that delimiter, and its output no longer round-trips). csv-stringify is
- * general (per-field option merging, nested column paths, casts through callbacks) and ran at about
- * a third of the rows/s of the fast CSV reader; options outside this subset still go to it.
+ * `String(n)`, booleans `true`/`false`, Dates ISO-8601, bigints as digits, binary as hex or base64,
+ * other objects (lists, structs, maps) as the JSON text toJsonl writes for them, null, undefined
+ * and an empty string as an empty field (CSV has no null: see docs/csv.md); a field is quoted
+ * when it holds the delimiter, the quote or a line break, and quotes inside are doubled), for the
+ * options most files use. One deliberate difference: a field holding \n or \r is always quoted,
+ * also when `record_delimiter` is given (csv-stringify then quotes only that delimiter, and its
+ * output no longer round-trips). csv-stringify is general (per-field option merging, nested column
+ * paths, casts through callbacks) and ran at about a third of the rows/s of the fast CSV reader;
+ * options outside this subset still go to it.
  */
-import type { Options as CsvStringifyOptions } from 'csv-stringify/sync';
+import type { CastingContext, Options as CsvStringifyOptions } from 'csv-stringify/sync';
 import { FormatError } from '../../core/errors.ts';
+import { jsonLineFormatter } from '../json/format.ts';
 import { isoString } from '../values.ts';
 import { styledDate, type DateStyle } from './date-style.ts';
 
@@ -68,17 +71,52 @@ export function numberText(value: number): string {
   return `${value < 0 ? '-' : ''}${(m - fraction) / p}.${'0'.repeat(k - digits.length)}${digits}`;
 }
 
+/**
+ * The JSON text of a value held in one cell (a list, a struct, a map: any object that is not a
+ * Date or binary), written by toJsonl's own serializer (lib/formats/json/format.ts), so a cell
+ * holds what toJsonl writes for the value: NaN, Infinity and -Infinity as those bare tokens,
+ * bigints as bare digits, binary inside as base64 strings, a Map as its `{ key, value }` entries
+ * and a Set as its values. `JSON.stringify` wrote `null` for the first, `"digits"` (a string) for
+ * the second and `{"0":1,"1":2}` (a struct) for the third, and `{}` for a Map or a Set.
+ *
+ * What reads it back (checked 2026-12-07, DuckDB 1.5.6; test/sinks/csv-cell-values.test.ts):
+ * spillway's fromCsv reads the cell as that text, a string (any `cast`: JSON text is no number,
+ * date or boolean), and fromJsonl or DuckDB's JSON functions can parse it; DuckDB's read_csv
+ * reads it as VARCHAR, and given the column's type (`columns={'l': 'DOUBLE[]'}`, a STRUCT of
+ * DOUBLE and BIGINT) reads NaN and the infinities as nan/inf/-inf and bigints exactly. Binary
+ * inside a nested value stays base64 text for every reader (DuckDB's BLOB[] holds the base64
+ * characters as bytes): JSON has no bytes, and base64 is what toJsonl writes for them. A
+ * top-level binary cell is written hex (or base64 with `binary: 'base64'`) and is no JSON.
+ *
+ * The serializer refuses an invalid Date (its JSON would be null) by the position inside the
+ * value: the error is given again naming the CSV column.
+ */
+export function nestedJsonText(): (value: object, column?: string | number) => string {
+  const json = jsonLineFormatter();
+  return (value, column) => {
+    try {
+      return json(value);
+    } catch (error) {
+      if (!(error instanceof FormatError)) throw error;
+      throw new FormatError(
+        `Column ${describeColumn(column)} holds an invalid Date inside its value (its time is NaN, as \`new Date(text)\` gives for text it cannot read): its JSON would hold null for it`,
+        { stage: 'toCsv' },
+        { cause: error },
+      );
+    }
+  };
+}
+
 /** The casts toCsv gives csv-stringify; the fast formatter writes the same text. */
-export function stringifyCast(binary: BinaryEncoding = 'hex'): CsvStringifyOptions['cast'] {
+export function stringifyCast(binary: BinaryEncoding = 'hex'): NonNullable<CsvStringifyOptions['cast']> {
+  const json = nestedJsonText();
   return {
     number: numberText,
     date: (value) => isoString(value),
     bigint: (value) => value.toString(),
     boolean: (value) => (value ? 'true' : 'false'),
-    object: (value) =>
-      value instanceof Uint8Array
-        ? binaryText(value, binary)
-        : JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
+    object: (value: object, context: CastingContext) =>
+      value instanceof Uint8Array ? binaryText(value, binary) : json(value, context.column),
   };
 }
 
@@ -144,6 +182,7 @@ export function csvFormatter(
   const datesNeedCheck = /[0-9TZ:.+\- ]/.test(delimiter + quote);
   const text = (value: string): string =>
     special.test(value) ? quote + value.replace(quotes, doubled) + quote : value;
+  const json = nestedJsonText();
   const field = (value: unknown, style?: DateStyle, column?: string | number): string => {
     if (typeof value === 'string') return text(value);
     if (typeof value === 'number') return numbersNeedCheck ? text(numberText(value)) : numberText(value);
@@ -159,11 +198,12 @@ export function csvFormatter(
       const iso = styledDate(isoString(value), style);
       return datesNeedCheck ? text(iso) : iso;
     }
-    if (value instanceof Uint8Array) return binaryText(value, binary);
+    // quoted as csv-stringify quotes it: the delimiter may be a hex or base64 character
+    if (value instanceof Uint8Array) return text(binaryText(value, binary));
     // csv-stringify refuses these too
     if (typeof value === 'function' || typeof value === 'symbol')
       throw new FormatError(`Cannot write a ${typeof value} as a CSV field`, { stage: 'toCsv' });
-    return text(JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+    return text(json(value, column));
   };
   if (columns === undefined) {
     return (rows) => {
