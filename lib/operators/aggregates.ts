@@ -177,12 +177,14 @@ function extreme(column: string, name: string, sign: 1 | -1): Aggregate<unknown,
   const col = expectColumn(column, name);
   const pick = (a: unknown, b: unknown): unknown => {
     if (b === null || b === undefined) return a;
-    if (a === undefined) return b;
+    if (a === null || a === undefined) return b;
     return sign * compareValues(b, a) > 0 ? b : a;
   };
   return builtin(
     {
-      init: () => undefined,
+      // null, not undefined: a group with no value yet has a state partialGroups can hand on
+      // (mergeGroups took undefined for a row without the column, and failed on an all-null group)
+      init: () => null,
       add: (s, row) => pick(s, get(row, col)),
       merge: (a, b) => pick(a, b),
       finish: (s) => (s === undefined ? null : s),

@@ -104,6 +104,33 @@ describe('partialGroups on workers + mergeGroups', () => {
     );
   });
 
+  it('merges a group whose min and max column is all null in a batch (it failed: "no partial state")', async () => {
+    const aggs = { n: agg.count(), lo: agg.min('v'), hi: agg.max('v'), f: agg.first('v') };
+    const rows = [
+      { k: 'a', v: 1 },
+      { k: 'b', v: null },
+      { k: 'a', v: 3 },
+      { k: 'b', v: 7 },
+      { k: 'c', v: null },
+    ];
+    // two batches, as two workers give them: `b` is all null in the first
+    const partial = [
+      ...(partialGroups('k', aggs) as (rows: object[]) => object[])(rows.slice(0, 3)),
+      ...(partialGroups('k', aggs) as (rows: object[]) => object[])(rows.slice(3)),
+    ];
+    const merged = await pipeline(fromIterable(partial), mergeGroups('k', aggs), collect());
+    const direct = await pipeline(fromIterable(rows), groupBy('k', aggs), collect());
+    assert.deepEqual(merged.output, direct.output);
+    assert.deepEqual(
+      merged.output.map((r) => [(r as { k: string }).k, (r as { lo: unknown }).lo, (r as { hi: unknown }).hi]),
+      [
+        ['a', 1, 3],
+        ['b', 7, 7],
+        ['c', null, null],
+      ],
+    );
+  });
+
   it('refuses rows without partial states, and options that are no aggregates', async () => {
     await assert.rejects(
       pipeline(fromIterable([{ symbol: 'A', qty: 1 }]), mergeGroups('symbol', { volume: agg.sum('qty') }), collect()),
