@@ -15,6 +15,7 @@ import { hasBrand } from '../lib/core/brand.ts';
 import { lazyImport } from '../lib/core/lazy-import.ts';
 import { STAGE, capabilities, isStage, type StageContext, type StageStats } from '../lib/core/stage.ts';
 import { SourceChain, isStageChain } from '../lib/core/source-chain.ts';
+import { takeStages } from '../lib/core/used-stages.ts';
 import type { PipelineFunction } from '../lib/core/build-streams.ts';
 import { asBatch } from '../lib/core/transform.ts';
 import type { HashJoin, JoinHow } from '../lib/operators/hash-join.ts';
@@ -139,7 +140,10 @@ async function* rightChunks(right: JoinRight | SourceChain, context: StageContex
     for (let i = 0; i < right.length; i += 8192) yield { rows: (right as Row[]).slice(i, i + 8192) };
     return;
   }
-  if (isStage(right)) right[STAGE].attach(ungoverned);
+  if (isStage(right)) {
+    takeStages([right], "The join's right input");
+    right[STAGE].attach(ungoverned);
+  }
   let pending: Row[] = [];
   const iterable = right as AsyncIterable<unknown> | Iterable<unknown>;
   for await (const chunk of iterable) {

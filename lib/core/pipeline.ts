@@ -10,6 +10,7 @@ import { ValidationError } from './errors.ts';
 import { expectOptions, expectSignal, optionKeys } from './validate.ts';
 import { STAGE, isStage } from './stage.ts';
 import { buildStreams, isIterable, isStream, type PipelineFunction } from './build-streams.ts';
+import { markUsed, wasUsed } from './used-stages.ts';
 import { Run } from './run.ts';
 import { negotiateForms } from './negotiate.ts';
 import type { RunObserver } from './observer.ts';
@@ -119,9 +120,6 @@ function splitArguments(args: unknown[]): { stages: unknown[]; options: Pipeline
   return { stages, options };
 }
 
-/** Stages handed to a pipeline before: each is a stream, used once. */
-const usedStages = new WeakSet<object>();
-
 /**
  * Refuses a stage a pipeline used before (its stream has ended: a second run hung or read
  * nothing) and a sink before the last place, each as a coded error naming the stage.
@@ -131,7 +129,7 @@ function checkStages(stages: readonly unknown[]): void {
   for (const [i, stage] of stages.entries()) {
     if (!isStage(stage)) continue;
     const { kind, stats } = stage[STAGE];
-    if (usedStages.has(stage))
+    if (wasUsed(stage))
       throw new ValidationError(
         `Stage ${i + 1} (${stats.name}) was used in a pipeline before: a stage is a stream and runs once; create it again (call ${stats.name}(...) anew) for another pipeline`,
       );
@@ -146,7 +144,7 @@ function checkStages(stages: readonly unknown[]): void {
         `Stage ${i + 1} (${stats.name}) is a sink: it must be the last stage of the pipeline, and stage ${i + 2} comes after it`,
       );
   }
-  for (const stage of stages) if (isStage(stage)) usedStages.add(stage);
+  for (const stage of stages) if (isStage(stage)) markUsed(stage);
 }
 
 /** The user's stages as streams (build-streams.ts), ending in a sink: a drain when they end in none. */

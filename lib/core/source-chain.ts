@@ -13,6 +13,7 @@ import { ValidationError } from './errors.ts';
 import { negotiateForms } from './negotiate.ts';
 import { isStage, STAGE, type StageCapabilities, type StageContext } from './stage.ts';
 import { closeStream } from '../io/close-stream.ts';
+import { takeStages } from './used-stages.ts';
 
 /** True for an array whose first element is a stream: a chain of stages, not rows or batches. */
 export function isStageChain(value: unknown): value is readonly [Readable, ...unknown[]] {
@@ -22,6 +23,7 @@ export function isStageChain(value: unknown): value is readonly [Readable, ...un
 /** A source and transforms read as one source; see the module comment. */
 export class SourceChain {
   readonly #streams: readonly (Readable | Writable)[];
+  readonly #what: string;
 
   /**
    * Builds the streams of `stages` (a source first, then transforms or per-row functions).
@@ -33,6 +35,7 @@ export class SourceChain {
     if (!(streams[streams.length - 1] instanceof Readable))
       throw new ValidationError(`${what}: the last stage must produce batches (a source or a transform), not a sink`);
     this.#streams = streams;
+    this.#what = what;
   }
 
   /**
@@ -61,6 +64,7 @@ export class SourceChain {
    */
   async *batches(context: StageContext, reader: StageCapabilities): AsyncGenerator<Batch> {
     const streams = this.#streams;
+    takeStages(streams, this.#what);
     negotiateForms(streams, reader);
     for (const stream of streams) if (isStage(stream)) stream[STAGE].attach(context);
     const last = streams[streams.length - 1] as Readable;
