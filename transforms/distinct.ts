@@ -2,8 +2,10 @@
  * `distinct`: keeps the first row of each distinct whole row, or of each distinct combination of
  * key columns. It is groupBy with no aggregates that keeps the first row of each group: the same
  * columnar table and spilling (lib/operators/columnar-aggregate.ts). Whole rows are keyed by the
- * columns of the first row (in any order); rows with other columns go to a second table keyed by
- * their names and values, so they never equal a row of the first shape.
+ * columns of the first row (in any order); a column a row lacks is null, as SQL reads sparse JSON
+ * (`{"b":1}` and `{"a":null,"b":1}` are one row: they were two). A row with a non-null value in a
+ * column the first row lacks goes to a second table keyed by its non-null names and values, so it
+ * never equals a row of the first shape.
  */
 import type { Batch, Row } from '../lib/core/batch.ts';
 import type { StageContext } from '../lib/core/stage.ts';
@@ -40,8 +42,11 @@ function keyedPlan(columns: readonly string[]): TablePlan {
 function otherShapePlan(): TablePlan {
   const key = (row: Row): string => {
     let text = '';
-    for (const name of Object.keys(row).sort())
-      text += `${name.length}:${name}${encodeValue((row as Record<string, unknown>)[name], true)}`;
+    for (const name of Object.keys(row).sort()) {
+      const value = (row as Record<string, unknown>)[name];
+      // a null column is one the row lacks
+      if (value !== null && value !== undefined) text += `${name.length}:${name}${encodeValue(value, true)}`;
+    }
     return text;
   };
   // a name no Arrow batch has, so the table reads the key through rows
@@ -54,6 +59,12 @@ function sameNames(names: readonly string[], columns: readonly string[], set: Re
   let i = 0;
   while (i < names.length && names[i] === columns[i]) i++;
   for (; i < names.length; i++) if (!set.has(names[i]!)) return false;
+  return true;
+}
+
+/** True when every column of `row` outside the first shape `set` is null: the row is of that shape, its other columns null. */
+function nullBeyond(row: Row, set: ReadonlySet<string>): boolean {
+  for (const name in row) if (!set.has(name) && (row as Record<string, unknown>)[name] != null) return false;
   return true;
 }
 
@@ -94,7 +105,8 @@ class WholeRows {
     const rows = batch.rows;
     const others: Row[] = [];
     const firsts: Row[] = [];
-    for (const row of rows) (sameNames(Object.keys(row), list, set) ? firsts : others).push(row);
+    for (const row of rows)
+      (sameNames(Object.keys(row), list, set) || nullBeyond(row, set) ? firsts : others).push(row);
     if (others.length === 0) {
       await this.#first.add(rows);
       return;

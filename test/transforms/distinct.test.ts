@@ -146,7 +146,7 @@ describe('distinct', () => {
     }
   });
 
-  it('whole rows of other shapes: the same columns in another order are equal, other columns are not', async () => {
+  it('whole rows of other shapes: the same columns in another order are equal, a missing column is null, other columns are not', async () => {
     const rows = [
       { a: 1, b: 2 },
       { b: 2, a: 1 },
@@ -161,7 +161,8 @@ describe('distinct', () => {
       const { rows: out, stats } = await run(rows, undefined, budget);
       assert.deepEqual(
         out.map((r) => JSON.stringify(r)).sort(),
-        ['{"a":1,"b":2}', '{"a":1}', '{"a":1,"b":2,"c":3}', '{"a":1,"b":null}', '{"a":2,"b":2}'].sort(),
+        // `{ a: 1, b: null }` is `{ a: 1 }` (a missing column is null, as SQL reads sparse JSON): the first is kept
+        ['{"a":1,"b":2}', '{"a":1}', '{"a":1,"b":2,"c":3}', '{"a":2,"b":2}'].sort(),
       );
       if (budget !== undefined) assert.ok((stats.details.partitionsSpilled as number) > 0, 'spilled');
     }
