@@ -11,7 +11,7 @@
  * decimals) sum exactly, as a decimal string; a fractional number makes the sum a double. Means
  * are doubles.
  */
-import { ValidationError, describeValue } from '../core/errors.ts';
+import { SpillwayError, StageError, ValidationError, describeValue } from '../core/errors.ts';
 import type { Row } from '../core/batch.ts';
 import { estimateValueBytes } from '../core/batch.ts';
 import { compareValues, encodeValue } from './key-encoding.ts';
@@ -335,6 +335,55 @@ export function expectAggregate(value: unknown, path: string): Aggregate {
   return value as Aggregate;
 }
 
+/** User aggregates wrapped by {@link reportingAggregate} (not wrapped twice). */
+const reporting = new WeakSet<Aggregate>();
+
+/**
+ * `aggregate` (a user's) with what its functions throw as a StageError naming the output column
+ * and the function, as a throwing `map` is: an `add` that threw came out as the bare Error, with no
+ * code and nothing to say which aggregate. Errors spillway raised pass as they are.
+ */
+function reportingAggregate(aggregate: Aggregate, name: string): Aggregate {
+  const fail = (step: string, error: unknown): never => {
+    if (error instanceof SpillwayError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new StageError(`aggregate \`${name}\` threw in ${step}(): ${message}`, {}, { cause: error });
+  };
+  const wrapped: Aggregate = {
+    init: () => {
+      try {
+        return aggregate.init();
+      } catch (error) {
+        return fail('init', error);
+      }
+    },
+    add: (state, row, meter) => {
+      try {
+        return aggregate.add(state, row, meter);
+      } catch (error) {
+        return fail('add', error);
+      }
+    },
+    merge: (earlier, later, meter) => {
+      try {
+        return aggregate.merge(earlier, later, meter);
+      } catch (error) {
+        return fail('merge', error);
+      }
+    },
+    finish: (state) => {
+      try {
+        return aggregate.finish(state);
+      } catch (error) {
+        return fail('finish', error);
+      }
+    },
+    ...(aggregate.stateBytes === undefined ? {} : { stateBytes: aggregate.stateBytes }),
+  };
+  reporting.add(wrapped);
+  return wrapped;
+}
+
 /**
  * The aggregates of a groupBy (and of its two phases, partial-groups.ts), validated: output names
  * and their aggregates, in order. No output may take the name of one of `keys` (the key columns
@@ -346,7 +395,10 @@ export function expectAggregates(aggregates: unknown, keys: readonly string[]): 
       `Expected \`aggregates\` to be an object of output column -> aggregate, got ${describeValue(aggregates)}`,
     );
   const names = Object.keys(aggregates);
-  const aggs = names.map((name) => expectAggregate((aggregates as Aggregates)[name], `aggregates.${name}`));
+  const aggs = names.map((name) => {
+    const aggregate = expectAggregate((aggregates as Aggregates)[name], `aggregates.${name}`);
+    return isBuiltinAggregate(aggregate) || reporting.has(aggregate) ? aggregate : reportingAggregate(aggregate, name);
+  });
   for (const name of names)
     if (keys.includes(name)) throw new ValidationError(`Aggregate \`${name}\` has the name of a key column`);
   return { names, aggs };

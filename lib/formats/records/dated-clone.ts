@@ -6,6 +6,7 @@
  */
 import v8 from 'node:v8';
 import { PreciseDate, isPreciseDate } from '../values.ts';
+import { UnsupportedError } from '../../core/errors.ts';
 
 /** The first byte of a clone with nanoseconds beside it (a plain clone starts with 0xFF). */
 export const CLONED_NANOS = 3;
@@ -21,12 +22,28 @@ export function cloned(records: readonly unknown[]): Uint8Array {
     nanos.push(n);
     return date;
   });
-  if (!precise) return v8.serialize(records);
-  const clone = v8.serialize([records, nanos]);
+  if (!precise) return serialized(records);
+  const clone = serialized([records, nanos]);
   const piece = new Uint8Array(clone.length + 1);
   piece[0] = CLONED_NANOS;
   piece.set(clone, 1);
   return piece;
+}
+
+/**
+ * V8's clone of `value`; a value it cannot clone (a function, a symbol: a user aggregate's state
+ * holding one) is an UnsupportedError that says so, where V8's DataCloneError had no code.
+ */
+function serialized(value: unknown): Uint8Array {
+  try {
+    return v8.serialize(value);
+  } catch (error) {
+    throw new UnsupportedError(
+      `A value cannot be written to a spill file: ${(error as Error).message} Rows and aggregate states that spill must be data a structured clone copies (no functions or symbols)`,
+      {},
+      { cause: error },
+    );
+  }
 }
 
 /** True when `records` hold a PreciseDate anywhere (the walk {@link cloned} makes). */
