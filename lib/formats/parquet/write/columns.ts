@@ -16,6 +16,7 @@ import { dateKind, kindOfValue, pushValue } from '../encode/rows.ts';
 import { decimalOfArrow, isLocalTimestamp, widthOf, type ColumnKind } from '../encode/schema.ts';
 import type { Field } from './options.ts';
 import { NestedColumn } from '../encode/nested-column.ts';
+import { widenField } from './widen-field.ts';
 import { inferNested } from '../encode/nested-js.ts';
 import { isNestedArrow, nodeOfArrow, repeatedStructField } from '../encode/nested-arrow.ts';
 import { describeNode, type NestedNode } from '../encode/nested-schema.ts';
@@ -284,17 +285,7 @@ export class ColumnSet {
             wider,
             batchIndex,
           );
-          if (field.type === 'null' && isLocalTimestamp(data.type)) field.local = true;
-          // a column all null so far takes the first decimal's precision and scale (it had none:
-          // a dataset whose DECIMAL column only a later file holds failed with a bare TypeError)
-          if (field.type === 'null' && wider === 'decimal' && col instanceof ColumnBuffer) {
-            const decimal = decimalOfArrow(data.type);
-            if (decimal) {
-              field.decimal = decimal;
-              col.decimal = decimal;
-            }
-          }
-          field.type = wider;
+          widenField(field, col, wider, data.type);
           failure = append();
           if (failure === undefined) return;
         }
