@@ -6,14 +6,14 @@
  */
 import { stat } from 'node:fs/promises';
 import type { StageContext, StageStats } from '../core/stage.ts';
-import { IoError, ValidationError, describeValue } from '../core/errors.ts';
+import { IoError, SchemaMismatchError, ValidationError, describeValue } from '../core/errors.ts';
 import { expandDataset, type DatasetFile, type DatasetInput } from './expand.ts';
 import { readHivePartitions, type HivePartitions } from './hive.ts';
 import { isRemoteUrl } from './remote/url.ts';
 import type { DatasetResume } from './dataset-resume.ts';
 import type { DatasetFormat, DatasetSettings, FileDescription } from './dataset-options.ts';
 import type { Field, Schema } from 'apache-arrow';
-import { unifierArrow } from './schema-unifier.ts';
+import { unifierArrow, widenAcrossFiles } from './schema-unifier.ts';
 import { TRUE, knownValuesLeaf, possibleOutcomes, predicateColumns } from './predicate.ts';
 
 /** A planned dataset read. */
@@ -155,7 +155,7 @@ async function plannedArrowSchema(
     schemas.push([file.path, schema]);
   }
   if (schemas.length < 2) return undefined;
-  const { unifySchemas, schemasEqual } = await unifierArrow.load();
+  const { schemasEqual } = await unifierArrow.load();
   const { Schema: ArrowSchema } = await import('apache-arrow');
   const keep = (schema: Schema): Schema =>
     new ArrowSchema(
@@ -165,16 +165,11 @@ async function plannedArrowSchema(
   const from = new Map<string, string>();
   const kept = schemas.map(([path, own]) => [path, keep(own)] as const);
   let unified: Schema | undefined;
-  for (const [path, schema] of kept) {
-    try {
-      unified = unified === undefined ? schema : unifySchemas(unified, schema);
-    } catch (error) {
-      const column = /Column "([^"]*)"/.exec((error as Error).message)?.[1];
-      return {
-        conflict: `${(error as Error).message}: ${(column && from.get(column)) ?? 'an earlier file'} and ${path} do not agree, so every file is read as rows`,
-      };
-    }
-    for (const f of schema.fields) if (!from.has(f.name)) from.set(f.name, path);
+  try {
+    for (const [path, schema] of kept) unified = widenAcrossFiles(unified, schema, path, from, 'dataset');
+  } catch (error) {
+    if (!(error instanceof SchemaMismatchError)) throw error;
+    return { conflict: `${error.message}, so every file is read as rows` };
   }
   // a file's own type that the unified one is not (a column a file lacks is nulls: no cast)
   const one = (f: Field): Schema => new ArrowSchema([f]);

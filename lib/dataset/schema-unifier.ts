@@ -18,9 +18,8 @@ import { lazyImport } from '../core/lazy-import.ts';
  * that set the column's type and the file that changed it.
  */
 export class Unifier {
+  /** Planned from every file's footer when they differ (dataset-plan.ts), else the first Arrow batch's. */
   #schema: Schema | undefined;
-  /** Set until the first Arrow batch: it starts from this schema, not its own. */
-  #planned: Schema | undefined;
   readonly #fieldFile = new Map<string, string>();
   readonly #kinds = new Map<string, { kind: string; file: string }>();
   #columns: string[] = [];
@@ -30,7 +29,7 @@ export class Unifier {
   /** @param planned the schema planned from every file's footer, when they differ (dataset-plan.ts) */
   constructor(stage: string, planned?: Schema) {
     this.#stage = stage;
-    this.#planned = planned;
+    this.#schema = planned;
   }
 
   /** `batch` of `file` in the schema of the files so far (widened or cast; missing row columns as null). */
@@ -41,29 +40,8 @@ export class Unifier {
 
   #conformArrow(batch: Batch<Row>, file: string): Batch<Row> {
     const rb = batch.arrow;
-    const { castRecordBatch, unifySchemas } = unifierArrow.loaded!;
-    if (this.#schema === undefined && this.#planned !== undefined) this.#schema = this.#planned;
-    if (this.#schema === undefined) {
-      this.#schema = rb.schema;
-      for (const f of rb.schema.fields) this.#fieldFile.set(f.name, file);
-      return batch;
-    }
-    let unified: Schema;
-    try {
-      unified = unifySchemas(this.#schema, rb.schema);
-    } catch (error) {
-      if (!(error instanceof UnsupportedError)) throw error;
-      const column = /Column "([^"]*)"/.exec(error.message)?.[1];
-      const first = (column && this.#fieldFile.get(column)) ?? 'an earlier file';
-      throw new SchemaMismatchError(
-        `${error.message}: ${first} and ${file} do not agree`,
-        { stage: this.#stage, file },
-        { cause: error },
-      );
-    }
-    for (const f of unified.fields) if (!this.#fieldFile.has(f.name)) this.#fieldFile.set(f.name, file);
-    this.#schema = unified;
-    const cast = castRecordBatch(rb, unified);
+    this.#schema = widenAcrossFiles(this.#schema, rb.schema, file, this.#fieldFile, this.#stage);
+    const cast = unifierArrow.loaded!.castRecordBatch(rb, this.#schema);
     return cast === rb ? batch : (Batch.fromArrow(cast, batch.position) as Batch<Row>);
   }
 
@@ -94,4 +72,36 @@ export class Unifier {
     if (missing.length > 0) for (const row of rows) for (const c of missing) if (!(c in row)) row[c] = null;
     return batch;
   }
+}
+
+/**
+ * `current` widened to hold `next`, the schema of `file` (`next` itself when there is no
+ * `current`); `fieldFile` records the file that first had each column. Needs {@link unifierArrow}
+ * loaded. Throws SchemaMismatchError when a column cannot widen, naming the column, the file that
+ * first had it and `file`.
+ */
+export function widenAcrossFiles(
+  current: Schema | undefined,
+  next: Schema,
+  file: string,
+  fieldFile: Map<string, string>,
+  stage: string,
+): Schema {
+  let unified = next;
+  if (current !== undefined) {
+    try {
+      unified = unifierArrow.loaded!.unifySchemas(current, next);
+    } catch (error) {
+      if (!(error instanceof UnsupportedError)) throw error;
+      const column = /Column "([^"]*)"/.exec(error.message)?.[1];
+      const first = (column && fieldFile.get(column)) ?? 'an earlier file';
+      throw new SchemaMismatchError(
+        `${error.message}: ${first} and ${file} do not agree`,
+        { stage, file },
+        { cause: error },
+      );
+    }
+  }
+  for (const f of unified.fields) if (!fieldFile.has(f.name)) fieldFile.set(f.name, file);
+  return unified;
 }
