@@ -1,33 +1,25 @@
 /**
  * One scale case in a fresh process, so its peak RSS is its own (VmHWM). Prints one JSON line
  * `{ rows, ms, maxRss }`; `ms` is the pipeline only. The `checksum` case reads a CSV or Parquet
- * file and prints `{ rows, sumId, sumQty }`, which bench/scale.ts and test/e2e/scale.test.ts
+ * file with DuckDB and prints `{ rows, sumId, sumQty }`, which bench/scale.ts and test/e2e/scale.test.ts
  * compare between input and output, so a case that drops or changes rows cannot score.
  * Usage: scale-case.ts <csv-parquet | parquet-csv | checksum> <input> [output]
  */
-import { pipeline, fromCsv, fromParquet, toParquet, toCsv, mapBatch, drain } from 'spillway';
+import { pipeline, fromCsv, fromParquet, toParquet, toCsv } from 'spillway';
 import { peakRss } from './peak-rss.ts';
 
 const [name, input, output] = process.argv.slice(2) as [string, string, string | undefined];
 
+/** Read by DuckDB, an independent reader (and about five times faster than a rows pass here). */
 async function checksum(file: string): Promise<{ rows: number; sumId: number; sumQty: number }> {
-  let rows = 0;
-  let sumId = 0;
-  let sumQty = 0;
-  const source = file.endsWith('.parquet') ? fromParquet(file) : fromCsv(file, { cast: true });
-  await pipeline(
-    source,
-    mapBatch((batch: { id: unknown; qty: unknown }[]) => {
-      for (const row of batch) {
-        rows++;
-        sumId += Number(row.id);
-        sumQty += Number(row.qty);
-      }
-      return [];
-    }),
-    drain(),
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const connection = await (await DuckDBInstance.create(':memory:')).connect();
+  const path = `'${file.replaceAll("'", "''")}'`;
+  const from = file.endsWith('.parquet') ? `read_parquet(${path})` : `read_csv(${path}, header = true)`;
+  const reader = await connection.runAndReadAll(
+    `SELECT count(*)::DOUBLE AS rows, sum(id)::DOUBLE AS sumId, sum(qty)::DOUBLE AS sumQty FROM ${from}`,
   );
-  return { rows, sumId, sumQty };
+  return reader.getRowObjectsJson()[0] as unknown as { rows: number; sumId: number; sumQty: number };
 }
 
 if (name === 'checksum') {

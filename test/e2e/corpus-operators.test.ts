@@ -4,8 +4,8 @@
  * - every Arrow IPC stream Arrow C++ 21 wrote for the integration suite, sorted by each of its
  *   columns (the order checked row by row with DuckDB's comparison, NULLs last) and made distinct
  *   (the rows and the column types those of the file), through a Parquet copy DuckDB can read;
- * - every small Parquet file joined to itself on each of its columns, left, full and anti, in
- *   memory and partitioned by a 16 KB budget, the rows equal to DuckDB's join as multisets.
+ * - every small Parquet file joined to itself on a column of each type it holds, left, full and
+ *   anti, in memory and partitioned by a 16 KB budget, the rows equal to DuckDB's join as multisets.
  *
  * A refusal passes only when it is coded and gives the expected reason: a regression that turns a
  * result into an error fails here as a wrong result would.
@@ -134,6 +134,8 @@ test('every corpus Arrow stream sorted by each column comes out in DuckDB order,
  */
 const NOT_JOINED: Record<string, string> = {
   'alltypes_tiny_pages.parquet': 'keys of 10 values over 7300 rows: millions of output rows per column',
+  'plain-dict-uncompressed-checksum.parquet':
+    'each column holds one value over 1000 rows: a million output rows per join, as rle-dict-snappy-checksum.parquet (kept) gives',
   'ARROW-17100.parquet': 'no reader here decodes it (MANIFEST.md)',
   'hadoop_lz4_compressed.parquet': 'DuckDB cannot read its LZ4 codec to check the result',
   'non_hadoop_lz4_compressed.parquet': 'DuckDB cannot read its LZ4 codec to check the result',
@@ -145,7 +147,17 @@ const NOT_JOINED: Record<string, string> = {
     'a MAP column comes out of the rows path as a list of structs (known, docs/operators.md)',
 };
 
-test('every small corpus Parquet file joined to itself on each column (left, full, anti) matches DuckDB', {
+/**
+ * The first column of each DuckDB type: the key's type (and how its pages were written) is what
+ * a join's key path depends on. Every column of a file is still read and written as a payload
+ * column. Keying on each of delta_binary_packed's 66 integer columns took 80 of this test's 190 s.
+ */
+function keyColumns(columns: { name: string; type: string }[]): { name: string; type: string }[] {
+  const seen = new Set<string>();
+  return columns.filter((c) => !seen.has(c.type) && seen.add(c.type));
+}
+
+test('every small corpus Parquet file joined to itself on a column of each type (left, full, anti) matches DuckDB', {
   skip,
 }, async () => {
   const parquetDir = join(CORPUS, 'parquet');
@@ -155,7 +167,7 @@ test('every small corpus Parquet file joined to itself on each column (left, ful
     const path = join(parquetDir, name);
     const file = sqlString(path);
     const columns = await columnsOf(path);
-    for (const { name: key, type } of columns) {
+    for (const { name: key, type } of keyColumns(columns)) {
       for (const how of ['left', 'full', 'anti'] as const) {
         // in memory, and partitioned by a tiny budget (the partitions' own probe and rows paths)
         const budget = joined % 2 === 0 ? undefined : '16KB';
@@ -177,7 +189,7 @@ test('every small corpus Parquet file joined to itself on each column (left, ful
       }
     }
   }
-  assert.ok(joined > 300, `${joined} joins`);
+  assert.ok(joined > 150, `${joined} joins`);
 });
 
 test("every corpus CSV file read with cast: 'auto', sorted, grouped and full-joined on each column, matches DuckDB", {

@@ -138,7 +138,7 @@ const direct = (async () => {
 const SPILLS = new Set(Object.keys(OPERATORS).filter((name) => name !== 'topK' && name !== 'limit'));
 
 for (const [name, make] of Object.entries(OPERATORS)) {
-  for (const budget of SPILLS.has(name) ? [undefined, '16kB'] : [undefined]) {
+  for (const budget of SPILLS.has(name) ? [undefined, '64kB'] : [undefined]) {
     test(`${name}${budget ? `, spilling (budget ${budget})` : ''}: the negotiated form and forced rows write the same values`, async () => {
       const viaArrow = joinPath(dir, `${name}-${budget}-arrow.parquet`);
       const viaRows = joinPath(dir, `${name}-${budget}-rows.parquet`);
