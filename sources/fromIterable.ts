@@ -4,7 +4,7 @@
  */
 import { Batch, type Row } from '../lib/core/batch.ts';
 import { BatchSource } from '../lib/core/source.ts';
-import { ValidationError } from '../lib/core/errors.ts';
+import { SpillwayError, StageError, ValidationError } from '../lib/core/errors.ts';
 import { expectInteger, expectOptions, optionKeys } from '../lib/core/validate.ts';
 import type { StageContext } from '../lib/core/stage.ts';
 
@@ -71,15 +71,30 @@ export function fromIterable<R extends Row>(
       buffer = [];
       return batch;
     };
+    // what the user's iterable threw, as a StageError naming the source and the row it was making
+    // (a spillway error, e.g. of a spill replayed, and an abort's reason pass as they are)
+    const thrown = (error: unknown): unknown => {
+      if (error instanceof SpillwayError || context.signal.aborted) return error;
+      const message = error instanceof Error ? error.message : String(error);
+      return new StageError(
+        `${name}: the iterable threw: ${message}`,
+        { stage: name, row: rowsRead + buffer.length },
+        { cause: error },
+      );
+    };
     if (isSync) {
       // sync iterables are drained a batch at a time without an await per row
-      for (const row of rows as Iterable<R>) {
-        if (skip > 0) {
-          skip--;
-          continue;
+      try {
+        for (const row of rows as Iterable<R>) {
+          if (skip > 0) {
+            skip--;
+            continue;
+          }
+          buffer.push(row);
+          if (buffer.length >= batchSize) yield emit();
         }
-        buffer.push(row);
-        if (buffer.length >= batchSize) yield emit();
+      } catch (error) {
+        throw thrown(error);
       }
     } else {
       // not `for await`: a destroyed source waited on the iterator's next row, which a queue
@@ -100,7 +115,7 @@ export function fromIterable<R extends Row>(
       } catch (error) {
         // the iterator's finally runs once its pending next() settles: not awaited here
         if (context.signal.aborted) iterator.return?.()?.catch(() => undefined);
-        throw error;
+        throw thrown(error);
       } finally {
         if (!context.signal.aborted) await iterator.return?.();
       }
