@@ -266,6 +266,8 @@ test('mixed line ends (files concatenated from two systems): \\r\\n and \\n both
         .split('\n')
         .map((l) => JSON.parse(l));
       assert.equal(letter.line, 5, `${label}: the bad record's line`);
+      // its text without the line end (was "3,x,extra\r" until 2026-12-07)
+      assert.equal(letter.raw, '3,x,extra', `${label}: the bad record's text`);
       await assert.rejects(
         pipeline(fromCsv(path, { parser, cast: true }), collect()),
         (e: CsvParseError) => e.code === ErrorCodes.CSV_PARSE && e.context.line === 5,

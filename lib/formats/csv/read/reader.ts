@@ -117,7 +117,8 @@ export class CsvRun {
         code: (error as CsvError).code,
         file: where,
         line,
-        raw,
+        // the record's text without its line end: a CRLF file's records end in "\r" here
+        raw: raw?.endsWith('\r') ? raw.slice(0, -1) : raw,
       });
     }
   };
