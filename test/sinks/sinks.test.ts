@@ -272,6 +272,27 @@ test('toJsonl writes binary values as base64 strings, bigints and NaN exactly, a
   ]);
 });
 
+test("toJsonl writes a Buffer as base64 (not its toJSON's {type, data}), other typed arrays as arrays of their numbers", async () => {
+  // until 2026-12-07 a Buffer (what crypto, fs and zlib give) was written {"type":"Buffer","data":[...]} (helper-74)
+  const file = join(tempDir(), 'buffers.jsonl');
+  const rows = [
+    { id: 1, hash: Buffer.from([1, 2, 255]), parts: [Buffer.from('hi')], empty: Buffer.alloc(0) },
+    { id: 2n ** 63n, hash: Buffer.from([7]), parts: [], empty: null },
+    {
+      id: 3,
+      floats: new Float64Array([1.5, Number.NaN]),
+      bigs: new BigInt64Array([2n ** 62n]),
+      ints: new Int32Array(0),
+    },
+  ];
+  await pipeline(fromIterable(rows), toJsonl(file));
+  assert.deepEqual(readFileSync(file, 'utf8').trim().split('\n'), [
+    '{"id":1,"hash":"AQL/","parts":["aGk="],"empty":""}',
+    '{"id":9223372036854775808,"hash":"Bw==","parts":[],"empty":null}',
+    '{"id":3,"floats":[1.5,NaN],"bigs":[4611686018427387904],"ints":[]}',
+  ]);
+});
+
 test('toCsv with quote: "\'" doubles the quote inside a field, and fromCsv and DuckDB read every value back', async () => {
   // csv-stringify escapes with `"` whatever the quote: `it's` was written `'it"'s'` and read back as `'it"'s'`
   const file = join(tempDir(), 'quote.csv');

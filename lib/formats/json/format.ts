@@ -6,8 +6,10 @@
  * JSON has no numbers for and `JSON.stringify` writes as null, are written as the bare tokens
  * `NaN`, `Infinity` and `-Infinity`, as DuckDB and Python write them (fromJsonl, DuckDB and
  * Python read them back; a strict JSON parser refuses the line). Dates become ISO strings, as
- * `JSON.stringify` makes them, and binary values (Uint8Array) base64 strings, where
- * `JSON.stringify` made an object of their bytes (`{"0":1,"1":2}`, read back as a struct). A
+ * `JSON.stringify` makes them, and binary values (Uint8Array, a Buffer too) base64 strings, where
+ * `JSON.stringify` made an object of their bytes (`{"0":1,"1":2}`, or a Buffer's
+ * `{"type":"Buffer","data":[...]}`, read back as a struct); other typed arrays become arrays of
+ * their numbers. A
  * Map becomes its entries `[{ "key": k, "value": v }]` (how spillway's rows hold a MAP) and a Set
  * its values, where `JSON.stringify` wrote `{}` for both, losing them.
  */
@@ -21,16 +23,16 @@ export type JsonRowFormatter = (row: unknown) => string;
 export function jsonLineFormatter(): JsonRowFormatter {
   const token = `\u0000${nodeCrypto().randomBytes(6).toString('hex')}:`;
   const marked = new RegExp(`"\\\\u0000${token.slice(1)}(-?\\d+|NaN|-?Infinity)"`, 'g');
-  const replacer = (_key: string, value: unknown): unknown =>
-    typeof value === 'bigint' || (typeof value === 'number' && !Number.isFinite(value))
-      ? `${token}${value}`
-      : value instanceof Uint8Array
-        ? Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')
-        : value instanceof Map
-          ? Array.from(value, ([key, v]) => ({ key, value: v }))
-          : value instanceof Set
-            ? Array.from(value)
-            : value;
+  // `this[key]` is the value before its toJSON ran: a Buffer's toJSON made `{ type, data }` of it
+  const replacer = function (this: Record<string, unknown>, key: string, value: unknown): unknown {
+    const own = this[key];
+    if (own instanceof Uint8Array) return Buffer.from(own.buffer, own.byteOffset, own.byteLength).toString('base64');
+    if (ArrayBuffer.isView(own) && !(own instanceof DataView)) return Array.from(own as unknown as ArrayLike<unknown>);
+    if (typeof value === 'bigint' || (typeof value === 'number' && !Number.isFinite(value))) return `${token}${value}`;
+    if (value instanceof Map) return Array.from(value, ([k, v]) => ({ key: k, value: v }));
+    if (value instanceof Set) return Array.from(value);
+    return value;
+  };
   const marking = (row: unknown): string => JSON.stringify(row, replacer).replace(marked, '$1');
   return (row) => {
     let text: string;
@@ -54,7 +56,9 @@ export function jsonLineFormatter(): JsonRowFormatter {
         );
       if (hasNonFinite(row, 0)) return marking(row);
     }
-    return (text.includes('{"0":') || text.includes('{}')) && hasBinary(row, 0) ? marking(row) : text;
+    return (text.includes('{"0":') || text.includes('{}') || text.includes('{"type":"Buffer"')) && hasBinary(row, 0)
+      ? marking(row)
+      : text;
   };
 }
 
@@ -77,9 +81,10 @@ function hasInvalidDate(value: unknown, depth: number): boolean {
   return false;
 }
 
-/** True when `value` holds a Uint8Array, a Map or a Set (in arrays and objects, as JSON.stringify walks them). */
+/** True when `value` holds a typed array (a Buffer too), a Map or a Set (in arrays and objects, as JSON.stringify walks them). */
 function hasBinary(value: unknown, depth: number): boolean {
-  if (value instanceof Uint8Array || value instanceof Map || value instanceof Set) return true;
+  if ((ArrayBuffer.isView(value) && !(value instanceof DataView)) || value instanceof Map || value instanceof Set)
+    return true;
   if (typeof value !== 'object' || value === null || depth > 64 || value instanceof Date) return false;
   if (Array.isArray(value)) return value.some((v) => hasBinary(v, depth + 1));
   for (const key of Object.keys(value)) if (hasBinary((value as Record<string, unknown>)[key], depth + 1)) return true;
