@@ -27,6 +27,20 @@ test('integers beyond 2^53 are bigints, never rounded; CRLF and blank lines are 
   ]);
 });
 
+test('a line of JSON white space is blank; one holding other Unicode white space is a bad line, as DuckDB reads it', async () => {
+  const blank = join(dir, 'blank-lines.jsonl');
+  writeFileSync(blank, '{"a":1}\n \t \r\n\t\n{"a":2}\n');
+  assert.deepEqual((await pipeline(fromJsonl(blank), collect())).output, [{ a: 1 }, { a: 2 }]);
+  // until 2026-12-07 a line starting with a space was tested with String.prototype.trim, which
+  // strips U+00A0 and U+2028 too: the line was dropped without a word (helper-74)
+  const nbsp = join(dir, 'nbsp-line.jsonl');
+  writeFileSync(nbsp, '{"a":1}\n \u00a0\u2028\n{"a":2}\n');
+  await assert.rejects(
+    pipeline(fromJsonl(nbsp), collect()),
+    (e: SpillwayError) => e.code === ErrorCodes.JSON_PARSE && e.context.line === 2,
+  );
+});
+
 test('number literals of any length read as JSON.parse reads them (a 400-character window refused longer ones)', async () => {
   const file = join(dir, 'long-numbers.jsonl');
   const digits = '1'.repeat(450);

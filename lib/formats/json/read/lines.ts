@@ -33,6 +33,9 @@ export interface BadLine {
 }
 
 /** Rows of one read, line by line; see the module comment. */
+/** A blank line: JSON's own white space only (String.prototype.trim also strips U+00A0, U+2028, ...). */
+const JSON_SPACE_ONLY = /^[ \t\r\n]*$/;
+
 export class JsonlLines {
   /** Lines seen so far (the 1-based number of the last one). */
   line = 0;
@@ -61,7 +64,7 @@ export class JsonlLines {
     // it made ("Unexpected token ''"), so the file's first line is read without it
     if (line === 1 && body.charCodeAt(0) === 0xfeff) body = body.slice(1);
     const first = body.charCodeAt(0);
-    if (body.length === 0 || ((first === 0x20 || first === 0x09) && body.trim() === '')) return undefined;
+    if (body.length === 0 || ((first === 0x20 || first === 0x09) && JSON_SPACE_ONLY.test(body))) return undefined;
     let value: unknown;
     try {
       value = parseJsonExact(body);
