@@ -1,11 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { text } from 'node:stream/consumers';
-import { Field, Int32, List, Schema, Table, Utf8, tableFromIPC, tableToIPC, type RecordBatch } from 'apache-arrow';
+import {
+  Dictionary,
+  Field,
+  Int32,
+  List,
+  Schema,
+  Table,
+  Utf8,
+  tableFromIPC,
+  tableToIPC,
+  vectorFromArray,
+  type RecordBatch,
+} from 'apache-arrow';
 import {
   pipeline,
   fromIterable,
@@ -420,4 +432,26 @@ test('an Arrow file of no rows hands its columns on: a CSV header, the same sche
     back.schema.fields.map((f) => `${f.name}:${String(f.type)}`),
     ['id:Int32', 'tags:List<Utf8>', 'name:Utf8'],
   );
+});
+
+test('Arrow files whose dictionary columns differ only in their dictionary ids read as one dataset; an Arrow file copy says to write a stream', async () => {
+  // apache-arrow numbers each new Dictionary type: two files of the same column had ids 0 and 1,
+  // and the dataset failed "changed type from Dictionary<Int32, Utf8> to Dictionary<Int32, Utf8>" (helper-74)
+  const folder = join(tempDir(), 'dictionaries');
+  mkdirSync(folder);
+  const column = (values: string[], id: number) => vectorFromArray(values, new Dictionary(new Utf8(), new Int32(), id));
+  writeFileSync(join(folder, '1.arrow'), tableToIPC(new Table({ d: column(['a', 'b'], 0) }), 'file'));
+  writeFileSync(join(folder, '2.arrow'), tableToIPC(new Table({ d: column(['x', 'y', 'x'], 1) }), 'file'));
+  const want = ['a', 'b', 'x', 'y', 'x'].map((d) => ({ d }));
+  assert.deepEqual((await pipeline(fromArrow(folder), collect())).output, want);
+  const stream = join(tempDir(), 'copy.arrows');
+  await pipeline(fromArrow(folder), toArrow(stream, { format: 'stream' }));
+  assert.deepEqual((await pipeline(fromArrow(stream), collect())).output, want);
+  // the file format holds one dictionary a column: a coded refusal saying what to write (was an IoError), no file left
+  const file = join(tempDir(), 'copy.arrow');
+  await assert.rejects(
+    pipeline(fromArrow(folder), toArrow(file)),
+    (e: SpillwayError) => e.code === ErrorCodes.UNSUPPORTED && /`d`.*format: 'stream'/.test(e.message),
+  );
+  assert.equal(existsSync(file), false);
 });

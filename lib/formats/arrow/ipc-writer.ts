@@ -14,11 +14,18 @@
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { forgetTempFile, newTempPath } from '../../io/temp-files.ts';
 import { logger } from '../../core/log.ts';
-import { RecordBatchFileWriter, RecordBatchStreamWriter, util, type RecordBatch, type Schema } from 'apache-arrow';
+import {
+  DataType,
+  RecordBatchFileWriter,
+  RecordBatchStreamWriter,
+  util,
+  type RecordBatch,
+  type Schema,
+} from 'apache-arrow';
 import { rebaseViews } from './rebase-views.ts';
 import { crc32 } from '../checksum.ts';
 import { crc32Combine } from '../spill/crc-combine.ts';
-import { IoError, SchemaMismatchError, SpillwayError } from '../../core/errors.ts';
+import { IoError, SchemaMismatchError, SpillwayError, UnsupportedError } from '../../core/errors.ts';
 import { expectInteger, expectOneOf } from '../../core/validate.ts';
 import { recordBatchBytes } from './convert.ts';
 import { registerArrowCodecs, toCompressionType, type Compression } from './codecs.ts';
@@ -321,6 +328,8 @@ export class ArrowFileWriter {
       this.#ready = assembled ? { batch, assembled } : undefined;
       try {
         this.#writer.write(batch);
+      } catch (error) {
+        throw this.#dictionaryReplaced(error);
       } finally {
         this.#ready = undefined;
       }
@@ -349,6 +358,17 @@ export class ArrowFileWriter {
       await new Promise<void>((resolve) => this.#waiters.push(resolve));
     }
     this.#throwIfFailed();
+  }
+
+  /** apache-arrow's refusal of a dictionary that changes in the file format, as a coded error that says what to do. */
+  #dictionaryReplaced(error: unknown): unknown {
+    if (!/replacement dictionaries/.test(String((error as Error)?.message))) return error;
+    const columns = this.schema.fields.filter((f) => DataType.isDictionary(f.type)).map((f) => `\`${f.name}\``);
+    return new UnsupportedError(
+      `A dictionary column (${columns.join(', ')}) changes its dictionary between batches (the files of a dataset, or an Arrow stream that replaces it): the Arrow file format holds one dictionary per column. Write the Arrow stream format (toArrow's \`format: 'stream'\`) or Parquet`,
+      { file: this.path, batch: this.#numBatches },
+      { cause: error },
+    );
   }
 
   #release(bytes: number): void {

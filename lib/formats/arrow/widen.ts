@@ -4,7 +4,19 @@
  */
 import { INT64_METADATA_KEY, JSON_METADATA_KEY, ROWS_METADATA_KEY } from './infer.ts';
 import { dataToValues } from './to-rows.ts';
-import { DataType, Decimal, Field, Float64, Int, makeData, type RecordBatch, Schema, Struct, util } from 'apache-arrow';
+import {
+  DataType,
+  Decimal,
+  type Dictionary,
+  Field,
+  Float64,
+  Int,
+  makeData,
+  type RecordBatch,
+  Schema,
+  Struct,
+  util,
+} from 'apache-arrow';
 import { makeRecordBatchFast } from './record-batch.ts';
 import { UnsupportedError } from '../../core/errors.ts';
 import { buildColumn } from './build.ts';
@@ -20,6 +32,11 @@ const DECIMAL128_DIGITS = 38;
  */
 export function sameType(a: DataType, b: DataType): boolean {
   return util.compareTypes(a, b) && sameDecimals(a, b);
+}
+
+/** Two dictionary types of the same index and value types and ordering, whatever their ids. */
+function sameDictionary(a: Dictionary, b: Dictionary): boolean {
+  return a.isOrdered === b.isOrdered && sameType(a.indices, b.indices) && sameType(a.dictionary, b.dictionary);
 }
 
 /** Decimal scale, precision and width agree throughout two types `compareTypes` found equal. */
@@ -98,6 +115,10 @@ export function widenField(a: Field, b: Field): Field {
     return a.nullable || !b.nullable ? a : b;
   }
   const nullable = a.nullable || b.nullable;
+  // dictionaries that differ only in their id: an id is local to its file (apache-arrow numbers
+  // each new Dictionary type), so the column keeps `a`'s and `b`'s batches are re-encoded with it
+  if (DataType.isDictionary(ta) && DataType.isDictionary(tb) && sameDictionary(ta, tb))
+    return a.nullable || !b.nullable ? a : new Field(a.name, ta, nullable, a.metadata);
   if (!ja && !jb) {
     const wider = widerNumber(ta, tb) ?? widerTemporal(ta, tb);
     // the wider side's own type object where it is one: apache-arrow's compareTypes tells
@@ -175,6 +196,9 @@ export function castRecordBatch(batch: RecordBatch, schema: Schema): RecordBatch
     const own = batch.schema.fields[i]!;
     const data = batch.getChildAt(i)!.data[0]!;
     if (sameType(own.type as DataType, field.type as DataType)) return data;
+    // the same dictionary under another file's id: its own values, under the schema's id
+    if (DataType.isDictionary(own.type) && DataType.isDictionary(field.type) && sameDictionary(own.type, field.type))
+      return data.clone(field.type);
     return buildColumn(field, dataToValues(data, { int64: 'bigint', timestamps: 'date' }, field.name));
   });
   const struct = makeData({ type: new Struct(schema.fields), length: batch.numRows, nullCount: 0, children });
