@@ -16,11 +16,6 @@ export interface AtomicFileOptions {
   mode?: number;
   /** Stage name for error messages. */
   stage?: string;
-  /**
-   * Whether {@link writeFileAtomic} fsyncs the file and its directory (default true). Scratch
-   * data that is worthless after a crash (an operator's partitions) skips it: the rename stays atomic.
-   */
-  fsync?: boolean;
 }
 
 /** A file being written under a temporary name; see {@link AtomicFile.open}. */
@@ -142,9 +137,9 @@ export class AtomicFile {
    * Flushes to disk, closes and renames into place. A sink's output passes the sink's
    * `point` just before the rename (an aborted sink's file is not renamed).
    */
-  async commit(options: { fsync?: boolean; point?: CommitPoint } = {}): Promise<void> {
+  async commit(options: { point?: CommitPoint } = {}): Promise<void> {
     try {
-      if (options.fsync !== false) await this.#handle.sync();
+      await this.#handle.sync();
       this.#closed = true;
       await this.#handle.close();
       options.point?.enter(this.path);
@@ -189,8 +184,7 @@ export async function writeFileAtomic(
     await file.abort();
     throw error;
   }
-  await file.commit({ fsync: options.fsync });
-  if (options.fsync === false) return;
+  await file.commit();
   const dir = await open(dirname(path), 'r');
   try {
     await dir.sync();

@@ -139,16 +139,15 @@ export function emptyManifest(compression: SpillManifest['compression']): SpillM
 
 /**
  * Writes `manifest` to `dir/manifest.json` atomically: a temporary file (mode 0600), fsync,
- * rename (no fsync when `fsync` is false: scratch spills). Throws {@link SpillError} naming the
- * directory; the previous manifest is then intact.
+ * rename. Throws {@link SpillError} naming the directory; the previous manifest is then intact.
  */
-export async function writeManifest(dir: string, manifest: SpillManifest, fsync = true): Promise<void> {
+export async function writeManifest(dir: string, manifest: SpillManifest): Promise<void> {
   manifest.updatedAt = new Date().toISOString();
   const target = path.join(dir, MANIFEST_NAME);
   const text = `${JSON.stringify(manifest, null, 1)}\n`;
   try {
-    await writeFileAtomic(target, text, { mode: 0o600, fsync });
-    await writeFileAtomic(path.join(dir, SEAL_NAME), sealOf(text, manifest), { mode: 0o600, fsync });
+    await writeFileAtomic(target, text, { mode: 0o600 });
+    await writeFileAtomic(path.join(dir, SEAL_NAME), sealOf(text, manifest), { mode: 0o600 });
   } catch (error) {
     throw new SpillError(
       `Cannot write the spill manifest: ${(error as Error).message}`,

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ROOT, nodeScript, pollUntil, tempDir } from '../../helpers.ts';
@@ -48,13 +48,22 @@ function scratchDirs(tmp: string): string[] {
   return readdirSync(tmp).filter((n) => n.startsWith('spillway-op-'));
 }
 
-/** Runs written to the end (their manifest is there) in every scratch directory under `tmp`. */
+/** The names in `dir`; none once it is gone (a merged run is removed). */
+function filesOf(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** Runs with a file written to the end (renamed to its final name) in every scratch directory under `tmp`. */
 function finishedRuns(tmp: string): number {
   let n = 0;
   for (const scratch of scratchDirs(tmp)) {
     const dir = join(tmp, scratch);
     for (const run of readdirSync(dir).filter((name) => name.startsWith('run-')))
-      if (existsSync(join(dir, run, 'manifest.json'))) n++;
+      if (filesOf(join(dir, run)).some((name) => /^spill-\d+\.arrow$/.test(name))) n++;
   }
   return n;
 }
