@@ -178,7 +178,8 @@ export function readPrefix(bytes: Uint8Array): { metadataLength: number; prefix:
     if (first < 0) throw new Error(`invalid message length ${first}`);
     return { metadataLength: first, prefix: 4 };
   }
-  if (bytes.byteLength < 8) return { metadataLength: 0, prefix: 4 }; // bare continuation at the very end
+  // a continuation marker without its length: the stream was cut inside a message's prefix
+  if (bytes.byteLength < 8) throw new Error('truncated message prefix');
   const length = view.getInt32(4, true);
   if (length < 0) throw new Error(`invalid message length ${length}`);
   return { metadataLength: length, prefix: 8 };

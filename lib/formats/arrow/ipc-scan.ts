@@ -53,7 +53,17 @@ export async function scanStream(
   let first = true;
   while (position < size) {
     const prefixBytes = await readExactly(handle, position, Math.min(8, size - position));
-    const { metadataLength, prefix } = readPrefix(prefixBytes);
+    let metadataLength: number;
+    let prefix: number;
+    try {
+      ({ metadataLength, prefix } = readPrefix(prefixBytes));
+    } catch (error) {
+      throw new FormatError(
+        `Arrow stream is cut short: it ends inside the length prefix of a message at byte ${position} (${(error as Error).message})`,
+        { file: path, byteOffset: position },
+        { cause: error },
+      );
+    }
     if (metadataLength === 0) break; // end-of-stream marker
     if (position + prefix + metadataLength > size)
       throw new FormatError(`Message at byte ${position} overruns the file`, { file: path, byteOffset: position });
