@@ -32,6 +32,32 @@ function lastOffset(offsets: ArrayLike<number | bigint>, at: number): number {
   return Number(offsets[at]);
 }
 
+/**
+ * Offsets from `from` to `end` never go backwards and start at 0 or more: a corrupt offset read
+ * as it is made a value of 2 GB (a Parquet page size past int32) or Node's bare RangeError.
+ */
+function checkOffsets(offsets: ArrayLike<number | bigint>, from: number, end: number, path: string): void {
+  let previous = Number(offsets[from]);
+  if (previous < 0) fail(path, `has a negative offset (${previous}) at row ${from}`);
+  for (let i = from + 1; i <= end; i++) {
+    const next = Number(offsets[i]);
+    if (next < previous) fail(path, `has offsets that go backwards at row ${i - 1} (${previous}, then ${next})`);
+    previous = next;
+  }
+}
+
+/** Every valid row's dictionary index points into the dictionary (a null row's index is any value). */
+function checkIndices(data: Data, end: number, size: number, path: string): void {
+  const indices = data.values as ArrayLike<number | bigint>;
+  const bitmap = data.nullCount > 0 ? data.nullBitmap : undefined;
+  for (let i = data.offset; i < end; i++) {
+    if (bitmap && bitmap.length > 0 && (bitmap[i >> 3]! & (1 << (i & 7))) === 0) continue;
+    const index = Number(indices[i]);
+    if (!(index >= 0 && index < size))
+      fail(path, `has dictionary index ${index} at row ${i - data.offset}, its dictionary ${size} values`);
+  }
+}
+
 function checkData(data: Data, path: string, depth: number): void {
   if (depth > 64) fail(path, 'nests too deep');
   const end = data.offset + data.length;
@@ -63,6 +89,7 @@ function checkData(data: Data, path: string, depth: number): void {
     case T.LargeList: {
       if (end === 0) return;
       if (!offsets || offsets.length < end + 1) fail(path, `has ${offsets?.length ?? 0} offsets for ${end} rows`);
+      checkOffsets(offsets, data.offset, end, path);
       const last = lastOffset(offsets, end);
       if (typeId === T.List || typeId === T.Map || typeId === T.LargeList) {
         const child = data.children[0];
@@ -89,8 +116,9 @@ function checkData(data: Data, path: string, depth: number): void {
       if (end > 0 && (!values || values.length < end * data.stride))
         fail(path, `holds ${values?.length ?? 0} indices for ${end} rows`);
       // the dictionary itself came from a dictionary batch, whose lengths apache-arrow trusted too
-      const dictionary = (data as unknown as { dictionary?: { data: Data[] } }).dictionary;
+      const dictionary = (data as unknown as { dictionary?: { data: Data[]; length: number } }).dictionary;
       for (const chunk of dictionary?.data ?? []) checkData(chunk, `${path} (dictionary)`, depth + 1);
+      checkIndices(data, end, dictionary?.length ?? 0, path);
       return;
     }
     default:
