@@ -23,6 +23,19 @@ export function valueFamily(value: unknown): string {
   }
 }
 
+/**
+ * No lone surrogate in `text`: UTF-8 cannot encode half of a UTF-16 pair (a JSON escape like
+ * `"\ud800"` gives one), and Buffer.write and TextEncoder put U+FFFD in its place without a word.
+ * String.prototype.isWellFormed: Node 20 has it, TypeScript's ES2022 lib not; O(1) for Latin-1 text.
+ */
+export function wellFormed(text: string): boolean {
+  return (text as unknown as { isWellFormed(): boolean }).isWellFormed();
+}
+
+/** What a refusal of text with a lone surrogate says, wherever text is written as UTF-8. */
+export const LONE_SURROGATE_HINT =
+  'a lone surrogate (half of a UTF-16 pair, as a JSON escape like "\\ud800" gives), which UTF-8 cannot encode: written, it would become U+FFFD. Mend the text in a map (`s.toWellFormed()`) or write JSON Lines, which keeps it';
+
 /** How 64-bit integers (Int64, UInt64, durations) come out: `auto` = number when safe, else bigint. */
 export type Int64Mode = 'number' | 'bigint' | 'auto';
 

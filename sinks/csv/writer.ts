@@ -8,6 +8,7 @@ import { RequiredColumns } from '../../lib/operators/required-columns.ts';
 import type { Options as CsvStringifyOptions } from 'csv-stringify/sync';
 import type { Batch, Row } from '../../lib/core/batch.ts';
 import { FormatError } from '../../lib/core/errors.ts';
+import { LONE_SURROGATE_HINT, wellFormed } from '../../lib/formats/values.ts';
 import { RowViewer, isViewable } from '../../lib/core/row-view.ts';
 import { stringify } from '../../lib/formats/csv/stringify.ts';
 import { arrowCsvText } from '../../lib/formats/csv/arrow-text.ts';
@@ -172,6 +173,28 @@ export class CsvSinkWriter {
     }
   }
 
+  /** The error for the first cell of `rows` whose text UTF-8 cannot encode (nested cells are JSON, which escapes it). */
+  #loneSurrogate(rows: Iterable<Row>, batch: number): FormatError {
+    let at = 0;
+    for (const row of rows) {
+      for (const [key, value] of Object.entries(row)) {
+        if (typeof value === 'string' && !wellFormed(value))
+          return new FormatError(`Column \`${key}\` holds text with ${LONE_SURROGATE_HINT}`, {
+            stage: CsvSinkWriter.stage,
+            file: this.settings.path,
+            batch,
+            rowInBatch: at,
+          });
+      }
+      at++;
+    }
+    return new FormatError(`A row holds text with ${LONE_SURROGATE_HINT}`, {
+      stage: CsvSinkWriter.stage,
+      file: this.settings.path,
+      batch,
+    });
+  }
+
   /** Throws when `row` has a key the header lacks. */
   #checkEachKey(row: Row, batch: number): void {
     this.#known ??= new Set(this.#columns);
@@ -217,6 +240,7 @@ export class CsvSinkWriter {
     if (bytes === undefined) {
       const arrow = viewed ? (batch.selection?.source ?? batch.arrow) : undefined;
       const text = this.#format(batchRows, withHeader, arrow);
+      if (!wellFormed(text)) throw this.#loneSurrogate(batchRows, batch.position.index);
       this.#rows += count;
       await output.write(text, signal);
       return;

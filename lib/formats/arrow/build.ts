@@ -32,6 +32,7 @@ import type { Row } from '../../core/row.ts';
 import type { SniffedTypes } from '../../core/sniffed-types.ts';
 import { INT32_MAX, JSON_METADATA_KEY, ROWS_METADATA_KEY, inferSchema } from './infer.ts';
 import { jsonLineFormatter, type JsonRowFormatter } from '../json/format.ts';
+import { LONE_SURROGATE_HINT, wellFormed } from '../values.ts';
 
 /**
  * JSON text of a nested value, as toParquet and toJsonl write it: bigints as their digits and
@@ -171,6 +172,8 @@ export function buildColumn(field: Field, values: readonly unknown[]): Data {
       return buildVarBinary(field, type, values, (v) => {
         if (json) return (jsonText ??= jsonLineFormatter())(v);
         if (typeof v !== 'string') throw mismatch(field, v);
+        if (!wellFormed(v))
+          throw new UnsupportedError(`Column "${field.name}" holds text with ${LONE_SURROGATE_HINT}`, {});
         return v;
       });
     case Type.Binary:

@@ -13,6 +13,7 @@ import type { NestedField, NestedNode } from './nested-schema.ts';
 import type { NestedAccess } from './nested-shred.ts';
 import { dateKind, pushValue } from './rows.ts';
 import { widenKind } from './drift.ts';
+import { LONE_SURROGATE_HINT, wellFormed } from '../../values.ts';
 
 /** Values do not agree on one nested type. */
 const MIXED = Symbol('mixed');
@@ -123,6 +124,7 @@ export function jsAccess(
       if (pushValue(col, v)) return undefined;
       const to = scalarKind(v);
       if (to !== undefined && widen(col, node, to) && pushValue(col, v)) return undefined;
+      if (typeof v === 'string' && !wellFormed(v)) return `${describeValue(v)} holds ${LONE_SURROGATE_HINT}`;
       return `${describeValue(v)} does not fit ${node.kind}`;
     },
   };

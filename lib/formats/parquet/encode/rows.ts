@@ -7,6 +7,7 @@ import type { ColumnBuffer } from './column-buffer.ts';
 import { intRange } from './column-buffer.ts';
 import type { ColumnKind } from './schema.ts';
 import { jsonLineFormatter } from '../../json/format.ts';
+import { wellFormed } from '../../values.ts';
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -23,7 +24,7 @@ export function pushValue(col: ColumnBuffer, value: unknown): boolean {
       col.pushNumber(value);
       return true;
     case 'string':
-      if (typeof value !== 'string') return false;
+      if (typeof value !== 'string' || !wellFormed(value)) return false;
       col.pushString(value);
       return true;
     case 'int32':

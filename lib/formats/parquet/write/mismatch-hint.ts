@@ -6,7 +6,7 @@
  * its unit cannot hold it.
  */
 
-import { nanosOf } from '../../values.ts';
+import { LONE_SURROGATE_HINT, nanosOf, wellFormed } from '../../values.ts';
 
 const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
@@ -15,6 +15,7 @@ const INT64_MIN = -(2n ** 63n);
 export function mismatchHint(value: unknown, name: string, type: string, inferred: boolean): string {
   if (value instanceof Date && Number.isNaN(value.getTime()))
     return ': it is an invalid Date (its time is NaN, as `new Date(text)` gives for text it cannot read); check the map that made it';
+  if (typeof value === 'string' && !wellFormed(value)) return `: it holds ${LONE_SURROGATE_HINT}`;
   if (value instanceof Date && type === 'timestamp' && !inferred && nanosOf(value) !== 0)
     return ": a declared `timestamp` holds milliseconds, a Date's precision, and this value has digits below the millisecond (a microsecond or nanosecond timestamp read as a PreciseDate); leave the column out of `schema` (its unit then follows the values) or keep the input Arrow";
   if (value instanceof Date && type.startsWith('timestamp'))
