@@ -99,10 +99,29 @@ async function drainAsyncIterable(iterable: AsyncIterable<unknown>): Promise<unk
   return values;
 }
 
-/** Resolves async iterables (async generators) a flatMap function may return. */
-function settle(mode: RowMode, result: unknown): unknown {
-  if (mode === 'flatMap' && typeof result === 'object' && result !== null && Symbol.asyncIterator in result) {
-    return drainAsyncIterable(result as AsyncIterable<unknown>);
+/** A generator object (sync or async): what a `function*` returns. */
+function isGenerator(value: object): boolean {
+  return (
+    typeof (value as { next?: unknown }).next === 'function' &&
+    (Symbol.iterator in value || Symbol.asyncIterator in value)
+  );
+}
+
+/**
+ * The result of row `index` as {@link collect} takes it: a flatMap function's async iterable is
+ * drained (a promise), and its sync generator run here, inside the caller's try, so what it throws
+ * is a StageError naming the row. A map function that returns a generator (a `function*` given to
+ * map) is refused on the batch's first row: its generator objects went out as rows.
+ */
+function settle(mode: RowMode, result: unknown, index: number): unknown {
+  if (typeof result !== 'object' || result === null) return result;
+  if (mode === 'flatMap') {
+    if (Symbol.asyncIterator in result) return drainAsyncIterable(result as AsyncIterable<unknown>);
+    if (isGenerator(result)) return Array.from(result as Iterable<unknown>);
+  } else if (mode === 'map' && index === 0 && isGenerator(result)) {
+    throw new TypeError(
+      'the function returned a generator: map() takes one row back per row; use flatMap() for a function that yields rows',
+    );
   }
   return result;
 }
@@ -314,7 +333,7 @@ export function applyRowFunction(
   for (let i = 0; i < n; i++) {
     let result: unknown;
     try {
-      result = settle(mode, call(io.arg(i, 0), i));
+      result = settle(mode, call(io.arg(i, 0), i), i);
     } catch (error) {
       if (isStop(error)) {
         context.requestStop();
@@ -365,7 +384,7 @@ async function finishAsync(
       const i = next++;
       let result: unknown;
       try {
-        result = settle(mode, call(io.arg(i, id), i));
+        result = settle(mode, call(io.arg(i, id), i), i);
       } catch (error) {
         if (isStop(error)) {
           stopped = true;
@@ -383,7 +402,7 @@ async function finishAsync(
     const id = lanes.length;
     let result: unknown;
     try {
-      result = settle(mode, call(io.arg(i, id), i));
+      result = settle(mode, call(io.arg(i, id), i), i);
     } catch (error) {
       if (isStop(error)) stopped = true;
       else failure ??= stageError(stage, batch, i, error);
