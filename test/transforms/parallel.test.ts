@@ -20,7 +20,7 @@ import { fromIterable } from '../../sources/fromIterable.ts';
 import { collect } from '../../sinks/collect.ts';
 import { map } from '../../transforms/map.ts';
 import { alive, runnableUrl, tempDir } from '../helpers.ts';
-import square, { sentinels } from '../fixtures/parallel/worker.ts';
+import square, { indexed, sentinels } from '../fixtures/parallel/worker.ts';
 import type { TestRow } from '../fixtures/parallel/worker.ts';
 
 const MODULE = runnableUrl('test/fixtures/parallel/worker.ts');
@@ -370,6 +370,24 @@ describe('parallel', () => {
       }),
       (e: Error) => e instanceof WorkerError && /got `stop`/.test(String((e.cause as Error)?.message ?? e.message)),
     );
+  });
+
+  test('a row function gets (row, index in its batch), as map() calls it (it got `{ batch }` until 2026-12-07)', async () => {
+    const input = grid(12);
+    const serial = await pipeline(fromIterable(input, { batchSize: 5 }), map(indexed), collect(), { governor: false });
+    assert.deepEqual(
+      serial.output.map((r) => r.index),
+      [0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1],
+    );
+    for (const isolation of ['thread', 'process'] as const) {
+      const { output } = await pipeline(
+        fromIterable(input, { batchSize: 5 }),
+        parallel(MODULE, { workers: 2, isolation, export: 'indexed' }),
+        collect(),
+        { governor: false },
+      );
+      assert.deepEqual(output, serial.output, isolation);
+    }
   });
 
   test('a pipeline with no rows starts no worker', async () => {

@@ -12,7 +12,8 @@ import { isThenable } from '../../core/thenable.ts';
 import type { FromWorker, InitMessage, RunMessage, ToWorker } from './protocol.ts';
 import { ROWS_SCHEMA } from '../../formats/arrow/metadata-keys.ts';
 
-type UserFunction = (input: unknown, info: { batch: number }) => unknown;
+/** A row function `(row, index)` (as map's), or a batch function `(rows, { batch })`. */
+type UserFunction = (input: unknown, second: unknown) => unknown;
 
 const port = parentPort;
 let fn: UserFunction | undefined;
@@ -40,9 +41,8 @@ async function load(moduleUrl: string, exportName: string): Promise<UserFunction
 
 async function runBatch(taskId: number, rows: unknown[]): Promise<unknown[]> {
   if (fn === undefined) throw new Error('worker used before its module loaded');
-  const info = { batch: taskId };
   if (kind === 'batch') {
-    let out = fn(rows, info);
+    let out = fn(rows, { batch: taskId });
     if (isThenable(out)) out = await out;
     if (!Array.isArray(out))
       throw new TypeError(
@@ -51,10 +51,10 @@ async function runBatch(taskId: number, rows: unknown[]): Promise<unknown[]> {
     return out;
   }
   const out: unknown[] = [];
-  let n = 0;
-  for (const row of rows) {
-    if (++n % HEAP_EVERY === 0) writeHeap?.();
-    let result = fn(row, info);
+  for (let i = 0; i < rows.length; i++) {
+    if ((i + 1) % HEAP_EVERY === 0) writeHeap?.();
+    // (row, index in its batch), as map() calls it: a function written for map() runs unchanged
+    let result = fn(rows[i], i);
     if (isThenable(result)) result = await result;
     // a generator function: its iterator cannot cross to the main thread ("could not be cloned")
     if (isIterator(result))
