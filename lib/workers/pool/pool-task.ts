@@ -4,7 +4,7 @@
  */
 import { formatBytes } from '../../core/format.ts';
 import type { WorkerFailure, PoolWorker } from './pool-worker.ts';
-import { collectTransferables, encodedRows, standalone } from './protocol.ts';
+import { encodedRows, standalone } from './protocol.ts';
 import type { BatchInput } from './backend.ts';
 import type { ResolvedPoolOptions } from './options.ts';
 import type { WorkerStats } from './worker-stats.ts';
@@ -60,14 +60,13 @@ export interface TaskPayload {
  * The payload of one attempt. Rows of one shape, or holding a PreciseDate, are encoded (see
  * RunMessage) afresh for every attempt, as Arrow input is, so their bytes always move to a thread.
  * Other rows are posted as they are (the message's clone is cheaper for a few rows, and reports
- * what cannot be cloned); their buffers move to a thread only when `moveRows` (nothing will need
- * them again: no retry, no dead letter).
+ * what cannot be cloned), and copied: their buffers are the caller's (a Buffer the user holds, a
+ * page shared by other rows), and moving one to a thread detached it under them.
  */
-export function taskPayload(input: BatchInput, thread: boolean, moveRows: boolean): TaskPayload {
+export function taskPayload(input: BatchInput, thread: boolean): TaskPayload {
   if (Array.isArray(input)) {
     const encoded = encodedRows(input);
-    if (encoded === undefined)
-      return { payload: { rows: input }, transfer: thread && moveRows ? collectTransferables(input) : [] };
+    if (encoded === undefined) return { payload: { rows: input }, transfer: [] };
     return { payload: { records: encoded }, transfer: thread ? [encoded.buffer as ArrayBuffer] : [] };
   }
   const arrow = standalone(input.encode());

@@ -112,34 +112,3 @@ export function deserializeError(data: SerializedError): Error {
   if (data.code !== undefined) (error as Error & { code?: string }).code = data.code;
   return error;
 }
-
-/**
- * ArrayBuffers reachable from `rows` (rows, their values, one level of nesting), for a transfer
- * list. Shared buffers are skipped (they are shared, not moved); duplicates are removed.
- */
-export function collectTransferables(rows: readonly unknown[]): ArrayBuffer[] {
-  const found = new Set<ArrayBuffer>();
-  const visit = (value: unknown, depth: number): void => {
-    if (value === null || typeof value !== 'object') return;
-    if (ArrayBuffer.isView(value)) {
-      if (value.buffer instanceof ArrayBuffer) found.add(value.buffer);
-      return;
-    }
-    if (value instanceof ArrayBuffer) {
-      found.add(value);
-      return;
-    }
-    if (depth >= 2) return;
-    if (Array.isArray(value)) for (const item of value) visit(item, depth + 1);
-    else if (Object.getPrototypeOf(value) === Object.prototype)
-      for (const key in value) visit((value as Record<string, unknown>)[key], depth + 1);
-  };
-  for (const row of rows) visit(row, 0);
-  // Buffer.from(string) and small Buffers share a pooled slab: moving it would detach unrelated data
-  for (const buffer of found) if (buffer.byteLength === 0 || isNodePoolSlab(buffer)) found.delete(buffer);
-  return [...found];
-}
-
-function isNodePoolSlab(buffer: ArrayBuffer): boolean {
-  return buffer.byteLength === Buffer.poolSize;
-}

@@ -5,7 +5,7 @@
  * function gets the rows and returns the output rows.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { collectTransferables, encodedRows, exportedFunction, serializeError } from './protocol.ts';
+import { encodedRows, exportedFunction, serializeError } from './protocol.ts';
 import { decodeRecords } from '../../formats/records/record-codec.ts';
 import { startHeapWriter } from './heap-report.ts';
 import { isThenable } from '../../core/thenable.ts';
@@ -131,7 +131,9 @@ async function onMessage(message: ToWorker): Promise<void> {
       const records = encodedRows(rows);
       if (records)
         send({ type: 'result', taskId: message.taskId, records }, port ? [records.buffer as ArrayBuffer] : []);
-      else send({ type: 'result', taskId: message.taskId, rows }, port ? collectTransferables(rows) : []);
+      // rows as they are, copied: their buffers may be the module's own (a cache, a lookup table),
+      // which a transfer detached for the next batch
+      else send({ type: 'result', taskId: message.taskId, rows });
     } catch (error) {
       send({ type: 'error', taskId: message.taskId, error: serializeError(error) });
     }

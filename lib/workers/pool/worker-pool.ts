@@ -299,12 +299,7 @@ export class WorkerPool {
     slot.task = task;
     task.attempts++;
     const o = this.options;
-    // input buffers move to the worker only when nothing will need them again
-    const { payload, transfer } = taskPayload(
-      task.input,
-      o.isolation === 'thread',
-      o.retries === 0 && this.#deadLetter === undefined,
-    );
+    const { payload, transfer } = taskPayload(task.input, o.isolation === 'thread');
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
     if (o.timeoutMs !== undefined) {
