@@ -134,7 +134,8 @@ class ParallelTransform extends BatchTransform {
   #held: Batch[] = [];
   #pending = 0;
   #failure: Error | undefined;
-  #source: string | undefined;
+  /** The source of each batch in the pool, by its input: a failure names its own file (a dataset's batch indices restart per file). */
+  readonly #sources = new Map<BatchInput, string | undefined>();
 
   constructor(name: string, plan: RunnerPlan) {
     // Arrow crosses as IPC bytes and becomes rows on the worker: the main thread builds no row object
@@ -193,11 +194,12 @@ class ParallelTransform extends BatchTransform {
     const stats = this[STAGE].stats;
     stats.batchesIn++;
     stats.rowsIn += batch.numRows;
-    this.#source = batch.position.source;
     this.#start();
     this.#pending++;
     this.#pushHeld();
-    void this.#handoff.put({ id: batch.position.index, rows: taskInput(batch), batch }).then(() => {
+    const rows = taskInput(batch);
+    this.#sources.set(rows, batch.position.source);
+    void this.#handoff.put({ id: batch.position.index, rows, batch }).then(() => {
       this.#pending--;
       callback();
     });
@@ -245,8 +247,22 @@ class ParallelTransform extends BatchTransform {
 
   async #run(pool: WorkerPool | BullmqBackend, context: StageContext): Promise<void> {
     const { ordered, window } = pool.options;
+    const runner = {
+      run: (id: number, rows: BatchInput): Promise<unknown[]> =>
+        pool.run(id, rows).then(
+          (out) => {
+            this.#sources.delete(rows);
+            return out;
+          },
+          (error: unknown) => {
+            const failed = this.#withContext(toError(error), this.#sources.get(rows));
+            this.#sources.delete(rows);
+            throw failed;
+          },
+        ),
+    };
     try {
-      for await (const result of mapBatchesInPool(pool, this.#handoff.tasks(), {
+      for await (const result of mapBatchesInPool(runner, this.#handoff.tasks(), {
         ordered,
         window,
         signal: context.signal,
@@ -265,7 +281,7 @@ class ParallelTransform extends BatchTransform {
       }
     } catch (error) {
       if (this.destroyed) return;
-      this.#failure ??= this.#withContext(toError(error));
+      this.#failure ??= this.#withContext(toError(error), undefined);
       this.destroy(this.#failure);
     }
   }
@@ -274,11 +290,11 @@ class ParallelTransform extends BatchTransform {
     for (const batch of this.#held.splice(0)) this.push(batch);
   }
 
-  #withContext(error: Error): Error {
+  #withContext(error: Error, source: string | undefined): Error {
     if (error instanceof WorkerError) {
       // the pool knows the batch index; the stage adds where it is and which source
       error.context.stage ??= this[STAGE].stats.name;
-      if (this.#source !== undefined) error.context.file ??= this.#source;
+      if (source !== undefined) error.context.file ??= source;
     }
     return error;
   }

@@ -5,7 +5,7 @@
  * the children, per-worker stats reach `stats.workers`.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
@@ -17,6 +17,7 @@ import { rowsToRecordBatch } from '../../lib/formats/arrow/convert.ts';
 import { PreciseDate, isPreciseDate } from '../../lib/formats/values.ts';
 import { WorkerError } from '../../lib/core/errors.ts';
 import { fromIterable } from '../../sources/fromIterable.ts';
+import { fromCsv } from '../../sources/fromCsv.ts';
 import { collect } from '../../sinks/collect.ts';
 import { map } from '../../transforms/map.ts';
 import { alive, runnableUrl, tempDir } from '../helpers.ts';
@@ -376,7 +377,7 @@ describe('parallel', () => {
     const input = grid(12);
     const serial = await pipeline(fromIterable(input, { batchSize: 5 }), map(indexed), collect(), { governor: false });
     assert.deepEqual(
-      serial.output.map((r) => r.index),
+      serial.output.map((r) => (r as { index: unknown }).index),
       [0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1],
     );
     for (const isolation of ['thread', 'process'] as const) {
@@ -388,6 +389,42 @@ describe('parallel', () => {
       );
       assert.deepEqual(output, serial.output, isolation);
     }
+  });
+
+  test("no buffer is moved out from under its owner: the caller's input, the module's own cache (until 2026-12-07 both were transferred and detached)", async () => {
+    const file = Buffer.alloc(4000, 9); // a file read once, its rows views of it
+    const input = Array.from({ length: 40 }, (_, n) => ({ n, payload: file.subarray(n * 10, n * 10 + 10) }));
+    for (const isolation of ['thread', 'process'] as const) {
+      const { output } = await pipeline(
+        fromIterable(input, { batchSize: 4 }),
+        parallel(MODULE, { workers: 1, isolation, export: 'cached', retries: 0, replaceOnError: false }),
+        collect<{ n: number; v: Uint8Array; sum: number; payloadBytes: number }>(),
+        { governor: false },
+      );
+      assert.equal(output.length, 40, isolation);
+      for (const row of output)
+        assert.deepEqual([row.v.byteLength, row.sum, row.payloadBytes], [64, 64, 10], isolation);
+      assert.equal(file.byteLength, 4000, `${isolation}: the caller's Buffer is intact`);
+    }
+  });
+
+  test('a failed batch of a dataset names its own file (it named the file of the last batch taken)', async () => {
+    const folder = tempDir();
+    const part = (name: string, from: number, bad?: number) => {
+      const lines = Array.from({ length: 300 }, (_, i) => `${from + i},${from + i === bad ? 'true' : ''}`);
+      writeFileSync(join(folder, name), `n,throw\n${lines.join('\n')}\n`);
+      return join(folder, name);
+    };
+    const files = [part('part0.csv', 0, 150), part('part1.csv', 300), part('part2.csv', 600)];
+    await assert.rejects(
+      pipeline(
+        fromCsv(files, { cast: true, batchSize: 100 }),
+        parallel(MODULE, { workers: 2, retries: 0, window: 40 }),
+        collect(),
+        { governor: false },
+      ),
+      (e: WorkerError) => e instanceof WorkerError && e.context.file === files[0] && e.context.batch === 1,
+    );
   });
 
   test('a pipeline with no rows starts no worker', async () => {
