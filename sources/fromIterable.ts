@@ -25,6 +25,16 @@ function abortableSteps<R>(iterator: AsyncIterator<R>, signal: AbortSignal): () 
   };
 }
 
+/**
+ * What a user's iterable threw, as a StageError naming the source and the row it was making; a
+ * spillway error (e.g. of a spill replayed) passes as it is.
+ */
+function iterableError(name: string, error: unknown, row: number): unknown {
+  if (error instanceof SpillwayError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new StageError(`${name}: the iterable threw: ${message}`, { stage: name, row }, { cause: error });
+}
+
 /** Options of {@link fromIterable}. */
 export interface FromIterableOptions {
   /** Rows per batch (default 1024). */
@@ -71,17 +81,8 @@ export function fromIterable<R extends Row>(
       buffer = [];
       return batch;
     };
-    // what the user's iterable threw, as a StageError naming the source and the row it was making
-    // (a spillway error, e.g. of a spill replayed, and an abort's reason pass as they are)
-    const thrown = (error: unknown): unknown => {
-      if (error instanceof SpillwayError || context.signal.aborted) return error;
-      const message = error instanceof Error ? error.message : String(error);
-      return new StageError(
-        `${name}: the iterable threw: ${message}`,
-        { stage: name, row: rowsRead + buffer.length },
-        { cause: error },
-      );
-    };
+    const thrown = (error: unknown): unknown =>
+      context.signal.aborted ? error : iterableError(name, error, rowsRead + buffer.length);
     if (isSync) {
       // sync iterables are drained a batch at a time without an await per row
       try {
