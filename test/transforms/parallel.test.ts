@@ -427,6 +427,18 @@ describe('parallel', () => {
     );
   });
 
+  test('a row a structured clone cannot copy is a WorkerError saying so, not a crash (until 2026-12-07: reason crash)', async () => {
+    await assert.rejects(
+      pipeline(fromIterable([{ n: 1, f: () => 1 }]), parallel(MODULE, { workers: 1, retries: 0 }), collect(), {
+        governor: false,
+      }),
+      (e: WorkerError) =>
+        e instanceof WorkerError &&
+        e.reason === 'error' &&
+        /cannot be sent to a worker.*could not be cloned/.test(e.message),
+    );
+  });
+
   test('a pipeline with no rows starts no worker', async () => {
     const { output, stats } = await pipeline(
       fromIterable([] as TestRow[]),

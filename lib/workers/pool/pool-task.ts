@@ -22,6 +22,8 @@ export interface Task {
 export interface Slot {
   index: number;
   generation: number;
+  /** Workers of this slot that died before they were ready, in a row (a replacement killed while it starts). */
+  failedStarts: number;
   worker: PoolWorker | undefined;
   ready: boolean;
   task: Task | undefined;
@@ -33,6 +35,7 @@ export function newSlot(index: number): Slot {
   return {
     index,
     generation: 0,
+    failedStarts: 0,
     worker: undefined,
     ready: false,
     task: undefined,

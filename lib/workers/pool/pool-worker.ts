@@ -117,7 +117,19 @@ export abstract class PoolWorker {
     return new Promise<unknown[]>((resolve, reject) => {
       this.#running = { taskId, resolve, reject };
       this.setRef(true);
-      this.post({ type: 'run', taskId, ...payload }, transfer);
+      try {
+        this.post({ type: 'run', taskId, ...payload }, transfer);
+      } catch (error) {
+        // nothing was sent: the worker stays usable, and the batch's own values are the cause
+        this.#running = undefined;
+        reject(
+          new WorkerFailure(
+            'error',
+            `batch ${taskId} cannot be sent to a worker: ${(error as Error).message} (a row holds a value a structured clone cannot copy: a function, a symbol, a WeakMap, a Promise)`,
+            { cause: error },
+          ),
+        );
+      }
     });
   }
 

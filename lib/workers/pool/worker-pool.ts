@@ -5,6 +5,7 @@
  * its rows go to the dead-letter file and the batch yields no rows. Workers are recycled after
  * `maxTasksPerWorker` batches. Every worker ends with `close()` or `destroy()`: no orphans.
  */
+import { formatBytes } from '../../core/format.ts';
 import { logger } from '../../core/log.ts';
 import { WorkerError, describeValue, ValidationError } from '../../core/errors.ts';
 import type { WorkerFailureReason } from '../../core/errors.ts';
@@ -32,6 +33,11 @@ export type { PoolStats, PoolTotals } from './pool-stats.ts';
 const debug = logger('pool');
 
 const MAX_EXITS = 100;
+/** Workers of one slot that may die in a row before they are ready, once the module has loaded in one. */
+const MAX_FAILED_STARTS = 3;
+/** With `timeoutMs`, a worker has this many times it (and at least {@link MIN_START_LIMIT_MS}) to load the module. */
+const START_LIMIT_FACTOR = 10;
+const MIN_START_LIMIT_MS = 60_000;
 
 /**
  * Runs batches of rows through a user module in supervised workers.
@@ -54,6 +60,8 @@ export class WorkerPool {
   #closing = false;
   #destroyed = false;
   #fatal: WorkerError | undefined;
+  /** A worker loaded the module: a later one that dies while it starts is replaced, not fatal. */
+  #loadedOnce = false;
   #idleWaiters: (() => void)[] = [];
   #memoryWatch: ChildMemoryWatch | undefined;
   #retries = 0;
@@ -237,12 +245,25 @@ export class WorkerPool {
     );
   }
 
+  /** How long a worker may take to load the module: ten times `timeoutMs`, at least a minute; unbounded without it. */
+  #startLimit(): number | undefined {
+    const timeoutMs = this.options.timeoutMs;
+    return timeoutMs === undefined ? undefined : Math.max(START_LIMIT_FACTOR * timeoutMs, MIN_START_LIMIT_MS);
+  }
+
   #startError(reason: unknown): WorkerError {
     const failure = reason instanceof WorkerFailure ? reason : undefined;
+    // a worker killed at its memory limit or its start limit while it loaded says which
+    const why =
+      failure?.reason === 'memory'
+        ? ` (it passed workerMemoryLimit, ${formatBytes(this.options.workerMemoryLimit ?? 0)}, while loading the module: raise the limit)`
+        : failure?.reason === 'timeout'
+          ? ` (it had not loaded the module after ${this.#startLimit()} ms, ten times timeoutMs: a top-level await that never settles?)`
+          : '';
     return new WorkerError(
-      `Workers could not start ${this.options.moduleUrl.href}: ${failure?.message ?? String(reason)}`,
+      `Workers could not start ${this.options.moduleUrl.href}: ${failure?.message ?? String(reason)}${why}`,
       {},
-      'start',
+      failure?.reason === 'memory' || failure?.reason === 'timeout' ? failure.reason : 'start',
       0,
       { cause: failure?.cause ?? reason },
     );
@@ -263,15 +284,38 @@ export class WorkerPool {
     worker.onExit = (w) => this.#onExit(slot, w);
     const ready = worker.start(this.#init);
     this.#track(worker);
+    // with timeoutMs, loading the module is bounded too: a top-level await that never settled hung the run
+    const limit = this.#startLimit();
+    if (limit !== undefined) {
+      const timer = setTimeout(() => {
+        debug('worker %s: not ready after %d ms, killing it', id, limit);
+        void worker.kill('timeout');
+      }, limit);
+      timer.unref();
+      ready.then(
+        () => clearTimeout(timer),
+        () => clearTimeout(timer),
+      );
+    }
     ready.then(
       () => {
         if (slot.worker !== worker || this.#destroyed) return;
         slot.ready = true;
+        slot.failedStarts = 0;
+        this.#loadedOnce = true;
         debug('worker %s ready (pid %s, thread %s)', id, worker.pid, worker.threadId);
         this.#pump();
       },
       (error: unknown) => {
         if (this.#destroyed || slot.worker !== worker) return;
+        // one that died while it started (killed, out of memory) after the module loaded in
+        // another: a replacement, up to MAX_FAILED_STARTS in a row
+        const reason = error instanceof WorkerFailure ? error.reason : 'start';
+        if (reason !== 'start' && this.#loadedOnce && ++slot.failedStarts < MAX_FAILED_STARTS) {
+          debug('worker %s died before it was ready (%s): starting another', id, reason);
+          this.#spawn(slot).catch(() => {});
+          return;
+        }
         // a worker that cannot load the module will never succeed: fail the pool
         if (this.#fatal === undefined) {
           this.#fatal = this.#startError(error);
