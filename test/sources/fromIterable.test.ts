@@ -29,6 +29,7 @@ test('a throwing sync or async generator, or one throwing a non-Error, is a Stag
     throw boom;
   }
   function* text(): Generator<{ i: number }> {
+    yield* [];
     throw 'not an Error';
   }
   for (const [what, rows, row] of [
