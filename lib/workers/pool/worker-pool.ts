@@ -311,7 +311,8 @@ export class WorkerPool {
         // one that died while it started (killed, out of memory) after the module loaded in
         // another: a replacement, up to MAX_FAILED_STARTS in a row
         const reason = error instanceof WorkerFailure ? error.reason : 'start';
-        if (reason !== 'start' && this.#loadedOnce && ++slot.failedStarts < MAX_FAILED_STARTS) {
+        const replaceable = reason !== 'start' && reason !== 'closed' && !this.#closing && this.#loadedOnce;
+        if (replaceable && ++slot.failedStarts < MAX_FAILED_STARTS) {
           debug('worker %s died before it was ready (%s): starting another', id, reason);
           this.#spawn(slot).catch(() => {});
           return;
