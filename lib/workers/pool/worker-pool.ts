@@ -113,8 +113,7 @@ export class WorkerPool {
    * for which it returned `undefined` are dropped; batch function: whatever array it returned).
    * `input` is rows, or an {@link ArrowInput} encoded to IPC bytes for each attempt and
    * transferred to a thread without a copy (threads) and decoded to rows in the worker.
-   * With `retries: 0` and no dead-letter the rows' ArrayBuffers are transferred to the worker
-   * (the caller gives them up); otherwise they are copied, since a retry needs them.
+   * Rows are copied, never transferred: their buffers stay the caller's.
    * Rejects with a WorkerError naming the batch and the last cause.
    */
   run(taskId: number, input: BatchInput): Promise<unknown[]> {
