@@ -164,11 +164,7 @@ describe('group table', () => {
 
   it('codes Arrow key columns (Utf8 by bytes) as the same rows would be coded', () => {
     // no lone surrogate: Arrow's Utf8 cannot hold one (rowsToRecordBatch refuses it; it wrote U+FFFD)
-    const text = fc.oneof(
-      fc.constant(null),
-      fc.constantFrom('', 'a', 'é', '😀', 'XNAS'),
-      fc.string({ maxLength: 4 }),
-    );
+    const text = fc.oneof(fc.constant(null), fc.constantFrom('', 'a', 'é', '😀', 'XNAS'), fc.string({ maxLength: 4 }));
     fc.assert(
       fc.property(
         fc.array(fc.record({ s: text, q: fc.oneof(fc.constant(null), fc.integer({ min: -2, max: 2 })) }), {
