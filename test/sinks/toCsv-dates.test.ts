@@ -23,7 +23,9 @@ import {
   distinct,
   sort,
   join as joinOn,
+  fromArrow,
 } from '../../index.ts';
+import { DateMillisecond, Table, tableToIPC, vectorFromArray } from 'apache-arrow';
 import { tempDir } from '../helpers.ts';
 
 test('DATE and zone-less TIMESTAMP columns read back by DuckDB with their types and values; instants as before', async () => {
@@ -137,4 +139,23 @@ test('an invalid Date (NaN time) is a coded error naming its column in toCsv, to
     });
   }
   assert.deepEqual(readdirSync(dir), []);
+});
+
+test('an Arrow Date64 holding a time of day keeps it in toCsv, as after a map; whole days stay dates', async () => {
+  // the Arrow format says a Date64 holds whole days, but writers make others; toCsv cut such a
+  // value to its day without a word until 2026-12-07 (helper-74); toParquet refuses it
+  const dir = tempDir();
+  const arrow = join(dir, 'date64.arrow');
+  const days = [Date.UTC(2024, 1, 29, 1, 2, 3, 4), Date.UTC(2024, 2, 1)].map((ms) => new Date(ms));
+  writeFileSync(arrow, tableToIPC(new Table({ d: vectorFromArray(days, new DateMillisecond()) }), 'file'));
+  const direct = join(dir, 'direct.csv');
+  const mapped = join(dir, 'mapped.csv');
+  await pipeline(fromArrow(arrow), toCsv(direct));
+  await pipeline(
+    fromArrow(arrow),
+    map((row) => row),
+    toCsv(mapped),
+  );
+  assert.equal(readFileSync(direct, 'utf8'), 'd\n2024-02-29T01:02:03.004Z\n2024-03-01\n');
+  assert.equal(readFileSync(mapped, 'utf8').split('\n')[1], '2024-02-29T01:02:03.004Z');
 });

@@ -18,9 +18,17 @@ export function dateStyleOf(type: { typeId: number; timezone?: string | null }):
   return undefined;
 }
 
-/** `iso` (isoString's text, with its `Z`) in `style`. */
+/** The time of an ISO text at UTC midnight, milliseconds or finer digits all zero. */
+const MIDNIGHT = /^T00:00:00(\.0*)?Z$/;
+
+/**
+ * `iso` (isoString's text, with its `Z`) in `style`. A `date` value with a time of day (an Arrow
+ * Date64 holding one, which the format says it should not) stays the whole instant: cut to its
+ * day, the time was lost without a word (toParquet refuses such a value).
+ */
 export function styledDate(iso: string, style: DateStyle): string {
   if (style === undefined) return iso;
   const t = iso.indexOf('T');
-  return style === 'date' ? iso.slice(0, t) : `${iso.slice(0, t)} ${iso.slice(t + 1, -1)}`;
+  if (style === 'date') return MIDNIGHT.test(iso.slice(t)) ? iso.slice(0, t) : iso;
+  return `${iso.slice(0, t)} ${iso.slice(t + 1, -1)}`;
 }
