@@ -11,13 +11,11 @@
 import { Bool, Data, Float64, Utf8, type DataType } from 'apache-arrow';
 import type { KeyDictionary } from './key-dictionary.ts';
 import { copyBytes } from './string-codes.ts';
+import { wellFormed } from '../formats/values.ts';
 
 const FLOAT64 = new Float64();
 const UTF8 = new Utf8();
 const BOOL = new Bool();
-
-/** A lone surrogate: a string holding one has no UTF-8 form (Arrow's Utf8 would hold U+FFFD instead). */
-const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
  * The one type of `values` as rows would be written (see the module comment), or undefined. A
@@ -30,7 +28,7 @@ export function simpleType(values: ArrayLike<unknown>): DataType | undefined {
     if (v === null) continue;
     const k = typeof v;
     // undefined: rows keep it apart from null, an Arrow column could not
-    if (k === 'undefined' || (k === 'string' && LONE_SURROGATE.test(v as string))) return undefined;
+    if (k === 'undefined' || (k === 'string' && !wellFormed(v as string))) return undefined;
     if (kind === undefined) {
       if (k !== 'number' && k !== 'string' && k !== 'boolean') return undefined;
       kind = k;

@@ -16,6 +16,7 @@ import { READERS, WRITERS, compileReader, compileWriter, compiled } from './comp
 import { cloned, decodeCloned, holdsPreciseDate } from './dated-clone.ts';
 import { shapeOf, type Shape } from './shape.ts';
 import { ShapedReader, ShapedWriter } from './shaped-io.ts';
+import { wellFormed } from '../values.ts';
 
 /** The first byte of a shaped piece; a cloned piece starts with 0xFF, or CLONED_NANOS (dated-clone.ts). */
 const SHAPED_UTF8 = 1;
@@ -25,9 +26,6 @@ const SHAPED_UTF16 = 2;
 const MIN_SHAPED = 8;
 /** A longer shape (JSON) is cloned: records that wide or nested are not rows. */
 const MAX_SHAPE_CHARS = 8192;
-
-/** In `u` mode a surrogate pair is one code point: this finds only the lone halves UTF-8 loses. */
-const LONE_SURROGATE = /\p{Surrogate}/u;
 
 /** Encodes a piece of records (see the module comment). */
 export function encodeRecords(records: readonly unknown[]): Uint8Array {
@@ -65,7 +63,8 @@ function shapedRecords(records: readonly unknown[]): Uint8Array | undefined {
 function shapedPiece(count: number, json: string, writer: ShapedWriter): Uint8Array {
   // one allocation per piece: the pieces wait for their chunk outside the JS heap, where only a
   // GC frees them, and a copy per part pushed a large join's RSS towards the governor's limit
-  const encoding = LONE_SURROGATE.test(writer.text) ? 'utf16le' : 'utf8';
+  // a lone surrogate has no UTF-8 form: such text goes as UTF-16
+  const encoding = wellFormed(writer.text) ? 'utf8' : 'utf16le';
   const jsonBytes = Buffer.byteLength(json);
   const valuesAt = 13 + jsonBytes;
   const textAt = valuesAt + writer.length;
