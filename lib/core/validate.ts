@@ -84,6 +84,22 @@ export function expectInteger(
   return value;
 }
 
+/**
+ * Throws unless `value` is undefined or an array of column names, none twice (a repeat would be
+ * read once, and the columns named would not be the columns given). Returns a copy.
+ */
+export function expectColumnNames(value: unknown, path: string): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.some((c) => typeof c !== 'string'))
+    throw new ValidationError(`Expected \`${path}\` to be an array of column names, got ${describeValue(value)}`);
+  const repeated = value.find((c, i) => value.indexOf(c) !== i);
+  if (repeated !== undefined)
+    throw new ValidationError(
+      `Expected \`${path}\` to name each column once; ${describeValue(repeated)} is named twice`,
+    );
+  return [...(value as string[])];
+}
+
 /** Throws unless `value` is a finite number within [min, max]. */
 export function expectNumber(value: unknown, path: string, fallback: number, min = -Infinity, max = Infinity): number {
   if (value === undefined) return fallback;

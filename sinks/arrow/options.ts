@@ -26,9 +26,12 @@ export interface ToArrowOptions extends PartitionOptions {
    */
   format?: ArrowFormat;
   /**
-   * The schema to write (an apache-arrow Schema). Every batch is conformed to it: narrower
-   * batches are cast, anything else fails with SchemaMismatchError. Default: inferred from the
-   * first batch and widened as batches come (paths only; a Writable keeps the first schema).
+   * The schema to write (an apache-arrow Schema). Every batch, rows or Arrow, is built to it by
+   * column name: a value is kept when the declared type holds it exactly (1 into Int16, text into
+   * LargeUtf8 or a Dictionary, whose dictionary grows across batches as deltas); a value it cannot
+   * hold, or a column the schema lacks, fails with SchemaMismatchError naming the column; a column
+   * the batch lacks is written as nulls. Default: inferred from the first batch and widened as
+   * batches come (paths only; a Writable keeps the first schema).
    */
   schema?: Schema;
 }

@@ -23,6 +23,7 @@ import { openArrowFile } from '../../lib/formats/arrow/ipc-reader.ts';
 import { castRecordBatch, schemasEqual, unifySchemas } from '../../lib/formats/arrow/convert.ts';
 import { forgetTempFile } from '../../lib/io/temp-files.ts';
 import type { ArrowSinkSettings, ToArrowResult } from './options.ts';
+import { DeclaredSchema } from './declared.ts';
 import { fileTarget, streamTarget, type FileRegistry, type FileTarget, type Target } from './targets.ts';
 import type { CommitPoint } from '../../lib/io/commit-point.ts';
 
@@ -37,9 +38,12 @@ export class ArrowSinkWriter {
   #opening: Promise<Target> | undefined;
   #rewrites = 0;
   readonly #files: FileRegistry = { aborted: false, parts: new Set(), live: new Set() };
+  readonly #declared: DeclaredSchema | undefined;
 
   /** `settings` from resolveArrowOptions. */
-  constructor(readonly settings: ArrowSinkSettings) {}
+  constructor(readonly settings: ArrowSinkSettings) {
+    this.#declared = settings.declared === undefined ? undefined : new DeclaredSchema(settings.declared);
+  }
 
   #context(batch?: number): ErrorContext {
     return { stage: ArrowSinkWriter.stage, file: this.settings.path, batch };
@@ -54,7 +58,7 @@ export class ArrowSinkWriter {
   /** `recordBatch` under the file's schema, widening (and rewriting) the file when it must and may. */
   async #conform(recordBatch: RecordBatch, index: number, stats: StageStats): Promise<RecordBatch> {
     const current = this.#opened!;
-    const { declared, path } = this.settings;
+    const { path } = this.settings;
     if (schemasEqual(current.schema, recordBatch.schema)) return withSchema(recordBatch, current.schema);
     let unified: Schema;
     try {
@@ -64,11 +68,10 @@ export class ArrowSinkWriter {
     }
     if (schemasEqual(unified, current.schema))
       return withSchema(castRecordBatch(recordBatch, current.schema), current.schema);
-    if (declared !== undefined || path === undefined) {
-      const why = declared !== undefined ? 'the declared options.schema' : 'the schema of the stream already written';
+    if (path === undefined) {
       throw this.#mismatch(
         new UnsupportedError(
-          `batch needs a wider schema than ${why}: ${describe(recordBatch.schema)} vs ${describe(current.schema)}; declare options.schema or write to a path`,
+          `batch needs a wider schema than the schema of the stream already written: ${describe(current.schema)}, widened to ${describe(unified)}; declare options.schema or write to a path`,
           {},
         ),
         index,
@@ -141,8 +144,8 @@ export class ArrowSinkWriter {
     }
     let recordBatch: RecordBatch;
     try {
-      // an Arrow batch is used as it is; rows are converted (schema inferred) once
-      recordBatch = batch.arrow;
+      // an Arrow batch is used as it is; rows are converted (schema inferred, or declared) once
+      recordBatch = this.#declared?.conform(batch) ?? batch.arrow;
     } catch (error) {
       throw this.#mismatch(error, index);
     }

@@ -311,6 +311,23 @@ test('a declared date column refuses a Date with a time of day (it was cut to th
   );
 });
 
+test('a row with a column the declared schema lacks is refused, as an Arrow batch is: a misspelt name dropped the data', async () => {
+  const dir = tempDir();
+  await assert.rejects(
+    pipeline(
+      fromIterable([{ id: 1, price: 2.5 }]),
+      toParquet(join(dir, 'typo.parquet'), { schema: { id: 'int32', prcie: 'double' } }),
+    ),
+    (error: SpillwayError) =>
+      error.code === ErrorCodes.FORMAT && /column `price`, which the declared `options.schema` lacks/.test(error.message),
+  );
+  assert.deepEqual(readdirSync(dir), []);
+  // a column the rows lack is written as nulls, as before
+  const out = join(dir, 'ok.parquet');
+  await pipeline(fromIterable([{ id: 1 }]), toParquet(out, { schema: { id: 'int32', note: 'string' } }));
+  assert.deepEqual((await pipeline(fromParquet(out), collect())).output, [{ id: 1, note: null }]);
+});
+
 test("a declared 'timestamp' given a microsecond value says the declaration holds milliseconds (it blamed the years 1677-2262)", async () => {
   const { PreciseDate } = await import('../../lib/formats/values.ts');
   const out = join(tempDir(), 'us.parquet');

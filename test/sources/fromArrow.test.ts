@@ -114,6 +114,11 @@ test('fromArrow: columns projects in the order asked; an unknown column is a Val
     (e: ValidationError) =>
       e.code === ErrorCodes.INVALID_OPTION && e.message.includes(file) && e.message.includes('nope'),
   );
+  // a repeat was read once, so the columns out were not the columns asked
+  assert.throws(
+    () => fromArrow(file, { columns: ['id', 'id'] }),
+    (e: ValidationError) => e.code === ErrorCodes.INVALID_OPTION && /`"id"` \(string\) is named twice/.test(e.message),
+  );
 });
 
 test('fromArrow: batchSize splits large record batches (zero-copy slices) and keeps small ones', async () => {

@@ -95,6 +95,10 @@ test('fromParquet projects columns and maps int64 as asked', async () => {
     pipeline(fromParquet(file, { columns: ['nope'] }), collect()),
     (e: ValidationError) => e.code === ErrorCodes.INVALID_OPTION && /options\.columns\[0\]/.test(e.message),
   );
+  assert.throws(
+    () => fromParquet(file, { columns: ['big', 'name', 'big'] }),
+    (e: ValidationError) => e.code === ErrorCodes.INVALID_OPTION && /`"big"` \(string\) is named twice/.test(e.message),
+  );
 });
 
 test("fromParquet output: 'arrow' yields Arrow-only batches equal to the rows", async () => {

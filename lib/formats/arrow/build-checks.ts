@@ -3,8 +3,7 @@
  * error for a value its column's type cannot hold.
  */
 import type { Field } from 'apache-arrow';
-import { UnsupportedError } from '../../core/errors.ts';
-import { describeType } from './infer.ts';
+import { UnsupportedError, describeValue } from '../../core/errors.ts';
 
 /** The validity bitmap of `values` (null and undefined are nulls) and how many are null. */
 export function validityOf(values: readonly unknown[]): { bitmap: Uint8Array; nullCount: number } {
@@ -18,10 +17,10 @@ export function validityOf(values: readonly unknown[]): { bitmap: Uint8Array; nu
   return { bitmap, nullCount };
 }
 
-/** The error for `value` in column `field`, naming both types. */
+/** The error for `value` in column `field`, naming the column's type and the value. */
 export function mismatch(field: Field, value: unknown): UnsupportedError {
   return new UnsupportedError(
-    `Column "${field.name}" is ${String(field.type)} in the schema but holds a ${describeType(value)}`,
+    `Column "${field.name}" is ${String(field.type)} in the schema but holds ${describeValue(value)}`,
     {},
   );
 }

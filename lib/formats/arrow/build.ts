@@ -3,8 +3,10 @@
  * schema (inferred by infer.ts or given), and the bytes a RecordBatch holds.
  */
 import {
+  Binary,
   type Bool,
   type Data,
+  type Dictionary,
   DataType,
   DateDay,
   type Decimal,
@@ -12,6 +14,7 @@ import {
   Float64,
   type Int32,
   Int64,
+  type LargeUtf8,
   makeData,
   type Null,
   RecordBatch,
@@ -22,12 +25,13 @@ import {
   type TimestampMillisecond,
   type TimeMillisecond,
   Type,
-  type Utf8,
+  Utf8,
 } from 'apache-arrow';
 import { UnsupportedError } from '../../core/errors.ts';
 import { decimalWords, unscaledDecimal } from './decimal.ts';
 import { buildDate, buildTime, buildTimestamp } from './build-temporal.ts';
 import { mismatch, validityOf } from './build-checks.ts';
+import { DictionaryEncoder } from './dictionary-encoder.ts';
 import type { Row } from '../../core/row.ts';
 import type { SniffedTypes } from '../../core/sniffed-types.ts';
 import { INT32_MAX, JSON_METADATA_KEY, ROWS_METADATA_KEY, inferSchema } from './infer.ts';
@@ -181,6 +185,13 @@ export function buildColumn(field: Field, values: readonly unknown[]): Data {
         if (!(v instanceof Uint8Array)) throw mismatch(field, v);
         return v;
       });
+    case Type.LargeUtf8:
+    case Type.LargeBinary: {
+      const narrow = type.typeId === Type.LargeUtf8 ? new Utf8() : new Binary();
+      return withLargeOffsets(type, buildColumn(new Field(field.name, narrow, field.nullable, field.metadata), values));
+    }
+    case Type.Dictionary:
+      return new DictionaryEncoder(field as Field<Dictionary>, buildColumn).encode(values);
     case Type.Timestamp:
       return buildTimestamp(field, type as TimestampMillisecond, values);
     case Type.Date:
@@ -192,6 +203,18 @@ export function buildColumn(field: Field, values: readonly unknown[]): Data {
     default:
       throw new UnsupportedError(`Column "${field.name}": building ${String(type)} from rows is not supported`, {});
   }
+}
+
+/** `data` (Utf8 or Binary) as its Large type: the same bytes, 64-bit offsets (apache-arrow reads 32-bit ones given to a Large type as nulls). */
+function withLargeOffsets(type: DataType, data: Data): Data {
+  return makeData({
+    type: type as LargeUtf8,
+    length: data.length,
+    nullCount: data.nullCount,
+    nullBitmap: data.nullBitmap,
+    valueOffsets: BigInt64Array.from(data.valueOffsets, (o) => BigInt(o as number)),
+    data: data.values as Uint8Array,
+  });
 }
 
 /**

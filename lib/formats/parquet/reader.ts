@@ -12,7 +12,7 @@ import { parquetSchema } from 'hyparquet';
 import type { FileMetaData, RowGroup, SchemaTree } from 'hyparquet';
 import { cappedCompressors as compressors } from './read/decompress.ts';
 import { FormatError, UnsupportedError, ValidationError, describeValue } from '../../core/errors.ts';
-import { expectInteger, expectOneOf, expectOptions } from '../../core/validate.ts';
+import { expectColumnNames, expectInteger, expectOneOf, expectOptions } from '../../core/validate.ts';
 import { readMetadata } from './read/footer.ts';
 import { withUniqueNames } from './read/names.ts';
 import type { RenamedColumn } from './read/names.ts';
@@ -167,13 +167,7 @@ export function openParquet(path: string, options?: ParquetReadOptions): Promise
     'options.maxNestedPageValues',
     DEFAULT_MAX_NESTED_PAGE_VALUES,
   );
-  if (opts.columns !== undefined) {
-    if (!Array.isArray(opts.columns) || opts.columns.some((c) => typeof c !== 'string')) {
-      throw new ValidationError(
-        `Expected \`options.columns\` to be an array of column names, got ${describeValue(opts.columns)}`,
-      );
-    }
-  }
+  expectColumnNames(opts.columns, 'options.columns');
   if (opts.rowGroupFilter !== undefined && typeof opts.rowGroupFilter !== 'function') {
     throw new ValidationError(
       `Expected \`options.rowGroupFilter\` to be a function, got ${describeValue(opts.rowGroupFilter)}`,

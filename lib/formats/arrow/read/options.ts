@@ -4,7 +4,7 @@
  */
 import { Readable } from 'node:stream';
 import { ValidationError, describeValue } from '../../../core/errors.ts';
-import { expectInteger, expectOptions, optionKeys } from '../../../core/validate.ts';
+import { expectColumnNames, expectInteger, expectOptions, optionKeys } from '../../../core/validate.ts';
 import type { DatasetOptions } from '../../../dataset/multi-file.ts';
 
 /** Options of {@link fromArrow} (dataset options: see docs/datasets.md). */
@@ -52,11 +52,7 @@ export function resolveArrowOptions(input: unknown, options: FromArrowOptions | 
   }
   const opts = expectOptions(options, 'options', KNOWN_FROM_ARROW_OPTIONS);
   const batchSize = opts.batchSize === undefined ? undefined : expectInteger(opts.batchSize, 'options.batchSize', 1);
-  if (opts.columns !== undefined && (!Array.isArray(opts.columns) || opts.columns.some((c) => typeof c !== 'string'))) {
-    throw new ValidationError(
-      `Expected \`options.columns\` to be an array of column names, got ${describeValue(opts.columns)}`,
-    );
-  }
+  expectColumnNames(opts.columns, 'options.columns');
   if (opts.name !== undefined && (typeof opts.name !== 'string' || opts.name.length === 0)) {
     throw new ValidationError(`Expected \`options.name\` to be a non-empty string, got ${describeValue(opts.name)}`);
   }

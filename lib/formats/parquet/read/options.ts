@@ -3,7 +3,7 @@
  * {@link ParquetPlan}, synchronously and before the file is opened.
  */
 import { ValidationError, describeValue } from '../../../core/errors.ts';
-import { expectInteger, expectOneOf, expectOptions, optionKeys } from '../../../core/validate.ts';
+import { expectColumnNames, expectInteger, expectOneOf, expectOptions, optionKeys } from '../../../core/validate.ts';
 import type { DatasetOptions } from '../../../dataset/multi-file.ts';
 import { PRUNE_WHERE, type PruneRequest } from '../../../dataset/pushdown.ts';
 import type { Int64Mode } from '../types.ts';
@@ -79,11 +79,7 @@ export function resolveParquetOptions(path: unknown, options: FromParquetOptions
     opts.maxNestedPageValues === undefined
       ? undefined
       : expectInteger(opts.maxNestedPageValues, 'options.maxNestedPageValues', 1);
-  if (opts.columns !== undefined && (!Array.isArray(opts.columns) || opts.columns.some((c) => typeof c !== 'string'))) {
-    throw new ValidationError(
-      `Expected \`options.columns\` to be an array of column names, got ${describeValue(opts.columns)}`,
-    );
-  }
+  expectColumnNames(opts.columns, 'options.columns');
   if (opts.name !== undefined && (typeof opts.name !== 'string' || opts.name.length === 0)) {
     throw new ValidationError(`Expected \`options.name\` to be a non-empty string, got ${describeValue(opts.name)}`);
   }

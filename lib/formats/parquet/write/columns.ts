@@ -365,13 +365,11 @@ export class ColumnSet {
   appendRow(row: Record<string, unknown>): void {
     const fields = this.fields!;
     const rowIndex = this.rowsSeen + this.pendingRows;
-    // an inferred schema must not drop a column that shows up later: a row whose keys are as many
-    // as the columns, none missing, has no other (counting them costs a fifth of looking each up)
-    let keys = -1;
-    if (this.inferred) {
-      keys = 0;
-      for (const _ in row) keys++;
-    }
+    // no column may be dropped: one that shows up later than the inferred schema, or that a declared
+    // schema lacks (a misspelt name would write nulls). A row whose keys are as many as the columns,
+    // none missing, has no other (counting them costs a fifth of looking each up)
+    let keys = 0;
+    for (const _ in row) keys++;
     const columns = this.columns;
     let c = 0;
     try {
@@ -415,7 +413,7 @@ export class ColumnSet {
           f.type = wider;
         }
       }
-      if (keys !== -1 && keys !== fields.length) this.#knownColumns(row, rowIndex);
+      if (keys !== fields.length) this.#knownColumns(row, rowIndex);
     } catch (error) {
       // keep the columns aligned: drop the part of the refused row already appended
       const n = this.pendingRows;
@@ -430,7 +428,9 @@ export class ColumnSet {
     for (const key in row) {
       if (!this.known!.has(key)) {
         throw new FormatError(
-          `Row has column \`${key}\`, which the Parquet schema inferred from the first rows lacks; declare \`options.schema\``,
+          this.inferred
+            ? `Row has column \`${key}\`, which the Parquet schema inferred from the first rows lacks; declare \`options.schema\``
+            : `Row has column \`${key}\`, which the declared \`options.schema\` lacks; add it to the schema, or drop it (\`select\`) before the sink`,
           { file: this.path, row: rowIndex },
         );
       }

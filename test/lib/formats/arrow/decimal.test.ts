@@ -80,6 +80,6 @@ test('buildColumn makes a Decimal column from the text, bigints and nulls rows h
     ['-120.375', null, '5.000', '0.125', null, '42.000'],
   );
   assert.equal(data.nullCount, 2);
-  assert.throws(() => buildColumn(field, ['1.0005']), /Decimal.*holds a string/);
-  assert.throws(() => buildColumn(field, [0.1]), /Decimal.*holds a number/);
+  assert.throws(() => buildColumn(field, ['1.0005']), /Decimal.*holds `"1\.0005"` \(string\)/);
+  assert.throws(() => buildColumn(field, [0.1]), /Decimal.*holds `0\.1` \(number\)/);
 });
