@@ -319,7 +319,8 @@ test('a row with a column the declared schema lacks is refused, as an Arrow batc
       toParquet(join(dir, 'typo.parquet'), { schema: { id: 'int32', prcie: 'double' } }),
     ),
     (error: SpillwayError) =>
-      error.code === ErrorCodes.FORMAT && /column `price`, which the declared `options.schema` lacks/.test(error.message),
+      error.code === ErrorCodes.FORMAT &&
+      /column `price`, which the declared `options.schema` lacks/.test(error.message),
   );
   assert.deepEqual(readdirSync(dir), []);
   // a column the rows lack is written as nulls, as before
