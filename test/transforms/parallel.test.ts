@@ -408,6 +408,27 @@ describe('parallel', () => {
     }
   });
 
+  test("a Buffer comes back a Buffer, in batches cloned and encoded alike (from a thread it was a Uint8Array, whose toString() is its numbers)", async () => {
+    const input = Array.from({ length: 20 }, (_, n) => ({ n, payload: Buffer.from(`hello ${n}`) }));
+    for (const isolation of ['thread', 'process'] as const) {
+      for (const batchSize of [3, 20]) {
+        const { output } = await pipeline(
+          fromIterable(input, { batchSize }),
+          parallel(MODULE, { workers: 1, isolation, export: 'echo' }),
+          collect<{ n: number; payload: Buffer }>(),
+          { governor: false },
+        );
+        const where = `${isolation}, batches of ${batchSize}`;
+        assert.ok(output.every((r) => Buffer.isBuffer(r.payload)), where);
+        assert.deepEqual(
+          output.map((r) => r.payload.toString()),
+          input.map((r) => `hello ${r.n}`),
+          where,
+        );
+      }
+    }
+  });
+
   test('a failed batch of a dataset names its own file (it named the file of the last batch taken)', async () => {
     const folder = tempDir();
     const part = (name: string, from: number, bad?: number) => {

@@ -46,13 +46,24 @@ function serialized(value: unknown): Uint8Array {
   }
 }
 
-/** True when `records` hold a PreciseDate anywhere (the walk {@link cloned} makes). */
-export function holdsPreciseDate(records: readonly unknown[]): boolean {
+/**
+ * True when a worker's message clone would not give `records` back as they are: they hold a
+ * PreciseDate (a plain Date to the clone) or a Buffer (a plain Uint8Array to it, whose
+ * `toString()` is its numbers, not its text) anywhere. {@link cloned} keeps both.
+ */
+export function cloneLoses(records: readonly unknown[]): boolean {
   let found = false;
-  walkDates(records, (date) => {
-    found ||= isPreciseDate(date);
-    return date;
-  });
+  walkDates(
+    records,
+    (date) => {
+      found ||= isPreciseDate(date);
+      return date;
+    },
+    new Set(),
+    (view) => {
+      found ||= Buffer.isBuffer(view);
+    },
+  );
   return found;
 }
 
@@ -61,22 +72,28 @@ export function holdsPreciseDate(records: readonly unknown[]): boolean {
  * elements; a shared object once), replacing each by what `visit` returns. A structured clone
  * keeps that order and sharing, so the encoder's walk and the decoder's meet the same Dates.
  */
-function walkDates(value: unknown, visit: (date: Date) => Date, seen = new Set<object>()): unknown {
+function walkDates(
+  value: unknown,
+  visit: (date: Date) => Date,
+  seen = new Set<object>(),
+  onView?: (view: ArrayBufferView) => void,
+): unknown {
   if (value instanceof Date) return visit(value);
+  if (onView !== undefined && ArrayBuffer.isView(value)) onView(value);
   if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value) || seen.has(value)) return value;
   // the clone keeps an Error's message and stack, not its own properties: both walks skip it
   if (value instanceof Error) return value;
   seen.add(value);
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const item = walkDates(value[i], visit, seen);
+      const item = walkDates(value[i], visit, seen, onView);
       if (item !== value[i]) value[i] = item;
     }
   } else if (value instanceof Map) {
     let changed = false;
     const entries = [...value].map(([k, v]) => {
-      const key = walkDates(k, visit, seen);
-      const item = walkDates(v, visit, seen);
+      const key = walkDates(k, visit, seen, onView);
+      const item = walkDates(v, visit, seen, onView);
       changed ||= key !== k || item !== v;
       return [key, item] as const;
     });
@@ -87,7 +104,7 @@ function walkDates(value: unknown, visit: (date: Date) => Date, seen = new Set<o
   } else if (value instanceof Set) {
     let changed = false;
     const items = [...value].map((item) => {
-      const next = walkDates(item, visit, seen);
+      const next = walkDates(item, visit, seen, onView);
       changed ||= next !== item;
       return next;
     });
@@ -98,7 +115,7 @@ function walkDates(value: unknown, visit: (date: Date) => Date, seen = new Set<o
   } else {
     const record = value as Record<string, unknown>;
     for (const key of Object.keys(record)) {
-      const item = walkDates(record[key], visit, seen);
+      const item = walkDates(record[key], visit, seen, onView);
       if (item !== record[key]) record[key] = item;
     }
   }

@@ -13,7 +13,7 @@
  * included, where the clone alone gives a Date.
  */
 import { READERS, WRITERS, compileReader, compileWriter, compiled } from './compile.ts';
-import { cloned, decodeCloned, holdsPreciseDate } from './dated-clone.ts';
+import { cloned, cloneLoses, decodeCloned } from './dated-clone.ts';
 import { shapeOf, type Shape } from './shape.ts';
 import { ShapedReader, ShapedWriter } from './shaped-io.ts';
 import { wellFormed } from '../values.ts';
@@ -33,12 +33,13 @@ export function encodeRecords(records: readonly unknown[]): Uint8Array {
 }
 
 /**
- * The piece when it takes the shaped form or holds a PreciseDate; undefined when a structured
+ * The piece when it takes the shaped form or a message clone would lose a value (a PreciseDate, a
+ * Buffer: dated-clone.ts `cloneLoses`); undefined when a structured
  * clone of `records` keeps them exactly and the shape would not pay, so that a caller with a
  * clone of its own at hand (a worker's `postMessage`) can use that instead.
  */
 export function encodeUnlessCloneable(records: readonly unknown[]): Uint8Array | undefined {
-  return shapedRecords(records) ?? (holdsPreciseDate(records) ? cloned(records) : undefined);
+  return shapedRecords(records) ?? (cloneLoses(records) ? cloned(records) : undefined);
 }
 
 /** The shaped piece of `records`, or undefined when they have no shape the form writes. */
