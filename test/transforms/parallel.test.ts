@@ -408,7 +408,7 @@ describe('parallel', () => {
     }
   });
 
-  test("a Buffer comes back a Buffer, in batches cloned and encoded alike (from a thread it was a Uint8Array, whose toString() is its numbers)", async () => {
+  test('a Buffer comes back a Buffer, in batches cloned and encoded alike (from a thread it was a Uint8Array, whose toString() is its numbers)', async () => {
     const input = Array.from({ length: 20 }, (_, n) => ({ n, payload: Buffer.from(`hello ${n}`) }));
     for (const isolation of ['thread', 'process'] as const) {
       for (const batchSize of [3, 20]) {
@@ -419,7 +419,10 @@ describe('parallel', () => {
           { governor: false },
         );
         const where = `${isolation}, batches of ${batchSize}`;
-        assert.ok(output.every((r) => Buffer.isBuffer(r.payload)), where);
+        assert.ok(
+          output.every((r) => Buffer.isBuffer(r.payload)),
+          where,
+        );
         assert.deepEqual(
           output.map((r) => r.payload.toString()),
           input.map((r) => `hello ${r.n}`),
