@@ -1,5 +1,5 @@
 /** `select`: keeps some columns of every row, in a given order, renamed if asked (SQL's `SELECT a, b AS c`). */
-import type { Batch, Row } from '../lib/core/batch.ts';
+import { Batch, type Row, type SniffedTypes } from '../lib/core/batch.ts';
 import { SchemaMismatchError, ValidationError, describeValue } from '../lib/core/errors.ts';
 import { BatchTransform } from '../lib/core/transform.ts';
 import { expectKeyColumns } from '../lib/operators/key-columns.ts';
@@ -95,5 +95,12 @@ function selectRows(batch: Batch, names: readonly string[], outputs: readonly st
     }
     out[i] = kept;
   }
-  return batch.withRows(out);
+  // the kept columns keep what the source knew of their types (a sniffed CSV's BIGINT, DATE): as
+  // new rows they were typed from their values, and a BIGINT column was written DOUBLE
+  const known = batch.sniffed;
+  let sniffed: Record<string, SniffedTypes[string]> | undefined;
+  if (known !== undefined)
+    for (let k = 0; k < names.length; k++)
+      if (Object.hasOwn(known, names[k]!)) (sniffed ??= Object.create(null))[outputs[k]!] = known[names[k]!]!;
+  return new Batch(out, batch.position, undefined, outputs, sniffed);
 }

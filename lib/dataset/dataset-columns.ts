@@ -106,14 +106,14 @@ export function addNullColumns(batch: Batch<Row>, names: readonly string[]): Bat
   return batch;
 }
 
-/** Keeps rows where `test` is true: on the Arrow buffers when it can, else on rows. */
-export function filterBatch(batch: Batch<Row>, test: RowTest): Batch<Row> {
+/** Keeps rows where `test` is true: on the Arrow buffers when it can, else on rows; `emptyTextIsNull`: `where` reads `''` as NULL (CSV). */
+export function filterBatch(batch: Batch<Row>, test: RowTest, emptyTextIsNull = false): Batch<Row> {
   if (batch.hasArrow && !batch.hasRows) {
     const rb = batch.arrow;
     if (isViewable(rb) && isBatchSelectable(rb)) {
       const viewer = new RowViewer<Record<string, unknown>>(rb);
       const view = viewer.view;
-      const get = (col: string): unknown => view[col];
+      const get = emptyTextIsNull ? (col: string): unknown => nullIfEmpty(view[col]) : (col: string): unknown => view[col];
       const keep: number[] = [];
       for (let i = 0; i < rb.numRows; i++) {
         viewer.index = i;
@@ -123,9 +123,16 @@ export function filterBatch(batch: Batch<Row>, test: RowTest): Batch<Row> {
     }
   }
   const rows = batch.rows as Record<string, unknown>[];
-  const kept = rows.filter((row) => test((col) => row[col]) === TRUE);
+  const kept = emptyTextIsNull
+    ? rows.filter((row) => test((col) => nullIfEmpty(row[col])) === TRUE)
+    : rows.filter((row) => test((col) => row[col]) === TRUE);
   // the column names go along: a filter that keeps no row still leaves them (a CSV header)
   return kept.length === rows.length ? batch : new Batch(kept, batch.position, undefined, batch.columns);
+}
+
+/** An empty string as null (a CSV's empty field, as SQL reads it), any other value as it is. */
+function nullIfEmpty(value: unknown): unknown {
+  return value === '' ? null : value;
 }
 
 /** Keeps `columns`, in that order. */

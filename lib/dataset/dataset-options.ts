@@ -56,6 +56,11 @@ export interface DatasetFormat {
    * read differently as Arrow.
    */
   negotiable?: boolean;
+  /**
+   * True when `where` reads an empty text value as NULL: CSV, whose empty field DuckDB reads as
+   * NULL in every type, while spillway's all-text mode (no `cast`) keeps it as `''`.
+   */
+  emptyTextIsNull?: boolean;
   /** Detail keys of the per-file stats to add up across files (`rowGroupsSkipped`, `bytesRead`). */
   sumDetails?: readonly string[];
   /** The single-file source's checkpoint identity (options), or why it cannot resume; undefined: no resume support. */

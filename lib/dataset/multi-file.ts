@@ -237,7 +237,7 @@ class FileRead {
     const union = this.#plan.fileColumns ?? this.#plan.union;
     if (union !== undefined) out = columns.addNullColumns(out, union);
     out = this.#unifier.conform(out, path);
-    if (this.#test) out = columns.filterBatch(out, this.#test);
+    if (this.#test) out = columns.filterBatch(out, this.#test, this.#format.emptyTextIsNull === true);
     return this.#trim(columns, out);
   }
 

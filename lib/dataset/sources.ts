@@ -164,6 +164,7 @@ export function textDataset<O extends { name?: string; gzip?: boolean; zstd?: bo
   return datasetSource(input, settings, {
     name: base.name ?? name,
     projects: false,
+    emptyTextIsNull: name === 'fromCsv',
     // a remote text file is read as a stream, which the format's resume cannot seek into
     ...(checkpoint
       ? {

@@ -7,6 +7,7 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { gzipSync, gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { type CliRun, runCli, tempDir } from '../helpers.ts';
+import { duckDescribe, duckRows, sqlString } from '../lib/formats/parquet/duckdb.ts';
 
 const convert = (...args: string[]): Promise<CliRun> => runCli('convert', ...args);
 
@@ -86,13 +87,71 @@ test('--columns, --compression and --from/--to flags', { timeout: 480_000 }, asy
   assertOk(await convert(join(dir, 'in.csv.gz'), join(dir, 'names.csv'), '--columns', 'name'), 'csv projection');
   assert.equal(readFileSync(join(dir, 'names.csv'), 'utf8').split('\n')[1], '"Name, 0"');
   // gzip by flag
-  assertOk(await convert(join(dir, 'out.csv'), join(dir, 'out2.csv'), '--compression', 'gzip'), 'gzip csv');
+  assertOk(await convert(join(dir, 'out.csv'), join(dir, 'out2.csv.gz'), '--compression', 'gzip'), 'gzip csv');
   assert.equal(
-    gunzipSync(readFileSync(join(dir, 'out2.csv')))
+    gunzipSync(readFileSync(join(dir, 'out2.csv.gz')))
       .toString()
       .split('\n')[0],
     'price,id',
   );
+});
+
+test('convert reads as DuckDB does: CSV columns typed whole, empty fields NULL in --where, JSON Lines projected; a report named .html is HTML', {
+  timeout: 480_000,
+}, async () => {
+  const dir = tempDir();
+  const csv = join(dir, 'in.csv');
+  // a zip code keeps its zeros, a text column with one number stays text, TRUE/true is a boolean
+  writeFileSync(csv, 'zip,note,flag,qty,price\n00501,hello,TRUE,1,10.5\n10001,42,true,,\n02134,x,false,3,20\n');
+  const out = join(dir, 'out.parquet');
+  assertOk(
+    await convert(csv, out, '--columns', 'zip,note,flag,qty', '--report', join(dir, 'r.html')),
+    'csv -> parquet',
+  );
+  assert.deepEqual(await duckDescribe(`SELECT * FROM ${sqlString(out)}`), {
+    zip: 'VARCHAR',
+    note: 'VARCHAR',
+    flag: 'BOOLEAN',
+    qty: 'BIGINT',
+  });
+  const { rows } = await duckRows(`SELECT zip, note, flag FROM ${sqlString(out)}`);
+  assert.deepEqual(
+    rows.map((r) => `${r.zip} ${r.note} ${r.flag}`),
+    ['00501 hello true', '10001 42 true', '02134 x false'],
+  );
+  assert.match(readFileSync(join(dir, 'r.html'), 'utf8'), /^<!doctype html>/i);
+  // CSV kept as text: an empty field is NULL to --where, as to DuckDB
+  const where = async (predicate: string): Promise<string> => {
+    const target = join(dir, 'w.csv');
+    assertOk(await convert(csv, target, '--where', predicate), predicate);
+    return readFileSync(target, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(',')[0])
+      .join(' ');
+  };
+  assert.equal(await where('{"col":"qty","op":"isNull"}'), '10001');
+  assert.equal(await where('{"not":{"col":"price","op":"<","value":15}}'), '02134');
+  assert.equal(await where('{"col":"price","op":"!=","value":20}'), '00501');
+  // JSON Lines: --columns keeps those columns, in that order, and refuses an unknown one
+  const jsonl = join(dir, 'in.jsonl');
+  writeFileSync(jsonl, '{"a":1,"b":"x","c":true}\n{"a":2,"b":"y","c":false}\n');
+  assertOk(await convert(jsonl, join(dir, 'p.csv'), '--columns', 'c,a'), 'jsonl projected');
+  assert.equal(readFileSync(join(dir, 'p.csv'), 'utf8'), 'c,a\ntrue,1\nfalse,2\n');
+  const unknown = await convert(jsonl, join(dir, 'q.csv'), '--columns', 'nosuch');
+  assert.notEqual(unknown.code, 0);
+  assert.match(unknown.stderr, /no column "nosuch"/);
+  // a compression the output name contradicts would write a file convert cannot read back
+  for (const [name, compression] of [
+    ['g.csv', 'gzip'],
+    ['n.csv.gz', 'none'],
+  ] as const) {
+    const run = await convert(csv, join(dir, name), '--compression', compression);
+    assert.notEqual(run.code, 0, name);
+    assert.match(run.stderr, /--compression (gzip|none) writes/, name);
+  }
+  assert.deepEqual(readdirSync(dir).sort(), ['in.csv', 'in.jsonl', 'out.parquet', 'p.csv', 'r.html', 'w.csv']);
 });
 
 test('bad input: non-zero exit, one error line, no output file', { timeout: 480_000 }, async () => {

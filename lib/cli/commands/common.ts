@@ -10,6 +10,7 @@ import type { PipelineStats } from '../../core/stats.ts';
 import { TERMINATION_SIGNALS, signalExitCode, type TerminationSignal } from '../../io/signals.ts';
 import { removeTempFilesSync } from '../../io/temp-files.ts';
 import { removeSpillDirsSync } from '../../formats/spill/cleanup.ts';
+import { formatHtmlReports } from '../../observe/dashboard/report-html.ts';
 
 /** One pipeline in a CLI report. */
 export interface ReportedPipeline {
@@ -41,9 +42,20 @@ export function describeError(error: unknown): { message: string; code?: string 
   return typeof e?.code === 'string' ? { message, code: e.code } : { message };
 }
 
-/** Writes `report` as JSON to `file` atomically (synchronous: it also runs from an exit handler). */
-export function writeReportFile(file: string, report: CliReport): void {
-  writeFileAtomicSync(path.resolve(file), `${JSON.stringify(report, null, 2)}\n`);
+/**
+ * Writes `report` to `file` atomically (synchronous: it also runs from an exit handler): one
+ * self-contained HTML page for a `.html` name, JSON otherwise. `title` names the run in the page.
+ */
+export function writeReportFile(file: string, report: CliReport, title = report.target): void {
+  if (/\.html?$/i.test(file)) {
+    const { pipelines } = report;
+    const entries = pipelines.map((p, i) => ({
+      title: pipelines.length > 1 ? `${title} pipeline ${i + 1}/${pipelines.length}` : title,
+      stats: p.stats,
+      ...(p.error ? { error: p.error.message } : {}),
+    }));
+    writeFileAtomicSync(path.resolve(file), formatHtmlReports(entries, `spillway ${report.command} ${title}`));
+  } else writeFileAtomicSync(path.resolve(file), `${JSON.stringify(report, null, 2)}\n`);
 }
 
 /** The flags every pipeline command takes. */

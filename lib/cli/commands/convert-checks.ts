@@ -36,6 +36,29 @@ export function expectNoZstdOutput(output: string, to: string | undefined, parti
 }
 
 /**
+ * Refuses a CSV or JSON Lines `--compression` its output name contradicts: gzip bytes under a
+ * plain name, or plain text under a `.gz` one, are files `convert` itself cannot read back (they
+ * are told by their name). A partitioned OUT is a directory whose files the sink names.
+ */
+export function expectCompressionFitsName(
+  output: string,
+  to: string,
+  compression: string | undefined,
+  partitioned: boolean,
+): void {
+  if (compression === undefined || partitioned || (to !== 'csv' && to !== 'jsonl')) return;
+  const gz = /\.gz$/i.test(output);
+  if (compression === 'gzip' && !gz)
+    throw new ValidationError(
+      `--compression gzip writes gzip bytes: name OUT .${to}.gz (or drop the flag; a .gz name is gzipped anyway), got ${describeValue(output)}`,
+    );
+  if (compression === 'none' && gz)
+    throw new ValidationError(
+      `--compression none writes plain text: name OUT .${to}, not .gz, got ${describeValue(output)}`,
+    );
+}
+
+/**
  * Refuses an output that is the input, or one of the files of a directory or glob input, however
  * either path is spelled: writing it would replace the data being read. An output that does not
  * exist yet is none of them; an input that cannot be listed is left to its source to report.

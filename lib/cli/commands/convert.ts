@@ -25,6 +25,7 @@ import { describeError, onInterrupt, takeCommonFlags, writeReportFile } from './
 import { textSortStages } from './text-sort.ts';
 import {
   emptyDirectoryError,
+  expectCompressionFitsName,
   expectNoZstdOutput,
   expectOutputNotInput,
   explainEmptyParquet,
@@ -142,6 +143,7 @@ export function parseConvertArgs(args: readonly string[]): ConvertArgs {
       `--compression for ${to} output must be one of ${COMPRESSIONS[to].join(', ')}, got ${describeValue(compression)}`,
     );
   }
+  expectCompressionFitsName(output, to, compression, flags.has('partition-by'));
   const batchFlag = flags.get('batch-size');
   const batchSize = batchFlag === undefined ? undefined : Number(batchFlag);
   if (batchFlag !== undefined && (!/^\d+$/.test(batchFlag) || !Number.isSafeInteger(batchSize) || batchSize! < 1))
@@ -267,13 +269,12 @@ function source(args: ConvertArgs): BatchSource<Row> {
   const columns = args.columns === undefined ? {} : { columns: args.columns };
   switch (args.from) {
     case 'csv':
-      // typed output formats take the fast path's Arrow columns as they are: no object per row;
       // CSV to CSV keeps every cell as written, sorted (text-sort.ts: Arrow text columns) or not
       if (args.to === 'csv' && args.sort !== undefined)
         return fromCsv(args.input, { ...batchSize, cast: false, output: 'arrow' });
-      return args.to === 'csv' || args.columns !== undefined
-        ? fromCsv(args.input, { ...batchSize, cast: args.to !== 'csv' })
-        : fromCsv(args.input, { ...batchSize, cast: true, output: 'arrow' });
+      // typed outputs type whole columns from the sample, as DuckDB's sniffer does: cell by cell
+      // (`cast: true`), a zip code `00501` became 501 and a text column with one number failed
+      return fromCsv(args.input, { ...batchSize, cast: args.to === 'csv' ? false : 'auto' });
     case 'parquet':
       return fromParquet(args.input, { ...batchSize, ...columns }) as BatchSource<Row>;
     case 'arrow':
@@ -322,7 +323,8 @@ export async function convert(
   await expectOutputNotInput(args.input, args.output);
   const stages = [
     source(args),
-    ...(args.columns !== undefined && args.from === 'csv' ? [select(args.columns)] : []),
+    // CSV and JSON Lines read every column: the projection is a stage
+    ...(args.columns !== undefined && (args.from === 'csv' || args.from === 'jsonl') ? [select(args.columns)] : []),
     ...(args.distinct === undefined ? [] : [distinct(args.distinct === true ? undefined : args.distinct)]),
     ...(args.sort === undefined
       ? []

@@ -16,8 +16,6 @@ import { formatReport } from '../../observe/report.ts';
 import { terminalSafe } from '../../observe/terminal-text.ts';
 import { logger } from '../../core/stage.ts';
 import { keptDashboards, setDashboardDefault } from '../../observe/dashboard/dashboard.ts';
-import { formatHtmlReports } from '../../observe/dashboard/report-html.ts';
-import { writeFileAtomicSync } from '../../io/atomic-file.ts';
 import { describeError, onInterrupt, takeCommonFlags, writeReportFile, type CliReport } from './common.ts';
 
 const log = logger('cli');
@@ -202,14 +200,7 @@ function writeRunReport(file: string, run: RunOutcome): void {
     })),
   };
   try {
-    if (/\.html?$/i.test(file)) {
-      const entries = ended.map((end, i) => ({
-        title: ended.length > 1 ? `${title} pipeline ${i + 1}/${ended.length}` : title,
-        stats: end.stats,
-        ...(end.error ? { error: describeError(end.error).message } : {}),
-      }));
-      writeFileAtomicSync(file, formatHtmlReports(entries, `spillway run ${title}`));
-    } else writeReportFile(file, report);
+    writeReportFile(file, report, title);
   } catch (error) {
     process.stderr.write(
       `spillway run: cannot write the report to ${terminalSafe(`${file}: ${(error as Error).message}`)}\n`,
