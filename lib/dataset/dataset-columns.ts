@@ -113,7 +113,9 @@ export function filterBatch(batch: Batch<Row>, test: RowTest, emptyTextIsNull = 
     if (isViewable(rb) && isBatchSelectable(rb)) {
       const viewer = new RowViewer<Record<string, unknown>>(rb);
       const view = viewer.view;
-      const get = emptyTextIsNull ? (col: string): unknown => nullIfEmpty(view[col]) : (col: string): unknown => view[col];
+      const get = emptyTextIsNull
+        ? (col: string): unknown => nullIfEmpty(view[col])
+        : (col: string): unknown => view[col];
       const keep: number[] = [];
       for (let i = 0; i < rb.numRows; i++) {
         viewer.index = i;
