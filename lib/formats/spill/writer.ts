@@ -129,10 +129,13 @@ export class SpillWriter {
     const file = this.#file;
     if (!file) {
       const last = this.schemas.at(-1);
+      // widened from the last file's schema, as with a file open: the batch's own schema (after a
+      // checkpoint's commit, a resume or a rotation) dropped the columns it lacked and reordered
+      // the rest, so the replay differed with where the files were cut
       if (last) {
         try {
           const unified = unifySchemas(last, batch.schema);
-          if (schemasEqual(unified, last)) return { schema: last, newFile: true };
+          return { schema: schemasEqual(unified, last) ? last : unified, newFile: true };
         } catch {
           // a new segment below
         }
