@@ -30,6 +30,7 @@
  */
 import { nodeCrypto } from '../core/crypto.ts';
 import { mkdir, rmdir, unlink } from 'node:fs/promises';
+import { lockCheckpoint, unlockCheckpoint } from './checkpoint-lock.ts';
 import path from 'node:path';
 import type { Batch, BatchPosition } from '../core/batch.ts';
 import { CheckpointError, ValidationError, describeValue } from '../core/errors.ts';
@@ -262,8 +263,9 @@ export class Checkpointer implements SinkCheckpointDriver {
   }
 
   /**
-   * Creates the directory, and resumes from the checkpoint in it when there is one: refuses a
-   * checkpoint of another pipeline or of a changed input file.
+   * Creates the directory, takes its lock (one run at a time: checkpoint-lock.ts), and resumes
+   * from the checkpoint in it when there is one: refuses a checkpoint of another pipeline or of a
+   * changed input file.
    */
   async start(context: StageContext): Promise<void> {
     const dir = this.dir;
@@ -276,6 +278,18 @@ export class Checkpointer implements SinkCheckpointDriver {
         { cause: error },
       );
     }
+    await lockCheckpoint(dir);
+    try {
+      await this.#open(context);
+    } catch (error) {
+      await unlockCheckpoint(dir);
+      throw error;
+    }
+  }
+
+  /** Resumes from the checkpoint in the (locked) directory, or starts afresh. */
+  async #open(context: StageContext): Promise<void> {
+    const dir = this.dir;
     const file = this.#sourceHooks.file;
     if (file !== undefined) {
       try {
@@ -442,12 +456,14 @@ export class Checkpointer implements SinkCheckpointDriver {
   /** Waits for a commit under way (the run failed: the checkpoint it writes is the one to resume from); never throws. */
   async settle(): Promise<void> {
     await this.#inflight;
+    await unlockCheckpoint(this.dir);
   }
 
   /** The run finished: the checkpoint is gone (see beforeFinish); removes the directory when it is empty. */
   async finish(): Promise<void> {
     if (!this.#finishing) await this.beforeFinish();
     await releaseDirectory(this.dir);
+    await unlockCheckpoint(this.dir);
     await rmdir(this.dir).catch(() => undefined);
     log('finished: checkpoint removed from %s', this.dir);
   }

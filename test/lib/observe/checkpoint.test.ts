@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Readable } from 'node:stream';
@@ -149,6 +149,57 @@ test('Parquet input resumes at its row group; iterable input by count', async ()
     await run();
     assert.equal(readFileSync(out, 'utf8'), readFileSync(reference, 'utf8'), source);
   }
+});
+
+test("one run at a time per checkpoint: a second is refused while the first runs (both appended the same rows); a killed run's lock is taken over", async () => {
+  const input = fresh('in.csv');
+  writeFileSync(input, csvText(3000));
+  const ckpt = fresh('ckpt');
+  const gate = { open: undefined as (() => void) | undefined };
+  const held = new Promise<void>((resolve) => (gate.open = resolve));
+  let started!: () => void;
+  const running = new Promise<void>((resolve) => (started = resolve));
+  const first = pipeline(
+    fromCsv(input, { batchSize: 300 }),
+    map(async (row: { id: string }) => {
+      if (row.id === '0') {
+        started();
+        await held;
+      }
+      return row;
+    }),
+    toCsv(fresh('first.csv')),
+    { governor: false, checkpoint: { dir: ckpt, everyBatches: 1 } },
+  );
+  await running;
+  const second = fresh('second.csv');
+  await assert.rejects(
+    pipeline(
+      fromCsv(input, { batchSize: 300 }),
+      map((r: unknown) => r),
+      toCsv(second),
+      {
+        governor: false,
+        checkpoint: { dir: ckpt, everyBatches: 1 },
+      },
+    ),
+    (e: CheckpointError) =>
+      e instanceof CheckpointError && new RegExp(`in use by the run of process ${process.pid}`).test(e.message),
+  );
+  assert.equal(existsSync(second), false);
+  gate.open!();
+  assert.equal((await first).output.rows, 3000);
+  assert.equal(existsSync(ckpt), false, 'the lock goes with the checkpoint');
+  // a lock whose process is gone (a run killed with SIGKILL) does not stand in the way
+  const killed = fresh('ckpt-killed');
+  mkdirSync(killed);
+  writeFileSync(join(killed, 'lock'), '2147483646 -\n');
+  const { output } = await pipeline(fromCsv(input), toCsv(fresh('third.csv')), {
+    governor: false,
+    checkpoint: { dir: killed },
+  });
+  assert.equal(output.rows, 3000);
+  assert.equal(existsSync(killed), false);
 });
 
 test('a checkpoint of another pipeline, or of a changed input file, is refused', async () => {
