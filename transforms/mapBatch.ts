@@ -29,6 +29,7 @@ export function mapBatch<I = Record<string, unknown>, O = Row>(
   const name = expectOptions(options, 'options', KNOWN_MAP_BATCH_OPTIONS).name ?? 'mapBatch';
   return new BatchTransform({
     name,
+    capabilities: { identity: String(fn) },
     async transform(batch, push) {
       let out: O[];
       try {

@@ -71,10 +71,12 @@ export function rowStage(
     viewable: free && extension === undefined,
     extension,
   };
+  const capabilities: Partial<StageCapabilities> | undefined =
+    spreadsRow && extension ? { accepts: ['rows', 'arrow'], keepsForm: false } : rowCapabilities(mode, input, fields);
   return new BatchTransform({
     name,
-    capabilities:
-      spreadsRow && extension ? { accepts: ['rows', 'arrow'], keepsForm: false } : rowCapabilities(mode, input, fields),
+    // a checkpoint resumed through a changed function is refused (values it closes over are not seen)
+    capabilities: { ...capabilities, identity: `${mode} ${input}: ${String(fn)}` },
     transform(batch, push, context, stats) {
       // for display: what the function was found to read (its objects hold only these) or set
       if (fields !== undefined) stats.details.fieldsRead ??= fields.join(', ');

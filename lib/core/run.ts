@@ -279,8 +279,14 @@ export class Run {
     const stages = this.streams.map((stream) => {
       if (!isStage(stream)) return { kind: 'foreign' as const, name: stream.constructor.name || 'stream' };
       const face = stream[STAGE];
-      const { ordered, notResumable } = face.capabilities;
-      return { kind: face.stats.kind, name: face.stats.name, ordered, ...(notResumable ? { notResumable } : {}) };
+      const { ordered, notResumable, identity } = face.capabilities;
+      return {
+        kind: face.stats.kind,
+        name: face.stats.name,
+        ordered,
+        ...(notResumable ? { notResumable } : {}),
+        ...(identity === undefined ? {} : { identity }),
+      };
     });
     const first = this.streams[0];
     const last = this.streams[this.streams.length - 1];

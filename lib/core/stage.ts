@@ -131,6 +131,12 @@ export interface StageCapabilities {
    * stage after, and the source fills these columns and that stage's {@link reads}.
    */
   readonly inspects?: readonly string[];
+  /**
+   * What the stage does, for a checkpoint's fingerprint (the source text of a map's function): a
+   * resume through a stage whose code changed is refused, as its output would mix two versions.
+   * Undefined: the stage's name says it all.
+   */
+  readonly identity?: string;
 }
 
 /** Capabilities of a stage that declares none: ordered, not checkpointable, rows only. */

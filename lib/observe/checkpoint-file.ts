@@ -35,6 +35,8 @@ export interface CheckpointRecord {
   pipeline: string;
   /** The stages, for people reading the file. */
   stages: string[];
+  /** SHA-256 of each part of `pipeline` (the stages, each stage's code, the source's and the sink's options): what differs, when a rerun's does. */
+  parts?: Record<string, string>;
   input: InputIdentity | null;
   /** Logical sink rows of every source batch up to the resume point. */
   through: number;

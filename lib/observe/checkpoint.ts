@@ -182,6 +182,8 @@ export interface CheckpointStage {
   ordered?: boolean;
   /** Why a run cannot resume through the stage (see StageCapabilities.notResumable). */
   notResumable?: string;
+  /** What the stage does (see StageCapabilities.identity). */
+  identity?: string;
 }
 
 /**
@@ -199,6 +201,7 @@ export class Checkpointer implements SinkCheckpointDriver {
   readonly #sinkHooks: SinkCheckpointHooks;
   readonly #stages: string[];
   readonly #fingerprint: string;
+  readonly #parts: Record<string, string>;
   /** Rows of each source batch, by its position object (also: "this position is a source's"). */
   readonly #sourceRows = new WeakMap<BatchPosition, number>();
   #watermark = new Watermark();
@@ -256,10 +259,28 @@ export class Checkpointer implements SinkCheckpointDriver {
     this.#sourceHooks = sourceHooks;
     this.#sinkHooks = sinkHooks;
     this.#stages = stages.map((s) => `${s.kind}:${s.name}`);
-    this.#fingerprint = nodeCrypto()
-      .createHash('sha256')
-      .update(JSON.stringify({ stages: this.#stages, source: sourceHooks.identity, sink: sinkHooks.identity }))
-      .digest('hex');
+    const hash = (value: unknown): string =>
+      nodeCrypto().createHash('sha256').update(JSON.stringify(value)).digest('hex');
+    const parts: Record<string, string> = {
+      stages: hash(this.#stages),
+      source: hash(sourceHooks.identity),
+      sink: hash(sinkHooks.identity),
+    };
+    stages.forEach((s, i) => {
+      if (s.identity !== undefined) parts[`code of stage ${i + 1} (${s.name})`] = hash(s.identity);
+    });
+    this.#parts = parts;
+    this.#fingerprint = hash(parts);
+  }
+
+  /** What differs between `record`'s pipeline and this one, as far as the record tells. */
+  #difference(record: CheckpointRecord): string {
+    const stages = `its stages: ${record.stages?.join(' -> ')}; this one: ${this.#stages.join(' -> ')}`;
+    const was = record.parts;
+    if (was === undefined || was.stages !== this.#parts.stages) return stages;
+    const differ = Object.keys({ ...was, ...this.#parts }).filter((k) => was[k] !== this.#parts[k]);
+    const named = differ.map((k) => (k === 'source' || k === 'sink' ? `the ${k}'s options` : k));
+    return `${named.join(', ')} changed`;
   }
 
   /**
@@ -314,7 +335,7 @@ export class Checkpointer implements SinkCheckpointDriver {
     }
     if (record.pipeline !== this.#fingerprint) {
       throw new CheckpointError(
-        `The checkpoint in ${dir} belongs to another pipeline (its stages: ${record.stages?.join(' -> ')}; this one: ${this.#stages.join(' -> ')}, or their options differ); remove it to start over`,
+        `The checkpoint in ${dir} belongs to another pipeline (${this.#difference(record)}); resuming it would mix two pipelines' output: remove it to start over`,
         { dir },
       );
     }
@@ -410,6 +431,7 @@ export class Checkpointer implements SinkCheckpointDriver {
       version: VERSION,
       pipeline: this.#fingerprint,
       stages: this.#stages,
+      parts: this.#parts,
       input: this.#input,
       through: mark.through,
       committed: done.rows,
