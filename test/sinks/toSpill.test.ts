@@ -10,6 +10,7 @@ import { pipeline } from '../../lib/core/pipeline.ts';
 import { fromIterable } from '../../sources/fromIterable.ts';
 import { collect } from '../../sinks/collect.ts';
 import { toSpill } from '../../sinks/toSpill.ts';
+import { map } from '../../transforms/map.ts';
 import { openSpill } from '../../lib/formats/spill/spilled.ts';
 import { Batch, type Row } from '../../lib/core/batch.ts';
 import { BatchSource } from '../../lib/core/source.ts';
@@ -493,4 +494,39 @@ test('the replay is the same whether a checkpoint cut the files or not: a later 
   }
   assert.equal(replays[0], '[{"i":0,"d":"x"},{"i":1,"d":null,"e":1},{"i":2,"d":"y","e":null}]');
   assert.equal(replays[1], replays[0]);
+});
+
+test('a resume whose committed spill files were removed or cut is refused, naming the file (it reported success and left a spill no reader could open)', async () => {
+  const rows = Array.from({ length: 400 }, (_, i) => ({ i, s: `row ${i}` }));
+  for (const damage of ['remove', 'cut'] as const) {
+    const dir = tempDir();
+    const out = path.join(dir, 'out');
+    const options = {
+      governor: false as const,
+      checkpoint: { dir: path.join(dir, 'ck'), everyBatches: 1, intervalMs: 1 },
+    };
+    let crash = true;
+    const run = () =>
+      pipeline(
+        fromIterable(rows, { batchSize: 20 }),
+        map((row: { i: number }) => {
+          if (crash && row.i === 300) throw new Error('crash');
+          return row;
+        }),
+        toSpill({ budget: 0, fileSize: 1, dir: out }),
+        options,
+      );
+    await assert.rejects(run(), /crash/);
+    const first = path.join(out, 'spill-000001.arrow');
+    if (damage === 'remove') rmSync(first);
+    else writeFileSync(first, 'cut');
+    crash = false;
+    await assert.rejects(
+      run(),
+      (e: { code?: string; message: string }) =>
+        e.code === ErrorCodes.SPILL &&
+        /spill-000001\.arrow, which the checkpoint counts, (is missing|has 3 bytes)/.test(e.message),
+      damage,
+    );
+  }
 });

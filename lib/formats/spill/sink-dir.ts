@@ -3,7 +3,7 @@
  * swept first) or taken from the caller (empty, or left by a dead run), owned by this process
  * unless it is to outlive it, and cleared of what an interrupted run wrote after its checkpoint.
  */
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { SpillError } from '../../core/errors.ts';
@@ -97,6 +97,20 @@ export async function rewindSpillDir(dir: string, manifest: SpillManifest, stage
     names = await readdir(dir);
   } catch (error) {
     throw new SpillError(`Cannot resume the spill: ${(error as Error).message}`, { stage, dir }, { cause: error });
+  }
+  // the files the checkpoint counts must be there, whole: resumed over a missing or cut one, the
+  // run reported success and left a spill no reader could open (a flipped byte is the reader's:
+  // every file carries its CRC)
+  for (const file of manifest.files) {
+    const size = await stat(path.join(dir, file.name)).then(
+      (s) => s.size,
+      () => undefined,
+    );
+    if (size !== file.bytes)
+      throw new SpillError(
+        `Cannot resume the spill: ${file.name}, which the checkpoint counts, ${size === undefined ? 'is missing' : `has ${size} bytes where the checkpoint says ${file.bytes}`}; remove the checkpoint and the spill directory to start over`,
+        { stage, dir, file: file.name },
+      );
   }
   // files the interrupted run wrote after its last checkpoint are not part of the output
   await Promise.all(
