@@ -146,8 +146,11 @@ export async function writeManifest(dir: string, manifest: SpillManifest): Promi
   const target = path.join(dir, MANIFEST_NAME);
   const text = `${JSON.stringify(manifest, null, 1)}\n`;
   try {
-    await writeFileAtomic(target, text, { mode: 0o600 });
+    // the seal first: only a complete manifest is checked against it, so a reader between the two
+    // renames (or a kill there) meets the old manifest, incomplete, never a complete one with the
+    // old seal, which read as tampered with and, left by a kill, refused the spill for good
     await writeFileAtomic(path.join(dir, SEAL_NAME), sealOf(text, manifest), { mode: 0o600 });
+    await writeFileAtomic(target, text, { mode: 0o600 });
   } catch (error) {
     throw new SpillError(
       `Cannot write the spill manifest: ${(error as Error).message}`,
