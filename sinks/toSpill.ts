@@ -42,8 +42,10 @@ export interface ToSpillOptions {
   dir?: string;
   /**
    * Keep the directory after `dispose()` and process exit, and write every batch to disk at the
-   * end so that `openSpill(dir)` can replay it all from another process. Default false: the
-   * directory is removed on `dispose()`, on normal exit, and when the pipeline fails.
+   * end so that `openSpill(dir)` can replay it all from another process. A failed run's kept
+   * spill stays only in a `dir` the caller named (for `openSpill(dir, { partial: true })`).
+   * Default false: the directory is removed on `dispose()`, on normal exit, and when the pipeline
+   * fails.
    */
   keep?: boolean;
   /** Bytes of decoded batches the output caches for `get`/`slice` (default: the in-flight share of the budget, at most 64 MB). */

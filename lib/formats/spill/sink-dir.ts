@@ -60,7 +60,8 @@ export async function createSpillDir(given: string | undefined, stage: string): 
 
 /**
  * Marks `dir` as this process's (removed at exit, its owner file lets a later run sweep it after
- * a kill). Kept and resumable directories outlive this process on purpose: `owned` false.
+ * a kill). A directory a checkpoint refers to outlives this process on purpose: `owned` false (a
+ * kept one is let go when its run has finished).
  */
 export function claimSpillDir(dir: string, owned: boolean, stage: string): void {
   if (!owned) return;

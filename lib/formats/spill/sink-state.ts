@@ -44,6 +44,8 @@ export class SpillSinkState {
   /** Checkpoints: the manifest an interrupted run committed, and whether to keep the directory when the run fails. */
   #resumed: SpillManifest | undefined;
   #keepForResume = false;
+  /** `keep`: the run ended and its directory was let go, to outlive this process. */
+  #kept = false;
   /** Set by abort(): a finish still running must not hand out the directory. */
   #aborted = false;
   #budgetSpillLogged = false;
@@ -63,7 +65,7 @@ export class SpillSinkState {
   }
 
   async #open(context: StageContext): Promise<SpillWriter> {
-    const { compression, fileSize, window, inFlight, keep } = this.#s;
+    const { compression, fileSize, window, inFlight } = this.#s;
     // a resumed run's directory was restored from the checkpoint
     if (!this.#resumed)
       ({ dir: this.#dir, createdDir: this.#createdDir } = await createSpillDir(this.#s.dir, this.name));
@@ -72,7 +74,8 @@ export class SpillSinkState {
       await this.#removeSpill();
       throw new SpillError('The spill was aborted while its directory was being made', { stage: this.name, dir });
     }
-    claimSpillDir(dir, !keep && !this.#keepForResume, this.name);
+    // a kept directory is owned too until the run ends (#letGo): a killed run's is swept later
+    claimSpillDir(dir, !this.#keepForResume, this.name);
     this.#writer = new SpillWriter(dir, { compression, fileSize, window, maxBytesInFlight: inFlight }, this.#resumed);
     this.#gate = context.governor;
     this.#unsubscribe = watchLevels(this.#gate, (level) => {
@@ -163,13 +166,29 @@ export class SpillSinkState {
     return level !== undefined && HIGH_LEVELS.has(level);
   }
 
-  /** Removes the spill directory (or, for a given directory, its contents) unless it is to be kept. */
+  /**
+   * Removes the spill directory (or, for a given directory, its contents) unless a checkpoint
+   * refers to it or it is kept. A failed run's kept spill in the directory the caller named stays
+   * for `openSpill(dir, { partial: true })`, let go by this process (no owner, no removal at
+   * exit); one in a temporary directory nobody named goes, as no one could find it.
+   */
   async #removeSpill(): Promise<void> {
     const dir = this.#dir;
-    if (dir === undefined || this.#s.keep || this.#keepForResume) return;
+    if (dir === undefined || this.#keepForResume) return;
+    if (this.#s.keep && this.#s.dir !== undefined) {
+      this.#letGo(dir);
+      return;
+    }
     forgetOnExit(dir);
     if (this.#createdDir) await rm(dir, { recursive: true, force: true });
     else await removeContents(dir);
+  }
+
+  /** A kept directory outlives this process on purpose: no owner (no sweep takes it), no removal at exit. */
+  #letGo(dir: string): void {
+    unmarkScratchOwner(dir);
+    forgetOnExit(dir);
+    this.#kept = true;
   }
 
   #stopListening(): void {
@@ -208,8 +227,7 @@ export class SpillSinkState {
       await this.#removeSpill();
       throw new SpillError('The spill was aborted while it was finishing', { stage: this.name, dir });
     }
-    // a kept directory outlives this process on purpose: no owner, so no sweep removes it
-    if (keep) unmarkScratchOwner(dir);
+    if (keep) this.#letGo(dir);
     const output = new Spilled({ dir, manifest, memory: this.#memory.map((held) => held.batch), keep, cacheBytes });
     this.#memory.length = 0;
     return output;
@@ -256,10 +274,11 @@ export class SpillSinkState {
   keepForResume(on: boolean): void {
     this.#keepForResume = on;
     const dir = this.#dir;
-    if (dir === undefined || this.#s.keep) return;
+    if (dir === undefined) return;
     if (on) unmarkScratchOwner(dir);
     if (on) forgetOnExit(dir);
-    else removeOnExit(dir);
+    // a kept spill let go outlives this process
+    else if (!(this.#s.keep && this.#kept)) removeOnExit(dir);
   }
 
   /** The identity of this sink in a checkpoint's fingerprint. */
