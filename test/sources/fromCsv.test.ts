@@ -219,7 +219,7 @@ test('onError deadLetter writes each raw bad line with its line number and reaso
     .map((l) => JSON.parse(l) as { line: number; raw: string; reason: string; file: string });
   assert.equal(records.length, 2);
   assert.equal(records[0]?.line, 3);
-  assert.equal(records[0]?.raw, '2,20,extra\n');
+  assert.equal(records[0]?.raw, '2,20,extra');
   assert.match(records[0]?.reason ?? '', /Invalid Record Length/);
   assert.equal(records[1]?.line, 5);
   assert.equal(records[0]?.file, path);
@@ -244,7 +244,7 @@ test('a declared schema casts columns; a cell that does not fit follows the erro
   assert.equal(stats.errors.deadLettered, 1);
   const record = JSON.parse(readFileSync(deadLetter, 'utf8').trim()) as { line: number; raw: string };
   assert.equal(record.line, 3);
-  assert.equal(record.raw, '2,x,false,2024-01-03\n');
+  assert.equal(record.raw, '2,x,false,2024-01-03');
 });
 
 test("a declared 'date' is YYYY-MM-DD at UTC midnight in any time zone, a DATE column; other shapes are bad rows", async (t) => {

@@ -117,8 +117,8 @@ export class CsvRun {
         code: (error as CsvError).code,
         file: where,
         line,
-        // the record's text without its line end: a CRLF file's records end in "\r" here
-        raw: raw?.endsWith('\r') ? raw.slice(0, -1) : raw,
+        // the record's text without its line end (\n, \r\n or \r: the readers hand it on, or part of it)
+        raw: raw?.replace(/(\r\n|\n|\r)$/, ''),
       });
     }
   };
