@@ -530,3 +530,16 @@ test('a resume whose committed spill files were removed or cut is refused, namin
     );
   }
 });
+
+test('two runs given one spill directory at once: one takes it, the other is refused (both took it, and a kept spill read as corrupt)', async () => {
+  const { createSpillDir } = await import('../../lib/formats/spill/sink-dir.ts');
+  for (let trial = 0; trial < 5; trial++) {
+    const dir = path.join(tempDir(), 'shared');
+    // both find it missing or empty, as two processes starting together do
+    const results = await Promise.allSettled([createSpillDir(dir, 'toSpill'), createSpillDir(dir, 'toSpill')]);
+    const lost = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+    assert.equal(lost.length, 1, `trial ${trial}`);
+    assert.equal((lost[0]!.reason as { code?: string }).code, ErrorCodes.SPILL);
+    assert.match(String(lost[0]!.reason), /another run took it|not empty/);
+  }
+});

@@ -3,11 +3,18 @@
  * swept first) or taken from the caller (empty, or left by a dead run), owned by this process
  * unless it is to outlive it, and cleared of what an interrupted run wrote after its checkpoint.
  */
-import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { SpillError } from '../../core/errors.ts';
-import { markScratchOwner, scratchOwnerDead, sweepScratchBase } from '../../io/temp-files.ts';
+import {
+  SCRATCH_OWNER,
+  markScratchOwner,
+  ownerLine,
+  scratchOwnerDead,
+  sweepScratchBase,
+  unmarkScratchOwner,
+} from '../../io/temp-files.ts';
 import { removeOnExit } from './cleanup.ts';
 import { MANIFEST_NAME, SEAL_NAME, writeManifest, type SpillManifest } from './manifest.ts';
 
@@ -52,6 +59,13 @@ export async function createSpillDir(given: string | undefined, stage: string): 
     // what a killed run left in it (its owner file names a dead process) is not in the way
     if (!createdDir && (await scratchOwnerDead(dir))) await removeContents(dir);
     if (!createdDir && (await readdir(dir)).length > 0) throw new Error('it exists and is not empty');
+    // claimed at once, exclusively: two runs that both found it empty would both write into it
+    try {
+      await writeFile(path.join(dir, SCRATCH_OWNER), ownerLine(), { flag: 'wx', mode: 0o600 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      throw new Error('another run took it a moment ago');
+    }
     return { dir, createdDir };
   } catch (error) {
     throw unusable(error, stage, dir);
@@ -64,7 +78,10 @@ export async function createSpillDir(given: string | undefined, stage: string): 
  * kept one is let go when its run has finished).
  */
 export function claimSpillDir(dir: string, owned: boolean, stage: string): void {
-  if (!owned) return;
+  if (!owned) {
+    unmarkScratchOwner(dir);
+    return;
+  }
   removeOnExit(dir);
   try {
     markScratchOwner(dir);
