@@ -97,6 +97,14 @@ test('spillway replay DIR --to out.csv / out.arrow / out.parquet writes the rows
   const missing = await cli(['replay', dir]);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /--to FILE is required/);
+  // an incomplete spill: the advice is the CLI's flag, not the library's option
+  const manifest = path.join(dir, 'manifest.json');
+  writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('"complete": true', '"complete": false'));
+  const incomplete = await cli(['replay', dir, '--to', path.join(out, 'partial.csv')]);
+  assert.equal(incomplete.code, 1);
+  assert.match(incomplete.stderr, /pass --partial to read the 3000 rows on disk/);
+  const partial = await cli(['replay', dir, '--to', path.join(out, 'partial.csv'), '--partial']);
+  assert.equal(partial.code, 0, partial.stderr);
 });
 
 test('spillway inspect on a missing file says so (not "Not a spill directory"), and an encrypted Parquet file is unsupported', async () => {

@@ -4,7 +4,7 @@
  */
 import { commands } from '../main.ts';
 import { pipeline } from '../../core/pipeline.ts';
-import { ValidationError } from '../../core/errors.ts';
+import { SpillError, ValidationError } from '../../core/errors.ts';
 import { formatBytes, formatDuration, formatExact } from '../../core/format.ts';
 import type { BatchSink } from '../../core/sink.ts';
 import { openSpill } from '../../formats/spill/spilled.ts';
@@ -117,7 +117,14 @@ commands.set('replay', {
         pipelines,
       });
     };
-    const spilled = await openSpill(args.dir, { partial: args.partial });
+    const spilled = await openSpill(args.dir, { partial: args.partial }).catch((error: unknown) => {
+      // the library's advice in the CLI's words
+      if (error instanceof SpillError && error.detail.includes('pass { partial: true }'))
+        throw new SpillError(error.detail.replace('pass { partial: true }', 'pass --partial'), error.context, {
+          cause: error,
+        });
+      throw error;
+    });
     const interrupt = onInterrupt('replay');
     try {
       const sink: BatchSink<unknown> =

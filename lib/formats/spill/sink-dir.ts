@@ -114,7 +114,11 @@ export async function rewindSpillDir(dir: string, manifest: SpillManifest, stage
   try {
     names = await readdir(dir);
   } catch (error) {
-    throw new SpillError(`Cannot resume the spill: ${(error as Error).message}`, { stage, dir }, { cause: error });
+    throw new SpillError(
+      `Cannot resume the spill: ${(error as Error).message}; remove the checkpoint to start over`,
+      { stage, dir },
+      { cause: error },
+    );
   }
   // the files the checkpoint counts must be there, whole: resumed over a missing or cut one, the
   // run reported success and left a spill no reader could open (a flipped byte is the reader's:
