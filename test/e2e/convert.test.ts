@@ -154,6 +154,25 @@ test('convert reads as DuckDB does: CSV columns typed whole, empty fields NULL i
   assert.deepEqual(readdirSync(dir).sort(), ['in.csv', 'in.jsonl', 'out.parquet', 'p.csv', 'r.html', 'w.csv']);
 });
 
+test("an error whose advice is a library option gives advice the CLI can follow (it said 'declare options.schema')", {
+  timeout: 480_000,
+}, async () => {
+  const dir = tempDir();
+  const jsonl = join(dir, 'sparse.jsonl');
+  const lines = Array.from({ length: 50 }, (_, i) => JSON.stringify(i < 30 ? { a: i } : { a: i, late: 'x' }));
+  writeFileSync(jsonl, `${lines.join('\n')}\n`);
+  const refused = await convert(jsonl, join(dir, 'a.parquet'), '--batch-size', '10');
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /pass --batch-size past row 30, where it first appears/);
+  assertOk(await convert(jsonl, join(dir, 'b.parquet'), '--batch-size', '40'), 'the advice followed');
+  const tree = join(dir, 'tree');
+  const source = join(dir, 'b.parquet');
+  assertOk(await convert(source, tree, '--to', 'parquet', '--partition-by', 'late'), 'a tree');
+  const again = await convert(source, tree, '--to', 'parquet', '--partition-by', 'late');
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /convert never appends to or overwrites a tree: remove it first/);
+});
+
 test('bad input: non-zero exit, one error line, no output file', { timeout: 480_000 }, async () => {
   const dir = tempDir();
   writeFileSync(join(dir, 'in.csv'), 'a,b\n1,2\n');

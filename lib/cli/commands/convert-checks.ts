@@ -5,7 +5,14 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { FormatError, ValidationError, describeValue } from '../../core/errors.ts';
+import {
+  FormatError,
+  IoError,
+  SchemaMismatchError,
+  SpillwayError,
+  ValidationError,
+  describeValue,
+} from '../../core/errors.ts';
 import { expandDataset, isDatasetInput } from '../../dataset/expand.ts';
 import { formatOfName } from '../../dataset/cli-args.ts';
 import { isRemoteUrl } from '../../dataset/remote/url.ts';
@@ -139,4 +146,33 @@ export function explainEmptyParquet(error: unknown, args: CheckedArgs): unknown 
     { ...error.context },
     { cause: error },
   );
+}
+
+/**
+ * A library error whose advice names an option `convert` has no flag for, with advice a CLI user
+ * can follow instead (the first batch fixes the columns: `--batch-size`; a tree is never
+ * appended to or overwritten: remove it); any other error as it is.
+ */
+export function explainLibraryAdvice(error: unknown): unknown {
+  if (!(error instanceof SpillwayError)) return error;
+  const { detail } = error;
+  let advice: string | undefined;
+  if (/inferred from the first rows lacks; declare `options.schema`/.test(detail) && error.context.row !== undefined)
+    advice = detail.replace(
+      /declare `options.schema`$/,
+      `the first batch fixes the columns: pass --batch-size past row ${error.context.row}, where it first appears, or convert to jsonl`,
+    );
+  else if (/lacks; pass options.columns to choose the columns$/.test(detail))
+    advice = detail.replace(
+      /pass options.columns to choose the columns$/,
+      'the first batch fixes the header: pass --batch-size past the row where it first appears, --columns naming the columns every input file has, or convert to jsonl',
+    );
+  else if (/\(options.existing is 'error'\)/.test(detail))
+    advice = detail.replace(
+      /\(options.existing is 'error'\)/,
+      '(convert never appends to or overwrites a tree: remove it first)',
+    );
+  if (advice === undefined) return error;
+  const Kind = error instanceof FormatError ? FormatError : error instanceof IoError ? IoError : SchemaMismatchError;
+  return new Kind(advice, { ...error.context }, { cause: error });
 }

@@ -29,6 +29,7 @@ import {
   expectNoZstdOutput,
   expectOutputNotInput,
   explainEmptyParquet,
+  explainLibraryAdvice,
   isEmptyDirectory,
 } from './convert-checks.ts';
 import { sniffDataFile } from '../sniff.ts';
@@ -334,7 +335,7 @@ export async function convert(
     sink(args),
   ] as const;
   const { output, stats } = await pipeline(...stages, options).catch((error: unknown) => {
-    throw explainEmptyParquet(error, args);
+    throw explainLibraryAdvice(explainEmptyParquet(error, args));
   });
   return { rows: output.rows, bytes: output.bytes, bytesRead: stats.bytesRead, durationMs: stats.durationMs, stats };
 }
