@@ -63,8 +63,10 @@ export async function createSpillDir(given: string | undefined, stage: string): 
     try {
       await writeFile(path.join(dir, SCRATCH_OWNER), ownerLine(), { flag: 'wx', mode: 0o600 });
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      throw new Error('another run took it a moment ago');
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new Error('another run took it a moment ago');
+      // a full disk: the directory this call made goes with it
+      if (createdDir) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      throw error;
     }
     return { dir, createdDir };
   } catch (error) {
